@@ -1,0 +1,38 @@
+"""Alerts: rendering alert emails and delivering the outbox (SMTP, or a local mbox file).
+
+Errors::
+
+    DeliveryError              a message could not be handed over (.permanent: never will be)
+    ├── TransportUnavailable   server unreachable, TLS/login failed, connection lost:
+    │                          never permanent; the delivery run stops and retries later
+    └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
+"""
+
+from .compose import AlertItem, compose, format_when
+from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
+from .transport import (
+    DeliveryError,
+    MboxTransport,
+    MessageRefused,
+    SmtpSettings,
+    SmtpTransport,
+    Transport,
+    TransportUnavailable,
+)
+
+__all__ = [
+    "AlertItem",
+    "DeliveryError",
+    "DeliveryReport",
+    "MboxTransport",
+    "MessageRefused",
+    "RetryPolicy",
+    "SmtpSettings",
+    "SmtpTransport",
+    "Transport",
+    "TransportUnavailable",
+    "build_message",
+    "compose",
+    "deliver_due",
+    "format_when",
+]

@@ -1,0 +1,205 @@
+"""Rendering alert emails: one email per recipient per cycle, text and HTML from Jinja2."""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from storage import Email
+
+Segments = tuple[tuple[str, bool], ...]
+
+MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
+MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room for its topics
+WRAP = 72  # plain-text line width
+INDENT = "   "
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One article in an alert email, with the topics it matched and its highlighted text."""
+
+    article_id: int
+    topic_ids: tuple[int, ...]
+    topics: tuple[str, ...]  # names of the topics that matched, parallel to topic_ids
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    snippet: Segments  # (text, is_hit) segments of the article text around the hits
+    title_segments: Segments = ()  # the title with hits flagged when the title matched
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The template environment: autoescape for HTML, none for plain text."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("alerts", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def format_when(value: datetime | None) -> str:
+    """A publication time for people: '25 Nov 2026 14:05 UTC', or 'date unknown'."""
+    if value is None:
+        return "date unknown"
+    value = _utc(value)
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year} {value:%H:%M} UTC"
+
+
+def compose(
+    recipient: str,
+    items: Sequence[AlertItem],
+    now: datetime,
+    domain: str = "newswatch.local",
+    *,
+    watched: Sequence[str] = (),
+) -> Email:
+    """Render the alert email telling ``recipient`` about every article in ``items``.
+
+    ``watched`` names the topics the recipient follows, for the footer; by default the
+    topics that matched.
+    """
+    if not items:
+        raise ValueError("an alert email needs at least one article")
+    ordered = sorted(items, key=_newest_first)
+    topics = _unique(name for item in ordered for name in item.topics)
+    subject = _subject(topics, ordered)
+    count = len(ordered)
+    context: dict[str, Any] = {
+        "subject": subject,
+        "recipient": recipient,
+        "intro": (
+            f"newswatch found {count} new article{'s' if count != 1 else ''} "
+            f"matching {', '.join(topics)}."
+        ),
+        "watched": ", ".join(_unique(watched) or topics),
+        "items": [_view(item) for item in ordered],
+    }
+    env = _environment()
+    pairs = _unique((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
+    return Email(
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        recipient=recipient,
+        subject=subject,
+        text=env.get_template("alert.txt.j2").render(context),
+        html=env.get_template("alert.html.j2").render(context),
+        created=_utc(now),
+        items=tuple(pairs),
+    )
+
+
+def _view(item: AlertItem) -> dict[str, Any]:
+    """What the templates show of one article."""
+    title_segments = item.title_segments or ((item.title, False),)
+    scheme = urlsplit(item.url).scheme.lower()
+    return {
+        "title_segments": title_segments,
+        "title_lines": _wrap(_marked(title_segments), "", INDENT),
+        "url": item.url,
+        # Only web links become clickable; anything else is shown as text.
+        "href": item.url if scheme in ("http", "https") else None,
+        "source": _one_line(item.source),
+        "published": format_when(item.published),
+        "topics": ", ".join(item.topics),
+        "snippet": item.snippet,
+        "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
+    }
+
+
+def _marked(segments: Segments) -> str:
+    """Plain text with hits written as ``*word*``, the spaces around a hit left outside."""
+    parts = []
+    for text, hit in segments:
+        core = text.strip()
+        if hit and core:
+            lead = text[: len(text) - len(text.lstrip())]
+            trail = text[len(text.rstrip()) :]
+            parts.append(f"{lead}*{core}*{trail}")
+        else:
+            parts.append(text)
+    return _one_line("".join(parts))
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    """Wrap ``text`` for the plain-text body without ever breaking a word."""
+    if not text:
+        return []
+    return textwrap.wrap(
+        text,
+        width=WRAP,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
+    """``[newswatch] <topics> — <title or count>``, kept under MAX_SUBJECT characters."""
+    if len(ordered) == 1:
+        tail = _shorten(_one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
+    else:
+        tail = f"{len(ordered)} new articles"
+    names = [_one_line(t) for t in topics]
+    subject = ""
+    for shown in range(len(names), 0, -1):
+        listed = ", ".join(names[:shown])
+        if shown < len(names):
+            listed += f" +{len(names) - shown} more"
+        subject = f"[newswatch] {listed} — {tail}"
+        if len(subject) <= MAX_SUBJECT:
+            return subject
+    return _shorten(subject, MAX_SUBJECT)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary when possible, with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _one_line(text: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _unique(values: Any) -> list[Any]:
+    """The distinct values in their first-seen order."""
+    return list(dict.fromkeys(values))
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _newest_first(item: AlertItem) -> tuple[bool, float]:
+    """Sort key: newest publication first, unknown dates last."""
+    if item.published is None:
+        return (True, 0.0)
+    return (False, -_utc(item.published).timestamp())

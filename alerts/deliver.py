@@ -1,0 +1,153 @@
+"""Delivering the outbox: each due message is sent once, then marked sent, retried or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import storage
+
+from .transport import DeliveryError, Transport, TransportUnavailable
+
+logger = logging.getLogger(__name__)
+
+_MAX_EXPONENT = 32  # 2**32 back-off steps is already far past any sane cap
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential back-off between delivery attempts, with a ceiling."""
+
+    base_seconds: float = 60
+    max_seconds: float = 3600
+
+    def __post_init__(self) -> None:
+        if self.base_seconds <= 0 or self.max_seconds < self.base_seconds:
+            raise ValueError("retry policy needs 0 < base_seconds <= max_seconds")
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after ``attempts`` earlier failed attempts: base * 2**attempts."""
+        exponent = min(max(attempts, 0), _MAX_EXPONENT)
+        return timedelta(seconds=min(self.base_seconds * 2**exponent, self.max_seconds))
+
+    def next_attempt(self, now: datetime, attempts: int) -> datetime:
+        """When to try again, given the attempts made before this failure."""
+        return now + self.delay(attempts)
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)  # distinct one-line error texts
+
+    def note(self, error: str) -> None:
+        """Remember an error text once."""
+        if error not in self.errors:
+            self.errors.append(error)
+
+
+def build_message(message: storage.OutboxMessage, sender: str) -> EmailMessage:
+    """The MIME message for an outbox row: text and HTML alternatives, its stored Message-ID."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = message.recipient
+    msg["Subject"] = message.subject
+    msg["Date"] = format_datetime(message.created)
+    msg["Message-ID"] = message.message_id
+    # RFC 3834: tells vacation responders and list servers not to answer an alert.
+    msg["Auto-Submitted"] = "auto-generated"
+    # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
+    msg.set_content(message.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+async def deliver_due(
+    store: storage.Store,
+    transport: Transport,
+    *,
+    now: datetime,
+    policy: RetryPolicy,
+    limit: int = 100,
+) -> DeliveryReport:
+    """Send the outbox messages due at ``now``; stop early when the transport is down."""
+    report = DeliveryReport()
+    where = transport.describe()
+    for row in store.due_outbox(now, limit):
+        try:
+            msg = build_message(row, transport.sender)
+        except (ValueError, TypeError) as exc:  # e.g. a line break in an address
+            error = f"cannot build message {row.message_id}: {exc}"
+            store.mark_failed(row.id, error)
+            report.failed += 1
+            report.note(error)
+            logger.error("outbox %d to %s failed: %s", row.id, row.recipient, error)
+            continue
+        # The send runs in a worker thread; the store is only touched here, in the loop's
+        # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
+        # for its verdict (bounded by the transport's timeouts) and record it before leaving:
+        # a message the server took must be marked sent, or it would go out twice.
+        sending = asyncio.ensure_future(asyncio.to_thread(transport.send, msg))
+        cancelled = False
+        try:
+            await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            cancelled = True
+            await asyncio.wait([sending])
+        except DeliveryError:
+            pass  # recorded below from the future
+        stop = _record(store, row, sending.exception(), now, policy, report, where)
+        if cancelled:
+            raise asyncio.CancelledError
+        if stop:
+            break
+    if report.sent or report.retrying or report.failed:
+        logger.info(
+            "outbox via %s: %d sent, %d to retry, %d failed",
+            where, report.sent, report.retrying, report.failed,
+        )
+    return report
+
+
+def _record(
+    store: storage.Store,
+    row: storage.OutboxMessage,
+    exc: BaseException | None,
+    now: datetime,
+    policy: RetryPolicy,
+    report: DeliveryReport,
+    where: str,
+) -> bool:
+    """Write the outcome of one send to the outbox; True when the run should stop."""
+    if exc is None:
+        store.mark_sent(row.id, now)
+        report.sent += 1
+        logger.debug("outbox %d sent to %s via %s", row.id, row.recipient, where)
+        return False
+    if not isinstance(exc, DeliveryError):
+        # A bug in the transport: the row stays pending, untouched, and the error surfaces.
+        raise exc
+    error = str(exc)
+    report.note(error)
+    if exc.permanent:
+        store.mark_failed(row.id, error)
+        report.failed += 1
+        logger.error("outbox %d to %s failed for good: %s", row.id, row.recipient, error)
+        return False
+    retry_at = policy.next_attempt(now, row.attempts)
+    store.mark_retry(row.id, error, retry_at)
+    report.retrying += 1
+    logger.warning(
+        "outbox %d to %s will be retried at %s: %s",
+        row.id, row.recipient, storage.to_iso(retry_at), error,
+    )
+    # Down or refusing us as a whole: the other due rows wait for the next run.
+    return isinstance(exc, TransportUnavailable)

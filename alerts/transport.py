@@ -1,0 +1,249 @@
+"""Handing a message over: to an SMTP server, or to a local mbox file when none is configured."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import logging
+import mailbox
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A message could not be handed over; ``permanent`` when it never will be."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class TransportUnavailable(DeliveryError):
+    """The server cannot be reached or will not talk to us: affects every message, may pass."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=False)
+
+
+class MessageRefused(DeliveryError):
+    """The server refused this message: for good on a 5xx reply, for now on a 4xx."""
+
+
+class Transport(Protocol):
+    """What the outbox sender needs of a transport."""
+
+    sender: str
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` over, or raise DeliveryError."""
+
+    def describe(self) -> str:
+        """Where messages go, for logs and status."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the SMTP server."""
+
+    host: str
+    port: int = 587
+    sender: str = "newswatch@localhost"
+    starttls: bool = False  # upgrade the connection with STARTTLS (usually port 587)
+    tls: bool = False  # implicit TLS from the first byte (usually port 465)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never shown in logs or reprs
+    timeout: float = 30.0  # seconds, for the connection and every command
+
+    def __post_init__(self) -> None:
+        if self.tls and self.starttls:
+            raise ValueError("choose either tls (implicit, port 465) or starttls, not both")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port} is not a TCP port")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    """An SMTP reply as one line: '550 no such user'."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(f"{code} {text}".split())
+
+
+def _reason(exc: BaseException) -> str:
+    """The short reason of an OS or TLS error: 'Connection refused', 'timed out'."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, where plain-text login is harmless."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class SmtpTransport:
+    """Delivers each message over one SMTP connection with smtplib."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.sender = settings.sender
+        # Built once; certificate and host-name checks stay on, always.
+        self._context = ssl.create_default_context()
+        plain = not (settings.tls or settings.starttls)
+        if settings.username and plain and not _is_loopback(settings.host):
+            logger.warning("%s: login without TLS sends the password in clear", self.describe())
+
+    def describe(self) -> str:
+        """'SMTP host:port'."""
+        host = self.settings.host
+        if ":" in host:  # an IPv6 address
+            host = f"[{host}]"
+        return f"SMTP {host}:{self.settings.port}"
+
+    def send(self, message: EmailMessage) -> None:
+        """Send ``message`` to its To address; raises DeliveryError (never smtplib errors)."""
+        where = self.describe()
+        client = self._connect(where)
+        try:
+            self._handshake(client, where)
+            self._transmit(client, message, where)
+        except BaseException:
+            client.close()  # no polite QUIT on a broken or timed-out session
+            raise
+        # The message is accepted: a failing QUIT must not turn it into a retry (and a
+        # second copy).
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.debug("%s: QUIT failed after delivery: %s", where, _reason(exc))
+            client.close()
+
+    def _connect(self, where: str) -> smtplib.SMTP:
+        """Open the connection (TLS from the start when configured)."""
+        s = self.settings
+        try:
+            if s.tls:
+                return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context)
+            return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        except ssl.SSLError as exc:
+            raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
+        except smtplib.SMTPConnectError as exc:
+            raise TransportUnavailable(
+                f"{where} refused the connection: {_reply(exc.smtp_code, exc.smtp_error)}"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportUnavailable(f"{where} unreachable: {_reason(exc)}") from exc
+
+    def _handshake(self, client: smtplib.SMTP, where: str) -> None:
+        """STARTTLS and login: failures here concern every message, not this one."""
+        s = self.settings
+        try:
+            if s.starttls:
+                client.starttls(context=self._context)
+            if s.username:
+                client.login(s.username, s.password or "")
+        except ssl.SSLError as exc:
+            raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransportUnavailable(
+                f"{where} login failed for {s.username}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise TransportUnavailable(
+                f"{where} {'STARTTLS' if s.starttls else 'login'} refused: "
+                f"{_reply(exc.smtp_code, exc.smtp_error)}"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportUnavailable(f"{where} session failed: {_reason(exc)}") from exc
+
+    def _transmit(self, client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
+        """MAIL, RCPT, DATA: classify the server's refusal as per-message or server-wide."""
+        try:
+            refused = client.send_message(message, from_addr=self.sender)
+        except smtplib.SMTPRecipientsRefused as exc:
+            replies = exc.recipients.values()
+            text = "; ".join(f"{rcpt}: {_reply(c, m)}" for rcpt, (c, m) in exc.recipients.items())
+            if any(code == 421 for code, _ in replies):
+                raise TransportUnavailable(f"{where} closing: {text}") from exc
+            permanent = all(500 <= code < 600 for code, _ in replies)
+            raise MessageRefused(f"{where} refused recipient {text}", permanent=permanent) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            reply = _reply(exc.smtp_code, exc.smtp_error)
+            if exc.smtp_code == 552:  # this message is too large
+                raise MessageRefused(
+                    f"{where} refused the message: {reply}", permanent=True
+                ) from exc
+            if 400 <= exc.smtp_code < 500 and exc.smtp_code != 421:
+                raise MessageRefused(f"{where} deferred the message: {reply}") from exc
+            # A refused From address is a configuration problem shared by every message:
+            # keep them pending rather than failing them all.
+            raise TransportUnavailable(f"{where} refused sender {exc.sender}: {reply}") from exc
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
+            raise MessageRefused(f"{where} cannot take the message: {exc}", permanent=True) from exc
+        except smtplib.SMTPResponseException as exc:  # SMTPDataError and the like
+            reply = _reply(exc.smtp_code, exc.smtp_error)
+            if exc.smtp_code == 421 or exc.smtp_code < 400:
+                raise TransportUnavailable(f"{where} failed: {reply}") from exc
+            permanent = 500 <= exc.smtp_code < 600
+            verb = "refused" if permanent else "deferred"
+            raise MessageRefused(
+                f"{where} {verb} the message: {reply}", permanent=permanent
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportUnavailable(f"{where} connection lost: {_reason(exc)}") from exc
+        if refused:
+            # Accepted for some recipients: retrying would send it to them twice.
+            logger.warning(
+                "%s refused some recipients of %s: %s", where, message["Message-ID"], refused
+            )
+        logger.debug("%s accepted %s for %s", where, message["Message-ID"], message["To"])
+
+
+class MboxTransport:
+    """Appends each message to a local mbox file (the default when no SMTP server is set)."""
+
+    def __init__(self, path: Path, sender: str = "newswatch@localhost") -> None:
+        self.path = Path(path)
+        self.sender = sender
+
+    def describe(self) -> str:
+        """'mbox /path/to/file'."""
+        return f"mbox {self.path}"
+
+    def send(self, message: EmailMessage) -> None:
+        """Append ``message`` under the mbox lock; raises DeliveryError."""
+        entry = copy.copy(message)  # the From_ line is set on a copy, not the caller's message
+        envelope = self.sender if self.sender.isascii() and " " not in self.sender else "newswatch"
+        entry.set_unixfrom(f"From {envelope} {time.asctime(time.gmtime())}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            box = mailbox.mbox(self.path, create=True)
+            try:
+                box.lock()
+                try:
+                    box.add(entry)
+                    box.flush()
+                finally:
+                    box.unlock()
+            finally:
+                box.close()
+        except (OSError, mailbox.Error) as exc:
+            raise TransportUnavailable(f"{self.describe()} not writable: {_reason(exc)}") from exc
+        logger.debug("%s: appended %s", self.describe(), message["Message-ID"])

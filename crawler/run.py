@@ -1,0 +1,57 @@
+"""Running crawls inside the daemon's event loop: one runner for the process, one Crawler
+per crawl (a Twisted reactor cannot be restarted)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from scrapy.crawler import AsyncCrawlerRunner
+
+from storage import Source, Store
+
+from .extract import reset_caches
+from .report import CrawlReport
+from .settings import CrawlSettings, scrapy_settings
+from .spider import NewsSpider
+
+logger = logging.getLogger(__name__)
+
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def install_reactor() -> None:
+    """Install Twisted's asyncio reactor; call before anything imports the reactor."""
+    from scrapy.utils.reactor import install_reactor as _install
+
+    _install(REACTOR)
+
+
+def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
+    """The crawler runner for the life of the process."""
+    return AsyncCrawlerRunner(scrapy_settings(settings))
+
+
+async def crawl(
+    runner: AsyncCrawlerRunner,
+    store: Store,
+    sources: list[Source],
+    clock: Callable[[], datetime],
+) -> CrawlReport:
+    """Poll ``sources`` once; new articles are in the store when this returns."""
+    report = CrawlReport()
+    if not sources:
+        return report
+    crawler = runner.create_crawler(NewsSpider)
+    try:
+        await runner.crawl(crawler, sources=sources, store=store, report=report, clock=clock)
+    finally:
+        reset_caches()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    report.finish_reason = stats.get("finish_reason")
+    for key in ("downloader/request_count", "downloader/response_bytes", "retry/count",
+                "robotstxt/forbidden", "log_count/ERROR"):
+        if key in stats:
+            report.count(key, int(stats[key]))
+    return report

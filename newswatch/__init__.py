@@ -1,0 +1,1 @@
+"""newswatch: the application shell — command line, configuration, wiring."""

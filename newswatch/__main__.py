@@ -1,0 +1,5 @@
+"""``python -m newswatch``."""
+
+from .cli import main
+
+main()

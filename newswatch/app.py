@@ -1,0 +1,63 @@
+"""Wiring: from a validated Config to the objects each stage needs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+from typing import Any
+
+import crawler
+from alerts import MboxTransport, RetryPolicy, SmtpTransport
+from scheduler import Pipeline
+from storage import SourceSpec, Store, TopicSpec, utcnow
+
+from .config import Config
+
+
+def configure_logging(level: str) -> None:
+    """The one place logging is configured."""
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    if level != "DEBUG":
+        # Scrapy's own INFO lines (stats dumps, middleware lists) are noise in a daemon log.
+        for name in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.executors").setLevel(logging.ERROR)
+        # The spider records and reports every failed fetch itself.
+        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+    # Clearing caches of an optional charset_normalizer internals logs a harmless ERROR.
+    logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
+
+
+def sync_config(config: Config, store: Store) -> None:
+    """Make the stored sources and topics those of the config file."""
+    store.sync_sources(
+        [SourceSpec(s.url, s.every_seconds, s.name) for s in config.sources], utcnow()
+    )
+    store.sync_topics(
+        [TopicSpec(t.name, t.query, t.compiled, t.notify) for t in config.topics]
+    )
+
+
+def transport_for(config: Config) -> Any:
+    """SMTP when configured, else the local mbox file."""
+    if config.smtp is not None:
+        return SmtpTransport(config.smtp)
+    return MboxTransport(config.mbox)
+
+
+def build_pipeline(config: Config, store: Store) -> Pipeline:
+    """The pipeline for ``config``; installs the asyncio reactor first."""
+    crawler.install_reactor()
+    return Pipeline(
+        store=store,
+        runner=crawler.make_runner(config.crawl),
+        transport=transport_for(config),
+        lookback=timedelta(seconds=config.lookback_seconds),
+        retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),
+    )

@@ -1,0 +1,226 @@
+"""The command line: ``newswatch [--config FILE] COMMAND``.
+
+Only this module turns exceptions into messages and exit codes:
+0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not be delivered
+(they stay queued and are retried).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from scheduler import AlreadyRunning, InstanceLock
+from storage import StorageError, Store
+
+from .app import build_pipeline, configure_logging, sync_config
+from .config import Config, ConfigError, load_config
+
+EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"newswatch: {message}", err=True)
+    sys.exit(code)
+
+
+def _errors(func: F) -> F:
+    """Turn known failures into one clear line and an exit code, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"newswatch: {exc.source}: {problem}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except AlreadyRunning as exc:
+            _fail(str(exc), EXIT_RUNTIME)
+        except StorageError as exc:
+            _fail(str(exc), EXIT_RUNTIME)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(ctx: click.Context) -> Config:
+    obj: dict[str, Any] = ctx.ensure_object(dict)
+    if "config" not in obj:
+        obj["config"] = load_config(obj.get("config_path"))
+    config: Config = obj["config"]
+    return config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    envvar="NEWSWATCH_CONFIG", show_envvar=True,
+    help="TOML config file. Without one, defaults apply (./newswatch.db, no sources).",
+)
+@click.version_option(package_name="newswatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """newswatch — watches news sources and emails you when a topic you follow appears.
+
+    It polls RSS/Atom feeds, stores every new article (its extracted text, not the page
+    around it) in SQLite, matches it against your topics and emails their recipients.
+    """
+    ctx.ensure_object(dict)["config_path"] = config_path
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def run(ctx: click.Context) -> None:
+    """Run the daemon in the foreground until SIGTERM or SIGINT.
+
+    Polls each source when it is due, matches new articles, sends alerts and retries
+    failed deliveries. SIGHUP reloads the config file. Only one newswatch may run on a
+    database at a time.
+    """
+    from scheduler import Daemon
+
+    config = _config(ctx)
+    configure_logging(config.log_level)
+    with InstanceLock(config.database), Store.open(config.database) as store:
+        sync_config(config, store)
+        pipeline = build_pipeline(config, store)
+
+        def reload() -> None:
+            fresh = load_config(config.path)
+            sync_config(fresh, store)
+
+        code = Daemon(pipeline, config.tick_seconds, reload=reload).run()
+    sys.exit(code)
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def crawl(ctx: click.Context) -> None:
+    """Run one full cycle now, then exit.
+
+    Polls every source regardless of its schedule, stores and matches new articles and
+    delivers the alerts. Exits 0 when the cycle ran, even if some sources failed (they are
+    listed); 3 when alerts could not be delivered (they stay queued for the next run).
+    """
+    from scheduler import run_once
+
+    config = _config(ctx)
+    configure_logging("WARNING" if config.log_level == "INFO" else config.log_level)
+    with InstanceLock(config.database), Store.open(config.database) as store:
+        sync_config(config, store)
+        pipeline = build_pipeline(config, store)
+        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.runner)
+        crawl_report = report.crawl
+        ok = len(crawl_report.outcomes) - len(crawl_report.failures)
+        click.echo(
+            f"polled {len(crawl_report.outcomes)} source(s): {ok} ok, "
+            f"{len(crawl_report.failures)} failed; {crawl_report.new_articles} new article(s)"
+        )
+        for source, outcome in crawl_report.failures:
+            click.echo(f"  failed: {source.url}: {outcome.error}")
+        m = report.matched
+        click.echo(f"matched {m.articles} article(s): {m.matches} match(es), "
+                   f"{m.emails} email(s) queued")
+        d = report.delivery
+        via = pipeline.transport.describe()
+        click.echo(f"delivered {d.sent} email(s) via {via}"
+                   + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed
+                      else ""))
+        if d.errors:
+            _fail(f"alerts not delivered ({'; '.join(d.errors)}); "
+                  "they stay queued and are retried on the next run", EXIT_DELIVERY)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.pass_context
+@_errors
+def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Export every stored article: url, title, text, published, source, topics."""
+    config = _config(ctx)
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
+    fields = ["url", "title", "text", "published", "author", "source", "source_url",
+              "topics", "extraction", "extraction_note"]
+    with Store.open(config.database) as store:
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            if fmt == "csv":
+                writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+                writer.writeheader()
+                for row in store.export_rows():
+                    writer.writerow({**row, "topics": "; ".join(row["topics"])})
+            else:
+                for row in store.export_rows():
+                    out.write(json.dumps({k: row[k] for k in fields}, ensure_ascii=False) + "\n")
+        finally:
+            if output:
+                out.close()
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def status(ctx: click.Context) -> None:
+    """Show sources (last poll, health, articles), topics (matches) and the outbox."""
+    config = _config(ctx)
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
+    with Store.open(config.database) as store:
+        click.echo(f"database: {config.database} ({store.article_count()} articles)")
+        click.echo("\nsources:")
+        for s in store.source_status():
+            health = "ok" if not s["consecutive_failures"] else (
+                f"FAILING ({s['consecutive_failures']} in a row)")
+            if s["last_fetch"] is None:
+                health = "not polled yet"
+            click.echo(f"  {s['name'] or s['url']}")
+            click.echo(f"    url: {s['url']}")
+            click.echo(
+                f"    {health}; last poll {s['last_fetch'] or '-'} "
+                f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
+                f"errors {s['error_count']}; articles {s['articles']}; next {s['next_due'] or 'now'}"
+            )
+            if s["last_error"]:
+                click.echo(f"    last error: {s['last_error']}")
+        click.echo("\ntopics:")
+        for t in store.topic_status():
+            click.echo(f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
+                       f"last {t['last_match'] or '-'}; notify {', '.join(json.loads(t['notify']))}")
+        counts = store.outbox_counts()
+        click.echo(f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
+                   f"{counts['failed']} failed")
+        for p in store.outbox_problems():
+            click.echo(f"  #{p['id']} to {p['recipient']} ({p['status']}, {p['attempts']} "
+                       f"attempt(s), next {p['next_attempt']}): {p['last_error']}")
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def check(ctx: click.Context) -> None:
+    """Validate the config file and print what it defines."""
+    config = _config(ctx)
+    click.echo(f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
+               f"{len(config.topics)} topic(s); database {config.database}; alerts via "
+               + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp
+                  else f"mbox {config.mbox}"))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={})

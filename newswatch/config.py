@@ -1,0 +1,301 @@
+"""Loading and validating the config file (TOML) into one frozen Config.
+
+Every problem in a file is reported at once, each with its key path
+(``topics[2].query: unclosed parenthesis at column 14``); nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from alerts import SmtpSettings
+from crawler import CrawlSettings
+from watchlist import QueryError, compile_query
+
+from .settings import LISTS, SECTIONS, Setting
+from .units import parse_duration, parse_size
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; ``problems`` lists every reason, one line each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A configured source."""
+
+    url: str
+    every_seconds: int
+    name: str | None
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """A configured topic, its query already validated and compiled."""
+
+    name: str
+    query: str
+    compiled: str
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything newswatch needs to run, validated."""
+
+    path: Path | None
+    database: Path
+    smtp: SmtpSettings | None
+    crawl: CrawlSettings
+    default_every: int
+    lookback_seconds: float
+    mbox: Path
+    retry_base: float
+    retry_max: float
+    tick_seconds: float
+    log_level: str
+    sources: tuple[SourceConfig, ...]
+    topics: tuple[TopicConfig, ...]
+
+
+def _check(kind: str, value: Any) -> Any:
+    """Parse one value of ``kind``; raises ValueError with a message for the user."""
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {_tname(value)}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {_tname(value)}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {_tname(value)}")
+        return value
+    if kind == "duration":
+        return parse_duration(value)
+    if kind == "pause":
+        return parse_duration(value, allow_zero=True)
+    if kind == "size":
+        return parse_size(value)
+    if kind == "level":
+        if not isinstance(value, str) or value.upper() not in _LEVELS:
+            raise ValueError(f"expected one of {', '.join(_LEVELS)}")
+        return value.upper()
+    if kind == "url":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a URL string, got {_tname(value)}")
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.strip()
+    if kind == "emails":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            raise ValueError("expected a list of email addresses")
+        for item in items:
+            if not isinstance(item, str) or not _EMAIL.match(item.strip()):
+                raise ValueError(f"{item!r} is not an email address")
+        return tuple(item.strip() for item in items)
+    raise AssertionError(kind)
+
+
+def _tname(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _table(
+    data: Any, path: str, spec: dict[str, Setting], problems: list[str]
+) -> dict[str, Any]:
+    """Validate one table against its spec; defaults fill what is missing."""
+    if not isinstance(data, dict):
+        problems.append(f"{path}: expected a table, got {_tname(data)}")
+        return {}
+    values: dict[str, Any] = {}
+    for key in data:
+        if key not in spec:
+            known = ", ".join(spec)
+            problems.append(f"{path}.{key}: unknown key (known keys: {known})")
+    for key, setting in spec.items():
+        if key in data:
+            try:
+                values[key] = _check(setting.kind, data[key])
+            except ValueError as exc:
+                problems.append(f"{path}.{key}: {exc}")
+        elif setting.required:
+            problems.append(f"{path}.{key}: missing (required)")
+        else:
+            default = setting.default
+            values[key] = _check(setting.kind, default) if default is not None else None
+    return values
+
+
+def load_config(path: str | Path | None, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate the config file at ``path`` (None: all defaults, no sources)."""
+    env = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    source_name = str(path) if path else "defaults"
+    base = Path.cwd()
+    if path is not None:
+        file = Path(path)
+        try:
+            with file.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(source_name, ["file not found"]) from None
+        except OSError as exc:
+            raise ConfigError(source_name, [f"cannot read: {exc.strerror}"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(source_name, [f"not valid TOML: {exc}"]) from None
+    return _build(data, source_name, base, env)
+
+
+def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, str]) -> Config:
+    problems: list[str] = []
+    for key in data:
+        if key not in SECTIONS and key not in LISTS:
+            known = ", ".join([*SECTIONS, *LISTS])
+            problems.append(f"{key}: unknown section (known: {known})")
+    sections = {
+        name: _table(data.get(name, {}), name, spec, problems)
+        for name, spec in SECTIONS.items()
+        if name != "smtp"
+    }
+    smtp = _smtp(data["smtp"], problems, env, base) if "smtp" in data else None
+    crawl = sections["crawl"]
+    default_every = int(crawl.get("every") or 900)
+
+    sources: list[SourceConfig] = []
+    seen_urls: dict[str, int] = {}
+    for i, item in enumerate(_list(data, "sources", problems)):
+        values = _table(item, f"sources[{i}]", LISTS["sources"], problems)
+        url = values.get("url")
+        if not url:
+            continue
+        if url in seen_urls:
+            problems.append(f"sources[{i}].url: same URL as sources[{seen_urls[url]}]")
+            continue
+        seen_urls[url] = i
+        sources.append(SourceConfig(url, int(values.get("every") or default_every),
+                                    values.get("name")))
+
+    topics: list[TopicConfig] = []
+    seen_names: dict[str, int] = {}
+    for i, item in enumerate(_list(data, "topics", problems)):
+        values = _table(item, f"topics[{i}]", LISTS["topics"], problems)
+        name, query = values.get("name"), values.get("query")
+        if name is not None:
+            if not name.strip():
+                problems.append(f"topics[{i}].name: must not be empty")
+            elif name in seen_names:
+                problems.append(f"topics[{i}].name: same name as topics[{seen_names[name]}]")
+            seen_names.setdefault(name, i)
+        compiled = None
+        if query is not None:
+            try:
+                compiled = compile_query(query)
+            except QueryError as exc:
+                problems.append(f"topics[{i}].query: {exc}")
+        if name and compiled and values.get("notify"):
+            topics.append(TopicConfig(name, query, compiled, values["notify"]))
+
+    if problems:
+        raise ConfigError(source_name, problems)
+    database = _resolve(base, sections["database"]["path"])
+    alerts = sections["alerts"]
+    mbox = _resolve(base, alerts["mbox"]) if alerts.get("mbox") else database.with_suffix(".mbox")
+    return Config(
+        path=None if source_name == "defaults" else Path(source_name),
+        database=database,
+        smtp=smtp,
+        crawl=CrawlSettings(
+            user_agent=crawl["user_agent"],
+            timeout_seconds=crawl["timeout"],
+            max_bytes=crawl["max_size"],
+            delay_seconds=crawl["delay"],
+            per_host=max(1, crawl["per_host"]),
+            retries=crawl["retries"],
+            obey_robots=crawl["obey_robots"],
+        ),
+        default_every=default_every,
+        lookback_seconds=alerts["lookback"],
+        mbox=mbox,
+        retry_base=alerts["retry_base"],
+        retry_max=alerts["retry_max"],
+        tick_seconds=sections["daemon"]["tick"],
+        log_level=sections["daemon"]["log_level"],
+        sources=tuple(sources),
+        topics=tuple(topics),
+    )
+
+
+def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(f"{key}: expected an array of tables ([[{key}]]), got {_tname(value)}")
+        return []
+    return value
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> SmtpSettings | None:
+    if isinstance(data, dict) and "password" in data:
+        problems.append(
+            "smtp.password: secrets are not read from the config file; "
+            "use password_env or password_file"
+        )
+        data = {k: v for k, v in data.items() if k != "password"}
+    values = _table(data, "smtp", SECTIONS["smtp"], problems)
+    if not values.get("host"):
+        return None
+    if values.get("tls") and values.get("starttls"):
+        problems.append("smtp: set either tls (port 465) or starttls, not both")
+    password = None
+    if values.get("password_env"):
+        password = env.get(values["password_env"])
+        if password is None:
+            problems.append(
+                f"smtp.password_env: environment variable {values['password_env']} is not set"
+            )
+    elif values.get("password_file"):
+        secret = _resolve(base, values["password_file"])
+        try:
+            password = secret.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as exc:
+            reason = getattr(exc, "strerror", None) or "empty file"
+            problems.append(f"smtp.password_file: cannot read {secret}: {reason}")
+    if password is not None and not values.get("username"):
+        problems.append("smtp.username: required when a password is given")
+    return SmtpSettings(
+        host=values["host"],
+        port=values["port"],
+        sender=values["from"],
+        starttls=bool(values["starttls"]),
+        tls=bool(values["tls"]),
+        username=values.get("username"),
+        password=password,
+        timeout=values["timeout"],
+    )
+
+

@@ -1,0 +1,76 @@
+"""The settings model: every key of the config file, its type, default and help.
+
+This table is the single source of truth: the loader validates against it, ``newswatch
+config-help`` prints it, and a test checks that the README documents every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key: its kind (how it is parsed), its default and a one-line help."""
+
+    kind: str  # str, int, bool, duration, pause (may be 0), size, url, emails, level
+    default: Any
+    help: str
+    required: bool = False
+
+
+SECTIONS: dict[str, dict[str, Setting]] = {
+    "database": {
+        "path": Setting("str", "newswatch.db",
+                        "SQLite file; a relative path is relative to the working directory"),
+    },
+    "smtp": {
+        "host": Setting("str", None, "mail server host name", required=True),
+        "port": Setting("int", 587, "mail server port (587 STARTTLS, 465 implicit TLS, 25 plain)"),
+        "from": Setting("str", "newswatch@localhost", "From address of alert emails"),
+        "starttls": Setting("bool", False, "upgrade the connection with STARTTLS"),
+        "tls": Setting("bool", False, "implicit TLS from the first byte (port 465)"),
+        "username": Setting("str", None, "user name to log in with (no login when unset)"),
+        "password_env": Setting("str", None, "environment variable that holds the password"),
+        "password_file": Setting("str", None, "file whose first line is the password"),
+        "timeout": Setting("duration", "30s", "timeout for each SMTP operation"),
+    },
+    "crawl": {
+        "every": Setting("duration", "15m", "default polling interval of a source"),
+        "user_agent": Setting("str", "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
+                              "User-Agent sent with every request; include a contact URL"),
+        "timeout": Setting("duration", "30s", "timeout of each HTTP request"),
+        "max_size": Setting("size", "10MB", "largest response body accepted"),
+        "delay": Setting("pause", "1s", "pause between two requests to the same host"),
+        "per_host": Setting("int", 2, "concurrent requests to one host at most"),
+        "retries": Setting("int", 2, "retries of a request that failed on the network or 5xx"),
+        "obey_robots": Setting("bool", True, "obey robots.txt when fetching article pages"),
+    },
+    "alerts": {
+        "lookback": Setting("duration", "48h",
+                            "articles published longer ago than this are stored but not alerted"),
+        "mbox": Setting("str", None,
+                        "mbox file for alerts when [smtp] is absent; default: next to the database"),
+        "retry_base": Setting("duration", "1m", "first delay before retrying a failed delivery"),
+        "retry_max": Setting("duration", "1h", "longest delay between delivery retries"),
+    },
+    "daemon": {
+        "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
+        "log_level": Setting("level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    },
+}
+
+LISTS: dict[str, dict[str, Setting]] = {
+    "sources": {
+        "url": Setting("url", None, "feed URL (RSS 0.9x/1.0/2.0 or Atom)", required=True),
+        "every": Setting("duration", None, "polling interval; default [crawl] every"),
+        "name": Setting("str", None, "display name; default: the feed's title"),
+    },
+    "topics": {
+        "name": Setting("str", None, "topic name, shown in alert subjects", required=True),
+        "query": Setting("str", None, "what to watch for, in the query language", required=True),
+        "notify": Setting("emails", None, "email addresses that get this topic's alerts",
+                          required=True),
+    },
+}

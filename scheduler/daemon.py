@@ -1,0 +1,167 @@
+"""The service: one asyncio reactor shared by Scrapy and APScheduler, fixed jobs, signals.
+
+The schedule of each source lives in the database (``sources.next_due``); the scheduler only
+runs two fixed jobs: a crawl tick that polls the due sources, and an outbox job that retries
+deliveries. SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP
+reloads the configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from .pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+
+class Daemon:
+    """Runs the pipeline on a schedule until a signal stops it."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        tick_seconds: float,
+        reload: Callable[[], None] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.tick_seconds = tick_seconds
+        self.reload = reload
+        self.failures = 0
+        self.stopping = False
+        self.scheduler: AsyncIOScheduler | None = None
+
+    async def crawl_tick(self) -> None:
+        """Poll the sources that are due, then match and deliver."""
+        try:
+            due = self.pipeline.store.due_sources(self.pipeline.clock())
+            if due:
+                logger.info("polling %d due source(s)", len(due))
+                await self.pipeline.crawl(due)
+            if not self.stopping:
+                self.pipeline.match()
+                await self.pipeline.deliver()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A failing job never stops the service: log, count, try again next tick.
+            self.failures += 1
+            logger.exception("crawl tick failed (%d failures so far)", self.failures)
+
+    async def outbox_tick(self) -> None:
+        """Match anything left unmatched and deliver the due outbox messages."""
+        try:
+            self.pipeline.match()
+            await self.pipeline.deliver()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.failures += 1
+            logger.exception("outbox tick failed (%d failures so far)", self.failures)
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code."""
+        from twisted.internet import reactor
+
+        reactor.callWhenRunning(self._start)
+        reactor.run(installSignalHandlers=False)
+        return 0
+
+    def _start(self) -> None:
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_stop_signal, signum)
+        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
+        now = datetime.now(scheduler.timezone)
+        options: dict[str, Any] = {
+            "trigger": "interval",
+            "seconds": self.tick_seconds,
+            "max_instances": 1,
+            "coalesce": True,
+            "replace_existing": True,
+            "misfire_grace_time": None,
+        }
+        scheduler.add_job(self.crawl_tick, id="crawl", next_run_time=now, **options)
+        scheduler.add_job(self.outbox_tick, id="outbox", **options)
+        scheduler.start()
+        self.scheduler = scheduler
+        logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        _spawn(self._shutdown())
+
+    def _on_reload_signal(self) -> None:
+        if self.reload is None:
+            return
+        try:
+            self.reload()
+            logger.info("configuration reloaded")
+        except Exception as exc:  # noqa: BLE001 - a bad reload keeps the running config
+            logger.error("configuration not reloaded, keeping the current one: %s", exc)
+
+    async def _shutdown(self) -> None:
+        from twisted.internet import reactor
+
+        try:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+            await self.pipeline.runner.stop()
+            await self.pipeline.runner.join()
+            await self.pipeline.finish_delivery()
+        except Exception:
+            logger.exception("error while stopping")
+        finally:
+            logger.info("newswatch daemon stopped")
+            reactor.stop()
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
+    """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    outcome: dict[str, Any] = {}
+
+    def stop(signum: int) -> None:
+        logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
+        _spawn(runner.stop())
+
+    def start() -> None:
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+        d = deferred_from_coro(main())
+
+        def done(result: Any) -> None:
+            outcome["result"] = result
+            reactor.stop()
+
+        d.addBoth(done)
+
+    reactor.callWhenRunning(start)
+    reactor.run(installSignalHandlers=False)
+    result = outcome.get("result")
+    if hasattr(result, "raiseException"):  # a twisted Failure
+        result.raiseException()
+    return result

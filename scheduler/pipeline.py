@@ -1,0 +1,149 @@
+"""One pass of the pipeline: crawl → store → match → outbox → deliver.
+
+Each step reads its input from storage and commits its output before the next starts, so a
+crash or a cancellation between two steps leaves work the next cycle picks up:
+stored-but-unmatched articles sit above the match watermark, queued emails stay pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerRunner
+
+import crawler
+from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, deliver_due
+from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
+from watchlist import highlight, match_articles
+
+logger = logging.getLogger(__name__)
+
+MATCH_BATCH = 1000
+
+
+@dataclass
+class MatchReport:
+    """What one matching pass found and queued."""
+
+    articles: int = 0
+    matches: int = 0
+    emails: int = 0
+
+
+@dataclass
+class CycleReport:
+    """What one full cycle did."""
+
+    crawl: crawler.CrawlReport = field(default_factory=crawler.CrawlReport)
+    matched: MatchReport = field(default_factory=MatchReport)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+@dataclass
+class Pipeline:
+    """The stages wired together, with everything they need passed in."""
+
+    store: Store
+    runner: AsyncCrawlerRunner
+    transport: Any  # alerts.SmtpTransport or alerts.MboxTransport
+    lookback: timedelta
+    retry: RetryPolicy
+    clock: Callable[[], datetime] = utcnow
+    _delivery: asyncio.Future[DeliveryReport] | None = None
+    _delivery_lock: asyncio.Lock | None = None
+
+    async def crawl(self, sources: Sequence[Source]) -> crawler.CrawlReport:
+        """Poll ``sources`` and store their new articles."""
+        report = await crawler.crawl(self.runner, self.store, list(sources), self.clock)
+        for source, outcome in report.failures:
+            logger.warning("source %s failed: %s", source.url, outcome.error)
+        return report
+
+    def match(self) -> MatchReport:
+        """Match every article above the watermark; queue one email per recipient."""
+        report = MatchReport()
+        topics = self.store.topics()
+        while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
+            now = self.clock()
+            matches = match_articles(batch, topics, now=now, lookback=self.lookback)
+            emails = build_emails(batch, matches, topics, now)
+            self.store.record_matches(matches, emails, watermark=batch[-1].id, now=now)
+            report.articles += len(batch)
+            report.matches += len(matches)
+            report.emails += len(emails)
+        if report.matches:
+            logger.info(
+                "matched %d articles: %d matches, %d emails queued",
+                report.articles, report.matches, report.emails,
+            )
+        return report
+
+    async def deliver(self) -> DeliveryReport:
+        """Send the due outbox messages; one delivery at a time in the process."""
+        if self._delivery_lock is None:
+            self._delivery_lock = asyncio.Lock()
+        async with self._delivery_lock:
+            self._delivery = asyncio.ensure_future(
+                deliver_due(self.store, self.transport, now=self.clock(), policy=self.retry)
+            )
+            # Shielded: a cancelled job must not abandon a message between the server's
+            # acceptance and its "sent" mark; shutdown waits for this future instead.
+            report = await asyncio.shield(self._delivery)
+        if report.errors:
+            logger.warning("delivery via %s: %s", self.transport.describe(), "; ".join(report.errors))
+        return report
+
+    async def finish_delivery(self) -> None:
+        """Wait for a delivery in progress (at shutdown)."""
+        if self._delivery is not None and not self._delivery.done():
+            await asyncio.wait([self._delivery])
+
+    async def cycle(self, sources: Sequence[Source]) -> CycleReport:
+        """Crawl ``sources``, match what is new, deliver what is due."""
+        report = CycleReport()
+        report.crawl = await self.crawl(sources)
+        report.matched = self.match()
+        report.delivery = await self.deliver()
+        return report
+
+
+def build_emails(
+    articles: Sequence[StoredArticle], matches: Sequence[Match], topics: Sequence[Topic],
+    now: datetime,
+) -> list[Email]:
+    """One email per recipient listing every alertable article matched for them."""
+    by_id = {a.id: a for a in articles}
+    by_topic = {t.id: t for t in topics}
+    wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
+    for m in matches:
+        if not m.alert:
+            continue
+        for recipient in by_topic[m.topic_id].notify:
+            wanted[recipient][m.article_id].append(m)
+    emails = []
+    for recipient, per_article in sorted(wanted.items()):
+        items = []
+        for article_id, article_matches in per_article.items():
+            article = by_id[article_id]
+            marked = highlight(article, article_matches)
+            items.append(
+                AlertItem(
+                    article_id=article_id,
+                    topic_ids=tuple(m.topic_id for m in article_matches),
+                    topics=tuple(by_topic[m.topic_id].name for m in article_matches),
+                    title=article.title,
+                    url=article.url,
+                    source=article.source_name,
+                    published=article.published,
+                    snippet=marked.snippet,
+                    title_segments=marked.title,
+                )
+            )
+        emails.append(compose(recipient, items, now))
+    return emails

@@ -1,0 +1,44 @@
+"""Storage: every byte newswatch keeps, in one SQLite file (the only package with SQL).
+
+Errors::
+
+    StorageError    the database cannot be opened, migrated or written
+"""
+
+from .errors import StorageError
+from .models import (
+    Article,
+    Email,
+    FetchOutcome,
+    Match,
+    OutboxMessage,
+    Source,
+    SourceSpec,
+    StoredArticle,
+    Topic,
+    TopicSpec,
+    from_iso,
+    to_iso,
+    utcnow,
+)
+from .percolate import percolate
+from .store import Store
+
+__all__ = [
+    "Article",
+    "Email",
+    "FetchOutcome",
+    "Match",
+    "OutboxMessage",
+    "Source",
+    "SourceSpec",
+    "StorageError",
+    "Store",
+    "StoredArticle",
+    "Topic",
+    "TopicSpec",
+    "from_iso",
+    "percolate",
+    "to_iso",
+    "utcnow",
+]

@@ -1,0 +1,107 @@
+"""The articles table (and its full-text index, kept in sync by triggers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlite_utils import Database
+
+from .models import Article, StoredArticle, from_iso, to_iso
+
+
+def _stored(row: dict[str, Any]) -> StoredArticle:
+    fetched = from_iso(row["fetched"])
+    assert fetched is not None
+    return StoredArticle(
+        id=row["id"],
+        url=row["url"],
+        source_id=row["source_id"],
+        source_name=row["source_name"],
+        title=row["title"],
+        text=row["text"],
+        published=from_iso(row["published"]),
+        fetched=fetched,
+        extraction=row["extraction"],
+    )
+
+
+_SELECT = """
+    SELECT a.*, COALESCE(s.name, s.url) AS source_name
+    FROM articles a JOIN sources s ON s.id = a.source_id
+"""
+
+
+class ArticlesMixin:
+    """Article rows, identified by canonical URL."""
+
+    db: Database
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of ``urls`` are already stored, as an article URL or as a feed entry URL."""
+        wanted = list(dict.fromkeys(urls))
+        known: set[str] = set()
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT url, entry_url FROM articles WHERE url IN ({marks}) "
+                f"OR entry_url IN ({marks})",
+                chunk + chunk,
+            ):
+                known.update(row)
+        return known & set(wanted)
+
+    def add_article(self, article: Article) -> int | None:
+        """Store a new article; None when its canonical URL is already stored."""
+        cursor = self.db.execute(
+            """
+            INSERT INTO articles (url, entry_url, source_id, title, text, author, published,
+                                  fetched, extraction, extraction_note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(url) DO NOTHING
+            """,
+            [
+                article.url, article.entry_url, article.source_id, article.title, article.text,
+                article.author, to_iso(article.published), to_iso(article.fetched),
+                article.extraction, article.extraction_note,
+            ],
+        )
+        return cursor.lastrowid if cursor.rowcount else None
+
+    def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
+        """Articles stored after row ``article_id``, oldest first."""
+        rows = self.db.query(
+            _SELECT + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit]
+        )
+        return [_stored(r) for r in rows]
+
+    def article(self, article_id: int) -> StoredArticle:
+        """One article by id."""
+        rows = list(self.db.query(_SELECT + " WHERE a.id = ?", [article_id]))
+        if not rows:
+            raise KeyError(article_id)
+        return _stored(rows[0])
+
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """Every stored article with its source and the topics it matched, oldest first."""
+        rows = self.db.query(
+            """
+            SELECT a.id, a.url, a.title, a.text, a.author, a.published, a.fetched,
+                   a.extraction, a.extraction_note,
+                   COALESCE(s.name, s.url) AS source, s.url AS source_url,
+                   (SELECT json_group_array(t.name) FROM matches m
+                      JOIN topics t ON t.id = m.topic_id
+                     WHERE m.article_id = a.id) AS topics
+            FROM articles a JOIN sources s ON s.id = a.source_id
+            ORDER BY a.id
+            """
+        )
+        for row in rows:
+            row["topics"] = sorted(json.loads(row["topics"] or "[]"))
+            yield row
+
+    def article_count(self) -> int:
+        """How many articles are stored."""
+        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

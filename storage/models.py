@@ -1,0 +1,166 @@
+"""Plain records that cross package boundaries: what the crawler produces and storage keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(value: datetime | None) -> str | None:
+    """Store a datetime as ISO 8601 text in UTC (sortable as text)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """Read back a datetime stored by :func:`to_iso`."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A source as configured: where it is and how often to poll it."""
+
+    url: str
+    every_seconds: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source as stored, with its polling state."""
+
+    id: int
+    url: str
+    name: str | None
+    every_seconds: int
+    active: bool
+    etag: str | None
+    last_modified: str | None
+    next_due: datetime | None
+    consecutive_failures: int
+
+    @property
+    def label(self) -> str:
+        """A human name: the configured or discovered name, else the URL."""
+        return self.name or self.url
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What one poll of a source found; storage turns it into the source's state."""
+
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    entries: int = 0
+    new_articles: int = 0
+    # Back-off / schedule decided by the caller.
+    next_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A new article ready to be stored: the extracted text, never the page chrome."""
+
+    url: str  # canonical URL: the article's identity
+    entry_url: str  # canonicalized link as the feed gave it
+    source_id: int
+    title: str
+    text: str
+    published: datetime | None
+    author: str | None
+    fetched: datetime
+    extraction: str  # "page" (text extracted from the page) or "feed" (the feed's summary)
+    extraction_note: str | None = None  # why the page text could not be used
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as stored, with its row id."""
+
+    id: int
+    url: str
+    source_id: int
+    source_name: str
+    title: str
+    text: str
+    published: datetime | None
+    fetched: datetime
+    extraction: str
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as configured, with its query already compiled for FTS5."""
+
+    name: str
+    query: str
+    compiled: str
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A stored topic."""
+
+    id: int
+    name: str
+    query: str
+    compiled: str
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A topic that matched an article, with the matched terms and where they are."""
+
+    article_id: int
+    topic_id: int
+    terms: tuple[str, ...]
+    alert: bool  # False for articles older than the look-back window: recorded, not mailed
+    title_spans: tuple[tuple[int, int], ...] = ()
+    text_spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Email:
+    """A rendered alert email for one recipient, waiting in the outbox."""
+
+    message_id: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    created: datetime
+    # (article_id, topic_id) pairs the email reports.
+    items: tuple[tuple[int, int], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An outbox row due for delivery."""
+
+    id: int
+    message_id: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    created: datetime
+    attempts: int

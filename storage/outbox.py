@@ -1,0 +1,93 @@
+"""The outbox: alert emails waiting for delivery, and what happened to each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from .models import OutboxMessage, from_iso, to_iso
+
+
+def _message(row: dict[str, Any]) -> OutboxMessage:
+    created = from_iso(row["created"])
+    assert created is not None
+    return OutboxMessage(
+        id=row["id"],
+        message_id=row["message_id"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        text=row["body_text"],
+        html=row["body_html"],
+        created=created,
+        attempts=row["attempts"],
+    )
+
+
+class OutboxMixin:
+    """Outbox rows move pending → sent, or pending → failed on a permanent refusal."""
+
+    db: Database
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        """Pending messages whose next attempt is due, oldest first."""
+        rows = self.db.query(
+            """
+            SELECT * FROM outbox WHERE status = 'pending' AND next_attempt <= ?
+            ORDER BY id LIMIT ?
+            """,
+            [to_iso(now), limit],
+        )
+        return [_message(r) for r in rows]
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """The message was accepted by the mail server (or written to the mbox)."""
+        self.db.execute(
+            """
+            UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
+                              last_error = NULL
+            WHERE id = ?
+            """,
+            [to_iso(now), outbox_id],
+        )
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
+        """Delivery failed for a reason that may pass: try again at ``next_attempt``."""
+        self.db.execute(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
+            WHERE id = ? AND status = 'pending'
+            """,
+            [error, to_iso(next_attempt), outbox_id],
+        )
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """The mail server refused the message for good: keep it, visibly failed."""
+        self.db.execute(
+            """
+            UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
+            WHERE id = ?
+            """,
+            [error, outbox_id],
+        )
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are pending, sent and failed."""
+        counts = {"pending": 0, "sent": 0, "failed": 0}
+        for row in self.db.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def outbox_problems(self, limit: int = 10) -> list[dict[str, Any]]:
+        """Pending messages that have failed at least once, and failed ones, with the error."""
+        return list(
+            self.db.query(
+                """
+                SELECT id, recipient, subject, status, attempts, last_error, next_attempt
+                FROM outbox WHERE last_error IS NOT NULL AND status != 'sent'
+                ORDER BY id LIMIT ?
+                """,
+                [limit],
+            )
+        )

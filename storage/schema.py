@@ -1,0 +1,106 @@
+"""The database schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` records how many migrations a database has had; opening a database
+applies the missing ones, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sources, articles (+ FTS5), topics, matches, outbox, state.
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        name TEXT,
+        every_seconds INTEGER NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        next_due TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_fetch TEXT,
+        last_success TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        entry_url TEXT NOT NULL,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        author TEXT,
+        published TEXT,
+        fetched TEXT NOT NULL,
+        extraction TEXT NOT NULL,
+        extraction_note TEXT
+    );
+    CREATE INDEX articles_entry_url ON articles(entry_url);
+    CREATE INDEX articles_source ON articles(source_id);
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text, content='articles', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TABLE topics (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        query TEXT NOT NULL,
+        compiled TEXT NOT NULL,
+        notify TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE matches (
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        topic_id INTEGER NOT NULL REFERENCES topics(id),
+        terms TEXT NOT NULL,
+        title_spans TEXT NOT NULL,
+        text_spans TEXT NOT NULL,
+        alert INTEGER NOT NULL,
+        matched TEXT NOT NULL,
+        PRIMARY KEY (article_id, topic_id)
+    );
+    CREATE INDEX matches_topic ON matches(topic_id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error TEXT,
+        created TEXT NOT NULL,
+        sent TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt);
+    CREATE TABLE outbox_items (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        topic_id INTEGER NOT NULL REFERENCES topics(id),
+        PRIMARY KEY (outbox_id, article_id, topic_id)
+    );
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)

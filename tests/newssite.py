@@ -1,0 +1,691 @@
+"""A realistic local news website for integration tests (stdlib HTTP server on 127.0.0.1:0).
+
+Routes (all links point back to this site, never to a real host):
+
+    /                       home page listing every known story (also /section/<name>)
+    /articles/<slug>        article page with heavy "chrome" (nav, most read, comments, ...)
+    /feeds/<name>.rss       RSS 2.0 (item links carry ?utm_source=rss&utm_medium=feed)
+    /feeds/<name>.atom      Atom 1.0 of the same feed
+    /feeds/<name>.rdf       RSS 1.0 of the same feed
+    /feeds/broken.rss       malformed but readable RSS with two items
+    /status/<code>          that status (``?retry_after=N`` adds Retry-After)
+    /ratelimit              429 with ``Retry-After`` (``?retry_after=N``, default 1)
+    /slow?seconds=N         sleeps N seconds (max 10), then a small feed
+    /redirect?to=<path>     301 (``&status=302`` etc.) to a path on this site
+    /big                    ~3 MB RSS (``?gzip=1`` gzip-encoded, ``?nolength=1`` no Content-Length)
+    /robots.txt             ``NewsSite.robots``
+    /notafeed               an HTML page served as text/xml
+
+Feeds answer conditional GETs (ETag / Last-Modified) with 304.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+import logging
+import string
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
+
+logger = logging.getLogger(__name__)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+#: Words that appear in every article page's chrome but in no canned story body except those
+#: that mention them on purpose (see ``STORIES``); an extractor must not report them.
+CHROME_WORDS = ("Maduro", "Venezuela", "Belarus", "Zelensky", "earthquake")
+
+DEFAULT_ROBOTS = "User-agent: *\nAllow: /\n"
+UTM_QUERY = "utm_source=rss&utm_medium=feed"
+MAX_SLOW_SECONDS = 10.0
+BIG_BODY_BYTES = 3 * 1024 * 1024
+
+
+@dataclass
+class Story:
+    """One article on the site."""
+
+    slug: str
+    title: str
+    body: list[str]  # paragraphs of the article body
+    published: datetime  # tz-aware UTC
+    author: str = "Staff reporter"
+    summary: str = ""  # feed <description>; default: first sentence of the body
+    section: str = "World"
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        """Fill in the default summary and check the date is tz-aware."""
+        if self.published.tzinfo is None:
+            raise ValueError(f"Story {self.slug!r}: published must be tz-aware")
+        if not self.summary and self.body:
+            first = self.body[0]
+            end = first.find(". ")
+            self.summary = first if end < 0 else first[: end + 1]
+
+
+def _load_stories() -> list[Story]:
+    """Read the canned stories from ``fixtures/stories.json``."""
+    raw = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
+    return [
+        Story(**{**item, "published": datetime.fromisoformat(item["published"])}) for item in raw
+    ]
+
+
+#: Canned stories (fixed dates in November 2026; use ``dataclasses.replace`` to move them).
+#: Bodies mentioning CHROME_WORDS: venezuela-opposition-leader (Maduro, Venezuela),
+#: maduro-abandona-venezuela (Spanish; Maduro, Venezuela), zelensky-grain-corridor (Zelensky).
+#: central-bank-holds-rates, city-late-winner and harbour-wind-farm-approved mention none.
+STORIES: list[Story] = _load_stories()
+STORIES_BY_SLUG: dict[str, Story] = {story.slug: story for story in STORIES}
+
+_FILLER = [
+    "Council members spent most of the morning session on the details of the proposal, which "
+    "has been revised twice since it was first presented in the spring. Officials said the "
+    "latest version reflected comments from residents, local businesses and transport groups.",
+    "The finance committee estimated the cost at about 14 million over five years, most of it "
+    "to be covered by a regional grant. Opponents questioned whether that estimate included "
+    "maintenance, and asked for an independent review before the final vote next month.",
+    "Residents who attended the public meeting were divided. Some welcomed the plans as long "
+    "overdue, while others said they had not been consulted properly and worried about noise, "
+    "parking and the effect of months of construction on shops in the old town.",
+    "A spokesperson for the mayor said the timetable remained realistic and that work could "
+    "begin early next year if the remaining permits were granted. The authority has promised "
+    "to publish monthly progress reports and to hold a second consultation in the summer.",
+    "Independent experts said the scheme was broadly in line with what neighbouring cities had "
+    "done in recent years, though they cautioned that similar projects elsewhere had run over "
+    "budget when early surveys underestimated the condition of the existing infrastructure.",
+]
+
+
+def sample_story(
+    slug: str,
+    title: str,
+    body_words: Sequence[str] = (),
+    *,
+    published: datetime | None = None,
+    paragraphs: int = 4,
+    author: str = "Staff reporter",
+    summary: str = "",
+    section: str = "World",
+) -> Story:
+    """Build a believable story whose body mentions exactly ``body_words`` (plus neutral prose).
+
+    ``published`` defaults to now (UTC, whole seconds).
+    """
+    body = [_FILLER[i % len(_FILLER)] for i in range(max(paragraphs, 1))]
+    if body_words:
+        mention = ", ".join(body_words)
+        body[0] = (
+            f"{body[0]} The discussion repeatedly returned to {mention}, which several "
+            "participants described as the most pressing question on the agenda."
+        )
+        body[-1] = f"{body[-1]} Further statements on {mention} are expected later this week."
+    when = published or datetime.now(UTC).replace(microsecond=0)
+    return Story(slug, title, body, when, author=author, summary=summary, section=section)
+
+
+class Headers(dict[str, str]):
+    """Request headers with case-insensitive lookup (keys are stored lower-case)."""
+
+    def __init__(self, items: Iterator[tuple[str, str]] | Sequence[tuple[str, str]] = ()) -> None:
+        """Store ``items`` under lower-cased names (later duplicates are joined with ', ')."""
+        super().__init__()
+        for name, value in items:
+            key = name.lower()
+            self[key] = f"{self[key]}, {value}" if key in self else value
+
+    def __getitem__(self, key: str) -> str:
+        """Look ``key`` up case-insensitively."""
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        """Test membership case-insensitively."""
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Look ``key`` up case-insensitively."""
+        return super().get(key.lower(), default)
+
+
+@dataclass
+class RequestRecord:
+    """One request the site received."""
+
+    method: str
+    target: str  # raw request target, with query string
+    headers: Headers
+    status: int = 0
+
+    @property
+    def path(self) -> str:
+        """The request path without the query string."""
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> str:
+        """The raw query string ('' if none)."""
+        return urlsplit(self.target).query
+
+
+@dataclass
+class _Feed:
+    """A feed's stories (newest first) and its validators."""
+
+    stories: list[Story] = field(default_factory=list)
+    modified: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+
+@dataclass
+class _Response:
+    """What the handler should send."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection does
+
+
+def _template(name: str) -> string.Template:
+    """Load a fixture page template."""
+    return string.Template((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+class NewsSite:
+    """A local news website serving feeds and article pages; see the module docstring."""
+
+    def __init__(self) -> None:
+        """Prepare the site (the canned STORIES have pages, feed 'world' exists but is empty)."""
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.robots = DEFAULT_ROBOTS
+        self.requests: list[RequestRecord] = []
+        self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
+        self._feeds: dict[str, _Feed] = {"world": _Feed()}
+        self._forced: dict[str, tuple[int, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._article_tpl = _template("article.html")
+        self._home_tpl = _template("home.html")
+        self._broken_tpl = _template("broken.rss")
+        self._notafeed = (FIXTURES / "notafeed.html").read_bytes()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The site's root URL, e.g. ``http://127.0.0.1:40123``."""
+        if not self.port:
+            raise RuntimeError("NewsSite not started")
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on this site."""
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("NewsSite already started")
+        self._stopping.clear()
+        server = ThreadingHTTPServer((self.host, 0), _make_handler(self))
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            name=f"newssite-{self.port}",
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, wake sleeping /slow handlers and close the socket."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> NewsSite:
+        """Start the site."""
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the site."""
+        self.stop()
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def publish(self, story: Story, feed: str = "world") -> None:
+        """Add (or replace, by slug) ``story`` in ``feed`` and change the feed's validators."""
+        with self._lock:
+            now = datetime.now(UTC).replace(microsecond=0)
+            entry = self._feeds.setdefault(feed, _Feed(modified=now - timedelta(seconds=1)))
+            entry.stories = [s for s in entry.stories if s.slug != story.slug] + [story]
+            entry.stories.sort(key=lambda s: s.published, reverse=True)
+            # HTTP dates have 1 s resolution: always move Last-Modified forward by at least 1 s.
+            entry.modified = max(now, entry.modified + timedelta(seconds=1))
+            self.articles[story.slug] = story
+
+    def create_feed(self, name: str) -> None:
+        """Make an empty feed ``name`` exist (unknown feeds answer 404)."""
+        with self._lock:
+            self._feeds.setdefault(name, _Feed())
+
+    def remove_feed(self, name: str) -> None:
+        """Make feed ``name`` disappear (it then answers 404)."""
+        with self._lock:
+            self._feeds.pop(name, None)
+
+    def set_status(
+        self, path: str, status: int | None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Force ``status`` (and extra ``headers``) for ``path``; ``None`` restores the route."""
+        with self._lock:
+            if status is None:
+                self._forced.pop(path, None)
+            else:
+                self._forced[path] = (status, dict(headers or {}))
+
+    def clear_status(self, path: str) -> None:
+        """Undo ``set_status`` for ``path``."""
+        self.set_status(path, None)
+
+    def requests_for(self, path: str) -> list[RequestRecord]:
+        """Requests for ``path`` (exact target if it has a query string, else any query)."""
+        with self._lock:
+            records = list(self.requests)
+        if "?" in path:
+            return [r for r in records if r.target == path]
+        return [r for r in records if r.path == path]
+
+    def _record(self, record: RequestRecord) -> None:
+        """Append a request record under the lock."""
+        with self._lock:
+            self.requests.append(record)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def article_url(self, slug: str) -> str:
+        """The canonical absolute URL of an article."""
+        return self.url(f"/articles/{slug}")
+
+    def render_article(self, story: Story) -> bytes:
+        """The full HTML page of ``story``."""
+        canonical = self.article_url(story.slug)
+        jsonld = json.dumps(
+            {
+                "@context": "https://schema.org", "@type": "NewsArticle",
+                "headline": story.title, "datePublished": story.published.isoformat(),
+                "author": {"@type": "Person", "name": story.author},
+                "mainEntityOfPage": canonical,
+                "publisher": {"@type": "Organization", "name": "The Northgate Herald"},
+            },
+            ensure_ascii=False,
+        ).replace("</", "<\\/")
+        esc = html.escape
+        body_html = "\n".join(f"        <p>{esc(p, quote=False)}</p>" for p in story.body)
+        page = self._article_tpl.substitute(
+            lang=esc(story.lang), locale="es_ES" if story.lang == "es" else "en_GB",
+            title=esc(story.title), canonical=esc(canonical), summary=esc(story.summary),
+            author=esc(story.author), published_iso=story.published.isoformat(),
+            published_human=story.published.strftime("%d %B %Y, %H:%M UTC"),
+            section=esc(story.section), section_slug=esc(story.section.lower()),
+            slug=esc(story.slug), jsonld=jsonld, body_html=body_html,
+        )
+        return page.encode("utf-8")
+
+    def render_home(self, heading: str = "Latest news") -> bytes:
+        """The home page listing every known story, newest first."""
+        with self._lock:
+            stories = sorted(self.articles.values(), key=lambda s: s.published, reverse=True)
+        items = "\n".join(
+            f'      <li><a href="/articles/{html.escape(s.slug)}">{html.escape(s.title)}</a>'
+            f' <time datetime="{s.published.isoformat()}">{s.published:%d %b %Y}</time></li>'
+            for s in stories
+        )
+        page = self._home_tpl.substitute(
+            heading=html.escape(heading), canonical=self.url("/"), items=items
+        )
+        return page.encode("utf-8")
+
+    def feed_snapshot(self, name: str) -> tuple[list[Story], datetime] | None:
+        """The stories and Last-Modified of feed ``name`` (None if unknown)."""
+        with self._lock:
+            entry = self._feeds.get(name)
+            return None if entry is None else (list(entry.stories), entry.modified)
+
+    def render_feed(self, name: str, kind: str) -> bytes | None:
+        """Feed ``name`` as 'rss', 'atom' or 'rdf' (None if the feed does not exist)."""
+        snapshot = self.feed_snapshot(name)
+        if snapshot is None:
+            return None
+        stories, modified = snapshot
+        render = {"rss": _render_rss, "atom": _render_atom, "rdf": _render_rdf}[kind]
+        return render(self, name, stories, modified).encode("utf-8")
+
+    def render_big(self) -> bytes:
+        """A valid RSS document of at least ``BIG_BODY_BYTES`` bytes."""
+        story = STORIES[0]
+        item = (
+            "<item><title>{n}: " + xml_escape(story.title) + "</title>"
+            "<link>" + self.article_url(story.slug) + "?copy={n}</link>"
+            "<description>" + xml_escape(" ".join(story.body)) + "</description></item>\n"
+        )
+        head = (
+            '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+            "<title>Oversized feed</title><link>" + self.url("/") + "</link>"
+            "<description>A feed far larger than any size cap</description>\n"
+        )
+        parts = [head]
+        size = len(head)
+        n = 0
+        while size < BIG_BODY_BYTES:
+            chunk = item.format(n=n)
+            parts.append(chunk)
+            size += len(chunk.encode("utf-8"))
+            n += 1
+        parts.append("</channel></rss>\n")
+        return "".join(parts).encode("utf-8")
+
+
+def _http_date(when: datetime) -> str:
+    """Format ``when`` as an RFC 7231 date."""
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
+    """RSS 2.0; item links carry tracking parameters, guids are canonical URLs."""
+    items = "".join(
+        f"""
+    <item>
+      <title>{xml_escape(s.title)}</title>
+      <link>{xml_escape(site.article_url(s.slug) + "?" + UTM_QUERY)}</link>
+      <guid isPermaLink="true">{xml_escape(site.article_url(s.slug))}</guid>
+      <pubDate>{_http_date(s.published)}</pubDate>
+      <description>{xml_escape(s.summary)}</description>
+      <dc:creator>{xml_escape(s.author)}</dc:creator>
+      <category>{xml_escape(s.section)}</category>
+    </item>"""
+        for s in stories
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" \
+xmlns:atom="http://www.w3.org/2005/Atom">
+  <channel>
+    <title>The Northgate Herald - {xml_escape(name.title())}</title>
+    <link>{site.url("/")}</link>
+    <description>Latest {xml_escape(name)} news from The Northgate Herald</description>
+    <language>en-gb</language>
+    <lastBuildDate>{_http_date(modified)}</lastBuildDate>
+    <ttl>15</ttl>
+    <atom:link href="{site.url(f"/feeds/{name}.rss")}" rel="self" \
+type="application/rss+xml"/>{items}
+  </channel>
+</rss>
+"""
+
+
+def _render_atom(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
+    """Atom 1.0 with canonical links."""
+    entries = "".join(
+        f"""
+  <entry>
+    <title>{xml_escape(s.title)}</title>
+    <link rel="alternate" type="text/html" href="{xml_escape(site.article_url(s.slug))}"/>
+    <id>{xml_escape(site.article_url(s.slug))}</id>
+    <published>{s.published.isoformat()}</published>
+    <updated>{s.published.isoformat()}</updated>
+    <summary>{xml_escape(s.summary)}</summary>
+    <author><name>{xml_escape(s.author)}</name></author>
+  </entry>"""
+        for s in stories
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title>The Northgate Herald - {xml_escape(name.title())}</title>
+  <id>{site.url(f"/feeds/{name}")}</id>
+  <link rel="self" type="application/atom+xml" href="{site.url(f"/feeds/{name}.atom")}"/>
+  <link rel="alternate" type="text/html" href="{site.url("/")}"/>
+  <updated>{modified.isoformat()}</updated>{entries}
+</feed>
+"""
+
+
+def _render_rdf(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
+    """RSS 1.0 (RDF) with canonical links."""
+    seq = "".join(
+        f'\n        <rdf:li rdf:resource="{xml_escape(site.article_url(s.slug))}"/>'
+        for s in stories
+    )
+    items = "".join(
+        f"""
+  <item rdf:about="{xml_escape(site.article_url(s.slug))}">
+    <title>{xml_escape(s.title)}</title>
+    <link>{xml_escape(site.article_url(s.slug))}</link>
+    <description>{xml_escape(s.summary)}</description>
+    <dc:date>{s.published.isoformat()}</dc:date>
+    <dc:creator>{xml_escape(s.author)}</dc:creator>
+  </item>"""
+        for s in stories
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" \
+xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="{site.url(f"/feeds/{name}.rdf")}">
+    <title>The Northgate Herald - {xml_escape(name.title())}</title>
+    <link>{site.url("/")}</link>
+    <description>Latest {xml_escape(name)} news from The Northgate Herald</description>
+    <dc:date>{modified.isoformat()}</dc:date>
+    <items>
+      <rdf:Seq>{seq}
+      </rdf:Seq>
+    </items>
+  </channel>{items}
+</rdf:RDF>
+"""
+
+
+_FEED_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "rdf": "application/rdf+xml; charset=utf-8",
+}
+
+
+def _etag(body: bytes) -> str:
+    """A strong ETag derived from the representation."""
+    return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+
+
+def _not_modified(headers: Headers, etag: str, modified: datetime) -> bool:
+    """RFC 9110 evaluation: If-None-Match wins over If-Modified-Since."""
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or etag in tags
+    ims = headers.get("If-Modified-Since")
+    if ims is None:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return modified <= since
+
+
+def _text(status: int, message: str = "") -> _Response:
+    """A small plain-text response."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Status"
+    return _Response(status, f"{status} {message or phrase}\n".encode())
+
+
+def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to ``site``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        """Routes requests to the site."""
+
+        protocol_version = "HTTP/1.1"
+        server_version = "NorthgateHerald/1.0"
+        sys_version = ""
+        timeout = 5  # idle keep-alive connections are dropped after this
+
+        def do_GET(self) -> None:
+            """Answer a GET."""
+            self._answer(send_body=True)
+
+        def do_HEAD(self) -> None:
+            """Answer a HEAD."""
+            self._answer(send_body=False)
+
+        def _answer(self, send_body: bool) -> None:
+            """Route, send and record one request."""
+            record = RequestRecord(self.command, self.path, Headers(self.headers.items()))
+            try:
+                response = self._route(record)
+            except Exception:
+                logger.exception("newssite: error while handling %s", self.path)
+                response = _text(500)
+            record.status = response.status
+            site._record(record)
+            no_body = response.status in (204, 304) or 100 <= response.status < 200
+            body = b"" if no_body else response.body
+            try:
+                self.send_response(response.status)
+                if not no_body:
+                    self.send_header("Content-Type", response.content_type)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                if response.send_length and not no_body:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if send_body and body:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (e.g. a timeout test)
+
+        def _route(self, record: RequestRecord) -> _Response:
+            """Pick the response for ``record``."""
+            path, query = record.path, parse_qs(record.query)
+            with site._lock:
+                forced = site._forced.get(path) or site._forced.get(record.target)
+            if forced is not None:
+                response = _text(forced[0])
+                response.headers.update(forced[1])
+                return response
+            if path.startswith("/feeds/"):
+                return self._feed(path.removeprefix("/feeds/"), record.headers)
+            if path.startswith("/articles/"):
+                story = site.articles.get(path.removeprefix("/articles/"))
+                if story is None:
+                    return _text(404, "Article not found")
+                return _Response(200, site.render_article(story), "text/html; charset=utf-8")
+            if path == "/" or path.startswith("/section/"):
+                heading = path.removeprefix("/section/").title() if path != "/" else "Latest news"
+                return _Response(200, site.render_home(heading), "text/html; charset=utf-8")
+            if path.startswith("/status/"):
+                return self._status(path.removeprefix("/status/"), query)
+            simple = {
+                "/ratelimit": lambda: self._status("429", {"retry_after": ["1"], **query}),
+                "/slow": lambda: self._slow(query),
+                "/redirect": lambda: self._redirect(query),
+                "/big": lambda: self._big(query, record.headers),
+                "/robots.txt": lambda: _Response(200, site.robots.encode()),
+                "/notafeed": lambda: _Response(200, site._notafeed, "text/xml; charset=utf-8"),
+            }
+            if path in simple:
+                return simple[path]()
+            return _text(404)
+
+        def _feed(self, filename: str, headers: Headers) -> _Response:
+            """A feed in one of its three formats, honouring conditional requests."""
+            if filename == "broken.rss":
+                body = site._broken_tpl.substitute(base=site.base_url).encode("utf-8")
+                return _Response(200, body, _FEED_TYPES["rss"])
+            name, _, kind = filename.rpartition(".")
+            snapshot = site.feed_snapshot(name) if kind in _FEED_TYPES else None
+            body = site.render_feed(name, kind) if snapshot is not None else None
+            if snapshot is None or body is None:
+                return _text(404, "Feed not found")
+            etag, modified = _etag(body), snapshot[1]
+            validators = {"ETag": etag, "Last-Modified": _http_date(modified),
+                          "Cache-Control": "max-age=60"}
+            if _not_modified(headers, etag, modified):
+                return _Response(304, headers=validators)
+            return _Response(200, body, _FEED_TYPES[kind], validators)
+
+        def _status(self, code: str, query: dict[str, list[str]]) -> _Response:
+            """Answer the status ``code`` with a small body."""
+            if not code.isdigit() or not 100 <= int(code) <= 599:
+                return _text(400, "Bad status code")
+            response = _text(int(code))
+            if "retry_after" in query:
+                response.headers["Retry-After"] = query["retry_after"][0]
+            return response
+
+        def _slow(self, query: dict[str, list[str]]) -> _Response:
+            """Sleep (interruptible by stop()), then send a small feed."""
+            try:
+                seconds = min(float(query.get("seconds", ["1"])[0]), MAX_SLOW_SECONDS)
+            except ValueError:
+                return _text(400, "Bad seconds")
+            site._stopping.wait(max(seconds, 0.0))
+            body = _render_rss(site, "slow", STORIES[:1], STORIES[0].published).encode("utf-8")
+            return _Response(200, body, _FEED_TYPES["rss"])
+
+        def _redirect(self, query: dict[str, list[str]]) -> _Response:
+            """Redirect to a path on this site."""
+            target = query.get("to", ["/"])[0]
+            if not target.startswith("/") or target.startswith("//"):
+                return _text(400, "Redirects only go to paths on this site")
+            status = int(query.get("status", ["301"])[0])
+            return _Response(status, b"Moved\n", headers={"Location": site.url(target)})
+
+        def _big(self, query: dict[str, list[str]], headers: Headers) -> _Response:
+            """An oversized RSS body, optionally gzip-encoded or without Content-Length."""
+            body = site.render_big()
+            extra: dict[str, str] = {}
+            if query.get("gzip") == ["1"]:
+                body = gzip.compress(body, compresslevel=6)
+                extra["Content-Encoding"] = "gzip"
+            length = query.get("nolength") != ["1"]
+            if not length:
+                self.close_connection = True
+                extra["Connection"] = "close"
+            return _Response(200, body, _FEED_TYPES["rss"], extra, send_length=length)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Route the access log to logging instead of stderr."""
+            logger.debug("newssite: " + format, *args)  # noqa: G003
+
+    return Handler

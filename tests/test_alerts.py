@@ -1,0 +1,675 @@
+"""alerts: composing alert emails and delivering the outbox to a real SMTP server and mbox."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import difflib
+import email
+import email.policy
+import logging
+import mailbox
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+import storage
+from alerts import (
+    AlertItem,
+    DeliveryError,
+    MboxTransport,
+    MessageRefused,
+    RetryPolicy,
+    SmtpSettings,
+    SmtpTransport,
+    TransportUnavailable,
+    build_message,
+    compose,
+    deliver_due,
+    format_when,
+)
+
+HOST = "127.0.0.1"
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+GOLDEN = Path(__file__).parent / "golden"
+POLICY = RetryPolicy(base_seconds=60, max_seconds=3600)
+
+
+# --- a real SMTP server ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1 collecting what it receives; can refuse chosen recipients."""
+
+    def __init__(self, port: int | None = None, **controller_kwargs: Any) -> None:
+        # aiosmtpd 1.4.6 connects to its own port to finish starting, so port 0 cannot work.
+        self.port = port or free_port()
+        self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 no such user"
+        self.received: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._kwargs = controller_kwargs
+        self._controller: Controller | None = None
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append(envelope.content)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Everything received, parsed."""
+        return [
+            cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+            for raw in self.received
+        ]
+
+    def start(self) -> None:
+        # A fresh controller each time: a stopped one has closed its event loop.
+        self._controller = Controller(
+            self, hostname=HOST, port=self.port, server_hostname="mail.newswatch.test",
+            ready_timeout=10.0, **self._kwargs,
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def settings(self, **kwargs: Any) -> SmtpSettings:
+        return SmtpSettings(host=HOST, port=self.port, sender="alerts@newswatch.test",
+                            timeout=10.0, **kwargs)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[storage.Store]:
+    with storage.Store.open(tmp_path / "newswatch.db") as st:
+        yield st
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+def item(
+    article_id: int = 1, *, topics: tuple[str, ...] = ("climate",),
+    title: str = "Floods in Valencia", published: datetime | None = NOW - timedelta(hours=1),
+    **kwargs: Any,
+) -> AlertItem:
+    """An AlertItem with sensible defaults."""
+    fields: dict[str, Any] = {
+        "topic_ids": tuple(range(1, len(topics) + 1)),
+        "url": f"https://news.example.test/articles/{article_id}",
+        "source": "Example News",
+        "snippet": (
+            ("Heavy rain and ", False), ("climate", True), (" change, experts say.", False),
+        ),
+    }
+    fields.update(kwargs)
+    return AlertItem(article_id=article_id, topics=topics, title=title, published=published,
+                     **fields)
+
+
+def outbox_email(recipient: str = "reader@example.test", subject: str = "hello") -> storage.Email:
+    """A composed email with no outbox_items (no article rows needed)."""
+    composed = compose(recipient, [item(title=subject)], NOW)
+    return dataclasses.replace(composed, items=())
+
+
+def enqueue(store: storage.Store, *emails: storage.Email) -> list[storage.OutboxMessage]:
+    """Put ``emails`` in the outbox the way the pipeline does, and return the due rows."""
+    store.record_matches([], list(emails), watermark=0, now=NOW)
+    return store.due_outbox(NOW)
+
+
+def deliver(store: storage.Store, transport: Any, now: datetime = NOW) -> Any:
+    return asyncio.run(deliver_due(store, transport, now=now, policy=POLICY))
+
+
+def problems(store: storage.Store) -> dict[str, dict[str, Any]]:
+    """Outbox rows with an error, by recipient."""
+    return {row["recipient"]: row for row in store.outbox_problems()}
+
+
+# --- compose -------------------------------------------------------------------------------
+
+
+def test_format_when() -> None:
+    assert format_when(datetime(2026, 11, 25, 14, 5, tzinfo=UTC)) == "25 Nov 2026 14:05 UTC"
+    cet = datetime(2026, 3, 1, 0, 30, tzinfo=UTC).astimezone(
+        datetime.now(UTC).astimezone().tzinfo
+    )
+    assert format_when(cet) == "1 Mar 2026 00:30 UTC"
+    assert format_when(datetime(2026, 3, 1, 0, 30)) == "1 Mar 2026 00:30 UTC"  # naive = UTC
+    assert format_when(None) == "date unknown"
+
+
+def test_compose_one_article() -> None:
+    one = item(7, topics=("climate", "spain"), title="Floods in Valencia")
+    one = dataclasses.replace(one, topic_ids=(3, 4))
+    mail = compose("reader@example.test", [one], NOW, domain="alerts.example.test")
+
+    assert mail.subject == "[newswatch] climate, spain — Floods in Valencia"
+    assert mail.recipient == "reader@example.test"
+    assert re.fullmatch(r"<[0-9a-f]{32}@alerts\.example\.test>", mail.message_id)
+    assert mail.created == NOW
+    assert mail.items == ((7, 3), (7, 4))
+    for body in (mail.text, mail.html):
+        assert "Floods in Valencia" in body
+        assert "Example News" in body
+        assert "25 Nov 2026 13:00 UTC" in body
+        assert "https://news.example.test/articles/7" in body
+        assert "climate, spain" in body
+        assert "newswatch" in body
+    assert "watches: climate, spain." in mail.text
+
+
+def test_compose_several_articles_newest_first_unknown_last() -> None:
+    old = item(1, title="Old story", published=NOW - timedelta(days=2))
+    undated = item(2, title="Undated story", published=None, topics=("energy",))
+    new = item(3, title="New story", published=NOW - timedelta(minutes=5))
+    mail = compose("r@example.test", [old, undated, new], NOW, watched=["climate", "energy", "ai"])
+
+    assert mail.subject == "[newswatch] climate, energy — 3 new articles"
+    for body in (mail.text, mail.html):
+        positions = [body.index(t) for t in ("New story", "Old story", "Undated story")]
+        assert positions == sorted(positions)
+        assert "date unknown" in body
+    assert "1. New story" in mail.text and "3. Undated story" in mail.text
+    assert "watches: climate, energy, ai." in mail.text
+    assert set(mail.items) == {(1, 1), (2, 1), (3, 1)}
+
+
+def test_compose_subject_stays_short() -> None:
+    topics = tuple(f"a rather long topic name number {n}" for n in range(12))
+    mail = compose("r@example.test", [item(1, topics=topics), item(2, topics=topics)], NOW)
+    assert len(mail.subject) <= 150
+    assert mail.subject.startswith("[newswatch] a rather long topic name number 0, ")
+    assert re.search(r" \+\d+ more — 2 new articles$", mail.subject)
+
+    title = "A headline that goes on " * 20 + "\nwith a line break"
+    mail = compose("r@example.test", [item(1, title=title)], NOW)
+    assert len(mail.subject) <= 150
+    assert "\n" not in mail.subject
+    assert mail.subject.startswith("[newswatch] climate — A headline that goes on")
+    assert mail.subject.endswith("…")
+
+
+def test_compose_highlights_hits() -> None:
+    hit = item(
+        1, title="Climate summit ends",
+        title_segments=(("Climate", True), (" summit ends", False)),
+        snippet=(("…the ", False), (" carbon tax ", True), (" was agreed…", False)),
+    )
+    mail = compose("r@example.test", [hit], NOW)
+    assert "1. *Climate* summit ends" in mail.text
+    assert "…the *carbon tax* was agreed…" in mail.text  # spaces stay outside the marks
+    assert re.search(r"<strong[^>]*>Climate</strong> summit ends", mail.html)
+    assert re.search(r"<strong[^>]*> carbon tax </strong>", mail.html)
+    assert mail.html.count("<strong") == 2
+
+
+def test_compose_escapes_html() -> None:
+    nasty = item(
+        1, title="<script>alert(1)</script> & more", source="AT&T Newsroom",
+        url="https://news.example.test/a?x=1&y=<2>", topics=("<b>t</b>",),
+        snippet=(("<img src=x onerror=alert(1)> ", False), ("AT&T", True)),
+    )
+    mail = compose("r@example.test", [nasty], NOW)
+    assert "<script>" not in mail.html
+    assert "<img" not in mail.html
+    assert "<b>t</b>" not in mail.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in mail.html
+    assert "AT&amp;T Newsroom" in mail.html
+    assert re.search(r"<strong[^>]*>AT&amp;T</strong>", mail.html)
+    assert 'href="https://news.example.test/a?x=1&amp;y=&lt;2&gt;"' in mail.html
+    # The plain-text part is not HTML: it shows the text as it is.
+    assert "<script>alert(1)</script> & more" in mail.text
+    assert "AT&T Newsroom" in mail.text
+
+
+def test_compose_links_only_web_urls() -> None:
+    mail = compose("r@example.test", [item(1, url="javascript:alert(1)")], NOW)
+    assert "href" not in mail.html
+    assert "javascript:alert(1)" in mail.html  # shown, not clickable
+
+
+def test_compose_message_ids_are_unique_and_items_required() -> None:
+    ids = {compose("r@example.test", [item()], NOW).message_id for _ in range(50)}
+    assert len(ids) == 50
+    with pytest.raises(ValueError, match="at least one"):
+        compose("r@example.test", [], NOW)
+
+
+def golden_input() -> tuple[str, list[AlertItem], datetime]:
+    """The fixed input of tests/golden/alert_basic."""
+    items = [
+        AlertItem(
+            article_id=11, topic_ids=(1,), topics=("climate",),
+            title="Storms batter the coast as sea levels rise",
+            url="https://news.example.test/articles/storms-batter-coast?ref=rss",
+            source="Example Daily", published=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+            snippet=(
+                ("…scientists said the ", False), ("sea levels", True),
+                (" along the coast had risen faster than expected, and that the storms of"
+                 " this winter were a warning of what a warmer ", False),
+                ("climate", True), (" will bring…", False),
+            ),
+        ),
+        AlertItem(
+            article_id=12, topic_ids=(1, 2), topics=("climate", "energy & grid"),
+            title="Grid operator AT&T <Power> plans offshore wind link",
+            url="https://energy.example.test/2026/11/25/wind-link",
+            source="Energy Wire", published=datetime(2026, 11, 25, 12, 5, tzinfo=UTC),
+            snippet=(("The ", False), ("offshore wind", True), (" link will carry 2 GW.", False)),
+            title_segments=(
+                ("Grid operator AT&T <Power> plans ", False), ("offshore wind", True),
+                (" link", False),
+            ),
+        ),
+        AlertItem(
+            article_id=13, topic_ids=(2,), topics=("energy & grid",),
+            title="Letters: what the blackout taught us",
+            url="https://news.example.test/letters/blackout", source="Example Daily",
+            published=None, snippet=(),
+        ),
+    ]
+    return "reader@example.test", items, datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def check_golden(case: str, name: str, actual: str) -> None:
+    """Compare ``actual`` with tests/golden/<case>/<name>; NEWSWATCH_UPDATE_GOLDEN=1 rewrites."""
+    path = GOLDEN / case / name
+    if os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(
+            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+            fromfile=str(path), tofile="rendered",
+        ))
+        pytest.fail(f"{path} differs (NEWSWATCH_UPDATE_GOLDEN=1 to accept):\n{diff}")
+
+
+def test_golden_alert_basic() -> None:
+    recipient, items, now = golden_input()
+    mail = compose(recipient, items, now, watched=["climate", "energy & grid"])
+    assert mail.subject == "[newswatch] climate, energy & grid — 3 new articles"
+    check_golden("alert_basic", "expected.txt", mail.text)
+    check_golden("alert_basic", "expected.html", mail.html)
+
+
+# --- the MIME message ----------------------------------------------------------------------
+
+
+def test_build_message(store: storage.Store) -> None:
+    mail = compose("Zoë <zoe@example.test>", [item(title="Café ünïcode")], NOW)
+    row = enqueue(store, dataclasses.replace(mail, items=()))[0]
+    msg = build_message(row, "newswatch@example.test")
+    assert msg["From"] == "newswatch@example.test"
+    assert msg["To"] == "Zoë <zoe@example.test>"
+    assert msg["Subject"] == "[newswatch] climate — Café ünïcode"
+    assert msg["Message-ID"] == row.message_id
+    assert msg["Date"] == "Wed, 25 Nov 2026 14:00:00 +0000"
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content() == row.text
+    assert html.get_content() == row.html
+    assert plain.get_content_charset() == "utf-8"
+    assert msg.as_bytes().isascii()  # 7-bit clean for any server
+
+
+# --- delivery over SMTP --------------------------------------------------------------------
+
+
+def test_deliver_to_smtp_server(smtp: SmtpSink, store: storage.Store) -> None:
+    # Real article and topic rows, so the outbox_items foreign keys are exercised too.
+    [source] = store.sync_sources([storage.SourceSpec("https://news.example.test/rss", 600,
+                                                      "Example News")], NOW)
+    article_id = store.add_article(storage.Article(
+        url="https://news.example.test/articles/1",
+        entry_url="https://news.example.test/articles/1",
+        source_id=source.id, title="Floods in Valencia", text="Heavy rain and climate change.",
+        published=NOW - timedelta(hours=1), author=None, fetched=NOW, extraction="page",
+    ))
+    [topic] = store.sync_topics([storage.TopicSpec("climate", "climate", "climate",
+                                                   ("reader@example.test",))])
+    assert article_id is not None
+    mail = compose("reader@example.test", [item(article_id, topic_ids=(topic.id,))], NOW)
+    store.record_matches(
+        [storage.Match(article_id, topic.id, ("climate",), alert=True)], [mail],
+        watermark=article_id, now=NOW,
+    )
+
+    report = deliver(store, SmtpTransport(smtp.settings()))
+
+    assert (report.sent, report.retrying, report.failed, report.errors) == (1, 0, 0, [])
+    assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+    assert smtp.envelopes == [("alerts@newswatch.test", ["reader@example.test"])]
+    [received] = smtp.messages
+    assert received["Message-ID"] == mail.message_id
+    assert received["From"] == "alerts@newswatch.test"
+    assert received["To"] == "reader@example.test"
+    assert received["Subject"] == mail.subject
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received.get_content_type() == "multipart/alternative"
+    plain, html = received.get_body(("plain",)), received.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().replace("\r\n", "\n") == mail.text
+    assert html.get_content().replace("\r\n", "\n") == mail.html
+    assert '<a href="https://news.example.test/articles/1"' in html.get_content()
+    # Sent once: nothing is due any more.
+    assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(days=1)).sent == 0
+    assert len(smtp.received) == 1
+
+
+def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
+    sink = SmtpSink()  # port reserved, nothing listening yet
+    transport = SmtpTransport(sink.settings())
+    first, second = enqueue(store, outbox_email("a@example.test"), outbox_email("b@example.test"))
+
+    report = deliver(store, transport)
+
+    expected_error = f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused"
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    assert report.errors == [expected_error]
+    row = problems(store)["a@example.test"]
+    assert row["status"] == "pending"
+    assert row["attempts"] == 1
+    assert row["last_error"] == expected_error
+    assert storage.from_iso(row["next_attempt"]) == NOW + timedelta(seconds=60)
+    # The run stopped at the first connection failure: the second row was not tried.
+    assert [(m.id, m.attempts) for m in store.due_outbox(NOW)] == [(second.id, 0)]
+
+    sink.start()
+    try:
+        # Not yet due again: only the untried row goes.
+        assert deliver(store, transport, NOW + timedelta(seconds=30)).sent == 1
+        report = deliver(store, transport, NOW + timedelta(seconds=61))
+        assert (report.sent, report.retrying, report.failed) == (1, 0, 0)
+        assert deliver(store, transport, NOW + timedelta(days=1)).sent == 0
+    finally:
+        sink.stop()
+    assert sorted(m["To"] for m in sink.messages) == ["a@example.test", "b@example.test"]
+    assert {m["Message-ID"] for m in sink.messages} == {first.message_id, second.message_id}
+    assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+    assert store.outbox_problems() == []
+
+
+def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.Store) -> None:
+    smtp.refuse["nobody@example.test"] = "550 no such user"
+    enqueue(store, outbox_email("nobody@example.test"), outbox_email("reader@example.test"))
+
+    report = deliver(store, SmtpTransport(smtp.settings()))
+
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 1)
+    [error] = report.errors
+    assert error.startswith(f"SMTP 127.0.0.1:{smtp.port} refused recipient nobody@example.test")
+    assert error.endswith("550 no such user")
+    row = problems(store)["nobody@example.test"]
+    assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 1, error)
+    assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(days=1)).sent == 0
+    assert [m["To"] for m in smtp.messages] == ["reader@example.test"]
+    assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 1}
+
+
+def test_temporary_refusal_is_retried_and_run_goes_on(smtp: SmtpSink, store: storage.Store) -> None:
+    smtp.refuse["busy@example.test"] = "450 mailbox busy"
+    enqueue(store, outbox_email("busy@example.test"), outbox_email("reader@example.test"))
+
+    report = deliver(store, SmtpTransport(smtp.settings()))
+
+    assert (report.sent, report.retrying, report.failed) == (1, 1, 0)
+    row = problems(store)["busy@example.test"]
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"].endswith("450 mailbox busy")
+
+    del smtp.refuse["busy@example.test"]
+    assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(seconds=61)).sent == 1
+    assert sorted(m["To"] for m in smtp.messages) == ["busy@example.test", "reader@example.test"]
+
+
+def test_smtp_login(store: storage.Store, caplog: pytest.LogCaptureFixture) -> None:
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login.decode(), data.password.decode()))
+        # handled=False: aiosmtpd sends the 235/535 reply itself.
+        return AuthResult(success=data.password == b"s3cret-pw", handled=False)
+
+    sink = SmtpSink(authenticator=authenticator, auth_require_tls=False)
+    sink.start()
+    caplog.set_level(logging.DEBUG)
+    try:
+        enqueue(store, outbox_email())
+        wrong = SmtpTransport(sink.settings(username="watcher", password="wrong-pw"))
+        report = deliver(store, wrong)
+        assert report.retrying == 1
+        assert report.errors[0].startswith(
+            f"SMTP 127.0.0.1:{sink.port} login failed for watcher: 535"
+        )
+        good = SmtpTransport(sink.settings(username="watcher", password="s3cret-pw"))
+        assert deliver(store, good, NOW + timedelta(minutes=5)).sent == 1
+    finally:
+        sink.stop()
+    # smtplib tries each offered mechanism (PLAIN, then LOGIN) before giving up.
+    assert {pw for _, pw in logins[:-1]} == {"wrong-pw"}
+    assert logins[-1] == ("watcher", "s3cret-pw")
+    assert len(sink.received) == 1
+    assert "s3cret-pw" not in caplog.text and "wrong-pw" not in caplog.text
+    assert "s3cret-pw" not in repr(good.settings)
+
+
+def test_starttls_is_required_when_configured(smtp: SmtpSink) -> None:
+    transport = SmtpTransport(smtp.settings(starttls=True))
+    with pytest.raises(TransportUnavailable, match="STARTTLS"):
+        transport.send(build_message(_row(), transport.sender))
+    assert smtp.received == []
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> ssl.SSLContext:
+    """A server TLS context with a self-signed certificate for 127.0.0.1."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_implicit_tls_verifies_the_certificate(self_signed: ssl.SSLContext) -> None:
+    sink = SmtpSink(ssl_context=self_signed)
+    sink.start()
+    try:
+        transport = SmtpTransport(sink.settings(tls=True))
+        with pytest.raises(TransportUnavailable, match="TLS failed: certificate verify failed"):
+            transport.send(build_message(_row(), transport.sender))
+    finally:
+        sink.stop()
+    assert sink.received == []
+
+
+def _row() -> storage.OutboxMessage:
+    mail = outbox_email()
+    return storage.OutboxMessage(1, mail.message_id, mail.recipient, mail.subject, mail.text,
+                                 mail.html, mail.created, 0)
+
+
+# --- delivery to an mbox -------------------------------------------------------------------
+
+
+def test_mbox_transport(tmp_path: Path, store: storage.Store) -> None:
+    path = tmp_path / "spool" / "alerts.mbox"
+    transport = MboxTransport(path, sender="alerts@newswatch.test")
+    assert transport.describe() == f"mbox {path}"
+    first, second = enqueue(store, outbox_email("a@example.test"), outbox_email("b@example.test"))
+
+    assert deliver(store, transport).sent == 2
+
+    box = mailbox.mbox(path, create=False)
+    try:
+        messages = list(box)
+    finally:
+        box.close()
+    assert [m["Message-ID"] for m in messages] == [first.message_id, second.message_id]
+    assert messages[0].get_from().startswith("alerts@newswatch.test ")
+    parsed = email.message_from_bytes(messages[0].as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    plain, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content() == first.text
+    assert html.get_content() == first.html
+    assert store.outbox_counts()["sent"] == 2
+    assert not path.with_name("alerts.mbox.lock").exists()
+
+
+def test_mbox_unwritable_is_transient(tmp_path: Path, store: storage.Store) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    enqueue(store, outbox_email())
+    report = deliver(store, MboxTransport(blocker / "alerts.mbox"))
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    assert report.errors[0].startswith(f"mbox {blocker / 'alerts.mbox'} not writable:")
+
+
+# --- the delivery loop's guarantees --------------------------------------------------------
+
+
+class BrokenTransport:
+    """A transport with a bug in it."""
+
+    sender = "newswatch@localhost"
+
+    def send(self, message: EmailMessage) -> None:
+        raise RuntimeError("bug")
+
+    def describe(self) -> str:
+        return "broken"
+
+
+def test_unexpected_error_leaves_the_row_pending(store: storage.Store) -> None:
+    [row] = enqueue(store, outbox_email())
+    with pytest.raises(RuntimeError, match="bug"):
+        deliver(store, BrokenTransport())
+    assert [(m.id, m.attempts) for m in store.due_outbox(NOW)] == [(row.id, 0)]
+
+
+class GatedTransport:
+    """Blocks in send() until released, like a slow server."""
+
+    sender = "newswatch@localhost"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.sent: list[str] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.entered.set()
+        assert self.release.wait(10)
+        self.sent.append(str(message["Message-ID"]))
+
+    def describe(self) -> str:
+        return "gated"
+
+
+def test_cancelled_mid_send_still_records_the_delivery(store: storage.Store) -> None:
+    enqueue(store, outbox_email("a@example.test"), outbox_email("b@example.test"))
+    transport = GatedTransport()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(deliver_due(store, transport, now=NOW, policy=POLICY))
+        await asyncio.to_thread(transport.entered.wait, 10)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        transport.release.set()  # the server accepts the message after all
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert len(transport.sent) == 1
+    assert store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 0}
+
+
+def test_bad_header_fails_the_row(store: storage.Store) -> None:
+    enqueue(store, outbox_email("evil@example.test\nBcc: all@example.test"), outbox_email())
+    transport = GatedTransport()
+    transport.release.set()
+    report = deliver(store, transport)
+    assert (report.sent, report.failed) == (1, 1)
+    assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 1}
+
+
+# --- policies and settings -----------------------------------------------------------------
+
+
+def test_retry_policy_backs_off_and_caps() -> None:
+    delays = [(POLICY.next_attempt(NOW, n) - NOW).total_seconds() for n in range(9)]
+    assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+    assert POLICY.next_attempt(NOW, 10_000) == NOW + timedelta(hours=1)
+    assert RetryPolicy(base_seconds=1.5, max_seconds=5).next_attempt(NOW, 1) == NOW + timedelta(
+        seconds=3
+    )
+    with pytest.raises(ValueError):
+        RetryPolicy(base_seconds=0)
+    with pytest.raises(ValueError):
+        RetryPolicy(base_seconds=100, max_seconds=10)
+
+
+def test_smtp_settings() -> None:
+    settings = SmtpSettings(host="mail.example.test", username="u", password="hunter2")
+    assert "hunter2" not in repr(settings)
+    assert SmtpTransport(SmtpSettings(host="::1", port=25)).describe() == "SMTP [::1]:25"
+    assert SmtpTransport(SmtpSettings(host=HOST, port=2525)).describe() == "SMTP 127.0.0.1:2525"
+    with pytest.raises(ValueError):
+        SmtpSettings(host="h", tls=True, starttls=True)
+    assert issubclass(TransportUnavailable, DeliveryError)
+    assert issubclass(MessageRefused, DeliveryError)
+    assert not TransportUnavailable("x").permanent

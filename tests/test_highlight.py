@@ -1,0 +1,175 @@
+"""Tests for finding query hits in article text and cutting alert snippets around them."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchlist.highlight import find_hits, snippet
+from watchlist.query import parse, positive_terms, to_fts5
+
+
+@pytest.fixture(scope="module")
+def fts() -> Iterator[sqlite3.Connection]:
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='unicode61 remove_diacritics 2')"
+    )
+    yield db
+    db.close()
+
+
+def hits_text(text: str, query: str) -> list[str]:
+    return [text[start:end] for start, end in find_hits(text, positive_terms(parse(query)))]
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "expected"),
+    [
+        ("President Nicolás Maduro met Lukashenko.", "maduro", ["Maduro"]),
+        ("President Nicolás Maduro met Lukashenko.", '"nicolas maduro"', ["Nicolás Maduro"]),
+        ("Nicolás  \n Maduro", '"Nicolás Maduro"', ["Nicolás  \n Maduro"]),
+        ("The Madurology department", "maduro", []),
+        ("MADURO, maduro; Maduro's", "maduro", ["MADURO", "maduro", "Maduro"]),
+        ("Maduro and Belarus", "maduro OR belarus", ["Maduro", "Belarus"]),
+        ("Maduro Belarus", "maduro -belarus", ["Maduro"]),  # excluded terms are not shown
+        ("a b c", '"a b" OR "b c"', ["a b c"]),  # overlapping hits merge
+        ("AT&T cut prices", "AT&T", ["AT&T"]),
+        ("covid-19 cases", "covid-19", ["covid-19"]),
+        ("covid 19 cases", "covid-19", ["covid 19"]),
+        ("Die Straße ist gesperrt", "STRASSE", []),
+        ("Die Straße ist gesperrt", "straße", ["Straße"]),
+        ("Украинский журналист", "украинский", ["Украинский"]),
+        ("الرئيس مادورو", "مادورو", ["مادورو"]),
+        ("Cafe\u0301 Mu\u0308ller", "muller", ["Mu\u0308ller"]),
+        ("", "maduro", []),
+    ],
+)
+def test_find_hits(text: str, query: str, expected: list[str]) -> None:
+    assert hits_text(text, query) == expected
+
+
+def test_find_hits_ignores_empty_terms() -> None:
+    assert find_hits("a b", ((), ("b",))) == [(2, 3)]
+
+
+WORDS = ["maduro", "Maduro", "madurology", "Nicolás", "nicolas", "AT&T", "at", "t", "x-y", "é"]
+SEPARATORS = [" ", ", ", "-", "_", "'", "\n", "&", "🤔", "\u0301", "²"]
+
+
+@settings(max_examples=300)
+@given(
+    words=st.lists(st.sampled_from(WORDS), max_size=8),
+    separators=st.lists(st.sampled_from(SEPARATORS), min_size=8, max_size=8),
+    query=st.sampled_from([*WORDS, '"nicolas maduro"', '"at t"', "x", "e"]),
+)
+def test_find_hits_agrees_with_fts5(
+    fts: sqlite3.Connection, words: list[str], separators: list[str], query: str
+) -> None:
+    text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
+    fts.execute("DELETE FROM docs")
+    fts.execute("INSERT INTO docs(rowid, body) VALUES (1, ?)", (text,))
+    node = parse(query)
+    matched = bool(
+        fts.execute("SELECT 1 FROM docs WHERE docs MATCH ?", (to_fts5(node),)).fetchall()
+    )
+    assert bool(find_hits(text, positive_terms(node))) == matched
+
+
+# --------------------------------------------------------------------------------------------
+# Snippets
+# --------------------------------------------------------------------------------------------
+
+LONG = (
+    "Caracas.  Officials   gathered on Monday for a long meeting about many things.\n\n"
+    + "Filler sentence number one goes here. " * 12
+    + "President Nicolás Maduro met Belarus officials; later Maduro spoke again. "
+    + "Trailing words follow the news item. " * 12
+)
+
+
+def joined(parts: tuple[tuple[str, bool], ...]) -> str:
+    return "".join(text for text, _ in parts)
+
+
+def test_short_text_is_returned_whole_with_whitespace_collapsed() -> None:
+    text = "  Nicolás\n\n Maduro   met\tBelarus  "
+    parts = snippet(text, find_hits(text, (("maduro",),)))
+    assert parts == (("Nicolás ", False), ("Maduro", True), (" met Belarus", False))
+
+
+def test_snippet_centers_on_first_hit() -> None:
+    hits = find_hits(LONG, positive_terms(parse("maduro OR belarus")))
+    parts = snippet(LONG, hits, width=120)
+    excerpt = joined(parts)
+    assert excerpt.startswith("…") and excerpt.endswith("…")
+    assert len(excerpt) <= 120
+    assert [text for text, is_hit in parts if is_hit] == ["Maduro", "Belarus", "Maduro"]
+    assert "  " not in excerpt and "\n" not in excerpt
+
+
+def test_snippet_cuts_at_word_boundaries() -> None:
+    hits = find_hits(LONG, (("maduro",),))
+    for width in range(20, 200, 7):
+        excerpt = joined(snippet(LONG, hits, width=width)).strip("…")
+        collapsed = " ".join(LONG.split())
+        start = collapsed.index(excerpt)
+        assert start == 0 or collapsed[start - 1] == " "
+        end = start + len(excerpt)
+        assert end == len(collapsed) or collapsed[end] == " "
+        assert len(excerpt) <= width
+
+
+def test_snippet_without_hits_starts_at_the_beginning() -> None:
+    parts = snippet(LONG, [], width=60)
+    assert all(not is_hit for _, is_hit in parts)
+    excerpt = joined(parts)
+    assert excerpt.startswith("Caracas. Officials gathered")
+    assert excerpt.endswith("…") and len(excerpt) <= 60
+
+
+def test_snippet_near_the_end_uses_more_context_before() -> None:
+    text = "word " * 100 + "the end mentions Maduro"
+    parts = snippet(text, find_hits(text, (("maduro",),)), width=60)
+    excerpt = joined(parts)
+    assert excerpt.startswith("…") and excerpt.endswith("Maduro")
+    assert len(excerpt) >= 50
+
+
+def test_snippet_never_cuts_a_hit_in_two() -> None:
+    text = "x " * 30 + "Nicolás Maduro Moros " + "y " * 30
+    hits = find_hits(text, (("nicolas", "maduro", "moros"),))
+    for width in range(10, 80):
+        flagged = [part for part, is_hit in snippet(text, hits, width=width) if is_hit]
+        assert flagged == ["Nicolás Maduro Moros"]
+
+
+def test_snippet_of_empty_text() -> None:
+    assert snippet("", []) == ()
+    assert snippet(" \n ", []) == ()
+
+
+@settings(max_examples=300)
+@given(
+    words=st.lists(st.sampled_from(["maduro", "Belarus", "a", "bb", "cccccc", "é"]), max_size=60),
+    spaces=st.sampled_from([" ", "  ", "\n", " \t "]),
+    width=st.integers(min_value=10, max_value=300),
+)
+def test_snippet_segments_reassemble(words: list[str], spaces: str, width: int) -> None:
+    text = spaces.join(words)
+    hits = find_hits(text, (("maduro",), ("belarus",)))
+    parts = snippet(text, hits, width=width)
+    excerpt = joined(parts)
+    collapsed = " ".join(text.split())
+    assert excerpt.strip("…") in collapsed
+    assert all(part for part, _ in parts)
+    assert all(a[1] != b[1] for a, b in itertools.pairwise(parts))  # adjacent parts alternate
+    assert all(part.lower() in ("maduro", "belarus") for part, is_hit in parts if is_hit)
+    if hits:
+        assert any(is_hit for _, is_hit in parts)
+    assert len(excerpt) <= max(width, len("maduro") + 2)

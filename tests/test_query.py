@@ -1,0 +1,497 @@
+"""Tests for the topic query language: parsing, FTS5 compilation and FTS5-exact tokenization."""
+
+# Multilingual fixture text is the point here: ambiguous-looking letters are intended.
+# ruff: noqa: RUF001, RUF003
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchlist.query import (
+    And,
+    Node,
+    Not,
+    Or,
+    QueryError,
+    Term,
+    normalize,
+    parse,
+    positive_terms,
+    to_fts5,
+    tokenize,
+)
+
+TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def _fts_db() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='{TOKENIZER}')")
+    db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'instance')")
+    return db
+
+
+@pytest.fixture(scope="module")
+def fts() -> Iterator[sqlite3.Connection]:
+    """A reusable FTS5 database; tests empty the table before use."""
+    db = _fts_db()
+    yield db
+    db.close()
+
+
+def fts5_tokens(db: sqlite3.Connection, texts: list[str]) -> list[list[str]]:
+    """Tokens FTS5 produces for each text, in order."""
+    db.execute("DELETE FROM docs")
+    db.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(texts))
+    result: list[list[tuple[int, str]]] = [[] for _ in texts]
+    for term, doc, offset in db.execute("SELECT term, doc, offset FROM vocab"):
+        result[doc].append((offset, term))
+    return [[term for _, term in sorted(pairs)] for pairs in result]
+
+
+def matching(db: sqlite3.Connection, expression: str) -> set[int]:
+    return {
+        row[0] for row in db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expression,))
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenization agrees with FTS5
+# --------------------------------------------------------------------------------------------
+
+TRICKY_TEXTS = [
+    "AT&T and T-Mobile's e-mail; C++ and C# devs; covid-19, COVID19, user_name, snake_case_id",
+    "l'État aujourd'hui don’t rock’n’roll “quoted” «guillemets» „Anführung“ ‹x›",
+    "Straße STRASSE Fußball GROẞE Maß ÄÖÜ äöü Bundes\u00adtag",
+    "Señor Muñoz, año 2024; Nicolás Maduro; ¿qué? ¡sí! España",
+    "Ελληνικά: Αθήνα, ΟΔΟΣ οδός Σωκράτης ά έ ή ί ό ύ ώ ΐ",
+    "Украинский журналист Ёжиков; Їжак, ґанок; Беларусь — Минск",
+    "الرئيس أحمد الشرع في دمشق، مُحَمَّد؛ ٢٠٢٤ ﻻ",
+    "שָׁלוֹם ירושלים",
+    "हिन्दी समाचार भारत",
+    "ภาษาไทย กรุงเทพฯ",
+    "习近平在北京。東京都、ひらがな カタカナ ｶﾀｶﾅ 한국어 뉴스",
+    "İstanbul'da ıslak IŞIK Iğdır",
+    "ﬁnancial ﬂow x² H₂O ½ 3¼ Ⅻ ① ™ © ®",
+    "100₽ 50₺ ₿ 20€ $5 £3 ¥9 ₹7",
+    "Trump🤔 said 👍 ok 🇺🇸 flag 🗳️ vote ⏸ pause",
+    "\u2066@user\u2069 isolate \u200bzero\u200cwidth\u200djoiner\ufeffbom",
+    "می\u200cخواهم فارسی",
+    "Cafe\u0301 Mu\u0308ller Nic\u0327ois A\u030a",
+    "1,000.50 3.14 10:30 2024-05-01 v2.0.1 #Elecciones2024 @maduro",
+    "https://example.com/a_b?c=d&e=f j.doe@example.com",
+    "Nguyễn Tấn Dũng, Łódź, Dvořák, Þórsdóttir, Ærø, Øresund, ș ț ş ţ, Ǆ ǅ ǆ",
+    "საქართველო Հայաստան ኢትዮጵያ தமிழ்",
+    "tab\there\nnewline\u00a0nbsp\u2003emspace",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_tokenize_matches_fts5(fts: sqlite3.Connection, text: str) -> None:
+    assert [token for _, _, token in tokenize(text)] == fts5_tokens(fts, [text])[0]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_tokenize_offsets_point_at_the_token(text: str) -> None:
+    for start, end, token in tokenize(text):
+        assert normalize(text[start:end]) == token
+        assert tokenize(text[start:end]) == [(0, end - start, token)]
+
+
+def test_tokenize_agrees_with_fts5_for_every_assigned_code_point(fts: sqlite3.Connection) -> None:
+    """Every character Python knows, between two letters: one token or two, folded like FTS5."""
+    code_points = [
+        cp
+        for cp in range(0x110000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and (unicodedata.category(chr(cp)) not in ("Cn", "Co") or cp % 97 == 0)
+    ]
+    texts = ["x" + chr(cp) + "x" for cp in code_points]
+    expected = fts5_tokens(fts, texts)
+    mismatches = [
+        (hex(cp), want, got)
+        for cp, text, want in zip(code_points, texts, expected, strict=True)
+        if (got := [token for _, _, token in tokenize(text)]) != want
+    ]
+    assert mismatches[:20] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nicolás MADURO", "nicolas maduro"),
+        ("Straße", "straße"),  # FTS5 folds simply: ß is not ss
+        ("ὈΔΥΣΣΕΎΣ οδός", "ὀδυσσεύσ οδόσ"),  # Greek keeps its accents, final sigma folds
+        ("Ёлка й", "ёлка й"),  # Cyrillic keeps its diacritics in FTS5
+        ("ﬁ²", "ﬁ²"),  # no compatibility decomposition
+        ("İ", "i"),
+        ("Cafe\u0301", "cafe"),
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing and compilation
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "fts5"),
+    [
+        ("maduro", '"maduro"'),
+        ("Maduro", '"maduro"'),
+        ("Nicolás", '"nicolas"'),
+        ('"Nicolás Maduro"', '"nicolas maduro"'),
+        ("“Nicolás Maduro”", '"nicolas maduro"'),
+        ("«Emmanuel Macron»", '"emmanuel macron"'),
+        ("Maduro Belarus", '"maduro" AND "belarus"'),
+        ("Maduro AND Belarus", '"maduro" AND "belarus"'),
+        ("Maduro OR Belarus", '"maduro" OR "belarus"'),
+        ("Maduro and Belarus", '"maduro" AND "and" AND "belarus"'),
+        ("maduro or belarus", '"maduro" AND "or" AND "belarus"'),
+        ("not maduro", '"not" AND "maduro"'),
+        ("a b OR c", '"a" AND "b" OR "c"'),
+        ("a OR b c", '"a" OR "b" AND "c"'),
+        ("a OR b AND c OR d", '"a" OR "b" AND "c" OR "d"'),
+        ("(a OR b) c", '("a" OR "b") AND "c"'),
+        ("((a))", '"a"'),
+        ("a (b c) d", '"a" AND "b" AND "c" AND "d"'),
+        ("a OR (b OR c)", '"a" OR "b" OR "c"'),
+        ("maduro NOT belarus", '"maduro" NOT "belarus"'),
+        ("maduro -belarus", '"maduro" NOT "belarus"'),
+        ("maduro AND NOT belarus", '"maduro" NOT "belarus"'),
+        ('maduro -"Nicolás Maduro Guerra"', '"maduro" NOT "nicolas maduro guerra"'),
+        ("maduro -(a OR b)", '"maduro" NOT ("a" OR "b")'),
+        ("-x maduro -y", '"maduro" NOT "x" NOT "y"'),
+        ("a b -c -d", '("a" AND "b") NOT "c" NOT "d"'),
+        (
+            "a (b OR c) -(d e) -(f OR g)",
+            '("a" AND ("b" OR "c")) NOT ("d" AND "e") NOT ("f" OR "g")',
+        ),
+        ("(a b -c) OR d", '("a" AND "b") NOT "c" OR "d"'),
+        ("x -(a -b)", '"x" NOT ("a" NOT "b")'),
+        ("NOT x OR y z", None),  # NOT directly under OR: rejected at compile time
+        ("a NOT b OR c", '"a" NOT "b" OR "c"'),
+        ("a OR b NOT c", '"a" OR "b" NOT "c"'),
+        ("x NOT NOT y", '"x" AND "y"'),  # double negation cancels
+        ("x --y", '"x" AND "y"'),
+        ("x -(-y)", '"x" AND "y"'),
+        ("covid-19", '"covid 19"'),
+        ("AT&T", '"at t"'),
+        ("e-mail", '"e mail"'),
+        ("C++", '"c"'),
+        ("NEAR", '"near"'),
+        ("NEAR(a b)", '"near" AND "a" AND "b"'),
+        ("body:maduro", '"body maduro"'),
+        ("^maduro*", '"maduro"'),
+        ("l'État", '"l etat"'),
+        ("Straße", '"straße"'),
+        ("Украинский", '"украинский"'),
+        ("دمشق", '"دمشق"'),
+        ("a\nOR\tb", '"a" OR "b"'),
+    ],
+)
+def test_to_fts5(query: str, fts5: str | None) -> None:
+    node = parse(query)
+    if fts5 is None:
+        with pytest.raises(QueryError):
+            to_fts5(node)
+    else:
+        assert to_fts5(node) == fts5
+
+
+@pytest.mark.parametrize(
+    ("query", "tree"),
+    [
+        ("maduro", Term("maduro", ("maduro",), 1)),
+        ('  "Nicolás  Maduro" ', Term("Nicolás  Maduro", ("nicolas", "maduro"), 3)),
+        ("covid-19", Term("covid-19", ("covid", "19"), 1)),
+        (
+            "a -b OR c",
+            Or((And((Term("a", ("a",), 1), Not(Term("b", ("b",), 4)))), Term("c", ("c",), 9))),
+        ),
+        ("NOT (a OR b)", Not(Or((Term("a", ("a",), 6), Term("b", ("b",), 11))))),
+    ],
+)
+def test_parse_tree(query: str, tree: Node) -> None:
+    assert parse(query) == tree
+
+
+def test_not_remembers_its_column() -> None:
+    node = parse("a  -b")
+    assert isinstance(node, And)
+    negation = node.children[1]
+    assert isinstance(negation, Not) and negation.column == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("maduro", (("maduro",),)),
+        ('"Nicolás Maduro" OR maduro -belarus', (("nicolas", "maduro"), ("maduro",))),
+        ("a b a (b OR c)", (("a",), ("b",), ("c",))),
+        ("x -(y OR z) NOT w", (("x",),)),
+        ("x NOT NOT y", (("x",), ("y",))),
+    ],
+)
+def test_positive_terms(query: str, expected: tuple[tuple[str, ...], ...]) -> None:
+    assert positive_terms(parse(query)) == expected
+
+
+# Each: query, message, column (1-based).
+MALFORMED = [
+    ("", "empty query", 1),
+    ("   ", "empty query", 1),
+    ("(maduro", "unclosed parenthesis", 1),
+    ("a (b OR (c)", "unclosed parenthesis", 3),
+    ("a OR (", "unclosed parenthesis", 6),
+    ("maduro)", "unexpected ')'", 7),
+    (")", "unexpected ')'", 1),
+    ("(a) b) c", "unexpected ')'", 6),
+    ('"Nicolás Maduro', "unterminated quote", 1),
+    ('maduro "belarus', "unterminated quote", 8),
+    ("AND maduro", "'AND' needs a term before it", 1),
+    ("OR", "'OR' needs a term before it", 1),
+    ("(OR a)", "'OR' needs a term before it", 2),
+    ("maduro OR", "'OR' needs a term after it", 8),
+    ("maduro AND", "'AND' needs a term after it", 8),
+    ("a AND AND b", "'AND' needs a term after it", 3),
+    ("a OR OR b", "'OR' needs a term after it", 3),
+    ("a AND OR b", "'AND' needs a term after it", 3),
+    ("(a OR) b", "'OR' needs a term after it", 4),
+    ("NOT", "'NOT' needs a term after it", 1),
+    ("maduro NOT", "'NOT' needs a term after it", 8),
+    ("-AND x", "'-' needs a term after it", 1),
+    ("()", "empty parentheses", 1),
+    ("a ( ) b", "empty parentheses", 3),
+    ("&&", "'&&' has no letters or digits", 1),
+    ("maduro &&", "'&&' has no letters or digits", 8),
+    ('a ""', '"" has no letters or digits', 3),
+    ('" ! "', '" ! " has no letters or digits', 1),
+    ("-", "'-' must be directly followed by a word, phrase or '('", 1),
+    ("maduro - belarus", "'-' must be directly followed by a word, phrase or '('", 8),
+    ("(a -)", "'-' must be directly followed by a word, phrase or '('", 4),
+    ("(" * 40 + "a" + ")" * 40, "too many nested parentheses", 17),
+]
+
+
+@pytest.mark.parametrize(("query", "message", "column"), MALFORMED)
+def test_malformed_queries(query: str, message: str, column: int) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse(query)
+    assert (caught.value.message, caught.value.column) == (message, column)
+    assert str(caught.value) == f"{message} at column {column}"
+    assert "\n" not in str(caught.value)
+
+
+# Parse fine, but FTS5 cannot express them (its NOT is binary).
+UNCOMPILABLE = [
+    ("NOT maduro", "a query or group can't consist only of excluded terms", 1),
+    ("-maduro", "a query or group can't consist only of excluded terms", 1),
+    ("-a -b", "a query or group can't consist only of excluded terms", 1),
+    ("x OR (NOT a -b)", "a query or group can't consist only of excluded terms", 7),
+    ("a OR NOT b", "an excluded term can't be an alternative of OR", 6),
+    ("a OR -b", "an excluded term can't be an alternative of OR", 6),
+    ("(NOT a) OR b", "an excluded term can't be an alternative of OR", 2),
+    ("x -(a OR -b)", "an excluded term can't be an alternative of OR", 10),
+]
+
+
+@pytest.mark.parametrize(("query", "message", "column"), UNCOMPILABLE)
+def test_uncompilable_queries(query: str, message: str, column: int) -> None:
+    with pytest.raises(QueryError) as caught:
+        to_fts5(parse(query))
+    assert (caught.value.message, caught.value.column) == (message, column)
+
+
+def test_hand_built_not_reports_its_term_column() -> None:
+    with pytest.raises(QueryError) as caught:
+        to_fts5(Not(Term("x", ("x",), 7)))
+    assert caught.value.column == 7
+
+
+def test_query_error_is_a_value_error() -> None:
+    assert issubclass(QueryError, ValueError)
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled expressions actually run in FTS5
+# --------------------------------------------------------------------------------------------
+
+DOCS = {
+    1: "El presidente Nicolás Maduro viajó a Minsk para reunirse con Lukashenko.",
+    2: "Die Straße nach Berlin war gesperrt; der Bürgermeister äußerte sich nicht.",
+    3: "Le président français a rencontré Nicolas Maduro à l'Élysée aujourd'hui.",
+    4: "Президент Беларуси Александр Лукашенко встретился с Николасом Мадуро в Минске.",
+    5: "التقى الرئيس الفنزويلي نيكولاس مادورو بنظيره في دمشق.",
+    6: "The Madurology department published a study on Madurai temples.",
+    7: "AT&T and T-Mobile cut prices; covid-19 cases fell; e-mail outage in C++ shop.",
+    8: "Maduro's government and the opposition (Belarus-style) talks.",
+    9: "Украинский журналист; Ёлка на площади.",
+}
+
+
+@pytest.fixture
+def news(fts: sqlite3.Connection) -> sqlite3.Connection:
+    fts.execute("DELETE FROM docs")
+    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", DOCS.items())
+    return fts
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Maduro", {1, 3, 8}),  # whole words: not Madurology
+        ("maduro", {1, 3, 8}),
+        ("MADURO", {1, 3, 8}),
+        ("Nicolás", {1, 3}),  # accent-insensitive both ways
+        ("Nicolas", {1, 3}),
+        ('"Nicolas Maduro"', {1, 3}),
+        ('"Maduro Nicolas"', set()),
+        ("Maduro Minsk", {1}),
+        ("Maduro OR Lukashenko", {1, 3, 8}),
+        ("Maduro -Minsk", {3, 8}),
+        ("Maduro NOT (Minsk OR Elysee)", {8}),
+        ("Maduro Belarus", {8}),
+        ("Madurology", {6}),
+        ("Madura", set()),
+        ("strasse", set()),  # FTS5 does not fold ß to ss
+        ("Straße", {2}),
+        ("STRASSE OR straße", {2}),
+        ("Bürgermeister", {2}),
+        ("burgermeister", {2}),
+        ("ausserte", set()),
+        ("äußerte", {2}),
+        ("élysée", {3}),
+        ("Elysee", {3}),
+        ("Мадуро", {4}),
+        ("мадуро OR Лукашенко", {4}),
+        ("Украинский", {9}),  # й is not stripped to и
+        ("Ёлка", {9}),
+        ("елка", set()),  # nor ё to е: FTS5 keeps Cyrillic diacritics
+        ("مادورو", {5}),
+        ("دمشق مادورو", {5}),
+        ("AT&T", {7}),
+        ("at&t", {7}),
+        ('"at t"', {7}),
+        ("covid-19", {7}),
+        ('"covid 19"', {7}),
+        ("e-mail", {7}),
+        ("C++", {7}),
+        ("t-mobile -c++", set()),
+        ("maduro's", {8}),
+        ("NEAR OR maduro", {1, 3, 8}),
+        ("president OR presidente OR президент", {1, 3, 4}),
+    ],
+)
+def test_compiled_queries_match_the_right_documents(
+    news: sqlite3.Connection, query: str, expected: set[int]
+) -> None:
+    assert matching(news, to_fts5(parse(query))) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------
+
+QUERY_CHARS = "abcAB éÉßй\"“”()-&+*:^_.,'!?NOTAND OR 19 ١ 語\t"
+FRAGMENTS = ["AND", "OR", "NOT", "NEAR", "-", "(", ")", '"', "a", "b", "c", "é", "AT&T", "x-y", "*"]
+
+queries = st.one_of(
+    st.text(alphabet=QUERY_CHARS, max_size=30),
+    st.lists(
+        st.one_of(st.sampled_from(FRAGMENTS), st.text(QUERY_CHARS, max_size=3)), max_size=12
+    ).map(" ".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join),
+)
+
+
+def evaluate(node: Node, tokens: list[str]) -> bool:
+    """Reference semantics: does a document with these tokens match?"""
+    if isinstance(node, Term):
+        size = len(node.tokens)
+        return any(tuple(tokens[i : i + size]) == node.tokens for i in range(len(tokens)))
+    if isinstance(node, And):
+        return all(evaluate(child, tokens) for child in node.children)
+    if isinstance(node, Or):
+        return any(evaluate(child, tokens) for child in node.children)
+    return not evaluate(node.child, tokens)
+
+
+PROPERTY_DOCS = [
+    "a b c",
+    "c b a",
+    "a",
+    "b é",
+    "E b",
+    "at t x y",
+    "near a",
+    "and or not",
+    "19 c",
+    "١ 語",
+    "z",
+]
+
+
+@settings(max_examples=400)
+@given(query=queries)
+def test_any_parseable_query_compiles_to_valid_fts5(fts: sqlite3.Connection, query: str) -> None:
+    try:
+        node = parse(query)
+    except QueryError as exc:
+        assert exc.column >= 1 and "\n" not in exc.message
+        return
+    try:
+        expression = to_fts5(node)
+    except QueryError as exc:
+        assert exc.column >= 1
+        return
+    fts.execute("DELETE FROM docs")
+    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(PROPERTY_DOCS))
+    got = matching(fts, expression)  # raises sqlite3.OperationalError if FTS5 rejects it
+    expected = {
+        i
+        for i, doc in enumerate(PROPERTY_DOCS)
+        if evaluate(node, [token for _, _, token in tokenize(doc)])
+    }
+    assert got == expected
+
+
+@given(query=st.text(max_size=40))
+def test_parse_raises_only_query_error(query: str) -> None:
+    try:
+        node = parse(query)
+    except QueryError:
+        return
+    with contextlib.suppress(QueryError):
+        to_fts5(node)
+
+
+LEFT_NESTED = (" OR b{i}) -c{i}", " b{i}) -c{i}")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "x " + "".join(f"-(a{i} OR (b{i} " for i in range(8)) + "c" + "))" * 8,
+        "x " + "".join(f"-(y{i} " for i in range(16)) + "z" + ")" * 16,
+        "".join(f"a{i} OR (b{i} " for i in range(16)) + "c" + ")" * 16,
+        "(" * 16 + "a" + "".join(LEFT_NESTED[i % 2].format(i=i) for i in range(16)),
+        "a " + " ".join(f"-b{i}" for i in range(500)),
+        " OR ".join(f"a{i} -b{i}" for i in range(500)),
+    ],
+)
+def test_deepest_and_widest_queries_run_in_fts5(fts: sqlite3.Connection, query: str) -> None:
+    """FTS5's parser has a fixed stack: the nesting limit and the compiler keep below it."""
+    fts.execute("DELETE FROM docs")
+    fts.execute("INSERT INTO docs(rowid, body) VALUES (1, 'x a a0 b0 c z')")
+    matching(fts, to_fts5(parse(query)))  # raises sqlite3.OperationalError on overflow

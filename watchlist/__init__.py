@@ -1,0 +1,11 @@
+"""Watchlist: the topic query language, and matching new articles against every topic.
+
+Errors::
+
+    QueryError (ValueError)    a topic query that cannot be parsed; carries the column
+"""
+
+from .match import Highlighted, compile_query, highlight, match_articles
+from .query import QueryError, parse
+
+__all__ = ["Highlighted", "QueryError", "compile_query", "highlight", "match_articles", "parse"]
