@@ -145,5 +145,6 @@ def build_emails(
                     title_segments=marked.title,
                 )
             )
-        emails.append(compose(recipient, items, now))
+        watched = [t.name for t in topics if recipient in t.notify]
+        emails.append(compose(recipient, items, now, watched=watched))
     return emails

@@ -1,0 +1,185 @@
+"""Shared fixtures: a local news site, a local SMTP server, a config writer and a runner for
+the ``newswatch`` command — all on 127.0.0.1.
+
+Network isolation: pytest-socket (``--allow-hosts`` in pyproject.toml) refuses non-loopback
+connections in this process; the guard below also covers ``connect_ex`` (used by Twisted),
+and every newswatch subprocess gets ``tests/netguard`` on its PYTHONPATH, whose
+sitecustomize refuses them there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailserver import MailServer
+from newssite import NewsSite
+
+NETGUARD = Path(__file__).parent / "netguard"
+ROOT = Path(__file__).parent.parent
+
+sys.path.insert(0, str(NETGUARD))
+import sitecustomize  # noqa: E402,F401  (installs the loopback-only guard in this process)
+
+sys.path.remove(str(NETGUARD))
+
+
+@pytest.fixture
+def site() -> Iterator[NewsSite]:
+    """A realistic news site on 127.0.0.1 (fresh for each test)."""
+    with NewsSite() as s:
+        yield s
+
+
+@pytest.fixture
+def mail() -> Iterator[MailServer]:
+    """A real SMTP server on 127.0.0.1 (fresh for each test)."""
+    server = MailServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for newswatch subprocesses: loopback-only guard, no inherited config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+class Workdir:
+    """A temporary directory holding a config file, its database and mbox."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.config = path / "newswatch.toml"
+        self.database = path / "newswatch.db"
+
+    def write_config(
+        self,
+        *,
+        sources: list[str | dict[str, Any]] = (),  # type: ignore[assignment]
+        topics: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        smtp: MailServer | dict[str, Any] | None = None,
+        extra: str = "",
+    ) -> Path:
+        """Write a config for the local servers, with fast test timings."""
+        lines = [
+            "[database]", f'path = "{self.database}"',
+            "[crawl]", 'delay = "0s"', 'timeout = "5s"', "retries = 0", 'every = "1h"',
+            "[alerts]", 'retry_base = "1s"', 'retry_max = "2s"',
+            "[daemon]", 'tick = "1s"',
+        ]
+        if isinstance(smtp, MailServer):
+            lines += ["[smtp]", f'host = "{smtp.host}"', f"port = {smtp.port}",
+                      'from = "newswatch@test.example"', 'timeout = "5s"']
+        elif smtp:
+            lines += ["[smtp]"] + [f"{k} = {_toml(v)}" for k, v in smtp.items()]
+        for src in sources:
+            spec = {"url": src} if isinstance(src, str) else src
+            lines += ["[[sources]]"] + [f"{k} = {_toml(v)}" for k, v in spec.items()]
+        for topic in topics:
+            lines += ["[[topics]]"] + [f"{k} = {_toml(v)}" for k, v in topic.items()]
+        text = "\n".join(lines) + "\n" + textwrap.dedent(extra)
+        self.config.write_text(text, encoding="utf-8")
+        return self.config
+
+    def newswatch(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run ``newswatch --config <config> ARGS`` to completion."""
+        return subprocess.run(
+            [sys.executable, "-m", "newswatch", "--config", str(self.config), *args],
+            cwd=self.path, env=subprocess_env(**env), capture_output=True, text=True,
+            timeout=timeout, check=False,
+        )
+
+    def start_daemon(self, **env: str) -> Daemon:
+        """Start ``newswatch run`` in the background."""
+        return Daemon(self, env)
+
+
+class Daemon:
+    """A ``newswatch run`` subprocess, with its log captured to a file."""
+
+    def __init__(self, workdir: Workdir, env: dict[str, str]) -> None:
+        self.log = workdir.path / f"daemon-{time.monotonic_ns()}.log"
+        self._log = self.log.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "newswatch", "--config", str(workdir.config), "run"],
+            cwd=workdir.path, env=subprocess_env(**env), stdout=self._log,
+            stderr=subprocess.STDOUT, text=True,
+        )
+
+    def output(self) -> str:
+        """What the daemon logged so far."""
+        return self.log.read_text(encoding="utf-8")
+
+    def wait_for_log(self, needle: str, timeout: float = 30) -> None:
+        """Block until the daemon logged ``needle``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.output():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"daemon never logged {needle!r}:\n{self.output()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send ``sig`` and wait for the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._log.close()
+        return code
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Workdir:
+    """A temporary working directory for one newswatch installation."""
+    return Workdir(tmp_path)
+
+
+@pytest.fixture
+def wait() -> Callable[..., Any]:
+    """Poll a condition until it holds (bounded), returning its last value."""
+
+    def _wait(condition: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(interval)
+
+    return _wait
