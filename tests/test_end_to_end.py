@@ -1,0 +1,251 @@
+"""`newswatch crawl` against the local news site and a real SMTP server: the whole pipeline,
+from feed to inbox, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from mailserver import free_port
+from newssite import CHROME_WORDS, STORIES_BY_SLUG, Story, sample_story
+
+MADURO = {
+    "name": "Maduro exit",
+    "query": '"Nicolas Maduro" OR (Maduro AND Belarus)',
+    "notify": ["desk@test.example"],
+}
+# Every word of this topic appears only in the chrome of the site's pages (navigation, most
+# read, related stories, comments, footer) — never in the bodies published below.
+CHROME_TRAP = {
+    "name": "Chrome trap",
+    "query": "Zelensky OR earthquake OR Belarus",
+    "notify": ["trap@test.example"],
+}
+
+
+def fresh(slug: str, hours_ago: float = 1) -> Story:
+    """A canned story, published recently (inside the look-back window)."""
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    return replace(STORIES_BY_SLUG[slug], published=when)
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """The text and HTML alternatives of an alert."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+def export(workdir) -> list[dict]:
+    result = workdir.newswatch("export", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_crawl_delivers_one_alert_then_nothing_new(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.publish(fresh("central-bank-holds-rates"))
+    site.publish(fresh("city-late-winner"))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")], topics=[MADURO, CHROME_TRAP], smtp=mail
+    )
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "3 new article(s)" in first.stdout
+    assert "delivered 1 email(s)" in first.stdout
+
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert message["From"] == "newswatch@test.example"
+    assert "Maduro exit" in message["Subject"]
+    assert message["Message-ID"]
+    text, html = parts(message)
+    story = STORIES_BY_SLUG["venezuela-opposition-leader"]
+    canonical = site.article_url(story.slug)
+    assert story.title in text.replace("*", "") and canonical in text
+    assert "utm_" not in text
+    assert "*Nicolás Maduro*" in text  # the matched words, highlighted in a snippet
+    assert "Nicolás Maduro</strong>" in html and f'href="{canonical}"' in html
+    # Chrome words in navigation, related links and comments trigger nothing.
+    assert [e[1] for e in mail.envelopes] == [["desk@test.example"]]
+
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "0 new article(s)" in second.stdout
+    assert "delivered 0 email(s)" in second.stdout
+    assert len(mail.messages) == 1
+    # The second poll was a conditional GET answered 304.
+    polls = site.requests_for("/feeds/world.rss")
+    assert polls[-1].status == 304
+    assert polls[-1].headers.get("If-None-Match")
+
+    articles = {a["url"]: a for a in export(workdir)}
+    assert len(articles) == 3
+    for slug in ("venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner"):
+        article = articles[site.article_url(slug)]
+        assert article["extraction"] == "page"
+        for paragraph in STORIES_BY_SLUG[slug].body[:2]:
+            assert paragraph[:60] in article["text"]
+        for word in CHROME_WORDS:
+            if word not in " ".join(STORIES_BY_SLUG[slug].body):
+                assert word not in article["text"], (slug, word)
+    assert articles[canonical]["topics"] == ["Maduro exit"]
+    assert articles[site.article_url("city-late-winner")]["topics"] == []
+
+
+def test_accents_and_spanish_article(site, mail, workdir):
+    site.publish(fresh("maduro-abandona-venezuela"))
+    topic = {"name": "Maduro", "query": "nicolas maduro", "notify": ["es@test.example"]}
+    workdir.write_config(sources=[site.url("/feeds/world.atom")], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    [message] = mail.wait_for(1)
+    text, _ = parts(message)
+    assert "abandonó" in text
+
+
+def test_same_article_in_two_feeds_is_stored_and_alerted_once(site, mail, workdir):
+    story = fresh("venezuela-opposition-leader")
+    site.create_feed("americas")
+    site.publish(story, feed="world")
+    site.publish(story, feed="americas")
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss"), site.url("/feeds/americas.atom")],
+        topics=[MADURO], smtp=mail,
+    )
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 new article(s)" in result.stdout
+    assert len(export(workdir)) == 1
+    mail.wait_for(1)
+    assert len(site.requests_for(f"/articles/{story.slug}")) == 1
+    assert len(mail.messages) == 1
+
+
+def test_several_matches_make_one_email_per_recipient(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader", 2))
+    site.publish(fresh("maduro-abandona-venezuela", 1))
+    site.publish(fresh("zelensky-grain-corridor", 3))
+    topics = [
+        MADURO,
+        {"name": "Ukraine", "query": "Zelensky", "notify": ["desk@test.example", "kyiv@test.example"]},
+    ]
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    messages = mail.wait_for(2)
+    by_rcpt = {m["To"]: m for m in messages}
+    assert set(by_rcpt) == {"desk@test.example", "kyiv@test.example"}
+    desk = by_rcpt["desk@test.example"]
+    assert "3 new articles" in desk["Subject"]
+    assert "Maduro exit" in desk["Subject"] and "Ukraine" in desk["Subject"]
+    text, _ = parts(desk)
+    # Newest first.
+    assert text.index("abandonó") < text.index("Venezuelan opposition") < text.index("grain")
+    assert "Ukraine" in by_rcpt["kyiv@test.example"]["Subject"]
+    assert len(mail.messages) == 2
+
+
+def test_old_articles_are_stored_but_not_alerted(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader", hours_ago=24 * 5))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 match(es), 0 email(s) queued" in result.stdout
+    assert mail.messages == []
+    status = workdir.newswatch("status").stdout
+    assert "Maduro exit: 1 match(es), 0 alerted" in status
+    assert export(workdir)[0]["topics"] == ["Maduro exit"]
+
+
+def test_failing_sources_are_reported_and_the_rest_still_works(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    dead = f"http://127.0.0.1:{free_port()}/feed.xml"
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss"), site.url("/status/404"), dead,
+                 site.url("/notafeed")],
+        topics=[MADURO], smtp=mail,
+    )
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "4 source(s): 1 ok, 3 failed" in result.stdout
+    assert f"failed: {site.url('/status/404')}: HTTP 404" in result.stdout
+    assert f"failed: {dead}: " in result.stdout and "refused" in result.stdout
+    assert f"failed: {site.url('/notafeed')}: not a feed" in result.stdout
+    assert "Traceback" not in result.stderr
+    mail.wait_for(1)
+    status = workdir.newswatch("status")
+    assert status.returncode == 0
+    assert "FAILING (1 in a row)" in status.stdout
+    assert "last error: HTTP 404" in status.stdout
+
+
+def test_broken_feed_and_unfetchable_page_keep_their_entries(site, mail, workdir):
+    site.set_status("/articles/central-bank-holds-rates", 500)
+    workdir.write_config(sources=[site.url("/feeds/broken.rss")], topics=[MADURO], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "2 new article(s)" in result.stdout
+    rows = {r["url"]: r for r in export(workdir)}
+    bank = rows[site.article_url("central-bank-holds-rates")]
+    assert bank["extraction"] == "feed"
+    assert bank["extraction_note"] == "page answered HTTP 500"
+    assert bank["text"]  # the feed's own summary
+    venezuela = rows[site.article_url("venezuela-opposition-leader")]
+    assert venezuela["extraction"] == "page"
+
+
+def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    mail.stop()
+    down = workdir.newswatch("crawl")
+    assert down.returncode == 3
+    [line] = down.stderr.strip().splitlines()[-1:]
+    assert line.startswith("newswatch: alerts not delivered")
+    assert f"127.0.0.1:{mail.port}" in line
+    assert "Traceback" not in down.stderr
+    assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status").stdout
+
+    mail.start()
+    # The retry is scheduled with back-off (retry_base = 1s in tests): wait until it is due.
+    delivered = wait(lambda: "delivered 1 email(s)" in workdir.newswatch("crawl").stdout, 20, 0.5)
+    assert delivered
+    mail.wait_for(1)
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0
+    assert len(mail.messages) == 1
+    assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_default_install_writes_alerts_to_a_local_mbox(site, workdir):
+    import mailbox
+
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    box = mailbox.mbox(workdir.path / "newswatch.mbox")
+    try:
+        [message] = list(box)
+    finally:
+        box.close()
+    assert "Maduro exit" in message["Subject"]
+    assert message["To"] == "desk@test.example"
+
+
+def test_chrome_only_mentions_never_alert(site, mail, workdir):
+    # A story whose body is neutral: every watch word is only in the page chrome.
+    site.publish(sample_story("council-budget", "Council approves the harbour budget"))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")], topics=[MADURO, CHROME_TRAP], smtp=mail
+    )
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 new article(s)" in result.stdout
+    assert "0 match(es)" in result.stdout
+    assert mail.messages == []
