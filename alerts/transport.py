@@ -127,12 +127,14 @@ class SmtpTransport:
         except BaseException:
             client.close()  # no polite QUIT on a broken or timed-out session
             raise
-        # The message is accepted: a failing QUIT must not turn it into a retry (and a
-        # second copy).
+        # The message is accepted: return at once so that it is marked sent without waiting
+        # for QUIT's reply (the shorter that window, the smaller the chance that a crash
+        # right now sends it again); a failing QUIT must not turn it into a retry either.
         try:
-            client.quit()
+            client.putcmd("quit")
         except (smtplib.SMTPException, OSError) as exc:
             logger.debug("%s: QUIT failed after delivery: %s", where, _reason(exc))
+        finally:
             client.close()
 
     def _connect(self, where: str) -> smtplib.SMTP:

@@ -27,10 +27,12 @@ def configure_logging(level: str) -> None:
         # Scrapy's own INFO lines (stats dumps, middleware lists) are noise in a daemon log.
         for name in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        logging.getLogger("apscheduler.executors").setLevel(logging.ERROR)
         # The spider records and reports every failed fetch itself.
         logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
-    # Clearing caches of an optional charset_normalizer internals logs a harmless ERROR.
+    # Our jobs log their own failures; what reaches APScheduler's executor is only the
+    # cancellation of a running job at shutdown, which is expected.
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
+    # Clearing the caches of charset_normalizer internals logs a harmless ERROR.
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
 
 

@@ -1,0 +1,311 @@
+"""Crawler building blocks without Scrapy: URL canonicalization, feed parsing (against the
+local news site), scheduling and article extraction."""
+
+from __future__ import annotations
+
+import random
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.extract import extract_article
+from crawler.feeds import html_to_text, parse_feed
+from crawler.schedule import MAX_BACKOFF_SECONDS, next_due
+from crawler.urls import canonicalize, same_site
+from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+NEUTRAL_SLUGS = ["central-bank-holds-rates", "city-late-winner", "harbour-wind-farm-approved"]
+
+
+def get(site: NewsSite, path: str) -> tuple[bytes, dict[str, str]]:
+    with urllib.request.urlopen(site.url(path), timeout=10) as response:
+        return response.read(), dict(response.headers.items())
+
+
+# -- canonicalize -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://news.example/a?utm_source=rss&utm_medium=feed&utm_campaign=x",
+         "https://news.example/a"),
+        ("https://news.example/a?fbclid=IwAR0abc", "https://news.example/a"),
+        ("https://news.example/a?gclid=EAIaIQ", "https://news.example/a"),
+        ("https://news.example/a#comments", "https://news.example/a"),
+        ("http://news.example:80/a", "http://news.example/a"),
+        ("https://news.example:443/a", "https://news.example/a"),
+        ("https://NEWS.Example.COM/a", "https://news.example.com/a"),
+        ("HTTPS://news.example/a", "https://news.example/a"),
+        ("https://news.example/a?b=2&a=1", "https://news.example/a?a=1&b=2"),
+        ("https://news.example/story?id=123", "https://news.example/story?id=123"),
+        ("https://news.example/story?id=123&utm_source=x&fbclid=y#top",
+         "https://news.example/story?id=123"),
+        ("https://news.example/list?page=2&utm_medium=feed", "https://news.example/list?page=2"),
+        ("  https://news.example/a  ", "https://news.example/a"),
+    ],
+)
+def test_canonicalize(url: str, expected: str) -> None:
+    assert canonicalize(url) == expected
+
+
+def test_canonicalize_keeps_non_default_ports_and_path_case() -> None:
+    assert canonicalize("https://news.example:8443/Path/To") == "https://news.example:8443/Path/To"
+    assert canonicalize("http://127.0.0.1:8080/articles/x?utm_source=rss") == (
+        "http://127.0.0.1:8080/articles/x")
+
+
+def test_canonicalize_is_idempotent_and_unifies_variants() -> None:
+    variants = [
+        "https://News.Example:443/story?id=9&utm_source=rss",
+        "https://news.example/story?utm_campaign=c&id=9#frag",
+        "https://news.example/story?id=9&fbclid=xyz&gclid=abc",
+    ]
+    canonical = {canonicalize(v) for v in variants}
+    assert canonical == {"https://news.example/story?id=9"}
+    assert canonicalize("https://news.example/story?id=9") == "https://news.example/story?id=9"
+
+
+def test_same_site() -> None:
+    assert same_site("https://www.news.example/a", "http://news.example/b")
+    assert same_site("https://NEWS.example/a", "https://news.example:8443/b")
+    assert not same_site("https://news.example/a", "https://other.example/a")
+    assert not same_site("https://sub.news.example/a", "https://news.example/a")
+    assert not same_site("/relative", "/relative")
+    assert not same_site("", "")
+
+
+# -- feeds ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published_site(site: NewsSite) -> NewsSite:
+    for story in STORIES:
+        site.publish(story)
+    return site
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom", "rdf"])
+def test_parse_feed_formats(published_site: NewsSite, kind: str) -> None:
+    site = published_site
+    body, headers = get(site, f"/feeds/world.{kind}")
+    feed = parse_feed(body, site.url(f"/feeds/world.{kind}"), headers)
+    assert feed.is_feed
+    assert feed.problem is None
+    assert feed.title == "The Northgate Herald - World"
+    assert len(feed.entries) == len(STORIES)
+    by_slug = {canonicalize(e.link).rsplit("/", 1)[1]: e for e in feed.entries}
+    assert set(by_slug) == set(STORIES_BY_SLUG)
+    for slug, entry in by_slug.items():
+        story = STORIES_BY_SLUG[slug]
+        assert canonicalize(entry.link) == site.article_url(slug)
+        assert entry.title == story.title
+        assert entry.summary == story.summary
+        assert entry.author == story.author
+        assert entry.published == story.published
+        assert entry.published is not None and entry.published.utcoffset() == timedelta(0)
+    if kind == "rss":  # RSS item links carry tracking parameters, canonicalize drops them
+        assert all("utm_source=rss" in e.link for e in feed.entries)
+
+
+def test_parse_feed_of_an_empty_feed(site: NewsSite) -> None:
+    body, headers = get(site, "/feeds/world.rss")
+    feed = parse_feed(body, site.url("/feeds/world.rss"), headers)
+    assert feed.is_feed and feed.entries == () and feed.problem is None
+
+
+def test_parse_feed_keeps_the_entries_of_a_broken_feed(site: NewsSite) -> None:
+    body, headers = get(site, "/feeds/broken.rss")
+    feed = parse_feed(body, site.url("/feeds/broken.rss"), headers)
+    assert feed.is_feed
+    assert feed.problem  # says what is wrong
+    assert [canonicalize(e.link) for e in feed.entries] == [
+        site.article_url("central-bank-holds-rates"), site.article_url("venezuela-opposition-leader")]
+    assert feed.entries[0].published == datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    assert feed.entries[1].author == "Lucía Herrera"
+
+
+def test_parse_feed_of_a_page_that_is_not_a_feed(site: NewsSite) -> None:
+    body, headers = get(site, "/notafeed")
+    feed = parse_feed(body, site.url("/notafeed"), headers)
+    assert not feed.is_feed
+    assert feed.entries == ()
+    assert feed.problem is not None and feed.problem.startswith("not a feed")
+
+
+def test_parse_feed_never_reads_a_string_as_a_path(tmp_path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_text('<rss version="2.0"><channel><title>local file</title></channel></rss>')
+    feed = parse_feed(str(secret).encode(), "https://news.example/feed")
+    assert not feed.is_feed
+    assert feed.title is None
+
+
+RSS_WITH_HTML = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>HTML &amp; more</title><link>https://news.example/</link>
+<item>
+  <title>Rates &lt;b&gt;held&lt;/b&gt;</title>
+  <link>https://news.example/a</link>
+  <description>&lt;p&gt;The bank &lt;b&gt;held&lt;/b&gt; rates&amp;nbsp;at 4.25%.&lt;/p&gt;
+  &lt;p&gt;&lt;a href="https://news.example/more"&gt;Read more&lt;/a&gt;&lt;/p&gt;
+  &lt;img src="https://news.example/x.png"/&gt;</description>
+  <pubDate>Mon, 16 Nov 2026 10:30:00 +0100</pubDate>
+</item>
+<item>
+  <title>No link, permalink guid</title>
+  <guid isPermaLink="true">https://news.example/b</guid>
+  <description><![CDATA[<div>Caf&eacute; <i>opens</i></div>]]></description>
+</item>
+<item>
+  <title>No link at all</title>
+  <guid isPermaLink="false">tag:news.example,2026:123</guid>
+</item>
+<item>
+  <title>Script in the summary</title>
+  <link>https://news.example/c</link>
+  <description>&lt;p&gt;Visible&lt;/p&gt;&lt;script&gt;hidden()&lt;/script&gt;</description>
+</item>
+</channel></rss>
+"""
+
+
+def test_html_summaries_become_plain_text_and_dates_utc() -> None:
+    feed = parse_feed(RSS_WITH_HTML, "https://news.example/feed.rss")
+    assert feed.is_feed
+    assert feed.title == "HTML & more"
+    assert [e.link for e in feed.entries] == [
+        "https://news.example/a", "https://news.example/b", "https://news.example/c"]
+    first, second, third = feed.entries
+    # Whitespace (&nbsp; included) is collapsed to single spaces.
+    assert first.summary == "The bank held rates at 4.25%. Read more"
+    assert "<" not in first.summary and "&" not in first.summary
+    assert first.title == "Rates held"
+    assert first.published == datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    assert first.published.tzinfo is not None and first.published.utcoffset() == timedelta(0)
+    assert second.summary == "Café opens"
+    assert second.published is None
+    assert third.summary == "Visible"  # script content is not text
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [
+        ("plain   text\n here", "plain text here"),
+        ("<p>One</p><p>Two &amp; three</p>", "OneTwo & three"),
+        ("Fish &amp; chips", "Fish & chips"),
+        ("", ""),
+    ],
+)
+def test_html_to_text(fragment: str, text: str) -> None:
+    assert html_to_text(fragment) == text
+
+
+# -- next_due ---------------------------------------------------------------------------------
+
+
+def delay_of(due: datetime) -> float:
+    return (due - NOW).total_seconds()
+
+
+@pytest.mark.parametrize("every", [60, 600, 900, 3600, 86400])
+def test_next_due_after_success_is_every_plus_small_jitter(every: int) -> None:
+    rng = random.Random(0)
+    delays = [delay_of(next_due(NOW, every, rng=rng)) for _ in range(200)]
+    jitter_cap = min(every * 0.1, 60.0)
+    assert all(every <= d <= every + jitter_cap for d in delays)
+    assert len(set(delays)) > 1  # there is jitter
+    assert max(delays) - every > jitter_cap / 2  # and it spreads over the allowed range
+
+
+def test_next_due_is_deterministic_with_a_seeded_rng() -> None:
+    a = next_due(NOW, 900, rng=random.Random(0))
+    b = next_due(NOW, 900, rng=random.Random(0))
+    assert a == b
+    assert a.tzinfo is not None
+
+
+def test_next_due_backs_off_exponentially_up_to_six_hours() -> None:
+    every = 600
+    delays = []
+    for failures in range(12):
+        d = delay_of(next_due(NOW, every, failures, rng=random.Random(0)))
+        delays.append(d)
+        base = every if failures == 0 else min(every * 2**failures, MAX_BACKOFF_SECONDS)
+        assert base <= d <= base + min(base * 0.1, 60.0)
+    assert delays == sorted(delays)
+    assert delays[1] >= 2 * every
+    assert delays[2] >= 4 * every
+    assert MAX_BACKOFF_SECONDS == 6 * 3600
+    assert max(delays) <= 6 * 3600 + 60
+    # Never giving up: even after very many failures the source is polled again.
+    assert delay_of(next_due(NOW, every, 10_000, rng=random.Random(0))) <= 6 * 3600 + 60
+
+
+def test_next_due_back_off_is_never_below_every() -> None:
+    every = 2 * 86400  # longer than the back-off cap
+    for failures in (1, 3, 20):
+        d = delay_of(next_due(NOW, every, failures, rng=random.Random(0)))
+        assert every <= d <= every + 60
+
+
+@pytest.mark.parametrize(
+    ("every", "failures", "retry_after", "at_least"),
+    [
+        (60, 0, 1800, 1800),   # the server asks for longer than the interval
+        (60, 1, 1800, 1800),   # ... than the back-off
+        (600, 0, 30, 600),     # a shorter Retry-After does not poll more often than `every`
+        (600, 3, 30, 4800),    # ... nor than the back-off
+        (60, 1, 10 * 86400, 6 * 3600),  # an absurd Retry-After is capped
+    ],
+)
+def test_next_due_honours_retry_after(every: int, failures: int, retry_after: float,
+                                      at_least: float) -> None:
+    d = delay_of(next_due(NOW, every, failures, retry_after=retry_after, rng=random.Random(0)))
+    assert at_least <= d <= at_least + min(at_least * 0.1, 60.0)
+
+
+# -- extraction -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", NEUTRAL_SLUGS)
+def test_extract_article_returns_the_body_without_chrome(site: NewsSite, slug: str) -> None:
+    story = STORIES_BY_SLUG[slug]
+    page, _ = get(site, f"/articles/{slug}")
+    html = page.decode("utf-8")
+    assert all(word in html for word in CHROME_WORDS)  # the chrome is there to be ignored
+    extracted = extract_article(html, site.article_url(slug))
+    assert extracted is not None
+    text = extracted.text
+    for word in CHROME_WORDS:
+        assert word.lower() not in text.lower(), word
+    for paragraph in story.body:
+        assert " ".join(paragraph.split()) in " ".join(text.split())
+    assert extracted.title == story.title
+    assert extracted.author == story.author
+    assert extracted.date == story.published.date().isoformat()
+    assert extracted.canonical_url == site.article_url(slug)
+
+
+def test_extract_article_keeps_watch_words_of_the_body(site: NewsSite) -> None:
+    page, _ = get(site, "/articles/venezuela-opposition-leader")
+    extracted = extract_article(page.decode("utf-8"), site.article_url("venezuela-opposition-leader"))
+    assert extracted is not None
+    assert "Maduro" in extracted.text
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        None,  # the site's home page: a list of links, no article
+        "<html><head><title>x</title></head><body><nav><a href='/'>Home</a></nav></body></html>",
+        "<html><body><p>Too short.</p></body></html>",
+        "",
+    ],
+)
+def test_extract_article_without_article_text_is_none(site: NewsSite, html: str | None) -> None:
+    if html is None:
+        html = get(site, "/")[0].decode("utf-8")
+        assert "<a href=\"/articles/" in html
+    assert extract_article(html, site.url("/")) is None

@@ -1,0 +1,165 @@
+"""`newswatch run` as a service: alerts arrive while it runs, it stops cleanly on signals,
+and neither a restart, a crash nor an SMTP outage loses or duplicates an alert."""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from newssite import STORIES_BY_SLUG, Story
+
+MADURO = {
+    "name": "Maduro exit",
+    "query": '"Nicolas Maduro" OR (Maduro AND Belarus)',
+    "notify": ["desk@test.example"],
+}
+
+
+def fresh(slug: str) -> Story:
+    return replace(
+        STORIES_BY_SLUG[slug],
+        published=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5),
+    )
+
+
+def config(workdir, site, mail=None):
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+        topics=[MADURO], smtp=mail,
+    )
+
+
+def polls(site) -> int:
+    return len(site.requests_for("/feeds/world.rss"))
+
+
+def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir, wait):
+    site.publish(fresh("city-late-winner"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        assert wait(lambda: polls(site) >= 1, 20)
+        # A matching article is published while the daemon runs.
+        site.publish(fresh("venezuela-opposition-leader"))
+        [message] = mail.wait_for(1, timeout=30)
+        assert "Maduro exit" in message["Subject"]
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.output()
+    assert "daemon stopped" in daemon.output()
+    assert "Traceback" not in daemon.output()
+
+    # Restart: the same feed is polled again (several times), nothing is sent twice.
+    before = polls(site)
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: polls(site) >= before + 3, 30)
+        assert len(mail.messages) == 1
+        # A new matching article still gets its own alert.
+        site.publish(fresh("maduro-abandona-venezuela"))
+        mail.wait_for(2, timeout=30)
+    finally:
+        assert daemon.stop(signal.SIGINT) == 0, daemon.output()
+    assert len(mail.messages) == 2
+    assert "abandonó" in mail.messages[1]["Subject"] or "Nicolás Maduro" in mail.messages[1]["Subject"]
+
+
+def test_second_daemon_on_the_same_database_refuses(site, mail, workdir):
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        second = workdir.newswatch("run", timeout=30)
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        crawl = workdir.newswatch("crawl", timeout=30)
+        assert crawl.returncode == 1 and "already running" in crawl.stderr
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_smtp_outage_alert_arrives_once_server_is_back(site, mail, workdir, wait):
+    mail.stop()
+    site.publish(fresh("venezuela-opposition-leader"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log(f"127.0.0.1:{mail.port}")  # the delivery failure is logged
+        assert "1 pending" in workdir.newswatch("status").stdout
+        time.sleep(1.5)  # a few retries fail while the server is down
+        mail.start()
+        mail.wait_for(1, timeout=30)
+        # Several more ticks: still exactly one message.
+        before = polls(site)
+        assert wait(lambda: polls(site) >= before + 3, 30)
+        assert len(mail.messages) == 1
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_crash_with_alert_queued_delivers_after_restart(site, mail, workdir, wait):
+    mail.stop()
+    site.publish(fresh("venezuela-opposition-leader"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log(f"127.0.0.1:{mail.port}")
+    finally:
+        daemon.stop(signal.SIGKILL)  # a crash: no clean shutdown
+    assert "1 pending" in workdir.newswatch("status").stdout
+
+    mail.start()
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+        before = polls(site)
+        assert wait(lambda: polls(site) >= before + 2, 30)
+    finally:
+        assert daemon.stop() == 0
+    assert len(mail.messages) == 1
+
+
+def test_crash_after_delivery_does_not_resend(site, mail, workdir, wait):
+    site.publish(fresh("venezuela-opposition-leader"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+        # The server has the message; once newswatch has recorded it as sent, it crashes.
+        assert wait(lambda: "1 sent" in workdir.newswatch("status").stdout, 30)
+    finally:
+        daemon.stop(signal.SIGKILL)
+    daemon = workdir.start_daemon()
+    try:
+        before = polls(site)
+        assert wait(lambda: polls(site) >= before + 3, 30)
+    finally:
+        assert daemon.stop() == 0
+    assert len(mail.messages) == 1
+
+
+def test_daemon_survives_failing_sources(site, mail, workdir, wait):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(
+        sources=[
+            {"url": site.url("/status/500"), "every": "1s"},
+            {"url": site.url("/notafeed"), "every": "1s"},
+            {"url": site.url("/feeds/world.rss"), "every": "1s"},
+        ],
+        topics=[MADURO], smtp=mail,
+    )
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+        assert wait(lambda: len(site.requests_for("/status/500")) >= 2, 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    status = workdir.newswatch("status").stdout
+    assert "last error: HTTP 500" in status
+    assert "last error: not a feed" in status
+    assert len(mail.messages) == 1

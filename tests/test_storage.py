@@ -1,0 +1,540 @@
+"""Storage against real SQLite files: migrations, sources, articles (FTS5), topics, matches,
+the outbox, exports and percolation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import storage.db
+from storage import (
+    Article,
+    Email,
+    FetchOutcome,
+    Match,
+    SourceSpec,
+    StorageError,
+    Store,
+    TopicSpec,
+    percolate,
+)
+from storage.schema import MIGRATIONS
+from watchlist import compile_query
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+TABLES = {"sources", "articles", "articles_fts", "topics", "matches", "outbox", "outbox_items",
+          "state"}
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "newswatch.db"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    with Store.open(db_path) as s:
+        yield s
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    """A second, independent connection (sees only what was committed), closed afterwards."""
+    conn = sqlite3.connect(str(path))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def add_source(store: Store, url: str = "https://news.example/feed", every: int = 600) -> int:
+    store.sync_sources([SourceSpec(url, every)], NOW)
+    return next(s.id for s in store.sources() if s.url == url)
+
+
+def article(source_id: int, slug: str, title: str = "A title", text: str = "Some body text.",
+            entry_url: str | None = None) -> Article:
+    url = f"https://news.example/articles/{slug}"
+    return Article(
+        url=url, entry_url=entry_url or url, source_id=source_id, title=title, text=text,
+        published=NOW - timedelta(hours=1), author="Staff", fetched=NOW, extraction="page",
+    )
+
+
+def topic(store: Store, name: str, query: str, notify: tuple[str, ...] = ("desk@example.org",)):
+    specs = [TopicSpec(t.name, t.query, t.compiled, t.notify) for t in store.topics()]
+    specs.append(TopicSpec(name, query, compile_query(query), notify))
+    return next(t for t in store.sync_topics(specs) if t.name == name)
+
+
+def email(message_id: str, items: tuple[tuple[int, int], ...], created: datetime = NOW,
+          recipient: str = "desk@example.org") -> Email:
+    return Email(message_id=message_id, recipient=recipient, subject="newswatch: alert",
+                 text="plain", html="<p>html</p>", created=created, items=items)
+
+
+def fts(store: Store, expression: str) -> list[int]:
+    rows = store.db.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", [expression]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# -- opening and migrations -------------------------------------------------------------------
+
+
+def test_migrations_create_the_schema_and_set_user_version(db_path: Path) -> None:
+    assert not db_path.exists()
+    Store.open(db_path).close()
+    assert db_path.exists()
+    with raw(db_path) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    assert names >= TABLES
+    assert {"articles_ai", "articles_ad", "articles_au"} <= names
+    assert version == len(MIGRATIONS) >= 1
+
+
+def test_open_creates_missing_parent_directories(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "news.db"
+    with Store.open(path) as s:
+        assert s.article_count() == 0
+    assert path.exists()
+
+
+def test_reopening_is_idempotent_and_keeps_data(db_path: Path) -> None:
+    with Store.open(db_path) as s:
+        source_id = add_source(s)
+        assert s.add_article(article(source_id, "one")) is not None
+    for _ in range(2):
+        with Store.open(db_path) as s:
+            assert s.article_count() == 1
+            assert [src.url for src in s.sources()] == ["https://news.example/feed"]
+            assert s.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_missing_migrations_are_applied_on_open(db_path: Path, monkeypatch) -> None:
+    Store.open(db_path).close()
+    extra = "CREATE TABLE extra (x INTEGER);\nINSERT INTO extra VALUES (42);\n"
+    monkeypatch.setattr(storage.db, "MIGRATIONS", (*MIGRATIONS, extra))
+    with Store.open(db_path) as s:
+        assert s.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+        assert s.db.execute("SELECT x FROM extra").fetchall() == [(42,)]
+
+
+def test_a_failing_migration_is_rolled_back_whole(db_path: Path, monkeypatch) -> None:
+    Store.open(db_path).close()
+    broken = "CREATE TABLE extra (x INTEGER);\nINSERT INTO extra VALUES (1);\nCREATE TABLE bad (;\n"
+    monkeypatch.setattr(storage.db, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(StorageError, match="cannot open database"):
+        Store.open(db_path)
+    with raw(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall() == []
+
+
+def test_newer_schema_is_refused(db_path: Path) -> None:
+    Store.open(db_path).close()
+    with raw(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        conn.commit()
+    with pytest.raises(StorageError, match="newer"):
+        Store.open(db_path)
+    with raw(db_path) as conn:  # left untouched
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+
+
+def test_a_file_that_is_not_a_database_is_a_storage_error(db_path: Path) -> None:
+    db_path.write_bytes(b"definitely not SQLite\n" * 200)
+    with pytest.raises(StorageError, match="not a database"):
+        Store.open(db_path)
+
+
+def test_a_directory_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError):
+        Store.open(tmp_path)
+
+
+def test_wal_mode_and_foreign_keys_are_on(db_path: Path, store: Store) -> None:
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    # WAL is persistent: another connection sees it too.
+    with raw(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+def test_sync_sources_adds_updates_and_deactivates(store: Store) -> None:
+    a, b = "https://a.example/feed", "https://b.example/feed"
+    first = store.sync_sources([SourceSpec(a, 600, "A news"), SourceSpec(b, 900)], NOW)
+    assert [(s.url, s.name, s.every_seconds, s.active) for s in first] == [
+        (a, "A news", 600, True), (b, None, 900, True),
+    ]
+    ids = {s.url: s.id for s in first}
+
+    # b is dropped, a changes interval and keeps its name when none is configured.
+    second = store.sync_sources([SourceSpec(a, 300)], NOW)
+    assert [(s.url, s.name, s.every_seconds) for s in second] == [(a, "A news", 300)]
+    every = {s.url: (s.active, s.id) for s in store.sources(active_only=False)}
+    assert every == {a: (True, ids[a]), b: (False, ids[b])}
+    assert store.due_sources(NOW) == second  # an inactive source is never due
+
+    # b comes back with the same row (its history is kept) and a new name.
+    third = store.sync_sources([SourceSpec(a, 300), SourceSpec(b, 900, "B news")], NOW)
+    assert [(s.id, s.name, s.active) for s in third] == [(ids[a], "A news", True),
+                                                         (ids[b], "B news", True)]
+
+
+def test_due_sources_order_and_next_due(store: Store) -> None:
+    urls = [f"https://s{i}.example/feed" for i in range(5)]
+    sources = store.sync_sources([SourceSpec(u, 600) for u in urls], NOW)
+    sid = [s.id for s in sources]
+    due_at = {
+        sid[0]: NOW - timedelta(minutes=1),   # a little overdue
+        sid[1]: NOW + timedelta(minutes=5),   # not due yet
+        sid[2]: NOW - timedelta(hours=2),     # most overdue
+        sid[4]: NOW,                          # due exactly now
+    }  # sid[3]: never polled
+    for source_id, when in due_at.items():
+        store.record_fetch(source_id, FetchOutcome(ok=True, status=200, next_due=when), NOW)
+    assert store.source(sid[2]).next_due == NOW - timedelta(hours=2)
+    assert store.source(sid[3]).next_due is None
+
+    due = store.due_sources(NOW)
+    assert [s.id for s in due] == [sid[3], sid[2], sid[0], sid[4]]
+    later = store.due_sources(NOW + timedelta(minutes=5))
+    assert [s.id for s in later] == [sid[3], sid[2], sid[0], sid[4], sid[1]]
+    # A non-UTC "now" means the same instant.
+    paris = NOW.astimezone(timezone(timedelta(hours=1)))
+    assert [s.id for s in store.due_sources(paris)] == [s.id for s in due]
+
+
+def test_record_fetch_success_keeps_validators_on_304(store: Store) -> None:
+    source_id = add_source(store)
+    store.record_fetch(
+        source_id,
+        FetchOutcome(ok=True, status=200, etag='"v1"', last_modified="Mon, 16 Nov 2026 08:00:00 GMT",
+                     title="Example News", next_due=NOW + timedelta(minutes=10)),
+        NOW,
+    )
+    s = store.source(source_id)
+    assert (s.etag, s.last_modified, s.name) == ('"v1"', "Mon, 16 Nov 2026 08:00:00 GMT",
+                                                 "Example News")
+
+    later = NOW + timedelta(minutes=10)
+    store.record_fetch(
+        source_id,
+        FetchOutcome(ok=True, status=304, not_modified=True, next_due=later + timedelta(minutes=10)),
+        later,
+    )
+    s = store.source(source_id)
+    assert s.etag == '"v1"'
+    assert s.last_modified == "Mon, 16 Nov 2026 08:00:00 GMT"
+    assert s.next_due == later + timedelta(minutes=10)
+    row = store.source_status()[0]
+    assert row["last_status"] == 304 and row["last_success"] == later.isoformat()
+
+    # A 200 with new validators replaces them; one without validators clears them.
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"v2"'), later)
+    assert (store.source(source_id).etag, store.source(source_id).last_modified) == ('"v2"', None)
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200), later)
+    assert store.source(source_id).etag is None
+
+
+def test_record_fetch_feed_title_does_not_override_configured_name(store: Store) -> None:
+    store.sync_sources([SourceSpec("https://a.example/feed", 600, "Configured")], NOW)
+    source_id = store.sources()[0].id
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200, title="Feed title"), NOW)
+    assert store.source(source_id).name == "Configured"
+    assert store.source(source_id).label == "Configured"
+
+
+def test_record_fetch_failure_counters(store: Store) -> None:
+    source_id = add_source(store)
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"e"'), NOW)
+    for n, (status, error) in enumerate([(500, "HTTP 500"), (None, "TimeoutError: timed out")], 1):
+        retry_at = NOW + timedelta(minutes=20 * n)
+        store.record_fetch(
+            source_id, FetchOutcome(ok=False, status=status, error=error, next_due=retry_at), NOW
+        )
+        s = store.source(source_id)
+        assert s.consecutive_failures == n
+        assert s.next_due == retry_at
+        assert s.etag == '"e"'  # a failure does not touch the validators
+    row = store.source_status()[0]
+    assert row["error_count"] == 2
+    assert row["consecutive_failures"] == 2
+    assert row["last_error"] == "TimeoutError: timed out"
+    assert row["last_status"] is None
+    assert row["last_success"] == NOW.isoformat()
+
+    later = NOW + timedelta(hours=1)
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200), later)
+    row = store.source_status()[0]
+    assert row["consecutive_failures"] == 0  # reset by a success
+    assert row["error_count"] == 2  # the history is kept
+    assert row["last_error"] is None
+    assert row["last_success"] == later.isoformat()
+
+
+# -- articles ---------------------------------------------------------------------------------
+
+
+def test_add_article_dedupes_by_canonical_url(store: Store) -> None:
+    a = add_source(store, "https://a.example/feed")
+    b = add_source(store, "https://b.example/feed")
+    first = store.add_article(article(a, "story", title="First copy"))
+    assert isinstance(first, int)
+    # The same article reached through another feed is not stored twice.
+    assert store.add_article(article(b, "story", title="Second copy")) is None
+    assert store.article_count() == 1
+    stored = store.article(first)
+    assert (stored.title, stored.source_id) == ("First copy", a)
+    assert stored.published == NOW - timedelta(hours=1)
+    assert stored.fetched == NOW
+    second = store.add_article(article(a, "other"))
+    assert second is not None and second > first
+    assert [x.id for x in store.articles_after(0)] == [first, second]
+    assert [x.id for x in store.articles_after(first)] == [second]
+    with pytest.raises(KeyError):
+        store.article(9999)
+
+
+def test_known_urls_finds_by_url_and_entry_url(store: Store) -> None:
+    source_id = add_source(store)
+    entry = "https://news.example/r/123"  # e.g. a feed link that redirected to the article
+    store.add_article(article(source_id, "story", entry_url=entry))
+    wanted = ["https://news.example/articles/story", entry, "https://news.example/articles/new"]
+    assert store.known_urls(wanted) == {"https://news.example/articles/story", entry}
+    assert store.known_urls([entry]) == {entry}
+    assert store.known_urls([]) == set()
+
+
+def test_known_urls_handles_more_urls_than_one_query_chunk(store: Store) -> None:
+    source_id = add_source(store)
+    with store.db.atomic():
+        for i in range(450):
+            store.add_article(article(source_id, f"s{i}"))
+    urls = [f"https://news.example/articles/s{i}" for i in range(0, 900, 2)]
+    assert store.known_urls(urls) == {u for u in urls if int(u.rsplit("s", 1)[1]) < 450}
+
+
+def test_fts_ignores_accents_and_stays_in_sync(store: Store) -> None:
+    source_id = add_source(store)
+    first = store.add_article(
+        article(source_id, "maduro", title="Nicolás Maduro leaves Caracas",
+                text="The president's plane took off before dawn.")
+    )
+    other = store.add_article(article(source_id, "rates", title="Central bank holds rates"))
+    assert fts(store, "nicolas") == [first]
+    assert fts(store, '"nicolas maduro"') == [first]
+    assert fts(store, "NICOLÁS") == [first]
+    assert fts(store, "dawn") == [first]
+    assert fts(store, "bank") == [other]
+
+    store.db.execute(
+        "UPDATE articles SET title = ?, text = ? WHERE id = ?",
+        ["Election monitors arrive", "Observers from Belarus landed on Friday.", first],
+    )
+    assert fts(store, "nicolas") == []
+    assert fts(store, "dawn") == []
+    assert fts(store, "belarus") == [first]
+    assert fts(store, "monitors") == [first]
+
+    store.db.execute("DELETE FROM articles WHERE id = ?", [first])
+    assert fts(store, "belarus") == []
+    assert fts(store, "bank") == [other]
+    # The index agrees with its content table.
+    store.db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+
+
+# -- topics, matches, watermark ---------------------------------------------------------------
+
+
+def test_sync_topics_and_record_matches(db_path: Path, store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one", title="Maduro in Minsk"))
+    a2 = store.add_article(article(source_id, "two", title="Maduro and Belarus"))
+    t = topic(store, "Maduro", "Maduro", ("desk@example.org", "ed@example.org"))
+    assert t.notify == ("desk@example.org", "ed@example.org")
+    assert store.watermark() == 0
+    matches = [
+        Match(a1, t.id, ("maduro",), alert=True, title_spans=((0, 6),)),
+        Match(a2, t.id, ("maduro",), alert=False, title_spans=((0, 6),)),
+    ]
+    emails = [email("<m1@newswatch>", ((a1, t.id),)),
+              email("<m2@newswatch>", ((a1, t.id),), recipient="ed@example.org")]
+    store.record_matches(matches, emails, watermark=a2, now=NOW)
+
+    with raw(db_path) as conn:  # committed, visible to another connection
+        assert conn.execute("SELECT article_id, alert FROM matches ORDER BY article_id"
+                            ).fetchall() == [(a1, 1), (a2, 0)]
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
+        assert conn.execute("SELECT article_id, topic_id FROM outbox_items").fetchall() == [
+            (a1, t.id), (a1, t.id)]
+    assert store.watermark() == a2
+    status = store.topic_status()
+    assert [(s["name"], s["matches"], s["alerted"]) for s in status] == [("Maduro", 2, 1)]
+
+
+def test_record_matches_is_atomic(db_path: Path, store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one", title="Maduro in Minsk"))
+    a2 = store.add_article(article(source_id, "two", title="Maduro again"))
+    t = topic(store, "Maduro", "Maduro")
+    store.record_matches([Match(a1, t.id, ("maduro",), alert=True)],
+                         [email("<first@newswatch>", ((a1, t.id),))], watermark=a1, now=NOW)
+
+    good = email("<good@newswatch>", ((a2, t.id),))
+    bad = email("<bad@newswatch>", ((a2, t.id), (424242, t.id)))  # no such article
+    with pytest.raises((sqlite3.IntegrityError, StorageError)):
+        store.record_matches([Match(a2, t.id, ("maduro",), alert=True)], [good, bad],
+                             watermark=a2, now=NOW)
+
+    with raw(db_path) as other:
+        for conn in (store.db.conn, other):
+            assert conn.execute("SELECT article_id FROM matches").fetchall() == [(a1,)]
+            assert conn.execute("SELECT message_id FROM outbox").fetchall() == [
+                ("<first@newswatch>",)]
+            assert conn.execute("SELECT COUNT(*) FROM outbox_items").fetchone()[0] == 1
+    assert not store.db.conn.in_transaction
+    assert store.watermark() == a1
+    # The store is still usable: the same work succeeds once the bad email is gone.
+    store.record_matches([Match(a2, t.id, ("maduro",), alert=True)], [good], watermark=a2, now=NOW)
+    assert store.watermark() == a2
+    assert store.outbox_counts()["pending"] == 2
+
+
+def test_record_matches_ignores_a_repeated_match(store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one"))
+    t = topic(store, "T", "title")
+    m = Match(a1, t.id, ("title",), alert=True)
+    store.record_matches([m], [], watermark=a1, now=NOW)
+    store.record_matches([m], [], watermark=a1, now=NOW)
+    assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 1
+
+
+def test_export_rows_carry_topics(store: Store) -> None:
+    source_id = add_source(store)
+    store.db.execute("UPDATE sources SET name = 'Example News' WHERE id = ?", [source_id])
+    a1 = store.add_article(article(source_id, "one", title="Maduro and Belarus"))
+    a2 = store.add_article(article(source_id, "two", title="Nothing to see"))
+    t_b = topic(store, "Zeta Belarus", "Belarus")
+    t_m = topic(store, "Alpha Maduro", "Maduro")
+    store.record_matches(
+        [Match(a1, t_b.id, ("belarus",), alert=True), Match(a1, t_m.id, ("maduro",), alert=True)],
+        [], watermark=a2, now=NOW,
+    )
+    rows = list(store.export_rows())
+    assert [r["url"] for r in rows] == ["https://news.example/articles/one",
+                                        "https://news.example/articles/two"]
+    assert rows[0]["topics"] == ["Alpha Maduro", "Zeta Belarus"]
+    assert rows[1]["topics"] == []
+    assert rows[0]["source"] == "Example News"
+    assert rows[0]["source_url"] == "https://news.example/feed"
+    assert rows[0]["extraction"] == "page" and rows[0]["extraction_note"] is None
+    assert rows[0]["published"] == (NOW - timedelta(hours=1)).isoformat()
+
+
+# -- outbox -----------------------------------------------------------------------------------
+
+
+def test_outbox_transitions(store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one"))
+    t = topic(store, "T", "title")
+    emails = [email(f"<{i}@newswatch>", ((a1, t.id),), created=NOW + timedelta(seconds=i))
+              for i in range(3)]
+    store.record_matches([Match(a1, t.id, ("title",), alert=True)], emails, a1, NOW)
+    assert store.outbox_counts() == {"pending": 3, "sent": 0, "failed": 0}
+
+    # Due from its creation time on, oldest first.
+    assert store.due_outbox(NOW - timedelta(seconds=1)) == []
+    assert [m.message_id for m in store.due_outbox(NOW)] == ["<0@newswatch>"]
+    due = store.due_outbox(NOW + timedelta(seconds=5))
+    assert [m.message_id for m in due] == ["<0@newswatch>", "<1@newswatch>", "<2@newswatch>"]
+    assert [m.attempts for m in due] == [0, 0, 0]
+    assert due[0].text == "plain" and due[0].html == "<p>html</p>"
+    assert [m.message_id for m in store.due_outbox(NOW + timedelta(seconds=5), limit=2)] == [
+        "<0@newswatch>", "<1@newswatch>"]
+    first, second, third = due
+
+    later = NOW + timedelta(minutes=1)
+    store.mark_sent(first.id, later)
+    store.mark_retry(second.id, "421 try again later", later + timedelta(minutes=5))
+    store.mark_failed(third.id, "550 no such user")
+    assert store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}
+    assert store.due_outbox(later) == []  # the retry is not due yet
+    retry = store.due_outbox(later + timedelta(minutes=5))
+    assert [(m.id, m.attempts) for m in retry] == [(second.id, 1)]
+    problems = {p["id"]: (p["status"], p["last_error"], p["attempts"])
+                for p in store.outbox_problems()}
+    assert problems == {second.id: ("pending", "421 try again later", 1),
+                        third.id: ("failed", "550 no such user", 1)}
+
+    # A retry that then succeeds is sent, with its error cleared.
+    store.mark_sent(second.id, later + timedelta(minutes=5))
+    assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
+    assert [p["id"] for p in store.outbox_problems()] == [third.id]
+    assert store.due_outbox(later + timedelta(days=1)) == []
+    row = store.db.execute("SELECT attempts, sent, last_error FROM outbox WHERE id = ?",
+                           [second.id]).fetchone()
+    assert row == (2, (later + timedelta(minutes=5)).isoformat(), None)
+
+    # mark_retry never brings a sent message back.
+    store.mark_retry(first.id, "late error", later)
+    assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
+
+
+def test_duplicate_message_id_is_refused(store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one"))
+    t = topic(store, "T", "title")
+    store.record_matches([], [email("<same@newswatch>", ((a1, t.id),))], a1, NOW)
+    with pytest.raises((sqlite3.IntegrityError, StorageError)):
+        store.record_matches([], [email("<same@newswatch>", ((a1, t.id),))], a1, NOW)
+    assert store.outbox_counts()["pending"] == 1
+
+
+# -- percolation ------------------------------------------------------------------------------
+
+
+def test_percolate_runs_many_queries_over_a_batch() -> None:
+    docs = [
+        (1, "Nicolás Maduro leaves Caracas", "The plane landed in Minsk, Belarus."),
+        (2, "Central bank holds rates", "The ECB kept rates unchanged; crypto markets fell."),
+        (3, "Maduro speaks", "He spoke about oil and Trump."),
+        (4, "COVID-19 cases fall", "Hospitals report fewer cases."),
+        (5, "Madurology conference", "Nothing about the president."),
+    ]
+    queries = {
+        10: compile_query('"Nicolas Maduro"'),
+        11: compile_query("Maduro AND (Belarus OR Minsk)"),
+        12: compile_query("Maduro NOT Trump"),
+        13: compile_query("Maduro"),
+        14: compile_query('("central bank" OR ECB) AND rates NOT crypto'),
+        15: compile_query("covid-19"),
+        16: compile_query("Guaidó"),
+        17: compile_query("ecb OR covid-19"),
+    }
+    hits = percolate(docs, queries)
+    assert hits == {10: [1], 11: [1], 12: [1], 13: [1, 3], 15: [4], 17: [2, 4]}
+
+
+def test_percolate_with_no_queries_or_no_docs() -> None:
+    assert percolate([(1, "a", "b")], {}) == {}
+    assert percolate([], {1: '"maduro"'}) == {}
+
+
+def test_percolate_reports_an_expression_fts5_rejects() -> None:
+    with pytest.raises(StorageError, match="query 7"):
+        percolate([(1, "a", "b")], {7: '"unbalanced'})
