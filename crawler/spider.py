@@ -208,13 +208,14 @@ class NewsSpider(scrapy.Spider):
         if page.canonical_url and same_site(page.canonical_url, page_url):
             url = canonicalize(page.canonical_url)
         published = entry.published or _date_only(page.date)
+        title = entry.title or page.title or ""
         self._add(
             Article(
                 url=url,
                 entry_url=entry_url,
                 source_id=source.id,
-                title=entry.title or page.title or "",
-                text=page.text,
+                title=title,
+                text=_without_title(page.text, (title, page.title or "")),
                 published=published,
                 author=entry.author or page.author,
                 fetched=self.clock(),
@@ -249,6 +250,16 @@ class NewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         """Release the extraction thread."""
         self.executor.shutdown(wait=True)
+
+
+def _without_title(text: str, titles: tuple[str, ...]) -> str:
+    """The body without a first line that only repeats the headline (the page's <h1>)."""
+    first, _, rest = text.partition("\n")
+    if rest.strip() and " ".join(first.split()).casefold() in {
+        " ".join(t.split()).casefold() for t in titles if t
+    }:
+        return rest.lstrip("\n")
+    return text
 
 
 def _date_only(value: str | None) -> datetime | None:

@@ -29,6 +29,7 @@ def configure_logging(level: str) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
         # The spider records and reports every failed fetch itself.
         logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+        logging.getLogger("scrapy.core.downloader").setLevel(logging.ERROR)
     # Our jobs log their own failures; what reaches APScheduler's executor is only the
     # cancellation of a running job at shutdown, which is expected.
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

@@ -116,7 +116,8 @@ def crawl(ctx: click.Context) -> None:
     from scheduler import run_once
 
     config = _config(ctx)
-    configure_logging("WARNING" if config.log_level == "INFO" else config.log_level)
+    # The command prints its own report of failed sources; the log keeps to real errors.
+    configure_logging("ERROR" if config.log_level in ("INFO", "WARNING") else config.log_level)
     with InstanceLock(config.database), Store.open(config.database) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)

@@ -76,12 +76,15 @@ class Workdir:
         sources: list[str | dict[str, Any]] = (),  # type: ignore[assignment]
         topics: list[dict[str, Any]] = (),  # type: ignore[assignment]
         smtp: MailServer | dict[str, Any] | None = None,
+        crawl: dict[str, Any] | None = None,
         extra: str = "",
     ) -> Path:
         """Write a config for the local servers, with fast test timings."""
+        crawl_settings = {"delay": "0s", "timeout": "5s", "retries": 0, "every": "1h"}
+        crawl_settings.update(crawl or {})
         lines = [
             "[database]", f'path = "{self.database}"',
-            "[crawl]", 'delay = "0s"', 'timeout = "5s"', "retries = 0", 'every = "1h"',
+            "[crawl]", *[f"{k} = {_toml(v)}" for k, v in crawl_settings.items()],
             "[alerts]", 'retry_base = "1s"', 'retry_max = "2s"',
             "[daemon]", 'tick = "1s"',
         ]

@@ -249,3 +249,19 @@ def test_chrome_only_mentions_never_alert(site, mail, workdir):
     assert "1 new article(s)" in result.stdout
     assert "0 match(es)" in result.stdout
     assert mail.messages == []
+
+
+def test_oversized_slow_and_redirected_feeds(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(
+        sources=[site.url("/big"), site.url("/slow?seconds=4"),
+                 site.url("/redirect?to=/feeds/world.rss")],
+        topics=[MADURO], smtp=mail, crawl={"max_size": "1MB", "timeout": "1s"},
+    )
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "3 source(s): 1 ok, 2 failed" in result.stdout
+    assert "larger than download max size" in result.stdout
+    assert "took longer than 1.0 seconds" in result.stdout
+    mail.wait_for(1)
+    assert result.stderr == ""

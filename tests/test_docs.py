@@ -1,0 +1,198 @@
+"""The documentation matches the code (in the manner of sqlite-utils' and Datasette's
+test_docs.py): every setting and every command is documented, documented commands exist,
+and the deploy and CI files do what the README says."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from newswatch.cli import cli
+from newswatch.settings import LISTS, SECTIONS
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+UNIT = ROOT / "deploy" / "newswatch.service"
+CI = ROOT / ".ci" / "run"
+
+
+def reference_table() -> dict[str, tuple[str, str]]:
+    """`key` -> (default, meaning) from the README's ### Reference table."""
+    section = README.split("### Reference", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, tuple[str, str]] = {}
+    for line in section.splitlines():
+        match = re.match(r"^\|\s*`([^`]+)`\s*\|(.*)\|(.*)\|\s*$", line)
+        if match:
+            rows[match.group(1)] = (match.group(2).strip(), match.group(3).strip())
+    return rows
+
+
+def documented_key(section: str, key: str) -> str:
+    return f"{section}[].{key}" if section in LISTS else f"{section}.{key}"
+
+
+ALL_KEYS = [(s, k) for s, keys in {**SECTIONS, **LISTS}.items() for k in keys]
+
+
+def shell_blocks() -> list[str]:
+    return re.findall(r"```(?:sh|bash|shell|console)\n(.*?)```", README, re.DOTALL)
+
+
+def shell_commands() -> list[list[str]]:
+    """Every simple command in the README's shell blocks, split into words."""
+    commands = []
+    for block in shell_blocks():
+        for line in block.splitlines():
+            line = line.strip().removeprefix("$ ")
+            if not line or line.startswith("#"):
+                continue
+            for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", line):
+                if part:
+                    commands.append(shlex.split(part))
+    return commands
+
+
+def subcommand_of(words: list[str]) -> str | None:
+    """The subcommand of a ``newswatch [--config FILE] COMMAND ...`` command line."""
+    args = iter(words[1:])
+    for word in args:
+        if word in ("--config", "-c"):
+            next(args, None)
+        elif word.startswith("--config="):
+            continue
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_reference_table_is_found() -> None:
+    assert len(reference_table()) >= 10
+
+
+@pytest.mark.parametrize(("section", "key"), ALL_KEYS)
+def test_every_setting_is_documented(section: str, key: str) -> None:
+    table = reference_table()
+    name = documented_key(section, key)
+    assert name in table, f"{name} is missing from README.md's reference table"
+    default, meaning = table[name]
+    assert default and meaning, f"{name}: empty default or meaning"
+
+
+def test_every_documented_setting_exists() -> None:
+    known = {documented_key(s, k) for s, k in ALL_KEYS}
+    assert set(reference_table()) <= known, set(reference_table()) - known
+
+
+@pytest.mark.parametrize(("section", "key"), ALL_KEYS)
+def test_documented_literal_defaults_are_the_real_ones(section: str, key: str) -> None:
+    default = reference_table()[documented_key(section, key)][0]
+    literal = re.fullmatch(r"`([^`]+)`", default)
+    setting = {**SECTIONS, **LISTS}[section][key]
+    if literal is None or "…" in literal.group(1):
+        # Prose such as "(required)" or "next to the database": the default is computed.
+        assert setting.default is None or "…" in default, (default, setting.default)
+        return
+    value = tomllib.loads(f"v = {literal.group(1)}")["v"]
+    assert value == setting.default
+
+
+def test_required_keys_say_so() -> None:
+    table = reference_table()
+    for section, keys in {**SECTIONS, **LISTS}.items():
+        for key, setting in keys.items():
+            if setting.required:
+                assert "required" in table[documented_key(section, key)][0], (section, key)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def test_commands_are_found() -> None:
+    assert set(cli.commands) >= {"run", "crawl", "export", "status", "check"}
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_is_documented(name: str) -> None:
+    assert f"`newswatch {name}" in README, f"newswatch {name} is not documented in README.md"
+    assert cli.commands[name].help, f"newswatch {name} has no --help text"
+
+
+def test_every_option_of_export_is_documented() -> None:
+    for param in cli.commands["export"].params:
+        if param.name == "help":
+            continue
+        assert any(opt in README for opt in param.opts), param.opts
+
+
+def test_readme_shell_commands_name_existing_subcommands() -> None:
+    newswatch_lines = [words for words in shell_commands() if words and words[0] == "newswatch"]
+    assert newswatch_lines, "README shows no newswatch command in a shell block"
+    for words in newswatch_lines:
+        assert subcommand_of(words) in cli.commands, shlex.join(words)
+
+
+def test_readme_inline_commands_name_existing_subcommands() -> None:
+    mentioned = set(re.findall(r"`newswatch (?:--config \S+ )?([a-z][a-z-]*)", README))
+    assert mentioned
+    assert mentioned <= set(cli.commands), mentioned - set(cli.commands)
+
+
+def test_readme_config_file_in_quick_start_exists() -> None:
+    for words in shell_commands():
+        if words and words[0] == "newswatch" and "--config" in words:
+            assert (ROOT / words[words.index("--config") + 1]).is_file()
+
+
+# -- deploy and CI ----------------------------------------------------------------------------
+
+
+def unit_settings() -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in UNIT.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
+            key, value = line.split("=", 1)
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def test_systemd_unit_runs_the_daemon() -> None:
+    assert UNIT.is_file()
+    settings = unit_settings()
+    [exec_start] = settings["ExecStart"]
+    argv = shlex.split(exec_start.lstrip("-@:+!"))
+    assert Path(argv[0]).name == "newswatch"
+    assert argv[1:] == ["run"]
+
+
+def test_systemd_unit_matches_the_readme() -> None:
+    settings = unit_settings()
+    assert "NEWSWATCH_CONFIG=/etc/newswatch.toml" in settings["Environment"]
+    assert any(v.lstrip("-") == "/etc/newswatch.env" for v in settings["EnvironmentFile"])
+    assert settings["User"] != ["root"]
+    assert any("-HUP" in v and "$MAINPID" in v for v in settings["ExecReload"])
+    assert settings.get("KillSignal", ["SIGTERM"]) == ["SIGTERM"]
+    text = UNIT.read_text(encoding="utf-8")
+    assert "[Install]" in text and "systemctl enable" in text  # installation steps at the top
+
+
+def readme_test_command() -> str:
+    lines = [line.strip() for block in shell_blocks() for line in block.splitlines()
+             if "pytest" in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    command = readme_test_command()
+    assert command == "pip install -e '.[test]' && python -m pytest"
+    assert CI.is_file()
+    ci_lines = [line.strip() for line in CI.read_text(encoding="utf-8").splitlines()]
+    assert command in ci_lines
+    assert CI.stat().st_mode & 0o111, ".ci/run is not executable"
