@@ -112,7 +112,10 @@ async def deliver_due(
     if report.sent or report.retrying or report.failed:
         logger.info(
             "outbox via %s: %d sent, %d to retry, %d failed",
-            where, report.sent, report.retrying, report.failed,
+            where,
+            report.sent,
+            report.retrying,
+            report.failed,
         )
     return report
 
@@ -147,7 +150,10 @@ def _record(
     report.retrying += 1
     logger.warning(
         "outbox %d to %s will be retried at %s: %s",
-        row.id, row.recipient, storage.to_iso(retry_at), error,
+        row.id,
+        row.recipient,
+        storage.to_iso(retry_at),
+        error,
     )
     # Down or refusing us as a whole: the other due rows wait for the next run.
     return isinstance(exc, TransportUnavailable)

@@ -9,4 +9,11 @@ from .run import crawl, install_reactor, make_runner
 from .settings import CrawlSettings
 from .urls import canonicalize
 
-__all__ = ["CrawlReport", "CrawlSettings", "canonicalize", "crawl", "install_reactor", "make_runner"]
+__all__ = [
+    "CrawlReport",
+    "CrawlSettings",
+    "canonicalize",
+    "crawl",
+    "install_reactor",
+    "make_runner",
+]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import trafilatura
 import trafilatura.meta
+from trafilatura.settings import Document
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def extract_article(html: str, url: str) -> Extracted | None:
         include_tables=False,
         favor_precision=True,
     )
-    if document is None:
+    if not isinstance(document, Document):
         return None
     text = (document.text or "").strip()
     if len(text) < MIN_TEXT_CHARS:
@@ -50,5 +51,5 @@ def extract_article(html: str, url: str) -> Extracted | None:
 
 
 def reset_caches() -> None:
-    """Free trafilatura's caches; called after each crawl so that a long-lived daemon stays small."""
+    """Free trafilatura's caches; called after each crawl so that the daemon stays small."""
     trafilatura.meta.reset_caches()

@@ -50,8 +50,13 @@ async def crawl(
         reset_caches()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report.finish_reason = stats.get("finish_reason")
-    for key in ("downloader/request_count", "downloader/response_bytes", "retry/count",
-                "robotstxt/forbidden", "log_count/ERROR"):
+    for key in (
+        "downloader/request_count",
+        "downloader/response_bytes",
+        "retry/count",
+        "robotstxt/forbidden",
+        "log_count/ERROR",
+    ):
         if key in stats:
             report.count(key, int(stats[key]))
     return report

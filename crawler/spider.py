@@ -84,8 +84,10 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
         for source in self.sources:
-            headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;"
-                                 "q=0.9, text/xml;q=0.8, */*;q=0.5"}
+            headers = {
+                "Accept": "application/rss+xml, application/atom+xml, application/xml;"
+                "q=0.9, text/xml;q=0.8, */*;q=0.5"
+            }
             if source.etag:
                 headers["If-None-Match"] = source.etag
             if source.last_modified:
@@ -127,15 +129,17 @@ class NewsSpider(scrapy.Spider):
                 source, FetchOutcome(ok=False, status=response.status, error=error), retry_after
             )
             return
-        headers = {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+        headers = {
+            k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v
+        }
         feed = parse_feed(response.body, response.url, headers)
         if not feed.is_feed:
-            self._record(
-                source, FetchOutcome(ok=False, status=response.status, error=feed.problem)
-            )
+            self._record(source, FetchOutcome(ok=False, status=response.status, error=feed.problem))
             return
         if feed.problem:
-            logger.warning("feed %s is malformed, keeping its entries: %s", source.url, feed.problem)
+            logger.warning(
+                "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
+            )
             self.report.count("feeds_malformed")
         by_url: dict[str, FeedEntry] = {}
         for entry in feed.entries:
@@ -167,7 +171,7 @@ class NewsSpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> None:
         """A feed could not be fetched at all (DNS, refused, timeout, too large, robots)."""
-        source: Source = failure.request.cb_kwargs["source"]
+        source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
         self._record(source, FetchOutcome(ok=False, error=_describe_failure(failure)))
 
     async def parse_article(
@@ -185,7 +189,7 @@ class NewsSpider(scrapy.Spider):
             extracted = await loop.run_in_executor(
                 self.executor, extract_article, response.text, response.url
             )
-        except Exception as exc:  # noqa: BLE001 - any extractor failure falls back to the summary
+        except Exception as exc:
             logger.warning("extraction failed for %s: %s", response.url, exc)
             extracted = None
         if extracted is None:
@@ -195,9 +199,11 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         """An article page could not be fetched: keep the entry with the feed's summary."""
-        kwargs = failure.request.cb_kwargs
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         self._store_summary(
-            kwargs["source"], kwargs["entry"], kwargs["entry_url"],
+            kwargs["source"],
+            kwargs["entry"],
+            kwargs["entry_url"],
             f"page fetch failed: {_describe_failure(failure)}",
         )
 

@@ -42,9 +42,7 @@ def sync_config(config: Config, store: Store) -> None:
     store.sync_sources(
         [SourceSpec(s.url, s.every_seconds, s.name) for s in config.sources], utcnow()
     )
-    store.sync_topics(
-        [TopicSpec(t.name, t.query, t.compiled, t.notify) for t in config.topics]
-    )
+    store.sync_topics([TopicSpec(t.name, t.query, t.compiled, t.notify) for t in config.topics])
 
 
 def transport_for(config: Config) -> Any:

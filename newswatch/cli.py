@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -24,6 +25,8 @@ from .app import build_pipeline, configure_logging, sync_config
 from .config import Config, ConfigError, load_config
 
 EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
+
+logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +51,11 @@ def _errors(func: F) -> F:
             _fail(str(exc), EXIT_RUNTIME)
         except StorageError as exc:
             _fail(str(exc), EXIT_RUNTIME)
+        except Exception as exc:
+            # A bug or an environment failure: one line for the operator, the traceback in
+            # the log at DEBUG (daemon.log_level = "DEBUG").
+            logger.debug("unexpected error", exc_info=True)
+            _fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
     return wrapper  # type: ignore[return-value]
 
@@ -62,8 +70,12 @@ def _config(ctx: click.Context) -> Config:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    envvar="NEWSWATCH_CONFIG", show_envvar=True,
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="NEWSWATCH_CONFIG",
+    show_envvar=True,
     help="TOML config file. Without one, defaults apply (./newswatch.db, no sources).",
 )
 @click.version_option(package_name="newswatch")
@@ -91,6 +103,8 @@ def run(ctx: click.Context) -> None:
 
     config = _config(ctx)
     configure_logging(config.log_level)
+    if not config.sources:
+        logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     with InstanceLock(config.database), Store.open(config.database) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
@@ -131,23 +145,38 @@ def crawl(ctx: click.Context) -> None:
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")
         m = report.matched
-        click.echo(f"matched {m.articles} article(s): {m.matches} match(es), "
-                   f"{m.emails} email(s) queued")
+        click.echo(
+            f"matched {m.articles} article(s): {m.matches} match(es), {m.emails} email(s) queued"
+        )
         d = report.delivery
         via = pipeline.transport.describe()
-        click.echo(f"delivered {d.sent} email(s) via {via}"
-                   + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed
-                      else ""))
+        click.echo(
+            f"delivered {d.sent} email(s) via {via}"
+            + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "")
+        )
         if d.errors:
-            _fail(f"alerts not delivered ({'; '.join(d.errors)}); "
-                  "they stay queued and are retried on the next run", EXIT_DELIVERY)
+            _fail(
+                f"alerts not delivered ({'; '.join(d.errors)}); "
+                "they stay queued and are retried on the next run",
+                EXIT_DELIVERY,
+            )
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.pass_context
 @_errors
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
@@ -155,8 +184,18 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     config = _config(ctx)
     if not config.database.exists():
         _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
-    fields = ["url", "title", "text", "published", "author", "source", "source_url",
-              "topics", "extraction", "extraction_note"]
+    fields = [
+        "url",
+        "title",
+        "text",
+        "published",
+        "author",
+        "source",
+        "source_url",
+        "topics",
+        "extraction",
+        "extraction_note",
+    ]
     with Store.open(config.database) as store:
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
@@ -185,8 +224,11 @@ def status(ctx: click.Context) -> None:
         click.echo(f"database: {config.database} ({store.article_count()} articles)")
         click.echo("\nsources:")
         for s in store.source_status():
-            health = "ok" if not s["consecutive_failures"] else (
-                f"FAILING ({s['consecutive_failures']} in a row)")
+            health = (
+                "ok"
+                if not s["consecutive_failures"]
+                else (f"FAILING ({s['consecutive_failures']} in a row)")
+            )
             if s["last_fetch"] is None:
                 health = "not polled yet"
             click.echo(f"  {s['name'] or s['url']}")
@@ -194,20 +236,27 @@ def status(ctx: click.Context) -> None:
             click.echo(
                 f"    {health}; last poll {s['last_fetch'] or '-'} "
                 f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
-                f"errors {s['error_count']}; articles {s['articles']}; next {s['next_due'] or 'now'}"
+                f"errors {s['error_count']}; articles {s['articles']}; "
+                f"next {s['next_due'] or 'now'}"
             )
             if s["last_error"]:
                 click.echo(f"    last error: {s['last_error']}")
         click.echo("\ntopics:")
         for t in store.topic_status():
-            click.echo(f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
-                       f"last {t['last_match'] or '-'}; notify {', '.join(json.loads(t['notify']))}")
+            click.echo(
+                f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
+                f"last {t['last_match'] or '-'}; notify {', '.join(json.loads(t['notify']))}"
+            )
         counts = store.outbox_counts()
-        click.echo(f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
-                   f"{counts['failed']} failed")
+        click.echo(
+            f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
+            f"{counts['failed']} failed"
+        )
         for p in store.outbox_problems():
-            click.echo(f"  #{p['id']} to {p['recipient']} ({p['status']}, {p['attempts']} "
-                       f"attempt(s), next {p['next_attempt']}): {p['last_error']}")
+            click.echo(
+                f"  #{p['id']} to {p['recipient']} ({p['status']}, {p['attempts']} "
+                f"attempt(s), next {p['next_attempt']}): {p['last_error']}"
+            )
 
 
 @cli.command()
@@ -216,10 +265,11 @@ def status(ctx: click.Context) -> None:
 def check(ctx: click.Context) -> None:
     """Validate the config file and print what it defines."""
     config = _config(ctx)
-    click.echo(f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
-               f"{len(config.topics)} topic(s); database {config.database}; alerts via "
-               + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp
-                  else f"mbox {config.mbox}"))
+    click.echo(
+        f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
+        f"{len(config.topics)} topic(s); database {config.database}; alerts via "
+        + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f"mbox {config.mbox}")
+    )
 
 
 def main() -> None:

@@ -117,13 +117,17 @@ def _check(kind: str, value: Any) -> Any:
 
 
 def _tname(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
-def _table(
-    data: Any, path: str, spec: dict[str, Setting], problems: list[str]
-) -> dict[str, Any]:
+def _table(data: Any, path: str, spec: dict[str, Setting], problems: list[str]) -> dict[str, Any]:
     """Validate one table against its spec; defaults fill what is missing."""
     if not isinstance(data, dict):
         problems.append(f"{path}: expected a table, got {_tname(data)}")
@@ -193,8 +197,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             problems.append(f"sources[{i}].url: same URL as sources[{seen_urls[url]}]")
             continue
         seen_urls[url] = i
-        sources.append(SourceConfig(url, int(values.get("every") or default_every),
-                                    values.get("name")))
+        sources.append(
+            SourceConfig(url, int(values.get("every") or default_every), values.get("name"))
+        )
 
     topics: list[TopicConfig] = []
     seen_names: dict[str, int] = {}
@@ -213,7 +218,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
                 compiled = compile_query(query)
             except QueryError as exc:
                 problems.append(f"topics[{i}].query: {exc}")
-        if name and compiled and values.get("notify"):
+        if name and query and compiled and values.get("notify"):
             topics.append(TopicConfig(name, query, compiled, values["notify"]))
 
     if problems:
@@ -297,5 +302,3 @@ def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> Sm
         password=password,
         timeout=values["timeout"],
     )
-
-

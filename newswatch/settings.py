@@ -22,8 +22,11 @@ class Setting:
 
 SECTIONS: dict[str, dict[str, Setting]] = {
     "database": {
-        "path": Setting("str", "newswatch.db",
-                        "SQLite file; a relative path is relative to the working directory"),
+        "path": Setting(
+            "str",
+            "newswatch.db",
+            "SQLite file; a relative path is relative to the working directory",
+        ),
     },
     "smtp": {
         "host": Setting("str", None, "mail server host name", required=True),
@@ -38,8 +41,11 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     },
     "crawl": {
         "every": Setting("duration", "15m", "default polling interval of a source"),
-        "user_agent": Setting("str", "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
-                              "User-Agent sent with every request; include a contact URL"),
+        "user_agent": Setting(
+            "str",
+            "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
+            "User-Agent sent with every request; include a contact URL",
+        ),
         "timeout": Setting("duration", "30s", "timeout of each HTTP request"),
         "max_size": Setting("size", "10MB", "largest response body accepted"),
         "delay": Setting("pause", "1s", "pause between two requests to the same host"),
@@ -48,10 +54,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "obey_robots": Setting("bool", True, "obey robots.txt when fetching article pages"),
     },
     "alerts": {
-        "lookback": Setting("duration", "48h",
-                            "articles published longer ago than this are stored but not alerted"),
-        "mbox": Setting("str", None,
-                        "mbox file for alerts when [smtp] is absent; default: next to the database"),
+        "lookback": Setting(
+            "duration", "48h", "articles published longer ago than this are stored but not alerted"
+        ),
+        "mbox": Setting(
+            "str", None, "mbox file for alerts when [smtp] is absent; default: next to the database"
+        ),
         "retry_base": Setting("duration", "1m", "first delay before retrying a failed delivery"),
         "retry_max": Setting("duration", "1h", "longest delay between delivery retries"),
     },
@@ -70,7 +78,8 @@ LISTS: dict[str, dict[str, Setting]] = {
     "topics": {
         "name": Setting("str", None, "topic name, shown in alert subjects", required=True),
         "query": Setting("str", None, "what to watch for, in the query language", required=True),
-        "notify": Setting("emails", None, "email addresses that get this topic's alerts",
-                          required=True),
+        "notify": Setting(
+            "emails", None, "email addresses that get this topic's alerts", required=True
+        ),
     },
 }

@@ -8,7 +8,13 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _BYTES = {
-    "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3,
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
 }
 
 
@@ -16,13 +22,13 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
     """Seconds in a duration such as ``"90s"``, ``"10m"``, ``"1h30m"``, ``"2d"`` or a number of
     seconds; raises ValueError with a message for the user."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as \"10m\"")
+        raise ValueError('expected a duration such as "10m"')
     if isinstance(value, int | float):
         if value < 0 or (value == 0 and not allow_zero):
             raise ValueError("must be positive")
         return float(value)
     if not isinstance(value, str):
-        raise ValueError("expected a duration such as \"10m\"")
+        raise ValueError('expected a duration such as "10m"')
     text = value.strip().replace(" ", "")
     pos, total = 0, 0.0
     for part in _DURATION.finditer(text):
@@ -32,7 +38,7 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
         pos = part.end()
     if not text or pos != len(text):
         raise ValueError(
-            f"{value!r} is not a duration (use a number with s, m, h or d, e.g. \"10m\", \"1h30m\")"
+            f'{value!r} is not a duration (use a number with s, m, h or d, e.g. "10m", "1h30m")'
         )
     if total == 0 and not allow_zero:
         raise ValueError("must be positive")
@@ -42,13 +48,13 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
 def parse_size(value: object) -> int:
     """Bytes in a size such as ``"10MB"``, ``"512KiB"`` or a number of bytes."""
     if isinstance(value, bool):
-        raise ValueError("expected a size such as \"10MB\"")
+        raise ValueError('expected a size such as "10MB"')
     if isinstance(value, int):
         number, unit = float(value), "b"
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         number, unit = float(m.group(1)), (m.group(2) or "b").lower()
     else:
-        raise ValueError(f"{value!r} is not a size (e.g. \"10MB\", \"512KiB\")")
+        raise ValueError(f'{value!r} is not a size (e.g. "10MB", "512KiB")')
     size = int(number * _BYTES[unit])
     if size <= 0:
         raise ValueError("must be positive")

@@ -68,8 +68,7 @@ class Daemon:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
-        from twisted.internet import reactor
-
+        reactor = _reactor()
         reactor.callWhenRunning(self._start)
         reactor.run(installSignalHandlers=False)
         return 0
@@ -108,12 +107,11 @@ class Daemon:
         try:
             self.reload()
             logger.info("configuration reloaded")
-        except Exception as exc:  # noqa: BLE001 - a bad reload keeps the running config
+        except Exception as exc:
             logger.error("configuration not reloaded, keeping the current one: %s", exc)
 
     async def _shutdown(self) -> None:
-        from twisted.internet import reactor
-
+        reactor = _reactor()
         try:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
@@ -125,6 +123,13 @@ class Daemon:
         finally:
             logger.info("newswatch daemon stopped")
             reactor.stop()
+
+
+def _reactor() -> Any:
+    """The installed Twisted reactor (imported late: the asyncio one must be installed first)."""
+    from twisted.internet import reactor
+
+    return reactor
 
 
 _background: set[asyncio.Task[None]] = set()
@@ -139,8 +144,8 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> None:
 def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
     """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
     from scrapy.utils.defer import deferred_from_coro
-    from twisted.internet import reactor
 
+    reactor = _reactor()
     outcome: dict[str, Any] = {}
 
     def stop(signum: int) -> None:
@@ -162,6 +167,6 @@ def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
     result = outcome.get("result")
-    if hasattr(result, "raiseException"):  # a twisted Failure
+    if result is not None and hasattr(result, "raiseException"):  # a twisted Failure
         result.raiseException()
     return result

@@ -80,7 +80,9 @@ class Pipeline:
         if report.matches:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued",
-                report.articles, report.matches, report.emails,
+                report.articles,
+                report.matches,
+                report.emails,
             )
         return report
 
@@ -96,7 +98,9 @@ class Pipeline:
             # acceptance and its "sent" mark; shutdown waits for this future instead.
             report = await asyncio.shield(self._delivery)
         if report.errors:
-            logger.warning("delivery via %s: %s", self.transport.describe(), "; ".join(report.errors))
+            logger.warning(
+                "delivery via %s: %s", self.transport.describe(), "; ".join(report.errors)
+            )
         return report
 
     async def finish_delivery(self) -> None:
@@ -114,7 +118,9 @@ class Pipeline:
 
 
 def build_emails(
-    articles: Sequence[StoredArticle], matches: Sequence[Match], topics: Sequence[Topic],
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    topics: Sequence[Topic],
     now: datetime,
 ) -> list[Email]:
     """One email per recipient listing every alertable article matched for them."""

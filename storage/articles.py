@@ -63,18 +63,23 @@ class ArticlesMixin:
             ON CONFLICT(url) DO NOTHING
             """,
             [
-                article.url, article.entry_url, article.source_id, article.title, article.text,
-                article.author, to_iso(article.published), to_iso(article.fetched),
-                article.extraction, article.extraction_note,
+                article.url,
+                article.entry_url,
+                article.source_id,
+                article.title,
+                article.text,
+                article.author,
+                to_iso(article.published),
+                to_iso(article.fetched),
+                article.extraction,
+                article.extraction_note,
             ],
         )
         return cursor.lastrowid if cursor.rowcount else None
 
     def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
         """Articles stored after row ``article_id``, oldest first."""
-        rows = self.db.query(
-            _SELECT + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit]
-        )
+        rows = self.db.query(_SELECT + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit])
         return [_stored(r) for r in rows]
 
     def article(self, article_id: int) -> StoredArticle:

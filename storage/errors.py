@@ -1,6 +1,6 @@
 """Errors raised by storage.
 
-    StorageError      the database cannot be opened, migrated or written
+StorageError      the database cannot be opened, migrated or written
 """
 
 

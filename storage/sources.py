@@ -92,10 +92,16 @@ class SourcesMixin:
                     WHERE id = ?
                     """,
                     [
-                        stamp, stamp, outcome.status, to_iso(outcome.next_due),
-                        outcome.not_modified, outcome.etag,
-                        outcome.not_modified, outcome.last_modified,
-                        outcome.title, source_id,
+                        stamp,
+                        stamp,
+                        outcome.status,
+                        to_iso(outcome.next_due),
+                        outcome.not_modified,
+                        outcome.etag,
+                        outcome.not_modified,
+                        outcome.last_modified,
+                        outcome.title,
+                        source_id,
                     ],
                 )
             else:

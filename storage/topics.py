@@ -72,10 +72,13 @@ class TopicsMixin:
                     ON CONFLICT(article_id, topic_id) DO NOTHING
                     """,
                     [
-                        m.article_id, m.topic_id, json.dumps(list(m.terms)),
+                        m.article_id,
+                        m.topic_id,
+                        json.dumps(list(m.terms)),
                         json.dumps([list(s) for s in m.title_spans]),
                         json.dumps([list(s) for s in m.text_spans]),
-                        int(m.alert), to_iso(now),
+                        int(m.alert),
+                        to_iso(now),
                     ],
                 )
             for email in emails:
@@ -86,8 +89,13 @@ class TopicsMixin:
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
-                        email.message_id, email.recipient, email.subject, email.text,
-                        email.html, to_iso(email.created), to_iso(email.created),
+                        email.message_id,
+                        email.recipient,
+                        email.subject,
+                        email.text,
+                        email.html,
+                        to_iso(email.created),
+                        to_iso(email.created),
                     ],
                 )
                 for article_id, topic_id in email.items:

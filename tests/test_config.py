@@ -323,6 +323,7 @@ def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
 @pytest.mark.xfail(
     reason="sub-second intervals are accepted and truncated by int() in config._build to "
     "every_seconds=0: the source is then due on every tick and never backs off",
+    raises=AssertionError,
     strict=True,
 )
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])
@@ -354,6 +355,7 @@ def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     reason="config._smtp builds SmtpSettings even after problems were found: tls + starttls "
     "raises ValueError from SmtpSettings.__post_init__ instead of a ConfigError",
+    raises=ValueError,
     strict=True,
 )
 def test_tls_and_starttls_together_are_refused(tmp_path: Path) -> None:
@@ -365,6 +367,7 @@ def test_tls_and_starttls_together_are_refused(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     reason="config._smtp reads values['port'/'from'/'starttls'/'tls'/'timeout'] that _table "
     "left out because they were invalid: KeyError instead of a ConfigError",
+    raises=KeyError,
     strict=True,
 )
 @pytest.mark.parametrize(
@@ -385,6 +388,7 @@ def test_wrong_types_in_smtp_are_reported(tmp_path: Path, text: str, problem: st
 @pytest.mark.xfail(
     reason="smtp.port is only checked to be >= 0; SmtpSettings.__post_init__ then raises "
     "ValueError for 0 or > 65535 instead of a ConfigError",
+    raises=ValueError,
     strict=True,
 )
 @pytest.mark.parametrize("port", [0, 70000])
@@ -449,6 +453,7 @@ def test_check_of_a_good_config(workdir: Workdir) -> None:
 @pytest.mark.xfail(
     reason="tls + starttls in [smtp] crashes load_config with ValueError (see "
     "test_tls_and_starttls_together_are_refused): traceback and exit 1 instead of exit 2",
+    raises=AssertionError,
     strict=True,
 )
 def test_check_with_tls_and_starttls_exits_2_without_traceback(workdir: Workdir) -> None:

@@ -163,3 +163,28 @@ def test_daemon_survives_failing_sources(site, mail, workdir, wait):
     assert "last error: HTTP 500" in status
     assert "last error: not a feed" in status
     assert len(mail.messages) == 1
+
+
+def test_sighup_reloads_sources_and_topics(site, mail, workdir):
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        # A broken config is refused and the daemon keeps its current one.
+        good = workdir.config.read_text()
+        workdir.config.write_text(good + "\n[[topics]]\nname = 'x'\nquery = '(('\nnotify = []\n")
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("configuration not reloaded")
+        # A valid new topic takes effect without a restart.
+        workdir.write_config(
+            sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+            topics=[MADURO, {"name": "Ukraine", "query": "Zelensky", "notify": ["kyiv@test.example"]}],
+            smtp=mail,
+        )
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("configuration reloaded")
+        site.publish(fresh("zelensky-grain-corridor"))
+        [message] = mail.wait_for(1, timeout=30)
+        assert message["To"] == "kyiv@test.example"
+    finally:
+        assert daemon.stop() == 0, daemon.output()

@@ -39,7 +39,9 @@ def match_articles(
         return []
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
-    hits = percolate(((a.id, a.title, a.text) for a in articles), {t.id: t.compiled for t in topics})
+    hits = percolate(
+        ((a.id, a.title, a.text) for a in articles), {t.id: t.compiled for t in topics}
+    )
     horizon = now - lookback
     matches: list[Match] = []
     for topic_id, article_ids in hits.items():
