@@ -78,6 +78,10 @@ class NewsSpider(scrapy.Spider):
         self.report = report
         self.clock = clock
         self.seen: set[str] = set()
+        # A feed's poll is recorded (with its new ETag / Last-Modified) only once every new
+        # entry it listed is stored: a crawl cut short leaves the source due, and the next
+        # poll gets the full feed again instead of a 304 that would hide the unstored entries.
+        self.pending: dict[int, tuple[Source, FetchOutcome, int]] = {}
         # One extraction at a time, off the event loop: bounded CPU, no shared-state races.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
@@ -147,19 +151,20 @@ class NewsSpider(scrapy.Spider):
         known = self.store.known_urls(by_url)
         fresh = [(url, e) for url, e in by_url.items() if url not in known and url not in self.seen]
         self.seen.update(url for url, _ in fresh)
-        self._record(
-            source,
-            FetchOutcome(
-                ok=True,
-                status=response.status,
-                etag=_header(response, "ETag"),
-                last_modified=_header(response, "Last-Modified"),
-                title=feed.title,
-                entries=len(feed.entries),
-                new_articles=len(fresh),
-                error=feed.problem,
-            ),
+        outcome = FetchOutcome(
+            ok=True,
+            status=response.status,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            title=feed.title,
+            entries=len(feed.entries),
+            new_articles=len(fresh),
+            error=feed.problem,
         )
+        if not fresh:
+            self._record(source, outcome)
+            return
+        self.pending[source.id] = (source, outcome, len(fresh))
         for url, entry in fresh:
             yield scrapy.Request(
                 entry.link,
@@ -216,6 +221,7 @@ class NewsSpider(scrapy.Spider):
         published = entry.published or _date_only(page.date)
         title = entry.title or page.title or ""
         self._add(
+            source,
             Article(
                 url=url,
                 entry_url=entry_url,
@@ -226,13 +232,14 @@ class NewsSpider(scrapy.Spider):
                 author=entry.author or page.author,
                 fetched=self.clock(),
                 extraction="page",
-            )
+            ),
         )
 
     def _store_summary(self, source: Source, entry: FeedEntry, entry_url: str, why: str) -> None:
         logger.warning("%s: using the feed summary for %s (%s)", source.url, entry.link, why)
         self.report.count("articles_from_summary")
         self._add(
+            source,
             Article(
                 url=entry_url,
                 entry_url=entry_url,
@@ -244,14 +251,22 @@ class NewsSpider(scrapy.Spider):
                 fetched=self.clock(),
                 extraction="feed",
                 extraction_note=why,
-            )
+            ),
         )
 
-    def _add(self, article: Article) -> None:
+    def _add(self, source: Source, article: Article) -> None:
         if self.store.add_article(article) is None:
             self.report.count("articles_duplicate")
         else:
             self.report.count("articles_new")
+        waiting = self.pending.pop(source.id, None)
+        if waiting is None:
+            return
+        _, outcome, left = waiting
+        if left > 1:
+            self.pending[source.id] = (source, outcome, left - 1)
+        else:
+            self._record(source, outcome)
 
     def closed(self, reason: str) -> None:
         """Release the extraction thread."""

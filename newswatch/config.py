@@ -184,7 +184,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     }
     smtp = _smtp(data["smtp"], problems, env, base) if "smtp" in data else None
     crawl = sections["crawl"]
-    default_every = int(crawl.get("every") or 900)
+    default_every = _interval(crawl.get("every"), "crawl.every", problems) or 900
 
     sources: list[SourceConfig] = []
     seen_urls: dict[str, int] = {}
@@ -197,9 +197,8 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             problems.append(f"sources[{i}].url: same URL as sources[{seen_urls[url]}]")
             continue
         seen_urls[url] = i
-        sources.append(
-            SourceConfig(url, int(values.get("every") or default_every), values.get("name"))
-        )
+        every = _interval(values.get("every"), f"sources[{i}].every", problems)
+        sources.append(SourceConfig(url, every or default_every, values.get("name")))
 
     topics: list[TopicConfig] = []
     seen_names: dict[str, int] = {}
@@ -251,6 +250,16 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     )
 
 
+def _interval(seconds: float | None, path: str, problems: list[str]) -> int | None:
+    """A polling interval in whole seconds, at least one."""
+    if seconds is None:
+        return None
+    if seconds < 1:
+        problems.append(f"{path}: a polling interval must be at least 1s")
+        return None
+    return round(seconds)
+
+
 def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
@@ -271,9 +280,11 @@ def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> Sm
             "use password_env or password_file"
         )
         data = {k: v for k, v in data.items() if k != "password"}
+    before = len(problems)
     values = _table(data, "smtp", SECTIONS["smtp"], problems)
-    if not values.get("host"):
-        return None
+    port = values.get("port")
+    if isinstance(port, int) and not 0 < port < 65536:
+        problems.append(f"smtp.port: {port} is not a TCP port (1-65535)")
     if values.get("tls") and values.get("starttls"):
         problems.append("smtp: set either tls (port 465) or starttls, not both")
     password = None
@@ -292,6 +303,8 @@ def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> Sm
             problems.append(f"smtp.password_file: cannot read {secret}: {reason}")
     if password is not None and not values.get("username"):
         problems.append("smtp.username: required when a password is given")
+    if len(problems) > before or not values.get("host"):
+        return None
     return SmtpSettings(
         host=values["host"],
         port=values["port"],

@@ -21,6 +21,8 @@ from .pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
+STOP_GRACE_SECONDS = 5
+
 
 class Daemon:
     """Runs the pipeline on a schedule until a signal stops it."""
@@ -101,6 +103,10 @@ class Daemon:
         logger.info("received %s, stopping", signal.Signals(signum).name)
         _spawn(self._shutdown())
 
+    async def _stop_crawls(self) -> None:
+        await self.pipeline.runner.stop()
+        await self.pipeline.runner.join()
+
     def _on_reload_signal(self) -> None:
         if self.reload is None:
             return
@@ -115,8 +121,14 @@ class Daemon:
         try:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
-            await self.pipeline.runner.stop()
-            await self.pipeline.runner.join()
+            # Crawls get a grace period to stop; requests still in flight after it are
+            # abandoned — their sources stay due and are polled again at the next start.
+            try:
+                await asyncio.wait_for(self._stop_crawls(), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                logger.warning(
+                    "crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS
+                )
             await self.pipeline.finish_delivery()
         except Exception:
             logger.exception("error while stopping")

@@ -217,6 +217,7 @@ class NewsSite:
         self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
         self._forced: dict[str, tuple[int, dict[str, str]]] = {}
+        self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -310,6 +311,14 @@ class NewsSite:
                 self._forced.pop(path, None)
             else:
                 self._forced[path] = (status, dict(headers or {}))
+
+    def set_delay(self, path: str, seconds: float | None) -> None:
+        """Answer ``path`` only after ``seconds`` (capped like /slow); ``None`` removes it."""
+        with self._lock:
+            if seconds is None:
+                self._delays.pop(path, None)
+            else:
+                self._delays[path] = min(seconds, MAX_SLOW_SECONDS)
 
     def clear_status(self, path: str) -> None:
         """Undo ``set_status`` for ``path``."""
@@ -597,6 +606,10 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
         def _route(self, record: RequestRecord) -> _Response:
             """Pick the response for ``record``."""
             path, query = record.path, parse_qs(record.query)
+            with site._lock:
+                delay = site._delays.get(path)
+            if delay:
+                site._stopping.wait(delay)
             with site._lock:
                 forced = site._forced.get(path) or site._forced.get(record.target)
             if forced is not None:

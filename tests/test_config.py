@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch) -> None:
 def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "secret").write_text("s3cret\nignored second line\n", encoding="utf-8")
-    path = write(tmp_path, """
+    path = write(tmp_path, textwrap.dedent("""
         [database]
         path = "data/news.db"
         [smtp]
@@ -141,7 +142,7 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
         name = "Single recipient"
         query = "covid-19"
         notify = "desk@example.org"
-    """.replace("\n        ", "\n"))
+    """))
     config = load_config(path, environ={})
     assert config.database == tmp_path / "data" / "news.db"
     assert config.mbox == tmp_path / "mail" / "alerts.mbox"
@@ -320,12 +321,6 @@ def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
     assert problems[0].startswith(problem), problems
 
 
-@pytest.mark.xfail(
-    reason="sub-second intervals are accepted and truncated by int() in config._build to "
-    "every_seconds=0: the source is then due on every tick and never backs off",
-    raises=AssertionError,
-    strict=True,
-)
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])
 def test_polling_interval_below_one_second_is_refused(tmp_path: Path, every: str) -> None:
     text = f'[[sources]]\nurl = "https://a.example/feed"\nevery = "{every}"\n'
@@ -352,24 +347,12 @@ def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
                         "use password_env or password_file"]
 
 
-@pytest.mark.xfail(
-    reason="config._smtp builds SmtpSettings even after problems were found: tls + starttls "
-    "raises ValueError from SmtpSettings.__post_init__ instead of a ConfigError",
-    raises=ValueError,
-    strict=True,
-)
 def test_tls_and_starttls_together_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, '[smtp]\nhost = "h"\ntls = true\nstarttls = true\n')
     problems = problems_of(path)
     assert problems == ["smtp: set either tls (port 465) or starttls, not both"]
 
 
-@pytest.mark.xfail(
-    reason="config._smtp reads values['port'/'from'/'starttls'/'tls'/'timeout'] that _table "
-    "left out because they were invalid: KeyError instead of a ConfigError",
-    raises=KeyError,
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -385,12 +368,6 @@ def test_wrong_types_in_smtp_are_reported(tmp_path: Path, text: str, problem: st
     assert len(problems) == 1 and problems[0].startswith(problem), problems
 
 
-@pytest.mark.xfail(
-    reason="smtp.port is only checked to be >= 0; SmtpSettings.__post_init__ then raises "
-    "ValueError for 0 or > 65535 instead of a ConfigError",
-    raises=ValueError,
-    strict=True,
-)
 @pytest.mark.parametrize("port", [0, 70000])
 def test_out_of_range_smtp_port_is_reported(tmp_path: Path, port: int) -> None:
     problems = problems_of(write(tmp_path, f'[smtp]\nhost = "h"\nport = {port}\n'))
@@ -450,12 +427,6 @@ def test_check_of_a_good_config(workdir: Workdir) -> None:
     assert not workdir.database.exists()  # check only reads the config
 
 
-@pytest.mark.xfail(
-    reason="tls + starttls in [smtp] crashes load_config with ValueError (see "
-    "test_tls_and_starttls_together_are_refused): traceback and exit 1 instead of exit 2",
-    raises=AssertionError,
-    strict=True,
-)
 def test_check_with_tls_and_starttls_exits_2_without_traceback(workdir: Workdir) -> None:
     workdir.write_config(smtp={"host": "127.0.0.1", "tls": True, "starttls": True})
     result = workdir.newswatch("check")

@@ -1,22 +1,34 @@
-"""Loaded by every Python process the tests start (via PYTHONPATH): refuse any connection
-outside the loopback network, so that no test can reach beyond 127.0.0.0/8."""
+"""Loaded by every Python process the tests start (via PYTHONPATH), and by the test process
+itself: refuse any connection outside the loopback network and any DNS lookup of a real
+host name, so that no test can reach beyond 127.0.0.0/8."""
 
 import ipaddress
 import socket
 
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
+_getaddrinfo = socket.getaddrinfo
+_gethostbyname = socket.gethostbyname
+_gethostbyname_ex = socket.gethostbyname_ex
+
+
+def _loopback(host: object) -> bool:
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _check(sock: socket.socket, address: object) -> None:
     if sock.family not in (socket.AF_INET, socket.AF_INET6):
         return
     host = address[0] if isinstance(address, tuple) else address
-    try:
-        ip = ipaddress.ip_address(str(host).split("%")[0])
-    except ValueError:
-        ip = None
-    if ip is None or not ip.is_loopback:
+    if not _loopback(host):
         raise ConnectionRefusedError(f"tests may only connect to loopback, not {host!r}")
 
 
@@ -30,5 +42,39 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     return _connect_ex(self, address)
 
 
+def _is_ip(host: object) -> bool:
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_lookup(host: object) -> None:
+    # An IP literal needs no DNS (connect() then decides); a host name other than localhost
+    # would query a resolver outside this machine.
+    if host is not None and host != "" and not _loopback(host) and not _is_ip(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host!r}")
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    _refuse_lookup(host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def _guarded_gethostbyname(host):  # type: ignore[no-untyped-def]
+    _refuse_lookup(host)
+    return _gethostbyname(host)
+
+
+def _guarded_gethostbyname_ex(host):  # type: ignore[no-untyped-def]
+    _refuse_lookup(host)
+    return _gethostbyname_ex(host)
+
+
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
+socket.gethostbyname = _guarded_gethostbyname
+socket.gethostbyname_ex = _guarded_gethostbyname_ex

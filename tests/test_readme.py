@@ -1,0 +1,47 @@
+"""The README's quick start, run as a user would: the example config starts the daemon with
+the local mbox default, and the daemon keeps running although no source is reachable."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Daemon, Workdir, subprocess_env
+
+
+def test_tests_cannot_resolve_or_reach_real_hosts():
+    with pytest.raises(OSError):
+        socket.getaddrinfo("feeds.bbci.co.uk", 443)
+    code = "import socket; socket.create_connection(('93.184.216.34', 80), timeout=1)"
+    result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(),
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode != 0
+    assert "tests may only connect to loopback" in result.stderr
+
+
+def test_quick_start_runs_the_daemon_on_the_example_config(tmp_path: Path):
+    shutil.copy(ROOT / "example.toml", tmp_path / "example.toml")
+    workdir = Workdir(tmp_path)
+    workdir.config = tmp_path / "example.toml"
+    check = workdir.newswatch("check")
+    assert check.returncode == 0, check.stderr
+    assert "alerts via mbox" in check.stdout
+
+    daemon = Daemon(workdir, {})
+    try:
+        daemon.wait_for_log("daemon started")
+        # The example's real feeds do not resolve here: each failure is logged, not fatal.
+        daemon.wait_for_log("failed:", timeout=60)
+        assert daemon.proc.poll() is None
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.output()
+    assert (tmp_path / "newswatch.db").exists()
+    status = workdir.newswatch("status")
+    assert status.returncode == 0
+    assert "FAILING" in status.stdout and "feeds.bbci.co.uk" in status.stdout

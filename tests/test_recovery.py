@@ -1,0 +1,112 @@
+"""Crashes between two steps of the pipeline: whatever was committed is picked up by the
+next cycle, and nothing is alerted twice."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from newssite import STORIES_BY_SLUG
+
+MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.example"]}
+
+
+def publish_fresh(site, slug):
+    story = replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC) - timedelta(hours=1))
+    site.publish(story)
+
+
+def test_articles_stored_but_not_matched_are_matched_next_cycle(site, mail, workdir):
+    publish_fresh(site, "venezuela-opposition-leader")
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    mail.wait_for(1)
+    # Put the database back in the state of a crash right after the crawl step: the article
+    # is stored, nothing was matched, queued or sent.
+    with sqlite3.connect(workdir.database) as db:
+        db.execute("DELETE FROM outbox_items")
+        db.execute("DELETE FROM outbox")
+        db.execute("DELETE FROM matches")
+        db.execute("DELETE FROM state")
+    mail.clear()
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "0 new article(s)" in result.stdout  # not fetched again...
+    assert "matched 1 article(s): 1 match(es), 1 email(s) queued" in result.stdout  # ...but matched
+    mail.wait_for(1)
+    assert workdir.newswatch("crawl").returncode == 0
+    assert len(mail.messages) == 1
+
+
+def test_daemon_killed_during_a_crawl_polls_the_source_again(site, mail, workdir, wait):
+    workdir.write_config(
+        sources=[{"url": site.url("/slow?seconds=5"), "every": "1s"}],
+        topics=[MADURO], smtp=mail,
+    )
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("polling 1 due source(s)")
+        time.sleep(0.5)  # the request is in flight (the server answers after 5 s)
+    finally:
+        daemon.stop(signal.SIGKILL)
+    assert site.requests_for("/slow") == [] or site.requests_for("/slow")[0].status == 200
+    with sqlite3.connect(workdir.database) as db:
+        [(last_fetch, next_due)] = db.execute("SELECT last_fetch, next_due FROM sources")
+    assert last_fetch is None and next_due is None  # the interrupted poll left it due
+
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: len(site.requests_for("/slow")) >= 2, 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert "received SIGTERM" in daemon.output()
+
+
+def test_sigterm_during_a_slow_crawl_stops_promptly(site, workdir, wait):
+    workdir.write_config(
+        sources=[{"url": site.url("/slow?seconds=8"), "every": "1s"}], crawl={"timeout": "30s"}
+    )
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("polling 1 due source(s)")
+        time.sleep(0.5)
+    finally:
+        started = time.monotonic()
+        code = daemon.stop(signal.SIGTERM)
+        elapsed = time.monotonic() - started
+    assert code == 0, daemon.output()
+    assert elapsed < 7.5, daemon.output()  # the crawl gets a 5 s grace, not its 8 s
+
+
+def test_crash_while_article_pages_are_fetched_loses_no_entry(site, mail, workdir, wait):
+    story = replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                    published=datetime.now(UTC) - timedelta(hours=1))
+    site.publish(story)
+    site.set_delay(f"/articles/{story.slug}", 8)
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+        topics=[MADURO], smtp=mail, crawl={"timeout": "30s"},
+    )
+    daemon = workdir.start_daemon()
+    try:
+        # The feed was read; the article page is still in flight when the daemon dies.
+        assert wait(lambda: len(site.requests_for("/feeds/world.rss")) >= 1, 30)
+        time.sleep(0.5)
+    finally:
+        daemon.stop(signal.SIGKILL)
+    site.set_delay(f"/articles/{story.slug}", None)
+
+    # The feed's validators were not saved with the entry unstored: the next poll is a full
+    # GET (not a 304 that would hide the entry), and the article arrives.
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    second_poll = site.requests_for("/feeds/world.rss")[1]
+    assert second_poll.status == 200
+    assert "If-None-Match" not in second_poll.headers
+    assert len(mail.messages) == 1
