@@ -10,7 +10,7 @@ from typing import Any
 import crawler
 from alerts import MboxTransport, RetryPolicy, SmtpTransport
 from scheduler import Pipeline
-from storage import SourceSpec, Store, TopicSpec, utcnow
+from storage import Store, utcnow
 
 from .config import Config
 
@@ -39,10 +39,8 @@ def configure_logging(level: str) -> None:
 
 def sync_config(config: Config, store: Store) -> None:
     """Make the stored sources and topics those of the config file."""
-    store.sync_sources(
-        [SourceSpec(s.url, s.every_seconds, s.name) for s in config.sources], utcnow()
-    )
-    store.sync_topics([TopicSpec(t.name, t.query, t.compiled, t.notify) for t in config.topics])
+    store.sync_sources(config.sources, utcnow())
+    store.sync_topics(config.topics)
 
 
 def transport_for(config: Config) -> Any:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from alerts import SmtpSettings
 from crawler import CrawlSettings
+from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
 
 from .settings import LISTS, SECTIONS, Setting
@@ -35,25 +36,6 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class SourceConfig:
-    """A configured source."""
-
-    url: str
-    every_seconds: int
-    name: str | None
-
-
-@dataclass(frozen=True)
-class TopicConfig:
-    """A configured topic, its query already validated and compiled."""
-
-    name: str
-    query: str
-    compiled: str
-    notify: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Config:
     """Everything newswatch needs to run, validated."""
 
@@ -68,8 +50,8 @@ class Config:
     retry_max: float
     tick_seconds: float
     log_level: str
-    sources: tuple[SourceConfig, ...]
-    topics: tuple[TopicConfig, ...]
+    sources: tuple[SourceSpec, ...]
+    topics: tuple[TopicSpec, ...]
 
 
 def _check(kind: str, value: Any) -> Any:
@@ -186,7 +168,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     crawl = sections["crawl"]
     default_every = _interval(crawl.get("every"), "crawl.every", problems) or 900
 
-    sources: list[SourceConfig] = []
+    sources: list[SourceSpec] = []
     seen_urls: dict[str, int] = {}
     for i, item in enumerate(_list(data, "sources", problems)):
         values = _table(item, f"sources[{i}]", LISTS["sources"], problems)
@@ -198,9 +180,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             continue
         seen_urls[url] = i
         every = _interval(values.get("every"), f"sources[{i}].every", problems)
-        sources.append(SourceConfig(url, every or default_every, values.get("name")))
+        sources.append(SourceSpec(url, every or default_every, values.get("name")))
 
-    topics: list[TopicConfig] = []
+    topics: list[TopicSpec] = []
     seen_names: dict[str, int] = {}
     for i, item in enumerate(_list(data, "topics", problems)):
         values = _table(item, f"topics[{i}]", LISTS["topics"], problems)
@@ -218,7 +200,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             except QueryError as exc:
                 problems.append(f"topics[{i}].query: {exc}")
         if name and query and compiled and values.get("notify"):
-            topics.append(TopicConfig(name, query, compiled, values["notify"]))
+            topics.append(TopicSpec(name, query, compiled, values["notify"]))
 
     if problems:
         raise ConfigError(source_name, problems)

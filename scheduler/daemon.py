@@ -42,31 +42,33 @@ class Daemon:
 
     async def crawl_tick(self) -> None:
         """Poll the sources that are due, then match and deliver."""
-        try:
-            due = self.pipeline.store.due_sources(self.pipeline.clock())
-            if due:
-                logger.info("polling %d due source(s)", len(due))
-                await self.pipeline.crawl(due)
-            if not self.stopping:
-                self.pipeline.match()
-                await self.pipeline.deliver()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A failing job never stops the service: log, count, try again next tick.
-            self.failures += 1
-            logger.exception("crawl tick failed (%d failures so far)", self.failures)
+        await self._guard("crawl", self._crawl_due())
 
     async def outbox_tick(self) -> None:
         """Match anything left unmatched and deliver the due outbox messages."""
+        await self._guard("outbox", self._match_and_deliver())
+
+    async def _crawl_due(self) -> None:
+        due = self.pipeline.store.due_sources(self.pipeline.clock())
+        if due:
+            logger.info("polling %d due source(s)", len(due))
+            await self.pipeline.crawl(due)
+        if not self.stopping:
+            await self._match_and_deliver()
+
+    async def _match_and_deliver(self) -> None:
+        self.pipeline.match()
+        await self.pipeline.deliver()
+
+    async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+        """Run a job; a failing job never stops the service: log, count, retry next tick."""
         try:
-            self.pipeline.match()
-            await self.pipeline.deliver()
+            await job
         except asyncio.CancelledError:
             raise
         except Exception:
             self.failures += 1
-            logger.exception("outbox tick failed (%d failures so far)", self.failures)
+            logger.exception("%s tick failed (%d failures so far)", name, self.failures)
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
