@@ -30,11 +30,14 @@ def from_iso(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A source as configured: where it is and how often to poll it."""
+    """A source as configured: where it is, what it is and how often to poll it."""
 
     url: str
     every_seconds: int
     name: str | None = None
+    kind: str | None = None  # feed, sitemap or page; None: detected from what the URL serves
+    include: tuple[str, ...] = ()  # URL patterns an article link must match (page sources)
+    exclude: tuple[str, ...] = ()  # URL patterns that rule a link out (page sources)
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,22 @@ class Source:
     last_modified: str | None
     next_due: datetime | None
     consecutive_failures: int
+    kind: str | None = None
+    detected: str | None = None
+    fetch_url: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    origin: str = "config"
 
     @property
     def label(self) -> str:
         """A human name: the configured or discovered name, else the URL."""
         return self.name or self.url
+
+    @property
+    def poll_url(self) -> str:
+        """The URL to poll: a discovered feed or a permanent redirect's target, else ``url``."""
+        return self.fetch_url or self.url
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,10 @@ class FetchOutcome:
     new_articles: int = 0
     # Back-off / schedule decided by the caller.
     next_due: datetime | None = None
+    detected: str | None = None  # what the URL serves: rss, atom, jsonfeed, sitemap, page...
+    fetch_url: str | None = None  # poll this URL from now on (discovered feed, 301/308 target)
+    via: str | None = None  # how fetch_url was found, in words
+    gone: str | None = None  # set when the source is gone for good (410): it is deactivated
 
 
 @dataclass(frozen=True)

@@ -103,4 +103,17 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 2: source kinds, discovery, origin (config file or CLI), health tracking.
+    """
+    ALTER TABLE sources ADD COLUMN kind TEXT;
+    ALTER TABLE sources ADD COLUMN detected TEXT;
+    ALTER TABLE sources ADD COLUMN fetch_url TEXT;
+    ALTER TABLE sources ADD COLUMN via TEXT;
+    ALTER TABLE sources ADD COLUMN include TEXT;
+    ALTER TABLE sources ADD COLUMN exclude TEXT;
+    ALTER TABLE sources ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+    ALTER TABLE sources ADD COLUMN failing_since TEXT;
+    ALTER TABLE sources ADD COLUMN health_alerted TEXT;
+    ALTER TABLE sources ADD COLUMN deactivated TEXT;
+    """,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from .models import FetchOutcome, Source, SourceSpec, from_iso, to_iso
+
+
+def _patterns(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
 
 
 def _source(row: dict[str, Any]) -> Source:
@@ -22,6 +27,12 @@ def _source(row: dict[str, Any]) -> Source:
         last_modified=row["last_modified"],
         next_due=from_iso(row["next_due"]),
         consecutive_failures=row["consecutive_failures"],
+        kind=row["kind"],
+        detected=row["detected"],
+        fetch_url=row["fetch_url"],
+        include=_patterns(row["include"]),
+        exclude=_patterns(row["exclude"]),
+        origin=row["origin"],
     )
 
 
@@ -31,26 +42,69 @@ class SourcesMixin:
     db: Database
 
     def sync_sources(self, specs: Iterable[SourceSpec], now: datetime) -> list[Source]:
-        """Make the active sources exactly ``specs``: add new ones, update, deactivate the rest."""
+        """Make the config file's sources exactly ``specs``: add new ones, update changed ones,
+        deactivate those no longer listed. Sources added from the command line are kept; for a
+        URL in both, the config file wins (it becomes a config source)."""
         specs = list(specs)
         with self.db.atomic():
             wanted = {spec.url for spec in specs}
             for spec in specs:
-                self.db.execute(
-                    """
-                    INSERT INTO sources (url, name, every_seconds, active, created)
-                    VALUES (?, ?, ?, 1, ?)
-                    ON CONFLICT(url) DO UPDATE SET
-                        name = COALESCE(excluded.name, sources.name),
-                        every_seconds = excluded.every_seconds,
-                        active = 1
-                    """,
-                    [spec.url, spec.name, spec.every_seconds, to_iso(now)],
-                )
-            for row in self.db.query("SELECT id, url FROM sources WHERE active = 1"):
+                self._upsert(spec, "config", now)
+            for row in self.db.query(
+                "SELECT id, url FROM sources WHERE active = 1 AND origin = 'config'"
+            ):
                 if row["url"] not in wanted:
                     self.db.execute("UPDATE sources SET active = 0 WHERE id = ?", [row["id"]])
         return self.sources()
+
+    def _upsert(self, spec: SourceSpec, origin: str, now: datetime) -> None:
+        # A source deactivated because it is gone (410) stays inactive until removed.
+        self.db.execute(
+            """
+            INSERT INTO sources (url, name, every_seconds, kind, include, exclude, origin,
+                                 active, created)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+            ON CONFLICT(url) DO UPDATE SET
+                name = COALESCE(excluded.name, sources.name),
+                every_seconds = excluded.every_seconds,
+                kind = excluded.kind,
+                include = excluded.include,
+                exclude = excluded.exclude,
+                origin = excluded.origin,
+                active = CASE WHEN sources.deactivated IS NULL THEN 1 ELSE 0 END
+            """,
+            [
+                spec.url,
+                spec.name,
+                spec.every_seconds,
+                spec.kind,
+                json.dumps(list(spec.include)) if spec.include else None,
+                json.dumps(list(spec.exclude)) if spec.exclude else None,
+                origin,
+                to_iso(now),
+            ],
+        )
+
+    def add_source(self, spec: SourceSpec, now: datetime) -> Source:
+        """Add (or update) a source from the command line; a config-file source stays one."""
+        row = self.db.execute("SELECT origin FROM sources WHERE url = ?", [spec.url]).fetchone()
+        origin = row[0] if row and row[0] == "config" else "cli"
+        with self.db.atomic():
+            self._upsert(spec, origin, now)
+        found = list(self.db.query("SELECT * FROM sources WHERE url = ?", [spec.url]))
+        return _source(found[0])
+
+    def remove_source(self, url: str) -> bool:
+        """Deactivate a source added from the command line; False when there is none."""
+        cursor = self.db.execute(
+            "UPDATE sources SET active = 0 WHERE url = ? AND origin = 'cli' AND active = 1", [url]
+        )
+        return bool(cursor.rowcount)
+
+    def find_source(self, url: str) -> Source | None:
+        """The source with this URL (active or not), if any."""
+        rows = list(self.db.query("SELECT * FROM sources WHERE url = ?", [url]))
+        return _source(rows[0]) if rows else None
 
     def sources(self, *, active_only: bool = True) -> list[Source]:
         """Stored sources, in the order they were added."""
@@ -84,23 +138,26 @@ class SourcesMixin:
                 self.db.execute(
                     """
                     UPDATE sources SET
-                        last_fetch = ?, last_success = ?, last_status = ?, last_error = NULL,
-                        consecutive_failures = 0, next_due = ?,
+                        last_fetch = ?, last_success = ?, last_status = ?, last_error = ?,
+                        consecutive_failures = 0, failing_since = NULL, next_due = ?,
                         etag = CASE WHEN ? THEN etag ELSE ? END,
                         last_modified = CASE WHEN ? THEN last_modified ELSE ? END,
-                        name = COALESCE(name, ?)
+                        name = COALESCE(name, ?),
+                        detected = COALESCE(?, detected)
                     WHERE id = ?
                     """,
                     [
                         stamp,
                         stamp,
                         outcome.status,
+                        outcome.error,
                         to_iso(outcome.next_due),
                         outcome.not_modified,
                         outcome.etag,
                         outcome.not_modified,
                         outcome.last_modified,
                         outcome.title,
+                        outcome.detected,
                         source_id,
                     ],
                 )
@@ -111,10 +168,34 @@ class SourcesMixin:
                         last_fetch = ?, last_status = ?, last_error = ?,
                         error_count = error_count + 1,
                         consecutive_failures = consecutive_failures + 1,
+                        failing_since = COALESCE(failing_since, ?),
                         next_due = ?
                     WHERE id = ?
                     """,
-                    [stamp, outcome.status, outcome.error, to_iso(outcome.next_due), source_id],
+                    [
+                        stamp,
+                        outcome.status,
+                        outcome.error,
+                        stamp,
+                        to_iso(outcome.next_due),
+                        source_id,
+                    ],
+                )
+            if outcome.fetch_url is not None:
+                # A discovered feed or a permanent redirect: poll there from now on, with
+                # fresh validators.
+                self.db.execute(
+                    """
+                    UPDATE sources SET fetch_url = ?, via = ?, etag = NULL,
+                                       last_modified = NULL
+                    WHERE id = ?
+                    """,
+                    [outcome.fetch_url, outcome.via, source_id],
+                )
+            if outcome.gone is not None:
+                self.db.execute(
+                    "UPDATE sources SET active = 0, deactivated = ? WHERE id = ?",
+                    [outcome.gone, source_id],
                 )
 
     def source_status(self) -> list[dict[str, Any]]:
@@ -124,8 +205,11 @@ class SourcesMixin:
                 """
                 SELECT s.id, s.url, s.name, s.last_fetch, s.last_success, s.last_status,
                        s.last_error, s.error_count, s.consecutive_failures, s.next_due,
+                       s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
+                       s.active, s.deactivated,
                        (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles
-                FROM sources s WHERE s.active = 1 ORDER BY s.id
+                FROM sources s WHERE s.active = 1 OR s.deactivated IS NOT NULL
+                ORDER BY s.id
                 """
             )
         )
