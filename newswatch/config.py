@@ -24,6 +24,7 @@ from .units import parse_duration, parse_size
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SOURCE_KINDS = ("feed", "sitemap", "page")
 
 
 class ConfigError(Exception):
@@ -48,6 +49,8 @@ class Config:
     mbox: Path
     retry_base: float
     retry_max: float
+    operator: tuple[str, ...]
+    health_after: float
     tick_seconds: float
     log_level: str
     sources: tuple[SourceSpec, ...]
@@ -87,6 +90,15 @@ def _check(kind: str, value: Any) -> Any:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.strip()
+    if kind == "kind":
+        if value not in SOURCE_KINDS:
+            raise ValueError(f"expected one of {', '.join(SOURCE_KINDS)}")
+        return value
+    if kind == "patterns":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            raise ValueError("expected a list of URL patterns")
+        return tuple(items)
     if kind == "emails":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items:
@@ -180,7 +192,16 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             continue
         seen_urls[url] = i
         every = _interval(values.get("every"), f"sources[{i}].every", problems)
-        sources.append(SourceSpec(url, every or default_every, values.get("name")))
+        sources.append(
+            SourceSpec(
+                url,
+                every or default_every,
+                values.get("name"),
+                kind=values.get("kind"),
+                include=values.get("include") or (),
+                exclude=values.get("exclude") or (),
+            )
+        )
 
     topics: list[TopicSpec] = []
     seen_names: dict[str, int] = {}
@@ -225,6 +246,8 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
         mbox=mbox,
         retry_base=alerts["retry_base"],
         retry_max=alerts["retry_max"],
+        operator=alerts.get("operator") or (),
+        health_after=alerts["health_after"],
         tick_seconds=sections["daemon"]["tick"],
         log_level=sections["daemon"]["log_level"],
         sources=tuple(sources),

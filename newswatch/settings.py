@@ -14,7 +14,7 @@ from typing import Any
 class Setting:
     """One config key: its kind (how it is parsed), its default and a one-line help."""
 
-    kind: str  # str, int, bool, duration, pause (may be 0), size, url, emails, level
+    kind: str  # how to parse: see newswatch.config._check
     default: Any
     help: str
     required: bool = False
@@ -62,6 +62,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         ),
         "retry_base": Setting("duration", "1m", "first delay before retrying a failed delivery"),
         "retry_max": Setting("duration", "1h", "longest delay between delivery retries"),
+        "operator": Setting(
+            "emails", None, "who gets source-health emails (a source failing, then recovering)"
+        ),
+        "health_after": Setting(
+            "duration", "24h", "how long a source must keep failing before the operator is told"
+        ),
     },
     "daemon": {
         "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
@@ -74,6 +80,15 @@ LISTS: dict[str, dict[str, Setting]] = {
         "url": Setting("url", None, "feed URL (RSS 0.9x/1.0/2.0 or Atom)", required=True),
         "every": Setting("duration", None, "polling interval; default [crawl] every"),
         "name": Setting("str", None, "display name; default: the feed's title"),
+        "kind": Setting(
+            "kind", None, "feed, sitemap or page; default: detected from what the URL serves"
+        ),
+        "include": Setting(
+            "patterns", None, "URL patterns (* wildcards) an article link must match (page sources)"
+        ),
+        "exclude": Setting(
+            "patterns", None, "URL patterns (* wildcards) that rule a link out (page sources)"
+        ),
     },
     "topics": {
         "name": Setting("str", None, "topic name, shown in alert subjects", required=True),
