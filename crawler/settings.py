@@ -34,6 +34,8 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.per_host,
         "RETRY_ENABLED": settings.retries > 0,
         "RETRY_TIMES": settings.retries,
+        # 429 and 503 are not retried at once: the source backs off, honouring Retry-After.
+        "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

@@ -11,11 +11,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -32,6 +34,10 @@ logger = logging.getLogger(__name__)
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
 # each one is recorded. Redirects are not listed: Scrapy follows them.
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 406, 410, 429, 451, 500, 502, 503, 504]
+# Article page answers that may pass: the entry waits for the next poll.
+TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
+MAX_PAGE_ATTEMPTS = 3
+PERMANENT_REDIRECTS = {301, 308}
 
 
 def _retry_after(response: Response) -> float | None:
@@ -46,6 +52,14 @@ def _retry_after(response: Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _permanent_redirect(response: Response) -> str | None:
+    """The final URL when every redirect that led to ``response`` was permanent."""
+    reasons = response.meta.get("redirect_reasons") or []
+    if reasons and all(reason in PERMANENT_REDIRECTS for reason in reasons):
+        return str(response.url)
+    return None
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -81,7 +95,7 @@ class NewsSpider(scrapy.Spider):
         # A feed's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is stored: a crawl cut short leaves the source due, and the next
         # poll gets the full feed again instead of a 304 that would hide the unstored entries.
-        self.pending: dict[int, tuple[Source, FetchOutcome, int]] = {}
+        self.pending: dict[int, tuple[Source, FetchOutcome, int, bool]] = {}
         # One extraction at a time, off the event loop: bounded CPU, no shared-state races.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
@@ -97,7 +111,7 @@ class NewsSpider(scrapy.Spider):
             if source.last_modified:
                 headers["If-Modified-Since"] = source.last_modified
             yield scrapy.Request(
-                source.url,
+                source.poll_url,
                 headers=headers,
                 callback=self.parse_feed,
                 errback=self.feed_failed,
@@ -115,7 +129,7 @@ class NewsSpider(scrapy.Spider):
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
         due = next_due(now, source.every_seconds, failures, retry_after)
-        outcome = FetchOutcome(**{**outcome.__dict__, "next_due": due})
+        outcome = replace(outcome, next_due=due)
         self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
 
@@ -123,6 +137,11 @@ class NewsSpider(scrapy.Spider):
         """A feed answered: store its validators, queue the pages of its new entries."""
         if response.status == 304:
             self._record(source, FetchOutcome(ok=True, status=304, not_modified=True))
+            return
+        if response.status == 410:
+            logger.warning("source %s is gone (HTTP 410): deactivated", source.url)
+            gone = "HTTP 410 Gone"
+            self._record(source, FetchOutcome(ok=False, status=410, error=gone, gone=gone))
             return
         if response.status >= 400:
             error = f"HTTP {response.status}"
@@ -151,9 +170,15 @@ class NewsSpider(scrapy.Spider):
         known = self.store.known_urls(by_url)
         fresh = [(url, e) for url, e in by_url.items() if url not in known and url not in self.seen]
         self.seen.update(url for url, _ in fresh)
+        moved = _permanent_redirect(response)
+        if moved:
+            logger.info("source %s moved permanently to %s", source.poll_url, moved)
         outcome = FetchOutcome(
             ok=True,
             status=response.status,
+            fetch_url=moved,
+            via=f"permanent redirect from {source.poll_url}" if moved else None,
+            detected=getattr(feed, "kind", "") or None,
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
             title=feed.title,
@@ -164,7 +189,7 @@ class NewsSpider(scrapy.Spider):
         if not fresh:
             self._record(source, outcome)
             return
-        self.pending[source.id] = (source, outcome, len(fresh))
+        self.pending[source.id] = (source, outcome, len(fresh), False)
         for url, entry in fresh:
             yield scrapy.Request(
                 entry.link,
@@ -184,7 +209,11 @@ class NewsSpider(scrapy.Spider):
     ) -> None:
         """An article page answered: extract its text and store the article."""
         if response.status >= 400:
-            self._store_summary(source, entry, entry_url, f"page answered HTTP {response.status}")
+            why = f"page answered HTTP {response.status}"
+            if response.status in TRANSIENT_STATUSES:
+                self._defer(source, entry, entry_url, why)
+            else:
+                self._store_summary(source, entry, entry_url, why)
             return
         if not isinstance(response, scrapy.http.TextResponse):
             self._store_summary(source, entry, entry_url, "page is not HTML")
@@ -205,12 +234,22 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         """An article page could not be fetched: keep the entry with the feed's summary."""
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
-        self._store_summary(
-            kwargs["source"],
-            kwargs["entry"],
-            kwargs["entry_url"],
-            f"page fetch failed: {_describe_failure(failure)}",
-        )
+        why = f"page fetch failed: {_describe_failure(failure)}"
+        if isinstance(failure.value, IgnoreRequest):  # robots.txt forbids it: that will not pass
+            self._store_summary(kwargs["source"], kwargs["entry"], kwargs["entry_url"], why)
+        else:
+            self._defer(kwargs["source"], kwargs["entry"], kwargs["entry_url"], why)
+
+    def _defer(self, source: Source, entry: FeedEntry, entry_url: str, why: str) -> None:
+        """The page is unavailable for now (429, 5xx, network): try again at the next poll,
+        and fall back to the feed's summary after MAX_PAGE_ATTEMPTS polls."""
+        attempts = self.store.defer_entry(entry_url, source.id, why, self.clock())
+        if attempts >= MAX_PAGE_ATTEMPTS:
+            self._store_summary(source, entry, entry_url, f"{why} (after {attempts} attempts)")
+            return
+        logger.info("%s: %s, will retry at the next poll", entry.link, why)
+        self.report.count("articles_deferred")
+        self._entry_done(source, deferred=True)
 
     def _store_page(
         self, source: Source, entry: FeedEntry, entry_url: str, page_url: str, page: Extracted
@@ -259,14 +298,23 @@ class NewsSpider(scrapy.Spider):
             self.report.count("articles_duplicate")
         else:
             self.report.count("articles_new")
+        self._entry_done(source, deferred=False)
+
+    def _entry_done(self, source: Source, *, deferred: bool) -> None:
+        """One entry of a polled feed is settled; the last one records the poll."""
         waiting = self.pending.pop(source.id, None)
         if waiting is None:
             return
-        _, outcome, left = waiting
+        _, outcome, left, any_deferred = waiting
+        any_deferred = any_deferred or deferred
         if left > 1:
-            self.pending[source.id] = (source, outcome, left - 1)
-        else:
-            self._record(source, outcome)
+            self.pending[source.id] = (source, outcome, left - 1, any_deferred)
+            return
+        if any_deferred:
+            # Without validators, the next poll reads the whole feed again and retries the
+            # deferred pages instead of getting a 304.
+            outcome = replace(outcome, etag=None, last_modified=None)
+        self._record(source, outcome)
 
     def closed(self, reason: str) -> None:
         """Release the extraction thread."""

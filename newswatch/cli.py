@@ -224,23 +224,7 @@ def status(ctx: click.Context) -> None:
         click.echo(f"database: {config.database} ({store.article_count()} articles)")
         click.echo("\nsources:")
         for s in store.source_status():
-            health = (
-                "ok"
-                if not s["consecutive_failures"]
-                else (f"FAILING ({s['consecutive_failures']} in a row)")
-            )
-            if s["last_fetch"] is None:
-                health = "not polled yet"
-            click.echo(f"  {s['name'] or s['url']}")
-            click.echo(f"    url: {s['url']}")
-            click.echo(
-                f"    {health}; last poll {s['last_fetch'] or '-'} "
-                f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
-                f"errors {s['error_count']}; articles {s['articles']}; "
-                f"next {s['next_due'] or 'now'}"
-            )
-            if s["last_error"]:
-                click.echo(f"    last error: {s['last_error']}")
+            _echo_source(s)
         click.echo("\ntopics:")
         for t in store.topic_status():
             click.echo(
@@ -259,6 +243,33 @@ def status(ctx: click.Context) -> None:
             )
 
 
+def _echo_source(s: dict[str, Any]) -> None:
+    """A source's lines in ``status``: what it is, where it is polled, its health."""
+    if s["deactivated"]:
+        health = f"DEACTIVATED ({s['deactivated']})"
+    elif s["last_fetch"] is None:
+        health = "not polled yet"
+    elif s["consecutive_failures"]:
+        health = f"FAILING ({s['consecutive_failures']} in a row since {s['failing_since']})"
+    else:
+        health = "ok"
+    click.echo(f"  {s['name'] or s['url']}")
+    kind = s["detected"] or s["kind"] or "not detected yet"
+    origin = "config file" if s["origin"] == "config" else "command line"
+    click.echo(f"    url: {s['url']} ({kind}; added in the {origin})")
+    if s["fetch_url"]:
+        click.echo(f"    polled at: {s['fetch_url']} ({s['via']})")
+    click.echo(
+        f"    {health}; last poll {s['last_fetch'] or '-'} "
+        f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
+        f"errors {s['error_count']}; articles {s['articles']}; "
+        f"next {'never' if s['deactivated'] else s['next_due'] or 'now'}"
+    )
+    if s["last_error"]:
+        label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"
+        click.echo(f"    {label}: {s['last_error']}")
+
+
 @cli.command()
 @click.pass_context
 @_errors
@@ -270,6 +281,11 @@ def check(ctx: click.Context) -> None:
         f"{len(config.topics)} topic(s); database {config.database}; alerts via "
         + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f"mbox {config.mbox}")
     )
+
+
+from .sources_cli import sources  # noqa: E402  (it builds on the helpers above)
+
+cli.add_command(sources)
 
 
 def main() -> None:

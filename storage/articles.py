@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -55,6 +56,10 @@ class ArticlesMixin:
 
     def add_article(self, article: Article) -> int | None:
         """Store a new article; None when its canonical URL is already stored."""
+        with self.db.atomic():
+            return self._insert_article(article)
+
+    def _insert_article(self, article: Article) -> int | None:
         cursor = self.db.execute(
             """
             INSERT INTO articles (url, entry_url, source_id, title, text, author, published,
@@ -75,7 +80,37 @@ class ArticlesMixin:
                 article.extraction_note,
             ],
         )
-        return cursor.lastrowid if cursor.rowcount else None
+        if not cursor.rowcount:
+            return None
+        self.db.execute(
+            "DELETE FROM deferred_entries WHERE url IN (?, ?)", [article.url, article.entry_url]
+        )
+        return cursor.lastrowid
+
+    def defer_entry(self, url: str, source_id: int, error: str, now: datetime) -> int:
+        """Note that an entry's page was unavailable for now; returns the attempts so far."""
+        self.db.execute(
+            """
+            INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen)
+            VALUES (?, ?, 1, ?, ?)
+            ON CONFLICT(url) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error
+            """,
+            [url, source_id, error, to_iso(now)],
+        )
+        row = self.db.execute(
+            "SELECT attempts FROM deferred_entries WHERE url = ?", [url]
+        ).fetchone()
+        return int(row[0])
+
+    def deferred_count(self, source_id: int | None = None) -> int:
+        """How many entries wait for their page to become available."""
+        if source_id is None:
+            return int(self.db.execute("SELECT COUNT(*) FROM deferred_entries").fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM deferred_entries WHERE source_id = ?", [source_id]
+            ).fetchone()[0]
+        )
 
     def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
         """Articles stored after row ``article_id``, oldest first."""

@@ -115,5 +115,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     ALTER TABLE sources ADD COLUMN health_alerted TEXT;
     ALTER TABLE sources ADD COLUMN deactivated TEXT;
+    CREATE TABLE deferred_entries (
+        url TEXT PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        first_seen TEXT NOT NULL
+    );
     """,
 )

@@ -182,14 +182,10 @@ class SourcesMixin:
                     ],
                 )
             if outcome.fetch_url is not None:
-                # A discovered feed or a permanent redirect: poll there from now on, with
-                # fresh validators.
+                # A discovered feed or a permanent redirect: poll there from now on (the
+                # validators just saved came from that URL).
                 self.db.execute(
-                    """
-                    UPDATE sources SET fetch_url = ?, via = ?, etag = NULL,
-                                       last_modified = NULL
-                    WHERE id = ?
-                    """,
+                    "UPDATE sources SET fetch_url = ?, via = ? WHERE id = ?",
                     [outcome.fetch_url, outcome.via, source_id],
                 )
             if outcome.gone is not None:

@@ -185,7 +185,7 @@ def test_failing_sources_are_reported_and_the_rest_still_works(site, mail, workd
 
 
 def test_broken_feed_and_unfetchable_page_keep_their_entries(site, mail, workdir):
-    site.set_status("/articles/central-bank-holds-rates", 500)
+    site.set_status("/articles/central-bank-holds-rates", 404)
     workdir.write_config(sources=[site.url("/feeds/broken.rss")], topics=[MADURO], smtp=mail)
     result = workdir.newswatch("crawl")
     assert result.returncode == 0, result.stderr
@@ -193,7 +193,7 @@ def test_broken_feed_and_unfetchable_page_keep_their_entries(site, mail, workdir
     rows = {r["url"]: r for r in export(workdir)}
     bank = rows[site.article_url("central-bank-holds-rates")]
     assert bank["extraction"] == "feed"
-    assert bank["extraction_note"] == "page answered HTTP 500"
+    assert bank["extraction_note"] == "page answered HTTP 404"
     assert bank["text"]  # the feed's own summary
     venezuela = rows[site.article_url("venezuela-opposition-leader")]
     assert venezuela["extraction"] == "page"
@@ -265,3 +265,35 @@ def test_oversized_slow_and_redirected_feeds(site, mail, workdir):
     assert "took longer than 1.0 seconds" in result.stdout
     mail.wait_for(1)
     assert result.stderr == ""
+
+
+def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdir):
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    page = f"/articles/{story.slug}"
+    site.set_status(page, 503)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "0 new article(s)" in first.stdout  # not stored with a summary: it waits
+    site.clear_status(page)
+    second = workdir.newswatch("crawl")
+    assert "1 new article(s)" in second.stdout
+    # The feed was read in full again (no validators saved while an entry was pending).
+    assert site.requests_for("/feeds/world.rss")[1].status == 200
+    [row] = export(workdir)
+    assert row["extraction"] == "page"
+    mail.wait_for(1)
+
+
+def test_page_that_stays_unavailable_falls_back_to_the_summary(site, mail, workdir):
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    site.set_status(f"/articles/{story.slug}", 500)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(3)]
+    assert ["1 new article(s)" in out for out in outputs] == [False, False, True]
+    [row] = export(workdir)
+    assert row["extraction"] == "feed"
+    assert row["extraction_note"] == "page answered HTTP 500 (after 3 attempts)"
+    mail.wait_for(1)

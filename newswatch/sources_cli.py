@@ -1,0 +1,347 @@
+"""``newswatch sources``: list, add, remove, import and export the sources to poll.
+
+The config file is the declarative source of truth; these commands add sources to the
+database beside it (origin "cli"). Every command first syncs the config file's sources into
+the database, as the daemon does at start and on SIGHUP, so a URL in both is a config source.
+They take no instance lock: they run while the daemon runs (SQLite WAL and a busy timeout let
+a second writer through for short transactions), and the daemon polls what they add at its
+next tick.
+
+This module builds on newswatch.cli's helpers, and newswatch.cli registers it: import that one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storage import Source, SourceSpec, Store, from_iso, utcnow
+
+from .app import sync_config
+from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
+from .config import SOURCE_KINDS, Config, _check
+from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
+from .units import parse_duration
+
+
+class _Invalid(ValueError):
+    """A source given on the command line or in an OPML file cannot be used."""
+
+
+@dataclass(frozen=True)
+class _Added:
+    """What adding one source did: added, updated, config, exists or deactivated."""
+
+    status: str
+    message: str
+
+
+def _every(value: str | None, default: int) -> int:
+    """A polling interval in whole seconds (at least 1), as the config file reads one."""
+    if value is None:
+        return default
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise _Invalid(f"--every: {exc}") from None
+    if seconds < 1:
+        raise _Invalid("--every: a polling interval must be at least 1s")
+    return round(seconds)
+
+
+def _spec(
+    url: str,
+    every: int,
+    name: str | None = None,
+    kind: str | None = None,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> SourceSpec:
+    """A validated SourceSpec; raises _Invalid with a one-line reason."""
+    try:
+        url = _check("url", url)
+        if kind is not None:
+            kind = _check("kind", kind)
+        include = _check("patterns", list(include))
+        exclude = _check("patterns", list(exclude))
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    return SourceSpec(url, every, (name or "").strip() or None, kind, include, exclude)
+
+
+def _human(seconds: int) -> str:
+    """``5400`` → ``"1h30m"``: an interval the way the config file writes one."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _config_file(config: Config) -> str:
+    return str(config.path) if config.path else "the config file"
+
+
+def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
+    """Add ``spec`` as a command-line source, unless the config file defines it (it wins)."""
+    if spec.url in {s.url for s in config.sources}:
+        return _Added("config", f"already defined in {_config_file(config)}: unchanged")
+    existing = store.find_source(spec.url)
+    if existing is not None and existing.active and not update:
+        return _Added("exists", "already there")
+    if existing is not None and existing.origin == "config" and not existing.active:
+        # A source the config file no longer lists: Store.add_source would keep it a config
+        # source, and the next sync would deactivate it again. Until storage re-labels such a
+        # row itself, store it as a command-line source here.
+        store._upsert(spec, "cli", utcnow())
+        source = store.find_source(spec.url) or existing
+    else:
+        source = store.add_source(spec, utcnow())
+    if not source.active:
+        reason = next(
+            (s["deactivated"] for s in store.source_status() if s["url"] == spec.url), None
+        )
+        return _Added("deactivated", f"deactivated ({reason or 'gone'}): not polled again")
+    verb = "updated" if existing is not None and existing.active else "added"
+    return _Added(verb, f"{verb} {_describe(source)}")
+
+
+def _describe(source: Source) -> str:
+    kind = source.kind or "kind detected"
+    name = f" ({source.name})" if source.name else ""
+    return f"{source.url}{name}: every {_human(source.every_seconds)}, {kind}"
+
+
+@click.group()
+def sources() -> None:
+    """List, add, remove, import (OPML) and export (OPML) the sources to poll.
+
+    The config file's sources come first and cannot be changed here; sources added here are
+    kept in the database, survive config reloads, and are polled by a running daemon at its
+    next tick.
+    """
+
+
+@sources.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+@_errors
+def list_(ctx: click.Context, fmt: str) -> None:
+    """Show every source: origin, URL, name, kind, interval, health, last success, next poll."""
+    config = _config(ctx)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        every = {s.id: s.every_seconds for s in store.sources(active_only=False)}
+        rows = [_row(s, every[s["id"]]) for s in store.source_status()]
+    if fmt == "json":
+        # The table's display columns are left out: JSON readers get the plain values.
+        plain = [
+            {k: v for k, v in r.items() if k not in ("kind_detected", "next_poll")} for r in rows
+        ]
+        click.echo(json.dumps(plain, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no sources: add one with `newswatch sources add URL` or in the config file")
+        return
+    columns = {
+        "ORIGIN": "origin",
+        "URL": "url",
+        "NAME": "name",
+        "KIND": "kind_detected",
+        "EVERY": "every",
+        "HEALTH": "health",
+        "LAST SUCCESS (UTC)": "last_success",
+        "NEXT POLL (UTC)": "next_poll",
+    }
+    table = [list(columns)] + [[_cell(row, key) for key in columns.values()] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _row(status: dict[str, Any], every_seconds: int) -> dict[str, Any]:
+    """One source for ``sources list``, from a row of Store.source_status()."""
+    if status["deactivated"] and not status["active"]:
+        health = f"deactivated: {status['deactivated']}"
+    elif status["last_fetch"] is None:
+        health = "not polled"
+    elif status["consecutive_failures"]:
+        health = f"failing {status['consecutive_failures']}"
+    else:
+        health = "ok"
+    kind = status["kind"] or (f"auto: {status['detected']}" if status["detected"] else "auto")
+    return {
+        "origin": status["origin"],
+        "url": status["url"],
+        "name": status["name"],
+        "kind": status["kind"],
+        "detected": status["detected"],
+        "kind_detected": kind,
+        "every_seconds": every_seconds,
+        "every": _human(every_seconds),
+        "health": health,
+        "consecutive_failures": status["consecutive_failures"],
+        "last_error": status["last_error"],
+        "last_success": status["last_success"],
+        "next_due": status["next_due"] if status["active"] else None,
+        "next_poll": (status["next_due"] or "next tick") if status["active"] else "-",
+        "articles": status["articles"],
+    }
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row[key]
+    if value is None:
+        return "-"
+    if key in ("last_success", "next_poll") and value not in ("-", "next tick"):
+        when: datetime | None = from_iso(value)
+        return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
+    return str(value)
+
+
+@sources.command()
+@click.argument("url")
+@click.option("--every", help='Polling interval, e.g. "10m" or "1h30m" (default: crawl.every).')
+@click.option("--name", help="Display name (default: the feed's title).")
+@click.option("--kind", help="feed, sitemap or page (default: detected from what the URL serves).")
+@click.option(
+    "--include", multiple=True, help="URL pattern (* wildcards) article links must match; repeat."
+)
+@click.option("--exclude", multiple=True, help="URL pattern (* wildcards) that rules a link out.")
+@click.pass_context
+@_errors
+def add(
+    ctx: click.Context,
+    url: str,
+    every: str | None,
+    name: str | None,
+    kind: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Add a source to poll (or update one added here before).
+
+    A running daemon polls it at its next tick. A URL the config file defines is left as the
+    config file says.
+    """
+    config = _config(ctx)
+    if kind is not None and kind not in SOURCE_KINDS:
+        _fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
+    try:
+        spec = _spec(url, _every(every, config.default_every), name, kind, include, exclude)
+    except _Invalid as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        result = _add(store, config, spec, update=True)
+    if result.status == "deactivated":
+        _fail(f"{spec.url}: {result.message}", EXIT_RUNTIME)
+    if result.status == "config":
+        click.echo(f"{spec.url}: {result.message} (the config file wins)")
+    else:
+        click.echo(result.message)
+
+
+@sources.command()
+@click.argument("url")
+@click.pass_context
+@_errors
+def remove(ctx: click.Context, url: str) -> None:
+    """Stop polling a source added with `sources add` or `sources import`.
+
+    Its stored articles are kept. Sources of the config file are removed there.
+    """
+    config = _config(ctx)
+    url = url.strip()
+    if url in {s.url for s in config.sources}:
+        _fail(f"{url}: defined in {_config_file(config)}: remove it there", EXIT_CONFIG)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        removed = store.remove_source(url)
+    if not removed:
+        _fail(f"{url}: no such source (see `newswatch sources list`)", EXIT_RUNTIME)
+    click.echo(f"removed {url} (its stored articles are kept)")
+
+
+@sources.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--every", help="Polling interval of every imported source (default: crawl.every).")
+@click.pass_context
+@_errors
+def import_(ctx: click.Context, file: Path, every: str | None) -> None:
+    """Add every feed of an OPML file (1.0 or 2.0; folders are flattened)."""
+    config = _config(ctx)
+    try:
+        seconds = _every(every, config.default_every)
+    except _Invalid as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    try:
+        with file.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        _fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_CONFIG)
+    try:
+        outlines = parse_opml(data)
+    except OpmlError as exc:
+        _fail(f"{file}: {exc}", EXIT_CONFIG)
+    imported, skipped = 0, []
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        for outline in outlines:
+            try:
+                spec = _spec(outline.url, seconds, outline.name)
+            except _Invalid as exc:
+                skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
+                continue
+            result = _add(store, config, spec, update=False)
+            if result.status == "added":
+                imported += 1
+            else:
+                skipped.append(f"{spec.url}: {result.message}")
+    click.echo(f"imported {imported}, skipped {len(skipped)}")
+    for line in skipped:
+        click.echo(f"  skipped {line}")
+
+
+@sources.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.pass_context
+@_errors
+def export_(ctx: click.Context, output: Path | None) -> None:
+    """Write every active source (config file and command line) as OPML 2.0."""
+    config = _config(ctx)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        outlines = [Outline(s.url, s.name) for s in store.sources()]
+    document = render_opml(outlines, utcnow(), "newswatch sources")
+    if output is None:
+        click.get_binary_stream("stdout").write(document)
+        return
+    # Written beside the target, then renamed: a reader never sees half a file.
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        partial.write_bytes(document)
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        _fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
+    click.echo(f"exported {len(outlines)} source(s) to {output}")

@@ -1,0 +1,99 @@
+"""Polite and efficient polling: Retry-After, permanent and temporary redirects, 410 Gone,
+conditional GET on warm cycles, an identifying User-Agent."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from newssite import STORIES_BY_SLUG
+
+
+def source_row(workdir, url):
+    with sqlite3.connect(workdir.database) as db:
+        db.row_factory = sqlite3.Row
+        return dict(db.execute("SELECT * FROM sources WHERE url = ?", [url]).fetchone())
+
+
+def test_rate_limited_source_waits_for_retry_after(site, workdir):
+    url = site.url("/status/429?retry_after=600")
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0
+    assert f"failed: {url}: HTTP 429 (retry-after=600s)" in result.stdout
+    # Answered once, not hammered with immediate retries.
+    assert len(site.requests_for("/status/429")) == 1
+    row = source_row(workdir, url)
+    due = datetime.fromisoformat(row["next_due"])
+    assert due >= datetime.now(UTC) + timedelta(seconds=590)
+
+
+def test_permanent_redirects_update_the_polled_url(site, workdir):
+    inner = "/redirect?to=" + quote("/feeds/world.rss", safe="")
+    url = site.url("/redirect?to=" + quote(inner, safe=""))  # a chain of two 301s
+    workdir.write_config(sources=[url])
+    assert workdir.newswatch("crawl").returncode == 0
+    row = source_row(workdir, url)
+    assert row["fetch_url"] == site.url("/feeds/world.rss")
+    assert "permanent redirect" in row["via"]
+    redirects_before = len(site.requests_for("/redirect"))
+    assert workdir.newswatch("crawl").returncode == 0
+    assert len(site.requests_for("/redirect")) == redirects_before  # straight to the new URL
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+    status = workdir.newswatch("status").stdout
+    assert f"polled at: {site.url('/feeds/world.rss')} (permanent redirect from" in status
+
+
+def test_temporary_redirect_keeps_the_configured_url(site, workdir):
+    url = site.url("/redirect?to=" + quote("/feeds/world.rss", safe="") + "&status=302")
+    workdir.write_config(sources=[url])
+    assert workdir.newswatch("crawl").returncode == 0
+    assert source_row(workdir, url)["fetch_url"] is None
+
+
+def test_gone_source_is_deactivated_and_reported(site, workdir):
+    site.set_status("/feeds/old.rss", 410)
+    gone = site.url("/feeds/old.rss")
+    workdir.write_config(sources=[gone, site.url("/feeds/world.rss")])
+    first = workdir.newswatch("crawl")
+    assert f"failed: {gone}: HTTP 410 Gone" in first.stdout
+    second = workdir.newswatch("crawl")
+    assert "polled 1 source(s)" in second.stdout
+    assert len(site.requests_for("/feeds/old.rss")) == 1
+    status = workdir.newswatch("status").stdout
+    assert "DEACTIVATED (HTTP 410 Gone)" in status
+
+
+def test_warm_cycle_over_unchanged_feeds_downloads_nothing_new(site, workdir):
+    now = datetime.now(UTC)
+    names = [f"desk{i}" for i in range(6)]
+    for i, name in enumerate(names):
+        site.create_feed(name)
+        story = replace(STORIES_BY_SLUG["city-late-winner"], slug=f"story-{i}",
+                        published=now - timedelta(minutes=i))
+        site.articles[story.slug] = story
+        site.publish(story, feed=name)
+    workdir.write_config(sources=[site.url(f"/feeds/{n}.rss") for n in names])
+    assert "6 new article(s)" in workdir.newswatch("crawl").stdout
+    pages_before = len([r for r in site.requests if r.path.startswith("/articles/")])
+
+    warm = workdir.newswatch("crawl")
+    assert "6 source(s): 6 ok, 0 failed; 0 new article(s)" in warm.stdout
+    for name in names:
+        last = site.requests_for(f"/feeds/{name}.rss")[-1]
+        assert last.status == 304
+        assert last.headers.get("If-None-Match") and last.headers.get("If-Modified-Since")
+    pages_after = len([r for r in site.requests if r.path.startswith("/articles/")])
+    assert pages_after == pages_before  # nothing fetched or extracted again
+
+
+def test_requests_identify_newswatch(site, workdir):
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        crawl={"user_agent": "newswatch/0.1 (+https://example.org/contact)"},
+    )
+    assert workdir.newswatch("crawl").returncode == 0
+    agent = site.requests_for("/feeds/world.rss")[0].headers.get("User-Agent")
+    assert agent == "newswatch/0.1 (+https://example.org/contact)"
