@@ -10,6 +10,7 @@ Errors::
 
 from .compose import AlertItem, compose, format_when
 from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
+from .health import compose_health
 from .transport import (
     DeliveryError,
     MboxTransport,
@@ -33,6 +34,7 @@ __all__ = [
     "TransportUnavailable",
     "build_message",
     "compose",
+    "compose_health",
     "deliver_due",
     "format_when",
 ]

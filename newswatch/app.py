@@ -59,4 +59,6 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
         transport=transport_for(config),
         lookback=timedelta(seconds=config.lookback_seconds),
         retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),
+        operator=config.operator,
+        health_after=timedelta(seconds=config.health_after),
     )

@@ -54,6 +54,7 @@ class Daemon:
             logger.info("polling %d due source(s)", len(due))
             await self.pipeline.crawl(due)
         if not self.stopping:
+            self.pipeline.check_health()
             await self._match_and_deliver()
 
     async def _match_and_deliver(self) -> None:

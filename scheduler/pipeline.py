@@ -18,7 +18,7 @@ from typing import Any
 from scrapy.crawler import AsyncCrawlerRunner
 
 import crawler
-from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, deliver_due
+from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, compose_health, deliver_due
 from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
 from watchlist import highlight, match_articles
 
@@ -55,6 +55,8 @@ class Pipeline:
     lookback: timedelta
     retry: RetryPolicy
     clock: Callable[[], datetime] = utcnow
+    operator: tuple[str, ...] = ()
+    health_after: timedelta = timedelta(hours=24)
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
 
@@ -86,6 +88,28 @@ class Pipeline:
             )
         return report
 
+    def check_health(self) -> int:
+        """Queue one email to the operator per change of source health; returns how many
+        sources were reported. Without an operator, the change is only logged."""
+        now = self.clock()
+        failing, recovered = self.store.health_changes(now, self.health_after)
+        if not failing and not recovered:
+            return 0
+        for row in failing:
+            logger.warning(
+                "source %s %s: %s",
+                row["url"],
+                "deactivated" if row["deactivated"] else f"failing since {row['failing_since']}",
+                row["deactivated"] or row["last_error"],
+            )
+        for row in recovered:
+            logger.info("source %s recovered", row["url"])
+        emails = [compose_health(r, failing, recovered, now) for r in self.operator]
+        self.store.record_health(
+            emails, [r["id"] for r in failing], [r["id"] for r in recovered], now
+        )
+        return len(failing) + len(recovered)
+
     async def deliver(self) -> DeliveryReport:
         """Send the due outbox messages; one delivery at a time in the process."""
         if self._delivery_lock is None:
@@ -113,6 +137,7 @@ class Pipeline:
         report = CycleReport()
         report.crawl = await self.crawl(sources)
         report.matched = self.match()
+        self.check_health()
         report.delivery = await self.deliver()
         return report
 

@@ -24,6 +24,31 @@ def _topic(row: dict[str, Any]) -> Topic:
     )
 
 
+def insert_email(db: Database, email: Email) -> None:
+    """Put one email in the outbox (inside the caller's transaction)."""
+    cursor = db.execute(
+        """
+        INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
+                            next_attempt, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            email.message_id,
+            email.recipient,
+            email.subject,
+            email.text,
+            email.html,
+            to_iso(email.created),
+            to_iso(email.created),
+        ],
+    )
+    for article_id, topic_id in email.items:
+        db.execute(
+            "INSERT OR IGNORE INTO outbox_items VALUES (?, ?, ?)",
+            [cursor.lastrowid, article_id, topic_id],
+        )
+
+
 class TopicsMixin:
     """Topic rows, synchronised from the configuration, and the matches they made."""
 
@@ -82,27 +107,7 @@ class TopicsMixin:
                     ],
                 )
             for email in emails:
-                cursor = self.db.execute(
-                    """
-                    INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
-                                        next_attempt, created)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        email.message_id,
-                        email.recipient,
-                        email.subject,
-                        email.text,
-                        email.html,
-                        to_iso(email.created),
-                        to_iso(email.created),
-                    ],
-                )
-                for article_id, topic_id in email.items:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO outbox_items VALUES (?, ?, ?)",
-                        [cursor.lastrowid, article_id, topic_id],
-                    )
+                insert_email(self.db, email)
             self.db.execute(
                 """
                 INSERT INTO state (key, value) VALUES (?, ?)

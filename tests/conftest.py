@@ -77,15 +77,18 @@ class Workdir:
         topics: list[dict[str, Any]] = (),  # type: ignore[assignment]
         smtp: MailServer | dict[str, Any] | None = None,
         crawl: dict[str, Any] | None = None,
+        alerts: dict[str, Any] | None = None,
         extra: str = "",
     ) -> Path:
         """Write a config for the local servers, with fast test timings."""
         crawl_settings = {"delay": "0s", "timeout": "5s", "retries": 0, "every": "1h"}
         crawl_settings.update(crawl or {})
+        alert_settings: dict[str, Any] = {"retry_base": "1s", "retry_max": "2s"}
+        alert_settings.update(alerts or {})
         lines = [
             "[database]", f'path = "{self.database}"',
             "[crawl]", *[f"{k} = {_toml(v)}" for k, v in crawl_settings.items()],
-            "[alerts]", 'retry_base = "1s"', 'retry_max = "2s"',
+            "[alerts]", *[f"{k} = {_toml(v)}" for k, v in alert_settings.items()],
             "[daemon]", 'tick = "1s"',
         ]
         if isinstance(smtp, MailServer):

@@ -1,0 +1,60 @@
+"""Source-health emails for the operator: a source failing for long (or gone), and its
+recovery — one email each way, not one per failure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from storage import Email, from_iso
+
+from .compose import _environment, format_when
+
+
+def _view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": row["name"] or row["url"],
+        "url": row["url"],
+        "polled_at": row["fetch_url"],
+        "error": row["deactivated"] or row["last_error"] or "unknown error",
+        "failures": row["consecutive_failures"],
+        "since": format_when(from_iso(row["failing_since"])),
+        "last_success": format_when(from_iso(row["last_success"]))
+        if row["last_success"]
+        else "never",
+        "gone": bool(row["deactivated"]),
+    }
+
+
+def compose_health(
+    recipient: str,
+    failing: Sequence[Mapping[str, Any]],
+    recovered: Sequence[Mapping[str, Any]],
+    now: datetime,
+    domain: str = "newswatch.local",
+) -> Email:
+    """The email telling the operator which sources are failing or gone, and which recovered."""
+    failing_views = [_view(r) for r in failing]
+    recovered_views = [_view(r) for r in recovered]
+    parts = []
+    if failing_views:
+        names = ", ".join(v["name"] for v in failing_views)
+        parts.append(f"failing: {names}")
+    if recovered_views:
+        names = ", ".join(v["name"] for v in recovered_views)
+        parts.append(f"recovered: {names}")
+    subject = "[newswatch] source health — " + "; ".join(parts)
+    if len(subject) > 150:
+        subject = subject[:149] + "…"
+    context = {"failing": failing_views, "recovered": recovered_views, "recipient": recipient}
+    env = _environment()
+    return Email(
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        recipient=recipient,
+        subject=subject,
+        text=env.get_template("health.txt.j2").render(context),
+        html=env.get_template("health.html.j2").render(context),
+        created=now,
+    )

@@ -1,0 +1,65 @@
+"""Source health: a source failing for longer than `health_after` gets the operator one
+email, its recovery another — never one per failure."""
+
+from __future__ import annotations
+
+import time
+
+
+def crawl(workdir):
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_failing_source_gets_one_email_each_way(site, mail, workdir):
+    flaky = site.url("/feeds/flaky.rss")
+    site.create_feed("flaky")
+    site.set_status("/feeds/flaky.rss", 500)
+    workdir.write_config(
+        sources=[flaky, site.url("/feeds/world.rss")], smtp=mail,
+        alerts={"operator": ["ops@test.example"], "health_after": "1s"},
+    )
+    crawl(workdir)
+    assert mail.messages == []  # failing, but not for long yet
+    time.sleep(1.2)
+    crawl(workdir)
+    [failing] = mail.wait_for(1)
+    assert failing["To"] == "ops@test.example"
+    assert "source health" in failing["Subject"] and "failing" in failing["Subject"]
+    text = failing.get_body(preferencelist=("plain",)).get_content()
+    assert flaky in text and "Last error: HTTP 500" in text and "2 failed polls" in text
+
+    crawl(workdir)
+    crawl(workdir)
+    assert len(mail.messages) == 1  # still failing: no more email
+
+    site.clear_status("/feeds/flaky.rss")
+    crawl(workdir)
+    [_, recovered] = mail.wait_for(2)
+    assert "recovered" in recovered["Subject"]
+    assert flaky in recovered.get_body(preferencelist=("plain",)).get_content()
+    crawl(workdir)
+    assert len(mail.messages) == 2
+
+
+def test_gone_source_is_reported_once(site, mail, workdir):
+    site.set_status("/feeds/closed.rss", 410)
+    workdir.write_config(
+        sources=[site.url("/feeds/closed.rss")], smtp=mail,
+        alerts={"operator": ["ops@test.example"]},
+    )
+    crawl(workdir)
+    [message] = mail.wait_for(1)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Deactivated: HTTP 410 Gone" in text
+    crawl(workdir)
+    assert len(mail.messages) == 1
+
+
+def test_without_an_operator_health_changes_are_logged_only(site, mail, workdir):
+    site.set_status("/feeds/closed.rss", 410)
+    workdir.write_config(sources=[site.url("/feeds/closed.rss")], smtp=mail)
+    crawl(workdir)
+    assert mail.messages == []
+    assert "alerts: 0 pending, 0 sent" in workdir.newswatch("status").stdout
