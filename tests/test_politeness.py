@@ -97,3 +97,16 @@ def test_requests_identify_newswatch(site, workdir):
     assert workdir.newswatch("crawl").returncode == 0
     agent = site.requests_for("/feeds/world.rss")[0].headers.get("User-Agent")
     assert agent == "newswatch/0.1 (+https://example.org/contact)"
+
+
+def test_robots_txt_is_obeyed_for_pages_not_for_subscribed_feeds(site, workdir):
+    site.robots = "User-agent: *\nDisallow: /articles/\nDisallow: /feeds/\n"
+    story = replace(STORIES_BY_SLUG["city-late-winner"], published=datetime.now(UTC))
+    site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    result = workdir.newswatch("crawl")
+    assert "1 ok" in result.stdout and "1 new article(s)" in result.stdout
+    assert site.requests_for(f"/articles/{story.slug}") == []  # never fetched
+    rows = workdir.newswatch("export").stdout
+    assert "Forbidden by robots.txt" in rows
+    assert '"extraction": "feed"' in rows
