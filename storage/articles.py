@@ -25,6 +25,7 @@ def _stored(row: dict[str, Any]) -> StoredArticle:
         published=from_iso(row["published"]),
         fetched=fetched,
         extraction=row["extraction"],
+        baseline=bool(row["baseline"]),
     )
 
 
@@ -52,6 +53,10 @@ class ArticlesMixin:
                 chunk + chunk,
             ):
                 known.update(row)
+            for row in self.db.execute(
+                f"SELECT url FROM skipped_urls WHERE url IN ({marks})", chunk
+            ):
+                known.add(row[0])
         return known & set(wanted)
 
     def add_article(self, article: Article) -> int | None:
@@ -63,8 +68,8 @@ class ArticlesMixin:
         cursor = self.db.execute(
             """
             INSERT INTO articles (url, entry_url, source_id, title, text, author, published,
-                                  fetched, extraction, extraction_note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  fetched, extraction, extraction_note, baseline)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO NOTHING
             """,
             [
@@ -78,6 +83,7 @@ class ArticlesMixin:
                 to_iso(article.fetched),
                 article.extraction,
                 article.extraction_note,
+                int(article.baseline),
             ],
         )
         if not cursor.rowcount:
@@ -101,6 +107,18 @@ class ArticlesMixin:
             "SELECT attempts FROM deferred_entries WHERE url = ?", [url]
         ).fetchone()
         return int(row[0])
+
+    def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:
+        """Remember a linked page that is no article, so that it is not fetched again."""
+        with self.db.atomic():
+            self.db.execute(
+                """
+                INSERT INTO skipped_urls (url, source_id, reason, seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT(url) DO NOTHING
+                """,
+                [url, source_id, reason, to_iso(now)],
+            )
+            self.db.execute("DELETE FROM deferred_entries WHERE url = ?", [url])
 
     def deferred_count(self, source_id: int | None = None) -> int:
         """How many entries wait for their page to become available."""

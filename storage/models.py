@@ -106,6 +106,9 @@ class Article:
     fetched: datetime
     extraction: str  # "page" (text extracted from the page) or "feed" (the feed's summary)
     extraction_note: str | None = None  # why the page text could not be used
+    # Found on the first poll of a site or sitemap without a date of its own: part of what
+    # was already there when the source was added, so it is stored but never alerted.
+    baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class StoredArticle:
     published: datetime | None
     fetched: datetime
     extraction: str
+    baseline: bool = False
 
 
 @dataclass(frozen=True)

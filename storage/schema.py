@@ -115,6 +115,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     ALTER TABLE sources ADD COLUMN health_alerted TEXT;
     ALTER TABLE sources ADD COLUMN deactivated TEXT;
+    ALTER TABLE articles ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE skipped_urls (
+        url TEXT PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        reason TEXT NOT NULL,
+        seen TEXT NOT NULL
+    );
     CREATE TABLE deferred_entries (
         url TEXT PRIMARY KEY,
         source_id INTEGER NOT NULL REFERENCES sources(id),

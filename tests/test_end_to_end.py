@@ -180,7 +180,7 @@ def test_failing_sources_are_reported_and_the_rest_still_works(site, mail, workd
     mail.wait_for(1)
     status = workdir.newswatch("status")
     assert status.returncode == 0
-    assert "FAILING (1 in a row)" in status.stdout
+    assert "FAILING (1 in a row since " in status.stdout
     assert "last error: HTTP 404" in status.stdout
 
 

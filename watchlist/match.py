@@ -58,7 +58,7 @@ def match_articles(
                     article_id=article_id,
                     topic_id=topic_id,
                     terms=tuple(sorted(found, key=str.casefold)),
-                    alert=when >= horizon,
+                    alert=when >= horizon and not article.baseline,
                     title_spans=title_spans,
                     text_spans=text_spans,
                 )
