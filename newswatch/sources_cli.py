@@ -96,14 +96,7 @@ def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Ad
     existing = store.find_source(spec.url)
     if existing is not None and existing.active and not update:
         return _Added("exists", "already there")
-    if existing is not None and existing.origin == "config" and not existing.active:
-        # A source the config file no longer lists: Store.add_source would keep it a config
-        # source, and the next sync would deactivate it again. Until storage re-labels such a
-        # row itself, store it as a command-line source here.
-        store._upsert(spec, "cli", utcnow())
-        source = store.find_source(spec.url) or existing
-    else:
-        source = store.add_source(spec, utcnow())
+    source = store.add_source(spec, utcnow())
     if not source.active:
         reason = next(
             (s["deactivated"] for s in store.source_status() if s["url"] == spec.url), None
@@ -310,6 +303,8 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
             result = _add(store, config, spec, update=False)
             if result.status == "added":
                 imported += 1
+            elif result.status == "config":
+                skipped.append(f"{spec.url}: already there (in {_config_file(config)})")
             else:
                 skipped.append(f"{spec.url}: {result.message}")
     click.echo(f"imported {imported}, skipped {len(skipped)}")

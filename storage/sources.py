@@ -87,8 +87,11 @@ class SourcesMixin:
 
     def add_source(self, spec: SourceSpec, now: datetime) -> Source:
         """Add (or update) a source from the command line; a config-file source stays one."""
-        row = self.db.execute("SELECT origin FROM sources WHERE url = ?", [spec.url]).fetchone()
-        origin = row[0] if row and row[0] == "config" else "cli"
+        row = self.db.execute(
+            "SELECT origin, active FROM sources WHERE url = ?", [spec.url]
+        ).fetchone()
+        # Only a source the config file still lists (an active one) stays a config source.
+        origin = "config" if row and row[0] == "config" and row[1] else "cli"
         with self.db.atomic():
             self._upsert(spec, origin, now)
         found = list(self.db.query("SELECT * FROM sources WHERE url = ?", [spec.url]))

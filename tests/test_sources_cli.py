@@ -1,0 +1,366 @@
+"""`newswatch sources add|list|remove|import|export`, run as a user runs them: config-file and
+command-line sources side by side, OPML in and out, one-line errors, and the crawl and the
+daemon polling what was added."""
+
+from __future__ import annotations
+
+import json
+import signal
+import textwrap
+from email.utils import parsedate_to_datetime
+
+import pytest
+from conftest import Workdir
+from lxml import etree
+from newssite import sample_story
+
+FEED = "http://127.0.0.1:9/feed"
+OTHER = "http://127.0.0.1:9/other.xml"
+CONFIGURED = "http://127.0.0.1:9/configured.rss"
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def error(result, code: int) -> str:
+    """The one line a failing command prints, after checking its exit code."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("newswatch: ")
+    return lines[0]
+
+
+def listed(workdir: Workdir) -> dict[str, dict]:
+    """``sources list --format json``, by URL."""
+    rows = json.loads(ok(workdir.newswatch("sources", "list", "--format", "json")))
+    return {row["url"]: row for row in rows}
+
+
+def outlines(document: bytes) -> list[dict[str, str]]:
+    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    return [dict(o.attrib) for o in root.iter("outline")]
+
+
+# -- add / list / remove ----------------------------------------------------------------------
+
+
+def test_add_list_remove(workdir):
+    workdir.write_config(sources=[{"url": CONFIGURED, "every": "5m", "name": "Configured"}])
+    added = ok(workdir.newswatch("sources", "add", FEED, "--every", "10m", "--name", "My feed"))
+    assert FEED in added and "every 10m" in added
+
+    rows = listed(workdir)
+    assert set(rows) == {CONFIGURED, FEED}
+    assert rows[FEED]["origin"] == "cli" and rows[CONFIGURED]["origin"] == "config"
+    assert rows[FEED]["name"] == "My feed"
+    assert (rows[FEED]["every_seconds"], rows[FEED]["every"]) == (600, "10m")
+    assert rows[FEED]["health"] == "not polled"
+    assert rows[CONFIGURED]["every"] == "5m"
+
+    table = ok(workdir.newswatch("sources", "list"))
+    header, *lines = table.splitlines()
+    assert header.split()[:3] == ["ORIGIN", "URL", "NAME"]
+    [line] = [line for line in lines if FEED in line]
+    assert line.split()[0] == "cli" and "My feed" in line and "10m" in line
+    assert "not polled" in line and "next tick" in line
+
+    # Adding again updates the command-line source.
+    ok(workdir.newswatch("sources", "add", FEED, "--every", "1h30m", "--kind", "feed"))
+    row = listed(workdir)[FEED]
+    assert (row["every"], row["kind"], row["name"]) == ("1h30m", "feed", "My feed")
+
+    assert "removed" in ok(workdir.newswatch("sources", "remove", FEED))
+    assert set(listed(workdir)) == {CONFIGURED}
+
+
+def test_add_defaults_to_crawl_every_and_keeps_page_patterns(workdir):
+    workdir.write_config(crawl={"every": "20m"})
+    ok(workdir.newswatch("sources", "add", FEED, "--kind", "page",
+                         "--include", "*/articles/*", "--include", "*/news/*",
+                         "--exclude", "*/video/*"))
+    row = listed(workdir)[FEED]
+    assert (row["every_seconds"], row["kind"]) == (1200, "page")
+
+
+def test_config_wins(workdir):
+    workdir.write_config(sources=[{"url": CONFIGURED, "every": "5m"}])
+    result = workdir.newswatch("sources", "add", CONFIGURED, "--every", "1m", "--name", "Mine")
+    out = ok(result)
+    assert "config file wins" in out and str(workdir.config) in out
+    row = listed(workdir)[CONFIGURED]
+    assert (row["origin"], row["every"], row["name"]) == ("config", "5m", None)
+
+
+def test_cli_sources_survive_config_changes(workdir):
+    workdir.write_config(sources=[CONFIGURED])
+    ok(workdir.newswatch("sources", "add", FEED))
+    # The URL moves into the config file: it becomes a config source.
+    workdir.write_config(sources=[CONFIGURED, FEED])
+    assert listed(workdir)[FEED]["origin"] == "config"
+    # Both leave the config file: the config sources are deactivated...
+    workdir.write_config(sources=[])
+    ok(workdir.newswatch("sources", "add", OTHER))
+    assert set(listed(workdir)) == {OTHER}
+    # ... and one added back from the command line stays, across further syncs.
+    ok(workdir.newswatch("sources", "add", CONFIGURED))
+    ok(workdir.newswatch("check"))
+    assert set(listed(workdir)) == {OTHER, CONFIGURED}
+    assert listed(workdir)[CONFIGURED]["origin"] == "cli"
+
+
+def test_list_without_sources(workdir):
+    workdir.write_config()
+    assert "no sources" in ok(workdir.newswatch("sources", "list"))
+    assert json.loads(ok(workdir.newswatch("sources", "list", "--format", "json"))) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://127.0.0.1/feed"], "'ftp://127.0.0.1/feed' is not an http(s) URL"),
+        (["not a url"], "is not an http(s) URL"),
+        ([FEED, "--every", "5 parsecs"], "--every: '5 parsecs' is not a duration"),
+        ([FEED, "--every", "500ms"], "--every: a polling interval must be at least 1s"),
+        ([FEED, "--every", "0s"], "--every: must be positive"),
+        ([FEED, "--kind", "blog"], "--kind: expected one of feed, sitemap, page"),
+    ],
+)
+def test_add_refuses_bad_input(workdir, args, message):
+    workdir.write_config()
+    line = error(workdir.newswatch("sources", "add", *args), 2)
+    assert message in line
+    assert listed(workdir) == {}
+
+
+def test_add_reports_a_bad_config_file(workdir):
+    workdir.write_config(extra='[crawl2]\nx = 1\n')
+    line = error(workdir.newswatch("sources", "add", FEED), 2)
+    assert "crawl2: unknown section" in line
+
+
+def test_remove_a_config_source_is_refused(workdir):
+    workdir.write_config(sources=[CONFIGURED])
+    line = error(workdir.newswatch("sources", "remove", CONFIGURED), 2)
+    assert line == f"newswatch: {CONFIGURED}: defined in {workdir.config}: remove it there"
+    assert CONFIGURED in listed(workdir)
+
+
+def test_remove_unknown(workdir):
+    workdir.write_config()
+    line = error(workdir.newswatch("sources", "remove", FEED), 1)
+    assert FEED in line and "no such source" in line
+    ok(workdir.newswatch("sources", "add", FEED))
+    ok(workdir.newswatch("sources", "remove", FEED))
+    error(workdir.newswatch("sources", "remove", FEED), 1)  # removed once, not twice
+
+
+# -- import / export --------------------------------------------------------------------------
+
+OPML_1 = """\
+<?xml version="1.0" encoding="ISO-8859-1"?>
+<opml version="1.0">
+  <head><title>My subscriptions</title></head>
+  <body>
+    <outline text="News">
+      <outline text="World" title="World news" type="rss"
+               xmlUrl="http://127.0.0.1:9/world.rss" htmlUrl="http://127.0.0.1:9/"/>
+      <outline text="Caf\xe9 &amp; Co" type="rss" xmlUrl="http://127.0.0.1:9/cafe.rss"/>
+      <outline text="Deeper">
+        <outline text="Deep" xmlURL="http://127.0.0.1:9/deep.atom"/>
+      </outline>
+    </outline>
+    <outline text="A web page, not a feed" htmlUrl="http://127.0.0.1:9/page"/>
+    <outline text="Script" xmlUrl="javascript:alert(1)"/>
+    <outline text="World again" xmlUrl="http://127.0.0.1:9/world.rss"/>
+    <outline text="Configured" xmlUrl="http://127.0.0.1:9/configured.rss"/>
+  </body>
+</opml>
+"""
+
+
+def test_import_opml(workdir):
+    workdir.write_config(sources=[CONFIGURED])
+    path = workdir.path / "subs.opml"
+    path.write_bytes(OPML_1.encode("iso-8859-1"))
+    out = ok(workdir.newswatch("sources", "import", str(path), "--every", "1h"))
+    lines = out.splitlines()
+    assert lines[0] == "imported 3, skipped 3"
+    assert "  skipped javascript:alert(1): invalid: 'javascript:alert(1)' is not an http(s) URL" \
+        in lines
+    assert "  skipped http://127.0.0.1:9/world.rss: already there" in lines
+    assert any(line.startswith(f"  skipped {CONFIGURED}: already there") for line in lines)
+
+    rows = listed(workdir)
+    names = {url: row["name"] for url, row in rows.items() if row["origin"] == "cli"}
+    assert names == {
+        "http://127.0.0.1:9/world.rss": "World news",
+        "http://127.0.0.1:9/cafe.rss": "Café & Co",
+        "http://127.0.0.1:9/deep.atom": "Deep",
+    }
+    assert {row["every"] for row in rows.values() if row["origin"] == "cli"} == {"1h"}
+    assert rows[CONFIGURED]["origin"] == "config"
+
+    again = ok(workdir.newswatch("sources", "import", str(path)))
+    assert again.splitlines()[0] == "imported 0, skipped 6"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("<opml><body><outline xmlUrl='http://127.0.0.1:9/a'>", "not well-formed XML"),
+        ("", "not well-formed XML"),
+        ("<rss version='2.0'><channel/></rss>", "not an OPML file (the root element is <rss>"),
+        ("not xml at all", "not well-formed XML"),
+    ],
+)
+def test_import_refuses_what_is_not_opml(workdir, content, message):
+    workdir.write_config()
+    path = workdir.path / "subs.opml"
+    path.write_text(content, encoding="utf-8")
+    line = error(workdir.newswatch("sources", "import", str(path)), 2)
+    assert line.startswith(f"newswatch: {path}: ") and message in line
+    assert listed(workdir) == {}
+
+
+def test_import_missing_file_and_bad_every(workdir):
+    workdir.write_config()
+    missing = workdir.path / "missing.opml"
+    line = error(workdir.newswatch("sources", "import", str(missing)), 2)
+    assert line == f"newswatch: {missing}: cannot read: No such file or directory"
+    assert "is a directory" in error(workdir.newswatch("sources", "import", str(workdir.path)),
+                                     2).lower()
+    path = workdir.path / "subs.opml"
+    path.write_bytes(OPML_1.encode("iso-8859-1"))
+    error(workdir.newswatch("sources", "import", str(path), "--every", "soon"), 2)
+    assert listed(workdir) == {}
+
+
+def test_import_does_not_read_local_files_through_entities(workdir):
+    workdir.write_config()
+    secret = workdir.path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE", encoding="utf-8")
+    path = workdir.path / "evil.opml"
+    path.write_text(textwrap.dedent(f"""\
+        <?xml version="1.0"?>
+        <!DOCTYPE opml [<!ENTITY xxe SYSTEM "file://{secret}">]>
+        <opml version="2.0"><head><title>&xxe;</title></head><body>
+          <outline text="Feed" xmlUrl="http://127.0.0.1:9/feed"/>
+        </body></opml>
+        """), encoding="utf-8")
+    result = workdir.newswatch("sources", "import", str(path))
+    assert "TOP-SECRET-VALUE" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    export = ok(workdir.newswatch("sources", "export"))
+    assert "TOP-SECRET-VALUE" not in export
+
+
+def test_export_is_opml_2_for_feed_readers(workdir):
+    workdir.write_config(sources=[{"url": CONFIGURED, "name": "Configured <& \"quoted\">"}])
+    ok(workdir.newswatch("sources", "add", FEED + "?a=1&b=2", "--name", "Café"))
+    ok(workdir.newswatch("sources", "add", OTHER))
+    result = workdir.newswatch("sources", "export")
+    document = ok(result).encode("utf-8")
+    assert document.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    root = etree.fromstring(document)
+    assert (root.tag, root.get("version")) == ("opml", "2.0")
+    assert root.findtext("head/title") == "newswatch sources"
+    assert parsedate_to_datetime(root.findtext("head/dateCreated")).tzinfo is not None
+    assert outlines(document) == [
+        {"type": "rss", "text": 'Configured <& "quoted">', "title": 'Configured <& "quoted">',
+         "xmlUrl": CONFIGURED},
+        {"type": "rss", "text": "Café", "title": "Café", "xmlUrl": FEED + "?a=1&b=2"},
+        {"type": "rss", "text": OTHER, "title": OTHER, "xmlUrl": OTHER},
+    ]
+    # Removed sources are not exported.
+    ok(workdir.newswatch("sources", "remove", OTHER))
+    assert OTHER not in ok(workdir.newswatch("sources", "export"))
+
+
+def test_export_import_round_trip(workdir, tmp_path):
+    workdir.write_config(sources=[CONFIGURED])
+    ok(workdir.newswatch("sources", "add", FEED, "--name", "Feed ünïcode"))
+    ok(workdir.newswatch("sources", "add", OTHER))
+    target = workdir.path / "out" / "subs.opml"
+    target.parent.mkdir()
+    assert "exported 3 source(s)" in ok(workdir.newswatch("sources", "export", "-o", str(target)))
+    assert not list(target.parent.glob(".*partial"))
+
+    second = Workdir(tmp_path / "second")
+    second.path.mkdir()
+    second.write_config()
+    out = ok(second.newswatch("sources", "import", str(target)))
+    assert out.splitlines()[0] == "imported 3, skipped 0"
+    assert set(listed(second)) == set(listed(workdir)) == {CONFIGURED, FEED, OTHER}
+    assert listed(second)[FEED]["name"] == "Feed ünïcode"
+    assert {row["origin"] for row in listed(second).values()} == {"cli"}
+
+
+def test_export_to_an_unwritable_place(workdir):
+    workdir.write_config(sources=[CONFIGURED])
+    line = error(workdir.newswatch("sources", "export", "-o", str(workdir.path / "no" / "x")), 1)
+    assert "cannot write" in line
+
+
+# -- polling what was added -------------------------------------------------------------------
+
+
+def test_crawl_polls_a_source_added_from_the_command_line(site, workdir):
+    story = sample_story("cli-added-story", "Harbour ferry timetable changes")
+    site.publish(story)
+    workdir.write_config()
+    ok(workdir.newswatch("sources", "add", site.url("/feeds/world.rss")))
+    crawl = ok(workdir.newswatch("crawl"))
+    assert "polled 1 source(s): 1 ok" in crawl
+    exported = [json.loads(line) for line in ok(workdir.newswatch("export")).splitlines()]
+    assert [row["url"] for row in exported] == [site.article_url(story.slug)]
+    assert exported[0]["source_url"] == site.url("/feeds/world.rss")
+    row = listed(workdir)[site.url("/feeds/world.rss")]
+    assert row["health"] == "ok" and row["last_success"] and row["articles"] == 1
+
+
+def test_sources_commands_work_while_the_daemon_runs(site, workdir, wait):
+    story = sample_story("while-running", "Library opening hours extended")
+    site.publish(story)
+    workdir.write_config()
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        ok(workdir.newswatch("sources", "add", site.url("/feeds/world.rss"), "--every", "1h"))
+        # The daemon polls it at its next tick (tick = 1s in tests).
+        assert wait(lambda: site.requests_for("/feeds/world.rss"), 20)
+        assert wait(lambda: listed(workdir)[site.url("/feeds/world.rss")]["health"] == "ok", 20)
+        ok(workdir.newswatch("sources", "remove", site.url("/feeds/world.rss")))
+        assert listed(workdir) == {}
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.output()
+    assert "Traceback" not in daemon.output()
+    exported = [json.loads(line) for line in ok(workdir.newswatch("export")).splitlines()]
+    assert site.article_url(story.slug) in [row["url"] for row in exported]
+
+
+def test_help_texts(workdir):
+    workdir.write_config()
+    out = ok(workdir.newswatch("sources", "--help"))
+    for command in ("add", "list", "remove", "import", "export"):
+        assert command in out
+        assert ok(workdir.newswatch("sources", command, "--help"))
+
+
+def test_a_source_gone_for_good_is_listed_as_deactivated(site, workdir):
+    gone = site.url("/status/410")
+    workdir.write_config()
+    ok(workdir.newswatch("sources", "add", gone))
+    workdir.newswatch("crawl")
+    row = listed(workdir)[gone]
+    assert row["health"].startswith("deactivated: ") and row["next_due"] is None
+    assert "deactivated" in ok(workdir.newswatch("sources", "list"))
+    # Adding it again does not bring it back: the site said it is gone.
+    line = error(workdir.newswatch("sources", "add", gone), 1)
+    assert gone in line and "deactivated" in line
+    assert gone not in ok(workdir.newswatch("sources", "export"))
