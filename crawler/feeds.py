@@ -1,17 +1,27 @@
-"""Feed parsing: RSS 0.9x/1.0/2.0 and Atom bytes in, plain entries out (feedparser)."""
+"""Feed parsing: RSS 0.9x/1.0/2.0, Atom (feedparser) and JSON Feed 1.0/1.1 bytes in, plain
+entries out."""
 
 from __future__ import annotations
 
 import calendar
 import io
+import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
 from lxml.etree import ParserError
+
+from .sitemaps import w3c_datetime
+
+logger = logging.getLogger(__name__)
+
+JSONFEED_VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     problem: str | None  # set for a broken-but-readable feed (bozo) or a body that is no feed
     is_feed: bool
+    kind: str = ""  # "rss", "atom", "rdf", "jsonfeed", or "" when the body is not a feed
 
 
 def html_to_text(fragment: str) -> str:
@@ -54,8 +65,24 @@ def _when(entry: Any) -> datetime | None:
     return None
 
 
+def _kind(version: str) -> str:
+    """Our feed kind from feedparser's version (rss090..rss20, rss10, atom03, atom10...)."""
+    if version.startswith("atom"):
+        return "atom"
+    return "rdf" if version == "rss10" else "rss"
+
+
+def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{":
+        return True
+    return start != b"<" and "json" in headers.get("content-type", "").lower()
+
+
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
     """Parse a feed body; the entries of a malformed but readable feed are kept."""
+    if _looks_like_json(body, {k.lower(): v for k, v in (headers or {}).items()}):
+        return parse_json_feed(body, url)
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
@@ -90,4 +117,64 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if not is_feed:
         problem = "not a feed" + (f" ({problem})" if problem else "")
     title = parsed.feed.get("title") if parsed.get("feed") else None
-    return ParsedFeed(title=title or None, entries=tuple(entries), problem=problem, is_feed=is_feed)
+    return ParsedFeed(
+        title=title or None, entries=tuple(entries), problem=problem, is_feed=is_feed,
+        kind=_kind(version) if is_feed else "",
+    )
+
+
+def _json_author(obj: dict[str, Any]) -> str | None:
+    """The first author's name of a JSON Feed object (1.1 ``authors``, 1.0 ``author``)."""
+    authors = obj.get("authors")
+    candidates = authors if isinstance(authors, list) else []
+    candidates = [*candidates, obj.get("author")]
+    for author in candidates:
+        if isinstance(author, dict) and isinstance(author.get("name"), str):
+            name = " ".join(author["name"].split())
+            if name:
+                return name
+    return None
+
+
+def _json_str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    """Parse a JSON Feed 1.0/1.1 body; items without a URL are skipped."""
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return ParsedFeed(None, (), f"not a feed (invalid JSON: {exc})", is_feed=False)
+    version = _json_str(doc, "version") if isinstance(doc, dict) else ""
+    if not version.startswith(JSONFEED_VERSION_PREFIXES):
+        return ParsedFeed(None, (), "not a feed (JSON without a JSON Feed version)", False)
+    items = doc.get("items")
+    problem = None if isinstance(items, list) else "malformed JSON Feed: no items list"
+    feed_author = _json_author(doc)
+    entries = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        link = _json_str(item, "url") or _json_str(item, "external_url")
+        if not link:
+            guid = _json_str(item, "id")
+            link = guid if guid.startswith(("http://", "https://")) else ""
+        if not link:
+            continue
+        summary = " ".join((_json_str(item, "summary") or _json_str(item, "content_text")).split())
+        published = w3c_datetime(_json_str(item, "date_published")) or w3c_datetime(
+            _json_str(item, "date_modified")
+        )
+        entries.append(
+            FeedEntry(
+                link=urljoin(url, link.strip()),
+                title=" ".join(_json_str(item, "title").split()),
+                summary=summary or html_to_text(_json_str(item, "content_html")),
+                published=published,
+                author=_json_author(item) or feed_author,
+            )
+        )
+    title = " ".join(_json_str(doc, "title").split()) or None
+    return ParsedFeed(title, tuple(entries), problem, is_feed=True, kind="jsonfeed")

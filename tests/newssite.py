@@ -7,16 +7,23 @@ Routes (all links point back to this site, never to a real host):
     /feeds/<name>.rss       RSS 2.0 (item links carry ?utm_source=rss&utm_medium=feed)
     /feeds/<name>.atom      Atom 1.0 of the same feed
     /feeds/<name>.rdf       RSS 1.0 of the same feed
+    /feeds/<name>.json      JSON Feed 1.1 of the same feed (unless ``NewsSite.json_feeds`` is off)
     /feeds/broken.rss       malformed but readable RSS with two items
     /status/<code>          that status (``?retry_after=N`` adds Retry-After)
     /ratelimit              429 with ``Retry-After`` (``?retry_after=N``, default 1)
     /slow?seconds=N         sleeps N seconds (max 10), then a small feed
     /redirect?to=<path>     301 (``&status=302`` etc.) to a path on this site
     /big                    ~3 MB RSS (``?gzip=1`` gzip-encoded, ``?nolength=1`` no Content-Length)
-    /robots.txt             ``NewsSite.robots``
+    /robots.txt             ``NewsSite.robots``, then a ``Sitemap:`` line per ``NewsSite.sitemaps``
     /notafeed               an HTML page served as text/xml
+    /sitemaps/news.xml      Google News sitemap of the 'world' feed (``.xml.gz``: gzip file)
+    /sitemaps/archive.xml   plain urlset: the canned STORIES (lastmod) + old undated URLs
+    /sitemaps/index.xml     sitemap index of news.xml and archive.xml, with lastmod
+    /nofeed/                a front page without feeds: teasers of the 'nofeed' feed's stories
+                            among nav, tag, author, login, pagination and other-host links
+    /withfeed/              a front page declaring its feeds with <link rel="alternate">
 
-Feeds answer conditional GETs (ETag / Last-Modified) with 304.
+Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import string
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +59,13 @@ DEFAULT_ROBOTS = "User-agent: *\nAllow: /\n"
 UTM_QUERY = "utm_source=rss&utm_medium=feed"
 MAX_SLOW_SECONDS = 10.0
 BIG_BODY_BYTES = 3 * 1024 * 1024
+PUBLICATION = "The Northgate Herald"
+#: Paths of /sitemaps/archive.xml listed without a lastmod (old pages of the archive).
+ARCHIVE_UNDATED = (
+    "/articles/harbour-museum-opens-its-doors",
+    "/articles/first-tram-line-celebrates-anniversary",
+    "/articles/old-town-market-returns-after-repairs",
+)
 
 
 @dataclass
@@ -213,6 +227,8 @@ class NewsSite:
         self.host = "127.0.0.1"
         self.port = 0
         self.robots = DEFAULT_ROBOTS
+        self.sitemaps: list[str] = []  # robots.txt ``Sitemap:`` lines (paths or absolute URLs)
+        self.json_feeds = True  # serve /feeds/<name>.json
         self.requests: list[RequestRecord] = []
         self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
@@ -389,12 +405,13 @@ class NewsSite:
             return None if entry is None else (list(entry.stories), entry.modified)
 
     def render_feed(self, name: str, kind: str) -> bytes | None:
-        """Feed ``name`` as 'rss', 'atom' or 'rdf' (None if the feed does not exist)."""
+        """Feed ``name`` as 'rss', 'atom', 'rdf' or 'json' (None if the feed does not exist)."""
         snapshot = self.feed_snapshot(name)
         if snapshot is None:
             return None
         stories, modified = snapshot
-        render = {"rss": _render_rss, "atom": _render_atom, "rdf": _render_rdf}[kind]
+        render = {"rss": _render_rss, "atom": _render_atom, "rdf": _render_rdf,
+                  "json": _render_json}[kind]
         return render(self, name, stories, modified).encode("utf-8")
 
     def render_big(self) -> bytes:
@@ -420,6 +437,44 @@ class NewsSite:
             n += 1
         parts.append("</channel></rss>\n")
         return "".join(parts).encode("utf-8")
+
+    def robots_txt(self) -> str:
+        """``robots`` followed by one ``Sitemap:`` line per entry of ``sitemaps``."""
+        lines = [f"Sitemap: {u if '://' in u else self.url(u)}\n" for u in self.sitemaps]
+        robots = self.robots if self.robots.endswith("\n") or not lines else self.robots + "\n"
+        return robots + "".join(lines)
+
+    def render_sitemap(self, name: str) -> tuple[bytes, datetime] | None:
+        """Sitemap ``name`` (news.xml[.gz], archive.xml, index.xml) and its Last-Modified."""
+        stories, news_modified = self.feed_snapshot("world") or ([], _now())
+        archive_modified = max(s.published for s in STORIES)
+        if name in ("news.xml", "news.xml.gz"):
+            text, modified = _render_news_sitemap(self, stories), news_modified
+        elif name == "archive.xml":
+            text, modified = _render_archive_sitemap(self), archive_modified
+        elif name == "index.xml":
+            text = _render_sitemap_index(self, news_modified, archive_modified)
+            modified = max(news_modified, archive_modified)
+        else:
+            return None
+        body = text.encode("utf-8")
+        return (gzip.compress(body, mtime=0) if name.endswith(".gz") else body), modified
+
+    def render_front(self, name: str) -> bytes:
+        """The /nofeed/ or /withfeed/ front page (teasers of feed 'nofeed' or 'world')."""
+        stories = (self.feed_snapshot("nofeed" if name == "nofeed" else "world") or ([],))[0]
+        render = _render_nofeed if name == "nofeed" else _render_withfeed
+        return render(self, stories).encode("utf-8")
+
+
+def _now() -> datetime:
+    """Now, UTC, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def news_keywords(story: Story) -> tuple[str, ...]:
+    """The news:keywords /sitemaps/news.xml gives ``story``."""
+    return (story.section, "Northgate")
 
 
 def _http_date(when: datetime) -> str:
@@ -519,10 +574,178 @@ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
 """
 
 
+def _render_json(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
+    """JSON Feed 1.1 with canonical URLs (body as content_html, summary as summary)."""
+    items = [
+        {
+            "id": site.article_url(s.slug), "url": site.article_url(s.slug), "title": s.title,
+            "summary": s.summary,
+            "content_html": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in s.body),
+            "date_published": s.published.isoformat(), "authors": [{"name": s.author}],
+            "tags": [s.section], "language": s.lang,
+        }
+        for s in stories
+    ]
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": f"{PUBLICATION} - {name.title()}",
+        "home_page_url": site.url("/"), "feed_url": site.url(f"/feeds/{name}.json"),
+        "description": f"Latest {name} news from {PUBLICATION}", "language": "en-GB",
+        "items": items,
+    }
+    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+
+
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+_CET = timezone(timedelta(hours=1))
+
+
+def _render_news_sitemap(site: NewsSite, stories: list[Story]) -> str:
+    """Google News sitemap; publication dates in the newsroom's time zone (+01:00)."""
+    urls = "".join(
+        f"""
+  <url>
+    <loc>{xml_escape(site.article_url(s.slug))}</loc>
+    <news:news>
+      <news:publication>
+        <news:name>{PUBLICATION}</news:name>
+        <news:language>{xml_escape(s.lang)}</news:language>
+      </news:publication>
+      <news:publication_date>{s.published.astimezone(_CET).isoformat()}</news:publication_date>
+      <news:title>{xml_escape(s.title)}</news:title>
+      <news:keywords>{xml_escape(", ".join(news_keywords(s)))}</news:keywords>
+    </news:news>
+  </url>"""
+        for s in stories
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="{_SITEMAP_NS}" xmlns:news="{_NEWS_NS}">{urls}
+</urlset>
+"""
+
+
+def _render_archive_sitemap(site: NewsSite) -> str:
+    """Plain urlset: the canned STORIES with lastmod (oldest first), then undated old pages."""
+    dated = "".join(
+        f"\n  <url><loc>{xml_escape(site.article_url(s.slug))}</loc>"
+        f"<lastmod>{s.published:%Y-%m-%dT%H:%M:%SZ}</lastmod><changefreq>never</changefreq></url>"
+        for s in sorted(STORIES, key=lambda s: s.published)
+    )
+    undated = "".join(f"\n  <url><loc>{site.url(p)}</loc></url>" for p in ARCHIVE_UNDATED)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="{_SITEMAP_NS}">{dated}{undated}
+</urlset>
+"""
+
+
+def _render_sitemap_index(site: NewsSite, news: datetime, archive: datetime) -> str:
+    """Sitemap index: news.xml (lastmod with time) and archive.xml (lastmod, date only)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="{_SITEMAP_NS}">
+  <sitemap><loc>{site.url("/sitemaps/news.xml")}</loc><lastmod>{news.isoformat()}</lastmod></sitemap>
+  <sitemap><loc>{site.url("/sitemaps/archive.xml")}</loc><lastmod>{archive:%Y-%m-%d}</lastmod></sitemap>
+</sitemapindex>
+"""
+
+
+def _teaser(story: Story) -> str:
+    """A front-page teaser: headline link, byline with author and tag links, comments link."""
+    slug, esc = html.escape(story.slug), html.escape
+    return f"""
+      <article class="teaser">
+        <header><h2><a href="/articles/{slug}">{esc(story.title)}</a></h2></header>
+        <p class="byline">By <a href="/author/jane-doe">Jane Doe</a> in
+          <a href="/tag/politics" rel="tag">Politics</a></p>
+        <p>{esc(story.summary)}</p>
+        <footer><a href="/articles/{slug}?utm_source=frontpage#comments">Comments</a></footer>
+      </article>"""
+
+
+def _render_nofeed(site: NewsSite, stories: list[Story]) -> str:
+    """A front page with no <link rel=alternate>; only the teasers' links are articles."""
+    featured = f'<a href="/articles/{html.escape(stories[0].slug)}">Featured</a>' if stories else ""
+    aside = "".join(
+        f'<li><a href="/articles/{html.escape(s.slug)}">{html.escape(s.title)}</a></li>'
+        for s in STORIES[:3]
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Local news | {PUBLICATION}</title>
+  <link rel="canonical" href="{site.url("/nofeed/")}">
+  <link rel="stylesheet" href="/static/site.css">
+</head>
+<body class="front menu-closed">
+  <a class="skip-link" href="#content">Skip to content</a>
+  <header class="masthead">
+    <a href="/"><img src="/static/logo.png" alt="{PUBLICATION}"></a>
+    <nav class="main-nav"><a href="/">Home</a> <a href="/section/world">World</a>
+      <a href="/section/politics">Politics</a> <a href="/local-news-and-events">Local</a>
+      {featured}</nav>
+    <div class="account-links"><a href="/login">Log in</a> <a href="/register">Register</a></div>
+  </header>
+  <div class="breadcrumb"><a href="/">Home</a> &rsaquo; <a href="/nofeed/">Local</a></div>
+  <main id="content">
+    <h1>Local news</h1>
+    <section class="stories">{"".join(_teaser(s) for s in stories)}
+    </section>
+    <p><a href="/section/business">More business news</a> &middot;
+      <a href="/topics/climate-and-energy-policy">Climate and energy</a> &middot;
+      <a href="/subscribe">Subscribe</a> &middot; <a href="/nofeed/">Local news</a> &middot;
+      <a href="/">Front page</a> &middot; <a href="#top">Top</a></p>
+    <p><a href="http://localhost:{site.port}/articles/partner-story-about-harbour-ferries">From
+      our partner site</a> &middot; <a href="/search?q=harbour+ferry+timetable">Search</a>
+      &middot; <a href="/static/annual-budget-summary-2026.pdf">Budget (PDF)</a> &middot;
+      <a href="mailto:desk@northgate.invalid">Email the desk</a> &middot;
+      <a href="javascript:void(0)">Print</a></p>
+    <div class="pagination"><a href="/nofeed/?page=2">Next page</a></div>
+    <p><a href="/page/2">Older stories</a> &middot; <a href="/nofeed/?page=3">Even older</a></p>
+  </main>
+  <aside class="most-read"><h2>Most read</h2><ol>{aside}</ol></aside>
+  <footer class="site-footer">
+    <a href="/about">About us</a> &middot; <a href="/contact">Contact</a> &middot;
+    <a href="/privacy">Privacy</a> &middot; <a href="/terms">Terms</a>
+    <div class="social"><a href="/share/facebook-page-of-the-herald">Facebook</a></div>
+  </footer>
+</body>
+</html>
+"""
+
+
+def _render_withfeed(site: NewsSite, stories: list[Story]) -> str:
+    """A front page declaring a comments feed, a WordPress API link, JSON Feed and RSS."""
+    items = "".join(
+        f'\n      <li><a href="/articles/{html.escape(s.slug)}">{html.escape(s.title)}</a></li>'
+        for s in stories
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>World news | {PUBLICATION}</title>
+  <link rel="alternate" type="application/atom+xml" title="Comments on all stories"
+        href="/feeds/comments.atom">
+  <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/7">
+  <link rel="alternate" type="application/feed+json" title="World news (JSON Feed)"
+        href="/feeds/world.json">
+  <link rel="alternate" type="application/rss+xml" title="World news" href="/feeds/world.rss">
+  <link rel="alternate" hreflang="es" href="/es/withfeed/">
+</head>
+<body>
+  <main><h1>World news</h1><ul>{items}
+    </ul></main>
+</body>
+</html>
+"""
+
+
 _FEED_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
     "rdf": "application/rdf+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
 }
 
 
@@ -547,6 +770,16 @@ def _not_modified(headers: Headers, etag: str, modified: datetime) -> bool:
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     return modified <= since
+
+
+def _conditional(headers: Headers, body: bytes, modified: datetime, ctype: str) -> _Response:
+    """200 with ETag / Last-Modified, or 304 when the request's validators match."""
+    etag = _etag(body)
+    validators = {"ETag": etag, "Last-Modified": _http_date(modified),
+                  "Cache-Control": "max-age=60"}
+    if _not_modified(headers, etag, modified):
+        return _Response(304, headers=validators)
+    return _Response(200, body, ctype, validators)
 
 
 def _text(status: int, message: str = "") -> _Response:
@@ -626,6 +859,11 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if path == "/" or path.startswith("/section/"):
                 heading = path.removeprefix("/section/").title() if path != "/" else "Latest news"
                 return _Response(200, site.render_home(heading), "text/html; charset=utf-8")
+            if path.startswith("/sitemaps/"):
+                return self._sitemap(path.removeprefix("/sitemaps/"), record.headers)
+            if path.rstrip("/") in ("/nofeed", "/withfeed"):
+                page = site.render_front(path.strip("/"))
+                return _Response(200, page, "text/html; charset=utf-8")
             if path.startswith("/status/"):
                 return self._status(path.removeprefix("/status/"), query)
             simple = {
@@ -633,7 +871,7 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 "/slow": lambda: self._slow(query),
                 "/redirect": lambda: self._redirect(query),
                 "/big": lambda: self._big(query, record.headers),
-                "/robots.txt": lambda: _Response(200, site.robots.encode()),
+                "/robots.txt": lambda: _Response(200, site.robots_txt().encode()),
                 "/notafeed": lambda: _Response(200, site._notafeed, "text/xml; charset=utf-8"),
             }
             if path in simple:
@@ -646,16 +884,20 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 body = site._broken_tpl.substitute(base=site.base_url).encode("utf-8")
                 return _Response(200, body, _FEED_TYPES["rss"])
             name, _, kind = filename.rpartition(".")
-            snapshot = site.feed_snapshot(name) if kind in _FEED_TYPES else None
+            known = kind in _FEED_TYPES and (kind != "json" or site.json_feeds)
+            snapshot = site.feed_snapshot(name) if known else None
             body = site.render_feed(name, kind) if snapshot is not None else None
             if snapshot is None or body is None:
                 return _text(404, "Feed not found")
-            etag, modified = _etag(body), snapshot[1]
-            validators = {"ETag": etag, "Last-Modified": _http_date(modified),
-                          "Cache-Control": "max-age=60"}
-            if _not_modified(headers, etag, modified):
-                return _Response(304, headers=validators)
-            return _Response(200, body, _FEED_TYPES[kind], validators)
+            return _conditional(headers, body, snapshot[1], _FEED_TYPES[kind])
+
+        def _sitemap(self, name: str, headers: Headers) -> _Response:
+            """A sitemap (gzip file for .gz), honouring conditional requests."""
+            rendered = site.render_sitemap(name)
+            if rendered is None:
+                return _text(404, "Sitemap not found")
+            ctype = "application/gzip" if name.endswith(".gz") else "application/xml"
+            return _conditional(headers, rendered[0], rendered[1], ctype)
 
         def _status(self, code: str, query: dict[str, list[str]]) -> _Response:
             """Answer the status ``code`` with a small body."""

@@ -168,7 +168,7 @@ def test_republishing_a_slug_replaces_the_item(site: NewsSite) -> None:
     assert [e.title for e in parsed.entries] == ["Updated headline"]
 
 
-@pytest.mark.parametrize("path", ["/feeds/nosuchfeed.rss", "/feeds/world.json", "/feeds/world"])
+@pytest.mark.parametrize("path", ["/feeds/nosuchfeed.rss", "/feeds/world"])
 def test_unknown_feed_is_404(site: NewsSite, path: str) -> None:
     """Unknown feed names and formats are 404."""
     assert fetch(site, path)[0] == 404

@@ -1,0 +1,284 @@
+"""Sitemaps: plain urlsets, sitemap indexes and Google News sitemaps, parsed with lxml.
+
+Scrapy's sitemap parser drops the ``news:*`` elements (title, publication date, keywords),
+hence this module. Parsing never expands entities, loads a DTD or touches the network (no
+XXE, no "billion laughs"); a gzip body is decompressed up to ``MAX_SITEMAP_BYTES``. Element
+names are matched by local name, so sitemaps with a missing or outdated namespace still
+parse. A malformed but readable sitemap keeps what could be read and says what is wrong in
+``problem``; nothing here raises on a bad body.
+
+Which entries are worth fetching (``recent``): an entry's date is its news
+``publication_date``, else its ``lastmod``; it is kept when that date is no older than
+``max_age`` (dates in the future are kept: a site's clock may be ahead). An undated entry is
+kept only when it carries news data (title, keywords, language or publication name): Google
+News sitemaps list only the last two days' articles, whereas a plain urlset of a news site
+lists its whole archive. Which children of an index are worth fetching
+(``recent_sitemaps``): those whose lastmod is within ``max_age`` (newest first), then at most
+``UNDATED_SITEMAPS`` undated ones, "news" ones first, then those with the largest numbers in
+their path (``sitemap-2026-11.xml`` before ``sitemap-2026-10.xml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from .discover import GZIP_MAGIC, head_bytes, xml_root
+
+logger = logging.getLogger(__name__)
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+MAX_SITEMAP_BYTES = 20 * 1024 * 1024  # decompressed size cap of a gzip body
+UNDATED_SITEMAPS = 5  # child sitemaps without lastmod fetched from an index, at most
+
+_YEAR = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_NUMBERS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """One ``<url>`` of a sitemap; the news fields are None/empty outside news sitemaps."""
+
+    url: str
+    lastmod: datetime | None  # tz-aware UTC
+    title: str | None  # news:title
+    published: datetime | None  # news:publication_date, tz-aware UTC
+    keywords: tuple[str, ...]  # news:keywords, split on commas
+    language: str | None  # news:publication/news:language
+    publication: str | None = None  # news:publication/news:name
+
+
+@dataclass(frozen=True)
+class ParsedSitemap:
+    """What a sitemap body holds: article entries (urlset) or child sitemaps (index)."""
+
+    kind: str  # "news" (Google News sitemap), "urlset", "index", or "" (not a sitemap)
+    entries: tuple[SitemapEntry, ...] = ()
+    sitemaps: tuple[tuple[str, datetime | None], ...] = ()  # an index's children, lastmod
+    problem: str | None = None
+
+
+def w3c_datetime(text: str | None) -> datetime | None:
+    """A W3C datetime (``2026``, ``2026-11``, ``2026-11-25``, ``2026-11-25T10:00:00+01:00``,
+    also RFC 822) as tz-aware UTC; None if absent or unreadable. No offset means UTC."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    partial = _YEAR.fullmatch(text)
+    try:
+        if partial:
+            value = datetime(int(partial[1]), int(partial[2] or 1), 1, tzinfo=UTC)
+        else:
+            try:
+                value = datetime.fromisoformat(text.upper())  # also "...t10:00z"
+            except ValueError:
+                value = parsedate_to_datetime(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def is_sitemap(body: bytes) -> bool:
+    """Whether the body (plain or gzip) is a sitemap urlset or index, from its root tag."""
+    return xml_root(head_bytes(body)) in ("urlset", "sitemapindex")
+
+
+def _parser(recover: bool) -> etree.XMLParser:
+    # A new parser per call: lxml parsers must not be shared between threads.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        recover=recover,
+    )
+
+
+def _gunzip(body: bytes) -> tuple[bytes, str | None]:
+    """Decompress a gzip body up to MAX_SITEMAP_BYTES; raises ValueError beyond it."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, MAX_SITEMAP_BYTES + 1)
+    except zlib.error as exc:
+        raise ValueError(f"bad gzip data: {exc}") from exc
+    if len(data) > MAX_SITEMAP_BYTES or inflater.unconsumed_tail:
+        raise ValueError(f"gzip body larger than {MAX_SITEMAP_BYTES // 2**20} MB decompressed")
+    return data, None if inflater.eof else "truncated gzip data"
+
+
+def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
+    """The root element and a problem; a malformed document is read in recovery mode."""
+    try:
+        return etree.fromstring(body, _parser(recover=False)), None
+    except etree.XMLSyntaxError as exc:
+        problem = f"malformed XML: {exc}"
+    try:
+        root = etree.fromstring(body, _parser(recover=True))
+    except etree.XMLSyntaxError:
+        root = None
+    return root, problem
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _children(element: etree._Element) -> dict[str, etree._Element]:
+    """Child elements by local name (the first of each name)."""
+    found: dict[str, etree._Element] = {}
+    for child in element:
+        found.setdefault(_local(child), child)
+    return found
+
+
+def _text(element: etree._Element | None) -> str | None:
+    """Whitespace-normalized text; None when absent, empty or holding an entity reference."""
+    if element is None or any(child.tag is etree.Entity for child in element):
+        return None  # an unexpanded entity (e.g. an XXE attempt): the value is unusable
+    text = " ".join("".join(element.itertext()).split())
+    return text or None
+
+
+def _url(element: etree._Element | None, sitemap_url: str) -> str | None:
+    text = _text(element)
+    url = urljoin(sitemap_url, text) if text else ""
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _entry(node: etree._Element, sitemap_url: str) -> tuple[SitemapEntry | None, bool]:
+    """The entry of a ``<url>`` element (None without a usable loc), and whether it has news."""
+    fields = _children(node)
+    url = _url(fields.get("loc"), sitemap_url)
+    news = fields.get("news")
+    if news is not None and "sitemap-news" not in (etree.QName(news).namespace or ""):
+        news = None  # a <news> element of some other vocabulary
+    if url is None:
+        return None, news is not None
+    title = published = language = publication = None
+    keywords: tuple[str, ...] = ()
+    if news is not None:
+        parts = _children(news)
+        pub = _children(parts["publication"]) if "publication" in parts else {}
+        title = _text(parts.get("title"))
+        published = w3c_datetime(_text(parts.get("publication_date")))
+        keywords = tuple(k.strip() for k in (_text(parts.get("keywords")) or "").split(","))
+        keywords = tuple(k for k in keywords if k)
+        language = _text(pub.get("language"))
+        publication = _text(pub.get("name"))
+    lastmod = w3c_datetime(_text(fields.get("lastmod")))
+    entry = SitemapEntry(url, lastmod, title, published, keywords, language, publication)
+    return entry, news is not None
+
+
+def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
+    """Parse a sitemap body (plain or gzip): a urlset, a Google News sitemap or an index."""
+    problems: list[str] = []
+    if body.startswith(GZIP_MAGIC):
+        try:
+            body, gzip_problem = _gunzip(body)
+        except ValueError as exc:
+            return ParsedSitemap("", problem=f"not a sitemap ({exc})")
+        problems += [gzip_problem] if gzip_problem else []
+    root, xml_problem = _parse_xml(body)
+    if root is None:
+        return ParsedSitemap("", problem=f"not a sitemap ({xml_problem or 'empty document'})")
+    problems += [xml_problem] if xml_problem else []
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        problems.append("entity declarations ignored")
+    name = _local(root)
+    if name == "sitemapindex":
+        children: list[tuple[str, datetime | None]] = []
+        for node in root:
+            fields = _children(node) if _local(node) == "sitemap" else {}
+            loc = _url(fields.get("loc"), url)
+            if loc is not None:
+                children.append((loc, w3c_datetime(_text(fields.get("lastmod")))))
+        return ParsedSitemap("index", sitemaps=tuple(children), problem=_join(problems))
+    if name != "urlset":
+        problems.insert(0, f"not a sitemap (root element <{name}>)")
+        return ParsedSitemap("", problem=_join(problems))
+    entries: list[SitemapEntry] = []
+    unusable = 0
+    has_news = last_kept = False
+    for node in root:
+        if _local(node) != "url":
+            continue
+        entry, news = _entry(node, url)
+        has_news, last_kept = has_news or news, entry is not None
+        if entry is None:
+            unusable += 1
+        else:
+            entries.append(entry)
+    if unusable:
+        problems.append(f"{unusable} <url> without a usable <loc> skipped")
+    if xml_problem and last_kept and not body.rstrip().endswith(b">"):
+        entries.pop()  # the body was cut short: the last <loc> may be cut too
+        problems.append("last <url> of a truncated document dropped")
+    kind = "news" if has_news else "urlset"
+    return ParsedSitemap(kind, entries=tuple(entries), problem=_join(problems))
+
+
+def _join(problems: list[str]) -> str | None:
+    return "; ".join(problems) or None
+
+
+def _aware(now: datetime) -> datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def recent(
+    entries: Iterable[SitemapEntry], now: datetime, max_age: timedelta
+) -> list[SitemapEntry]:
+    """The entries worth fetching, in sitemap order: dated within ``max_age`` of ``now``, or
+    undated news entries (see the module docstring)."""
+    since = _aware(now) - max_age
+    kept = []
+    for entry in entries:
+        when = entry.published or entry.lastmod
+        if when is None:
+            if entry.title or entry.keywords or entry.language or entry.publication:
+                kept.append(entry)
+        elif when >= since:
+            kept.append(entry)
+    return kept
+
+
+def _freshness_hint(url: str) -> tuple[bool, tuple[int, ...]]:
+    """Sort key guessing how fresh an undated child sitemap is: news ones, then the largest
+    numbers in the path (``sitemap-2026-11.xml`` after ``sitemap-2026-10.xml``)."""
+    path = urlsplit(url).path.lower()
+    return "news" in path, tuple(int(n) for n in _NUMBERS.findall(path))
+
+
+def recent_sitemaps(
+    index: ParsedSitemap, now: datetime, max_age: timedelta, undated: int = UNDATED_SITEMAPS
+) -> list[str]:
+    """Child sitemaps of an index worth fetching: those whose lastmod is within ``max_age``
+    (newest first), then at most ``undated`` undated ones (news / highest-numbered first)."""
+    if index.kind != "index":
+        return []
+    since = _aware(now) - max_age
+    dated = sorted(
+        ((when, loc) for loc, when in index.sitemaps if when is not None and when >= since),
+        key=lambda item: item[0],
+        reverse=True,
+    )
+    guessed = [loc for loc, when in index.sitemaps if when is None]
+    guessed.sort(key=_freshness_hint, reverse=True)
+    return list(dict.fromkeys([loc for _, loc in dated] + guessed[: max(undated, 0)]))

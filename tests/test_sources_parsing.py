@@ -1,0 +1,469 @@
+"""Parsing every kind of news source: JSON Feed, (news) sitemaps, pages without a feed, feed
+discovery, robots.txt sitemaps and sniffing — against the local news site."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from newssite import (
+    ARCHIVE_UNDATED,
+    STORIES,
+    STORIES_BY_SLUG,
+    NewsSite,
+    news_keywords,
+    sample_story,
+)
+
+from crawler.discover import FeedLink, feed_links, robots_sitemaps, sniff
+from crawler.feeds import ParsedFeed, parse_feed
+from crawler.links import article_links
+from crawler.sitemaps import (
+    ParsedSitemap,
+    SitemapEntry,
+    is_sitemap,
+    parse_sitemap,
+    recent,
+    recent_sitemaps,
+    w3c_datetime,
+)
+
+Response = tuple[int, dict[str, str], bytes]
+SM = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+NEWS = 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+
+
+def get(site: NewsSite, path: str, headers: dict[str, str] | None = None) -> Response:
+    """GET ``path`` with urllib; status, lower-cased headers and body (also for 304/404)."""
+    request = urllib.request.Request(site.url(path), headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def at(day: int, hour: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+
+# -- JSON Feed --------------------------------------------------------------------------------
+
+
+def test_json_feed_entries_and_conditional_get(site: NewsSite) -> None:
+    older, newer = STORIES_BY_SLUG["city-late-winner"], STORIES_BY_SLUG["maduro-abandona-venezuela"]
+    site.publish(older)
+    site.publish(newer)
+    site.json_feeds = True
+    status, headers, body = get(site, "/feeds/world.json")
+    assert status == 200 and headers["content-type"].startswith("application/feed+json")
+    feed = parse_feed(body, site.url("/feeds/world.json"), headers)
+    assert (feed.kind, feed.is_feed, feed.problem) == ("jsonfeed", True, None)
+    assert feed.title == "The Northgate Herald - World"
+    assert [e.link for e in feed.entries] == [
+        site.article_url(newer.slug), site.article_url(older.slug)]
+    entry = feed.entries[0]
+    assert (entry.title, entry.summary, entry.author) == (newer.title, newer.summary, newer.author)
+    assert entry.published == newer.published and entry.published.utcoffset() == timedelta(0)
+    assert get(site, "/feeds/world.json", {"If-None-Match": headers["etag"]})[0] == 304
+    assert get(site, "/feeds/world.json", {"If-Modified-Since": headers["last-modified"]})[0] == 304
+    site.publish(sample_story("json-feed-late-addition", "A late addition"))
+    status, again, body = get(site, "/feeds/world.json", {"If-None-Match": headers["etag"]})
+    assert status == 200 and again["etag"] != headers["etag"]
+    assert len(parse_feed(body, site.url("/feeds/world.json"), again).entries) == 3
+
+
+def test_json_feed_route_can_be_switched_off(site: NewsSite) -> None:
+    assert get(site, "/feeds/world.json")[0] == 200
+    site.json_feeds = False
+    assert get(site, "/feeds/world.json")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("/feeds/world.rss", "rss"), ("/feeds/world.atom", "atom"), ("/feeds/world.rdf", "rdf"),
+     ("/feeds/world.json", "jsonfeed"), ("/feeds/broken.rss", "rss"), ("/notafeed", "")],
+)
+def test_parse_feed_kind(site: NewsSite, path: str, kind: str) -> None:
+    site.json_feeds = True
+    site.publish(STORIES[0])
+    _, headers, body = get(site, path)
+    feed = parse_feed(body, site.url(path), headers)
+    assert feed.kind == kind and feed.is_feed == bool(kind)
+
+
+def test_parsed_feed_kind_defaults_for_existing_callers() -> None:
+    assert ParsedFeed("t", (), None, True).kind == ""
+
+
+def test_json_feed_1_0_fallbacks() -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1", "title": " Old  style ",
+        "author": {"name": "Feed Desk"},
+        "items": [
+            {"id": "1", "external_url": "/articles/relative-link-story", "title": "Relative",
+             "content_html": "<p>Body <b>bold</b> &amp; more</p>",
+             "date_modified": "2026-11-25T10:00:00+01:00"},
+            {"id": "https://example.test/articles/guid-only", "content_text": " plain\n text ",
+             "author": {"name": "Ana Ruiz"}},
+            {"id": "no-url-at-all", "title": "skipped"},
+            "not an object",
+        ],
+    }
+    feed = parse_feed(json.dumps(doc).encode(), "https://example.test/feed.json", {})
+    assert (feed.kind, feed.title, feed.problem) == ("jsonfeed", "Old style", None)
+    first, second = feed.entries
+    assert first.link == "https://example.test/articles/relative-link-story"
+    assert first.summary == "Body bold & more" and first.author == "Feed Desk"
+    assert first.published == datetime(2026, 11, 25, 9, tzinfo=UTC)
+    assert (second.link, second.summary, second.author, second.published) == (
+        "https://example.test/articles/guid-only", "plain text", "Ana Ruiz", None)
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "is_feed", "problem"),
+    [(b"{not json", None, False, "not a feed (invalid JSON"),
+     (b'{"version": "1.1", "items": []}', None, False, "not a feed (JSON without"),
+     (b"[1, 2]", "application/json", False, "not a feed"),
+     (b'\xef\xbb\xbf {"version": "https://jsonfeed.org/version/1.1"}', None, True,
+      "malformed JSON Feed")],
+)
+def test_json_feed_problems(body: bytes, ctype: str | None, is_feed: bool, problem: str) -> None:
+    headers = {"Content-Type": ctype} if ctype else {}
+    feed = parse_feed(body, "https://example.test/feed.json", headers)
+    assert feed.is_feed == is_feed and feed.entries == ()
+    assert feed.problem is not None and feed.problem.startswith(problem)
+
+
+# -- sitemaps ---------------------------------------------------------------------------------
+
+
+def test_news_sitemap_fields(site: NewsSite) -> None:
+    for story in STORIES:
+        site.publish(story)
+    status, headers, body = get(site, "/sitemaps/news.xml")
+    assert status == 200 and is_sitemap(body)
+    parsed = parse_sitemap(body, site.url("/sitemaps/news.xml"))
+    assert (parsed.kind, parsed.problem, parsed.sitemaps) == ("news", None, ())
+    newest_first = sorted(STORIES, key=lambda s: s.published, reverse=True)
+    assert [e.url for e in parsed.entries] == [site.article_url(s.slug) for s in newest_first]
+    for entry, story in zip(parsed.entries, newest_first, strict=True):
+        assert entry.title == story.title and entry.keywords == news_keywords(story)
+        assert entry.published == story.published  # written at +01:00, read back as UTC
+        assert entry.published is not None and entry.published.tzinfo == UTC
+        assert (entry.language, entry.publication, entry.lastmod) == (
+            story.lang, "The Northgate Herald", None)
+    kept = recent(parsed.entries, at(21, 12), timedelta(days=2))
+    assert {e.url for e in kept} == {
+        site.article_url(s.slug) for s in STORIES if s.published >= at(19, 12)}
+    assert get(site, "/sitemaps/news.xml", {"If-None-Match": headers["etag"]})[0] == 304
+
+
+def test_gzip_news_sitemap_parses_like_the_plain_one(site: NewsSite) -> None:
+    site.publish(STORIES[2])
+    status, headers, gz = get(site, "/sitemaps/news.xml.gz")
+    assert status == 200 and headers["content-type"] == "application/gzip"
+    assert gz.startswith(b"\x1f\x8b") and is_sitemap(gz) and sniff(gz, None) == "sitemap"
+    plain = parse_sitemap(get(site, "/sitemaps/news.xml")[2], site.url("/sitemaps/news.xml"))
+    assert parse_sitemap(gz, site.url("/sitemaps/news.xml.gz")) == plain
+    assert len(plain.entries) == 1
+
+
+def test_sitemap_index_and_recent_sitemaps(site: NewsSite) -> None:
+    site.publish(sample_story("index-fresh-story", "Fresh story"))
+    _, _, body = get(site, "/sitemaps/index.xml")
+    index = parse_sitemap(body, site.url("/sitemaps/index.xml"))
+    assert (index.kind, index.entries, index.problem) == ("index", (), None)
+    modified = site.feed_snapshot("world")[1]  # type: ignore[index]
+    news, archive = site.url("/sitemaps/news.xml"), site.url("/sitemaps/archive.xml")
+    assert index.sitemaps == ((news, modified), (archive, at(21)))
+    assert recent_sitemaps(index, datetime.now(UTC), timedelta(days=1)) == [news]
+    # Newest first; a lastmod ahead of ``now`` counts as recent (the site's clock may be ahead).
+    assert recent_sitemaps(index, at(21, 12), timedelta(days=1)) == [news, archive]
+    assert recent_sitemaps(parse_sitemap(get(site, "/sitemaps/archive.xml")[2], archive),
+                           datetime.now(UTC), timedelta(days=1)) == []
+
+
+def test_recent_sitemaps_caps_undated_children() -> None:
+    names = ["sitemap-2026-01.xml", "sitemap-2025-12.xml", "sitemap-2026-11.xml", "pages.xml",
+             "sitemap-2026-10.xml", "sitemap-2024-05.xml", "news-sitemap.xml",
+             "sitemap-2026-09.xml"]
+    dated = ("<sitemap><loc>https://example.test/fresh.xml</loc>"
+             "<lastmod>2026-11-25</lastmod></sitemap>")
+    body = (f"<sitemapindex {SM}>{dated}"
+            + "".join(f"<sitemap><loc>https://example.test/{n}</loc></sitemap>" for n in names)
+            + "</sitemapindex>").encode()
+    index = parse_sitemap(body, "https://example.test/sitemap.xml")
+    chosen = recent_sitemaps(index, at(25, 12), timedelta(days=1))
+    assert chosen == [f"https://example.test/{n}" for n in (
+        "fresh.xml", "news-sitemap.xml", "sitemap-2026-11.xml", "sitemap-2026-10.xml",
+        "sitemap-2026-09.xml", "sitemap-2026-01.xml")]
+    assert recent_sitemaps(index, at(25, 12), timedelta(days=1), undated=0) == [chosen[0]]
+
+
+def test_archive_urlset_and_recent(site: NewsSite) -> None:
+    _, _, body = get(site, "/sitemaps/archive.xml")
+    parsed = parse_sitemap(body, site.url("/sitemaps/archive.xml"))
+    assert (parsed.kind, parsed.problem) == ("urlset", None)
+    oldest_first = sorted(STORIES, key=lambda s: s.published)
+    assert [e.url for e in parsed.entries] == (
+        [site.article_url(s.slug) for s in oldest_first] + [site.url(p) for p in ARCHIVE_UNDATED])
+    dated = parsed.entries[: len(STORIES)]
+    assert [e.lastmod for e in dated] == [s.published for s in oldest_first]
+    assert all(e.lastmod is None and e.title is None for e in parsed.entries[len(STORIES):])
+    kept = recent(parsed.entries, at(22), timedelta(days=2))
+    assert [e.url for e in kept] == [site.article_url("maduro-abandona-venezuela"),
+                                     site.article_url("zelensky-grain-corridor")]
+    # However long the window, an undated entry of a plain urlset is never "recent".
+    assert len(recent(parsed.entries, at(22), timedelta(days=10_000))) == len(STORIES)
+
+
+def test_recent_keeps_undated_news_entries() -> None:
+    news = SitemapEntry("https://example.test/a", None, "Title", None, (), "en")
+    plain = SitemapEntry("https://example.test/b", None, None, None, (), None)
+    old = replace(plain, lastmod=at(1))
+    published_wins = replace(news, published=at(1), lastmod=at(25))
+    assert recent([news, plain, old, published_wins], at(25), timedelta(days=2)) == [news]
+    assert recent([old], datetime(2026, 11, 2), timedelta(days=2)) == [old]  # naive now = UTC
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "urls", "problem"),
+    [
+        (b"", "", 0, "not a sitemap"),
+        (b"this is not XML", "", 0, "not a sitemap"),
+        (b"<html><body><p>Hello</p></body></html>", "", 0, "not a sitemap (root element <html>)"),
+        (b'<rss version="2.0"><channel><title>x</title></channel></rss>', "", 0, "not a sitemap"),
+        (b"\x1f\x8bnot really gzip", "", 0, "not a sitemap (bad gzip data"),
+        (gzip.compress(b" " * (21 * 2**20)), "", 0, "not a sitemap (gzip body larger than 20 MB"),
+        (gzip.compress(f"<urlset {SM}></urlset>".encode())[:-8], "urlset", 0, "truncated gzip"),
+        (f"<urlset {SM}><url><loc>https://example.test/one-two-three</loc></url>"
+         "<url><loc>https://example.test/four-fi".encode(), "urlset", 1, "malformed XML"),
+        (f"<urlset {SM}><url><lastmod>2026-11-25</lastmod></url><url><loc>mailto:x@y</loc></url>"
+         "<url><loc>https://example.test/ok</loc></url></urlset>".encode(), "urlset", 1,
+         "2 <url> without a usable <loc> skipped"),
+    ],
+)
+def test_bad_sitemaps_say_what_is_wrong(body: bytes, kind: str, urls: int, problem: str) -> None:
+    parsed = parse_sitemap(body, "https://example.test/sitemap.xml")
+    assert parsed.kind == kind and len(parsed.entries) == urls
+    assert parsed.problem is not None and problem in parsed.problem
+
+
+def test_notafeed_page_is_not_a_sitemap(site: NewsSite) -> None:
+    body = get(site, "/notafeed")[2]
+    assert not is_sitemap(body)
+    assert parse_sitemap(body, site.url("/notafeed")).kind == ""
+
+
+def test_xxe_is_not_expanded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-CONTENT")
+    body = f"""<?xml version="1.0"?>
+<!DOCTYPE urlset [
+  <!ENTITY xxe SYSTEM "file:///etc/passwd">
+  <!ENTITY local SYSTEM "{secret.as_uri()}">
+  <!ENTITY lol "lollollollollollollollollollol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+]>
+<urlset {SM} {NEWS}>
+  <url><loc>https://example.test/&xxe;</loc></url>
+  <url><loc>https://example.test/safe-story-here</loc>
+    <news:news><news:title>&local; &lol2;</news:title>
+      <news:publication_date>2026-11-25</news:publication_date></news:news></url>
+</urlset>""".encode()
+    parsed = parse_sitemap(body, "https://example.test/sitemap.xml")
+    assert "root:" not in repr(parsed) and "TOPSECRET" not in repr(parsed)
+    assert "lollol" not in repr(parsed)
+    assert [e.url for e in parsed.entries] == ["https://example.test/safe-story-here"]
+    assert parsed.entries[0].title is None and parsed.entries[0].published == at(25)
+    assert parsed.problem is not None and "entity" in parsed.problem
+    assert is_sitemap(body)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026", datetime(2026, 1, 1, tzinfo=UTC)), ("2026-11", at(1)), ("2026-11-25", at(25)),
+     ("2026-11-25T10:00+01:00", at(25, 9)),
+     ("2026-11-25T09:00:00.5Z", at(25, 9) + timedelta(seconds=0.5)),
+     ("2026-11-25t09:00:00z", at(25, 9)), (" 2026-11-25T09:00:00 ", at(25, 9)),
+     ("Wed, 25 Nov 2026 09:00:00 GMT", at(25, 9)), ("yesterday", None), ("", None), (None, None),
+     ("2026-13-45", None)],
+)
+def test_w3c_datetime(text: str | None, expected: datetime | None) -> None:
+    assert w3c_datetime(text) == expected
+
+
+# -- pages without a feed ---------------------------------------------------------------------
+
+
+def publish_nofeed(site: NewsSite) -> list[str]:
+    """Three stories in the 'nofeed' list; their canonical URLs, newest first."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    slugs = ["council-approves-tram-line", "harbour-ferry-timetable-changes",
+             "library-extends-opening-hours"]
+    for age, slug in enumerate(slugs):
+        site.publish(sample_story(slug, slug.replace("-", " ").title(),
+                                  published=now - timedelta(hours=age)), feed="nofeed")
+    return [site.article_url(slug) for slug in slugs]
+
+
+def test_article_links_on_a_page_without_feed(site: NewsSite) -> None:
+    expected = publish_nofeed(site)
+    status, _, body = get(site, "/nofeed/")
+    assert status == 200
+    assert article_links(body, site.url("/nofeed/")) == expected
+    assert article_links(body.decode("utf-8"), site.url("/nofeed/")) == expected
+    assert article_links(body, site.url("/nofeed")) == expected  # declared canonical = itself
+
+
+def test_article_links_include_and_exclude(site: NewsSite) -> None:
+    expected = publish_nofeed(site)
+    body, page = get(site, "/nofeed/")[2], site.url("/nofeed/")
+    most_read = [site.article_url(s.slug) for s in STORIES[:3]]
+    # include replaces the heuristic: the "most read" links in the <aside> now count too.
+    assert article_links(body, page, include=["*/articles/*"]) == expected + most_read
+    assert article_links(body, page, include=["*/tag/*", "*/author/*"]) == [
+        site.url("/author/jane-doe"), site.url("/tag/politics")]
+    assert article_links(body, page, include=["*harbour-ferry*"]) == [expected[1]]
+    assert article_links(body, page, include=["http://localhost:*"]) == []  # still same-site
+    assert article_links(body, page, exclude=["*/articles/harbour-*"]) == [expected[0], expected[2]]
+    both = article_links(body, page, include=["*/articles/*"], exclude=[site.url("/articles/c*")])
+    assert both == [expected[1], expected[2], most_read[2]]  # council-, central-, city- excluded
+    # Only * is a wildcard: ? and [ are literal characters of a URL.
+    assert article_links(body, page, include=["*/nofeed/?page=*"]) == [site.url("/nofeed/?page=2"),
+                                                                      site.url("/nofeed/?page=3")]
+
+
+def test_article_links_without_stories_and_on_garbage(site: NewsSite) -> None:
+    assert article_links(get(site, "/nofeed/")[2], site.url("/nofeed/")) == []
+    assert article_links(b"", "https://example.test/") == []
+    assert article_links("   ", "https://example.test/") == []
+    assert article_links(b"\x00\xff binary", "https://example.test/") == []
+
+
+def test_article_link_heuristic() -> None:
+    html = """<html><head><base href="https://www.example.test/news/"></head><body>
+    <div class="mainMenu"><a href="/2026/11/25/menu-story-about-things">menu</a></div>
+    <ol class="breadcrumbs"><a href="/world/long-breadcrumb-story-here">crumb</a></ol>
+    <main>
+      <article><header><h3><a href="/2026/11/25/council-vote">dated</a></h3></header></article>
+      <a href="/2026/nov/25/guardian-style">month name</a>
+      <a href="/2026/11/">month archive</a> <a href="/2026/11/25/">day archive</a>
+      <a href="world-europe-67512345">numeric id (relative to base)</a>
+      <a href="/story.php?id=48213">query id</a> <a href="/?p=123">wordpress post</a>
+      <a href="/a/b1c2d3e4f5g6h7i8j9k0l1">long last segment</a>
+      <a href="/jane-doe">two-word slug</a> <a href="/politics">section</a>
+      <a href="https://example.test/three-word-slug">bare host, same site</a>
+      <a href="https://other.example.test/five-word-slug-elsewhere-here">other host</a>
+      <a href="/category/local-news-and-events">category</a> <a href="/page/3">page</a>
+      <a href="/search-results-page-here?q=tram">search</a> <a href="/photo-of-the-day.jpg">jpg</a>
+      <a href="/news/world-news-today/feed">feed</a> <a href="/about">about</a>
+      <a href="/index.html">home</a> <a href="https://example.test/three-word-slug?utm_source=x#comments">dupe</a>
+      <a rel="next" href="/next-page-of-stories">next</a>
+      <div role="navigation"><a href="/role-navigation-story-link">role</a></div>
+    </main>
+    <footer><a href="/2026/11/25/footer-story">footer</a></footer>
+    </body></html>"""
+    assert article_links(html, "https://www.example.test/news/") == [
+        "https://www.example.test/2026/11/25/council-vote",
+        "https://www.example.test/2026/nov/25/guardian-style",
+        "https://www.example.test/news/world-europe-67512345",
+        "https://www.example.test/story.php?id=48213",
+        "https://www.example.test/?p=123",
+        "https://www.example.test/a/b1c2d3e4f5g6h7i8j9k0l1",
+        "https://example.test/three-word-slug",
+    ]
+
+
+# -- feed discovery, robots.txt, sniffing -----------------------------------------------------
+
+
+def test_feed_links_on_pages_with_and_without_feeds(site: NewsSite) -> None:
+    links = feed_links(get(site, "/withfeed/")[2], site.url("/withfeed/"))
+    assert links == [
+        FeedLink(site.url("/feeds/world.rss"), "application/rss+xml", "World news"),
+        FeedLink(site.url("/feeds/world.json"), "application/feed+json", "World news (JSON Feed)"),
+    ]  # the comments feed, the WordPress API link and the hreflang alternate are left out
+    assert feed_links(get(site, "/nofeed/")[2], site.url("/nofeed/")) == []
+    assert [link.url for link in feed_links(get(site, "/")[2], site.url("/"))] == [
+        site.url("/feeds/world.rss"), site.url("/feeds/world.atom")]
+
+
+def test_feed_links_edge_cases() -> None:
+    only_comments = '<link rel="alternate" type="application/atom+xml" href="/comments/feed">'
+    assert [f.url for f in feed_links(only_comments, "https://example.test/x")] == [
+        "https://example.test/comments/feed"]
+    html = """<html><head><base href="https://cdn.example.test/">
+      <link rel="feed" href="untyped">
+      <link rel="alternate" type="application/json" href="/feed.json">
+      <link rel="Alternate" type="application/atom+xml; charset=utf-8" href="atom.xml">
+      <link rel="alternate" type="application/rss+xml" href="atom.xml">
+      <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+      <link rel="alternate" type="application/json+oembed" href="/oembed">
+      <link rel="stylesheet" type="application/rss+xml" href="/nope"></head></html>"""
+    assert feed_links(html, "https://example.test/") == [
+        FeedLink("https://cdn.example.test/atom.xml", "application/atom+xml", None),
+        FeedLink("https://cdn.example.test/feed.json", "application/json", None),
+        FeedLink("https://cdn.example.test/untyped", "", None),
+    ]
+    assert feed_links(b"", "https://example.test/") == []
+
+
+def test_robots_sitemaps(site: NewsSite) -> None:
+    assert robots_sitemaps(get(site, "/robots.txt")[2].decode(), site.url("/robots.txt")) == []
+    site.sitemaps = ["/sitemaps/index.xml", site.url("/sitemaps/news.xml")]
+    robots = get(site, "/robots.txt")[2].decode()
+    assert "Allow: /" in robots
+    assert robots_sitemaps(robots, site.url("/robots.txt")) == [
+        site.url("/sitemaps/index.xml"), site.url("/sitemaps/news.xml")]
+    text = ("User-agent: *\nsitemap: /a.xml # comment\nSITEMAP :https://example.test/b.xml\n"
+            "Sitemap:\nSitemap: /a.xml\n# Sitemap: /commented.xml\nSitemap: ftp://x/c.xml\n")
+    assert robots_sitemaps(text, "https://example.test/robots.txt") == [
+        "https://example.test/a.xml", "https://example.test/b.xml"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("/feeds/world.rss", "feed"), ("/feeds/world.atom", "feed"), ("/feeds/world.rdf", "feed"),
+     ("/feeds/broken.rss", "feed"), ("/feeds/world.json", "jsonfeed"),
+     ("/sitemaps/news.xml", "sitemap"), ("/sitemaps/news.xml.gz", "sitemap"),
+     ("/sitemaps/index.xml", "sitemap"), ("/sitemaps/archive.xml", "sitemap"), ("/", "html"),
+     ("/nofeed/", "html"), ("/withfeed/", "html"), ("/articles/city-late-winner", "html"),
+     ("/notafeed", "html"), ("/robots.txt", "unknown")],
+)
+def test_sniff_site_routes(site: NewsSite, path: str, kind: str) -> None:
+    site.json_feeds = True
+    _, headers, body = get(site, path)
+    assert sniff(body, headers.get("content-type")) == kind
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "kind"),
+    [(b"", None, "unknown"), (b"", "text/html", "unknown"),
+     (b'{"a": 1}', "application/json", "unknown"),
+     (b'{"version":"https:\\/\\/jsonfeed.org\\/version\\/1.1"}', None, "jsonfeed"),
+     (b'{"items": []}', "application/feed+json; charset=utf-8", "jsonfeed"),
+     ('<?xml version="1.0" encoding="utf-16"?><rss version="2.0"/>'.encode("utf-16"), None,
+      "feed"),
+     (b'\xef\xbb\xbf\n<?xml version="1.0"?>\n<?xml-stylesheet href="s.xsl"?>\n<!-- <html> -->\n'
+      b'<!DOCTYPE rdf:RDF [<!ENTITY x "y">]>\n<rdf:RDF xmlns:rdf="x"/>', None, "feed"),
+     (b"<feed xmlns='http://www.w3.org/2005/Atom'/>", "text/plain", "feed"),
+     (b"<sitemapindex/>", None, "sitemap"), (b"<!doctype html><title>x</title>", None, "html"),
+     (b"<foo/>", "application/xml", "unknown"), (b"<foo/>", "text/html", "html"),
+     (b"Hello there", "text/html", "html"), (b"Hello there", None, "unknown"),
+     (b"\x1f\x8b broken gzip", None, "unknown")],
+)
+def test_sniff_bodies(body: bytes, ctype: str | None, kind: str) -> None:
+    assert sniff(body, ctype) == kind
+
+
+def test_sitemap_defaults_build_plain_values() -> None:
+    assert ParsedSitemap("").entries == () and ParsedSitemap("").problem is None
