@@ -118,7 +118,10 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
         problem = "not a feed" + (f" ({problem})" if problem else "")
     title = parsed.feed.get("title") if parsed.get("feed") else None
     return ParsedFeed(
-        title=title or None, entries=tuple(entries), problem=problem, is_feed=is_feed,
+        title=title or None,
+        entries=tuple(entries),
+        problem=problem,
+        is_feed=is_feed,
         kind=_kind(version) if is_feed else "",
     )
 

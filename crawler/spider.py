@@ -1,4 +1,11 @@
-"""The Scrapy spider: polls feeds, fetches the pages of entries not seen before, stores them.
+"""The Scrapy spider: polls sources of every kind and hands their new entries on.
+
+A source is a feed (RSS, Atom, RDF, JSON Feed), a sitemap (Google News, plain, or an index),
+or a web page without a feed whose article links are followed. Its kind is configured, or
+detected from what the URL serves; for a site's HTML page newswatch first looks for the
+feeds the page declares, then for the sitemaps its robots.txt lists, and reads the page's
+own article links only when it has neither. What was found is remembered in the source's
+row (``fetch_url`` / ``via``), so later polls go straight to it.
 
 The spider writes through the Store as results arrive, so that a crawl cut short (shutdown,
 crash) keeps everything it finished and loses nothing it did not: a source whose poll did
@@ -7,73 +14,50 @@ not complete stays due, an entry whose page was not stored is still new next tim
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from storage import Article, FetchOutcome, Source, Store
+from storage import FetchOutcome, Source, Store
 
-from .extract import Extracted, extract_article
+from .discover import feed_links, robots_sitemaps, sniff
+from .entries import EntriesMixin, Entry, _Poll
 from .feeds import FeedEntry, parse_feed
+from .http import (
+    HANDLED_STATUSES,
+    describe_failure,
+    header,
+    headers_dict,
+    permanent_redirect,
+    retry_after,
+)
+from .links import article_links
 from .report import CrawlReport
 from .schedule import next_due
-from .urls import canonicalize, same_site
+from .sitemaps import parse_sitemap, recent, recent_sitemaps
+from .urls import canonicalize
 
 logger = logging.getLogger(__name__)
 
-# Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
-# each one is recorded. Redirects are not listed: Scrapy follows them.
-HANDLED_STATUSES = [304, 400, 401, 403, 404, 406, 410, 429, 451, 500, 502, 503, 504]
-# Article page answers that may pass: the entry waits for the next poll.
-TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
-MAX_PAGE_ATTEMPTS = 3
-PERMANENT_REDIRECTS = {301, 308}
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.8, text/html;q=0.7, */*;q=0.5"
+)
+MAX_LINKS = 100  # article links followed from one page poll
+MAX_SITEMAP_ENTRIES = 500  # recent URLs taken from one sitemap poll
+SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
+SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
 
 
-def _retry_after(response: Response) -> float | None:
-    value = response.headers.get(b"Retry-After")
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _permanent_redirect(response: Response) -> str | None:
-    """The final URL when every redirect that led to ``response`` was permanent."""
-    reasons = response.meta.get("redirect_reasons") or []
-    if reasons and all(reason in PERMANENT_REDIRECTS for reason in reasons):
-        return str(response.url)
-    return None
-
-
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name.encode())
-    return value.decode("latin-1") if value else None
-
-
-def _describe_failure(failure: Failure) -> str:
-    exc = failure.value
-    text = str(exc).strip() or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
-
-
-class NewsSpider(scrapy.Spider):
+class NewsSpider(EntriesMixin, scrapy.Spider):
     """Polls the given sources once and stores every new article it finds."""
 
     name = "newswatch"
@@ -92,250 +76,277 @@ class NewsSpider(scrapy.Spider):
         self.report = report
         self.clock = clock
         self.seen: set[str] = set()
-        # A feed's poll is recorded (with its new ETag / Last-Modified) only once every new
-        # entry it listed is stored: a crawl cut short leaves the source due, and the next
-        # poll gets the full feed again instead of a 304 that would hide the unstored entries.
-        self.pending: dict[int, tuple[Source, FetchOutcome, int, bool]] = {}
+        # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
+        # entry it listed is settled: a crawl cut short leaves the source due, and the next
+        # poll reads it in full instead of getting a 304 that would hide unstored entries.
+        self.polls: dict[int, _Poll] = {}
         # One extraction at a time, off the event loop: bounded CPU, no shared-state races.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
         for source in self.sources:
-            headers = {
-                "Accept": "application/rss+xml, application/atom+xml, application/xml;"
-                "q=0.9, text/xml;q=0.8, */*;q=0.5"
-            }
+            headers = {"Accept": ACCEPT}
             if source.etag:
                 headers["If-None-Match"] = source.etag
             if source.last_modified:
                 headers["If-Modified-Since"] = source.last_modified
-            yield scrapy.Request(
-                source.poll_url,
-                headers=headers,
-                callback=self.parse_feed,
-                errback=self.feed_failed,
-                cb_kwargs={"source": source},
-                # A feed the user subscribed to is fetched even where robots.txt is meant for
-                # crawlers; the article pages it links to obey robots.txt.
-                meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
-                dont_filter=True,
-                priority=10,
-            )
+            yield self._poll(source, source.poll_url, headers=headers)
 
-    def _record(
-        self, source: Source, outcome: FetchOutcome, retry_after: float | None = None
-    ) -> None:
+    def _poll(
+        self,
+        source: Source,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        via: str | None = None,
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            headers=headers or {"Accept": ACCEPT},
+            callback=self.parse_source,
+            errback=self.source_failed,
+            cb_kwargs={"source": source, "via": via},
+            # A source the user subscribed to is fetched even where robots.txt is meant for
+            # crawlers; the article pages it leads to obey robots.txt.
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
+            dont_filter=True,
+            priority=10,
+        )
+
+    def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
-        due = next_due(now, source.every_seconds, failures, retry_after)
-        outcome = replace(outcome, next_due=due)
+        outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))
         self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
 
-    def parse_feed(self, response: Response, source: Source) -> Any:
-        """A feed answered: store its validators, queue the pages of its new entries."""
-        if response.status == 304:
+    def _fail(self, source: Source, error: str, status: int | None = None) -> None:
+        self._record(source, FetchOutcome(ok=False, status=status, error=error))
+
+    def source_failed(self, failure: Failure) -> None:
+        """A source could not be fetched at all (DNS, refused, timeout, too large)."""
+        source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
+        self._fail(source, describe_failure(failure))
+
+    def parse_source(self, response: Response, source: Source, via: str | None) -> Any:
+        """A source answered: dispatch on its kind (configured, remembered, or sniffed)."""
+        status = response.status
+        if status == 304:
             self._record(source, FetchOutcome(ok=True, status=304, not_modified=True))
             return
-        if response.status == 410:
+        if status == 410:
             logger.warning("source %s is gone (HTTP 410): deactivated", source.url)
             gone = "HTTP 410 Gone"
             self._record(source, FetchOutcome(ok=False, status=410, error=gone, gone=gone))
             return
-        if response.status >= 400:
-            error = f"HTTP {response.status}"
-            retry_after = _retry_after(response)
-            if retry_after is not None:
-                error += f" (retry-after={retry_after:.0f}s)"
-            self._record(
-                source, FetchOutcome(ok=False, status=response.status, error=error), retry_after
-            )
+        if status >= 400:
+            wait = retry_after(response)
+            error = f"HTTP {status}" + (f" (retry-after={wait:.0f}s)" if wait is not None else "")
+            self._record(source, FetchOutcome(ok=False, status=status, error=error), wait)
             return
-        headers = {
-            k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v
-        }
-        feed = parse_feed(response.body, response.url, headers)
+        moved = permanent_redirect(response)
+        base = FetchOutcome(
+            ok=True,
+            status=status,
+            etag=header(response, "ETag"),
+            last_modified=header(response, "Last-Modified"),
+        )
+        if via is not None:
+            base = replace(base, fetch_url=response.url, via=via)
+        elif moved:
+            logger.info("source %s moved permanently to %s", source.poll_url, moved)
+            base = replace(base, fetch_url=moved, via=f"permanent redirect from {source.poll_url}")
+        sniffed = sniff(response.body, header(response, "Content-Type"))
+        kind = source.kind or {"feed": "feed", "jsonfeed": "feed", "sitemap": "sitemap"}.get(
+            sniffed
+        )
+        if kind is None and sniffed == "html":
+            kind = "page" if source.detected == "page" or via is not None else "discover"
+        if kind == "feed":
+            yield from self._feed(response, source, base)
+        elif kind == "sitemap":
+            yield from self._sitemap(response, source, base)
+        elif kind == "page":
+            yield from self._page(response, source, base)
+        elif kind == "discover":
+            yield from self._discover(response, source)
+        else:
+            self._fail(source, f"not a feed, sitemap or web page ({sniffed} content)", status)
+
+    # Feeds ----------------------------------------------------------------------------------
+
+    def _feed(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
+        feed = parse_feed(response.body, response.url, headers_dict(response))
         if not feed.is_feed:
-            self._record(source, FetchOutcome(ok=False, status=response.status, error=feed.problem))
+            self._fail(source, feed.problem or "not a feed", response.status)
             return
         if feed.problem:
             logger.warning(
                 "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
             )
             self.report.count("feeds_malformed")
-        by_url: dict[str, FeedEntry] = {}
-        for entry in feed.entries:
-            by_url.setdefault(canonicalize(entry.link), entry)
-        known = self.store.known_urls(by_url)
-        fresh = [(url, e) for url, e in by_url.items() if url not in known and url not in self.seen]
-        self.seen.update(url for url, _ in fresh)
-        moved = _permanent_redirect(response)
-        if moved:
-            logger.info("source %s moved permanently to %s", source.poll_url, moved)
-        outcome = FetchOutcome(
-            ok=True,
-            status=response.status,
-            fetch_url=moved,
-            via=f"permanent redirect from {source.poll_url}" if moved else None,
-            detected=getattr(feed, "kind", "") or None,
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
-            title=feed.title,
-            entries=len(feed.entries),
-            new_articles=len(fresh),
-            error=feed.problem,
+        entries = [Entry(source, e, canonicalize(e.link)) for e in feed.entries]
+        yield from self._entries(
+            source,
+            replace(
+                base,
+                title=feed.title,
+                detected=feed.kind or "feed",
+                error=feed.problem,
+                entries=len(entries),
+            ),
+            entries,
         )
-        if not fresh:
-            self._record(source, outcome)
-            return
-        self.pending[source.id] = (source, outcome, len(fresh), False)
-        for url, entry in fresh:
-            yield scrapy.Request(
-                entry.link,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                cb_kwargs={"source": source, "entry": entry, "entry_url": url},
-                meta={"handle_httpstatus_list": HANDLED_STATUSES},
-            )
 
-    def feed_failed(self, failure: Failure) -> None:
-        """A feed could not be fetched at all (DNS, refused, timeout, too large, robots)."""
+    def _entries(
+        self, source: Source, outcome: FetchOutcome, entries: list[Entry]
+    ) -> Iterator[scrapy.Request]:
+        fresh = self.fresh_entries(entries)
+        self.expect(source, replace(outcome, new_articles=len(fresh)), len(fresh))
+        yield from self.page_requests(fresh)
+
+    # Sitemaps -------------------------------------------------------------------------------
+
+    def _sitemap(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
+        parsed = parse_sitemap(response.body, response.url)
+        if not parsed.kind:
+            self._fail(source, f"not a sitemap: {parsed.problem}", response.status)
+            return
+        outcome = replace(base, detected=SITEMAP_KINDS[parsed.kind], error=parsed.problem)
+        if parsed.kind == "index":
+            children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
+            self.expect(source, outcome, len(children))
+            for url in children:
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_child_sitemap,
+                    errback=self.child_sitemap_failed,
+                    cb_kwargs={"source": source},
+                    meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
+                )
+            return
+        yield from self._sitemap_entries(response, source, outcome, parsed.entries)
+
+    def _sitemap_entries(
+        self, response: Response, source: Source, outcome: FetchOutcome, items: Any
+    ) -> Iterator[scrapy.Request]:
+        entries = [
+            Entry(
+                source,
+                FeedEntry(
+                    link=item.url,
+                    title=item.title or "",
+                    summary="",
+                    published=item.published or item.lastmod,
+                    author=None,
+                ),
+                canonicalize(item.url),
+                linked=True,
+                baseline=not source.polled,
+            )
+            for item in recent(items, self.clock(), SITEMAP_MAX_AGE)[:MAX_SITEMAP_ENTRIES]
+        ]
+        poll = self.polls.get(source.id)
+        if poll is not None:  # a child of an index: add to the poll already under way
+            fresh = self.fresh_entries(entries)
+            poll.outcome = replace(
+                poll.outcome, new_articles=poll.outcome.new_articles + len(fresh)
+            )
+            self.expect(source, poll.outcome, len(fresh))
+            yield from self.page_requests(fresh)
+        else:
+            yield from self._entries(source, replace(outcome, entries=len(entries)), entries)
+
+    def parse_child_sitemap(self, response: Response, source: Source) -> Iterator[Any]:
+        """A sitemap listed by an index answered."""
+        if response.status < 400:
+            parsed = parse_sitemap(response.body, response.url)
+            yield from self._sitemap_entries(
+                response, source, FetchOutcome(ok=True), parsed.entries
+            )
+        else:
+            logger.warning("sitemap %s answered HTTP %d", response.url, response.status)
+        self.settle(source, deferred=response.status >= 500)
+
+    def child_sitemap_failed(self, failure: Failure) -> None:
+        """A sitemap listed by an index could not be fetched: retried at the next poll."""
         source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
-        self._record(source, FetchOutcome(ok=False, error=_describe_failure(failure)))
+        logger.warning("sitemap %s failed: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        self.settle(source, deferred=True)
 
-    async def parse_article(
-        self, response: Response, source: Source, entry: FeedEntry, entry_url: str
-    ) -> None:
-        """An article page answered: extract its text and store the article."""
-        if response.status >= 400:
-            why = f"page answered HTTP {response.status}"
-            if response.status in TRANSIENT_STATUSES:
-                self._defer(source, entry, entry_url, why)
-            else:
-                self._store_summary(source, entry, entry_url, why)
+    # Pages without feeds --------------------------------------------------------------------
+
+    def _page(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            self._fail(source, "not a web page", response.status)
             return
-        if not isinstance(response, scrapy.http.TextResponse):
-            self._store_summary(source, entry, entry_url, "page is not HTML")
-            return
-        loop = asyncio.get_running_loop()
-        try:
-            extracted = await loop.run_in_executor(
-                self.executor, extract_article, response.text, response.url
+        links = article_links(response.text, response.url, source.include, source.exclude)
+        entries = [
+            Entry(
+                source,
+                FeedEntry(link=link, title="", summary="", published=None, author=None),
+                canonicalize(link),
+                linked=True,
+                baseline=not source.polled,
             )
-        except Exception as exc:
-            logger.warning("extraction failed for %s: %s", response.url, exc)
-            extracted = None
-        if extracted is None:
-            self._store_summary(source, entry, entry_url, "no article text found on the page")
+            for link in links[:MAX_LINKS]
+        ]
+        if not entries:
+            # Most likely not what the user meant to subscribe to: say so, loudly.
+            self._fail(
+                source, "no feed, sitemap or article links found on the page", response.status
+            )
             return
-        self._store_page(source, entry, entry_url, response.url, extracted)
+        outcome = replace(base, detected="page", entries=len(entries))
+        yield from self._entries(source, outcome, entries)
 
-    def article_failed(self, failure: Failure) -> None:
-        """An article page could not be fetched: keep the entry with the feed's summary."""
+    def _discover(self, response: Response, source: Source) -> Iterator[Any]:
+        """An HTML page given as a source: use the feed it declares, else a sitemap from its
+        robots.txt, else its own article links."""
+        if not isinstance(response, TextResponse):
+            self._fail(source, "not a web page", response.status)
+            return
+        feeds = feed_links(response.text, response.url)
+        if feeds:
+            found = feeds[0]
+            logger.info("source %s: using the feed it declares, %s", source.url, found.url)
+            yield self._poll(source, found.url, via=f"feed declared on {response.url}")
+            return
+        yield scrapy.Request(
+            urljoin(response.url, "/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.robots_failed,
+            cb_kwargs={"source": source, "page": response},
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
+            dont_filter=True,
+        )
+
+    def parse_robots(self, response: Response, source: Source, page: Response) -> Iterator[Any]:
+        """The site's robots.txt: a sitemap it lists, else the page's own links."""
+        sitemaps = []
+        if response.status < 400 and isinstance(response, TextResponse):
+            sitemaps = robots_sitemaps(response.text, response.url)
+        if sitemaps:
+            logger.info("source %s: using the sitemap of robots.txt, %s", source.url, sitemaps[0])
+            yield self._poll(source, sitemaps[0], via=f"sitemap listed in {response.url}")
+            return
+        yield from self._page(page, source, self._page_outcome(page))
+
+    def robots_failed(self, failure: Failure) -> Iterator[Any]:
+        """No robots.txt: read the page's own links."""
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
-        why = f"page fetch failed: {_describe_failure(failure)}"
-        if isinstance(failure.value, IgnoreRequest):  # robots.txt forbids it: that will not pass
-            self._store_summary(kwargs["source"], kwargs["entry"], kwargs["entry_url"], why)
-        else:
-            self._defer(kwargs["source"], kwargs["entry"], kwargs["entry_url"], why)
+        page: Response = kwargs["page"]
+        yield from self._page(page, kwargs["source"], self._page_outcome(page))
 
-    def _defer(self, source: Source, entry: FeedEntry, entry_url: str, why: str) -> None:
-        """The page is unavailable for now (429, 5xx, network): try again at the next poll,
-        and fall back to the feed's summary after MAX_PAGE_ATTEMPTS polls."""
-        attempts = self.store.defer_entry(entry_url, source.id, why, self.clock())
-        if attempts >= MAX_PAGE_ATTEMPTS:
-            self._store_summary(source, entry, entry_url, f"{why} (after {attempts} attempts)")
-            return
-        logger.info("%s: %s, will retry at the next poll", entry.link, why)
-        self.report.count("articles_deferred")
-        self._entry_done(source, deferred=True)
-
-    def _store_page(
-        self, source: Source, entry: FeedEntry, entry_url: str, page_url: str, page: Extracted
-    ) -> None:
-        url = canonicalize(page_url)
-        if page.canonical_url and same_site(page.canonical_url, page_url):
-            url = canonicalize(page.canonical_url)
-        published = entry.published or _date_only(page.date)
-        title = entry.title or page.title or ""
-        self._add(
-            source,
-            Article(
-                url=url,
-                entry_url=entry_url,
-                source_id=source.id,
-                title=title,
-                text=_without_title(page.text, (title, page.title or "")),
-                published=published,
-                author=entry.author or page.author,
-                fetched=self.clock(),
-                extraction="page",
-            ),
+    def _page_outcome(self, page: Response) -> FetchOutcome:
+        return FetchOutcome(
+            ok=True,
+            status=page.status,
+            etag=header(page, "ETag"),
+            last_modified=header(page, "Last-Modified"),
         )
-
-    def _store_summary(self, source: Source, entry: FeedEntry, entry_url: str, why: str) -> None:
-        logger.warning("%s: using the feed summary for %s (%s)", source.url, entry.link, why)
-        self.report.count("articles_from_summary")
-        self._add(
-            source,
-            Article(
-                url=entry_url,
-                entry_url=entry_url,
-                source_id=source.id,
-                title=entry.title,
-                text=entry.summary,
-                published=entry.published,
-                author=entry.author,
-                fetched=self.clock(),
-                extraction="feed",
-                extraction_note=why,
-            ),
-        )
-
-    def _add(self, source: Source, article: Article) -> None:
-        if self.store.add_article(article) is None:
-            self.report.count("articles_duplicate")
-        else:
-            self.report.count("articles_new")
-        self._entry_done(source, deferred=False)
-
-    def _entry_done(self, source: Source, *, deferred: bool) -> None:
-        """One entry of a polled feed is settled; the last one records the poll."""
-        waiting = self.pending.pop(source.id, None)
-        if waiting is None:
-            return
-        _, outcome, left, any_deferred = waiting
-        any_deferred = any_deferred or deferred
-        if left > 1:
-            self.pending[source.id] = (source, outcome, left - 1, any_deferred)
-            return
-        if any_deferred:
-            # Without validators, the next poll reads the whole feed again and retries the
-            # deferred pages instead of getting a 304.
-            outcome = replace(outcome, etag=None, last_modified=None)
-        self._record(source, outcome)
 
     def closed(self, reason: str) -> None:
         """Release the extraction thread."""
         self.executor.shutdown(wait=True)
-
-
-def _without_title(text: str, titles: tuple[str, ...]) -> str:
-    """The body without a first line that only repeats the headline (the page's <h1>)."""
-    first, _, rest = text.partition("\n")
-    if rest.strip() and " ".join(first.split()).casefold() in {
-        " ".join(t.split()).casefold() for t in titles if t
-    }:
-        return rest.lstrip("\n")
-    return text
-
-
-def _date_only(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

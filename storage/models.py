@@ -59,6 +59,7 @@ class Source:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     origin: str = "config"
+    polled: bool = False  # polled successfully at least once
 
     @property
     def label(self) -> str:

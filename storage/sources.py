@@ -33,6 +33,7 @@ def _source(row: dict[str, Any]) -> Source:
         include=_patterns(row["include"]),
         exclude=_patterns(row["exclude"]),
         origin=row["origin"],
+        polled=row["last_success"] is not None,
     )
 
 

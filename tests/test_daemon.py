@@ -161,7 +161,7 @@ def test_daemon_survives_failing_sources(site, mail, workdir, wait):
         assert daemon.stop() == 0, daemon.output()
     status = workdir.newswatch("status").stdout
     assert "last error: HTTP 500" in status
-    assert "last error: not a feed" in status
+    assert "last error: no feed, sitemap or article links found" in status
     assert len(mail.messages) == 1
 
 

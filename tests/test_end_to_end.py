@@ -175,7 +175,8 @@ def test_failing_sources_are_reported_and_the_rest_still_works(site, mail, workd
     assert "4 source(s): 1 ok, 3 failed" in result.stdout
     assert f"failed: {site.url('/status/404')}: HTTP 404" in result.stdout
     assert f"failed: {dead}: " in result.stdout and "refused" in result.stdout
-    assert f"failed: {site.url('/notafeed')}: not a feed" in result.stdout
+    assert (f"failed: {site.url('/notafeed')}: no feed, sitemap or article links found"
+            in result.stdout)
     assert "Traceback" not in result.stderr
     mail.wait_for(1)
     status = workdir.newswatch("status")

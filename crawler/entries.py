@@ -1,0 +1,240 @@
+"""Entries of a polled source: fetch each new one's page, extract the article, store it.
+
+Every entry ends in exactly one of: stored from its page, stored with the feed's summary
+(the page is gone, forbidden or has no article text), skipped (a linked page that is no
+article), or deferred to the next poll (the page is unavailable for now). A source's poll
+is recorded — with its validators — only when all its entries are settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from storage import Article, FetchOutcome, Source, Store
+
+from .extract import Extracted, extract_article
+from .feeds import FeedEntry
+from .http import HANDLED_STATUSES, describe_failure
+from .report import CrawlReport
+from .urls import canonicalize, same_site
+
+logger = logging.getLogger(__name__)
+
+# Article page answers that may pass: the entry waits for the next poll.
+TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
+MAX_PAGE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry to fetch: what the source said of it, and how to treat its page."""
+
+    source: Source
+    feed: FeedEntry
+    url: str  # canonical entry URL
+    linked: bool = False  # found as a link on a page (no summary to fall back on)
+    baseline: bool = False  # found on a first poll: stored, not alerted, when undated
+
+
+@dataclass
+class _Poll:
+    source: Source
+    outcome: FetchOutcome
+    waiting: int = 0
+    deferred: bool = False
+
+
+class EntriesMixin:
+    """Article-page handling for NewsSpider."""
+
+    store: Store
+    report: CrawlReport
+    clock: Callable[[], datetime]
+    executor: ThreadPoolExecutor
+    polls: dict[int, _Poll]
+    seen: set[str]
+
+    def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
+        raise NotImplementedError
+
+    def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
+        """The entries not stored before nor already queued in this crawl."""
+        known = self.store.known_urls(e.url for e in entries)
+        fresh = []
+        for entry in entries:
+            if entry.url not in known and entry.url not in self.seen:
+                self.seen.add(entry.url)
+                fresh.append(entry)
+        return fresh
+
+    def expect(self, source: Source, outcome: FetchOutcome, count: int) -> None:
+        """``count`` more pieces of work (entries, child sitemaps) belong to this poll; with
+        nothing left to wait for, the poll is recorded now."""
+        poll = self.polls.setdefault(source.id, _Poll(source, outcome))
+        poll.outcome = outcome
+        poll.waiting += count
+        if poll.waiting <= 0:
+            self._finish(poll)
+
+    def settle(self, source: Source, *, deferred: bool) -> None:
+        """One piece of a poll is done; the last one records the poll."""
+        poll = self.polls.get(source.id)
+        if poll is None:
+            return
+        poll.waiting -= 1
+        poll.deferred = poll.deferred or deferred
+        if poll.waiting <= 0:
+            self._finish(poll)
+
+    def _finish(self, poll: _Poll) -> None:
+        self.polls.pop(poll.source.id, None)
+        outcome = poll.outcome
+        if poll.deferred:
+            # Without validators, the next poll reads the whole source again and retries the
+            # deferred pages instead of getting a 304.
+            outcome = replace(outcome, etag=None, last_modified=None)
+        self._record(poll.source, outcome)
+
+    def page_requests(self, entries: list[Entry]) -> Iterator[scrapy.Request]:
+        """The requests for the entries' pages."""
+        for entry in entries:
+            yield scrapy.Request(
+                entry.feed.link,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"entry": entry},
+                meta={"handle_httpstatus_list": HANDLED_STATUSES},
+            )
+
+    async def parse_article(self, response: Response, entry: Entry) -> None:
+        """An article page answered: extract its text and store the article."""
+        if response.status >= 400:
+            why = f"page answered HTTP {response.status}"
+            if response.status in TRANSIENT_STATUSES:
+                self._defer(entry, why)
+            else:
+                self._fallback(entry, why)
+            return
+        if not isinstance(response, scrapy.http.TextResponse):
+            self._fallback(entry, "page is not HTML")
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            extracted = await loop.run_in_executor(
+                self.executor, extract_article, response.text, response.url
+            )
+        except Exception as exc:
+            logger.warning("extraction failed for %s: %s", response.url, exc)
+            extracted = None
+        if extracted is None:
+            self._fallback(entry, "no article text found on the page")
+            return
+        self._store_page(entry, response.url, extracted)
+
+    def article_failed(self, failure: Failure) -> None:
+        """An article page could not be fetched."""
+        entry: Entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
+        why = f"page fetch failed: {describe_failure(failure)}"
+        if isinstance(failure.value, IgnoreRequest):  # robots.txt forbids it: that will not pass
+            self._fallback(entry, why)
+        else:
+            self._defer(entry, why)
+
+    def _defer(self, entry: Entry, why: str) -> None:
+        """The page is unavailable for now (429, 5xx, network): try again at the next poll,
+        and give up waiting after MAX_PAGE_ATTEMPTS polls."""
+        attempts = self.store.defer_entry(entry.url, entry.source.id, why, self.clock())
+        if attempts >= MAX_PAGE_ATTEMPTS:
+            self._fallback(entry, f"{why} (after {attempts} attempts)")
+            return
+        logger.info("%s: %s, will retry at the next poll", entry.feed.link, why)
+        self.report.count("articles_deferred")
+        self.settle(entry.source, deferred=True)
+
+    def _fallback(self, entry: Entry, why: str) -> None:
+        """No article text from the page: keep a feed entry with its summary; forget a link."""
+        if entry.linked and not entry.feed.title:
+            logger.info("%s: skipped, not an article (%s)", entry.feed.link, why)
+            self.store.skip_url(entry.url, entry.source.id, why, self.clock())
+            self.report.count("links_skipped")
+            self.settle(entry.source, deferred=False)
+            return
+        logger.warning(
+            "%s: using the feed summary for %s (%s)", entry.source.url, entry.feed.link, why
+        )
+        self.report.count("articles_from_summary")
+        self._add(
+            entry,
+            Article(
+                url=entry.url,
+                entry_url=entry.url,
+                source_id=entry.source.id,
+                title=entry.feed.title,
+                text=entry.feed.summary,
+                published=entry.feed.published,
+                author=entry.feed.author,
+                fetched=self.clock(),
+                extraction="feed",
+                extraction_note=why,
+                baseline=entry.baseline and entry.feed.published is None,
+            ),
+        )
+
+    def _store_page(self, entry: Entry, page_url: str, page: Extracted) -> None:
+        url = canonicalize(page_url)
+        if page.canonical_url and same_site(page.canonical_url, page_url):
+            url = canonicalize(page.canonical_url)
+        published = entry.feed.published or _date_only(page.date)
+        title = entry.feed.title or page.title or ""
+        self._add(
+            entry,
+            Article(
+                url=url,
+                entry_url=entry.url,
+                source_id=entry.source.id,
+                title=title,
+                text=_without_title(page.text, (title, page.title or "")),
+                published=published,
+                author=entry.feed.author or page.author,
+                fetched=self.clock(),
+                extraction="page",
+                baseline=entry.baseline and published is None,
+            ),
+        )
+
+    def _add(self, entry: Entry, article: Article) -> None:
+        if self.store.add_article(article) is None:
+            self.report.count("articles_duplicate")
+        else:
+            self.report.count("articles_new")
+        self.settle(entry.source, deferred=False)
+
+
+def _without_title(text: str, titles: tuple[str, ...]) -> str:
+    """The body without a first line that only repeats the headline (the page's <h1>)."""
+    first, _, rest = text.partition("\n")
+    if rest.strip() and " ".join(first.split()).casefold() in {
+        " ".join(t.split()).casefold() for t in titles if t
+    }:
+        return rest.lstrip("\n")
+    return text
+
+
+def _date_only(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,55 @@
+"""Small helpers over Scrapy responses and failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+# Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
+# each one is recorded. Redirects are not listed: Scrapy follows them.
+HANDLED_STATUSES = [304, 400, 401, 403, 404, 406, 410, 429, 451, 500, 502, 503, 504]
+PERMANENT_REDIRECTS = {301, 308}
+
+
+def retry_after(response: Response) -> float | None:
+    """Seconds a server asked us to wait (Retry-After as seconds or an HTTP date)."""
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def permanent_redirect(response: Response) -> str | None:
+    """The final URL when every redirect that led to ``response`` was permanent."""
+    reasons = response.meta.get("redirect_reasons") or []
+    if reasons and all(reason in PERMANENT_REDIRECTS for reason in reasons):
+        return str(response.url)
+    return None
+
+
+def header(response: Response, name: str) -> str | None:
+    """A response header as text."""
+    value = response.headers.get(name.encode())
+    return value.decode("latin-1") if value else None
+
+
+def headers_dict(response: Response) -> dict[str, str]:
+    """The response headers as a plain dict (first value of each)."""
+    return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line saying why a request failed."""
+    exc = failure.value
+    text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
