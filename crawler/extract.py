@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import trafilatura
 import trafilatura.meta
-from trafilatura.settings import Document
+from trafilatura.settings import Document, set_date_params
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ def extract_article(html: str, url: str) -> Extracted | None:
         include_comments=False,
         include_tables=False,
         favor_precision=True,
+        # Dates from the page's markup only: an extensive search guesses from copyright
+        # years and archive links ("© 2026" became 1 January), which would hide new articles
+        # behind the look-back window.
+        date_extraction_params=set_date_params(extensive=False),
     )
     if not isinstance(document, Document):
         return None

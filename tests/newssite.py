@@ -32,6 +32,7 @@ import gzip
 import hashlib
 import html
 import json
+import re
 import logging
 import string
 import threading
@@ -227,6 +228,7 @@ class NewsSite:
         self.host = "127.0.0.1"
         self.port = 0
         self.robots = DEFAULT_ROBOTS
+        self.undated: set[str] = set()  # slugs whose pages carry no date at all
         self.sitemaps: list[str] = []  # robots.txt ``Sitemap:`` lines (paths or absolute URLs)
         self.json_feeds = True  # serve /feeds/<name>.json
         self.requests: list[RequestRecord] = []
@@ -374,6 +376,8 @@ class NewsSite:
         ).replace("</", "<\\/")
         esc = html.escape
         body_html = "\n".join(f"        <p>{esc(p, quote=False)}</p>" for p in story.body)
+        if story.slug in self.undated:
+            jsonld = jsonld.replace(f'"datePublished": "{story.published.isoformat()}", ', "")
         page = self._article_tpl.substitute(
             lang=esc(story.lang), locale="es_ES" if story.lang == "es" else "en_GB",
             title=esc(story.title), canonical=esc(canonical), summary=esc(story.summary),
@@ -382,6 +386,9 @@ class NewsSite:
             section=esc(story.section), section_slug=esc(story.section.lower()),
             slug=esc(story.slug), jsonld=jsonld, body_html=body_html,
         )
+        if story.slug in self.undated:
+            page = re.sub(r'\s*<meta property="article:(published|modified)_time"[^>]*>', "", page)
+            page = re.sub(r"<time [^>]*>[^<]*</time>", "", page)
         return page.encode("utf-8")
 
     def render_home(self, heading: str = "Latest news") -> bytes:

@@ -1,0 +1,168 @@
+"""Every kind of source gives the same quality of articles and alerts: feeds (RSS, Atom,
+JSON Feed), Google News sitemaps, sitemap indexes, pages without feeds, and a site's home
+page whose feed or sitemap newswatch discovers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from newssite import CHROME_WORDS, STORIES_BY_SLUG, sample_story
+
+MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.example"]}
+
+
+def fresh(slug, minutes_ago=30):
+    return replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC) - timedelta(minutes=minutes_ago))
+
+
+def crawl(workdir):
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def exported(workdir):
+    out = workdir.newswatch("export").stdout
+    return {row["url"]: row for row in map(json.loads, out.splitlines())}
+
+
+def source(workdir):
+    with sqlite3.connect(workdir.database) as db:
+        db.row_factory = sqlite3.Row
+        return dict(db.execute("SELECT * FROM sources").fetchone())
+
+
+def test_page_without_feed_follows_only_article_links(site, mail, workdir):
+    site.create_feed("nofeed")
+    site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
+    site.publish(fresh("city-late-winner", 60), feed="nofeed")
+    workdir.write_config(sources=[site.url("/nofeed/")], topics=[MADURO], smtp=mail)
+    out = crawl(workdir)
+    assert "1 ok" in out and "2 new article(s)" in out
+    rows = exported(workdir)
+    assert set(rows) == {site.article_url("venezuela-opposition-leader"),
+                         site.article_url("city-late-winner")}
+    for row in rows.values():
+        assert row["extraction"] == "page" and row["title"]
+    fetched = {r.path for r in site.requests}
+    for chrome in ("/tag/", "/author/", "/login", "/page/2", "/register", "/search"):
+        assert not any(p.startswith(chrome) for p in fetched), (chrome, fetched)
+    [message] = mail.wait_for(1)
+    assert "Maduro exit" in message["Subject"]
+    assert source(workdir)["detected"] == "page"
+    # The next poll fetches only links it has not seen.
+    site.publish(fresh("harbour-wind-farm-approved", 5), feed="nofeed")
+    before = len([r for r in site.requests if r.path.startswith("/articles/")])
+    assert "1 new article(s)" in crawl(workdir)
+    after = len([r for r in site.requests if r.path.startswith("/articles/")])
+    assert after == before + 1
+
+
+def test_page_source_include_and_exclude_patterns(site, workdir):
+    site.create_feed("nofeed")
+    site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
+    site.publish(fresh("city-late-winner"), feed="nofeed")
+    workdir.write_config(sources=[{
+        "url": site.url("/nofeed/"), "kind": "page",
+        "include": ["*/articles/*"], "exclude": ["*/articles/city-*"],
+    }])
+    crawl(workdir)
+    urls = set(exported(workdir))
+    # include replaces the heuristic (any /articles/ link counts, "most read" ones too) ...
+    assert site.article_url("venezuela-opposition-leader") in urls
+    assert all("/articles/" in url for url in urls)
+    # ... and exclude always removes.
+    assert site.article_url("city-late-winner") not in urls
+    assert site.requests_for("/articles/city-late-winner") == []
+
+
+def test_google_news_sitemap(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.publish(fresh("central-bank-holds-rates"))
+    workdir.write_config(sources=[site.url("/sitemaps/news.xml")], topics=[MADURO], smtp=mail)
+    assert "2 new article(s)" in crawl(workdir)
+    rows = exported(workdir)
+    story = STORIES_BY_SLUG["venezuela-opposition-leader"]
+    assert rows[site.article_url(story.slug)]["title"] == story.title
+    for word in CHROME_WORDS:
+        if word not in " ".join(STORIES_BY_SLUG["central-bank-holds-rates"].body):
+            assert word not in rows[site.article_url("central-bank-holds-rates")]["text"]
+    mail.wait_for(1)
+    assert source(workdir)["detected"] == "news sitemap"
+    second = crawl(workdir)
+    assert "0 new article(s)" in second
+    assert site.requests_for("/sitemaps/news.xml")[-1].status == 304
+
+
+def test_sitemap_index_takes_only_recent_urls(site, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/sitemaps/index.xml")])
+    out = crawl(workdir)
+    assert "1 ok" in out
+    rows = exported(workdir)
+    # The archive's canned stories are days old, its undated pages older: not fetched.
+    assert list(rows) == [site.article_url("venezuela-opposition-leader")]
+    assert source(workdir)["detected"] == "sitemap index"
+
+
+def test_json_feed(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)
+    assert "1 new article(s)" in crawl(workdir)
+    assert source(workdir)["detected"] == "jsonfeed"
+    mail.wait_for(1)
+    crawl(workdir)
+    assert site.requests_for("/feeds/world.json")[-1].status == 304
+
+
+def test_home_page_with_a_declared_feed_uses_the_feed(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/withfeed/")], topics=[MADURO], smtp=mail)
+    assert "1 new article(s)" in crawl(workdir)
+    row = source(workdir)
+    assert row["fetch_url"] == site.url("/feeds/world.rss")
+    assert row["via"] == f"feed declared on {site.url('/withfeed/')}"
+    mail.wait_for(1)
+    home_polls = len(site.requests_for("/withfeed/"))
+    crawl(workdir)
+    assert len(site.requests_for("/withfeed/")) == home_polls  # straight to the feed now
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+    status = workdir.newswatch("status").stdout
+    assert f"polled at: {site.url('/feeds/world.rss')} (feed declared on" in status
+
+
+def test_home_page_without_feed_uses_the_sitemap_of_robots_txt(site, workdir):
+    site.create_feed("nofeed")
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.sitemaps = ["/sitemaps/news.xml"]
+    workdir.write_config(sources=[site.url("/nofeed/")])
+    assert "1 new article(s)" in crawl(workdir)
+    row = source(workdir)
+    assert row["fetch_url"] == site.url("/sitemaps/news.xml")
+    assert row["via"] == f"sitemap listed in {site.url('/robots.txt')}"
+    assert row["detected"] == "news sitemap"
+
+
+def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
+    # A page source's first poll finds what the site already had: undated articles there
+    # are a baseline (stored, matched, not mailed); those appearing later do alert.
+    site.create_feed("nofeed")
+    old = sample_story("council-debates-maduro-affair", "Council debates the Maduro affair",
+                       ["Maduro"])
+    site.articles[old.slug] = old
+    site.publish(old, feed="nofeed")
+    site.undated = {old.slug}
+    workdir.write_config(sources=[site.url("/nofeed/")], topics=[MADURO], smtp=mail)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 match(es), 0 email(s) queued" in out
+    new = sample_story("later-news-about-maduro", "Later Maduro news", ["Maduro"])
+    site.articles[new.slug] = new
+    site.publish(new, feed="nofeed")
+    site.undated.add(new.slug)
+    out = crawl(workdir)
+    assert "1 email(s) queued" in out
+    [message] = mail.wait_for(1)
+    assert "Later Maduro news" in message["Subject"]
