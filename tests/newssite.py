@@ -238,6 +238,8 @@ class NewsSite:
         self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most ever answered at once
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._article_tpl = _template("article.html")
@@ -820,11 +822,17 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
         def _answer(self, send_body: bool) -> None:
             """Route, send and record one request."""
             record = RequestRecord(self.command, self.path, Headers(self.headers.items()))
+            with site._lock:
+                site.in_flight += 1
+                site.max_in_flight = max(site.max_in_flight, site.in_flight)
             try:
                 response = self._route(record)
             except Exception:
                 logger.exception("newssite: error while handling %s", self.path)
                 response = _text(500)
+            finally:
+                with site._lock:
+                    site.in_flight -= 1
             record.status = response.status
             site._record(record)
             no_body = response.status in (204, 304) or 100 <= response.status < 200

@@ -110,3 +110,25 @@ def test_robots_txt_is_obeyed_for_pages_not_for_subscribed_feeds(site, workdir):
     rows = workdir.newswatch("export").stdout
     assert "Forbidden by robots.txt" in rows
     assert '"extraction": "feed"' in rows
+
+
+def test_many_sources_on_one_host_do_not_hammer_it(site, workdir):
+    names = [f"slow{i}" for i in range(6)]
+    workdir.write_config(
+        sources=[site.url(f"/slow?seconds=0.4&n={n}") for n in names],
+        crawl={"per_host": 2, "delay": "0s"},
+    )
+    result = workdir.newswatch("crawl")
+    assert "6 source(s): 6 ok" in result.stdout
+    assert site.max_in_flight == 2  # the per-host limit, reached but never passed
+
+
+def test_polls_are_spread_by_jitter(site, workdir):
+    workdir.write_config(sources=[
+        {"url": site.url(f"/feeds/world.rss?copy={i}"), "every": "10m"} for i in range(8)
+    ])
+    assert workdir.newswatch("crawl").returncode == 0
+    with sqlite3.connect(workdir.database) as db:
+        dues = sorted(datetime.fromisoformat(r[0]) for r in db.execute("SELECT next_due FROM sources"))
+    assert len(set(dues)) > 1  # not all in the same second
+    assert dues[-1] - dues[0] <= timedelta(seconds=61)  # jitter ≤ 10 % of 10 min, at most 60 s

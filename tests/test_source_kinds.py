@@ -15,7 +15,8 @@ MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.exampl
 
 
 def fresh(slug, minutes_ago=30):
-    return replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC) - timedelta(minutes=minutes_ago))
+    when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return replace(STORIES_BY_SLUG[slug], published=when)
 
 
 def crawl(workdir):
