@@ -129,6 +129,7 @@ def test_polls_are_spread_by_jitter(site, workdir):
     ])
     assert workdir.newswatch("crawl").returncode == 0
     with sqlite3.connect(workdir.database) as db:
-        dues = sorted(datetime.fromisoformat(r[0]) for r in db.execute("SELECT next_due FROM sources"))
+        rows = db.execute("SELECT next_due FROM sources").fetchall()
+    dues = sorted(datetime.fromisoformat(r[0]) for r in rows)
     assert len(set(dues)) > 1  # not all in the same second
     assert dues[-1] - dues[0] <= timedelta(seconds=61)  # jitter ≤ 10 % of 10 min, at most 60 s
