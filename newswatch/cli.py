@@ -83,7 +83,7 @@ def _config(ctx: click.Context) -> Config:
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """newswatch — watches news sources and emails you when a topic you follow appears.
 
-    It polls RSS/Atom feeds, stores every new article (its extracted text, not the page
+    It polls news feeds, sitemaps and sites, stores every new article (its extracted text, not the page
     around it) in SQLite, matches it against your topics and emails their recipients.
     """
     ctx.ensure_object(dict)["config_path"] = config_path

@@ -77,7 +77,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
 
 LISTS: dict[str, dict[str, Setting]] = {
     "sources": {
-        "url": Setting("url", None, "feed URL (RSS 0.9x/1.0/2.0 or Atom)", required=True),
+        "url": Setting(
+            "url", None, "a feed, a sitemap, or a site's home or section page", required=True
+        ),
         "every": Setting("duration", None, "polling interval; default [crawl] every"),
         "name": Setting("str", None, "display name; default: the feed's title"),
         "kind": Setting(
