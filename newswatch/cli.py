@@ -83,8 +83,9 @@ def _config(ctx: click.Context) -> Config:
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """newswatch — watches news sources and emails you when a topic you follow appears.
 
-    It polls news feeds, sitemaps and sites, stores every new article (its extracted text, not the page
-    around it) in SQLite, matches it against your topics and emails their recipients.
+    It polls news feeds, sitemaps and sites, stores every new article (its extracted
+    text, not the page around it) in SQLite, matches it against your topics and emails
+    their recipients.
     """
     ctx.ensure_object(dict)["config_path"] = config_path
 

@@ -18,11 +18,11 @@ def test_failing_source_gets_one_email_each_way(site, mail, workdir):
     site.set_status("/feeds/flaky.rss", 500)
     workdir.write_config(
         sources=[flaky, site.url("/feeds/world.rss")], smtp=mail,
-        alerts={"operator": ["ops@test.example"], "health_after": "1s"},
+        alerts={"operator": ["ops@test.example"], "health_after": "3s"},
     )
     crawl(workdir)
     assert mail.messages == []  # failing, but not for long yet
-    time.sleep(1.2)
+    time.sleep(3.2)
     crawl(workdir)
     [failing] = mail.wait_for(1)
     assert failing["To"] == "ops@test.example"
