@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -68,7 +69,16 @@ class EntriesMixin:
         raise NotImplementedError
 
     def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
-        """The entries not stored before nor already queued in this crawl."""
+        """The entries not stored before nor already queued in this crawl (web links only)."""
+        web = [e for e in entries if urlsplit(e.feed.link).scheme in ("http", "https")]
+        if len(web) < len(entries):
+            logger.warning(
+                "%s: ignored %d entry link(s) that are not http(s)",
+                entries[0].source.url,
+                len(entries) - len(web),
+            )
+            self.report.count("links_not_web", len(entries) - len(web))
+        entries = web
         known = self.store.known_urls(e.url for e in entries)
         fresh = []
         for entry in entries:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
@@ -51,5 +52,18 @@ def headers_dict(response: Response) -> dict[str, str]:
 def describe_failure(failure: Failure) -> str:
     """One line saying why a request failed."""
     exc = failure.value
+    response = getattr(exc, "response", None)
+    if isinstance(exc, HttpError) and response is not None:
+        location = header(response, "Location")
+        if 300 <= response.status < 400 and location:
+            return f"HTTP {response.status}: redirect to {location} not followed"
+        return f"HTTP {response.status}"
+    if not str(exc).strip() and "Cancel" in type(exc).__name__:
+        # Scrapy cancels a body that outgrows DOWNLOAD_MAXSIZE without saying so when the
+        # server sent no Content-Length.
+        return (
+            f"{type(exc).__name__}: download cancelled — the body exceeded the size limit "
+            "(crawl.max_size), or newswatch was stopping"
+        )
     text = str(exc).strip() or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text

@@ -42,6 +42,9 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         # 429 and 503 are not retried at once: the source backs off, honouring Retry-After.
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "REDIRECT_MAX_TIMES": 5,
+        # http(s) only: a feed entry linking to file:///etc/passwd (or ftp:, s3:, data:) must
+        # never be read, let alone mailed out as an article.
+        "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         # Conditional GET is done by hand (ETag / Last-Modified per source): an HTTP cache

@@ -30,6 +30,9 @@ def configure_logging(level: str) -> None:
         # The spider records and reports every failed fetch itself.
         logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
         logging.getLogger("scrapy.core.downloader").setLevel(logging.ERROR)
+        # An unreachable robots.txt lets the page through (and the page's own failure is
+        # recorded): Scrapy's traceback for it is noise.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     # Our jobs log their own failures; what reaches APScheduler's executor is only the
     # cancellation of a running job at shutdown, which is expected.
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

@@ -213,6 +213,7 @@ class _Response:
     content_type: str = "text/plain; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     send_length: bool = True  # False: no Content-Length, the body ends when the connection does
+    drip: float = 0.0  # seconds between 1 KiB chunks of the body (a slow-drip server)
 
 
 def _template(name: str) -> string.Template:
@@ -236,6 +237,7 @@ class NewsSite:
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
         self._forced: dict[str, tuple[int, dict[str, str]]] = {}
         self._delays: dict[str, float] = {}
+        self._custom: dict[str, _Response] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.in_flight = 0  # requests being answered right now
@@ -339,6 +341,24 @@ class NewsSite:
                 self._delays.pop(path, None)
             else:
                 self._delays[path] = min(seconds, MAX_SLOW_SECONDS)
+
+    def serve(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        status: int = 200,
+        content_type: str = "application/rss+xml",
+        headers: dict[str, str] | None = None,
+        drip: float = 0.0,
+        send_length: bool = True,
+    ) -> str:
+        """Answer ``path`` with exactly this response (hostile-input tests); returns its URL."""
+        with self._lock:
+            self._custom[path] = _Response(
+                status, body, content_type, dict(headers or {}), send_length, drip
+            )
+        return self.url(path)
 
     def clear_status(self, path: str) -> None:
         """Undo ``set_status`` for ``path``."""
@@ -846,7 +866,13 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 if response.send_length and not no_body:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if send_body and body:
+                if send_body and body and response.drip:
+                    for start in range(0, len(body), 1024):
+                        if site._stopping.wait(response.drip):
+                            break
+                        self.wfile.write(body[start : start + 1024])
+                        self.wfile.flush()
+                elif send_body and body:
                     self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (e.g. a timeout test)
@@ -858,6 +884,10 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 delay = site._delays.get(path)
             if delay:
                 site._stopping.wait(delay)
+            with site._lock:
+                custom = site._custom.get(record.target) or site._custom.get(path)
+            if custom is not None:
+                return custom
             with site._lock:
                 forced = site._forced.get(path) or site._forced.get(record.target)
             if forced is not None:

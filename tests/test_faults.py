@@ -1,0 +1,114 @@
+"""A hostile web: every kind of broken or malicious source is reported with a clear reason,
+and never stops the other sources, eats unbounded memory or reads local files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from newssite import STORIES_BY_SLUG
+
+GOOD_STORY = "venezuela-opposition-leader"
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title>
+<item><title>&lol9;</title><link>http://127.0.0.1/x</link></item></channel></rss>
+"""
+
+
+def rss(items: str, encoding: str = "utf-8") -> bytes:
+    head = f'<?xml version="1.0" encoding="{encoding}"?>' if encoding else ""
+    return (f'{head}<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+            ).encode(encoding or "utf-8")
+
+
+def test_hostile_sources_are_reported_and_the_good_one_still_works(site, mail, workdir):
+    when = datetime.now(UTC) - timedelta(minutes=10)
+    site.publish(replace(STORIES_BY_SLUG[GOOD_STORY], published=when))
+    bomb = gzip.compress(b"<rss>" + b" " * (64 * 1024 * 1024) + b"</rss>")
+    hostile = {
+        "/h/502": site.serve("/h/502", b"bad gateway", status=502),
+        "/h/drip": site.serve("/h/drip", rss("<item/>") + b" " * 20_000, drip=0.2),
+        "/h/truncated": site.serve("/h/truncated", rss("<item><title>x</title>")[:60]),
+        "/h/gzipbomb": site.serve("/h/gzipbomb", bomb, headers={"Content-Encoding": "gzip"}),
+        "/h/huge": site.url("/big?nolength=1"),
+        "/h/laughs": site.serve("/h/laughs", BILLION_LAUGHS),
+        "/h/loop": site.serve("/h/loop", b"", status=301, headers={"Location": "/h/loop"}),
+        "/h/file": site.serve("/h/file", b"", status=301,
+                              headers={"Location": "file:///etc/passwd"}),
+        "/h/junk": site.serve("/h/junk", bytes(range(256)) * 40,
+                              content_type="application/octet-stream"),
+        "/h/html": site.serve("/h/html", b"<html><body><p>hello</p></body></html>",
+                              content_type="application/rss+xml"),
+    }
+    good = site.url("/feeds/world.rss")
+    workdir.write_config(
+        sources=[*hostile.values(), good],
+        topics=[{"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}],
+        smtp=mail, crawl={"timeout": "2s", "max_size": "1MB"},
+    )
+    result = workdir.newswatch("crawl", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    out = result.stdout
+    assert f"{len(hostile) + 1} source(s): " in out
+    reasons = {path: line for path, url in hostile.items() for line in out.splitlines()
+               if line.startswith(f"  failed: {url}: ")}
+    assert "HTTP 502" in reasons["/h/502"]
+    assert "took longer than 2.0 seconds" in reasons["/h/drip"]
+    assert "exceeded DOWNLOAD_MAXSIZE" in reasons["/h/gzipbomb"]  # stopped decompressing
+    assert "exceeded the size limit" in reasons["/h/huge"]  # no Content-Length: cut off
+    assert "redirect" in reasons["/h/loop"].lower()
+    assert "/h/junk" in reasons and "/h/html" in reasons
+    # A feed truncated mid-way or full of entity bombs is not a feed anyone can use: it is
+    # reported (failed) or at most yields nothing — never a hang, never a crash.
+    for path in ("/h/truncated", "/h/laughs"):
+        assert path in reasons or "0 new article(s)" not in out
+    # The good feed is unaffected, and its alert arrives.
+    mail.wait_for(1)
+    rows = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert [r["url"] for r in rows] == [site.article_url(GOOD_STORY)]
+    assert "lol" not in json.dumps(rows)
+    status = workdir.newswatch("status").stdout
+    assert status.count("FAILING (1 in a row") >= len(reasons)
+
+
+def test_entry_links_to_local_files_are_never_read(site, workdir):
+    feed = rss(
+        "<item><title>secrets</title><link>file:///etc/passwd</link></item>"
+        "<item><title>data</title><link>data:text/html,hello</link></item>"
+    )
+    workdir.write_config(sources=[site.serve("/h/filelinks", feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0
+    assert "0 new article(s)" in result.stdout
+    assert "root:" not in workdir.newswatch("export").stdout
+
+
+def test_wrong_or_missing_charset_still_reads_the_entries(site, workdir):
+    latin = rss("<item><title>Nicolás Maduro en Minsk</title>"
+                f"<link>{site.url('/articles/gone-x')}</link></item>", encoding="iso-8859-1")
+    # Declared as UTF-8 by the server, ISO-8859-1 in the document.
+    url = site.serve("/h/charset", latin, content_type="application/rss+xml; charset=utf-8")
+    nohead = site.serve("/h/nocharset", rss("<item><title>Zürich</title>"
+                                            f"<link>{site.url('/articles/gone-y')}</link>"
+                                            "</item>", encoding=""), content_type="text/xml")
+    workdir.write_config(sources=[url, nohead])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0
+    assert "2 source(s): 2 ok" in result.stdout
+    titles = {json.loads(r)["title"] for r in workdir.newswatch("export").stdout.splitlines()}
+    assert "Nicolás Maduro en Minsk" in titles and "Zürich" in titles
