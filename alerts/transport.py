@@ -6,6 +6,7 @@ import copy
 import ipaddress
 import logging
 import mailbox
+import os
 import smtplib
 import ssl
 import time
@@ -236,6 +237,8 @@ class MboxTransport:
         entry.set_unixfrom(f"From {envelope} {time.asctime(time.gmtime())}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Alerts may quote private topics and recipients: owner-only from the start.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
             box = mailbox.mbox(self.path, create=True)
             try:
                 box.lock()
