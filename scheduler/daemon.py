@@ -50,12 +50,27 @@ class Daemon:
 
     async def _crawl_due(self) -> None:
         due = self.pipeline.store.due_sources(self.pipeline.clock())
+        crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))
-            await self.pipeline.crawl(due)
-        if not self.stopping:
-            self.pipeline.check_health()
-            await self._match_and_deliver()
+            crawled = await self.pipeline.crawl(due)
+        if self.stopping:
+            return
+        health = self.pipeline.check_health()
+        matched = self.pipeline.match()
+        delivered = await self.pipeline.deliver()
+        if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
+            return
+        # One line per cycle that did something: greppable, key=value.
+        counters = crawled.counters if crawled is not None else {}
+        logger.info(
+            "cycle sources=%d ok=%d failed=%d new_articles=%d deferred=%d matched_articles=%d "
+            "matches=%d emails_queued=%d sent=%d retrying=%d failed_emails=%d health_reports=%d",
+            len(due), counters.get("sources_ok", 0), counters.get("sources_failed", 0),
+            counters.get("articles_new", 0), counters.get("articles_deferred", 0),
+            matched.articles, matched.matches, matched.emails,
+            delivered.sent, delivered.retrying, delivered.failed, health,
+        )
 
     async def _match_and_deliver(self) -> None:
         self.pipeline.match()

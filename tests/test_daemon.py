@@ -188,3 +188,16 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         assert message["To"] == "kyiv@test.example"
     finally:
         assert daemon.stop() == 0, daemon.output()
+
+
+def test_each_cycle_logs_one_summary_line(site, mail, workdir):
+    site.publish(fresh("venezuela-opposition-leader"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+        daemon.wait_for_log("sent=1")
+    finally:
+        assert daemon.stop() == 0
+    lines = [line for line in daemon.output().splitlines() if " cycle sources=" in line]
+    assert any("new_articles=1" in line and "emails_queued=1" in line for line in lines)
