@@ -1,0 +1,1 @@
+"""Benchmarks for newswatch: run them with ``python -m benchmarks.match_bench``."""
