@@ -284,9 +284,13 @@ def check(ctx: click.Context) -> None:
     )
 
 
-from .sources_cli import sources  # noqa: E402  (it builds on the helpers above)
+from .search import search  # noqa: E402  (these build on the helpers above)
+from .sources_cli import sources  # noqa: E402
+from .topics_cli import topics  # noqa: E402
 
 cli.add_command(sources)
+cli.add_command(topics)
+cli.add_command(search)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from .units import parse_duration, parse_size
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SOURCE_KINDS = ("feed", "sitemap", "page")
+TOPIC_MODES = ("immediate",)  # "digest" once digests exist
 
 
 class ConfigError(Exception):
@@ -99,6 +100,17 @@ def _check(kind: str, value: Any) -> Any:
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise ValueError("expected a list of URL patterns")
         return tuple(items)
+    if kind == "sources":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            raise ValueError("expected a list of source names, URLs or hosts")
+        return tuple(dict.fromkeys(item.strip() for item in items))
+    if kind == "mode":
+        if value == "digest":
+            raise ValueError('digests are not available yet: use "immediate"')
+        if value not in TOPIC_MODES:
+            raise ValueError(f"expected one of {', '.join(TOPIC_MODES)}")
+        return value
     if kind == "emails":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items:
@@ -214,14 +226,22 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             elif name in seen_names:
                 problems.append(f"topics[{i}].name: same name as topics[{seen_names[name]}]")
             seen_names.setdefault(name, i)
-        compiled = None
-        if query is not None:
-            try:
-                compiled = compile_query(query)
-            except QueryError as exc:
-                problems.append(f"topics[{i}].query: {exc}")
+        compiled = _compiled(query, f"topics[{i}].query", problems)
+        exclude = values.get("exclude")
+        exclude_compiled = _compiled(exclude, f"topics[{i}].exclude", problems)
         if name and query and compiled and values.get("notify"):
-            topics.append(TopicSpec(name, query, compiled, values["notify"]))
+            topics.append(
+                TopicSpec(
+                    name,
+                    query,
+                    compiled,
+                    values["notify"],
+                    sources=values.get("sources") or (),
+                    exclude=exclude,
+                    exclude_compiled=exclude_compiled,
+                    mode=values.get("mode") or "immediate",
+                )
+            )
 
     if problems:
         raise ConfigError(source_name, problems)
@@ -253,6 +273,17 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
         sources=tuple(sources),
         topics=tuple(topics),
     )
+
+
+def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
+    """The FTS5 form of a query; a problem (with its column) when it is invalid."""
+    if query is None:
+        return None
+    try:
+        return compile_query(query)
+    except QueryError as exc:
+        problems.append(f"{path}: {exc}")
+        return None
 
 
 def _interval(seconds: float | None, path: str, problems: list[str]) -> int | None:

@@ -98,5 +98,12 @@ LISTS: dict[str, dict[str, Setting]] = {
         "notify": Setting(
             "emails", None, "email addresses that get this topic's alerts", required=True
         ),
+        "sources": Setting(
+            "sources", None, "source names, URLs or hosts the topic applies to; default all"
+        ),
+        "exclude": Setting(
+            "str", None, "a query: articles that match it never alert for the topic"
+        ),
+        "mode": Setting("mode", "immediate", 'alert mode; only "immediate" until digests exist'),
     },
 }

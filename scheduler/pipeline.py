@@ -20,6 +20,7 @@ from scrapy.crawler import AsyncCrawlerRunner
 import crawler
 from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, compose_health, deliver_due
 from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
+from storage.topics import source_matches
 from watchlist import highlight, match_articles
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class MatchReport:
     articles: int = 0
     matches: int = 0
     emails: int = 0
+    dropped: int = 0  # matches ruled out by a topic's sources or exclude query
 
 
 @dataclass
@@ -73,18 +75,22 @@ class Pipeline:
         topics = self.store.topics()
         while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
             now = self.clock()
-            matches = match_articles(batch, topics, now=now, lookback=self.lookback)
+            found = match_articles(batch, topics, now=now, lookback=self.lookback)
+            matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
             emails = build_emails(batch, matches, topics, now)
             self.store.record_matches(matches, emails, watermark=batch[-1].id, now=now)
             report.articles += len(batch)
             report.matches += len(matches)
             report.emails += len(emails)
-        if report.matches:
+            report.dropped += len(found) - len(matches)
+        if report.matches or report.dropped:
             logger.info(
-                "matched %d articles: %d matches, %d emails queued",
+                "matched %d articles: %d matches, %d emails queued; "
+                "%d matches ruled out by topic sources or exclude queries",
                 report.articles,
                 report.matches,
                 report.emails,
+                report.dropped,
             )
         return report
 
@@ -140,6 +146,44 @@ class Pipeline:
         self.check_health()
         report.delivery = await self.deliver()
         return report
+
+
+def apply_topic_options(
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    topics: Sequence[Topic],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """The ``matches`` each topic's options let through: the article comes from one of the
+    topic's ``sources`` (when it has some) and does not match its ``exclude`` query."""
+    by_id = {a.id: a for a in articles}
+    by_topic = {t.id: t for t in topics}
+    kept = [m for m in matches if source_matches(by_topic[m.topic_id].sources, by_id[m.article_id])]
+    # Each exclude query is judged like a topic of its own (same engine, same verdict), on
+    # the articles its topic matched.
+    excluders = {
+        m.topic_id: Topic(
+            id=t.id,
+            name=t.name,
+            query=t.exclude,
+            compiled=t.exclude_compiled,
+            notify=(),
+        )
+        for m in kept
+        if (t := by_topic[m.topic_id]).exclude and t.exclude_compiled
+    }
+    if not excluders:
+        return kept
+    candidates = sorted({m.article_id for m in kept if m.topic_id in excluders})
+    excluded = {
+        (x.article_id, x.topic_id)
+        for x in match_articles(
+            [by_id[i] for i in candidates], list(excluders.values()), now=now, lookback=lookback
+        )
+    }
+    return [m for m in kept if (m.article_id, m.topic_id) not in excluded]
 
 
 def build_emails(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from .errors import StorageError
 from .models import Article, StoredArticle, from_iso, to_iso
 
 
@@ -26,11 +28,12 @@ def _stored(row: dict[str, Any]) -> StoredArticle:
         fetched=fetched,
         extraction=row["extraction"],
         baseline=bool(row["baseline"]),
+        source_url=row["source_url"],
     )
 
 
 _SELECT = """
-    SELECT a.*, COALESCE(s.name, s.url) AS source_name
+    SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
     FROM articles a JOIN sources s ON s.id = a.source_id
 """
 
@@ -134,6 +137,30 @@ class ArticlesMixin:
         """Articles stored after row ``article_id``, oldest first."""
         rows = self.db.query(_SELECT + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit])
         return [_stored(r) for r in rows]
+
+    def search(
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+    ) -> list[StoredArticle]:
+        """Archived articles the FTS5 expression ``compiled`` matches, newest first.
+
+        "Newest" is by publication date, or fetch date for undated articles; ``since`` keeps
+        those of that date or later. Raises StorageError when FTS5 rejects the expression.
+        """
+        when = "COALESCE(a.published, a.fetched)"
+        sql = _SELECT.replace(
+            "FROM articles a", "FROM articles_fts f JOIN articles a ON a.id = f.rowid"
+        )
+        sql += " WHERE articles_fts MATCH ?"
+        params: list[Any] = [compiled]
+        if since is not None:
+            sql += f" AND {when} >= ?"
+            params.append(to_iso(since))
+        sql += f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        try:
+            return [_stored(r) for r in self.db.query(sql, params)]
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"search rejected by FTS5: {exc}") from exc
 
     def article(self, article_id: int) -> StoredArticle:
         """One article by id."""

@@ -126,6 +126,7 @@ class StoredArticle:
     fetched: datetime
     extraction: str
     baseline: bool = False
+    source_url: str = ""  # the URL of the source it came from, as configured
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ class TopicSpec:
     query: str
     compiled: str
     notify: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # source names, URLs or hosts it applies to; () = all
+    exclude: str | None = None  # articles matching this query never alert for the topic
+    exclude_compiled: str | None = None
+    mode: str = "immediate"  # the only alert mode for now ("digest" once digests exist)
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,11 @@ class Topic:
     query: str
     compiled: str
     notify: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    exclude: str | None = None
+    exclude_compiled: str | None = None
+    mode: str = "immediate"
+    origin: str = "config"  # "config" (the config file) or "cli" (`newswatch topics add`)
 
 
 @dataclass(frozen=True)

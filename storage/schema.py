@@ -130,4 +130,12 @@ MIGRATIONS: tuple[str, ...] = (
         first_seen TEXT NOT NULL
     );
     """,
+    # 3: per-topic options (sources, exclude query, alert mode) and origin (config file or CLI).
+    """
+    ALTER TABLE topics ADD COLUMN sources TEXT;
+    ALTER TABLE topics ADD COLUMN exclude TEXT;
+    ALTER TABLE topics ADD COLUMN exclude_compiled TEXT;
+    ALTER TABLE topics ADD COLUMN mode TEXT NOT NULL DEFAULT 'immediate';
+    ALTER TABLE topics ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+    """,
 )

@@ -1,4 +1,5 @@
-"""Topics, their matches, and the watermark of matched articles."""
+"""Topics (from the config file or the command line), their matches, and the watermark of
+matched articles."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from .models import Email, Match, Topic, TopicSpec, to_iso
+from .models import Email, Match, StoredArticle, Topic, TopicSpec, to_iso
 
 WATERMARK_KEY = "matched_through_article"
 
@@ -21,7 +23,46 @@ def _topic(row: dict[str, Any]) -> Topic:
         query=row["query"],
         compiled=row["compiled"],
         notify=tuple(json.loads(row["notify"])),
+        sources=tuple(json.loads(row["sources"])) if row["sources"] else (),
+        exclude=row["exclude"],
+        exclude_compiled=row["exclude_compiled"],
+        mode=row["mode"],
+        origin=row["origin"],
     )
+
+
+def _url_key(url: str) -> str:
+    """A URL compared loosely: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
+    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty).
+
+    Each entry is a source's name (case-insensitive), its URL, or a host name, which also
+    covers its subdomains and is compared with both the source's and the article's host.
+    """
+    if not wanted:
+        return True
+    hosts = {_host(article.source_url), _host(article.url)} - {""}
+    for entry in wanted:
+        entry = entry.strip()
+        if "://" in entry:
+            if article.source_url and _url_key(entry) == _url_key(article.source_url):
+                return True
+            continue
+        if entry.casefold() == article.source_name.casefold():
+            return True
+        host = entry.lower().rstrip(".")
+        if any(h == host or h.endswith("." + host) for h in hosts):
+            return True
+    return False
 
 
 def insert_email(db: Database, email: Email) -> None:
@@ -55,22 +96,70 @@ class TopicsMixin:
     db: Database
 
     def sync_topics(self, specs: Iterable[TopicSpec]) -> list[Topic]:
-        """Make the active topics exactly ``specs`` (by name); earlier matches are kept."""
+        """Make the config file's topics exactly ``specs`` (by name): add and update them,
+        deactivate those no longer listed. Topics added from the command line are kept; for a
+        name in both, the config file wins. Earlier matches are kept."""
         specs = list(specs)
         with self.db.atomic():
-            self.db.execute("UPDATE topics SET active = 0")
+            wanted = {spec.name for spec in specs}
             for spec in specs:
-                self.db.execute(
-                    """
-                    INSERT INTO topics (name, query, compiled, notify, active)
-                    VALUES (?, ?, ?, ?, 1)
-                    ON CONFLICT(name) DO UPDATE SET
-                        query = excluded.query, compiled = excluded.compiled,
-                        notify = excluded.notify, active = 1
-                    """,
-                    [spec.name, spec.query, spec.compiled, json.dumps(list(spec.notify))],
-                )
+                self._upsert_topic(spec, "config")
+            for row in self.db.query(
+                "SELECT id, name FROM topics WHERE active = 1 AND origin = 'config'"
+            ):
+                if row["name"] not in wanted:
+                    self.db.execute("UPDATE topics SET active = 0 WHERE id = ?", [row["id"]])
         return self.topics()
+
+    def _upsert_topic(self, spec: TopicSpec, origin: str) -> None:
+        self.db.execute(
+            """
+            INSERT INTO topics (name, query, compiled, notify, sources, exclude,
+                                exclude_compiled, mode, origin, active)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT(name) DO UPDATE SET
+                query = excluded.query, compiled = excluded.compiled,
+                notify = excluded.notify, sources = excluded.sources,
+                exclude = excluded.exclude, exclude_compiled = excluded.exclude_compiled,
+                mode = excluded.mode, origin = excluded.origin, active = 1
+            """,
+            [
+                spec.name,
+                spec.query,
+                spec.compiled,
+                json.dumps(list(spec.notify)),
+                json.dumps(list(spec.sources), ensure_ascii=False) if spec.sources else None,
+                spec.exclude,
+                spec.exclude_compiled,
+                spec.mode,
+                origin,
+            ],
+        )
+
+    def add_topic(self, spec: TopicSpec) -> Topic:
+        """Add (or update) a topic from the command line; a config-file topic stays one."""
+        row = self.db.execute(
+            "SELECT origin, active FROM topics WHERE name = ?", [spec.name]
+        ).fetchone()
+        # Only a topic the config file still lists (an active one) stays a config topic.
+        origin = "config" if row and row[0] == "config" and row[1] else "cli"
+        with self.db.atomic():
+            self._upsert_topic(spec, origin)
+        return _topic(next(iter(self.db.query("SELECT * FROM topics WHERE name = ?", [spec.name]))))
+
+    def remove_topic(self, name: str) -> bool:
+        """Deactivate a topic added from the command line; False when there is none."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE topics SET active = 0 WHERE name = ? AND origin = 'cli' AND active = 1",
+                [name],
+            )
+        return bool(cursor.rowcount)
+
+    def find_topic(self, name: str) -> Topic | None:
+        """The active topic called ``name``, if any."""
+        rows = list(self.db.query("SELECT * FROM topics WHERE name = ? AND active = 1", [name]))
+        return _topic(rows[0]) if rows else None
 
     def topics(self) -> list[Topic]:
         """The active topics."""
@@ -121,7 +210,7 @@ class TopicsMixin:
         return list(
             self.db.query(
                 """
-                SELECT t.name, t.query, t.notify,
+                SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
                        COUNT(m.article_id) AS matches,
                        COALESCE(SUM(m.alert), 0) AS alerted,
                        MAX(m.matched) AS last_match

@@ -233,7 +233,7 @@ BAD_PROBLEMS = [
     "sources[0].url: 'ftp://news.example/feed' is not an http(s) URL",
     "sources[2].url: same URL as sources[1]",
     "sources[3].url: missing (required)",
-    "topics[0].colour: unknown key (known keys: name, query, notify)",
+    "topics[0].colour: unknown key (known keys: name, query, notify, sources, exclude, mode)",
     "topics[0].notify: 'not-an-email' is not an email address",
     "topics[0].query: unclosed parenthesis at column 14",
     "topics[1].name: same name as topics[0]",

@@ -1,0 +1,206 @@
+"""``newswatch search``, and the archive look-up it shares with ``newswatch topics test``.
+
+Candidates come from the archive's FTS5 index; the watchlist engine then gives the verdict
+and the spans, exactly as it does for alerts, so what is shown here is what would alert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+
+from scheduler.pipeline import apply_topic_options
+from storage import Store, StoredArticle, Topic, to_iso, utcnow
+from watchlist import Highlighted, QueryError, compile_query, highlight, match_articles
+
+from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
+from .config import Config
+
+PAGE = 200  # candidates verified per round
+SYNTAX_HINT = "see `newswatch topics --help` for the query syntax"
+
+Segments = tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class Found:
+    """An archived article a query matches, with its title and a snippet marked up."""
+
+    article: StoredArticle
+    marked: Highlighted
+    terms: tuple[str, ...]
+
+
+def query_problem(label: str, query: str, exc: QueryError) -> str:
+    """One line for a wrong query: what is wrong, at which column, and a hint."""
+    column = getattr(exc, "column", 0)
+    context = query[column - 1 : column + 23] if column > 0 else ""
+    where = f' (here: "{context}{"…" if column + 23 < len(query) else ""}")' if context else ""
+    return f"{label}: {exc}{where}; {SYNTAX_HINT}"
+
+
+def compile_or_fail(label: str, query: str) -> str:
+    """The FTS5 form of ``query``; exit 2 with one line when it is invalid."""
+    try:
+        return compile_query(query)
+    except QueryError as exc:
+        _fail(query_problem(label, query, exc), EXIT_CONFIG)
+        raise  # unreachable: _fail exits
+
+
+def open_archive(config: Config) -> Store:
+    """The store, or exit 1 with one line when nothing has been crawled yet."""
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
+    return Store.open(config.database)
+
+
+def find(
+    store: Store,
+    topic: Topic,
+    *,
+    since: datetime | None,
+    limit: int,
+    now: datetime,
+) -> tuple[list[Found], bool]:
+    """The ``limit`` newest archived articles ``topic`` matches, and whether more match."""
+    found: list[Found] = []
+    offset = 0
+    while len(found) <= limit:
+        batch = store.search(topic.compiled, since, PAGE, offset)
+        offset += len(batch)
+        # The look-back only decides which matches alert; every match is shown here.
+        matches = match_articles(batch, [topic], now=now, lookback=timedelta(0))
+        matches = apply_topic_options(batch, matches, [topic], now=now, lookback=timedelta(0))
+        by_article = {m.article_id: m for m in matches}
+        for article in batch:  # newest first, as the archive gave them
+            if (m := by_article.get(article.id)) is not None:
+                found.append(Found(article, highlight(article, [m]), m.terms))
+        if len(batch) < PAGE:
+            break
+    return found[:limit], len(found) > limit
+
+
+def marker(fmt_bold: bool) -> Callable[[str], str]:
+    """How a hit is shown: bold and underlined on a terminal, ``*word*`` otherwise."""
+    if fmt_bold:
+        return lambda text: click.style(text, bold=True, underline=True)
+    return lambda text: f"*{text}*"
+
+
+def use_styles() -> bool:
+    """Whether standard output is a terminal that wants styles (NO_COLOR unset)."""
+    return click.get_text_stream("stdout").isatty() and not os.environ.get("NO_COLOR")
+
+
+def render(segments: Segments, mark: Callable[[str], str]) -> str:
+    """Segments as text, hits marked."""
+    return "".join(mark(text) if hit else text for text, hit in segments)
+
+
+def echo_found(items: Sequence[Found]) -> None:
+    """Each article: date, source, title (hits marked), snippet, URL; a blank line apart."""
+    mark = marker(use_styles())
+    for item in items:
+        a = item.article
+        when = a.published or a.fetched
+        date = when.strftime("%Y-%m-%d %H:%M UTC") + ("" if a.published else " (fetched)")
+        title = render(item.marked.title, mark) if item.marked.title else a.title
+        click.echo(f"{date}  {a.source_name}")
+        click.echo(f"  {title or '(no title)'}")
+        if item.marked.snippet:
+            click.echo(f"  {render(item.marked.snippet, mark)}")
+        click.echo(f"  {a.url}")
+        click.echo()
+
+
+def json_line(item: Found) -> str:
+    """One article as a JSON line: url, title, published, source, snippet and its hits."""
+    snippet, hits, position = "", [], 0
+    for text, hit in item.marked.snippet:
+        if hit:
+            hits.append([position, position + len(text)])
+        snippet += text
+        position += len(text)
+    a = item.article
+    row = {
+        "url": a.url,
+        "title": a.title,
+        "published": to_iso(a.published),
+        "source": a.source_name,
+        "snippet": snippet,
+        "snippet_hits": hits,
+        "terms": list(item.terms),
+    }
+    return json.dumps(row, ensure_ascii=False)
+
+
+def query_topic(
+    query: str,
+    compiled: str,
+    sources: tuple[str, ...] = (),
+    exclude: str | None = None,
+    exclude_compiled: str | None = None,
+) -> Topic:
+    """A throwaway topic for a query tried on the command line."""
+    return Topic(
+        id=0,
+        name="query",
+        query=query,
+        compiled=compiled,
+        notify=(),
+        sources=sources,
+        exclude=exclude,
+        exclude_compiled=exclude_compiled,
+    )
+
+
+@click.command()
+@click.argument("query")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show at most this many.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="text: for reading (hits highlighted); jsonl: url, title, published, source, snippet.",
+)
+@click.pass_context
+@_errors
+def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
+    """Search the whole archive with a topic query, newest first.
+
+    The query language is the topics' (see `newswatch topics --help`); matched words are
+    highlighted in the title and in a snippet of the article text.
+    """
+    config = _config(ctx)
+    compiled = compile_or_fail("query", query)
+    with open_archive(config) as store:
+        found, more = find(
+            store, query_topic(query, compiled), since=None, limit=limit, now=utcnow()
+        )
+    if fmt == "jsonl":
+        for item in found:
+            click.echo(json_line(item))
+        return
+    echo_found(found)
+    click.echo(count_line(found, more, limit, "in the archive"))
+
+
+def count_line(found: Sequence[Found], more: bool, limit: int, scope: str) -> str:
+    """The closing line: how many articles matched, and whether --limit cut the list."""
+    if more:
+        return f"showing the {limit} newest matching article(s) {scope}; more match (raise --limit)"
+    return f"{len(found)} matching article(s) {scope}"

@@ -1,0 +1,266 @@
+"""``newswatch topics``: list, add, remove and test the topics of the watchlist.
+
+Like ``newswatch sources``, the config file is the declarative source of truth and these
+commands add topics to the database beside it (origin "cli"); every command that reads or
+writes topics first syncs the config file's topics, so a name in both is a config topic. They
+take no instance lock: they run while the daemon runs, which matches new articles against a
+topic added here from its next cycle on.
+
+This module builds on newswatch.cli's helpers, and newswatch.cli registers it: import that one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from storage import Store, TopicSpec, utcnow
+
+from .app import sync_config
+from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
+from .config import _check
+from .search import (
+    compile_or_fail,
+    count_line,
+    echo_found,
+    find,
+    open_archive,
+    query_topic,
+)
+from .sources_cli import _config_file, _human
+from .units import parse_duration
+
+
+@click.group()
+def topics() -> None:
+    """List, add, remove and try out topics (what to watch for).
+
+    Topics of the config file come first and cannot be changed here; topics added here are
+    kept in the database, survive config reloads, and a running daemon matches new articles
+    against them from its next cycle.
+
+    \b
+    Query syntax:
+      Maduro                  the word (whole word; case and accents ignored)
+      "Nicolás Maduro"        the phrase
+      Maduro Belarus          both words (same as Maduro AND Belarus)
+      Maduro OR Guaidó        either word
+      Maduro NOT Trump        Maduro but not Trump (also: Maduro -Trump)
+      Maduro (Belarus OR Minsk)   parentheses group; NOT binds tightest, then AND, then OR
+    """
+
+
+def _options(row: dict[str, Any]) -> str:
+    """A topic's options in a few words, for the table."""
+    parts = []
+    if row["sources"]:
+        parts.append("sources: " + ", ".join(row["sources"]))
+    if row["exclude"]:
+        parts.append(f"exclude: {row['exclude']}")
+    if row["mode"] != "immediate":
+        parts.append(f"mode: {row['mode']}")
+    return "; ".join(parts) or "-"
+
+
+@topics.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+@_errors
+def list_(ctx: click.Context, fmt: str) -> None:
+    """Show every topic: origin, name, query, recipients, options and match counts."""
+    config = _config(ctx)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        rows = [
+            {
+                "origin": t["origin"],
+                "name": t["name"],
+                "query": t["query"],
+                "notify": json.loads(t["notify"]),
+                "sources": json.loads(t["sources"]) if t["sources"] else [],
+                "exclude": t["exclude"],
+                "mode": t["mode"],
+                "matches": t["matches"],
+                "alerted": t["alerted"],
+                "last_match": t["last_match"],
+            }
+            for t in store.topic_status()
+        ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no topics: add one with `newswatch topics add NAME QUERY --notify ADDR`")
+        return
+    header = ["ORIGIN", "NAME", "QUERY", "NOTIFY", "OPTIONS", "MATCHES", "ALERTED"]
+    table = [header] + [
+        [
+            r["origin"],
+            r["name"],
+            r["query"],
+            ", ".join(r["notify"]),
+            _options(r),
+            str(r["matches"]),
+            str(r["alerted"]),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _checked(kind: str, label: str, value: Any) -> Any:
+    """A value checked as the config file checks it; exit 2 with one line otherwise."""
+    try:
+        return _check(kind, value)
+    except ValueError as exc:
+        _fail(f"{label}: {exc}", EXIT_CONFIG)
+        raise  # unreachable: _fail exits
+
+
+@topics.command()
+@click.argument("name")
+@click.argument("query")
+@click.option(
+    "--notify", multiple=True, required=True, help="Email address to alert; repeat for several."
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Only articles of this source (name, URL or host); repeat. Default: every source.",
+)
+@click.option("--exclude", help="A query: articles that match it never alert for this topic.")
+@click.option("--mode", default="immediate", show_default=True, help="Alert mode.")
+@click.pass_context
+@_errors
+def add(
+    ctx: click.Context,
+    name: str,
+    query: str,
+    notify: tuple[str, ...],
+    sources: tuple[str, ...],
+    exclude: str | None,
+    mode: str,
+) -> None:
+    """Add a topic (or update one added here before).
+
+    A running daemon matches the articles it stores from now on against it. A name the config
+    file defines is left as the config file says.
+    """
+    config = _config(ctx)
+    name = name.strip()
+    if not name:
+        _fail("NAME: must not be empty", EXIT_CONFIG)
+    compiled = compile_or_fail("QUERY", query)
+    exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
+    spec = TopicSpec(
+        name,
+        query,
+        compiled,
+        _checked("emails", "--notify", list(notify)),
+        sources=_checked("sources", "--source", list(sources)) if sources else (),
+        exclude=exclude,
+        exclude_compiled=exclude_compiled,
+        mode=_checked("mode", "--mode", mode),
+    )
+    if name in {t.name for t in config.topics}:
+        click.echo(
+            f"{name}: already defined in {_config_file(config)}: unchanged (the config file wins)"
+        )
+        return
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        existing = store.find_topic(name)
+        topic = store.add_topic(spec)
+    verb = "updated" if existing is not None else "added"
+    options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
+    options += f"; exclude: {topic.exclude}" if topic.exclude else ""
+    click.echo(f"{verb} topic {topic.name}: {topic.query} → {', '.join(topic.notify)}{options}")
+
+
+@topics.command()
+@click.argument("name")
+@click.pass_context
+@_errors
+def remove(ctx: click.Context, name: str) -> None:
+    """Stop watching a topic added with `topics add`.
+
+    Its earlier matches are kept. Topics of the config file are removed there.
+    """
+    config = _config(ctx)
+    name = name.strip()
+    if name in {t.name for t in config.topics}:
+        _fail(f"{name}: defined in {_config_file(config)}: remove it there", EXIT_CONFIG)
+    with Store.open(config.database) as store:
+        sync_config(config, store)
+        removed = store.remove_topic(name)
+    if not removed:
+        _fail(f"{name}: no such topic (see `newswatch topics list`)", EXIT_RUNTIME)
+    click.echo(f"removed topic {name} (its earlier matches are kept)")
+
+
+@topics.command("test")
+@click.argument("query")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="Only articles published (undated: fetched) this recently, e.g. 7d or 12h.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show at most this many.",
+)
+@click.option("--source", "sources", multiple=True, help="As topics add --source; repeat.")
+@click.option("--exclude", help="As topics add --exclude.")
+@click.pass_context
+@_errors
+def test(
+    ctx: click.Context,
+    query: str,
+    since: str,
+    limit: int,
+    sources: tuple[str, ...],
+    exclude: str | None,
+) -> None:
+    """Show which stored articles QUERY would have matched, newest first.
+
+    Each with its date, source, title and a snippet with the matched words highlighted: tune a
+    topic here before adding it, without waiting for news.
+    """
+    config = _config(ctx)
+    compiled = compile_or_fail("query", query)
+    exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
+    try:
+        seconds = parse_duration(since)
+    except ValueError as exc:
+        _fail(f"--since: {exc}", EXIT_CONFIG)
+    topic = query_topic(
+        query,
+        compiled,
+        _checked("sources", "--source", list(sources)) if sources else (),
+        exclude,
+        exclude_compiled,
+    )
+    now = utcnow()
+    with open_archive(config) as store:
+        found, more = find(
+            store, topic, since=now - timedelta(seconds=seconds), limit=limit, now=now
+        )
+    echo_found(found)
+    click.echo(count_line(found, more, limit, f"of the last {_human(max(round(seconds), 1))}"))

@@ -1,0 +1,315 @@
+"""Topics as users manage and tune them: per-topic options (sources, exclude, mode) in effect
+during a crawl, `newswatch topics add|list|remove` beside the config file, `topics test` and
+`search` over the archive, and one-line errors for wrong queries."""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import click
+from conftest import Workdir
+from newssite import STORIES_BY_SLUG, Story
+
+import newswatch.cli  # noqa: F401  (first: newswatch.search builds on it)
+from newswatch.search import marker
+
+DESK = "desk@test.example"
+
+
+def fresh(slug: str, hours_ago: float = 1) -> Story:
+    """A canned story, published ``hours_ago`` hours ago."""
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    return replace(STORIES_BY_SLUG[slug], published=when)
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def error(result, code: int) -> str:
+    """The one line a failing command prints, after checking its exit code."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("newswatch: ")
+    return lines[0]
+
+
+def listed(workdir: Workdir) -> dict[str, dict]:
+    """``topics list --format json``, by name."""
+    rows = json.loads(ok(workdir.newswatch("topics", "list", "--format", "json")))
+    return {row["name"]: row for row in rows}
+
+
+def exported_topics(workdir: Workdir, site) -> dict[str, list[str]]:
+    """The topics each stored article matched, by slug."""
+    rows = [json.loads(line) for line in ok(workdir.newswatch("export")).splitlines()]
+    return {row["url"].rsplit("/", 1)[1]: row["topics"] for row in rows}
+
+
+# -- options in effect ------------------------------------------------------------------------
+
+
+def test_sources_and_exclude_options_apply_during_a_crawl(site, mail, workdir):
+    site.create_feed("business")
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.publish(fresh("maduro-abandona-venezuela"))  # mentions Minsk
+    site.publish(fresh("central-bank-holds-rates"), feed="business")
+    world, business = site.url("/feeds/world.rss"), site.url("/feeds/business.rss")
+    workdir.write_config(
+        sources=[{"url": world, "name": "World desk"}, {"url": business, "name": "Business desk"}],
+        topics=[
+            {"name": "Maduro", "query": "Maduro", "notify": [DESK], "exclude": "Minsk OR Belarus"},
+            {
+                "name": "Markets",
+                "query": "rates OR Maduro",
+                "notify": ["biz@test.example"],
+                "sources": ["business desk"],  # a source name, in any case
+            },
+            {
+                "name": "World feed",
+                "query": "Maduro",
+                "notify": ["world@test.example"],
+                "sources": [world + "/"],  # a source URL
+                "mode": "immediate",
+            },
+            {
+                "name": "Other host",
+                "query": "Maduro OR rates",
+                "notify": ["nobody@test.example"],
+                "sources": ["reuters.com"],  # a host: none of the site's articles
+            },
+        ],
+        smtp=mail,
+    )
+    out = ok(workdir.newswatch("crawl"))
+    assert "3 new article(s)" in out
+    messages = {m["To"]: m for m in mail.wait_for(3)}
+    assert set(messages) == {DESK, "biz@test.example", "world@test.example"}
+
+    topics = exported_topics(workdir, site)
+    assert topics["venezuela-opposition-leader"] == ["Maduro", "World feed"]
+    assert topics["maduro-abandona-venezuela"] == ["World feed"]  # excluded from "Maduro"
+    assert topics["central-bank-holds-rates"] == ["Markets"]  # "Markets": business only
+    desk = messages[DESK].get_body(preferencelist=("plain",)).get_content()
+    assert "Caracas" in desk and "Minsk" not in desk
+
+    rows = listed(workdir)
+    assert rows["Maduro"]["exclude"] == "Minsk OR Belarus"
+    assert rows["Markets"]["sources"] == ["business desk"]
+    assert (rows["Other host"]["matches"], rows["World feed"]["matches"]) == (0, 2)
+    assert {row["mode"] for row in rows.values()} == {"immediate"}
+
+
+def test_topic_options_are_validated_like_the_query(workdir):
+    workdir.write_config(
+        topics=[
+            {"name": "a", "query": "Maduro", "notify": [DESK], "exclude": "(Minsk"},
+            {"name": "b", "query": "Maduro", "notify": [DESK], "mode": "digest"},
+            {"name": "c", "query": "Maduro", "notify": [DESK], "sources": ["ok", ""]},
+            {"name": "d", "query": "Maduro", "notify": [DESK], "exclude": "Minsk AND"},
+        ]
+    )
+    result = workdir.newswatch("check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    problems = [line.split(": ", 2)[2] for line in result.stderr.splitlines()]
+    assert problems == [
+        "topics[0].exclude: unclosed parenthesis at column 1",
+        'topics[1].mode: digests are not available yet: use "immediate"',
+        "topics[2].sources: expected a list of source names, URLs or hosts",
+        "topics[3].exclude: 'AND' needs a term after it at column 7",
+    ]
+
+
+# -- topics add / list / remove ---------------------------------------------------------------
+
+
+def test_add_list_remove_and_the_config_file_wins(workdir):
+    config_topic = {"name": "Rates", "query": "rates", "notify": ["biz@test.example"]}
+    workdir.write_config(topics=[config_topic])
+    out = ok(
+        workdir.newswatch(
+            "topics", "add", "Maduro", '"Nicolás Maduro" OR Maduro', "--notify", DESK,
+            "--notify", "ed@test.example", "--source", "World desk", "--exclude", "Minsk",
+        )
+    )
+    assert out.startswith("added topic Maduro")
+    rows = listed(workdir)
+    assert set(rows) == {"Rates", "Maduro"}
+    assert (rows["Rates"]["origin"], rows["Maduro"]["origin"]) == ("config", "cli")
+    assert rows["Maduro"]["notify"] == [DESK, "ed@test.example"]
+    assert (rows["Maduro"]["sources"], rows["Maduro"]["exclude"]) == (["World desk"], "Minsk")
+    assert rows["Maduro"]["matches"] == 0
+
+    header, *lines = ok(workdir.newswatch("topics", "list")).splitlines()
+    assert header.split()[:4] == ["ORIGIN", "NAME", "QUERY", "NOTIFY"]
+    [line] = [line for line in lines if line.startswith("cli")]
+    assert "Maduro" in line and "sources: World desk; exclude: Minsk" in line
+
+    # Adding again updates a command-line topic.
+    out = ok(workdir.newswatch("topics", "add", "Maduro", "Maduro", "--notify", DESK))
+    assert out.startswith("updated topic Maduro")
+    row = listed(workdir)["Maduro"]
+    assert (row["query"], row["notify"], row["sources"], row["exclude"]) == (
+        "Maduro", [DESK], [], None,
+    )
+
+    # A name the config file defines: the config file wins, nothing changes.
+    out = ok(workdir.newswatch("topics", "add", "Rates", "inflation", "--notify", DESK))
+    assert "already defined in" in out and "the config file wins" in out
+    assert listed(workdir)["Rates"]["query"] == "rates"
+    line = error(workdir.newswatch("topics", "remove", "Rates"), 2)
+    assert line == f"newswatch: Rates: defined in {workdir.config}: remove it there"
+
+    assert "removed topic Maduro" in ok(workdir.newswatch("topics", "remove", "Maduro"))
+    assert set(listed(workdir)) == {"Rates"}
+    assert "no such topic" in error(workdir.newswatch("topics", "remove", "Maduro"), 1)
+
+    # A command-line topic survives config changes; a config topic dropped from the file goes.
+    ok(workdir.newswatch("topics", "add", "Belarus", "Belarus", "--notify", DESK))
+    workdir.write_config(topics=[])
+    assert {name: row["origin"] for name, row in listed(workdir).items()} == {"Belarus": "cli"}
+    # ... and once the config file defines a name, the config file's version is the topic.
+    workdir.write_config(topics=[{"name": "Belarus", "query": "Minsk", "notify": [DESK]}])
+    row = listed(workdir)["Belarus"]
+    assert (row["origin"], row["query"]) == ("config", "Minsk")
+
+
+def test_add_refuses_bad_input_in_one_line(workdir):
+    workdir.write_config()
+    cases = [
+        (["Maduro", "(Maduro AND Minsk", "--notify", DESK],
+         "QUERY: unclosed parenthesis at column 1"),
+        (["Maduro", "Maduro AND", "--notify", DESK],
+         "QUERY: 'AND' needs a term after it at column 8"),
+        (["Maduro", "Maduro", "--notify", DESK, "--exclude", "NOT Minsk"], "--exclude: "),
+        (["Maduro", "Maduro", "--notify", "not-an-email"], "--notify: 'not-an-email' is not"),
+        (["Maduro", "Maduro", "--notify", DESK, "--mode", "digest"],
+         "--mode: digests are not available yet"),
+        ([" ", "Maduro", "--notify", DESK], "NAME: must not be empty"),
+    ]
+    for args, expected in cases:
+        line = error(workdir.newswatch("topics", "add", *args), 2)
+        assert line.startswith(f"newswatch: {expected}"), line
+    line = error(workdir.newswatch("topics", "add", "M", "Maduro AND", "--notify", DESK), 2)
+    assert "column 8" in line and "newswatch topics --help" in line  # where, and a hint
+    assert listed(workdir) == {}
+    usage = workdir.newswatch("topics", "add", "Maduro", "Maduro")  # --notify is required
+    assert usage.returncode == 2 and "--notify" in usage.stderr
+
+
+def test_topic_added_while_the_daemon_runs_alerts_on_its_next_cycle(site, mail, workdir, wait):
+    site.publish(fresh("central-bank-holds-rates", 2))
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}], smtp=mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        assert wait(lambda: site.requests_for("/feeds/world.rss"), 20)
+        out = ok(workdir.newswatch("topics", "add", "Maduro", "Maduro", "--notify", DESK))
+        assert out.startswith("added topic Maduro")
+        site.publish(fresh("venezuela-opposition-leader"))
+        [message] = mail.wait_for(1, timeout=30)
+        assert message["To"] == DESK and "Maduro" in message["Subject"]
+        assert wait(lambda: listed(workdir)["Maduro"]["alerted"] == 1, 20)
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.output()
+    assert "Traceback" not in daemon.output()
+
+
+# -- topics test and search -------------------------------------------------------------------
+
+
+def archive(site, workdir: Workdir) -> None:
+    """Crawl three stories of different ages into the archive (alerts go to the mbox)."""
+    site.publish(fresh("venezuela-opposition-leader", 1))
+    site.publish(fresh("maduro-abandona-venezuela", 72))
+    site.publish(fresh("city-late-winner", 24 * 40))
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"}])
+    assert "3 new article(s)" in ok(workdir.newswatch("crawl"))
+
+
+def blocks(out: str) -> list[list[str]]:
+    """The articles a text listing shows (date/source, title, snippet, URL), and its last line."""
+    return [[line.strip() for line in block.splitlines()] for block in out.strip().split("\n\n")]
+
+
+def test_topics_test_shows_matches_newest_first_with_highlights(site, workdir):
+    archive(site, workdir)
+    out = ok(workdir.newswatch("topics", "test", '"nicolas maduro"'))
+    *found, [count] = blocks(out)
+    assert count == "2 matching article(s) of the last 30d"
+    assert [lines[-1] for lines in found] == [
+        site.article_url("venezuela-opposition-leader"),
+        site.article_url("maduro-abandona-venezuela"),
+    ]
+    first, second = found
+    assert first[0].endswith("  Herald")
+    datetime.strptime(first[0].split("  ")[0], "%Y-%m-%d %H:%M UTC")  # the date comes first
+    assert "against *Nicolás Maduro* in next year" in first[2]  # snippet, hits marked
+    assert first[1].strip() == STORIES_BY_SLUG["venezuela-opposition-leader"].title
+    assert second[1].strip().startswith("*Nicolás Maduro* abandonó Venezuela")  # title marked
+
+    assert "\x1b[" not in out  # no terminal styles when stdout is not a terminal
+    assert marker(True)("Maduro") == click.style("Maduro", bold=True, underline=True)
+
+    # --since narrows the window, --limit the list.
+    *found, [count] = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--since", "2d")))
+    assert len(found) == 1 and count == "1 matching article(s) of the last 2d"
+    *found, [count] = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--limit", "1")))
+    assert len(found) == 1 and "showing the 1 newest" in count and "raise --limit" in count
+    # Out of the window: the 40-day-old story.
+    assert ok(workdir.newswatch("topics", "test", "Okafor")).strip() == (
+        "0 matching article(s) of the last 30d"
+    )
+    # The topic's options can be tried too.
+    *found, _ = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--exclude", "Minsk")))
+    assert [lines[-1] for lines in found] == [site.article_url("venezuela-opposition-leader")]
+    *found, _ = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--source", "elsewhere")))
+    assert found == []
+
+
+def test_search_covers_the_whole_archive(site, workdir):
+    archive(site, workdir)
+    *found, [count] = blocks(ok(workdir.newswatch("search", "Okafor OR Maduro")))
+    assert count == "3 matching article(s) in the archive"
+    assert [lines[-1].rsplit("/", 1)[1] for lines in found] == [
+        "venezuela-opposition-leader", "maduro-abandona-venezuela", "city-late-winner",
+    ]
+    assert "*Okafor*" in found[2][2]
+
+    rows = [json.loads(line) for line in ok(
+        workdir.newswatch("search", "Maduro", "--format", "jsonl", "--limit", "5")
+    ).splitlines()]
+    assert [r["url"] for r in rows] == [
+        site.article_url("venezuela-opposition-leader"),
+        site.article_url("maduro-abandona-venezuela"),
+    ]
+    first = rows[0]
+    assert {"url", "title", "published", "source", "snippet"} <= set(first)
+    assert first["source"] == "Herald" and first["title"].endswith("challenges Maduro")
+    assert datetime.fromisoformat(first["published"]) > datetime.fromisoformat(rows[1]["published"])
+    assert first["snippet_hits"] and all(
+        first["snippet"][a:b] == "Maduro" for a, b in first["snippet_hits"]
+    )
+    assert "*" not in first["snippet"]
+
+
+def test_wrong_query_or_no_database_is_one_line(site, workdir):
+    workdir.write_config()
+    for command in (["search"], ["topics", "test"]):
+        line = error(workdir.newswatch(*command, "Maduro (Belarus"), 2)
+        assert "unclosed parenthesis at column 8" in line and "(here: " in line
+        line = error(workdir.newswatch(*command, "Maduro"), 1)
+        assert line == f"newswatch: no database at {workdir.database}: nothing crawled yet"
+    line = error(workdir.newswatch("topics", "test", "Maduro", "--since", "soon"), 2)
+    assert line.startswith("newswatch: --since: 'soon' is not a duration")
+    line = error(workdir.newswatch("topics", "test", "Maduro", "--exclude", "-Minsk"), 2)
+    assert line.startswith("newswatch: --exclude: ")
+    assert not workdir.database.exists()  # looking never creates a database
