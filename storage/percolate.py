@@ -1,27 +1,43 @@
 """Percolation: run many stored queries against a small batch of new documents.
 
 The batch goes into a throwaway in-memory FTS5 table with the same tokenizer as the archive;
-each query then costs one small FTS5 lookup, whatever the size of the archive.
+each query then costs one small FTS5 lookup, whatever the size of the archive.  The table's
+columns are ``title``, ``text`` and ``source`` (the source's name and host, for ``source:``
+queries); queries restrict their unscoped terms to title and text themselves (see
+``watchlist.compile_query``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from .errors import StorageError
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 
+Doc = tuple[int, str, str] | tuple[int, str, str, str]
 
-def percolate(
-    docs: Iterable[tuple[int, str, str]], queries: Mapping[int, str]
-) -> dict[int, list[int]]:
-    """For each query id, the ids of the documents ``(id, title, text)`` it matches."""
+
+def _rows(docs: Iterable[Doc]) -> Iterator[tuple[int, str, str, str]]:
+    for doc in docs:
+        yield (doc[0], doc[1], doc[2], doc[3] if len(doc) > 3 else "")
+
+
+def percolate(docs: Iterable[Doc], queries: Mapping[int, str]) -> dict[int, list[int]]:
+    """For each query id, the ids of the documents it matches.
+
+    A document is ``(id, title, text, source)``, source being ``"<source name> <host>"``;
+    ``(id, title, text)`` is accepted too (no source).
+    """
     conn = sqlite3.connect(":memory:")
     try:
-        conn.execute(f"CREATE VIRTUAL TABLE batch USING fts5(title, text, tokenize='{TOKENIZER}')")
-        conn.executemany("INSERT INTO batch (rowid, title, text) VALUES (?, ?, ?)", docs)
+        conn.execute(
+            f"CREATE VIRTUAL TABLE batch USING fts5(title, text, source, tokenize='{TOKENIZER}')"
+        )
+        conn.executemany(
+            "INSERT INTO batch (rowid, title, text, source) VALUES (?, ?, ?, ?)", _rows(docs)
+        )
         hits: dict[int, list[int]] = {}
         for query_id, expression in queries.items():
             try:

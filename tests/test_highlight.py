@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchlist.highlight import find_hits, snippet
-from watchlist.query import parse, positive_terms, to_fts5
+from watchlist.query import hit_terms, parse, positive_terms, to_fts5
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,32 @@ def hits_text(text: str, query: str) -> list[str]:
 )
 def test_find_hits(text: str, query: str, expected: list[str]) -> None:
     assert hits_text(text, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "field", "expected"),
+    [
+        ("Madurology and Maduro, not Amaduro", "madur*", "text", ["Madurology", "Maduro"]),
+        ("Nicolás Madurov met", '"nicolas madur"*', "text", ["Nicolás Madurov"]),
+        ("Straßensperre in der Straße", "straß*", "text", ["Straßensperre", "Straße"]),
+        ("Мадуро и Лукашенко", "мадур*", "text", ["Мадуро"]),
+        ("the US and us and Us", "=US", "text", ["US"]),
+        ("AI, ai and Ai", "=AI OR x", "text", ["AI"]),
+        ("the EU AI Act, the ai act", '="AI Act"', "text", ["AI Act"]),
+        ("l'Élysée, ELYSEE", "=Elysee", "text", ["Élysée"]),
+        ("Maduro in Minsk", "title:Maduro Minsk", "text", ["Minsk"]),
+        ("Maduro in Minsk", "title:Maduro Minsk", "title", ["Maduro", "Minsk"]),
+        ("Reuters says", "source:reuters", "text", []),
+        ("Reuters says", "source:reuters", "title", []),
+        ("Maduro met Lukashenko", "NEAR(maduro lukashenko, 3)", "text", ["Maduro", "Lukashenko"]),
+        ("Maduro met Lukashenko", "maduro -lukash*", "text", ["Maduro"]),
+    ],
+)
+def test_find_hits_with_prefix_case_and_fields(
+    text: str, query: str, field: str, expected: list[str]
+) -> None:
+    spans = find_hits(text, hit_terms(parse(query)), field)
+    assert [text[start:end] for start, end in spans] == expected
 
 
 def test_find_hits_ignores_empty_terms() -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from typing import Final
 
-from watchlist.query import tokenize
+from .compile import HitTerm
+from .evaluate import matches_at
+from .tokens import tokenize, tokenize_cased
 
 __all__ = ["find_hits", "snippet"]
 
@@ -18,23 +21,39 @@ _ELLIPSIS: Final = "…"
 _WORDS_RE: Final = re.compile(r"\S+")
 
 
-def find_hits(text: str, terms: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
-    """Character spans of `text` where a term's tokens occur consecutively; sorted, merged."""
-    tokens = tokenize(text)
+def find_hits(
+    text: str,
+    terms: Sequence[tuple[str, ...] | HitTerm],
+    field: str | None = None,
+) -> list[tuple[int, int]]:
+    """Character spans of `text` where a term's tokens occur consecutively; sorted, merged.
+
+    `terms` are token tuples (whole words, any case) or :class:`HitTerm` (prefix, exact case,
+    fields).  With `field` ("title" or "text"), a HitTerm scoped to other fields is skipped.
+    A prefix term's span covers the whole matched word.
+    """
+    wanted = [term if isinstance(term, HitTerm) else HitTerm(term) for term in terms]
+    wanted = [t for t in wanted if t.tokens and (field is None or field in t.fields)]
+    if not wanted:
+        return []
+    if any(term.exact for term in wanted):
+        found = tokenize_cased(text)
+    else:
+        found = [(start, end, token, token) for start, end, token in tokenize(text)]
+    tokens = [(token, exact) for _, _, token, exact in found]
     positions: dict[str, list[int]] = {}
-    for index, (_, _, token) in enumerate(tokens):
+    for index, (token, _) in enumerate(tokens):
         positions.setdefault(token, []).append(index)
     spans = []
-    for term in terms:
-        if not term:
-            continue
-        size = len(term)
-        for index in positions.get(term[0], ()):
-            window = tokens[index : index + size]
-            if len(window) == size and all(
-                got[2] == want for got, want in zip(window, term, strict=True)
-            ):
-                spans.append((window[0][0], window[-1][1]))
+    for term in wanted:
+        size = len(term.tokens)
+        if term.prefix and size == 1:
+            candidates: Sequence[int] = range(len(tokens))
+        else:
+            candidates = positions.get(term.tokens[0], ())
+        for index in candidates:
+            if matches_at(term.tokens, term.prefix, term.exact, tokens, index):
+                spans.append((found[index][0], found[index + size - 1][1]))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:

@@ -1,4 +1,8 @@
-"""Matching new articles against every topic, and where in each article the topic matched."""
+"""Matching new articles against every topic, and where in each article the topic matched.
+
+FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exact-case terms
+(``=US``) are then verified in Python (:mod:`watchlist.evaluate`), since FTS5 ignores case.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from storage import Match, StoredArticle, Topic, percolate
 
+from .compile import HitTerm, has_exact, hit_terms, to_fts5
+from .evaluate import Document, document, evaluate
 from .highlight import find_hits, snippet
-from .query import parse, positive_terms, to_fts5
+from .parser import parse
+from .syntax import BODY, Node
 
 
 def compile_query(query: str) -> str:
-    """The FTS5 expression for a topic query; raises QueryError for an invalid query."""
-    return to_fts5(parse(query))
+    """The FTS5 expression for a topic query; raises QueryError for an invalid query.
+
+    Unscoped terms are restricted to the ``title`` and ``text`` columns, so the expression
+    works on the percolation table (which has a ``source`` column too) and on the archive.
+    """
+    return to_fts5(parse(query), BODY)
+
+
+def source_text(article: StoredArticle) -> str:
+    """What ``source:`` matches: the source's name and the host of the article's URL."""
+    host = urlsplit(article.url).hostname or ""
+    return f"{article.source_name} {host}"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    node: Node
+    terms: tuple[HitTerm, ...]
+    verify: bool  # exact-case terms: FTS5 only found candidates
 
 
 @lru_cache(maxsize=4096)
-def _terms(query: str) -> tuple[tuple[str, ...], ...]:
-    return positive_terms(parse(query))
+def _plan(query: str) -> _Plan:
+    node = parse(query)
+    return _Plan(node, hit_terms(node), has_exact(node))
 
 
 def match_articles(
@@ -32,24 +58,35 @@ def match_articles(
 ) -> list[Match]:
     """Every (article, topic) match in ``articles``, judged on the title and extracted text.
 
-    Articles published before ``now - lookback`` are matched but not alerted: a new source
-    must not flood the inbox with its back catalogue.
+    ``source:`` terms look at the source name and host instead.  Articles published before
+    ``now - lookback`` are matched but not alerted: a new source must not flood the inbox
+    with its back catalogue.
     """
     if not articles or not topics:
         return []
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
     hits = percolate(
-        ((a.id, a.title, a.text) for a in articles), {t.id: t.compiled for t in topics}
+        ((a.id, a.title, a.text, source_text(a)) for a in articles),
+        {t.id: t.compiled for t in topics},
     )
+    documents: dict[int, Document] = {}
+
+    def doc(article: StoredArticle) -> Document:
+        if article.id not in documents:
+            documents[article.id] = document(article.title, article.text, source_text(article))
+        return documents[article.id]
+
     horizon = now - lookback
     matches: list[Match] = []
     for topic_id, article_ids in hits.items():
-        terms = _terms(by_topic[topic_id].query)
+        plan = _plan(by_topic[topic_id].query)
         for article_id in article_ids:
             article = by_id[article_id]
-            title_spans = tuple(find_hits(article.title, terms))
-            text_spans = tuple(find_hits(article.text, terms))
+            if plan.verify and not evaluate(plan.node, doc(article)):
+                continue
+            title_spans = tuple(find_hits(article.title, plan.terms, "title"))
+            text_spans = tuple(find_hits(article.text, plan.terms, "text"))
             found = {_span_text(article.title, s) for s in title_spans}
             found |= {_span_text(article.text, s) for s in text_spans}
             when = article.published or article.fetched

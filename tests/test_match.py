@@ -1,0 +1,198 @@
+"""match_articles over stored articles: prefix, NEAR, title:, source:, exact case, spans."""
+
+# Multilingual fixture text is the point here.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage import Match, StoredArticle, Topic
+from watchlist import compile_query, highlight, match_articles, source_text
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def article(
+    id: int,
+    title: str,
+    text: str,
+    *,
+    url: str = "https://news.example/a",
+    source: str = "Example News",
+    age: timedelta = timedelta(hours=1),
+    baseline: bool = False,
+) -> StoredArticle:
+    return StoredArticle(
+        id=id,
+        url=url,
+        source_id=1,
+        source_name=source,
+        title=title,
+        text=text,
+        published=NOW - age,
+        fetched=NOW,
+        extraction="page",
+        baseline=baseline,
+    )
+
+
+ARTICLES = [
+    article(
+        1,
+        "Maduro lands in Minsk",
+        "President Nicolás Maduro met Lukashenko. The US embassy said nothing.",
+        url="https://www.reuters.com/world/maduro-minsk",
+        source="Reuters",
+    ),
+    article(
+        2,
+        "Schools and us",
+        "Teachers told us that ai tools help; the Madurology department disagrees.",
+        url="https://blog.example.org/ai",
+        source="Teachers Blog",
+    ),
+    article(
+        3,
+        "EU passes the AI Act",
+        "The AI Act was passed. Maduro was not mentioned; Minsk was far away from Caracas "
+        "and the long list of other places.",
+        url="https://www.spiegel.de/ai-act",
+        source="Der Spiegel",
+    ),
+    article(
+        4,
+        "Мадуро в Минске",
+        "Президент Николас Мадуро встретился с Лукашенко. Die Straßensperre in Berlin.",
+        url="https://tass.ru/mir/1",
+        source="ТАСС",
+    ),
+]
+
+
+def run(queries: dict[int, str], articles: list[StoredArticle] | None = None) -> list[Match]:
+    topics = [
+        Topic(id=i, name=f"t{i}", query=q, compiled=compile_query(q), notify=("a@example.org",))
+        for i, q in queries.items()
+    ]
+    return match_articles(articles or ARTICLES, topics, now=NOW, lookback=DAY)
+
+
+def matched(query: str) -> set[int]:
+    return {m.article_id for m in run({1: query})}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Madur*", {1, 2, 3}),
+        ("Мадур*", {4}),
+        ("Straß*", {4}),
+        ("NEAR(Maduro Lukashenko, 1)", {1}),
+        ("NEAR(Maduro Minsk, 3)", {1, 3}),
+        ("NEAR(Maduro Minsk, 2)", {1}),  # 3's text: "mentioned", "minsk"... 3 tokens apart
+        ("NEAR(Maduro Caracas)", {3}),  # 8 tokens apart in 3
+        ("NEAR(Maduro Caracas, 7)", set()),
+        ("title:Maduro", {1}),
+        ("title:(Minsk OR Минске)", {1, 4}),
+        ("Maduro -title:Maduro", {3}),
+        ("source:reuters", {1}),  # by name
+        ("source:reuters.com", {1}),  # by host
+        ("source:www.spiegel.de", {3}),
+        ("source:spiegel.de AI", {3}),
+        ("source:ТАСС", {4}),
+        ("source:tass.ru", {4}),
+        ("reuters", set()),  # the source is not searched by unscoped terms
+        ("Maduro -source:reuters", {3}),
+        ("us", {1, 2}),
+        ("=US", {1}),  # not "us" in 2
+        ("ai", {2, 3}),
+        ("=AI", {3}),  # not "ai" in 2
+        ('="AI Act"', {3}),
+        ("ai -=AI", {2}),
+        ("=Us", set()),
+        ("title:=AI", {3}),
+        ("=Nicolas", {1}),  # exact case, accent-insensitive
+    ],
+)
+def test_match_articles_by_operator(query: str, expected: set[int]) -> None:
+    assert matched(query) == expected
+
+
+def spans_text(text: str, spans: tuple[tuple[int, int], ...]) -> list[str]:
+    return [text[start:end] for start, end in spans]
+
+
+def by_article(matches: list[Match]) -> dict[int, Match]:
+    return {m.article_id: m for m in matches}
+
+
+def test_prefix_highlights_the_whole_word() -> None:
+    found = by_article(run({1: "Madur*"}))
+    assert spans_text(ARTICLES[1].text, found[2].text_spans) == ["Madurology"]
+    assert found[2].terms == ("Madurology",)
+    assert spans_text(ARTICLES[0].title, found[1].title_spans) == ["Maduro"]
+
+
+def test_exact_case_highlights_only_the_right_case() -> None:
+    found = by_article(run({1: "=US OR =AI"}))
+    assert set(found) == {1, 3}
+    assert spans_text(ARTICLES[0].text, found[1].text_spans) == ["US"]
+    assert spans_text(ARTICLES[2].title, found[3].title_spans) == ["AI"]
+    assert found[3].terms == ("AI",)
+
+
+def test_title_scoped_terms_are_highlighted_in_the_title_only() -> None:
+    found = by_article(run({1: "title:Maduro Lukashenko"}))
+    assert set(found) == {1}
+    m = found[1]
+    assert spans_text(ARTICLES[0].title, m.title_spans) == ["Maduro"]
+    assert spans_text(ARTICLES[0].text, m.text_spans) == ["Lukashenko"]  # not "Maduro"
+    marked = highlight(ARTICLES[0], [m])
+    assert [part for part, hit in marked.title if hit] == ["Maduro"]
+    assert [part for part, hit in marked.snippet if hit] == ["Lukashenko"]
+
+
+def test_source_terms_are_not_highlighted() -> None:
+    found = by_article(run({1: "source:reuters Maduro"}))
+    assert set(found) == {1}
+    assert spans_text(ARTICLES[0].text, found[1].text_spans) == ["Maduro"]
+
+
+def test_near_highlights_its_terms() -> None:
+    found = by_article(run({1: "NEAR(Maduro Lukashenko, 1)"}))
+    assert spans_text(ARTICLES[0].text, found[1].text_spans) == ["Maduro", "Lukashenko"]
+
+
+def test_several_topics_in_one_batch() -> None:
+    matches = run({1: "=AI", 2: "ai", 3: "source:reuters", 4: "zzz*"})
+    assert sorted((m.article_id, m.topic_id) for m in matches) == [
+        (1, 3),
+        (2, 2),
+        (3, 1),
+        (3, 2),
+    ]
+
+
+def test_source_text_is_name_and_host() -> None:
+    assert source_text(ARTICLES[0]) == "Reuters www.reuters.com"
+    assert source_text(article(9, "t", "x", url="not a url", source="S")) == "S "
+
+
+def test_old_and_baseline_articles_match_without_alerting() -> None:
+    articles = [
+        article(10, "US news", "fresh", age=timedelta(hours=2)),
+        article(11, "US news", "old", age=timedelta(days=3)),
+        article(12, "US news", "baseline", baseline=True),
+        article(13, "us news", "wrong case", age=timedelta(hours=2)),
+    ]
+    matches = by_article(run({1: "=US"}, articles))
+    assert {k: m.alert for k, m in matches.items()} == {10: True, 11: False, 12: False}
+
+
+def test_no_articles_or_no_topics() -> None:
+    assert match_articles([], [], now=NOW, lookback=DAY) == []
+    assert run({}, ARTICLES) == []

@@ -1,0 +1,349 @@
+"""Lexer and recursive-descent parser for topic queries: query text → syntax tree.
+
+Grammar (operators only in upper case; NOT binds tightest, then AND, then OR)::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*               adjacent terms: implicit AND
+    unary   := ("NOT" | "-")* primary
+    primary := FIELD? (term | "(" or ")" | near)    FIELD: title: or source:
+    near    := "NEAR(" term term+ ["," N] ")"       N: 0 to 100, default 10
+    term    := ["="] (WORD | "PHRASE") ["*"]        =: exact case, *: prefix
+
+A field is an ASCII identifier directly followed by ``:`` and a word, quote, ``(`` or ``=``;
+anything else with a colon (``10:30``, ``https://x``) is an ordinary word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
+from .tokens import cased, is_word_char, tokenize
+
+__all__ = ["parse"]
+
+# Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
+_QUOTES: Final = frozenset('"“”„«»')
+_OPERATORS: Final = frozenset({"AND", "OR", "NOT"})
+# FTS5's parser stack overflows at about 31 nested groups; stay well clear of it.
+_MAX_NESTING: Final = 16
+_MAX_DISTANCE: Final = 100
+_DEFAULT_DISTANCE: Final = 10
+_FIELD_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9_]*):")
+_NUMBER_RE: Final = re.compile(r"[0-9]+")
+_NEAR_EXAMPLE: Final = 'write NEAR(Maduro Lukashenko, 10) or NEAR("Nicolás Maduro" Minsk)'
+
+
+@dataclass(frozen=True)
+class _Lexeme:
+    kind: str  # WORD PHRASE AND OR NOT NEG EXACT FIELD NEAR COMMA ( ) END
+    text: str
+    column: int
+    prefix: bool = False  # WORD / PHRASE followed by '*'
+
+
+def _starts_term(char: str) -> bool:
+    return char in _QUOTES or char in "(=" or is_word_char(char)
+
+
+def _word(word: str, column: int) -> _Lexeme:
+    """A WORD lexeme, with a trailing '*' turned into the prefix flag (checked)."""
+    star = word.find("*")
+    if star < 0:
+        return _Lexeme("WORD", word, column)
+    if word == "*":
+        raise QueryError("'*' must directly follow a word", column, "write Madur* for Maduro…")
+    if star == 0:
+        raise QueryError("'*' goes at the end of a word", column, f"write {word[1:]}*")
+    if star != len(word) - 1:
+        raise QueryError("'*' can only end a word", column + star, "write Madur* for Maduro…")
+    if not is_word_char(word[star - 1]):
+        raise QueryError("'*' must directly follow a letter or digit", column + star)
+    return _Lexeme("WORD", word[:-1], column, prefix=True)
+
+
+def _lex(query: str) -> Iterator[_Lexeme]:
+    """Split a query into lexemes, raising QueryError for quotes, stray '-', '=' and '*'."""
+    i, n = 0, len(query)
+    in_near = False  # between "NEAR(" and ")": ',' separates the distance
+    while i < n:
+        char = query[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            in_near = in_near and char == "("
+            yield _Lexeme(char, char, i + 1)
+            i += 1
+        elif char == "," and in_near:
+            yield _Lexeme("COMMA", char, i + 1)
+            i += 1
+        elif char in _QUOTES:
+            end = next((j for j in range(i + 1, n) if query[j] in _QUOTES), -1)
+            if end < 0:
+                raise QueryError("unterminated quote", i + 1, 'add a closing "')
+            prefix = end + 1 < n and query[end + 1] == "*"
+            yield _Lexeme("PHRASE", query[i + 1 : end], i + 1, prefix)
+            i = end + 1 + prefix
+        elif char == "-":
+            if i + 1 == n or query[i + 1].isspace() or query[i + 1] == ")":
+                raise QueryError(
+                    "'-' must be directly followed by a word, phrase or '('",
+                    i + 1,
+                    "write -Trump, without a space",
+                )
+            yield _Lexeme("NEG", "-", i + 1)
+            i += 1
+        elif char == "=":
+            if i + 1 == n or not (query[i + 1] in _QUOTES or is_word_char(query[i + 1])):
+                raise QueryError(
+                    "'=' must be directly followed by a word or phrase",
+                    i + 1,
+                    'exact case: write =US or ="AI Act"',
+                )
+            yield _Lexeme("EXACT", "=", i + 1)
+            i += 1
+        elif (found := _FIELD_RE.match(query, i)) and (
+            found.group(1).lower() in FIELDS
+            or (found.end() < n and _starts_term(query[found.end()]))
+        ):
+            name = found.group(1)
+            if name.lower() not in FIELDS:
+                raise QueryError(f"unknown field '{name}'", i + 1, "use title: or source:")
+            if found.end() == n or not _starts_term(query[found.end()]):
+                raise QueryError(
+                    f"'{name}:' must be directly followed by a word, phrase or '('",
+                    i + 1,
+                    f'write {name}:Maduro or {name}:"Nicolás Maduro"',
+                )
+            yield _Lexeme("FIELD", name.lower(), i + 1)
+            i = found.end()
+        else:
+            j = i
+            while j < n and not (
+                query[j].isspace()
+                or query[j] in "()"
+                or query[j] in _QUOTES
+                or (in_near and query[j] == ",")
+            ):
+                j += 1
+            word = query[i:j]
+            if word == "NEAR" and j < n and query[j] == "(":
+                in_near = True
+                yield _Lexeme("NEAR", word, i + 1)
+            elif word in _OPERATORS:
+                yield _Lexeme(word, word, i + 1)
+            else:
+                yield _word(word, i + 1)
+            i = j
+    yield _Lexeme("END", "", n + 1)
+
+
+_OPERAND_START: Final = frozenset({"WORD", "PHRASE", "EXACT", "FIELD", "NEAR", "(", "NOT", "NEG"})
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Render user text on one short line for an error message."""
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Parser:
+    """Recursive-descent parser; one instance per query."""
+
+    def __init__(self, query: str) -> None:
+        self.lexemes = list(_lex(query))
+        self.pos = 0
+        self.depth = 0
+        self.field: str | None = None  # the field being parsed inside, if any
+
+    @property
+    def current(self) -> _Lexeme:
+        return self.lexemes[self.pos]
+
+    def advance(self) -> _Lexeme:
+        lexeme = self.lexemes[self.pos]
+        self.pos += 1
+        return lexeme
+
+    def parse(self) -> Node:
+        node = self.or_expr(None)
+        if self.current.kind == ")":
+            raise QueryError("unexpected ')'", self.current.column, "remove it or add a '('")
+        if self.current.kind == "COMMA":  # only lexed inside NEAR(...), which ends at ')'
+            raise QueryError("unexpected ','", self.current.column)
+        return node
+
+    def or_expr(self, before: _Lexeme | None) -> Node:
+        children = [self.and_expr(before)]
+        while self.current.kind == "OR":
+            operator = self.advance()
+            children.append(self.and_expr(operator))
+        return _combine(Or, children)
+
+    def and_expr(self, before: _Lexeme | None) -> Node:
+        children = [self.unary(before)]
+        while True:
+            if self.current.kind == "AND":
+                operator = self.advance()
+                children.append(self.unary(operator))
+            elif self.current.kind in _OPERAND_START:
+                children.append(self.unary(None))  # implicit AND
+            else:
+                return _combine(And, children)
+
+    def unary(self, before: _Lexeme | None) -> Node:
+        negations = []
+        while self.current.kind in ("NOT", "NEG"):
+            negations.append(self.advance())
+            before = negations[-1]
+        node = self.primary(before)
+        for negation in reversed(negations):
+            # Double negation cancels out: NOT NOT x, NOT -x and -(-x) all mean x.
+            node = node.child if isinstance(node, Not) else Not(node, negation.column)
+        return node
+
+    def primary(self, before: _Lexeme | None) -> Node:
+        lexeme = self.current
+        if lexeme.kind in ("WORD", "PHRASE", "EXACT"):
+            return self.term()
+        if lexeme.kind == "(":
+            return self.group()
+        if lexeme.kind == "NEAR":
+            return self.near()
+        if lexeme.kind == "FIELD":
+            return self.field_scope()
+        if before is not None and before.kind not in ("(", "FIELD"):
+            raise QueryError(f"'{before.text}' needs a term after it", before.column)
+        if before is not None and before.kind == "FIELD":
+            raise QueryError(f"'{before.text}:' needs a term after it", before.column)
+        if lexeme.kind in ("AND", "OR"):
+            raise QueryError(
+                f"'{lexeme.text}' needs a term before it",
+                lexeme.column,
+                f"write a {lexeme.text} b",
+            )
+        if lexeme.kind == ")":
+            raise QueryError("unexpected ')'", lexeme.column, "remove it or add a '('")
+        if lexeme.kind == "COMMA":
+            raise QueryError("unexpected ','", lexeme.column)
+        raise QueryError("empty query", 1, 'type a word or a "quoted phrase"')
+
+    def term(self) -> Term:
+        exact = self.current.kind == "EXACT"
+        if exact:
+            sign = self.advance()
+            if self.current.kind not in ("WORD", "PHRASE"):
+                raise QueryError(
+                    "'=' must be directly followed by a word or phrase",
+                    sign.column,
+                    'exact case: write =US or ="AI Act"',
+                )
+        return _term(self.advance(), exact)
+
+    def group(self) -> Node:
+        opening = self.advance()
+        if self.current.kind == ")":
+            raise QueryError("empty parentheses", opening.column, "put terms inside or remove them")
+        if self.current.kind == "END":
+            raise QueryError("unclosed parenthesis", opening.column)
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise QueryError("too many nested parentheses", opening.column, "at most 16 levels")
+        node = self.or_expr(opening)
+        self.depth -= 1
+        if self.current.kind != ")":
+            # The README's configuration example quotes this message verbatim: no hint.
+            raise QueryError("unclosed parenthesis", opening.column)
+        self.advance()
+        return node
+
+    def field_scope(self) -> Node:
+        lexeme = self.advance()
+        if self.field is not None and self.field != lexeme.text:
+            raise QueryError(
+                f"'{lexeme.text}:' inside '{self.field}:' can never match",
+                lexeme.column,
+                "a word is in the title or the source name, not both",
+            )
+        outer, self.field = self.field, lexeme.text
+        child = self.primary(lexeme)
+        self.field = outer
+        return child if outer == lexeme.text else Field(lexeme.text, child, lexeme.column)
+
+    def near(self) -> Near:
+        keyword = self.advance()
+        opening = self.advance()  # the lexer only makes NEAR when '(' follows
+        terms: list[Term] = []
+        while self.current.kind in ("WORD", "PHRASE", "EXACT"):
+            terms.append(self.term())
+        distance = _DEFAULT_DISTANCE
+        distance_given = self.current.kind == "COMMA"
+        if distance_given:
+            comma = self.advance()
+            value = self.current
+            if value.kind != "WORD" or value.prefix or not _NUMBER_RE.fullmatch(value.text):
+                column = value.column if value.kind not in (")", "END") else comma.column
+                raise QueryError(
+                    "NEAR distance must be a whole number from 0 to 100", column, _NEAR_EXAMPLE
+                )
+            distance = int(value.text)
+            if distance > _MAX_DISTANCE:
+                raise QueryError("NEAR distance must be a whole number from 0 to 100", value.column)
+            self.advance()
+        lexeme = self.current
+        if lexeme.kind == "END":
+            raise QueryError("unclosed NEAR(", opening.column, "add ')'")
+        if lexeme.kind == "FIELD":
+            raise QueryError(
+                "a field can't go inside NEAR", lexeme.column, f"write {lexeme.text}:NEAR(a b)"
+            )
+        if lexeme.kind != ")" and distance_given:
+            raise QueryError("expected ')' after the NEAR distance", lexeme.column)
+        if lexeme.kind != ")":
+            raise QueryError(
+                f"only words and phrases can go inside NEAR, not {_describe(lexeme)}",
+                lexeme.column,
+                _NEAR_EXAMPLE,
+            )
+        self.advance()
+        if len(terms) < 2:
+            raise QueryError(
+                "NEAR needs at least two words or phrases", keyword.column, _NEAR_EXAMPLE
+            )
+        return Near(tuple(terms), distance, keyword.column)
+
+
+def _describe(lexeme: _Lexeme) -> str:
+    if lexeme.kind in ("(", ")", "COMMA"):
+        return f"'{lexeme.text}'"
+    return f"'{_shown(lexeme.text, 20)}'"
+
+
+def _term(lexeme: _Lexeme, exact: bool) -> Term:
+    """Build a Term, rejecting words and phrases without letters or digits."""
+    found = tokenize(lexeme.text)
+    if not found:
+        quote = '"' if lexeme.kind == "PHRASE" else "'"
+        shown = quote + _shown(lexeme.text) + quote
+        raise QueryError(f"{shown} has no letters or digits", lexeme.column)
+    tokens = tuple(token for _, _, token in found)
+    exact_tokens = tuple(cased(lexeme.text[start:end]) for start, end, _ in found) if exact else ()
+    column = lexeme.column - 1 if exact else lexeme.column
+    return Term(lexeme.text, tokens, column, lexeme.prefix, exact_tokens)
+
+
+def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
+    """Build an And/Or, flattening nested nodes of the same kind; one child stands alone."""
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, kind) else (child,))
+    return flat[0] if len(flat) == 1 else kind(tuple(flat))
+
+
+def parse(query: str) -> Node:
+    """Parse a topic query into a syntax tree; raise QueryError with a column if malformed."""
+    return _Parser(query).parse()
