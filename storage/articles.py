@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -71,8 +72,9 @@ class ArticlesMixin:
         cursor = self.db.execute(
             """
             INSERT INTO articles (url, entry_url, source_id, title, text, author, published,
-                                  fetched, extraction, extraction_note, baseline)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  fetched, extraction, extraction_note, baseline, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    (SELECT COALESCE(name, url) FROM sources WHERE id = ?) || ' ' || ?)
             ON CONFLICT(url) DO NOTHING
             """,
             [
@@ -87,6 +89,8 @@ class ArticlesMixin:
                 article.extraction,
                 article.extraction_note,
                 int(article.baseline),
+                article.source_id,
+                urlsplit(article.url).hostname or "",
             ],
         )
         if not cursor.rowcount:

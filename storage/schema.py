@@ -138,4 +138,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE topics ADD COLUMN mode TEXT NOT NULL DEFAULT 'immediate';
     ALTER TABLE topics ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
     """,
+    # 4: the archive's full-text index gets the source (name and host) for `source:` queries.
+    """
+    DROP TRIGGER articles_ai;
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    DROP TABLE articles_fts;
+    ALTER TABLE articles ADD COLUMN source TEXT NOT NULL DEFAULT '';
+    -- source = "<source name> <host of the article URL>", the host taken apart step by step.
+    UPDATE articles SET source = substr(url, instr(url, '://') + 3);
+    UPDATE articles SET source = substr(source, 1, instr(source || '/', '/') - 1);
+    UPDATE articles SET source = lower(substr(source, 1, instr(source || ':', ':') - 1));
+    UPDATE articles SET source =
+        (SELECT COALESCE(s.name, s.url) FROM sources s WHERE s.id = articles.source_id)
+        || ' ' || source;
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text, source, content='articles', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, title, text, source)
+            VALUES (new.id, new.title, new.text, new.source);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text, source)
+            VALUES ('delete', old.id, old.title, old.text, old.source);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text, source)
+            VALUES ('delete', old.id, old.title, old.text, old.source);
+        INSERT INTO articles_fts(rowid, title, text, source)
+            VALUES (new.id, new.title, new.text, new.source);
+    END;
+    """,
 )

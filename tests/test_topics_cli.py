@@ -313,3 +313,23 @@ def test_wrong_query_or_no_database_is_one_line(site, workdir):
     line = error(workdir.newswatch("topics", "test", "Maduro", "--exclude", "-Minsk"), 2)
     assert line.startswith("newswatch: --exclude: ")
     assert not workdir.database.exists()  # looking never creates a database
+
+
+def test_search_by_source_name_and_host(site, workdir):
+    from dataclasses import replace as _replace
+    from datetime import UTC as _UTC
+    from datetime import datetime as _dt
+
+    from newssite import STORIES_BY_SLUG as _STORIES
+
+    site.publish(_replace(_STORIES["venezuela-opposition-leader"], published=_dt.now(_UTC)))
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald Wire"}])
+    assert workdir.newswatch("crawl").returncode == 0
+    by_name = workdir.newswatch("search", 'source:herald Maduro')
+    assert by_name.returncode == 0, by_name.stderr
+    assert "Venezuelan opposition leader" in by_name.stdout
+    by_host = workdir.newswatch("search", 'source:"127.0.0.1" Maduro')
+    assert by_host.returncode == 0, by_host.stderr
+    assert "Venezuelan opposition leader" in by_host.stdout
+    other = workdir.newswatch("search", "source:reuters Maduro")
+    assert other.returncode == 0 and "Venezuelan opposition leader" not in other.stdout
