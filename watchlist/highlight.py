@@ -13,47 +13,71 @@ from typing import Final
 
 from .compile import HitTerm
 from .evaluate import matches_at
-from .tokens import tokenize, tokenize_cased
+from .tokens import cased, tokenize
 
-__all__ = ["find_hits", "snippet"]
+__all__ = ["TokenIndex", "find_hits", "snippet"]
 
 _ELLIPSIS: Final = "…"
 _WORDS_RE: Final = re.compile(r"\S+")
+
+
+class TokenIndex:
+    """The tokens of one text and where each occurs: built once per article field, then
+    searched for the terms of every topic that matched (tokenizing is the costly part)."""
+
+    __slots__ = ("_cased", "_pairs", "_text", "found", "positions")
+
+    def __init__(self, text: str) -> None:
+        self.found = tokenize(text)
+        self.positions: dict[str, list[int]] = {}
+        for number, (_, _, token) in enumerate(self.found):
+            self.positions.setdefault(token, []).append(number)
+        self._pairs: list[tuple[str, str]] | None = None
+        self._cased: list[tuple[str, str]] | None = None
+        self._text = text
+
+    def pairs(self, exact: bool) -> list[tuple[str, str]]:
+        """(token, cased form) for every token; the cased form only when ``exact`` needs it."""
+        if exact:
+            if self._cased is None:
+                self._cased = [(token, cased(self._text[a:b])) for a, b, token in self.found]
+            return self._cased
+        if self._pairs is None:
+            self._pairs = [(token, token) for _, _, token in self.found]
+        return self._pairs
 
 
 def find_hits(
     text: str,
     terms: Sequence[tuple[str, ...] | HitTerm],
     field: str | None = None,
+    index: TokenIndex | None = None,
 ) -> list[tuple[int, int]]:
     """Character spans of `text` where a term's tokens occur consecutively; sorted, merged.
 
     `terms` are token tuples (whole words, any case) or :class:`HitTerm` (prefix, exact case,
     fields).  With `field` ("title" or "text"), a HitTerm scoped to other fields is skipped.
-    A prefix term's span covers the whole matched word.
+    A prefix term's span covers the whole matched word.  Pass the text's `index` when the
+    same text is searched for many terms.
     """
     wanted = [term if isinstance(term, HitTerm) else HitTerm(term) for term in terms]
     wanted = [t for t in wanted if t.tokens and (field is None or field in t.fields)]
     if not wanted:
         return []
-    if any(term.exact for term in wanted):
-        found = tokenize_cased(text)
-    else:
-        found = [(start, end, token, token) for start, end, token in tokenize(text)]
-    tokens = [(token, exact) for _, _, token, exact in found]
-    positions: dict[str, list[int]] = {}
-    for index, (token, _) in enumerate(tokens):
-        positions.setdefault(token, []).append(index)
+    if index is None:
+        index = TokenIndex(text)
+    tokens = index.pairs(any(term.exact for term in wanted))
+    found = index.found
     spans = []
     for term in wanted:
         size = len(term.tokens)
         if term.prefix and size == 1:
             candidates: Sequence[int] = range(len(tokens))
         else:
-            candidates = positions.get(term.tokens[0], ())
-        for index in candidates:
-            if matches_at(term.tokens, term.prefix, term.exact, tokens, index):
-                spans.append((found[index][0], found[index + size - 1][1]))
+            candidates = index.positions.get(term.tokens[0], ())
+        for number in candidates:
+            if matches_at(term.tokens, term.prefix, term.exact, tokens, number):
+                spans.append((found[number][0], found[number + size - 1][1]))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:

@@ -16,7 +16,7 @@ from storage import Match, StoredArticle, Topic, percolate
 
 from .compile import HitTerm, has_exact, hit_terms, to_fts5
 from .evaluate import Document, document, evaluate
-from .highlight import find_hits, snippet
+from .highlight import TokenIndex, find_hits, snippet
 from .parser import parse
 from .syntax import BODY, Node
 
@@ -43,7 +43,8 @@ class _Plan:
     verify: bool  # exact-case terms: FTS5 only found candidates
 
 
-@lru_cache(maxsize=4096)
+# Sized for large watchlists: a miss re-parses the query for every batch.
+@lru_cache(maxsize=65536)
 def _plan(query: str) -> _Plan:
     node = parse(query)
     return _Plan(node, hit_terms(node), has_exact(node))
@@ -77,6 +78,17 @@ def match_articles(
             documents[article.id] = document(article.title, article.text, source_text(article))
         return documents[article.id]
 
+    indexes: dict[tuple[int, str], TokenIndex] = {}
+
+    def spans(
+        article: StoredArticle, field: str, terms: tuple[HitTerm, ...]
+    ) -> tuple[tuple[int, int], ...]:
+        text = article.title if field == "title" else article.text
+        key = (article.id, field)
+        if key not in indexes:
+            indexes[key] = TokenIndex(text)
+        return tuple(find_hits(text, terms, field, indexes[key]))
+
     horizon = now - lookback
     matches: list[Match] = []
     for topic_id, article_ids in hits.items():
@@ -85,8 +97,8 @@ def match_articles(
             article = by_id[article_id]
             if plan.verify and not evaluate(plan.node, doc(article)):
                 continue
-            title_spans = tuple(find_hits(article.title, plan.terms, "title"))
-            text_spans = tuple(find_hits(article.text, plan.terms, "text"))
+            title_spans = spans(article, "title", plan.terms)
+            text_spans = spans(article, "text", plan.terms)
             found = {_span_text(article.title, s) for s in title_spans}
             found |= {_span_text(article.text, s) for s in text_spans}
             when = article.published or article.fetched
