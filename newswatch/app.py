@@ -64,4 +64,5 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
         retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),
         operator=config.operator,
         health_after=timedelta(seconds=config.health_after),
+        keep=timedelta(seconds=config.keep_seconds),
     )

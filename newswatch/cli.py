@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from scheduler import AlreadyRunning, InstanceLock
-from storage import StorageError, Store
+from storage import StorageError, Store, utcnow
 
 from .app import build_pipeline, configure_logging, sync_config
 from .config import Config, ConfigError, load_config
@@ -214,14 +215,29 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
 @click.pass_context
 @_errors
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, as_json: bool) -> None:
     """Show sources (last poll, health, articles), topics (matches) and the outbox."""
     config = _config(ctx)
     if not config.database.exists():
         _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
     with Store.open(config.database) as store:
+        if as_json:
+            topics = store.topic_status()
+            for t in topics:
+                t["notify"] = json.loads(t["notify"])
+            report = {
+                "database": str(config.database),
+                "articles": store.article_count(),
+                "sources": store.source_status(),
+                "topics": topics,
+                "alerts": store.outbox_counts(),
+                "alert_problems": store.outbox_problems(),
+            }
+            click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+            return
         click.echo(f"database: {config.database} ({store.article_count()} articles)")
         click.echo("\nsources:")
         for s in store.source_status():
@@ -269,6 +285,38 @@ def _echo_source(s: dict[str, Any]) -> None:
     if s["last_error"]:
         label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"
         click.echo(f"    {label}: {s['last_error']}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@_errors
+def backup(ctx: click.Context, file: Path) -> None:
+    """Write a consistent copy of the database to FILE (safe while the daemon runs)."""
+    config = _config(ctx)
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: nothing to back up", EXIT_RUNTIME)
+    with Store.open(config.database) as store:
+        store.backup(file)
+    click.echo(f"backed up {config.database} to {file}")
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def prune(ctx: click.Context) -> None:
+    """Apply the retention now: drop the text of articles older than database.keep.
+
+    Titles, URLs, matches and alert records stay (the daemon does this every hour).
+    """
+    config = _config(ctx)
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
+    with Store.open(config.database) as store:
+        cutoff = utcnow() - timedelta(seconds=config.keep_seconds)
+        pruned = store.prune(cutoff)
+        store.checkpoint()
+    click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 
 
 @cli.command()

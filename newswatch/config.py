@@ -43,6 +43,7 @@ class Config:
 
     path: Path | None
     database: Path
+    keep_seconds: float
     smtp: SmtpSettings | None
     crawl: CrawlSettings
     default_every: int
@@ -251,6 +252,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     return Config(
         path=None if source_name == "defaults" else Path(source_name),
         database=database,
+        keep_seconds=sections["database"]["keep"],
         smtp=smtp,
         crawl=CrawlSettings(
             user_agent=crawl["user_agent"],

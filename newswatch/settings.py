@@ -27,6 +27,11 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "newswatch.db",
             "SQLite file; a relative path is relative to the working directory",
         ),
+        "keep": Setting(
+            "duration",
+            "365d",
+            "article text older than this is pruned (titles, matches and alert records stay)",
+        ),
     },
     "smtp": {
         "host": Setting("str", None, "mail server host name", required=True),

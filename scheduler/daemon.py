@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +22,8 @@ from .pipeline import Pipeline
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 5
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+HOUSEKEEPING_DELAY = timedelta(minutes=1)  # not in the way of the first crawl
 
 
 class Daemon:
@@ -48,6 +50,14 @@ class Daemon:
         """Match anything left unmatched and deliver the due outbox messages."""
         await self._guard("outbox", self._match_and_deliver())
 
+    async def housekeeping_tick(self) -> None:
+        """Retention and database upkeep, hourly."""
+
+        async def run() -> None:
+            self.pipeline.housekeeping()
+
+        await self._guard("housekeeping", run())
+
     async def _crawl_due(self) -> None:
         due = self.pipeline.store.due_sources(self.pipeline.clock())
         crawled = None
@@ -66,10 +76,18 @@ class Daemon:
         logger.info(
             "cycle sources=%d ok=%d failed=%d new_articles=%d deferred=%d matched_articles=%d "
             "matches=%d emails_queued=%d sent=%d retrying=%d failed_emails=%d health_reports=%d",
-            len(due), counters.get("sources_ok", 0), counters.get("sources_failed", 0),
-            counters.get("articles_new", 0), counters.get("articles_deferred", 0),
-            matched.articles, matched.matches, matched.emails,
-            delivered.sent, delivered.retrying, delivered.failed, health,
+            len(due),
+            counters.get("sources_ok", 0),
+            counters.get("sources_failed", 0),
+            counters.get("articles_new", 0),
+            counters.get("articles_deferred", 0),
+            matched.articles,
+            matched.matches,
+            matched.emails,
+            delivered.sent,
+            delivered.retrying,
+            delivered.failed,
+            health,
         )
 
     async def _match_and_deliver(self) -> None:
@@ -110,6 +128,12 @@ class Daemon:
         }
         scheduler.add_job(self.crawl_tick, id="crawl", next_run_time=now, **options)
         scheduler.add_job(self.outbox_tick, id="outbox", **options)
+        scheduler.add_job(
+            self.housekeeping_tick,
+            id="housekeeping",
+            next_run_time=now + HOUSEKEEPING_DELAY,
+            **{**options, "seconds": HOUSEKEEPING_EVERY.total_seconds()},
+        )
         scheduler.start()
         self.scheduler = scheduler
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)

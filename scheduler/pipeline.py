@@ -59,6 +59,7 @@ class Pipeline:
     clock: Callable[[], datetime] = utcnow
     operator: tuple[str, ...] = ()
     health_after: timedelta = timedelta(hours=24)
+    keep: timedelta = timedelta(days=365)
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
 
@@ -115,6 +116,14 @@ class Pipeline:
             emails, [r["id"] for r in failing], [r["id"] for r in recovered], now
         )
         return len(failing) + len(recovered)
+
+    def housekeeping(self) -> int:
+        """Retention and upkeep: prune article text older than ``keep``, checkpoint the WAL."""
+        pruned = self.store.prune(self.clock() - self.keep)
+        self.store.checkpoint()
+        if pruned:
+            logger.info("pruned the text of %d article(s) older than %s", pruned, self.keep)
+        return pruned
 
     async def deliver(self) -> DeliveryReport:
         """Send the due outbox messages; one delivery at a time in the process."""

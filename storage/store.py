@@ -9,12 +9,13 @@ from sqlite_utils import Database
 from .articles import ArticlesMixin
 from .db import open_database
 from .health import HealthMixin
+from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
 from .sources import SourcesMixin
 from .topics import TopicsMixin
 
 
-class Store(SourcesMixin, ArticlesMixin, TopicsMixin, OutboxMixin, HealthMixin):
+class Store(SourcesMixin, ArticlesMixin, TopicsMixin, OutboxMixin, HealthMixin, MaintenanceMixin):
     """All persistent state of newswatch, in one SQLite file."""
 
     def __init__(self, db: Database, path: Path | None = None) -> None:

@@ -50,3 +50,39 @@ def test_database_path_that_is_a_directory(workdir):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "newswatch: " in result.stderr
+
+
+def test_status_json_backup_and_prune(site, workdir, tmp_path):
+    import json
+    import sqlite3
+    import stat
+
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    assert workdir.newswatch("crawl").returncode == 0
+
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    assert report["articles"] == 1
+    assert report["sources"][0]["url"] == site.url("/feeds/world.rss")
+    assert report["alerts"] == {"pending": 0, "sent": 0, "failed": 0}
+
+    copy = tmp_path / "backup.db"
+    result = workdir.newswatch("backup", str(copy))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+    again = workdir.newswatch("backup", str(copy))
+    assert again.returncode == 1 and "exists" in again.stderr
+
+    # Nothing is old enough yet; with a zero-ish retention the text goes, the row stays.
+    assert "pruned the text of 0 article(s)" in workdir.newswatch("prune").stdout
+    text = workdir.config.read_text().replace('[database]\n', '[database]\nkeep = "1s"\n')
+    workdir.config.write_text(text)
+    import time
+    time.sleep(1.1)
+    assert "pruned the text of 1 article(s)" in workdir.newswatch("prune").stdout
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["text"] == "" and "text pruned" in row["extraction_note"]
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # still known: not refetched

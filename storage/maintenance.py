@@ -1,0 +1,67 @@
+"""Keeping a long-running database healthy: retention, consistent backups, checkpoints."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .errors import StorageError
+from .models import to_iso
+
+
+class MaintenanceMixin:
+    """Housekeeping on the Store."""
+
+    db: Database
+
+    def prune(self, before: datetime) -> int:
+        """Drop the extracted text of articles fetched before ``before`` (and the bodies of
+        alerts sent before it); the rows stay, so matches, alerts and "already seen" are
+        kept. Returns how many articles were pruned."""
+        stamp = to_iso(before)
+        with self.db.atomic():
+            cursor = self.db.execute(
+                """
+                UPDATE articles SET text = '',
+                    extraction_note = COALESCE(extraction_note || '; ', '') || 'text pruned'
+                WHERE fetched < ? AND text != ''
+                """,
+                [stamp],
+            )
+            self.db.execute(
+                """
+                UPDATE outbox SET body_text = '', body_html = ''
+                WHERE status = 'sent' AND sent < ? AND body_text != ''
+                """,
+                [stamp],
+            )
+            self.db.execute("DELETE FROM skipped_urls WHERE seen < ?", [stamp])
+            return int(cursor.rowcount)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log back into the database file and refresh the planner."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("PRAGMA optimize")
+
+    def backup(self, destination: Path) -> None:
+        """A consistent copy of the live database (safe while the daemon writes)."""
+        destination = Path(destination)
+        try:
+            os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise StorageError(f"{destination} exists: choose a new file for the backup") from None
+        except OSError as exc:
+            raise StorageError(f"cannot create {destination}: {exc.strerror}") from exc
+        try:
+            target = sqlite3.connect(destination)
+            try:
+                self.db.conn.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            destination.unlink(missing_ok=True)
+            raise StorageError(f"backup to {destination} failed: {exc}") from exc
