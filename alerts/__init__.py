@@ -4,7 +4,8 @@ Errors::
 
     DeliveryError              a message could not be handed over (.permanent: never will be)
     ├── TransportUnavailable   server unreachable, TLS/login failed, connection lost:
-    │                          never permanent; the delivery run stops and retries later
+    │   │                      never permanent; the delivery run stops and retries later
+    │   └── AuthenticationFailed   the login was refused (checked when the daemon starts)
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
 """
 
@@ -12,6 +13,7 @@ from .compose import AlertItem, compose, format_when
 from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
 from .health import compose_health
 from .transport import (
+    AuthenticationFailed,
     DeliveryError,
     MboxTransport,
     MessageRefused,
@@ -23,6 +25,7 @@ from .transport import (
 
 __all__ = [
     "AlertItem",
+    "AuthenticationFailed",
     "DeliveryError",
     "DeliveryReport",
     "MboxTransport",

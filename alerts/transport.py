@@ -33,6 +33,10 @@ class TransportUnavailable(DeliveryError):
         super().__init__(message, permanent=False)
 
 
+class AuthenticationFailed(TransportUnavailable):
+    """The server refused newswatch's login: a configuration problem, not a passing one."""
+
+
 class MessageRefused(DeliveryError):
     """The server refused this message: for good on a 5xx reply, for now on a 4xx."""
 
@@ -138,6 +142,18 @@ class SmtpTransport:
         finally:
             client.close()
 
+    def check(self) -> None:
+        """Connect and log in without sending anything; raises DeliveryError."""
+        where = self.describe()
+        client = self._connect(where)
+        try:
+            self._handshake(client, where)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
     def _connect(self, where: str) -> smtplib.SMTP:
         """Open the connection (TLS from the start when configured)."""
         s = self.settings
@@ -165,7 +181,7 @@ class SmtpTransport:
         except ssl.SSLError as exc:
             raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransportUnavailable(
+            raise AuthenticationFailed(
                 f"{where} login failed for {s.username}: {_reply(exc.smtp_code, exc.smtp_error)}"
             ) from exc
         except smtplib.SMTPResponseException as exc:

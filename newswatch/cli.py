@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from alerts import AuthenticationFailed, DeliveryError, SmtpTransport
 from scheduler import AlreadyRunning, InstanceLock
 from storage import StorageError, Store, utcnow
 
@@ -107,6 +108,7 @@ def run(ctx: click.Context) -> None:
     configure_logging(config.log_level)
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
+    _check_smtp(config)
     with InstanceLock(config.database), Store.open(config.database) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
@@ -117,6 +119,19 @@ def run(ctx: click.Context) -> None:
 
         code = Daemon(pipeline, config.tick_seconds, reload=reload).run()
     sys.exit(code)
+
+
+def _check_smtp(config: Config) -> None:
+    """A refused login is a configuration error, said at start-up; a server that is down
+    is not: alerts queue and are retried."""
+    if config.smtp is None or not config.smtp.username:
+        return
+    try:
+        SmtpTransport(config.smtp).check()
+    except AuthenticationFailed as exc:
+        _fail(f"smtp: {exc} (check smtp.username and the password)", EXIT_CONFIG)
+    except DeliveryError as exc:
+        logger.warning("%s; alerts will wait in the outbox and be retried", exc)
 
 
 @cli.command()

@@ -201,3 +201,30 @@ def test_each_cycle_logs_one_summary_line(site, mail, workdir):
         assert daemon.stop() == 0
     lines = [line for line in daemon.output().splitlines() if " cycle sources=" in line]
     assert any("new_articles=1" in line and "emails_queued=1" in line for line in lines)
+
+
+def test_refused_smtp_login_stops_the_daemon_at_start_up(site, workdir):
+    from mailserver import MailServer
+
+    server = MailServer(auth=("newswatch", "right"))
+    server.start()
+    try:
+        workdir.write_config(
+            sources=[site.url("/feeds/world.rss")],
+            smtp={"host": server.host, "port": server.port, "username": "newswatch",
+                  "password_env": "NW_PW", "timeout": "5s"},
+        )
+        refused = workdir.newswatch("run", NW_PW="wrong", timeout=30)
+        assert refused.returncode == 2
+        [line] = refused.stderr.strip().splitlines()[-1:]
+        assert line.startswith("newswatch: smtp: ") and "login failed for newswatch" in line
+        assert "Traceback" not in refused.stderr
+    finally:
+        server.stop()
+    # A server that is merely down does not stop the daemon: alerts wait and are retried.
+    daemon = workdir.start_daemon(NW_PW="right")
+    try:
+        daemon.wait_for_log("daemon started")
+        assert "alerts will wait in the outbox" in daemon.output()
+    finally:
+        assert daemon.stop() == 0
