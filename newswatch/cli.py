@@ -117,7 +117,9 @@ def run(ctx: click.Context) -> None:
             fresh = load_config(config.path)
             sync_config(fresh, store)
 
-        code = Daemon(pipeline, config.tick_seconds, reload=reload).run()
+        code = Daemon(
+            pipeline, config.tick_seconds, reload=reload, metrics_address=config.metrics
+        ).run()
     sys.exit(code)
 
 

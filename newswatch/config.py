@@ -55,6 +55,7 @@ class Config:
     health_after: float
     tick_seconds: float
     log_level: str
+    metrics: str | None
     sources: tuple[SourceSpec, ...]
     topics: tuple[TopicSpec, ...]
 
@@ -92,6 +93,11 @@ def _check(kind: str, value: Any) -> Any:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.strip()
+    if kind == "address":
+        _host, sep, port = str(value).rpartition(":")
+        if not isinstance(value, str) or not sep or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f'{value!r} is not host:port (e.g. "127.0.0.1:9464")')
+        return value
     if kind == "kind":
         if value not in SOURCE_KINDS:
             raise ValueError(f"expected one of {', '.join(SOURCE_KINDS)}")
@@ -272,6 +278,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
         health_after=alerts["health_after"],
         tick_seconds=sections["daemon"]["tick"],
         log_level=sections["daemon"]["log_level"],
+        metrics=sections["daemon"].get("metrics"),
         sources=tuple(sources),
         topics=tuple(topics),
     )

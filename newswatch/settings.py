@@ -77,6 +77,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     "daemon": {
         "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
         "log_level": Setting("level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+        "metrics": Setting(
+            "address", None, "host:port of a Prometheus /metrics endpoint; off when unset"
+        ),
     },
 }
 

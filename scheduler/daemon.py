@@ -17,6 +17,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from .metrics import Metrics
+from .metrics import serve as serve_metrics
 from .pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,11 @@ class Daemon:
         pipeline: Pipeline,
         tick_seconds: float,
         reload: Callable[[], None] | None = None,
+        metrics_address: str | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.metrics = Metrics()
+        self.metrics_address = metrics_address
         self.tick_seconds = tick_seconds
         self.reload = reload
         self.failures = 0
@@ -71,8 +76,9 @@ class Daemon:
         delivered = await self.pipeline.deliver()
         if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
             return
-        # One line per cycle that did something: greppable, key=value.
         counters = crawled.counters if crawled is not None else {}
+        self._count(crawled, matched.matches, delivered)
+        # One line per cycle that did something: greppable, key=value.
         logger.info(
             "cycle sources=%d ok=%d failed=%d new_articles=%d deferred=%d matched_articles=%d "
             "matches=%d emails_queued=%d sent=%d retrying=%d failed_emails=%d health_reports=%d",
@@ -89,6 +95,20 @@ class Daemon:
             delivered.failed,
             health,
         )
+
+    def _count(self, crawled: Any, matches: int, delivered: Any) -> None:
+        """Feed the /metrics counters with what a cycle did."""
+        add = self.metrics.add
+        add("newswatch_cycles_total")
+        if crawled is not None:
+            for _, outcome in crawled.outcomes.values():
+                kind = "not_modified" if outcome.not_modified else "ok" if outcome.ok else "failed"
+                add("newswatch_fetches_total", 1, kind)
+            add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
+        add("newswatch_matches_total", matches)
+        add("newswatch_emails_total", delivered.sent, "sent")
+        add("newswatch_emails_total", delivered.retrying, "retrying")
+        add("newswatch_emails_total", delivered.failed, "failed")
 
     async def _match_and_deliver(self) -> None:
         self.pipeline.match()
@@ -136,6 +156,19 @@ class Daemon:
         )
         scheduler.start()
         self.scheduler = scheduler
+        if self.metrics_address:
+            listening = serve_metrics(
+                self.metrics_address,
+                lambda: self.metrics.render(self.pipeline.store, self.failures),
+            )
+            listening.addCallbacks(
+                lambda port: logger.info(
+                    "metrics on http://%s:%d/metrics", port.getHost().host, port.getHost().port
+                ),
+                lambda failure: logger.error(
+                    "metrics endpoint %s not started: %s", self.metrics_address, failure.value
+                ),
+            )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
 
     def _on_stop_signal(self, signum: int) -> None:

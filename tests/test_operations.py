@@ -86,3 +86,38 @@ def test_status_json_backup_and_prune(site, workdir, tmp_path):
     [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
     assert row["text"] == "" and "text pruned" in row["extraction_note"]
     assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # still known: not refetched
+
+
+def test_metrics_endpoint(site, mail, workdir, wait):
+    import re
+    import urllib.request
+
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+        topics=[{"name": "M", "query": "Maduro", "notify": ["a@test.example"]}],
+        smtp=mail, extra="",
+    )
+    text = workdir.config.read_text().replace('[daemon]\n', '[daemon]\nmetrics = "127.0.0.1:0"\n')
+    workdir.config.write_text(text)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("metrics on http://")
+        port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", daemon.output())[1]
+        mail.wait_for(1, timeout=30)
+
+        def scrape():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return r.read().decode()
+
+        body = wait(lambda: (b := scrape()) and 'newswatch_emails_total{outcome="sent"} 1' in b
+                    and b, 30)
+        assert body, scrape()
+        assert "# TYPE newswatch_cycles_total counter" in body
+        assert 'newswatch_fetches_total{outcome="ok"}' in body
+        assert "newswatch_articles 1" in body
+        assert 'newswatch_outbox{status="sent"} 1' in body
+        assert 'newswatch_sources{health="ok"} 1' in body
+    finally:
+        assert daemon.stop() == 0, daemon.output()
