@@ -53,3 +53,55 @@ def test_smtp_password_never_appears_in_output(site, workdir):
         assert secret not in workdir.database.read_bytes().decode("latin-1")
     finally:
         server.stop()
+
+
+def test_article_text_cannot_inject_headers_or_markup(site, mail, workdir):
+    evil = replace(
+        STORIES_BY_SLUG["venezuela-opposition-leader"],
+        slug="evil-maduro-story-here",
+        title='Maduro <script>alert(1)</script>\r\nBcc: victim@evil.example',
+        published=datetime.now(UTC) - timedelta(minutes=5),
+    )
+    site.articles[evil.slug] = evil
+    site.publish(evil)
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "M", "query": "Maduro", "notify": ["a@test.example"]}],
+        smtp=mail,
+    )
+    assert workdir.newswatch("crawl").returncode == 0
+    [message] = mail.wait_for(1)
+    assert message["Bcc"] is None
+    assert [rcpts for _, rcpts in mail.envelopes] == [["a@test.example"]]
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "<script" not in html  # markup in feed titles is reduced to its text
+    assert "alert(1)" in html
+
+
+def test_one_recipient_refused_the_others_still_get_their_alert(site, mail, workdir):
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "M", "query": "Maduro",
+                 "notify": ["a@test.example", "gone@test.example", "b@test.example"]}],
+        smtp=mail,
+    )
+    original = mail._receive
+
+    def receive(envelope):
+        if "gone@test.example" in envelope.rcpt_tos:
+            return "550 5.1.1 mailbox unavailable"
+        return original(envelope)
+
+    mail._receive = receive
+    result = workdir.newswatch("crawl")
+    assert {m["To"] for m in mail.wait_for(2)} == {"a@test.example", "b@test.example"}
+    assert result.returncode == 3  # reported: one alert failed for good
+    status = workdir.newswatch("status").stdout
+    assert "alerts: 0 pending, 2 sent, 1 failed" in status
+    assert "to gone@test.example (failed" in status and "550" in status
+    again = workdir.newswatch("crawl")
+    assert len(mail.messages) == 2  # a permanent refusal is not retried
+    assert again.returncode == 0
