@@ -673,3 +673,38 @@ def test_smtp_settings() -> None:
     assert issubclass(TransportUnavailable, DeliveryError)
     assert issubclass(MessageRefused, DeliveryError)
     assert not TransportUnavailable("x").permanent
+
+
+class StallingSink(SmtpSink):
+    """A server that stalls in DATA (never answering) the first ``stalls`` times."""
+
+    def __init__(self, stalls: int) -> None:
+        super().__init__()
+        self.stalls = stalls
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.stalls > 0:
+            self.stalls -= 1
+            await asyncio.sleep(3)  # longer than the client's timeout: it gives up first
+            return "451 4.3.0 stalled"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_timeout_mid_data_is_retried_and_delivered_once(store: storage.Store) -> None:
+    sink = StallingSink(stalls=1)
+    sink.start()
+    try:
+        enqueue(store, outbox_email())
+        transport = SmtpTransport(dataclasses.replace(sink.settings(), timeout=1.0))
+        first = deliver(store, transport)
+        assert first.sent == 0 and first.retrying == 1
+        assert "timed out" in " ".join(first.errors).lower()
+        assert sink.received == []
+        later = NOW + timedelta(hours=2)
+        second = deliver(store, transport, now=later)
+        assert second.sent == 1
+        assert len(sink.received) == 1
+        assert deliver(store, transport, now=later + timedelta(hours=2)).sent == 0
+        assert len(sink.received) == 1
+    finally:
+        sink.stop()
