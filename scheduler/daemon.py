@@ -64,7 +64,11 @@ class Daemon:
         await self._guard("housekeeping", run())
 
     async def _crawl_due(self) -> None:
-        due = self.pipeline.store.due_sources(self.pipeline.clock())
+        # A source that falls due before the next tick is polled now: waiting for that tick
+        # would add up to a whole tick to every poll (measured: a 1-minute source was polled
+        # every 90 s with the default 30 s tick).
+        horizon = self.pipeline.clock() + timedelta(seconds=self.tick_seconds)
+        due = self.pipeline.store.due_sources(horizon)
         crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))

@@ -1,0 +1,670 @@
+"""Crawl-cycle benchmark: cold and warm cycles, alert latency, and a soak of the daemon.
+
+    python -m benchmarks.cycle_bench                 # 1,000 feeds x 30 entries (~15 min)
+    python -m benchmarks.cycle_bench --quick         # 200 feeds x 10 entries (~2-3 min)
+    python -m benchmarks.cycle_bench --feeds 1000 --entries 30 --skip latency,soak
+
+Everything runs on 127.0.0.1: a local news site (``benchmarks/cycle_site.py``, built on
+``tests/newssite.py``) and a local SMTP server (``tests/mailserver.py``, aiosmtpd). newswatch
+runs as ``python -m newswatch --config FILE crawl|run`` subprocesses, with ``tests/netguard``
+on PYTHONPATH so that they cannot reach beyond the loopback network.
+
+1. Cold cycle: ``newswatch crawl`` over N feeds x M entries, each entry an article page
+   (wall time, articles/s, peak RSS of the subprocess, bytes sent by the site), against a
+   sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop run in its own
+   process on a time budget and extrapolated to every article.
+2. Warm cycle: ``newswatch crawl`` again, nothing changed: bytes should be < 5 % of the cold
+   cycle's (one 304 per feed).
+3. Latency: ``newswatch run`` with a few feeds at ``every = "1m"`` and the default
+   ``daemon.tick = "30s"``; articles are published at random moments, and the time until
+   their alert reaches the SMTP server is measured (target: median < 35 s).
+4. Soak: ``newswatch run`` with ``every = "1s"``, ``tick = "1s"`` over 20 feeds that get new
+   articles every few seconds, for 200 cycles; RSS and open file descriptors are sampled every
+   10 cycles (targets: memory within 10 %, no fd growth).
+
+Latency and soak run at the same time (two daemons, two sites) to keep the run short; both
+are mostly waiting. ``--sequential`` runs them one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .corpus import generate_queries
+from .cycle_site import TESTS, BenchSite, MailServer, StoryMaker, build_site, feed_name
+
+ROOT = Path(__file__).resolve().parent.parent
+NETGUARD = TESTS / "netguard"
+CYCLE_LINE = re.compile(r"\bcycle sources=(\d+) ok=(\d+) failed=(\d+) new_articles=(\d+)")
+
+WARM_TARGET = 0.05
+LATENCY_TARGET = 35.0
+MEMORY_TARGET = 0.10
+
+
+# --------------------------------------------------------------------------------------------
+# Running newswatch
+# --------------------------------------------------------------------------------------------
+
+
+def subprocess_env() -> dict[str, str]:
+    """Like tests/conftest.py: loopback-only guard, no inherited NEWSWATCH_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a valid TOML basic string
+
+
+def write_config(
+    directory: Path,
+    *,
+    sources: Sequence[str | dict[str, Any]],
+    topics: Sequence[dict[str, Any]] = (),
+    crawl: dict[str, Any] | None = None,
+    daemon: dict[str, Any] | None = None,
+    alerts: dict[str, Any] | None = None,
+    smtp: MailServer | None = None,
+) -> Path:
+    """A newswatch config in ``directory`` (database and mbox there too)."""
+    sections: list[tuple[str, dict[str, Any]]] = [
+        ("[database]", {"path": str(directory / "newswatch.db")}),
+        ("[crawl]", crawl or {}),
+        ("[daemon]", daemon or {}),
+        ("[alerts]", alerts or {}),
+    ]
+    if smtp is not None:
+        sections.append(("[smtp]", {"host": smtp.host, "port": smtp.port,
+                                    "from": "newswatch@bench.test", "timeout": "10s"}))
+    lines: list[str] = []
+    for header, values in sections:
+        if values:
+            lines += [header, *[f"{k} = {_toml(v)}" for k, v in values.items()]]
+    for src in sources:
+        spec = {"url": src} if isinstance(src, str) else src
+        lines += ["[[sources]]", *[f"{k} = {_toml(v)}" for k, v in spec.items()]]
+    for topic in topics:
+        lines += ["[[topics]]", *[f"{k} = {_toml(v)}" for k, v in topic.items()]]
+    config = directory / "newswatch.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+@dataclass
+class ProcessResult:
+    returncode: int
+    seconds: float
+    max_rss_kib: int
+    output: str
+
+
+def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessResult:
+    """Run ``newswatch --config CONFIG ARGS`` to completion; peak RSS from wait4()."""
+    log = config.parent / f"{args[0]}-{time.monotonic_ns()}.log"
+    with log.open("w", encoding="utf-8") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newswatch", "--config", str(config), *args],
+            cwd=config.parent, env=subprocess_env(), stdout=out, stderr=subprocess.STDOUT,
+        )
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return ProcessResult(proc.returncode, seconds, usage.ru_maxrss,
+                         log.read_text(encoding="utf-8"))
+
+
+class Daemon:
+    """A ``newswatch run`` subprocess with its log in a file."""
+
+    def __init__(self, config: Path) -> None:
+        self.log = config.parent / "daemon.log"
+        self._out = self.log.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "newswatch", "--config", str(config), "run"],
+            cwd=config.parent, env=subprocess_env(), stdout=self._out, stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def cycles(self) -> int:
+        """Cycles that polled sources so far (the daemon's ``cycle sources=`` lines)."""
+        return len(CYCLE_LINE.findall(self.output()))
+
+    def wait_cycles(self, count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.cycles() >= count:
+                return True
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"newswatch run exited:\n{self.output()[-3000:]}")
+            time.sleep(0.05)
+        return False
+
+    def rss_kib(self) -> int:
+        return _proc_status(self.proc.pid, "VmRSS")
+
+    def fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+        finally:
+            self._out.close()
+
+
+def _proc_status(pid: int, key: str) -> int:
+    """A ``kB`` field of /proc/PID/status, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+class TimedMailServer(MailServer):
+    """MailServer that notes when each message arrived (monotonic clock) and for whom."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: list[tuple[float, list[str]]] = []
+
+    def _receive(self, envelope: Any) -> str:
+        arrived = time.monotonic()
+        answer = super()._receive(envelope)
+        with self._cond:
+            self.arrivals.append((arrived, list(envelope.rcpt_tos)))
+        return answer
+
+    def arrival_for(self, rcpt: str) -> float | None:
+        with self._cond:
+            return next((t for t, rcpts in self.arrivals if rcpt in rcpts), None)
+
+
+@contextlib.contextmanager
+def _site(feeds: int, entries: int, seed: int) -> Iterator[tuple[BenchSite, StoryMaker]]:
+    site, maker = build_site(feeds, entries, seed)
+    try:
+        yield site, maker
+    finally:
+        site.stop()
+
+
+@contextlib.contextmanager
+def _mail() -> Iterator[TimedMailServer]:
+    mail = TimedMailServer()
+    mail.start()
+    try:
+        yield mail
+    finally:
+        mail.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# 1 + 2: cold and warm cycles
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cycle:
+    seconds: float
+    articles: int
+    max_rss_mib: float
+    bytes: int
+    requests: dict[int, int]
+    returncode: int
+    summary: str
+
+
+@dataclass
+class Baseline:
+    feeds: int
+    articles: int
+    seconds: float  # the whole process, with interpreter start and imports
+    loop_seconds: float  # the loop alone
+    bytes: int
+    max_rss_mib: float
+    extrapolated_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.loop_seconds if self.loop_seconds else 0.0
+
+
+def _crawl_cycle(site: BenchSite, config: Path) -> Cycle:
+    before = site.counters()
+    result = run_newswatch(config, "crawl")
+    after = site.counters()
+    if result.returncode != 0 and "polled" not in result.output:
+        raise RuntimeError(
+            f"newswatch crawl failed ({result.returncode}):\n{result.output[-3000:]}")
+    match = re.search(r"(\d+) new article\(s\)", result.output)
+    statuses = {k: v - before["statuses"].get(k, 0) for k, v in after["statuses"].items()}
+    summary = " / ".join(
+        line.strip() for line in result.output.splitlines()
+        if line.startswith(("polled", "matched", "delivered", "newswatch:"))
+    )
+    if result.returncode != 0:  # e.g. delivery failed after the crawl: figures still count
+        summary = f"exit code {result.returncode}: {summary}"
+    return Cycle(result.seconds, int(match.group(1)) if match else 0, result.max_rss_kib / 1024,
+                 after["bytes"] - before["bytes"], {k: v for k, v in statuses.items() if v},
+                 result.returncode, summary)
+
+
+def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work: Path) -> Baseline:
+    """The sequential loop in its own process, on a budget; extrapolated to every article."""
+    urls = work / "baseline-feeds.json"
+    urls.write_text(json.dumps([site.feed_url(i) for i in range(feeds)]), encoding="utf-8")
+    before = site.counters()["bytes"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.cycle_baseline", str(urls), "--budget", str(budget)],
+        cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.stdout.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError("the baseline failed")
+    data = json.loads(out)
+    elapsed = time.perf_counter() - start  # includes interpreter start and imports
+    rate = data["articles"] / data["seconds"] if data["seconds"] else 0.0
+    startup = elapsed - data["seconds"]
+    total = feeds * entries
+    extrapolated = startup + (total / rate if rate else float("inf"))
+    return Baseline(data["feeds"], data["articles"], elapsed, data["seconds"],
+                    site.counters()["bytes"] - before,
+                    usage.ru_maxrss / 1024, extrapolated)
+
+
+def cold_and_warm(
+    feeds: int, entries: int, topics: int, per_host: int, budget: float, seed: int, work: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Build the site, run the cold cycle, the baseline, then the warm cycle."""
+    start = time.perf_counter()
+    with _site(feeds, entries, seed) as (site, _):
+        log(f"site: {feeds} feeds x {entries} entries built in "
+            f"{time.perf_counter() - start:.1f}s at {site.base_url}")
+        directory = work / "cycle"
+        directory.mkdir()
+        queries = generate_queries(topics, seed=seed)
+        config = write_config(
+            directory,
+            sources=[site.feed_url(i) for i in range(feeds)],
+            topics=[{"name": f"topic {i}", "query": q.text, "notify": ["desk@bench.test"]}
+                    for i, q in enumerate(queries)],
+            crawl={"delay": "0s", "per_host": per_host, "every": "1h"},
+        )
+        log(f"cold cycle: newswatch crawl, per_host = {per_host}, delay = 0s ...")
+        cold = _crawl_cycle(site, config)
+        log(f"  {cold.seconds:.1f}s, {cold.articles} articles, {cold.bytes:,} bytes; "
+            f"{cold.summary}")
+        log(f"baseline: sequential feedparser + urlopen + trafilatura, budget {budget:.0f}s ...")
+        base = run_baseline(site, feeds, entries, budget, work)
+        log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s")
+        log("warm cycle: newswatch crawl again, nothing changed ...")
+        warm = _crawl_cycle(site, config)
+        log(f"  {warm.seconds:.1f}s, {warm.articles} articles, {warm.bytes:,} bytes, "
+            f"requests {warm.requests}")
+    return {"cold": cold, "warm": warm, "baseline": base, "feeds": feeds, "entries": entries,
+            "topics": topics, "per_host": per_host}
+
+
+# --------------------------------------------------------------------------------------------
+# 3: latency
+# --------------------------------------------------------------------------------------------
+
+
+def latency(
+    trials: int, every: str, every_seconds: float, tick: str, seed: int, work: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Publish ``trials`` probe articles at random moments; time until each alert arrives."""
+    rng = random.Random(seed)
+    directory = work / "latency"
+    directory.mkdir()
+    feeds = max(trials, 3)
+    probes = [f"quellprobe{i}zed" for i in range(trials)]
+    with _site(feeds, 10, seed + 1) as (site, maker), _mail() as mail:
+        config = write_config(
+            directory,
+            sources=[{"url": site.feed_url(i), "every": every} for i in range(feeds)],
+            topics=[{"name": f"probe {i}", "query": word, "notify": [f"probe{i}@bench.test"]}
+                    for i, word in enumerate(probes)],
+            crawl={"delay": "0s", "per_host": 4},
+            daemon={"tick": tick},
+            alerts={"retry_base": "5s", "retry_max": "10s"},
+            smtp=mail,
+        )
+        daemon = Daemon(config)
+        try:
+            if not daemon.wait_cycles(1, timeout=120):
+                raise RuntimeError(f"no first cycle:\n{daemon.output()[-3000:]}")
+            log(f"latency: daemon up (every = {every}, tick = {tick}); {trials} probes ...")
+            window = max(2 * every_seconds, trials * every_seconds / 2)
+            offsets = sorted(rng.uniform(0, window) for _ in range(trials))
+            t0 = time.monotonic()
+            published: list[float] = []
+            for i, offset in enumerate(offsets):
+                time.sleep(max(0.0, t0 + offset - time.monotonic()))
+                story = maker.story(published=datetime.now(UTC).replace(microsecond=0),
+                                    extra=probes[i])
+                site.publish(story, feed=feed_name(i % feeds))
+                published.append(time.monotonic())
+            deadline = time.monotonic() + 3 * every_seconds + 60
+            latencies: list[float | None] = [None] * trials
+            while time.monotonic() < deadline and None in latencies:
+                for i in range(trials):
+                    arrived = mail.arrival_for(f"probe{i}@bench.test")
+                    if latencies[i] is None and arrived is not None:
+                        latencies[i] = arrived - published[i]
+                time.sleep(0.1)
+            if daemon.proc.poll() is not None:
+                raise RuntimeError(f"newswatch run exited:\n{daemon.output()[-3000:]}")
+        finally:
+            daemon.stop()
+    got = [x for x in latencies if x is not None]
+    log("  latencies: " + ", ".join("lost" if x is None else f"{x:.1f}s" for x in latencies))
+    return {"every": every, "tick": tick, "latencies": latencies,
+            "median": statistics.median(got) if got else float("inf"),
+            "max": max(got) if len(got) == trials else float("inf")}
+
+
+# --------------------------------------------------------------------------------------------
+# 4: soak
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    cycle: int
+    seconds: float
+    rss_kib: int
+    fds: int
+
+
+@dataclass
+class Soak:
+    cycles: int
+    seconds: float
+    samples: list[Sample] = field(default_factory=list)
+    published: int = 0
+    stored: int = 0
+    alerts: int = 0
+
+    @property
+    def steady(self) -> list[Sample]:
+        """Samples after warm-up (the first sample is taken at the end of warm-up)."""
+        return self.samples
+
+    @property
+    def rss_growth(self) -> float:
+        first, last = self.samples[0].rss_kib, self.samples[-1].rss_kib
+        return (last - first) / first
+
+    @property
+    def fd_growth(self) -> int:
+        return self.samples[-1].fds - self.samples[0].fds
+
+
+def soak(
+    cycles: int, feeds: int, every_n: int, seed: int, work: Path, log: Callable[[str], None],
+) -> Soak:
+    """Run the daemon for ``cycles`` cycles at 1 s while new articles keep appearing."""
+    directory = work / "soak"
+    directory.mkdir()
+    queries = generate_queries(20, seed=seed)
+    warmup = every_n
+    stop = threading.Event()
+    with _site(feeds, 5, seed + 2) as (site, maker), _mail() as mail:
+        config = write_config(
+            directory,
+            sources=[{"url": site.feed_url(i), "every": "1s"} for i in range(feeds)],
+            topics=[{"name": f"topic {i}", "query": q.text, "notify": [f"desk{i % 3}@bench.test"]}
+                    for i, q in enumerate(queries)],
+            crawl={"delay": "0s", "per_host": 4},
+            daemon={"tick": "1s"},
+            alerts={"retry_base": "5s", "retry_max": "10s"},
+            smtp=mail,
+        )
+        published = 0
+
+        def publisher() -> None:
+            nonlocal published
+            rng = random.Random(seed)
+            while not stop.wait(3.0):  # a few new articles every 3 seconds
+                for _ in range(rng.randint(1, 3)):
+                    story = maker.story(published=datetime.now(UTC).replace(microsecond=0))
+                    site.publish(story, feed=feed_name(rng.randrange(feeds)))
+                    published += 1
+                    # Bounded: keep each feed at its 30 newest entries, like a real feed.
+                    with site._lock:
+                        for entry in site._feeds.values():
+                            del entry.stories[30:]
+
+        daemon = Daemon(config)
+        thread = threading.Thread(target=publisher, daemon=True)
+        start = time.monotonic()
+        result = Soak(cycles, 0.0)
+        try:
+            if not daemon.wait_cycles(1, timeout=120):
+                raise RuntimeError(f"no first cycle:\n{daemon.output()[-3000:]}")
+            thread.start()
+            log(f"soak: {feeds} feeds at every = 1s, tick = 1s, {cycles} cycles, "
+                f"sampling every {every_n} after {warmup} cycles of warm-up ...")
+            for target in range(warmup, cycles + 1, every_n):
+                if not daemon.wait_cycles(target, timeout=max(120, every_n * 10)):
+                    raise RuntimeError(f"soak stalled before cycle {target}")
+                result.samples.append(
+                    Sample(daemon.cycles(), time.monotonic() - start, daemon.rss_kib(),
+                           daemon.fds()))
+            result.seconds = time.monotonic() - start
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+            daemon.stop()
+        output = daemon.output()
+        result.cycles = len(CYCLE_LINE.findall(output))
+        result.stored = sum(int(m[3]) for m in CYCLE_LINE.findall(output))
+        result.published = published
+        result.alerts = len(mail.messages)
+    s = result.samples
+    log(f"  RSS {s[0].rss_kib / 1024:.1f} -> {s[-1].rss_kib / 1024:.1f} MiB, "
+        f"fds {s[0].fds} -> {s[-1].fds} over {result.cycles} cycles in {result.seconds:.0f}s")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def summary(results: dict[str, Any]) -> str:
+    """The table of every figure, its target and PASS / MISS (or a dash if it has none)."""
+    rows: list[tuple[str, str, str, str]] = []
+    cw = results.get("cycles")
+    if cw:
+        cold, warm, base = cw["cold"], cw["warm"], cw["baseline"]
+        total = cw["feeds"] * cw["entries"]
+        rate = cold.articles / cold.seconds if cold.seconds else 0.0
+        rows += [
+            (f"cold: wall time ({cw['feeds']:,} feeds x {cw['entries']} entries, "
+             f"per_host {cw['per_host']})", f"{cold.seconds:.1f} s", "-", "-"),
+            ("cold: articles stored", f"{cold.articles:,} of {total:,}", f"{total:,}",
+             _verdict(cold.articles == total)),
+            ("cold: articles/s (newswatch crawl)", f"{rate:.1f}", "-", "-"),
+            ("cold / warm: newswatch crawl exit codes", f"{cold.returncode} / {warm.returncode}",
+             "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),
+            (f"cold: articles/s (baseline, {base.articles:,} articles sampled)",
+             f"{base.rate:.1f}", "-", "-"),
+            ("cold: baseline wall time for every article"
+             + (" (extrapolated)" if base.articles < total else ""),
+             f"{base.extrapolated_seconds:.1f} s", "-", "-"),
+            ("cold: speed-up vs baseline",
+             f"{base.extrapolated_seconds / cold.seconds:.1f}x", "-", "-"),
+            ("cold: peak RSS (newswatch / baseline)",
+             f"{cold.max_rss_mib:.0f} / {base.max_rss_mib:.0f} MiB", "-", "-"),
+            ("cold: bytes downloaded", f"{cold.bytes / 1e6:,.1f} MB", "-", "-"),
+            ("warm: wall time", f"{warm.seconds:.1f} s", "-", "-"),
+            ("warm: bytes downloaded", f"{warm.bytes:,} B", "-", "-"),
+            ("warm: bytes / cold bytes", f"{warm.bytes / cold.bytes:.3%}",
+             f"< {WARM_TARGET:.0%}", _verdict(warm.bytes < WARM_TARGET * cold.bytes)),
+        ]
+    lat = results.get("latency")
+    if lat:
+        label = f"every {lat['every']}, tick {lat['tick']}, {len(lat['latencies'])} probes"
+        rows += [
+            (f"latency: median ({label})", f"{lat['median']:.1f} s",
+             f"< {LATENCY_TARGET:.0f} s", _verdict(lat["median"] < LATENCY_TARGET)),
+            ("latency: max", f"{lat['max']:.1f} s", "-", "-"),
+        ]
+    sk: Soak | None = results.get("soak")
+    if sk:
+        first, last = sk.samples[0], sk.samples[-1]
+        rows += [
+            (f"soak: RSS growth, cycle {first.cycle} -> {last.cycle}",
+             f"{first.rss_kib / 1024:.1f} -> {last.rss_kib / 1024:.1f} MiB ({sk.rss_growth:+.1%})",
+             f"within {MEMORY_TARGET:.0%}", _verdict(abs(sk.rss_growth) <= MEMORY_TARGET)),
+            ("soak: open fds", f"{first.fds} -> {last.fds} (max {max(s.fds for s in sk.samples)})",
+             "no growth", _verdict(sk.fd_growth <= 0)),
+        ]
+    width = [max(len(r[i]) for r in rows) if rows else 0 for i in range(4)]
+    head = ("figure", "measured", "target", "result")
+    width = [max(w, len(h)) for w, h in zip(width, head, strict=True)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, width, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in width) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) + " |"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.cycle_bench",
+        description="Cold/warm crawl cycles, alert latency and a soak, on 127.0.0.1.",
+    )
+    parser.add_argument("--feeds", type=int, help="feeds of the cold/warm cycles (1000)")
+    parser.add_argument("--entries", type=int, help="entries per feed (30)")
+    parser.add_argument("--topics", type=int, default=20, help="topics of the cold cycle")
+    parser.add_argument("--per-host", type=int, default=16,
+                        help="crawl.per_host (every feed is on 127.0.0.1)")
+    parser.add_argument("--baseline-budget", type=float, help="seconds of baseline (60)")
+    parser.add_argument("--trials", type=int, help="latency probes (5)")
+    parser.add_argument("--cycles", type=int, help="soak cycles (200)")
+    parser.add_argument("--soak-feeds", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip", default="", help="comma-separated: cycles,latency,soak")
+    parser.add_argument("--sequential", action="store_true",
+                        help="run latency and soak one after the other")
+    parser.add_argument("--quick", action="store_true",
+                        help="200 feeds x 10 entries, 20 s baseline, latency at every = 10s "
+                             "(tick 5s, 3 probes), 30 soak cycles")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10),
+                              ("baseline_budget", 60.0, 20.0), ("trials", 5, 3),
+                              ("cycles", 200, 30)):
+        if getattr(args, name) is None:
+            setattr(args, name, small if quick else full)
+    timing = ("10s", 10.0, "5s") if quick else ("1m", 60.0, "30s")
+    args.every, args.every_seconds, args.tick = timing
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    return args
+
+
+def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the selected parts; returns their results (see :func:`summary`)."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="cycle-bench-") as tmp:
+        work = Path(tmp)
+        if "cycles" not in args.skip:
+            results["cycles"] = cold_and_warm(
+                args.feeds, args.entries, args.topics, args.per_host, args.baseline_budget,
+                args.seed, work, log)
+        jobs: list[tuple[str, Callable[[], Any]]] = []
+        if "latency" not in args.skip:
+            jobs.append(("latency", lambda: latency(
+                args.trials, args.every, args.every_seconds, args.tick, args.seed, work, log)))
+        if "soak" not in args.skip:
+            every_n = max(1, min(10, args.cycles // 3))
+            jobs.append(("soak", lambda: soak(
+                args.cycles, args.soak_feeds, every_n, args.seed, work, log)))
+        if args.sequential or len(jobs) < 2:
+            for name, job in jobs:
+                results[name] = job()
+        else:
+            errors: list[BaseException] = []
+
+            def runner(name: str, job: Callable[[], Any]) -> None:
+                try:
+                    results[name] = job()
+                except BaseException as exc:
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=runner, args=job) for job in jobs]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if errors:
+                raise errors[0]
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    results = run(args)
+    print()
+    print(summary(results))
+    print(f"\ntotal run time {time.perf_counter() - start:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
