@@ -1,5 +1,8 @@
 """Tests for finding query hits in article text and cutting alert snippets around them."""
 
+# Multilingual fixture text is the point here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import itertools
@@ -10,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchlist.highlight import find_hits, snippet
+from watchlist.evaluate import matches_at
+from watchlist.highlight import TokenIndex, find_hits, snippet
 from watchlist.query import hit_terms, parse, positive_terms, to_fts5
+from watchlist.tokens import _tokenize_by_char, fold, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +204,115 @@ def test_snippet_segments_reassemble(words: list[str], spaces: str, width: int) 
     if hits:
         assert any(is_hit for _, is_hit in parts)
     assert len(excerpt) <= max(width, len("maduro") + 2)
+
+
+# --------------------------------------------------------------------------------------------
+# Fast paths: fold() + tokenize, and TokenIndex's search of folded text, against the
+# character-by-character tokenizer and a token-by-token search
+# --------------------------------------------------------------------------------------------
+
+MULTILINGUAL = [
+    "President Nicolás Maduro met Lukashenko; AT&T, covid-19 and e-mail.",
+    "Die Straßensperre in Baden-Württemberg: ẞ, Größe, STRASSE, „Zitat“ – Ende…",
+    "L'Élysée et l'Île-de-France — « Jean-Luc Mélenchon » a dit: «non».",
+    "ΟΔΥΣΣΕΥΣ ΟΔΟΣ Σ ΑΣ οδός Ἀθῆναι; Ελληνικά: Αθήνα",
+    "Украинский журналист Ёлка й ЙОД; Мадуро в Минске",
+    "الرئيس مادورو أُعلن و العربية",
+    "Nguyễn Tấn Dũng, Łódź, Dvořák, Þórsdóttir, Ærø, Øresund, ș ț ş ţ, Ǆ ǅ ǆ, İstanbul, ı",
+    "Cafe\u0301 Mu\u0308ller Nic\u0327ois A\u030a and \u01e0\u01e1",
+    "Trump🤔 said 👍 ok 🇺🇸 flag ₽ ₿ \u2066isolate\u2069 zero\u200bwidth nbsp\u00a0here",
+    "Kelvin \u212a, Ohm \u2126, Angstrom \u212b, ﬁ², ½, Ⅻ, ＡＢＣ ａｂｃ, Ꭰ ꭰ, \u13f8",
+    "tab\there\nnewline\r\n\x0bvt \x1c fs नमस्ते தமிழ் 中文 日本語 한국어",
+]
+
+# Characters worth mixing: cases, accents, combining marks, sigma, dotted I, separators of
+# several kinds, characters beyond Latin-1 and beyond the BMP.
+TRICKY = (
+    "aAzZ09 ,.-'’&_éÉñÑüÜßẞΣσςİıIiKkǅǄǆ\u0301\u0308\u212a\u2126ÅåΩωﬁ²й🤔₽\u200b\u05b0אＡａ\u00a0\n"
+)
+texts = st.text(
+    alphabet=st.one_of(st.sampled_from(TRICKY), st.characters(blacklist_categories=("Cs",))),
+    max_size=40,
+)
+
+
+def token_path_spans(text: str, tokens: tuple[str, ...], prefix: bool) -> list[tuple[int, int]]:
+    """Reference: a term's spans found token by token (the way the token path does)."""
+    found = tokenize(text)
+    pairs = [(token, token) for _, _, token in found]
+    return [
+        (found[number][0], found[number + len(tokens) - 1][1])
+        for number in range(len(found))
+        if matches_at(tokens, prefix, (), pairs, number)
+    ]
+
+
+@pytest.mark.parametrize("text", MULTILINGUAL)
+def test_fast_tokenize_agrees_with_the_general_one(text: str) -> None:
+    assert tokenize(text) == _tokenize_by_char(text)
+    folded = fold(text)
+    if folded is not None:
+        assert len(folded) == len(text)
+
+
+@settings(max_examples=1000)
+@given(text=texts)
+def test_fast_tokenize_agrees_with_the_general_one_on_generated_text(text: str) -> None:
+    assert tokenize(text) == _tokenize_by_char(text)
+
+
+def test_fold_declines_text_that_changes_length() -> None:
+    assert fold("Cafe\u0301") is None  # the combining accent vanishes
+    assert fold("İ") is None  # lower-cases to two characters
+    assert fold("Nicolás MADURO’s") == "nicolas maduro s"  # non-ASCII separators: spaces
+    assert fold("ΟΔΟΣ") == "οδοσ"  # str.lower() would give a final sigma
+
+
+def terms_of(text: str, rng_seed: int) -> list[tuple[tuple[str, ...], bool]]:
+    """Terms that occur in `text` (runs of its tokens, some cut into prefixes) and some not."""
+    tokens = [token for _, _, token in tokenize(text)]
+    terms: list[tuple[tuple[str, ...], bool]] = [(("maduro",), False), (("nic",), True)]
+    for start in range(len(tokens)):
+        for size in (1, 2, 3):
+            run = tuple(tokens[start : start + size])
+            if len(run) == size:
+                terms.append((run, False))
+                cut = 1 + (rng_seed + start) % len(run[-1])
+                terms.append(((*run[:-1], run[-1][:cut]), True))
+    return terms
+
+
+@pytest.mark.parametrize("text", [*MULTILINGUAL, "a a a", "a, a a;a", "x" * 500 + " a b a b a"])
+def test_index_search_agrees_with_the_token_path(text: str) -> None:
+    for tokens, prefix in terms_of(text, 7):
+        assert TokenIndex(text).search(tokens, prefix) == token_path_spans(text, tokens, prefix)
+
+
+@settings(max_examples=500)
+@given(
+    words=st.lists(
+        st.sampled_from([*WORDS, "a", "A", "ΟΔΟΣ", "οδός", "Мадуро", "x_y"]), max_size=10
+    ),
+    separators=st.lists(
+        st.sampled_from([*SEPARATORS, "’", "\u00a0", "—", "; "]), min_size=10, max_size=10
+    ),
+    seed=st.integers(0, 100),
+    pad=st.booleans(),
+)
+def test_index_search_agrees_with_the_token_path_on_generated_text(
+    words: list[str], separators: list[str], seed: int, pad: bool
+) -> None:
+    text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
+    if pad:  # a long text: no token set, as for an article's text
+        text = "filler " * 80 + text
+    index = TokenIndex(text)
+    for tokens, prefix in terms_of(text, seed):
+        assert index.search(tokens, prefix) == token_path_spans(text, tokens, prefix)
+
+
+@settings(max_examples=300)
+@given(text=texts, seed=st.integers(0, 100))
+def test_index_search_agrees_with_the_token_path_on_any_characters(text: str, seed: int) -> None:
+    index = TokenIndex(text)
+    for tokens, prefix in terms_of(text, seed):
+        assert index.search(tokens, prefix) == token_path_spans(text, tokens, prefix)

@@ -8,9 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storage import Match, StoredArticle, Topic
 from watchlist import compile_query, highlight, match_articles, source_text
+from watchlist.compile import HitTerm, hit_terms
+from watchlist.evaluate import matches_at
+from watchlist.parser import parse
+from watchlist.tokens import cased, tokenize
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -196,3 +202,77 @@ def test_old_and_baseline_articles_match_without_alerting() -> None:
 def test_no_articles_or_no_topics() -> None:
     assert match_articles([], [], now=NOW, lookback=DAY) == []
     assert run({}, ARTICLES) == []
+
+
+# match_articles finds spans with TokenIndex's fast search of folded text, caching per
+# article and per term; here it is compared with a token-by-token reference.
+
+VOCABULARY = [
+    "Maduro", "MADURO", "Nicolás", "nicolas", "Madurology", "US", "us", "AI", "ai", "Act",
+    "Straße", "STRASSE", "ΟΔΟΣ", "οδός", "Мадуро", "Café", "Cafe\u0301", "covid-19", "AT&T",
+    "a", "b", "c", "Minsk", "Lukashenko", "e-mail",
+]  # fmt: skip
+GAPS = [" ", ", ", "-", "'", "’", "\n\n", " — ", "\u00a0", "; "]
+QUERIES = [
+    "maduro", '"nicolas maduro"', "madur*", '"nicolas madur"*', "us OR ai", "=US", '="AI Act"',
+    "title:maduro", '"a b" OR "b c"', '"a a"', "a b c", "straße OR οδοσ", "мадуро", "cafe",
+    "covid-19 OR at&t", "NEAR(maduro minsk, 3)", "maduro -lukashenko", "e-mail", "mad*",
+]  # fmt: skip
+
+
+def reference_spans(text: str, terms: tuple[HitTerm, ...], field: str) -> list[tuple[int, int]]:
+    found = tokenize(text)
+    pairs = [(token, cased(text[a:b])) for a, b, token in found]
+    spans = sorted(
+        (found[i][0], found[i + len(term.tokens) - 1][1])
+        for term in terms
+        if term.tokens and field in term.fields
+        for i in range(len(found))
+        if matches_at(term.tokens, term.prefix, term.exact, pairs, i)
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(VOCABULARY), max_size=4),
+            st.lists(st.sampled_from(VOCABULARY), max_size=40),
+            st.lists(st.sampled_from(GAPS), min_size=40, max_size=40),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_spans_and_terms_agree_with_a_token_by_token_reference(
+    texts: list[tuple[list[str], list[str], list[str]]],
+) -> None:
+    articles = [
+        article(
+            number,
+            " ".join(title),
+            "".join(word + gap for word, gap in zip(words, gaps, strict=False)),
+        )
+        for number, (title, words, gaps) in enumerate(texts, start=1)
+    ]
+    by_id = {a.id: a for a in articles}
+    queries = dict(enumerate(QUERIES, start=1))
+    for match in run(queries, articles):
+        item = by_id[match.article_id]
+        terms = hit_terms(parse(queries[match.topic_id]))
+        assert list(match.title_spans) == reference_spans(item.title, terms, "title")
+        assert list(match.text_spans) == reference_spans(item.text, terms, "text")
+        words = {
+            " ".join(value[start:end].split())
+            for value, spans in ((item.title, match.title_spans), (item.text, match.text_spans))
+            for start, end in spans
+        }
+        assert sorted(match.terms) == sorted(words)  # no duplicates, and in casefold order:
+        assert [term.casefold() for term in match.terms] == sorted(w.casefold() for w in words)

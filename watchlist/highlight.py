@@ -1,40 +1,82 @@
 """Find a topic's words in an article and cut a short excerpt around them for alerts.
 
-Hits are found with :func:`watchlist.query.tokenize`, which tokenizes exactly like the FTS5
-index that matched the article, so the words shown in bold are the words that matched.
+Hits are found exactly as :func:`watchlist.query.tokenize` tokenizes, which is how the FTS5
+index that matched the article tokenizes, so the words shown in bold are the words that
+matched (:class:`TokenIndex` searches a folded copy of the text; it finds the same spans).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from typing import Final
 
 from .compile import HitTerm
 from .evaluate import matches_at
-from .tokens import cased, tokenize
+from .tokens import SEPARATORS, cased, fold, tokenize
 
-__all__ = ["TokenIndex", "find_hits", "snippet"]
+__all__ = ["TermKey", "TokenIndex", "find_hits", "merge_spans", "snippet"]
 
 _ELLIPSIS: Final = "…"
 _WORDS_RE: Final = re.compile(r"\S+")
 
 
-class TokenIndex:
-    """The tokens of one text and where each occurs: built once per article field, then
-    searched for the terms of every topic that matched (tokenizing is the costly part)."""
+TermKey = tuple[tuple[str, ...], bool, tuple[str, ...]]
+"""A term as (tokens, prefix, exact-case tokens): what :meth:`TokenIndex.spans` takes."""
 
-    __slots__ = ("_cased", "_pairs", "_text", "found", "positions")
+
+class TokenIndex:
+    """Where terms occur in one text: built once per article field, then searched for the
+    terms of every topic that matched (:meth:`spans` caches each term's spans).
+
+    Tokenizing a whole article in Python costs about a millisecond, so most terms are found
+    without it.  Most texts have a same-length folded copy (:func:`watchlist.tokens.fold`);
+    with every separator made a space, a token occurs where " token " does, which
+    ``str.find`` finds in microseconds (phrases and prefixes: the first token, then a small
+    regular expression there).  Exact-case terms, and texts without such a copy (characters
+    that fold to nothing or to several), use the token list, built on first need.
+    """
+
+    __slots__ = (
+        "_cased",
+        "_folded",
+        "_found",
+        "_pairs",
+        "_positions",
+        "_spaced",
+        "_spans",
+        "_text",
+        "_words",
+    )
 
     def __init__(self, text: str) -> None:
-        self.found = tokenize(text)
-        self.positions: dict[str, list[int]] = {}
-        for number, (_, _, token) in enumerate(self.found):
-            self.positions.setdefault(token, []).append(number)
+        self._text = text
+        self._folded = fold(text)
+        self._spaced: str | None = None  # _spaced(self._folded), when needed ("": none)
+        self._words: frozenset[str] | None = None  # the tokens of a short text
+        self._found: list[tuple[int, int, str]] | None = None
+        self._positions: dict[str, list[int]] | None = None
         self._pairs: list[tuple[str, str]] | None = None
         self._cased: list[tuple[str, str]] | None = None
-        self._text = text
+        self._spans: dict[TermKey, list[tuple[int, int]]] = {}
+
+    @property
+    def found(self) -> list[tuple[int, int, str]]:
+        """The text's tokens: (start, end, normalized token)."""
+        if self._found is None:
+            self._found = tokenize(self._text)
+        return self._found
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """Token → the numbers of the tokens equal to it, in order."""
+        if self._positions is None:
+            self._positions = {}
+            for number, (_, _, token) in enumerate(self.found):
+                self._positions.setdefault(token, []).append(number)
+        return self._positions
 
     def pairs(self, exact: bool) -> list[tuple[str, str]]:
         """(token, cased form) for every token; the cased form only when ``exact`` needs it."""
@@ -45,6 +87,131 @@ class TokenIndex:
         if self._pairs is None:
             self._pairs = [(token, token) for _, _, token in self.found]
         return self._pairs
+
+    def spans(
+        self, tokens: tuple[str, ...], prefix: bool = False, exact: tuple[str, ...] = ()
+    ) -> list[tuple[int, int]]:
+        """Sorted character spans where the term occurs (its tokens consecutively); cached."""
+        key = (tokens, prefix, exact)
+        found = self._spans.get(key)
+        if found is None:
+            found = self._spans[key] = self.search(tokens, prefix, exact)
+        return found
+
+    def search(
+        self, tokens: tuple[str, ...], prefix: bool = False, exact: tuple[str, ...] = ()
+    ) -> list[tuple[int, int]]:
+        """:meth:`spans`, not cached (for callers with a cache of their own)."""
+        spaced = self._spaced
+        if spaced is None:
+            spaced = self._spaced = "" if self._folded is None else _spaced(self._folded)
+        if spaced and not exact and _word_tokens(tokens):
+            if len(spaced) <= _SHORT:  # a title: most terms are not in it, a set says so
+                if self._words is None:
+                    self._words = frozenset(spaced.split(" "))
+                if not prefix and tokens[0] not in self._words:
+                    return []
+            if len(tokens) == 1 and not prefix:
+                return _spaced_token_spans(spaced, tokens[0])
+            return _spaced_term_spans(spaced, tokens, prefix)
+        if not tokens:
+            return []
+        pairs = self.pairs(bool(exact))
+        found = self.found
+        size = len(tokens)
+        candidates: Sequence[int]
+        if prefix and size == 1:
+            candidates = range(len(pairs))
+        else:
+            candidates = self.positions.get(tokens[0], ())
+        return [
+            (found[number][0], found[number + size - 1][1])
+            for number in candidates
+            if matches_at(tokens, prefix, exact, pairs, number)
+        ]
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_tokens(tokens: tuple[str, ...]) -> bool:
+    """Whether every token is made of word characters only (so it can occur in folded text
+    as a token): true of every token :func:`tokenize` returns."""
+    return bool(tokens) and all(token and not SEPARATORS.intersection(token) for token in tokens)
+
+
+# Latin-1 text → the same with every separator a space, one byte per character.
+_SPACES: Final = bytes(0x20 if chr(byte) in SEPARATORS else byte for byte in range(256))
+_SHORT: Final = 400  # characters: a text this short gets a set of its tokens
+_ASCII_SEPARATORS_RE: Final = re.compile(
+    "[\\x00-\\x1f\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]"
+)
+
+
+def _spaced(folded: str) -> str:
+    """ " <folded text> " with every separator a space: the text :class:`TokenIndex` searches.
+
+    `folded` comes from :func:`watchlist.tokens.fold`, whose only non-ASCII separator is the
+    space.  A token then occurs where " token " does, and index i of the result is index
+    i - 1 of the text.
+    """
+    try:
+        data = folded.encode("latin-1")
+    except UnicodeEncodeError:  # Greek, Cyrillic, Arabic, CJK...: slower, still one pass
+        return " " + _ASCII_SEPARATORS_RE.sub(" ", folded) + " "
+    return " " + data.translate(_SPACES).decode("latin-1") + " "
+
+
+def _spaced_token_spans(spaced: str, token: str) -> list[tuple[int, int]]:
+    """Where `token` occurs as a whole token in :func:`_spaced` text (the most common search:
+    a one-word term)."""
+    needle = " " + token  # no space at the end: str.find skips faster ending on a letter
+    find = spaced.find
+    start = find(needle)
+    if start < 0:
+        return []
+    size = len(token)
+    spans = []
+    while start >= 0:
+        end = start + size  # in the text; spaced[end + 1] follows the candidate
+        if spaced[end + 1] == " ":
+            spans.append((start, end))
+        start = find(needle, end + 1)
+    return spans
+
+
+@functools.lru_cache(maxsize=65536)
+def _spaced_pattern(tokens: tuple[str, ...], prefix: bool) -> re.Pattern[str]:
+    """A term of several tokens in :func:`_spaced` text: from the space before it to its end."""
+    pattern = " " + " +".join(re.escape(token) for token in tokens)
+    return re.compile(pattern + ("[^ ]*" if prefix else "(?= )"))
+
+
+def _spaced_term_spans(spaced: str, tokens: tuple[str, ...], prefix: bool) -> list[tuple[int, int]]:
+    """:func:`_spaced_token_spans` for a prefix or a phrase.  ``str.find`` finds the first
+    token (several times faster than a regular expression's search), then the rest of the
+    phrase is matched there."""
+    find = spaced.find
+    spans = []
+    if len(tokens) == 1:  # a one-word prefix: the word it starts
+        needle = " " + tokens[0]
+        start = find(needle)
+        while start >= 0:
+            end = find(" ", start + len(needle))  # `spaced` ends with a space
+            spans.append((start, end - 1))
+            start = find(needle, end)
+        return spans
+    needle = " " + tokens[0]  # then a space: checked, not searched (see above)
+    after = len(needle)
+    start = find(needle)
+    if start < 0:
+        return spans
+    match = _spaced_pattern(tokens, prefix).match
+    while start >= 0:
+        if spaced[start + after] == " ":
+            found = match(spaced, start)
+            if found is not None:
+                spans.append((start, found.end() - 1))
+        start = find(needle, start + after)  # phrases may overlap ("a a" in "a a a")
+    return spans
 
 
 def find_hits(
@@ -66,25 +233,28 @@ def find_hits(
         return []
     if index is None:
         index = TokenIndex(text)
-    tokens = index.pairs(any(term.exact for term in wanted))
-    found = index.found
-    spans = []
+    if len(wanted) == 1:
+        term = wanted[0]
+        return merge_spans(index.spans(term.tokens, term.prefix, term.exact))
+    spans: list[tuple[int, int]] = []
     for term in wanted:
-        size = len(term.tokens)
-        if term.prefix and size == 1:
-            candidates: Sequence[int] = range(len(tokens))
-        else:
-            candidates = index.positions.get(term.tokens[0], ())
-        for number in candidates:
-            if matches_at(term.tokens, term.prefix, term.exact, tokens, number):
-                spans.append((found[number][0], found[number + size - 1][1]))
+        spans += index.spans(term.tokens, term.prefix, term.exact)
     spans.sort()
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted `spans` with the overlapping ones merged (a new list)."""
     merged: list[tuple[int, int]] = []
+    last_end = -1
     for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        if start <= last_end:
+            if end > last_end:
+                merged[-1] = (merged[-1][0], end)
+                last_end = end
         else:
             merged.append((start, end))
+            last_end = end
     return merged
 
 

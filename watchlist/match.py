@@ -6,17 +6,19 @@ FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 from storage import Match, StoredArticle, Topic, percolate
 
 from .compile import HitTerm, has_exact, hit_terms, to_fts5
 from .evaluate import Document, document, evaluate
-from .highlight import TokenIndex, find_hits, snippet
+from .highlight import TermKey, TokenIndex, merge_spans, snippet
 from .parser import parse
 from .syntax import BODY, Node
 
@@ -37,17 +39,95 @@ def source_text(article: StoredArticle) -> str:
 
 
 @dataclass(frozen=True)
+class _Terms:
+    """The terms of a topic to highlight in one field, numbered: per-article caches are
+    keyed by these numbers (hashing the term tuples again for every match costs more)."""
+
+    id: int
+    keys: tuple[tuple[int, TermKey], ...]
+
+
+_numbers = itertools.count()
+
+
+# A key evicted and met again gets a new number: only a cache miss, never a wrong hit.
+@lru_cache(maxsize=262144)
+def _number(key: object) -> int:
+    return next(_numbers)
+
+
+@dataclass(frozen=True)
 class _Plan:
     node: Node
     terms: tuple[HitTerm, ...]
     verify: bool  # exact-case terms: FTS5 only found candidates
+    title: _Terms  # the terms to highlight in the title
+    text: _Terms  # and in the text
 
 
 # Sized for large watchlists: a miss re-parses the query for every batch.
 @lru_cache(maxsize=65536)
 def _plan(query: str) -> _Plan:
     node = parse(query)
-    return _Plan(node, hit_terms(node), has_exact(node))
+    terms = hit_terms(node)
+
+    def field_terms(field: str) -> _Terms:
+        keys = tuple(
+            (term.tokens, term.prefix, term.exact)
+            for term in terms
+            if term.tokens and field in term.fields
+        )
+        return _Terms(_number(keys), tuple((_number(key), key) for key in keys))
+
+    return _Plan(node, terms, has_exact(node), field_terms("title"), field_terms("text"))
+
+
+_Hits = tuple[tuple[tuple[int, int], ...], tuple[str, ...]]  # merged spans, their words
+_NO_HITS: _Hits = ((), ())
+
+
+class _Field:
+    """One field of one article, searched for the terms of every topic that matched it."""
+
+    __slots__ = ("by_term", "by_terms", "index", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.index = TokenIndex(text)
+        self.by_term: dict[int, _Hits] = {}  # term number → its hits
+        self.by_terms: dict[int, _Hits] = {}  # _Terms.id → the hits of them all
+
+    def hits(self, terms: _Terms) -> _Hits:
+        """The spans of `terms` (as find_hits) and their words; cached by ``terms.id``."""
+        cached = self.by_terms[terms.id] = self._hits(terms)
+        return cached
+
+    def _hits(self, terms: _Terms) -> _Hits:
+        by_term = self.by_term
+        parts = []
+        for number, key in terms.keys:
+            part = by_term.get(number)
+            if part is None:
+                found = self.index.search(*key)
+                if not found:
+                    part = by_term[number] = _NO_HITS
+                    continue
+                part = by_term[number] = self._words(merge_spans(found))
+            if part[0]:
+                parts.append(part)
+        if len(parts) <= 1:
+            return parts[0] if parts else _NO_HITS
+        spans = [span for part in parts for span in part[0]]
+        spans.sort()
+        merged = merge_spans(spans)
+        if len(merged) < len(spans):  # hits of different terms overlap: words change
+            return self._words(merged)
+        return tuple(merged), tuple({word for part in parts for word in part[1]})
+
+    def _words(self, spans: list[tuple[int, int]]) -> _Hits:
+        text = self.text
+        pieces = {text[start:end] for start, end in spans}
+        return tuple(spans), tuple({" ".join(piece.split()) for piece in pieces})
 
 
 def match_articles(
@@ -78,41 +158,42 @@ def match_articles(
             documents[article.id] = document(article.title, article.text, source_text(article))
         return documents[article.id]
 
-    indexes: dict[tuple[int, str], TokenIndex] = {}
-
-    def spans(
-        article: StoredArticle, field: str, terms: tuple[HitTerm, ...]
-    ) -> tuple[tuple[int, int], ...]:
-        text = article.title if field == "title" else article.text
-        key = (article.id, field)
-        if key not in indexes:
-            indexes[key] = TokenIndex(text)
-        return tuple(find_hits(text, terms, field, indexes[key]))
-
     horizon = now - lookback
+    # Per article with a hit: its title and text fields, and whether its matches alert.
+    fields: dict[int, tuple[_Field, _Field, bool]] = {}
     matches: list[Match] = []
     for topic_id, article_ids in hits.items():
         plan = _plan(by_topic[topic_id].query)
         for article_id in article_ids:
-            article = by_id[article_id]
-            if plan.verify and not evaluate(plan.node, doc(article)):
+            if plan.verify and not evaluate(plan.node, doc(by_id[article_id])):
                 continue
-            title_spans = spans(article, "title", plan.terms)
-            text_spans = spans(article, "text", plan.terms)
-            found = {_span_text(article.title, s) for s in title_spans}
-            found |= {_span_text(article.text, s) for s in text_spans}
-            when = article.published or article.fetched
+            entry = fields.get(article_id)
+            if entry is None:
+                article = by_id[article_id]
+                when = article.published or article.fetched
+                entry = fields[article_id] = (
+                    _Field(article.title),
+                    _Field(article.text),
+                    when >= horizon and not article.baseline,
+                )
+            title, text, alert = entry
+            title_hits = title.by_terms.get(plan.title.id) or title.hits(plan.title)
+            text_hits = text.by_terms.get(plan.text.id) or text.hits(plan.text)
+            if title_hits[1] and text_hits[1]:
+                words: Iterable[str] = {*title_hits[1], *text_hits[1]}
+            else:
+                words = title_hits[1] or text_hits[1]  # each is duplicate-free
             matches.append(
                 Match(
                     article_id=article_id,
                     topic_id=topic_id,
-                    terms=tuple(sorted(found, key=str.casefold)),
-                    alert=when >= horizon and not article.baseline,
-                    title_spans=title_spans,
-                    text_spans=text_spans,
+                    terms=tuple(sorted(words, key=str.casefold)),
+                    alert=alert,
+                    title_spans=title_hits[0],
+                    text_spans=text_hits[0],
                 )
             )
-    matches.sort(key=lambda m: (m.article_id, m.topic_id))
+    matches.sort(key=attrgetter("article_id", "topic_id"))
     return matches
 
 

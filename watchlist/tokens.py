@@ -32,7 +32,15 @@ import re
 import unicodedata
 from typing import Final
 
-__all__ = ["cased", "is_word_char", "normalize", "tokenize", "tokenize_cased"]
+__all__ = [
+    "SEPARATORS",
+    "cased",
+    "fold",
+    "is_word_char",
+    "normalize",
+    "tokenize",
+    "tokenize_cased",
+]
 
 # Code points that FTS5 unicode61 treats as separators (hex ranges, inclusive), read off
 # SQLite 3.40 by tokenizing "x<c>x" for every code point.  Everything else is a word character.
@@ -104,11 +112,37 @@ def _parse_ranges(spec: str) -> list[tuple[int, int]]:
     return pairs
 
 
-_TOKEN_RE: Final = re.compile(
-    "[^"
-    + "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in _parse_ranges(_SEPARATOR_RANGES))
-    + "]+"
+def _complement(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The code points 0 to 0x10FFFF not in the sorted, disjoint inclusive `ranges`."""
+    out = []
+    nxt = 0
+    for start, end in ranges:
+        if start > nxt:
+            out.append((nxt, start - 1))
+        nxt = end + 1
+    if nxt <= 0x10FFFF:
+        out.append((nxt, 0x10FFFF))
+    return out
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in ranges)
+
+
+_WORD_RANGES: Final = _complement(_parse_ranges(_SEPARATOR_RANGES))
+# Word characters as a positive class: ``re`` tests a BMP character against one bitmap, but
+# the characters outside the BMP as a list of ranges, one by one; a negated class of
+# separators made every word character go through the whole list.
+_TOKEN_RE: Final = re.compile("[" + _char_class(_WORD_RANGES) + "]+")
+# The same for text without characters outside the BMP: one range test instead of ~100.
+_TOKEN_RE_BMP: Final = re.compile(
+    "["
+    + _char_class([(start, min(end, 0xFFFF)) for start, end in _WORD_RANGES if start <= 0xFFFF])
+    + "\\U00010000-\\U0010ffff]+"
 )
+_NON_BMP_RE: Final = re.compile("[\\U00010000-\\U0010ffff]")
+_NON_ASCII_RE: Final = re.compile("[^\\x00-\\x7f]")
+_ASCII_TOKEN_RE: Final = re.compile("[0-9a-z]+")  # the word characters of lower-cased ASCII
 
 
 def _code_points(spec: str) -> frozenset[int]:
@@ -117,6 +151,7 @@ def _code_points(spec: str) -> frozenset[int]:
 
 
 _NO_FOLD: Final = _code_points(_NO_FOLD_RANGES)
+SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)))
 _DROPPED_MARKS: Final = _code_points(_DROPPED_MARKS_RANGES)
 
 
@@ -155,8 +190,77 @@ def normalize(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
+# Per character met in a text: (char.lower(), what the folded copy holds there), or None when
+# no same-length copy can hold it (folds to nothing or to several characters, or would turn a
+# word character into a separator or back).
+_FAST_FOLD: dict[str, tuple[str, str] | None] = {}
+
+
+def _fast_fold_entry(char: str) -> tuple[str, str] | None:
+    lower = char.lower()
+    if len(lower) != 1:
+        return None
+    if not is_word_char(char):  # separators become spaces (str.lower() must keep them apart)
+        return None if is_word_char(lower) else (lower, " ")
+    target = _fold_char(char)
+    if len(target) != 1 or not is_word_char(target):
+        return None
+    return lower, target
+
+
+def fold(text: str) -> str | None:
+    """`text` folded in one piece: same length, each word character replaced by its FTS5 fold
+    and each separator by a separator (an ASCII one: non-ASCII separators become spaces);
+    None when the text has characters that fold to nothing or to several (then only
+    :func:`tokenize`'s character-by-character path works).
+
+    The tokens of the result, at the same offsets, are the tokens of `text`.
+    """
+    lowered = text.lower()
+    if text.isascii():
+        return lowered
+    mapping: dict[str, str] = {}
+    for char in set(_NON_ASCII_RE.findall(text)):
+        if char in _FAST_FOLD:
+            entry = _FAST_FOLD[char]
+        else:
+            entry = _FAST_FOLD[char] = _fast_fold_entry(char)
+        if entry is None:
+            return None
+        lower, target = entry
+        if mapping.setdefault(lower, target) != target or (lower.isascii() and lower != target):
+            return None  # two characters lower-case alike but fold differently
+        if char == "\u03a3" and mapping.setdefault("\u03c2", target) != target:
+            return None  # str.lower() turns a final capital sigma into U+03C2, not U+03C3
+    changes = {lower: target for lower, target in mapping.items() if lower != target}
+    if not changes:
+        return lowered
+    if any(target in changes for target in changes.values()):
+        return lowered.translate({ord(lower): target for lower, target in changes.items()})
+    for lower, target in changes.items():  # a few accented letters: faster than translate
+        lowered = lowered.replace(lower, target)
+    return lowered
+
+
 def tokenize(text: str) -> list[tuple[int, int, str]]:
     """Split text into FTS5 tokens: (start, end, normalized token) with offsets into `text`."""
+    folded = fold(text)
+    if folded is None:
+        return _tokenize_by_char(text)
+    pattern = _token_pattern(folded)
+    return [(match.start(), match.end(), match.group()) for match in pattern.finditer(folded)]
+
+
+def _token_pattern(folded: str) -> re.Pattern[str]:
+    """The fastest regular expression whose matches are the tokens of `folded` (a text
+    returned by :func:`fold`)."""
+    if folded.isascii():
+        return _ASCII_TOKEN_RE
+    return _TOKEN_RE if _NON_BMP_RE.search(folded) else _TOKEN_RE_BMP
+
+
+def _tokenize_by_char(text: str) -> list[tuple[int, int, str]]:
+    """:func:`tokenize` for any text: each token folded character by character."""
     tokens = []
     for match in _TOKEN_RE.finditer(text):
         token = normalize(match.group())
