@@ -39,6 +39,7 @@ class AlertItem:
     published: datetime | None
     snippet: Segments  # (text, is_hit) segments of the article text around the hits
     title_segments: Segments = ()  # the title with hits flagged when the title matched
+    also_on: tuple[str, ...] = ()  # other sources of the same story (near-duplicates)
 
 
 @functools.cache
@@ -110,6 +111,7 @@ def _view(item: AlertItem) -> dict[str, Any]:
     """What the templates show of one article."""
     title_segments = item.title_segments or ((item.title, False),)
     scheme = urlsplit(item.url).scheme.lower()
+    also_on = ", ".join(_unique(n for n in (_one_line(name) for name in item.also_on) if n))
     return {
         "title_segments": title_segments,
         "title_lines": _wrap(_marked(title_segments), "", INDENT),
@@ -117,6 +119,8 @@ def _view(item: AlertItem) -> dict[str, Any]:
         # Only web links become clickable; anything else is shown as text.
         "href": item.url if scheme in ("http", "https") else None,
         "source": _one_line(item.source),
+        "also_on": also_on,
+        "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
         "published": format_when(item.published),
         "topics": ", ".join(item.topics),
         "snippet": item.snippet,

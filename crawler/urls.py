@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
-from urllib.parse import urldefrag, urlsplit
+import re
+from urllib.parse import unquote_plus, urldefrag, urlsplit, urlunsplit
 
 from courlan import normalize_url
+
+# AMP markers in the path: a trailing /amp segment (/story/amp, /story/amp/) or a leading
+# /amp/ directory (/amp/story).
+_AMP_SUFFIX = re.compile(r"/amp/?$", re.IGNORECASE)
+_AMP_PREFIX = re.compile(r"^/amp(?=/.)", re.IGNORECASE)
 
 
 def canonicalize(url: str) -> str:
     """Canonical form of an article URL: lower-case host, no default port, no fragment,
-    no tracking parameters (utm_*, fbclid, ...), query parameters sorted."""
-    url = url.strip()
+    no tracking parameters (utm_*, fbclid, ...), query parameters sorted, and no AMP
+    markers (an ``/amp`` path suffix or prefix, ``amp`` / ``outputType=amp`` parameters):
+    the AMP version of a page is the same article."""
+    # Before courlan too, which reads "&amp=" as an HTML entity.
+    url = _drop_amp(url.strip())
     try:
         normalized = normalize_url(url)
     except ValueError:
         normalized = url
-    return urldefrag(normalized)[0]
+    return _drop_amp(urldefrag(normalized)[0])
+
+
+def _drop_amp(url: str) -> str:
+    """``url`` without its AMP markers (unchanged when it has none)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    path = parts.path
+    if path.lower() != "/amp" and path.lower() != "/amp/":
+        path = _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path)) or "/"
+    # Query parameters are filtered as written (their encoding is left alone).
+    query = "&".join(p for p in parts.query.split("&") if not _is_amp_param(p))
+    if path == parts.path and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def _is_amp_param(param: str) -> bool:
+    """Whether a ``key=value`` query parameter only asks for the AMP version."""
+    key, _, value = param.partition("=")
+    key, value = unquote_plus(key).lower(), unquote_plus(value).lower()
+    return key == "amp" or (key == "outputtype" and value == "amp")
 
 
 def same_site(a: str, b: str) -> bool:

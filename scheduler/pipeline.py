@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +22,15 @@ from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, compose_heal
 from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
 from storage.topics import source_matches
 from watchlist import highlight, match_articles
+from watchlist.stories import Signature, StoryIndex, signature
 
 logger = logging.getLogger(__name__)
 
 MATCH_BATCH = 1000
+#: New articles are compared with the articles fetched this long before (the story window).
+STORY_WINDOW = timedelta(days=7)
+#: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
+STORY_REBUILD = timedelta(days=1)
 
 
 @dataclass
@@ -36,6 +41,7 @@ class MatchReport:
     matches: int = 0
     emails: int = 0
     dropped: int = 0  # matches ruled out by a topic's sources or exclude query
+    repeats: int = 0  # matches not alerted: their story had already alerted for the topic
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Pipeline:
     keep: timedelta = timedelta(days=365)
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
+    _stories: StoryIndex | None = None
+    _stories_built: datetime | None = None
 
     async def crawl(self, sources: Sequence[Source]) -> crawler.CrawlReport:
         """Poll ``sources`` and store their new articles."""
@@ -76,10 +84,21 @@ class Pipeline:
         topics = self.store.topics()
         while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
             now = self.clock()
+            stories = self.cluster(batch, now)
             found = match_articles(batch, topics, now=now, lookback=self.lookback)
             matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
-            emails = build_emails(batch, matches, topics, now)
-            self.store.record_matches(matches, emails, watermark=batch[-1].id, now=now)
+            alerted = self.store.alerted_stories(
+                {m.topic_id for m in matches if m.alert},
+                {stories[m.article_id] for m in matches if m.alert},
+            )
+            held = sum(1 for m in matches if not m.alert)
+            matches, story_alerts = once_per_story(matches, stories, alerted)
+            report.repeats += sum(1 for m in matches if not m.alert) - held
+            also_on = self._also_on(batch, story_alerts)
+            emails = build_emails(batch, matches, topics, now, also_on=also_on)
+            self.store.record_matches(
+                matches, emails, watermark=batch[-1].id, now=now, story_alerts=story_alerts
+            )
             report.articles += len(batch)
             report.matches += len(matches)
             report.emails += len(emails)
@@ -87,13 +106,73 @@ class Pipeline:
         if report.matches or report.dropped:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued; "
-                "%d matches ruled out by topic sources or exclude queries",
+                "%d matches ruled out by topic sources or exclude queries; "
+                "%d not alerted again for a story that already alerted",
                 report.articles,
                 report.matches,
                 report.emails,
                 report.dropped,
+                report.repeats,
             )
         return report
+
+    def cluster(self, batch: Sequence[StoredArticle], now: datetime) -> dict[int, int]:
+        """Each article's story (article id → story id): articles not clustered yet join the
+        story of a near-duplicate seen in the last STORY_WINDOW, or start one. The
+        assignments are stored before anything else happens to the batch."""
+        index = self._story_index(now)
+        stories = {a.id: a.story_id for a in batch if a.story_id is not None}
+        assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
+        for article in batch:
+            if article.story_id is not None:
+                continue
+            sig = signature(article.text)
+            story_id = index.find(sig) if sig is not None else None
+            if sig is not None:
+                # A new story's id is its first article's id (see Store.assign_stories).
+                index.add(article.id, story_id if story_id is not None else article.id, sig)
+            full, lede = sig.to_bytes() if sig is not None else (None, None)
+            assignments.append((article.id, story_id, full, lede))
+        if assignments:
+            try:
+                stories.update(self.store.assign_stories(assignments, now))
+            except BaseException:
+                # The index now holds assignments that were not stored: rebuild it next time.
+                self._stories = None
+                raise
+        return stories
+
+    def _story_index(self, now: datetime) -> StoryIndex:
+        """The in-memory index of recent stories, (re)built from storage when needed."""
+        if (
+            self._stories is None
+            or self._stories_built is None
+            or now - self._stories_built >= STORY_REBUILD
+        ):
+            index = StoryIndex()
+            for article_id, story_id, full, lede in self.store.recent_signatures(
+                now - STORY_WINDOW
+            ):
+                try:
+                    index.add(article_id, story_id, Signature.from_bytes(full, lede))
+                except ValueError:
+                    logger.warning("article %d: unreadable story signature, ignored", article_id)
+            self._stories, self._stories_built = index, now
+        return self._stories
+
+    def _also_on(
+        self, batch: Sequence[StoredArticle], story_alerts: Sequence[tuple[int, int, int]]
+    ) -> dict[int, tuple[str, ...]]:
+        """For each article that alerts first for its story: the story's other sources."""
+        by_id = {a.id: a for a in batch}
+        also: dict[int, tuple[str, ...]] = {}
+        for story_id, _topic_id, article_id in story_alerts:
+            if article_id in also:
+                continue
+            own = by_id[article_id].source_name
+            names = [name for name, _url in self.store.story_sources(story_id) if name != own]
+            also[article_id] = tuple(dict.fromkeys(names))
+        return also
 
     def check_health(self) -> int:
         """Queue one email to the operator per change of source health; returns how many
@@ -195,13 +274,38 @@ def apply_topic_options(
     return [m for m in kept if (m.article_id, m.topic_id) not in excluded]
 
 
+def once_per_story(
+    matches: Sequence[Match], stories: dict[int, int], alerted: set[tuple[int, int]]
+) -> tuple[list[Match], list[tuple[int, int, int]]]:
+    """A topic alerts once per story: ``matches`` with ``alert`` turned off where the
+    (story, topic) has already alerted — in ``alerted``, or for an earlier article of the
+    same story among ``matches`` — and the (story id, topic id, article id) alerts the
+    others make."""
+    seen = set(alerted)
+    kept: list[Match] = []
+    story_alerts: list[tuple[int, int, int]] = []
+    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
+        story_id = stories.get(m.article_id)
+        if m.alert and story_id is not None:
+            if (story_id, m.topic_id) in seen:
+                m = replace(m, alert=False)
+            else:
+                seen.add((story_id, m.topic_id))
+                story_alerts.append((story_id, m.topic_id, m.article_id))
+        kept.append(m)
+    return kept, story_alerts
+
+
 def build_emails(
     articles: Sequence[StoredArticle],
     matches: Sequence[Match],
     topics: Sequence[Topic],
     now: datetime,
+    *,
+    also_on: dict[int, tuple[str, ...]] | None = None,
 ) -> list[Email]:
-    """One email per recipient listing every alertable article matched for them."""
+    """One email per recipient listing every alertable article matched for them;
+    ``also_on`` gives an article's story's other sources."""
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
     wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
@@ -227,6 +331,7 @@ def build_emails(
                     published=article.published,
                     snippet=marked.snippet,
                     title_segments=marked.title,
+                    also_on=(also_on or {}).get(article_id, ()),
                 )
             )
         watched = [t.name for t in topics if recipient in t.notify]

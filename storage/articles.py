@@ -30,6 +30,7 @@ def _stored(row: dict[str, Any]) -> StoredArticle:
         extraction=row["extraction"],
         baseline=bool(row["baseline"]),
         source_url=row["source_url"],
+        story_id=row.get("story_id"),
     )
 
 

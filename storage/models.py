@@ -127,6 +127,7 @@ class StoredArticle:
     extraction: str
     baseline: bool = False
     source_url: str = ""  # the URL of the source it came from, as configured
+    story_id: int | None = None  # its story (near-duplicates); None until it is clustered
 
 
 @dataclass(frozen=True)

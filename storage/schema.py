@@ -172,4 +172,35 @@ MIGRATIONS: tuple[str, ...] = (
             VALUES (new.id, new.title, new.text, new.source);
     END;
     """,
+    # 5: stories (near-duplicate articles, see watchlist.stories) and which (story, topic)
+    # has alerted. A story's id is the id of its first article. An article's story_id stays
+    # NULL until it is clustered; minhash / lede_minhash hold its signatures (NULL for a text
+    # too short to compare).
+    """
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        first_article INTEGER NOT NULL REFERENCES articles(id),
+        created TEXT NOT NULL
+    );
+    ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id);
+    ALTER TABLE articles ADD COLUMN minhash BLOB;
+    ALTER TABLE articles ADD COLUMN lede_minhash BLOB;
+    CREATE INDEX articles_story ON articles(story_id);
+    -- Clustering writes story_id and the signatures: only a change of the indexed columns
+    -- needs the full-text index updated.
+    DROP TRIGGER articles_au;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text, source ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text, source)
+            VALUES ('delete', old.id, old.title, old.text, old.source);
+        INSERT INTO articles_fts(rowid, title, text, source)
+            VALUES (new.id, new.title, new.text, new.source);
+    END;
+    CREATE TABLE story_alerts (
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        topic_id INTEGER NOT NULL REFERENCES topics(id),
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        alerted TEXT NOT NULL,
+        PRIMARY KEY (story_id, topic_id)
+    );
+    """,
 )

@@ -12,10 +12,19 @@ from .health import HealthMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
 from .sources import SourcesMixin
+from .stories import StoriesMixin
 from .topics import TopicsMixin
 
 
-class Store(SourcesMixin, ArticlesMixin, TopicsMixin, OutboxMixin, HealthMixin, MaintenanceMixin):
+class Store(
+    SourcesMixin,
+    ArticlesMixin,
+    TopicsMixin,
+    StoriesMixin,
+    OutboxMixin,
+    HealthMixin,
+    MaintenanceMixin,
+):
     """All persistent state of newswatch, in one SQLite file."""
 
     def __init__(self, db: Database, path: Path | None = None) -> None:

@@ -173,10 +173,25 @@ class TopicsMixin:
         return int(row[0]) if row else 0
 
     def record_matches(
-        self, matches: Sequence[Match], emails: Sequence[Email], watermark: int, now: datetime
+        self,
+        matches: Sequence[Match],
+        emails: Sequence[Email],
+        watermark: int,
+        now: datetime,
+        story_alerts: Sequence[tuple[int, int, int]] = (),
     ) -> None:
-        """Write matches, their alert emails and the new watermark in one transaction."""
+        """Write matches, their alert emails, the (story id, topic id, article id) alerts
+        they make and the new watermark in one transaction."""
         with self.db.atomic():
+            for story_id, topic_id, article_id in story_alerts:
+                self.db.execute(
+                    """
+                    INSERT INTO story_alerts (story_id, topic_id, article_id, alerted)
+                    VALUES (?, ?, ?, ?)
+                    ON CONFLICT(story_id, topic_id) DO NOTHING
+                    """,
+                    [story_id, topic_id, article_id, to_iso(now)],
+                )
             for m in matches:
                 self.db.execute(
                     """

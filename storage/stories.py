@@ -1,0 +1,90 @@
+"""Stories: which articles are near-duplicates of each other (decided by
+:mod:`watchlist.stories`), their stored signatures, and which (story, topic) has alerted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from .models import to_iso
+
+#: (article id, story id or None for a new story, full-text signature, lede signature);
+#: signatures are None for a text too short to compare.
+Assignment = tuple[int, int | None, bytes | None, bytes | None]
+
+
+class StoriesMixin:
+    """Story rows and article → story assignments."""
+
+    db: Database
+
+    def assign_stories(self, assignments: Sequence[Assignment], now: datetime) -> dict[int, int]:
+        """Record each article's story and signatures, in one transaction, in order.
+
+        A story id of None starts a new story whose id is the article's own id (so that a
+        later assignment in the same call can already name it). Returns article id → story id.
+        """
+        assigned: dict[int, int] = {}
+        with self.db.atomic():
+            for article_id, story_id, full, lede in assignments:
+                if story_id is None:
+                    story_id = article_id
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO stories (id, first_article, created) "
+                        "VALUES (?, ?, ?)",
+                        [story_id, article_id, to_iso(now)],
+                    )
+                self.db.execute(
+                    "UPDATE articles SET story_id = ?, minhash = ?, lede_minhash = ? WHERE id = ?",
+                    [story_id, full, lede, article_id],
+                )
+                assigned[article_id] = story_id
+        return assigned
+
+    def recent_signatures(self, since: datetime) -> list[tuple[int, int, bytes, bytes]]:
+        """(article id, story id, full signature, lede signature) of every clustered article
+        fetched since ``since`` that has signatures, oldest first: what the in-memory index
+        of stories is rebuilt from."""
+        rows = self.db.execute(
+            """
+            SELECT id, story_id, minhash, lede_minhash FROM articles
+            WHERE story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
+              AND fetched >= ?
+            ORDER BY id
+            """,
+            [to_iso(since)],
+        ).fetchall()
+        return [(int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3])) for r in rows]
+
+    def story_sources(self, story_id: int) -> list[tuple[str, str]]:
+        """(source name, article URL) of every article of a story, in the order they came."""
+        rows = self.db.execute(
+            """
+            SELECT COALESCE(s.name, s.url), a.url
+            FROM articles a JOIN sources s ON s.id = a.source_id
+            WHERE a.story_id = ? ORDER BY a.id
+            """,
+            [story_id],
+        ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def alerted_stories(
+        self, topic_ids: Iterable[int], story_ids: Iterable[int]
+    ) -> set[tuple[int, int]]:
+        """Which (story id, topic id) pairs of ``story_ids`` and ``topic_ids`` have alerted."""
+        stories = sorted(set(story_ids))
+        topics = set(topic_ids)
+        found: set[tuple[int, int]] = set()
+        if not topics:
+            return found
+        for start in range(0, len(stories), 400):
+            chunk = stories[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            for story_id, topic_id in self.db.execute(
+                f"SELECT story_id, topic_id FROM story_alerts WHERE story_id IN ({marks})", chunk
+            ):
+                if topic_id in topics:
+                    found.add((int(story_id), int(topic_id)))
+        return found

@@ -1,0 +1,498 @@
+"""Stories: near-duplicate articles are one story, and a topic alerts once per story.
+
+Unit tests of the MinHash/LSH clustering (watchlist.stories), of its storage, of the
+pipeline's "one story, one alert" rule, and end to end with `newswatch crawl`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from newssite import STORIES, STORIES_BY_SLUG, Story
+
+from alerts import RetryPolicy
+from scheduler.pipeline import Pipeline
+from storage import Article, Match, SourceSpec, Store, TopicSpec
+from watchlist import compile_query
+from watchlist.stories import (
+    MIN_WORDS,
+    Signature,
+    StoryIndex,
+    from_bytes,
+    signature,
+    to_bytes,
+    words,
+)
+
+WIRE = STORIES_BY_SLUG["venezuela-opposition-leader"]
+EXTRA = (
+    "Our correspondent in Bogotá adds that the Colombian foreign ministry welcomed the return "
+    "and urged all parties to respect the timetable agreed at last year's talks in Barbados, "
+    "which several governments in the region still regard as the basis for a settlement."
+)
+# Another story about the same subject: the same names (Maduro, Marcano, Caracas,
+# Venezuela), different text.
+OTHER_BODY = [
+    "Nicolás Maduro announced on Friday a new round of price controls on basic foods, the "
+    "third this year, as inflation in Venezuela climbed again after a brief slowdown in the "
+    "summer months and shops in Caracas reported shortages of flour, rice and cooking oil.",
+    "The measures, read out on state television by the trade minister, cap the price of "
+    "twenty products and threaten fines for retailers who hide stock. Business groups said "
+    "similar rules had emptied shelves in the past and asked to be consulted before any "
+    "further decree.",
+    "Elena Marcano, the opposition leader who returned from exile last month, called the "
+    "decree a confession of failure and said families could not eat announcements. Economists "
+    "expect the central bank to publish new inflation figures next week.",
+]
+
+
+def paragraphs(story: Story) -> str:
+    return "\n\n".join(story.body)
+
+
+def edited(text: str, every: int = 40, seed: int = 7) -> str:
+    """``text`` with about one word in ``every`` changed (a sub-editor's light touch)."""
+    rng = random.Random(seed)
+    out = []
+    for word in text.split(" "):
+        if rng.randrange(every) == 0:
+            word = rng.choice(["reportedly", "said", "also", "the"])
+        out.append(word)
+    return " ".join(out)
+
+
+def variants(story: Story) -> dict[str, str]:
+    """Four syndication variants of a wire story's text (the headline is not part of it)."""
+    return {
+        "same text": paragraphs(story),
+        "trimmed": "\n\n".join(story.body[:-2]),
+        "extended": paragraphs(story) + "\n\n" + EXTRA,
+        "edited": edited(paragraphs(story)),
+    }
+
+
+# -- the clustering ------------------------------------------------------------------------
+
+
+def cluster(texts: list[str], index: StoryIndex | None = None) -> list[int]:
+    """The story of each text, in order (a new story's id is its position + 1)."""
+    index = index if index is not None else StoryIndex()
+    result = []
+    for article_id, text in enumerate(texts, start=1):
+        sig = signature(text)
+        assert sig is not None
+        story = index.find(sig)
+        story = story if story is not None else article_id
+        index.add(article_id, story, sig)
+        result.append(story)
+    return result
+
+
+def test_words_are_lower_case_and_accent_folded() -> None:
+    assert words("Nicolás MADURO, l'été — 2026!") == ["nicolas", "maduro", "l", "ete", "2026"]
+
+
+def test_syndication_variants_are_one_story() -> None:
+    texts = list(variants(WIRE).values())
+    assert cluster(texts) == [1, 1, 1, 1]
+    # Whatever copy comes first.
+    assert cluster(texts[::-1]) == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("name", ["trimmed", "extended", "edited"])
+def test_each_variant_joins_the_original(name: str) -> None:
+    assert cluster([paragraphs(WIRE), variants(WIRE)[name]]) == [1, 1]
+
+
+def test_a_heavily_trimmed_copy_joins_by_its_lede() -> None:
+    original = signature(paragraphs(WIRE))
+    short = signature("\n\n".join(WIRE.body[:2]))
+    assert original is not None and short is not None
+    assert original.full.jaccard(short.full) < 0.5 <= original.lede.jaccard(short.lede)
+    assert cluster([paragraphs(WIRE), "\n\n".join(WIRE.body[:2])]) == [1, 1]
+
+
+def test_different_stories_about_the_same_subject_are_two_stories() -> None:
+    other = "\n\n".join(OTHER_BODY)
+    assert {"maduro", "marcano", "caracas", "venezuela"} <= set(words(other)) & set(
+        words(paragraphs(WIRE))
+    )
+    assert cluster([paragraphs(WIRE), other]) == [1, 2]
+
+
+def test_the_canned_stories_are_all_different() -> None:
+    texts = [paragraphs(s) for s in STORIES]
+    assert cluster(texts) == list(range(1, len(texts) + 1))
+
+
+def test_a_short_text_has_no_signature() -> None:
+    assert signature(" ".join(["word"] * (MIN_WORDS - 1))) is None
+    assert signature("") is None
+    assert signature(" ".join(f"w{i}" for i in range(MIN_WORDS))) is not None
+
+
+def test_signatures_survive_bytes_and_a_rebuilt_index() -> None:
+    texts = list(variants(WIRE).values())
+    sig = signature(texts[0])
+    assert sig is not None
+    data = to_bytes(sig.full)
+    assert len(data) == 128 * 4
+    assert from_bytes(data).jaccard(sig.full) == 1.0
+    # An index rebuilt from stored bytes clusters like the original.
+    rebuilt = StoryIndex()
+    rebuilt.add(10, 10, Signature.from_bytes(*sig.to_bytes()))
+    assert cluster(texts[1:], rebuilt) == [10, 10, 10]
+    with pytest.raises(ValueError):
+        from_bytes(b"\0" * 12)
+
+
+def test_adding_an_article_twice_is_harmless() -> None:
+    sig = signature(paragraphs(WIRE))
+    assert sig is not None
+    index = StoryIndex()
+    index.add(1, 1, sig)
+    index.add(1, 1, sig)
+    assert len(index) == 1 and 1 in index
+    assert index.find(sig) == 1
+
+
+# -- storage ---------------------------------------------------------------------------------
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "newswatch.db") as s:
+        yield s
+
+
+def add_source(store: Store, url: str, name: str) -> int:
+    specs = [SourceSpec(s.url, s.every_seconds, s.name) for s in store.sources()]
+    store.sync_sources([*specs, SourceSpec(url, 600, name)], NOW)
+    return next(s.id for s in store.sources() if s.url == url)
+
+
+def add_article(store: Store, source_id: int, slug: str, title: str, text: str) -> int:
+    url = f"https://{slug}.example/articles/{slug}"
+    article_id = store.add_article(
+        Article(
+            url=url, entry_url=url, source_id=source_id, title=title, text=text,
+            published=NOW - timedelta(hours=1), author=None, fetched=NOW, extraction="page",
+        )
+    )
+    assert article_id is not None
+    return article_id
+
+
+def test_assign_stories_and_read_them_back(store: Store) -> None:
+    src = add_source(store, "https://wire.example/feed", "Wire")
+    a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
+    a2 = add_article(store, src, "two", "Two", paragraphs(WIRE))
+    a3 = add_article(store, src, "three", "Three", "too short: xyzzy")
+    assert store.article(a1).story_id is None
+    assigned = store.assign_stories(
+        [(a1, None, b"f1", b"l1"), (a2, a1, b"f2", b"l2"), (a3, None, None, None)], NOW
+    )
+    assert assigned == {a1: a1, a2: a1, a3: a3}
+    assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
+    assert store.recent_signatures(NOW - timedelta(days=1)) == [
+        (a1, a1, b"f1", b"l1"),
+        (a2, a1, b"f2", b"l2"),
+    ]
+    assert store.recent_signatures(NOW + timedelta(seconds=1)) == []
+    assert store.story_sources(a1) == [
+        ("Wire", "https://one.example/articles/one"),
+        ("Wire", "https://two.example/articles/two"),
+    ]
+    # Clustering does not disturb the full-text index.
+    assert len(store.search(compile_query('"opposition leader"'))) == 2
+    assert [a.id for a in store.search(compile_query("xyzzy"))] == [a3]
+
+
+def test_story_alerts_are_recorded_with_the_matches(store: Store) -> None:
+    src = add_source(store, "https://wire.example/feed", "Wire")
+    a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
+    store.assign_stories([(a1, None, None, None)], NOW)
+    [t] = store.sync_topics([TopicSpec("M", "Maduro", compile_query("Maduro"), ("d@x.org",))])
+    assert store.alerted_stories([t.id], [a1]) == set()
+    store.record_matches(
+        [Match(a1, t.id, ("maduro",), alert=True)], [], watermark=a1, now=NOW,
+        story_alerts=[(a1, t.id, a1)],
+    )
+    assert store.alerted_stories([t.id], [a1]) == {(a1, t.id)}
+    assert store.alerted_stories([t.id + 1], [a1]) == set()
+    assert store.alerted_stories([t.id], []) == set()
+    # Existing callers (no story_alerts) keep working.
+    store.record_matches([], [], watermark=a1, now=NOW)
+
+
+def test_a_version_4_database_gains_stories(tmp_path: Path, monkeypatch) -> None:
+    import storage.db
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:4])
+    with Store.open(path) as old:
+        src = add_source(old, "https://wire.example/feed", "Wire")
+        a1 = add_article(old, src, "one", "One", paragraphs(WIRE))
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(path) as new:
+        assert new.article(a1).story_id is None
+        assert new.assign_stories([(a1, None, None, None)], NOW) == {a1: a1}
+        new.db.execute("UPDATE articles SET text = 'edited' WHERE id = ?", [a1])
+        assert [r[0] for r in new.db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'edited'")] == [a1]
+
+
+# -- the pipeline: one story, one alert ------------------------------------------------------
+
+
+def pipeline(store: Store) -> Pipeline:
+    return Pipeline(
+        store=store, runner=None, transport=None, lookback=timedelta(days=2),  # type: ignore[arg-type]
+        retry=RetryPolicy(),
+    )
+
+
+def maduro_topics(store: Store) -> list[int]:
+    specs = [
+        TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",)),
+        TopicSpec("Marcano", "Marcano", compile_query("Marcano"), ("desk@x.org", "ed@x.org")),
+    ]
+    return [t.id for t in store.sync_topics(specs)]
+
+
+def outbox(store: Store) -> list[tuple[str, str]]:
+    return [
+        (r[0], r[1])
+        for r in store.db.execute("SELECT recipient, body_text FROM outbox ORDER BY id")
+    ]
+
+
+def alerts(store: Store) -> list[tuple[int, int, int]]:
+    return [
+        (r[0], r[1], r[2])
+        for r in store.db.execute(
+            "SELECT article_id, topic_id, alert FROM matches ORDER BY article_id, topic_id"
+        )
+    ]
+
+
+def test_copies_in_one_batch_alert_once_listing_the_other_sources(store: Store) -> None:
+    maduro, marcano = maduro_topics(store)
+    texts = variants(WIRE)
+    a1 = add_article(store, add_source(store, "https://a.example/f", "Wire A"), "a", "A",
+                     texts["same text"])
+    a2 = add_article(store, add_source(store, "https://b.example/f", "Wire B"), "b", "B",
+                     texts["trimmed"])
+    a3 = add_article(store, add_source(store, "https://c.example/f", "Wire C"), "c", "C",
+                     texts["edited"])
+    report = pipeline(store).match()
+    assert (report.matches, report.repeats, report.emails) == (6, 4, 2)
+    assert alerts(store) == [
+        (a1, maduro, 1), (a1, marcano, 1),
+        (a2, maduro, 0), (a2, marcano, 0),
+        (a3, maduro, 0), (a3, marcano, 0),
+    ]
+    [(_, desk), (_, ed)] = outbox(store)
+    for body in (desk, ed):
+        assert "1. A" in body and "2. " not in body
+        assert "Also on: Wire B, Wire C" in body
+    assert store.alerted_stories([maduro, marcano], [a1]) == {(a1, maduro), (a1, marcano)}
+
+
+def test_a_later_copy_does_not_alert_a_different_story_does(store: Store) -> None:
+    maduro_topics(store)
+    src = add_source(store, "https://a.example/f", "Wire A")
+    add_article(store, src, "a", "A", paragraphs(WIRE))
+    pipe = pipeline(store)
+    pipe.match()
+    assert len(outbox(store)) == 2
+    copy = add_article(store, add_source(store, "https://b.example/f", "Wire B"), "b", "B",
+                       variants(WIRE)["extended"])
+    report = pipe.match()
+    assert (report.matches, report.emails, report.repeats) == (2, 0, 2)
+    assert store.article(copy).story_id == store.article(copy - 1).story_id
+    # A fresh pipeline (a restart) rebuilds its index from the stored signatures.
+    later = add_article(store, src, "c", "C", edited(paragraphs(WIRE), seed=3))
+    assert pipeline(store).match().emails == 0
+    assert store.article(later).story_id == store.article(copy - 1).story_id
+    # Another story about the same people alerts, without "also on".
+    other = add_article(store, src, "d", "D", "\n\n".join(OTHER_BODY))
+    assert pipeline(store).match().emails == 2
+    assert store.article(other).story_id == other
+    assert all("Also on" not in body for _, body in outbox(store))
+
+
+def test_clustered_but_unmatched_articles_still_alert_once(store: Store) -> None:
+    """A crash between storing the stories and recording the matches loses nothing."""
+    maduro_topics(store)
+    src = add_source(store, "https://a.example/f", "Wire A")
+    a1 = add_article(store, src, "a", "A", paragraphs(WIRE))
+    a2 = add_article(store, add_source(store, "https://b.example/f", "Wire B"), "b", "B",
+                     variants(WIRE)["trimmed"])
+    crashed = pipeline(store)
+    crashed.cluster(store.articles_after(0), NOW)  # ...and then the process died
+    assert store.watermark() == 0
+    assert [a.story_id for a in store.articles_after(0)] == [a1, a1]
+    report = pipeline(store).match()
+    assert (report.emails, report.repeats) == (2, 2)
+    assert all("Also on: Wire B" in body for _, body in outbox(store))
+    assert store.watermark() == a2
+
+
+def test_a_failed_assignment_leaves_nothing_behind_in_memory(store: Store, monkeypatch) -> None:
+    maduro_topics(store)
+    src = add_source(store, "https://a.example/f", "Wire A")
+    a1 = add_article(store, src, "a", "A", paragraphs(WIRE))
+    pipe = pipeline(store)
+    real = store.assign_stories
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "assign_stories", broken)
+    with pytest.raises(RuntimeError):
+        pipe.match()
+    monkeypatch.setattr(store, "assign_stories", real)
+    assert pipe.match().emails == 2  # the same Pipeline recovers
+    assert store.article(a1).story_id == a1
+
+
+def test_a_story_alerts_again_for_a_topic_it_had_not_alerted(store: Store) -> None:
+    """Once per (story, topic): a copy matching a new topic alerts for that topic only."""
+    specs = [TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",))]
+    [maduro] = [t.id for t in store.sync_topics(specs)]
+    src = add_source(store, "https://a.example/f", "Wire A")
+    add_article(store, src, "a", "A", paragraphs(WIRE))
+    pipeline(store).match()
+    specs.append(TopicSpec("Barbados", "Barbados", compile_query("Barbados"), ("ed@x.org",)))
+    store.sync_topics(specs)
+    copy = add_article(store, src, "b", "B", variants(WIRE)["extended"])  # mentions Barbados
+    assert pipeline(store).match().emails == 1
+    assert next(m for m in alerts(store) if m[0] == copy) == (copy, maduro, 0)
+    assert outbox(store)[-1][0] == "ed@x.org"
+
+
+# -- end to end ------------------------------------------------------------------------------
+
+MADURO = {
+    "name": "Maduro exit",
+    "query": '"Nicolas Maduro" OR (Maduro AND Belarus)',
+    "notify": ["desk@test.example"],
+}
+
+
+def copy_of(story: Story, slug: str, title: str, body: list[str], hours_ago: float = 1) -> Story:
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    return replace(story, slug=slug, title=title, body=body, summary="", published=when)
+
+
+def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
+    copies = {
+        "wire1": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body),
+        "wire2": copy_of(
+            WIRE, "opposition-leader-back", "Opposition leader back from exile",
+            WIRE.body[:-1],
+        ),
+        "wire3": copy_of(
+            WIRE, "maduro-rival-lands", "Maduro's rival lands in Caracas",
+            [edited(p, every=25, seed=i) for i, p in enumerate(WIRE.body)] + [EXTRA],
+        ),
+    }
+    for feed, story in copies.items():
+        site.create_feed(feed)
+        site.publish(story, feed=feed)
+    names = {"wire1": "Wire One", "wire2": "Wire Two", "wire3": "Wire Three"}
+    workdir.write_config(
+        sources=[{"url": site.url(f"/feeds/{feed}.rss"), "name": names[feed]}
+                 for feed in copies],
+        topics=[MADURO], smtp=mail,
+    )
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "3 new article(s)" in first.stdout
+    assert "delivered 1 email(s)" in first.stdout
+    [message] = mail.wait_for(1)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "found 1 new article " in text and "2. " not in text
+    shown = [s for s in copies.values() if s.title in text.replace("*", "")]
+    assert len(shown) == 1  # the story, once
+    [feed] = [f for f, s in copies.items() if s is shown[0]]
+    others = [names[f] for f in copies if f != feed]
+    also = next(line for line in text.splitlines() if "Also on:" in line)
+    assert sorted(also.split("Also on:")[1].strip().split(", ")) == sorted(others)
+    assert names[feed] not in also
+    assert "Also on: " in html
+
+    # One more copy, found later: it joins the story and sends nothing.
+    site.publish(
+        copy_of(WIRE, "marcano-home", "Marcano is home", WIRE.body[:4], hours_ago=0.5),
+        feed="wire1",
+    )
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "1 new article(s)" in second.stdout
+    assert "delivered 0 email(s)" in second.stdout
+
+    # A different story on the same topic alerts.
+    site.publish(
+        copy_of(WIRE, "maduro-price-controls", "Maduro imposes price controls", OTHER_BODY,
+                hours_ago=0.2),
+        feed="wire2",
+    )
+    third = workdir.newswatch("crawl")
+    assert third.returncode == 0, third.stderr
+    assert "delivered 1 email(s)" in third.stdout
+    _, latest = mail.wait_for(2)
+    latest_text = latest.get_body(preferencelist=("plain",)).get_content()
+    assert "Maduro imposes price controls" in latest_text.replace("*", "")
+    assert "Also on" not in latest_text
+    assert len(mail.messages) == 2
+
+
+# -- URL variants ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://news.example/world/story-1/amp",
+        "https://news.example/world/story-1/amp/",
+        "https://news.example/amp/world/story-1",
+        "https://news.example/world/story-1?amp=1",
+        "https://news.example/world/story-1?amp",
+        "https://news.example/world/story-1?outputType=amp",
+        "https://news.example/world/story-1?outputType=AMP&utm_source=rss#top",
+        "HTTPS://News.Example:443/world/story-1/AMP",
+    ],
+)
+def test_amp_variants_canonicalize_to_the_article(variant: str) -> None:
+    from crawler.urls import canonicalize
+
+    assert canonicalize(variant) == "https://news.example/world/story-1"
+    assert canonicalize(canonicalize(variant)) == canonicalize(variant)
+
+
+def test_amp_markers_are_only_removed_where_they_mean_amp() -> None:
+    from crawler.urls import canonicalize
+
+    assert canonicalize("https://news.example/story?id=4&amp=1") == "https://news.example/story?id=4"
+    assert canonicalize("https://news.example/story?q=x%20y&amp=1") == (
+        "https://news.example/story?q=x+y"
+    )
+    for kept in (
+        "https://news.example/amp",  # a page called "amp"
+        "https://news.example/camp",
+        "https://news.example/story?outputType=json",
+        "https://news.example/story?ampersand=1",
+        "https://news.example/amplifiers/story",
+    ):
+        assert canonicalize(kept) == kept

@@ -1,0 +1,156 @@
+"""Stories: near-duplicate articles (syndicated wire copies, the same text under another
+headline, a trimmed or extended version, light edits) grouped as one story.
+
+Pure logic, no SQL (see ARCHITECTURE.md §6): an article's extracted text is normalized like
+the topic matcher normalizes it (lower case, accents folded), cut into words, and summarized
+by two MinHash signatures (``NUM_PERM`` permutations) of its 5-word shingles — one of the
+whole text and one of the lede (the first ``LEDE_WORDS`` words). :class:`StoryIndex` keeps
+the signatures of recent articles in two LSH indexes (threshold ``THRESHOLD``); an article
+joins the story of a candidate from either index whose estimated Jaccard similarity, on
+either signature, is at least ``THRESHOLD`` (the best one when several are). The lede
+signature catches copies trimmed or extended a lot (same opening, different length); the
+full one catches copies whose opening was edited.
+
+Articles with fewer than ``MIN_WORDS`` words (a feed summary, a photo caption) have no
+signature: each is a story of its own.
+
+Signatures are stored as bytes (:func:`to_bytes` / :func:`from_bytes`); they are only
+comparable with signatures made with the same parameters and hashing scheme, which
+``SCHEME`` pins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from .query import normalize
+
+NUM_PERM = 128
+SHINGLE = 5  # words per shingle
+LEDE_WORDS = 60  # the lede: this many first words of the text
+MIN_WORDS = 30  # shorter texts are a story of their own
+THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
+SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
+_DTYPE = np.uint32
+_SEED = 1
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower case and accent-folded (like topic matching sees them)."""
+    return _WORD.findall(normalize(text))
+
+
+def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:
+    """The distinct runs of ``size`` consecutive words (the whole text when shorter)."""
+    if len(tokens) <= size:
+        return {" ".join(tokens).encode()} if tokens else set()
+    return {" ".join(tokens[i : i + size]).encode() for i in range(len(tokens) - size + 1)}
+
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The permutation parameters, made once (every signature shares them)."""
+    template = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME)
+    a, b = template.permutations
+    return (a, b)
+
+
+def minhash(items: Iterable[bytes]) -> MinHash:
+    """The MinHash signature of a set of shingles."""
+    signature = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations())
+    signature.update_batch(list(items))
+    return signature
+
+
+def to_bytes(signature: MinHash) -> bytes:
+    """A signature as bytes, to store it."""
+    return bytes(np.asarray(signature.hashvalues, dtype=_DTYPE).tobytes())
+
+
+def from_bytes(data: bytes) -> MinHash:
+    """A signature stored by :func:`to_bytes`."""
+    values = np.frombuffer(data, dtype=_DTYPE)
+    if len(values) != NUM_PERM:
+        raise ValueError(f"a stored signature has {len(values)} values, not {NUM_PERM}")
+    return MinHash(
+        num_perm=NUM_PERM,
+        seed=_SEED,
+        scheme=SCHEME,
+        hashvalues=values.copy(),
+        permutations=_permutations(),
+    )
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What clustering knows of one article's text."""
+
+    full: MinHash  # of every shingle of the text
+    lede: MinHash  # of the shingles of the first LEDE_WORDS words
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        """(full, lede) as bytes."""
+        return to_bytes(self.full), to_bytes(self.lede)
+
+    @classmethod
+    def from_bytes(cls, full: bytes, lede: bytes) -> Signature:
+        """A signature stored by :meth:`to_bytes`."""
+        return cls(from_bytes(full), from_bytes(lede))
+
+
+def signature(text: str) -> Signature | None:
+    """The signature of an article's extracted text; None when it is too short to tell
+    (fewer than MIN_WORDS words): such an article is a story of its own."""
+    tokens = words(text)
+    if len(tokens) < MIN_WORDS:
+        return None
+    return Signature(minhash(shingles(tokens)), minhash(shingles(tokens[:LEDE_WORDS])))
+
+
+class StoryIndex:
+    """The signatures of recent articles and their stories, indexed for near-duplicates."""
+
+    def __init__(self, threshold: float = THRESHOLD) -> None:
+        self.threshold = threshold
+        self._full = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._lede = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._articles: dict[int, tuple[int, Signature]] = {}
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._articles
+
+    def add(self, article_id: int, story_id: int, sig: Signature) -> None:
+        """Index ``article_id`` (a member of ``story_id``); an article already indexed is
+        left as it is."""
+        if article_id in self._articles:
+            return
+        self._articles[article_id] = (story_id, sig)
+        self._full.insert(article_id, sig.full)
+        self._lede.insert(article_id, sig.lede)
+
+    def find(self, sig: Signature) -> int | None:
+        """The story of the indexed article most similar to ``sig``, when one is similar
+        enough (estimated Jaccard similarity of the full text or of the lede at least the
+        threshold); None when the article starts a new story."""
+        candidates = set(self._full.query(sig.full)) | set(self._lede.query(sig.lede))
+        best: tuple[float, int] | None = None
+        for article_id in sorted(candidates):
+            story_id, other = self._articles[article_id]
+            score = max(sig.full.jaccard(other.full), sig.lede.jaccard(other.lede))
+            if score >= self.threshold and (best is None or score > best[0]):
+                best = (score, story_id)
+        return best[1] if best else None
+
+    def stories(self) -> dict[int, int]:
+        """Every indexed article's story (article id → story id)."""
+        return {article_id: story for article_id, (story, _) in self._articles.items()}
