@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from mailserver import MailServer
 from newssite import NewsSite
 

@@ -36,7 +36,7 @@ class _Handler:
         """Remember the owning server."""
         self._server = server
 
-    async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         """Store (or reject) one message."""

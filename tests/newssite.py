@@ -32,8 +32,8 @@ import gzip
 import hashlib
 import html
 import json
-import re
 import logging
+import re
 import string
 import threading
 from collections.abc import Iterator, Sequence
@@ -984,7 +984,7 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 extra["Connection"] = "close"
             return _Response(200, body, _FEED_TYPES["rss"], extra, send_length=length)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Route the access log to logging instead of stderr."""
             logger.debug("newssite: " + format, *args)  # noqa: G003
 

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, Workdir, subprocess_env
+
 from crawler import CrawlSettings
 from newswatch.config import ConfigError, load_config
 from newswatch.settings import SECTIONS

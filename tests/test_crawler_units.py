@@ -8,12 +8,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 
 from crawler.extract import extract_article
 from crawler.feeds import html_to_text, parse_feed
 from crawler.schedule import MAX_BACKOFF_SECONDS, next_due
 from crawler.urls import canonicalize, same_site
-from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 NEUTRAL_SLUGS = ["central-bank-holds-rates", "city-late-winner", "harbour-wind-farm-approved"]

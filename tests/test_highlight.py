@@ -1,7 +1,6 @@
 """Tests for finding query hits in article text and cutting alert snippets around them."""
 
 # Multilingual fixture text is the point here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ import feedparser
 import lxml.html
 import pytest
 import trafilatura
-
 from mailserver import MailServer, free_port
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite, Story, sample_story
 
@@ -228,7 +227,7 @@ def test_article_page_metadata_and_same_site_links(site: NewsSite) -> None:
     links = tree.xpath("//@href | //@src | //@action")
     assert len(links) > 40
     for link in links:
-        assert link.startswith("/") and not link.startswith("//") or link.startswith(
+        assert (link.startswith("/") and not link.startswith("//")) or link.startswith(
             site.base_url
         ), link
 
@@ -313,7 +312,7 @@ def test_sample_story_mentions_exactly_the_requested_words() -> None:
     assert story.summary and story.body[0].startswith(story.summary)
     assert story.published.tzinfo is not None
     with pytest.raises(ValueError, match="tz-aware"):
-        Story("naive", "Naive", ["Text."], datetime(2026, 1, 1))  # noqa: DTZ001
+        Story("naive", "Naive", ["Text."], datetime(2026, 1, 1))
 
 
 # -- special routes ---------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """match_articles over stored articles: prefix, NEAR, title:, source:, exact case, spans."""
 
 # Multilingual fixture text is the point here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

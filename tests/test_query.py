@@ -1,7 +1,6 @@
 """Tests for the topic query language: parsing, FTS5 compilation and FTS5-exact tokenization."""
 
 # Multilingual fixture text is the point here: ambiguous-looking letters are intended.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ contain the evaluator's, and match_articles (FTS5 + verification) must equal it.
 """
 
 # Multilingual vocabulary is the point here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
