@@ -50,6 +50,10 @@ def topics() -> None:
       Maduro OR Guaidó        either word
       Maduro NOT Trump        Maduro but not Trump (also: Maduro -Trump)
       Maduro (Belarus OR Minsk)   parentheses group; NOT binds tightest, then AND, then OR
+      sanction*               words starting with "sanction"
+      NEAR(Maduro Minsk, 5)   both within 5 words of each other (default 10)
+      title:Maduro            only in the headline; source:reuters only from that source
+      =US                     exactly this case (not "us"); accents are still ignored
     """
 
 
