@@ -99,7 +99,9 @@ class _Field:
 
     def hits(self, terms: _Terms) -> _Hits:
         """The spans of `terms` (as find_hits) and their words; cached by ``terms.id``."""
-        cached = self.by_terms[terms.id] = self._hits(terms)
+        cached = self.by_terms.get(terms.id)
+        if cached is None:
+            cached = self.by_terms[terms.id] = self._hits(terms)
         return cached
 
     def _hits(self, terms: _Terms) -> _Hits:
