@@ -92,6 +92,13 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.ensure_object(dict)["config_path"] = config_path
 
 
+def _open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store:
+    """The database of ``config``, which must exist already (read commands never create it)."""
+    if not config.database.exists():
+        _fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
+    return Store.open(config.database)
+
+
 @cli.command()
 @click.pass_context
 @_errors
@@ -201,8 +208,6 @@ def crawl(ctx: click.Context) -> None:
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Export every stored article: url, title, text, published, source, topics."""
     config = _config(ctx)
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
     fields = [
         "url",
         "title",
@@ -215,7 +220,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
         "extraction",
         "extraction_note",
     ]
-    with Store.open(config.database) as store:
+    with _open_existing(config) as store:
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if fmt == "csv":
@@ -238,9 +243,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show sources (last poll, health, articles), topics (matches) and the outbox."""
     config = _config(ctx)
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
-    with Store.open(config.database) as store:
+    with _open_existing(config) as store:
         if as_json:
             topics = store.topic_status()
             for t in topics:
@@ -311,9 +314,7 @@ def _echo_source(s: dict[str, Any]) -> None:
 def backup(ctx: click.Context, file: Path) -> None:
     """Write a consistent copy of the database to FILE (safe while the daemon runs)."""
     config = _config(ctx)
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: nothing to back up", EXIT_RUNTIME)
-    with Store.open(config.database) as store:
+    with _open_existing(config, "nothing to back up") as store:
         store.backup(file)
     click.echo(f"backed up {config.database} to {file}")
 
@@ -327,9 +328,7 @@ def prune(ctx: click.Context) -> None:
     Titles, URLs, matches and alert records stay (the daemon does this every hour).
     """
     config = _config(ctx)
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
-    with Store.open(config.database) as store:
+    with _open_existing(config) as store:
         cutoff = utcnow() - timedelta(seconds=config.keep_seconds)
         pruned = store.prune(cutoff)
         store.checkpoint()

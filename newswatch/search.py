@@ -18,7 +18,7 @@ from scheduler.pipeline import apply_topic_options
 from storage import Store, StoredArticle, Topic, to_iso, utcnow
 from watchlist import Highlighted, QueryError, compile_query, highlight, match_articles
 
-from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
+from .cli import EXIT_CONFIG, _config, _errors, _fail, _open_existing
 from .config import Config
 
 PAGE = 200  # candidates verified per round
@@ -55,9 +55,7 @@ def compile_or_fail(label: str, query: str) -> str:
 
 def open_archive(config: Config) -> Store:
     """The store, or exit 1 with one line when nothing has been crawled yet."""
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: nothing crawled yet", EXIT_RUNTIME)
-    return Store.open(config.database)
+    return _open_existing(config)
 
 
 def find(
