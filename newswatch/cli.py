@@ -22,6 +22,7 @@ import click
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport
 from scheduler import AlreadyRunning, InstanceLock
 from storage import StorageError, Store, utcnow
+from watchlist.stories import WINDOW as STORY_WINDOW
 
 from .app import build_pipeline, configure_logging, sync_config
 from .config import Config, ConfigError, load_config
@@ -206,7 +207,11 @@ def crawl(ctx: click.Context) -> None:
 @click.pass_context
 @_errors
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
-    """Export every stored article: url, title, text, published, source, topics."""
+    """Export every stored article: url, title, text, published, source, topics, story.
+
+    ``story`` is the id of the article's story: near-duplicates (the same wire copy on
+    several sites) share it.
+    """
     config = _config(ctx)
     fields = [
         "url",
@@ -217,6 +222,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
         "source",
         "source_url",
         "topics",
+        "story",
         "extraction",
         "extraction_note",
     ]
@@ -251,6 +257,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             report = {
                 "database": str(config.database),
                 "articles": store.article_count(),
+                "stories": store.story_counts(utcnow() - STORY_WINDOW),
                 "sources": store.source_status(),
                 "topics": topics,
                 "alerts": store.outbox_counts(),
@@ -259,6 +266,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
         click.echo(f"database: {config.database} ({store.article_count()} articles)")
+        stories = store.story_counts(utcnow() - STORY_WINDOW)
+        click.echo(
+            f"stories of the last {STORY_WINDOW.days} days: {stories['stories']}, "
+            f"{stories['several_sources']} carried by several sources"
+        )
         click.echo("\nsources:")
         for s in store.source_status():
             _echo_source(s)
@@ -350,11 +362,13 @@ def check(ctx: click.Context) -> None:
 
 from .search import search  # noqa: E402  (these build on the helpers above)
 from .sources_cli import sources  # noqa: E402
+from .stories_cli import stories  # noqa: E402
 from .topics_cli import topics  # noqa: E402
 
 cli.add_command(sources)
 cli.add_command(topics)
 cli.add_command(search)
+cli.add_command(stories)
 
 
 def main() -> None:

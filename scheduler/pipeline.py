@@ -22,13 +22,12 @@ from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, compose_heal
 from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
 from storage.topics import source_matches
 from watchlist import highlight, match_articles
-from watchlist.stories import Signature, StoryIndex, signature
+from watchlist.stories import WINDOW, Signature, StoryIndex, signature
 
 logger = logging.getLogger(__name__)
 
 MATCH_BATCH = 1000
-#: New articles are compared with the articles fetched this long before (the story window).
-STORY_WINDOW = timedelta(days=7)
+STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
 

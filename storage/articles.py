@@ -179,7 +179,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT a.id, a.url, a.title, a.text, a.author, a.published, a.fetched,
-                   a.extraction, a.extraction_note,
+                   a.extraction, a.extraction_note, a.story_id AS story,
                    COALESCE(s.name, s.url) AS source, s.url AS source_url,
                    (SELECT json_group_array(t.name) FROM matches m
                       JOIN topics t ON t.id = m.topic_id

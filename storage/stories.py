@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -88,3 +89,67 @@ class StoriesMixin:
                 if topic_id in topics:
                     found.add((int(story_id), int(topic_id)))
         return found
+
+    def recent_stories(self, since: datetime, min_sources: int = 1) -> list[dict[str, Any]]:
+        """Stories whose first article was fetched since ``since``, newest first: id, first
+        title and URL, when it started, and each of its articles' source, URL and fetch time
+        (in order), with the topics that alerted for it. Only stories with at least
+        ``min_sources`` distinct sources."""
+        stories = self.db.execute(
+            """
+            SELECT st.id, st.created, a.title, a.url
+            FROM stories st JOIN articles a ON a.id = st.first_article
+            WHERE a.fetched >= ?
+            ORDER BY st.id DESC
+            """,
+            [to_iso(since)],
+        ).fetchall()
+        found: list[dict[str, Any]] = []
+        for story_id, created, title, url in stories:
+            articles = [
+                {"source": str(r[0]), "url": str(r[1]), "fetched": str(r[2])}
+                for r in self.db.execute(
+                    """
+                    SELECT COALESCE(s.name, s.url), a.url, a.fetched
+                    FROM articles a JOIN sources s ON s.id = a.source_id
+                    WHERE a.story_id = ? ORDER BY a.id
+                    """,
+                    [story_id],
+                )
+            ]
+            if len({a["source"] for a in articles}) < min_sources:
+                continue
+            topics = [
+                str(r[0])
+                for r in self.db.execute(
+                    "SELECT t.name FROM story_alerts sa JOIN topics t ON t.id = sa.topic_id "
+                    "WHERE sa.story_id = ? ORDER BY t.name",
+                    [story_id],
+                )
+            ]
+            found.append(
+                {
+                    "id": int(story_id),
+                    "title": str(title),
+                    "url": str(url),
+                    "started": str(created),
+                    "articles": articles,
+                    "alerted": topics,
+                }
+            )
+        return found
+
+    def story_counts(self, since: datetime) -> dict[str, int]:
+        """How many stories started since ``since``, and how many of them several sources
+        carry."""
+        row = self.db.execute(
+            """
+            SELECT COUNT(*), COALESCE(SUM(n > 1), 0) FROM (
+                SELECT st.id, COUNT(DISTINCT a.source_id) AS n
+                FROM stories st JOIN articles a ON a.story_id = st.id
+                WHERE st.created >= ? GROUP BY st.id
+            )
+            """,
+            [to_iso(since)],
+        ).fetchone()
+        return {"stories": int(row[0]), "several_sources": int(row[1])}

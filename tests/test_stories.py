@@ -6,6 +6,7 @@ pipeline's "one story, one alert" rule, and end to end with `newswatch crawl`.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -496,3 +497,49 @@ def test_amp_markers_are_only_removed_where_they_mean_amp() -> None:
         "https://news.example/amplifiers/story",
     ):
         assert canonicalize(kept) == kept
+
+
+def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -> None:
+    copies = {
+        "wire1": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body),
+        "wire2": copy_of(
+            WIRE, "opposition-leader-back", "Opposition leader back from exile", WIRE.body[:-1]
+        ),
+    }
+    for feed, story in copies.items():
+        site.create_feed(feed)
+        site.publish(story, feed=feed)
+    site.create_feed("other")
+    site.publish(
+        copy_of(WIRE, "maduro-price-controls", "Maduro imposes price controls", OTHER_BODY),
+        feed="other",
+    )
+    names = {"wire1": "Wire One", "wire2": "Wire Two", "other": "Other Daily"}
+    workdir.write_config(
+        sources=[{"url": site.url(f"/feeds/{f}.rss"), "name": n} for f, n in names.items()],
+        topics=[MADURO], smtp=mail,
+    )
+    assert workdir.newswatch("crawl").returncode == 0
+
+    rows = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    story_of = {r["source"]: r["story"] for r in rows}
+    assert story_of["Wire One"] == story_of["Wire Two"] != story_of["Other Daily"]
+
+    listed = json.loads(workdir.newswatch("stories", "--json").stdout)
+    assert len(listed) == 2
+    [shared] = [s for s in listed if s["id"] == story_of["Wire One"]]
+    assert sorted(a["source"] for a in shared["articles"]) == ["Wire One", "Wire Two"]
+    assert shared["alerted"] == [MADURO["name"]]
+
+    several = workdir.newswatch("stories", "--several")
+    assert several.returncode == 0, several.stderr
+    assert "2 article(s) on 2 source(s): Wire One, Wire Two" in several.stdout
+    assert "price controls" not in several.stdout and "1 story" in several.stdout
+
+    status = workdir.newswatch("status")
+    assert "stories of the last 7 days: 2, 1 carried by several sources" in status.stdout
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    assert report["stories"] == {"stories": 2, "several_sources": 1}
+
+    bad = workdir.newswatch("stories", "--since", "soon")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr

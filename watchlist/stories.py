@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 import numpy as np
@@ -35,6 +36,8 @@ NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 LEDE_WORDS = 60  # the lede: this many first words of the text
 MIN_WORDS = 30  # shorter texts are a story of their own
+#: New articles are compared with the articles fetched this long before (the story window).
+WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 _DTYPE = np.uint32

@@ -1,0 +1,53 @@
+"""``newswatch stories``: recent stories (near-duplicate articles grouped) and their sources."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+
+from storage import utcnow
+
+from .cli import EXIT_CONFIG, _config, _errors, _fail, _open_existing
+from .units import parse_duration
+
+
+@click.command()
+@click.option(
+    "--since",
+    default="2d",
+    show_default=True,
+    help="Only stories that started this recently, e.g. 12h or 7d.",
+)
+@click.option("--several", is_flag=True, help="Only stories carried by two or more sources.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
+@click.pass_context
+@_errors
+def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> None:
+    """List recent stories, newest first: each with its first headline, every source that
+    carried it (syndicated copies, the same text under another headline) and the topics
+    that alerted for it — once per story."""
+    config = _config(ctx)
+    try:
+        seconds = parse_duration(since)
+    except ValueError as exc:
+        _fail(f"--since: {exc}", EXIT_CONFIG)
+    with _open_existing(config) as store:
+        found = store.recent_stories(
+            utcnow() - timedelta(seconds=seconds), min_sources=2 if several else 1
+        )
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for story in found:
+        sources = list(dict.fromkeys(a["source"] for a in story["articles"]))
+        click.echo(f"#{story['id']} {story['title'] or '(untitled)'}")
+        click.echo(
+            f"    started {story['started']}; {len(story['articles'])} article(s) on "
+            f"{len(sources)} source(s): {', '.join(sources)}"
+        )
+        if story["alerted"]:
+            click.echo(f"    alerted: {', '.join(story['alerted'])}")
+        click.echo(f"    {story['url']}")
+    click.echo(f"{len(found)} stor{'y' if len(found) == 1 else 'ies'}")
