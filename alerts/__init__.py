@@ -9,6 +9,7 @@ Errors::
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
 """
 
+from .channels import AppriseTransport, check_channel, is_channel, redact
 from .compose import AlertItem, compose, format_when
 from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
 from .health import compose_health
@@ -25,6 +26,7 @@ from .transport import (
 
 __all__ = [
     "AlertItem",
+    "AppriseTransport",
     "AuthenticationFailed",
     "DeliveryError",
     "DeliveryReport",
@@ -36,8 +38,11 @@ __all__ = [
     "Transport",
     "TransportUnavailable",
     "build_message",
+    "check_channel",
     "compose",
     "compose_health",
     "deliver_due",
     "format_when",
+    "is_channel",
+    "redact",
 ]

@@ -16,6 +16,8 @@ import jinja2
 
 from storage import Email
 
+from .channels import redact
+
 Segments = tuple[tuple[str, bool], ...]
 
 MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
@@ -86,7 +88,7 @@ def compose(
     count = len(ordered)
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": recipient,
+        "recipient": redact(recipient),
         "intro": (
             f"newswatch found {count} new article{'s' if count != 1 else ''} "
             f"matching {', '.join(topics)}."

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -11,6 +13,7 @@ from email.utils import format_datetime
 
 import storage
 
+from .channels import AppriseTransport, is_channel, redact
 from .transport import DeliveryError, Transport, TransportUnavailable
 
 logger = logging.getLogger(__name__)
@@ -77,25 +80,36 @@ async def deliver_due(
     now: datetime,
     policy: RetryPolicy,
     limit: int = 100,
+    channels: AppriseTransport | None = None,
 ) -> DeliveryReport:
-    """Send the outbox messages due at ``now``; stop early when the transport is down."""
+    """Send the outbox messages due at ``now``: emails through ``transport``, notification
+    URLs through ``channels``. When the mail transport is down, the remaining emails wait for
+    the next run (notifications still go)."""
     report = DeliveryReport()
     where = transport.describe()
+    mail_down = False
     for row in store.due_outbox(now, limit):
-        try:
-            msg = build_message(row, transport.sender)
-        except (ValueError, TypeError) as exc:  # e.g. a line break in an address
-            error = f"cannot build message {row.message_id}: {exc}"
-            store.mark_failed(row.id, error)
-            report.failed += 1
-            report.note(error)
-            logger.error("outbox %d to %s failed: %s", row.id, row.recipient, error)
+        send: Callable[[], None]
+        if is_channel(row.recipient):
+            channels = channels or AppriseTransport()
+            send = functools.partial(channels.send, row)
+        elif mail_down:
             continue
+        else:
+            try:
+                send = functools.partial(transport.send, build_message(row, transport.sender))
+            except (ValueError, TypeError) as exc:  # e.g. a line break in an address
+                error = f"cannot build message {row.message_id}: {exc}"
+                store.mark_failed(row.id, error)
+                report.failed += 1
+                report.note(error)
+                logger.error("outbox %d to %s failed: %s", row.id, row.recipient, error)
+                continue
         # The send runs in a worker thread; the store is only touched here, in the loop's
         # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
         # for its verdict (bounded by the transport's timeouts) and record it before leaving:
         # a message the server took must be marked sent, or it would go out twice.
-        sending = asyncio.ensure_future(asyncio.to_thread(transport.send, msg))
+        sending = asyncio.ensure_future(asyncio.to_thread(send))
         cancelled = False
         try:
             await asyncio.shield(sending)
@@ -104,11 +118,9 @@ async def deliver_due(
             await asyncio.wait([sending])
         except DeliveryError:
             pass  # recorded below from the future
-        stop = _record(store, row, sending.exception(), now, policy, report, where)
+        mail_down |= _record(store, row, sending.exception(), now, policy, report)
         if cancelled:
             raise asyncio.CancelledError
-        if stop:
-            break
     if report.sent or report.retrying or report.failed:
         logger.info(
             "outbox via %s: %d sent, %d to retry, %d failed",
@@ -127,13 +139,13 @@ def _record(
     now: datetime,
     policy: RetryPolicy,
     report: DeliveryReport,
-    where: str,
 ) -> bool:
-    """Write the outcome of one send to the outbox; True when the run should stop."""
+    """Write the outcome of one send to the outbox; True when the mail transport is down."""
+    shown = redact(row.recipient)
     if exc is None:
         store.mark_sent(row.id, now)
         report.sent += 1
-        logger.debug("outbox %d sent to %s via %s", row.id, row.recipient, where)
+        logger.debug("outbox %d sent to %s", row.id, shown)
         return False
     if not isinstance(exc, DeliveryError):
         # A bug in the transport: the row stays pending, untouched, and the error surfaces.
@@ -143,7 +155,7 @@ def _record(
     if exc.permanent:
         store.mark_failed(row.id, error)
         report.failed += 1
-        logger.error("outbox %d to %s failed for good: %s", row.id, row.recipient, error)
+        logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
     retry_at = policy.next_attempt(now, row.attempts)
     store.mark_retry(row.id, error, retry_at)
@@ -151,7 +163,7 @@ def _record(
     logger.warning(
         "outbox %d to %s will be retried at %s: %s",
         row.id,
-        row.recipient,
+        shown,
         storage.to_iso(retry_at),
         error,
     )

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from alerts import AuthenticationFailed, DeliveryError, SmtpTransport
+from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, redact
 from scheduler import AlreadyRunning, InstanceLock
 from storage import StorageError, Store, utcnow
 from watchlist.stories import WINDOW as STORY_WINDOW
@@ -253,7 +253,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         if as_json:
             topics = store.topic_status()
             for t in topics:
-                t["notify"] = json.loads(t["notify"])
+                t["notify"] = [redact(n) for n in json.loads(t["notify"])]
             report = {
                 "database": str(config.database),
                 "articles": store.article_count(),
@@ -261,7 +261,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "sources": store.source_status(),
                 "topics": topics,
                 "alerts": store.outbox_counts(),
-                "alert_problems": store.outbox_problems(),
+                "alert_problems": [
+                    {**p, "recipient": redact(p["recipient"])} for p in store.outbox_problems()
+                ],
             }
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
@@ -278,7 +280,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for t in store.topic_status():
             click.echo(
                 f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
-                f"last {t['last_match'] or '-'}; notify {', '.join(json.loads(t['notify']))}"
+                f"last {t['last_match'] or '-'}; "
+                f"notify {', '.join(map(redact, json.loads(t['notify'])))}"
             )
         counts = store.outbox_counts()
         click.echo(
@@ -287,7 +290,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
         for p in store.outbox_problems():
             click.echo(
-                f"  #{p['id']} to {p['recipient']} ({p['status']}, {p['attempts']} "
+                f"  #{p['id']} to {redact(p['recipient'])} ({p['status']}, {p['attempts']} "
                 f"attempt(s), next {p['next_attempt']}): {p['last_error']}"
             )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts import SmtpSettings
+from alerts import SmtpSettings, check_channel, is_channel
 from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
@@ -118,6 +118,18 @@ def _check(kind: str, value: Any) -> Any:
         if value not in TOPIC_MODES:
             raise ValueError(f"expected one of {', '.join(TOPIC_MODES)}")
         return value
+    if kind == "recipients":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            raise ValueError("expected a list of email addresses or notification URLs")
+        for item in items:
+            if isinstance(item, str) and is_channel(item.strip()):
+                check_channel(item.strip())
+            elif not isinstance(item, str) or not _EMAIL.match(item.strip()):
+                raise ValueError(
+                    f"{item!r} is not an email address (nor a notification URL, e.g. ntfy://…)"
+                )
+        return tuple(item.strip() for item in items)
     if kind == "emails":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items:

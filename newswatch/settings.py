@@ -104,7 +104,11 @@ LISTS: dict[str, dict[str, Setting]] = {
         "name": Setting("str", None, "topic name, shown in alert subjects", required=True),
         "query": Setting("str", None, "what to watch for, in the query language", required=True),
         "notify": Setting(
-            "emails", None, "email addresses that get this topic's alerts", required=True
+            "recipients",
+            None,
+            "email addresses, or notification URLs (Apprise: ntfy://, slack://, …), "
+            "that get this topic's alerts",
+            required=True,
         ),
         "sources": Setting(
             "sources", None, "source names, URLs or hosts the topic applies to; default all"

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from alerts import redact
 from storage import Store, TopicSpec, utcnow
 
 from .app import sync_config
@@ -90,7 +91,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
                 "origin": t["origin"],
                 "name": t["name"],
                 "query": t["query"],
-                "notify": json.loads(t["notify"]),
+                "notify": [redact(n) for n in json.loads(t["notify"])],
                 "sources": json.loads(t["sources"]) if t["sources"] else [],
                 "exclude": t["exclude"],
                 "mode": t["mode"],
@@ -173,7 +174,7 @@ def add(
         name,
         query,
         compiled,
-        _checked("emails", "--notify", list(notify)),
+        _checked("recipients", "--notify", list(notify)),
         sources=_checked("sources", "--source", list(sources)) if sources else (),
         exclude=exclude,
         exclude_compiled=exclude_compiled,
@@ -191,7 +192,8 @@ def add(
     verb = "updated" if existing is not None else "added"
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""
-    click.echo(f"{verb} topic {topic.name}: {topic.query} → {', '.join(topic.notify)}{options}")
+    notified = ", ".join(map(redact, topic.notify))
+    click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
 
 
 @topics.command()

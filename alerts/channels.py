@@ -1,0 +1,98 @@
+"""Channels other than email: notification URLs (``ntfy://…``, ``slack://…``, ``json://…``)
+handed to Apprise, an optional dependency (``pip install 'newswatch[apprise]'``).
+
+A topic's ``notify`` list mixes email addresses and such URLs. An alert for a URL goes through
+the same outbox as an email — queued in the match transaction, retried with back-off, marked
+sent once — and carries the email's subject as its title and its plain-text part as its body.
+Notification URLs hold secrets (tokens, passwords): logs and ``status`` only ever show them
+masked, as :func:`redact` gives them.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+import storage
+
+from .transport import DeliveryError
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "notification URLs need the optional apprise package: pip install 'newswatch[apprise]'"
+)
+
+
+def is_channel(recipient: str) -> bool:
+    """Whether ``recipient`` is a notification URL rather than an email address."""
+    return "://" in recipient
+
+
+def _apprise() -> Any:
+    try:
+        import apprise
+    except ImportError:
+        return None
+    return apprise
+
+
+@cache
+def _plugin(url: str) -> Any:
+    """Apprise's plugin for ``url``, or None when Apprise is missing or does not know it."""
+    apprise = _apprise()
+    if apprise is None:
+        return None
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+
+
+def check_channel(url: str) -> str:
+    """``url`` when Apprise understands it; ValueError with a message for the user if not."""
+    if _apprise() is None:
+        raise ValueError(INSTALL_HINT)
+    if _plugin(url) is None:
+        scheme = url.split("://", 1)[0]
+        raise ValueError(
+            f"{scheme}:// is not a notification URL Apprise understands "
+            "(see https://github.com/caronc/apprise/wiki)"
+        )
+    return url
+
+
+def redact(recipient: str) -> str:
+    """``recipient`` fit for logs and screens: a notification URL with its secrets masked."""
+    if not is_channel(recipient):
+        return recipient
+    plugin = _plugin(recipient)
+    if plugin is None:
+        return recipient.split("://", 1)[0] + "://…"
+    masked = str(plugin.url(privacy=True))
+    return masked.split("?", 1)[0]
+
+
+class AppriseTransport:
+    """Sends outbox rows addressed to notification URLs, one Apprise notification each."""
+
+    def send(self, message: storage.OutboxMessage) -> None:
+        """Notify ``message.recipient``; DeliveryError (to be retried) when it fails."""
+        apprise = _apprise()
+        shown = redact(message.recipient)
+        if apprise is None:
+            raise DeliveryError(f"{shown}: {INSTALL_HINT}")
+        plugin = _plugin(message.recipient)
+        if plugin is None:
+            raise DeliveryError(f"{shown}: not a notification URL", permanent=True)
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = plugin.notify(
+                body=message.text, title=message.subject, body_format=apprise.NotifyFormat.TEXT
+            )
+            said = captured.getvalue()
+        if not ok:
+            lines = [line.strip() for line in str(said).splitlines() if line.strip()]
+            why = lines[-1].split(" - ", 2)[-1] if lines else "the service refused or was down"
+            raise DeliveryError(f"{shown}: {why.replace(message.recipient, shown)}")
+
+    def describe(self) -> str:
+        """Where messages go, for logs."""
+        return "notification URLs (Apprise)"

@@ -1,0 +1,145 @@
+"""Notification URLs beside email (Apprise): a real local webhook receives the alerts that a
+topic's ``json://`` URL asks for, through the same outbox, retries and exactly-once marks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from test_end_to_end import MADURO, fresh
+
+import alerts.channels
+from alerts import check_channel, is_channel, redact
+
+SECRET = "s3cr3t-token"
+
+
+class Hook:
+    """A webhook on 127.0.0.1: records each POST and answers with the next queued status."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, object]] = []
+        self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.lock = threading.Lock()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with hook.lock:
+                    status = hook.statuses.pop(0) if hook.statuses else 200
+                    if status == 200:
+                        hook.posts.append(json.loads(body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self) -> str:
+        return f"json://newswatch:{SECRET}@127.0.0.1:{self.port}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    server = Hook()
+    yield server
+    server.close()
+
+
+def test_a_topic_alerts_by_email_and_by_notification_url(site, mail, hook, workdir) -> None:
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    topic = {**MADURO, "notify": ["desk@test.example", hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+
+    crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "delivered 2 email(s)" in crawl.stdout
+    [message] = mail.wait_for(1)
+    [post] = hook.posts
+    assert post["title"] == message["Subject"]
+    body = str(post["message"])
+    assert story.title in body.replace("*", "") and site.article_url(story.slug) in body
+    assert "*Nicolás Maduro*" in body  # the plain-text alert, highlights and all
+
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0
+    assert len(hook.posts) == 1 and len(mail.messages) == 1
+
+    # The URL's secret never shows: not in output, status, topics list or the email.
+    status = workdir.newswatch("status")
+    listed = workdir.newswatch("topics", "list")
+    shown = crawl.stdout + crawl.stderr + status.stdout + listed.stdout + body
+    assert SECRET not in shown
+    assert f"json://newswatch:****@127.0.0.1:{hook.port}/hook" in listed.stdout
+    assert SECRET not in workdir.newswatch("status", "--json").stdout
+
+
+def test_a_failing_hook_is_retried_and_notified_once(site, mail, hook, workdir, wait) -> None:
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [500, 503]
+    topic = {**MADURO, "notify": ["desk@test.example", hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 3  # one alert could not be delivered yet
+    assert "Traceback" not in first.stderr and SECRET not in first.stderr
+    assert "json://newswatch:****@" in first.stderr
+    # The email did not wait for the hook.
+    mail.wait_for(1)
+    assert "alerts: 1 pending, 1 sent" in workdir.newswatch("status").stdout
+
+    # Retried with back-off (retry_base = 1s in tests) until the hook takes it.
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
+    assert workdir.newswatch("crawl").returncode == 0
+    assert len(hook.posts) == 1 and len(mail.messages) == 1
+    assert "alerts: 0 pending, 2 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
+    topic = {**MADURO, "notify": ["desk@test.example", "nosuchservice://abc"]}
+    workdir.write_config(topics=[topic])
+    result = workdir.newswatch("check")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "topics[0].notify" in line and "nosuchservice://" in line
+
+    workdir.write_config(topics=[MADURO])
+    added = workdir.newswatch("topics", "add", "X", "maduro", "--notify", "not-an-address")
+    assert added.returncode == 2
+    assert "--notify" in added.stderr and "is not an email address" in added.stderr
+
+
+def test_urls_without_apprise_installed_say_how_to_get_it(monkeypatch) -> None:
+    monkeypatch.setattr(alerts.channels, "_apprise", lambda: None)
+    with pytest.raises(ValueError, match=r"pip install 'newswatch\[apprise\]'"):
+        check_channel("ntfy://alerts")
+
+
+@pytest.mark.parametrize(
+    ("recipient", "masked"),
+    [
+        ("desk@test.example", "desk@test.example"),
+        (f"json://user:{SECRET}@127.0.0.1:9/hook", "json://user:****@127.0.0.1:9/hook"),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general", "slack://T...2/"),
+        ("nosuchservice://abc", "nosuchservice://…"),
+    ],
+)
+def test_redact_masks_the_secrets_of_notification_urls(recipient: str, masked: str) -> None:
+    assert is_channel(recipient) == ("://" in recipient)
+    assert redact(recipient).startswith(masked)
+    assert SECRET not in redact(recipient) and "TIiajkdnlazkcOXrIdevi7FQ" not in redact(recipient)
