@@ -6,9 +6,9 @@ import functools
 import re
 import textwrap
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ WRAP = 72  # plain-text line width
 INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what is left of C0/C1 once spaces are collapsed
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,34 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def format_when(value: datetime | None) -> str:
-    """A publication time for people: '25 Nov 2026 14:05 UTC', or 'date unknown'."""
+def format_when(value: datetime | None, tz: tzinfo = UTC) -> str:
+    """A publication time for people, in ``tz``: '25 Nov 2026 14:05 UTC',
+    '25 Nov 2026 10:05 -04 (America/Caracas)', or 'date unknown'.
+
+    Naive values are taken to be UTC. The zone's own abbreviation comes first (what the
+    reader's clock says), then its tz database name when it has one.
+    """
     if value is None:
         return "date unknown"
-    value = _utc(value)
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year} {value:%H:%M} UTC"
+    local = _utc(value).astimezone(tz)
+    when = f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
+    return f"{when} {_zone_label(local, tz)}"
+
+
+def _zone_label(local: datetime, tz: tzinfo) -> str:
+    """'UTC', '-04 (America/Caracas)', 'CET (Europe/Paris)', or 'UTC+02:00' for a fixed offset."""
+    offset = local.utcoffset() or timedelta(0)
+    abbreviation = local.tzname()
+    if not abbreviation:
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
+        abbreviation = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    if abbreviation == "UTC" and not offset:
+        return "UTC"  # whatever the zone is called (UTC, Etc/UTC, Zulu…)
+    key = getattr(tz, "key", None)  # zoneinfo.ZoneInfo's name
+    if isinstance(key, str) and key and key != abbreviation:
+        return f"{abbreviation} ({key})"
+    return abbreviation
 
 
 def compose(
@@ -74,32 +97,35 @@ def compose(
     domain: str = "newswatch.local",
     *,
     watched: Sequence[str] = (),
+    tz: tzinfo = UTC,
+    message_id: str | None = None,
 ) -> Email:
     """Render the alert email telling ``recipient`` about every article in ``items``.
 
     ``watched`` names the topics the recipient follows, for the footer; by default the
-    topics that matched.
+    topics that matched. Publication times are shown in ``tz``, the recipient's time zone
+    (a ``zoneinfo.ZoneInfo``). ``message_id`` replaces the random Message-ID (tests, golden
+    files).
     """
     if not items:
         raise ValueError("an alert email needs at least one article")
     ordered = sorted(items, key=_newest_first)
-    topics = _unique(name for item in ordered for name in item.topics)
+    topics = _names(t for item in ordered for t in item.topics)
     subject = _subject(topics, ordered)
     count = len(ordered)
+    stories = f"{count} new stor{'ies' if count != 1 else 'y'}"
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": redact(recipient),
-        "intro": (
-            f"newswatch found {count} new article{'s' if count != 1 else ''} "
-            f"matching {', '.join(topics)}."
-        ),
-        "watched": ", ".join(_unique(watched) or topics),
-        "items": [_view(item) for item in ordered],
+        "recipient": _one_line(redact(recipient)),
+        "heading": f"{stories} for {', '.join(topics)}",
+        "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
+        "watched": ", ".join(_names(watched) or topics),
+        "items": [_view(item, tz) for item in ordered],
     }
     env = _environment()
     pairs = _unique((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
     return Email(
-        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        message_id=message_id or f"<{uuid.uuid4().hex}@{domain}>",
         recipient=recipient,
         subject=subject,
         text=env.get_template("alert.txt.j2").render(context),
@@ -109,25 +135,44 @@ def compose(
     )
 
 
-def _view(item: AlertItem) -> dict[str, Any]:
+def _view(item: AlertItem, tz: tzinfo) -> dict[str, Any]:
     """What the templates show of one article."""
-    title_segments = item.title_segments or ((item.title, False),)
-    scheme = urlsplit(item.url).scheme.lower()
-    also_on = ", ".join(_unique(n for n in (_one_line(name) for name in item.also_on) if n))
+    title_segments = _flat_segments(item.title_segments or ((item.title, False),))
+    if not "".join(text for text, _ in title_segments).strip():
+        title_segments = (("(untitled)", False),)
+    url = _one_line(item.url)
+    host = _web_host(url)
+    also_on = ", ".join(_names(item.also_on))
     return {
         "title_segments": title_segments,
         "title_lines": _wrap(_marked(title_segments), "", INDENT),
-        "url": item.url,
+        "url": url,
         # Only web links become clickable; anything else is shown as text.
-        "href": item.url if scheme in ("http", "https") else None,
+        "href": url if host else None,
+        "host": host,
         "source": _one_line(item.source),
         "also_on": also_on,
         "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
-        "published": format_when(item.published),
-        "topics": ", ".join(item.topics),
-        "snippet": item.snippet,
+        "published": format_when(item.published, tz),
+        "topics": ", ".join(_names(item.topics)),
+        "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }
+
+
+def _web_host(url: str) -> str:
+    """The host of an http(s) URL fit to be a link ('www.' dropped), else ''.
+
+    A URL with a space in it is broken (or a trick): it is shown, not linked.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not host or " " in url:
+        return ""
+    return host.removeprefix("www.")
 
 
 def _marked(segments: Segments) -> str:
@@ -159,12 +204,15 @@ def _wrap(text: str, first: str, rest: str) -> list[str]:
 
 
 def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
-    """``[newswatch] <topics> — <title or count>``, kept under MAX_SUBJECT characters."""
+    """``[newswatch] <topics> — <title, or N stories>``, kept under MAX_SUBJECT characters.
+
+    ``topics`` are already one line each; the title is made so: a subject never spans lines.
+    """
     if len(ordered) == 1:
         tail = _shorten(_one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
     else:
-        tail = f"{len(ordered)} new articles"
-    names = [_one_line(t) for t in topics]
+        tail = f"{len(ordered)} stories"
+    names = topics
     subject = ""
     for shown in range(len(names), 0, -1):
         listed = ", ".join(names[:shown])
@@ -188,8 +236,24 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Collapse all whitespace (newlines included) to single spaces."""
-    return _SPACE.sub(" ", text).strip()
+    """Collapse all whitespace (CR, LF and Unicode line breaks included) to single spaces and
+    drop other control characters: what comes from an article or a config never spans lines."""
+    return _flat(text).strip()
+
+
+def _flat(text: str) -> str:
+    """``_one_line`` without the strip: for segments, whose edge spaces separate words."""
+    return _CONTROL.sub("", _SPACE.sub(" ", text))
+
+
+def _flat_segments(segments: Segments) -> Segments:
+    """Highlight segments on one line, without control characters."""
+    return tuple((_flat(text), hit) for text, hit in segments)
+
+
+def _names(values: Iterable[str]) -> list[str]:
+    """Distinct non-empty names, each on one line, in their first-seen order."""
+    return _unique(n for n in (_one_line(v) for v in values) if n)
 
 
 def _unique(values: Any) -> list[Any]:

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 
 import storage
 
 from .channels import AppriseTransport, is_channel, redact
-from .transport import DeliveryError, Transport, TransportUnavailable
+from .transport import DEFAULT_FROM_NAME, DeliveryError, Transport, TransportUnavailable
 
 logger = logging.getLogger(__name__)
 
 _MAX_EXPONENT = 32  # 2**32 back-off steps is already far past any sane cap
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 
 @dataclass(frozen=True)
@@ -57,20 +60,62 @@ class DeliveryReport:
             self.errors.append(error)
 
 
-def build_message(message: storage.OutboxMessage, sender: str) -> EmailMessage:
-    """The MIME message for an outbox row: text and HTML alternatives, its stored Message-ID."""
+def build_message(
+    message: storage.OutboxMessage, sender: str, from_name: str = DEFAULT_FROM_NAME
+) -> EmailMessage:
+    """The MIME message for an outbox row: text and HTML alternatives, its stored Message-ID.
+
+    Raises ValueError when a header cannot be written safely (a line break in an address).
+    """
     msg = EmailMessage()
-    msg["From"] = sender
+    msg["From"] = from_header(sender, from_name)
     msg["To"] = message.recipient
     msg["Subject"] = message.subject
+    # RFC 5322: when the message was complete, i.e. composed; every retry carries the same.
     msg["Date"] = format_datetime(message.created)
     msg["Message-ID"] = message.message_id
-    # RFC 3834: tells vacation responders and list servers not to answer an alert.
+    # RFC 2919: one stable list identifier, for mail clients' "filter messages like these".
+    msg["List-Id"] = list_id(sender)
+    # RFC 3834: tells vacation responders and list servers not to answer an alert; Exchange
+    # and Outlook only listen to X-Auto-Response-Suppress, older responders to Precedence.
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["Precedence"] = "bulk"
     # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
     msg.set_content(message.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
+
+
+def from_header(sender: str, from_name: str = DEFAULT_FROM_NAME) -> Address:
+    """The From header: ``from_name`` as the display name of ``sender``.
+
+    Built as an Address so that the name is quoted or RFC 2047-encoded as it needs (commas,
+    quotes, non-ASCII). A ``sender`` that already carries a name (``Desk <desk@example.org>``)
+    keeps it.
+    """
+    name, address = parseaddr(sender)
+    if not address or "@" not in address:
+        raise ValueError(f"not an email address: {sender!r}")
+    shown = " ".join((name or from_name).split())  # a display name is one line
+    return Address(display_name=shown, addr_spec=address)
+
+
+def list_id(sender: str) -> str:
+    """``newswatch alerts <alerts.newswatch.DOMAIN>``, DOMAIN that of the From address.
+
+    RFC 2919 wants the identifier under a domain the sender controls; an address without a
+    usable domain (``newswatch@localhost``, an IP literal) falls back to ``localhost``, the
+    namespace the RFC reserves for such lists.
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2].strip().rstrip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = ""
+    if not _DOMAIN.fullmatch(domain):
+        domain = "localhost"
+    return f"newswatch alerts <alerts.newswatch.{domain}>"
 
 
 async def deliver_due(
@@ -97,7 +142,9 @@ async def deliver_due(
             continue
         else:
             try:
-                send = functools.partial(transport.send, build_message(row, transport.sender))
+                send = functools.partial(
+                    transport.send, build_message(row, transport.sender, transport.from_name)
+                )
             except (ValueError, TypeError) as exc:  # e.g. a line break in an address
                 error = f"cannot build message {row.message_id}: {exc}"
                 store.mark_failed(row.id, error)

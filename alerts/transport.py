@@ -17,6 +17,8 @@ from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_FROM_NAME = "newswatch"  # the display name in From: newswatch <newswatch@localhost>
+
 
 class DeliveryError(Exception):
     """A message could not be handed over; ``permanent`` when it never will be."""
@@ -44,7 +46,8 @@ class MessageRefused(DeliveryError):
 class Transport(Protocol):
     """What the outbox sender needs of a transport."""
 
-    sender: str
+    sender: str  # the From address, also the envelope sender
+    from_name: str  # the display name in From
 
     def send(self, message: EmailMessage) -> None:
         """Hand ``message`` over, or raise DeliveryError."""
@@ -60,6 +63,7 @@ class SmtpSettings:
     host: str
     port: int = 587
     sender: str = "newswatch@localhost"
+    from_name: str = DEFAULT_FROM_NAME
     starttls: bool = False  # upgrade the connection with STARTTLS (usually port 587)
     tls: bool = False  # implicit TLS from the first byte (usually port 465)
     username: str | None = None
@@ -109,6 +113,7 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self.sender = settings.sender
+        self.from_name = settings.from_name
         # Built once; certificate and host-name checks stay on, always.
         self._context = ssl.create_default_context()
         plain = not (settings.tls or settings.starttls)
@@ -238,9 +243,12 @@ class SmtpTransport:
 class MboxTransport:
     """Appends each message to a local mbox file (the default when no SMTP server is set)."""
 
-    def __init__(self, path: Path, sender: str = "newswatch@localhost") -> None:
+    def __init__(
+        self, path: Path, sender: str = "newswatch@localhost", from_name: str = DEFAULT_FROM_NAME
+    ) -> None:
         self.path = Path(path)
         self.sender = sender
+        self.from_name = from_name
 
     def describe(self) -> str:
         """'mbox /path/to/file'."""

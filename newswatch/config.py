@@ -344,6 +344,14 @@ def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> Sm
         problems.append(f"smtp.port: {port} is not a TCP port (1-65535)")
     if values.get("tls") and values.get("starttls"):
         problems.append("smtp: set either tls (port 465) or starttls, not both")
+    sender = values.get("from")
+    if isinstance(sender, str) and not _EMAIL.match(sender):
+        problems.append(
+            f"smtp.from: {sender!r} is not an email address (a display name goes in from_name)"
+        )
+    from_name = values.get("from_name")
+    if isinstance(from_name, str) and not (from_name.strip() and from_name.isprintable()):
+        problems.append(f"smtp.from_name: {from_name!r} is not one line of printable text")
     password = None
     if values.get("password_env"):
         password = env.get(values["password_env"])
@@ -366,6 +374,7 @@ def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> Sm
         host=values["host"],
         port=values["port"],
         sender=values["from"],
+        from_name=values["from_name"].strip(),
         starttls=bool(values["starttls"]),
         tls=bool(values["tls"]),
         username=values.get("username"),

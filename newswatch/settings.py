@@ -37,6 +37,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "host": Setting("str", None, "mail server host name", required=True),
         "port": Setting("int", 587, "mail server port (587 STARTTLS, 465 implicit TLS, 25 plain)"),
         "from": Setting("str", "newswatch@localhost", "From address of alert emails"),
+        "from_name": Setting("str", "newswatch", "display name in the From header of alert emails"),
         "starttls": Setting("bool", False, "upgrade the connection with STARTTLS"),
         "tls": Setting("bool", False, "implicit TLS from the first byte (port 465)"),
         "username": Setting("str", None, "user name to log in with (no login when unset)"),

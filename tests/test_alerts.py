@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import difflib
 import email
 import email.policy
+import email.utils
 import logging
 import mailbox
-import os
 import re
 import shutil
 import socket
@@ -17,10 +16,11 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -41,10 +41,10 @@ from alerts import (
     deliver_due,
     format_when,
 )
+from alerts.deliver import list_id
 
 HOST = "127.0.0.1"
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-GOLDEN = Path(__file__).parent / "golden"
 POLICY = RetryPolicy(base_seconds=60, max_seconds=3600)
 
 
@@ -179,6 +179,33 @@ def test_format_when() -> None:
     assert format_when(None) == "date unknown"
 
 
+def test_format_when_in_the_readers_time_zone() -> None:
+    when = datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
+    assert format_when(when, ZoneInfo("America/Caracas")) == (
+        "25 Nov 2026 10:05 -04 (America/Caracas)")
+    assert format_when(when, ZoneInfo("Europe/Paris")) == "25 Nov 2026 15:05 CET (Europe/Paris)"
+    summer = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)
+    assert format_when(summer, ZoneInfo("Europe/Paris")) == "2 Jul 2026 00:30 CEST (Europe/Paris)"
+    assert format_when(when, ZoneInfo("Asia/Kolkata")) == "25 Nov 2026 19:35 IST (Asia/Kolkata)"
+    assert format_when(when, ZoneInfo("Europe/London")) == "25 Nov 2026 14:05 GMT (Europe/London)"
+    for utc in (UTC, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")):
+        assert format_when(when, utc) == "25 Nov 2026 14:05 UTC"
+    assert format_when(when, timezone(timedelta(hours=-3, minutes=-30))) == (
+        "25 Nov 2026 10:35 UTC-03:30")
+    assert format_when(datetime(2026, 11, 25, 14, 5), ZoneInfo("Asia/Tokyo")) == (
+        "25 Nov 2026 23:05 JST (Asia/Tokyo)")  # naive = UTC
+    assert format_when(None, ZoneInfo("Asia/Tokyo")) == "date unknown"
+
+
+def test_compose_in_the_readers_time_zone() -> None:
+    late = item(1, published=datetime(2026, 11, 26, 2, 30, tzinfo=UTC))
+    mail = compose("r@example.test", [late], NOW, tz=ZoneInfo("America/Caracas"))
+    for body in (mail.text, mail.html):
+        assert "25 Nov 2026 22:30 -04 (America/Caracas)" in body
+    assert mail.created == NOW  # the Date header stays UTC: mail clients localise it
+    assert "26 Nov 2026 02:30 UTC" in compose("r@example.test", [late], NOW).text
+
+
 def test_compose_one_article() -> None:
     one = item(7, topics=("climate", "spain"), title="Floods in Valencia")
     one = dataclasses.replace(one, topic_ids=(3, 4))
@@ -205,7 +232,7 @@ def test_compose_several_articles_newest_first_unknown_last() -> None:
     new = item(3, title="New story", published=NOW - timedelta(minutes=5))
     mail = compose("r@example.test", [old, undated, new], NOW, watched=["climate", "energy", "ai"])
 
-    assert mail.subject == "[newswatch] climate, energy — 3 new articles"
+    assert mail.subject == "[newswatch] climate, energy — 3 stories"
     for body in (mail.text, mail.html):
         positions = [body.index(t) for t in ("New story", "Old story", "Undated story")]
         assert positions == sorted(positions)
@@ -220,7 +247,7 @@ def test_compose_subject_stays_short() -> None:
     mail = compose("r@example.test", [item(1, topics=topics), item(2, topics=topics)], NOW)
     assert len(mail.subject) <= 150
     assert mail.subject.startswith("[newswatch] a rather long topic name number 0, ")
-    assert re.search(r" \+\d+ more — 2 new articles$", mail.subject)
+    assert re.search(r" \+\d+ more — 2 stories$", mail.subject)
 
     title = "A headline that goes on " * 20 + "\nwith a line break"
     mail = compose("r@example.test", [item(1, title=title)], NOW)
@@ -263,10 +290,43 @@ def test_compose_escapes_html() -> None:
     assert "AT&T Newsroom" in mail.text
 
 
+def test_article_and_topic_text_cannot_break_lines_or_headers(store: storage.Store) -> None:
+    evil = item(
+        1, title="Breaking\r\nBcc: all@example.test\u2028X-Evil: 1\x00",
+        topics=("climate\nX-Topic: 1", "\r\n"), source="Wire\r\nX-Source: 1",
+        url="https://news.example.test/a\nX-Url: 1", also_on=("Other\nX-Also: 1",),
+        snippet=(("Line one\r\n\r\nX-Snippet: 1 ", False), ("hit\n", True)),
+    )
+    mail = compose("r@example.test", [evil], NOW, watched=["climate\nX-Topic: 1"])
+    assert mail.subject == (
+        "[newswatch] climate X-Topic: 1 — Breaking Bcc: all@example.test X-Evil: 1")
+    for line in mail.text.splitlines():
+        assert not re.match(r"\s*X-\w+:", line), line  # nothing starts a line of its own
+    assert "   Topics: climate X-Topic: 1\n" in mail.text
+    assert "Wire X-Source: 1 · " in mail.text
+    assert "   https://news.example.test/a X-Url: 1\n" in mail.text
+    assert "\x00" not in mail.text + mail.html
+    assert "href" not in mail.html  # a URL with a space in it is no link
+
+    [row] = enqueue(store, dataclasses.replace(mail, items=()))
+    wire = build_message(row, "alerts@example.test").as_bytes()
+    parsed = email.message_from_bytes(wire, policy=email.policy.default)
+    assert parsed["Subject"] == mail.subject
+    for name in ("Bcc", "X-Evil", "X-Topic", "X-Source", "X-Url", "X-Also", "X-Snippet"):
+        assert name not in parsed, name
+
+
 def test_compose_links_only_web_urls() -> None:
     mail = compose("r@example.test", [item(1, url="javascript:alert(1)")], NOW)
     assert "href" not in mail.html
     assert "javascript:alert(1)" in mail.html  # shown, not clickable
+    for url in ("http://[broken/a", "https:///no-host", "https://news.example.test/a b"):
+        mail = compose("r@example.test", [item(1, url=url, title=" \n ")], NOW)
+        assert "href" not in mail.html and url in mail.html and url in mail.text
+        assert "1. (untitled)" in mail.text and "(untitled)\n</h2>" in mail.html
+    mail = compose("r@example.test", [item(1, url="HTTPS://www.News.example.test/a")], NOW)
+    assert 'href="HTTPS://www.News.example.test/a"' in mail.html
+    assert "Read at news.example.test</a>" in mail.html
 
 
 def test_compose_message_ids_are_unique_and_items_required() -> None:
@@ -276,66 +336,6 @@ def test_compose_message_ids_are_unique_and_items_required() -> None:
         compose("r@example.test", [], NOW)
 
 
-def golden_input() -> tuple[str, list[AlertItem], datetime]:
-    """The fixed input of tests/golden/alert_basic."""
-    items = [
-        AlertItem(
-            article_id=11, topic_ids=(1,), topics=("climate",),
-            title="Storms batter the coast as sea levels rise",
-            url="https://news.example.test/articles/storms-batter-coast?ref=rss",
-            source="Example Daily", published=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
-            snippet=(
-                ("…scientists said the ", False), ("sea levels", True),
-                (" along the coast had risen faster than expected, and that the storms of"
-                 " this winter were a warning of what a warmer ", False),
-                ("climate", True), (" will bring…", False),
-            ),
-        ),
-        AlertItem(
-            article_id=12, topic_ids=(1, 2), topics=("climate", "energy & grid"),
-            title="Grid operator AT&T <Power> plans offshore wind link",
-            url="https://energy.example.test/2026/11/25/wind-link",
-            source="Energy Wire", published=datetime(2026, 11, 25, 12, 5, tzinfo=UTC),
-            snippet=(("The ", False), ("offshore wind", True), (" link will carry 2 GW.", False)),
-            title_segments=(
-                ("Grid operator AT&T <Power> plans ", False), ("offshore wind", True),
-                (" link", False),
-            ),
-        ),
-        AlertItem(
-            article_id=13, topic_ids=(2,), topics=("energy & grid",),
-            title="Letters: what the blackout taught us",
-            url="https://news.example.test/letters/blackout", source="Example Daily",
-            published=None, snippet=(),
-        ),
-    ]
-    return "reader@example.test", items, datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-
-
-def check_golden(case: str, name: str, actual: str) -> None:
-    """Compare ``actual`` with tests/golden/<case>/<name>; NEWSWATCH_UPDATE_GOLDEN=1 rewrites."""
-    path = GOLDEN / case / name
-    if os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            fromfile=str(path), tofile="rendered",
-        ))
-        pytest.fail(f"{path} differs (NEWSWATCH_UPDATE_GOLDEN=1 to accept):\n{diff}")
-
-
-def test_golden_alert_basic() -> None:
-    recipient, items, now = golden_input()
-    mail = compose(recipient, items, now, watched=["climate", "energy & grid"])
-    assert mail.subject == "[newswatch] climate, energy & grid — 3 new articles"
-    check_golden("alert_basic", "expected.txt", mail.text)
-    check_golden("alert_basic", "expected.html", mail.html)
-
-
 # --- the MIME message ----------------------------------------------------------------------
 
 
@@ -343,11 +343,15 @@ def test_build_message(store: storage.Store) -> None:
     mail = compose("Zoë <zoe@example.test>", [item(title="Café ünïcode")], NOW)
     row = enqueue(store, dataclasses.replace(mail, items=()))[0]
     msg = build_message(row, "newswatch@example.test")
-    assert msg["From"] == "newswatch@example.test"
+    assert msg["From"] == "newswatch <newswatch@example.test>"
     assert msg["To"] == "Zoë <zoe@example.test>"
     assert msg["Subject"] == "[newswatch] climate — Café ünïcode"
     assert msg["Message-ID"] == row.message_id
     assert msg["Date"] == "Wed, 25 Nov 2026 14:00:00 +0000"
+    assert msg["List-Id"] == "newswatch alerts <alerts.newswatch.example.test>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["Precedence"] == "bulk"
     assert msg.get_content_type() == "multipart/alternative"
     plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
     assert plain is not None and html is not None
@@ -355,6 +359,54 @@ def test_build_message(store: storage.Store) -> None:
     assert html.get_content() == row.html
     assert plain.get_content_charset() == "utf-8"
     assert msg.as_bytes().isascii()  # 7-bit clean for any server
+
+
+@pytest.mark.parametrize(
+    ("sender", "from_name", "shown", "wire"),
+    [
+        ("a@example.test", "newswatch", "newswatch <a@example.test>",
+         "From: newswatch <a@example.test>"),
+        ("a@example.test", "Redacción, Caracas", '"Redacción, Caracas" <a@example.test>',
+         "From: =?utf-8?q?Redacci=C3=B3n=2C?= Caracas <a@example.test>"),
+        ("a@example.test", 'The "Desk"', '"The \\"Desk\\"" <a@example.test>',
+         'From: "The \\"Desk\\"" <a@example.test>'),
+        ("a@example.test", "Desk\r\nBcc: b@example.test",
+         '"Desk Bcc: b@example.test" <a@example.test>',
+         'From: "Desk Bcc: b@example.test" <a@example.test>'),
+        ("Night Desk <a@example.test>", "newswatch", "Night Desk <a@example.test>",
+         "From: Night Desk <a@example.test>"),
+    ],
+)
+def test_from_header(sender: str, from_name: str, shown: str, wire: str) -> None:
+    msg = build_message(_row(), sender, from_name)
+    assert str(msg["From"]) == shown
+    assert msg["From"].addresses[0].addr_spec == "a@example.test"
+    head = msg.as_bytes().decode("ascii").split("\n\n")[0]
+    assert wire in head.splitlines()
+    parsed = email.message_from_string(head, policy=email.policy.default)
+    assert "Bcc" not in parsed
+    assert parsed["From"].addresses[0].display_name == " ".join(
+        (email.utils.parseaddr(sender)[0] or from_name).split())
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"),
+    [
+        ("alerts@news.example.org", "alerts.newswatch.news.example.org"),
+        ("Desk <Alerts@News.Example.ORG.>", "alerts.newswatch.news.example.org"),
+        ("newswatch@localhost", "alerts.newswatch.localhost"),
+        ("a@[127.0.0.1]", "alerts.newswatch.localhost"),
+        ("a@bücher.example", "alerts.newswatch.xn--bcher-kva.example"),
+        ("a@-bad-.example", "alerts.newswatch.localhost"),
+    ],
+)
+def test_list_id_comes_from_the_from_domain(sender: str, expected: str) -> None:
+    assert list_id(sender) == f"newswatch alerts <{expected}>"
+
+
+def test_an_unusable_from_address_fails_the_message() -> None:
+    with pytest.raises(ValueError, match="not an email address"):
+        build_message(_row(), "newswatch")
 
 
 # --- delivery over SMTP --------------------------------------------------------------------
@@ -379,14 +431,17 @@ def test_deliver_to_smtp_server(smtp: SmtpSink, store: storage.Store) -> None:
         watermark=article_id, now=NOW,
     )
 
-    report = deliver(store, SmtpTransport(smtp.settings()))
+    report = deliver(store, SmtpTransport(smtp.settings(from_name="Redacción, Caracas")))
 
     assert (report.sent, report.retrying, report.failed, report.errors) == (1, 0, 0, [])
     assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
     assert smtp.envelopes == [("alerts@newswatch.test", ["reader@example.test"])]
     [received] = smtp.messages
     assert received["Message-ID"] == mail.message_id
-    assert received["From"] == "alerts@newswatch.test"
+    assert received["From"] == '"Redacción, Caracas" <alerts@newswatch.test>'
+    assert received["From"].addresses[0].display_name == "Redacción, Caracas"
+    assert received["List-Id"] == "newswatch alerts <alerts.newswatch.newswatch.test>"
+    assert received["Date"] == "Wed, 25 Nov 2026 14:00:00 +0000"
     assert received["To"] == "reader@example.test"
     assert received["Subject"] == mail.subject
     assert received["Auto-Submitted"] == "auto-generated"
@@ -560,6 +615,8 @@ def test_mbox_transport(tmp_path: Path, store: storage.Store) -> None:
         box.close()
     assert [m["Message-ID"] for m in messages] == [first.message_id, second.message_id]
     assert messages[0].get_from().startswith("alerts@newswatch.test ")
+    assert messages[0]["From"] == "newswatch <alerts@newswatch.test>"
+    assert messages[0]["List-Id"] == "newswatch alerts <alerts.newswatch.newswatch.test>"
     parsed = email.message_from_bytes(messages[0].as_bytes(), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     plain, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
@@ -586,6 +643,7 @@ class BrokenTransport:
     """A transport with a bug in it."""
 
     sender = "newswatch@localhost"
+    from_name = "newswatch"
 
     def send(self, message: EmailMessage) -> None:
         raise RuntimeError("bug")
@@ -605,6 +663,7 @@ class GatedTransport:
     """Blocks in send() until released, like a slow server."""
 
     sender = "newswatch@localhost"
+    from_name = "newswatch"
 
     def __init__(self) -> None:
         self.entered = threading.Event()

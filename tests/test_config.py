@@ -56,6 +56,7 @@ def test_readme_example_config_is_valid(tmp_path: Path, monkeypatch) -> None:
     assert (config.smtp.host, config.smtp.port, config.smtp.sender) == (
         "smtp.example.org", 587, "newswatch@example.org")
     assert config.smtp.starttls and not config.smtp.tls
+    assert config.smtp.from_name == "Newsdesk alerts"
     assert (config.smtp.username, config.smtp.password) == ("newswatch", "hunter2")
     assert "hunter2" not in repr(config)  # the secret never shows in a repr (or a log line)
     assert [(s.url, s.every_seconds) for s in config.sources] == [
@@ -118,6 +119,8 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
         username = "bot"
         password_file = "secret"
         timeout = "1m30s"
+        from = "alerts@news.example.org"
+        from_name = " Zoë's Desk, Caracas "
         [crawl]
         every = "1h30m"
         max_size = "512KiB"
@@ -149,6 +152,8 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
     assert config.smtp is not None
     assert (config.smtp.port, config.smtp.tls, config.smtp.password) == (465, True, "s3cret")
     assert config.smtp.timeout == 90
+    assert (config.smtp.sender, config.smtp.from_name) == (
+        "alerts@news.example.org", "Zoë's Desk, Caracas")
     assert "s3cret" not in repr(config)
     assert config.crawl.max_bytes == 512 * 1024
     assert (config.crawl.delay_seconds, config.crawl.per_host, config.crawl.retries) == (0, 1, 0)
@@ -361,6 +366,12 @@ def test_tls_and_starttls_together_are_refused(tmp_path: Path) -> None:
         ('starttls = "yes"', "smtp.starttls: expected true or false, got a string"),
         ('tls = "no"', "smtp.tls: expected true or false, got a string"),
         ('timeout = "soon"', "smtp.timeout: 'soon' is not a duration"),
+        ("from_name = 2", "smtp.from_name: expected a string, got an integer"),
+        ('from = "Desk <desk@example.org>"',
+         "smtp.from: 'Desk <desk@example.org>' is not an email address (a display name goes"),
+        ('from_name = "News\\nBcc: all@example.org"',
+         "smtp.from_name: 'News\\nBcc: all@example.org' is not one line of printable text"),
+        ('from_name = " "', "smtp.from_name: ' ' is not one line of printable text"),
     ],
 )
 def test_wrong_types_in_smtp_are_reported(tmp_path: Path, text: str, problem: str) -> None:

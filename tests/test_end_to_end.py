@@ -60,7 +60,9 @@ def test_crawl_delivers_one_alert_then_nothing_new(site, mail, workdir):
 
     [message] = mail.wait_for(1)
     assert message["To"] == "desk@test.example"
-    assert message["From"] == "newswatch@test.example"
+    assert message["From"] == "newswatch <newswatch@test.example>"
+    assert message["List-Id"] == "newswatch alerts <alerts.newswatch.test.example>"
+    assert message["Auto-Submitted"] == "auto-generated"
     assert "Maduro exit" in message["Subject"]
     assert message["Message-ID"]
     text, html = parts(message)
@@ -141,7 +143,7 @@ def test_several_matches_make_one_email_per_recipient(site, mail, workdir):
     by_rcpt = {m["To"]: m for m in messages}
     assert set(by_rcpt) == {"desk@test.example", "kyiv@test.example"}
     desk = by_rcpt["desk@test.example"]
-    assert "3 new articles" in desk["Subject"]
+    assert "3 stories" in desk["Subject"]
     assert "Maduro exit" in desk["Subject"] and "Ukraine" in desk["Subject"]
     text, _ = parts(desk)
     # Newest first.

@@ -423,7 +423,7 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     [message] = mail.wait_for(1)
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "found 1 new article " in text and "2. " not in text
+    assert "found 1 new story " in text and "2. " not in text
     shown = [s for s in copies.values() if s.title in text.replace("*", "")]
     assert len(shown) == 1  # the story, once
     [feed] = [f for f, s in copies.items() if s is shown[0]]
