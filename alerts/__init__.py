@@ -1,4 +1,5 @@
-"""Alerts: rendering alert emails and delivering the outbox (SMTP, or a local mbox file).
+"""Alerts: rendering alert emails and digests, when digests go out, and delivering the outbox
+(SMTP, or a local mbox file).
 
 Errors::
 
@@ -9,9 +10,16 @@ Errors::
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
 """
 
-from .compose import AlertItem, compose, format_when
+from .compose import AlertItem, compose, compose_digest, format_when
 from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
 from .health import compose_health
+from .schedule import (
+    STORM_WINDOW,
+    DigestPlan,
+    RecipientPolicies,
+    RecipientPolicy,
+    plan,
+)
 from .transport import (
     AuthenticationFailed,
     DeliveryError,
@@ -24,12 +32,16 @@ from .transport import (
 )
 
 __all__ = [
+    "STORM_WINDOW",
     "AlertItem",
     "AuthenticationFailed",
     "DeliveryError",
     "DeliveryReport",
+    "DigestPlan",
     "MboxTransport",
     "MessageRefused",
+    "RecipientPolicies",
+    "RecipientPolicy",
     "RetryPolicy",
     "SmtpSettings",
     "SmtpTransport",
@@ -37,7 +49,9 @@ __all__ = [
     "TransportUnavailable",
     "build_message",
     "compose",
+    "compose_digest",
     "compose_health",
     "deliver_due",
     "format_when",
+    "plan",
 ]

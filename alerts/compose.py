@@ -8,13 +8,15 @@ import textwrap
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 
 from storage import Email
+
+from .schedule import RecipientPolicy
 
 Segments = tuple[tuple[str, bool], ...]
 
@@ -207,3 +209,97 @@ def _newest_first(item: AlertItem) -> tuple[bool, float]:
     if item.published is None:
         return (True, 0.0)
     return (False, -_utc(item.published).timestamp())
+
+
+def compose_digest(
+    recipient: str,
+    items: Sequence[AlertItem],
+    now: datetime,
+    *,
+    policy: RecipientPolicy,
+    since: datetime | None = None,
+    notice: str | None = None,
+    watched: Sequence[str] = (),
+    domain: str = "newswatch.local",
+) -> Email:
+    """Render the digest of ``items`` for ``recipient``: grouped by topic (in the order
+    ``watched`` names them), newest first in each, times on the recipient's clock.
+
+    The caller gives one item per story and topic. With no items it is the "nothing new
+    since ``since``" digest. ``notice`` is a line saying why the digest came (storm control).
+    """
+    tz = policy.zone
+    groups: dict[str, dict[int, AlertItem]] = {name: {} for name in _unique(watched)}
+    pairs = []
+    for item in items:
+        for topic_id, name in zip(item.topic_ids, item.topics, strict=True):
+            groups.setdefault(name, {}).setdefault(item.article_id, item)
+            pairs.append((item.article_id, topic_id))
+    topics = [_one_line(name) for name, entries in groups.items() if entries]
+    shown = [
+        {
+            "topic": _one_line(name),
+            "items": [
+                {**_view(item), "published": _local_when(item.published, tz)}
+                for item in sorted(entries.values(), key=_newest_first)
+            ],
+        }
+        for name, entries in groups.items()
+        if entries
+    ]
+    count = sum(len(entries) for entries in groups.values())
+    when = f" since {_local_when(since, tz)}" if since is not None else ""
+    if count:
+        listed = ", ".join(topics)
+        subject = _shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
+    else:
+        subject = "[newswatch] Digest — nothing new"
+        intro = f"Nothing new matched your topics{when}."
+    context: dict[str, Any] = {
+        "subject": subject,
+        "recipient": recipient,
+        "intro": intro,
+        "intro_lines": _wrap(intro, "", ""),
+        "notice": notice or "",
+        "notice_lines": _wrap(notice or "", "", ""),
+        "groups": shown,
+        "watched": ", ".join(_unique(watched) or topics) or "no topics",
+        "schedule": policy.describe(),
+    }
+    return _rendered("digest", context, now, domain, tuple(_unique(pairs)))
+
+
+def _rendered(
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    domain: str,
+    items: tuple[tuple[int, int], ...],
+) -> Email:
+    """The email of ``context`` rendered with ``<template>.txt.j2`` and ``.html.j2``."""
+    env = _environment()
+    return Email(
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        recipient=context["recipient"],
+        subject=context["subject"],
+        text=env.get_template(f"{template}.txt.j2").render(context),
+        html=env.get_template(f"{template}.html.j2").render(context),
+        created=_utc(now),
+        items=items,
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    """'1 story', '3 stories'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def _local_when(value: datetime | None, tz: tzinfo) -> str:
+    """A time on the reader's clock: '25 Nov 2026 10:05 -04', or 'date unknown'."""
+    if value is None:
+        return "date unknown"
+    local = _utc(value).astimezone(tz)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local.tzname()}"
