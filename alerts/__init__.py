@@ -1,4 +1,5 @@
-"""Alerts: rendering alert emails and delivering the outbox (SMTP, or a local mbox file).
+"""Alerts: rendering alert emails and digests, when digests go out, and delivering the outbox
+(SMTP, or a local mbox file).
 
 Errors::
 
@@ -10,9 +11,16 @@ Errors::
 """
 
 from .channels import AppriseTransport, check_channel, is_channel, redact
-from .compose import AlertItem, compose, format_when
+from .compose import AlertItem, compose, compose_digest, format_when
 from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
 from .health import compose_health
+from .schedule import (
+    STORM_WINDOW,
+    DigestPlan,
+    RecipientPolicies,
+    RecipientPolicy,
+    plan,
+)
 from .transport import (
     AuthenticationFailed,
     DeliveryError,
@@ -25,13 +33,17 @@ from .transport import (
 )
 
 __all__ = [
+    "STORM_WINDOW",
     "AlertItem",
     "AppriseTransport",
     "AuthenticationFailed",
     "DeliveryError",
     "DeliveryReport",
+    "DigestPlan",
     "MboxTransport",
     "MessageRefused",
+    "RecipientPolicies",
+    "RecipientPolicy",
     "RetryPolicy",
     "SmtpSettings",
     "SmtpTransport",
@@ -40,9 +52,11 @@ __all__ = [
     "build_message",
     "check_channel",
     "compose",
+    "compose_digest",
     "compose_health",
     "deliver_due",
     "format_when",
     "is_channel",
+    "plan",
     "redact",
 ]

@@ -17,6 +17,7 @@ import jinja2
 from storage import Email
 
 from .channels import redact
+from .schedule import RecipientPolicy
 
 Segments = tuple[tuple[str, bool], ...]
 
@@ -99,13 +100,15 @@ def compose(
     watched: Sequence[str] = (),
     tz: tzinfo = UTC,
     message_id: str | None = None,
+    notice: str | None = None,
 ) -> Email:
     """Render the alert email telling ``recipient`` about every article in ``items``.
 
     ``watched`` names the topics the recipient follows, for the footer; by default the
     topics that matched. Publication times are shown in ``tz``, the recipient's time zone
     (a ``zoneinfo.ZoneInfo``). ``message_id`` replaces the random Message-ID (tests, golden
-    files).
+    files). ``notice`` is a line shown above the articles (storm control saying that the
+    rest of the hour's alerts come in a digest).
     """
     if not items:
         raise ValueError("an alert email needs at least one article")
@@ -121,17 +124,12 @@ def compose(
         "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
         "watched": ", ".join(_names(watched) or topics),
         "items": [_view(item, tz) for item in ordered],
+        "notice": _one_line(notice or ""),
+        "notice_lines": _wrap(_one_line(notice or ""), "", ""),
     }
-    env = _environment()
-    pairs = _unique((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
-    return Email(
-        message_id=message_id or f"<{uuid.uuid4().hex}@{domain}>",
-        recipient=recipient,
-        subject=subject,
-        text=env.get_template("alert.txt.j2").render(context),
-        html=env.get_template("alert.html.j2").render(context),
-        created=_utc(now),
-        items=tuple(pairs),
+    pairs = ((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
+    return _rendered(
+        "alert", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
     )
 
 
@@ -273,3 +271,91 @@ def _newest_first(item: AlertItem) -> tuple[bool, float]:
     if item.published is None:
         return (True, 0.0)
     return (False, -_utc(item.published).timestamp())
+
+
+def compose_digest(
+    recipient: str,
+    items: Sequence[AlertItem],
+    now: datetime,
+    *,
+    policy: RecipientPolicy,
+    since: datetime | None = None,
+    notice: str | None = None,
+    watched: Sequence[str] = (),
+    domain: str = "newswatch.local",
+    message_id: str | None = None,
+) -> Email:
+    """Render the digest of ``items`` for ``recipient``: grouped by topic (in the order
+    ``watched`` names them), newest first in each, times on the recipient's clock.
+
+    The caller gives one item per story and topic. With no items it is the "nothing new
+    since ``since``" digest. ``notice`` is a line saying why the digest came (storm control).
+    """
+    tz = policy.zone
+    groups: dict[str, dict[int, AlertItem]] = {name: {} for name in _unique(watched)}
+    pairs = []
+    for item in items:
+        for topic_id, name in zip(item.topic_ids, item.topics, strict=True):
+            groups.setdefault(name, {}).setdefault(item.article_id, item)
+            pairs.append((item.article_id, topic_id))
+    topics = _names(name for name, entries in groups.items() if entries)
+    shown = [
+        {
+            "topic": _one_line(name),
+            "items": [_view(item, tz) for item in sorted(entries.values(), key=_newest_first)],
+        }
+        for name, entries in groups.items()
+        if entries
+    ]
+    count = sum(len(entries) for entries in groups.values())
+    when = f" since {format_when(since, tz)}" if since is not None else ""
+    if count:
+        listed = ", ".join(topics)
+        subject = _shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
+    else:
+        subject = "[newswatch] Digest — nothing new"
+        intro = f"Nothing new matched your topics{when}."
+    context: dict[str, Any] = {
+        "subject": subject,
+        "recipient": _one_line(redact(recipient)),
+        "intro": intro,
+        "intro_lines": _wrap(intro, "", ""),
+        "notice": notice or "",
+        "notice_lines": _wrap(notice or "", "", ""),
+        "groups": shown,
+        "watched": ", ".join(_names(watched) or topics) or "no topics",
+        "schedule": policy.describe(),
+    }
+    return _rendered(
+        "digest", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
+    )
+
+
+def _rendered(
+    template: str,
+    recipient: str,
+    context: dict[str, Any],
+    now: datetime,
+    message_id: str,
+    pairs: Iterable[tuple[int, int]],
+) -> Email:
+    """The email of ``context`` rendered with ``<template>.txt.j2`` and ``.html.j2``, for the
+    (article id, topic id) ``pairs`` it tells about."""
+    env = _environment()
+    return Email(
+        message_id=message_id,
+        recipient=recipient,
+        subject=context["subject"],
+        text=env.get_template(f"{template}.txt.j2").render(context),
+        html=env.get_template(f"{template}.html.j2").render(context),
+        created=_utc(now),
+        items=tuple(_unique(pairs)),
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    """'1 story', '3 stories'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"

@@ -65,4 +65,5 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
         operator=config.operator,
         health_after=timedelta(seconds=config.health_after),
         keep=timedelta(seconds=config.keep_seconds),
+        recipients=config.recipients,
     )

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 import click
 
-from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, redact
+from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
 from scheduler import AlreadyRunning, InstanceLock
-from storage import StorageError, Store, utcnow
+from storage import StorageError, Store, from_iso, utcnow
 from watchlist.stories import WINDOW as STORY_WINDOW
 
 from .app import build_pipeline, configure_logging, sync_config
@@ -124,6 +124,7 @@ def run(ctx: click.Context) -> None:
         def reload() -> None:
             fresh = load_config(config.path)
             sync_config(fresh, store)
+            pipeline.recipients = fresh.recipients
 
         code = Daemon(
             pipeline, config.tick_seconds, reload=reload, metrics_address=config.metrics
@@ -174,6 +175,8 @@ def crawl(ctx: click.Context) -> None:
         m = report.matched
         click.echo(
             f"matched {m.articles} article(s): {m.matches} match(es), {m.emails} email(s) queued"
+            + (f", {m.queued} alert(s) held for digests" if m.queued else "")
+            + (f"; {report.digests} digest(s) queued" if report.digests else "")
         )
         d = report.delivery
         via = pipeline.transport.describe()
@@ -247,9 +250,10 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
 @click.pass_context
 @_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show sources (last poll, health, articles), topics (matches) and the outbox."""
+    """Show sources (last poll, health, articles), topics (matches), digests and the outbox."""
     config = _config(ctx)
     with _open_existing(config) as store:
+        digests = _digests(config, store)
         if as_json:
             topics = store.topic_status()
             for t in topics:
@@ -264,6 +268,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "alert_problems": [
                     {**p, "recipient": redact(p["recipient"])} for p in store.outbox_problems()
                 ],
+                "digests": digests,
             }
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
@@ -283,6 +288,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f"last {t['last_match'] or '-'}; "
                 f"notify {', '.join(map(redact, json.loads(t['notify'])))}"
             )
+        if digests:
+            click.echo("\ndigests:")
+        for d in digests:
+            folded = f" ({d['storm']} folded by storm control)" if d["storm"] else ""
+            click.echo(
+                f"  {d['recipient']}: {d['waiting']} alert(s) waiting{folded}; "
+                f"next digest {d['next_local']} ({d['next']}); times {d['schedule']}"
+            )
         counts = store.outbox_counts()
         click.echo(
             f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
@@ -293,6 +306,38 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f"  #{p['id']} to {redact(p['recipient'])} ({p['status']}, {p['attempts']} "
                 f"attempt(s), next {p['next_attempt']}): {p['last_error']}"
             )
+
+
+def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
+    """Each recipient with alerts waiting for a digest or a topic in digest mode: how many
+    wait (and how many storm control folded), and when their next digest goes out."""
+    now = utcnow()
+    rows = {row["recipient"]: row for row in store.digest_status()}
+    wanted = {r for t in store.topics() if t.mode == "digest" for r in t.notify}
+    wanted |= {r for r, row in rows.items() if row["waiting"]}
+    report = []
+    for recipient in sorted(wanted):
+        row = rows.get(recipient, {})
+        policy = config.recipients.of(recipient)
+        due = plan(
+            policy,
+            now,
+            from_iso(row.get("handled")),
+            from_iso(row.get("oldest")),
+            from_iso(row.get("oldest_storm")),
+        )
+        when = now if due.kind else due.next
+        report.append(
+            {
+                "recipient": recipient,
+                "waiting": row.get("waiting", 0),
+                "storm": row.get("storm", 0),
+                "next": when.isoformat(),
+                "next_local": "now" if due.kind else policy.local(when),
+                "schedule": policy.describe(),
+            }
+        )
+    return report
 
 
 def _echo_source(s: dict[str, Any]) -> None:

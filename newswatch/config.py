@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts import SmtpSettings, check_channel, is_channel
+from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings, check_channel, is_channel
+from alerts.schedule import parse_times, zone
 from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
@@ -25,7 +27,7 @@ from .units import parse_duration, parse_size
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SOURCE_KINDS = ("feed", "sitemap", "page")
-TOPIC_MODES = ("immediate",)  # "digest" once digests exist
+TOPIC_MODES = ("immediate", "digest")
 
 
 class ConfigError(Exception):
@@ -58,6 +60,7 @@ class Config:
     metrics: str | None
     sources: tuple[SourceSpec, ...]
     topics: tuple[TopicSpec, ...]
+    recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
 
 
 def _check(kind: str, value: Any) -> Any:
@@ -113,8 +116,6 @@ def _check(kind: str, value: Any) -> Any:
             raise ValueError("expected a list of source names, URLs or hosts")
         return tuple(dict.fromkeys(item.strip() for item in items))
     if kind == "mode":
-        if value == "digest":
-            raise ValueError('digests are not available yet: use "immediate"')
         if value not in TOPIC_MODES:
             raise ValueError(f"expected one of {', '.join(TOPIC_MODES)}")
         return value
@@ -130,6 +131,19 @@ def _check(kind: str, value: Any) -> Any:
                     f"{item!r} is not an email address (nor a notification URL, e.g. ntfy://…)"
                 )
         return tuple(item.strip() for item in items)
+    if kind == "timezone":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a time zone name, got {_tname(value)}")
+        zone(value.strip())
+        return value.strip()
+    if kind == "times":
+        if not isinstance(value, str | list):
+            raise ValueError(f'expected times of day such as "08:00,17:00", got {_tname(value)}')
+        return parse_times(value)
+    if kind == "email":
+        if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+            raise ValueError(f"{value!r} is not an email address")
+        return value.strip()
     if kind == "emails":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items:
@@ -213,15 +227,12 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
 
     sources: list[SourceSpec] = []
     seen_urls: dict[str, int] = {}
-    for i, item in enumerate(_list(data, "sources", problems)):
-        values = _table(item, f"sources[{i}]", LISTS["sources"], problems)
+    for i, values in _entries(data, "sources", problems):
         url = values.get("url")
         if not url:
             continue
-        if url in seen_urls:
-            problems.append(f"sources[{i}].url: same URL as sources[{seen_urls[url]}]")
+        if _repeated(seen_urls, url, i, f"sources[{i}].url: same URL as sources[{{}}]", problems):
             continue
-        seen_urls[url] = i
         every = _interval(values.get("every"), f"sources[{i}].every", problems)
         sources.append(
             SourceSpec(
@@ -236,8 +247,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
 
     topics: list[TopicSpec] = []
     seen_names: dict[str, int] = {}
-    for i, item in enumerate(_list(data, "topics", problems)):
-        values = _table(item, f"topics[{i}]", LISTS["topics"], problems)
+    for i, values in _entries(data, "topics", problems):
         name, query = values.get("name"), values.get("query")
         if name is not None:
             if not name.strip():
@@ -262,10 +272,12 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
                 )
             )
 
+    alerts = sections["alerts"]
+    recipients = _recipients(data, alerts, problems)
+
     if problems:
         raise ConfigError(source_name, problems)
     database = _resolve(base, sections["database"]["path"])
-    alerts = sections["alerts"]
     mbox = _resolve(base, alerts["mbox"]) if alerts.get("mbox") else database.with_suffix(".mbox")
     return Config(
         path=None if source_name == "defaults" else Path(source_name),
@@ -293,7 +305,51 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
         metrics=sections["daemon"].get("metrics"),
         sources=tuple(sources),
         topics=tuple(topics),
+        recipients=recipients,
     )
+
+
+def _recipients(
+    data: dict[str, Any], alerts: dict[str, Any], problems: list[str]
+) -> RecipientPolicies:
+    """The digest and storm settings of ``[alerts]``, and each ``[[recipients]]``'s own."""
+    default = RecipientPolicy(
+        timezone=alerts.get("timezone") or "UTC",
+        times=alerts.get("digest") or ((8, 0),),
+        empty=bool(alerts.get("empty_digest")),
+        storm=alerts["storm"] if alerts.get("storm") is not None else 20,
+    )
+    overrides: list[tuple[str, RecipientPolicy]] = []
+    seen: dict[str, int] = {}
+    for i, values in _entries(data, "recipients", problems):
+        email = values.get("email")
+        if not email:
+            continue
+        problem = f"recipients[{i}].email: same address as recipients[{{}}]"
+        if _repeated(seen, email.casefold(), i, problem, problems):
+            continue
+        given = {
+            attr: values[key]
+            for key, attr in (
+                ("timezone", "timezone"),
+                ("digest", "times"),
+                ("empty_digest", "empty"),
+                ("storm", "storm"),
+            )
+            if values.get(key) is not None
+        }
+        overrides.append((email, replace(default, **given)))
+    return RecipientPolicies(default, tuple(overrides))
+
+
+def _repeated(seen: dict[str, int], key: str, i: int, problem: str, problems: list[str]) -> bool:
+    """Whether ``key`` came before (then ``problem``, with {} for the first one's index, is
+    reported); remembers where it came first."""
+    if key in seen:
+        problems.append(problem.format(seen[key]))
+        return True
+    seen[key] = i
+    return False
 
 
 def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
@@ -315,6 +371,14 @@ def _interval(seconds: float | None, path: str, problems: list[str]) -> int | No
         problems.append(f"{path}: a polling interval must be at least 1s")
         return None
     return round(seconds)
+
+
+def _entries(
+    data: dict[str, Any], key: str, problems: list[str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each table of the array of tables ``key``, validated, with its index."""
+    for i, item in enumerate(_list(data, key, problems)):
+        yield i, _table(item, f"{key}[{i}]", LISTS[key], problems)
 
 
 def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:

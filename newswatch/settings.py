@@ -74,6 +74,21 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "health_after": Setting(
             "duration", "24h", "how long a source must keep failing before the operator is told"
         ),
+        "timezone": Setting(
+            "timezone", "UTC", 'IANA time zone of the digest times, e.g. "America/Caracas"'
+        ),
+        "digest": Setting(
+            "times", "08:00", 'times of day digests go out, e.g. "08:00,17:00" (local time)'
+        ),
+        "empty_digest": Setting(
+            "bool", False, "send a digest saying nothing matched when there is nothing to report"
+        ),
+        "storm": Setting(
+            "int",
+            20,
+            "more immediate alerts than this to one recipient in an hour fold into a digest;"
+            " 0: never",
+        ),
     },
     "daemon": {
         "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
@@ -117,6 +132,15 @@ LISTS: dict[str, dict[str, Setting]] = {
         "exclude": Setting(
             "str", None, "a query: articles that match it never alert for the topic"
         ),
-        "mode": Setting("mode", "immediate", 'alert mode; only "immediate" until digests exist'),
+        "mode": Setting(
+            "mode", "immediate", '"immediate" (every crawl cycle) or "digest" (at digest times)'
+        ),
+    },
+    "recipients": {
+        "email": Setting("email", None, "the recipient these settings are for", required=True),
+        "timezone": Setting("timezone", None, "their time zone; default [alerts] timezone"),
+        "digest": Setting("times", None, "their digest times; default [alerts] digest"),
+        "empty_digest": Setting("bool", None, "default [alerts] empty_digest"),
+        "storm": Setting("int", None, "their storm limit; default [alerts] storm"),
     },
 }

@@ -147,7 +147,12 @@ def _checked(kind: str, label: str, value: Any) -> Any:
     help="Only articles of this source (name, URL or host); repeat. Default: every source.",
 )
 @click.option("--exclude", help="A query: articles that match it never alert for this topic.")
-@click.option("--mode", default="immediate", show_default=True, help="Alert mode.")
+@click.option(
+    "--mode",
+    default="immediate",
+    show_default=True,
+    help="immediate (an email each crawl cycle) or digest (at the [alerts] digest times).",
+)
 @click.pass_context
 @_errors
 def add(
@@ -192,6 +197,7 @@ def add(
     verb = "updated" if existing is not None else "added"
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""
+    options += f"; mode: {topic.mode}" if topic.mode != "immediate" else ""
     notified = ", ".join(map(redact, topic.notify))
     click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
 

@@ -1,9 +1,10 @@
 """The service: one asyncio reactor shared by Scrapy and APScheduler, fixed jobs, signals.
 
 The schedule of each source lives in the database (``sources.next_due``); the scheduler only
-runs two fixed jobs: a crawl tick that polls the due sources, and an outbox job that retries
-deliveries. SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP
-reloads the configuration.
+runs a few fixed jobs: a crawl tick that polls the due sources, an outbox job that retries
+deliveries, a digest job that queues the digests that are due, and hourly housekeeping.
+SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
+configuration.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ class Daemon:
     async def outbox_tick(self) -> None:
         """Match anything left unmatched and deliver the due outbox messages."""
         await self._guard("outbox", self._match_and_deliver())
+
+    async def digest_tick(self) -> None:
+        """Queue the digests whose time has come (each recipient's clock) and deliver them."""
+
+        async def run() -> None:
+            if self.pipeline.digests():
+                await self.pipeline.deliver()
+
+        await self._guard("digest", run())
 
     async def housekeeping_tick(self) -> None:
         """Retention and database upkeep, hourly."""
@@ -152,6 +162,7 @@ class Daemon:
         }
         scheduler.add_job(self.crawl_tick, id="crawl", next_run_time=now, **options)
         scheduler.add_job(self.outbox_tick, id="outbox", **options)
+        scheduler.add_job(self.digest_tick, id="digest", next_run_time=now, **options)
         scheduler.add_job(
             self.housekeeping_tick,
             id="housekeeping",

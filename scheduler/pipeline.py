@@ -12,17 +12,26 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
 import crawler
-from alerts import AlertItem, DeliveryReport, RetryPolicy, compose, compose_health, deliver_due
+from alerts import (
+    DeliveryReport,
+    RecipientPolicies,
+    RetryPolicy,
+    compose,
+    compose_health,
+    deliver_due,
+)
 from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
 from storage.topics import source_matches
-from watchlist import highlight, match_articles
+from watchlist import match_articles
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
+
+from .digests import Held, alert_item, route, send_digests, storm_notices
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,7 @@ class MatchReport:
     emails: int = 0
     dropped: int = 0  # matches ruled out by a topic's sources or exclude query
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
+    queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
 
 
 @dataclass
@@ -50,6 +60,7 @@ class CycleReport:
     crawl: crawler.CrawlReport = field(default_factory=crawler.CrawlReport)
     matched: MatchReport = field(default_factory=MatchReport)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    digests: int = 0  # digests queued
 
 
 @dataclass
@@ -65,6 +76,7 @@ class Pipeline:
     operator: tuple[str, ...] = ()
     health_after: timedelta = timedelta(hours=24)
     keep: timedelta = timedelta(days=365)
+    recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
     _stories: StoryIndex | None = None
@@ -94,10 +106,26 @@ class Pipeline:
             matches, story_alerts = once_per_story(matches, stories, alerted)
             report.repeats += sum(1 for m in matches if not m.alert) - held
             also_on = self._also_on(batch, story_alerts)
-            emails = build_emails(batch, matches, topics, now, also_on=also_on)
-            self.store.record_matches(
-                matches, emails, watermark=batch[-1].id, now=now, story_alerts=story_alerts
+            for_digest, queued = route(self.store, self.recipients, matches, topics, stories, now)
+            emails = build_emails(
+                batch,
+                matches,
+                topics,
+                now,
+                also_on=also_on,
+                held=for_digest,
+                policies=self.recipients,
+                notices=storm_notices(self.recipients, queued, now),
             )
+            self.store.record_matches(
+                matches,
+                emails,
+                watermark=batch[-1].id,
+                now=now,
+                story_alerts=story_alerts,
+                digest=queued,
+            )
+            report.queued += len(queued)
             report.articles += len(batch)
             report.matches += len(matches)
             report.emails += len(emails)
@@ -173,6 +201,11 @@ class Pipeline:
             also[article_id] = tuple(dict.fromkeys(names))
         return also
 
+    def digests(self) -> int:
+        """Queue the digests that are due (digest times, storm-folded alerts); returns how
+        many."""
+        return send_digests(self.store, self.recipients, self.clock())
+
     def check_health(self) -> int:
         """Queue one email to the operator per change of source health; returns how many
         sources were reported. Without an operator, the change is only logged."""
@@ -230,6 +263,7 @@ class Pipeline:
         report = CycleReport()
         report.crawl = await self.crawl(sources)
         report.matched = self.match()
+        report.digests = self.digests()
         self.check_health()
         report.delivery = await self.deliver()
         return report
@@ -302,9 +336,14 @@ def build_emails(
     now: datetime,
     *,
     also_on: dict[int, tuple[str, ...]] | None = None,
+    held: Held | None = None,
+    policies: RecipientPolicies | None = None,
+    notices: dict[str, str] | None = None,
 ) -> list[Email]:
     """One email per recipient listing every alertable article matched for them;
-    ``also_on`` gives an article's story's other sources."""
+    ``also_on`` gives an article's story's other sources; the (recipient, article id,
+    topic id) in ``held`` wait for a digest instead. Times are shown in each recipient's
+    time zone (``policies``); ``notices`` gives a recipient's email a line on top."""
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
     wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
@@ -312,27 +351,23 @@ def build_emails(
         if not m.alert:
             continue
         for recipient in by_topic[m.topic_id].notify:
+            if held and (recipient, m.article_id, m.topic_id) in held:
+                continue
             wanted[recipient][m.article_id].append(m)
     emails = []
     for recipient, per_article in sorted(wanted.items()):
         items = []
         for article_id, article_matches in per_article.items():
-            article = by_id[article_id]
-            marked = highlight(article, article_matches)
             items.append(
-                AlertItem(
-                    article_id=article_id,
-                    topic_ids=tuple(m.topic_id for m in article_matches),
-                    topics=tuple(by_topic[m.topic_id].name for m in article_matches),
-                    title=article.title,
-                    url=article.url,
-                    source=article.source_name,
-                    published=article.published,
-                    snippet=marked.snippet,
-                    title_segments=marked.title,
-                    also_on=(also_on or {}).get(article_id, ()),
+                alert_item(
+                    by_id[article_id],
+                    article_matches,
+                    {m.topic_id: by_topic[m.topic_id].name for m in article_matches},
+                    (also_on or {}).get(article_id, ()),
                 )
             )
         watched = [t.name for t in topics if recipient in t.notify]
-        emails.append(compose(recipient, items, now, watched=watched))
+        tz = policies.of(recipient).zone if policies is not None else UTC
+        notice = (notices or {}).get(recipient)
+        emails.append(compose(recipient, items, now, watched=watched, tz=tz, notice=notice))
     return emails

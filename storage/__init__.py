@@ -5,6 +5,7 @@ Errors::
     StorageError    the database cannot be opened, migrated or written
 """
 
+from .digests import DigestItem
 from .errors import StorageError
 from .models import (
     Article,
@@ -26,6 +27,7 @@ from .store import Store
 
 __all__ = [
     "Article",
+    "DigestItem",
     "Email",
     "FetchOutcome",
     "Match",

@@ -141,7 +141,7 @@ class TopicSpec:
     sources: tuple[str, ...] = ()  # source names, URLs or hosts it applies to; () = all
     exclude: str | None = None  # articles matching this query never alert for the topic
     exclude_compiled: str | None = None
-    mode: str = "immediate"  # the only alert mode for now ("digest" once digests exist)
+    mode: str = "immediate"  # "immediate" (each crawl cycle) or "digest" (at digest times)
 
 
 @dataclass(frozen=True)

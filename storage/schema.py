@@ -203,4 +203,33 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (story_id, topic_id)
     );
     """,
+    # 6: placeholder. Migration 6 comes from another branch and replaces this no-op when the
+    # branches are merged; a database that had this placeholder is not worth keeping.
+    "",
+    # 7: digests. The digest queue holds alerts waiting for a recipient's digest: topics in
+    # digest mode (reason 'digest'), and immediate alerts that storm control folded (reason
+    # 'storm'). Items are queued in the transaction that records their matches; outbox_id
+    # is set in the transaction that puts their digest in the outbox. digest_slots remembers
+    # the last digest time each recipient's digest was handled for. The outbox index serves
+    # storm control's count of a recipient's alerts in the last hour.
+    """
+    CREATE TABLE digest_queue (
+        id INTEGER PRIMARY KEY,
+        recipient TEXT NOT NULL,
+        topic_id INTEGER NOT NULL REFERENCES topics(id),
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        story_id INTEGER,
+        reason TEXT NOT NULL CHECK (reason IN ('digest', 'storm')),
+        queued TEXT NOT NULL,
+        outbox_id INTEGER REFERENCES outbox(id),
+        UNIQUE (recipient, article_id, topic_id)
+    );
+    CREATE INDEX digest_queue_waiting ON digest_queue(recipient) WHERE outbox_id IS NULL;
+    CREATE INDEX digest_queue_outbox ON digest_queue(outbox_id);
+    CREATE TABLE digest_slots (
+        recipient TEXT PRIMARY KEY,
+        handled TEXT NOT NULL
+    );
+    CREATE INDEX outbox_recipient ON outbox(recipient, created);
+    """,
 )

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from .articles import ArticlesMixin
 from .db import open_database
+from .digests import DigestsMixin
 from .health import HealthMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
@@ -22,6 +23,7 @@ class Store(
     TopicsMixin,
     StoriesMixin,
     OutboxMixin,
+    DigestsMixin,
     HealthMixin,
     MaintenanceMixin,
 ):

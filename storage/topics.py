@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, StoredArticle, Topic, TopicSpec, to_iso
 
 WATERMARK_KEY = "matched_through_article"
@@ -179,9 +180,11 @@ class TopicsMixin:
         watermark: int,
         now: datetime,
         story_alerts: Sequence[tuple[int, int, int]] = (),
+        digest: Sequence[DigestItem] = (),
     ) -> None:
         """Write matches, their alert emails, the (story id, topic id, article id) alerts
-        they make and the new watermark in one transaction."""
+        they make, the alerts that wait for a digest and the new watermark in one
+        transaction."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -212,6 +215,7 @@ class TopicsMixin:
                 )
             for email in emails:
                 insert_email(self.db, email)
+            queue_digest_items(self.db, digest, now)
             self.db.execute(
                 """
                 INSERT INTO state (key, value) VALUES (?, ?)

@@ -111,7 +111,7 @@ def test_topic_options_are_validated_like_the_query(workdir):
     workdir.write_config(
         topics=[
             {"name": "a", "query": "Maduro", "notify": [DESK], "exclude": "(Minsk"},
-            {"name": "b", "query": "Maduro", "notify": [DESK], "mode": "digest"},
+            {"name": "b", "query": "Maduro", "notify": [DESK], "mode": "weekly"},
             {"name": "c", "query": "Maduro", "notify": [DESK], "sources": ["ok", ""]},
             {"name": "d", "query": "Maduro", "notify": [DESK], "exclude": "Minsk AND"},
         ]
@@ -121,7 +121,7 @@ def test_topic_options_are_validated_like_the_query(workdir):
     problems = [line.split(": ", 2)[2] for line in result.stderr.splitlines()]
     assert problems == [
         "topics[0].exclude: unclosed parenthesis at column 1",
-        'topics[1].mode: digests are not available yet: use "immediate"',
+        "topics[1].mode: expected one of immediate, digest",
         "topics[2].sources: expected a list of source names, URLs or hosts",
         "topics[3].exclude: 'AND' needs a term after it at column 7",
     ]
@@ -190,8 +190,8 @@ def test_add_refuses_bad_input_in_one_line(workdir):
          "QUERY: 'AND' needs a term after it at column 8"),
         (["Maduro", "Maduro", "--notify", DESK, "--exclude", "NOT Minsk"], "--exclude: "),
         (["Maduro", "Maduro", "--notify", "not-an-email"], "--notify: 'not-an-email' is not"),
-        (["Maduro", "Maduro", "--notify", DESK, "--mode", "digest"],
-         "--mode: digests are not available yet"),
+        (["Maduro", "Maduro", "--notify", DESK, "--mode", "hourly"],
+         "--mode: expected one of immediate, digest"),
         ([" ", "Maduro", "--notify", DESK], "NAME: must not be empty"),
     ]
     for args, expected in cases:

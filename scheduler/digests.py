@@ -1,0 +1,200 @@
+"""Digests and storm control: which alerts wait for a digest, and sending the digests that
+are due.
+
+In the match stage, :func:`route` takes the alerts of a batch out of the immediate emails
+when their topic is in digest mode, or when the recipient has had more than the storm limit
+of immediate alerts in the last hour (storm control); they are queued in the transaction
+that records the matches. :func:`send_digests` runs every tick: for each recipient whose
+digest time has come (in their time zone), or whose folded alerts have waited their hour, it
+puts one digest in the outbox in the transaction that takes its items off the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from alerts import STORM_WINDOW, AlertItem, RecipientPolicies, RecipientPolicy, compose_digest, plan
+from storage import DigestItem, Match, Store, StoredArticle, Topic
+from watchlist import highlight
+
+logger = logging.getLogger(__name__)
+
+#: (recipient, article id, topic id) of an alert that is not sent on its own.
+Held = set[tuple[str, int, int]]
+
+
+def route(
+    store: Store,
+    policies: RecipientPolicies,
+    matches: Sequence[Match],
+    topics: Sequence[Topic],
+    stories: dict[int, int],
+    now: datetime,
+) -> tuple[Held, list[DigestItem]]:
+    """Which alerts of ``matches`` go to a digest instead of an immediate email: those of
+    digest-mode topics, and each recipient's alerts beyond their storm limit (counted in
+    articles over the last hour, immediate emails only). The first articles of the batch
+    fill what is left of the limit; the rest are folded."""
+    by_topic = {t.id: t for t in topics}
+    queued: list[DigestItem] = []
+    immediate: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
+        if not m.alert:
+            continue
+        topic = by_topic[m.topic_id]
+        for recipient in topic.notify:
+            if topic.mode == "digest":
+                queued.append(_item(recipient, m, stories, "digest"))
+            else:
+                immediate[recipient][m.article_id].append(m.topic_id)
+    limited = [r for r in immediate if policies.of(r).storm]
+    counts = store.recent_alert_counts(limited, now - STORM_WINDOW)
+    for recipient in limited:
+        room = max(0, policies.of(recipient).storm - counts[recipient])
+        folded = list(immediate[recipient].items())[room:]
+        for article_id, topic_ids in folded:
+            for topic_id in topic_ids:
+                m = Match(article_id, topic_id, (), alert=True)
+                queued.append(_item(recipient, m, stories, "storm"))
+        if folded:
+            logger.info(
+                "storm control: %d alert(s) for %s held for a digest (limit %d an hour)",
+                len(folded),
+                recipient,
+                policies.of(recipient).storm,
+            )
+    held = {(q.recipient, q.article_id, q.topic_id) for q in queued}
+    return held, queued
+
+
+def _item(recipient: str, m: Match, stories: dict[int, int], reason: str) -> DigestItem:
+    return DigestItem(recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason)
+
+
+def send_digests(store: Store, policies: RecipientPolicies, now: datetime) -> int:
+    """Put every digest that is due at ``now`` in the outbox; returns how many."""
+    topics = store.topics()
+    waiting: dict[str, list[DigestItem]] = defaultdict(list)
+    for item in store.waiting_digest():
+        waiting[item.recipient].append(item)
+    handled = store.digest_handled()
+    recipients = set(waiting) | {r for t in topics if t.mode == "digest" for r in t.notify}
+    sent = 0
+    for recipient in sorted(recipients):
+        policy = policies.of(recipient)
+        items = waiting.get(recipient, [])
+        storm = [i for i in items if i.reason == "storm"]
+        due = plan(
+            policy,
+            now,
+            handled.get(recipient),
+            min((i.queued for i in items if i.queued), default=None),
+            min((i.queued for i in storm if i.queued), default=None),
+        )
+        if due.kind is None:
+            if recipient not in handled:
+                store.set_digest_handled(recipient, due.since)
+            continue
+        chosen = items if due.kind == "slot" else storm
+        slot = due.slot if due.kind == "slot" else None
+        if not chosen and not policy.empty:
+            store.record_digest(recipient, None, [], slot)
+            continue
+        watched = [t.name for t in topics if recipient in t.notify]
+        email = compose_digest(
+            recipient,
+            _alert_items(store, chosen),
+            now,
+            policy=policy,
+            since=due.since if due.kind == "slot" else None,
+            notice=_storm_notice(policy) if any(i.reason == "storm" for i in chosen) else None,
+            watched=watched,
+        )
+        store.record_digest(recipient, email, [i.id for i in chosen if i.id is not None], slot)
+        sent += 1
+        logger.info("digest for %s queued: %d alert(s) (%s)", recipient, len(chosen), due.kind)
+    return sent
+
+
+def storm_notices(
+    policies: RecipientPolicies, queued: Sequence[DigestItem], now: datetime
+) -> dict[str, str]:
+    """For each recipient whose alerts storm control folded at ``now``: the line their
+    immediate email (if they get one in this batch) shows, saying when the rest will come."""
+    notices = {}
+    for recipient in sorted({q.recipient for q in queued if q.reason == "storm"}):
+        policy = policies.of(recipient)
+        by = min(now + STORM_WINDOW, policy.next_slot(now))
+        notices[recipient] = (
+            f"More than {policy.storm} alerts in an hour: the rest of this hour's alerts "
+            f"come in one digest by {policy.local(by, '%H:%M')}."
+        )
+    return notices
+
+
+def _storm_notice(policy: RecipientPolicy) -> str:
+    """The line that tells a recipient why alerts came in a digest."""
+    limit = f"More than {policy.storm}" if policy.storm else "Too many"
+    return (
+        f"{limit} alerts in an hour: storm control held the rest of that hour's alerts "
+        "for this digest."
+    )
+
+
+def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
+    """What the digest shows: for each topic, one entry per story (its first queued
+    article), with the story's other sources and the matched words highlighted."""
+    names = store.topic_names(i.topic_id for i in items)
+    found = store.stored_matches(items)
+    seen: set[tuple[int, int]] = set()
+    shown: list[AlertItem] = []
+    for item in sorted(items, key=lambda i: (i.topic_id, i.article_id)):
+        story = item.story_id if item.story_id is not None else -item.article_id
+        if (item.topic_id, story) in seen:
+            continue
+        seen.add((item.topic_id, story))
+        article = store.article(item.article_id)
+        match = found.get((item.article_id, item.topic_id))
+        shown.append(
+            alert_item(
+                article,
+                [match] if match else [],
+                {item.topic_id: names.get(item.topic_id, f"topic {item.topic_id}")},
+                _also_on(store, article, item.story_id),
+            )
+        )
+    return shown
+
+
+def alert_item(
+    article: StoredArticle,
+    matches: Sequence[Match],
+    topics: dict[int, str],
+    also_on: tuple[str, ...],
+) -> AlertItem:
+    """What an email shows of ``article``: the ``topics`` (id → name) it alerts for, with
+    the words of ``matches`` highlighted and its story's other sources."""
+    marked = highlight(article, matches)
+    return AlertItem(
+        article_id=article.id,
+        topic_ids=tuple(topics),
+        topics=tuple(topics.values()),
+        title=article.title,
+        url=article.url,
+        source=article.source_name,
+        published=article.published,
+        snippet=marked.snippet,
+        title_segments=marked.title,
+        also_on=also_on,
+    )
+
+
+def _also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
+    """The other sources of the article's story, seen so far."""
+    if story_id is None:
+        return ()
+    names = [name for name, _url in store.story_sources(story_id) if name != article.source_name]
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,599 @@
+"""Digests and storm control: topics in digest mode alert at each recipient's digest times (in
+their time zone), and a burst of immediate alerts folds into a digest.
+
+The pipeline runs on a real SQLite file with an injected clock; delivery goes to a real SMTP
+server (aiosmtpd) on 127.0.0.1; the config and `status` through the `newswatch` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from newssite import STORIES_BY_SLUG
+
+from alerts import RecipientPolicies, RecipientPolicy, RetryPolicy, SmtpSettings, SmtpTransport
+from alerts.schedule import parse_times, plan
+from scheduler import Daemon
+from scheduler.pipeline import Pipeline
+from storage import Article, SourceSpec, Store, TopicSpec
+from watchlist import compile_query
+
+DESK = "desk@test.example"
+ED = "ed@test.example"
+WIRE = "\n\n".join(STORIES_BY_SLUG["venezuela-opposition-leader"].body)
+# 25 Nov 2026, 10:00 UTC: 06:00 in Caracas (UTC-4 all year), 11:00 in Madrid (CET).
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The pipeline's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, when: datetime) -> Clock:
+        self.now = when
+        return self
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "newswatch.db") as s:
+        yield s
+
+
+def policies(default: RecipientPolicy | None = None, **per: RecipientPolicy) -> RecipientPolicies:
+    overrides = tuple((f"{name}@test.example", p) for name, p in per.items())
+    return RecipientPolicies(default or RecipientPolicy(), overrides)
+
+
+def pipeline(store: Store, clock: Clock, recipients: RecipientPolicies, mail=None) -> Pipeline:
+    transport = None
+    if mail is not None:
+        transport = SmtpTransport(
+            SmtpSettings(host=mail.host, port=mail.port, sender="nw@test.example", timeout=5)
+        )
+    return Pipeline(
+        store=store, runner=None, transport=transport, lookback=timedelta(days=2),  # type: ignore[arg-type]
+        retry=RetryPolicy(base_seconds=1, max_seconds=2), clock=clock, recipients=recipients,
+    )
+
+
+def source(store: Store, name: str) -> int:
+    url = f"https://{name.lower().replace(' ', '-')}.example/feed"
+    specs = [SourceSpec(s.url, s.every_seconds, s.name) for s in store.sources()]
+    store.sync_sources([*specs, SourceSpec(url, 600, name)], NOW)
+    return next(s.id for s in store.sources() if s.url == url)
+
+
+def article(
+    store: Store, source_id: int, slug: str, title: str, text: str, published: datetime
+) -> int:
+    url = f"https://news.example/{slug}"
+    article_id = store.add_article(
+        Article(url=url, entry_url=url, source_id=source_id, title=title, text=text,
+                published=published, author=None, fetched=published, extraction="page")
+    )
+    assert article_id is not None
+    return article_id
+
+
+def topics(store: Store, *specs: tuple[str, str, tuple[str, ...], str]) -> dict[str, int]:
+    made = store.sync_topics(
+        [TopicSpec(name, query, compile_query(query), notify, mode=mode)
+         for name, query, notify, mode in specs]
+    )
+    return {t.name: t.id for t in made}
+
+
+def outbox(store: Store) -> list[dict]:
+    return list(store.db.query("SELECT id, recipient, subject, body_text, body_html FROM outbox "
+                               "ORDER BY id"))
+
+
+def deliver(pipe: Pipeline) -> None:
+    report = asyncio.run(pipe.deliver())
+    assert not report.errors, report.errors
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+
+def flat(text: str) -> str:
+    """``text`` with its lines joined: what a wrapped paragraph says."""
+    return " ".join(text.split())
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+# -- the schedule ------------------------------------------------------------------------------
+
+
+def test_digest_times_follow_the_recipient_time_zone_and_daylight_saving() -> None:
+    caracas = RecipientPolicy("America/Caracas", parse_times("08:00,17:00"))
+    # Caracas is UTC-4 all year: 08:00 and 17:00 there are 12:00 and 21:00 UTC.
+    assert caracas.latest_slot(NOW) == datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
+    assert caracas.next_slot(NOW) == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert caracas.local(caracas.next_slot(NOW)) == "2026-11-25 08:00 -04"
+
+    madrid = RecipientPolicy("Europe/Madrid", parse_times("08:00"))
+    # Clocks go forward on 29 March 2026 (CET → CEST) and back on 25 October 2026.
+    spring = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert madrid.next_slot(spring) == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+    assert madrid.latest_slot(spring) == datetime(2026, 3, 28, 7, 0, tzinfo=UTC)
+    autumn = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+    assert madrid.next_slot(autumn) == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+    assert madrid.latest_slot(autumn) == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
+
+    # 02:30 does not exist on the day the clocks go forward: it falls at 03:30 CEST; on the
+    # day they go back it happens twice and counts once.
+    night = RecipientPolicy("Europe/Madrid", parse_times("02:30"))
+    assert night.next_slot(spring) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    back = night.next_slot(autumn)
+    assert back == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert night.next_slot(back) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+
+
+def test_a_missed_digest_time_is_caught_up_once() -> None:
+    policy = RecipientPolicy("UTC", parse_times("08:00,17:00"))
+    handled = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    # Down from before 17:00 yesterday until 18:00 today: three digest times missed, one due.
+    due = plan(policy, datetime(2026, 11, 25, 18, 0, tzinfo=UTC), handled, None, None)
+    assert (due.kind, due.slot) == ("slot", datetime(2026, 11, 25, 17, 0, tzinfo=UTC))
+    after = plan(policy, datetime(2026, 11, 25, 18, 5, tzinfo=UTC), due.slot, None, None)
+    assert after.kind is None
+    assert after.next == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+# -- digest mode ------------------------------------------------------------------------------
+
+
+def test_a_digest_goes_out_at_its_local_time_and_not_before(store: Store, mail) -> None:
+    ids = topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
+            NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    caracas = RecipientPolicy("America/Caracas", parse_times("08:00,17:00"))
+    pipe = pipeline(store, clock, policies(caracas), mail)
+
+    report = pipe.match()
+    assert (report.matches, report.emails, report.queued) == (1, 0, 1)
+    assert [(i.recipient, i.topic_id, i.reason) for i in store.waiting_digest()] == [
+        (DESK, ids["Lithium"], "digest")
+    ]
+    assert pipe.digests() == 0  # 06:00 in Caracas
+    clock.at(datetime(2026, 11, 25, 11, 59, 59, tzinfo=UTC))
+    assert pipe.digests() == 0
+    clock.at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # 08:00 in Caracas
+    assert pipe.digests() == 1
+    assert pipe.digests() == 0
+    assert store.waiting_digest() == []
+    deliver(pipe)
+    [message] = mail.wait_for(1)
+    assert message["To"] == DESK
+    assert message["Subject"] == "[newswatch] Digest — 1 story: Lithium"
+    text = text_of(message)
+    assert "1. *Lithium* mine approved" in text and "== Lithium ==" in text
+    assert "Mining Weekly · 25 Nov 2026 05:00 -04" in text  # the reader's clock
+    assert "since 24 Nov 2026 17:00 -04" in flat(text)
+    assert "Digests come at 08:00, 17:00 America/Caracas." in text
+    assert "*lithium*" in text
+    assert "<strong" in html_of(message) and "Lithium</h2>" in html_of(message)
+    clock.at(datetime(2026, 11, 25, 21, 0, tzinfo=UTC))  # 17:00: nothing new, nothing sent
+    assert pipe.digests() == 0
+
+
+def test_madrid_digest_across_the_change_to_summer_time(store: Store) -> None:
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    madrid = RecipientPolicy("Europe/Madrid", parse_times("08:00"))
+    clock = Clock(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
+    pipe = pipeline(store, clock, policies(madrid))
+    news = {
+        datetime(2026, 3, 27, 12, 0, tzinfo=UTC): "Mine news on Friday",
+        datetime(2026, 3, 28, 12, 0, tzinfo=UTC): "Mine news on Saturday",
+        datetime(2026, 3, 29, 0, 15, tzinfo=UTC): "Mine news at night",
+    }
+    sent = []
+    # Every 15 minutes for two and a half days: the digest goes out at 08:00 Madrid time
+    # each day, 07:00 UTC before the change to summer time and 06:00 UTC after it.
+    while clock.now < datetime(2026, 3, 30, 0, 0, tzinfo=UTC):
+        if clock.now in news:
+            article(store, src, f"{clock.now:%d%H}", news[clock.now], "lithium", clock.now)
+            assert pipe.match().queued == 1
+        if pipe.digests():
+            sent.append(clock.now)
+        clock.at(clock.now + timedelta(minutes=15))
+    assert sent == [
+        datetime(2026, 3, 28, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 6, 0, tzinfo=UTC),
+    ]
+    first, second = (row["body_text"] for row in outbox(store))
+    assert "Mine news on Friday" in first and "Saturday" not in first
+    assert "since 27 Mar 2026 08:00 CET" in flat(first)
+    assert "Mine news on Saturday" in second and "Mine news at night" in second
+    assert "since 28 Mar 2026 08:00 CET" in flat(second)
+    assert "Mine news at night\n   Mining Weekly · 29 Mar 2026 01:15 CET" in second
+
+
+def test_restart_after_missed_digest_times_sends_one_digest(store: Store) -> None:
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    twice = policies(RecipientPolicy("UTC", parse_times("08:00,17:00")))
+    article(store, src, "a", "Mine one", "lithium", NOW - timedelta(minutes=30))
+    first = pipeline(store, Clock(NOW), twice)
+    first.match()
+    assert first.digests() == 0  # 10:00: waits for 17:00
+    # The daemon stops here and comes back the next day at 18:00: 17:00, 08:00 and 17:00
+    # were missed; one digest goes out, with everything, and then nothing until 08:00.
+    later = Clock(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))
+    article(store, src, "b", "Mine two", "lithium", later.now - timedelta(hours=1))
+    restarted = pipeline(store, later, twice)
+    restarted.match()
+    assert restarted.digests() == 1
+    assert restarted.digests() == 0
+    again = pipeline(store, later.at(later.now + timedelta(minutes=5)), twice)
+    assert again.digests() == 0
+    [digest] = outbox(store)
+    assert "Mine one" in digest["body_text"] and "Mine two" in digest["body_text"]
+    assert "since 25 Nov 2026 08:00 UTC" in flat(digest["body_text"])
+    assert store.digest_handled() == {DESK: datetime(2026, 11, 26, 17, 0, tzinfo=UTC)}
+
+
+def test_an_empty_digest_is_sent_only_when_configured(store: Store) -> None:
+    topics(store, ("Lithium", "lithium", (DESK, ED), "digest"))
+    quiet = RecipientPolicy("UTC", parse_times("08:00"))
+    chatty = RecipientPolicy("UTC", parse_times("08:00"), empty=True)
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(quiet, ed=chatty))
+    assert pipe.digests() == 0
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    assert pipe.digests() == 0
+    [empty] = outbox(store)
+    assert empty["recipient"] == ED
+    assert empty["subject"] == "[newswatch] Digest — nothing new"
+    assert "Nothing new matched your topics since 25 Nov 2026 08:00 UTC." in flat(
+        empty["body_text"]
+    )
+    assert "watches: Lithium." in empty["body_text"]
+    # The quiet recipient's digest time was dealt with all the same.
+    assert set(store.digest_handled()) == {DESK, ED}
+
+
+def test_a_digest_groups_by_topic_one_entry_per_story_newest_first(store: Store, mail) -> None:
+    ids = topics(
+        store,
+        ("Venezuela", "Maduro OR Marcano", (DESK,), "digest"),
+        ("Lithium", "lithium", (DESK,), "digest"),
+        ("Urgent", "earthquake", (DESK,), "immediate"),
+    )
+    wire_a, wire_b, wire_c = (source(store, f"Wire {x}") for x in "ABC")
+    mining = source(store, "Mining Weekly")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(), mail)
+    article(store, wire_a, "wire-a", "Opposition leader returns", WIRE, NOW - timedelta(hours=3))
+    article(store, mining, "old", "Older mine story", "lithium", NOW - timedelta(hours=5))
+    article(store, mining, "new", "Newer mine story", "lithium", NOW - timedelta(hours=2))
+    article(store, mining, "quake", "Earthquake in Chile", "An earthquake.", NOW)
+    pipe.match()
+    # A copy of the wire story on another site, later: recorded, not alerted again, but the
+    # digest lists it (and one found after that) as "also on".
+    article(store, wire_b, "wire-b", "Opposition leader back home", WIRE, NOW)
+    clock.at(NOW + timedelta(hours=1))
+    article(store, wire_c, "wire-c", "Marcano is back", WIRE, clock.now)
+    pipe.match()
+    assert len(store.waiting_digest()) == 3
+    assert [r["subject"] for r in outbox(store)] == [
+        "[newswatch] Urgent — Earthquake in Chile"
+    ]
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    deliver(pipe)
+    [_, digest] = mail.wait_for(2)
+    assert digest["Subject"] == "[newswatch] Digest — 3 stories: Venezuela, Lithium"
+    text = text_of(digest)
+    venezuela, lithium = text.index("== Venezuela =="), text.index("== Lithium ==")
+    assert venezuela < text.index("Opposition leader returns") < lithium
+    assert lithium < text.index("Newer mine") < text.index("Older mine")
+    assert text.count("Opposition leader returns") == 1
+    assert "back home" not in text and "Marcano is back" not in text
+    assert "Also on: Wire B, Wire C" in text
+    assert "Also on: Wire B, Wire C" in html_of(digest)
+    assert "Earthquake" not in text  # immediate topic: already sent on its own
+    assert "watches: Venezuela, Lithium, Urgent." in text
+    rows = store.db.execute(
+        "SELECT article_id, topic_id FROM outbox_items WHERE outbox_id = ? ORDER BY 1",
+        [outbox(store)[1]["id"]],
+    ).fetchall()
+    assert {t for _, t in rows} == {ids["Venezuela"], ids["Lithium"]}
+
+
+def test_digest_html_escapes_what_it_shows(store: Store) -> None:
+    topics(store, ("Tags", "tags", (DESK,), "digest"))
+    src = source(store, 'Evil <b>"Source"</b>')
+    article(store, src, "x", "<script>alert(1)</script> tags", "Some <script> tags </p>",
+            NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies())
+    pipe.match()
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    html = digest["body_html"]
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html and "Evil &lt;b&gt;" in html
+    assert "&lt;/p&gt;</p>" in html  # the text's tag is shown, the template's closes
+    assert "<script>alert(1)</script> *tags*" in digest["body_text"]
+
+
+# -- storm control ----------------------------------------------------------------------------
+
+
+def burst(store: Store, src: int, count: int, start: datetime, prefix: str = "Quake") -> None:
+    for i in range(count):
+        article(store, src, f"{prefix.lower()}-{start:%H%M}-{i}", f"{prefix} report {i}",
+                f"Earthquake report number {i}.", start - timedelta(minutes=count - i))
+
+
+def test_storm_control_folds_a_burst_into_one_digest(store: Store, mail) -> None:
+    topics(store, ("Quakes", "earthquake", (DESK, ED), "immediate"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    limit3 = RecipientPolicy("America/Caracas", parse_times("08:00"), storm=3)
+    pipe = pipeline(store, clock, policies(limit3, ed=RecipientPolicy(storm=0)), mail)
+    burst(store, src, 5, NOW)
+    report = pipe.match()
+    assert (report.emails, report.queued) == (2, 2)
+    assert [(i.recipient, i.reason) for i in store.waiting_digest()] == [(DESK, "storm")] * 2
+    deliver(pipe)
+    desk, ed = sorted(mail.wait_for(2), key=lambda m: m["To"])
+    assert desk["Subject"] == "[newswatch] Quakes — 3 stories"
+    assert ed["Subject"] == "[newswatch] Quakes — 5 stories"  # storm = 0: no limit
+    # The immediate email says where the rest went: one digest within the hour (Caracas).
+    local_end = (NOW + timedelta(hours=1)).astimezone(ZoneInfo("America/Caracas"))
+    assert (
+        "More than 3 alerts in an hour: the rest of this hour's alerts come in one digest by "
+        f"{local_end:%H:%M} -04." in " ".join(text_of(desk).split())
+    )
+    assert "More than 3 alerts in an hour" in html_of(desk)
+    assert "More than" not in text_of(ed)
+    # The storm goes on: later alerts in the hour fold too, into the same digest.
+    clock.at(NOW + timedelta(minutes=20))
+    burst(store, src, 1, clock.now, "Aftershock")
+    assert pipe.match().queued == 1
+    clock.at(NOW + timedelta(minutes=59))
+    assert pipe.digests() == 0
+    clock.at(NOW + timedelta(hours=1))  # the hour is over: the folded alerts go out
+    assert pipe.digests() == 1
+    assert pipe.digests() == 0
+    deliver(pipe)
+    digest = mail.wait_for(4)[3]
+    assert digest["To"] == DESK
+    assert digest["Subject"] == "[newswatch] Digest — 3 stories: Quakes"
+    text = text_of(digest)
+    assert text.count("More than 3 alerts in an hour:") == 1
+    assert "More than 3 alerts in an hour:" in html_of(digest)
+    assert [line for line in text.splitlines() if re.match(r"\d+\. ", line)] == [
+        "1. Aftershock report 0", "2. Quake report 4", "3. Quake report 3",
+    ]
+    # The storm is over: the next alert comes on its own again.
+    clock.at(NOW + timedelta(hours=2))
+    burst(store, src, 1, clock.now, "Calm")
+    report = pipe.match()
+    assert (report.emails, report.queued) == (2, 0)
+
+
+def test_folded_alerts_go_with_a_digest_time_that_comes_first(store: Store) -> None:
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"))
+    src = source(store, "Seismo")
+    clock = Clock(datetime(2026, 11, 25, 7, 40, tzinfo=UTC))
+    pipe = pipeline(store, clock, policies(RecipientPolicy(storm=2)))
+    burst(store, src, 4, clock.now)
+    assert pipe.match().queued == 2
+    clock.at(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))  # the 08:00 digest, before 08:40
+    assert pipe.digests() == 1
+    clock.at(datetime(2026, 11, 25, 8, 40, tzinfo=UTC))
+    assert pipe.digests() == 0
+    immediate, digest = outbox(store)
+    assert "2 stories" in immediate["subject"]
+    assert "Digest — 2 stories" in digest["subject"]
+    assert "More than 2 alerts in an hour" in digest["body_text"]
+
+
+def one_digest_alert(store: Store, mail=None) -> tuple[Pipeline, Clock]:
+    """A digest topic with one article to match, and a pipeline at NOW (digests at 08:00)."""
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    article(store, source(store, "Mining Weekly"), "a", "Mine one", "lithium",
+            NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    return pipeline(store, clock, policies(), mail), clock
+
+
+# -- nothing lost, nothing sent twice ------------------------------------------------------------
+
+
+def test_a_crash_while_queueing_or_composing_loses_nothing_and_sends_once(
+    store: Store, monkeypatch
+) -> None:
+    pipe, clock = one_digest_alert(store)
+    real_execute = store.db.execute
+
+    def crash_on(prefix: str):
+        def execute(sql, *args, **kwargs):
+            if sql.lstrip().startswith(prefix):
+                raise RuntimeError("power cut")
+            return real_execute(sql, *args, **kwargs)
+        return execute
+
+    # Crash while recording the matches: nothing of the batch is kept, it is matched again.
+    monkeypatch.setattr(store.db, "execute", crash_on("INSERT INTO digest_queue"))
+    with pytest.raises(RuntimeError):
+        pipe.match()
+    monkeypatch.setattr(store.db, "execute", real_execute)
+    assert store.watermark() == 0 and store.waiting_digest() == []
+    assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 0
+    assert pipe.match().queued == 1
+
+    # Crash between putting the digest in the outbox and taking its items off the queue.
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    monkeypatch.setattr(store.db, "execute", crash_on("UPDATE digest_queue"))
+    with pytest.raises(RuntimeError):
+        pipe.digests()
+    monkeypatch.setattr(store.db, "execute", real_execute)
+    assert outbox(store) == [] and len(store.waiting_digest()) == 1
+    assert store.digest_handled() == {}
+
+    # Restarted: the digest is made once, with the item.
+    restarted = pipeline(store, clock, policies())
+    assert restarted.digests() == 1
+    assert restarted.digests() == 0
+    assert pipeline(store, clock, policies()).digests() == 0
+    [digest] = outbox(store)
+    assert "Mine one" in digest["body_text"]
+    assert store.waiting_digest() == []
+    assert store.db.execute(
+        "SELECT COUNT(*) FROM digest_queue WHERE outbox_id = ?", [digest["id"]]
+    ).fetchone()[0] == 1
+
+
+def test_a_digest_in_the_outbox_survives_a_restart_and_is_delivered_once(
+    store: Store, mail
+) -> None:
+    pipe, clock = one_digest_alert(store, mail)
+    pipe.match()
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    mail.stop()  # the mail server is down: the digest waits in the outbox
+    assert asyncio.run(pipe.deliver()).retrying == 1
+    mail.start()
+    restarted = pipeline(store, clock.at(clock.now + timedelta(minutes=5)), policies(), mail)
+    assert restarted.digests() == 0  # not composed again
+    deliver(restarted)
+    deliver(restarted)
+    assert len(mail.wait_for(1)) == 1
+    assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+
+
+def test_the_daemon_digest_job_queues_and_delivers(store: Store, mail, monkeypatch) -> None:
+    pipe, clock = one_digest_alert(store, mail)
+    pipe.match()
+    daemon = Daemon(pipe, tick_seconds=1)
+    asyncio.run(daemon.digest_tick())
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    asyncio.run(daemon.digest_tick())
+    [message] = mail.wait_for(1)
+    assert message["Subject"] == "[newswatch] Digest — 1 story: Lithium"
+    assert store.outbox_counts()["sent"] == 1
+    # A failing digest job is logged and counted; the next tick tries again.
+    monkeypatch.setattr(store, "topics", lambda: 1 / 0)
+    asyncio.run(daemon.digest_tick())
+    assert daemon.failures == 1
+
+
+# -- config, topics add and status through the command -------------------------------------------
+
+
+def test_config_errors_for_time_zones_times_modes_and_recipients(workdir) -> None:
+    workdir.write_config(
+        alerts={"timezone": "Mars/Olympus_Mons", "digest": "08:00,25:00", "storm": -1},
+        topics=[{"name": "a", "query": "x", "notify": [DESK], "mode": "weekly"}],
+        extra="""
+        [[recipients]]
+        email = "not-an-address"
+        [[recipients]]
+        email = "ed@test.example"
+        timezone = "Europe/Nowhere"
+        digest = ["8am"]
+        [[recipients]]
+        email = "ED@test.example"
+        """,
+    )
+    result = workdir.newswatch("check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    problems = [line.split(": ", 2)[2] for line in result.stderr.splitlines()]
+    assert problems == [
+        "alerts.timezone: unknown time zone 'Mars/Olympus_Mons' "
+        '(use an IANA name such as "America/Caracas" or "UTC")',
+        "alerts.digest: '25:00' is not a time of day (use HH:MM, e.g. \"08:00,17:00\")",
+        "alerts.storm: must not be negative",
+        "topics[0].mode: expected one of immediate, digest",
+        "recipients[0].email: 'not-an-address' is not an email address",
+        "recipients[1].timezone: unknown time zone 'Europe/Nowhere' "
+        '(use an IANA name such as "America/Caracas" or "UTC")',
+        "recipients[1].digest: '8am' is not a time of day (use HH:MM, e.g. \"08:00,17:00\")",
+        "recipients[2].email: same address as recipients[1]",
+    ]
+
+
+def test_topics_add_digest_mode_and_status_shows_the_queue(workdir) -> None:
+    workdir.write_config(
+        alerts={"timezone": "America/Caracas", "digest": "08:00,17:00"},
+        topics=[{"name": "Lithium", "query": "lithium", "notify": [DESK], "mode": "digest"}],
+        extra="""
+        [[recipients]]
+        email = "ed@test.example"
+        timezone = "Europe/Madrid"
+        digest = "07:30"
+        storm = 5
+        """,
+    )
+    added = workdir.newswatch("topics", "add", "Quakes", "earthquake", "--notify", ED,
+                              "--mode", "digest")
+    assert added.returncode == 0, added.stderr
+    assert "mode: digest" in added.stdout
+    listed = json.loads(workdir.newswatch("topics", "list", "--format", "json").stdout)
+    assert {t["name"]: t["mode"] for t in listed} == {"Lithium": "digest", "Quakes": "digest"}
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Store.open(workdir.database) as store:
+        ids = {t.name: t.id for t in store.topics()}
+        src = source(store, "Mining Weekly")
+        a1 = article(store, src, "a", "Mine one", "lithium", now)
+        a2 = article(store, src, "b", "Mine two", "lithium", now)
+        store.record_matches([], [], watermark=0, now=now, digest=[
+            storage_item(DESK, ids["Lithium"], a1, "digest"),
+            storage_item(DESK, ids["Lithium"], a2, "storm"),
+        ])
+    result = workdir.newswatch("status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\ndigests:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert lines[0].startswith(
+        f"  {DESK}: 2 alert(s) waiting (1 folded by storm control); next digest "
+    )
+    assert lines[0].endswith("times 08:00, 17:00 America/Caracas")
+    assert lines[1].startswith(f"  {ED}: 0 alert(s) waiting; next digest ")
+    assert lines[1].endswith("times 07:30 Europe/Madrid")
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    desk, ed = report["digests"]
+    assert (desk["recipient"], desk["waiting"], desk["storm"]) == (DESK, 2, 1)
+    assert (ed["recipient"], ed["waiting"]) == (ED, 0)
+    # The next digest: the next digest time in Caracas, or the end of the storm's hour if
+    # that comes first (a few seconds of leeway: `status` reads the real clock).
+    policy = RecipientPolicy("America/Caracas", parse_times("08:00,17:00"))
+    expected = min(policy.next_slot(now), now + timedelta(hours=1))
+    assert abs(datetime.fromisoformat(desk["next"]) - expected) < timedelta(seconds=30)
+    assert desk["next_local"] == "now" or desk["next_local"].endswith(" -04")
+    assert datetime.fromisoformat(ed["next"]) > now
+    assert ed["next_local"].endswith((" CET", " CEST"))
+
+
+def storage_item(recipient: str, topic_id: int, article_id: int, reason: str):
+    from storage import DigestItem
+
+    return DigestItem(recipient, topic_id, article_id, None, reason)
