@@ -6,10 +6,12 @@ Errors::
 """
 
 from .errors import StorageError
+from .identity import identity_key
 from .models import (
     Article,
     Email,
     FetchOutcome,
+    KnownUrl,
     Match,
     OutboxMessage,
     Source,
@@ -28,6 +30,7 @@ __all__ = [
     "Article",
     "Email",
     "FetchOutcome",
+    "KnownUrl",
     "Match",
     "OutboxMessage",
     "Source",
@@ -38,6 +41,7 @@ __all__ = [
     "Topic",
     "TopicSpec",
     "from_iso",
+    "identity_key",
     "percolate",
     "to_iso",
     "utcnow",

@@ -11,6 +11,7 @@ from .db import open_database
 from .health import HealthMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
+from .revisions import RevisionsMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
@@ -19,6 +20,7 @@ from .topics import TopicsMixin
 class Store(
     SourcesMixin,
     ArticlesMixin,
+    RevisionsMixin,
     TopicsMixin,
     StoriesMixin,
     OutboxMixin,
