@@ -4,6 +4,12 @@ Every entry ends in exactly one of: stored from its page, stored with the feed's
 (the page is gone, forbidden or has no article text), skipped (a linked page that is no
 article), or deferred to the next poll (the page is unavailable for now). A source's poll
 is recorded — with its validators — only when all its entries are settled.
+
+An entry is new unless its URL's identity (storage.identity) is stored. A stored article
+whose entry shows a later ``updated`` / ``lastmod`` date than the stored version is read
+again (at most MAX_UPDATES per poll, for articles fetched within UPDATE_WINDOW): a changed
+title or text replaces the stored one and queues the article to be matched again; an
+unchanged or unreadable page keeps the stored version and records the date.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import scrapy
@@ -21,19 +27,23 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from storage import Article, FetchOutcome, Source, Store
+from storage import Article, FetchOutcome, KnownUrl, Source, Store
 
 from .extract import Extracted, extract_article
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
-from .urls import canonicalize, same_site
+from .urls import canonicalize, identity_key, is_home_page, same_site
 
 logger = logging.getLogger(__name__)
 
 # Article page answers that may pass: the entry waits for the next poll.
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_PAGE_ATTEMPTS = 3
+#: Articles edited in place are read again only when fetched this recently...
+UPDATE_WINDOW = timedelta(days=7)
+#: ...and at most this many per poll of a source (the most recently updated first).
+MAX_UPDATES = 20
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Entry:
     url: str  # canonical entry URL
     linked: bool = False  # found as a link on a page (no summary to fall back on)
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
+    article_id: int | None = None  # a stored article whose source shows a newer version
 
 
 @dataclass
@@ -69,7 +80,8 @@ class EntriesMixin:
         raise NotImplementedError
 
     def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
-        """The entries not stored before nor already queued in this crawl (web links only)."""
+        """The entries to fetch (web links only, once per crawl): those not stored before,
+        and stored articles whose entry shows a newer version (``article_id`` set)."""
         web = [e for e in entries if urlsplit(e.feed.link).scheme in ("http", "https")]
         if len(web) < len(entries):
             logger.warning(
@@ -78,14 +90,32 @@ class EntriesMixin:
                 len(entries) - len(web),
             )
             self.report.count("links_not_web", len(entries) - len(web))
-        entries = web
-        known = self.store.known_urls(e.url for e in entries)
-        fresh = []
-        for entry in entries:
-            if entry.url not in known and entry.url not in self.seen:
-                self.seen.add(entry.url)
+        known = self.store.known_articles(e.url for e in web)
+        fresh: list[Entry] = []
+        updates: list[Entry] = []
+        for entry in web:
+            key = identity_key(entry.url)
+            if key in self.seen:
+                continue
+            stored = known.get(entry.url)
+            if stored is None:
                 fresh.append(entry)
-        return fresh
+            elif self._newer(entry, stored):
+                updates.append(replace(entry, article_id=stored.article_id))
+            self.seen.add(key)
+        updates.sort(key=lambda e: e.feed.updated or datetime.min.replace(tzinfo=UTC))
+        return fresh + updates[-MAX_UPDATES:]
+
+    def _newer(self, entry: Entry, stored: KnownUrl) -> bool:
+        """Whether ``entry`` shows a newer version of the recent article ``stored``."""
+        return (
+            stored.article_id is not None
+            and entry.feed.updated is not None
+            and stored.version is not None
+            and entry.feed.updated > stored.version
+            and stored.fetched is not None
+            and stored.fetched >= self.clock() - UPDATE_WINDOW
+        )
 
     def expect(self, source: Source, outcome: FetchOutcome, count: int) -> None:
         """``count`` more pieces of work (entries, child sitemaps) belong to this poll; with
@@ -172,7 +202,14 @@ class EntriesMixin:
         self.settle(entry.source, deferred=True)
 
     def _fallback(self, entry: Entry, why: str) -> None:
-        """No article text from the page: keep a feed entry with its summary; forget a link."""
+        """No article text from the page: keep a feed entry with its summary; forget a link;
+        keep the stored version of an article read again."""
+        if entry.article_id is not None:
+            logger.info("%s: newer version not read, stored one kept (%s)", entry.feed.link, why)
+            self.store.keep_version(entry.article_id, entry.feed.updated, entry.url)
+            self.report.count("updates_unread")
+            self.settle(entry.source, deferred=False)
+            return
         if entry.linked and not entry.feed.title:
             logger.info("%s: skipped, not an article (%s)", entry.feed.link, why)
             self.store.skip_url(entry.url, entry.source.id, why, self.clock())
@@ -197,13 +234,17 @@ class EntriesMixin:
                 extraction="feed",
                 extraction_note=why,
                 baseline=entry.baseline and entry.feed.published is None,
+                updated=entry.feed.updated,
             ),
         )
 
     def _store_page(self, entry: Entry, page_url: str, page: Extracted) -> None:
         url = canonicalize(page_url)
-        if page.canonical_url and same_site(page.canonical_url, page_url):
-            url = canonicalize(page.canonical_url)
+        # A canonical URL on another site, or a home page (a common misconfiguration that
+        # would make every article of the site one), is not the article's address.
+        canonical = page.canonical_url
+        if canonical and same_site(canonical, page_url) and not is_home_page(canonical):
+            url = canonicalize(canonical)
         published = entry.feed.published or _date_only(page.date)
         title = entry.feed.title or page.title or ""
         self._add(
@@ -219,11 +260,18 @@ class EntriesMixin:
                 fetched=self.clock(),
                 extraction="page",
                 baseline=entry.baseline and published is None,
+                updated=entry.feed.updated,
             ),
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
-        if self.store.add_article(article) is None:
+        if entry.article_id is not None:
+            if self.store.update_article(entry.article_id, article, self.clock()):
+                logger.info("%s: updated in place, to be matched again", entry.feed.link)
+                self.report.count("articles_updated")
+            else:
+                self.report.count("articles_unchanged")
+        elif self.store.add_article(article) is None:
             self.report.count("articles_duplicate")
         else:
             self.report.count("articles_new")

@@ -33,6 +33,9 @@ class FeedEntry:
     summary: str  # plain text
     published: datetime | None
     author: str | None
+    # When the source last changed the entry (feed ``updated``, sitemap ``lastmod``); a
+    # date later than the stored version's sends a known article's page to be read again.
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,12 @@ def html_to_text(fragment: str) -> str:
     return " ".join(text.split())
 
 
-def _when(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value: time.struct_time | None = entry.get(key)
+def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
+    """The first of the ``keys`` (feedparser's ``*_parsed`` dates) that ``entry`` has."""
+    for key in keys:
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", with
+        # a deprecation warning.
+        value: time.struct_time | None = dict.get(entry, key)
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
     return None
@@ -104,8 +110,10 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
                 link=link,
                 title=html_to_text(entry.get("title") or ""),
                 summary=html_to_text(summary),
-                published=_when(entry),
+                published=_when(entry, ("published_parsed", "updated_parsed", "created_parsed")),
                 author=entry.get("author") or None,
+                # An item without a modification date was last changed when published.
+                updated=_when(entry, ("updated_parsed", "published_parsed")),
             )
         )
     version = parsed.get("version") or ""
@@ -167,9 +175,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         if not link:
             continue
         summary = " ".join((_json_str(item, "summary") or _json_str(item, "content_text")).split())
-        published = w3c_datetime(_json_str(item, "date_published")) or w3c_datetime(
-            _json_str(item, "date_modified")
-        )
+        modified = w3c_datetime(_json_str(item, "date_modified"))
+        published = w3c_datetime(_json_str(item, "date_published")) or modified
         entries.append(
             FeedEntry(
                 link=urljoin(url, link.strip()),
@@ -177,6 +184,7 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
                 summary=summary or html_to_text(_json_str(item, "content_html")),
                 published=published,
                 author=_json_author(item) or feed_author,
+                updated=modified,
             )
         )
     title = " ".join(_json_str(doc, "title").split()) or None

@@ -34,3 +34,8 @@ class CrawlReport:
     def new_articles(self) -> int:
         """How many articles were stored."""
         return self.counters["articles_new"]
+
+    @property
+    def updated_articles(self) -> int:
+        """How many stored articles were edited in place (new title or text stored)."""
+        return self.counters["articles_updated"]

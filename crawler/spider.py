@@ -203,7 +203,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self, source: Source, outcome: FetchOutcome, entries: list[Entry]
     ) -> Iterator[scrapy.Request]:
         fresh = self.fresh_entries(entries)
-        self.expect(source, replace(outcome, new_articles=len(fresh)), len(fresh))
+        self.expect(source, replace(outcome, new_articles=_new(fresh)), len(fresh))
         yield from self.page_requests(fresh)
 
     # Sitemaps -------------------------------------------------------------------------------
@@ -240,6 +240,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     summary="",
                     published=item.published or item.lastmod,
                     author=None,
+                    updated=item.lastmod,
                 ),
                 canonicalize(item.url),
                 linked=True,
@@ -251,7 +252,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if poll is not None:  # a child of an index: add to the poll already under way
             fresh = self.fresh_entries(entries)
             poll.outcome = replace(
-                poll.outcome, new_articles=poll.outcome.new_articles + len(fresh)
+                poll.outcome, new_articles=poll.outcome.new_articles + _new(fresh)
             )
             self.expect(source, poll.outcome, len(fresh))
             yield from self.page_requests(fresh)
@@ -350,3 +351,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def closed(self, reason: str) -> None:
         """Release the extraction thread."""
         self.executor.shutdown(wait=True)
+
+
+def _new(entries: list[Entry]) -> int:
+    """How many of ``entries`` are new articles (the others are stored ones read again)."""
+    return sum(1 for e in entries if e.article_id is None)

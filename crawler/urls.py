@@ -1,4 +1,10 @@
-"""URL identity: one article, one canonical URL."""
+"""URL identity: one article, one canonical URL, one identity.
+
+:func:`canonicalize` cleans a URL into the address that is stored and mailed;
+:func:`identity_key` (from storage, which keys articles by it) folds the variants of one
+canonical URL that serve the same article: http/https, ``www.``/``m.``/``mobile.``/``amp.``
+hosts, a trailing slash, a default document such as ``index.html``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,10 @@ import re
 from urllib.parse import unquote_plus, urldefrag, urlsplit, urlunsplit
 
 from courlan import normalize_url
+
+from storage.identity import DEFAULT_DOCUMENTS, identity_host, identity_key
+
+__all__ = ["canonicalize", "identity_key", "is_home_page", "same_site"]
 
 # AMP markers in the path: a trailing /amp segment (/story/amp, /story/amp/) or a leading
 # /amp/ directory (/amp/story).
@@ -50,10 +60,17 @@ def _is_amp_param(param: str) -> bool:
 
 
 def same_site(a: str, b: str) -> bool:
-    """Whether two URLs are on the same host (ignoring a leading ``www.``)."""
+    """Whether two URLs are on the same site: the same host, ignoring the ``www.``, ``m.``,
+    ``mobile.`` and ``amp.`` prefixes (see storage.identity)."""
 
     def host(url: str) -> str:
-        name = (urlsplit(url).hostname or "").lower()
-        return name[4:] if name.startswith("www.") else name
+        return identity_host(urlsplit(url).hostname or "")
 
     return bool(host(a)) and host(a) == host(b)
+
+
+def is_home_page(url: str) -> bool:
+    """Whether ``url`` is a site's home page (``/``, ``/index.html``...) without a query."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    return not parts.query and (not path or path.lstrip("/").lower() in DEFAULT_DOCUMENTS)

@@ -169,6 +169,7 @@ def crawl(ctx: click.Context) -> None:
         click.echo(
             f"polled {len(crawl_report.outcomes)} source(s): {ok} ok, "
             f"{len(crawl_report.failures)} failed; {crawl_report.new_articles} new article(s)"
+            + (f", {n} updated" if (n := crawl_report.updated_articles) else "")
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")

@@ -94,12 +94,14 @@ class Daemon:
         self._count(crawled, matched.matches, delivered)
         # One line per cycle that did something: greppable, key=value.
         logger.info(
-            "cycle sources=%d ok=%d failed=%d new_articles=%d deferred=%d matched_articles=%d "
-            "matches=%d emails_queued=%d sent=%d retrying=%d failed_emails=%d health_reports=%d",
+            "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d deferred=%d "
+            "matched_articles=%d matches=%d emails_queued=%d sent=%d retrying=%d "
+            "failed_emails=%d health_reports=%d",
             len(due),
             counters.get("sources_ok", 0),
             counters.get("sources_failed", 0),
             counters.get("articles_new", 0),
+            counters.get("articles_updated", 0),
             counters.get("articles_deferred", 0),
             matched.articles,
             matched.matches,

@@ -2,7 +2,8 @@
 
 Each step reads its input from storage and commits its output before the next starts, so a
 crash or a cancellation between two steps leaves work the next cycle picks up:
-stored-but-unmatched articles sit above the match watermark, queued emails stay pending.
+stored-but-unmatched articles sit above the match watermark, articles edited in place stay
+in the re-match queue, queued emails stay pending.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,7 @@ class MatchReport:
     dropped: int = 0  # matches ruled out by a topic's sources or exclude query
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
     queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
+    rematched: int = 0  # articles edited in place, matched again (counted in articles too)
 
 
 @dataclass
@@ -90,14 +92,20 @@ class Pipeline:
         return report
 
     def match(self) -> MatchReport:
-        """Match every article above the watermark; queue one email per recipient."""
+        """Match every article above the watermark, then those edited in place; queue one
+        email per recipient."""
         report = MatchReport()
         topics = self.store.topics()
-        while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
+        for batch, rematch in self._batches():
             now = self.clock()
             stories = self.cluster(batch, now)
             found = match_articles(batch, topics, now=now, lookback=self.lookback)
             matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
+            report.dropped += len(found) - len(matches)
+            if rematch:
+                before = self.store.matched_pairs(a.id for a in batch)
+                matches = new_topics(batch, matches, before, now=now, lookback=self.lookback)
+                report.rematched += len(batch)
             alerted = self.store.alerted_stories(
                 {m.topic_id for m in matches if m.alert},
                 {stories[m.article_id] for m in matches if m.alert},
@@ -120,16 +128,16 @@ class Pipeline:
             self.store.record_matches(
                 matches,
                 emails,
-                watermark=batch[-1].id,
+                watermark=None if rematch else batch[-1].id,
                 now=now,
                 story_alerts=story_alerts,
                 digest=queued,
+                rematched=[a.id for a in batch] if rematch else (),
             )
             report.queued += len(queued)
             report.articles += len(batch)
             report.matches += len(matches)
             report.emails += len(emails)
-            report.dropped += len(found) - len(matches)
         if report.matches or report.dropped:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued; "
@@ -142,6 +150,14 @@ class Pipeline:
                 report.repeats,
             )
         return report
+
+    def _batches(self) -> Iterator[tuple[list[StoredArticle], bool]]:
+        """The batches to match, each with whether it is re-matched: the new articles
+        (above the watermark), then the articles edited in place (the re-match queue)."""
+        while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
+            yield batch, False
+        while batch := self.store.rematch_queue(MATCH_BATCH):
+            yield batch, True
 
     def cluster(self, batch: Sequence[StoredArticle], now: datetime) -> dict[int, int]:
         """Each article's story (article id → story id): articles not clustered yet join the
@@ -305,6 +321,28 @@ def apply_topic_options(
         )
     }
     return [m for m in kept if (m.article_id, m.topic_id) not in excluded]
+
+
+def new_topics(
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    before: set[tuple[int, int]],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """The ``matches`` of articles edited in place with topics that had not matched them
+    ``before``: a topic alerts once per article. Such a match alerts when the edit is
+    recent (the article's updated date within ``lookback``), whatever its publication date."""
+    by_id = {a.id: a for a in articles}
+    horizon = now - lookback
+    kept = []
+    for m in matches:
+        if (m.article_id, m.topic_id) in before:
+            continue
+        updated = by_id[m.article_id].updated
+        kept.append(m if updated is None else replace(m, alert=updated >= horizon))
+    return kept
 
 
 def once_per_story(

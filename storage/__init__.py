@@ -7,10 +7,12 @@ Errors::
 
 from .digests import DigestItem
 from .errors import StorageError
+from .identity import identity_key
 from .models import (
     Article,
     Email,
     FetchOutcome,
+    KnownUrl,
     Match,
     OutboxMessage,
     Source,
@@ -30,6 +32,7 @@ __all__ = [
     "DigestItem",
     "Email",
     "FetchOutcome",
+    "KnownUrl",
     "Match",
     "OutboxMessage",
     "Source",
@@ -40,6 +43,7 @@ __all__ = [
     "Topic",
     "TopicSpec",
     "from_iso",
+    "identity_key",
     "percolate",
     "to_iso",
     "utcnow",

@@ -6,13 +6,17 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
 from .errors import StorageError
-from .models import Article, StoredArticle, from_iso, to_iso
+from .identity import identity_key
+from .models import Article, KnownUrl, StoredArticle, from_iso, to_iso
+
+CHUNK = 400  # values bound in one IN (...) list
+T = TypeVar("T")
 
 
 def _stored(row: dict[str, Any]) -> StoredArticle:
@@ -31,7 +35,15 @@ def _stored(row: dict[str, Any]) -> StoredArticle:
         baseline=bool(row["baseline"]),
         source_url=row["source_url"],
         story_id=row.get("story_id"),
+        updated=from_iso(row.get("updated")),
     )
+
+
+def _chunks(values: list[T]) -> Iterator[tuple[list[T], str]]:
+    """``values`` in chunks of CHUNK, each with its ``?,?,...`` placeholders."""
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 _SELECT = """
@@ -46,60 +58,107 @@ class ArticlesMixin:
     db: Database
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
-        """Which of ``urls`` are already stored, as an article URL or as a feed entry URL."""
+        """Which of ``urls`` are already stored (by identity, see :meth:`known_articles`)."""
+        return set(self.known_articles(urls))
+
+    def known_articles(self, urls: Iterable[str]) -> dict[str, KnownUrl]:
+        """The canonical ``urls`` seen before: stored under the same identity (as an
+        article's URL, or as an alias such as its feed entry's URL), or skipped as no
+        article."""
         wanted = list(dict.fromkeys(urls))
-        known: set[str] = set()
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                f"SELECT url, entry_url FROM articles WHERE url IN ({marks}) "
-                f"OR entry_url IN ({marks})",
+        keys = {url: identity_key(url) for url in wanted}
+        by_key: dict[str, KnownUrl] = {}
+        for chunk, marks in _chunks(list(dict.fromkeys(keys.values()))):
+            for key, article_id, updated, fetched in self.db.execute(
+                f"""
+                SELECT identity, id, updated, fetched FROM articles
+                WHERE identity IN ({marks})
+                UNION ALL
+                SELECT al.identity, a.id, a.updated, a.fetched
+                FROM article_aliases al JOIN articles a ON a.id = al.article_id
+                WHERE al.identity IN ({marks})
+                """,
                 chunk + chunk,
             ):
-                known.update(row)
-            for row in self.db.execute(
-                f"SELECT url FROM skipped_urls WHERE url IN ({marks})", chunk
-            ):
-                known.add(row[0])
-        return known & set(wanted)
+                when = from_iso(fetched)
+                by_key[key] = KnownUrl(article_id, from_iso(updated) or when, when)
+        skipped: set[str] = set()
+        for chunk, marks in _chunks(wanted):
+            skipped.update(
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT url FROM skipped_urls WHERE url IN ({marks})", chunk
+                )
+            )
+        known = {url: by_key[keys[url]] for url in wanted if keys[url] in by_key}
+        known.update({url: KnownUrl() for url in skipped if url not in known})
+        return known
 
     def add_article(self, article: Article) -> int | None:
-        """Store a new article; None when its canonical URL is already stored."""
+        """Store a new article; None when an article of the same identity is stored."""
         with self.db.atomic():
             return self._insert_article(article)
 
     def _insert_article(self, article: Article) -> int | None:
-        cursor = self.db.execute(
-            """
-            INSERT INTO articles (url, entry_url, source_id, title, text, author, published,
-                                  fetched, extraction, extraction_note, baseline, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    (SELECT COALESCE(name, url) FROM sources WHERE id = ?) || ' ' || ?)
-            ON CONFLICT(url) DO NOTHING
-            """,
-            [
-                article.url,
-                article.entry_url,
-                article.source_id,
-                article.title,
-                article.text,
-                article.author,
-                to_iso(article.published),
-                to_iso(article.fetched),
-                article.extraction,
-                article.extraction_note,
-                int(article.baseline),
-                article.source_id,
-                urlsplit(article.url).hostname or "",
-            ],
-        )
-        if not cursor.rowcount:
-            return None
+        identity = identity_key(article.url)
+        existing = self._article_by_identity(identity)
+        new_id = None
+        if existing is None:
+            cursor = self.db.execute(
+                """
+                INSERT INTO articles (url, entry_url, source_id, title, text, author,
+                                      published, fetched, extraction, extraction_note,
+                                      baseline, source, identity, updated)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        (SELECT COALESCE(name, url) FROM sources WHERE id = ?) || ' ' || ?,
+                        ?, ?)
+                ON CONFLICT DO NOTHING
+                """,
+                [
+                    article.url,
+                    article.entry_url,
+                    article.source_id,
+                    article.title,
+                    article.text,
+                    article.author,
+                    to_iso(article.published),
+                    to_iso(article.fetched),
+                    article.extraction,
+                    article.extraction_note,
+                    int(article.baseline),
+                    article.source_id,
+                    urlsplit(article.url).hostname or "",
+                    identity,
+                    to_iso(article.updated),
+                ],
+            )
+            new_id = cursor.lastrowid if cursor.rowcount else None
+            existing = new_id
+        if existing is not None:
+            # The entry's own address leads to this article from now on (never fetched again).
+            self.db.execute(
+                """
+                INSERT INTO article_aliases (identity, article_id)
+                SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM articles WHERE identity = ?)
+                ON CONFLICT DO NOTHING
+                """,
+                [identity_key(article.entry_url), existing, identity_key(article.entry_url)],
+            )
         self.db.execute(
             "DELETE FROM deferred_entries WHERE url IN (?, ?)", [article.url, article.entry_url]
         )
-        return cursor.lastrowid
+        return new_id
+
+    def _article_by_identity(self, identity: str) -> int | None:
+        """The article stored under ``identity`` (its own or an alias), if any."""
+        row = self.db.execute(
+            """
+            SELECT id FROM articles WHERE identity = ?
+            UNION ALL SELECT article_id FROM article_aliases WHERE identity = ?
+            """,
+            [identity, identity],
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def defer_entry(self, url: str, source_id: int, error: str, now: datetime) -> int:
         """Note that an entry's page was unavailable for now; returns the attempts so far."""

@@ -50,10 +50,13 @@ def migrate(db: Database) -> None:
             f"database schema version {version} is newer than this newswatch "
             f"({len(MIGRATIONS)}): upgrade newswatch"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.atomic():
-            for statement in _statements(script):
-                db.conn.execute(statement)
+            if callable(migration):
+                migration(db.conn)
+            else:
+                for statement in _statements(migration):
+                    db.conn.execute(statement)
             db.conn.execute(f"PRAGMA user_version = {number}")
 
 

@@ -110,6 +110,9 @@ class Article:
     # Found on the first poll of a site or sitemap without a date of its own: part of what
     # was already there when the source was added, so it is stored but never alerted.
     baseline: bool = False
+    # When the source last changed this version (feed entry ``updated``, sitemap
+    # ``lastmod``): a later date seen for the same URL means the article was edited.
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,18 @@ class StoredArticle:
     baseline: bool = False
     source_url: str = ""  # the URL of the source it came from, as configured
     story_id: int | None = None  # its story (near-duplicates); None until it is clustered
+    updated: datetime | None = None  # when the source last changed the stored version
+
+
+@dataclass(frozen=True)
+class KnownUrl:
+    """A URL seen before (by its identity, see storage.identity): the article stored for it,
+    or None for a linked page that is no article."""
+
+    article_id: int | None = None
+    # The stored version's date: the source's updated date, else when it was fetched.
+    version: datetime | None = None
+    fetched: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,72 @@
 """The database schema, as an ordered list of migrations.
 
 ``PRAGMA user_version`` records how many migrations a database has had; opening a database
-applies the missing ones, each in its own transaction.
+applies the missing ones, each in its own transaction. A migration is an SQL script, or a
+function of the connection for a step that needs Python (it must not commit).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
+import sqlite3
+from collections.abc import Callable
+
+from .identity import identity_key
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _url_identity(conn: sqlite3.Connection) -> None:
+    """6: URL identity (see storage.identity) and articles updated in place.
+
+    ``articles.identity`` is unique: the existing articles get theirs oldest first, and a
+    later article whose URL has the same identity (the same page stored twice under two
+    addresses) keeps none and says so in its ``extraction_note``. ``article_aliases`` holds
+    the other identities that lead to an article (its feed entry's URL, an address whose
+    page declared the article's URL canonical). ``articles.updated`` is the date the source
+    gave the stored version (feed ``updated``, sitemap ``lastmod``); ``rematch`` queues the
+    articles whose text changed in place for matching again.
+    """
+    for statement in (
+        "ALTER TABLE articles ADD COLUMN identity TEXT",
+        "ALTER TABLE articles ADD COLUMN updated TEXT",
+        """
+        CREATE TABLE article_aliases (
+            identity TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id)
+        )
+        """,
+        """
+        CREATE TABLE rematch (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            queued TEXT NOT NULL
+        )
+        """,
+    ):
+        conn.execute(statement)
+    rows = conn.execute("SELECT id, url, entry_url FROM articles ORDER BY id").fetchall()
+    owners: dict[str, int] = {}
+    for article_id, url, _entry_url in rows:
+        owner = owners.setdefault(identity_key(url), article_id)
+        if owner == article_id:
+            conn.execute(
+                "UPDATE articles SET identity = ? WHERE id = ?", [identity_key(url), article_id]
+            )
+        else:
+            conn.execute(
+                "UPDATE articles SET extraction_note = COALESCE(extraction_note || '; ', '') "
+                "|| ? WHERE id = ?",
+                [f"same address as article {owner}", article_id],
+            )
+    aliases: dict[str, int] = {}
+    for _article_id, url, entry_url in rows:
+        key = identity_key(entry_url)
+        if key not in owners:
+            aliases.setdefault(key, owners[identity_key(url)])
+    conn.executemany("INSERT INTO article_aliases VALUES (?, ?)", aliases.items())
+    conn.execute("CREATE UNIQUE INDEX articles_identity ON articles(identity)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: sources, articles (+ FTS5), topics, matches, outbox, state.
     """
     CREATE TABLE sources (
@@ -203,9 +263,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (story_id, topic_id)
     );
     """,
-    # 6: placeholder. Migration 6 comes from another branch and replaces this no-op when the
-    # branches are merged; a database that had this placeholder is not worth keeping.
-    "",
+    # 6: URL identity, aliases, per-article updated date, the re-match queue (needs Python).
+    _url_identity,
     # 7: digests. The digest queue holds alerts waiting for a recipient's digest: topics in
     # digest mode (reason 'digest'), and immediate alerts that storm control folded (reason
     # 'storm'). Items are queued in the transaction that records their matches; outbox_id

@@ -12,6 +12,7 @@ from .digests import DigestsMixin
 from .health import HealthMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
+from .revisions import RevisionsMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
@@ -20,6 +21,7 @@ from .topics import TopicsMixin
 class Store(
     SourcesMixin,
     ArticlesMixin,
+    RevisionsMixin,
     TopicsMixin,
     StoriesMixin,
     OutboxMixin,

@@ -177,14 +177,16 @@ class TopicsMixin:
         self,
         matches: Sequence[Match],
         emails: Sequence[Email],
-        watermark: int,
+        watermark: int | None,
         now: datetime,
         story_alerts: Sequence[tuple[int, int, int]] = (),
         digest: Sequence[DigestItem] = (),
+        rematched: Sequence[int] = (),
     ) -> None:
         """Write matches, their alert emails, the (story id, topic id, article id) alerts
-        they make, the alerts that wait for a digest and the new watermark in one
-        transaction."""
+        they make, the alerts that wait for a digest and the new watermark (None:
+        unchanged) in one transaction; the ``rematched`` articles leave the re-match queue
+        in it too."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -216,13 +218,17 @@ class TopicsMixin:
             for email in emails:
                 insert_email(self.db, email)
             queue_digest_items(self.db, digest, now)
-            self.db.execute(
-                """
-                INSERT INTO state (key, value) VALUES (?, ?)
-                ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                """,
-                [WATERMARK_KEY, str(watermark)],
+            self.db.conn.executemany(
+                "DELETE FROM rematch WHERE article_id = ?", [(i,) for i in rematched]
             )
+            if watermark is not None:
+                self.db.execute(
+                    """
+                    INSERT INTO state (key, value) VALUES (?, ?)
+                    ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                    """,
+                    [WATERMARK_KEY, str(watermark)],
+                )
 
     def topic_status(self) -> list[dict[str, Any]]:
         """Every active topic with its match counts, for ``status``."""

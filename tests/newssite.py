@@ -3,7 +3,9 @@
 Routes (all links point back to this site, never to a real host):
 
     /                       home page listing every known story (also /section/<name>)
-    /articles/<slug>        article page with heavy "chrome" (nav, most read, comments, ...)
+    /articles/<slug>        article page with heavy "chrome" (nav, most read, comments, ...);
+                            also at /articles/<slug>/ and /articles/<slug>/index.html
+    /print/<slug>           the same page at another address (declaring the canonical one)
     /feeds/<name>.rss       RSS 2.0 (item links carry ?utm_source=rss&utm_medium=feed)
     /feeds/<name>.atom      Atom 1.0 of the same feed
     /feeds/<name>.rdf       RSS 1.0 of the same feed
@@ -23,7 +25,11 @@ Routes (all links point back to this site, never to a real host):
                             among nav, tag, author, login, pagination and other-host links
     /withfeed/              a front page declaring its feeds with <link rel="alternate">
 
-Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304.
+Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304. The site answers
+whatever host name it is reached by; ``NewsSite.domain`` (e.g. ``news.localhost``, which the
+tests' netguard resolves to 127.0.0.1) is the name its URLs use. ``revise`` edits a story in
+place and gives it a newer updated date; ``publish(..., link=...)`` lists a story in a feed
+under another address.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import re
 import string
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
@@ -81,6 +87,7 @@ class Story:
     summary: str = ""  # feed <description>; default: first sentence of the body
     section: str = "World"
     lang: str = "en"
+    updated: datetime | None = None  # last edit (feeds' updated dates); None: never edited
 
     def __post_init__(self) -> None:
         """Fill in the default summary and check the date is tz-aware."""
@@ -202,6 +209,7 @@ class _Feed:
 
     stories: list[Story] = field(default_factory=list)
     modified: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    links: dict[str, str] = field(default_factory=dict)  # slug -> the link the feed gives
 
 
 @dataclass
@@ -227,6 +235,7 @@ class NewsSite:
     def __init__(self) -> None:
         """Prepare the site (the canned STORIES have pages, feed 'world' exists but is empty)."""
         self.host = "127.0.0.1"
+        self.domain: str | None = None  # the host name in the site's URLs (default: host)
         self.port = 0
         self.robots = DEFAULT_ROBOTS
         self.undated: set[str] = set()  # slugs whose pages carry no date at all
@@ -256,7 +265,7 @@ class NewsSite:
         """The site's root URL, e.g. ``http://127.0.0.1:40123``."""
         if not self.port:
             raise RuntimeError("NewsSite not started")
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.domain or self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` on this site."""
@@ -303,16 +312,42 @@ class NewsSite:
 
     # -- test controls ---------------------------------------------------------------------
 
-    def publish(self, story: Story, feed: str = "world") -> None:
-        """Add (or replace, by slug) ``story`` in ``feed`` and change the feed's validators."""
+    def publish(self, story: Story, feed: str = "world", link: str | None = None) -> None:
+        """Add (or replace, by slug) ``story`` in ``feed`` and change the feed's validators;
+        ``link`` (an absolute URL) is the address the feed gives instead of the canonical."""
         with self._lock:
             now = datetime.now(UTC).replace(microsecond=0)
             entry = self._feeds.setdefault(feed, _Feed(modified=now - timedelta(seconds=1)))
             entry.stories = [s for s in entry.stories if s.slug != story.slug] + [story]
             entry.stories.sort(key=lambda s: s.published, reverse=True)
+            if link is not None:
+                entry.links[story.slug] = link
             # HTTP dates have 1 s resolution: always move Last-Modified forward by at least 1 s.
             entry.modified = max(now, entry.modified + timedelta(seconds=1))
             self.articles[story.slug] = story
+
+    def revise(
+        self,
+        slug: str,
+        updated: datetime,
+        *,
+        title: str | None = None,
+        body: list[str] | None = None,
+    ) -> Story:
+        """Edit story ``slug`` in place (same address): new ``title`` / ``body`` if given, and
+        ``updated`` as its last edit, in its page and in every feed that lists it."""
+        with self._lock:
+            old = self.articles[slug]
+            story = replace(
+                old, title=title or old.title, body=body or old.body, updated=updated
+            )
+            self.articles[slug] = story
+            now = datetime.now(UTC).replace(microsecond=0)
+            for entry in self._feeds.values():
+                if any(s.slug == slug for s in entry.stories):
+                    entry.stories = [story if s.slug == slug else s for s in entry.stories]
+                    entry.modified = max(now, entry.modified + timedelta(seconds=1))
+            return story
 
     def create_feed(self, name: str) -> None:
         """Make an empty feed ``name`` exist (unknown feeds answer 404)."""
@@ -383,6 +418,13 @@ class NewsSite:
         """The canonical absolute URL of an article."""
         return self.url(f"/articles/{slug}")
 
+    def entry_link(self, feed: str, slug: str) -> str:
+        """The address feed ``feed`` gives story ``slug`` (see ``publish``)."""
+        with self._lock:
+            entry = self._feeds.get(feed)
+            link = entry.links.get(slug) if entry is not None else None
+        return link or self.article_url(slug)
+
     def render_article(self, story: Story) -> bytes:
         """The full HTML page of ``story``."""
         canonical = self.article_url(story.slug)
@@ -404,6 +446,7 @@ class NewsSite:
             lang=esc(story.lang), locale="es_ES" if story.lang == "es" else "en_GB",
             title=esc(story.title), canonical=esc(canonical), summary=esc(story.summary),
             author=esc(story.author), published_iso=story.published.isoformat(),
+            modified_iso=(story.updated or story.published).isoformat(),
             published_human=story.published.strftime("%d %B %Y, %H:%M UTC"),
             section=esc(story.section), section_slug=esc(story.section.lower()),
             slug=esc(story.slug), jsonld=jsonld, body_html=body_html,
@@ -517,9 +560,9 @@ def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datet
         f"""
     <item>
       <title>{xml_escape(s.title)}</title>
-      <link>{xml_escape(site.article_url(s.slug) + "?" + UTM_QUERY)}</link>
+      <link>{xml_escape(_tracked(site.entry_link(name, s.slug)))}</link>
       <guid isPermaLink="true">{xml_escape(site.article_url(s.slug))}</guid>
-      <pubDate>{_http_date(s.published)}</pubDate>
+      <pubDate>{_http_date(s.published)}</pubDate>{_atom_updated(s)}
       <description>{xml_escape(s.summary)}</description>
       <dc:creator>{xml_escape(s.author)}</dc:creator>
       <category>{xml_escape(s.section)}</category>
@@ -543,16 +586,31 @@ type="application/rss+xml"/>{items}
 """
 
 
+def _tracked(link: str) -> str:
+    """``link`` with the feed's tracking parameters."""
+    return link + ("&" if "?" in link else "?") + UTM_QUERY
+
+
+def _atom_updated(story: Story) -> str:
+    """An RSS item's ``<atom:updated>`` for an edited story (nothing otherwise)."""
+    return f"\n      <atom:updated>{story.updated.isoformat()}</atom:updated>" if story.updated else ""
+
+
+def _lastmod(story: Story) -> str:
+    """A sitemap ``<lastmod>`` for an edited story (nothing otherwise)."""
+    return f"\n    <lastmod>{story.updated.isoformat()}</lastmod>" if story.updated else ""
+
+
 def _render_atom(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
     """Atom 1.0 with canonical links."""
     entries = "".join(
         f"""
   <entry>
     <title>{xml_escape(s.title)}</title>
-    <link rel="alternate" type="text/html" href="{xml_escape(site.article_url(s.slug))}"/>
+    <link rel="alternate" type="text/html" href="{xml_escape(site.entry_link(name, s.slug))}"/>
     <id>{xml_escape(site.article_url(s.slug))}</id>
     <published>{s.published.isoformat()}</published>
-    <updated>{s.published.isoformat()}</updated>
+    <updated>{(s.updated or s.published).isoformat()}</updated>
     <summary>{xml_escape(s.summary)}</summary>
     <author><name>{xml_escape(s.author)}</name></author>
   </entry>"""
@@ -607,11 +665,12 @@ def _render_json(site: NewsSite, name: str, stories: list[Story], modified: date
     """JSON Feed 1.1 with canonical URLs (body as content_html, summary as summary)."""
     items = [
         {
-            "id": site.article_url(s.slug), "url": site.article_url(s.slug), "title": s.title,
+            "id": site.article_url(s.slug), "url": site.entry_link(name, s.slug), "title": s.title,
             "summary": s.summary,
             "content_html": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in s.body),
             "date_published": s.published.isoformat(), "authors": [{"name": s.author}],
             "tags": [s.section], "language": s.lang,
+            **({"date_modified": s.updated.isoformat()} if s.updated else {}),
         }
         for s in stories
     ]
@@ -635,7 +694,7 @@ def _render_news_sitemap(site: NewsSite, stories: list[Story]) -> str:
     urls = "".join(
         f"""
   <url>
-    <loc>{xml_escape(site.article_url(s.slug))}</loc>
+    <loc>{xml_escape(site.article_url(s.slug))}</loc>{_lastmod(s)}
     <news:news>
       <news:publication>
         <news:name>{PUBLICATION}</news:name>
@@ -896,9 +955,11 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 return response
             if path.startswith("/feeds/"):
                 return self._feed(path.removeprefix("/feeds/"), record.headers)
-            if path.startswith("/articles/"):
-                story = site.articles.get(path.removeprefix("/articles/"))
-                if story is None:
+            if path.startswith(("/articles/", "/print/")):
+                slug = path.split("/")[2]
+                rest = path.split("/")[3:]
+                story = site.articles.get(slug)
+                if story is None or rest not in ([], [""], ["index.html"]):
                     return _text(404, "Article not found")
                 return _Response(200, site.render_article(story), "text/html; charset=utf-8")
             if path == "/" or path.startswith("/section/"):

@@ -240,7 +240,14 @@ def test_a_version_4_database_gains_stories(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:4])
     with Store.open(path) as old:
         src = add_source(old, "https://wire.example/feed", "Wire")
-        a1 = add_article(old, src, "one", "One", paragraphs(WIRE))
+        # The columns of a version 4 database (today's add_article writes later ones).
+        a1 = old.db.execute(
+            "INSERT INTO articles (url, entry_url, source_id, title, text, fetched, extraction)"
+            " VALUES (?, ?, ?, 'One', ?, ?, 'page')",
+            ["https://one.example/a", "https://one.example/a", src, paragraphs(WIRE),
+             NOW.isoformat()],
+        ).lastrowid
+        old.db.conn.commit()
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
     with Store.open(path) as new:
         assert new.article(a1).story_id is None

@@ -1,6 +1,10 @@
 """Loaded by every Python process the tests start (via PYTHONPATH), and by the test process
 itself: refuse any connection outside the loopback network and any DNS lookup of a real
-host name, so that no test can reach beyond 127.0.0.0/8."""
+host name, so that no test can reach beyond 127.0.0.0/8.
+
+Names under ``.localhost`` (loopback by RFC 6761) resolve to 127.0.0.1 here, without asking
+any resolver: tests serve one site under several host names (``www.news.localhost``,
+``m.news.localhost``...)."""
 
 import ipaddress
 import socket
@@ -16,7 +20,7 @@ _gethostbyname_ex = socket.gethostbyname_ex
 
 def _loopback(host: object) -> bool:
     name = host.decode() if isinstance(host, bytes) else str(host)
-    if name.lower() in _LOCAL_NAMES:
+    if name.lower() in _LOCAL_NAMES or _sub_localhost(host):
         return True
     try:
         return ipaddress.ip_address(name.split("%")[0]).is_loopback
@@ -58,18 +62,28 @@ def _refuse_lookup(host: object) -> None:
         raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host!r}")
 
 
+def _sub_localhost(host: object) -> bool:
+    """Whether ``host`` is a name under ``.localhost`` (``news.localhost``)."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    return name.lower().rstrip(".").endswith(".localhost")
+
+
 def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
     _refuse_lookup(host)
+    if _sub_localhost(host):
+        host = "127.0.0.1"
     return _getaddrinfo(host, *args, **kwargs)
 
 
 def _guarded_gethostbyname(host):  # type: ignore[no-untyped-def]
     _refuse_lookup(host)
-    return _gethostbyname(host)
+    return "127.0.0.1" if _sub_localhost(host) else _gethostbyname(host)
 
 
 def _guarded_gethostbyname_ex(host):  # type: ignore[no-untyped-def]
     _refuse_lookup(host)
+    if _sub_localhost(host):
+        return (str(host), [], ["127.0.0.1"])
     return _gethostbyname_ex(host)
 
 

@@ -1,0 +1,322 @@
+"""Articles updated in place: a newer version replaces the stored text, and only topics the
+article did not match before alert — in storage, in the pipeline's re-match queue (crash
+safety included) and end to end with `newswatch crawl` against the local site."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from newssite import Story, sample_story
+from test_end_to_end import parts
+from test_stories import EXTRA, WIRE, add_source, alerts, outbox, paragraphs, pipeline
+
+from storage import Article, Store, StoredArticle, TopicSpec
+from watchlist import compile_query
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "newswatch.db") as s:
+        yield s
+
+
+def stored(store: Store, source_id: int, text: str, *, published: datetime | None = None,
+           slug: str = "a") -> Article:
+    article = Article(
+        url=f"https://a.example/articles/{slug}", entry_url=f"https://a.example/articles/{slug}",
+        source_id=source_id, title="Marcano returns", text=text,
+        published=published or NOW - timedelta(hours=3), author=None,
+        fetched=NOW - timedelta(hours=2), extraction="page", updated=NOW - timedelta(hours=3),
+    )
+    assert store.add_article(article) is not None
+    return article
+
+
+def topics(store: Store) -> tuple[int, int]:
+    maduro, barbados = store.sync_topics([
+        TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",)),
+        TopicSpec("Barbados", "Barbados", compile_query("Barbados"), ("ed@x.org",)),
+    ])
+    return maduro.id, barbados.id
+
+
+# -- storage ------------------------------------------------------------------------------
+
+
+def test_a_changed_version_replaces_the_text_and_is_queued(store: Store) -> None:
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    [row] = store.articles_after(0)
+    later = NOW - timedelta(minutes=5)
+    edited = replace(article, text=article.text + "\n\n" + EXTRA, updated=later)
+    assert store.update_article(row.id, edited, NOW) is True
+    assert [a.id for a in store.rematch_queue()] == [row.id]
+    again = store.article(row.id)
+    assert (again.text, again.updated, again.published) == (edited.text, later, row.published)
+    # The archive's full-text index follows the new text.
+    assert [a.id for a in store.search(compile_query("Barbados"))] == [row.id]
+    assert store.known_articles([article.url])[article.url].version == later
+
+
+def test_an_unchanged_version_only_records_its_date(store: Store) -> None:
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    [row] = store.articles_after(0)
+    later = NOW - timedelta(minutes=5)
+    assert store.update_article(row.id, replace(article, updated=later), NOW) is False
+    assert store.rematch_queue() == [] and store.rematch_count() == 0
+    assert store.known_articles([article.url])[article.url].version == later
+    with pytest.raises(KeyError):
+        store.update_article(row.id + 100, article, NOW)
+
+
+# -- the pipeline: re-matching -------------------------------------------------------------
+
+
+def edit(store: Store, article: Article, text: str, updated: datetime) -> int:
+    article_id = store.known_articles([article.url])[article.url].article_id
+    assert article_id is not None
+    assert store.update_article(article_id, replace(article, text=text, updated=updated), NOW)
+    return article_id
+
+
+def test_an_update_alerts_only_for_a_topic_it_newly_matches(store: Store) -> None:
+    maduro, barbados = topics(store)
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    pipe = pipeline(store)
+    assert pipe.match().emails == 1
+    assert [r for r, _ in outbox(store)] == ["desk@x.org"]
+    article_id = edit(store, article, paragraphs(WIRE) + "\n\n" + EXTRA, NOW - timedelta(hours=1))
+    report = pipe.match()
+    assert (report.rematched, report.matches, report.emails) == (1, 1, 1)
+    assert [r for r, _ in outbox(store)] == ["desk@x.org", "ed@x.org"]
+    assert "Barbados" in outbox(store)[-1][1]
+    assert alerts(store) == [(article_id, maduro, 1), (article_id, barbados, 1)]
+    assert store.rematch_count() == 0
+    # Nothing more: the queue is empty and the watermark did not move back.
+    assert pipe.match().emails == 0
+    assert store.watermark() == article_id
+
+
+def test_an_update_that_matches_nothing_new_sends_nothing(store: Store) -> None:
+    topics(store)
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    pipe = pipeline(store)
+    pipe.match()
+    edit(store, article, paragraphs(WIRE).replace("Caracas", "the capital"), NOW)
+    report = pipe.match()
+    assert (report.rematched, report.matches, report.emails) == (1, 0, 0)
+    assert len(outbox(store)) == 1 and store.rematch_count() == 0
+
+
+def test_an_old_edit_is_recorded_but_not_alerted_a_recent_edit_of_an_old_article_is(
+    store: Store,
+) -> None:
+    _, barbados = topics(store)
+    src = add_source(store, "https://a.example/feed", "A")
+    old = stored(store, src, paragraphs(WIRE), published=NOW - timedelta(days=30), slug="old")
+    stale = stored(store, src, paragraphs(WIRE)[:900], slug="stale")
+    pipe = pipeline(store)
+    pipe.match()
+    # The copy alerts for its story; the month-old article is out of the look-back window.
+    assert [r for r, _ in outbox(store)] == ["desk@x.org"]
+    old_id = edit(store, old, paragraphs(WIRE) + "\n\n" + EXTRA, NOW - timedelta(hours=1))
+    stale_id = edit(store, stale, paragraphs(WIRE)[:900] + " Barbados.", NOW - timedelta(days=5))
+    pipe.match()
+    assert (old_id, barbados, 1) in alerts(store)  # edited an hour ago: news
+    assert (stale_id, barbados, 0) in alerts(store)  # edited 5 days ago: recorded only
+    assert [r for r, _ in outbox(store)] == ["desk@x.org", "ed@x.org"]
+
+
+def test_an_update_respects_one_alert_per_story(store: Store) -> None:
+    """A syndicated copy already alerted Barbados: the edited original does not alert it."""
+    _, barbados = topics(store)
+    a = add_source(store, "https://a.example/feed", "A")
+    b = add_source(store, "https://b.example/feed", "B")
+    original = stored(store, a, paragraphs(WIRE))
+    copy = replace(original, url="https://b.example/c", entry_url="https://b.example/c",
+                   source_id=b, text=paragraphs(WIRE) + "\n\n" + EXTRA)
+    assert store.add_article(copy) is not None
+    pipe = pipeline(store)
+    pipe.match()
+    sent = len(outbox(store))
+    original_id = edit(store, original, paragraphs(WIRE) + "\n\n" + EXTRA, NOW)
+    report = pipe.match()
+    assert (report.matches, report.emails, report.repeats) == (1, 0, 1)
+    assert (original_id, barbados, 0) in alerts(store)
+    assert len(outbox(store)) == sent
+
+
+def test_a_crash_in_the_match_stage_leaves_the_update_queued(store: Store, monkeypatch) -> None:
+    topics(store)
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    pipeline(store).match()
+    edit(store, article, paragraphs(WIRE) + "\n\n" + EXTRA, NOW)
+    real = store.record_matches
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between matching and recording")
+
+    monkeypatch.setattr(store, "record_matches", crash)
+    with pytest.raises(RuntimeError):
+        pipeline(store).match()
+    assert store.rematch_count() == 1 and len(outbox(store)) == 1
+    monkeypatch.setattr(store, "record_matches", real)
+    assert pipeline(store).match().emails == 1  # a restart: the update alerts once
+    assert pipeline(store).match().emails == 0
+    assert [r for r, _ in outbox(store)] == ["desk@x.org", "ed@x.org"]
+    assert store.rematch_count() == 0
+
+
+# -- end to end: `newswatch crawl` ------------------------------------------------------------
+
+DESK = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
+DREDGING = {"name": "Dredging", "query": "dredging", "notify": ["ed@test.example"]}
+
+
+def stored_version(store: Store, url: str) -> StoredArticle:
+    [article] = [a for a in store.articles_after(0) if a.url == url]
+    return article
+
+
+def page_fetches(site, slug: str) -> int:
+    return len(site.requests_for(f"/articles/{slug}"))
+
+
+@pytest.mark.parametrize("source", ["/feeds/world.atom", "/feeds/world.rss", "/sitemaps/news.xml"])
+def test_an_article_edited_in_place_updates_and_alerts_once(site, mail, workdir, source) -> None:
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    story: Story = sample_story(
+        "harbour-works-delayed", "Harbour works delayed", ["the harbour"], published=published
+    )
+    site.publish(story)
+    workdir.write_config(sources=[site.url(source)], topics=[DESK, DREDGING], smtp=mail)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "1 new article(s)" in first.stdout
+    [alert] = mail.wait_for(1)
+    assert alert["To"] == "desk@test.example"
+    assert page_fetches(site, story.slug) == 1
+
+    # Nothing changed: the known article is not fetched again.
+    site.publish(sample_story("unrelated-note", "Unrelated", published=published))
+    quiet = workdir.newswatch("crawl")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "updated" not in quiet.stdout
+    assert page_fetches(site, story.slug) == 1
+
+    # Edited after it was fetched: a paragraph on dredging (topic Dredging), a newer date.
+    with Store.open(workdir.database) as store:
+        fetched = stored_version(store, site.article_url(story.slug)).fetched
+    body = [*story.body, "Dredging of the outer channel will start in the spring instead."]
+    site.revise(story.slug, fetched + timedelta(minutes=1), body=body)
+    edited = workdir.newswatch("crawl")
+    assert edited.returncode == 0, edited.stderr
+    assert "0 new article(s), 1 updated" in edited.stdout
+    assert "delivered 1 email(s)" in edited.stdout
+    _, update = mail.wait_for(2)
+    assert update["To"] == "ed@test.example" and "Dredging" in update["Subject"]
+    text, _ = parts(update)
+    assert site.article_url(story.slug) in text
+    assert page_fetches(site, story.slug) == 2
+    with Store.open(workdir.database) as store:
+        article = stored_version(store, site.article_url(story.slug))
+        assert "Dredging of the outer channel" in article.text
+        assert (article.updated, article.fetched) == (fetched + timedelta(minutes=1), fetched)
+
+    # A newer date without a change of text: fetched once, nothing sent.
+    site.revise(story.slug, fetched + timedelta(minutes=2))
+    same = workdir.newswatch("crawl")
+    assert same.returncode == 0, same.stderr
+    assert "updated" not in same.stdout and "delivered 0 email(s)" in same.stdout
+    assert page_fetches(site, story.slug) == 3
+    again = workdir.newswatch("crawl")
+    assert "delivered 0 email(s)" in again.stdout
+    assert page_fetches(site, story.slug) == 3
+    assert len(mail.messages) == 2
+
+
+# -- which known entries are read again ------------------------------------------------------
+
+
+def test_only_recent_articles_with_a_newer_date_are_read_again(store: Store, monkeypatch) -> None:
+    import crawler.entries
+    from crawler.entries import Entry
+    from crawler.feeds import FeedEntry
+    from crawler.report import CrawlReport
+    from crawler.spider import NewsSpider
+
+    src = add_source(store, "https://a.example/feed", "A")
+    [source] = store.sources()
+    base = NOW - timedelta(hours=3)
+
+    def keep(slug: str, fetched: datetime) -> None:
+        url = f"https://a.example/articles/{slug}"
+        assert store.add_article(Article(
+            url=url, entry_url=url, source_id=src, title=slug, text="text", published=base,
+            author=None, fetched=fetched, extraction="page", updated=base,
+        ))
+
+    def entry(slug: str, updated: datetime | None, host: str = "a.example") -> Entry:
+        link = f"https://{host}/articles/{slug}"
+        return Entry(source, FeedEntry(link, slug, "", base, None, updated=updated), link)
+
+    keep("edited", NOW - timedelta(hours=2))
+    keep("same", NOW - timedelta(hours=2))
+    keep("edited-long-ago", NOW - timedelta(days=8))
+    keep("edited-too", NOW - timedelta(hours=2))
+    spider = NewsSpider([source], store, CrawlReport(), clock=lambda: NOW)
+    try:
+        later = base + timedelta(hours=1)
+        entries = [
+            entry("new", None),
+            entry("edited", later),
+            entry("edited", later, host="www.a.example"),  # the same article, once a crawl
+            entry("same", base),
+            entry("edited-long-ago", later),  # fetched before UPDATE_WINDOW
+            entry("edited-too", later + timedelta(minutes=1)),
+        ]
+        monkeypatch.setattr(crawler.entries, "MAX_UPDATES", 1)
+        fetched = spider.fresh_entries(entries)
+        # The new entry, and the most recently edited known article (MAX_UPDATES of them).
+        assert [(e.feed.title, e.article_id is not None) for e in fetched] == [
+            ("new", False), ("edited-too", True)
+        ]
+        assert spider.fresh_entries(entries) == []  # each identity once per crawl
+    finally:
+        spider.closed("finished")
+
+
+def test_an_update_whose_page_is_unavailable_is_read_at_the_next_poll(site, mail, workdir) -> None:
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    story = sample_story("harbour-ferry", "Harbour ferry", ["the harbour"], published=published)
+    site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.atom")], topics=[DESK, DREDGING],
+                         smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    mail.wait_for(1)
+    body = [*story.body, "Dredging of the outer channel will start in the spring instead."]
+    site.revise(story.slug, published + timedelta(minutes=30), body=body)
+    site.set_status(f"/articles/{story.slug}", 503)
+    down = workdir.newswatch("crawl")
+    assert down.returncode == 0, down.stderr
+    assert "updated" not in down.stdout and "delivered 0 email(s)" in down.stdout
+    with Store.open(workdir.database) as store:
+        assert store.deferred_count() == 1
+        assert "Dredging" not in stored_version(store, site.article_url(story.slug)).text
+    site.clear_status(f"/articles/{story.slug}")
+    up = workdir.newswatch("crawl")  # the feed is unchanged, but read in full again
+    assert up.returncode == 0, up.stderr
+    assert "0 new article(s), 1 updated" in up.stdout and "delivered 1 email(s)" in up.stdout
+    assert mail.wait_for(2)[1]["To"] == "ed@test.example"
+    with Store.open(workdir.database) as store:
+        assert store.deferred_count() == 0
