@@ -5,6 +5,7 @@ Errors::
     StorageError    the database cannot be opened, migrated or written
 """
 
+from .db import write_problem
 from .errors import StorageError
 from .models import (
     Article,
@@ -41,4 +42,5 @@ __all__ = [
     "percolate",
     "to_iso",
     "utcnow",
+    "write_problem",
 ]
