@@ -1,22 +1,27 @@
 """Crawl-cycle benchmark: cold and warm cycles, alert latency, and a soak of the daemon.
 
-    python -m benchmarks.cycle_bench                 # 1,000 feeds x 30 entries (~15 min)
-    python -m benchmarks.cycle_bench --quick         # 200 feeds x 10 entries (~2-3 min)
+    python -m benchmarks.cycle_bench            # 1,000 feeds x 30 entries on 100 hosts (~12-16 min)
+    python -m benchmarks.cycle_bench --quick    # 200 feeds x 10 entries on 50 hosts (~2-4 min)
     python -m benchmarks.cycle_bench --feeds 1000 --entries 30 --skip latency,soak
 
-Everything runs on 127.0.0.1: a local news site (``benchmarks/cycle_site.py``, built on
-``tests/newssite.py``) and a local SMTP server (``tests/mailserver.py``, aiosmtpd). newswatch
-runs as ``python -m newswatch --config FILE crawl|run`` subprocesses, with ``tests/netguard``
-on PYTHONPATH so that they cannot reach beyond the loopback network.
+Everything runs on the loopback network: a local news site (``benchmarks/cycle_site.py``,
+built on ``tests/newssite.py``) listening on many addresses (127.0.0.1, 127.0.0.2, ...), each
+one a host of its own for the crawler's per-host politeness, and a local SMTP server
+(``tests/mailserver.py``, aiosmtpd). newswatch runs as ``python -m newswatch --config FILE
+crawl|run`` subprocesses, with ``tests/netguard`` on PYTHONPATH so that they cannot reach
+beyond the loopback network.
 
-1. Cold cycle: ``newswatch crawl`` over N feeds x M entries, each entry an article page
-   (wall time, articles/s, peak RSS of the subprocess, bytes sent by the site), against a
+1. Cold cycle: ``newswatch crawl`` over N feeds x M entries spread over H hosts, each entry an
+   article page on its feed's host (wall time, articles/s, CPU time, peak RSS of the
+   subprocess, bytes sent by the site, and the per-host politeness the site saw), against a
    sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop run in its own
-   process on a time budget and extrapolated to every article.
+   process on a time budget and extrapolated to every article. The same cold cycle is also
+   run on a fresh database with F feeds all on one host, to show what politeness costs there.
 2. Warm cycle: ``newswatch crawl`` again, nothing changed: bytes should be < 5 % of the cold
    cycle's (one 304 per feed).
 3. Latency: ``newswatch run`` with a few feeds at ``every = "1m"`` and the default
-   ``daemon.tick = "30s"``; articles are published at random moments, and the time until
+   ``daemon.tick = "30s"``; articles are published at moments spread evenly over one poll
+   interval (so that their median is that of a random moment), and the time until
    their alert reaches the SMTP server is measured (target: median < 35 s).
 4. Soak: ``newswatch run`` with ``every = "1s"``, ``tick = "1s"`` over 20 feeds that get new
    articles every few seconds, for 200 cycles; RSS and open file descriptors are sampled every
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import re
@@ -47,7 +53,15 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import generate_queries
-from .cycle_site import TESTS, BenchSite, MailServer, StoryMaker, build_site, feed_name
+from .cycle_site import (
+    TESTS,
+    BenchSite,
+    MailServer,
+    Politeness,
+    StoryMaker,
+    build_site,
+    feed_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETGUARD = TESTS / "netguard"
@@ -123,6 +137,7 @@ class ProcessResult:
     seconds: float
     max_rss_kib: int
     output: str
+    cpu_seconds: float  # user + system time of the subprocess
 
 
 def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessResult:
@@ -143,7 +158,7 @@ def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessRes
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return ProcessResult(proc.returncode, seconds, usage.ru_maxrss,
-                         log.read_text(encoding="utf-8"))
+                         log.read_text(encoding="utf-8"), usage.ru_utime + usage.ru_stime)
 
 
 class Daemon:
@@ -220,8 +235,10 @@ class TimedMailServer(MailServer):
 
 
 @contextlib.contextmanager
-def _site(feeds: int, entries: int, seed: int) -> Iterator[tuple[BenchSite, StoryMaker]]:
-    site, maker = build_site(feeds, entries, seed)
+def _site(
+    feeds: int, entries: int, seed: int, hosts: int = 1
+) -> Iterator[tuple[BenchSite, StoryMaker]]:
+    site, maker = build_site(feeds, entries, seed, hosts)
     try:
         yield site, maker
     finally:
@@ -252,6 +269,8 @@ class Cycle:
     requests: dict[int, int]
     returncode: int
     summary: str
+    politeness: Politeness
+    cpu_seconds: float
 
 
 @dataclass
@@ -263,6 +282,7 @@ class Baseline:
     bytes: int
     max_rss_mib: float
     extrapolated_seconds: float
+    loop_cpu_seconds: float
 
     @property
     def rate(self) -> float:
@@ -270,6 +290,7 @@ class Baseline:
 
 
 def _crawl_cycle(site: BenchSite, config: Path) -> Cycle:
+    site.reset_politeness()
     before = site.counters()
     result = run_newswatch(config, "crawl")
     after = site.counters()
@@ -286,7 +307,7 @@ def _crawl_cycle(site: BenchSite, config: Path) -> Cycle:
         summary = f"exit code {result.returncode}: {summary}"
     return Cycle(result.seconds, int(match.group(1)) if match else 0, result.max_rss_kib / 1024,
                  after["bytes"] - before["bytes"], {k: v for k, v in statuses.items() if v},
-                 result.returncode, summary)
+                 result.returncode, summary, site.politeness(), result.cpu_seconds)
 
 
 def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work: Path) -> Baseline:
@@ -314,41 +335,71 @@ def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work:
     extrapolated = startup + (total / rate if rate else float("inf"))
     return Baseline(data["feeds"], data["articles"], elapsed, data["seconds"],
                     site.counters()["bytes"] - before,
-                    usage.ru_maxrss / 1024, extrapolated)
+                    usage.ru_maxrss / 1024, extrapolated, data["cpu_seconds"])
+
+
+def _cycle_config(
+    directory: Path, sources: list[str], topics: int, per_host: int, seed: int
+) -> Path:
+    directory.mkdir()
+    queries = generate_queries(topics, seed=seed)
+    return write_config(
+        directory,
+        sources=sources,
+        topics=[{"name": f"topic {i}", "query": q.text, "notify": ["desk@bench.test"]}
+                for i, q in enumerate(queries)],
+        crawl={"delay": "0s", "per_host": per_host, "every": "1h"},
+    )
+
+
+def _log_cycle(log: Callable[[str], None], cycle: Cycle) -> None:
+    p = cycle.politeness
+    log(f"  {cycle.seconds:.1f}s ({cycle.cpu_seconds:.1f}s CPU), {cycle.articles} articles, "
+        f"{cycle.bytes:,} bytes, "
+        f"requests {cycle.requests}; per host at most {p.max_in_flight} in flight and "
+        f"{p.peak_per_second} requests in a second; {cycle.summary}")
 
 
 def cold_and_warm(
     feeds: int, entries: int, topics: int, per_host: int, budget: float, seed: int, work: Path,
-    log: Callable[[str], None],
+    log: Callable[[str], None], *, hosts: int = 1, one_host_feeds: int = 0,
+    server_delay: float = 0.0,
 ) -> dict[str, Any]:
-    """Build the site, run the cold cycle, the baseline, then the warm cycle."""
+    """Build the site on ``hosts`` addresses, answering after ``server_delay`` seconds; run
+    the cold cycle, the warm cycle, the cold cycle of ``one_host_feeds`` feeds all on one host
+    (fresh database), then the baseline."""
     start = time.perf_counter()
-    with _site(feeds, entries, seed) as (site, _):
-        log(f"site: {feeds} feeds x {entries} entries built in "
-            f"{time.perf_counter() - start:.1f}s at {site.base_url}")
-        directory = work / "cycle"
-        directory.mkdir()
-        queries = generate_queries(topics, seed=seed)
-        config = write_config(
-            directory,
-            sources=[site.feed_url(i) for i in range(feeds)],
-            topics=[{"name": f"topic {i}", "query": q.text, "notify": ["desk@bench.test"]}
-                    for i, q in enumerate(queries)],
-            crawl={"delay": "0s", "per_host": per_host, "every": "1h"},
-        )
-        log(f"cold cycle: newswatch crawl, per_host = {per_host}, delay = 0s ...")
+    with _site(feeds, entries, seed, hosts) as (site, _):
+        site.answer_delay = server_delay
+        log(f"site: {feeds} feeds x {entries} entries on {hosts} host(s) "
+            f"({site.hosts[0]}..{site.hosts[-1]}, port {site.port}) built in "
+            f"{time.perf_counter() - start:.1f}s; every answer after {server_delay:g}s")
+        config = _cycle_config(work / "cycle", [site.feed_url(i) for i in range(feeds)],
+                               topics, per_host, seed)
+        log(f"cold cycle: newswatch crawl, {hosts} host(s), per_host = {per_host}, "
+            f"delay = 0s ...")
         cold = _crawl_cycle(site, config)
-        log(f"  {cold.seconds:.1f}s, {cold.articles} articles, {cold.bytes:,} bytes; "
-            f"{cold.summary}")
-        log(f"baseline: sequential feedparser + urlopen + trafilatura, budget {budget:.0f}s ...")
-        base = run_baseline(site, feeds, entries, budget, work)
-        log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s")
+        _log_cycle(log, cold)
         log("warm cycle: newswatch crawl again, nothing changed ...")
         warm = _crawl_cycle(site, config)
-        log(f"  {warm.seconds:.1f}s, {warm.articles} articles, {warm.bytes:,} bytes, "
-            f"requests {warm.requests}")
-    return {"cold": cold, "warm": warm, "baseline": base, "feeds": feeds, "entries": entries,
-            "topics": topics, "per_host": per_host}
+        _log_cycle(log, warm)
+        one_host = None
+        if one_host_feeds:
+            config = _cycle_config(
+                work / "one-host",
+                [site.feed_url(i, host=site.hosts[0]) for i in range(one_host_feeds)],
+                topics, per_host, seed)
+            log(f"cold cycle on one host: {one_host_feeds} feeds on {site.hosts[0]}, "
+                "fresh database ...")
+            one_host = _crawl_cycle(site, config)
+            _log_cycle(log, one_host)
+        log(f"baseline: sequential feedparser + urlopen + trafilatura, budget {budget:.0f}s ...")
+        base = run_baseline(site, feeds, entries, budget, work)
+        log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s "
+            f"(loop: {base.loop_seconds:.1f}s, {base.loop_cpu_seconds:.1f}s CPU)")
+    return {"cold": cold, "warm": warm, "baseline": base, "one_host": one_host,
+            "feeds": feeds, "entries": entries, "topics": topics, "per_host": per_host,
+            "hosts": hosts, "one_host_feeds": one_host_feeds, "server_delay": server_delay}
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,8 +411,8 @@ def latency(
     trials: int, every: str, every_seconds: float, tick: str, seed: int, work: Path,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Publish ``trials`` probe articles at random moments; time until each alert arrives."""
-    rng = random.Random(seed)
+    """Publish ``trials`` probe articles spread over one poll interval; time until each
+    alert arrives."""
     directory = work / "latency"
     directory.mkdir()
     feeds = max(trials, 3)
@@ -382,11 +433,18 @@ def latency(
             if not daemon.wait_cycles(1, timeout=120):
                 raise RuntimeError(f"no first cycle:\n{daemon.output()[-3000:]}")
             log(f"latency: daemon up (every = {every}, tick = {tick}); {trials} probes ...")
-            window = max(2 * every_seconds, trials * every_seconds / 2)
-            offsets = sorted(rng.uniform(0, window) for _ in range(trials))
-            t0 = time.monotonic()
+            # Probe i is published at (i + 0.5) / trials of a poll interval after a poll (the
+            # site saw the first one; the daemon polls every interval from there): the
+            # probes meet every phase of the poll cycle evenly, so their median is that of
+            # an article published at a random moment. Random moments, or moments counted
+            # from an arbitrary start, would meet a few phases only, differently each run.
+            assert site.first_feed_request is not None
+            slots = [(i + 0.5) * every_seconds / trials for i in range(trials)]
+            # The first poll from which the first slot is still a second or more away.
+            late = time.monotonic() + 1 - site.first_feed_request - slots[0]
+            t0 = site.first_feed_request + every_seconds * max(0, math.ceil(late / every_seconds))
             published: list[float] = []
-            for i, offset in enumerate(offsets):
+            for i, offset in enumerate(slots):
                 time.sleep(max(0.0, t0 + offset - time.monotonic()))
                 story = maker.story(published=datetime.now(UTC).replace(microsecond=0),
                                     extra=probes[i])
@@ -521,40 +579,77 @@ def soak(
 
 
 def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
+    return "PASS" if ok else "FAIL"
+
+
+def _rate(cycle: Cycle) -> float:
+    return cycle.articles / cycle.seconds if cycle.seconds else 0.0
+
+
+def _cpu_ms(cpu_seconds: float, articles: int) -> str:
+    return f"{1000 * cpu_seconds / articles:.1f}" if articles else "-"
+
+
+def _politeness(p: Politeness) -> str:
+    return (f"<= {p.max_in_flight} in flight, <= {p.peak_per_second} requests in 1 s "
+            f"(busiest host: {p.busiest_host_requests:,} requests)")
+
+
+def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    cold, warm, base, one = cw["cold"], cw["warm"], cw["baseline"], cw["one_host"]
+    total = cw["feeds"] * cw["entries"]
+    limits = f"limit: per_host {cw['per_host']}, delay 0.01 s"
+    rows = [
+        (f"cold: wall time ({cw['feeds']:,} feeds x {cw['entries']} entries on "
+         f"{cw['hosts']} host(s), per_host {cw['per_host']}"
+         + (f", answers after {cw['server_delay']:g} s" if cw["server_delay"] else "") + ")",
+         f"{cold.seconds:.1f} s", "-", "-"),
+        ("cold: articles stored", f"{cold.articles:,} of {total:,}", f"{total:,}",
+         _verdict(cold.articles == total)),
+        ("cold: articles/s (newswatch crawl)", f"{_rate(cold):.1f}", "-", "-"),
+        ("cold: per host, as the site saw it", _politeness(cold.politeness), limits, "-"),
+        ("cold / warm: newswatch crawl exit codes", f"{cold.returncode} / {warm.returncode}",
+         "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),
+        (f"cold: articles/s (baseline, {base.articles:,} articles sampled)",
+         f"{base.rate:.1f}", "-", "-"),
+        ("cold: baseline wall time for every article"
+         + (" (extrapolated)" if base.articles < total else ""),
+         f"{base.extrapolated_seconds:.1f} s", "-", "-"),
+        ("cold: speed-up vs baseline",
+         f"{base.extrapolated_seconds / cold.seconds:.1f}x", "-", "-"),
+        ("cold: CPU ms per article (newswatch process / baseline loop)",
+         f"{_cpu_ms(cold.cpu_seconds, cold.articles)} / "
+         f"{_cpu_ms(base.loop_cpu_seconds, base.articles)}", "-", "-"),
+        ("cold: peak RSS (newswatch / baseline)",
+         f"{cold.max_rss_mib:.0f} / {base.max_rss_mib:.0f} MiB", "-", "-"),
+        ("cold: bytes downloaded", f"{cold.bytes / 1e6:,.1f} MB", "-", "-"),
+    ]
+    if one is not None:
+        one_total = cw["one_host_feeds"] * cw["entries"]
+        rows += [
+            (f"one host: cold wall time ({cw['one_host_feeds']:,} feeds x {cw['entries']} "
+             "entries, all on 127.0.0.1)", f"{one.seconds:.1f} s", "-", "-"),
+            ("one host: articles stored", f"{one.articles:,} of {one_total:,}",
+             f"{one_total:,}", _verdict(one.articles == one_total)),
+            ("one host: articles/s (newswatch crawl)", f"{_rate(one):.1f}", "-", "-"),
+            ("one host: as the site saw it", _politeness(one.politeness), limits, "-"),
+            ("one host: CPU ms per article", _cpu_ms(one.cpu_seconds, one.articles), "-", "-"),
+        ]
+    rows += [
+        ("warm: wall time", f"{warm.seconds:.1f} s", "-", "-"),
+        ("warm: bytes downloaded", f"{warm.bytes:,} B", "-", "-"),
+        ("warm: bytes / cold bytes", f"{warm.bytes / cold.bytes:.3%}",
+         f"< {WARM_TARGET:.0%}", _verdict(warm.bytes < WARM_TARGET * cold.bytes)),
+    ]
+    return rows
 
 
 def summary(results: dict[str, Any]) -> str:
-    """The table of every figure, its target and PASS / MISS (or a dash if it has none)."""
+    """The table of every figure, its target and PASS / FAIL (or a dash if it has none)."""
     rows: list[tuple[str, str, str, str]] = []
     cw = results.get("cycles")
     if cw:
-        cold, warm, base = cw["cold"], cw["warm"], cw["baseline"]
-        total = cw["feeds"] * cw["entries"]
-        rate = cold.articles / cold.seconds if cold.seconds else 0.0
-        rows += [
-            (f"cold: wall time ({cw['feeds']:,} feeds x {cw['entries']} entries, "
-             f"per_host {cw['per_host']})", f"{cold.seconds:.1f} s", "-", "-"),
-            ("cold: articles stored", f"{cold.articles:,} of {total:,}", f"{total:,}",
-             _verdict(cold.articles == total)),
-            ("cold: articles/s (newswatch crawl)", f"{rate:.1f}", "-", "-"),
-            ("cold / warm: newswatch crawl exit codes", f"{cold.returncode} / {warm.returncode}",
-             "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),
-            (f"cold: articles/s (baseline, {base.articles:,} articles sampled)",
-             f"{base.rate:.1f}", "-", "-"),
-            ("cold: baseline wall time for every article"
-             + (" (extrapolated)" if base.articles < total else ""),
-             f"{base.extrapolated_seconds:.1f} s", "-", "-"),
-            ("cold: speed-up vs baseline",
-             f"{base.extrapolated_seconds / cold.seconds:.1f}x", "-", "-"),
-            ("cold: peak RSS (newswatch / baseline)",
-             f"{cold.max_rss_mib:.0f} / {base.max_rss_mib:.0f} MiB", "-", "-"),
-            ("cold: bytes downloaded", f"{cold.bytes / 1e6:,.1f} MB", "-", "-"),
-            ("warm: wall time", f"{warm.seconds:.1f} s", "-", "-"),
-            ("warm: bytes downloaded", f"{warm.bytes:,} B", "-", "-"),
-            ("warm: bytes / cold bytes", f"{warm.bytes / cold.bytes:.3%}",
-             f"< {WARM_TARGET:.0%}", _verdict(warm.bytes < WARM_TARGET * cold.bytes)),
-        ]
+        rows += _cycle_rows(cw)
     lat = results.get("latency")
     if lat:
         label = f"every {lat['every']}, tick {lat['tick']}, {len(lat['latencies'])} probes"
@@ -591,10 +686,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--feeds", type=int, help="feeds of the cold/warm cycles (1000)")
     parser.add_argument("--entries", type=int, help="entries per feed (30)")
     parser.add_argument("--topics", type=int, default=20, help="topics of the cold cycle")
-    parser.add_argument("--per-host", type=int, default=16,
-                        help="crawl.per_host (every feed is on 127.0.0.1)")
+    parser.add_argument("--hosts", type=int,
+                        help="loopback addresses the feeds are spread over (100)")
+    parser.add_argument("--per-host", type=int, default=2,
+                        help="crawl.per_host of the cold and warm cycles (newswatch's default)")
+    parser.add_argument("--one-host-feeds", type=int,
+                        help="feeds of the extra cold cycle with every feed on 127.0.0.1 "
+                             "(100; 0 skips it)")
+    parser.add_argument("--server-delay", type=float, default=0.0,
+                        help="seconds the site waits before each answer of the cold/warm "
+                             "cycles and the baseline, like a remote server's round trip (0)")
     parser.add_argument("--baseline-budget", type=float, help="seconds of baseline (60)")
-    parser.add_argument("--trials", type=int, help="latency probes (5)")
+    parser.add_argument("--trials", type=int,
+                        help="latency probes, all within one poll interval (10)")
     parser.add_argument("--cycles", type=int, help="soak cycles (200)")
     parser.add_argument("--soak-feeds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
@@ -602,18 +706,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sequential", action="store_true",
                         help="run latency and soak one after the other")
     parser.add_argument("--quick", action="store_true",
-                        help="200 feeds x 10 entries, 20 s baseline, latency at every = 10s "
-                             "(tick 5s, 3 probes), 30 soak cycles")
+                        help="200 feeds x 10 entries on 50 hosts, 100 feeds on one host, "
+                             "20 s of baseline, 5 latency probes, 30 soak cycles")
     args = parser.parse_args(argv)
     quick = args.quick
-    for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10),
-                              ("baseline_budget", 60.0, 20.0), ("trials", 5, 3),
+    for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10), ("hosts", 100, 50),
+                              ("one_host_feeds", 100, 100),
+                              ("baseline_budget", 60.0, 20.0), ("trials", 10, 5),
                               ("cycles", 200, 30)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
-    timing = ("10s", 10.0, "5s") if quick else ("1m", 60.0, "30s")
-    args.every, args.every_seconds, args.tick = timing
+    # The target is for sources polled every minute with the default tick, quick or not.
+    args.every, args.every_seconds, args.tick = "1m", 60.0, "30s"
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    args.hosts = max(1, min(args.hosts, args.feeds, 254))
+    args.one_host_feeds = min(args.one_host_feeds, args.feeds)
     return args
 
 
@@ -625,7 +732,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         if "cycles" not in args.skip:
             results["cycles"] = cold_and_warm(
                 args.feeds, args.entries, args.topics, args.per_host, args.baseline_budget,
-                args.seed, work, log)
+                args.seed, work, log, hosts=args.hosts, one_host_feeds=args.one_host_feeds,
+                server_delay=args.server_delay)
         jobs: list[tuple[str, Callable[[], Any]]] = []
         if "latency" not in args.skip:
             jobs.append(("latency", lambda: latency(

@@ -1,10 +1,14 @@
 """The crawl-cycle benchmark's workload: a local news site with many feeds and article pages.
 
 The site is ``tests/newssite.py``'s :class:`NewsSite` (feeds with ETag / Last-Modified and
-304s, article pages with heavy chrome: navigation, "most read", comments, JSON-LD), served on
-127.0.0.1 with two additions for benchmarking: every byte it sends is counted, and requests
-are counted by status instead of being kept one record each (a cold cycle is 30,000+
-requests).
+304s, article pages with heavy chrome: navigation, "most read", comments, JSON-LD) with three
+additions for benchmarking: every byte it sends is counted; requests are counted by status
+instead of being kept one record each (a cold cycle is 30,000+ requests); and it can listen
+on many loopback addresses at once (127.0.0.1, 127.0.0.2, ...; Linux routes all of
+127.0.0.0/8 to ``lo``), each one a separate host for the crawler's per-host politeness, as
+in a real deployment that polls many sites. Every link a page or feed carries points back
+to the address it was requested on, and the site notes, per host, when each request started
+and how many were in flight, so that the politeness the crawler showed can be reported.
 
 Feeds are ``/feeds/feed-NNNN.rss`` (RSS 2.0); each entry links to its own article page
 whose body is a seeded multilingual article from :mod:`benchmarks.corpus` (300-800 words
@@ -14,9 +18,12 @@ in English, Spanish, German or French), so that no two pages are alike.
 from __future__ import annotations
 
 import random
+import selectors
 import sys
 import threading
-from collections import Counter
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -50,20 +57,62 @@ class _CountingWriter:
         return getattr(self._raw, name)
 
 
-class BenchSite(NewsSite):
-    """NewsSite that counts bytes sent and requests by status (instead of recording each)."""
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # listen() backlog: set before the constructor listens
 
-    def __init__(self) -> None:
+
+def loopback_hosts(count: int) -> list[str]:
+    """``count`` loopback addresses: 127.0.0.1, 127.0.0.2, ... (at most 254)."""
+    if not 1 <= count <= 254:
+        raise ValueError(f"hosts must be between 1 and 254, not {count}")
+    return [f"127.0.0.{i + 1}" for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """What the crawler did to each host, as seen by the site."""
+
+    hosts: int  # hosts that got at least one request
+    requests: int
+    max_in_flight: int  # the most requests one host was answering at once
+    peak_per_second: int  # the most requests one host got within one second
+    busiest_host_requests: int
+
+
+class BenchSite(NewsSite):
+    """NewsSite that counts bytes sent and requests by status (instead of recording each),
+    listening on ``hosts`` loopback addresses."""
+
+    def __init__(self, hosts: int = 1) -> None:
         super().__init__()
         self.articles = {}  # only the benchmark's stories, not the canned ones
+        self.hosts = loopback_hosts(hosts)
+        self.ports: dict[str, int] = {}
         self.bytes_sent = 0
         self.statuses: Counter[int] = Counter()
         self.paths: Counter[str] = Counter()  # "feed", "article", "other"
         self._count_lock = threading.Lock()
+        self._local = threading.local()  # the address the current connection came in on
+        self._starts: defaultdict[str, list[float]] = defaultdict(list)
+        self._host_in_flight: Counter[str] = Counter()
+        self._host_max_in_flight: Counter[str] = Counter()
+        self._servers: list[_Server] = []
+        self.answer_delay = 0.0  # seconds each answer waits: a remote server's round trip
+        self.first_feed_request: float | None = None  # time.monotonic() of the first one
+
+    @property
+    def base_url(self) -> str:
+        """The root URL of the host the current request came to (else the first host)."""
+        host = getattr(self._local, "host", None) or self.host
+        if not self.ports:
+            raise RuntimeError("BenchSite not started")
+        return f"http://{host}:{self.ports[host]}"
 
     def start(self) -> None:
-        """Like NewsSite.start, with a handler whose output stream counts bytes."""
-        if self._server is not None:
+        """Like NewsSite.start, on every host, with a handler that counts bytes and notes
+        per-host timings. One thread accepts connections for all hosts."""
+        if self._servers:
             raise RuntimeError("BenchSite already started")
         base = _make_handler(self)
         site = self
@@ -72,18 +121,91 @@ class BenchSite(NewsSite):
             def setup(self) -> None:
                 super().setup()
                 self.wfile = _CountingWriter(self.wfile, site)  # type: ignore[assignment]
+                site._local.host = self.server.server_address[0]
+
+            def _answer(self, send_body: bool) -> None:
+                host = site._local.host
+                site._begin(host)
+                try:
+                    if site.answer_delay:
+                        site._stopping.wait(site.answer_delay)
+                    super()._answer(send_body)
+                finally:
+                    site._end(host)
 
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 128
-        self.port = server.server_address[1]
-        self._server = server
+        port = 0
+        for host in self.hosts:
+            try:  # the same port on every address when it is free there, for readability
+                server = _Server((host, port), Handler)
+            except OSError:
+                server = _Server((host, 0), Handler)
+            port = port or server.server_address[1]
+            self.ports[host] = server.server_address[1]
+            self._servers.append(server)
+        self.port = self.ports[self.host]
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-            name=f"benchsite-{self.port}",
+            target=self._accept, daemon=True, name=f"benchsite-{self.port}"
         )
         self._thread.start()
+
+    def _accept(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            for server in self._servers:
+                selector.register(server, selectors.EVENT_READ, server)
+            while not self._stopping.is_set():
+                for key, _ in selector.select(timeout=0.05):
+                    key.data.handle_request()
+
+    def stop(self) -> None:
+        """Stop accepting, wake sleeping handlers and close every listening socket."""
+        if not self._servers:
+            return
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for server in self._servers:
+            server.server_close()
+        self._servers = []
+        self._thread = None
+
+    def _begin(self, host: str) -> None:
+        with self._count_lock:
+            self._starts[host].append(time.monotonic())
+            self._host_in_flight[host] += 1
+            self._host_max_in_flight[host] = max(
+                self._host_max_in_flight[host], self._host_in_flight[host]
+            )
+
+    def _end(self, host: str) -> None:
+        with self._count_lock:
+            self._host_in_flight[host] -= 1
+
+    def reset_politeness(self) -> None:
+        """Forget the per-host timings (before a cycle)."""
+        with self._count_lock:
+            self._starts.clear()
+            self._host_max_in_flight.clear()
+
+    def politeness(self) -> Politeness:
+        """Per-host figures since the last :meth:`reset_politeness`."""
+        with self._count_lock:
+            starts = {h: list(t) for h, t in self._starts.items()}
+            max_in_flight = max(self._host_max_in_flight.values(), default=0)
+        peak = 0
+        for times in starts.values():
+            first = 0
+            for last, when in enumerate(times):  # a window of one second ending at each start
+                while when - times[first] >= 1.0:
+                    first += 1
+                peak = max(peak, last - first + 1)
+        return Politeness(
+            hosts=len(starts),
+            requests=sum(len(t) for t in starts.values()),
+            max_in_flight=max_in_flight,
+            peak_per_second=peak,
+            busiest_host_requests=max((len(t) for t in starts.values()), default=0),
+        )
 
     def _add_bytes(self, n: int) -> None:
         with self._count_lock:
@@ -96,6 +218,8 @@ class BenchSite(NewsSite):
         with self._count_lock:
             self.statuses[record.status] += 1
             self.paths[kind] += 1
+            if kind == "feed" and self.first_feed_request is None:
+                self.first_feed_request = time.monotonic()
 
     def counters(self) -> dict[str, Any]:
         """A snapshot: bytes sent, requests by status and by kind."""
@@ -103,8 +227,10 @@ class BenchSite(NewsSite):
             return {"bytes": self.bytes_sent, "statuses": dict(self.statuses),
                     "paths": dict(self.paths)}
 
-    def feed_url(self, index: int) -> str:
-        return self.url(f"/feeds/{feed_name(index)}.rss")
+    def feed_url(self, index: int, *, host: str | None = None) -> str:
+        """Feed ``index``'s URL on ``host``; by default feeds take the hosts in turn."""
+        host = host or self.hosts[index % len(self.hosts)]
+        return f"http://{host}:{self.ports[host]}/feeds/{feed_name(index)}.rss"
 
 
 def feed_name(index: int) -> str:
@@ -139,9 +265,12 @@ class StoryMaker:
                      section=("World", "Politics", "Business", "Science")[article.id % 4])
 
 
-def build_site(feeds: int, entries: int, seed: int = 1) -> tuple[BenchSite, StoryMaker]:
-    """A started BenchSite with ``feeds`` feeds of ``entries`` stories each (all distinct)."""
-    site = BenchSite()
+def build_site(
+    feeds: int, entries: int, seed: int = 1, hosts: int = 1
+) -> tuple[BenchSite, StoryMaker]:
+    """A started BenchSite on ``hosts`` addresses with ``feeds`` feeds of ``entries`` stories
+    each (all distinct)."""
+    site = BenchSite(hosts)
     maker = StoryMaker(seed)
     for index in range(feeds):
         name = feed_name(index)

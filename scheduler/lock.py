@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from storage import StorageError, write_problem
+
 
 class AlreadyRunning(Exception):
     """Another newswatch process holds the lock on this database."""
@@ -17,13 +19,19 @@ class InstanceLock:
     (the kernel releases it too if the process dies)."""
 
     def __init__(self, database: Path) -> None:
+        self.database = database
         self.path = database.with_name(database.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise AlreadyRunning naming the holder's pid."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock or raise AlreadyRunning naming the holder's pid (StorageError when
+        the lock file cannot be created or opened)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            why = write_problem(self.database) or exc.strerror or exc
+            raise StorageError(f"cannot lock database {self.database}: {why}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -5,6 +5,7 @@ Errors::
     StorageError    the database cannot be opened, migrated or written
 """
 
+from .db import write_problem
 from .digests import DigestItem
 from .errors import StorageError
 from .identity import identity_key
@@ -47,4 +48,5 @@ __all__ = [
     "percolate",
     "to_iso",
     "utcnow",
+    "write_problem",
 ]

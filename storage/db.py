@@ -31,10 +31,43 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+        raise StorageError(f"cannot open database {path}: {write_problem(path) or exc}") from exc
     except OSError as exc:
-        raise StorageError(f"cannot open database {path}: {exc.strerror or exc}") from exc
+        why = write_problem(path) or exc.strerror or exc
+        raise StorageError(f"cannot open database {path}: {why}") from exc
     return db
+
+
+def write_problem(path: Path) -> str | None:
+    """What keeps this process from writing the database at ``path`` and the files SQLite
+    and newswatch keep beside it (a read-only file, directory or file system), or None."""
+    directory = path.parent
+    try:
+        read_only_fs = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return None  # no such directory: the caller's own error says so
+    if read_only_fs:
+        return f"{directory} is on a read-only file system (newswatch writes to its database)"
+    # os.access asks the kernel with this process's credentials, capabilities included.
+    file_ro = path.exists() and not os.access(path, os.W_OK)
+    directory_ro = not os.access(directory, os.W_OK | os.X_OK)
+    side_files = f"{path.name}-wal, {path.name}-shm and {path.name}.lock"
+    if file_ro and directory_ro:
+        return (
+            f"the file and its directory {directory} are read-only for this user; newswatch "
+            f"writes to the file and creates {side_files} beside it (check their owner and mode)"
+        )
+    if file_ro:
+        return (
+            "the file is read-only for this user; newswatch writes to it "
+            "(check its owner and mode)"
+        )
+    if directory_ro:
+        return (
+            f"its directory {directory} is read-only for this user; newswatch creates "
+            f"{side_files} there (check the directory's owner and mode)"
+        )
+    return None
 
 
 def schema_version(db: Database) -> int:

@@ -16,6 +16,8 @@ Routes (all links point back to this site, never to a real host):
     /slow?seconds=N         sleeps N seconds (max 10), then a small feed
     /redirect?to=<path>     301 (``&status=302`` etc.) to a path on this site
     /big                    ~3 MB RSS (``?gzip=1`` gzip-encoded, ``?nolength=1`` no Content-Length)
+    /huge?mb=N              an N MB RSS feed (default 100, max 1024), made while it is sent, so
+                            the site never holds it (``?nolength=1``: no Content-Length)
     /robots.txt             ``NewsSite.robots``, then a ``Sitemap:`` line per ``NewsSite.sitemaps``
     /notafeed               an HTML page served as text/xml
     /sitemaps/news.xml      Google News sitemap of the 'world' feed (``.xml.gz``: gzip file)
@@ -66,6 +68,7 @@ DEFAULT_ROBOTS = "User-agent: *\nAllow: /\n"
 UTM_QUERY = "utm_source=rss&utm_medium=feed"
 MAX_SLOW_SECONDS = 10.0
 BIG_BODY_BYTES = 3 * 1024 * 1024
+MAX_HUGE_MB = 1024
 PUBLICATION = "The Northgate Herald"
 #: Paths of /sitemaps/archive.xml listed without a lastmod (old pages of the archive).
 ARCHIVE_UNDATED = (
@@ -222,6 +225,7 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
     send_length: bool = True  # False: no Content-Length, the body ends when the connection does
     drip: float = 0.0  # seconds between 1 KiB chunks of the body (a slow-drip server)
+    chunks: Iterator[bytes] | None = None  # sent after ``body``, as they come (never counted)
 
 
 def _template(name: str) -> string.Template:
@@ -933,6 +937,11 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                         self.wfile.flush()
                 elif send_body and body:
                     self.wfile.write(body)
+                if send_body and response.chunks is not None:
+                    for chunk in response.chunks:
+                        if site._stopping.is_set():
+                            break
+                        self.wfile.write(chunk)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (e.g. a timeout test)
 
@@ -977,6 +986,7 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 "/slow": lambda: self._slow(query),
                 "/redirect": lambda: self._redirect(query),
                 "/big": lambda: self._big(query, record.headers),
+                "/huge": lambda: self._huge(query),
                 "/robots.txt": lambda: _Response(200, site.robots_txt().encode()),
                 "/notafeed": lambda: _Response(200, site._notafeed, "text/xml; charset=utf-8"),
             }
@@ -1044,6 +1054,38 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 extra["Connection"] = "close"
             return _Response(200, body, _FEED_TYPES["rss"], extra, send_length=length)
+
+        def _huge(self, query: dict[str, list[str]]) -> _Response:
+            """An RSS feed of ``mb`` MB made of one repeated item, generated while sent."""
+            try:
+                size = min(int(query.get("mb", ["100"])[0]), MAX_HUGE_MB) * 1024 * 1024
+            except ValueError:
+                return _text(400, "Bad mb")
+            head = (
+                '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+                "<title>Huge feed</title><link>" + site.url("/") + "</link>\n"
+            ).encode()
+            tail = b"</channel></rss>\n"
+            item = (
+                "<item><title>Filler</title><link>" + site.url("/articles/filler") + "</link>"
+                "<description>" + "filler " * 1000 + "</description></item>\n"
+            ).encode()
+            count = max(0, (size - len(head) - len(tail)) // len(item))
+            per_chunk = max(1, 65536 // len(item))
+
+            def chunks() -> Iterator[bytes]:
+                for start in range(0, count, per_chunk):
+                    yield item * min(per_chunk, count - start)
+                yield tail
+
+            headers: dict[str, str] = {}
+            if query.get("nolength") == ["1"]:
+                self.close_connection = True
+                headers["Connection"] = "close"
+            else:
+                headers["Content-Length"] = str(len(head) + count * len(item) + len(tail))
+            return _Response(200, head, _FEED_TYPES["rss"], headers, send_length=False,
+                             chunks=chunks())
 
         def log_message(self, format: str, *args: Any) -> None:
             """Route the access log to logging instead of stderr."""

@@ -5,7 +5,9 @@ Speed is measured by ``python -m benchmarks.cycle_bench``, never asserted here.
 
 from __future__ import annotations
 
+import re
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,13 +41,39 @@ def test_workload_is_distinct_articles_with_conditional_feeds() -> None:
         site.stop()
 
 
+def test_site_on_many_hosts_links_back_to_the_host_asked() -> None:
+    site, _ = build_site(4, 2, seed=5, hosts=3)
+    try:
+        assert site.hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        hosts = [urlsplit(site.feed_url(i)).hostname for i in range(4)]
+        assert hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.1"]
+        for url in (site.feed_url(1), site.feed_url(1, host="127.0.0.3")):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                links = re.findall(rb"<link>([^<]+)</link>", response.read())[1:]
+            assert links
+            assert {urlsplit(link.decode()).netloc for link in links} == {urlsplit(url).netloc}
+            with urllib.request.urlopen(links[0].decode(), timeout=10) as response:
+                assert response.status == 200
+        seen = site.politeness()
+        assert (seen.hosts, seen.requests, seen.busiest_host_requests) == (2, 4, 2)
+        assert seen.max_in_flight >= 1
+        site.reset_politeness()
+        assert site.politeness().requests == 0
+    finally:
+        site.stop()
+
+
 def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--feeds", "5", "--entries", "3", "--topics", "3", "--baseline-budget", "1",
-            "--skip", "latency,soak"]
+            "--hosts", "3", "--one-host-feeds", "2", "--skip", "latency,soak"]
     results = cycle_bench.run(cycle_bench.parse_args(argv), log=lambda line: None)
     cycles = results["cycles"]
-    cold, warm, base = cycles["cold"], cycles["warm"], cycles["baseline"]
+    cold, warm, base, one = cycles["cold"], cycles["warm"], cycles["baseline"], cycles["one_host"]
     assert cold.articles == 15
+    assert cold.politeness.hosts == 3
+    assert cold.politeness.max_in_flight <= 2 + 1  # per_host 2 (+1: a request may end late)
+    assert one.articles == 6
+    assert one.politeness.hosts == 1
     assert base.articles > 0
     assert warm.articles == 0
     assert warm.requests == {304: 5}
@@ -53,3 +81,4 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     print(cycle_bench.summary(results))
     out = capsys.readouterr().out
     assert "| warm: bytes / cold bytes" in out and "PASS" in out
+    assert "| one host: articles stored" in out

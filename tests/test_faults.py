@@ -3,12 +3,15 @@ and never stops the other sources, eats unbounded memory or reads local files.""
 
 from __future__ import annotations
 
-import gzip
 import json
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from conftest import Workdir
 from newssite import STORIES_BY_SLUG
+
+from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run, from wait4()
 
 GOOD_STORY = "venezuela-opposition-leader"
 
@@ -29,22 +32,47 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 """
 
 
+# Peak memory a crawl of hostile sources may use beyond a crawl of one good feed. Every body
+# is capped at crawl.max_size (1 MB in the test), so the hostile sources cost a few MB; any
+# of them read or inflated in full (100 MB, 256 MB) would go far beyond.
+MEMORY_ALLOWANCE_MIB = 150
+BOMB_MIB = 256
+
+
 def rss(items: str, encoding: str = "utf-8") -> bytes:
     head = f'<?xml version="1.0" encoding="{encoding}"?>' if encoding else ""
     return (f'{head}<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
             ).encode(encoding or "utf-8")
 
 
-def test_hostile_sources_are_reported_and_the_good_one_still_works(site, mail, workdir):
+def gzip_bomb(mib: int) -> bytes:
+    """A gzip body that inflates to ``mib`` MiB of RSS (built without holding it)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    spaces = b" " * (1024 * 1024)
+    parts = [packer.compress(b"<rss>"), *(packer.compress(spaces) for _ in range(mib))]
+    return b"".join([*parts, packer.compress(b"</rss>"), packer.flush()])
+
+
+def test_hostile_sources_are_reported_in_bounded_memory(site, mail, workdir, tmp_path):
     when = datetime.now(UTC) - timedelta(minutes=10)
     site.publish(replace(STORIES_BY_SLUG[GOOD_STORY], published=when))
-    bomb = gzip.compress(b"<rss>" + b" " * (64 * 1024 * 1024) + b"</rss>")
+    good = site.url("/feeds/world.rss")
+    settings = {"crawl": {"timeout": "2s", "max_size": "1MB"}}
+    # What a crawl costs in memory anyway: the same crawl of the good feed alone.
+    calm = Workdir(tmp_path / "calm")
+    calm.path.mkdir()
+    calm.write_config(sources=[good], **settings)
+    calm_run = run_newswatch(calm.config, "crawl", timeout=120)
+    assert calm_run.returncode == 0, calm_run.output
+    bomb = gzip_bomb(BOMB_MIB)
     hostile = {
         "/h/502": site.serve("/h/502", b"bad gateway", status=502),
         "/h/drip": site.serve("/h/drip", rss("<item/>") + b" " * 20_000, drip=0.2),
         "/h/truncated": site.serve("/h/truncated", rss("<item><title>x</title>")[:60]),
         "/h/gzipbomb": site.serve("/h/gzipbomb", bomb, headers={"Content-Encoding": "gzip"}),
         "/h/huge": site.url("/big?nolength=1"),
+        "/h/100mb": site.url("/huge?mb=100"),
+        "/h/100mb-nolength": site.url("/huge?mb=100&nolength=1"),
         "/h/laughs": site.serve("/h/laughs", BILLION_LAUGHS),
         "/h/loop": site.serve("/h/loop", b"", status=301, headers={"Location": "/h/loop"}),
         "/h/file": site.serve("/h/file", b"", status=301,
@@ -54,16 +82,17 @@ def test_hostile_sources_are_reported_and_the_good_one_still_works(site, mail, w
         "/h/html": site.serve("/h/html", b"<html><body><p>hello</p></body></html>",
                               content_type="application/rss+xml"),
     }
-    good = site.url("/feeds/world.rss")
     workdir.write_config(
         sources=[*hostile.values(), good],
         topics=[{"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}],
-        smtp=mail, crawl={"timeout": "2s", "max_size": "1MB"},
+        smtp=mail, **settings,
     )
-    result = workdir.newswatch("crawl", timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    out = result.stdout
+    result = run_newswatch(workdir.config, "crawl", timeout=120)
+    out = result.output  # stdout and stderr
+    assert result.returncode == 0, out
+    peak, calm_peak = result.max_rss_kib // 1024, calm_run.max_rss_kib // 1024  # in MiB
+    assert peak <= calm_peak + MEMORY_ALLOWANCE_MIB, (peak, calm_peak)
+    assert "Traceback" not in out
     assert f"{len(hostile) + 1} source(s): " in out
     reasons = {path: line for path, url in hostile.items() for line in out.splitlines()
                if line.startswith(f"  failed: {url}: ")}
@@ -71,6 +100,8 @@ def test_hostile_sources_are_reported_and_the_good_one_still_works(site, mail, w
     assert "took longer than 2.0 seconds" in reasons["/h/drip"]
     assert "exceeded DOWNLOAD_MAXSIZE" in reasons["/h/gzipbomb"]  # stopped decompressing
     assert "exceeded the size limit" in reasons["/h/huge"]  # no Content-Length: cut off
+    assert "larger than download max size" in reasons["/h/100mb"]  # refused from its headers
+    assert "exceeded the size limit" in reasons["/h/100mb-nolength"]
     assert "redirect" in reasons["/h/loop"].lower()
     assert "/h/junk" in reasons and "/h/html" in reasons
     # A feed truncated mid-way or full of entity bombs is not a feed anyone can use: it is

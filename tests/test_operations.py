@@ -3,10 +3,22 @@ database that cannot be used."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from conftest import Workdir, subprocess_env
 from newssite import STORIES_BY_SLUG
+
+# Root bypasses file modes through CAP_DAC_OVERRIDE (and CAP_DAC_READ_SEARCH): a process
+# started without them sees a read-only file or directory as any user would, while it can
+# still read the interpreter under /root.
+WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
 def test_cli_reads_while_the_daemon_writes(site, workdir, wait):
@@ -50,6 +62,66 @@ def test_database_path_that_is_a_directory(workdir):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "newswatch: " in result.stderr
+
+
+def _read_only_runner(tmp_path: Path) -> list[str]:
+    """The command prefix under which file modes apply to newswatch (skips if none works)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: file modes cannot be enforced")
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"")
+    probe.chmod(0o444)
+    result = subprocess.run(
+        [*WITHOUT_DAC, sys.executable, "-c", f"open({str(probe)!r}, 'r+b')"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    probe.unlink()
+    if result.returncode == 0 or "PermissionError" not in result.stderr:
+        pytest.skip(f"cannot drop CAP_DAC_OVERRIDE here: {result.stderr.strip()[-200:]}")
+    return WITHOUT_DAC
+
+
+@pytest.mark.parametrize("read_only", ["file", "directory", "both"])
+def test_read_only_database_gives_one_clear_line(workdir: Workdir, tmp_path, read_only):
+    prefix = _read_only_runner(tmp_path)
+    workdir.write_config(sources=["http://127.0.0.1:9/feed.rss"])  # refused: nothing to read
+    assert workdir.newswatch("crawl").returncode == 0  # the database exists, in WAL mode
+    assert not Path(f"{workdir.database}-wal").exists()  # SQLite removed it on close
+    lock = Path(f"{workdir.database}.lock")
+    if read_only != "file":
+        lock.unlink()  # crawl must create it: the lock's own error path
+    before = workdir.database.read_bytes()
+    if read_only in ("file", "both"):
+        workdir.database.chmod(0o444)
+    if read_only in ("directory", "both"):
+        workdir.path.chmod(0o555)
+    try:
+        for command in ("crawl", "status", "run"):
+            result = subprocess.run(
+                [*prefix, sys.executable, "-m", "newswatch", "--config", str(workdir.config),
+                 command],
+                cwd=workdir.path, env=subprocess_env(), capture_output=True, text=True,
+                timeout=60, check=False,
+            )
+            assert result.returncode == 1, (command, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1, (command, result.stderr)
+            [line] = lines
+            assert line.startswith("newswatch: cannot ")
+            assert f"database {workdir.database}: " in line
+            if read_only == "file":
+                assert "the file is read-only for this user" in line
+            elif read_only == "directory":
+                assert f"its directory {workdir.path} is read-only for this user" in line
+                assert "newswatch.db-wal" in line
+            else:
+                assert f"the file and its directory {workdir.path} are read-only" in line
+    finally:
+        workdir.path.chmod(0o755)
+        workdir.database.chmod(0o600)
+    assert workdir.database.read_bytes() == before
 
 
 def test_status_json_backup_and_prune(site, workdir, tmp_path):
