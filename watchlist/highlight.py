@@ -190,7 +190,7 @@ def _spaced_text(text: str) -> str:
     except UnicodeEncodeError:
         pass
     else:
-        if not any(byte in data for byte in _LATIN1_DECLINED):
+        if not any(map(data.__contains__, _LATIN1_DECLINED)):
             return " " + data.translate(_LATIN1_SPACED).decode("latin-1") + " "
     folded = fold(text)
     return "" if folded is None else _spaced(folded)
