@@ -32,8 +32,11 @@ def percolate(docs: Iterable[Doc], queries: Mapping[int, str]) -> dict[int, list
     """
     conn = sqlite3.connect(":memory:")
     try:
+        # Contentless, without column sizes: only the index is written (percolation reads
+        # rowids, never the text, and does not rank).
         conn.execute(
-            f"CREATE VIRTUAL TABLE batch USING fts5(title, text, source, tokenize='{TOKENIZER}')"
+            "CREATE VIRTUAL TABLE batch USING fts5(title, text, source, "
+            f"tokenize='{TOKENIZER}', content='', columnsize=0)"
         )
         conn.executemany(
             "INSERT INTO batch (rowid, title, text, source) VALUES (?, ?, ?, ?)", _rows(docs)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchlist.evaluate import matches_at
-from watchlist.highlight import TokenIndex, find_hits, snippet
+from watchlist.highlight import TokenIndex, _spaced, find_hits, snippet
 from watchlist.query import hit_terms, parse, positive_terms, to_fts5
 from watchlist.tokens import _tokenize_by_char, fold, tokenize
 
@@ -315,3 +315,13 @@ def test_index_search_agrees_with_the_token_path_on_any_characters(text: str, se
     index = TokenIndex(text)
     for tokens, prefix in terms_of(text, seed):
         assert index.search(tokens, prefix) == token_path_spans(text, tokens, prefix)
+
+
+def test_latin1_text_is_folded_in_one_pass_like_the_general_path() -> None:
+    # Latin-1 text takes a bytes.translate shortcut; every character must come out as the
+    # general path (fold, then separators made spaces) makes it, µ included (it folds to μ).
+    for byte in range(256):
+        text = f"x{chr(byte)}Y {chr(byte).upper()}é"
+        folded = fold(text)
+        general = "" if folded is None else _spaced(folded)
+        assert TokenIndex(text).spaced == general, hex(byte)

@@ -275,3 +275,31 @@ def test_spans_and_terms_agree_with_a_token_by_token_reference(
         }
         assert sorted(match.terms) == sorted(words)  # no duplicates, and in casefold order:
         assert [term.casefold() for term in match.terms] == sorted(w.casefold() for w in words)
+
+
+# Topics whose terms can match the same words (a prefix and a word it starts, a phrase and
+# one of its words, the same word twice): spans merge and words are listed once.  Topics
+# whose terms can't are merged by sorting alone; both must agree with the reference.
+SHARED_WORDS = [
+    "madur* OR maduro",
+    '"nicolas maduro" OR maduro',
+    "mad* OR madu*",
+    "us OR =US",
+    "title:maduro maduro",
+    "nicolas OR maduro OR madurology",
+    '"a b" OR "b c" OR c',
+]
+SHARED_TEXT = "Nicolás Maduro, nicolas MADURO and a b c; US us. Madurology: a b."
+
+
+@pytest.mark.parametrize("query", SHARED_WORDS)
+def test_terms_matching_the_same_words(query: str) -> None:
+    item = article(1, "Maduro and MADURO: a b c", SHARED_TEXT)
+    (match,) = run({1: query}, [item])
+    terms = hit_terms(parse(query))
+    assert list(match.title_spans) == reference_spans(item.title, terms, "title")
+    assert list(match.text_spans) == reference_spans(item.text, terms, "text")
+    pieces = [item.title[a:b] for a, b in match.title_spans]
+    pieces += [" ".join(item.text[a:b].split()) for a, b in match.text_spans]
+    assert sorted(match.terms) == sorted(set(pieces))
+    assert [term.casefold() for term in match.terms] == sorted(w.casefold() for w in set(pieces))

@@ -15,9 +15,18 @@ from typing import Final
 
 from .compile import HitTerm
 from .evaluate import matches_at
-from .tokens import SEPARATORS, cased, fold, tokenize
+from .tokens import SEPARATORS, cased, fold, fold_char, tokenize
 
-__all__ = ["TermKey", "TokenIndex", "find_hits", "merge_spans", "snippet"]
+__all__ = [
+    "TermKey",
+    "TokenIndex",
+    "find_hits",
+    "merge_spans",
+    "snippet",
+    "spaced_term_spans",
+    "spaced_token_spans",
+    "word_tokens",
+]
 
 _ELLIPSIS: Final = "…"
 _WORDS_RE: Final = re.compile(r"\S+")
@@ -41,7 +50,6 @@ class TokenIndex:
 
     __slots__ = (
         "_cased",
-        "_folded",
         "_found",
         "_pairs",
         "_positions",
@@ -53,8 +61,7 @@ class TokenIndex:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._folded = fold(text)
-        self._spaced: str | None = None  # _spaced(self._folded), when needed ("": none)
+        self._spaced: str | None = None  # _spaced_text(text), when needed ("": none)
         self._words: frozenset[str] | None = None  # the tokens of a short text
         self._found: list[tuple[int, int, str]] | None = None
         self._positions: dict[str, list[int]] | None = None
@@ -98,22 +105,39 @@ class TokenIndex:
             found = self._spans[key] = self.search(tokens, prefix, exact)
         return found
 
+    @property
+    def spaced(self) -> str:
+        """The folded text with every separator a space, framed by spaces (see
+        :func:`_spaced`); "" when the text has no folded copy."""
+        spaced = self._spaced
+        if spaced is None:
+            spaced = self._spaced = _spaced_text(self._text)
+        return spaced
+
+    @property
+    def words(self) -> frozenset[str] | None:
+        """The set of the text's tokens (plus ""), for a short text with a folded copy; else
+        None (building it would cost more than the searches it saves)."""
+        words = self._words
+        if words is None:
+            spaced = self.spaced
+            if spaced and len(spaced) <= _SHORT:
+                words = self._words = frozenset(spaced.split(" "))
+        return words
+
     def search(
         self, tokens: tuple[str, ...], prefix: bool = False, exact: tuple[str, ...] = ()
     ) -> list[tuple[int, int]]:
         """:meth:`spans`, not cached (for callers with a cache of their own)."""
-        spaced = self._spaced
-        if spaced is None:
-            spaced = self._spaced = "" if self._folded is None else _spaced(self._folded)
-        if spaced and not exact and _word_tokens(tokens):
+        spaced = self.spaced
+        if spaced and not exact and word_tokens(tokens):
             if len(spaced) <= _SHORT:  # a title: most terms are not in it, a set says so
-                if self._words is None:
-                    self._words = frozenset(spaced.split(" "))
-                if not prefix and tokens[0] not in self._words:
+                words = self.words
+                if not prefix and words is not None and tokens[0] not in words:
                     return []
             if len(tokens) == 1 and not prefix:
-                return _spaced_token_spans(spaced, tokens[0])
-            return _spaced_term_spans(spaced, tokens, prefix)
+                return spaced_token_spans(spaced, tokens[0])
+            return spaced_term_spans(spaced, tokens, prefix)
         if not tokens:
             return []
         pairs = self.pairs(bool(exact))
@@ -132,7 +156,7 @@ class TokenIndex:
 
 
 @functools.lru_cache(maxsize=65536)
-def _word_tokens(tokens: tuple[str, ...]) -> bool:
+def word_tokens(tokens: tuple[str, ...]) -> bool:
     """Whether every token is made of word characters only (so it can occur in folded text
     as a token): true of every token :func:`tokenize` returns."""
     return bool(tokens) and all(token and not SEPARATORS.intersection(token) for token in tokens)
@@ -144,6 +168,32 @@ _SHORT: Final = 400  # characters: a text this short gets a set of its tokens
 _ASCII_SEPARATORS_RE: Final = re.compile(
     "[\\x00-\\x1f\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]"
 )
+
+
+# Latin-1 text → its folded copy with every separator a space, in one bytes.translate:
+# what fold() and then _spaced() give, one byte per character.  µ folds to Greek μ, which
+# is not Latin-1: text with it takes the general path.
+_LATIN1_FOLDS: Final = [fold_char(chr(byte)) for byte in range(256)]
+_LATIN1_DECLINED: Final = tuple(
+    bytes([byte]) for byte, char in enumerate(_LATIN1_FOLDS) if len(char) != 1 or ord(char) > 0xFF
+)
+_LATIN1_SPACED: Final = bytes(
+    0x20 if chr(byte) in SEPARATORS else byte if bytes([byte]) in _LATIN1_DECLINED else ord(char)
+    for byte, char in enumerate(_LATIN1_FOLDS)
+)
+
+
+def _spaced_text(text: str) -> str:
+    """:func:`_spaced` of ``fold(text)``; "" when `text` has no folded copy."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:
+        if not any(map(data.__contains__, _LATIN1_DECLINED)):
+            return " " + data.translate(_LATIN1_SPACED).decode("latin-1") + " "
+    folded = fold(text)
+    return "" if folded is None else _spaced(folded)
 
 
 def _spaced(folded: str) -> str:
@@ -160,7 +210,7 @@ def _spaced(folded: str) -> str:
     return " " + data.translate(_SPACES).decode("latin-1") + " "
 
 
-def _spaced_token_spans(spaced: str, token: str) -> list[tuple[int, int]]:
+def spaced_token_spans(spaced: str, token: str) -> list[tuple[int, int]]:
     """Where `token` occurs as a whole token in :func:`_spaced` text (the most common search:
     a one-word term)."""
     needle = " " + token  # no space at the end: str.find skips faster ending on a letter
@@ -185,8 +235,8 @@ def _spaced_pattern(tokens: tuple[str, ...], prefix: bool) -> re.Pattern[str]:
     return re.compile(pattern + ("[^ ]*" if prefix else "(?= )"))
 
 
-def _spaced_term_spans(spaced: str, tokens: tuple[str, ...], prefix: bool) -> list[tuple[int, int]]:
-    """:func:`_spaced_token_spans` for a prefix or a phrase.  ``str.find`` finds the first
+def spaced_term_spans(spaced: str, tokens: tuple[str, ...], prefix: bool) -> list[tuple[int, int]]:
+    """:func:`spaced_token_spans` for a prefix or a phrase.  ``str.find`` finds the first
     token (several times faster than a regular expression's search), then the rest of the
     phrase is matched there."""
     find = spaced.find

@@ -7,18 +7,27 @@ FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exac
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from operator import attrgetter
+from itertools import chain
 from urllib.parse import urlsplit
 
 from storage import Match, StoredArticle, Topic, percolate
 
 from .compile import HitTerm, has_exact, hit_terms, to_fts5
 from .evaluate import Document, document, evaluate
-from .highlight import TermKey, TokenIndex, merge_spans, snippet
+from .highlight import (
+    TermKey,
+    TokenIndex,
+    merge_spans,
+    snippet,
+    spaced_term_spans,
+    spaced_token_spans,
+    word_tokens,
+)
 from .parser import parse
 from .syntax import BODY, Node
 
@@ -38,13 +47,29 @@ def source_text(article: StoredArticle) -> str:
     return f"{article.source_name} {host}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A term to highlight, with what the fast paths of :class:`_Field` need."""
+
+    number: int  # per-article caches are keyed by it (hashing the key again costs more)
+    key: TermKey
+    fast: bool  # no exact case, word tokens: searched in the folded text
+    word: str  # a fast one-word term (no prefix): its token; else ""
+    first: str  # a token the term cannot occur without ("" for a one-word prefix)
+
+
 @dataclass(frozen=True)
 class _Terms:
-    """The terms of a topic to highlight in one field, numbered: per-article caches are
-    keyed by these numbers (hashing the term tuples again for every match costs more)."""
+    """The terms of a topic to highlight in one field, numbered like :class:`_Term`."""
 
     id: int
-    keys: tuple[tuple[int, TermKey], ...]
+    terms: tuple[_Term, ...]
+    # The tokens one of which a text must have for any term to occur in it; None when a
+    # term can't be ruled out by whole tokens (a one-word prefix).
+    firsts: frozenset[str] | None
+    # No two terms can match the same token (so their spans never overlap, and their words
+    # differ): their hits are merged by sorting alone.
+    apart: bool
 
 
 _numbers = itertools.count()
@@ -54,6 +79,44 @@ _numbers = itertools.count()
 @lru_cache(maxsize=262144)
 def _number(key: object) -> int:
     return next(_numbers)
+
+
+@lru_cache(maxsize=262144)
+def _term(key: TermKey) -> _Term:
+    tokens, prefix, exact = key
+    fast = not exact and word_tokens(tokens)
+    whole = tokens[:-1] if prefix else tokens  # the tokens that occur whole
+    first = whole[0] if whole and word_tokens(whole[:1]) else ""
+    word = tokens[0] if fast and len(tokens) == 1 and not prefix else ""
+    return _Term(_number(key), key, fast, word, first)
+
+
+def _terms(keys: tuple[TermKey, ...]) -> _Terms:
+    terms = tuple(_term(key) for key in keys)
+    firsts = frozenset(term.first for term in terms)
+    apart = all(_apart(one, other) for one, other in itertools.combinations(keys, 2))
+    return _Terms(_number(keys), terms, None if "" in firsts else firsts, apart)
+
+
+def _apart(one: TermKey, other: TermKey) -> bool:
+    """Whether no token can be matched by both terms (prefix tokens match the words they
+    start)."""
+
+    def can_match(token: str, prefix: bool, word: str, word_prefix: bool) -> bool:
+        if prefix and word_prefix:
+            return token.startswith(word) or word.startswith(token)
+        if prefix:
+            return word.startswith(token)
+        if word_prefix:
+            return token.startswith(word)
+        return token == word
+
+    last_one, last_other = len(one[0]) - 1, len(other[0]) - 1
+    return not any(
+        can_match(token, one[1] and i == last_one, word, other[1] and j == last_other)
+        for i, token in enumerate(one[0])
+        for j, word in enumerate(other[0])
+    )
 
 
 @dataclass(frozen=True)
@@ -72,64 +135,87 @@ def _plan(query: str) -> _Plan:
     terms = hit_terms(node)
 
     def field_terms(field: str) -> _Terms:
-        keys = tuple(
-            (term.tokens, term.prefix, term.exact)
-            for term in terms
-            if term.tokens and field in term.fields
+        return _terms(
+            tuple(
+                (term.tokens, term.prefix, term.exact)
+                for term in terms
+                if term.tokens and field in term.fields
+            )
         )
-        return _Terms(_number(keys), tuple((_number(key), key) for key in keys))
 
     return _Plan(node, terms, has_exact(node), field_terms("title"), field_terms("text"))
 
 
-_Hits = tuple[tuple[tuple[int, int], ...], tuple[str, ...]]  # merged spans, their words
+# Merged spans, and their words without duplicates in casefold order (Match.terms).
+_Hits = tuple[tuple[tuple[int, int], ...], tuple[str, ...]]
 _NO_HITS: _Hits = ((), ())
+_casefold = str.casefold
 
 
 class _Field:
     """One field of one article, searched for the terms of every topic that matched it."""
 
-    __slots__ = ("by_term", "by_terms", "index", "text")
+    __slots__ = ("by_term", "by_terms", "index", "spaced", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.index = TokenIndex(text)
+        self.spaced = self.index.spaced
+        self.words = self.index.words  # a short text's tokens, else None
         self.by_term: dict[int, _Hits] = {}  # term number → its hits
         self.by_terms: dict[int, _Hits] = {}  # _Terms.id → the hits of them all
 
     def hits(self, terms: _Terms) -> _Hits:
-        """The spans of `terms` (as find_hits) and their words; cached by ``terms.id``."""
-        cached = self.by_terms.get(terms.id)
-        if cached is None:
-            cached = self.by_terms[terms.id] = self._hits(terms)
-        return cached
+        """The spans of `terms` (as find_hits) and their words, searched for and stored in
+        ``by_terms[terms.id]`` (callers look there first)."""
+        found = self.by_terms[terms.id] = self._hits(terms)
+        return found
 
     def _hits(self, terms: _Terms) -> _Hits:
+        tokens = self.words
+        if tokens is not None and terms.firsts is not None and tokens.isdisjoint(terms.firsts):
+            return _NO_HITS  # most terms are not in a title
         by_term = self.by_term
         parts = []
-        for number, key in terms.keys:
-            part = by_term.get(number)
+        for term in terms.terms:
+            part = by_term.get(term.number)
             if part is None:
-                found = self.index.search(*key)
-                if not found:
-                    part = by_term[number] = _NO_HITS
-                    continue
-                part = by_term[number] = self._words(merge_spans(found))
+                part = by_term[term.number] = self._term_hits(term)
             if part[0]:
                 parts.append(part)
         if len(parts) <= 1:
             return parts[0] if parts else _NO_HITS
-        spans = [span for part in parts for span in part[0]]
-        spans.sort()
-        merged = merge_spans(spans)
-        if len(merged) < len(spans):  # hits of different terms overlap: words change
-            return self._words(merged)
-        return tuple(merged), tuple({word for part in parts for word in part[1]})
+        spans = sorted(chain.from_iterable([part[0] for part in parts]))
+        if not terms.apart:
+            merged = merge_spans(spans)
+            if len(merged) < len(spans):  # hits of different terms overlap: words change
+                return self._words(merged)
+        words = chain.from_iterable([part[1] for part in parts])  # distinct if apart
+        return tuple(spans), tuple(sorted(words if terms.apart else set(words), key=_casefold))
+
+    def _term_hits(self, term: _Term) -> _Hits:
+        tokens = self.words
+        if tokens is not None and term.first and term.first not in tokens:
+            return _NO_HITS
+        spaced = self.spaced
+        if term.word and spaced:
+            found = spaced_token_spans(spaced, term.word)
+            if not found:
+                return _NO_HITS
+            text = self.text  # a token has no whitespace: its text is its word
+            pieces = {text[start:end] for start, end in found}
+            return tuple(found), tuple(sorted(pieces, key=_casefold))
+        if term.fast and spaced:
+            found = spaced_term_spans(spaced, *term.key[:2])
+        else:
+            found = self.index.search(*term.key)
+        return self._words(merge_spans(found)) if found else _NO_HITS
 
     def _words(self, spans: list[tuple[int, int]]) -> _Hits:
         text = self.text
         pieces = {text[start:end] for start, end in spans}
-        return tuple(spans), tuple({" ".join(piece.split()) for piece in pieces})
+        words = {" ".join(piece.split()) for piece in pieces}
+        return tuple(spans), tuple(sorted(words, key=_casefold))
 
 
 def match_articles(
@@ -161,41 +247,33 @@ def match_articles(
         return documents[article.id]
 
     horizon = now - lookback
-    # Per article with a hit: its title and text fields, and whether its matches alert.
-    fields: dict[int, tuple[_Field, _Field, bool]] = {}
+    # Article by article, topics in order: matches come out sorted, and each article's
+    # fields (with their caches of hits) are built once and dropped when it is done.
+    plans = {topic_id: _plan(by_topic[topic_id].query) for topic_id in hits}
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    for topic_id in sorted(hits):
+        for article_id in hits[topic_id]:
+            topics_of[article_id].append(topic_id)
     matches: list[Match] = []
-    for topic_id, article_ids in hits.items():
-        plan = _plan(by_topic[topic_id].query)
-        for article_id in article_ids:
-            if plan.verify and not evaluate(plan.node, doc(by_id[article_id])):
+    append = matches.append
+    for article_id in sorted(topics_of):
+        article = by_id[article_id]
+        when = article.published or article.fetched
+        alert = when >= horizon and not article.baseline
+        title, text = _Field(article.title), _Field(article.text)
+        title_cache, text_cache = title.by_terms, text.by_terms
+        for topic_id in topics_of[article_id]:
+            plan = plans[topic_id]
+            if plan.verify and not evaluate(plan.node, doc(article)):
                 continue
-            entry = fields.get(article_id)
-            if entry is None:
-                article = by_id[article_id]
-                when = article.published or article.fetched
-                entry = fields[article_id] = (
-                    _Field(article.title),
-                    _Field(article.text),
-                    when >= horizon and not article.baseline,
-                )
-            title, text, alert = entry
-            title_hits = title.by_terms.get(plan.title.id) or title.hits(plan.title)
-            text_hits = text.by_terms.get(plan.text.id) or text.hits(plan.text)
-            if title_hits[1] and text_hits[1]:
-                words: Iterable[str] = {*title_hits[1], *text_hits[1]}
+            # Cached hits first: most topics' terms have been searched for other topics.
+            title_spans, title_words = title_cache.get(plan.title.id) or title.hits(plan.title)
+            text_spans, text_words = text_cache.get(plan.text.id) or text.hits(plan.text)
+            if title_words and text_words:
+                words = tuple(sorted({*title_words, *text_words}, key=_casefold))
             else:
-                words = title_hits[1] or text_hits[1]  # each is duplicate-free
-            matches.append(
-                Match(
-                    article_id=article_id,
-                    topic_id=topic_id,
-                    terms=tuple(sorted(words, key=str.casefold)),
-                    alert=alert,
-                    title_spans=title_hits[0],
-                    text_spans=text_hits[0],
-                )
-            )
-    matches.sort(key=attrgetter("article_id", "topic_id"))
+                words = title_words or text_words
+            append(Match(article_id, topic_id, words, alert, title_spans, text_spans))
     return matches
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "SEPARATORS",
     "cased",
     "fold",
+    "fold_char",
     "is_word_char",
     "normalize",
     "tokenize",
@@ -181,6 +182,11 @@ def _fold_char(char: str) -> str:
         elif ord(ch) not in _DROPPED_MARKS:
             out.append(ch)
     return "".join(out)
+
+
+def fold_char(char: str) -> str:
+    """One character folded as FTS5 folds a token character ("" when it is dropped)."""
+    return _fold_char(char)
 
 
 def normalize(text: str) -> str:
