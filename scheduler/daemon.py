@@ -61,7 +61,7 @@ class Daemon:
 
         async def run() -> None:
             if self.pipeline.digests():
-                await self.pipeline.deliver()
+                self._count_delivery(0, await self.pipeline.deliver())
 
         await self._guard("digest", run())
 
@@ -121,14 +121,20 @@ class Daemon:
                 kind = "not_modified" if outcome.not_modified else "ok" if outcome.ok else "failed"
                 add("newswatch_fetches_total", 1, kind)
             add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
+        self._count_delivery(matches, delivered)
+
+    def _count_delivery(self, matches: int, delivered: Any) -> None:
+        """Feed the match and delivery counters (every job that matches or delivers)."""
+        add = self.metrics.add
         add("newswatch_matches_total", matches)
         add("newswatch_emails_total", delivered.sent, "sent")
         add("newswatch_emails_total", delivered.retrying, "retrying")
         add("newswatch_emails_total", delivered.failed, "failed")
 
     async def _match_and_deliver(self) -> None:
-        self.pipeline.match()
-        await self.pipeline.deliver()
+        matched = self.pipeline.match()
+        delivered = await self.pipeline.deliver()
+        self._count_delivery(matched.matches, delivered)
 
     async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""
