@@ -28,6 +28,9 @@ INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what is left of C0/C1 once spaces are collapsed
+# A no-break space: textwrap breaks lines at ASCII whitespace only. Used while wrapping to
+# hold a phrase together; what is shown never contains one (text is flattened before).
+_GLUE = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,15 @@ def _marked(segments: Segments) -> str:
     return _one_line("".join(parts))
 
 
-def _wrap(text: str, first: str, rest: str) -> list[str]:
-    """Wrap ``text`` for the plain-text body without ever breaking a word."""
+def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[str]:
+    """Wrap ``text`` for the plain-text body without ever breaking a word, nor one of the
+    phrases in ``keep`` (a date: '25 Nov 2026 08:00 CET' on one line)."""
     if not text:
         return []
-    return textwrap.wrap(
+    for phrase in keep:
+        if phrase:
+            text = text.replace(phrase, phrase.replace(" ", _GLUE))
+    lines = textwrap.wrap(
         text,
         width=WRAP,
         initial_indent=first,
@@ -199,6 +206,7 @@ def _wrap(text: str, first: str, rest: str) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
@@ -302,25 +310,32 @@ def compose_digest(
     shown = [
         {
             "topic": _one_line(name),
+            "count": _plural(len(entries), "story"),
             "items": [_view(item, tz) for item in sorted(entries.values(), key=_newest_first)],
         }
         for name, entries in groups.items()
         if entries
     ]
     count = sum(len(entries) for entries in groups.values())
-    when = f" since {format_when(since, tz)}" if since is not None else ""
+    stamp = format_when(since, tz) if since is not None else ""
+    when = f" since {stamp}" if stamp else ""
     if count:
         listed = ", ".join(topics)
         subject = _shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        heading = f"{_plural(count, 'story')} for {listed}"
         intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
     else:
         subject = "[newswatch] Digest — nothing new"
+        heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
     context: dict[str, Any] = {
         "subject": subject,
         "recipient": _one_line(redact(recipient)),
+        "heading": heading,
+        # An empty digest says "since" in its one line of text instead.
+        "sub": f"Since {stamp}" if stamp and count else "",
         "intro": intro,
-        "intro_lines": _wrap(intro, "", ""),
+        "intro_lines": _wrap(intro, "", "", keep=(stamp,)),
         "notice": notice or "",
         "notice_lines": _wrap(notice or "", "", ""),
         "groups": shown,
