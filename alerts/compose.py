@@ -122,11 +122,10 @@ def compose(
     stories = f"{count} new stor{'ies' if count != 1 else 'y'}"
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": _one_line(redact(recipient)),
+        **_why("this", recipient, _names(watched) or topics),
         "heading": f"{stories} for {', '.join(topics)}",
         "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
-        "watched": ", ".join(_names(watched) or topics),
-        "items": [_view(item, tz) for item in ordered],
+        "items": [_view(item, tz, number) for number, item in enumerate(ordered, 1)],
         "notice": _one_line(notice or ""),
         "notice_lines": _wrap(_one_line(notice or ""), "", ""),
     }
@@ -136,8 +135,8 @@ def compose(
     )
 
 
-def _view(item: AlertItem, tz: tzinfo) -> dict[str, Any]:
-    """What the templates show of one article."""
+def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
+    """What the templates show of one article, the ``number``-th of its list."""
     title_segments = _flat_segments(item.title_segments or ((item.title, False),))
     if not "".join(text for text, _ in title_segments).strip():
         title_segments = (("(untitled)", False),)
@@ -146,7 +145,7 @@ def _view(item: AlertItem, tz: tzinfo) -> dict[str, Any]:
     also_on = ", ".join(_names(item.also_on))
     return {
         "title_segments": title_segments,
-        "title_lines": _wrap(_marked(title_segments), "", INDENT),
+        "title_lines": _wrap(_marked(title_segments), f"{number}. ", INDENT),
         "url": url,
         # Only web links become clickable; anything else is shown as text.
         "href": url if host else None,
@@ -311,7 +310,10 @@ def compose_digest(
         {
             "topic": _one_line(name),
             "count": _plural(len(entries), "story"),
-            "items": [_view(item, tz) for item in sorted(entries.values(), key=_newest_first)],
+            "items": [
+                _view(item, tz, number)
+                for number, item in enumerate(sorted(entries.values(), key=_newest_first), 1)
+            ],
         }
         for name, entries in groups.items()
         if entries
@@ -330,7 +332,7 @@ def compose_digest(
         intro = f"Nothing new matched your topics{when}."
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": _one_line(redact(recipient)),
+        **_why("this digest", recipient, _names(watched) or topics or ["no topics"]),
         "heading": heading,
         # An empty digest says "since" in its one line of text instead.
         "sub": f"Since {stamp}" if stamp and count else "",
@@ -339,12 +341,25 @@ def compose_digest(
         "notice": notice or "",
         "notice_lines": _wrap(notice or "", "", ""),
         "groups": shown,
-        "watched": ", ".join(_names(watched) or topics) or "no topics",
         "schedule": policy.describe(),
     }
     return _rendered(
         "digest", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
     )
+
+
+def _why(what: str, recipient: str, watched: list[str]) -> dict[str, Any]:
+    """The footer's reason for the email: "You receive ``what`` because ``recipient``
+    watches: ``watched``." (``recipient`` and ``watched`` apart for the HTML, and the
+    sentence wrapped for the text, never inside a topic's name)."""
+    shown = _one_line(redact(recipient))
+    listed = ", ".join(watched)
+    sentence = f"You receive {what} because {shown} watches: {listed}."
+    return {
+        "recipient": shown,
+        "watched": listed,
+        "why_lines": _wrap(sentence, "", "", keep=watched),
+    }
 
 
 def _rendered(

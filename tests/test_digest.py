@@ -316,7 +316,7 @@ def test_a_digest_groups_by_topic_one_entry_per_story_newest_first(store: Store,
     assert "Also on: Wire B, Wire C" in text
     assert "Also on: Wire B, Wire C" in html_of(digest)
     assert "Earthquake" not in text  # immediate topic: already sent on its own
-    assert "watches: Venezuela, Lithium, Urgent." in text
+    assert "watches: Venezuela, Lithium, Urgent." in flat(text)
     rows = store.db.execute(
         "SELECT article_id, topic_id FROM outbox_items WHERE outbox_id = ? ORDER BY 1",
         [outbox(store)[1]["id"]],

@@ -151,7 +151,8 @@ def test_golden_alert_reads_as_intended() -> None:
     assert "Energy Wire · date unknown" in text
     assert "Also on: Energy Wire, El Diario de Caracas" in text
     assert "*Nicolás Maduro*" in text and "*petróleo*" in text
-    assert "watches: Maduro, Oil & gas, OPEC." in text
+    assert "watches: Maduro, Oil & gas, OPEC." in " ".join(text.split())
+    assert "\nOil & gas, OPEC.\n" in text  # wrapped at 72, a topic name kept whole
     assert "Oil &amp; gas" in mail.html and "Oil & gas" not in mail.html
 
     sent = cast(EmailMessage, email.message_from_string(
