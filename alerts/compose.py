@@ -47,6 +47,9 @@ class AlertItem:
     snippet: Segments  # (text, is_hit) segments of the article text around the hits
     title_segments: Segments = ()  # the title with hits flagged when the title matched
     also_on: tuple[str, ...] = ()  # other sources of the same story (near-duplicates)
+    # When the article was edited in place, for an alert that its edit caused (it matched a
+    # topic it had not matched before); None for a new article.
+    updated: datetime | None = None
 
 
 @functools.cache
@@ -143,6 +146,9 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     url = _one_line(item.url)
     host = _web_host(url)
     also_on = ", ".join(_names(item.also_on))
+    source = _one_line(item.source)
+    published = format_when(item.published, tz)
+    updated = _updated(item, tz)
     return {
         "title_segments": title_segments,
         "title_lines": _wrap(_marked(title_segments), f"{number}. ", INDENT),
@@ -150,14 +156,45 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         # Only web links become clickable; anything else is shown as text.
         "href": url if host else None,
         "host": host,
-        "source": _one_line(item.source),
+        "source": source,
         "also_on": also_on,
         "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
-        "published": format_when(item.published, tz),
+        "published": published,
+        "updated": updated,
+        "meta_lines": _joined_lines([source, published, updated], INDENT),
         "topics": ", ".join(_names(item.topics)),
         "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }
+
+
+def _updated(item: AlertItem, tz: tzinfo) -> str:
+    """'Updated 11:20' for an article edited in place ('Updated 26 Nov 11:20' on another day
+    than its publication, the full time when that is unknown), '' for a new one."""
+    if item.updated is None:
+        return ""
+    edited = _utc(item.updated).astimezone(tz)
+    if item.published is None:
+        return f"Updated {format_when(item.updated, tz)}"
+    published = _utc(item.published).astimezone(tz)
+    if edited.date() == published.date():
+        return f"Updated {edited:%H:%M}"
+    if edited.year == published.year:
+        return f"Updated {edited.day} {_MONTHS[edited.month - 1]} {edited:%H:%M}"
+    return f"Updated {edited.day} {_MONTHS[edited.month - 1]} {edited.year} {edited:%H:%M}"
+
+
+def _joined_lines(parts: Iterable[str], indent: str) -> list[str]:
+    """The non-empty ``parts`` joined with ' · ', a new line (not a separator) where the next
+    part would pass WRAP columns: parts are never cut."""
+    lines: list[str] = []
+    line = ""
+    for part in (p for p in parts if p):
+        if line and len(line) + 3 + len(part) > WRAP:
+            lines.append(line)
+            line = ""
+        line = f"{line} · {part}" if line else f"{indent}{part}"
+    return [*lines, line] if line else lines
 
 
 def _web_host(url: str) -> str:
@@ -215,6 +252,8 @@ def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
     """
     if len(ordered) == 1:
         tail = _shorten(_one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
+        if ordered[0].updated is not None:
+            tail = f"Updated: {tail}"
     else:
         tail = f"{len(ordered)} stories"
     names = topics
