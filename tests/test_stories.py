@@ -415,7 +415,8 @@ def crawl_one_story(
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "found 1 new story " in text and "2. " not in text
-    [shown] = [key for key, story in copies.items() if story.title in text.replace("*", "")]
+    flat = " ".join(text.replace("*", "").split())
+    [shown] = [key for key, story in copies.items() if story.title in flat]
     also = next(line for line in text.splitlines() if "Also on:" in line)
     return crawl.stdout, shown, text, html, also.split("Also on: ")[1].split(", ")
 
