@@ -28,6 +28,9 @@ INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what is left of C0/C1 once spaces are collapsed
+# A no-break space: textwrap breaks lines at ASCII whitespace only. Used while wrapping to
+# hold a phrase together; what is shown never contains one (text is flattened before).
+_GLUE = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class AlertItem:
     snippet: Segments  # (text, is_hit) segments of the article text around the hits
     title_segments: Segments = ()  # the title with hits flagged when the title matched
     also_on: tuple[str, ...] = ()  # other sources of the same story (near-duplicates)
+    # When the article was edited in place, for an alert that its edit caused (it matched a
+    # topic it had not matched before); None for a new article.
+    updated: datetime | None = None
 
 
 @functools.cache
@@ -119,11 +125,10 @@ def compose(
     stories = f"{count} new stor{'ies' if count != 1 else 'y'}"
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": _one_line(redact(recipient)),
+        **_why("this", recipient, _names(watched) or topics),
         "heading": f"{stories} for {', '.join(topics)}",
         "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
-        "watched": ", ".join(_names(watched) or topics),
-        "items": [_view(item, tz) for item in ordered],
+        "items": [_view(item, tz, number) for number, item in enumerate(ordered, 1)],
         "notice": _one_line(notice or ""),
         "notice_lines": _wrap(_one_line(notice or ""), "", ""),
     }
@@ -133,29 +138,63 @@ def compose(
     )
 
 
-def _view(item: AlertItem, tz: tzinfo) -> dict[str, Any]:
-    """What the templates show of one article."""
+def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
+    """What the templates show of one article, the ``number``-th of its list."""
     title_segments = _flat_segments(item.title_segments or ((item.title, False),))
     if not "".join(text for text, _ in title_segments).strip():
         title_segments = (("(untitled)", False),)
     url = _one_line(item.url)
     host = _web_host(url)
     also_on = ", ".join(_names(item.also_on))
+    source = _one_line(item.source)
+    published = format_when(item.published, tz)
+    updated = _updated(item, tz)
     return {
         "title_segments": title_segments,
-        "title_lines": _wrap(_marked(title_segments), "", INDENT),
+        "title_lines": _wrap(_marked(title_segments), f"{number}. ", INDENT),
         "url": url,
         # Only web links become clickable; anything else is shown as text.
         "href": url if host else None,
         "host": host,
-        "source": _one_line(item.source),
+        "source": source,
         "also_on": also_on,
         "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
-        "published": format_when(item.published, tz),
+        "published": published,
+        "updated": updated,
+        "meta_lines": _joined_lines([source, published, updated], INDENT),
         "topics": ", ".join(_names(item.topics)),
         "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }
+
+
+def _updated(item: AlertItem, tz: tzinfo) -> str:
+    """'Updated 11:20' for an article edited in place ('Updated 26 Nov 11:20' on another day
+    than its publication, the full time when that is unknown), '' for a new one."""
+    if item.updated is None:
+        return ""
+    edited = _utc(item.updated).astimezone(tz)
+    if item.published is None:
+        return f"Updated {format_when(item.updated, tz)}"
+    published = _utc(item.published).astimezone(tz)
+    if edited.date() == published.date():
+        return f"Updated {edited:%H:%M}"
+    if edited.year == published.year:
+        return f"Updated {edited.day} {_MONTHS[edited.month - 1]} {edited:%H:%M}"
+    return f"Updated {edited.day} {_MONTHS[edited.month - 1]} {edited.year} {edited:%H:%M}"
+
+
+def _joined_lines(parts: Iterable[str], indent: str) -> list[str]:
+    """The non-empty ``parts`` joined with ' · ', a new line (not a separator) where the next
+    part would pass WRAP columns: parts are never cut."""
+    lines: list[str] = []
+    line = ""
+    for part in (p for p in parts if p):
+        if line and len(line) + 3 + len(part) > WRAP:
+            lines.append(line)
+            line = ""
+        line = f"{line} · {part}" if line else f"{indent}{part}"
+    return [*lines, line] if line else lines
 
 
 def _web_host(url: str) -> str:
@@ -187,11 +226,15 @@ def _marked(segments: Segments) -> str:
     return _one_line("".join(parts))
 
 
-def _wrap(text: str, first: str, rest: str) -> list[str]:
-    """Wrap ``text`` for the plain-text body without ever breaking a word."""
+def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[str]:
+    """Wrap ``text`` for the plain-text body without ever breaking a word, nor one of the
+    phrases in ``keep`` (a date: '25 Nov 2026 08:00 CET' on one line)."""
     if not text:
         return []
-    return textwrap.wrap(
+    for phrase in keep:
+        if phrase:
+            text = text.replace(phrase, phrase.replace(" ", _GLUE))
+    lines = textwrap.wrap(
         text,
         width=WRAP,
         initial_indent=first,
@@ -199,6 +242,7 @@ def _wrap(text: str, first: str, rest: str) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
@@ -208,6 +252,8 @@ def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
     """
     if len(ordered) == 1:
         tail = _shorten(_one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
+        if ordered[0].updated is not None:
+            tail = f"Updated: {tail}"
     else:
         tail = f"{len(ordered)} stories"
     names = topics
@@ -302,34 +348,57 @@ def compose_digest(
     shown = [
         {
             "topic": _one_line(name),
-            "items": [_view(item, tz) for item in sorted(entries.values(), key=_newest_first)],
+            "count": _plural(len(entries), "story"),
+            "items": [
+                _view(item, tz, number)
+                for number, item in enumerate(sorted(entries.values(), key=_newest_first), 1)
+            ],
         }
         for name, entries in groups.items()
         if entries
     ]
     count = sum(len(entries) for entries in groups.values())
-    when = f" since {format_when(since, tz)}" if since is not None else ""
+    stamp = format_when(since, tz) if since is not None else ""
+    when = f" since {stamp}" if stamp else ""
     if count:
         listed = ", ".join(topics)
         subject = _shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        heading = f"{_plural(count, 'story')} for {listed}"
         intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
     else:
         subject = "[newswatch] Digest — nothing new"
+        heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
     context: dict[str, Any] = {
         "subject": subject,
-        "recipient": _one_line(redact(recipient)),
+        **_why("this digest", recipient, _names(watched) or topics or ["no topics"]),
+        "heading": heading,
+        # An empty digest says "since" in its one line of text instead.
+        "sub": f"Since {stamp}" if stamp and count else "",
         "intro": intro,
-        "intro_lines": _wrap(intro, "", ""),
+        "intro_lines": _wrap(intro, "", "", keep=(stamp,)),
         "notice": notice or "",
         "notice_lines": _wrap(notice or "", "", ""),
         "groups": shown,
-        "watched": ", ".join(_names(watched) or topics) or "no topics",
         "schedule": policy.describe(),
     }
     return _rendered(
         "digest", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
     )
+
+
+def _why(what: str, recipient: str, watched: list[str]) -> dict[str, Any]:
+    """The footer's reason for the email: "You receive ``what`` because ``recipient``
+    watches: ``watched``." (``recipient`` and ``watched`` apart for the HTML, and the
+    sentence wrapped for the text, never inside a topic's name)."""
+    shown = _one_line(redact(recipient))
+    listed = ", ".join(watched)
+    sentence = f"You receive {what} because {shown} watches: {listed}."
+    return {
+        "recipient": shown,
+        "watched": listed,
+        "why_lines": _wrap(sentence, "", "", keep=watched),
+    }
 
 
 def _rendered(

@@ -174,9 +174,11 @@ def alert_item(
     matches: Sequence[Match],
     topics: dict[int, str],
     also_on: tuple[str, ...],
+    updated: datetime | None = None,
 ) -> AlertItem:
     """What an email shows of ``article``: the ``topics`` (id → name) it alerts for, with
-    the words of ``matches`` highlighted and its story's other sources."""
+    the words of ``matches`` highlighted and its story's other sources; ``updated`` when
+    the alert comes from an edit of the article."""
     marked = highlight(article, matches)
     return AlertItem(
         article_id=article.id,
@@ -189,6 +191,7 @@ def alert_item(
         snippet=marked.snippet,
         title_segments=marked.title,
         also_on=also_on,
+        updated=updated,
     )
 
 

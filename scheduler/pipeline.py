@@ -124,6 +124,7 @@ class Pipeline:
                 held=for_digest,
                 policies=self.recipients,
                 notices=storm_notices(self.recipients, queued, now),
+                edited=rematch,
             )
             self.store.record_matches(
                 matches,
@@ -377,11 +378,14 @@ def build_emails(
     held: Held | None = None,
     policies: RecipientPolicies | None = None,
     notices: dict[str, str] | None = None,
+    edited: bool = False,
 ) -> list[Email]:
     """One email per recipient listing every alertable article matched for them;
     ``also_on`` gives an article's story's other sources; the (recipient, article id,
     topic id) in ``held`` wait for a digest instead. Times are shown in each recipient's
-    time zone (``policies``); ``notices`` gives a recipient's email a line on top."""
+    time zone (``policies``); ``notices`` gives a recipient's email a line on top.
+    ``edited``: the articles were edited in place (the re-match queue), and the emails say
+    when."""
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
     wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
@@ -402,6 +406,8 @@ def build_emails(
                     article_matches,
                     {m.topic_id: by_topic[m.topic_id].name for m in article_matches},
                     (also_on or {}).get(article_id, ()),
+                    # An edit of unknown date was noticed now.
+                    updated=(by_id[article_id].updated or now) if edited else None,
                 )
             )
         watched = [t.name for t in topics if recipient in t.notify]

@@ -31,7 +31,9 @@ Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304. The 
 whatever host name it is reached by; ``NewsSite.domain`` (e.g. ``news.localhost``, which the
 tests' netguard resolves to 127.0.0.1) is the name its URLs use. ``revise`` edits a story in
 place and gives it a newer updated date; ``publish(..., link=...)`` lists a story in a feed
-under another address.
+under another address. ``NewsSite(publication, chrome=...)`` is another newsroom — its own
+name in feeds and pages, its own article-page template — and several sites can serve at
+once, each under its own ``domain``.
 """
 
 from __future__ import annotations
@@ -236,8 +238,15 @@ def _template(name: str) -> string.Template:
 class NewsSite:
     """A local news website serving feeds and article pages; see the module docstring."""
 
-    def __init__(self) -> None:
-        """Prepare the site (the canned STORIES have pages, feed 'world' exists but is empty)."""
+    def __init__(self, publication: str = PUBLICATION, chrome: str = "article.html") -> None:
+        """Prepare the site (the canned STORIES have pages, feed 'world' exists but is empty).
+
+        ``publication`` names the site in its feeds and pages; ``chrome`` is the fixture
+        template of its article pages: ``article.html`` (a newspaper), ``article-blog.html``
+        (a WordPress blog) or ``article-portal.html`` (a portal of ``div``s, ads and a
+        consent wall), each with its own navigation, related links and comments.
+        """
+        self.publication = publication
         self.host = "127.0.0.1"
         self.domain: str | None = None  # the host name in the site's URLs (default: host)
         self.port = 0
@@ -257,7 +266,7 @@ class NewsSite:
         self.max_in_flight = 0  # the most ever answered at once
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._article_tpl = _template("article.html")
+        self._article_tpl = _template(chrome)
         self._home_tpl = _template("home.html")
         self._broken_tpl = _template("broken.rss")
         self._notafeed = (FIXTURES / "notafeed.html").read_bytes()
@@ -438,7 +447,7 @@ class NewsSite:
                 "headline": story.title, "datePublished": story.published.isoformat(),
                 "author": {"@type": "Person", "name": story.author},
                 "mainEntityOfPage": canonical,
-                "publisher": {"@type": "Organization", "name": "The Northgate Herald"},
+                "publisher": {"@type": "Organization", "name": self.publication},
             },
             ensure_ascii=False,
         ).replace("</", "<\\/")
@@ -454,6 +463,7 @@ class NewsSite:
             published_human=story.published.strftime("%d %B %Y, %H:%M UTC"),
             section=esc(story.section), section_slug=esc(story.section.lower()),
             slug=esc(story.slug), jsonld=jsonld, body_html=body_html,
+            publication=esc(self.publication),
         )
         if story.slug in self.undated:
             page = re.sub(r'\s*<meta property="article:(published|modified)_time"[^>]*>', "", page)
@@ -577,9 +587,9 @@ def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datet
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" \
 xmlns:atom="http://www.w3.org/2005/Atom">
   <channel>
-    <title>The Northgate Herald - {xml_escape(name.title())}</title>
+    <title>{xml_escape(site.publication)} - {xml_escape(name.title())}</title>
     <link>{site.url("/")}</link>
-    <description>Latest {xml_escape(name)} news from The Northgate Herald</description>
+    <description>Latest {xml_escape(name)} news from {xml_escape(site.publication)}</description>
     <language>en-gb</language>
     <lastBuildDate>{_http_date(modified)}</lastBuildDate>
     <ttl>15</ttl>
@@ -622,7 +632,7 @@ def _render_atom(site: NewsSite, name: str, stories: list[Story], modified: date
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
-  <title>The Northgate Herald - {xml_escape(name.title())}</title>
+  <title>{xml_escape(site.publication)} - {xml_escape(name.title())}</title>
   <id>{site.url(f"/feeds/{name}")}</id>
   <link rel="self" type="application/atom+xml" href="{site.url(f"/feeds/{name}.atom")}"/>
   <link rel="alternate" type="text/html" href="{site.url("/")}"/>
@@ -652,9 +662,9 @@ def _render_rdf(site: NewsSite, name: str, stories: list[Story], modified: datet
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" \
 xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
   <channel rdf:about="{site.url(f"/feeds/{name}.rdf")}">
-    <title>The Northgate Herald - {xml_escape(name.title())}</title>
+    <title>{xml_escape(site.publication)} - {xml_escape(name.title())}</title>
     <link>{site.url("/")}</link>
-    <description>Latest {xml_escape(name)} news from The Northgate Herald</description>
+    <description>Latest {xml_escape(name)} news from {xml_escape(site.publication)}</description>
     <dc:date>{modified.isoformat()}</dc:date>
     <items>
       <rdf:Seq>{seq}
@@ -680,9 +690,9 @@ def _render_json(site: NewsSite, name: str, stories: list[Story], modified: date
     ]
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": f"{PUBLICATION} - {name.title()}",
+        "title": f"{site.publication} - {name.title()}",
         "home_page_url": site.url("/"), "feed_url": site.url(f"/feeds/{name}.json"),
-        "description": f"Latest {name} news from {PUBLICATION}", "language": "en-GB",
+        "description": f"Latest {name} news from {site.publication}", "language": "en-GB",
         "items": items,
     }
     return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
@@ -701,7 +711,7 @@ def _render_news_sitemap(site: NewsSite, stories: list[Story]) -> str:
     <loc>{xml_escape(site.article_url(s.slug))}</loc>{_lastmod(s)}
     <news:news>
       <news:publication>
-        <news:name>{PUBLICATION}</news:name>
+        <news:name>{xml_escape(site.publication)}</news:name>
         <news:language>{xml_escape(s.lang)}</news:language>
       </news:publication>
       <news:publication_date>{s.published.astimezone(_CET).isoformat()}</news:publication_date>

@@ -269,10 +269,13 @@ def test_next_due_honours_retry_after(every: int, failures: int, retry_after: fl
 # -- extraction -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("chrome", ["article.html", "article-blog.html", "article-portal.html"])
 @pytest.mark.parametrize("slug", NEUTRAL_SLUGS)
-def test_extract_article_returns_the_body_without_chrome(site: NewsSite, slug: str) -> None:
+def test_extract_article_returns_the_body_without_chrome(slug: str, chrome: str) -> None:
+    """Each kind of page (newspaper, WordPress blog, portal) has its own chrome, all ignored."""
     story = STORIES_BY_SLUG[slug]
-    page, _ = get(site, f"/articles/{slug}")
+    with NewsSite("The Caribbean Wire", chrome=chrome) as site:
+        page, _ = get(site, f"/articles/{slug}")
     html = page.decode("utf-8")
     assert all(word in html for word in CHROME_WORDS)  # the chrome is there to be ignored
     extracted = extract_article(html, site.article_url(slug))

@@ -17,9 +17,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from newssite import STORIES_BY_SLUG
+from newssite import STORIES_BY_SLUG, sample_story
 
-from alerts import RecipientPolicies, RecipientPolicy, RetryPolicy, SmtpSettings, SmtpTransport
+from alerts import (
+    RecipientPolicies,
+    RecipientPolicy,
+    RetryPolicy,
+    SmtpSettings,
+    SmtpTransport,
+    format_when,
+)
 from alerts.schedule import parse_times, plan
 from scheduler import Daemon
 from scheduler.pipeline import Pipeline
@@ -316,7 +323,7 @@ def test_a_digest_groups_by_topic_one_entry_per_story_newest_first(store: Store,
     assert "Also on: Wire B, Wire C" in text
     assert "Also on: Wire B, Wire C" in html_of(digest)
     assert "Earthquake" not in text  # immediate topic: already sent on its own
-    assert "watches: Venezuela, Lithium, Urgent." in text
+    assert "watches: Venezuela, Lithium, Urgent." in flat(text)
     rows = store.db.execute(
         "SELECT article_id, topic_id FROM outbox_items WHERE outbox_id = ? ORDER BY 1",
         [outbox(store)[1]["id"]],
@@ -591,6 +598,61 @@ def test_topics_add_digest_mode_and_status_shows_the_queue(workdir) -> None:
     assert desk["next_local"] == "now" or desk["next_local"].endswith(" -04")
     assert datetime.fromisoformat(ed["next"]) > now
     assert ed["next_local"].endswith((" CET", " CEST"))
+
+
+# -- end to end: `newswatch crawl` ------------------------------------------------------------
+
+
+def test_crawl_sends_a_digest_when_it_is_due_once(site, mail, workdir) -> None:
+    """As users run it: the first crawl holds the alert, a crawl after the digest time sends
+    one digest listing the article, the next one sends nothing."""
+    madrid = ZoneInfo("Europe/Madrid")
+    # A digest time twelve hours away: none comes during the test, whatever the time of day.
+    digest_time = f"{datetime.now(madrid) + timedelta(hours=12):%H:%M}"
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Harbour", "query": "harbour", "notify": [DESK], "mode": "digest"}],
+        alerts={"timezone": "Europe/Madrid", "digest": digest_time},
+        smtp=mail,
+    )
+    story = sample_story("harbour-dredging-plan", "Dredging plan approved", ["the harbour"])
+    site.publish(story)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "1 new article(s)" in first.stdout
+    assert "0 email(s) queued, 1 alert(s) held for digests" in first.stdout
+    assert "digest(s) queued" not in first.stdout and "delivered 0 email(s)" in first.stdout
+    with Store.open(workdir.database) as store:
+        assert [i.recipient for i in store.waiting_digest()] == [DESK]
+        handled = store.digest_handled()[DESK]  # the last digest time, some 12 hours ago
+        assert timedelta(hours=11) < datetime.now(UTC) - handled < timedelta(hours=13)
+        # As if that digest time had come after the alert was queued (the daemon was
+        # stopped over it, say): the last one dealt with is the day before's.
+        store.set_digest_handled(DESK, handled - timedelta(days=1))
+    assert mail.messages == []
+
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "0 new article(s)" in second.stdout
+    assert "1 digest(s) queued" in second.stdout and "delivered 1 email(s)" in second.stdout
+    [digest] = mail.wait_for(1)
+    assert digest["To"] == DESK
+    assert digest["Subject"] == "[newswatch] Digest — 1 story: Harbour"
+    text, html = text_of(digest), html_of(digest)
+    assert "1. Dredging plan approved" in text and site.article_url(story.slug) in text
+    assert "*harbour*" in text and ">harbour</strong>" in html
+    assert f"since {format_when(handled - timedelta(days=1), madrid)}." in flat(text)
+    assert f"Digests come at {digest_time} Europe/Madrid." in text
+    assert ">Harbour</h2>" in html and ">Dredging plan approved</a>" in html
+
+    third = workdir.newswatch("crawl")
+    assert third.returncode == 0, third.stderr
+    assert "digest(s) queued" not in third.stdout and "delivered 0 email(s)" in third.stdout
+    assert len(mail.messages) == 1
+    with Store.open(workdir.database) as store:
+        assert store.waiting_digest() == []
+        assert store.digest_handled()[DESK] == handled
 
 
 def storage_item(recipient: str, topic_id: int, article_id: int, reason: str):

@@ -8,8 +8,8 @@ the templates, look at the diff, then regenerate and review the new files:
     NEWSWATCH_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
     python tests/screenshot_golden.py       # docs/screenshots/<name>.png, needs chromium
 
-A new case (a digest, say) is one more entry in CASES: a name and a function returning the
-rendered storage.Email.
+A new case is one more entry in CASES: a name and a function returning the rendered
+storage.Email.
 """
 
 from __future__ import annotations
@@ -30,12 +30,15 @@ import pytest
 import screenshot_golden
 
 import storage
-from alerts import AlertItem, build_message, compose
+from alerts import AlertItem, RecipientPolicy, build_message, compose, compose_digest
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1"
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 CARACAS = ZoneInfo("America/Caracas")
+# 25 Nov 2026, 06:30 UTC: 07:30 in Madrid (CET), the reader's morning digest.
+DIGEST_NOW = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+MADRID = RecipientPolicy(timezone="Europe/Madrid", times=((7, 30), (18, 0)), storm=10)
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,68 @@ def immediate_alert() -> storage.Email:
     )
 
 
-CASES = [Case("alert", immediate_alert)]
+def digest() -> storage.Email:
+    """A morning digest for a reader in Madrid: two topics, four stories (one in Spanish,
+    one carried by other sources too, one without a date), and storm control's notice."""
+    items = [
+        AlertItem(
+            article_id=201, topic_ids=(1,), topics=("Lithium",),
+            title="Extremadura aprueba la mina de litio de Cañaveral pese a la oposición vecinal",
+            title_segments=(
+                ("Extremadura aprueba la mina de ", False), ("litio", True),
+                (" de Cañaveral pese a la oposición vecinal", False),
+            ),
+            url="https://www.hoy.example/extremadura/mina-litio-canaveral-aprobada?ref=rss",
+            source="Diario Hoy", published=datetime(2026, 11, 24, 19, 40, tzinfo=UTC),
+            snippet=(
+                ("…la Junta dio luz verde a la explotación de ", False), ("litio", True),
+                (" a cielo abierto en Cáceres, la segunda mayor reserva de Europa, tras dos"
+                 " años de alegaciones de los vecinos de Valdeflores…", False),
+            ),
+            also_on=("Reuters", "El Periódico Extremadura", "Energy Wire"),
+        ),
+        AlertItem(
+            article_id=202, topic_ids=(1,), topics=("Lithium",),
+            title="Battery makers sign a five-year supply deal with a Portuguese miner",
+            url="https://energywire.example/batteries/lithium-supply-portugal",
+            source="Energy Wire", published=datetime(2026, 11, 24, 17, 5, tzinfo=UTC),
+            snippet=(
+                ("Three European battery makers agreed to buy ", False), ("lithium", True),
+                (" hydroxide from the Barroso mine from 2028, a first for a European"
+                 " deposit…", False),
+            ),
+        ),
+        AlertItem(
+            article_id=203, topic_ids=(2,), topics=("Energy prices",),
+            title="Spain's wholesale power price falls to its lowest level of 2026",
+            url="https://elpais.example/economia/precio-luz-minimo-2026",
+            source="El País", published=datetime(2026, 11, 25, 5, 10, tzinfo=UTC),
+            snippet=(
+                ("The ", False), ("wholesale power price", True),
+                (" fell to €12/MWh on Tuesday as wind and solar covered most of the"
+                 " demand…", False),
+            ),
+        ),
+        AlertItem(
+            article_id=204, topic_ids=(2,), topics=("Energy prices",),
+            title="Explainer: why your winter gas bill may still rise",
+            url="https://energywire.example/explainers/winter-gas-bill",
+            source="Energy Wire", published=None, snippet=(),
+        ),
+    ]
+    return compose_digest(
+        "lucia.garcia@example.org", items, DIGEST_NOW, policy=MADRID,
+        since=datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+        notice=(
+            "More than 10 alerts in an hour: storm control held the rest of that hour's"
+            " alerts for this digest."
+        ),
+        watched=["Lithium", "Energy prices", "Iberdrola"],
+        message_id="<golden-digest@newswatch.example.org>",
+    )
+
+
+CASES = [Case("alert", immediate_alert), Case("digest", digest)]
 
 
 def headers(case: Case, mail: storage.Email) -> str:
@@ -151,7 +215,8 @@ def test_golden_alert_reads_as_intended() -> None:
     assert "Energy Wire · date unknown" in text
     assert "Also on: Energy Wire, El Diario de Caracas" in text
     assert "*Nicolás Maduro*" in text and "*petróleo*" in text
-    assert "watches: Maduro, Oil & gas, OPEC." in text
+    assert "watches: Maduro, Oil & gas, OPEC." in " ".join(text.split())
+    assert "\nOil & gas, OPEC.\n" in text  # wrapped at 72, a topic name kept whole
     assert "Oil &amp; gas" in mail.html and "Oil & gas" not in mail.html
 
     sent = cast(EmailMessage, email.message_from_string(
@@ -161,6 +226,42 @@ def test_golden_alert_reads_as_intended() -> None:
     assert sent["From"] == "newswatch <alerts@newswatch.example.org>"
     assert sent["List-Id"] == "newswatch alerts <alerts.newswatch.newswatch.example.org>"
     assert sent["Date"] == "Wed, 25 Nov 2026 14:00:00 +0000"
+
+
+def test_golden_digest_reads_as_intended() -> None:
+    """What the golden digest is meant to show, checked apart from its exact bytes."""
+    mail = digest()
+    assert mail.subject == "[newswatch] Digest — 4 stories: Lithium, Energy prices"
+    assert mail.message_id == "<golden-digest@newswatch.example.org>"
+    assert mail.created == DIGEST_NOW
+    text = mail.text
+    # The storm notice first, then the topics in the reader's order, newest first in each.
+    order = [text.index(t) for t in (
+        "storm control held", "== Lithium ==", "Extremadura", "Battery makers",
+        "== Energy prices ==", "Spain's wholesale", "Explainer",
+    )]
+    assert order == sorted(order)
+    # Since the last digest time, kept on one line.
+    assert "\n24 Nov 2026 18:00 CET (Europe/Madrid).\n" in text
+    assert "Diario Hoy · 24 Nov 2026 20:40 CET (Europe/Madrid)" in text
+    assert "Energy Wire · date unknown" in text
+    assert "Also on: Reuters, El Periódico Extremadura, Energy Wire" in text
+    assert "Topics:" not in text  # the group heading says it
+    assert "Digests come at 07:30, 18:00 Europe/Madrid." in text
+    body = text.split("\n-- \n")[0].splitlines()
+    assert all(len(line) <= 72 for line in body if "://" not in line)  # URLs are not cut
+
+    html = mail.html
+    # The alert's layout: tables only, 640px at most, Outlook's fixed-width table.
+    assert "<div" not in html and "max-width:640px" in html
+    assert '<!--[if mso]><table role="presentation" width="640"' in html
+    assert html.index("NEWSWATCH DIGEST") < html.index("storm control held") < html.index(
+        ">Lithium</h2>") < html.index(">Energy prices</h2>")
+    assert html.count("<h3 ") == 4 and html.count(">2 stories</td>") == 2
+    assert "Since 24 Nov 2026 18:00 CET (Europe/Madrid)" in html
+    assert "Also on: Reuters, El Periódico Extremadura, Energy Wire" in html
+    assert ">litio</strong>" in html and "Read at hoy.example" in html
+    assert "Digests come at 07:30, 18:00 Europe/Madrid.<br>" in html
 
 
 # --- screenshots in a real browser ---------------------------------------------------------

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from newssite import STORIES, STORIES_BY_SLUG, Story
+from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 
 from alerts import RetryPolicy
 from scheduler.pipeline import Pipeline
@@ -401,6 +403,24 @@ def copy_of(story: Story, slug: str, title: str, body: list[str], hours_ago: flo
     return replace(story, slug=slug, title=title, body=body, summary="", published=when)
 
 
+def crawl_one_story(
+    workdir, mail, copies: dict[str, Story]
+) -> tuple[str, str, str, str, list[str]]:
+    """Run `newswatch crawl`, which must send one email about one story: the command's
+    output, the key of the copy the email shows, its text and HTML, and its "Also on"."""
+    crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "delivered 1 email(s)" in crawl.stdout
+    [message] = mail.wait_for(1)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "found 1 new story " in text and "2. " not in text
+    flat = " ".join(text.replace("*", "").split())
+    [shown] = [key for key, story in copies.items() if story.title in flat]
+    also = next(line for line in text.splitlines() if "Also on:" in line)
+    return crawl.stdout, shown, text, html, also.split("Also on: ")[1].split(", ")
+
+
 def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     copies = {
         "wire1": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body),
@@ -423,22 +443,10 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
         topics=[MADURO], smtp=mail,
     )
 
-    first = workdir.newswatch("crawl")
-    assert first.returncode == 0, first.stderr
-    assert "3 new article(s)" in first.stdout
-    assert "delivered 1 email(s)" in first.stdout
-    [message] = mail.wait_for(1)
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    html = message.get_body(preferencelist=("html",)).get_content()
-    assert "found 1 new story " in text and "2. " not in text
-    shown = [s for s in copies.values() if s.title in text.replace("*", "")]
-    assert len(shown) == 1  # the story, once
-    [feed] = [f for f, s in copies.items() if s is shown[0]]
-    others = [names[f] for f in copies if f != feed]
-    also = next(line for line in text.splitlines() if "Also on:" in line)
-    assert sorted(also.split("Also on:")[1].strip().split(", ")) == sorted(others)
-    assert names[feed] not in also
-    assert "Also on: " in html
+    output, feed, _, html, also = crawl_one_story(workdir, mail, copies)
+    assert "3 new article(s)" in output
+    assert sorted(also) == sorted(names[f] for f in copies if f != feed)
+    assert f"Also on: {', '.join(also)}</p>" in html
 
     # One more copy, found later: it joins the story and sends nothing.
     site.publish(
@@ -464,6 +472,73 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     assert "Maduro imposes price controls" in latest_text.replace("*", "")
     assert "Also on" not in latest_text
     assert len(mail.messages) == 2
+
+
+#: Three newsrooms, each on its own domain with its own page chrome (navigation, related
+#: links, comments mentioning Nicolás Maduro and Belarus) and its own kind of feed.
+NEWSROOMS = {
+    "herald": ("The Northgate Herald", "article.html", "www.northgate-herald.localhost", "rss"),
+    "wire": ("The Caribbean Wire", "article-blog.html", "caribbeanwire.localhost", "atom"),
+    "andes": ("Andes Hoy", "article-portal.html", "m.andeshoy.localhost", "json"),
+}
+
+
+@pytest.fixture
+def newsrooms() -> Iterator[dict[str, NewsSite]]:
+    """The NEWSROOMS' sites, serving at once on 127.0.0.1 under their own host names."""
+    with ExitStack() as stack:
+        sites = {}
+        for key, (publication, chrome, domain, _) in NEWSROOMS.items():
+            site = NewsSite(publication, chrome=chrome)
+            site.domain = domain
+            sites[key] = stack.enter_context(site)
+        yield sites
+
+
+def test_syndicated_copies_on_several_sites_make_one_email(newsrooms, mail, workdir) -> None:
+    """One wire story on three sites — different domains, chrome, feed formats, headlines
+    and light edits — is one story: one email, the others in "Also on"; the sites' other
+    articles, whose chrome mentions the topic's words, send nothing."""
+    copies = {
+        "herald": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body,
+                          hours_ago=1.5),
+        "wire": copy_of(WIRE, "opposition-leader-back-from-exile",
+                        "Opposition leader back from exile", WIRE.body[:-1], hours_ago=1),
+        "andes": copy_of(
+            WIRE, "maduro-rival-lands", "Maduro's rival lands in Caracas",
+            [edited(p, every=25, seed=i) for i, p in enumerate(WIRE.body)] + [EXTRA],
+            hours_ago=0.5,
+        ),
+    }
+    for key, story in copies.items():
+        newsrooms[key].publish(story)
+    # Unrelated articles, on pages whose chrome names Nicolás Maduro and Belarus.
+    for key, slug in (("wire", "central-bank-holds-rates"), ("andes", "city-late-winner")):
+        newsrooms[key].publish(replace(STORIES_BY_SLUG[slug], published=copies[key].published))
+    workdir.write_config(
+        sources=[newsrooms[key].url(f"/feeds/world.{kind}")
+                 for key, (*_, kind) in NEWSROOMS.items()],
+        topics=[MADURO], smtp=mail,
+    )
+
+    output, shown, text, html, also = crawl_one_story(workdir, mail, copies)
+    assert "polled 3 source(s): 3 ok, 0 failed; 5 new article(s)" in output
+    assert newsrooms[shown].article_url(copies[shown].slug) in text
+    # The sources' names come from their feeds' titles.
+    names = {key: f"{publication} - World" for key, (publication, *_) in NEWSROOMS.items()}
+    assert sorted(also) == sorted(names[k] for k in copies if k != shown)
+    assert f"Also on: {', '.join(also)}</p>" in html
+    assert "central bank" not in text.lower() and "late winner" not in text.lower()
+
+    # Every copy is recorded, in one story carried by the three sources.
+    listed = json.loads(workdir.newswatch("stories", "--json").stdout)
+    [story] = [s for s in listed if len(s["articles"]) > 1]
+    assert sorted(a["source"] for a in story["articles"]) == sorted(names.values())
+    assert story["alerted"] == [MADURO["name"]]
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert "0 new article(s)" in again.stdout and "delivered 0 email(s)" in again.stdout
+    assert len(mail.messages) == 1
 
 
 # -- URL variants ----------------------------------------------------------------------------

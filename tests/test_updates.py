@@ -4,15 +4,18 @@ safety included) and end to end with `newswatch crawl` against the local site.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from newssite import Story, sample_story
 from test_end_to_end import parts
 from test_stories import EXTRA, WIRE, add_source, alerts, outbox, paragraphs, pipeline
 
+from alerts import AlertItem, compose
 from storage import Article, Store, StoredArticle, TopicSpec
 from watchlist import compile_query
 
@@ -98,6 +101,17 @@ def test_an_update_alerts_only_for_a_topic_it_newly_matches(store: Store) -> Non
     assert [r for r, _ in outbox(store)] == ["desk@x.org", "ed@x.org"]
     assert "Barbados" in outbox(store)[-1][1]
     assert alerts(store) == [(article_id, maduro, 1), (article_id, barbados, 1)]
+    # The alert says the article was updated, and when; the first one did not.
+    first, update = (text for _, text in outbox(store))
+    assert "Updated" not in first
+    edited_at = (NOW - timedelta(hours=1)).strftime("%H:%M")
+    assert re.search(rf"\n   A · \d+ \w+ \d{{4}} \d\d:\d\d UTC · Updated (\d+ \w+ )?{edited_at}\n",
+                     update), update
+    [(subject, html)] = store.db.execute(
+        "SELECT subject, body_html FROM outbox WHERE recipient = 'ed@x.org'"
+    ).fetchall()
+    assert subject == "[newswatch] Barbados — Updated: Marcano returns"
+    assert re.search(rf">Updated (\d+ \w+ )?{edited_at}</span></p>", html)
     assert store.rematch_count() == 0
     # Nothing more: the queue is empty and the watermark did not move back.
     assert pipe.match().emails == 0
@@ -176,6 +190,46 @@ def test_a_crash_in_the_match_stage_leaves_the_update_queued(store: Store, monke
     assert store.rematch_count() == 0
 
 
+# -- what the alert says -------------------------------------------------------------------
+
+
+def updated_alert(published: datetime | None, updated: datetime | None, source: str = "A"):
+    item = AlertItem(
+        article_id=1, topic_ids=(1,), topics=("Barbados",), title="Marcano returns",
+        url="https://a.example/articles/a", source=source, published=published,
+        snippet=(("talks in ", False), ("Barbados", True)), updated=updated,
+    )
+    return compose("ed@x.org", [item], NOW, tz=ZoneInfo("America/Caracas"))
+
+
+@pytest.mark.parametrize(("published", "label"), [
+    (datetime(2026, 11, 25, 13, 5, tzinfo=UTC), "Updated 11:20"),  # the same day in Caracas
+    (datetime(2026, 11, 24, 13, 5, tzinfo=UTC), "Updated 25 Nov 11:20"),
+    (datetime(2025, 11, 24, 13, 5, tzinfo=UTC), "Updated 25 Nov 2026 11:20"),
+    (None, "Updated 25 Nov 2026 11:20 -04 (America/Caracas)"),
+])
+def test_an_alert_for_an_edit_says_when_the_article_was_updated(published, label) -> None:
+    mail = updated_alert(published, datetime(2026, 11, 25, 15, 20, tzinfo=UTC))
+    lines = mail.text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("   A · "))
+    # Beside the source and time, or on the next line when that would pass 72 columns.
+    assert lines[at].endswith(f" · {label}") or lines[at + 1] == f"   {label}"
+    assert all(len(line) <= 72 for line in lines[at : at + 2])
+    assert f' &middot; <span style="white-space:nowrap;font-weight:bold;color:#9a5b00;">{label}</span></p>' in mail.html
+    assert mail.subject == "[newswatch] Barbados — Updated: Marcano returns"
+
+
+def test_a_new_article_has_no_updated_label_and_a_long_line_breaks_between_parts() -> None:
+    new = updated_alert(datetime(2026, 11, 25, 13, 5, tzinfo=UTC), None)
+    assert "Updated" not in new.text and "Updated" not in new.html
+    assert new.subject == "[newswatch] Barbados — Marcano returns"
+    long = updated_alert(datetime(2026, 11, 25, 13, 5, tzinfo=UTC),
+                         datetime(2026, 11, 25, 15, 20, tzinfo=UTC), source="El Diario de Caracas")
+    lines = long.text.splitlines()
+    at = lines.index("   El Diario de Caracas · 25 Nov 2026 09:05 -04 (America/Caracas)")
+    assert lines[at + 1] == "   Updated 11:20"  # on its own line: 72 columns at most
+
+
 # -- end to end: `newswatch crawl` ------------------------------------------------------------
 
 DESK = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
@@ -223,10 +277,16 @@ def test_an_article_edited_in_place_updates_and_alerts_once(site, mail, workdir,
     assert edited.returncode == 0, edited.stderr
     assert "0 new article(s), 1 updated" in edited.stdout
     assert "delivered 1 email(s)" in edited.stdout
-    _, update = mail.wait_for(2)
+    first, update = mail.wait_for(2)
     assert update["To"] == "ed@test.example" and "Dredging" in update["Subject"]
-    text, _ = parts(update)
+    assert update["Subject"] == "[newswatch] Dredging — Updated: Harbour works delayed"
+    text, html = parts(update)
     assert site.article_url(story.slug) in text
+    # Both parts say it is an update, with the time of the edit (UTC, the default zone).
+    edited_at = f"{fetched + timedelta(minutes=1):%H:%M}"
+    assert re.search(rf"^   (.* · )?Updated (\d+ \w+ )?{edited_at}\r?$", text, re.M), text
+    assert re.search(rf">Updated (\d+ \w+ )?{edited_at}</span>", html)
+    assert "Updated" not in parts(first)[0] and "Updated" not in first["Subject"]
     assert page_fetches(site, story.slug) == 2
     with Store.open(workdir.database) as store:
         article = stored_version(store, site.article_url(story.slug))
