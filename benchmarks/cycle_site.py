@@ -49,9 +49,10 @@ class _CountingWriter:
         self._site = site
 
     def write(self, data: bytes) -> int:
-        n = self._raw.write(data)
+        # Counted before the bytes go out: once a client has read a response, the counter
+        # already includes it (counting after the write raced with the reader).
         self._site._add_bytes(len(data))
-        return n
+        return int(self._raw.write(data))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
