@@ -33,11 +33,14 @@ def route(
     topics: Sequence[Topic],
     stories: dict[int, int],
     now: datetime,
+    *,
+    edited: bool = False,
 ) -> tuple[Held, list[DigestItem]]:
     """Which alerts of ``matches`` go to a digest instead of an immediate email: those of
     digest-mode topics, and each recipient's alerts beyond their storm limit (counted in
     articles over the last hour, immediate emails only). The first articles of the batch
-    fill what is left of the limit; the rest are folded."""
+    fill what is left of the limit; the rest are folded. ``edited``: the articles were
+    edited in place (the re-match queue), which their digest entries will say."""
     by_topic = {t.id: t for t in topics}
     queued: list[DigestItem] = []
     immediate: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -47,7 +50,7 @@ def route(
         topic = by_topic[m.topic_id]
         for recipient in topic.notify:
             if topic.mode == "digest":
-                queued.append(_item(recipient, m, stories, "digest"))
+                queued.append(_item(recipient, m, stories, "digest", edited))
             else:
                 immediate[recipient][m.article_id].append(m.topic_id)
     limited = [r for r in immediate if policies.of(r).storm]
@@ -58,7 +61,7 @@ def route(
         for article_id, topic_ids in folded:
             for topic_id in topic_ids:
                 m = Match(article_id, topic_id, (), alert=True)
-                queued.append(_item(recipient, m, stories, "storm"))
+                queued.append(_item(recipient, m, stories, "storm", edited))
         if folded:
             logger.info(
                 "storm control: %d alert(s) for %s held for a digest (limit %d an hour)",
@@ -70,8 +73,12 @@ def route(
     return held, queued
 
 
-def _item(recipient: str, m: Match, stories: dict[int, int], reason: str) -> DigestItem:
-    return DigestItem(recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason)
+def _item(
+    recipient: str, m: Match, stories: dict[int, int], reason: str, edited: bool
+) -> DigestItem:
+    return DigestItem(
+        recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason, edited=edited
+    )
 
 
 def send_digests(store: Store, policies: RecipientPolicies, now: datetime) -> int:
@@ -164,6 +171,7 @@ def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
                 [match] if match else [],
                 {item.topic_id: names.get(item.topic_id, f"topic {item.topic_id}")},
                 _also_on(store, article, item.story_id),
+                updated=(article.updated or item.queued) if item.edited else None,
             )
         )
     return shown

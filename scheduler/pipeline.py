@@ -114,7 +114,9 @@ class Pipeline:
             matches, story_alerts = once_per_story(matches, stories, alerted)
             report.repeats += sum(1 for m in matches if not m.alert) - held
             also_on = self._also_on(batch, story_alerts)
-            for_digest, queued = route(self.store, self.recipients, matches, topics, stories, now)
+            for_digest, queued = route(
+                self.store, self.recipients, matches, topics, stories, now, edited=rematch
+            )
             emails = build_emails(
                 batch,
                 matches,

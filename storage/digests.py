@@ -33,6 +33,7 @@ class DigestItem:
     reason: str  # "digest": the topic is in digest mode; "storm": folded by storm control
     id: int | None = None  # set when read back from the queue
     queued: datetime | None = None  # likewise
+    edited: bool = False  # an edit in place of the article caused the alert
 
 
 def queue_digest_items(db: Database, items: Iterable[DigestItem], now: datetime) -> None:
@@ -42,8 +43,9 @@ def queue_digest_items(db: Database, items: Iterable[DigestItem], now: datetime)
             raise ValueError(f"unknown digest reason {item.reason!r}")
         db.execute(
             """
-            INSERT INTO digest_queue (recipient, topic_id, article_id, story_id, reason, queued)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO digest_queue (recipient, topic_id, article_id, story_id, reason, queued,
+                                      edited)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(recipient, article_id, topic_id) DO NOTHING
             """,
             [
@@ -53,6 +55,7 @@ def queue_digest_items(db: Database, items: Iterable[DigestItem], now: datetime)
                 item.story_id,
                 item.reason,
                 to_iso(now),
+                int(item.edited),
             ],
         )
 
@@ -66,6 +69,7 @@ def _item(row: dict[str, Any]) -> DigestItem:
         reason=row["reason"],
         id=row["id"],
         queued=from_iso(row["queued"]),
+        edited=bool(row["edited"]),
     )
 
 

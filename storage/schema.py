@@ -291,4 +291,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX outbox_recipient ON outbox(recipient, created);
     """,
+    # 8: a digest item remembers that an edit in place caused it (the digest says "Updated").
+    """
+    ALTER TABLE digest_queue ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -380,3 +380,29 @@ def test_an_update_whose_page_is_unavailable_is_read_at_the_next_poll(site, mail
     assert mail.wait_for(2)[1]["To"] == "ed@test.example"
     with Store.open(workdir.database) as store:
         assert store.deferred_count() == 0
+
+
+def test_a_digest_entry_caused_by_an_edit_says_updated(store: Store) -> None:
+    store.sync_topics([
+        TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",)),
+        TopicSpec("Barbados", "Barbados", compile_query("Barbados"), ("ed@x.org",),
+                  mode="digest"),
+    ])
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    now = [NOW]
+    pipe = replace(pipeline(store), clock=lambda: now[0])
+    pipe.match()
+    assert pipe.digests() == 0  # the first look only starts the recipient's schedule
+    edited_at = NOW - timedelta(minutes=30)
+    edit(store, article, paragraphs(WIRE) + "\n\n" + EXTRA, edited_at)
+    assert pipe.match().queued == 1
+    [item] = store.waiting_digest("ed@x.org")
+    assert item.edited
+    now[0] = NOW + timedelta(days=1)  # a digest time has passed
+    assert pipe.digests() == 1
+    [(subject, text)] = store.db.execute(
+        "SELECT subject, body_text FROM outbox WHERE recipient = 'ed@x.org'"
+    ).fetchall()
+    assert "Digest" in subject
+    assert re.search(rf"Updated (\d+ \w+ )?{edited_at:%H:%M}", text), text
