@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 # Article page answers that may pass: the entry waits for the next poll.
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_PAGE_ATTEMPTS = 3
+#: Article pages go before source polls of their host (see crawler/settings.py).
+PAGE_PRIORITY = 20
 #: Articles edited in place are read again only when fetched this recently...
 UPDATE_WINDOW = timedelta(days=7)
 #: ...and at most this many per poll of a source (the most recently updated first).
@@ -154,6 +156,7 @@ class EntriesMixin:
                 errback=self.article_failed,
                 cb_kwargs={"entry": entry},
                 meta={"handle_httpstatus_list": HANDLED_STATUSES},
+                priority=PAGE_PRIORITY,
             )
 
     async def parse_article(self, response: Response, entry: Entry) -> None:

@@ -50,6 +50,12 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         # Conditional GET is done by hand (ETag / Last-Modified per source): an HTTP cache
         # that answers from heuristic freshness would miss new articles.
         "HTTPCACHE_ENABLED": False,
+        # Each request is taken from the host with the fewest in flight, and within a host
+        # article pages (priority 20) go before source polls (10): the pages of a parsed
+        # feed are fetched while other feeds are read, instead of every page of every feed
+        # waiting in memory until all feeds are parsed (measured: 8,700 requests queued at
+        # once for 300 feeds x 30 entries).
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "INFO",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
