@@ -625,3 +625,44 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
 
     bad = workdir.newswatch("stories", "--since", "soon")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
+
+
+def test_the_compact_index_finds_what_datasketch_lsh_finds() -> None:
+    """StoryIndex keeps its own band tables (for memory); the reference is datasketch's
+    MinHashLSH with the same threshold, confirmed by the same similarity check."""
+    from datasketch import MinHashLSH
+
+    from watchlist.stories import NUM_PERM, THRESHOLD
+
+    texts = []
+    for n, story in enumerate(STORIES):
+        texts.append(paragraphs(story))
+        if len(story.body) > 3:
+            texts += [v for k, v in variants(story).items() if k != "same text"]
+            texts.append(edited(paragraphs(story), every=6, seed=n))  # far from the original
+            texts.append("\n\n".join(story.body[:1]))  # too short to judge by its lede alone
+    random.Random(3).shuffle(texts)
+    full = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    lede = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    known: dict[int, tuple[int, Signature]] = {}
+    index = StoryIndex()
+    joined = 0
+    for article_id, text in enumerate(texts, start=1):
+        sig = signature(text)
+        if sig is None:
+            continue
+        best: tuple[float, int] | None = None
+        for other in sorted(set(full.query(sig.full)) | set(lede.query(sig.lede))):
+            story_id, their = known[other]
+            score = max(sig.full.jaccard(their.full), sig.lede.jaccard(their.lede))
+            if score >= THRESHOLD and (best is None or score > best[0]):
+                best = (score, story_id)
+        expected = best[1] if best else None
+        assert index.find(sig) == expected, (article_id, text[:60])
+        joined += expected is not None
+        story_id = expected if expected is not None else article_id
+        known[article_id] = (story_id, sig)
+        full.insert(article_id, sig.full)
+        lede.insert(article_id, sig.lede)
+        index.add(article_id, story_id, sig)
+    assert joined >= 10 and len(known) - joined >= 10 and len(index) == len(known)
