@@ -104,6 +104,22 @@ def feed_links(html: str | bytes, page_url: str) -> list[FeedLink]:
     return others or links
 
 
+def canonical_link(html: str, page_url: str) -> str | None:
+    """The absolute URL a page declares with ``<link rel="canonical">``, as written (only the
+    page's head is parsed); None when it declares none."""
+    end = re.search(r"</head\s*>", html, re.IGNORECASE)
+    doc = parse_html(html[: end.end()] if end else html)
+    if doc is None:
+        return None
+    for element in doc.iter("link"):
+        rel = (element.get("rel") or "").lower().split()
+        href = (element.get("href") or "").strip()
+        if "canonical" in rel and href:
+            url = urljoin(base_url(doc, page_url), href)
+            return url if urlsplit(url).scheme in ("http", "https") else None
+    return None
+
+
 def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
     """The ``Sitemap:`` URLs of a robots.txt (any case), absolute, each once, in file order."""
     found: list[str] = []

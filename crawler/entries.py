@@ -84,7 +84,7 @@ class EntriesMixin:
     def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
         """The entries to fetch (web links only, once per crawl): those not stored before,
         and stored articles whose entry shows a newer version (``article_id`` set)."""
-        web = [e for e in entries if urlsplit(e.feed.link).scheme in ("http", "https")]
+        web = [e for e in entries if urlsplit(e.url).scheme in ("http", "https")]
         if len(web) < len(entries):
             logger.warning(
                 "%s: ignored %d entry link(s) that are not http(s)",
@@ -148,8 +148,12 @@ class EntriesMixin:
         self._record(poll.source, outcome)
 
     def page_requests(self, entries: list[Entry]) -> Iterator[scrapy.Request]:
-        """The requests for the entries' pages."""
+        """The requests for the entries' pages; a feed item that links nowhere has no page
+        and is stored as it is."""
         for entry in entries:
+            if not entry.feed.link:
+                self._store_item(entry)
+                continue
             yield scrapy.Request(
                 entry.feed.link,
                 callback=self.parse_article,
@@ -236,6 +240,27 @@ class EntriesMixin:
                 fetched=self.clock(),
                 extraction="feed",
                 extraction_note=why,
+                baseline=entry.baseline and entry.feed.published is None,
+                updated=entry.feed.updated,
+            ),
+        )
+
+    def _store_item(self, entry: Entry) -> None:
+        """A feed item without a link: its title and description are the article."""
+        self.report.count("articles_from_item")
+        self._add(
+            entry,
+            Article(
+                url=entry.url,
+                entry_url=entry.url,
+                source_id=entry.source.id,
+                title=entry.feed.title,
+                text=entry.feed.summary or entry.feed.title,
+                published=entry.feed.published,
+                author=entry.feed.author,
+                fetched=self.clock(),
+                extraction="feed",
+                extraction_note="the feed item links to no page",
                 baseline=entry.baseline and entry.feed.published is None,
                 updated=entry.feed.updated,
             ),

@@ -10,6 +10,8 @@ import trafilatura
 import trafilatura.meta
 from trafilatura.settings import Document, set_date_params
 
+from .discover import canonical_link
+
 logger = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 40
@@ -50,7 +52,9 @@ def extract_article(html: str, url: str) -> Extracted | None:
         title=document.title or None,
         author=document.author or None,
         date=document.date or None,
-        canonical_url=document.url or None,
+        # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL with
+        # courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
+        canonical_url=canonical_link(html, url),
     )
 
 

@@ -4,9 +4,11 @@ entries out."""
 from __future__ import annotations
 
 import calendar
+import html
 import io
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,9 @@ class FeedEntry:
     # When the source last changed the entry (feed ``updated``, sitemap ``lastmod``); a
     # date later than the stored version's sends a known article's page to be read again.
     updated: datetime | None = None
+    # The item's own id (RSS guid, Atom id, JSON Feed id), kept for an item whose ``link``
+    # is "": an item that links nowhere is an article of its own (see crawler.urls.item_url).
+    guid: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class ParsedFeed:
     problem: str | None  # set for a broken-but-readable feed (bozo) or a body that is no feed
     is_feed: bool
     kind: str = ""  # "rss", "atom", "rdf", "jsonfeed", or "" when the body is not a feed
+    link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
 
 
 def html_to_text(fragment: str) -> str:
@@ -78,6 +84,28 @@ def _kind(version: str) -> str:
     return "rdf" if version == "rss10" else "rss"
 
 
+# A "&" that starts no XML entity or character reference ("&sectionid=2", "AT&T"), and the
+# CDATA sections where "&" is only text.
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_][A-Za-z0-9._-]*;)")
+_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+
+
+def escape_bare_ampersands(body: bytes) -> bytes:
+    """``body`` with each bare ``&`` outside CDATA written ``&amp;``, as its author meant.
+
+    A feed with a raw ``&`` in a link (``detail.aspx?id=1&sectionid=2``) is not well-formed
+    XML; feedparser's fallback parser then reads ``&copy=4`` or ``&not=1`` as the entities
+    © and ¬ and the link no longer opens the article. Escaped, the feed parses as written.
+    Bodies in UTF-16 or UTF-32 are left alone.
+    """
+    if b"&" not in body or b"\x00" in body[:4] or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body
+    pieces = _CDATA.split(body)
+    for i in range(0, len(pieces), 2):  # the even pieces are outside CDATA
+        pieces[i] = _BARE_AMPERSAND.sub(b"&amp;", pieces[i])
+    return b"".join(pieces)
+
+
 def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{":
@@ -92,16 +120,16 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+    parsed = feedparser.parse(
+        io.BytesIO(escape_bare_ampersands(body)), response_headers=response_headers
+    )
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or ""
+        guid = entry.get("id") or ""
         if not link:
             # Some feeds only give the link as a permalink guid.
-            guid = entry.get("id") or ""
             link = guid if guid.startswith(("http://", "https://")) else ""
-        if not link:
-            continue
         summary = entry.get("summary") or ""
         if not summary and entry.get("content"):
             summary = entry["content"][0].get("value", "")
@@ -114,6 +142,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
                 author=entry.get("author") or None,
                 # An item without a modification date was last changed when published.
                 updated=_when(entry, ("updated_parsed", "published_parsed")),
+                guid=guid,
             )
         )
     version = parsed.get("version") or ""
@@ -125,12 +154,14 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if not is_feed:
         problem = "not a feed" + (f" ({problem})" if problem else "")
     title = parsed.feed.get("title") if parsed.get("feed") else None
+    site = parsed.feed.get("link") if parsed.get("feed") else None
     return ParsedFeed(
         title=title or None,
         entries=tuple(entries),
         problem=problem,
         is_feed=is_feed,
         kind=_kind(version) if is_feed else "",
+        link=urljoin(url, site) if site else None,
     )
 
 
@@ -152,8 +183,15 @@ def _json_str(obj: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _json_text(obj: dict[str, Any], key: str) -> str:
+    """A plain-text field with its HTML entities decoded (``&#8216;``, ``&amp;``), as feed
+    readers show it: JSON Feed titles are plain text, but many carry HTML-escaped text."""
+    return " ".join(html.unescape(_json_str(obj, key)).split())
+
+
 def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
-    """Parse a JSON Feed 1.0/1.1 body; items without a URL are skipped."""
+    """Parse a JSON Feed 1.0/1.1 body; an item without a URL is kept with ``link`` "" and
+    its ``id`` as guid."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -169,23 +207,31 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         if not isinstance(item, dict):
             continue
         link = _json_str(item, "url") or _json_str(item, "external_url")
+        # JSON Feed 1.0 allowed a number as id.
+        guid = str(item["id"]) if isinstance(item.get("id"), str | int) else ""
         if not link:
-            guid = _json_str(item, "id")
             link = guid if guid.startswith(("http://", "https://")) else ""
-        if not link:
-            continue
-        summary = " ".join((_json_str(item, "summary") or _json_str(item, "content_text")).split())
+        summary = _json_text(item, "summary") or _json_text(item, "content_text")
         modified = w3c_datetime(_json_str(item, "date_modified"))
         published = w3c_datetime(_json_str(item, "date_published")) or modified
         entries.append(
             FeedEntry(
-                link=urljoin(url, link.strip()),
-                title=" ".join(_json_str(item, "title").split()),
+                link=urljoin(url, link.strip()) if link.strip() else "",
+                title=_json_text(item, "title"),
                 summary=summary or html_to_text(_json_str(item, "content_html")),
                 published=published,
                 author=_json_author(item) or feed_author,
                 updated=modified,
+                guid=guid,
             )
         )
-    title = " ".join(_json_str(doc, "title").split()) or None
-    return ParsedFeed(title, tuple(entries), problem, is_feed=True, kind="jsonfeed")
+    title = _json_text(doc, "title") or None
+    site = _json_str(doc, "home_page_url").strip()
+    return ParsedFeed(
+        title,
+        tuple(entries),
+        problem,
+        is_feed=True,
+        kind="jsonfeed",
+        link=urljoin(url, site) if site else None,
+    )

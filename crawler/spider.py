@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -30,7 +30,7 @@ from storage import FetchOutcome, Source, Store
 
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
-from .feeds import FeedEntry, parse_feed
+from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
     HANDLED_STATUSES,
     describe_failure,
@@ -43,7 +43,7 @@ from .links import article_links
 from .report import CrawlReport
 from .schedule import next_due
 from .sitemaps import parse_sitemap, recent, recent_sitemaps
-from .urls import canonicalize
+from .urls import canonicalize, item_url
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
             )
             self.report.count("feeds_malformed")
-        entries = [Entry(source, e, canonicalize(e.link)) for e in feed.entries]
+        found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
+        entries = [e for e in found if e is not None]
         yield from self._entries(
             source,
             replace(
@@ -198,6 +199,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             ),
             entries,
         )
+
+    def _feed_entry(
+        self, source: Source, item: FeedEntry, feed: ParsedFeed, feed_url: str
+    ) -> Entry | None:
+        """The entry of a feed item: its link's page; or, for an item that links nowhere (a
+        status page's incident), the item itself, at its feed's site (see item_url)."""
+        if item.link:
+            return Entry(source, item, canonicalize(item.link))
+        if not (item.guid or item.title or item.summary):
+            self.report.count("items_empty")
+            return None
+        site = feed.link if urlsplit(feed.link or "").scheme in ("http", "https") else None
+        site = site or urljoin(feed_url, "/")
+        return Entry(source, item, item_url(site, item.guid, f"{item.title}\n{item.summary}"))
 
     def _entries(
         self, source: Source, outcome: FetchOutcome, entries: list[Entry]

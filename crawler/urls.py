@@ -1,62 +1,130 @@
 """URL identity: one article, one canonical URL, one identity.
 
-:func:`canonicalize` cleans a URL into the address that is stored and mailed;
+:func:`canonicalize` cleans a URL into the address that is stored and mailed, and never
+changes which page it opens: the URL is made safe as Scrapy fetches it (w3lib's
+``safe_url_string``: non-ASCII characters and spaces percent-encoded, existing escapes left
+as written), the scheme and host are lower-cased, the default port and the fragment dropped,
+and from the query only the parameters in TRACKING_PARAMS (and AMP markers) are removed.
+Every other parameter stays as written and in its order — valueless ones
+(``index.php?/site/article/4250/``), entity-like names (``&sectionid=``, ``&region=``,
+``&copy=``), ids that look like trackers to generic cleaners (``cid=``).
+
 :func:`identity_key` (from storage, which keys articles by it) folds the variants of one
 canonical URL that serve the same article: http/https, ``www.``/``m.``/``mobile.``/``amp.``
-hosts, a trailing slash, a default document such as ``index.html``.
+hosts, a trailing slash, a default document such as ``index.html``, the order of the query
+parameters.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from urllib.parse import unquote_plus, urldefrag, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-from courlan import normalize_url
+from w3lib.url import safe_url_string
 
 from storage.identity import DEFAULT_DOCUMENTS, identity_host, identity_key
 
-__all__ = ["canonicalize", "identity_key", "is_home_page", "same_site"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "canonicalize",
+    "identity_key",
+    "is_home_page",
+    "item_url",
+    "same_site",
+]
+
+#: Query parameters that only say where a click came from (compared in lower case). Ids of
+#: any kind are never here: a parameter is listed only when no site uses the name for content.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",  # Facebook
+        "gclid", "gclsrc", "dclid", "gbraid", "wbraid",  # Google Ads / DoubleClick
+        "msclkid",  # Microsoft Ads
+        "yclid",  # Yandex
+        "twclid",  # X / Twitter
+        "ttclid",  # TikTok
+        "igshid",  # Instagram share
+        "mc_cid", "mc_eid",  # Mailchimp
+        "_ga", "_gl",  # Google Analytics cross-domain linking
+        "_hsenc", "_hsmi",  # HubSpot
+        "mkt_tok",  # Marketo
+        "oly_anon_id", "oly_enc_id",  # Omeda
+        "vero_id", "vero_conv",  # Vero
+    }
+)  # fmt: skip
+#: Prefixes of tracking parameters: Google Analytics campaign tags (utm_source, utm_medium...).
+TRACKING_PREFIXES = ("utm_",)
 
 # AMP markers in the path: a trailing /amp segment (/story/amp, /story/amp/) or a leading
 # /amp/ directory (/amp/story).
 _AMP_SUFFIX = re.compile(r"/amp/?$", re.IGNORECASE)
 _AMP_PREFIX = re.compile(r"^/amp(?=/.)", re.IGNORECASE)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# What a fragment may hold without escaping (RFC 3986 pchar, "/" and "?").
+_FRAGMENT_SAFE = "/?:@!$&'()*+,;=-._~"
 
 
 def canonicalize(url: str) -> str:
-    """Canonical form of an article URL: lower-case host, no default port, no fragment,
-    no tracking parameters (utm_*, fbclid, ...), query parameters sorted, and no AMP
-    markers (an ``/amp`` path suffix or prefix, ``amp`` / ``outputType=amp`` parameters):
-    the AMP version of a page is the same article."""
-    # Before courlan too, which reads "&amp=" as an HTML entity.
-    url = _drop_amp(url.strip())
+    """Canonical form of an article URL: the page it opens is the page ``url`` opens.
+
+    Safe-encoded as Scrapy requests it, lower-case scheme and host, no default port, no
+    fragment, no tracking parameters (TRACKING_PARAMS, TRACKING_PREFIXES), no AMP markers
+    (an ``/amp`` path suffix or prefix, ``amp`` / ``outputType=amp`` parameters: the AMP
+    version of a page is the same article); every other query parameter kept as written,
+    in its order."""
+    url = url.strip()
     try:
-        normalized = normalize_url(url)
-    except ValueError:
-        normalized = url
-    return _drop_amp(urldefrag(normalized)[0])
-
-
-def _drop_amp(url: str) -> str:
-    """``url`` without its AMP markers (unchanged when it has none)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+        if urlsplit(url).scheme.lower() not in _DEFAULT_PORTS:
+            return url
+        parts = urlsplit(safe_url_string(url))
+    except ValueError:  # not a URL (a broken IPv6 literal, a bad port...): left as it is
         return url
-    path = parts.path
-    if path.lower() != "/amp" and path.lower() != "/amp/":
-        path = _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path)) or "/"
-    # Query parameters are filtered as written (their encoding is left alone).
-    query = "&".join(p for p in parts.query.split("&") if not _is_amp_param(p))
-    if path == parts.path and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    scheme = parts.scheme.lower()
+    netloc = _netloc(parts.netloc, scheme)
+    path = _drop_amp_path(parts.path) or "/"
+    query = "&".join(p for p in parts.query.split("&") if not _is_dropped_param(p))
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
-def _is_amp_param(param: str) -> bool:
-    """Whether a ``key=value`` query parameter only asks for the AMP version."""
+def _netloc(netloc: str, scheme: str) -> str:
+    """``netloc`` with a lower-case host and without the scheme's default port (user
+    information, if any, is left as written)."""
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":")
+    if not colon or "]" in port:  # no port (a colon inside an IPv6 literal is not one)
+        host, port = hostport, ""
+    if port == "" or (port.isdigit() and int(port) == _DEFAULT_PORTS[scheme]):
+        hostport = host.lower()
+    else:
+        hostport = f"{host.lower()}:{port}"
+    return f"{userinfo}{at}{hostport}"
+
+
+def _drop_amp_path(path: str) -> str:
+    """``path`` without an AMP suffix or prefix (a page called ``/amp`` stays)."""
+    if path.lower() in ("/amp", "/amp/"):
+        return path
+    return _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path))
+
+
+def _is_dropped_param(param: str) -> bool:
+    """Whether a query parameter (``key=value`` as written) is a tracker or only asks for
+    the AMP version."""
     key, _, value = param.partition("=")
-    key, value = unquote_plus(key).lower(), unquote_plus(value).lower()
-    return key == "amp" or (key == "outputtype" and value == "amp")
+    key = unquote_plus(key).lower()
+    if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
+        return True
+    return key == "amp" or (key == "outputtype" and unquote_plus(value).lower() == "amp")
+
+
+def item_url(site: str, guid: str, text: str = "") -> str:
+    """The address of a feed item that links nowhere: the feed's site, with the item's guid
+    as fragment (so that each item has its own identity); an item without a guid is named
+    by a digest of ``text`` (its title and description)."""
+    name = guid.strip() or "item-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    return f"{canonicalize(site)}#{quote(name, safe=_FRAGMENT_SAFE)}"
 
 
 def same_site(a: str, b: str) -> bool:

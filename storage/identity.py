@@ -1,15 +1,18 @@
 """URL identity: the key under which an article is stored once, whatever address it came by.
 
 A canonical URL (``crawler.urls.canonicalize``: no trackers, no AMP markers, no fragment,
-sorted query) still has variants that serve the same article: ``http`` and ``https``, the
-``www.``, ``m.``, ``mobile.`` and ``amp.`` hosts, a trailing slash, a default document
-(``/story/index.html``). :func:`identity_key` folds them all into one key. The key is not a
-URL to visit: the stored ``articles.url`` (the link mailed to users) is left as found.
+every other query parameter as written) still has variants that serve the same article:
+``http`` and ``https``, the ``www.``, ``m.``, ``mobile.`` and ``amp.`` hosts, a trailing
+slash, a default document (``/story/index.html``), the order of the query parameters, the
+case of a percent-escape (``%c3`` / ``%C3``). :func:`identity_key` folds them all into one
+key, and nothing else: every parameter, valueless ones included, stays in it. The key is not
+a URL to visit: the stored ``articles.url`` (the link mailed to users) is left as found.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 #: Host prefixes that name another rendering of the same site (desktop, mobile, AMP).
@@ -19,6 +22,7 @@ DEFAULT_DOCUMENTS = frozenset(
     {"index.html", "index.htm", "index.shtml", "index.php", "default.htm", "default.aspx"}
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 def identity_host(host: str) -> str:
@@ -45,8 +49,10 @@ def identity_host(host: str) -> str:
 
 def identity_key(url: str) -> str:
     """The identity of a canonical article URL: host (see :func:`identity_host`) with a
-    non-default port, path without a trailing slash or default document, and query, with
-    no scheme. A URL that is not http(s) is its own identity."""
+    non-default port, path without a trailing slash or default document, and the query's
+    parameters sorted, with no scheme. A fragment is kept: canonical URLs have none, but
+    a feed item without a link is its feed's site with the item's guid as fragment. A URL
+    that is not http(s) is its own identity."""
     url = url.strip()
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -63,5 +69,13 @@ def identity_key(url: str) -> str:
         host += f":{port}"
     head, _, last = parts.path.rpartition("/")
     path = head if last.lower() in DEFAULT_DOCUMENTS else parts.path
-    key = host + path.rstrip("/")
-    return f"{key}?{parts.query}" if parts.query else key
+    key = host + _upper_escapes(path.rstrip("/"))
+    params = sorted(p for p in _upper_escapes(parts.query).split("&") if p)
+    if params:
+        key += "?" + "&".join(params)
+    return f"{key}#{parts.fragment}" if parts.fragment else key
+
+
+def _upper_escapes(text: str) -> str:
+    """``text`` with its percent-escapes in upper case (``%c3%a9`` → ``%C3%A9``)."""
+    return _ESCAPE.sub(lambda m: m.group(0).upper(), text)

@@ -39,7 +39,8 @@ def get(site: NewsSite, path: str) -> tuple[bytes, dict[str, str]]:
         ("https://news.example:443/a", "https://news.example/a"),
         ("https://NEWS.Example.COM/a", "https://news.example.com/a"),
         ("HTTPS://news.example/a", "https://news.example/a"),
-        ("https://news.example/a?b=2&a=1", "https://news.example/a?a=1&b=2"),
+        # The stored URL keeps the parameters' order (identity_key sorts them).
+        ("https://news.example/a?b=2&a=1", "https://news.example/a?b=2&a=1"),
         ("https://news.example/story?id=123", "https://news.example/story?id=123"),
         ("https://news.example/story?id=123&utm_source=x&fbclid=y#top",
          "https://news.example/story?id=123"),
@@ -175,9 +176,13 @@ def test_html_summaries_become_plain_text_and_dates_utc() -> None:
     feed = parse_feed(RSS_WITH_HTML, "https://news.example/feed.rss")
     assert feed.is_feed
     assert feed.title == "HTML & more"
-    assert [e.link for e in feed.entries] == [
-        "https://news.example/a", "https://news.example/b", "https://news.example/c"]
-    first, second, third = feed.entries
+    # An item without a link is kept with its guid (stored as an article of its own).
+    assert [(e.link, e.guid) for e in feed.entries] == [
+        ("https://news.example/a", ""), ("https://news.example/b", "https://news.example/b"),
+        ("", "tag:news.example,2026:123"), ("https://news.example/c", "")]
+    assert feed.link == "https://news.example/"
+    first, second, linkless, third = feed.entries
+    assert (linkless.title, linkless.summary) == ("No link at all", "")
     # Whitespace (&nbsp; included) is collapsed to single spaces.
     assert first.summary == "The bank held rates at 4.25%. Read more"
     assert "<" not in first.summary and "&" not in first.summary

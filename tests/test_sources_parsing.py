@@ -113,13 +113,15 @@ def test_json_feed_1_0_fallbacks() -> None:
              "date_modified": "2026-11-25T10:00:00+01:00"},
             {"id": "https://example.test/articles/guid-only", "content_text": " plain\n text ",
              "author": {"name": "Ana Ruiz"}},
-            {"id": "no-url-at-all", "title": "skipped"},
+            {"id": "no-url-at-all", "title": "Kept &amp; decoded"},
             "not an object",
         ],
     }
     feed = parse_feed(json.dumps(doc).encode(), "https://example.test/feed.json", {})
     assert (feed.kind, feed.title, feed.problem) == ("jsonfeed", "Old style", None)
-    first, second = feed.entries
+    first, second, linkless = feed.entries
+    # An item without a URL is kept with its id (stored as an article of its own).
+    assert (linkless.link, linkless.guid, linkless.title) == ("", "no-url-at-all", "Kept & decoded")
     assert first.link == "https://example.test/articles/relative-link-story"
     assert first.summary == "Body bold & more" and first.author == "Feed Desk"
     assert first.published == datetime(2026, 11, 25, 9, tzinfo=UTC)

@@ -569,7 +569,7 @@ def test_amp_markers_are_only_removed_where_they_mean_amp() -> None:
 
     assert canonicalize("https://news.example/story?id=4&amp=1") == "https://news.example/story?id=4"
     assert canonicalize("https://news.example/story?q=x%20y&amp=1") == (
-        "https://news.example/story?q=x+y"
+        "https://news.example/story?q=x%20y"
     )
     for kept in (
         "https://news.example/amp",  # a page called "amp"
