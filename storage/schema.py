@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from .identity import identity_key
+from .repair import restore_key, restore_url
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -64,6 +65,65 @@ def _url_identity(conn: sqlite3.Connection) -> None:
             aliases.setdefault(key, owners[identity_key(url)])
     conn.executemany("INSERT INTO article_aliases VALUES (?, ?)", aliases.items())
     conn.execute("CREATE UNIQUE INDEX articles_identity ON articles(identity)")
+
+
+def _restored_urls(conn: sqlite3.Connection) -> None:
+    """9: URLs as their pages wrote them (see storage.repair), identities recomputed.
+
+    Article URLs, entry URLs, skipped and deferred URLs get the parameters the old cleaner
+    merged into their neighbour back (``id=1%C2%A7ionid%3D2`` → ``id=1&sectionid=2``).
+    Every article's identity is computed again (the parameters are now sorted inside the
+    key, and kept in their order in the URL), oldest article first, as migration 6 did: an
+    article whose restored URL or identity is already another's keeps its stored URL or no
+    identity, and says so in its ``extraction_note``; nothing is deleted. Alias identities
+    are restored the same way; an alias that now names an article itself is dropped.
+    """
+    rows = conn.execute("SELECT id, url, entry_url, identity FROM articles ORDER BY id")
+    articles = rows.fetchall()
+    urls = {url for _, url, _, _ in articles}
+    conn.execute("UPDATE articles SET identity = NULL")
+    owners: dict[str, int] = {}
+    for article_id, url, entry_url, identity in articles:
+        notes = []
+        restored = restore_url(url)
+        if restored != url and restored in urls:
+            notes.append(f"address {restored} is another article's")
+            restored = url
+        urls.add(restored)
+        key = identity_key(restored)
+        owner = owners.setdefault(key, article_id)
+        if owner != article_id and identity is not None:
+            notes.append(f"same address as article {owner}")
+        conn.execute(
+            "UPDATE articles SET url = ?, entry_url = ?, identity = ?, extraction_note ="
+            " CASE WHEN ? = '' THEN extraction_note"
+            " ELSE COALESCE(extraction_note || '; ', '') || ? END WHERE id = ?",
+            [
+                restored,
+                restore_url(entry_url),
+                key if owner == article_id else None,
+                "; ".join(notes),
+                "; ".join(notes),
+                article_id,
+            ],
+        )
+    aliases = conn.execute("SELECT identity, article_id FROM article_aliases").fetchall()
+    conn.execute("DELETE FROM article_aliases")
+    conn.executemany(
+        "INSERT OR IGNORE INTO article_aliases (identity, article_id) VALUES (?, ?)",
+        [(restore_key(key), article_id) for key, article_id in aliases],
+    )
+    conn.execute(
+        "DELETE FROM article_aliases WHERE identity IN "
+        "(SELECT identity FROM articles WHERE identity IS NOT NULL)"
+    )
+    for table in ("skipped_urls", "deferred_entries"):
+        for (url,) in conn.execute(f"SELECT url FROM {table}").fetchall():
+            if restore_url(url) != url:
+                conn.execute(
+                    f"UPDATE OR IGNORE {table} SET url = ? WHERE url = ?", [restore_url(url), url]
+                )
+                conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -295,4 +355,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE digest_queue ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9: URLs that the old cleaner (courlan) mangled, restored; identities recomputed.
+    _restored_urls,
 )
