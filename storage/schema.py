@@ -72,11 +72,14 @@ def _restored_urls(conn: sqlite3.Connection) -> None:
 
     Article URLs, entry URLs, skipped and deferred URLs get the parameters the old cleaner
     merged into their neighbour back (``id=1%C2%A7ionid%3D2`` → ``id=1&sectionid=2``).
-    Every article's identity is computed again (the parameters are now sorted inside the
-    key, and kept in their order in the URL), oldest article first, as migration 6 did: an
-    article whose restored URL or identity is already another's keeps its stored URL or no
-    identity, and says so in its ``extraction_note``; nothing is deleted. Alias identities
-    are restored the same way; an alias that now names an article itself is dropped.
+    Every article's identity is computed again from its restored URL (the parameters are
+    now sorted inside the key, and kept in their order in the URL), oldest article first,
+    as migration 6 did: a later article whose identity is already an older one's (the same
+    page stored twice, once under a mangled address) keeps none and says so in its
+    ``extraction_note``; an article whose restored URL is already another's keeps its stored
+    URL and says so. Nothing is deleted. Alias identities are restored the same way; an
+    alias that now names an article itself is dropped. What the old cleaner dropped cannot
+    be restored (see storage.repair).
     """
     rows = conn.execute("SELECT id, url, entry_url, identity FROM articles ORDER BY id")
     articles = rows.fetchall()
@@ -86,11 +89,11 @@ def _restored_urls(conn: sqlite3.Connection) -> None:
     for article_id, url, entry_url, identity in articles:
         notes = []
         restored = restore_url(url)
+        key = identity_key(restored)
         if restored != url and restored in urls:
             notes.append(f"address {restored} is another article's")
             restored = url
         urls.add(restored)
-        key = identity_key(restored)
         owner = owners.setdefault(key, article_id)
         if owner != article_id and identity is not None:
             notes.append(f"same address as article {owner}")

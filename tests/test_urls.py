@@ -1,0 +1,412 @@
+"""URL canonicalization keeps what URLs mean: on some 400 real-world article URL shapes
+(tests/data/article_urls.txt), against a test server that routes on the exact path and
+query, in the feed parser, and in the migration that restores URLs the old cleaner
+(courlan) mangled."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import scrapy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.discover import canonical_link
+from crawler.feeds import parse_feed
+from crawler.urls import canonicalize, identity_key, item_url
+from storage import SourceSpec, Store
+from storage.repair import restore_query, restore_url
+
+URLS = [
+    line.strip()
+    for line in (Path(__file__).parent / "data" / "article_urls.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+]
+# The tracking parameters of the list, written out here independently of crawler.urls.
+TRACKERS = {
+    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid",
+    "yclid", "_hsenc", "_hsmi", "mkt_tok",
+}  # fmt: skip
+ENTITY_LIKE = re.compile(
+    r"&(sect|reg|copy|para|not|times|cent|lang|amp|lt|gt|quot|nbsp|pound|yen|deg|micro"
+    r"|middot|shy|uml|macr|acute|image|sum|sub|part|prod|euro|trade|divide|frac12|eth|curren)",
+    re.IGNORECASE,
+)
+
+
+def is_tracker(param: str) -> bool:
+    key = param.partition("=")[0].lower()
+    return key in TRACKERS or key.startswith("utm_")
+
+
+def params(query: str) -> list[str]:
+    return query.split("&") if query else []
+
+
+def requested(url: str) -> str:
+    """The URL Scrapy requests for ``url``."""
+    return scrapy.Request(url).url
+
+
+# -- some 400 real-world shapes -----------------------------------------------------------
+
+
+def test_the_list_is_a_few_hundred_distinct_addresses() -> None:
+    assert len(URLS) >= 300
+    assert len(set(URLS)) == len(URLS)
+
+
+def test_every_parameter_but_trackers_is_kept_as_written_and_in_order() -> None:
+    wrong = []
+    for url in URLS:
+        canonical = canonicalize(url)
+        sent = urlsplit(requested(url))
+        got = urlsplit(canonical)
+        expected = [p for p in params(sent.query) if not is_tracker(p)]
+        if (
+            params(got.query) != expected
+            or got.path != (sent.path or "/")
+            or got.fragment
+            or got.hostname != sent.hostname
+        ):
+            wrong.append((url, canonical))
+    assert wrong == []
+
+
+def test_entity_like_parameter_names_stay_as_written() -> None:
+    with_names = [url for url in URLS if ENTITY_LIKE.search(urlsplit(url).query)]
+    assert len(with_names) >= 50
+    for url in with_names:
+        canonical = canonicalize(url)
+        for name in ENTITY_LIKE.findall(urlsplit(url).query):
+            assert f"&{name}" in canonical, (url, canonical)
+        assert "%C2%" not in canonical and "%C3%97" not in canonical, canonical
+
+
+def test_no_two_addresses_share_an_identity_and_canonical_urls_are_stable() -> None:
+    keys: dict[str, str] = {}
+    for url in URLS:
+        canonical = canonicalize(url)
+        assert canonical.isascii() and " " not in canonical, canonical
+        assert canonicalize(canonical) == canonical
+        # The stored URL is exactly what Scrapy requests for it.
+        assert requested(canonical) == canonical
+        key = identity_key(canonical)
+        assert key not in keys, (url, keys.get(key))
+        keys[key] = url
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        # The inputs courlan broke (issue 10).
+        ("http://www.presstv.ir/detail.aspx?id=36764&sectionid=351020202",
+         "http://www.presstv.ir/detail.aspx?id=36764&sectionid=351020202"),
+        ("http://www.nola.com/news/index.ssf?/base/news/1199182521267330.xml&coll=3",
+         "http://www.nola.com/news/index.ssf?/base/news/1199182521267330.xml&coll=3"),
+        ("http://x.example/index.php?/site/article/4250/",
+         "http://x.example/index.php?/site/article/4250/"),
+        ("http://www.jpost.com/servlet/Satellite?c=JPArticle&cid=1196847353521&pagename=JPost%2FJPArticle%2FShowFull",
+         "http://www.jpost.com/servlet/Satellite?c=JPArticle&cid=1196847353521&pagename=JPost%2FJPArticle%2FShowFull"),
+        ("http://x.example/a.php?id=1&region=eu&copy=2&para=3&not=4&times=5&cent=6",
+         "http://x.example/a.php?id=1&region=eu&copy=2&para=3&not=4&times=5&cent=6"),
+        # Trackers go, whatever their place; the rest keeps its order and its escapes.
+        ("HTTP://X.Example:80/a%7eb/c?utm_source=rss&b=x%20y&a=1&fbclid=z#top",
+         "http://x.example/a%7eb/c?b=x%20y&a=1"),
+        ("https://x.example/caf\u00e9?q=\u00e9t\u00e9", "https://x.example/caf%C3%A9?q=%C3%A9t%C3%A9"),
+        ("https://b\u00fccher.example/a", "https://xn--bcher-kva.example/a"),
+        ("https://x.example", "https://x.example/"),
+        ("mailto:desk@x.example", "mailto:desk@x.example"),
+        ("http://[::1/broken", "http://[::1/broken"),
+    ],
+)
+def test_canonical_form(url: str, canonical: str) -> None:
+    assert canonicalize(url) == canonical
+
+
+def test_variants_of_one_address_share_its_identity() -> None:
+    variants = [
+        "http://www.presstv.ir/detail.aspx?id=36764&sectionid=351020202",
+        "https://presstv.ir/detail.aspx?sectionid=351020202&id=36764&utm_source=rss",
+        "http://m.presstv.ir/detail.aspx?id=36764&sectionid=351020202#comments",
+        "http://www.presstv.ir/detail.aspx?id=36764&fbclid=x&sectionid=351020202",
+    ]
+    assert len({identity_key(canonicalize(v)) for v in variants}) == 1
+    # The escape's case is no difference either; a valueless parameter is one.
+    assert identity_key("http://x.example/a%c3%a9") == identity_key("http://x.example/a%C3%A9")
+    assert identity_key("http://x.example/a?id=1&print") != identity_key("http://x.example/a?id=1")
+
+
+def test_items_without_a_link_have_their_own_address() -> None:
+    first = item_url("https://status.example", "tag:status.example,2026:incident/12")
+    second = item_url("https://status.example/", "tag:status.example,2026:incident/13")
+    assert first == "https://status.example/#tag:status.example,2026:incident/12"
+    assert identity_key(first) != identity_key(second)
+    assert identity_key(first) == identity_key(item_url("http://www.status.example/", "tag:status.example,2026:incident/12"))
+    spaced = item_url("https://status.example/", "id with spaces")
+    assert spaced.endswith("#id%20with%20spaces")
+    # Without a guid, the item's text names it.
+    assert item_url("https://s.example/", "", "A\nB") != item_url("https://s.example/", "", "A\nC")
+
+
+def test_canonical_link_is_read_as_written() -> None:
+    html = """<html><head><base href="https://x.example/news/">
+    <link rel="Canonical" href="detail.aspx?id=1&sectionid=2&copy=3"></head>
+    <body><link rel="canonical" href="/not-this"></body></html>"""
+    assert canonical_link(html, "https://x.example/p") == (
+        "https://x.example/news/detail.aspx?id=1&sectionid=2&copy=3"
+    )
+    assert canonical_link("<html><head></head><body>x</body></html>", "https://x.example/") is None
+    assert canonical_link('<link rel="canonical" href="javascript:x()">', "https://x.example/") is None
+
+
+# -- the feed parser ------------------------------------------------------------------------
+
+
+def rss(link: str, title: str = "A title") -> bytes:
+    return f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>
+<link>http://x.example/</link><item><title>{title}</title><link>{link}</link></item>
+</channel></rss>""".encode()
+
+
+@pytest.mark.parametrize(
+    ("written", "link"),
+    [
+        ("http://x.example/d.aspx?id=1&amp;sectionid=2", "http://x.example/d.aspx?id=1&sectionid=2"),
+        # Raw "&" makes the feed malformed XML; feedparser's fallback parser then read
+        # "&copy=" and "&not=" as entities. They stay as written.
+        ("http://x.example/d.aspx?id=1&sectionid=2&copy=4&not=5&lang=en&para=1",
+         "http://x.example/d.aspx?id=1&sectionid=2&copy=4&not=5&lang=en&para=1"),
+        ("<![CDATA[http://x.example/d.aspx?id=1&sectionid=2&copy=4]]>",
+         "http://x.example/d.aspx?id=1&sectionid=2&copy=4"),
+    ],
+)
+def test_feed_links_keep_their_parameters(written: str, link: str) -> None:
+    feed = parse_feed(rss(written), "http://x.example/feed.rss")
+    assert [e.link for e in feed.entries] == [link]
+    assert canonicalize(feed.entries[0].link) == link
+
+
+def test_feed_with_an_undefined_entity_keeps_raw_parameters() -> None:
+    # "&nbsp;" is no XML entity: feedparser falls back to its loose parser for the whole feed.
+    feed = parse_feed(rss("http://x.example/d?id=1&copy=4&times=2", "A&nbsp;B &copy; C"), "http://x.example/f")
+    assert feed.problem
+    assert feed.entries[0].link == "http://x.example/d?id=1&copy=4&times=2"
+    assert feed.entries[0].title == "A B © C"
+
+
+@pytest.mark.parametrize(
+    ("written", "title"),
+    [
+        ("Releasing &amp;#8216;Jokes&amp;#8217;", "Releasing \u2018Jokes\u2019"),
+        ("Task &amp; Sub Tasks", "Task & Sub Tasks"),
+        ("Task &amp;amp; Sub Tasks", "Task & Sub Tasks"),
+        ("AT&T &#8211; results", "AT&T \u2013 results"),
+    ],
+)
+def test_rss_and_atom_titles_decode_entities(written: str, title: str) -> None:
+    assert parse_feed(rss("http://x.example/a", written), "http://x.example/f").entries[0].title == title
+    atom = f"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>
+    <entry><title type="html">{written}</title><link href="http://x.example/a"/><id>1</id>
+    <updated>2026-11-16T09:00:00Z</updated></entry></feed>""".encode()
+    assert parse_feed(atom, "http://x.example/f").entries[0].title == title
+
+
+# -- property: the canonical URL reaches the page the URL reaches -------------------------
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Names the page of a request: its exact path and query, tracking parameters aside."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        page = path + "?" + "&".join(p for p in query.split("&") if not is_tracker(p))
+        body = page.encode("latin-1")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def page_of(port: int, url: str) -> str:
+    """The page the echo server names for ``url`` (requested as given: it is ASCII-safe)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", target)
+        return connection.getresponse().read().decode("latin-1")
+    finally:
+        connection.close()
+
+
+_ESCAPE = st.builds(lambda b: f"%{b:02X}", st.integers(0, 255))
+_CHARS = st.sampled_from([*list("abcXYZ019-_.~!$'()*+,;:@é中ж "), "%20", "%2F", "%26", "%3D"])
+_PIECE = st.lists(st.one_of(_CHARS, _ESCAPE), min_size=0, max_size=6).map("".join)
+_SEGMENT = _PIECE.filter(lambda s: s.lower() != "amp")
+_NAME = st.one_of(
+    st.sampled_from([
+        "id", "sectionid", "sect", "region", "reg", "copy", "para", "param", "not", "times",
+        "cent", "lang", "amps", "ampx", "nbsp", "cid", "ref", "source", "c", "p", "/site/article/42/",
+        "utm_source", "utm_campaign", "fbclid", "gclid", "mc_eid", "_ga", "UTM_Medium",
+    ]),
+    _PIECE.filter(lambda s: s and "=" not in s and "&" not in s and s.lower() not in ("amp", "outputtype")),
+)  # fmt: skip
+_VALUE = st.one_of(st.none(), st.just(""), _PIECE.map(lambda s: s.replace("&", "")))
+_PARAM = st.builds(lambda n, v: n if v is None else f"{n}={v}", _NAME, _VALUE)
+
+
+@st.composite
+def article_urls(draw: st.DrawFn, port: int) -> str:
+    scheme = draw(st.sampled_from(["http", "HTTP", "Http"]))
+    path = "/" + "/".join(draw(st.lists(_SEGMENT, min_size=1, max_size=3)))
+    params = draw(st.lists(_PARAM, max_size=6))
+    query = ("?" + "&".join(params)) if params or draw(st.booleans()) else ""
+    fragment = draw(st.sampled_from(["", "#", "#top", "#x=1&y"]))
+    return f"{scheme}://127.0.0.1:{port}{path.replace('?', '').replace('#', '')}{query}{fragment}"
+
+
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_canonical_url_opens_the_page_the_url_opens(echo: int, data: st.DataObject) -> None:
+    url = data.draw(article_urls(echo))
+    canonical = canonicalize(url)
+    assert canonicalize(canonical) == canonical
+    assert requested(canonical) == canonical
+    assert page_of(echo, canonical) == page_of(echo, requested(url))
+
+
+# -- migration 9: URLs the old cleaner mangled ------------------------------------------------
+
+# What courlan's normalize_url made of real URLs (measured with courlan 1.4), and what they are.
+MANGLED = {
+    "http://www.presstv.ir/detail.aspx?id=36764%C2%A7ionid%3D351020202":
+        "http://www.presstv.ir/detail.aspx?id=36764&sectionid=351020202",
+    "http://x.example/a.php?id=1%C2%AEion%3Deu%C2%A9%3D2%C2%B6%3D3%C2%AC%3D4%C3%97%3D5%C2%A2%3D6&lang=en":
+        "http://x.example/a.php?id=1&region=eu&copy=2&para=3&not=4&times=5&cent=6&lang=en",
+    "http://x.example/a.php?id=1%C2%B6m%3Dx%C3%97tamp%3D5%C2%A4cy%3Dusd%C2%ACes%3D1&lang=en":
+        "http://x.example/a.php?id=1&param=x&timestamp=5&currency=usd&notes=1&lang=en",
+    "http://x.example/a.php?x%C2%A7=1": "http://x.example/a.php?x&sect=1",
+    "http://x.example/news?id=5%C2%AE": "http://x.example/news?id=5&reg",
+    "http://b\u00fccher.example/a?id=1%C2%A7ionid%3D2": "http://xn--bcher-kva.example/a?id=1&sectionid=2",
+}  # fmt: skip
+UNTOUCHED = [
+    "http://x.example/a.php?q=%C3%A9t%C3%A9&id=2",  # a real "é"
+    "http://x.example/s?q=%22x%22&id=3",  # a real '"'
+    "http://x.example/index.php",  # courlan dropped "?/site/article/4250/": lost for good
+    "https://x.example/world/story-1",
+]
+
+
+@pytest.mark.parametrize(("stored", "meant"), MANGLED.items())
+def test_restore_url(stored: str, meant: str) -> None:
+    assert restore_url(stored) == meant
+    assert restore_url(meant) == meant
+
+
+@pytest.mark.parametrize("url", UNTOUCHED)
+def test_restore_leaves_other_urls_alone(url: str) -> None:
+    assert restore_url(url) == url
+    assert restore_query("a=1&b=2") == "a=1&b=2"
+
+
+def _old_identity(url: str) -> str:
+    """The identity schema 6-8 computed (the query as courlan had sorted it)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+
+
+def test_a_version_8_database_gets_its_urls_restored(tmp_path: Path, monkeypatch) -> None:
+    import storage.db
+    from storage.schema import MIGRATIONS
+
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC).isoformat()
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:8])
+    with Store.open(path) as old:
+        old.sync_sources([SourceSpec("https://x.example/feed", 600, "X")], datetime.now(UTC))
+        source_id = old.sources()[0].id
+        stored = [*MANGLED, *UNTOUCHED,
+                  # The same page twice: once mangled (from "?id=9&sectionid=2"), once not
+                  # (its feed wrote "?sectionid=2&id=9", which courlan only sorted).
+                  "http://x.example/p.php?id=9%C2%A7ionid%3D2", "http://x.example/p.php?id=9&sectionid=2"]  # fmt: skip
+        ids = {}
+        for url in stored:
+            ids[url] = old.db.execute(
+                "INSERT INTO articles (url, entry_url, source_id, title, text, fetched,"
+                " extraction, identity) VALUES (?, ?, ?, 'Title', 'Body text', ?, 'page', ?)",
+                [url, url, source_id, now, _old_identity(url)],
+            ).lastrowid
+        first = ids["http://www.presstv.ir/detail.aspx?id=36764%C2%A7ionid%3D351020202"]
+        old.db.execute(
+            "INSERT INTO article_aliases VALUES (?, ?)",
+            ["presstv.ir/rss/detail.aspx?id=36764%C2%A7ionid%3D351020202", first],
+        )
+        old.db.execute(
+            "INSERT INTO skipped_urls VALUES (?, ?, 'no article', ?)",
+            ["http://x.example/list.php?c=1%C2%A7ion%3D2", source_id, now],
+        )
+        old.db.conn.commit()
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(path) as new:
+        rows = {
+            row[0]: row[1:]
+            for row in new.db.execute("SELECT id, url, entry_url, identity, extraction_note FROM articles")
+        }
+        assert len(rows) == len(stored)  # nothing deleted
+        for old_url, meant in MANGLED.items():
+            url, entry_url, identity, note = rows[ids[old_url]]
+            assert (url, entry_url, identity, note) == (meant, meant, identity_key(meant), None)
+        for url in UNTOUCHED:
+            assert rows[ids[url]] == (url, url, identity_key(url), None)
+        # The page stored twice: the older row now owns the identity (and keeps its stored
+        # URL, which the other row has); the later one keeps its URL and no identity.
+        twice_old = rows[ids["http://x.example/p.php?id=9%C2%A7ionid%3D2"]]
+        twice_new = rows[ids["http://x.example/p.php?id=9&sectionid=2"]]
+        assert twice_old[0] == "http://x.example/p.php?id=9%C2%A7ionid%3D2"
+        assert twice_old[2] == identity_key("http://x.example/p.php?id=9&sectionid=2")
+        assert "is another article's" in twice_old[3]
+        assert twice_new[2] is None
+        assert twice_new[3] == f"same address as article {ids['http://x.example/p.php?id=9%C2%A7ionid%3D2']}"
+        # Lookups by the addresses as the sites write them find the restored articles.
+        wanted = [canonicalize(u) for u in MANGLED.values()] + [
+            "https://www.presstv.ir/rss/detail.aspx?sectionid=351020202&id=36764",
+            "http://x.example/p.php?sectionid=2&id=9",
+            "http://x.example/list.php?c=1&section=2",
+        ]
+        known = new.known_articles(wanted)
+        assert set(known) == set(wanted)
+        assert known[wanted[-3]].article_id == first
+        assert known[wanted[-1]].article_id is None  # skipped, still skipped
+        # What courlan dropped is not restored: the full address is a new article.
+        assert new.known_articles(["http://x.example/index.php?/site/article/4250/"]) == {}
+        assert [a.id for a in new.search('"Body text"', limit=100)]
