@@ -1,0 +1,203 @@
+"""End to end (`newswatch crawl`, the local news site, a real SMTP server): articles whose
+addresses differ only in a parameter old cleaners broke (``&sectionid=``, a valueless
+``?/site/article/N/``) are stored, linked and alerted one by one; feed items without a link
+are articles of their own; feed titles reach the subject with their entities decoded."""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from html import escape
+
+from test_end_to_end import export, parts
+
+TOPIC = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
+OUTAGES = {"name": "Outages", "query": "outage OR degraded", "notify": ["ops@test.example"]}
+
+
+WORDS = (
+    "council budget river bridge school ferry tide crane dock museum pilot shift timetable "
+    "spring flood basin dredging berth cargo container storm wall lighthouse quay fishermen "
+    "market tourists festival engineers contract tender union wages schedule passengers "
+    "winter repairs salt channel survey mayor residents traffic noise warehouse tugboat"
+).split()
+
+
+def body_of(title: str) -> str:
+    """Paragraphs of their own for each title (near-duplicate texts would be one story)."""
+    rng = random.Random(title)
+    return "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + ".</p>"
+        for _ in range(4)
+    )
+
+
+def article_page(title: str, canonical: str) -> bytes:
+    """An article page declaring its canonical URL (escaped, as HTML requires)."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>
+<link rel="canonical" href="{escape(canonical)}"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>{escape(title)}</h1><p>The harbour authority confirmed it on Monday.</p>
+{body_of(title)}</article>
+<footer>Copyright The Test Gazette</footer></body></html>""".encode()
+
+
+def rss(site, items: list[str], link: str | None = "/") -> bytes:
+    channel_link = f"<link>{site.url(link)}</link>" if link else ""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>The Test Gazette</title>{channel_link}
+<description>News</description>{"".join(items)}</channel></rss>""".encode()
+
+
+def item(title: str, link: str | None, guid: str | None = None, description: str = "") -> str:
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), usegmt=True)
+    link_xml = f"<link>{escape(link)}</link>" if link else ""
+    guid_xml = f'<guid isPermaLink="false">{escape(guid)}</guid>' if guid else ""
+    return (f"<item><title>{escape(title)}</title>{link_xml}{guid_xml}"
+            f"<description>{escape(description)}</description><pubDate>{when}</pubDate></item>")
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    _, html = parts(message)
+    return [chunk.split('"', 1)[0].replace("&amp;", "&") for chunk in html.split('href="')[1:]]
+
+
+def test_articles_told_apart_by_entity_like_and_valueless_parameters(site, mail, workdir):
+    pages = {
+        "/detail.aspx?id=1&sectionid=2": "Harbour dredging starts in the north basin",
+        "/detail.aspx?id=2&sectionid=2": "Harbour pilots strike over night shifts",
+        "/index.php?/site/article/1/": "Harbour museum reopens after the flood",
+        "/index.php?/site/article/2/": "Harbour ferry timetable changes in spring",
+    }
+    for target, title in pages.items():
+        site.serve(target, article_page(title, site.url(target)),
+                   content_type="text/html; charset=utf-8")
+    # The feed escapes "&" as XML requires; the last link also carries a tracker (which
+    # the site ignores, like any site: the page is the same).
+    links = [site.url(t) for t in pages]
+    links[3] += "&utm_source=rss"
+    last = list(pages)[3]
+    site.serve(last + "&utm_source=rss", article_page(pages[last], site.url(last)),
+               content_type="text/html; charset=utf-8")
+    feed = site.serve("/gazette.rss", rss(site, [item(t, u) for t, u in zip(pages.values(), links, strict=True)]))
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "4 new article(s)" in first.stdout
+    [message] = mail.wait_for(1)
+    fetched = [*list(pages)[:3], last + "&utm_source=rss"]
+    for target in fetched:  # each page fetched once, at its exact address
+        assert [r.status for r in site.requests_for(target)] == [200]
+    stored = {a["url"]: a for a in export(workdir)}
+    assert set(stored) == {site.url(t) for t in pages}
+    for target, title in pages.items():
+        article = stored[site.url(target)]
+        assert (article["title"], article["extraction"]) == (title, "page")
+        assert "harbour authority confirmed" in article["text"]
+        assert article["topics"] == ["Harbour"]
+    # Each article is in the email, and its links open its own page.
+    mailed = {link for link in links_in(message) if link.startswith(site.base_url)}
+    assert mailed == {site.url(t) for t in pages}
+    text, _ = parts(message)
+    flat = " ".join(text.replace("*", "").split())
+    assert "found 4 new stories" in flat
+    for title in pages.values():
+        assert flat.count(title) == 1
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert "0 new article(s)" in again.stdout and "delivered 0 email(s)" in again.stdout
+    assert len(mail.messages) == 1
+    for target in fetched:  # known: not fetched again
+        assert len(site.requests_for(target)) == 1
+    for link in mailed:
+        with urllib.request.urlopen(link, timeout=10) as response:
+            assert f"<h1>{escape(pages[link.removeprefix(site.base_url)])}</h1>" in response.read().decode()
+
+
+def test_a_feed_with_raw_ampersands_keeps_its_links(site, mail, workdir):
+    targets = ["/news.php?id=7&copy=1&region=eu", "/news.php?id=7&copy=2&region=eu"]
+    titles = ["Harbour wall repaired", "Harbour cranes replaced"]
+    for target, title in zip(targets, titles, strict=True):
+        site.serve(target, article_page(title, site.url(target)),
+                   content_type="text/html; charset=utf-8")
+    raw_items = "".join(  # not well-formed XML: "&" unescaped, as some feeds write it
+        f"<item><title>{t}</title><link>{site.url(u)}</link></item>"
+        for t, u in zip(titles, targets, strict=True)
+    )
+    body = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Raw</title>
+<link>{site.url("/")}</link>{raw_items}</channel></rss>""".encode()
+    workdir.write_config(sources=[site.serve("/raw.rss", body)], topics=[TOPIC], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert {a["url"] for a in export(workdir)} == {site.url(t) for t in targets}
+    [message] = mail.wait_for(1)
+    assert {link for link in links_in(message) if "news.php" in link} == {
+        site.url(t) for t in targets}
+
+
+def test_feed_items_without_a_link_are_stored_and_alerted_once(site, mail, workdir):
+    items = [
+        item("Partial outage of the payments API", None, "incident-101",
+             "Investigating - Card payments fail for some customers."),
+        item("Degraded performance in the EU region", None, "incident-102",
+             "Monitoring - Requests are slower than usual."),
+        # The same title and no guid: named by its text, still its own article.
+        item("Scheduled maintenance", None, None, "Outage window: Sunday 02:00 UTC."),
+    ]
+    feed = site.serve("/history.rss", rss(site, items, link="/status-page"))
+    workdir.write_config(sources=[feed], topics=[OUTAGES], smtp=mail)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "3 new article(s)" in first.stdout
+    [message] = mail.wait_for(1)
+    articles = sorted(export(workdir), key=lambda a: a["title"])
+    assert [a["title"] for a in articles] == [
+        "Degraded performance in the EU region", "Partial outage of the payments API",
+        "Scheduled maintenance"]
+    site_url = site.url("/status-page")
+    assert articles[0]["url"] == f"{site_url}#incident-102"
+    assert articles[1]["url"] == f"{site_url}#incident-101"
+    assert articles[2]["url"].startswith(f"{site_url}#item-")
+    for article in articles:
+        assert article["extraction"] == "feed" and article["topics"] == ["Outages"]
+    assert articles[1]["text"] == "Investigating - Card payments fail for some customers."
+    text, _ = parts(message)
+    flat = " ".join(text.replace("*", "").split())
+    for article in articles:
+        assert article["title"] in flat and article["url"] in flat
+    # No page was fetched for them.
+    assert site.requests_for("/status-page") == []
+
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert "0 new article(s)" in again.stdout and "delivered 0 email(s)" in again.stdout
+    assert len(mail.messages) == 1 and len(export(workdir)) == 3
+
+
+def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
+    now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Release notes &amp; incidents",
+        "items": [
+            {"id": "rel-8216", "title": "Releasing &#8216;Jokes&#8217; &amp; an outage fix",
+             "content_text": "The outage fix ships today.", "date_published": now},
+        ],
+    }
+    feed = site.serve("/notes.json", json.dumps(doc).encode(), content_type="application/feed+json")
+    workdir.write_config(sources=[feed], topics=[OUTAGES], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    [message] = mail.wait_for(1)
+    assert "Releasing \u2018Jokes\u2019 & an outage fix" in message["Subject"]
+    assert "&#8216;" not in message["Subject"] and "&amp;" not in message["Subject"]
+    [article] = export(workdir)
+    # No home_page_url: the item is at the feed's site.
+    assert article["url"] == site.url("/") + "#rel-8216"
+    assert article["title"] == "Releasing \u2018Jokes\u2019 & an outage fix"
