@@ -127,6 +127,8 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     for entry in parsed.entries:
         link = entry.get("link") or ""
         guid = entry.get("id") or ""
+        if entry.get("guidislink") and not link.startswith(("http://", "https://")):
+            link = ""  # feedparser took a guid that is no web address (tag:, urn:) for one
         if not link:
             # Some feeds only give the link as a permalink guid.
             link = guid if guid.startswith(("http://", "https://")) else ""

@@ -205,6 +205,22 @@ def test_feed_with_an_undefined_entity_keeps_raw_parameters() -> None:
     assert feed.entries[0].title == "A B © C"
 
 
+def test_feed_items_without_a_web_link_keep_their_guid() -> None:
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>
+<link>https://status.example/</link>
+<item><title>A</title><guid isPermaLink="false">incident-101</guid></item>
+<item><title>B</title><guid>tag:status.example,2026:7</guid></item>
+<item><title>C</title><guid>https://status.example/incidents/9</guid></item>
+</channel></rss>"""
+    feed = parse_feed(body, "https://status.example/history.rss")
+    assert feed.link == "https://status.example/"
+    assert [(e.link, e.guid) for e in feed.entries] == [
+        ("", "incident-101"),
+        ("", "tag:status.example,2026:7"),
+        ("https://status.example/incidents/9", "https://status.example/incidents/9"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("written", "title"),
     [
