@@ -19,12 +19,14 @@ TOPIC = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
 OUTAGES = {"name": "Outages", "query": "outage OR degraded", "notify": ["ops@test.example"]}
 
 
-WORDS = (
-    "council budget river bridge school ferry tide crane dock museum pilot shift timetable "
-    "spring flood basin dredging berth cargo container storm wall lighthouse quay fishermen "
-    "market tourists festival engineers contract tender union wages schedule passengers "
-    "winter repairs salt channel survey mayor residents traffic noise warehouse tugboat"
-).split()
+WORDS = [
+    "council", "budget", "river", "bridge", "school", "ferry", "tide", "crane", "dock", "museum",
+    "pilot", "shift", "timetable", "spring", "flood", "basin", "dredging", "berth", "cargo",
+    "container", "storm", "wall", "lighthouse", "quay", "fishermen", "market", "tourists",
+    "festival", "engineers", "contract", "tender", "union", "wages", "schedule", "passengers",
+    "winter", "repairs", "salt", "channel", "survey", "mayor", "residents", "traffic", "noise",
+    "warehouse", "tugboat",
+]
 
 
 def body_of(title: str) -> str:
