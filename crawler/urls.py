@@ -104,9 +104,12 @@ def _netloc(netloc: str, scheme: str) -> str:
 
 def _drop_amp_path(path: str) -> str:
     """``path`` without an AMP suffix or prefix (a page called ``/amp`` stays)."""
-    if path.lower() in ("/amp", "/amp/"):
-        return path
-    return _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path))
+    while path.lower() not in ("/amp", "/amp/"):
+        shorter = _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path))
+        if shorter == path:
+            break
+        path = shorter
+    return path
 
 
 def _is_dropped_param(param: str) -> bool:
