@@ -8,7 +8,6 @@ import html
 import io
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from .sitemaps import w3c_datetime
+from .xmlrepair import escape_bare_ampersands
 
 logger = logging.getLogger(__name__)
 
@@ -82,28 +82,6 @@ def _kind(version: str) -> str:
     if version.startswith("atom"):
         return "atom"
     return "rdf" if version == "rss10" else "rss"
-
-
-# A "&" that starts no XML entity or character reference ("&sectionid=2", "AT&T"), and the
-# CDATA sections where "&" is only text.
-_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_][A-Za-z0-9._-]*;)")
-_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
-
-
-def escape_bare_ampersands(body: bytes) -> bytes:
-    """``body`` with each bare ``&`` outside CDATA written ``&amp;``, as its author meant.
-
-    A feed with a raw ``&`` in a link (``detail.aspx?id=1&sectionid=2``) is not well-formed
-    XML; feedparser's fallback parser then reads ``&copy=4`` or ``&not=1`` as the entities
-    © and ¬ and the link no longer opens the article. Escaped, the feed parses as written.
-    Bodies in UTF-16 or UTF-32 are left alone.
-    """
-    if b"&" not in body or b"\x00" in body[:4] or body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body
-    pieces = _CDATA.split(body)
-    for i in range(0, len(pieces), 2):  # the even pieces are outside CDATA
-        pieces[i] = _BARE_AMPERSAND.sub(b"&amp;", pieces[i])
-    return b"".join(pieces)
 
 
 def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:

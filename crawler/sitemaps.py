@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from .discover import GZIP_MAGIC, head_bytes, xml_root
+from .xmlrepair import escape_bare_ampersands
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,12 @@ def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
         return etree.fromstring(body, _parser(recover=False)), None
     except etree.XMLSyntaxError as exc:
         problem = f"malformed XML: {exc}"
+    # Raw "&" in URLs is the usual fault, and lxml's recovery would drop "&sectionid=2".
+    body = escape_bare_ampersands(body)
+    try:
+        return etree.fromstring(body, _parser(recover=False)), problem
+    except etree.XMLSyntaxError:
+        pass
     try:
         root = etree.fromstring(body, _parser(recover=True))
     except etree.XMLSyntaxError:

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from crawler.discover import canonical_link
 from crawler.feeds import parse_feed
+from crawler.sitemaps import parse_sitemap
 from crawler.urls import canonicalize, identity_key, item_url
+from crawler.xmlrepair import escape_bare_ampersands
 from storage import SourceSpec, Store
 from storage.repair import restore_query, restore_url
 
@@ -195,6 +197,33 @@ def test_feed_links_keep_their_parameters(written: str, link: str) -> None:
     feed = parse_feed(rss(written), "http://x.example/feed.rss")
     assert [e.link for e in feed.entries] == [link]
     assert canonicalize(feed.entries[0].link) == link
+
+
+def test_bare_ampersands_are_escaped_outside_cdata_only() -> None:
+    body = b"<a>x&y &amp; &#38; &#x26; &copy; <![CDATA[p&q]]> r&s=1</a>"
+    assert escape_bare_ampersands(body) == (
+        b"<a>x&amp;y &amp; &#38; &#x26; &copy; <![CDATA[p&q]]> r&amp;s=1</a>"
+    )
+    well_formed = b"<a href='x?a=1&amp;b=2'>&lt;</a>"
+    assert escape_bare_ampersands(well_formed) is well_formed
+    utf16 = "<a>x&y</a>".encode("utf-16")
+    assert escape_bare_ampersands(utf16) is utf16
+
+
+def test_sitemap_locations_keep_their_parameters() -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>http://x.example/d.aspx?id=1&sectionid=2&copy=3</loc></url>
+<url><loc>http://x.example/d.aspx?id=2&amp;sectionid=2&amp;not=3</loc></url>
+<url><loc>http://x.example/index.php?/site/article/4250/</loc></url>
+</urlset>"""
+    parsed = parse_sitemap(body, "http://x.example/sitemap.xml")
+    assert parsed.problem and "malformed XML" in parsed.problem  # it is, and says so
+    assert [e.url for e in parsed.entries] == [
+        "http://x.example/d.aspx?id=1&sectionid=2&copy=3",
+        "http://x.example/d.aspx?id=2&sectionid=2&not=3",
+        "http://x.example/index.php?/site/article/4250/",
+    ]
 
 
 def test_feed_with_an_undefined_entity_keeps_raw_parameters() -> None:
