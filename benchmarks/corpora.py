@@ -18,8 +18,8 @@ its public repository (``MIRROR/OWNER+NAME/repo``, as the project's tooling fetc
     by its authors, extracts it.
 ``goose3``
     goose3's content tests (``tests/data/content``): older news and blog pages (about
-    2010-2015) with the beginning of their main text as the label (``inside``). Tiny synthetic
-    pages (under 5 KB) are left out.
+    2010-2015) with the beginning of their main text as the label: its whole paragraphs are
+    the ``inside`` snippets. Tiny synthetic pages (under 5 KB) are left out.
 
 A page's ``body`` is its whole labelled article text where the corpus has one (fundus), else
 None: then only the snippets label it.
@@ -233,9 +233,12 @@ def _goose3(mirror: Path) -> Iterator[LabelledPage]:
                 continue
             item = json.loads(tree.read(path))
             expected = item.get("expected") or {}
-            text = " ".join(str(expected.get("cleaned_text") or "").split())
+            # The label is the text's beginning, paragraphs on lines: each whole paragraph
+            # is a snippet (the last one may be cut short, so it is left out).
+            lines = str(expected.get("cleaned_text") or "").splitlines()
+            paragraphs = [" ".join(line.split()) for line in lines if len(line.strip()) >= 30]
             url = str(item.get("url") or expected.get("final_url") or "")
-            if len(text) < 100 or not url.startswith("http"):
+            if len(paragraphs) < 2 or not url.startswith("http"):
                 continue
             yield LabelledPage(
                 corpus="goose3",
@@ -243,7 +246,7 @@ def _goose3(mirror: Path) -> Iterator[LabelledPage]:
                 url=url,
                 html=html,
                 body=None,
-                inside=(text,),
+                inside=tuple(paragraphs[:-1]),
                 outside=(),
                 title=expected.get("title") or None,
             )
