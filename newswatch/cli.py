@@ -2,7 +2,7 @@
 
 Only this module turns exceptions into messages and exit codes:
 0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not be delivered
-(they stay queued and are retried).
+(they stay queued and are retried), 141 the reader of the output went away.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,6 +29,7 @@ from .app import build_pipeline, configure_logging, sync_config
 from .config import Config, ConfigError, load_config
 
 EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
+EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def _errors(func: F) -> F:
             _fail(str(exc), EXIT_RUNTIME)
         except StorageError as exc:
             _fail(str(exc), EXIT_RUNTIME)
+        except BrokenPipeError:
+            _closed_pipe()
         except Exception as exc:
             # A bug or an environment failure: one line for the operator, the traceback in
             # the log at DEBUG (daemon.log_level = "DEBUG").
@@ -61,6 +65,14 @@ def _errors(func: F) -> F:
             _fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _closed_pipe() -> None:
+    """The reader of our output went away (``newswatch status | head``): end quietly, as a
+    process that SIGPIPE ended would (exit 141), without flushing into the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 def _config(ctx: click.Context) -> Config:
@@ -422,4 +434,7 @@ cli.add_command(stories)
 
 def main() -> None:
     """Console-script entry point."""
-    cli(obj={})
+    try:
+        cli(obj={})
+    except BrokenPipeError:  # raised outside a command (help text, click's own output)
+        _closed_pipe()
