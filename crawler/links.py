@@ -35,16 +35,23 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from itertools import pairwise
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
+from .anchors import anchor_kind, anchor_text, in_heading
 from .discover import base_url, parse_html
+from .shapes import is_article_shaped, is_listing, is_navigation, link_shape
 from .urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
+
+#: A link is an article link from this score up (see the module docstring).
+KEEP_SCORE = 2
+#: A learnt shape that led to this many non-articles, and no article, is no longer followed.
+BAD_SHAPE_AFTER = 3
 
 _CHROME_TAGS = frozenset({"nav", "aside"})
 _CHROME_ROLES = frozenset({"navigation", "complementary", "search"})
@@ -58,32 +65,7 @@ _CHROME_WORDS = frozenset({
     "subscribe", "newsletter", "cookie", "cookies", "consent", "skip",
 })
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
-_NAV_SEGMENTS = frozenset({
-    "tag", "tags", "topic", "topics", "author", "authors", "category", "categories",
-    "section", "sections", "search", "login", "logout", "signin", "sign-in", "signup",
-    "sign-up", "register", "account", "my-account", "subscribe", "subscriptions",
-    "newsletter", "newsletters", "about", "about-us", "contact", "contact-us", "privacy",
-    "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
-    "cookie-policy", "feed", "feeds", "rss", "atom", "profile", "user", "users", "wp-admin",
-    "wp-login.php", "cdn-cgi",
-})
-_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/default.aspx"})
-_STATIC_EXT = (
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".pdf", ".xml",
-    ".rss", ".atom", ".json", ".txt", ".zip", ".gz", ".mp3", ".mp4", ".webm", ".woff",
-    ".woff2",
-)
 # fmt: on
-_PAGE_EXT = re.compile(r"\.(?:html?|shtml|php|aspx?|jsp|ece|cms|story)$", re.I)
-_PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
-_SEARCH_PARAMS = frozenset({"s", "q", "query", "search"})
-_ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid"})
-_MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
-_DATE_PATH = re.compile(
-    rf"/(?:19|20)\d{{2}}/{_MONTH}/(?:(?:0?[1-9]|[12]\d|3[01])/)?(?=[^/]*[^\W_])[^/]{{3,}}",
-    re.I,
-)
-_LONG_NUMBER = re.compile(r"\d{5,}")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _WORDS = re.compile(r"[^a-z0-9]+")
 
@@ -114,46 +96,60 @@ def _in_chrome(link: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _is_navigation(url: str) -> bool:
-    """Whether a same-site URL is a listing, service, pagination or static resource."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    query = {key.lower(): value for key, value in parse_qsl(parts.query)}
-    if path.lower().endswith(_STATIC_EXT) or set(query) & (_PAGE_PARAMS | _SEARCH_PARAMS):
-        return True
-    if path in _HOME_PATHS and not query.keys() & _ID_PARAMS:
-        return True
-    segments = [s.lower() for s in path.split("/") if s]
-    if any(s in _NAV_SEGMENTS for s in segments):
-        return True
-    return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
-
-
-def _is_article(url: str) -> bool:
-    """Whether a URL looks like an article (date, numeric id, long slug)."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    if _DATE_PATH.search(path):
-        return True
-    segments = [_PAGE_EXT.sub("", s) for s in path.split("/") if s]
-    if any(_LONG_NUMBER.search(s) for s in segments):
-        return True
-    query = dict(parse_qsl(parts.query))
-    if any(k.lower() in _ID_PARAMS and v.isdigit() and len(v) >= 3 for k, v in query.items()):
-        return True
-    if not segments:
-        return False
-    last = segments[-1]
-    words = [w for w in re.split(r"[-_+]+", last) if w]
-    if len(words) >= 3 and sum(1 for w in words if re.search(r"[^\W\d_]", w)) >= 2:
-        return True
-    return len(segments) >= 2 and len(last) >= 20
-
-
 def _matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
     """One regex for ``*``-wildcard URL patterns (None when there are none)."""
     alternatives = [".*".join(map(re.escape, p.strip().split("*"))) for p in patterns if p]
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.S) if alternatives else None
+
+
+def _signature(link: lxml.html.HtmlElement) -> tuple[str, ...]:
+    """Where a link sits: the tags and first class names of its three nearest ancestors."""
+    parts = []
+    for element in [link, *link.iterancestors()][:4]:
+        names = (element.get("class") or "").split()
+        parts.append(f"{element.tag}.{names[0] if names else ''}")
+    return tuple(parts)
+
+
+def score_link(
+    link: lxml.html.HtmlElement,
+    url: str,
+    learned: Mapping[str, tuple[int, int]],
+    teasers: Collection[tuple[str, ...]] = (),
+    menus: Collection[tuple[str, ...]] = (),
+) -> tuple[int, list[str]]:
+    """The score of a link that passed the chrome and navigation rules, with its reasons."""
+    reasons: list[str] = []
+    score = 0
+    articles, others = learned.get(link_shape(url), (0, 0))
+    if others >= BAD_SHAPE_AFTER and not articles:
+        return -99, [f"shape led to {others} non-articles"]
+    if is_listing(url):
+        score -= 3
+        reasons.append("listing URL -3")
+    elif is_article_shaped(url):
+        score += 2
+        reasons.append("article URL +2")
+    if articles:
+        score += 2
+        reasons.append(f"shape led to {articles} article(s) +2")
+    kind = anchor_kind(anchor_text(link))
+    if kind == "headline":
+        score += 2
+        reasons.append("headline anchor +2")
+    elif kind == "navigation":
+        score -= 1
+        reasons.append("navigation anchor -1")
+    if in_heading(link):
+        score += 1
+        reasons.append("teaser heading +1")
+    if _signature(link) in teasers:
+        score += 1
+        reasons.append("teaser list +1")
+    elif _signature(link) in menus:
+        score -= 2
+        reasons.append("menu -2")
+    return score, reasons
 
 
 def article_links(
@@ -161,9 +157,10 @@ def article_links(
     page_url: str,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    learned: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[str]:
     """Canonical URLs of the same-site article links of a page, in page order (see the module
-    docstring for the heuristic and for ``include`` / ``exclude``)."""
+    docstring for the heuristic, ``include`` / ``exclude`` and ``learned``)."""
     doc = parse_html(html)
     if doc is None:
         return []
@@ -173,7 +170,7 @@ def article_links(
     for element in doc.iter("link"):
         if "canonical" in (element.get("rel") or "").lower().split() and element.get("href"):
             itself.add(canonicalize(urljoin(base, element.get("href").strip())))
-    found: dict[str, None] = {}
+    candidates: list[tuple[lxml.html.HtmlElement, str, str]] = []
     for link in doc.iter("a"):
         href = (link.get("href") or "").strip()
         if not href or href.startswith("#"):
@@ -182,15 +179,53 @@ def article_links(
         if urlsplit(absolute).scheme not in ("http", "https"):
             continue  # mailto:, javascript:, tel:, data: ...
         url = canonicalize(absolute)
-        if url in found or url in itself or not same_site(url, page_url):
+        if url in itself or not same_site(url, page_url):
             continue
         if unwanted and (unwanted.fullmatch(url) or unwanted.fullmatch(absolute)):
             continue
-        if wanted:
-            keep = bool(wanted.fullmatch(url) or wanted.fullmatch(absolute))
-        else:
-            keep = not _in_chrome(link) and not _is_navigation(url) and _is_article(url)
-        if keep:
+        candidates.append((link, url, absolute))
+    found: dict[str, None] = {}
+    if wanted:
+        for _link, url, absolute in candidates:
+            if wanted.fullmatch(url) or wanted.fullmatch(absolute):
+                found[url] = None
+        return list(found)
+    content = [(link, url) for link, url, _ in candidates
+               if not _in_chrome(link) and not is_navigation(url)]
+    teasers, menus = _lists(content)
+    scores: dict[str, int] = {}
+    for link, url in content:
+        score, reasons = score_link(link, url, learned or {}, teasers, menus)
+        if score > scores.get(url, -100):
+            scores[url] = score
+        logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+    # Page order of first appearance; a URL counts when its best link scores enough.
+    for _link, url in content:
+        if scores[url] >= KEEP_SCORE:
             found[url] = None
     logger.debug("%d article links on %s", len(found), page_url)
     return list(found)
+
+
+def _lists(
+    content: list[tuple[lxml.html.HtmlElement, str]],
+) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """Signatures of repeated teaser lists (3+ links, most with headline anchors) and of
+    menus (4+ links, 4+ different anchors, three in four short labels, half of the URLs of
+    one shape)."""
+    grouped: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for link, url in content:
+        grouped.setdefault(_signature(link), []).append((anchor_text(link), link_shape(url)))
+    teasers, menus = set(), set()
+    for signature, items in grouped.items():
+        texts = [text for text, _shape in items]
+        headlines = sum(anchor_kind(t) == "headline" for t in texts)
+        if len(items) >= 3 and headlines * 2 > len(items):
+            teasers.add(signature)
+        if len(items) < 4 or len(set(texts)) < 4:
+            continue
+        short = sum(anchor_kind(t) != "headline" and len(t.split()) <= 3 for t in texts)
+        shapes = Counter(shape for _text, shape in items)
+        if short * 4 >= len(items) * 3 and shapes.most_common(1)[0][1] * 2 >= len(items):
+            menus.add(signature)
+    return teasers, menus

@@ -1,0 +1,121 @@
+"""What a link's anchor says: a headline, a navigation label, or nothing either way.
+
+A link's *anchor text* is its own text; a link that wraps a teaser card (heading, summary,
+picture) is read by its heading; an image link by its image's ``alt`` / ``title`` (or the
+link's ``title``). Then:
+
+- **navigation**: pagination and listing labels (``Next »``, ``Page 2``, ``Older``, ``All
+  news``, ``View all``, ``More news``), service labels (``Log in``, ``Subscribe``), a bare
+  number;
+- **headline**: several words, mostly letters, sentence-like — at least 4 words and 20
+  characters, or 3 words and 24 characters; in scripts written without spaces (Chinese,
+  Japanese) at least 8 such characters; not a listing label (``…一覧``, ``更多…``);
+- **weak**: anything else (``World``, ``John Smith``, ``more…``, ``15 January 2008``).
+
+A link *in a teaser's heading* sits inside ``<h1>``-``<h4>`` (three levels up at most),
+wraps one, or has a class or ancestor class naming a headline or teaser (``headline``,
+``teaser``, ``story-title``...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+import lxml.html
+
+AnchorKind = Literal["headline", "weak", "navigation"]
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+_SPACE = re.compile(r"\s+")
+_EDGE_MARKS = " \t\n\xa0»«›‹→←|>·•-–—:*"
+# fmt: off
+_NAV_LABEL = re.compile(
+    r"""^(?:
+        next|previous|prev|older|newer|first|last|back|forward
+      | (?:page|seite|página|pagina|страница|sayfa)\s*\d+
+      | \d+
+      | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)
+            \ (?:news|stories|articles|headlines|posts|\w+\ news|from\ .+)
+      | view\ all.*|see\ all.*|show\ all.*|all\ (?:news|stories|articles|topics|sections)
+      | archives?|home|homepage|front\ page|top|back\ to\ top|sitemap|rss|feeds?
+      | log\ ?in|log\ ?out|sign\ ?in|sign\ ?up|sign\ ?out|register|subscribe|my\ account
+      | newsletters?|contact(?:\ us)?|about(?:\ us)?|advertise.*|jobs|careers
+      | weitere\ (?:nachrichten|artikel|meldungen)|alle\ (?:nachrichten|artikel|meldungen)
+      | plus\ d'(?:actualités|articles)|toutes\ les\ actualités|ещё|еще|все\ новости
+    )$""",
+    re.I | re.X,
+)
+_CJK_LISTING = ("一覧", "一览", "更多", "列表", "もっと見る", "more", "首页", "トップ")
+_TEASER_WORDS = frozenset({
+    "headline", "headlines", "hed", "teaser", "teasers", "title", "story", "stories", "card",
+    "entry", "post", "article", "articles", "lead", "topstory",
+})
+# fmt: on
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def _clean(text: str) -> str:
+    return _SPACE.sub(" ", text).strip(_EDGE_MARKS)
+
+
+def anchor_text(link: lxml.html.HtmlElement) -> str:
+    """The text a link offers a reader: its heading, its own text, or its image's alt."""
+    for heading in link.iter("h1", "h2", "h3", "h4", "h5"):
+        text = _clean(heading.text_content())
+        if text:
+            return text
+    text = _clean(link.text_content())
+    if text:
+        return text[:300]
+    for image in link.iter("img"):
+        text = _clean(image.get("alt") or image.get("title") or "")
+        if text:
+            return text
+    return _clean(link.get("title") or link.get("aria-label") or "")
+
+
+def _is_cjk(char: str) -> bool:
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA", "HANGUL SYLLABLE"))
+
+
+def anchor_kind(text: str) -> AnchorKind:
+    """Whether an anchor text reads like a headline, a navigation label, or neither."""
+    text = _clean(text)
+    if not text or _NAV_LABEL.match(text.casefold()):
+        return "navigation"
+    chars = [c for c in text if not c.isspace()]
+    letters = sum(1 for c in chars if c.isalpha())
+    if letters < 0.6 * len(chars):
+        return "weak"  # dates, scores, prices, "1 2 3"
+    cjk = sum(1 for c in chars if _is_cjk(c))
+    if cjk >= 0.5 * letters:
+        if any(text.casefold().endswith(s) or text.startswith(s) for s in _CJK_LISTING):
+            return "navigation"
+        return "headline" if cjk >= 8 else "weak"
+    words = [w for w in text.split() if any(c.isalpha() for c in w)]
+    if (len(words) >= 4 and len(text) >= 20) or (len(words) == 3 and len(text) >= 24):
+        return "headline"
+    return "weak"
+
+
+def _class_words(element: lxml.html.HtmlElement) -> set[str]:
+    value = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return set(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
+
+
+def in_heading(link: lxml.html.HtmlElement) -> bool:
+    """Whether a link is a teaser's heading (inside or around <h1>-<h4>, or so classed)."""
+    if any(True for _ in link.iter("h1", "h2", "h3", "h4")):
+        return True
+    for depth, element in enumerate([link, *link.iterancestors()]):
+        if depth > 3 or element.tag in ("body", "html"):
+            break
+        if element.tag in _HEADINGS:
+            return True
+        if _class_words(element) & _TEASER_WORDS and depth <= 2:
+            return True
+    return False

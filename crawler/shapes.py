@@ -1,0 +1,194 @@
+"""What a same-site URL's shape says: navigation, a listing, an article, or its learnt shape.
+
+- :func:`is_navigation`: a page that is never an article — the home page (``/``,
+  ``/index.html``... without an article id in the query), a path segment naming a service or
+  listing (tag(s), topic(s), author(s), category, section, search, login, register, account,
+  subscribe, newsletter, about, contact, privacy, terms, feed, rss...), pagination
+  (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``), a static file
+  or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
+- :func:`is_listing`: the shape of a section or list page — every path segment one or two
+  plain words (``/world/``, ``/news/middle-east``, ``/sport.shtml``) without an article id in
+  the query; a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
+  ``category.php?id=5``); a query of listing keys only (``?cat=3``, ``?section=world``) or a
+  listing view (``view=category``, ``layout=blog``).
+- :func:`is_article_shaped`: a date in the path followed by a slug or id
+  (``/2026/11/25/slug``, ``/2026/nov/25/slug``); a run of at least 5 digits in a segment
+  (``/news/world-67512345``, ``/a/123456.html``, ``/2008/01/15/stories/2008011554711900.htm``);
+  a number of 3 digits or more as a page (``/news/1234.html``) or after ``id``/``article``/
+  ``story``; a numeric article id in the query (``id``, ``p``, ``story``, ``*id`` keys with 3+
+  digits: ``article.cfm?id=123``, ``default.aspx?ContentID=54309``) or any 5-digit value
+  (``story.asp?j=242828700``); a last segment that is a slug of at least 3 hyphen-separated
+  words (two of them with letters); or at least 2 segments with a last one of 20+ characters.
+- :func:`link_shape`: what a site's article (or non-article) URLs have in common, for
+  learning per site which links lead to articles: the path with digit runs as ``0`` and its
+  last segment as ``*`` (its file name kept when it has an extension), then the query's keys
+  with numeric values as ``0``, short words kept, longer values as ``*``:
+  ``/2008/01/15/stories/0.htm``, ``/story.asp?j=0&p=*``, ``/articles/*``.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+# Word lists read better packed than one per line.
+# fmt: off
+_NAV_SEGMENTS = frozenset({
+    "tag", "tags", "topic", "topics", "author", "authors", "category", "categories",
+    "section", "sections", "search", "login", "logout", "signin", "sign-in", "signup",
+    "sign-up", "register", "account", "my-account", "subscribe", "subscriptions",
+    "newsletter", "newsletters", "about", "about-us", "contact", "contact-us", "privacy",
+    "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
+    "cookie-policy", "feed", "feeds", "rss", "atom", "profile", "user", "users", "wp-admin",
+    "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels",
+})
+_HOME_PATHS = frozenset({
+    "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
+    "/index.jsp", "/index.cfm", "/index.shtml", "/default.asp", "/default.aspx",
+})
+_STATIC_EXT = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".pdf", ".xml",
+    ".rss", ".atom", ".json", ".txt", ".zip", ".gz", ".mp3", ".mp4", ".webm", ".woff",
+    ".woff2", ".doc", ".xls", ".ppt",
+)
+_LISTING_SCRIPTS = frozenset({
+    "list", "lista", "listing", "listings", "category", "categories", "cat", "section",
+    "sections", "archive", "archives", "channel", "column", "columns", "lanmu", "sort",
+    "class", "tag", "tags", "topic", "topics", "search", "results", "sitemap", "rubrik",
+    "rubrique", "ressort", "kategorie", "catalog", "node_list",
+})
+_LISTING_KEYS = frozenset({
+    "cat", "cats", "catid", "category", "categoryid", "cid", "section", "sectionid",
+    "sect", "secid", "menuid", "itemid", "channel", "channelid", "classid", "class",
+    "columnid", "lang", "language", "type", "sort", "order", "view", "layout", "option",
+    "task", "format", "tab", "edition", "region", "date", "year", "month", "day", "limit",
+    "limitstart", "show", "mode", "theme", "src", "ref", "from", "nav", "module",
+})
+_LISTING_VIEWS = frozenset({"category", "section", "blogcategory", "blogsection", "blog",
+                            "archive", "frontpage", "featured", "list", "tag", "tags"})
+# fmt: on
+_PAGE_EXT = re.compile(r"\.(?:html?|shtml?|php\d?|aspx?|jsp|jspx|cfm|cgi|pl|ece|cms|story|do|stm)$", re.I)
+_PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
+_SEARCH_PARAMS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
+_ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid",
+                        "contentid", "aid", "nid", "sid", "docid", "storyid", "postid",
+                        "item", "art", "artid", "a", "n", "doc", "no", "idx", "seq"})
+_ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news", "post",
+                          "a", "n", "p", "content", "detail", "details", "read", "view"})
+_MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
+_DATE_PATH = re.compile(
+    rf"/(?:19|20)\d{{2}}/{_MONTH}/(?:(?:0?[1-9]|[12]\d|3[01])/)?(?=[^/]*[^\W_])[^/]{{3,}}",
+    re.I,
+)
+_LONG_NUMBER = re.compile(r"\d{5,}")
+_PLAIN_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+)?")
+_DIGITS = re.compile(r"\d+")
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+
+
+def _id_keys(query: dict[str, str]) -> list[str]:
+    """The query keys that carry an article id (numeric, 3+ digits; any key for 5+)."""
+    return [
+        key
+        for key, value in query.items()
+        if value.isdigit()
+        and (
+            len(value) >= 5
+            or (
+                len(value) >= 3
+                and (key in _ID_PARAMS or (key.endswith("id") and key not in _LISTING_KEYS))
+            )
+        )
+    ]
+
+
+def _segments(url: str) -> list[str]:
+    return [s for s in unquote(urlsplit(url).path).split("/") if s]
+
+
+def is_navigation(url: str) -> bool:
+    """Whether a same-site URL is a home, listing, service, pagination or static page."""
+    path = unquote(urlsplit(url).path)
+    query = _query(url)
+    if path.lower().endswith(_STATIC_EXT) or set(query) & _SEARCH_PARAMS:
+        return True
+    if any(query.get(key, "").isdigit() for key in _PAGE_PARAMS):
+        return True
+    if path.lower() in _HOME_PATHS and not _id_keys(query):
+        return True
+    segments = [s.lower() for s in _segments(url)]
+    if any(s in _NAV_SEGMENTS for s in segments):
+        return True
+    return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
+
+
+def is_listing(url: str) -> bool:
+    """Whether a same-site URL has the shape of a section or list page."""
+    query = _query(url)
+    segments = [s.lower() for s in _segments(url)]
+    if segments:
+        script = _DIGITS.sub("", _PAGE_EXT.sub("", segments[-1])).strip("_-.")
+        if script in _LISTING_SCRIPTS or script.startswith(("list_", "list-", "category_")):
+            return True
+    if query.get("view", query.get("task", query.get("layout", ""))).lower() in _LISTING_VIEWS:
+        return True
+    if _id_keys(query):
+        return False
+    if query and set(query) <= _LISTING_KEYS:
+        return True
+    if query:
+        return False
+    names = [_PAGE_EXT.sub("", s) for s in segments]
+    return bool(names) and all(_PLAIN_WORDS.fullmatch(n) for n in names)
+
+
+def is_article_shaped(url: str) -> bool:
+    """Whether a URL looks like an article (date, numeric id, long slug)."""
+    path = unquote(urlsplit(url).path)
+    if _DATE_PATH.search(path):
+        return True
+    segments = [_PAGE_EXT.sub("", s) for s in _segments(url)]
+    if any(_LONG_NUMBER.search(s) for s in segments):
+        return True
+    if _id_keys(_query(url)):
+        return True
+    if not segments:
+        return False
+    last = segments[-1]
+    if last.isdigit() and len(last) >= 3 and (
+        last != _segments(url)[-1] or (len(segments) > 1 and segments[-2].lower() in _ID_SEGMENTS)
+    ):
+        return True
+    words = [w for w in re.split(r"[-_+]+", last) if w]
+    if len(words) >= 3 and sum(1 for w in words if re.search(r"[^\W\d_]", w)) >= 2:
+        return True
+    return len(segments) >= 2 and len(last) >= 20
+
+
+def link_shape(url: str) -> str:
+    """The shape of a URL that a site's links of one kind share (see the module docstring)."""
+    parts = urlsplit(url)
+    segments = _segments(url)
+    shaped = [_DIGITS.sub("0", s.lower()) for s in segments[:-1]]
+    if segments:
+        last = segments[-1]
+        match = _PAGE_EXT.search(last)
+        if match and not _DIGITS.sub("", last[: match.start()]).strip("_-."):
+            shaped.append(_DIGITS.sub("0", last.lower()))  # 27745.shtml -> 0.shtml
+        elif match and len(last) - len(match.group()) <= 16 and "-" not in last:
+            shaped.append(_DIGITS.sub("0", last.lower()))  # story.asp, article.cfm
+        else:
+            shaped.append("*" + (match.group().lower() if match else ""))
+    path = "/" + "/".join(shaped) + ("/" if parts.path.endswith("/") and segments else "")
+    keys = []
+    for key, value in sorted(parse_qsl(parts.query, keep_blank_values=True)):
+        if value.isdigit():
+            value = "0"
+        elif len(value) > 16 or _DIGITS.search(value):
+            value = "*"
+        keys.append(f"{key.lower()}={value.lower()}")
+    return path + ("?" + "&".join(keys) if keys else "")
