@@ -1,14 +1,14 @@
 """What a same-site URL's shape says: navigation, a listing, an article, or its learnt shape.
 
 - :func:`is_navigation`: a page that is never an article — the home page (``/``,
-  ``/index.html``... without an article id in the query), a path segment naming a service or
+  ``/index.html``... without a query), a path segment naming a service or
   listing (tag(s), topic(s), author(s), category, section, search, login, register, account,
   subscribe, newsletter, about, contact, privacy, terms, feed, rss...), pagination
   (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``), a static file
   or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
 - :func:`is_listing`: the shape of a section or list page — every path segment one or two
-  plain words (``/world/``, ``/news/middle-east``, ``/sport.shtml``) without an article id in
-  the query; a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
+  plain words (``/world/``, ``/news/middle-east``, ``/sport.shtml``) and no query; a date
+  archive (``/2010/03/``, ``/news/2019/01/14/``); a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
   ``category.php?id=5``); a query of listing keys only (``?cat=3``, ``?section=world``) or a
   listing view (``view=category``, ``layout=blog``).
 - :func:`is_article_shaped`: a date in the path followed by a slug or id
@@ -84,6 +84,9 @@ _DATE_PATH = re.compile(
 _LONG_NUMBER = re.compile(r"\d{5,}")
 _PLAIN_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+)?")
 _DIGITS = re.compile(r"\d+")
+_DATE_ARCHIVE = re.compile(
+    r"(?:/[^\W\d_]+(?:[-_][^\W\d_]+)?)*/(?:19|20)\d\d(?:/\d{1,2}){0,2}/?(?:index\.\w+)?", re.I
+)
 
 
 def _query(url: str) -> dict[str, str]:
@@ -118,7 +121,7 @@ def is_navigation(url: str) -> bool:
         return True
     if any(query.get(key, "").isdigit() for key in _PAGE_PARAMS):
         return True
-    if path.lower() in _HOME_PATHS and not _id_keys(query):
+    if path.lower() in _HOME_PATHS and not query:
         return True
     segments = [s.lower() for s in _segments(url)]
     if any(s in _NAV_SEGMENTS for s in segments):
@@ -143,7 +146,9 @@ def is_listing(url: str) -> bool:
     if query:
         return False
     names = [_PAGE_EXT.sub("", s) for s in segments]
-    return bool(names) and all(_PLAIN_WORDS.fullmatch(n) for n in names)
+    if names and all(_PLAIN_WORDS.fullmatch(n) for n in names):
+        return True
+    return bool(_DATE_ARCHIVE.fullmatch(unquote(urlsplit(url).path)))
 
 
 def is_article_shaped(url: str) -> bool:
