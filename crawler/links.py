@@ -62,7 +62,7 @@ _EDGE_ROLES = frozenset({"banner", "contentinfo"})
 _CHROME_WORDS = frozenset({
     "menu", "menus", "nav", "navbar", "navigation", "breadcrumb", "breadcrumbs", "pagination",
     "pager", "paging", "social", "share", "sharing", "login", "signin", "signup", "account",
-    "subscribe", "newsletter", "cookie", "cookies", "consent", "skip",
+    "subscribe", "newsletter", "cookie", "cookies", "consent", "skip", "footer", "sidebar",
 })
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
 # fmt: on

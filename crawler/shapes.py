@@ -41,7 +41,9 @@ _NAV_SEGMENTS = frozenset({
     "newsletter", "newsletters", "about", "about-us", "contact", "contact-us", "privacy",
     "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
     "cookie-policy", "feed", "feeds", "rss", "atom", "profile", "user", "users", "wp-admin",
-    "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels",
+    "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels", "specials", "hub", "hubs",
+    "dossier", "dossiers", "thema", "themen", "rubriques", "rubrik", "ressort",
+    "journalists", "journalist", "profiles", "contributors",
 })
 _HOME_PATHS = frozenset({
     "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
