@@ -38,7 +38,10 @@ _NAV_LABEL = re.compile(
       | \d+
       | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)
             \ (?:news|stories|articles|headlines|posts|\w+\ news|from\ .+)
-      | view\ all.*|see\ all.*|show\ all.*|all\ (?:news|stories|articles|topics|sections)
+      | view\ all.*|see\ all.*|show\ all.*
+      | (?:all|toute?s?|tous|alle|todas?|todos|tutte|tutti|все)\ (?:the\ |les\ |le\ |la\ )?
+            (?:news|stories|articles|topics|sections|headlines|l'actualité|actualités|infos
+            |nachrichten|schlagzeilen|meldungen|artikel|noticias|notizie|новости|материалы)\b.*
       | archives?|home|homepage|front\ page|top|back\ to\ top|sitemap|rss|feeds?
       | log\ ?in|log\ ?out|sign\ ?in|sign\ ?up|sign\ ?out|register|subscribe|my\ account
       | newsletters?|contact(?:\ us)?|about(?:\ us)?|advertise.*|jobs|careers

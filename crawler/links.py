@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
+from dataclasses import dataclass, field
 from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 #: A link is an article link from this score up (see the module docstring).
 KEEP_SCORE = 2
+#: ... and a sure one from this score up: other links of its URL shape get the benefit.
+SURE_SCORE = 4
 #: A learnt shape that led to this many non-articles, and no article, is no longer followed.
 BAD_SHAPE_AFTER = 3
 
@@ -64,6 +66,8 @@ _CHROME_WORDS = frozenset({
     "pager", "paging", "social", "share", "sharing", "login", "signin", "signup", "account",
     "subscribe", "newsletter", "cookie", "cookies", "consent", "skip", "footer", "sidebar",
 })
+# A link's own class naming a newsletter says what the link is from (a newsletter's posts).
+_OWN_CLASS_WORDS = frozenset({"newsletter", "subscribe"})
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
 # fmt: on
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -90,8 +94,10 @@ def _in_chrome(link: lxml.html.HtmlElement) -> bool:
             return True
         if (tag in _EDGE_TAGS or role in _EDGE_ROLES) and "article" not in tags[depth:]:
             return True
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _words(names) & _CHROME_WORDS:
+        names = _words(f"{element.get('class') or ''} {element.get('id') or ''}")
+        if depth == 0:
+            names -= _OWN_CLASS_WORDS
+        if names & _CHROME_WORDS:
             return True
     return False
 
@@ -111,17 +117,22 @@ def _signature(link: lxml.html.HtmlElement) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def score_link(
-    link: lxml.html.HtmlElement,
-    url: str,
-    learned: Mapping[str, tuple[int, int]],
-    teasers: Collection[tuple[str, ...]] = (),
-    menus: Collection[tuple[str, ...]] = (),
-) -> tuple[int, list[str]]:
+@dataclass
+class _Context:
+    """What the scoring of one link knows of its page and site."""
+
+    learned: Mapping[str, tuple[int, int]]
+    teasers: set[tuple[str, ...]] = field(default_factory=set)
+    menus: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
+    confident: dict[str, set[str]] = field(default_factory=dict)  # shape -> URLs
+
+
+def score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
     """The score of a link that passed the chrome and navigation rules, with its reasons."""
     reasons: list[str] = []
     score = 0
-    articles, others = learned.get(link_shape(url), (0, 0))
+    shape = link_shape(url)
+    articles, others = context.learned.get(shape, (0, 0))
     if others >= BAD_SHAPE_AFTER and not articles:
         return -99, [f"shape led to {others} non-articles"]
     if is_listing(url):
@@ -133,20 +144,23 @@ def score_link(
     if articles:
         score += 2
         reasons.append(f"shape led to {articles} article(s) +2")
+    elif len(context.confident.get(shape, set()) - {url}) >= 2:
+        score += 2
+        reasons.append("shape of other article links of the page +2")
     kind = anchor_kind(anchor_text(link))
     if kind == "headline":
         score += 2
         reasons.append("headline anchor +2")
     elif kind == "navigation":
-        score -= 1
-        reasons.append("navigation anchor -1")
+        score -= 3
+        reasons.append("navigation anchor -3")
     if in_heading(link):
         score += 1
         reasons.append("teaser heading +1")
-    if _signature(link) in teasers:
+    if _signature(link) in context.teasers:
         score += 1
         reasons.append("teaser list +1")
-    elif _signature(link) in menus:
+    elif (_signature(link), shape) in context.menus:
         score -= 2
         reasons.append("menu -2")
     return score, reasons
@@ -192,13 +206,18 @@ def article_links(
         return list(found)
     content = [(link, url) for link, url, _ in candidates
                if not _in_chrome(link) and not is_navigation(url)]
-    teasers, menus = _lists(content)
-    scores: dict[str, int] = {}
-    for link, url in content:
-        score, reasons = score_link(link, url, learned or {}, teasers, menus)
-        if score > scores.get(url, -100):
-            scores[url] = score
-        logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+    context = _Context(learned or {}, *_lists(content))
+    for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
+        scores: dict[str, int] = {}
+        for link, url in content:
+            score, reasons = score_link(link, url, context)
+            if score > scores.get(url, -100):
+                scores[url] = score
+            if _pass:
+                logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+        for url, score in scores.items():
+            if score >= SURE_SCORE:
+                context.confident.setdefault(link_shape(url), set()).add(url)
     # Page order of first appearance; a URL counts when its best link scores enough.
     for _link, url in content:
         if scores[url] >= KEEP_SCORE:
@@ -209,10 +228,10 @@ def article_links(
 
 def _lists(
     content: list[tuple[lxml.html.HtmlElement, str]],
-) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
-    """Signatures of repeated teaser lists (3+ links, most with headline anchors) and of
-    menus (4+ links, 4+ different anchors, three in four short labels, half of the URLs of
-    one shape)."""
+) -> tuple[set[tuple[str, ...]], set[tuple[tuple[str, ...], str]]]:
+    """Signatures of repeated teaser lists (3+ links, most with headline anchors), and the
+    (signature, URL shape) of menus: 4+ links side by side with 4+ different anchors, three
+    in four of them short labels, leading to URLs of one shape."""
     grouped: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for link, url in content:
         grouped.setdefault(_signature(link), []).append((anchor_text(link), link_shape(url)))
@@ -222,10 +241,9 @@ def _lists(
         headlines = sum(anchor_kind(t) == "headline" for t in texts)
         if len(items) >= 3 and headlines * 2 > len(items):
             teasers.add(signature)
-        if len(items) < 4 or len(set(texts)) < 4:
-            continue
-        short = sum(anchor_kind(t) != "headline" and len(t.split()) <= 3 for t in texts)
-        shapes = Counter(shape for _text, shape in items)
-        if short * 4 >= len(items) * 3 and shapes.most_common(1)[0][1] * 2 >= len(items):
-            menus.add(signature)
+        for shape in {shape for _text, shape in items}:
+            labels = [text for text, other in items if other == shape]
+            short = sum(anchor_kind(t) != "headline" and len(t.split()) <= 3 for t in labels)
+            if len(set(labels)) >= 4 and short * 4 >= len(labels) * 3:
+                menus.add((signature, shape))
     return teasers, menus
