@@ -6,7 +6,7 @@ link's ``title``). Then:
 
 - **navigation**: pagination and listing labels (``Next »``, ``Page 2``, ``Older``, ``All
   news``, ``View all``, ``More news``), service labels (``Log in``, ``Subscribe``), a bare
-  number;
+  number, a byline (``By Jane Doe and John Smith, staff writers``);
 - **headline**: several words, mostly letters, sentence-like — at least 4 words and 20
   characters, or 3 words and 24 characters; in scripts written without spaces (Chinese,
   Japanese) at least 8 such characters; not a listing label (``…一覧``, ``更多…``);
@@ -50,6 +50,7 @@ _NAV_LABEL = re.compile(
     )$""",
     re.I | re.X,
 )
+_BYLINE = re.compile(r"(?:By|BY)\s+[A-Z][\w.'-]*\s+[A-Z]")
 _CJK_LISTING = ("一覧", "一览", "更多", "列表", "もっと見る", "more", "首页", "トップ")
 _TEASER_WORDS = frozenset({
     "headline", "headlines", "hed", "teaser", "teasers", "title", "story", "stories", "card",
@@ -88,7 +89,7 @@ def _is_cjk(char: str) -> bool:
 def anchor_kind(text: str) -> AnchorKind:
     """Whether an anchor text reads like a headline, a navigation label, or neither."""
     text = _clean(text)
-    if not text or _NAV_LABEL.match(text.casefold()):
+    if not text or _NAV_LABEL.match(text.casefold()) or _BYLINE.match(text):
         return "navigation"
     chars = [c for c in text if not c.isspace()]
     letters = sum(1 for c in chars if c.isalpha())
@@ -122,3 +123,11 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
         if _class_words(element) & _TEASER_WORDS and depth <= 2:
             return True
     return False
+
+
+def names_page(text: str, url_path: str) -> bool:
+    """Whether a short anchor only repeats the last segment of the URL's path: the link
+    names a topic, tag, person or section page (``Leeds United`` → ``/teams/leeds-united``)."""
+    words = re.findall(r"\w+", text.casefold())
+    last = url_path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+    return 0 < len(words) <= 3 and re.findall(r"[^\W_]+", last) == words

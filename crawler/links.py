@@ -37,11 +37,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 from collections.abc import Collection, Mapping, Sequence
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 
-from .anchors import anchor_kind, anchor_text, in_heading
+from .anchors import anchor_kind, anchor_text, in_heading, names_page
 from .discover import base_url, parse_html
 from .shapes import is_article_shaped, is_listing, is_navigation, link_shape
 from .urls import canonicalize, same_site
@@ -147,7 +147,11 @@ def score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tupl
     elif len(context.confident.get(shape, set()) - {url}) >= 2:
         score += 2
         reasons.append("shape of other article links of the page +2")
-    kind = anchor_kind(anchor_text(link))
+    text = anchor_text(link)
+    kind = anchor_kind(text)
+    if kind != "headline" and names_page(text, unquote(urlsplit(url).path)):
+        score -= 2
+        reasons.append("anchor names the page -2")
     if kind == "headline":
         score += 2
         reasons.append("headline anchor +2")

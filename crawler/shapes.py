@@ -8,7 +8,8 @@
   or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
 - :func:`is_listing`: the shape of a section or list page — every path segment one or two
   plain words (``/world/``, ``/news/middle-east``, ``/sport.shtml``) and no query; a date
-  archive (``/2010/03/``, ``/news/2019/01/14/``); a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
+  archive (``/2010/03/``, ``/news/2019/01/14/``); the index page of a directory named by
+  words and numbers (``/GB/14677/index.html``, ``/2/hi/africa/default.stm``); a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
   ``category.php?id=5``); a query of listing keys only (``?cat=3``, ``?section=world``) or a
   listing view (``view=category``, ``layout=blog``).
 - :func:`is_article_shaped`: a date in the path followed by a slug or id
@@ -43,7 +44,8 @@ _NAV_SEGMENTS = frozenset({
     "cookie-policy", "feed", "feeds", "rss", "atom", "profile", "user", "users", "wp-admin",
     "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels", "specials", "hub", "hubs",
     "dossier", "dossiers", "thema", "themen", "rubriques", "rubrik", "ressort",
-    "journalists", "journalist", "profiles", "contributors",
+    "journalists", "journalist", "profiles", "contributors", "staff", "comments",
+    "comment",
 })
 _HOME_PATHS = frozenset({
     "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
@@ -150,6 +152,11 @@ def is_listing(url: str) -> bool:
     names = [_PAGE_EXT.sub("", s) for s in segments]
     if names and all(_PLAIN_WORDS.fullmatch(n) for n in names):
         return True
+    if names and names[-1] in ("index", "default", "main", "home") and not _DATE_PATH.search(
+        unquote(urlsplit(url).path)
+    ):
+        # a directory's index page under section names and section numbers: /GB/14677/
+        return all(_PLAIN_WORDS.fullmatch(n) or n.isdigit() for n in names[:-1])
     return bool(_DATE_ARCHIVE.fullmatch(unquote(urlsplit(url).path)))
 
 
