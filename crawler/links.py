@@ -43,7 +43,7 @@ import lxml.html
 
 from .anchors import anchor_kind, anchor_text, in_heading, names_page
 from .discover import base_url, parse_html
-from .shapes import is_article_shaped, is_listing, is_navigation, link_shape
+from .shapes import is_article_shaped, is_listing, is_navigation, is_word_path, link_shape
 from .urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
@@ -138,12 +138,15 @@ def score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tupl
     if is_listing(url):
         score -= 3
         reasons.append("listing URL -3")
+    elif is_word_path(url):
+        score -= 2
+        reasons.append("section-like URL -2")
     elif is_article_shaped(url):
         score += 2
         reasons.append("article URL +2")
     if articles:
-        score += 2
-        reasons.append(f"shape led to {articles} article(s) +2")
+        score += 3
+        reasons.append(f"shape led to {articles} article(s) +3")
     elif len(context.confident.get(shape, set()) - {url}) >= 2:
         score += 2
         reasons.append("shape of other article links of the page +2")

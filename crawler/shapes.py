@@ -6,9 +6,9 @@
   subscribe, newsletter, about, contact, privacy, terms, feed, rss...), pagination
   (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``), a static file
   or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
-- :func:`is_listing`: the shape of a section or list page — every path segment one or two
-  plain words (``/world/``, ``/news/middle-east``, ``/sport.shtml``) and no query; a date
-  archive (``/2010/03/``, ``/news/2019/01/14/``); the index page of a directory named by
+- :func:`is_word_path`: every path segment one or two plain words and no query: a section
+  (``/world/``, ``/news/middle-east``, ``/sport.shtml``) or a page with a short slug.
+- :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``, ``/news/2019/01/14/``); the index page of a directory named by
   words and numbers (``/GB/14677/index.html``, ``/2/hi/africa/default.stm``); a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
   ``category.php?id=5``); a query of listing keys only (``?cat=3``, ``?section=world``) or a
   listing view (``view=category``, ``layout=blog``).
@@ -133,8 +133,17 @@ def is_navigation(url: str) -> bool:
     return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
 
 
+def is_word_path(url: str) -> bool:
+    """Whether a URL's path is one or two plain words per segment, without a query: a
+    section (``/world/``, ``/news/middle-east``) or a page with a short slug (``/p/mailbag``)."""
+    names = [_PAGE_EXT.sub("", s).lower() for s in _segments(url)]
+    return not urlsplit(url).query and bool(names) and all(
+        _PLAIN_WORDS.fullmatch(n) for n in names
+    )
+
+
 def is_listing(url: str) -> bool:
-    """Whether a same-site URL has the shape of a section or list page."""
+    """Whether a same-site URL has the shape of a section or list page (word paths aside)."""
     query = _query(url)
     segments = [s.lower() for s in _segments(url)]
     if segments:
@@ -150,8 +159,6 @@ def is_listing(url: str) -> bool:
     if query:
         return False
     names = [_PAGE_EXT.sub("", s) for s in segments]
-    if names and all(_PLAIN_WORDS.fullmatch(n) for n in names):
-        return True
     if names and names[-1] in ("index", "default", "main", "home") and not _DATE_PATH.search(
         unquote(urlsplit(url).path)
     ):
