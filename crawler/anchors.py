@@ -29,7 +29,7 @@ AnchorKind = Literal["headline", "weak", "navigation"]
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _SPACE = re.compile(r"\s+")
-_EDGE_MARKS = " \t\n\xa0»«›‹→←|>·•-–—:*"
+_EDGE_MARKS = " \t\n\xa0»«\u203a\u2039→←|>·•-\u2013\u2014:*"
 # fmt: off
 _NAV_LABEL = re.compile(
     r"""^(?:

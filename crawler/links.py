@@ -10,19 +10,47 @@ a heuristic decides:
    navigation/complementary; inside a ``<header>``/``<footer>`` (role banner/contentinfo)
    that is not within an ``<article>`` (a teaser's own header is content); inside an
    element (or on a link) whose class or id names a menu, nav, breadcrumb, pagination/pager,
-   social/share widget, login/sign-in/account, subscribe/newsletter or cookie banner; and
-   links with ``rel`` tag, author, prev, next, nav, search or feed.
-2. Navigation URLs are skipped: the home page (``/``, ``/index.html``...); a path segment
-   that names a listing or service page (tag(s), topic(s), author(s), category, section,
-   search, login, signin, register, account, subscribe, newsletter, about, contact, privacy,
-   terms, feed, rss...); pagination (``/page/2``, ``?page=2``, ``?paged=2``...) and search
-   queries (``?s=``, ``?q=``); static files and feeds by extension (.jpg .png .css .js .pdf
-   .xml .rss ...).
-3. What is left must look like an article: a date in the path followed by a slug or id
-   (``/2026/11/25/slug``, ``/2026/nov/25/slug``); a run of at least 5 digits in a segment
-   (``/news/world-67512345``, ``/a/123456.html``) or a numeric ``id``/``p``/``story`` query
-   parameter; a last segment that is a slug of at least 3 hyphen-separated words (two of
-   them with letters); or at least 2 segments with a last one of 20 characters or more.
+   social/share widget, login/sign-in/account, subscribe/newsletter, cookie banner, footer
+   or sidebar (a link's own ``newsletter`` class aside: a newsletter's posts); and links
+   with ``rel`` tag, author, prev, next, nav, search or feed.
+2. Navigation URLs are skipped (crawler.shapes.is_navigation): the home page, a segment
+   naming a service or listing (tag, topic, author, category, section, search, login...),
+   pagination, search queries, static files and feeds.
+3. Each remaining link gets a small score; it is an article link from ``KEEP_SCORE`` (2)
+   up, and a URL counts with the best score of its links:
+
+   ==================================================================  =====
+   the anchor reads like a headline (crawler.anchors.anchor_kind),        +2
+   including an image's alt / title or a teaser card's heading
+   the URL has an article shape (date + slug, long number, numeric        +2
+   id in the query, long slug: crawler.shapes.is_article_shaped)
+   the site's links of this URL shape led to articles before (learnt)     +3
+   ... else 2+ other links of this shape on the page score 4 or more      +2
+   the link is a teaser's heading (in/around ``<h1>``-``<h4>``, or a      +1
+   ``headline``/``teaser``/``story``... class)
+   the link is in a repeated teaser list (3+ links placed alike, most     +1
+   with headline anchors)
+   the anchor is a navigation label (``Next »``, ``Page 2``, ``Log in``,  -3
+   ``More news``, a byline)
+   the link sits in a menu (4+ links placed alike, different short        -2
+   labels, to URLs of one shape: ``/2008/01/15/02hdline.htm``...)
+   a short anchor only names the page (``Leeds United`` →                -2
+   ``/teams/leeds-united``)
+   the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
+   the URL has a listing shape (date archive, list script, listing        -3
+   query, directory index: crawler.shapes.is_listing)
+   ==================================================================  =====
+
+   So a headline anchor in the page's main lists makes an article link whatever its URL
+   looks like (``story.asp?j=242828700&p=1``, ``article.cfm?id=98``,
+   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing; an
+   article-shaped URL is enough without a telling anchor, but not in a menu or with a
+   navigation label; a section, tag, author, login or pagination link has neither.
+
+``learned`` is what the site's followed links turned out to be, per URL shape
+(crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
+that led to articles adds to its links' score; a shape that led to ``BAD_SHAPE_AFTER`` (3)
+or more non-articles and never to an article is no longer followed at all.
 
 ``include`` / ``exclude`` are URL patterns where only ``*`` is special (any characters,
 ``/`` included), matched case-sensitively against the whole canonical URL or the absolute
@@ -35,8 +63,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
@@ -211,8 +239,11 @@ def article_links(
             if wanted.fullmatch(url) or wanted.fullmatch(absolute):
                 found[url] = None
         return list(found)
-    content = [(link, url) for link, url, _ in candidates
-               if not _in_chrome(link) and not is_navigation(url)]
+    content = [
+        (link, url)
+        for link, url, _ in candidates
+        if not _in_chrome(link) and not is_navigation(url)
+    ]
     context = _Context(learned or {}, *_lists(content))
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
         scores: dict[str, int] = {}

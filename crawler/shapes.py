@@ -8,10 +8,12 @@
   or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
 - :func:`is_word_path`: every path segment one or two plain words and no query: a section
   (``/world/``, ``/news/middle-east``, ``/sport.shtml``) or a page with a short slug.
-- :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``, ``/news/2019/01/14/``); the index page of a directory named by
-  words and numbers (``/GB/14677/index.html``, ``/2/hi/africa/default.stm``); a list script (``list.asp?classid=3``, ``/news/list_12_1.html``,
-  ``category.php?id=5``); a query of listing keys only (``?cat=3``, ``?section=world``) or a
-  listing view (``view=category``, ``layout=blog``).
+- :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``,
+  ``/news/2019/01/14/``); the index page of a directory named by words and numbers
+  (``/GB/14677/index.html``, ``/2/hi/africa/default.stm``); a list script
+  (``list.asp?classid=3``, ``/news/list_12_1.html``, ``category.php?id=5``); a query of
+  listing keys only (``?cat=3``, ``?section=world``) or a listing view (``view=category``,
+  ``layout=blog``).
 - :func:`is_article_shaped`: a date in the path followed by a slug or id
   (``/2026/11/25/slug``, ``/2026/nov/25/slug``); a run of at least 5 digits in a segment
   (``/news/world-67512345``, ``/a/123456.html``, ``/2008/01/15/stories/2008011554711900.htm``);
@@ -24,7 +26,7 @@
   learning per site which links lead to articles: the path with digit runs as ``0`` and its
   last segment as ``*`` (its file name kept when it has an extension), then the query's keys
   with numeric values as ``0``, short words kept, longer values as ``*``:
-  ``/2008/01/15/stories/0.htm``, ``/story.asp?j=0&p=*``, ``/articles/*``.
+  ``/2008/01/15/stories/0.htm``, ``/story.asp?j=0&p=0``, ``/articles/*``.
 """
 
 from __future__ import annotations
@@ -71,15 +73,17 @@ _LISTING_KEYS = frozenset({
 })
 _LISTING_VIEWS = frozenset({"category", "section", "blogcategory", "blogsection", "blog",
                             "archive", "frontpage", "featured", "list", "tag", "tags"})
-# fmt: on
-_PAGE_EXT = re.compile(r"\.(?:html?|shtml?|php\d?|aspx?|jsp|jspx|cfm|cgi|pl|ece|cms|story|do|stm)$", re.I)
-_PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
-_SEARCH_PARAMS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 _ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid",
                         "contentid", "aid", "nid", "sid", "docid", "storyid", "postid",
                         "item", "art", "artid", "a", "n", "doc", "no", "idx", "seq"})
 _ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news", "post",
                           "a", "n", "p", "content", "detail", "details", "read", "view"})
+# fmt: on
+_PAGE_EXT = re.compile(
+    r"\.(?:html?|shtml?|php\d?|aspx?|jsp|jspx|cfm|cgi|pl|ece|cms|story|do|stm)$", re.I
+)
+_PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
+_SEARCH_PARAMS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 _MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
 _DATE_PATH = re.compile(
     rf"/(?:19|20)\d{{2}}/{_MONTH}/(?:(?:0?[1-9]|[12]\d|3[01])/)?(?=[^/]*[^\W_])[^/]{{3,}}",
@@ -137,9 +141,7 @@ def is_word_path(url: str) -> bool:
     """Whether a URL's path is one or two plain words per segment, without a query: a
     section (``/world/``, ``/news/middle-east``) or a page with a short slug (``/p/mailbag``)."""
     names = [_PAGE_EXT.sub("", s).lower() for s in _segments(url)]
-    return not urlsplit(url).query and bool(names) and all(
-        _PLAIN_WORDS.fullmatch(n) for n in names
-    )
+    return not urlsplit(url).query and bool(names) and all(_PLAIN_WORDS.fullmatch(n) for n in names)
 
 
 def is_listing(url: str) -> bool:
@@ -159,8 +161,10 @@ def is_listing(url: str) -> bool:
     if query:
         return False
     names = [_PAGE_EXT.sub("", s) for s in segments]
-    if names and names[-1] in ("index", "default", "main", "home") and not _DATE_PATH.search(
-        unquote(urlsplit(url).path)
+    if (
+        names
+        and names[-1] in ("index", "default", "main", "home")
+        and not _DATE_PATH.search(unquote(urlsplit(url).path))
     ):
         # a directory's index page under section names and section numbers: /GB/14677/
         return all(_PLAIN_WORDS.fullmatch(n) or n.isdigit() for n in names[:-1])
@@ -180,8 +184,13 @@ def is_article_shaped(url: str) -> bool:
     if not segments:
         return False
     last = segments[-1]
-    if last.isdigit() and len(last) >= 3 and (
-        last != _segments(url)[-1] or (len(segments) > 1 and segments[-2].lower() in _ID_SEGMENTS)
+    if (
+        last.isdigit()
+        and len(last) >= 3
+        and (
+            last != _segments(url)[-1]
+            or (len(segments) > 1 and segments[-2].lower() in _ID_SEGMENTS)
+        )
     ):
         return True
     words = [w for w in re.split(r"[-_+]+", last) if w]

@@ -68,7 +68,7 @@ class LinkShapesMixin:
         """Every learnt shape (of one site, or of all), most followed first."""
         where, params = ("WHERE site = ?", [site]) if site else ("", [])
         rows = self.db.execute(
-            f"SELECT site, shape, articles, others, last_seen FROM link_shapes {where} "  # noqa: S608
+            f"SELECT site, shape, articles, others, last_seen FROM link_shapes {where} "
             "ORDER BY site, articles + others DESC, shape",
             params,
         ).fetchall()

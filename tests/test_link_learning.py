@@ -19,7 +19,8 @@ GALLERY = b"""<!DOCTYPE html><html><head><title>Gallery</title></head>
 def front(items: list[tuple[str, str]]) -> bytes:
     """A front page without feeds listing ``(path, anchor)`` teasers among navigation."""
     teasers = "".join(
-        f'<li class="teaser"><a href="{path}">{html.escape(anchor)}</a></li>' for path, anchor in items
+        f'<li class="teaser"><a href="{path}">{html.escape(anchor)}</a></li>'
+        for path, anchor in items
     )
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Front</title></head>
 <body><header><nav><a href="/">Home</a> <a href="/section/world">World</a></nav></header>
@@ -49,10 +50,13 @@ def test_a_link_shape_that_led_to_non_articles_is_no_longer_followed(site, workd
     for slug in [*galleries, "storm-damage-along-the-coast", "spring-flowers-in-the-park"]:
         site.serve(f"/gallery/{slug}", GALLERY, content_type="text/html; charset=utf-8")
     story = STORIES_BY_SLUG["venezuela-opposition-leader"]
-    serve_front(site, [
-        *[(f"/gallery/{slug}", f"In pictures: {slug.replace('-', ' ')}") for slug in galleries],
-        (f"/articles/{story.slug}", story.title),
-    ])
+    serve_front(
+        site,
+        [
+            *[(f"/gallery/{slug}", f"In pictures: {slug.replace('-', ' ')}") for slug in galleries],
+            (f"/articles/{story.slug}", story.title),
+        ],
+    )
     workdir.write_config(sources=[site.url("/front/")])
     out = crawl(workdir)
     assert "1 new article(s)" in out
@@ -63,11 +67,14 @@ def test_a_link_shape_that_led_to_non_articles_is_no_longer_followed(site, workd
 
     # Next poll: two new galleries and a new story; the galleries' shape is not followed.
     later = STORIES_BY_SLUG["harbour-wind-farm-approved"]
-    serve_front(site, [
-        ("/gallery/storm-damage-along-the-coast", "In pictures: storm damage along the coast"),
-        ("/gallery/spring-flowers-in-the-park", "In pictures: spring flowers in the park"),
-        (f"/articles/{later.slug}", later.title),
-    ])
+    serve_front(
+        site,
+        [
+            ("/gallery/storm-damage-along-the-coast", "In pictures: storm damage along the coast"),
+            ("/gallery/spring-flowers-in-the-park", "In pictures: spring flowers in the park"),
+            (f"/articles/{later.slug}", later.title),
+        ],
+    )
     assert "1 new article(s)" in crawl(workdir)
     assert site.requests_for("/gallery/storm-damage-along-the-coast") == []
     assert site.requests_for("/gallery/spring-flowers-in-the-park") == []
@@ -76,12 +83,19 @@ def test_a_link_shape_that_led_to_non_articles_is_no_longer_followed(site, workd
 
 
 def test_a_weak_anchor_is_followed_once_its_link_shape_led_to_articles(site, workdir):
-    stories = [STORIES_BY_SLUG[s] for s in ("central-bank-holds-rates", "zelensky-grain-corridor",
-                                             "harbour-wind-farm-approved")]
+    stories = [
+        STORIES_BY_SLUG[s]
+        for s in (
+            "central-bank-holds-rates",
+            "zelensky-grain-corridor",
+            "harbour-wind-farm-approved",
+        )
+    ]
     tokens = ["k3x9", "z8w4", "m5n6"]
     for token, story in zip(tokens, stories, strict=True):
-        site.serve(f"/s/{token}", site.render_article(story),
-                   content_type="text/html; charset=utf-8")
+        site.serve(
+            f"/s/{token}", site.render_article(story), content_type="text/html; charset=utf-8"
+        )
     first = [("/s/k3x9", stories[0].title), ("/s/z8w4", "Photos")]
     serve_front(site, first)
     workdir.write_config(sources=[site.url("/front/")])
