@@ -69,6 +69,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 
+from storage.linkshapes import DROP_AFTER
+
 from .anchors import anchor_kind, anchor_text, in_heading, names_page
 from .discover import base_url, parse_html
 from .shapes import is_article_shaped, is_listing, is_navigation, is_word_path, link_shape
@@ -81,7 +83,7 @@ KEEP_SCORE = 2
 #: ... and a sure one from this score up: other links of its URL shape get the benefit.
 SURE_SCORE = 4
 #: A learnt shape that led to this many non-articles, and no article, is no longer followed.
-BAD_SHAPE_AFTER = 3
+BAD_SHAPE_AFTER = DROP_AFTER
 
 _CHROME_TAGS = frozenset({"nav", "aside"})
 _CHROME_ROLES = frozenset({"navigation", "complementary", "search"})

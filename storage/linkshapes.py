@@ -14,6 +14,10 @@ from sqlite_utils import Database
 
 from .models import from_iso, to_iso
 
+#: A shape whose followed links were this many non-articles, and never an article, is no
+#: longer followed (crawler.links).
+DROP_AFTER = 3
+
 #: The ELEVENTH migration (see storage.schema.MIGRATIONS): the per-site tally of link shapes.
 LINK_SHAPES_MIGRATION = """
 CREATE TABLE link_shapes (
@@ -36,6 +40,11 @@ class LinkShape:
     articles: int
     others: int
     last_seen: datetime | None
+
+    @property
+    def dropped(self) -> bool:
+        """Whether links of this shape are no longer followed."""
+        return self.others >= DROP_AFTER and not self.articles
 
 
 class LinkShapesMixin:

@@ -80,6 +80,10 @@ def test_a_link_shape_that_led_to_non_articles_is_no_longer_followed(site, workd
     assert site.requests_for("/gallery/spring-flowers-in-the-park") == []
     assert len(site.requests_for(f"/articles/{later.slug}")) == 1
     assert learned(workdir)["/articles/*"] == (2, 0)
+    status = workdir.newswatch("status").stdout
+    assert "links learnt: " in status
+    assert "/articles/* followed (2 article(s), 0 other(s))" in status
+    assert "/gallery/* not followed (0 article(s), 3 other(s))" in status
 
 
 def test_a_weak_anchor_is_followed_once_its_link_shape_led_to_articles(site, workdir):
