@@ -34,10 +34,15 @@ _EDGE_MARKS = " \t\n\xa0»«\u203a\u2039→←|>·•-\u2013\u2014:*"
 _NAV_LABEL = re.compile(
     r"""^(?:
         next|previous|prev|older|newer|first|last|back|forward
-      | (?:page|seite|página|pagina|страница|sayfa)\s*\d+
+      | (?:page|seite|página|pagina|страница|sayfa|strona)\s*\d+
+      | suivante?|précédente?|weiter|zurück|vorherige|nächste|siguiente|anterior|successiva
+      | precedente|następna|poprzednia|starsze|nowsze|далее|назад|следующая|предыдущая
+      | selanjutnya|sebelumnya|volgende|vorige|seuraava|nästa|neste|次へ|前へ|下一页|上一页
       | \d+
       | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)
-            \ (?:news|stories|articles|headlines|posts|\w+\ news|from\ .+)
+            \ (?:\S+\ ){0,3}(?:news|stories|articles|headlines|posts|releases|videos|photos
+            |features|reviews|columns)
+      | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)\ from\ .+
       | view\ all.*|see\ all.*|show\ all.*
       | (?:all|toute?s?|tous|alle|todas?|todos|tutte|tutti|все)\ (?:the\ |les\ |le\ |la\ )?
             (?:news|stories|articles|topics|sections|headlines|l'actualité|actualités|infos
@@ -127,7 +132,11 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
 
 def names_page(text: str, url_path: str) -> bool:
     """Whether a short anchor only repeats the last segment of the URL's path: the link
-    names a topic, tag, person or section page (``Leeds United`` → ``/teams/leeds-united``)."""
+    names a topic, tag, person or section page (``Leeds United`` → ``/teams/leeds-united``,
+    ``Asian Cup 2019`` → ``/chu-de/asian-cup-2019-1234``)."""
     words = re.findall(r"\w+", text.casefold())
     last = url_path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
-    return 0 < len(words) <= 3 and re.findall(r"[^\W_]+", last) == words
+    slug = re.findall(r"[^\W_]+", last)
+    if slug and slug[-1].isdigit() and slug[-1] not in words:
+        slug = slug[:-1]  # /topics/asian-cup-2019-1234: the topic's id
+    return 0 < len(words) <= 3 and slug == words

@@ -93,7 +93,9 @@ _LONG_NUMBER = re.compile(r"\d{5,}")
 _PLAIN_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+)?")
 _DIGITS = re.compile(r"\d+")
 _DATE_ARCHIVE = re.compile(
-    r"(?:/[^\W\d_]+(?:[-_][^\W\d_]+)?)*/(?:19|20)\d\d(?:/\d{1,2}){0,2}/?(?:index\.\w+)?", re.I
+    rf"(?:/[^\W\d_]+(?:[-_][^\W\d_]+)?)*/(?:19|20)\d\d(?:/{_MONTH})?(?:/\d{{1,2}})?/?"
+    r"(?:index\.\w+)?",
+    re.I,
 )
 
 
@@ -125,8 +127,10 @@ def is_navigation(url: str) -> bool:
     """Whether a same-site URL is a home, listing, service, pagination or static page."""
     path = unquote(urlsplit(url).path)
     query = _query(url)
-    if path.lower().endswith(_STATIC_EXT) or set(query) & _SEARCH_PARAMS:
+    if path.lower().endswith(_STATIC_EXT):
         return True
+    if any(key in query and not query[key].isdigit() for key in _SEARCH_PARAMS):
+        return True  # ?s=tram is a search, story.asp?s=7654321 an article
     if any(query.get(key, "").isdigit() for key in _PAGE_PARAMS):
         return True
     if path.lower() in _HOME_PATHS and not query:

@@ -57,6 +57,9 @@ def test_fixture_labels_are_same_site_links_of_the_page() -> None:
         ("Toute l'actualité en continu", "navigation"),
         ("By Jane Doe and John Smith, staff writers", "navigation"),
         ("more...", "weak"),
+        ("More March 2010 releases", "navigation"),
+        ("More than 100 killed in floods", "headline"),
+        ("Starsze", "navigation"),
         ("国务院常务会议部署今年春运工作", "headline"),
         ("国际", "weak"),
         ("社会ニュース一覧", "navigation"),
@@ -71,6 +74,7 @@ def test_anchor_kinds(text: str, kind: str) -> None:
 def test_links_that_name_their_page() -> None:
     assert names_page("Leeds United", "/football/teams/leeds-united")
     assert names_page("Brexit", "/tag/brexit/")
+    assert names_page("Asian Cup 2019", "/chu-de/asian-cup-2019-1234")
     assert not names_page("Leeds United sign striker", "/football/teams/leeds-united")
     assert not names_page("Storm warning", "/news/article-6593777/Storm-warning-issued.html")
 
@@ -86,6 +90,7 @@ def test_links_that_name_their_page() -> None:
         "http://a.test/2008/01/15/stories/2008011554711900.htm",
         "http://a.test/news/1234.html",
         "http://a.test/2/hi/south_asia/7189234.stm",
+        "http://a.test/global/story.asp?s=7654321",
     ],
 )
 def test_article_shapes_of_real_sites(url: str) -> None:
@@ -97,6 +102,7 @@ def test_article_shapes_of_real_sites(url: str) -> None:
     [
         "http://a.test/2010/03/",
         "http://a.test/news/2019/01/14/",
+        "http://a.test/news/releases/2010/march/",
         "http://a.test/GB/14677/index.html",
         "http://a.test/section.cfm?sid=3",
         "http://a.test/news/NewsList.jsp?sectionId=10",
