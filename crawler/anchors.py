@@ -39,6 +39,8 @@ _NAV_LABEL = re.compile(
       | precedente|następna|poprzednia|starsze|nowsze|далее|назад|следующая|предыдущая
       | selanjutnya|sebelumnya|volgende|vorige|seuraava|nästa|neste|次へ|前へ|下一页|上一页
       | \d+
+      | (?:\d+\ )?(?:comments?|replies|reply|discuss|discussion|kommentare?|commentaires?
+            |comentarios?|commenti|комментари[йяи])
       | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)
             \ (?:\S+\ ){0,3}(?:news|stories|articles|headlines|posts|releases|videos|photos
             |features|reviews|columns)

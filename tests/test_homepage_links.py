@@ -60,6 +60,7 @@ def test_fixture_labels_are_same_site_links_of_the_page() -> None:
         ("More March 2010 releases", "navigation"),
         ("More than 100 killed in floods", "headline"),
         ("Starsze", "navigation"),
+        ("12 comments", "navigation"),
         ("国务院常务会议部署今年春运工作", "headline"),
         ("国际", "weak"),
         ("社会ニュース一覧", "navigation"),
