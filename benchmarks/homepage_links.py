@@ -6,12 +6,19 @@ Each fixture page starts with ``<!-- page: URL -->`` (the address it is read as)
 its links: ``data-label="article"`` an article link in the page's main lists (must be found),
 ``data-label="chrome"`` an article link in navigation, a sidebar or a footer (may be found,
 need not be); any other link is no article (must not be followed).
+
+``--links-at COMMIT`` runs the ``crawler/links.py`` of an earlier commit instead (read with
+``git show``; its relative imports resolved against today's ``crawler`` package), to compare.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import subprocess
 import sys
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -57,12 +64,29 @@ def labelled(path: Path) -> tuple[str, str, set[str], set[str]]:
     return text, page, labels["article"], labels["chrome"]
 
 
-def run(fixtures: Path = FIXTURES) -> list[PageResult]:
-    """article_links over every labelled page."""
+def links_at(commit: str) -> Callable[[bytes, str], list[str]]:
+    """The ``article_links`` of ``crawler/links.py`` as it was at ``commit``."""
+    source = subprocess.run(
+        ["git", "show", f"{commit}:crawler/links.py"],
+        cwd=FIXTURES.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"links_at_{commit}")
+    module.__dict__["__package__"] = "crawler"
+    exec(compile(source, f"{commit}:crawler/links.py", "exec"), module.__dict__)
+    return module.__dict__["article_links"]  # type: ignore[no-any-return]
+
+
+def run(
+    fixtures: Path = FIXTURES, links: Callable[[bytes, str], list[str]] = article_links
+) -> list[PageResult]:
+    """article_links (or ``links``) over every labelled page."""
     results = []
     for path in sorted(fixtures.glob("*.html")):
         text, page, articles, chrome = labelled(path)
-        found = article_links(text.encode("utf-8"), page)
+        found = links(text.encode("utf-8"), page)
         results.append(
             PageResult(
                 name=path.stem,
@@ -106,5 +130,14 @@ def report(results: list[PageResult]) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """Print the per-page misses and false links, then the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--links-at", metavar="COMMIT", help="measure crawler/links.py of COMMIT")
+    args = parser.parse_args(argv)
+    links = links_at(args.links_at) if args.links_at else article_links
+    sys.stdout.write(report(run(links=links)) + "\n")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(report(run()) + "\n")
+    main()
