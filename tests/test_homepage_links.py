@@ -178,3 +178,11 @@ def test_menus_of_article_shaped_links_are_not_followed() -> None:
     assert article_links(html, "http://hindu.test/") == [
         "http://hindu.test/2008/01/15/stories/2008011554711900.htm"
     ]
+
+
+def test_the_one_missed_fixture_link_is_followed_once_its_shape_led_to_articles() -> None:
+    text, page, articles, _chrome = labelled(FIXTURES / "ghost-blog-short-slugs.html")
+    on_naming = "https://quietcode-blog.test/on-naming/"
+    assert on_naming in articles and on_naming not in article_links(text, page)
+    learned = {link_shape(on_naming): (3, 0)}  # /boring-technology/ and the others were articles
+    assert set(article_links(text, page, learned=learned)) == articles
