@@ -157,7 +157,7 @@ class _Context:
     confident: dict[str, set[str]] = field(default_factory=dict)  # shape -> URLs
 
 
-def score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
+def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
     """The score of a link that passed the chrome and navigation rules, with its reasons."""
     reasons: list[str] = []
     score = 0
@@ -250,7 +250,7 @@ def article_links(
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
         scores: dict[str, int] = {}
         for link, url in content:
-            score, reasons = score_link(link, url, context)
+            score, reasons = _score_link(link, url, context)
             if score > scores.get(url, -100):
                 scores[url] = score
             if _pass:

@@ -8,6 +8,7 @@ poll; a shape that led to articles is followed even where the anchor says little
 from __future__ import annotations
 
 import html
+import json
 import sqlite3
 
 from newssite import STORIES_BY_SLUG, NewsSite
@@ -84,6 +85,9 @@ def test_a_link_shape_that_led_to_non_articles_is_no_longer_followed(site, workd
     assert "links learnt: " in status
     assert "/articles/* followed (2 article(s), 0 other(s))" in status
     assert "/gallery/* not followed (0 article(s), 3 other(s))" in status
+    [row] = json.loads(workdir.newswatch("status", "--json").stdout)["sources"]
+    shapes = {s["shape"]: (s["articles"], s["others"], s["dropped"]) for s in row["link_shapes"]}
+    assert shapes == {"/gallery/*": (0, 3, True), "/articles/*": (2, 0, False)}
 
 
 def test_a_weak_anchor_is_followed_once_its_link_shape_led_to_articles(site, workdir):
