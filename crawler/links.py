@@ -50,7 +50,8 @@ a heuristic decides:
 ``learned`` is what the site's followed links turned out to be, per URL shape
 (crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
 that led to articles adds to its links' score; a shape that led to ``BAD_SHAPE_AFTER`` (3)
-or more non-articles and never to an article is no longer followed at all.
+or more non-articles and never to an article is no longer followed at all (storage forgets
+it 30 days after its last followed link, and its links are tried again).
 
 ``include`` / ``exclude`` are URL patterns where only ``*`` is special (any characters,
 ``/`` included), matched case-sensitively against the whole canonical URL or the absolute

@@ -288,7 +288,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             response.url,
             source.include,
             source.exclude,
-            learned=self.store.link_shapes(site),
+            learned=self.store.link_shapes(site, self.clock()),
         )
         entries = [
             Entry(

@@ -8,7 +8,7 @@ and adds to it as each followed link settles; it survives restarts like everythi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -17,6 +17,10 @@ from .models import from_iso, to_iso
 #: A shape whose followed links were this many non-articles, and never an article, is no
 #: longer followed (crawler.links).
 DROP_AFTER = 3
+#: A shape that never led to an article is forgotten this long after its last link was
+#: followed, so that its links are tried again (the site, or newswatch's extraction, may
+#: have changed).
+FORGET_AFTER = timedelta(days=30)
 
 #: The ELEVENTH migration (see storage.schema.MIGRATIONS): the per-site tally of link shapes.
 LINK_SHAPES_MIGRATION = """
@@ -66,10 +70,13 @@ class LinkShapesMixin:
             [site, shape, int(article), int(not article), to_iso(now)],
         )
 
-    def link_shapes(self, site: str) -> dict[str, tuple[int, int]]:
-        """A site's tally: shape → (articles, non-articles)."""
+    def link_shapes(self, site: str, now: datetime) -> dict[str, tuple[int, int]]:
+        """A site's tally: shape → (articles, non-articles), without the shapes that never
+        led to an article and were last followed more than FORGET_AFTER before ``now``."""
         rows = self.db.execute(
-            "SELECT shape, articles, others FROM link_shapes WHERE site = ?", [site]
+            "SELECT shape, articles, others FROM link_shapes "
+            "WHERE site = ? AND (articles > 0 OR last_seen >= ?)",
+            [site, to_iso(now - FORGET_AFTER)],
         ).fetchall()
         return {shape: (articles, others) for shape, articles, others in rows}
 
