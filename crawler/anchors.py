@@ -20,7 +20,7 @@ wraps one, or has a class or ancestor class naming a headline or teaser (``headl
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 import lxml.html
@@ -88,11 +88,12 @@ def anchor_text(link: lxml.html.HtmlElement) -> str:
     return _clean(link.get("title") or link.get("aria-label") or "")
 
 
-def _is_cjk(char: str) -> bool:
-    name = unicodedata.name(char, "")
-    return name.startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA", "HANGUL SYLLABLE"))
+# Han ideographs, hiragana, katakana and hangul syllables: scripts written without spaces
+# between words (hangul has them, but its syllables read like ideographs for length).
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=4096)
 def anchor_kind(text: str) -> AnchorKind:
     """Whether an anchor text reads like a headline, a navigation label, or neither."""
     text = _clean(text)
@@ -102,7 +103,7 @@ def anchor_kind(text: str) -> AnchorKind:
     letters = sum(1 for c in chars if c.isalpha())
     if letters < 0.6 * len(chars):
         return "weak"  # dates, scores, prices, "1 2 3"
-    cjk = sum(1 for c in chars if _is_cjk(c))
+    cjk = len(_CJK.findall(text))
     if cjk >= 0.5 * letters:
         if any(text.casefold().endswith(s) or text.startswith(s) for s in _CJK_LISTING):
             return "navigation"

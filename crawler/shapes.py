@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -123,6 +124,7 @@ def _segments(url: str) -> list[str]:
     return [s for s in unquote(urlsplit(url).path).split("/") if s]
 
 
+@lru_cache(maxsize=4096)
 def is_navigation(url: str) -> bool:
     """Whether a same-site URL is a home, listing, service, pagination or static page."""
     path = unquote(urlsplit(url).path)
@@ -141,6 +143,7 @@ def is_navigation(url: str) -> bool:
     return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
 
 
+@lru_cache(maxsize=4096)
 def is_word_path(url: str) -> bool:
     """Whether a URL's path is one or two plain words per segment, without a query: a
     section (``/world/``, ``/news/middle-east``) or a page with a short slug (``/p/mailbag``)."""
@@ -148,6 +151,7 @@ def is_word_path(url: str) -> bool:
     return not urlsplit(url).query and bool(names) and all(_PLAIN_WORDS.fullmatch(n) for n in names)
 
 
+@lru_cache(maxsize=4096)
 def is_listing(url: str) -> bool:
     """Whether a same-site URL has the shape of a section or list page (word paths aside)."""
     query = _query(url)
@@ -175,6 +179,7 @@ def is_listing(url: str) -> bool:
     return bool(_DATE_ARCHIVE.fullmatch(unquote(urlsplit(url).path)))
 
 
+@lru_cache(maxsize=4096)
 def is_article_shaped(url: str) -> bool:
     """Whether a URL looks like an article (date, numeric id, long slug)."""
     path = unquote(urlsplit(url).path)
@@ -203,6 +208,7 @@ def is_article_shaped(url: str) -> bool:
     return len(segments) >= 2 and len(last) >= 20
 
 
+@lru_cache(maxsize=4096)
 def link_shape(url: str) -> str:
     """The shape of a URL that a site's links of one kind share (see the module docstring)."""
     parts = urlsplit(url)
