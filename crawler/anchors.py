@@ -46,9 +46,11 @@ _NAV_LABEL = re.compile(
             |features|reviews|columns)
       | (?:more|all|view\ all|see\ all|show\ all|browse|latest|other|further)\ from\ .+
       | view\ all.*|see\ all.*|show\ all.*
-      | (?:all|toute?s?|tous|alle|todas?|todos|tutte|tutti|все)\ (?:the\ |les\ |le\ |la\ )?
+      | (?:all|toute?s?|tous|alle|todas?|todos|tutte|tutti|все|wszystkie)
+            \ (?:the\ |les\ |le\ |la\ )?
             (?:news|stories|articles|topics|sections|headlines|l'actualité|actualités|infos
-            |nachrichten|schlagzeilen|meldungen|artikel|noticias|notizie|новости|материалы)\b.*
+            |nachrichten|schlagzeilen|meldungen|artikel|noticias|notizie|новости|материалы
+            |wiadomości|artykuły)\b.*
       | archives?|home|homepage|front\ page|top|back\ to\ top|sitemap|rss|feeds?
       | log\ ?in|log\ ?out|sign\ ?in|sign\ ?up|sign\ ?out|register|subscribe|my\ account
       | newsletters?|contact(?:\ us)?|about(?:\ us)?|advertise.*|jobs|careers
@@ -134,12 +136,17 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
 
 
 def names_page(text: str, url_path: str) -> bool:
-    """Whether a short anchor only repeats the last segment of the URL's path: the link
+    """Whether a short anchor only repeats a segment of the URL's path: the link
     names a topic, tag, person or section page (``Leeds United`` → ``/teams/leeds-united``,
-    ``Asian Cup 2019`` → ``/chu-de/asian-cup-2019-1234``)."""
+    ``Asian Cup 2019`` → ``/chu-de/asian-cup-2019-1234``, ``Counties`` →
+    ``/counties/1107872-1107872-14rqq8a/index.html``)."""
     words = re.findall(r"\w+", text.casefold())
-    last = url_path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
-    slug = re.findall(r"[^\W_]+", last)
-    if slug and slug[-1].isdigit() and slug[-1] not in words:
-        slug = slug[:-1]  # /topics/asian-cup-2019-1234: the topic's id
-    return 0 < len(words) <= 3 and slug == words
+    if not 0 < len(words) <= 3:
+        return False
+    for segment in url_path.strip("/").split("/"):
+        slug = re.findall(r"[^\W_]+", segment.split(".", 1)[0].casefold())
+        if slug and slug[-1].isdigit() and slug[-1] not in words:
+            slug = slug[:-1]  # /topics/asian-cup-2019-1234: the topic's id
+        if slug == words:
+            return True
+    return False

@@ -25,7 +25,7 @@ a heuristic decides:
    the URL has an article shape (date + slug, long number, numeric        +2
    id in the query, long slug: crawler.shapes.is_article_shaped)
    the site's links of this URL shape led to articles before (learnt)     +3
-   ... else 2+ other links of this shape on the page score 4 or more      +2
+   ... else 2+ other links of this shape on the page score 4 or more      +1
    the link is a teaser's heading (in/around ``<h1>``-``<h4>``, or a      +1
    ``headline``/``teaser``/``story``... class)
    the link is in a repeated teaser list (3+ links placed alike, most     +1
@@ -179,8 +179,8 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
         score += 3
         reasons.append(f"shape led to {articles} article(s) +3")
     elif len(context.confident.get(shape, set()) - {url}) >= 2:
-        score += 2
-        reasons.append("shape of other article links of the page +2")
+        score += 1
+        reasons.append("shape of other article links of the page +1")
     text = anchor_text(link)
     kind = anchor_kind(text)
     if kind != "headline" and names_page(text, unquote(urlsplit(url).path)):

@@ -1,11 +1,12 @@
 """What a same-site URL's shape says: navigation, a listing, an article, or its learnt shape.
 
 - :func:`is_navigation`: a page that is never an article — the home page (``/``,
-  ``/index.html``... without a query), a path segment naming a service or
-  listing (tag(s), topic(s), author(s), category, section, search, login, register, account,
-  subscribe, newsletter, about, contact, privacy, terms, feed, rss...), pagination
-  (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``), a static file
-  or feed by extension (.jpg .png .css .js .pdf .xml .rss ...).
+  ``/index.html``... without a query), a path segment naming a service or listing (tag(s),
+  topic(s), author(s), category, section, search, login, register, account, subscribe,
+  newsletter, about, contact, privacy, terms, feed, rss, jobs, events, shop...), pagination
+  (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``, not a numeric
+  id such as ``story.asp?s=7654321``), a static file or feed by extension (.jpg .png .css .js
+  .pdf .xml .rss ...).
 - :func:`is_word_path`: every path segment one or two plain words and no query: a section
   (``/world/``, ``/news/middle-east``, ``/sport.shtml``) or a page with a short slug.
 - :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``,
@@ -23,10 +24,12 @@
   (``story.asp?j=242828700``); a last segment that is a slug of at least 3 hyphen-separated
   words (two of them with letters); or at least 2 segments with a last one of 20+ characters.
 - :func:`link_shape`: what a site's article (or non-article) URLs have in common, for
-  learning per site which links lead to articles: the path with digit runs as ``0`` and its
-  last segment as ``*`` (its file name kept when it has an extension), then the query's keys
-  with numeric values as ``0``, short words kept, longer values as ``*``:
-  ``/2008/01/15/stories/0.htm``, ``/story.asp?j=0&p=0``, ``/articles/*``.
+  learning per site which links lead to articles: in the path a number is ``0``, a slug
+  (3+ words) ``*`` or ``*0`` (with digits), a short id of letters and digits ``*0``, digits
+  in a name ``0`` (``article0.ece``), the last segment without extension ``*``, names kept;
+  then the query's keys with numeric values as ``0``, short words kept, longer values as
+  ``*``: ``/2008/01/15/stories/0.htm``, ``/story.asp?j=0&p=0``, ``/articles/*``,
+  ``/india/*/articleshow/0.cms``.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ _NAV_SEGMENTS = frozenset({
     "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels", "specials", "hub", "hubs",
     "dossier", "dossiers", "thema", "themen", "rubriques", "rubrik", "ressort",
     "journalists", "journalist", "profiles", "contributors", "staff", "comments",
-    "comment",
+    "comment", "jobs", "job", "careers", "classifieds", "events", "event", "tickets", "shop",
+    "store", "offers", "deals", "advertise", "advertising", "marketplace", "directory",
 })
 _HOME_PATHS = frozenset({
     "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
@@ -208,21 +212,32 @@ def is_article_shaped(url: str) -> bool:
     return len(segments) >= 2 and len(last) >= 20
 
 
+def _shape_segment(segment: str, last: bool) -> str:
+    """One path segment's part of a link shape: ids and slugs generalised, names kept."""
+    lower = segment.lower()
+    match = _PAGE_EXT.search(lower)
+    ext = match.group() if match else ""
+    name = lower[: len(lower) - len(ext)]
+    if name.isdigit():
+        return "0" + ext  # 27745.shtml, 7189234.stm
+    digits = len(_DIGITS.findall(name))
+    if len(re.split(r"[-_+.,]+", name)) >= 3 or len(name) > 24:
+        return ("*0" if digits else "*") + ext  # a slug: council-approves-tram-line
+    if digits >= 2:
+        return "*0" + ext  # a short id of letters and digits: k3x9, uc55a2
+    if digits:
+        return _DIGITS.sub("0", name) + ext  # article1234567.ece, tky200801150123
+    if last and not ext:
+        return "*"  # a one- or two-word slug: /p/mailbag, /on-naming/
+    return lower  # a name: news, world, story.asp, index.html
+
+
 @lru_cache(maxsize=4096)
 def link_shape(url: str) -> str:
     """The shape of a URL that a site's links of one kind share (see the module docstring)."""
     parts = urlsplit(url)
     segments = _segments(url)
-    shaped = [_DIGITS.sub("0", s.lower()) for s in segments[:-1]]
-    if segments:
-        last = segments[-1]
-        match = _PAGE_EXT.search(last)
-        if match and not _DIGITS.sub("", last[: match.start()]).strip("_-."):
-            shaped.append(_DIGITS.sub("0", last.lower()))  # 27745.shtml -> 0.shtml
-        elif match and len(last) - len(match.group()) <= 16 and "-" not in last:
-            shaped.append(_DIGITS.sub("0", last.lower()))  # story.asp, article.cfm
-        else:
-            shaped.append("*" + (match.group().lower() if match else ""))
+    shaped = [_shape_segment(s, i == len(segments) - 1) for i, s in enumerate(segments)]
     path = "/" + "/".join(shaped) + ("/" if parts.path.endswith("/") and segments else "")
     keys = []
     for key, value in sorted(parse_qsl(parts.query, keep_blank_values=True)):

@@ -76,6 +76,7 @@ def test_links_that_name_their_page() -> None:
     assert names_page("Leeds United", "/football/teams/leeds-united")
     assert names_page("Brexit", "/tag/brexit/")
     assert names_page("Asian Cup 2019", "/chu-de/asian-cup-2019-1234")
+    assert names_page("Counties", "/counties/1107872-1107872-14rqq8a/index.html")
     assert not names_page("Leeds United sign striker", "/football/teams/leeds-united")
     assert not names_page("Storm warning", "/news/article-6593777/Storm-warning-issued.html")
 
@@ -131,6 +132,13 @@ def test_link_shapes_generalise_ids_and_slugs() -> None:
         "/0/0/0/stories/0.htm"
     )
     assert link_shape("http://a.test/world/") == "/*/"
+    assert link_shape("http://a.test/s/k3x9") == "/s/*0"
+    assert link_shape("http://a.test/opinion/letters/") == "/opinion/*/"
+    assert link_shape("http://a.test/opinion/19844800.why-the-tram-matters-more/") == "/opinion/*0/"
+    assert link_shape("http://a.test/in/cabinet-approves-policy/articleshow/67512345.cms") == (
+        "/in/*/articleshow/0.cms"
+    )
+    assert link_shape("http://a.test/nyheter/article1234567.ece") == "/nyheter/article0.ece"
     assert link_shape("http://a.test/index.php?option=com_content&view=article&id=9") == (
         "/index.php?id=0&option=com_content&view=article"
     )
