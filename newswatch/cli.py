@@ -17,12 +17,13 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
 from scheduler import AlreadyRunning, InstanceLock
-from storage import StorageError, Store, from_iso, utcnow
+from storage import StorageError, Store, from_iso, identity_host, to_iso, utcnow
 from watchlist.stories import WINDOW as STORY_WINDOW
 
 from .app import build_pipeline, configure_logging, sync_config
@@ -34,6 +35,7 @@ EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+LINK_SHAPES_SHOWN = 5  # learnt link shapes shown per page source in ``status``
 
 
 def _fail(message: str, code: int) -> None:
@@ -275,7 +277,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "database": str(config.database),
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
-                "sources": store.source_status(),
+                "sources": _sources(store),
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
@@ -292,7 +294,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"{stories['several_sources']} carried by several sources"
         )
         click.echo("\nsources:")
-        for s in store.source_status():
+        for s in _sources(store):
             _echo_source(s)
         click.echo("\ntopics:")
         for t in store.topic_status():
@@ -353,6 +355,26 @@ def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
     return report
 
 
+def _sources(store: Store) -> list[dict[str, Any]]:
+    """store.source_status(), each page source with the link shapes learnt on its site."""
+    rows = store.source_status()
+    for row in rows:
+        if row["detected"] != "page":
+            continue
+        site = identity_host(urlsplit(row["fetch_url"] or row["url"]).hostname or "")
+        row["link_shapes"] = [
+            {
+                "shape": shape.shape,
+                "articles": shape.articles,
+                "others": shape.others,
+                "dropped": shape.dropped,
+                "last_seen": to_iso(shape.last_seen),
+            }
+            for shape in store.learned_link_shapes(site)
+        ]
+    return rows
+
+
 def _echo_source(s: dict[str, Any]) -> None:
     """A source's lines in ``status``: what it is, where it is polled, its health."""
     if s["deactivated"]:
@@ -378,6 +400,15 @@ def _echo_source(s: dict[str, Any]) -> None:
     if s["last_error"]:
         label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"
         click.echo(f"    {label}: {s['last_error']}")
+    shapes = s.get("link_shapes") or []
+    if shapes:
+        learned = "; ".join(
+            f"{x['shape']} {'not followed' if x['dropped'] else 'followed'} "
+            f"({x['articles']} article(s), {x['others']} other(s))"
+            for x in shapes[:LINK_SHAPES_SHOWN]
+        )
+        more = len(shapes) - LINK_SHAPES_SHOWN
+        click.echo(f"    links learnt: {learned}{f'; {more} more' if more > 0 else ''}")
 
 
 @cli.command()
