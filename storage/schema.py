@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from .identity import identity_key
+from .linkshapes import LINK_SHAPES_MIGRATION
 from .repair import restore_key, restore_url
 
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -360,4 +361,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 9: URLs that the old cleaner (courlan) mangled, restored; identities recomputed.
     _restored_urls,
+    # 11: what each site's followed links of a URL shape turned out to be (articles or not),
+    # see storage.linkshapes. Meant to come after the 9th and 10th migrations.
+    LINK_SHAPES_MIGRATION,
 )

@@ -1,0 +1,281 @@
+"""Labelled real news pages from public corpora, read at run time from repository snapshots.
+
+Nothing of these corpora is kept in this repository: each is read from a bare git snapshot of
+its public repository (``MIRROR/OWNER+NAME/repo``, as the project's tooling fetches them;
+``--mirror`` or ``NEWSWATCH_MIRROR`` points elsewhere). Three corpora, each with its labels:
+
+``trafilatura``
+    trafilatura's evaluation set (``tests/evaldata.json``, ``tests/eval/*.html``): about 960
+    real pages of about 900 sites (news, blogs, magazines, institutions; markup of roughly
+    2012-2021), each with human-chosen snippets that stand in the main text (``inside``) and
+    snippets that stand only in the page's chrome (``outside``). The entries whose file is a
+    32-hex-digit name belong to another benchmark that is kept for independent acceptance and
+    are always left out.
+``fundus``
+    Fundus' parser test set (``tests/resources/parser/test_data``): one to three pages of each
+    of about 240 news publishers in 40 countries (2023-2025 markup), each with its whole
+    article body (summary, sub-headings, paragraphs) as the publisher-specific parser, checked
+    by its authors, extracts it.
+``goose3``
+    goose3's content tests (``tests/data/content``): older news and blog pages (about
+    2010-2015) with the beginning of their main text as the label: its whole paragraphs are
+    the ``inside`` snippets. Tiny synthetic pages (under 5 KB) are left out.
+
+A page's ``body`` is its whole labelled article text where the corpus has one (fundus), else
+None: then only the snippets label it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import lxml.html
+
+MIRROR = Path(os.environ.get("NEWSWATCH_MIRROR", "/work/.mirror"))
+REPOS = {
+    "trafilatura": "adbar+trafilatura",
+    "fundus": "flairNLP+fundus",
+    "goose3": "goose3+goose3",
+}
+CORPORA = tuple(REPOS)
+_HEX_NAME = re.compile(r"^[0-9a-f]{32}\.html?$")
+_FUNDUS_DATA = "tests/resources/parser/test_data"
+_GOOSE_DATA = "tests/data/content"
+_MIN_GOOSE_BYTES = 5_000
+
+
+@dataclass(frozen=True)
+class LabelledPage:
+    """A real page with what people (or a checked parser) say its article text is."""
+
+    corpus: str
+    name: str  # unique within the corpus
+    url: str  # the address the page was taken from
+    html: bytes
+    body: str | None  # the whole article text, paragraphs on lines, where labelled
+    inside: tuple[str, ...]  # snippets of the article text
+    outside: tuple[str, ...]  # snippets that stand only in the page's chrome
+    title: str | None = None
+
+    @property
+    def site(self) -> str:
+        """The host the page came from, without ``www.``."""
+        host = re.sub(r"^[a-z]+://", "", self.url.lower()).split("/", 1)[0]
+        return host.split("@")[-1].split(":")[0].removeprefix("www.")
+
+
+class CorpusMissing(RuntimeError):
+    """A corpus' repository snapshot is not on this machine."""
+
+
+class _GitTree:
+    """Files of a bare repository's HEAD, read through one ``git cat-file --batch``."""
+
+    def __init__(self, git_dir: Path) -> None:
+        if not (git_dir / "HEAD").exists():
+            raise CorpusMissing(f"no repository snapshot at {git_dir}")
+        self.git_dir = git_dir
+        self.proc = subprocess.Popen(
+            ["git", "-C", str(git_dir), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def names(self, under: str) -> list[str]:
+        """The paths of the files below ``under``."""
+        out = subprocess.run(
+            ["git", "-C", str(self.git_dir), "ls-tree", "-r", "--name-only", "HEAD", under],
+            check=True,
+            capture_output=True,
+        ).stdout
+        return out.decode("utf-8", "surrogateescape").splitlines()
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path`` at HEAD."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"HEAD:{path}\n".encode("utf-8", "surrogateescape"))
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) < 3 or header[1] != b"blob":
+            raise FileNotFoundError(path)
+        data = self.proc.stdout.read(int(header[2]))
+        self.proc.stdout.read(1)  # the newline after each object
+        return data
+
+    def close(self) -> None:
+        """End the git process."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+    def __enter__(self) -> _GitTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _tree(mirror: Path, corpus: str) -> _GitTree:
+    return _GitTree(mirror / REPOS[corpus] / "repo")
+
+
+def _trafilatura(mirror: Path) -> Iterator[LabelledPage]:
+    with _tree(mirror, "trafilatura") as tree:
+        data = json.loads(tree.read("tests/evaldata.json"))
+        for url, item in data.items():
+            name = item["file"]
+            if _HEX_NAME.match(name):
+                continue  # kept for independent acceptance: never used here
+            try:
+                html = tree.read(f"tests/eval/{name}")
+            except FileNotFoundError:
+                continue
+            yield LabelledPage(
+                corpus="trafilatura",
+                name=name,
+                url=url,
+                html=html,
+                body=None,
+                inside=tuple(s for s in item.get("with", ()) if s and s.strip()),
+                outside=tuple(s for s in item.get("without", ()) if s and s.strip()),
+            )
+
+
+def fundus_body(version: dict[str, object]) -> str:
+    """The article text of one of fundus' labelled versions: summary, then each section's
+    headline and paragraphs, a line each."""
+    body = version.get("body")
+    if not isinstance(body, dict):
+        return ""
+    lines: list[str] = [str(s) for s in body.get("summary") or ()]
+    for section in body.get("sections") or ():
+        lines.extend(str(h) for h in section.get("headline") or ())
+        lines.extend(str(p) for p in section.get("paragraphs") or ())
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
+def _page_text(html: bytes) -> str:
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    for bad in doc.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    return " ".join(doc.text_content().split())
+
+
+def _coverage(body: str, page_text: str) -> float:
+    """Share of a body's lines whose first 40 characters stand in the page's text."""
+    lines = [line[:40] for line in body.splitlines() if len(line) >= 20]
+    if not lines:
+        return 0.0
+    return sum(1 for line in lines if line in page_text) / len(lines)
+
+
+def _fundus(mirror: Path) -> Iterator[LabelledPage]:
+    with _tree(mirror, "fundus") as tree:
+        names = tree.names(_FUNDUS_DATA)
+        metas: dict[str, dict[str, dict[str, str]]] = {}
+        for path in names:
+            if path.endswith("/meta.info"):
+                metas[path.rsplit("/", 1)[0]] = json.loads(tree.read(path))
+        for path in names:
+            if not path.endswith(".json"):
+                continue
+            folder, _, file = path.rpartition("/")
+            publisher = file.removesuffix(".json")
+            versions = json.loads(tree.read(path))
+            bodies = [fundus_body(v) for _, v in sorted(versions.items())]
+            for html_name, meta in sorted(metas.get(folder, {}).items()):
+                if not html_name.startswith(f"{publisher}_"):
+                    continue
+                try:
+                    html = gzip.decompress(tree.read(f"{folder}/{html_name}"))
+                except FileNotFoundError:
+                    continue
+                text = _page_text(html)
+                # Which labelled version belongs to this page: the one whose lines it holds.
+                scored = sorted(((_coverage(b, text), b) for b in bodies if b), reverse=True)
+                if not scored or scored[0][0] < 0.6:
+                    continue
+                title = next(
+                    (str(v.get("title")) for v in versions.values() if v.get("title")), None
+                )
+                yield LabelledPage(
+                    corpus="fundus",
+                    name=f"{folder.rsplit('/', 1)[-1]}/{html_name.removesuffix('.html.gz')}",
+                    url=meta["url"],
+                    html=html,
+                    body=scored[0][1],
+                    inside=(),
+                    outside=(),
+                    title=title,
+                )
+
+
+def _goose3(mirror: Path) -> Iterator[LabelledPage]:
+    with _tree(mirror, "goose3") as tree:
+        for path in tree.names(_GOOSE_DATA):
+            if not path.endswith(".json"):
+                continue
+            try:
+                html = tree.read(path.removesuffix(".json") + ".html")
+            except FileNotFoundError:
+                continue
+            if len(html) < _MIN_GOOSE_BYTES:
+                continue
+            item = json.loads(tree.read(path))
+            expected = item.get("expected") or {}
+            # The label is the text's beginning, paragraphs on lines: each whole paragraph
+            # is a snippet (the last one may be cut short, so it is left out).
+            lines = str(expected.get("cleaned_text") or "").splitlines()
+            paragraphs = [" ".join(line.split()) for line in lines if len(line.strip()) >= 30]
+            url = str(item.get("url") or expected.get("final_url") or "")
+            if len(paragraphs) < 2 or not url.startswith("http"):
+                continue
+            yield LabelledPage(
+                corpus="goose3",
+                name=path.rsplit("/", 1)[-1].removesuffix(".json"),
+                url=url,
+                html=html,
+                body=None,
+                inside=tuple(paragraphs[:-1]),
+                outside=(),
+                title=expected.get("title") or None,
+            )
+
+
+_READERS = {"trafilatura": _trafilatura, "fundus": _fundus, "goose3": _goose3}
+
+
+def load(corpora: Iterable[str] = CORPORA, mirror: Path = MIRROR) -> list[LabelledPage]:
+    """Every labelled page of the named corpora (raises CorpusMissing when a snapshot is not
+    on this machine)."""
+    pages: list[LabelledPage] = []
+    for corpus in corpora:
+        pages.extend(_READERS[corpus](mirror))
+    return pages
+
+
+def main() -> None:
+    """Print what each corpus holds."""
+    for corpus in CORPORA:
+        try:
+            pages = load([corpus])
+        except CorpusMissing as exc:
+            print(f"{corpus}: missing ({exc})")
+            continue
+        sites = {p.site for p in pages}
+        bodies = sum(1 for p in pages if p.body)
+        print(f"{corpus}: {len(pages)} pages, {len(sites)} sites, {bodies} with whole bodies")
+
+
+if __name__ == "__main__":
+    main()
