@@ -295,4 +295,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE digest_queue ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
     """,
+    # The site blocks migration (the tenth once merged after the ninth): each site's memory
+    # of text blocks (watchlist.templates). A row says that the normalized line hashed to
+    # ``hash`` stood in article ``article_id`` of ``site`` (host[:port] without www.).
+    """
+    CREATE TABLE site_blocks (
+        site TEXT NOT NULL,
+        hash INTEGER NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (site, hash, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX site_blocks_article ON site_blocks(article_id);
+    """,
 )

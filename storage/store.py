@@ -13,6 +13,7 @@ from .health import HealthMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
 from .revisions import RevisionsMixin
+from .siteblocks import SiteBlocksMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
@@ -28,6 +29,7 @@ class Store(
     DigestsMixin,
     HealthMixin,
     MaintenanceMixin,
+    SiteBlocksMixin,
 ):
     """All persistent state of newswatch, in one SQLite file."""
 
