@@ -12,6 +12,7 @@ from .identity import identity_key
 from .models import (
     Article,
     Email,
+    Extraction,
     FetchOutcome,
     KnownUrl,
     Match,
@@ -32,6 +33,7 @@ __all__ = [
     "Article",
     "DigestItem",
     "Email",
+    "Extraction",
     "FetchOutcome",
     "KnownUrl",
     "Match",

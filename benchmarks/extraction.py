@@ -1,0 +1,238 @@
+"""Article extraction on labelled real pages: each pass of the cascade alone, the cascade as
+the crawler runs it, the alternatives tried, and each site's template memory.
+
+    python -m benchmarks.extraction [--corpus trafilatura --corpus fundus] [--limit N]
+
+For every page of the corpora (see benchmarks.corpora), each trafilatura pass
+(crawler.extract.extract_pass: precision, default, recall) is run once and timed; a strategy
+is then a rule choosing among the passes' texts, and its time per page is the time of the
+passes it needed (plus parsing the page and measuring its paragraphs). The cascade is
+crawler.extract.choose itself. Scores (benchmarks.scoring): token P/R/F1 against a whole
+labelled body (fundus), snippet P/R/F1 (trafilatura's evaluation set, goose3). Pages are also
+grouped by markup era: the year of the date the page carries (its metadata), where it has one.
+
+Site template memory (watchlist.templates): for each page of a site with other pages in the
+corpus, the lines of its cascade text that recur in at least k of those other pages are
+removed, as newswatch does with the site's other articles; scored on those pages only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from trafilatura.utils import load_html
+
+from crawler.extract import (
+    ENOUGH_OF_DEFAULT,
+    MIN_TEXT_CHARS,
+    Method,
+    choose,
+    extract_pass,
+    paragraph_chars,
+)
+from watchlist.templates import blocks, strip_blocks
+
+from .corpora import CORPORA, LabelledPage, load
+from .scoring import Tally, score
+
+PASSES: tuple[Method, ...] = ("precision", "default", "recall")
+
+
+@dataclass
+class Run:
+    """One page's passes: their texts, their times, and the page's measures."""
+
+    page: LabelledPage
+    texts: dict[Method, str]
+    seconds: dict[Method, float]
+    setup: float  # parsing the page and measuring its paragraphs
+    paragraphs: int
+    year: int | None
+
+
+def run_page(page: LabelledPage) -> Run:
+    """Every pass over one page."""
+    started = time.perf_counter()
+    tree = load_html(page.html)
+    paragraphs = paragraph_chars(tree) if tree is not None else 0
+    setup = time.perf_counter() - started
+    texts: dict[Method, str] = {}
+    seconds: dict[Method, float] = {}
+    year = None
+    for method in PASSES:
+        started = time.perf_counter()
+        document = extract_pass(tree, page.url, method) if tree is not None else None
+        seconds[method] = time.perf_counter() - started
+        text = (document.text or "").strip() if document is not None else ""
+        texts[method] = text if len(text) >= MIN_TEXT_CHARS else ""
+        if document is not None and document.date and year is None:
+            year = int(str(document.date)[:4])
+    return Run(page, texts, seconds, setup, paragraphs, year)
+
+
+Strategy = Callable[[Run], tuple[str, float]]  # (text, seconds spent)
+
+
+def single(method: Method) -> Strategy:
+    """One pass alone."""
+    return lambda run: (run.texts[method], run.setup + run.seconds[method])
+
+
+def cascade_steps(run: Run) -> tuple[Method, set[Method]]:
+    """crawler.extract's cascade on one page: the pass it keeps, the passes it ran."""
+    used: set[Method] = set()
+
+    def text_of(method: Method) -> str:
+        used.add(method)
+        return run.texts[method]
+
+    return choose(run.paragraphs, text_of), used
+
+
+def cascade(run: Run) -> tuple[str, float]:
+    """crawler.extract's cascade."""
+    chosen, used = cascade_steps(run)
+    return run.texts[chosen], run.setup + sum(run.seconds[m] for m in used)
+
+
+def precision_else_default(run: Run) -> tuple[str, float]:
+    """The default pass only when the precision pass finds nothing."""
+    if run.texts["precision"]:
+        return single("precision")(run)
+    return run.texts["default"], run.setup + run.seconds["precision"] + run.seconds["default"]
+
+
+def against_default(run: Run) -> tuple[str, float]:
+    """Both passes on every page, precision kept when it holds ENOUGH_OF_DEFAULT of the
+    default's text (no paragraph gate)."""
+    precise, default = run.texts["precision"], run.texts["default"]
+    keep = precise if precise and len(precise) >= ENOUGH_OF_DEFAULT * len(default) else default
+    return keep, run.setup + run.seconds["precision"] + run.seconds["default"]
+
+
+def longest(run: Run) -> tuple[str, float]:
+    """All three passes, the longest text kept."""
+    return max(run.texts.values(), key=len), run.setup + sum(run.seconds.values())
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "precision only (before)": single("precision"),
+    "default only": single("default"),
+    "recall only": single("recall"),
+    "precision, else default if empty": precision_else_default,
+    "precision vs default, every page": against_default,
+    "longest of three": longest,
+    "cascade (chosen)": cascade,
+}
+
+
+def era(run: Run) -> str:
+    """The page's markup era, from the year of its date."""
+    if run.year is None or not 1990 < run.year < 2100:
+        return "undated"
+    if run.year <= 2012:
+        return "-2012"
+    if run.year <= 2016:
+        return "2013-2016"
+    if run.year <= 2020:
+        return "2017-2020"
+    return "2021-"
+
+
+@dataclass
+class Line:
+    """Scores of one strategy over a group of pages."""
+
+    tally: Tally = field(default_factory=Tally)
+    seconds: float = 0.0
+    pages: int = 0
+
+    def add(self, text: str, page: LabelledPage, seconds: float) -> None:
+        """Count one page."""
+        self.tally.add(score(text, page))
+        self.seconds += seconds
+        self.pages += 1
+
+    def row(self) -> str:
+        """Scores and milliseconds per page."""
+        return f"{self.tally.row()}  {1000 * self.seconds / max(1, self.pages):6.1f} ms/page"
+
+
+def template_memory(runs: list[Run], texts: list[str], min_others: int) -> tuple[Line, Line, int]:
+    """Scores (before, after) over the pages that have another page of their site, when
+    lines recurring in ``min_others`` of the site's other pages are removed; and how many
+    pages lost at least one line."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, run in enumerate(runs):
+        by_site[run.page.site].append(i)
+    found = [blocks(text) for text in texts]
+    before, after, changed = Line(), Line(), 0
+    for members in by_site.values():
+        if len(members) < 2:
+            continue
+        for i in members:
+            seen: Counter[int] = Counter()
+            for j in members:
+                if j != i:
+                    seen.update({b.hash for b in found[j]})
+            template = {h for h, n in seen.items() if n >= min_others}
+            stripped = strip_blocks(texts[i], found[i], template) or texts[i]
+            changed += stripped != texts[i]
+            before.add(texts[i], runs[i].page, 0.0)
+            after.add(stripped, runs[i].page, 0.0)
+    return before, after, changed
+
+
+def report(corpus: str, runs: list[Run]) -> None:
+    """Print one corpus' figures."""
+    sites = len({r.page.site for r in runs})
+    print(f"\n## {corpus}: {len(runs)} pages, {sites} sites")
+    cascade_texts: list[str] = []
+    for name, strategy in STRATEGIES.items():
+        line, eras = Line(), defaultdict(Line)
+        for run in runs:
+            text, seconds = strategy(run)
+            line.add(text, run.page, seconds)
+            eras[era(run)].add(text, run.page, seconds)
+            if strategy is cascade:
+                cascade_texts.append(text)
+        print(f"{name:34} {line.row()}")
+        if strategy is cascade:
+            for key in sorted(eras):
+                print(f"  {key:>9} ({eras[key].pages:4} pages)        {eras[key].row()}")
+    used: Counter[str] = Counter()
+    for run in runs:
+        chosen, steps = cascade_steps(run)
+        used[f"{chosen} ({len(steps)} passes)"] += 1
+    print("cascade kept:", ", ".join(f"{k}: {v}" for k, v in sorted(used.items())))
+    for k in (1, 2):
+        before, after, changed = template_memory(runs, cascade_texts, k)
+        if before.pages:
+            print(
+                f"site memory, lines on >= {k} other page(s) of the site removed, over the "
+                f"{before.pages} pages with other pages of their site ({changed} changed):\n"
+                f"  before {before.tally.row()}\n  after  {after.tally.row()}"
+            )
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", action="append", choices=CORPORA)
+    parser.add_argument("--limit", type=int, default=0, help="pages per corpus (0: all)")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    logging.disable(logging.WARNING)  # trafilatura's "discarding data" on every hard page
+    for corpus in args.corpus or CORPORA:
+        pages = load([corpus])
+        if args.limit:
+            pages = pages[: args.limit]
+        report(corpus, [run_page(page) for page in pages])
+
+
+if __name__ == "__main__":
+    main()
