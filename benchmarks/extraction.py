@@ -4,9 +4,10 @@ the crawler runs it, the alternatives tried, and each site's template memory.
     python -m benchmarks.extraction [--corpus trafilatura --corpus fundus] [--limit N]
 
 For every page of the corpora (see benchmarks.corpora), each trafilatura pass
-(crawler.extract.extract_pass: precision, default, recall) is run once and timed; a strategy
-is then a rule choosing among the passes' texts, and its time per page is the time of the
-passes it needed (plus parsing the page and measuring its paragraphs). The cascade is
+(crawler.extract.extract_pass: precision, default, recall; each with tables and without) is
+run once and timed; a strategy is then a rule choosing among the passes' texts, and its time
+per page is the time of the passes it needed (plus parsing the page and measuring its
+paragraphs). The cascade is
 crawler.extract.choose itself. Scores (benchmarks.scoring): token P/R/F1 against a whole
 labelled body (fundus), snippet P/R/F1 (trafilatura's evaluation set, goose3). Pages are also
 grouped by markup era: the year of the date the page carries (its metadata), where it has one.
@@ -29,10 +30,13 @@ from trafilatura.utils import load_html
 
 from crawler.extract import (
     ENOUGH_OF_DEFAULT,
+    INCLUDE_TABLES,
+    MAX_LINK_SHARE,
     MIN_TEXT_CHARS,
     Method,
     choose,
     extract_pass,
+    link_share,
     paragraph_chars,
 )
 from watchlist.templates import blocks, strip_blocks
@@ -41,6 +45,7 @@ from .corpora import CORPORA, LabelledPage, load
 from .scoring import Tally, score
 
 PASSES: tuple[Method, ...] = ("precision", "default", "recall")
+Pass = tuple[Method, bool]  # a method, and whether tables are included
 
 
 @dataclass
@@ -48,86 +53,101 @@ class Run:
     """One page's passes: their texts, their times, and the page's measures."""
 
     page: LabelledPage
-    texts: dict[Method, str]
-    seconds: dict[Method, float]
+    texts: dict[Pass, str]
+    seconds: dict[Pass, float]
     setup: float  # parsing the page and measuring its paragraphs
     paragraphs: int
     year: int | None
 
 
 def run_page(page: LabelledPage) -> Run:
-    """Every pass over one page."""
+    """Every pass over one page, with tables and without."""
     started = time.perf_counter()
     tree = load_html(page.html)
     paragraphs = paragraph_chars(tree) if tree is not None else 0
     setup = time.perf_counter() - started
-    texts: dict[Method, str] = {}
-    seconds: dict[Method, float] = {}
+    texts: dict[Pass, str] = {}
+    seconds: dict[Pass, float] = {}
     year = None
     for method in PASSES:
-        started = time.perf_counter()
-        document = extract_pass(tree, page.url, method) if tree is not None else None
-        seconds[method] = time.perf_counter() - started
-        text = (document.text or "").strip() if document is not None else ""
-        texts[method] = text if len(text) >= MIN_TEXT_CHARS else ""
-        if document is not None and document.date and year is None:
-            year = int(str(document.date)[:4])
+        for tables in (False, True):
+            started = time.perf_counter()
+            document = extract_pass(tree, page.url, method, tables) if tree is not None else None
+            seconds[method, tables] = time.perf_counter() - started
+            text = (document.text or "").strip() if document is not None else ""
+            linked = link_share(tree, text) if tree is not None else 0.0
+            if method != "precision" and linked >= MAX_LINK_SHARE:
+                text = ""  # as crawler.extract: a list of links, not an article
+            texts[method, tables] = text if len(text) >= MIN_TEXT_CHARS else ""
+            if document is not None and document.date and year is None:
+                year = int(str(document.date)[:4])
     return Run(page, texts, seconds, setup, paragraphs, year)
 
 
 Strategy = Callable[[Run], tuple[str, float]]  # (text, seconds spent)
 
 
-def single(method: Method) -> Strategy:
+def single(method: Method, tables: bool) -> Strategy:
     """One pass alone."""
-    return lambda run: (run.texts[method], run.setup + run.seconds[method])
+    return lambda run: (run.texts[method, tables], run.setup + run.seconds[method, tables])
 
 
-def cascade_steps(run: Run) -> tuple[Method, set[Method]]:
+def cascade_steps(run: Run, tables: bool) -> tuple[Method, set[Method]]:
     """crawler.extract's cascade on one page: the pass it keeps, the passes it ran."""
     used: set[Method] = set()
 
     def text_of(method: Method) -> str:
         used.add(method)
-        return run.texts[method]
+        return run.texts[method, tables]
 
     return choose(run.paragraphs, text_of), used
 
 
-def cascade(run: Run) -> tuple[str, float]:
+def cascade(tables: bool) -> Strategy:
     """crawler.extract's cascade."""
-    chosen, used = cascade_steps(run)
-    return run.texts[chosen], run.setup + sum(run.seconds[m] for m in used)
+
+    def strategy(run: Run) -> tuple[str, float]:
+        chosen, used = cascade_steps(run, tables)
+        return run.texts[chosen, tables], run.setup + sum(run.seconds[m, tables] for m in used)
+
+    return strategy
 
 
 def precision_else_default(run: Run) -> tuple[str, float]:
     """The default pass only when the precision pass finds nothing."""
-    if run.texts["precision"]:
-        return single("precision")(run)
-    return run.texts["default"], run.setup + run.seconds["precision"] + run.seconds["default"]
+    if run.texts["precision", True]:
+        return single("precision", True)(run)
+    seconds = run.seconds["precision", True] + run.seconds["default", True]
+    return run.texts["default", True], run.setup + seconds
 
 
 def against_default(run: Run) -> tuple[str, float]:
     """Both passes on every page, precision kept when it holds ENOUGH_OF_DEFAULT of the
     default's text (no paragraph gate)."""
-    precise, default = run.texts["precision"], run.texts["default"]
+    precise, default = run.texts["precision", True], run.texts["default", True]
     keep = precise if precise and len(precise) >= ENOUGH_OF_DEFAULT * len(default) else default
-    return keep, run.setup + run.seconds["precision"] + run.seconds["default"]
+    return keep, run.setup + run.seconds["precision", True] + run.seconds["default", True]
 
 
 def longest(run: Run) -> tuple[str, float]:
     """All three passes, the longest text kept."""
-    return max(run.texts.values(), key=len), run.setup + sum(run.seconds.values())
+    texts = [run.texts[m, True] for m in PASSES]
+    return max(texts, key=len), run.setup + sum(run.seconds[m, True] for m in PASSES)
 
 
+CHOSEN = cascade(INCLUDE_TABLES)
 STRATEGIES: dict[str, Strategy] = {
-    "precision only (before)": single("precision"),
-    "default only": single("default"),
-    "recall only": single("recall"),
+    "precision only, no tables (before)": single("precision", False),
+    "default only, no tables": single("default", False),
+    "recall only, no tables": single("recall", False),
+    "cascade, no tables": cascade(False),
+    "precision only": single("precision", True),
+    "default only": single("default", True),
+    "recall only": single("recall", True),
     "precision, else default if empty": precision_else_default,
     "precision vs default, every page": against_default,
     "longest of three": longest,
-    "cascade (chosen)": cascade,
+    f"cascade, tables {INCLUDE_TABLES} (chosen)": CHOSEN,
 }
 
 
@@ -199,15 +219,15 @@ def report(corpus: str, runs: list[Run]) -> None:
             text, seconds = strategy(run)
             line.add(text, run.page, seconds)
             eras[era(run)].add(text, run.page, seconds)
-            if strategy is cascade:
+            if strategy is CHOSEN:
                 cascade_texts.append(text)
-        print(f"{name:34} {line.row()}")
-        if strategy is cascade:
+        print(f"{name:36} {line.row()}")
+        if strategy is CHOSEN:
             for key in sorted(eras):
                 print(f"  {key:>9} ({eras[key].pages:4} pages)        {eras[key].row()}")
     used: Counter[str] = Counter()
     for run in runs:
-        chosen, steps = cascade_steps(run)
+        chosen, steps = cascade_steps(run, INCLUDE_TABLES)
         used[f"{chosen} ({len(steps)} passes)"] += 1
     print("cascade kept:", ", ".join(f"{k}: {v}" for k, v in sorted(used.items())))
     for k in (1, 2):
