@@ -47,13 +47,18 @@ class SiteBlocksMixin:
         return found
 
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
-        """Store each (article id, text without its site's template, blocks removed)."""
+        """Store each (article id, text without its site's template, blocks removed); the
+        article's ``extraction_note`` says so (once)."""
         with self.db.atomic():
             self.db.conn.executemany(
                 """
                 UPDATE articles SET text = ?,
-                    extraction_note = COALESCE(extraction_note || '; ', '')
-                        || 'site template removed (' || ? || ' block(s))'
+                    extraction_note = CASE
+                        WHEN instr(COALESCE(extraction_note, ''), 'site template removed') THEN
+                            extraction_note
+                        ELSE COALESCE(extraction_note || '; ', '')
+                            || 'site template removed (' || ? || ' block(s))'
+                    END
                 WHERE id = ?
                 """,
                 [(text, removed, article_id) for article_id, text, removed in texts],

@@ -130,3 +130,20 @@ def test_forgetting_old_articles_forgets_their_blocks(store: Store) -> None:
     assert store.forget_blocks(NOW + timedelta(seconds=1)) > 0
     later = replace(add(store, "news.example", "a9", f"{body(9)}\n{DISCLAIMER}"))
     assert [a.text for a in without_templates(store, [later], {})] == [later.text]
+
+
+def test_a_new_version_of_an_article_loses_the_template_again_noted_once(store: Store) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    without_templates(store, batch, {})
+    first = batch[0]
+    edited = f"{body(0)} A sentence added by an edit.\n{DISCLAIMER}"
+    version = Article(url=first.url, entry_url=first.url, source_id=first.source_id,
+                      title=first.title, text=edited, published=first.published, author=None,
+                      fetched=NOW, extraction="page:precision", updated=NOW)
+    assert store.update_article(first.id, version, NOW)
+    [queued] = store.rematch_queue()
+    [again] = without_templates(store, [queued], {})
+    assert again.text == f"{body(0)} A sentence added by an edit."
+    assert store.article(first.id).text == again.text
+    note = store.db.execute("SELECT extraction_note FROM articles WHERE id = ?", [first.id])
+    assert note.fetchone()[0].count("site template removed") == 1
