@@ -46,6 +46,7 @@ class Daemon:
         self.reload = reload
         self.failures = 0
         self.stopping = False
+        self.crawling = False  # a crawl is running (its pages are being stored)
         self.scheduler: AsyncIOScheduler | None = None
 
     async def crawl_tick(self) -> None:
@@ -82,7 +83,11 @@ class Daemon:
         crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))
-            crawled = await self.pipeline.crawl(due)
+            self.crawling = True
+            try:
+                crawled = await self.pipeline.crawl(due)
+            finally:
+                self.crawling = False
         if self.stopping:
             return
         health = self.pipeline.check_health()
@@ -132,6 +137,13 @@ class Daemon:
         add("newswatch_emails_total", delivered.failed, "failed")
 
     async def _match_and_deliver(self) -> None:
+        if self.crawling:
+            # The crawl matches when it ends: a site's first poll must be stored whole
+            # before any of its pages is matched, so that the site's template is known
+            # (watchlist.templates).
+            delivered = await self.pipeline.deliver()
+            self._count_delivery(0, delivered)
+            return
         matched = self.pipeline.match()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)

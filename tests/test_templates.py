@@ -3,13 +3,18 @@ other pages are taken out of an article's text; a real SQLite file holds the mem
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from storage import Article, SourceSpec, Store, StoredArticle
+from alerts import MboxTransport, RetryPolicy
+from scheduler.daemon import Daemon
+from scheduler.pipeline import Pipeline
+from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec
+from watchlist import compile_query
 from watchlist.templates import MIN_OWN_WORDS, blocks, site_of, strip_blocks, without_templates
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -147,3 +152,23 @@ def test_a_new_version_of_an_article_loses_the_template_again_noted_once(store: 
     assert store.article(first.id).text == again.text
     note = store.db.execute("SELECT extraction_note FROM articles WHERE id = ?", [first.id])
     assert note.fetchone()[0].count("site template removed") == 1
+
+
+def test_the_daemon_matches_nothing_while_a_crawl_stores_a_sites_pages(
+    store: Store, tmp_path: Path
+) -> None:
+    """The outbox job delivers but leaves matching to the crawl's end: matched mid-crawl, a
+    site's first pages would not know its template yet."""
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+    pipeline = Pipeline(store=store, runner=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                        lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    daemon = Daemon(pipeline, tick_seconds=30)
+    daemon.crawling = True
+    asyncio.run(daemon.outbox_tick())
+    assert store.watermark() == 0 and store.article(batch[0].id).text == batch[0].text
+    daemon.crawling = False
+    asyncio.run(daemon.outbox_tick())
+    assert store.watermark() == batch[-1].id
+    assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 0
+    assert store.article(batch[0].id).text == body(0)
