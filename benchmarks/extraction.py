@@ -113,42 +113,56 @@ def cascade(tables: bool) -> Strategy:
     return strategy
 
 
-def precision_else_default(run: Run) -> tuple[str, float]:
+def precision_else_default(tables: bool) -> Strategy:
     """The default pass only when the precision pass finds nothing."""
-    if run.texts["precision", True]:
-        return single("precision", True)(run)
-    seconds = run.seconds["precision", True] + run.seconds["default", True]
-    return run.texts["default", True], run.setup + seconds
+
+    def strategy(run: Run) -> tuple[str, float]:
+        seconds = run.setup + run.seconds["precision", tables]
+        if run.texts["precision", tables]:
+            return run.texts["precision", tables], seconds
+        return run.texts["default", tables], seconds + run.seconds["default", tables]
+
+    return strategy
 
 
-def against_default(run: Run) -> tuple[str, float]:
+def against_default(tables: bool) -> Strategy:
     """Both passes on every page, precision kept when it holds ENOUGH_OF_DEFAULT of the
     default's text (no paragraph gate)."""
-    precise, default = run.texts["precision", True], run.texts["default", True]
-    keep = precise if precise and len(precise) >= ENOUGH_OF_DEFAULT * len(default) else default
-    return keep, run.setup + run.seconds["precision", True] + run.seconds["default", True]
+
+    def strategy(run: Run) -> tuple[str, float]:
+        precise, default = run.texts["precision", tables], run.texts["default", tables]
+        enough = precise and len(precise) >= ENOUGH_OF_DEFAULT * len(default)
+        seconds = run.setup + run.seconds["precision", tables] + run.seconds["default", tables]
+        return (precise if enough else default), seconds
+
+    return strategy
 
 
-def longest(run: Run) -> tuple[str, float]:
+def longest(tables: bool) -> Strategy:
     """All three passes, the longest text kept."""
-    texts = [run.texts[m, True] for m in PASSES]
-    return max(texts, key=len), run.setup + sum(run.seconds[m, True] for m in PASSES)
+
+    def strategy(run: Run) -> tuple[str, float]:
+        texts = [run.texts[m, tables] for m in PASSES]
+        return max(texts, key=len), run.setup + sum(run.seconds[m, tables] for m in PASSES)
+
+    return strategy
 
 
-CHOSEN = cascade(INCLUDE_TABLES)
 STRATEGIES: dict[str, Strategy] = {
-    "precision only, no tables (before)": single("precision", False),
-    "default only, no tables": single("default", False),
-    "recall only, no tables": single("recall", False),
-    "cascade, no tables": cascade(False),
-    "precision only": single("precision", True),
-    "default only": single("default", True),
-    "recall only": single("recall", True),
-    "precision, else default if empty": precision_else_default,
-    "precision vs default, every page": against_default,
-    "longest of three": longest,
-    f"cascade, tables {INCLUDE_TABLES} (chosen)": CHOSEN,
+    "precision only (before)": single("precision", False),
+    "default only": single("default", False),
+    "recall only": single("recall", False),
+    "precision, else default if empty": precision_else_default(False),
+    "precision vs default, every page": against_default(False),
+    "longest of three": longest(False),
+    "precision only, tables": single("precision", True),
+    "default only, tables": single("default", True),
+    "recall only, tables": single("recall", True),
+    "precision vs default, every page, tables": against_default(True),
+    "cascade, tables": cascade(True),
 }
+CHOSEN = cascade(INCLUDE_TABLES)
+STRATEGIES[f"cascade{', tables' if INCLUDE_TABLES else ''} (chosen)"] = CHOSEN
 
 
 def era(run: Run) -> str:
@@ -221,7 +235,7 @@ def report(corpus: str, runs: list[Run]) -> None:
             eras[era(run)].add(text, run.page, seconds)
             if strategy is CHOSEN:
                 cascade_texts.append(text)
-        print(f"{name:36} {line.row()}")
+        print(f"{name:42} {line.row()}")
         if strategy is CHOSEN:
             for key in sorted(eras):
                 print(f"  {key:>9} ({eras[key].pages:4} pages)        {eras[key].row()}")

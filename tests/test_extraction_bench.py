@@ -36,7 +36,7 @@ def test_every_strategy_scores_every_page_and_the_cascade_reads_old_layouts() ->
         assert run.year == 2026 or run.year is None
         assert extraction.era(run) in {"2021-", "undated"}
         assert not run.texts["precision", False]  # discarded by precision mode alone
-        text, seconds = extraction.STRATEGIES["precision only, no tables (before)"](run)
+        text, seconds = extraction.STRATEGIES["precision only (before)"](run)
         assert text == "" and seconds > 0
         text, _ = extraction.CHOSEN(run)
         assert STORIES_BY_SLUG[run.page.name].body[-1][:60] in text
