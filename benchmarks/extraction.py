@@ -148,8 +148,9 @@ def longest(tables: bool) -> Strategy:
     return strategy
 
 
+BEFORE = "precision only (before)"
 STRATEGIES: dict[str, Strategy] = {
-    "precision only (before)": single("precision", False),
+    BEFORE: single("precision", False),
     "default only": single("default", False),
     "recall only": single("recall", False),
     "precision, else default if empty": precision_else_default(False),
@@ -227,6 +228,7 @@ def report(corpus: str, runs: list[Run]) -> None:
     sites = len({r.page.site for r in runs})
     print(f"\n## {corpus}: {len(runs)} pages, {sites} sites")
     cascade_texts: list[str] = []
+    by_era: dict[str, dict[str, Line]] = {}
     for name, strategy in STRATEGIES.items():
         line, eras = Line(), defaultdict(Line)
         for run in runs:
@@ -236,14 +238,20 @@ def report(corpus: str, runs: list[Run]) -> None:
             if strategy is CHOSEN:
                 cascade_texts.append(text)
         print(f"{name:42} {line.row()}")
-        if strategy is CHOSEN:
-            for key in sorted(eras):
-                print(f"  {key:>9} ({eras[key].pages:4} pages)        {eras[key].row()}")
+        by_era[name] = eras
+    before, chosen = by_era[BEFORE], by_era[next(reversed(by_era))]
+    print("by markup era (the year of the page's date): before -> cascade")
+    for key in sorted(chosen):
+        print(f"  {key:>9} ({chosen[key].pages:4} pages)  {before[key].tally.row()}"
+              f"  ->  {chosen[key].tally.row()}")
     used: Counter[str] = Counter()
     for run in runs:
         chosen, steps = cascade_steps(run, INCLUDE_TABLES)
         used[f"{chosen} ({len(steps)} passes)"] += 1
     print("cascade kept:", ", ".join(f"{k}: {v}" for k, v in sorted(used.items())))
+    per_site = Counter(run.page.site for run in runs)
+    print("sites with 2 pages:", sum(1 for n in per_site.values() if n == 2),
+          "with 3 or more:", sum(1 for n in per_site.values() if n >= 3))
     for k in (1, 2):
         before, after, changed = template_memory(runs, cascade_texts, k)
         if before.pages:
