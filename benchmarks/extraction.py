@@ -39,6 +39,7 @@ from crawler.extract import (
     link_share,
     paragraph_chars,
 )
+from watchlist.stories import StoryIndex, signature
 from watchlist.templates import blocks, strip_blocks
 
 from .corpora import CORPORA, LabelledPage, load
@@ -198,10 +199,24 @@ class Line:
         return f"{self.tally.row()}  {1000 * self.seconds / max(1, self.pages):6.1f} ms/page"
 
 
+def stories_of(texts: list[str]) -> list[int]:
+    """Each text's story, as the pipeline clusters them (watchlist.stories): the index of
+    the first near-duplicate before it, else its own."""
+    index, stories = StoryIndex(), []
+    for i, text in enumerate(texts):
+        sig = signature(text)
+        story = index.find(sig) if sig is not None else None
+        stories.append(i if story is None else story)
+        if sig is not None:
+            index.add(i, stories[-1], sig)
+    return stories
+
+
 def template_memory(runs: list[Run], texts: list[str], min_others: int) -> tuple[Line, Line, int]:
     """Scores (before, after) over the pages that have another page of their site, when
-    lines recurring in ``min_others`` of the site's other pages are removed; and how many
-    pages lost at least one line."""
+    lines recurring in ``min_others`` other stories of the site are removed (as
+    watchlist.templates does: a near-duplicate of the page counts as the page itself); and
+    how many pages lost at least one line."""
     by_site: dict[str, list[int]] = defaultdict(list)
     for i, run in enumerate(runs):
         by_site[run.page.site].append(i)
@@ -210,12 +225,14 @@ def template_memory(runs: list[Run], texts: list[str], min_others: int) -> tuple
     for members in by_site.values():
         if len(members) < 2:
             continue
+        story = dict(zip(members, stories_of([texts[i] for i in members]), strict=True))
         for i in members:
-            seen: Counter[int] = Counter()
+            seen: dict[int, set[int]] = defaultdict(set)  # block hash -> other stories
             for j in members:
-                if j != i:
-                    seen.update({b.hash for b in found[j]})
-            template = {h for h, n in seen.items() if n >= min_others}
+                if story[j] != story[i]:
+                    for b in found[j]:
+                        seen[b.hash].add(story[j])
+            template = {h for h, others in seen.items() if len(others) >= min_others}
             stripped = strip_blocks(texts[i], found[i], template) or texts[i]
             changed += stripped != texts[i]
             before.add(texts[i], runs[i].page, 0.0)
