@@ -30,6 +30,7 @@ from trafilatura.utils import load_html
 
 from crawler.extract import (
     ENOUGH_OF_DEFAULT,
+    ENOUGH_OF_PARAGRAPHS,
     INCLUDE_TABLES,
     MAX_LINK_SHARE,
     MIN_TEXT_CHARS,
@@ -93,7 +94,9 @@ def single(method: Method, tables: bool) -> Strategy:
     return lambda run: (run.texts[method, tables], run.setup + run.seconds[method, tables])
 
 
-def cascade_steps(run: Run, tables: bool) -> tuple[Method, set[Method]]:
+def cascade_steps(
+    run: Run, tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS
+) -> tuple[Method, set[Method]]:
     """crawler.extract's cascade on one page: the pass it keeps, the passes it ran."""
     used: set[Method] = set()
 
@@ -101,14 +104,14 @@ def cascade_steps(run: Run, tables: bool) -> tuple[Method, set[Method]]:
         used.add(method)
         return run.texts[method, tables]
 
-    return choose(run.paragraphs, text_of), used
+    return choose(run.paragraphs, text_of, gate), used
 
 
-def cascade(tables: bool) -> Strategy:
-    """crawler.extract's cascade."""
+def cascade(tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS) -> Strategy:
+    """crawler.extract's cascade (``gate``: its share of the paragraph text)."""
 
     def strategy(run: Run) -> tuple[str, float]:
-        chosen, used = cascade_steps(run, tables)
+        chosen, used = cascade_steps(run, tables, gate)
         return run.texts[chosen, tables], run.setup + sum(run.seconds[m, tables] for m in used)
 
     return strategy
@@ -162,6 +165,8 @@ STRATEGIES: dict[str, Strategy] = {
     "recall only, tables": single("recall", True),
     "precision vs default, every page, tables": against_default(True),
     "cascade, tables": cascade(True),
+    "cascade, paragraph gate 0.6": cascade(INCLUDE_TABLES, 0.6),
+    "cascade, paragraph gate 1.0": cascade(INCLUDE_TABLES, 1.0),
 }
 CHOSEN = cascade(INCLUDE_TABLES)
 STRATEGIES[f"cascade{', tables' if INCLUDE_TABLES else ''} (chosen)"] = CHOSEN
@@ -266,6 +271,9 @@ def report(corpus: str, runs: list[Run]) -> None:
         chosen, steps = cascade_steps(run, INCLUDE_TABLES)
         used[f"{chosen} ({len(steps)} passes)"] += 1
     print("cascade kept:", ", ".join(f"{k}: {v}" for k, v in sorted(used.items())))
+    for gate in (ENOUGH_OF_PARAGRAPHS, 0.6, 1.0):
+        more = sum(1 for run in runs if len(cascade_steps(run, INCLUDE_TABLES, gate)[1]) > 1)
+        print(f"  paragraph gate {gate}: the default pass ran on {more} pages")
     per_site = Counter(run.page.site for run in runs)
     print("sites with 2 pages:", sum(1 for n in per_site.values() if n == 2),
           "with 3 or more:", sum(1 for n in per_site.values() if n >= 3))

@@ -146,17 +146,19 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     )
 
 
-def choose(paragraphs: int, run: Callable[[Method], str]) -> Method:
+def choose(
+    paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS
+) -> Method:
     """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
     of paragraph text; ``run(method)`` gives a pass's text (each pass is run only when the
-    cascade gets to it)."""
+    cascade gets to it); ``gate`` is the share of the paragraph text that is enough."""
     precise = len(run("precision"))
-    if precise >= MIN_TEXT_CHARS and precise >= ENOUGH_OF_PARAGRAPHS * paragraphs:
+    if precise >= MIN_TEXT_CHARS and precise >= gate * paragraphs:
         return "precision"
     default = len(run("default"))
     if precise >= MIN_TEXT_CHARS and precise >= ENOUGH_OF_DEFAULT * default:
         return "precision"
-    if default >= MIN_TEXT_CHARS and default >= ENOUGH_OF_PARAGRAPHS * paragraphs:
+    if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
     # Everything so far is short for the page: the longest text of the three passes.
     sizes: dict[Method, int] = {"precision": precise, "default": default}
