@@ -261,11 +261,13 @@ def report(corpus: str, runs: list[Run]) -> None:
                 cascade_texts.append(text)
         print(f"{name:42} {line.row()}")
         by_era[name] = eras
-    before, chosen = by_era[BEFORE], by_era[next(reversed(by_era))]
+    before, cascaded = by_era[BEFORE], by_era[next(reversed(by_era))]
     print("by markup era (the year of the page's date): before -> cascade")
-    for key in sorted(chosen):
-        print(f"  {key:>9} ({chosen[key].pages:4} pages)  {before[key].tally.row()}"
-              f"  ->  {chosen[key].tally.row()}")
+    for key in sorted(cascaded):
+        print(
+            f"  {key:>9} ({cascaded[key].pages:4} pages)  {before[key].tally.row()}"
+            f"  ->  {cascaded[key].tally.row()}"
+        )
     used: Counter[str] = Counter()
     for run in runs:
         chosen, steps = cascade_steps(run, INCLUDE_TABLES)
@@ -275,8 +277,12 @@ def report(corpus: str, runs: list[Run]) -> None:
         more = sum(1 for run in runs if len(cascade_steps(run, INCLUDE_TABLES, gate)[1]) > 1)
         print(f"  paragraph gate {gate}: the default pass ran on {more} pages")
     per_site = Counter(run.page.site for run in runs)
-    print("sites with 2 pages:", sum(1 for n in per_site.values() if n == 2),
-          "with 3 or more:", sum(1 for n in per_site.values() if n >= 3))
+    print(
+        "sites with 2 pages:",
+        sum(1 for n in per_site.values() if n == 2),
+        "with 3 or more:",
+        sum(1 for n in per_site.values() if n >= 3),
+    )
     for k in (1, 2):
         before, after, changed = template_memory(runs, cascade_texts, k)
         if before.pages:

@@ -47,7 +47,6 @@ INCLUDE_TABLES = False
 MAX_LINK_SHARE = 0.5
 
 
-
 @dataclass(frozen=True)
 class Extracted:
     """The article part of a page."""

@@ -105,9 +105,7 @@ def without_templates(
     (a site's first poll) already count for each other. ``stories`` maps article id to
     story id (articles missing from it are a story of their own)."""
     found = {a.id: blocks(a.text) for a in articles}
-    memory.remember_blocks(
-        (site_of(a.url), b.hash, a.id) for a in articles for b in found[a.id]
-    )
+    memory.remember_blocks((site_of(a.url), b.hash, a.id) for a in articles for b in found[a.id])
     result: list[StoredArticle] = []
     stripped: list[tuple[int, str, int]] = []
     for article in articles:
