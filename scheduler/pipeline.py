@@ -41,6 +41,9 @@ MATCH_BATCH = 1000
 STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
+#: Each site's memory of text blocks (watchlist.templates) covers its articles of this long
+#: (a template stands on every page; older pages only make the table grow).
+BLOCK_MEMORY = timedelta(days=90)
 
 
 @dataclass
@@ -252,10 +255,10 @@ class Pipeline:
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:
-        """Retention and upkeep: prune article text (and the site blocks it had) older than
-        ``keep``, checkpoint the WAL."""
+        """Retention and upkeep: prune article text older than ``keep`` and the site memory
+        of articles older than BLOCK_MEMORY, checkpoint the WAL."""
         pruned = self.store.prune(self.clock() - self.keep)
-        self.store.forget_blocks(self.clock() - self.keep)
+        self.store.forget_blocks(self.clock() - min(self.keep, BLOCK_MEMORY))
         self.store.checkpoint()
         if pruned:
             logger.info("pruned the text of %d article(s) older than %s", pruned, self.keep)

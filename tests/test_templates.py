@@ -12,7 +12,7 @@ import pytest
 
 from alerts import MboxTransport, RetryPolicy
 from scheduler.daemon import Daemon
-from scheduler.pipeline import Pipeline
+from scheduler.pipeline import BLOCK_MEMORY, Pipeline
 from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec
 from watchlist import compile_query
 from watchlist.templates import MIN_OWN_WORDS, blocks, site_of, strip_blocks, without_templates
@@ -172,3 +172,21 @@ def test_the_daemon_matches_nothing_while_a_crawl_stores_a_sites_pages(
     assert store.watermark() == batch[-1].id
     assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 0
     assert store.article(batch[0].id).text == body(0)
+
+
+def test_housekeeping_forgets_the_blocks_of_articles_older_than_the_memory(
+    store: Store, tmp_path: Path
+) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    without_templates(store, batch, {})
+
+    def rows() -> int:
+        return int(store.db.execute("SELECT COUNT(*) FROM site_blocks").fetchone()[0])
+
+    assert rows() == 9  # two paragraphs and the note, three articles
+    for days, left in ((BLOCK_MEMORY.days - 1, 9), (BLOCK_MEMORY.days + 1, 0)):
+        pipeline = Pipeline(store=store, runner=None, transport=None,  # type: ignore[arg-type]
+                            lookback=timedelta(days=2), retry=RetryPolicy(),
+                            clock=lambda days=days: NOW + timedelta(days=days))
+        pipeline.housekeeping()
+        assert rows() == left
