@@ -109,8 +109,12 @@ def canonical_link(html: str, page_url: str) -> str | None:
     page's head is parsed); None when it declares none."""
     end = re.search(r"</head\s*>", html, re.IGNORECASE)
     doc = parse_html(html[: end.end()] if end else html)
-    if doc is None:
-        return None
+    return None if doc is None else declared_canonical(doc, page_url)
+
+
+def declared_canonical(doc: lxml.html.HtmlElement, page_url: str) -> str | None:
+    """The absolute URL a parsed page declares with ``<link rel="canonical">``, as written;
+    None when it declares none."""
     for element in doc.iter("link"):
         rel = (element.get("rel") or "").lower().split()
         href = (element.get("href") or "").strip()

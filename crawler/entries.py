@@ -27,9 +27,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from storage import Article, FetchOutcome, KnownUrl, Source, Store, identity_host
+from storage import Article, Extraction, FetchOutcome, KnownUrl, Source, Store, identity_host
 
-from .extract import Extracted, extract_article
+from .extract import Extracted, Method, extract_article
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
@@ -297,7 +297,7 @@ class EntriesMixin:
                 published=published,
                 author=entry.feed.author or page.author,
                 fetched=self.clock(),
-                extraction="page",
+                extraction=_EXTRACTION[page.method],
                 baseline=entry.baseline and published is None,
                 updated=entry.feed.updated,
             ),
@@ -315,6 +315,13 @@ class EntriesMixin:
         else:
             self.report.count("articles_new")
         self.settle(entry.source, deferred=False)
+
+
+_EXTRACTION: dict[Method, Extraction] = {
+    "precision": "page:precision",
+    "default": "page:default",
+    "recall": "page:recall",
+}
 
 
 def _without_title(text: str, titles: tuple[str, ...]) -> str:

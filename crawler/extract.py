@@ -1,20 +1,52 @@
 """Article extraction: the main text of a news page, without its navigation, related links,
-comments or footer (trafilatura)."""
+comments or footer (trafilatura).
+
+A cascade that never keeps less than the page's article: trafilatura's precision mode first
+(the cleanest text), then its default settings, then its recall mode, each tried only when
+what the one before found is short for the page. "Short for the page" is judged from the
+page itself: the text of its paragraphs (``<p>`` elements of at least PARAGRAPH_CHARS
+characters), which an article's body is made of, and, once the default pass ran, what it
+found. Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import trafilatura
 import trafilatura.meta
 from trafilatura.settings import Document, set_date_params
+from trafilatura.utils import load_html
 
-from .discover import canonical_link
+from .discover import declared_canonical
 
 logger = logging.getLogger(__name__)
 
+#: How the article text was found: the pass of the cascade that gave it.
+Method = Literal["precision", "default", "recall"]
+
 MIN_TEXT_CHARS = 40
+#: A paragraph of the page counts towards its article text from this many characters.
+PARAGRAPH_CHARS = 100
+#: The precision pass is enough when it holds at least this share of the page's paragraph
+#: text; below, the default pass is tried.
+ENOUGH_OF_PARAGRAPHS = 0.3
+#: The precision pass is kept over the default pass when it holds at least this share of
+#: what the default pass found (the rest is most often chrome).
+ENOUGH_OF_DEFAULT = 0.9
+#: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
+#: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
+#: out as one line holding the navigation with the body, which the site's template memory
+#: (watchlist.templates, line by line) can no longer take apart: its words alerted.
+INCLUDE_TABLES = False
+#: A later pass whose text is at least this share link text (lines that are the text of a
+#: link of the page) found a list of links — a home, section or tag page — not an article.
+#: On the labelled article pages the share is at most 0.37.
+MAX_LINK_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -26,36 +58,115 @@ class Extracted:
     author: str | None
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
+    method: Method = "precision"
 
 
-def extract_article(html: str, url: str) -> Extracted | None:
-    """The article in ``html``, or None when the page has no recognisable article text."""
+def paragraph_chars(tree: Any) -> int:
+    """The page's paragraph text: the characters of its ``<p>`` elements that are at least
+    PARAGRAPH_CHARS long (white space folded)."""
+    total = 0
+    for element in tree.iter("p"):
+        size = len(" ".join(element.text_content().split()))
+        if size >= PARAGRAPH_CHARS:
+            total += size
+    return total
+
+
+def link_share(tree: Any, text: str) -> float:
+    """The share of ``text`` (in characters) on lines that are the text of a link of the
+    page."""
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    total = sum(len(line) for line in lines)
+    if not total:
+        return 0.0
+    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    return sum(len(line) for line in lines if line in anchors) / total
+
+
+def extract_pass(
+    tree: Any, url: str, method: Method, tables: bool = INCLUDE_TABLES
+) -> Document | None:
+    """One trafilatura pass over (a copy of) the parsed page."""
     document = trafilatura.bare_extraction(
-        html,
+        copy.deepcopy(tree),
         url=url,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
-        favor_precision=True,
+        include_tables=tables,
         # Dates from the page's markup only: an extensive search guesses from copyright
         # years and archive links ("© 2026" became 1 January), which would hide new articles
         # behind the look-back window.
         date_extraction_params=set_date_params(extensive=False),
+        favor_precision=method == "precision",
+        favor_recall=method == "recall",
     )
-    if not isinstance(document, Document):
+    return document if isinstance(document, Document) else None
+
+
+def _text(document: Document | None) -> str:
+    return (document.text or "").strip() if document is not None else ""
+
+
+def extract_article(html: str | bytes, url: str) -> Extracted | None:
+    """The article in ``html``, or None when the page has no recognisable article text."""
+    tree = load_html(html)
+    if tree is None:
         return None
-    text = (document.text or "").strip()
-    if len(text) < MIN_TEXT_CHARS:
+    tried: dict[Method, Document | None] = {}
+
+    def run(method: Method) -> str:
+        if method not in tried:
+            document = extract_pass(tree, url, method)
+            if method != "precision" and link_share(tree, _text(document)) >= MAX_LINK_SHARE:
+                document = None
+            tried[method] = document
+        return _text(tried[method])
+
+    chosen = choose(paragraph_chars(tree), run)
+    document = tried[chosen]
+    text = _text(document)
+    if document is None or len(text) < MIN_TEXT_CHARS:
         return None
+    others = [d for d in tried.values() if d is not None and d is not document]
+
+    def field(name: str) -> str | None:
+        # Metadata from the chosen pass, else from another pass that found it.
+        for doc in (document, *others):
+            value = getattr(doc, name, None)
+            if value:
+                return str(value)
+        return None
+
     return Extracted(
         text=text,
-        title=document.title or None,
-        author=document.author or None,
-        date=document.date or None,
+        title=field("title"),
+        author=field("author"),
+        date=field("date"),
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL with
         # courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
-        canonical_url=canonical_link(html, url),
+        canonical_url=declared_canonical(tree, url),
+        method=chosen,
     )
+
+
+def choose(
+    paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS
+) -> Method:
+    """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
+    of paragraph text; ``run(method)`` gives a pass's text (each pass is run only when the
+    cascade gets to it); ``gate`` is the share of the paragraph text that is enough."""
+    precise = len(run("precision"))
+    if precise >= MIN_TEXT_CHARS and precise >= gate * paragraphs:
+        return "precision"
+    default = len(run("default"))
+    if precise >= MIN_TEXT_CHARS and precise >= ENOUGH_OF_DEFAULT * default:
+        return "precision"
+    if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
+        return "default"
+    # Everything so far is short for the page: the longest text of the three passes.
+    sizes: dict[Method, int] = {"precision": precise, "default": default}
+    sizes["recall"] = len(run("recall"))
+    return max(sizes, key=lambda method: (sizes[method], -list(sizes).index(method)))
 
 
 def reset_caches() -> None:

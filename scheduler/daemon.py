@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
-from .pipeline import Pipeline
+from .pipeline import MatchReport, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Daemon:
         self.reload = reload
         self.failures = 0
         self.stopping = False
+        self.crawling = False  # a crawl is running (its pages are being stored)
         self.scheduler: AsyncIOScheduler | None = None
 
     async def crawl_tick(self) -> None:
@@ -82,7 +83,11 @@ class Daemon:
         crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))
-            crawled = await self.pipeline.crawl(due)
+            self.crawling = True
+            try:
+                crawled = await self.pipeline.crawl(due)
+            finally:
+                self.crawling = False
         if self.stopping:
             return
         health = self.pipeline.check_health()
@@ -132,12 +137,14 @@ class Daemon:
         add("newswatch_emails_total", delivered.failed, "failed")
 
     async def _match_and_deliver(self) -> None:
-        matched = self.pipeline.match()
+        # While a crawl runs, it matches when it ends: a site's first poll must be stored
+        # whole before any of its pages is matched, so that the site's template is known
+        # (watchlist.templates). Delivery goes on meanwhile.
+        matched = MatchReport() if self.crawling else self.pipeline.match()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
         if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
-            # Articles a crawl under way has stored already can be matched and sent here,
-            # before the crawl's own cycle line: that line then counts none of it.
+            # What this job did is not in any crawl's cycle line: it gets a line of its own.
             logger.info(
                 "outbox matched_articles=%d matches=%d emails_queued=%d sent=%d retrying=%d "
                 "failed_emails=%d",

@@ -31,6 +31,7 @@ from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
 from storage.topics import source_matches
 from watchlist import match_articles
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
+from watchlist.templates import without_templates
 
 from .digests import Held, alert_item, route, send_digests, storm_notices
 
@@ -40,6 +41,9 @@ MATCH_BATCH = 1000
 STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
+#: Each site's memory of text blocks (watchlist.templates) covers its articles of this long
+#: (a template stands on every page; older pages only make the table grow).
+BLOCK_MEMORY = timedelta(days=90)
 
 
 @dataclass
@@ -99,6 +103,9 @@ class Pipeline:
         for batch, rematch in self._batches():
             now = self.clock()
             stories = self.cluster(batch, now)
+            # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
+            # part of an article: matched, highlighted and stored without it.
+            batch = without_templates(self.store, batch, stories)
             found = match_articles(batch, topics, now=now, lookback=self.lookback)
             matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
             report.dropped += len(found) - len(matches)
@@ -248,8 +255,10 @@ class Pipeline:
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:
-        """Retention and upkeep: prune article text older than ``keep``, checkpoint the WAL."""
+        """Retention and upkeep: prune article text older than ``keep`` and the site memory
+        of articles older than BLOCK_MEMORY, checkpoint the WAL."""
         pruned = self.store.prune(self.clock() - self.keep)
+        self.store.forget_blocks(self.clock() - min(self.keep, BLOCK_MEMORY))
         self.store.checkpoint()
         if pruned:
             logger.info("pruned the text of %d article(s) older than %s", pruned, self.keep)

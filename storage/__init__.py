@@ -13,6 +13,7 @@ from .linkshapes import LinkShape
 from .models import (
     Article,
     Email,
+    Extraction,
     FetchOutcome,
     KnownUrl,
     Match,
@@ -33,6 +34,7 @@ __all__ = [
     "Article",
     "DigestItem",
     "Email",
+    "Extraction",
     "FetchOutcome",
     "KnownUrl",
     "LinkShape",

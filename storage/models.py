@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
+
+#: Where an article's stored text comes from: the page, by the pass of the extraction
+#: cascade that found it (``page:precision``, ``page:default``, ``page:recall``; see
+#: crawler.extract), or the feed's summary (``feed``). Rows stored before the cascade say
+#: ``page``, which meant what ``page:precision`` means now.
+Extraction = Literal["page:precision", "page:default", "page:recall", "feed"]
 
 
 def utcnow() -> datetime:
@@ -105,7 +112,7 @@ class Article:
     published: datetime | None
     author: str | None
     fetched: datetime
-    extraction: str  # "page" (text extracted from the page) or "feed" (the feed's summary)
+    extraction: Extraction
     extraction_note: str | None = None  # why the page text could not be used
     # Found on the first poll of a site or sitemap without a date of its own: part of what
     # was already there when the source was added, so it is stored but never alerted.

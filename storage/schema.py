@@ -361,7 +361,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 9: URLs that the old cleaner (courlan) mangled, restored; identities recomputed.
     _restored_urls,
-    # 11: what each site's followed links of a URL shape turned out to be (articles or not),
-    # see storage.linkshapes. Meant to come after the 9th and 10th migrations.
+    # 10: what each site's followed links of a URL shape turned out to be (articles or not),
+    # see storage.linkshapes.
     LINK_SHAPES_MIGRATION,
+    # 11: each site's memory of text blocks (watchlist.templates). A row says that the
+    # normalized line hashed to ``hash`` stood in article ``article_id`` of ``site``
+    # (host[:port] without www.).
+    """
+    CREATE TABLE site_blocks (
+        site TEXT NOT NULL,
+        hash INTEGER NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (site, hash, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX site_blocks_article ON site_blocks(article_id);
+    """,
 )

@@ -14,6 +14,7 @@ from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
 from .revisions import RevisionsMixin
+from .siteblocks import SiteBlocksMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
@@ -30,6 +31,7 @@ class Store(
     HealthMixin,
     MaintenanceMixin,
     LinkShapesMixin,
+    SiteBlocksMixin,
 ):
     """All persistent state of newswatch, in one SQLite file."""
 

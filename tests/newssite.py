@@ -244,7 +244,9 @@ class NewsSite:
         ``publication`` names the site in its feeds and pages; ``chrome`` is the fixture
         template of its article pages: ``article.html`` (a newspaper), ``article-blog.html``
         (a WordPress blog) or ``article-portal.html`` (a portal of ``div``s, ads and a
-        consent wall), each with its own navigation, related links and comments.
+        consent wall), each with its own navigation, related links and comments, or
+        ``article-table.html`` (a page of 2007: a table layout, paragraphs broken by ``<br>``).
+        ``disclaimer`` (an attribute) is a note the site adds at the end of every article body.
         """
         self.publication = publication
         self.host = "127.0.0.1"
@@ -254,6 +256,8 @@ class NewsSite:
         self.undated: set[str] = set()  # slugs whose pages carry no date at all
         self.sitemaps: list[str] = []  # robots.txt ``Sitemap:`` lines (paths or absolute URLs)
         self.json_feeds = True  # serve /feeds/<name>.json
+        # A note the site appends to every article's body (a disclaimer), or None.
+        self.disclaimer: str | None = None
         self.requests: list[RequestRecord] = []
         self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
@@ -453,6 +457,10 @@ class NewsSite:
         ).replace("</", "<\\/")
         esc = html.escape
         body_html = "\n".join(f"        <p>{esc(p, quote=False)}</p>" for p in story.body)
+        if self.disclaimer:
+            body_html += f'\n        <p class="story__note">{esc(self.disclaimer, quote=False)}</p>'
+        # Paragraphs as an old page wrote them: text broken by <br> (article-table.html).
+        body_lines = "<br><br>\n".join(esc(p, quote=False) for p in story.body)
         if story.slug in self.undated:
             jsonld = jsonld.replace(f'"datePublished": "{story.published.isoformat()}", ', "")
         page = self._article_tpl.substitute(
@@ -462,7 +470,7 @@ class NewsSite:
             modified_iso=(story.updated or story.published).isoformat(),
             published_human=story.published.strftime("%d %B %Y, %H:%M UTC"),
             section=esc(story.section), section_slug=esc(story.section.lower()),
-            slug=esc(story.slug), jsonld=jsonld, body_html=body_html,
+            slug=esc(story.slug), jsonld=jsonld, body_html=body_html, body_lines=body_lines,
             publication=esc(self.publication),
         )
         if story.slug in self.undated:

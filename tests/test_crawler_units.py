@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
+from trafilatura.utils import load_html
 
-from crawler.extract import extract_article
+from crawler.extract import Method, choose, extract_article, extract_pass, paragraph_chars
 from crawler.feeds import html_to_text, parse_feed
 from crawler.schedule import MAX_BACKOFF_SECONDS, next_due
 from crawler.urls import canonicalize, same_site
@@ -317,3 +318,50 @@ def test_extract_article_without_article_text_is_none(site: NewsSite, html: str 
         html = get(site, "/")[0].decode("utf-8")
         assert "<a href=\"/articles/" in html
     assert extract_article(html, site.url("/")) is None
+
+
+def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade() -> None:
+    """An old table layout, paragraphs broken by <br>: trafilatura's precision mode finds no
+    article at all; the cascade keeps the default pass's text, whole, and says so."""
+    slug = "central-bank-holds-rates"
+    story = STORIES_BY_SLUG[slug]
+    with NewsSite("Northgate Evening Post", chrome="article-table.html") as site:
+        page, _ = get(site, f"/articles/{slug}")
+        url = site.article_url(slug)
+    html = page.decode("utf-8")
+    assert extract_pass(load_html(html), url, "precision") is None
+    extracted = extract_article(html, url)
+    assert extracted is not None and extracted.method == "default"
+    for paragraph in story.body:
+        assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
+    assert extracted.author == story.author
+
+
+def test_the_cascade_stops_at_the_first_pass_that_is_long_enough_for_the_page() -> None:
+    """Each later pass runs only when the earlier ones are short for the page."""
+    texts: dict[Method, str] = {"precision": "p" * 400, "default": "d" * 420, "recall": "r" * 900}
+    ran: list[Method] = []
+
+    def run(method: Method) -> str:
+        ran.append(method)
+        return texts[method]
+
+    assert choose(1000, run) == "precision" and ran == ["precision"]
+    ran.clear()  # short for a page of 2000 paragraph characters, but most of the default
+    assert choose(2000, run) == "precision" and ran == ["precision", "default"]
+    ran.clear()
+    texts["precision"] = ""  # nothing: the default's text is enough for the page
+    assert choose(1000, run) == "default" and ran == ["precision", "default"]
+    ran.clear()
+    texts["default"] = "d" * 100  # both short for the page: the longest of three passes
+    assert choose(5000, run) == "recall" and ran == ["precision", "default", "recall"]
+    texts["recall"] = ""
+    assert choose(5000, run) == "default"
+
+
+def test_paragraph_text_counts_only_long_paragraphs() -> None:
+    tree = load_html(
+        "<html><body><p>short</p><p>" + "word " * 30 + "</p><div>" + "x" * 300
+        + "</div></body></html>"
+    )
+    assert paragraph_chars(tree) == len(" ".join(["word"] * 30))

@@ -1,0 +1,78 @@
+"""Each site's memory of text blocks: which normalized, hashed lines of extracted text stood in
+which of its articles (see watchlist.templates). It lives in SQLite, so a restart keeps what
+the daemon learned of each site's template."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from .articles import _chunks
+from .models import to_iso
+
+
+class SiteBlocksMixin:
+    """The ``site_blocks`` table and template stripping of stored article text."""
+
+    db: Database
+
+    def remember_blocks(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """Record (site, block hash, article id) rows; rows already known are kept."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO site_blocks (site, hash, article_id) VALUES (?, ?, ?)",
+                list(rows),
+            )
+
+    def recurring_blocks(
+        self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
+    ) -> set[int]:
+        """The ``hashes`` that stand in at least ``min_others`` other stories of ``site``
+        (other than article ``article_id`` and its story ``story_id``; an article not yet
+        clustered counts as a story of its own)."""
+        found: set[int] = set()
+        for chunk, marks in _chunks(sorted(hashes)):
+            rows = self.db.execute(
+                f"""
+                SELECT b.hash FROM site_blocks b JOIN articles a ON a.id = b.article_id
+                WHERE b.site = ? AND b.hash IN ({marks}) AND b.article_id != ?
+                    AND COALESCE(a.story_id, a.id) != ?
+                GROUP BY b.hash HAVING COUNT(DISTINCT COALESCE(a.story_id, a.id)) >= ?
+                """,
+                [site, *chunk, article_id, story_id, min_others],
+            )
+            found.update(int(r[0]) for r in rows)
+        return found
+
+    def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
+        """Store each (article id, text without its site's template, blocks removed); the
+        article's ``extraction_note`` says so (once)."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                """
+                UPDATE articles SET text = ?,
+                    extraction_note = CASE
+                        WHEN instr(COALESCE(extraction_note, ''), 'site template removed') THEN
+                            extraction_note
+                        ELSE COALESCE(extraction_note || '; ', '')
+                            || 'site template removed (' || ? || ' block(s))'
+                    END
+                WHERE id = ?
+                """,
+                [(text, removed, article_id) for article_id, text, removed in texts],
+            )
+
+    def forget_blocks(self, before: datetime) -> int:
+        """Forget the blocks of articles fetched before ``before`` (their text is pruned);
+        returns how many rows went."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                """
+                DELETE FROM site_blocks WHERE article_id IN
+                    (SELECT id FROM articles WHERE fetched < ?)
+                """,
+                [to_iso(before)],
+            )
+            return int(cursor.rowcount)

@@ -1,0 +1,192 @@
+"""Site template memory (watchlist.templates, storage.siteblocks): blocks a site repeats on its
+other pages are taken out of an article's text; a real SQLite file holds the memory."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts import MboxTransport, RetryPolicy
+from scheduler.daemon import Daemon
+from scheduler.pipeline import BLOCK_MEMORY, Pipeline
+from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec
+from watchlist import compile_query
+from watchlist.templates import MIN_OWN_WORDS, blocks, site_of, strip_blocks, without_templates
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+DISCLAIMER = (
+    "Disclaimer: our coverage of the pipeline dispute is funded in part by the Northgate "
+    "Energy Trust, which has no say over what we publish."
+)
+
+
+def body(n: int, words: int = 40) -> str:
+    """Two paragraphs of an article of its own (``words`` words each)."""
+    return "\n".join(
+        " ".join(f"story{n}word{i}para{p}" for i in range(words)) for p in range(2)
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "newswatch.db") as s:
+        yield s
+
+
+def add(store: Store, host: str, slug: str, text: str) -> StoredArticle:
+    store.sync_sources([SourceSpec(f"https://{host}/feed", 600)], NOW)
+    source_id = next(s.id for s in store.sources() if s.url == f"https://{host}/feed")
+    url = f"https://{host}/articles/{slug}"
+    article_id = store.add_article(
+        Article(url=url, entry_url=url, source_id=source_id, title=slug, text=text,
+                published=NOW - timedelta(hours=1), author=None, fetched=NOW,
+                extraction="page:precision")
+    )
+    assert article_id is not None
+    return store.article(article_id)
+
+
+def test_blocks_are_lines_hashed_without_case_punctuation_or_spacing() -> None:
+    found = blocks("First  line, here.\n\n  first line HERE \nAnother one")
+    assert [b.words for b in found] == [3, 3, 2]
+    assert found[0].hash == found[1].hash != found[2].hash
+    assert "First  line, here.\n\n  first line HERE \nAnother one"[found[2].start:found[2].end] == (
+        "Another one"
+    )
+
+
+def test_site_is_the_host_without_www_and_with_its_port() -> None:
+    assert site_of("https://www.Example.com/a?b=1") == "example.com"
+    assert site_of("http://127.0.0.1:8123/x") == "127.0.0.1:8123"
+    assert site_of("http://127.0.0.1:8124/x") != site_of("http://127.0.0.1:8123/x")
+
+
+def test_strip_keeps_a_text_whole_when_too_little_of_its_own_would_remain() -> None:
+    text = f"{DISCLAIMER}\nA short line of its own."
+    found = blocks(text)
+    assert strip_blocks(text, found, {found[0].hash}) == ""
+    long_text = f"{body(1)}\n{DISCLAIMER}"
+    found = blocks(long_text)
+    stripped = strip_blocks(long_text, found, {found[-1].hash})
+    assert stripped == body(1) and len(stripped.split()) >= MIN_OWN_WORDS
+
+
+def test_a_block_on_two_other_articles_of_the_site_is_removed_everywhere(store: Store) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    result = without_templates(store, batch, {a.id: a.id for a in batch})
+    assert [a.text for a in result] == [body(n) for n in range(3)]
+    for a in batch:  # stored so, and said so
+        stored = store.article(a.id)
+        assert stored.text == body(a.id - batch[0].id)
+        row = store.db.execute("SELECT extraction_note FROM articles WHERE id = ?", [a.id])
+        assert "site template removed (1 block(s))" in row.fetchone()[0]
+    # The full-text index follows the stored text.
+    assert store.db.execute(
+        "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'pipeline'"
+    ).fetchone()[0] == 0
+
+
+def test_a_block_on_one_other_article_only_stays(store: Store) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(2)]
+    result = without_templates(store, batch, {})
+    assert [a.text for a in result] == [a.text for a in batch]
+
+
+def test_the_memory_survives_a_restart_and_serves_later_articles(tmp_path: Path) -> None:
+    path = tmp_path / "newswatch.db"
+    with Store.open(path) as store:
+        first = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(2)]
+        without_templates(store, first, {})
+    with Store.open(path) as store:
+        later = add(store, "news.example", "a9", f"{DISCLAIMER}\n{body(9)}")
+        [result] = without_templates(store, [later], {})
+        assert result.text == body(9)
+
+
+def test_other_sites_and_the_same_story_do_not_count(store: Store) -> None:
+    # A wire story on three sites: each site has seen it once.
+    wire = [add(store, f"site{n}.example", "wire", f"{body(0)}\n{DISCLAIMER}") for n in range(3)]
+    assert [a.text for a in without_templates(store, wire, {})] == [a.text for a in wire]
+    # Three versions of one story on one site (one story id): they never strip each other.
+    versions = [add(store, "one.example", f"v{n}", body(0)) for n in range(3)]
+    story = {a.id: versions[0].id for a in versions}
+    store.assign_stories([(a.id, None if i == 0 else versions[0].id, None, None)
+                          for i, a in enumerate(versions)], NOW)
+    assert [a.text for a in without_templates(store, versions, story)] == [body(0)] * 3
+
+
+def test_a_sentence_quoted_inside_a_paragraph_is_not_the_block(store: Store) -> None:
+    others = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    quoting = add(store, "news.example", "q",
+                  f"{body(5)}\nThe paper's note reads: {DISCLAIMER} Critics disagree.")
+    result = {a.id: a for a in without_templates(store, [*others, quoting], {})}
+    assert "pipeline dispute" in result[quoting.id].text
+    assert "pipeline" not in result[others[0].id].text
+
+
+def test_forgetting_old_articles_forgets_their_blocks(store: Store) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(2)]
+    without_templates(store, batch, {})
+    assert store.forget_blocks(NOW - timedelta(days=1)) == 0
+    assert store.forget_blocks(NOW + timedelta(seconds=1)) > 0
+    later = replace(add(store, "news.example", "a9", f"{body(9)}\n{DISCLAIMER}"))
+    assert [a.text for a in without_templates(store, [later], {})] == [later.text]
+
+
+def test_a_new_version_of_an_article_loses_the_template_again_noted_once(store: Store) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    without_templates(store, batch, {})
+    first = batch[0]
+    edited = f"{body(0)} A sentence added by an edit.\n{DISCLAIMER}"
+    version = Article(url=first.url, entry_url=first.url, source_id=first.source_id,
+                      title=first.title, text=edited, published=first.published, author=None,
+                      fetched=NOW, extraction="page:precision", updated=NOW)
+    assert store.update_article(first.id, version, NOW)
+    [queued] = store.rematch_queue()
+    [again] = without_templates(store, [queued], {})
+    assert again.text == f"{body(0)} A sentence added by an edit."
+    assert store.article(first.id).text == again.text
+    note = store.db.execute("SELECT extraction_note FROM articles WHERE id = ?", [first.id])
+    assert note.fetchone()[0].count("site template removed") == 1
+
+
+def test_the_daemon_matches_nothing_while_a_crawl_stores_a_sites_pages(
+    store: Store, tmp_path: Path
+) -> None:
+    """The outbox job delivers but leaves matching to the crawl's end: matched mid-crawl, a
+    site's first pages would not know its template yet."""
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+    pipeline = Pipeline(store=store, runner=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                        lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    daemon = Daemon(pipeline, tick_seconds=30)
+    daemon.crawling = True
+    asyncio.run(daemon.outbox_tick())
+    assert store.watermark() == 0 and store.article(batch[0].id).text == batch[0].text
+    daemon.crawling = False
+    asyncio.run(daemon.outbox_tick())
+    assert store.watermark() == batch[-1].id
+    assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 0
+    assert store.article(batch[0].id).text == body(0)
+
+
+def test_housekeeping_forgets_the_blocks_of_articles_older_than_the_memory(
+    store: Store, tmp_path: Path
+) -> None:
+    batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
+    without_templates(store, batch, {})
+
+    def rows() -> int:
+        return int(store.db.execute("SELECT COUNT(*) FROM site_blocks").fetchone()[0])
+
+    assert rows() == 9  # two paragraphs and the note, three articles
+    for days, left in ((BLOCK_MEMORY.days - 1, 9), (BLOCK_MEMORY.days + 1, 0)):
+        pipeline = Pipeline(store=store, runner=None, transport=None,  # type: ignore[arg-type]
+                            lookback=timedelta(days=2), retry=RetryPolicy(),
+                            clock=lambda days=days: NOW + timedelta(days=days))
+        pipeline.housekeeping()
+        assert rows() == left

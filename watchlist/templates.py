@@ -1,0 +1,133 @@
+"""Site templates: text blocks a site repeats on its article pages (a disclaimer, a subscribe
+prompt, a "most read" box) that single-page extraction keeps as if they were body text.
+
+Each article's extracted text is cut into blocks (its lines: paragraphs, as the extractor
+writes them), normalized and hashed; storage remembers which blocks each article of a site
+had (``storage.siteblocks``). A block that also stands in at least ``MIN_OTHER_STORIES``
+other articles of the same site — counted by story, so that two versions of one article
+count once and never strip each other — is part of the site's template: the article is
+matched, highlighted and stored without it. Only the site's own pages count: a wire story
+reprinted on three sites keeps its text on each.
+
+The memory is applied when a batch is matched (after the crawl stored its pages), so a site's
+first poll, whose pages are stored together, already knows its template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from storage import StoredArticle
+
+logger = logging.getLogger(__name__)
+
+#: A block recurring in this many other stories of the site is template (measured with
+#: ``python -m benchmarks.extraction``; see docs/benchmarks.md).
+MIN_OTHER_STORIES = 2
+#: What must remain of an article for its template blocks to be stripped: an article that
+#: would keep less (a page that is all template, or a short copy of another page) is kept
+#: whole. The same floor as a story's (watchlist.stories.MIN_WORDS).
+MIN_OWN_WORDS = 30
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of an article's text: where it is and its normalized hash."""
+
+    start: int
+    end: int  # the line's end, without its newline
+    hash: int  # signed 64-bit (an SQLite INTEGER)
+    words: int
+
+
+def site_of(url: str) -> str:
+    """The site an article belongs to: its URL's host (and port), without ``www.``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def blocks(text: str) -> list[Block]:
+    """The blocks of ``text``: its lines with at least one word, each hashed over its words
+    (case, accents' composition, punctuation and spacing ignored)."""
+    found: list[Block] = []
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        words = _WORD.findall(unicodedata.normalize("NFKC", line).casefold())
+        if words:
+            digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest()
+            found.append(Block(start, end, int.from_bytes(digest, "big", signed=True), len(words)))
+        start = end + 1
+    return found
+
+
+def strip_blocks(text: str, found: Sequence[Block], template: Collection[int]) -> str:
+    """``text`` without the lines whose hash is in ``template``; "" when too little of its
+    own would remain (see MIN_OWN_WORDS), in which case the caller keeps the text whole."""
+    kept = [b for b in found if b.hash not in template]
+    if len(kept) == len(found):
+        return text
+    if sum(b.words for b in kept) < MIN_OWN_WORDS:
+        return ""
+    return "\n".join(text[b.start : b.end].strip() for b in kept)
+
+
+class BlockMemory(Protocol):
+    """What template stripping needs of storage."""
+
+    def remember_blocks(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """Record (site, block hash, article id) rows."""
+
+    def recurring_blocks(
+        self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
+    ) -> set[int]:
+        """The ``hashes`` found in at least ``min_others`` other stories of ``site``."""
+
+    def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
+        """Store (article id, text without template, blocks removed) for each article."""
+
+
+def without_templates(
+    memory: BlockMemory, articles: Sequence[StoredArticle], stories: dict[int, int]
+) -> list[StoredArticle]:
+    """``articles`` with their sites' template blocks taken out of their text (and stored
+    so): every article's blocks are remembered first, so that the articles of one batch
+    (a site's first poll) already count for each other. ``stories`` maps article id to
+    story id (articles missing from it are a story of their own)."""
+    found = {a.id: blocks(a.text) for a in articles}
+    memory.remember_blocks((site_of(a.url), b.hash, a.id) for a in articles for b in found[a.id])
+    result: list[StoredArticle] = []
+    stripped: list[tuple[int, str, int]] = []
+    for article in articles:
+        own = found[article.id]
+        if not own:
+            result.append(article)
+            continue
+        template = memory.recurring_blocks(
+            site_of(article.url),
+            {b.hash for b in own},
+            article.id,
+            stories.get(article.id, article.id),
+            MIN_OTHER_STORIES,
+        )
+        text = strip_blocks(article.text, own, template) if template else article.text
+        if not text or text == article.text:
+            result.append(article)
+            continue
+        removed = sum(1 for b in own if b.hash in template)
+        logger.debug("article %d: %d template block(s) of its site removed", article.id, removed)
+        stripped.append((article.id, text, removed))
+        result.append(replace(article, text=text))
+    if stripped:
+        memory.strip_texts(stripped)
+    return result
