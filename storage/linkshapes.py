@@ -22,7 +22,7 @@ DROP_AFTER = 3
 #: have changed).
 FORGET_AFTER = timedelta(days=30)
 
-#: The ELEVENTH migration (see storage.schema.MIGRATIONS): the per-site tally of link shapes.
+#: Migration 10 (see storage.schema.MIGRATIONS): the per-site tally of link shapes.
 LINK_SHAPES_MIGRATION = """
 CREATE TABLE link_shapes (
     site TEXT NOT NULL,
