@@ -12,17 +12,19 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings, check_channel, is_channel
 from alerts.schedule import parse_times, zone
-from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
 
 from .settings import LISTS, SECTIONS, Setting
 from .units import parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from crawler import CrawlSettings
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -277,6 +279,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
 
     if problems:
         raise ConfigError(source_name, problems)
+    # The crawler package loads Scrapy: only the commands that read a config pay for it.
+    from crawler import CrawlSettings
+
     database = _resolve(base, sections["database"]["path"])
     mbox = _resolve(base, alerts["mbox"]) if alerts.get("mbox") else database.with_suffix(".mbox")
     return Config(
