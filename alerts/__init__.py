@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .channels import AppriseTransport, check_channel, is_channel, redact
+from .compose import AlertItem, compose, compose_digest, format_when
 from .schedule import (
     STORM_WINDOW,
     DigestPlan,
@@ -35,17 +36,12 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
-    from .compose import AlertItem, compose, compose_digest, format_when
     from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
     from .health import compose_health
 
-# Rendering (Jinja2) and delivery load on first use (PEP 562): the CLI's help and its
-# configuration checks do not need them.
+# Delivery loads on first use (PEP 562). The module ``compose`` is not lazy: its name is also
+# a function's, and importing the module would shadow the function.
 _LAZY = {
-    "AlertItem": ".compose",
-    "compose": ".compose",
-    "compose_digest": ".compose",
-    "format_when": ".compose",
     "DeliveryReport": ".deliver",
     "RetryPolicy": ".deliver",
     "build_message": ".deliver",

@@ -31,19 +31,18 @@ from .models import (
     to_iso,
     utcnow,
 )
+from .percolate import percolate
 
 if TYPE_CHECKING:
     from .db import write_problem
     from .digests import DigestItem
     from .linkshapes import LinkShape
-    from .percolate import percolate
     from .store import Store
 
 _LAZY = {
     "DigestItem": ".digests",
     "LinkShape": ".linkshapes",
     "Store": ".store",
-    "percolate": ".percolate",
     "write_problem": ".db",
 }
 

@@ -45,3 +45,14 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
 
 def test_subcommand_help_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not _imported(tmp_path, "topics", "--help") & {*HEAVY, *ALSO_LAZY}
+
+
+def test_every_exported_name_resolves_to_itself() -> None:
+    """A lazily exported name gives the object, never a submodule of the same name."""
+    import importlib
+    import types
+
+    for package in ("alerts", "scheduler", "storage", "watchlist"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            assert not isinstance(getattr(module, name), types.ModuleType), f"{package}.{name}"
