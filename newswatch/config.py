@@ -65,7 +65,7 @@ class Config:
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
 
 
-def _check(kind: str, value: Any) -> Any:
+def check_value(kind: str, value: Any) -> Any:
     """Parse one value of ``kind``; raises ValueError with a message for the user."""
     if kind == "str":
         if not isinstance(value, str):
@@ -181,14 +181,14 @@ def _table(data: Any, path: str, spec: dict[str, Setting], problems: list[str]) 
     for key, setting in spec.items():
         if key in data:
             try:
-                values[key] = _check(setting.kind, data[key])
+                values[key] = check_value(setting.kind, data[key])
             except ValueError as exc:
                 problems.append(f"{path}.{key}: {exc}")
         elif setting.required:
             problems.append(f"{path}.{key}: missing (required)")
         else:
             default = setting.default
-            values[key] = _check(setting.kind, default) if default is not None else None
+            values[key] = check_value(setting.kind, default) if default is not None else None
     return values
 
 

@@ -35,7 +35,7 @@ from .common import (
     output_option,
     remove_added,
 )
-from .config import SOURCE_KINDS, Config, _check
+from .config import SOURCE_KINDS, Config, check_value
 from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
 from .units import format_duration, parse_duration
 
@@ -78,11 +78,11 @@ def _spec(
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason."""
     try:
-        url = _check("url", url)
+        url = check_value("url", url)
         if kind is not None:
-            kind = _check("kind", kind)
-        include = _check("patterns", list(include))
-        exclude = _check("patterns", list(exclude))
+            kind = check_value("kind", kind)
+        include = check_value("patterns", list(include))
+        exclude = check_value("patterns", list(exclude))
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
     return SourceSpec(url, every, (name or "").strip() or None, kind, include, exclude)

@@ -32,7 +32,7 @@ from .common import (
     open_synced,
     remove_added,
 )
-from .config import _check
+from .config import check_value
 from .search import (
     compile_or_fail,
     count_line,
@@ -128,7 +128,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
 def _checked(kind: str, label: str, value: Any) -> Any:
     """A value checked as the config file checks it; exit 2 with one line otherwise."""
     try:
-        return _check(kind, value)
+        return check_value(kind, value)
     except ValueError as exc:
         fail(f"{label}: {exc}", EXIT_CONFIG)
 
