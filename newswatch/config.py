@@ -65,6 +65,12 @@ class Config:
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
 
 
+def default_of(table: str, key: str) -> Any:
+    """The default of ``table.key``, parsed, as newswatch.settings states it."""
+    setting = SECTIONS[table][key] if table in SECTIONS else LISTS[table][key]
+    return check_value(setting.kind, setting.default)
+
+
 def check_value(kind: str, value: Any) -> Any:
     """Parse one value of ``kind``; raises ValueError with a message for the user."""
     if kind == "str":
@@ -225,7 +231,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     }
     smtp = _smtp(data["smtp"], problems, env, base) if "smtp" in data else None
     crawl = sections["crawl"]
-    default_every = _interval(crawl.get("every"), "crawl.every", problems) or 900
+    default_every = _interval(crawl.get("every"), "crawl.every", problems) or round(
+        default_of("crawl", "every")
+    )
 
     sources: list[SourceSpec] = []
     seen_urls: dict[str, int] = {}
@@ -270,7 +278,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
                     sources=values.get("sources") or (),
                     exclude=exclude,
                     exclude_compiled=exclude_compiled,
-                    mode=values.get("mode") or "immediate",
+                    mode=values.get("mode") or default_of("topics", "mode"),
                 )
             )
 
@@ -319,10 +327,10 @@ def _recipients(
 ) -> RecipientPolicies:
     """The digest and storm settings of ``[alerts]``, and each ``[[recipients]]``'s own."""
     default = RecipientPolicy(
-        timezone=alerts.get("timezone") or "UTC",
-        times=alerts.get("digest") or ((8, 0),),
+        timezone=alerts.get("timezone") or default_of("alerts", "timezone"),
+        times=alerts.get("digest") or default_of("alerts", "digest"),
         empty=bool(alerts.get("empty_digest")),
-        storm=alerts["storm"] if alerts.get("storm") is not None else 20,
+        storm=alerts["storm"] if alerts.get("storm") is not None else default_of("alerts", "storm"),
     )
     overrides: list[tuple[str, RecipientPolicy]] = []
     seen: dict[str, int] = {}

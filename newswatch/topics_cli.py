@@ -40,6 +40,7 @@ from .search import (
     find,
     query_topic,
 )
+from .settings import LISTS
 from .units import format_duration, parse_duration
 
 
@@ -148,7 +149,7 @@ def _checked(kind: str, label: str, value: Any) -> Any:
 @click.option("--exclude", help="A query: articles that match it never alert for this topic.")
 @click.option(
     "--mode",
-    default="immediate",
+    default=LISTS["topics"]["mode"].default,
     show_default=True,
     help="immediate (an email each crawl cycle) or digest (at the [alerts] digest times).",
 )
