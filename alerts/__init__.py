@@ -10,13 +10,10 @@ Errors::
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING
-
 from .channels import AppriseTransport, check_channel, is_channel, redact
 from .compose import AlertItem, compose, compose_digest, format_when
+from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
+from .health import compose_health
 from .schedule import (
     STORM_WINDOW,
     DigestPlan,
@@ -34,30 +31,6 @@ from .transport import (
     Transport,
     TransportUnavailable,
 )
-
-if TYPE_CHECKING:
-    from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
-    from .health import compose_health
-
-# Delivery loads on first use (PEP 562). The module ``compose`` is not lazy: its name is also
-# a function's, and importing the module would shadow the function.
-_LAZY = {
-    "DeliveryReport": ".deliver",
-    "RetryPolicy": ".deliver",
-    "build_message": ".deliver",
-    "deliver_due": ".deliver",
-    "compose_health": ".health",
-}
-
-
-def __getattr__(name: str) -> object:
-    """The names of ``_LAZY``, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
 
 __all__ = [
     "STORM_WINDOW",
