@@ -115,25 +115,34 @@ def open_synced(config: Config) -> Store:
     return store
 
 
-def remove_added(
-    config: Config,
-    key: str,
-    *,
+def remove_command(
     noun: str,
-    in_config: set[str],
+    argument: str,
+    help: str,
+    *,
+    in_config: Callable[[Config], set[str]],
     remove: Callable[[Store, str], bool],
     done: str,
-) -> None:
+) -> click.Command:
     """``sources remove`` and ``topics remove``: what the config file defines is removed
     there; what the command line added is removed from the database, or exit 1."""
-    key = key.strip()
-    if key in in_config:
-        fail(f"{key}: defined in {config_file(config)}: remove it there", EXIT_CONFIG)
-    with open_synced(config) as store:
-        removed = remove(store, key)
-    if not removed:
-        fail(f"{key}: no such {noun} (see `newswatch {noun}s list`)", EXIT_RUNTIME)
-    click.echo(done.format(key))
+
+    @click.command("remove", help=help)
+    @click.argument(argument)
+    @click.pass_context
+    @handle_errors
+    def command(ctx: click.Context, /, **given: str) -> None:
+        config = config_of(ctx)
+        key = given[argument].strip()
+        if key in in_config(config):
+            fail(f"{key}: defined in {config_file(config)}: remove it there", EXIT_CONFIG)
+        with open_synced(config) as store:
+            removed = remove(store, key)
+        if not removed:
+            fail(f"{key}: no such {noun} (see `newswatch {noun}s list`)", EXIT_RUNTIME)
+        click.echo(done.format(key))
+
+    return command
 
 
 def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], F]:

@@ -33,7 +33,7 @@ from .common import (
     handle_errors,
     open_synced,
     output_option,
-    remove_added,
+    remove_command,
 )
 from .config import SOURCE_KINDS, Config, check_value
 from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
@@ -239,24 +239,17 @@ def add(
         click.echo(result.message)
 
 
-@sources.command()
-@click.argument("url")
-@click.pass_context
-@handle_errors
-def remove(ctx: click.Context, url: str) -> None:
-    """Stop polling a source added with `sources add` or `sources import`.
-
-    Its stored articles are kept. Sources of the config file are removed there.
-    """
-    config = config_of(ctx)
-    remove_added(
-        config,
-        url,
-        noun="source",
-        in_config={s.url for s in config.sources},
-        remove=lambda store, key: store.remove_source(key),
+sources.add_command(
+    remove_command(
+        "source",
+        "url",
+        "Stop polling a source added with `sources add` or `sources import`.\n\n"
+        "Its stored articles are kept. Sources of the config file are removed there.",
+        in_config=lambda config: {s.url for s in config.sources},
+        remove=lambda store, url: store.remove_source(url),
         done="removed {} (its stored articles are kept)",
     )
+)
 
 
 @sources.command("import")

@@ -30,7 +30,7 @@ from .common import (
     limit_option,
     open_existing,
     open_synced,
-    remove_added,
+    remove_command,
 )
 from .config import check_value
 from .search import (
@@ -201,24 +201,17 @@ def add(
     click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
 
 
-@topics.command()
-@click.argument("name")
-@click.pass_context
-@handle_errors
-def remove(ctx: click.Context, name: str) -> None:
-    """Stop watching a topic added with `topics add`.
-
-    Its earlier matches are kept. Topics of the config file are removed there.
-    """
-    config = config_of(ctx)
-    remove_added(
-        config,
-        name,
-        noun="topic",
-        in_config={t.name for t in config.topics},
-        remove=lambda store, key: store.remove_topic(key),
+topics.add_command(
+    remove_command(
+        "topic",
+        "name",
+        "Stop watching a topic added with `topics add`.\n\n"
+        "Its earlier matches are kept. Topics of the config file are removed there.",
+        in_config=lambda config: {t.name for t in config.topics},
+        remove=lambda store, name: store.remove_topic(name),
         done="removed topic {} (its earlier matches are kept)",
     )
+)
 
 
 @topics.command("test")
