@@ -1,8 +1,10 @@
 """The command line: ``newswatch [--config FILE] COMMAND``.
 
-Only this module turns exceptions into messages and exit codes:
-0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not be delivered
-(they stay queued and are retried), 141 the reader of the output went away.
+Only the command line turns exceptions into messages and exit codes (newswatch.common, which
+every command module shares): 0 success, 1 runtime failure, 2 bad configuration or usage,
+3 alerts could not be delivered (they stay queued and are retried), 141 the reader of the
+output went away. Commands import what is heavy (the pipeline, the database) when they run,
+so that ``newswatch --help`` is instant.
 """
 
 from __future__ import annotations
