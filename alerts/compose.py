@@ -53,7 +53,7 @@ class AlertItem:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
     """The template environment: autoescape for HTML, none for plain text."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("alerts", "templates"),
@@ -411,7 +411,7 @@ def _rendered(
 ) -> Email:
     """The email of ``context`` rendered with ``<template>.txt.j2`` and ``.html.j2``, for the
     (article id, topic id) ``pairs`` it tells about."""
-    env = _environment()
+    env = templates()
     return Email(
         message_id=message_id,
         recipient=recipient,

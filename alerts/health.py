@@ -10,7 +10,7 @@ from typing import Any
 
 from storage import Email, from_iso
 
-from .compose import _environment, format_when
+from .compose import format_when, templates
 
 
 def _view(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def compose_health(
     if len(subject) > 150:
         subject = subject[:149] + "…"
     context = {"failing": failing_views, "recovered": recovered_views, "recipient": recipient}
-    env = _environment()
+    env = templates()
     return Email(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         recipient=recipient,

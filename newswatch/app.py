@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import crawler
-from alerts import MboxTransport, RetryPolicy, SmtpTransport
-from scheduler import Pipeline
-from storage import Store, utcnow
+from alerts import MboxTransport, SmtpTransport
+from storage import utcnow
 
 from .config import Config
+
+if TYPE_CHECKING:
+    from scheduler import Pipeline
+    from storage import Store
 
 
 def configure_logging(level: str) -> None:
@@ -55,6 +57,11 @@ def transport_for(config: Config) -> Any:
 
 def build_pipeline(config: Config, store: Store) -> Pipeline:
     """The pipeline for ``config``; installs the asyncio reactor first."""
+    # Scrapy, APScheduler and the rest of the pipeline load only for a crawl.
+    import crawler
+    from alerts import RetryPolicy
+    from scheduler import Pipeline
+
     crawler.install_reactor()
     return Pipeline(
         store=store,

@@ -1,8 +1,10 @@
 """The command line: ``newswatch [--config FILE] COMMAND``.
 
-Only this module turns exceptions into messages and exit codes:
-0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not be delivered
-(they stay queued and are retried), 141 the reader of the output went away.
+Only the command line turns exceptions into messages and exit codes (newswatch.common, which
+every command module shares): 0 success, 1 runtime failure, 2 bad configuration or usage,
+3 alerts could not be delivered (they stay queued and are retried), 141 the reader of the
+output went away. Commands import what is heavy (the pipeline, the database) when they run,
+so that ``newswatch --help`` is instant.
 """
 
 from __future__ import annotations
@@ -10,79 +12,41 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
-from scheduler import AlreadyRunning, InstanceLock
-from storage import StorageError, Store, from_iso, identity_host, to_iso, utcnow
-from watchlist.stories import WINDOW as STORY_WINDOW
+from scheduler import InstanceLock
+from storage import from_iso, identity_host, to_iso, utcnow
 
-from .app import build_pipeline, configure_logging, sync_config
-from .config import Config, ConfigError, load_config
+from .common import (
+    EXIT_CONFIG,
+    EXIT_DELIVERY,
+    closed_pipe,
+    config_of,
+    fail,
+    format_option,
+    handle_errors,
+    open_existing,
+    output_option,
+)
+from .config import Config, load_config
+from .search import search
+from .sources_cli import sources
+from .stories_cli import stories
+from .topics_cli import topics
 
-EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
-EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
+if TYPE_CHECKING:
+    from storage import Store
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
 LINK_SHAPES_SHOWN = 5  # learnt link shapes shown per page source in ``status``
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"newswatch: {message}", err=True)
-    sys.exit(code)
-
-
-def _errors(func: F) -> F:
-    """Turn known failures into one clear line and an exit code, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"newswatch: {exc.source}: {problem}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except AlreadyRunning as exc:
-            _fail(str(exc), EXIT_RUNTIME)
-        except StorageError as exc:
-            _fail(str(exc), EXIT_RUNTIME)
-        except BrokenPipeError:
-            _closed_pipe()
-        except Exception as exc:
-            # A bug or an environment failure: one line for the operator, the traceback in
-            # the log at DEBUG (daemon.log_level = "DEBUG").
-            logger.debug("unexpected error", exc_info=True)
-            _fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _closed_pipe() -> None:
-    """The reader of our output went away (``newswatch status | head``): end quietly, as a
-    process that SIGPIPE ended would (exit 141), without flushing into the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(EXIT_CLOSED_PIPE)
-
-
-def _config(ctx: click.Context) -> Config:
-    obj: dict[str, Any] = ctx.ensure_object(dict)
-    if "config" not in obj:
-        obj["config"] = load_config(obj.get("config_path"))
-    config: Config = obj["config"]
-    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,16 +71,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.ensure_object(dict)["config_path"] = config_path
 
 
-def _open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store:
-    """The database of ``config``, which must exist already (read commands never create it)."""
-    if not config.database.exists():
-        _fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
-    return Store.open(config.database)
-
-
 @cli.command()
 @click.pass_context
-@_errors
+@handle_errors
 def run(ctx: click.Context) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
@@ -125,8 +82,11 @@ def run(ctx: click.Context) -> None:
     database at a time.
     """
     from scheduler import Daemon
+    from storage import Store
 
-    config = _config(ctx)
+    from .app import build_pipeline, configure_logging, sync_config
+
+    config = config_of(ctx)
     configure_logging(config.log_level)
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
@@ -154,14 +114,14 @@ def _check_smtp(config: Config) -> None:
     try:
         SmtpTransport(config.smtp).check()
     except AuthenticationFailed as exc:
-        _fail(f"smtp: {exc} (check smtp.username and the password)", EXIT_CONFIG)
+        fail(f"smtp: {exc} (check smtp.username and the password)", EXIT_CONFIG)
     except DeliveryError as exc:
         logger.warning("%s; alerts will wait in the outbox and be retried", exc)
 
 
 @cli.command()
 @click.pass_context
-@_errors
+@handle_errors
 def crawl(ctx: click.Context) -> None:
     """Run one full cycle now, then exit.
 
@@ -170,8 +130,11 @@ def crawl(ctx: click.Context) -> None:
     listed); 3 when alerts could not be delivered (they stay queued for the next run).
     """
     from scheduler import run_once
+    from storage import Store
 
-    config = _config(ctx)
+    from .app import build_pipeline, configure_logging, sync_config
+
+    config = config_of(ctx)
     # The command prints its own report of failed sources; the log keeps to real errors.
     configure_logging("ERROR" if config.log_level in ("INFO", "WARNING") else config.log_level)
     with InstanceLock(config.database), Store.open(config.database) as store:
@@ -200,7 +163,7 @@ def crawl(ctx: click.Context) -> None:
             + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "")
         )
         if d.errors:
-            _fail(
+            fail(
                 f"alerts not delivered ({'; '.join(d.errors)}); "
                 "they stay queued and are retried on the next run",
                 EXIT_DELIVERY,
@@ -208,29 +171,17 @@ def crawl(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv"]),
-    default="jsonl",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@format_option("jsonl", "csv")
+@output_option
 @click.pass_context
-@_errors
+@handle_errors
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Export every stored article: url, title, text, published, source, topics, story.
 
     ``story`` is the id of the article's story: near-duplicates (the same wire copy on
     several sites) share it.
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     fields = [
         "url",
         "title",
@@ -244,7 +195,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
         "extraction",
         "extraction_note",
     ]
-    with _open_existing(config) as store:
+    with open_existing(config) as store:
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if fmt == "csv":
@@ -263,11 +214,13 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
 @click.pass_context
-@_errors
+@handle_errors
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show sources (last poll, health, articles), topics (matches), digests and the outbox."""
-    config = _config(ctx)
-    with _open_existing(config) as store:
+    from watchlist.stories import WINDOW as STORY_WINDOW
+
+    config = config_of(ctx)
+    with open_existing(config) as store:
         digests = _digests(config, store)
         if as_json:
             topics = store.topic_status()
@@ -414,25 +367,25 @@ def _echo_source(s: dict[str, Any]) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-@_errors
+@handle_errors
 def backup(ctx: click.Context, file: Path) -> None:
     """Write a consistent copy of the database to FILE (safe while the daemon runs)."""
-    config = _config(ctx)
-    with _open_existing(config, "nothing to back up") as store:
+    config = config_of(ctx)
+    with open_existing(config, "nothing to back up") as store:
         store.backup(file)
     click.echo(f"backed up {config.database} to {file}")
 
 
 @cli.command()
 @click.pass_context
-@_errors
+@handle_errors
 def prune(ctx: click.Context) -> None:
     """Apply the retention now: drop the text of articles older than database.keep.
 
     Titles, URLs, matches and alert records stay (the daemon does this every hour).
     """
-    config = _config(ctx)
-    with _open_existing(config) as store:
+    config = config_of(ctx)
+    with open_existing(config) as store:
         cutoff = utcnow() - timedelta(seconds=config.keep_seconds)
         pruned = store.prune(cutoff)
         store.checkpoint()
@@ -441,21 +394,16 @@ def prune(ctx: click.Context) -> None:
 
 @cli.command()
 @click.pass_context
-@_errors
+@handle_errors
 def check(ctx: click.Context) -> None:
     """Validate the config file and print what it defines."""
-    config = _config(ctx)
+    config = config_of(ctx)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
         f"{len(config.topics)} topic(s); database {config.database}; alerts via "
         + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f"mbox {config.mbox}")
     )
 
-
-from .search import search  # noqa: E402  (these build on the helpers above)
-from .sources_cli import sources  # noqa: E402
-from .stories_cli import stories  # noqa: E402
-from .topics_cli import topics  # noqa: E402
 
 cli.add_command(sources)
 cli.add_command(topics)
@@ -468,4 +416,4 @@ def main() -> None:
     try:
         cli(obj={})
     except BrokenPipeError:  # raised outside a command (help text, click's own output)
-        _closed_pipe()
+        closed_pipe()

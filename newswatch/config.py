@@ -12,17 +12,19 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings, check_channel, is_channel
 from alerts.schedule import parse_times, zone
-from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
 
 from .settings import LISTS, SECTIONS, Setting
 from .units import parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from crawler import CrawlSettings
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -63,7 +65,13 @@ class Config:
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
 
 
-def _check(kind: str, value: Any) -> Any:
+def default_of(table: str, key: str) -> Any:
+    """The default of ``table.key``, parsed, as newswatch.settings states it."""
+    setting = SECTIONS[table][key] if table in SECTIONS else LISTS[table][key]
+    return check_value(setting.kind, setting.default)
+
+
+def check_value(kind: str, value: Any) -> Any:
     """Parse one value of ``kind``; raises ValueError with a message for the user."""
     if kind == "str":
         if not isinstance(value, str):
@@ -179,14 +187,14 @@ def _table(data: Any, path: str, spec: dict[str, Setting], problems: list[str]) 
     for key, setting in spec.items():
         if key in data:
             try:
-                values[key] = _check(setting.kind, data[key])
+                values[key] = check_value(setting.kind, data[key])
             except ValueError as exc:
                 problems.append(f"{path}.{key}: {exc}")
         elif setting.required:
             problems.append(f"{path}.{key}: missing (required)")
         else:
             default = setting.default
-            values[key] = _check(setting.kind, default) if default is not None else None
+            values[key] = check_value(setting.kind, default) if default is not None else None
     return values
 
 
@@ -223,7 +231,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
     }
     smtp = _smtp(data["smtp"], problems, env, base) if "smtp" in data else None
     crawl = sections["crawl"]
-    default_every = _interval(crawl.get("every"), "crawl.every", problems) or 900
+    default_every = _interval(crawl.get("every"), "crawl.every", problems) or round(
+        default_of("crawl", "every")
+    )
 
     sources: list[SourceSpec] = []
     seen_urls: dict[str, int] = {}
@@ -268,7 +278,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
                     sources=values.get("sources") or (),
                     exclude=exclude,
                     exclude_compiled=exclude_compiled,
-                    mode=values.get("mode") or "immediate",
+                    mode=values.get("mode") or default_of("topics", "mode"),
                 )
             )
 
@@ -277,6 +287,9 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
 
     if problems:
         raise ConfigError(source_name, problems)
+    # The crawler package loads Scrapy: only the commands that read a config pay for it.
+    from crawler import CrawlSettings
+
     database = _resolve(base, sections["database"]["path"])
     mbox = _resolve(base, alerts["mbox"]) if alerts.get("mbox") else database.with_suffix(".mbox")
     return Config(
@@ -314,10 +327,10 @@ def _recipients(
 ) -> RecipientPolicies:
     """The digest and storm settings of ``[alerts]``, and each ``[[recipients]]``'s own."""
     default = RecipientPolicy(
-        timezone=alerts.get("timezone") or "UTC",
-        times=alerts.get("digest") or ((8, 0),),
+        timezone=alerts.get("timezone") or default_of("alerts", "timezone"),
+        times=alerts.get("digest") or default_of("alerts", "digest"),
         empty=bool(alerts.get("empty_digest")),
-        storm=alerts["storm"] if alerts.get("storm") is not None else 20,
+        storm=alerts["storm"] if alerts.get("storm") is not None else default_of("alerts", "storm"),
     )
     overrides: list[tuple[str, RecipientPolicy]] = []
     seen: dict[str, int] = {}

@@ -11,15 +11,25 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.pipeline import apply_topic_options
-from storage import Store, StoredArticle, Topic, to_iso, utcnow
+from storage import StoredArticle, Topic, to_iso, utcnow
 from watchlist import Highlighted, QueryError, compile_query, highlight, match_articles
 
-from .cli import EXIT_CONFIG, _config, _errors, _fail, _open_existing
-from .config import Config
+from .common import (
+    EXIT_CONFIG,
+    config_of,
+    fail,
+    format_option,
+    handle_errors,
+    limit_option,
+    open_existing,
+)
+
+if TYPE_CHECKING:
+    from storage import Store
 
 PAGE = 200  # candidates verified per round
 SYNTAX_HINT = "see `newswatch topics --help` for the query syntax"
@@ -49,13 +59,7 @@ def compile_or_fail(label: str, query: str) -> str:
     try:
         return compile_query(query)
     except QueryError as exc:
-        _fail(query_problem(label, query, exc), EXIT_CONFIG)
-        raise  # unreachable: _fail exits
-
-
-def open_archive(config: Config) -> Store:
-    """The store, or exit 1 with one line when nothing has been crawled yet."""
-    return _open_existing(config)
+        fail(query_problem(label, query, exc), EXIT_CONFIG)
 
 
 def find(
@@ -67,6 +71,9 @@ def find(
     now: datetime,
 ) -> tuple[list[Found], bool]:
     """The ``limit`` newest archived articles ``topic`` matches, and whether more match."""
+    # The scheduler's module brings the crawler (Scrapy) with it: only a search needs it.
+    from scheduler.pipeline import apply_topic_options
+
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:
@@ -160,32 +167,23 @@ def query_topic(
 
 @click.command()
 @click.argument("query")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Show at most this many.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "jsonl"]),
-    default="text",
-    show_default=True,
+@limit_option
+@format_option(
+    "text",
+    "jsonl",
     help="text: for reading (hits highlighted); jsonl: url, title, published, source, snippet.",
 )
 @click.pass_context
-@_errors
+@handle_errors
 def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
     """Search the whole archive with a topic query, newest first.
 
     The query language is the topics' (see `newswatch topics --help`); matched words are
     highlighted in the title and in a snippet of the article text.
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     compiled = compile_or_fail("query", query)
-    with open_archive(config) as store:
+    with open_existing(config) as store:
         found, more = find(
             store, query_topic(query, compiled), since=None, limit=limit, now=utcnow()
         )

@@ -14,7 +14,7 @@ from typing import Any
 class Setting:
     """One config key: its kind (how it is parsed), its default and a one-line help."""
 
-    kind: str  # how to parse: see newswatch.config._check
+    kind: str  # how to parse: see newswatch.config.check_value
     default: Any
     help: str
     required: bool = False

@@ -7,7 +7,7 @@ They take no instance lock: they run while the daemon runs (SQLite WAL and a bus
 a second writer through for short transactions), and the daemon polls what they add at its
 next tick.
 
-This module builds on newswatch.cli's helpers, and newswatch.cli registers it: import that one.
+newswatch.cli registers this group.
 """
 
 from __future__ import annotations
@@ -17,17 +17,30 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from storage import Source, SourceSpec, Store, from_iso, utcnow
+from storage import Source, SourceSpec, from_iso, utcnow
 
-from .app import sync_config
-from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
-from .config import SOURCE_KINDS, Config, _check
+from .common import (
+    EXIT_CONFIG,
+    EXIT_RUNTIME,
+    config_file,
+    config_of,
+    fail,
+    format_option,
+    handle_errors,
+    open_synced,
+    output_option,
+    remove_command,
+)
+from .config import SOURCE_KINDS, Config, check_value
 from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
-from .units import parse_duration
+from .units import format_duration, parse_duration
+
+if TYPE_CHECKING:
+    from storage import Store
 
 
 class _Invalid(ValueError):
@@ -65,34 +78,20 @@ def _spec(
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason."""
     try:
-        url = _check("url", url)
+        url = check_value("url", url)
         if kind is not None:
-            kind = _check("kind", kind)
-        include = _check("patterns", list(include))
-        exclude = _check("patterns", list(exclude))
+            kind = check_value("kind", kind)
+        include = check_value("patterns", list(include))
+        exclude = check_value("patterns", list(exclude))
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
     return SourceSpec(url, every, (name or "").strip() or None, kind, include, exclude)
 
 
-def _human(seconds: int) -> str:
-    """``5400`` → ``"1h30m"``: an interval the way the config file writes one."""
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
-
-
-def _config_file(config: Config) -> str:
-    return str(config.path) if config.path else "the config file"
-
-
 def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
     """Add ``spec`` as a command-line source, unless the config file defines it (it wins)."""
     if spec.url in {s.url for s in config.sources}:
-        return _Added("config", f"already defined in {_config_file(config)}: unchanged")
+        return _Added("config", f"already defined in {config_file(config)}: unchanged")
     existing = store.find_source(spec.url)
     if existing is not None and existing.active and not update:
         return _Added("exists", "already there")
@@ -109,7 +108,7 @@ def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Ad
 def _describe(source: Source) -> str:
     kind = source.kind or "kind detected"
     name = f" ({source.name})" if source.name else ""
-    return f"{source.url}{name}: every {_human(source.every_seconds)}, {kind}"
+    return f"{source.url}{name}: every {format_duration(source.every_seconds)}, {kind}"
 
 
 @click.group()
@@ -123,21 +122,13 @@ def sources() -> None:
 
 
 @sources.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.pass_context
-@_errors
+@handle_errors
 def list_(ctx: click.Context, fmt: str) -> None:
     """Show every source: origin, URL, name, kind, interval, health, last success, next poll."""
-    config = _config(ctx)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+    config = config_of(ctx)
+    with open_synced(config) as store:
         every = {s.id: s.every_seconds for s in store.sources(active_only=False)}
         rows = [_row(s, every[s["id"]]) for s in store.source_status()]
     if fmt == "json":
@@ -185,7 +176,7 @@ def _row(status: dict[str, Any], every_seconds: int) -> dict[str, Any]:
         "detected": status["detected"],
         "kind_detected": kind,
         "every_seconds": every_seconds,
-        "every": _human(every_seconds),
+        "every": format_duration(every_seconds),
         "health": health,
         "consecutive_failures": status["consecutive_failures"],
         "last_error": status["last_error"],
@@ -216,7 +207,7 @@ def _cell(row: dict[str, Any], key: str) -> str:
 )
 @click.option("--exclude", multiple=True, help="URL pattern (* wildcards) that rules a link out.")
 @click.pass_context
-@_errors
+@handle_errors
 def add(
     ctx: click.Context,
     url: str,
@@ -231,69 +222,59 @@ def add(
     A running daemon polls it at its next tick. A URL the config file defines is left as the
     config file says.
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     if kind is not None and kind not in SOURCE_KINDS:
-        _fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
+        fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
     try:
         spec = _spec(url, _every(every, config.default_every), name, kind, include, exclude)
     except _Invalid as exc:
-        _fail(str(exc), EXIT_CONFIG)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+        fail(str(exc), EXIT_CONFIG)
+    with open_synced(config) as store:
         result = _add(store, config, spec, update=True)
     if result.status == "deactivated":
-        _fail(f"{spec.url}: {result.message}", EXIT_RUNTIME)
+        fail(f"{spec.url}: {result.message}", EXIT_RUNTIME)
     if result.status == "config":
         click.echo(f"{spec.url}: {result.message} (the config file wins)")
     else:
         click.echo(result.message)
 
 
-@sources.command()
-@click.argument("url")
-@click.pass_context
-@_errors
-def remove(ctx: click.Context, url: str) -> None:
-    """Stop polling a source added with `sources add` or `sources import`.
-
-    Its stored articles are kept. Sources of the config file are removed there.
-    """
-    config = _config(ctx)
-    url = url.strip()
-    if url in {s.url for s in config.sources}:
-        _fail(f"{url}: defined in {_config_file(config)}: remove it there", EXIT_CONFIG)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
-        removed = store.remove_source(url)
-    if not removed:
-        _fail(f"{url}: no such source (see `newswatch sources list`)", EXIT_RUNTIME)
-    click.echo(f"removed {url} (its stored articles are kept)")
+sources.add_command(
+    remove_command(
+        "source",
+        "url",
+        "Stop polling a source added with `sources add` or `sources import`.\n\n"
+        "Its stored articles are kept. Sources of the config file are removed there.",
+        in_config=lambda config: {s.url for s in config.sources},
+        remove=lambda store, url: store.remove_source(url),
+        done="removed {} (its stored articles are kept)",
+    )
+)
 
 
 @sources.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--every", help="Polling interval of every imported source (default: crawl.every).")
 @click.pass_context
-@_errors
+@handle_errors
 def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     """Add every feed of an OPML file (1.0 or 2.0; folders are flattened)."""
-    config = _config(ctx)
+    config = config_of(ctx)
     try:
         seconds = _every(every, config.default_every)
     except _Invalid as exc:
-        _fail(str(exc), EXIT_CONFIG)
+        fail(str(exc), EXIT_CONFIG)
     try:
         with file.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        _fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_CONFIG)
+        fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_CONFIG)
     try:
         outlines = parse_opml(data)
     except OpmlError as exc:
-        _fail(f"{file}: {exc}", EXIT_CONFIG)
+        fail(f"{file}: {exc}", EXIT_CONFIG)
     imported, skipped = 0, []
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+    with open_synced(config) as store:
         for outline in outlines:
             try:
                 spec = _spec(outline.url, seconds, outline.name)
@@ -304,7 +285,7 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
             if result.status == "added":
                 imported += 1
             elif result.status == "config":
-                skipped.append(f"{spec.url}: already there (in {_config_file(config)})")
+                skipped.append(f"{spec.url}: already there (in {config_file(config)})")
             else:
                 skipped.append(f"{spec.url}: {result.message}")
     click.echo(f"imported {imported}, skipped {len(skipped)}")
@@ -313,19 +294,13 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
 
 
 @sources.command("export")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.pass_context
-@_errors
+@handle_errors
 def export_(ctx: click.Context, output: Path | None) -> None:
     """Write every active source (config file and command line) as OPML 2.0."""
-    config = _config(ctx)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+    config = config_of(ctx)
+    with open_synced(config) as store:
         outlines = [Outline(s.url, s.name) for s in store.sources()]
     document = render_opml(outlines, utcnow(), "newswatch sources")
     if output is None:
@@ -338,5 +313,5 @@ def export_(ctx: click.Context, output: Path | None) -> None:
         os.replace(partial, output)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        _fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
+        fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
     click.echo(f"exported {len(outlines)} source(s) to {output}")

@@ -9,7 +9,7 @@ import click
 
 from storage import utcnow
 
-from .cli import EXIT_CONFIG, _config, _errors, _fail, _open_existing
+from .common import EXIT_CONFIG, config_of, fail, handle_errors, open_existing
 from .units import parse_duration
 
 
@@ -23,17 +23,17 @@ from .units import parse_duration
 @click.option("--several", is_flag=True, help="Only stories carried by two or more sources.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
 @click.pass_context
-@_errors
+@handle_errors
 def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> None:
     """List recent stories, newest first: each with its first headline, every source that
     carried it (syndicated copies, the same text under another headline) and the topics
     that alerted for it — once per story."""
-    config = _config(ctx)
+    config = config_of(ctx)
     try:
         seconds = parse_duration(since)
     except ValueError as exc:
-        _fail(f"--since: {exc}", EXIT_CONFIG)
-    with _open_existing(config) as store:
+        fail(f"--since: {exc}", EXIT_CONFIG)
+    with open_existing(config) as store:
         found = store.recent_stories(
             utcnow() - timedelta(seconds=seconds), min_sources=2 if several else 1
         )

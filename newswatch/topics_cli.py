@@ -6,7 +6,7 @@ writes topics first syncs the config file's topics, so a name in both is a confi
 take no instance lock: they run while the daemon runs, which matches new articles against a
 topic added here from its next cycle on.
 
-This module builds on newswatch.cli's helpers, and newswatch.cli registers it: import that one.
+newswatch.cli registers this group.
 """
 
 from __future__ import annotations
@@ -18,21 +18,30 @@ from typing import Any
 import click
 
 from alerts import redact
-from storage import Store, TopicSpec, utcnow
+from storage import TopicSpec, utcnow
 
-from .app import sync_config
-from .cli import EXIT_CONFIG, EXIT_RUNTIME, _config, _errors, _fail
-from .config import _check
+from .common import (
+    EXIT_CONFIG,
+    config_file,
+    config_of,
+    fail,
+    format_option,
+    handle_errors,
+    limit_option,
+    open_existing,
+    open_synced,
+    remove_command,
+)
+from .config import check_value
 from .search import (
     compile_or_fail,
     count_line,
     echo_found,
     find,
-    open_archive,
     query_topic,
 )
-from .sources_cli import _config_file, _human
-from .units import parse_duration
+from .settings import LISTS
+from .units import format_duration, parse_duration
 
 
 @click.group()
@@ -71,21 +80,13 @@ def _options(row: dict[str, Any]) -> str:
 
 
 @topics.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.pass_context
-@_errors
+@handle_errors
 def list_(ctx: click.Context, fmt: str) -> None:
     """Show every topic: origin, name, query, recipients, options and match counts."""
-    config = _config(ctx)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+    config = config_of(ctx)
+    with open_synced(config) as store:
         rows = [
             {
                 "origin": t["origin"],
@@ -128,10 +129,9 @@ def list_(ctx: click.Context, fmt: str) -> None:
 def _checked(kind: str, label: str, value: Any) -> Any:
     """A value checked as the config file checks it; exit 2 with one line otherwise."""
     try:
-        return _check(kind, value)
+        return check_value(kind, value)
     except ValueError as exc:
-        _fail(f"{label}: {exc}", EXIT_CONFIG)
-        raise  # unreachable: _fail exits
+        fail(f"{label}: {exc}", EXIT_CONFIG)
 
 
 @topics.command()
@@ -149,12 +149,12 @@ def _checked(kind: str, label: str, value: Any) -> Any:
 @click.option("--exclude", help="A query: articles that match it never alert for this topic.")
 @click.option(
     "--mode",
-    default="immediate",
+    default=LISTS["topics"]["mode"].default,
     show_default=True,
     help="immediate (an email each crawl cycle) or digest (at the [alerts] digest times).",
 )
 @click.pass_context
-@_errors
+@handle_errors
 def add(
     ctx: click.Context,
     name: str,
@@ -169,10 +169,10 @@ def add(
     A running daemon matches the articles it stores from now on against it. A name the config
     file defines is left as the config file says.
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     name = name.strip()
     if not name:
-        _fail("NAME: must not be empty", EXIT_CONFIG)
+        fail("NAME: must not be empty", EXIT_CONFIG)
     compiled = compile_or_fail("QUERY", query)
     exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
     spec = TopicSpec(
@@ -187,11 +187,10 @@ def add(
     )
     if name in {t.name for t in config.topics}:
         click.echo(
-            f"{name}: already defined in {_config_file(config)}: unchanged (the config file wins)"
+            f"{name}: already defined in {config_file(config)}: unchanged (the config file wins)"
         )
         return
-    with Store.open(config.database) as store:
-        sync_config(config, store)
+    with open_synced(config) as store:
         existing = store.find_topic(name)
         topic = store.add_topic(spec)
     verb = "updated" if existing is not None else "added"
@@ -202,25 +201,17 @@ def add(
     click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
 
 
-@topics.command()
-@click.argument("name")
-@click.pass_context
-@_errors
-def remove(ctx: click.Context, name: str) -> None:
-    """Stop watching a topic added with `topics add`.
-
-    Its earlier matches are kept. Topics of the config file are removed there.
-    """
-    config = _config(ctx)
-    name = name.strip()
-    if name in {t.name for t in config.topics}:
-        _fail(f"{name}: defined in {_config_file(config)}: remove it there", EXIT_CONFIG)
-    with Store.open(config.database) as store:
-        sync_config(config, store)
-        removed = store.remove_topic(name)
-    if not removed:
-        _fail(f"{name}: no such topic (see `newswatch topics list`)", EXIT_RUNTIME)
-    click.echo(f"removed topic {name} (its earlier matches are kept)")
+topics.add_command(
+    remove_command(
+        "topic",
+        "name",
+        "Stop watching a topic added with `topics add`.\n\n"
+        "Its earlier matches are kept. Topics of the config file are removed there.",
+        in_config=lambda config: {t.name for t in config.topics},
+        remove=lambda store, name: store.remove_topic(name),
+        done="removed topic {} (its earlier matches are kept)",
+    )
+)
 
 
 @topics.command("test")
@@ -231,17 +222,11 @@ def remove(ctx: click.Context, name: str) -> None:
     show_default=True,
     help="Only articles published (undated: fetched) this recently, e.g. 7d or 12h.",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Show at most this many.",
-)
+@limit_option
 @click.option("--source", "sources", multiple=True, help="As topics add --source; repeat.")
 @click.option("--exclude", help="As topics add --exclude.")
 @click.pass_context
-@_errors
+@handle_errors
 def test(
     ctx: click.Context,
     query: str,
@@ -255,13 +240,13 @@ def test(
     Each with its date, source, title and a snippet with the matched words highlighted: tune a
     topic here before adding it, without waiting for news.
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     compiled = compile_or_fail("query", query)
     exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
     try:
         seconds = parse_duration(since)
     except ValueError as exc:
-        _fail(f"--since: {exc}", EXIT_CONFIG)
+        fail(f"--since: {exc}", EXIT_CONFIG)
     topic = query_topic(
         query,
         compiled,
@@ -270,9 +255,11 @@ def test(
         exclude_compiled,
     )
     now = utcnow()
-    with open_archive(config) as store:
+    with open_existing(config) as store:
         found, more = find(
             store, topic, since=now - timedelta(seconds=seconds), limit=limit, now=now
         )
     echo_found(found)
-    click.echo(count_line(found, more, limit, f"of the last {_human(max(round(seconds), 1))}"))
+    click.echo(
+        count_line(found, more, limit, f"of the last {format_duration(max(round(seconds), 1))}")
+    )

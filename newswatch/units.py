@@ -59,3 +59,13 @@ def parse_size(value: object) -> int:
     if size <= 0:
         raise ValueError("must be positive")
     return size
+
+
+def format_duration(seconds: int) -> str:
+    """``5400`` → ``"1h30m"``: an interval the way the config file writes one."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"

@@ -4,11 +4,40 @@ the single-instance lock, signals.
 Errors::
 
     AlreadyRunning    another newswatch process holds the database's lock
+
+The daemon and the pipeline (Scrapy, APScheduler) load on first use (PEP 562): commands that
+only take the lock do not pay for them.
 """
 
-from .daemon import Daemon, run_once
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .lock import AlreadyRunning, InstanceLock
-from .pipeline import CycleReport, MatchReport, Pipeline, build_emails
+
+if TYPE_CHECKING:
+    from .daemon import Daemon, run_once
+    from .pipeline import CycleReport, MatchReport, Pipeline, build_emails
+
+_LAZY = {
+    "Daemon": ".daemon",
+    "run_once": ".daemon",
+    "CycleReport": ".pipeline",
+    "MatchReport": ".pipeline",
+    "Pipeline": ".pipeline",
+    "build_emails": ".pipeline",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The names of ``_LAZY``, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AlreadyRunning",

@@ -170,7 +170,7 @@ def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
                 article,
                 [match] if match else [],
                 {item.topic_id: names.get(item.topic_id, f"topic {item.topic_id}")},
-                _also_on(store, article, item.story_id),
+                also_on(store, article, item.story_id),
                 updated=(article.updated or item.queued) if item.edited else None,
             )
         )
@@ -203,7 +203,7 @@ def alert_item(
     )
 
 
-def _also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
+def also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
     """The other sources of the article's story, seen so far."""
     if story_id is None:
         return ()

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from storage import StorageError, write_problem
+from storage import StorageError
 
 
 class AlreadyRunning(Exception):
@@ -30,6 +30,8 @@ class InstanceLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
+            from storage import write_problem  # with sqlite-utils: only on this failure
+
             why = write_problem(self.database) or exc.strerror or exc
             raise StorageError(f"cannot lock database {self.database}: {why}") from exc
         try:

@@ -33,7 +33,7 @@ from watchlist import match_articles
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
 from watchlist.templates import without_templates
 
-from .digests import Held, alert_item, route, send_digests, storm_notices
+from .digests import Held, alert_item, also_on, route, send_digests, storm_notices
 
 logger = logging.getLogger(__name__)
 
@@ -220,11 +220,8 @@ class Pipeline:
         by_id = {a.id: a for a in batch}
         also: dict[int, tuple[str, ...]] = {}
         for story_id, _topic_id, article_id in story_alerts:
-            if article_id in also:
-                continue
-            own = by_id[article_id].source_name
-            names = [name for name, _url in self.store.story_sources(story_id) if name != own]
-            also[article_id] = tuple(dict.fromkeys(names))
+            if article_id not in also:
+                also[article_id] = also_on(self.store, by_id[article_id], story_id)
         return also
 
     def digests(self) -> int:

@@ -3,13 +3,18 @@
 Errors::
 
     StorageError    the database cannot be opened, migrated or written
+
+The plain data (models, errors, identity) loads with the package; what needs sqlite-utils
+loads on first use (PEP 562), so that ``newswatch --help`` does not pay for it.
 """
 
-from .db import write_problem
-from .digests import DigestItem
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import StorageError
 from .identity import identity_host, identity_key
-from .linkshapes import LinkShape
 from .models import (
     Article,
     Email,
@@ -28,7 +33,29 @@ from .models import (
     utcnow,
 )
 from .percolate import percolate
-from .store import Store
+
+if TYPE_CHECKING:
+    from .db import write_problem
+    from .digests import DigestItem
+    from .linkshapes import LinkShape
+    from .store import Store
+
+_LAZY = {
+    "DigestItem": ".digests",
+    "LinkShape": ".linkshapes",
+    "Store": ".store",
+    "write_problem": ".db",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The names of ``_LAZY``, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Article",

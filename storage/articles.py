@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
@@ -14,12 +14,11 @@ from sqlite_utils import Database
 from .errors import StorageError
 from .identity import identity_key
 from .models import Article, KnownUrl, StoredArticle, from_iso, to_iso
-
-CHUNK = 400  # values bound in one IN (...) list
-T = TypeVar("T")
+from .sql import in_chunks
 
 
-def _stored(row: dict[str, Any]) -> StoredArticle:
+def stored_article(row: dict[str, Any]) -> StoredArticle:
+    """A row of SELECT_STORED as a StoredArticle."""
     fetched = from_iso(row["fetched"])
     assert fetched is not None
     return StoredArticle(
@@ -39,14 +38,8 @@ def _stored(row: dict[str, Any]) -> StoredArticle:
     )
 
 
-def _chunks(values: list[T]) -> Iterator[tuple[list[T], str]]:
-    """``values`` in chunks of CHUNK, each with its ``?,?,...`` placeholders."""
-    for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
-        yield chunk, ",".join("?" * len(chunk))
-
-
-_SELECT = """
+#: Stored articles with their source's name and URL: add WHERE, ORDER BY and LIMIT.
+SELECT_STORED = """
     SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
     FROM articles a JOIN sources s ON s.id = a.source_id
 """
@@ -68,7 +61,7 @@ class ArticlesMixin:
         wanted = list(dict.fromkeys(urls))
         keys = {url: identity_key(url) for url in wanted}
         by_key: dict[str, KnownUrl] = {}
-        for chunk, marks in _chunks(list(dict.fromkeys(keys.values()))):
+        for chunk, marks in in_chunks(list(dict.fromkeys(keys.values()))):
             for key, article_id, updated, fetched in self.db.execute(
                 f"""
                 SELECT identity, id, updated, fetched FROM articles
@@ -83,7 +76,7 @@ class ArticlesMixin:
                 when = from_iso(fetched)
                 by_key[key] = KnownUrl(article_id, from_iso(updated) or when, when)
         skipped: set[str] = set()
-        for chunk, marks in _chunks(wanted):
+        for chunk, marks in in_chunks(wanted):
             skipped.update(
                 row[0]
                 for row in self.db.execute(
@@ -199,8 +192,10 @@ class ArticlesMixin:
 
     def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
         """Articles stored after row ``article_id``, oldest first."""
-        rows = self.db.query(_SELECT + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit])
-        return [_stored(r) for r in rows]
+        rows = self.db.query(
+            SELECT_STORED + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit]
+        )
+        return [stored_article(r) for r in rows]
 
     def search(
         self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
@@ -211,7 +206,7 @@ class ArticlesMixin:
         those of that date or later. Raises StorageError when FTS5 rejects the expression.
         """
         when = "COALESCE(a.published, a.fetched)"
-        sql = _SELECT.replace(
+        sql = SELECT_STORED.replace(
             "FROM articles a", "FROM articles_fts f JOIN articles a ON a.id = f.rowid"
         )
         sql += " WHERE articles_fts MATCH ?"
@@ -222,16 +217,16 @@ class ArticlesMixin:
         sql += f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
         try:
-            return [_stored(r) for r in self.db.query(sql, params)]
+            return [stored_article(r) for r in self.db.query(sql, params)]
         except sqlite3.OperationalError as exc:
             raise StorageError(f"search rejected by FTS5: {exc}") from exc
 
     def article(self, article_id: int) -> StoredArticle:
         """One article by id."""
-        rows = list(self.db.query(_SELECT + " WHERE a.id = ?", [article_id]))
+        rows = list(self.db.query(SELECT_STORED + " WHERE a.id = ?", [article_id]))
         if not rows:
             raise KeyError(article_id)
-        return _stored(rows[0])
+        return stored_article(rows[0])
 
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """Every stored article with its source and the topics it matched, oldest first."""

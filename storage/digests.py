@@ -18,6 +18,8 @@ from sqlite_utils import Database
 
 from .errors import StorageError
 from .models import Email, Match, from_iso, to_iso
+from .outbox import insert_email
+from .sql import in_chunks
 
 REASONS = ("digest", "storm")
 
@@ -121,8 +123,6 @@ class DigestsMixin:
         An item already in another digest makes the whole transaction fail."""
         if item_ids and email is None:
             raise ValueError("queued items need a digest email")
-        from .topics import insert_email  # imported here: topics imports this module
-
         with self.db.atomic():
             outbox_id = None
             if email is not None:
@@ -131,9 +131,7 @@ class DigestsMixin:
                     "SELECT id FROM outbox WHERE message_id = ?", [email.message_id]
                 ).fetchone()
                 outbox_id = int(row[0])
-            for start in range(0, len(item_ids), 400):
-                chunk = list(item_ids[start : start + 400])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_chunks(item_ids):
                 cursor = self.db.execute(
                     f"UPDATE digest_queue SET outbox_id = ? "
                     f"WHERE id IN ({marks}) AND outbox_id IS NULL AND recipient = ?",
@@ -167,9 +165,7 @@ class DigestsMixin:
         """The names of topics by id, inactive ones included."""
         ids = sorted(set(topic_ids))
         names: dict[int, str] = {}
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             for topic_id, name in self.db.execute(
                 f"SELECT id, name FROM topics WHERE id IN ({marks})", chunk
             ):

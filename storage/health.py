@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .models import Email, to_iso
-from .topics import insert_email
+from .outbox import insert_email
 
 
 class HealthMixin:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .models import OutboxMessage, from_iso, to_iso
+from .models import Email, OutboxMessage, from_iso, to_iso
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -23,6 +23,31 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
         created=created,
         attempts=row["attempts"],
     )
+
+
+def insert_email(db: Database, email: Email) -> None:
+    """Put one email in the outbox (inside the caller's transaction)."""
+    cursor = db.execute(
+        """
+        INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
+                            next_attempt, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            email.message_id,
+            email.recipient,
+            email.subject,
+            email.text,
+            email.html,
+            to_iso(email.created),
+            to_iso(email.created),
+        ],
+    )
+    for article_id, topic_id in email.items:
+        db.execute(
+            "INSERT OR IGNORE INTO outbox_items VALUES (?, ?, ?)",
+            [cursor.lastrowid, article_id, topic_id],
+        )
 
 
 class OutboxMixin:

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .articles import _SELECT, _chunks, _stored
+from .articles import SELECT_STORED, stored_article
 from .models import Article, StoredArticle, to_iso
+from .sql import in_chunks
 
 
 class RevisionsMixin:
@@ -77,9 +78,9 @@ class RevisionsMixin:
     def rematch_queue(self, limit: int = 500) -> list[StoredArticle]:
         """Articles whose text changed in place and wait to be matched again, oldest first."""
         rows = self.db.query(
-            _SELECT + " JOIN rematch r ON r.article_id = a.id ORDER BY a.id LIMIT ?", [limit]
+            SELECT_STORED + " JOIN rematch r ON r.article_id = a.id ORDER BY a.id LIMIT ?", [limit]
         )
-        return [_stored(r) for r in rows]
+        return [stored_article(r) for r in rows]
 
     def rematch_count(self) -> int:
         """How many articles wait to be matched again."""
@@ -88,7 +89,7 @@ class RevisionsMixin:
     def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:
         """The (article id, topic id) matches already recorded for ``article_ids``."""
         found: set[tuple[int, int]] = set()
-        for chunk, marks in _chunks(list(dict.fromkeys(article_ids))):
+        for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
             found.update(
                 (int(a), int(t))
                 for a, t in self.db.execute(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .models import to_iso
+from .sql import in_chunks
 
 #: (article id, story id or None for a new story, full-text signature, lede signature);
 #: signatures are None for a text too short to compare.
@@ -80,9 +81,7 @@ class StoriesMixin:
         found: set[tuple[int, int]] = set()
         if not topics:
             return found
-        for start in range(0, len(stories), 400):
-            chunk = stories[start : start + 400]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(stories):
             for story_id, topic_id in self.db.execute(
                 f"SELECT story_id, topic_id FROM story_alerts WHERE story_id IN ({marks})", chunk
             ):

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, StoredArticle, Topic, TopicSpec, to_iso
+from .outbox import insert_email
 
 WATERMARK_KEY = "matched_through_article"
 
@@ -64,31 +65,6 @@ def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
         if any(h == host or h.endswith("." + host) for h in hosts):
             return True
     return False
-
-
-def insert_email(db: Database, email: Email) -> None:
-    """Put one email in the outbox (inside the caller's transaction)."""
-    cursor = db.execute(
-        """
-        INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
-                            next_attempt, created)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            email.message_id,
-            email.recipient,
-            email.subject,
-            email.text,
-            email.html,
-            to_iso(email.created),
-            to_iso(email.created),
-        ],
-    )
-    for article_id, topic_id in email.items:
-        db.execute(
-            "INSERT OR IGNORE INTO outbox_items VALUES (?, ?, ?)",
-            [cursor.lastrowid, article_id, topic_id],
-        )
 
 
 class TopicsMixin:

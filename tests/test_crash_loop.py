@@ -52,6 +52,8 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(site, mail, workdir, w
 
     daemon = workdir.start_daemon()
     try:
+        # Before it says so, the daemon has no SIGTERM handler yet: stop() would kill it.
+        daemon.wait_for_log("daemon started")
         assert wait(lambda: "0 pending" in workdir.newswatch("status").stdout
                     and workdir.newswatch("export").stdout.count("\n") == ROUNDS, 60)
     finally:

@@ -277,10 +277,6 @@ def match_articles(
     return matches
 
 
-def _span_text(text: str, span: tuple[int, int]) -> str:
-    return " ".join(text[span[0] : span[1]].split())
-
-
 @dataclass(frozen=True)
 class Highlighted:
     """An article's title and a snippet of its text, split into (text, is_hit) segments."""
@@ -291,20 +287,10 @@ class Highlighted:
 
 def highlight(article: StoredArticle, matches: Sequence[Match], width: int = 280) -> Highlighted:
     """The title and a snippet of ``article`` with the words of all ``matches`` marked."""
-    title_spans = _merge(s for m in matches for s in m.title_spans)
-    text_spans = _merge(s for m in matches for s in m.text_spans)
+    title_spans = merge_spans(sorted(s for m in matches for s in m.title_spans))
+    text_spans = merge_spans(sorted(s for m in matches for s in m.text_spans))
     title = _segments(article.title, title_spans) if title_spans else ()
     return Highlighted(title=title, snippet=snippet(article.text, text_spans, width))
-
-
-def _merge(spans: object) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):  # type: ignore[call-overload]
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _segments(text: str, spans: list[tuple[int, int]]) -> tuple[tuple[str, bool], ...]:

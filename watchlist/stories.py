@@ -26,11 +26,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from .query import normalize
+
+if TYPE_CHECKING:
+    # datasketch pulls in scipy (half a second): it loads where a signature is made.
+    from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
@@ -61,6 +65,8 @@ def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The permutation parameters, made once (every signature shares them)."""
+    from datasketch import MinHash
+
     template = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME)
     a, b = template.permutations
     return (a, b)
@@ -68,6 +74,8 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 
 def minhash(items: Iterable[bytes]) -> MinHash:
     """The MinHash signature of a set of shingles."""
+    from datasketch import MinHash
+
     signature = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations())
     signature.update_batch(list(items))
     return signature
@@ -80,6 +88,8 @@ def to_bytes(signature: MinHash) -> bytes:
 
 def from_bytes(data: bytes) -> MinHash:
     """A signature stored by :func:`to_bytes`."""
+    from datasketch import MinHash
+
     values = np.frombuffer(data, dtype=_DTYPE)
     if len(values) != NUM_PERM:
         raise ValueError(f"a stored signature has {len(values)} values, not {NUM_PERM}")
@@ -131,6 +141,8 @@ class StoryIndex:
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self._bands = MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges
         # One table per band, for the full text's signature then the lede's.

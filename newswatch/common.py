@@ -1,0 +1,178 @@
+"""What every command shares: exit codes, the error handler, the config and the database.
+
+The command modules (``cli``, ``sources_cli``, ``topics_cli``, ``stories_cli``, ``search``)
+import this one and not each other. It imports nothing heavy: storage loads when a command
+opens the database.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not
+be delivered (they stay queued and are retried), 141 the reader of the output went away.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from scheduler import AlreadyRunning
+from storage import StorageError
+
+from .config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from storage import Store
+
+EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
+EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Say ``message`` on standard error and exit with ``code``."""
+    click.echo(f"newswatch: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn known failures into one clear line and an exit code, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"newswatch: {exc.source}: {problem}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except AlreadyRunning as exc:
+            fail(str(exc), EXIT_RUNTIME)
+        except StorageError as exc:
+            fail(str(exc), EXIT_RUNTIME)
+        except BrokenPipeError:
+            closed_pipe()
+        except Exception as exc:
+            # A bug or an environment failure: one line for the operator, the traceback in
+            # the log at DEBUG (daemon.log_level = "DEBUG").
+            logger.debug("unexpected error", exc_info=True)
+            fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def closed_pipe() -> NoReturn:
+    """The reader of our output went away (``newswatch status | head``): end quietly, as a
+    process that SIGPIPE ended would (exit 141), without flushing into the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
+
+
+def config_of(ctx: click.Context) -> Config:
+    """The configuration of this invocation, loaded once."""
+    obj: dict[str, Any] = ctx.ensure_object(dict)
+    if "config" not in obj:
+        obj["config"] = load_config(obj.get("config_path"))
+    config: Config = obj["config"]
+    return config
+
+
+def config_file(config: Config) -> str:
+    """The config file's name, for messages."""
+    return str(config.path) if config.path else "the config file"
+
+
+def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store:
+    """The database of ``config``, which must exist already (read commands never create it)."""
+    from storage import Store
+
+    if not config.database.exists():
+        fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
+    return Store.open(config.database)
+
+
+def open_synced(config: Config) -> Store:
+    """The database of ``config`` (created if need be), its sources and topics those of the
+    config file, as the daemon syncs them at start and on SIGHUP."""
+    from storage import Store
+
+    from .app import sync_config
+
+    store = Store.open(config.database)
+    try:
+        sync_config(config, store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def remove_command(
+    noun: str,
+    argument: str,
+    help: str,
+    *,
+    in_config: Callable[[Config], set[str]],
+    remove: Callable[[Store, str], bool],
+    done: str,
+) -> click.Command:
+    """``sources remove`` and ``topics remove``: what the config file defines is removed
+    there; what the command line added is removed from the database, or exit 1."""
+
+    @click.command("remove", help=help)
+    @click.argument(argument)
+    @click.pass_context
+    @handle_errors
+    def command(ctx: click.Context, /, **given: str) -> None:
+        config = config_of(ctx)
+        key = given[argument].strip()
+        if key in in_config(config):
+            fail(f"{key}: defined in {config_file(config)}: remove it there", EXIT_CONFIG)
+        with open_synced(config) as store:
+            removed = remove(store, key)
+        if not removed:
+            fail(f"{key}: no such {noun} (see `newswatch {noun}s list`)", EXIT_RUNTIME)
+        click.echo(done.format(key))
+
+    return command
+
+
+def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], F]:
+    """``--format``, the first of ``choices`` by default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
+def limit_option(func: F) -> F:
+    """``--limit N``: show at most N (20 by default)."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        help="Show at most this many.",
+    )(func)
+
+
+def output_option(func: F) -> F:
+    """``--output/-o FILE``: write there instead of standard output."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file instead of standard output.",
+    )(func)

@@ -1,0 +1,58 @@
+"""Heavy libraries load where they are used, not when the command line starts: ``newswatch
+--help`` imports none of them (measured by the modules loaded, not by the clock)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import subprocess_env
+
+#: Loaded only by the commands that need them: a crawl (Scrapy, Twisted, trafilatura), story
+#: signatures (datasketch, which brings SciPy), notification URLs (Apprise), the database
+#: (sqlite-utils) and the daemon (APScheduler).
+HEAVY = ("scrapy", "twisted", "datasketch", "scipy", "trafilatura", "apprise")
+ALSO_LAZY = ("sqlite_utils", "apscheduler", "numpy")
+
+
+def _imported(tmp_path: Path, *args: str) -> set[str]:
+    """The top-level packages ``python -m newswatch ARGS`` imports (from -X importtime)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "newswatch", *args],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Usage:" in result.stdout
+    modules = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":
+                modules.add(name.split(".")[0])
+    assert "newswatch" in modules  # the measurement itself works
+    return modules
+
+
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    assert not _imported(tmp_path, "--help") & {*HEAVY, *ALSO_LAZY}
+
+
+def test_subcommand_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    assert not _imported(tmp_path, "topics", "--help") & {*HEAVY, *ALSO_LAZY}
+
+
+def test_every_exported_name_resolves_to_itself() -> None:
+    """A lazily exported name gives the object, never a submodule of the same name."""
+    import importlib
+    import types
+
+    for package in ("alerts", "scheduler", "storage", "watchlist"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            assert not isinstance(getattr(module, name), types.ModuleType), f"{package}.{name}"
