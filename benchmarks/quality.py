@@ -1,0 +1,184 @@
+"""Alert quality on labelled real pages: newswatch end to end, plain trafilatura beside it.
+
+    python -m benchmarks.quality [--corpora trafilatura,fundus,goose3] [--limit N]
+                                 [--mode feeds|home|both] [--seed 1]
+
+The labelled pages (:mod:`benchmarks.corpora`, read from repository snapshots at run time)
+are served on loopback, one address per site, each at its original path and query, with a
+feed and a home page per site (:mod:`benchmarks.quality_web`). Topics are drawn from the
+pages (:mod:`benchmarks.quality_topics`): per page, a phrase of its labelled article text
+(an alert expected on that page) and a phrase of its chrome (a trap: an alert for it is a
+false positive). newswatch then runs as a user runs it: a config file with the sites' feeds
+(mode ``feeds``) or home pages (mode ``home``) and the topics, ``newswatch crawl`` once
+before the sites publish and once after (a monitor's first poll sees no articles; its
+second, new ones), and the alerts it decided and the texts it stored are read from its
+database. Beside it, trafilatura's default extraction of the same bytes, judged by
+newswatch's own matcher.
+
+Printed per mode: alert precision (fired alerts that were expected), recall (expected
+alerts that fired), trap precision (traps that did not fire), extraction precision, recall
+and F1 of the stored texts against the labels (:mod:`benchmarks.scoring`: bag-of-words for
+whole labelled bodies, snippets otherwise; macro averages over the pages stored), pages
+stored of those served; for home pages, the article links followed of those listed and the
+other links followed. Then per corpus, and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+from .corpora import CORPORA, CorpusMissing, LabelledPage, load
+from .quality_run import (
+    ROOT,
+    Figures,
+    Outcome,
+    figures,
+    links,
+    newswatch_outcome,
+    trafilatura_outcome,
+    write_details,
+)
+from .quality_topics import Topic, draw_topics
+from .quality_web import LocalWeb, build_sites, free_port, site_names
+
+_YEAR = re.compile(r"(?:/|web/)((?:19|20)\d\d)(?:/|\d{10}|[01]\d[0-3]\d)")
+
+
+def url_years(pages: Sequence[LabelledPage]) -> list[int]:
+    """The years that pages' URLs carry (a dated path, a web archive's timestamp)."""
+    years = []
+    for page in pages:
+        match = _YEAR.search(page.url)
+        if match and 1995 <= int(match.group(1)) <= 2030:
+            years.append(int(match.group(1)))
+    return years
+
+
+def _f(value: float) -> str:
+    return "  -  " if value != value else f"{value:.3f}"  # NaN: nothing to count
+
+
+def row(label: str, fig: Figures) -> str:
+    """One line of the results table."""
+    tally = fig.extraction
+    return (f"  {label:<26} {_f(fig.precision):>6} {_f(fig.recall):>6} "
+            f"{_f(fig.trap_precision):>6}   {_f(tally.precision)} {_f(tally.recall)} "
+            f"{_f(tally.f1)}   {fig.stored:>5}/{fig.pages:<5} "
+            f"{fig.hits}/{fig.expected} hit, {fig.traps_fired}/{fig.traps} traps, "
+            f"{fig.wrong} wrong")
+
+
+HEADER = ("  {:<26} {:>6} {:>6} {:>6}   {:<17}   {:<11} {}".format(
+    "", "prec", "recall", "traps", "extract P  R  F1", "stored", "alerts"))
+
+
+def table(pages: Sequence[LabelledPage], topics: Sequence[Topic], served: set[int],
+          rows: list[tuple[str, Outcome]]) -> None:
+    """The results of each outcome, overall then per corpus."""
+    print(HEADER)
+    corpora = sorted({pages[i].corpus for i in served})
+    for label, outcome in rows:
+        print(row(label, figures(pages, topics, outcome, served)))
+        for corpus in corpora:
+            wanted = {i for i in served if pages[i].corpus == corpus}
+            print(row(f"  {corpus}", figures(pages, topics, outcome, wanted)))
+
+
+def git_head() -> str:
+    """The short commit of the tree being measured (with ``+`` when it has changes)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
+                              text=True, check=False).stdout.strip()
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return (git("rev-parse", "--short", "HEAD") or "?") + ("+" if changed else "")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    parser.add_argument("--limit", type=int, default=0, help="at most N pages (a sample)")
+    parser.add_argument("--mode", choices=("feeds", "home", "both"), default="both")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, help="keep newswatch's files here")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        pages = load([c.strip() for c in args.corpora.split(",") if c.strip()])
+    except CorpusMissing as exc:
+        print(f"quality: {exc}", file=sys.stderr)
+        return 1
+    if args.limit and args.limit < len(pages):
+        pages = [pages[i] for i in sorted(random.Random(args.seed).sample(range(len(pages)),
+                                                                          args.limit))]
+    names = site_names(pages)
+    topics, texts = draw_topics(pages, names, args.seed)
+    sites, left_out = build_sites(pages, texts, free_port())
+    served = {p.index for s in sites for p in s.pages}
+    topics = [t for t in topics if t.page in served]
+    print(f"quality benchmark: newswatch {git_head()}, trafilatura {version('trafilatura')}")
+    per_corpus = Counter(p.corpus for p in pages)
+    print(f"inputs: {len(pages)} labelled real pages of {len(set(names))} sites ("
+          + ", ".join(f"{c} {n}" for c, n in per_corpus.items()) + f"); {len(served)} served, "
+          f"{len(left_out)} left out (a site's root or a duplicate address)")
+    years = url_years(pages)
+    if years:
+        print(f"markup years (from {len(years)} dated URLs): {min(years)}-{max(years)}, "
+              f"median {statistics.median(years):.0f}")
+    kinds = Counter(t.kind for t in topics)
+    print(f"topics: {kinds['expected']} expected alerts, {kinds['trap']} traps "
+          f"(drawn with seed {args.seed}); prepared in {time.monotonic() - started:.0f} s")
+    web = LocalWeb(sites)
+    web.start()
+    try:
+        baseline = trafilatura_outcome(web, topics)
+        print(f"trafilatura {version('trafilatura')} default extraction: {baseline.wall:.0f} s")
+        modes = ("feeds", "home") if args.mode == "both" else (args.mode,)
+        with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
+            root = args.workdir or Path(tmp)
+            for mode in modes:
+                web.requests.clear()
+                outcome = newswatch_outcome(web, topics, mode, root / mode)
+                print(f"\n== {mode}: {len(sites)} {'feeds' if mode == 'feeds' else 'home pages'}"
+                      f", newswatch crawl twice (before and after publishing): "
+                      f"{outcome.wall:.0f} s; stored by "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(outcome.extraction.items())))
+                for error in outcome.crawl_errors:
+                    print(f"  ! {error}")
+                table(pages, topics, served,
+                      [(f"newswatch ({mode})", outcome), ("trafilatura", baseline)])
+                if args.workdir:
+                    write_details(root / mode / "pages.tsv", web, pages, topics,
+                                  [(mode, outcome), ("trafilatura", baseline)])
+                    with (root / mode / "requests.tsv").open("w", encoding="utf-8") as out:
+                        for r in web.requests:
+                            out.write(f"{r.phase}\t{r.status}\t{r.host}\t{r.key}\t"
+                                      f"{web.describe(r.host, r.key)}\n")
+                if mode == "home":
+                    found = links(web)
+                    share = found.others_followed / found.followed if found.followed else 0.0
+                    print(f"  links: article links followed {found.articles_followed}/"
+                          f"{found.articles_listed}; other links followed "
+                          f"{found.others_followed}/{found.others_listed} "
+                          f"({share:.1%} of the {found.followed} followed); "
+                          f"requests for unlinked addresses (404) {found.broken}")
+    finally:
+        web.stop()
+    print(f"\nwall time {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Topics of the quality benchmark, drawn from labelled pages.
+
+Per page, at most two topics, each a quoted phrase of 2 or 3 words in the watchlist language:
+
+- an **expected** topic: a phrase of the page's labelled article text (its whole body, or its
+  ``inside`` snippets) that stands once in the page's visible text, not in its title or meta
+  description (which feeds and home pages repeat), and in no other page's text at all: an
+  extractor that keeps the article's text alerts for it, on this page only;
+- a **trap**: a phrase of the page's chrome (its ``outside`` snippets; else the text of its
+  navigation, header, footer, aside or of blocks named as related links, comments, share
+  bars, newsletters...) that is not in the labelled text, title or description, and stands in
+  no page of another site (pages of the same site may share it: a site's template repeats
+  its chrome). An alert for a trap is a false positive, whichever page of the site it fires on.
+
+Words are FTS5 tokens as the watchlist folds them (``watchlist.tokens.tokenize``), so a
+phrase matches exactly where its tokens stand side by side.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import lxml.etree
+import lxml.html
+
+from watchlist.tokens import tokenize
+
+from .corpora import LabelledPage
+
+Gram = tuple[str, ...]
+
+_CHROME_TAGS = frozenset({"nav", "footer", "aside", "header"})
+_CHROME_WORDS = frozenset({
+    "nav", "navbar", "navigation", "menu", "footer", "sidebar", "related", "comment",
+    "comments", "share", "sharing", "social", "newsletter", "subscribe", "promo", "teaser",
+    "teasers", "widget", "breadcrumb", "breadcrumbs", "tags", "popular", "recommended",
+    "disclaimer", "cookie", "cookies", "banner", "copyright",
+})  # fmt: skip
+_WORDS = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One benchmark topic: its watchlist query and the page (or site) it belongs to."""
+
+    name: str
+    query: str
+    kind: str  # "expected" or "trap"
+    page: int  # index of the page it was drawn from
+    site: str  # the site whose pages it belongs to (a trap may fire on any of them)
+    phrase: Gram
+
+
+@dataclass
+class PageText:
+    """What topic selection needs of one page's markup."""
+
+    body: list[str]  # folded tokens of the visible text, in order
+    chrome: list[list[str]]  # folded tokens of each chrome block
+    title: str
+    description: str
+
+
+def words(text: str) -> list[str]:
+    """The folded FTS5 tokens of ``text``."""
+    return [token for _, _, token in tokenize(text)]
+
+
+def grams(tokens: Sequence[str], sizes: Iterable[int] = (2, 3)) -> Iterator[Gram]:
+    """Every run of ``sizes`` consecutive tokens."""
+    for size in sizes:
+        for i in range(len(tokens) - size + 1):
+            yield tuple(tokens[i : i + size])
+
+
+def _class_words(element: lxml.html.HtmlElement) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+    return set(_WORDS.split(names)) - {""}
+
+
+def _is_chrome(element: lxml.html.HtmlElement) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag in _CHROME_TAGS or bool(_class_words(element) & _CHROME_WORDS)
+
+
+def parse_page(html: bytes) -> lxml.html.HtmlElement | None:
+    """The page's document, scripts and styles dropped (None when it does not parse)."""
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for bad in doc.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    return doc
+
+
+def meta(doc: lxml.html.HtmlElement, *names: str) -> str:
+    """The first non-empty ``<meta name|property=...>`` content among ``names``."""
+    for name in names:
+        for element in doc.xpath(f'//meta[@name="{name}" or @property="{name}"]'):
+            content = " ".join((element.get("content") or "").split())
+            if content:
+                return content
+    return ""
+
+
+def page_title(doc: lxml.html.HtmlElement | None, labelled: str | None) -> str:
+    """The page's headline: its labelled title, og:title, first ``<h1>`` or ``<title>``."""
+    if labelled:
+        return " ".join(labelled.split())
+    if doc is None:
+        return ""
+    for candidate in (
+        meta(doc, "og:title", "twitter:title"),
+        " ".join(" ".join(h.text_content().split()) for h in doc.xpath("//h1")[:1]),
+        " ".join(" ".join(t.text_content().split()) for t in doc.xpath("//title")[:1]),
+    ):
+        if len(candidate) >= 8:
+            return candidate
+    return ""
+
+
+def page_text(page: LabelledPage) -> PageText:
+    """The folded visible text and chrome blocks of a page."""
+    doc = parse_page(page.html)
+    if doc is None:
+        return PageText([], [], page.title or "", "")
+    body = doc.body if doc.find("body") is not None else doc
+    chrome: list[list[str]] = []
+    total = len(body.text_content())
+    for element in body.iter():
+        if not isinstance(element.tag, str) or not _is_chrome(element):
+            continue
+        if any(_is_chrome(a) for a in element.iterancestors()):
+            continue  # the outermost chrome block holds it
+        text = element.text_content()
+        if len(text) < 0.3 * total:  # a "wrapper" that holds the article is no chrome
+            chrome.append(words(text))
+    return PageText(
+        body=words(body.text_content()),
+        chrome=chrome,
+        title=page_title(doc, page.title),
+        description=meta(doc, "description", "og:description"),
+    )
+
+
+def labelled_text(page: LabelledPage) -> list[str]:
+    """The page's labelled article text, line by line."""
+    if page.body:
+        return [line for line in page.body.splitlines() if line.strip()]
+    return list(page.inside)
+
+
+def _good(gram: Gram) -> bool:
+    """A phrase worth a topic: letters only, words of 3+ letters, one of 5+."""
+    return all(len(w) >= 3 and w.isalpha() for w in gram) and max(map(len, gram)) >= 5
+
+
+def _candidates(lines: Iterable[list[str]]) -> list[Gram]:
+    seen: dict[Gram, None] = {}
+    for tokens in lines:
+        for gram in grams(tokens):
+            if _good(gram):
+                seen.setdefault(gram, None)
+    return list(seen)
+
+
+def _count(tokens: Sequence[str], wanted: set[Gram]) -> dict[Gram, int]:
+    counts: dict[Gram, int] = defaultdict(int)
+    for gram in grams(tokens):
+        if gram in wanted:
+            counts[gram] += 1
+    return counts
+
+
+def _quote(gram: Gram) -> str:
+    return '"' + " ".join(gram) + '"'
+
+
+def draw_topics(
+    pages: Sequence[LabelledPage], sites: Sequence[str], seed: int = 1
+) -> tuple[list[Topic], list[PageText]]:
+    """An expected topic and a trap per page where the page allows (see the module
+    docstring); ``sites[i]`` is the site that serves ``pages[i]``."""
+    rng = random.Random(seed)
+    texts = [page_text(p) for p in pages]
+    expected_options: list[list[Gram]] = []
+    trap_options: list[list[Gram]] = []
+    chrome_counts: list[dict[Gram, int]] = []
+    for page, text in zip(pages, texts, strict=True):
+        label_lines = [words(line) for line in labelled_text(page)]
+        label_grams = set(grams([t for line in label_lines for t in line], (2, 3)))
+        for line in label_lines:
+            label_grams.update(grams(line))
+        shown = set(grams(words(text.title))) | set(grams(words(text.description)))
+        expected_options.append([g for g in _candidates(label_lines) if g not in shown])
+        chrome_lines = [words(s) for s in page.outside] or text.chrome
+        options = [g for g in _candidates(chrome_lines) if g not in shown and g not in label_grams]
+        trap_options.append(options)
+        counts: dict[Gram, int] = defaultdict(int)
+        for line in chrome_lines:
+            for gram, count in _count(line, set(options)).items():
+                counts[gram] += count
+        chrome_counts.append(counts)
+    wanted = {g for option in (*expected_options, *trap_options) for g in option}
+    # Where each candidate stands: how often in each page's visible text (and title/meta).
+    pages_of: dict[Gram, dict[int, int]] = defaultdict(dict)
+    for index, text in enumerate(texts):
+        tokens = [*text.body, "\x00", *words(text.title), "\x00", *words(text.description)]
+        for gram, count in _count(tokens, wanted).items():
+            pages_of[gram][index] = count
+    topics: list[Topic] = []
+    taken: set[Gram] = set()
+    for index in range(len(pages)):
+        expected = [g for g in expected_options[index] if pages_of[g] == {index: 1}]
+        if expected:
+            gram = _pick(rng, expected)
+            taken.add(gram)
+            topics.append(Topic(f"e{index:04d}", _quote(gram), "expected", index,
+                                sites[index], gram))
+        traps = [
+            g for g in trap_options[index]
+            if g not in taken and 0 < pages_of[g].get(index, 0) <= chrome_counts[index][g]
+            and all(sites[other] == sites[index] for other in pages_of[g])
+        ]  # fmt: skip
+        if traps:
+            gram = _pick(rng, traps)
+            taken.add(gram)
+            topics.append(Topic(f"t{index:04d}", _quote(gram), "trap", index,
+                                sites[index], gram))
+    return topics, texts
+
+
+def _pick(rng: random.Random, options: list[Gram]) -> Gram:
+    """A two-word phrase where there is one, else three, among the third with the longest
+    words (``"three women"`` is unique in a corpus by chance, not by nature)."""
+    pairs = [g for g in options if len(g) == 2] or options
+    pairs.sort(key=lambda g: (-min(map(len, g)), g))
+    return rng.choice(pairs[: max(1, len(pairs) // 3)])

@@ -1,0 +1,434 @@
+"""The quality benchmark's local web: labelled pages served on loopback, one host per site.
+
+Each site gets its own loopback address (127.1.x.y: Linux routes all of 127.0.0.0/8 to
+``lo``), so that the crawler sees as many hosts as there are sites. On it:
+
+- every labelled page of the site at its original path and query (real URL shapes), and
+  at the address its ``<link rel=canonical>`` declares on the site (where an AMP page's
+  canonical version would be); the bytes as published except that absolute links to the
+  site's own host point to the loopback host (so the canonical link stays on the site);
+- ``/__bench__/feed.rss``: an RSS 2.0 feed of the site's pages (title, link, guid,
+  pubDate, and the page's meta description where it has one);
+- ``/``: a home page listing the pages by headline (with their descriptions), between the
+  site's own navigation, section, tag and footer links, taken from its pages' markup (each
+  block with the tag, class and id it had there) and rewritten to the loopback host;
+  each such link serves a listing page (its anchor as heading, the site's headlines);
+- anything else: 404 (``/robots.txt`` included: no rules, no sitemaps).
+
+Before :meth:`LocalWeb.publish` the feeds and home pages list nothing (a monitor's first
+poll sees the site before the articles appear). Query parameters are matched in any order
+(as real servers do) but otherwise exactly: a URL whose parameters were dropped or decoded
+differently is a 404, as it would be on the real site.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import selectors
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+
+from .corpora import LabelledPage
+from .quality_topics import PageText, labelled_text, parse_page
+
+Key = tuple[str, tuple[tuple[str, str], ...]]
+FEED_PATH = "/__bench__/feed.rss"
+_CONTAINERS = frozenset({"nav", "header", "footer", "aside", "ul", "ol", "div", "section"})
+_PATH_SAFE = "/:@!$&'()*+,;=~-._%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+MAX_NAV_LINKS = 60
+
+
+_TRACKERS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga"})
+
+
+def key(path: str, query: str) -> Key:
+    """What a request path names: the unquoted path (no trailing slash) and the query's
+    parameters in any order, valueless ones kept, tracking ones (``utm_*``, ``fbclid``...)
+    ignored, as the sites' own servers ignore them."""
+    params = [(k, v) for k, v in parse_qsl(query, True)
+              if not k.lower().startswith("utm_") and k.lower() not in _TRACKERS]
+    return (unquote(path).rstrip("/") or "/", tuple(sorted(params)))
+
+
+def origin(url: str) -> tuple[str, str, str]:
+    """(host without ``www.``, path, query) of a page's original URL; trafilatura's
+    ``hard::site.com-name.html`` entries become ``site.com``, ``/name.html``."""
+    if url.startswith("hard::"):
+        name = url.removeprefix("hard::")
+        host, _, rest = name.partition("-")
+        return host.lower().removeprefix("www."), "/" + rest, ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return host, quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE)
+
+
+@dataclass
+class ServedPage:
+    """A labelled page as the local web serves it."""
+
+    index: int  # into the benchmark's page list
+    url: str  # its loopback URL
+    key: Key
+    canonical: Key | None  # where its <link rel=canonical> points on the same site
+    headline: str
+    description: str
+    html: bytes
+
+
+@dataclass
+class NavBlock:
+    """A block of a site's own chrome links, as its pages had it."""
+
+    top: bool  # before the article text on its page
+    tag: str
+    attrs: str  # ' class="..." id="..."', escaped
+    links: list[tuple[str, str]] = field(default_factory=list)  # (loopback URL, anchor)
+
+
+@dataclass
+class Site:
+    """One site of the local web."""
+
+    name: str  # the original host, without www.
+    host: str  # its loopback address
+    port: int = 0
+    pages: list[ServedPage] = field(default_factory=list)
+    blocks: list[NavBlock] = field(default_factory=list)
+    listings: dict[Key, str] = field(default_factory=dict)  # key -> anchor text
+
+    @property
+    def base(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+
+def site_names(pages: Sequence[LabelledPage]) -> list[str]:
+    """The site that serves each page (its original host without ``www.``)."""
+    return [origin(p.url)[0] or "unknown" for p in pages]
+
+
+def _rewrite(data: bytes, host: str, base: str) -> bytes:
+    """``data`` with absolute links to ``host`` (and www.host) pointing to ``base``."""
+    pattern = re.compile(rb"(?:https?:)?//(?:www\.)?" + re.escape(host.encode()) + rb"(?![\w.-])",
+                         re.IGNORECASE)
+    return pattern.sub(base.encode(), data)
+
+
+_CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE)
+_HREF = re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)
+
+
+def _canonical(page: LabelledPage, name: str) -> Key | None:
+    """Where the page's ``<link rel=canonical>`` points, when on its own site."""
+    tag = _CANONICAL.search(page.html)
+    href = _HREF.search(tag.group()) if tag else None
+    if href is None:
+        return None
+    url = urljoin(page.url, html.unescape(href.group(1).decode("utf-8", "replace")))
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower().removeprefix("www.") != name:
+        return None
+    found = key(quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE))
+    return None if found == ("/", ()) else found
+
+
+def _attrs(element: lxml.html.HtmlElement) -> str:
+    out = ""
+    for name in ("class", "id", "role"):
+        if element.get(name):
+            out += f' {name}="{html.escape(element.get(name), quote=True)}"'
+    return out
+
+
+def _text_positions(doc: lxml.html.HtmlElement) -> tuple[str, dict[int, int]]:
+    """The page's text in document order (white space folded, lower case), and where in it
+    each ``<a>`` starts (by the element's id())."""
+    parts: list[str] = []
+    size = 0
+    where: dict[int, int] = {}
+    for event, element in lxml.etree.iterwalk(doc, events=("start", "end")):
+        if event == "start" and element.tag == "a":
+            where[id(element)] = size
+        piece = element.text if event == "start" else element.tail
+        if piece and piece.strip():
+            folded = " ".join(piece.split()).lower() + " "
+            parts.append(folded)
+            size += len(folded)
+    return "".join(parts), where
+
+
+def _article_span(text: str, lines: Sequence[str]) -> tuple[int, int]:
+    """Where the labelled lines start and end in the page's folded text (the middle of the
+    page when none is found)."""
+    found = []
+    for line in lines:
+        probe = " ".join(line.split()).lower()[:40]
+        at = text.find(probe) if len(probe) >= 15 else -1
+        if at >= 0:
+            found.append((at, at + len(probe)))
+    if not found:
+        return len(text) // 2, len(text) // 2
+    return min(a for a, _ in found), max(b for _, b in found)
+
+
+def _looks_like_article(url: str, anchor: str) -> bool:
+    """A link the site's real server would answer with an article (a headline-like anchor,
+    an id or a date in the path): the local web cannot serve it as the article it is."""
+    path = urlsplit(url).path
+    slug = re.split(r"[-_]+", path.rstrip("/").rsplit("/", 1)[-1])
+    return len(anchor.split()) >= 5 or len(slug) >= 5 or bool(_ARTICLE_URL.search(path))
+
+
+_ARTICLE_URL = re.compile(r"\d{5,}|/(?:19|20)\d\d[-/][01]?\d[-/]")
+
+
+def _harvest(site: Site, page: LabelledPage, doc: lxml.html.HtmlElement | None,
+             own: set[Key], seen: set[Key]) -> None:
+    """Add the page's same-site navigation links (outside its article text, not article
+    links themselves) to the site's blocks."""
+    if doc is None or len(seen) >= MAX_NAV_LINKS:
+        return
+    text, where = _text_positions(doc)
+    begin, end = _article_span(text, labelled_text(page))
+    blocks: dict[int, NavBlock] = {}
+    for element in doc.iter("a"):
+        at = where.get(id(element), 0)
+        if begin <= at <= end or not element.get("href"):
+            continue
+        anchor = " ".join(element.text_content().split())
+        absolute = urljoin(page.url, element.get("href").strip())
+        parts = urlsplit(absolute)
+        if (not 2 <= len(anchor) <= 60 or parts.scheme not in ("http", "https")
+                or (parts.hostname or "").lower().removeprefix("www.") != site.name
+                or _looks_like_article(absolute, anchor)):
+            continue
+        path = quote(parts.path or "/", safe=_PATH_SAFE)
+        query = quote(parts.query, safe=_QUERY_SAFE)
+        link_key = key(path, query)
+        if link_key in own or link_key in seen or link_key == ("/", ()):
+            continue
+        container = next((a for a in element.iterancestors() if a.tag in _CONTAINERS), None)
+        if container is None:
+            continue
+        block = blocks.get(id(container))
+        if block is None:
+            block = NavBlock(at < begin, str(container.tag), _attrs(container))
+            blocks[id(container)] = block
+            site.blocks.append(block)
+        seen.add(link_key)
+        url = site.base + path + (f"?{query}" if query else "")
+        block.links.append((url, anchor))
+        site.listings[link_key] = anchor
+        if len(seen) >= MAX_NAV_LINKS:
+            return
+
+
+def build_sites(pages: Sequence[LabelledPage], texts: Sequence[PageText], port: int
+                ) -> tuple[list[Site], list[int]]:
+    """The sites serving ``pages`` on loopback port ``port``, and the pages left out (a
+    page at a site's root: the home page is there)."""
+    by_name: dict[str, Site] = {}
+    left_out: list[int] = []
+    for index, page in enumerate(pages):
+        name, path, query = origin(page.url)
+        name = name or "unknown"
+        if name not in by_name:
+            n = len(by_name)
+            by_name[name] = Site(name, f"127.1.{n // 250}.{n % 250 + 1}", port)
+        site = by_name[name]
+        page_key = key(path, query)
+        if page_key == ("/", ()) or any(p.key == page_key for p in site.pages):
+            left_out.append(index)
+            continue
+        url = site.base + path + (f"?{query}" if query else "")
+        site.pages.append(ServedPage(
+            index, url, page_key, _canonical(page, name), texts[index].title or name,
+            texts[index].description, _rewrite(page.html, name, site.base),
+        ))
+    for site in by_name.values():
+        own = {p.key for p in site.pages} | {p.canonical for p in site.pages if p.canonical}
+        seen: set[Key] = set()
+        for served in site.pages:
+            _harvest(site, pages[served.index], parse_page(pages[served.index].html), own, seen)
+    return list(by_name.values()), left_out
+
+
+def _block_html(block: NavBlock) -> str:
+    items = "".join(f'<li><a href="{html.escape(u)}">{html.escape(a)}</a></li>'
+                    for u, a in block.links)
+    if block.tag in ("ul", "ol"):
+        return f"<{block.tag}{block.attrs}>{items}</{block.tag}>\n"
+    return f"<{block.tag}{block.attrs}><ul>{items}</ul></{block.tag}>\n"
+
+
+def _teasers(site: Site) -> str:
+    out = []
+    for page in site.pages:
+        summary = f"<p>{html.escape(page.description)}</p>" if page.description else ""
+        out.append(f'<div class="teaser"><h2><a href="{html.escape(page.url)}">'
+                   f"{html.escape(page.headline)}</a></h2>{summary}</div>\n")
+    return "".join(out)
+
+
+def render_home(site: Site, published: bool, heading: str = "") -> bytes:
+    """The site's home page (or a listing page under ``heading``)."""
+    top = "".join(_block_html(b) for b in site.blocks if b.top)
+    bottom = "".join(_block_html(b) for b in site.blocks if not b.top)
+    title = html.escape(heading or site.name)
+    h1 = f"<h1>{title}</h1>" if heading else ""
+    teasers = _teasers(site) if published else ""
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
+            f'</head>\n<body>\n{top}<div class="main">{h1}\n{teasers}</div>\n{bottom}'
+            "</body></html>\n").encode()
+
+
+def render_feed(site: Site, published: bool, now: datetime) -> bytes:
+    """The site's RSS 2.0 feed."""
+    items = []
+    for n, page in enumerate(site.pages if published else []):
+        when = format_datetime(now - timedelta(minutes=5 + n), usegmt=True)
+        summary = (f"<description>{html.escape(page.description)}</description>"
+                   if page.description else "")
+        items.append(f"<item><title>{html.escape(page.headline)}</title>"
+                     f"<link>{html.escape(page.url)}</link>"
+                     f'<guid isPermaLink="true">{html.escape(page.url)}</guid>'
+                     f"<pubDate>{when}</pubDate>{summary}</item>\n")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+            f"<title>{html.escape(site.name)}</title><link>{site.base}/</link>"
+            f"<description>{html.escape(site.name)}</description>\n"
+            + "".join(items) + "</channel></rss>\n").encode()
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request the local web answered."""
+
+    phase: str  # what was published then: "empty" or "published"
+    host: str
+    key: Key
+    status: int
+
+
+def free_port() -> int:
+    """A TCP port free on the first site address right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.1.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class LocalWeb:
+    """The benchmark's sites, served on loopback (see the module docstring)."""
+
+    def __init__(self, sites: Sequence[Site], now: datetime | None = None) -> None:
+        self.sites = {s.host: s for s in sites}
+        # Each page at its address, and at its canonical one when that serves nothing else.
+        self.pages: dict[str, dict[Key, ServedPage]] = {}
+        for site in sites:
+            pages = self.pages[site.host] = {p.key: p for p in site.pages}
+            for page in site.pages:
+                if page.canonical is not None:
+                    pages.setdefault(page.canonical, page)
+        self.now = now or datetime.now(UTC).replace(microsecond=0)
+        self.published = False
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._servers: list[_Server] = []
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Listen on every site's address and port (OSError when one is taken)."""
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, ctype, body = web.answer(self.server.server_address[0], self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        try:
+            for host, site in self.sites.items():
+                self._servers.append(_Server((host, site.port), Handler))
+        except OSError:
+            self.stop()
+            raise
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._accept, daemon=True, name="quality-web")
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            for server in self._servers:
+                selector.register(server, selectors.EVENT_READ, server)
+            while not self._stopping.is_set():
+                for selected, _ in selector.select(timeout=0.05):
+                    selected.data.handle_request()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for server in self._servers:
+            server.server_close()
+        self._servers = []
+
+    def describe(self, host: str, wanted: Key) -> str:
+        """What an address serves: ``page``, ``home``, ``feed``, ``listing: anchor``, ``-``."""
+        site = self.sites.get(host)
+        if site is None:
+            return "-"
+        if wanted in self.pages[host]:
+            return "page"
+        if wanted in site.listings:
+            return f"listing: {site.listings[wanted]}"
+        return {("/", ()): "home", (FEED_PATH, ()): "feed"}.get(wanted, "-")
+
+    def answer(self, host: str, target: str) -> tuple[int, str, bytes]:
+        """Status, content type and body for a request of ``target`` on ``host``."""
+        path, _, query = target.partition("?")
+        path = path.split("#", 1)[0]
+        wanted = key(path, query)
+        site = self.sites.get(host)
+        status, ctype, body = 404, "text/plain", b"not found\n"
+        if site is not None:
+            page = self.pages[host].get(wanted)
+            if page is not None:
+                status, ctype, body = 200, "text/html", page.html
+            elif wanted == ("/", ()):
+                status, ctype, body = 200, "text/html; charset=utf-8", render_home(
+                    site, self.published)
+            elif wanted == (FEED_PATH, ()):
+                status, ctype, body = 200, "application/rss+xml", render_feed(
+                    site, self.published, self.now)
+            elif wanted in site.listings:
+                status, ctype, body = 200, "text/html; charset=utf-8", render_home(
+                    site, self.published, site.listings[wanted])
+        with self._lock:
+            self.requests.append(
+                Request("published" if self.published else "empty", host, wanted, status))
+        return status, ctype, body
