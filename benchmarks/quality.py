@@ -26,6 +26,7 @@ other links followed. Then per corpus, and the wall time.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import re
 import statistics
@@ -35,6 +36,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
@@ -50,7 +52,7 @@ from .quality_run import (
     write_details,
 )
 from .quality_topics import Topic, draw_topics
-from .quality_web import LocalWeb, build_sites, free_port, site_names
+from .quality_web import LocalWeb, Prepared, build_sites, free_port, prepare, site_names
 
 _YEAR = re.compile(r"(?:/|web/)((?:19|20)\d\d)(?:/|\d{10}|[01]\d[0-3]\d)")
 
@@ -95,6 +97,15 @@ def table(pages: Sequence[LabelledPage], topics: Sequence[Topic], served: set[in
             print(row(f"  {corpus}", figures(pages, topics, outcome, wanted)))
 
 
+def prepare_all(pages: Sequence[LabelledPage], workers: int) -> list[Prepared]:
+    """Every page parsed once (in ``workers`` processes)."""
+    if workers <= 1:
+        return [prepare(p) for p in pages]
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(prepare, pages, chunksize=16))
+
+
 def git_head() -> str:
     """The short commit of the tree being measured (with ``+`` when it has changes)."""
     def git(*args: str) -> str:
@@ -113,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("feeds", "home", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep newswatch's files here")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes that parse pages and run trafilatura")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -124,8 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages = [pages[i] for i in sorted(random.Random(args.seed).sample(range(len(pages)),
                                                                           args.limit))]
     names = site_names(pages)
-    topics, texts = draw_topics(pages, names, args.seed)
-    sites, left_out = build_sites(pages, texts, free_port())
+    prepared = prepare_all(pages, args.workers)
+    topics = draw_topics(pages, names, [p.text for p in prepared], args.seed)
+    sites, left_out = build_sites(pages, prepared, free_port())
+    del prepared
     served = {p.index for s in sites for p in s.pages}
     topics = [t for t in topics if t.page in served]
     print(f"quality benchmark: newswatch {git_head()}, trafilatura {version('trafilatura')}")
@@ -143,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     web = LocalWeb(sites)
     web.start()
     try:
-        baseline = trafilatura_outcome(web, topics)
+        baseline = trafilatura_outcome(web, topics, args.workers)
         print(f"trafilatura {version('trafilatura')} default extraction: {baseline.wall:.0f} s")
         modes = ("feeds", "home") if args.mode == "both" else (args.mode,)
         with tempfile.TemporaryDirectory(prefix="quality-") as tmp:

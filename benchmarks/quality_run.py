@@ -4,6 +4,7 @@ counting of alerts, extraction and links (see :mod:`benchmarks.quality`)."""
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import sqlite3
 import subprocess
@@ -114,8 +115,13 @@ def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2
 
     started = datetime.now(UTC)
     served = [p for site in web.sites.values() for p in site.pages]
-    with ProcessPoolExecutor(workers) as pool:
-        texts = list(pool.map(_extract, [(p.html, p.url) for p in served], chunksize=8))
+    items = [(p.html, p.url) for p in served]
+    if workers > 1:  # forkserver: this process runs the local web's thread
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            texts = list(pool.map(_extract, items, chunksize=8))
+    else:
+        texts = [_extract(item) for item in items]
     now = datetime.now(UTC)
     articles = [
         StoredArticle(id=n + 1, url=p.url, source_id=1, source_name="", title=p.headline,
@@ -272,6 +278,7 @@ def links(web: LocalWeb) -> Links:
     listed = {(s.host, p.key) for s in web.sites.values() for p in s.pages}
     canonical = {(h, k) for h, pages in web.pages.items() for k in pages}
     others = {(s.host, k) for s in web.sites.values() for k in s.listings}
+    # Links to older stories are neither: articles, but not the benchmark's.
     broken = {(r.host, r.key) for r in web.requests
               if r.status == 404 and r.key[0] != "/robots.txt"}
     followed = {(h, web.pages[h][k].key) for h, k in asked & canonical}

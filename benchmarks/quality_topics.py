@@ -124,22 +124,26 @@ def page_title(doc: lxml.html.HtmlElement | None, labelled: str | None) -> str:
     return ""
 
 
-def page_text(page: LabelledPage) -> PageText:
-    """The folded visible text and chrome blocks of a page."""
-    doc = parse_page(page.html)
+def page_text(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> PageText:
+    """The folded visible text and chrome blocks of a page (``doc``: its parsed markup)."""
     if doc is None:
         return PageText([], [], page.title or "", "")
     body = doc.body if doc.find("body") is not None else doc
     chrome: list[list[str]] = []
     total = len(body.text_content())
-    for element in body.iter():
-        if not isinstance(element.tag, str) or not _is_chrome(element):
+    stack = list(body)
+    while stack:  # the outermost chrome blocks: their insides are not searched again
+        element = stack.pop()
+        if not isinstance(element.tag, str):
             continue
-        if any(_is_chrome(a) for a in element.iterancestors()):
-            continue  # the outermost chrome block holds it
+        if not _is_chrome(element):
+            stack.extend(element)
+            continue
         text = element.text_content()
         if len(text) < 0.3 * total:  # a "wrapper" that holds the article is no chrome
             chrome.append(words(text))
+        else:
+            stack.extend(element)
     return PageText(
         body=words(body.text_content()),
         chrome=chrome,
@@ -182,12 +186,12 @@ def _quote(gram: Gram) -> str:
 
 
 def draw_topics(
-    pages: Sequence[LabelledPage], sites: Sequence[str], seed: int = 1
-) -> tuple[list[Topic], list[PageText]]:
+    pages: Sequence[LabelledPage], sites: Sequence[str], texts: Sequence[PageText],
+    seed: int = 1,
+) -> list[Topic]:
     """An expected topic and a trap per page where the page allows (see the module
-    docstring); ``sites[i]`` is the site that serves ``pages[i]``."""
+    docstring); ``sites[i]`` is the site that serves ``pages[i]``, ``texts[i]`` its text."""
     rng = random.Random(seed)
-    texts = [page_text(p) for p in pages]
     expected_options: list[list[Gram]] = []
     trap_options: list[list[Gram]] = []
     chrome_counts: list[dict[Gram, int]] = []
@@ -232,7 +236,7 @@ def draw_topics(
             taken.add(gram)
             topics.append(Topic(f"t{index:04d}", _quote(gram), "trap", index,
                                 sites[index], gram))
-    return topics, texts
+    return topics
 
 
 def _pick(rng: random.Random, options: list[Gram]) -> Gram:

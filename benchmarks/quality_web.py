@@ -12,13 +12,19 @@ Each site gets its own loopback address (127.1.x.y: Linux routes all of 127.0.0.
 - ``/``: a home page listing the pages by headline (with their descriptions), between the
   site's own navigation, section, tag and footer links, taken from its pages' markup (each
   block with the tag, class and id it had there) and rewritten to the loopback host;
-  each such link serves a listing page (its anchor as heading, the site's headlines);
+  each such link serves a listing page (its anchor as heading, the site's headlines).
+  Links of the pages that look like articles of the site (a headline for an anchor, an id
+  or a date in the address) are not among them: the benchmark cannot serve them as the
+  articles they are. Up to three of them (or made-up archive links where a site has none)
+  are the home page's older stories, listed from the first poll on and served as short
+  archive pages, so that a monitor's first poll finds the site's back catalogue;
 - anything else: 404 (``/robots.txt`` included: no rules, no sitemaps).
 
-Before :meth:`LocalWeb.publish` the feeds and home pages list nothing (a monitor's first
-poll sees the site before the articles appear). Query parameters are matched in any order
-(as real servers do) but otherwise exactly: a URL whose parameters were dropped or decoded
-differently is a 404, as it would be on the real site.
+Until ``LocalWeb.published`` is set, the feeds list nothing and the home pages only
+their older stories: a monitor's first poll sees the site before the labelled articles
+appear. Query parameters are matched in any order (as real servers do) but otherwise
+exactly: a URL whose parameters were dropped or decoded differently is a 404, as it would
+be on the real site.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import lxml.etree
 import lxml.html
 
 from .corpora import LabelledPage
-from .quality_topics import PageText, labelled_text, parse_page
+from .quality_topics import PageText, labelled_text, page_text, parse_page
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
 FEED_PATH = "/__bench__/feed.rss"
@@ -47,6 +53,7 @@ _CONTAINERS = frozenset({"nav", "header", "footer", "aside", "ul", "ol", "div", 
 _PATH_SAFE = "/:@!$&'()*+,;=~-._%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_NAV_LINKS = 60
+MAX_OLDER = 3
 
 
 _TRACKERS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga"})
@@ -106,6 +113,9 @@ class Site:
     pages: list[ServedPage] = field(default_factory=list)
     blocks: list[NavBlock] = field(default_factory=list)
     listings: dict[Key, str] = field(default_factory=dict)  # key -> anchor text
+    # The back catalogue the home page lists from the first poll on: links to articles of
+    # the site that the benchmark has no text of (key -> (URL, headline)).
+    older: dict[Key, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -120,9 +130,11 @@ def site_names(pages: Sequence[LabelledPage]) -> list[str]:
 
 def _rewrite(data: bytes, host: str, base: str) -> bytes:
     """``data`` with absolute links to ``host`` (and www.host) pointing to ``base``."""
-    pattern = re.compile(rb"(?:https?:)?//(?:www\.)?" + re.escape(host.encode()) + rb"(?![\w.-])",
-                         re.IGNORECASE)
-    return pattern.sub(base.encode(), data)
+    name = re.escape(host.encode()) + rb"(?![\w.-])"
+    # Two patterns that each start with a literal: a regular expression finds those fast.
+    for pattern in (rb"https?://(?:www\.)?" + name, rb"//(?:www\.)?" + name):
+        data = re.sub(pattern, base.encode(), data, flags=re.IGNORECASE)
+    return data
 
 
 _CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE)
@@ -193,15 +205,29 @@ def _looks_like_article(url: str, anchor: str) -> bool:
 _ARTICLE_URL = re.compile(r"\d{5,}|/(?:19|20)\d\d[-/][01]?\d[-/]")
 
 
-def _harvest(site: Site, page: LabelledPage, doc: lxml.html.HtmlElement | None,
-             own: set[Key], seen: set[Key]) -> None:
-    """Add the page's same-site navigation links (outside its article text, not article
-    links themselves) to the site's blocks."""
-    if doc is None or len(seen) >= MAX_NAV_LINKS:
-        return
+@dataclass(frozen=True)
+class PageLink:
+    """A same-site link of a page, outside its article text."""
+
+    path: str  # quoted, as the home page writes it
+    query: str
+    anchor: str
+    article: bool  # looks like a link to another article of the site
+    block: int  # its container, numbered within the page (-1: none)
+    top: bool  # before the article text
+    tag: str  # the container's tag and attributes
+    attrs: str
+
+
+def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[PageLink]:
+    """The page's links to its own site that stand outside its labelled article text."""
+    if doc is None:
+        return []
+    name = origin(page.url)[0]
     text, where = _text_positions(doc)
     begin, end = _article_span(text, labelled_text(page))
-    blocks: dict[int, NavBlock] = {}
+    containers: dict[int, int] = {}
+    found = []
     for element in doc.iter("a"):
         at = where.get(id(element), 0)
         if begin <= at <= end or not element.get("href"):
@@ -209,32 +235,60 @@ def _harvest(site: Site, page: LabelledPage, doc: lxml.html.HtmlElement | None,
         anchor = " ".join(element.text_content().split())
         absolute = urljoin(page.url, element.get("href").strip())
         parts = urlsplit(absolute)
-        if (not 2 <= len(anchor) <= 60 or parts.scheme not in ("http", "https")
-                or (parts.hostname or "").lower().removeprefix("www.") != site.name
-                or _looks_like_article(absolute, anchor)):
-            continue
-        path = quote(parts.path or "/", safe=_PATH_SAFE)
-        query = quote(parts.query, safe=_QUERY_SAFE)
-        link_key = key(path, query)
-        if link_key in own or link_key in seen or link_key == ("/", ()):
+        if (not 2 <= len(anchor) <= 200 or parts.scheme not in ("http", "https")
+                or (parts.hostname or "").lower().removeprefix("www.") != name):
             continue
         container = next((a for a in element.iterancestors() if a.tag in _CONTAINERS), None)
-        if container is None:
+        block = -1 if container is None else containers.setdefault(id(container),
+                                                                    len(containers))
+        found.append(PageLink(
+            quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE),
+            anchor, _looks_like_article(absolute, anchor), block, at < begin,
+            "" if container is None else str(container.tag),
+            "" if container is None else _attrs(container),
+        ))
+    return found
+
+
+def _add_links(site: Site, links: Sequence[PageLink], own: set[Key], seen: set[Key]) -> None:
+    """Add a page's navigation links to the site's blocks, and article links (up to
+    MAX_OLDER) to its older stories."""
+    blocks: dict[int, NavBlock] = {}
+    for link in links:
+        link_key = key(link.path, link.query)
+        if link_key in own or link_key in seen or link_key == ("/", ()):
             continue
-        block = blocks.get(id(container))
+        url = site.base + link.path + (f"?{link.query}" if link.query else "")
+        if link.article:
+            if len(site.older) < MAX_OLDER and len(link.anchor.split()) >= 3:
+                site.older[link_key] = (url, link.anchor)
+            continue
+        if len(link.anchor) > 60 or link.block < 0 or len(seen) >= MAX_NAV_LINKS:
+            continue
+        block = blocks.get(link.block)
         if block is None:
-            block = NavBlock(at < begin, str(container.tag), _attrs(container))
-            blocks[id(container)] = block
+            block = blocks[link.block] = NavBlock(link.top, link.tag, link.attrs)
             site.blocks.append(block)
         seen.add(link_key)
-        url = site.base + path + (f"?{query}" if query else "")
-        block.links.append((url, anchor))
-        site.listings[link_key] = anchor
-        if len(seen) >= MAX_NAV_LINKS:
-            return
+        block.links.append((url, link.anchor))
+        site.listings[link_key] = link.anchor
 
 
-def build_sites(pages: Sequence[LabelledPage], texts: Sequence[PageText], port: int
+@dataclass(frozen=True)
+class Prepared:
+    """What the benchmark takes from a page's markup (see :func:`prepare`)."""
+
+    text: PageText
+    links: list[PageLink]
+
+
+def prepare(page: LabelledPage) -> Prepared:
+    """Parse a page once: its text for topics, its links for the home page."""
+    doc = parse_page(page.html)
+    return Prepared(page_text(page, doc), page_links(page, doc))
+
+
+def build_sites(pages: Sequence[LabelledPage], prepared: Sequence[Prepared], port: int
                 ) -> tuple[list[Site], list[int]]:
     """The sites serving ``pages`` on loopback port ``port``, and the pages left out (a
     page at a site's root: the home page is there)."""
@@ -253,14 +307,18 @@ def build_sites(pages: Sequence[LabelledPage], texts: Sequence[PageText], port: 
             continue
         url = site.base + path + (f"?{query}" if query else "")
         site.pages.append(ServedPage(
-            index, url, page_key, _canonical(page, name), texts[index].title or name,
-            texts[index].description, _rewrite(page.html, name, site.base),
+            index, url, page_key, _canonical(page, name), prepared[index].text.title or name,
+            prepared[index].text.description, _rewrite(page.html, name, site.base),
         ))
     for site in by_name.values():
         own = {p.key for p in site.pages} | {p.canonical for p in site.pages if p.canonical}
         seen: set[Key] = set()
         for served in site.pages:
-            _harvest(site, pages[served.index], parse_page(pages[served.index].html), own, seen)
+            _add_links(site, prepared[served.index].links, own, seen)
+        for n in range(len(site.older), MAX_OLDER):  # a site that linked to none of its own
+            path = f"/archive/older-story-number-{n + 1}"
+            headline = f"An older story from the archive, {n + 1}"
+            site.older[key(path, "")] = (site.base + path, headline)
     return list(by_name.values()), left_out
 
 
@@ -272,22 +330,28 @@ def _block_html(block: NavBlock) -> str:
     return f"<{block.tag}{block.attrs}><ul>{items}</ul></{block.tag}>\n"
 
 
-def _teasers(site: Site) -> str:
+def _teasers(site: Site, published: bool) -> str:
+    items = [(p.url, p.headline, p.description) for p in site.pages] if published else []
+    items += [(url, headline, "") for url, headline in site.older.values()]
     out = []
-    for page in site.pages:
-        summary = f"<p>{html.escape(page.description)}</p>" if page.description else ""
-        out.append(f'<div class="teaser"><h2><a href="{html.escape(page.url)}">'
-                   f"{html.escape(page.headline)}</a></h2>{summary}</div>\n")
+    for url, headline, description in items:
+        summary = f"<p>{html.escape(description)}</p>" if description else ""
+        out.append(f'<div class="teaser"><h2><a href="{html.escape(url)}">'
+                   f"{html.escape(headline)}</a></h2>{summary}</div>\n")
     return "".join(out)
 
 
-def render_home(site: Site, published: bool, heading: str = "") -> bytes:
-    """The site's home page (or a listing page under ``heading``)."""
+def render_home(site: Site, published: bool, heading: str = "", story: bool = False) -> bytes:
+    """The site's home page (or a listing page under ``heading``; with ``story``, an
+    older article of that headline, whose text the benchmark does not have)."""
     top = "".join(_block_html(b) for b in site.blocks if b.top)
     bottom = "".join(_block_html(b) for b in site.blocks if not b.top)
     title = html.escape(heading or site.name)
     h1 = f"<h1>{title}</h1>" if heading else ""
-    teasers = _teasers(site) if published else ""
+    teasers = _teasers(site, published)
+    if story:
+        h1 = f"<article><h1>{title}</h1><p>This story is from the archive.</p></article>"
+        teasers = ""
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
             f'</head>\n<body>\n{top}<div class="main">{h1}\n{teasers}</div>\n{bottom}'
             "</body></html>\n").encode()
@@ -406,6 +470,8 @@ class LocalWeb:
             return "page"
         if wanted in site.listings:
             return f"listing: {site.listings[wanted]}"
+        if wanted in site.older:
+            return f"older: {site.older[wanted][1]}"
         return {("/", ()): "home", (FEED_PATH, ()): "feed"}.get(wanted, "-")
 
     def answer(self, host: str, target: str) -> tuple[int, str, bytes]:
@@ -425,6 +491,9 @@ class LocalWeb:
             elif wanted == (FEED_PATH, ()):
                 status, ctype, body = 200, "application/rss+xml", render_feed(
                     site, self.published, self.now)
+            elif wanted in site.older:
+                status, ctype, body = 200, "text/html; charset=utf-8", render_home(
+                    site, self.published, site.older[wanted][1], story=True)
             elif wanted in site.listings:
                 status, ctype, body = 200, "text/html; charset=utf-8", render_home(
                     site, self.published, site.listings[wanted])
