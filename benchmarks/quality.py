@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import re
 import statistics
@@ -54,16 +55,25 @@ from .quality_run import (
 from .quality_topics import Topic, draw_topics
 from .quality_web import LocalWeb, Prepared, build_sites, free_port, prepare, site_names
 
-_YEAR = re.compile(r"(?:/|web/)((?:19|20)\d\d)(?:/|\d{10}|[01]\d[0-3]\d)")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newswatch" / (
+    "quality-trafilatura.json")
+_URL_YEAR = re.compile(r"(?:/|web/)((?:19|20)\d\d)(?:/|\d{10}|[01]\d[0-3]\d)")
+_MARKUP_YEAR = re.compile(
+    rb"(?:datePublished|published_time|dc\.date|pubdate|date\.issued)[^0-9<>]{1,40}"
+    rb"((?:19|20)\d\d)-[01]\d", re.IGNORECASE)
 
 
-def url_years(pages: Sequence[LabelledPage]) -> list[int]:
-    """The years that pages' URLs carry (a dated path, a web archive's timestamp)."""
+def page_years(pages: Sequence[LabelledPage]) -> list[int]:
+    """The years pages were published, where they say (a date in the URL, a web archive's
+    timestamp, a publication date in the markup)."""
     years = []
     for page in pages:
-        match = _YEAR.search(page.url)
-        if match and 1995 <= int(match.group(1)) <= 2030:
-            years.append(int(match.group(1)))
+        found = _URL_YEAR.search(page.url)
+        year = int(found.group(1)) if found else 0
+        if not year and (stated := _MARKUP_YEAR.search(page.html)):
+            year = int(stated.group(1))
+        if 1995 <= year <= 2030:
+            years.append(year)
     return years
 
 
@@ -124,10 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("feeds", "home", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep newswatch's files here")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="extract with trafilatura again instead of reusing its texts")
     parser.add_argument("--workers", type=int, default=2,
                         help="processes that parse pages and run trafilatura")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows while it runs
     try:
         pages = load([c.strip() for c in args.corpora.split(",") if c.strip()])
     except CorpusMissing as exc:
@@ -148,18 +162,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"inputs: {len(pages)} labelled real pages of {len(set(names))} sites ("
           + ", ".join(f"{c} {n}" for c, n in per_corpus.items()) + f"); {len(served)} served, "
           f"{len(left_out)} left out (a site's root or a duplicate address)")
-    years = url_years(pages)
+    years = page_years(pages)
     if years:
-        print(f"markup years (from {len(years)} dated URLs): {min(years)}-{max(years)}, "
-              f"median {statistics.median(years):.0f}")
+        quart = statistics.quantiles(years, n=4) if len(years) > 1 else [years[0]] * 3
+        print(f"publication years ({len(years)} pages say): {min(years)}-{max(years)}, "
+              f"quartiles {quart[0]:.0f} / {quart[1]:.0f} / {quart[2]:.0f}")
     kinds = Counter(t.kind for t in topics)
     print(f"topics: {kinds['expected']} expected alerts, {kinds['trap']} traps "
           f"(drawn with seed {args.seed}); prepared in {time.monotonic() - started:.0f} s")
     web = LocalWeb(sites)
     web.start()
     try:
-        baseline = trafilatura_outcome(web, topics, args.workers)
-        print(f"trafilatura {version('trafilatura')} default extraction: {baseline.wall:.0f} s")
+        cache = None if args.no_cache else CACHE
+        baseline = trafilatura_outcome(web, topics, args.workers, cache)
+        reused = f" ({baseline.extraction['from cache']} pages from {cache})" if cache else ""
+        print(f"trafilatura {version('trafilatura')} default extraction: "
+              f"{baseline.wall:.0f} s{reused}")
         modes = ("feeds", "home") if args.mode == "both" else (args.mode,)
         with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
             root = args.workdir or Path(tmp)
@@ -172,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       + ", ".join(f"{k} {v}" for k, v in sorted(outcome.extraction.items())))
                 for error in outcome.crawl_errors:
                     print(f"  ! {error}")
+                if outcome.misaddressed:
+                    print(f"  {len(outcome.misaddressed)} pages stored under an address that "
+                          "does not open them (their alerts link nowhere), e.g. "
+                          + ", ".join(outcome.misaddressed[:3]))
                 table(pages, topics, served,
                       [(f"newswatch ({mode})", outcome), ("trafilatura", baseline)])
                 if args.workdir:

@@ -3,6 +3,8 @@ counting of alerts, extraction and links (see :mod:`benchmarks.quality`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import multiprocessing
 import os
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +39,8 @@ class Outcome:
     texts: dict[int, str]  # page index -> stored (extracted) text
     fired: Fired
     extraction: dict[str, int] = field(default_factory=dict)  # how texts were extracted
+    # Pages stored under an address that does not open them (found by their title instead).
+    misaddressed: list[str] = field(default_factory=list)
     wall: float = 0.0
     crawl_errors: list[str] = field(default_factory=list)
 
@@ -106,27 +111,43 @@ def _extract(item: tuple[bytes, str]) -> str:
     return trafilatura.extract(item[0], url=item[1]) or ""
 
 
-def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2) -> Outcome:
+def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2,
+                        cache: Path | None = None) -> Outcome:
     """trafilatura's default extraction of every served page (the same bytes newswatch
-    gets), judged by newswatch's own matcher."""
+    gets), judged by newswatch's own matcher. With ``cache`` (a JSON file), texts extracted
+    by a run before from the same bytes with the same trafilatura are taken from there."""
     from storage import StoredArticle
     from storage import Topic as StoredTopic
     from watchlist import compile_query, match_articles
 
     started = datetime.now(UTC)
-    served = [p for site in web.sites.values() for p in site.pages]
-    items = [(p.html, p.url) for p in served]
-    if workers > 1:  # forkserver: this process runs the local web's thread
+    served = [(site, p) for site in web.sites.values() for p in site.pages]
+    # The bytes up to the local web's address (its port changes from run to run).
+    digests = [hashlib.sha256(p.html.replace(site.base.encode(), b"@")).hexdigest()
+               for site, p in served]
+    known: dict[str, str] = {}
+    tag = f"trafilatura {version('trafilatura')} extract()"
+    if cache is not None and cache.exists():
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        known = stored.get("texts", {}) if stored.get("extractor") == tag else {}
+    todo = [(p.html, p.url) for (_, p), d in zip(served, digests, strict=True) if d not in known]
+    if workers > 1 and len(todo) > 1:  # forkserver: this process runs the local web's thread
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            texts = list(pool.map(_extract, items, chunksize=8))
+            fresh = iter(list(pool.map(_extract, todo, chunksize=8)))
     else:
-        texts = [_extract(item) for item in items]
+        fresh = iter([_extract(item) for item in todo])
+    texts = [known[d] if d in known else next(fresh) for d in digests]
+    if cache is not None and todo:
+        known.update(zip(digests, texts, strict=True))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"extractor": tag, "texts": known}), encoding="utf-8")
+    served_pages = [p for _, p in served]
     now = datetime.now(UTC)
     articles = [
         StoredArticle(id=n + 1, url=p.url, source_id=1, source_name="", title=p.headline,
                       text=text, published=None, fetched=now, extraction="trafilatura")
-        for n, (p, text) in enumerate(zip(served, texts, strict=True))
+        for n, (p, text) in enumerate(zip(served_pages, texts, strict=True))
     ]
     stored_topics = [
         StoredTopic(id=n + 1, name=t.name, query=t.query, compiled=compile_query(t.query),
@@ -134,11 +155,12 @@ def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2
         for n, t in enumerate(topics)
     ]
     matches = match_articles(articles, stored_topics, now=now, lookback=timedelta(days=36500))
-    fired = {(topics[m.topic_id - 1].name, served[m.article_id - 1].index)
+    fired = {(topics[m.topic_id - 1].name, served_pages[m.article_id - 1].index)
              for m in matches if m.alert}
     return Outcome(
-        texts={p.index: text for p, text in zip(served, texts, strict=True) if text},
-        fired=fired, extraction={"trafilatura": sum(1 for t in texts if t)},
+        texts={p.index: text for p, text in zip(served_pages, texts, strict=True) if text},
+        fired=fired, extraction={"trafilatura": sum(1 for t in texts if t),
+                                 "from cache": len(served) - len(todo)},
         wall=(datetime.now(UTC) - started).total_seconds(),
     )
 
@@ -230,17 +252,28 @@ def page_of(web: LocalWeb, *urls: str) -> int | None:
 
 
 def read_database(web: LocalWeb, database: Path) -> Outcome:
-    """The articles newswatch stored and the alerts it decided, by page."""
+    """The articles newswatch stored and the alerts it decided, by page. An article whose
+    address opens none of the pages is matched to a page of its site by its title (the
+    feed's headline) and listed as misaddressed: its alert would link to nowhere."""
     if not database.exists():
         return Outcome({}, set())
+    titles = {(s.host, p.headline): p.index for s in web.sites.values() for p in s.pages}
     conn = sqlite3.connect(database)
     try:
         by_article: dict[int, int | None] = {}
         texts: dict[int, str] = {}
         extraction: dict[str, int] = defaultdict(int)
-        rows = conn.execute("SELECT id, url, entry_url, text, extraction FROM articles")
-        for article_id, url, entry_url, text, how in rows:
-            page = page_of(web, url, entry_url)
+        misaddressed = []
+        rows = conn.execute("SELECT id, url, entry_url, title, text, extraction FROM articles")
+        for article_id, url, entry_url, title, text, how in rows:
+            page = page_of(web, url)
+            if page is None:
+                host = urlsplit(url).hostname or ""
+                page = page_of(web, entry_url)
+                if page is None:
+                    page = titles.get((host, " ".join((title or "").split())))
+                if page is not None:
+                    misaddressed.append(url)
             by_article[article_id] = page
             extraction[how] += 1
             if page is not None:
@@ -253,7 +286,7 @@ def read_database(web: LocalWeb, database: Path) -> Outcome:
         }
     finally:
         conn.close()
-    return Outcome(texts, fired, dict(extraction))
+    return Outcome(texts, fired, dict(extraction), misaddressed=misaddressed)
 
 
 @dataclass(frozen=True)
@@ -287,32 +320,39 @@ def links(web: LocalWeb) -> Links:
 
 def write_details(path: Path, web: LocalWeb, pages: Sequence[LabelledPage],
                   topics: Sequence[Topic], runs: Sequence[tuple[str, Outcome]]) -> None:
-    """One line per served page: its address, and per outcome whether it was stored, its
-    extraction F1 and which of its topics fired (``+`` expected, ``!`` trap)."""
-    fired: list[dict[str, set[int | None]]] = []
-    for _, outcome in runs:
-        where: dict[str, set[int | None]] = defaultdict(set)
-        for name, page in outcome.fired:
-            where[name].add(page)
-        fired.append(where)
+    """One line per served page: its address and topics, and per outcome whether it was
+    stored, its extraction F1 and the topics that fired on it (``+`` its expected topic,
+    ``!`` a trap, ``?`` another page's expected topic)."""
+    by_name = {t.name: t for t in topics}
     of_page: dict[int, list[Topic]] = defaultdict(list)
     for topic in topics:
         of_page[topic.page].append(topic)
     header = ["page", "corpus", "name", "url", "topics"]
     for label, _ in runs:
         header += [f"{label} stored", f"{label} F1", f"{label} fired"]
+    fired_on: list[dict[int | None, list[str]]] = []
+    for _, outcome in runs:
+        here: dict[int | None, list[str]] = defaultdict(list)
+        for name, page in sorted(outcome.fired, key=lambda f: (f[0], f[1] or -1)):
+            topic = by_name.get(name)
+            mark = "!" if topic is None or topic.kind == "trap" else (
+                "+" if topic.page == page else "?")
+            here[page].append(mark + name)
+        fired_on.append(here)
     lines = ["\t".join(header)]
     for site in web.sites.values():
         for served in site.pages:
-            mine = of_page.get(served.index, [])
             cells = [str(served.index), pages[served.index].corpus, pages[served.index].name,
-                     served.url, " ".join(f"{t.kind[0]}:{t.query}" for t in mine)]
-            for (_, outcome), where in zip(runs, fired, strict=True):
+                     served.url,
+                     " ".join(f"{t.kind[0]}:{t.query}" for t in of_page.get(served.index, []))]
+            for (_, outcome), here in zip(runs, fired_on, strict=True):
                 text = outcome.texts.get(served.index)
                 f1 = score(text, pages[served.index]).f1 if text is not None else None
-                marks = [("+" if t.kind == "expected" else "!") + t.name for t in mine
-                         if where.get(t.name)]
                 cells += ["yes" if text is not None else "no",
-                          "" if f1 is None else f"{f1:.3f}", " ".join(marks)]
+                          "" if f1 is None else f"{f1:.3f}", " ".join(here.get(served.index, []))]
             lines.append("\t".join(cells))
+    unplaced = [" ".join(here.get(None, [])) for here in fired_on]
+    if any(unplaced):
+        lines.append("\t".join(["-", "", "", "(not a served page)", "", *[
+            c for u in unplaced for c in ("", "", u)]]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

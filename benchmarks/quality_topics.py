@@ -60,6 +60,9 @@ class PageText:
     """What topic selection needs of one page's markup."""
 
     body: list[str]  # folded tokens of the visible text, in order
+    # The same with a space between any two elements' texts: words that only markup
+    # separates ("<li>Eigentümer</li><li>werden</li>"), as extractors separate them.
+    spaced: list[str]
     chrome: list[list[str]]  # folded tokens of each chrome block
     title: str
     description: str
@@ -127,7 +130,7 @@ def page_title(doc: lxml.html.HtmlElement | None, labelled: str | None) -> str:
 def page_text(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> PageText:
     """The folded visible text and chrome blocks of a page (``doc``: its parsed markup)."""
     if doc is None:
-        return PageText([], [], page.title or "", "")
+        return PageText([], [], [], page.title or "", "")
     body = doc.body if doc.find("body") is not None else doc
     chrome: list[list[str]] = []
     total = len(body.text_content())
@@ -146,6 +149,7 @@ def page_text(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> PageText
             stack.extend(element)
     return PageText(
         body=words(body.text_content()),
+        spaced=words(" ".join(body.itertext())),
         chrome=chrome,
         title=page_title(doc, page.title),
         description=meta(doc, "description", "og:description"),
@@ -217,6 +221,8 @@ def draw_topics(
         tokens = [*text.body, "\x00", *words(text.title), "\x00", *words(text.description)]
         for gram, count in _count(tokens, wanted).items():
             pages_of[gram][index] = count
+        for gram in _count(text.spaced, wanted):  # elsewhere only between elements
+            pages_of[gram].setdefault(index, 0)
     topics: list[Topic] = []
     taken: set[Gram] = set()
     for index in range(len(pages)):

@@ -15,9 +15,9 @@ Each site gets its own loopback address (127.1.x.y: Linux routes all of 127.0.0.
   each such link serves a listing page (its anchor as heading, the site's headlines).
   Links of the pages that look like articles of the site (a headline for an anchor, an id
   or a date in the address) are not among them: the benchmark cannot serve them as the
-  articles they are. Up to three of them (or made-up archive links where a site has none)
-  are the home page's older stories, listed from the first poll on and served as short
-  archive pages, so that a monitor's first poll finds the site's back catalogue;
+  articles they are. One of them (or a made-up archive link where a site has none)
+  is the home page's older story, listed from the first poll on and served as a short
+  archive page, so that a monitor's first poll finds the site's back catalogue;
 - anything else: 404 (``/robots.txt`` included: no rules, no sitemaps).
 
 Until ``LocalWeb.published`` is set, the feeds list nothing and the home pages only
@@ -53,26 +53,29 @@ _CONTAINERS = frozenset({"nav", "header", "footer", "aside", "ul", "ol", "div", 
 _PATH_SAFE = "/:@!$&'()*+,;=~-._%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_NAV_LINKS = 60
-MAX_OLDER = 3
+MAX_OLDER = 1
 
 
+_SLASHES = re.compile(r"/{2,}")
+_LABEL_PREFIX = re.compile(r"^[a-z]+::")
 _TRACKERS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga"})
 
 
 def key(path: str, query: str) -> Key:
-    """What a request path names: the unquoted path (no trailing slash) and the query's
-    parameters in any order, valueless ones kept, tracking ones (``utm_*``, ``fbclid``...)
-    ignored, as the sites' own servers ignore them."""
+    """What a request path names: the unquoted path (no trailing slash, runs of slashes as
+    one, as web servers merge them) and the query's parameters in any order, valueless ones
+    kept, tracking ones (``utm_*``, ``fbclid``...) ignored, as the sites' servers ignore
+    them."""
     params = [(k, v) for k, v in parse_qsl(query, True)
               if not k.lower().startswith("utm_") and k.lower() not in _TRACKERS]
-    return (unquote(path).rstrip("/") or "/", tuple(sorted(params)))
+    return (_SLASHES.sub("/", unquote(path)).rstrip("/") or "/", tuple(sorted(params)))
 
 
 def origin(url: str) -> tuple[str, str, str]:
     """(host without ``www.``, path, query) of a page's original URL; trafilatura's
     ``hard::site.com-name.html`` entries become ``site.com``, ``/name.html``."""
-    if url.startswith("hard::"):
-        name = url.removeprefix("hard::")
+    if prefix := _LABEL_PREFIX.match(url):
+        name = url[prefix.end():]
         host, _, rest = name.partition("-")
         return host.lower().removeprefix("www."), "/" + rest, ""
     parts = urlsplit(url)
@@ -147,8 +150,10 @@ def _canonical(page: LabelledPage, name: str) -> Key | None:
     href = _HREF.search(tag.group()) if tag else None
     if href is None:
         return None
-    url = urljoin(page.url, html.unescape(href.group(1).decode("utf-8", "replace")))
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(urljoin(page.url, html.unescape(href.group(1).decode("utf-8", "replace"))))
+    except ValueError:
+        return None
     if (parts.hostname or "").lower().removeprefix("www.") != name:
         return None
     found = key(quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE))
@@ -233,8 +238,11 @@ def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[Pa
         if begin <= at <= end or not element.get("href"):
             continue
         anchor = " ".join(element.text_content().split())
-        absolute = urljoin(page.url, element.get("href").strip())
-        parts = urlsplit(absolute)
+        try:
+            absolute = urljoin(page.url, element.get("href").strip())
+            parts = urlsplit(absolute)
+        except ValueError:  # a malformed address ("http://[menu]/")
+            continue
         if (not 2 <= len(anchor) <= 200 or parts.scheme not in ("http", "https")
                 or (parts.hostname or "").lower().removeprefix("www.") != name):
             continue
