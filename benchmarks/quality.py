@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
@@ -108,8 +108,9 @@ def table(pages: Sequence[LabelledPage], topics: Sequence[Topic], served: set[in
 
 
 def prepare_all(pages: Sequence[LabelledPage], workers: int) -> list[Prepared]:
-    """Every page parsed once (in ``workers`` processes)."""
-    if workers <= 1:
+    """Every page parsed once (in ``workers`` processes, for many pages: starting them
+    costs more than a few hundred pages take)."""
+    if workers <= 1 or len(pages) < 400:
         return [prepare(p) for p in pages]
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -153,7 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = site_names(pages)
     prepared = prepare_all(pages, args.workers)
     topics = draw_topics(pages, names, [p.text for p in prepared], args.seed)
-    sites, left_out = build_sites(pages, prepared, free_port())
+    modes = ("feeds", "home") if args.mode == "both" else (args.mode,)
+    # A local web per mode (each its own port), so that the modes run side by side: one
+    # newswatch process each, on a core each.
+    webs: dict[str, LocalWeb] = {}
+    for mode in modes:
+        sites, left_out = build_sites(pages, prepared, free_port())
+        webs[mode] = LocalWeb(sites)
     del prepared
     served = {p.index for s in sites for p in s.pages}
     topics = [t for t in topics if t.page in served]
@@ -170,51 +177,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = Counter(t.kind for t in topics)
     print(f"topics: {kinds['expected']} expected alerts, {kinds['trap']} traps "
           f"(drawn with seed {args.seed}); prepared in {time.monotonic() - started:.0f} s")
-    web = LocalWeb(sites)
-    web.start()
+    for web in webs.values():
+        web.start()
     try:
-        cache = None if args.no_cache else CACHE
-        baseline = trafilatura_outcome(web, topics, args.workers, cache)
-        reused = f" ({baseline.extraction['from cache']} pages from {cache})" if cache else ""
-        print(f"trafilatura {version('trafilatura')} default extraction: "
-              f"{baseline.wall:.0f} s{reused}")
-        modes = ("feeds", "home") if args.mode == "both" else (args.mode,)
         with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
             root = args.workdir or Path(tmp)
-            for mode in modes:
-                web.requests.clear()
-                outcome = newswatch_outcome(web, topics, mode, root / mode)
-                print(f"\n== {mode}: {len(sites)} {'feeds' if mode == 'feeds' else 'home pages'}"
-                      f", newswatch crawl twice (before and after publishing): "
-                      f"{outcome.wall:.0f} s; stored by "
-                      + ", ".join(f"{k} {v}" for k, v in sorted(outcome.extraction.items())))
-                for error in outcome.crawl_errors:
-                    print(f"  ! {error}")
-                if outcome.misaddressed:
-                    print(f"  {len(outcome.misaddressed)} pages stored under an address that "
-                          "does not open them (their alerts link nowhere), e.g. "
-                          + ", ".join(outcome.misaddressed[:3]))
-                table(pages, topics, served,
-                      [(f"newswatch ({mode})", outcome), ("trafilatura", baseline)])
-                if args.workdir:
-                    write_details(root / mode / "pages.tsv", web, pages, topics,
-                                  [(mode, outcome), ("trafilatura", baseline)])
-                    with (root / mode / "requests.tsv").open("w", encoding="utf-8") as out:
-                        for r in web.requests:
-                            out.write(f"{r.phase}\t{r.status}\t{r.host}\t{r.key}\t"
-                                      f"{web.describe(r.host, r.key)}\n")
-                if mode == "home":
-                    found = links(web)
-                    share = found.others_followed / found.followed if found.followed else 0.0
-                    print(f"  links: article links followed {found.articles_followed}/"
-                          f"{found.articles_listed}; other links followed "
-                          f"{found.others_followed}/{found.others_listed} "
-                          f"({share:.1%} of the {found.followed} followed); "
-                          f"requests for unlinked addresses (404) {found.broken}")
+            with ThreadPoolExecutor(len(modes)) as crawls:
+                running = {mode: crawls.submit(newswatch_outcome, web, topics, mode, root / mode)
+                           for mode, web in webs.items()}
+                cache = None if args.no_cache else CACHE
+                baseline = trafilatura_outcome(webs[modes[0]], topics, args.workers, cache)
+                reused = (f" ({baseline.extraction['from cache']} pages from {cache})"
+                          if cache else "")
+                print(f"trafilatura {version('trafilatura')} default extraction: "
+                      f"{baseline.wall:.0f} s{reused}")
+                for mode, future in running.items():
+                    report(mode, webs[mode], future.result(), baseline, pages, topics, served,
+                           root / mode if args.workdir else None)
     finally:
-        web.stop()
+        for web in webs.values():
+            web.stop()
     print(f"\nwall time {time.monotonic() - started:.0f} s")
     return 0
+
+
+def report(mode: str, web: LocalWeb, outcome: Outcome, baseline: Outcome,
+           pages: Sequence[LabelledPage], topics: Sequence[Topic], served: set[int],
+           details: Path | None) -> None:
+    """Print one mode's figures beside trafilatura's (and write the details files)."""
+    print(f"\n== {mode}: {len(web.sites)} {'feeds' if mode == 'feeds' else 'home pages'}"
+          f", newswatch crawl twice (before and after publishing): "
+          f"{outcome.wall:.0f} s; stored by "
+          + ", ".join(f"{k} {v}" for k, v in sorted(outcome.extraction.items())))
+    for error in outcome.crawl_errors:
+        print(f"  ! {error}")
+    if outcome.misaddressed:
+        print(f"  {len(outcome.misaddressed)} pages stored under an address that does not "
+              "open them (their alerts link nowhere), e.g. "
+              + ", ".join(outcome.misaddressed[:3]))
+    table(pages, topics, served, [(f"newswatch ({mode})", outcome), ("trafilatura", baseline)])
+    if details is not None:
+        write_details(details / "pages.tsv", web, pages, topics,
+                      [(mode, outcome), ("trafilatura", baseline)])
+        with (details / "requests.tsv").open("w", encoding="utf-8") as out:
+            for r in web.requests:
+                out.write(f"{r.phase}\t{r.status}\t{r.host}\t{r.key}\t"
+                          f"{web.describe(r.host, r.key)}\n")
+    if mode == "home":
+        found = links(web)
+        share = found.others_followed / found.followed if found.followed else 0.0
+        print(f"  links: article links followed {found.articles_followed}/"
+              f"{found.articles_listed}; other links followed "
+              f"{found.others_followed}/{found.others_listed} "
+              f"({share:.1%} of the {found.followed} followed); "
+              f"requests for unlinked addresses (404) {found.broken}")
 
 
 if __name__ == "__main__":
