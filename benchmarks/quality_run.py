@@ -155,8 +155,8 @@ def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2
         for n, t in enumerate(topics)
     ]
     matches = match_articles(articles, stored_topics, now=now, lookback=timedelta(days=36500))
-    fired = {(topics[m.topic_id - 1].name, served_pages[m.article_id - 1].index)
-             for m in matches if m.alert}
+    fired: Fired = {(topics[m.topic_id - 1].name, served_pages[m.article_id - 1].index)
+                    for m in matches if m.alert}
     return Outcome(
         texts={p.index: text for p, text in zip(served_pages, texts, strict=True) if text},
         fired=fired, extraction={"trafilatura": sum(1 for t in texts if t),
@@ -334,9 +334,9 @@ def write_details(path: Path, web: LocalWeb, pages: Sequence[LabelledPage],
     for _, outcome in runs:
         here: dict[int | None, list[str]] = defaultdict(list)
         for name, page in sorted(outcome.fired, key=lambda f: (f[0], f[1] or -1)):
-            topic = by_name.get(name)
-            mark = "!" if topic is None or topic.kind == "trap" else (
-                "+" if topic.page == page else "?")
+            known = by_name.get(name)
+            mark = "!" if known is None or known.kind == "trap" else (
+                "+" if known.page == page else "?")
             here[page].append(mark + name)
         fired_on.append(here)
     lines = ["\t".join(header)]

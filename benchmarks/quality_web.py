@@ -432,7 +432,9 @@ class LocalWeb:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                status, ctype, body = web.answer(self.server.server_address[0], self.path)
+                address = self.server.server_address
+                host = str(address[0]) if isinstance(address, tuple) else ""
+                status, ctype, body = web.answer(host, self.path)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -480,7 +482,8 @@ class LocalWeb:
             return f"listing: {site.listings[wanted]}"
         if wanted in site.older:
             return f"older: {site.older[wanted][1]}"
-        return {("/", ()): "home", (FEED_PATH, ()): "feed"}.get(wanted, "-")
+        special: dict[Key, str] = {("/", ()): "home", (FEED_PATH, ()): "feed"}
+        return special.get(wanted, "-")
 
     def answer(self, host: str, target: str) -> tuple[int, str, bytes]:
         """Status, content type and body for a request of ``target`` on ``host``."""
