@@ -70,7 +70,7 @@ def page_years(pages: Sequence[LabelledPage]) -> list[int]:
     for page in pages:
         found = _URL_YEAR.search(page.url)
         year = int(found.group(1)) if found else 0
-        if not year and (stated := _MARKUP_YEAR.search(page.html)):
+        if not year and (stated := _MARKUP_YEAR.search(page.html, 0, 300_000)):
             year = int(stated.group(1))
         if 1995 <= year <= 2030:
             years.append(year)

@@ -122,8 +122,9 @@ def trafilatura_outcome(web: LocalWeb, topics: Sequence[Topic], workers: int = 2
 
     started = datetime.now(UTC)
     served = [(site, p) for site in web.sites.values() for p in site.pages]
-    # The bytes up to the local web's address (its port changes from run to run).
-    digests = [hashlib.sha256(p.html.replace(site.base.encode(), b"@")).hexdigest()
+    # The page as published and its address: what the served bytes are made of, whatever
+    # the local web's port (which changes from run to run).
+    digests = [hashlib.sha256(p.original + p.url.removeprefix(site.base).encode()).hexdigest()
                for site, p in served]
     known: dict[str, str] = {}
     tag = f"trafilatura {version('trafilatura')} extract()"

@@ -22,7 +22,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lxml.etree
 import lxml.html
@@ -59,13 +59,16 @@ class Topic:
 class PageText:
     """What topic selection needs of one page's markup."""
 
-    body: list[str]  # folded tokens of the visible text, in order
-    # The same with a space between any two elements' texts: words that only markup
-    # separates ("<li>Eigentümer</li><li>werden</li>"), as extractors separate them.
+    # Folded tokens of the visible text, then of the title and description, in order.
+    tokens: list[str]
+    # The visible text with a space between any two elements' texts: words that only
+    # markup separates ("<li>Eigentümer</li><li>werden</li>"), as extractors separate them.
     spaced: list[str]
-    chrome: list[list[str]]  # folded tokens of each chrome block
     title: str
     description: str
+    expected: list[Gram] = field(default_factory=list)  # candidate phrases of its labels
+    traps: list[Gram] = field(default_factory=list)  # candidate phrases of its chrome
+    in_chrome: dict[Gram, int] = field(default_factory=dict)  # how often each trap is there
 
 
 def words(text: str) -> list[str]:
@@ -130,7 +133,7 @@ def page_title(doc: lxml.html.HtmlElement | None, labelled: str | None) -> str:
 def page_text(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> PageText:
     """The folded visible text and chrome blocks of a page (``doc``: its parsed markup)."""
     if doc is None:
-        return PageText([], [], [], page.title or "", "")
+        return PageText([], [], page.title or "", "")
     body = doc.body if doc.find("body") is not None else doc
     chrome: list[list[str]] = []
     total = len(body.text_content())
@@ -147,13 +150,34 @@ def page_text(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> PageText
             chrome.append(words(text))
         else:
             stack.extend(element)
-    return PageText(
-        body=words(body.text_content()),
+    title = page_title(doc, page.title)
+    description = meta(doc, "description", "og:description")
+    text = PageText(
+        tokens=[*words(body.text_content()), "\x00", *words(title), "\x00", *words(description)],
         spaced=words(" ".join(body.itertext())),
-        chrome=chrome,
-        title=page_title(doc, page.title),
-        description=meta(doc, "description", "og:description"),
+        title=title,
+        description=description,
     )
+    _options(page, text, chrome)
+    return text
+
+
+def _options(page: LabelledPage, text: PageText, chrome: list[list[str]]) -> None:
+    """The page's candidate phrases: of its labelled text for an expected topic, of its
+    chrome for a trap (neither in its title or description, traps not in its labels)."""
+    label_lines = [words(line) for line in labelled_text(page)]
+    label_grams = set(grams([t for line in label_lines for t in line], (2, 3)))
+    for line in label_lines:
+        label_grams.update(grams(line))
+    shown = set(grams(words(text.title))) | set(grams(words(text.description)))
+    text.expected = [g for g in _candidates(label_lines) if g not in shown]
+    chrome_lines = [words(s) for s in page.outside] or chrome
+    text.traps = [g for g in _candidates(chrome_lines) if g not in shown and g not in label_grams]
+    counts: dict[Gram, int] = defaultdict(int)
+    for line in chrome_lines:
+        for gram, count in _count(line, set(text.traps)).items():
+            counts[gram] += count
+    text.in_chrome = dict(counts)
 
 
 def labelled_text(page: LabelledPage) -> list[str]:
@@ -178,10 +202,14 @@ def _candidates(lines: Iterable[list[str]]) -> list[Gram]:
 
 
 def _count(tokens: Sequence[str], wanted: set[Gram]) -> dict[Gram, int]:
+    """How often each of ``wanted`` (2 or 3 tokens) stands in ``tokens``."""
     counts: dict[Gram, int] = defaultdict(int)
-    for gram in grams(tokens):
-        if gram in wanted:
-            counts[gram] += 1
+    firsts = {g[0] for g in wanted}
+    for i, token in enumerate(tokens):
+        if token in firsts:
+            for gram in (tuple(tokens[i : i + 2]), tuple(tokens[i : i + 3])):
+                if gram in wanted:
+                    counts[gram] += 1
     return counts
 
 
@@ -196,45 +224,26 @@ def draw_topics(
     """An expected topic and a trap per page where the page allows (see the module
     docstring); ``sites[i]`` is the site that serves ``pages[i]``, ``texts[i]`` its text."""
     rng = random.Random(seed)
-    expected_options: list[list[Gram]] = []
-    trap_options: list[list[Gram]] = []
-    chrome_counts: list[dict[Gram, int]] = []
-    for page, text in zip(pages, texts, strict=True):
-        label_lines = [words(line) for line in labelled_text(page)]
-        label_grams = set(grams([t for line in label_lines for t in line], (2, 3)))
-        for line in label_lines:
-            label_grams.update(grams(line))
-        shown = set(grams(words(text.title))) | set(grams(words(text.description)))
-        expected_options.append([g for g in _candidates(label_lines) if g not in shown])
-        chrome_lines = [words(s) for s in page.outside] or text.chrome
-        options = [g for g in _candidates(chrome_lines) if g not in shown and g not in label_grams]
-        trap_options.append(options)
-        counts: dict[Gram, int] = defaultdict(int)
-        for line in chrome_lines:
-            for gram, count in _count(line, set(options)).items():
-                counts[gram] += count
-        chrome_counts.append(counts)
-    wanted = {g for option in (*expected_options, *trap_options) for g in option}
+    wanted = {g for text in texts for g in (*text.expected, *text.traps)}
     # Where each candidate stands: how often in each page's visible text (and title/meta).
     pages_of: dict[Gram, dict[int, int]] = defaultdict(dict)
     for index, text in enumerate(texts):
-        tokens = [*text.body, "\x00", *words(text.title), "\x00", *words(text.description)]
-        for gram, count in _count(tokens, wanted).items():
+        for gram, count in _count(text.tokens, wanted).items():
             pages_of[gram][index] = count
         for gram in _count(text.spaced, wanted):  # elsewhere only between elements
             pages_of[gram].setdefault(index, 0)
     topics: list[Topic] = []
     taken: set[Gram] = set()
     for index in range(len(pages)):
-        expected = [g for g in expected_options[index] if pages_of[g] == {index: 1}]
+        expected = [g for g in texts[index].expected if pages_of[g] == {index: 1}]
         if expected:
             gram = _pick(rng, expected)
             taken.add(gram)
             topics.append(Topic(f"e{index:04d}", _quote(gram), "expected", index,
                                 sites[index], gram))
         traps = [
-            g for g in trap_options[index]
-            if g not in taken and 0 < pages_of[g].get(index, 0) <= chrome_counts[index][g]
+            g for g in texts[index].traps
+            if g not in taken and 0 < pages_of[g].get(index, 0) <= texts[index].in_chrome[g]
             and all(sites[other] == sites[index] for other in pages_of[g])
         ]  # fmt: skip
         if traps:

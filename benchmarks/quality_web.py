@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 
@@ -93,7 +94,14 @@ class ServedPage:
     canonical: Key | None  # where its <link rel=canonical> points on the same site
     headline: str
     description: str
-    html: bytes
+    original: bytes  # as published
+    host: str = ""  # the site's original host, and its loopback origin
+    base: str = ""
+
+    @cached_property
+    def html(self) -> bytes:
+        """The bytes served: as published, links to the site's own host made local."""
+        return _rewrite(self.original, self.host, self.base)
 
 
 @dataclass
@@ -316,7 +324,7 @@ def build_sites(pages: Sequence[LabelledPage], prepared: Sequence[Prepared], por
         url = site.base + path + (f"?{query}" if query else "")
         site.pages.append(ServedPage(
             index, url, page_key, _canonical(page, name), prepared[index].text.title or name,
-            prepared[index].text.description, _rewrite(page.html, name, site.base),
+            prepared[index].text.description, page.html, name, site.base,
         ))
     for site in by_name.values():
         own = {p.key for p in site.pages} | {p.canonical for p in site.pages if p.canonical}
