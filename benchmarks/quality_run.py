@@ -310,12 +310,12 @@ def links(web: LocalWeb) -> Links:
     """Which of the home pages' links were requested (both polls)."""
     asked = {(r.host, r.key) for r in web.requests}
     listed = {(s.host, p.key) for s in web.sites.values() for p in s.pages}
-    canonical = {(h, k) for h, pages in web.pages.items() for k in pages}
+    addresses = {(h, k) for h, pages in web.pages.items() for k in pages}
     others = {(s.host, k) for s in web.sites.values() for k in s.listings}
     # Links to older stories are neither: articles, but not the benchmark's.
     broken = {(r.host, r.key) for r in web.requests
               if r.status == 404 and r.key[0] != "/robots.txt"}
-    followed = {(h, web.pages[h][k].key) for h, k in asked & canonical}
+    followed = {(h, web.pages[h][k].key) for h, k in asked & addresses}
     return Links(len(listed), len(followed), len(others), len(asked & others), len(broken))
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import lxml.etree
 import lxml.html
+from trafilatura.utils import load_html
 
 from watchlist.tokens import tokenize
 
@@ -94,10 +95,14 @@ def _is_chrome(element: lxml.html.HtmlElement) -> bool:
 
 
 def parse_page(html: bytes) -> lxml.html.HtmlElement | None:
-    """The page's document, scripts and styles dropped (None when it does not parse)."""
+    """The page's document, scripts and styles dropped (None when it does not parse).
+    Decoded as trafilatura decodes it (lxml alone reads an undeclared UTF-8 page as
+    Latin-1), so that its words are the words extractors see."""
     try:
-        doc = lxml.html.document_fromstring(html)
+        doc = load_html(html)
     except (ValueError, lxml.etree.ParserError):
+        return None
+    if not isinstance(doc, lxml.html.HtmlElement):
         return None
     for bad in doc.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()

@@ -4,9 +4,10 @@ Each site gets its own loopback address (127.1.x.y: Linux routes all of 127.0.0.
 ``lo``), so that the crawler sees as many hosts as there are sites. On it:
 
 - every labelled page of the site at its original path and query (real URL shapes), and
-  at the address its ``<link rel=canonical>`` declares on the site (where an AMP page's
-  canonical version would be); the bytes as published except that absolute links to the
-  site's own host point to the loopback host (so the canonical link stays on the site);
+  at the addresses it declares as its own on the site (``<link rel=canonical>``,
+  ``og:url``: where the publisher serves it too, e.g. an AMP page's canonical version); the
+  bytes as published except that absolute links to the site's own host point to the
+  loopback host (so those declarations stay on the site);
 - ``/__bench__/feed.rss``: an RSS 2.0 feed of the site's pages (title, link, guid,
   pubDate, and the page's meta description where it has one);
 - ``/``: a home page listing the pages by headline (with their descriptions), between the
@@ -91,7 +92,7 @@ class ServedPage:
     index: int  # into the benchmark's page list
     url: str  # its loopback URL
     key: Key
-    canonical: Key | None  # where its <link rel=canonical> points on the same site
+    declared: tuple[Key, ...]  # where it says it lives on its site (canonical, og:url)
     headline: str
     description: str
     original: bytes  # as published
@@ -148,24 +149,35 @@ def _rewrite(data: bytes, host: str, base: str) -> bytes:
     return data
 
 
-_CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE)
-_HREF = re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)
+_DECLARED = (  # where a page says it lives: <link rel=canonical>, <meta property=og:url>
+    (re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE),
+     re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
+    (re.compile(rb"<meta\b[^>]*\bproperty=[\"']?og:url[^>]*>", re.IGNORECASE),
+     re.compile(rb"\bcontent=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
+)
 
 
-def _canonical(page: LabelledPage, name: str) -> Key | None:
-    """Where the page's ``<link rel=canonical>`` points, when on its own site."""
-    tag = _CANONICAL.search(page.html)
-    href = _HREF.search(tag.group()) if tag else None
-    if href is None:
-        return None
-    try:
-        parts = urlsplit(urljoin(page.url, html.unescape(href.group(1).decode("utf-8", "replace"))))
-    except ValueError:
-        return None
-    if (parts.hostname or "").lower().removeprefix("www.") != name:
-        return None
-    found = key(quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE))
-    return None if found == ("/", ()) else found
+def _declared(page: LabelledPage, name: str) -> tuple[Key, ...]:
+    """The addresses on its own site that the page declares as its own (canonical link,
+    og:url): the publisher serves the article there too."""
+    found: list[Key] = []
+    for tag_pattern, value_pattern in _DECLARED:
+        tag = tag_pattern.search(page.html)
+        value = value_pattern.search(tag.group()) if tag else None
+        if value is None:
+            continue
+        try:
+            parts = urlsplit(urljoin(page.url, html.unescape(value.group(1).decode("utf-8",
+                                                                                 "replace"))))
+        except ValueError:
+            continue
+        if (parts.hostname or "").lower().removeprefix("www.") != name:
+            continue
+        address = key(quote(parts.path or "/", safe=_PATH_SAFE),
+                      quote(parts.query, safe=_QUERY_SAFE))
+        if address != ("/", ()) and address not in found:
+            found.append(address)
+    return tuple(found)
 
 
 def _attrs(element: lxml.html.HtmlElement) -> str:
@@ -209,10 +221,13 @@ def _article_span(text: str, lines: Sequence[str]) -> tuple[int, int]:
 
 def _looks_like_article(url: str, anchor: str) -> bool:
     """A link the site's real server would answer with an article (a headline-like anchor,
-    an id or a date in the path): the local web cannot serve it as the article it is."""
-    path = urlsplit(url).path
-    slug = re.split(r"[-_]+", path.rstrip("/").rsplit("/", 1)[-1])
-    return len(anchor.split()) >= 5 or len(slug) >= 5 or bool(_ARTICLE_URL.search(path))
+    a long slug, an id or a date in the address): the local web cannot serve it as the
+    article it is."""
+    parts = urlsplit(url)
+    slug = re.split(r"[-_]+", parts.path.rstrip("/").rsplit("/", 1)[-1])
+    numeric_id = any(v.isdigit() and len(v) >= 3 for _, v in parse_qsl(parts.query))
+    return (len(anchor.split()) >= 5 or len(slug) >= 5 or numeric_id
+            or bool(_ARTICLE_URL.search(parts.path)))
 
 
 _ARTICLE_URL = re.compile(r"\d{5,}|/(?:19|20)\d\d[-/][01]?\d[-/]")
@@ -323,11 +338,11 @@ def build_sites(pages: Sequence[LabelledPage], prepared: Sequence[Prepared], por
             continue
         url = site.base + path + (f"?{query}" if query else "")
         site.pages.append(ServedPage(
-            index, url, page_key, _canonical(page, name), prepared[index].text.title or name,
+            index, url, page_key, _declared(page, name), prepared[index].text.title or name,
             prepared[index].text.description, page.html, name, site.base,
         ))
     for site in by_name.values():
-        own = {p.key for p in site.pages} | {p.canonical for p in site.pages if p.canonical}
+        own = {p.key for p in site.pages} | {k for p in site.pages for k in p.declared}
         seen: set[Key] = set()
         for served in site.pages:
             _add_links(site, prepared[served.index].links, own, seen)
@@ -417,13 +432,13 @@ class LocalWeb:
 
     def __init__(self, sites: Sequence[Site], now: datetime | None = None) -> None:
         self.sites = {s.host: s for s in sites}
-        # Each page at its address, and at its canonical one when that serves nothing else.
+        # Each page at its address, and where it says it lives when nothing else is there.
         self.pages: dict[str, dict[Key, ServedPage]] = {}
         for site in sites:
             pages = self.pages[site.host] = {p.key: p for p in site.pages}
             for page in site.pages:
-                if page.canonical is not None:
-                    pages.setdefault(page.canonical, page)
+                for address in page.declared:
+                    pages.setdefault(address, page)
         self.now = now or datetime.now(UTC).replace(microsecond=0)
         self.published = False
         self.requests: list[Request] = []
