@@ -206,10 +206,13 @@ def _candidates(lines: Iterable[list[str]]) -> list[Gram]:
     return list(seen)
 
 
-def _count(tokens: Sequence[str], wanted: set[Gram]) -> dict[Gram, int]:
-    """How often each of ``wanted`` (2 or 3 tokens) stands in ``tokens``."""
+def _count(tokens: Sequence[str], wanted: set[Gram],
+           firsts: set[str] | None = None) -> dict[Gram, int]:
+    """How often each of ``wanted`` (2 or 3 tokens) stands in ``tokens`` (``firsts``: their
+    first tokens, when the caller has them)."""
     counts: dict[Gram, int] = defaultdict(int)
-    firsts = {g[0] for g in wanted}
+    if firsts is None:
+        firsts = {g[0] for g in wanted}
     for i, token in enumerate(tokens):
         if token in firsts:
             for gram in (tuple(tokens[i : i + 2]), tuple(tokens[i : i + 3])):
@@ -232,10 +235,11 @@ def draw_topics(
     wanted = {g for text in texts for g in (*text.expected, *text.traps)}
     # Where each candidate stands: how often in each page's visible text (and title/meta).
     pages_of: dict[Gram, dict[int, int]] = defaultdict(dict)
+    firsts = {g[0] for g in wanted}
     for index, text in enumerate(texts):
-        for gram, count in _count(text.tokens, wanted).items():
+        for gram, count in _count(text.tokens, wanted, firsts).items():
             pages_of[gram][index] = count
-        for gram in _count(text.spaced, wanted):  # elsewhere only between elements
+        for gram in _count(text.spaced, wanted, firsts):  # elsewhere only between elements
             pages_of[gram].setdefault(index, 0)
     topics: list[Topic] = []
     taken: set[Gram] = set()
