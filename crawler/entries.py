@@ -27,12 +27,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from storage import Article, FetchOutcome, KnownUrl, Source, Store
+from storage import Article, FetchOutcome, KnownUrl, Source, Store, identity_host
 
 from .extract import Extracted, extract_article
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
+from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, same_site
 
 logger = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ class EntriesMixin:
                 self._fallback(entry, why)
             return
         if not isinstance(response, scrapy.http.TextResponse):
-            self._fallback(entry, "page is not HTML")
+            self._fallback(entry, "page is not HTML", no_article=True)
             return
         loop = asyncio.get_running_loop()
         try:
@@ -180,7 +181,7 @@ class EntriesMixin:
             logger.warning("extraction failed for %s: %s", response.url, exc)
             extracted = None
         if extracted is None:
-            self._fallback(entry, "no article text found on the page")
+            self._fallback(entry, "no article text found on the page", no_article=True)
             return
         self._store_page(entry, response.url, extracted)
 
@@ -204,9 +205,10 @@ class EntriesMixin:
         self.report.count("articles_deferred")
         self.settle(entry.source, deferred=True)
 
-    def _fallback(self, entry: Entry, why: str) -> None:
-        """No article text from the page: keep a feed entry with its summary; forget a link;
-        keep the stored version of an article read again."""
+    def _fallback(self, entry: Entry, why: str, *, no_article: bool = False) -> None:
+        """No article text from the page: keep a feed entry with its summary; forget a link
+        (and, when the page answered with no article, ``no_article``, count its URL shape
+        against its site); keep the stored version of an article read again."""
         if entry.article_id is not None:
             logger.info("%s: newer version not read, stored one kept (%s)", entry.feed.link, why)
             self.store.keep_version(entry.article_id, entry.feed.updated, entry.url)
@@ -217,6 +219,8 @@ class EntriesMixin:
             logger.info("%s: skipped, not an article (%s)", entry.feed.link, why)
             self.store.skip_url(entry.url, entry.source.id, why, self.clock())
             self.report.count("links_skipped")
+            if no_article:
+                self._learn(entry, article=False)
             self.settle(entry.source, deferred=False)
             return
         logger.warning(
@@ -241,7 +245,14 @@ class EntriesMixin:
             ),
         )
 
+    def _learn(self, entry: Entry, *, article: bool) -> None:
+        """Remember what a followed link of this URL shape led to, for the site's next polls."""
+        site = identity_host(urlsplit(entry.url).hostname or "")
+        self.store.note_link_shape(site, link_shape(entry.url), article=article, now=self.clock())
+
     def _store_page(self, entry: Entry, page_url: str, page: Extracted) -> None:
+        if entry.linked:
+            self._learn(entry, article=True)
         url = canonicalize(page_url)
         # A canonical URL on another site, or a home page (a common misconfiguration that
         # would make every article of the site one), is not the article's address.

@@ -10,19 +10,48 @@ a heuristic decides:
    navigation/complementary; inside a ``<header>``/``<footer>`` (role banner/contentinfo)
    that is not within an ``<article>`` (a teaser's own header is content); inside an
    element (or on a link) whose class or id names a menu, nav, breadcrumb, pagination/pager,
-   social/share widget, login/sign-in/account, subscribe/newsletter or cookie banner; and
-   links with ``rel`` tag, author, prev, next, nav, search or feed.
-2. Navigation URLs are skipped: the home page (``/``, ``/index.html``...); a path segment
-   that names a listing or service page (tag(s), topic(s), author(s), category, section,
-   search, login, signin, register, account, subscribe, newsletter, about, contact, privacy,
-   terms, feed, rss...); pagination (``/page/2``, ``?page=2``, ``?paged=2``...) and search
-   queries (``?s=``, ``?q=``); static files and feeds by extension (.jpg .png .css .js .pdf
-   .xml .rss ...).
-3. What is left must look like an article: a date in the path followed by a slug or id
-   (``/2026/11/25/slug``, ``/2026/nov/25/slug``); a run of at least 5 digits in a segment
-   (``/news/world-67512345``, ``/a/123456.html``) or a numeric ``id``/``p``/``story`` query
-   parameter; a last segment that is a slug of at least 3 hyphen-separated words (two of
-   them with letters); or at least 2 segments with a last one of 20 characters or more.
+   social/share widget, login/sign-in/account, subscribe/newsletter, cookie banner, footer
+   or sidebar (a link's own ``newsletter`` class aside: a newsletter's posts); and links
+   with ``rel`` tag, author, prev, next, nav, search or feed.
+2. Navigation URLs are skipped (crawler.shapes.is_navigation): the home page, a segment
+   naming a service or listing (tag, topic, author, category, section, search, login...),
+   pagination, search queries, static files and feeds.
+3. Each remaining link gets a small score; it is an article link from ``KEEP_SCORE`` (2)
+   up, and a URL counts with the best score of its links:
+
+   ==================================================================  =====
+   the anchor reads like a headline (crawler.anchors.anchor_kind),        +2
+   including an image's alt / title or a teaser card's heading
+   the URL has an article shape (date + slug, long number, numeric        +2
+   id in the query, long slug: crawler.shapes.is_article_shaped)
+   the site's links of this URL shape led to articles before (learnt)     +3
+   ... else 2+ other links of this shape on the page score 4 or more      +1
+   the link is a teaser's heading (in/around ``<h1>``-``<h4>``, or a      +1
+   ``headline``/``teaser``/``story``... class)
+   the link is in a repeated teaser list (3+ links placed alike, most     +1
+   with headline anchors)
+   the anchor is a navigation label (``Next »``, ``Page 2``, ``Log in``,  -3
+   ``More news``, a byline)
+   the link sits in a menu (4+ links placed alike, different short        -2
+   labels, to URLs of one shape: ``/2008/01/15/02hdline.htm``...)
+   a short anchor only names the page (``Leeds United`` →                -2
+   ``/teams/leeds-united``)
+   the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
+   the URL has a listing shape (date archive, list script, listing        -3
+   query, directory index: crawler.shapes.is_listing)
+   ==================================================================  =====
+
+   So a headline anchor in the page's main lists makes an article link whatever its URL
+   looks like (``story.asp?j=242828700&p=1``, ``article.cfm?id=98``,
+   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing; an
+   article-shaped URL is enough without a telling anchor, but not in a menu or with a
+   navigation label; a section, tag, author, login or pagination link has neither.
+
+``learned`` is what the site's followed links turned out to be, per URL shape
+(crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
+that led to articles adds to its links' score; a shape that led to ``BAD_SHAPE_AFTER`` (3)
+or more non-articles and never to an article is no longer followed at all (storage forgets
+it 30 days after its last followed link, and its links are tried again).
 
 ``include`` / ``exclude`` are URL patterns where only ``*`` is special (any characters,
 ``/`` included), matched case-sensitively against the whole canonical URL or the absolute
@@ -35,16 +64,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from itertools import pairwise
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 
+from storage.linkshapes import DROP_AFTER
+
+from .anchors import anchor_kind, anchor_text, in_heading, names_page
 from .discover import base_url, parse_html
+from .shapes import is_article_shaped, is_listing, is_navigation, is_word_path, link_shape
 from .urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
+
+#: A link is an article link from this score up (see the module docstring).
+KEEP_SCORE = 2
+#: ... and a sure one from this score up: other links of its URL shape get the benefit.
+SURE_SCORE = 4
+#: A learnt shape that led to this many non-articles, and no article, is no longer followed.
+BAD_SHAPE_AFTER = DROP_AFTER
 
 _CHROME_TAGS = frozenset({"nav", "aside"})
 _CHROME_ROLES = frozenset({"navigation", "complementary", "search"})
@@ -55,35 +95,12 @@ _EDGE_ROLES = frozenset({"banner", "contentinfo"})
 _CHROME_WORDS = frozenset({
     "menu", "menus", "nav", "navbar", "navigation", "breadcrumb", "breadcrumbs", "pagination",
     "pager", "paging", "social", "share", "sharing", "login", "signin", "signup", "account",
-    "subscribe", "newsletter", "cookie", "cookies", "consent", "skip",
+    "subscribe", "newsletter", "cookie", "cookies", "consent", "skip", "footer", "sidebar",
 })
+# A link's own class naming a newsletter says what the link is from (a newsletter's posts).
+_OWN_CLASS_WORDS = frozenset({"newsletter", "subscribe"})
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
-_NAV_SEGMENTS = frozenset({
-    "tag", "tags", "topic", "topics", "author", "authors", "category", "categories",
-    "section", "sections", "search", "login", "logout", "signin", "sign-in", "signup",
-    "sign-up", "register", "account", "my-account", "subscribe", "subscriptions",
-    "newsletter", "newsletters", "about", "about-us", "contact", "contact-us", "privacy",
-    "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
-    "cookie-policy", "feed", "feeds", "rss", "atom", "profile", "user", "users", "wp-admin",
-    "wp-login.php", "cdn-cgi",
-})
-_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/default.aspx"})
-_STATIC_EXT = (
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".pdf", ".xml",
-    ".rss", ".atom", ".json", ".txt", ".zip", ".gz", ".mp3", ".mp4", ".webm", ".woff",
-    ".woff2",
-)
 # fmt: on
-_PAGE_EXT = re.compile(r"\.(?:html?|shtml|php|aspx?|jsp|ece|cms|story)$", re.I)
-_PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
-_SEARCH_PARAMS = frozenset({"s", "q", "query", "search"})
-_ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid"})
-_MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
-_DATE_PATH = re.compile(
-    rf"/(?:19|20)\d{{2}}/{_MONTH}/(?:(?:0?[1-9]|[12]\d|3[01])/)?(?=[^/]*[^\W_])[^/]{{3,}}",
-    re.I,
-)
-_LONG_NUMBER = re.compile(r"\d{5,}")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _WORDS = re.compile(r"[^a-z0-9]+")
 
@@ -108,46 +125,12 @@ def _in_chrome(link: lxml.html.HtmlElement) -> bool:
             return True
         if (tag in _EDGE_TAGS or role in _EDGE_ROLES) and "article" not in tags[depth:]:
             return True
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _words(names) & _CHROME_WORDS:
+        names = _words(f"{element.get('class') or ''} {element.get('id') or ''}")
+        if depth == 0:
+            names -= _OWN_CLASS_WORDS
+        if names & _CHROME_WORDS:
             return True
     return False
-
-
-def _is_navigation(url: str) -> bool:
-    """Whether a same-site URL is a listing, service, pagination or static resource."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    query = {key.lower(): value for key, value in parse_qsl(parts.query)}
-    if path.lower().endswith(_STATIC_EXT) or set(query) & (_PAGE_PARAMS | _SEARCH_PARAMS):
-        return True
-    if path in _HOME_PATHS and not query.keys() & _ID_PARAMS:
-        return True
-    segments = [s.lower() for s in path.split("/") if s]
-    if any(s in _NAV_SEGMENTS for s in segments):
-        return True
-    return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
-
-
-def _is_article(url: str) -> bool:
-    """Whether a URL looks like an article (date, numeric id, long slug)."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    if _DATE_PATH.search(path):
-        return True
-    segments = [_PAGE_EXT.sub("", s) for s in path.split("/") if s]
-    if any(_LONG_NUMBER.search(s) for s in segments):
-        return True
-    query = dict(parse_qsl(parts.query))
-    if any(k.lower() in _ID_PARAMS and v.isdigit() and len(v) >= 3 for k, v in query.items()):
-        return True
-    if not segments:
-        return False
-    last = segments[-1]
-    words = [w for w in re.split(r"[-_+]+", last) if w]
-    if len(words) >= 3 and sum(1 for w in words if re.search(r"[^\W\d_]", w)) >= 2:
-        return True
-    return len(segments) >= 2 and len(last) >= 20
 
 
 def _matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -156,14 +139,80 @@ def _matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.S) if alternatives else None
 
 
+def _signature(link: lxml.html.HtmlElement) -> tuple[str, ...]:
+    """Where a link sits: the tags and first class names of its three nearest ancestors."""
+    parts = []
+    for element in [link, *link.iterancestors()][:4]:
+        names = (element.get("class") or "").split()
+        parts.append(f"{element.tag}.{names[0] if names else ''}")
+    return tuple(parts)
+
+
+@dataclass
+class _Context:
+    """What the scoring of one link knows of its page and site."""
+
+    learned: Mapping[str, tuple[int, int]]
+    teasers: set[tuple[str, ...]] = field(default_factory=set)
+    menus: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
+    confident: dict[str, set[str]] = field(default_factory=dict)  # shape -> URLs
+
+
+def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
+    """The score of a link that passed the chrome and navigation rules, with its reasons."""
+    reasons: list[str] = []
+    score = 0
+    shape = link_shape(url)
+    articles, others = context.learned.get(shape, (0, 0))
+    if others >= BAD_SHAPE_AFTER and not articles:
+        return -99, [f"shape led to {others} non-articles"]
+    if is_listing(url):
+        score -= 3
+        reasons.append("listing URL -3")
+    elif is_word_path(url):
+        score -= 2
+        reasons.append("section-like URL -2")
+    elif is_article_shaped(url):
+        score += 2
+        reasons.append("article URL +2")
+    if articles:
+        score += 3
+        reasons.append(f"shape led to {articles} article(s) +3")
+    elif len(context.confident.get(shape, set()) - {url}) >= 2:
+        score += 1
+        reasons.append("shape of other article links of the page +1")
+    text = anchor_text(link)
+    kind = anchor_kind(text)
+    if kind != "headline" and names_page(text, unquote(urlsplit(url).path)):
+        score -= 2
+        reasons.append("anchor names the page -2")
+    if kind == "headline":
+        score += 2
+        reasons.append("headline anchor +2")
+    elif kind == "navigation":
+        score -= 3
+        reasons.append("navigation anchor -3")
+    if in_heading(link):
+        score += 1
+        reasons.append("teaser heading +1")
+    if _signature(link) in context.teasers:
+        score += 1
+        reasons.append("teaser list +1")
+    elif (_signature(link), shape) in context.menus:
+        score -= 2
+        reasons.append("menu -2")
+    return score, reasons
+
+
 def article_links(
     html: str | bytes,
     page_url: str,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    learned: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[str]:
     """Canonical URLs of the same-site article links of a page, in page order (see the module
-    docstring for the heuristic and for ``include`` / ``exclude``)."""
+    docstring for the heuristic, ``include`` / ``exclude`` and ``learned``)."""
     doc = parse_html(html)
     if doc is None:
         return []
@@ -173,7 +222,7 @@ def article_links(
     for element in doc.iter("link"):
         if "canonical" in (element.get("rel") or "").lower().split() and element.get("href"):
             itself.add(canonicalize(urljoin(base, element.get("href").strip())))
-    found: dict[str, None] = {}
+    candidates: list[tuple[lxml.html.HtmlElement, str, str]] = []
     for link in doc.iter("a"):
         href = (link.get("href") or "").strip()
         if not href or href.startswith("#"):
@@ -182,15 +231,60 @@ def article_links(
         if urlsplit(absolute).scheme not in ("http", "https"):
             continue  # mailto:, javascript:, tel:, data: ...
         url = canonicalize(absolute)
-        if url in found or url in itself or not same_site(url, page_url):
+        if url in itself or not same_site(url, page_url):
             continue
         if unwanted and (unwanted.fullmatch(url) or unwanted.fullmatch(absolute)):
             continue
-        if wanted:
-            keep = bool(wanted.fullmatch(url) or wanted.fullmatch(absolute))
-        else:
-            keep = not _in_chrome(link) and not _is_navigation(url) and _is_article(url)
-        if keep:
+        candidates.append((link, url, absolute))
+    found: dict[str, None] = {}
+    if wanted:
+        for _link, url, absolute in candidates:
+            if wanted.fullmatch(url) or wanted.fullmatch(absolute):
+                found[url] = None
+        return list(found)
+    content = [
+        (link, url)
+        for link, url, _ in candidates
+        if not _in_chrome(link) and not is_navigation(url)
+    ]
+    context = _Context(learned or {}, *_lists(content))
+    for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
+        scores: dict[str, int] = {}
+        for link, url in content:
+            score, reasons = _score_link(link, url, context)
+            if score > scores.get(url, -100):
+                scores[url] = score
+            if _pass:
+                logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+        for url, score in scores.items():
+            if score >= SURE_SCORE:
+                context.confident.setdefault(link_shape(url), set()).add(url)
+    # Page order of first appearance; a URL counts when its best link scores enough.
+    for _link, url in content:
+        if scores[url] >= KEEP_SCORE:
             found[url] = None
     logger.debug("%d article links on %s", len(found), page_url)
     return list(found)
+
+
+def _lists(
+    content: list[tuple[lxml.html.HtmlElement, str]],
+) -> tuple[set[tuple[str, ...]], set[tuple[tuple[str, ...], str]]]:
+    """Signatures of repeated teaser lists (3+ links, most with headline anchors), and the
+    (signature, URL shape) of menus: 4+ links side by side with 4+ different anchors, three
+    in four of them short labels, leading to URLs of one shape."""
+    grouped: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for link, url in content:
+        grouped.setdefault(_signature(link), []).append((anchor_text(link), link_shape(url)))
+    teasers, menus = set(), set()
+    for signature, items in grouped.items():
+        texts = [text for text, _shape in items]
+        headlines = sum(anchor_kind(t) == "headline" for t in texts)
+        if len(items) >= 3 and headlines * 2 > len(items):
+            teasers.add(signature)
+        for shape in {shape for _text, shape in items}:
+            labels = [text for text, other in items if other == shape]
+            short = sum(anchor_kind(t) != "headline" and len(t.split()) <= 3 for t in labels)
+            if len(set(labels)) >= 4 and short * 4 >= len(labels) * 3:
+                menus.add((signature, shape))
+    return teasers, menus

@@ -20,13 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from storage import FetchOutcome, Source, Store
+from storage import FetchOutcome, Source, Store, identity_host
 
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
@@ -282,7 +282,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._fail(source, "not a web page", response.status)
             return
-        links = article_links(response.text, response.url, source.include, source.exclude)
+        site = identity_host(urlsplit(response.url).hostname or "")
+        links = article_links(
+            response.text,
+            response.url,
+            source.include,
+            source.exclude,
+            learned=self.store.link_shapes(site, self.clock()),
+        )
         entries = [
             Entry(
                 source,

@@ -2,7 +2,7 @@
 
 Only this module turns exceptions into messages and exit codes:
 0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not be delivered
-(they stay queued and are retried).
+(they stay queued and are retried), 141 the reader of the output went away.
 """
 
 from __future__ import annotations
@@ -10,28 +10,32 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
 from scheduler import AlreadyRunning, InstanceLock
-from storage import StorageError, Store, from_iso, utcnow
+from storage import StorageError, Store, from_iso, identity_host, to_iso, utcnow
 from watchlist.stories import WINDOW as STORY_WINDOW
 
 from .app import build_pipeline, configure_logging, sync_config
 from .config import Config, ConfigError, load_config
 
 EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
+EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+LINK_SHAPES_SHOWN = 5  # learnt link shapes shown per page source in ``status``
 
 
 def _fail(message: str, code: int) -> None:
@@ -54,6 +58,8 @@ def _errors(func: F) -> F:
             _fail(str(exc), EXIT_RUNTIME)
         except StorageError as exc:
             _fail(str(exc), EXIT_RUNTIME)
+        except BrokenPipeError:
+            _closed_pipe()
         except Exception as exc:
             # A bug or an environment failure: one line for the operator, the traceback in
             # the log at DEBUG (daemon.log_level = "DEBUG").
@@ -61,6 +67,14 @@ def _errors(func: F) -> F:
             _fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _closed_pipe() -> None:
+    """The reader of our output went away (``newswatch status | head``): end quietly, as a
+    process that SIGPIPE ended would (exit 141), without flushing into the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 def _config(ctx: click.Context) -> Config:
@@ -263,7 +277,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "database": str(config.database),
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
-                "sources": store.source_status(),
+                "sources": _sources(store),
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
@@ -280,7 +294,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"{stories['several_sources']} carried by several sources"
         )
         click.echo("\nsources:")
-        for s in store.source_status():
+        for s in _sources(store):
             _echo_source(s)
         click.echo("\ntopics:")
         for t in store.topic_status():
@@ -341,6 +355,26 @@ def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
     return report
 
 
+def _sources(store: Store) -> list[dict[str, Any]]:
+    """store.source_status(), each page source with the link shapes learnt on its site."""
+    rows = store.source_status()
+    for row in rows:
+        if row["detected"] != "page":
+            continue
+        site = identity_host(urlsplit(row["fetch_url"] or row["url"]).hostname or "")
+        row["link_shapes"] = [
+            {
+                "shape": shape.shape,
+                "articles": shape.articles,
+                "others": shape.others,
+                "dropped": shape.dropped,
+                "last_seen": to_iso(shape.last_seen),
+            }
+            for shape in store.learned_link_shapes(site)
+        ]
+    return rows
+
+
 def _echo_source(s: dict[str, Any]) -> None:
     """A source's lines in ``status``: what it is, where it is polled, its health."""
     if s["deactivated"]:
@@ -366,6 +400,15 @@ def _echo_source(s: dict[str, Any]) -> None:
     if s["last_error"]:
         label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"
         click.echo(f"    {label}: {s['last_error']}")
+    shapes = s.get("link_shapes") or []
+    if shapes:
+        learned = "; ".join(
+            f"{x['shape']} {'not followed' if x['dropped'] else 'followed'} "
+            f"({x['articles']} article(s), {x['others']} other(s))"
+            for x in shapes[:LINK_SHAPES_SHOWN]
+        )
+        more = len(shapes) - LINK_SHAPES_SHOWN
+        click.echo(f"    links learnt: {learned}{f'; {more} more' if more > 0 else ''}")
 
 
 @cli.command()
@@ -422,4 +465,7 @@ cli.add_command(stories)
 
 def main() -> None:
     """Console-script entry point."""
-    cli(obj={})
+    try:
+        cli(obj={})
+    except BrokenPipeError:  # raised outside a command (help text, click's own output)
+        _closed_pipe()

@@ -135,6 +135,19 @@ class Daemon:
         matched = self.pipeline.match()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
+        if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
+            # Articles a crawl under way has stored already can be matched and sent here,
+            # before the crawl's own cycle line: that line then counts none of it.
+            logger.info(
+                "outbox matched_articles=%d matches=%d emails_queued=%d sent=%d retrying=%d "
+                "failed_emails=%d",
+                matched.articles,
+                matched.matches,
+                matched.emails,
+                delivered.sent,
+                delivered.retrying,
+                delivered.failed,
+            )
 
     async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""

@@ -8,7 +8,8 @@ Errors::
 from .db import write_problem
 from .digests import DigestItem
 from .errors import StorageError
-from .identity import identity_key
+from .identity import identity_host, identity_key
+from .linkshapes import LinkShape
 from .models import (
     Article,
     Email,
@@ -34,6 +35,7 @@ __all__ = [
     "Email",
     "FetchOutcome",
     "KnownUrl",
+    "LinkShape",
     "Match",
     "OutboxMessage",
     "Source",
@@ -44,6 +46,7 @@ __all__ = [
     "Topic",
     "TopicSpec",
     "from_iso",
+    "identity_host",
     "identity_key",
     "percolate",
     "to_iso",

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from .identity import identity_key
+from .linkshapes import LINK_SHAPES_MIGRATION
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -295,4 +296,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE digest_queue ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: what each site's followed links of a URL shape turned out to be (articles or not),
+    # see storage.linkshapes. Meant to come after the 9th and 10th migrations.
+    LINK_SHAPES_MIGRATION,
 )

@@ -10,6 +10,7 @@ from .articles import ArticlesMixin
 from .db import open_database
 from .digests import DigestsMixin
 from .health import HealthMixin
+from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .outbox import OutboxMixin
 from .revisions import RevisionsMixin
@@ -28,6 +29,7 @@ class Store(
     DigestsMixin,
     HealthMixin,
     MaintenanceMixin,
+    LinkShapesMixin,
 ):
     """All persistent state of newswatch, in one SQLite file."""
 

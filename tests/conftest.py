@@ -20,11 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
 from newssite import NewsSite
 
 NETGUARD = Path(__file__).parent / "netguard"
 ROOT = Path(__file__).parent.parent
+
+# Timing must not decide a test: a loaded machine (CI, coverage, parallel runs) is slow, so
+# hypothesis gets no per-example deadline anywhere.
+hypothesis_settings.register_profile("newswatch", deadline=None)
+hypothesis_settings.load_profile("newswatch")
 
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  (installs the loopback-only guard in this process)
@@ -59,6 +65,35 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+#: Commands that need a process of their own: a crawl runs Scrapy's reactor, which cannot be
+#: started twice in one process, and ``run`` is the daemon. Every other command runs in the
+#: test process (click's CliRunner): the same code, without a second of interpreter start-up.
+SUBPROCESS_COMMANDS = frozenset({"crawl", "run"})
+
+
+def run_in_process(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``newswatch ARGV`` in this process, as a subprocess would have run it (working
+    directory, environment without inherited NEWSWATCH_ variables, exit code, both streams).
+    An exception that the command did not turn into an exit code fails the test."""
+    from click.testing import CliRunner
+
+    from newswatch.cli import cli
+
+    environment: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSWATCH_")}
+    environment.update(env)
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, argv, obj={}, env=environment, catch_exceptions=True)
+    finally:
+        os.chdir(before)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["newswatch", *argv], result.exit_code, result.stdout, result.stderr
+    )
 
 
 class Workdir:
@@ -105,12 +140,16 @@ class Workdir:
         return self.config
 
     def newswatch(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run ``newswatch --config <config> ARGS`` to completion."""
-        return subprocess.run(
-            [sys.executable, "-m", "newswatch", "--config", str(self.config), *args],
-            cwd=self.path, env=subprocess_env(**env), capture_output=True, text=True,
-            timeout=timeout, check=False,
-        )
+        """Run ``newswatch --config <config> ARGS`` to completion: in this process through
+        click's test runner, or in a subprocess for the commands that need one."""
+        argv = ["--config", str(self.config), *args]
+        if SUBPROCESS_COMMANDS & set(args):
+            return subprocess.run(
+                [sys.executable, "-m", "newswatch", *argv],
+                cwd=self.path, env=subprocess_env(**env), capture_output=True, text=True,
+                timeout=timeout, check=False,
+            )
+        return run_in_process(argv, self.path, env)
 
     def start_daemon(self, **env: str) -> Daemon:
         """Start ``newswatch run`` in the background."""

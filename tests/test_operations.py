@@ -193,3 +193,21 @@ def test_metrics_endpoint(site, mail, workdir, wait):
         assert 'newswatch_sources{health="ok"} 1' in body
     finally:
         assert daemon.stop() == 0, daemon.output()
+
+
+def test_a_closed_pipe_ends_a_command_quietly(site, workdir):
+    """``newswatch status | head``: the reader goes away before the output is written."""
+    workdir.write_config(sources=[site.url(f"/feeds/f{n}.rss") for n in range(40)])
+    assert workdir.newswatch("sources", "list").returncode == 0  # the sources are synced
+    read, write = os.pipe()
+    os.close(read)  # no reader: the first write fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "newswatch", "--config", str(workdir.config), "status"],
+            cwd=workdir.path, env=subprocess_env(), stdout=write, stderr=subprocess.PIPE,
+            text=True, timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 141
+    assert proc.stderr == ""

@@ -538,3 +538,29 @@ def test_percolate_with_no_queries_or_no_docs() -> None:
 def test_percolate_reports_an_expression_fts5_rejects() -> None:
     with pytest.raises(StorageError, match="query 7"):
         percolate([(1, "a", "b")], {7: '"unbalanced'})
+
+
+def test_link_shapes_are_counted_per_site_and_survive_a_restart(db_path: Path) -> None:
+    from storage.linkshapes import DROP_AFTER, FORGET_AFTER, LINK_SHAPES_MIGRATION
+
+    assert LINK_SHAPES_MIGRATION in MIGRATIONS
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with Store.open(db_path) as s:
+        for _ in range(DROP_AFTER):
+            s.note_link_shape("news.test", "/gallery/*", article=False, now=now)
+        s.note_link_shape("news.test", "/articles/*", article=True, now=now)
+        s.note_link_shape("news.test", "/articles/*", article=False, now=now + timedelta(1))
+        s.note_link_shape("other.test", "/gallery/*", article=True, now=now)
+    with Store.open(db_path) as s:  # a restart
+        tally = s.link_shapes("news.test", now)
+        assert tally == {"/gallery/*": (0, DROP_AFTER), "/articles/*": (1, 1)}
+        assert s.link_shapes("other.test", now) == {"/gallery/*": (1, 0)}
+        assert s.link_shapes("nowhere.test", now) == {}
+        # A shape that never led to an article is tried again after a while.
+        later = now + FORGET_AFTER + timedelta(days=1)
+        assert s.link_shapes("news.test", later) == {"/articles/*": (1, 1)}
+        shapes = s.learned_link_shapes("news.test")
+        assert [(x.shape, x.dropped) for x in shapes] == [("/gallery/*", True),
+                                                          ("/articles/*", False)]
+        assert shapes[1].last_seen == now + timedelta(1)
+        assert len(s.learned_link_shapes()) == 3

@@ -1,0 +1,196 @@
+"""Article links of home pages: the labelled set of tests/fixtures/homepages (pages of many
+shapes: 2005-2010 table layouts, ASP/ASP.NET/ColdFusion/JSP/PHP portals, WordPress, Drupal,
+Joomla, newspaper CMSs, Chinese, Japanese, Korean, Arabic, Russian sites, blogs, React
+cards), and the signals of crawler.links one by one."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.homepage_links import FIXTURES, labelled, report, run, summary
+from crawler.anchors import anchor_kind, names_page
+from crawler.links import BAD_SHAPE_AFTER, article_links
+from crawler.shapes import (
+    is_article_shaped,
+    is_listing,
+    is_navigation,
+    is_word_path,
+    link_shape,
+)
+
+
+def test_labelled_home_pages_article_links_found_and_false_links() -> None:
+    results = run()
+    figures = summary(results)
+    assert figures["pages"] >= 40
+    assert figures["article_links"] >= 200
+    # Every page has labelled articles and non-article links to get wrong.
+    assert all(r.articles for r in results)
+    assert figures["found"] >= 0.98 and figures["false"] <= 0.02, report(results)
+
+
+def test_fixture_labels_are_same_site_links_of_the_page() -> None:
+    for path in sorted(FIXTURES.glob("*.html")):
+        text, page, articles, chrome = labelled(path)
+        assert text.count("<a ") > len(articles) + len(chrome), path.name  # also non-articles
+        # With every link allowed, each labelled link is a same-site link of the page.
+        everything = set(article_links(text, page, include=["*"]))
+        assert articles | chrome <= everything, (path.name, (articles | chrome) - everything)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Left parties warn Centre on nuclear deal", "headline"),
+        ("Parliament dissolves government today", "headline"),  # 3 long words
+        ("Bike lanes, again", "weak"),
+        ("World", "weak"),
+        ("John Smith", "weak"),
+        ("15 January 2008", "weak"),
+        ("Arsenal 2-0 Chelsea", "weak"),
+        ("Next »", "navigation"),
+        ("Page 2", "navigation"),
+        ("« Older posts", "weak"),
+        ("Log in", "navigation"),
+        ("More news", "navigation"),
+        ("View all world stories", "navigation"),
+        ("Toute l'actualité en continu", "navigation"),
+        ("By Jane Doe and John Smith, staff writers", "navigation"),
+        ("more...", "weak"),
+        ("More March 2010 releases", "navigation"),
+        ("More than 100 killed in floods", "headline"),
+        ("Starsze", "navigation"),
+        ("12 comments", "navigation"),
+        ("国务院常务会议部署今年春运工作", "headline"),
+        ("国际", "weak"),
+        ("社会ニュース一覧", "navigation"),
+        ("Путин провел переговоры с президентом Сербии", "headline"),
+        ("البرلمان البريطاني يصوت على اتفاق الخروج", "headline"),
+    ],
+)
+def test_anchor_kinds(text: str, kind: str) -> None:
+    assert anchor_kind(text) == kind
+
+
+def test_links_that_name_their_page() -> None:
+    assert names_page("Leeds United", "/football/teams/leeds-united")
+    assert names_page("Brexit", "/tag/brexit/")
+    assert names_page("Asian Cup 2019", "/chu-de/asian-cup-2019-1234")
+    assert names_page("Counties", "/counties/1107872-1107872-14rqq8a/index.html")
+    assert not names_page("Leeds United sign striker", "/football/teams/leeds-united")
+    assert not names_page("Storm warning", "/news/article-6593777/Storm-warning-issued.html")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.test/story.asp?j=242828700&p=1",
+        "http://a.test/article.cfm?id=18734",
+        "http://a.test/default.aspx?ContentID=54309&MenuID=182",
+        "http://a.test/news/report.php/id/64667",
+        "http://a.test/sh/news/2008/01-15/27745.shtml",
+        "http://a.test/2008/01/15/stories/2008011554711900.htm",
+        "http://a.test/news/1234.html",
+        "http://a.test/2/hi/south_asia/7189234.stm",
+        "http://a.test/global/story.asp?s=7654321",
+    ],
+)
+def test_article_shapes_of_real_sites(url: str) -> None:
+    assert is_article_shaped(url) and not is_listing(url) and not is_navigation(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.test/2010/03/",
+        "http://a.test/news/2019/01/14/",
+        "http://a.test/news/releases/2010/march/",
+        "http://a.test/GB/14677/index.html",
+        "http://a.test/section.cfm?sid=3",
+        "http://a.test/news/NewsList.jsp?sectionId=10",
+        "http://a.test/index.php?option=com_content&task=category&sectionid=1&id=3",
+        "http://a.test/gn/list_1.shtml",
+        "http://a.test/?lang=en",
+    ],
+)
+def test_listing_shapes(url: str) -> None:
+    assert is_listing(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a.test/world/", "http://a.test/news/middle-east", "http://a.test/sport.shtml"]
+)
+def test_section_like_word_paths(url: str) -> None:
+    assert is_word_path(url) and not is_article_shaped(url)
+
+
+def test_link_shapes_generalise_ids_and_slugs() -> None:
+    assert link_shape("http://a.test/story.asp?j=242828700&p=1") == "/story.asp?j=0&p=0"
+    assert link_shape("http://a.test/articles/venezuela-opposition-leader") == "/articles/*"
+    assert link_shape("http://a.test/articles/city-late-winner") == "/articles/*"
+    assert link_shape("http://a.test/2008/01/15/stories/2008011554711900.htm") == (
+        "/0/0/0/stories/0.htm"
+    )
+    assert link_shape("http://a.test/world/") == "/*/"
+    assert link_shape("http://a.test/s/k3x9") == "/s/*0"
+    assert link_shape("http://a.test/opinion/letters/") == "/opinion/*/"
+    assert link_shape("http://a.test/opinion/19844800.why-the-tram-matters-more/") == "/opinion/*0/"
+    assert link_shape("http://a.test/in/cabinet-approves-policy/articleshow/67512345.cms") == (
+        "/in/*/articleshow/0.cms"
+    )
+    assert link_shape("http://a.test/nyheter/article1234567.ece") == "/nyheter/article0.ece"
+    assert link_shape("http://a.test/index.php?option=com_content&view=article&id=9") == (
+        "/index.php?id=0&option=com_content&view=article"
+    )
+
+
+PAGE = """<html><body><main>
+<div class="list">
+  <h3><a href="/stories/harbour">Harbour ferry timetable changes from Monday</a></h3>
+  <h3><a href="/stories/library">Library extends its opening hours for exams</a></h3>
+  <h3><a href="/stories/tram">Trams</a></h3>
+  <p><a href="/gallery/sunset-over-the-bay-in-pictures">Sunset over the bay, in pictures</a></p>
+  <p><a href="/world/">World</a> <a href="/about">About us</a></p>
+</div></main></body></html>"""
+
+
+def test_headline_anchor_is_an_article_link_whatever_its_url() -> None:
+    found = article_links(PAGE, "http://news.test/")
+    assert "http://news.test/stories/harbour" in found  # a headline, a listing-like URL
+    assert "http://news.test/stories/tram" not in found  # a weak anchor there
+    assert "http://news.test/world/" not in found
+
+
+def test_learned_shapes_decide_for_weak_anchors_and_bad_shapes() -> None:
+    page = "http://news.test/"
+    good = {link_shape("http://news.test/stories/x"): (2, 0)}
+    assert "http://news.test/stories/tram" in article_links(PAGE, page, learned=good)
+    bad_shape = link_shape("http://news.test/gallery/sunset-over-the-bay-in-pictures")
+    assert "http://news.test/gallery/sunset-over-the-bay-in-pictures" in article_links(PAGE, page)
+    for others, followed in ((BAD_SHAPE_AFTER - 1, True), (BAD_SHAPE_AFTER, False)):
+        found = article_links(PAGE, page, learned={bad_shape: (0, others)})
+        assert ("http://news.test/gallery/sunset-over-the-bay-in-pictures" in found) is followed
+    # A shape that led to an article once is never dropped.
+    found = article_links(PAGE, page, learned={bad_shape: (1, 10)})
+    assert "http://news.test/gallery/sunset-over-the-bay-in-pictures" in found
+
+
+def test_menus_of_article_shaped_links_are_not_followed() -> None:
+    menu = "".join(
+        f'<a href="/2008/01/15/{n:02d}hdline.htm">{name}</a><br>'
+        for n, name in enumerate(["Front Page", "National", "Sport", "Business", "Opinion"], 1)
+    )
+    html = f"""<html><body><table><tr><td>{menu}</td><td>
+    <b><a href="/2008/01/15/stories/2008011554711900.htm">Left parties warn Centre on deal</a></b>
+    </td></tr></table></body></html>"""
+    assert article_links(html, "http://hindu.test/") == [
+        "http://hindu.test/2008/01/15/stories/2008011554711900.htm"
+    ]
+
+
+def test_the_one_missed_fixture_link_is_followed_once_its_shape_led_to_articles() -> None:
+    text, page, articles, _chrome = labelled(FIXTURES / "ghost-blog-short-slugs.html")
+    on_naming = "https://quietcode-blog.test/on-naming/"
+    assert on_naming in articles and on_naming not in article_links(text, page)
+    learned = {link_shape(on_naming): (3, 0)}  # /boring-technology/ and the others were articles
+    assert set(article_links(text, page, learned=learned)) == articles
