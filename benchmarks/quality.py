@@ -231,6 +231,10 @@ def report(mode: str, web: LocalWeb, outcome: Outcome, baseline: Outcome,
               f"{found.others_followed}/{found.others_listed} "
               f"({share:.1%} of the {found.followed} followed); "
               f"requests for unlinked addresses (404) {found.broken}")
+        corpora = sorted({pages[i].corpus for i in served})
+        print("  article links followed by corpus: " + ", ".join(
+            f"{c} {sum(1 for i in found.pages_followed if pages[i].corpus == c)}/"
+            f"{sum(1 for i in served if pages[i].corpus == c)}" for c in corpora))
 
 
 if __name__ == "__main__":

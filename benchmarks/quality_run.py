@@ -299,6 +299,7 @@ class Links:
     others_listed: int
     others_followed: int
     broken: int  # requests for addresses the sites never linked (404)
+    pages_followed: frozenset[int] = frozenset()  # labelled pages fetched by their links
 
     @property
     def followed(self) -> int:
@@ -315,8 +316,9 @@ def links(web: LocalWeb) -> Links:
     # Links to older stories are neither: articles, but not the benchmark's.
     broken = {(r.host, r.key) for r in web.requests
               if r.status == 404 and r.key[0] != "/robots.txt"}
-    followed = {(h, web.pages[h][k].key) for h, k in asked & addresses}
-    return Links(len(listed), len(followed), len(others), len(asked & others), len(broken))
+    followed = {(h, web.pages[h][k].index) for h, k in asked & addresses}
+    return Links(len(listed), len(followed), len(others), len(asked & others), len(broken),
+                 frozenset(index for _, index in followed))
 
 
 def write_details(path: Path, web: LocalWeb, pages: Sequence[LabelledPage],

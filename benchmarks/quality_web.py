@@ -74,15 +74,25 @@ def key(path: str, query: str) -> Key:
 
 
 def origin(url: str) -> tuple[str, str, str]:
-    """(host without ``www.``, path, query) of a page's original URL; trafilatura's
-    ``hard::site.com-name.html`` entries become ``site.com``, ``/name.html``."""
-    if prefix := _LABEL_PREFIX.match(url):
-        name = url[prefix.end():]
-        host, _, rest = name.partition("-")
-        return host.lower().removeprefix("www."), "/" + rest, ""
+    """(host without ``www.``, path, query) of a URL, path and query quoted as sent."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.")
     return host, quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE)
+
+
+def page_url(page: LabelledPage) -> str:
+    """The address a page was published at: its URL; for trafilatura's entries named
+    ``hard::site.com-name.html``, the address the page declares (canonical link, og:url),
+    else ``http://site.com/name.html``."""
+    prefix = _LABEL_PREFIX.match(page.url)
+    if prefix is None:
+        return page.url
+    for url in _declared_urls(page.html, ""):
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            return url
+    host, _, rest = page.url[prefix.end():].partition("-")
+    return f"http://{host.lower()}/{rest}"
 
 
 @dataclass
@@ -137,7 +147,7 @@ class Site:
 
 def site_names(pages: Sequence[LabelledPage]) -> list[str]:
     """The site that serves each page (its original host without ``www.``)."""
-    return [origin(p.url)[0] or "unknown" for p in pages]
+    return [origin(page_url(p))[0] or "unknown" for p in pages]
 
 
 def _rewrite(data: bytes, host: str, base: str) -> bytes:
@@ -157,18 +167,28 @@ _DECLARED = (  # where a page says it lives: <link rel=canonical>, <meta propert
 )
 
 
+def _declared_urls(data: bytes, base: str) -> list[str]:
+    """The absolute addresses a page declares as its own (canonical link, og:url)."""
+    found = []
+    for tag_pattern, value_pattern in _DECLARED:
+        tag = tag_pattern.search(data)
+        value = value_pattern.search(tag.group()) if tag else None
+        if value is not None:
+            try:
+                found.append(urljoin(base, html.unescape(value.group(1).decode("utf-8",
+                                                                               "replace"))))
+            except ValueError:
+                continue
+    return found
+
+
 def _declared(page: LabelledPage, name: str) -> tuple[Key, ...]:
     """The addresses on its own site that the page declares as its own (canonical link,
     og:url): the publisher serves the article there too."""
     found: list[Key] = []
-    for tag_pattern, value_pattern in _DECLARED:
-        tag = tag_pattern.search(page.html)
-        value = value_pattern.search(tag.group()) if tag else None
-        if value is None:
-            continue
+    for url in _declared_urls(page.html, page_url(page)):
         try:
-            parts = urlsplit(urljoin(page.url, html.unescape(value.group(1).decode("utf-8",
-                                                                                 "replace"))))
+            parts = urlsplit(url)
         except ValueError:
             continue
         if (parts.hostname or "").lower().removeprefix("www.") != name:
@@ -251,7 +271,8 @@ def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[Pa
     """The page's links to its own site that stand outside its labelled article text."""
     if doc is None:
         return []
-    name = origin(page.url)[0]
+    address = page_url(page)
+    name = origin(address)[0]
     text, where = _text_positions(doc)
     begin, end = _article_span(text, labelled_text(page))
     containers: dict[int, int] = {}
@@ -262,7 +283,7 @@ def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[Pa
             continue
         anchor = " ".join(element.text_content().split())
         try:
-            absolute = urljoin(page.url, element.get("href").strip())
+            absolute = urljoin(address, element.get("href").strip())
             parts = urlsplit(absolute)
         except ValueError:  # a malformed address ("http://[menu]/")
             continue
@@ -326,7 +347,7 @@ def build_sites(pages: Sequence[LabelledPage], prepared: Sequence[Prepared], por
     by_name: dict[str, Site] = {}
     left_out: list[int] = []
     for index, page in enumerate(pages):
-        name, path, query = origin(page.url)
+        name, path, query = origin(page_url(page))
         name = name or "unknown"
         if name not in by_name:
             n = len(by_name)
