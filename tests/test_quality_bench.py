@@ -26,6 +26,7 @@ from benchmarks.quality_web import (
     build_sites,
     free_port,
     key,
+    page_url,
     prepare,
     site_names,
 )
@@ -245,3 +246,14 @@ def test_newswatch_end_to_end_and_trafilatura_beside_it(bench: Bench, tmp_path: 
     result = figures(bench.pages, bench.topics, baseline, served)
     assert result.recall == 1.0
     assert result.traps_fired >= 1
+
+
+def test_pages_without_a_real_url_are_served_where_they_say_they_live() -> None:
+    declared = b'<html><head><link rel="canonical" href="https://news.example/a/2022/story">'
+    named = LabelledPage("trafilatura", "x", "hard::news.example-story.html", declared, None,
+                         ("text",), ())
+    assert page_url(named) == "https://news.example/a/2022/story"
+    bare = LabelledPage("trafilatura", "y", "hard::news.example-story.html", b"<html></html>",
+                        None, ("text",), ())
+    assert page_url(bare) == "http://news.example/story.html"
+    assert site_names([named, bare]) == ["news.example", "news.example"]
