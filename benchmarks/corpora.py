@@ -192,7 +192,7 @@ def _fundus(mirror: Path) -> Iterator[LabelledPage]:
             folder, _, file = path.rpartition("/")
             publisher = file.removesuffix(".json")
             versions = json.loads(tree.read(path))
-            bodies = [fundus_body(v) for _, v in sorted(versions.items())]
+            labelled = [(fundus_body(v), v.get("title")) for _, v in sorted(versions.items())]
             for html_name, meta in sorted(metas.get(folder, {}).items()):
                 if not html_name.startswith(f"{publisher}_"):
                     continue
@@ -201,13 +201,15 @@ def _fundus(mirror: Path) -> Iterator[LabelledPage]:
                 except FileNotFoundError:
                     continue
                 text = _page_text(html)
-                # Which labelled version belongs to this page: the one whose lines it holds.
-                scored = sorted(((_coverage(b, text), b) for b in bodies if b), reverse=True)
+                # Which labelled version belongs to this page: the one whose lines it holds
+                # (its title too: a publisher's versions are different articles).
+                scored = sorted(
+                    ((_coverage(b, text), b, t) for b, t in labelled if b), reverse=True,
+                    key=lambda item: item[0],
+                )
                 if not scored or scored[0][0] < 0.6:
                     continue
-                title = next(
-                    (str(v.get("title")) for v in versions.values() if v.get("title")), None
-                )
+                title = str(scored[0][2]) if scored[0][2] else None
                 yield LabelledPage(
                     corpus="fundus",
                     name=f"{folder.rsplit('/', 1)[-1]}/{html_name.removesuffix('.html.gz')}",

@@ -1,0 +1,259 @@
+"""The quality benchmark's machinery (benchmarks/quality*.py) on a tiny corpus built here:
+topics drawn from labels, the local web, newswatch end to end, and the counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from benchmarks.corpora import LabelledPage
+from benchmarks.quality_run import (
+    Outcome,
+    figures,
+    links,
+    newswatch_outcome,
+    trafilatura_outcome,
+)
+from benchmarks.quality_topics import Topic, draw_topics
+from benchmarks.quality_web import (
+    FEED_PATH,
+    LocalWeb,
+    build_sites,
+    free_port,
+    key,
+    page_url,
+    prepare,
+    site_names,
+)
+
+# Each page's article: three paragraphs of words no other page uses.
+ARTICLES = {
+    "https://www.harbourgazette.example/2011/03/04/ferry-timetable-overhaul": (
+        "Ferry timetable overhaul divides harbour councillors",
+        [
+            "The harbour council voted on Thursday to overhaul the ferry timetable, moving the "
+            "first crossing to dawn and adding a late sailing for shift workers at the cannery.",
+            "Councillor Morwenna Tregarthen argued that the cannery shifts had changed twice "
+            "since the pandemic, while boatmen complained that the winter tides make early "
+            "departures hazardous around the breakwater lighthouse.",
+            "A consultation with islanders will run until April, after which the revised "
+            "schedule is expected to take effect before the summer regatta season begins.",
+        ],
+    ),
+    "https://www.harbourgazette.example/news/story.asp?id=4417&cat=2": (
+        "Lifeboat volunteers rescue stranded kayakers near the cliffs",
+        [
+            "Volunteers from the lifeboat station launched twice on Sunday afternoon after two "
+            "kayakers were stranded beneath the granite cliffs by a rising swell.",
+            "Coxswain Demelza Pascoe said the paddlers had sheltered in a sea cave for nearly "
+            "three hours, wrapped in foil blankets they carried in waterproof pouches.",
+            "Both were brought ashore unharmed, and the station reminded visitors to check "
+            "the forecast and carry a radio before venturing beyond the sheltered bay.",
+        ],
+    ),
+    "https://valleyrecord.example/article.cfm?id=98213": (
+        "Orchard cooperative opens cider press to schoolchildren",
+        [
+            "The orchard cooperative in the upper valley invited pupils from three village "
+            "schools to watch apples pressed into juice at its restored timber cider press.",
+            "Beekeeper Ansel Whitcombe explained how pollinators decide the size of the "
+            "harvest, and children labelled bottles to sell at the autumn produce fair.",
+            "Proceeds will buy saplings of heritage varieties grafted from trees planted in "
+            "the orchard more than a century ago by the founding families.",
+        ],
+    ),
+    "https://valleyrecord.example/local/bridge-repairs-begin.html": (
+        "Repairs begin on the medieval packhorse bridge",
+        [
+            "Stonemasons began repairs on the medieval packhorse bridge this week, replacing "
+            "eroded voussoirs with limestone quarried from the original hillside seam.",
+            "Engineer Philippa Strangways said flood debris had scoured the western pier, so "
+            "a temporary cofferdam will divert the stream while the footings are grouted.",
+            # The labels say this sentence is chrome, but it stands in the article itself:
+            # an extractor keeps it, so its trap fires (the counting must see that).
+            "Readers of the Thistlewood Almanac supplement sent dozens of photographs of the "
+            "bridge taken over the past fifty years, and the parish plans to show them.",
+        ],
+    ),
+}
+PLANTED_TRAP = "Thistlewood Almanac supplement"
+
+
+BRANDS = {"www.harbourgazette.example": "Quillfeather Broadsheet",
+          "valleyrecord.example": "Marchbank Courier"}
+
+
+def _html(url: str, title: str, paragraphs: list[str]) -> bytes:
+    site = url.split("/")[2]
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} | {site}</title>
+<meta name="description" content="News from the {site} newsroom.">
+<link rel="canonical" href="{url}"></head>
+<body>
+<header><nav class="main-menu"><ul>
+<li><a href="/sections/politics">Politics</a></li><li><a href="/sections/weather">Weather</a></li>
+<li><a href="https://{site}/login">Sign in</a></li><li><a href="/tag/tides">Tides</a></li>
+</ul></nav></header>
+<main><article><h1>{title}</h1>
+<p class="byline">By the newsroom staff</p>
+{body}
+</article></main>
+<aside class="related"><h3>Most read</h3><ul>
+<li><a href="/about-us">About the newsroom</a></li></ul></aside>
+<footer><div class="newsletter">Sign up for the {BRANDS[site]} digest every
+morning.</div><p>Copyright the publisher. All rights reserved.</p>
+<ul><li><a href="/contact">Contact</a></li><li><a href="/privacy">Privacy</a></li></ul>
+</footer></body></html>""".encode()
+
+
+def tiny_corpus() -> list[LabelledPage]:
+    """Four labelled pages of two sites: two labelled by whole bodies, two by snippets."""
+    pages = []
+    for n, (url, (title, paragraphs)) in enumerate(ARTICLES.items()):
+        html = _html(url, title, paragraphs)
+        if n % 2 == 0:
+            pages.append(LabelledPage("fundus", f"p{n}", url, html, "\n".join(paragraphs),
+                                      (), (), title))
+        else:
+            outside = (f"{BRANDS[url.split('/')[2]]} digest",)
+            if PLANTED_TRAP in paragraphs[-1]:
+                outside = (PLANTED_TRAP,)
+            pages.append(LabelledPage("trafilatura", f"p{n}", url, html, None,
+                                      tuple(paragraphs[:2]), outside))
+    return pages
+
+
+@dataclass
+class Bench:
+    pages: list[LabelledPage]
+    topics: list[Topic]
+    web: LocalWeb
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Bench]:
+    pages = tiny_corpus()
+    names = site_names(pages)
+    prepared = [prepare(p) for p in pages]
+    topics = draw_topics(pages, names, [p.text for p in prepared], seed=3)
+    sites, left_out = build_sites(pages, prepared, free_port())
+    assert left_out == []
+    web = LocalWeb(sites, now=datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    web.start()
+    try:
+        yield Bench(pages, topics, web)
+    finally:
+        web.stop()
+
+
+def test_topics_come_from_labels_and_traps_from_chrome(bench: Bench) -> None:
+    expected = {t.page: t for t in bench.topics if t.kind == "expected"}
+    traps = [t for t in bench.topics if t.kind == "trap"]
+    assert sorted(expected) == [0, 1, 2, 3]  # every page has a phrase of its own
+    for index, topic in expected.items():
+        page = bench.pages[index]
+        label = (page.body or " ".join(page.inside)).lower()
+        assert " ".join(topic.phrase) in label
+        assert topic.query.startswith('"') and topic.query.endswith('"')
+        assert all(" ".join(topic.phrase) not in " ".join(ARTICLES[p.url][1]).lower()
+                   for p in bench.pages if p is not page)
+    # Each site's footer is on its own pages only, so its phrases may be traps; the planted
+    # sentence is one too. Menus that both sites share are not.
+    assert any("almanac" in t.phrase for t in traps)
+    assert any("quillfeather" in t.phrase or "broadsheet" in t.phrase for t in traps)
+    assert not any(set(t.phrase) & {"politics", "weather"} for t in traps)
+    assert all(t.site == site_names(bench.pages)[t.page] for t in traps)
+
+
+def test_the_local_web_serves_pages_at_their_addresses(bench: Bench) -> None:
+    site = next(s for s in bench.web.sites.values() if s.name == "harbourgazette.example")
+    story = next(p for p in site.pages if "story.asp" in p.url)
+    assert story.url == f"{site.base}/news/story.asp?id=4417&cat=2"
+    with urlopen(f"{site.base}/news/story.asp?cat=2&id=4417") as response:  # any order
+        body = response.read()
+    assert b"stranded beneath the granite cliffs" in body
+    assert f'href="{site.base}/login"'.encode() in body  # own-host links stay on loopback
+    assert key("/news/story.asp", "id=4417&sect=2") != key("/news/story.asp", "id=4417§=2")
+    assert key("/a", "utm_source=rss&id=1") == key("/a/", "id=1")
+    assert key("/index.ssf", "/base/1.xml&coll=3") != key("/index.ssf", "coll=3")
+    bench.web.published = False
+    with urlopen(f"{site.base}{FEED_PATH}") as response:
+        assert b"<item>" not in response.read()
+    with urlopen(f"{site.base}/") as response:
+        home = response.read()
+    assert b"/sections/politics" in home and b"story.asp" not in home
+    bench.web.published = True
+    try:
+        with urlopen(f"{site.base}/") as response:
+            home = response.read()
+    finally:
+        bench.web.published = False
+    assert b"story.asp?id=4417&amp;cat=2" in home
+    assert b"Lifeboat volunteers rescue stranded kayakers" in home
+
+
+def test_counting_of_alerts_and_extraction() -> None:
+    pages = tiny_corpus()
+    topics = [
+        Topic("e0", '"x y"', "expected", 0, "a", ("x", "y")),
+        Topic("e1", '"x z"', "expected", 1, "a", ("x", "z")),
+        Topic("t0", '"q r"', "trap", 0, "a", ("q", "r")),
+        Topic("t1", '"q s"', "trap", 1, "a", ("q", "s")),
+    ]
+    body = pages[0].body or ""
+    outcome = Outcome(texts={0: body, 1: ""}, fired={("e0", 0), ("e1", 0), ("t1", 1)})
+    result = figures(pages, topics, outcome, {0, 1})
+    assert (result.hits, result.wrong, result.traps_fired) == (1, 1, 1)
+    assert result.precision == pytest.approx(1 / 3)
+    assert result.recall == pytest.approx(0.5)
+    assert result.trap_precision == pytest.approx(0.5)
+    assert result.stored == 2
+    assert result.extraction.f1s[0] == pytest.approx(1.0)  # page 0: its whole body
+    assert result.extraction.recalls[1] == 0.0  # page 1: none of its snippets
+
+
+def test_newswatch_end_to_end_and_trafilatura_beside_it(bench: Bench, tmp_path: Path) -> None:
+    served = {p.index for s in bench.web.sites.values() for p in s.pages}
+    planted = next(t for t in bench.topics if t.kind == "trap" and "almanac" in t.phrase)
+    clean_traps = [t for t in bench.topics if t.kind == "trap" and t is not planted]
+    for mode in ("feeds", "home"):
+        bench.web.requests.clear()
+        outcome = newswatch_outcome(bench.web, bench.topics, mode, tmp_path / mode,
+                                    timeout=100)
+        assert outcome.crawl_errors == []
+        result = figures(bench.pages, bench.topics, outcome, served)
+        assert result.stored == 4, mode
+        assert result.recall == 1.0, mode  # every page's own phrase alerted
+        fired = {name for name, _ in outcome.fired}
+        assert planted.name in fired  # the chrome phrase inside the article is kept
+        assert not fired & {t.name for t in clean_traps}  # footer and menus are not
+        assert result.traps_fired == 1
+        assert result.trap_precision == pytest.approx(1 - 1 / result.traps)
+        assert result.precision == pytest.approx(4 / 5)
+        assert result.extraction.recall > 0.9
+        if mode == "home":
+            found = links(bench.web)
+            assert (found.articles_followed, found.articles_listed) == (4, 4)
+            assert found.others_listed >= 6  # politics, weather, sign-in, tides, about...
+            assert found.broken == 0
+    baseline = trafilatura_outcome(bench.web, bench.topics, workers=1)
+    result = figures(bench.pages, bench.topics, baseline, served)
+    assert result.recall == 1.0
+    assert result.traps_fired >= 1
+
+
+def test_pages_without_a_real_url_are_served_where_they_say_they_live() -> None:
+    declared = b'<html><head><link rel="canonical" href="https://news.example/a/2022/story">'
+    named = LabelledPage("trafilatura", "x", "hard::news.example-story.html", declared, None,
+                         ("text",), ())
+    assert page_url(named) == "https://news.example/a/2022/story"
+    bare = LabelledPage("trafilatura", "y", "hard::news.example-story.html", b"<html></html>",
+                        None, ("text",), ())
+    assert page_url(bare) == "http://news.example/story.html"
+    assert site_names([named, bare]) == ["news.example", "news.example"]
