@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .articles import _chunks
 from .models import to_iso
+from .sql import in_chunks
 
 
 class SiteBlocksMixin:
@@ -33,7 +33,7 @@ class SiteBlocksMixin:
         (other than article ``article_id`` and its story ``story_id``; an article not yet
         clustered counts as a story of its own)."""
         found: set[int] = set()
-        for chunk, marks in _chunks(sorted(hashes)):
+        for chunk, marks in in_chunks(sorted(hashes)):
             rows = self.db.execute(
                 f"""
                 SELECT b.hash FROM site_blocks b JOIN articles a ON a.id = b.article_id
