@@ -43,7 +43,7 @@ def article_page(title: str, canonical: str) -> bytes:
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>
 <link rel="canonical" href="{escape(canonical)}"></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a></nav>
-<article><h1>{escape(title)}</h1><p>The harbour authority confirmed it on Monday.</p>
+<article><h1>{escape(title)}</h1><p>The harbour authority confirmed on Monday: {escape(title.lower())}.</p>
 {body_of(title)}</article>
 <footer>Copyright The Test Gazette</footer></body></html>""".encode()
 
