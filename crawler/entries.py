@@ -231,23 +231,7 @@ class EntriesMixin:
             "%s: using the feed summary for %s (%s)", entry.source.url, entry.feed.link, why
         )
         self.report.count("articles_from_summary")
-        self._add(
-            entry,
-            Article(
-                url=entry.url,
-                entry_url=entry.url,
-                source_id=entry.source.id,
-                title=entry.feed.title,
-                text=entry.feed.summary,
-                published=entry.feed.published,
-                author=entry.feed.author,
-                fetched=self.clock(),
-                extraction="feed",
-                extraction_note=why,
-                baseline=entry.baseline and entry.feed.published is None,
-                updated=entry.feed.updated,
-            ),
-        )
+        self._add(entry, self._from_feed(entry, entry.feed.summary, why))
 
     def _learn(self, entry: Entry, *, article: bool) -> None:
         """Remember what a followed link of this URL shape led to, for the site's next polls."""
@@ -257,22 +241,24 @@ class EntriesMixin:
     def _store_item(self, entry: Entry) -> None:
         """A feed item without a link: its title and description are the article."""
         self.report.count("articles_from_item")
-        self._add(
-            entry,
-            Article(
-                url=entry.url,
-                entry_url=entry.url,
-                source_id=entry.source.id,
-                title=entry.feed.title,
-                text=entry.feed.summary or entry.feed.title,
-                published=entry.feed.published,
-                author=entry.feed.author,
-                fetched=self.clock(),
-                extraction="feed",
-                extraction_note="the feed item links to no page",
-                baseline=entry.baseline and entry.feed.published is None,
-                updated=entry.feed.updated,
-            ),
+        text = entry.feed.summary or entry.feed.title
+        self._add(entry, self._from_feed(entry, text, "the feed item links to no page"))
+
+    def _from_feed(self, entry: Entry, text: str, note: str) -> Article:
+        """The article as the feed describes it (no page text): ``text`` and why."""
+        return Article(
+            url=entry.url,
+            entry_url=entry.url,
+            source_id=entry.source.id,
+            title=entry.feed.title,
+            text=text,
+            published=entry.feed.published,
+            author=entry.feed.author,
+            fetched=self.clock(),
+            extraction="feed",
+            extraction_note=note,
+            baseline=entry.baseline and entry.feed.published is None,
+            updated=entry.feed.updated,
         )
 
     def _store_page(self, entry: Entry, page_url: str, page: Extracted) -> None:
