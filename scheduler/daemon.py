@@ -100,20 +100,14 @@ class Daemon:
         # One line per cycle that did something: greppable, key=value.
         logger.info(
             "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d deferred=%d "
-            "matched_articles=%d matches=%d emails_queued=%d sent=%d retrying=%d "
-            "failed_emails=%d health_reports=%d",
+            "%s health_reports=%d",
             len(due),
             counters.get("sources_ok", 0),
             counters.get("sources_failed", 0),
             counters.get("articles_new", 0),
             counters.get("articles_updated", 0),
             counters.get("articles_deferred", 0),
-            matched.articles,
-            matched.matches,
-            matched.emails,
-            delivered.sent,
-            delivered.retrying,
-            delivered.failed,
+            _summary(matched, delivered),
             health,
         )
 
@@ -145,16 +139,7 @@ class Daemon:
         self._count_delivery(matched.matches, delivered)
         if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
             # What this job did is not in any crawl's cycle line: it gets a line of its own.
-            logger.info(
-                "outbox matched_articles=%d matches=%d emails_queued=%d sent=%d retrying=%d "
-                "failed_emails=%d",
-                matched.articles,
-                matched.matches,
-                matched.emails,
-                delivered.sent,
-                delivered.retrying,
-                delivered.failed,
-            )
+            logger.info("outbox %s", _summary(matched, delivered))
 
     async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""
@@ -300,3 +285,12 @@ def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
     if result is not None and hasattr(result, "raiseException"):  # a twisted Failure
         result.raiseException()
     return result
+
+
+def _summary(matched: MatchReport, delivered: Any) -> str:
+    """The key=value fields of a summary line that say what was matched and delivered."""
+    return (
+        f"matched_articles={matched.articles} matches={matched.matches} "
+        f"emails_queued={matched.emails} sent={delivered.sent} "
+        f"retrying={delivered.retrying} failed_emails={delivered.failed}"
+    )
