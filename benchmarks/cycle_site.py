@@ -18,18 +18,17 @@ in English, Spanish, German or French), so that no two pages are alike.
 from __future__ import annotations
 
 import random
-import selectors
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .corpus import ArticleGenerator
+from .loopback import Listeners, Server
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 if str(TESTS) not in sys.path:
@@ -56,11 +55,6 @@ class _CountingWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # listen() backlog: set before the constructor listens
 
 
 def loopback_hosts(count: int) -> list[str]:
@@ -98,7 +92,7 @@ class BenchSite(NewsSite):
         self._starts: defaultdict[str, list[float]] = defaultdict(list)
         self._host_in_flight: Counter[str] = Counter()
         self._host_max_in_flight: Counter[str] = Counter()
-        self._servers: list[_Server] = []
+        self._listeners = Listeners("benchsite", self._stopping)
         self.answer_delay = 0.0  # seconds each answer waits: a remote server's round trip
         self.first_feed_request: float | None = None  # time.monotonic() of the first one
 
@@ -113,7 +107,7 @@ class BenchSite(NewsSite):
     def start(self) -> None:
         """Like NewsSite.start, on every host, with a handler that counts bytes and notes
         per-host timings. One thread accepts connections for all hosts."""
-        if self._servers:
+        if self._listeners.servers:
             raise RuntimeError("BenchSite already started")
         base = _make_handler(self)
         site = self
@@ -134,41 +128,24 @@ class BenchSite(NewsSite):
                 finally:
                     site._end(host)
 
-        self._stopping.clear()
         port = 0
+        servers = []
         for host in self.hosts:
             try:  # the same port on every address when it is free there, for readability
-                server = _Server((host, port), Handler)
+                server = Server((host, port), Handler)
             except OSError:
-                server = _Server((host, 0), Handler)
+                server = Server((host, 0), Handler)
             port = port or server.server_address[1]
             self.ports[host] = server.server_address[1]
-            self._servers.append(server)
+            servers.append(server)
         self.port = self.ports[self.host]
-        self._thread = threading.Thread(
-            target=self._accept, daemon=True, name=f"benchsite-{self.port}"
-        )
-        self._thread.start()
-
-    def _accept(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            for server in self._servers:
-                selector.register(server, selectors.EVENT_READ, server)
-            while not self._stopping.is_set():
-                for key, _ in selector.select(timeout=0.05):
-                    key.data.handle_request()
+        self._listeners.name = f"benchsite-{self.port}"
+        self._listeners.start(servers)
 
     def stop(self) -> None:
         """Stop accepting, wake sleeping handlers and close every listening socket."""
-        if not self._servers:
-            return
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        for server in self._servers:
-            server.server_close()
-        self._servers = []
-        self._thread = None
+        if self._listeners.servers:
+            self._listeners.stop()
 
     def _begin(self, host: str) -> None:
         with self._count_lock:

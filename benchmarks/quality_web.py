@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import html
 import re
-import selectors
 import socket
 import threading
 from collections.abc import Sequence
@@ -40,13 +39,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cached_property
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
 
 from .corpora import LabelledPage
+from .loopback import Listeners, Server
 from .quality_topics import PageText, labelled_text, page_text, parse_page
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -443,11 +443,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
 class LocalWeb:
     """The benchmark's sites, served on loopback (see the module docstring)."""
 
@@ -464,9 +459,7 @@ class LocalWeb:
         self.published = False
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._servers: list[_Server] = []
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._listeners = Listeners("quality-web", threading.Event())
 
     def start(self) -> None:
         """Listen on every site's address and port (OSError when one is taken)."""
@@ -488,32 +481,19 @@ class LocalWeb:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        servers: list[Server] = []
         try:
             for host, site in self.sites.items():
-                self._servers.append(_Server((host, site.port), Handler))
+                servers.append(Server((host, site.port), Handler))
         except OSError:
-            self.stop()
+            for server in servers:
+                server.server_close()
             raise
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._accept, daemon=True, name="quality-web")
-        self._thread.start()
-
-    def _accept(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            for server in self._servers:
-                selector.register(server, selectors.EVENT_READ, server)
-            while not self._stopping.is_set():
-                for selected, _ in selector.select(timeout=0.05):
-                    selected.data.handle_request()
+        self._listeners.start(servers)
 
     def stop(self) -> None:
         """Stop listening."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        for server in self._servers:
-            server.server_close()
-        self._servers = []
+        self._listeners.stop()
 
     def describe(self, host: str, wanted: Key) -> str:
         """What an address serves: ``page``, ``home``, ``feed``, ``listing: anchor``, ``-``."""

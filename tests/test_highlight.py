@@ -92,7 +92,7 @@ WORDS = ["maduro", "Maduro", "madurology", "Nicolás", "nicolas", "AT&T", "at", 
 SEPARATORS = [" ", ", ", "-", "_", "'", "\n", "&", "🤔", "\u0301", "²"]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     words=st.lists(st.sampled_from(WORDS), max_size=8),
     separators=st.lists(st.sampled_from(SEPARATORS), min_size=8, max_size=8),
@@ -184,7 +184,7 @@ def test_snippet_of_empty_text() -> None:
     assert snippet(" \n ", []) == ()
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     words=st.lists(st.sampled_from(["maduro", "Belarus", "a", "bb", "cccccc", "é"]), max_size=60),
     spaces=st.sampled_from([" ", "  ", "\n", " \t "]),
@@ -254,7 +254,7 @@ def test_fast_tokenize_agrees_with_the_general_one(text: str) -> None:
         assert len(folded) == len(text)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=1000, deadline=None)
 @given(text=texts)
 def test_fast_tokenize_agrees_with_the_general_one_on_generated_text(text: str) -> None:
     assert tokenize(text) == _tokenize_by_char(text)
@@ -287,7 +287,7 @@ def test_index_search_agrees_with_the_token_path(text: str) -> None:
         assert TokenIndex(text).search(tokens, prefix) == token_path_spans(text, tokens, prefix)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     words=st.lists(
         st.sampled_from([*WORDS, "a", "A", "ΟΔΟΣ", "οδός", "Мадуро", "x_y"]), max_size=10
@@ -309,7 +309,7 @@ def test_index_search_agrees_with_the_token_path_on_generated_text(
         assert index.search(tokens, prefix) == token_path_spans(text, tokens, prefix)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(text=texts, seed=st.integers(0, 100))
 def test_index_search_agrees_with_the_token_path_on_any_characters(text: str, seed: int) -> None:
     index = TokenIndex(text)

@@ -445,7 +445,7 @@ PROPERTY_DOCS = [
 ]
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(query=queries)
 def test_any_parseable_query_compiles_to_valid_fts5(fts: sqlite3.Connection, query: str) -> None:
     try:
