@@ -5,9 +5,10 @@ In the match stage, :func:`route` turns a batch's verdict into the immediate ema
 alerts that wait for a digest: :func:`hold_for_digest` takes an alert out of the immediate
 emails when its topic is in digest mode, or when the recipient has had more than the storm
 limit of immediate alerts in the last hour (storm control); both are recorded in the
-transaction that records the matches. :func:`send_digests` runs every tick: for each recipient whose
-digest time has come (in their time zone), or whose folded alerts have waited their hour, it
-puts one digest in the outbox in the transaction that takes its items off the queue.
+transaction that records the matches. :func:`send_digests` runs every tick: for each
+recipient whose digest time has come (in their time zone), or whose folded alerts have
+waited their hour, it puts one digest in the outbox in the transaction that takes its items
+off the queue.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from watchlist import Verdict
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Routed:
