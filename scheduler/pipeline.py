@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alerts import DeliveryReport, RecipientPolicies, RetryPolicy, compose_health, deliver_due
-from alerts.route import route, send_digests
+from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from storage import Source, Store, StoredArticle, utcnow
-from watchlist import decide
+from watchlist import Verdict, decide
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
 from watchlist.templates import without_templates
 
@@ -50,6 +50,16 @@ class MatchReport:
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
     queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
     rematched: int = 0  # articles edited in place, matched again (counted in articles too)
+
+    def count(self, articles: int, rematch: bool, verdict: Verdict, routed: Routed) -> None:
+        """Add a batch of ``articles`` (``rematch``: edited in place) and what it made."""
+        self.articles += articles
+        self.rematched += articles if rematch else 0
+        self.matches += len(verdict.matches)
+        self.dropped += verdict.dropped
+        self.repeats += verdict.repeats
+        self.emails += len(routed.emails)
+        self.queued += len(routed.queued)
 
 
 @dataclass
@@ -139,13 +149,7 @@ class Pipeline:
                 digest=routed.queued,
                 rematched=[a.id for a in batch] if rematch else (),
             )
-            report.articles += len(batch)
-            report.rematched += len(batch) if rematch else 0
-            report.matches += len(verdict.matches)
-            report.dropped += verdict.dropped
-            report.repeats += verdict.repeats
-            report.emails += len(routed.emails)
-            report.queued += len(routed.queued)
+            report.count(len(batch), rematch, verdict, routed)
         if report.matches or report.dropped:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued; "
