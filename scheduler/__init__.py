@@ -5,8 +5,8 @@ Errors::
 
     AlreadyRunning    another newswatch process holds the database's lock
 
-The daemon and the pipeline (Scrapy, APScheduler) load on first use (PEP 562): commands that
-only take the lock do not pay for them.
+The daemon (APScheduler) and the pipeline (every stage) load on first use (PEP 562): commands
+that only take the lock do not pay for them.
 """
 
 from __future__ import annotations
