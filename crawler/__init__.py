@@ -17,9 +17,9 @@ from .settings import CrawlSettings
 from .urls import canonicalize
 
 if TYPE_CHECKING:
-    from .run import crawl, install_reactor, make_runner
+    from .run import CrawlRunner, install_reactor
 
-_LAZY = {"crawl": ".run", "install_reactor": ".run", "make_runner": ".run"}
+_LAZY = {"CrawlRunner": ".run", "install_reactor": ".run"}
 
 
 def __getattr__(name: str) -> object:
@@ -33,9 +33,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "CrawlReport",
+    "CrawlRunner",
     "CrawlSettings",
     "canonicalize",
-    "crawl",
     "install_reactor",
-    "make_runner",
 ]

@@ -1,5 +1,6 @@
 """Running crawls inside the daemon's event loop: one runner for the process, one Crawler
-per crawl (a Twisted reactor cannot be restarted)."""
+per crawl (a Twisted reactor cannot be restarted). :class:`CrawlRunner` is the facade the
+scheduler holds: outside ``crawler/``, nothing touches a Scrapy object."""
 
 from __future__ import annotations
 
@@ -26,6 +27,28 @@ def install_reactor() -> None:
     from scrapy.utils.reactor import install_reactor as _install
 
     _install(REACTOR)
+
+
+class CrawlRunner:
+    """The crawls of the process, behind the few methods the scheduler needs."""
+
+    def __init__(self, settings: CrawlSettings) -> None:
+        # The asyncio reactor must be installed first (install_reactor).
+        self._runner = make_runner(settings)
+
+    async def crawl(
+        self, store: Store, sources: list[Source], clock: Callable[[], datetime]
+    ) -> CrawlReport:
+        """Poll ``sources`` once; new articles are in the store when this returns."""
+        return await crawl(self._runner, store, sources, clock)
+
+    async def stop(self) -> None:
+        """Ask the crawls in progress to stop; the sources they did not poll stay due."""
+        await self._runner.stop()
+
+    async def join(self) -> None:
+        """Wait until every crawl in progress has ended."""
+        await self._runner.join()
 
 
 def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:

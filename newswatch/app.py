@@ -65,7 +65,7 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
     crawler.install_reactor()
     return Pipeline(
         store=store,
-        runner=crawler.make_runner(config.crawl),
+        crawler=crawler.CrawlRunner(config.crawl),
         transport=transport_for(config),
         lookback=timedelta(seconds=config.lookback_seconds),
         retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),

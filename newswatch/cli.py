@@ -140,7 +140,7 @@ def crawl(ctx: click.Context) -> None:
     with InstanceLock(config.database), Store.open(config.database) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
-        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.runner)
+        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
         crawl_report = report.crawl
         ok = len(crawl_report.outcomes) - len(crawl_report.failures)
         click.echo(

@@ -5,8 +5,8 @@ Errors::
 
     AlreadyRunning    another newswatch process holds the database's lock
 
-The daemon and the pipeline (Scrapy, APScheduler) load on first use (PEP 562): commands that
-only take the lock do not pay for them.
+The daemon (APScheduler) and the pipeline (every stage) load on first use (PEP 562): commands
+that only take the lock do not pay for them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .lock import AlreadyRunning, InstanceLock
 
 if TYPE_CHECKING:
     from .daemon import Daemon, run_once
-    from .pipeline import CycleReport, MatchReport, Pipeline, build_emails
+    from .pipeline import CycleReport, MatchReport, Pipeline
 
 _LAZY = {
     "Daemon": ".daemon",
@@ -26,7 +26,6 @@ _LAZY = {
     "CycleReport": ".pipeline",
     "MatchReport": ".pipeline",
     "Pipeline": ".pipeline",
-    "build_emails": ".pipeline",
 }
 
 
@@ -46,6 +45,5 @@ __all__ = [
     "InstanceLock",
     "MatchReport",
     "Pipeline",
-    "build_emails",
     "run_once",
 ]

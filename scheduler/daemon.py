@@ -1,8 +1,10 @@
 """The service: one asyncio reactor shared by Scrapy and APScheduler, fixed jobs, signals.
 
 The schedule of each source lives in the database (``sources.next_due``); the scheduler only
-runs a few fixed jobs: a crawl tick that polls the due sources, an outbox job that retries
-deliveries, a digest job that queues the digests that are due, and hourly housekeeping.
+runs a few fixed jobs: a crawl tick that runs one cycle (``Pipeline.cycle``, the same as
+``newswatch crawl``) over the due sources, an outbox job that retries deliveries, a digest
+job that queues the digests that are due even while a long crawl runs, and hourly
+housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
 configuration.
 """
@@ -14,13 +16,16 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
 from .pipeline import MatchReport, Pipeline
+
+if TYPE_CHECKING:
+    from crawler import CrawlRunner
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +50,15 @@ class Daemon:
         self.tick_seconds = tick_seconds
         self.reload = reload
         self.failures = 0
-        self.stopping = False
-        self.crawling = False  # a crawl is running (its pages are being stored)
         self.scheduler: AsyncIOScheduler | None = None
 
+    @property
+    def stopping(self) -> bool:
+        """A stop signal came: the service is shutting down."""
+        return self.pipeline.stopping
+
     async def crawl_tick(self) -> None:
-        """Poll the sources that are due, then match and deliver."""
+        """One cycle over the sources that are due: poll, match, route, deliver."""
         await self._guard("crawl", self._crawl_due())
 
     async def outbox_tick(self) -> None:
@@ -80,19 +88,13 @@ class Daemon:
         # every 90 s with the default 30 s tick).
         horizon = self.pipeline.clock() + timedelta(seconds=self.tick_seconds)
         due = self.pipeline.store.due_sources(horizon)
-        crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))
-            self.crawling = True
-            try:
-                crawled = await self.pipeline.crawl(due)
-            finally:
-                self.crawling = False
+        cycle = await self.pipeline.cycle(due)
         if self.stopping:
             return
-        health = self.pipeline.check_health()
-        matched = self.pipeline.match()
-        delivered = await self.pipeline.deliver()
+        crawled = cycle.crawl if due else None
+        matched, delivered = cycle.matched, cycle.delivery
         if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
             return
         counters = crawled.counters if crawled is not None else {}
@@ -108,7 +110,7 @@ class Daemon:
             counters.get("articles_updated", 0),
             counters.get("articles_deferred", 0),
             _summary(matched, delivered),
-            health,
+            cycle.health,
         )
 
     def _count(self, crawled: Any, matches: int, delivered: Any) -> None:
@@ -134,7 +136,7 @@ class Daemon:
         # While a crawl runs, it matches when it ends: a site's first poll must be stored
         # whole before any of its pages is matched, so that the site's template is known
         # (watchlist.templates). Delivery goes on meanwhile.
-        matched = MatchReport() if self.crawling else self.pipeline.match()
+        matched = MatchReport() if self.pipeline.crawling else self.pipeline.match()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
         if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
@@ -200,15 +202,15 @@ class Daemon:
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
 
     def _on_stop_signal(self, signum: int) -> None:
-        if self.stopping:
+        if self.pipeline.stopping:
             return
-        self.stopping = True
+        self.pipeline.stopping = True
         logger.info("received %s, stopping", signal.Signals(signum).name)
         _spawn(self._shutdown())
 
     async def _stop_crawls(self) -> None:
-        await self.pipeline.runner.stop()
-        await self.pipeline.runner.join()
+        await self.pipeline.crawler.stop()
+        await self.pipeline.crawler.join()
 
     def _on_reload_signal(self) -> None:
         if self.reload is None:
@@ -256,22 +258,22 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
+def run_once(main: Callable[[], Coroutine[Any, Any, Any]], crawls: CrawlRunner) -> Any:
     """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
-    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet.defer import Deferred
 
     reactor = _reactor()
     outcome: dict[str, Any] = {}
 
     def stop(signum: int) -> None:
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
-        _spawn(runner.stop())
+        _spawn(crawls.stop())
 
     def start() -> None:
         loop = asyncio.get_event_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop, signum)
-        d = deferred_from_coro(main())
+        d = Deferred.fromFuture(asyncio.ensure_future(main()))
 
         def done(result: Any) -> None:
             outcome["result"] = result

@@ -7,12 +7,11 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
 from .digests import DigestItem, queue_digest_items
-from .models import Email, Match, StoredArticle, Topic, TopicSpec, to_iso
+from .models import Email, Match, Topic, TopicSpec, to_iso
 from .outbox import insert_email
 
 WATERMARK_KEY = "matched_through_article"
@@ -31,40 +30,6 @@ def _topic(row: dict[str, Any]) -> Topic:
         mode=row["mode"],
         origin=row["origin"],
     )
-
-
-def _url_key(url: str) -> str:
-    """A URL compared loosely: scheme and host in lower case, no trailing slash."""
-    parts = urlsplit(url.strip())
-    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
-def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
-    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty).
-
-    Each entry is a source's name (case-insensitive), its URL, or a host name, which also
-    covers its subdomains and is compared with both the source's and the article's host.
-    """
-    if not wanted:
-        return True
-    hosts = {_host(article.source_url), _host(article.url)} - {""}
-    for entry in wanted:
-        entry = entry.strip()
-        if "://" in entry:
-            if article.source_url and _url_key(entry) == _url_key(article.source_url):
-                return True
-            continue
-        if entry.casefold() == article.source_name.casefold():
-            return True
-        host = entry.lower().rstrip(".")
-        if any(h == host or h.endswith("." + host) for h in hosts):
-            return True
-    return False
 
 
 class TopicsMixin:
