@@ -10,8 +10,9 @@ MIN_DELAY_SECONDS = 0.01
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    """How newswatch fetches: politeness, limits and identity."""
+    """How newswatch fetches: how often, politeness, limits and identity."""
 
+    every_seconds: int = 15 * 60  # polling interval of a source that sets none
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     timeout_seconds: float = 30.0
     max_bytes: int = 10 * 1024 * 1024

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -59,11 +60,14 @@ class SitemapEntry:
     publication: str | None = None  # news:publication/news:name
 
 
+#: A Google News sitemap, a plain urlset, a sitemap index, or "" (not a sitemap).
+SitemapKind = Literal["news", "urlset", "index", ""]
+
 @dataclass(frozen=True)
 class ParsedSitemap:
     """What a sitemap body holds: article entries (urlset) or child sitemaps (index)."""
 
-    kind: str  # "news" (Google News sitemap), "urlset", "index", or "" (not a sitemap)
+    kind: SitemapKind
     entries: tuple[SitemapEntry, ...] = ()
     sitemaps: tuple[tuple[str, datetime | None], ...] = ()  # an index's children, lastmod
     problem: str | None = None
@@ -224,7 +228,7 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     if xml_problem and last_kept and not body.rstrip().endswith(b">"):
         entries.pop()  # the body was cut short: the last <loc> may be cut too
         problems.append("last <url> of a truncated document dropped")
-    kind = "news" if has_news else "urlset"
+    kind: SitemapKind = "news" if has_news else "urlset"
     return ParsedSitemap(kind, entries=tuple(entries), problem=_join(problems))
 
 

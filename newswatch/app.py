@@ -52,7 +52,7 @@ def transport_for(config: Config) -> Any:
     """SMTP when configured, else the local mbox file."""
     if config.smtp is not None:
         return SmtpTransport(config.smtp)
-    return MboxTransport(config.mbox)
+    return MboxTransport(config.alerts.mbox)
 
 
 def build_pipeline(config: Config, store: Store) -> Pipeline:
@@ -67,10 +67,12 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
         store=store,
         runner=crawler.make_runner(config.crawl),
         transport=transport_for(config),
-        lookback=timedelta(seconds=config.lookback_seconds),
-        retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),
-        operator=config.operator,
-        health_after=timedelta(seconds=config.health_after),
-        keep=timedelta(seconds=config.keep_seconds),
+        lookback=timedelta(seconds=config.alerts.lookback_seconds),
+        retry=RetryPolicy(
+            base_seconds=config.alerts.retry_base, max_seconds=config.alerts.retry_max
+        ),
+        operator=config.alerts.operator,
+        health_after=timedelta(seconds=config.alerts.health_after),
+        keep=timedelta(seconds=config.database.keep_seconds),
         recipients=config.recipients,
     )

@@ -94,9 +94,9 @@ def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store
     """The database of ``config``, which must exist already (read commands never create it)."""
     from storage import Store
 
-    if not config.database.exists():
-        fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
-    return Store.open(config.database)
+    if not config.database.path.exists():
+        fail(f"no database at {config.database.path}: {nothing}", EXIT_RUNTIME)
+    return Store.open(config.database.path)
 
 
 def open_synced(config: Config) -> Store:
@@ -106,7 +106,7 @@ def open_synced(config: Config) -> Store:
 
     from .app import sync_config
 
-    store = Store.open(config.database)
+    store = Store.open(config.database.path)
     try:
         sync_config(config, store)
     except BaseException:
