@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 MIN_DELAY_SECONDS = 0.01
 
@@ -23,7 +22,7 @@ class CrawlSettings:
     obey_robots: bool = True
 
 
-def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
+def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
     """The Scrapy settings for ``settings``."""
     return {
         "USER_AGENT": settings.user_agent,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from alerts import MboxTransport, SmtpTransport
+from alerts import MboxTransport, SmtpTransport, Transport
 from storage import utcnow
 
 from .config import Config
@@ -48,7 +48,7 @@ def sync_config(config: Config, store: Store) -> None:
     store.sync_topics(config.topics)
 
 
-def transport_for(config: Config) -> Any:
+def transport_for(config: Config) -> Transport:
     """SMTP when configured, else the local mbox file."""
     if config.smtp is not None:
         return SmtpTransport(config.smtp)

@@ -12,15 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
 from .pipeline import MatchReport, Pipeline
+
+if TYPE_CHECKING:
+    from alerts import DeliveryReport
+    from crawler import CrawlReport
+
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +117,9 @@ class Daemon:
             health,
         )
 
-    def _count(self, crawled: Any, matches: int, delivered: Any) -> None:
+    def _count(
+        self, crawled: CrawlReport | None, matches: int, delivered: DeliveryReport
+    ) -> None:
         """Feed the /metrics counters with what a cycle did."""
         add = self.metrics.add
         add("newswatch_cycles_total")
@@ -122,7 +130,7 @@ class Daemon:
             add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
         self._count_delivery(matches, delivered)
 
-    def _count_delivery(self, matches: int, delivered: Any) -> None:
+    def _count_delivery(self, matches: int, delivered: DeliveryReport) -> None:
         """Feed the match and delivery counters (every job that matches or delivers)."""
         add = self.metrics.add
         add("newswatch_matches_total", matches)
@@ -141,7 +149,7 @@ class Daemon:
             # What this job did is not in any crawl's cycle line: it gets a line of its own.
             logger.info("outbox %s", _summary(matched, delivered))
 
-    async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+    async def _guard(self, name: str, job: Awaitable[None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""
         try:
             await job
@@ -165,7 +173,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
         scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         now = datetime.now(scheduler.timezone)
-        options: dict[str, Any] = {
+        options: dict[str, object] = {
             "trigger": "interval",
             "seconds": self.tick_seconds,
             "max_instances": 1,
@@ -240,7 +248,7 @@ class Daemon:
             reactor.stop()
 
 
-def _reactor() -> Any:
+def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
     """The installed Twisted reactor (imported late: the asyncio one must be installed first)."""
     from twisted.internet import reactor
 
@@ -250,18 +258,27 @@ def _reactor() -> Any:
 _background: set[asyncio.Task[None]] = set()
 
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+def _spawn(coro: Awaitable[None]) -> None:
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
+class Stoppable(Protocol):
+    """What a one-off command's signals stop: the crawls in progress."""
+
+    def stop(self) -> Awaitable[None]:
+        """Stop every crawl."""
+        ...
+
+
+def run_once(main: Callable[[], Awaitable[R]], runner: Stoppable) -> R:
     """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
     from scrapy.utils.defer import deferred_from_coro
+    from twisted.python.failure import Failure
 
     reactor = _reactor()
-    outcome: dict[str, Any] = {}
+    outcome: list[object] = []
 
     def stop(signum: int) -> None:
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
@@ -273,21 +290,21 @@ def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
             loop.add_signal_handler(signum, stop, signum)
         d = deferred_from_coro(main())
 
-        def done(result: Any) -> None:
-            outcome["result"] = result
+        def done(result: object) -> None:
+            outcome.append(result)
             reactor.stop()
 
         d.addBoth(done)
 
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
-    result = outcome.get("result")
-    if result is not None and hasattr(result, "raiseException"):  # a twisted Failure
+    result = outcome[0] if outcome else None
+    if isinstance(result, Failure):
         result.raiseException()
-    return result
+    return cast("R", result)
 
 
-def _summary(matched: MatchReport, delivered: Any) -> str:
+def _summary(matched: MatchReport, delivered: DeliveryReport) -> str:
     """The key=value fields of a summary line that say what was matched and delivered."""
     return (
         f"matched_articles={matched.articles} matches={matched.matches} "

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from alerts import STORM_WINDOW, AlertItem, RecipientPolicies, RecipientPolicy, compose_digest, plan
-from storage import DigestItem, Match, Store, StoredArticle, Topic
+from storage import DigestItem, DigestReason, Match, Store, StoredArticle, Topic
 from watchlist import highlight
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def route(
 
 
 def _item(
-    recipient: str, m: Match, stories: dict[int, int], reason: str, edited: bool
+    recipient: str, m: Match, stories: dict[int, int], reason: DigestReason, edited: bool
 ) -> DigestItem:
     return DigestItem(
         recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason, edited=edited

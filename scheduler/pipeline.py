@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
@@ -23,6 +22,7 @@ from alerts import (
     DeliveryReport,
     RecipientPolicies,
     RetryPolicy,
+    Transport,
     compose,
     compose_health,
     deliver_due,
@@ -75,7 +75,7 @@ class Pipeline:
 
     store: Store
     runner: AsyncCrawlerRunner
-    transport: Any  # alerts.SmtpTransport or alerts.MboxTransport
+    transport: Transport
     lookback: timedelta
     retry: RetryPolicy
     clock: Callable[[], datetime] = utcnow

@@ -17,6 +17,7 @@ from .identity import identity_host, identity_key
 from .lazy import lazy_exports
 from .models import (
     Article,
+    DigestReason,
     Email,
     Extraction,
     FetchOutcome,
@@ -55,6 +56,7 @@ __getattr__ = lazy_exports(__name__, _LAZY)
 __all__ = [
     "Article",
     "DigestItem",
+    "DigestReason",
     "Email",
     "Extraction",
     "FetchOutcome",

@@ -19,6 +19,8 @@ TopicMode = Literal["immediate", "digest"]
 #: Where a source or topic was declared: the config file, or the command line (kept in the
 #: database across config reloads).
 Origin = Literal["config", "cli"]
+#: Why an alert waits for a digest: its topic is in digest mode, or storm control folded it.
+DigestReason = Literal["digest", "storm"]
 
 
 def utcnow() -> datetime:
