@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -50,9 +50,9 @@ class _Invalid(ValueError):
 
 @dataclass(frozen=True)
 class _Added:
-    """What adding one source did: added, updated, config, exists or deactivated."""
+    """What adding one source did, and the line that says it."""
 
-    status: str
+    status: Literal["added", "updated", "config", "exists", "deactivated"]
     message: str
 
 
@@ -104,7 +104,9 @@ def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Ad
             (s["deactivated"] for s in store.source_status() if s["url"] == spec.url), None
         )
         return _Added("deactivated", f"deactivated ({reason or 'gone'}): not polled again")
-    verb = "updated" if existing is not None and existing.active else "added"
+    verb: Literal["updated", "added"] = (
+        "updated" if existing is not None and existing.active else "added"
+    )
     return _Added(verb, f"{verb} {_describe(source)}")
 
 
