@@ -18,7 +18,7 @@ from .report import CrawlReport
 from .settings import CrawlSettings
 
 if TYPE_CHECKING:
-    from .run import crawl, install_reactor, make_runner
+    from .run import crawl, install_reactor, make_runner, reconfigure
     from .urls import canonicalize
 
 _LAZY = {
@@ -26,6 +26,7 @@ _LAZY = {
     "crawl": ".run",
     "install_reactor": ".run",
     "make_runner": ".run",
+    "reconfigure": ".run",
 }
 
 __getattr__ = lazy_exports(__name__, _LAZY)
@@ -37,4 +38,5 @@ __all__ = [
     "crawl",
     "install_reactor",
     "make_runner",
+    "reconfigure",
 ]

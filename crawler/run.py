@@ -33,6 +33,12 @@ def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
     return AsyncCrawlerRunner(scrapy_settings(settings))
 
 
+def reconfigure(runner: AsyncCrawlerRunner, settings: CrawlSettings) -> None:
+    """Crawls that ``runner`` starts from now on use ``settings`` (a config reload); a crawl
+    in progress keeps the copy it started with."""
+    runner.settings.update(scrapy_settings(settings))
+
+
 async def crawl(
     runner: AsyncCrawlerRunner,
     store: Store,

@@ -35,7 +35,7 @@ from .common import (
     open_existing,
     output_option,
 )
-from .config import Config, load_config
+from .config import Config
 from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
@@ -78,13 +78,14 @@ def run(ctx: click.Context) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
     Polls each source when it is due, matches new articles, sends alerts and retries
-    failed deliveries. SIGHUP reloads the config file. Only one newswatch may run on a
-    database at a time.
+    failed deliveries. SIGHUP reloads the config file: every setting but database.path and
+    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle.
+    Only one newswatch may run on a database at a time.
     """
     from scheduler import Daemon
     from storage import Store
 
-    from .app import build_pipeline, configure_logging, sync_config
+    from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     config = config_of(ctx)
     configure_logging(config.daemon.log_level)
@@ -95,17 +96,13 @@ def run(ctx: click.Context) -> None:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
-        def reload() -> None:
-            fresh = load_config(config.path)
-            sync_config(fresh, store)
-            pipeline.recipients = fresh.recipients
-
-        code = Daemon(
+        daemon = Daemon(
             pipeline,
             config.daemon.tick_seconds,
-            reload=reload,
+            reload=lambda: reload_config(config, store, daemon),
             metrics_address=config.daemon.metrics,
-        ).run()
+        )
+        code = daemon.run()
     sys.exit(code)
 
 

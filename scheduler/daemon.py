@@ -4,7 +4,7 @@ The schedule of each source lives in the database (``sources.next_due``); the sc
 runs a few fixed jobs: a crawl tick that polls the due sources, an outbox job that retries
 deliveries, a digest job that queues the digests that are due, and hourly housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
-configuration.
+configuration (the ``reload`` callback applies it and names the settings that need a restart).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -42,7 +42,7 @@ class Daemon:
         self,
         pipeline: Pipeline,
         tick_seconds: float,
-        reload: Callable[[], None] | None = None,
+        reload: Callable[[], Sequence[str]] | None = None,
         metrics_address: str | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -207,6 +207,16 @@ class Daemon:
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
 
+    def set_tick(self, seconds: float) -> None:
+        """Look for due sources, mail and digests every ``seconds`` from now on."""
+        if seconds == self.tick_seconds:
+            return
+        self.tick_seconds = seconds
+        if self.scheduler is not None:
+            for job in ("crawl", "outbox", "digest"):
+                self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
+        logger.info("tick is now %.0fs", seconds)
+
     def _on_stop_signal(self, signum: int) -> None:
         if self.stopping:
             return
@@ -222,10 +232,17 @@ class Daemon:
         if self.reload is None:
             return
         try:
-            self.reload()
-            logger.info("configuration reloaded")
+            restart = self.reload()
         except Exception as exc:
             logger.error("configuration not reloaded, keeping the current one: %s", exc)
+            return
+        if restart:
+            logger.warning(
+                "configuration reloaded; needs a restart: %s (these keep their start-up values)",
+                ", ".join(restart),
+            )
+        else:
+            logger.info("configuration reloaded")
 
     async def _shutdown(self) -> None:
         reactor = _reactor()

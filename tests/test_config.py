@@ -540,3 +540,27 @@ def test_every_kind_of_setting_has_one_parser() -> None:
     assert all(parser.kind == kind for kind, parser in PARSERS.items())
     used = {s.kind for keys in {**SECTIONS, **LISTS}.values() for s in keys.values()}
     assert used == set(get_args(Kind))
+
+
+def test_the_settings_a_reload_cannot_apply_are_named(tmp_path: Path) -> None:
+    from newswatch.app import NEEDS_RESTART, needs_restart
+    from newswatch.settings import LISTS
+
+    flagged = {
+        f"{section}.{key}"
+        for section, keys in {**SECTIONS, **LISTS}.items()
+        for key, setting in keys.items()
+        if setting.restart
+    }
+    assert set(NEEDS_RESTART) == flagged
+    running = load_config(write(tmp_path, '[crawl]\nuser_agent = "a/1"\n'), environ={})
+    fresh = load_config(write(tmp_path, textwrap.dedent("""
+        [database]
+        path = "other.db"
+        [crawl]
+        user_agent = "b/2"
+        [daemon]
+        metrics = "127.0.0.1:9464"
+    """)), environ={})
+    assert needs_restart(running, fresh) == ["database.path", "daemon.metrics"]
+    assert needs_restart(running, running) == []
