@@ -13,9 +13,10 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar, cast
 
 from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings
+from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
 
@@ -45,9 +46,6 @@ from .values import (
     check_value,
     type_name,
 )
-
-if TYPE_CHECKING:
-    from crawler import CrawlSettings
 
 T = TypeVar("T")
 
@@ -231,9 +229,6 @@ def _database(table: _Table, base: Path) -> DatabaseSettings:
 
 def _crawl(table: _Table, every: int) -> CrawlSettings:
     """``[crawl]`` (``every`` checked as a polling interval already)."""
-    # The crawler package loads Scrapy's helpers: only the commands that read a config pay.
-    from crawler import CrawlSettings
-
     return CrawlSettings(
         every_seconds=every,
         user_agent=table.get("user_agent", STR),
