@@ -12,6 +12,7 @@ from alerts import MboxTransport, SmtpTransport, Transport
 from storage import utcnow
 
 from .config import Config, load_config
+from .values import LogLevel
 
 if TYPE_CHECKING:
     from scheduler import Daemon, Pipeline
@@ -25,7 +26,7 @@ NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
 }
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: LogLevel) -> None:
     """The one place logging is configured."""
     logging.basicConfig(
         level=level,
