@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage import DigestItem, Email, Match, StoredArticle, Topic
+from storage import DigestItem, DigestReason, Email, Match, StoredArticle, Topic
 
 from .compose import AlertItem, compose_digest
 from .emails import Held, alert_item, also_on, also_on_sources, build_emails
@@ -121,7 +121,7 @@ def hold_for_digest(
 
 
 def _item(
-    recipient: str, m: Match, stories: dict[int, int], reason: str, edited: bool
+    recipient: str, m: Match, stories: dict[int, int], reason: DigestReason, edited: bool
 ) -> DigestItem:
     return DigestItem(
         recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason, edited=edited

@@ -42,6 +42,11 @@ class CrawlRunner:
         """Poll ``sources`` once; new articles are in the store when this returns."""
         return await crawl(self._runner, store, sources, clock)
 
+    def reconfigure(self, settings: CrawlSettings) -> None:
+        """Crawls started from now on use ``settings`` (a config reload); a crawl in
+        progress keeps the copy it started with."""
+        reconfigure(self._runner, settings)
+
     async def stop(self) -> None:
         """Ask the crawls in progress to stop; the sources they did not poll stay due."""
         await self._runner.stop()
@@ -54,6 +59,12 @@ class CrawlRunner:
 def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
     """The crawler runner for the life of the process."""
     return AsyncCrawlerRunner(scrapy_settings(settings))
+
+
+def reconfigure(runner: AsyncCrawlerRunner, settings: CrawlSettings) -> None:
+    """Crawls that ``runner`` starts from now on use ``settings`` (a config reload); a crawl
+    in progress keeps the copy it started with."""
+    runner.settings.update(scrapy_settings(settings))
 
 
 async def crawl(

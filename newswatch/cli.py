@@ -35,7 +35,7 @@ from .common import (
     open_existing,
     output_option,
 )
-from .config import Config, load_config
+from .config import Config
 from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
@@ -78,31 +78,31 @@ def run(ctx: click.Context) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
     Polls each source when it is due, matches new articles, sends alerts and retries
-    failed deliveries. SIGHUP reloads the config file. Only one newswatch may run on a
-    database at a time.
+    failed deliveries. SIGHUP reloads the config file: every setting but database.path and
+    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle.
+    Only one newswatch may run on a database at a time.
     """
     from scheduler import Daemon
     from storage import Store
 
-    from .app import build_pipeline, configure_logging, sync_config
+    from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     config = config_of(ctx)
-    configure_logging(config.log_level)
+    configure_logging(config.daemon.log_level)
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
-    with InstanceLock(config.database), Store.open(config.database) as store:
+    with InstanceLock(config.database.path), Store.open(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
-        def reload() -> None:
-            fresh = load_config(config.path)
-            sync_config(fresh, store)
-            pipeline.recipients = fresh.recipients
-
-        code = Daemon(
-            pipeline, config.tick_seconds, reload=reload, metrics_address=config.metrics
-        ).run()
+        daemon = Daemon(
+            pipeline,
+            config.daemon.tick_seconds,
+            reload=lambda: reload_config(config, store, daemon),
+            metrics_address=config.daemon.metrics,
+        )
+        code = daemon.run()
     sys.exit(code)
 
 
@@ -136,8 +136,10 @@ def crawl(ctx: click.Context) -> None:
 
     config = config_of(ctx)
     # The command prints its own report of failed sources; the log keeps to real errors.
-    configure_logging("ERROR" if config.log_level in ("INFO", "WARNING") else config.log_level)
-    with InstanceLock(config.database), Store.open(config.database) as store:
+    configure_logging(
+        "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
+    )
+    with InstanceLock(config.database.path), Store.open(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
         report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
@@ -227,7 +229,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             for t in topics:
                 t["notify"] = [redact(n) for n in json.loads(t["notify"])]
             report = {
-                "database": str(config.database),
+                "database": str(config.database.path),
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
                 "sources": _sources(store),
@@ -240,7 +242,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             }
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
-        click.echo(f"database: {config.database} ({store.article_count()} articles)")
+        click.echo(f"database: {config.database.path} ({store.article_count()} articles)")
         stories = store.story_counts(utcnow() - STORY_WINDOW)
         click.echo(
             f"stories of the last {STORY_WINDOW.days} days: {stories['stories']}, "
@@ -373,7 +375,7 @@ def backup(ctx: click.Context, file: Path) -> None:
     config = config_of(ctx)
     with open_existing(config, "nothing to back up") as store:
         store.backup(file)
-    click.echo(f"backed up {config.database} to {file}")
+    click.echo(f"backed up {config.database.path} to {file}")
 
 
 @cli.command()
@@ -386,7 +388,7 @@ def prune(ctx: click.Context) -> None:
     """
     config = config_of(ctx)
     with open_existing(config) as store:
-        cutoff = utcnow() - timedelta(seconds=config.keep_seconds)
+        cutoff = utcnow() - timedelta(seconds=config.database.keep_seconds)
         pruned = store.prune(cutoff)
         store.checkpoint()
     click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
@@ -400,8 +402,12 @@ def check(ctx: click.Context) -> None:
     config = config_of(ctx)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
-        f"{len(config.topics)} topic(s); database {config.database}; alerts via "
-        + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f"mbox {config.mbox}")
+        f"{len(config.topics)} topic(s); database {config.database.path}; alerts via "
+        + (
+            f"SMTP {config.smtp.host}:{config.smtp.port}"
+            if config.smtp
+            else f"mbox {config.alerts.mbox}"
+        )
     )
 
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -33,7 +33,9 @@ EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., Any])  # a click command, for option decorators
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -42,11 +44,11 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn known failures into one clear line and an exit code, never a traceback."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
@@ -65,7 +67,7 @@ def handle_errors(func: F) -> F:
             logger.debug("unexpected error", exc_info=True)
             fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def closed_pipe() -> NoReturn:
@@ -94,9 +96,9 @@ def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store
     """The database of ``config``, which must exist already (read commands never create it)."""
     from storage import Store
 
-    if not config.database.exists():
-        fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
-    return Store.open(config.database)
+    if not config.database.path.exists():
+        fail(f"no database at {config.database.path}: {nothing}", EXIT_RUNTIME)
+    return Store.open(config.database.path)
 
 
 def open_synced(config: Config) -> Store:
@@ -106,7 +108,7 @@ def open_synced(config: Config) -> Store:
 
     from .app import sync_config
 
-    store = Store.open(config.database)
+    store = Store.open(config.database.path)
     try:
         sync_config(config, store)
     except BaseException:

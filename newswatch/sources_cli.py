@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -35,9 +35,10 @@ from .common import (
     output_option,
     remove_command,
 )
-from .config import SOURCE_KINDS, Config, check_value
+from .config import Config
 from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
 from .units import format_duration, parse_duration
+from .values import PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL
 
 if TYPE_CHECKING:
     from storage import Store
@@ -49,9 +50,9 @@ class _Invalid(ValueError):
 
 @dataclass(frozen=True)
 class _Added:
-    """What adding one source did: added, updated, config, exists or deactivated."""
+    """What adding one source did, and the line that says it."""
 
-    status: str
+    status: Literal["added", "updated", "config", "exists", "deactivated"]
     message: str
 
 
@@ -78,14 +79,16 @@ def _spec(
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason."""
     try:
-        url = check_value("url", url)
-        if kind is not None:
-            kind = check_value("kind", kind)
-        include = check_value("patterns", list(include))
-        exclude = check_value("patterns", list(exclude))
+        return SourceSpec(
+            URL.parse(url),
+            every,
+            (name or "").strip() or None,
+            SOURCE_KIND.parse(kind) if kind is not None else None,
+            PATTERNS.parse(list(include)),
+            PATTERNS.parse(list(exclude)),
+        )
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
-    return SourceSpec(url, every, (name or "").strip() or None, kind, include, exclude)
 
 
 def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
@@ -101,7 +104,9 @@ def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Ad
             (s["deactivated"] for s in store.source_status() if s["url"] == spec.url), None
         )
         return _Added("deactivated", f"deactivated ({reason or 'gone'}): not polled again")
-    verb = "updated" if existing is not None and existing.active else "added"
+    verb: Literal["updated", "added"] = (
+        "updated" if existing is not None and existing.active else "added"
+    )
     return _Added(verb, f"{verb} {_describe(source)}")
 
 
@@ -226,7 +231,7 @@ def add(
     if kind is not None and kind not in SOURCE_KINDS:
         fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
     try:
-        spec = _spec(url, _every(every, config.default_every), name, kind, include, exclude)
+        spec = _spec(url, _every(every, config.crawl.every_seconds), name, kind, include, exclude)
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     with open_synced(config) as store:
@@ -261,7 +266,7 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     """Add every feed of an OPML file (1.0 or 2.0; folders are flattened)."""
     config = config_of(ctx)
     try:
-        seconds = _every(every, config.default_every)
+        seconds = _every(every, config.crawl.every_seconds)
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -32,7 +32,6 @@ from .common import (
     open_synced,
     remove_command,
 )
-from .config import check_value
 from .search import (
     compile_or_fail,
     count_line,
@@ -42,6 +41,9 @@ from .search import (
 )
 from .settings import LISTS
 from .units import format_duration, parse_duration
+from .values import MODE, RECIPIENTS, SOURCES, Parser
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -126,10 +128,10 @@ def list_(ctx: click.Context, fmt: str) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
-def _checked(kind: str, label: str, value: Any) -> Any:
+def _checked(parser: Parser[T], label: str, value: object) -> T:
     """A value checked as the config file checks it; exit 2 with one line otherwise."""
     try:
-        return check_value(kind, value)
+        return parser.parse(value)
     except ValueError as exc:
         fail(f"{label}: {exc}", EXIT_CONFIG)
 
@@ -179,11 +181,11 @@ def add(
         name,
         query,
         compiled,
-        _checked("recipients", "--notify", list(notify)),
-        sources=_checked("sources", "--source", list(sources)) if sources else (),
+        _checked(RECIPIENTS, "--notify", list(notify)),
+        sources=_checked(SOURCES, "--source", list(sources)) if sources else (),
         exclude=exclude,
         exclude_compiled=exclude_compiled,
-        mode=_checked("mode", "--mode", mode),
+        mode=_checked(MODE, "--mode", mode),
     )
     if name in {t.name for t in config.topics}:
         click.echo(
@@ -250,7 +252,7 @@ def test(
     topic = query_topic(
         query,
         compiled,
-        _checked("sources", "--source", list(sources)) if sources else (),
+        _checked(SOURCES, "--source", list(sources)) if sources else (),
         exclude,
         exclude_compiled,
     )

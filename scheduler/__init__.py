@@ -11,8 +11,9 @@ that only take the lock do not pay for them.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from storage.lazy import lazy_exports
 
 from .lock import AlreadyRunning, InstanceLock
 
@@ -28,15 +29,7 @@ _LAZY = {
     "Pipeline": ".pipeline",
 }
 
-
-def __getattr__(name: str) -> object:
-    """The names of ``_LAZY``, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "AlreadyRunning",

@@ -6,7 +6,7 @@ runs a few fixed jobs: a crawl tick that runs one cycle (``Pipeline.cycle``, the
 job that queues the digests that are due even while a long crawl runs, and hourly
 housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
-configuration.
+configuration (the ``reload`` callback applies it and names the settings that need a restart).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,7 +25,10 @@ from .metrics import serve as serve_metrics
 from .pipeline import MatchReport, Pipeline
 
 if TYPE_CHECKING:
-    from crawler import CrawlRunner
+    from alerts import DeliveryReport
+    from crawler import CrawlReport, CrawlRunner
+
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class Daemon:
         self,
         pipeline: Pipeline,
         tick_seconds: float,
-        reload: Callable[[], None] | None = None,
+        reload: Callable[[], Sequence[str]] | None = None,
         metrics_address: str | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -113,7 +116,9 @@ class Daemon:
             cycle.health,
         )
 
-    def _count(self, crawled: Any, matches: int, delivered: Any) -> None:
+    def _count(
+        self, crawled: CrawlReport | None, matches: int, delivered: DeliveryReport
+    ) -> None:
         """Feed the /metrics counters with what a cycle did."""
         add = self.metrics.add
         add("newswatch_cycles_total")
@@ -124,7 +129,7 @@ class Daemon:
             add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
         self._count_delivery(matches, delivered)
 
-    def _count_delivery(self, matches: int, delivered: Any) -> None:
+    def _count_delivery(self, matches: int, delivered: DeliveryReport) -> None:
         """Feed the match and delivery counters (every job that matches or delivers)."""
         add = self.metrics.add
         add("newswatch_matches_total", matches)
@@ -143,7 +148,7 @@ class Daemon:
             # What this job did is not in any crawl's cycle line: it gets a line of its own.
             logger.info("outbox %s", _summary(matched, delivered))
 
-    async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+    async def _guard(self, name: str, job: Awaitable[None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""
         try:
             await job
@@ -167,7 +172,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
         scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         now = datetime.now(scheduler.timezone)
-        options: dict[str, Any] = {
+        options: dict[str, object] = {
             "trigger": "interval",
             "seconds": self.tick_seconds,
             "max_instances": 1,
@@ -201,6 +206,16 @@ class Daemon:
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
 
+    def set_tick(self, seconds: float) -> None:
+        """Look for due sources, mail and digests every ``seconds`` from now on."""
+        if seconds == self.tick_seconds:
+            return
+        self.tick_seconds = seconds
+        if self.scheduler is not None:
+            for job in ("crawl", "outbox", "digest"):
+                self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
+        logger.info("tick is now %.0fs", seconds)
+
     def _on_stop_signal(self, signum: int) -> None:
         if self.pipeline.stopping:
             return
@@ -216,10 +231,17 @@ class Daemon:
         if self.reload is None:
             return
         try:
-            self.reload()
-            logger.info("configuration reloaded")
+            restart = self.reload()
         except Exception as exc:
             logger.error("configuration not reloaded, keeping the current one: %s", exc)
+            return
+        if restart:
+            logger.warning(
+                "configuration reloaded; needs a restart: %s (these keep their start-up values)",
+                ", ".join(restart),
+            )
+        else:
+            logger.info("configuration reloaded")
 
     async def _shutdown(self) -> None:
         reactor = _reactor()
@@ -242,7 +264,7 @@ class Daemon:
             reactor.stop()
 
 
-def _reactor() -> Any:
+def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
     """The installed Twisted reactor (imported late: the asyncio one must be installed first)."""
     from twisted.internet import reactor
 
@@ -252,18 +274,19 @@ def _reactor() -> Any:
 _background: set[asyncio.Task[None]] = set()
 
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+def _spawn(coro: Awaitable[None]) -> None:
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Coroutine[Any, Any, Any]], crawls: CrawlRunner) -> Any:
+def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner) -> R:
     """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
     from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
 
     reactor = _reactor()
-    outcome: dict[str, Any] = {}
+    outcome: list[object] = []
 
     def stop(signum: int) -> None:
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
@@ -275,21 +298,21 @@ def run_once(main: Callable[[], Coroutine[Any, Any, Any]], crawls: CrawlRunner) 
             loop.add_signal_handler(signum, stop, signum)
         d = Deferred.fromFuture(asyncio.ensure_future(main()))
 
-        def done(result: Any) -> None:
-            outcome["result"] = result
+        def done(result: object) -> None:
+            outcome.append(result)
             reactor.stop()
 
         d.addBoth(done)
 
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
-    result = outcome.get("result")
-    if result is not None and hasattr(result, "raiseException"):  # a twisted Failure
+    result = outcome[0] if outcome else None
+    if isinstance(result, Failure):
         result.raiseException()
-    return result
+    return cast("R", result)
 
 
-def _summary(matched: MatchReport, delivered: Any) -> str:
+def _summary(matched: MatchReport, delivered: DeliveryReport) -> str:
     """The key=value fields of a summary line that say what was matched and delivered."""
     return (
         f"matched_articles={matched.articles} matches={matched.matches} "

@@ -15,9 +15,16 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from alerts import DeliveryReport, RecipientPolicies, RetryPolicy, compose_health, deliver_due
+from alerts import (
+    DeliveryReport,
+    RecipientPolicies,
+    RetryPolicy,
+    Transport,
+    compose_health,
+    deliver_due,
+)
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from storage import Source, Store, StoredArticle, utcnow
@@ -79,7 +86,7 @@ class Pipeline:
 
     store: Store
     crawler: CrawlRunner
-    transport: Any  # alerts.SmtpTransport or alerts.MboxTransport
+    transport: Transport
     lookback: timedelta
     retry: RetryPolicy
     clock: Callable[[], datetime] = utcnow

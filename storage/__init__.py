@@ -10,23 +10,27 @@ loads on first use (PEP 562), so that ``newswatch --help`` does not pay for it.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .errors import StorageError
 from .identity import identity_host, identity_key
+from .lazy import lazy_exports
 from .models import (
     Article,
+    DigestReason,
     Email,
     Extraction,
     FetchOutcome,
     KnownUrl,
     Match,
+    Origin,
     OutboxMessage,
     Source,
+    SourceKind,
     SourceSpec,
     StoredArticle,
     Topic,
+    TopicMode,
     TopicSpec,
     from_iso,
     to_iso,
@@ -47,32 +51,28 @@ _LAZY = {
     "write_problem": ".db",
 }
 
-
-def __getattr__(name: str) -> object:
-    """The names of ``_LAZY``, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "Article",
     "DigestItem",
+    "DigestReason",
     "Email",
     "Extraction",
     "FetchOutcome",
     "KnownUrl",
     "LinkShape",
     "Match",
+    "Origin",
     "OutboxMessage",
     "Source",
+    "SourceKind",
     "SourceSpec",
     "StorageError",
     "Store",
     "StoredArticle",
     "Topic",
+    "TopicMode",
     "TopicSpec",
     "from_iso",
     "identity_host",

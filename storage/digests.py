@@ -12,16 +12,16 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlite_utils import Database
 
 from .errors import StorageError
-from .models import Email, Match, from_iso, to_iso
+from .models import DigestReason, Email, Match, from_iso, to_iso
 from .outbox import insert_email
 from .sql import in_chunks
 
-REASONS = ("digest", "storm")
+REASONS: tuple[DigestReason, ...] = get_args(DigestReason)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class DigestItem:
     topic_id: int
     article_id: int
     story_id: int | None
-    reason: str  # "digest": the topic is in digest mode; "storm": folded by storm control
+    reason: DigestReason
     id: int | None = None  # set when read back from the queue
     queued: datetime | None = None  # likewise
     edited: bool = False  # an edit in place of the article caused the alert

@@ -86,7 +86,7 @@ from watchlist import compile_query
 with Store.open("archive.db") as store:
     find(store, query_topic("Maduro", compile_query("Maduro")), since=None, limit=5, now=utcnow())
 loaded = {m.split(".")[0] for m in sys.modules} | set(sys.modules)
-print(sorted(loaded & {"scheduler.pipeline", "crawler", "scrapy", "twisted", "apscheduler"}))
+print(sorted(loaded & {"scheduler.pipeline", "crawler.run", "crawler.spider", "scrapy", "twisted", "apscheduler"}))
 """
     result = subprocess.run(
         [sys.executable, "-c", code],
