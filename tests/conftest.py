@@ -23,6 +23,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
 from newssite import NewsSite
+from pg import pg_conninfo, postgres  # noqa: F401  (fixtures: a real PostgreSQL, tests/pg.py)
 
 NETGUARD = Path(__file__).parent / "netguard"
 ROOT = Path(__file__).parent.parent
