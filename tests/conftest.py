@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
+from netns import test_network  # noqa: F401  (fixture: test machines, tests/netns.py)
 from newssite import NewsSite
 from pg import pg_conninfo, postgres  # noqa: F401  (fixtures: a real PostgreSQL, tests/pg.py)
 
