@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,8 +68,16 @@ def unavailable() -> str | None:
 class PostgresServer:
     """One throw-away PostgreSQL server on a Unix socket in its own temporary directory."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(
+        self, bindir: Path, *, listen: str = "", port: int = 5432, clients: str = ""
+    ) -> None:
+        """``listen``: an address to accept TCP connections on as well (the test network's,
+        for machines in network namespaces: tests/netns.py), from the ``clients`` network
+        only; by default none: the Unix socket alone."""
         self.bindir = bindir
+        self.listen = listen
+        self.port = port
+        self.clients = clients
         # Under /tmp, not pytest's tmp_path: the server user must be able to enter it, and a
         # Unix socket path must stay under ~100 bytes.
         self.root = Path(tempfile.mkdtemp(prefix="nwpg-"))
@@ -103,11 +112,15 @@ class PostgresServer:
             str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust",
             "-U", SERVER_USER, "-E", "UTF8", "--locale=C", "--no-sync",
         )
+        if self.clients:
+            hba = self.data / "pg_hba.conf"
+            with hba.open("a", encoding="utf-8") as file:
+                file.write(f"host all all {self.clients} trust\n")
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         options = (
-            f"-c listen_addresses='' -k {self.socket_dir} "
+            f"-c listen_addresses='{self.listen}' -p {self.port} -k {self.socket_dir} "
             # No flush to the disk (the machine does not crash under a test), but every commit
             # still reaches the WAL before it returns (synchronous_commit stays on): a server
             # killed mid-test (``stop("immediate")``) keeps every committed row.
@@ -130,7 +143,13 @@ class PostgresServer:
 
     def conninfo(self, dbname: str = "postgres") -> str:
         """libpq connection string for ``dbname`` on this server."""
-        return f"host={self.socket_dir} port=5432 user={SERVER_USER} dbname={dbname}"
+        return f"host={self.socket_dir} port={self.port} user={SERVER_USER} dbname={dbname}"
+
+    def tcp_conninfo(self, dbname: str = "postgres") -> str:
+        """libpq connection string for ``dbname`` over TCP on the ``listen`` address."""
+        if not self.listen:
+            raise RuntimeError("this server listens on its Unix socket only")
+        return f"host={self.listen} port={self.port} user={SERVER_USER} dbname={dbname}"
 
     def create_database(self) -> str:
         """A new empty database; its name."""
@@ -165,19 +184,27 @@ def _unavailable_or_fail() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A running PostgreSQL server for the whole test session, removed after it."""
+@contextlib.contextmanager
+def running_server(**options: Any) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of its own (options: see ``PostgresServer``), removed after; the
+    test is skipped where none can be started (failed under CI)."""
     _unavailable_or_fail()
     bindir = find_bindir()
     assert bindir is not None
-    server = PostgresServer(bindir)
+    server = PostgresServer(bindir, **options)
     try:
         server.initdb()
         server.start()
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A running PostgreSQL server for the whole test session, removed after it."""
+    with running_server() as server:
+        yield server
 
 
 @pytest.fixture
