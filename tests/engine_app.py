@@ -25,7 +25,9 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def build(conninfo: str) -> procrastinate.App:
     """The app on the database at ``conninfo``, with its tasks (built once per process)."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    # A database that does not answer fails a query after 5 s (the pool's default: 30 s).
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo, timeout=5)
+    app = procrastinate.App(connector=connector)
 
     @app.task(name="fetch", pass_context=True)
     def fetch(context: procrastinate.JobContext, url: str) -> int:
