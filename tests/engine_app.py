@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import urllib.request
 from typing import Any
 
@@ -30,12 +31,14 @@ def build(conninfo: str) -> procrastinate.App:
     app = procrastinate.App(connector=connector)
 
     @app.task(name="fetch", pass_context=True)
-    def fetch(context: procrastinate.JobContext, url: str) -> int:
-        """Fetch one page (a crawl step): the job of a crawler."""
+    def fetch(context: procrastinate.JobContext, url: str, delay: float = 0.0) -> int:
+        """Fetch one page (a crawl step): the job of a crawler. ``delay``: the politeness
+        pause, slept after the response while the job (and so its host's lock) is held."""
         job = context.job
         print("start", job.id, job.lock, url, flush=True)
         with _opener.open(url, timeout=120) as response:
             size = len(response.read())
+        time.sleep(delay)
         print("end", job.id, job.lock, url, flush=True)
         return size
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import subprocess
 import sys
 import threading
@@ -38,6 +39,7 @@ import pytest
 from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
+from newssite import STORIES, NewsSite
 from pg import PostgresServer, running_server
 
 TESTS = Path(__file__).parent
@@ -53,6 +55,7 @@ class PageServer:
         self.in_flight: collections.Counter[str] = collections.Counter()
         self.max_in_flight: collections.Counter[str] = collections.Counter()
         self.hits: list[str] = []  # paths, in the order their requests arrived
+        self.arrivals: dict[str, list[float]] = collections.defaultdict(list)  # host -> times
         self.met: dict[str, bool] = {}
         self.released = threading.Event()
         server = self
@@ -79,6 +82,7 @@ class PageServer:
         host = path.split("/")[1]
         with self.lock:
             self.hits.append(path)
+            self.arrivals[host].append(time.monotonic())
             self.in_flight[host] += 1
             self.max_in_flight[host] = max(self.max_in_flight[host], self.in_flight[host])
             self.lock.notify_all()
@@ -147,25 +151,27 @@ class Engine:
         async with self._app().open_async() as app:
             await app.schema_manager.apply_schema_async()
 
-    def defer(self, url: str, *, lock: str | None = None, queueing_lock: str | None = None) -> int:
-        """Defer a fetch of ``url``; its job id."""
+    def defer(self, url: str, *, lock: str | None = None, queueing_lock: str | None = None,
+              task_name: str = "fetch", **arguments: Any) -> int:
+        """Defer a fetch of ``url`` (or another task taking a ``url``); its job id."""
 
         async def go() -> int:
             async with self._app().open_async() as app:
-                task = app.configure_task("fetch", lock=lock, queueing_lock=queueing_lock)
-                return await task.defer_async(url=url)
+                task = app.configure_task(task_name, lock=lock, queueing_lock=queueing_lock)
+                return await task.defer_async(url=url, **arguments)
 
         return asyncio.run(go())
 
     def start_worker(self, *, concurrency: int = 1, machine: Any = None,
-                     conninfo: str | None = None) -> subprocess.Popen[str]:
+                     conninfo: str | None = None,
+                     script: str = "engine_app.py") -> subprocess.Popen[str]:
         """Start a worker process (inside ``machine``, a test machine, if given)."""
         log = self.workdir / f"worker-{len(self.workers)}.log"
         self._logs.append(log)
         env = {"ENGINE_CONNINFO": conninfo or self.conninfo,
                "ENGINE_CONCURRENCY": str(concurrency),
                "ENGINE_NAME": f"worker-{len(self.workers)}"}
-        argv = [sys.executable, str(TESTS / "engine_app.py")]
+        argv = [sys.executable, str(TESTS / script)]
         with log.open("w") as out:
             if machine is not None:
                 process = machine.popen(argv, env=machine.env(**env), cwd=TESTS, stdout=out,
@@ -181,11 +187,11 @@ class Engine:
         return self._logs[index].read_text()
 
     def jobs(self) -> dict[int, tuple[str, int, str | None]]:
-        """Every fetch job: id -> (status, attempts, lock)."""
+        """Every job but the periodic retry task's: id -> (status, attempts, lock)."""
         with psycopg.connect(self.conninfo) as conn:
             rows = conn.execute(
                 "SELECT id, status, attempts, lock FROM procrastinate_jobs"
-                " WHERE task_name = 'fetch'"
+                " WHERE task_name != 'retry_stalled'"
             ).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
@@ -243,6 +249,27 @@ def test_one_job_per_host_at_a_time_across_workers(engine: Engine, pages: PageSe
         ["/a.test/0"] + [f"/{h}/{n}" for n in range(1, 4) for h in hosts]
     )  # each page fetched exactly once
     assert pages.met == {"/a.test/0": True}
+
+
+def test_delay_held_under_the_lock_spaces_a_hosts_requests(
+    engine: Engine, pages: PageServer
+) -> None:
+    """``crawl.delay`` across the cluster: a job keeps its host's lock for the delay after
+    its last response, so no worker can send the host's next request sooner."""
+    delay = 0.3
+    for n in range(5):
+        engine.defer(pages.url("a.test", str(n)), lock="a.test", delay=delay)
+    engine.defer(pages.url("b.test", "0"), lock="b.test", delay=delay)
+    engine.start_worker(concurrency=2)
+    engine.start_worker(concurrency=2)
+
+    engine.wait_all_succeeded()
+
+    arrivals = pages.arrivals["a.test"]
+    assert len(arrivals) == 5
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert min(gaps) >= delay, gaps  # measured at the server
+    assert pages.max_in_flight["a.test"] == 1
 
 
 def test_queueing_lock_keeps_one_crawl_waiting_per_host(engine: Engine, pages: PageServer) -> None:
@@ -358,3 +385,22 @@ def test_worker_stops_while_postgresql_is_down_and_a_new_one_resumes(
     jobs = engine.wait_all_succeeded()
     assert len(jobs) == 2
     assert pages.hits == ["/a.test/before", "/a.test/after"]
+
+
+def test_worker_on_the_crawler_reactor_runs_scrapy_crawls(engine: Engine, site: NewsSite) -> None:
+    """The crawler role's shape: the worker on the asyncio loop of Twisted's asyncio reactor,
+    each job a Scrapy crawl from one runner (up to two at once); SIGTERM stops it cleanly."""
+    urls = [site.article_url(story.slug) for story in STORIES[:3]]
+    for url in urls:
+        engine.defer(url, lock=url, task_name="crawl")
+    worker = engine.start_worker(script="engine_reactor_worker.py")
+
+    jobs = engine.wait_all_succeeded()
+
+    assert len(jobs) == 3
+    crawled = [line.split() for line in engine.log(0).splitlines() if line.startswith("crawled")]
+    assert sorted(fields[2] for fields in crawled) == sorted(urls)
+    assert all(fields[3] == "200" and int(fields[4]) > 0 for fields in crawled)
+    worker.terminate()
+    assert worker.wait(timeout=60) == 0
+    assert engine.log(0).rstrip().endswith("stopped")
