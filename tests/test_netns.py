@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 
 import pytest
 import pytest_socket
+from conftest import subprocess_env
 from netns import TestNetwork
 from newssite import NewsSite
 
@@ -107,3 +109,13 @@ def test_guard_allows_only_the_addresses_the_harness_made(test_network: TestNetw
     )
     out, _ = probe.communicate(timeout=60)
     assert out.startswith("refused") and "test hosts" in out
+
+
+def test_guard_never_allows_an_address_outside_the_test_host_range() -> None:
+    """However NETGUARD_ALLOW is set, an address outside 198.18.0.0/15 is refused."""
+    code = "import socket; socket.create_connection(('203.0.113.7', 80), timeout=1)"
+    env = {**subprocess_env(), "NETGUARD_ALLOW": "203.0.113.7"}  # TEST-NET-3
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=30, check=False)
+    assert "NETGUARD_ALLOW ignored" in result.stderr
+    assert "ConnectionRefusedError: tests may only connect to loopback" in result.stderr

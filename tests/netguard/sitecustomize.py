@@ -118,4 +118,16 @@ socket.getaddrinfo = _guarded_getaddrinfo
 socket.gethostbyname = _guarded_gethostbyname
 socket.gethostbyname_ex = _guarded_gethostbyname_ex
 
-allow_test_hosts(os.environ.get("NETGUARD_ALLOW", "").split(","))
+
+def _allow_from_environment() -> None:
+    """The test hosts named in NETGUARD_ALLOW; anything outside TEST_HOSTS is refused (said
+    on stderr), never allowed, and the guards above stay installed whatever it holds."""
+    try:
+        allow_test_hosts(os.environ.get("NETGUARD_ALLOW", "").split(","))
+    except ValueError as exc:
+        import sys
+
+        print(f"netguard: NETGUARD_ALLOW ignored: {exc}", file=sys.stderr)
+
+
+_allow_from_environment()
