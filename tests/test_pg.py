@@ -3,9 +3,10 @@ test, and it survives a restart."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from pg import PostgresServer
+
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 
 
 def test_server_answers_on_its_unix_socket_only(postgres: PostgresServer, pg_conninfo: str) -> None:

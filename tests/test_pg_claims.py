@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 
-import psycopg
+import pytest
 from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
 from pg import running_server
+
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 
 CLAIM = """
     SELECT id, message_id FROM outbox

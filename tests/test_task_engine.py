@@ -32,15 +32,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import engine_app
-import procrastinate
-import psycopg
 import pytest
 from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
 from newssite import STORIES, NewsSite
 from pg import PostgresServer, running_server
+
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
+procrastinate = pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
+
+import engine_app  # noqa: E402  (needs procrastinate: checked above)
 
 TESTS = Path(__file__).parent
 WAIT = 90.0  # bound of every wait below (seconds); nothing asserts on how fast
