@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -79,6 +80,32 @@ def _probe() -> str | None:
     finally:
         _ip("netns", "del", name, check=False)
     return None
+
+
+_OURS = re.compile(r"nw(\d+)(?:[bhn]\d*|-\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale() -> None:
+    """Remove the links and namespace names left by test runs that died (their pid is gone)
+    before they could tear their network down, so that their addresses are free again."""
+    links = [line.split(":")[1].strip().split("@")[0]
+             for line in _ip("-o", "link", "show").stdout.splitlines()]
+    names = [line.split()[0] for line in _ip("netns", "list").stdout.splitlines() if line]
+    for kind, found in (("link", links), ("netns", names)):
+        for name in found:
+            match = _OURS.match(name)
+            if match and not _alive(int(match.group(1))):
+                _ip(kind, "del", name, check=False)
 
 
 class Machine:
@@ -164,6 +191,7 @@ class TestNetwork:
         self.machines: list[Machine] = []
         with _LOCK.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # choose and claim a /24 atomically
+            _remove_stale()
             self.subnet = self._free_subnet()
             self.address = str(self.subnet[1])
             _ip("link", "add", self.bridge, "type", "bridge")
