@@ -1,10 +1,10 @@
-"""The PostgreSQL the tests start (tests/pg.py): real, private to the run, one database per
-test, and it survives a restart."""
+"""The PostgreSQL the tests start (tests/pgserver.py): real, private to the run, one
+database per test, and it survives a restart."""
 
 from __future__ import annotations
 
 import pytest
-from pg import PostgresServer
+from pgserver import PostgresServer
 
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
-from pg import running_server
+from pgserver import running_server
 
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 

@@ -37,7 +37,7 @@ from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
 from newssite import STORIES, NewsSite
-from pg import PostgresServer, running_server
+from pgserver import PostgresServer, running_server
 
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 procrastinate = pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")

@@ -80,7 +80,7 @@ class PostgresServer:
         self.clients = clients
         # Under /tmp, not pytest's tmp_path: the server user must be able to enter it, and a
         # Unix socket path must stay under ~100 bytes.
-        self.root = Path(tempfile.mkdtemp(prefix="nwpg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="nwpg-", dir="/tmp"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         #: Directory of the server's Unix socket: libpq's ``host`` for it.
@@ -90,7 +90,11 @@ class PostgresServer:
         if os.geteuid() == 0:
             user = pwd.getpwnam(SERVER_USER)
             os.chown(self.root, user.pw_uid, user.pw_gid)
-            self._as_user = ["runuser", "-u", SERVER_USER, "--"]
+            self._as_user = (
+                ["runuser", "-u", SERVER_USER, "--"] if shutil.which("runuser") else
+                ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
+                 "--init-groups", "--"]
+            )
         os.chmod(self.root, 0o755)  # the socket must be reachable by the tests' own user
 
     def _run(self, *args: str, timeout: float = 120) -> None:
