@@ -1,34 +1,35 @@
-"""The task engine as newswatch would use it across machines (procrastinate on PostgreSQL),
-reduced to what tests/test_task_engine.py pins: a job per page fetch, locked by host; the
-periodic task that gives a dead worker's jobs back; a worker process.
+"""The task engine as newswatch runs it across machines (``scheduler.engine``: procrastinate
+on PostgreSQL), with a test job: a page fetch, locked by its host. Used by
+tests/test_task_engine.py in the test process (to defer jobs) and as a worker process.
 
 Run as a worker: ``python engine_app.py`` with ``ENGINE_CONNINFO`` (libpq connection string),
-``ENGINE_CONCURRENCY`` (jobs at once, default 1), ``ENGINE_HEARTBEAT`` (seconds between
-heartbeats, default 1) and ``ENGINE_STALLED_AFTER`` (seconds without a heartbeat after which
-a worker's jobs are given back, default 3). Each job start and end is printed to stdout.
+``ENGINE_CONCURRENCY`` (jobs at once, default 1) and ``ENGINE_RAW=1`` to run procrastinate's
+worker bare, without newswatch's restart loop. Heartbeat every second, a worker silent for
+3 s is dead, its jobs are looked for every second. Job starts and ends go to stdout, the
+engine's warnings to stderr.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import signal
 import sys
 import time
 import urllib.request
-from typing import Any
 
 import procrastinate
 
-HEARTBEAT = float(os.environ.get("ENGINE_HEARTBEAT", "1"))
-STALLED_AFTER = float(os.environ.get("ENGINE_STALLED_AFTER", "3"))
+from scheduler.engine import EngineSettings, build_app, run_worker
 
+SETTINGS = EngineSettings(heartbeat=1, stalled_after=3, retry_every=1)
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def build(conninfo: str) -> procrastinate.App:
-    """The app on the database at ``conninfo``, with its tasks (built once per process)."""
-    # A database that does not answer fails a query after 5 s (the pool's default: 30 s).
-    connector = procrastinate.PsycopgConnector(conninfo=conninfo, timeout=5)
-    app = procrastinate.App(connector=connector)
+    """newswatch's engine on ``conninfo``, with the test's fetch task."""
+    app = build_app(conninfo, SETTINGS)
 
     @app.task(name="fetch", pass_context=True)
     def fetch(context: procrastinate.JobContext, url: str, delay: float = 0.0) -> int:
@@ -42,28 +43,30 @@ def build(conninfo: str) -> procrastinate.App:
         print("end", job.id, job.lock, url, flush=True)
         return size
 
-    @app.periodic(cron="* * * * * *")  # every second: the recovery bound in these tests
-    @app.task(name="retry_stalled", queueing_lock="retry_stalled", pass_context=True)
-    async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
-        """Give the jobs of workers that stopped beating back to the queue."""
-        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER)
-        for job in stalled:
-            print("retry", job.id, job.lock, flush=True)
-            await app.job_manager.retry_job(job)
-
     return app
 
 
-def main() -> None:
-    """Run one worker until SIGTERM/SIGINT."""
-    options: dict[str, Any] = {
-        "concurrency": int(os.environ.get("ENGINE_CONCURRENCY", "1")),
-        "update_heartbeat_interval": HEARTBEAT,
-        "stalled_worker_timeout": STALLED_AFTER,
-        "name": os.environ.get("ENGINE_NAME", f"worker-{os.getpid()}"),
-    }
+def main() -> int:
+    """Run one worker until SIGTERM."""
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    app = build(os.environ["ENGINE_CONNINFO"])
+    name = os.environ.get("ENGINE_NAME", f"worker-{os.getpid()}")
+    concurrency = int(os.environ.get("ENGINE_CONCURRENCY", "1"))
     print("worker", os.getpid(), flush=True)
-    build(os.environ["ENGINE_CONNINFO"]).run_worker(**options)
+    if os.environ.get("ENGINE_RAW"):
+        app.run_worker(name=name, concurrency=concurrency,
+                       update_heartbeat_interval=SETTINGS.heartbeat,
+                       stalled_worker_timeout=SETTINGS.stalled_after)
+        return 0
+
+    async def serve() -> int:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        return await run_worker(app, SETTINGS, stop, name=name, concurrency=concurrency)
+
+    runs = asyncio.run(serve())
+    print("stopped after", runs, "runs", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

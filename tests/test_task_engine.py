@@ -43,6 +43,9 @@ psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings
 procrastinate = pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
 
 import engine_app  # noqa: E402  (needs procrastinate: checked above)
+from engine_app import SETTINGS  # noqa: E402
+
+from scheduler.engine import RETRY_STALLED  # noqa: E402
 
 TESTS = Path(__file__).parent
 WAIT = 90.0  # bound of every wait below (seconds); nothing asserts on how fast
@@ -165,14 +168,17 @@ class Engine:
         return asyncio.run(go())
 
     def start_worker(self, *, concurrency: int = 1, machine: Any = None,
-                     conninfo: str | None = None,
-                     script: str = "engine_app.py") -> subprocess.Popen[str]:
-        """Start a worker process (inside ``machine``, a test machine, if given)."""
+                     conninfo: str | None = None, script: str = "engine_app.py",
+                     raw: bool = False) -> subprocess.Popen[str]:
+        """Start a worker process (inside ``machine``, a test machine, if given; ``raw``:
+        procrastinate's worker without newswatch's restart loop)."""
         log = self.workdir / f"worker-{len(self.workers)}.log"
         self._logs.append(log)
         env = {"ENGINE_CONNINFO": conninfo or self.conninfo,
                "ENGINE_CONCURRENCY": str(concurrency),
                "ENGINE_NAME": f"worker-{len(self.workers)}"}
+        if raw:
+            env["ENGINE_RAW"] = "1"
         argv = [sys.executable, str(TESTS / script)]
         with log.open("w") as out:
             if machine is not None:
@@ -193,7 +199,7 @@ class Engine:
         with psycopg.connect(self.conninfo) as conn:
             rows = conn.execute(
                 "SELECT id, status, attempts, lock FROM procrastinate_jobs"
-                " WHERE task_name != 'retry_stalled'"
+                " WHERE task_name != %s", (RETRY_STALLED,)
             ).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
@@ -324,10 +330,8 @@ def test_job_of_a_worker_killed_mid_page_runs_again(engine: Engine, pages: PageS
     assert jobs[second][:2] == ("succeeded", 1)
     assert pages.hits == ["/a.test/page", "/a.test/page", "/a.test/next"]
     assert pages.max_in_flight["a.test"] == 1
-    assert f"retry {first} a.test" in engine.log(1)
-    print(f"kill -9 mid-page: job running again after {recovered_after:.1f}s "
-          f"(heartbeat {engine_app.HEARTBEAT}s, stalled after {engine_app.STALLED_AFTER}s, "
-          "retry task every 1s)")
+    assert f"job {first} (fetch, lock a.test) of a dead worker" in engine.log(1)
+    print(f"kill -9 mid-page: job running again after {recovered_after:.1f}s ({SETTINGS})")
 
 
 def test_job_of_a_machine_that_vanishes_runs_elsewhere(
@@ -354,7 +358,7 @@ def test_job_of_a_machine_that_vanishes_runs_elsewhere(
 
             assert jobs[job][:2] == ("succeeded", 2)
             assert engine.workers[0].poll() is None  # still running, cut off
-            assert f"retry {job} a.test" in engine.log(1)
+            assert f"job {job} (fetch, lock a.test) of a dead worker" in engine.log(1)
             print(f"machine vanished mid-page: job running again after {recovered_after:.1f}s")
         finally:
             # The vanished machine's worker cannot even say goodbye to the database.
@@ -367,7 +371,7 @@ def test_worker_stops_while_postgresql_is_down_and_a_new_one_resumes(
     engine: Engine, pages: PageServer, postgres: PostgresServer
 ) -> None:
     engine.defer(pages.url("a.test", "before"), lock="a.test")
-    worker = engine.start_worker()
+    worker = engine.start_worker(raw=True)
     engine.wait_all_succeeded()
 
     postgres.stop("fast")
@@ -382,11 +386,40 @@ def test_worker_stops_while_postgresql_is_down_and_a_new_one_resumes(
     finally:
         postgres.start()
     engine.defer(pages.url("a.test", "after"), lock="a.test")
-    engine.start_worker()
+    engine.start_worker(raw=True)
 
     jobs = engine.wait_all_succeeded()
     assert len(jobs) == 2
     assert pages.hits == ["/a.test/before", "/a.test/after"]
+
+
+def test_newswatch_worker_rides_out_postgresql_restarts(
+    engine: Engine, pages: PageServer, postgres: PostgresServer
+) -> None:
+    """scheduler.engine.run_worker runs the worker again once PostgreSQL is back."""
+    engine.defer(pages.url("a.test", "before"), lock="a.test")
+    worker = engine.start_worker()
+    engine.wait_all_succeeded()
+
+    postgres.stop("fast")
+    try:
+        # Bounded wait for the worker to notice, as its log says.
+        deadline = time.monotonic() + WAIT
+        while "stopped by itself" not in engine.log(0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        postgres.start()
+    engine.defer(pages.url("a.test", "after"), lock="a.test")
+
+    jobs = engine.wait_all_succeeded()
+    assert len(jobs) == 2
+    assert pages.hits == ["/a.test/before", "/a.test/after"]
+    assert worker.poll() is None  # the same process all along
+    assert "stopped by itself" in engine.log(0)
+    postgres_restart_log = engine.log(0)
+    worker.terminate()
+    assert worker.wait(timeout=60) == 0
+    assert "stopped after" in engine.log(0), postgres_restart_log
 
 
 def test_worker_on_the_crawler_reactor_runs_scrapy_crawls(engine: Engine, site: NewsSite) -> None:
@@ -406,3 +439,23 @@ def test_worker_on_the_crawler_reactor_runs_scrapy_crawls(engine: Engine, site: 
     worker.terminate()
     assert worker.wait(timeout=60) == 0
     assert engine.log(0).rstrip().endswith("stopped")
+
+
+def test_host_lock_names_the_host_and_slot() -> None:
+    from scheduler.engine import host_lock
+
+    assert host_lock("https://www.Example.org:8443/feed.xml") == "host:www.example.org#0"
+    assert host_lock("http://news.test./a", slot=1) == "host:news.test#1"
+    assert host_lock("http://[::1]:80/") == "host:::1#0"
+    with pytest.raises(ValueError, match="no host"):
+        host_lock("/relative/path")
+
+
+def test_retry_period_must_fit_the_seconds_field() -> None:
+    from scheduler.engine import EngineSettings, build_app
+
+    for bad in (0, 60):
+        with pytest.raises(ValueError, match="retry_every"):
+            build_app("dbname=none", EngineSettings(retry_every=bad))
+    app = build_app("dbname=none", EngineSettings(retry_every=10))  # nothing connects yet
+    assert RETRY_STALLED in app.tasks
