@@ -11,9 +11,10 @@ from conftest import subprocess_env
 
 #: Loaded only by the commands that need them: a crawl (Scrapy, Twisted, trafilatura), story
 #: signatures (datasketch, which brings SciPy), notification URLs (Apprise), the database
-#: (sqlite-utils) and the daemon (APScheduler).
+#: (sqlite-utils) and the daemon (APScheduler). PostgreSQL's client and the task engine of
+#: several machines (docs/scale-out.md) are optional and never loaded on the SQLite path.
 HEAVY = ("scrapy", "twisted", "datasketch", "scipy", "trafilatura", "apprise")
-ALSO_LAZY = ("sqlite_utils", "apscheduler", "numpy")
+ALSO_LAZY = ("sqlite_utils", "apscheduler", "numpy", "psycopg", "procrastinate")
 
 
 def _imported(tmp_path: Path, *args: str) -> set[str]:
