@@ -1,5 +1,9 @@
 """Storage: every byte newswatch keeps, in one SQLite file (the only package with SQL).
 
+The rest of newswatch opens it with :func:`open_store` and sees it through the ports of
+:mod:`storage.ports` (one ``Protocol`` per consumer), with the records of ``storage.models``
+and ``storage.views`` crossing them.
+
 Errors::
 
     StorageError    the database cannot be opened, migrated or written
@@ -33,8 +37,39 @@ from .models import (
     utcnow,
 )
 from .percolate import percolate
+from .ports import (
+    AlertCounts,
+    Archive,
+    ConfigSync,
+    CrawlStore,
+    DeliveryStore,
+    DigestStore,
+    Gauges,
+    HealthStore,
+    MatchStore,
+    PipelineStore,
+    SourceAdmin,
+    SourceSchedule,
+    StatusStore,
+    Storage,
+    StorySources,
+    TemplateMemory,
+    TopicAdmin,
+    Upkeep,
+)
+from .views import (
+    DigestStatus,
+    ExportedArticle,
+    OutboxProblem,
+    SourceHealth,
+    SourceStatus,
+    StoryArticle,
+    StoryView,
+    TopicStatus,
+)
 
 if TYPE_CHECKING:
+    from .backend import open_store
     from .db import write_problem
     from .digests import DigestItem
     from .linkshapes import LinkShape
@@ -44,6 +79,7 @@ _LAZY = {
     "DigestItem": ".digests",
     "LinkShape": ".linkshapes",
     "Store": ".store",
+    "open_store": ".backend",
     "write_problem": ".db",
 }
 
@@ -58,25 +94,52 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AlertCounts",
+    "Archive",
     "Article",
+    "ConfigSync",
+    "CrawlStore",
+    "DeliveryStore",
     "DigestItem",
+    "DigestStatus",
+    "DigestStore",
     "Email",
+    "ExportedArticle",
     "Extraction",
     "FetchOutcome",
+    "Gauges",
+    "HealthStore",
     "KnownUrl",
     "LinkShape",
     "Match",
+    "MatchStore",
     "OutboxMessage",
+    "OutboxProblem",
+    "PipelineStore",
     "Source",
+    "SourceAdmin",
+    "SourceHealth",
+    "SourceSchedule",
     "SourceSpec",
+    "SourceStatus",
+    "StatusStore",
+    "Storage",
     "StorageError",
     "Store",
     "StoredArticle",
+    "StoryArticle",
+    "StorySources",
+    "StoryView",
+    "TemplateMemory",
     "Topic",
+    "TopicAdmin",
     "TopicSpec",
+    "TopicStatus",
+    "Upkeep",
     "from_iso",
     "identity_host",
     "identity_key",
+    "open_store",
     "percolate",
     "to_iso",
     "utcnow",
