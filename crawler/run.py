@@ -9,9 +9,10 @@ from datetime import datetime
 
 from scrapy.crawler import AsyncCrawlerRunner
 
-from storage import Source, Store
+from storage import CrawlStore, Source
 
 from .extract import reset_caches
+from .job import CrawlJob
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -35,7 +36,7 @@ def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
 
 async def crawl(
     runner: AsyncCrawlerRunner,
-    store: Store,
+    store: CrawlStore,
     sources: list[Source],
     clock: Callable[[], datetime],
 ) -> CrawlReport:
@@ -45,7 +46,7 @@ async def crawl(
         return report
     crawler = runner.create_crawler(NewsSpider)
     try:
-        await runner.crawl(crawler, sources=sources, store=store, report=report, clock=clock)
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock))
     finally:
         reset_caches()
     stats = crawler.stats.get_stats() if crawler.stats else {}

@@ -14,7 +14,7 @@ from .config import Config
 
 if TYPE_CHECKING:
     from scheduler import Pipeline
-    from storage import Store
+    from storage import ConfigSync, PipelineStore
 
 
 def configure_logging(level: str) -> None:
@@ -42,7 +42,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
 
 
-def sync_config(config: Config, store: Store) -> None:
+def sync_config(config: Config, store: ConfigSync) -> None:
     """Make the stored sources and topics those of the config file."""
     store.sync_sources(config.sources, utcnow())
     store.sync_topics(config.topics)
@@ -55,7 +55,7 @@ def transport_for(config: Config) -> Any:
     return MboxTransport(config.mbox)
 
 
-def build_pipeline(config: Config, store: Store) -> Pipeline:
+def build_pipeline(config: Config, store: PipelineStore) -> Pipeline:
     """The pipeline for ``config``; installs the asyncio reactor first."""
     # Scrapy, APScheduler and the rest of the pipeline load only for a crawl.
     import crawler

@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from alerts import STORM_WINDOW, AlertItem, RecipientPolicies, RecipientPolicy, compose_digest, plan
-from storage import DigestItem, Match, Store, StoredArticle, Topic
+from storage import (
+    AlertCounts,
+    DigestItem,
+    DigestStore,
+    Match,
+    StoredArticle,
+    StorySources,
+    Topic,
+)
 from watchlist import highlight
 
 logger = logging.getLogger(__name__)
@@ -27,7 +35,7 @@ Held = set[tuple[str, int, int]]
 
 
 def route(
-    store: Store,
+    store: AlertCounts,
     policies: RecipientPolicies,
     matches: Sequence[Match],
     topics: Sequence[Topic],
@@ -81,7 +89,7 @@ def _item(
     )
 
 
-def send_digests(store: Store, policies: RecipientPolicies, now: datetime) -> int:
+def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime) -> int:
     """Put every digest that is due at ``now`` in the outbox; returns how many."""
     topics = store.topics()
     waiting: dict[str, list[DigestItem]] = defaultdict(list)
@@ -151,7 +159,7 @@ def _storm_notice(policy: RecipientPolicy) -> str:
     )
 
 
-def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
+def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertItem]:
     """What the digest shows: for each topic, one entry per story (its first queued
     article), with the story's other sources and the matched words highlighted."""
     names = store.topic_names(i.topic_id for i in items)
@@ -203,7 +211,7 @@ def alert_item(
     )
 
 
-def also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
+def also_on(store: StorySources, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
     """The other sources of the article's story, seen so far."""
     if story_id is None:
         return ()

@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from storage import Store
+from storage import Gauges
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Metrics:
         """Add to a counter (``label`` is the ``outcome`` label, if any)."""
         self.counters[(name, label)] += value
 
-    def render(self, store: Store, job_failures: int) -> str:
+    def render(self, store: Gauges, job_failures: int) -> str:
         """The exposition text."""
         samples: list[tuple[str, str, float]] = [
             (name, label, value) for (name, label), value in sorted(self.counters.items())
@@ -48,9 +48,9 @@ class Metrics:
             samples.append(("newswatch_outbox", status, count))
         health: Counter[str] = Counter()
         for row in store.source_status():
-            if row["deactivated"]:
+            if row.deactivated:
                 health["deactivated"] += 1
-            elif row["consecutive_failures"]:
+            elif row.consecutive_failures:
                 health["failing"] += 1
             else:
                 health["ok"] += 1
