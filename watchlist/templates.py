@@ -44,7 +44,7 @@ class Block:
 
     start: int
     end: int  # the line's end, without its newline
-    hash: int  # signed 64-bit (an SQLite INTEGER)
+    hash: int  # signed 64-bit (fits an integer column of any backend)
     words: int
 
 
