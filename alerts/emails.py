@@ -15,7 +15,7 @@ from .compose import AlertItem, compose
 from .schedule import RecipientPolicies
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import StorySources
 
 #: (recipient, article id, topic id) of an alert that is not sent on its own.
 Held = set[tuple[str, int, int]]
@@ -96,7 +96,7 @@ def alert_item(
     )
 
 
-def also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
+def also_on(store: StorySources, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
     """The other sources of the article's story, seen so far."""
     if story_id is None:
         return ()
@@ -105,7 +105,9 @@ def also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple
 
 
 def also_on_sources(
-    store: Store, articles: Sequence[StoredArticle], story_alerts: Sequence[tuple[int, int, int]]
+    store: StorySources,
+    articles: Sequence[StoredArticle],
+    story_alerts: Sequence[tuple[int, int, int]],
 ) -> dict[int, tuple[str, ...]]:
     """For each article that alerts first for its story: the story's other sources."""
     by_id = {a.id: a for a in articles}

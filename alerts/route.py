@@ -20,14 +20,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage import DigestItem, DigestReason, Email, Match, StoredArticle, Topic
+from storage import (
+    AlertCounts,
+    DigestItem,
+    DigestReason,
+    DigestStore,
+    Email,
+    Match,
+    MatchStore,
+    StoredArticle,
+    Topic,
+)
 
 from .compose import AlertItem, compose_digest
 from .emails import Held, alert_item, also_on, also_on_sources, build_emails
 from .schedule import STORM_WINDOW, RecipientPolicies, RecipientPolicy, plan
 
 if TYPE_CHECKING:
-    from storage import Store
     from watchlist import Verdict
 
 logger = logging.getLogger(__name__)
@@ -43,7 +52,7 @@ class Routed:
 
 
 def route(
-    store: Store,
+    store: MatchStore,
     policies: RecipientPolicies,
     articles: Sequence[StoredArticle],
     verdict: Verdict,
@@ -74,7 +83,7 @@ def route(
 
 
 def hold_for_digest(
-    store: Store,
+    store: AlertCounts,
     policies: RecipientPolicies,
     matches: Sequence[Match],
     topics: Sequence[Topic],
@@ -128,7 +137,7 @@ def _item(
     )
 
 
-def send_digests(store: Store, policies: RecipientPolicies, now: datetime) -> int:
+def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime) -> int:
     """Put every digest that is due at ``now`` in the outbox; returns how many."""
     topics = store.topics()
     waiting: dict[str, list[DigestItem]] = defaultdict(list)
@@ -198,7 +207,7 @@ def _storm_notice(policy: RecipientPolicy) -> str:
     )
 
 
-def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
+def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertItem]:
     """What the digest shows: for each topic, one entry per story (its first queued
     article), with the story's other sources and the matched words highlighted."""
     names = store.topic_names(i.topic_id for i in items)

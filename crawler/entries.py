@@ -27,7 +27,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from storage import Article, Extraction, FetchOutcome, KnownUrl, Source, Store, identity_host
+from storage import (
+    Article,
+    CrawlStore,
+    Extraction,
+    FetchOutcome,
+    KnownUrl,
+    Source,
+    identity_host,
+)
 
 from .extract import Extracted, Method, extract_article
 from .feeds import FeedEntry
@@ -72,7 +80,7 @@ class _Poll:
 class EntriesMixin:
     """Article-page handling for NewsSpider."""
 
-    store: Store
+    store: CrawlStore
     report: CrawlReport
     clock: Callable[[], datetime]
     executor: ThreadPoolExecutor

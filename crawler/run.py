@@ -10,9 +10,10 @@ from datetime import datetime
 
 from scrapy.crawler import AsyncCrawlerRunner
 
-from storage import Source, Store
+from storage import CrawlStore, Source
 
 from .extract import reset_caches
+from .job import CrawlJob
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -37,7 +38,7 @@ class CrawlRunner:
         self._runner = make_runner(settings)
 
     async def crawl(
-        self, store: Store, sources: list[Source], clock: Callable[[], datetime]
+        self, store: CrawlStore, sources: list[Source], clock: Callable[[], datetime]
     ) -> CrawlReport:
         """Poll ``sources`` once; new articles are in the store when this returns."""
         return await crawl(self._runner, store, sources, clock)
@@ -69,7 +70,7 @@ def reconfigure(runner: AsyncCrawlerRunner, settings: CrawlSettings) -> None:
 
 async def crawl(
     runner: AsyncCrawlerRunner,
-    store: Store,
+    store: CrawlStore,
     sources: list[Source],
     clock: Callable[[], datetime],
 ) -> CrawlReport:
@@ -79,7 +80,7 @@ async def crawl(
         return report
     crawler = runner.create_crawler(NewsSpider)
     try:
-        await runner.crawl(crawler, sources=sources, store=store, report=report, clock=clock)
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock))
     finally:
         reset_caches()
     stats = crawler.stats.get_stats() if crawler.stats else {}

@@ -16,7 +16,7 @@ from .values import LogLevel
 
 if TYPE_CHECKING:
     from scheduler import Daemon, Pipeline
-    from storage import Store
+    from storage import ConfigSync, PipelineStore
 
 #: The settings a running daemon cannot take (newswatch.settings: ``restart=True``), each
 #: with how to read it from a Config; SIGHUP names those that changed.
@@ -51,7 +51,7 @@ def configure_logging(level: LogLevel) -> None:
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
 
 
-def sync_config(config: Config, store: Store) -> None:
+def sync_config(config: Config, store: ConfigSync) -> None:
     """Make the stored sources and topics those of the config file."""
     store.sync_sources(config.sources, utcnow())
     store.sync_topics(config.topics)
@@ -70,7 +70,7 @@ def needs_restart(running: Config, fresh: Config) -> list[str]:
     return [name for name, read in NEEDS_RESTART.items() if read(running) != read(fresh)]
 
 
-def reload_config(running: Config, store: Store, daemon: Daemon) -> list[str]:
+def reload_config(running: Config, store: ConfigSync, daemon: Daemon) -> list[str]:
     """Read the config file of ``running`` again and apply it to the daemon: its sources and
     topics, and every setting a running process can take (mail, crawl, look-back, retries,
     retention, health, recipients, tick, log level), from the next cycle or delivery on.
@@ -101,7 +101,7 @@ def apply_config(pipeline: Pipeline, config: Config) -> None:
     pipeline.recipients = config.recipients
 
 
-def build_pipeline(config: Config, store: Store) -> Pipeline:
+def build_pipeline(config: Config, store: PipelineStore) -> Pipeline:
     """The pipeline for ``config``; installs the asyncio reactor first."""
     # Scrapy, APScheduler and the rest of the pipeline load only for a crawl.
     import crawler

@@ -22,7 +22,7 @@ import click
 
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
 from scheduler import InstanceLock
-from storage import from_iso, identity_host, to_iso, utcnow
+from storage import identity_host, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -34,6 +34,7 @@ from .common import (
     handle_errors,
     open_existing,
     output_option,
+    plain,
 )
 from .config import Config
 from .search import search
@@ -42,7 +43,7 @@ from .stories_cli import stories
 from .topics_cli import topics
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import StatusStore, TopicStatus
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def run(ctx: click.Context) -> None:
     Only one newswatch may run on a database at a time.
     """
     from scheduler import Daemon
-    from storage import Store
+    from storage import open_store
 
     from .app import build_pipeline, configure_logging, reload_config, sync_config
 
@@ -92,7 +93,7 @@ def run(ctx: click.Context) -> None:
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
-    with InstanceLock(config.database.path), Store.open(config.database.path) as store:
+    with InstanceLock(config.database.path), open_store(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
@@ -130,7 +131,7 @@ def crawl(ctx: click.Context) -> None:
     listed); 3 when alerts could not be delivered (they stay queued for the next run).
     """
     from scheduler import run_once
-    from storage import Store
+    from storage import open_store
 
     from .app import build_pipeline, configure_logging, sync_config
 
@@ -139,7 +140,7 @@ def crawl(ctx: click.Context) -> None:
     configure_logging(
         "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
     )
-    with InstanceLock(config.database.path), Store.open(config.database.path) as store:
+    with InstanceLock(config.database.path), open_store(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
         report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
@@ -204,10 +205,11 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
                 writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
                 for row in store.export_rows():
-                    writer.writerow({**row, "topics": "; ".join(row["topics"])})
+                    writer.writerow({**plain(row), "topics": "; ".join(row.topics)})
             else:
                 for row in store.export_rows():
-                    out.write(json.dumps({k: row[k] for k in fields}, ensure_ascii=False) + "\n")
+                    record = plain(row)
+                    out.write(json.dumps({k: record[k] for k in fields}, ensure_ascii=False) + "\n")
         finally:
             if output:
                 out.close()
@@ -225,9 +227,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with open_existing(config) as store:
         digests = _digests(config, store)
         if as_json:
-            topics = store.topic_status()
-            for t in topics:
-                t["notify"] = [redact(n) for n in json.loads(t["notify"])]
+            topics = [_topic_json(t) for t in store.topic_status()]
             report = {
                 "database": str(config.database.path),
                 "articles": store.article_count(),
@@ -236,7 +236,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
-                    {**p, "recipient": redact(p["recipient"])} for p in store.outbox_problems()
+                    {**plain(p), "recipient": redact(p.recipient)} for p in store.outbox_problems()
                 ],
                 "digests": digests,
             }
@@ -254,9 +254,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo("\ntopics:")
         for t in store.topic_status():
             click.echo(
-                f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
-                f"last {t['last_match'] or '-'}; "
-                f"notify {', '.join(map(redact, json.loads(t['notify'])))}"
+                f"  {t.name}: {t.matches} match(es), {t.alerted} alerted; "
+                f"last {to_iso(t.last_match) or '-'}; "
+                f"notify {', '.join(map(redact, t.notify))}"
             )
         if digests:
             click.echo("\ndigests:")
@@ -273,35 +273,42 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
         for p in store.outbox_problems():
             click.echo(
-                f"  #{p['id']} to {redact(p['recipient'])} ({p['status']}, {p['attempts']} "
-                f"attempt(s), next {p['next_attempt']}): {p['last_error']}"
+                f"  #{p.id} to {redact(p.recipient)} ({p.status}, {p.attempts} "
+                f"attempt(s), next {to_iso(p.next_attempt)}): {p.last_error}"
             )
 
 
-def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
+def _topic_json(t: TopicStatus) -> dict[str, Any]:
+    """A topic in ``status --json``: its recipients redacted, its sources as stored (JSON
+    text, or null)."""
+    sources = json.dumps(list(t.sources), ensure_ascii=False) if t.sources else None
+    return {**plain(t), "notify": [redact(n) for n in t.notify], "sources": sources}
+
+
+def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
     """Each recipient with alerts waiting for a digest or a topic in digest mode: how many
     wait (and how many storm control folded), and when their next digest goes out."""
     now = utcnow()
-    rows = {row["recipient"]: row for row in store.digest_status()}
+    rows = {row.recipient: row for row in store.digest_status()}
     wanted = {r for t in store.topics() if t.mode == "digest" for r in t.notify}
-    wanted |= {r for r, row in rows.items() if row["waiting"]}
+    wanted |= {r for r, row in rows.items() if row.waiting}
     report = []
     for recipient in sorted(wanted):
-        row = rows.get(recipient, {})
+        row = rows.get(recipient)
         policy = config.recipients.of(recipient)
         due = plan(
             policy,
             now,
-            from_iso(row.get("handled")),
-            from_iso(row.get("oldest")),
-            from_iso(row.get("oldest_storm")),
+            row.handled if row else None,
+            row.oldest if row else None,
+            row.oldest_storm if row else None,
         )
         when = now if due.kind else due.next
         report.append(
             {
                 "recipient": recipient,
-                "waiting": row.get("waiting", 0),
-                "storm": row.get("storm", 0),
+                "waiting": row.waiting if row else 0,
+                "storm": row.storm if row else 0,
                 "next": when.isoformat(),
                 "next_local": "now" if due.kind else policy.local(when),
                 "schedule": policy.describe(),
@@ -310,13 +317,16 @@ def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
     return report
 
 
-def _sources(store: Store) -> list[dict[str, Any]]:
-    """store.source_status(), each page source with the link shapes learnt on its site."""
-    rows = store.source_status()
-    for row in rows:
-        if row["detected"] != "page":
+def _sources(store: StatusStore) -> list[dict[str, Any]]:
+    """store.source_status() as ``status`` shows it, each page source with the link shapes
+    learnt on its site."""
+    rows = []
+    for status in store.source_status():
+        row = {**plain(status), "active": int(status.active)}
+        rows.append(row)
+        if status.detected != "page":
             continue
-        site = identity_host(urlsplit(row["fetch_url"] or row["url"]).hostname or "")
+        site = identity_host(urlsplit(status.fetch_url or status.url).hostname or "")
         row["link_shapes"] = [
             {
                 "shape": shape.shape,

@@ -29,7 +29,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import Archive
 
 PAGE = 200  # candidates verified per round
 SYNTAX_HINT = "see `newswatch topics --help` for the query syntax"
@@ -63,7 +63,7 @@ def compile_or_fail(label: str, query: str) -> str:
 
 
 def find(
-    store: Store,
+    store: Archive,
     topic: Topic,
     *,
     since: datetime | None,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from alerts import redact
-from storage import TopicSpec, utcnow
+from storage import TopicSpec, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -89,18 +89,18 @@ def list_(ctx: click.Context, fmt: str) -> None:
     """Show every topic: origin, name, query, recipients, options and match counts."""
     config = config_of(ctx)
     with open_synced(config) as store:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
-                "origin": t["origin"],
-                "name": t["name"],
-                "query": t["query"],
-                "notify": [redact(n) for n in json.loads(t["notify"])],
-                "sources": json.loads(t["sources"]) if t["sources"] else [],
-                "exclude": t["exclude"],
-                "mode": t["mode"],
-                "matches": t["matches"],
-                "alerted": t["alerted"],
-                "last_match": t["last_match"],
+                "origin": t.origin,
+                "name": t.name,
+                "query": t.query,
+                "notify": [redact(n) for n in t.notify],
+                "sources": list(t.sources),
+                "exclude": t.exclude,
+                "mode": t.mode,
+                "matches": t.matches,
+                "alerted": t.alerted,
+                "last_match": to_iso(t.last_match),
             }
             for t in store.topic_status()
         ]

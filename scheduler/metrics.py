@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from storage import Store
+from storage import Gauges
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -52,7 +52,7 @@ class Metrics:
         """Add to a counter (``label`` is the ``outcome`` label, if any)."""
         self.counters[(name, label)] += value
 
-    def render(self, store: Store, job_failures: int) -> str:
+    def render(self, store: Gauges, job_failures: int) -> str:
         """The exposition text."""
         samples: list[tuple[str, str, float]] = [
             (name, label, value) for (name, label), value in sorted(self.counters.items())
@@ -63,9 +63,9 @@ class Metrics:
             samples.append(("newswatch_outbox", status, count))
         health: Counter[str] = Counter()
         for row in store.source_status():
-            if row["deactivated"]:
+            if row.deactivated:
                 health["deactivated"] += 1
-            elif row["consecutive_failures"]:
+            elif row.consecutive_failures:
                 health["failing"] += 1
             else:
                 health["ok"] += 1

@@ -27,7 +27,7 @@ from alerts import (
 )
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
-from storage import Source, Store, StoredArticle, utcnow
+from storage import PipelineStore, Source, StoredArticle, to_iso, utcnow
 from watchlist import Verdict, decide
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
 from watchlist.templates import without_templates
@@ -84,7 +84,7 @@ class CycleReport:
 class Pipeline:
     """The stages wired together, with everything they need passed in."""
 
-    store: Store
+    store: PipelineStore
     crawler: CrawlRunner
     transport: Transport
     lookback: timedelta
@@ -191,7 +191,7 @@ class Pipeline:
             sig = signature(article.text)
             story_id = index.find(sig) if sig is not None else None
             if sig is not None:
-                # A new story's id is its first article's id (see Store.assign_stories).
+                # A new story's id is its first article's id (see MatchStore.assign_stories).
                 index.add(article.id, story_id if story_id is not None else article.id, sig)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
@@ -237,16 +237,14 @@ class Pipeline:
         for row in failing:
             logger.warning(
                 "source %s %s: %s",
-                row["url"],
-                "deactivated" if row["deactivated"] else f"failing since {row['failing_since']}",
-                row["deactivated"] or row["last_error"],
+                row.url,
+                "deactivated" if row.deactivated else f"failing since {to_iso(row.failing_since)}",
+                row.deactivated or row.last_error,
             )
         for row in recovered:
-            logger.info("source %s recovered", row["url"])
+            logger.info("source %s recovered", row.url)
         emails = [compose_health(r, failing, recovered, now) for r in self.operator]
-        self.store.record_health(
-            emails, [r["id"] for r in failing], [r["id"] for r in recovered], now
-        )
+        self.store.record_health(emails, [r.id for r in failing], [r.id for r in recovered], now)
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:

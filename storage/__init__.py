@@ -1,5 +1,9 @@
 """Storage: every byte newswatch keeps, in one SQLite file (the only package with SQL).
 
+The rest of newswatch opens it with :func:`open_store` and sees it through the ports of
+:mod:`storage.ports` (one ``Protocol`` per consumer), with the records of ``storage.models``
+and ``storage.views`` crossing them.
+
 Errors::
 
     StorageError    the database cannot be opened, migrated or written
@@ -37,8 +41,39 @@ from .models import (
     utcnow,
 )
 from .percolate import percolate
+from .ports import (
+    AlertCounts,
+    Archive,
+    ConfigSync,
+    CrawlStore,
+    DeliveryStore,
+    DigestStore,
+    Gauges,
+    HealthStore,
+    MatchStore,
+    PipelineStore,
+    SourceAdmin,
+    SourceSchedule,
+    StatusStore,
+    Storage,
+    StorySources,
+    TemplateMemory,
+    TopicAdmin,
+    Upkeep,
+)
+from .views import (
+    DigestStatus,
+    ExportedArticle,
+    OutboxProblem,
+    SourceHealth,
+    SourceStatus,
+    StoryArticle,
+    StoryView,
+    TopicStatus,
+)
 
 if TYPE_CHECKING:
+    from .backend import open_store
     from .db import write_problem
     from .digests import DigestItem
     from .linkshapes import LinkShape
@@ -48,35 +83,63 @@ _LAZY = {
     "DigestItem": ".digests",
     "LinkShape": ".linkshapes",
     "Store": ".store",
+    "open_store": ".backend",
     "write_problem": ".db",
 }
 
 __getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
+    "AlertCounts",
+    "Archive",
     "Article",
+    "ConfigSync",
+    "CrawlStore",
+    "DeliveryStore",
     "DigestItem",
     "DigestReason",
+    "DigestStatus",
+    "DigestStore",
     "Email",
+    "ExportedArticle",
     "Extraction",
     "FetchOutcome",
+    "Gauges",
+    "HealthStore",
     "KnownUrl",
     "LinkShape",
     "Match",
+    "MatchStore",
     "Origin",
     "OutboxMessage",
+    "OutboxProblem",
+    "PipelineStore",
     "Source",
+    "SourceAdmin",
+    "SourceHealth",
     "SourceKind",
+    "SourceSchedule",
     "SourceSpec",
+    "SourceStatus",
+    "StatusStore",
+    "Storage",
     "StorageError",
     "Store",
     "StoredArticle",
+    "StoryArticle",
+    "StorySources",
+    "StoryView",
+    "TemplateMemory",
     "Topic",
+    "TopicAdmin",
     "TopicMode",
     "TopicSpec",
+    "TopicStatus",
+    "Upkeep",
     "from_iso",
     "identity_host",
     "identity_key",
+    "open_store",
     "percolate",
     "to_iso",
     "utcnow",

@@ -11,8 +11,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from .digests import DigestItem, queue_digest_items
-from .models import Email, Match, Topic, TopicSpec, to_iso
+from .models import Email, Match, Topic, TopicSpec, from_iso, to_iso
 from .outbox import insert_email
+from .views import TopicStatus
 
 WATERMARK_KEY = "matched_through_article"
 
@@ -171,17 +172,30 @@ class TopicsMixin:
                     [WATERMARK_KEY, str(watermark)],
                 )
 
-    def topic_status(self) -> list[dict[str, Any]]:
+    def topic_status(self) -> list[TopicStatus]:
         """Every active topic with its match counts, for ``status``."""
-        return list(
-            self.db.query(
-                """
-                SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
-                       COUNT(m.article_id) AS matches,
-                       COALESCE(SUM(m.alert), 0) AS alerted,
-                       MAX(m.matched) AS last_match
-                FROM topics t LEFT JOIN matches m ON m.topic_id = t.id
-                WHERE t.active = 1 GROUP BY t.id ORDER BY t.id
-                """
-            )
+        rows = self.db.query(
+            """
+            SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
+                   COUNT(m.article_id) AS matches,
+                   COALESCE(SUM(m.alert), 0) AS alerted,
+                   MAX(m.matched) AS last_match
+            FROM topics t LEFT JOIN matches m ON m.topic_id = t.id
+            WHERE t.active = 1 GROUP BY t.id ORDER BY t.id
+            """
         )
+        return [
+            TopicStatus(
+                name=r["name"],
+                query=r["query"],
+                notify=tuple(json.loads(r["notify"])),
+                sources=tuple(json.loads(r["sources"])) if r["sources"] else (),
+                exclude=r["exclude"],
+                mode=r["mode"],
+                origin=r["origin"],
+                matches=r["matches"],
+                alerted=r["alerted"],
+                last_match=from_iso(r["last_match"]),
+            )
+            for r in rows
+        ]
