@@ -263,7 +263,10 @@ def article_links(
         (link, url)
         for link, url, _ in candidates
         if not _in_chrome(link)
-        and (not is_navigation(url) or (is_filed_article(url) and in_heading(link) and has_summary(link)))
+        and (
+            not is_navigation(url)
+            or (is_filed_article(url) and in_heading(link) and has_summary(link))
+        )
     ]
     context = _Context(learned or {}, *_lists(content))
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
