@@ -7,12 +7,26 @@ what the one before found is short for the page. "Short for the page" is judged 
 page itself: the text of its paragraphs (``<p>`` elements of at least PARAGRAPH_CHARS
 characters), which an article's body is made of, and, once the default pass ran, what it
 found. Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
+
+Then, line by line (trafilatura writes one paragraph a line):
+
+- when the precision pass is kept, the default pass's paragraphs that it left out are added
+  back if they read like body text: at least MERGE_WORDS words, less than MERGE_LINK_SHARE
+  of them link text, no photo credit. Precision mode drops whole paragraphs of many bodies
+  (a first paragraph in a different element, a paragraph beside a picture); what it drops
+  that is chrome is mostly short or made of links.
+- lines that are mostly link text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a
+  related story's headline) and short photo credits and copyright lines (``© AFP / Name``,
+  ``Foto: Name``, ``Crédits photos : Agence``) are dropped: site chrome that single-page
+  extraction keeps, whose words would alert. Both measured with ``python -m
+  benchmarks.quality`` (docs/benchmarks.md, "Quality").
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -47,6 +61,22 @@ INCLUDE_TABLES = False
 #: link of the page) found a list of links — a home, section or tag page — not an article.
 #: On the labelled article pages the share is at most 0.37.
 MAX_LINK_SHARE = 0.5
+#: A paragraph of the default pass that the precision pass left out is added back from this
+#: many words ...
+MERGE_WORDS = 12
+#: ... when less than this share of it is link text.
+MERGE_LINK_SHARE = 0.5
+#: A line of the article text that is at least this share link text is dropped.
+DROP_LINK_SHARE = 0.8
+#: Anchors shorter than this (``1``, ``»``, ``PDF``) are not counted as a line's link text.
+MIN_ANCHOR_CHARS = 4
+#: A photo credit or copyright line has at most this many words.
+CREDIT_WORDS = 12
+_CREDIT = re.compile(
+    r"©|\(c\)|^\W*(?:fotos?|fot|photos?|crédits?(?:\ photos?)?|credits?|copyright|bild(?:er)?"
+    r"|quelle|source|image|imagen|getty\ images)\b\s*[:./]",
+    re.I | re.X,
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,72 @@ def link_share(tree: Any, text: str) -> float:
         return 0.0
     anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     return sum(len(line) for line in lines if line in anchors) / total
+
+
+def _fold(line: str) -> str:
+    return " ".join(line.split())
+
+
+def anchor_texts(tree: Any) -> set[str]:
+    """The texts of the page's links (white space folded), MIN_ANCHOR_CHARS or longer."""
+    found = {_fold(a.text_content()) for a in tree.iter("a")}
+    return {text for text in found if len(text) >= MIN_ANCHOR_CHARS}
+
+
+def line_link_share(line: str, anchors: set[str]) -> float:
+    """The share of a line (in characters) made of the page's link texts."""
+    folded = _fold(line)
+    if not folded:
+        return 0.0
+    return min(1.0, sum(len(a) for a in anchors if a in folded) / len(folded))
+
+
+def is_credit(line: str) -> bool:
+    """Whether a line is a photo credit or copyright notice (short, with © or a credit
+    word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
+    return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+
+
+def merge_passes(precise: str, default: str, anchors: set[str]) -> str:
+    """The precision pass's text with the default pass's body-like paragraphs that it left
+    out added back (see the module docstring), in the default pass's order."""
+    kept = {_fold(line) for line in precise.split("\n")}
+    lines = precise.split("\n")
+    added = [
+        line
+        for line in default.split("\n")
+        if _fold(line) not in kept
+        and len(line.split()) >= MERGE_WORDS
+        and line_link_share(line, anchors) < MERGE_LINK_SHARE
+        and not is_credit(line)
+    ]
+    if not added:
+        return precise
+    # Place each added paragraph after the last precision line that comes before it in the
+    # default pass's text; precision lines the default pass lacks keep their place.
+    order = {_fold(line): n for n, line in enumerate(default.split("\n"))}
+    merged: list[tuple[int, int, int, str]] = []
+    at = -1
+    for n, line in enumerate(lines):
+        at = order.get(_fold(line), at)
+        merged.append((at, 0, n, line))
+    merged += [(order[_fold(line)], 1, n, line) for n, line in enumerate(added)]
+    return "\n".join(line for *_key, line in sorted(merged, key=lambda item: item[:3]))
+
+
+def without_chrome_lines(text: str, anchors: set[str]) -> str:
+    """``text`` without its link lines and photo credits (kept whole when too little would
+    remain)."""
+    lines = text.split("\n")
+    kept = [
+        line
+        for line in lines
+        if line_link_share(line, anchors) < DROP_LINK_SHARE and not is_credit(line)
+    ]
+    if len(kept) == len(lines):
+        return text
+    cleaned = "\n".join(kept).strip()
+    return cleaned if len(cleaned) >= MIN_TEXT_CHARS else text
 
 
 def extract_pass(
@@ -127,6 +223,10 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
+    anchors = anchor_texts(tree)
+    if chosen == "precision":
+        text = merge_passes(text, run("default"), anchors)
+    text = without_chrome_lines(text, anchors)
     others = [d for d in tried.values() if d is not None and d is not document]
 
     def field(name: str) -> str | None:

@@ -11,7 +11,15 @@ import pytest
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
-from crawler.extract import Method, choose, extract_article, extract_pass, paragraph_chars
+from crawler.extract import (
+    Method,
+    choose,
+    extract_article,
+    extract_pass,
+    merge_passes,
+    paragraph_chars,
+    without_chrome_lines,
+)
 from crawler.feeds import html_to_text, parse_feed
 from crawler.schedule import MAX_BACKOFF_SECONDS, next_due
 from crawler.urls import canonicalize, same_site
@@ -335,6 +343,64 @@ def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade(
     for paragraph in story.body:
         assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
     assert extracted.author == story.author
+
+
+def test_photo_credits_and_related_story_links_in_the_body_are_dropped() -> None:
+    """A credit line (``© Agency / Name``) and a "Read also: <a>headline</a>" line inside the
+    article's body element: trafilatura keeps both (the precision pass too), newswatch drops
+    them, so that their words never alert; the body stays whole."""
+    slug = "central-bank-holds-rates"
+    story = STORIES_BY_SLUG[slug]
+    with NewsSite("Northgate Evening Post", chrome="article-inline-chrome.html") as site:
+        page, _ = get(site, f"/articles/{slug}")
+        url = site.article_url(slug)
+    html = page.decode("utf-8")
+    precise = extract_pass(load_html(html), url, "precision")
+    assert precise is not None and "Stavanger" in (precise.text or "")
+    assert "Quartermaster" in (precise.text or "")
+    extracted = extract_article(html, url)
+    assert extracted is not None
+    assert "Stavanger" not in extracted.text and "Quartermaster" not in extracted.text
+    for paragraph in story.body:
+        assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
+
+
+def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
+    anchors = {"Quartermaster ledger inquiry widens to three harbour boards"}
+    text = (
+        "The harbour board met on Tuesday to discuss the budget for next year.\n"
+        "Read also: Quartermaster ledger inquiry widens to three harbour boards\n"
+        "Foto: Ingrid Stavanger\n"
+        "The Quartermaster ledger inquiry widens to three harbour boards, the mayor said, "
+        "and the council will publish every invoice it paid since 2019."
+    )
+    kept = without_chrome_lines(text, anchors)
+    assert "Read also" not in kept and "Stavanger" not in kept
+    assert "the mayor said" in kept and "budget for next year" in kept
+    # Nothing is dropped when too little text would remain.
+    assert without_chrome_lines("Foto: Ingrid Stavanger", anchors) == "Foto: Ingrid Stavanger"
+
+
+def test_the_default_pass_adds_back_body_paragraphs_the_precision_pass_left_out() -> None:
+    """Only paragraphs that read like body text come back (12+ words, mostly not link
+    text), in the default pass's order; short lines and related links stay out."""
+    body = "The council voted on Monday to extend the tram line to the northern suburbs"
+    precise = "Headline paragraph of the story.\nClosing paragraph of the story."
+    default = (
+        "Headline paragraph of the story.\n"
+        f"{body}, after two years of consultation with residents.\n"
+        "Subscribe to our newsletter\n"
+        "Tram line extension delayed again as costs rise by a third in two years\n"
+        "Closing paragraph of the story."
+    )
+    anchors = {"Tram line extension delayed again as costs rise by a third in two years"}
+    merged = merge_passes(precise, default, anchors).split("\n")
+    assert merged == [
+        "Headline paragraph of the story.",
+        f"{body}, after two years of consultation with residents.",
+        "Closing paragraph of the story.",
+    ]
+    assert merge_passes(precise, precise, anchors) == precise
 
 
 def test_the_cascade_stops_at_the_first_pass_that_is_long_enough_for_the_page() -> None:
