@@ -1,20 +1,25 @@
 """Running crawls inside the daemon's event loop: one runner for the process, one Crawler
-per crawl (a Twisted reactor cannot be restarted)."""
+per crawl (a Twisted reactor cannot be restarted), and one pool of page workers for the
+runner's life."""
 
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
 from storage import Source, Store
 
-from .extract import reset_caches
+from .extract import extract_article, reset_caches
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
+from .workers import PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +33,19 @@ def install_reactor() -> None:
     _install(REACTOR)
 
 
-def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
+class Runner(AsyncCrawlerRunner):
+    """Scrapy's runner, with the pool of processes that extract the pages of its crawls
+    (started at the first page, stopped when the process ends)."""
+
+    def __init__(self, settings: dict[str, Any], pages: PagePool) -> None:
+        super().__init__(settings)
+        self.pages = pages
+        weakref.finalize(self, pages.close)
+
+
+def make_runner(settings: CrawlSettings) -> Runner:
     """The crawler runner for the life of the process."""
-    return AsyncCrawlerRunner(scrapy_settings(settings))
+    return Runner(scrapy_settings(settings), PagePool(extract_article, settings.workers))
 
 
 async def crawl(
@@ -43,11 +58,20 @@ async def crawl(
     report = CrawlReport()
     if not sources:
         return report
+    pages = runner.pages if isinstance(runner, Runner) else PagePool(extract_article, 0)
     crawler = runner.create_crawler(NewsSpider)
+    cpu = time.process_time()
     try:
-        await runner.crawl(crawler, sources=sources, store=store, report=report, clock=clock)
+        await runner.crawl(
+            crawler, sources=sources, store=store, report=report, clock=clock, pages=pages
+        )
     finally:
         reset_caches()
+        if pages is not getattr(runner, "pages", None):
+            pages.close()
+    # What the crawl cost the crawl process beyond the stages it times: Scrapy, Twisted and
+    # the event loop (requests, responses, middlewares, callbacks), handing pages over.
+    report.add_cpu("fetch", time.process_time() - cpu - report.own_cpu())
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report.finish_reason = stats.get("finish_reason")
     for key in (

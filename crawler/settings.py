@@ -20,6 +20,7 @@ class CrawlSettings:
     concurrency: int = 16
     retries: int = 2
     obey_robots: bool = True
+    workers: int | None = None  # page worker processes (None: one per core; 0: none)
 
 
 def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +43,7 @@ from .report import CrawlReport
 from .schedule import next_due
 from .sitemaps import parse_sitemap, recent, recent_sitemaps
 from .urls import canonicalize, item_url
+from .workers import PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         store: Store,
         report: CrawlReport,
         clock: Callable[[], datetime],
+        pages: PagePool,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -80,8 +81,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
         # poll reads it in full instead of getting a 304 that would hide unstored entries.
         self.polls: dict[int, _Poll] = {}
-        # One extraction at a time, off the event loop: bounded CPU, no shared-state races.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        # Extraction runs off the event loop, in the runner's worker processes.
+        self.pages = pages
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
@@ -118,7 +119,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
         outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))
-        self.store.record_fetch(source.id, outcome, now)
+        with self.report.timed("store"):
+            self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
 
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
@@ -177,7 +179,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     # Feeds ----------------------------------------------------------------------------------
 
     def _feed(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
-        feed = parse_feed(response.body, response.url, headers_dict(response))
+        with self.report.timed("parse"):
+            feed = parse_feed(response.body, response.url, headers_dict(response))
         if not feed.is_feed:
             self._fail(source, feed.problem or "not a feed", response.status)
             return
@@ -186,8 +189,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
             )
             self.report.count("feeds_malformed")
-        found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
-        entries = [e for e in found if e is not None]
+        with self.report.timed("parse"):
+            found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
+            entries = [e for e in found if e is not None]
         yield from self._entries(
             source,
             replace(
@@ -370,9 +374,6 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             last_modified=header(page, "Last-Modified"),
         )
 
-    def closed(self, reason: str) -> None:
-        """Release the extraction thread."""
-        self.executor.shutdown(wait=True)
 
 
 def _new(entries: list[Entry]) -> int:

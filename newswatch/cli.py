@@ -162,6 +162,8 @@ def crawl(ctx: click.Context) -> None:
             f"delivered {d.sent} email(s) via {via}"
             + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "")
         )
+        stages = {**crawl_report.cpu, **m.cpu}
+        click.echo("cpu: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if v > 0))
         if d.errors:
             fail(
                 f"alerts not delivered ({'; '.join(d.errors)}); "

@@ -305,6 +305,7 @@ def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, st
             per_host=max(1, crawl["per_host"]),
             retries=crawl["retries"],
             obey_robots=crawl["obey_robots"],
+            workers=crawl["workers"],
         ),
         default_every=default_every,
         lookback_seconds=alerts["lookback"],

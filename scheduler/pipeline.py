@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,20 @@ class MatchReport:
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
     queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
     rematched: int = 0  # articles edited in place, matched again (counted in articles too)
+    #: CPU seconds by stage: "stories", "templates", "match", "compose", "record".
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+class _Laps:
+    """CPU time of this thread between one lap and the next, added up by stage."""
+
+    def __init__(self, into: defaultdict[str, float]) -> None:
+        self.into, self.last = into, time.thread_time()
+
+    def lap(self, stage: str) -> None:
+        now = time.thread_time()
+        self.into[stage] += now - self.last
+        self.last = now
 
 
 @dataclass
@@ -102,10 +117,13 @@ class Pipeline:
         topics = self.store.topics()
         for batch, rematch in self._batches():
             now = self.clock()
+            laps = _Laps(report.cpu)
             stories = self.cluster(batch, now)
+            laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
+            laps.lap("templates")
             found = match_articles(batch, topics, now=now, lookback=self.lookback)
             matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
             report.dropped += len(found) - len(matches)
@@ -121,6 +139,7 @@ class Pipeline:
             matches, story_alerts = once_per_story(matches, stories, alerted)
             report.repeats += sum(1 for m in matches if not m.alert) - held
             also_on = self._also_on(batch, story_alerts)
+            laps.lap("match")
             for_digest, queued = route(
                 self.store, self.recipients, matches, topics, stories, now, edited=rematch
             )
@@ -135,6 +154,7 @@ class Pipeline:
                 notices=storm_notices(self.recipients, queued, now),
                 edited=rematch,
             )
+            laps.lap("compose")
             self.store.record_matches(
                 matches,
                 emails,
@@ -144,6 +164,7 @@ class Pipeline:
                 digest=queued,
                 rematched=[a.id for a in batch] if rematch else (),
             )
+            laps.lap("record")
             report.queued += len(queued)
             report.articles += len(batch)
             report.matches += len(matches)
