@@ -19,7 +19,7 @@ from .extract import extract_article, reset_caches
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
-from .workers import PagePool
+from .workers import TIMEOUT, PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +43,15 @@ class Runner(AsyncCrawlerRunner):
         weakref.finalize(self, pages.close)
 
 
-def make_runner(settings: CrawlSettings) -> Runner:
-    """The crawler runner for the life of the process."""
-    return Runner(scrapy_settings(settings), PagePool(extract_article, settings.workers))
+def make_runner(
+    settings: CrawlSettings,
+    task: Callable[[str, str], Any] = extract_article,
+    timeout: float = TIMEOUT,
+) -> Runner:
+    """The crawler runner for the life of the process; its page workers run ``task`` (the
+    article extraction) with ``timeout`` seconds for each page."""
+    pool = PagePool(task, settings.workers, timeout=timeout)
+    return Runner(scrapy_settings(settings), pool)
 
 
 async def crawl(

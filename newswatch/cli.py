@@ -150,6 +150,11 @@ def crawl(ctx: click.Context) -> None:
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")
+        if lost := crawl_report.counters["pages_lost"]:
+            click.echo(
+                f"  {lost} page(s) crashed or hung their extraction worker: "
+                "retried at the next poll"
+            )
         m = report.matched
         click.echo(
             f"matched {m.articles} article(s): {m.matches} match(es), {m.emails} email(s) queued"
