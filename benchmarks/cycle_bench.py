@@ -1,8 +1,9 @@
 """Crawl-cycle benchmark: cold and warm cycles, alert latency, and a soak of the daemon.
 
-    python -m benchmarks.cycle_bench            # 1,000 feeds x 30 entries on 100 hosts (~12-16 min)
-    python -m benchmarks.cycle_bench --quick    # 200 feeds x 10 entries on 50 hosts (~2-4 min)
-    python -m benchmarks.cycle_bench --feeds 1000 --entries 30 --skip latency,soak
+    python -m benchmarks.cycle_bench          # 1,000 sites x 30 articles, a site an address
+    python -m benchmarks.cycle_bench --quick  # 200 sites x 10 articles
+    python -m benchmarks.cycle_bench --feeds 100 --entries 30 --skip latency,soak \
+        --baseline-budget 0 --one-host-feeds 0
 
 Everything runs on the loopback network: a local news site (``benchmarks/cycle_site.py``,
 built on ``tests/newssite.py``) listening on many addresses (127.0.0.1, 127.0.0.2, ...), each
@@ -11,11 +12,19 @@ one a host of its own for the crawler's per-host politeness, and a local SMTP se
 crawl|run`` subprocesses, with ``tests/netguard`` on PYTHONPATH so that they cannot reach
 beyond the loopback network.
 
-1. Cold cycle: ``newswatch crawl`` over N feeds x M entries spread over H hosts, each entry an
-   article page on its feed's host (wall time, articles/s, CPU time, peak RSS of the
-   subprocess, bytes sent by the site, and the per-host politeness the site saw), against a
-   sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop run in its own
-   process on a time budget and extrapolated to every article. The same cold cycle is also
+1. Cold cycle: ``newswatch crawl`` over N feeds x M entries spread over H hosts (by default
+   one per feed: every site on its own 127.0.x.y), each entry an article page on its feed's
+   host. Pages are of realistic weight by default (``--pages heavy``,
+   ``benchmarks/heavy_pages.py``: a real article text inside 50+ KB of chrome). Measured:
+   wall time, articles/s, CPU per article by stage (the ``cpu:`` line of ``newswatch crawl``:
+   fetch, parse, extract — in the page workers —, store, stories, templates, match, compose,
+   record), the time from the start of the cycle to the first alert the SMTP server
+   received, the peak memory of the whole process tree (RSS and PSS, sampled), bytes sent by
+   the site, and the per-host politeness the site saw. Against: the floor measured in the
+   same run (``benchmarks/cycle_floor.py``: downloading every page, plus trafilatura's
+   default extraction of a sample of them, per page, times the pages, divided by the
+   cores), and, on a time budget, a sequential ``feedparser.parse`` + ``urlopen`` +
+   ``trafilatura.extract`` loop extrapolated to every article. The same cold cycle is also
    run on a fresh database with F feeds all on one host, to show what politeness costs there.
 2. Warm cycle: ``newswatch crawl`` again, nothing changed: bytes should be < 5 % of the cold
    cycle's (one 304 per feed).
