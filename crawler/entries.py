@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 
 from storage import Article, Extraction, FetchOutcome, KnownUrl, Source, Store, identity_host
 
-from .extract import Extracted, Method
+from .extracted import Extracted, Method
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport

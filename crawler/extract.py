@@ -14,8 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import trafilatura
 import trafilatura.meta
@@ -23,11 +22,11 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from .discover import declared_canonical
+from .extracted import Extracted, Method
+
+__all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
 
 logger = logging.getLogger(__name__)
-
-#: How the article text was found: the pass of the cascade that gave it.
-Method = Literal["precision", "default", "recall"]
 
 MIN_TEXT_CHARS = 40
 #: A paragraph of the page counts towards its article text from this many characters.
@@ -47,18 +46,6 @@ INCLUDE_TABLES = False
 #: link of the page) found a list of links — a home, section or tag page — not an article.
 #: On the labelled article pages the share is at most 0.37.
 MAX_LINK_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """The article part of a page."""
-
-    text: str
-    title: str | None
-    author: str | None
-    date: str | None  # as trafilatura found it (YYYY-MM-DD)
-    canonical_url: str | None
-    method: Method = "precision"
 
 
 def paragraph_chars(tree: Any) -> int:

@@ -15,7 +15,6 @@ from scrapy.crawler import AsyncCrawlerRunner
 
 from storage import Source, Store
 
-from .extract import extract_article, reset_caches
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -43,13 +42,18 @@ class Runner(AsyncCrawlerRunner):
         weakref.finalize(self, pages.close)
 
 
+#: The page workers' task. Named, not imported: with workers, the crawl process never loads
+#: trafilatura (about 60 MB and a second of start-up).
+EXTRACT = "crawler.extract:extract_article"
+
+
 def make_runner(
     settings: CrawlSettings,
-    task: Callable[[str, str], Any] = extract_article,
+    task: Callable[[str, str], Any] | str = EXTRACT,
     timeout: float = TIMEOUT,
 ) -> Runner:
     """The crawler runner for the life of the process; its page workers run ``task`` (the
-    article extraction) with ``timeout`` seconds for each page."""
+    article extraction, or its ``module:name``) with ``timeout`` seconds for each page."""
     pool = PagePool(task, settings.workers, timeout=timeout)
     return Runner(scrapy_settings(settings), pool)
 
@@ -64,7 +68,7 @@ async def crawl(
     report = CrawlReport()
     if not sources:
         return report
-    pages = runner.pages if isinstance(runner, Runner) else PagePool(extract_article, 0)
+    pages = runner.pages if isinstance(runner, Runner) else PagePool(EXTRACT, 0)
     crawler = runner.create_crawler(NewsSpider)
     cpu = time.process_time()
     try:
@@ -72,7 +76,10 @@ async def crawl(
             crawler, sources=sources, store=store, report=report, clock=clock, pages=pages
         )
     finally:
-        reset_caches()
+        if pages.size == 0:  # the workers' caches go with the workers (recycled)
+            from .extract import reset_caches
+
+            reset_caches()
         if pages is not getattr(runner, "pages", None):
             pages.close()
     # What the crawl cost the crawl process beyond the stages it times: Scrapy, Twisted and

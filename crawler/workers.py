@@ -120,24 +120,26 @@ _Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop]
 
 
 class PagePool:
-    """``size`` worker processes running ``task`` (a module-level function, named so that
-    a worker can import it) on one page at a time each."""
+    """``size`` worker processes running ``task`` (a module-level function, or its
+    ``module:name``, which a worker imports) on one page at a time each."""
 
     def __init__(
         self,
-        task: Callable[..., Any],
+        task: Callable[..., Any] | str,
         size: int | None = None,
         *,
         timeout: float = TIMEOUT,
         max_tasks: int = MAX_TASKS,
     ) -> None:
-        self.task = task
+        if isinstance(task, str):  # "module:name", imported only where it runs
+            self._module, _, self._name = task.partition(":")
+        else:
+            self._module, self._name = task.__module__, task.__qualname__
         self.size = default_size() if size is None else max(0, size)
         self.timeout = timeout
         self.max_tasks = max(1, max_tasks)
         self.started = 0  # worker processes started so far
         self.lost = 0  # pages whose worker died or was killed
-        self._module, self._name = task.__module__, task.__qualname__
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lanes: list[threading.Thread] = []
         self._workers: list[_Worker | None] = []
@@ -155,7 +157,8 @@ class PagePool:
         if self.size == 0:
             if self._inline is None:
                 self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
-            return await loop.run_in_executor(self._inline, _timed, self.task, args)
+            task = getattr(importlib.import_module(self._module), self._name)
+            return await loop.run_in_executor(self._inline, _timed, task, args)
         self._start_lanes()
         future: asyncio.Future[Done] = loop.create_future()
         self._jobs.put((args, future, loop))

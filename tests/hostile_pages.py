@@ -35,11 +35,8 @@ def main(config: str) -> None:
     original = crawler.run.make_runner
 
     def make_runner(settings: Any) -> Any:
-        # The task by its importable name (this file runs as __main__ here), so that a worker
-        # process can import it.
-        import hostile_pages
-
-        return original(settings, hostile_pages.extract, TIMEOUT)
+        # The task by its importable name (this file runs as __main__ here).
+        return original(settings, "hostile_pages:extract", TIMEOUT)
 
     crawler.make_runner = make_runner  # type: ignore[attr-defined]
     cli(["--config", config, "crawl"], obj={})

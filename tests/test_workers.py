@@ -43,8 +43,9 @@ def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
     assert all(isinstance(r, Done) and r.value is not None for r in good), results
     assert all(isinstance(r, Done) and r.cpu_seconds > 0 for r in good)
     assert pool.lost == 2
-    # 5 pages at 2 a worker, and 2 workers lost: at least 5 worker processes in all.
-    assert pool.started >= 5
+    # 5 good pages at most 2 a worker, and the 2 lost workers at most 1 good page each before
+    # their hostile page: at least 4 worker processes in all, whatever the order.
+    assert pool.started >= 4
 
 
 def test_in_process_extraction_when_workers_is_zero() -> None:
