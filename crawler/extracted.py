@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+#: The extraction, by name (``module:name``), as the page workers import it.
+EXTRACT = "crawler.extract:extract_article"
+
 #: How the article text was found: the pass of the cascade that gave it.
 Method = Literal["precision", "default", "recall"]
 

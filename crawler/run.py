@@ -15,6 +15,7 @@ from scrapy.crawler import AsyncCrawlerRunner
 
 from storage import Source, Store
 
+from .extracted import EXTRACT
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -40,11 +41,6 @@ class Runner(AsyncCrawlerRunner):
         super().__init__(settings)
         self.pages = pages
         weakref.finalize(self, pages.close)
-
-
-#: The page workers' task. Named, not imported: with workers, the crawl process never loads
-#: trafilatura (about 60 MB and a second of start-up).
-EXTRACT = "crawler.extract:extract_article"
 
 
 def make_runner(

@@ -29,6 +29,7 @@ from storage import FetchOutcome, Source, Store, identity_host
 
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
+from .extracted import EXTRACT
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
     HANDLED_STATUSES,
@@ -68,7 +69,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         store: Store,
         report: CrawlReport,
         clock: Callable[[], datetime],
-        pages: PagePool,
+        pages: PagePool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -81,8 +82,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
         # poll reads it in full instead of getting a 304 that would hide unstored entries.
         self.polls: dict[int, _Poll] = {}
-        # Extraction runs off the event loop, in the runner's worker processes.
-        self.pages = pages
+        # Extraction runs off the event loop, in the runner's worker processes (or, without
+        # a runner's pool, in a thread of this process).
+        self.own_pool = pages is None
+        self.pages = pages if pages is not None else PagePool(EXTRACT, 0)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
@@ -374,6 +377,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             last_modified=header(page, "Last-Modified"),
         )
 
+    def closed(self, reason: str) -> None:
+        """Release a page pool of the spider's own."""
+        if self.own_pool:
+            self.pages.close()
 
 
 def _new(entries: list[Entry]) -> int:

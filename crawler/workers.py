@@ -184,7 +184,9 @@ class PagePool:
             self._context.set_forkserver_preload([self._module])
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(theirs, self._module, self._name), daemon=True,
+            target=_serve,
+            args=(theirs, self._module, self._name),
+            daemon=True,
             name="newswatch-page-worker",
         )
         process.start()
