@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import jinja2
@@ -20,6 +20,7 @@ from .channels import redact
 from .schedule import RecipientPolicy
 
 Segments = tuple[tuple[str, bool], ...]
+H = TypeVar("H")  # anything hashable kept in first-seen order
 
 MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
 MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room for its topics
@@ -300,7 +301,7 @@ def _names(values: Iterable[str]) -> list[str]:
     return _unique(n for n in (_one_line(v) for v in values) if n)
 
 
-def _unique(values: Any) -> list[Any]:
+def _unique(values: Iterable[H]) -> list[H]:
     """The distinct values in their first-seen order."""
     return list(dict.fromkeys(values))
 

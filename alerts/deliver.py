@@ -119,7 +119,7 @@ def list_id(sender: str) -> str:
 
 
 async def deliver_due(
-    store: storage.Store,
+    store: storage.DeliveryStore,
     transport: Transport,
     *,
     now: datetime,
@@ -180,7 +180,7 @@ async def deliver_due(
 
 
 def _record(
-    store: storage.Store,
+    store: storage.DeliveryStore,
     row: storage.OutboxMessage,
     exc: BaseException | None,
     now: datetime,

@@ -4,34 +4,32 @@ recovery — one email each way, not one per failure."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from storage import Email, from_iso
+from storage import Email, SourceHealth
 
 from .compose import format_when, templates
 
 
-def _view(row: Mapping[str, Any]) -> dict[str, Any]:
+def _view(row: SourceHealth) -> dict[str, Any]:
     return {
-        "name": row["name"] or row["url"],
-        "url": row["url"],
-        "polled_at": row["fetch_url"],
-        "error": row["deactivated"] or row["last_error"] or "unknown error",
-        "failures": row["consecutive_failures"],
-        "since": format_when(from_iso(row["failing_since"])),
-        "last_success": format_when(from_iso(row["last_success"]))
-        if row["last_success"]
-        else "never",
-        "gone": bool(row["deactivated"]),
+        "name": row.name or row.url,
+        "url": row.url,
+        "polled_at": row.fetch_url,
+        "error": row.deactivated or row.last_error or "unknown error",
+        "failures": row.consecutive_failures,
+        "since": format_when(row.failing_since),
+        "last_success": format_when(row.last_success) if row.last_success else "never",
+        "gone": bool(row.deactivated),
     }
 
 
 def compose_health(
     recipient: str,
-    failing: Sequence[Mapping[str, Any]],
-    recovered: Sequence[Mapping[str, Any]],
+    failing: Sequence[SourceHealth],
+    recovered: Sequence[SourceHealth],
     now: datetime,
     domain: str = "newswatch.local",
 ) -> Email:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The window storm control counts immediate alerts in, and the longest a folded alert waits.
@@ -128,7 +129,7 @@ class RecipientPolicies:
 class DigestPlan:
     """What a recipient's digest queue calls for at some instant."""
 
-    kind: str | None  # "slot": a digest time has come; "storm": folded alerts are due; None
+    kind: Literal["slot", "storm"] | None  # a digest time has come; folded alerts are due
     slot: datetime  # the latest digest time at that instant (what "handled" becomes)
     since: datetime  # the last digest time dealt with (derived when none is recorded)
     next: datetime  # when the next digest goes out if nothing else happens

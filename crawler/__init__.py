@@ -3,39 +3,32 @@
 Fetching goes through Scrapy; every outcome of a poll — new articles, 304, an HTTP error, a
 broken feed, a network failure — is written to storage as it happens, never dropped.
 
-The settings, the report and URL canonicalization load with the package; what needs Scrapy
-loads on first use (PEP 562), so that commands that never crawl do not pay for it.
+The settings and the report load with the package; what needs Scrapy (and URL
+canonicalization, which needs w3lib) loads on first use (PEP 562), so that commands that never
+crawl do not pay for it.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from storage.lazy import lazy_exports
 
 from .report import CrawlReport
 from .settings import CrawlSettings
-from .urls import canonicalize
 
 if TYPE_CHECKING:
-    from .run import crawl, install_reactor, make_runner
+    from .run import CrawlRunner, install_reactor
+    from .urls import canonicalize
 
-_LAZY = {"crawl": ".run", "install_reactor": ".run", "make_runner": ".run"}
+_LAZY = {"CrawlRunner": ".run", "canonicalize": ".urls", "install_reactor": ".run"}
 
-
-def __getattr__(name: str) -> object:
-    """The names of ``_LAZY``, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "CrawlReport",
+    "CrawlRunner",
     "CrawlSettings",
     "canonicalize",
-    "crawl",
     "install_reactor",
-    "make_runner",
 ]

@@ -25,7 +25,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from storage import Article, Extraction, FetchOutcome, KnownUrl, Source, Store, identity_host
+from storage import (
+    Article,
+    CrawlStore,
+    Extraction,
+    FetchOutcome,
+    KnownUrl,
+    Source,
+    identity_host,
+)
 
 from .extracted import Extracted, Method
 from .feeds import FeedEntry
@@ -71,7 +79,7 @@ class _Poll:
 class EntriesMixin:
     """Article-page handling for NewsSpider."""
 
-    store: Store
+    store: CrawlStore
     report: CrawlReport
     clock: Callable[[], datetime]
     pages: PagePool

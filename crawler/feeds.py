@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 
 import feedparser
@@ -43,6 +43,9 @@ class FeedEntry:
     guid: str = ""
 
 
+#: What a feed body is written in; "" when the body is not a feed.
+FeedFormat = Literal["rss", "atom", "rdf", "jsonfeed", ""]
+
 @dataclass(frozen=True)
 class ParsedFeed:
     """What feedparser made of a response body."""
@@ -51,7 +54,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     problem: str | None  # set for a broken-but-readable feed (bozo) or a body that is no feed
     is_feed: bool
-    kind: str = ""  # "rss", "atom", "rdf", "jsonfeed", or "" when the body is not a feed
+    kind: FeedFormat = ""
     link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
 
 
@@ -77,7 +80,7 @@ def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
     return None
 
 
-def _kind(version: str) -> str:
+def _kind(version: str) -> FeedFormat:
     """Our feed kind from feedparser's version (rss090..rss20, rss10, atom03, atom10...)."""
     if version.startswith("atom"):
         return "atom"

@@ -1,6 +1,7 @@
 """Running crawls inside the daemon's event loop: one runner for the process, one Crawler
 per crawl (a Twisted reactor cannot be restarted), and one pool of page workers for the
-runner's life."""
+runner's life. :class:`CrawlRunner` is the facade the scheduler holds: outside
+``crawler/``, nothing touches a Scrapy object."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
-from storage import Source, Store
+from storage import CrawlStore, Source
 
 from .extracted import EXTRACT
+from .job import CrawlJob
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -31,6 +33,33 @@ def install_reactor() -> None:
     from scrapy.utils.reactor import install_reactor as _install
 
     _install(REACTOR)
+
+
+class CrawlRunner:
+    """The crawls of the process, behind the few methods the scheduler needs."""
+
+    def __init__(self, settings: CrawlSettings) -> None:
+        # The asyncio reactor must be installed first (install_reactor).
+        self._runner = make_runner(settings)
+
+    async def crawl(
+        self, store: CrawlStore, sources: list[Source], clock: Callable[[], datetime]
+    ) -> CrawlReport:
+        """Poll ``sources`` once; new articles are in the store when this returns."""
+        return await crawl(self._runner, store, sources, clock)
+
+    def reconfigure(self, settings: CrawlSettings) -> None:
+        """Crawls started from now on use ``settings`` (a config reload); a crawl in
+        progress keeps the copy it started with."""
+        reconfigure(self._runner, settings)
+
+    async def stop(self) -> None:
+        """Ask the crawls in progress to stop; the sources they did not poll stay due."""
+        await self._runner.stop()
+
+    async def join(self) -> None:
+        """Wait until every crawl in progress has ended."""
+        await self._runner.join()
 
 
 class Runner(AsyncCrawlerRunner):
@@ -54,9 +83,15 @@ def make_runner(
     return Runner(scrapy_settings(settings), pool)
 
 
+def reconfigure(runner: AsyncCrawlerRunner, settings: CrawlSettings) -> None:
+    """Crawls that ``runner`` starts from now on use ``settings`` (a config reload); a crawl
+    in progress keeps the copy it started with."""
+    runner.settings.update(scrapy_settings(settings))
+
+
 async def crawl(
     runner: AsyncCrawlerRunner,
-    store: Store,
+    store: CrawlStore,
     sources: list[Source],
     clock: Callable[[], datetime],
 ) -> CrawlReport:
@@ -68,9 +103,7 @@ async def crawl(
     crawler = runner.create_crawler(NewsSpider)
     cpu = time.process_time()
     try:
-        await runner.crawl(
-            crawler, sources=sources, store=store, report=report, clock=clock, pages=pages
-        )
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages))
     finally:
         if pages.size == 0:  # the workers' caches go with the workers (recycled)
             from .extract import reset_caches

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 MIN_DELAY_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    """How newswatch fetches: politeness, limits and identity."""
+    """How newswatch fetches: how often, politeness, limits and identity."""
 
+    every_seconds: int = 15 * 60  # polling interval of a source that sets none
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     timeout_seconds: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
@@ -23,7 +23,7 @@ class CrawlSettings:
     workers: int | None = None  # page worker processes (None: one per core; 0: none)
 
 
-def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
+def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
     """The Scrapy settings for ``settings``."""
     return {
         "USER_AGENT": settings.user_agent,

@@ -27,12 +27,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from .discover import GZIP_MAGIC, head_bytes, xml_root
 from .xmlrepair import escape_bare_ampersands
+from .xmlsafe import safe_parser
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +60,14 @@ class SitemapEntry:
     publication: str | None = None  # news:publication/news:name
 
 
+#: A Google News sitemap, a plain urlset, a sitemap index, or "" (not a sitemap).
+SitemapKind = Literal["news", "urlset", "index", ""]
+
 @dataclass(frozen=True)
 class ParsedSitemap:
     """What a sitemap body holds: article entries (urlset) or child sitemaps (index)."""
 
-    kind: str  # "news" (Google News sitemap), "urlset", "index", or "" (not a sitemap)
+    kind: SitemapKind
     entries: tuple[SitemapEntry, ...] = ()
     sitemaps: tuple[tuple[str, datetime | None], ...] = ()  # an index's children, lastmod
     problem: str | None = None
@@ -95,20 +100,6 @@ def is_sitemap(body: bytes) -> bool:
     return xml_root(head_bytes(body)) in ("urlset", "sitemapindex")
 
 
-def _parser(recover: bool) -> etree.XMLParser:
-    # A new parser per call: lxml parsers must not be shared between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-        recover=recover,
-    )
-
-
 def _gunzip(body: bytes) -> tuple[bytes, str | None]:
     """Decompress a gzip body up to MAX_SITEMAP_BYTES; raises ValueError beyond it."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -124,17 +115,17 @@ def _gunzip(body: bytes) -> tuple[bytes, str | None]:
 def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
     """The root element and a problem; a malformed document is read in recovery mode."""
     try:
-        return etree.fromstring(body, _parser(recover=False)), None
+        return etree.fromstring(body, safe_parser()), None
     except etree.XMLSyntaxError as exc:
         problem = f"malformed XML: {exc}"
     # Raw "&" in URLs is the usual fault, and lxml's recovery would drop "&sectionid=2".
     body = escape_bare_ampersands(body)
     try:
-        return etree.fromstring(body, _parser(recover=False)), problem
+        return etree.fromstring(body, safe_parser()), problem
     except etree.XMLSyntaxError:
         pass
     try:
-        root = etree.fromstring(body, _parser(recover=True))
+        root = etree.fromstring(body, safe_parser(recover=True))
     except etree.XMLSyntaxError:
         root = None
     return root, problem
@@ -237,7 +228,7 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     if xml_problem and last_kept and not body.rstrip().endswith(b">"):
         entries.pop()  # the body was cut short: the last <loc> may be cut too
         problems.append("last <url> of a truncated document dropped")
-    kind = "news" if has_news else "urlset"
+    kind: SitemapKind = "news" if has_news else "urlset"
     return ParsedSitemap(kind, entries=tuple(entries), problem=_join(problems))
 
 

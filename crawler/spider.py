@@ -7,7 +7,7 @@ feeds the page declares, then for the sitemaps its robots.txt lists, and reads t
 own article links only when it has neither. What was found is remembered in the source's
 row (``fetch_url`` / ``via``), so later polls go straight to it.
 
-The spider writes through the Store as results arrive, so that a crawl cut short (shutdown,
+The spider writes through the store as results arrive, so that a crawl cut short (shutdown,
 crash) keeps everything it finished and loses nothing it did not: a source whose poll did
 not complete stays due, an entry whose page was not stored is still new next time.
 """
@@ -15,9 +15,9 @@ not complete stays due, an entry whose page was not stored is still new next tim
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +25,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from storage import FetchOutcome, Source, Store, identity_host
+from storage import FetchOutcome, Source, identity_host
 
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
@@ -39,8 +39,8 @@ from .http import (
     permanent_redirect,
     retry_after,
 )
+from .job import CrawlJob
 from .links import article_links
-from .report import CrawlReport
 from .schedule import next_due
 from .sitemaps import parse_sitemap, recent, recent_sitemaps
 from .urls import canonicalize, item_url
@@ -63,20 +63,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
 
     name = "newswatch"
 
-    def __init__(
-        self,
-        sources: list[Source],
-        store: Store,
-        report: CrawlReport,
-        clock: Callable[[], datetime],
-        pages: PagePool | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, job: CrawlJob, **kwargs: Any) -> None:
+        if not isinstance(job, CrawlJob):  # Scrapy passes spider arguments untyped
+            raise TypeError(f"NewsSpider needs a CrawlJob, not {type(job).__name__}")
         super().__init__(**kwargs)
-        self.sources = sources
-        self.store = store
-        self.report = report
-        self.clock = clock
+        self.sources = job.sources
+        self.store = job.store
+        self.report = job.report
+        self.clock = job.clock
         self.seen: set[str] = set()
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
@@ -84,8 +78,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.polls: dict[int, _Poll] = {}
         # Extraction runs off the event loop, in the runner's worker processes (or, without
         # a runner's pool, in a thread of this process).
-        self.own_pool = pages is None
-        self.pages = pages if pages is not None else PagePool(EXTRACT, 0)
+        self.own_pool = job.pages is None
+        self.pages = job.pages if job.pages is not None else PagePool(EXTRACT, 0)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from alerts import MboxTransport, SmtpTransport
+from alerts import MboxTransport, SmtpTransport, Transport
 from storage import utcnow
 
-from .config import Config
+from .config import Config, load_config
+from .values import LogLevel
 
 if TYPE_CHECKING:
-    from scheduler import Pipeline
-    from storage import Store
+    from scheduler import Daemon, Pipeline
+    from storage import ConfigSync, PipelineStore
+
+#: The settings a running daemon cannot take (newswatch.settings: ``restart=True``), each
+#: with how to read it from a Config; SIGHUP names those that changed.
+NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
+    "database.path": lambda config: config.database.path,
+    "daemon.metrics": lambda config: config.daemon.metrics,
+}
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: LogLevel) -> None:
     """The one place logging is configured."""
     logging.basicConfig(
         level=level,
@@ -42,20 +51,57 @@ def configure_logging(level: str) -> None:
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
 
 
-def sync_config(config: Config, store: Store) -> None:
+def sync_config(config: Config, store: ConfigSync) -> None:
     """Make the stored sources and topics those of the config file."""
     store.sync_sources(config.sources, utcnow())
     store.sync_topics(config.topics)
 
 
-def transport_for(config: Config) -> Any:
+def transport_for(config: Config) -> Transport:
     """SMTP when configured, else the local mbox file."""
     if config.smtp is not None:
         return SmtpTransport(config.smtp)
-    return MboxTransport(config.mbox)
+    return MboxTransport(config.alerts.mbox)
 
 
-def build_pipeline(config: Config, store: Store) -> Pipeline:
+def needs_restart(running: Config, fresh: Config) -> list[str]:
+    """The settings that differ between the ``running`` config and a ``fresh`` one but that
+    only a restart applies."""
+    return [name for name, read in NEEDS_RESTART.items() if read(running) != read(fresh)]
+
+
+def reload_config(running: Config, store: ConfigSync, daemon: Daemon) -> list[str]:
+    """Read the config file of ``running`` again and apply it to the daemon: its sources and
+    topics, and every setting a running process can take (mail, crawl, look-back, retries,
+    retention, health, recipients, tick, log level), from the next cycle or delivery on.
+    Returns the changed settings that need a restart. A file with problems changes nothing
+    (ConfigError)."""
+    fresh = load_config(running.path)
+    sync_config(fresh, store)
+    apply_config(daemon.pipeline, fresh)
+    daemon.set_tick(fresh.daemon.tick_seconds)
+    configure_logging(fresh.daemon.log_level)
+    return needs_restart(running, fresh)
+
+
+def apply_config(pipeline: Pipeline, config: Config) -> None:
+    """Give a running ``pipeline`` the settings of ``config`` (a reload): the next crawl,
+    match and delivery use them."""
+    from alerts import RetryPolicy
+
+    pipeline.crawler.reconfigure(config.crawl)
+    pipeline.transport = transport_for(config)
+    pipeline.lookback = timedelta(seconds=config.alerts.lookback_seconds)
+    pipeline.retry = RetryPolicy(
+        base_seconds=config.alerts.retry_base, max_seconds=config.alerts.retry_max
+    )
+    pipeline.operator = config.alerts.operator
+    pipeline.health_after = timedelta(seconds=config.alerts.health_after)
+    pipeline.keep = timedelta(seconds=config.database.keep_seconds)
+    pipeline.recipients = config.recipients
+
+
+def build_pipeline(config: Config, store: PipelineStore) -> Pipeline:
     """The pipeline for ``config``; installs the asyncio reactor first."""
     # Scrapy, APScheduler and the rest of the pipeline load only for a crawl.
     import crawler
@@ -65,12 +111,14 @@ def build_pipeline(config: Config, store: Store) -> Pipeline:
     crawler.install_reactor()
     return Pipeline(
         store=store,
-        runner=crawler.make_runner(config.crawl),
+        crawler=crawler.CrawlRunner(config.crawl),
         transport=transport_for(config),
-        lookback=timedelta(seconds=config.lookback_seconds),
-        retry=RetryPolicy(base_seconds=config.retry_base, max_seconds=config.retry_max),
-        operator=config.operator,
-        health_after=timedelta(seconds=config.health_after),
-        keep=timedelta(seconds=config.keep_seconds),
+        lookback=timedelta(seconds=config.alerts.lookback_seconds),
+        retry=RetryPolicy(
+            base_seconds=config.alerts.retry_base, max_seconds=config.alerts.retry_max
+        ),
+        operator=config.alerts.operator,
+        health_after=timedelta(seconds=config.alerts.health_after),
+        keep=timedelta(seconds=config.database.keep_seconds),
         recipients=config.recipients,
     )

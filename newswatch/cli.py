@@ -22,7 +22,7 @@ import click
 
 from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
 from scheduler import InstanceLock
-from storage import from_iso, identity_host, to_iso, utcnow
+from storage import identity_host, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -34,15 +34,16 @@ from .common import (
     handle_errors,
     open_existing,
     output_option,
+    plain,
 )
-from .config import Config, load_config
+from .config import Config
 from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
 from .topics_cli import topics
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import StatusStore, TopicStatus
 
 logger = logging.getLogger(__name__)
 
@@ -78,31 +79,31 @@ def run(ctx: click.Context) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
     Polls each source when it is due, matches new articles, sends alerts and retries
-    failed deliveries. SIGHUP reloads the config file. Only one newswatch may run on a
-    database at a time.
+    failed deliveries. SIGHUP reloads the config file: every setting but database.path and
+    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle.
+    Only one newswatch may run on a database at a time.
     """
     from scheduler import Daemon
-    from storage import Store
+    from storage import open_store
 
-    from .app import build_pipeline, configure_logging, sync_config
+    from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     config = config_of(ctx)
-    configure_logging(config.log_level)
+    configure_logging(config.daemon.log_level)
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
-    with InstanceLock(config.database), Store.open(config.database) as store:
+    with InstanceLock(config.database.path), open_store(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
-        def reload() -> None:
-            fresh = load_config(config.path)
-            sync_config(fresh, store)
-            pipeline.recipients = fresh.recipients
-
-        code = Daemon(
-            pipeline, config.tick_seconds, reload=reload, metrics_address=config.metrics
-        ).run()
+        daemon = Daemon(
+            pipeline,
+            config.daemon.tick_seconds,
+            reload=lambda: reload_config(config, store, daemon),
+            metrics_address=config.daemon.metrics,
+        )
+        code = daemon.run()
     sys.exit(code)
 
 
@@ -130,17 +131,19 @@ def crawl(ctx: click.Context) -> None:
     listed); 3 when alerts could not be delivered (they stay queued for the next run).
     """
     from scheduler import run_once
-    from storage import Store
+    from storage import open_store
 
     from .app import build_pipeline, configure_logging, sync_config
 
     config = config_of(ctx)
     # The command prints its own report of failed sources; the log keeps to real errors.
-    configure_logging("ERROR" if config.log_level in ("INFO", "WARNING") else config.log_level)
-    with InstanceLock(config.database), Store.open(config.database) as store:
+    configure_logging(
+        "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
+    )
+    with InstanceLock(config.database.path), open_store(config.database.path) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
-        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.runner)
+        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
         crawl_report = report.crawl
         ok = len(crawl_report.outcomes) - len(crawl_report.failures)
         click.echo(
@@ -209,10 +212,11 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
                 writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
                 for row in store.export_rows():
-                    writer.writerow({**row, "topics": "; ".join(row["topics"])})
+                    writer.writerow({**plain(row), "topics": "; ".join(row.topics)})
             else:
                 for row in store.export_rows():
-                    out.write(json.dumps({k: row[k] for k in fields}, ensure_ascii=False) + "\n")
+                    record = plain(row)
+                    out.write(json.dumps({k: record[k] for k in fields}, ensure_ascii=False) + "\n")
         finally:
             if output:
                 out.close()
@@ -230,24 +234,22 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with open_existing(config) as store:
         digests = _digests(config, store)
         if as_json:
-            topics = store.topic_status()
-            for t in topics:
-                t["notify"] = [redact(n) for n in json.loads(t["notify"])]
+            topics = [_topic_json(t) for t in store.topic_status()]
             report = {
-                "database": str(config.database),
+                "database": str(config.database.path),
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
                 "sources": _sources(store),
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
-                    {**p, "recipient": redact(p["recipient"])} for p in store.outbox_problems()
+                    {**plain(p), "recipient": redact(p.recipient)} for p in store.outbox_problems()
                 ],
                 "digests": digests,
             }
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
-        click.echo(f"database: {config.database} ({store.article_count()} articles)")
+        click.echo(f"database: {config.database.path} ({store.article_count()} articles)")
         stories = store.story_counts(utcnow() - STORY_WINDOW)
         click.echo(
             f"stories of the last {STORY_WINDOW.days} days: {stories['stories']}, "
@@ -259,9 +261,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo("\ntopics:")
         for t in store.topic_status():
             click.echo(
-                f"  {t['name']}: {t['matches']} match(es), {t['alerted']} alerted; "
-                f"last {t['last_match'] or '-'}; "
-                f"notify {', '.join(map(redact, json.loads(t['notify'])))}"
+                f"  {t.name}: {t.matches} match(es), {t.alerted} alerted; "
+                f"last {to_iso(t.last_match) or '-'}; "
+                f"notify {', '.join(map(redact, t.notify))}"
             )
         if digests:
             click.echo("\ndigests:")
@@ -278,35 +280,42 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
         for p in store.outbox_problems():
             click.echo(
-                f"  #{p['id']} to {redact(p['recipient'])} ({p['status']}, {p['attempts']} "
-                f"attempt(s), next {p['next_attempt']}): {p['last_error']}"
+                f"  #{p.id} to {redact(p.recipient)} ({p.status}, {p.attempts} "
+                f"attempt(s), next {to_iso(p.next_attempt)}): {p.last_error}"
             )
 
 
-def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
+def _topic_json(t: TopicStatus) -> dict[str, Any]:
+    """A topic in ``status --json``: its recipients redacted, its sources as stored (JSON
+    text, or null)."""
+    sources = json.dumps(list(t.sources), ensure_ascii=False) if t.sources else None
+    return {**plain(t), "notify": [redact(n) for n in t.notify], "sources": sources}
+
+
+def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
     """Each recipient with alerts waiting for a digest or a topic in digest mode: how many
     wait (and how many storm control folded), and when their next digest goes out."""
     now = utcnow()
-    rows = {row["recipient"]: row for row in store.digest_status()}
+    rows = {row.recipient: row for row in store.digest_status()}
     wanted = {r for t in store.topics() if t.mode == "digest" for r in t.notify}
-    wanted |= {r for r, row in rows.items() if row["waiting"]}
+    wanted |= {r for r, row in rows.items() if row.waiting}
     report = []
     for recipient in sorted(wanted):
-        row = rows.get(recipient, {})
+        row = rows.get(recipient)
         policy = config.recipients.of(recipient)
         due = plan(
             policy,
             now,
-            from_iso(row.get("handled")),
-            from_iso(row.get("oldest")),
-            from_iso(row.get("oldest_storm")),
+            row.handled if row else None,
+            row.oldest if row else None,
+            row.oldest_storm if row else None,
         )
         when = now if due.kind else due.next
         report.append(
             {
                 "recipient": recipient,
-                "waiting": row.get("waiting", 0),
-                "storm": row.get("storm", 0),
+                "waiting": row.waiting if row else 0,
+                "storm": row.storm if row else 0,
                 "next": when.isoformat(),
                 "next_local": "now" if due.kind else policy.local(when),
                 "schedule": policy.describe(),
@@ -315,13 +324,16 @@ def _digests(config: Config, store: Store) -> list[dict[str, Any]]:
     return report
 
 
-def _sources(store: Store) -> list[dict[str, Any]]:
-    """store.source_status(), each page source with the link shapes learnt on its site."""
-    rows = store.source_status()
-    for row in rows:
-        if row["detected"] != "page":
+def _sources(store: StatusStore) -> list[dict[str, Any]]:
+    """store.source_status() as ``status`` shows it, each page source with the link shapes
+    learnt on its site."""
+    rows = []
+    for status in store.source_status():
+        row = {**plain(status), "active": int(status.active)}
+        rows.append(row)
+        if status.detected != "page":
             continue
-        site = identity_host(urlsplit(row["fetch_url"] or row["url"]).hostname or "")
+        site = identity_host(urlsplit(status.fetch_url or status.url).hostname or "")
         row["link_shapes"] = [
             {
                 "shape": shape.shape,
@@ -380,7 +392,7 @@ def backup(ctx: click.Context, file: Path) -> None:
     config = config_of(ctx)
     with open_existing(config, "nothing to back up") as store:
         store.backup(file)
-    click.echo(f"backed up {config.database} to {file}")
+    click.echo(f"backed up {config.database.path} to {file}")
 
 
 @cli.command()
@@ -393,7 +405,7 @@ def prune(ctx: click.Context) -> None:
     """
     config = config_of(ctx)
     with open_existing(config) as store:
-        cutoff = utcnow() - timedelta(seconds=config.keep_seconds)
+        cutoff = utcnow() - timedelta(seconds=config.database.keep_seconds)
         pruned = store.prune(cutoff)
         store.checkpoint()
     click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
@@ -407,8 +419,12 @@ def check(ctx: click.Context) -> None:
     config = config_of(ctx)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
-        f"{len(config.topics)} topic(s); database {config.database}; alerts via "
-        + (f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f"mbox {config.mbox}")
+        f"{len(config.topics)} topic(s); database {config.database.path}; alerts via "
+        + (
+            f"SMTP {config.smtp.host}:{config.smtp.port}"
+            if config.smtp
+            else f"mbox {config.alerts.mbox}"
+        )
     )
 
 

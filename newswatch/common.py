@@ -14,26 +14,30 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from scheduler import AlreadyRunning
-from storage import StorageError
+from storage import StorageError, to_iso
 
 from .config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import Storage
 
 EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
 EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., Any])  # a click command, for option decorators
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -42,11 +46,11 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn known failures into one clear line and an exit code, never a traceback."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
@@ -65,7 +69,7 @@ def handle_errors(func: F) -> F:
             logger.debug("unexpected error", exc_info=True)
             fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def closed_pipe() -> NoReturn:
@@ -90,23 +94,23 @@ def config_file(config: Config) -> str:
     return str(config.path) if config.path else "the config file"
 
 
-def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Store:
+def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Storage:
     """The database of ``config``, which must exist already (read commands never create it)."""
-    from storage import Store
+    from storage import open_store
 
-    if not config.database.exists():
-        fail(f"no database at {config.database}: {nothing}", EXIT_RUNTIME)
-    return Store.open(config.database)
+    if not config.database.path.exists():
+        fail(f"no database at {config.database.path}: {nothing}", EXIT_RUNTIME)
+    return open_store(config.database.path)
 
 
-def open_synced(config: Config) -> Store:
+def open_synced(config: Config) -> Storage:
     """The database of ``config`` (created if need be), its sources and topics those of the
     config file, as the daemon syncs them at start and on SIGHUP."""
-    from storage import Store
+    from storage import open_store
 
     from .app import sync_config
 
-    store = Store.open(config.database)
+    store = open_store(config.database.path)
     try:
         sync_config(config, store)
     except BaseException:
@@ -121,7 +125,7 @@ def remove_command(
     help: str,
     *,
     in_config: Callable[[Config], set[str]],
-    remove: Callable[[Store, str], bool],
+    remove: Callable[[Storage, str], bool],
     done: str,
 ) -> click.Command:
     """``sources remove`` and ``topics remove``: what the config file defines is removed
@@ -176,3 +180,15 @@ def output_option(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="Write to this file instead of standard output.",
     )(func)
+
+
+def plain(value: Any) -> Any:
+    """A record as JSON-ready values: a dataclass becomes a dict (fields in order), a
+    datetime its ISO 8601 text (as stored), a tuple a list."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return to_iso(value)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

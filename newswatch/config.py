@@ -1,35 +1,53 @@
 """Loading and validating the config file (TOML) into one frozen Config.
 
 Every problem in a file is reported at once, each with its key path
-(``topics[2].query: unclosed parenthesis at column 14``); nothing is half-loaded.
+(``topics[2].query: unclosed parenthesis at column 14``); nothing is half-loaded. Each
+section has its own parser, which returns that section's frozen dataclass; each value is
+read by the typed parser of its kind (newswatch.values).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TypeVar, cast
 
-from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings, check_channel, is_channel
-from alerts.schedule import parse_times, zone
+from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings
+from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
 from watchlist import QueryError, compile_query
 
 from .settings import LISTS, SECTIONS, Setting
-from .units import parse_duration, parse_size
+from .values import (
+    ADDRESS,
+    BOOL,
+    DURATION,
+    EMAIL,
+    EMAIL_ADDRESS,
+    EMAILS,
+    INT,
+    LEVEL,
+    MODE,
+    PATTERNS,
+    PAUSE,
+    RECIPIENTS,
+    SIZE,
+    SOURCE_KIND,
+    SOURCES,
+    STR,
+    TIMES,
+    TIMEZONE,
+    URL,
+    LogLevel,
+    Parser,
+    check_value,
+    type_name,
+)
 
-if TYPE_CHECKING:
-    from crawler import CrawlSettings
-
-_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-SOURCE_KINDS = ("feed", "sitemap", "page")
-TOPIC_MODES = ("immediate", "digest")
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -42,166 +60,111 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Config:
-    """Everything newswatch needs to run, validated."""
+class DatabaseSettings:
+    """``[database]``: where everything is kept, and for how long."""
 
-    path: Path | None
-    database: Path
+    path: Path
     keep_seconds: float
-    smtp: SmtpSettings | None
-    crawl: CrawlSettings
-    default_every: int
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]``: what is alerted, where alerts go without SMTP, retries, the operator.
+    The digest and storm settings are the default RecipientPolicy (Config.recipients)."""
+
     lookback_seconds: float
     mbox: Path
     retry_base: float
     retry_max: float
     operator: tuple[str, ...]
     health_after: float
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """``[daemon]``: how often it looks for work, how much it logs, its metrics endpoint."""
+
     tick_seconds: float
-    log_level: str
+    log_level: LogLevel
     metrics: str | None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything newswatch needs to run, validated: one frozen dataclass per section."""
+
+    path: Path | None
+    database: DatabaseSettings
+    smtp: SmtpSettings | None
+    crawl: CrawlSettings
+    alerts: AlertSettings
+    daemon: DaemonSettings
     sources: tuple[SourceSpec, ...]
     topics: tuple[TopicSpec, ...]
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
 
 
-def default_of(table: str, key: str) -> Any:
-    """The default of ``table.key``, parsed, as newswatch.settings states it."""
-    setting = SECTIONS[table][key] if table in SECTIONS else LISTS[table][key]
-    return check_value(setting.kind, setting.default)
+# -- tables ----------------------------------------------------------------------------------
 
 
-def check_value(kind: str, value: Any) -> Any:
-    """Parse one value of ``kind``; raises ValueError with a message for the user."""
-    if kind == "str":
-        if not isinstance(value, str):
-            raise ValueError(f"expected a string, got {_tname(value)}")
-        return value
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected an integer, got {_tname(value)}")
-        if value < 0:
-            raise ValueError("must not be negative")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {_tname(value)}")
-        return value
-    if kind == "duration":
-        return parse_duration(value)
-    if kind == "pause":
-        return parse_duration(value, allow_zero=True)
-    if kind == "size":
-        return parse_size(value)
-    if kind == "level":
-        if not isinstance(value, str) or value.upper() not in _LEVELS:
-            raise ValueError(f"expected one of {', '.join(_LEVELS)}")
-        return value.upper()
-    if kind == "url":
-        if not isinstance(value, str):
-            raise ValueError(f"expected a URL string, got {_tname(value)}")
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.strip()
-    if kind == "address":
-        _host, sep, port = str(value).rpartition(":")
-        if not isinstance(value, str) or not sep or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f'{value!r} is not host:port (e.g. "127.0.0.1:9464")')
-        return value
-    if kind == "kind":
-        if value not in SOURCE_KINDS:
-            raise ValueError(f"expected one of {', '.join(SOURCE_KINDS)}")
-        return value
-    if kind == "patterns":
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-            raise ValueError("expected a list of URL patterns")
-        return tuple(items)
-    if kind == "sources":
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
-            raise ValueError("expected a list of source names, URLs or hosts")
-        return tuple(dict.fromkeys(item.strip() for item in items))
-    if kind == "mode":
-        if value not in TOPIC_MODES:
-            raise ValueError(f"expected one of {', '.join(TOPIC_MODES)}")
-        return value
-    if kind == "recipients":
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not items:
-            raise ValueError("expected a list of email addresses or notification URLs")
-        for item in items:
-            if isinstance(item, str) and is_channel(item.strip()):
-                check_channel(item.strip())
-            elif not isinstance(item, str) or not _EMAIL.match(item.strip()):
-                raise ValueError(
-                    f"{item!r} is not an email address (nor a notification URL, e.g. ntfy://…)"
-                )
-        return tuple(item.strip() for item in items)
-    if kind == "timezone":
-        if not isinstance(value, str):
-            raise ValueError(f"expected a time zone name, got {_tname(value)}")
-        zone(value.strip())
-        return value.strip()
-    if kind == "times":
-        if not isinstance(value, str | list):
-            raise ValueError(f'expected times of day such as "08:00,17:00", got {_tname(value)}')
-        return parse_times(value)
-    if kind == "email":
-        if not isinstance(value, str) or not _EMAIL.match(value.strip()):
-            raise ValueError(f"{value!r} is not an email address")
-        return value.strip()
-    if kind == "emails":
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not items:
-            raise ValueError("expected a list of email addresses")
-        for item in items:
-            if not isinstance(item, str) or not _EMAIL.match(item.strip()):
-                raise ValueError(f"{item!r} is not an email address")
-        return tuple(item.strip() for item in items)
-    raise AssertionError(kind)
+class _Table:
+    """One table of the file, checked against its settings when made (every problem reported
+    with its key path; defaults fill what is missing); values are read back typed."""
+
+    def __init__(
+        self, data: object, path: str, spec: Mapping[str, Setting], problems: list[str]
+    ) -> None:
+        self.spec = spec
+        self.values: dict[str, object] = {}
+        if not isinstance(data, dict):
+            problems.append(f"{path}: expected a table, got {type_name(data)}")
+            return
+        for key in data:
+            if key not in spec:
+                known = ", ".join(spec)
+                problems.append(f"{path}.{key}: unknown key (known keys: {known})")
+        for key, setting in spec.items():
+            if key in data:
+                try:
+                    self.values[key] = check_value(setting.kind, data[key])
+                except ValueError as exc:
+                    problems.append(f"{path}.{key}: {exc}")
+            elif setting.required:
+                problems.append(f"{path}.{key}: missing (required)")
+            elif setting.default is not None:
+                self.values[key] = check_value(setting.kind, setting.default)
+
+    def maybe(self, key: str, parser: Parser[T]) -> T | None:
+        """The value of ``key``; None when it is unset (and has no default) or invalid."""
+        if parser.kind != self.spec[key].kind:
+            raise AssertionError(f"{key} is a {self.spec[key].kind}, not a {parser.kind}")
+        # The value was parsed by PARSERS[kind], which is ``parser``: it is a T.
+        return cast("T | None", self.values.get(key))
+
+    def get(self, key: str, parser: Parser[T]) -> T:
+        """The value of ``key``, or its default when it is invalid (the file is then refused
+        anyway: this only lets the other sections be checked too)."""
+        value = self.maybe(key, parser)
+        return parser.parse(self.spec[key].default) if value is None else value
 
 
-def _tname(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
+def _entries(data: Mapping[str, object], key: str, problems: list[str]) -> Iterator[_Table]:
+    """Each table of the array of tables ``key``, checked."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(f"{key}: expected an array of tables ([[{key}]]), got {type_name(value)}")
+        return
+    for i, item in enumerate(value):
+        yield _Table(item, f"{key}[{i}]", LISTS[key], problems)
 
 
-def _table(data: Any, path: str, spec: dict[str, Setting], problems: list[str]) -> dict[str, Any]:
-    """Validate one table against its spec; defaults fill what is missing."""
-    if not isinstance(data, dict):
-        problems.append(f"{path}: expected a table, got {_tname(data)}")
-        return {}
-    values: dict[str, Any] = {}
-    for key in data:
-        if key not in spec:
-            known = ", ".join(spec)
-            problems.append(f"{path}.{key}: unknown key (known keys: {known})")
-    for key, setting in spec.items():
-        if key in data:
-            try:
-                values[key] = check_value(setting.kind, data[key])
-            except ValueError as exc:
-                problems.append(f"{path}.{key}: {exc}")
-        elif setting.required:
-            problems.append(f"{path}.{key}: missing (required)")
-        else:
-            default = setting.default
-            values[key] = check_value(setting.kind, default) if default is not None else None
-    return values
+# -- loading ---------------------------------------------------------------------------------
 
 
-def load_config(path: str | Path | None, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate the config file at ``path`` (None: all defaults, no sources)."""
     env = dict(os.environ if environ is None else environ)
-    data: dict[str, Any] = {}
+    data: dict[str, object] = {}
     source_name = str(path) if path else "defaults"
     base = Path.cwd()
     if path is not None:
@@ -218,142 +181,246 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
     return _build(data, source_name, base, env)
 
 
-def _build(data: dict[str, Any], source_name: str, base: Path, env: dict[str, str]) -> Config:
+def _build(
+    data: Mapping[str, object], source_name: str, base: Path, env: Mapping[str, str]
+) -> Config:
     problems: list[str] = []
     for key in data:
         if key not in SECTIONS and key not in LISTS:
             known = ", ".join([*SECTIONS, *LISTS])
             problems.append(f"{key}: unknown section (known: {known})")
-    sections = {
-        name: _table(data.get(name, {}), name, spec, problems)
+    tables = {
+        name: _Table(data.get(name, {}), name, spec, problems)
         for name, spec in SECTIONS.items()
         if name != "smtp"
     }
     smtp = _smtp(data["smtp"], problems, env, base) if "smtp" in data else None
-    crawl = sections["crawl"]
-    default_every = _interval(crawl.get("every"), "crawl.every", problems) or round(
-        default_of("crawl", "every")
+    every = _interval(tables["crawl"].maybe("every", DURATION), "crawl.every", problems)
+    every = every or round(DURATION.parse(SECTIONS["crawl"]["every"].default))
+    sources = _source_list(data, every, problems)
+    topics = _topic_list(data, problems)
+    recipients = _recipient_policies(data, tables["alerts"], problems)
+    if problems:
+        raise ConfigError(source_name, problems)
+    database = _database(tables["database"], base)
+    return Config(
+        path=None if source_name == "defaults" else Path(source_name),
+        database=database,
+        smtp=smtp,
+        crawl=_crawl(tables["crawl"], every),
+        alerts=_alerts(tables["alerts"], base, database.path),
+        daemon=_daemon(tables["daemon"]),
+        sources=sources,
+        topics=topics,
+        recipients=recipients,
     )
 
+
+# -- one parser per section ------------------------------------------------------------------
+
+
+def _database(table: _Table, base: Path) -> DatabaseSettings:
+    """``[database]``."""
+    return DatabaseSettings(
+        path=_resolve(base, table.get("path", STR)),
+        keep_seconds=table.get("keep", DURATION),
+    )
+
+
+def _crawl(table: _Table, every: int) -> CrawlSettings:
+    """``[crawl]`` (``every`` checked as a polling interval already)."""
+    return CrawlSettings(
+        every_seconds=every,
+        user_agent=table.get("user_agent", STR),
+        timeout_seconds=table.get("timeout", DURATION),
+        max_bytes=table.get("max_size", SIZE),
+        delay_seconds=table.get("delay", PAUSE),
+        per_host=max(1, table.get("per_host", INT)),
+        retries=table.get("retries", INT),
+        obey_robots=table.get("obey_robots", BOOL),
+        workers=table.maybe("workers", INT),
+    )
+
+
+def _alerts(table: _Table, base: Path, database: Path) -> AlertSettings:
+    """``[alerts]`` but for its digest and storm keys (see _recipient_policies)."""
+    mbox = table.maybe("mbox", STR)
+    return AlertSettings(
+        lookback_seconds=table.get("lookback", DURATION),
+        mbox=_resolve(base, mbox) if mbox else database.with_suffix(".mbox"),
+        retry_base=table.get("retry_base", DURATION),
+        retry_max=table.get("retry_max", DURATION),
+        operator=table.maybe("operator", EMAILS) or (),
+        health_after=table.get("health_after", DURATION),
+    )
+
+
+def _daemon(table: _Table) -> DaemonSettings:
+    """``[daemon]``."""
+    return DaemonSettings(
+        tick_seconds=table.get("tick", DURATION),
+        log_level=table.get("log_level", LEVEL),
+        metrics=table.maybe("metrics", ADDRESS),
+    )
+
+
+def _smtp(
+    data: object, problems: list[str], env: Mapping[str, str], base: Path
+) -> SmtpSettings | None:
+    """``[smtp]``: None when it has problems (reported) or no host."""
+    if isinstance(data, dict) and "password" in data:
+        problems.append(
+            "smtp.password: secrets are not read from the config file; "
+            "use password_env or password_file"
+        )
+        data = {k: v for k, v in data.items() if k != "password"}
+    before = len(problems)
+    table = _Table(data, "smtp", SECTIONS["smtp"], problems)
+    port = table.maybe("port", INT)
+    if port is not None and not 0 < port < 65536:
+        problems.append(f"smtp.port: {port} is not a TCP port (1-65535)")
+    if table.maybe("tls", BOOL) and table.maybe("starttls", BOOL):
+        problems.append("smtp: set either tls (port 465) or starttls, not both")
+    sender = table.maybe("from", STR)
+    if sender is not None and not EMAIL_ADDRESS.match(sender):
+        problems.append(
+            f"smtp.from: {sender!r} is not an email address (a display name goes in from_name)"
+        )
+    from_name = table.maybe("from_name", STR)
+    if from_name is not None and not (from_name.strip() and from_name.isprintable()):
+        problems.append(f"smtp.from_name: {from_name!r} is not one line of printable text")
+    password = _password(table, env, base, problems)
+    username = table.maybe("username", STR)
+    if password is not None and not username:
+        problems.append("smtp.username: required when a password is given")
+    host = table.maybe("host", STR)
+    if len(problems) > before or not host:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=table.get("port", INT),
+        sender=table.get("from", STR),
+        from_name=table.get("from_name", STR).strip(),
+        starttls=table.get("starttls", BOOL),
+        tls=table.get("tls", BOOL),
+        username=username,
+        password=password,
+        timeout=table.get("timeout", DURATION),
+    )
+
+
+def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[str]) -> str | None:
+    """The SMTP password, from the environment or a file (never from the config text)."""
+    variable = table.maybe("password_env", STR)
+    if variable:
+        password = env.get(variable)
+        if password is None:
+            problems.append(f"smtp.password_env: environment variable {variable} is not set")
+        return password
+    file = table.maybe("password_file", STR)
+    if not file:
+        return None
+    secret = _resolve(base, file)
+    try:
+        return secret.read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError) as exc:
+        reason = getattr(exc, "strerror", None) or "empty file"
+        problems.append(f"smtp.password_file: cannot read {secret}: {reason}")
+        return None
+
+
+def _source_list(
+    data: Mapping[str, object], default_every: int, problems: list[str]
+) -> tuple[SourceSpec, ...]:
+    """``[[sources]]``: each URL once."""
     sources: list[SourceSpec] = []
-    seen_urls: dict[str, int] = {}
-    for i, values in _entries(data, "sources", problems):
-        url = values.get("url")
+    seen: dict[str, int] = {}
+    for i, table in enumerate(_entries(data, "sources", problems)):
+        url = table.maybe("url", URL)
         if not url:
             continue
-        if _repeated(seen_urls, url, i, f"sources[{i}].url: same URL as sources[{{}}]", problems):
+        if _repeated(seen, url, i, f"sources[{i}].url: same URL as sources[{{}}]", problems):
             continue
-        every = _interval(values.get("every"), f"sources[{i}].every", problems)
+        every = _interval(table.maybe("every", DURATION), f"sources[{i}].every", problems)
         sources.append(
             SourceSpec(
                 url,
                 every or default_every,
-                values.get("name"),
-                kind=values.get("kind"),
-                include=values.get("include") or (),
-                exclude=values.get("exclude") or (),
+                table.maybe("name", STR),
+                kind=table.maybe("kind", SOURCE_KIND),
+                include=table.maybe("include", PATTERNS) or (),
+                exclude=table.maybe("exclude", PATTERNS) or (),
             )
         )
+    return tuple(sources)
 
+
+def _topic_list(data: Mapping[str, object], problems: list[str]) -> tuple[TopicSpec, ...]:
+    """``[[topics]]``: each name once, each query (and exclude query) compiled."""
     topics: list[TopicSpec] = []
-    seen_names: dict[str, int] = {}
-    for i, values in _entries(data, "topics", problems):
-        name, query = values.get("name"), values.get("query")
+    seen: dict[str, int] = {}
+    for i, table in enumerate(_entries(data, "topics", problems)):
+        name, query = table.maybe("name", STR), table.maybe("query", STR)
         if name is not None:
             if not name.strip():
                 problems.append(f"topics[{i}].name: must not be empty")
-            elif name in seen_names:
-                problems.append(f"topics[{i}].name: same name as topics[{seen_names[name]}]")
-            seen_names.setdefault(name, i)
+            elif name in seen:
+                problems.append(f"topics[{i}].name: same name as topics[{seen[name]}]")
+            seen.setdefault(name, i)
         compiled = _compiled(query, f"topics[{i}].query", problems)
-        exclude = values.get("exclude")
+        exclude = table.maybe("exclude", STR)
         exclude_compiled = _compiled(exclude, f"topics[{i}].exclude", problems)
-        if name and query and compiled and values.get("notify"):
+        notify = table.maybe("notify", RECIPIENTS)
+        if name and query and compiled and notify:
             topics.append(
                 TopicSpec(
                     name,
                     query,
                     compiled,
-                    values["notify"],
-                    sources=values.get("sources") or (),
+                    notify,
+                    sources=table.maybe("sources", SOURCES) or (),
                     exclude=exclude,
                     exclude_compiled=exclude_compiled,
-                    mode=values.get("mode") or default_of("topics", "mode"),
+                    mode=table.get("mode", MODE),
                 )
             )
-
-    alerts = sections["alerts"]
-    recipients = _recipients(data, alerts, problems)
-
-    if problems:
-        raise ConfigError(source_name, problems)
-    # The crawler package loads Scrapy: only the commands that read a config pay for it.
-    from crawler import CrawlSettings
-
-    database = _resolve(base, sections["database"]["path"])
-    mbox = _resolve(base, alerts["mbox"]) if alerts.get("mbox") else database.with_suffix(".mbox")
-    return Config(
-        path=None if source_name == "defaults" else Path(source_name),
-        database=database,
-        keep_seconds=sections["database"]["keep"],
-        smtp=smtp,
-        crawl=CrawlSettings(
-            user_agent=crawl["user_agent"],
-            timeout_seconds=crawl["timeout"],
-            max_bytes=crawl["max_size"],
-            delay_seconds=crawl["delay"],
-            per_host=max(1, crawl["per_host"]),
-            retries=crawl["retries"],
-            obey_robots=crawl["obey_robots"],
-            workers=crawl["workers"],
-        ),
-        default_every=default_every,
-        lookback_seconds=alerts["lookback"],
-        mbox=mbox,
-        retry_base=alerts["retry_base"],
-        retry_max=alerts["retry_max"],
-        operator=alerts.get("operator") or (),
-        health_after=alerts["health_after"],
-        tick_seconds=sections["daemon"]["tick"],
-        log_level=sections["daemon"]["log_level"],
-        metrics=sections["daemon"].get("metrics"),
-        sources=tuple(sources),
-        topics=tuple(topics),
-        recipients=recipients,
-    )
+    return tuple(topics)
 
 
-def _recipients(
-    data: dict[str, Any], alerts: dict[str, Any], problems: list[str]
+def _recipient_policies(
+    data: Mapping[str, object], alerts: _Table, problems: list[str]
 ) -> RecipientPolicies:
     """The digest and storm settings of ``[alerts]``, and each ``[[recipients]]``'s own."""
     default = RecipientPolicy(
-        timezone=alerts.get("timezone") or default_of("alerts", "timezone"),
-        times=alerts.get("digest") or default_of("alerts", "digest"),
-        empty=bool(alerts.get("empty_digest")),
-        storm=alerts["storm"] if alerts.get("storm") is not None else default_of("alerts", "storm"),
+        timezone=alerts.get("timezone", TIMEZONE),
+        times=alerts.get("digest", TIMES),
+        empty=alerts.get("empty_digest", BOOL),
+        storm=alerts.get("storm", INT),
     )
     overrides: list[tuple[str, RecipientPolicy]] = []
     seen: dict[str, int] = {}
-    for i, values in _entries(data, "recipients", problems):
-        email = values.get("email")
+    for i, table in enumerate(_entries(data, "recipients", problems)):
+        email = table.maybe("email", EMAIL)
         if not email:
             continue
         problem = f"recipients[{i}].email: same address as recipients[{{}}]"
         if _repeated(seen, email.casefold(), i, problem, problems):
             continue
-        given = {
-            attr: values[key]
-            for key, attr in (
-                ("timezone", "timezone"),
-                ("digest", "times"),
-                ("empty_digest", "empty"),
-                ("storm", "storm"),
-            )
-            if values.get(key) is not None
-        }
-        overrides.append((email, replace(default, **given)))
+        timezone = table.maybe("timezone", TIMEZONE)
+        times = table.maybe("digest", TIMES)
+        empty = table.maybe("empty_digest", BOOL)
+        storm = table.maybe("storm", INT)
+        policy = RecipientPolicy(
+            timezone=default.timezone if timezone is None else timezone,
+            times=default.times if times is None else times,
+            empty=default.empty if empty is None else empty,
+            storm=default.storm if storm is None else storm,
+        )
+        overrides.append((email, policy))
     return RecipientPolicies(default, tuple(overrides))
+
+
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _repeated(seen: dict[str, int], key: str, i: int, problem: str, problems: list[str]) -> bool:
@@ -387,75 +454,6 @@ def _interval(seconds: float | None, path: str, problems: list[str]) -> int | No
     return round(seconds)
 
 
-def _entries(
-    data: dict[str, Any], key: str, problems: list[str]
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each table of the array of tables ``key``, validated, with its index."""
-    for i, item in enumerate(_list(data, key, problems)):
-        yield i, _table(item, f"{key}[{i}]", LISTS[key], problems)
-
-
-def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        problems.append(f"{key}: expected an array of tables ([[{key}]]), got {_tname(value)}")
-        return []
-    return value
-
-
 def _resolve(base: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
-
-
-def _smtp(data: Any, problems: list[str], env: dict[str, str], base: Path) -> SmtpSettings | None:
-    if isinstance(data, dict) and "password" in data:
-        problems.append(
-            "smtp.password: secrets are not read from the config file; "
-            "use password_env or password_file"
-        )
-        data = {k: v for k, v in data.items() if k != "password"}
-    before = len(problems)
-    values = _table(data, "smtp", SECTIONS["smtp"], problems)
-    port = values.get("port")
-    if isinstance(port, int) and not 0 < port < 65536:
-        problems.append(f"smtp.port: {port} is not a TCP port (1-65535)")
-    if values.get("tls") and values.get("starttls"):
-        problems.append("smtp: set either tls (port 465) or starttls, not both")
-    sender = values.get("from")
-    if isinstance(sender, str) and not _EMAIL.match(sender):
-        problems.append(
-            f"smtp.from: {sender!r} is not an email address (a display name goes in from_name)"
-        )
-    from_name = values.get("from_name")
-    if isinstance(from_name, str) and not (from_name.strip() and from_name.isprintable()):
-        problems.append(f"smtp.from_name: {from_name!r} is not one line of printable text")
-    password = None
-    if values.get("password_env"):
-        password = env.get(values["password_env"])
-        if password is None:
-            problems.append(
-                f"smtp.password_env: environment variable {values['password_env']} is not set"
-            )
-    elif values.get("password_file"):
-        secret = _resolve(base, values["password_file"])
-        try:
-            password = secret.read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, IndexError) as exc:
-            reason = getattr(exc, "strerror", None) or "empty file"
-            problems.append(f"smtp.password_file: cannot read {secret}: {reason}")
-    if password is not None and not values.get("username"):
-        problems.append("smtp.username: required when a password is given")
-    if len(problems) > before or not values.get("host"):
-        return None
-    return SmtpSettings(
-        host=values["host"],
-        port=values["port"],
-        sender=values["from"],
-        from_name=values["from_name"].strip(),
-        starttls=bool(values["starttls"]),
-        tls=bool(values["tls"]),
-        username=values.get("username"),
-        password=password,
-        timeout=values["timeout"],
-    )

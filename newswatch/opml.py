@@ -1,8 +1,8 @@
 """OPML subscription lists (1.0 and 2.0), the format feed readers import and export.
 
-Files come from other programs and other people, so they are parsed with lxml set up not to
-expand entities, not to load a DTD and not to touch the network: an XXE or "billion laughs"
-document reads as its literal text or is refused, never as a local file or a huge tree.
+Files come from other programs and other people, so they are parsed with the crawler's
+hardened parser (crawler.xmlsafe): an XXE or "billion laughs" document reads as its literal
+text or is refused, never as a local file or a huge tree.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
 
 from lxml import etree
+
+from crawler.xmlsafe import safe_parser
 
 MAX_BYTES = 10 * 1024 * 1024
 # Characters XML 1.0 cannot carry, even escaped; a feed title may contain them.
@@ -32,24 +33,12 @@ class Outline:
     name: str | None
 
 
-def _parser() -> Any:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
 def parse_opml(data: bytes) -> list[Outline]:
     """Every ``<outline>`` with an ``xmlUrl``, nested folders flattened, in document order."""
     if len(data) > MAX_BYTES:
         raise OpmlError(f"larger than {MAX_BYTES // (1024 * 1024)} MB: not a subscription list")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
         # exc.msg without lxml's "(<string>, line N)" suffix; it already names the line.
         raise OpmlError(f"not well-formed XML: {exc.msg}") from exc

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from storage import StoredArticle, Topic, to_iso, utcnow
-from watchlist import Highlighted, QueryError, compile_query, highlight, match_articles
+from watchlist import Highlighted, QueryError, compile_query, highlight, topic_matches
 
 from .common import (
     EXIT_CONFIG,
@@ -29,7 +29,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import Archive
 
 PAGE = 200  # candidates verified per round
 SYNTAX_HINT = "see `newswatch topics --help` for the query syntax"
@@ -63,25 +63,22 @@ def compile_or_fail(label: str, query: str) -> str:
 
 
 def find(
-    store: Store,
+    store: Archive,
     topic: Topic,
     *,
     since: datetime | None,
     limit: int,
     now: datetime,
 ) -> tuple[list[Found], bool]:
-    """The ``limit`` newest archived articles ``topic`` matches, and whether more match."""
-    # The scheduler's module brings the crawler (Scrapy) with it: only a search needs it.
-    from scheduler.pipeline import apply_topic_options
-
+    """The ``limit`` newest archived articles ``topic`` matches, and whether more match:
+    the verdict the daemon gives (watchlist.verdict), its options included."""
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:
         batch = store.search(topic.compiled, since, PAGE, offset)
         offset += len(batch)
         # The look-back only decides which matches alert; every match is shown here.
-        matches = match_articles(batch, [topic], now=now, lookback=timedelta(0))
-        matches = apply_topic_options(batch, matches, [topic], now=now, lookback=timedelta(0))
+        matches = topic_matches(batch, [topic], now=now, lookback=timedelta(0))
         by_article = {m.article_id: m for m in matches}
         for article in batch:  # newest first, as the archive gave them
             if (m := by_article.get(article.id)) is not None:

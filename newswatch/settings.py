@@ -7,17 +7,42 @@ config-help`` prints it, and a test checks that the README documents every key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
+
+#: How a value is read: each kind has one parser in newswatch.config (``PARSERS``).
+Kind = Literal[
+    "str",
+    "int",
+    "bool",
+    "duration",
+    "pause",
+    "size",
+    "level",
+    "url",
+    "address",
+    "kind",
+    "patterns",
+    "sources",
+    "mode",
+    "recipients",
+    "timezone",
+    "times",
+    "email",
+    "emails",
+]
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One config key: its kind (how it is parsed), its default and a one-line help."""
+    """One config key: its kind (how it is parsed), its default (as the file would write it)
+    and a one-line help. ``restart``: a running daemon cannot apply a new value on SIGHUP
+    (it says so, by name); every other setting is reloaded."""
 
-    kind: str  # how to parse: see newswatch.config.check_value
-    default: Any
+    kind: Kind
+    default: str | int | bool | None
     help: str
     required: bool = False
+    restart: bool = False
 
 
 SECTIONS: dict[str, dict[str, Setting]] = {
@@ -26,6 +51,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "str",
             "newswatch.db",
             "SQLite file; a relative path is relative to the working directory",
+            restart=True,
         ),
         "keep": Setting(
             "duration",
@@ -97,7 +123,10 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
         "log_level": Setting("level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
         "metrics": Setting(
-            "address", None, "host:port of a Prometheus /metrics endpoint; off when unset"
+            "address",
+            None,
+            "host:port of a Prometheus /metrics endpoint; off when unset",
+            restart=True,
         ),
     },
 }

@@ -17,11 +17,11 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from storage import Source, SourceSpec, from_iso, utcnow
+from storage import Source, SourceSpec, from_iso, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -35,12 +35,13 @@ from .common import (
     output_option,
     remove_command,
 )
-from .config import SOURCE_KINDS, Config, check_value
+from .config import Config
 from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
 from .units import format_duration, parse_duration
+from .values import PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL
 
 if TYPE_CHECKING:
-    from storage import Store
+    from storage import SourceAdmin, SourceStatus
 
 
 class _Invalid(ValueError):
@@ -49,9 +50,9 @@ class _Invalid(ValueError):
 
 @dataclass(frozen=True)
 class _Added:
-    """What adding one source did: added, updated, config, exists or deactivated."""
+    """What adding one source did, and the line that says it."""
 
-    status: str
+    status: Literal["added", "updated", "config", "exists", "deactivated"]
     message: str
 
 
@@ -78,17 +79,19 @@ def _spec(
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason."""
     try:
-        url = check_value("url", url)
-        if kind is not None:
-            kind = check_value("kind", kind)
-        include = check_value("patterns", list(include))
-        exclude = check_value("patterns", list(exclude))
+        return SourceSpec(
+            URL.parse(url),
+            every,
+            (name or "").strip() or None,
+            SOURCE_KIND.parse(kind) if kind is not None else None,
+            PATTERNS.parse(list(include)),
+            PATTERNS.parse(list(exclude)),
+        )
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
-    return SourceSpec(url, every, (name or "").strip() or None, kind, include, exclude)
 
 
-def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
+def _add(store: SourceAdmin, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
     """Add ``spec`` as a command-line source, unless the config file defines it (it wins)."""
     if spec.url in {s.url for s in config.sources}:
         return _Added("config", f"already defined in {config_file(config)}: unchanged")
@@ -98,10 +101,12 @@ def _add(store: Store, config: Config, spec: SourceSpec, *, update: bool) -> _Ad
     source = store.add_source(spec, utcnow())
     if not source.active:
         reason = next(
-            (s["deactivated"] for s in store.source_status() if s["url"] == spec.url), None
+            (s.deactivated for s in store.source_status() if s.url == spec.url), None
         )
         return _Added("deactivated", f"deactivated ({reason or 'gone'}): not polled again")
-    verb = "updated" if existing is not None and existing.active else "added"
+    verb: Literal["updated", "added"] = (
+        "updated" if existing is not None and existing.active else "added"
+    )
     return _Added(verb, f"{verb} {_describe(source)}")
 
 
@@ -130,7 +135,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
     config = config_of(ctx)
     with open_synced(config) as store:
         every = {s.id: s.every_seconds for s in store.sources(active_only=False)}
-        rows = [_row(s, every[s["id"]]) for s in store.source_status()]
+        rows = [_row(s, every[s.id]) for s in store.source_status()]
     if fmt == "json":
         # The table's display columns are left out: JSON readers get the plain values.
         plain = [
@@ -157,33 +162,34 @@ def list_(ctx: click.Context, fmt: str) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
-def _row(status: dict[str, Any], every_seconds: int) -> dict[str, Any]:
-    """One source for ``sources list``, from a row of Store.source_status()."""
-    if status["deactivated"] and not status["active"]:
-        health = f"deactivated: {status['deactivated']}"
-    elif status["last_fetch"] is None:
+def _row(status: SourceStatus, every_seconds: int) -> dict[str, Any]:
+    """One source for ``sources list``, from its SourceStatus."""
+    if status.deactivated and not status.active:
+        health = f"deactivated: {status.deactivated}"
+    elif status.last_fetch is None:
         health = "not polled"
-    elif status["consecutive_failures"]:
-        health = f"failing {status['consecutive_failures']}"
+    elif status.consecutive_failures:
+        health = f"failing {status.consecutive_failures}"
     else:
         health = "ok"
-    kind = status["kind"] or (f"auto: {status['detected']}" if status["detected"] else "auto")
+    kind = status.kind or (f"auto: {status.detected}" if status.detected else "auto")
+    next_due = to_iso(status.next_due)
     return {
-        "origin": status["origin"],
-        "url": status["url"],
-        "name": status["name"],
-        "kind": status["kind"],
-        "detected": status["detected"],
+        "origin": status.origin,
+        "url": status.url,
+        "name": status.name,
+        "kind": status.kind,
+        "detected": status.detected,
         "kind_detected": kind,
         "every_seconds": every_seconds,
         "every": format_duration(every_seconds),
         "health": health,
-        "consecutive_failures": status["consecutive_failures"],
-        "last_error": status["last_error"],
-        "last_success": status["last_success"],
-        "next_due": status["next_due"] if status["active"] else None,
-        "next_poll": (status["next_due"] or "next tick") if status["active"] else "-",
-        "articles": status["articles"],
+        "consecutive_failures": status.consecutive_failures,
+        "last_error": status.last_error,
+        "last_success": to_iso(status.last_success),
+        "next_due": next_due if status.active else None,
+        "next_poll": (next_due or "next tick") if status.active else "-",
+        "articles": status.articles,
     }
 
 
@@ -226,7 +232,7 @@ def add(
     if kind is not None and kind not in SOURCE_KINDS:
         fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
     try:
-        spec = _spec(url, _every(every, config.default_every), name, kind, include, exclude)
+        spec = _spec(url, _every(every, config.crawl.every_seconds), name, kind, include, exclude)
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     with open_synced(config) as store:
@@ -261,7 +267,7 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     """Add every feed of an OPML file (1.0 or 2.0; folders are flattened)."""
     config = config_of(ctx)
     try:
-        seconds = _every(every, config.default_every)
+        seconds = _every(every, config.crawl.every_seconds)
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     try:

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import click
 
-from storage import utcnow
+from storage import to_iso, utcnow
 
-from .common import EXIT_CONFIG, config_of, fail, handle_errors, open_existing
+from .common import EXIT_CONFIG, config_of, fail, handle_errors, open_existing, plain
 from .units import parse_duration
 
 
@@ -38,16 +38,16 @@ def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> Non
             utcnow() - timedelta(seconds=seconds), min_sources=2 if several else 1
         )
     if as_json:
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(plain(found), indent=2, ensure_ascii=False))
         return
     for story in found:
-        sources = list(dict.fromkeys(a["source"] for a in story["articles"]))
-        click.echo(f"#{story['id']} {story['title'] or '(untitled)'}")
+        sources = list(dict.fromkeys(a.source for a in story.articles))
+        click.echo(f"#{story.id} {story.title or '(untitled)'}")
         click.echo(
-            f"    started {story['started']}; {len(story['articles'])} article(s) on "
+            f"    started {to_iso(story.started)}; {len(story.articles)} article(s) on "
             f"{len(sources)} source(s): {', '.join(sources)}"
         )
-        if story["alerted"]:
-            click.echo(f"    alerted: {', '.join(story['alerted'])}")
-        click.echo(f"    {story['url']}")
+        if story.alerted:
+            click.echo(f"    alerted: {', '.join(story.alerted)}")
+        click.echo(f"    {story.url}")
     click.echo(f"{len(found)} stor{'y' if len(found) == 1 else 'ies'}")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from alerts import redact
-from storage import TopicSpec, utcnow
+from storage import TopicSpec, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -32,7 +32,6 @@ from .common import (
     open_synced,
     remove_command,
 )
-from .config import check_value
 from .search import (
     compile_or_fail,
     count_line,
@@ -42,6 +41,9 @@ from .search import (
 )
 from .settings import LISTS
 from .units import format_duration, parse_duration
+from .values import MODE, RECIPIENTS, SOURCES, Parser
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -87,18 +89,18 @@ def list_(ctx: click.Context, fmt: str) -> None:
     """Show every topic: origin, name, query, recipients, options and match counts."""
     config = config_of(ctx)
     with open_synced(config) as store:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
-                "origin": t["origin"],
-                "name": t["name"],
-                "query": t["query"],
-                "notify": [redact(n) for n in json.loads(t["notify"])],
-                "sources": json.loads(t["sources"]) if t["sources"] else [],
-                "exclude": t["exclude"],
-                "mode": t["mode"],
-                "matches": t["matches"],
-                "alerted": t["alerted"],
-                "last_match": t["last_match"],
+                "origin": t.origin,
+                "name": t.name,
+                "query": t.query,
+                "notify": [redact(n) for n in t.notify],
+                "sources": list(t.sources),
+                "exclude": t.exclude,
+                "mode": t.mode,
+                "matches": t.matches,
+                "alerted": t.alerted,
+                "last_match": to_iso(t.last_match),
             }
             for t in store.topic_status()
         ]
@@ -126,10 +128,10 @@ def list_(ctx: click.Context, fmt: str) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
-def _checked(kind: str, label: str, value: Any) -> Any:
+def _checked(parser: Parser[T], label: str, value: object) -> T:
     """A value checked as the config file checks it; exit 2 with one line otherwise."""
     try:
-        return check_value(kind, value)
+        return parser.parse(value)
     except ValueError as exc:
         fail(f"{label}: {exc}", EXIT_CONFIG)
 
@@ -179,11 +181,11 @@ def add(
         name,
         query,
         compiled,
-        _checked("recipients", "--notify", list(notify)),
-        sources=_checked("sources", "--source", list(sources)) if sources else (),
+        _checked(RECIPIENTS, "--notify", list(notify)),
+        sources=_checked(SOURCES, "--source", list(sources)) if sources else (),
         exclude=exclude,
         exclude_compiled=exclude_compiled,
-        mode=_checked("mode", "--mode", mode),
+        mode=_checked(MODE, "--mode", mode),
     )
     if name in {t.name for t in config.topics}:
         click.echo(
@@ -250,7 +252,7 @@ def test(
     topic = query_topic(
         query,
         compiled,
-        _checked("sources", "--source", list(sources)) if sources else (),
+        _checked(SOURCES, "--source", list(sources)) if sources else (),
         exclude,
         exclude_compiled,
     )

@@ -5,20 +5,21 @@ Errors::
 
     AlreadyRunning    another newswatch process holds the database's lock
 
-The daemon and the pipeline (Scrapy, APScheduler) load on first use (PEP 562): commands that
-only take the lock do not pay for them.
+The daemon (APScheduler) and the pipeline (every stage) load on first use (PEP 562): commands
+that only take the lock do not pay for them.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from storage.lazy import lazy_exports
 
 from .lock import AlreadyRunning, InstanceLock
 
 if TYPE_CHECKING:
     from .daemon import Daemon, run_once
-    from .pipeline import CycleReport, MatchReport, Pipeline, build_emails
+    from .pipeline import CycleReport, MatchReport, Pipeline
 
 _LAZY = {
     "Daemon": ".daemon",
@@ -26,18 +27,9 @@ _LAZY = {
     "CycleReport": ".pipeline",
     "MatchReport": ".pipeline",
     "Pipeline": ".pipeline",
-    "build_emails": ".pipeline",
 }
 
-
-def __getattr__(name: str) -> object:
-    """The names of ``_LAZY``, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "AlreadyRunning",
@@ -46,6 +38,5 @@ __all__ = [
     "InstanceLock",
     "MatchReport",
     "Pipeline",
-    "build_emails",
     "run_once",
 ]

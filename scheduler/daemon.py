@@ -1,10 +1,12 @@
 """The service: one asyncio reactor shared by Scrapy and APScheduler, fixed jobs, signals.
 
 The schedule of each source lives in the database (``sources.next_due``); the scheduler only
-runs a few fixed jobs: a crawl tick that polls the due sources, an outbox job that retries
-deliveries, a digest job that queues the digests that are due, and hourly housekeeping.
+runs a few fixed jobs: a crawl tick that runs one cycle (``Pipeline.cycle``, the same as
+``newswatch crawl``) over the due sources, an outbox job that retries deliveries, a digest
+job that queues the digests that are due even while a long crawl runs, and hourly
+housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
-configuration.
+configuration (the ``reload`` callback applies it and names the settings that need a restart).
 """
 
 from __future__ import annotations
@@ -12,15 +14,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
 from .pipeline import MatchReport, Pipeline
+
+if TYPE_CHECKING:
+    from alerts import DeliveryReport
+    from crawler import CrawlReport, CrawlRunner
+
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +44,7 @@ class Daemon:
         self,
         pipeline: Pipeline,
         tick_seconds: float,
-        reload: Callable[[], None] | None = None,
+        reload: Callable[[], Sequence[str]] | None = None,
         metrics_address: str | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -45,12 +53,15 @@ class Daemon:
         self.tick_seconds = tick_seconds
         self.reload = reload
         self.failures = 0
-        self.stopping = False
-        self.crawling = False  # a crawl is running (its pages are being stored)
         self.scheduler: AsyncIOScheduler | None = None
 
+    @property
+    def stopping(self) -> bool:
+        """A stop signal came: the service is shutting down."""
+        return self.pipeline.stopping
+
     async def crawl_tick(self) -> None:
-        """Poll the sources that are due, then match and deliver."""
+        """One cycle over the sources that are due: poll, match, route, deliver."""
         await self._guard("crawl", self._crawl_due())
 
     async def outbox_tick(self) -> None:
@@ -80,19 +91,13 @@ class Daemon:
         # every 90 s with the default 30 s tick).
         horizon = self.pipeline.clock() + timedelta(seconds=self.tick_seconds)
         due = self.pipeline.store.due_sources(horizon)
-        crawled = None
         if due:
             logger.info("polling %d due source(s)", len(due))
-            self.crawling = True
-            try:
-                crawled = await self.pipeline.crawl(due)
-            finally:
-                self.crawling = False
+        cycle = await self.pipeline.cycle(due)
         if self.stopping:
             return
-        health = self.pipeline.check_health()
-        matched = self.pipeline.match()
-        delivered = await self.pipeline.deliver()
+        crawled = cycle.crawl if due else None
+        matched, delivered = cycle.matched, cycle.delivery
         if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
             return
         counters = crawled.counters if crawled is not None else {}
@@ -108,10 +113,12 @@ class Daemon:
             counters.get("articles_updated", 0),
             counters.get("articles_deferred", 0),
             _summary(matched, delivered),
-            health,
+            cycle.health,
         )
 
-    def _count(self, crawled: Any, matches: int, delivered: Any) -> None:
+    def _count(
+        self, crawled: CrawlReport | None, matches: int, delivered: DeliveryReport
+    ) -> None:
         """Feed the /metrics counters with what a cycle did."""
         add = self.metrics.add
         add("newswatch_cycles_total")
@@ -122,7 +129,7 @@ class Daemon:
             add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
         self._count_delivery(matches, delivered)
 
-    def _count_delivery(self, matches: int, delivered: Any) -> None:
+    def _count_delivery(self, matches: int, delivered: DeliveryReport) -> None:
         """Feed the match and delivery counters (every job that matches or delivers)."""
         add = self.metrics.add
         add("newswatch_matches_total", matches)
@@ -134,14 +141,14 @@ class Daemon:
         # While a crawl runs, it matches when it ends: a site's first poll must be stored
         # whole before any of its pages is matched, so that the site's template is known
         # (watchlist.templates). Delivery goes on meanwhile.
-        matched = MatchReport() if self.crawling else self.pipeline.match()
+        matched = MatchReport() if self.pipeline.crawling else self.pipeline.match()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
         if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
             # What this job did is not in any crawl's cycle line: it gets a line of its own.
             logger.info("outbox %s", _summary(matched, delivered))
 
-    async def _guard(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+    async def _guard(self, name: str, job: Awaitable[None]) -> None:
         """Run a job; a failing job never stops the service: log, count, retry next tick."""
         try:
             await job
@@ -165,7 +172,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
         scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         now = datetime.now(scheduler.timezone)
-        options: dict[str, Any] = {
+        options: dict[str, object] = {
             "trigger": "interval",
             "seconds": self.tick_seconds,
             "max_instances": 1,
@@ -199,25 +206,42 @@ class Daemon:
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
 
-    def _on_stop_signal(self, signum: int) -> None:
-        if self.stopping:
+    def set_tick(self, seconds: float) -> None:
+        """Look for due sources, mail and digests every ``seconds`` from now on."""
+        if seconds == self.tick_seconds:
             return
-        self.stopping = True
+        self.tick_seconds = seconds
+        if self.scheduler is not None:
+            for job in ("crawl", "outbox", "digest"):
+                self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
+        logger.info("tick is now %.0fs", seconds)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self.pipeline.stopping:
+            return
+        self.pipeline.stopping = True
         logger.info("received %s, stopping", signal.Signals(signum).name)
         _spawn(self._shutdown())
 
     async def _stop_crawls(self) -> None:
-        await self.pipeline.runner.stop()
-        await self.pipeline.runner.join()
+        await self.pipeline.crawler.stop()
+        await self.pipeline.crawler.join()
 
     def _on_reload_signal(self) -> None:
         if self.reload is None:
             return
         try:
-            self.reload()
-            logger.info("configuration reloaded")
+            restart = self.reload()
         except Exception as exc:
             logger.error("configuration not reloaded, keeping the current one: %s", exc)
+            return
+        if restart:
+            logger.warning(
+                "configuration reloaded; needs a restart: %s (these keep their start-up values)",
+                ", ".join(restart),
+            )
+        else:
+            logger.info("configuration reloaded")
 
     async def _shutdown(self) -> None:
         reactor = _reactor()
@@ -240,7 +264,7 @@ class Daemon:
             reactor.stop()
 
 
-def _reactor() -> Any:
+def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
     """The installed Twisted reactor (imported late: the asyncio one must be installed first)."""
     from twisted.internet import reactor
 
@@ -250,44 +274,45 @@ def _reactor() -> Any:
 _background: set[asyncio.Task[None]] = set()
 
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+def _spawn(coro: Awaitable[None]) -> None:
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Coroutine[Any, Any, Any]], runner: Any) -> Any:
+def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner) -> R:
     """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
-    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
 
     reactor = _reactor()
-    outcome: dict[str, Any] = {}
+    outcome: list[object] = []
 
     def stop(signum: int) -> None:
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
-        _spawn(runner.stop())
+        _spawn(crawls.stop())
 
     def start() -> None:
         loop = asyncio.get_event_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop, signum)
-        d = deferred_from_coro(main())
+        d = Deferred.fromFuture(asyncio.ensure_future(main()))
 
-        def done(result: Any) -> None:
-            outcome["result"] = result
+        def done(result: object) -> None:
+            outcome.append(result)
             reactor.stop()
 
         d.addBoth(done)
 
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
-    result = outcome.get("result")
-    if result is not None and hasattr(result, "raiseException"):  # a twisted Failure
+    result = outcome[0] if outcome else None
+    if isinstance(result, Failure):
         result.raiseException()
-    return result
+    return cast("R", result)
 
 
-def _summary(matched: MatchReport, delivered: Any) -> str:
+def _summary(matched: MatchReport, delivered: DeliveryReport) -> str:
     """The key=value fields of a summary line that say what was matched and delivered."""
     return (
         f"matched_articles={matched.articles} matches={matched.matches} "

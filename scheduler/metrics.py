@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
-from storage import Store
+from storage import Gauges
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IListeningPort
+    from twisted.web.server import Request
 
 logger = logging.getLogger(__name__)
+
+#: The counters this process keeps (the gauges are read from the database).
+CounterName = Literal[
+    "newswatch_cycles_total",
+    "newswatch_fetches_total",
+    "newswatch_articles_new_total",
+    "newswatch_matches_total",
+    "newswatch_emails_total",
+]
 
 _HELP = {
     "newswatch_cycles_total": ("counter", "crawl cycles run"),
@@ -33,11 +48,11 @@ class Metrics:
     def __init__(self) -> None:
         self.counters: Counter[tuple[str, str]] = Counter()
 
-    def add(self, name: str, value: int = 1, label: str = "") -> None:
+    def add(self, name: CounterName, value: int = 1, label: str = "") -> None:
         """Add to a counter (``label`` is the ``outcome`` label, if any)."""
         self.counters[(name, label)] += value
 
-    def render(self, store: Store, job_failures: int) -> str:
+    def render(self, store: Gauges, job_failures: int) -> str:
         """The exposition text."""
         samples: list[tuple[str, str, float]] = [
             (name, label, value) for (name, label), value in sorted(self.counters.items())
@@ -48,9 +63,9 @@ class Metrics:
             samples.append(("newswatch_outbox", status, count))
         health: Counter[str] = Counter()
         for row in store.source_status():
-            if row["deactivated"]:
+            if row.deactivated:
                 health["deactivated"] += 1
-            elif row["consecutive_failures"]:
+            elif row.consecutive_failures:
                 health["failing"] += 1
             else:
                 health["ok"] += 1
@@ -69,7 +84,7 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def serve(address: str, render: Any) -> Any:
+def serve(address: str, render: Callable[[], str]) -> Deferred[IListeningPort]:
     """Listen on ``host:port`` and answer GET /metrics with ``render()``; returns the port."""
     from twisted.internet import endpoints, reactor
     from twisted.web import resource, server
@@ -77,17 +92,20 @@ def serve(address: str, render: Any) -> Any:
     class _Page(resource.Resource):
         isLeaf = True
 
-        def render_GET(self, request: Any) -> bytes:
+        def render_GET(self, request: Request) -> bytes:
             if request.path != b"/metrics":
                 request.setResponseCode(404)
                 return b"not found: try /metrics\n"
-            request.setHeader(b"Content-Type", b"text/plain; version=0.0.4; charset=utf-8")
-            return str(render()).encode()
+            request.setHeader(  # type: ignore[no-untyped-call]
+                b"Content-Type", b"text/plain; version=0.0.4; charset=utf-8"
+            )
+            return render().encode()
 
     host, _, port = address.rpartition(":")
-    # Twisted's endpoint and Site constructors carry no type hints.
+    # Twisted's endpoint, Site and setHeader carry no type hints.
     site = server.Site(_Page())  # type: ignore[no-untyped-call]
     endpoint = endpoints.TCP4ServerEndpoint(  # type: ignore[no-untyped-call]
         reactor, int(port), interface=host or "127.0.0.1"
     )
-    return endpoint.listen(site)  # type: ignore[no-untyped-call]
+    listening: Deferred[IListeningPort] = endpoint.listen(site)  # type: ignore[no-untyped-call]
+    return listening

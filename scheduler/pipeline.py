@@ -1,9 +1,11 @@
-"""One pass of the pipeline: crawl → store → match → outbox → deliver.
+"""One pass of the pipeline: crawl → store → match → route → outbox → deliver.
 
-Each step reads its input from storage and commits its output before the next starts, so a
-crash or a cancellation between two steps leaves work the next cycle picks up:
-stored-but-unmatched articles sit above the match watermark, articles edited in place stay
-in the re-match queue, queued emails stay pending.
+The stages are the other packages' (``crawler``, ``watchlist``, ``alerts``); this module only
+runs them in order, and :meth:`Pipeline.cycle` is the one order: ``newswatch crawl`` runs one
+cycle, the daemon's crawl job one per tick. Each step reads its input from storage and
+commits its output before the next starts, so a crash or a cancellation between two steps
+leaves work the next cycle picks up: stored-but-unmatched articles sit above the match
+watermark, articles edited in place stay in the re-match queue, queued emails stay pending.
 """
 
 from __future__ import annotations
@@ -13,28 +15,27 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from scrapy.crawler import AsyncCrawlerRunner
-
-import crawler
 from alerts import (
     DeliveryReport,
     RecipientPolicies,
     RetryPolicy,
-    compose,
+    Transport,
     compose_health,
     deliver_due,
 )
-from storage import Email, Match, Source, Store, StoredArticle, Topic, utcnow
-from storage.topics import source_matches
-from watchlist import match_articles
+from alerts.route import Routed, route, send_digests
+from crawler import CrawlReport
+from storage import PipelineStore, Source, StoredArticle, to_iso, utcnow
+from watchlist import Verdict, decide
 from watchlist.stories import WINDOW, Signature, StoryIndex, signature
 from watchlist.templates import without_templates
 
-from .digests import Held, alert_item, also_on, route, send_digests, storm_notices
+if TYPE_CHECKING:
+    from crawler import CrawlRunner
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,16 @@ class MatchReport:
     #: CPU seconds by stage: "stories", "templates", "match", "compose", "record".
     cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
+    def count(self, articles: int, rematch: bool, verdict: Verdict, routed: Routed) -> None:
+        """Add a batch of ``articles`` (``rematch``: edited in place) and what it made."""
+        self.articles += articles
+        self.rematched += articles if rematch else 0
+        self.matches += len(verdict.matches)
+        self.dropped += verdict.dropped
+        self.repeats += verdict.repeats
+        self.emails += len(routed.emails)
+        self.queued += len(routed.queued)
+
 
 class _Laps:
     """CPU time of this thread between one lap and the next, added up by stage."""
@@ -78,19 +89,20 @@ class _Laps:
 class CycleReport:
     """What one full cycle did."""
 
-    crawl: crawler.CrawlReport = field(default_factory=crawler.CrawlReport)
+    crawl: CrawlReport = field(default_factory=CrawlReport)
     matched: MatchReport = field(default_factory=MatchReport)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     digests: int = 0  # digests queued
+    health: int = 0  # sources whose health change was reported
 
 
 @dataclass
 class Pipeline:
     """The stages wired together, with everything they need passed in."""
 
-    store: Store
-    runner: AsyncCrawlerRunner
-    transport: Any  # alerts.SmtpTransport or alerts.MboxTransport
+    store: PipelineStore
+    crawler: CrawlRunner
+    transport: Transport
     lookback: timedelta
     retry: RetryPolicy
     clock: Callable[[], datetime] = utcnow
@@ -98,14 +110,38 @@ class Pipeline:
     health_after: timedelta = timedelta(hours=24)
     keep: timedelta = timedelta(days=365)
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
+    #: A crawl is storing pages: matching waits for its end (a site's first poll must be
+    #: stored whole before any of its pages is matched, see watchlist.templates).
+    crawling: bool = False
+    #: Shutting down: a cycle ends with its crawl; what it stored is matched at the next start.
+    stopping: bool = False
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
     _stories: StoryIndex | None = None
     _stories_built: datetime | None = None
 
-    async def crawl(self, sources: Sequence[Source]) -> crawler.CrawlReport:
+    async def cycle(self, sources: Sequence[Source]) -> CycleReport:
+        """One pass of every stage: crawl ``sources`` (none: skip the crawl), match what is
+        new and route its alerts to the outbox, queue the digests and health reports that
+        are due, deliver."""
+        report = CycleReport()
+        if sources:
+            report.crawl = await self.crawl(sources)
+        if self.stopping:
+            return report
+        report.matched = self.match()
+        report.digests = self.digests()
+        report.health = self.check_health()
+        report.delivery = await self.deliver()
+        return report
+
+    async def crawl(self, sources: Sequence[Source]) -> CrawlReport:
         """Poll ``sources`` and store their new articles."""
-        report = await crawler.crawl(self.runner, self.store, list(sources), self.clock)
+        self.crawling = True
+        try:
+            report = await self.crawler.crawl(self.store, list(sources), self.clock)
+        finally:
+            self.crawling = False
         for source, outcome in report.failures:
             logger.warning("source %s failed: %s", source.url, outcome.error)
         return report
@@ -124,51 +160,25 @@ class Pipeline:
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
             laps.lap("templates")
-            found = match_articles(batch, topics, now=now, lookback=self.lookback)
-            matches = apply_topic_options(batch, found, topics, now=now, lookback=self.lookback)
-            report.dropped += len(found) - len(matches)
-            if rematch:
-                before = self.store.matched_pairs(a.id for a in batch)
-                matches = new_topics(batch, matches, before, now=now, lookback=self.lookback)
-                report.rematched += len(batch)
-            alerted = self.store.alerted_stories(
-                {m.topic_id for m in matches if m.alert},
-                {stories[m.article_id] for m in matches if m.alert},
+            verdict = decide(
+                self.store, batch, topics, stories, now=now, lookback=self.lookback, rematch=rematch
             )
-            held = sum(1 for m in matches if not m.alert)
-            matches, story_alerts = once_per_story(matches, stories, alerted)
-            report.repeats += sum(1 for m in matches if not m.alert) - held
-            also_on = self._also_on(batch, story_alerts)
             laps.lap("match")
-            for_digest, queued = route(
-                self.store, self.recipients, matches, topics, stories, now, edited=rematch
-            )
-            emails = build_emails(
-                batch,
-                matches,
-                topics,
-                now,
-                also_on=also_on,
-                held=for_digest,
-                policies=self.recipients,
-                notices=storm_notices(self.recipients, queued, now),
-                edited=rematch,
+            routed = route(
+                self.store, self.recipients, batch, verdict, topics, stories, now, edited=rematch
             )
             laps.lap("compose")
             self.store.record_matches(
-                matches,
-                emails,
+                verdict.matches,
+                routed.emails,
                 watermark=None if rematch else batch[-1].id,
                 now=now,
-                story_alerts=story_alerts,
-                digest=queued,
+                story_alerts=verdict.story_alerts,
+                digest=routed.queued,
                 rematched=[a.id for a in batch] if rematch else (),
             )
             laps.lap("record")
-            report.queued += len(queued)
-            report.articles += len(batch)
-            report.matches += len(matches)
-            report.emails += len(emails)
+            report.count(len(batch), rematch, verdict, routed)
         if report.matches or report.dropped:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued; "
@@ -203,7 +213,7 @@ class Pipeline:
             sig = signature(article.text)
             story_id = index.find(sig) if sig is not None else None
             if sig is not None:
-                # A new story's id is its first article's id (see Store.assign_stories).
+                # A new story's id is its first article's id (see MatchStore.assign_stories).
                 index.add(article.id, story_id if story_id is not None else article.id, sig)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
@@ -234,17 +244,6 @@ class Pipeline:
             self._stories, self._stories_built = index, now
         return self._stories
 
-    def _also_on(
-        self, batch: Sequence[StoredArticle], story_alerts: Sequence[tuple[int, int, int]]
-    ) -> dict[int, tuple[str, ...]]:
-        """For each article that alerts first for its story: the story's other sources."""
-        by_id = {a.id: a for a in batch}
-        also: dict[int, tuple[str, ...]] = {}
-        for story_id, _topic_id, article_id in story_alerts:
-            if article_id not in also:
-                also[article_id] = also_on(self.store, by_id[article_id], story_id)
-        return also
-
     def digests(self) -> int:
         """Queue the digests that are due (digest times, storm-folded alerts); returns how
         many."""
@@ -260,16 +259,14 @@ class Pipeline:
         for row in failing:
             logger.warning(
                 "source %s %s: %s",
-                row["url"],
-                "deactivated" if row["deactivated"] else f"failing since {row['failing_since']}",
-                row["deactivated"] or row["last_error"],
+                row.url,
+                "deactivated" if row.deactivated else f"failing since {to_iso(row.failing_since)}",
+                row.deactivated or row.last_error,
             )
         for row in recovered:
-            logger.info("source %s recovered", row["url"])
+            logger.info("source %s recovered", row.url)
         emails = [compose_health(r, failing, recovered, now) for r in self.operator]
-        self.store.record_health(
-            emails, [r["id"] for r in failing], [r["id"] for r in recovered], now
-        )
+        self.store.record_health(emails, [r.id for r in failing], [r.id for r in recovered], now)
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:
@@ -303,144 +300,3 @@ class Pipeline:
         """Wait for a delivery in progress (at shutdown)."""
         if self._delivery is not None and not self._delivery.done():
             await asyncio.wait([self._delivery])
-
-    async def cycle(self, sources: Sequence[Source]) -> CycleReport:
-        """Crawl ``sources``, match what is new, deliver what is due."""
-        report = CycleReport()
-        report.crawl = await self.crawl(sources)
-        report.matched = self.match()
-        report.digests = self.digests()
-        self.check_health()
-        report.delivery = await self.deliver()
-        return report
-
-
-def apply_topic_options(
-    articles: Sequence[StoredArticle],
-    matches: Sequence[Match],
-    topics: Sequence[Topic],
-    *,
-    now: datetime,
-    lookback: timedelta,
-) -> list[Match]:
-    """The ``matches`` each topic's options let through: the article comes from one of the
-    topic's ``sources`` (when it has some) and does not match its ``exclude`` query."""
-    by_id = {a.id: a for a in articles}
-    by_topic = {t.id: t for t in topics}
-    kept = [m for m in matches if source_matches(by_topic[m.topic_id].sources, by_id[m.article_id])]
-    # Each exclude query is judged like a topic of its own (same engine, same verdict), on
-    # the articles its topic matched.
-    excluders = {
-        m.topic_id: Topic(
-            id=t.id,
-            name=t.name,
-            query=t.exclude,
-            compiled=t.exclude_compiled,
-            notify=(),
-        )
-        for m in kept
-        if (t := by_topic[m.topic_id]).exclude and t.exclude_compiled
-    }
-    if not excluders:
-        return kept
-    candidates = sorted({m.article_id for m in kept if m.topic_id in excluders})
-    excluded = {
-        (x.article_id, x.topic_id)
-        for x in match_articles(
-            [by_id[i] for i in candidates], list(excluders.values()), now=now, lookback=lookback
-        )
-    }
-    return [m for m in kept if (m.article_id, m.topic_id) not in excluded]
-
-
-def new_topics(
-    articles: Sequence[StoredArticle],
-    matches: Sequence[Match],
-    before: set[tuple[int, int]],
-    *,
-    now: datetime,
-    lookback: timedelta,
-) -> list[Match]:
-    """The ``matches`` of articles edited in place with topics that had not matched them
-    ``before``: a topic alerts once per article. Such a match alerts when the edit is
-    recent (the article's updated date within ``lookback``), whatever its publication date."""
-    by_id = {a.id: a for a in articles}
-    horizon = now - lookback
-    kept = []
-    for m in matches:
-        if (m.article_id, m.topic_id) in before:
-            continue
-        updated = by_id[m.article_id].updated
-        kept.append(m if updated is None else replace(m, alert=updated >= horizon))
-    return kept
-
-
-def once_per_story(
-    matches: Sequence[Match], stories: dict[int, int], alerted: set[tuple[int, int]]
-) -> tuple[list[Match], list[tuple[int, int, int]]]:
-    """A topic alerts once per story: ``matches`` with ``alert`` turned off where the
-    (story, topic) has already alerted — in ``alerted``, or for an earlier article of the
-    same story among ``matches`` — and the (story id, topic id, article id) alerts the
-    others make."""
-    seen = set(alerted)
-    kept: list[Match] = []
-    story_alerts: list[tuple[int, int, int]] = []
-    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
-        story_id = stories.get(m.article_id)
-        if m.alert and story_id is not None:
-            if (story_id, m.topic_id) in seen:
-                m = replace(m, alert=False)
-            else:
-                seen.add((story_id, m.topic_id))
-                story_alerts.append((story_id, m.topic_id, m.article_id))
-        kept.append(m)
-    return kept, story_alerts
-
-
-def build_emails(
-    articles: Sequence[StoredArticle],
-    matches: Sequence[Match],
-    topics: Sequence[Topic],
-    now: datetime,
-    *,
-    also_on: dict[int, tuple[str, ...]] | None = None,
-    held: Held | None = None,
-    policies: RecipientPolicies | None = None,
-    notices: dict[str, str] | None = None,
-    edited: bool = False,
-) -> list[Email]:
-    """One email per recipient listing every alertable article matched for them;
-    ``also_on`` gives an article's story's other sources; the (recipient, article id,
-    topic id) in ``held`` wait for a digest instead. Times are shown in each recipient's
-    time zone (``policies``); ``notices`` gives a recipient's email a line on top.
-    ``edited``: the articles were edited in place (the re-match queue), and the emails say
-    when."""
-    by_id = {a.id: a for a in articles}
-    by_topic = {t.id: t for t in topics}
-    wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
-    for m in matches:
-        if not m.alert:
-            continue
-        for recipient in by_topic[m.topic_id].notify:
-            if held and (recipient, m.article_id, m.topic_id) in held:
-                continue
-            wanted[recipient][m.article_id].append(m)
-    emails = []
-    for recipient, per_article in sorted(wanted.items()):
-        items = []
-        for article_id, article_matches in per_article.items():
-            items.append(
-                alert_item(
-                    by_id[article_id],
-                    article_matches,
-                    {m.topic_id: by_topic[m.topic_id].name for m in article_matches},
-                    (also_on or {}).get(article_id, ()),
-                    # An edit of unknown date was noticed now.
-                    updated=(by_id[article_id].updated or now) if edited else None,
-                )
-            )
-        watched = [t.name for t in topics if recipient in t.notify]
-        tz = policies.of(recipient).zone if policies is not None else UTC
-        notice = (notices or {}).get(recipient)
-        emails.append(compose(recipient, items, now, watched=watched, tz=tz, notice=notice))
-    return emails

@@ -15,6 +15,7 @@ from .errors import StorageError
 from .identity import identity_key
 from .models import Article, KnownUrl, StoredArticle, from_iso, to_iso
 from .sql import in_chunks
+from .views import ExportedArticle
 
 
 def stored_article(row: dict[str, Any]) -> StoredArticle:
@@ -228,7 +229,7 @@ class ArticlesMixin:
             raise KeyError(article_id)
         return stored_article(rows[0])
 
-    def export_rows(self) -> Iterator[dict[str, Any]]:
+    def export_rows(self) -> Iterator[ExportedArticle]:
         """Every stored article with its source and the topics it matched, oldest first."""
         rows = self.db.query(
             """
@@ -243,8 +244,21 @@ class ArticlesMixin:
             """
         )
         for row in rows:
-            row["topics"] = sorted(json.loads(row["topics"] or "[]"))
-            yield row
+            yield ExportedArticle(
+                id=row["id"],
+                url=row["url"],
+                title=row["title"],
+                text=row["text"],
+                author=row["author"],
+                published=from_iso(row["published"]),
+                fetched=from_iso(row["fetched"]),
+                extraction=row["extraction"],
+                extraction_note=row["extraction_note"],
+                story=row["story"],
+                source=row["source"],
+                source_url=row["source_url"],
+                topics=tuple(sorted(json.loads(row["topics"] or "[]"))),
+            )
 
     def article_count(self) -> int:
         """How many articles are stored."""

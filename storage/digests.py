@@ -12,16 +12,17 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlite_utils import Database
 
 from .errors import StorageError
-from .models import Email, Match, from_iso, to_iso
+from .models import DigestReason, Email, Match, from_iso, to_iso
 from .outbox import insert_email
 from .sql import in_chunks
+from .views import DigestStatus
 
-REASONS = ("digest", "storm")
+REASONS: tuple[DigestReason, ...] = get_args(DigestReason)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class DigestItem:
     topic_id: int
     article_id: int
     story_id: int | None
-    reason: str  # "digest": the topic is in digest mode; "storm": folded by storm control
+    reason: DigestReason
     id: int | None = None  # set when read back from the queue
     queued: datetime | None = None  # likewise
     edited: bool = False  # an edit in place of the article caused the alert
@@ -126,11 +127,7 @@ class DigestsMixin:
         with self.db.atomic():
             outbox_id = None
             if email is not None:
-                insert_email(self.db, email)
-                row = self.db.execute(
-                    "SELECT id FROM outbox WHERE message_id = ?", [email.message_id]
-                ).fetchone()
-                outbox_id = int(row[0])
+                outbox_id = insert_email(self.db, email)
             for chunk, marks in in_chunks(item_ids):
                 cursor = self.db.execute(
                     f"UPDATE digest_queue SET outbox_id = ? "
@@ -189,23 +186,32 @@ class DigestsMixin:
             counts[recipient] = int(row[0])
         return counts
 
-    def digest_status(self) -> list[dict[str, Any]]:
+    def digest_status(self) -> list[DigestStatus]:
         """Per recipient with a queue or a digest state: items waiting (all, and folded by
         storm control), the oldest waiting, and the last digest time handled."""
-        return list(
-            self.db.query(
-                """
-                SELECT r.recipient,
-                       COUNT(q.id) AS waiting,
-                       COALESCE(SUM(q.reason = 'storm'), 0) AS storm,
-                       MIN(q.queued) AS oldest,
-                       MIN(CASE WHEN q.reason = 'storm' THEN q.queued END) AS oldest_storm,
-                       s.handled
-                FROM (SELECT recipient FROM digest_queue WHERE outbox_id IS NULL
-                      UNION SELECT recipient FROM digest_slots) r
-                LEFT JOIN digest_queue q ON q.recipient = r.recipient AND q.outbox_id IS NULL
-                LEFT JOIN digest_slots s ON s.recipient = r.recipient
-                GROUP BY r.recipient ORDER BY r.recipient
-                """
-            )
+        rows = self.db.query(
+            """
+            SELECT r.recipient,
+                   COUNT(q.id) AS waiting,
+                   COALESCE(SUM(q.reason = 'storm'), 0) AS storm,
+                   MIN(q.queued) AS oldest,
+                   MIN(CASE WHEN q.reason = 'storm' THEN q.queued END) AS oldest_storm,
+                   s.handled
+            FROM (SELECT recipient FROM digest_queue WHERE outbox_id IS NULL
+                  UNION SELECT recipient FROM digest_slots) r
+            LEFT JOIN digest_queue q ON q.recipient = r.recipient AND q.outbox_id IS NULL
+            LEFT JOIN digest_slots s ON s.recipient = r.recipient
+            GROUP BY r.recipient ORDER BY r.recipient
+            """
         )
+        return [
+            DigestStatus(
+                recipient=r["recipient"],
+                waiting=r["waiting"],
+                storm=r["storm"],
+                oldest=from_iso(r["oldest"]),
+                oldest_storm=from_iso(r["oldest_storm"]),
+                handled=from_iso(r["handled"]),
+            )
+            for r in rows
+        ]

@@ -8,8 +8,24 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .models import Email, to_iso
+from .models import Email, from_iso, to_iso
 from .outbox import insert_email
+from .views import SourceHealth
+
+
+def _health(row: dict[str, Any]) -> SourceHealth:
+    return SourceHealth(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        last_error=row["last_error"],
+        last_status=row["last_status"],
+        consecutive_failures=row["consecutive_failures"],
+        failing_since=from_iso(row["failing_since"]),
+        last_success=from_iso(row["last_success"]),
+        deactivated=row["deactivated"],
+        fetch_url=row["fetch_url"],
+    )
 
 
 class HealthMixin:
@@ -19,13 +35,14 @@ class HealthMixin:
 
     def health_changes(
         self, now: datetime, failing_for: timedelta
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[list[SourceHealth], list[SourceHealth]]:
         """Sources to report as failing (for longer than ``failing_for``, or gone) and as
         recovered (reported failing earlier, polled fine since)."""
         columns = """id, url, name, last_error, last_status, consecutive_failures,
                      failing_since, last_success, deactivated, fetch_url"""
-        failing = list(
-            self.db.query(
+        failing = [
+            _health(r)
+            for r in self.db.query(
                 f"""
                 SELECT {columns} FROM sources
                 WHERE health_alerted IS NULL AND (
@@ -35,9 +52,10 @@ class HealthMixin:
                 """,
                 [to_iso(now - failing_for)],
             )
-        )
-        recovered = list(
-            self.db.query(
+        ]
+        recovered = [
+            _health(r)
+            for r in self.db.query(
                 f"""
                 SELECT {columns} FROM sources
                 WHERE health_alerted IS NOT NULL AND active = 1 AND failing_since IS NULL
@@ -45,7 +63,7 @@ class HealthMixin:
                 ORDER BY id
                 """
             )
-        )
+        ]
         return failing, recovered
 
     def record_health(

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from .errors import StorageError
 from .models import to_iso
+from .outbox import prune_bodies
 
 
 class MaintenanceMixin:
@@ -32,13 +33,7 @@ class MaintenanceMixin:
                 """,
                 [stamp],
             )
-            self.db.execute(
-                """
-                UPDATE outbox SET body_text = '', body_html = ''
-                WHERE status = 'sent' AND sent < ? AND body_text != ''
-                """,
-                [stamp],
-            )
+            prune_bodies(self.db, before)
             self.db.execute("DELETE FROM skipped_urls WHERE seen < ?", [stamp])
             return int(cursor.rowcount)
 

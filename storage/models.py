@@ -11,6 +11,16 @@ from typing import Literal
 #: crawler.extract), or the feed's summary (``feed``). Rows stored before the cascade say
 #: ``page``, which meant what ``page:precision`` means now.
 Extraction = Literal["page:precision", "page:default", "page:recall", "feed"]
+#: What a source serves: a feed (RSS, Atom, JSON Feed), a sitemap, or a page whose article
+#: links are followed (a home or section page).
+SourceKind = Literal["feed", "sitemap", "page"]
+#: When a topic's alerts go out: each crawl cycle, or in the recipients' digests.
+TopicMode = Literal["immediate", "digest"]
+#: Where a source or topic was declared: the config file, or the command line (kept in the
+#: database across config reloads).
+Origin = Literal["config", "cli"]
+#: Why an alert waits for a digest: its topic is in digest mode, or storm control folded it.
+DigestReason = Literal["digest", "storm"]
 
 
 def utcnow() -> datetime:
@@ -42,7 +52,7 @@ class SourceSpec:
     url: str
     every_seconds: int
     name: str | None = None
-    kind: str | None = None  # feed, sitemap or page; None: detected from what the URL serves
+    kind: SourceKind | None = None  # None: detected from what the URL serves
     include: tuple[str, ...] = ()  # URL patterns an article link must match (page sources)
     exclude: tuple[str, ...] = ()  # URL patterns that rule a link out (page sources)
 
@@ -60,12 +70,12 @@ class Source:
     last_modified: str | None
     next_due: datetime | None
     consecutive_failures: int
-    kind: str | None = None
+    kind: SourceKind | None = None
     detected: str | None = None
     fetch_url: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    origin: str = "config"
+    origin: Origin = "config"
     polled: bool = False  # polled successfully at least once
 
     @property
@@ -163,7 +173,7 @@ class TopicSpec:
     sources: tuple[str, ...] = ()  # source names, URLs or hosts it applies to; () = all
     exclude: str | None = None  # articles matching this query never alert for the topic
     exclude_compiled: str | None = None
-    mode: str = "immediate"  # "immediate" (each crawl cycle) or "digest" (at digest times)
+    mode: TopicMode = "immediate"
 
 
 @dataclass(frozen=True)
@@ -178,8 +188,8 @@ class Topic:
     sources: tuple[str, ...] = ()
     exclude: str | None = None
     exclude_compiled: str | None = None
-    mode: str = "immediate"
-    origin: str = "config"  # "config" (the config file) or "cli" (`newswatch topics add`)
+    mode: TopicMode = "immediate"
+    origin: Origin = "config"
 
 
 @dataclass(frozen=True)

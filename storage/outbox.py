@@ -1,4 +1,10 @@
-"""The outbox: alert emails waiting for delivery, and what happened to each."""
+"""The outbox: alert emails waiting for delivery, and what happened to each.
+
+Every write to the outbox tables is here: :func:`insert_email` (called inside the
+transactions of ``record_matches``, ``record_digest`` and ``record_health``, so that an alert
+and what it reports are written together), the delivery marks of :class:`OutboxMixin`, and
+:func:`prune_bodies` (retention).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .models import Email, OutboxMessage, from_iso, to_iso
+from .views import OutboxProblem
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -25,8 +32,8 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
     )
 
 
-def insert_email(db: Database, email: Email) -> None:
-    """Put one email in the outbox (inside the caller's transaction)."""
+def insert_email(db: Database, email: Email) -> int:
+    """Put one email in the outbox (inside the caller's transaction); returns its row id."""
     cursor = db.execute(
         """
         INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
@@ -43,11 +50,26 @@ def insert_email(db: Database, email: Email) -> None:
             to_iso(email.created),
         ],
     )
+    outbox_id = cursor.lastrowid
+    assert outbox_id is not None
     for article_id, topic_id in email.items:
         db.execute(
             "INSERT OR IGNORE INTO outbox_items VALUES (?, ?, ?)",
-            [cursor.lastrowid, article_id, topic_id],
+            [outbox_id, article_id, topic_id],
         )
+    return outbox_id
+
+
+def prune_bodies(db: Database, before: datetime) -> None:
+    """Drop the bodies of messages sent before ``before`` (inside the caller's transaction):
+    the rows stay, so "already alerted" and storm counts are kept."""
+    db.execute(
+        """
+        UPDATE outbox SET body_text = '', body_html = ''
+        WHERE status = 'sent' AND sent < ? AND body_text != ''
+        """,
+        [to_iso(before)],
+    )
 
 
 class OutboxMixin:
@@ -104,15 +126,25 @@ class OutboxMixin:
             counts[row["status"]] = row["n"]
         return counts
 
-    def outbox_problems(self, limit: int = 10) -> list[dict[str, Any]]:
+    def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
         """Pending messages that have failed at least once, and failed ones, with the error."""
-        return list(
-            self.db.query(
-                """
-                SELECT id, recipient, subject, status, attempts, last_error, next_attempt
-                FROM outbox WHERE last_error IS NOT NULL AND status != 'sent'
-                ORDER BY id LIMIT ?
-                """,
-                [limit],
-            )
+        rows = self.db.query(
+            """
+            SELECT id, recipient, subject, status, attempts, last_error, next_attempt
+            FROM outbox WHERE last_error IS NOT NULL AND status != 'sent'
+            ORDER BY id LIMIT ?
+            """,
+            [limit],
         )
+        return [
+            OutboxProblem(
+                id=r["id"],
+                recipient=r["recipient"],
+                subject=r["subject"],
+                status=r["status"],
+                attempts=r["attempts"],
+                last_error=r["last_error"],
+                next_attempt=from_iso(r["next_attempt"]),
+            )
+            for r in rows
+        ]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .models import FetchOutcome, Source, SourceSpec, from_iso, to_iso
+from .views import SourceStatus
 
 
 def _patterns(value: str | None) -> tuple[str, ...]:
@@ -198,18 +199,40 @@ class SourcesMixin:
                     [outcome.gone, source_id],
                 )
 
-    def source_status(self) -> list[dict[str, Any]]:
+    def source_status(self) -> list[SourceStatus]:
         """Every active source with its health and article count, for ``status``."""
-        return list(
-            self.db.query(
-                """
-                SELECT s.id, s.url, s.name, s.last_fetch, s.last_success, s.last_status,
-                       s.last_error, s.error_count, s.consecutive_failures, s.next_due,
-                       s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
-                       s.active, s.deactivated,
-                       (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles
-                FROM sources s WHERE s.active = 1 OR s.deactivated IS NOT NULL
-                ORDER BY s.id
-                """
-            )
+        rows = self.db.query(
+            """
+            SELECT s.id, s.url, s.name, s.last_fetch, s.last_success, s.last_status,
+                   s.last_error, s.error_count, s.consecutive_failures, s.next_due,
+                   s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
+                   s.active, s.deactivated,
+                   (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles
+            FROM sources s WHERE s.active = 1 OR s.deactivated IS NOT NULL
+            ORDER BY s.id
+            """
         )
+        return [
+            SourceStatus(
+                id=r["id"],
+                url=r["url"],
+                name=r["name"],
+                last_fetch=from_iso(r["last_fetch"]),
+                last_success=from_iso(r["last_success"]),
+                last_status=r["last_status"],
+                last_error=r["last_error"],
+                error_count=r["error_count"],
+                consecutive_failures=r["consecutive_failures"],
+                next_due=from_iso(r["next_due"]),
+                kind=r["kind"],
+                detected=r["detected"],
+                fetch_url=r["fetch_url"],
+                via=r["via"],
+                origin=r["origin"],
+                failing_since=from_iso(r["failing_since"]),
+                active=bool(r["active"]),
+                deactivated=r["deactivated"],
+                articles=r["articles"],
+            )
+            for r in rows
+        ]

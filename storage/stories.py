@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlite_utils import Database
 
-from .models import to_iso
+from .models import from_iso, to_iso
+from .ports import Assignment
 from .sql import in_chunks
-
-#: (article id, story id or None for a new story, full-text signature, lede signature);
-#: signatures are None for a text too short to compare.
-Assignment = tuple[int, int | None, bytes | None, bytes | None]
+from .views import StoryArticle, StoryView
 
 
 class StoriesMixin:
@@ -89,7 +86,7 @@ class StoriesMixin:
                     found.add((int(story_id), int(topic_id)))
         return found
 
-    def recent_stories(self, since: datetime, min_sources: int = 1) -> list[dict[str, Any]]:
+    def recent_stories(self, since: datetime, min_sources: int = 1) -> list[StoryView]:
         """Stories whose first article was fetched since ``since``, newest first: id, first
         title and URL, when it started, and each of its articles' source, URL and fetch time
         (in order), with the topics that alerted for it. Only stories with at least
@@ -103,10 +100,10 @@ class StoriesMixin:
             """,
             [to_iso(since)],
         ).fetchall()
-        found: list[dict[str, Any]] = []
+        found: list[StoryView] = []
         for story_id, created, title, url in stories:
             articles = [
-                {"source": str(r[0]), "url": str(r[1]), "fetched": str(r[2])}
+                StoryArticle(str(r[0]), str(r[1]), from_iso(r[2]))
                 for r in self.db.execute(
                     """
                     SELECT COALESCE(s.name, s.url), a.url, a.fetched
@@ -116,7 +113,7 @@ class StoriesMixin:
                     [story_id],
                 )
             ]
-            if len({a["source"] for a in articles}) < min_sources:
+            if len({a.source for a in articles}) < min_sources:
                 continue
             topics = [
                 str(r[0])
@@ -127,14 +124,14 @@ class StoriesMixin:
                 )
             ]
             found.append(
-                {
-                    "id": int(story_id),
-                    "title": str(title),
-                    "url": str(url),
-                    "started": str(created),
-                    "articles": articles,
-                    "alerted": topics,
-                }
+                StoryView(
+                    id=int(story_id),
+                    title=str(title),
+                    url=str(url),
+                    started=from_iso(created),
+                    articles=tuple(articles),
+                    alerted=tuple(topics),
+                )
             )
         return found
 

@@ -7,13 +7,13 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
 from .digests import DigestItem, queue_digest_items
-from .models import Email, Match, StoredArticle, Topic, TopicSpec, to_iso
+from .models import Email, Match, Topic, TopicSpec, from_iso, to_iso
 from .outbox import insert_email
+from .views import TopicStatus
 
 WATERMARK_KEY = "matched_through_article"
 
@@ -31,40 +31,6 @@ def _topic(row: dict[str, Any]) -> Topic:
         mode=row["mode"],
         origin=row["origin"],
     )
-
-
-def _url_key(url: str) -> str:
-    """A URL compared loosely: scheme and host in lower case, no trailing slash."""
-    parts = urlsplit(url.strip())
-    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
-def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
-    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty).
-
-    Each entry is a source's name (case-insensitive), its URL, or a host name, which also
-    covers its subdomains and is compared with both the source's and the article's host.
-    """
-    if not wanted:
-        return True
-    hosts = {_host(article.source_url), _host(article.url)} - {""}
-    for entry in wanted:
-        entry = entry.strip()
-        if "://" in entry:
-            if article.source_url and _url_key(entry) == _url_key(article.source_url):
-                return True
-            continue
-        if entry.casefold() == article.source_name.casefold():
-            return True
-        host = entry.lower().rstrip(".")
-        if any(h == host or h.endswith("." + host) for h in hosts):
-            return True
-    return False
 
 
 class TopicsMixin:
@@ -206,17 +172,30 @@ class TopicsMixin:
                     [WATERMARK_KEY, str(watermark)],
                 )
 
-    def topic_status(self) -> list[dict[str, Any]]:
+    def topic_status(self) -> list[TopicStatus]:
         """Every active topic with its match counts, for ``status``."""
-        return list(
-            self.db.query(
-                """
-                SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
-                       COUNT(m.article_id) AS matches,
-                       COALESCE(SUM(m.alert), 0) AS alerted,
-                       MAX(m.matched) AS last_match
-                FROM topics t LEFT JOIN matches m ON m.topic_id = t.id
-                WHERE t.active = 1 GROUP BY t.id ORDER BY t.id
-                """
-            )
+        rows = self.db.query(
+            """
+            SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
+                   COUNT(m.article_id) AS matches,
+                   COALESCE(SUM(m.alert), 0) AS alerted,
+                   MAX(m.matched) AS last_match
+            FROM topics t LEFT JOIN matches m ON m.topic_id = t.id
+            WHERE t.active = 1 GROUP BY t.id ORDER BY t.id
+            """
         )
+        return [
+            TopicStatus(
+                name=r["name"],
+                query=r["query"],
+                notify=tuple(json.loads(r["notify"])),
+                sources=tuple(json.loads(r["sources"])) if r["sources"] else (),
+                exclude=r["exclude"],
+                mode=r["mode"],
+                origin=r["origin"],
+                matches=r["matches"],
+                alerted=r["alerted"],
+                last_match=from_iso(r["last_match"]),
+            )
+            for r in rows
+        ]

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
+from netns import test_network  # noqa: F401  (fixture: test machines, tests/netns.py)
 from newssite import NewsSite
+from pgserver import pg_conninfo, postgres  # noqa: F401  (fixtures: a real PostgreSQL)
 
 NETGUARD = Path(__file__).parent / "netguard"
 ROOT = Path(__file__).parent.parent

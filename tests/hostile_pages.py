@@ -28,7 +28,6 @@ def extract(html: str, url: str) -> Extracted | None:
 
 def main(config: str) -> None:
     """``newswatch crawl`` with :func:`extract` in the page workers."""
-    import crawler
     import crawler.run
     from newswatch.cli import cli
 
@@ -38,7 +37,7 @@ def main(config: str) -> None:
         # The task by its importable name (this file runs as __main__ here).
         return original(settings, "hostile_pages:extract", TIMEOUT)
 
-    crawler.make_runner = make_runner  # type: ignore[attr-defined]
+    crawler.run.make_runner = make_runner  # type: ignore[assignment]  # CrawlRunner builds it
     cli(["--config", config, "crawl"], obj={})
 
 

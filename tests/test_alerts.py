@@ -161,9 +161,9 @@ def deliver(store: storage.Store, transport: Any, now: datetime = NOW) -> Any:
     return asyncio.run(deliver_due(store, transport, now=now, policy=POLICY))
 
 
-def problems(store: storage.Store) -> dict[str, dict[str, Any]]:
+def problems(store: storage.Store) -> dict[str, storage.OutboxProblem]:
     """Outbox rows with an error, by recipient."""
-    return {row["recipient"]: row for row in store.outbox_problems()}
+    return {row.recipient: row for row in store.outbox_problems()}
 
 
 # --- compose -------------------------------------------------------------------------------
@@ -467,10 +467,10 @@ def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
     assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
     assert report.errors == [expected_error]
     row = problems(store)["a@example.test"]
-    assert row["status"] == "pending"
-    assert row["attempts"] == 1
-    assert row["last_error"] == expected_error
-    assert storage.from_iso(row["next_attempt"]) == NOW + timedelta(seconds=60)
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert row.last_error == expected_error
+    assert row.next_attempt == NOW + timedelta(seconds=60)
     # The run stopped at the first connection failure: the second row was not tried.
     assert [(m.id, m.attempts) for m in store.due_outbox(NOW)] == [(second.id, 0)]
 
@@ -500,7 +500,7 @@ def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.St
     assert error.startswith(f"SMTP 127.0.0.1:{smtp.port} refused recipient nobody@example.test")
     assert error.endswith("550 no such user")
     row = problems(store)["nobody@example.test"]
-    assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 1, error)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, error)
     assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(days=1)).sent == 0
     assert [m["To"] for m in smtp.messages] == ["reader@example.test"]
     assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 1}
@@ -514,8 +514,8 @@ def test_temporary_refusal_is_retried_and_run_goes_on(smtp: SmtpSink, store: sto
 
     assert (report.sent, report.retrying, report.failed) == (1, 1, 0)
     row = problems(store)["busy@example.test"]
-    assert (row["status"], row["attempts"]) == ("pending", 1)
-    assert row["last_error"].endswith("450 mailbox busy")
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error is not None and row.last_error.endswith("450 mailbox busy")
 
     del smtp.refuse["busy@example.test"]
     assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(seconds=61)).sent == 1

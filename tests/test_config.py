@@ -51,7 +51,7 @@ def test_readme_example_config_is_valid(tmp_path: Path, monkeypatch) -> None:
     path = write(tmp_path, readme_config_block())
     config = load_config(path, environ={"NEWSWATCH_SMTP_PASSWORD": "hunter2"})
     assert config.path == path
-    assert config.database == tmp_path / "newswatch.db"
+    assert config.database.path == tmp_path / "newswatch.db"
     assert config.smtp is not None
     assert (config.smtp.host, config.smtp.port, config.smtp.sender) == (
         "smtp.example.org", 587, "newswatch@example.org")
@@ -77,7 +77,7 @@ def test_example_toml_loads(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(EXAMPLE, environ={})
     assert config.smtp is None
-    assert config.mbox == tmp_path / "newswatch.mbox"
+    assert config.alerts.mbox == tmp_path / "newswatch.mbox"
     assert len(config.sources) == 3
     assert [t.name for t in config.topics] == ["Maduro exit", "Rate decisions"]
     assert config.crawl.user_agent.startswith("newswatch/")
@@ -88,15 +88,15 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(None, environ={})
     assert config.path is None
-    assert config.database == tmp_path / "newswatch.db"
-    assert config.mbox == tmp_path / "newswatch.mbox"
+    assert config.database.path == tmp_path / "newswatch.db"
+    assert config.alerts.mbox == tmp_path / "newswatch.mbox"
     assert config.smtp is None
     assert config.sources == () and config.topics == ()
-    assert config.default_every == 15 * 60
-    assert config.lookback_seconds == 48 * 3600
-    assert (config.retry_base, config.retry_max) == (60, 3600)
-    assert config.tick_seconds == 30
-    assert config.log_level == "INFO"
+    assert config.crawl.every_seconds == 15 * 60
+    assert config.alerts.lookback_seconds == 48 * 3600
+    assert (config.alerts.retry_base, config.alerts.retry_max) == (60, 3600)
+    assert config.daemon.tick_seconds == 30
+    assert config.daemon.log_level == "INFO"
     assert config.crawl == CrawlSettings(
         user_agent=SECTIONS["crawl"]["user_agent"].default,
         timeout_seconds=30, max_bytes=10_000_000, delay_seconds=1, per_host=2, retries=2,
@@ -147,8 +147,8 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
         notify = "desk@example.org"
     """))
     config = load_config(path, environ={})
-    assert config.database == tmp_path / "data" / "news.db"
-    assert config.mbox == tmp_path / "mail" / "alerts.mbox"
+    assert config.database.path == tmp_path / "data" / "news.db"
+    assert config.alerts.mbox == tmp_path / "mail" / "alerts.mbox"
     assert config.smtp is not None
     assert (config.smtp.port, config.smtp.tls, config.smtp.password) == (465, True, "s3cret")
     assert config.smtp.timeout == 90
@@ -158,11 +158,11 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
     assert config.crawl.max_bytes == 512 * 1024
     assert (config.crawl.delay_seconds, config.crawl.per_host, config.crawl.retries) == (0, 1, 0)
     assert config.crawl.timeout_seconds == 5 and config.crawl.obey_robots is False
-    assert config.default_every == 5400
+    assert config.crawl.every_seconds == 5400
     assert [(s.url, s.every_seconds, s.name) for s in config.sources] == [
         ("https://a.example/feed", 5400, None), ("https://b.example/feed", 600, "B")]
-    assert config.lookback_seconds == 2 * 86400
-    assert (config.tick_seconds, config.log_level) == (90, "DEBUG")
+    assert config.alerts.lookback_seconds == 2 * 86400
+    assert (config.daemon.tick_seconds, config.daemon.log_level) == (90, "DEBUG")
     assert config.topics[0].notify == ("desk@example.org",)
 
 
@@ -528,3 +528,39 @@ def test_crawl_refuses_to_run_while_another_newswatch_holds_the_lock(workdir: Wo
     again = workdir.newswatch("crawl")
     assert again.returncode == 0, again.stderr
     assert "polled 0 source(s)" in again.stdout
+
+
+def test_every_kind_of_setting_has_one_parser() -> None:
+    from typing import get_args
+
+    from newswatch.settings import LISTS, Kind
+    from newswatch.values import PARSERS
+
+    assert set(PARSERS) == set(get_args(Kind))
+    assert all(parser.kind == kind for kind, parser in PARSERS.items())
+    used = {s.kind for keys in {**SECTIONS, **LISTS}.values() for s in keys.values()}
+    assert used == set(get_args(Kind))
+
+
+def test_the_settings_a_reload_cannot_apply_are_named(tmp_path: Path) -> None:
+    from newswatch.app import NEEDS_RESTART, needs_restart
+    from newswatch.settings import LISTS
+
+    flagged = {
+        f"{section}.{key}"
+        for section, keys in {**SECTIONS, **LISTS}.items()
+        for key, setting in keys.items()
+        if setting.restart
+    }
+    assert set(NEEDS_RESTART) == flagged
+    running = load_config(write(tmp_path, '[crawl]\nuser_agent = "a/1"\n'), environ={})
+    fresh = load_config(write(tmp_path, textwrap.dedent("""
+        [database]
+        path = "other.db"
+        [crawl]
+        user_agent = "b/2"
+        [daemon]
+        metrics = "127.0.0.1:9464"
+    """)), environ={})
+    assert needs_restart(running, fresh) == ["database.path", "daemon.metrics"]
+    assert needs_restart(running, running) == []

@@ -190,6 +190,56 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         assert daemon.stop() == 0, daemon.output()
 
 
+def test_sighup_applies_mail_crawl_and_lookback_settings_and_names_the_rest(
+    site, mail, workdir, wait
+):
+    from mailserver import MailServer
+
+    config(workdir, site, mail)
+    moved = MailServer()  # where the mail server moves to
+    moved.start()
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        # New SMTP port, User-Agent and look-back: a running daemon takes them all.
+        workdir.write_config(
+            sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+            topics=[MADURO], smtp=moved,
+            crawl={"user_agent": "newswatch-reloaded/2.0 (+https://test.example/)"},
+            alerts={"lookback": "30d"},
+        )
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("configuration reloaded")
+        # Ten days old: only the reloaded look-back lets it alert.
+        site.publish(replace(
+            STORIES_BY_SLUG["venezuela-opposition-leader"],
+            published=datetime.now(UTC).replace(microsecond=0) - timedelta(days=10),
+        ))
+        [message] = moved.wait_for(1, timeout=30)
+        assert "Maduro exit" in message["Subject"]
+        assert mail.messages == []
+        assert wait(lambda: any(
+            r.headers.get("User-Agent", "").startswith("newswatch-reloaded/2.0")
+            for r in site.requests_for("/feeds/world.rss")
+        ), 30)
+        # A new database path needs a restart: said by name, the daemon carries on; the new
+        # tick is taken.
+        text = workdir.config.read_text().replace('tick = "1s"', 'tick = "2s"')
+        workdir.config.write_text(text.replace(
+            str(workdir.database), str(workdir.database.with_name("elsewhere.db"))))
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("needs a restart: database.path")
+        daemon.wait_for_log("tick is now 2s")
+        before = polls(site)
+        assert wait(lambda: polls(site) >= before + 2, 30)  # the rescheduled jobs run
+        assert not workdir.database.with_name("elsewhere.db").exists()
+    finally:
+        code = daemon.stop()
+        moved.stop()
+    assert code == 0, daemon.output()
+    assert "Traceback" not in daemon.output()
+
+
 def test_each_cycle_logs_one_summary_line(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     config(workdir, site, mail)

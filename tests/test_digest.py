@@ -72,7 +72,7 @@ def pipeline(store: Store, clock: Clock, recipients: RecipientPolicies, mail=Non
             SmtpSettings(host=mail.host, port=mail.port, sender="nw@test.example", timeout=5)
         )
     return Pipeline(
-        store=store, runner=None, transport=transport, lookback=timedelta(days=2),  # type: ignore[arg-type]
+        store=store, crawler=None, transport=transport, lookback=timedelta(days=2),  # type: ignore[arg-type]
         retry=RetryPolicy(base_seconds=1, max_seconds=2), clock=clock, recipients=recipients,
     )
 

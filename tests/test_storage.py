@@ -240,7 +240,7 @@ def test_record_fetch_success_keeps_validators_on_304(store: Store) -> None:
     assert s.last_modified == "Mon, 16 Nov 2026 08:00:00 GMT"
     assert s.next_due == later + timedelta(minutes=10)
     row = store.source_status()[0]
-    assert row["last_status"] == 304 and row["last_success"] == later.isoformat()
+    assert row.last_status == 304 and row.last_success == later
 
     # A 200 with new validators replaces them; one without validators clears them.
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"v2"'), later)
@@ -270,19 +270,19 @@ def test_record_fetch_failure_counters(store: Store) -> None:
         assert s.next_due == retry_at
         assert s.etag == '"e"'  # a failure does not touch the validators
     row = store.source_status()[0]
-    assert row["error_count"] == 2
-    assert row["consecutive_failures"] == 2
-    assert row["last_error"] == "TimeoutError: timed out"
-    assert row["last_status"] is None
-    assert row["last_success"] == NOW.isoformat()
+    assert row.error_count == 2
+    assert row.consecutive_failures == 2
+    assert row.last_error == "TimeoutError: timed out"
+    assert row.last_status is None
+    assert row.last_success == NOW
 
     later = NOW + timedelta(hours=1)
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200), later)
     row = store.source_status()[0]
-    assert row["consecutive_failures"] == 0  # reset by a success
-    assert row["error_count"] == 2  # the history is kept
-    assert row["last_error"] is None
-    assert row["last_success"] == later.isoformat()
+    assert row.consecutive_failures == 0  # reset by a success
+    assert row.error_count == 2  # the history is kept
+    assert row.last_error is None
+    assert row.last_success == later
 
 
 # -- articles ---------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ def test_sync_topics_and_record_matches(db_path: Path, store: Store) -> None:
             (a1, t.id), (a1, t.id)]
     assert store.watermark() == a2
     status = store.topic_status()
-    assert [(s["name"], s["matches"], s["alerted"]) for s in status] == [("Maduro", 2, 1)]
+    assert [(s.name, s.matches, s.alerted) for s in status] == [("Maduro", 2, 1)]
 
 
 def test_record_matches_is_atomic(db_path: Path, store: Store) -> None:
@@ -435,14 +435,14 @@ def test_export_rows_carry_topics(store: Store) -> None:
         [], watermark=a2, now=NOW,
     )
     rows = list(store.export_rows())
-    assert [r["url"] for r in rows] == ["https://news.example/articles/one",
-                                        "https://news.example/articles/two"]
-    assert rows[0]["topics"] == ["Alpha Maduro", "Zeta Belarus"]
-    assert rows[1]["topics"] == []
-    assert rows[0]["source"] == "Example News"
-    assert rows[0]["source_url"] == "https://news.example/feed"
-    assert rows[0]["extraction"] == "page" and rows[0]["extraction_note"] is None
-    assert rows[0]["published"] == (NOW - timedelta(hours=1)).isoformat()
+    assert [r.url for r in rows] == ["https://news.example/articles/one",
+                                     "https://news.example/articles/two"]
+    assert rows[0].topics == ("Alpha Maduro", "Zeta Belarus")
+    assert rows[1].topics == ()
+    assert rows[0].source == "Example News"
+    assert rows[0].source_url == "https://news.example/feed"
+    assert rows[0].extraction == "page" and rows[0].extraction_note is None
+    assert rows[0].published == NOW - timedelta(hours=1)
 
 
 # -- outbox -----------------------------------------------------------------------------------
@@ -476,15 +476,14 @@ def test_outbox_transitions(store: Store) -> None:
     assert store.due_outbox(later) == []  # the retry is not due yet
     retry = store.due_outbox(later + timedelta(minutes=5))
     assert [(m.id, m.attempts) for m in retry] == [(second.id, 1)]
-    problems = {p["id"]: (p["status"], p["last_error"], p["attempts"])
-                for p in store.outbox_problems()}
+    problems = {p.id: (p.status, p.last_error, p.attempts) for p in store.outbox_problems()}
     assert problems == {second.id: ("pending", "421 try again later", 1),
                         third.id: ("failed", "550 no such user", 1)}
 
     # A retry that then succeeds is sent, with its error cleared.
     store.mark_sent(second.id, later + timedelta(minutes=5))
     assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
-    assert [p["id"] for p in store.outbox_problems()] == [third.id]
+    assert [p.id for p in store.outbox_problems()] == [third.id]
     assert store.due_outbox(later + timedelta(days=1)) == []
     row = store.db.execute("SELECT attempts, sent, last_error FROM outbox WHERE id = ?",
                            [second.id]).fetchone()

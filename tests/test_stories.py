@@ -264,7 +264,7 @@ def test_a_version_4_database_gains_stories(tmp_path: Path, monkeypatch) -> None
 
 def pipeline(store: Store) -> Pipeline:
     return Pipeline(
-        store=store, runner=None, transport=None, lookback=timedelta(days=2),  # type: ignore[arg-type]
+        store=store, crawler=None, transport=None, lookback=timedelta(days=2),  # type: ignore[arg-type]
         retry=RetryPolicy(),
     )
 

@@ -161,13 +161,13 @@ def test_the_daemon_matches_nothing_while_a_crawl_stores_a_sites_pages(
     site's first pages would not know its template yet."""
     batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(3)]
     store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
-    pipeline = Pipeline(store=store, runner=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+    pipeline = Pipeline(store=store, crawler=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
                         lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
     daemon = Daemon(pipeline, tick_seconds=30)
-    daemon.crawling = True
+    pipeline.crawling = True
     asyncio.run(daemon.outbox_tick())
     assert store.watermark() == 0 and store.article(batch[0].id).text == batch[0].text
-    daemon.crawling = False
+    pipeline.crawling = False
     asyncio.run(daemon.outbox_tick())
     assert store.watermark() == batch[-1].id
     assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 0
@@ -185,7 +185,7 @@ def test_housekeeping_forgets_the_blocks_of_articles_older_than_the_memory(
 
     assert rows() == 9  # two paragraphs and the note, three articles
     for days, left in ((BLOCK_MEMORY.days - 1, 9), (BLOCK_MEMORY.days + 1, 0)):
-        pipeline = Pipeline(store=store, runner=None, transport=None,  # type: ignore[arg-type]
+        pipeline = Pipeline(store=store, crawler=None, transport=None,  # type: ignore[arg-type]
                             lookback=timedelta(days=2), retry=RetryPolicy(),
                             clock=lambda days=days: NOW + timedelta(days=days))
         pipeline.housekeeping()

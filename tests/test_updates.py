@@ -312,6 +312,7 @@ def test_only_recent_articles_with_a_newer_date_are_read_again(store: Store, mon
     import crawler.entries
     from crawler.entries import Entry
     from crawler.feeds import FeedEntry
+    from crawler.job import CrawlJob
     from crawler.report import CrawlReport
     from crawler.spider import NewsSpider
 
@@ -334,7 +335,7 @@ def test_only_recent_articles_with_a_newer_date_are_read_again(store: Store, mon
     keep("same", NOW - timedelta(hours=2))
     keep("edited-long-ago", NOW - timedelta(days=8))
     keep("edited-too", NOW - timedelta(hours=2))
-    spider = NewsSpider([source], store, CrawlReport(), clock=lambda: NOW)
+    spider = NewsSpider(CrawlJob([source], store, CrawlReport(), clock=lambda: NOW))
     try:
         later = base + timedelta(hours=1)
         entries = [

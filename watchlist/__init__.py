@@ -1,4 +1,5 @@
-"""Watchlist: the topic query language, and matching new articles against every topic.
+"""Watchlist: the topic query language, matching new articles against every topic, and the
+verdict: whether a topic alerts for an article (``verdict.py``).
 
 Errors::
 
@@ -7,13 +8,17 @@ Errors::
 
 from .match import Highlighted, compile_query, highlight, match_articles, source_text
 from .query import QueryError, parse
+from .verdict import Verdict, decide, topic_matches
 
 __all__ = [
     "Highlighted",
     "QueryError",
+    "Verdict",
     "compile_query",
+    "decide",
     "highlight",
     "match_articles",
     "parse",
     "source_text",
+    "topic_matches",
 ]

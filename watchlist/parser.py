@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, is_word_char, tokenize
@@ -28,7 +28,11 @@ __all__ = ["parse"]
 
 # Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
 _QUOTES: Final = frozenset('"“”„«»')
-_OPERATORS: Final = frozenset({"AND", "OR", "NOT"})
+#: What a lexeme is: a term, an operator, a field name, punctuation, or the end of the query.
+LexemeKind = Literal[
+    "WORD", "PHRASE", "AND", "OR", "NOT", "NEG", "EXACT", "FIELD", "NEAR", "COMMA", "(", ")", "END"
+]
+_OPERATORS: Final[dict[str, LexemeKind]] = {"AND": "AND", "OR": "OR", "NOT": "NOT"}
 # FTS5's parser stack overflows at about 31 nested groups; stay well clear of it.
 _MAX_NESTING: Final = 16
 _MAX_DISTANCE: Final = 100
@@ -40,7 +44,7 @@ _NEAR_EXAMPLE: Final = 'write NEAR(Maduro Lukashenko, 10) or NEAR("Nicolás Madu
 
 @dataclass(frozen=True)
 class _Lexeme:
-    kind: str  # WORD PHRASE AND OR NOT NEG EXACT FIELD NEAR COMMA ( ) END
+    kind: LexemeKind
     text: str
     column: int
     prefix: bool = False  # WORD / PHRASE followed by '*'
@@ -76,7 +80,7 @@ def _lex(query: str) -> Iterator[_Lexeme]:
             i += 1
         elif char in "()":
             in_near = in_near and char == "("
-            yield _Lexeme(char, char, i + 1)
+            yield _Lexeme("(" if char == "(" else ")", char, i + 1)
             i += 1
         elif char == "," and in_near:
             yield _Lexeme("COMMA", char, i + 1)
@@ -135,14 +139,16 @@ def _lex(query: str) -> Iterator[_Lexeme]:
                 in_near = True
                 yield _Lexeme("NEAR", word, i + 1)
             elif word in _OPERATORS:
-                yield _Lexeme(word, word, i + 1)
+                yield _Lexeme(_OPERATORS[word], word, i + 1)
             else:
                 yield _word(word, i + 1)
             i = j
     yield _Lexeme("END", "", n + 1)
 
 
-_OPERAND_START: Final = frozenset({"WORD", "PHRASE", "EXACT", "FIELD", "NEAR", "(", "NOT", "NEG"})
+_OPERAND_START: Final[frozenset[LexemeKind]] = frozenset(
+    {"WORD", "PHRASE", "EXACT", "FIELD", "NEAR", "(", "NOT", "NEG"}
+)
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -255,7 +261,8 @@ class _Parser:
             raise QueryError("too many nested parentheses", opening.column, "at most 16 levels")
         node = self.or_expr(opening)
         self.depth -= 1
-        if self.current.kind != ")":
+        closing = self.current  # a fresh read: mypy keeps the narrowing above across the call
+        if closing.kind != ")":
             # The README's configuration example quotes this message verbatim: no hint.
             raise QueryError("unclosed parenthesis", opening.column)
         self.advance()

@@ -19,12 +19,11 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 from urllib.parse import urlsplit
 
-from storage import StoredArticle
+from storage import StoredArticle, TemplateMemory
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class Block:
 
     start: int
     end: int  # the line's end, without its newline
-    hash: int  # signed 64-bit (an SQLite INTEGER)
+    hash: int  # signed 64-bit (fits an integer column of any backend)
     words: int
 
 
@@ -82,23 +81,8 @@ def strip_blocks(text: str, found: Sequence[Block], template: Collection[int]) -
     return "\n".join(text[b.start : b.end].strip() for b in kept)
 
 
-class BlockMemory(Protocol):
-    """What template stripping needs of storage."""
-
-    def remember_blocks(self, rows: Iterable[tuple[str, int, int]]) -> None:
-        """Record (site, block hash, article id) rows."""
-
-    def recurring_blocks(
-        self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
-    ) -> set[int]:
-        """The ``hashes`` found in at least ``min_others`` other stories of ``site``."""
-
-    def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
-        """Store (article id, text without template, blocks removed) for each article."""
-
-
 def without_templates(
-    memory: BlockMemory, articles: Sequence[StoredArticle], stories: dict[int, int]
+    memory: TemplateMemory, articles: Sequence[StoredArticle], stories: dict[int, int]
 ) -> list[StoredArticle]:
     """``articles`` with their sites' template blocks taken out of their text (and stored
     so): every article's blocks are remembered first, so that the articles of one batch

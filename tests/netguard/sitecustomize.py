@@ -4,12 +4,34 @@ host name, so that no test can reach beyond 127.0.0.0/8.
 
 Names under ``.localhost`` (loopback by RFC 6761) resolve to 127.0.0.1 here, without asking
 any resolver: tests serve one site under several host names (``www.news.localhost``,
-``m.news.localhost``...)."""
+``m.news.localhost``...).
+
+The one exception: the test hosts that a test made itself, as network namespaces on veth
+pairs (tests/netns.py). Their addresses come from 198.18.0.0/15 (RFC 2544: set aside for
+benchmark tests, never routed), and only those that the harness created are allowed: it names
+them in ``NETGUARD_ALLOW`` for the processes it starts, and through ``allow_test_hosts`` in
+the test process. An address outside 198.18.0.0/15 is never allowed that way."""
 
 import ipaddress
+import os
 import socket
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+#: Where the project's own test hosts live (tests/netns.py); nothing else is ever allowed.
+TEST_HOSTS = ipaddress.ip_network("198.18.0.0/15")
+_test_hosts: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+
+
+def allow_test_hosts(addresses: object) -> None:
+    """Allow connections to exactly ``addresses`` (test hosts made by this test run) from
+    now on, besides loopback; an empty list allows none again."""
+    wanted = {ipaddress.ip_address(str(a).strip()) for a in addresses if str(a).strip()}  # type: ignore[attr-defined]
+    outside = [str(a) for a in wanted if a not in TEST_HOSTS]
+    if outside:
+        raise ValueError(f"not test-host addresses (outside {TEST_HOSTS}): {outside}")
+    _test_hosts.clear()
+    _test_hosts.update(wanted)
 
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
@@ -23,9 +45,10 @@ def _loopback(host: object) -> bool:
     if name.lower() in _LOCAL_NAMES or _sub_localhost(host):
         return True
     try:
-        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+        address = ipaddress.ip_address(name.split("%")[0])
     except ValueError:
         return False
+    return address.is_loopback or address in _test_hosts
 
 
 def _check(sock: socket.socket, address: object) -> None:
@@ -33,7 +56,9 @@ def _check(sock: socket.socket, address: object) -> None:
         return
     host = address[0] if isinstance(address, tuple) else address
     if not _loopback(host):
-        raise ConnectionRefusedError(f"tests may only connect to loopback, not {host!r}")
+        raise ConnectionRefusedError(
+            f"tests may only connect to loopback or their own test hosts, not {host!r}"
+        )
 
 
 def _guarded_connect(self: socket.socket, address: object) -> None:
@@ -92,3 +117,17 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
 socket.gethostbyname = _guarded_gethostbyname
 socket.gethostbyname_ex = _guarded_gethostbyname_ex
+
+
+def _allow_from_environment() -> None:
+    """The test hosts named in NETGUARD_ALLOW; anything outside TEST_HOSTS is refused (said
+    on stderr), never allowed, and the guards above stay installed whatever it holds."""
+    try:
+        allow_test_hosts(os.environ.get("NETGUARD_ALLOW", "").split(","))
+    except ValueError as exc:
+        import sys
+
+        print(f"netguard: NETGUARD_ALLOW ignored: {exc}", file=sys.stderr)
+
+
+_allow_from_environment()

@@ -1,12 +1,14 @@
-"""Digests and storm control: which alerts wait for a digest, and sending the digests that
-are due.
+"""When the reader hears of an alert: in an immediate email, or in a digest (digest-mode
+topics, storm control); and sending the digests that are due.
 
-In the match stage, :func:`route` takes the alerts of a batch out of the immediate emails
-when their topic is in digest mode, or when the recipient has had more than the storm limit
-of immediate alerts in the last hour (storm control); they are queued in the transaction
-that records the matches. :func:`send_digests` runs every tick: for each recipient whose
-digest time has come (in their time zone), or whose folded alerts have waited their hour, it
-puts one digest in the outbox in the transaction that takes its items off the queue.
+In the match stage, :func:`route` turns a batch's verdict into the immediate emails and the
+alerts that wait for a digest: :func:`hold_for_digest` takes an alert out of the immediate
+emails when its topic is in digest mode, or when the recipient has had more than the storm
+limit of immediate alerts in the last hour (storm control); both are recorded in the
+transaction that records the matches. :func:`send_digests` runs every tick: for each
+recipient whose digest time has come (in their time zone), or whose folded alerts have
+waited their hour, it puts one digest in the outbox in the transaction that takes its items
+off the queue.
 """
 
 from __future__ import annotations
@@ -14,20 +16,74 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from alerts import STORM_WINDOW, AlertItem, RecipientPolicies, RecipientPolicy, compose_digest, plan
-from storage import DigestItem, Match, Store, StoredArticle, Topic
-from watchlist import highlight
+from storage import (
+    AlertCounts,
+    DigestItem,
+    DigestReason,
+    DigestStore,
+    Email,
+    Match,
+    MatchStore,
+    StoredArticle,
+    Topic,
+)
+
+from .compose import AlertItem, compose_digest
+from .emails import Held, alert_item, also_on, also_on_sources, build_emails
+from .schedule import STORM_WINDOW, RecipientPolicies, RecipientPolicy, plan
+
+if TYPE_CHECKING:
+    from watchlist import Verdict
 
 logger = logging.getLogger(__name__)
 
-#: (recipient, article id, topic id) of an alert that is not sent on its own.
-Held = set[tuple[str, int, int]]
+
+@dataclass(frozen=True)
+class Routed:
+    """Where the alerts of a batch go: one immediate email per recipient, and the alerts
+    queued for a digest."""
+
+    emails: list[Email]
+    queued: list[DigestItem]
 
 
 def route(
-    store: Store,
+    store: MatchStore,
+    policies: RecipientPolicies,
+    articles: Sequence[StoredArticle],
+    verdict: Verdict,
+    topics: Sequence[Topic],
+    stories: dict[int, int],
+    now: datetime,
+    *,
+    edited: bool = False,
+) -> Routed:
+    """The emails and digest entries the alerts of ``verdict`` make (``stories``: article
+    id → story id). ``edited``: the articles were edited in place (the re-match queue),
+    which the emails and digest entries say."""
+    held, queued = hold_for_digest(
+        store, policies, verdict.matches, topics, stories, now, edited=edited
+    )
+    emails = build_emails(
+        articles,
+        verdict.matches,
+        topics,
+        now,
+        also_on=also_on_sources(store, articles, verdict.story_alerts),
+        held=held,
+        policies=policies,
+        notices=storm_notices(policies, queued, now),
+        edited=edited,
+    )
+    return Routed(emails, queued)
+
+
+def hold_for_digest(
+    store: AlertCounts,
     policies: RecipientPolicies,
     matches: Sequence[Match],
     topics: Sequence[Topic],
@@ -74,14 +130,14 @@ def route(
 
 
 def _item(
-    recipient: str, m: Match, stories: dict[int, int], reason: str, edited: bool
+    recipient: str, m: Match, stories: dict[int, int], reason: DigestReason, edited: bool
 ) -> DigestItem:
     return DigestItem(
         recipient, m.topic_id, m.article_id, stories.get(m.article_id), reason, edited=edited
     )
 
 
-def send_digests(store: Store, policies: RecipientPolicies, now: datetime) -> int:
+def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime) -> int:
     """Put every digest that is due at ``now`` in the outbox; returns how many."""
     topics = store.topics()
     waiting: dict[str, list[DigestItem]] = defaultdict(list)
@@ -151,7 +207,7 @@ def _storm_notice(policy: RecipientPolicy) -> str:
     )
 
 
-def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
+def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertItem]:
     """What the digest shows: for each topic, one entry per story (its first queued
     article), with the story's other sources and the matched words highlighted."""
     names = store.topic_names(i.topic_id for i in items)
@@ -175,37 +231,3 @@ def _alert_items(store: Store, items: Sequence[DigestItem]) -> list[AlertItem]:
             )
         )
     return shown
-
-
-def alert_item(
-    article: StoredArticle,
-    matches: Sequence[Match],
-    topics: dict[int, str],
-    also_on: tuple[str, ...],
-    updated: datetime | None = None,
-) -> AlertItem:
-    """What an email shows of ``article``: the ``topics`` (id → name) it alerts for, with
-    the words of ``matches`` highlighted and its story's other sources; ``updated`` when
-    the alert comes from an edit of the article."""
-    marked = highlight(article, matches)
-    return AlertItem(
-        article_id=article.id,
-        topic_ids=tuple(topics),
-        topics=tuple(topics.values()),
-        title=article.title,
-        url=article.url,
-        source=article.source_name,
-        published=article.published,
-        snippet=marked.snippet,
-        title_segments=marked.title,
-        also_on=also_on,
-        updated=updated,
-    )
-
-
-def also_on(store: Store, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
-    """The other sources of the article's story, seen so far."""
-    if story_id is None:
-        return ()
-    names = [name for name, _url in store.story_sources(story_id) if name != article.source_name]
-    return tuple(dict.fromkeys(names))

@@ -1,0 +1,29 @@
+"""What one crawl is given: the typed path from ``crawler.crawl`` to the Scrapy spider.
+
+Scrapy hands a spider its arguments as untyped keyword arguments; the crawl passes exactly
+one, a :class:`CrawlJob`, which the spider checks when it is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import CrawlStore, Source
+
+from .report import CrawlReport
+from .workers import PagePool
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    """The sources to poll once, the store the spider writes through as results arrive,
+    the report it fills, the clock it reads, and the page workers it extracts with."""
+
+    sources: list[Source]
+    store: CrawlStore
+    report: CrawlReport
+    clock: Callable[[], datetime]
+    #: The runner's page workers; None: the spider extracts in a thread of its own.
+    pages: PagePool | None = None

@@ -1,0 +1,183 @@
+"""One typed parser per kind of config value (newswatch.settings.Kind): the config file, and
+the commands that take the same values as options, read them here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar, cast, get_args
+from urllib.parse import urlsplit
+
+from alerts import check_channel, is_channel
+from alerts.schedule import Time, parse_times, zone
+from storage import SourceKind, TopicMode
+
+from .settings import Kind
+from .units import parse_duration, parse_size
+
+T = TypeVar("T")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LEVELS: tuple[LogLevel, ...] = get_args(LogLevel)
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+TOPIC_MODES: tuple[TopicMode, ...] = get_args(TopicMode)
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
+
+
+@dataclass(frozen=True)
+class Parser(Generic[T]):
+    """How the values of one kind are read; ``parse`` raises ValueError with a message for
+    the user."""
+
+    kind: Kind
+    parse: Callable[[object], T]
+
+
+def type_name(value: object) -> str:
+    """How a message names the type of a TOML value ("an integer", "a table")."""
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _choice(value: object, choices: tuple[T, ...]) -> T:
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"expected one of {', '.join(map(str, choices))}")
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type_name(value)}")
+    return value
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {type_name(value)}")
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {type_name(value)}")
+    return value
+
+
+def _level(value: object) -> LogLevel:
+    return _choice(value.upper() if isinstance(value, str) else value, LEVELS)
+
+
+def _url(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a URL string, got {type_name(value)}")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.strip()
+
+
+def _address(value: object) -> str:
+    _host, sep, port = str(value).rpartition(":")
+    if not isinstance(value, str) or not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f'{value!r} is not host:port (e.g. "127.0.0.1:9464")')
+    return value
+
+
+def _patterns(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        raise ValueError("expected a list of URL patterns")
+    return tuple(items)
+
+
+def _sources(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ValueError("expected a list of source names, URLs or hosts")
+    return tuple(dict.fromkeys(item.strip() for item in items))
+
+
+def _recipients(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError("expected a list of email addresses or notification URLs")
+    kept: list[str] = []
+    for item in items:
+        if isinstance(item, str) and is_channel(item.strip()):
+            check_channel(item.strip())
+        elif not isinstance(item, str) or not EMAIL_ADDRESS.match(item.strip()):
+            raise ValueError(
+                f"{item!r} is not an email address (nor a notification URL, e.g. ntfy://…)"
+            )
+        kept.append(item.strip())
+    return tuple(kept)
+
+
+def _timezone(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a time zone name, got {type_name(value)}")
+    zone(value.strip())
+    return value.strip()
+
+
+def _times(value: object) -> tuple[Time, ...]:
+    if not isinstance(value, str | list):
+        raise ValueError(f'expected times of day such as "08:00,17:00", got {type_name(value)}')
+    return parse_times(value)
+
+
+def _email(value: object) -> str:
+    if not isinstance(value, str) or not EMAIL_ADDRESS.match(value.strip()):
+        raise ValueError(f"{value!r} is not an email address")
+    return value.strip()
+
+
+def _emails(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError("expected a list of email addresses")
+    return tuple(_email(item) for item in items)
+
+
+STR = Parser("str", _str)
+INT = Parser("int", _int)
+BOOL = Parser("bool", _bool)
+DURATION = Parser("duration", parse_duration)
+PAUSE = Parser("pause", lambda value: parse_duration(value, allow_zero=True))
+SIZE = Parser("size", parse_size)
+LEVEL = Parser("level", _level)
+URL = Parser("url", _url)
+ADDRESS = Parser("address", _address)
+SOURCE_KIND = Parser("kind", lambda value: _choice(value, SOURCE_KINDS))
+PATTERNS = Parser("patterns", _patterns)
+SOURCES = Parser("sources", _sources)
+MODE = Parser("mode", lambda value: _choice(value, TOPIC_MODES))
+RECIPIENTS = Parser("recipients", _recipients)
+TIMEZONE = Parser("timezone", _timezone)
+TIMES = Parser("times", _times)
+EMAIL = Parser("email", _email)
+EMAILS = Parser("emails", _emails)
+
+#: The parser of each kind of value.
+PARSERS: dict[Kind, Parser[object]] = {
+    parser.kind: cast("Parser[object]", parser)
+    for parser in (
+        STR, INT, BOOL, DURATION, PAUSE, SIZE, LEVEL, URL, ADDRESS, SOURCE_KIND, PATTERNS,
+        SOURCES, MODE, RECIPIENTS, TIMEZONE, TIMES, EMAIL, EMAILS,
+    )
+}  # fmt: skip
+
+
+def check_value(kind: Kind, value: object) -> object:
+    """Parse one value of ``kind``; raises ValueError with a message for the user."""
+    return PARSERS[kind].parse(value)

@@ -1,0 +1,469 @@
+"""The seams between storage and the rest of newswatch: one ``Protocol`` per consumer, each
+with only the methods that consumer calls.
+
+Callers name these, never the SQLite ``Store``; records cross them (``storage.models``,
+``storage.views``), never rows, SQL or sqlite3 exceptions (a backend raises ``StorageError``).
+A second backend is a new module whose class has the methods of :class:`Storage` (the sum of
+the ports), picked by :func:`storage.open_store`; no caller changes.
+
+=====================  ==========================================================
+port                   consumer
+=====================  ==========================================================
+``CrawlStore``         the crawler (``crawler.crawl``, ``NewsSpider``)
+``SourceSchedule``     the daemon's crawl tick, ``newswatch crawl``: what to poll
+``TemplateMemory``     ``watchlist.templates``: each site's repeated text blocks
+``StorySources``       an alert's "also on" line (the other sources of its story)
+``AlertCounts``        storm control: immediate alerts per recipient lately
+``MatchStore``         the match stage (``Pipeline.match``): batches, stories,
+                       matches, their emails and digest items in one transaction
+``DigestStore``        sending the digests that are due
+``DeliveryStore``      the outbox sender (``alerts.deliver_due``)
+``HealthStore``        source-health reports to the operator
+``Upkeep``             retention, WAL checkpoint, backup (housekeeping, CLI)
+``Gauges``             ``/metrics``
+``StatusStore``        ``newswatch status``
+``ConfigSync``         syncing the config file's sources and topics
+``SourceAdmin``        ``newswatch sources``
+``TopicAdmin``         ``newswatch topics``
+``Archive``            ``newswatch search``, ``topics test``, ``stories``, ``export``
+``PipelineStore``      the daemon's ``Pipeline``, which hands each stage its port
+``Storage``            everything: what a backend implements, and ``open_store`` returns
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Self
+
+from .models import (
+    Article,
+    Email,
+    FetchOutcome,
+    KnownUrl,
+    Match,
+    OutboxMessage,
+    Source,
+    SourceSpec,
+    StoredArticle,
+    Topic,
+    TopicSpec,
+)
+from .views import (
+    DigestStatus,
+    ExportedArticle,
+    OutboxProblem,
+    SourceHealth,
+    SourceStatus,
+    StoryView,
+    TopicStatus,
+)
+
+if TYPE_CHECKING:
+    from .digests import DigestItem
+    from .linkshapes import LinkShape
+
+#: (article id, story id or None for a new story, full-text signature, lede signature);
+#: signatures are None for a text too short to compare.
+Assignment = tuple[int, int | None, bytes | None, bytes | None]
+
+
+class CrawlStore(Protocol):
+    """What the crawler reads and writes as a poll goes: which URLs are known, each article,
+    each entry put off or skipped, the poll's outcome, and what a site's links led to."""
+
+    def known_articles(self, urls: Iterable[str]) -> dict[str, KnownUrl]:
+        """The ``urls`` seen before (by identity), with the stored version of each."""
+        ...
+
+    def add_article(self, article: Article) -> int | None:
+        """Store a new article; None when one of the same identity is stored."""
+        ...
+
+    def update_article(self, article_id: int, version: Article, now: datetime) -> bool:
+        """Store a newer version of an article; whether its title or text changed."""
+        ...
+
+    def keep_version(self, article_id: int, updated: datetime | None, entry_url: str) -> None:
+        """Keep the stored version, and record ``updated`` as seen."""
+        ...
+
+    def defer_entry(self, url: str, source_id: int, error: str, now: datetime) -> int:
+        """Note that an entry's page was unavailable; returns the attempts so far."""
+        ...
+
+    def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:
+        """Remember a linked page that is no article."""
+        ...
+
+    def record_fetch(self, source_id: int, outcome: FetchOutcome, now: datetime) -> None:
+        """Record how a poll of the source went (validators, errors, next due time)."""
+        ...
+
+    def note_link_shape(self, site: str, shape: str, *, article: bool, now: datetime) -> None:
+        """Count one followed link of ``shape`` on ``site`` as an article or not."""
+        ...
+
+    def link_shapes(self, site: str, now: datetime) -> dict[str, tuple[int, int]]:
+        """A site's tally: shape → (articles, non-articles)."""
+        ...
+
+
+class SourceSchedule(Protocol):
+    """Which sources to poll."""
+
+    def sources(self, *, active_only: bool = True) -> list[Source]:
+        """Stored sources, in the order they were added."""
+        ...
+
+    def due_sources(self, now: datetime) -> list[Source]:
+        """Active sources due at ``now``, most overdue first."""
+        ...
+
+
+class TemplateMemory(Protocol):
+    """What template stripping (``watchlist.templates``) needs: each site's text blocks."""
+
+    def remember_blocks(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """Record (site, block hash, article id) rows."""
+        ...
+
+    def recurring_blocks(
+        self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
+    ) -> set[int]:
+        """The ``hashes`` found in at least ``min_others`` other stories of ``site``."""
+        ...
+
+    def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
+        """Store (article id, text without template, blocks removed) for each article."""
+        ...
+
+
+class StorySources(Protocol):
+    """The sources of a story, for an alert's "also on" line."""
+
+    def story_sources(self, story_id: int) -> list[tuple[str, str]]:
+        """(source name, article URL) of every article of a story, in the order they came."""
+        ...
+
+
+class AlertCounts(Protocol):
+    """What storm control counts."""
+
+    def recent_alert_counts(self, recipients: Iterable[str], since: datetime) -> dict[str, int]:
+        """Articles each recipient was alerted about in immediate emails since ``since``."""
+        ...
+
+
+class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
+    """The match stage: the batches to match (new articles above the watermark, then the
+    re-match queue), stories, and one transaction for what a batch decided."""
+
+    def topics(self) -> list[Topic]:
+        """The active topics."""
+        ...
+
+    def watermark(self) -> int:
+        """The id of the last article matched."""
+        ...
+
+    def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
+        """Articles stored after ``article_id``, oldest first."""
+        ...
+
+    def rematch_queue(self, limit: int = 500) -> list[StoredArticle]:
+        """Articles edited in place that wait to be matched again, oldest first."""
+        ...
+
+    def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """The (article id, topic id) matches already recorded for ``article_ids``."""
+        ...
+
+    def alerted_stories(
+        self, topic_ids: Iterable[int], story_ids: Iterable[int]
+    ) -> set[tuple[int, int]]:
+        """Which (story id, topic id) pairs have alerted."""
+        ...
+
+    def assign_stories(self, assignments: Sequence[Assignment], now: datetime) -> dict[int, int]:
+        """Record each article's story and signatures; returns article id → story id."""
+        ...
+
+    def recent_signatures(self, since: datetime) -> list[tuple[int, int, bytes, bytes]]:
+        """(article id, story id, full, lede signature) of articles fetched since ``since``."""
+        ...
+
+    def record_matches(
+        self,
+        matches: Sequence[Match],
+        emails: Sequence[Email],
+        watermark: int | None,
+        now: datetime,
+        story_alerts: Sequence[tuple[int, int, int]] = (),
+        digest: Sequence[DigestItem] = (),
+        rematched: Sequence[int] = (),
+    ) -> None:
+        """Matches, their emails, story alerts, digest items, the re-match queue and the
+        watermark, in one transaction."""
+        ...
+
+
+class DigestStore(StorySources, Protocol):
+    """Sending digests: the queue, each recipient's last digest time, and what an item
+    shows (its article, its topic's name, its recorded match)."""
+
+    def topics(self) -> list[Topic]:
+        """The active topics."""
+        ...
+
+    def waiting_digest(self, recipient: str | None = None) -> list[DigestItem]:
+        """Items not in any digest yet, oldest first."""
+        ...
+
+    def digest_handled(self) -> dict[str, datetime]:
+        """Each recipient's last digest time dealt with."""
+        ...
+
+    def set_digest_handled(self, recipient: str, slot: datetime) -> None:
+        """Remember that ``recipient``'s digest up to ``slot`` has been dealt with."""
+        ...
+
+    def record_digest(
+        self,
+        recipient: str,
+        email: Email | None,
+        item_ids: Sequence[int],
+        handled: datetime | None,
+    ) -> None:
+        """The digest email, its items marked as sent and the digest time, in one
+        transaction."""
+        ...
+
+    def topic_names(self, topic_ids: Iterable[int]) -> dict[int, str]:
+        """The names of topics by id, inactive ones included."""
+        ...
+
+    def stored_matches(self, items: Iterable[DigestItem]) -> dict[tuple[int, int], Match]:
+        """The recorded match of each item's (article id, topic id)."""
+        ...
+
+    def article(self, article_id: int) -> StoredArticle:
+        """One article by id (KeyError when there is none)."""
+        ...
+
+
+class DeliveryStore(Protocol):
+    """The outbox as the sender sees it: what is due, and each message's fate."""
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        """Pending messages whose next attempt is due, oldest first."""
+        ...
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """The message was handed over."""
+        ...
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
+        """Delivery failed for a reason that may pass: try again at ``next_attempt``."""
+        ...
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """The message was refused for good."""
+        ...
+
+
+class HealthStore(Protocol):
+    """Source-health reports: who to report, and recording that they were."""
+
+    def health_changes(
+        self, now: datetime, failing_for: timedelta
+    ) -> tuple[list[SourceHealth], list[SourceHealth]]:
+        """Sources to report as failing (or gone), and as recovered."""
+        ...
+
+    def record_health(
+        self,
+        emails: Sequence[Email],
+        failing_ids: Sequence[int],
+        recovered_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        """Queue the health emails and remember who was reported, in one transaction."""
+        ...
+
+
+class Upkeep(Protocol):
+    """Housekeeping: retention, the write-ahead log, backups."""
+
+    def prune(self, before: datetime) -> int:
+        """Drop the text of articles fetched before ``before``; returns how many."""
+        ...
+
+    def forget_blocks(self, before: datetime) -> int:
+        """Forget the site blocks of articles fetched before ``before``."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log back and refresh the planner."""
+        ...
+
+    def backup(self, destination: Path) -> None:
+        """A consistent copy of the live database at ``destination`` (a new file)."""
+        ...
+
+
+class Gauges(Protocol):
+    """What ``/metrics`` reads at each scrape."""
+
+    def article_count(self) -> int:
+        """How many articles are stored."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are pending, sent and failed."""
+        ...
+
+    def source_status(self) -> list[SourceStatus]:
+        """Every active (or gone) source with its health and article count."""
+        ...
+
+
+class StatusStore(Gauges, Protocol):
+    """What ``newswatch status`` shows."""
+
+    def topics(self) -> list[Topic]:
+        """The active topics."""
+        ...
+
+    def topic_status(self) -> list[TopicStatus]:
+        """Every active topic with its match counts."""
+        ...
+
+    def story_counts(self, since: datetime) -> dict[str, int]:
+        """Stories started since ``since`` (``stories``), and those of several sources
+        (``several_sources``)."""
+        ...
+
+    def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
+        """Messages that failed at least once and are not sent."""
+        ...
+
+    def digest_status(self) -> list[DigestStatus]:
+        """Each recipient's digest queue and last digest time."""
+        ...
+
+    def learned_link_shapes(self, site: str | None = None) -> list[LinkShape]:
+        """Every learnt link shape (of one site, or of all), most followed first."""
+        ...
+
+
+class ConfigSync(Protocol):
+    """Making the stored sources and topics those of the config file."""
+
+    def sync_sources(self, specs: Iterable[SourceSpec], now: datetime) -> list[Source]:
+        """The config file's sources become exactly ``specs``."""
+        ...
+
+    def sync_topics(self, specs: Iterable[TopicSpec]) -> list[Topic]:
+        """The config file's topics become exactly ``specs``."""
+        ...
+
+
+class SourceAdmin(Protocol):
+    """``newswatch sources``: the sources added from the command line."""
+
+    def sources(self, *, active_only: bool = True) -> list[Source]:
+        """Stored sources, in the order they were added."""
+        ...
+
+    def find_source(self, url: str) -> Source | None:
+        """The source with this URL (active or not), if any."""
+        ...
+
+    def add_source(self, spec: SourceSpec, now: datetime) -> Source:
+        """Add (or update) a source from the command line."""
+        ...
+
+    def remove_source(self, url: str) -> bool:
+        """Deactivate a source added from the command line; False when there is none."""
+        ...
+
+    def source_status(self) -> list[SourceStatus]:
+        """Every active (or gone) source with its health and article count."""
+        ...
+
+
+class TopicAdmin(Protocol):
+    """``newswatch topics``: the topics added from the command line."""
+
+    def topic_status(self) -> list[TopicStatus]:
+        """Every active topic with its match counts."""
+        ...
+
+    def find_topic(self, name: str) -> Topic | None:
+        """The active topic called ``name``, if any."""
+        ...
+
+    def add_topic(self, spec: TopicSpec) -> Topic:
+        """Add (or update) a topic from the command line."""
+        ...
+
+    def remove_topic(self, name: str) -> bool:
+        """Deactivate a topic added from the command line; False when there is none."""
+        ...
+
+
+class Archive(Protocol):
+    """Reading the archive: search it with a compiled topic query, list recent stories,
+    export every article."""
+
+    def search(
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+    ) -> list[StoredArticle]:
+        """Archived articles the compiled query matches, newest first (StorageError when
+        the query is rejected)."""
+        ...
+
+    def recent_stories(self, since: datetime, min_sources: int = 1) -> list[StoryView]:
+        """Stories started since ``since``, newest first."""
+        ...
+
+    def export_rows(self) -> Iterator[ExportedArticle]:
+        """Every stored article with its source and topics, oldest first."""
+        ...
+
+
+class PipelineStore(
+    CrawlStore,
+    SourceSchedule,
+    MatchStore,
+    DigestStore,
+    DeliveryStore,
+    HealthStore,
+    Upkeep,
+    Gauges,
+    Protocol,
+):
+    """What the daemon's pipeline holds: it hands each stage its own port."""
+
+
+class Storage(
+    PipelineStore,
+    StatusStore,
+    ConfigSync,
+    SourceAdmin,
+    TopicAdmin,
+    Archive,
+    Protocol,
+):
+    """Every port, and closing: what a storage backend implements."""
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -1,0 +1,136 @@
+"""Read-only records for reports: what ``status``, ``sources list``, ``topics list``,
+``stories``, ``export``, ``/metrics`` and the operator's health emails show.
+
+Each is a frozen dataclass whose fields are in the order the commands print them; times are
+datetimes (UTC), JSON columns are tuples. Storage builds them; nothing outside storage reads
+a database row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A source's health and article count (an active source, or one deactivated as gone)."""
+
+    id: int
+    url: str
+    name: str | None
+    last_fetch: datetime | None
+    last_success: datetime | None
+    last_status: int | None
+    last_error: str | None
+    error_count: int
+    consecutive_failures: int
+    next_due: datetime | None
+    kind: str | None
+    detected: str | None
+    fetch_url: str | None
+    via: str | None
+    origin: str
+    failing_since: datetime | None
+    active: bool
+    deactivated: str | None  # why the source was deactivated for good (HTTP 410)
+    articles: int
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source the operator hears about: failing for long, gone, or recovered."""
+
+    id: int
+    url: str
+    name: str | None
+    last_error: str | None
+    last_status: int | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_success: datetime | None
+    deactivated: str | None
+    fetch_url: str | None
+
+
+@dataclass(frozen=True)
+class TopicStatus:
+    """An active topic with its match counts."""
+
+    name: str
+    query: str
+    notify: tuple[str, ...]
+    sources: tuple[str, ...]
+    exclude: str | None
+    mode: str
+    origin: str
+    matches: int
+    alerted: int
+    last_match: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxProblem:
+    """An outbox message that failed at least once and is not sent (pending or failed)."""
+
+    id: int
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt: datetime | None
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    """A recipient's digest queue: items waiting (and how many storm control folded), the
+    oldest waiting, and the last digest time handled."""
+
+    recipient: str
+    waiting: int
+    storm: int
+    oldest: datetime | None
+    oldest_storm: datetime | None
+    handled: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """One article of a story: its source's name, its URL and when it was fetched."""
+
+    source: str
+    url: str
+    fetched: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A recent story: its first article's title and URL, when it started, its articles in
+    the order they came and the topics that alerted for it."""
+
+    id: int
+    title: str
+    url: str
+    started: datetime | None
+    articles: tuple[StoryArticle, ...]
+    alerted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExportedArticle:
+    """A stored article as ``export`` writes it: with its source and the topics it matched."""
+
+    id: int
+    url: str
+    title: str
+    text: str
+    author: str | None
+    published: datetime | None
+    fetched: datetime | None
+    extraction: str
+    extraction_note: str | None
+    story: int | None
+    source: str
+    source_url: str
+    topics: tuple[str, ...]

@@ -1,0 +1,202 @@
+"""Whether topic T alerts for article A: the one verdict the daemon, ``newswatch crawl``,
+``newswatch search`` and ``newswatch topics test`` all give.
+
+A topic's query must match the article (:func:`watchlist.match.match_articles`); then its
+options: the article comes from one of the topic's ``sources`` and does not match its
+``exclude`` query (:func:`topic_matches`, all that a search shows). For an alert, two more
+rules: an article edited in place alerts only for the topics that had not matched it before
+(:func:`new_topics`), and a topic alerts once per story (:func:`once_per_story`).
+:func:`decide` applies them all to a batch of new articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from storage import Match, StoredArticle, Topic
+
+from .match import match_articles
+
+
+class AlertMemory(Protocol):
+    """What the verdict needs of storage: the matches and the story alerts made before."""
+
+    def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """The (article id, topic id) matches already recorded for ``article_ids``."""
+
+    def alerted_stories(
+        self, topic_ids: Iterable[int], story_ids: Iterable[int]
+    ) -> set[tuple[int, int]]:
+        """Which (story id, topic id) pairs of ``story_ids`` and ``topic_ids`` have alerted."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a batch of articles makes of the topics: every match (``alert`` says which
+    ones alert), the (story id, topic id, article id) alerts they make, and how many matches
+    each rule ruled out."""
+
+    matches: list[Match]
+    story_alerts: list[tuple[int, int, int]]
+    dropped: int  # matches ruled out by a topic's sources or exclude query
+    repeats: int  # matches not alerted: their story had already alerted for the topic
+
+
+def decide(
+    memory: AlertMemory,
+    articles: Sequence[StoredArticle],
+    topics: Sequence[Topic],
+    stories: dict[int, int],
+    *,
+    now: datetime,
+    lookback: timedelta,
+    rematch: bool = False,
+) -> Verdict:
+    """The verdict of every topic on ``articles`` (``stories``: article id → story id).
+    ``rematch``: the articles were edited in place (the re-match queue)."""
+    found = match_articles(articles, topics, now=now, lookback=lookback)
+    matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
+    dropped = len(found) - len(matches)
+    if rematch:
+        before = memory.matched_pairs(a.id for a in articles)
+        matches = new_topics(articles, matches, before, now=now, lookback=lookback)
+    alerted = memory.alerted_stories(
+        {m.topic_id for m in matches if m.alert},
+        {stories[m.article_id] for m in matches if m.alert},
+    )
+    held = sum(1 for m in matches if not m.alert)
+    matches, story_alerts = once_per_story(matches, stories, alerted)
+    repeats = sum(1 for m in matches if not m.alert) - held
+    return Verdict(matches, story_alerts, dropped, repeats)
+
+
+def topic_matches(
+    articles: Sequence[StoredArticle],
+    topics: Sequence[Topic],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """Every match of ``topics`` in ``articles`` that the topics' options let through."""
+    found = match_articles(articles, topics, now=now, lookback=lookback)
+    return apply_topic_options(articles, found, topics, now=now, lookback=lookback)
+
+
+def apply_topic_options(
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    topics: Sequence[Topic],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """The ``matches`` each topic's options let through: the article comes from one of the
+    topic's ``sources`` (when it has some) and does not match its ``exclude`` query."""
+    by_id = {a.id: a for a in articles}
+    by_topic = {t.id: t for t in topics}
+    kept = [m for m in matches if source_matches(by_topic[m.topic_id].sources, by_id[m.article_id])]
+    # Each exclude query is judged like a topic of its own (same engine, same verdict), on
+    # the articles its topic matched.
+    excluders = {
+        m.topic_id: Topic(
+            id=t.id,
+            name=t.name,
+            query=t.exclude,
+            compiled=t.exclude_compiled,
+            notify=(),
+        )
+        for m in kept
+        if (t := by_topic[m.topic_id]).exclude and t.exclude_compiled
+    }
+    if not excluders:
+        return kept
+    candidates = sorted({m.article_id for m in kept if m.topic_id in excluders})
+    excluded = {
+        (x.article_id, x.topic_id)
+        for x in match_articles(
+            [by_id[i] for i in candidates], list(excluders.values()), now=now, lookback=lookback
+        )
+    }
+    return [m for m in kept if (m.article_id, m.topic_id) not in excluded]
+
+
+def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
+    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty).
+
+    Each entry is a source's name (case-insensitive), its URL, or a host name, which also
+    covers its subdomains and is compared with both the source's and the article's host.
+    """
+    if not wanted:
+        return True
+    hosts = {_host(article.source_url), _host(article.url)} - {""}
+    for entry in wanted:
+        entry = entry.strip()
+        if "://" in entry:
+            if article.source_url and _url_key(entry) == _url_key(article.source_url):
+                return True
+            continue
+        if entry.casefold() == article.source_name.casefold():
+            return True
+        host = entry.lower().rstrip(".")
+        if any(h == host or h.endswith("." + host) for h in hosts):
+            return True
+    return False
+
+
+def _url_key(url: str) -> str:
+    """A URL compared loosely: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def new_topics(
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    before: set[tuple[int, int]],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """The ``matches`` of articles edited in place with topics that had not matched them
+    ``before``: a topic alerts once per article. Such a match alerts when the edit is
+    recent (the article's updated date within ``lookback``), whatever its publication date."""
+    by_id = {a.id: a for a in articles}
+    horizon = now - lookback
+    kept = []
+    for m in matches:
+        if (m.article_id, m.topic_id) in before:
+            continue
+        updated = by_id[m.article_id].updated
+        kept.append(m if updated is None else replace(m, alert=updated >= horizon))
+    return kept
+
+
+def once_per_story(
+    matches: Sequence[Match], stories: dict[int, int], alerted: set[tuple[int, int]]
+) -> tuple[list[Match], list[tuple[int, int, int]]]:
+    """A topic alerts once per story: ``matches`` with ``alert`` turned off where the
+    (story, topic) has already alerted — in ``alerted``, or for an earlier article of the
+    same story among ``matches`` — and the (story id, topic id, article id) alerts the
+    others make."""
+    seen = set(alerted)
+    kept: list[Match] = []
+    story_alerts: list[tuple[int, int, int]] = []
+    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
+        story_id = stories.get(m.article_id)
+        if m.alert and story_id is not None:
+            if (story_id, m.topic_id) in seen:
+                m = replace(m, alert=False)
+            else:
+                seen.add((story_id, m.topic_id))
+                story_alerts.append((story_id, m.topic_id, m.article_id))
+        kept.append(m)
+    return kept, story_alerts
