@@ -28,8 +28,7 @@ import copy
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import trafilatura
 import trafilatura.meta
@@ -37,11 +36,11 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from .discover import declared_canonical
+from .extracted import Extracted, Method
+
+__all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
 
 logger = logging.getLogger(__name__)
-
-#: How the article text was found: the pass of the cascade that gave it.
-Method = Literal["precision", "default", "recall"]
 
 MIN_TEXT_CHARS = 40
 #: A paragraph of the page counts towards its article text from this many characters.
@@ -77,18 +76,6 @@ _CREDIT = re.compile(
     r"|quelle|source|image|imagen|getty\ images)\b\s*[:./]",
     re.I | re.X,
 )
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """The article part of a page."""
-
-    text: str
-    title: str | None
-    author: str | None
-    date: str | None  # as trafilatura found it (YYYY-MM-DD)
-    canonical_url: str | None
-    method: Method = "precision"
 
 
 def paragraph_chars(tree: Any) -> int:

@@ -13,14 +13,17 @@ from datetime import datetime
 from storage import CrawlStore, Source
 
 from .report import CrawlReport
+from .workers import PagePool
 
 
 @dataclass(frozen=True)
 class CrawlJob:
     """The sources to poll once, the store the spider writes through as results arrive,
-    the report it fills, and the clock it reads."""
+    the report it fills, the clock it reads, and the page workers it extracts with."""
 
     sources: list[Source]
     store: CrawlStore
     report: CrawlReport
     clock: Callable[[], datetime]
+    #: The runner's page workers; None: the spider extracts in a thread of its own.
+    pages: PagePool | None = None

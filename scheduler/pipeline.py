@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,6 +59,8 @@ class MatchReport:
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
     queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
     rematched: int = 0  # articles edited in place, matched again (counted in articles too)
+    #: CPU seconds by stage: "stories", "templates", "match", "compose", "record".
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def count(self, articles: int, rematch: bool, verdict: Verdict, routed: Routed) -> None:
         """Add a batch of ``articles`` (``rematch``: edited in place) and what it made."""
@@ -67,6 +71,18 @@ class MatchReport:
         self.repeats += verdict.repeats
         self.emails += len(routed.emails)
         self.queued += len(routed.queued)
+
+
+class _Laps:
+    """CPU time of this thread between one lap and the next, added up by stage."""
+
+    def __init__(self, into: defaultdict[str, float]) -> None:
+        self.into, self.last = into, time.thread_time()
+
+    def lap(self, stage: str) -> None:
+        now = time.thread_time()
+        self.into[stage] += now - self.last
+        self.last = now
 
 
 @dataclass
@@ -137,16 +153,21 @@ class Pipeline:
         topics = self.store.topics()
         for batch, rematch in self._batches():
             now = self.clock()
+            laps = _Laps(report.cpu)
             stories = self.cluster(batch, now)
+            laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
+            laps.lap("templates")
             verdict = decide(
                 self.store, batch, topics, stories, now=now, lookback=self.lookback, rematch=rematch
             )
+            laps.lap("match")
             routed = route(
                 self.store, self.recipients, batch, verdict, topics, stories, now, edited=rematch
             )
+            laps.lap("compose")
             self.store.record_matches(
                 verdict.matches,
                 routed.emails,
@@ -156,6 +177,7 @@ class Pipeline:
                 digest=routed.queued,
                 rematched=[a.id for a in batch] if rematch else (),
             )
+            laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)
         if report.matches or report.dropped:
             logger.info(
