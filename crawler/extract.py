@@ -1,25 +1,25 @@
 """Article extraction: the main text of a news page, without its navigation, related links,
 comments or footer (trafilatura).
 
-A cascade that never keeps less than the page's article: trafilatura's precision mode first
-(the cleanest text), then its default settings, then its recall mode, each tried only when
-what the one before found is short for the page. "Short for the page" is judged from the
-page itself: the text of its paragraphs (``<p>`` elements of at least PARAGRAPH_CHARS
-characters), which an article's body is made of, and, once the default pass ran, what it
-found. Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
+A cascade that never keeps less than the page's article: trafilatura's default settings
+first, then its recall mode when what the default pass found is short for the page. "Short
+for the page" is judged from the page itself: the text of its paragraphs (``<p>`` elements
+of at least PARAGRAPH_CHARS characters), which an article's body is made of. A pass whose
+text is mostly the page's link texts found a list of links, not an article, and is not kept.
+Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
 
-Then, line by line (trafilatura writes one paragraph a line):
+Then, line by line (trafilatura writes one paragraph a line), lines that are mostly link
+text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a related story's headline) and
+short photo credits and copyright lines (``© AFP / Name``, ``Foto: Name``, ``Crédits photos :
+Agence``) are dropped: site chrome that single-page extraction keeps, whose words would
+alert.
 
-- when the precision pass is kept, the default pass's paragraphs that it left out are added
-  back if they read like body text: at least MERGE_WORDS words, less than MERGE_LINK_SHARE
-  of them link text, no photo credit. Precision mode drops whole paragraphs of many bodies
-  (a first paragraph in a different element, a paragraph beside a picture); what it drops
-  that is chrome is mostly short or made of links.
-- lines that are mostly link text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a
-  related story's headline) and short photo credits and copyright lines (``© AFP / Name``,
-  ``Foto: Name``, ``Crédits photos : Agence``) are dropped: site chrome that single-page
-  extraction keeps, whose words would alert. Both measured with ``python -m
-  benchmarks.quality`` (docs/benchmarks.md, "Quality").
+One pass on almost every page: trafilatura's precision mode first (the cascade before) cost
+2.2 times the default pass on the cycle benchmark's pages, and precision, then the default
+pass's body-like paragraphs merged back, cost both; on ``python -m benchmarks.quality``'s
+labelled pages the default pass with the line filters alerts as well as that merge (recall
+equal) at .006 lower alert precision, and better than the precision cascade without the
+filters on both (docs/benchmarks.md, "Quality").
 """
 
 from __future__ import annotations
@@ -45,12 +45,9 @@ logger = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 40
 #: A paragraph of the page counts towards its article text from this many characters.
 PARAGRAPH_CHARS = 100
-#: The precision pass is enough when it holds at least this share of the page's paragraph
-#: text; below, the default pass is tried.
+#: The default pass is enough when it holds at least this share of the page's paragraph
+#: text; below, the recall pass is tried too and the longer text kept.
 ENOUGH_OF_PARAGRAPHS = 0.3
-#: The precision pass is kept over the default pass when it holds at least this share of
-#: what the default pass found (the rest is most often chrome).
-ENOUGH_OF_DEFAULT = 0.9
 #: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
 #: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
 #: out as one line holding the navigation with the body, which the site's template memory
@@ -60,11 +57,6 @@ INCLUDE_TABLES = False
 #: link of the page) found a list of links — a home, section or tag page — not an article.
 #: On the labelled article pages the share is at most 0.37.
 MAX_LINK_SHARE = 0.5
-#: A paragraph of the default pass that the precision pass left out is added back from this
-#: many words ...
-MERGE_WORDS = 12
-#: ... when less than this share of it is link text.
-MERGE_LINK_SHARE = 0.5
 #: A line of the article text that is at least this share link text is dropped.
 DROP_LINK_SHARE = 0.8
 #: Anchors shorter than this (``1``, ``»``, ``PDF``) are not counted as a line's link text.
@@ -124,33 +116,6 @@ def is_credit(line: str) -> bool:
     return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
 
 
-def merge_passes(precise: str, default: str, anchors: set[str]) -> str:
-    """The precision pass's text with the default pass's body-like paragraphs that it left
-    out added back (see the module docstring), in the default pass's order."""
-    kept = {_fold(line) for line in precise.split("\n")}
-    lines = precise.split("\n")
-    added = [
-        line
-        for line in default.split("\n")
-        if _fold(line) not in kept
-        and len(line.split()) >= MERGE_WORDS
-        and line_link_share(line, anchors) < MERGE_LINK_SHARE
-        and not is_credit(line)
-    ]
-    if not added:
-        return precise
-    # Place each added paragraph after the last precision line that comes before it in the
-    # default pass's text; precision lines the default pass lacks keep their place.
-    order = {_fold(line): n for n, line in enumerate(default.split("\n"))}
-    merged: list[tuple[int, int, int, str]] = []
-    at = -1
-    for n, line in enumerate(lines):
-        at = order.get(_fold(line), at)
-        merged.append((at, 0, n, line))
-    merged += [(order[_fold(line)], 1, n, line) for n, line in enumerate(added)]
-    return "\n".join(line for *_key, line in sorted(merged, key=lambda item: item[:3]))
-
-
 def without_chrome_lines(text: str, anchors: set[str]) -> str:
     """``text`` without its link lines and photo credits (kept whole when too little would
     remain)."""
@@ -200,7 +165,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     def run(method: Method) -> str:
         if method not in tried:
             document = extract_pass(tree, url, method)
-            if method != "precision" and link_share(tree, _text(document)) >= MAX_LINK_SHARE:
+            if link_share(tree, _text(document)) >= MAX_LINK_SHARE:
                 document = None
             tried[method] = document
         return _text(tried[method])
@@ -210,10 +175,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
-    anchors = anchor_texts(tree)
-    if chosen == "precision":
-        text = merge_passes(text, run("default"), anchors)
-    text = without_chrome_lines(text, anchors)
+    text = without_chrome_lines(text, anchor_texts(tree))
     others = [d for d in tried.values() if d is not None and d is not document]
 
     def field(name: str) -> str | None:
@@ -240,20 +202,14 @@ def choose(
     paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS
 ) -> Method:
     """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
-    of paragraph text; ``run(method)`` gives a pass's text (each pass is run only when the
-    cascade gets to it); ``gate`` is the share of the paragraph text that is enough."""
-    precise = len(run("precision"))
-    if precise >= MIN_TEXT_CHARS and precise >= gate * paragraphs:
-        return "precision"
+    of paragraph text; ``run(method)`` gives a pass's text (the recall pass is run only when
+    the default pass is short for the page); ``gate`` is the share of the paragraph text that
+    is enough."""
     default = len(run("default"))
-    if precise >= MIN_TEXT_CHARS and precise >= ENOUGH_OF_DEFAULT * default:
-        return "precision"
     if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
-    # Everything so far is short for the page: the longest text of the three passes.
-    sizes: dict[Method, int] = {"precision": precise, "default": default}
-    sizes["recall"] = len(run("recall"))
-    return max(sizes, key=lambda method: (sizes[method], -list(sizes).index(method)))
+    recall = len(run("recall"))
+    return "recall" if recall > default else "default"
 
 
 def reset_caches() -> None:

@@ -22,4 +22,4 @@ class Extracted:
     author: str | None
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
-    method: Method = "precision"
+    method: Method = "default"

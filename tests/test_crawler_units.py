@@ -16,7 +16,6 @@ from crawler.extract import (
     choose,
     extract_article,
     extract_pass,
-    merge_passes,
     paragraph_chars,
     without_chrome_lines,
 )
@@ -381,48 +380,24 @@ def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
     assert without_chrome_lines("Foto: Ingrid Stavanger", anchors) == "Foto: Ingrid Stavanger"
 
 
-def test_the_default_pass_adds_back_body_paragraphs_the_precision_pass_left_out() -> None:
-    """Only paragraphs that read like body text come back (12+ words, mostly not link
-    text), in the default pass's order; short lines and related links stay out."""
-    body = "The council voted on Monday to extend the tram line to the northern suburbs"
-    precise = "Headline paragraph of the story.\nClosing paragraph of the story."
-    default = (
-        "Headline paragraph of the story.\n"
-        f"{body}, after two years of consultation with residents.\n"
-        "Subscribe to our newsletter\n"
-        "Tram line extension delayed again as costs rise by a third in two years\n"
-        "Closing paragraph of the story."
-    )
-    anchors = {"Tram line extension delayed again as costs rise by a third in two years"}
-    merged = merge_passes(precise, default, anchors).split("\n")
-    assert merged == [
-        "Headline paragraph of the story.",
-        f"{body}, after two years of consultation with residents.",
-        "Closing paragraph of the story.",
-    ]
-    assert merge_passes(precise, precise, anchors) == precise
-
-
-def test_the_cascade_stops_at_the_first_pass_that_is_long_enough_for_the_page() -> None:
-    """Each later pass runs only when the earlier ones are short for the page."""
-    texts: dict[Method, str] = {"precision": "p" * 400, "default": "d" * 420, "recall": "r" * 900}
+def test_the_cascade_reads_the_recall_pass_only_when_the_default_is_short_for_the_page() -> None:
+    """The recall pass runs only when the default pass's text is short for the page, and the
+    longer of the two is kept."""
+    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900}
     ran: list[Method] = []
 
     def run(method: Method) -> str:
         ran.append(method)
         return texts[method]
 
-    assert choose(1000, run) == "precision" and ran == ["precision"]
-    ran.clear()  # short for a page of 2000 paragraph characters, but most of the default
-    assert choose(2000, run) == "precision" and ran == ["precision", "default"]
+    assert choose(1000, run) == "default" and ran == ["default"]
+    ran.clear()  # short for a page of 2000 paragraph characters: recall found more
+    assert choose(2000, run) == "recall" and ran == ["default", "recall"]
     ran.clear()
-    texts["precision"] = ""  # nothing: the default's text is enough for the page
-    assert choose(1000, run) == "default" and ran == ["precision", "default"]
-    ran.clear()
-    texts["default"] = "d" * 100  # both short for the page: the longest of three passes
-    assert choose(5000, run) == "recall" and ran == ["precision", "default", "recall"]
-    texts["recall"] = ""
-    assert choose(5000, run) == "default"
+    texts["recall"] = "r" * 100  # both short for the page: the longer one
+    assert choose(5000, run) == "default" and ran == ["default", "recall"]
+    texts["default"] = ""
+    assert choose(5000, run) == "recall"
 
 
 def test_paragraph_text_counts_only_long_paragraphs() -> None:
