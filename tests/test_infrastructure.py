@@ -514,3 +514,25 @@ def test_mail_server_auth_and_reject() -> None:
         with pytest.raises(smtplib.SMTPDataError):
             send(server, alert_message(subject="rejected"))
         assert len(server.messages) == 1
+
+
+# -- network isolation in the test process -----------------------------------------------------
+
+
+def test_test_process_refuses_hosts_beyond_loopback(request: pytest.FixtureRequest) -> None:
+    """Both guards hold in the process running the tests — an xdist worker when the suite
+    runs in parallel: pytest-socket's allow-list, and the netguard (``connect_ex`` too). The
+    address is TEST-NET-1 (RFC 5737): nothing would answer even if a guard failed."""
+    from pytest_socket import SocketConnectBlockedError
+
+    assert request.config.getoption("allow_hosts") == "127.0.0.0/8,::1,localhost"
+    with (
+        socket.socket() as sock,
+        pytest.raises(SocketConnectBlockedError),
+        pytest.warns(UserWarning, match="192.0.2.1"),  # pytest-socket warns, then raises
+    ):
+        sock.connect(("192.0.2.1", 9))
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="only connect to loopback"):
+        sock.connect_ex(("192.0.2.1", 9))
+    with pytest.raises(OSError):
+        socket.getaddrinfo("example.com", 80)

@@ -244,8 +244,8 @@ def test_recent_keeps_undated_news_entries() -> None:
         (b"<html><body><p>Hello</p></body></html>", "", 0, "not a sitemap (root element <html>)"),
         (b'<rss version="2.0"><channel><title>x</title></channel></rss>', "", 0, "not a sitemap"),
         (b"\x1f\x8bnot really gzip", "", 0, "not a sitemap (bad gzip data"),
-        (gzip.compress(b" " * (21 * 2**20)), "", 0, "not a sitemap (gzip body larger than 20 MB"),
-        (gzip.compress(f"<urlset {SM}></urlset>".encode())[:-8], "urlset", 0, "truncated gzip"),
+        (gzip.compress(b" " * (21 * 2**20), mtime=0), "", 0, "not a sitemap (gzip body larger than 20 MB"),
+        (gzip.compress(f"<urlset {SM}></urlset>".encode(), mtime=0)[:-8], "urlset", 0, "truncated gzip"),
         (f"<urlset {SM}><url><loc>https://example.test/one-two-three</loc></url>"
          "<url><loc>https://example.test/four-fi".encode(), "urlset", 1, "malformed XML"),
         (f"<urlset {SM}><url><lastmod>2026-11-25</lastmod></url><url><loc>mailto:x@y</loc></url>"
