@@ -18,9 +18,11 @@ from .report import CrawlReport
 @dataclass(frozen=True)
 class CrawlJob:
     """The sources to poll once, the store the spider writes through as results arrive,
-    the report it fills, and the clock it reads."""
+    the report it fills, and the clock it reads; ``polled`` is told the id of each source
+    whose poll is recorded (every article it found is stored by then)."""
 
     sources: list[Source]
     store: CrawlStore
     report: CrawlReport
     clock: Callable[[], datetime]
+    polled: Callable[[int], None] | None = None

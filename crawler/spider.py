@@ -70,6 +70,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.store = job.store
         self.report = job.report
         self.clock = job.clock
+        self.polled = job.polled
         self.seen: set[str] = set()
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
@@ -115,6 +116,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))
         self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
+        if self.polled is not None:
+            self.polled(source.id)
 
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
         self._record(source, FetchOutcome(ok=False, status=status, error=error))
