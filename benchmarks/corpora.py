@@ -114,6 +114,8 @@ class _GitTree:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def __enter__(self) -> _GitTree:
         return self

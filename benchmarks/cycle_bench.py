@@ -1,8 +1,9 @@
 """Crawl-cycle benchmark: cold and warm cycles, alert latency, and a soak of the daemon.
 
-    python -m benchmarks.cycle_bench            # 1,000 feeds x 30 entries on 100 hosts (~12-16 min)
-    python -m benchmarks.cycle_bench --quick    # 200 feeds x 10 entries on 50 hosts (~2-4 min)
-    python -m benchmarks.cycle_bench --feeds 1000 --entries 30 --skip latency,soak
+    python -m benchmarks.cycle_bench          # 1,000 sites x 30 articles, a site an address
+    python -m benchmarks.cycle_bench --quick  # 200 sites x 10 articles
+    python -m benchmarks.cycle_bench --feeds 100 --entries 30 --skip latency,soak \
+        --baseline-budget 0 --one-host-feeds 0
 
 Everything runs on the loopback network: a local news site (``benchmarks/cycle_site.py``,
 built on ``tests/newssite.py``) listening on many addresses (127.0.0.1, 127.0.0.2, ...), each
@@ -11,11 +12,19 @@ one a host of its own for the crawler's per-host politeness, and a local SMTP se
 crawl|run`` subprocesses, with ``tests/netguard`` on PYTHONPATH so that they cannot reach
 beyond the loopback network.
 
-1. Cold cycle: ``newswatch crawl`` over N feeds x M entries spread over H hosts, each entry an
-   article page on its feed's host (wall time, articles/s, CPU time, peak RSS of the
-   subprocess, bytes sent by the site, and the per-host politeness the site saw), against a
-   sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop run in its own
-   process on a time budget and extrapolated to every article. The same cold cycle is also
+1. Cold cycle: ``newswatch crawl`` over N feeds x M entries spread over H hosts (by default
+   one per feed: every site on its own 127.0.x.y), each entry an article page on its feed's
+   host. Pages are of realistic weight by default (``--pages heavy``,
+   ``benchmarks/heavy_pages.py``: a real article text inside 50+ KB of chrome). Measured:
+   wall time, articles/s, CPU per article by stage (the ``cpu:`` line of ``newswatch crawl``:
+   fetch, parse, extract — in the page workers —, store, stories, templates, match, compose,
+   record), the time from the start of the cycle to the first alert the SMTP server
+   received, the peak memory of the whole process tree (RSS and PSS, sampled), bytes sent by
+   the site, and the per-host politeness the site saw. Against: the floor measured in the
+   same run (``benchmarks/cycle_floor.py``: downloading every page, plus trafilatura's
+   default extraction of a sample of them, per page, times the pages, divided by the
+   cores), and, on a time budget, a sequential ``feedparser.parse`` + ``urlopen`` +
+   ``trafilatura.extract`` loop extrapolated to every article. The same cold cycle is also
    run on a fresh database with F feeds all on one host, to show what politeness costs there.
 2. Warm cycle: ``newswatch crawl`` again, nothing changed: bytes should be < 5 % of the cold
    cycle's (one 304 per feed).
@@ -46,6 +55,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +64,7 @@ from typing import Any
 
 from .corpus import generate_queries
 from .cycle_site import (
+    MAX_HOSTS,
     TESTS,
     BenchSite,
     MailServer,
@@ -65,6 +76,7 @@ from .cycle_site import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NETGUARD = TESTS / "netguard"
+CPU_LINE = re.compile(r"^cpu: (.*)$", re.MULTILINE)
 CYCLE_LINE = re.compile(r"\bcycle sources=(\d+) ok=(\d+) failed=(\d+) new_articles=(\d+)")
 
 WARM_TARGET = 0.05
@@ -137,28 +149,80 @@ class ProcessResult:
     seconds: float
     max_rss_kib: int
     output: str
-    cpu_seconds: float  # user + system time of the subprocess
+    cpu_seconds: float  # user + system time of the subprocess (and of children it reaped)
+    started: float = 0.0  # time.monotonic() when the subprocess was started
+    tree_peak_rss_kib: int = 0  # the most the whole process tree held at once (RSS, summed)
+    tree_peak_pss_kib: int = 0  # the same, shared pages divided among their processes
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every descendant of it (from /proc/PID/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+    return out
+
+
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """RSS and PSS (KiB) of ``pid``'s whole process tree."""
+    rss = pss = 0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+    return rss, pss
+
+
+class TreeSampler:
+    """Samples a process tree's memory every ``every`` seconds; keeps the peaks."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self.pid, self.every = pid, every
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            rss, pss = _tree_memory(self.pid)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessResult:
     """Run ``newswatch --config CONFIG ARGS`` to completion; peak RSS from wait4()."""
     log = config.parent / f"{args[0]}-{time.monotonic_ns()}.log"
     with log.open("w", encoding="utf-8") as out:
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-m", "newswatch", "--config", str(config), *args],
             cwd=config.parent, env=subprocess_env(), stdout=out, stderr=subprocess.STDOUT,
         )
+        sampler = TreeSampler(proc.pid)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            sampler.stop()
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return ProcessResult(proc.returncode, seconds, usage.ru_maxrss,
-                         log.read_text(encoding="utf-8"), usage.ru_utime + usage.ru_stime)
+                         log.read_text(encoding="utf-8"), usage.ru_utime + usage.ru_stime,
+                         started, sampler.peak_rss, sampler.peak_pss)
 
 
 class Daemon:
@@ -236,9 +300,9 @@ class TimedMailServer(MailServer):
 
 @contextlib.contextmanager
 def _site(
-    feeds: int, entries: int, seed: int, hosts: int = 1
+    feeds: int, entries: int, seed: int, hosts: int = 1, *, heavy: bool = False
 ) -> Iterator[tuple[BenchSite, StoryMaker]]:
-    site, maker = build_site(feeds, entries, seed, hosts)
+    site, maker = build_site(feeds, entries, seed, hosts, heavy=heavy)
     try:
         yield site, maker
     finally:
@@ -271,6 +335,32 @@ class Cycle:
     summary: str
     politeness: Politeness
     cpu_seconds: float
+    stages: dict[str, float] = field(default_factory=dict)  # CPU seconds by stage
+    first_alert: float | None = None  # seconds from the start of the process
+    first_alert_from_poll: float | None = None  # seconds from the first feed request
+    tree_rss_mib: float = 0.0
+    tree_pss_mib: float = 0.0
+
+    @property
+    def stage_cpu(self) -> float:
+        """CPU seconds of every stage (the crawl process and its page workers)."""
+        return sum(self.stages.values())
+
+
+@dataclass
+class Floor:
+    """What this machine needs at least for the cycle's pages."""
+
+    pages: int
+    bytes: int
+    download_seconds: float
+    sampled: int
+    extract_cpu_per_page: float
+    cores: int
+
+    @property
+    def seconds(self) -> float:
+        return self.download_seconds + self.pages * self.extract_cpu_per_page / self.cores
 
 
 @dataclass
@@ -289,8 +379,19 @@ class Baseline:
         return self.articles / self.loop_seconds if self.loop_seconds else 0.0
 
 
-def _crawl_cycle(site: BenchSite, config: Path) -> Cycle:
+def _stages(output: str) -> dict[str, float]:
+    """The ``cpu:`` line of ``newswatch crawl``: CPU seconds by stage."""
+    found = CPU_LINE.search(output)
+    if not found:
+        return {}
+    return {name: float(value) for name, value in
+            re.findall(r"([\w ]+?) ([\d.]+) s(?:, |$)", found.group(1))}
+
+
+def _crawl_cycle(site: BenchSite, config: Path, mail: TimedMailServer | None = None) -> Cycle:
     site.reset_politeness()
+    site.first_feed_request = None
+    arrived = len(mail.arrivals) if mail is not None else 0
     before = site.counters()
     result = run_newswatch(config, "crawl")
     after = site.counters()
@@ -305,9 +406,32 @@ def _crawl_cycle(site: BenchSite, config: Path) -> Cycle:
     )
     if result.returncode != 0:  # e.g. delivery failed after the crawl: figures still count
         summary = f"exit code {result.returncode}: {summary}"
+    first = None
+    if mail is not None:
+        with mail._cond:
+            new = [t for t, _ in mail.arrivals[arrived:]]
+        first = min(new) if new else None
+    poll = site.first_feed_request
     return Cycle(result.seconds, int(match.group(1)) if match else 0, result.max_rss_kib / 1024,
                  after["bytes"] - before["bytes"], {k: v for k, v in statuses.items() if v},
-                 result.returncode, summary, site.politeness(), result.cpu_seconds)
+                 result.returncode, summary, site.politeness(), result.cpu_seconds,
+                 _stages(result.output),
+                 None if first is None else first - result.started,
+                 None if first is None or poll is None else first - poll,
+                 result.tree_peak_rss_kib / 1024, result.tree_peak_pss_kib / 1024)
+
+
+def run_floor(site: BenchSite, feeds: int, sample: int, work: Path) -> Floor:
+    """benchmarks.cycle_floor in its own process: download every page, extract a sample."""
+    urls = work / "floor-feeds.json"
+    urls.write_text(json.dumps([site.feed_url(i) for i in range(feeds)]), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cycle_floor", str(urls), "--sample", str(sample)],
+        cwd=ROOT, env=subprocess_env(), capture_output=True, check=True, timeout=3600,
+    ).stdout
+    data = json.loads(out)
+    return Floor(data["pages"], data["bytes"], data["download_seconds"], data["sampled"],
+                 data["extract_cpu_per_page"], data["cores"])
 
 
 def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work: Path) -> Baseline:
@@ -338,47 +462,79 @@ def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work:
                     usage.ru_maxrss / 1024, extrapolated, data["cpu_seconds"])
 
 
+def text_queries(site: BenchSite, count: int, seed: int) -> list[str]:
+    """``count`` one-word topics drawn from the words of the site's article texts that
+    stand in 0.5-3 % of them (heavy pages hold real texts, which the generated queries of
+    benchmarks.corpus would hardly match)."""
+    stories = list(site.articles.values())
+    frequency: Counter[str] = Counter()
+    for story in stories:
+        frequency.update({w.lower() for w in re.findall(r"[^\W\d_]{7,}", " ".join(story.body))})
+    low, high = 0.005 * len(stories), 0.03 * len(stories)
+    words = sorted(w for w, n in frequency.items() if low <= n <= high)
+    return random.Random(seed).sample(words, min(count, len(words)))
+
+
 def _cycle_config(
-    directory: Path, sources: list[str], topics: int, per_host: int, seed: int
+    directory: Path, sources: list[str], topics: int, per_host: int, seed: int,
+    *, queries: list[str] | None = None, mail: MailServer | None = None,
+    workers: int | None = None,
 ) -> Path:
     directory.mkdir()
-    queries = generate_queries(topics, seed=seed)
+    texts = queries if queries is not None else [
+        q.text for q in generate_queries(topics, seed=seed)]
+    crawl: dict[str, Any] = {"delay": "0s", "per_host": per_host, "every": "1h"}
+    if workers is not None:
+        crawl["workers"] = workers
     return write_config(
         directory,
         sources=sources,
-        topics=[{"name": f"topic {i}", "query": q.text, "notify": ["desk@bench.test"]}
-                for i, q in enumerate(queries)],
-        crawl={"delay": "0s", "per_host": per_host, "every": "1h"},
+        topics=[{"name": f"topic {i}", "query": q, "notify": ["desk@bench.test"]}
+                for i, q in enumerate(texts)],
+        crawl=crawl,
+        smtp=mail,
     )
 
 
 def _log_cycle(log: Callable[[str], None], cycle: Cycle) -> None:
     p = cycle.politeness
-    log(f"  {cycle.seconds:.1f}s ({cycle.cpu_seconds:.1f}s CPU), {cycle.articles} articles, "
+    log(f"  {cycle.seconds:.1f}s ({cycle.cpu_seconds:.1f}s CPU of the crawl process, "
+        f"{cycle.stage_cpu:.1f}s by stage with its workers), {cycle.articles} articles, "
         f"{cycle.bytes:,} bytes, "
         f"requests {cycle.requests}; per host at most {p.max_in_flight} in flight and "
         f"{p.peak_per_second} requests in a second; {cycle.summary}")
+    if cycle.stages:
+        log("  CPU by stage: " + ", ".join(f"{k} {v:.2f}s" for k, v in cycle.stages.items()))
+    if cycle.first_alert is not None:
+        log(f"  first alert {cycle.first_alert:.1f}s after the start of the process")
+    log(f"  process tree at its peak: {cycle.tree_rss_mib:.0f} MiB RSS, "
+        f"{cycle.tree_pss_mib:.0f} MiB PSS")
 
 
 def cold_and_warm(
     feeds: int, entries: int, topics: int, per_host: int, budget: float, seed: int, work: Path,
     log: Callable[[str], None], *, hosts: int = 1, one_host_feeds: int = 0,
-    server_delay: float = 0.0,
+    server_delay: float = 0.0, heavy: bool = False, floor_sample: int = 300,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Build the site on ``hosts`` addresses, answering after ``server_delay`` seconds; run
     the cold cycle, the warm cycle, the cold cycle of ``one_host_feeds`` feeds all on one host
     (fresh database), then the baseline."""
     start = time.perf_counter()
-    with _site(feeds, entries, seed, hosts) as (site, _):
+    with _site(feeds, entries, seed, hosts, heavy=heavy) as (site, _), _mail() as mail:
         site.answer_delay = server_delay
+        pages = ("heavy pages, " + ("real article texts" if site.real_texts else
+                 "GENERATED texts (the corpus snapshot is missing)")) if heavy else "light pages"
         log(f"site: {feeds} feeds x {entries} entries on {hosts} host(s) "
-            f"({site.hosts[0]}..{site.hosts[-1]}, port {site.port}) built in "
+            f"({site.hosts[0]}..{site.hosts[-1]}, port {site.port}), {pages}, built in "
             f"{time.perf_counter() - start:.1f}s; every answer after {server_delay:g}s")
+        queries = text_queries(site, topics, seed) if heavy else None
         config = _cycle_config(work / "cycle", [site.feed_url(i) for i in range(feeds)],
-                               topics, per_host, seed)
+                               topics, per_host, seed, queries=queries, mail=mail,
+                               workers=workers)
         log(f"cold cycle: newswatch crawl, {hosts} host(s), per_host = {per_host}, "
-            f"delay = 0s ...")
-        cold = _crawl_cycle(site, config)
+            f"delay = 0s, workers = {'one per core' if workers is None else workers} ...")
+        cold = _crawl_cycle(site, config, mail)
         _log_cycle(log, cold)
         log("warm cycle: newswatch crawl again, nothing changed ...")
         warm = _crawl_cycle(site, config)
@@ -388,18 +544,28 @@ def cold_and_warm(
             config = _cycle_config(
                 work / "one-host",
                 [site.feed_url(i, host=site.hosts[0]) for i in range(one_host_feeds)],
-                topics, per_host, seed)
+                topics, per_host, seed, queries=queries, workers=workers)
             log(f"cold cycle on one host: {one_host_feeds} feeds on {site.hosts[0]}, "
                 "fresh database ...")
             one_host = _crawl_cycle(site, config)
             _log_cycle(log, one_host)
-        log(f"baseline: sequential feedparser + urlopen + trafilatura, budget {budget:.0f}s ...")
-        base = run_baseline(site, feeds, entries, budget, work)
-        log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s "
-            f"(loop: {base.loop_seconds:.1f}s, {base.loop_cpu_seconds:.1f}s CPU)")
-    return {"cold": cold, "warm": warm, "baseline": base, "one_host": one_host,
+        log(f"floor: download every page ({feeds * entries:,}), trafilatura's default "
+            f"extraction of {floor_sample} of them ...")
+        floor = run_floor(site, feeds, floor_sample, work)
+        log(f"  download {floor.download_seconds:.1f}s, extraction "
+            f"{1000 * floor.extract_cpu_per_page:.1f} ms a page, {floor.cores} cores: "
+            f"floor {floor.seconds:.1f}s")
+        base = None
+        if budget > 0:
+            log(f"baseline: sequential feedparser + urlopen + trafilatura, budget "
+                f"{budget:.0f}s ...")
+            base = run_baseline(site, feeds, entries, budget, work)
+            log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s "
+                f"(loop: {base.loop_seconds:.1f}s, {base.loop_cpu_seconds:.1f}s CPU)")
+    return {"cold": cold, "warm": warm, "baseline": base, "one_host": one_host, "floor": floor,
             "feeds": feeds, "entries": entries, "topics": topics, "per_host": per_host,
-            "hosts": hosts, "one_host_feeds": one_host_feeds, "server_delay": server_delay}
+            "hosts": hosts, "one_host_feeds": one_host_feeds, "server_delay": server_delay,
+            "pages": "heavy" if heavy else "light"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,13 +761,40 @@ def _politeness(p: Politeness) -> str:
             f"(busiest host: {p.busiest_host_requests:,} requests)")
 
 
+STAGES = ("fetch", "parse", "extract", "store", "stories", "templates", "match", "compose",
+          "record")
+FLOOR_TARGET = 1.3
+FIRST_ALERT_TARGET = 60.0
+OVERHEAD_TARGET = 0.25
+TREE_TARGET_MIB = 300
+
+
+def _stage_rows(cold: Cycle) -> list[tuple[str, str, str, str]]:
+    if not cold.stages or not cold.articles:
+        return []
+    rows = []
+    names = [*STAGES, *(k for k in cold.stages if k not in STAGES)]
+    for name in names:
+        if name in cold.stages:
+            rows.append((f"cold: CPU per article, {name}",
+                         f"{1000 * cold.stages[name] / cold.articles:.2f} ms", "-", "-"))
+    extract = cold.stages.get("extract", 0.0)
+    other = cold.stage_cpu - extract
+    if extract:
+        ratio = other / extract
+        rows.append(("cold: CPU outside extraction / extraction", f"{ratio:.0%}",
+                     f"<= {OVERHEAD_TARGET:.0%}", _verdict(ratio <= OVERHEAD_TARGET)))
+    return rows
+
+
 def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     cold, warm, base, one = cw["cold"], cw["warm"], cw["baseline"], cw["one_host"]
+    floor: Floor = cw["floor"]
     total = cw["feeds"] * cw["entries"]
     limits = f"limit: per_host {cw['per_host']}, delay 0.01 s"
     rows = [
         (f"cold: wall time ({cw['feeds']:,} feeds x {cw['entries']} entries on "
-         f"{cw['hosts']} host(s), per_host {cw['per_host']}"
+         f"{cw['hosts']} host(s), per_host {cw['per_host']}, {cw['pages']} pages"
          + (f", answers after {cw['server_delay']:g} s" if cw["server_delay"] else "") + ")",
          f"{cold.seconds:.1f} s", "-", "-"),
         ("cold: articles stored", f"{cold.articles:,} of {total:,}", f"{total:,}",
@@ -610,20 +803,45 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("cold: per host, as the site saw it", _politeness(cold.politeness), limits, "-"),
         ("cold / warm: newswatch crawl exit codes", f"{cold.returncode} / {warm.returncode}",
          "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),
-        (f"cold: articles/s (baseline, {base.articles:,} articles sampled)",
-         f"{base.rate:.1f}", "-", "-"),
-        ("cold: baseline wall time for every article"
-         + (" (extrapolated)" if base.articles < total else ""),
-         f"{base.extrapolated_seconds:.1f} s", "-", "-"),
-        ("cold: speed-up vs baseline",
-         f"{base.extrapolated_seconds / cold.seconds:.1f}x", "-", "-"),
-        ("cold: CPU ms per article (newswatch process / baseline loop)",
-         f"{_cpu_ms(cold.cpu_seconds, cold.articles)} / "
-         f"{_cpu_ms(base.loop_cpu_seconds, base.articles)}", "-", "-"),
-        ("cold: peak RSS (newswatch / baseline)",
-         f"{cold.max_rss_mib:.0f} / {base.max_rss_mib:.0f} MiB", "-", "-"),
+        (f"floor: download of every page ({floor.pages:,}, {floor.bytes / 1e6:,.1f} MB)",
+         f"{floor.download_seconds:.1f} s", "-", "-"),
+        (f"floor: trafilatura default extraction, CPU per page ({floor.sampled} sampled)",
+         f"{1000 * floor.extract_cpu_per_page:.1f} ms", "-", "-"),
+        (f"floor: download + extraction of every page / {floor.cores} cores",
+         f"{floor.seconds:.1f} s", "-", "-"),
+        ("cold: wall time / floor", f"{cold.seconds / floor.seconds:.2f}x",
+         f"<= {FLOOR_TARGET}x", _verdict(cold.seconds <= FLOOR_TARGET * floor.seconds)),
+        ("cold: CPU per article, crawl process and workers (by stage) / floor's extraction",
+         f"{_cpu_ms(cold.stage_cpu, cold.articles)} / "
+         f"{1000 * floor.extract_cpu_per_page:.1f} ms", "-", "-"),
+        ("cold: CPU per article, the crawl process alone (rusage)",
+         f"{_cpu_ms(cold.cpu_seconds, cold.articles)} ms", "-", "-"),
+        *_stage_rows(cold),
+        ("cold: first alert sent, from the start of newswatch crawl",
+         "none" if cold.first_alert is None else f"{cold.first_alert:.1f} s",
+         f"<= {FIRST_ALERT_TARGET:.0f} s",
+         _verdict(cold.first_alert is not None and cold.first_alert <= FIRST_ALERT_TARGET)),
+        ("cold: first alert sent, from the first feed request",
+         "none" if cold.first_alert_from_poll is None else f"{cold.first_alert_from_poll:.1f} s",
+         "-", "-"),
+        ("cold: process tree at its peak, RSS / PSS (sampled every 0.5 s)",
+         f"{cold.tree_rss_mib:.0f} / {cold.tree_pss_mib:.0f} MiB",
+         f"<= {TREE_TARGET_MIB} MB at 1,000 x 30", "-"),
+        ("cold: peak RSS of the crawl process", f"{cold.max_rss_mib:.0f} MiB", "-", "-"),
         ("cold: bytes downloaded", f"{cold.bytes / 1e6:,.1f} MB", "-", "-"),
     ]
+    if base is not None:
+        rows += [
+            (f"cold: articles/s (sequential baseline, {base.articles:,} articles sampled)",
+             f"{base.rate:.1f}", "-", "-"),
+            ("cold: baseline wall time for every article"
+             + (" (extrapolated)" if base.articles < total else ""),
+             f"{base.extrapolated_seconds:.1f} s", "-", "-"),
+            ("cold: speed-up vs baseline",
+             f"{base.extrapolated_seconds / cold.seconds:.1f}x", "-", "-"),
+            ("cold: CPU ms per article of the baseline loop",
+             _cpu_ms(base.loop_cpu_seconds, base.articles), "-", "-"),
+        ]
     if one is not None:
         one_total = cw["one_host_feeds"] * cw["entries"]
         rows += [
@@ -633,10 +851,13 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"{one_total:,}", _verdict(one.articles == one_total)),
             ("one host: articles/s (newswatch crawl)", f"{_rate(one):.1f}", "-", "-"),
             ("one host: as the site saw it", _politeness(one.politeness), limits, "-"),
-            ("one host: CPU ms per article", _cpu_ms(one.cpu_seconds, one.articles), "-", "-"),
+            ("one host: CPU ms per article (by stage)", _cpu_ms(one.stage_cpu, one.articles),
+             "-", "-"),
         ]
     rows += [
         ("warm: wall time", f"{warm.seconds:.1f} s", "-", "-"),
+        ("warm: CPU of the crawl process per source",
+         f"{1000 * warm.cpu_seconds / cw['feeds']:.1f} ms", "-", "-"),
         ("warm: bytes downloaded", f"{warm.bytes:,} B", "-", "-"),
         ("warm: bytes / cold bytes", f"{warm.bytes / cold.bytes:.3%}",
          f"< {WARM_TARGET:.0%}", _verdict(warm.bytes < WARM_TARGET * cold.bytes)),
@@ -687,7 +908,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--entries", type=int, help="entries per feed (30)")
     parser.add_argument("--topics", type=int, default=20, help="topics of the cold cycle")
     parser.add_argument("--hosts", type=int,
-                        help="loopback addresses the feeds are spread over (100)")
+                        help="loopback addresses the feeds are spread over (one per feed: "
+                             "every site on its own 127.0.x.y)")
+    parser.add_argument("--pages", choices=("heavy", "light"), default="heavy",
+                        help="heavy: real article texts in 50+ KB of chrome, a template per "
+                             "site (benchmarks/heavy_pages.py); light: the test site's pages")
+    parser.add_argument("--workers", type=int,
+                        help="newswatch's crawl.workers (default: its own, one per core)")
+    parser.add_argument("--floor-sample", type=int, default=300,
+                        help="pages the floor's extraction is timed on (300)")
     parser.add_argument("--per-host", type=int, default=2,
                         help="crawl.per_host of the cold and warm cycles (newswatch's default)")
     parser.add_argument("--one-host-feeds", type=int,
@@ -696,7 +925,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-delay", type=float, default=0.0,
                         help="seconds the site waits before each answer of the cold/warm "
                              "cycles and the baseline, like a remote server's round trip (0)")
-    parser.add_argument("--baseline-budget", type=float, help="seconds of baseline (60)")
+    parser.add_argument("--baseline-budget", type=float,
+                        help="seconds of sequential baseline (60; 0 skips it)")
     parser.add_argument("--trials", type=int,
                         help="latency probes, all within one poll interval (10)")
     parser.add_argument("--cycles", type=int, help="soak cycles (200)")
@@ -710,7 +940,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "20 s of baseline, 5 latency probes, 30 soak cycles")
     args = parser.parse_args(argv)
     quick = args.quick
-    for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10), ("hosts", 100, 50),
+    for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10),
                               ("one_host_feeds", 100, 100),
                               ("baseline_budget", 60.0, 20.0), ("trials", 10, 5),
                               ("cycles", 200, 30)):
@@ -719,7 +949,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     # The target is for sources polled every minute with the default tick, quick or not.
     args.every, args.every_seconds, args.tick = "1m", 60.0, "30s"
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    args.hosts = max(1, min(args.hosts, args.feeds, 254))
+    args.hosts = max(1, min(args.hosts or args.feeds, args.feeds, MAX_HOSTS))
     args.one_host_feeds = min(args.one_host_feeds, args.feeds)
     return args
 
@@ -733,7 +963,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
             results["cycles"] = cold_and_warm(
                 args.feeds, args.entries, args.topics, args.per_host, args.baseline_budget,
                 args.seed, work, log, hosts=args.hosts, one_host_feeds=args.one_host_feeds,
-                server_delay=args.server_delay)
+                server_delay=args.server_delay, heavy=args.pages == "heavy",
+                floor_sample=args.floor_sample, workers=args.workers)
         jobs: list[tuple[str, Callable[[], Any]]] = []
         if "latency" not in args.skip:
             jobs.append(("latency", lambda: latency(

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import heavy_pages
 from .corpus import ArticleGenerator
 from .loopback import Listeners, Server
 
@@ -57,11 +58,15 @@ class _CountingWriter:
         return getattr(self._raw, name)
 
 
+MAX_HOSTS = 254 * 256
+
+
 def loopback_hosts(count: int) -> list[str]:
-    """``count`` loopback addresses: 127.0.0.1, 127.0.0.2, ... (at most 254)."""
-    if not 1 <= count <= 254:
-        raise ValueError(f"hosts must be between 1 and 254, not {count}")
-    return [f"127.0.0.{i + 1}" for i in range(count)]
+    """``count`` loopback addresses: 127.0.0.1 ... 127.0.0.254, then 127.0.1.1 ... (at most
+    MAX_HOSTS)."""
+    if not 1 <= count <= MAX_HOSTS:
+        raise ValueError(f"hosts must be between 1 and {MAX_HOSTS}, not {count}")
+    return [f"127.0.{i // 254}.{i % 254 + 1}" for i in range(count)]
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,25 @@ class BenchSite(NewsSite):
         self._listeners = Listeners("benchsite", self._stopping)
         self.answer_delay = 0.0  # seconds each answer waits: a remote server's round trip
         self.first_feed_request: float | None = None  # time.monotonic() of the first one
+        # Pages of realistic weight (benchmarks.heavy_pages): slug -> the site (feed index)
+        # whose template wraps the story; the teasers and comments the chrome draws from.
+        self.heavy: dict[str, int] = {}
+        self.teasers: tuple[str, ...] = ()
+        self.comments: tuple[str, ...] = ()
+        self.real_texts = False  # heavy pages hold real article texts (else generated ones)
+
+    def render_article(self, story: Story) -> bytes:
+        """The story's page: in a heavy site's template when it has one."""
+        site = self.heavy.get(story.slug)
+        if site is None:
+            return super().render_article(story)
+        return heavy_pages.render(
+            site, story.slug,
+            heavy_pages.Text(story.title, tuple(story.body), story.lang),
+            published_iso=story.published.isoformat(), author=story.author,
+            canonical=self.article_url(story.slug), teasers=self.teasers,
+            comments=self.comments,
+        )
 
     @property
     def base_url(self) -> str:
@@ -244,19 +268,42 @@ class StoryMaker:
 
 
 def build_site(
-    feeds: int, entries: int, seed: int = 1, hosts: int = 1
+    feeds: int, entries: int, seed: int = 1, hosts: int = 1, *, heavy: bool = False
 ) -> tuple[BenchSite, StoryMaker]:
     """A started BenchSite on ``hosts`` addresses with ``feeds`` feeds of ``entries`` stories
-    each (all distinct)."""
+    each (all distinct); ``heavy``: real article texts in pages of realistic weight, each
+    feed a site with its own template (benchmarks.heavy_pages)."""
     site = BenchSite(hosts)
     maker = StoryMaker(seed)
+    texts = heavy_pages.TextSource(seed) if heavy else None
+    if texts is not None:
+        pool = texts.texts or tuple(texts.next() for _ in range(50))
+        site.teasers = tuple(t.title for t in pool[:200])
+        site.comments = heavy_pages.sentences(pool, 600)
     for index in range(feeds):
         name = feed_name(index)
         site.create_feed(name)
-        stories = [maker.story() for _ in range(entries)]
+        if texts is None:
+            stories = [maker.story() for _ in range(entries)]
+        else:
+            stories = [_heavy_story(maker, texts.next()) for _ in range(entries)]
+            site.heavy.update((story.slug, index) for story in stories)
         _bulk_publish(site, name, stories)
+    site.real_texts = bool(texts is not None and texts.real)
     site.start()
     return site, maker
+
+
+def _heavy_story(maker: StoryMaker, text: heavy_pages.Text) -> Story:
+    maker.count += 1
+    slug = f"{maker.count:06d}-" + "-".join(
+        w.lower() for w in text.title.split()[:5] if w.isascii() and w.isalnum()
+    )
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(
+        minutes=maker.rng.randint(5, 47 * 60))
+    return Story(slug, text.title, list(text.paragraphs), when, author="Staff reporter",
+                 section=("World", "Politics", "Business", "Science")[maker.count % 4],
+                 lang=text.lang)
 
 
 def _bulk_publish(site: NewsSite, feed: str, stories: list[Story]) -> None:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from trafilatura.utils import load_html
 
 from crawler.extract import (
-    ENOUGH_OF_DEFAULT,
     ENOUGH_OF_PARAGRAPHS,
     INCLUDE_TABLES,
     MAX_LINK_SHARE,
@@ -127,6 +126,11 @@ def precision_else_default(tables: bool) -> Strategy:
         return run.texts["default", tables], seconds + run.seconds["default", tables]
 
     return strategy
+
+
+#: The share of the default pass's text the precision pass must hold to be kept over it (the
+#: cascade the crawler ran before it went default-first).
+ENOUGH_OF_DEFAULT = 0.9
 
 
 def against_default(tables: bool) -> Strategy:

@@ -15,6 +15,15 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # listen() backlog: set before the constructor listens
 
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS look-up of the address (getfqdn), which
+        takes about 0.1 s for each address past 127.0.0.x."""
+        import socketserver
+
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
 
 class Listeners:
     """Accepts connections for a set of servers from one thread, until stopped."""

@@ -14,7 +14,10 @@ link's ``title``). Then:
 
 A link *in a teaser's heading* sits inside ``<h1>``-``<h4>`` (three levels up at most),
 wraps one, or has a class or ancestor class naming a headline or teaser (``headline``,
-``teaser``, ``story-title``...).
+``teaser``, ``story-title``...). A teaser heading *has a summary* when the teaser around it
+(the nearest ancestors, up to three levels, that hold no other heading) also holds at least
+SUMMARY_CHARS characters of text outside links: a standfirst under a headline, which section,
+tag and menu links do not have.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from typing import Literal
 import lxml.html
 
 AnchorKind = Literal["headline", "weak", "navigation"]
+
+#: Text outside links that makes a teaser heading's surroundings a summary.
+SUMMARY_CHARS = 50
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _SPACE = re.compile(r"\s+")
@@ -148,5 +154,28 @@ def names_page(text: str, url_path: str) -> bool:
         if slug and slug[-1].isdigit() and slug[-1] not in words:
             slug = slug[:-1]  # /topics/asian-cup-2019-1234: the topic's id
         if slug == words:
+            return True
+    return False
+
+
+def has_summary(link: lxml.html.HtmlElement) -> bool:
+    """Whether a teaser heading link has a summary beside it (see the module docstring)."""
+    start = link
+    for depth, element in enumerate(link.iterancestors()):
+        if depth > 2 or not isinstance(element.tag, str) or element.tag in ("body", "html"):
+            break
+        if element.tag in _HEADINGS:
+            start = element
+            break
+    for depth, element in enumerate(start.iterancestors()):
+        if depth > 2 or not isinstance(element.tag, str) or element.tag in ("body", "html"):
+            break
+        headings = sum(1 for _ in element.iter("h1", "h2", "h3", "h4"))
+        if headings > 1:
+            break
+        if sum(1 for _ in element.iter("a")) > 3:
+            break  # a list of links, not one teaser
+        linked = sum(len(_clean(a.text_content())) for a in element.iter("a"))
+        if len(_clean(element.text_content())) - linked >= SUMMARY_CHARS:
             return True
     return False

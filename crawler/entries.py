@@ -14,10 +14,8 @@ unchanged or unreadable page keeps the stored version and records the date.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -37,12 +35,13 @@ from storage import (
     identity_host,
 )
 
-from .extract import Extracted, Method, extract_article
+from .extracted import Extracted, Method
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, same_site
+from .workers import PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class EntriesMixin:
     store: CrawlStore
     report: CrawlReport
     clock: Callable[[], datetime]
-    executor: ThreadPoolExecutor
+    pages: PagePool
     polls: dict[int, _Poll]
     seen: set[str]
 
@@ -101,7 +100,8 @@ class EntriesMixin:
                 len(entries) - len(web),
             )
             self.report.count("links_not_web", len(entries) - len(web))
-        known = self.store.known_articles(e.url for e in web)
+        with self.report.timed("store"):
+            known = self.store.known_articles(e.url for e in web)
         fresh: list[Entry] = []
         updates: list[Entry] = []
         for entry in web:
@@ -184,14 +184,21 @@ class EntriesMixin:
         if not isinstance(response, scrapy.http.TextResponse):
             self._fallback(entry, "page is not HTML", no_article=True)
             return
-        loop = asyncio.get_running_loop()
         try:
-            extracted = await loop.run_in_executor(
-                self.executor, extract_article, response.text, response.url
-            )
+            done = await self.pages.run(response.text, response.url)
+        except PageFailed as exc:
+            # A page that crashed or hung its worker: tried again at the next poll (and, like
+            # any page that keeps failing, kept with the feed's summary after a few tries).
+            logger.warning("extraction of %s lost its worker: %s", response.url, exc)
+            self.report.count("pages_lost")
+            self._defer(entry, f"extraction failed: {exc}")
+            return
         except Exception as exc:
             logger.warning("extraction failed for %s: %s", response.url, exc)
             extracted = None
+        else:
+            self.report.add_cpu("extract", done.cpu_seconds, here=self.pages.size == 0)
+            extracted = done.value
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
             return
@@ -209,7 +216,8 @@ class EntriesMixin:
     def _defer(self, entry: Entry, why: str) -> None:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,
         and give up waiting after MAX_PAGE_ATTEMPTS polls."""
-        attempts = self.store.defer_entry(entry.url, entry.source.id, why, self.clock())
+        with self.report.timed("store"):
+            attempts = self.store.defer_entry(entry.url, entry.source.id, why, self.clock())
         if attempts >= MAX_PAGE_ATTEMPTS:
             self._fallback(entry, f"{why} (after {attempts} attempts)")
             return
@@ -298,6 +306,11 @@ class EntriesMixin:
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
+        with self.report.timed("store"):
+            self._write(entry, article)
+        self.settle(entry.source, deferred=False)
+
+    def _write(self, entry: Entry, article: Article) -> None:
         if entry.article_id is not None:
             if self.store.update_article(entry.article_id, article, self.clock()):
                 logger.info("%s: updated in place, to be matched again", entry.feed.link)
@@ -308,7 +321,6 @@ class EntriesMixin:
             self.report.count("articles_duplicate")
         else:
             self.report.count("articles_new")
-        self.settle(entry.source, deferred=False)
 
 
 _EXTRACTION: dict[Method, Extraction] = {

@@ -1,21 +1,34 @@
 """Article extraction: the main text of a news page, without its navigation, related links,
 comments or footer (trafilatura).
 
-A cascade that never keeps less than the page's article: trafilatura's precision mode first
-(the cleanest text), then its default settings, then its recall mode, each tried only when
-what the one before found is short for the page. "Short for the page" is judged from the
-page itself: the text of its paragraphs (``<p>`` elements of at least PARAGRAPH_CHARS
-characters), which an article's body is made of, and, once the default pass ran, what it
-found. Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
+A cascade that never keeps less than the page's article: trafilatura's default settings
+first, then its recall mode when what the default pass found is short for the page. "Short
+for the page" is judged from the page itself: the text of its paragraphs (``<p>`` elements
+of at least PARAGRAPH_CHARS characters), which an article's body is made of. A pass whose
+text is mostly the page's link texts found a list of links, not an article, and is not kept.
+Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
+
+Then, line by line (trafilatura writes one paragraph a line), lines that are mostly link
+text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a related story's headline) and
+short photo credits and copyright lines (``© AFP / Name``, ``Foto: Name``, ``Crédits photos :
+Agence``) are dropped: site chrome that single-page extraction keeps, whose words would
+alert.
+
+One pass on almost every page: trafilatura's precision mode first (the cascade before) cost
+2.2 times the default pass on the cycle benchmark's pages, and precision, then the default
+pass's body-like paragraphs merged back, cost both; on ``python -m benchmarks.quality``'s
+labelled pages the default pass with the line filters alerts as well as that merge (recall
+equal) at .006 lower alert precision, and better than the precision cascade without the
+filters on both (docs/benchmarks.md, "Quality").
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import trafilatura
 import trafilatura.meta
@@ -23,21 +36,18 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from .discover import declared_canonical
+from .extracted import Extracted, Method
+
+__all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
 
 logger = logging.getLogger(__name__)
-
-#: How the article text was found: the pass of the cascade that gave it.
-Method = Literal["precision", "default", "recall"]
 
 MIN_TEXT_CHARS = 40
 #: A paragraph of the page counts towards its article text from this many characters.
 PARAGRAPH_CHARS = 100
-#: The precision pass is enough when it holds at least this share of the page's paragraph
-#: text; below, the default pass is tried.
+#: The default pass is enough when it holds at least this share of the page's paragraph
+#: text; below, the recall pass is tried too and the longer text kept.
 ENOUGH_OF_PARAGRAPHS = 0.3
-#: The precision pass is kept over the default pass when it holds at least this share of
-#: what the default pass found (the rest is most often chrome).
-ENOUGH_OF_DEFAULT = 0.9
 #: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
 #: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
 #: out as one line holding the navigation with the body, which the site's template memory
@@ -47,18 +57,17 @@ INCLUDE_TABLES = False
 #: link of the page) found a list of links — a home, section or tag page — not an article.
 #: On the labelled article pages the share is at most 0.37.
 MAX_LINK_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """The article part of a page."""
-
-    text: str
-    title: str | None
-    author: str | None
-    date: str | None  # as trafilatura found it (YYYY-MM-DD)
-    canonical_url: str | None
-    method: Method = "precision"
+#: A line of the article text that is at least this share link text is dropped.
+DROP_LINK_SHARE = 0.8
+#: Anchors shorter than this (``1``, ``»``, ``PDF``) are not counted as a line's link text.
+MIN_ANCHOR_CHARS = 4
+#: A photo credit or copyright line has at most this many words.
+CREDIT_WORDS = 12
+_CREDIT = re.compile(
+    r"©|\(c\)|^\W*(?:fotos?|fot|photos?|crédits?(?:\ photos?)?|credits?|copyright|bild(?:er)?"
+    r"|quelle|source|image|imagen|getty\ images)\b\s*[:./]",
+    re.I | re.X,
+)
 
 
 def paragraph_chars(tree: Any) -> int:
@@ -81,6 +90,45 @@ def link_share(tree: Any, text: str) -> float:
         return 0.0
     anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     return sum(len(line) for line in lines if line in anchors) / total
+
+
+def _fold(line: str) -> str:
+    return " ".join(line.split())
+
+
+def anchor_texts(tree: Any) -> set[str]:
+    """The texts of the page's links (white space folded), MIN_ANCHOR_CHARS or longer."""
+    found = {_fold(a.text_content()) for a in tree.iter("a")}
+    return {text for text in found if len(text) >= MIN_ANCHOR_CHARS}
+
+
+def line_link_share(line: str, anchors: set[str]) -> float:
+    """The share of a line (in characters) made of the page's link texts."""
+    folded = _fold(line)
+    if not folded:
+        return 0.0
+    return min(1.0, sum(len(a) for a in anchors if a in folded) / len(folded))
+
+
+def is_credit(line: str) -> bool:
+    """Whether a line is a photo credit or copyright notice (short, with © or a credit
+    word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
+    return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+
+
+def without_chrome_lines(text: str, anchors: set[str]) -> str:
+    """``text`` without its link lines and photo credits (kept whole when too little would
+    remain)."""
+    lines = text.split("\n")
+    kept = [
+        line
+        for line in lines
+        if line_link_share(line, anchors) < DROP_LINK_SHARE and not is_credit(line)
+    ]
+    if len(kept) == len(lines):
+        return text
+    cleaned = "\n".join(kept).strip()
+    return cleaned if len(cleaned) >= MIN_TEXT_CHARS else text
 
 
 def extract_pass(
@@ -117,7 +165,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     def run(method: Method) -> str:
         if method not in tried:
             document = extract_pass(tree, url, method)
-            if method != "precision" and link_share(tree, _text(document)) >= MAX_LINK_SHARE:
+            if link_share(tree, _text(document)) >= MAX_LINK_SHARE:
                 document = None
             tried[method] = document
         return _text(tried[method])
@@ -127,6 +175,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
+    text = without_chrome_lines(text, anchor_texts(tree))
     others = [d for d in tried.values() if d is not None and d is not document]
 
     def field(name: str) -> str | None:
@@ -153,20 +202,14 @@ def choose(
     paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS
 ) -> Method:
     """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
-    of paragraph text; ``run(method)`` gives a pass's text (each pass is run only when the
-    cascade gets to it); ``gate`` is the share of the paragraph text that is enough."""
-    precise = len(run("precision"))
-    if precise >= MIN_TEXT_CHARS and precise >= gate * paragraphs:
-        return "precision"
+    of paragraph text; ``run(method)`` gives a pass's text (the recall pass is run only when
+    the default pass is short for the page); ``gate`` is the share of the paragraph text that
+    is enough."""
     default = len(run("default"))
-    if precise >= MIN_TEXT_CHARS and precise >= ENOUGH_OF_DEFAULT * default:
-        return "precision"
     if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
-    # Everything so far is short for the page: the longest text of the three passes.
-    sizes: dict[Method, int] = {"precision": precise, "default": default}
-    sizes["recall"] = len(run("recall"))
-    return max(sizes, key=lambda method: (sizes[method], -list(sizes).index(method)))
+    recall = len(run("recall"))
+    return "recall" if recall > default else "default"
 
 
 def reset_caches() -> None:

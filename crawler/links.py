@@ -15,7 +15,9 @@ a heuristic decides:
    with ``rel`` tag, author, prev, next, nav, search or feed.
 2. Navigation URLs are skipped (crawler.shapes.is_navigation): the home page, a segment
    naming a service or listing (tag, topic, author, category, section, search, login...),
-   pagination, search queries, static files and feeds.
+   pagination, search queries, static files and feeds — except, for a teaser heading with
+   a summary (see below), an article filed under a topic (crawler.shapes.is_filed_article:
+   ``/themen/klimaschutz/cop26-in-glasgow``).
 3. Each remaining link gets a small score; it is an article link from ``KEEP_SCORE`` (2)
    up, and a URL counts with the best score of its links:
 
@@ -28,6 +30,8 @@ a heuristic decides:
    ... else 2+ other links of this shape on the page score 4 or more      +1
    the link is a teaser's heading (in/around ``<h1>``-``<h4>``, or a      +1
    ``headline``/``teaser``/``story``... class)
+   ... with a summary beside it (crawler.anchors.has_summary); then       +2
+   neither the section-like URL nor the anchor naming the page counts
    the link is in a repeated teaser list (3+ links placed alike, most     +1
    with headline anchors)
    the anchor is a navigation label (``Next »``, ``Page 2``, ``Log in``,  -3
@@ -72,9 +76,16 @@ import lxml.html
 
 from storage.linkshapes import DROP_AFTER
 
-from .anchors import anchor_kind, anchor_text, in_heading, names_page
+from .anchors import anchor_kind, anchor_text, has_summary, in_heading, names_page
 from .discover import base_url, parse_html
-from .shapes import is_article_shaped, is_listing, is_navigation, is_word_path, link_shape
+from .shapes import (
+    is_article_shaped,
+    is_filed_article,
+    is_listing,
+    is_navigation,
+    is_word_path,
+    link_shape,
+)
 from .urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
@@ -166,12 +177,15 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     articles, others = context.learned.get(shape, (0, 0))
     if others >= BAD_SHAPE_AFTER and not articles:
         return -99, [f"shape led to {others} non-articles"]
+    heading = in_heading(link)
+    card = heading and has_summary(link)
     if is_listing(url):
         score -= 3
         reasons.append("listing URL -3")
     elif is_word_path(url):
-        score -= 2
-        reasons.append("section-like URL -2")
+        if not card:  # a teaser with its summary is an article whatever its URL's words
+            score -= 2
+            reasons.append("section-like URL -2")
     elif is_article_shaped(url):
         score += 2
         reasons.append("article URL +2")
@@ -183,7 +197,7 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
         reasons.append("shape of other article links of the page +1")
     text = anchor_text(link)
     kind = anchor_kind(text)
-    if kind != "headline" and names_page(text, unquote(urlsplit(url).path)):
+    if kind != "headline" and not card and names_page(text, unquote(urlsplit(url).path)):
         score -= 2
         reasons.append("anchor names the page -2")
     if kind == "headline":
@@ -192,9 +206,12 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     elif kind == "navigation":
         score -= 3
         reasons.append("navigation anchor -3")
-    if in_heading(link):
+    if heading:
         score += 1
         reasons.append("teaser heading +1")
+    if card:
+        score += 2
+        reasons.append("teaser with a summary +2")
     if _signature(link) in context.teasers:
         score += 1
         reasons.append("teaser list +1")
@@ -245,7 +262,11 @@ def article_links(
     content = [
         (link, url)
         for link, url, _ in candidates
-        if not _in_chrome(link) and not is_navigation(url)
+        if not _in_chrome(link)
+        and (
+            not is_navigation(url)
+            or (is_filed_article(url) and in_heading(link) and has_summary(link))
+        )
     ]
     context = _Context(learned or {}, *_lists(content))
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles

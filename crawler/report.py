@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage import FetchOutcome, Source
 
@@ -15,6 +19,39 @@ class CrawlReport:
     outcomes: dict[int, tuple[Source, FetchOutcome]] = field(default_factory=dict)
     counters: Counter[str] = field(default_factory=Counter)
     finish_reason: str | None = None
+    #: CPU seconds by stage: "fetch" (Scrapy and the event loop), "parse" (feeds, sitemaps
+    #: and pages read for links), "extract" (in the page workers), "store".
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    in_process: set[str] = field(default_factory=set)  # stages timed in the crawl process
+    _timing: list[list[Any]] = field(default_factory=list, repr=False)
+
+    def add_cpu(self, stage: str, seconds: float, *, here: bool = True) -> None:
+        """Add CPU time to a stage; ``here``: spent in the crawl process."""
+        self.cpu[stage] += seconds
+        if here:
+            self.in_process.add(stage)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the CPU time the calling thread spends in the block to ``stage`` (a block
+        timed inside it counts for its own stage only). No ``await`` inside the block."""
+        now = time.thread_time()
+        if self._timing:
+            outer = self._timing[-1]
+            self.add_cpu(outer[0], now - outer[1])
+        self._timing.append([stage, now])
+        try:
+            yield
+        finally:
+            now = time.thread_time()
+            _, start = self._timing.pop()
+            self.add_cpu(stage, now - start)
+            if self._timing:
+                self._timing[-1][1] = now
+
+    def own_cpu(self) -> float:
+        """CPU seconds of the stages timed in the crawl process."""
+        return sum(self.cpu[stage] for stage in self.in_process)
 
     def add_outcome(self, source: Source, outcome: FetchOutcome) -> None:
         """Record how one source's poll went."""

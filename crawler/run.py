@@ -1,23 +1,28 @@
 """Running crawls inside the daemon's event loop: one runner for the process, one Crawler
-per crawl (a Twisted reactor cannot be restarted). :class:`CrawlRunner` is the facade the
-scheduler holds: outside ``crawler/``, nothing touches a Scrapy object."""
+per crawl (a Twisted reactor cannot be restarted), and one pool of page workers for the
+runner's life. :class:`CrawlRunner` is the facade the scheduler holds: outside
+``crawler/``, nothing touches a Scrapy object."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
 from storage import CrawlStore, Source
 
-from .extract import reset_caches
+from .extracted import EXTRACT
 from .job import CrawlJob
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
+from .workers import TIMEOUT, PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +111,25 @@ class CrawlRunner:
         await self._runner.join()
 
 
-def make_runner(settings: CrawlSettings) -> AsyncCrawlerRunner:
-    """The crawler runner for the life of the process."""
-    return AsyncCrawlerRunner(scrapy_settings(settings))
+class Runner(AsyncCrawlerRunner):
+    """Scrapy's runner, with the pool of processes that extract the pages of its crawls
+    (started at the first page, stopped when the process ends)."""
+
+    def __init__(self, settings: dict[str, Any], pages: PagePool) -> None:
+        super().__init__(settings)
+        self.pages = pages
+        weakref.finalize(self, pages.close)
+
+
+def make_runner(
+    settings: CrawlSettings,
+    task: Callable[[str, str], Any] | str = EXTRACT,
+    timeout: float = TIMEOUT,
+) -> Runner:
+    """The crawler runner for the life of the process; its page workers run ``task`` (the
+    article extraction, or its ``module:name``) with ``timeout`` seconds for each page."""
+    pool = PagePool(task, settings.workers, timeout=timeout)
+    return Runner(scrapy_settings(settings), pool)
 
 
 def reconfigure(runner: AsyncCrawlerRunner, settings: CrawlSettings) -> None:
@@ -123,18 +144,28 @@ async def crawl(
     sources: list[Source],
     clock: Callable[[], datetime],
     report: CrawlReport | None = None,
-    polled: Callable[[int], None] | None = None,
+    poll_done: Callable[[int], None] | None = None,
 ) -> CrawlReport:
-    """Poll ``sources`` once, filling ``report`` (default: a new one) and telling ``polled``
+    """Poll ``sources`` once, filling ``report`` (default: a new one) and telling ``poll_done``
     each source whose poll is recorded; new articles are in the store when this returns."""
     report = report if report is not None else CrawlReport()
     if not sources:
         return report
+    pages = runner.pages if isinstance(runner, Runner) else PagePool(EXTRACT, 0)
     crawler = runner.create_crawler(NewsSpider)
+    cpu = time.process_time()
     try:
-        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, polled))
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages, poll_done))
     finally:
-        reset_caches()
+        if pages.size == 0:  # the workers' caches go with the workers (recycled)
+            from .extract import reset_caches
+
+            reset_caches()
+        if pages is not getattr(runner, "pages", None):
+            pages.close()
+    # What the crawl cost the crawl process beyond the stages it times: Scrapy, Twisted and
+    # the event loop (requests, responses, middlewares, callbacks), handing pages over.
+    report.add_cpu("fetch", time.process_time() - cpu - report.own_cpu())
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report.finish_reason = stats.get("finish_reason")
     for key in (

@@ -7,6 +7,9 @@
   (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``, not a numeric
   id such as ``story.asp?s=7654321``), a static file or feed by extension (.jpg .png .css .js
   .pdf .xml .rss ...).
+- :func:`is_filed_article`: a URL that is navigation only for a segment articles are filed
+  under (``/themen/…``, ``/topics/…``, ``/comments/…``) followed by an article-shaped rest
+  (``/themen/klimaschutz/cop26-in-glasgow``): an article when a teaser heading links to it.
 - :func:`is_word_path`: every path segment one or two plain words and no query: a section
   (``/world/``, ``/news/middle-east``, ``/sport.shtml``) or a page with a short slug.
 - :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``,
@@ -53,6 +56,12 @@ _NAV_SEGMENTS = frozenset({
     "journalists", "journalist", "profiles", "contributors", "staff", "comments",
     "comment", "jobs", "job", "careers", "classifieds", "events", "event", "tickets", "shop",
     "store", "offers", "deals", "advertise", "advertising", "marketplace", "directory",
+})
+# Listing segments that articles are often filed under (``/themen/klimaschutz/cop26-in-glasgow``,
+# ``/r/python/comments/1bbbwk/whats_your_opinion``): navigation unless an article follows.
+_FILING_SEGMENTS = frozenset({
+    "topic", "topics", "thema", "themen", "dossier", "dossiers", "hub", "hubs", "specials",
+    "section", "sections", "rubriques", "rubrik", "ressort", "comments", "comment",
 })
 _HOME_PATHS = frozenset({
     "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
@@ -145,6 +154,25 @@ def is_navigation(url: str) -> bool:
     if any(s in _NAV_SEGMENTS for s in segments):
         return True
     return any(s == "page" and n.isdigit() for s, n in pairwise(segments))
+
+
+@lru_cache(maxsize=4096)
+def is_filed_article(url: str) -> bool:
+    """Whether a URL that :func:`is_navigation` calls a listing only for a segment articles
+    are filed under (topic, thema, dossier, section, comments...) goes on to an article:
+    what follows the last such segment is article-shaped (a long slug, a long number)."""
+    segments = _segments(url)
+    lower = [s.lower() for s in segments]
+    if not any(s in _FILING_SEGMENTS for s in lower):
+        return False
+    if any(s in _NAV_SEGMENTS and s not in _FILING_SEGMENTS for s in lower):
+        return False
+    last = max(i for i, s in enumerate(lower) if s in _FILING_SEGMENTS)
+    tail = segments[last + 1 :]
+    if not tail:
+        return False
+    rest = urlsplit(url)._replace(path="/x/" + "/".join(tail)).geturl()
+    return not is_navigation(rest) and is_article_shaped(rest)
 
 
 @lru_cache(maxsize=4096)

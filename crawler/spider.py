@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from storage import FetchOutcome, Source, identity_host
 
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
+from .extracted import EXTRACT
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
     HANDLED_STATUSES,
@@ -44,6 +44,7 @@ from .links import article_links
 from .schedule import next_due
 from .sitemaps import parse_sitemap, recent, recent_sitemaps
 from .urls import canonicalize, item_url
+from .workers import PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +71,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.store = job.store
         self.report = job.report
         self.clock = job.clock
-        self.polled = job.polled
+        self.poll_done = job.poll_done
         self.seen: set[str] = set()
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
         # poll reads it in full instead of getting a 304 that would hide unstored entries.
         self.polls: dict[int, _Poll] = {}
-        # One extraction at a time, off the event loop: bounded CPU, no shared-state races.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        # Extraction runs off the event loop, in the runner's worker processes (or, without
+        # a runner's pool, in a thread of this process).
+        self.own_pool = job.pages is None
+        self.pages = job.pages if job.pages is not None else PagePool(EXTRACT, 0)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
@@ -114,10 +117,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
         outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))
-        self.store.record_fetch(source.id, outcome, now)
+        with self.report.timed("store"):
+            self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
-        if self.polled is not None:
-            self.polled(source.id)
+        if self.poll_done is not None:
+            self.poll_done(source.id)
 
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
         self._record(source, FetchOutcome(ok=False, status=status, error=error))
@@ -175,7 +179,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     # Feeds ----------------------------------------------------------------------------------
 
     def _feed(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
-        feed = parse_feed(response.body, response.url, headers_dict(response))
+        with self.report.timed("parse"):
+            feed = parse_feed(response.body, response.url, headers_dict(response))
         if not feed.is_feed:
             self._fail(source, feed.problem or "not a feed", response.status)
             return
@@ -184,8 +189,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
             )
             self.report.count("feeds_malformed")
-        found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
-        entries = [e for e in found if e is not None]
+        with self.report.timed("parse"):
+            found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
+            entries = [e for e in found if e is not None]
         yield from self._entries(
             source,
             replace(
@@ -369,8 +375,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         )
 
     def closed(self, reason: str) -> None:
-        """Release the extraction thread."""
-        self.executor.shutdown(wait=True)
+        """Release a page pool of the spider's own."""
+        if self.own_pool:
+            self.pages.close()
 
 
 def _new(entries: list[Entry]) -> int:

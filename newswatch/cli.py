@@ -153,6 +153,11 @@ def crawl(ctx: click.Context) -> None:
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")
+        if lost := crawl_report.counters["pages_lost"]:
+            click.echo(
+                f"  {lost} page(s) crashed or hung their extraction worker: "
+                "retried at the next poll"
+            )
         m = report.matched
         click.echo(
             f"matched {m.articles} article(s): {m.matches} match(es), {m.emails} email(s) queued"
@@ -165,6 +170,8 @@ def crawl(ctx: click.Context) -> None:
             f"delivered {d.sent} email(s) via {via}"
             + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "")
         )
+        stages = {**crawl_report.cpu, **m.cpu}
+        click.echo("cpu: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if v > 0))
         if d.errors:
             fail(
                 f"alerts not delivered ({'; '.join(d.errors)}); "

@@ -238,6 +238,7 @@ def _crawl(table: _Table, every: int) -> CrawlSettings:
         per_host=max(1, table.get("per_host", INT)),
         retries=table.get("retries", INT),
         obey_robots=table.get("obey_robots", BOOL),
+        workers=table.maybe("workers", INT),
     )
 
 

@@ -84,6 +84,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "per_host": Setting("int", 2, "concurrent requests to one host at most"),
         "retries": Setting("int", 2, "retries of a request that failed on the network or 5xx"),
         "obey_robots": Setting("bool", True, "obey robots.txt when fetching article pages"),
+        "workers": Setting(
+            "int", None, "processes that extract article text (default: one per core; 0: none)"
+        ),
     },
     "alerts": {
         "lookback": Setting(

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +69,8 @@ class MatchReport:
     repeats: int = 0  # matches not alerted: their story had already alerted for the topic
     queued: int = 0  # alerts held for a digest (digest-mode topics, storm control)
     rematched: int = 0  # articles edited in place, matched again (counted in articles too)
+    #: CPU seconds by stage: "stories", "templates", "match", "compose", "record".
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def count(self, articles: int, rematch: bool, verdict: Verdict, routed: Routed) -> None:
         """Add a batch of ``articles`` (``rematch``: edited in place) and what it made."""
@@ -87,6 +91,20 @@ class MatchReport:
         self.repeats += other.repeats
         self.queued += other.queued
         self.rematched += other.rematched
+        for stage, seconds in other.cpu.items():
+            self.cpu[stage] += seconds
+
+
+class _Laps:
+    """CPU time of this thread between one lap and the next, added up by stage."""
+
+    def __init__(self, into: defaultdict[str, float]) -> None:
+        self.into, self.last = into, time.thread_time()
+
+    def lap(self, stage: str) -> None:
+        now = time.thread_time()
+        self.into[stage] += now - self.last
+        self.last = now
 
 
 @dataclass
@@ -148,6 +166,7 @@ class Pipeline:
         to ``report``."""
         crawl = asyncio.ensure_future(self.crawl(sources))
         streaming = True
+        streamed = sum(report.matched.cpu.values())
         try:
             while not crawl.done():
                 pause = asyncio.ensure_future(
@@ -168,7 +187,13 @@ class Pipeline:
         except BaseException:
             crawl.cancel()
             raise
-        return crawl.result()
+        result = crawl.result()
+        # The crawl's "fetch" time is its process's CPU beyond its own stages: take out the
+        # matching done meanwhile (counted in report.matched.cpu).
+        streamed = sum(report.matched.cpu.values()) - streamed
+        if "fetch" in result.cpu:
+            result.cpu["fetch"] = max(0.0, result.cpu["fetch"] - streamed)
+        return result
 
     async def stream(self, report: CycleReport) -> None:
         """One pass while a crawl runs: match the new articles of the sources whose poll has
@@ -197,16 +222,21 @@ class Pipeline:
         topics = self.store.topics()
         for batch, rematch in self._batches(waiting, edited):
             now = self.clock()
+            laps = _Laps(report.cpu)
             stories = self.cluster(batch, now)
+            laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
+            laps.lap("templates")
             verdict = decide(
                 self.store, batch, topics, stories, now=now, lookback=self.lookback, rematch=rematch
             )
+            laps.lap("match")
             routed = route(
                 self.store, self.recipients, batch, verdict, topics, stories, now, edited=rematch
             )
+            laps.lap("compose")
             self.store.record_matches(
                 verdict.matches,
                 routed.emails,
@@ -217,6 +247,7 @@ class Pipeline:
                 rematched=[a.id for a in batch] if rematch else (),
                 matched=() if rematch else [a.id for a in batch],
             )
+            laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)
         if report.matches or report.dropped:
             logger.info(

@@ -246,7 +246,9 @@ class NewsSite:
         template of its article pages: ``article.html`` (a newspaper), ``article-blog.html``
         (a WordPress blog) or ``article-portal.html`` (a portal of ``div``s, ads and a
         consent wall), each with its own navigation, related links and comments, or
-        ``article-table.html`` (a page of 2007: a table layout, paragraphs broken by ``<br>``).
+        ``article-table.html`` (a page of 2007: a table layout, paragraphs broken by ``<br>``),
+        or ``article-inline-chrome.html`` (the newspaper with a photo credit and a "Read
+        also" link inside the article's body element).
         ``disclaimer`` (an attribute) is a note the site adds at the end of every article body.
         """
         self.publication = publication

@@ -11,7 +11,14 @@ import pytest
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
-from crawler.extract import Method, choose, extract_article, extract_pass, paragraph_chars
+from crawler.extract import (
+    Method,
+    choose,
+    extract_article,
+    extract_pass,
+    paragraph_chars,
+    without_chrome_lines,
+)
 from crawler.feeds import html_to_text, parse_feed
 from crawler.schedule import MAX_BACKOFF_SECONDS, next_due
 from crawler.urls import canonicalize, same_site
@@ -337,26 +344,60 @@ def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade(
     assert extracted.author == story.author
 
 
-def test_the_cascade_stops_at_the_first_pass_that_is_long_enough_for_the_page() -> None:
-    """Each later pass runs only when the earlier ones are short for the page."""
-    texts: dict[Method, str] = {"precision": "p" * 400, "default": "d" * 420, "recall": "r" * 900}
+def test_photo_credits_and_related_story_links_in_the_body_are_dropped() -> None:
+    """A credit line (``© Agency / Name``) and a "Read also: <a>headline</a>" line inside the
+    article's body element: trafilatura keeps both (the precision pass too), newswatch drops
+    them, so that their words never alert; the body stays whole."""
+    slug = "central-bank-holds-rates"
+    story = STORIES_BY_SLUG[slug]
+    with NewsSite("Northgate Evening Post", chrome="article-inline-chrome.html") as site:
+        page, _ = get(site, f"/articles/{slug}")
+        url = site.article_url(slug)
+    html = page.decode("utf-8")
+    precise = extract_pass(load_html(html), url, "precision")
+    assert precise is not None and "Stavanger" in (precise.text or "")
+    assert "Quartermaster" in (precise.text or "")
+    extracted = extract_article(html, url)
+    assert extracted is not None
+    assert "Stavanger" not in extracted.text and "Quartermaster" not in extracted.text
+    for paragraph in story.body:
+        assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
+
+
+def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
+    anchors = {"Quartermaster ledger inquiry widens to three harbour boards"}
+    text = (
+        "The harbour board met on Tuesday to discuss the budget for next year.\n"
+        "Read also: Quartermaster ledger inquiry widens to three harbour boards\n"
+        "Foto: Ingrid Stavanger\n"
+        "The Quartermaster ledger inquiry widens to three harbour boards, the mayor said, "
+        "and the council will publish every invoice it paid since 2019."
+    )
+    kept = without_chrome_lines(text, anchors)
+    assert "Read also" not in kept and "Stavanger" not in kept
+    assert "the mayor said" in kept and "budget for next year" in kept
+    # Nothing is dropped when too little text would remain.
+    assert without_chrome_lines("Foto: Ingrid Stavanger", anchors) == "Foto: Ingrid Stavanger"
+
+
+def test_the_cascade_reads_the_recall_pass_only_when_the_default_is_short_for_the_page() -> None:
+    """The recall pass runs only when the default pass's text is short for the page, and the
+    longer of the two is kept."""
+    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900}
     ran: list[Method] = []
 
     def run(method: Method) -> str:
         ran.append(method)
         return texts[method]
 
-    assert choose(1000, run) == "precision" and ran == ["precision"]
-    ran.clear()  # short for a page of 2000 paragraph characters, but most of the default
-    assert choose(2000, run) == "precision" and ran == ["precision", "default"]
+    assert choose(1000, run) == "default" and ran == ["default"]
+    ran.clear()  # short for a page of 2000 paragraph characters: recall found more
+    assert choose(2000, run) == "recall" and ran == ["default", "recall"]
     ran.clear()
-    texts["precision"] = ""  # nothing: the default's text is enough for the page
-    assert choose(1000, run) == "default" and ran == ["precision", "default"]
-    ran.clear()
-    texts["default"] = "d" * 100  # both short for the page: the longest of three passes
-    assert choose(5000, run) == "recall" and ran == ["precision", "default", "recall"]
-    texts["recall"] = ""
-    assert choose(5000, run) == "default"
+    texts["recall"] = "r" * 100  # both short for the page: the longer one
+    assert choose(5000, run) == "default" and ran == ["default", "recall"]
+    texts["default"] = ""
+    assert choose(5000, run) == "recall"
 
 
 def test_paragraph_text_counts_only_long_paragraphs() -> None:

@@ -41,7 +41,7 @@ def test_every_strategy_scores_every_page_and_the_cascade_reads_old_layouts() ->
         text, _ = extraction.CHOSEN(run)
         assert STORIES_BY_SLUG[run.page.name].body[-1][:60] in text
         chosen, used = extraction.cascade_steps(run, extraction.INCLUDE_TABLES)
-        assert chosen == "default" and used == {"precision", "default"}
+        assert chosen == "default" and used == {"default"}
 
 
 def test_the_site_memory_removes_a_note_on_every_page_and_scores_the_gain() -> None:

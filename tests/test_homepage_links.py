@@ -5,13 +5,15 @@ cards), and the signals of crawler.links one by one."""
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 from benchmarks.homepage_links import FIXTURES, labelled, report, run, summary
-from crawler.anchors import anchor_kind, names_page
+from crawler.anchors import anchor_kind, has_summary, names_page
 from crawler.links import BAD_SHAPE_AFTER, article_links
 from crawler.shapes import (
     is_article_shaped,
+    is_filed_article,
     is_listing,
     is_navigation,
     is_word_path,
@@ -194,3 +196,53 @@ def test_the_one_missed_fixture_link_is_followed_once_its_shape_led_to_articles(
     assert on_naming in articles and on_naming not in article_links(text, page)
     learned = {link_shape(on_naming): (3, 0)}  # /boring-technology/ and the others were articles
     assert set(article_links(text, page, learned=learned)) == articles
+
+
+CARDS = """<html><body><div class="main">
+<div class="box"><h3><a href="/offshore-windenergie">Windenergie</a></h3>
+<p>Warum der Ausbau auf See stockt und was die Betreiber jetzt von der Regierung erwarten.</p>
+</div>
+<div class="box"><h3><a href="/solar">Solar</a></h3></div>
+<div class="box"><h2><a href="/wind">Wind</a></h2><ul><li><a href="/wind/a">A</a></li>
+<li><a href="/wind/b">B</a></li><li><a href="/wind/c">C</a></li><li><a href="/wind/d">D</a></li>
+</ul><p>Alles über Wind, Wetter und Windräder in unserer Region und darüber hinaus.</p></div>
+<div class="box"><h3><a href="/themen/strom/umfrage-zur-strompreisbremse">Strompreisbremse</a>
+</h3><p>Zwei Drittel der Befragten sparen mehr Strom als im Vorjahr, sagt die Umfrage.</p></div>
+<div class="box"><a href="/themen/strom/alle-beitraege-zum-strom">Alle Beiträge zum Strom</a></div>
+</div></body></html>"""
+
+
+def test_teaser_with_a_summary_is_an_article_link_whatever_its_words() -> None:
+    """A teaser heading with its summary beside it is an article (a one-word anchor on a
+    one-word path included); the same link without a summary, a section heading over a
+    list of links, and a topic page are not."""
+    found = article_links(CARDS, "http://energie.test/")
+    assert "http://energie.test/offshore-windenergie" in found
+    assert "http://energie.test/solar" not in found  # no summary: a section, maybe
+    assert "http://energie.test/wind" not in found  # a heading over a list of links
+    assert "http://energie.test/themen/strom/umfrage-zur-strompreisbremse" in found
+    assert "http://energie.test/themen/strom/alle-beitraege-zum-strom" not in found
+
+
+def test_summaries_of_teaser_headings() -> None:
+    doc = lxml.html.fromstring(CARDS)
+    by_href = {a.get("href"): a for a in doc.iter("a")}
+    assert has_summary(by_href["/offshore-windenergie"])
+    assert not has_summary(by_href["/solar"])
+    assert not has_summary(by_href["/wind"])  # its box holds a list of links
+
+
+@pytest.mark.parametrize(
+    ("url", "filed"),
+    [
+        ("http://s.test/themen/klimaschutz/cop26-in-glasgow", True),
+        ("http://s.test/themen/aydan-oezoguz-wird-vizepraesidentin", True),
+        ("http://s.test/r/python/comments/1bbbwk/whats_your_opinion_on_init", True),
+        ("http://s.test/topics/climate", False),  # the topic page itself
+        ("http://s.test/themen/", False),
+        ("http://s.test/tag/cop26-in-glasgow-2021", False),  # a tag is never an article
+        ("http://s.test/news/cop26-in-glasgow", False),  # not navigation at all
+    ],
+)
+def test_articles_filed_under_a_topic(url: str, filed: bool) -> None:
+    assert is_filed_article(url) is filed

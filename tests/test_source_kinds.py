@@ -47,7 +47,7 @@ def test_page_without_feed_follows_only_article_links(site, mail, workdir):
     assert set(rows) == {site.article_url("venezuela-opposition-leader"),
                          site.article_url("city-late-winner")}
     for row in rows.values():
-        assert row["extraction"] == "page:precision" and row["title"]
+        assert row["extraction"] == "page:default" and row["title"]
     fetched = {r.path for r in site.requests}
     for chrome in ("/tag/", "/author/", "/login", "/page/2", "/register", "/search"):
         assert not any(p.startswith(chrome) for p in fetched), (chrome, fetched)

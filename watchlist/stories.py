@@ -21,6 +21,7 @@ comparable with signatures made with the same parameters and hashing scheme, whi
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -125,7 +126,32 @@ def signature(text: str) -> Signature | None:
     tokens = words(text)
     if len(tokens) < MIN_WORDS:
         return None
-    return Signature(minhash(shingles(tokens)), minhash(shingles(tokens[:LEDE_WORDS])))
+    # The lede's shingles are the text's first ones: each shingle is hashed once, for both
+    # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
+    sha1, whole = hashlib.sha1, int.from_bytes
+    hashes = [
+        # datasketch's default hash (sha1_hash32): SHA-1's first 4 bytes, little-endian.
+        whole(sha1(" ".join(tokens[i : i + SHINGLE]).encode()).digest()[:4], "little")
+        for i in range(len(tokens) - SHINGLE + 1)
+    ]
+    lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
+    return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
+
+
+def _minhash_of(hashes: list[int]) -> MinHash:
+    """The MinHash of items already hashed (as datasketch's sha1_hash32 does)."""
+    from datasketch import MinHash
+
+    signature = MinHash(
+        num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations(),
+        hashfunc=_same,
+    )
+    signature.update_batch(hashes)
+    return signature
+
+
+def _same(value: int) -> int:
+    return value
 
 
 class StoryIndex:

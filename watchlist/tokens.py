@@ -189,11 +189,28 @@ def fold_char(char: str) -> str:
     return _fold_char(char)
 
 
+class _FoldTable(dict[int, str]):
+    """Code point -> its folded string, filled as characters are met (str.translate reads
+    it in C: about ten times faster than folding a text character by character)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= _FOLD_TABLE_SIZE:  # bounded, whatever the texts hold
+            self.clear()
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE_SIZE = 65_536
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def normalize(text: str) -> str:
     """Case-fold and strip accents exactly as FTS5 ``unicode61 remove_diacritics 2`` does."""
     if text.isascii():
         return text.lower()
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate(_FOLD_TABLE)
 
 
 # Per character met in a text: (char.lower(), what the folded copy holds there), or None when

@@ -1,0 +1,274 @@
+"""Worker processes for the CPU work of each page (article extraction), so that a crawl uses
+every core while the crawl's own process keeps the network and the database.
+
+A pool of ``size`` processes, each driven by one thread of the crawl process that hands it
+one page at a time and waits for the answer. So the pool always knows which page a worker
+holds, and a hostile page costs that page alone:
+
+* a worker that dies on a page (a crash in C code, the kernel's OOM killer) fails that page
+  with :class:`WorkerDied`, and a new worker takes its place;
+* a worker that takes longer than ``timeout`` on a page is killed, the page fails with
+  :class:`WorkerTimeout`, and a new worker takes its place;
+* a worker is retired after ``max_tasks`` pages, so that what trafilatura and lxml cache
+  (per process, without bound) is dropped.
+
+Workers are forked from a server process that has imported the task's module once
+(multiprocessing's ``forkserver``), so a new worker starts in milliseconds and shares that
+module's memory with its siblings. ``size = 0`` runs the task in a thread of the crawl
+process instead (one at a time), as before there was a pool.
+
+Exceptions::
+
+    PageFailed
+    ├── WorkerDied      the worker process ended while it held the page
+    └── WorkerTimeout   the page took longer than the timeout
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Pages a worker extracts before it is replaced.
+MAX_TASKS = 500
+#: Seconds one page may take in a worker (trafilatura takes tens of milliseconds).
+TIMEOUT = 60.0
+
+
+class PageFailed(Exception):
+    """The page's worker was lost: the page is to be tried again later."""
+
+
+class WorkerDied(PageFailed):
+    """The worker process ended while it held the page."""
+
+
+class WorkerTimeout(PageFailed):
+    """The page took longer than the pool's timeout; its worker was killed."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """A task's result and the CPU time it took in its worker (seconds)."""
+
+    value: Any
+    cpu_seconds: float
+
+
+def default_size() -> int:
+    """One worker per core."""
+    return os.cpu_count() or 1
+
+
+def _serve(conn: Connection, module: str, name: str) -> None:
+    """A worker's loop: run ``module.name(*args)`` for each message until told to stop (None)
+    or until the crawl process goes away (end of file)."""
+    task = getattr(importlib.import_module(module), name)
+    while True:
+        try:
+            args = conn.recv()
+        except (EOFError, OSError):
+            return
+        if args is None:
+            return
+        start = time.process_time()
+        try:
+            outcome: tuple[str, Any] = ("ok", task(*args))
+        except Exception as exc:  # reported to the caller, the worker goes on
+            outcome = ("error", f"{type(exc).__name__}: {exc}")
+        conn.send((outcome, time.process_time() - start))
+
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process of the forkserver context
+    conn: Connection
+    tasks: int = 0
+
+    def stop(self, *, kill: bool = False) -> int | None:
+        """End the process (politely, or with SIGKILL) and reap it; its exit code."""
+        if kill:
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.process.join(timeout=None if kill else 5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        code: int | None = self.process.exitcode
+        self.process.close()
+        return code
+
+
+_Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop]
+
+
+class PagePool:
+    """``size`` worker processes running ``task`` (a module-level function, or its
+    ``module:name``, which a worker imports) on one page at a time each."""
+
+    def __init__(
+        self,
+        task: Callable[..., Any] | str,
+        size: int | None = None,
+        *,
+        timeout: float = TIMEOUT,
+        max_tasks: int = MAX_TASKS,
+    ) -> None:
+        if isinstance(task, str):  # "module:name", imported only where it runs
+            self._module, _, self._name = task.partition(":")
+        else:
+            self._module, self._name = task.__module__, task.__qualname__
+        self.size = default_size() if size is None else max(0, size)
+        self.timeout = timeout
+        self.max_tasks = max(1, max_tasks)
+        self.started = 0  # worker processes started so far
+        self.lost = 0  # pages whose worker died or was killed
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lanes: list[threading.Thread] = []
+        self._workers: list[_Worker | None] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._inline: ThreadPoolExecutor | None = None
+        self._context: Any = None
+
+    async def run(self, *args: Any) -> Done:
+        """``task(*args)`` in a worker; raises PageFailed when the worker is lost, and
+        RuntimeError with the task's error when the task raised."""
+        if self._closed:
+            raise RuntimeError("the page pool is closed")
+        loop = asyncio.get_running_loop()
+        if self.size == 0:
+            if self._inline is None:
+                self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+            task = getattr(importlib.import_module(self._module), self._name)
+            return await loop.run_in_executor(self._inline, _timed, task, args)
+        self._start_lanes()
+        future: asyncio.Future[Done] = loop.create_future()
+        self._jobs.put((args, future, loop))
+        return await future
+
+    def _start_lanes(self) -> None:
+        with self._lock:
+            if self._lanes:
+                return
+            self._workers = [None] * self.size
+            for lane in range(self.size):
+                thread = threading.Thread(
+                    target=self._drive, args=(lane,), name=f"page-worker-{lane}", daemon=True
+                )
+                self._lanes.append(thread)
+                thread.start()
+
+    def _spawn(self) -> _Worker:
+        if self._context is None:
+            self._context = multiprocessing.get_context("forkserver")
+            # The server imports the task's module (trafilatura, lxml) once; workers are
+            # forked from it with everything loaded.
+            self._context.set_forkserver_preload([self._module])
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve,
+            args=(theirs, self._module, self._name),
+            daemon=True,
+            name="newswatch-page-worker",
+        )
+        process.start()
+        theirs.close()
+        self.started += 1
+        return _Worker(process, ours)
+
+    def _drive(self, lane: int) -> None:
+        """One lane: feed its worker one job at a time, replacing the worker as needed."""
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            args, future, loop = job
+            if self._closed or future.cancelled():
+                continue
+            try:
+                result: Done | BaseException = self._one(lane, args)
+            except Exception as exc:  # starting a worker failed: the page fails, not the lane
+                logger.exception("page worker could not be started")
+                result = PageFailed(f"no worker: {exc}")
+            # A closed loop: nobody waits for this page any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, result)
+        worker = self._workers[lane]
+        if worker is not None:
+            self._workers[lane] = None
+            worker.stop()
+
+    def _one(self, lane: int, args: tuple[Any, ...]) -> Done | BaseException:
+        worker = self._workers[lane]
+        if worker is None:
+            worker = self._workers[lane] = self._spawn()
+        try:
+            worker.conn.send(args)
+            if worker.conn.poll(self.timeout):
+                (status, value), cpu = worker.conn.recv()
+            else:
+                self._lose(lane, worker, kill=True)
+                return WorkerTimeout(f"extraction took over {self.timeout:g} s; worker killed")
+        except (EOFError, OSError):
+            code = self._lose(lane, worker, kill=False)
+            return WorkerDied(f"worker process died (exit code {code})")
+        worker.tasks += 1
+        if worker.tasks >= self.max_tasks:
+            self._workers[lane] = None
+            worker.stop()
+        if status == "error":
+            return RuntimeError(value)
+        return Done(value, cpu)
+
+    def _lose(self, lane: int, worker: _Worker, *, kill: bool) -> int | None:
+        self.lost += 1
+        self._workers[lane] = None
+        return worker.stop(kill=kill)
+
+    def close(self) -> None:
+        """Stop the lanes and their workers; pages still queued are dropped, a worker still
+        busy after a few seconds is killed."""
+        self._closed = True
+        for _ in self._lanes:
+            self._jobs.put(None)
+        for thread in self._lanes:
+            thread.join(timeout=5)
+        for worker in self._workers:
+            if worker is not None and worker.process.is_alive():
+                worker.process.kill()
+        self._lanes = []
+        if self._inline is not None:
+            self._inline.shutdown(wait=True)
+            self._inline = None
+
+
+def _timed(task: Callable[..., Any], args: tuple[Any, ...]) -> Done:
+    start = time.thread_time()
+    return Done(task(*args), time.thread_time() - start)
+
+
+def _settle(future: asyncio.Future[Done], result: Done | BaseException) -> None:
+    if future.cancelled():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

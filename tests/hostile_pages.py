@@ -1,0 +1,45 @@
+"""A page-worker task for tests: a page holding KILL_MARK kills the worker process that
+extracts it, a page holding HANG_MARK hangs it; every other page is extracted as newswatch
+does. ``python tests/hostile_pages.py CONFIG`` runs ``newswatch --config CONFIG crawl`` with
+this task in its page workers (2 of them, 3 s for each page)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from crawler.extract import Extracted, extract_article
+
+KILL_MARK = "kill-the-extraction-worker"
+HANG_MARK = "hang-the-extraction-worker"
+TIMEOUT = 3.0
+
+
+def extract(html: str, url: str) -> Extracted | None:
+    """extract_article, except for the marked pages."""
+    if KILL_MARK in html:
+        os._exit(70)  # as a crash in C code would: no exception, no clean-up
+    if HANG_MARK in html:
+        time.sleep(3600)
+    return extract_article(html, url)
+
+
+def main(config: str) -> None:
+    """``newswatch crawl`` with :func:`extract` in the page workers."""
+    import crawler.run
+    from newswatch.cli import cli
+
+    original = crawler.run.make_runner
+
+    def make_runner(settings: Any) -> Any:
+        # The task by its importable name (this file runs as __main__ here).
+        return original(settings, "hostile_pages:extract", TIMEOUT)
+
+    crawler.run.make_runner = make_runner  # type: ignore[assignment]  # CrawlRunner builds it
+    cli(["--config", config, "crawl"], obj={})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

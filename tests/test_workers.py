@@ -1,0 +1,93 @@
+"""Page workers: extraction runs in worker processes, and a page that crashes or hangs its
+worker costs that page alone (retried at the next poll), never the rest of the crawl."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conftest import subprocess_env
+from hostile_pages import HANG_MARK, KILL_MARK, extract
+from newssite import STORIES_BY_SLUG
+
+from crawler.workers import Done, PagePool, WorkerDied, WorkerTimeout
+
+TESTS = Path(__file__).parent
+PAGE = (TESTS / "fixtures" / "article.html").read_text(encoding="utf-8")
+GOOD = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner"]
+
+
+def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
+    page = PAGE.replace("$body_html", "<p>" + "A paragraph of the article. " * 20 + "</p>")
+
+    async def run() -> tuple[list[object], PagePool]:
+        pool = PagePool(extract, 2, timeout=3.0, max_tasks=2)
+        try:
+            pages = [page, KILL_MARK, page, HANG_MARK, page, page, page]
+            results = await asyncio.gather(
+                *(pool.run(p, "http://127.0.0.1/a") for p in pages), return_exceptions=True
+            )
+        finally:
+            pool.close()
+        return results, pool
+
+    results, pool = asyncio.run(run())
+    assert isinstance(results[1], WorkerDied)
+    assert isinstance(results[3], WorkerTimeout)
+    good = [r for i, r in enumerate(results) if i not in (1, 3)]
+    assert all(isinstance(r, Done) and r.value is not None for r in good), results
+    assert all(isinstance(r, Done) and r.cpu_seconds > 0 for r in good)
+    assert pool.lost == 2
+    # 5 good pages at most 2 a worker, and the 2 lost workers at most 1 good page each before
+    # their hostile page: at least 4 worker processes in all, whatever the order.
+    assert pool.started >= 4
+
+
+def test_in_process_extraction_when_workers_is_zero() -> None:
+    async def run() -> object:
+        pool = PagePool(extract, 0)
+        try:
+            return await pool.run(PAGE, "http://127.0.0.1/a")
+        finally:
+            pool.close()
+
+    result = asyncio.run(run())
+    assert isinstance(result, Done) and result.value is not None
+
+
+def test_crawl_goes_on_when_pages_crash_or_hang_their_workers(site, workdir) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    for slug in GOOD:
+        site.publish(replace(STORIES_BY_SLUG[slug], published=when))
+    template = STORIES_BY_SLUG["central-bank-holds-rates"]
+    for slug, mark in (("crashing-page", KILL_MARK), ("hanging-page", HANG_MARK)):
+        site.publish(replace(template, slug=slug, title=f"Page {slug}", published=when,
+                             body=[*template.body, mark]))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Venezuela", "query": "Maduro", "notify": ["desk@test.example"]}],
+    )
+    result = subprocess.run(
+        [sys.executable, str(TESTS / "hostile_pages.py"), str(workdir.config)],
+        cwd=workdir.path, env=subprocess_env(), capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 ok, 0 failed; 3 new article(s)" in result.stdout, result.stdout
+    assert "2 page(s) crashed or hung their extraction worker" in result.stdout
+    assert "delivered 1 email(s)" in result.stdout
+    mbox = workdir.database.with_suffix(".mbox").read_text(encoding="utf-8")
+    assert "Maduro" in mbox
+    with sqlite3.connect(workdir.database) as db:
+        deferred = dict(db.execute("SELECT url, last_error FROM deferred_entries"))
+        stored = {row[0] for row in db.execute("SELECT url FROM articles")}
+    assert len(stored) == 3
+    assert not any("crashing-page" in url or "hanging-page" in url for url in stored)
+    errors = sorted(deferred.values())
+    assert len(errors) == 2, deferred
+    assert any("died" in e for e in errors) and any("took over" in e for e in errors)
