@@ -19,7 +19,9 @@ from .workers import PagePool
 @dataclass(frozen=True)
 class CrawlJob:
     """The sources to poll once, the store the spider writes through as results arrive,
-    the report it fills, the clock it reads, and the page workers it extracts with."""
+    the report it fills, the clock it reads, and the page workers it extracts with;
+    ``poll_done`` is told the id of each source whose poll is recorded (every article it found
+    is stored by then)."""
 
     sources: list[Source]
     store: CrawlStore
@@ -27,3 +29,4 @@ class CrawlJob:
     clock: Callable[[], datetime]
     #: The runner's page workers; None: the spider extracts in a thread of its own.
     pages: PagePool | None = None
+    poll_done: Callable[[int], None] | None = None

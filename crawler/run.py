@@ -5,6 +5,7 @@ runner's life. :class:`CrawlRunner` is the facade the scheduler holds: outside
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import weakref
@@ -36,17 +37,65 @@ def install_reactor() -> None:
 
 
 class CrawlRunner:
-    """The crawls of the process, behind the few methods the scheduler needs."""
+    """The crawls of the process, behind the few methods the scheduler needs; it also says
+    which sources are still being polled, so that the articles of the others can be matched
+    while a crawl runs."""
 
     def __init__(self, settings: CrawlSettings) -> None:
         # The asyncio reactor must be installed first (install_reactor).
         self._runner = make_runner(settings)
+        self._crawls: list[tuple[list[Source], CrawlReport]] = []
+        self._polled = 0  # polls recorded by this process's crawls
+        self._progress: asyncio.Event | None = None
 
     async def crawl(
         self, store: CrawlStore, sources: list[Source], clock: Callable[[], datetime]
     ) -> CrawlReport:
         """Poll ``sources`` once; new articles are in the store when this returns."""
-        return await crawl(self._runner, store, sources, clock)
+        report = CrawlReport()
+        running = (sources, report)
+        self._crawls.append(running)
+        try:
+            return await crawl(self._runner, store, sources, clock, report, self._on_polled)
+        finally:
+            self._crawls.remove(running)
+            self._wake()
+
+    def polling(self) -> frozenset[int]:
+        """The ids of the sources whose poll is under way in a crawl of this process: some
+        of their articles may be stored, others not yet. (Every other source's articles are
+        all stored: its poll is recorded, or it is not being polled.)"""
+        return frozenset(
+            source.id
+            for sources, report in self._crawls
+            for source in sources
+            if source.id not in report.outcomes
+        )
+
+    async def wait_polls(self, count: int, timeout: float) -> None:
+        """Return once ``count`` more polls are recorded, no crawl runs any more, or after
+        ``timeout`` seconds, whichever comes first."""
+        loop = asyncio.get_running_loop()
+        target, deadline = self._polled + count, loop.time() + timeout
+        while self._polled < target and self._crawls:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            if self._progress is None:
+                self._progress = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _on_polled(self, source_id: int) -> None:
+        self._polled += 1
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._progress is not None:
+            self._progress.set()
+            self._progress = None
 
     def reconfigure(self, settings: CrawlSettings) -> None:
         """Crawls started from now on use ``settings`` (a config reload); a crawl in
@@ -94,16 +143,19 @@ async def crawl(
     store: CrawlStore,
     sources: list[Source],
     clock: Callable[[], datetime],
+    report: CrawlReport | None = None,
+    poll_done: Callable[[int], None] | None = None,
 ) -> CrawlReport:
-    """Poll ``sources`` once; new articles are in the store when this returns."""
-    report = CrawlReport()
+    """Poll ``sources`` once, filling ``report`` (default: a new one) and telling ``poll_done``
+    each source whose poll is recorded; new articles are in the store when this returns."""
+    report = report if report is not None else CrawlReport()
     if not sources:
         return report
     pages = runner.pages if isinstance(runner, Runner) else PagePool(EXTRACT, 0)
     crawler = runner.create_crawler(NewsSpider)
     cpu = time.process_time()
     try:
-        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages))
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages, poll_done))
     finally:
         if pages.size == 0:  # the workers' caches go with the workers (recycled)
             from .extract import reset_caches

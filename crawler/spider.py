@@ -71,6 +71,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.store = job.store
         self.report = job.report
         self.clock = job.clock
+        self.poll_done = job.poll_done
         self.seen: set[str] = set()
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
@@ -119,6 +120,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         with self.report.timed("store"):
             self.store.record_fetch(source.id, outcome, now)
         self.report.add_outcome(source, outcome)
+        if self.poll_done is not None:
+            self.poll_done(source.id)
 
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
         self._record(source, FetchOutcome(ok=False, status=status, error=error))

@@ -2,10 +2,15 @@
 
 The stages are the other packages' (``crawler``, ``watchlist``, ``alerts``); this module only
 runs them in order, and :meth:`Pipeline.cycle` is the one order: ``newswatch crawl`` runs one
-cycle, the daemon's crawl job one per tick. Each step reads its input from storage and
-commits its output before the next starts, so a crash or a cancellation between two steps
-leaves work the next cycle picks up: stored-but-unmatched articles sit above the match
-watermark, articles edited in place stay in the re-match queue, queued emails stay pending.
+cycle, the daemon's crawl job one per tick. Matching and delivery do not wait for the end of
+the crawl: every STREAM_SECONDS (sooner when STREAM_SOURCES polls have ended) the articles of
+the sources whose poll is complete are matched, routed and delivered while the other sources
+are still being polled; what is left is matched when the crawl ends.
+
+Each step reads its input from storage and commits its output before the next starts, so a
+crash or a cancellation between two steps leaves work the next cycle picks up: stored
+articles stay marked unmatched until the transaction that records their matches and alerts,
+articles edited in place stay in the re-match queue, queued emails stay pending.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -40,6 +45,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MATCH_BATCH = 1000
+#: While a crawl runs, the articles of the sources whose poll has ended are matched and their
+#: alerts delivered this often (seconds)...
+STREAM_SECONDS = 2.0
+#: ...or as soon as this many more polls have ended.
+STREAM_SOURCES = 20
 STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
@@ -71,6 +81,18 @@ class MatchReport:
         self.repeats += verdict.repeats
         self.emails += len(routed.emails)
         self.queued += len(routed.queued)
+
+    def add(self, other: MatchReport) -> None:
+        """Add what another pass (of the same cycle) did."""
+        self.articles += other.articles
+        self.matches += other.matches
+        self.emails += other.emails
+        self.dropped += other.dropped
+        self.repeats += other.repeats
+        self.queued += other.queued
+        self.rematched += other.rematched
+        for stage, seconds in other.cpu.items():
+            self.cpu[stage] += seconds
 
 
 class _Laps:
@@ -110,9 +132,12 @@ class Pipeline:
     health_after: timedelta = timedelta(hours=24)
     keep: timedelta = timedelta(days=365)
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
-    #: A crawl is storing pages: matching waits for its end (a site's first poll must be
-    #: stored whole before any of its pages is matched, see watchlist.templates).
+    #: A crawl is storing pages: the cycle matches the sources whose poll has ended as it
+    #: goes (a source's poll must be stored whole before any of its pages is matched, so
+    #: that a site's first poll knows its template, see watchlist.templates).
     crawling: bool = False
+    #: How often a cycle matches and delivers while its crawl runs (seconds).
+    stream_seconds: float = STREAM_SECONDS
     #: Shutting down: a cycle ends with its crawl; what it stored is matched at the next start.
     stopping: bool = False
     _delivery: asyncio.Future[DeliveryReport] | None = None
@@ -126,14 +151,57 @@ class Pipeline:
         are due, deliver."""
         report = CycleReport()
         if sources:
-            report.crawl = await self.crawl(sources)
+            report.crawl = await self._crawl_streaming(sources, report)
         if self.stopping:
             return report
-        report.matched = self.match()
+        report.matched.add(self.match())
         report.digests = self.digests()
         report.health = self.check_health()
-        report.delivery = await self.deliver()
+        _add_delivery(report.delivery, await self.deliver())
         return report
+
+    async def _crawl_streaming(self, sources: Sequence[Source], report: CycleReport) -> CrawlReport:
+        """The crawl, with matching and delivery of the sources whose poll has ended every
+        ``stream_seconds`` (or STREAM_SOURCES polls) while it runs; what they did is added
+        to ``report``."""
+        crawl = asyncio.ensure_future(self.crawl(sources))
+        streaming = True
+        streamed = sum(report.matched.cpu.values())
+        try:
+            while not crawl.done():
+                pause = asyncio.ensure_future(
+                    self.crawler.wait_polls(STREAM_SOURCES, self.stream_seconds)
+                )
+                try:
+                    await asyncio.wait([crawl, pause], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    pause.cancel()
+                if crawl.done() or self.stopping or not streaming:
+                    continue
+                try:
+                    await self.stream(report)
+                except Exception:
+                    # The crawl goes on; its end matches (and reports) again.
+                    logger.exception("matching during the crawl failed; waiting for its end")
+                    streaming = False
+        except BaseException:
+            crawl.cancel()
+            raise
+        result = crawl.result()
+        # The crawl's "fetch" time is its process's CPU beyond its own stages: take out the
+        # matching done meanwhile (counted in report.matched.cpu).
+        streamed = sum(report.matched.cpu.values()) - streamed
+        if "fetch" in result.cpu:
+            result.cpu["fetch"] = max(0.0, result.cpu["fetch"] - streamed)
+        return result
+
+    async def stream(self, report: CycleReport) -> None:
+        """One pass while a crawl runs: match the new articles of the sources whose poll has
+        ended, and deliver the alerts they queued."""
+        matched = self.match(self.crawler.polling(), edited=False)
+        report.matched.add(matched)
+        if matched.emails:
+            _add_delivery(report.delivery, await self.deliver())
 
     async def crawl(self, sources: Sequence[Source]) -> CrawlReport:
         """Poll ``sources`` and store their new articles."""
@@ -146,12 +214,13 @@ class Pipeline:
             logger.warning("source %s failed: %s", source.url, outcome.error)
         return report
 
-    def match(self) -> MatchReport:
-        """Match every article above the watermark, then those edited in place; queue one
-        email per recipient."""
+    def match(self, waiting: Collection[int] = (), *, edited: bool = True) -> MatchReport:
+        """Match every article not matched yet but those of the ``waiting`` sources (source
+        ids: polls under way), then (``edited``) those edited in place; queue one email per
+        recipient."""
         report = MatchReport()
         topics = self.store.topics()
-        for batch, rematch in self._batches():
+        for batch, rematch in self._batches(waiting, edited):
             now = self.clock()
             laps = _Laps(report.cpu)
             stories = self.cluster(batch, now)
@@ -171,11 +240,12 @@ class Pipeline:
             self.store.record_matches(
                 verdict.matches,
                 routed.emails,
-                watermark=None if rematch else batch[-1].id,
+                watermark=None,
                 now=now,
                 story_alerts=verdict.story_alerts,
                 digest=routed.queued,
                 rematched=[a.id for a in batch] if rematch else (),
+                matched=() if rematch else [a.id for a in batch],
             )
             laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)
@@ -192,12 +262,15 @@ class Pipeline:
             )
         return report
 
-    def _batches(self) -> Iterator[tuple[list[StoredArticle], bool]]:
-        """The batches to match, each with whether it is re-matched: the new articles
-        (above the watermark), then the articles edited in place (the re-match queue)."""
-        while batch := self.store.articles_after(self.store.watermark(), MATCH_BATCH):
+    def _batches(
+        self, waiting: Collection[int], edited: bool
+    ) -> Iterator[tuple[list[StoredArticle], bool]]:
+        """The batches to match, each with whether it is re-matched: the new articles (not
+        matched yet, except those of the ``waiting`` sources), then (``edited``) the
+        articles edited in place (the re-match queue)."""
+        while batch := self.store.unmatched_articles(MATCH_BATCH, waiting):
             yield batch, False
-        while batch := self.store.rematch_queue(MATCH_BATCH):
+        while edited and (batch := self.store.rematch_queue(MATCH_BATCH)):
             yield batch, True
 
     def cluster(self, batch: Sequence[StoredArticle], now: datetime) -> dict[int, int]:
@@ -300,3 +373,12 @@ class Pipeline:
         """Wait for a delivery in progress (at shutdown)."""
         if self._delivery is not None and not self._delivery.done():
             await asyncio.wait([self._delivery])
+
+
+def _add_delivery(total: DeliveryReport, more: DeliveryReport) -> None:
+    """Add what another delivery run (of the same cycle) did to ``total``."""
+    total.sent += more.sent
+    total.retrying += more.retrying
+    total.failed += more.failed
+    for error in more.errors:
+        total.note(error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -196,6 +196,19 @@ class ArticlesMixin:
         rows = self.db.query(
             SELECT_STORED + " WHERE a.id > ? ORDER BY a.id LIMIT ?", [article_id, limit]
         )
+        return [stored_article(r) for r in rows]
+
+    def unmatched_articles(
+        self, limit: int = 500, waiting: Collection[int] = ()
+    ) -> list[StoredArticle]:
+        """Articles not matched yet, oldest first, except those of the ``waiting`` sources
+        (source ids: their poll is still in progress)."""
+        sql = SELECT_STORED + " WHERE a.unmatched = 1"
+        params: list[Any] = []
+        if waiting:  # one parameter, however many sources
+            sql += " AND a.source_id NOT IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(waiting)))
+        rows = self.db.query(sql + " ORDER BY a.id LIMIT ?", [*params, limit])
         return [stored_article(r) for r in rows]
 
     def search(

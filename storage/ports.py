@@ -158,19 +158,19 @@ class AlertCounts(Protocol):
 
 
 class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
-    """The match stage: the batches to match (new articles above the watermark, then the
-    re-match queue), stories, and one transaction for what a batch decided."""
+    """The match stage: the batches to match (articles not matched yet, except those of
+    sources still being polled; then the re-match queue), stories, and one transaction for
+    what a batch decided, with the batch's articles marked matched."""
 
     def topics(self) -> list[Topic]:
         """The active topics."""
         ...
 
-    def watermark(self) -> int:
-        """The id of the last article matched."""
-        ...
-
-    def articles_after(self, article_id: int, limit: int = 500) -> list[StoredArticle]:
-        """Articles stored after ``article_id``, oldest first."""
+    def unmatched_articles(
+        self, limit: int = 500, waiting: Collection[int] = ()
+    ) -> list[StoredArticle]:
+        """Articles not matched yet, oldest first, except those of the ``waiting`` source
+        ids."""
         ...
 
     def rematch_queue(self, limit: int = 500) -> list[StoredArticle]:
@@ -204,9 +204,11 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         story_alerts: Sequence[tuple[int, int, int]] = (),
         digest: Sequence[DigestItem] = (),
         rematched: Sequence[int] = (),
+        matched: Sequence[int] = (),
     ) -> None:
         """Matches, their emails, story alerts, digest items, the re-match queue and the
-        watermark, in one transaction."""
+        mark of the articles matched (the ``matched`` ids; every article up to id
+        ``watermark``, None: none), in one transaction."""
         ...
 
 

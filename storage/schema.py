@@ -376,4 +376,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX site_blocks_article ON site_blocks(article_id);
     """,
+    # 12: each article's own "matched" mark, replacing the watermark (state
+    # 'matched_through_article'): ``unmatched`` is 1 from the article's insert until the
+    # transaction that records its matches sets it NULL. Articles are matched as soon as their
+    # source's poll is complete, so the matched ones are no prefix of the ids while a crawl
+    # runs (a slow source's articles wait among others already matched). The partial index
+    # holds only the waiting ones.
+    """
+    ALTER TABLE articles ADD COLUMN unmatched INTEGER DEFAULT 1;
+    UPDATE articles SET unmatched = NULL WHERE id <= COALESCE(
+        (SELECT CAST(value AS INTEGER) FROM state WHERE key = 'matched_through_article'), 0);
+    DELETE FROM state WHERE key = 'matched_through_article';
+    CREATE INDEX articles_unmatched ON articles(id, source_id) WHERE unmatched = 1;
+    """,
 )

@@ -1,5 +1,5 @@
-"""Topics (from the config file or the command line), their matches, and the watermark of
-matched articles."""
+"""Topics (from the config file or the command line), their matches, and which articles have
+been matched (each article's ``unmatched`` mark)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, Topic, TopicSpec, from_iso, to_iso
 from .outbox import insert_email
 from .views import TopicStatus
-
-WATERMARK_KEY = "matched_through_article"
 
 
 def _topic(row: dict[str, Any]) -> Topic:
@@ -111,9 +109,15 @@ class TopicsMixin:
         ]
 
     def watermark(self) -> int:
-        """The id of the last article that has been matched against the topics."""
-        row = self.db.execute("SELECT value FROM state WHERE key = ?", [WATERMARK_KEY]).fetchone()
-        return int(row[0]) if row else 0
+        """The id of the last article that, with every article before it, has been matched
+        against the topics (0: none)."""
+        row = self.db.execute(
+            """
+            SELECT COALESCE(MAX(id), 0) FROM articles
+            WHERE id < COALESCE((SELECT MIN(id) FROM articles WHERE unmatched = 1), 1 << 62)
+            """
+        ).fetchone()
+        return int(row[0])
 
     def record_matches(
         self,
@@ -124,11 +128,13 @@ class TopicsMixin:
         story_alerts: Sequence[tuple[int, int, int]] = (),
         digest: Sequence[DigestItem] = (),
         rematched: Sequence[int] = (),
+        matched: Sequence[int] = (),
     ) -> None:
         """Write matches, their alert emails, the (story id, topic id, article id) alerts
-        they make, the alerts that wait for a digest and the new watermark (None:
-        unchanged) in one transaction; the ``rematched`` articles leave the re-match queue
-        in it too."""
+        they make and the alerts that wait for a digest in one transaction, with the mark
+        of the articles they were matched for: the ``matched`` articles, and every article
+        up to id ``watermark`` (None: none), are no longer waiting to be matched; the
+        ``rematched`` articles leave the re-match queue."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -163,13 +169,14 @@ class TopicsMixin:
             self.db.conn.executemany(
                 "DELETE FROM rematch WHERE article_id = ?", [(i,) for i in rematched]
             )
+            self.db.conn.executemany(
+                "UPDATE articles SET unmatched = NULL WHERE id = ? AND unmatched = 1",
+                [(i,) for i in matched],
+            )
             if watermark is not None:
                 self.db.execute(
-                    """
-                    INSERT INTO state (key, value) VALUES (?, ?)
-                    ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                    """,
-                    [WATERMARK_KEY, str(watermark)],
+                    "UPDATE articles SET unmatched = NULL WHERE unmatched = 1 AND id <= ?",
+                    [watermark],
                 )
 
     def topic_status(self) -> list[TopicStatus]:

@@ -69,6 +69,7 @@ CHROME_WORDS = ("Maduro", "Venezuela", "Belarus", "Zelensky", "earthquake")
 DEFAULT_ROBOTS = "User-agent: *\nAllow: /\n"
 UTM_QUERY = "utm_source=rss&utm_medium=feed"
 MAX_SLOW_SECONDS = 10.0
+MAX_HELD_SECONDS = 60.0  # a gate (NewsSite.hold) that is never set holds a request this long
 BIG_BODY_BYTES = 3 * 1024 * 1024
 MAX_HUGE_MB = 1024
 PUBLICATION = "The Northgate Herald"
@@ -265,6 +266,8 @@ class NewsSite:
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
         self._forced: dict[str, tuple[int, dict[str, str]]] = {}
         self._delays: dict[str, float] = {}
+        self._gates: dict[str, threading.Event] = {}
+        self.held: list[str] = []  # paths of the requests a gate holds right now
         self._custom: dict[str, _Response] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -310,6 +313,9 @@ class NewsSite:
         if self._server is None:
             return
         self._stopping.set()
+        with self._lock:
+            for gate in self._gates.values():
+                gate.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -395,6 +401,14 @@ class NewsSite:
                 self._delays.pop(path, None)
             else:
                 self._delays[path] = min(seconds, MAX_SLOW_SECONDS)
+
+    def hold(self, path: str) -> threading.Event:
+        """Answer ``path`` only once the returned gate is set (or after MAX_HELD_SECONDS): a
+        test orders events against the page being served without relying on timings."""
+        gate = threading.Event()
+        with self._lock:
+            self._gates[path] = gate
+        return gate
 
     def serve(
         self,
@@ -972,6 +986,14 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 delay = site._delays.get(path)
             if delay:
                 site._stopping.wait(delay)
+            with site._lock:
+                gate = site._gates.get(path)
+                if gate is not None:
+                    site.held.append(path)
+            if gate is not None:
+                gate.wait(MAX_HELD_SECONDS)
+                with site._lock:
+                    site.held.remove(path)
             with site._lock:
                 custom = site._custom.get(record.target) or site._custom.get(path)
             if custom is not None:

@@ -1,0 +1,150 @@
+"""The alerts stream: a cycle matches and delivers the articles of the sources whose poll has
+ended while its crawl still polls the others, each article exactly once.
+
+The end-to-end test orders events without timings: the slow source's article page is held by
+the test site until the fast source's alert is in the SMTP server's inbox (or a bound passes,
+and the test fails)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import subprocess_env
+
+from alerts import MboxTransport, RetryPolicy
+from scheduler.pipeline import Pipeline
+from storage import Article, SourceSpec, Store, TopicSpec
+from storage.schema import MIGRATIONS
+from watchlist import compile_query
+
+MADURO = {
+    "name": "Maduro exit",
+    "query": '"Nicolas Maduro" OR (Maduro AND Belarus)',
+    "notify": ["desk@test.example"],
+}
+RATES = {"name": "Rates", "query": '"central bank"', "notify": ["markets@test.example"]}
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def fresh(slug: str):
+    from newssite import STORIES_BY_SLUG
+
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    return replace(STORIES_BY_SLUG[slug], published=when)
+
+
+def test_a_fast_sources_alert_arrives_while_a_slow_source_is_still_crawled(
+    site, mail, workdir
+) -> None:
+    site.publish(fresh("venezuela-opposition-leader"), feed="world")
+    site.create_feed("markets")
+    site.publish(fresh("central-bank-holds-rates"), feed="markets")
+    slow_page = urlsplit(site.article_url("central-bank-holds-rates")).path
+    gate = site.hold(slow_page)
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss"), site.url("/feeds/markets.rss")],
+        topics=[MADURO, RATES],
+        smtp=mail,
+        crawl={"timeout": "90s"},  # the held page must not time out
+    )
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "--config", str(workdir.config), "crawl"],
+        cwd=workdir.path, env=subprocess_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        [first] = mail.wait_for(1, timeout=45)
+        # The slow source's page was asked for and is still held: its poll is not over.
+        held, served = list(site.held), site.requests_for(slow_page)
+    finally:
+        gate.set()
+        out, err = crawl.communicate(timeout=90)
+    assert crawl.returncode == 0, err
+    assert "Maduro exit" in first["Subject"] and first["To"] == "desk@test.example"
+    assert held == [slow_page] and served == []
+
+    # Once the slow page is served, its source's alert follows; each alert once.
+    messages = mail.wait_for(2)
+    assert [m["To"] for m in messages] == ["desk@test.example", "markets@test.example"]
+    assert "matched 2 article(s): 2 match(es), 2 email(s) queued" in out
+    assert "delivered 2 email(s)" in out
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert len(mail.messages) == 2
+
+
+# -- the match stage, on a real SQLite file ---------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "newswatch.db") as s:
+        yield s
+
+
+def add(store: Store, feed: str, slug: str, text: str) -> int:
+    url = f"https://news.example/articles/{slug}"
+    source_id = next(s.id for s in store.sources() if s.url == feed)
+    article_id = store.add_article(
+        Article(url=url, entry_url=url, source_id=source_id, title=slug, text=text,
+                published=NOW - timedelta(hours=1), author=None, fetched=NOW,
+                extraction="page:precision")
+    )
+    assert article_id is not None
+    return article_id
+
+
+def test_match_leaves_the_articles_of_sources_still_polled_and_takes_each_article_once(
+    store: Store, tmp_path: Path
+) -> None:
+    fast, slow = "https://news.example/fast.rss", "https://news.example/slow.rss"
+    store.sync_sources([SourceSpec(fast, 600), SourceSpec(slow, 600)], NOW)
+    slow_id = next(s.id for s in store.sources() if s.url == slow)
+    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+    # Interleaved in id order: the slow source's first article comes before the fast ones.
+    s1 = add(store, slow, "s1", "The pipeline dispute, as the slow source tells it.")
+    f1 = add(store, fast, "f1", "A pipeline leak was found near the harbour.")
+    f2 = add(store, fast, "f2", "Nothing to see here.")
+    pipeline = Pipeline(store=store, crawler=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                        lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+
+    during = pipeline.match({slow_id}, edited=False)
+    assert (during.articles, during.matches, during.emails) == (2, 1, 1)
+    assert [a.id for a in store.unmatched_articles()] == [s1]
+    assert store.watermark() == 0  # the first unmatched article is the first one
+
+    s2 = add(store, slow, "s2", "More on the pipeline.")
+    assert pipeline.match({slow_id}, edited=False).articles == 0
+    after = pipeline.match()
+    assert (after.articles, after.matches) == (2, 2)
+    assert store.unmatched_articles() == [] and store.watermark() == s2
+    assert pipeline.match().articles == 0
+    matched = store.db.execute("SELECT article_id FROM matches ORDER BY article_id").fetchall()
+    assert [r[0] for r in matched] == [s1, f1, s2]
+    assert f2 not in [r[0] for r in matched]
+
+
+def test_the_migration_marks_the_articles_up_to_the_old_watermark_matched(
+    tmp_path: Path, monkeypatch
+) -> None:
+    path = tmp_path / "newswatch.db"
+    monkeypatch.setattr("storage.db.MIGRATIONS", MIGRATIONS[:-1])
+    with Store.open(path) as old:
+        old.sync_sources([SourceSpec("https://news.example/feed", 600)], NOW)
+        ids = [add(old, "https://news.example/feed", f"a{n}", "text") for n in range(3)]
+        old.db.execute(
+            "INSERT INTO state (key, value) VALUES ('matched_through_article', ?)", [ids[1]]
+        )
+        old.db.conn.commit()
+    monkeypatch.undo()
+    with Store.open(path) as store:
+        assert [a.id for a in store.unmatched_articles()] == [ids[2]]
+        assert store.watermark() == ids[1]
+        state = store.db.execute("SELECT COUNT(*) FROM state WHERE key = 'matched_through_article'")
+        assert state.fetchone()[0] == 0
