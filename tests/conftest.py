@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
 from netns import test_network  # noqa: F401  (fixture: test machines, tests/netns.py)
 from newssite import NewsSite
-from pgserver import pg_conninfo, postgres  # noqa: F401  (fixtures: a real PostgreSQL)
+from pgserver import pg_conninfo, pg_url, postgres  # noqa: F401  (fixtures: a real PostgreSQL)
 
 NETGUARD = Path(__file__).parent / "netguard"
 ROOT = Path(__file__).parent.parent
