@@ -12,7 +12,6 @@ from pathlib import Path
 
 from .ports import Storage
 
-
 #: What a PostgreSQL location starts with (libpq's URI schemes).
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

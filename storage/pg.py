@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 #: How long a claimed outbox row stays out of other senders' reach: longer than one batch
-#: of sends can take (100 messages × the SMTP timeout).
+#: of sends can take (100 messages times the SMTP timeout).
 CLAIM_LEASE = timedelta(minutes=30)
 
 #: The advisory lock key under which migrations run (processes starting together).

@@ -20,8 +20,9 @@ transaction under an advisory lock, so processes starting together migrate once.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 #: A migration: DDL statements separated by ``;``, or a function of the connection wrapper
 #: (``storage.pg.PgDatabase``) for a step that needs Python.
@@ -48,7 +49,7 @@ def _url_identity(db: Any) -> None:
         " queued TEXT NOT NULL)",
     ):
         db.execute(_ddl(statement))
-    step(_SkipDdl(db))
+    step(cast("sqlite3.Connection", _SkipDdl(db)))  # the calls it makes, translated
     db.execute("CREATE UNIQUE INDEX articles_identity ON articles(identity)")
 
 

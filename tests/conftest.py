@@ -105,6 +105,7 @@ class Workdir:
         self.path = path
         self.config = path / "newswatch.toml"
         self.database = path / "newswatch.db"
+        self.database_url: str | None = None  # a PostgreSQL database instead of the file
 
     def write_config(
         self,
@@ -122,7 +123,8 @@ class Workdir:
         alert_settings: dict[str, Any] = {"retry_base": "1s", "retry_max": "2s"}
         alert_settings.update(alerts or {})
         lines = [
-            "[database]", f'path = "{self.database}"',
+            "[database]",
+            f'url = "{self.database_url}"' if self.database_url else f'path = "{self.database}"',
             "[crawl]", *[f"{k} = {_toml(v)}" for k, v in crawl_settings.items()],
             "[alerts]", *[f"{k} = {_toml(v)}" for k, v in alert_settings.items()],
             "[daemon]", 'tick = "1s"',
