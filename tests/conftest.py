@@ -218,6 +218,15 @@ def workdir(tmp_path: Path) -> Workdir:
     return Workdir(tmp_path)
 
 
+@pytest.fixture(params=("sqlite", "postgresql"))
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's store is, once per backend: an SQLite file, and a fresh PostgreSQL
+    database (``storage.open_store`` opens either)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return tmp_path / "newswatch.db"
+
+
 @pytest.fixture
 def wait() -> Callable[..., Any]:
     """Poll a condition until it holds (bounded), returning its last value."""

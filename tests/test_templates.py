@@ -14,6 +14,7 @@ from alerts import MboxTransport, RetryPolicy
 from scheduler.daemon import Daemon
 from scheduler.pipeline import BLOCK_MEMORY, Pipeline
 from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec
+from storage import open_store as storage_open_store
 from watchlist import compile_query
 from watchlist.templates import MIN_OWN_WORDS, blocks, site_of, strip_blocks, without_templates
 
@@ -32,8 +33,8 @@ def body(n: int, words: int = 40) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "newswatch.db") as s:
+def store(store_location: str | Path):
+    with storage_open_store(store_location) as s:
         yield s
 
 
