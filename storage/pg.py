@@ -11,13 +11,16 @@ share one implementation of what is stored and when; what differs is here:
 
 - the schema (``storage.pgschema``, the same versions as ``storage.schema``);
 - **outbox claims**: :meth:`PgStore.due_outbox` claims the due rows with
-  ``SELECT … FOR UPDATE SKIP LOCKED`` and, in the same transaction, moves their next attempt
-  ``CLAIM_LEASE`` ahead: another sender skips a row being claimed and, once the claim is
-  committed, finds it not due. The sender then marks each row sent, to retry or failed. A
-  sender that dies mid-batch leaves its unsent rows to come back after the lease, with the
-  same stored Message-ID, so a resend is recognisable. (The port hands a batch to the sender
-  and marks rows afterwards from the event loop's thread, so the row lock cannot be held
-  across each send as docs/scale-out.md sketches; the lease takes its place.)
+  ``SELECT … FOR UPDATE SKIP LOCKED`` and writes the claiming server session into them
+  (``claimed_by``: its pid, ``claim_started``: when that session began). Other senders skip
+  a row being claimed and, once the claim is committed, a row whose claiming session is
+  still alive; the claimer itself gets its rows again. A sender that dies closes its session
+  (a vanished machine's session is ended by the server's TCP keepalives), and its unsent
+  rows are due again at once, with the same stored Message-ID, so a resend is recognisable.
+  Senders must connect as one role (or one with ``pg_read_all_stats``) to see each other's
+  sessions in ``pg_stat_activity``. (The port hands a batch to the sender and marks rows
+  afterwards, so the claim is the session's rather than a transaction's row lock held
+  across each send as docs/scale-out.md sketches.)
 - **archive search**: FTS5 expressions are not PostgreSQL's. Not supported yet:
   :meth:`PgStore.search` raises StorageError saying so.
 - **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
@@ -32,7 +35,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -57,10 +60,6 @@ from .topics import TopicsMixin
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-#: How long a claimed outbox row stays out of other senders' reach: longer than one batch
-#: of sends can take (100 messages times the SMTP timeout).
-CLAIM_LEASE = timedelta(minutes=30)
 
 #: The advisory lock key under which migrations run (processes starting together).
 MIGRATION_LOCK = 0x6E657773  # "news"
@@ -275,25 +274,34 @@ class PgStore(
     # -- what differs from SQLite ------------------------------------------------------------
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Claim the pending messages due at ``now``, oldest first: rows another sender is
-        claiming are skipped, and the claimed ones are not due again for CLAIM_LEASE (each
-        is marked sent, to retry or failed long before)."""
-        with self.db.atomic():
-            rows = list(
-                self.db.query(
-                    """
-                    SELECT * FROM outbox WHERE status = 'pending' AND next_attempt <= ?
-                    ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
-                    """,
-                    [to_iso(now), limit],
-                )
+        """Claim the pending messages due at ``now``, oldest first, for this session: rows
+        another live session claimed are skipped (see the module's docstring)."""
+        rows = self.db.query(
+            """
+            WITH due AS (
+                SELECT o.id FROM outbox o
+                WHERE o.status = 'pending' AND o.next_attempt <= ?
+                  AND (o.claimed_by IS NULL OR o.claimed_by = pg_backend_pid()
+                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                                      WHERE a.pid = o.claimed_by
+                                        AND a.backend_start = o.claim_started))
+                ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED
             )
-            if rows:
-                self.db.execute(
-                    "UPDATE outbox SET next_attempt = ? WHERE id = ANY(?)",
-                    [to_iso(now + CLAIM_LEASE), [r["id"] for r in rows]],
-                )
-        return [_message(r) for r in rows]
+            UPDATE outbox SET claimed_by = pg_backend_pid(), claim_started =
+                (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+            FROM due WHERE outbox.id = due.id
+            RETURNING outbox.*
+            """,
+            [to_iso(now), limit],
+        )
+        return [_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
+        """Delivery failed for a reason that may pass: any sender may try again at
+        ``next_attempt``."""
+        with self.db.atomic():
+            super().mark_retry(outbox_id, error, next_attempt)
+            self.db.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", [outbox_id])
 
     def search(
         self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0

@@ -9,6 +9,8 @@ What differs from SQLite, and why:
   ``COLLATE "C"``: comparisons and ``ORDER BY`` are byte-wise as in SQLite, whatever the
   database's locale, so both backends answer every query alike;
 - signatures are ``BYTEA``; flags stay ``INTEGER`` 0/1, as the shared SQL compares them;
+- ``outbox`` has two more columns, ``claimed_by`` and ``claim_started``: the server
+  session of the sender that claimed a row (see ``PgStore.due_outbox``);
 - the full-text index of migrations 1 and 4 is a generated ``tsvector`` column (``simple``
   configuration: no stemming, as FTS5's unicode61) with a GIN index. ``Archive.search`` uses
   it only as a candidate filter (see ``storage.pg``).
@@ -146,7 +148,10 @@ MIGRATIONS: tuple[PgMigration, ...] = (
         next_attempt TEXT NOT NULL,
         last_error TEXT,
         created TEXT NOT NULL,
-        sent TEXT
+        sent TEXT,
+        -- PostgreSQL only: the session of the sender that claimed the row (storage.pg).
+        claimed_by INTEGER,
+        claim_started TIMESTAMPTZ
     );
     CREATE INDEX outbox_due ON outbox(status, next_attempt);
     CREATE TABLE outbox_items (
