@@ -21,8 +21,12 @@ share one implementation of what is stored and when; what differs is here:
   sessions in ``pg_stat_activity``. (The port hands a batch to the sender and marks rows
   afterwards, so the claim is the session's rather than a transaction's row lock held
   across each send as docs/scale-out.md sketches.)
-- **archive search**: FTS5 expressions are not PostgreSQL's. Not supported yet:
-  :meth:`PgStore.search` raises StorageError saying so.
+- **archive search**: the query language compiles to FTS5 expressions, which PostgreSQL
+  does not read. :meth:`PgStore.search` reads the archive newest first, a page at a time,
+  and keeps what :func:`storage.percolate` (FTS5 in memory, the archive's tokenizer) finds
+  in each page: the same answer as SQLite, at a cost that grows with the articles read. The
+  ``tsvector`` column (``storage.pgschema``, GIN-indexed) is there for a candidate filter
+  in front of it; none is applied yet.
 - **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
   raises StorageError saying so. ``checkpoint`` runs ``ANALYZE`` (the server checkpoints and
   vacuums by itself).
@@ -43,7 +47,7 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg.rows import dict_row
 
-from .articles import ArticlesMixin
+from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .digests import DigestsMixin
 from .errors import StorageError
 from .health import HealthMixin
@@ -51,6 +55,7 @@ from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .models import OutboxMessage, StoredArticle, to_iso
 from .outbox import OutboxMixin, _message
+from .percolate import percolate
 from .pgschema import MIGRATIONS
 from .revisions import RevisionsMixin
 from .siteblocks import SiteBlocksMixin
@@ -60,6 +65,9 @@ from .topics import TopicsMixin
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+#: Articles read at once by an archive search.
+SEARCH_PAGE = 500
 
 #: The advisory lock key under which migrations run (processes starting together).
 MIGRATION_LOCK = 0x6E657773  # "news"
@@ -306,11 +314,42 @@ class PgStore(
     def search(
         self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
     ) -> list[StoredArticle]:
-        """Not supported yet on PostgreSQL (the query language compiles to FTS5)."""
-        raise StorageError(
-            "archive search is not supported by the PostgreSQL backend yet "
-            "(newswatch search, topics test)"
-        )
+        """Archived articles the FTS5 expression ``compiled`` matches, newest first (as the
+        SQLite store: by publication date, or fetch date for undated articles).
+
+        The archive is read newest first a page at a time and each page goes through
+        :func:`storage.percolate` (FTS5 in memory, the archive's own tokenizer), so the
+        answer is exactly SQLite's; the cost grows with the articles read (``since`` bounds
+        it). StorageError when FTS5 rejects the expression."""
+        when = "COALESCE(a.published, a.fetched)"
+        where, params = "", []
+        if since is not None:
+            where, params = f" WHERE {when} >= ?", [to_iso(since)]
+        found: list[StoredArticle] = []
+        skip, start = offset, 0
+        while len(found) < limit:
+            rows = list(
+                self.db.query(
+                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
+                    [*params, SEARCH_PAGE, start],
+                )
+            )
+            if not rows:
+                break
+            start += len(rows)
+            docs = [(r["id"], r["title"], r["text"], r["source"]) for r in rows]
+            try:
+                hits = set(percolate(docs, {0: compiled}).get(0, ()))
+            except StorageError as exc:
+                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+            for row in rows:
+                if row["id"] not in hits:
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(found) < limit:
+                    found.append(stored_article(row))
+        return found
 
     def checkpoint(self) -> None:
         """Refresh the planner's statistics (the server checkpoints and vacuums itself)."""
