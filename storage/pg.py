@@ -325,6 +325,10 @@ class PgStore(
         where, params = "", []
         if since is not None:
             where, params = f" WHERE {when} >= ?", [to_iso(since)]
+        try:
+            percolate([], {0: compiled})  # rejected before the archive is read
+        except StorageError as exc:
+            raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
         found: list[StoredArticle] = []
         skip, start = offset, 0
         while len(found) < limit:
