@@ -175,6 +175,11 @@ class PgDatabase:
             rows = cursor.fetchall()
         yield from rows
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (as ``sqlite3.Connection.in_transaction``)."""
+        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction (a savepoint inside another)."""

@@ -386,8 +386,7 @@ def test_fts_ignores_accents_and_stays_in_sync(store: Store) -> None:
 # -- topics, matches, watermark ---------------------------------------------------------------
 
 
-@pytest.mark.sqlite_only
-def test_sync_topics_and_record_matches(db_path: Path, store: Store) -> None:
+def test_sync_topics_and_record_matches(location: str | Path, store: Store) -> None:
     source_id = add_source(store)
     a1 = store.add_article(article(source_id, "one", title="Maduro in Minsk"))
     a2 = store.add_article(article(source_id, "two", title="Maduro and Belarus"))
@@ -402,7 +401,8 @@ def test_sync_topics_and_record_matches(db_path: Path, store: Store) -> None:
               email("<m2@newswatch>", ((a1, t.id),), recipient="ed@example.org")]
     store.record_matches(matches, emails, watermark=a2, now=NOW)
 
-    with raw(db_path) as conn:  # committed, visible to another connection
+    with open_store(location) as other:  # committed, visible to another connection
+        conn = other.db
         assert conn.execute("SELECT article_id, alert FROM matches ORDER BY article_id"
                             ).fetchall() == [(a1, 1), (a2, 0)]
         assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
@@ -413,8 +413,7 @@ def test_sync_topics_and_record_matches(db_path: Path, store: Store) -> None:
     assert [(s.name, s.matches, s.alerted) for s in status] == [("Maduro", 2, 1)]
 
 
-@pytest.mark.sqlite_only
-def test_record_matches_is_atomic(db_path: Path, store: Store) -> None:
+def test_record_matches_is_atomic(location: str | Path, store: Store) -> None:
     source_id = add_source(store)
     a1 = store.add_article(article(source_id, "one", title="Maduro in Minsk"))
     a2 = store.add_article(article(source_id, "two", title="Maduro again"))
@@ -428,8 +427,8 @@ def test_record_matches_is_atomic(db_path: Path, store: Store) -> None:
         store.record_matches([Match(a2, t.id, ("maduro",), alert=True)], [good, bad],
                              watermark=a2, now=NOW)
 
-    with raw(db_path) as other:
-        for conn in (store.db.conn, other):
+    with open_store(location) as other:
+        for conn in (store.db.conn, other.db):
             assert conn.execute("SELECT article_id FROM matches").fetchall() == [(a1,)]
             assert conn.execute("SELECT message_id FROM outbox").fetchall() == [
                 ("<first@newswatch>",)]
