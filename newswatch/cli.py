@@ -229,7 +229,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         if as_json:
             topics = [_topic_json(t) for t in store.topic_status()]
             report = {
-                "database": str(config.database.path),
+                "database": config.database.shown,
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
                 "sources": _sources(store),
@@ -385,7 +385,7 @@ def backup(ctx: click.Context, file: Path) -> None:
     config = config_of(ctx)
     with open_existing(config, "nothing to back up") as store:
         store.backup(file)
-    click.echo(f"backed up {config.database.path} to {file}")
+    click.echo(f"backed up {config.database.shown} to {file}")
 
 
 @cli.command()

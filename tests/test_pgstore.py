@@ -44,6 +44,14 @@ def test_crawl_on_postgresql_delivers_one_alert_then_nothing_new(site, mail, wor
     articles = {a["url"]: a for a in export(workdir)}
     assert len(articles) == 3
     assert articles[site.article_url("venezuela-opposition-leader")]["topics"] == ["Maduro exit"]
+    found = workdir.newswatch("search", "Maduro")
+    assert found.returncode == 0, found.stderr
+    assert site.article_url("venezuela-opposition-leader") in found.stdout
+    status = workdir.newswatch("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert '"articles": 3' in status.stdout and "postgresql://postgres@/" in status.stdout
+    backup = workdir.newswatch("backup", str(workdir.path / "copy.db"))
+    assert backup.returncode != 0 and "pg_dump" in backup.stdout + backup.stderr
     assert not workdir.database.exists()  # nothing went to an SQLite file
     with open_store(pg_url) as store:
         assert store.outbox_problems() == []
