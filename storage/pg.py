@@ -24,9 +24,9 @@ share one implementation of what is stored and when; what differs is here:
 - **archive search**: the query language compiles to FTS5 expressions, which PostgreSQL
   does not read. :meth:`PgStore.search` reads the archive newest first, a page at a time,
   and keeps what :func:`storage.percolate` (FTS5 in memory, the archive's tokenizer) finds
-  in each page: the same answer as SQLite, at a cost that grows with the articles read. The
-  ``tsvector`` column (``storage.pgschema``, GIN-indexed) is there for a candidate filter
-  in front of it; none is applied yet.
+  in each page: the same answer as SQLite, at a cost that grows with the articles read. The GIN
+  index on the ``tsvector`` (``storage.pgschema``) is there for a candidate filter in front
+  of it; none is applied yet.
 - **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
   raises StorageError saying so. ``checkpoint`` runs ``ANALYZE`` (the server checkpoints and
   vacuums by itself).
