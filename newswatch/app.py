@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: with how to read it from a Config; SIGHUP names those that changed.
 NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
     "database.path": lambda config: config.database.path,
+    "database.url": lambda config: config.database.url,
     "daemon.metrics": lambda config: config.daemon.metrics,
 }
 

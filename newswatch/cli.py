@@ -93,7 +93,7 @@ def run(ctx: click.Context) -> None:
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
-    with InstanceLock(config.database.path), open_store(config.database.path) as store:
+    with InstanceLock(config.database.path), open_store(config.database.location) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
@@ -140,7 +140,7 @@ def crawl(ctx: click.Context) -> None:
     configure_logging(
         "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
     )
-    with InstanceLock(config.database.path), open_store(config.database.path) as store:
+    with InstanceLock(config.database.path), open_store(config.database.location) as store:
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
         report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
@@ -236,7 +236,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         if as_json:
             topics = [_topic_json(t) for t in store.topic_status()]
             report = {
-                "database": str(config.database.path),
+                "database": config.database.shown,
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
                 "sources": _sources(store),
@@ -249,7 +249,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             }
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
-        click.echo(f"database: {config.database.path} ({store.article_count()} articles)")
+        click.echo(f"database: {config.database.shown} ({store.article_count()} articles)")
         stories = store.story_counts(utcnow() - STORY_WINDOW)
         click.echo(
             f"stories of the last {STORY_WINDOW.days} days: {stories['stories']}, "
@@ -392,7 +392,7 @@ def backup(ctx: click.Context, file: Path) -> None:
     config = config_of(ctx)
     with open_existing(config, "nothing to back up") as store:
         store.backup(file)
-    click.echo(f"backed up {config.database.path} to {file}")
+    click.echo(f"backed up {config.database.shown} to {file}")
 
 
 @cli.command()
@@ -419,7 +419,7 @@ def check(ctx: click.Context) -> None:
     config = config_of(ctx)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
-        f"{len(config.topics)} topic(s); database {config.database.path}; alerts via "
+        f"{len(config.topics)} topic(s); database {config.database.shown}; alerts via "
         + (
             f"SMTP {config.smtp.host}:{config.smtp.port}"
             if config.smtp

@@ -98,9 +98,9 @@ def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Stora
     """The database of ``config``, which must exist already (read commands never create it)."""
     from storage import open_store
 
-    if not config.database.path.exists():
+    if config.database.url is None and not config.database.path.exists():
         fail(f"no database at {config.database.path}: {nothing}", EXIT_RUNTIME)
-    return open_store(config.database.path)
+    return open_store(config.database.location)
 
 
 def open_synced(config: Config) -> Storage:
@@ -110,7 +110,7 @@ def open_synced(config: Config) -> Storage:
 
     from .app import sync_config
 
-    store = open_store(config.database.path)
+    store = open_store(config.database.location)
     try:
         sync_config(config, store)
     except BaseException:

@@ -9,6 +9,7 @@ read by the typed parser of its kind (newswatch.values).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -65,6 +66,19 @@ class DatabaseSettings:
 
     path: Path
     keep_seconds: float
+    url: str | None = None  # a PostgreSQL database instead of the SQLite file at ``path``
+
+    @property
+    def location(self) -> str | Path:
+        """What ``storage.open_store`` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.url if self.url is not None else self.path
+
+    @property
+    def shown(self) -> str:
+        """The database, for messages (a URL without its password)."""
+        if self.url is None:
+            return str(self.path)
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", self.url)
 
 
 @dataclass(frozen=True)
@@ -202,7 +216,9 @@ def _build(
     recipients = _recipient_policies(data, tables["alerts"], problems)
     if problems:
         raise ConfigError(source_name, problems)
-    database = _database(tables["database"], base)
+    database = _database(tables["database"], base, data.get("database"), problems)
+    if problems:
+        raise ConfigError(source_name, problems)
     return Config(
         path=None if source_name == "defaults" else Path(source_name),
         database=database,
@@ -219,11 +235,20 @@ def _build(
 # -- one parser per section ------------------------------------------------------------------
 
 
-def _database(table: _Table, base: Path) -> DatabaseSettings:
-    """``[database]``."""
+def _database(
+    table: _Table, base: Path, data: object, problems: list[str]
+) -> DatabaseSettings:
+    """``[database]``: an SQLite ``path`` or a PostgreSQL ``url``, not both."""
+    url = table.maybe("url", STR)
+    if url is not None:
+        if isinstance(data, dict) and "path" in data:
+            problems.append("database: set path (SQLite) or url (PostgreSQL), not both")
+        elif not url.startswith(("postgresql://", "postgres://")):
+            problems.append(f"database.url: expected a postgresql:// URL, got {url!r}")
     return DatabaseSettings(
         path=_resolve(base, table.get("path", STR)),
         keep_seconds=table.get("keep", DURATION),
+        url=url,
     )
 
 

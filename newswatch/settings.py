@@ -53,6 +53,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "SQLite file; a relative path is relative to the working directory",
             restart=True,
         ),
+        "url": Setting(
+            "str",
+            None,
+            "PostgreSQL database shared by several machines (postgresql://…), instead of path",
+            restart=True,
+        ),
         "keep": Setting(
             "duration",
             "365d",

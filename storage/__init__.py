@@ -1,4 +1,5 @@
-"""Storage: every byte newswatch keeps, in one SQLite file (the only package with SQL).
+"""Storage: every byte newswatch keeps, in one SQLite file or one PostgreSQL database
+(``storage.pg``; the only package with SQL).
 
 The rest of newswatch opens it with :func:`open_store` and sees it through the ports of
 :mod:`storage.ports` (one ``Protocol`` per consumer), with the records of ``storage.models``

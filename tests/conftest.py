@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from mailserver import MailServer
 from netns import test_network  # noqa: F401  (fixture: test machines, tests/netns.py)
 from newssite import NewsSite
-from pgserver import pg_conninfo, postgres  # noqa: F401  (fixtures: a real PostgreSQL)
+from pgserver import pg_conninfo, pg_url, postgres  # noqa: F401  (fixtures: a real PostgreSQL)
 
 NETGUARD = Path(__file__).parent / "netguard"
 ROOT = Path(__file__).parent.parent
@@ -105,6 +105,7 @@ class Workdir:
         self.path = path
         self.config = path / "newswatch.toml"
         self.database = path / "newswatch.db"
+        self.database_url: str | None = None  # a PostgreSQL database instead of the file
 
     def write_config(
         self,
@@ -122,7 +123,8 @@ class Workdir:
         alert_settings: dict[str, Any] = {"retry_base": "1s", "retry_max": "2s"}
         alert_settings.update(alerts or {})
         lines = [
-            "[database]", f'path = "{self.database}"',
+            "[database]",
+            f'url = "{self.database_url}"' if self.database_url else f'path = "{self.database}"',
             "[crawl]", *[f"{k} = {_toml(v)}" for k, v in crawl_settings.items()],
             "[alerts]", *[f"{k} = {_toml(v)}" for k, v in alert_settings.items()],
             "[daemon]", 'tick = "1s"',
@@ -214,6 +216,15 @@ def _toml(value: Any) -> str:
 def workdir(tmp_path: Path) -> Workdir:
     """A temporary working directory for one newswatch installation."""
     return Workdir(tmp_path)
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's store is, once per backend: an SQLite file, and a fresh PostgreSQL
+    database (``storage.open_store`` opens either)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return tmp_path / "newswatch.db"
 
 
 @pytest.fixture

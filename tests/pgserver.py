@@ -149,6 +149,11 @@ class PostgresServer:
         """libpq connection string for ``dbname`` on this server."""
         return f"host={self.socket_dir} port={self.port} user={SERVER_USER} dbname={dbname}"
 
+    def url(self, dbname: str = "postgres") -> str:
+        """``postgresql://`` URL of ``dbname`` on this server (its Unix socket), as
+        ``[database] url`` takes it."""
+        return f"postgresql://{SERVER_USER}@/{dbname}?host={self.socket_dir}&port={self.port}"
+
     def tcp_conninfo(self, dbname: str = "postgres") -> str:
         """libpq connection string for ``dbname`` over TCP on the ``listen`` address."""
         if not self.listen:
@@ -217,5 +222,15 @@ def pg_conninfo(postgres: PostgresServer) -> Iterator[str]:
     name = postgres.create_database()
     try:
         yield postgres.conninfo(name)
+    finally:
+        postgres.drop_database(name)
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """``postgresql://`` URL of a fresh empty database, dropped after the test."""
+    name = postgres.create_database()
+    try:
+        yield postgres.url(name)
     finally:
         postgres.drop_database(name)

@@ -118,8 +118,8 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[storage.Store]:
-    with storage.Store.open(tmp_path / "newswatch.db") as st:
+def store(store_location: str | Path) -> Iterator[storage.Store]:
+    with storage.open_store(store_location) as st:
         yield st
 
 

@@ -35,7 +35,9 @@ def polls(site) -> int:
     return len(site.requests_for("/feeds/world.rss"))
 
 
-def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir, wait):
+def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir, wait, store_location):
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
     site.publish(fresh("city-late-winner"))
     config(workdir, site, mail)
     daemon = workdir.start_daemon()
@@ -102,7 +104,9 @@ def test_smtp_outage_alert_arrives_once_server_is_back(site, mail, workdir, wait
     assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
 
 
-def test_crash_with_alert_queued_delivers_after_restart(site, mail, workdir, wait):
+def test_crash_with_alert_queued_delivers_after_restart(site, mail, workdir, wait, store_location):
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
     mail.stop()
     site.publish(fresh("venezuela-opposition-leader"))
     config(workdir, site, mail)

@@ -31,6 +31,7 @@ from alerts.schedule import parse_times, plan
 from scheduler import Daemon
 from scheduler.pipeline import Pipeline
 from storage import Article, SourceSpec, Store, TopicSpec
+from storage import open_store as storage_open_store
 from watchlist import compile_query
 
 DESK = "desk@test.example"
@@ -55,8 +56,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "newswatch.db") as s:
+def store(store_location: str | Path) -> Iterator[Store]:
+    with storage_open_store(store_location) as s:
         yield s
 
 

@@ -13,7 +13,7 @@ from newssite import Story
 from test_end_to_end import MADURO, export, fresh
 
 from crawler.urls import canonicalize, identity_key, is_home_page, same_site
-from storage import Article, SourceSpec, Store
+from storage import Article, SourceSpec, Store, open_store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 STORY = "https://news.example/world/2026/11/story-1"
@@ -86,8 +86,8 @@ def test_same_site_and_home_page() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "newswatch.db") as s:
+def store(store_location: str | Path):
+    with open_store(store_location) as s:
         yield s
 
 

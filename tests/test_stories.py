@@ -20,6 +20,7 @@ from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 from alerts import RetryPolicy
 from scheduler.pipeline import Pipeline
 from storage import Article, Match, SourceSpec, Store, TopicSpec
+from storage import open_store as storage_open_store
 from watchlist import compile_query
 from watchlist.stories import (
     MIN_WORDS,
@@ -169,8 +170,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "newswatch.db") as s:
+def store(store_location: str | Path):
+    with storage_open_store(store_location) as s:
         yield s
 
 

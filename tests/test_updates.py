@@ -17,14 +17,15 @@ from test_stories import EXTRA, WIRE, add_source, alerts, outbox, paragraphs, pi
 
 from alerts import AlertItem, compose
 from storage import Article, Store, StoredArticle, TopicSpec
+from storage import open_store as storage_open_store
 from watchlist import compile_query
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "newswatch.db") as s:
+def store(store_location: str | Path):
+    with storage_open_store(store_location) as s:
         yield s
 
 

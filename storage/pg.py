@@ -1,0 +1,405 @@
+"""The PostgreSQL backend: every port of :mod:`storage.ports` on one shared database, for
+several machines (docs/scale-out.md). Chosen by ``[database] url = "postgresql://…"``;
+psycopg 3 loads only here, never on the SQLite path.
+
+It runs the SQL of the SQLite mixins through :class:`PgDatabase`, a wrapper with the part of
+``sqlite_utils.Database`` they use, which speaks PostgreSQL: ``?`` becomes ``%s``,
+``INSERT OR IGNORE`` becomes ``ON CONFLICT DO NOTHING``, an insert into a table with an id
+returns it (``lastrowid``), and the few statements of SQLite's own dialect are rewritten
+(``_REWRITES``, each covered by the storage tests run on both backends). So the two backends
+share one implementation of what is stored and when; what differs is here:
+
+- the schema (``storage.pgschema``, the same versions as ``storage.schema``);
+- **outbox claims**: :meth:`PgStore.due_outbox` claims the due rows with
+  ``SELECT … FOR UPDATE SKIP LOCKED`` and writes the claiming server session into them
+  (``claimed_by``: its pid, ``claim_started``: when that session began). Other senders skip
+  a row being claimed and, once the claim is committed, a row whose claiming session is
+  still alive; the claimer itself gets its rows again. A sender that dies closes its session
+  (a vanished machine's session is ended by the server's TCP keepalives), and its unsent
+  rows are due again at once, with the same stored Message-ID, so a resend is recognisable.
+  Senders must connect as one role (or one with ``pg_read_all_stats``) to see each other's
+  sessions in ``pg_stat_activity``. (The port hands a batch to the sender and marks rows
+  afterwards, so the claim is the session's rather than a transaction's row lock held
+  across each send as docs/scale-out.md sketches.)
+- **archive search**: the query language compiles to FTS5 expressions, which PostgreSQL
+  does not read. :meth:`PgStore.search` reads the archive newest first, a page at a time,
+  and keeps what :func:`storage.percolate` (FTS5 in memory, the archive's tokenizer) finds
+  in each page: the same answer as SQLite, at a cost that grows with the articles read. The GIN
+  index on the ``tsvector`` (``storage.pgschema``) is there for a candidate filter in front
+  of it; none is applied yet.
+- **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
+  raises StorageError saying so. ``checkpoint`` runs ``ANALYZE`` (the server checkpoints and
+  vacuums by itself).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import psycopg
+from psycopg.adapt import Loader
+from psycopg.rows import dict_row
+
+from .articles import SELECT_STORED, ArticlesMixin, stored_article
+from .digests import DigestsMixin
+from .errors import StorageError
+from .health import HealthMixin
+from .linkshapes import LinkShapesMixin
+from .maintenance import MaintenanceMixin
+from .models import OutboxMessage, StoredArticle, to_iso
+from .outbox import OutboxMixin, _message
+from .percolate import percolate
+from .pgschema import MIGRATIONS
+from .revisions import RevisionsMixin
+from .siteblocks import SiteBlocksMixin
+from .sources import SourcesMixin
+from .stories import StoriesMixin
+from .topics import TopicsMixin
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: Articles read at once by an archive search.
+SEARCH_PAGE = 500
+
+#: The advisory lock key under which migrations run (processes starting together).
+MIGRATION_LOCK = 0x6E657773  # "news"
+
+#: Tables whose rows have an ``id``: an insert into one returns it.
+_ID_TABLES = re.compile(r"^\s*INSERT INTO (articles|outbox|sources|topics|stories|digest_queue)\b")
+_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO\b", re.IGNORECASE)
+
+#: SQLite dialect in the shared SQL → PostgreSQL's (exact fragments).
+_REWRITES = (
+    # export_rows: the topics of an article, as a JSON array.
+    ("json_group_array(t.name)", "json_agg(t.name)::text"),
+    # digest_status: PostgreSQL sums no booleans, and wants every selected column grouped.
+    ("SUM(q.reason = 'storm')", "SUM((q.reason = 'storm')::int)"),
+    ("GROUP BY r.recipient ORDER BY", "GROUP BY r.recipient, s.handled ORDER BY"),
+    # strip_texts: instr() is strpos(), and a CASE wants a boolean.
+    (
+        "WHEN instr(COALESCE(extraction_note, ''), 'site template removed') THEN",
+        "WHEN strpos(COALESCE(extraction_note, ''), 'site template removed') > 0 THEN",
+    ),
+    # story_counts: a boolean sum, and a subquery needs a name (PostgreSQL < 16).
+    ("COALESCE(SUM(n > 1), 0)", "COALESCE(SUM((n > 1)::int), 0)"),
+    ("GROUP BY st.id\n            )", "GROUP BY st.id\n            ) AS per_story"),
+    # upserts that add to the stored value: name the table's own column.
+    ("attempts = attempts + 1, last_error = excluded", "attempts = deferred_entries.attempts"
+     " + 1, last_error = excluded"),
+    ("articles = articles + excluded.articles", "articles = link_shapes.articles"
+     " + excluded.articles"),
+    ("others = others + excluded.others", "others = link_shapes.others + excluded.others"),
+)
+
+
+def translate(sql: str) -> tuple[str, bool]:
+    """``sql`` (the SQLite dialect of the mixins) in PostgreSQL's, and whether it returns
+    the id of the row it inserts."""
+    for old, new in _REWRITES:
+        sql = sql.replace(old, new)
+    sql = sql.strip().rstrip(";").replace("%", "%%").replace("?", "%s")
+    if match := _OR_IGNORE.match(sql):
+        sql = "INSERT INTO" + sql[match.end() :] + " ON CONFLICT DO NOTHING"
+    returns_id = bool(_ID_TABLES.match(sql)) and "RETURNING" not in sql.upper()
+    if returns_id:
+        sql += " RETURNING id"
+    return sql, returns_id
+
+
+class _Numeric(Loader):
+    """``numeric`` (what ``SUM`` of integers gives) as an int when whole, as SQLite's."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
+class PgCursor:
+    """What a statement gave: its rows (read at once), rowcount and inserted id."""
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+class PgDatabase:
+    """The part of ``sqlite_utils.Database`` the storage mixins use, on a psycopg
+    connection in autocommit mode: a statement outside :meth:`atomic` commits by itself."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    @property
+    def conn(self) -> PgDatabase:
+        """Itself: the mixins' ``db.conn.execute`` / ``executemany`` land here too."""
+        return self
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
+        """Run one statement of the mixins' dialect."""
+        text, returns_id = translate(sql)
+        with self._conn.cursor() as cursor:
+            cursor.execute(text.encode(), list(params or ()))
+            rows = cursor.fetchall() if cursor.description is not None else []
+            lastrowid = int(rows[0][0]) if returns_id and rows else None
+            return PgCursor([] if returns_id else rows, cursor.rowcount, lastrowid)
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        """Run one statement for each of ``rows``."""
+        text, _ = translate(sql)
+        with self._conn.cursor() as cursor:
+            cursor.executemany(text.encode(), [list(row) for row in rows])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The rows of a query, as dicts."""
+        text, _ = translate(sql)
+        with self._conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(text.encode(), list(params or ()))
+            rows = cursor.fetchall()
+        yield from rows
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (as ``sqlite3.Connection.in_transaction``)."""
+        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction (a savepoint inside another)."""
+        with self._conn.transaction():
+            yield
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A connection to ``url`` in autocommit mode, sums of integers read as ints."""
+    conn = psycopg.connect(url, autocommit=True)
+    conn.adapters.register_loader("numeric", _Numeric)
+    return conn
+
+
+def migrate(db: PgDatabase) -> None:
+    """Apply every migration of storage.pgschema the database has not had, each in its own
+    transaction under an advisory lock."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    while True:
+        with db.atomic():
+            db.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+            row = db.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                db.execute("INSERT INTO schema_version VALUES (0)")
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise StorageError(
+                    f"database schema version {version} is newer than this newswatch "
+                    f"({len(MIGRATIONS)}): upgrade newswatch"
+                )
+            if version == len(MIGRATIONS):
+                return
+            migration = MIGRATIONS[version]
+            if callable(migration):
+                migration(db)
+            else:
+                for statement in migration.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", [version + 1])
+
+
+def schema_version(db: PgDatabase) -> int:
+    """The number of migrations this database has had."""
+    row = db.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _where(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+class PgStore(
+    SourcesMixin,
+    ArticlesMixin,
+    RevisionsMixin,
+    TopicsMixin,
+    StoriesMixin,
+    OutboxMixin,
+    DigestsMixin,
+    HealthMixin,
+    MaintenanceMixin,
+    LinkShapesMixin,
+    SiteBlocksMixin,
+):
+    """All persistent state of newswatch, in one PostgreSQL database."""
+
+    def __init__(self, db: PgDatabase, url: str) -> None:
+        # PgDatabase has the part of sqlite_utils.Database the mixins call (see above).
+        self.db = cast("Database", db)
+        self.pg = db
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str) -> PgStore:
+        """Connect to the database at ``url`` and migrate it to the current schema."""
+        try:
+            db = PgDatabase(connect(url))
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot open database {_where(url)}: {exc}") from exc
+        try:
+            migrate(db)
+        except (psycopg.Error, RuntimeError) as exc:
+            db.close()
+            raise StorageError(f"cannot migrate database {_where(url)}: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, url)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.pg.close()
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what differs from SQLite ------------------------------------------------------------
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        """Claim the pending messages due at ``now``, oldest first, for this session: rows
+        another live session claimed are skipped (see the module's docstring)."""
+        rows = self.db.query(
+            """
+            WITH due AS (
+                SELECT o.id FROM outbox o
+                WHERE o.status = 'pending' AND o.next_attempt <= ?
+                  AND (o.claimed_by IS NULL OR o.claimed_by = pg_backend_pid()
+                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                                      WHERE a.pid = o.claimed_by
+                                        AND a.backend_start = o.claim_started))
+                ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED
+            )
+            UPDATE outbox SET claimed_by = pg_backend_pid(), claim_started =
+                (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+            FROM due WHERE outbox.id = due.id
+            RETURNING outbox.*
+            """,
+            [to_iso(now), limit],
+        )
+        return [_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
+        """Delivery failed for a reason that may pass: any sender may try again at
+        ``next_attempt``."""
+        with self.db.atomic():
+            super().mark_retry(outbox_id, error, next_attempt)
+            self.db.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", [outbox_id])
+
+    def search(
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+    ) -> list[StoredArticle]:
+        """Archived articles the FTS5 expression ``compiled`` matches, newest first (as the
+        SQLite store: by publication date, or fetch date for undated articles).
+
+        The archive is read newest first a page at a time and each page goes through
+        :func:`storage.percolate` (FTS5 in memory, the archive's own tokenizer), so the
+        answer is exactly SQLite's; the cost grows with the articles read (``since`` bounds
+        it). StorageError when FTS5 rejects the expression."""
+        when = "COALESCE(a.published, a.fetched)"
+        where, params = "", []
+        if since is not None:
+            where, params = f" WHERE {when} >= ?", [to_iso(since)]
+        try:
+            percolate([], {0: compiled})  # rejected before the archive is read
+        except StorageError as exc:
+            raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+        found: list[StoredArticle] = []
+        skip, start = offset, 0
+        while len(found) < limit:
+            rows = list(
+                self.db.query(
+                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
+                    [*params, SEARCH_PAGE, start],
+                )
+            )
+            if not rows:
+                break
+            start += len(rows)
+            docs = [(r["id"], r["title"], r["text"], r["source"]) for r in rows]
+            try:
+                hits = set(percolate(docs, {0: compiled}).get(0, ()))
+            except StorageError as exc:
+                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+            for row in rows:
+                if row["id"] not in hits:
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(found) < limit:
+                    found.append(stored_article(row))
+        return found
+
+    def checkpoint(self) -> None:
+        """Refresh the planner's statistics (the server checkpoints and vacuums itself)."""
+        self.db.execute("ANALYZE")
+
+    def backup(self, destination: Path) -> None:
+        """Not done by newswatch on PostgreSQL: ``pg_dump`` makes consistent backups."""
+        raise StorageError(
+            "newswatch backup is not supported by the PostgreSQL backend: "
+            f"use pg_dump (for example pg_dump -Fc -f {destination} DATABASE-URL)"
+        )
+
+
+def _failure(store: PgStore, exc: psycopg.Error) -> StorageError:
+    return StorageError(f"database {_where(store.url)}: {exc}")
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` raising StorageError where psycopg raised (a generator: as it is read)."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def read(self: PgStore, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except psycopg.Error as exc:
+                raise _failure(self, exc) from exc
+
+        return read
+
+    @functools.wraps(method)
+    def call(self: PgStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise _failure(self, exc) from exc
+
+    return call
+
+
+for _name in sorted({n for klass in PgStore.__mro__[:-1] for n in vars(klass)}):
+    _attr = inspect.getattr_static(PgStore, _name)
+    if not _name.startswith("_") and _name != "open" and inspect.isfunction(_attr):
+        setattr(PgStore, _name, _guarded(_attr))

@@ -1,0 +1,130 @@
+"""The PostgreSQL backend (storage.pg) beyond the storage tests it shares with SQLite:
+`newswatch crawl` end to end on a PostgreSQL URL, outbox claims by several senders, and
+the config's choice of backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
+
+from newswatch.config import ConfigError, load_config
+from storage import Email, Match, SourceSpec, StorageError, TopicSpec, open_store
+from watchlist import compile_query
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def test_crawl_on_postgresql_delivers_one_alert_then_nothing_new(site, mail, workdir, pg_url):
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.publish(fresh("central-bank-holds-rates"))
+    site.publish(fresh("city-late-winner"))
+    workdir.database_url = pg_url
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")], topics=[MADURO, CHROME_TRAP], smtp=mail
+    )
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "3 new article(s)" in first.stdout
+    assert "delivered 1 email(s)" in first.stdout
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert "Maduro exit" in message["Subject"]
+
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "0 new article(s)" in second.stdout
+    assert "delivered 0 email(s)" in second.stdout
+    assert len(mail.messages) == 1
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+
+    articles = {a["url"]: a for a in export(workdir)}
+    assert len(articles) == 3
+    assert articles[site.article_url("venezuela-opposition-leader")]["topics"] == ["Maduro exit"]
+    found = workdir.newswatch("search", "Maduro")
+    assert found.returncode == 0, found.stderr
+    assert site.article_url("venezuela-opposition-leader") in found.stdout
+    status = workdir.newswatch("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert '"articles": 3' in status.stdout and "postgresql://postgres@/" in status.stdout
+    backup = workdir.newswatch("backup", str(workdir.path / "copy.db"))
+    assert backup.returncode != 0 and "pg_dump" in backup.stdout + backup.stderr
+    assert not workdir.database.exists()  # nothing went to an SQLite file
+    with open_store(pg_url) as store:
+        assert store.outbox_problems() == []
+        assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+        row = store.db.execute("SELECT message_id FROM outbox").fetchone()
+        assert row[0] == message["Message-ID"]  # the stored Message-ID is the one sent
+
+
+def _queue(store, n: int) -> None:
+    store.sync_sources([SourceSpec("https://news.example/feed", 600)], NOW)
+    [source] = store.sources()
+    from storage import Article
+
+    article_id = store.add_article(Article(
+        url="https://news.example/a", entry_url="https://news.example/a", source_id=source.id,
+        title="A title", text="Body.", published=NOW, author=None, fetched=NOW,
+        extraction="page"))
+    [topic] = store.sync_topics([TopicSpec("T", "title", compile_query("title"), ("d@x.test",))])
+    emails = [Email(message_id=f"<{i}@newswatch>", recipient="d@x.test", subject="s",
+                    text="t", html="h", created=NOW, items=((article_id, topic.id),))
+              for i in range(n)]
+    store.record_matches([Match(article_id, topic.id, ("title",), alert=True)], emails,
+                         article_id, NOW)
+
+
+def test_two_senders_never_claim_the_same_message(pg_url: str) -> None:
+    with open_store(pg_url) as first, open_store(pg_url) as second:
+        _queue(first, 5)
+        a = first.due_outbox(NOW, limit=3)
+        b = second.due_outbox(NOW, limit=3)
+        assert [m.message_id for m in a] == ["<0@newswatch>", "<1@newswatch>", "<2@newswatch>"]
+        assert [m.message_id for m in b] == ["<3@newswatch>", "<4@newswatch>"]
+        # Each sender gets its own claims again, never the other's.
+        assert [m.id for m in first.due_outbox(NOW)] == [m.id for m in a]
+        assert [m.id for m in second.due_outbox(NOW)] == [m.id for m in b]
+        first.mark_sent(a[0].id, NOW)
+        second.mark_retry(b[0].id, "421 later", NOW)  # a retry is anyone's
+        assert [m.message_id for m in first.due_outbox(NOW)] == [
+            "<1@newswatch>", "<2@newswatch>", "<3@newswatch>"]
+    # Both senders gone (their sessions closed): what they left unsent is due again at
+    # once, with the same Message-ID.
+    with open_store(pg_url) as third:
+        again = third.due_outbox(NOW)
+        assert [m.message_id for m in again] == [
+            "<1@newswatch>", "<2@newswatch>", "<3@newswatch>", "<4@newswatch>"]
+
+
+def test_unsupported_operations_say_so(pg_url: str, tmp_path: Path) -> None:
+    with open_store(pg_url) as store:
+        with pytest.raises(StorageError, match="search rejected by FTS5"):
+            store.search('"unclosed')
+        with pytest.raises(StorageError, match="pg_dump"):
+            store.backup(tmp_path / "copy.db")
+        store.checkpoint()
+        assert store.prune(NOW + timedelta(days=1)) == 0
+
+
+def test_a_database_that_cannot_be_reached_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="cannot open database"):
+        open_store(f"postgresql://nobody:secret@/none?host={tmp_path}&connect_timeout=2")
+
+
+def test_config_takes_a_url_or_a_path_not_both(tmp_path: Path) -> None:
+    both = tmp_path / "both.toml"
+    both.write_text('[database]\npath = "a.db"\nurl = "postgresql://u@h/db"\n')
+    with pytest.raises(ConfigError, match="set path .SQLite. or url .PostgreSQL., not both"):
+        load_config(both)
+    url = tmp_path / "url.toml"
+    url.write_text('[database]\nurl = "postgresql://u:pw@h/db"\n')
+    database = load_config(url).database
+    assert database.location == "postgresql://u:pw@h/db"
+    assert database.shown == "postgresql://u:***@h/db"
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[database]\nurl = "mysql://h/db"\n')
+    with pytest.raises(ConfigError, match="expected a postgresql:// URL"):
+        load_config(wrong)
