@@ -97,6 +97,10 @@ _REWRITES = (
     ("articles = articles + excluded.articles", "articles = link_shapes.articles"
      " + excluded.articles"),
     ("others = others + excluded.others", "others = link_shapes.others + excluded.others"),
+    # unmatched_articles: the sources still being polled, one JSON array parameter.
+    ("SELECT value FROM json_each(?)", "SELECT jsonb_array_elements_text(?::jsonb)::bigint"),
+    # watermark: a shift wider than PostgreSQL's 32-bit integer literals.
+    ("1 << 62", "(1::bigint << 62)"),
 )
 
 

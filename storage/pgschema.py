@@ -290,4 +290,14 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     CREATE INDEX site_blocks_article ON site_blocks(article_id)
     """
     ),
+    # 12: each article's own "matched" mark, replacing the watermark (see storage.schema).
+    _ddl(
+        """
+    ALTER TABLE articles ADD COLUMN unmatched INTEGER DEFAULT 1;
+    UPDATE articles SET unmatched = NULL WHERE id <= COALESCE(
+        (SELECT CAST(value AS BIGINT) FROM state WHERE key = 'matched_through_article'), 0);
+    DELETE FROM state WHERE key = 'matched_through_article';
+    CREATE INDEX articles_unmatched ON articles(id, source_id) WHERE unmatched = 1
+    """
+    ),
 )
