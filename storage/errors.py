@@ -1,8 +1,59 @@
 """Errors raised by storage.
 
 StorageError      the database cannot be opened, migrated or written
+
+:func:`guard_methods` makes a backend's public methods raise StorageError where its driver
+raised, so that no driver exception leaves a store.
 """
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 
 class StorageError(Exception):
     """The database cannot be opened, migrated or written."""
+
+
+def guard_methods(
+    store: type,
+    classes: Iterable[type],
+    error: type[Exception],
+    failure: Callable[[Any, Any], StorageError],
+    skip: frozenset[str] = frozenset(),
+) -> None:
+    """Wrap every public method that ``classes`` define on ``store`` (but ``skip``) so that
+    ``error`` becomes ``failure(store_instance, exc)`` (a generator: as it is read)."""
+    for name in sorted({n for klass in classes for n in vars(klass)}):
+        attr = inspect.getattr_static(store, name)
+        if not name.startswith("_") and name not in skip and inspect.isfunction(attr):
+            setattr(store, name, _guarded(attr, error, failure))
+
+
+def _guarded(
+    method: Callable[..., Any],
+    error: type[Exception],
+    failure: Callable[[Any, Any], StorageError],
+) -> Callable[..., Any]:
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def read(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except error as exc:
+                raise failure(self, exc) from exc
+
+        return read
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except error as exc:
+            raise failure(self, exc) from exc
+
+    return call

@@ -34,10 +34,8 @@ share one implementation of what is stored and when; what differs is here:
 
 from __future__ import annotations
 
-import functools
-import inspect
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +47,7 @@ from psycopg.rows import dict_row
 
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .digests import DigestsMixin
-from .errors import StorageError
+from .errors import StorageError, guard_methods
 from .health import HealthMixin
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
@@ -380,30 +378,4 @@ def _failure(store: PgStore, exc: psycopg.Error) -> StorageError:
     return StorageError(f"database {_where(store.url)}: {exc}")
 
 
-def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` raising StorageError where psycopg raised (a generator: as it is read)."""
-    if inspect.isgeneratorfunction(method):
-
-        @functools.wraps(method)
-        def read(self: PgStore, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
-                yield from method(self, *args, **kwargs)
-            except psycopg.Error as exc:
-                raise _failure(self, exc) from exc
-
-        return read
-
-    @functools.wraps(method)
-    def call(self: PgStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise _failure(self, exc) from exc
-
-    return call
-
-
-for _name in sorted({n for klass in PgStore.__mro__[:-1] for n in vars(klass)}):
-    _attr = inspect.getattr_static(PgStore, _name)
-    if not _name.startswith("_") and _name != "open" and inspect.isfunction(_attr):
-        setattr(PgStore, _name, _guarded(_attr))
+guard_methods(PgStore, PgStore.__mro__[:-1], psycopg.Error, _failure, frozenset({"open"}))

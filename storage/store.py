@@ -7,19 +7,15 @@ as StorageError, whose message names the file.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import sqlite3
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from sqlite_utils import Database
 
 from .articles import ArticlesMixin
 from .db import open_database
 from .digests import DigestsMixin
-from .errors import StorageError
+from .errors import StorageError, guard_methods
 from .health import HealthMixin
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
@@ -71,30 +67,4 @@ def _failure(store: Store, exc: sqlite3.Error) -> StorageError:
     return StorageError(f"{where}: {exc}")
 
 
-def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` raising StorageError where SQLite raised (a generator: as it is read)."""
-    if inspect.isgeneratorfunction(method):
-
-        @functools.wraps(method)
-        def read(self: Store, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
-                yield from method(self, *args, **kwargs)
-            except sqlite3.Error as exc:
-                raise _failure(self, exc) from exc
-
-        return read
-
-    @functools.wraps(method)
-    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise _failure(self, exc) from exc
-
-    return call
-
-
-for _name in sorted({n for klass in Store.__mro__[1:-1] for n in vars(klass)}):
-    _attr = inspect.getattr_static(Store, _name)
-    if not _name.startswith("_") and inspect.isfunction(_attr):
-        setattr(Store, _name, _guarded(_attr))
+guard_methods(Store, Store.__mro__[1:-1], sqlite3.Error, _failure)
