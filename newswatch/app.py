@@ -98,6 +98,7 @@ def apply_config(pipeline: Pipeline, config: Config) -> None:
     )
     pipeline.operator = config.alerts.operator
     pipeline.health_after = timedelta(seconds=config.alerts.health_after)
+    pipeline.stream_seconds = config.alerts.stream_seconds
     pipeline.keep = timedelta(seconds=config.database.keep_seconds)
     pipeline.recipients = config.recipients
 
@@ -120,6 +121,7 @@ def build_pipeline(config: Config, store: PipelineStore) -> Pipeline:
         ),
         operator=config.alerts.operator,
         health_after=timedelta(seconds=config.alerts.health_after),
+        stream_seconds=config.alerts.stream_seconds,
         keep=timedelta(seconds=config.database.keep_seconds),
         recipients=config.recipients,
     )

@@ -92,6 +92,7 @@ class AlertSettings:
     retry_max: float
     operator: tuple[str, ...]
     health_after: float
+    stream_seconds: float
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def _alerts(table: _Table, base: Path, database: Path) -> AlertSettings:
         retry_max=table.get("retry_max", DURATION),
         operator=table.maybe("operator", EMAILS) or (),
         health_after=table.get("health_after", DURATION),
+        stream_seconds=table.get("stream", PAUSE),
     )
 
 

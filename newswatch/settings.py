@@ -109,6 +109,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "health_after": Setting(
             "duration", "24h", "how long a source must keep failing before the operator is told"
         ),
+        "stream": Setting(
+            "pause",
+            "2s",
+            "while a crawl runs, match and send the alerts of the sources it has polled this"
+            " often; 0s: only when the crawl ends",
+        ),
         "timezone": Setting(
             "timezone", "UTC", 'IANA time zone of the digest times, e.g. "America/Caracas"'
         ),

@@ -136,7 +136,8 @@ class Pipeline:
     #: goes (a source's poll must be stored whole before any of its pages is matched, so
     #: that a site's first poll knows its template, see watchlist.templates).
     crawling: bool = False
-    #: How often a cycle matches and delivers while its crawl runs (seconds).
+    #: How often a cycle matches and delivers while its crawl runs (seconds; 0: only once
+    #: the crawl has ended, so that every copy of a story it brings is in the first alert).
     stream_seconds: float = STREAM_SECONDS
     #: Shutting down: a cycle ends with its crawl; what it stored is matched at the next start.
     stopping: bool = False
@@ -164,6 +165,8 @@ class Pipeline:
         """The crawl, with matching and delivery of the sources whose poll has ended every
         ``stream_seconds`` (or STREAM_SOURCES polls) while it runs; what they did is added
         to ``report``."""
+        if self.stream_seconds <= 0:
+            return await self.crawl(sources)
         crawl = asyncio.ensure_future(self.crawl(sources))
         streaming = True
         streamed = sum(report.matched.cpu.values())
