@@ -20,18 +20,32 @@ pass's body-like paragraphs merged back, cost both; on ``python -m benchmarks.qu
 labelled pages the default pass with the line filters alerts as well as that merge (recall
 equal) at .006 lower alert precision, and better than the precision cascade without the
 filters on both (docs/benchmarks.md, "Quality").
+
+The page is parsed once: every pass, the paragraph and link measures and the metadata read
+the same tree (trafilatura works on its own copy of a tree it is given). The metadata (title,
+author, date) is read once per page, by the steps of trafilatura's ``extract_metadata`` that
+give those three fields, without its categories, tags and licence, which newswatch does not
+keep (a fifth of the extraction's CPU on the cycle benchmark's pages).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 import trafilatura.meta
+from htmldate import find_date
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
@@ -81,14 +95,19 @@ def paragraph_chars(tree: Any) -> int:
     return total
 
 
-def link_share(tree: Any, text: str) -> float:
+def link_texts(tree: Any) -> set[str]:
+    """The texts of the page's links (white space folded)."""
+    return {" ".join(a.text_content().split()) for a in tree.iter("a")}
+
+
+def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
     """The share of ``text`` (in characters) on lines that are the text of a link of the
-    page."""
+    page (``links``: the page's :func:`link_texts`, when already known)."""
     lines = [" ".join(line.split()) for line in text.split("\n")]
     total = sum(len(line) for line in lines)
     if not total:
         return 0.0
-    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    anchors = link_texts(tree) if links is None else links
     return sum(len(line) for line in lines if line in anchors) / total
 
 
@@ -96,9 +115,10 @@ def _fold(line: str) -> str:
     return " ".join(line.split())
 
 
-def anchor_texts(tree: Any) -> set[str]:
-    """The texts of the page's links (white space folded), MIN_ANCHOR_CHARS or longer."""
-    found = {_fold(a.text_content()) for a in tree.iter("a")}
+def anchor_texts(tree: Any, links: set[str] | None = None) -> set[str]:
+    """The texts of the page's links (white space folded), MIN_ANCHOR_CHARS or longer
+    (``links``: the page's :func:`link_texts`, when already known)."""
+    found = link_texts(tree) if links is None else links
     return {text for text in found if len(text) >= MIN_ANCHOR_CHARS}
 
 
@@ -134,21 +154,53 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
 def extract_pass(
     tree: Any, url: str, method: Method, tables: bool = INCLUDE_TABLES
 ) -> Document | None:
-    """One trafilatura pass over (a copy of) the parsed page."""
+    """One trafilatura pass over the parsed page, text only (see :func:`page_metadata`);
+    trafilatura works on a copy of ``tree`` and leaves it as it was."""
     document = trafilatura.bare_extraction(
-        copy.deepcopy(tree),
+        tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=tables,
-        # Dates from the page's markup only: an extensive search guesses from copyright
-        # years and archive links ("© 2026" became 1 January), which would hide new articles
-        # behind the look-back window.
-        date_extraction_params=set_date_params(extensive=False),
         favor_precision=method == "precision",
         favor_recall=method == "recall",
     )
     return document if isinstance(document, Document) else None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the page says of its article, besides the text."""
+
+    title: str | None
+    author: str | None
+    date: str | None
+
+
+def page_metadata(tree: Any, url: str) -> Metadata:
+    """The title, author and date of the page, as trafilatura's ``extract_metadata`` finds
+    them (the same steps in the same order), without the fields newswatch does not keep."""
+    found = examine_meta(tree)
+    if found.author and " " not in found.author:
+        found.author = None  # as trafilatura: a one-word author is a user name
+    try:
+        found = extract_meta_json(tree, found)
+    except Exception as exc:  # as trafilatura: its JSON-LD reader has bugs
+        logger.debug("JSON-LD metadata of %s unreadable: %s", url, exc)
+    found.title = found.title or extract_title(tree)
+    found.author = found.author or extract_author(tree)
+    found.url = found.url or extract_url(tree, url)
+    # Dates from the page's markup only: an extensive search guesses from copyright years
+    # and archive links ("© 2026" became 1 January), which would hide new articles behind
+    # the look-back window.
+    params = set_date_params(extensive=False)
+    found.date = find_date(tree, **params, url=found.url)
+    found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
+    return Metadata(title=_value(found.title), author=_value(found.author), date=_value(found.date))
+
+
+def _value(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def _text(document: Document | None) -> str:
@@ -161,11 +213,12 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if tree is None:
         return None
     tried: dict[Method, Document | None] = {}
+    links = link_texts(tree)
 
     def run(method: Method) -> str:
         if method not in tried:
             document = extract_pass(tree, url, method)
-            if link_share(tree, _text(document)) >= MAX_LINK_SHARE:
+            if link_share(tree, _text(document), links) >= MAX_LINK_SHARE:
                 document = None
             tried[method] = document
         return _text(tried[method])
@@ -175,22 +228,13 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
-    text = without_chrome_lines(text, anchor_texts(tree))
-    others = [d for d in tried.values() if d is not None and d is not document]
-
-    def field(name: str) -> str | None:
-        # Metadata from the chosen pass, else from another pass that found it.
-        for doc in (document, *others):
-            value = getattr(doc, name, None)
-            if value:
-                return str(value)
-        return None
-
+    text = without_chrome_lines(text, anchor_texts(tree, links))
+    meta = page_metadata(tree, url)
     return Extracted(
         text=text,
-        title=field("title"),
-        author=field("author"),
-        date=field("date"),
+        title=meta.title,
+        author=meta.author,
+        date=meta.date,
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL with
         # courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
         canonical_url=declared_canonical(tree, url),

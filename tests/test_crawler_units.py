@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from crawler.extract import (
     choose,
     extract_article,
     extract_pass,
+    page_metadata,
     paragraph_chars,
     without_chrome_lines,
 )
@@ -362,6 +364,39 @@ def test_photo_credits_and_related_story_links_in_the_body_are_dropped() -> None
     assert "Stavanger" not in extracted.text and "Quartermaster" not in extracted.text
     for paragraph in story.body:
         assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
+
+
+@pytest.mark.parametrize(
+    "chrome", ["article.html", "article-blog.html", "article-portal.html", "article-table.html"]
+)
+def test_page_metadata_is_trafilaturas_and_passes_leave_the_parsed_page_alone(chrome: str) -> None:
+    """The page is parsed once: trafilatura's passes work on their own copy of the tree, and
+    the title, author and date read once from it are those trafilatura's own metadata
+    extraction gives (with non-breaking spaces and entities cleaned as it cleans them)."""
+    from lxml import html as lxml_html
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import set_date_params
+
+    story = replace(
+        STORIES_BY_SLUG[NEUTRAL_SLUGS[0]], title="Harbour&nbsp;board holds rates\u00a0again"
+    )
+    with NewsSite("The Caribbean Wire", chrome=chrome) as site:
+        site.publish(story)
+        page, _ = get(site, f"/articles/{story.slug}")
+    url = site.article_url(story.slug)
+    tree = load_html(page.decode("utf-8"))
+    before = lxml_html.tostring(tree)
+    for method in ("default", "recall", "precision"):
+        extract_pass(tree, url, method)
+    assert lxml_html.tostring(tree) == before
+    theirs = extract_metadata(tree, url, set_date_params(extensive=False))
+    ours = page_metadata(tree, url)
+    assert (ours.title, ours.author, ours.date) == (theirs.title, theirs.author, theirs.date)
+    assert ours.author == story.author
+    if chrome != "article-table.html":  # an old table layout with no date markup
+        assert ours.date == story.published.date().isoformat()
+    assert ours.title is not None and "\u00a0" not in ours.title and "&nbsp;" not in ours.title
+    assert lxml_html.tostring(tree) == before
 
 
 def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
