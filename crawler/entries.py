@@ -48,8 +48,11 @@ logger = logging.getLogger(__name__)
 # Article page answers that may pass: the entry waits for the next poll.
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_PAGE_ATTEMPTS = 3
-#: Article pages go before source polls of their host (see crawler/settings.py).
+#: Article pages go before source polls of their host (see crawler/settings.py)...
 PAGE_PRIORITY = 20
+#: ...and the pages of a source that listed them earlier before those of later sources (its
+#: rank, counted down from this for each source that lists pages; crawler/queues.py).
+FIRST_RANK = 100_000
 #: Articles edited in place are read again only when fetched this recently...
 UPDATE_WINDOW = timedelta(days=7)
 #: ...and at most this many per poll of a source (the most recently updated first).
@@ -85,6 +88,7 @@ class EntriesMixin:
     pages: PagePool
     polls: dict[int, _Poll]
     seen: set[str]
+    ranks: dict[int, int]  # source id -> rank of its pages (see page_requests)
 
     def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
         raise NotImplementedError
@@ -158,7 +162,8 @@ class EntriesMixin:
 
     def page_requests(self, entries: list[Entry]) -> Iterator[scrapy.Request]:
         """The requests for the entries' pages; a feed item that links nowhere has no page
-        and is stored as it is."""
+        and is stored as it is. Pages carry their source's rank: the sources of a crawl are
+        drained in the order they listed their pages, so that their polls end early."""
         for entry in entries:
             if not entry.feed.link:
                 self._store_item(entry)
@@ -169,8 +174,16 @@ class EntriesMixin:
                 errback=self.article_failed,
                 cb_kwargs={"entry": entry},
                 meta={"handle_httpstatus_list": HANDLED_STATUSES},
-                priority=PAGE_PRIORITY,
+                priority=PAGE_PRIORITY + self._rank(entry.source.id),
             )
+
+    def _rank(self, source_id: int) -> int:
+        """The source's rank in this crawl: FIRST_RANK for the first source to list pages,
+        one less for each next one (never below 0)."""
+        rank = self.ranks.get(source_id)
+        if rank is None:
+            rank = self.ranks[source_id] = max(0, FIRST_RANK - len(self.ranks))
+        return rank
 
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""

@@ -52,11 +52,14 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # that answers from heuristic freshness would miss new articles.
         "HTTPCACHE_ENABLED": False,
         # Each request is taken from the host with the fewest in flight, and within a host
-        # article pages (priority 20) go before source polls (10): the pages of a parsed
+        # article pages (priority 20 and up) go before source polls (10): the pages of a parsed
         # feed are fetched while other feeds are read, instead of every page of every feed
         # waiting in memory until all feeds are parsed (measured: 8,700 requests queued at
         # once for 300 feeds x 30 entries).
-        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        # Among hosts with as few in flight, the one whose next request has the highest
+        # priority goes first (crawler/queues.py): sources are drained in the order they
+        # listed their pages, so their polls end, and alert, while the crawl goes on.
+        "SCHEDULER_PRIORITY_QUEUE": "crawler.queues.SourceOrderQueue",
         # What a callback yields goes through the spider middlewares this many at a time.
         # Scrapy starts that many asyncio tasks for every response (default 100: 100 tasks
         # and a queue for each article page, which yields nothing; measured as a third of

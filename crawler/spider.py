@@ -73,6 +73,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.clock = job.clock
         self.poll_done = job.poll_done
         self.seen: set[str] = set()
+        self.ranks: dict[int, int] = {}
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
         # poll reads it in full instead of getting a 304 that would hide unstored entries.
