@@ -441,3 +441,41 @@ def test_paragraph_text_counts_only_long_paragraphs() -> None:
         + "</div></body></html>"
     )
     assert paragraph_chars(tree) == len(" ".join(["word"] * 30))
+
+
+# -- request order ------------------------------------------------------------------------------
+
+
+def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> None:
+    """Scrapy's downloader-aware queue takes the host with the fewest requests in flight;
+    newswatch's breaks ties by priority (the pages of the source that listed them first),
+    then in turn as Scrapy does."""
+    import inspect
+    from types import SimpleNamespace
+
+    from scrapy.pqueues import DownloaderAwarePriorityQueue
+
+    from crawler.entries import FIRST_RANK, PAGE_PRIORITY
+    from crawler.queues import SourceOrderQueue
+
+    # The hook is what Scrapy's queue uses to choose, for pop and peek alike.
+    for method in (DownloaderAwarePriorityQueue.pop, DownloaderAwarePriorityQueue.peek):
+        assert "self._next_slot(" in inspect.getsource(method)
+    queue = SourceOrderQueue.__new__(SourceOrderQueue)  # only the choice, no crawler
+    queue._last_selected_slot = None
+
+    def inner(priority: int | None) -> SimpleNamespace:  # Scrapy keeps -priority
+        return SimpleNamespace(curprio=None if priority is None else -priority)
+
+    first, second = PAGE_PRIORITY + FIRST_RANK, PAGE_PRIORITY + FIRST_RANK - 1
+    queue.pqueues = {"feed-only": inner(10), "second": inner(second), "first": inner(first)}
+    choose = queue._next_slot
+    assert choose([(0, "feed-only"), (0, "first"), (0, "second")], update_state=True) == "first"
+    # Fewer in flight still comes first: politeness and the memory bound are Scrapy's.
+    assert choose([(0, "feed-only"), (1, "first"), (0, "second")], update_state=True) == "second"
+    assert choose([(0, "feed-only"), (1, "first"), (1, "second")], update_state=True) == (
+        "feed-only"
+    )
+    queue.pqueues = {"a": inner(10), "b": inner(10), "c": inner(None)}
+    stats = [(0, "a"), (0, "b")]
+    assert [choose(stats, update_state=True) for _ in range(3)] == ["a", "b", "a"]
