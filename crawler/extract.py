@@ -131,6 +131,78 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     return cleaned if len(cleaned) >= MIN_TEXT_CHARS else text
 
 
+#: Words of the class and id names of a site's chrome boxes that stand inside the article
+#: element: a related story, a teaser, a caption, an advertiser's disclosure, a newsletter or
+#: subscription prompt, a fact box, an author's bio, a pop-up. Names are cut into words at
+#: ``-``, ``_``, white space and lower-to-upper case changes (``relatedPost``,
+#: ``slice-author-bio``, ``editorial-disclosure``).
+CHROME_NAME_WORDS = frozenset({
+    "related", "relatedpost", "relatedposts", "teaser", "teasers", "newsletter",
+    "subscribe", "subscription", "abonnement", "promo", "promotion", "disclosure",
+    "disclaimer", "affiliate", "sponsor", "sponsored", "advert", "advertisement",
+    "anzeige", "comments", "caption", "sidebar", "breadcrumb", "breadcrumbs", "crumbs",
+    "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
+    "recommended", "rss",
+})  # fmt: skip
+_NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+#: An ancestor holding this share of the article text is the article (or a wrapper around
+#: it): its class names, and its ancestors', say nothing of one of its paragraphs.
+ARTICLE_SHARE = 0.5
+#: Chrome boxes are a small part of an article: when the lines in boxes named as chrome are
+#: more than this share of the text, the names mean something else (a gallery whose
+#: captions are the story) and the lines are kept.
+MAX_BOXED_SHARE = 0.3
+
+
+def chrome_name(element: Any) -> bool:
+    """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
+
+
+def chrome_box_lines(tree: Any, text: str) -> set[str]:
+    """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
+    article: the element whose text the line is, or one of its ancestors smaller than the
+    article, is named as chrome (:func:`chrome_name`). A line that also stands outside such
+    a box (a headline repeated in a related-stories box) is kept."""
+    lines = {_fold(line) for line in text.split("\n")}
+    lines.discard("")
+    if not lines:
+        return set()
+    article = ARTICLE_SHARE * len(_fold(text))
+    boxed: set[str] = set()
+    clear: set[str] = set()
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+            continue
+        own = _fold(element.text_content())
+        if own not in lines or any(_fold(child.text_content()) == own for child in element):
+            continue  # (a wrapper around the line's own element is judged with it)
+        node = element
+        inside = False
+        while node is not None and node.tag not in ("body", "html"):
+            if len(_fold(node.text_content())) >= article:
+                break
+            if chrome_name(node):
+                inside = True
+                break
+            node = node.getparent()
+        (boxed if inside else clear).add(own)
+    found = boxed - clear
+    folded = [_fold(line) for line in text.split("\n")]
+    share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
+    return found if share <= MAX_BOXED_SHARE else set()
+
+
+def without_lines(text: str, dropped: set[str]) -> str:
+    """``text`` without the lines whose folded text is in ``dropped`` (kept whole when too
+    little would remain)."""
+    if not dropped:
+        return text
+    kept = "\n".join(line for line in text.split("\n") if _fold(line) not in dropped)
+    return kept.strip() if len(kept.strip()) >= MIN_TEXT_CHARS else text
+
+
 def extract_pass(
     tree: Any, url: str, method: Method, tables: bool = INCLUDE_TABLES
 ) -> Document | None:
@@ -176,6 +248,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree))
+    text = without_lines(text, chrome_box_lines(tree, text))
     others = [d for d in tried.values() if d is not None and d is not document]
 
     def field(name: str) -> str | None:

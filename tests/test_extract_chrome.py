@@ -1,0 +1,130 @@
+"""Chrome that stands inside an article's body element: paragraphs of boxes a site names as
+chrome (a disclosure, a related story's teaser, a newsletter prompt, an author's bio) are
+dropped from the extracted text, the article's own paragraphs are kept."""
+
+from __future__ import annotations
+
+from trafilatura.utils import load_html
+
+from crawler.extract import chrome_box_lines, chrome_name, extract_article, extract_pass
+
+URL = "https://harbour-gazette.example/2024/05/harbour-board-budget"
+
+BODY = [
+    "The harbour board met on Tuesday evening to settle next year's budget, and after four "
+    "hours of debate it agreed to raise the mooring fees for visiting yachts by a tenth.",
+    "Councillor Ingrid Stavanger said the increase would pay for the dredging of the inner "
+    "basin, which has silted up since the storms of last winter closed two of the berths.",
+    "Fishermen who use the quay every day will pay nothing more, the board decided, since "
+    "their catches already bring the town more than the yachts ever spend in its shops.",
+    "Visiting sailors were divided: a skipper from the north coast called the new fees fair "
+    "for a sheltered berth, while a family crew on their way south said they would anchor "
+    "in the bay instead and row ashore for bread and water.",
+    "The board also heard a report on the slipway, whose concrete is cracking at the lower "
+    "end; repairs will have to wait for the next budget unless a grant from the county "
+    "comes through before the end of the summer.",
+    "The dredging contract goes out to tender in June, and the works should start before the "
+    "autumn regatta fills the basin with boats from the whole coast again.",
+]
+DISCLOSURE = (
+    "This post contains references to products of our advertisers. We may receive "
+    "compensation when you click on links to those products."
+)
+TEASER = (
+    "Lighthouse keepers return to Skerry Point after thirty years of automation, and the "
+    "village hopes the visitors will follow them."
+)
+NEWSLETTER = "Never miss the latest harbour news by signing up to our newsletter today!"
+BIO = (
+    "Marta Quayle has covered the harbour and its boards for the Gazette since 2009 and "
+    "writes a weekly column about the coast."
+)
+
+
+def article_page(body: list[str] = BODY) -> str:
+    """A news article whose body element holds chrome boxes between its paragraphs
+    (the boxes' shapes as real pages have them, which trafilatura's defaults keep)."""
+    paragraphs = [f"<p>{p}</p>" for p in body]
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a> <a href="/sport">Sport</a></nav>
+<main><article class="post">
+<h1>Harbour board raises mooring fees for visiting yachts</h1>
+<section class="editorial-disclosure"><p>{DISCLOSURE}</p></section>
+<div class="entry-content">
+{paragraphs[0]}
+{paragraphs[1]}
+<div class="promo-box"><p>{TEASER}</p>
+<p><a href="/2024/05/lighthouse-keepers">Lighthouse keepers are back at Skerry Point</a></p></div>
+{"".join(paragraphs[2:])}
+<div class="factbox"><div class="factbox-content"><p>{NEWSLETTER}</p></div></div>
+<div class="contributor-bio"><p>{BIO}</p></div>
+</div></article></main>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+
+
+def folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_names_of_chrome_boxes_are_read_word_by_word() -> None:
+    tree = load_html(
+        '<html><body><div class="relatedPost">a</div><div id="editorial-disclosure">b</div>'
+        '<div class="slice-author-bio x">c</div><div class="position-relative">d</div>'
+        '<div class="live-match-comment-body">e</div><div class="paywall">f</div>'
+        '<div class="elementor-widget-container">g</div></body></html>'
+    )
+    assert tree is not None
+    names = {div.text: chrome_name(div) for div in tree.iter("div")}
+    assert names == {"a": True, "b": True, "c": True, "d": False, "e": False, "f": False,
+                     "g": False}
+
+
+def test_trafilatura_keeps_the_boxes_newswatch_drops_them() -> None:
+    html = article_page()
+    document = extract_pass(load_html(html), URL, "default")
+    assert document is not None
+    plain = folded(document.text or "")
+    for chrome in (DISCLOSURE, TEASER, NEWSLETTER, BIO):
+        assert folded(chrome) in plain  # the premise: single-page extraction keeps them
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    text = folded(extracted.text)
+    for chrome in (DISCLOSURE, TEASER, NEWSLETTER, BIO):
+        assert folded(chrome) not in text
+    for paragraph in BODY:
+        assert folded(paragraph) in text
+
+
+def test_a_line_that_also_stands_outside_the_boxes_is_kept() -> None:
+    """The teaser's summary repeated as a paragraph of the article itself stays."""
+    html = article_page([*BODY, TEASER])
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    assert folded(TEASER) in folded(extracted.text)
+    assert folded(NEWSLETTER) not in folded(extracted.text)
+
+
+def test_boxes_that_are_most_of_the_text_are_the_story() -> None:
+    """A gallery whose slides' captions are the article: their boxes are named as captions,
+    but they are most of the text, so nothing is dropped."""
+    captions = [
+        f"Costume idea number {n}: a lighthouse keeper's coat, a lantern and a woollen hat "
+        f"will turn you into the keeper of Skerry Point for one night of the year."
+        for n in range(1, 9)
+    ]
+    slides = "".join(
+        f'<figure><img src="/img/{n}.jpg" alt=""><figcaption class="flat-slide-caption">'
+        f"{c}</figcaption></figure>" for n, c in enumerate(captions)
+    )
+    html = (f"<html><body><article><h1>Eight costumes for the harbour parade</h1>"
+            f"<p>{BODY[0]}</p>{slides}</article></body></html>")
+    tree = load_html(html)
+    text = "\n".join([BODY[0], *captions])
+    assert chrome_box_lines(tree, text) == set()
+    # The same box in a long article is chrome.
+    long_text = "\n".join([*BODY, *BODY, *BODY, captions[0]])
+    long_html = html.replace(f"<p>{BODY[0]}</p>",
+                             "".join(f"<p>{p}</p>" for p in [*BODY, *BODY, *BODY]))
+    long_html = long_html.replace(slides, slides.split("</figure>")[0] + "</figure>")
+    assert chrome_box_lines(load_html(long_html), long_text) == {folded(captions[0])}
