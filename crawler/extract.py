@@ -61,6 +61,8 @@ MAX_LINK_SHARE = 0.5
 DROP_LINK_SHARE = 0.8
 #: Anchors shorter than this (``1``, ``»``, ``PDF``) are not counted as a line's link text.
 MIN_ANCHOR_CHARS = 4
+#: A heading of a list of links has at most this many words.
+HEADING_WORDS = 10
 #: A photo credit or copyright line has at most this many words.
 CREDIT_WORDS = 12
 _CREDIT = re.compile(
@@ -116,18 +118,50 @@ def is_credit(line: str) -> bool:
     return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
 
 
+def is_link_heading(line: str) -> bool:
+    """Whether a line reads like the heading of a list of links ("Lesen Sie auch die
+    folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:"): short, ending in a colon.
+    Dropped when link lines that are dropped follow it."""
+    folded = _fold(line)
+    return len(folded.split()) <= HEADING_WORDS and folded.endswith(":")
+
+
+#: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
+#: to this article, an advertiser's or affiliate notice) has at most this many words.
+PROMPT_WORDS = 30
+_PROMPT = re.compile(
+    r"newsletter|\bsubscri(?:be|ption)|\bsign(?:ing)?\ up\b|abonnier|\babonnez|suscr[ií]b"
+    r"|subskrypc|\bunterst[üu]tze?n?\ (?:sie\ )?(?:uns|unsere)|support\ (?:our|us)\b"
+    r"|wesprzyj|apoya\ (?:a|nuestro)|soutenez|\baffiliate|\bsponsored\b|\banzeige\b"
+    r"|\badvertisement\b|\badvertisers?\b|\badvertise\ with|download\ the\ .{0,40}\bapps?\b"
+    r"|(?:follow|folg|join|[úu]nete|siga|s[íi]gue|channel|kanal|canal)\w*\b.{0,60}"
+    r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanal|canal|join)"
+    r"|escucha\ esta\ nota|listen\ to\ this\ (?:article|story)|artikel\ anh[öo]ren"
+    r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici",
+    re.I | re.X,
+)
+
+
+def is_prompt(line: str) -> bool:
+    """Whether a line is a site's own prompt or notice (short, with a cue of one)."""
+    folded = _fold(line)
+    return len(folded.split()) <= PROMPT_WORDS and bool(_PROMPT.search(folded))
+
+
 def without_chrome_lines(text: str, anchors: set[str]) -> str:
-    """``text`` without its link lines and photo credits (kept whole when too little would
-    remain)."""
+    """``text`` without its link lines and their headings, photo credits and the site's
+    prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
-    kept = [
-        line
-        for line in lines
-        if line_link_share(line, anchors) < DROP_LINK_SHARE and not is_credit(line)
+    links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
+    dropped = [
+        link or is_credit(line) or is_prompt(line)
+        or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
+        for n, (line, link) in enumerate(zip(lines, links, strict=True))
     ]
-    if len(kept) == len(lines):
+    if not any(dropped):
         return text
-    cleaned = "\n".join(kept).strip()
+    cleaned = "\n".join(line for line, gone in zip(lines, dropped, strict=True) if not gone)
+    cleaned = cleaned.strip()
     return cleaned if len(cleaned) >= MIN_TEXT_CHARS else text
 
 

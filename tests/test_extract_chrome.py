@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from trafilatura.utils import load_html
 
-from crawler.extract import chrome_box_lines, chrome_name, extract_article, extract_pass
+from crawler.extract import (
+    chrome_box_lines,
+    chrome_name,
+    extract_article,
+    extract_pass,
+    is_prompt,
+    without_chrome_lines,
+)
 
 URL = "https://harbour-gazette.example/2024/05/harbour-board-budget"
 
@@ -128,3 +135,56 @@ def test_boxes_that_are_most_of_the_text_are_the_story() -> None:
                              "".join(f"<p>{p}</p>" for p in [*BODY, *BODY, *BODY]))
     long_html = long_html.replace(slides, slides.split("</figure>")[0] + "</figure>")
     assert chrome_box_lines(load_html(long_html), long_text) == {folded(captions[0])}
+
+
+def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
+    prompts = [
+        "Never miss the latest news by signing up to our newsletter today!",
+        "Abonnieren Sie jetzt unseren Newsletter und verpassen Sie keinen Beitrag mehr.",
+        "If you enjoyed reading this post, would you consider supporting our work? Just "
+        "click here. Thanks!",
+        "For the latest stories and breaking news download the Gazette apps for iOS and "
+        "Android.",
+        "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular en este enlace.",
+        "Escucha esta nota aquí",
+        "Anzeige, enthält Affiliate Links",
+        "Subscribe now to our weekend edition for the full story.",
+        "Czytasz właśnie nowy rodzaj materiału. Wesprzyj nas darowizną.",
+        "Advertisement",
+    ]
+    news = [
+        "Zelenskyy said on Telegram that the missile struck the city of Bila Tserkva.",
+        "The province sends weather alerts to residents through WhatsApp, SMS and email.",
+        "He got the tattoo after the studio advertised the design on Instagram.",
+        "The campaign is investing more advertising dollars in Pennsylvania than anywhere.",
+        # A long paragraph about a newsletter is the article's own.
+        "The council's newsletter, posted to every household in March, told residents that "
+        "the harbour would close for dredging, but the notice came too late for the "
+        "sailing club, which had already invited thirty boats to its spring regatta and now "
+        "has to find them berths in the next town along the coast.",
+    ]
+    assert [is_prompt(line) for line in prompts] == [True] * len(prompts)
+    assert [is_prompt(line) for line in news] == [False] * len(news)
+    text = "\n".join([BODY[0], prompts[0], news[0], BODY[1]])
+    assert without_chrome_lines(text, set()) == "\n".join([BODY[0], news[0], BODY[1]])
+
+
+def test_the_heading_of_a_dropped_link_list_goes_with_it() -> None:
+    anchors = {"Lighthouse keepers are back at Skerry Point",
+               "The regatta moves to September", "Sources: the harbour board's minutes"}
+    text = "\n".join([
+        BODY[0],
+        "Lesen Sie auch die folgenden Beiträge:",
+        "Lighthouse keepers are back at Skerry Point",
+        "The regatta moves to September",
+        BODY[1],
+        # A heading that is a sentence, or that no link line follows, stays.
+        "The board will meet again in June.",
+        "Lighthouse keepers are back at Skerry Point",
+        "What the fees pay for:",
+        BODY[2],
+    ])
+    assert without_chrome_lines(text, anchors).split("\n") == [
+        BODY[0], BODY[1], "The board will meet again in June.", "What the fees pay for:",
+        BODY[2],
+    ]
