@@ -118,6 +118,24 @@ def is_credit(line: str) -> bool:
     return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
 
 
+_RELATED_HEADING = re.compile(
+    r"^\W*(?:related(?:\ (?:articles?|stories|posts|content|reading|news))?\W*$|more\ stories"
+    r"|read\ (?:also|more)|see\ also|contenido\ relacionado|art[íi]culos\ relacionados"
+    r"|noticias\ relacionadas|lee\ tambi[ée]n|te\ puede\ interesar|[àa]\ lire\ aussi"
+    r"|sur\ le\ m[êe]me\ sujet|lesen\ sie\ auch|mehr\ zum\ thema|das\ k[öo]nnte\ sie"
+    r"|weitere\ (?:artikel|beitr[äa]ge|themen|aktuelle\ themen|news|nachrichten)"
+    r"|czytaj\ (?:te[żz]|tak[żz]e)|leia\ tamb[ée]m|leggi\ anche)\b",
+    re.I | re.X,
+)
+
+
+def is_related_heading(line: str) -> bool:
+    """Whether a line is the heading of a related-stories box ("Related", "Contenido
+    relacionado", "Weitere Beiträge aus der Kolumne"): short, starting with such words."""
+    folded = _fold(line)
+    return len(folded.split()) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
+
+
 def is_link_heading(line: str) -> bool:
     """Whether a line reads like the heading of a list of links ("Lesen Sie auch die
     folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:"): short, ending in a colon.
@@ -137,7 +155,14 @@ _PROMPT = re.compile(
     r"|(?:follow|folg|join|[úu]nete|siga|s[íi]gue|channel|kanal|canal)\w*\b.{0,60}"
     r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanal|canal|join)"
     r"|escucha\ esta\ nota|listen\ to\ this\ (?:article|story)|artikel\ anh[öo]ren"
-    r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici",
+    r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici"
+    r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
+    r"|werden?\ sie\ (?:jetzt\ )?mitglied|werde\ (?:jetzt\ )?mitglied"
+    r"|(?:verraten|schreib|sagt|let\ us\ know|tell\ us)\b.{0,40}\b(?:kommentar|comment)"
+    r"|(?:lesen\ sie|findest\ du|finden\ sie|read\ more|learn\ more|find\ out\ more"
+    r"|lee\ m[áa]s|en\ savoir\ plus)\b.{0,20}\b(?:hier|here|aqu[íi]|ici)\b"
+    r"|\bcc[-\ ]by\b|all\ rights\ reserved|alle\ rechte\ vorbehalten"
+    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s",
     re.I | re.X,
 )
 
@@ -154,7 +179,7 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     lines = text.split("\n")
     links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
     dropped = [
-        link or is_credit(line) or is_prompt(line)
+        link or is_credit(line) or is_prompt(line) or is_related_heading(line)
         or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
         for n, (line, link) in enumerate(zip(lines, links, strict=True))
     ]

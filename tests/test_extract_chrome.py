@@ -12,6 +12,7 @@ from crawler.extract import (
     extract_article,
     extract_pass,
     is_prompt,
+    is_related_heading,
     without_chrome_lines,
 )
 
@@ -151,6 +152,11 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
         "Subscribe now to our weekend edition for the full story.",
         "Czytasz właśnie nowy rodzaj materiału. Wesprzyj nas darowizną.",
         "Advertisement",
+        "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+        "Verraten Sie gerne in den Kommentaren: Was bedeutet der Preis für Sie?",
+        "Alles über nachhaltige Wanderschuhe findest Du hier.",
+        "Sofern nicht anders ausgewiesen, stehen Inhalte dieser Website unter CC-BY",
+        "© 2024 Harbour Gazette. All rights reserved.",
     ]
     news = [
         "Zelenskyy said on Telegram that the missile struck the city of Bila Tserkva.",
@@ -165,6 +171,9 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
     ]
     assert [is_prompt(line) for line in prompts] == [True] * len(prompts)
     assert [is_prompt(line) for line in news] == [False] * len(news)
+    # A page about a licence keeps its sentences about it.
+    assert not is_prompt("Mit Creative Commons können Urheber von Fotos in wenigen "
+                         "Schritten festlegen, was andere mit ihren Werken tun dürfen.")
     text = "\n".join([BODY[0], prompts[0], news[0], BODY[1]])
     assert without_chrome_lines(text, set()) == "\n".join([BODY[0], news[0], BODY[1]])
 
@@ -188,3 +197,14 @@ def test_the_heading_of_a_dropped_link_list_goes_with_it() -> None:
         BODY[0], BODY[1], "The board will meet again in June.", "What the fees pay for:",
         BODY[2],
     ]
+
+
+def test_headings_of_related_story_boxes_go() -> None:
+    headings = ["Contenido Relacionado", "Weitere aktuelle Themen aus der Arbeitswelt",
+                "RELATED STORIES", "Lesen Sie auch", "Czytaj też: Wyścig zbrojeń ruszył",
+                "À lire aussi"]
+    body = ["Related parties must disclose it.",
+            "Weitere Themen der Sitzung waren der Hafen und die neue Slipanlage, die im "
+            "Herbst gebaut werden soll, wie der Bürgermeister am Abend erklärte."]
+    assert [is_related_heading(h) for h in headings] == [True] * len(headings)
+    assert [is_related_heading(b) for b in body] == [False, False]
