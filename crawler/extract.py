@@ -76,6 +76,8 @@ MIN_ANCHOR_CHARS = 4
 HEADING_WORDS = 10
 #: A photo credit or copyright line has at most this many words.
 CREDIT_WORDS = 12
+#: A caption followed by its credit (``… | © Agency``) has at most this many words.
+CAPTION_WORDS = 25
 _CREDIT = re.compile(
     r"©|\(c\)|^\W*(?:fotos?|fot|photos?|crédits?(?:\ photos?)?|credits?|copyright|bild(?:er)?"
     r"|quelle|source|image|imagen|getty\ images)\b\s*[:./]",
@@ -126,7 +128,10 @@ def line_link_share(line: str, anchors: set[str]) -> float:
 def is_credit(line: str) -> bool:
     """Whether a line is a photo credit or copyright notice (short, with © or a credit
     word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
-    return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+    words = len(line.split())
+    if words <= CAPTION_WORDS and "|" in line and "©" in line:
+        return True  # a caption with its credit: ``Logo of the award | © Publisher``
+    return words <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
 
 
 _RELATED_HEADING = re.compile(
@@ -167,6 +172,10 @@ _PROMPT = re.compile(
     r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanal|canal|join)"
     r"|escucha\ esta\ nota|listen\ to\ this\ (?:article|story)|artikel\ anh[öo]ren"
     r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici"
+    r"|acc[ée]der\ en\ illimit[ée]|acceso\ ilimitado|unlimited\ access|pour\ lire\ la\ suite"
+    r"|(?:to\ )?continue\ reading\ (?:this|the)|jetzt\ weiterlesen|weiterlesen\ mit"
+    r"|unterst[üu]tze\ \w+\ (?:bereits|schon|jetzt|mit)|exklusive\ angebote|exclusive\ offers"
+    r"|ofertas\ exclusivas|offres\ exclusives"
     r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
     r"|werden?\ sie\ (?:jetzt\ )?mitglied|werde\ (?:jetzt\ )?mitglied"
     r"|(?:verraten|schreib|sagt|let\ us\ know|tell\ us)\b.{0,40}\b(?:kommentar|comment)"
@@ -239,28 +248,52 @@ def is_link_away(element: Any) -> bool:
     return bool(href) and not href.startswith(("#", "javascript:", "mailto:", "tel:"))
 
 
+def _solid(text: str | None) -> int:
+    """The characters of ``text`` that are not white space."""
+    return len("".join(text.split())) if text else 0
+
+
+def text_sizes(tree: Any) -> dict[Any, int]:
+    """Each element's text size (characters that are not white space, descendants
+    included), in one pass from the leaves up."""
+    sizes: dict[Any, int] = {}
+    for element in reversed(list(tree.iter())):
+        if not isinstance(element.tag, str):
+            continue  # a comment: its text is not the page's (its tail is, below)
+        size = _solid(element.text)
+        for child in element:
+            size += sizes.get(child, 0) + _solid(child.tail)
+        sizes[element] = size
+    return sizes
+
+
 def chrome_box_lines(tree: Any, text: str) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: the element whose text the line is, or one of its ancestors smaller than the
-    article, is named as chrome (:func:`chrome_name`). A line that also stands outside such
-    a box (a headline repeated in a related-stories box) is kept."""
+    article, is named as chrome (:func:`chrome_name`) or is a link to another page. A line
+    that also stands outside such boxes (a headline repeated in a related-stories box) is
+    kept, and so are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
-    article = ARTICLE_SHARE * len(_fold(text))
+    sizes = text_sizes(tree)
+    wanted = {_solid(line) for line in lines}
+    article = ARTICLE_SHARE * _solid(text)
     boxed: set[str] = set()
     clear: set[str] = set()
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+    for element, size in sizes.items():
+        if size not in wanted or element.tag in ("script", "style"):
             continue
+        if any(sizes.get(child) == size for child in element):
+            continue  # a wrapper around the line's own element is judged with it
         own = _fold(element.text_content())
-        if own not in lines or any(_fold(child.text_content()) == own for child in element):
-            continue  # (a wrapper around the line's own element is judged with it)
+        if own not in lines:
+            continue
         node = element
         inside = False
         while node is not None and node.tag not in ("body", "html"):
-            if len(_fold(node.text_content())) >= article:
+            if sizes.get(node, 0) >= article:
                 break
             if chrome_name(node) or is_link_away(node):
                 inside = True

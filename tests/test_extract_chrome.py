@@ -11,8 +11,10 @@ from crawler.extract import (
     chrome_name,
     extract_article,
     extract_pass,
+    is_credit,
     is_prompt,
     is_related_heading,
+    text_sizes,
     without_chrome_lines,
 )
 
@@ -214,3 +216,29 @@ def test_headings_of_related_story_boxes_go() -> None:
             "Herbst gebaut werden soll, wie der Bürgermeister am Abend erklärte."]
     assert [is_related_heading(h) for h in headings] == [True] * len(headings)
     assert [is_related_heading(b) for b in body] == [False, False]
+
+
+def test_paywall_membership_and_offer_prompts_go() -> None:
+    for line in ("Pour accéder en illimité", "Pour lire la suite",
+                 "Unterstütze RosaMag bereits mit 2,50!",
+                 "Registrieren Sie sich und erhalten Sie exklusive Angebote!",
+                 "Subscribe for unlimited access to every story."):
+        assert is_prompt(line), line
+    assert not is_prompt("The museum reopens on Monday with free access for residents.")
+
+
+def test_a_caption_with_its_credit_goes() -> None:
+    assert is_credit("Logo des Harbour Award von Gazette und Quay Verlag | © Harbour Gazette")
+    assert not is_credit("The harbour board's budget | the figures for 2024 and 2025")
+    assert not is_credit(BODY[0])
+
+
+def test_text_sizes_count_what_text_content_holds() -> None:
+    tree = load_html(
+        "<html><body><div> one <b>two</b> three<!-- not text --> four "
+        "<p>five  six</p>seven</div><p>eight</p></body></html>"
+    )
+    assert tree is not None
+    sizes = text_sizes(tree)
+    for element in tree.iter("div", "p", "b", "body"):
+        assert sizes[element] == len("".join(element.text_content().split()))
