@@ -74,21 +74,21 @@ _original_pass: Callable[..., Any] | None = None
 
 
 def _extract(item: tuple[bytes, str, bool]) -> tuple[str, str, dict[str, str | None]]:
-    """One page through newswatch's extraction: its text, how, and the passes run afresh."""
+    """One page through newswatch's extraction: its text, how, and the passes run afresh
+    (with ``cached``, trafilatura's passes are read from the cache where known)."""
     global _original_pass
     from crawler import extract
 
     html, url, cached = item
-    if cached:
-        if _original_pass is None:
-            _original_pass = extract.extract_pass
-            extract.extract_pass = _cached_pass
-    elif _original_pass is not None:
-        extract.extract_pass = _original_pass
-        _original_pass = None
     _current[0] = hashlib.sha256(html).hexdigest()
     _fresh.clear()
-    result = extract.extract_article(html, url)
+    _original_pass = extract.extract_pass
+    if cached:
+        extract.extract_pass = _cached_pass
+    try:
+        result = extract.extract_article(html, url)
+    finally:
+        extract.extract_pass = _original_pass
     fresh = dict(_fresh)
     if result is None:
         return "", "none", fresh
