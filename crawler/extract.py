@@ -12,7 +12,18 @@ Then, line by line (trafilatura writes one paragraph a line), lines that are mos
 text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a related story's headline) and
 short photo credits and copyright lines (``© AFP / Name``, ``Foto: Name``, ``Crédits photos :
 Agence``) are dropped: site chrome that single-page extraction keeps, whose words would
-alert.
+alert. So are the site's own prompts and notices (short lines that ask to subscribe, sign up
+for a newsletter, support the site, get its app, join its channel, or declare an advertiser
+or affiliate links, in the languages of the labelled pages), the headings of related-story
+boxes ("Related", "Contenido relacionado", "Weitere Beiträge aus der Kolumne") and a "Read
+also:" heading over dropped link lines. Then the page itself is asked where each remaining
+line stands: a line whose element, or an ancestor smaller than the article, is named as
+chrome (class or id words such as ``related``, ``teaser``, ``disclosure``, ``newsletter``,
+``caption``, ``bio``) or is a link to another page (a teaser card's summary) is dropped,
+unless the same line also stands outside such boxes or the boxes are most of the text (a
+gallery whose captions are the story). Each rule was kept only where
+``python -m benchmarks.quality_offline`` (the quality benchmark's alerts on the extracted
+texts) said it helps: alert precision up, recall as before (docs/benchmarks.md, "Quality").
 
 One pass on almost every page: trafilatura's precision mode first (the cascade before) cost
 2.2 times the default pass on the cycle benchmark's pages, and precision, then the default
@@ -75,8 +86,12 @@ MAX_LINK_SHARE = 0.5
 DROP_LINK_SHARE = 0.8
 #: Anchors shorter than this (``1``, ``»``, ``PDF``) are not counted as a line's link text.
 MIN_ANCHOR_CHARS = 4
+#: A heading of a list of links has at most this many words.
+HEADING_WORDS = 10
 #: A photo credit or copyright line has at most this many words.
 CREDIT_WORDS = 12
+#: A caption followed by its credit (``… | © Agency``) has at most this many words.
+CAPTION_WORDS = 25
 _CREDIT = re.compile(
     r"©|\(c\)|^\W*(?:fotos?|fot|photos?|crédits?(?:\ photos?)?|credits?|copyright|bild(?:er)?"
     r"|quelle|source|image|imagen|getty\ images)\b\s*[:./]",
@@ -133,22 +148,191 @@ def line_link_share(line: str, anchors: set[str]) -> float:
 def is_credit(line: str) -> bool:
     """Whether a line is a photo credit or copyright notice (short, with © or a credit
     word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
-    return len(line.split()) <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+    words = len(line.split())
+    if words <= CAPTION_WORDS and "|" in line and "©" in line:
+        return True  # a caption with its credit: ``Logo of the award | © Publisher``
+    return words <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+
+
+_RELATED_HEADING = re.compile(
+    r"^\W*(?:related(?:\ (?:articles?|stories|posts|content|reading|news))?\W*$|more\ stories"
+    r"|read\ (?:also|more)|see\ also|contenido\ relacionado|art[íi]culos\ relacionados"
+    r"|noticias\ relacionadas|lee\ tambi[ée]n|te\ puede\ interesar|[àa]\ lire\ aussi"
+    r"|sur\ le\ m[êe]me\ sujet|lesen\ sie\ auch|mehr\ zum\ thema|das\ k[öo]nnte\ sie"
+    r"|weitere\ (?:artikel|beitr[äa]ge|themen|aktuelle\ themen|news|nachrichten)"
+    r"|czytaj\ (?:te[żz]|tak[żz]e)|leia\ tamb[ée]m|leggi\ anche)\b",
+    re.I | re.X,
+)
+
+
+def is_related_heading(line: str) -> bool:
+    """Whether a line is the heading of a related-stories box ("Related", "Contenido
+    relacionado", "Weitere Beiträge aus der Kolumne"): short, starting with such words."""
+    folded = _fold(line)
+    return len(folded.split()) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
+
+
+def is_link_heading(line: str) -> bool:
+    """Whether a line reads like the heading of a list of links ("Lesen Sie auch die
+    folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:"): short, ending in a colon.
+    Dropped when link lines that are dropped follow it."""
+    folded = _fold(line)
+    return len(folded.split()) <= HEADING_WORDS and folded.endswith(":")
+
+
+#: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
+#: to this article, an advertiser's or affiliate notice) has at most this many words.
+PROMPT_WORDS = 30
+_PROMPT = re.compile(
+    r"newsletter|\bsubscri(?:be|ption)|\bsign(?:ing)?\ up\b|abonnier|\babonnez|suscr[ií]b"
+    r"|subskrypc|\bunterst[üu]tze?n?\ (?:sie\ )?(?:uns|unsere)|support\ (?:our|us)\b"
+    r"|wesprzyj|apoya\ (?:a|nuestro)|soutenez|\baffiliate|\bsponsored\b|\banzeige\b"
+    r"|\badvertisement\b|\badvertisers?\b|\badvertise\ with|download\ the\ .{0,40}\bapps?\b"
+    r"|(?:follow|folg|join|[úu]nete|siga|s[íi]gue|channel|kanal|canal)\w*\b.{0,60}"
+    r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanal|canal|join)"
+    r"|escucha\ esta\ nota|listen\ to\ this\ (?:article|story)|artikel\ anh[öo]ren"
+    r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici"
+    r"|acc[ée]der\ en\ illimit[ée]|acceso\ ilimitado|unlimited\ access|pour\ lire\ la\ suite"
+    r"|(?:to\ )?continue\ reading\ (?:this|the)|jetzt\ weiterlesen|weiterlesen\ mit"
+    r"|unterst[üu]tze\ \w+\ (?:bereits|schon|jetzt|mit)|exklusive\ angebote|exclusive\ offers"
+    r"|ofertas\ exclusivas|offres\ exclusives"
+    r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
+    r"|werden?\ sie\ (?:jetzt\ )?mitglied|werde\ (?:jetzt\ )?mitglied"
+    r"|(?:verraten|schreib|sagt|let\ us\ know|tell\ us)\b.{0,40}\b(?:kommentar|comment)"
+    r"|(?:lesen\ sie|findest\ du|finden\ sie|read\ more|learn\ more|find\ out\ more"
+    r"|lee\ m[áa]s|en\ savoir\ plus)\b.{0,20}\b(?:hier|here|aqu[íi]|ici)\b"
+    r"|\bcc[-\ ]by\b|all\ rights\ reserved|alle\ rechte\ vorbehalten"
+    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s",
+    re.I | re.X,
+)
+
+
+def is_prompt(line: str) -> bool:
+    """Whether a line is a site's own prompt or notice (short, with a cue of one)."""
+    folded = _fold(line)
+    return len(folded.split()) <= PROMPT_WORDS and bool(_PROMPT.search(folded))
 
 
 def without_chrome_lines(text: str, anchors: set[str]) -> str:
-    """``text`` without its link lines and photo credits (kept whole when too little would
-    remain)."""
+    """``text`` without its link lines and their headings, photo credits and the site's
+    prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
-    kept = [
-        line
-        for line in lines
-        if line_link_share(line, anchors) < DROP_LINK_SHARE and not is_credit(line)
+    links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
+    dropped = [
+        link or is_credit(line) or is_prompt(line) or is_related_heading(line)
+        or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
+        for n, (line, link) in enumerate(zip(lines, links, strict=True))
     ]
-    if len(kept) == len(lines):
+    if not any(dropped):
         return text
-    cleaned = "\n".join(kept).strip()
+    cleaned = "\n".join(line for line, gone in zip(lines, dropped, strict=True) if not gone)
+    cleaned = cleaned.strip()
     return cleaned if len(cleaned) >= MIN_TEXT_CHARS else text
+
+
+#: Words of the class and id names of a site's chrome boxes that stand inside the article
+#: element: a related story, a teaser, a caption, an advertiser's disclosure, a newsletter or
+#: subscription prompt, a fact box, an author's bio, a pop-up. Names are cut into words at
+#: ``-``, ``_``, white space and lower-to-upper case changes (``relatedPost``,
+#: ``slice-author-bio``, ``editorial-disclosure``).
+CHROME_NAME_WORDS = frozenset({
+    "related", "relatedpost", "relatedposts", "teaser", "teasers", "newsletter",
+    "subscribe", "subscription", "abonnement", "promo", "promotion", "disclosure",
+    "disclaimer", "affiliate", "sponsor", "sponsored", "advert", "advertisement",
+    "anzeige", "comments", "caption", "sidebar", "breadcrumb", "breadcrumbs", "crumbs",
+    "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
+    "recommended", "rss",
+})  # fmt: skip
+_NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+#: An ancestor holding this share of the article text is the article (or a wrapper around
+#: it): its class names, and its ancestors', say nothing of one of its paragraphs.
+ARTICLE_SHARE = 0.5
+#: Chrome boxes are a small part of an article: when the lines in boxes named as chrome are
+#: more than this share of the text, the names mean something else (a gallery whose
+#: captions are the story) and the lines are kept.
+MAX_BOXED_SHARE = 0.3
+
+
+def chrome_name(element: Any) -> bool:
+    """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
+
+
+def is_link_away(element: Any) -> bool:
+    """Whether an element is a link to another page (a teaser card: a paragraph inside a
+    link is the link's text)."""
+    if element.tag != "a":
+        return False
+    href = (element.get("href") or "").strip().lower()
+    return bool(href) and not href.startswith(("#", "javascript:", "mailto:", "tel:"))
+
+
+def _solid(text: str | None) -> int:
+    """The characters of ``text`` that are not white space."""
+    return len("".join(text.split())) if text else 0
+
+
+def text_sizes(tree: Any) -> dict[Any, int]:
+    """Each element's text size (characters that are not white space, descendants
+    included), in one pass from the leaves up."""
+    sizes: dict[Any, int] = {}
+    for element in reversed(list(tree.iter())):
+        if not isinstance(element.tag, str):
+            continue  # a comment: its text is not the page's (its tail is, below)
+        size = _solid(element.text)
+        for child in element:
+            size += sizes.get(child, 0) + _solid(child.tail)
+        sizes[element] = size
+    return sizes
+
+
+def chrome_box_lines(tree: Any, text: str) -> set[str]:
+    """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
+    article: the element whose text the line is, or one of its ancestors smaller than the
+    article, is named as chrome (:func:`chrome_name`) or is a link to another page. A line
+    that also stands outside such boxes (a headline repeated in a related-stories box) is
+    kept, and so are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
+    lines = {_fold(line) for line in text.split("\n")}
+    lines.discard("")
+    if not lines:
+        return set()
+    sizes = text_sizes(tree)
+    wanted = {_solid(line) for line in lines}
+    article = ARTICLE_SHARE * _solid(text)
+    boxed: set[str] = set()
+    clear: set[str] = set()
+    for element, size in sizes.items():
+        if size not in wanted or element.tag in ("script", "style"):
+            continue
+        if any(sizes.get(child) == size for child in element):
+            continue  # a wrapper around the line's own element is judged with it
+        own = _fold(element.text_content())
+        if own not in lines:
+            continue
+        node = element
+        inside = False
+        while node is not None and node.tag not in ("body", "html"):
+            if sizes.get(node, 0) >= article:
+                break
+            if chrome_name(node) or is_link_away(node):
+                inside = True
+                break
+            node = node.getparent()
+        (boxed if inside else clear).add(own)
+    found = boxed - clear
+    folded = [_fold(line) for line in text.split("\n")]
+    share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
+    return found if share <= MAX_BOXED_SHARE else set()
+
+
+def without_lines(text: str, dropped: set[str]) -> str:
+    """``text`` without the lines whose folded text is in ``dropped`` (kept whole when too
+    little would remain)."""
+    if not dropped:
+        return text
+    kept = "\n".join(line for line in text.split("\n") if _fold(line) not in dropped)
+    return kept.strip() if len(kept.strip()) >= MIN_TEXT_CHARS else text
 
 
 def extract_pass(
@@ -229,6 +413,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
+    text = without_lines(text, chrome_box_lines(tree, text))
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,

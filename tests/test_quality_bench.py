@@ -12,6 +12,7 @@ from urllib.request import urlopen
 import pytest
 
 from benchmarks.corpora import LabelledPage
+from benchmarks.quality_offline import extract_all, judge
 from benchmarks.quality_run import (
     Outcome,
     figures,
@@ -257,3 +258,27 @@ def test_pages_without_a_real_url_are_served_where_they_say_they_live() -> None:
                         None, ("text",), ())
     assert page_url(bare) == "http://news.example/story.html"
     assert site_names([named, bare]) == ["news.example", "news.example"]
+
+
+def test_the_offline_run_judges_extraction_as_feeds_mode_does(bench: Bench,
+                                                              tmp_path: Path) -> None:
+    """``benchmarks.quality_offline``: the served pages through newswatch's extraction and
+    matcher, without crawling: every page's own phrase fires, the footer and menu traps do
+    not, the planted chrome sentence inside the body does; a second run reads trafilatura's
+    passes from its cache and gives the same texts."""
+    import crawler.extract
+
+    served = [p for s in bench.web.sites.values() for p in s.pages]
+    indexes = {p.index for p in served}
+    cache = tmp_path / "passes.pickle"
+    before = crawler.extract.extract_pass
+    first = extract_all(served, workers=1, cache=cache)
+    assert crawler.extract.extract_pass is before  # the cache's stand-in is taken away
+    assert cache.exists() and [how for _, how in first] == ["default"] * 4
+    texts = [text for text, _ in first]
+    fired = judge(served, texts, bench.topics)
+    outcome = Outcome({p.index: t for p, t in zip(served, texts, strict=True)}, fired)
+    result = figures(bench.pages, bench.topics, outcome, indexes)
+    assert result.recall == 1.0 and result.traps_fired == 1
+    assert result.precision == pytest.approx(4 / 5)
+    assert [text for text, _ in extract_all(served, workers=1, cache=cache)] == texts
