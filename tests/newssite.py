@@ -46,6 +46,7 @@ import logging
 import re
 import string
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -197,6 +198,7 @@ class RequestRecord:
     target: str  # raw request target, with query string
     headers: Headers
     status: int = 0
+    arrived: float = field(default_factory=time.monotonic)  # when the request came in
 
     @property
     def path(self) -> str:

@@ -1,0 +1,261 @@
+"""newswatch on several machines (docs/scale-out.md): ``newswatch run --role`` processes on
+one real PostgreSQL, crawling the local test site and mailing the local SMTP server.
+
+- a scheduler, two crawlers and an alerter: every alert arrives exactly once, while the
+  sources are polled again and again; the site never has more than ``crawl.per_host``
+  requests at once, nor two requests closer than ``crawl.delay`` (measured at the site);
+- a crawler killed with kill -9 mid-page: its crawl runs again on the other crawler, every
+  alert still arrives exactly once;
+- ``newswatch status`` shows each crawler, its host and what it is crawling;
+- ``--role`` on SQLite is one line of error, no traceback.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Workdir, subprocess_env
+from mailserver import MailServer
+from newssite import STORIES_BY_SLUG, NewsSite, Story
+
+pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
+
+WAIT = 90.0  # bound of every wait (seconds); nothing asserts on how fast
+DELAY = 0.3  # crawl.delay of these tests
+
+TOPICS = [
+    {"name": "Rates", "query": '"central bank"', "notify": ["rates@test.example"]},
+    {"name": "Wind", "query": '"wind farm"', "notify": ["wind@test.example"]},
+    {"name": "Grain", "query": '"grain corridor"', "notify": ["grain@test.example"]},
+    {"name": "Caracas", "query": "Caracas", "notify": ["caracas@test.example"]},
+]
+#: Story → feed: one source each (four sources on one host).
+PUBLISHED = {
+    "central-bank-holds-rates": "business",
+    "harbour-wind-farm-approved": "science",
+    "zelensky-grain-corridor": "world",
+    "venezuela-opposition-leader": "politics",
+}
+FEEDS = sorted(set(PUBLISHED.values()))
+
+
+def fresh(slug: str) -> Story:
+    return replace(STORIES_BY_SLUG[slug],
+                   published=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"never happened: {what}")
+
+
+class Roles:
+    """``newswatch run --role ROLE`` processes of one config, each logging to a file."""
+
+    def __init__(self, workdir: Workdir) -> None:
+        self.workdir = workdir
+        self.processes: list[tuple[str, subprocess.Popen[str], Path]] = []
+
+    def start(self, role: str) -> subprocess.Popen[str]:
+        log = self.workdir.path / f"{role}-{len(self.processes)}.log"
+        with log.open("w", encoding="utf-8") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "newswatch", "--config", str(self.workdir.config), "run",
+                 "--role", role],
+                cwd=self.workdir.path, env=subprocess_env(), stdout=out,
+                stderr=subprocess.STDOUT, text=True,
+            )
+        self.processes.append((role, process, log))
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {role} (pid {p.pid}):\n{log.read_text(encoding='utf-8')[-4000:]}"
+                         for role, p, log in self.processes)
+
+    def log(self, process: subprocess.Popen[str]) -> str:
+        """What ``process`` logged so far."""
+        [log] = [log for _, p, log in self.processes if p is process]
+        return log.read_text(encoding="utf-8")
+
+    def stop(self) -> dict[int, int | None]:
+        """SIGTERM every process still running; their exit codes by pid."""
+        for _, process, _ in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes: dict[int, int | None] = {}
+        for _, process, _ in self.processes:
+            try:
+                codes[process.pid] = process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes[process.pid] = process.wait()
+        return codes
+
+
+@pytest.fixture
+def cluster_workdir(workdir: Workdir, pg_url: str, site: NewsSite, mail: MailServer) -> Workdir:
+    workdir.database_url = pg_url
+    for slug, feed in PUBLISHED.items():
+        site.publish(fresh(slug), feed=feed)
+    workdir.write_config(
+        sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"} for feed in FEEDS],
+        topics=TOPICS,
+        smtp=mail,
+        crawl={"delay": f"{DELAY}s", "per_host": 1},
+    )
+    # A dead crawler is noticed within seconds (heartbeat 1 s, dead after 3 s).
+    text = workdir.config.read_text(encoding="utf-8")
+    assert '[daemon]\ntick = "1s"\n' in text
+    workdir.config.write_text(text.replace(
+        '[daemon]\ntick = "1s"\n',
+        '[daemon]\ntick = "1s"\nheartbeat = "1s"\nstalled_after = "3s"\nretry_stalled = "1s"\n',
+    ), encoding="utf-8")
+    return workdir
+
+
+@pytest.fixture
+def roles(cluster_workdir: Workdir) -> Iterator[Roles]:
+    running = Roles(cluster_workdir)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def polls(site: NewsSite) -> Counter[str]:
+    """Requests for each feed so far."""
+    return Counter(r.path for r in site.requests if r.path.startswith("/feeds/"))
+
+
+def subjects(mail: MailServer) -> list[str]:
+    return [str(m["Subject"]) for m in mail.messages]
+
+
+def crawl_jobs(conninfo: str) -> list[tuple[int, str, int, int | None]]:
+    """(job id, status, attempts, pid of its worker) of every crawl job."""
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(
+            "SELECT j.id, j.status::text, j.attempts, l.pid FROM procrastinate_jobs j"
+            " LEFT JOIN newswatch_workers l ON l.worker_id = j.worker_id"
+            " WHERE j.task_name = 'newswatch.crawl_source' ORDER BY j.id"
+        ).fetchall()
+
+
+def assert_polite(site: NewsSite) -> None:
+    """As the site saw them: never two requests at once (crawl.per_host = 1); each crawl
+    job's first request (its feed) at least crawl.delay after the previous job's last one
+    (the job holds the host's lock that long after its last response); within a job, Scrapy
+    spaces the requests by crawl.delay from when it sends each, which the site sees give or
+    take its threads' start-up on a loaded machine (measured: down to 0.86 x delay)."""
+    assert site.max_in_flight == 1
+    arrivals = sorted((r.arrived, r.path) for r in site.requests)
+    gaps = [(b - a, path) for (a, _), (b, path) in itertools.pairwise(arrivals)]
+    between_jobs = [gap for gap, path in gaps if path.startswith("/feeds/")]
+    assert len(between_jobs) >= 10
+    assert min(between_jobs) >= DELAY, sorted(between_jobs)[:5]
+    assert min(gap for gap, _ in gaps) >= 0.75 * DELAY, sorted(gaps)[:5]
+
+
+def test_scheduler_two_crawlers_and_an_alerter_alert_once_and_politely(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    roles.start("scheduler")
+    crawlers = [roles.start("crawler"), roles.start("crawler")]
+    roles.start("alerter")
+
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    # Every source polled three more times: any duplicate would have been sent by now.
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                           for f in FEEDS), "three more polls of every feed")
+    status = cluster_workdir.newswatch("status")
+    codes = roles.stop()
+
+    assert sorted(subjects(mail)) == sorted(set(subjects(mail))), subjects(mail)
+    assert len(mail.messages) == len(TOPICS), roles.logs()
+    for topic in TOPICS:
+        assert sum(topic["name"] in s for s in subjects(mail)) == 1, (topic, subjects(mail))
+    assert_polite(site)
+    assert all(code == 0 for code in codes.values()), roles.logs()
+    assert "Traceback" not in roles.logs(), roles.logs()
+    # Each crawler is a worker of the cluster, named by host and pid.
+    assert status.returncode == 0, status.stderr
+    host = socket.gethostname()
+    for crawler in crawlers:
+        assert f"crawler@{host}:{crawler.pid}: host {host}, pid {crawler.pid}" in status.stdout
+    jobs = crawl_jobs(pg_url)
+    assert {status for _, status, _, _ in jobs} <= {"succeeded", "todo", "doing"}
+    # Both crawlers ran crawls.
+    assert all("scheduler.cluster: crawled http" in roles.log(c) for c in crawlers), roles.logs()
+
+
+def test_crawler_killed_mid_page_its_crawl_runs_on_the_other(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    held = site.hold("/articles/zelensky-grain-corridor")
+    roles.start("scheduler")
+    roles.start("crawler")
+    roles.start("crawler")
+    roles.start("alerter")
+
+    wait_until(lambda: "/articles/zelensky-grain-corridor" in site.held, "the page held")
+    [(job, _, _, pid)] = wait_until(
+        lambda: [j for j in crawl_jobs(pg_url) if j[1] == "doing" and j[3] is not None],
+        "the crawl job of the held page running",
+    )
+    os.kill(pid, signal.SIGKILL)  # kill -9, mid-page
+    held.set()
+
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                           for f in FEEDS), "three more polls of every feed")
+    codes = roles.stop()
+
+    assert len(mail.messages) == len(TOPICS), (subjects(mail), roles.logs())
+    for topic in TOPICS:
+        assert sum(topic["name"] in s for s in subjects(mail)) == 1, (topic, subjects(mail))
+    attempts = {j: a for j, _, a, _ in crawl_jobs(pg_url)}
+    assert attempts[job] == 2, roles.logs()  # given back by the survivor, run again
+    assert "of a dead worker: running it again" in roles.logs()
+    assert codes[pid] == -signal.SIGKILL
+    assert site.max_in_flight == 1
+
+
+def test_roles_need_postgresql(workdir: Workdir) -> None:
+    workdir.write_config()
+    result = workdir.newswatch("run", "--role", "crawler")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "newswatch: --role needs a database shared by several machines: set [database] url = "
+        '"postgresql://…" (on SQLite, run without --role: one process does everything)'
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_role_is_refused(workdir: Workdir, pg_url: str) -> None:
+    workdir.database_url = pg_url
+    workdir.write_config()
+    result = workdir.newswatch("run", "--role", "crawler,sender")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "newswatch: unknown role sender (roles: scheduler, crawler, alerter)"
+    )
