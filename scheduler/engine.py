@@ -73,7 +73,15 @@ def build_app(conninfo: str, settings: EngineSettings) -> procrastinate.App:
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after):
             logger.warning("job %s (%s, lock %s) of a dead worker: running it again",
                            job.id, job.task_name, job.lock)
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except procrastinate.exceptions.UniqueViolation:
+                # A job of the same queueing lock waits already (the same work, queued
+                # again meanwhile): that one runs; this one ends, giving its lock back.
+                logger.warning("job %s: the same work is queued already; ending this copy",
+                               job.id)
+                await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED,
+                                         delete_job=False)
 
     return app
 
