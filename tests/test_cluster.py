@@ -13,6 +13,7 @@ one real PostgreSQL, crawling the local test site and mailing the local SMTP ser
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -221,6 +222,15 @@ def test_crawler_killed_mid_page_its_crawl_runs_on_the_other(
         lambda: [j for j in crawl_jobs(pg_url) if j[1] == "doing" and j[3] is not None],
         "the crawl job of the held page running",
     )
+    # status says which crawler runs which crawl.
+    status = cluster_workdir.newswatch("status", "--json")
+    assert status.returncode == 0, status.stderr
+    [busy] = [w for w in json.loads(status.stdout)["workers"] if w["pid"] == pid]
+    assert busy["role"] == "crawler" and busy["host"] == socket.gethostname()
+    assert [j["source_url"] for j in busy["jobs"]] == [site.url("/feeds/world.rss")]
+    assert busy["jobs"][0]["lock"] == "host:127.0.0.1#0"
+    text = cluster_workdir.newswatch("status").stdout
+    assert f"crawling {site.url('/feeds/world.rss')} (job {job}, lock host:127.0.0.1#0)" in text
     os.kill(pid, signal.SIGKILL)  # kill -9, mid-page
     held.set()
 
