@@ -294,6 +294,24 @@ def _loop_story(n: int, rng: random.Random) -> Story:
                  datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
 
 
+def _busy_crawler(conninfo: str, crawlers: dict[int, int], timeout: float) -> int | None:
+    """Which of ``crawlers`` (pid → index) runs a crawl job, looked for up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(conninfo) as conn:
+            pids = [row[0] for row in conn.execute(
+                "SELECT l.pid FROM procrastinate_jobs j"
+                " JOIN newswatch_workers l ON l.worker_id = j.worker_id"
+                " WHERE j.task_name = 'newswatch.crawl_source' AND j.status = 'doing'"
+            ).fetchall()]
+        for pid in pids:
+            if pid in crawlers:
+                return crawlers[pid]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
 def rounds_alerted(mail: MailServer) -> list[set[int]]:
     """The rounds whose story each email alerts (by its title), email by email."""
     found = []
@@ -364,12 +382,36 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
             start("alerter")
             crawlers = {i: start("crawler", m) for i, m in enumerate(machines)}
 
+            conninfo = server.tcp_conninfo(database)
+
+            def registered() -> int:
+                with psycopg.connect(conninfo) as conn:
+                    present = conn.execute(
+                        "SELECT to_regclass('newswatch_workers') IS NOT NULL").fetchone()
+                    if not (present and present[0]):
+                        return 0
+                    row = conn.execute("SELECT count(*) FROM newswatch_workers").fetchone()
+                    return int(row[0]) if row else 0
+
+            wait_until(lambda: registered() >= len(crawlers), "every crawler registered")
+            mid_page = 0
             for n in range(CRASH_ROUNDS):
+                page = f"/articles/loop-{n}"
+                held = site.hold(page) if rng.random() < 0.6 else None
                 site.publish(_loop_story(n, rng), feed=LOOP_FEEDS[n % len(LOOP_FEEDS)])
-                time.sleep(rng.uniform(0.0, 2.0))  # a random moment of the crawling
-                victim = rng.choice(sorted(crawlers))
+                if held is not None:  # kill the crawler fetching the story's page, mid-page
+                    wait_until(lambda page=page: page in site.held, "the story's page held")
+                    busy = _busy_crawler(conninfo, {p.pid: i for i, p in crawlers.items()},
+                                         timeout=WAIT)
+                    mid_page += busy is not None
+                else:  # kill any crawler at a random moment
+                    time.sleep(rng.uniform(0.0, 2.0))
+                    busy = None
+                victim = busy if busy is not None else rng.choice(sorted(crawlers))
                 crawlers[victim].kill()  # kill -9
                 crawlers[victim].wait()
+                if held is not None:
+                    held.set()
                 crawlers[victim] = start("crawler", machines[victim])
 
             # A machine vanishes just after the last story is published.
@@ -396,7 +438,8 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
             assert sum(len(rounds) for rounds in alerted) == expected, alerted
             assert site.max_in_flight == 1
             given_back = sum(log.read_text().count("of a dead worker") for log in logs)
-            print(f"{CRASH_ROUNDS} kill rounds and a vanished machine: {given_back} crawl job(s)"
+            print(f"{CRASH_ROUNDS} kill rounds ({mid_page} mid-page) and a vanished machine: "
+                  f"{given_back} crawl job(s)"
                   f" of dead crawlers given back, {len(mail.messages)} email(s), {expected}"
                   " stories each alerted once")
         finally:
