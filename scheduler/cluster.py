@@ -105,6 +105,7 @@ class Cluster:
         self.per_host = max(1, config.crawl.per_host)
         self.stop = asyncio.Event()
         self._clustered: int | None = None  # clustered_mark after this process last matched
+        self.failed = False  # the store's connection was lost: the process exits 1
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
         self.worker.task(name=CRAWL_TASK, pass_context=True)(self._crawl_job)
         if "crawler" in roles:
@@ -135,11 +136,21 @@ class Cluster:
         progress finishes."""
         if self.stop.is_set():
             return
-        logger.info("received %s, stopping", signal.Signals(signum).name)
+        if not self.failed:
+            logger.info("received %s, stopping", signal.Signals(signum).name)
         self.stop.set()
         self.pipeline.stopping = True
         if "crawler" in self.roles:
             _spawn(self.pipeline.crawler.stop())
+
+    def _check_store(self) -> None:
+        """After a failure: if the store's connection is gone, stop the process (exit 1), for
+        systemd (``Restart=always``) to start it again on a new connection."""
+        if self.store.lost and not self.failed:
+            logger.error("the connection to %s is lost: stopping, to be started again",
+                         self.config.database.shown)
+            self.failed = True
+            self.request_stop(signal.SIGTERM)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -166,6 +177,7 @@ class Cluster:
                             self.pipeline.check_health()
                 except Exception:
                     logger.exception("scheduler tick failed; trying again next tick")
+                    self._check_store()
                 await self._pause(self.tick)
 
     async def defer_due(self, app: procrastinate.App) -> int:
@@ -199,6 +211,13 @@ class Cluster:
         """Poll one source (a crawl job); holds its host's lock ``crawl.delay`` past the last
         response. What it did, for the job's log."""
         try:
+            return await self._crawl(context, source_id, due)
+        except Exception:
+            self._check_store()
+            raise
+
+    async def _crawl(self, context: procrastinate.JobContext, source_id: int, due: str) -> str:
+        try:
             source = self.store.source(source_id)
         except KeyError:
             return "source gone"
@@ -222,6 +241,7 @@ class Cluster:
                 await self.pipeline.deliver()
             except Exception:
                 logger.exception("alerter tick failed; trying again next tick")
+                self._check_store()
             await self._pause(self.tick)
         await self.pipeline.finish_delivery()
 
@@ -274,7 +294,7 @@ def serve(config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[s
     if failure is not None:
         logger.error("newswatch stopped: %s", getattr(failure, "value", failure))
         return 1
-    return 0
+    return 1 if cluster.failed else 0
 
 
 def _reactor() -> Any:  # Twisted's reactor module object carries no usable type

@@ -364,6 +364,13 @@ class PgStore(
 
     # -- several machines (docs/scale-out.md) -----------------------------------------------
 
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (PostgreSQL restarted, the network cut): nothing
+        more can be done with this store."""
+        conn = self.pg._conn
+        return bool(conn.closed or conn.broken)
+
     def try_lock(self, key: int) -> bool:
         """Take the advisory lock ``key`` for this session if no other session holds it
         (released by :meth:`unlock`, or by the session's end when its process dies)."""
