@@ -399,6 +399,8 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
 
             wait_until(lambda: registered() >= len(crawlers), "every crawler registered")
             mid_page = 0
+            start_time = time.monotonic()
+            kills: list[tuple[float, int, bool]] = []
             for n in range(CRASH_ROUNDS):
                 page = f"/articles/loop-{n}"
                 held = site.hold(page) if rng.random() < 0.6 else None
@@ -414,6 +416,7 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                 victim = busy if busy is not None else rng.choice(sorted(crawlers))
                 crawlers[victim].kill()  # kill -9
                 crawlers[victim].wait()
+                kills.append((round(time.monotonic() - start_time, 2), victim, busy is not None))
                 if held is not None:
                     held.set()
                 crawlers[victim] = start("crawler", machines[victim])
@@ -440,7 +443,11 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
             alerted = rounds_alerted(mail)
             # Each story in exactly one email (an email lists the stories of one match pass).
             assert sum(len(rounds) for rounds in alerted) == expected, alerted
-            assert site.max_in_flight == 1
+            overlaps = [(a.target, b.target, round(b.arrived - start_time, 2),
+                         round(a.answered - start_time, 2))
+                        for a, b in itertools.pairwise(sorted(site.requests, key=lambda r: r.arrived))
+                        if b.arrived < a.answered]
+            assert site.max_in_flight == 1, (overlaps, kills, all_logs())
             given_back = sum(log.read_text().count("of a dead worker") for log in logs)
             print(f"{CRASH_ROUNDS} kill rounds ({mid_page} mid-page) and a vanished machine: "
                   f"{given_back} crawl job(s)"
