@@ -102,6 +102,12 @@ class CrawlRunner:
         progress keeps the copy it started with."""
         reconfigure(self._runner, settings)
 
+    def override(self, scrapy: dict[str, object]) -> None:
+        """Scrapy settings that crawls started from now on take on top of the crawl
+        settings (the crawler role of several machines: one request at a time per job, the
+        delay exact)."""
+        self._runner.settings.update(scrapy)
+
     async def stop(self) -> None:
         """Ask the crawls in progress to stop; the sources they did not poll stay due."""
         await self._runner.stop()

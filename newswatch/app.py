@@ -24,6 +24,10 @@ NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
     "database.path": lambda config: config.database.path,
     "database.url": lambda config: config.database.url,
     "daemon.metrics": lambda config: config.daemon.metrics,
+    "daemon.jobs": lambda config: config.daemon.jobs,
+    "daemon.heartbeat": lambda config: config.daemon.heartbeat_seconds,
+    "daemon.stalled_after": lambda config: config.daemon.stalled_after_seconds,
+    "daemon.retry_stalled": lambda config: config.daemon.retry_stalled_seconds,
 }
 
 

@@ -73,15 +73,24 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE",
+    help="On several machines (needs [database] url): scheduler, crawler or alerter; "
+    "repeat the option or give a comma list. Default: all of it in one process.",
+)
 @click.pass_context
 @handle_errors
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
     Polls each source when it is due, matches new articles, sends alerts and retries
     failed deliveries. SIGHUP reloads the config file: every setting but database.path and
     daemon.metrics (which need a restart, and are logged by name) applies from the next cycle.
-    Only one newswatch may run on a database at a time.
+    Only one newswatch may run on a database at a time, unless it runs in roles on
+    PostgreSQL (--role; see "Running on several machines" in the README).
     """
     from scheduler import Daemon
     from storage import open_store
@@ -89,6 +98,9 @@ def run(ctx: click.Context) -> None:
     from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     config = config_of(ctx)
+    if roles:
+        _run_roles(config, roles)
+        return
     configure_logging(config.daemon.log_level)
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
@@ -104,6 +116,44 @@ def run(ctx: click.Context) -> None:
             metrics_address=config.daemon.metrics,
         )
         code = daemon.run()
+    sys.exit(code)
+
+
+def _run_roles(config: Config, names: tuple[str, ...]) -> None:
+    """``run --role``: the roles of several machines, on PostgreSQL and the task engine."""
+    from storage import open_store
+
+    from .app import build_pipeline, configure_logging, sync_config
+
+    if config.database.url is None:
+        fail(
+            "--role needs a database shared by several machines: set [database] url = "
+            '"postgresql://…" (on SQLite, run without --role: one process does everything)',
+            EXIT_CONFIG,
+        )
+    try:
+        from scheduler.cluster import engine_settings, parse_roles, serve
+    except ImportError as exc:
+        fail(f"--role needs the task engine ({exc}): pip install 'newswatch[postgres]'",
+             EXIT_CONFIG)
+    try:
+        roles = parse_roles(names)
+        engine_settings(config)
+    except ValueError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    configure_logging(config.daemon.log_level)
+    if "alerter" in roles:
+        _check_smtp(config)
+    from storage.pg import PgStore
+
+    with open_store(config.database.location) as store:
+        assert isinstance(store, PgStore)
+        if "scheduler" in roles:
+            if not config.sources:
+                logger.warning("no sources configured: nothing will be polled")
+            sync_config(config, store)
+        pipeline = build_pipeline(config, store)
+        code = serve(config, store, pipeline, roles)
     sys.exit(code)
 
 
@@ -233,6 +283,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     config = config_of(ctx)
     with open_existing(config) as store:
         digests = _digests(config, store)
+        workers = _workers(store)
         if as_json:
             topics = [_topic_json(t) for t in store.topic_status()]
             report = {
@@ -247,6 +298,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 ],
                 "digests": digests,
             }
+            if workers is not None:
+                report["workers"] = workers
             click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             return
         click.echo(f"database: {config.database.shown} ({store.article_count()} articles)")
@@ -273,6 +326,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f"  {d['recipient']}: {d['waiting']} alert(s) waiting{folded}; "
                 f"next digest {d['next_local']} ({d['next']}); times {d['schedule']}"
             )
+        if workers is not None:
+            _echo_workers(workers)
         counts = store.outbox_counts()
         click.echo(
             f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
@@ -283,6 +338,32 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f"  #{p.id} to {redact(p.recipient)} ({p.status}, {p.attempts} "
                 f"attempt(s), next {to_iso(p.next_attempt)}): {p.last_error}"
             )
+
+
+def _workers(store: StatusStore) -> list[dict[str, Any]] | None:
+    """The crawl workers of several machines (PostgreSQL's task engine): who, where, last
+    heartbeat, what each is crawling; None on SQLite (one process, no workers)."""
+    if not hasattr(store, "cluster_workers"):
+        return None
+    workers: list[dict[str, Any]] = store.cluster_workers()
+    return workers
+
+
+def _echo_workers(workers: list[dict[str, Any]]) -> None:
+    """The ``workers:`` part of ``status``."""
+    click.echo(f"\nworkers: {len(workers) or 'none running'}")
+    for w in workers:
+        who = w["name"] or f"worker {w['id']} (unnamed)"
+        click.echo(
+            f"  {who}: host {w['host'] or '-'}, pid {w['pid'] or '-'}; last heartbeat "
+            f"{w['last_heartbeat']} ({w['seconds_since_heartbeat']:.0f}s ago)"
+        )
+        if not w["jobs"]:
+            click.echo("    idle")
+        for job in w["jobs"]:
+            what = job["source_url"] or job["task"]
+            retry = f", attempt {job['attempts']}" if job["attempts"] > 1 else ""
+            click.echo(f"    crawling {what} (job {job['id']}, lock {job['lock']}{retry})")
 
 
 def _topic_json(t: TopicStatus) -> dict[str, Any]:

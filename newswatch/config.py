@@ -102,6 +102,12 @@ class DaemonSettings:
     tick_seconds: float
     log_level: LogLevel
     metrics: str | None
+    #: The roles of several machines (docs/scale-out.md): crawl jobs a crawler runs at once,
+    #: its heartbeat, when a silent crawler counts as dead, how often dead ones are looked for.
+    jobs: int = 4
+    heartbeat_seconds: float = 10.0
+    stalled_after_seconds: float = 30.0
+    retry_stalled_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,10 @@ def _daemon(table: _Table) -> DaemonSettings:
         tick_seconds=table.get("tick", DURATION),
         log_level=table.get("log_level", LEVEL),
         metrics=table.maybe("metrics", ADDRESS),
+        jobs=table.get("jobs", INT),
+        heartbeat_seconds=table.get("heartbeat", DURATION),
+        stalled_after_seconds=table.get("stalled_after", DURATION),
+        retry_stalled_seconds=table.get("retry_stalled", DURATION),
     )
 
 

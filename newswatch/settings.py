@@ -140,6 +140,24 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "host:port of a Prometheus /metrics endpoint; off when unset",
             restart=True,
         ),
+        "jobs": Setting(
+            "int", 4, "crawl jobs (sources) a crawler role runs at once (several machines)",
+            restart=True,
+        ),
+        "heartbeat": Setting(
+            "duration", "10s", "how often a crawler role tells the cluster it is alive",
+            restart=True,
+        ),
+        "stalled_after": Setting(
+            "duration",
+            "30s",
+            "a crawler silent this long is dead: its crawl runs again elsewhere",
+            restart=True,
+        ),
+        "retry_stalled": Setting(
+            "duration", "10s", "how often crawlers look for dead ones' crawls (1s to 59s)",
+            restart=True,
+        ),
     },
 }
 

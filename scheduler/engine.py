@@ -15,15 +15,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import procrastinate
+from procrastinate.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 RETRY_STALLED = "newswatch.retry_stalled"
+#: Serialises the set-up of the engine's schema by several processes starting at once.
+SCHEMA_LOCK = 0x6E77_656E  # "nwen"
+#: Who each worker of procrastinate_workers is (host, pid, role): a label written once when
+#: the worker registers, gone with the worker's row (its heartbeat is procrastinate's).
+LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS newswatch_workers (
+    worker_id bigint PRIMARY KEY REFERENCES procrastinate_workers(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    role text NOT NULL,
+    started timestamptz NOT NULL DEFAULT now()
+)
+"""
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,36 @@ def build_app(conninfo: str, settings: EngineSettings) -> procrastinate.App:
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after):
             logger.warning("job %s (%s, lock %s) of a dead worker: running it again",
                            job.id, job.task_name, job.lock)
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except procrastinate.exceptions.UniqueViolation:
+                # A job of the same queueing lock waits already (the same work, queued
+                # again meanwhile): that one runs; this one ends, giving its lock back.
+                logger.warning("job %s: the same work is queued already; ending this copy",
+                               job.id)
+                await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED,
+                                         delete_job=False)
 
     return app
+
+
+async def ensure_schema(app: procrastinate.App, conninfo: str) -> None:
+    """Apply the engine's schema (and the workers' labels) if the database at ``conninfo``
+    lacks it; several processes may start at once: an advisory lock lets one do it."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+        cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+        row = await cursor.fetchone()
+        if not (row and row[0]):
+            await conn.execute(app.schema_manager.get_schema())
+        await conn.execute(LABELS_DDL)
+
+
+def worker_name(role: str) -> str:
+    """A worker's name in logs and ``newswatch status``: role, host and pid."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}"
 
 
 def host_lock(url: str, slot: int = 0) -> str:
@@ -77,15 +121,17 @@ async def run_worker(
     *,
     name: str,
     concurrency: int = 1,
+    delete_jobs: str = "never",
 ) -> int:
     """Run a worker until ``stop`` is set (its running jobs then finish); run it again after
-    a pause whenever it stops by itself or cannot start. Returns how many times it ran."""
+    a pause whenever it stops by itself or cannot start. ``delete_jobs``: procrastinate's
+    (``successful``: a finished job's row goes). Returns how many times it ran."""
     runs = 0
     pause = settings.backoff_min
     while not stop.is_set():
         runs += 1
         started = time.monotonic()
-        work = asyncio.ensure_future(_work(app, settings, name, concurrency))
+        work = asyncio.ensure_future(_work(app, settings, name, concurrency, delete_jobs))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
@@ -105,12 +151,44 @@ async def run_worker(
 
 
 async def _work(app: procrastinate.App, settings: EngineSettings, name: str,
-                concurrency: int) -> None:
+                concurrency: int, delete_jobs: str) -> None:
     async with app.open_async():
-        await app.run_worker_async(
+        worker = Worker(
+            app=app,
             name=name,
             concurrency=concurrency,
+            delete_jobs=delete_jobs,
             install_signal_handlers=False,
             update_heartbeat_interval=settings.heartbeat,
             stalled_worker_timeout=settings.stalled_after,
         )
+        running = asyncio.ensure_future(worker.run())  # type: ignore[no-untyped-call]
+        try:
+            await _label(app, worker, running, name)
+        finally:
+            # Cancelling the run is procrastinate's graceful stop: running jobs finish first.
+            if not running.done():
+                running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        running.result()
+
+
+async def _label(app: procrastinate.App, worker: Worker, running: asyncio.Future[None],
+                 name: str) -> None:
+    """Once ``worker`` has registered, say who it is (newswatch_workers); then wait for its
+    end. A label that cannot be written only leaves the worker unnamed in ``status``."""
+    while worker.worker_id is None and not running.done():
+        await asyncio.sleep(0.05)
+    if worker.worker_id is not None:
+        role, _, _ = name.partition("@")
+        try:
+            await app.connector.execute_query_async(
+                "INSERT INTO newswatch_workers (worker_id, name, host, pid, role)"
+                " VALUES (%(id)s, %(name)s, %(host)s, %(pid)s, %(role)s)"
+                " ON CONFLICT (worker_id) DO NOTHING",
+                id=worker.worker_id, name=name, host=socket.gethostname(), pid=os.getpid(),
+                role=role or "worker",
+            )
+        except Exception as exc:  # the worker runs on; status shows it unnamed
+            logger.warning("worker %s: its label was not written: %s", name, exc)
+    await asyncio.wait({running})

@@ -302,6 +302,11 @@ class Pipeline:
                 raise
         return stories
 
+    def forget_stories(self) -> None:
+        """Rebuild the in-memory index of stories from storage before the next match (another
+        process has clustered articles since this one last did)."""
+        self._stories = None
+
     def _story_index(self, now: datetime) -> StoryIndex:
         """The in-memory index of recent stories, (re)built from storage when needed."""
         if (

@@ -362,6 +362,93 @@ class PgStore(
                     found.append(stored_article(row))
         return found
 
+    # -- several machines (docs/scale-out.md) -----------------------------------------------
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (PostgreSQL restarted, the network cut): nothing
+        more can be done with this store."""
+        conn = self.pg._conn
+        return bool(conn.closed or conn.broken)
+
+    def try_lock(self, key: int) -> bool:
+        """Take the advisory lock ``key`` for this session if no other session holds it
+        (released by :meth:`unlock`, or by the session's end when its process dies)."""
+        row = self.pg.execute("SELECT pg_try_advisory_lock(?)", [key]).fetchone()
+        return bool(row and row[0])
+
+    def unlock(self, key: int) -> None:
+        """Give back the advisory lock ``key`` taken by :meth:`try_lock`."""
+        self.pg.execute("SELECT pg_advisory_unlock(?)", [key])
+
+    def clustered_mark(self) -> int:
+        """The newest article given a story: it changes whenever any process clusters."""
+        row = self.pg.execute("SELECT max(id) FROM articles WHERE story_id IS NOT NULL").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def crawling_sources(self, task: str) -> frozenset[int]:
+        """The sources whose crawl job (``task``) runs on some worker of the cluster: some of
+        their new articles may be stored, others not yet."""
+        if not self._engine_present():
+            return frozenset()
+        rows = self.pg.execute(
+            "SELECT (args->>'source_id')::bigint FROM procrastinate_jobs"
+            " WHERE task_name = ? AND status = 'doing'",
+            [task],
+        ).fetchall()
+        return frozenset(int(row[0]) for row in rows if row[0] is not None)
+
+    def cluster_workers(self) -> list[dict[str, Any]]:
+        """The task engine's workers (procrastinate_workers), each with its label (name,
+        host, pid, role: newswatch_workers), its last heartbeat and the jobs it runs (their
+        source when they are crawls); none where no worker ever ran."""
+        if not self._engine_present():
+            return []
+        rows = self.pg.query(
+            """
+            SELECT w.id, w.last_heartbeat,
+                   EXTRACT(EPOCH FROM now() - w.last_heartbeat) AS silent,
+                   l.name, l.host, l.pid, l.role, l.started,
+                   j.id AS job_id, j.task_name, j.lock, j.attempts,
+                   s.id AS source_id, s.url AS source_url
+            FROM procrastinate_workers w
+            LEFT JOIN newswatch_workers l ON l.worker_id = w.id
+            LEFT JOIN procrastinate_jobs j ON j.worker_id = w.id AND j.status = 'doing'
+            LEFT JOIN sources s ON s.id = (j.args->>'source_id')::bigint
+            ORDER BY w.id, j.id
+            """
+        )
+        workers: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            worker = workers.setdefault(row["id"], {
+                "id": row["id"],
+                "name": row["name"],
+                "host": row["host"],
+                "pid": row["pid"],
+                "role": row["role"],
+                "started": row["started"].isoformat() if row["started"] else None,
+                "last_heartbeat": row["last_heartbeat"].isoformat(),
+                "seconds_since_heartbeat": round(float(row["silent"]), 1),
+                "jobs": [],
+            })
+            if row["job_id"] is not None:
+                worker["jobs"].append({
+                    "id": row["job_id"],
+                    "task": row["task_name"],
+                    "lock": row["lock"],
+                    "attempts": row["attempts"],
+                    "source_id": row["source_id"],
+                    "source_url": row["source_url"],
+                })
+        return list(workers.values())
+
+    def _engine_present(self) -> bool:
+        row = self.pg.execute(
+            "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
+            " AND to_regclass('newswatch_workers') IS NOT NULL"
+        ).fetchone()
+        return bool(row and row[0])
+
     def checkpoint(self) -> None:
         """Refresh the planner's statistics (the server checkpoints and vacuums itself)."""
         self.db.execute("ANALYZE")

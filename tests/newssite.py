@@ -46,6 +46,7 @@ import logging
 import re
 import string
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -197,6 +198,8 @@ class RequestRecord:
     target: str  # raw request target, with query string
     headers: Headers
     status: int = 0
+    arrived: float = field(default_factory=time.monotonic)  # when the request came in
+    answered: float = 0.0  # when its answer was ready (time.monotonic)
 
     @property
     def path(self) -> str:
@@ -950,6 +953,7 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             finally:
                 with site._lock:
                     site.in_flight -= 1
+                record.answered = time.monotonic()
             record.status = response.status
             site._record(record)
             no_body = response.status in (204, 304) or 100 <= response.status < 200

@@ -45,7 +45,7 @@ procrastinate = pytest.importorskip("procrastinate", reason="pip install -e '.[t
 import engine_app  # noqa: E402  (needs procrastinate: checked above)
 from engine_app import SETTINGS  # noqa: E402
 
-from scheduler.engine import RETRY_STALLED  # noqa: E402
+from scheduler.engine import RETRY_STALLED, ensure_schema  # noqa: E402
 
 TESTS = Path(__file__).parent
 WAIT = 90.0  # bound of every wait below (seconds); nothing asserts on how fast
@@ -153,8 +153,7 @@ class Engine:
         return engine_app.build(self.conninfo)
 
     async def _apply_schema(self) -> None:
-        async with self._app().open_async() as app:
-            await app.schema_manager.apply_schema_async()
+        await ensure_schema(self._app(), self.conninfo)
 
     def defer(self, url: str, *, lock: str | None = None, queueing_lock: str | None = None,
               task_name: str = "fetch", **arguments: Any) -> int:

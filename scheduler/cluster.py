@@ -1,0 +1,313 @@
+"""The roles of newswatch on several machines (docs/scale-out.md): ``newswatch run --role``.
+
+Every role works on one PostgreSQL database (``[database] url``); the task engine
+(``scheduler.engine``: procrastinate) spreads the crawls.
+
+- ``scheduler``: every ``daemon.tick``, defers one crawl job (``CRAWL_TASK``) per due source,
+  locked by the source's host (``crawl.per_host`` lock slots per host: one job per slot runs at
+  a time, cluster-wide) and queued at most once per source (``queueing_lock``); queues the due
+  digests and health reports and runs the hourly housekeeping (these under an advisory lock:
+  several schedulers may run).
+- ``crawler``: a procrastinate worker on the asyncio loop of Scrapy's reactor, running crawl
+  jobs: poll one source through the crawler (``crawler.CrawlRunner``) into the store, then
+  hold the host's lock for ``crawl.delay`` more, so that the next job of the host cannot send
+  its first request sooner. A job whose source was polled since it was deferred does nothing
+  (a crawl retried after a dead worker, or queued behind a running one).
+- ``alerter``: matches the new articles (one process at a time: an advisory lock; the sources
+  whose crawl job is running are left for later) and delivers the due outbox messages
+  (claims with ``SKIP LOCKED``, ``storage.pg``).
+
+Every effect of a crawl job is idempotent (articles are upserted by their URL identity), so
+a job that runs twice (a worker thought dead that was only slow) stores nothing twice.
+Loaded only by ``newswatch run --role`` (the optional ``postgres`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Iterable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+
+from storage import to_iso
+
+from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
+
+if TYPE_CHECKING:
+    from newswatch.config import Config
+    from storage.pg import PgStore
+
+    from .pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("scheduler", "crawler", "alerter")
+CRAWL_TASK = "newswatch.crawl_source"
+#: Advisory locks: one process matches at a time; one queues digests and health reports.
+MATCH_LOCK = 0x6E776D61  # "nwma"
+SCHEDULE_LOCK = 0x6E777363  # "nwsc"
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+#: Finished jobs stay this long in procrastinate_jobs (for ``status`` and inquiries).
+KEEP_JOBS_HOURS = 24
+
+
+def parse_roles(values: Iterable[str]) -> frozenset[str]:
+    """The roles named by ``--role`` options (each one role or a comma list); ValueError
+    names an unknown one."""
+    roles = {part.strip().lower() for value in values for part in value.split(",")} - {""}
+    unknown = sorted(roles - set(ROLES))
+    if unknown:
+        raise ValueError(f"unknown role {', '.join(unknown)} (roles: {', '.join(ROLES)})")
+    if not roles:
+        raise ValueError(f"no role given (roles: {', '.join(ROLES)})")
+    return frozenset(roles)
+
+
+def engine_settings(config: Config) -> EngineSettings:
+    """The engine's timings from ``[daemon]``; ValueError says which is out of range."""
+    daemon = config.daemon
+    retry = daemon.retry_stalled_seconds
+    if not 1 <= retry <= 59:
+        raise ValueError(f"daemon.retry_stalled must be 1s to 59s, not {retry:g}s")
+    if daemon.stalled_after_seconds <= daemon.heartbeat_seconds:
+        raise ValueError("daemon.stalled_after must be longer than daemon.heartbeat")
+    if daemon.jobs < 1:
+        raise ValueError(f"daemon.jobs must be 1 or more, not {daemon.jobs}")
+    return EngineSettings(
+        heartbeat=daemon.heartbeat_seconds,
+        stalled_after=daemon.stalled_after_seconds,
+        retry_every=round(daemon.retry_stalled_seconds),
+    )
+
+
+class Cluster:
+    """The roles of one process, on the store and pipeline it was given."""
+
+    def __init__(
+        self, config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[str]
+    ) -> None:
+        assert config.database.url is not None
+        self.url = config.database.url
+        self.config = config
+        self.store = store
+        self.pipeline = pipeline
+        self.roles = roles
+        self.settings = engine_settings(config)
+        self.tick = config.daemon.tick_seconds
+        self.delay = config.crawl.delay_seconds
+        self.per_host = max(1, config.crawl.per_host)
+        self.stop = asyncio.Event()
+        self._clustered: int | None = None  # clustered_mark after this process last matched
+        self.failed = False  # the store's connection was lost: the process exits 1
+        self.worker = build_app(self.url, self.settings)  # the crawler role's worker
+        self.worker.task(name=CRAWL_TASK, pass_context=True)(self._crawl_job)
+        if "crawler" in roles:
+            # Each job sends one request at a time to its host (the cluster-wide limit is
+            # the number of lock slots, crawl.per_host), spaced by exactly crawl.delay.
+            pipeline.crawler.reconfigure(replace(config.crawl, per_host=1))
+            pipeline.crawler.override({"RANDOMIZE_DOWNLOAD_DELAY": False})
+
+    # -- the process ------------------------------------------------------------------------
+
+    async def main(self) -> None:
+        """Run the roles until :meth:`request_stop`."""
+        await ensure_schema(self.worker, self.url)
+        logger.info("newswatch %s started on %s", "+".join(sorted(self.roles)),
+                    self.config.database.shown)
+        roles: list[Awaitable[None]] = []
+        if "scheduler" in self.roles:
+            roles.append(self._scheduler())
+        if "crawler" in self.roles:
+            roles.append(self._crawler())
+        if "alerter" in self.roles:
+            roles.append(self._alerter())
+        await asyncio.gather(*roles)
+        logger.info("newswatch %s stopped", "+".join(sorted(self.roles)))
+
+    def request_stop(self, signum: int) -> None:
+        """A stop signal: running crawls end early (their sources stay due), a delivery in
+        progress finishes."""
+        if self.stop.is_set():
+            return
+        if not self.failed:
+            logger.info("received %s, stopping", signal.Signals(signum).name)
+        self.stop.set()
+        self.pipeline.stopping = True
+        if "crawler" in self.roles:
+            _spawn(self.pipeline.crawler.stop())
+
+    def _check_store(self) -> None:
+        """After a failure: if the store's connection is gone, stop the process (exit 1), for
+        systemd (``Restart=always``) to start it again on a new connection."""
+        if self.store.lost and not self.failed:
+            logger.error("the connection to %s is lost: stopping, to be started again",
+                         self.config.database.shown)
+            self.failed = True
+            self.request_stop(signal.SIGTERM)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
+
+    # -- scheduler --------------------------------------------------------------------------
+
+    async def _scheduler(self) -> None:
+        app = build_app(self.url, self.settings)  # for deferring: the worker's is its own
+        housekeeping = self.pipeline.clock() + timedelta(minutes=1)
+        async with app.open_async():
+            while not self.stop.is_set():
+                try:
+                    await self.defer_due(app)
+                    if self.pipeline.clock() >= housekeeping:
+                        housekeeping = self.pipeline.clock() + HOUSEKEEPING_EVERY
+                        await app.job_manager.delete_old_jobs(nb_hours=KEEP_JOBS_HOURS)
+                        with self._locked(SCHEDULE_LOCK) as mine:
+                            if mine:
+                                self.pipeline.housekeeping()
+                    with self._locked(SCHEDULE_LOCK) as mine:
+                        if mine:
+                            self.pipeline.digests()
+                            self.pipeline.check_health()
+                except Exception:
+                    logger.exception("scheduler tick failed; trying again next tick")
+                    self._check_store()
+                await self._pause(self.tick)
+
+    async def defer_due(self, app: procrastinate.App) -> int:
+        """Defer a crawl job for each source due before the next tick; how many were new
+        (a source already waiting is not queued twice)."""
+        horizon = self.pipeline.clock() + timedelta(seconds=self.tick)
+        deferred = 0
+        for source in self.store.due_sources(horizon):
+            task = app.configure_task(
+                CRAWL_TASK,
+                lock=host_lock(source.poll_url, source.id % self.per_host),
+                queueing_lock=f"crawl:{source.id}",
+            )
+            try:
+                await task.defer_async(source_id=source.id, due=to_iso(source.next_due) or "")
+            except AlreadyEnqueued:
+                continue
+            deferred += 1
+        if deferred:
+            logger.info("queued the crawl of %d due source(s)", deferred)
+        return deferred
+
+    # -- crawler ----------------------------------------------------------------------------
+
+    async def _crawler(self) -> None:
+        await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
+                         concurrency=self.config.daemon.jobs)
+
+    async def _crawl_job(self, context: procrastinate.JobContext, source_id: int,
+                         due: str) -> str:
+        """Poll one source (a crawl job); holds its host's lock ``crawl.delay`` past the last
+        response. What it did, for the job's log."""
+        try:
+            return await self._crawl(context, source_id, due)
+        except Exception:
+            self._check_store()
+            raise
+
+    async def _crawl(self, context: procrastinate.JobContext, source_id: int, due: str) -> str:
+        try:
+            source = self.store.source(source_id)
+        except KeyError:
+            return "source gone"
+        if not source.active or (to_iso(source.next_due) or "") != due:
+            return "polled already"  # since this job was deferred: nothing to do
+        report = await self.pipeline.crawler.crawl(self.store, [source], self.pipeline.clock)
+        for failed, outcome in report.failures:
+            logger.warning("source %s failed: %s", failed.url, outcome.error)
+        logger.info("crawled %s (job %s): %d new article(s), %d updated", source.url,
+                    context.job.id, report.new_articles, report.updated_articles)
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)  # politeness, under the host's lock
+        return f"{report.new_articles} new"
+
+    # -- alerter ----------------------------------------------------------------------------
+
+    async def _alerter(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.match()
+                await self.pipeline.deliver()
+            except Exception:
+                logger.exception("alerter tick failed; trying again next tick")
+                self._check_store()
+            await self._pause(self.tick)
+        await self.pipeline.finish_delivery()
+
+    def match(self) -> int:
+        """Match what is new, unless another process is matching; how many articles."""
+        with self._locked(MATCH_LOCK) as mine:
+            if not mine:
+                return 0
+            if self.store.clustered_mark() != self._clustered:
+                self.pipeline.forget_stories()  # another process clustered meanwhile
+            report = self.pipeline.match(self.store.crawling_sources(CRAWL_TASK))
+            self._clustered = self.store.clustered_mark()
+            return report.articles
+
+    @contextlib.contextmanager
+    def _locked(self, key: int) -> Iterator[bool]:
+        mine = self.store.try_lock(key)
+        try:
+            yield mine
+        finally:
+            if mine:
+                self.store.unlock(key)
+
+
+def serve(config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[str]) -> int:
+    """Run ``roles`` in this process on Scrapy's asyncio reactor until SIGTERM/SIGINT; the
+    exit code (1 when a role failed for good)."""
+    from twisted.internet.defer import Deferred
+
+    reactor = _reactor()
+
+    cluster = Cluster(config, store, pipeline, roles)
+    outcome: list[Any] = []
+
+    def start() -> None:
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, cluster.request_stop, signum)
+        running = Deferred.fromFuture(asyncio.ensure_future(cluster.main()))
+
+        def done(result: Any) -> None:
+            outcome.append(result)
+            reactor.stop()
+
+        running.addBoth(done)
+
+    reactor.callWhenRunning(start)
+    reactor.run(installSignalHandlers=False)
+    failure = outcome[0] if outcome else None
+    if failure is not None:
+        logger.error("newswatch stopped: %s", getattr(failure, "value", failure))
+        return 1
+    return 1 if cluster.failed else 0
+
+
+def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
+    """The installed Twisted reactor (the asyncio one, installed by build_pipeline)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)

@@ -1,0 +1,498 @@
+"""newswatch on several machines (docs/scale-out.md): ``newswatch run --role`` processes on
+one real PostgreSQL, crawling the local test site and mailing the local SMTP server.
+
+- a scheduler, two crawlers and an alerter: every alert arrives exactly once, while the
+  sources are polled again and again; the site never has more than ``crawl.per_host``
+  requests at once, nor two requests closer than ``crawl.delay`` (measured at the site);
+- a crawler killed with kill -9 mid-page: its crawl runs again on the other crawler, every
+  alert still arrives exactly once;
+- ``newswatch status`` shows each crawler, its host and what it is crawling;
+- ``--role`` on SQLite is one line of error, no traceback.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Workdir, subprocess_env
+from mailserver import MailServer
+from newssite import STORIES_BY_SLUG, NewsSite, Story
+
+pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
+
+WAIT = 90.0  # bound of every wait (seconds); nothing asserts on how fast
+DELAY = 0.3  # crawl.delay of these tests
+
+TOPICS = [
+    {"name": "Rates", "query": '"central bank"', "notify": ["rates@test.example"]},
+    {"name": "Wind", "query": '"wind farm"', "notify": ["wind@test.example"]},
+    {"name": "Grain", "query": '"grain corridor"', "notify": ["grain@test.example"]},
+    {"name": "Caracas", "query": "Caracas", "notify": ["caracas@test.example"]},
+]
+#: Story → feed: one source each (four sources on one host).
+PUBLISHED = {
+    "central-bank-holds-rates": "business",
+    "harbour-wind-farm-approved": "science",
+    "zelensky-grain-corridor": "world",
+    "venezuela-opposition-leader": "politics",
+}
+FEEDS = sorted(set(PUBLISHED.values()))
+
+
+def fresh(slug: str) -> Story:
+    return replace(STORIES_BY_SLUG[slug],
+                   published=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"never happened: {what}")
+
+
+class Roles:
+    """``newswatch run --role ROLE`` processes of one config, each logging to a file."""
+
+    def __init__(self, workdir: Workdir) -> None:
+        self.workdir = workdir
+        self.processes: list[tuple[str, subprocess.Popen[str], Path]] = []
+
+    def start(self, role: str) -> subprocess.Popen[str]:
+        log = self.workdir.path / f"{role}-{len(self.processes)}.log"
+        with log.open("w", encoding="utf-8") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "newswatch", "--config", str(self.workdir.config), "run",
+                 "--role", role],
+                cwd=self.workdir.path, env=subprocess_env(), stdout=out,
+                stderr=subprocess.STDOUT, text=True,
+            )
+        self.processes.append((role, process, log))
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {role} (pid {p.pid}):\n{log.read_text(encoding='utf-8')[-4000:]}"
+                         for role, p, log in self.processes)
+
+    def log(self, process: subprocess.Popen[str]) -> str:
+        """What ``process`` logged so far."""
+        [log] = [log for _, p, log in self.processes if p is process]
+        return log.read_text(encoding="utf-8")
+
+    def stop(self) -> dict[int, int | None]:
+        """SIGTERM every process still running; their exit codes by pid."""
+        for _, process, _ in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes: dict[int, int | None] = {}
+        for _, process, _ in self.processes:
+            try:
+                codes[process.pid] = process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes[process.pid] = process.wait()
+        return codes
+
+
+@pytest.fixture
+def cluster_workdir(workdir: Workdir, pg_url: str, site: NewsSite, mail: MailServer) -> Workdir:
+    workdir.database_url = pg_url
+    for slug, feed in PUBLISHED.items():
+        site.publish(fresh(slug), feed=feed)
+    workdir.write_config(
+        sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"} for feed in FEEDS],
+        topics=TOPICS,
+        smtp=mail,
+        crawl={"delay": f"{DELAY}s", "per_host": 1},
+    )
+    # A dead crawler is noticed within seconds (heartbeat 1 s, dead after 3 s).
+    text = workdir.config.read_text(encoding="utf-8")
+    assert '[daemon]\ntick = "1s"\n' in text
+    workdir.config.write_text(text.replace(
+        '[daemon]\ntick = "1s"\n',
+        '[daemon]\ntick = "1s"\nheartbeat = "1s"\nstalled_after = "3s"\nretry_stalled = "1s"\n',
+    ), encoding="utf-8")
+    return workdir
+
+
+@pytest.fixture
+def roles(cluster_workdir: Workdir) -> Iterator[Roles]:
+    running = Roles(cluster_workdir)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def polls(site: NewsSite) -> Counter[str]:
+    """Requests for each feed so far."""
+    return Counter(r.path for r in site.requests if r.path.startswith("/feeds/"))
+
+
+def subjects(mail: MailServer) -> list[str]:
+    return [str(m["Subject"]) for m in mail.messages]
+
+
+def crawl_jobs(conninfo: str) -> list[tuple[int, str, int, int | None]]:
+    """(job id, status, attempts, pid of its worker) of every crawl job."""
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(
+            "SELECT j.id, j.status::text, j.attempts, l.pid FROM procrastinate_jobs j"
+            " LEFT JOIN newswatch_workers l ON l.worker_id = j.worker_id"
+            " WHERE j.task_name = 'newswatch.crawl_source' ORDER BY j.id"
+        ).fetchall()
+
+
+def assert_polite(site: NewsSite) -> None:
+    """As the site saw them: never two requests at once (crawl.per_host = 1); each crawl
+    job's first request (its feed) at least crawl.delay after the previous job's last one
+    (the job holds the host's lock that long after its last response); within a job, Scrapy
+    spaces the requests by crawl.delay from when it sends each, which the site sees give or
+    take its threads' start-up on a loaded machine (measured: down to 0.86 x delay)."""
+    assert site.max_in_flight == 1
+    arrivals = sorted((r.arrived, r.path) for r in site.requests)
+    gaps = [(b - a, path) for (a, _), (b, path) in itertools.pairwise(arrivals)]
+    between_jobs = [gap for gap, path in gaps if path.startswith("/feeds/")]
+    assert len(between_jobs) >= 10
+    assert min(between_jobs) >= DELAY, sorted(between_jobs)[:5]
+    assert min(gap for gap, _ in gaps) >= 0.75 * DELAY, sorted(gaps)[:5]
+
+
+def test_scheduler_two_crawlers_and_an_alerter_alert_once_and_politely(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    roles.start("scheduler")
+    crawlers = [roles.start("crawler"), roles.start("crawler")]
+    roles.start("alerter")
+
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    # Every source polled three more times: any duplicate would have been sent by now.
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                           for f in FEEDS), "three more polls of every feed")
+    status = cluster_workdir.newswatch("status")
+    codes = roles.stop()
+
+    assert sorted(subjects(mail)) == sorted(set(subjects(mail))), subjects(mail)
+    assert len(mail.messages) == len(TOPICS), roles.logs()
+    for topic in TOPICS:
+        assert sum(topic["name"] in s for s in subjects(mail)) == 1, (topic, subjects(mail))
+    assert_polite(site)
+    assert all(code == 0 for code in codes.values()), roles.logs()
+    assert "Traceback" not in roles.logs(), roles.logs()
+    # Each crawler is a worker of the cluster, named by host and pid.
+    assert status.returncode == 0, status.stderr
+    host = socket.gethostname()
+    for crawler in crawlers:
+        assert f"crawler@{host}:{crawler.pid}: host {host}, pid {crawler.pid}" in status.stdout
+    jobs = crawl_jobs(pg_url)
+    assert {status for _, status, _, _ in jobs} <= {"succeeded", "todo", "doing"}
+    # Both crawlers ran crawls.
+    assert all("scheduler.cluster: crawled http" in roles.log(c) for c in crawlers), roles.logs()
+
+
+def test_crawler_killed_mid_page_its_crawl_runs_on_the_other(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    held = site.hold("/articles/zelensky-grain-corridor")
+    roles.start("scheduler")
+    roles.start("crawler")
+    roles.start("crawler")
+    roles.start("alerter")
+
+    wait_until(lambda: "/articles/zelensky-grain-corridor" in site.held, "the page held")
+    [(job, _, _, pid)] = wait_until(
+        lambda: [j for j in crawl_jobs(pg_url) if j[1] == "doing" and j[3] is not None],
+        "the crawl job of the held page running",
+    )
+    # status says which crawler runs which crawl.
+    status = cluster_workdir.newswatch("status", "--json")
+    assert status.returncode == 0, status.stderr
+    [busy] = [w for w in json.loads(status.stdout)["workers"] if w["pid"] == pid]
+    assert busy["role"] == "crawler" and busy["host"] == socket.gethostname()
+    assert [j["source_url"] for j in busy["jobs"]] == [site.url("/feeds/world.rss")]
+    assert busy["jobs"][0]["lock"] == "host:127.0.0.1#0"
+    text = cluster_workdir.newswatch("status").stdout
+    assert f"crawling {site.url('/feeds/world.rss')} (job {job}, lock host:127.0.0.1#0)" in text
+    os.kill(pid, signal.SIGKILL)  # kill -9, mid-page
+    held.set()
+
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                           for f in FEEDS), "three more polls of every feed")
+    codes = roles.stop()
+
+    assert len(mail.messages) == len(TOPICS), (subjects(mail), roles.logs())
+    for topic in TOPICS:
+        assert sum(topic["name"] in s for s in subjects(mail)) == 1, (topic, subjects(mail))
+    # The dead worker's job was given back (run again, or ended where the same crawl was
+    # queued again meanwhile) by the survivor.
+    everything = "".join(roles.log(p) for _, p, _ in roles.processes)
+    assert f"job {job} (newswatch.crawl_source" in everything, roles.logs()
+    assert [s for j, s, _, _ in crawl_jobs(pg_url) if j == job] != ["doing"]
+    assert codes[pid] == -signal.SIGKILL
+    assert site.max_in_flight == 1
+
+
+def test_roles_need_postgresql(workdir: Workdir) -> None:
+    workdir.write_config()
+    result = workdir.newswatch("run", "--role", "crawler")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "newswatch: --role needs a database shared by several machines: set [database] url = "
+        '"postgresql://…" (on SQLite, run without --role: one process does everything)'
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_role_is_refused(workdir: Workdir, pg_url: str) -> None:
+    workdir.database_url = pg_url
+    workdir.write_config()
+    result = workdir.newswatch("run", "--role", "crawler,sender")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "newswatch: unknown role sender (roles: scheduler, crawler, alerter)"
+    )
+
+
+# -- the crash loop across machines -----------------------------------------------------------
+
+#: Kill rounds of the crash loop (the issue asks for 50: NEWSWATCH_CRASH_ROUNDS=50; each round
+#: costs a crawler's start-up, a few seconds on two cores).
+CRASH_ROUNDS = int(os.environ.get("NEWSWATCH_CRASH_ROUNDS", "8"))
+LOOP_FEEDS = ("one", "two", "three")
+
+
+def _loop_story(n: int, rng: random.Random) -> Story:
+    """A story of its own (random words: no two are near-duplicates) that the topic matches."""
+    def words(count: int) -> str:
+        return " ".join("".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(4, 9)))
+                        for _ in range(count))
+
+    body = [f"Crashloop {words(40)}.", f"{words(45)}.", f"{words(40)} crashloop."]
+    return Story(f"loop-{n}", f"Round {n} {words(3)}", body,
+                 datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
+
+
+def _busy_crawler(conninfo: str, crawlers: dict[int, int], timeout: float) -> int | None:
+    """Which of ``crawlers`` (pid → index) runs a crawl job, looked for up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(conninfo) as conn:
+            pids = [row[0] for row in conn.execute(
+                "SELECT l.pid FROM procrastinate_jobs j"
+                " JOIN newswatch_workers l ON l.worker_id = j.worker_id"
+                " WHERE j.task_name = 'newswatch.crawl_source' AND j.status = 'doing'"
+            ).fetchall()]
+        for pid in pids:
+            if pid in crawlers:
+                return crawlers[pid]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def rounds_alerted(mail: MailServer) -> list[set[int]]:
+    """The rounds whose story each email alerts (by its title), email by email."""
+    found = []
+    for message in list(mail.messages):
+        part = message.get_body(preferencelist=("plain",))
+        text = part.get_content() if part is not None else ""
+        found.append({int(n) for n in re.findall(r"Round (\d+) ", text)})
+    return found
+
+
+@pytest.mark.timeout(240 + 20 * CRASH_ROUNDS)
+def test_crash_loop_across_machines_and_a_machine_that_vanishes(
+    test_network: Any, tmp_path: Path, mail: MailServer
+) -> None:
+    """Crawlers on three machines (network namespaces) reach PostgreSQL and the site over the
+    test network; each round publishes a story, then kills a random crawler with kill -9 at a
+    random moment and starts another on its machine. At the end a machine vanishes (unplugged)
+    just after a last story is published. Every story alerts exactly once."""
+    from mailserver import free_port
+    from pgserver import running_server
+
+    rng = random.Random(20261203)
+    net = test_network
+    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
+        database = server.create_database()
+        site = NewsSite()
+        site.host = net.address
+        site.start()
+        processes: list[subprocess.Popen[str]] = []
+        logs: list[Path] = []
+        try:
+            workdir = Workdir(tmp_path)
+            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
+            for feed in LOOP_FEEDS:
+                site.create_feed(feed)
+            workdir.write_config(
+                sources=[{"url": site.url(f"/feeds/{f}.rss"), "every": "1s"} for f in LOOP_FEEDS],
+                topics=[{"name": "Loop", "query": "crashloop", "notify": ["loop@test.example"]}],
+                smtp=mail,
+                crawl={"delay": "0.1s", "per_host": 1},
+                alerts={"storm": 0},
+            )
+            # A crawler counts as dead after 8 s without a heartbeat: while crawlers start up
+            # round after round on two cores, a live one's heartbeat can be late by more than
+            # 3 s, and a crawl given back while its crawler still runs would be fetched twice
+            # at once (docs/scale-out.md: never below the longest stall of the event loop).
+            text = workdir.config.read_text(encoding="utf-8")
+            workdir.config.write_text(text.replace(
+                '[daemon]\ntick = "1s"\n',
+                '[daemon]\ntick = "1s"\nheartbeat = "1s"\nstalled_after = "8s"\n'
+                'retry_stalled = "1s"\n',
+            ), encoding="utf-8")
+
+            def start(role: str, machine: Any = None) -> subprocess.Popen[str]:
+                log = tmp_path / f"{role}-{len(logs)}.log"
+                logs.append(log)
+                argv = [sys.executable, "-m", "newswatch", "--config", str(workdir.config),
+                        "run", "--role", role]
+                with log.open("w", encoding="utf-8") as out:
+                    if machine is None:
+                        env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
+                        process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=out,
+                                                   stderr=subprocess.STDOUT, text=True)
+                    else:
+                        process = machine.popen(argv, cwd=tmp_path, stdout=out,
+                                                stderr=subprocess.STDOUT, text=True)
+                processes.append(process)
+                return process
+
+            machines = [net.machine() for _ in range(3)]
+            start("scheduler")
+            start("alerter")
+            crawlers = {i: start("crawler", m) for i, m in enumerate(machines)}
+
+            conninfo = server.tcp_conninfo(database)
+
+            def registered() -> int:
+                with psycopg.connect(conninfo) as conn:
+                    present = conn.execute(
+                        "SELECT to_regclass('newswatch_workers') IS NOT NULL").fetchone()
+                    if not (present and present[0]):
+                        return 0
+                    row = conn.execute("SELECT count(*) FROM newswatch_workers").fetchone()
+                    return int(row[0]) if row else 0
+
+            wait_until(lambda: registered() >= len(crawlers), "every crawler registered")
+            mid_page = 0
+            start_time = time.monotonic()
+            kills: list[tuple[float, int, bool]] = []
+            for n in range(CRASH_ROUNDS):
+                page = f"/articles/loop-{n}"
+                held = site.hold(page) if rng.random() < 0.6 else None
+                site.publish(_loop_story(n, rng), feed=LOOP_FEEDS[n % len(LOOP_FEEDS)])
+                if held is not None:  # kill the crawler fetching the story's page, mid-page
+                    wait_until(lambda page=page: page in site.held, "the story's page held")
+                    busy = _busy_crawler(conninfo, {p.pid: i for i, p in crawlers.items()},
+                                         timeout=WAIT)
+                    mid_page += busy is not None
+                else:  # kill any crawler at a random moment
+                    time.sleep(rng.uniform(0.0, 2.0))
+                    busy = None
+                victim = busy if busy is not None else rng.choice(sorted(crawlers))
+                crawlers[victim].kill()  # kill -9
+                crawlers[victim].wait()
+                kills.append((round(time.monotonic() - start_time, 2), victim, busy is not None))
+                if held is not None:
+                    held.set()
+                crawlers[victim] = start("crawler", machines[victim])
+
+            # A machine vanishes just after the last story is published.
+            site.publish(_loop_story(CRASH_ROUNDS, rng), feed=LOOP_FEEDS[0])
+            time.sleep(rng.uniform(0.0, 1.0))
+            machines[0].disappear()
+
+            expected = CRASH_ROUNDS + 1
+
+            def all_logs() -> str:
+                return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in logs)
+
+            try:
+                wait_until(lambda: set().union(*rounds_alerted(mail)) == set(range(expected)),
+                           "every story alerted", timeout=WAIT + 10 * CRASH_ROUNDS)
+            except AssertionError:
+                raise AssertionError(f"{rounds_alerted(mail)}\n{all_logs()}") from None
+            # Every feed polled three more times: a duplicate would have been sent by now.
+            seen = polls(site)
+            wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                                   for f in LOOP_FEEDS), "three more polls of every feed")
+            alerted = rounds_alerted(mail)
+            # Each story in exactly one email (an email lists the stories of one match pass).
+            assert sum(len(rounds) for rounds in alerted) == expected, alerted
+            overlaps = [(a.target, b.target, round(b.arrived - start_time, 2),
+                         round(a.answered - start_time, 2))
+                        for a, b in itertools.pairwise(sorted(site.requests, key=lambda r: r.arrived))
+                        if b.arrived < a.answered]
+            assert site.max_in_flight == 1, (overlaps, kills, all_logs())
+            given_back = sum(log.read_text().count("of a dead worker") for log in logs)
+            print(f"{CRASH_ROUNDS} kill rounds ({mid_page} mid-page) and a vanished machine: "
+                  f"{given_back} crawl job(s)"
+                  f" of dead crawlers given back, {len(mail.messages)} email(s), {expected}"
+                  " stories each alerted once")
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            site.stop()
+
+
+def test_roles_exit_when_postgresql_restarts_and_resume_without_duplicates(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, postgres: Any
+) -> None:
+    """All three roles in one process (a comma list). PostgreSQL restarts: the process exits
+    1, saying why (systemd's Restart=always starts it again); started again, it alerts a new
+    story, and nothing already sent is sent twice."""
+    first = roles.start("scheduler,crawler,alerter")
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+
+    postgres.restart("fast")
+    code = first.wait(timeout=WAIT)
+    log = roles.log(first)
+    assert code == 1, log
+    assert "is lost: stopping, to be started again" in log
+
+    roles.start("scheduler,crawler,alerter")
+    site.publish(fresh("maduro-abandona-venezuela"), feed="politics")
+    mail.wait_for(len(TOPICS) + 1, timeout=WAIT)
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                           for f in FEEDS), "three more polls of every feed")
+    roles.stop()
+
+    # A message the server accepted while PostgreSQL went away may be sent again after the
+    # restart (its "sent" mark was lost with the connection), with the same Message-ID: one
+    # alert, recognisable as such (docs/scale-out.md, "Alerts exactly once").
+    alerts = {(str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages}
+    assert len(alerts) == len(TOPICS) + 1, (subjects(mail), roles.logs())
+    assert sum("Venezuelan opposition leader" in s for _, s in alerts) == 1
+    assert sum("Nicolás Maduro abandonó" in s for _, s in alerts) == 1  # the new story
