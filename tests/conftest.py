@@ -40,6 +40,12 @@ import sitecustomize  # noqa: E402,F401  (installs the loopback-only guard in th
 sys.path.remove(str(NETGUARD))
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core. About half of the suite's time is waiting (for
+    a crawl subprocess, a server, a daemon's tick), which a second worker per core fills."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @pytest.fixture
 def site() -> Iterator[NewsSite]:
     """A realistic news site on 127.0.0.1 (fresh for each test)."""
