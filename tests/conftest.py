@@ -9,10 +9,17 @@ sitecustomize refuses them there.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
 import os
+import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -79,6 +86,137 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 #: started twice in one process, and ``run`` is the daemon. Every other command runs in the
 #: test process (click's CliRunner): the same code, without a second of interpreter start-up.
 SUBPROCESS_COMMANDS = frozenset({"crawl", "run"})
+
+
+class ForkedProcess:
+    """A ``newswatch`` process forked by the zygote (tests/zygote.py), driven like a
+    :class:`subprocess.Popen`: pid, poll, wait, signals, return code."""
+
+    def __init__(self, conn: socket.socket, args: list[str]) -> None:
+        self.args = args
+        self.returncode: int | None = None
+        self._conn = conn
+        self._buffer = b""
+        line = self._line(timeout=60)
+        if line is None:
+            raise RuntimeError("the zygote did not start the command")
+        self.pid = int(line)
+
+    def _line(self, timeout: float | None) -> str | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._conn], [], [], left)
+            if not ready:
+                return None
+            chunk = self._conn.recv(4096)
+            if not chunk:
+                raise RuntimeError("the zygote's watcher went away")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            line = self._line(timeout=0)
+            if line is not None:
+                self.returncode = int(line)
+                self._conn.close()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            line = self._line(timeout)
+            if line is None:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+            self.returncode = int(line)
+            self._conn.close()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """This test process's zygote: forks ``newswatch`` commands with their imports done."""
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="nwz-"))
+        self.socket = self._dir / "zygote.sock"
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "zygote.py"), str(self.socket)],
+            env=subprocess_env(), stdout=subprocess.PIPE, text=True,
+        )
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline().strip()
+        self.process.stdout.close()
+        if ready != "ready":
+            raise RuntimeError("the zygote did not start")
+
+    def spawn(self, argv: list[str], cwd: Path, env: dict[str, str],
+              stdout: Path, stderr: Path) -> ForkedProcess:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(str(self.socket))
+        request = {"argv": argv, "cwd": str(cwd), "env": env,
+                   "stdout": str(stdout), "stderr": str(stderr)}
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        return ForkedProcess(conn, [sys.executable, "-m", "newswatch", *argv])
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+_zygote: Zygote | None = None
+
+
+def newswatch_process(argv: list[str], cwd: Path, env: dict[str, str], stdout: Path,
+                      stderr: Path) -> ForkedProcess | subprocess.Popen[str]:
+    """Start ``python -m newswatch ARGV`` writing to ``stdout`` and ``stderr`` (files): forked
+    from the zygote, or started from scratch when ``NEWSWATCH_TEST_ZYGOTE=0``."""
+    global _zygote
+    if os.environ.get("NEWSWATCH_TEST_ZYGOTE", "1") == "0":
+        with stdout.open("a") as out, stderr.open("a") as err:
+            return subprocess.Popen([sys.executable, "-m", "newswatch", *argv], cwd=cwd, env=env,
+                                    stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=out if stderr == stdout else err, text=True)
+    if _zygote is None or _zygote.process.poll() is not None:
+        _zygote = Zygote()
+        atexit.register(_zygote.close)
+    return _zygote.spawn(argv, cwd, env, stdout, stderr)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def run_newswatch(argv: list[str], cwd: Path, env: dict[str, str],
+                  timeout: float) -> subprocess.CompletedProcess[str]:
+    """``newswatch ARGV`` in a process of its own, to completion (as :func:`subprocess.run`
+    with ``capture_output=True, text=True``)."""
+    streams = Path(tempfile.mkdtemp(prefix="nwout-"))
+    out, err = streams / "stdout", streams / "stderr"
+    try:
+        process = newswatch_process(argv, cwd, env, out, err)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        return subprocess.CompletedProcess(
+            [sys.executable, "-m", "newswatch", *argv], code, _read(out), _read(err))
+    finally:
+        shutil.rmtree(streams, ignore_errors=True)
 
 
 def run_in_process(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -154,11 +292,7 @@ class Workdir:
         click's test runner, or in a subprocess for the commands that need one."""
         argv = ["--config", str(self.config), *args]
         if SUBPROCESS_COMMANDS & set(args):
-            return subprocess.run(
-                [sys.executable, "-m", "newswatch", *argv],
-                cwd=self.path, env=subprocess_env(**env), capture_output=True, text=True,
-                timeout=timeout, check=False,
-            )
+            return run_newswatch(argv, self.path, subprocess_env(**env), timeout)
         return run_in_process(argv, self.path, env)
 
     def start_daemon(self, **env: str) -> Daemon:
@@ -172,10 +306,9 @@ class Daemon:
     def __init__(self, workdir: Workdir, env: dict[str, str]) -> None:
         self.log = workdir.path / f"daemon-{time.monotonic_ns()}.log"
         self._log = self.log.open("w", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newswatch", "--config", str(workdir.config), "run"],
-            cwd=workdir.path, env=subprocess_env(**env), stdout=self._log,
-            stderr=subprocess.STDOUT, text=True,
+        self.proc = newswatch_process(
+            ["--config", str(workdir.config), "run"], workdir.path, subprocess_env(**env),
+            self.log, self.log,
         )
 
     def output(self) -> str:
