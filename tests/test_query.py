@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -445,7 +446,7 @@ PROPERTY_DOCS = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(query=queries)
 def test_any_parseable_query_compiles_to_valid_fts5(fts: sqlite3.Connection, query: str) -> None:
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,7 +110,7 @@ articles = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=examples(200), deadline=None, derandomize=True)
 @given(query=queries, batch=articles)
 def test_fts5_and_python_agree(query: str, batch: list[StoredArticle]) -> None:
     try:
@@ -129,7 +130,7 @@ def test_fts5_and_python_agree(query: str, batch: list[StoredArticle]) -> None:
     assert {m.article_id for m in matches} == python
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=examples(100), deadline=None, derandomize=True)
 @given(words=st.lists(words, min_size=1, max_size=8), distance=st.integers(0, 5))
 def test_near_distance_agrees_with_fts5(words: list[str], distance: int) -> None:
     """NEAR counts the tokens between the phrases, on a single column."""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import scrapy
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -339,7 +340,7 @@ def article_urls(draw: st.DrawFn, port: int) -> str:
     return f"{scheme}://127.0.0.1:{port}{path.replace('?', '').replace('#', '')}{query}{fragment}"
 
 
-@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_the_canonical_url_opens_the_page_the_url_opens(echo: int, data: st.DataObject) -> None:
     url = data.draw(article_urls(echo))
