@@ -173,11 +173,11 @@ class Zygote:
             raise RuntimeError("the zygote did not start")
 
     def spawn(self, argv: list[str], cwd: Path, env: dict[str, str],
-              stdout: Path, stderr: Path) -> ForkedProcess:
+              stdout: Path, stderr: Path, netns: str | None = None) -> ForkedProcess:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(str(self.socket))
         request = {"argv": argv, "cwd": str(cwd), "env": env,
-                   "stdout": str(stdout), "stderr": str(stderr)}
+                   "stdout": str(stdout), "stderr": str(stderr), "netns": netns}
         conn.sendall(json.dumps(request).encode() + b"\n")
         return ForkedProcess(conn, [sys.executable, "-m", "newswatch", *argv])
 
@@ -191,19 +191,23 @@ _zygote: Zygote | None = None
 
 
 def newswatch_process(argv: list[str], cwd: Path, env: dict[str, str], stdout: Path,
-                      stderr: Path) -> ForkedProcess | subprocess.Popen[str]:
-    """Start ``python -m newswatch ARGV`` writing to ``stdout`` and ``stderr`` (files): forked
-    from the zygote, or started from scratch when ``NEWSWATCH_TEST_ZYGOTE=0``."""
+                      stderr: Path, netns: str | None = None,
+                      ) -> ForkedProcess | subprocess.Popen[str]:
+    """Start ``python -m newswatch ARGV`` writing to ``stdout`` and ``stderr`` (files), in
+    the network namespace ``netns`` if given: forked from the zygote, or started from scratch
+    when ``NEWSWATCH_TEST_ZYGOTE=0``."""
     global _zygote
     if os.environ.get("NEWSWATCH_TEST_ZYGOTE", "1") == "0":
+        prefix = ["ip", "netns", "exec", netns] if netns else []
         with stdout.open("a") as out, stderr.open("a") as err:
-            return subprocess.Popen([sys.executable, "-m", "newswatch", *argv], cwd=cwd, env=env,
+            return subprocess.Popen([*prefix, sys.executable, "-m", "newswatch", *argv],
+                                    cwd=cwd, env=env,
                                     stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=out if stderr == stdout else err, text=True)
     if _zygote is None or _zygote.process.poll() is not None:
         _zygote = Zygote()
         atexit.register(_zygote.close)
-    return _zygote.spawn(argv, cwd, env, stdout, stderr)
+    return _zygote.spawn(argv, cwd, env, stdout, stderr, netns)
 
 
 def _read(path: Path) -> str:

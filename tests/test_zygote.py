@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Workdir, newswatch_process, run_newswatch, subprocess_env
+from netns import TestNetwork
 from newssite import NewsSite
 
 
@@ -63,3 +64,22 @@ def test_a_forked_daemon_stops_on_sigterm_and_dies_on_sigkill(site: NewsSite,
         assert os.getpgid(process.pid) > 0  # a live process of its own
         process.send_signal(sig)
         assert process.wait(timeout=60) == expected, log.read_text(encoding="utf-8")
+
+
+def test_a_forked_crawl_runs_inside_a_test_machine(test_network: TestNetwork,
+                                                  tmp_path: Path) -> None:
+    """In a machine's network namespace (tests/netns.py) the forked crawl reaches the site on
+    the host's end of the test network, and nothing any more once the machine is unplugged."""
+    site = NewsSite()
+    site.host = test_network.address
+    with site:
+        machine = test_network.machine()
+        workdir = Workdir(tmp_path)
+        workdir.write_config(sources=[site.url("/feeds/world.rss")])
+        for expected in ("1 ok, 0 failed", "0 ok, 1 failed"):
+            log = tmp_path / f"crawl-{expected[0]}.log"
+            process = newswatch_process(["--config", str(workdir.config), "crawl"], tmp_path,
+                                        machine.env(), log, log, netns=machine.name)
+            process.wait(timeout=60)
+            assert expected in log.read_text(encoding="utf-8"), log.read_text(encoding="utf-8")
+            machine.disappear()

@@ -10,7 +10,8 @@ What it skips is the interpreter start-up and the imports, which tests/test_impo
 tests that run the console script itself still exercise.
 
 Protocol, one Unix-socket connection per command: the test sends one JSON line
-``{"argv", "cwd", "env", "stdout", "stderr"}`` (paths of files for the two streams); the
+``{"argv", "cwd", "env", "stdout", "stderr"}`` (paths of files for the two streams; and
+``"netns"``, a network namespace of tests/netns.py to run the command in, if any); the
 zygote forks a watcher, which forks the command and answers with two lines: the command's pid,
 then, when it ends, its return code as :mod:`subprocess` reports it (negative: killed by that
 signal).
@@ -79,10 +80,27 @@ def _exit_code(exc: BaseException) -> int:
     return 1
 
 
+def enter_network_namespace(name: str) -> None:
+    """Move this (single-threaded) process into the network namespace ``ip netns`` calls
+    ``name``: a test machine of tests/netns.py, as ``ip netns exec NAME`` would run it."""
+    import ctypes
+
+    clone_newnet = 0x40000000
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(f"/var/run/netns/{name}", os.O_RDONLY)
+    try:
+        if libc.setns(fd, clone_newnet) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into {name}")
+    finally:
+        os.close(fd)
+
+
 def run_command(request: dict[str, object]) -> None:
     """In the forked child: become ``python -m newswatch ARGV`` and never return."""
     code = 1
     try:
+        if request.get("netns"):
+            enter_network_namespace(str(request["netns"]))
         os.chdir(str(request["cwd"]))
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})  # type: ignore[call-overload]
