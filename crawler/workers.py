@@ -47,6 +47,11 @@ logger = logging.getLogger(__name__)
 MAX_TASKS = 500
 #: Seconds one page may take in a worker (trafilatura takes tens of milliseconds).
 TIMEOUT = 60.0
+#: Seconds a new worker may take to be ready (on a loaded machine, preparing a process can
+#: take seconds): not counted in a page's ``timeout``, which is the page's alone.
+START_TIMEOUT = 120.0
+#: What a worker says once it is ready for pages.
+READY = "ready"
 
 
 class PageFailed(Exception):
@@ -78,6 +83,7 @@ def _serve(conn: Connection, module: str, name: str) -> None:
     """A worker's loop: run ``module.name(*args)`` for each message until told to stop (None)
     or until the crawl process goes away (end of file)."""
     task = getattr(importlib.import_module(module), name)
+    conn.send(READY)
     while True:
         try:
             args = conn.recv()
@@ -192,7 +198,15 @@ class PagePool:
         process.start()
         theirs.close()
         self.started += 1
-        return _Worker(process, ours)
+        worker = _Worker(process, ours)
+        try:
+            ready = ours.poll(START_TIMEOUT) and ours.recv() == READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = worker.stop(kill=True)
+            raise RuntimeError(f"page worker not ready in {START_TIMEOUT:g} s (exit code {code})")
+        return worker
 
     def _drive(self, lane: int) -> None:
         """One lane: feed its worker one job at a time, replacing the worker as needed."""
