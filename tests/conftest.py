@@ -99,6 +99,10 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 SUBPROCESS_COMMANDS = frozenset({"crawl", "run"})
 
 
+#: CPU seconds used so far by the commands this test process had the zygote fork (ended ones).
+forked_cpu = 0.0
+
+
 class ForkedProcess:
     """A ``newswatch`` process forked by the zygote (tests/zygote.py), driven like a
     :class:`subprocess.Popen`: pid, poll, wait, signals, return code."""
@@ -131,8 +135,7 @@ class ForkedProcess:
         if self.returncode is None:
             line = self._line(timeout=0)
             if line is not None:
-                self.returncode = int(line)
-                self._conn.close()
+                self._ended(line)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -140,9 +143,15 @@ class ForkedProcess:
             line = self._line(timeout)
             if line is None:
                 raise subprocess.TimeoutExpired(self.args, timeout or 0)
-            self.returncode = int(line)
-            self._conn.close()
+            self._ended(line)
         return self.returncode
+
+    def _ended(self, line: str) -> None:
+        global forked_cpu
+        code, cpu = line.split()
+        self.returncode = int(code)
+        forked_cpu += float(cpu)
+        self._conn.close()
 
     def send_signal(self, sig: int) -> None:
         if self.returncode is None:
@@ -265,6 +274,11 @@ class Workdir:
         self.config = path / "newswatch.toml"
         self.database = path / "newswatch.db"
         self.database_url: str | None = None  # a PostgreSQL database instead of the file
+        #: ``crawl.workers`` of the configs written here. Extraction runs in the crawl's own
+        #: process (0), unless a test is marked ``page_workers``: then the default, worker
+        #: processes, which cost their start-up (a fresh interpreter importing trafilatura,
+        #: over a second of CPU) in every crawl.
+        self.page_workers: int | None = 0
 
     def write_config(
         self,
@@ -278,6 +292,8 @@ class Workdir:
     ) -> Path:
         """Write a config for the local servers, with fast test timings."""
         crawl_settings = {"delay": "0s", "timeout": "5s", "retries": 0, "every": "1h"}
+        if self.page_workers is not None:
+            crawl_settings["workers"] = self.page_workers
         crawl_settings.update(crawl or {})
         alert_settings: dict[str, Any] = {"retry_base": "1s", "retry_max": "2s"}
         alert_settings.update(alerts or {})
@@ -367,9 +383,12 @@ def _toml(value: Any) -> str:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Workdir:
+def workdir(request: pytest.FixtureRequest, tmp_path: Path) -> Workdir:
     """A temporary working directory for one newswatch installation."""
-    return Workdir(tmp_path)
+    workdir = Workdir(tmp_path)
+    if request.node.get_closest_marker("page_workers") is not None:
+        workdir.page_workers = None
+    return workdir
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))
@@ -394,3 +413,29 @@ def wait() -> Callable[..., Any]:
             time.sleep(interval)
 
     return _wait
+
+
+#: ``NEWSWATCH_TEST_CPU=FILE``: each test appends a line to FILE: CPU seconds of this process,
+#: of its finished subprocesses, of the commands the zygote forked for it, and the test's id
+#: (``sort -n -k4`` of the sum finds where the suite's CPU goes; docs/testing.md).
+_CPU_LOG = os.environ.get("NEWSWATCH_TEST_CPU")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if not _CPU_LOG:
+        yield
+        return
+    import resource
+
+    def cpu(who: int) -> float:
+        usage = resource.getrusage(who)
+        return usage.ru_utime + usage.ru_stime
+
+    before = (cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN), forked_cpu)
+    yield
+    own, children, forked = (cpu(resource.RUSAGE_SELF) - before[0],
+                             cpu(resource.RUSAGE_CHILDREN) - before[1], forked_cpu - before[2])
+    with open(_CPU_LOG, "a", encoding="utf-8") as log:
+        log.write(f"{own:.2f} {children:.2f} {forked:.2f} {own + children + forked:.2f} "
+                  f"{item.nodeid}\n")

@@ -11,7 +11,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from newssite import sample_story
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
 
 ROUNDS = 6
 _WORDS = ("quay", "crane", "tide", "ferry", "cargo", "pier", "berth", "pilot", "dredging",

@@ -8,7 +8,11 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from newssite import STORIES_BY_SLUG, Story
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
 
 MADURO = {
     "name": "Maduro exit",

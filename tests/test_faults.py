@@ -8,10 +8,14 @@ import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from conftest import Workdir
 from newssite import STORIES_BY_SLUG
 
 from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run, from wait4()
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
 
 GOOD_STORY = "venezuela-opposition-leader"
 

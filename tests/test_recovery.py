@@ -9,7 +9,11 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from newssite import STORIES_BY_SLUG
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
 
 MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.example"]}
 

@@ -23,6 +23,9 @@ from storage import Article, SourceSpec, Store, TopicSpec
 from storage.schema import MIGRATIONS
 from watchlist import compile_query
 
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
+
 MADURO = {
     "name": "Maduro exit",
     "query": '"Nicolas Maduro" OR (Maduro AND Belarus)',

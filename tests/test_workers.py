@@ -11,11 +11,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import subprocess_env
 from hostile_pages import HANG_MARK, KILL_MARK, extract
 from newssite import STORIES_BY_SLUG
 
-from crawler.workers import Done, PagePool, WorkerDied, WorkerTimeout
+from crawler.workers import Done, PageFailed, PagePool, WorkerDied, WorkerTimeout
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
 
 TESTS = Path(__file__).parent
 PAGE = (TESTS / "fixtures" / "article.html").read_text(encoding="utf-8")
@@ -46,6 +50,22 @@ def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
     # 5 good pages at most 2 a worker, and the 2 lost workers at most 1 good page each before
     # their hostile page: at least 4 worker processes in all, whatever the order.
     assert pool.started >= 4
+
+
+def test_a_worker_that_cannot_start_fails_its_page_not_the_pool() -> None:
+    """A worker that ends before it is ready (here: its task cannot be imported) fails the
+    page it was started for with a clear reason, and the pool goes on."""
+
+    async def run() -> list[object]:
+        pool = PagePool("newswatch_no_such_module:extract", 1, timeout=3.0)
+        try:
+            return await asyncio.gather(*(pool.run(PAGE, "http://127.0.0.1/a") for _ in range(2)),
+                                        return_exceptions=True)
+        finally:
+            pool.close()
+
+    results = asyncio.run(run())
+    assert all(isinstance(r, PageFailed) and "no worker" in str(r) for r in results), results
 
 
 def test_in_process_extraction_when_workers_is_zero() -> None:

@@ -14,7 +14,7 @@ Protocol, one Unix-socket connection per command: the test sends one JSON line
 ``"netns"``, a network namespace of tests/netns.py to run the command in, if any); the
 zygote forks a watcher, which forks the command and answers with two lines: the command's pid,
 then, when it ends, its return code as :mod:`subprocess` reports it (negative: killed by that
-signal).
+signal) and the CPU seconds it used (with its own children).
 
 Run as ``python tests/zygote.py SOCKET`` with the environment of the tests' subprocesses
 (``conftest.subprocess_env``: the loopback-only guard is on ``PYTHONPATH``)."""
@@ -148,16 +148,27 @@ def run_command(request: dict[str, object]) -> None:
 
 
 def watch(conn: socket.socket, request: dict[str, object]) -> None:
-    """In the watcher: fork the command, report its pid and then its return code."""
+    """In the watcher: fork the command, report its pid and then its return code. The
+    watcher is the subreaper of what the command leaves behind (a page worker outliving a
+    killed crawl), and waits for it: so the CPU of the whole tree is counted where a
+    subprocess's would be, in the test process's children."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None).prctl(pr_set_child_subreaper, 1)
     pid = os.fork()
     if pid == 0:
         conn.close()
         run_command(request)
     try:
         conn.sendall(f"{pid}\n".encode())
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        conn.sendall(f"{code}\n".encode())
+        conn.sendall(f"{code} {usage.ru_utime + usage.ru_stime:.3f}\n".encode())
+        conn.close()
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                os.wait()
     finally:
         os._exit(0)
 
