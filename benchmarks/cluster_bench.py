@@ -119,24 +119,30 @@ class Databases:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def pg_counter(url: str, sql: str) -> Callable[[], int]:
-    """A function answering ``sql`` (one count) on ``url``; 0 while the table is missing."""
-    import psycopg
+class PgCount:
+    """Answers one ``SELECT count(*)`` on ``url`` when called; 0 while its table is missing.
+    One connection, opened at the first call, closed by :meth:`close`."""
 
-    conn: list[Any] = []
+    def __init__(self, url: str, sql: str) -> None:
+        self.url, self.sql = url, sql
+        self._conn: Any = None
 
-    def count() -> int:
+    def __call__(self) -> int:
+        import psycopg
+
         try:
-            if not conn:
-                conn.append(psycopg.connect(url, autocommit=True))
-            row = conn[0].execute(sql).fetchone()
+            if self._conn is None:
+                self._conn = psycopg.connect(self.url, autocommit=True)
+            row = self._conn.execute(self.sql).fetchone()
             return int(row[0]) if row else 0
         except psycopg.Error:
-            if conn:
-                conn.pop().close()
+            self.close()
             return 0
 
-    return count
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def sqlite_counter(path: Path) -> Callable[[], int]:
@@ -311,8 +317,8 @@ def cluster_run(site: BenchSite, feeds: int, total: int, work: Path, url: str, c
     started = time.monotonic()
     processes = [Process(config, "run", "--role", "crawler", name=f"crawler-{i}")
                  for i in range(crawlers)]
-    stored = pg_counter(url, "SELECT count(*) FROM articles")
-    registered = pg_counter(url, "SELECT count(*) FROM newswatch_workers")
+    stored = PgCount(url, "SELECT count(*) FROM articles")
+    registered = PgCount(url, "SELECT count(*) FROM newswatch_workers")
     try:
         _wait_for(lambda: registered() >= crawlers, processes,
                   f"{crawlers} crawler(s) registered", START_TIMEOUT)
@@ -320,6 +326,8 @@ def cluster_run(site: BenchSite, feeds: int, total: int, work: Path, url: str, c
         done = _wait_for(lambda: stored() >= total, processes, f"{total} articles stored",
                          RUN_TIMEOUT)
     finally:
+        stored.close()
+        registered.close()
         _stop_all(processes)
     noun = "crawler process" if crawlers == 1 else "crawler processes"
     return _finish(f"PostgreSQL, {crawlers} {noun} + scheduler", crawlers, site, total,

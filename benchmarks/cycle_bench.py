@@ -940,7 +940,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "or the word postgresql (a throw-away server started here): "
                              "measure crawl throughput per number of crawler processes "
                              "(--workers) on PostgreSQL next to one process on SQLite, "
-                             "instead of the cycles, latency and soak (benchmarks/cluster_bench.py)")
+                             "instead of the cycles, latency and soak "
+                             "(benchmarks/cluster_bench.py)")
     parser.add_argument("--jobs", type=int,
                         help="with --database: daemon.jobs, crawl jobs each crawler runs at "
                              "once (default: newswatch's own)")
