@@ -72,13 +72,42 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+@dataclass
+class Server:
+    admin_url: str
+    pid: int | None = None  # the postmaster's, when the server was started here
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the server so far (its processes, live and ended), when started here."""
+        return None if self.pid is None else tree_cpu_seconds(self.pid)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of its children, live (their own time) and reaped (the
+    parent's cutime / cstime), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(member: int) -> list[str]:
+        text = Path(f"/proc/{member}/stat").read_text()
+        return text[text.rindex(")") + 2:].split()  # fields from the state on
+
+    fields = stat(pid)
+    total = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            for child in children:
+                with contextlib.suppress(OSError, ValueError):
+                    total += sum(int(v) for v in stat(int(child))[11:13])
+    return total / tick
+
+
 @contextlib.contextmanager
-def server(database: str, log: Callable[[str], None]) -> Iterator[str]:
-    """The admin URL of the server to benchmark on: ``database`` itself, or, for the bare
-    word ``postgresql``, a throw-away server started here (tests/pgserver.py) and removed
-    after."""
+def server(database: str, log: Callable[[str], None]) -> Iterator[Server]:
+    """The server to benchmark on: the one of the URL ``database``, or, for the bare word
+    ``postgresql``, a throw-away server started here (tests/pgserver.py) and removed after."""
     if "://" in database:
-        yield database
+        yield Server(database)
         return
     from pgserver import PostgresServer, find_bindir, unavailable  # tests/ (on sys.path)
 
@@ -91,7 +120,8 @@ def server(database: str, log: Callable[[str], None]) -> Iterator[str]:
         pg.initdb()
         pg.start()
         log(f"PostgreSQL: a throw-away server from {bindir}, socket in {pg.socket_dir}")
-        yield pg.url()
+        pid = int((pg.data / "postmaster.pid").read_text().split()[0])
+        yield Server(pg.url(), pid)
     finally:
         pg.remove()
 
@@ -255,6 +285,7 @@ class Run:
     wall_seconds: float  # start of the processes -> every article stored
     cpu_seconds: float  # newswatch processes and their page workers, not PostgreSQL
     politeness: Politeness
+    server_cpu_seconds: float | None = None  # PostgreSQL's, when the benchmark started it
 
     @property
     def rate(self) -> float:
@@ -347,16 +378,20 @@ def run(args: Any, work: Path, log: Callable[[str], None]) -> dict[str, Any]:
             f"host(s), every answer after {args.server_delay:g}s; built in "
             f"{time.perf_counter() - start:.1f}s")
         options = {"per_host": args.per_host, "page_workers": args.page_workers}
-        with server(args.database, log) as admin_url:
-            databases = Databases(admin_url)
+        with server(args.database, log) as pg:
+            databases = Databases(pg.admin_url)
             log("SQLite: newswatch crawl, one process ...")
             runs.append(sqlite_run(site, feeds, total, work, **options))
             _log_run(log, runs[-1])
             for crawlers in args.crawlers:
                 log(f"PostgreSQL: {crawlers} crawler process(es), then a scheduler ...")
                 with databases.fresh() as url:
+                    before = pg.cpu_seconds()
                     runs.append(cluster_run(site, feeds, total, work, url, crawlers,
                                             jobs=args.jobs, **options))
+                    after = pg.cpu_seconds()
+                    if before is not None and after is not None:
+                        runs[-1].server_cpu_seconds = after - before
                 _log_run(log, runs[-1])
     finally:
         site.stop()
@@ -369,7 +404,9 @@ def run(args: Any, work: Path, log: Callable[[str], None]) -> dict[str, Any]:
 def _log_run(log: Callable[[str], None], run: Run) -> None:
     log(f"  {run.articles} articles in {run.seconds:.1f}s from the first feed request "
         f"({run.rate:.1f}/s), {run.wall_seconds:.1f}s with start-up, {run.cpu_seconds:.1f}s "
-        f"CPU; at most {run.politeness.max_in_flight} request(s) at once to one host")
+        f"CPU" + ("" if run.server_cpu_seconds is None else
+                  f" (+ {run.server_cpu_seconds:.1f}s of PostgreSQL)")
+        + f"; at most {run.politeness.max_in_flight} request(s) at once to one host")
 
 
 def _commit() -> str:
@@ -387,7 +424,8 @@ def table(results: dict[str, Any]) -> str:
     sqlite = next((r for r in runs if r.crawlers is None), None)
     one = next((r for r in runs if r.crawlers == 1), None)
     head = ("run", "articles", "first request -> all stored", "articles/s", "vs SQLite",
-            "vs 1 crawler", "with start-up", "CPU ms / article", "per host at once")
+            "vs 1 crawler", "with start-up", "CPU ms / article", "+ PostgreSQL's",
+            "per host at once")
     rows = [head]
     for r in runs:
         rows.append((
@@ -395,6 +433,8 @@ def table(results: dict[str, Any]) -> str:
             f"{r.rate / sqlite.rate:.2f}x" if sqlite and sqlite.rate else "-",
             f"{r.rate / one.rate:.2f}x" if one and one.rate and r.crawlers else "-",
             f"{r.wall_seconds:.1f} s", f"{1000 * r.cpu_seconds / r.articles:.1f}",
+            "-" if r.server_cpu_seconds is None else
+            f"{1000 * r.server_cpu_seconds / r.articles:.1f}",
             str(r.politeness.max_in_flight),
         ))
     width = [max(len(row[i]) for row in rows) for i in range(len(head))]
