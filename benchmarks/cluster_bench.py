@@ -11,7 +11,9 @@ late, 0.1 s by default, like a remote server's round trip) is crawled from scrat
 1. by ``newswatch crawl`` on SQLite, one process (the default set-up);
 2. for each count W of ``--workers``, on a fresh PostgreSQL database: W ``newswatch run
    --role crawler`` processes, started and registered with the task engine first, then one
-   ``newswatch run --role scheduler``, which queues a crawl job per source.
+   ``newswatch run --role scheduler``, which queues a crawl job per source. Each crawler runs
+   ``--jobs`` crawl jobs at once (``daemon.jobs``; 1 by default, so that the number of
+   processes is what varies; newswatch's own default is 4).
 
 Measured, the same way for each: the time from the first feed request the site saw until
 every article is in the database (counted by polling it), hence articles per second; the
@@ -442,7 +444,7 @@ def table(results: dict[str, Any]) -> str:
              for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in width) + "|")
     before, after = results["load"]
-    jobs = results["jobs"] if results["jobs"] is not None else "newswatch's default"
+    jobs = results["jobs"] if results["jobs"] is not None else "newswatch's default (4)"
     lines += [
         "",
         f"{results['feeds']} feeds x {results['entries']} entries ({results['pages']} pages) "

@@ -8,8 +8,9 @@
     python -m benchmarks.cycle_bench --workers 1,2,4 --database postgresql  # its own server
 
 With ``--database``, the benchmark measures crawl throughput per number of crawler processes
-on PostgreSQL (``newswatch run --role crawler``) next to one ``newswatch crawl`` on SQLite,
-100 feeds x 20 entries by default with every answer 0.1 s late, instead of what follows;
+on PostgreSQL (``newswatch run --role crawler``, one crawl job at a time each unless
+``--jobs``) next to one ``newswatch crawl`` on SQLite, 100 feeds x 10 entries by default with
+every answer 0.1 s late, instead of what follows;
 ``--workers`` is then the comma list of crawler process counts (benchmarks/cluster_bench.py).
 Without it, ``--workers N`` is newswatch's ``crawl.workers`` (page processes), as before.
 
@@ -942,9 +943,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "(--workers) on PostgreSQL next to one process on SQLite, "
                              "instead of the cycles, latency and soak "
                              "(benchmarks/cluster_bench.py)")
-    parser.add_argument("--jobs", type=int,
+    parser.add_argument("--jobs", type=int, default=1,
                         help="with --database: daemon.jobs, crawl jobs each crawler runs at "
-                             "once (default: newswatch's own)")
+                             "once (1: the crawler processes are what is compared; "
+                             "newswatch's default is 4)")
     parser.add_argument("--floor-sample", type=int, default=300,
                         help="pages the floor's extraction is timed on (300)")
     parser.add_argument("--per-host", type=int, default=2,
@@ -982,7 +984,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--workers: {exc}")
         args.workers = args.page_workers
         args.feeds = args.feeds or 100
-        args.entries = args.entries or 20
+        args.entries = args.entries or 10
     else:
         try:
             args.workers = None if args.workers is None else int(args.workers)

@@ -97,7 +97,7 @@ def test_workers_means_page_workers_unless_database_is_given() -> None:
     args = cycle_bench.parse_args(["--workers", "1,2,4", "--database", "postgresql"])
     assert (args.crawlers, args.workers, args.pages, args.server_delay) == (
         [1, 2, 4], None, "light", 0.1)
-    assert (args.feeds, args.entries, args.hosts) == (100, 20, 100)
+    assert (args.feeds, args.entries, args.hosts, args.jobs) == (100, 10, 100, 1)
     args = cycle_bench.parse_args(["--database", "postgresql", "--page-workers", "1"])
     assert (args.crawlers, args.page_workers) == ([1, 2, 4], 1)
     for argv in (["--workers", "1,2"], ["--workers", "0", "--database", "postgresql"]):
