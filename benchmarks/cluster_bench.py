@@ -332,8 +332,9 @@ def sqlite_run(site: BenchSite, feeds: int, total: int, work: Path, *, per_host:
     crawl = Process(config, "crawl", name="crawl")
     processes = [crawl]
     try:
-        done = _wait_for(lambda: sqlite_counter(config.parent / "newswatch.db")() >= total,
-                         processes, f"{total} articles stored", RUN_TIMEOUT, may_end=True)
+        stored = sqlite_counter(config.parent / "newswatch.db")
+        done = _wait_for(lambda: stored() >= total, processes, f"{total} articles stored",
+                         RUN_TIMEOUT, may_end=True)
     finally:
         _stop_all(processes)  # it ends by itself: this waits for it
     return _finish("SQLite, one process (newswatch crawl)", None, site, total, started, done,

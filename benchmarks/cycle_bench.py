@@ -975,6 +975,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     quick = args.quick
     cluster = args.database is not None
     args.crawlers = []
+    if cluster and "://" not in args.database and args.database not in ("postgresql",
+                                                                         "postgres"):
+        parser.error(f"--database: expected a postgresql:// URL or the word postgresql, "
+                     f"got {args.database!r}")
     if cluster:
         from .cluster_bench import parse_counts
 

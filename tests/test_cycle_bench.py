@@ -100,7 +100,8 @@ def test_workers_means_page_workers_unless_database_is_given() -> None:
     assert (args.feeds, args.entries, args.hosts, args.jobs) == (100, 10, 100, 1)
     args = cycle_bench.parse_args(["--database", "postgresql", "--page-workers", "1"])
     assert (args.crawlers, args.page_workers) == ([1, 2, 4], 1)
-    for argv in (["--workers", "1,2"], ["--workers", "0", "--database", "postgresql"]):
+    for argv in (["--workers", "1,2"], ["--workers", "0", "--database", "postgresql"],
+                 ["--database", "sqlite"]):
         with pytest.raises(SystemExit):
             cycle_bench.parse_args(argv)
 
