@@ -113,7 +113,7 @@ def test_tiny_cluster_throughput_prints_a_line_per_worker_count(
     import psycopg
 
     argv = ["--workers", "1,2", "--database", postgres.url(), "--feeds", "3", "--entries", "2",
-            "--page-workers", "1"]
+            "--page-workers", "0"]
     assert cycle_bench.main(argv) == 0
     out = capsys.readouterr().out
     for label in ("SQLite, one process", "PostgreSQL, 1 crawler process",
