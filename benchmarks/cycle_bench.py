@@ -4,6 +4,15 @@
     python -m benchmarks.cycle_bench --quick  # 200 sites x 10 articles
     python -m benchmarks.cycle_bench --feeds 100 --entries 30 --skip latency,soak \
         --baseline-budget 0 --one-host-feeds 0
+    python -m benchmarks.cycle_bench --workers 1,2,4 --database postgresql://USER@HOST/DB
+    python -m benchmarks.cycle_bench --workers 1,2,4 --database postgresql  # its own server
+
+With ``--database``, the benchmark measures crawl throughput per number of crawler processes
+on PostgreSQL (``newswatch run --role crawler``, one crawl job at a time each unless
+``--jobs``) next to one ``newswatch crawl`` on SQLite, 100 feeds x 10 entries by default with
+every answer 0.1 s late, instead of what follows;
+``--workers`` is then the comma list of crawler process counts (benchmarks/cluster_bench.py).
+Without it, ``--workers N`` is newswatch's ``crawl.workers`` (page processes), as before.
 
 Everything runs on the loopback network: a local news site (``benchmarks/cycle_site.py``,
 built on ``tests/newssite.py``) listening on many addresses (127.0.0.1, 127.0.0.2, ...), each
@@ -118,10 +127,12 @@ def write_config(
     daemon: dict[str, Any] | None = None,
     alerts: dict[str, Any] | None = None,
     smtp: MailServer | None = None,
+    database: dict[str, Any] | None = None,
 ) -> Path:
-    """A newswatch config in ``directory`` (database and mbox there too)."""
+    """A newswatch config in ``directory`` (database and mbox there too; ``database``: the
+    ``[database]`` table instead, e.g. a PostgreSQL ``url``)."""
     sections: list[tuple[str, dict[str, Any]]] = [
-        ("[database]", {"path": str(directory / "newswatch.db")}),
+        ("[database]", database or {"path": str(directory / "newswatch.db")}),
         ("[crawl]", crawl or {}),
         ("[daemon]", daemon or {}),
         ("[alerts]", alerts or {}),
@@ -867,6 +878,10 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def summary(results: dict[str, Any]) -> str:
     """The table of every figure, its target and PASS / FAIL (or a dash if it has none)."""
+    if "cluster" in results:
+        from .cluster_bench import table
+
+        return table(results["cluster"])
     rows: list[tuple[str, str, str, str]] = []
     cw = results.get("cycles")
     if cw:
@@ -910,11 +925,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--hosts", type=int,
                         help="loopback addresses the feeds are spread over (one per feed: "
                              "every site on its own 127.0.x.y)")
-    parser.add_argument("--pages", choices=("heavy", "light"), default="heavy",
+    parser.add_argument("--pages", choices=("heavy", "light"),
                         help="heavy: real article texts in 50+ KB of chrome, a template per "
-                             "site (benchmarks/heavy_pages.py); light: the test site's pages")
-    parser.add_argument("--workers", type=int,
-                        help="newswatch's crawl.workers (default: its own, one per core)")
+                             "site (benchmarks/heavy_pages.py); light: the test site's pages "
+                             "(default: heavy; light with --database)")
+    parser.add_argument("--workers",
+                        help="without --database: newswatch's crawl.workers, the processes "
+                             "that parse and extract pages (default: its own, one per core); "
+                             "with --database: a comma list of crawler process counts to "
+                             "compare (1,2,4)")
+    parser.add_argument("--page-workers", type=int,
+                        help="newswatch's crawl.workers in either mode (default: its own)")
+    parser.add_argument("--database",
+                        help="postgresql://... (a server whose user may create databases), "
+                             "or the word postgresql (a throw-away server started here): "
+                             "measure crawl throughput per number of crawler processes "
+                             "(--workers) on PostgreSQL next to one process on SQLite, "
+                             "instead of the cycles, latency and soak "
+                             "(benchmarks/cluster_bench.py)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="with --database: daemon.jobs, crawl jobs each crawler runs at "
+                             "once (1: the crawler processes are what is compared; "
+                             "newswatch's default is 4)")
     parser.add_argument("--floor-sample", type=int, default=300,
                         help="pages the floor's extraction is timed on (300)")
     parser.add_argument("--per-host", type=int, default=2,
@@ -922,9 +954,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--one-host-feeds", type=int,
                         help="feeds of the extra cold cycle with every feed on 127.0.0.1 "
                              "(100; 0 skips it)")
-    parser.add_argument("--server-delay", type=float, default=0.0,
+    parser.add_argument("--server-delay", type=float,
                         help="seconds the site waits before each answer of the cold/warm "
-                             "cycles and the baseline, like a remote server's round trip (0)")
+                             "cycles and the baseline, like a remote server's round trip "
+                             "(0; 0.1 with --database)")
     parser.add_argument("--baseline-budget", type=float,
                         help="seconds of sequential baseline (60; 0 skips it)")
     parser.add_argument("--trials", type=int,
@@ -940,6 +973,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "20 s of baseline, 5 latency probes, 30 soak cycles")
     args = parser.parse_args(argv)
     quick = args.quick
+    cluster = args.database is not None
+    args.crawlers = []
+    if cluster and "://" not in args.database and args.database not in ("postgresql",
+                                                                         "postgres"):
+        parser.error(f"--database: expected a postgresql:// URL or the word postgresql, "
+                     f"got {args.database!r}")
+    if cluster:
+        from .cluster_bench import parse_counts
+
+        try:
+            args.crawlers = parse_counts(args.workers or "1,2,4")
+        except ValueError as exc:
+            parser.error(f"--workers: {exc}")
+        args.workers = args.page_workers
+        args.feeds = args.feeds or 100
+        args.entries = args.entries or 10
+    else:
+        try:
+            args.workers = None if args.workers is None else int(args.workers)
+        except ValueError:
+            parser.error(f"--workers: expected one number of page workers (a comma list of "
+                         f"crawler processes needs --database), got {args.workers!r}")
+        if args.page_workers is not None:
+            args.workers = args.page_workers
+        args.page_workers = args.workers
+    if args.pages is None:
+        args.pages = "light" if cluster else "heavy"
+    if args.server_delay is None:
+        args.server_delay = 0.1 if cluster else 0.0
     for name, full, small in (("feeds", 1000, 200), ("entries", 30, 10),
                               ("one_host_feeds", 100, 100),
                               ("baseline_budget", 60.0, 20.0), ("trials", 10, 5),
@@ -959,6 +1021,11 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cycle-bench-") as tmp:
         work = Path(tmp)
+        if args.database is not None:
+            from . import cluster_bench
+
+            results["cluster"] = cluster_bench.run(args, work, log)
+            return results
         if "cycles" not in args.skip:
             results["cycles"] = cold_and_warm(
                 args.feeds, args.entries, args.topics, args.per_host, args.baseline_budget,

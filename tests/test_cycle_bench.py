@@ -1,4 +1,5 @@
-"""The crawl-cycle benchmark on a tiny workload: the generator, a cold and a warm cycle.
+"""The crawl-cycle benchmark on a tiny workload: the generator, a cold and a warm cycle, and
+crawl throughput per number of crawler processes on PostgreSQL (``--database``).
 
 Speed is measured by ``python -m benchmarks.cycle_bench``, never asserted here.
 """
@@ -11,6 +12,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from pgserver import PostgresServer
 
 from benchmarks import cycle_bench
 from benchmarks.cycle_site import build_site, feed_name
@@ -87,3 +89,38 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "| warm: bytes / cold bytes" in out and "PASS" in out
     assert "| one host: articles stored" in out
+
+
+def test_workers_means_page_workers_unless_database_is_given() -> None:
+    args = cycle_bench.parse_args(["--workers", "2"])
+    assert (args.workers, args.crawlers, args.pages, args.server_delay) == (2, [], "heavy", 0.0)
+    args = cycle_bench.parse_args(["--workers", "1,2,4", "--database", "postgresql"])
+    assert (args.crawlers, args.workers, args.pages, args.server_delay) == (
+        [1, 2, 4], None, "light", 0.1)
+    assert (args.feeds, args.entries, args.hosts, args.jobs) == (100, 10, 100, 1)
+    args = cycle_bench.parse_args(["--database", "postgresql", "--page-workers", "1"])
+    assert (args.crawlers, args.page_workers) == ([1, 2, 4], 1)
+    for argv in (["--workers", "1,2"], ["--workers", "0", "--database", "postgresql"],
+                 ["--database", "sqlite"]):
+        with pytest.raises(SystemExit):
+            cycle_bench.parse_args(argv)
+
+
+def test_tiny_cluster_throughput_prints_a_line_per_worker_count(
+    postgres: PostgresServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
+    import psycopg
+
+    argv = ["--workers", "1,2", "--database", postgres.url(), "--feeds", "3", "--entries", "2",
+            "--page-workers", "0"]
+    assert cycle_bench.main(argv) == 0
+    out = capsys.readouterr().out
+    for label in ("SQLite, one process", "PostgreSQL, 1 crawler process",
+                  "PostgreSQL, 2 crawler processes"):
+        # run | articles | first request -> all stored | articles/s | ...
+        assert re.search(rf"^\| {label}[^|]* \| 6 +\| [\d.]+ s +\| [\d.]+ +\|", out, re.M), out
+    assert "every answer after 0.1 s" in out
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'nwbench%'")
+        assert left.fetchall() == []  # every database of the runs dropped
