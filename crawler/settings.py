@@ -6,6 +6,16 @@ from dataclasses import dataclass
 
 MIN_DELAY_SECONDS = 0.01
 
+#: The only Scrapy extensions a crawl runs: the stats newswatch reports (items, errors). Not
+#: the rest of Scrapy's defaults, which are not even imported: the telnet console and remote
+#: control (an endpoint that runs code sent to it), memory and debug reports, feed exports,
+#: job state, AutoThrottle (politeness is ``crawl.delay`` and ``crawl.per_host``), close
+#: conditions, periodic stats logging (newswatch reports each crawl itself).
+EXTENSIONS = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+}
+
 
 @dataclass(frozen=True)
 class CrawlSettings:
@@ -21,6 +31,16 @@ class CrawlSettings:
     retries: int = 2
     obey_robots: bool = True
     workers: int | None = None  # page worker processes (None: one per core; 0: none)
+
+
+def downloader_middlewares() -> dict[str, int]:
+    """Scrapy's own downloader middlewares, less the two newswatch turns off."""
+    from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
+
+    unused = ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+              "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware")
+    return {path: order for path, order in DOWNLOADER_MIDDLEWARES_BASE.items()
+            if path not in unused}
 
 
 def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
@@ -47,7 +67,18 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # never be read, let alone mailed out as an article.
         "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "COOKIES_ENABLED": False,
+        # ... so the cookies middleware, and the HTTP cache's (off below), are left out of
+        # Scrapy's list: a middleware listed there is imported even when it is off (the
+        # cookies one pulls in tldextract and requests).
+        "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy's remote control (on by default since 2.19) serves an HTTP endpoint that runs
+        # Python code sent to it, and writes its port and token to a file in the user's home
+        # for every crawl (left behind when a crawl is killed). A daemon has no use for it.
+        "REMOTE_CONTROL_ENABLED": False,
+        # Scrapy's own list (EXTENSIONS_BASE) replaced: each extension listed there is
+        # imported even when disabled, aiohttp and Twisted's conch among them.
+        "EXTENSIONS_BASE": EXTENSIONS,
         # Conditional GET is done by hand (ETag / Last-Modified per source): an HTTP cache
         # that answers from heuristic freshness would miss new articles.
         "HTTPCACHE_ENABLED": False,

@@ -105,3 +105,18 @@ def test_one_recipient_refused_the_others_still_get_their_alert(site, mail, work
     again = workdir.newswatch("crawl")
     assert len(mail.messages) == 2  # a permanent refusal is not retried
     assert again.returncode == 0
+
+
+def test_a_crawl_opens_no_control_endpoint_and_writes_nothing_in_home(site, workdir, tmp_path):
+    """Scrapy 2.19 starts a "remote control" HTTP endpoint that runs code sent to it, and
+    records its port and token in the user's home, unless told not to: newswatch tells it."""
+    site.publish(STORIES_BY_SLUG["venezuela-opposition-leader"])
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    home = tmp_path / "home"
+    home.mkdir()
+    result = workdir.newswatch("crawl", HOME=str(home), XDG_STATE_HOME=str(home / "state"),
+                               XDG_DATA_HOME=str(home / "data"))
+    assert result.returncode == 0, result.stderr
+    assert "1 new article(s)" in result.stdout
+    assert list(home.rglob("*")) == []
+    assert "remote control" not in (result.stdout + result.stderr).lower()
