@@ -490,8 +490,8 @@ def test_a_stale_list_of_stalled_jobs_takes_no_job_from_a_live_worker(pg_conninf
                              " now() - interval '1 minute' WHERE id = %s", [dead])
             # Two tasks list the dead worker's job; the first gives it back, a live worker
             # takes it; then the second acts on its list.
-            first = await manager.get_stalled_jobs(seconds_since_heartbeat=1)
-            second = await manager.get_stalled_jobs(seconds_since_heartbeat=1)
+            first = list(await manager.get_stalled_jobs(seconds_since_heartbeat=1))
+            second = list(await manager.get_stalled_jobs(seconds_since_heartbeat=1))
             assert [j.id for j in first] == [j.id for j in second] == [job.id]
             assert await give_back(app, first[0], settings.stalled_after)
             live = await manager.register_worker()
