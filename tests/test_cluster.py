@@ -348,7 +348,7 @@ def _labelled(conn: Any) -> bool:
     return bool(row and row[0])
 
 
-@pytest.mark.timeout(240 + 4 * CRASH_ROUNDS)
+@pytest.mark.timeout(240 + 6 * CRASH_ROUNDS)
 def test_crash_loop_across_machines_and_a_machine_that_vanishes(
     test_network: Any, tmp_path: Path, mail: MailServer
 ) -> None:
