@@ -284,6 +284,8 @@ def test_unknown_role_is_refused(workdir: Workdir, pg_url: str) -> None:
 #: crawler's job still holds one host's lock, the next rounds crawl the others.
 CRASH_ROUNDS = int(os.environ.get("NEWSWATCH_CRASH_ROUNDS", "50"))
 LOOP_SITES = 4  # web sites, each on an address (a host, a lock) of its own, one feed each
+LOOP_MACHINES = 3
+CRAWLERS_PER_MACHINE = 2  # a round kills one: the others crawl while it starts again
 #: A crawler counts as dead after this long without a heartbeat (beats every second).
 LOOP_STALLED_AFTER = 5
 
@@ -352,8 +354,8 @@ def _labelled(conn: Any) -> bool:
 def test_crash_loop_across_machines_and_a_machine_that_vanishes(
     test_network: Any, tmp_path: Path, mail: MailServer
 ) -> None:
-    """Crawlers on three machines (network namespaces) reach PostgreSQL and four web sites
-    (hosts) over the test network. Each round publishes a story on the next site, then kills
+    """Crawlers, two on each of three machines (network namespaces), reach PostgreSQL and
+    four web sites (hosts) over the test network. Each round publishes a story on the next site, then kills
     a crawler with kill -9 — in most rounds the one fetching the story's page, held at the
     site until the kill; in the others any crawler at a random moment — and starts another on
     its machine; the rounds do not wait for the new crawler nor for the dead one's job to be
@@ -361,6 +363,8 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
     published. Every story alerts exactly once; no site ever has two requests at once."""
     from mailserver import free_port
     from pgserver import running_server
+
+    from scheduler.engine import host_lock
 
     rng = random.Random(20261203)
     net = test_network
@@ -411,27 +415,40 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                 processes.append(process)
                 return process
 
-            machines = [net.machine() for _ in range(3)]
+            machines = [net.machine() for _ in range(LOOP_MACHINES)]
             by_address = {m.address: i for i, m in enumerate(machines)}
             start("scheduler")
             start("alerter")
-            crawlers = {i: start("crawler", m) for i, m in enumerate(machines)}
+            # Crawler i runs on machine i // CRAWLERS_PER_MACHINE.
+            crawlers = {i: start("crawler", machines[i // CRAWLERS_PER_MACHINE])
+                        for i in range(LOOP_MACHINES * CRAWLERS_PER_MACHINE)}
             conninfo = server.tcp_conninfo(database)
             vanished: set[int] = set()
 
             def live() -> set[int]:
                 return {p.pid for i, p in list(crawlers.items())
-                        if i not in vanished and p.poll() is None}
+                        if i // CRAWLERS_PER_MACHINE not in vanished and p.poll() is None}
 
             def all_logs() -> str:
                 return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in logs)
 
-            def holder(site: NewsSite, page: str) -> str | None:
-                """The address of the machine whose request for ``page`` the site holds."""
-                for request in list(site.holding):
-                    if request.path == page:
-                        return request.client
-                return None
+            def holder(site: NewsSite, page: str) -> tuple[int] | None:
+                """The crawler whose request for ``page`` the site holds: one of the
+                crawlers of the machine it came from, the one running the crawl job that
+                holds the site's lock."""
+                machine = next((by_address[r.client] for r in list(site.holding)
+                                if r.path == page), None)
+                if machine is None:
+                    return None
+                with psycopg.connect(conninfo) as conn:
+                    pids = {row[0] for row in conn.execute(
+                        "SELECT l.pid FROM procrastinate_jobs j"
+                        " JOIN newswatch_workers l ON l.worker_id = j.worker_id"
+                        " WHERE j.status = 'doing' AND j.lock = %s",
+                        [host_lock(site.base_url)]).fetchall()}
+                found = [i for i, p in crawlers.items()
+                         if i // CRAWLERS_PER_MACHINE == machine and p.pid in pids]
+                return (found[0],) if len(found) == 1 else None
 
             start_time = time.monotonic()
             kills: list[tuple[float, int, bool]] = []  # (when, machine, mid-page)
@@ -445,23 +462,23 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                     published = time.monotonic()
                     if held is not None:  # kill the crawler fetching the story's page
                         try:
-                            victim = by_address[wait_until(
+                            [victim] = wait_until(
                                 lambda site=site, page=page: holder(site, page),
-                                "the story's page requested (and held)")]
+                                "the story's page requested (and held)")
                         except AssertionError:
                             raise AssertionError(f"round {n}: {page} never requested\n"
                                                  f"{all_logs()}") from None
                         waits.append(time.monotonic() - published)
                     else:  # kill any crawler at a random moment
                         time.sleep(rng.uniform(0.0, 1.0))
-                        victim = rng.randrange(len(machines))
+                        victim = rng.randrange(len(crawlers))
                     crawlers[victim].kill()  # kill -9
                     crawlers[victim].wait()
                     kills.append((round(time.monotonic() - start_time, 2), victim,
                                   held is not None))
                     if held is not None:
                         held.set()
-                    crawlers[victim] = start("crawler", machines[victim])
+                    crawlers[victim] = start("crawler", machines[victim // CRAWLERS_PER_MACHINE])
                 rounds_took = time.monotonic() - start_time
 
                 # A machine vanishes just after the last story is published.
