@@ -197,6 +197,13 @@ class TestNetwork:
             self.address = str(self.subnet[1])
             _ip("link", "add", self.bridge, "type", "bridge")
             try:
+                # An address of its own: by default a bridge takes the lowest of its ports'
+                # addresses, and changes it when that port goes (a machine that vanishes);
+                # the machines' ARP entries for the host's other addresses would then point
+                # nowhere until they expire (seen: a site's feed timing out for a minute).
+                pid = os.getpid()
+                _ip("link", "set", self.bridge, "address",
+                    f"02:6e:77:{pid >> 16 & 0xFF:02x}:{pid >> 8 & 0xFF:02x}:{pid & 0xFF:02x}")
                 _ip("addr", "add", f"{self.address}/{self.subnet.prefixlen}", "dev", self.bridge)
                 _ip("link", "set", self.bridge, "up")
             except RuntimeError:

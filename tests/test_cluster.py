@@ -355,10 +355,10 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
     test_network: Any, tmp_path: Path, mail: MailServer
 ) -> None:
     """Crawlers, two on each of three machines (network namespaces), reach PostgreSQL and
-    four web sites (hosts) over the test network. Each round publishes a story on the next site, then kills
-    a crawler with kill -9 — in most rounds the one fetching the story's page, held at the
-    site until the kill; in the others any crawler at a random moment — and starts another on
-    its machine; the rounds do not wait for the new crawler nor for the dead one's job to be
+    four web sites (hosts) over the test network. Each round publishes a story on the next
+    site, then kills a crawler with kill -9 — in most rounds the one fetching the story's
+    page, held at the site until the kill; in the others any crawler at a random moment —
+    and starts another on its machine; the rounds do not wait for the new crawler nor for the dead one's job to be
     given back. At the end a machine vanishes (unplugged) just after a last story is
     published. Every story alerts exactly once; no site ever has two requests at once."""
     from mailserver import free_port
@@ -375,6 +375,8 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
         database = server.create_database()
         processes: list[subprocess.Popen[str]] = []
         logs: list[Path] = []
+        crawlers: dict[int, subprocess.Popen[str]] = {}  # i: on machine i // CRAWLERS_PER_MACHINE
+        vanished: set[int] = set()  # machines
         for site in sites:
             site.start()
         try:
@@ -386,6 +388,8 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                 sources=[{"url": site.url("/feeds/loop.rss"), "every": "2s"} for site in sites],
                 topics=[{"name": "Loop", "query": "crashloop", "notify": ["loop@test.example"]}],
                 smtp=mail,
+                # Extraction in the crawl process: a crawler lives a few seconds here, not
+                # long enough to be worth a pool of page-worker processes of its own.
                 crawl={"delay": "0.1s", "per_host": 1, "workers": 0},
                 alerts={"storm": 0},
             )
@@ -419,11 +423,9 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
             by_address = {m.address: i for i, m in enumerate(machines)}
             start("scheduler")
             start("alerter")
-            # Crawler i runs on machine i // CRAWLERS_PER_MACHINE.
-            crawlers = {i: start("crawler", machines[i // CRAWLERS_PER_MACHINE])
-                        for i in range(LOOP_MACHINES * CRAWLERS_PER_MACHINE)}
+            crawlers.update({i: start("crawler", machines[i // CRAWLERS_PER_MACHINE])
+                             for i in range(LOOP_MACHINES * CRAWLERS_PER_MACHINE)})
             conninfo = server.tcp_conninfo(database)
-            vanished: set[int] = set()
 
             def live() -> set[int]:
                 return {p.pid for i, p in list(crawlers.items())
@@ -522,12 +524,17 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                   f" a live crawler's heartbeat at most"
                   f" {heartbeats.oldest:.1f} s old (dead after {LOOP_STALLED_AFTER} s)")
         finally:
+            # The crawlers of the vanished machine cannot even say goodbye to the database.
+            for i, crawler in crawlers.items():
+                if i // CRAWLERS_PER_MACHINE in vanished:
+                    crawler.kill()
             for process in processes:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 30
             for process in processes:
                 try:
-                    process.wait(timeout=30)
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
