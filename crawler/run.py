@@ -61,6 +61,13 @@ class CrawlRunner:
             self._crawls.remove(running)
             self._wake()
 
+    async def warm_up(self, store: CrawlStore, clock: Callable[[], datetime]) -> None:
+        """Run a crawl of no source. A process's first crawl has Scrapy load and build its
+        components, all of it on the event loop (about a second of CPU, several seconds on a
+        loaded machine); a process whose loop must answer in time from its first crawl on (a
+        crawler of a cluster, whose heartbeat runs on that loop) does this before."""
+        await crawl(self._runner, store, [], clock, warm=True)
+
     def polling(self) -> frozenset[int]:
         """The ids of the sources whose poll is under way in a crawl of this process: some
         of their articles may be stored, others not yet. (Every other source's articles are
@@ -151,11 +158,14 @@ async def crawl(
     clock: Callable[[], datetime],
     report: CrawlReport | None = None,
     poll_done: Callable[[int], None] | None = None,
+    *,
+    warm: bool = False,
 ) -> CrawlReport:
     """Poll ``sources`` once, filling ``report`` (default: a new one) and telling ``poll_done``
-    each source whose poll is recorded; new articles are in the store when this returns."""
+    each source whose poll is recorded; new articles are in the store when this returns.
+    ``warm``: run Scrapy even for no source (it loads its components: CrawlRunner.warm_up)."""
     report = report if report is not None else CrawlReport()
-    if not sources:
+    if not sources and not warm:
         return report
     pages = runner.pages if isinstance(runner, Runner) else PagePool(EXTRACT, 0)
     crawler = runner.create_crawler(NewsSpider)

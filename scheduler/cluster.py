@@ -203,6 +203,14 @@ class Cluster:
     # -- crawler ----------------------------------------------------------------------------
 
     async def _crawler(self) -> None:
+        # Scrapy builds its parts on a process's first crawl, seconds of work on the event
+        # loop of a loaded machine: done before the worker registers, not in its first job,
+        # where it would hold up the worker's heartbeat until the cluster took the crawler
+        # for dead and ran its crawl a second time at once (found by tests/test_cluster.py).
+        try:
+            await self.pipeline.crawler.warm_up(self.store, self.pipeline.clock)
+        except Exception:
+            logger.exception("the crawler could not be prepared; its first crawl will")
         await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
                          concurrency=self.config.daemon.jobs)
 

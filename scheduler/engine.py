@@ -69,21 +69,58 @@ def build_app(conninfo: str, settings: EngineSettings) -> procrastinate.App:
     @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED, pass_context=True)
     async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
         """Give the jobs of workers silent for ``stalled_after`` back to the queue."""
-        manager = app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after):
-            logger.warning("job %s (%s, lock %s) of a dead worker: running it again",
-                           job.id, job.task_name, job.lock)
-            try:
-                await manager.retry_job(job)
-            except procrastinate.exceptions.UniqueViolation:
-                # A job of the same queueing lock waits already (the same work, queued
-                # again meanwhile): that one runs; this one ends, giving its lock back.
-                logger.warning("job %s: the same work is queued already; ending this copy",
-                               job.id)
-                await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED,
-                                         delete_job=False)
+        stalled = await app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=settings.stalled_after)
+        for job in stalled:
+            await give_back(app, job, settings.stalled_after)
 
     return app
+
+
+#: procrastinate's own retry and finish, but only for a job still as ``get_stalled_jobs``
+#: saw it: running, for the same worker, and that worker still silent (row-locked first).
+#: Several of these tasks run at once (each second's, a late one, one of a new worker): by
+#: the time one acts on its list, another may have given the job back and a live worker be
+#: running it again; procrastinate's functions check the status only, and would take the
+#: job from under that worker (two copies of a crawl at once, the host's lock given back).
+_STILL_STALLED = """
+WITH still AS MATERIALIZED (
+    SELECT job.id FROM procrastinate_jobs job
+     WHERE job.id = %(job_id)s AND job.status = 'doing'
+       AND job.worker_id IS NOT DISTINCT FROM %(worker_id)s
+       AND (job.worker_id IS NULL OR job.worker_id IN (
+            SELECT id FROM procrastinate_workers
+             WHERE last_heartbeat < now() - make_interval(secs => %(stalled_after)s)))
+       FOR UPDATE OF job
+)
+"""
+RETRY_IF_STALLED = _STILL_STALLED + (
+    "SELECT procrastinate_retry_job_v1(id, now(), NULL, NULL, NULL) FROM still")
+END_IF_STALLED = _STILL_STALLED + (
+    "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM still")
+
+
+async def give_back(app: procrastinate.App, job: procrastinate.jobs.Job,
+                    stalled_after: float) -> bool:
+    """Run ``job`` of a dead worker again, or end it where the same work (its queueing lock)
+    waits already; nothing if it is no longer that dead worker's (given back meanwhile).
+    Whether it was given back."""
+    where = {"job_id": job.id, "worker_id": job.worker_id, "stalled_after": stalled_after}
+    connector = app.connector
+    try:
+        done = await connector.execute_query_all_async(RETRY_IF_STALLED, **where)
+    except procrastinate.exceptions.UniqueViolation:
+        # A job of the same queueing lock waits already (the same work, queued again
+        # meanwhile): that one runs; this one ends, giving its lock back.
+        done = await connector.execute_query_all_async(END_IF_STALLED, **where)
+        if done:
+            logger.warning("job %s (%s, lock %s) of a dead worker: the same work is queued"
+                           " already; ended this copy", job.id, job.task_name, job.lock)
+        return bool(done)
+    if done:
+        logger.warning("job %s (%s, lock %s) of a dead worker: running it again",
+                       job.id, job.task_name, job.lock)
+    return bool(done)
 
 
 async def ensure_schema(app: procrastinate.App, conninfo: str) -> None:

@@ -189,6 +189,7 @@ class TestNetwork:
         self._guard = guard
         self.bridge = f"nw{os.getpid()}b"
         self.machines: list[Machine] = []
+        self.host_addresses: list[str] = []  # more addresses of the host (host_address)
         with _LOCK.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # choose and claim a /24 atomically
             _remove_stale()
@@ -196,6 +197,13 @@ class TestNetwork:
             self.address = str(self.subnet[1])
             _ip("link", "add", self.bridge, "type", "bridge")
             try:
+                # An address of its own: by default a bridge takes the lowest of its ports'
+                # addresses, and changes it when that port goes (a machine that vanishes);
+                # the machines' ARP entries for the host's other addresses would then point
+                # nowhere until they expire (seen: a site's feed timing out for a minute).
+                pid = os.getpid()
+                _ip("link", "set", self.bridge, "address",
+                    f"02:6e:77:{pid >> 16 & 0xFF:02x}:{pid >> 8 & 0xFF:02x}:{pid & 0xFF:02x}")
                 _ip("addr", "add", f"{self.address}/{self.subnet.prefixlen}", "dev", self.bridge)
                 _ip("link", "set", self.bridge, "up")
             except RuntimeError:
@@ -218,12 +226,23 @@ class TestNetwork:
     @property
     def addresses(self) -> list[str]:
         """Every address this network created: the host's and each machine's."""
-        return [self.address, *(m.address for m in self.machines)]
+        return [self.address, *self.host_addresses, *(m.address for m in self.machines)]
+
+    def host_address(self) -> str:
+        """Another address of the host on the bridge (from the top of the subnet), for a
+        server that the machines must see as a host of its own (another web site)."""
+        if len(self.machines) + len(self.host_addresses) >= 250:
+            raise RuntimeError("a test network holds at most 250 machines and addresses")
+        address = str(self.subnet[-2 - len(self.host_addresses)])
+        _ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", self.bridge)
+        self.host_addresses.append(address)
+        self._guard(self.addresses)
+        return address
 
     def machine(self) -> Machine:
         """A new machine on this network."""
-        if len(self.machines) >= 250:
-            raise RuntimeError("a test network holds at most 250 machines")
+        if len(self.machines) + len(self.host_addresses) >= 250:
+            raise RuntimeError("a test network holds at most 250 machines and addresses")
         created = Machine(self, len(self.machines))
         self.machines.append(created)
         self._guard(self.addresses)

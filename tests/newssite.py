@@ -200,6 +200,7 @@ class RequestRecord:
     status: int = 0
     arrived: float = field(default_factory=time.monotonic)  # when the request came in
     answered: float = 0.0  # when its answer was ready (time.monotonic)
+    client: str = ""  # the address it came from (which test machine sent it)
 
     @property
     def path(self) -> str:
@@ -271,6 +272,7 @@ class NewsSite:
         self._delays: dict[str, float] = {}
         self._gates: dict[str, threading.Event] = {}
         self.held: list[str] = []  # paths of the requests a gate holds right now
+        self.holding: list[RequestRecord] = []  # those requests, with who sent them
         self._custom: dict[str, _Response] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -941,7 +943,8 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, send_body: bool) -> None:
             """Route, send and record one request."""
-            record = RequestRecord(self.command, self.path, Headers(self.headers.items()))
+            record = RequestRecord(self.command, self.path, Headers(self.headers.items()),
+                                   client=self.client_address[0])
             with site._lock:
                 site.in_flight += 1
                 site.max_in_flight = max(site.max_in_flight, site.in_flight)
@@ -994,10 +997,12 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 gate = site._gates.get(path)
                 if gate is not None:
                     site.held.append(path)
+                    site.holding.append(record)
             if gate is not None:
                 gate.wait(MAX_HELD_SECONDS)
                 with site._lock:
                     site.held.remove(path)
+                    site.holding = [held for held in site.holding if held is not record]
             with site._lock:
                 custom = site._custom.get(record.target) or site._custom.get(path)
             if custom is not None:

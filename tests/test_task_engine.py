@@ -458,3 +458,53 @@ def test_retry_period_must_fit_the_seconds_field() -> None:
             build_app("dbname=none", EngineSettings(retry_every=bad))
     app = build_app("dbname=none", EngineSettings(retry_every=10))  # nothing connects yet
     assert RETRY_STALLED in app.tasks
+
+
+def test_a_stale_list_of_stalled_jobs_takes_no_job_from_a_live_worker(pg_conninfo: str) -> None:
+    """Several stalled-job tasks run at once (each second's, late ones, a new worker's): one
+    may act on its list after another has given the same job back and a live worker has
+    taken it. That copy must not be retried nor ended again (procrastinate's retry_job and
+    finish_job check the status only: the live worker's job would run twice at once, or its
+    host's lock be given back while it runs)."""
+    import psycopg
+
+    from scheduler.engine import EngineSettings, build_app, ensure_schema, give_back
+
+    settings = EngineSettings(heartbeat=1, stalled_after=1, retry_every=1)
+    app = build_app(pg_conninfo, settings)
+
+    @app.task(name="crawl", lock="a.test", queueing_lock="crawl:a")
+    def crawl() -> None:
+        """A crawl of host a.test."""
+
+    async def scenario() -> list[tuple[str, int | None]]:
+        async with app.open_async():
+            await ensure_schema(app, pg_conninfo)
+            await crawl.defer_async()
+            manager = app.job_manager
+            dead = await manager.register_worker()
+            job = await manager.fetch_job(queues=None, worker_id=dead)
+            assert job is not None and job.worker_id == dead
+            with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+                conn.execute("UPDATE procrastinate_workers SET last_heartbeat ="
+                             " now() - interval '1 minute' WHERE id = %s", [dead])
+            # Two tasks list the dead worker's job; the first gives it back, a live worker
+            # takes it; then the second acts on its list.
+            first = list(await manager.get_stalled_jobs(seconds_since_heartbeat=1))
+            second = list(await manager.get_stalled_jobs(seconds_since_heartbeat=1))
+            assert [j.id for j in first] == [j.id for j in second] == [job.id]
+            assert await give_back(app, first[0], settings.stalled_after)
+            live = await manager.register_worker()
+            again = await manager.fetch_job(queues=None, worker_id=live)
+            assert again is not None and again.id == job.id
+            assert not await give_back(app, second[0], settings.stalled_after)
+            # The same with the same work queued again meanwhile (the path that ends the
+            # dead copy instead of retrying it).
+            await crawl.defer_async()
+            assert not await give_back(app, second[0], settings.stalled_after)
+            with psycopg.connect(pg_conninfo) as conn:
+                return [(str(status), worker) for status, worker in conn.execute(
+                    "SELECT status::text, worker_id FROM procrastinate_jobs"
+                    " WHERE task_name = 'crawl' ORDER BY id").fetchall()]
+
+    assert asyncio.run(scenario()) == [("doing", 2), ("todo", None)]
