@@ -198,10 +198,12 @@ class Zygote:
 
 _zygote: Zygote | None = None
 
+#: A ``newswatch`` process a test started: forked by the zygote, or started from scratch.
+Process = ForkedProcess | subprocess.Popen[str]
+
 
 def newswatch_process(argv: list[str], cwd: Path, env: dict[str, str], stdout: Path,
-                      stderr: Path, netns: str | None = None,
-                      ) -> ForkedProcess | subprocess.Popen[str]:
+                      stderr: Path, netns: str | None = None) -> Process:
     """Start ``python -m newswatch ARGV`` writing to ``stdout`` and ``stderr`` (files), in
     the network namespace ``netns`` if given: forked from the zygote, or started from scratch
     when ``NEWSWATCH_TEST_ZYGOTE=0``."""

@@ -20,7 +20,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Workdir, subprocess_env
+from conftest import Process, Workdir, newswatch_process, subprocess_env
 from mailserver import MailServer
 from newssite import STORIES_BY_SLUG, NewsSite, Story
 
@@ -76,17 +75,15 @@ class Roles:
 
     def __init__(self, workdir: Workdir) -> None:
         self.workdir = workdir
-        self.processes: list[tuple[str, subprocess.Popen[str], Path]] = []
+        self.processes: list[tuple[str, Process, Path]] = []
 
-    def start(self, role: str) -> subprocess.Popen[str]:
+    def start(self, role: str) -> Process:
         log = self.workdir.path / f"{role}-{len(self.processes)}.log"
-        with log.open("w", encoding="utf-8") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "newswatch", "--config", str(self.workdir.config), "run",
-                 "--role", role],
-                cwd=self.workdir.path, env=subprocess_env(), stdout=out,
-                stderr=subprocess.STDOUT, text=True,
-            )
+        log.touch()
+        process = newswatch_process(
+            ["--config", str(self.workdir.config), "run", "--role", role],
+            self.workdir.path, subprocess_env(), log, log,
+        )
         self.processes.append((role, process, log))
         return process
 
@@ -94,7 +91,7 @@ class Roles:
         return "\n".join(f"--- {role} (pid {p.pid}):\n{log.read_text(encoding='utf-8')[-4000:]}"
                          for role, p, log in self.processes)
 
-    def log(self, process: subprocess.Popen[str]) -> str:
+    def log(self, process: Process) -> str:
         """What ``process`` logged so far."""
         [log] = [log for _, p, log in self.processes if p is process]
         return log.read_text(encoding="utf-8")
@@ -373,9 +370,9 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
         site.host = net.address if index == 0 else net.host_address()
     with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
         database = server.create_database()
-        processes: list[subprocess.Popen[str]] = []
+        processes: list[Process] = []
         logs: list[Path] = []
-        crawlers: dict[int, subprocess.Popen[str]] = {}  # i: on machine i // CRAWLERS_PER_MACHINE
+        crawlers: dict[int, Process] = {}  # i: on machine i // CRAWLERS_PER_MACHINE
         vanished: set[int] = set()  # machines
         for site in sites:
             site.start()
@@ -403,19 +400,17 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                 f'stalled_after = "{LOOP_STALLED_AFTER}s"\nretry_stalled = "1s"\n',
             ), encoding="utf-8")
 
-            def start(role: str, machine: Any = None) -> subprocess.Popen[str]:
+            def start(role: str, machine: Any = None) -> Process:
                 log = tmp_path / f"{role}-{len(logs)}.log"
                 logs.append(log)
-                argv = [sys.executable, "-m", "newswatch", "--config", str(workdir.config),
-                        "run", "--role", role]
-                with log.open("w", encoding="utf-8") as out:
-                    if machine is None:
-                        env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
-                        process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=out,
-                                                   stderr=subprocess.STDOUT, text=True)
-                    else:
-                        process = machine.popen(argv, cwd=tmp_path, stdout=out,
-                                                stderr=subprocess.STDOUT, text=True)
+                log.touch()
+                argv = ["--config", str(workdir.config), "run", "--role", role]
+                if machine is None:
+                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
+                    process = newswatch_process(argv, tmp_path, env, log, log)
+                else:
+                    process = newswatch_process(argv, tmp_path, machine.env(), log, log,
+                                                netns=machine.name)
                 processes.append(process)
                 return process
 
