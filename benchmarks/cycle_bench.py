@@ -158,14 +158,20 @@ class ProcessResult:
 
 def _tree(pid: int) -> list[int]:
     """``pid`` and every descendant of it (from /proc/PID/task/*/children)."""
-    out, todo = [], [pid]
+    return [member for member, _ in _tree_parents(pid)]
+
+
+def _tree_parents(pid: int) -> list[tuple[int, int | None]]:
+    """``pid`` and every descendant of it, each with its parent (None for ``pid``)."""
+    out: list[tuple[int, int | None]] = []
+    todo: list[tuple[int, int | None]] = [(pid, None)]
     while todo:
-        current = todo.pop()
-        out.append(current)
+        current, parent = todo.pop()
+        out.append((current, parent))
         with contextlib.suppress(OSError):
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as fh:
-                    todo.extend(int(c) for c in fh.read().split())
+                    todo.extend((int(c), current) for c in fh.read().split())
     return out
 
 
@@ -185,7 +191,7 @@ def _tree_members(pid: int) -> dict[str, tuple[int, int]]:
     """RSS and PSS (KiB) of each part of ``pid``'s process tree: ``pid`` itself ("crawl"),
     multiprocessing's fork server, and the rest ("workers", summed)."""
     parts = dict.fromkeys(ROLES, (0, 0))
-    for member in _tree(pid):
+    for member, parent in _tree_parents(pid):
         rss = pss = 0
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
@@ -196,7 +202,7 @@ def _tree_members(pid: int) -> dict[str, tuple[int, int]]:
         role = "workers"
         if member == pid:
             role = "crawl"
-        else:
+        elif parent == pid:  # the fork server's children (forked) share its command line
             with contextlib.suppress(OSError):
                 if b"forkserver" in Path(f"/proc/{member}/cmdline").read_bytes():
                     role = "fork server"
