@@ -48,6 +48,21 @@ def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
     assert pool.started >= 4
 
 
+def test_workers_share_what_their_fork_server_loaded() -> None:
+    """The fork server freezes what it imported out of the garbage collector's reach, so that
+    the workers' collections do not copy those pages (crawler.preload)."""
+
+    async def run() -> object:
+        pool = PagePool("gc:get_freeze_count", 1)
+        try:
+            return await pool.run()
+        finally:
+            pool.close()
+
+    result = asyncio.run(run())
+    assert isinstance(result, Done) and isinstance(result.value, int) and result.value > 1000
+
+
 def test_in_process_extraction_when_workers_is_zero() -> None:
     async def run() -> object:
         pool = PagePool(extract, 0)
