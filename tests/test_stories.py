@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 
+import storage.stories
 from alerts import RetryPolicy
 from scheduler.pipeline import Pipeline
 from storage import Article, Match, SourceSpec, Store, TopicSpec
@@ -228,7 +229,7 @@ def add_article(store: Store, source_id: int, slug: str, title: str, text: str) 
     return article_id
 
 
-def test_assign_stories_and_read_them_back(store: Store) -> None:
+def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     src = add_source(store, "https://wire.example/feed", "Wire")
     a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
     a2 = add_article(store, src, "two", "Two", paragraphs(WIRE))
@@ -239,11 +240,14 @@ def test_assign_stories_and_read_them_back(store: Store) -> None:
     )
     assert assigned == {a1: a1, a2: a1, a3: a3}
     assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
-    assert store.recent_signatures(NOW - timedelta(days=1)) == [
+    assert list(store.recent_signatures(NOW - timedelta(days=1))) == [
         (a1, a1, b"f1", b"l1"),
         (a2, a1, b"f2", b"l2"),
     ]
-    assert store.recent_signatures(NOW + timedelta(seconds=1)) == []
+    assert list(store.recent_signatures(NOW + timedelta(seconds=1))) == []
+    # Read a few rows at a time: the same rows.
+    monkeypatch.setattr(storage.stories, "SIGNATURE_ROWS", 1)
+    assert [r[0] for r in store.recent_signatures(NOW - timedelta(days=1))] == [a1, a2]
     assert store.story_sources(a1) == [
         ("Wire", "https://one.example/articles/one"),
         ("Wire", "https://two.example/articles/two"),
