@@ -221,6 +221,7 @@ class TreeSampler:
         self.peak_rss = self.peak_pss = 0
         self.part_peaks: dict[str, tuple[int, int]] = dict.fromkeys(ROLES, (0, 0))
         self.at_peak: dict[str, tuple[int, int]] = {}  # the parts when the tree's PSS peaked
+        self.crawl_hwm = 0  # the root process's own high-water mark (VmHWM, KiB): its spikes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -236,6 +237,10 @@ class TreeSampler:
             for role, (r, p) in parts.items():
                 old = self.part_peaks[role]
                 self.part_peaks[role] = (max(old[0], r), max(old[1], p))
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.crawl_hwm = max(self.crawl_hwm, int(line.split()[1]))
 
     def stop(self) -> None:
         self._stop.set()
@@ -247,7 +252,8 @@ class TreeSampler:
             return f"{pair[0] / 1024:.0f} / {pair[1] / 1024:.0f}"
         peaks = ", ".join(f"{role} {mib(v)}" for role, v in self.part_peaks.items())
         then = ", ".join(f"{role} {mib(v)}" for role, v in self.at_peak.items())
-        return f"peaks RSS / PSS MiB: {peaks}; at the tree's PSS peak: {then}"
+        return (f"peaks RSS / PSS MiB: {peaks}; at the tree's PSS peak: {then}; "
+                f"crawl VmHWM {self.crawl_hwm / 1024:.0f} MiB")
 
 
 def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessResult:
