@@ -14,8 +14,10 @@ holds, and a hostile page costs that page alone:
 
 Workers are forked from a server process that has imported the task's module once
 (multiprocessing's ``forkserver``), so a new worker starts in milliseconds and shares that
-module's memory with its siblings. ``size = 0`` runs the task in a thread of the crawl
-process instead (one at a time), as before there was a pool.
+module's memory with its siblings (the server freezes what it loaded out of the garbage
+collector's reach, see crawler.preload, so that the workers' collections do not copy it).
+``size = 0`` runs the task in a thread of the crawl process instead (one at a time), as
+before there was a pool.
 
 Exceptions::
 
@@ -52,6 +54,8 @@ TIMEOUT = 60.0
 START_TIMEOUT = 120.0
 #: What a worker says once it is ready for pages.
 READY = "ready"
+#: What the fork server imports after the task's module.
+PRELOAD = "crawler.preload"
 
 
 class PageFailed(Exception):
@@ -186,8 +190,9 @@ class PagePool:
         if self._context is None:
             self._context = multiprocessing.get_context("forkserver")
             # The server imports the task's module (trafilatura, lxml) once; workers are
-            # forked from it with everything loaded.
-            self._context.set_forkserver_preload([self._module])
+            # forked from it with everything loaded, and frozen (crawler.preload) so that
+            # they keep sharing it.
+            self._context.set_forkserver_preload([self._module, PRELOAD])
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=_serve,

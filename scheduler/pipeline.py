@@ -314,6 +314,7 @@ class Pipeline:
             or self._stories_built is None
             or now - self._stories_built >= STORY_REBUILD
         ):
+            self._stories = None  # the old index goes before the new one is built
             index = StoryIndex()
             for article_id, story_id, full, lede in self.store.recent_signatures(
                 now - STORY_WINDOW

@@ -191,8 +191,9 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """Record each article's story and signatures; returns article id → story id."""
         ...
 
-    def recent_signatures(self, since: datetime) -> list[tuple[int, int, bytes, bytes]]:
-        """(article id, story id, full, lede signature) of articles fetched since ``since``."""
+    def recent_signatures(self, since: datetime) -> Iterator[tuple[int, int, bytes, bytes]]:
+        """(article id, story id, full, lede signature) of articles fetched since ``since``,
+        oldest first, read as they are used."""
         ...
 
     def record_matches(

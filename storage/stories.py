@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -12,6 +12,9 @@ from .models import from_iso, to_iso
 from .ports import Assignment
 from .sql import in_chunks
 from .views import StoryArticle, StoryView
+
+#: Stored signatures read at a time when the index of stories is rebuilt.
+SIGNATURE_ROWS = 2000
 
 
 class StoriesMixin:
@@ -42,20 +45,27 @@ class StoriesMixin:
                 assigned[article_id] = story_id
         return assigned
 
-    def recent_signatures(self, since: datetime) -> list[tuple[int, int, bytes, bytes]]:
+    def recent_signatures(self, since: datetime) -> Iterator[tuple[int, int, bytes, bytes]]:
         """(article id, story id, full signature, lede signature) of every clustered article
         fetched since ``since`` that has signatures, oldest first: what the in-memory index
-        of stories is rebuilt from."""
-        rows = self.db.execute(
-            """
-            SELECT id, story_id, minhash, lede_minhash FROM articles
-            WHERE story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
-              AND fetched >= ?
-            ORDER BY id
-            """,
-            [to_iso(since)],
-        ).fetchall()
-        return [(int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3])) for r in rows]
+        of stories is rebuilt from. Read SIGNATURE_ROWS at a time (the window's signatures
+        are not all in memory twice: rows and index)."""
+        after = 0
+        while True:
+            rows = self.db.execute(
+                """
+                SELECT id, story_id, minhash, lede_minhash FROM articles
+                WHERE story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
+                  AND fetched >= ? AND id > ?
+                ORDER BY id LIMIT ?
+                """,
+                [to_iso(since), after, SIGNATURE_ROWS],
+            ).fetchall()
+            for r in rows:
+                yield (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]))
+            if len(rows) < SIGNATURE_ROWS:
+                return
+            after = int(rows[-1][0])
 
     def story_sources(self, story_id: int) -> list[tuple[str, str]]:
         """(source name, article URL) of every article of a story, in the order they came."""

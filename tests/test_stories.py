@@ -13,10 +13,13 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 
+import storage.stories
 from alerts import RetryPolicy
 from scheduler.pipeline import Pipeline
 from storage import Article, Match, SourceSpec, Store, TopicSpec
@@ -24,11 +27,13 @@ from storage import open_store as storage_open_store
 from watchlist import compile_query
 from watchlist.stories import (
     MIN_WORDS,
+    NUM_PERM,
     Signature,
     StoryIndex,
-    from_bytes,
+    jaccard,
+    minhash,
+    shingles,
     signature,
-    to_bytes,
     words,
 )
 
@@ -116,7 +121,7 @@ def test_a_heavily_trimmed_copy_joins_by_its_lede() -> None:
     original = signature(paragraphs(WIRE))
     short = signature("\n\n".join(WIRE.body[:2]))
     assert original is not None and short is not None
-    assert original.full.jaccard(short.full) < 0.5 <= original.lede.jaccard(short.lede)
+    assert jaccard(original.full, short.full) < 0.5 <= jaccard(original.lede, short.lede)
     assert cluster([paragraphs(WIRE), "\n\n".join(WIRE.body[:2])]) == [1, 1]
 
 
@@ -143,15 +148,46 @@ def test_signatures_survive_bytes_and_a_rebuilt_index() -> None:
     texts = list(variants(WIRE).values())
     sig = signature(texts[0])
     assert sig is not None
-    data = to_bytes(sig.full)
-    assert len(data) == 128 * 4
-    assert from_bytes(data).jaccard(sig.full) == 1.0
+    full, lede = sig.to_bytes()
+    assert len(full) == len(lede) == 128 * 4
+    assert Signature.from_bytes(full, lede) == sig and jaccard(full, sig.full) == 1.0
     # An index rebuilt from stored bytes clusters like the original.
     rebuilt = StoryIndex()
     rebuilt.add(10, 10, Signature.from_bytes(*sig.to_bytes()))
     assert cluster(texts[1:], rebuilt) == [10, 10, 10]
     with pytest.raises(ValueError):
-        from_bytes(b"\0" * 12)
+        Signature.from_bytes(b"\0" * 12, lede)
+
+
+def as_datasketch(values: bytes) -> Any:
+    """A signature as datasketch's MinHash (the reference implementation)."""
+    from datasketch import MinHash
+
+    return MinHash(
+        num_perm=NUM_PERM, seed=1, scheme="affine32", hashvalues=np.frombuffer(values, np.uint32)
+    )
+
+
+def test_signatures_are_datasketch_minhashes() -> None:
+    """The signatures are computed without datasketch, and are what its MinHash gives (the
+    stored signatures of earlier versions stay comparable), and the LSH banding is its."""
+    from datasketch import MinHash, MinHashLSH
+
+    from watchlist.stories import BANDS, LEDE_WORDS, ROWS, THRESHOLD
+
+    for text in [paragraphs(s) for s in STORIES] + list(variants(WIRE).values()):
+        sig = signature(text)
+        assert sig is not None
+        tokens = words(text)
+        for values, items in ((sig.full, shingles(tokens)), (sig.lede, shingles(tokens[:LEDE_WORDS]))):
+            reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+            reference.update_batch(list(items))
+            assert reference.hashvalues.astype(np.uint32).tobytes() == values == minhash(items)
+    other = signature("\n\n".join(OTHER_BODY))
+    assert other is not None and sig is not None
+    assert as_datasketch(sig.full).jaccard(as_datasketch(other.full)) == jaccard(sig.full, other.full)
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    assert lsh.hashranges == [(i * ROWS, (i + 1) * ROWS) for i in range(BANDS)]
 
 
 def test_adding_an_article_twice_is_harmless() -> None:
@@ -193,7 +229,7 @@ def add_article(store: Store, source_id: int, slug: str, title: str, text: str) 
     return article_id
 
 
-def test_assign_stories_and_read_them_back(store: Store) -> None:
+def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     src = add_source(store, "https://wire.example/feed", "Wire")
     a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
     a2 = add_article(store, src, "two", "Two", paragraphs(WIRE))
@@ -204,11 +240,14 @@ def test_assign_stories_and_read_them_back(store: Store) -> None:
     )
     assert assigned == {a1: a1, a2: a1, a3: a3}
     assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
-    assert store.recent_signatures(NOW - timedelta(days=1)) == [
+    assert list(store.recent_signatures(NOW - timedelta(days=1))) == [
         (a1, a1, b"f1", b"l1"),
         (a2, a1, b"f2", b"l2"),
     ]
-    assert store.recent_signatures(NOW + timedelta(seconds=1)) == []
+    assert list(store.recent_signatures(NOW + timedelta(seconds=1))) == []
+    # Read a few rows at a time: the same rows.
+    monkeypatch.setattr(storage.stories, "SIGNATURE_ROWS", 1)
+    assert [r[0] for r in store.recent_signatures(NOW - timedelta(days=1))] == [a1, a2]
     assert store.story_sources(a1) == [
         ("Wire", "https://one.example/articles/one"),
         ("Wire", "https://two.example/articles/two"),
@@ -634,12 +673,21 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
 
 
-def test_the_compact_index_finds_what_datasketch_lsh_finds() -> None:
+@pytest.mark.parametrize("pending", [512, 3])
+def test_the_compact_index_finds_what_datasketch_lsh_finds(
+    pending: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """StoryIndex keeps its own band tables (for memory); the reference is datasketch's
-    MinHashLSH with the same threshold, confirmed by the same similarity check."""
+    MinHashLSH with the same threshold, confirmed by the same similarity check. (With
+    ``pending`` 3, the newest articles' bands are merged into the sorted array every three
+    articles.)"""
     from datasketch import MinHashLSH
 
-    from watchlist.stories import NUM_PERM, THRESHOLD
+    import watchlist.stories
+
+    monkeypatch.setattr(watchlist.stories, "_PENDING", pending)
+
+    from watchlist.stories import THRESHOLD
 
     texts = []
     for n, story in enumerate(STORIES):
@@ -659,9 +707,12 @@ def test_the_compact_index_finds_what_datasketch_lsh_finds() -> None:
         if sig is None:
             continue
         best: tuple[float, int] | None = None
-        for other in sorted(set(full.query(sig.full)) | set(lede.query(sig.lede))):
+        mine = as_datasketch(sig.full), as_datasketch(sig.lede)
+        for other in sorted(set(full.query(mine[0])) | set(lede.query(mine[1]))):
             story_id, their = known[other]
-            score = max(sig.full.jaccard(their.full), sig.lede.jaccard(their.lede))
+            score = max(
+                mine[0].jaccard(as_datasketch(their.full)), mine[1].jaccard(as_datasketch(their.lede))
+            )
             if score >= THRESHOLD and (best is None or score > best[0]):
                 best = (score, story_id)
         expected = best[1] if best else None
@@ -669,7 +720,7 @@ def test_the_compact_index_finds_what_datasketch_lsh_finds() -> None:
         joined += expected is not None
         story_id = expected if expected is not None else article_id
         known[article_id] = (story_id, sig)
-        full.insert(article_id, sig.full)
-        lede.insert(article_id, sig.lede)
+        full.insert(article_id, mine[0])
+        lede.insert(article_id, mine[1])
         index.add(article_id, story_id, sig)
     assert joined >= 10 and len(known) - joined >= 10 and len(index) == len(known)

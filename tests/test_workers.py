@@ -68,6 +68,21 @@ def test_a_worker_that_cannot_start_fails_its_page_not_the_pool() -> None:
     assert all(isinstance(r, PageFailed) and "no worker" in str(r) for r in results), results
 
 
+def test_workers_share_what_their_fork_server_loaded() -> None:
+    """The fork server freezes what it imported out of the garbage collector's reach, so that
+    the workers' collections do not copy those pages (crawler.preload)."""
+
+    async def run() -> object:
+        pool = PagePool("gc:get_freeze_count", 1)
+        try:
+            return await pool.run()
+        finally:
+            pool.close()
+
+    result = asyncio.run(run())
+    assert isinstance(result, Done) and isinstance(result.value, int) and result.value > 1000
+
+
 def test_in_process_extraction_when_workers_is_zero() -> None:
     async def run() -> object:
         pool = PagePool(extract, 0)

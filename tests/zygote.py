@@ -42,7 +42,6 @@ PRELOAD = (
     "jinja2",
     "apscheduler.schedulers.base",  # not .twisted: it imports the reactor
     "apscheduler.schedulers.asyncio",
-    "datasketch",
     "newswatch.cli",
     "newswatch.app",
     "scheduler.daemon",

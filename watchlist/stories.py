@@ -14,28 +14,26 @@ full one catches copies whose opening was edited.
 Articles with fewer than ``MIN_WORDS`` words (a feed summary, a photo caption) have no
 signature: each is a story of its own.
 
-Signatures are stored as bytes (:func:`to_bytes` / :func:`from_bytes`); they are only
-comparable with signatures made with the same parameters and hashing scheme, which
-``SCHEME`` pins.
+A signature is the NUM_PERM 32-bit values of a MinHash, as bytes (how they are stored); they
+are only comparable with signatures made with the same parameters and hashing scheme, which
+``SCHEME`` pins: datasketch's ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")`` of the
+UTF-8 shingles gives the same values (a test checks it). They are computed here with numpy
+alone, so that the process that clusters does not load datasketch, which brings SciPy (40 MB).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .query import normalize
-
-if TYPE_CHECKING:
-    # datasketch pulls in scipy (half a second): it loads where a signature is made.
-    from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
@@ -45,6 +43,9 @@ MIN_WORDS = 30  # shorter texts are a story of their own
 WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
+#: The LSH banding: BANDS bands of ROWS values each, what datasketch's MinHashLSH chooses
+#: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
+BANDS, ROWS = 25, 5
 _DTYPE = np.uint32
 _SIZE = np.dtype(_DTYPE).itemsize  # bytes per stored signature value
 _SEED = 1
@@ -65,59 +66,72 @@ def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:
 
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The permutation parameters, made once (every signature shares them)."""
-    from datasketch import MinHash
-
-    template = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME)
-    a, b = template.permutations
-    return (a, b)
-
-
-def minhash(items: Iterable[bytes]) -> MinHash:
-    """The MinHash signature of a set of shingles."""
-    from datasketch import MinHash
-
-    signature = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations())
-    signature.update_batch(list(items))
-    return signature
+    """The permutation parameters (datasketch's for the affine32 scheme and this seed): an
+    odd multiplier and an offset per permutation."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=_DTYPE) * _DTYPE(2) + _DTYPE(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=_DTYPE)
+    return a, b
 
 
-def to_bytes(signature: MinHash) -> bytes:
-    """A signature as bytes, to store it."""
-    return bytes(np.asarray(signature.hashvalues, dtype=_DTYPE).tobytes())
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch mixes every input hash with it)."""
+    values = values ^ (values >> _DTYPE(16))
+    values = values * _DTYPE(0x85EBCA6B)
+    values = values ^ (values >> _DTYPE(13))
+    values = values * _DTYPE(0xC2B2AE35)
+    mixed: np.ndarray = values ^ (values >> _DTYPE(16))
+    return mixed
 
 
-def from_bytes(data: bytes) -> MinHash:
-    """A signature stored by :func:`to_bytes`."""
-    from datasketch import MinHash
+def _hash32(item: bytes) -> int:
+    """datasketch's default hash (sha1_hash32): SHA-1's first 4 bytes, little-endian."""
+    return int.from_bytes(hashlib.sha1(item, usedforsecurity=False).digest()[:4], "little")
 
-    values = np.frombuffer(data, dtype=_DTYPE)
-    if len(values) != NUM_PERM:
-        raise ValueError(f"a stored signature has {len(values)} values, not {NUM_PERM}")
-    return MinHash(
-        num_perm=NUM_PERM,
-        seed=_SEED,
-        scheme=SCHEME,
-        hashvalues=values.copy(),
-        permutations=_permutations(),
-    )
+
+def minhash(items: Iterable[bytes]) -> bytes:
+    """The MinHash signature of a set of shingles, as bytes."""
+    return _minhash_of([_hash32(item) for item in items])
+
+
+def _minhash_of(hashes: list[int]) -> bytes:
+    """The MinHash of items already hashed (as datasketch's sha1_hash32 does), as bytes."""
+    if not hashes:
+        return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE).tobytes()
+    a, b = _permutations()
+    values = _fmix32(np.array(hashes, dtype=_DTYPE).reshape(-1, 1))
+    return bytes((values * a + b).min(axis=0).tobytes())
+
+
+def check(data: bytes) -> bytes:
+    """``data`` when it is a stored signature (NUM_PERM values); ValueError otherwise."""
+    if len(data) != NUM_PERM * _SIZE:
+        raise ValueError(
+            f"a stored signature has {len(data) / _SIZE:g} values, not {NUM_PERM}"
+        )
+    return bytes(data)
+
+
+def jaccard(one: bytes, other: bytes) -> float:
+    """The estimated Jaccard similarity of two signatures (as datasketch's MinHash.jaccard)."""
+    return float(np.count_nonzero(_values(one) == _values(other))) / NUM_PERM
 
 
 @dataclass(frozen=True)
 class Signature:
-    """What clustering knows of one article's text."""
+    """What clustering knows of one article's text: two signatures, as bytes."""
 
-    full: MinHash  # of every shingle of the text
-    lede: MinHash  # of the shingles of the first LEDE_WORDS words
+    full: bytes  # of every shingle of the text
+    lede: bytes  # of the shingles of the first LEDE_WORDS words
 
     def to_bytes(self) -> tuple[bytes, bytes]:
         """(full, lede) as bytes."""
-        return to_bytes(self.full), to_bytes(self.lede)
+        return self.full, self.lede
 
     @classmethod
     def from_bytes(cls, full: bytes, lede: bytes) -> Signature:
-        """A signature stored by :meth:`to_bytes`."""
-        return cls(from_bytes(full), from_bytes(lede))
+        """A signature stored by :meth:`to_bytes` (ValueError when it is not one)."""
+        return cls(check(full), check(lede))
 
 
 def signature(text: str) -> Signature | None:
@@ -128,112 +142,154 @@ def signature(text: str) -> Signature | None:
         return None
     # The lede's shingles are the text's first ones: each shingle is hashed once, for both
     # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
-    sha1, whole = hashlib.sha1, int.from_bytes
     hashes = [
-        # datasketch's default hash (sha1_hash32): SHA-1's first 4 bytes, little-endian.
-        whole(sha1(" ".join(tokens[i : i + SHINGLE]).encode()).digest()[:4], "little")
+        _hash32(" ".join(tokens[i : i + SHINGLE]).encode())
         for i in range(len(tokens) - SHINGLE + 1)
     ]
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
     return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
 
 
-def _minhash_of(hashes: list[int]) -> MinHash:
-    """The MinHash of items already hashed (as datasketch's sha1_hash32 does)."""
-    from datasketch import MinHash
-
-    signature = MinHash(
-        num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations(),
-        hashfunc=_same,
-    )
-    signature.update_batch(hashes)
-    return signature
+#: Articles whose signatures are kept in one block of the index.
+_BLOCK = 4096
+#: Articles added to the index before their band entries are merged into the sorted arrays.
+_PENDING = 512
+_TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
+_HASH_MASK = np.uint64((1 << (64 - _TABLE_BITS)) - 1)
+_TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(64 - _TABLE_BITS))
 
 
-def _same(value: int) -> int:
-    return value
+def _band_keys(full: bytes, lede: bytes) -> np.ndarray:
+    """The key of each band of both signatures (full text's bands, then the lede's): a
+    64-bit hash of the band's values, with the table's number in its top bits. Two equal
+    bands have the same key; two different ones, almost never (it would only add a
+    candidate, which the similarity check rules out)."""
+    both = np.frombuffer(full + lede, dtype=_DTYPE).reshape(2, NUM_PERM)
+    values = both[:, : BANDS * ROWS].astype(np.uint64).reshape(2 * BANDS, ROWS)
+    key = np.zeros(2 * BANDS, dtype=np.uint64)
+    for column in range(ROWS):
+        key = (key ^ values[:, column]) * np.uint64(0x100000001B3)  # FNV-1a over the values
+        key ^= key >> np.uint64(29)
+    return (key & _HASH_MASK) | _TABLES
 
 
 class StoryIndex:
     """The signatures of recent articles and their stories, indexed for near-duplicates.
 
-    The index holds every article of the story window, so it is kept compact: each
-    signature as its 32-bit values in bytes, and each LSH band (the banding datasketch's
-    MinHashLSH chooses for the threshold) as a dict from the band's hash to the article (a
-    list when several share it). That is about 5 KB per article, against 20 KB with a
-    MinHash object per signature and two MinHashLSH indexes (a set per band and article):
-    600 MB for the 30,000 articles of a large first crawl. A band-hash collision only adds
-    a candidate, which the similarity check then rules out.
+    The index holds every article of the story window, so it is kept compact: the
+    signatures as their 32-bit values in numpy blocks, the articles and stories in typed
+    arrays, and the LSH bands (the banding of datasketch's MinHashLSH for the threshold,
+    one table per band of each signature) as one sorted array of 64-bit band keys with the
+    article of each. That is about 1.7 KB an article (30,000 articles of a large first crawl:
+    about 50 MB), against 6 KB with a dict of band hashes per band and 20 KB with MinHash
+    objects and two MinHashLSH indexes. The newest articles' bands wait in a small dict
+    until there are _PENDING of them, then are merged into the sorted array.
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
-        from datasketch import MinHashLSH
-
         self.threshold = threshold
-        self._bands = MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges
-        # One table per band, for the full text's signature then the lede's.
-        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(2 * len(self._bands))]
-        self._articles: dict[int, tuple[int, bytes, bytes]] = {}
+        self._rows: dict[int, int] = {}  # article id -> its row
+        self._articles = array("q")  # row -> article id
+        self._stories = array("q")  # row -> story id
+        self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
+        self._keys = np.zeros(0, dtype=np.uint64)  # band keys, sorted
+        self._keyrows = np.zeros(0, dtype=np.uint32)  # the row of each
+        self._pending: dict[int, int | list[int]] = {}  # band key -> row(s), not merged yet
+        self._pending_rows = 0
 
     def __len__(self) -> int:
         return len(self._articles)
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._articles
-
-    def _keys(self, full: bytes, lede: bytes) -> Iterator[tuple[dict[int, int | list[int]], int]]:
-        """Each band table with the signature's key in it."""
-        tables = iter(self._tables)
-        for values in (full, lede):
-            for start, end in self._bands:
-                yield next(tables), hash(values[start * _SIZE : end * _SIZE])
+        return article_id in self._rows
 
     def add(self, article_id: int, story_id: int, sig: Signature) -> None:
         """Index ``article_id`` (a member of ``story_id``); an article already indexed is
         left as it is."""
-        if article_id in self._articles:
+        if article_id in self._rows:
             return
-        full, lede = sig.to_bytes()
-        self._articles[article_id] = (story_id, full, lede)
-        for table, key in self._keys(full, lede):
-            bucket = table.get(key)
+        row = len(self._articles)
+        block, offset = divmod(row, _BLOCK)
+        if block == len(self._blocks):
+            self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_DTYPE))
+        self._blocks[block][offset] = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+        self._rows[article_id] = row
+        self._articles.append(article_id)
+        self._stories.append(story_id)
+        for key in _band_keys(sig.full, sig.lede).tolist():
+            bucket = self._pending.get(key)
             if bucket is None:
-                table[key] = article_id
+                self._pending[key] = row
             elif isinstance(bucket, int):
-                table[key] = [bucket, article_id]
+                self._pending[key] = [bucket, row]
             else:
-                bucket.append(article_id)
+                bucket.append(row)
+        self._pending_rows += 1
+        if self._pending_rows >= _PENDING:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Move the pending band entries into the sorted arrays."""
+        keys: list[int] = []
+        rows: list[int] = []
+        for key, bucket in self._pending.items():
+            for row in [bucket] if isinstance(bucket, int) else bucket:
+                keys.append(key)
+                rows.append(row)
+        new_keys = np.array(keys, dtype=np.uint64)
+        new_rows = np.array(rows, dtype=np.uint32)
+        order = np.argsort(new_keys, kind="stable")
+        new_keys, new_rows = new_keys[order], new_rows[order]
+        at = np.searchsorted(self._keys, new_keys, side="right")
+        self._keys = np.insert(self._keys, at, new_keys)
+        self._keyrows = np.insert(self._keyrows, at, new_rows)
+        self._pending.clear()
+        self._pending_rows = 0
+
+    def _candidates(self, keys: np.ndarray) -> set[int]:
+        """The rows that share a band key with ``keys``."""
+        found: set[int] = set()
+        left = np.searchsorted(self._keys, keys, side="left")
+        right = np.searchsorted(self._keys, keys, side="right")
+        for start, end in zip(left.tolist(), right.tolist(), strict=True):
+            if start < end:
+                found.update(self._keyrows[start:end].tolist())
+        for key in keys.tolist():
+            bucket = self._pending.get(key)
+            if isinstance(bucket, int):
+                found.add(bucket)
+            elif bucket is not None:
+                found.update(bucket)
+        return found
 
     def find(self, sig: Signature) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
         enough (estimated Jaccard similarity of the full text or of the lede at least the
         threshold); None when the article starts a new story."""
-        full, lede = sig.to_bytes()
-        candidates: set[int] = set()
-        for table, key in self._keys(full, lede):
-            bucket = table.get(key)
-            if isinstance(bucket, int):
-                candidates.add(bucket)
-            elif bucket is not None:
-                candidates.update(bucket)
-        mine = (_values(full), _values(lede))
+        rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
+        if not rows:
+            return None
+        mine = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+        theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
+        same = theirs == mine
+        scores = np.maximum(
+            np.count_nonzero(same[:, :NUM_PERM], axis=1),
+            np.count_nonzero(same[:, NUM_PERM:], axis=1),
+        ) / NUM_PERM
         best: tuple[float, int] | None = None
-        for article_id in sorted(candidates):
-            story_id, other_full, other_lede = self._articles[article_id]
-            score = max(_jaccard(mine[0], other_full), _jaccard(mine[1], other_lede))
+        # By article id, so that the first of equally similar articles wins.
+        for _, row, score in sorted(
+            zip((self._articles[r] for r in rows), rows, scores.tolist(), strict=True)
+        ):
             if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, story_id)
+                best = (score, self._stories[row])
         return best[1] if best else None
 
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
-        return {article_id: story for article_id, (story, _, _) in self._articles.items()}
+        return dict(zip(self._articles, self._stories, strict=True))
 
 
 def _values(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=_DTYPE)
 
-
-def _jaccard(values: np.ndarray, other: bytes) -> float:
-    """The estimated Jaccard similarity of two signatures (as MinHash.jaccard)."""
-    return float(np.count_nonzero(values == _values(other))) / NUM_PERM
