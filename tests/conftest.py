@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -112,6 +113,7 @@ class ForkedProcess:
         self.returncode: int | None = None
         self._conn = conn
         self._buffer = b""
+        self._lock = threading.Lock()  # poll() from one thread, wait() from another
         line = self._line(timeout=60)
         if line is None:
             raise RuntimeError("the zygote did not start the command")
@@ -132,26 +134,34 @@ class ForkedProcess:
         return line.decode()
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            line = self._line(timeout=0)
-            if line is not None:
-                self._ended(line)
-        return self.returncode
+        with self._lock:
+            if self.returncode is None:
+                line = self._line(timeout=0)
+                if line is not None:
+                    self._ended(line)
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            line = self._line(timeout)
-            if line is None:
+        # In short slices, so that another thread may poll meanwhile (as with Popen).
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self.returncode is not None:
+                    return self.returncode
+                left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+                line = self._line(max(0.0, left))
+                if line is not None:
+                    return self._ended(line)
+            if deadline is not None and time.monotonic() >= deadline:
                 raise subprocess.TimeoutExpired(self.args, timeout or 0)
-            self._ended(line)
-        return self.returncode
 
-    def _ended(self, line: str) -> None:
+    def _ended(self, line: str) -> int:
         global forked_cpu
         code, cpu = line.split()
         self.returncode = int(code)
         forked_cpu += float(cpu)
         self._conn.close()
+        return self.returncode
 
     def send_signal(self, sig: int) -> None:
         if self.returncode is None:
