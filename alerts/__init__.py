@@ -10,27 +10,63 @@ Errors::
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
 """
 
-from .channels import AppriseTransport, check_channel, is_channel, redact
-from .compose import AlertItem, compose, compose_digest, format_when
-from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
-from .health import compose_health
-from .schedule import (
-    STORM_WINDOW,
-    DigestPlan,
-    RecipientPolicies,
-    RecipientPolicy,
-    plan,
-)
-from .transport import (
-    AuthenticationFailed,
-    DeliveryError,
-    MboxTransport,
-    MessageRefused,
-    SmtpSettings,
-    SmtpTransport,
-    Transport,
-    TransportUnavailable,
-)
+from typing import TYPE_CHECKING
+
+from storage.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .channels import AppriseTransport, check_channel, is_channel, redact
+    from .compose import AlertItem, compose, compose_digest, format_when
+    from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
+    from .health import compose_health
+    from .schedule import (
+        STORM_WINDOW,
+        DigestPlan,
+        RecipientPolicies,
+        RecipientPolicy,
+        plan,
+    )
+    from .transport import (
+        AuthenticationFailed,
+        DeliveryError,
+        MboxTransport,
+        MessageRefused,
+        SmtpSettings,
+        SmtpTransport,
+        Transport,
+        TransportUnavailable,
+    )
+
+_LAZY = {
+    "AlertItem": ".compose",
+    "AppriseTransport": ".channels",
+    "AuthenticationFailed": ".transport",
+    "DeliveryError": ".transport",
+    "DeliveryReport": ".deliver",
+    "DigestPlan": ".schedule",
+    "MboxTransport": ".transport",
+    "MessageRefused": ".transport",
+    "RecipientPolicies": ".schedule",
+    "RecipientPolicy": ".schedule",
+    "RetryPolicy": ".deliver",
+    "STORM_WINDOW": ".schedule",
+    "SmtpSettings": ".transport",
+    "SmtpTransport": ".transport",
+    "Transport": ".transport",
+    "TransportUnavailable": ".transport",
+    "build_message": ".deliver",
+    "check_channel": ".channels",
+    "compose": ".compose",
+    "compose_digest": ".compose",
+    "compose_health": ".health",
+    "deliver_due": ".deliver",
+    "format_when": ".compose",
+    "is_channel": ".channels",
+    "plan": ".schedule",
+    "redact": ".channels",
+}
+
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "STORM_WINDOW",

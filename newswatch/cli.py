@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from alerts import AuthenticationFailed, DeliveryError, SmtpTransport, plan, redact
+import alerts
 from scheduler import InstanceLock
 from storage import identity_host, to_iso, utcnow
 
@@ -163,10 +163,10 @@ def _check_smtp(config: Config) -> None:
     if config.smtp is None or not config.smtp.username:
         return
     try:
-        SmtpTransport(config.smtp).check()
-    except AuthenticationFailed as exc:
+        alerts.SmtpTransport(config.smtp).check()
+    except alerts.AuthenticationFailed as exc:
         fail(f"smtp: {exc} (check smtp.username and the password)", EXIT_CONFIG)
-    except DeliveryError as exc:
+    except alerts.DeliveryError as exc:
         logger.warning("%s; alerts will wait in the outbox and be retried", exc)
 
 
@@ -294,7 +294,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
-                    {**plain(p), "recipient": redact(p.recipient)} for p in store.outbox_problems()
+                    {**plain(p), "recipient": alerts.redact(p.recipient)}
+                    for p in store.outbox_problems()
                 ],
                 "digests": digests,
             }
@@ -316,7 +317,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             click.echo(
                 f"  {t.name}: {t.matches} match(es), {t.alerted} alerted; "
                 f"last {to_iso(t.last_match) or '-'}; "
-                f"notify {', '.join(map(redact, t.notify))}"
+                f"notify {', '.join(map(alerts.redact, t.notify))}"
             )
         if digests:
             click.echo("\ndigests:")
@@ -335,7 +336,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
         for p in store.outbox_problems():
             click.echo(
-                f"  #{p.id} to {redact(p.recipient)} ({p.status}, {p.attempts} "
+                f"  #{p.id} to {alerts.redact(p.recipient)} ({p.status}, {p.attempts} "
                 f"attempt(s), next {to_iso(p.next_attempt)}): {p.last_error}"
             )
 
@@ -370,7 +371,7 @@ def _topic_json(t: TopicStatus) -> dict[str, Any]:
     """A topic in ``status --json``: its recipients redacted, its sources as stored (JSON
     text, or null)."""
     sources = json.dumps(list(t.sources), ensure_ascii=False) if t.sources else None
-    return {**plain(t), "notify": [redact(n) for n in t.notify], "sources": sources}
+    return {**plain(t), "notify": [alerts.redact(n) for n in t.notify], "sources": sources}
 
 
 def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
@@ -384,7 +385,7 @@ def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
     for recipient in sorted(wanted):
         row = rows.get(recipient)
         policy = config.recipients.of(recipient)
-        due = plan(
+        due = alerts.plan(
             policy,
             now,
             row.handled if row else None,

@@ -14,12 +14,11 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from alerts import RecipientPolicies, RecipientPolicy, SmtpSettings
+from alerts.schedule import RecipientPolicies, RecipientPolicy
 from crawler import CrawlSettings
 from storage import SourceSpec, TopicSpec
-from watchlist import QueryError, compile_query
 
 from .settings import LISTS, SECTIONS, Setting
 from .values import (
@@ -47,6 +46,9 @@ from .values import (
     check_value,
     type_name,
 )
+
+if TYPE_CHECKING:
+    from alerts.transport import SmtpSettings
 
 T = TypeVar("T")
 
@@ -333,6 +335,8 @@ def _smtp(
     host = table.maybe("host", STR)
     if len(problems) > before or not host:
         return None
+    from alerts.transport import SmtpSettings  # smtplib and ssl: not for --help
+
     return SmtpSettings(
         host=host,
         port=table.get("port", INT),
@@ -474,6 +478,8 @@ def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
     """The FTS5 form of a query; a problem (with its column) when it is invalid."""
     if query is None:
         return None
+    from watchlist import QueryError, compile_query  # the query language: not for --help
+
     try:
         return compile_query(query)
     except QueryError as exc:

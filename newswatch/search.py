@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import click
 
 from storage import StoredArticle, Topic, to_iso, utcnow
-from watchlist import Highlighted, QueryError, compile_query, highlight, topic_matches
 
 from .common import (
     EXIT_CONFIG,
@@ -30,6 +29,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from storage import Archive
+    from watchlist import Highlighted, QueryError
 
 PAGE = 200  # candidates verified per round
 SYNTAX_HINT = "see `newswatch topics --help` for the query syntax"
@@ -56,6 +56,8 @@ def query_problem(label: str, query: str, exc: QueryError) -> str:
 
 def compile_or_fail(label: str, query: str) -> str:
     """The FTS5 form of ``query``; exit 2 with one line when it is invalid."""
+    from watchlist import QueryError, compile_query  # the query language: not for --help
+
     try:
         return compile_query(query)
     except QueryError as exc:
@@ -72,6 +74,8 @@ def find(
 ) -> tuple[list[Found], bool]:
     """The ``limit`` newest archived articles ``topic`` matches, and whether more match:
     the verdict the daemon gives (watchlist.verdict), its options included."""
+    from watchlist import highlight, topic_matches
+
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:

@@ -36,7 +36,6 @@ from .common import (
     remove_command,
 )
 from .config import Config
-from .opml import MAX_BYTES, OpmlError, Outline, parse_opml, render_opml
 from .units import format_duration, parse_duration
 from .values import PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL
 
@@ -265,6 +264,8 @@ sources.add_command(
 @handle_errors
 def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     """Add every feed of an OPML file (1.0 or 2.0; folders are flattened)."""
+    from .opml import MAX_BYTES, OpmlError, parse_opml  # lxml: not for --help
+
     config = config_of(ctx)
     try:
         seconds = _every(every, config.crawl.every_seconds)
@@ -305,6 +306,8 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
 @handle_errors
 def export_(ctx: click.Context, output: Path | None) -> None:
     """Write every active source (config file and command line) as OPML 2.0."""
+    from .opml import Outline, render_opml
+
     config = config_of(ctx)
     with open_synced(config) as store:
         outlines = [Outline(s.url, s.name) for s in store.sources()]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from alerts import redact
+import alerts
 from storage import TopicSpec, to_iso, utcnow
 
 from .common import (
@@ -94,7 +94,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
                 "origin": t.origin,
                 "name": t.name,
                 "query": t.query,
-                "notify": [redact(n) for n in t.notify],
+                "notify": [alerts.redact(n) for n in t.notify],
                 "sources": list(t.sources),
                 "exclude": t.exclude,
                 "mode": t.mode,
@@ -199,7 +199,7 @@ def add(
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""
     options += f"; mode: {topic.mode}" if topic.mode != "immediate" else ""
-    notified = ", ".join(map(redact, topic.notify))
+    notified = ", ".join(map(alerts.redact, topic.notify))
     click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
 
 

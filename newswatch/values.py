@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar, cast, get_args
 from urllib.parse import urlsplit
 
-from alerts import check_channel, is_channel
 from alerts.schedule import Time, parse_times, zone
 from storage import SourceKind, TopicMode
 
@@ -111,6 +110,8 @@ def _recipients(value: object) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
         raise ValueError("expected a list of email addresses or notification URLs")
+    from alerts.channels import check_channel, is_channel  # not for --help
+
     kept: list[str] = []
     for item in items:
         if isinstance(item, str) and is_channel(item.strip()):
