@@ -8,6 +8,9 @@ Errors::
     │   │                      never permanent; the delivery run stops and retries later
     │   └── AuthenticationFailed   the login was refused (checked when the daemon starts)
     └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
+
+Names load on first use (``newswatch --help`` imports none of the submodules). The function
+``compose`` is imported from ``alerts.compose``: a lazy export cannot share its module's name.
 """
 
 from typing import TYPE_CHECKING
@@ -16,7 +19,7 @@ from storage.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .channels import AppriseTransport, check_channel, is_channel, redact
-    from .compose import AlertItem, compose, compose_digest, format_when
+    from .compose import AlertItem, compose_digest, format_when
     from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
     from .health import compose_health
     from .schedule import (
@@ -56,7 +59,6 @@ _LAZY = {
     "TransportUnavailable": ".transport",
     "build_message": ".deliver",
     "check_channel": ".channels",
-    "compose": ".compose",
     "compose_digest": ".compose",
     "compose_health": ".health",
     "deliver_due": ".deliver",
@@ -87,7 +89,6 @@ __all__ = [
     "TransportUnavailable",
     "build_message",
     "check_channel",
-    "compose",
     "compose_digest",
     "compose_health",
     "deliver_due",

@@ -37,10 +37,10 @@ from alerts import (
     SmtpTransport,
     TransportUnavailable,
     build_message,
-    compose,
     deliver_due,
     format_when,
 )
+from alerts.compose import compose
 from alerts.deliver import list_id
 
 HOST = "127.0.0.1"

@@ -30,7 +30,8 @@ import pytest
 import screenshot_golden
 
 import storage
-from alerts import AlertItem, RecipientPolicy, build_message, compose, compose_digest
+from alerts import AlertItem, RecipientPolicy, build_message, compose_digest
+from alerts.compose import compose
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1"

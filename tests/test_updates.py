@@ -15,7 +15,7 @@ from newssite import Story, sample_story
 from test_end_to_end import parts
 from test_stories import EXTRA, WIRE, add_source, alerts, outbox, paragraphs, pipeline
 
-from alerts import AlertItem, compose
+from alerts.compose import AlertItem, compose
 from storage import Article, Store, StoredArticle, TopicSpec
 from storage import open_store as storage_open_store
 from watchlist import compile_query
