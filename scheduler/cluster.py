@@ -38,6 +38,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso
 
+from .daemon import installed_reactor, spawn_background
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class Cluster:
         self.stop.set()
         self.pipeline.stopping = True
         if "crawler" in self.roles:
-            _spawn(self.pipeline.crawler.stop())
+            spawn_background(self.pipeline.crawler.stop())
 
     def _check_store(self) -> None:
         """After a failure: if the store's connection is gone, stop the process (exit 1), for
@@ -279,7 +280,7 @@ def serve(config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[s
     exit code (1 when a role failed for good)."""
     from twisted.internet.defer import Deferred
 
-    reactor = _reactor()
+    reactor = installed_reactor()
 
     cluster = Cluster(config, store, pipeline, roles)
     outcome: list[Any] = []
@@ -303,19 +304,3 @@ def serve(config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[s
         logger.error("newswatch stopped: %s", getattr(failure, "value", failure))
         return 1
     return 1 if cluster.failed else 0
-
-
-def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
-    """The installed Twisted reactor (the asyncio one, installed by build_pipeline)."""
-    from twisted.internet import reactor
-
-    return reactor
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-def _spawn(coro: Awaitable[None]) -> None:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)

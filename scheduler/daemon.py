@@ -161,7 +161,7 @@ class Daemon:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
-        reactor = _reactor()
+        reactor = installed_reactor()
         reactor.callWhenRunning(self._start)
         reactor.run(installSignalHandlers=False)
         return 0
@@ -222,7 +222,7 @@ class Daemon:
             return
         self.pipeline.stopping = True
         logger.info("received %s, stopping", signal.Signals(signum).name)
-        _spawn(self._shutdown())
+        spawn_background(self._shutdown())
 
     async def _stop_crawls(self) -> None:
         await self.pipeline.crawler.stop()
@@ -245,7 +245,7 @@ class Daemon:
             logger.info("configuration reloaded")
 
     async def _shutdown(self) -> None:
-        reactor = _reactor()
+        reactor = installed_reactor()
         try:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
@@ -265,7 +265,7 @@ class Daemon:
             reactor.stop()
 
 
-def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
+def installed_reactor() -> Any:  # Twisted's reactor module object carries no usable type
     """The installed Twisted reactor (imported late: the asyncio one must be installed first)."""
     from twisted.internet import reactor
 
@@ -275,7 +275,8 @@ def _reactor() -> Any:  # Twisted's reactor module object carries no usable type
 _background: set[asyncio.Task[None]] = set()
 
 
-def _spawn(coro: Awaitable[None]) -> None:
+def spawn_background(coro: Awaitable[None]) -> None:
+    """Run ``coro`` in the background, kept referenced until it ends."""
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
@@ -286,12 +287,12 @@ def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner) -> R:
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
-    reactor = _reactor()
+    reactor = installed_reactor()
     outcome: list[object] = []
 
     def stop(signum: int) -> None:
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
-        _spawn(crawls.stop())
+        spawn_background(crawls.stop())
 
     def start() -> None:
         loop = asyncio.get_event_loop()
