@@ -36,7 +36,6 @@ from .common import (
     output_option,
     plain,
 )
-from .config import Config
 from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
@@ -44,6 +43,8 @@ from .topics_cli import topics
 
 if TYPE_CHECKING:
     from storage import StatusStore, TopicStatus
+
+    from .config import Config
 
 logger = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ import click
 from scheduler import AlreadyRunning
 from storage import StorageError, to_iso
 
-from .config import Config, ConfigError, load_config
-
 if TYPE_CHECKING:
     from storage import Storage
+
+    from .config import Config
 
 EXIT_RUNTIME, EXIT_CONFIG, EXIT_DELIVERY = 1, 2, 3
 EXIT_CLOSED_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
@@ -51,6 +51,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from .config import ConfigError  # here, not at import: --help reads no config
+
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
@@ -84,6 +86,8 @@ def config_of(ctx: click.Context) -> Config:
     """The configuration of this invocation, loaded once."""
     obj: dict[str, Any] = ctx.ensure_object(dict)
     if "config" not in obj:
+        from .config import load_config
+
         obj["config"] = load_config(obj.get("config_path"))
     config: Config = obj["config"]
     return config

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storage import StoredArticle, Topic, to_iso, utcnow
+import storage
+from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -28,7 +29,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from storage import Archive
+    from storage import Archive, StoredArticle, Topic
     from watchlist import Highlighted, QueryError
 
 PAGE = 200  # candidates verified per round
@@ -154,7 +155,7 @@ def query_topic(
     exclude_compiled: str | None = None,
 ) -> Topic:
     """A throwaway topic for a query tried on the command line."""
-    return Topic(
+    return storage.Topic(
         id=0,
         name="query",
         query=query,

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from storage import Source, SourceSpec, from_iso, to_iso, utcnow
+import storage
+from storage import from_iso, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -35,12 +36,13 @@ from .common import (
     output_option,
     remove_command,
 )
-from .config import Config
 from .units import format_duration, parse_duration
 from .values import PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL
 
 if TYPE_CHECKING:
-    from storage import SourceAdmin, SourceStatus
+    from storage import Source, SourceAdmin, SourceSpec, SourceStatus
+
+    from .config import Config
 
 
 class _Invalid(ValueError):
@@ -78,7 +80,7 @@ def _spec(
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason."""
     try:
-        return SourceSpec(
+        return storage.SourceSpec(
             URL.parse(url),
             every,
             (name or "").strip() or None,

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 import click
 
 import alerts
-from storage import TopicSpec, to_iso, utcnow
+import storage
+from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -177,7 +178,7 @@ def add(
         fail("NAME: must not be empty", EXIT_CONFIG)
     compiled = compile_or_fail("QUERY", query)
     exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
-    spec = TopicSpec(
+    spec = storage.TopicSpec(
         name,
         query,
         compiled,

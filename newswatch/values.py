@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, get_args
 from urllib.parse import urlsplit
 
-from alerts.schedule import Time, parse_times, zone
-from storage import SourceKind, TopicMode
+from storage.kinds import SourceKind, TopicMode
 
 from .settings import Kind
 from .units import parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from alerts.schedule import Time
 
 T = TypeVar("T")
 
@@ -127,6 +129,8 @@ def _recipients(value: object) -> tuple[str, ...]:
 def _timezone(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a time zone name, got {type_name(value)}")
+    from alerts.schedule import zone  # zoneinfo: not for --help
+
     zone(value.strip())
     return value.strip()
 
@@ -134,6 +138,8 @@ def _timezone(value: object) -> str:
 def _times(value: object) -> tuple[Time, ...]:
     if not isinstance(value, str | list):
         raise ValueError(f'expected times of day such as "08:00,17:00", got {type_name(value)}')
+    from alerts.schedule import parse_times
+
     return parse_times(value)
 
 

@@ -9,8 +9,8 @@ Errors::
 
     StorageError    the database cannot be opened, migrated or written
 
-The plain data (models, errors, identity) loads with the package; what needs sqlite-utils
-loads on first use (PEP 562), so that ``newswatch --help`` does not pay for it.
+Only the errors and :func:`percolate` load with the package; every other name loads on first
+use (PEP 562), so that ``newswatch --help`` builds none of the records and ports.
 """
 
 from __future__ import annotations
@@ -18,75 +18,117 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import StorageError
-from .identity import identity_host, identity_key
 from .lazy import lazy_exports
-from .models import (
-    Article,
-    DigestReason,
-    Email,
-    Extraction,
-    FetchOutcome,
-    KnownUrl,
-    Match,
-    Origin,
-    OutboxMessage,
-    Source,
-    SourceKind,
-    SourceSpec,
-    StoredArticle,
-    Topic,
-    TopicMode,
-    TopicSpec,
-    from_iso,
-    to_iso,
-    utcnow,
-)
 from .percolate import percolate
-from .ports import (
-    AlertCounts,
-    Archive,
-    ConfigSync,
-    CrawlStore,
-    DeliveryStore,
-    DigestStore,
-    Gauges,
-    HealthStore,
-    MatchStore,
-    PipelineStore,
-    SourceAdmin,
-    SourceSchedule,
-    StatusStore,
-    Storage,
-    StorySources,
-    TemplateMemory,
-    TopicAdmin,
-    Upkeep,
-)
-from .views import (
-    DigestStatus,
-    ExportedArticle,
-    OutboxProblem,
-    SourceHealth,
-    SourceStatus,
-    StoryArticle,
-    StoryView,
-    TopicStatus,
-)
 
 if TYPE_CHECKING:
     from .backend import open_store
+    from .clock import from_iso, to_iso, utcnow
     from .db import write_problem
     from .digests import DigestItem
+    from .identity import identity_host, identity_key
+    from .kinds import DigestReason, Extraction, Origin, SourceKind, TopicMode
     from .linkshapes import LinkShape
+    from .models import (
+        Article,
+        Email,
+        FetchOutcome,
+        KnownUrl,
+        Match,
+        OutboxMessage,
+        Source,
+        SourceSpec,
+        StoredArticle,
+        Topic,
+        TopicSpec,
+    )
+    from .ports import (
+        AlertCounts,
+        Archive,
+        ConfigSync,
+        CrawlStore,
+        DeliveryStore,
+        DigestStore,
+        Gauges,
+        HealthStore,
+        MatchStore,
+        PipelineStore,
+        SourceAdmin,
+        SourceSchedule,
+        StatusStore,
+        Storage,
+        StorySources,
+        TemplateMemory,
+        TopicAdmin,
+        Upkeep,
+    )
     from .store import Store
+    from .views import (
+        DigestStatus,
+        ExportedArticle,
+        OutboxProblem,
+        SourceHealth,
+        SourceStatus,
+        StoryArticle,
+        StoryView,
+        TopicStatus,
+    )
 
 _LAZY = {
+    "AlertCounts": ".ports",
+    "Archive": ".ports",
+    "Article": ".models",
+    "ConfigSync": ".ports",
+    "CrawlStore": ".ports",
+    "DeliveryStore": ".ports",
     "DigestItem": ".digests",
+    "DigestReason": ".kinds",
+    "DigestStatus": ".views",
+    "DigestStore": ".ports",
+    "Email": ".models",
+    "ExportedArticle": ".views",
+    "Extraction": ".kinds",
+    "FetchOutcome": ".models",
+    "Gauges": ".ports",
+    "HealthStore": ".ports",
+    "KnownUrl": ".models",
     "LinkShape": ".linkshapes",
+    "Match": ".models",
+    "MatchStore": ".ports",
+    "Origin": ".kinds",
+    "OutboxMessage": ".models",
+    "OutboxProblem": ".views",
+    "PipelineStore": ".ports",
+    "Source": ".models",
+    "SourceAdmin": ".ports",
+    "SourceHealth": ".views",
+    "SourceKind": ".kinds",
+    "SourceSchedule": ".ports",
+    "SourceSpec": ".models",
+    "SourceStatus": ".views",
+    "StatusStore": ".ports",
+    "Storage": ".ports",
     "Store": ".store",
+    "StoredArticle": ".models",
+    "StoryArticle": ".views",
+    "StorySources": ".ports",
+    "StoryView": ".views",
+    "TemplateMemory": ".ports",
+    "Topic": ".models",
+    "TopicAdmin": ".ports",
+    "TopicMode": ".kinds",
+    "TopicSpec": ".models",
+    "TopicStatus": ".views",
+    "Upkeep": ".ports",
+    "from_iso": ".clock",
+    "identity_host": ".identity",
+    "identity_key": ".identity",
     "open_store": ".backend",
+    "to_iso": ".clock",
+    "utcnow": ".clock",
     "write_problem": ".db",
 }
+
 
 __getattr__ = lazy_exports(__name__, _LAZY)
 

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from .clock import from_iso, to_iso
 from .errors import StorageError
 from .identity import identity_key
-from .models import Article, KnownUrl, StoredArticle, from_iso, to_iso
+from .models import Article, KnownUrl, StoredArticle
 from .sql import in_chunks
 from .views import ExportedArticle
 

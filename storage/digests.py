@@ -16,8 +16,10 @@ from typing import Any, get_args
 
 from sqlite_utils import Database
 
+from .clock import from_iso, to_iso
 from .errors import StorageError
-from .models import DigestReason, Email, Match, from_iso, to_iso
+from .kinds import DigestReason
+from .models import Email, Match
 from .outbox import insert_email
 from .sql import in_chunks
 from .views import DigestStatus

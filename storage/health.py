@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .models import Email, from_iso, to_iso
+from .clock import from_iso, to_iso
+from .models import Email
 from .outbox import insert_email
 from .views import SourceHealth
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from .models import from_iso, to_iso
+from .clock import from_iso, to_iso
 
 #: A shape whose followed links were this many non-articles, and never an article, is no
 #: longer followed (crawler.links).

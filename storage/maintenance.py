@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from .clock import to_iso
 from .errors import StorageError
-from .models import to_iso
 from .outbox import prune_bodies
 
 

@@ -3,46 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
 
-#: Where an article's stored text comes from: the page, by the pass of the extraction
-#: cascade that found it (``page:precision``, ``page:default``, ``page:recall``; see
-#: crawler.extract), or the feed's summary (``feed``). Rows stored before the cascade say
-#: ``page``, which meant what ``page:precision`` means now.
-Extraction = Literal["page:precision", "page:default", "page:recall", "feed"]
-#: What a source serves: a feed (RSS, Atom, JSON Feed), a sitemap, or a page whose article
-#: links are followed (a home or section page).
-SourceKind = Literal["feed", "sitemap", "page"]
-#: When a topic's alerts go out: each crawl cycle, or in the recipients' digests.
-TopicMode = Literal["immediate", "digest"]
-#: Where a source or topic was declared: the config file, or the command line (kept in the
-#: database across config reloads).
-Origin = Literal["config", "cli"]
-#: Why an alert waits for a digest: its topic is in digest mode, or storm control folded it.
-DigestReason = Literal["digest", "storm"]
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC, to the second."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def to_iso(value: datetime | None) -> str | None:
-    """Store a datetime as ISO 8601 text in UTC (sortable as text)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-def from_iso(value: str | None) -> datetime | None:
-    """Read back a datetime stored by :func:`to_iso`."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+from .kinds import Extraction, Origin, SourceKind, TopicMode
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .models import Email, OutboxMessage, from_iso, to_iso
+from .clock import from_iso, to_iso
+from .models import Email, OutboxMessage
 from .views import OutboxProblem
 
 

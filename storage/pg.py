@@ -46,12 +46,13 @@ from psycopg.adapt import Loader
 from psycopg.rows import dict_row
 
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
+from .clock import to_iso
 from .digests import DigestsMixin
 from .errors import StorageError, guard_methods
 from .health import HealthMixin
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
-from .models import OutboxMessage, StoredArticle, to_iso
+from .models import OutboxMessage, StoredArticle
 from .outbox import OutboxMixin, _message
 from .percolate import percolate
 from .pgschema import MIGRATIONS

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from .articles import SELECT_STORED, stored_article
-from .models import Article, StoredArticle, to_iso
+from .clock import to_iso
+from .models import Article, StoredArticle
 from .sql import in_chunks
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .models import to_iso
+from .clock import to_iso
 from .sql import in_chunks
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .models import FetchOutcome, Source, SourceSpec, from_iso, to_iso
+from .clock import from_iso, to_iso
+from .models import FetchOutcome, Source, SourceSpec
 from .views import SourceStatus
 
 

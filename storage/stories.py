@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .models import from_iso, to_iso
+from .clock import from_iso, to_iso
 from .ports import Assignment
 from .sql import in_chunks
 from .views import StoryArticle, StoryView

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .clock import from_iso, to_iso
 from .digests import DigestItem, queue_digest_items
-from .models import Email, Match, Topic, TopicSpec, from_iso, to_iso
+from .models import Email, Match, Topic, TopicSpec
 from .outbox import insert_email
 from .views import TopicStatus
 
