@@ -156,6 +156,7 @@ async def deliver_due(
         # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
         # for its verdict (bounded by the transport's timeouts) and record it before leaving:
         # a message the server took must be marked sent, or it would go out twice.
+        store.sending(row.id)
         sending = asyncio.ensure_future(asyncio.to_thread(send))
         cancelled = False
         try:

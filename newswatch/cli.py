@@ -43,6 +43,7 @@ from .topics_cli import topics
 
 if TYPE_CHECKING:
     from storage import StatusStore, TopicStatus
+    from storage.journal import SentJournal
 
     from .config import Config
 
@@ -149,6 +150,9 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
 
     with open_store(config.database.location) as store:
         assert isinstance(store, PgStore)
+        store.claim_lease = config.daemon.stalled_after_seconds
+        if "alerter" in roles:
+            store.journal = _sent_journal(config)
         if "scheduler" in roles:
             if not config.sources:
                 logger.warning("no sources configured: nothing will be polled")
@@ -156,6 +160,17 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         pipeline = build_pipeline(config, store)
         code = serve(config, store, pipeline, roles)
     sys.exit(code)
+
+
+def _sent_journal(config: Config) -> SentJournal:
+    """The alerter's sent journal, next to the database file (docs/scale-out.md)."""
+    from storage.journal import SentJournal
+
+    directory = config.database.path.with_suffix(".sent")
+    try:
+        return SentJournal(directory)
+    except OSError as exc:
+        fail(f"the alerter's sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
 
 
 def _check_smtp(config: Config) -> None:

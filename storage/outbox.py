@@ -89,6 +89,10 @@ class OutboxMixin:
         )
         return [_message(r) for r in rows]
 
+    def sending(self, outbox_id: int) -> None:
+        """The message is about to be handed over: nothing to note in one process (the
+        PostgreSQL store notes it for the other senders)."""
+
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """The message was accepted by the mail server (or written to the mbox)."""
         self.db.execute(

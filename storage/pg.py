@@ -34,6 +34,7 @@ share one implementation of what is stored and when; what differs is here:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ from .clock import to_iso
 from .digests import DigestsMixin
 from .errors import StorageError, guard_methods
 from .health import HealthMixin
+from .journal import SentJournal, SentMark
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .models import OutboxMessage, StoredArticle
@@ -64,6 +66,8 @@ from .topics import TopicsMixin
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+logger = logging.getLogger(__name__)
 
 #: Articles read at once by an archive search.
 SEARCH_PAGE = 500
@@ -254,11 +258,19 @@ class PgStore(
 ):
     """All persistent state of newswatch, in one PostgreSQL database."""
 
+    #: How long a row whose sender's session ended mid-send waits before another sender
+    #: takes it (seconds, from the send or PostgreSQL's start, whichever is later): time for
+    #: that sender, started again, to replay its sent journal (``daemon.stalled_after``).
+    claim_lease: float = 30.0
+
     def __init__(self, db: PgDatabase, url: str) -> None:
         # PgDatabase has the part of sqlite_utils.Database the mixins call (see above).
         self.db = cast("Database", db)
         self.pg = db
         self.url = url
+        #: An alerter's sent journal (storage.journal): "sent" marks go there first.
+        self.journal: SentJournal | None = None
+        self._claimed: dict[int, str] = {}  # the Message-ID of each row of the last claim
 
     @classmethod
     def open(cls, url: str) -> PgStore:
@@ -278,7 +290,9 @@ class PgStore(
         return cls(db, url)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and the sent journal)."""
+        if self.journal is not None:
+            self.journal.close()
         self.pg.close()
 
     def __enter__(self) -> PgStore:
@@ -291,26 +305,82 @@ class PgStore(
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         """Claim the pending messages due at ``now``, oldest first, for this session: rows
-        another live session claimed are skipped (see the module's docstring)."""
+        another live session claimed are skipped, and so are those whose send began in a
+        session that ended less than ``claim_lease`` ago (see the module's docstring). The
+        sent journal's marks are written first."""
+        if self.journal is not None:
+            self._replay(self.journal)
         rows = self.db.query(
             """
-            WITH due AS (
+            WITH me AS (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
+            due AS (
                 SELECT o.id FROM outbox o
                 WHERE o.status = 'pending' AND o.next_attempt <= ?
-                  AND (o.claimed_by IS NULL OR o.claimed_by = pg_backend_pid()
-                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                                      WHERE a.pid = o.claimed_by
-                                        AND a.backend_start = o.claim_started))
+                  AND (o.claimed_by IS NULL
+                       OR (o.claimed_by = pg_backend_pid()
+                           AND o.claim_started = (SELECT backend_start FROM me))
+                       OR (NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                                       WHERE a.pid = o.claimed_by
+                                         AND a.backend_start = o.claim_started)
+                           AND (o.sending IS NULL
+                                OR GREATEST(o.sending, pg_postmaster_start_time())
+                                   < now() - make_interval(secs => ?))))
                 ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED
             )
-            UPDATE outbox SET claimed_by = pg_backend_pid(), claim_started =
-                (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+            UPDATE outbox SET claimed_by = pg_backend_pid(),
+                claim_started = (SELECT backend_start FROM me), sending = NULL
             FROM due WHERE outbox.id = due.id
             RETURNING outbox.*
             """,
-            [to_iso(now), limit],
+            [to_iso(now), float(self.claim_lease), limit],
         )
-        return [_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
+        messages = [_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
+        self._claimed = {m.id: m.message_id for m in messages}
+        return messages
+
+    def sending(self, outbox_id: int) -> None:
+        """The send of a claimed row begins: if this session ends before its mark, the row
+        waits ``claim_lease`` for this sender's journal before another sender takes it."""
+        self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """The message was accepted: the mark goes to the sent journal (synced) before the
+        database, so that a connection lost before the commit does not lose it."""
+        journal = self.journal
+        if journal is None:
+            super().mark_sent(outbox_id, now)
+            return
+        mark = SentMark(outbox_id, self._claimed.get(outbox_id, ""), now)
+        try:
+            journal.record(mark)
+        except OSError as exc:  # the database's mark still counts: try it
+            logger.error("outbox %d: the sent journal %s cannot be written: %s",
+                         outbox_id, journal.path, exc)
+        super().mark_sent(outbox_id, now)
+        journal.flushed([mark])
+
+    def _replay(self, journal: SentJournal) -> None:
+        """Write the sent journal's marks the database may not have (a connection lost
+        before their commit; a dead alerter's of this machine), then forget them. Only a
+        pending row with the same Message-ID is marked: a journal of another database marks
+        nothing."""
+        marks = journal.unflushed()
+        if not marks:
+            return
+        marked = 0
+        with self.db.atomic():
+            for mark in marks:
+                marked += self.db.execute(
+                    """
+                    UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
+                                      last_error = NULL
+                    WHERE id = ? AND message_id = ? AND status = 'pending'
+                    """,
+                    [to_iso(mark.sent), mark.id, mark.message_id],
+                ).rowcount
+        journal.flushed(marks)
+        logger.info("sent journal: %d message(s) the mail server had accepted, %d of them "
+                    "not yet marked sent in the database: marked now", len(marks), marked)
 
     def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
         """Delivery failed for a reason that may pass: any sender may try again at

@@ -9,8 +9,9 @@ What differs from SQLite, and why:
   ``COLLATE "C"``: comparisons and ``ORDER BY`` are byte-wise as in SQLite, whatever the
   database's locale, so both backends answer every query alike;
 - signatures are ``BYTEA``; flags stay ``INTEGER`` 0/1, as the shared SQL compares them;
-- ``outbox`` has two more columns, ``claimed_by`` and ``claim_started``: the server
-  session of the sender that claimed a row (see ``PgStore.due_outbox``);
+- ``outbox`` has three more columns, ``claimed_by`` and ``claim_started``: the server
+  session of the sender that claimed a row, and ``sending``: when its send began (see
+  ``PgStore.due_outbox``);
 - the full-text index of migrations 1 and 4 is a GIN index on the ``tsvector`` of title,
   text and source (``simple`` configuration: no stemming, as FTS5's unicode61), for a
   candidate filter in front of ``Archive.search`` (see ``storage.pg``).
@@ -300,4 +301,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     CREATE INDEX articles_unmatched ON articles(id, source_id) WHERE unmatched = 1
     """
     ),
+    # 13: when the send of a claimed outbox row began (storage.pg: a row whose sender died
+    # mid-send waits for the claim lease before another sender takes it).
+    "ALTER TABLE outbox ADD COLUMN sending TIMESTAMPTZ",
 )

@@ -264,6 +264,10 @@ class DeliveryStore(Protocol):
         """Pending messages whose next attempt is due, oldest first."""
         ...
 
+    def sending(self, outbox_id: int) -> None:
+        """The message is about to be handed over (its fate is unknown until a mark)."""
+        ...
+
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """The message was handed over."""
         ...

@@ -130,6 +130,10 @@ def _restored_urls(conn: sqlite3.Connection) -> None:
                 conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
 
 
+def _nothing(conn: sqlite3.Connection) -> None:
+    """A version that changes only the PostgreSQL schema (storage.pgschema)."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: sources, articles (+ FTS5), topics, matches, outbox, state.
     """
@@ -389,4 +393,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     DELETE FROM state WHERE key = 'matched_through_article';
     CREATE INDEX articles_unmatched ON articles(id, source_id) WHERE unmatched = 1;
     """,
+    # 13: PostgreSQL's alone (when a claimed outbox row's send began: storage.pg).
+    _nothing,
 )

@@ -12,6 +12,7 @@ import email
 import email.policy
 import socket
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from types import TracebackType
 from typing import Any, cast
@@ -56,6 +57,9 @@ class MailServer:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.logins: list[tuple[str, bool]] = []  # (user, accepted)
+        #: Called with each message accepted, after it is recorded and before the server's
+        #: "250" goes out (on the server's thread: the client waits for it meanwhile).
+        self.on_accept: Callable[[EmailMessage], None] | None = None
         self._cond = threading.Condition()
         self._controller: Controller | None = None
 
@@ -127,6 +131,8 @@ class MailServer:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from or "", list(envelope.rcpt_tos)))
             self._cond.notify_all()
+        if self.on_accept is not None:
+            self.on_accept(message)
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:

@@ -4,6 +4,7 @@ the config's choice of backend."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
 
 from newswatch.config import ConfigError, load_config
 from storage import Email, Match, SourceSpec, StorageError, TopicSpec, open_store
+from storage.journal import SentJournal, SentMark
 from watchlist import compile_query
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -97,6 +99,68 @@ def test_two_senders_never_claim_the_same_message(pg_url: str) -> None:
         again = third.due_outbox(NOW)
         assert [m.message_id for m in again] == [
             "<1@newswatch>", "<2@newswatch>", "<3@newswatch>", "<4@newswatch>"]
+
+
+def test_a_send_cut_off_by_the_database_is_marked_from_the_journal_never_resent(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The mail server accepted a message and the sender's connection is gone before its
+    "sent" mark: the mark was synced to the sender's journal first, and the next sender of
+    the machine writes it to the database before claiming anything. A sender elsewhere waits
+    ``claim_lease`` for it; the messages whose send had not begun are due at once."""
+    journal = tmp_path / "newswatch.sent"
+    first = open_store(pg_url)
+    first.journal = SentJournal(journal)
+    _queue(first, 3)
+    a, b, c = first.due_outbox(NOW)
+    first.sending(a.id)
+    with open_store(pg_url) as admin:  # the server ends the sender's session
+        admin.db.execute("SELECT pg_terminate_backend(?)", [first.pg.execute(
+            "SELECT pg_backend_pid()").fetchone()[0]])
+    with pytest.raises(StorageError):
+        first.mark_sent(a.id, NOW)  # accepted by the mail server, not by the database
+    assert first.lost
+    first.close()  # a dead process: its journal file stays, unlocked
+    assert [p.name.endswith(".journal") for p in journal.iterdir()] == [True]
+
+    with open_store(pg_url) as elsewhere:  # another machine: no journal of its own
+        assert [m.id for m in elsewhere.due_outbox(NOW)] == [b.id, c.id]
+        elsewhere.mark_retry(b.id, "421 later", NOW)
+        elsewhere.mark_retry(c.id, "421 later", NOW)
+    with open_store(pg_url) as again:
+        again.journal = SentJournal(journal)
+        assert [m.id for m in again.due_outbox(NOW)] == [b.id, c.id]
+        assert again.outbox_counts() == {"pending": 2, "sent": 1, "failed": 0}
+        row = again.db.execute("SELECT sent, attempts FROM outbox WHERE id = ?", [a.id])
+        assert row.fetchone() == ("2026-11-16T09:00:00+00:00", 1)
+    assert list(journal.iterdir()) == []  # every mark in the database
+
+
+def test_a_send_cut_off_waits_for_the_claim_lease_elsewhere(pg_url: str) -> None:
+    """Without a journal (another machine's sender, or its journal lost with the machine),
+    a row whose send began in a session that ended is taken after ``claim_lease``."""
+    with open_store(pg_url) as first:
+        _queue(first, 1)
+        [a] = first.due_outbox(NOW)
+        first.sending(a.id)
+    with open_store(pg_url) as other:
+        assert other.due_outbox(NOW) == []
+        other.claim_lease = 0.5
+        deadline = time.monotonic() + 30
+        while not (again := other.due_outbox(NOW)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [m.message_id for m in again] == [a.message_id]
+
+
+def test_a_journal_of_another_database_marks_nothing(pg_url: str, tmp_path: Path) -> None:
+    journal = SentJournal(tmp_path / "j")
+    journal.record(SentMark(1, "<elsewhere@newswatch>", NOW))
+    journal.close()
+    with open_store(pg_url) as store:
+        store.journal = SentJournal(tmp_path / "j")
+        _queue(store, 1)
+        assert [m.id for m in store.due_outbox(NOW)] == [1]
+    assert list((tmp_path / "j").iterdir()) == []
 
 
 def test_unsupported_operations_say_so(pg_url: str, tmp_path: Path) -> None:

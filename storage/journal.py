@@ -1,0 +1,143 @@
+"""The sent journal of an alerter on PostgreSQL: the messages the mail server accepted whose
+"sent" mark may not be in the database yet (docs/scale-out.md, "Alerts exactly once").
+
+Between the mail server's acceptance of a message and the commit of its "sent" mark, the
+database may go away (PostgreSQL restarted, the network cut): the mark is lost with the
+connection, and the row would be sent again. So :meth:`SentJournal.record` writes the mark to
+a local file, and syncs it to the disk, before the database is told; once the database has
+it, :meth:`SentJournal.flushed` forgets it. Before an alerter claims anything, the marks
+still in a journal are written to the database (``PgStore.due_outbox``).
+
+A journal is a directory (next to the database file: ``newswatch.sent/``) with one file per
+alerter process, locked (``flock``) while the process lives. An alerter replays its own
+marks and those of every file nobody holds: a dead alerter's of the same machine. A line is
+one mark: ``{"id": …, "message_id": …, "sent": …}``. Loaded only by the PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .clock import from_iso, to_iso
+
+SUFFIX = ".journal"
+
+
+@dataclass(frozen=True)
+class SentMark:
+    """One message the mail server accepted: its outbox row, Message-ID and when."""
+
+    id: int
+    message_id: str
+    sent: datetime
+
+
+class SentJournal:
+    """This process's file in the journal directory ``directory``, and the files of dead
+    processes found there."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        # Locked before it has its name: another alerter never sees it unlocked (and empty).
+        hidden = directory / f".{name}"
+        self._fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self.path = directory / (name + SUFFIX)
+        os.rename(hidden, self.path)
+        _sync_directory(directory)
+        self._pending: dict[int, SentMark] = {}
+        self._orphans: dict[Path, int] = {}  # files of dead processes being replayed
+
+    def record(self, mark: SentMark) -> None:
+        """Write ``mark`` and sync it to the disk (before the database is told)."""
+        line = json.dumps({"id": mark.id, "message_id": mark.message_id,
+                           "sent": to_iso(mark.sent)}) + "\n"
+        os.write(self._fd, line.encode())
+        os.fsync(self._fd)
+        self._pending[mark.id] = mark
+
+    def unflushed(self) -> list[SentMark]:
+        """The marks the database may not have: this process's, and those of the files of
+        dead processes (held until :meth:`flushed`)."""
+        marks = list(self._pending.values())
+        for path in sorted(self.directory.glob("*" + SUFFIX)):
+            if path == self.path or path in self._orphans:
+                continue
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                continue  # replayed meanwhile by another process
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)  # its process lives
+                continue
+            self._orphans[path] = fd
+        for fd in self._orphans.values():
+            marks.extend(_read(fd))
+        return marks
+
+    def flushed(self, marks: list[SentMark]) -> None:
+        """The database has ``marks``: forget them (the files of dead processes are
+        removed)."""
+        for mark in marks:
+            self._pending.pop(mark.id, None)
+        if not self._pending:
+            # Not synced: a mark that comes back after a crash is written again, harmlessly.
+            os.ftruncate(self._fd, 0)
+        for path, fd in self._orphans.items():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            os.close(fd)
+        self._orphans.clear()
+
+    def close(self) -> None:
+        """Release the file; it is removed when the database has every mark."""
+        if self._fd < 0:
+            return
+        if not self._pending:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        for fd in self._orphans.values():
+            os.close(fd)
+        self._orphans.clear()
+        os.close(self._fd)
+        self._fd = -1
+
+
+def _read(fd: int) -> list[SentMark]:
+    """The marks of an open journal file. A torn last line (its process died while writing
+    it) is skipped: that message's mark was never synced."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    marks = []
+    for line in b"".join(chunks).decode(errors="replace").splitlines():
+        try:
+            data = json.loads(line)
+            sent = from_iso(data["sent"])
+            mark = SentMark(int(data["id"]), str(data["message_id"]), sent) if sent else None
+        except (ValueError, KeyError, TypeError):
+            mark = None
+        if mark is not None:
+            marks.append(mark)
+    return marks
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the entries of ``directory`` (a new file's name) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
