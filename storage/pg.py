@@ -14,13 +14,19 @@ share one implementation of what is stored and when; what differs is here:
   ``SELECT … FOR UPDATE SKIP LOCKED`` and writes the claiming server session into them
   (``claimed_by``: its pid, ``claim_started``: when that session began). Other senders skip
   a row being claimed and, once the claim is committed, a row whose claiming session is
-  still alive; the claimer itself gets its rows again. A sender that dies closes its session
-  (a vanished machine's session is ended by the server's TCP keepalives), and its unsent
-  rows are due again at once, with the same stored Message-ID, so a resend is recognisable.
-  Senders must connect as one role (or one with ``pg_read_all_stats``) to see each other's
-  sessions in ``pg_stat_activity``. (The port hands a batch to the sender and marks rows
-  afterwards, so the claim is the session's rather than a transaction's row lock held
-  across each send as docs/scale-out.md sketches.)
+  still alive; the claimer itself gets its rows again (its session: pid and start). A
+  sender that dies closes its session (a vanished machine's session is ended by the
+  server's TCP keepalives), and its rows whose send had not begun are due again at once,
+  with the same stored Message-ID. A row whose send had begun (:meth:`PgStore.sending`
+  stamps ``sending``) may have been accepted by the mail server: another sender takes it
+  only ``claim_lease`` after that stamp or PostgreSQL's start, whichever is later — time
+  for its sender, started again, to write its "sent" mark from its **sent journal**
+  (``storage.journal``: the alerter role's marks are synced to a local file before the
+  database is told, and replayed before each claim). Senders must connect as one role (or
+  one with ``pg_read_all_stats``) to see each other's sessions in ``pg_stat_activity``.
+  (The port hands a batch to the sender and marks rows afterwards, so the claim is the
+  session's rather than a transaction's row lock held across each send as
+  docs/scale-out.md sketches.)
 - **archive search**: the query language compiles to FTS5 expressions, which PostgreSQL
   does not read. :meth:`PgStore.search` reads the archive newest first, a page at a time,
   and keeps what :func:`storage.percolate` (FTS5 in memory, the archive's tokenizer) finds
