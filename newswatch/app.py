@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from alerts import MboxTransport, SmtpTransport, Transport
 from storage import utcnow
@@ -15,7 +15,8 @@ from .config import Config, load_config
 from .values import LogLevel
 
 if TYPE_CHECKING:
-    from scheduler import Daemon, Pipeline
+    from crawler import CrawlSettings
+    from scheduler import Pipeline
     from storage import ConfigSync, PipelineStore
 
 #: The settings a running daemon cannot take (newswatch.settings: ``restart=True``), each
@@ -75,26 +76,45 @@ def needs_restart(running: Config, fresh: Config) -> list[str]:
     return [name for name, read in NEEDS_RESTART.items() if read(running) != read(fresh)]
 
 
-def reload_config(running: Config, store: ConfigSync, daemon: Daemon) -> list[str]:
-    """Read the config file of ``running`` again and apply it to the daemon: its sources and
-    topics, and every setting a running process can take (mail, crawl, look-back, retries,
-    retention, health, recipients, tick, log level), from the next cycle or delivery on.
-    Returns the changed settings that need a restart. A file with problems changes nothing
+class Reloadable(Protocol):
+    """A running service a reload reconfigures: the daemon, or the roles of a process on
+    several machines (scheduler.cluster)."""
+
+    pipeline: Pipeline
+
+    def set_tick(self, seconds: float) -> None:
+        """Look for work every ``seconds`` from now on."""
+        ...
+
+    def set_crawl(self, crawl: CrawlSettings) -> None:
+        """Crawls started from now on use ``crawl``."""
+        ...
+
+
+def reload_config(
+    running: Config, store: ConfigSync, service: Reloadable, *, sync: bool = True
+) -> list[str]:
+    """Read the config file of ``running`` again and apply it to ``service``: its sources and
+    topics (``sync``: the process that keeps them, the scheduler of several machines), and
+    every setting a running process can take (mail, crawl, look-back, retries, retention,
+    health, recipients, tick, log level), from the next cycle or delivery on. Returns the
+    changed settings that need a restart. A file with problems changes nothing
     (ConfigError)."""
     fresh = load_config(running.path)
-    sync_config(fresh, store)
-    apply_config(daemon.pipeline, fresh)
-    daemon.set_tick(fresh.daemon.tick_seconds)
+    if sync:
+        sync_config(fresh, store)
+    apply_config(service.pipeline, fresh)
+    service.set_crawl(fresh.crawl)
+    service.set_tick(fresh.daemon.tick_seconds)
     configure_logging(fresh.daemon.log_level)
     return needs_restart(running, fresh)
 
 
 def apply_config(pipeline: Pipeline, config: Config) -> None:
-    """Give a running ``pipeline`` the settings of ``config`` (a reload): the next crawl,
-    match and delivery use them."""
+    """Give a running ``pipeline`` the settings of ``config`` but its crawl's (a reload): the
+    next match and delivery use them."""
     from alerts import RetryPolicy
 
-    pipeline.crawler.reconfigure(config.crawl)
     pipeline.transport = transport_for(config)
     pipeline.lookback = timedelta(seconds=config.alerts.lookback_seconds)
     pipeline.retry = RetryPolicy(

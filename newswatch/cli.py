@@ -125,7 +125,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     """``run --role``: the roles of several machines, on PostgreSQL and the task engine."""
     from storage import open_store
 
-    from .app import build_pipeline, configure_logging, sync_config
+    from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     if config.database.url is None:
         fail(
@@ -134,7 +134,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
             EXIT_CONFIG,
         )
     try:
-        from scheduler.cluster import engine_settings, parse_roles, serve
+        from scheduler.cluster import Cluster, engine_settings, parse_roles, serve
     except ImportError as exc:
         fail(f"--role needs the task engine ({exc}): pip install 'newswatch[postgres]'",
              EXIT_CONFIG)
@@ -158,7 +158,12 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
                 logger.warning("no sources configured: nothing will be polled")
             sync_config(config, store)
         pipeline = build_pipeline(config, store)
-        code = serve(config, store, pipeline, roles)
+        # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's.
+        cluster = Cluster(
+            config, store, pipeline, roles,
+            reload=lambda: reload_config(config, store, cluster, sync="scheduler" in roles),
+        )
+        code = serve(cluster)
     sys.exit(code)
 
 

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,10 +38,11 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso
 
-from .daemon import installed_reactor, spawn_background
+from .daemon import installed_reactor, reload_now, spawn_background
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
 
 if TYPE_CHECKING:
+    from crawler import CrawlSettings
     from newswatch.config import Config
     from storage.pg import PgStore
 
@@ -92,8 +93,15 @@ class Cluster:
     """The roles of one process, on the store and pipeline it was given."""
 
     def __init__(
-        self, config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[str]
+        self,
+        config: Config,
+        store: PgStore,
+        pipeline: Pipeline,
+        roles: frozenset[str],
+        reload: Callable[[], Sequence[str]] | None = None,
     ) -> None:
+        """``reload``: applies the config file again on SIGHUP (newswatch.app.reload_config),
+        returning the changed settings that need a restart."""
         assert config.database.url is not None
         self.url = config.database.url
         self.config = config
@@ -101,19 +109,32 @@ class Cluster:
         self.pipeline = pipeline
         self.roles = roles
         self.settings = engine_settings(config)
+        self.reload = reload
         self.tick = config.daemon.tick_seconds
-        self.delay = config.crawl.delay_seconds
-        self.per_host = max(1, config.crawl.per_host)
         self.stop = asyncio.Event()
         self._clustered: int | None = None  # clustered_mark after this process last matched
         self.failed = False  # the store's connection was lost: the process exits 1
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
         self.worker.task(name=CRAWL_TASK, pass_context=True)(self._crawl_job)
-        if "crawler" in roles:
+        self.set_crawl(config.crawl)
+
+    def set_crawl(self, crawl: CrawlSettings) -> None:
+        """The crawl settings from now on (at start, and on a reload): the lock slots of a
+        host (``per_host``) for the jobs deferred next, the delay held under a host's lock,
+        and the crawl of the jobs started next."""
+        self.delay = crawl.delay_seconds
+        self.per_host = max(1, crawl.per_host)
+        if "crawler" in self.roles:
             # Each job sends one request at a time to its host (the cluster-wide limit is
             # the number of lock slots, crawl.per_host), spaced by exactly crawl.delay.
-            pipeline.crawler.reconfigure(replace(config.crawl, per_host=1))
-            pipeline.crawler.override({"RANDOMIZE_DOWNLOAD_DELAY": False})
+            self.pipeline.crawler.reconfigure(replace(crawl, per_host=1))
+            self.pipeline.crawler.override({"RANDOMIZE_DOWNLOAD_DELAY": False})
+
+    def set_tick(self, seconds: float) -> None:
+        """Look for due sources, digests and mail every ``seconds`` from now on."""
+        if seconds != self.tick:
+            self.tick = seconds
+            logger.info("tick is now %.0fs", seconds)
 
     # -- the process ------------------------------------------------------------------------
 
@@ -275,20 +296,20 @@ class Cluster:
                 self.store.unlock(key)
 
 
-def serve(config: Config, store: PgStore, pipeline: Pipeline, roles: frozenset[str]) -> int:
-    """Run ``roles`` in this process on Scrapy's asyncio reactor until SIGTERM/SIGINT; the
-    exit code (1 when a role failed for good)."""
+def serve(cluster: Cluster) -> int:
+    """Run the roles of ``cluster`` in this process on Scrapy's asyncio reactor until
+    SIGTERM/SIGINT (SIGHUP reloads the config); the exit code (1 when a role failed for
+    good)."""
     from twisted.internet.defer import Deferred
 
     reactor = installed_reactor()
-
-    cluster = Cluster(config, store, pipeline, roles)
     outcome: list[Any] = []
 
     def start() -> None:
         loop = asyncio.get_event_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, cluster.request_stop, signum)
+        loop.add_signal_handler(signal.SIGHUP, reload_now, cluster.reload)
         running = Deferred.fromFuture(asyncio.ensure_future(cluster.main()))
 
         def done(result: Any) -> None:

@@ -26,7 +26,7 @@ from .pipeline import MatchReport, Pipeline
 
 if TYPE_CHECKING:
     from alerts import DeliveryReport
-    from crawler import CrawlReport, CrawlRunner
+    from crawler import CrawlReport, CrawlRunner, CrawlSettings
 
 R = TypeVar("R")
 
@@ -217,6 +217,10 @@ class Daemon:
                 self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
         logger.info("tick is now %.0fs", seconds)
 
+    def set_crawl(self, crawl: CrawlSettings) -> None:
+        """Crawls started from now on use ``crawl`` (a reload)."""
+        self.pipeline.crawler.reconfigure(crawl)
+
     def _on_stop_signal(self, signum: int) -> None:
         if self.pipeline.stopping:
             return
@@ -229,20 +233,7 @@ class Daemon:
         await self.pipeline.crawler.join()
 
     def _on_reload_signal(self) -> None:
-        if self.reload is None:
-            return
-        try:
-            restart = self.reload()
-        except Exception as exc:
-            logger.error("configuration not reloaded, keeping the current one: %s", exc)
-            return
-        if restart:
-            logger.warning(
-                "configuration reloaded; needs a restart: %s (these keep their start-up values)",
-                ", ".join(restart),
-            )
-        else:
-            logger.info("configuration reloaded")
+        reload_now(self.reload)
 
     async def _shutdown(self) -> None:
         reactor = installed_reactor()
@@ -263,6 +254,26 @@ class Daemon:
         finally:
             logger.info("newswatch daemon stopped")
             reactor.stop()
+
+
+def reload_now(reload: Callable[[], Sequence[str]] | None) -> None:
+    """Reload the configuration (SIGHUP, for the daemon and the roles of several machines)
+    and say how it went: kept as it was (a file with problems), reloaded, or reloaded but for
+    the settings ``reload`` names, which need a restart."""
+    if reload is None:
+        return
+    try:
+        restart = reload()
+    except Exception as exc:
+        logger.error("configuration not reloaded, keeping the current one: %s", exc)
+        return
+    if restart:
+        logger.warning(
+            "configuration reloaded; needs a restart: %s (these keep their start-up values)",
+            ", ".join(restart),
+        )
+    else:
+        logger.info("configuration reloaded")
 
 
 def installed_reactor() -> Any:  # Twisted's reactor module object carries no usable type

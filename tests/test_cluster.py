@@ -587,8 +587,11 @@ def test_nothing_is_sent_twice_when_postgresql_restarts_as_the_mail_server_accep
     ``stalled_after`` (15 s) for its journal. Every alert arrives, each Message-ID exactly
     once."""
     text = cluster_workdir.config.read_text(encoding="utf-8")
+    # The mail server holds its "250" while PostgreSQL restarts: the sender waits for it.
     cluster_workdir.config.write_text(text.replace(
-        'stalled_after = "3s"', f'stalled_after = "{LEASE}s"'), encoding="utf-8")
+        'stalled_after = "3s"', f'stalled_after = "{LEASE}s"').replace(
+        'timeout = "5s"\n[[sources]]', 'timeout = "60s"\n[[sources]]'), encoding="utf-8")
+    assert 'timeout = "60s"' in cluster_workdir.config.read_text(encoding="utf-8")
     machine_b = cluster_workdir.path / "machine-b"
     machine_b.mkdir()
     accepted: list[str] = []
@@ -666,3 +669,47 @@ def test_nothing_is_sent_twice_when_postgresql_restarts_as_the_mail_server_accep
     assert list(cluster_workdir.path.glob("newswatch.sent/*")) == []
     assert list(machine_b.glob("newswatch.sent/*")) == []
     assert [codes[p.pid] for p in running.values()] == [0] * len(running), (codes, logs)
+
+
+def test_roles_reload_their_config_on_sighup(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer
+) -> None:
+    """SIGHUP to each role process, as to the one-process daemon: a file with problems is
+    refused and changes nothing; then the scheduler syncs a new topic, the alerter sends to
+    the mail server's new address, and each process names the changed setting that needs a
+    restart (daemon.heartbeat)."""
+    moved = MailServer()  # where the mail server moves to
+    moved.start()
+    started = [roles.start(role) for role in ("scheduler", "crawler", "alerter")]
+
+    def hangup(expected: str) -> None:
+        for process in started:
+            process.send_signal(signal.SIGHUP)
+        wait_until(lambda: all(roles.log(p).count(expected) == 1 for p in started),
+                   f"{expected!r} logged by every role")
+
+    try:
+        mail.wait_for(len(TOPICS), timeout=WAIT)
+        good = cluster_workdir.config.read_text(encoding="utf-8")
+        cluster_workdir.config.write_text(
+            good + "\n[[topics]]\nname = 'x'\nquery = '(('\nnotify = []\n", encoding="utf-8")
+        hangup("configuration not reloaded, keeping the current one")
+        assert f"port = {mail.port}\n" in good and 'heartbeat = "1s"' in good
+        cluster_workdir.config.write_text(
+            good.replace(f"port = {mail.port}\n", f"port = {moved.port}\n")
+            .replace('heartbeat = "1s"', 'heartbeat = "2s"')
+            + "[[topics]]\nname = \"Football\"\nquery = \"Okafor\"\n"
+            "notify = [\"sport@test.example\"]\n", encoding="utf-8")
+        hangup("configuration reloaded; needs a restart: daemon.heartbeat")
+        site.publish(fresh("city-late-winner"), feed="science")
+        [message] = moved.wait_for(1, timeout=WAIT)
+        assert message["To"] == "sport@test.example"
+        assert "Okafor" in str(message["Subject"])
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{roles.logs()}") from None
+    finally:
+        moved.stop()
+    codes = roles.stop()
+    assert list(codes.values()) == [0, 0, 0], roles.logs()
+    assert len(mail.messages) == len(TOPICS)  # nothing more at the old address
+    assert "Traceback" not in roles.logs()
