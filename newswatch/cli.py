@@ -90,7 +90,8 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
 
     Polls each source when it is due, matches new articles, sends alerts and retries
     failed deliveries. SIGHUP reloads the config file: every setting but database.path and
-    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle.
+    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle;
+    the same with --role.
     Only one newswatch may run on a database at a time, unless it runs in roles on
     PostgreSQL (--role; see "Running on several machines" in the README).
     """

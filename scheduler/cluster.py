@@ -15,7 +15,11 @@ Every role works on one PostgreSQL database (``[database] url``); the task engin
   (a crawl retried after a dead worker, or queued behind a running one).
 - ``alerter``: matches the new articles (one process at a time: an advisory lock; the sources
   whose crawl job is running are left for later) and delivers the due outbox messages
-  (claims with ``SKIP LOCKED``, ``storage.pg``).
+  (claims with ``SKIP LOCKED``, ``storage.pg``; its "sent" marks go through a local journal
+  first, ``storage.journal``, so that a database gone before their commit loses none).
+
+SIGHUP reloads the config file as it does for the one-process daemon (``reload_now`` and the
+``reload`` callback given: ``newswatch.app.reload_config``).
 
 Every effect of a crawl job is idempotent (articles are upserted by their URL identity), so
 a job that runs twice (a worker thought dead that was only slow) stores nothing twice.
