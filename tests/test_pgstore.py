@@ -163,6 +163,30 @@ def test_a_journal_of_another_database_marks_nothing(pg_url: str, tmp_path: Path
     assert list((tmp_path / "j").iterdir()) == []
 
 
+def test_a_journal_replays_the_files_of_dead_processes_only(tmp_path: Path) -> None:
+    """A live alerter's file is its own (locked); a dead one's is replayed by the next, its
+    torn last line (the process died writing it) skipped, and removed once flushed."""
+    live, dead = SentJournal(tmp_path), SentJournal(tmp_path)
+    live.record(SentMark(1, "<1@newswatch>", NOW))
+    dead.record(SentMark(2, "<2@newswatch>", NOW))
+    with dead.path.open("a", encoding="utf-8") as file:
+        file.write('{"id": 3, "message_')
+    dead.close()  # its mark not flushed: the file stays
+    dead_file = dead.path
+    assert dead_file.exists()
+    nxt = SentJournal(tmp_path)
+    marks = nxt.unflushed()
+    assert marks == [SentMark(2, "<2@newswatch>", NOW)]
+    assert live.unflushed() == [SentMark(1, "<1@newswatch>", NOW)]  # nxt holds the dead file
+    nxt.flushed(marks)
+    assert not dead_file.exists()
+    live.flushed([SentMark(1, "<1@newswatch>", NOW)])
+    assert live.path.read_bytes() == b""
+    live.close()
+    nxt.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unsupported_operations_say_so(pg_url: str, tmp_path: Path) -> None:
     with open_store(pg_url) as store:
         with pytest.raises(StorageError, match="search rejected by FTS5"):
