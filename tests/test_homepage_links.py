@@ -177,6 +177,53 @@ def test_learned_shapes_decide_for_weak_anchors_and_bad_shapes() -> None:
     assert "http://news.test/gallery/sunset-over-the-bay-in-pictures" in found
 
 
+POSTS_AND_PAGES = """<html><body><main>
+<div class="teaser"><h2><a href="/unstillbares-heimweh/">Unstillbares Heimweh</a></h2>
+<p>In seinem Essay erkundet der Autor, warum uns die Sehnsucht nach dem Ort der Kindheit nie
+ganz verlässt.</p></div>
+<div class="teaser"><h2><a href="/heizjacken-im-test/">Heizjacken im Test: warm durch den
+Winter auf der Baustelle</a></h2></div>
+<ul class="links"><li><a href="/impressum/">Impressum</a></li><li><a href="/mediadaten/">Mediadaten</a></li></ul>
+</main></body></html>"""
+
+
+def test_a_teaser_with_a_summary_is_followed_whatever_its_shape_led_to() -> None:
+    # WordPress-like sites give their pages and their posts one URL shape (/slug/): pages
+    # that were no articles must not hide a post that the home page presents as a teaser.
+    page = "http://blog.test/"
+    assert article_links(POSTS_AND_PAGES, page) == [
+        "http://blog.test/unstillbares-heimweh/",
+        "http://blog.test/heizjacken-im-test/",
+    ]
+    shape = link_shape("http://blog.test/impressum/")
+    assert shape == link_shape("http://blog.test/heizjacken-im-test/")
+    found = article_links(POSTS_AND_PAGES, page, learned={shape: (0, BAD_SHAPE_AFTER)})
+    assert found == ["http://blog.test/unstillbares-heimweh/"]  # the headline alone is not
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        # a 2008 table layout: a headline in its own cell
+        '<table><tr><td class="meldung"><h3><a href="/vereinsgeschichte.html">Hundert Jahre'
+        " am Wasser: unsere Vereinsgeschichte</a></h3></td></tr></table>",
+        # a card of today without a summary
+        '<article class="card"><figure><img src="/hof.jpg" alt=""></figure><h3 class="card__'
+        'title"><a href="/vereinsgeschichte/">Hundert Jahre am Wasser: unsere Vereinsgeschichte'
+        "</a></h3></article>",
+    ],
+)
+def test_a_headline_teaser_of_its_own_is_followed_on_a_word_path(teaser: str) -> None:
+    section = (
+        '<section><h2><a href="/breitensport/">Breitensport, Wanderfahrten und Gig-Rudern für'
+        ' alle</a></h2><ul><li><a href="/wanderfahrten/">Wanderfahrten</a></li><li><a href='
+        '"/ergometer/">Ergometer</a></li><li><a href="/fahrtenbuch/">Fahrtenbuch</a></li></ul>'
+        "</section>"
+    )
+    found = article_links(f"<html><body>{teaser}{section}</body></html>", "http://club.test/")
+    assert len(found) == 1 and "vereinsgeschichte" in found[0]  # not the section's heading
+
+
 def test_menus_of_article_shaped_links_are_not_followed() -> None:
     menu = "".join(
         f'<a href="/2008/01/15/{n:02d}hdline.htm">{name}</a><br>'
