@@ -88,6 +88,7 @@ _LISTING_KEYS = frozenset({
 _LISTING_VIEWS = frozenset({"category", "section", "blogcategory", "blogsection", "blog",
                             "archive", "frontpage", "featured", "list", "tag", "tags"})
 _ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid",
+                        "news", "tt_news",
                         "contentid", "aid", "nid", "sid", "docid", "storyid", "postid",
                         "item", "art", "artid", "a", "n", "doc", "no", "idx", "seq"})
 _ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news", "post",
@@ -96,6 +97,7 @@ _ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news
 _PAGE_EXT = re.compile(
     r"\.(?:html?|shtml?|php\d?|aspx?|jsp|jspx|cfm|cgi|pl|ece|cms|story|do|stm)$", re.I
 )
+_ARRAY_KEY = re.compile(r"^.*\[([^\[\]]*)\]$")  # tx_news_pi1[news] -> news
 _PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
 _SEARCH_PARAMS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 _MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
@@ -118,7 +120,9 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _id_keys(query: dict[str, str]) -> list[str]:
-    """The query keys that carry an article id (numeric, 3+ digits; any key for 5+)."""
+    """The query keys that carry an article id (numeric, 3+ digits; any key for 5+). A key
+    of a plugin's array is read by its last name (TYPO3's ``tx_ttnews[tt_news]=477``,
+    ``tx_news_pi1[news]=123``)."""
     return [
         key
         for key, value in query.items()
@@ -127,7 +131,10 @@ def _id_keys(query: dict[str, str]) -> list[str]:
             len(value) >= 5
             or (
                 len(value) >= 3
-                and (key in _ID_PARAMS or (key.endswith("id") and key not in _LISTING_KEYS))
+                and (
+                    (name := _ARRAY_KEY.sub(r"\1", key)) in _ID_PARAMS
+                    or (name.endswith("id") and name not in _LISTING_KEYS)
+                )
             )
         )
     ]

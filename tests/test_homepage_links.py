@@ -95,6 +95,10 @@ def test_links_that_name_their_page() -> None:
         "http://a.test/news/1234.html",
         "http://a.test/2/hi/south_asia/7189234.stm",
         "http://a.test/global/story.asp?s=7654321",
+        # TYPO3 news plugins, 2006 and today
+        "http://a.test/index.php?id=30&no_cache=1&tx_ttnews%5Btt_news%5D=477",
+        "http://a.test/aktuelles/lesen/?tx_ttnews[tt_news]=5793&cHash=36febeba61a32f5c",
+        "http://a.test/presse/detail?tx_news_pi1%5Bnews%5D=812&tx_news_pi1%5Bcontroller%5D=News",
     ],
 )
 def test_article_shapes_of_real_sites(url: str) -> None:
