@@ -39,7 +39,7 @@ a heuristic decides:
    the link sits in a menu (4+ links placed alike, different short        -2
    labels, to URLs of one shape: ``/2008/01/15/02hdline.htm``...)
    a short anchor only names the page (``Leeds United`` →                -2
-   ``/teams/leeds-united``)
+   ``/teams/leeds-united``; not with an article id in the query)
    the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
    ... except for a headline in a teaser heading of its own (crawler.
    anchors.in_teaser: not a section's heading over its list of links)
@@ -83,6 +83,7 @@ from storage.linkshapes import DROP_AFTER
 from .anchors import anchor_kind, anchor_text, has_summary, in_heading, in_teaser, names_page
 from .discover import base_url, parse_html
 from .shapes import (
+    has_item_id,
     is_article_shaped,
     is_filed_article,
     is_listing,
@@ -201,7 +202,12 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     elif len(context.confident.get(shape, set()) - {url}) >= 2:
         score += 1
         reasons.append("shape of other article links of the page +1")
-    if kind != "headline" and not card and names_page(text, unquote(urlsplit(url).path)):
+    if (
+        kind != "headline"
+        and not card
+        and not has_item_id(url)  # medienmitteilungen.html?newsID=…: one of them
+        and names_page(text, unquote(urlsplit(url).path))
+    ):
         score -= 2
         reasons.append("anchor names the page -2")
     if kind == "headline":

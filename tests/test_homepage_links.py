@@ -99,6 +99,9 @@ def test_links_that_name_their_page() -> None:
         "http://a.test/index.php?id=30&no_cache=1&tx_ttnews%5Btt_news%5D=477",
         "http://a.test/aktuelles/lesen/?tx_ttnews[tt_news]=5793&cHash=36febeba61a32f5c",
         "http://a.test/presse/detail?tx_news_pi1%5Bnews%5D=812&tx_news_pi1%5Bcontroller%5D=News",
+        # a GUID as the item's id (ASP.NET, Sitecore)
+        "http://a.test/de/medien/medienmitteilungen.html?newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725",
+        "http://a.test/News.aspx?ArticleId={0F8FAD5B-D9CB-469F-A165-70867728950E}",
     ],
 )
 def test_article_shapes_of_real_sites(url: str) -> None:
@@ -226,6 +229,16 @@ def test_a_headline_teaser_of_its_own_is_followed_on_a_word_path(teaser: str) ->
     )
     found = article_links(f"<html><body>{teaser}{section}</body></html>", "http://club.test/")
     assert len(found) == 1 and "vereinsgeschichte" in found[0]  # not the section's heading
+
+
+def test_an_anchor_naming_the_listing_of_a_link_with_an_item_id() -> None:
+    # The anchor repeats the listing's name, the query picks one item of it: an article.
+    html = """<html><body><div class="news"><h3><a href="/de/medien/medienmitteilungen.html?
+newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725">Medienmitteilungen</a></h3></div>
+<p><a href="/de/medien/medienmitteilungen.html">Medienmitteilungen</a></p></body></html>"""
+    assert article_links(html, "http://amt.test/") == [
+        "http://amt.test/de/medien/medienmitteilungen.html?newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725"
+    ]
 
 
 def test_menus_of_article_shaped_links_are_not_followed() -> None:
