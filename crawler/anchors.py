@@ -17,7 +17,9 @@ wraps one, or has a class or ancestor class naming a headline or teaser (``headl
 ``teaser``, ``story-title``...). A teaser heading *has a summary* when the teaser around it
 (the nearest ancestors, up to three levels, that hold no other heading) also holds at least
 SUMMARY_CHARS characters of text outside links: a standfirst under a headline, which section,
-tag and menu links do not have.
+tag and menu links do not have. A teaser heading is *in a teaser of its own* when its
+nearest ancestor already holds no other heading and at most three links (a section's heading
+over its list of links is not).
 """
 
 from __future__ import annotations
@@ -158,8 +160,10 @@ def names_page(text: str, url_path: str) -> bool:
     return False
 
 
-def has_summary(link: lxml.html.HtmlElement) -> bool:
-    """Whether a teaser heading link has a summary beside it (see the module docstring)."""
+def _teaser_box(link: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The teaser around a heading link: the largest of the heading's nearest ancestors (up
+    to three levels) that holds no other heading and at most three links; None when even the
+    nearest holds more (a section's heading over its list of links)."""
     start = link
     for depth, element in enumerate(link.iterancestors()):
         if depth > 2 or not isinstance(element.tag, str) or element.tag in ("body", "html"):
@@ -167,15 +171,27 @@ def has_summary(link: lxml.html.HtmlElement) -> bool:
         if element.tag in _HEADINGS:
             start = element
             break
+    box = None
     for depth, element in enumerate(start.iterancestors()):
         if depth > 2 or not isinstance(element.tag, str) or element.tag in ("body", "html"):
             break
-        headings = sum(1 for _ in element.iter("h1", "h2", "h3", "h4"))
-        if headings > 1:
+        if sum(1 for _ in element.iter("h1", "h2", "h3", "h4")) > 1:
             break
         if sum(1 for _ in element.iter("a")) > 3:
             break  # a list of links, not one teaser
-        linked = sum(len(_clean(a.text_content())) for a in element.iter("a"))
-        if len(_clean(element.text_content())) - linked >= SUMMARY_CHARS:
-            return True
-    return False
+        box = element
+    return box
+
+
+def in_teaser(link: lxml.html.HtmlElement) -> bool:
+    """Whether a teaser heading link stands in a teaser of its own (see :func:`_teaser_box`)."""
+    return _teaser_box(link) is not None
+
+
+def has_summary(link: lxml.html.HtmlElement) -> bool:
+    """Whether a teaser heading link has a summary beside it (see the module docstring)."""
+    box = _teaser_box(link)
+    if box is None:
+        return False
+    linked = sum(len(_clean(a.text_content())) for a in box.iter("a"))
+    return len(_clean(box.text_content())) - linked >= SUMMARY_CHARS

@@ -39,8 +39,10 @@ a heuristic decides:
    the link sits in a menu (4+ links placed alike, different short        -2
    labels, to URLs of one shape: ``/2008/01/15/02hdline.htm``...)
    a short anchor only names the page (``Leeds United`` →                -2
-   ``/teams/leeds-united``)
+   ``/teams/leeds-united``; not with an article id in the query)
    the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
+   ... except for a headline in a teaser heading of its own (crawler.
+   anchors.in_teaser: not a section's heading over its list of links)
    the URL has a listing shape (date archive, list script, listing        -3
    query, directory index: crawler.shapes.is_listing)
    ==================================================================  =====
@@ -54,8 +56,10 @@ a heuristic decides:
 ``learned`` is what the site's followed links turned out to be, per URL shape
 (crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
 that led to articles adds to its links' score; a shape that led to ``BAD_SHAPE_AFTER`` (3)
-or more non-articles and never to an article is no longer followed at all (storage forgets
-it 30 days after its last followed link, and its links are tried again).
+or more non-articles and never to an article is no longer followed (storage forgets it 30
+days after its last followed link, and its links are tried again) — except from a teaser
+heading with a summary: sites give their service pages and their posts one URL shape
+(``/impressum/``, ``/unstillbares-heimweh/``), and a page's teaser says more than the shape.
 
 ``include`` / ``exclude`` are URL patterns where only ``*`` is special (any characters,
 ``/`` included), matched case-sensitively against the whole canonical URL or the absolute
@@ -76,9 +80,10 @@ import lxml.html
 
 from storage.linkshapes import DROP_AFTER
 
-from .anchors import anchor_kind, anchor_text, has_summary, in_heading, names_page
+from .anchors import anchor_kind, anchor_text, has_summary, in_heading, in_teaser, names_page
 from .discover import base_url, parse_html
 from .shapes import (
+    has_item_id,
     is_article_shaped,
     is_filed_article,
     is_listing,
@@ -175,15 +180,17 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     score = 0
     shape = link_shape(url)
     articles, others = context.learned.get(shape, (0, 0))
-    if others >= BAD_SHAPE_AFTER and not articles:
-        return -99, [f"shape led to {others} non-articles"]
     heading = in_heading(link)
     card = heading and has_summary(link)
+    if others >= BAD_SHAPE_AFTER and not articles and not card:
+        return -99, [f"shape led to {others} non-articles"]
+    text = anchor_text(link)
+    kind = anchor_kind(text)
     if is_listing(url):
         score -= 3
         reasons.append("listing URL -3")
     elif is_word_path(url):
-        if not card:  # a teaser with its summary is an article whatever its URL's words
+        if not card and not (heading and kind == "headline" and in_teaser(link)):
             score -= 2
             reasons.append("section-like URL -2")
     elif is_article_shaped(url):
@@ -195,9 +202,12 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     elif len(context.confident.get(shape, set()) - {url}) >= 2:
         score += 1
         reasons.append("shape of other article links of the page +1")
-    text = anchor_text(link)
-    kind = anchor_kind(text)
-    if kind != "headline" and not card and names_page(text, unquote(urlsplit(url).path)):
+    if (
+        kind != "headline"
+        and not card
+        and not has_item_id(url)  # medienmitteilungen.html?newsID=…: one of them
+        and names_page(text, unquote(urlsplit(url).path))
+    ):
         score -= 2
         reasons.append("anchor names the page -2")
     if kind == "headline":

@@ -23,9 +23,11 @@
   (``/news/world-67512345``, ``/a/123456.html``, ``/2008/01/15/stories/2008011554711900.htm``);
   a number of 3 digits or more as a page (``/news/1234.html``) or after ``id``/``article``/
   ``story``; a numeric article id in the query (``id``, ``p``, ``story``, ``*id`` keys with 3+
-  digits: ``article.cfm?id=123``, ``default.aspx?ContentID=54309``) or any 5-digit value
-  (``story.asp?j=242828700``); a last segment that is a slug of at least 3 hyphen-separated
-  words (two of them with letters); or at least 2 segments with a last one of 20+ characters.
+  digits: ``article.cfm?id=123``, ``default.aspx?ContentID=54309``; TYPO3's
+  ``tx_ttnews[tt_news]=477``), a GUID under such a key (``?newsID=c3aa546f-24d3-…``) or
+  any 5-digit value (``story.asp?j=242828700``); a last segment that is a slug of at least 3
+  hyphen-separated words (two of them with letters); or at least 2 segments with a last one
+  of 20+ characters.
 - :func:`link_shape`: what a site's article (or non-article) URLs have in common, for
   learning per site which links lead to articles: in the path a number is ``0``, a slug
   (3+ words) ``*`` or ``*0`` (with digits), a short id of letters and digits ``*0``, digits
@@ -88,6 +90,7 @@ _LISTING_KEYS = frozenset({
 _LISTING_VIEWS = frozenset({"category", "section", "blogcategory", "blogsection", "blog",
                             "archive", "frontpage", "featured", "list", "tag", "tags"})
 _ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid",
+                        "news", "tt_news",
                         "contentid", "aid", "nid", "sid", "docid", "storyid", "postid",
                         "item", "art", "artid", "a", "n", "doc", "no", "idx", "seq"})
 _ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news", "post",
@@ -96,6 +99,8 @@ _ID_SEGMENTS = frozenset({"id", "article", "articles", "story", "stories", "news
 _PAGE_EXT = re.compile(
     r"\.(?:html?|shtml?|php\d?|aspx?|jsp|jspx|cfm|cgi|pl|ece|cms|story|do|stm)$", re.I
 )
+_GUID = re.compile(r"\{?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\}?", re.I)
+_ARRAY_KEY = re.compile(r"^.*\[([^\[\]]*)\]$")  # tx_news_pi1[news] -> news
 _PAGE_PARAMS = frozenset({"page", "paged", "pg", "pagenum", "start", "offset"})
 _SEARCH_PARAMS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 _MONTH = r"(?:0?[1-9]|1[0-2]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})"
@@ -117,20 +122,27 @@ def _query(url: str) -> dict[str, str]:
     return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
 
 
+def _id_name(key: str) -> bool:
+    """Whether a query key names an id (a key of a plugin's array read by its last name:
+    TYPO3's ``tx_ttnews[tt_news]``, ``tx_news_pi1[news]``)."""
+    name = _ARRAY_KEY.sub(r"\1", key)
+    return name in _ID_PARAMS or (name.endswith("id") and name not in _LISTING_KEYS)
+
+
 def _id_keys(query: dict[str, str]) -> list[str]:
-    """The query keys that carry an article id (numeric, 3+ digits; any key for 5+)."""
+    """The query keys that carry an article id: numeric, 3+ digits under an id's name, 5+
+    under any; or a GUID under an id's name (``newsID=c3aa546f-24d3-4b47-9c0c-…``)."""
     return [
         key
         for key, value in query.items()
-        if value.isdigit()
-        and (
-            len(value) >= 5
-            or (
-                len(value) >= 3
-                and (key in _ID_PARAMS or (key.endswith("id") and key not in _LISTING_KEYS))
-            )
-        )
+        if (value.isdigit() and (len(value) >= 5 or (len(value) >= 3 and _id_name(key))))
+        or (_GUID.fullmatch(value) is not None and _id_name(key))
     ]
+
+
+def has_item_id(url: str) -> bool:
+    """Whether a URL's query carries an article id (see :func:`is_article_shaped`)."""
+    return bool(_id_keys(_query(url)))
 
 
 def _segments(url: str) -> list[str]:

@@ -310,13 +310,17 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             source.exclude,
             learned=self.store.link_shapes(site, self.clock()),
         )
+        # The first poll's links are what the site already had (undated ones: a baseline),
+        # unless an earlier poll read the page and it listed no article links: then what it
+        # lists now is new.
+        baseline = not source.polled and not source.answered
         entries = [
             Entry(
                 source,
                 FeedEntry(link=link, title="", summary="", published=None, author=None),
                 canonicalize(link),
                 linked=True,
-                baseline=not source.polled,
+                baseline=baseline,
             )
             for link in links[:MAX_LINKS]
         ]

@@ -40,6 +40,9 @@ class Source:
     exclude: tuple[str, ...] = ()
     origin: Origin = "config"
     polled: bool = False  # polled successfully at least once
+    # Its last poll was answered (HTTP 2xx), though the poll may have failed: a page source
+    # whose page listed no article links has been read, and what it lists later is new.
+    answered: bool = False
 
     @property
     def label(self) -> str:

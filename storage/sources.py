@@ -36,6 +36,7 @@ def _source(row: dict[str, Any]) -> Source:
         exclude=_patterns(row["exclude"]),
         origin=row["origin"],
         polled=row["last_success"] is not None,
+        answered=row["last_status"] is not None and 200 <= row["last_status"] < 300,
     )
 
 

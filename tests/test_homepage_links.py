@@ -95,6 +95,13 @@ def test_links_that_name_their_page() -> None:
         "http://a.test/news/1234.html",
         "http://a.test/2/hi/south_asia/7189234.stm",
         "http://a.test/global/story.asp?s=7654321",
+        # TYPO3 news plugins, 2006 and today
+        "http://a.test/index.php?id=30&no_cache=1&tx_ttnews%5Btt_news%5D=477",
+        "http://a.test/aktuelles/lesen/?tx_ttnews[tt_news]=5793&cHash=36febeba61a32f5c",
+        "http://a.test/presse/detail?tx_news_pi1%5Bnews%5D=812&tx_news_pi1%5Bcontroller%5D=News",
+        # a GUID as the item's id (ASP.NET, Sitecore)
+        "http://a.test/de/medien/medienmitteilungen.html?newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725",
+        "http://a.test/News.aspx?ArticleId={0F8FAD5B-D9CB-469F-A165-70867728950E}",
     ],
 )
 def test_article_shapes_of_real_sites(url: str) -> None:
@@ -175,6 +182,63 @@ def test_learned_shapes_decide_for_weak_anchors_and_bad_shapes() -> None:
     # A shape that led to an article once is never dropped.
     found = article_links(PAGE, page, learned={bad_shape: (1, 10)})
     assert "http://news.test/gallery/sunset-over-the-bay-in-pictures" in found
+
+
+POSTS_AND_PAGES = """<html><body><main>
+<div class="teaser"><h2><a href="/unstillbares-heimweh/">Unstillbares Heimweh</a></h2>
+<p>In seinem Essay erkundet der Autor, warum uns die Sehnsucht nach dem Ort der Kindheit nie
+ganz verlässt.</p></div>
+<div class="teaser"><h2><a href="/heizjacken-im-test/">Heizjacken im Test: warm durch den
+Winter auf der Baustelle</a></h2></div>
+<ul class="links"><li><a href="/impressum/">Impressum</a></li><li><a href="/mediadaten/">Mediadaten</a></li></ul>
+</main></body></html>"""
+
+
+def test_a_teaser_with_a_summary_is_followed_whatever_its_shape_led_to() -> None:
+    # WordPress-like sites give their pages and their posts one URL shape (/slug/): pages
+    # that were no articles must not hide a post that the home page presents as a teaser.
+    page = "http://blog.test/"
+    assert article_links(POSTS_AND_PAGES, page) == [
+        "http://blog.test/unstillbares-heimweh/",
+        "http://blog.test/heizjacken-im-test/",
+    ]
+    shape = link_shape("http://blog.test/impressum/")
+    assert shape == link_shape("http://blog.test/heizjacken-im-test/")
+    found = article_links(POSTS_AND_PAGES, page, learned={shape: (0, BAD_SHAPE_AFTER)})
+    assert found == ["http://blog.test/unstillbares-heimweh/"]  # the headline alone is not
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        # a 2008 table layout: a headline in its own cell
+        '<table><tr><td class="meldung"><h3><a href="/vereinsgeschichte.html">Hundert Jahre'
+        " am Wasser: unsere Vereinsgeschichte</a></h3></td></tr></table>",
+        # a card of today without a summary
+        '<article class="card"><figure><img src="/hof.jpg" alt=""></figure><h3 class="card__'
+        'title"><a href="/vereinsgeschichte/">Hundert Jahre am Wasser: unsere Vereinsgeschichte'
+        "</a></h3></article>",
+    ],
+)
+def test_a_headline_teaser_of_its_own_is_followed_on_a_word_path(teaser: str) -> None:
+    section = (
+        '<section><h2><a href="/breitensport/">Breitensport, Wanderfahrten und Gig-Rudern für'
+        ' alle</a></h2><ul><li><a href="/wanderfahrten/">Wanderfahrten</a></li><li><a href='
+        '"/ergometer/">Ergometer</a></li><li><a href="/fahrtenbuch/">Fahrtenbuch</a></li></ul>'
+        "</section>"
+    )
+    found = article_links(f"<html><body>{teaser}{section}</body></html>", "http://club.test/")
+    assert len(found) == 1 and "vereinsgeschichte" in found[0]  # not the section's heading
+
+
+def test_an_anchor_naming_the_listing_of_a_link_with_an_item_id() -> None:
+    # The anchor repeats the listing's name, the query picks one item of it: an article.
+    html = """<html><body><div class="news"><h3><a href="/de/medien/medienmitteilungen.html?
+newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725">Medienmitteilungen</a></h3></div>
+<p><a href="/de/medien/medienmitteilungen.html">Medienmitteilungen</a></p></body></html>"""
+    assert article_links(html, "http://amt.test/") == [
+        "http://amt.test/de/medien/medienmitteilungen.html?newsID=c3aa546f-24d3-4b47-9c0c-59db58b2f725"
+    ]
 
 
 def test_menus_of_article_shaped_links_are_not_followed() -> None:

@@ -167,3 +167,34 @@ def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     assert "1 email(s) queued" in out
     [message] = mail.wait_for(1)
     assert "Later Maduro news" in message["Subject"]
+
+
+def test_a_page_that_listed_no_articles_at_first_alerts_on_what_it_lists_next(site, mail, workdir):
+    # A page source whose page answered but listed no article links (a new site, an empty
+    # news page) has no baseline: what it lists on a later poll is new, and alerts.
+    site.create_feed("nofeed")
+    workdir.write_config(sources=[site.url("/nofeed/")], topics=[MADURO], smtp=mail)
+    assert "no feed, sitemap or article links found" in crawl(workdir)  # still said loudly
+    new = sample_story("first-maduro-story", "Maduro story on an empty page", ["Maduro"])
+    site.articles[new.slug] = new
+    site.publish(new, feed="nofeed")
+    site.undated = {new.slug}
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out
+    [message] = mail.wait_for(1)
+    assert "Maduro story on an empty page" in message["Subject"]
+
+
+def test_a_page_that_did_not_answer_at_first_still_takes_its_baseline(site, mail, workdir):
+    # A first poll that never read the page (HTTP 503) says nothing of what the site had.
+    site.create_feed("nofeed")
+    old = sample_story("earlier-maduro-story", "An earlier Maduro story", ["Maduro"])
+    site.articles[old.slug] = old
+    site.publish(old, feed="nofeed")
+    site.undated = {old.slug}
+    site.set_status("/nofeed/", 503)
+    workdir.write_config(sources=[site.url("/nofeed/")], topics=[MADURO], smtp=mail)
+    assert "HTTP 503" in crawl(workdir)
+    site.clear_status("/nofeed/")
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 match(es), 0 email(s) queued" in out
