@@ -220,6 +220,7 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
     dropped = [
         link or is_credit(line) or is_prompt(line) or is_related_heading(line)
+        or is_lookalike(line)
         or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
         for n, (line, link) in enumerate(zip(lines, links, strict=True))
     ]
@@ -289,41 +290,156 @@ def text_sizes(tree: Any) -> dict[Any, int]:
 
 def chrome_box_lines(tree: Any, text: str) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
-    article: the element whose text the line is, or one of its ancestors smaller than the
-    article, is named as chrome (:func:`chrome_name`) or is a link to another page. A line
-    that also stands outside such boxes (a headline repeated in a related-stories box) is
-    kept, and so are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
+    article: elements smaller than the article that are named as chrome
+    (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
+    part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
+    lines at a ``<br>``, an excerpt under a related story's headline); a line that also
+    stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
+    are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
     sizes = text_sizes(tree)
-    wanted = {_solid(line) for line in lines}
     article = ARTICLE_SHARE * _solid(text)
-    boxed: set[str] = set()
-    clear: set[str] = set()
-    for element, size in sizes.items():
-        if size not in wanted or element.tag in ("script", "style"):
-            continue
-        if any(sizes.get(child) == size for child in element):
-            continue  # a wrapper around the line's own element is judged with it
-        own = _fold(element.text_content())
-        if own not in lines:
-            continue
-        node = element
-        inside = False
-        while node is not None and node.tag not in ("body", "html"):
-            if sizes.get(node, 0) >= article:
-                break
-            if chrome_name(node) or is_link_away(node):
-                inside = True
-                break
-            node = node.getparent()
-        (boxed if inside else clear).add(own)
-    found = boxed - clear
+    boxes, outside = _boxes_and_rest(
+        tree, lambda e: 0 < sizes.get(e, 0) < article and (chrome_name(e) or is_link_away(e))
+    )
+    if not boxes:
+        return set()
+    found = set()
+    for line in lines:
+        solid = "".join(line.split())
+        if solid in boxes and solid not in outside:
+            found.add(line)
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
     return found if share <= MAX_BOXED_SHARE else set()
+
+
+def _boxes_and_rest(tree: Any, is_box: Callable[[Any], bool]) -> tuple[str, str]:
+    """The text (white space removed) of the outermost elements for which ``is_box`` holds,
+    each box's text apart (``\\x00`` between them), and the page's text outside them; the
+    text of scripts and styles left out."""
+    boxes: list[str] = []
+    outside: list[str] = []
+    stack: list[Any] = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            outside.append("".join(item.split()))
+            continue
+        if not isinstance(item.tag, str) or item.tag in ("script", "style"):
+            continue  # a comment's tail is pushed with it, below
+        if is_box(item):
+            boxes.append("".join(item.text_content().split()))
+            continue
+        for child in reversed(item):
+            if child.tail:
+                stack.append(child.tail)
+            stack.append(child)
+        if item.text:
+            stack.append(item.text)
+    return "\x00".join(boxes), "".join(outside)
+
+
+def line_elements(tree: Any, text: str, sizes: dict[Any, int]) -> dict[str, Any]:
+    """The element whose text each line of ``text`` is (lines white space folded; the
+    innermost element of that text; lines that are no element's whole text are left out)."""
+    lines = {_fold(line) for line in text.split("\n")}
+    lines.discard("")
+    wanted = {_solid(line) for line in lines}
+    found: dict[str, Any] = {}
+    for element, size in sizes.items():  # leaves first
+        if size not in wanted or element.tag in ("script", "style"):
+            continue
+        own = _fold(element.text_content())
+        if own in lines and own not in found:
+            found[own] = element
+    return found
+
+
+#: Elements that show a picture.
+_PICTURES = ("img", "picture", "video", "svg", "iframe")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+#: Words of class and id names of an image's box or of a caption's own element.
+PICTURE_NAME_WORDS = frozenset({
+    "image", "img", "media", "photo", "picture", "figure", "bild", "foto", "caption",
+    "credit", "copyright",
+})  # fmt: skip
+#: A caption has at most this many words.
+PICTURE_CAPTION_WORDS = 45
+#: An image's box holds its caption and at most this many characters besides (a credit).
+CAPTION_BOX_EXTRA = 60
+#: How far up from a caption's element its image's box is looked for.
+CAPTION_LEVELS = 3
+
+
+def _names(element: Any) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return {w.lower() for w in _NAME_WORD.findall(names)}
+
+
+def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
+    """Whether most of an element's text (four fifths) is inside ``tags`` (itself, an
+    ancestor up to two levels, or descendants)."""
+    node = element
+    for _ in range(3):
+        if node is None:
+            break
+        if node.tag in tags:
+            return True
+        node = node.getparent()
+    size = sizes.get(element, 0)
+    inside = sum(sizes.get(e, 0) for e in element.iter(*tags)
+                 if not any(a.tag in tags for a in e.iterancestors() if a is not element
+                            and element in a.iterancestors()))
+    return size > 0 and inside >= 0.8 * size
+
+
+def picture_captions(tree: Any, text: str) -> set[str]:
+    """The lines of ``text`` (white space folded) that are captions of a picture: short, in
+    a box of a few levels that holds a picture and no other text than the line and a
+    credit, the line set in italics or small type or the box or the line's element named
+    as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
+    sizes = text_sizes(tree)
+    found: set[str] = set()
+    for line, element in line_elements(tree, text, sizes).items():
+        if len(line.split()) > PICTURE_CAPTION_WORDS:
+            continue
+        size = sizes[element]
+        named = bool(_names(element) & PICTURE_NAME_WORDS) or element.tag == "figcaption"
+        styled = _styled(element, ("em", "i", "small", "sub", "figcaption"), sizes)
+        node = element
+        for _ in range(CAPTION_LEVELS):
+            node = node.getparent()
+            if node is None or sizes.get(node, 0) > size + CAPTION_BOX_EXTRA:
+                break
+            named = named or bool(_names(node) & PICTURE_NAME_WORDS) or node.tag == "figure"
+            if next(node.iter(*_HEADINGS), None) is not None:
+                break  # a heading over a picture and its text: a teaser, a step
+            if next(node.iter(*_PICTURES), None) is not None:
+                if named or styled:
+                    found.add(line)
+                break
+    return found
+
+
+#: A word that mixes Latin and Cyrillic letters: look-alike letters that hide an
+#: advertising line from filters (``Аdvеrtіѕе``).
+_MIXED = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
+#: A line is look-alike text when this many of its words mix the alphabets…
+MIXED_WORDS = 3
+#: …and they are at least this share of its words.
+MIXED_SHARE = 0.2
+
+
+def is_lookalike(line: str) -> bool:
+    """Whether a line is written in look-alike letters (Latin words with Cyrillic letters
+    in them), as advertising that hides from filters is; a Cyrillic text with a mistyped
+    Latin letter here and there is not."""
+    mixed = len(_MIXED.findall(line))
+    return mixed >= MIXED_WORDS and mixed >= MIXED_SHARE * len(line.split())
 
 
 def without_lines(text: str, dropped: set[str]) -> str:
@@ -414,6 +530,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
     text = without_lines(text, chrome_box_lines(tree, text))
+    text = without_lines(text, picture_captions(tree, text))
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,
