@@ -343,19 +343,29 @@ def _boxes_and_rest(tree: Any, is_box: Callable[[Any], bool]) -> tuple[str, str]
     return "\x00".join(boxes), "".join(outside)
 
 
-def line_elements(tree: Any, text: str, sizes: dict[Any, int]) -> dict[str, Any]:
-    """The element whose text each line of ``text`` is (lines white space folded; the
-    innermost element of that text; lines that are no element's whole text are left out)."""
+def line_elements(tree: Any, text: str, sizes: dict[Any, int], extra: int = 0
+                  ) -> dict[str, Any]:
+    """The innermost element whose text holds each line of ``text`` (lines white space
+    folded) and at most ``extra`` characters more (white space aside: 0, the element whose
+    whole text the line is); lines in no such element are left out."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
-    wanted = {_solid(line) for line in lines}
+    by_size: dict[int, list[tuple[str, str]]] = {}
+    for line in lines:
+        solid = "".join(line.split())
+        by_size.setdefault(len(solid), []).append((line, solid))
     found: dict[str, Any] = {}
     for element, size in sizes.items():  # leaves first
-        if size not in wanted or element.tag in ("script", "style"):
+        if element.tag in ("script", "style"):
             continue
-        own = _fold(element.text_content())
-        if own in lines and own not in found:
-            found[own] = element
+        candidates = [c for n in range(max(0, size - extra), size + 1)
+                      for c in by_size.get(n, ()) if c[0] not in found]
+        if not candidates:
+            continue
+        own = "".join(element.text_content().split())
+        for line, solid in candidates:
+            if solid in own:
+                found[line] = element
     return found
 
 
@@ -404,10 +414,10 @@ def picture_captions(tree: Any, text: str) -> set[str]:
     as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
     sizes = text_sizes(tree)
     found: set[str] = set()
-    for line, element in line_elements(tree, text, sizes).items():
+    for line, element in line_elements(tree, text, sizes, CAPTION_BOX_EXTRA).items():
         if len(line.split()) > PICTURE_CAPTION_WORDS:
             continue
-        size = sizes[element]
+        size = _solid(line)
         named = bool(_names(element) & PICTURE_NAME_WORDS) or element.tag == "figcaption"
         styled = _styled(element, ("em", "i", "small", "sub", "figcaption"), sizes)
         node = element
@@ -422,6 +432,32 @@ def picture_captions(tree: Any, text: str) -> set[str]:
                 if named or styled:
                     found.add(line)
                 break
+    return found
+
+
+#: Italic lines at the end of the text dropped at most (an author's bio, an editor's note, a
+#: teaser of another story, an advertiser's line).
+TRAILING_ITALIC_LINES = 2
+_FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
+
+
+def trailing_italics(tree: Any, text: str) -> set[str]:
+    """The last lines of ``text`` (white space folded) set in italics (four fifths of the
+    line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
+    last paragraph, a paragraph in italics is a note about the article, its author or
+    another story, not the story."""
+    lines = [_fold(line) for line in text.split("\n") if line.strip()]
+    if len(lines) <= TRAILING_ITALIC_LINES:
+        return set()
+    sizes = text_sizes(tree)
+    elements = line_elements(tree, "\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
+                             CAPTION_BOX_EXTRA)
+    found: set[str] = set()
+    for line in reversed(lines[-TRAILING_ITALIC_LINES:]):
+        element = elements.get(line)
+        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"), sizes):
+            break  # a footnote (``*``, ``¹``, ``[1]``) belongs to the article
+        found.add(line)
     return found
 
 
@@ -531,6 +567,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = without_chrome_lines(text, anchor_texts(tree, links))
     text = without_lines(text, chrome_box_lines(tree, text))
     text = without_lines(text, picture_captions(tree, text))
+    text = without_lines(text, trailing_italics(tree, text))
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,
