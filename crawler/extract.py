@@ -202,7 +202,9 @@ _PROMPT = re.compile(
     r"|(?:lesen\ sie|findest\ du|finden\ sie|read\ more|learn\ more|find\ out\ more"
     r"|lee\ m[áa]s|en\ savoir\ plus)\b.{0,20}\b(?:hier|here|aqu[íi]|ici)\b"
     r"|\bcc[-\ ]by\b|all\ rights\ reserved|alle\ rechte\ vorbehalten"
-    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s",
+    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s"
+    r"|verf[üu]gbar\ bis|available\ (?:until|till)\ \d|disponible\ hasta|disponible\ jusqu"
+    r"|(?:mit\ diesem|diesen|this|the)\ button\b",
     re.I | re.X,
 )
 
