@@ -246,6 +246,10 @@ CHROME_NAME_WORDS = frozenset({
     "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
     "recommended", "rss",
 })  # fmt: skip
+#: Words of class and id names of boxes that are never the story, whatever their size.
+STRONG_NAME_WORDS = frozenset({
+    "related", "relatedpost", "relatedposts", "popup", "pum", "modal",
+})  # fmt: skip
 _NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 #: An ancestor holding this share of the article text is the article (or a wrapper around
 #: it): its class names, and its ancestors', say nothing of one of its paragraphs.
@@ -260,6 +264,13 @@ def chrome_name(element: Any) -> bool:
     """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
     return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
+
+
+def strong_chrome_name(element: Any) -> bool:
+    """Whether an element's class or id names it as a box that is never the story
+    (STRONG_NAME_WORDS)."""
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return any(w.lower() in STRONG_NAME_WORDS for w in _NAME_WORD.findall(names))
 
 
 def is_link_away(element: Any) -> bool:
@@ -307,16 +318,24 @@ def chrome_box_lines(tree: Any, text: str) -> set[str]:
     boxes, outside = _boxes_and_rest(
         tree, lambda e: 0 < sizes.get(e, 0) < article and (chrome_name(e) or is_link_away(e))
     )
-    if not boxes:
-        return set()
-    found = set()
-    for line in lines:
-        solid = "".join(line.split())
-        if solid in boxes and solid not in outside:
-            found.add(line)
+    found = {line for line in lines if _in_box(line, boxes, outside)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
-    return found if share <= MAX_BOXED_SHARE else set()
+    if share > MAX_BOXED_SHARE:
+        found = set()
+    # Boxes that are never the story (related stories, a pop-up) whatever their
+    # size, unless they hold the text's first line (then they wrap the article).
+    first = "".join(folded[0].split()) if folded else ""
+    strong, rest = _boxes_and_rest(
+        tree, lambda e: sizes.get(e, 0) > 0 and strong_chrome_name(e)
+        and first not in "".join(e.text_content().split())
+    )
+    return found | {line for line in lines if _in_box(line, strong, rest)}
+
+
+def _in_box(line: str, boxes: str, outside: str) -> bool:
+    solid = "".join(line.split())
+    return bool(boxes) and solid in boxes and solid not in outside
 
 
 def _boxes_and_rest(tree: Any, is_box: Callable[[Any], bool]) -> tuple[str, str]:
