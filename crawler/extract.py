@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,7 +301,7 @@ def text_sizes(tree: Any) -> dict[Any, int]:
     return sizes
 
 
-def chrome_box_lines(tree: Any, text: str) -> set[str]:
+def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: elements smaller than the article that are named as chrome
     (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
@@ -313,80 +313,84 @@ def chrome_box_lines(tree: Any, text: str) -> set[str]:
     lines.discard("")
     if not lines:
         return set()
-    sizes = text_sizes(tree)
+    sizes = text_sizes(tree) if sizes is None else sizes
     article = ARTICLE_SHARE * _solid(text)
-    boxes, outside = _boxes_and_rest(
-        tree, lambda e: 0 < sizes.get(e, 0) < article and (chrome_name(e) or is_link_away(e))
-    )
-    found = {line for line in lines if _in_box(line, boxes, outside)}
+    page = page_text(tree)
+    named = tree.xpath("//*[@class or @id or @href]")
+    boxes = _box_texts((e for e in named if 0 < sizes.get(e, 0) < article
+                        and (chrome_name(e) or is_link_away(e))), sizes, article)
+    found = {line for line in lines if _in_box(line, boxes, page)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
     if share > MAX_BOXED_SHARE:
         found = set()
-    # Boxes that are never the story (related stories, a pop-up) whatever their
-    # size, unless they hold the text's first line (then they wrap the article).
+    # Boxes that are never the story (related stories, a pop-up) whatever their size,
+    # unless they hold the text's first line (then they wrap the article).
     first = "".join(folded[0].split()) if folded else ""
-    strong, rest = _boxes_and_rest(
-        tree, lambda e: sizes.get(e, 0) > 0 and strong_chrome_name(e)
-        and first not in "".join(e.text_content().split())
-    )
-    return found | {line for line in lines if _in_box(line, strong, rest)}
+    strong = _box_texts((e for e in named if sizes.get(e, 0) > 0 and strong_chrome_name(e)),
+                        sizes)
+    strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
+    return found | {line for line in lines if _in_box(line, strong, page)}
 
 
-def _in_box(line: str, boxes: str, outside: str) -> bool:
+def _in_box(line: str, boxes: str, page: str) -> bool:
+    """Whether a line stands in the boxes' texts and nowhere else on the page (each text
+    white space removed)."""
     solid = "".join(line.split())
-    return bool(boxes) and solid in boxes and solid not in outside
+    if not boxes or solid not in boxes:
+        return False
+    return page.count(solid) <= boxes.count(solid)
 
 
-def _boxes_and_rest(tree: Any, is_box: Callable[[Any], bool]) -> tuple[str, str]:
-    """The text (white space removed) of the outermost elements for which ``is_box`` holds,
-    each box's text apart (``\\x00`` between them), and the page's text outside them; the
-    text of scripts and styles left out."""
-    boxes: list[str] = []
-    outside: list[str] = []
-    stack: list[Any] = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            outside.append("".join(item.split()))
-            continue
-        if not isinstance(item.tag, str) or item.tag in ("script", "style"):
-            continue  # a comment's tail is pushed with it, below
-        if is_box(item):
-            boxes.append("".join(item.text_content().split()))
-            continue
-        for child in reversed(item):
-            if child.tail:
-                stack.append(child.tail)
-            stack.append(child)
-        if item.text:
-            stack.append(item.text)
-    return "\x00".join(boxes), "".join(outside)
+def page_text(tree: Any) -> str:
+    """The page's text, scripts and styles left out, white space removed."""
+    found = tree.xpath("//text()[not(parent::script) and not(parent::style)]")
+    return "".join("".join(found).split())
 
 
-def line_elements(tree: Any, text: str, sizes: dict[Any, int], extra: int = 0
-                  ) -> dict[str, Any]:
+def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | None = None
+               ) -> str:
+    """The texts (white space removed) of the outermost of ``elements``, ``\\x00`` between
+    them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
+    chosen = list(elements)
+    inside = set(chosen)
+    texts = []
+    for element in chosen:
+        for ancestor in element.iterancestors():
+            if ancestor in inside or (limit is not None and sizes.get(ancestor, 0) >= limit):
+                break
+        else:
+            ancestor = None
+        if ancestor is None or ancestor not in inside:
+            texts.append("".join(element.text_content().split()))
+    return "\x00".join(texts)
+
+
+def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str, Any]:
     """The innermost element whose text holds each line of ``text`` (lines white space
     folded) and at most ``extra`` characters more (white space aside: 0, the element whose
-    whole text the line is); lines in no such element are left out."""
+    whole text the line is); lines in no such element are left out. ``sizes``: the page's
+    :func:`text_sizes`."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
-    by_size: dict[int, list[tuple[str, str]]] = {}
+    if not lines:
+        return {}
+    elements = list(sizes)
+    by_size: dict[int, list[int]] = {}
+    for n, size in enumerate(sizes.values()):
+        by_size.setdefault(size, []).append(n)
+    found: dict[str, Any] = {}
     for line in lines:
         solid = "".join(line.split())
-        by_size.setdefault(len(solid), []).append((line, solid))
-    found: dict[str, Any] = {}
-    for element, size in sizes.items():  # leaves first
-        if element.tag in ("script", "style"):
-            continue
-        candidates = [c for n in range(max(0, size - extra), size + 1)
-                      for c in by_size.get(n, ()) if c[0] not in found]
-        if not candidates:
-            continue
-        own = "".join(element.text_content().split())
-        for line, solid in candidates:
-            if solid in own:
+        near = sorted(n for size in range(len(solid), len(solid) + extra + 1)
+                      for n in by_size.get(size, ()))
+        for n in near:  # leaves first
+            element = elements[n]
+            if element.tag in ("script", "style"):
+                continue
+            if solid in "".join(element.text_content().split()):
                 found[line] = element
+                break
     return found
 
 
@@ -428,14 +432,28 @@ def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
     return size > 0 and inside >= 0.8 * size
 
 
-def picture_captions(tree: Any, text: str) -> set[str]:
+def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that are captions of a picture: short, in
     a box of a few levels that holds a picture and no other text than the line and a
     credit, the line set in italics or small type or the box or the line's element named
     as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
-    sizes = text_sizes(tree)
+    sizes = text_sizes(tree) if sizes is None else sizes
+    short = [line for line in text.split("\n")
+             if line.strip() and len(line.split()) <= PICTURE_CAPTION_WORDS]
+    if not short:
+        return set()
+    # Only lines that stand in a small box around a picture can be its caption.
+    limit = max(_solid(line) for line in short) + CAPTION_BOX_EXTRA
+    boxes = set()
+    for picture in tree.iter(*_PICTURES):
+        node = picture.getparent()
+        while node is not None and sizes.get(node, 0) <= limit:
+            boxes.add(node)
+            node = node.getparent()
+    around = _box_texts(boxes, sizes, limit + 1)
+    short = [line for line in short if "".join(line.split()) in around]
     found: set[str] = set()
-    for line, element in line_elements(tree, text, sizes, CAPTION_BOX_EXTRA).items():
+    for line, element in line_elements("\n".join(short), sizes, CAPTION_BOX_EXTRA).items():
         if len(line.split()) > PICTURE_CAPTION_WORDS:
             continue
         size = _solid(line)
@@ -462,7 +480,7 @@ TRAILING_ITALIC_LINES = 2
 _FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
 
 
-def trailing_italics(tree: Any, text: str) -> set[str]:
+def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
     """The last lines of ``text`` (white space folded) set in italics (four fifths of the
     line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
     last paragraph, a paragraph in italics is a note about the article, its author or
@@ -470,8 +488,8 @@ def trailing_italics(tree: Any, text: str) -> set[str]:
     lines = [_fold(line) for line in text.split("\n") if line.strip()]
     if len(lines) <= TRAILING_ITALIC_LINES:
         return set()
-    sizes = text_sizes(tree)
-    elements = line_elements(tree, "\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
+    sizes = text_sizes(tree) if sizes is None else sizes
+    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
                              CAPTION_BOX_EXTRA)
     found: set[str] = set()
     for line in reversed(lines[-TRAILING_ITALIC_LINES:]):
@@ -483,7 +501,7 @@ def trailing_italics(tree: Any, text: str) -> set[str]:
 
 
 #: A word that mixes Latin and Cyrillic letters: look-alike letters that hide an
-#: advertising line from filters (``Аdvеrtіѕе``).
+#: advertising line from filters ("Advertise" with a Cyrillic A, e, i and s).
 _MIXED = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
 #: A line is look-alike text when this many of its words mix the alphabets…
 MIXED_WORDS = 3
@@ -586,9 +604,10 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
-    text = without_lines(text, chrome_box_lines(tree, text))
-    text = without_lines(text, picture_captions(tree, text))
-    text = without_lines(text, trailing_italics(tree, text))
+    sizes = text_sizes(tree)
+    text = without_lines(text, chrome_box_lines(tree, text, sizes))
+    text = without_lines(text, picture_captions(tree, text, sizes))
+    text = without_lines(text, trailing_italics(tree, text, sizes))
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,
