@@ -204,7 +204,8 @@ _PROMPT = re.compile(
     r"|\bcc[-\ ]by\b|all\ rights\ reserved|alle\ rechte\ vorbehalten"
     r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s"
     r"|verf[üu]gbar\ bis|available\ (?:until|till)\ \d|disponible\ hasta|disponible\ jusqu"
-    r"|(?:mit\ diesem|diesen|this|the)\ button\b",
+    r"|(?:mit\ diesem|mit\ dem|[üu]ber\ diesen|click(?:\ on)?\ (?:this|the)|press\ (?:this|the)"
+    r"|use\ this)\ button\b",
     re.I | re.X,
 )
 
