@@ -21,7 +21,12 @@ line stands: a line whose element, or an ancestor smaller than the article, is n
 chrome (class or id words such as ``related``, ``teaser``, ``disclosure``, ``newsletter``,
 ``caption``, ``bio``) or is a link to another page (a teaser card's summary) is dropped,
 unless the same line also stands outside such boxes or the boxes are most of the text (a
-gallery whose captions are the story). Each rule was kept only where
+gallery whose captions are the story); boxes that are never the story (related stories, a
+pop-up) go whatever their size unless they hold the text's first line. A short line in a
+small box around a picture, in italics or small type or named as an image's box, is the
+picture's caption; italic lines after the body (an author's bio, an editor's note, a teaser
+of another story) and lines in look-alike letters (Latin words with Cyrillic letters: an
+advertiser's line hidden from filters) go too. Each rule was kept only where
 ``python -m benchmarks.quality_offline`` (the quality benchmark's alerts on the extracted
 texts) said it helps: alert precision up, recall as before (docs/benchmarks.md, "Quality").
 
