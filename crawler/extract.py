@@ -272,13 +272,6 @@ def chrome_name(element: Any) -> bool:
     return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
 
 
-def strong_chrome_name(element: Any) -> bool:
-    """Whether an element's class or id names it as a box that is never the story
-    (STRONG_NAME_WORDS)."""
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return any(w.lower() in STRONG_NAME_WORDS for w in _NAME_WORD.findall(names))
-
-
 def is_link_away(element: Any) -> bool:
     """Whether an element is a link to another page (a teaser card: a paragraph inside a
     link is the link's text)."""
@@ -322,9 +315,9 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
     sizes = text_sizes(tree) if sizes is None else sizes
     article = ARTICLE_SHARE * _solid(text)
     page = page_text(tree)
-    named = tree.xpath("//*[@class or @id or @href]")
-    boxes = _box_texts((e for e in named if 0 < sizes.get(e, 0) < article
-                        and (chrome_name(e) or is_link_away(e))), sizes, article)
+    named = [(e, _names(e)) for e in tree.xpath("//*[@class or @id or @href]")]
+    boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
+                        and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
     found = {line for line in lines if _in_box(line, boxes, page)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
@@ -333,8 +326,8 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
     # Boxes that are never the story (related stories, a pop-up) whatever their size,
     # unless they hold the text's first line (then they wrap the article).
     first = "".join(folded[0].split()) if folded else ""
-    strong = _box_texts((e for e in named if sizes.get(e, 0) > 0 and strong_chrome_name(e)),
-                        sizes)
+    strong = _box_texts((e for e, words in named
+                         if words & STRONG_NAME_WORDS and sizes.get(e, 0) > 0), sizes)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
     return found | {line for line in lines if _in_box(line, strong, page)}
 
