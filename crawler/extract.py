@@ -268,8 +268,7 @@ MAX_BOXED_SHARE = 0.3
 
 def chrome_name(element: Any) -> bool:
     """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
+    return bool(_names(element) & CHROME_NAME_WORDS)
 
 
 def is_link_away(element: Any) -> bool:
