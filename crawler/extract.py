@@ -21,7 +21,12 @@ line stands: a line whose element, or an ancestor smaller than the article, is n
 chrome (class or id words such as ``related``, ``teaser``, ``disclosure``, ``newsletter``,
 ``caption``, ``bio``) or is a link to another page (a teaser card's summary) is dropped,
 unless the same line also stands outside such boxes or the boxes are most of the text (a
-gallery whose captions are the story). Each rule was kept only where
+gallery whose captions are the story); boxes that are never the story (related stories, a
+pop-up) go whatever their size unless they hold the text's first line. A short line in a
+small box around a picture, in italics or small type or named as an image's box, is the
+picture's caption; italic lines after the body (an author's bio, an editor's note, a teaser
+of another story) and lines in look-alike letters (Latin words with Cyrillic letters: an
+advertiser's line hidden from filters) go too. Each rule was kept only where
 ``python -m benchmarks.quality_offline`` (the quality benchmark's alerts on the extracted
 texts) said it helps: alert precision up, recall as before (docs/benchmarks.md, "Quality").
 
@@ -43,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +207,10 @@ _PROMPT = re.compile(
     r"|(?:lesen\ sie|findest\ du|finden\ sie|read\ more|learn\ more|find\ out\ more"
     r"|lee\ m[áa]s|en\ savoir\ plus)\b.{0,20}\b(?:hier|here|aqu[íi]|ici)\b"
     r"|\bcc[-\ ]by\b|all\ rights\ reserved|alle\ rechte\ vorbehalten"
-    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s",
+    r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s"
+    r"|verf[üu]gbar\ bis|available\ (?:until|till)\ \d|disponible\ hasta|disponible\ jusqu"
+    r"|(?:mit\ diesem|mit\ dem|[üu]ber\ diesen|click(?:\ on)?\ (?:this|the)|press\ (?:this|the)"
+    r"|use\ this)\ button\b",
     re.I | re.X,
 )
 
@@ -220,6 +228,7 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
     dropped = [
         link or is_credit(line) or is_prompt(line) or is_related_heading(line)
+        or is_lookalike(line)
         or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
         for n, (line, link) in enumerate(zip(lines, links, strict=True))
     ]
@@ -243,6 +252,10 @@ CHROME_NAME_WORDS = frozenset({
     "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
     "recommended", "rss",
 })  # fmt: skip
+#: Words of class and id names of boxes that are never the story, whatever their size.
+STRONG_NAME_WORDS = frozenset({
+    "related", "relatedpost", "relatedposts", "popup", "pum", "modal",
+})  # fmt: skip
 _NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 #: An ancestor holding this share of the article text is the article (or a wrapper around
 #: it): its class names, and its ancestors', say nothing of one of its paragraphs.
@@ -255,8 +268,7 @@ MAX_BOXED_SHARE = 0.3
 
 def chrome_name(element: Any) -> bool:
     """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return any(w.lower() in CHROME_NAME_WORDS for w in _NAME_WORD.findall(names))
+    return bool(_names(element) & CHROME_NAME_WORDS)
 
 
 def is_link_away(element: Any) -> bool:
@@ -287,43 +299,220 @@ def text_sizes(tree: Any) -> dict[Any, int]:
     return sizes
 
 
-def chrome_box_lines(tree: Any, text: str) -> set[str]:
+def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
-    article: the element whose text the line is, or one of its ancestors smaller than the
-    article, is named as chrome (:func:`chrome_name`) or is a link to another page. A line
-    that also stands outside such boxes (a headline repeated in a related-stories box) is
-    kept, and so are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
+    article: elements smaller than the article that are named as chrome
+    (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
+    part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
+    lines at a ``<br>``, an excerpt under a related story's headline); a line that also
+    stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
+    are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
-    sizes = text_sizes(tree)
-    wanted = {_solid(line) for line in lines}
+    sizes = text_sizes(tree) if sizes is None else sizes
     article = ARTICLE_SHARE * _solid(text)
-    boxed: set[str] = set()
-    clear: set[str] = set()
-    for element, size in sizes.items():
-        if size not in wanted or element.tag in ("script", "style"):
-            continue
-        if any(sizes.get(child) == size for child in element):
-            continue  # a wrapper around the line's own element is judged with it
-        own = _fold(element.text_content())
-        if own not in lines:
-            continue
-        node = element
-        inside = False
-        while node is not None and node.tag not in ("body", "html"):
-            if sizes.get(node, 0) >= article:
-                break
-            if chrome_name(node) or is_link_away(node):
-                inside = True
-                break
-            node = node.getparent()
-        (boxed if inside else clear).add(own)
-    found = boxed - clear
+    page = page_text(tree)
+    named = [(e, _names(e)) for e in tree.xpath("//*[@class or @id or @href]")]
+    boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
+                        and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
+    found = {line for line in lines if _in_box(line, boxes, page)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
-    return found if share <= MAX_BOXED_SHARE else set()
+    if share > MAX_BOXED_SHARE:
+        found = set()
+    # Boxes that are never the story (related stories, a pop-up) whatever their size,
+    # unless they hold the text's first line (then they wrap the article).
+    first = "".join(folded[0].split()) if folded else ""
+    strong = _box_texts((e for e, words in named
+                         if words & STRONG_NAME_WORDS and sizes.get(e, 0) > 0), sizes)
+    strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
+    return found | {line for line in lines if _in_box(line, strong, page)}
+
+
+def _in_box(line: str, boxes: str, page: str) -> bool:
+    """Whether a line stands in the boxes' texts and nowhere else on the page (each text
+    white space removed)."""
+    solid = "".join(line.split())
+    if not boxes or solid not in boxes:
+        return False
+    return page.count(solid) <= boxes.count(solid)
+
+
+def page_text(tree: Any) -> str:
+    """The page's text, scripts and styles left out, white space removed."""
+    found = tree.xpath("//text()[not(parent::script) and not(parent::style)]")
+    return "".join("".join(found).split())
+
+
+def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | None = None
+               ) -> str:
+    """The texts (white space removed) of the outermost of ``elements``, ``\\x00`` between
+    them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
+    chosen = list(elements)
+    inside = set(chosen)
+    texts = []
+    for element in chosen:
+        for ancestor in element.iterancestors():
+            if ancestor in inside or (limit is not None and sizes.get(ancestor, 0) >= limit):
+                break
+        else:
+            ancestor = None
+        if ancestor is None or ancestor not in inside:
+            texts.append("".join(element.text_content().split()))
+    return "\x00".join(texts)
+
+
+def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str, Any]:
+    """The innermost element whose text holds each line of ``text`` (lines white space
+    folded) and at most ``extra`` characters more (white space aside: 0, the element whose
+    whole text the line is); lines in no such element are left out. ``sizes``: the page's
+    :func:`text_sizes`."""
+    lines = {_fold(line) for line in text.split("\n")}
+    lines.discard("")
+    if not lines:
+        return {}
+    elements = list(sizes)
+    by_size: dict[int, list[int]] = {}
+    for n, size in enumerate(sizes.values()):
+        by_size.setdefault(size, []).append(n)
+    found: dict[str, Any] = {}
+    for line in lines:
+        solid = "".join(line.split())
+        near = sorted(n for size in range(len(solid), len(solid) + extra + 1)
+                      for n in by_size.get(size, ()))
+        for n in near:  # leaves first
+            element = elements[n]
+            if element.tag in ("script", "style"):
+                continue
+            if solid in "".join(element.text_content().split()):
+                found[line] = element
+                break
+    return found
+
+
+#: Elements that show a picture.
+_PICTURES = ("img", "picture", "video", "svg", "iframe")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+#: Words of class and id names of an image's box or of a caption's own element.
+PICTURE_NAME_WORDS = frozenset({
+    "image", "img", "media", "photo", "picture", "figure", "bild", "foto", "caption",
+    "credit", "copyright",
+})  # fmt: skip
+#: A caption has at most this many words.
+PICTURE_CAPTION_WORDS = 45
+#: An image's box holds its caption and at most this many characters besides (a credit).
+CAPTION_BOX_EXTRA = 60
+#: How far up from a caption's element its image's box is looked for.
+CAPTION_LEVELS = 3
+
+
+def _names(element: Any) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return {w.lower() for w in _NAME_WORD.findall(names)}
+
+
+def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
+    """Whether most of an element's text (four fifths) is inside ``tags`` (itself, an
+    ancestor up to two levels, or descendants)."""
+    node = element
+    for _ in range(3):
+        if node is None:
+            break
+        if node.tag in tags:
+            return True
+        node = node.getparent()
+    size = sizes.get(element, 0)
+    inside = sum(sizes.get(e, 0) for e in element.iter(*tags)
+                 if not any(a.tag in tags for a in e.iterancestors() if a is not element
+                            and element in a.iterancestors()))
+    return size > 0 and inside >= 0.8 * size
+
+
+def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+    """The lines of ``text`` (white space folded) that are captions of a picture: short, in
+    a box of a few levels that holds a picture and no other text than the line and a
+    credit, the line set in italics or small type or the box or the line's element named
+    as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
+    sizes = text_sizes(tree) if sizes is None else sizes
+    short = [line for line in text.split("\n")
+             if line.strip() and len(line.split()) <= PICTURE_CAPTION_WORDS]
+    if not short:
+        return set()
+    # Only lines that stand in a small box around a picture can be its caption.
+    limit = max(_solid(line) for line in short) + CAPTION_BOX_EXTRA
+    boxes = set()
+    for picture in tree.iter(*_PICTURES):
+        node = picture.getparent()
+        while node is not None and sizes.get(node, 0) <= limit:
+            boxes.add(node)
+            node = node.getparent()
+    around = _box_texts(boxes, sizes, limit + 1)
+    short = [line for line in short if "".join(line.split()) in around]
+    found: set[str] = set()
+    for line, element in line_elements("\n".join(short), sizes, CAPTION_BOX_EXTRA).items():
+        if len(line.split()) > PICTURE_CAPTION_WORDS:
+            continue
+        size = _solid(line)
+        named = bool(_names(element) & PICTURE_NAME_WORDS) or element.tag == "figcaption"
+        styled = _styled(element, ("em", "i", "small", "sub", "figcaption"), sizes)
+        node = element
+        for _ in range(CAPTION_LEVELS):
+            node = node.getparent()
+            if node is None or sizes.get(node, 0) > size + CAPTION_BOX_EXTRA:
+                break
+            named = named or bool(_names(node) & PICTURE_NAME_WORDS) or node.tag == "figure"
+            if next(node.iter(*_HEADINGS), None) is not None:
+                break  # a heading over a picture and its text: a teaser, a step
+            if next(node.iter(*_PICTURES), None) is not None:
+                if named or styled:
+                    found.add(line)
+                break
+    return found
+
+
+#: Italic lines at the end of the text dropped at most (an author's bio, an editor's note, a
+#: teaser of another story, an advertiser's line).
+TRAILING_ITALIC_LINES = 2
+_FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
+
+
+def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+    """The last lines of ``text`` (white space folded) set in italics (four fifths of the
+    line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
+    last paragraph, a paragraph in italics is a note about the article, its author or
+    another story, not the story."""
+    lines = [_fold(line) for line in text.split("\n") if line.strip()]
+    if len(lines) <= TRAILING_ITALIC_LINES:
+        return set()
+    sizes = text_sizes(tree) if sizes is None else sizes
+    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
+                             CAPTION_BOX_EXTRA)
+    found: set[str] = set()
+    for line in reversed(lines[-TRAILING_ITALIC_LINES:]):
+        element = elements.get(line)
+        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"), sizes):
+            break  # a footnote (``*``, ``¹``, ``[1]``) belongs to the article
+        found.add(line)
+    return found
+
+
+#: A word that mixes Latin and Cyrillic letters: look-alike letters that hide an
+#: advertising line from filters ("Advertise" with a Cyrillic A, e, i and s).
+_MIXED = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
+#: A line is look-alike text when this many of its words mix the alphabets…
+MIXED_WORDS = 3
+#: …and they are at least this share of its words.
+MIXED_SHARE = 0.2
+
+
+def is_lookalike(line: str) -> bool:
+    """Whether a line is written in look-alike letters (Latin words with Cyrillic letters
+    in them), as advertising that hides from filters is; a Cyrillic text with a mistyped
+    Latin letter here and there is not."""
+    mixed = len(_MIXED.findall(line))
+    return mixed >= MIXED_WORDS and mixed >= MIXED_SHARE * len(line.split())
 
 
 def without_lines(text: str, dropped: set[str]) -> str:
@@ -413,7 +602,10 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
-    text = without_lines(text, chrome_box_lines(tree, text))
+    sizes = text_sizes(tree)
+    text = without_lines(text, chrome_box_lines(tree, text, sizes))
+    text = without_lines(text, picture_captions(tree, text, sizes))
+    text = without_lines(text, trailing_italics(tree, text, sizes))
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,

@@ -12,9 +12,12 @@ from crawler.extract import (
     extract_article,
     extract_pass,
     is_credit,
+    is_lookalike,
     is_prompt,
     is_related_heading,
+    picture_captions,
     text_sizes,
+    trailing_italics,
     without_chrome_lines,
 )
 
@@ -242,3 +245,142 @@ def test_text_sizes_count_what_text_content_holds() -> None:
     sizes = text_sizes(tree)
     for element in tree.iter("div", "p", "b", "body"):
         assert sizes[element] == len("".join(element.text_content().split()))
+
+
+def page(inside: str) -> str:
+    """A news page whose article element holds ``inside`` after the body's first paragraphs
+    (the last ones follow it)."""
+    body = "".join(f"<p>{p}</p>" for p in BODY[:3])
+    rest = "".join(f"<p>{p}</p>" for p in BODY[3:])
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a></nav>
+<main><article><h1>Harbour board raises mooring fees for visiting yachts</h1>
+<div class="entry-content">{body}{inside}{rest}</div></article></main>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+
+
+CAPTION = "The inner basin at low tide, where the silt now reaches the old ferry steps."
+
+
+def test_a_pictures_caption_goes_the_articles_paragraphs_stay() -> None:
+    """A caption in a picture's box (named as an image's, or set in italics), beside a
+    credit that trafilatura leaves out; a paragraph with a picture in it, or a step under
+    its heading, is the article's."""
+    boxes = [
+        f'<div class="image-box"><img src="/img/basin.jpg" alt=""><p class="to-image-box">'
+        f'<span class="copyright">Foto: Gazette</span> {CAPTION}</p></div>',
+        f'<p><img src="/img/basin.jpg" alt=""><br><em><sub>{CAPTION}</sub></em></p>',
+        f'<article class="media media-image"><img src="/img/basin.jpg" alt="">'
+        f'<section class="media__description-copyright"><div class="media__description">'
+        f'<p>{CAPTION}</p></div><div class="media__copyright">Foto: Gazette</div>'
+        f"</section></article>",
+    ]
+    for box in boxes:
+        html = page(box)
+        tree = load_html(html)
+        text = "\n".join([*BODY[:3], CAPTION, *BODY[3:]])
+        assert picture_captions(tree, text) == {folded(CAPTION)}, box
+        extracted = extract_article(html, URL)
+        assert extracted is not None
+        assert folded(CAPTION) not in folded(extracted.text), box
+        assert all(folded(p) in folded(extracted.text) for p in BODY), box
+    kept = [
+        # A short paragraph with a picture floated in it, in plain type and no named box.
+        f'<p><img src="/img/basin.jpg" alt="" class="alignleft">{CAPTION}</p>',
+        # A step of a how-to: its heading and picture in the box.
+        f'<div class="step-image"><h3>Step 2</h3><img src="/img/2.jpg" alt="">'
+        f"<p><em>{CAPTION}</em></p></div>",
+    ]
+    for box in kept:
+        tree = load_html(page(box))
+        text = "\n".join([*BODY[:3], CAPTION, *BODY[3:]])
+        assert picture_captions(tree, text) == set(), box
+
+
+def test_lines_in_look_alike_letters_go() -> None:
+    # "Advertise with the most visited news site" with Cyrillic а, е, і, о, ѕ, у in it.
+    hidden = ("\u0410dv\u0435rt\u0456\u0455\u0435 w\u0456th th\u0435 most visited news "
+              "site ~ W\u0435 \u043eff\u0435r full\u0443 \u0441u\u0455t\u043em\u0456z"
+              "\u0430bl\u0435 p\u0430\u0441k\u0430g\u0435\u0455")
+    assert is_lookalike(hidden)
+    assert without_chrome_lines("\n".join([BODY[0], hidden, BODY[1]]), set()) == "\n".join(
+        [BODY[0], BODY[1]])
+    # Russian news, one word with a mistyped Latin letter; a brand name in Latin letters.
+    assert not is_lookalike("\u0421\u043e\u0432\u0435\u0442 \u043f\u0440\u0438\u043d"
+                            "\u044f\u043b \u0431\u044e\u0434\u0436\u0435\u0442 "
+                            "\u043f\u043e\u0440\u0442a \u0432 \u0432\u0442\u043e\u0440"
+                            "\u043d\u0438\u043a, \u0441\u043e\u043e\u0431\u0449\u0438"
+                            "\u043b Reuters")
+    assert not is_lookalike(BODY[0])
+
+
+BIO_NOTE = ("Marta Quayle is the founder of a harbour consultancy and writes about the coast; "
+            "follow her on the Gazette's pages.")
+FOOTNOTE = ("*The survey asked 1,200 berth holders by telephone in March; the results reflect "
+            "their view of the harbour.")
+
+
+def test_italic_lines_after_the_body_go_footnotes_stay() -> None:
+    html = page("") .replace("</div></article>", f"<p><em>{BIO_NOTE}</em></p></div></article>")
+    tree = load_html(html)
+    text = "\n".join([*BODY, BIO_NOTE])
+    assert trailing_italics(tree, text) == {folded(BIO_NOTE)}
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    assert folded(BIO_NOTE) not in folded(extracted.text)
+    assert folded(BODY[-1]) in folded(extracted.text)
+    # A footnote in italics, and an italic paragraph inside the body, are the article's.
+    html = page(f"<p><i>{BIO_NOTE}</i></p>").replace(
+        "</div></article>", f"<p><em>{FOOTNOTE}</em></p></div></article>")
+    text = "\n".join([*BODY[:3], BIO_NOTE, *BODY[3:], FOOTNOTE])
+    assert trailing_italics(load_html(html), text) == set()
+
+
+def test_video_and_player_notices_are_prompts() -> None:
+    for line in ("Video verfügbar bis 28.02.2021",
+                 "Mit diesem Button kannst Du diese Episode zu deiner Liste hinzufügen.",
+                 "Click the button below to listen to the whole interview."):
+        assert is_prompt(line), line
+    for line in ("Workers at the button factory went on strike on Monday.",
+                 "The video was available on the council's website for a week."):
+        assert not is_prompt(line), line
+
+
+RELATED = [
+    ("Lighthouse keepers return to Skerry Point",
+     ["After thirty years of automation the keepers are back, and the village hopes the "
+      "visitors will follow them up the cliff path.",
+      "The first of them arrived on Monday with a van of books."]),
+    ("The regatta moves to September",
+     ["The sailing club found that the spring tides leave too little water in the basin "
+      "for the larger boats, and moved the race.",
+      "Entries close at the end of August."]),
+    ("A new ferry for the islands",
+     ["The county has ordered a larger ferry for the island route, which should carry "
+      "twice as many cars as the old one from next spring.",
+      "The old ferry will be sold."]),
+]
+
+
+def test_a_related_stories_box_larger_than_the_article_goes() -> None:
+    """A related-stories list whose excerpts (cut into lines at ``<br>``) are more text than
+    the article is still chrome; a wrapper named so that holds the article is not."""
+    items = "".join(
+        f'<div class="item"><a href="/2024/{n}">{title}</a> <p><small>{"<br>".join(lines)}'
+        f"</small></p></div>" for n, (title, lines) in enumerate(RELATED))
+    short = BODY[:2]
+    html = (f"<html><body><article><h1>Harbour board raises mooring fees</h1>"
+            f"{''.join(f'<p>{p}</p>' for p in short)}"
+            f'<div class="related_post wp_rp">{items}</div></article></body></html>')
+    excerpt = [line for _, lines in RELATED for line in lines]
+    text = "\n".join([*short, *[t for t, _ in RELATED], *excerpt])
+    assert {folded(line) for line in excerpt} <= chrome_box_lines(load_html(html), text)
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    assert not any(folded(line) in folded(extracted.text) for line in excerpt)
+    assert all(folded(p) in folded(extracted.text) for p in short)
+    # The same words naming the article's own wrapper (it holds the text's first line).
+    wrapped = (f'<html><body><div class="post has-related-posts"><h1>Harbour board</h1>'
+               f"{''.join(f'<p>{p}</p>' for p in BODY)}</div></body></html>")
+    assert chrome_box_lines(load_html(wrapped), "\n".join(BODY)) == set()
