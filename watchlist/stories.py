@@ -150,9 +150,10 @@ def signature(text: str) -> Signature | None:
     return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
 
 
-#: Articles whose signatures are kept in one block of the index.
+#: Articles whose signatures, and band keys, are kept in one block of the index.
 _BLOCK = 4096
-#: Articles added to the index before their band entries are merged into the sorted arrays.
+#: Articles added to the index before their band entries are merged into their block's
+#: sorted arrays.
 _PENDING = 512
 _TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
 _HASH_MASK = np.uint64((1 << (64 - _TABLE_BITS)) - 1)
@@ -177,13 +178,15 @@ class StoryIndex:
     """The signatures of recent articles and their stories, indexed for near-duplicates.
 
     The index holds every article of the story window, so it is kept compact: the
-    signatures as their 32-bit values in numpy blocks, the articles and stories in typed
-    arrays, and the LSH bands (the banding of datasketch's MinHashLSH for the threshold,
-    one table per band of each signature) as one sorted array of 64-bit band keys with the
-    article of each. That is about 1.7 KB an article (30,000 articles of a large first crawl:
-    about 50 MB), against 6 KB with a dict of band hashes per band and 20 KB with MinHash
-    objects and two MinHashLSH indexes. The newest articles' bands wait in a small dict
-    until there are _PENDING of them, then are merged into the sorted array.
+    signatures as their 32-bit values in numpy blocks of _BLOCK articles, the articles and
+    stories in typed arrays, and the LSH bands (the banding of datasketch's MinHashLSH for
+    the threshold, one table per band of each signature) as a sorted array of 64-bit band
+    keys, with the row of each, per block. That is about 1.7 KB an article (30,000 articles
+    of a large first crawl: about 50 MB), against 6 KB with a dict of band hashes per band
+    and 20 KB with MinHash objects and two MinHashLSH indexes. The newest articles' bands
+    wait in a small dict until there are _PENDING of them, then are merged into their
+    block's arrays: a merge copies one block's keys (at most 2.4 MB), never the whole
+    index's (18 MB at 30,000 articles, twice over while both copies lived).
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
@@ -192,8 +195,8 @@ class StoryIndex:
         self._articles = array("q")  # row -> article id
         self._stories = array("q")  # row -> story id
         self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
-        self._keys = np.zeros(0, dtype=np.uint64)  # band keys, sorted
-        self._keyrows = np.zeros(0, dtype=np.uint32)  # the row of each
+        self._keys: list[np.ndarray] = []  # per block: the band keys of its rows, sorted
+        self._keyrows: list[np.ndarray] = []  # and the row of each
         self._pending: dict[int, int | list[int]] = {}  # band key -> row(s), not merged yet
         self._pending_rows = 0
 
@@ -212,6 +215,8 @@ class StoryIndex:
         block, offset = divmod(row, _BLOCK)
         if block == len(self._blocks):
             self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_DTYPE))
+            self._keys.append(np.zeros(0, dtype=np.uint64))
+            self._keyrows.append(np.zeros(0, dtype=np.uint32))
         self._blocks[block][offset] = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
         self._rows[article_id] = row
         self._articles.append(article_id)
@@ -229,31 +234,36 @@ class StoryIndex:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the pending band entries into the sorted arrays."""
+        """Move the pending band entries into their blocks' sorted arrays."""
         keys: list[int] = []
         rows: list[int] = []
         for key, bucket in self._pending.items():
             for row in [bucket] if isinstance(bucket, int) else bucket:
                 keys.append(key)
                 rows.append(row)
-        new_keys = np.array(keys, dtype=np.uint64)
-        new_rows = np.array(rows, dtype=np.uint32)
-        order = np.argsort(new_keys, kind="stable")
-        new_keys, new_rows = new_keys[order], new_rows[order]
-        at = np.searchsorted(self._keys, new_keys, side="right")
-        self._keys = np.insert(self._keys, at, new_keys)
-        self._keyrows = np.insert(self._keyrows, at, new_rows)
+        all_keys = np.array(keys, dtype=np.uint64)
+        all_rows = np.array(rows, dtype=np.uint32)
+        blocks = all_rows // _BLOCK
+        for block in np.unique(blocks).tolist():
+            mine = blocks == block
+            new_keys, new_rows = all_keys[mine], all_rows[mine]
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_rows = new_keys[order], new_rows[order]
+            at = np.searchsorted(self._keys[block], new_keys, side="right")
+            self._keys[block] = np.insert(self._keys[block], at, new_keys)
+            self._keyrows[block] = np.insert(self._keyrows[block], at, new_rows)
         self._pending.clear()
         self._pending_rows = 0
 
     def _candidates(self, keys: np.ndarray) -> set[int]:
         """The rows that share a band key with ``keys``."""
         found: set[int] = set()
-        left = np.searchsorted(self._keys, keys, side="left")
-        right = np.searchsorted(self._keys, keys, side="right")
-        for start, end in zip(left.tolist(), right.tolist(), strict=True):
-            if start < end:
-                found.update(self._keyrows[start:end].tolist())
+        for block_keys, block_rows in zip(self._keys, self._keyrows, strict=True):
+            left = np.searchsorted(block_keys, keys, side="left")
+            right = np.searchsorted(block_keys, keys, side="right")
+            hit = left < right
+            for start, end in zip(left[hit].tolist(), right[hit].tolist(), strict=True):
+                found.update(block_rows[start:end].tolist())
         for key in keys.tolist():
             bucket = self._pending.get(key)
             if isinstance(bucket, int):
