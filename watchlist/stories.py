@@ -47,6 +47,11 @@ SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
 BANDS, ROWS = 25, 5
 _DTYPE = np.uint32
+#: What the index keeps of each signature value: its low 16 bits (a b-bit MinHash). Two
+#: different values agree on them once in 65,536, so a comparison of 128 values gains a
+#: false agreement about once in 500 and an estimate moves by 1/128 at most then; the
+#: stored signatures keep their 32 bits.
+_KEPT = np.uint16
 _SIZE = np.dtype(_DTYPE).itemsize  # bytes per stored signature value
 _SEED = 1
 _WORD = re.compile(r"[^\W_]+")
@@ -178,15 +183,15 @@ class StoryIndex:
     """The signatures of recent articles and their stories, indexed for near-duplicates.
 
     The index holds every article of the story window, so it is kept compact: the
-    signatures as their 32-bit values in numpy blocks of _BLOCK articles, the articles and
-    stories in typed arrays, and the LSH bands (the banding of datasketch's MinHashLSH for
-    the threshold, one table per band of each signature) as a sorted array of 64-bit band
-    keys, with the row of each, per block. That is about 1.7 KB an article (30,000 articles
-    of a large first crawl: about 50 MB), against 6 KB with a dict of band hashes per band
-    and 20 KB with MinHash objects and two MinHashLSH indexes. The newest articles' bands
-    wait in a small dict until there are _PENDING of them, then are merged into their
-    block's arrays: a merge copies one block's keys (at most 2.4 MB), never the whole
-    index's (18 MB at 30,000 articles, twice over while both copies lived).
+    signatures as the low 16 bits of their values (see _KEPT) in numpy blocks of _BLOCK
+    articles, the articles and stories in typed arrays, and the LSH bands (the banding of
+    datasketch's MinHashLSH for the threshold, one table per band of each signature) as a
+    sorted array of 64-bit band keys, with the row of each, per block. That is about 1.2 KB
+    an article (30,000 articles of a large first crawl: about 36 MB), against 6 KB with a
+    dict of band hashes per band and 20 KB with MinHash objects and two MinHashLSH indexes.
+    The newest articles' bands wait in a small dict until there are _PENDING of them, then
+    are merged into their block's arrays: a merge copies one block's keys (at most 2.4 MB),
+    never the whole index's (18 MB at 30,000 articles, twice over while both copies lived).
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
@@ -214,10 +219,10 @@ class StoryIndex:
         row = len(self._articles)
         block, offset = divmod(row, _BLOCK)
         if block == len(self._blocks):
-            self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_DTYPE))
+            self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_KEPT))
             self._keys.append(np.zeros(0, dtype=np.uint64))
             self._keyrows.append(np.zeros(0, dtype=np.uint32))
-        self._blocks[block][offset] = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+        self._blocks[block][offset] = _kept(sig)
         self._rows[article_id] = row
         self._articles.append(article_id)
         self._stories.append(story_id)
@@ -279,7 +284,7 @@ class StoryIndex:
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
         if not rows:
             return None
-        mine = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+        mine = _kept(sig)
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         scores = np.maximum(
@@ -298,6 +303,11 @@ class StoryIndex:
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
         return dict(zip(self._articles, self._stories, strict=True))
+
+
+def _kept(sig: Signature) -> np.ndarray:
+    """What the index keeps of a signature: the low bits of its values, full then lede."""
+    return np.frombuffer(sig.full + sig.lede, dtype=_DTYPE).astype(_KEPT)
 
 
 def _values(data: bytes) -> np.ndarray:
