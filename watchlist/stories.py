@@ -89,22 +89,25 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def _hash32(item: bytes) -> int:
-    """datasketch's default hash (sha1_hash32): SHA-1's first 4 bytes, little-endian."""
-    return int.from_bytes(hashlib.sha1(item, usedforsecurity=False).digest()[:4], "little")
+def _hashes32(items: Iterable[bytes]) -> np.ndarray:
+    """datasketch's default hash (sha1_hash32: SHA-1's first 4 bytes, little-endian) of each
+    item, as one array (the digests joined and read at once: no Python int per item)."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(item, usedforsecurity=False).digest()[:4] for item in items])
+    return np.frombuffer(digests, dtype="<u4").astype(_DTYPE, copy=False)
 
 
 def minhash(items: Iterable[bytes]) -> bytes:
     """The MinHash signature of a set of shingles, as bytes."""
-    return _minhash_of([_hash32(item) for item in items])
+    return _minhash_of(_hashes32(items))
 
 
-def _minhash_of(hashes: list[int]) -> bytes:
+def _minhash_of(hashes: np.ndarray) -> bytes:
     """The MinHash of items already hashed (as datasketch's sha1_hash32 does), as bytes."""
-    if not hashes:
+    if not len(hashes):
         return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE).tobytes()
     a, b = _permutations()
-    values = _fmix32(np.array(hashes, dtype=_DTYPE).reshape(-1, 1))
+    values = _fmix32(hashes.reshape(-1, 1))
     return bytes((values * a + b).min(axis=0).tobytes())
 
 
@@ -147,10 +150,8 @@ def signature(text: str) -> Signature | None:
         return None
     # The lede's shingles are the text's first ones: each shingle is hashed once, for both
     # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
-    hashes = [
-        _hash32(" ".join(tokens[i : i + SHINGLE]).encode())
-        for i in range(len(tokens) - SHINGLE + 1)
-    ]
+    runs = zip(*(tokens[k:] for k in range(SHINGLE)), strict=False)
+    hashes = _hashes32([" ".join(run).encode() for run in runs])
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
     return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
 
