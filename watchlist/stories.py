@@ -162,22 +162,24 @@ _BLOCK = 4096
 #: sorted arrays.
 _PENDING = 512
 _TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
-_HASH_MASK = np.uint64((1 << (64 - _TABLE_BITS)) - 1)
-_TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(64 - _TABLE_BITS))
+_HASH_MASK = np.uint64((1 << (32 - _TABLE_BITS)) - 1)
+_TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(32 - _TABLE_BITS))
+_KEY = np.uint32  # a band key
+_OFFSET = np.uint16  # a row's place in its block (so _BLOCK is at most 65,536)
 
 
 def _band_keys(full: bytes, lede: bytes) -> np.ndarray:
     """The key of each band of both signatures (full text's bands, then the lede's): a
-    64-bit hash of the band's values, with the table's number in its top bits. Two equal
-    bands have the same key; two different ones, almost never (it would only add a
-    candidate, which the similarity check rules out)."""
+    32-bit hash of the band's values, with the table's number in its top bits. Two equal
+    bands have the same key; two different ones, rarely (one in 67 million within a table:
+    it only adds a candidate, which the similarity check rules out)."""
     both = np.frombuffer(full + lede, dtype=_DTYPE).reshape(2, NUM_PERM)
     values = both[:, : BANDS * ROWS].astype(np.uint64).reshape(2 * BANDS, ROWS)
     key = np.zeros(2 * BANDS, dtype=np.uint64)
     for column in range(ROWS):
         key = (key ^ values[:, column]) * np.uint64(0x100000001B3)  # FNV-1a over the values
         key ^= key >> np.uint64(29)
-    return (key & _HASH_MASK) | _TABLES
+    return (((key ^ (key >> np.uint64(32))) & _HASH_MASK) | _TABLES).astype(_KEY)
 
 
 class StoryIndex:
@@ -187,12 +189,13 @@ class StoryIndex:
     signatures as the low 16 bits of their values (see _KEPT) in numpy blocks of _BLOCK
     articles, the articles and stories in typed arrays, and the LSH bands (the banding of
     datasketch's MinHashLSH for the threshold, one table per band of each signature) as a
-    sorted array of 64-bit band keys, with the row of each, per block. That is about 1.2 KB
-    an article (30,000 articles of a large first crawl: about 36 MB), against 6 KB with a
-    dict of band hashes per band and 20 KB with MinHash objects and two MinHashLSH indexes.
-    The newest articles' bands wait in a small dict until there are _PENDING of them, then
-    are merged into their block's arrays: a merge copies one block's keys (at most 2.4 MB),
-    never the whole index's (18 MB at 30,000 articles, twice over while both copies lived).
+    sorted array of 32-bit band keys per block, with the place of each key's row in the
+    block (16 bits). That is about 0.9 KB an article (30,000 articles of a large first
+    crawl: about 27 MB), against 6 KB with a dict of band hashes per band and 20 KB with
+    MinHash objects and two MinHashLSH indexes. The newest articles' bands wait in a small
+    dict until there are _PENDING of them, then are merged into their block's arrays: a
+    merge copies one block's keys (at most 1.2 MB), never the whole index's (18 MB at
+    30,000 articles with 64-bit keys and 32-bit rows, twice over while both copies lived).
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
@@ -221,8 +224,8 @@ class StoryIndex:
         block, offset = divmod(row, _BLOCK)
         if block == len(self._blocks):
             self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_KEPT))
-            self._keys.append(np.zeros(0, dtype=np.uint64))
-            self._keyrows.append(np.zeros(0, dtype=np.uint32))
+            self._keys.append(np.zeros(0, dtype=_KEY))
+            self._keyrows.append(np.zeros(0, dtype=_OFFSET))
         self._blocks[block][offset] = _kept(sig)
         self._rows[article_id] = row
         self._articles.append(article_id)
@@ -247,12 +250,12 @@ class StoryIndex:
             for row in [bucket] if isinstance(bucket, int) else bucket:
                 keys.append(key)
                 rows.append(row)
-        all_keys = np.array(keys, dtype=np.uint64)
-        all_rows = np.array(rows, dtype=np.uint32)
+        all_keys = np.array(keys, dtype=_KEY)
+        all_rows = np.array(rows, dtype=np.int64)
         blocks = all_rows // _BLOCK
         for block in np.unique(blocks).tolist():
             mine = blocks == block
-            new_keys, new_rows = all_keys[mine], all_rows[mine]
+            new_keys, new_rows = all_keys[mine], (all_rows[mine] % _BLOCK).astype(_OFFSET)
             order = np.argsort(new_keys, kind="stable")
             new_keys, new_rows = new_keys[order], new_rows[order]
             at = np.searchsorted(self._keys[block], new_keys, side="right")
@@ -264,12 +267,13 @@ class StoryIndex:
     def _candidates(self, keys: np.ndarray) -> set[int]:
         """The rows that share a band key with ``keys``."""
         found: set[int] = set()
-        for block_keys, block_rows in zip(self._keys, self._keyrows, strict=True):
+        for block, (block_keys, offsets) in enumerate(zip(self._keys, self._keyrows, strict=True)):
             left = np.searchsorted(block_keys, keys, side="left")
             right = np.searchsorted(block_keys, keys, side="right")
             hit = left < right
+            base = block * _BLOCK
             for start, end in zip(left[hit].tolist(), right[hit].tolist(), strict=True):
-                found.update(block_rows[start:end].tolist())
+                found.update(base + offset for offset in offsets[start:end].tolist())
         for key in keys.tolist():
             bucket = self._pending.get(key)
             if isinstance(bucket, int):
