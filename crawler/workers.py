@@ -54,8 +54,8 @@ logger = logging.getLogger(__name__)
 MAX_TASKS = 500
 #: Bytes of resident memory a worker may gain over its size when it was ready (about 40 MB,
 #: most of it shared with the fork server) before it is replaced, after the page that took it
-#: there. Measured on the cycle benchmark's pages: 3-8 MB after hundreds of pages, and jumps
-#: of 33 MB on pages where trafilatura ran its readability fallback.
+#: there. Measured on the cycle benchmark's pages: 2-10 MB more after 2,000 pages (one
+#: process), and jumps of about 33 MB in some workers, in trafilatura's readability fallback.
 MAX_GROWTH = 24 * 1024 * 1024
 #: Seconds one page may take in a worker (trafilatura takes tens of milliseconds).
 TIMEOUT = 60.0
