@@ -10,7 +10,12 @@ holds, and a hostile page costs that page alone:
 * a worker that takes longer than ``timeout`` on a page is killed, the page fails with
   :class:`WorkerTimeout`, and a new worker takes its place;
 * a worker is retired after ``max_tasks`` pages, so that what trafilatura and lxml cache
-  (per process, without bound) is dropped.
+  (per process, without bound) is dropped;
+* a worker is retired after a page that leaves it ``max_growth`` bytes or more above its
+  resident size when it was ready: trafilatura's comparison extractors (readability) leave a
+  worker's object arenas about 33 MB larger on some pages, kept until the worker goes.
+
+A retired worker's page is delivered first; the worker is stopped after that.
 
 Workers are forked from a server process that has imported the task's module once
 (multiprocessing's ``forkserver``), so a new worker starts in milliseconds and shares that
@@ -47,6 +52,11 @@ logger = logging.getLogger(__name__)
 
 #: Pages a worker extracts before it is replaced.
 MAX_TASKS = 500
+#: Bytes of resident memory a worker may gain over its size when it was ready (about 40 MB,
+#: most of it shared with the fork server) before it is replaced, after the page that took it
+#: there. Measured on the cycle benchmark's pages: 2-10 MB more after 2,000 pages (one
+#: process), and jumps of about 33 MB in some workers, in trafilatura's readability fallback.
+MAX_GROWTH = 24 * 1024 * 1024
 #: Seconds one page may take in a worker (trafilatura takes tens of milliseconds).
 TIMEOUT = 60.0
 #: Seconds a new worker may take to be ready (on a loaded machine, preparing a process can
@@ -56,6 +66,8 @@ START_TIMEOUT = 120.0
 READY = "ready"
 #: What the fork server imports after the task's module.
 PRELOAD = "crawler.preload"
+#: Bytes in a page of memory (/proc/self/statm counts pages).
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class PageFailed(Exception):
@@ -83,10 +95,22 @@ def default_size() -> int:
     return os.cpu_count() or 1
 
 
+def resident() -> int:
+    """This process's resident memory (bytes; 0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _serve(conn: Connection, module: str, name: str) -> None:
     """A worker's loop: run ``module.name(*args)`` for each message until told to stop (None)
-    or until the crawl process goes away (end of file)."""
+    or until the crawl process goes away (end of file). Each answer carries the task's
+    outcome, its CPU time and how far the worker's resident memory is above its size when it
+    was ready."""
     task = getattr(importlib.import_module(module), name)
+    start_size = resident()
     conn.send(READY)
     while True:
         try:
@@ -100,7 +124,8 @@ def _serve(conn: Connection, module: str, name: str) -> None:
             outcome: tuple[str, Any] = ("ok", task(*args))
         except Exception as exc:  # reported to the caller, the worker goes on
             outcome = ("error", f"{type(exc).__name__}: {exc}")
-        conn.send((outcome, time.process_time() - start))
+        cpu = time.process_time() - start
+        conn.send((outcome, cpu, resident() - start_size))
 
 
 @dataclass
@@ -140,6 +165,7 @@ class PagePool:
         *,
         timeout: float = TIMEOUT,
         max_tasks: int = MAX_TASKS,
+        max_growth: int = MAX_GROWTH,
     ) -> None:
         if isinstance(task, str):  # "module:name", imported only where it runs
             self._module, _, self._name = task.partition(":")
@@ -148,8 +174,10 @@ class PagePool:
         self.size = default_size() if size is None else max(0, size)
         self.timeout = timeout
         self.max_tasks = max(1, max_tasks)
+        self.max_growth = max_growth
         self.started = 0  # worker processes started so far
         self.lost = 0  # pages whose worker died or was killed
+        self.outgrown = 0  # workers retired for the memory a page left them with
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lanes: list[threading.Thread] = []
         self._workers: list[_Worker | None] = []
@@ -222,40 +250,51 @@ class PagePool:
             args, future, loop = job
             if self._closed or future.cancelled():
                 continue
+            retire = False
             try:
-                result: Done | BaseException = self._one(lane, args)
+                result, retire = self._one(lane, args)
             except Exception as exc:  # starting a worker failed: the page fails, not the lane
                 logger.exception("page worker could not be started")
                 result = PageFailed(f"no worker: {exc}")
             # A closed loop: nobody waits for this page any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, result)
+            # Retired once its page is on its way, so that stopping it delays no page.
+            worker = self._workers[lane]
+            if retire and worker is not None:
+                self._workers[lane] = None
+                worker.stop()
         worker = self._workers[lane]
         if worker is not None:
             self._workers[lane] = None
             worker.stop()
 
-    def _one(self, lane: int, args: tuple[Any, ...]) -> Done | BaseException:
+    def _one(self, lane: int, args: tuple[Any, ...]) -> tuple[Done | BaseException, bool]:
+        """The page's outcome, and whether its worker is to be retired now."""
         worker = self._workers[lane]
         if worker is None:
             worker = self._workers[lane] = self._spawn()
         try:
             worker.conn.send(args)
             if worker.conn.poll(self.timeout):
-                (status, value), cpu = worker.conn.recv()
+                (status, value), cpu, growth = worker.conn.recv()
             else:
                 self._lose(lane, worker, kill=True)
-                return WorkerTimeout(f"extraction took over {self.timeout:g} s; worker killed")
+                timeout = WorkerTimeout(f"extraction took over {self.timeout:g} s; worker killed")
+                return timeout, False
         except (EOFError, OSError):
             code = self._lose(lane, worker, kill=False)
-            return WorkerDied(f"worker process died (exit code {code})")
+            return WorkerDied(f"worker process died (exit code {code})"), False
         worker.tasks += 1
-        if worker.tasks >= self.max_tasks:
-            self._workers[lane] = None
-            worker.stop()
+        retire = worker.tasks >= self.max_tasks
+        if growth >= self.max_growth:
+            self.outgrown += 1
+            retire = True
+            logger.debug("page worker retired after %d page(s): %d MB above its start",
+                         worker.tasks, growth >> 20)
         if status == "error":
-            return RuntimeError(value)
-        return Done(value, cpu)
+            return RuntimeError(value), retire
+        return Done(value, cpu), retire
 
     def _lose(self, lane: int, worker: _Worker, *, kill: bool) -> int | None:
         self.lost += 1

@@ -1,6 +1,7 @@
 """A page-worker task for tests: a page holding KILL_MARK kills the worker process that
-extracts it, a page holding HANG_MARK hangs it; every other page is extracted as newswatch
-does. ``python tests/hostile_pages.py CONFIG`` runs ``newswatch --config CONFIG crawl`` with
+extracts it, a page holding HANG_MARK hangs it, a page holding GROW_MARK leaves it GROWTH
+bytes larger (as trafilatura's readability fallback does on some pages); every other page is
+extracted as newswatch does. ``python tests/hostile_pages.py CONFIG`` runs ``newswatch --config CONFIG crawl`` with
 this task in its page workers (2 of them, 3 s for each page)."""
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from crawler.extract import Extracted, extract_article
 
 KILL_MARK = "kill-the-extraction-worker"
 HANG_MARK = "hang-the-extraction-worker"
+GROW_MARK = "grow-the-extraction-worker"
+GROWTH = 40 * 1024 * 1024
 TIMEOUT = 3.0
+
+#: What a GROW_MARK page leaves behind in the worker.
+_kept: list[bytes] = []
 
 
 def extract(html: str, url: str) -> Extracted | None:
@@ -23,6 +29,8 @@ def extract(html: str, url: str) -> Extracted | None:
         os._exit(70)  # as a crash in C code would: no exception, no clean-up
     if HANG_MARK in html:
         time.sleep(3600)
+    if GROW_MARK in html:
+        _kept.append(b"\x01" * GROWTH)  # written, so resident
     return extract_article(html, url)
 
 

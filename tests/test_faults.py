@@ -12,7 +12,7 @@ import pytest
 from conftest import Workdir
 from newssite import STORIES_BY_SLUG
 
-from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run, from wait4()
+from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run (its VmHWM)
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
 pytestmark = pytest.mark.page_workers

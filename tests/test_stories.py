@@ -673,19 +673,21 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
 
 
-@pytest.mark.parametrize("pending", [512, 3])
+@pytest.mark.parametrize(("pending", "block"), [(512, 4096), (3, 8)])
 def test_the_compact_index_finds_what_datasketch_lsh_finds(
-    pending: int, monkeypatch: pytest.MonkeyPatch
+    pending: int, block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """StoryIndex keeps its own band tables (for memory); the reference is datasketch's
     MinHashLSH with the same threshold, confirmed by the same similarity check. (With
-    ``pending`` 3, the newest articles' bands are merged into the sorted array every three
-    articles.)"""
+    ``pending`` 3 and ``block`` 8, the newest articles' bands are merged into their block's
+    sorted arrays every three articles, some of them across two blocks, and a look-up
+    searches every block.)"""
     from datasketch import MinHashLSH
 
     import watchlist.stories
 
     monkeypatch.setattr(watchlist.stories, "_PENDING", pending)
+    monkeypatch.setattr(watchlist.stories, "_BLOCK", block)
 
     from watchlist.stories import THRESHOLD
 

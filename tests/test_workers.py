@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from hostile_pages import HANG_MARK, KILL_MARK, extract
+from hostile_pages import GROW_MARK, HANG_MARK, KILL_MARK, extract
 from newssite import STORIES_BY_SLUG
 
 from crawler.workers import Done, PageFailed, PagePool, WorkerDied, WorkerTimeout
@@ -50,6 +50,26 @@ def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
     # 5 good pages at most 2 a worker, and the 2 lost workers at most 1 good page each before
     # their hostile page: at least 4 worker processes in all, whatever the order.
     assert pool.started >= 4
+
+
+def test_a_worker_left_larger_by_a_page_is_retired_after_delivering_it() -> None:
+    """A page that leaves its worker 40 MB larger (over the pool's 24 MB) is extracted and
+    delivered, then its worker is replaced; pages that leave it as it was do not."""
+    page = PAGE.replace("$body_html", "<p>" + "A paragraph of the article. " * 20 + "</p>")
+    grow = page.replace("</body>", f"<!-- {GROW_MARK} --></body>")
+
+    async def run() -> tuple[list[Done], PagePool]:
+        pool = PagePool(extract, 1, timeout=10.0)
+        try:
+            return [await pool.run(p, "http://127.0.0.1/a") for p in (page, page, grow, page)], pool
+        finally:
+            pool.close()
+
+    results, pool = asyncio.run(run())
+    assert all(isinstance(r, Done) and r.value is not None for r in results), results
+    assert results[2].value.text == results[0].value.text  # the growing page's own result
+    assert pool.outgrown == 1 and pool.lost == 0
+    assert pool.started == 2  # the first worker for 3 pages, a new one for the last
 
 
 def test_a_worker_that_cannot_start_fails_its_page_not_the_pool() -> None:

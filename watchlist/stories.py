@@ -47,6 +47,11 @@ SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
 BANDS, ROWS = 25, 5
 _DTYPE = np.uint32
+#: What the index keeps of each signature value: its low 16 bits (a b-bit MinHash). Two
+#: different values agree on them once in 65,536, so a comparison of 128 values gains a
+#: false agreement about once in 500 and an estimate moves by 1/128 at most then; the
+#: stored signatures keep their 32 bits.
+_KEPT = np.uint16
 _SIZE = np.dtype(_DTYPE).itemsize  # bytes per stored signature value
 _SEED = 1
 _WORD = re.compile(r"[^\W_]+")
@@ -84,22 +89,25 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def _hash32(item: bytes) -> int:
-    """datasketch's default hash (sha1_hash32): SHA-1's first 4 bytes, little-endian."""
-    return int.from_bytes(hashlib.sha1(item, usedforsecurity=False).digest()[:4], "little")
+def _hashes32(items: Iterable[bytes]) -> np.ndarray:
+    """datasketch's default hash (sha1_hash32: SHA-1's first 4 bytes, little-endian) of each
+    item, as one array (the digests joined and read at once: no Python int per item)."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(item, usedforsecurity=False).digest()[:4] for item in items])
+    return np.frombuffer(digests, dtype="<u4").astype(_DTYPE, copy=False)
 
 
 def minhash(items: Iterable[bytes]) -> bytes:
     """The MinHash signature of a set of shingles, as bytes."""
-    return _minhash_of([_hash32(item) for item in items])
+    return _minhash_of(_hashes32(items))
 
 
-def _minhash_of(hashes: list[int]) -> bytes:
+def _minhash_of(hashes: np.ndarray) -> bytes:
     """The MinHash of items already hashed (as datasketch's sha1_hash32 does), as bytes."""
-    if not hashes:
+    if not len(hashes):
         return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE).tobytes()
     a, b = _permutations()
-    values = _fmix32(np.array(hashes, dtype=_DTYPE).reshape(-1, 1))
+    values = _fmix32(hashes.reshape(-1, 1))
     return bytes((values * a + b).min(axis=0).tobytes())
 
 
@@ -142,48 +150,52 @@ def signature(text: str) -> Signature | None:
         return None
     # The lede's shingles are the text's first ones: each shingle is hashed once, for both
     # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
-    hashes = [
-        _hash32(" ".join(tokens[i : i + SHINGLE]).encode())
-        for i in range(len(tokens) - SHINGLE + 1)
-    ]
+    runs = zip(*(tokens[k:] for k in range(SHINGLE)), strict=False)
+    hashes = _hashes32([" ".join(run).encode() for run in runs])
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
     return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
 
 
-#: Articles whose signatures are kept in one block of the index.
+#: Articles whose signatures, and band keys, are kept in one block of the index.
 _BLOCK = 4096
-#: Articles added to the index before their band entries are merged into the sorted arrays.
+#: Articles added to the index before their band entries are merged into their block's
+#: sorted arrays.
 _PENDING = 512
 _TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
-_HASH_MASK = np.uint64((1 << (64 - _TABLE_BITS)) - 1)
-_TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(64 - _TABLE_BITS))
+_HASH_MASK = np.uint64((1 << (32 - _TABLE_BITS)) - 1)
+_TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(32 - _TABLE_BITS))
+_KEY = np.uint32  # a band key
+_OFFSET = np.uint16  # a row's place in its block (so _BLOCK is at most 65,536)
 
 
 def _band_keys(full: bytes, lede: bytes) -> np.ndarray:
     """The key of each band of both signatures (full text's bands, then the lede's): a
-    64-bit hash of the band's values, with the table's number in its top bits. Two equal
-    bands have the same key; two different ones, almost never (it would only add a
-    candidate, which the similarity check rules out)."""
+    32-bit hash of the band's values, with the table's number in its top bits. Two equal
+    bands have the same key; two different ones, rarely (one in 67 million within a table:
+    it only adds a candidate, which the similarity check rules out)."""
     both = np.frombuffer(full + lede, dtype=_DTYPE).reshape(2, NUM_PERM)
     values = both[:, : BANDS * ROWS].astype(np.uint64).reshape(2 * BANDS, ROWS)
     key = np.zeros(2 * BANDS, dtype=np.uint64)
     for column in range(ROWS):
         key = (key ^ values[:, column]) * np.uint64(0x100000001B3)  # FNV-1a over the values
         key ^= key >> np.uint64(29)
-    return (key & _HASH_MASK) | _TABLES
+    return (((key ^ (key >> np.uint64(32))) & _HASH_MASK) | _TABLES).astype(_KEY)
 
 
 class StoryIndex:
     """The signatures of recent articles and their stories, indexed for near-duplicates.
 
     The index holds every article of the story window, so it is kept compact: the
-    signatures as their 32-bit values in numpy blocks, the articles and stories in typed
-    arrays, and the LSH bands (the banding of datasketch's MinHashLSH for the threshold,
-    one table per band of each signature) as one sorted array of 64-bit band keys with the
-    article of each. That is about 1.7 KB an article (30,000 articles of a large first crawl:
-    about 50 MB), against 6 KB with a dict of band hashes per band and 20 KB with MinHash
-    objects and two MinHashLSH indexes. The newest articles' bands wait in a small dict
-    until there are _PENDING of them, then are merged into the sorted array.
+    signatures as the low 16 bits of their values (see _KEPT) in numpy blocks of _BLOCK
+    articles, the articles and stories in typed arrays, and the LSH bands (the banding of
+    datasketch's MinHashLSH for the threshold, one table per band of each signature) as a
+    sorted array of 32-bit band keys per block, with the place of each key's row in the
+    block (16 bits). That is about 0.9 KB an article (30,000 articles of a large first
+    crawl: about 27 MB), against 6 KB with a dict of band hashes per band and 20 KB with
+    MinHash objects and two MinHashLSH indexes. The newest articles' bands wait in a small
+    dict until there are _PENDING of them, then are merged into their block's arrays: a
+    merge copies one block's keys (at most 1.2 MB), never the whole index's (18 MB at
+    30,000 articles with 64-bit keys and 32-bit rows, twice over while both copies lived).
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
@@ -192,8 +204,8 @@ class StoryIndex:
         self._articles = array("q")  # row -> article id
         self._stories = array("q")  # row -> story id
         self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
-        self._keys = np.zeros(0, dtype=np.uint64)  # band keys, sorted
-        self._keyrows = np.zeros(0, dtype=np.uint32)  # the row of each
+        self._keys: list[np.ndarray] = []  # per block: the band keys of its rows, sorted
+        self._keyrows: list[np.ndarray] = []  # and the row of each
         self._pending: dict[int, int | list[int]] = {}  # band key -> row(s), not merged yet
         self._pending_rows = 0
 
@@ -211,8 +223,10 @@ class StoryIndex:
         row = len(self._articles)
         block, offset = divmod(row, _BLOCK)
         if block == len(self._blocks):
-            self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_DTYPE))
-        self._blocks[block][offset] = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+            self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_KEPT))
+            self._keys.append(np.zeros(0, dtype=_KEY))
+            self._keyrows.append(np.zeros(0, dtype=_OFFSET))
+        self._blocks[block][offset] = _kept(sig)
         self._rows[article_id] = row
         self._articles.append(article_id)
         self._stories.append(story_id)
@@ -229,31 +243,37 @@ class StoryIndex:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the pending band entries into the sorted arrays."""
+        """Move the pending band entries into their blocks' sorted arrays."""
         keys: list[int] = []
         rows: list[int] = []
         for key, bucket in self._pending.items():
             for row in [bucket] if isinstance(bucket, int) else bucket:
                 keys.append(key)
                 rows.append(row)
-        new_keys = np.array(keys, dtype=np.uint64)
-        new_rows = np.array(rows, dtype=np.uint32)
-        order = np.argsort(new_keys, kind="stable")
-        new_keys, new_rows = new_keys[order], new_rows[order]
-        at = np.searchsorted(self._keys, new_keys, side="right")
-        self._keys = np.insert(self._keys, at, new_keys)
-        self._keyrows = np.insert(self._keyrows, at, new_rows)
+        all_keys = np.array(keys, dtype=_KEY)
+        all_rows = np.array(rows, dtype=np.int64)
+        blocks = all_rows // _BLOCK
+        for block in np.unique(blocks).tolist():
+            mine = blocks == block
+            new_keys, new_rows = all_keys[mine], (all_rows[mine] % _BLOCK).astype(_OFFSET)
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_rows = new_keys[order], new_rows[order]
+            at = np.searchsorted(self._keys[block], new_keys, side="right")
+            self._keys[block] = np.insert(self._keys[block], at, new_keys)
+            self._keyrows[block] = np.insert(self._keyrows[block], at, new_rows)
         self._pending.clear()
         self._pending_rows = 0
 
     def _candidates(self, keys: np.ndarray) -> set[int]:
         """The rows that share a band key with ``keys``."""
         found: set[int] = set()
-        left = np.searchsorted(self._keys, keys, side="left")
-        right = np.searchsorted(self._keys, keys, side="right")
-        for start, end in zip(left.tolist(), right.tolist(), strict=True):
-            if start < end:
-                found.update(self._keyrows[start:end].tolist())
+        for block, (block_keys, offsets) in enumerate(zip(self._keys, self._keyrows, strict=True)):
+            left = np.searchsorted(block_keys, keys, side="left")
+            right = np.searchsorted(block_keys, keys, side="right")
+            hit = left < right
+            base = block * _BLOCK
+            for start, end in zip(left[hit].tolist(), right[hit].tolist(), strict=True):
+                found.update(base + offset for offset in offsets[start:end].tolist())
         for key in keys.tolist():
             bucket = self._pending.get(key)
             if isinstance(bucket, int):
@@ -269,7 +289,7 @@ class StoryIndex:
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
         if not rows:
             return None
-        mine = np.frombuffer(sig.full + sig.lede, dtype=_DTYPE)
+        mine = _kept(sig)
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         scores = np.maximum(
@@ -288,6 +308,11 @@ class StoryIndex:
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
         return dict(zip(self._articles, self._stories, strict=True))
+
+
+def _kept(sig: Signature) -> np.ndarray:
+    """What the index keeps of a signature: the low bits of its values, full then lede."""
+    return np.frombuffer(sig.full + sig.lede, dtype=_DTYPE).astype(_KEPT)
 
 
 def _values(data: bytes) -> np.ndarray:
