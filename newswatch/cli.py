@@ -109,6 +109,12 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
+        if config.database.url is not None:  # PostgreSQL: sent marks survive its restart
+            from storage.pg import PgStore
+
+            assert isinstance(store, PgStore)
+            store.claim_lease = config.daemon.stalled_after_seconds
+            store.journal = _sent_journal(config)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 

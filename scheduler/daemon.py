@@ -53,6 +53,7 @@ class Daemon:
         self.tick_seconds = tick_seconds
         self.reload = reload
         self.failures = 0
+        self.failed = False  # the database connection was lost: the process exits 1
         self.scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -158,13 +159,26 @@ class Daemon:
         except Exception:
             self.failures += 1
             logger.exception("%s tick failed (%d failures so far)", name, self.failures)
+            self._check_store()
+
+    def _check_store(self) -> None:
+        """After a failure: if the database connection is gone for good (PostgreSQL
+        restarted, the network cut; an SQLite file never is), stop the process with exit
+        code 1, for systemd (``Restart=always``) to start it again on a new connection, as
+        the roles of several machines do. Its sent marks wait in the sent journal."""
+        if getattr(self.pipeline.store, "lost", False) and not self.failed:
+            logger.error("the connection to the database is lost: stopping, to be started again")
+            self.failed = True
+            if not self.pipeline.stopping:
+                self.pipeline.stopping = True
+                spawn_background(self._shutdown())
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
         reactor = installed_reactor()
         reactor.callWhenRunning(self._start)
         reactor.run(installSignalHandlers=False)
-        return 0
+        return 1 if self.failed else 0
 
     def _start(self) -> None:
         loop = asyncio.get_event_loop()

@@ -569,6 +569,47 @@ def test_roles_exit_when_postgresql_restarts_and_resume_without_duplicates(
     assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
 
 
+def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_duplicates(
+    cluster_workdir: Workdir, site: NewsSite, mail: MailServer, postgres: Any
+) -> None:
+    """``newswatch run`` without roles, on PostgreSQL: as the roles, it exits 1 when
+    PostgreSQL restarts (it went on failing every tick before, never alerting again), and
+    started again it alerts the next story and sends nothing twice."""
+    def start(n: int) -> tuple[Process, Path]:
+        log = cluster_workdir.path / f"run-{n}.log"
+        process = newswatch_process(["--config", str(cluster_workdir.config), "run"],
+                                    cluster_workdir.path, subprocess_env(), log, log)
+        return process, log
+
+    first, first_log = start(0)
+    try:
+        mail.wait_for(len(TOPICS), timeout=WAIT)
+        postgres.restart("fast")
+        code = first.wait(timeout=WAIT)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    log = first_log.read_text(encoding="utf-8")
+    assert code == 1, log
+    assert "the connection to the database is lost: stopping, to be started again" in log
+    assert (cluster_workdir.path / "newswatch.sent").is_dir()  # its sent journal
+
+    second, second_log = start(1)
+    try:
+        site.publish(fresh("maduro-abandona-venezuela"), feed="politics")
+        mail.wait_for(len(TOPICS) + 1, timeout=WAIT)
+        seen = polls(site)
+        wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                               for f in FEEDS), "three more polls of every feed")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0, second_log.read_text(encoding="utf-8")
+    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
+    assert len(sent) == len(TOPICS) + 1, subjects(mail)
+    assert set(sent.values()) == {1}, sent  # nothing sent twice
+    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+
+
 #: The restarts of PostgreSQL in the next test: as the mail server accepts these messages.
 RESTART_AT = {1: "fast", 3: "immediate"}
 LEASE = 15  # daemon.stalled_after of the next test: how long a cut-off send waits elsewhere
