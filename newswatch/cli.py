@@ -42,8 +42,8 @@ from .stories_cli import stories
 from .topics_cli import topics
 
 if TYPE_CHECKING:
-    from storage import StatusStore, TopicStatus
-    from storage.journal import SentJournal
+    from storage import StatusStore, Storage, TopicStatus
+    from storage.pg import PgStore
 
     from .config import Config
 
@@ -110,11 +110,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     _check_smtp(config)
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
         if config.database.url is not None:  # PostgreSQL: sent marks survive its restart
-            from storage.pg import PgStore
-
-            assert isinstance(store, PgStore)
-            store.claim_lease = config.daemon.stalled_after_seconds
-            store.journal = _sent_journal(config)
+            _keep_sent_marks(config, store, journal=True)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
@@ -153,13 +149,8 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     configure_logging(config.daemon.log_level)
     if "alerter" in roles:
         _check_smtp(config)
-    from storage.pg import PgStore
-
-    with open_store(config.database.location) as store:
-        assert isinstance(store, PgStore)
-        store.claim_lease = config.daemon.stalled_after_seconds
-        if "alerter" in roles:
-            store.journal = _sent_journal(config)
+    with open_store(config.database.location) as opened:
+        store = _keep_sent_marks(config, opened, journal="alerter" in roles)
         if "scheduler" in roles:
             if not config.sources:
                 logger.warning("no sources configured: nothing will be polled")
@@ -174,15 +165,22 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     sys.exit(code)
 
 
-def _sent_journal(config: Config) -> SentJournal:
-    """The alerter's sent journal, next to the database file (docs/scale-out.md)."""
+def _keep_sent_marks(config: Config, store: Storage, *, journal: bool) -> PgStore:
+    """On PostgreSQL: another sender takes a cut-off send only after the claim lease, and
+    (``journal``: this process sends) the "sent" marks go through the sent journal next to
+    the database file first (docs/scale-out.md)."""
     from storage.journal import SentJournal
+    from storage.pg import PgStore
 
-    directory = config.database.path.with_suffix(".sent")
-    try:
-        return SentJournal(directory)
-    except OSError as exc:
-        fail(f"the alerter's sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
+    assert isinstance(store, PgStore)  # [database] url
+    store.claim_lease = config.daemon.stalled_after_seconds
+    if journal:
+        directory = config.database.path.with_suffix(".sent")
+        try:
+            store.journal = SentJournal(directory)
+        except OSError as exc:
+            fail(f"the alerter's sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
+    return store
 
 
 def _check_smtp(config: Config) -> None:

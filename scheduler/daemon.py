@@ -166,7 +166,7 @@ class Daemon:
         restarted, the network cut; an SQLite file never is), stop the process with exit
         code 1, for systemd (``Restart=always``) to start it again on a new connection, as
         the roles of several machines do. Its sent marks wait in the sent journal."""
-        if getattr(self.pipeline.store, "lost", False) and not self.failed:
+        if self.pipeline.store.lost and not self.failed:
             logger.error("the connection to the database is lost: stopping, to be started again")
             self.failed = True
             if not self.pipeline.stopping:

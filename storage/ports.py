@@ -455,6 +455,12 @@ class PipelineStore(
 ):
     """What the daemon's pipeline holds: it hands each stage its own port."""
 
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone for good (PostgreSQL restarted, the network cut;
+        never for an SQLite file): the process stops, to be started again."""
+        ...
+
 
 class Storage(
     PipelineStore,

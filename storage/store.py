@@ -51,6 +51,11 @@ class Store(
         """Open the database file at ``path``, creating and migrating it as needed."""
         return cls(open_database(path), Path(path))
 
+    @property
+    def lost(self) -> bool:
+        """Never: an SQLite file has no connection to lose (storage.ports.PipelineStore)."""
+        return False
+
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
