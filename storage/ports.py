@@ -196,6 +196,17 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         oldest first, read as they are used."""
         ...
 
+    def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:
+        """(article id, text) of up to ``limit`` articles fetched since ``since`` whose
+        signatures an older hashing made; older ones' are dropped."""
+        ...
+
+    def replace_signatures(
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+    ) -> None:
+        """Store signatures made again (article id, full, lede) for stale ones."""
+        ...
+
     def record_matches(
         self,
         matches: Sequence[Match],

@@ -16,15 +16,19 @@ signature: each is a story of its own.
 
 A signature is the NUM_PERM 32-bit values of a MinHash, as bytes (how they are stored); they
 are only comparable with signatures made with the same parameters and hashing scheme, which
-``SCHEME`` pins: datasketch's ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")`` of the
-UTF-8 shingles gives the same values (a test checks it). They are computed here with numpy
-alone, so that the process that clusters does not load datasketch, which brings SciPy (40 MB).
+``SCHEME`` and ``HASH_VERSION`` pin. Each shingle is hashed by :func:`shingle_hash` (each
+word's CRC-32 once, the shingle's words combined and mixed in numpy: about a twentieth of the
+SHA-1 per shingle used before); the MinHash over those hash values is datasketch's
+``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=shingle_hash)`` (a test
+checks it), computed with numpy alone, so that the process that clusters does not load
+datasketch, which brings SciPy (40 MB). Signatures stored by version 1 (SHA-1 of each
+shingle) are recomputed from the articles' texts by a storage migration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +47,9 @@ MIN_WORDS = 30  # shorter texts are a story of their own
 WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
+#: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
+#: 2: shingle_hash). Signatures of different versions are not comparable.
+HASH_VERSION = 2
 #: The LSH banding: BANDS bands of ROWS values each, what datasketch's MinHashLSH chooses
 #: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
 BANDS, ROWS = 25, 5
@@ -89,12 +96,58 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return mixed
 
 
+#: Odd 64-bit multipliers, one per word of a shingle (the 64-bit golden ratio and the
+#: constants of MurmurHash3's and xxHash's 64-bit mixers).
+_POSITION = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
+_U64 = np.uint64
+
+
+def _fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer."""
+    values = values ^ (values >> _U64(33))
+    values = values * _U64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> _U64(33))
+    values = values * _U64(0xC4CEB9FE1A85EC53)
+    mixed: np.ndarray = values ^ (values >> _U64(33))
+    return mixed
+
+
+def _word_hashes(tokens: Sequence[str]) -> np.ndarray:
+    """Each word's CRC-32 (of its UTF-8), as 64-bit integers."""
+    crc32 = zlib.crc32
+    return np.fromiter(map(crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
+
+
+def _shingle_hashes(word_hashes: np.ndarray, size: int = SHINGLE) -> np.ndarray:
+    """The hash of each run of ``size`` consecutive words (of the whole text when shorter),
+    from the words' hashes: the high 32 bits of MurmurHash3's 64-bit mix of the sum of each
+    word's hash times its position's multiplier (modulo 2**64)."""
+    count = max(len(word_hashes) - size + 1, 1 if len(word_hashes) else 0)
+    combined = np.zeros(count, dtype=np.uint64)
+    for k in range(min(size, len(word_hashes))):
+        combined += word_hashes[k : k + count] * _POSITION[k]
+    return (_fmix64(combined) >> _U64(32)).astype(_DTYPE)
+
+
+def shingle_hash(shingle: bytes) -> int:
+    """The 32-bit hash of one shingle (its words joined by spaces, UTF-8), as a signature
+    hashes it: the reference for the vectorised hashing, and datasketch's ``hashfunc``."""
+    tokens = shingle.decode().split(" ")
+    return int(_shingle_hashes(_word_hashes(tokens), len(tokens))[0])
+
+
 def _hashes32(items: Iterable[bytes]) -> np.ndarray:
-    """datasketch's default hash (sha1_hash32: SHA-1's first 4 bytes, little-endian) of each
-    item, as one array (the digests joined and read at once: no Python int per item)."""
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(item, usedforsecurity=False).digest()[:4] for item in items])
-    return np.frombuffer(digests, dtype="<u4").astype(_DTYPE, copy=False)
+    """:func:`shingle_hash` of each item, as one array."""
+    return np.array([shingle_hash(item) for item in items], dtype=_DTYPE)
 
 
 def minhash(items: Iterable[bytes]) -> bytes:
@@ -103,12 +156,18 @@ def minhash(items: Iterable[bytes]) -> bytes:
 
 
 def _minhash_of(hashes: np.ndarray) -> bytes:
-    """The MinHash of items already hashed (as datasketch's sha1_hash32 does), as bytes."""
+    """The MinHash of items already hashed (by shingle_hash), as bytes."""
+    return bytes(_minimums(hashes).tobytes())
+
+
+def _minimums(hashes: np.ndarray) -> np.ndarray:
+    """The MinHash values (NUM_PERM) of items already hashed."""
     if not len(hashes):
-        return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE).tobytes()
+        return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE)
     a, b = _permutations()
     values = _fmix32(hashes.reshape(-1, 1))
-    return bytes((values * a + b).min(axis=0).tobytes())
+    minimums: np.ndarray = (values * a + b).min(axis=0)
+    return minimums
 
 
 def check(data: bytes) -> bytes:
@@ -148,12 +207,14 @@ def signature(text: str) -> Signature | None:
     tokens = words(text)
     if len(tokens) < MIN_WORDS:
         return None
-    # The lede's shingles are the text's first ones: each shingle is hashed once, for both
-    # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
-    runs = zip(*(tokens[k:] for k in range(SHINGLE)), strict=False)
-    hashes = _hashes32([" ".join(run).encode() for run in runs])
+    # The lede's shingles are the text's first ones: each shingle is hashed once, and the
+    # full text's MinHash is the lede's and the rest's minimums (a MinHash is a minimum, so
+    # a repeated shingle changes nothing).
+    hashes = _shingle_hashes(_word_hashes(tokens))
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
-    return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
+    lede_values = _minimums(hashes[:lede])
+    full = np.minimum(lede_values, _minimums(hashes[lede:])) if len(hashes) > lede else lede_values
+    return Signature(bytes(full.tobytes()), bytes(lede_values.tobytes()))
 
 
 #: Articles whose signatures, and band keys, are kept in one block of the index.
