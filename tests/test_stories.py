@@ -105,6 +105,32 @@ def test_words_are_lower_case_and_accent_folded() -> None:
     assert words("Nicolás MADURO, l'été — 2026!") == ["nicolas", "maduro", "l", "ete", "2026"]
 
 
+def test_signatures_cut_words_as_words_does() -> None:
+    """The signature cuts the text into words without a regular expression over the whole
+    text (watchlist.stories._word_bytes): the same words as :func:`words`, on the canned
+    texts and on random strings of separators, accents, combining marks, ligatures, cased
+    and uncased letters, other scripts and lone surrogates."""
+    from watchlist.stories import _word_bytes
+
+    def expected(text: str) -> list[bytes]:
+        return [w.encode("utf-8", "surrogatepass") for w in words(text)]
+
+    for text in [paragraphs(s) for s in STORIES] + [EXTRA, "Nicolás MADURO, l'été — 2026!"]:
+        assert _word_bytes(text) == expected(text)
+    rng = random.Random(5)
+    alphabet = list(" \n\t_-'.,AZaz09") + [
+        "\u0301", "\u0308", "\ufb01", "\u00c5", "\u2028", "\u00df", "\u0130", "\u2019",
+        "\u00e9", "\u01c4", "\u03a3", "\u03c2", "\u00a0", "\u200b", "\u00b2", "\u00bd",
+        "\u2177", "\u212a", "\ud83d", "\u4e2d", "\u0627",
+    ]
+    for _ in range(3000):
+        text = "".join(
+            rng.choice(alphabet) if rng.random() < 0.8 else chr(rng.randrange(0x20, 0x30000))
+            for _ in range(rng.randrange(1, 40))
+        )
+        assert _word_bytes(text) == expected(text), repr(text)
+
+
 def test_syndication_variants_are_one_story() -> None:
     texts = list(variants(WIRE).values())
     assert cluster(texts) == [1, 1, 1, 1]

@@ -69,6 +69,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+#: Bytes of UTF-8 text: ASCII letters lower-cased, ASCII bytes that cannot be in a word
+#: (everything but letters and digits) made spaces, the bytes of other characters kept.
+_ASCII_WORDS = bytes(
+    c if c >= 0x80 else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
+)
+_UTF8 = "utf-8"
+_SURROGATES = "surrogatepass"  # a lone surrogate is a character like any other here
+
+
+def _word_bytes(text: str) -> list[bytes]:
+    """:func:`words` as UTF-8 bytes, without a regular expression over the whole text: the
+    text's ASCII separators cut it into chunks (they separate words in ``words`` too, and
+    fold to themselves), an ASCII chunk is one lower-cased word, and only the chunks with
+    other characters are folded and cut by the regular expression (folding is character by
+    character)."""
+    raw = text.encode(_UTF8, _SURROGATES)
+    chunks = raw.translate(_ASCII_WORDS).split()
+    if raw.isascii():
+        return chunks
+    found: list[bytes] = []
+    for chunk in chunks:
+        if chunk.isascii():
+            found.append(chunk)
+        else:
+            folded = _WORD.findall(normalize(chunk.decode(_UTF8, _SURROGATES)))
+            found.extend([word.encode(_UTF8, _SURROGATES) for word in folded])
+    return found
+
+
 def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:
     """The distinct runs of ``size`` consecutive words (the whole text when shorter)."""
     if len(tokens) <= size:
@@ -121,10 +150,9 @@ def _fmix64(values: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def _word_hashes(tokens: Sequence[str]) -> np.ndarray:
+def _word_hashes(tokens: Sequence[bytes]) -> np.ndarray:
     """Each word's CRC-32 (of its UTF-8), as 64-bit integers."""
-    crc32 = zlib.crc32
-    return np.fromiter(map(crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
+    return np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def _shingle_hashes(word_hashes: np.ndarray, size: int = SHINGLE) -> np.ndarray:
@@ -141,7 +169,7 @@ def _shingle_hashes(word_hashes: np.ndarray, size: int = SHINGLE) -> np.ndarray:
 def shingle_hash(shingle: bytes) -> int:
     """The 32-bit hash of one shingle (its words joined by spaces, UTF-8), as a signature
     hashes it: the reference for the vectorised hashing, and datasketch's ``hashfunc``."""
-    tokens = shingle.decode().split(" ")
+    tokens = shingle.split(b" ")
     return int(_shingle_hashes(_word_hashes(tokens), len(tokens))[0])
 
 
@@ -165,8 +193,9 @@ def _minimums(hashes: np.ndarray) -> np.ndarray:
     if not len(hashes):
         return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE)
     a, b = _permutations()
-    values = _fmix32(hashes.reshape(-1, 1))
-    minimums: np.ndarray = (values * a + b).min(axis=0)
+    values = _fmix32(hashes.reshape(-1, 1)) * a
+    values += b
+    minimums: np.ndarray = values.min(axis=0)
     return minimums
 
 
@@ -204,7 +233,7 @@ class Signature:
 def signature(text: str) -> Signature | None:
     """The signature of an article's extracted text; None when it is too short to tell
     (fewer than MIN_WORDS words): such an article is a story of its own."""
-    tokens = words(text)
+    tokens = _word_bytes(text)
     if len(tokens) < MIN_WORDS:
         return None
     # The lede's shingles are the text's first ones: each shingle is hashed once, and the
