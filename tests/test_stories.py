@@ -118,7 +118,8 @@ def test_signatures_cut_words_as_words_does() -> None:
     for text in [paragraphs(s) for s in STORIES] + [EXTRA, "Nicolás MADURO, l'été — 2026!"]:
         assert _word_bytes(text) == expected(text)
     rng = random.Random(5)
-    alphabet = list(" \n\t_-'.,AZaz09") + [
+    alphabet = [
+        *" \n\t_-'.,AZaz09",
         "\u0301", "\u0308", "\ufb01", "\u00c5", "\u2028", "\u00df", "\u0130", "\u2019",
         "\u00e9", "\u01c4", "\u03a3", "\u03c2", "\u00a0", "\u200b", "\u00b2", "\u00bd",
         "\u2177", "\u212a", "\ud83d", "\u4e2d", "\u0627",
