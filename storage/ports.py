@@ -82,6 +82,10 @@ class CrawlStore(Protocol):
         """Store a new article; None when one of the same identity is stored."""
         ...
 
+    def add_articles(self, articles: Sequence[Article]) -> list[int | None]:
+        """Store new articles in one transaction; each one's id (None: already stored)."""
+        ...
+
     def update_article(self, article_id: int, version: Article, now: datetime) -> bool:
         """Store a newer version of an article; whether its title or text changed."""
         ...
