@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -115,14 +116,22 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def _finalize(
+    values: np.ndarray, kind: type[np.unsignedinteger[Any]], shifts: tuple[int, int, int],
+    multipliers: tuple[int, int],
+) -> np.ndarray:
+    """MurmurHash3's finalizer: xor-shift, multiply, xor-shift, multiply, xor-shift."""
+    values = values ^ (values >> kind(shifts[0]))
+    values = values * kind(multipliers[0])
+    values = values ^ (values >> kind(shifts[1]))
+    values = values * kind(multipliers[1])
+    mixed: np.ndarray = values ^ (values >> kind(shifts[2]))
+    return mixed
+
+
 def _fmix32(values: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer (datasketch mixes every input hash with it)."""
-    values = values ^ (values >> _DTYPE(16))
-    values = values * _DTYPE(0x85EBCA6B)
-    values = values ^ (values >> _DTYPE(13))
-    values = values * _DTYPE(0xC2B2AE35)
-    mixed: np.ndarray = values ^ (values >> _DTYPE(16))
-    return mixed
+    return _finalize(values, _DTYPE, (16, 13, 16), (0x85EBCA6B, 0xC2B2AE35))
 
 
 #: Odd 64-bit multipliers, one per word of a shingle (the 64-bit golden ratio and the
@@ -142,12 +151,7 @@ _U64 = np.uint64
 
 def _fmix64(values: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer."""
-    values = values ^ (values >> _U64(33))
-    values = values * _U64(0xFF51AFD7ED558CCD)
-    values = values ^ (values >> _U64(33))
-    values = values * _U64(0xC4CEB9FE1A85EC53)
-    mixed: np.ndarray = values ^ (values >> _U64(33))
-    return mixed
+    return _finalize(values, _U64, (33, 33, 33), (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53))
 
 
 def _word_hashes(tokens: Sequence[bytes]) -> np.ndarray:
