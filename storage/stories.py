@@ -74,8 +74,9 @@ class StoriesMixin:
         index never reads them)."""
         with self.db.atomic():
             self.db.execute(
-                "DELETE FROM stale_signatures WHERE article_id IN "
-                "(SELECT id FROM articles WHERE fetched < ?)",
+                "DELETE FROM stale_signatures WHERE article_id IN (SELECT s.article_id"
+                " FROM stale_signatures s JOIN articles a ON a.id = s.article_id"
+                " WHERE a.fetched < ?)",
                 [to_iso(since)],
             )
         rows = self.db.execute(
