@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -77,6 +77,8 @@ class _Poll:
     outcome: FetchOutcome
     waiting: int = 0
     deferred: bool = False
+    #: The poll's new articles, stored together (one transaction) before it is recorded.
+    articles: list[Article] = field(default_factory=list)
 
 
 class EntriesMixin:
@@ -152,6 +154,7 @@ class EntriesMixin:
             self._finish(poll)
 
     def _finish(self, poll: _Poll) -> None:
+        self.store_articles(poll)
         self.polls.pop(poll.source.id, None)
         outcome = poll.outcome
         if poll.deferred:
@@ -319,9 +322,28 @@ class EntriesMixin:
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
-        with self.report.timed("store"):
-            self._write(entry, article)
+        poll = self.polls.get(entry.source.id)
+        if entry.article_id is None and poll is not None:
+            # Stored with the poll's other new articles when its last entry is settled,
+            # before the poll is recorded (a crawl cut short stores what it holds: closed).
+            poll.articles.append(article)
+        else:
+            with self.report.timed("store"):
+                self._write(entry, article)
         self.settle(entry.source, deferred=False)
+
+    def store_articles(self, poll: _Poll) -> None:
+        """Store the new articles the poll holds, in one transaction."""
+        if not poll.articles:
+            return
+        with self.report.timed("store"):
+            ids = self.store.add_articles(poll.articles)
+        poll.articles = []
+        new = sum(1 for article_id in ids if article_id is not None)
+        if new:
+            self.report.count("articles_new", new)
+        if len(ids) > new:
+            self.report.count("articles_duplicate", len(ids) - new)
 
     def _write(self, entry: Entry, article: Article) -> None:
         if entry.article_id is not None:

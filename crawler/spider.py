@@ -380,9 +380,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         )
 
     def closed(self, reason: str) -> None:
-        """Release a page pool of the spider's own."""
-        if self.own_pool:
-            self.pages.close()
+        """Store the articles of polls cut short (their sources stay due); release a page
+        pool of the spider's own."""
+        try:
+            for poll in list(self.polls.values()):
+                self.store_articles(poll)
+        finally:
+            if self.own_pool:
+                self.pages.close()
 
 
 def _new(entries: list[Entry]) -> int:

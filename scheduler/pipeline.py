@@ -53,6 +53,8 @@ STREAM_SOURCES = 20
 STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
+#: Stale signatures (see Pipeline._resign) made again and stored at a time.
+RESIGN_ROWS = 500
 #: Each site's memory of text blocks (watchlist.templates) covers its articles of this long
 #: (a template stands on every page; older pages only make the table grow).
 BLOCK_MEMORY = timedelta(days=90)
@@ -315,6 +317,7 @@ class Pipeline:
             or now - self._stories_built >= STORY_REBUILD
         ):
             self._stories = None  # the old index goes before the new one is built
+            self._resign(now - STORY_WINDOW)
             index = StoryIndex()
             for article_id, story_id, full, lede in self.store.recent_signatures(
                 now - STORY_WINDOW
@@ -325,6 +328,17 @@ class Pipeline:
                     logger.warning("article %d: unreadable story signature, ignored", article_id)
             self._stories, self._stories_built = index, now
         return self._stories
+
+    def _resign(self, since: datetime) -> None:
+        """Make again the signatures an older hashing made (stale: see storage migration
+        14) for the articles of the story window, from their texts, RESIGN_ROWS at a time."""
+        while stale := self.store.stale_signatures(since, RESIGN_ROWS):
+            made = []
+            for article_id, text in stale:
+                sig = signature(text)
+                full, lede = sig.to_bytes() if sig is not None else (None, None)
+                made.append((article_id, full, lede))
+            self.store.replace_signatures(made)
 
     def digests(self) -> int:
         """Queue the digests that are due (digest times, storm-folded alerts); returns how

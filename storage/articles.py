@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,6 +93,13 @@ class ArticlesMixin:
         """Store a new article; None when an article of the same identity is stored."""
         with self.db.atomic():
             return self._insert_article(article)
+
+    def add_articles(self, articles: Sequence[Article]) -> list[int | None]:
+        """Store new articles, in order, in one transaction (one commit and one flush of the
+        full-text index for all of them); each one's id, None where an article of the same
+        identity is stored (or came earlier in ``articles``)."""
+        with self.db.atomic():
+            return [self._insert_article(article) for article in articles]
 
     def _insert_article(self, article: Article) -> int | None:
         identity = identity_key(article.url)

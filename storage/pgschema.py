@@ -304,4 +304,11 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 13: when the send of a claimed outbox row began (storage.pg: a row whose sender died
     # mid-send waits for the claim lease before another sender takes it).
     "ALTER TABLE outbox ADD COLUMN sending TIMESTAMPTZ",
+    # 14: story signatures of an older hashing, dropped and listed to be made again (see
+    # storage.schema).
+    """
+    CREATE TABLE stale_signatures (article_id BIGINT PRIMARY KEY REFERENCES articles(id));
+    INSERT INTO stale_signatures SELECT id FROM articles WHERE minhash IS NOT NULL;
+    UPDATE articles SET minhash = NULL, lede_minhash = NULL WHERE minhash IS NOT NULL
+    """,
 )

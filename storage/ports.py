@@ -82,6 +82,10 @@ class CrawlStore(Protocol):
         """Store a new article; None when one of the same identity is stored."""
         ...
 
+    def add_articles(self, articles: Sequence[Article]) -> list[int | None]:
+        """Store new articles in one transaction; each one's id (None: already stored)."""
+        ...
+
     def update_article(self, article_id: int, version: Article, now: datetime) -> bool:
         """Store a newer version of an article; whether its title or text changed."""
         ...
@@ -194,6 +198,17 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
     def recent_signatures(self, since: datetime) -> Iterator[tuple[int, int, bytes, bytes]]:
         """(article id, story id, full, lede signature) of articles fetched since ``since``,
         oldest first, read as they are used."""
+        ...
+
+    def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:
+        """(article id, text) of up to ``limit`` articles fetched since ``since`` whose
+        signatures an older hashing made; older ones' are dropped."""
+        ...
+
+    def replace_signatures(
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+    ) -> None:
+        """Store signatures made again (article id, full, lede) for stale ones."""
         ...
 
     def record_matches(

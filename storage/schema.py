@@ -395,4 +395,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 13: PostgreSQL's alone (when a claimed outbox row's send began: storage.pg).
     _nothing,
+    # 14: story signatures hash their shingles another way (watchlist.stories.HASH_VERSION
+    # 2): the stored ones are not comparable with new ones. They are dropped, and the
+    # articles that had them are listed to have them made again from their texts (the
+    # pipeline does it for those of the story window before it next builds its index).
+    """
+    CREATE TABLE stale_signatures (article_id INTEGER PRIMARY KEY REFERENCES articles(id));
+    INSERT INTO stale_signatures SELECT id FROM articles WHERE minhash IS NOT NULL;
+    UPDATE articles SET minhash = NULL, lede_minhash = NULL WHERE minhash IS NOT NULL;
+    """,
 )

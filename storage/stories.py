@@ -67,6 +67,38 @@ class StoriesMixin:
                 return
             after = int(rows[-1][0])
 
+    def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:
+        """(article id, text) of the first ``limit`` articles fetched since ``since`` whose
+        stored signatures were made by an older hashing (see migration 14) and are to be
+        made again; stale signatures of articles fetched before ``since`` are dropped (the
+        index never reads them)."""
+        with self.db.atomic():
+            self.db.execute(
+                "DELETE FROM stale_signatures WHERE article_id IN (SELECT s.article_id"
+                " FROM stale_signatures s JOIN articles a ON a.id = s.article_id"
+                " WHERE a.fetched < ?)",
+                [to_iso(since)],
+            )
+        rows = self.db.execute(
+            "SELECT a.id, a.text FROM stale_signatures s JOIN articles a ON a.id = s.article_id"
+            " ORDER BY a.id LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def replace_signatures(
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+    ) -> None:
+        """Store the signatures made again for stale ones (article id, full, lede; None for
+        a text too short to compare), in one transaction; they are stale no more."""
+        with self.db.atomic():
+            for article_id, full, lede in signatures:
+                self.db.execute(
+                    "UPDATE articles SET minhash = ?, lede_minhash = ? WHERE id = ?",
+                    [full, lede, article_id],
+                )
+                self.db.execute("DELETE FROM stale_signatures WHERE article_id = ?", [article_id])
+
     def story_sources(self, story_id: int) -> list[tuple[str, str]]:
         """(source name, article URL) of every article of a story, in the order they came."""
         rows = self.db.execute(

@@ -479,3 +479,48 @@ def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> Non
     queue.pqueues = {"a": inner(10), "b": inner(10), "c": inner(None)}
     stats = [(0, "a"), (0, "b")]
     assert [choose(stats, update_state=True) for _ in range(3)] == ["a", "b", "a"]
+
+
+RELATIVE_FEEDS = [
+    b"""<?xml version="1.0"?><rss version="2.0" xml:base="http://ex.org/news/"><channel>
+<title>T</title><link>/home</link>
+<item><title>A &lt;b&gt;bold&lt;/b&gt; title</title><link>rel/one.html</link><guid>two</guid>
+<description>&lt;p&gt;See &lt;a href="../x"&gt;this&lt;/a&gt; &lt;img src="i.png" alt="pic"&gt;
+and &lt;script&gt;evil()&lt;/script&gt;text&lt;/p&gt;</description></item>
+<item><title><![CDATA[CDATA <i>title</i>]]></title><link>http://ex.org/abs</link>
+<description><![CDATA[<div><a href="/rel">rel link</a><style>p{}</style> body</div>]]></description>
+</item></channel></rss>""",
+    b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://ex.org/a/"><title>F</title>
+<link href="/"/><entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">X
+<b>b</b></div></title><link href="e1"/><id>tag:x,2020:1</id>
+<updated>2020-01-01T00:00:00Z</updated><content type="html">&lt;a href="rel"&gt;link&lt;/a&gt;
+text &lt;img src="/i.png"&gt;</content></entry>
+<entry xml:base="http://other.org/b/"><title>E2</title><link rel="alternate" href="../two"/>
+<id>http://other.org/id2</id><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
+<p>para <a href="q">q</a></p></div></content></entry></feed>""",
+]
+
+
+@pytest.mark.parametrize("body", RELATIVE_FEEDS)
+def test_feeds_read_alike_without_resolving_addresses_inside_their_html(
+    body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """parse_feed leaves relative addresses inside entries' HTML unresolved (it keeps only
+    that HTML's text), and feedparser's base address joins are cached: the same entries as
+    with feedparser's default and its own joins, links resolved."""
+    import feedparser
+    import feedparser.mixin
+
+    fast = parse_feed(body, "http://ex.org/feed.xml")
+    original = feedparser.parse
+    monkeypatch.setattr(
+        feedparser, "parse", lambda *a, **k: original(*a, **{**k, "resolve_relative_uris": True})
+    )
+    cached = feedparser.mixin.make_safe_absolute_uri
+    monkeypatch.setattr(feedparser.mixin, "make_safe_absolute_uri", cached.__wrapped__)
+    assert parse_feed(body, "http://ex.org/feed.xml") == fast
+    assert [e.link for e in fast.entries] in (
+        ["http://ex.org/news/rel/one.html", "http://ex.org/abs"],
+        ["http://ex.org/a/e1", "http://other.org/two"],
+    )

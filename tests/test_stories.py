@@ -105,6 +105,33 @@ def test_words_are_lower_case_and_accent_folded() -> None:
     assert words("Nicolás MADURO, l'été — 2026!") == ["nicolas", "maduro", "l", "ete", "2026"]
 
 
+def test_signatures_cut_words_as_words_does() -> None:
+    """The signature cuts the text into words without a regular expression over the whole
+    text (watchlist.stories._word_bytes): the same words as :func:`words`, on the canned
+    texts and on random strings of separators, accents, combining marks, ligatures, cased
+    and uncased letters, other scripts and lone surrogates."""
+    from watchlist.stories import _word_bytes
+
+    def expected(text: str) -> list[bytes]:
+        return [w.encode("utf-8", "surrogatepass") for w in words(text)]
+
+    for text in [paragraphs(s) for s in STORIES] + [EXTRA, "Nicolás MADURO, l'été — 2026!"]:
+        assert _word_bytes(text) == expected(text)
+    rng = random.Random(5)
+    alphabet = [
+        *" \n\t_-'.,AZaz09",
+        "\u0301", "\u0308", "\ufb01", "\u00c5", "\u2028", "\u00df", "\u0130", "\u2019",
+        "\u00e9", "\u01c4", "\u03a3", "\u03c2", "\u00a0", "\u200b", "\u00b2", "\u00bd",
+        "\u2177", "\u212a", "\ud83d", "\u4e2d", "\u0627",
+    ]
+    for _ in range(3000):
+        text = "".join(
+            rng.choice(alphabet) if rng.random() < 0.8 else chr(rng.randrange(0x20, 0x30000))
+            for _ in range(rng.randrange(1, 40))
+        )
+        assert _word_bytes(text) == expected(text), repr(text)
+
+
 def test_syndication_variants_are_one_story() -> None:
     texts = list(variants(WIRE).values())
     assert cluster(texts) == [1, 1, 1, 1]
@@ -169,18 +196,19 @@ def as_datasketch(values: bytes) -> Any:
 
 
 def test_signatures_are_datasketch_minhashes() -> None:
-    """The signatures are computed without datasketch, and are what its MinHash gives (the
-    stored signatures of earlier versions stay comparable), and the LSH banding is its."""
+    """The signatures are computed without datasketch, and are what its MinHash gives with
+    the same hash of each shingle (shingle_hash, whose vectorised form the signature uses),
+    and the LSH banding is its."""
     from datasketch import MinHash, MinHashLSH
 
-    from watchlist.stories import BANDS, LEDE_WORDS, ROWS, THRESHOLD
+    from watchlist.stories import BANDS, LEDE_WORDS, ROWS, THRESHOLD, shingle_hash
 
     for text in [paragraphs(s) for s in STORIES] + list(variants(WIRE).values()):
         sig = signature(text)
         assert sig is not None
         tokens = words(text)
         for values, items in ((sig.full, shingles(tokens)), (sig.lede, shingles(tokens[:LEDE_WORDS]))):
-            reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+            reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=shingle_hash)
             reference.update_batch(list(items))
             assert reference.hashvalues.astype(np.uint32).tobytes() == values == minhash(items)
     other = signature("\n\n".join(OTHER_BODY))
@@ -188,6 +216,43 @@ def test_signatures_are_datasketch_minhashes() -> None:
     assert as_datasketch(sig.full).jaccard(as_datasketch(other.full)) == jaccard(sig.full, other.full)
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
     assert lsh.hashranges == [(i * ROWS, (i + 1) * ROWS) for i in range(BANDS)]
+
+
+def test_the_shingle_hash_is_stable_and_spread() -> None:
+    """Stored signatures are compared across processes and versions: the shingle hash is
+    fixed (not Python's per-process hash()), and distinct shingles rarely share a value."""
+    from watchlist.stories import shingle_hash
+
+    assert shingle_hash(b"nicolas maduro announced on friday") == 95964789
+    assert shingle_hash(b"maduro") == 1370518772
+    items = shingles(words(" ".join(paragraphs(s) for s in STORIES)))
+    assert len({shingle_hash(item) for item in items}) == len(items)
+    # Word order matters: the same words in another order are another shingle.
+    assert shingle_hash(b"a b c d e") != shingle_hash(b"b a c d e")
+
+
+def test_signatures_estimate_the_jaccard_similarity() -> None:
+    """The estimate from two signatures is close to the exact Jaccard similarity of the two
+    texts' shingle sets (MinHash's standard error with 128 values is at most 0.044), over
+    texts edited from a little to a lot."""
+    rng = random.Random(3)
+    errors = []
+    for story in STORIES:
+        text = paragraphs(story)
+        tokens = text.split(" ")
+        for share in (0.02, 0.05, 0.1, 0.2):
+            copy = list(tokens)
+            for i in rng.sample(range(len(copy)), int(share * len(copy))):
+                copy[i] = rng.choice(tokens)
+            other = " ".join(copy)
+            one, two = signature(text), signature(other)
+            assert one is not None and two is not None
+            mine, theirs = shingles(words(text)), shingles(words(other))
+            exact = len(mine & theirs) / len(mine | theirs)
+            errors.append(jaccard(one.full, two.full) - exact)
+    assert max(abs(e) for e in errors) < 0.2
+    assert abs(sum(errors) / len(errors)) < 0.02  # no bias
+    assert (sum(e * e for e in errors) / len(errors)) ** 0.5 < 0.06
 
 
 def test_adding_an_article_twice_is_harmless() -> None:
@@ -297,6 +362,50 @@ def test_a_version_4_database_gains_stories(tmp_path: Path, monkeypatch) -> None
         new.db.execute("UPDATE articles SET text = 'edited' WHERE id = ?", [a1])
         assert [r[0] for r in new.db.execute(
             "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'edited'")] == [a1]
+
+
+def test_signatures_of_the_older_hashing_are_made_again(tmp_path: Path, monkeypatch) -> None:
+    """Migration 14: signatures stored by the SHA-1 hashing (HASH_VERSION 1) are not compared
+    with new ones; those of the story window are made again from the articles' texts before
+    the index is next built, the others are dropped."""
+    import storage.db
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:13])
+    with Store.open(path) as old:
+        src = add_source(old, "https://wire.example/feed", "Wire")
+        recent = add_article(old, src, "one", "One", paragraphs(WIRE))
+        short = add_article(old, src, "two", "Two", "too short")
+        aged = add_article(old, src, "three", "Three", paragraphs(STORIES[1]))
+        unsigned = add_article(old, src, "four", "Four", paragraphs(STORIES[2]))
+        old.assign_stories(
+            [(recent, None, b"f" * 512, b"l" * 512), (short, None, None, None),
+             (aged, None, b"g" * 512, b"m" * 512), (unsigned, None, None, None)],
+            NOW,
+        )
+        old.db.execute(
+            "UPDATE articles SET fetched = ? WHERE id = ?",
+            [(NOW - timedelta(days=30)).isoformat(), aged],
+        )
+        old.db.conn.commit()
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(path) as new:
+        assert list(new.recent_signatures(NOW - timedelta(days=60))) == []
+        assert new.stale_signatures(NOW - timedelta(days=60), 10) == [
+            (recent, paragraphs(WIRE)), (aged, paragraphs(STORIES[1]))
+        ]
+        index = pipeline(new)._story_index(NOW)
+        made = signature(paragraphs(WIRE))
+        assert made is not None
+        assert list(new.recent_signatures(NOW - timedelta(days=60))) == [
+            (recent, recent, made.full, made.lede)
+        ]
+        assert new.stale_signatures(NOW - timedelta(days=60), 10) == []
+        assert len(index) == 1 and index.find(made) == recent
+        # A copy arriving now joins the story of the article stored before the migration.
+        copy = signature(variants(WIRE)["edited"])
+        assert copy is not None and index.find(copy) == recent
 
 
 # -- the pipeline: one story, one alert ------------------------------------------------------

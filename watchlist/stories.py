@@ -16,20 +16,25 @@ signature: each is a story of its own.
 
 A signature is the NUM_PERM 32-bit values of a MinHash, as bytes (how they are stored); they
 are only comparable with signatures made with the same parameters and hashing scheme, which
-``SCHEME`` pins: datasketch's ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")`` of the
-UTF-8 shingles gives the same values (a test checks it). They are computed here with numpy
-alone, so that the process that clusters does not load datasketch, which brings SciPy (40 MB).
+``SCHEME`` and ``HASH_VERSION`` pin. Each shingle is hashed by :func:`shingle_hash` (each
+word's CRC-32 once, the shingle's words combined and mixed in numpy: about a twentieth of the
+SHA-1 per shingle used before); the MinHash over those hash values is datasketch's
+``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=shingle_hash)`` (a test
+checks it), computed with numpy alone, so that the process that clusters does not load
+datasketch, which brings SciPy (40 MB). Signatures stored by version 1 (SHA-1 of each
+shingle) are recomputed from the articles' texts by a storage migration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +48,9 @@ MIN_WORDS = 30  # shorter texts are a story of their own
 WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
+#: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
+#: 2: shingle_hash). Signatures of different versions are not comparable.
+HASH_VERSION = 2
 #: The LSH banding: BANDS bands of ROWS values each, what datasketch's MinHashLSH chooses
 #: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
 BANDS, ROWS = 25, 5
@@ -62,6 +70,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+#: Bytes of UTF-8 text: ASCII letters lower-cased, ASCII bytes that cannot be in a word
+#: (everything but letters and digits) made spaces, the bytes of other characters kept.
+_ASCII_WORDS = bytes(
+    c if c >= 0x80 else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
+)
+_UTF8 = "utf-8"
+_SURROGATES = "surrogatepass"  # a lone surrogate is a character like any other here
+
+
+def _word_bytes(text: str) -> list[bytes]:
+    """:func:`words` as UTF-8 bytes, without a regular expression over the whole text: the
+    text's ASCII separators cut it into chunks (they separate words in ``words`` too, and
+    fold to themselves), an ASCII chunk is one lower-cased word, and only the chunks with
+    other characters are folded and cut by the regular expression (folding is character by
+    character)."""
+    raw = text.encode(_UTF8, _SURROGATES)
+    chunks = raw.translate(_ASCII_WORDS).split()
+    if raw.isascii():
+        return chunks
+    found: list[bytes] = []
+    for chunk in chunks:
+        if chunk.isascii():
+            found.append(chunk)
+        else:
+            folded = _WORD.findall(normalize(chunk.decode(_UTF8, _SURROGATES)))
+            found.extend([word.encode(_UTF8, _SURROGATES) for word in folded])
+    return found
+
+
 def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:
     """The distinct runs of ``size`` consecutive words (the whole text when shorter)."""
     if len(tokens) <= size:
@@ -79,22 +116,70 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer (datasketch mixes every input hash with it)."""
-    values = values ^ (values >> _DTYPE(16))
-    values = values * _DTYPE(0x85EBCA6B)
-    values = values ^ (values >> _DTYPE(13))
-    values = values * _DTYPE(0xC2B2AE35)
-    mixed: np.ndarray = values ^ (values >> _DTYPE(16))
+def _finalize(
+    values: np.ndarray, kind: type[np.unsignedinteger[Any]], shifts: tuple[int, int, int],
+    multipliers: tuple[int, int],
+) -> np.ndarray:
+    """MurmurHash3's finalizer: xor-shift, multiply, xor-shift, multiply, xor-shift."""
+    values = values ^ (values >> kind(shifts[0]))
+    values = values * kind(multipliers[0])
+    values = values ^ (values >> kind(shifts[1]))
+    values = values * kind(multipliers[1])
+    mixed: np.ndarray = values ^ (values >> kind(shifts[2]))
     return mixed
 
 
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch mixes every input hash with it)."""
+    return _finalize(values, _DTYPE, (16, 13, 16), (0x85EBCA6B, 0xC2B2AE35))
+
+
+#: Odd 64-bit multipliers, one per word of a shingle (the 64-bit golden ratio and the
+#: constants of MurmurHash3's and xxHash's 64-bit mixers).
+_POSITION = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
+_U64 = np.uint64
+
+
+def _fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer."""
+    return _finalize(values, _U64, (33, 33, 33), (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53))
+
+
+def _word_hashes(tokens: Sequence[bytes]) -> np.ndarray:
+    """Each word's CRC-32 (of its UTF-8), as 64-bit integers."""
+    return np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
+
+
+def _shingle_hashes(word_hashes: np.ndarray, size: int = SHINGLE) -> np.ndarray:
+    """The hash of each run of ``size`` consecutive words (of the whole text when shorter),
+    from the words' hashes: the high 32 bits of MurmurHash3's 64-bit mix of the sum of each
+    word's hash times its position's multiplier (modulo 2**64)."""
+    count = max(len(word_hashes) - size + 1, 1 if len(word_hashes) else 0)
+    combined = np.zeros(count, dtype=np.uint64)
+    for k in range(min(size, len(word_hashes))):
+        combined += word_hashes[k : k + count] * _POSITION[k]
+    return (_fmix64(combined) >> _U64(32)).astype(_DTYPE)
+
+
+def shingle_hash(shingle: bytes) -> int:
+    """The 32-bit hash of one shingle (its words joined by spaces, UTF-8), as a signature
+    hashes it: the reference for the vectorised hashing, and datasketch's ``hashfunc``."""
+    tokens = shingle.split(b" ")
+    return int(_shingle_hashes(_word_hashes(tokens), len(tokens))[0])
+
+
 def _hashes32(items: Iterable[bytes]) -> np.ndarray:
-    """datasketch's default hash (sha1_hash32: SHA-1's first 4 bytes, little-endian) of each
-    item, as one array (the digests joined and read at once: no Python int per item)."""
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(item, usedforsecurity=False).digest()[:4] for item in items])
-    return np.frombuffer(digests, dtype="<u4").astype(_DTYPE, copy=False)
+    """:func:`shingle_hash` of each item, as one array."""
+    return np.array([shingle_hash(item) for item in items], dtype=_DTYPE)
 
 
 def minhash(items: Iterable[bytes]) -> bytes:
@@ -103,12 +188,19 @@ def minhash(items: Iterable[bytes]) -> bytes:
 
 
 def _minhash_of(hashes: np.ndarray) -> bytes:
-    """The MinHash of items already hashed (as datasketch's sha1_hash32 does), as bytes."""
+    """The MinHash of items already hashed (by shingle_hash), as bytes."""
+    return bytes(_minimums(hashes).tobytes())
+
+
+def _minimums(hashes: np.ndarray) -> np.ndarray:
+    """The MinHash values (NUM_PERM) of items already hashed."""
     if not len(hashes):
-        return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE).tobytes()
+        return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE)
     a, b = _permutations()
-    values = _fmix32(hashes.reshape(-1, 1))
-    return bytes((values * a + b).min(axis=0).tobytes())
+    values = _fmix32(hashes.reshape(-1, 1)) * a
+    values += b
+    minimums: np.ndarray = values.min(axis=0)
+    return minimums
 
 
 def check(data: bytes) -> bytes:
@@ -145,15 +237,17 @@ class Signature:
 def signature(text: str) -> Signature | None:
     """The signature of an article's extracted text; None when it is too short to tell
     (fewer than MIN_WORDS words): such an article is a story of its own."""
-    tokens = words(text)
+    tokens = _word_bytes(text)
     if len(tokens) < MIN_WORDS:
         return None
-    # The lede's shingles are the text's first ones: each shingle is hashed once, for both
-    # signatures (a MinHash is a minimum, so a repeated shingle changes nothing).
-    runs = zip(*(tokens[k:] for k in range(SHINGLE)), strict=False)
-    hashes = _hashes32([" ".join(run).encode() for run in runs])
+    # The lede's shingles are the text's first ones: each shingle is hashed once, and the
+    # full text's MinHash is the lede's and the rest's minimums (a MinHash is a minimum, so
+    # a repeated shingle changes nothing).
+    hashes = _shingle_hashes(_word_hashes(tokens))
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
-    return Signature(_minhash_of(hashes), _minhash_of(hashes[:lede]))
+    lede_values = _minimums(hashes[:lede])
+    full = np.minimum(lede_values, _minimums(hashes[lede:])) if len(hashes) > lede else lede_values
+    return Signature(bytes(full.tobytes()), bytes(lede_values.tobytes()))
 
 
 #: Articles whose signatures, and band keys, are kept in one block of the index.

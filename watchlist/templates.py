@@ -89,7 +89,8 @@ def without_templates(
     (a site's first poll) already count for each other. ``stories`` maps article id to
     story id (articles missing from it are a story of their own)."""
     found = {a.id: blocks(a.text) for a in articles}
-    memory.remember_blocks((site_of(a.url), b.hash, a.id) for a in articles for b in found[a.id])
+    sites = {a.id: site_of(a.url) for a in articles}
+    memory.remember_blocks((sites[a.id], b.hash, a.id) for a in articles for b in found[a.id])
     result: list[StoredArticle] = []
     stripped: list[tuple[int, str, int]] = []
     for article in articles:
@@ -98,7 +99,7 @@ def without_templates(
             result.append(article)
             continue
         template = memory.recurring_blocks(
-            site_of(article.url),
+            sites[article.id],
             {b.hash for b in own},
             article.id,
             stories.get(article.id, article.id),
