@@ -13,6 +13,7 @@ from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
 from crawler.extract import (
+    FAST_MIN_CHARS,
     Method,
     choose,
     extract_article,
@@ -331,7 +332,8 @@ def test_extract_article_without_article_text_is_none(site: NewsSite, html: str 
 
 def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade() -> None:
     """An old table layout, paragraphs broken by <br>: trafilatura's precision mode finds no
-    article at all; the cascade keeps the default pass's text, whole, and says so."""
+    article at all; the cascade keeps the fast pass's text (the default settings without
+    the comparison with other extractors), whole, and says so."""
     slug = "central-bank-holds-rates"
     story = STORIES_BY_SLUG[slug]
     with NewsSite("Northgate Evening Post", chrome="article-table.html") as site:
@@ -340,7 +342,7 @@ def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade(
     html = page.decode("utf-8")
     assert extract_pass(load_html(html), url, "precision") is None
     extracted = extract_article(html, url)
-    assert extracted is not None and extracted.method == "default"
+    assert extracted is not None and extracted.method == "fast"
     for paragraph in story.body:
         assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
     assert extracted.author == story.author
@@ -418,21 +420,42 @@ def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
 def test_the_cascade_reads_the_recall_pass_only_when_the_default_is_short_for_the_page() -> None:
     """The recall pass runs only when the default pass's text is short for the page, and the
     longer of the two is kept."""
-    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900}
+    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900,
+                                "fast": ""}
     ran: list[Method] = []
 
     def run(method: Method) -> str:
         ran.append(method)
         return texts[method]
 
-    assert choose(1000, run) == "default" and ran == ["default"]
+    assert choose(1000, run) == "default" and ran == ["fast", "default"]
     ran.clear()  # short for a page of 2000 paragraph characters: recall found more
-    assert choose(2000, run) == "recall" and ran == ["default", "recall"]
+    assert choose(2000, run, fast=False) == "recall" and ran == ["default", "recall"]
     ran.clear()
     texts["recall"] = "r" * 100  # both short for the page: the longer one
-    assert choose(5000, run) == "default" and ran == ["default", "recall"]
+    assert choose(5000, run, fast=False) == "default" and ran == ["default", "recall"]
     texts["default"] = ""
-    assert choose(5000, run) == "recall"
+    assert choose(5000, run, fast=False) == "recall"
+
+
+def test_the_cascade_keeps_the_fast_pass_unless_it_is_short_for_the_page() -> None:
+    """The fast pass is kept when it holds FAST_MIN_CHARS, FAST_ENOUGH of the paragraph text
+    and FAST_OF_TEXT of the text outside links; else the default pass is read."""
+    texts: dict[Method, str] = {"fast": "f " * 300, "default": "d" * 900, "recall": "r" * 900}
+    ran: list[Method] = []
+
+    def run(method: Method) -> str:
+        ran.append(method)
+        return texts[method]
+
+    assert choose(1000, run, unlinked=700) == "fast" and ran == ["fast"]
+    ran.clear()  # under half the paragraph text
+    assert choose(1300, run, unlinked=700) == "default" and ran == ["fast", "default"]
+    ran.clear()  # 300 characters without white space: under 0.4 of 800 outside links
+    assert choose(1000, run, unlinked=800) == "default" and ran == ["fast", "default"]
+    ran.clear()
+    texts["fast"] = "f" * (FAST_MIN_CHARS - 1)  # short whatever the page
+    assert choose(0, run) == "default" and ran == ["fast", "default"]
 
 
 def test_paragraph_text_counts_only_long_paragraphs() -> None:
