@@ -1,10 +1,13 @@
 """Article extraction: the main text of a news page, without its navigation, related links,
 comments or footer (trafilatura).
 
-A cascade that never keeps less than the page's article: trafilatura's default settings
-first, then its recall mode when what the default pass found is short for the page. "Short
-for the page" is judged from the page itself: the text of its paragraphs (``<p>`` elements
-of at least PARAGRAPH_CHARS characters), which an article's body is made of. A pass whose
+A cascade that never keeps less than the page's article: trafilatura's fast mode first
+(its default settings without the comparison with readability and jusText, which cost a
+third of the default pass), then its default settings when what the fast pass found is short
+for the page, then its recall mode when what the default pass found is short for the page.
+"Short for the page" is judged from the page itself: the text of its paragraphs (``<p>``
+elements of at least PARAGRAPH_CHARS characters), which an article's body is made of, and
+for the fast pass also the page's text outside links. A pass whose
 text is mostly the page's link texts found a list of links, not an article, and is not kept.
 Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
 
@@ -85,11 +88,16 @@ ENOUGH_OF_PARAGRAPHS = 0.3
 #: page's text outside links (white space aside); else the default pass runs as before.
 #: The comparison changes trafilatura's text where its own extraction is short (under its
 #: MIN_EXTRACTED_SIZE, 250 characters, or under half what readability finds). On the
-#: quality benchmark's 1,103 labelled pages, 960 keep the fast pass, of which 27 have
+#: quality benchmark's 1,103 labelled pages, 826 keep the fast pass, of which 12 have
 #: another text than the default pass's (docs/benchmarks.md, issue 12).
+#: Nor is it kept when it is more than FAST_MOST of the paragraph text: trafilatura's fast
+#: mode, where its own extraction comes out short, recovers the page's loose text with its
+#: teaser blocks (other stories' summaries, whose words alerted on the quality benchmark's
+#: pages), which the default pass leaves out.
 FAST_MIN_CHARS = 250
 FAST_ENOUGH = 0.5
 FAST_OF_TEXT = 0.4
+FAST_MOST = 1.3
 #: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
 #: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
 #: out as one line holding the navigation with the body, which the site's template memory
@@ -338,12 +346,15 @@ def text_sizes(tree: Any) -> dict[Any, int]:
     """Each element's text size (characters that are not white space, descendants
     included), in one pass from the leaves up."""
     sizes: dict[Any, int] = {}
+    get = sizes.get
     for element in reversed(list(tree.iter())):
         if not isinstance(element.tag, str):
             continue  # a comment: its text is not the page's (its tail is, below)
-        size = _solid(element.text)
+        text = element.text
+        size = len("".join(text.split())) if text else 0
         for child in element:
-            size += sizes.get(child, 0) + _solid(child.tail)
+            tail = child.tail
+            size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
         sizes[element] = size
     return sizes
 
@@ -365,7 +376,9 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
     sizes = text_sizes(tree) if sizes is None else sizes
     article = ARTICLE_SHARE * _solid(text)
     page = page_text(tree) if page is None else page
-    named = [(e, _name_words(e, CHROME_NAME_WORDS, _CHROME_CUE)) for e in _NAMED(tree)]
+    # Elements without text hold no line (and are no box of any size).
+    named = [(e, _name_words(e, CHROME_NAME_WORDS, _CHROME_CUE)) for e in _NAMED(tree)
+             if sizes.get(e, 0) > 0]
     boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
                         and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
     found = {line for line in lines if _in_box(line, boxes, page)}
@@ -408,14 +421,23 @@ def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | No
     them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
     chosen = list(elements)
     inside = set(chosen)
+    # Ancestors known to have none of ``elements`` above them (up to ``limit``): the walk up
+    # from an element stops at one (the links of a menu share their ancestors).
+    clear: set[Any] = set()
     texts = []
     for element in chosen:
+        path = []
         for ancestor in element.iterancestors():
-            if ancestor in inside or (limit is not None and sizes.get(ancestor, 0) >= limit):
+            if ancestor in inside:
                 break
+            if ancestor in clear or (limit is not None and sizes.get(ancestor, 0) >= limit):
+                ancestor = None
+                break
+            path.append(ancestor)
         else:
             ancestor = None
-        if ancestor is None or ancestor not in inside:
+        if ancestor is None:
+            clear.update(path)
             texts.append("".join(element.text_content().split()))
     return "\x00".join(texts)
 
@@ -723,8 +745,10 @@ def choose(
 def fast_enough(text: str, paragraphs: int, unlinked: int) -> bool:
     """Whether the fast pass's ``text`` is enough for a page with ``paragraphs`` characters of
     paragraph text and ``unlinked`` of text outside links: at least FAST_MIN_CHARS long,
-    FAST_ENOUGH of the paragraph text and FAST_OF_TEXT of the text outside links."""
-    return (len(text) >= FAST_MIN_CHARS and len(text) >= FAST_ENOUGH * paragraphs
+    FAST_ENOUGH of the paragraph text (and at most FAST_MOST of it) and FAST_OF_TEXT of the
+    text outside links."""
+    size = len(text)
+    return (size >= FAST_MIN_CHARS and FAST_ENOUGH * paragraphs <= size <= FAST_MOST * paragraphs
             and _solid(text) >= FAST_OF_TEXT * unlinked)
 
 

@@ -332,8 +332,8 @@ def test_extract_article_without_article_text_is_none(site: NewsSite, html: str 
 
 def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade() -> None:
     """An old table layout, paragraphs broken by <br>: trafilatura's precision mode finds no
-    article at all; the cascade keeps the fast pass's text (the default settings without
-    the comparison with other extractors), whole, and says so."""
+    article at all; the cascade keeps the default pass's text, whole, and says so (the page
+    has no paragraphs to judge the fast pass's text by)."""
     slug = "central-bank-holds-rates"
     story = STORIES_BY_SLUG[slug]
     with NewsSite("Northgate Evening Post", chrome="article-table.html") as site:
@@ -342,7 +342,7 @@ def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade(
     html = page.decode("utf-8")
     assert extract_pass(load_html(html), url, "precision") is None
     extracted = extract_article(html, url)
-    assert extracted is not None and extracted.method == "fast"
+    assert extracted is not None and extracted.method == "default"
     for paragraph in story.body:
         assert " ".join(paragraph.split()) in " ".join(extracted.text.split())
     assert extracted.author == story.author
@@ -440,7 +440,8 @@ def test_the_cascade_reads_the_recall_pass_only_when_the_default_is_short_for_th
 
 def test_the_cascade_keeps_the_fast_pass_unless_it_is_short_for_the_page() -> None:
     """The fast pass is kept when it holds FAST_MIN_CHARS, FAST_ENOUGH of the paragraph text
-    and FAST_OF_TEXT of the text outside links; else the default pass is read."""
+    (FAST_MOST at most) and FAST_OF_TEXT of the text outside links; else the default pass is
+    read."""
     texts: dict[Method, str] = {"fast": "f " * 300, "default": "d" * 900, "recall": "r" * 900}
     ran: list[Method] = []
 
@@ -453,6 +454,8 @@ def test_the_cascade_keeps_the_fast_pass_unless_it_is_short_for_the_page() -> No
     assert choose(1300, run, unlinked=700) == "default" and ran == ["fast", "default"]
     ran.clear()  # 300 characters without white space: under 0.4 of 800 outside links
     assert choose(1000, run, unlinked=800) == "default" and ran == ["fast", "default"]
+    ran.clear()  # over 1.3 times the paragraph text: loose text with teasers
+    assert choose(400, run, unlinked=700) == "default" and ran == ["fast", "default"]
     ran.clear()
     texts["fast"] = "f" * (FAST_MIN_CHARS - 1)  # short whatever the page
     assert choose(0, run) == "default" and ran == ["fast", "default"]

@@ -165,7 +165,7 @@ def test_an_old_table_layout_is_read_whole_and_its_navigation_learned(mail, work
         [message] = mail.wait_for(1)
         assert message["To"] == "desk@test.example"
         for url, row in export(workdir).items():
-            assert row["extraction"] == "page:fast", url
+            assert row["extraction"] == "page:default", url
             slug = url.rsplit("/", 1)[-1]
             for paragraph in STORIES_BY_SLUG[slug].body:
                 assert paragraph[:60] in row["text"], slug
