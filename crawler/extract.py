@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,8 @@ FAST_MIN_CHARS = 250
 FAST_ENOUGH = 0.5
 FAST_OF_TEXT = 0.4
 FAST_MOST = 1.3
+#: A subheading's paragraph is looked for in a pass's text by its first this many characters.
+SUBHEADING_PROBE = 60
 #: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
 #: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
 #: out as one line holding the navigation with the body, which the site's template memory
@@ -700,7 +702,8 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
             tried[method] = document
         return _text(tried[method])
 
-    chosen = choose(paragraph_chars(tree), run, unlinked=unlinked)
+    chosen = choose(paragraph_chars(tree), run, unlinked=unlinked,
+                    headings=subheadings(tree))
     document = tried[chosen]
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
@@ -725,16 +728,21 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
 
 def choose(
     paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS,
-    unlinked: int = 0, fast: bool = True,
+    unlinked: int = 0, fast: bool = True, headings: Sequence[tuple[str, str]] = (),
 ) -> Method:
     """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
     of paragraph text and ``unlinked`` characters of text outside its links (white space
     aside); ``run(method)`` gives a pass's text. The fast pass (when ``fast``) is kept when
     it is not short for the page (:func:`fast_enough`); else the default pass is run, and
     the recall pass only when the default pass is short for the page (``gate``: the share of
-    the paragraph text that is enough)."""
-    if fast and fast_enough(run("fast"), paragraphs, unlinked):
-        return "fast"
+    the paragraph text that is enough). Nor is the fast pass kept when it leaves out one of
+    the page's ``headings`` (:func:`subheadings`) whose paragraph it kept: trafilatura's
+    own extraction drops the subheadings of some articles, which the default pass's
+    comparison with readability keeps."""
+    if fast:
+        text = run("fast")
+        if fast_enough(text, paragraphs, unlinked) and not dropped_subheading(text, headings):
+            return "fast"
     default = len(run("default"))
     if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
@@ -750,6 +758,29 @@ def fast_enough(text: str, paragraphs: int, unlinked: int) -> bool:
     size = len(text)
     return (size >= FAST_MIN_CHARS and FAST_ENOUGH * paragraphs <= size <= FAST_MOST * paragraphs
             and _solid(text) >= FAST_OF_TEXT * unlinked)
+
+
+def subheadings(tree: Any) -> list[tuple[str, str]]:
+    """The page's subheadings that open a paragraph of article size: (the heading's text, the
+    start of the paragraph after it), white space folded."""
+    found = []
+    for heading in tree.iter("h2", "h3", "h4", "h5", "h6"):
+        after = heading.getnext()
+        if after is None or after.tag != "p":
+            continue
+        paragraph = " ".join(after.text_content().split())
+        title = " ".join(heading.text_content().split())
+        if len(paragraph) >= PARAGRAPH_CHARS and title:
+            found.append((title, paragraph[:SUBHEADING_PROBE]))
+    return found
+
+
+def dropped_subheading(text: str, headings: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``text`` keeps the paragraph after one of ``headings`` but not the heading."""
+    if not headings:
+        return False
+    folded = " ".join(text.split())
+    return any(start in folded and title not in folded for title, start in headings)
 
 
 def reset_caches() -> None:

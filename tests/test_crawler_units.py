@@ -16,10 +16,12 @@ from crawler.extract import (
     FAST_MIN_CHARS,
     Method,
     choose,
+    dropped_subheading,
     extract_article,
     extract_pass,
     page_metadata,
     paragraph_chars,
+    subheadings,
     without_chrome_lines,
 )
 from crawler.feeds import html_to_text, parse_feed
@@ -505,3 +507,38 @@ def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> Non
     queue.pqueues = {"a": inner(10), "b": inner(10), "c": inner(None)}
     stats = [(0, "a"), (0, "b")]
     assert [choose(stats, update_state=True) for _ in range(3)] == ["a", "b", "a"]
+
+
+def test_the_fast_pass_is_not_kept_when_it_drops_a_subheading_whose_paragraph_it_kept() -> None:
+    """trafilatura's own extraction leaves out the subheadings of some articles (an <h3>
+    between two paragraphs), which the default pass's comparison with readability keeps: a
+    topic drawn from a subheading would not alert. A fast text that keeps a subheading's
+    paragraph but not the subheading sends the page to the default pass."""
+    first = "The council met on Tuesday to discuss the harbour budget for next year. " * 3
+    second = "Polling stations opened at seven and the first projections came at six. " * 3
+    tree = load_html(
+        f"<html><body><article><p>{first}</p><h3>Polls, projections\u00a0and  first counts"
+        f"</h3>\n<p>{second}</p><h3>Share this</h3><ul><li>Mail</li></ul></article>"
+        "</body></html>"
+    )
+    headings = subheadings(tree)
+    # Only a heading that opens a paragraph of article size; white space folded.
+    assert headings == [("Polls, projections and first counts", " ".join(second.split())[:60])]
+    without = f"{first}\n{second}"
+    with_it = f"{first}\nPolls, projections and first counts\n{second}"
+    assert dropped_subheading(without, headings)
+    assert not dropped_subheading(with_it, headings)
+    assert not dropped_subheading(first, headings)  # the paragraph is not kept either
+    texts: dict[Method, str] = {"fast": without, "default": with_it, "recall": ""}
+    ran: list[Method] = []
+
+    def run(method: Method) -> str:
+        ran.append(method)
+        return texts[method]
+
+    paragraphs = paragraph_chars(tree)
+    assert choose(paragraphs, run, headings=headings) == "default"
+    assert ran == ["fast", "default"]
+    texts["fast"] = with_it
+    ran.clear()
+    assert choose(paragraphs, run, headings=headings) == "fast" and ran == ["fast"]
