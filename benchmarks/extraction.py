@@ -38,6 +38,7 @@ from crawler.extract import (
     extract_pass,
     link_share,
     paragraph_chars,
+    unlinked_chars,
 )
 from watchlist.stories import StoryIndex, signature
 from watchlist.templates import blocks, strip_blocks
@@ -45,7 +46,10 @@ from watchlist.templates import blocks, strip_blocks
 from .corpora import CORPORA, LabelledPage, load
 from .scoring import Tally, score
 
-PASSES: tuple[Method, ...] = ("precision", "default", "recall")
+#: The passes with trafilatura's own settings (``fast``: without its comparison with
+#: readability and jusText).
+PASSES: tuple[Method, ...] = ("fast", "precision", "default", "recall")
+THREE: tuple[Method, ...] = ("precision", "default", "recall")
 Pass = tuple[Method, bool]  # a method, and whether tables are included
 
 
@@ -58,6 +62,7 @@ class Run:
     seconds: dict[Pass, float]
     setup: float  # parsing the page and measuring its paragraphs
     paragraphs: int
+    unlinked: int  # the page's text outside its links (crawler.extract.choose)
     year: int | None
 
 
@@ -66,6 +71,7 @@ def run_page(page: LabelledPage) -> Run:
     started = time.perf_counter()
     tree = load_html(page.html)
     paragraphs = paragraph_chars(tree) if tree is not None else 0
+    unlinked = unlinked_chars(tree) if tree is not None else 0
     setup = time.perf_counter() - started
     texts: dict[Pass, str] = {}
     seconds: dict[Pass, float] = {}
@@ -82,7 +88,7 @@ def run_page(page: LabelledPage) -> Run:
             texts[method, tables] = text if len(text) >= MIN_TEXT_CHARS else ""
             if document is not None and document.date and year is None:
                 year = int(str(document.date)[:4])
-    return Run(page, texts, seconds, setup, paragraphs, year)
+    return Run(page, texts, seconds, setup, paragraphs, unlinked, year)
 
 
 Strategy = Callable[[Run], tuple[str, float]]  # (text, seconds spent)
@@ -94,7 +100,7 @@ def single(method: Method, tables: bool) -> Strategy:
 
 
 def cascade_steps(
-    run: Run, tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS
+    run: Run, tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS, fast: bool = True
 ) -> tuple[Method, set[Method]]:
     """crawler.extract's cascade on one page: the pass it keeps, the passes it ran."""
     used: set[Method] = set()
@@ -103,14 +109,15 @@ def cascade_steps(
         used.add(method)
         return run.texts[method, tables]
 
-    return choose(run.paragraphs, text_of, gate), used
+    return choose(run.paragraphs, text_of, gate, run.unlinked, fast), used
 
 
-def cascade(tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS) -> Strategy:
-    """crawler.extract's cascade (``gate``: its share of the paragraph text)."""
+def cascade(tables: bool, gate: float = ENOUGH_OF_PARAGRAPHS, fast: bool = True) -> Strategy:
+    """crawler.extract's cascade (``gate``: its share of the paragraph text; ``fast``: the
+    fast pass first)."""
 
     def strategy(run: Run) -> tuple[str, float]:
-        chosen, used = cascade_steps(run, tables, gate)
+        chosen, used = cascade_steps(run, tables, gate, fast)
         return run.texts[chosen, tables], run.setup + sum(run.seconds[m, tables] for m in used)
 
     return strategy
@@ -150,8 +157,8 @@ def longest(tables: bool) -> Strategy:
     """All three passes, the longest text kept."""
 
     def strategy(run: Run) -> tuple[str, float]:
-        texts = [run.texts[m, tables] for m in PASSES]
-        return max(texts, key=len), run.setup + sum(run.seconds[m, tables] for m in PASSES)
+        texts = [run.texts[m, tables] for m in THREE]
+        return max(texts, key=len), run.setup + sum(run.seconds[m, tables] for m in THREE)
 
     return strategy
 
@@ -160,6 +167,7 @@ BEFORE = "precision only (before)"
 STRATEGIES: dict[str, Strategy] = {
     BEFORE: single("precision", False),
     "default only": single("default", False),
+    "fast only": single("fast", False),
     "recall only": single("recall", False),
     "precision, else default if empty": precision_else_default(False),
     "precision vs default, every page": against_default(False),
@@ -171,6 +179,7 @@ STRATEGIES: dict[str, Strategy] = {
     "cascade, tables": cascade(True),
     "cascade, paragraph gate 0.6": cascade(INCLUDE_TABLES, 0.6),
     "cascade, paragraph gate 1.0": cascade(INCLUDE_TABLES, 1.0),
+    "cascade from the default pass (before)": cascade(INCLUDE_TABLES, fast=False),
 }
 CHOSEN = cascade(INCLUDE_TABLES)
 STRATEGIES[f"cascade{', tables' if INCLUDE_TABLES else ''} (chosen)"] = CHOSEN

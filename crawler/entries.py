@@ -359,6 +359,7 @@ class EntriesMixin:
 
 
 _EXTRACTION: dict[Method, Extraction] = {
+    "fast": "page:fast",
     "precision": "page:precision",
     "default": "page:default",
     "recall": "page:recall",

@@ -1,10 +1,13 @@
 """Article extraction: the main text of a news page, without its navigation, related links,
 comments or footer (trafilatura).
 
-A cascade that never keeps less than the page's article: trafilatura's default settings
-first, then its recall mode when what the default pass found is short for the page. "Short
-for the page" is judged from the page itself: the text of its paragraphs (``<p>`` elements
-of at least PARAGRAPH_CHARS characters), which an article's body is made of. A pass whose
+A cascade that never keeps less than the page's article: trafilatura's fast mode first
+(its default settings without the comparison with readability and jusText, which cost a
+third of the default pass), then its default settings when what the fast pass found is short
+for the page, then its recall mode when what the default pass found is short for the page.
+"Short for the page" is judged from the page itself: the text of its paragraphs (``<p>``
+elements of at least PARAGRAPH_CHARS characters), which an article's body is made of, and
+for the fast pass also the page's text outside links. A pass whose
 text is mostly the page's link texts found a list of links, not an article, and is not kept.
 Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
 
@@ -48,13 +51,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 import trafilatura.meta
 from htmldate import find_date
+from lxml import etree
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -78,6 +82,24 @@ PARAGRAPH_CHARS = 100
 #: The default pass is enough when it holds at least this share of the page's paragraph
 #: text; below, the recall pass is tried too and the longer text kept.
 ENOUGH_OF_PARAGRAPHS = 0.3
+#: The fast pass (trafilatura's default settings without its comparison with readability
+#: and jusText, the costliest part of the default pass) is kept when its text is at least
+#: FAST_MIN_CHARS long, FAST_ENOUGH of the page's paragraph text and FAST_OF_TEXT of the
+#: page's text outside links (white space aside); else the default pass runs as before.
+#: The comparison changes trafilatura's text where its own extraction is short (under its
+#: MIN_EXTRACTED_SIZE, 250 characters, or under half what readability finds). On the
+#: quality benchmark's 1,103 labelled pages, 826 keep the fast pass, of which 12 have
+#: another text than the default pass's (docs/benchmarks.md, issue 12).
+#: Nor is it kept when it is more than FAST_MOST of the paragraph text: trafilatura's fast
+#: mode, where its own extraction comes out short, recovers the page's loose text with its
+#: teaser blocks (other stories' summaries, whose words alerted on the quality benchmark's
+#: pages), which the default pass leaves out.
+FAST_MIN_CHARS = 250
+FAST_ENOUGH = 0.5
+FAST_OF_TEXT = 0.4
+FAST_MOST = 1.3
+#: A subheading's paragraph is looked for in a pass's text by its first this many characters.
+SUBHEADING_PROBE = 60
 #: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
 #: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
 #: out as one line holding the navigation with the body, which the site's template memory
@@ -118,6 +140,16 @@ def paragraph_chars(tree: Any) -> int:
 def link_texts(tree: Any) -> set[str]:
     """The texts of the page's links (white space folded)."""
     return {" ".join(a.text_content().split()) for a in tree.iter("a")}
+
+
+def unlinked_chars(tree: Any, page: str | None = None, anchors: list[str] | None = None
+                   ) -> int:
+    """The characters of the page's text outside its links, white space aside (``page``:
+    its :func:`page_text`; ``anchors``: the folded text of each of its links, when known)."""
+    page = page_text(tree) if page is None else page
+    if anchors is None:
+        anchors = [_fold(a.text_content()) for a in tree.iter("a")]
+    return len(page) - sum(len(anchor) - anchor.count(" ") for anchor in anchors)
 
 
 def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
@@ -215,10 +247,37 @@ _PROMPT = re.compile(
 )
 
 
+#: A piece of text that every match of _PROMPT holds (lowered): lines without any are not
+#: searched (the pattern's many alternatives cost about 0.1 ms a line).
+_PROMPT_PIECES = (
+    "newsletter", "subscri", "sign", "abonnier", "abonnez", "suscr", "subskrypc", "unterst",
+    "support ", "wesprzyj", "apoya ", "soutenez", "affiliate", "sponsored", "anzeige",
+    "advertis", "download the ", "telegram", "whatsapp", "escucha esta nota",
+    "listen to this ", "artikel anh", "hier klicken", "click here", "klicken sie hier",
+    "haz clic", "cliquez ici", "der en illimit", "acceso ilimitado", "unlimited access",
+    "pour lire la suite", "continue reading ", "jetzt weiterlesen", "weiterlesen mit",
+    "exklusive angebote", "exclusive offers", "ofertas exclusivas", "offres exclusives",
+    "hazte ", "become a ", "devenez membre", "mitglied", "kommentar", "comment",
+    "lesen sie", "findest du", "finden sie", "read more", "learn more", "find out more",
+    "lee m", "en savoir plus", "cc-by", "cc by", "all rights reserved",
+    "alle rechte vorbehalten", "todos los derechos reservados", "tous droits r", "gbar bis",
+    "available ", "disponible ", " button",
+)
+#: Letters that the pattern's case-blind matching takes for Latin ones (dotless and dotted
+#: i, long s) where ``str.lower`` does not: lines with them are always searched.
+_CASE_SPECIAL = re.compile("[\u0130\u0131\u017f]")
+
+
 def is_prompt(line: str) -> bool:
     """Whether a line is a site's own prompt or notice (short, with a cue of one)."""
     folded = _fold(line)
-    return len(folded.split()) <= PROMPT_WORDS and bool(_PROMPT.search(folded))
+    if len(folded.split()) > PROMPT_WORDS:
+        return False
+    lowered = folded.lower()
+    if not any(piece in lowered for piece in _PROMPT_PIECES) and not _CASE_SPECIAL.search(
+            folded):
+        return False
+    return bool(_PROMPT.search(folded))
 
 
 def without_chrome_lines(text: str, anchors: set[str]) -> str:
@@ -268,7 +327,7 @@ MAX_BOXED_SHARE = 0.3
 
 def chrome_name(element: Any) -> bool:
     """Whether an element's class or id names it as a chrome box (CHROME_NAME_WORDS)."""
-    return bool(_names(element) & CHROME_NAME_WORDS)
+    return bool(_name_words(element, CHROME_NAME_WORDS, _CHROME_CUE))
 
 
 def is_link_away(element: Any) -> bool:
@@ -289,32 +348,39 @@ def text_sizes(tree: Any) -> dict[Any, int]:
     """Each element's text size (characters that are not white space, descendants
     included), in one pass from the leaves up."""
     sizes: dict[Any, int] = {}
+    get = sizes.get
     for element in reversed(list(tree.iter())):
         if not isinstance(element.tag, str):
             continue  # a comment: its text is not the page's (its tail is, below)
-        size = _solid(element.text)
+        text = element.text
+        size = len("".join(text.split())) if text else 0
         for child in element:
-            size += sizes.get(child, 0) + _solid(child.tail)
+            tail = child.tail
+            size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
         sizes[element] = size
     return sizes
 
 
-def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
+                     page: str | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: elements smaller than the article that are named as chrome
     (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
     part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
     lines at a ``<br>``, an excerpt under a related story's headline); a line that also
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
-    are all when the boxes are most of the text (MAX_BOXED_SHARE)."""
+    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``sizes``, ``page``: the
+    page's :func:`text_sizes` and :func:`page_text`, when already known."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
     sizes = text_sizes(tree) if sizes is None else sizes
     article = ARTICLE_SHARE * _solid(text)
-    page = page_text(tree)
-    named = [(e, _names(e)) for e in tree.xpath("//*[@class or @id or @href]")]
+    page = page_text(tree) if page is None else page
+    # Elements without text hold no line (and are no box of any size).
+    named = [(e, _name_words(e, CHROME_NAME_WORDS, _CHROME_CUE)) for e in _NAMED(tree)
+             if sizes.get(e, 0) > 0]
     boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
                         and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
     found = {line for line in lines if _in_box(line, boxes, page)}
@@ -340,10 +406,15 @@ def _in_box(line: str, boxes: str, page: str) -> bool:
     return page.count(solid) <= boxes.count(solid)
 
 
+#: The elements with a class, an id or a link.
+_NAMED = etree.XPath("//*[@class or @id or @href]")
+_PAGE_TEXTS = etree.XPath("//text()[not(parent::script) and not(parent::style)]",
+                          smart_strings=False)
+
+
 def page_text(tree: Any) -> str:
     """The page's text, scripts and styles left out, white space removed."""
-    found = tree.xpath("//text()[not(parent::script) and not(parent::style)]")
-    return "".join("".join(found).split())
+    return "".join("".join(_PAGE_TEXTS(tree)).split())
 
 
 def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | None = None
@@ -352,14 +423,23 @@ def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | No
     them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
     chosen = list(elements)
     inside = set(chosen)
+    # Ancestors known to have none of ``elements`` above them (up to ``limit``): the walk up
+    # from an element stops at one (the links of a menu share their ancestors).
+    clear: set[Any] = set()
     texts = []
     for element in chosen:
+        path = []
         for ancestor in element.iterancestors():
-            if ancestor in inside or (limit is not None and sizes.get(ancestor, 0) >= limit):
+            if ancestor in inside:
                 break
+            if ancestor in clear or (limit is not None and sizes.get(ancestor, 0) >= limit):
+                ancestor = None
+                break
+            path.append(ancestor)
         else:
             ancestor = None
-        if ancestor is None or ancestor not in inside:
+        if ancestor is None:
+            clear.update(path)
             texts.append("".join(element.text_content().split()))
     return "\x00".join(texts)
 
@@ -411,6 +491,24 @@ CAPTION_LEVELS = 3
 def _names(element: Any) -> set[str]:
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
     return {w.lower() for w in _NAME_WORD.findall(names)}
+
+
+def _cue(words: frozenset[str]) -> re.Pattern[str]:
+    """A pattern found in the lowered class and id names of every element that has one of
+    ``words`` among its name words (each word is a piece of the names, lowered)."""
+    return re.compile("|".join(sorted(words, key=len, reverse=True)))
+
+
+_CHROME_CUE = _cue(CHROME_NAME_WORDS)
+
+
+def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:
+    """``_names(element) & words``, cut into words only where ``cue`` (:func:`_cue` of
+    ``words``) is in the names: most elements of a page have none of them."""
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if cue.search(names.lower()) is None:
+        return set()
+    return {w.lower() for w in _NAME_WORD.findall(names)} & words
 
 
 def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
@@ -501,6 +599,7 @@ def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
 #: A word that mixes Latin and Cyrillic letters: look-alike letters that hide an
 #: advertising line from filters ("Advertise" with a Cyrillic A, e, i and s).
 _MIXED = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 #: A line is look-alike text when this many of its words mix the alphabets…
 MIXED_WORDS = 3
 #: …and they are at least this share of its words.
@@ -511,6 +610,8 @@ def is_lookalike(line: str) -> bool:
     """Whether a line is written in look-alike letters (Latin words with Cyrillic letters
     in them), as advertising that hides from filters is; a Cyrillic text with a mistyped
     Latin letter here and there is not."""
+    if _CYRILLIC.search(line) is None:
+        return False  # no word mixes the alphabets
     mixed = len(_MIXED.findall(line))
     return mixed >= MIXED_WORDS and mixed >= MIXED_SHARE * len(line.split())
 
@@ -528,7 +629,8 @@ def extract_pass(
     tree: Any, url: str, method: Method, tables: bool = INCLUDE_TABLES
 ) -> Document | None:
     """One trafilatura pass over the parsed page, text only (see :func:`page_metadata`);
-    trafilatura works on a copy of ``tree`` and leaves it as it was."""
+    trafilatura works on a copy of ``tree`` and leaves it as it was. ``fast``: the default
+    settings without the comparison with readability and jusText."""
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -537,6 +639,7 @@ def extract_pass(
         include_tables=tables,
         favor_precision=method == "precision",
         favor_recall=method == "recall",
+        fast=method == "fast",
     )
     return document if isinstance(document, Document) else None
 
@@ -586,7 +689,10 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if tree is None:
         return None
     tried: dict[Method, Document | None] = {}
-    links = link_texts(tree)
+    anchors = [_fold(a.text_content()) for a in tree.iter("a")]
+    links = set(anchors)
+    page = page_text(tree)
+    unlinked = unlinked_chars(tree, page, anchors)
 
     def run(method: Method) -> str:
         if method not in tried:
@@ -596,14 +702,15 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
             tried[method] = document
         return _text(tried[method])
 
-    chosen = choose(paragraph_chars(tree), run)
+    chosen = choose(paragraph_chars(tree), run, unlinked=unlinked,
+                    headings=subheadings(tree))
     document = tried[chosen]
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
     sizes = text_sizes(tree)
-    text = without_lines(text, chrome_box_lines(tree, text, sizes))
+    text = without_lines(text, chrome_box_lines(tree, text, sizes, page))
     text = without_lines(text, picture_captions(tree, text, sizes))
     text = without_lines(text, trailing_italics(tree, text, sizes))
     meta = page_metadata(tree, url)
@@ -620,17 +727,60 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
 
 
 def choose(
-    paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS
+    paragraphs: int, run: Callable[[Method], str], gate: float = ENOUGH_OF_PARAGRAPHS,
+    unlinked: int = 0, fast: bool = True, headings: Sequence[tuple[str, str]] = (),
 ) -> Method:
     """The pass of the cascade whose text to keep, for a page with ``paragraphs`` characters
-    of paragraph text; ``run(method)`` gives a pass's text (the recall pass is run only when
-    the default pass is short for the page); ``gate`` is the share of the paragraph text that
-    is enough."""
+    of paragraph text and ``unlinked`` characters of text outside its links (white space
+    aside); ``run(method)`` gives a pass's text. The fast pass (when ``fast``) is kept when
+    it is not short for the page (:func:`fast_enough`); else the default pass is run, and
+    the recall pass only when the default pass is short for the page (``gate``: the share of
+    the paragraph text that is enough). Nor is the fast pass kept when it leaves out one of
+    the page's ``headings`` (:func:`subheadings`) whose paragraph it kept: trafilatura's
+    own extraction drops the subheadings of some articles, which the default pass's
+    comparison with readability keeps."""
+    if fast:
+        text = run("fast")
+        if fast_enough(text, paragraphs, unlinked) and not dropped_subheading(text, headings):
+            return "fast"
     default = len(run("default"))
     if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
     recall = len(run("recall"))
     return "recall" if recall > default else "default"
+
+
+def fast_enough(text: str, paragraphs: int, unlinked: int) -> bool:
+    """Whether the fast pass's ``text`` is enough for a page with ``paragraphs`` characters of
+    paragraph text and ``unlinked`` of text outside links: at least FAST_MIN_CHARS long,
+    FAST_ENOUGH of the paragraph text (and at most FAST_MOST of it) and FAST_OF_TEXT of the
+    text outside links."""
+    size = len(text)
+    return (size >= FAST_MIN_CHARS and FAST_ENOUGH * paragraphs <= size <= FAST_MOST * paragraphs
+            and _solid(text) >= FAST_OF_TEXT * unlinked)
+
+
+def subheadings(tree: Any) -> list[tuple[str, str]]:
+    """The page's subheadings that open a paragraph of article size: (the heading's text, the
+    start of the paragraph after it), white space folded."""
+    found = []
+    for heading in tree.iter("h2", "h3", "h4", "h5", "h6"):
+        after = heading.getnext()
+        if after is None or after.tag != "p":
+            continue
+        paragraph = " ".join(after.text_content().split())
+        title = " ".join(heading.text_content().split())
+        if len(paragraph) >= PARAGRAPH_CHARS and title:
+            found.append((title, paragraph[:SUBHEADING_PROBE]))
+    return found
+
+
+def dropped_subheading(text: str, headings: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``text`` keeps the paragraph after one of ``headings`` but not the heading."""
+    if not headings:
+        return False
+    folded = " ".join(text.split())
+    return any(start in folded and title not in folded for title, start in headings)
 
 
 def reset_caches() -> None:

@@ -10,7 +10,7 @@ from typing import Literal
 EXTRACT = "crawler.extract:extract_article"
 
 #: How the article text was found: the pass of the cascade that gave it.
-Method = Literal["precision", "default", "recall"]
+Method = Literal["fast", "precision", "default", "recall"]
 
 
 @dataclass(frozen=True)

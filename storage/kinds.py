@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Literal
 
 #: Where an article's stored text comes from: the page, by the pass of the extraction
-#: cascade that found it (``page:precision``, ``page:default``, ``page:recall``; see
-#: crawler.extract), or the feed's summary (``feed``). Rows stored before the cascade say
-#: ``page``, which meant what ``page:precision`` means now.
-Extraction = Literal["page:precision", "page:default", "page:recall", "feed"]
+#: cascade that found it (``page:fast``, ``page:precision``, ``page:default``,
+#: ``page:recall``; see crawler.extract), or the feed's summary (``feed``). Rows stored
+#: before the cascade say ``page``, which meant what ``page:precision`` means now.
+Extraction = Literal["page:fast", "page:precision", "page:default", "page:recall", "feed"]
 #: What a source serves: a feed (RSS, Atom, JSON Feed), a sitemap, or a page whose article
 #: links are followed (a home or section page).
 SourceKind = Literal["feed", "sitemap", "page"]

@@ -13,12 +13,15 @@ from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
 from crawler.extract import (
+    FAST_MIN_CHARS,
     Method,
     choose,
+    dropped_subheading,
     extract_article,
     extract_pass,
     page_metadata,
     paragraph_chars,
+    subheadings,
     without_chrome_lines,
 )
 from crawler.feeds import html_to_text, parse_feed
@@ -331,7 +334,8 @@ def test_extract_article_without_article_text_is_none(site: NewsSite, html: str 
 
 def test_a_page_precision_mode_discards_is_read_by_the_next_pass_of_the_cascade() -> None:
     """An old table layout, paragraphs broken by <br>: trafilatura's precision mode finds no
-    article at all; the cascade keeps the default pass's text, whole, and says so."""
+    article at all; the cascade keeps the default pass's text, whole, and says so (the page
+    has no paragraphs to judge the fast pass's text by)."""
     slug = "central-bank-holds-rates"
     story = STORIES_BY_SLUG[slug]
     with NewsSite("Northgate Evening Post", chrome="article-table.html") as site:
@@ -418,21 +422,45 @@ def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:
 def test_the_cascade_reads_the_recall_pass_only_when_the_default_is_short_for_the_page() -> None:
     """The recall pass runs only when the default pass's text is short for the page, and the
     longer of the two is kept."""
-    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900}
+    texts: dict[Method, str] = {"precision": "p" * 900, "default": "d" * 420, "recall": "r" * 900,
+                                "fast": ""}
     ran: list[Method] = []
 
     def run(method: Method) -> str:
         ran.append(method)
         return texts[method]
 
-    assert choose(1000, run) == "default" and ran == ["default"]
+    assert choose(1000, run) == "default" and ran == ["fast", "default"]
     ran.clear()  # short for a page of 2000 paragraph characters: recall found more
-    assert choose(2000, run) == "recall" and ran == ["default", "recall"]
+    assert choose(2000, run, fast=False) == "recall" and ran == ["default", "recall"]
     ran.clear()
     texts["recall"] = "r" * 100  # both short for the page: the longer one
-    assert choose(5000, run) == "default" and ran == ["default", "recall"]
+    assert choose(5000, run, fast=False) == "default" and ran == ["default", "recall"]
     texts["default"] = ""
-    assert choose(5000, run) == "recall"
+    assert choose(5000, run, fast=False) == "recall"
+
+
+def test_the_cascade_keeps_the_fast_pass_unless_it_is_short_for_the_page() -> None:
+    """The fast pass is kept when it holds FAST_MIN_CHARS, FAST_ENOUGH of the paragraph text
+    (FAST_MOST at most) and FAST_OF_TEXT of the text outside links; else the default pass is
+    read."""
+    texts: dict[Method, str] = {"fast": "f " * 300, "default": "d" * 900, "recall": "r" * 900}
+    ran: list[Method] = []
+
+    def run(method: Method) -> str:
+        ran.append(method)
+        return texts[method]
+
+    assert choose(1000, run, unlinked=700) == "fast" and ran == ["fast"]
+    ran.clear()  # under half the paragraph text
+    assert choose(1300, run, unlinked=700) == "default" and ran == ["fast", "default"]
+    ran.clear()  # 300 characters without white space: under 0.4 of 800 outside links
+    assert choose(1000, run, unlinked=800) == "default" and ran == ["fast", "default"]
+    ran.clear()  # over 1.3 times the paragraph text: loose text with teasers
+    assert choose(400, run, unlinked=700) == "default" and ran == ["fast", "default"]
+    ran.clear()
+    texts["fast"] = "f" * (FAST_MIN_CHARS - 1)  # short whatever the page
+    assert choose(0, run) == "default" and ran == ["fast", "default"]
 
 
 def test_paragraph_text_counts_only_long_paragraphs() -> None:
@@ -524,3 +552,38 @@ def test_feeds_read_alike_without_resolving_addresses_inside_their_html(
         ["http://ex.org/news/rel/one.html", "http://ex.org/abs"],
         ["http://ex.org/a/e1", "http://other.org/two"],
     )
+
+
+def test_the_fast_pass_is_not_kept_when_it_drops_a_subheading_whose_paragraph_it_kept() -> None:
+    """trafilatura's own extraction leaves out the subheadings of some articles (an <h3>
+    between two paragraphs), which the default pass's comparison with readability keeps: a
+    topic drawn from a subheading would not alert. A fast text that keeps a subheading's
+    paragraph but not the subheading sends the page to the default pass."""
+    first = "The council met on Tuesday to discuss the harbour budget for next year. " * 3
+    second = "Polling stations opened at seven and the first projections came at six. " * 3
+    tree = load_html(
+        f"<html><body><article><p>{first}</p><h3>Polls, projections\u00a0and  first counts"
+        f"</h3>\n<p>{second}</p><h3>Share this</h3><ul><li>Mail</li></ul></article>"
+        "</body></html>"
+    )
+    headings = subheadings(tree)
+    # Only a heading that opens a paragraph of article size; white space folded.
+    assert headings == [("Polls, projections and first counts", " ".join(second.split())[:60])]
+    without = f"{first}\n{second}"
+    with_it = f"{first}\nPolls, projections and first counts\n{second}"
+    assert dropped_subheading(without, headings)
+    assert not dropped_subheading(with_it, headings)
+    assert not dropped_subheading(first, headings)  # the paragraph is not kept either
+    texts: dict[Method, str] = {"fast": without, "default": with_it, "recall": ""}
+    ran: list[Method] = []
+
+    def run(method: Method) -> str:
+        ran.append(method)
+        return texts[method]
+
+    paragraphs = paragraph_chars(tree)
+    assert choose(paragraphs, run, headings=headings) == "default"
+    assert ran == ["fast", "default"]
+    texts["fast"] = with_it
+    ran.clear()
+    assert choose(paragraphs, run, headings=headings) == "fast" and ran == ["fast"]

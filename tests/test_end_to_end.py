@@ -90,7 +90,7 @@ def test_crawl_delivers_one_alert_then_nothing_new(site, mail, workdir):
     assert len(articles) == 3
     for slug in ("venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner"):
         article = articles[site.article_url(slug)]
-        assert article["extraction"] == "page:default"
+        assert article["extraction"] == "page:fast"
         for paragraph in STORIES_BY_SLUG[slug].body[:2]:
             assert paragraph[:60] in article["text"]
         for word in CHROME_WORDS:
@@ -200,7 +200,7 @@ def test_broken_feed_and_unfetchable_page_keep_their_entries(site, mail, workdir
     assert bank["extraction_note"] == "page answered HTTP 404"
     assert bank["text"]  # the feed's own summary
     venezuela = rows[site.article_url("venezuela-opposition-leader")]
-    assert venezuela["extraction"] == "page:default"
+    assert venezuela["extraction"] == "page:fast"
 
 
 def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
@@ -286,7 +286,7 @@ def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdi
     # The feed was read in full again (no validators saved while an entry was pending).
     assert site.requests_for("/feeds/world.rss")[1].status == 200
     [row] = export(workdir)
-    assert row["extraction"] == "page:default"
+    assert row["extraction"] == "page:fast"
     mail.wait_for(1)
 
 

@@ -41,6 +41,8 @@ def test_every_strategy_scores_every_page_and_the_cascade_reads_old_layouts() ->
         text, _ = extraction.CHOSEN(run)
         assert STORIES_BY_SLUG[run.page.name].body[-1][:60] in text
         chosen, used = extraction.cascade_steps(run, extraction.INCLUDE_TABLES)
+        assert chosen == "default" and used == {"fast", "default"}  # no paragraphs
+        chosen, used = extraction.cascade_steps(run, extraction.INCLUDE_TABLES, fast=False)
         assert chosen == "default" and used == {"default"}
 
 

@@ -274,7 +274,7 @@ def test_the_offline_run_judges_extraction_as_feeds_mode_does(bench: Bench,
     before = crawler.extract.extract_pass
     first = extract_all(served, workers=1, cache=cache)
     assert crawler.extract.extract_pass is before  # the cache's stand-in is taken away
-    assert cache.exists() and [how for _, how in first] == ["default"] * 4
+    assert cache.exists() and [how for _, how in first] == ["fast"] * 4
     texts = [text for text, _ in first]
     fired = judge(served, texts, bench.topics)
     outcome = Outcome({p.index: t for p, t in zip(served, texts, strict=True)}, fired)

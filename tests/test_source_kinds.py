@@ -47,7 +47,7 @@ def test_page_without_feed_follows_only_article_links(site, mail, workdir):
     assert set(rows) == {site.article_url("venezuela-opposition-leader"),
                          site.article_url("city-late-winner")}
     for row in rows.values():
-        assert row["extraction"] == "page:default" and row["title"]
+        assert row["extraction"] == "page:fast" and row["title"]
     fetched = {r.path for r in site.requests}
     for chrome in ("/tag/", "/author/", "/login", "/page/2", "/register", "/search"):
         assert not any(p.startswith(chrome) for p in fetched), (chrome, fetched)
@@ -198,3 +198,20 @@ def test_a_page_that_did_not_answer_at_first_still_takes_its_baseline(site, mail
     site.clear_status("/nofeed/")
     out = crawl(workdir)
     assert "1 new article(s)" in out and "1 match(es), 0 email(s) queued" in out
+
+
+def test_each_article_records_the_pass_of_the_cascade_that_gave_its_text(site, mail, workdir):
+    """An article page is read by trafilatura's fast pass alone; a brief (one paragraph
+    under reader comments longer than it) is short for its page in the fast pass, so the
+    default pass reads it: the stored ``extraction`` says which."""
+    story = STORIES_BY_SLUG["city-late-winner"]
+    brief = replace(fresh("city-late-winner", 60), slug="city-brief", body=story.body[:1])
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.publish(brief)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    assert "2 new article(s)" in crawl(workdir)
+    rows = exported(workdir)
+    assert rows[site.article_url("venezuela-opposition-leader")]["extraction"] == "page:fast"
+    kept = rows[site.article_url("city-brief")]
+    assert kept["extraction"] == "page:default"
+    assert story.body[0][:60] in kept["text"]
