@@ -172,6 +172,8 @@ class _Context:
     teasers: set[tuple[str, ...]] = field(default_factory=set)
     menus: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
     confident: dict[str, set[str]] = field(default_factory=dict)  # shape -> URLs
+    # Where the page's sure article links sit (signature -> URLs): its main lists' slots.
+    placed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
 
 
 def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
@@ -186,11 +188,14 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
         return -99, [f"shape led to {others} non-articles"]
     text = anchor_text(link)
     kind = anchor_kind(text)
+    signature = _signature(link)
+    # A slot of the page's main list: a teaser heading placed as the page's sure articles are.
+    slot = heading and bool(context.placed.get(signature, set()) - {url})
     if is_listing(url):
         score -= 3
         reasons.append("listing URL -3")
     elif is_word_path(url):
-        if not card and not (heading and kind == "headline" and in_teaser(link)):
+        if not card and not (heading and (kind == "headline" or slot) and in_teaser(link)):
             score -= 2
             reasons.append("section-like URL -2")
     elif is_article_shaped(url):
@@ -222,12 +227,15 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     if card:
         score += 2
         reasons.append("teaser with a summary +2")
-    if _signature(link) in context.teasers:
+    if signature in context.teasers:
         score += 1
         reasons.append("teaser list +1")
-    elif (_signature(link), shape) in context.menus:
+    elif (signature, shape) in context.menus:
         score -= 2
         reasons.append("menu -2")
+    elif slot:
+        score += 1
+        reasons.append("placed as the page's sure articles +1")
     return score, reasons
 
 
@@ -281,12 +289,17 @@ def article_links(
     context = _Context(learned or {}, *_lists(content))
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
         scores: dict[str, int] = {}
+        placed: dict[tuple[str, ...], set[str]] = {}
         for link, url in content:
             score, reasons = _score_link(link, url, context)
             if score > scores.get(url, -100):
                 scores[url] = score
+            if score >= SURE_SCORE and not _pass:
+                placed.setdefault(_signature(link), set()).add(url)
             if _pass:
                 logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+        if not _pass:
+            context.placed = placed
         for url, score in scores.items():
             if score >= SURE_SCORE:
                 context.confident.setdefault(link_shape(url), set()).add(url)
