@@ -34,6 +34,10 @@ a heuristic decides:
    neither the section-like URL nor the anchor naming the page counts
    the link is in a repeated teaser list (3+ links placed alike, most     +1
    with headline anchors)
+   ... else a teaser heading placed as the page's sure articles are       +1
+   (score 4+, the same tags and classes around it: a slot of the main
+   list); then its word path is not taken for a section either, in a
+   teaser of its own (not a section's heading over its list of links)
    the anchor is a navigation label (``Next »``, ``Page 2``, ``Log in``,  -3
    ``More news``, a byline)
    the link sits in a menu (4+ links placed alike, different short        -2
@@ -41,17 +45,21 @@ a heuristic decides:
    a short anchor only names the page (``Leeds United`` →                -2
    ``/teams/leeds-united``; not with an article id in the query)
    the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
-   ... except for a headline in a teaser heading of its own (crawler.
-   anchors.in_teaser: not a section's heading over its list of links)
+   ... except for a headline (or a slot of the main list, above) in a
+   teaser heading of its own (crawler.anchors.in_teaser: not a
+   section's heading over its list of links)
    the URL has a listing shape (date archive, list script, listing        -3
    query, directory index: crawler.shapes.is_listing)
    ==================================================================  =====
 
    So a headline anchor in the page's main lists makes an article link whatever its URL
    looks like (``story.asp?j=242828700&p=1``, ``article.cfm?id=98``,
-   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing; an
-   article-shaped URL is enough without a telling anchor, but not in a menu or with a
-   navigation label; a section, tag, author, login or pagination link has neither.
+   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing, and so
+   does any anchor in a teaser slot of the list that holds the page's sure articles
+   (``On naming things`` → ``/on-naming/``) unless it only names its page (a topic's card:
+   ``Harbour`` → ``/harbour``); an article-shaped URL is enough without a telling anchor,
+   but not in a menu or with a navigation label; a section, tag, author, login or
+   pagination link has neither.
 
 ``learned`` is what the site's followed links turned out to be, per URL shape
 (crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
