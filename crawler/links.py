@@ -34,6 +34,10 @@ a heuristic decides:
    neither the section-like URL nor the anchor naming the page counts
    the link is in a repeated teaser list (3+ links placed alike, most     +1
    with headline anchors)
+   ... else a teaser heading placed as the page's sure articles are       +1
+   (score 4+, the same tags and classes around it: a slot of the main
+   list); then its word path is not taken for a section either, in a
+   teaser of its own (not a section's heading over its list of links)
    the anchor is a navigation label (``Next »``, ``Page 2``, ``Log in``,  -3
    ``More news``, a byline)
    the link sits in a menu (4+ links placed alike, different short        -2
@@ -41,17 +45,21 @@ a heuristic decides:
    a short anchor only names the page (``Leeds United`` →                -2
    ``/teams/leeds-united``; not with an article id in the query)
    the URL is a section-like word path (``/world/``, ``/news/politics``)  -2
-   ... except for a headline in a teaser heading of its own (crawler.
-   anchors.in_teaser: not a section's heading over its list of links)
+   ... except for a headline (or a slot of the main list, above) in a
+   teaser heading of its own (crawler.anchors.in_teaser: not a
+   section's heading over its list of links)
    the URL has a listing shape (date archive, list script, listing        -3
    query, directory index: crawler.shapes.is_listing)
    ==================================================================  =====
 
    So a headline anchor in the page's main lists makes an article link whatever its URL
    looks like (``story.asp?j=242828700&p=1``, ``article.cfm?id=98``,
-   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing; an
-   article-shaped URL is enough without a telling anchor, but not in a menu or with a
-   navigation label; a section, tag, author, login or pagination link has neither.
+   ``index.ssf?/base/news-4/1199182521267330.xml``) unless the URL is a listing, and so
+   does any anchor in a teaser slot of the list that holds the page's sure articles
+   (``On naming things`` → ``/on-naming/``) unless it only names its page (a topic's card:
+   ``Harbour`` → ``/harbour``); an article-shaped URL is enough without a telling anchor,
+   but not in a menu or with a navigation label; a section, tag, author, login or
+   pagination link has neither.
 
 ``learned`` is what the site's followed links turned out to be, per URL shape
 (crawler.shapes.link_shape → (articles, non-articles), kept in storage.linkshapes): a shape
@@ -172,6 +180,8 @@ class _Context:
     teasers: set[tuple[str, ...]] = field(default_factory=set)
     menus: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
     confident: dict[str, set[str]] = field(default_factory=dict)  # shape -> URLs
+    # Where the page's sure article links sit (signature -> URLs): its main lists' slots.
+    placed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
 
 
 def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
@@ -186,11 +196,14 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
         return -99, [f"shape led to {others} non-articles"]
     text = anchor_text(link)
     kind = anchor_kind(text)
+    signature = _signature(link)
+    # A slot of the page's main list: a teaser heading placed as the page's sure articles are.
+    slot = heading and bool(context.placed.get(signature, set()) - {url})
     if is_listing(url):
         score -= 3
         reasons.append("listing URL -3")
     elif is_word_path(url):
-        if not card and not (heading and kind == "headline" and in_teaser(link)):
+        if not card and not (heading and (kind == "headline" or slot) and in_teaser(link)):
             score -= 2
             reasons.append("section-like URL -2")
     elif is_article_shaped(url):
@@ -222,12 +235,15 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     if card:
         score += 2
         reasons.append("teaser with a summary +2")
-    if _signature(link) in context.teasers:
+    if signature in context.teasers:
         score += 1
         reasons.append("teaser list +1")
-    elif (_signature(link), shape) in context.menus:
+    elif (signature, shape) in context.menus:
         score -= 2
         reasons.append("menu -2")
+    elif slot:
+        score += 1
+        reasons.append("placed as the page's sure articles +1")
     return score, reasons
 
 
@@ -281,12 +297,17 @@ def article_links(
     context = _Context(learned or {}, *_lists(content))
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
         scores: dict[str, int] = {}
+        placed: dict[tuple[str, ...], set[str]] = {}
         for link, url in content:
             score, reasons = _score_link(link, url, context)
             if score > scores.get(url, -100):
                 scores[url] = score
+            if score >= SURE_SCORE and not _pass:
+                placed.setdefault(_signature(link), set()).add(url)
             if _pass:
                 logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+        if not _pass:
+            context.placed = placed
         for url, score in scores.items():
             if score >= SURE_SCORE:
                 context.confident.setdefault(link_shape(url), set()).add(url)

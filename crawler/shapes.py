@@ -8,8 +8,10 @@
   id such as ``story.asp?s=7654321``), a static file or feed by extension (.jpg .png .css .js
   .pdf .xml .rss ...).
 - :func:`is_filed_article`: a URL that is navigation only for a segment articles are filed
-  under (``/themen/…``, ``/topics/…``, ``/comments/…``) followed by an article-shaped rest
-  (``/themen/klimaschutz/cop26-in-glasgow``): an article when a teaser heading links to it.
+  under (``/themen/…``, ``/topics/…``, ``/comments/…``, ``/newsletters/…``) followed by an
+  article-shaped rest (``/themen/klimaschutz/cop26-in-glasgow``) or by a segment naming one
+  item's view and the item (``/themen/detail/nachricht/bischofswort.html``): an article when
+  a teaser heading links to it.
 - :func:`is_word_path`: every path segment one or two plain words and no query: a section
   (``/world/``, ``/news/middle-east``, ``/sport.shtml``) or a page with a short slug.
 - :func:`is_listing`: the shape of a section or list page — a date archive (``/2010/03/``,
@@ -64,6 +66,13 @@ _NAV_SEGMENTS = frozenset({
 _FILING_SEGMENTS = frozenset({
     "topic", "topics", "thema", "themen", "dossier", "dossiers", "hub", "hubs", "specials",
     "section", "sections", "rubriques", "rubrik", "ressort", "comments", "comment",
+    "newsletter", "newsletters",
+})
+# A segment naming one item's view: what follows it is that item (``/themen/detail/nachricht/
+# bischofswort.html``, ``/topics/climate/article/cop26``).
+_ITEM_SEGMENTS = frozenset({
+    "detail", "details", "article", "artikel", "story", "nachricht", "meldung", "beitrag",
+    "post", "item",
 })
 _HOME_PATHS = frozenset({
     "", "/", "/index.html", "/index.htm", "/index.php", "/index.asp", "/index.aspx",
@@ -184,7 +193,10 @@ def is_filed_article(url: str) -> bool:
     if not tail:
         return False
     rest = urlsplit(url)._replace(path="/x/" + "/".join(tail)).geturl()
-    return not is_navigation(rest) and is_article_shaped(rest)
+    if is_navigation(rest):
+        return False
+    named = [s.lower() for s in tail[:-1]]
+    return is_article_shaped(rest) or any(s in _ITEM_SEGMENTS for s in named)
 
 
 @lru_cache(maxsize=4096)
