@@ -89,9 +89,12 @@ class Roles:
         self.processes.append((role, process, log))
         return process
 
-    def logs(self) -> str:
-        return "\n".join(f"--- {role} (pid {p.pid}):\n{log.read_text(encoding='utf-8')[-4000:]}"
-                         for role, p, log in self.processes)
+    def logs(self, tail: int | None = 4000) -> str:
+        """What every process logged: the last ``tail`` characters of each (to show in a
+        failure), or all of it (``tail=None``: to look for a line in)."""
+        return "\n".join(
+            f"--- {role} (pid {p.pid}):\n{log.read_text(encoding='utf-8')[-(tail or 0):]}"
+            for role, p, log in self.processes)
 
     def log(self, process: Process) -> str:
         """What ``process`` logged so far."""
@@ -198,7 +201,7 @@ def test_scheduler_two_crawlers_and_an_alerter_alert_once_and_politely(
         assert sum(topic["name"] in s for s in subjects(mail)) == 1, (topic, subjects(mail))
     assert_polite(site)
     assert all(code == 0 for code in codes.values()), roles.logs()
-    assert "Traceback" not in roles.logs(), roles.logs()
+    assert "Traceback" not in roles.logs(tail=None), roles.logs()
     # Each crawler is a worker of the cluster, named by host and pid.
     assert status.returncode == 0, status.stderr
     host = socket.gethostname()
@@ -698,7 +701,7 @@ def test_nothing_is_sent_twice_when_postgresql_restarts_as_the_mail_server_accep
     finally:
         mail.on_accept = None
     codes = roles.stop()
-    logs = roles.logs()
+    logs = roles.logs(tail=None)  # counted in: every line, not the last 4,000 characters
     print(f"the first cut-off alerter came back after {came_back[0]} message(s) accepted"
           f" ({came_back[0] - 1} sent by the other alerter meanwhile)")
 
@@ -762,4 +765,4 @@ def test_roles_reload_their_config_on_sighup(
     codes = roles.stop()
     assert list(codes.values()) == [0, 0, 0], roles.logs()
     assert len(mail.messages) == len(TOPICS)  # nothing more at the old address
-    assert "Traceback" not in roles.logs()
+    assert "Traceback" not in roles.logs(tail=None), roles.logs()
