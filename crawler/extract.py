@@ -137,18 +137,23 @@ def paragraph_chars(tree: Any) -> int:
     return total
 
 
+def link_list(tree: Any) -> list[str]:
+    """The text of each of the page's links, in order (white space folded)."""
+    return [_fold(a.text_content()) for a in tree.iter("a")]
+
+
 def link_texts(tree: Any) -> set[str]:
     """The texts of the page's links (white space folded)."""
-    return {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    return set(link_list(tree))
 
 
 def unlinked_chars(tree: Any, page: str | None = None, anchors: list[str] | None = None
                    ) -> int:
     """The characters of the page's text outside its links, white space aside (``page``:
-    its :func:`page_text`; ``anchors``: the folded text of each of its links, when known)."""
+    its :func:`page_text`; ``anchors``: its :func:`link_list`, when known)."""
     page = page_text(tree) if page is None else page
     if anchors is None:
-        anchors = [_fold(a.text_content()) for a in tree.iter("a")]
+        anchors = link_list(tree)
     return len(page) - sum(len(anchor) - anchor.count(" ") for anchor in anchors)
 
 
@@ -689,7 +694,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if tree is None:
         return None
     tried: dict[Method, Document | None] = {}
-    anchors = [_fold(a.text_content()) for a in tree.iter("a")]
+    anchors = link_list(tree)
     links = set(anchors)
     page = page_text(tree)
     unlinked = unlinked_chars(tree, page, anchors)
