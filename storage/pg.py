@@ -212,11 +212,13 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 def migrate(db: PgDatabase) -> None:
     """Apply every migration of storage.pgschema the database has not had, each in its own
-    transaction under an advisory lock."""
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    transaction under an advisory lock (the version table too is created under it)."""
     while True:
         with db.atomic():
             db.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+            # Created under the lock: two processes creating it at once both pass
+            # IF NOT EXISTS, and the second fails on the table's row type.
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT version FROM schema_version").fetchone()
             if row is None:
                 db.execute("INSERT INTO schema_version VALUES (0)")

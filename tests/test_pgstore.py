@@ -4,6 +4,7 @@ the config's choice of backend."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,11 @@ from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
 from newswatch.config import ConfigError, load_config
 from storage import Email, Match, SourceSpec, StorageError, TopicSpec, open_store
 from storage.journal import SentJournal, SentMark
+from storage.pg import MIGRATION_LOCK, schema_version
+from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
 from watchlist import compile_query
+
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -195,6 +200,42 @@ def test_unsupported_operations_say_so(pg_url: str, tmp_path: Path) -> None:
             store.backup(tmp_path / "copy.db")
         store.checkpoint()
         assert store.prune(NOW + timedelta(days=1)) == 0
+
+
+def test_processes_starting_at_once_on_a_new_database_migrate_it_once(pg_url: str) -> None:
+    """Two crawlers and an alerter start together on an empty database: the version table
+    is created under the migration lock, so none of them fails on the table's row type."""
+    holder = psycopg.connect(pg_url, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+    opened: list[int] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            with open_store(pg_url) as store:
+                opened.append(schema_version(store.pg))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        waiting = holder.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+        if waiting == (6,):
+            break
+        time.sleep(0.02)
+    assert waiting == (6,), "every process waits for the migration lock"
+    # Nothing was created before the lock: not even the version table.
+    assert holder.execute("SELECT to_regclass('schema_version')").fetchone() == (None,)
+    holder.close()  # its session lock goes with it
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert opened == [len(PG_MIGRATIONS)] * 6
 
 
 def test_a_database_that_cannot_be_reached_is_a_storage_error(tmp_path: Path) -> None:
