@@ -100,11 +100,18 @@ FAST_OF_TEXT = 0.4
 FAST_MOST = 1.3
 #: A subheading's paragraph is looked for in a pass's text by its first this many characters.
 SUBHEADING_PROBE = 60
-#: Tables are left out. Kept, they raised the cascade's snippet recall by .008 on
-#: trafilatura's evaluation set (precision -.002), but an old page laid out in a table comes
-#: out as one line holding the navigation with the body, which the site's template memory
-#: (watchlist.templates, line by line) can no longer take apart: its words alerted.
-INCLUDE_TABLES = False
+#: Tables of data are kept (an article's facts, a recipe's ingredients, a comparison), each
+#: cell on a line of its own (:func:`table_cells`). A table that lays out the page is read as
+#: the blocks it holds (:func:`unwrap_layout_tables`): trafilatura writes a row as one line,
+#: ``| cell | cell |``, which would put a table-laid page's navigation and its whole body on
+#: one line, where neither the line filters nor the site's template memory
+#: (watchlist.templates, line by line) could take them apart.
+INCLUDE_TABLES = True
+#: A table lays out the page when one of its cells holds a table, a heading, or at least this
+#: many characters (white space aside): cells of data are short.
+LAYOUT_CELL_CHARS = 400
+_LAYOUT_TAGS = ("table", "h1", "h2", "h3")
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
 #: A later pass whose text is at least this share link text (lines that are the text of a
 #: link of the page) found a list of links — a home, section or tag page — not an article.
 #: On the labelled article pages the share is at most 0.37.
@@ -202,7 +209,9 @@ _RELATED_HEADING = re.compile(
     r"|noticias\ relacionadas|lee\ tambi[ée]n|te\ puede\ interesar|[àa]\ lire\ aussi"
     r"|sur\ le\ m[êe]me\ sujet|lesen\ sie\ auch|mehr\ zum\ thema|das\ k[öo]nnte\ sie"
     r"|weitere\ (?:artikel|beitr[äa]ge|themen|aktuelle\ themen|news|nachrichten)"
-    r"|czytaj\ (?:te[żz]|tak[żz]e)|leia\ tamb[ée]m|leggi\ anche)\b",
+    r"|czytaj\ (?:te[żz]|tak[żz]e)|leia\ tamb[ée]m|leggi\ anche"
+    r"|most\ (?:read|popular|commented|shared)\W*$|meist\ ?(?:gelesen|kommentiert)"
+    r"|(?:meist\ ?)?(?:gelesene|kommentierte)\ (?:artikel|beitr[äa]ge)\W*$)\b",
     re.I | re.X,
 )
 
@@ -493,6 +502,76 @@ CAPTION_BOX_EXTRA = 60
 CAPTION_LEVELS = 3
 
 
+#: Words of the class and id names of an article's lede, the paragraph under its headline
+#: (``p.lead``, ``div.c-page-intro__copy``, ``standfirst``), which trafilatura leaves out
+#: where it stands in the article's header rather than its body.
+LEDE_NAME_WORDS = frozenset({"lead", "lede", "leadtext", "intro", "introtext", "standfirst"})
+#: A lede has at least this many characters (white space aside), and at most this share of
+#: it is link text.
+LEDE_MIN_CHARS = 80
+LEDE_LINK_SHARE = 0.2
+#: Elements a lede is never inside, and elements it never holds.
+_NOT_LEDE = frozenset({"nav", "aside", "footer", "a", "li", "figcaption", "blockquote", "figure"})
+_NOT_IN_LEDE = frozenset({
+    "h1", "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "video", "iframe",
+    "script", "style", "noscript", "form", "button", "ul", "ol", "table", "time",
+})  # fmt: skip
+#: A lede is sentences: it ends as one does, or is long (a site that leaves out the last
+#: full stop).
+_SENTENCE_END = re.compile(r"[.!?…:\"'“”»«)]$")
+LEDE_UNENDED_CHARS = 150
+#: A picture's caption ends with its credit: ``(AP Photo/Marco Ugarte)``.
+_PHOTO_CREDIT = re.compile(r"\([^()]*\b(?:photo|foto|image|bild|picture)s?\b[^()]*\)\W*$", re.I)
+#: Names of a consent banner's boxes (``cookiebar__intro-copy``).
+_CONSENT = re.compile(r"cookie|consent|gdpr|privacy|datenschutz", re.I)
+
+
+def lede(tree: Any, text: str) -> str | None:
+    """The page's lede when ``text`` (the article text) leaves it out: the first element
+    named as one (LEDE_NAME_WORDS) of article size whose class no other element has (a list
+    of other stories' intros repeats it), outside navigation, links, lists and chrome
+    boxes."""
+    folded = " ".join(text.split())
+    classes: dict[str, int] = {}
+    candidates = []
+    for element in _NAMED(tree):
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if _LEDE_CUE_PATTERN.search(names.lower()) is None:
+            continue
+        if not {w.lower() for w in _NAME_WORD.findall(names)} & LEDE_NAME_WORDS:
+            continue
+        candidates.append(element)
+    if not candidates:
+        return None
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.get("class"):
+            classes[element.get("class")] = classes.get(element.get("class"), 0) + 1
+    for element in candidates:
+        if element.get("class") and classes.get(element.get("class"), 0) > 1:
+            continue
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if any(a.tag in _NOT_LEDE or chrome_name(a) or _names(a) & PICTURE_NAME_WORDS
+               for a in element.iterancestors()) or element.tag in _NOT_LEDE:
+            continue
+        if _names(element) & PICTURE_NAME_WORDS or _CONSENT.search(names) or any(
+                isinstance(e.tag, str) and e.tag in _NOT_IN_LEDE for e in element.iter()):
+            continue
+        lede_text = " ".join(element.text_content().split())
+        size = _solid(lede_text)
+        if (size < LEDE_MIN_CHARS
+                or not (_SENTENCE_END.search(lede_text) or size >= LEDE_UNENDED_CHARS)
+                or is_prompt(lede_text) or is_credit(lede_text)
+                or _PHOTO_CREDIT.search(lede_text)):
+            continue
+        linked = sum(_solid(a.text_content()) for a in element.iter("a"))
+        if linked > LEDE_LINK_SHARE * _solid(lede_text):
+            continue
+        if lede_text[:SUBHEADING_PROBE] in folded:
+            return None  # the text has it
+        return lede_text
+    return None
+
+
 def _names(element: Any) -> set[str]:
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
     return {w.lower() for w in _NAME_WORD.findall(names)}
@@ -505,6 +584,7 @@ def _cue(words: frozenset[str]) -> re.Pattern[str]:
 
 
 _CHROME_CUE = _cue(CHROME_NAME_WORDS)
+_LEDE_CUE_PATTERN = _cue(LEDE_NAME_WORDS)
 
 
 def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:
@@ -684,8 +764,59 @@ def _value(value: object) -> str | None:
     return str(value) if value else None
 
 
+def unwrap_layout_tables(tree: Any) -> None:
+    """Turn each table that lays out the page (LAYOUT_CELL_CHARS) into the blocks it holds:
+    its rows and cells become ``div`` elements, in place. Tables of data stay tables."""
+    layout = []
+    for table in tree.iter("table"):
+        for row in table.iter("tr"):
+            if _owner(row) is not table:
+                continue
+            if any(cell.tag in ("td", "th") and _lays_out(cell) for cell in row):
+                layout.append(table)
+                break
+    parts = [e for table in layout for e in table.iter(*_TABLE_PARTS)
+             if e is table or _owner(e) is table]  # all found before any is renamed
+    for element in parts:
+        element.tag = "div"
+        for name in ("colspan", "rowspan"):
+            element.attrib.pop(name, None)
+
+
+def _owner(element: Any) -> Any:
+    """The table an element of a table belongs to (its nearest ``table`` ancestor)."""
+    return next(element.iterancestors("table"), None)
+
+
+def _lays_out(cell: Any) -> bool:
+    if next(cell.iter(*_LAYOUT_TAGS), None) is not None:
+        return True
+    return _solid(cell.text_content()) >= LAYOUT_CELL_CHARS
+
+
 def _text(document: Document | None) -> str:
-    return (document.text or "").strip() if document is not None else ""
+    return table_cells((document.text or "").strip()) if document is not None else ""
+
+
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+def table_cells(text: str) -> str:
+    """``text`` with each of its table rows (``| cell | cell |``, a cell's own ``|`` written
+    ``\\|``) written as its cells, one a line; separator rows and empty cells dropped."""
+    if "|" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        row = line.strip()
+        if not (len(row) > 1 and row.startswith("|") and row.endswith("|")):
+            lines.append(line)
+            continue
+        for cell in _CELL_SPLIT.split(row[1:-1]):
+            cell = cell.strip().replace("\\|", "|")
+            if cell and any(c.isalnum() for c in cell):
+                lines.append(cell)
+    return "\n".join(lines).strip()
 
 
 def extract_article(html: str | bytes, url: str) -> Extracted | None:
@@ -693,6 +824,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     tree = load_html(html)
     if tree is None:
         return None
+    unwrap_layout_tables(tree)
     tried: dict[Method, Document | None] = {}
     anchors = link_list(tree)
     links = set(anchors)
@@ -718,6 +850,9 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = without_lines(text, chrome_box_lines(tree, text, sizes, page))
     text = without_lines(text, picture_captions(tree, text, sizes))
     text = without_lines(text, trailing_italics(tree, text, sizes))
+    intro = lede(tree, text)
+    if intro is not None:
+        text = f"{intro}\n{text}"
     meta = page_metadata(tree, url)
     return Extracted(
         text=text,
