@@ -34,6 +34,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from crawler.extracted import visible
+
 from .corpora import CORPORA, LabelledPage, load
 from .quality import HEADER, prepare_all, row
 from .quality_run import NOTIFY, Fired, Outcome, figures
@@ -47,9 +49,15 @@ _PORT = 8  # any fixed port: the served bytes (and so the cache keys) stay the s
 _passes: dict[str, str | None] = {}
 
 
-def _cached_pass(tree: Any, url: str, method: str, tables: bool = False) -> Any:
-    """crawler.extract.extract_pass, its text taken from the cache where it is known."""
+def _cached_pass(tree: Any, url: str, method: str, tables: bool | None = None) -> Any:
+    """crawler.extract.extract_pass, its text taken from the cache where it is known
+    (``tables``: extract_pass's default where the caller gives none)."""
     from trafilatura.settings import Document
+
+    from crawler import extract
+
+    if tables is None:
+        tables = extract.INCLUDE_TABLES
 
     digest = hashlib.sha256(
         f"{_current[0]}\x00{url}\x00{method}\x00{tables}".encode()).hexdigest()
@@ -92,7 +100,7 @@ def _extract(item: tuple[bytes, str, bool]) -> tuple[str, str, dict[str, str | N
     fresh = dict(_fresh)
     if result is None:
         return "", "none", fresh
-    return result.text, result.method, fresh
+    return visible(result.text), result.method, fresh  # as the crawl stores it
 
 
 def _init(known: dict[str, str | None]) -> None:

@@ -28,6 +28,7 @@ import lxml.etree
 import lxml.html
 from trafilatura.utils import load_html
 
+from crawler.extracted import visible
 from watchlist.tokens import tokenize
 
 from .corpora import LabelledPage
@@ -260,7 +261,25 @@ def draw_topics(
             taken.add(gram)
             topics.append(Topic(f"t{index:04d}", _quote(gram), "trap", index,
                                 sites[index], gram))
-    return topics
+    # Left out after the draw (the other pages' topics stay as drawn): a phrase that stands
+    # only where a soft hyphen (``of&shy;fen&shy;bar``) breaks a word, which no reader sees
+    # and newswatch drops as it stores a page.
+    return [t for t in topics if not _phantom(pages[t.page], t)]
+
+
+def _phantom(page: LabelledPage, topic: Topic) -> bool:
+    """Whether ``topic`` stands in its page's labels only inside a word that a soft hyphen
+    or another invisible character breaks."""
+    if topic.kind == "expected":
+        lines = labelled_text(page)
+    elif page.outside:
+        lines = list(page.outside)
+    else:
+        return False
+    size = len(topic.phrase)
+    tokens = words(visible(" \n ".join(lines)))
+    return not any(tuple(tokens[i : i + size]) == topic.phrase
+                   for i in range(len(tokens) - size + 1))
 
 
 def _pick(rng: random.Random, options: list[Gram]) -> Gram:

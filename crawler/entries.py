@@ -35,7 +35,7 @@ from storage import (
     identity_host,
 )
 
-from .extracted import Extracted, Method
+from .extracted import Extracted, Method, visible
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
@@ -322,6 +322,7 @@ class EntriesMixin:
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
+        article = replace(article, title=visible(article.title), text=visible(article.text))
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None:
             # Stored with the poll's other new articles when its last entry is settled,

@@ -23,3 +23,14 @@ class Extracted:
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
     method: Method = "default"
+
+
+#: Characters that are not seen: soft hyphens (``Bevöl&shy;kerung``), zero-width spaces and
+#: joiners, byte-order marks. FTS5 and the watchlist take them for word breaks, so a topic
+#: "Bevölkerung" would miss a headline that breaks the word only where a line may wrap.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters a reader does not see."""
+    return text.translate(_INVISIBLE) if not text.isascii() else text
