@@ -1,0 +1,168 @@
+"""Parts of an article that trafilatura's passes leave out or run together, kept apart and
+whole: a table of data (a cell a line), a page laid out in a table (read as its blocks), the
+lede under the headline, and words that a soft hyphen breaks where a line may wrap."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from test_end_to_end import export, fresh
+from test_extract_chrome import BODY, folded
+
+from crawler.extract import extract_article, is_related_heading, lede, table_cells
+from crawler.extracted import visible
+
+URL = "https://harbour-gazette.example/2024/05/harbour-board-budget"
+
+FEES = [
+    ("Yacht up to 10 m", "18 euros a night", "24 euros a night"),
+    ("Yacht over 10 m", "26 euros a night", "35 euros a night"),
+    ("Fishing boat", "no charge", "no charge"),
+]
+LEDE = (
+    "Visiting yachts will pay a third more to moor in the inner basin from next spring, the "
+    "harbour board decided after four hours of debate."
+)
+
+
+def page(header: str = "", inside: str = "", after: str = "") -> str:
+    """A news page: navigation, the article (``header`` under its headline, ``inside``
+    after its third paragraph), ``after`` beside it, a footer."""
+    body = "".join(f"<p>{p}</p>" for p in BODY[:3])
+    rest = "".join(f"<p>{p}</p>" for p in BODY[3:])
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a> <a href="/sport">Sport</a></nav>
+<main><article><header><h1>Harbour board raises mooring fees for visiting yachts</h1>
+{header}</header>
+<div class="entry-content">{body}{inside}{rest}</div></article>{after}</main>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+
+
+def fee_table() -> str:
+    rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in FEES)
+    return (f"<table><thead><tr><th>Boat</th><th>Fee now</th><th>Fee from April</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def test_a_table_of_data_is_kept_a_cell_a_line() -> None:
+    extracted = extract_article(page(inside=fee_table()), URL)
+    assert extracted is not None
+    lines = extracted.text.splitlines()
+    for row in FEES:
+        for cell in row:
+            assert cell in lines  # on a line of its own, without the row's "|"
+    assert "Fee from April" in lines
+    assert not any(line.strip().startswith("|") for line in lines)
+    for paragraph in BODY:
+        assert paragraph in extracted.text
+
+
+def test_table_rows_are_written_as_their_cells() -> None:
+    text = "Intro\n| Boat | Fee |\n|---|---|\n|  |  |\n| Sail \\| motor | 18 euros |\nEnd"
+    assert table_cells(text) == "Intro\nBoat\nFee\nSail | motor\n18 euros\nEnd"
+    assert table_cells("No table | here") == "No table | here"
+
+
+def test_a_page_laid_out_in_a_table_is_read_as_its_blocks() -> None:
+    """2007-style: navigation in one cell, the article in the next, "also in the news" under
+    it. Read as one table, trafilatura would write each row on one line, the navigation with
+    the body; read as blocks, the body's lines stand apart and the line rules drop the link
+    lines."""
+    paragraphs = "<br><br>".join(BODY)
+    html = f"""<html><head><title>Harbour Gazette</title></head><body>
+<table width="760"><tr><td colspan="2"><a href="/"><img src="/m.gif" alt="Gazette"></a></td></tr>
+<tr><td width="140"><a href="/">Home</a><br><a href="/harbour">Harbour</a><br>
+<a href="/topics/skerry">Skerry Point</a><br><a href="/archive">Archive</a></td>
+<td><font size="4"><b>Harbour board raises mooring fees</b></font><br>
+<font size="2">{paragraphs}</font><br><br>
+<font size="1"><b>Also in the news:</b> <a href="/a/1">Lighthouse keepers return to Skerry
+Point</a> | <a href="/a/2">Regatta moves to September</a></font></td></tr>
+<tr><td colspan="2">Copyright 2007 Harbour Gazette.</td></tr></table></body></html>"""
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    lines = [folded(line) for line in extracted.text.splitlines()]
+    for paragraph in BODY:
+        assert folded(paragraph) in lines  # each paragraph a line of its own
+    assert "Skerry" not in extracted.text and "Regatta" not in extracted.text
+
+
+def test_the_lede_under_the_headline_is_kept() -> None:
+    html = page(header=f'<p class="lead">{LEDE}</p>')
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    assert extracted.text.startswith(LEDE)
+    assert extracted.text.count(LEDE) == 1
+    for paragraph in BODY:
+        assert paragraph in extracted.text
+
+
+def test_what_is_named_like_a_lede_but_is_not_one_is_left_out() -> None:
+    """Other stories' intros (the class repeats), a consent banner's intro, a picture's
+    caption with its credit, a heading block: none is put before the article."""
+    teasers = "".join(
+        f'<div class="story"><p class="intro">{text}</p></div>'
+        for text in (
+            "Lighthouse keepers return to Skerry Point after thirty years of automation, "
+            "and the village hopes the visitors will follow them.",
+            "The regatta moves to September this year, after the sailing club found that "
+            "the spring tides leave too little water.",
+        )
+    )
+    consent = ('<div class="cookiebar__intro-copy">This website uses cookies so that we can '
+               "offer it safely and reliably, measure its performance and show you content "
+               "that suits you. You can change this at any time in the settings.</div>")
+    caption = ('<div class="LeadFeature">The inner basin at low tide, where the silt now '
+               "reaches the old ferry steps and the yachts lie aground twice a day. "
+               "(AP Photo/Harbour Gazette)</div>")
+    html = page(header=caption, after=f'<div class="more">{teasers}</div>{consent}')
+    tree_text = extract_article(html, URL)
+    assert tree_text is not None
+    assert tree_text.text.startswith(BODY[0])
+    for unwanted in ("Lighthouse", "September", "cookies", "low tide"):
+        assert unwanted not in tree_text.text
+
+
+def test_a_lede_the_text_already_has_is_not_repeated() -> None:
+    from trafilatura.utils import load_html
+
+    tree = load_html(page(header=f'<p class="lead">{LEDE}</p>'))
+    assert lede(tree, f"{LEDE}\n{BODY[0]}") is None
+    assert lede(tree, BODY[0]) == LEDE
+
+
+def test_most_read_box_headings_are_related_headings() -> None:
+    for heading in ("Most read", "Most popular", "Meistgelesen", "Kommentierte\xa0Artikel"):
+        assert is_related_heading(heading), heading
+    assert not is_related_heading("Most popular stories in the world today are short")
+
+
+def test_invisible_characters_are_dropped() -> None:
+    assert visible("Bevöl\xadkerung und Zentral\u200bbank\ufeff") == "Bevölkerung und Zentralbank"
+    assert visible("plain ascii") == "plain ascii"
+
+
+def test_a_word_broken_by_soft_hyphens_still_alerts(site, mail, workdir) -> None:
+    """German sites break long words with &shy; where a line may wrap; a topic names the word
+    as a reader sees it, and the stored title and text hold it so."""
+    story = fresh("central-bank-holds-rates")
+    story = replace(
+        story, slug="zentralbank-soft-hyphens", title="Zentral\xadbank hält die Zinsen",
+        body=[p.replace("benchmark", "bench\xadmark") for p in story.body],
+    )
+    site.publish(story)
+    topics = [
+        {"name": "Zentralbank", "query": "Zentralbank", "notify": ["desk@test.example"]},
+        {"name": "Benchmark rate", "query": '"benchmark interest rate"',
+         "notify": ["rates@test.example"]},
+    ]
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "delivered 2 email(s)" in result.stdout
+    mail.wait_for(2)
+    assert sorted(r for e in mail.envelopes for r in e[1]) == [
+        "desk@test.example", "rates@test.example"]
+    [row] = export(workdir)
+    assert row["title"] == "Zentralbank hält die Zinsen"
+    assert "benchmark interest rate" in row["text"] and "\xad" not in row["text"]
