@@ -530,7 +530,7 @@ def lede(tree: Any, text: str) -> str | None:
     """The page's lede when ``text`` (the article text) leaves it out: the first element
     named as one (LEDE_NAME_WORDS) of article size whose class no other element has (a list
     of other stories' intros repeats it), outside navigation, links, lists and chrome
-    boxes."""
+    boxes, and before the text's first line on the page."""
     folded = " ".join(text.split())
     classes: dict[str, int] = {}
     candidates = []
@@ -568,8 +568,34 @@ def lede(tree: Any, text: str) -> str | None:
             continue
         if lede_text[:SUBHEADING_PROBE] in folded:
             return None  # the text has it
-        return lede_text
+        return lede_text if _before_text(tree, element, text) else None
     return None
+
+
+#: The text's first line is found on the page by its first this many characters.
+LEDE_PROBE = 20
+_UNSEEN = frozenset({"script", "style", "noscript", "template", "title", "meta"})
+
+
+def _before_text(tree: Any, element: Any, text: str) -> bool:
+    """Whether ``element`` comes before the piece of the page that starts the first
+    paragraph of ``text`` (a line of LEDE_MIN_CHARS or more: lines before it are headline,
+    kicker, byline); True when the page has no such piece."""
+    first = next((line for line in text.split("\n") if _solid(line) >= LEDE_MIN_CHARS), "")
+    probe = " ".join(first.split())[:LEDE_PROBE]
+    if not probe:
+        return True
+    seen = False
+    for other in tree.iter():
+        if other is element:
+            seen = True
+            continue
+        if not isinstance(other.tag, str) or other.tag in _UNSEEN:
+            continue  # a script's JSON may hold the article's text, before the page does
+        for piece in (other.text, other.tail):
+            if piece and probe in " ".join(piece.split()):
+                return seen
+    return True
 
 
 def _names(element: Any) -> set[str]:

@@ -123,6 +123,17 @@ def test_what_is_named_like_a_lede_but_is_not_one_is_left_out() -> None:
         assert unwanted not in tree_text.text
 
 
+def test_an_intro_after_the_article_is_no_lede() -> None:
+    """One other story's intro, below the article: named like a lede, alone of its class,
+    but after the article's first line, so not put before it."""
+    other = ('<div class="more"><div class="story"><p class="intro">Lighthouse keepers return '
+             "to Skerry Point after thirty years of automation, and the village hopes the "
+             "visitors will follow them.</p></div></div>")
+    extracted = extract_article(page(after=other), URL)
+    assert extracted is not None and extracted.text.startswith(BODY[0])
+    assert "Lighthouse" not in extracted.text
+
+
 def test_a_lede_the_text_already_has_is_not_repeated() -> None:
     from trafilatura.utils import load_html
 
