@@ -513,7 +513,7 @@ LEDE_LINK_SHARE = 0.2
 #: Elements a lede is never inside, and elements it never holds.
 _NOT_LEDE = frozenset({"nav", "aside", "footer", "a", "li", "figcaption", "blockquote", "figure"})
 _NOT_IN_LEDE = frozenset({
-    "h1", "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "video", "iframe",
+    "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "video", "iframe",
     "script", "style", "noscript", "form", "button", "ul", "ol", "table", "time",
 })  # fmt: skip
 #: A lede is sentences: it ends as one does, or is long (a site that leaves out the last
@@ -556,7 +556,7 @@ def lede(tree: Any, text: str) -> str | None:
         if _names(element) & PICTURE_NAME_WORDS or _CONSENT.search(names) or any(
                 isinstance(e.tag, str) and e.tag in _NOT_IN_LEDE for e in element.iter()):
             continue
-        lede_text = " ".join(element.text_content().split())
+        lede_text = _text_besides_headline(element)
         size = _solid(lede_text)
         if (size < LEDE_MIN_CHARS
                 or not (_SENTENCE_END.search(lede_text) or size >= LEDE_UNENDED_CHARS)
@@ -570,6 +570,23 @@ def lede(tree: Any, text: str) -> str | None:
             return None  # the text has it
         return lede_text if _before_text(tree, element, text) else None
     return None
+
+
+def _text_besides_headline(element: Any) -> str:
+    """An element's text, white space folded, without its ``h1`` (a header block named as
+    the intro holds the headline above the lede)."""
+    if next(element.iter("h1"), None) is None:
+        return " ".join(element.text_content().split())
+    pieces = []
+    for part in element.iter():
+        inside = part.tag == "h1" or any(a.tag == "h1" for a in part.iterancestors())
+        if isinstance(part.tag, str) and part.text and not inside:
+            pieces.append(part.text)
+        if part is not element and part.tail and not (
+                inside and part.tag != "h1" and any(
+                    a.tag == "h1" for a in part.iterancestors())):
+            pieces.append(part.tail)
+    return " ".join("".join(pieces).split())
 
 
 #: The text's first line is found on the page by its first this many characters.

@@ -123,6 +123,23 @@ def test_what_is_named_like_a_lede_but_is_not_one_is_left_out() -> None:
         assert unwanted not in tree_text.text
 
 
+def test_a_lede_in_a_header_block_with_the_headline_is_kept_without_it() -> None:
+    """A header block named as the intro that holds the headline, a dateline and the lede
+    (``<div class="intro"><h1>…</h1>…</div>``): the lede goes before the text, the
+    headline is not repeated in it."""
+    html = page().replace(
+        "<header><h1>Harbour board raises mooring fees for visiting yachts</h1>\n</header>",
+        '<div class="intro"><h1>Harbour board raises mooring fees for visiting yachts</h1>'
+        f"<p><span>14 May 2024</span> (HG) Harbour Town</p><p>{LEDE}</p></div>",
+    )
+    assert '<div class="intro">' in html
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    first = extracted.text.split("\n", 1)[0]
+    assert LEDE in first and "raises mooring fees" not in first
+    assert extracted.text.count(LEDE) == 1
+
+
 def test_an_intro_after_the_article_is_no_lede() -> None:
     """One other story's intro, below the article: named like a lede, alone of its class,
     but after the article's first line, so not put before it."""
