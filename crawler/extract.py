@@ -138,7 +138,7 @@ def paragraph_chars(tree: Any) -> int:
     PARAGRAPH_CHARS long (white space folded)."""
     total = 0
     for element in tree.iter("p"):
-        size = len(" ".join(element.text_content().split()))
+        size = len(" ".join(_content(element).split()))
         if size >= PARAGRAPH_CHARS:
             total += size
     return total
@@ -146,7 +146,7 @@ def paragraph_chars(tree: Any) -> int:
 
 def link_list(tree: Any) -> list[str]:
     """The text of each of the page's links, in order (white space folded)."""
-    return [_fold(a.text_content()) for a in tree.iter("a")]
+    return [_fold(_content(a)) for a in tree.iter("a")]
 
 
 def link_texts(tree: Any) -> set[str]:
@@ -177,6 +177,15 @@ def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
 
 def _fold(line: str) -> str:
     return " ".join(line.split())
+
+
+def _content(element: Any) -> str:
+    """An element's ``text_content()``, read from the element itself when it has no children
+    (its text is then all it holds: most links and paragraphs of a page)."""
+    if len(element):
+        content: str = element.text_content()
+        return content
+    return element.text or ""
 
 
 def anchor_texts(tree: Any, links: set[str] | None = None) -> set[str]:
@@ -298,6 +307,9 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     """``text`` without its link lines and their headings, photo credits and the site's
     prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
+    # Only the anchors found somewhere in the text can be in one of its lines.
+    folded = "\n".join(_fold(line) for line in lines)
+    anchors = {anchor for anchor in anchors if anchor in folded}
     links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
     dropped = [
         link or is_credit(line) or is_prompt(line) or is_related_heading(line)
@@ -360,11 +372,56 @@ def _solid(text: str | None) -> int:
 
 def text_sizes(tree: Any) -> dict[Any, int]:
     """Each element's text size (characters that are not white space, descendants
-    included), in one pass from the leaves up."""
+    included), leaves first (:attr:`PageWalk.sizes`)."""
+    return walk_page(tree).sizes
+
+
+@dataclass
+class PageWalk:
+    """What the chrome rules read of the page's elements, measured in one walk of its tree
+    (:func:`walk_page`) instead of one walk a rule: a heavy page has about 900 elements, and
+    the Python work per element is most of the rules' cost."""
+
+    #: Each element's text size (characters that are not white space, descendants
+    #: included), the tree's elements in reverse document order (leaves first).
+    sizes: dict[Any, int]
+    #: Each link element's text (white space folded), in document order.
+    links: dict[Any, str]
+    #: The elements with text named as chrome (CHROME_NAME_WORDS in their class or id
+    #: names) or that are links to another page (:func:`is_link_away`), in document order,
+    #: with their chrome name words.
+    chrome: list[tuple[Any, frozenset[str]]]
+    _by_size: dict[int, list[int]] | None = None
+
+    def solid(self, element: Any) -> str:
+        """An element's text, white space removed."""
+        link = self.links.get(element)
+        if link is not None:
+            return link.replace(" ", "")
+        return "".join(_content(element).split())
+
+    def by_size(self) -> dict[int, list[int]]:
+        """The positions in :attr:`sizes` of the elements of each text size."""
+        if self._by_size is None:
+            self._by_size = {}
+            for n, size in enumerate(self.sizes.values()):
+                self._by_size.setdefault(size, []).append(n)
+        return self._by_size
+
+
+_NO_WORDS: frozenset[str] = frozenset()
+
+
+def walk_page(tree: Any) -> PageWalk:
+    """The page's :class:`PageWalk`, in one pass over its elements from the leaves up."""
     sizes: dict[Any, int] = {}
     get = sizes.get
+    links: list[tuple[Any, str]] = []
+    chrome: list[tuple[Any, frozenset[str]]] = []
+    words_of: dict[str, frozenset[str]] = {}  # a page repeats its class names
     for element in reversed(list(tree.iter())):
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue  # a comment: its text is not the page's (its tail is, below)
         text = element.text
         size = len("".join(text.split())) if text else 0
@@ -372,10 +429,27 @@ def text_sizes(tree: Any) -> dict[Any, int]:
             tail = child.tail
             size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
         sizes[element] = size
-    return sizes
+        if tag == "a":
+            links.append((element, _fold(_content(element))))
+        if not size:
+            continue  # an element without text holds no line (and is no box of any size)
+        words = _NO_WORDS
+        name = element.get("class")
+        ident = element.get("id")
+        if name is not None or ident is not None:
+            names = f"{name or ''} {ident or ''}"
+            found = words_of.get(names)
+            if found is None:
+                found = words_of[names] = _chrome_words(names)
+            words = found
+        if words or (tag == "a" and is_link_away(element)):
+            chrome.append((element, words))
+    links.reverse()
+    chrome.reverse()
+    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome)
 
 
-def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
+def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None,
                      page: str | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: elements smaller than the article that are named as chrome
@@ -383,20 +457,17 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
     part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
     lines at a ``<br>``, an excerpt under a related story's headline); a line that also
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
-    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``sizes``, ``page``: the
-    page's :func:`text_sizes` and :func:`page_text`, when already known."""
+    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``, ``page``: the
+    page's :func:`walk_page` and :func:`page_text`, when already known."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
-    sizes = text_sizes(tree) if sizes is None else sizes
+    walk = walk_page(tree) if walk is None else walk
+    sizes = walk.sizes
     article = ARTICLE_SHARE * _solid(text)
     page = page_text(tree) if page is None else page
-    # Elements without text hold no line (and are no box of any size).
-    named = [(e, _name_words(e, CHROME_NAME_WORDS, _CHROME_CUE)) for e in _NAMED(tree)
-             if sizes.get(e, 0) > 0]
-    boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
-                        and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
+    boxes = _box_texts((e for e, _ in walk.chrome if sizes[e] < article), walk, article)
     found = {line for line in lines if _in_box(line, boxes, page)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
@@ -405,8 +476,7 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
     # Boxes that are never the story (related stories, a pop-up) whatever their size,
     # unless they hold the text's first line (then they wrap the article).
     first = "".join(folded[0].split()) if folded else ""
-    strong = _box_texts((e for e, words in named
-                         if words & STRONG_NAME_WORDS and sizes.get(e, 0) > 0), sizes)
+    strong = _box_texts((e for e, words in walk.chrome if words & STRONG_NAME_WORDS), walk)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
     return found | {line for line in lines if _in_box(line, strong, page)}
 
@@ -431,10 +501,10 @@ def page_text(tree: Any) -> str:
     return "".join("".join(_PAGE_TEXTS(tree)).split())
 
 
-def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | None = None
-               ) -> str:
+def _box_texts(elements: Iterable[Any], walk: PageWalk, limit: float | None = None) -> str:
     """The texts (white space removed) of the outermost of ``elements``, ``\\x00`` between
     them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
+    sizes = walk.sizes
     chosen = list(elements)
     inside = set(chosen)
     # Ancestors known to have none of ``elements`` above them (up to ``limit``): the walk up
@@ -454,23 +524,21 @@ def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | No
             ancestor = None
         if ancestor is None:
             clear.update(path)
-            texts.append("".join(element.text_content().split()))
+            texts.append(walk.solid(element))
     return "\x00".join(texts)
 
 
-def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str, Any]:
+def line_elements(text: str, walk: PageWalk, extra: int = 0) -> dict[str, Any]:
     """The innermost element whose text holds each line of ``text`` (lines white space
     folded) and at most ``extra`` characters more (white space aside: 0, the element whose
-    whole text the line is); lines in no such element are left out. ``sizes``: the page's
-    :func:`text_sizes`."""
+    whole text the line is); lines in no such element are left out. ``walk``: the page's
+    :func:`walk_page`."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return {}
-    elements = list(sizes)
-    by_size: dict[int, list[int]] = {}
-    for n, size in enumerate(sizes.values()):
-        by_size.setdefault(size, []).append(n)
+    elements = list(walk.sizes)
+    by_size = walk.by_size()
     found: dict[str, Any] = {}
     for line in lines:
         solid = "".join(line.split())
@@ -480,7 +548,7 @@ def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str,
             element = elements[n]
             if element.tag in ("script", "style"):
                 continue
-            if solid in "".join(element.text_content().split()):
+            if solid in walk.solid(element):
                 found[line] = element
                 break
     return found
@@ -630,6 +698,13 @@ _CHROME_CUE = _cue(CHROME_NAME_WORDS)
 _LEDE_CUE_PATTERN = _cue(LEDE_NAME_WORDS)
 
 
+def _chrome_words(names: str) -> frozenset[str]:
+    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``."""
+    if _CHROME_CUE.search(names.lower()) is None:
+        return _NO_WORDS
+    return frozenset(w.lower() for w in _NAME_WORD.findall(names)) & CHROME_NAME_WORDS
+
+
 def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:
     """``_names(element) & words``, cut into words only where ``cue`` (:func:`_cue` of
     ``words``) is in the names: most elements of a page have none of them."""
@@ -656,12 +731,13 @@ def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
     return size > 0 and inside >= 0.8 * size
 
 
-def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+def picture_captions(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that are captions of a picture: short, in
     a box of a few levels that holds a picture and no other text than the line and a
     credit, the line set in italics or small type or the box or the line's element named
     as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
-    sizes = text_sizes(tree) if sizes is None else sizes
+    walk = walk_page(tree) if walk is None else walk
+    sizes = walk.sizes
     short = [line for line in text.split("\n")
              if line.strip() and len(line.split()) <= PICTURE_CAPTION_WORDS]
     if not short:
@@ -674,10 +750,10 @@ def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
         while node is not None and sizes.get(node, 0) <= limit:
             boxes.add(node)
             node = node.getparent()
-    around = _box_texts(boxes, sizes, limit + 1)
+    around = _box_texts(boxes, walk, limit + 1)
     short = [line for line in short if "".join(line.split()) in around]
     found: set[str] = set()
-    for line, element in line_elements("\n".join(short), sizes, CAPTION_BOX_EXTRA).items():
+    for line, element in line_elements("\n".join(short), walk, CAPTION_BOX_EXTRA).items():
         if len(line.split()) > PICTURE_CAPTION_WORDS:
             continue
         size = _solid(line)
@@ -704,7 +780,7 @@ TRAILING_ITALIC_LINES = 2
 _FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
 
 
-def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+def trailing_italics(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The last lines of ``text`` (white space folded) set in italics (four fifths of the
     line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
     last paragraph, a paragraph in italics is a note about the article, its author or
@@ -712,13 +788,14 @@ def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
     lines = [_fold(line) for line in text.split("\n") if line.strip()]
     if len(lines) <= TRAILING_ITALIC_LINES:
         return set()
-    sizes = text_sizes(tree) if sizes is None else sizes
-    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
+    walk = walk_page(tree) if walk is None else walk
+    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), walk,
                              CAPTION_BOX_EXTRA)
     found: set[str] = set()
     for line in reversed(lines[-TRAILING_ITALIC_LINES:]):
         element = elements.get(line)
-        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"), sizes):
+        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"),
+                                                                      walk.sizes):
             break  # a footnote (``*``, ``¹``, ``[1]``) belongs to the article
         found.add(line)
     return found
@@ -869,7 +946,8 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
         return None
     unwrap_layout_tables(tree)
     tried: dict[Method, Document | None] = {}
-    anchors = link_list(tree)
+    walk = walk_page(tree)
+    anchors = list(walk.links.values())
     links = set(anchors)
     page = page_text(tree)
     unlinked = unlinked_chars(tree, page, anchors)
@@ -889,10 +967,9 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
-    sizes = text_sizes(tree)
-    text = without_lines(text, chrome_box_lines(tree, text, sizes, page))
-    text = without_lines(text, picture_captions(tree, text, sizes))
-    text = without_lines(text, trailing_italics(tree, text, sizes))
+    text = without_lines(text, chrome_box_lines(tree, text, walk, page))
+    text = without_lines(text, picture_captions(tree, text, walk))
+    text = without_lines(text, trailing_italics(tree, text, walk))
     intro = lede(tree, text)
     if intro is not None:
         text = f"{intro}\n{text}"
