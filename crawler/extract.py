@@ -154,14 +154,12 @@ def link_texts(tree: Any) -> set[str]:
     return set(link_list(tree))
 
 
-def unlinked_chars(tree: Any, page: str | None = None, anchors: list[str] | None = None
-                   ) -> int:
-    """The characters of the page's text outside its links, white space aside (``page``:
-    its :func:`page_text`; ``anchors``: its :func:`link_list`, when known)."""
-    page = page_text(tree) if page is None else page
-    if anchors is None:
-        anchors = link_list(tree)
-    return len(page) - sum(len(anchor) - anchor.count(" ") for anchor in anchors)
+def unlinked_chars(tree: Any, walk: PageWalk | None = None) -> int:
+    """The characters of the page's text outside its links, white space aside (``walk``:
+    its :func:`walk_page`, when known)."""
+    walk = walk_page(tree) if walk is None else walk
+    return walk.page_chars() - sum(len(anchor) - anchor.count(" ")
+                                   for anchor in walk.links.values())
 
 
 def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
@@ -195,9 +193,17 @@ def anchor_texts(tree: Any, links: set[str] | None = None) -> set[str]:
     return {text for text in found if len(text) >= MIN_ANCHOR_CHARS}
 
 
+def _words(folded: str) -> int:
+    """The words of a line whose white space is folded (:func:`_fold`)."""
+    return folded.count(" ") + 1 if folded else 0
+
+
 def line_link_share(line: str, anchors: set[str]) -> float:
     """The share of a line (in characters) made of the page's link texts."""
-    folded = _fold(line)
+    return _link_share(_fold(line), anchors)
+
+
+def _link_share(folded: str, anchors: set[str]) -> float:
     if not folded:
         return 0.0
     return min(1.0, sum(len(a) for a in anchors if a in folded) / len(folded))
@@ -206,10 +212,14 @@ def line_link_share(line: str, anchors: set[str]) -> float:
 def is_credit(line: str) -> bool:
     """Whether a line is a photo credit or copyright notice (short, with © or a credit
     word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
-    words = len(line.split())
-    if words <= CAPTION_WORDS and "|" in line and "©" in line:
+    return _credit(_fold(line))
+
+
+def _credit(folded: str) -> bool:
+    words = _words(folded)
+    if words <= CAPTION_WORDS and "|" in folded and "©" in folded:
         return True  # a caption with its credit: ``Logo of the award | © Publisher``
-    return words <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+    return words <= CREDIT_WORDS and bool(_CREDIT.search(folded))
 
 
 _RELATED_HEADING = re.compile(
@@ -228,16 +238,22 @@ _RELATED_HEADING = re.compile(
 def is_related_heading(line: str) -> bool:
     """Whether a line is the heading of a related-stories box ("Related", "Contenido
     relacionado", "Weitere Beiträge aus der Kolumne"): short, starting with such words."""
-    folded = _fold(line)
-    return len(folded.split()) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
+    return _related_heading(_fold(line))
+
+
+def _related_heading(folded: str) -> bool:
+    return _words(folded) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
 
 
 def is_link_heading(line: str) -> bool:
     """Whether a line reads like the heading of a list of links ("Lesen Sie auch die
     folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:"): short, ending in a colon.
     Dropped when link lines that are dropped follow it."""
-    folded = _fold(line)
-    return len(folded.split()) <= HEADING_WORDS and folded.endswith(":")
+    return _link_heading(_fold(line))
+
+
+def _link_heading(folded: str) -> bool:
+    return _words(folded) <= HEADING_WORDS and folded.endswith(":")
 
 
 #: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
@@ -293,8 +309,11 @@ _CASE_SPECIAL = re.compile("[\u0130\u0131\u017f]")
 
 def is_prompt(line: str) -> bool:
     """Whether a line is a site's own prompt or notice (short, with a cue of one)."""
-    folded = _fold(line)
-    if len(folded.split()) > PROMPT_WORDS:
+    return _prompt(_fold(line))
+
+
+def _prompt(folded: str) -> bool:
+    if _words(folded) > PROMPT_WORDS:
         return False
     lowered = folded.lower()
     if not any(piece in lowered for piece in _PROMPT_PIECES) and not _CASE_SPECIAL.search(
@@ -307,15 +326,17 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     """``text`` without its link lines and their headings, photo credits and the site's
     prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
+    # Each line folded once (the tests below read the folded line as they read the line).
+    folded = [_fold(line) for line in lines]
     # Only the anchors found somewhere in the text can be in one of its lines.
-    folded = "\n".join(_fold(line) for line in lines)
-    anchors = {anchor for anchor in anchors if anchor in folded}
-    links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
+    joined = "\n".join(folded)
+    anchors = {anchor for anchor in anchors if anchor in joined}
+    links = [_link_share(line, anchors) >= DROP_LINK_SHARE for line in folded]
     dropped = [
-        link or is_credit(line) or is_prompt(line) or is_related_heading(line)
+        link or _credit(line) or _prompt(line) or _related_heading(line)
         or is_lookalike(line)
-        or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
-        for n, (line, link) in enumerate(zip(lines, links, strict=True))
+        or (n + 1 < len(lines) and links[n + 1] and _link_heading(line))
+        for n, (line, link) in enumerate(zip(folded, links, strict=True))
     ]
     if not any(dropped):
         return text
@@ -391,7 +412,26 @@ class PageWalk:
     #: names) or that are links to another page (:func:`is_link_away`), in document order,
     #: with their chrome name words.
     chrome: list[tuple[Any, frozenset[str]]]
+    #: The tree walked.
+    tree: Any
+    #: The text size of the text right inside scripts and styles (not the page's text).
+    hidden: int
     _by_size: dict[int, list[int]] | None = None
+    _page: str | None = None
+
+    def page(self) -> str:
+        """The page's :func:`page_text` (read when first needed)."""
+        if self._page is None:
+            self._page = page_text(self.tree)
+        return self._page
+
+    def page_chars(self) -> int:
+        """The length of :meth:`page`: the text size of the walk's tree less the scripts'
+        and styles' text, when the tree is its document's (the page's text is the
+        document's)."""
+        if self.tree.getroottree().getroot() is self.tree:
+            return self.sizes[self.tree] - self.hidden
+        return len(self.page())
 
     def solid(self, element: Any) -> str:
         """An element's text, white space removed."""
@@ -410,6 +450,8 @@ class PageWalk:
 
 
 _NO_WORDS: frozenset[str] = frozenset()
+#: Elements whose text is not the page's (:func:`page_text`).
+_HIDDEN = ("script", "style")
 
 
 def walk_page(tree: Any) -> PageWalk:
@@ -419,6 +461,7 @@ def walk_page(tree: Any) -> PageWalk:
     links: list[tuple[Any, str]] = []
     chrome: list[tuple[Any, frozenset[str]]] = []
     words_of: dict[str, frozenset[str]] = {}  # a page repeats its class names
+    hidden = 0
     for element in reversed(list(tree.iter())):
         tag = element.tag
         if not isinstance(tag, str):
@@ -431,6 +474,8 @@ def walk_page(tree: Any) -> PageWalk:
         sizes[element] = size
         if tag == "a":
             links.append((element, _fold(_content(element))))
+        elif tag in _HIDDEN:
+            hidden += _solid(text) + sum(_solid(child.tail) for child in element)
         if not size:
             continue  # an element without text holds no line (and is no box of any size)
         words = _NO_WORDS
@@ -446,19 +491,18 @@ def walk_page(tree: Any) -> PageWalk:
             chrome.append((element, words))
     links.reverse()
     chrome.reverse()
-    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome)
+    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, tree=tree, hidden=hidden)
 
 
-def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None,
-                     page: str | None = None) -> set[str]:
+def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: elements smaller than the article that are named as chrome
     (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
     part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
     lines at a ``<br>``, an excerpt under a related story's headline); a line that also
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
-    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``, ``page``: the
-    page's :func:`walk_page` and :func:`page_text`, when already known."""
+    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``: the page's
+    :func:`walk_page`, when already known."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
@@ -466,9 +510,8 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None,
     walk = walk_page(tree) if walk is None else walk
     sizes = walk.sizes
     article = ARTICLE_SHARE * _solid(text)
-    page = page_text(tree) if page is None else page
     boxes = _box_texts((e for e, _ in walk.chrome if sizes[e] < article), walk, article)
-    found = {line for line in lines if _in_box(line, boxes, page)}
+    found = {line for line in lines if _in_box(line, boxes, walk)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
     if share > MAX_BOXED_SHARE:
@@ -478,16 +521,16 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None,
     first = "".join(folded[0].split()) if folded else ""
     strong = _box_texts((e for e, words in walk.chrome if words & STRONG_NAME_WORDS), walk)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
-    return found | {line for line in lines if _in_box(line, strong, page)}
+    return found | {line for line in lines if _in_box(line, strong, walk)}
 
 
-def _in_box(line: str, boxes: str, page: str) -> bool:
+def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
     """Whether a line stands in the boxes' texts and nowhere else on the page (each text
     white space removed)."""
     solid = "".join(line.split())
     if not boxes or solid not in boxes:
         return False
-    return page.count(solid) <= boxes.count(solid)
+    return walk.page().count(solid) <= boxes.count(solid)
 
 
 #: The elements with a class, an id or a link.
@@ -947,10 +990,8 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     unwrap_layout_tables(tree)
     tried: dict[Method, Document | None] = {}
     walk = walk_page(tree)
-    anchors = list(walk.links.values())
-    links = set(anchors)
-    page = page_text(tree)
-    unlinked = unlinked_chars(tree, page, anchors)
+    links = set(walk.links.values())
+    unlinked = unlinked_chars(tree, walk)
 
     def run(method: Method) -> str:
         if method not in tried:
@@ -967,7 +1008,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
-    text = without_lines(text, chrome_box_lines(tree, text, walk, page))
+    text = without_lines(text, chrome_box_lines(tree, text, walk))
     text = without_lines(text, picture_captions(tree, text, walk))
     text = without_lines(text, trailing_italics(tree, text, walk))
     intro = lede(tree, text)
