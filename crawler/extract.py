@@ -412,6 +412,8 @@ class PageWalk:
     #: names) or that are links to another page (:func:`is_link_away`), in document order,
     #: with their chrome name words.
     chrome: list[tuple[Any, frozenset[str]]]
+    #: The nearest of :attr:`chrome` above each of them (none: not in the dictionary).
+    nearest: dict[Any, Any]
     #: The tree walked.
     tree: Any
     #: The text size of the text right inside scripts and styles (not the page's text).
@@ -462,15 +464,25 @@ def walk_page(tree: Any) -> PageWalk:
     chrome: list[tuple[Any, frozenset[str]]] = []
     words_of: dict[str, frozenset[str]] = {}  # a page repeats its class names
     hidden = 0
+    # The chrome elements below an element (walked) with no chrome element between them.
+    pending: dict[Any, list[Any]] = {}
+    nearest: dict[Any, Any] = {}
     for element in reversed(list(tree.iter())):
         tag = element.tag
         if not isinstance(tag, str):
             continue  # a comment: its text is not the page's (its tail is, below)
         text = element.text
         size = len("".join(text.split())) if text else 0
+        below = None
         for child in element:
             tail = child.tail
             size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
+            under = pending.pop(child, None)
+            if under is not None:
+                if below is None:
+                    below = under
+                else:
+                    below.extend(under)
         sizes[element] = size
         if tag == "a":
             links.append((element, _fold(_content(element))))
@@ -489,9 +501,16 @@ def walk_page(tree: Any) -> PageWalk:
             words = found
         if words or (tag == "a" and is_link_away(element)):
             chrome.append((element, words))
+            if below is not None:
+                for inner in below:
+                    nearest[inner] = element
+            pending[element] = [element]
+        elif below is not None:
+            pending[element] = below
     links.reverse()
     chrome.reverse()
-    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, tree=tree, hidden=hidden)
+    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, nearest=nearest, tree=tree,
+                    hidden=hidden)
 
 
 def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
@@ -508,9 +527,8 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     if not lines:
         return set()
     walk = walk_page(tree) if walk is None else walk
-    sizes = walk.sizes
     article = ARTICLE_SHARE * _solid(text)
-    boxes = _box_texts((e for e, _ in walk.chrome if sizes[e] < article), walk, article)
+    boxes = _outermost_chrome(walk, article)
     found = {line for line in lines if _in_box(line, boxes, walk)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
@@ -542,6 +560,21 @@ _PAGE_TEXTS = etree.XPath("//text()[not(parent::script) and not(parent::style)]"
 def page_text(tree: Any) -> str:
     """The page's text, scripts and styles left out, white space removed."""
     return "".join("".join(_PAGE_TEXTS(tree)).split())
+
+
+def _outermost_chrome(walk: PageWalk, limit: float) -> str:
+    """:func:`_box_texts` of the walk's chrome elements smaller than ``limit``: an element
+    is outermost when the nearest chrome element above it is ``limit`` or larger (text
+    sizes grow upwards), or there is none."""
+    sizes = walk.sizes
+    nearest = walk.nearest
+    texts = []
+    for element, _ in walk.chrome:
+        if sizes[element] < limit:
+            above = nearest.get(element)
+            if above is None or sizes[above] >= limit:
+                texts.append(walk.solid(element))
+    return "\x00".join(texts)
 
 
 def _box_texts(elements: Iterable[Any], walk: PageWalk, limit: float | None = None) -> str:
