@@ -414,6 +414,8 @@ class PageWalk:
     chrome: list[tuple[Any, frozenset[str]]]
     #: The nearest of :attr:`chrome` above each of them (none: not in the dictionary).
     nearest: dict[Any, Any]
+    #: The elements with text named as a lede (LEDE_NAME_WORDS), in document order.
+    ledes: list[Any]
     #: The tree walked.
     tree: Any
     #: The text size of the text right inside scripts and styles (not the page's text).
@@ -462,7 +464,8 @@ def walk_page(tree: Any) -> PageWalk:
     get = sizes.get
     links: list[tuple[Any, str]] = []
     chrome: list[tuple[Any, frozenset[str]]] = []
-    words_of: dict[str, frozenset[str]] = {}  # a page repeats its class names
+    ledes: list[Any] = []
+    facts: dict[str, tuple[frozenset[str], bool]] = {}  # a page repeats its class names
     hidden = 0
     # The chrome elements below an element (walked) with no chrome element between them.
     pending: dict[Any, list[Any]] = {}
@@ -495,10 +498,12 @@ def walk_page(tree: Any) -> PageWalk:
         ident = element.get("id")
         if name is not None or ident is not None:
             names = f"{name or ''} {ident or ''}"
-            found = words_of.get(names)
+            found = facts.get(names)
             if found is None:
-                found = words_of[names] = _chrome_words(names)
-            words = found
+                found = facts[names] = _name_facts(names)
+            words, named_lede = found
+            if named_lede:
+                ledes.append(element)
         if words or (tag == "a" and is_link_away(element)):
             chrome.append((element, words))
             if below is not None:
@@ -509,8 +514,9 @@ def walk_page(tree: Any) -> PageWalk:
             pending[element] = below
     links.reverse()
     chrome.reverse()
-    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, nearest=nearest, tree=tree,
-                    hidden=hidden)
+    ledes.reverse()
+    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, nearest=nearest,
+                    ledes=ledes, tree=tree, hidden=hidden)
 
 
 def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
@@ -551,8 +557,6 @@ def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
     return walk.page().count(solid) <= boxes.count(solid)
 
 
-#: The elements with a class, an id or a link.
-_NAMED = etree.XPath("//*[@class or @id or @href]")
 _PAGE_TEXTS = etree.XPath("//text()[not(parent::script) and not(parent::style)]",
                           smart_strings=False)
 
@@ -670,21 +674,15 @@ _PHOTO_CREDIT = re.compile(r"\([^()]*\b(?:photo|foto|image|bild|picture)s?\b[^()
 _CONSENT = re.compile(r"cookie|consent|gdpr|privacy|datenschutz", re.I)
 
 
-def lede(tree: Any, text: str) -> str | None:
+def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
     """The page's lede when ``text`` (the article text) leaves it out: the first element
     named as one (LEDE_NAME_WORDS) of article size whose class no other element has (a list
     of other stories' intros repeats it), outside navigation, links, lists and chrome
-    boxes, and before the text's first line on the page."""
+    boxes, and before the text's first line on the page. ``walk``: the page's
+    :func:`walk_page`, when already known."""
     folded = " ".join(text.split())
     classes: dict[str, int] = {}
-    candidates = []
-    for element in _NAMED(tree):
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _LEDE_CUE_PATTERN.search(names.lower()) is None:
-            continue
-        if not {w.lower() for w in _NAME_WORD.findall(names)} & LEDE_NAME_WORDS:
-            continue
-        candidates.append(element)
+    candidates = (walk_page(tree) if walk is None else walk).ledes
     if not candidates:
         return None
     for element in tree.iter():
@@ -774,11 +772,17 @@ _CHROME_CUE = _cue(CHROME_NAME_WORDS)
 _LEDE_CUE_PATTERN = _cue(LEDE_NAME_WORDS)
 
 
-def _chrome_words(names: str) -> frozenset[str]:
-    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``."""
-    if _CHROME_CUE.search(names.lower()) is None:
-        return _NO_WORDS
-    return frozenset(w.lower() for w in _NAME_WORD.findall(names)) & CHROME_NAME_WORDS
+def _name_facts(names: str) -> tuple[frozenset[str], bool]:
+    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``, and
+    whether they name a lede (LEDE_NAME_WORDS)."""
+    lowered = names.lower()
+    chrome = _CHROME_CUE.search(lowered) is not None
+    lede = _LEDE_CUE_PATTERN.search(lowered) is not None
+    if not (chrome or lede):
+        return _NO_WORDS, False
+    words = {w.lower() for w in _NAME_WORD.findall(names)}
+    return (frozenset(words & CHROME_NAME_WORDS) if chrome else _NO_WORDS,
+            lede and bool(words & LEDE_NAME_WORDS))
 
 
 def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:
@@ -1044,7 +1048,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     text = without_lines(text, chrome_box_lines(tree, text, walk))
     text = without_lines(text, picture_captions(tree, text, walk))
     text = without_lines(text, trailing_italics(tree, text, walk))
-    intro = lede(tree, text)
+    intro = lede(tree, text, walk)
     if intro is not None:
         text = f"{intro}\n{text}"
     meta = page_metadata(tree, url)
