@@ -469,6 +469,7 @@ def walk_page(tree: Any) -> PageWalk:
     hidden = 0
     # The chrome elements below an element (walked) with no chrome element between them.
     pending: dict[Any, list[Any]] = {}
+    pop = pending.pop
     nearest: dict[Any, Any] = {}
     for element in reversed(list(tree.iter())):
         tag = element.tag
@@ -477,20 +478,25 @@ def walk_page(tree: Any) -> PageWalk:
         text = element.text
         size = len("".join(text.split())) if text else 0
         below = None
-        for child in element:
-            tail = child.tail
-            size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
-            under = pending.pop(child, None)
-            if under is not None:
-                if below is None:
-                    below = under
-                else:
-                    below.extend(under)
-        sizes[element] = size
-        if tag == "a":
-            links.append((element, _fold(_content(element))))
+        if len(element):
+            for child in element:
+                tail = child.tail
+                size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
+                under = pop(child, None)
+                if under is not None:
+                    if below is None:
+                        below = under
+                    else:
+                        below.extend(under)
+            if tag == "a":
+                links.append((element, _fold(element.text_content())))
+            elif tag in _HIDDEN:
+                hidden += _solid(text) + sum(_solid(child.tail) for child in element)
+        elif tag == "a":  # a link without children: its text is all it holds (_content)
+            links.append((element, " ".join(text.split()) if text else ""))
         elif tag in _HIDDEN:
-            hidden += _solid(text) + sum(_solid(child.tail) for child in element)
+            hidden += _solid(text)
+        sizes[element] = size
         if not size:
             continue  # an element without text holds no line (and is no box of any size)
         words = _NO_WORDS
