@@ -447,9 +447,10 @@ class PageWalk:
     def by_size(self) -> dict[int, list[int]]:
         """The positions in :attr:`sizes` of the elements of each text size."""
         if self._by_size is None:
-            self._by_size = {}
+            by_size: dict[int, list[int]] = {}
             for n, size in enumerate(self.sizes.values()):
-                self._by_size.setdefault(size, []).append(n)
+                by_size.setdefault(size, []).append(n)
+            self._by_size = by_size
         return self._by_size
 
 
