@@ -41,9 +41,12 @@ equal) at .006 lower alert precision, and better than the precision cascade with
 filters on both (docs/benchmarks.md, "Quality").
 
 The page is parsed once: every pass, the paragraph and link measures and the metadata read
-the same tree (trafilatura works on its own copy of a tree it is given). The metadata (title,
-author, date) is read once per page, by the steps of trafilatura's ``extract_metadata`` that
-give those three fields, without its categories, tags and licence, which newswatch does not
+the same tree (trafilatura works on its own copy of a tree it is given). What the chrome
+rules read of its elements (text sizes, link texts, elements named as chrome, links away,
+ledes) is measured in one walk of the tree (:class:`PageWalk`), not one walk a rule. The
+metadata (title, author, date) is read once per page, by the steps of trafilatura's
+``extract_metadata`` that give those three fields, without its categories, tags and
+licence, which newswatch does not
 keep (a fifth of the extraction's CPU on the cycle benchmark's pages).
 """
 
