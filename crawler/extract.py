@@ -46,8 +46,8 @@ rules read of its elements (text sizes, link texts, elements named as chrome, li
 ledes) is measured in one walk of the tree (:class:`PageWalk`), not one walk a rule. The
 metadata (title, author, date) is read once per page, by the steps of trafilatura's
 ``extract_metadata`` that give those three fields, without its categories, tags and
-licence, which newswatch does not
-keep (a fifth of the extraction's CPU on the cycle benchmark's pages).
+licence, which newswatch does not keep (a fifth of the extraction's CPU on the cycle
+benchmark's pages).
 """
 
 from __future__ import annotations
