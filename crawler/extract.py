@@ -41,10 +41,13 @@ equal) at .006 lower alert precision, and better than the precision cascade with
 filters on both (docs/benchmarks.md, "Quality").
 
 The page is parsed once: every pass, the paragraph and link measures and the metadata read
-the same tree (trafilatura works on its own copy of a tree it is given). The metadata (title,
-author, date) is read once per page, by the steps of trafilatura's ``extract_metadata`` that
-give those three fields, without its categories, tags and licence, which newswatch does not
-keep (a fifth of the extraction's CPU on the cycle benchmark's pages).
+the same tree (trafilatura works on its own copy of a tree it is given). What the chrome
+rules read of its elements (text sizes, link texts, elements named as chrome, links away,
+ledes) is measured in one walk of the tree (:class:`PageWalk`), not one walk a rule. The
+metadata (title, author, date) is read once per page, by the steps of trafilatura's
+``extract_metadata`` that give those three fields, without its categories, tags and
+licence, which newswatch does not keep (a fifth of the extraction's CPU on the cycle
+benchmark's pages).
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ def paragraph_chars(tree: Any) -> int:
     PARAGRAPH_CHARS long (white space folded)."""
     total = 0
     for element in tree.iter("p"):
-        size = len(" ".join(element.text_content().split()))
+        size = len(" ".join(_content(element).split()))
         if size >= PARAGRAPH_CHARS:
             total += size
     return total
@@ -146,7 +149,7 @@ def paragraph_chars(tree: Any) -> int:
 
 def link_list(tree: Any) -> list[str]:
     """The text of each of the page's links, in order (white space folded)."""
-    return [_fold(a.text_content()) for a in tree.iter("a")]
+    return [_fold(_content(a)) for a in tree.iter("a")]
 
 
 def link_texts(tree: Any) -> set[str]:
@@ -154,14 +157,12 @@ def link_texts(tree: Any) -> set[str]:
     return set(link_list(tree))
 
 
-def unlinked_chars(tree: Any, page: str | None = None, anchors: list[str] | None = None
-                   ) -> int:
-    """The characters of the page's text outside its links, white space aside (``page``:
-    its :func:`page_text`; ``anchors``: its :func:`link_list`, when known)."""
-    page = page_text(tree) if page is None else page
-    if anchors is None:
-        anchors = link_list(tree)
-    return len(page) - sum(len(anchor) - anchor.count(" ") for anchor in anchors)
+def unlinked_chars(tree: Any, walk: PageWalk | None = None) -> int:
+    """The characters of the page's text outside its links, white space aside (``walk``:
+    its :func:`walk_page`, when known)."""
+    walk = walk_page(tree) if walk is None else walk
+    return walk.page_chars() - sum(len(anchor) - anchor.count(" ")
+                                   for anchor in walk.links.values())
 
 
 def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
@@ -179,6 +180,15 @@ def _fold(line: str) -> str:
     return " ".join(line.split())
 
 
+def _content(element: Any) -> str:
+    """An element's ``text_content()``, read from the element itself when it has no children
+    (its text is then all it holds: most links and paragraphs of a page)."""
+    if len(element):
+        content: str = element.text_content()
+        return content
+    return element.text or ""
+
+
 def anchor_texts(tree: Any, links: set[str] | None = None) -> set[str]:
     """The texts of the page's links (white space folded), MIN_ANCHOR_CHARS or longer
     (``links``: the page's :func:`link_texts`, when already known)."""
@@ -186,9 +196,17 @@ def anchor_texts(tree: Any, links: set[str] | None = None) -> set[str]:
     return {text for text in found if len(text) >= MIN_ANCHOR_CHARS}
 
 
+def _words(folded: str) -> int:
+    """The words of a line whose white space is folded (:func:`_fold`)."""
+    return folded.count(" ") + 1 if folded else 0
+
+
 def line_link_share(line: str, anchors: set[str]) -> float:
     """The share of a line (in characters) made of the page's link texts."""
-    folded = _fold(line)
+    return _link_share(_fold(line), anchors)
+
+
+def _link_share(folded: str, anchors: set[str]) -> float:
     if not folded:
         return 0.0
     return min(1.0, sum(len(a) for a in anchors if a in folded) / len(folded))
@@ -197,10 +215,14 @@ def line_link_share(line: str, anchors: set[str]) -> float:
 def is_credit(line: str) -> bool:
     """Whether a line is a photo credit or copyright notice (short, with © or a credit
     word in front: ``© AFP / Name``, ``Foto: Name``, ``Copyright: Name``)."""
-    words = len(line.split())
-    if words <= CAPTION_WORDS and "|" in line and "©" in line:
+    return _credit(_fold(line))
+
+
+def _credit(folded: str) -> bool:
+    words = _words(folded)
+    if words <= CAPTION_WORDS and "|" in folded and "©" in folded:
         return True  # a caption with its credit: ``Logo of the award | © Publisher``
-    return words <= CREDIT_WORDS and bool(_CREDIT.search(_fold(line)))
+    return words <= CREDIT_WORDS and bool(_CREDIT.search(folded))
 
 
 _RELATED_HEADING = re.compile(
@@ -219,16 +241,22 @@ _RELATED_HEADING = re.compile(
 def is_related_heading(line: str) -> bool:
     """Whether a line is the heading of a related-stories box ("Related", "Contenido
     relacionado", "Weitere Beiträge aus der Kolumne"): short, starting with such words."""
-    folded = _fold(line)
-    return len(folded.split()) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
+    return _related_heading(_fold(line))
+
+
+def _related_heading(folded: str) -> bool:
+    return _words(folded) <= HEADING_WORDS and bool(_RELATED_HEADING.search(folded))
 
 
 def is_link_heading(line: str) -> bool:
     """Whether a line reads like the heading of a list of links ("Lesen Sie auch die
     folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:"): short, ending in a colon.
     Dropped when link lines that are dropped follow it."""
-    folded = _fold(line)
-    return len(folded.split()) <= HEADING_WORDS and folded.endswith(":")
+    return _link_heading(_fold(line))
+
+
+def _link_heading(folded: str) -> bool:
+    return _words(folded) <= HEADING_WORDS and folded.endswith(":")
 
 
 #: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
@@ -284,8 +312,11 @@ _CASE_SPECIAL = re.compile("[\u0130\u0131\u017f]")
 
 def is_prompt(line: str) -> bool:
     """Whether a line is a site's own prompt or notice (short, with a cue of one)."""
-    folded = _fold(line)
-    if len(folded.split()) > PROMPT_WORDS:
+    return _prompt(_fold(line))
+
+
+def _prompt(folded: str) -> bool:
+    if _words(folded) > PROMPT_WORDS:
         return False
     lowered = folded.lower()
     if not any(piece in lowered for piece in _PROMPT_PIECES) and not _CASE_SPECIAL.search(
@@ -298,12 +329,17 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     """``text`` without its link lines and their headings, photo credits and the site's
     prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
-    links = [line_link_share(line, anchors) >= DROP_LINK_SHARE for line in lines]
+    # Each line folded once (the tests below read the folded line as they read the line).
+    folded = [_fold(line) for line in lines]
+    # Only the anchors found somewhere in the text can be in one of its lines.
+    joined = "\n".join(folded)
+    anchors = {anchor for anchor in anchors if anchor in joined}
+    links = [_link_share(line, anchors) >= DROP_LINK_SHARE for line in folded]
     dropped = [
-        link or is_credit(line) or is_prompt(line) or is_related_heading(line)
+        link or _credit(line) or _prompt(line) or _related_heading(line)
         or is_lookalike(line)
-        or (n + 1 < len(lines) and links[n + 1] and is_link_heading(line))
-        for n, (line, link) in enumerate(zip(lines, links, strict=True))
+        or (n + 1 < len(lines) and links[n + 1] and _link_heading(line))
+        for n, (line, link) in enumerate(zip(folded, links, strict=True))
     ]
     if not any(dropped):
         return text
@@ -360,44 +396,156 @@ def _solid(text: str | None) -> int:
 
 def text_sizes(tree: Any) -> dict[Any, int]:
     """Each element's text size (characters that are not white space, descendants
-    included), in one pass from the leaves up."""
+    included), leaves first (:attr:`PageWalk.sizes`)."""
+    return walk_page(tree).sizes
+
+
+@dataclass
+class PageWalk:
+    """What the chrome rules read of the page's elements, measured in one walk of its tree
+    (:func:`walk_page`) instead of one walk a rule: a heavy page has about 900 elements, and
+    the Python work per element is most of the rules' cost."""
+
+    #: Each element's text size (characters that are not white space, descendants
+    #: included), the tree's elements in reverse document order (leaves first).
+    sizes: dict[Any, int]
+    #: Each link element's text (white space folded), in document order.
+    links: dict[Any, str]
+    #: The elements with text named as chrome (CHROME_NAME_WORDS in their class or id
+    #: names) or that are links to another page (:func:`is_link_away`), in document order,
+    #: with their chrome name words.
+    chrome: list[tuple[Any, frozenset[str]]]
+    #: The nearest of :attr:`chrome` above each of them (none: not in the dictionary).
+    nearest: dict[Any, Any]
+    #: The elements with text named as a lede (LEDE_NAME_WORDS), in document order.
+    ledes: list[Any]
+    #: The tree walked.
+    tree: Any
+    #: The text size of the text right inside scripts and styles (not the page's text).
+    hidden: int
+    _by_size: dict[int, list[int]] | None = None
+    _page: str | None = None
+
+    def page(self) -> str:
+        """The page's :func:`page_text` (read when first needed)."""
+        if self._page is None:
+            self._page = page_text(self.tree)
+        return self._page
+
+    def page_chars(self) -> int:
+        """The length of :meth:`page`: the text size of the walk's tree less the scripts'
+        and styles' text, when the tree is its document's (the page's text is the
+        document's)."""
+        if self.tree.getroottree().getroot() is self.tree:
+            return self.sizes[self.tree] - self.hidden
+        return len(self.page())
+
+    def solid(self, element: Any) -> str:
+        """An element's text, white space removed."""
+        link = self.links.get(element)
+        if link is not None:
+            return link.replace(" ", "")
+        return "".join(_content(element).split())
+
+    def by_size(self) -> dict[int, list[int]]:
+        """The positions in :attr:`sizes` of the elements of each text size."""
+        if self._by_size is None:
+            by_size: dict[int, list[int]] = {}
+            for n, size in enumerate(self.sizes.values()):
+                by_size.setdefault(size, []).append(n)
+            self._by_size = by_size
+        return self._by_size
+
+
+_NO_WORDS: frozenset[str] = frozenset()
+#: Elements whose text is not the page's (:func:`page_text`).
+_HIDDEN = ("script", "style")
+
+
+def walk_page(tree: Any) -> PageWalk:
+    """The page's :class:`PageWalk`, in one pass over its elements from the leaves up."""
     sizes: dict[Any, int] = {}
     get = sizes.get
+    links: list[tuple[Any, str]] = []
+    chrome: list[tuple[Any, frozenset[str]]] = []
+    ledes: list[Any] = []
+    facts: dict[str, tuple[frozenset[str], bool]] = {}  # a page repeats its class names
+    hidden = 0
+    # The chrome elements below an element (walked) with no chrome element between them.
+    pending: dict[Any, list[Any]] = {}
+    pop = pending.pop
+    nearest: dict[Any, Any] = {}
     for element in reversed(list(tree.iter())):
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue  # a comment: its text is not the page's (its tail is, below)
         text = element.text
         size = len("".join(text.split())) if text else 0
-        for child in element:
-            tail = child.tail
-            size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
+        below = None
+        if len(element):
+            for child in element:
+                tail = child.tail
+                size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
+                under = pop(child, None)
+                if under is not None:
+                    if below is None:
+                        below = under
+                    else:
+                        below.extend(under)
+            if tag == "a":
+                links.append((element, _fold(element.text_content())))
+            elif tag in _HIDDEN:
+                hidden += _solid(text) + sum(_solid(child.tail) for child in element)
+        elif tag == "a":  # a link without children: its text is all it holds (_content)
+            links.append((element, " ".join(text.split()) if text else ""))
+        elif tag in _HIDDEN:
+            hidden += _solid(text)
         sizes[element] = size
-    return sizes
+        if not size:
+            continue  # an element without text holds no line (and is no box of any size)
+        words = _NO_WORDS
+        name = element.get("class")
+        ident = element.get("id")
+        if name is not None or ident is not None:
+            names = f"{name or ''} {ident or ''}"
+            found = facts.get(names)
+            if found is None:
+                found = facts[names] = _name_facts(names)
+            words, named_lede = found
+            if named_lede:
+                ledes.append(element)
+        if words or (tag == "a" and is_link_away(element)):
+            chrome.append((element, words))
+            if below is not None:
+                for inner in below:
+                    nearest[inner] = element
+            pending[element] = [element]
+        elif below is not None:
+            pending[element] = below
+    links.reverse()
+    chrome.reverse()
+    ledes.reverse()
+    return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, nearest=nearest,
+                    ledes=ledes, tree=tree, hidden=hidden)
 
 
-def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
-                     page: str | None = None) -> set[str]:
+def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that stand only in chrome boxes inside the
     article: elements smaller than the article that are named as chrome
     (:func:`chrome_name`) or are links to another page. A line stands in a box when it is
     part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
     lines at a ``<br>``, an excerpt under a related story's headline); a line that also
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
-    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``sizes``, ``page``: the
-    page's :func:`text_sizes` and :func:`page_text`, when already known."""
+    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``: the page's
+    :func:`walk_page`, when already known."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
-    sizes = text_sizes(tree) if sizes is None else sizes
+    walk = walk_page(tree) if walk is None else walk
     article = ARTICLE_SHARE * _solid(text)
-    page = page_text(tree) if page is None else page
-    # Elements without text hold no line (and are no box of any size).
-    named = [(e, _name_words(e, CHROME_NAME_WORDS, _CHROME_CUE)) for e in _NAMED(tree)
-             if sizes.get(e, 0) > 0]
-    boxes = _box_texts((e for e, words in named if 0 < sizes.get(e, 0) < article
-                        and (words & CHROME_NAME_WORDS or is_link_away(e))), sizes, article)
-    found = {line for line in lines if _in_box(line, boxes, page)}
+    boxes = _outermost_chrome(walk, article)
+    found = {line for line in lines if _in_box(line, boxes, walk)}
     folded = [_fold(line) for line in text.split("\n")]
     share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
     if share > MAX_BOXED_SHARE:
@@ -405,23 +553,20 @@ def chrome_box_lines(tree: Any, text: str, sizes: dict[Any, int] | None = None,
     # Boxes that are never the story (related stories, a pop-up) whatever their size,
     # unless they hold the text's first line (then they wrap the article).
     first = "".join(folded[0].split()) if folded else ""
-    strong = _box_texts((e for e, words in named
-                         if words & STRONG_NAME_WORDS and sizes.get(e, 0) > 0), sizes)
+    strong = _box_texts((e for e, words in walk.chrome if words & STRONG_NAME_WORDS), walk)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
-    return found | {line for line in lines if _in_box(line, strong, page)}
+    return found | {line for line in lines if _in_box(line, strong, walk)}
 
 
-def _in_box(line: str, boxes: str, page: str) -> bool:
+def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
     """Whether a line stands in the boxes' texts and nowhere else on the page (each text
     white space removed)."""
     solid = "".join(line.split())
     if not boxes or solid not in boxes:
         return False
-    return page.count(solid) <= boxes.count(solid)
+    return walk.page().count(solid) <= boxes.count(solid)
 
 
-#: The elements with a class, an id or a link.
-_NAMED = etree.XPath("//*[@class or @id or @href]")
 _PAGE_TEXTS = etree.XPath("//text()[not(parent::script) and not(parent::style)]",
                           smart_strings=False)
 
@@ -431,10 +576,25 @@ def page_text(tree: Any) -> str:
     return "".join("".join(_PAGE_TEXTS(tree)).split())
 
 
-def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | None = None
-               ) -> str:
+def _outermost_chrome(walk: PageWalk, limit: float) -> str:
+    """:func:`_box_texts` of the walk's chrome elements smaller than ``limit``: an element
+    is outermost when the nearest chrome element above it is ``limit`` or larger (text
+    sizes grow upwards), or there is none."""
+    sizes = walk.sizes
+    nearest = walk.nearest
+    texts = []
+    for element, _ in walk.chrome:
+        if sizes[element] < limit:
+            above = nearest.get(element)
+            if above is None or sizes[above] >= limit:
+                texts.append(walk.solid(element))
+    return "\x00".join(texts)
+
+
+def _box_texts(elements: Iterable[Any], walk: PageWalk, limit: float | None = None) -> str:
     """The texts (white space removed) of the outermost of ``elements``, ``\\x00`` between
     them; ``limit``: none of them is this large (an ancestor that is cannot hold one)."""
+    sizes = walk.sizes
     chosen = list(elements)
     inside = set(chosen)
     # Ancestors known to have none of ``elements`` above them (up to ``limit``): the walk up
@@ -454,23 +614,21 @@ def _box_texts(elements: Iterable[Any], sizes: dict[Any, int], limit: float | No
             ancestor = None
         if ancestor is None:
             clear.update(path)
-            texts.append("".join(element.text_content().split()))
+            texts.append(walk.solid(element))
     return "\x00".join(texts)
 
 
-def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str, Any]:
+def line_elements(text: str, walk: PageWalk, extra: int = 0) -> dict[str, Any]:
     """The innermost element whose text holds each line of ``text`` (lines white space
     folded) and at most ``extra`` characters more (white space aside: 0, the element whose
-    whole text the line is); lines in no such element are left out. ``sizes``: the page's
-    :func:`text_sizes`."""
+    whole text the line is); lines in no such element are left out. ``walk``: the page's
+    :func:`walk_page`."""
     lines = {_fold(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return {}
-    elements = list(sizes)
-    by_size: dict[int, list[int]] = {}
-    for n, size in enumerate(sizes.values()):
-        by_size.setdefault(size, []).append(n)
+    elements = list(walk.sizes)
+    by_size = walk.by_size()
     found: dict[str, Any] = {}
     for line in lines:
         solid = "".join(line.split())
@@ -480,7 +638,7 @@ def line_elements(text: str, sizes: dict[Any, int], extra: int = 0) -> dict[str,
             element = elements[n]
             if element.tag in ("script", "style"):
                 continue
-            if solid in "".join(element.text_content().split()):
+            if solid in walk.solid(element):
                 found[line] = element
                 break
     return found
@@ -526,21 +684,15 @@ _PHOTO_CREDIT = re.compile(r"\([^()]*\b(?:photo|foto|image|bild|picture)s?\b[^()
 _CONSENT = re.compile(r"cookie|consent|gdpr|privacy|datenschutz", re.I)
 
 
-def lede(tree: Any, text: str) -> str | None:
+def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
     """The page's lede when ``text`` (the article text) leaves it out: the first element
     named as one (LEDE_NAME_WORDS) of article size whose class no other element has (a list
     of other stories' intros repeats it), outside navigation, links, lists and chrome
-    boxes, and before the text's first line on the page."""
+    boxes, and before the text's first line on the page. ``walk``: the page's
+    :func:`walk_page`, when already known."""
     folded = " ".join(text.split())
     classes: dict[str, int] = {}
-    candidates = []
-    for element in _NAMED(tree):
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _LEDE_CUE_PATTERN.search(names.lower()) is None:
-            continue
-        if not {w.lower() for w in _NAME_WORD.findall(names)} & LEDE_NAME_WORDS:
-            continue
-        candidates.append(element)
+    candidates = (walk_page(tree) if walk is None else walk).ledes
     if not candidates:
         return None
     for element in tree.iter():
@@ -630,6 +782,19 @@ _CHROME_CUE = _cue(CHROME_NAME_WORDS)
 _LEDE_CUE_PATTERN = _cue(LEDE_NAME_WORDS)
 
 
+def _name_facts(names: str) -> tuple[frozenset[str], bool]:
+    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``, and
+    whether they name a lede (LEDE_NAME_WORDS)."""
+    lowered = names.lower()
+    chrome = _CHROME_CUE.search(lowered) is not None
+    lede = _LEDE_CUE_PATTERN.search(lowered) is not None
+    if not (chrome or lede):
+        return _NO_WORDS, False
+    words = {w.lower() for w in _NAME_WORD.findall(names)}
+    return (frozenset(words & CHROME_NAME_WORDS) if chrome else _NO_WORDS,
+            lede and bool(words & LEDE_NAME_WORDS))
+
+
 def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:
     """``_names(element) & words``, cut into words only where ``cue`` (:func:`_cue` of
     ``words``) is in the names: most elements of a page have none of them."""
@@ -656,12 +821,13 @@ def _styled(element: Any, tags: tuple[str, ...], sizes: dict[Any, int]) -> bool:
     return size > 0 and inside >= 0.8 * size
 
 
-def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+def picture_captions(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The lines of ``text`` (white space folded) that are captions of a picture: short, in
     a box of a few levels that holds a picture and no other text than the line and a
     credit, the line set in italics or small type or the box or the line's element named
     as an image's (PICTURE_NAME_WORDS: ``image-box``, ``media__description``)."""
-    sizes = text_sizes(tree) if sizes is None else sizes
+    walk = walk_page(tree) if walk is None else walk
+    sizes = walk.sizes
     short = [line for line in text.split("\n")
              if line.strip() and len(line.split()) <= PICTURE_CAPTION_WORDS]
     if not short:
@@ -674,10 +840,10 @@ def picture_captions(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
         while node is not None and sizes.get(node, 0) <= limit:
             boxes.add(node)
             node = node.getparent()
-    around = _box_texts(boxes, sizes, limit + 1)
+    around = _box_texts(boxes, walk, limit + 1)
     short = [line for line in short if "".join(line.split()) in around]
     found: set[str] = set()
-    for line, element in line_elements("\n".join(short), sizes, CAPTION_BOX_EXTRA).items():
+    for line, element in line_elements("\n".join(short), walk, CAPTION_BOX_EXTRA).items():
         if len(line.split()) > PICTURE_CAPTION_WORDS:
             continue
         size = _solid(line)
@@ -704,7 +870,7 @@ TRAILING_ITALIC_LINES = 2
 _FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
 
 
-def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) -> set[str]:
+def trailing_italics(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The last lines of ``text`` (white space folded) set in italics (four fifths of the
     line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
     last paragraph, a paragraph in italics is a note about the article, its author or
@@ -712,13 +878,14 @@ def trailing_italics(tree: Any, text: str, sizes: dict[Any, int] | None = None) 
     lines = [_fold(line) for line in text.split("\n") if line.strip()]
     if len(lines) <= TRAILING_ITALIC_LINES:
         return set()
-    sizes = text_sizes(tree) if sizes is None else sizes
-    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), sizes,
+    walk = walk_page(tree) if walk is None else walk
+    elements = line_elements("\n".join(lines[-TRAILING_ITALIC_LINES:]), walk,
                              CAPTION_BOX_EXTRA)
     found: set[str] = set()
     for line in reversed(lines[-TRAILING_ITALIC_LINES:]):
         element = elements.get(line)
-        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"), sizes):
+        if element is None or _FOOTNOTE.match(line) or not _styled(element, ("em", "i"),
+                                                                      walk.sizes):
             break  # a footnote (``*``, ``¹``, ``[1]``) belongs to the article
         found.add(line)
     return found
@@ -869,10 +1036,9 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
         return None
     unwrap_layout_tables(tree)
     tried: dict[Method, Document | None] = {}
-    anchors = link_list(tree)
-    links = set(anchors)
-    page = page_text(tree)
-    unlinked = unlinked_chars(tree, page, anchors)
+    walk = walk_page(tree)
+    links = set(walk.links.values())
+    unlinked = unlinked_chars(tree, walk)
 
     def run(method: Method) -> str:
         if method not in tried:
@@ -889,11 +1055,10 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
     text = without_chrome_lines(text, anchor_texts(tree, links))
-    sizes = text_sizes(tree)
-    text = without_lines(text, chrome_box_lines(tree, text, sizes, page))
-    text = without_lines(text, picture_captions(tree, text, sizes))
-    text = without_lines(text, trailing_italics(tree, text, sizes))
-    intro = lede(tree, text)
+    text = without_lines(text, chrome_box_lines(tree, text, walk))
+    text = without_lines(text, picture_captions(tree, text, walk))
+    text = without_lines(text, trailing_italics(tree, text, walk))
+    intro = lede(tree, text, walk)
     if intro is not None:
         text = f"{intro}\n{text}"
     meta = page_metadata(tree, url)

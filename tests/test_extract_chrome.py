@@ -4,9 +4,13 @@ dropped from the extracted text, the article's own paragraphs are kept."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from trafilatura.utils import load_html
 
 from crawler.extract import (
+    _box_texts,
+    _outermost_chrome,
     chrome_box_lines,
     chrome_name,
     extract_article,
@@ -15,11 +19,15 @@ from crawler.extract import (
     is_lookalike,
     is_prompt,
     is_related_heading,
+    page_text,
     picture_captions,
     text_sizes,
     trailing_italics,
+    walk_page,
     without_chrome_lines,
 )
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 URL = "https://harbour-gazette.example/2024/05/harbour-board-budget"
 
@@ -245,6 +253,24 @@ def test_text_sizes_count_what_text_content_holds() -> None:
     sizes = text_sizes(tree)
     for element in tree.iter("div", "p", "b", "body"):
         assert sizes[element] == len("".join(element.text_content().split()))
+
+
+def test_the_page_walk_reads_what_each_rule_read_on_its_own() -> None:
+    """The walk's shortcuts give what the rules' own reading of the page gives, on every
+    fixture page: the links' texts, the page's text outside scripts and styles, the
+    outermost chrome boxes under any size, and each element's text."""
+    for path in sorted(FIXTURES.rglob("*.html")):
+        tree = load_html(path.read_bytes())
+        assert tree is not None
+        walk = walk_page(tree)
+        assert list(walk.links.values()) == [
+            " ".join(a.text_content().split()) for a in tree.iter("a")], path
+        assert walk.page_chars() == len(page_text(tree)), path
+        for limit in (20, 100, 400, 2_000, 10_000, 10**9):
+            chosen = (e for e, _ in walk.chrome if walk.sizes[e] < limit)
+            assert _outermost_chrome(walk, limit) == _box_texts(chosen, walk, limit), path
+        for element in walk.sizes:
+            assert walk.solid(element) == "".join(element.text_content().split()), path
 
 
 def page(inside: str) -> str:
