@@ -252,7 +252,8 @@ def test_topics_test_shows_matches_newest_first_with_highlights(site, workdir):
     first, second = found
     assert first[0].endswith("  Herald")
     datetime.strptime(first[0].split("  ")[0], "%Y-%m-%d %H:%M UTC")  # the date comes first
-    assert "against *Nicolás Maduro* in next year" in first[2]  # snippet, hits marked
+    # The snippet, hits marked: the article's standfirst (its lede, which the text starts with).
+    assert "who called on *Nicolás Maduro* to accept" in first[2]
     assert first[1].strip() == STORIES_BY_SLUG["venezuela-opposition-leader"].title
     assert second[1].strip().startswith("*Nicolás Maduro* abandonó Venezuela")  # title marked
 
