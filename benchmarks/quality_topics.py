@@ -276,10 +276,8 @@ def _phantom(page: LabelledPage, topic: Topic) -> bool:
         lines = list(page.outside)
     else:
         return False
-    size = len(topic.phrase)
     tokens = words(visible(" \n ".join(lines)))
-    return not any(tuple(tokens[i : i + size]) == topic.phrase
-                   for i in range(len(tokens) - size + 1))
+    return topic.phrase not in set(grams(tokens, (len(topic.phrase),)))
 
 
 def _pick(rng: random.Random, options: list[Gram]) -> Gram:

@@ -691,15 +691,9 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
     boxes, and before the text's first line on the page. ``walk``: the page's
     :func:`walk_page`, when already known."""
     folded = " ".join(text.split())
-    classes: dict[str, int] = {}
     candidates = (walk_page(tree) if walk is None else walk).ledes
-    if not candidates:
-        return None
-    for element in tree.iter():
-        if isinstance(element.tag, str) and element.get("class"):
-            classes[element.get("class")] = classes.get(element.get("class"), 0) + 1
     for element in candidates:
-        if element.get("class") and classes.get(element.get("class"), 0) > 1:
+        if element.get("class") and _SAME_CLASS(tree, name=element.get("class")) > 1:
             continue
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
         if any(a.tag in _NOT_LEDE or chrome_name(a) or _names(a) & PICTURE_NAME_WORDS
@@ -724,19 +718,23 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
     return None
 
 
+#: How many elements of the page have exactly this class attribute.
+_SAME_CLASS = etree.XPath("count(//*[@class = $name])")
+
+
 def _text_besides_headline(element: Any) -> str:
     """An element's text, white space folded, without its ``h1`` (a header block named as
     the intro holds the headline above the lede)."""
-    if next(element.iter("h1"), None) is None:
+    headlines = list(element.iter("h1"))
+    if not headlines:
         return " ".join(element.text_content().split())
+    inside = {part for headline in headlines for part in headline.iter()}
     pieces = []
     for part in element.iter():
-        inside = part.tag == "h1" or any(a.tag == "h1" for a in part.iterancestors())
-        if isinstance(part.tag, str) and part.text and not inside:
+        if part not in inside and isinstance(part.tag, str) and part.text:
             pieces.append(part.text)
-        if part is not element and part.tail and not (
-                inside and part.tag != "h1" and any(
-                    a.tag == "h1" for a in part.iterancestors())):
+        # A headline's own tail follows it, outside it; the tails of its parts are its text.
+        if part is not element and part.tail and (part in headlines or part not in inside):
             pieces.append(part.tail)
     return " ".join("".join(pieces).split())
 
