@@ -28,9 +28,16 @@ class Extracted:
 #: Characters that are not seen: soft hyphens (``Bevöl&shy;kerung``), zero-width spaces and
 #: joiners, byte-order marks. FTS5 and the watchlist take them for word breaks, so a topic
 #: "Bevölkerung" would miss a headline that breaks the word only where a line may wrap.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+_INVISIBLE = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 
 
 def visible(text: str) -> str:
-    """``text`` without the characters a reader does not see."""
-    return text.translate(_INVISIBLE) if not text.isascii() else text
+    """``text`` without the characters a reader does not see. (``str.replace`` per character:
+    ``str.translate`` with a table looks up every character of the text, 1.5 ms on a 12 KB
+    article against 0.02 ms.)"""
+    if text.isascii():
+        return text
+    for invisible in _INVISIBLE:
+        if invisible in text:
+            text = text.replace(invisible, "")
+    return text

@@ -168,6 +168,7 @@ def test_most_read_box_headings_are_related_headings() -> None:
 def test_invisible_characters_are_dropped() -> None:
     assert visible("Bevöl\xadkerung und Zentral\u200bbank\ufeff") == "Bevölkerung und Zentralbank"
     assert visible("plain ascii") == "plain ascii"
+    assert visible("\u2060Wort\u2060\u2060 über\xad\xadall\u200b") == "Wort überall"
 
 
 def test_a_word_broken_by_soft_hyphens_still_alerts(site, mail, workdir) -> None:
