@@ -66,7 +66,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -517,6 +517,41 @@ def run_floor(site: BenchSite, feeds: int, sample: int, work: Path) -> Floor:
                  data["extract_cpu_per_page"], data["cores"])
 
 
+@dataclass
+class Beside:
+    """The floor's extraction timed beside the cold cycle (benchmarks.cycle_sampler)."""
+
+    sampled: int
+    trafilatura_cpu_per_page: float
+    newswatch_cpu_per_page: float
+
+
+class Sampler:
+    """benchmarks.cycle_sampler in its own process, ready when started; :meth:`stop` ends it."""
+
+    def __init__(self, site: BenchSite, feeds: int, sample: int, work: Path) -> None:
+        urls = work / "sampler-feeds.json"
+        urls.write_text(json.dumps([site.feed_url(i) for i in range(feeds)]), encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.cycle_sampler", str(urls), "--sample",
+             str(sample), "--every", str(SAMPLE_EVERY)],
+            cwd=ROOT, env=subprocess_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.kill()
+            raise RuntimeError("the extraction sampler did not start")
+
+    def stop(self) -> Beside:
+        out, _ = self.proc.communicate(timeout=600)  # closes its standard input
+        if self.proc.returncode != 0:
+            raise RuntimeError("the extraction sampler failed")
+        data = json.loads(out)
+        return Beside(data["sampled"], data["trafilatura_cpu_per_page"],
+                      data["newswatch_cpu_per_page"])
+
+
 def run_baseline(site: BenchSite, feeds: int, entries: int, budget: float, work: Path) -> Baseline:
     """The sequential loop in its own process, on a budget; extrapolated to every article."""
     urls = work / "baseline-feeds.json"
@@ -617,8 +652,15 @@ def cold_and_warm(
                                workers=workers)
         log(f"cold cycle: newswatch crawl, {hosts} host(s), per_host = {per_host}, "
             f"delay = 0s, workers = {'one per core' if workers is None else workers} ...")
-        cold = _crawl_cycle(site, config, mail)
+        sampler = Sampler(site, feeds, floor_sample, work)
+        try:
+            cold = _crawl_cycle(site, config, mail)
+        finally:
+            beside = sampler.stop()
         _log_cycle(log, cold)
+        log(f"  beside it, {beside.sampled} pages each extracted by trafilatura's default "
+            f"({1000 * beside.trafilatura_cpu_per_page:.1f} ms a page) and by newswatch "
+            f"({1000 * beside.newswatch_cpu_per_page:.1f} ms), one every {SAMPLE_EVERY:g} s")
         log("warm cycle: newswatch crawl again, nothing changed ...")
         warm = _crawl_cycle(site, config)
         _log_cycle(log, warm)
@@ -646,6 +688,7 @@ def cold_and_warm(
             log(f"  {base.articles} articles from {base.feeds} feeds in {base.seconds:.1f}s "
                 f"(loop: {base.loop_seconds:.1f}s, {base.loop_cpu_seconds:.1f}s CPU)")
     return {"cold": cold, "warm": warm, "baseline": base, "one_host": one_host, "floor": floor,
+            "beside": beside,
             "feeds": feeds, "entries": entries, "topics": topics, "per_host": per_host,
             "hosts": hosts, "one_host_feeds": one_host_feeds, "server_delay": server_delay,
             "pages": "heavy" if heavy else "light"}
@@ -847,6 +890,8 @@ def _politeness(p: Politeness) -> str:
 STAGES = ("fetch", "parse", "extract", "store", "stories", "templates", "match", "compose",
           "record")
 FLOOR_TARGET = 1.3
+#: Seconds between the pages the sampler extracts beside the cold cycle.
+SAMPLE_EVERY = 2.0
 FIRST_ALERT_TARGET = 60.0
 OVERHEAD_TARGET = 0.25
 TREE_TARGET_MIB = 300
@@ -894,6 +939,26 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{floor.seconds:.1f} s", "-", "-"),
         ("cold: wall time / floor", f"{cold.seconds / floor.seconds:.2f}x",
          f"<= {FLOOR_TARGET}x", _verdict(cold.seconds <= FLOOR_TARGET * floor.seconds)),
+    ]
+    beside: Beside | None = cw.get("beside")
+    if beside is not None and beside.sampled:
+        timed = replace(floor, sampled=beside.sampled,
+                        extract_cpu_per_page=beside.trafilatura_cpu_per_page)
+        rows += [
+            (f"beside the cold cycle: trafilatura default extraction, CPU per page "
+             f"({beside.sampled} pages, one every {SAMPLE_EVERY:g} s)",
+             f"{1000 * beside.trafilatura_cpu_per_page:.1f} ms", "-", "-"),
+            ("beside the cold cycle: newswatch's extract_article on the same pages, one process",
+             f"{1000 * beside.newswatch_cpu_per_page:.1f} ms "
+             f"({beside.newswatch_cpu_per_page / beside.trafilatura_cpu_per_page:.2f}x)",
+             "-", "-"),
+            ("floor with the extraction timed beside the cycle",
+             f"{timed.seconds:.1f} s", "-", "-"),
+            ("cold: wall time / floor timed beside the cycle",
+             f"{cold.seconds / timed.seconds:.2f}x",
+             f"<= {FLOOR_TARGET}x", _verdict(cold.seconds <= FLOOR_TARGET * timed.seconds)),
+        ]
+    rows += [
         ("cold: CPU per article, crawl process and workers (by stage) / floor's extraction",
          f"{_cpu_ms(cold.stage_cpu, cold.articles)} / "
          f"{1000 * floor.extract_cpu_per_page:.1f} ms", "-", "-"),

@@ -6,16 +6,20 @@ Speed is measured by ``python -m benchmarks.cycle_bench``, never asserted here.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from pgserver import PostgresServer
 
-from benchmarks import cycle_bench
+from benchmarks import cycle_bench, cycle_sampler
 from benchmarks.cycle_site import build_site, feed_name
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_workload_is_distinct_articles_with_conditional_feeds() -> None:
@@ -89,6 +93,20 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "| warm: bytes / cold bytes" in out and "PASS" in out
     assert "| one host: articles stored" in out
+    assert isinstance(cycles["beside"], cycle_bench.Beside)  # sampled beside the cold cycle
+
+
+def test_sampler_extracts_both_ways_until_its_input_closes() -> None:
+    html = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    read, write = os.pipe()
+    os.write(write, b"...")  # each byte wakes the sampler at once (its tick is a minute)
+    os.close(write)
+    try:
+        found = cycle_sampler.sample_while_open([("http://127.0.0.1/a", html)], 60, read)
+    finally:
+        os.close(read)
+    assert found["sampled"] == 3  # a page for each wake-up, then the closed input ends it
+    assert found["trafilatura_cpu_per_page"] > 0 and found["newswatch_cpu_per_page"] > 0
 
 
 def test_workers_means_page_workers_unless_database_is_given() -> None:
