@@ -62,6 +62,14 @@ import trafilatura
 import trafilatura.meta
 from htmldate import find_date
 from lxml import etree
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HTMLParser,
+    HtmlProcessingInstruction,
+    fromstring,
+)
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -70,7 +78,13 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document, set_date_params
-from trafilatura.utils import load_html
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    decode_file,
+    is_dubious_html,
+    repair_faulty_html,
+)
 
 from .discover import declared_canonical
 from .extracted import Extracted, Method
@@ -918,6 +932,70 @@ def without_lines(text: str, dropped: set[str]) -> str:
     return kept.strip() if len(kept.strip()) >= MIN_TEXT_CHARS else text
 
 
+#: trafilatura's parser (``trafilatura.utils.HTML_PARSER``, the same options) with its
+#: element classes looked up in C. lxml.html's own lookup is a call of Python code for each
+#: element object made (about 1,700 on a heavy page, by newswatch's rules and by
+#: trafilatura's passes on their copy of the tree alike), to give form elements classes of
+#: their own (their fields and values), which neither reads; here every element is an
+#: ``HtmlElement``.
+PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                    remove_comments=True, remove_pis=True)
+PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+#: The characters that trafilatura's ``repair_faulty_html`` removes (its INVALID_XML_CHARS).
+_INVALID_CHARS = (*(chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)),
+                  "\ufffe", "\uffff")
+
+
+def load_page(html: str | bytes) -> Any:
+    """The page's tree, as trafilatura's ``load_html`` gives it (the same steps, the same
+    tree), parsed by PARSER; None when it is not HTML. trafilatura's search of the whole
+    page for the characters libxml2 rejects costs a third of the parse: the page is first
+    looked at for each of them (a search for one character costs much less), and searched
+    only when it has one."""
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    if any(char in text for char in _INVALID_CHARS):
+        text = repair_faulty_html(text, beginning)
+    else:
+        text = _repair_start(text, beginning)
+    tree = None
+    fallback = False
+    try:
+        tree = fromstring(text, parser=PARSER)
+    except ValueError:  # a declaration of the encoding in a str
+        tree = _from_bytes(text)
+        fallback = True
+    except Exception as exc:  # as trafilatura: "Document is empty"
+        logger.debug("page not parsed: %s", exc)
+    if (tree is None or len(tree) < 1) and not fallback:
+        tree = _from_bytes(text)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None  # as trafilatura: not HTML
+    return tree
+
+
+def _repair_start(text: str, beginning: str) -> str:
+    """trafilatura's ``repair_faulty_html`` of a page without characters to remove: a
+    doctype with a slash on the first line goes, a self-closed ``<html/>`` is opened."""
+    if "doctype" in beginning:
+        first, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", text, count=1)
+    return text
+
+
+def _from_bytes(text: str) -> Any:
+    """The page's tree from its UTF-8 bytes (trafilatura's ``fromstring_bytes``)."""
+    try:
+        return fromstring(text.encode("utf8", "surrogatepass"), parser=PARSER)
+    except Exception as exc:  # as trafilatura
+        logger.debug("page not parsed: %s", exc)
+    return None
+
+
 def extract_pass(
     tree: Any, url: str, method: Method, tables: bool = INCLUDE_TABLES
 ) -> Document | None:
@@ -1029,7 +1107,7 @@ def table_cells(text: str) -> str:
 
 def extract_article(html: str | bytes, url: str) -> Extracted | None:
     """The article in ``html``, or None when the page has no recognisable article text."""
-    tree = load_html(html)
+    tree = load_page(html)
     if tree is None:
         return None
     unwrap_layout_tables(tree)
