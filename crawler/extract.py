@@ -56,12 +56,21 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import trafilatura
 import trafilatura.meta
 from htmldate import find_date
 from lxml import etree
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HTMLParser,
+    HtmlProcessingInstruction,
+    fromstring,
+)
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -70,7 +79,13 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document, set_date_params
-from trafilatura.utils import load_html
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    decode_file,
+    is_dubious_html,
+    repair_faulty_html,
+)
 
 from .discover import declared_canonical
 from .extracted import Extracted, Method
@@ -178,6 +193,12 @@ def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
 
 def _fold(line: str) -> str:
     return " ".join(line.split())
+
+
+#: :func:`_fold` of a line of the article text, remembered: each line rule reads the text's
+#: lines folded, and cutting a line into words costs about 15 ns a character (a line is
+#: folded about seven times otherwise). Forgotten after each page (:func:`extract_article`).
+_fold_line = lru_cache(maxsize=256)(_fold)
 
 
 def _content(element: Any) -> str:
@@ -330,7 +351,7 @@ def without_chrome_lines(text: str, anchors: set[str]) -> str:
     prompts (kept whole when too little would remain)."""
     lines = text.split("\n")
     # Each line folded once (the tests below read the folded line as they read the line).
-    folded = [_fold(line) for line in lines]
+    folded = [_fold_line(line) for line in lines]
     # Only the anchors found somewhere in the text can be in one of its lines.
     joined = "\n".join(folded)
     anchors = {anchor for anchor in anchors if anchor in joined}
@@ -389,9 +410,21 @@ def is_link_away(element: Any) -> bool:
     return bool(href) and not href.startswith(("#", "javascript:", "mailto:", "tel:"))
 
 
+#: The white space of ASCII (``str.split``'s, as bytes).
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
 def _solid(text: str | None) -> int:
     """The characters of ``text`` that are not white space."""
-    return len("".join(text.split())) if text else 0
+    if not text:
+        return 0
+    # Counted in C where the text's white space is known without cutting it into words (a
+    # long text: several times faster than the words' lengths).
+    if text.isascii():
+        return len(text.encode().translate(None, _ASCII_SPACE))
+    if text.isprintable():  # its only white space is the space
+        return len(text) - text.count(" ")
+    return len("".join(text.split()))
 
 
 def text_sizes(tree: Any) -> dict[Any, int]:
@@ -463,65 +496,68 @@ _HIDDEN = ("script", "style")
 
 
 def walk_page(tree: Any) -> PageWalk:
-    """The page's :class:`PageWalk`, in one pass over its elements from the leaves up."""
+    """The page's :class:`PageWalk`, in one pass over its elements from the leaves up: each
+    element hands its text size (with its tail's) and the chrome elements below it to its
+    parent, which is cheaper than a look at each element's children."""
     sizes: dict[Any, int] = {}
-    get = sizes.get
+    # The text size of each element's children and their tails, handed up so far.
+    inner: dict[Any, int] = {}
     links: list[tuple[Any, str]] = []
     chrome: list[tuple[Any, frozenset[str]]] = []
     ledes: list[Any] = []
     facts: dict[str, tuple[frozenset[str], bool]] = {}  # a page repeats its class names
     hidden = 0
-    # The chrome elements below an element (walked) with no chrome element between them.
+    # The chrome elements below an element with no chrome element between them, handed up.
     pending: dict[Any, list[Any]] = {}
-    pop = pending.pop
     nearest: dict[Any, Any] = {}
     for element in reversed(list(tree.iter())):
         tag = element.tag
-        if not isinstance(tag, str):
-            continue  # a comment: its text is not the page's (its tail is, below)
-        text = element.text
-        size = len("".join(text.split())) if text else 0
-        below = None
-        if len(element):
-            for child in element:
-                tail = child.tail
-                size += get(child, 0) + (len("".join(tail.split())) if tail else 0)
-                under = pop(child, None)
-                if under is not None:
-                    if below is None:
-                        below = under
-                    else:
-                        below.extend(under)
+        if isinstance(tag, str):
+            text = element.text
+            size = inner.pop(element, 0)
+            if text:
+                size += _solid(text)
             if tag == "a":
-                links.append((element, _fold(element.text_content())))
+                links.append((element, _fold(_content(element))))
             elif tag in _HIDDEN:
                 hidden += _solid(text) + sum(_solid(child.tail) for child in element)
-        elif tag == "a":  # a link without children: its text is all it holds (_content)
-            links.append((element, " ".join(text.split()) if text else ""))
-        elif tag in _HIDDEN:
-            hidden += _solid(text)
-        sizes[element] = size
-        if not size:
-            continue  # an element without text holds no line (and is no box of any size)
-        words = _NO_WORDS
-        name = element.get("class")
-        ident = element.get("id")
-        if name is not None or ident is not None:
-            names = f"{name or ''} {ident or ''}"
-            found = facts.get(names)
-            if found is None:
-                found = facts[names] = _name_facts(names)
-            words, named_lede = found
-            if named_lede:
-                ledes.append(element)
-        if words or (tag == "a" and is_link_away(element)):
-            chrome.append((element, words))
+            sizes[element] = size
+            below = pending.pop(element, None)
+            if size:
+                words = _NO_WORDS
+                name = element.get("class")
+                ident = element.get("id")
+                if name is not None or ident is not None:
+                    names = f"{name or ''} {ident or ''}"
+                    found = facts.get(names)
+                    if found is None:
+                        found = facts[names] = _name_facts(names)
+                    words, named_lede = found
+                    if named_lede:
+                        ledes.append(element)
+                if words or (tag == "a" and is_link_away(element)):
+                    chrome.append((element, words))
+                    if below is not None:
+                        for box in below:
+                            nearest[box] = element
+                    below = [element]
+        else:  # a comment: its text is not the page's (its tail is)
+            size = 0
+            below = None
+        if element is tree:
+            break
+        tail = element.tail
+        handed = size + _solid(tail) if tail else size
+        if handed or below is not None:
+            parent = element.getparent()
+            if handed:
+                inner[parent] = inner.get(parent, 0) + handed
             if below is not None:
-                for inner in below:
-                    nearest[inner] = element
-            pending[element] = [element]
-        elif below is not None:
-            pending[element] = below
+                above = pending.get(parent)
+                if above is None:
+                    pending[parent] = below
+                else:
+                    above.extend(below)
     links.reverse()
     chrome.reverse()
     ledes.reverse()
@@ -538,7 +574,7 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
     are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``: the page's
     :func:`walk_page`, when already known."""
-    lines = {_fold(line) for line in text.split("\n")}
+    lines = {_fold_line(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return set()
@@ -546,8 +582,9 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     article = ARTICLE_SHARE * _solid(text)
     boxes = _outermost_chrome(walk, article)
     found = {line for line in lines if _in_box(line, boxes, walk)}
-    folded = [_fold(line) for line in text.split("\n")]
-    share = sum(len(line) for line in folded if line in found) / max(1, len(_fold(text)))
+    folded = [_fold_line(line) for line in text.split("\n")]
+    whole = " ".join(line for line in folded if line)  # _fold(text)
+    share = sum(len(line) for line in folded if line in found) / max(1, len(whole))
     if share > MAX_BOXED_SHARE:
         found = set()
     # Boxes that are never the story (related stories, a pop-up) whatever their size,
@@ -623,7 +660,7 @@ def line_elements(text: str, walk: PageWalk, extra: int = 0) -> dict[str, Any]:
     folded) and at most ``extra`` characters more (white space aside: 0, the element whose
     whole text the line is); lines in no such element are left out. ``walk``: the page's
     :func:`walk_page`."""
-    lines = {_fold(line) for line in text.split("\n")}
+    lines = {_fold_line(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
         return {}
@@ -873,7 +910,7 @@ def trailing_italics(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
     last paragraph, a paragraph in italics is a note about the article, its author or
     another story, not the story."""
-    lines = [_fold(line) for line in text.split("\n") if line.strip()]
+    lines = [_fold_line(line) for line in text.split("\n") if line.strip()]
     if len(lines) <= TRAILING_ITALIC_LINES:
         return set()
     walk = walk_page(tree) if walk is None else walk
@@ -914,8 +951,72 @@ def without_lines(text: str, dropped: set[str]) -> str:
     little would remain)."""
     if not dropped:
         return text
-    kept = "\n".join(line for line in text.split("\n") if _fold(line) not in dropped)
+    kept = "\n".join(line for line in text.split("\n") if _fold_line(line) not in dropped)
     return kept.strip() if len(kept.strip()) >= MIN_TEXT_CHARS else text
+
+
+#: trafilatura's parser (``trafilatura.utils.HTML_PARSER``, the same options) with its
+#: element classes looked up in C. lxml.html's own lookup is a call of Python code for each
+#: element object made (about 1,700 on a heavy page, by newswatch's rules and by
+#: trafilatura's passes on their copy of the tree alike), to give form elements classes of
+#: their own (their fields and values), which neither reads; here every element is an
+#: ``HtmlElement``.
+PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                    remove_comments=True, remove_pis=True)
+PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+#: The characters that trafilatura's ``repair_faulty_html`` removes (its INVALID_XML_CHARS).
+_INVALID_CHARS = (*(chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)),
+                  "\ufffe", "\uffff")
+
+
+def load_page(html: str | bytes) -> Any:
+    """The page's tree, as trafilatura's ``load_html`` gives it (the same steps, the same
+    tree), parsed by PARSER; None when it is not HTML. trafilatura's search of the whole
+    page for the characters libxml2 rejects costs a third of the parse: the page is first
+    looked at for each of them (a search for one character costs much less), and searched
+    only when it has one."""
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    if any(char in text for char in _INVALID_CHARS):
+        text = repair_faulty_html(text, beginning)
+    else:
+        text = _repair_start(text, beginning)
+    tree = None
+    fallback = False
+    try:
+        tree = fromstring(text, parser=PARSER)
+    except ValueError:  # a declaration of the encoding in a str
+        tree = _from_bytes(text)
+        fallback = True
+    except Exception as exc:  # as trafilatura: "Document is empty"
+        logger.debug("page not parsed: %s", exc)
+    if (tree is None or len(tree) < 1) and not fallback:
+        tree = _from_bytes(text)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None  # as trafilatura: not HTML
+    return tree
+
+
+def _repair_start(text: str, beginning: str) -> str:
+    """trafilatura's ``repair_faulty_html`` of a page without characters to remove: a
+    doctype with a slash on the first line goes, a self-closed ``<html/>`` is opened."""
+    if "doctype" in beginning:
+        first, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", text, count=1)
+    return text
+
+
+def _from_bytes(text: str) -> Any:
+    """The page's tree from its UTF-8 bytes (trafilatura's ``fromstring_bytes``)."""
+    try:
+        return fromstring(text.encode("utf8", "surrogatepass"), parser=PARSER)
+    except Exception as exc:  # as trafilatura
+        logger.debug("page not parsed: %s", exc)
+    return None
 
 
 def extract_pass(
@@ -1029,7 +1130,14 @@ def table_cells(text: str) -> str:
 
 def extract_article(html: str | bytes, url: str) -> Extracted | None:
     """The article in ``html``, or None when the page has no recognisable article text."""
-    tree = load_html(html)
+    try:
+        return _extract_article(html, url)
+    finally:
+        _fold_line.cache_clear()
+
+
+def _extract_article(html: str | bytes, url: str) -> Extracted | None:
+    tree = load_page(html)
     if tree is None:
         return None
     unwrap_layout_tables(tree)

@@ -7,6 +7,7 @@ import random
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
@@ -402,6 +403,51 @@ def test_page_metadata_is_trafilaturas_and_passes_leave_the_parsed_page_alone(ch
         assert ours.date == story.published.date().isoformat()
     assert ours.title is not None and "\u00a0" not in ours.title and "&nbsp;" not in ours.title
     assert lxml_html.tostring(tree) == before
+
+
+_ODD_PAGES = [
+    "",
+    "   ",
+    "Just a line of text, no markup.",
+    "<p>A paragraph alone.</p>",
+    "<p>One</p><p>Two</p>",
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html><body><p>x</p></body></html>',
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/'
+    'DTD/xhtml1-strict.dtd"><html><body><p>No line break after the doctype.</p></body></html>',
+    "<!doctype html><html><body><p>Short doctype, no line break.</p></body></html>",
+    '<html lang="en"/>\n<head><title>t</title></head><body><p>Self-closed html.</p></body>',
+    "<html><body><p>Control\x01 characters\x0b and \ufffe non-characters\uffff.</p>"
+    "<!-- a comment --><?php echo 1; ?><p>x</p></body></html>",
+    '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Declared.</p></body></html>',
+    "<html><head><title>Only a head</title></head></html>",
+    "<html><body><form action='/s'><label>Q</label><input name='q' value='v'>"
+    "<select name='s'><option>o</option></select><textarea>t</textarea></form></body></html>",
+]
+
+
+def test_the_page_is_parsed_into_the_tree_trafilatura_parses() -> None:
+    """load_page gives the tree trafilatura's load_html gives (its parser's options, its
+    repairs, its fallbacks), for every fixture page as bytes and as text and for odd pages,
+    and every element is a plain HtmlElement (form elements too)."""
+    from lxml import etree
+    from lxml.html import HtmlElement
+
+    from crawler.extract import load_page
+
+    pages: list[str | bytes] = list(_ODD_PAGES)
+    pages.append("<html><head><meta charset='iso-8859-1'></head><body><p>Café à la carte, "
+                 "naïve façade.</p></body></html>".encode("latin-1"))
+    for path in sorted((Path(__file__).parent / "fixtures").rglob("*.html")):
+        pages += [path.read_bytes(), path.read_text("utf-8", "replace")]
+    for html in pages:
+        ours, theirs = load_page(html), load_html(html)
+        assert (ours is None) == (theirs is None), html[:80]
+        if ours is None:
+            continue
+        assert etree.tostring(ours) == etree.tostring(theirs), html[:80]
+        assert ours.getroottree().docinfo.doctype == theirs.getroottree().docinfo.doctype
+        assert all(type(e) is HtmlElement for e in ours.iter(etree.Element))
 
 
 def test_link_lines_go_but_the_same_words_in_a_paragraph_stay() -> None:

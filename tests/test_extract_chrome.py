@@ -11,6 +11,7 @@ from trafilatura.utils import load_html
 from crawler.extract import (
     _box_texts,
     _outermost_chrome,
+    _solid,
     chrome_box_lines,
     chrome_name,
     extract_article,
@@ -253,6 +254,29 @@ def test_text_sizes_count_what_text_content_holds() -> None:
     sizes = text_sizes(tree)
     for element in tree.iter("div", "p", "b", "body"):
         assert sizes[element] == len("".join(element.text_content().split()))
+
+
+def test_text_sizes_count_every_white_space_and_alphabet() -> None:
+    """A text's size is what ``str.split`` leaves of it, whatever its white space (ASCII,
+    non-breaking and other Unicode spaces) and alphabet; a comment's tail is text."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    spaces = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    for text in ("", spaces, "plain ASCII words", "Caf\u00e9 \u201cquoted\u201d",
+                 f"a{spaces}b", "tabs\tand\nlines", "\u00ad\u200bsoft and zero-width",
+                 "\u3000ideographic\u00a0spaces\u2009"):
+        assert _solid(text) == len("".join(text.split())), repr(text)
+    printed = spaces.replace("\x1c", "").replace("\x1d", "").replace("\x1e", "").replace(
+        "\x1f", "").replace("\x0b", "").replace("\x0c", "")  # control characters: not HTML
+    tree = lxml_html.fromstring(
+        f"<html><body><div>ASCII text\twith tabs<p>Caf\u00e9 \u201cquoted\u201d\u00a0text</p>"
+        f"<!-- a comment -->its tail{printed}here<i>{printed}</i><b>x{printed}y</b>"
+        f"<p>plain words</p>\u3000</div></body></html>")
+    sizes = text_sizes(tree)
+    assert len(sizes) == len(list(tree.iter(etree.Element)))
+    for element in tree.iter(etree.Element):
+        assert sizes[element] == len("".join(element.text_content().split())), element.tag
 
 
 def test_the_page_walk_reads_what_each_rule_read_on_its_own() -> None:
