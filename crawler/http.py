@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -74,20 +75,31 @@ def describe_failure(failure: Failure) -> str:
 #: How far into a page Scrapy looks for a ``<meta http-equiv="refresh">``: its first 4,096
 #: characters, at most 4 bytes each in an encoding that writes ASCII as ASCII.
 META_REFRESH_BYTES = 4 * 4096
+#: What every meta refresh holds: an ``http-equiv`` attribute whose value says "refresh"
+#: (w3lib.html.get_meta_refresh, which Scrapy uses, needs both).
+#: (Searched in lower-cased bytes: a search that ignores case is ten times slower.)
+_HTTP_EQUIV_REFRESH = re.compile(
+    rb"""http-equiv\s*=\s*(?:"[^"]*refresh|'[^']*refresh|[^\s"'>]*refresh)"""
+)
 
 
 class MetaRefresh(MetaRefreshMiddleware):
     """Scrapy's meta refresh redirects, for the pages that may have one: a page whose first
-    bytes do not hold "refresh" (in any case) is passed on as it is, without the decoding of
-    its whole text, the search for its ``<base>`` and the scan of its tags that Scrapy does
-    for every page (0.14 ms of a 70 KB page). A page in an encoding that does not write
-    ASCII as ASCII (UTF-16, UTF-32: NUL bytes) gets Scrapy's check."""
+    bytes hold no ``http-equiv`` attribute saying "refresh" is passed on as it is, without
+    the decoding of its whole text, the search for its ``<base>`` and the scan of its tags
+    that Scrapy does for every page (0.14 ms of a 70 KB page). Every other page gets
+    Scrapy's check, which decides: a page in an encoding that does not write ASCII as ASCII
+    (UTF-16, UTF-32: NUL bytes), and one whose attribute is in its first bytes but not in
+    its first 4,096 characters. (Not followed any more: an attribute name or value spelled
+    with character references, ``http&#45;equiv``, which browsers do not read as one.)"""
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         if isinstance(response, HtmlResponse):
-            head = response.body[:META_REFRESH_BYTES]
-            if b"\x00" not in head and b"refresh" not in head.lower():
+            head = response.body[:META_REFRESH_BYTES].lower()
+            if b"\x00" not in head and (
+                b"http-equiv" not in head or not _HTTP_EQUIV_REFRESH.search(head)
+            ):
                 return response
         return super().process_response(request, response)

@@ -117,8 +117,12 @@ def test_meta_refresh_redirects_as_scrapy_does(head):
     redirected = middleware.process_response(request, HtmlResponse(request.url, body=body))
     assert isinstance(redirected, Request)
     assert redirected.url == "http://127.0.0.1/b"
-    plain = HtmlResponse(request.url, body=b"<html><head></head><body>" + b"y" * 90_000
-                         + b"refresh</body></html>")
+    plain = HtmlResponse(
+        request.url,
+        body=b'<html><head><meta http-equiv="X-UA-Compatible" content="IE=edge; refresh">'
+        b"<style>.refresh{margin:0}</style></head><body>" + b"y" * 90_000
+        + b'<meta http-equiv="refresh" content="0; url=/far">refresh</body></html>',
+    )
     assert len(plain.body) > META_REFRESH_BYTES
     assert middleware.process_response(request, plain) is plain
     assert plain._cached_ubody is None  # never decoded
