@@ -7,8 +7,11 @@ import random
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import scrapy
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
@@ -475,39 +478,114 @@ def test_paragraph_text_counts_only_long_paragraphs() -> None:
 # -- request order ------------------------------------------------------------------------------
 
 
+class _Downloader:
+    """What the request queue sees of Scrapy's downloader: the requests in flight, by host."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.active: set[object] = set()
+        self.slots: dict[str, SimpleNamespace] = {}
+        self._slot = SimpleNamespace
+
+    def get_slot_key(self, request: Any) -> str:
+        return str(urlsplit(request.url).hostname)
+
+    def start(self, request: Any) -> None:
+        self.active.add(request)
+        key = self.get_slot_key(request)
+        self.slots.setdefault(key, self._slot(active=set())).active.add(request)
+
+    def finish(self, request: Any) -> None:
+        self.active.discard(request)
+        self.slots[self.get_slot_key(request)].active.discard(request)
+
+
+def _queues(downloader: _Downloader) -> tuple[Any, Any]:
+    """newswatch's queue, and the reference: Scrapy's, ties broken by priority by looking at
+    every queued host (as newswatch's did before it kept its hosts by priority)."""
+    from types import SimpleNamespace
+
+    from scrapy.pqueues import DownloaderAwarePriorityQueue
+    from scrapy.settings import Settings
+    from scrapy.squeues import FifoMemoryQueue
+
+    from crawler.queues import SourceOrderQueue, _next_priority
+
+    class Reference(DownloaderAwarePriorityQueue):
+        def _next_slot(self, stats: list[tuple[int, str]], *, update_state: bool) -> str:
+            fewest = min(active for active, _ in stats)
+            ready = [(active, slot) for active, slot in stats if active == fewest]
+            first = min(_next_priority(self.pqueues[slot]) for _, slot in ready)
+            ready = [(a, s) for a, s in ready if _next_priority(self.pqueues[s]) == first]
+            return super()._next_slot(ready, update_state=update_state)
+
+    crawler = SimpleNamespace(settings=Settings(), engine=SimpleNamespace(downloader=downloader))
+    return (SourceOrderQueue(crawler, FifoMemoryQueue, ""),  # type: ignore[arg-type]
+            Reference(crawler, FifoMemoryQueue, ""))  # type: ignore[arg-type]
+
+
 def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> None:
     """Scrapy's downloader-aware queue takes the host with the fewest requests in flight;
     newswatch's breaks ties by priority (the pages of the source that listed them first),
     then in turn as Scrapy does."""
-    import inspect
-    from types import SimpleNamespace
-
-    from scrapy.pqueues import DownloaderAwarePriorityQueue
-
     from crawler.entries import FIRST_RANK, PAGE_PRIORITY
-    from crawler.queues import SourceOrderQueue
 
-    # The hook is what Scrapy's queue uses to choose, for pop and peek alike.
-    for method in (DownloaderAwarePriorityQueue.pop, DownloaderAwarePriorityQueue.peek):
-        assert "self._next_slot(" in inspect.getsource(method)
-    queue = SourceOrderQueue.__new__(SourceOrderQueue)  # only the choice, no crawler
-    queue._last_selected_slot = None
-
-    def inner(priority: int | None) -> SimpleNamespace:  # Scrapy keeps -priority
-        return SimpleNamespace(curprio=None if priority is None else -priority)
-
+    downloader = _Downloader()
+    queue, _ = _queues(downloader)
     first, second = PAGE_PRIORITY + FIRST_RANK, PAGE_PRIORITY + FIRST_RANK - 1
-    queue.pqueues = {"feed-only": inner(10), "second": inner(second), "first": inner(first)}
-    choose = queue._next_slot
-    assert choose([(0, "feed-only"), (0, "first"), (0, "second")], update_state=True) == "first"
+    for host, priority in [("feed-only", 10), ("second", second), ("second", second),
+                           ("first", first), ("first", first)]:
+        queue.push(scrapy.Request(f"http://{host}/{len(queue)}", priority=priority))
+    assert len(queue) == 5
+    popped = queue.pop()
+    assert urlsplit(popped.url).hostname == "first"
+    downloader.start(popped)
     # Fewer in flight still comes first: politeness and the memory bound are Scrapy's.
-    assert choose([(0, "feed-only"), (1, "first"), (0, "second")], update_state=True) == "second"
-    assert choose([(0, "feed-only"), (1, "first"), (1, "second")], update_state=True) == (
-        "feed-only"
-    )
-    queue.pqueues = {"a": inner(10), "b": inner(10), "c": inner(None)}
-    stats = [(0, "a"), (0, "b")]
-    assert [choose(stats, update_state=True) for _ in range(3)] == ["a", "b", "a"]
+    popped = queue.pop()
+    assert urlsplit(popped.url).hostname == "second"
+    downloader.start(popped)
+    assert urlsplit(queue.peek().url).hostname == "feed-only"
+    assert urlsplit(queue.pop().url).hostname == "feed-only"
+    assert len(queue) == 2
+    queue.push(scrapy.Request("http://a/1", priority=10))
+    queue.push(scrapy.Request("http://b/1", priority=10))
+    queue.push(scrapy.Request("http://a/2", priority=10))
+    queue.push(scrapy.Request("http://b/2", priority=10))
+    hosts = [urlsplit(queue.pop().url).hostname for _ in range(4)]
+    assert hosts[:3] == ["a", "b", "a"]  # in turn (the busy first and second wait)
+
+
+def test_the_request_order_is_the_one_of_every_host_looked_at() -> None:
+    """newswatch's queue keeps its hosts by next priority instead of looking at every one for
+    each request: the same requests come out in the same order as from the reference, over
+    random crawls of many hosts with requests in flight coming and going."""
+    rng = random.Random(7)
+    for _ in range(30):
+        downloader = _Downloader()
+        queue, reference = _queues(downloader)
+        hosts = [f"h{i:03d}.test" for i in range(rng.randrange(1, 60))]
+        flight: list[Any] = []
+        for step in range(400):
+            action = rng.random()
+            if action < 0.45:
+                host, priority = rng.choice(hosts), rng.choice([10, 10, 20, 21, 22, 100_020])
+                url = f"http://{host}/{step}"
+                queue.push(scrapy.Request(url, priority=priority))
+                reference.push(scrapy.Request(url, priority=priority))
+            elif action < 0.8:
+                assert (queue.peek() or _NONE).url == (reference.peek() or _NONE).url
+                mine, theirs = queue.pop(), reference.pop()
+                assert (mine or _NONE).url == (theirs or _NONE).url, step
+                if mine is not None and len(flight) < 16:
+                    downloader.start(mine)
+                    flight.append(mine)
+            elif flight:
+                downloader.finish(flight.pop(rng.randrange(len(flight))))
+            assert len(queue) == len(reference)
+
+
+_NONE = scrapy.Request("http://none.test/")
 
 
 RELATIVE_FEEDS = [
