@@ -1,4 +1,5 @@
-"""Small helpers over Scrapy responses and failures."""
+"""Small helpers over Scrapy responses and failures, and the Scrapy components newswatch
+replaces with cheaper ones (meta refresh, stats)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.statscollectors import MemoryStatsCollector
 from twisted.python.failure import Failure
 
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
@@ -103,3 +105,12 @@ class MetaRefresh(MetaRefreshMiddleware):
             ):
                 return response
         return super().process_response(request, response)
+
+
+class Stats(MemoryStatsCollector):
+    """Scrapy's stats, without the attribute hook its collector has in Scrapy 2.19 (every
+    attribute read goes through Python code that builds a name and catches an
+    AttributeError, to warn about a ``spider`` argument newswatch never passes): Scrapy
+    counts a dozen stats for each request."""
+
+    __getattribute__ = object.__getattribute__

@@ -111,6 +111,8 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # running daemon's CPU on polls answered 304). ruff and mypy check newswatch's code.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOGSTATS_INTERVAL": 0,
+        # Scrapy's in-memory stats, read as plain attributes (crawler.http.Stats).
+        "STATS_CLASS": "crawler.http.Stats",
         "LOG_LEVEL": "INFO",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }

@@ -127,3 +127,22 @@ def test_meta_refresh_redirects_as_scrapy_does(head):
     assert len(plain.body) > META_REFRESH_BYTES
     assert middleware.process_response(request, plain) is plain
     assert plain._cached_ubody is None  # never decoded
+
+
+def test_scrapy_stats_are_counted_by_newswatchs_collector():
+    from scrapy.utils.test import get_crawler
+
+    from crawler.http import Stats
+    from crawler.settings import CrawlSettings, scrapy_settings
+
+    crawler = get_crawler(Spider, scrapy_settings(CrawlSettings()))
+    stats = crawler.stats
+    assert isinstance(stats, Stats)
+    stats.inc_value("downloader/request_count")
+    stats.inc_value("downloader/request_count", 2)
+    stats.max_value("max", 3)
+    stats.max_value("max", 1)
+    stats.min_value("min", 3)
+    stats.min_value("min", 1)
+    assert stats.get_stats() == {"downloader/request_count": 3, "max": 3, "min": 1}
+    assert stats.get_value("missing", 7) == 7
