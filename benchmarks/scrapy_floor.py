@@ -9,19 +9,23 @@ process of its own, in turn, ``--rounds`` times; the figure is the CPU of that p
 
     python -m benchmarks.scrapy_floor --feeds 100 --entries 30 --rounds 2
 
-``--no-meta-refresh`` and the like switch off one of Scrapy's middlewares for a variant, to
-see what it costs (``--variants bare,bare-nometa``).
+A variant's name says what it adds: ``text`` reads ``response.text``, ``nometa`` turns
+Scrapy's meta refresh off, ``lean`` seven of its downloader middlewares, ``await`` makes the
+page callback a coroutine that awaits a thread (as newswatch's awaits its page workers):
+``--variants bare,text-await``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +59,7 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
                 if path.endswith("." + name):
                     mws[path] = None  # type: ignore[assignment]
         settings["DOWNLOADER_MIDDLEWARES_BASE"] = {k: v for k, v in mws.items() if v is not None}
+    pool = ThreadPoolExecutor(max_workers=2)
     marks: dict[str, float] = {}
     counts = {"pages": 0, "bytes": 0}
 
@@ -71,11 +76,17 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
             for link in LINK.findall(response.body)[1:]:
                 yield scrapy.Request(link.decode(), callback=self.page, priority=20)
 
-        def page(self, response: Any) -> None:
+        def page(self, response: Any) -> Any:
             counts["pages"] += 1
             counts["bytes"] += len(response.body)
             if "text" in variant:
                 _ = response.text
+            if "await" in variant:  # as newswatch's callback: a coroutine awaiting a thread
+                return self.handed_over(response)
+            return None
+
+        async def handed_over(self, response: Any) -> None:
+            await asyncio.get_running_loop().run_in_executor(pool, len, response.body)
 
         def closed(self, reason: str) -> None:
             marks["closed"] = _cpu()
