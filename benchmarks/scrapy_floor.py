@@ -11,8 +11,8 @@ process of its own, in turn, ``--rounds`` times; the figure is the CPU of that p
 
 A variant's name says what it adds: ``text`` reads ``response.text``, ``nometa`` turns
 Scrapy's meta refresh off, ``lean`` seven of its downloader middlewares, ``await`` makes the
-page callback a coroutine that awaits a thread (as newswatch's awaits its page workers):
-``--variants bare,text-await``.
+page callback a coroutine that awaits a thread (as newswatch's awaits its page workers);
+``aiohttp`` fetches the same pages with aiohttp alone: ``--variants bare,text-await,aiohttp``.
 """
 
 from __future__ import annotations
@@ -38,8 +38,46 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def plain(feeds: list[str]) -> dict[str, Any]:
+    """The same fetches with aiohttp alone (16 at a time, 2 a host), for comparison: what
+    an HTTP client costs without Scrapy's engine around it."""
+    started = _cpu()
+    import aiohttp
+
+    counts = {"pages": 0, "bytes": 0}
+    marks: dict[str, float] = {}
+
+    async def crawl() -> None:
+        connector = aiohttp.TCPConnector(limit=16, limit_per_host=2)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            marks["open"] = _cpu()
+
+            async def get(url: str) -> bytes:
+                async with session.get(url) as response:
+                    return await response.read()
+
+            async def source(url: str) -> None:
+                links = LINK.findall(await get(url))[1:]
+                for body in await asyncio.gather(*(get(link.decode()) for link in links)):
+                    counts["pages"] += 1
+                    counts["bytes"] += len(body)
+
+            await asyncio.gather(*(source(url) for url in feeds))
+            marks["closed"] = _cpu()
+
+    asyncio.run(crawl())
+    end = _cpu()
+    return {
+        "variant": "aiohttp", "pages": counts["pages"], "bytes": counts["bytes"],
+        "startup": marks["open"] - started, "crawl": marks["closed"] - marks["open"],
+        "total": end - started,
+    }
+
+
 def child(feeds: list[str], variant: str) -> dict[str, Any]:
     """Crawl ``feeds`` and their pages with a do-nothing spider; CPU figures."""
+    if variant == "aiohttp":
+        return plain(feeds)
     started = _cpu()
     import scrapy
     from scrapy.crawler import CrawlerProcess
