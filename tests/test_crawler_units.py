@@ -15,6 +15,7 @@ import scrapy
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
+from benchmarks.queue_bench import FakeDownloader, queues
 from crawler.extract import (
     FAST_MIN_CHARS,
     Method,
@@ -478,61 +479,14 @@ def test_paragraph_text_counts_only_long_paragraphs() -> None:
 # -- request order ------------------------------------------------------------------------------
 
 
-class _Downloader:
-    """What the request queue sees of Scrapy's downloader: the requests in flight, by host."""
-
-    def __init__(self) -> None:
-        from types import SimpleNamespace
-
-        self.active: set[object] = set()
-        self.slots: dict[str, SimpleNamespace] = {}
-        self._slot = SimpleNamespace
-
-    def get_slot_key(self, request: Any) -> str:
-        return str(urlsplit(request.url).hostname)
-
-    def start(self, request: Any) -> None:
-        self.active.add(request)
-        key = self.get_slot_key(request)
-        self.slots.setdefault(key, self._slot(active=set())).active.add(request)
-
-    def finish(self, request: Any) -> None:
-        self.active.discard(request)
-        self.slots[self.get_slot_key(request)].active.discard(request)
-
-
-def _queues(downloader: _Downloader) -> tuple[Any, Any]:
-    """newswatch's queue, and the reference: Scrapy's, ties broken by priority by looking at
-    every queued host (as newswatch's did before it kept its hosts by priority)."""
-    from types import SimpleNamespace
-
-    from scrapy.pqueues import DownloaderAwarePriorityQueue
-    from scrapy.settings import Settings
-    from scrapy.squeues import FifoMemoryQueue
-
-    from crawler.queues import SourceOrderQueue, _next_priority
-
-    class Reference(DownloaderAwarePriorityQueue):
-        def _next_slot(self, stats: list[tuple[int, str]], *, update_state: bool) -> str:
-            fewest = min(active for active, _ in stats)
-            ready = [(active, slot) for active, slot in stats if active == fewest]
-            first = min(_next_priority(self.pqueues[slot]) for _, slot in ready)
-            ready = [(a, s) for a, s in ready if _next_priority(self.pqueues[s]) == first]
-            return super()._next_slot(ready, update_state=update_state)
-
-    crawler = SimpleNamespace(settings=Settings(), engine=SimpleNamespace(downloader=downloader))
-    return (SourceOrderQueue(crawler, FifoMemoryQueue, ""),  # type: ignore[arg-type]
-            Reference(crawler, FifoMemoryQueue, ""))  # type: ignore[arg-type]
-
-
 def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> None:
     """Scrapy's downloader-aware queue takes the host with the fewest requests in flight;
     newswatch's breaks ties by priority (the pages of the source that listed them first),
     then in turn as Scrapy does."""
     from crawler.entries import FIRST_RANK, PAGE_PRIORITY
 
-    downloader = _Downloader()
-    queue, _ = _queues(downloader)
+    downloader = FakeDownloader()
+    queue, _ = queues(downloader)
     first, second = PAGE_PRIORITY + FIRST_RANK, PAGE_PRIORITY + FIRST_RANK - 1
     for host, priority in [("feed-only", 10), ("second", second), ("second", second),
                            ("first", first), ("first", first)]:
@@ -562,8 +516,8 @@ def test_the_request_order_is_the_one_of_every_host_looked_at() -> None:
     random crawls of many hosts with requests in flight coming and going."""
     rng = random.Random(7)
     for _ in range(30):
-        downloader = _Downloader()
-        queue, reference = _queues(downloader)
+        downloader = FakeDownloader()
+        queue, reference = queues(downloader)
         hosts = [f"h{i:03d}.test" for i in range(rng.randrange(1, 60))]
         flight: list[Any] = []
         for step in range(400):
