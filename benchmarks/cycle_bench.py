@@ -34,8 +34,9 @@ beyond the loopback network.
    default extraction of a sample of them, per page, times the pages, divided by the
    cores; the extraction timed after the cycle and, by ``benchmarks/cycle_sampler.py``,
    beside it: a page every 2 s, extracted by trafilatura's default and by newswatch's
-   ``extract_article``, under the load the cycle's workers meet), and, on a time budget, a sequential ``feedparser.parse`` + ``urlopen`` +
-   ``trafilatura.extract`` loop extrapolated to every article. The same cold cycle is also
+   ``extract_article``, under the load the cycle's workers meet), and, on a time budget, a
+   sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop extrapolated
+   to every article. The same cold cycle is also
    run on a fresh database with F feeds all on one host, to show what politeness costs there.
 2. Warm cycle: ``newswatch crawl`` again, nothing changed: bytes should be < 5 % of the cold
    cycle's (one 304 per feed).

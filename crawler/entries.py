@@ -201,7 +201,8 @@ class EntriesMixin:
             self._fallback(entry, "page is not HTML", no_article=True)
             return
         try:
-            done = await self.pages.run(response.text, response.url)
+            # The page's bytes, decoded in the worker (crawler.pagetask).
+            done = await self.pages.run(response.body, response.url, response.encoding)
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like
             # any page that keeps failing, kept with the feed's summary after a few tries).

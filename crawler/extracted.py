@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from w3lib.encoding import html_to_unicode
+
 #: The extraction, by name (``module:name``), as the page workers import it.
-EXTRACT = "crawler.extract:extract_article"
+EXTRACT = "crawler.pagetask:extract_page"
 
 #: How the article text was found: the pass of the cascade that gave it.
 Method = Literal["fast", "precision", "default", "recall"]
@@ -41,3 +43,11 @@ def visible(text: str) -> str:
         if invisible in text:
             text = text.replace(invisible, "")
     return text
+
+
+def page_text(html: str | bytes, encoding: str | None = None) -> str:
+    """A page's text: ``html`` itself, or its bytes decoded as Scrapy's ``response.text``
+    decodes them (``encoding`` being the response's, byte order mark first)."""
+    if isinstance(html, str):
+        return html
+    return html_to_unicode(f"charset={encoding or 'utf-8'}", html)[1]

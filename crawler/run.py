@@ -136,7 +136,7 @@ class Runner(AsyncCrawlerRunner):
 
 def make_runner(
     settings: CrawlSettings,
-    task: Callable[[str, str], Any] | str = EXTRACT,
+    task: Callable[..., Any] | str = EXTRACT,
     timeout: float = TIMEOUT,
 ) -> Runner:
     """The crawler runner for the life of the process; its page workers run ``task`` (the

@@ -33,14 +33,22 @@ class CrawlSettings:
     workers: int | None = None  # page worker processes (None: one per core; 0: none)
 
 
+#: Scrapy's downloader middlewares that newswatch replaces with its own (same place).
+REPLACED_MIDDLEWARES = {
+    # The same redirects, without decoding and scanning every page that has no meta refresh.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": "crawler.http.MetaRefresh",
+}
+
+
 def downloader_middlewares() -> dict[str, int]:
-    """Scrapy's own downloader middlewares, less the two newswatch turns off."""
+    """Scrapy's own downloader middlewares, less the two newswatch turns off and with those
+    it replaces (REPLACED_MIDDLEWARES)."""
     from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
 
     unused = ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
               "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware")
-    return {path: order for path, order in DOWNLOADER_MIDDLEWARES_BASE.items()
-            if path not in unused}
+    return {REPLACED_MIDDLEWARES.get(path, path): order
+            for path, order in DOWNLOADER_MIDDLEWARES_BASE.items() if path not in unused}
 
 
 def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
@@ -103,6 +111,8 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # running daemon's CPU on polls answered 304). ruff and mypy check newswatch's code.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOGSTATS_INTERVAL": 0,
+        # Scrapy's in-memory stats, read as plain attributes (crawler.http.Stats).
+        "STATS_CLASS": "crawler.http.Stats",
         "LOG_LEVEL": "INFO",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }

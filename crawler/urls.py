@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -66,6 +67,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FRAGMENT_SAFE = "/?:@!$&'()*+,;=-._~"
 
 
+@lru_cache(maxsize=4096)
 def canonicalize(url: str) -> str:
     """Canonical form of an article URL: the page it opens is the page ``url`` opens.
 
@@ -73,7 +75,8 @@ def canonicalize(url: str) -> str:
     fragment, no tracking parameters (TRACKING_PARAMS, TRACKING_PREFIXES), no AMP markers
     (an ``/amp`` path suffix or prefix, ``amp`` / ``outputType=amp`` parameters: the AMP
     version of a page is the same article); every other query parameter kept as written,
-    in its order."""
+    in its order. (Cached: an article's link is canonicalized when its feed is read, and
+    again as the address its page answered from, and as the page's canonical URL.)"""
     url = url.strip()
     try:
         if urlsplit(url).scheme.lower() not in _DEFAULT_PORTS:

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from crawler.extract import Extracted, extract_article
+from crawler.extracted import page_text
 
 KILL_MARK = "kill-the-extraction-worker"
 HANG_MARK = "hang-the-extraction-worker"
@@ -23,8 +24,9 @@ TIMEOUT = 3.0
 _kept: list[bytes] = []
 
 
-def extract(html: str, url: str) -> Extracted | None:
-    """extract_article, except for the marked pages."""
+def extract(html: str | bytes, url: str, encoding: str | None = None) -> Extracted | None:
+    """extract_article, except for the marked pages (``html``: as crawler.pagetask takes it)."""
+    html = page_text(html, encoding)
     if KILL_MARK in html:
         os._exit(70)  # as a crash in C code would: no exception, no clean-up
     if HANG_MARK in html:

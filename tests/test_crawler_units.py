@@ -8,11 +8,15 @@ import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import scrapy
 from newssite import CHROME_WORDS, STORIES, STORIES_BY_SLUG, NewsSite
 from trafilatura.utils import load_html
 
+from benchmarks.queue_bench import FakeDownloader, queues
 from crawler.extract import (
     FAST_MIN_CHARS,
     Method,
@@ -525,35 +529,63 @@ def test_hosts_with_as_few_in_flight_go_by_their_next_requests_priority() -> Non
     """Scrapy's downloader-aware queue takes the host with the fewest requests in flight;
     newswatch's breaks ties by priority (the pages of the source that listed them first),
     then in turn as Scrapy does."""
-    import inspect
-    from types import SimpleNamespace
-
-    from scrapy.pqueues import DownloaderAwarePriorityQueue
-
     from crawler.entries import FIRST_RANK, PAGE_PRIORITY
-    from crawler.queues import SourceOrderQueue
 
-    # The hook is what Scrapy's queue uses to choose, for pop and peek alike.
-    for method in (DownloaderAwarePriorityQueue.pop, DownloaderAwarePriorityQueue.peek):
-        assert "self._next_slot(" in inspect.getsource(method)
-    queue = SourceOrderQueue.__new__(SourceOrderQueue)  # only the choice, no crawler
-    queue._last_selected_slot = None
-
-    def inner(priority: int | None) -> SimpleNamespace:  # Scrapy keeps -priority
-        return SimpleNamespace(curprio=None if priority is None else -priority)
-
+    downloader = FakeDownloader()
+    queue, _ = queues(downloader)
     first, second = PAGE_PRIORITY + FIRST_RANK, PAGE_PRIORITY + FIRST_RANK - 1
-    queue.pqueues = {"feed-only": inner(10), "second": inner(second), "first": inner(first)}
-    choose = queue._next_slot
-    assert choose([(0, "feed-only"), (0, "first"), (0, "second")], update_state=True) == "first"
+    for host, priority in [("feed-only", 10), ("second", second), ("second", second),
+                           ("first", first), ("first", first)]:
+        queue.push(scrapy.Request(f"http://{host}/{len(queue)}", priority=priority))
+    assert len(queue) == 5
+    popped = queue.pop()
+    assert urlsplit(popped.url).hostname == "first"
+    downloader.start(popped)
     # Fewer in flight still comes first: politeness and the memory bound are Scrapy's.
-    assert choose([(0, "feed-only"), (1, "first"), (0, "second")], update_state=True) == "second"
-    assert choose([(0, "feed-only"), (1, "first"), (1, "second")], update_state=True) == (
-        "feed-only"
-    )
-    queue.pqueues = {"a": inner(10), "b": inner(10), "c": inner(None)}
-    stats = [(0, "a"), (0, "b")]
-    assert [choose(stats, update_state=True) for _ in range(3)] == ["a", "b", "a"]
+    popped = queue.pop()
+    assert urlsplit(popped.url).hostname == "second"
+    downloader.start(popped)
+    assert urlsplit(queue.peek().url).hostname == "feed-only"
+    assert urlsplit(queue.pop().url).hostname == "feed-only"
+    assert len(queue) == 2
+    queue.push(scrapy.Request("http://a/1", priority=10))
+    queue.push(scrapy.Request("http://b/1", priority=10))
+    queue.push(scrapy.Request("http://a/2", priority=10))
+    queue.push(scrapy.Request("http://b/2", priority=10))
+    hosts = [urlsplit(queue.pop().url).hostname for _ in range(4)]
+    assert hosts[:3] == ["a", "b", "a"]  # in turn (the busy first and second wait)
+
+
+def test_the_request_order_is_the_one_of_every_host_looked_at() -> None:
+    """newswatch's queue keeps its hosts by next priority instead of looking at every one for
+    each request: the same requests come out in the same order as from the reference, over
+    random crawls of many hosts with requests in flight coming and going."""
+    rng = random.Random(7)
+    for _ in range(30):
+        downloader = FakeDownloader()
+        queue, reference = queues(downloader)
+        hosts = [f"h{i:03d}.test" for i in range(rng.randrange(1, 60))]
+        flight: list[Any] = []
+        for step in range(400):
+            action = rng.random()
+            if action < 0.45:
+                host, priority = rng.choice(hosts), rng.choice([10, 10, 20, 21, 22, 100_020])
+                url = f"http://{host}/{step}"
+                queue.push(scrapy.Request(url, priority=priority))
+                reference.push(scrapy.Request(url, priority=priority))
+            elif action < 0.8:
+                assert (queue.peek() or _NONE).url == (reference.peek() or _NONE).url
+                mine, theirs = queue.pop(), reference.pop()
+                assert (mine or _NONE).url == (theirs or _NONE).url, step
+                if mine is not None and len(flight) < 16:
+                    downloader.start(mine)
+                    flight.append(mine)
+            elif flight:
+                downloader.finish(flight.pop(rng.randrange(len(flight))))
+            assert len(queue) == len(reference)
+
+
+_NONE = scrapy.Request("http://none.test/")
 
 
 RELATIVE_FEEDS = [

@@ -132,6 +132,24 @@ def test_signatures_cut_words_as_words_does() -> None:
         assert _word_bytes(text) == expected(text), repr(text)
 
 
+def test_the_words_of_chunks_met_before_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_word_bytes keeps the words of the chunks with other characters it met (up to a
+    bound, then forgets them all): a text cut again, with them known or after they were
+    forgotten, has the same words."""
+    from watchlist import stories
+    from watchlist.stories import _CHUNK_WORDS, _word_bytes
+
+    def expected(text: str) -> list[bytes]:
+        return [w.encode("utf-8", "surrogatepass") for w in words(text)]
+
+    monkeypatch.setattr(stories, "_CHUNKS_KEPT", 5)
+    _CHUNK_WORDS.clear()
+    texts = [EXTRA, "Nicolás MADURO, l'été — 2026!", "Ærø über Zürich: ﬁnal Straße"]
+    for text in texts * 3:
+        assert _word_bytes(text) == expected(text)
+        assert len(_CHUNK_WORDS) <= 5
+
+
 def test_syndication_variants_are_one_story() -> None:
     texts = list(variants(WIRE).values())
     assert cluster(texts) == [1, 1, 1, 1]

@@ -4,6 +4,10 @@ other pages are taken out of an article's text; a real SQLite file holds the mem
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import random
+import re
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +62,34 @@ def test_blocks_are_lines_hashed_without_case_punctuation_or_spacing() -> None:
     assert "First  line, here.\n\n  first line HERE \nAnother one"[found[2].start:found[2].end] == (
         "Another one"
     )
+
+
+def _line_by_line(text: str) -> list[tuple[int, int, int, int]]:
+    """blocks() as it was first written: each line normalized and cut by ``\\w+``."""
+    found, start = [], 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        words = re.findall(r"\w+", unicodedata.normalize("NFKC", line).casefold())
+        if words:
+            digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest()
+            found.append((start, end, int.from_bytes(digest, "big", signed=True), len(words)))
+        start = end + 1
+    return found
+
+
+def test_blocks_are_the_words_of_each_line_whatever_the_characters() -> None:
+    """Blocks cut from the whole text at once are those of each line on its own: separators
+    of every kind, compatibility characters (ligatures, superscripts, circled digits),
+    combining marks at a line's start, case folds that grow (ß), other scripts."""
+    rng = random.Random(12)
+    alphabet = list("aZ_09 \n\t\r\x0b\x0c\x1c\x1f\x85\u2028\u00a0\u3000-.,;\u00ab\u00bb\u2014"
+                    "\u00e9\u00c9\u00df\ufb01\u0301\u0308\u00b2\u2460\u01c5\u03a3\u03c2\u0130"
+                    "\u0131\u0149\u00bd\u2126\u212b\uff21\u0660\u4e2d\u0915\u093f")
+    alphabet += [chr(rng.randrange(0x80, 0x3000)) for _ in range(200)]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        got = [(b.start, b.end, b.hash, b.words) for b in blocks(text)]
+        assert got == _line_by_line(text), repr(text)
 
 
 def test_site_is_the_host_without_www_and_with_its_port() -> None:

@@ -79,23 +79,36 @@ _UTF8 = "utf-8"
 _SURROGATES = "surrogatepass"  # a lone surrogate is a character like any other here
 
 
+#: The words of the chunks with other characters met lately (a word like "über" or "été"
+#: comes back in text after text: folding it again costs more than looking it up), up to
+#: _CHUNKS_KEPT of them (about 3 MB), then forgotten all at once.
+_CHUNK_WORDS: dict[bytes, tuple[bytes, ...]] = {}
+_CHUNKS_KEPT = 16_384
+
+
 def _word_bytes(text: str) -> list[bytes]:
     """:func:`words` as UTF-8 bytes, without a regular expression over the whole text: the
     text's ASCII separators cut it into chunks (they separate words in ``words`` too, and
     fold to themselves), an ASCII chunk is one lower-cased word, and only the chunks with
     other characters are folded and cut by the regular expression (folding is character by
-    character)."""
+    character), once for each such chunk while it is in _CHUNK_WORDS."""
     raw = text.encode(_UTF8, _SURROGATES)
     chunks = raw.translate(_ASCII_WORDS).split()
     if raw.isascii():
         return chunks
     found: list[bytes] = []
+    known = _CHUNK_WORDS
     for chunk in chunks:
         if chunk.isascii():
             found.append(chunk)
-        else:
+            continue
+        words = known.get(chunk)
+        if words is None:
+            if len(known) >= _CHUNKS_KEPT:
+                known.clear()
             folded = _WORD.findall(normalize(chunk.decode(_UTF8, _SURROGATES)))
-            found.extend([word.encode(_UTF8, _SURROGATES) for word in folded])
+            words = known[chunk] = tuple(word.encode(_UTF8, _SURROGATES) for word in folded)
+        found.extend(words)
     return found
 
 

@@ -1,0 +1,148 @@
+"""Article pages as the crawl hands them to extraction: their bytes, decoded in the page
+worker as Scrapy decodes them (declared, sniffed or byte-order-marked encodings), and meta
+refresh redirects still followed though pages without one are no longer scanned for it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from newssite import STORIES_BY_SLUG
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.extracted import page_text
+from crawler.http import META_REFRESH_BYTES, MetaRefresh
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
+
+STORY = STORIES_BY_SLUG["venezuela-opposition-leader"]
+MOVED = ("/h/refresh", "/h/refresh16", "/h/refreshlate")
+REFRESH = '<meta http-equiv="Refresh" content="0; url={to}">'
+
+
+def rss(items: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T'
+            f"</title>{items}</channel></rss>").encode()
+
+
+def item(title: str, link: str) -> str:
+    return f"<item><title>{title}</title><link>{link}</link></item>"
+
+
+def page(body: str, head: str = "", charset: str = "") -> str:
+    meta = f'<meta charset="{charset}">' if charset else ""
+    paragraphs = "".join(f"<p>{p}</p>" for p in [body, *STORY.body])
+    return (f"<!DOCTYPE html><html><head>{meta}<title>{STORY.title}</title>{head}</head>"
+            f"<body><article><h1>{STORY.title}</h1>{paragraphs}</article></body></html>")
+
+
+def exported(workdir) -> dict[str, dict[str, str]]:
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    return {r["title"]: r for r in rows}
+
+
+def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workdir):
+    slugs = list(STORIES_BY_SLUG)[: len(MOVED)]
+    targets = {path: site.url(f"/articles/{slug}") for path, slug in zip(MOVED, slugs, strict=True)}
+    # A page that sends the reader on with a meta refresh (an AMP stub, a moved article):
+    # the article is read where it leads. Also in UTF-16, which does not write ASCII as
+    # ASCII, and with the tag after a long head (Scrapy reads the first 4,096 characters).
+    def stub(path: str, filler: str = "") -> str:
+        return (f"<html><head>{filler}{REFRESH.format(to=targets[path])}</head>"
+                "<body>Moved</body></html>")
+
+    utf16 = ("\ufeff" + stub("/h/refresh16")).encode("utf-16-le")
+    late = stub("/h/refreshlate", "<!-- " + "é" * 3900 + " -->")
+    # Pages in other encodings: declared in the page only, by the server only, by a BOM only.
+    word = "Gewährsmann Müller über Zürich"
+    pages = {
+        "/h/refresh": (stub("/h/refresh").encode(), "text/html"),
+        "/h/refresh16": (utf16, "text/html"),
+        "/h/refreshlate": (late.encode(), "text/html; charset=utf-8"),
+        "/h/latin": (page(word, charset="iso-8859-1").encode("latin-1"), "text/html"),
+        "/h/cp1252": (page(word).encode("cp1252"), "text/html; charset=windows-1252"),
+        "/h/bom": (b"\xef\xbb\xbf" + page(word).encode(), "text/html"),
+    }
+    for path, (body, kind) in pages.items():
+        site.serve(path, body, content_type=kind)
+    feed = rss("".join(item(path, site.url(path)) for path in pages))
+    workdir.write_config(sources=[site.serve("/h/pages.rss", feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    articles = exported(workdir)
+    for path, slug in zip(MOVED, slugs, strict=True):
+        assert STORIES_BY_SLUG[slug].body[0] in articles[path]["text"], path
+        assert articles[path]["extraction"].startswith("page:"), path
+        assert site.requests_for(f"/articles/{slug}"), path
+    for path in ("/h/latin", "/h/cp1252", "/h/bom"):
+        assert word in articles[path]["text"], (path, articles[path]["text"][:200])
+        assert "\ufeff" not in articles[path]["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"<html><head><title>x</title></head><body>" + b"x" * 50_000 + b"</body></html>", {}),
+        ("<html><head><meta charset='utf-8'><title>\u00e9t\u00e9</title></head>".encode(), {}),
+        ("\ufeff<html><body>\u00fcber</body></html>".encode("utf-16-le"), {}),
+        ("<html><body>\u00fcber</body></html>".encode("cp1252"),
+         {"Content-Type": "text/html; charset=windows-1252"}),
+        ("<html><body>\u00fcber</body></html>".encode("cp1252"), {}),  # sniffed
+        (b"\xef\xbb\xbf<html><body>x</body></html>", {}),
+    ],
+)
+def test_page_text_is_what_scrapy_decodes(body, headers):
+    response = HtmlResponse("http://127.0.0.1/a", body=body, headers=headers)
+    assert page_text(response.body, response.encoding) == response.text
+    assert page_text("already text") == "already text"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        REFRESH.format(to="/b"),
+        '<META HTTP-EQUIV="REFRESH" CONTENT="0;URL=/b">',
+        "<!-- " + "\u00e9" * 3990 + " -->" + REFRESH.format(to="/b"),  # 8 KB in: 4,060 chars
+    ],
+    ids=["plain", "capitals", "late"],
+)
+def test_meta_refresh_redirects_as_scrapy_does(head):
+    """Where Scrapy's middleware redirects, newswatch's does; a page without "refresh" in
+    its first bytes is passed on untouched (not decoded)."""
+    middleware = MetaRefresh.from_crawler(get_crawler(Spider))
+    request = Request("http://127.0.0.1/a")
+    body = f"<html><head>{head}</head><body>x</body></html>".encode()
+    redirected = middleware.process_response(request, HtmlResponse(request.url, body=body))
+    assert isinstance(redirected, Request)
+    assert redirected.url == "http://127.0.0.1/b"
+    plain = HtmlResponse(
+        request.url,
+        body=b'<html><head><meta http-equiv="X-UA-Compatible" content="IE=edge; refresh">'
+        b"<style>.refresh{margin:0}</style></head><body>" + b"y" * 90_000
+        + b'<meta http-equiv="refresh" content="0; url=/far">refresh</body></html>',
+    )
+    assert len(plain.body) > META_REFRESH_BYTES
+    assert middleware.process_response(request, plain) is plain
+    assert plain._cached_ubody is None  # never decoded
+
+
+def test_scrapy_stats_are_counted_by_newswatchs_collector():
+    from scrapy.utils.test import get_crawler
+
+    from crawler.http import Stats
+    from crawler.settings import CrawlSettings, scrapy_settings
+
+    crawler = get_crawler(Spider, scrapy_settings(CrawlSettings()))
+    stats = crawler.stats
+    assert isinstance(stats, Stats)
+    stats.inc_value("downloader/request_count")
+    stats.inc_value("downloader/request_count", 2)
+    stats.max_value("max", 3)
+    stats.max_value("max", 1)
+    stats.min_value("min", 3)
+    stats.min_value("min", 1)
+    assert stats.get_stats() == {"downloader/request_count": 3, "max": 3, "min": 1}
+    assert stats.get_value("missing", 7) == 7
