@@ -1128,19 +1128,46 @@ def table_cells(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def extract_article(html: str | bytes, url: str) -> Extracted | None:
-    """The article in ``html``, or None when the page has no recognisable article text."""
+def extract_article(html: str | bytes, url: str, container: str | None = None) -> Extracted | None:
+    """The article in ``html``, or None when the page has no recognisable article text.
+
+    ``container``: the :func:`container_path` that the site's articles were found in (learnt
+    by the crawl from the site's earlier pages, :mod:`crawler.containers`). When the page
+    has exactly one element of that path, the article is extracted from that element alone
+    (the title, author, date and canonical URL from the whole page), which costs a third of
+    the whole page's extraction; else, or when the element gives no article, from the whole
+    page. The result says which (:attr:`Extracted.cut`) and, from the whole page, which
+    element held the article (:attr:`Extracted.container`)."""
     try:
+        if container is not None:
+            found = _extract_article(html, url, container)
+            if found is not None:
+                return found
         return _extract_article(html, url)
     finally:
         _fold_line.cache_clear()
 
 
-def _extract_article(html: str | bytes, url: str) -> Extracted | None:
+def _extract_article(html: str | bytes, url: str, container: str | None = None) -> Extracted | None:
     tree = load_page(html)
     if tree is None:
         return None
     unwrap_layout_tables(tree)
+    if container is not None:
+        box = find_container(tree, container)
+        if box is None:
+            return None
+        meta = page_metadata(tree, url)
+        canonical = declared_canonical(tree, url)
+        _keep_only(tree, box)
+        return _extract_tree(tree, url, meta, canonical, container)
+    return _extract_tree(tree, url)
+
+
+def _extract_tree(tree: Any, url: str, meta: Metadata | None = None,
+                  canonical: str | None = None, container: str | None = None) -> Extracted | None:
+    """The article of the page ``tree`` (cut to its ``container`` when that is given, with
+    the whole page's ``meta`` and ``canonical`` URL)."""
     tried: dict[Method, Document | None] = {}
     walk = walk_page(tree)
     links = set(walk.links.values())
@@ -1167,17 +1194,99 @@ def _extract_article(html: str | bytes, url: str) -> Extracted | None:
     intro = lede(tree, text, walk)
     if intro is not None:
         text = f"{intro}\n{text}"
-    meta = page_metadata(tree, url)
+    if container is None:
+        meta = page_metadata(tree, url)
+        # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
+        # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
+        canonical = declared_canonical(tree, url)
+    assert meta is not None
     return Extracted(
         text=text,
         title=meta.title,
         author=meta.author,
         date=meta.date,
-        # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL with
-        # courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
-        canonical_url=declared_canonical(tree, url),
+        canonical_url=canonical,
         method=chosen,
+        container=container if container is not None else article_container(text, walk),
+        cut=container is not None,
     )
+
+
+#: A learnt container holds every line of the article: the lines found in elements of the
+#: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
+CONTAINER_FOUND_SHARE = 1.0
+#: One step of a :func:`container_path`: ``tag.class#id``.
+_STEP = "{}.{}#{}"
+
+
+def _step(element: Any) -> str:
+    return _STEP.format(element.tag, " ".join((element.get("class") or "").split()),
+                        (element.get("id") or "").strip())
+
+
+def container_path(element: Any) -> str:
+    """The path of ``element`` from the page's ``body``: each ancestor's and its own tag,
+    class and id (``div.main#/article.story#``), without positions."""
+    steps = []
+    while element is not None and element.tag not in ("body", "html"):
+        steps.append(_step(element))
+        element = element.getparent()
+    return "/".join(reversed(steps))
+
+
+def article_container(text: str, walk: PageWalk) -> str | None:
+    """The :func:`container_path` of the innermost element of the page that holds every
+    line of the article ``text`` (its lede and headline included); None when it is the
+    page's body, or when too few of the lines are found in elements of the page."""
+    found = line_elements(text, walk)
+    if not found:
+        return None
+    folded = {_fold_line(line) for line in text.split("\n")} - {""}
+    total = sum(len(line) for line in folded)
+    if sum(len(line) for line in found) < CONTAINER_FOUND_SHARE * total:
+        return None
+    common: list[Any] | None = None
+    for element in found.values():
+        chain = [element, *element.iterancestors()]
+        chain.reverse()  # the root first
+        if common is None:
+            common = chain
+            continue
+        size = 0
+        for mine, theirs in zip(common, chain):
+            if mine is not theirs:
+                break
+            size += 1
+        del common[size:]
+    if not common or common[-1].tag in ("body", "html"):
+        return None
+    return container_path(common[-1])
+
+
+def find_container(tree: Any, path: str) -> Any:
+    """The one element of the page ``tree`` at ``path`` (:func:`container_path`); None when
+    the page has none or several."""
+    steps = path.split("/")
+    tag = steps[-1].split(".", 1)[0]
+    match = None
+    for element in tree.iter(tag):
+        if _step(element) == steps[-1] and container_path(element) == path:
+            if match is not None:
+                return None
+            match = element
+    return match
+
+
+def _keep_only(tree: Any, box: Any) -> None:
+    """Cut the page ``tree`` to ``box``: the body holds it alone (the head stays)."""
+    body = next(box.iterancestors("body"), None)
+    if body is None:
+        body = tree
+    box.tail = None
+    for child in list(body):
+        body.remove(child)
+    body.text = None
+    body.append(box)
 
 
 def choose(

@@ -25,6 +25,11 @@ class Extracted:
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
     method: Method = "default"
+    #: Where the page held the article (crawler.extract.container_path): learnt by the crawl
+    #: for the site's next pages. None: nowhere but the page's body, or not known.
+    container: str | None = None
+    #: Extracted from that container alone (a learnt one), not from the whole page.
+    cut: bool = False
 
 
 #: Characters that are not seen: soft hyphens (``Bevöl&shy;kerung``), zero-width spaces and
