@@ -1141,7 +1141,7 @@ def extract_article(html: str | bytes, url: str, container: str | None = None) -
     try:
         if container is not None:
             found = _extract_article(html, url, container)
-            if found is not None:
+            if found is not None and found.method == "fast":
                 return found
         return _extract_article(html, url)
     finally:
@@ -1153,24 +1153,44 @@ def _extract_article(html: str | bytes, url: str, container: str | None = None) 
     if tree is None:
         return None
     unwrap_layout_tables(tree)
-    if container is not None:
-        box = find_container(tree, container)
-        if box is None:
-            return None
-        meta = page_metadata(tree, url)
-        canonical = declared_canonical(tree, url)
-        _keep_only(tree, box)
-        return _extract_tree(tree, url, meta, canonical, container)
-    return _extract_tree(tree, url)
+    if container is None:
+        return _extract_tree(tree, url)
+    box = find_container(tree, container)
+    if box is None:
+        return None
+    whole = _Whole(
+        meta=page_metadata(tree, url),
+        canonical=declared_canonical(tree, url),
+        links={_fold(_content(a)) for a in tree.iter("a")},
+        text=page_text(tree),
+    )
+    _keep_only(tree, box)
+    return _extract_tree(tree, url, whole, container)
 
 
-def _extract_tree(tree: Any, url: str, meta: Metadata | None = None,
-                  canonical: str | None = None, container: str | None = None) -> Extracted | None:
-    """The article of the page ``tree`` (cut to its ``container`` when that is given, with
-    the whole page's ``meta`` and ``canonical`` URL)."""
+@dataclass(frozen=True)
+class _Whole:
+    """What the rules read of the whole page when the article is extracted from its
+    container: the metadata, the canonical URL, the texts of its links (a line that is a
+    link's text elsewhere on the page is chrome) and its text (white space removed: a line
+    that stands outside a chrome box elsewhere is kept)."""
+
+    meta: Metadata
+    canonical: str | None
+    links: set[str]
+    text: str
+
+
+def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
+                  container: str | None = None) -> Extracted | None:
+    """The article of the page ``tree``, or of the part of a page cut to its ``container``
+    with what the rules read of the ``whole`` page."""
     tried: dict[Method, Document | None] = {}
     walk = walk_page(tree)
     links = set(walk.links.values())
+    if whole is not None:
+        links |= whole.links
+        walk._page = whole.text
     unlinked = unlinked_chars(tree, walk)
 
     def run(method: Method) -> str:
@@ -1194,12 +1214,13 @@ def _extract_tree(tree: Any, url: str, meta: Metadata | None = None,
     intro = lede(tree, text, walk)
     if intro is not None:
         text = f"{intro}\n{text}"
-    if container is None:
+    if whole is None:
         meta = page_metadata(tree, url)
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
         # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
         canonical = declared_canonical(tree, url)
-    assert meta is not None
+    else:
+        meta, canonical = whole.meta, whole.canonical
     return Extracted(
         text=text,
         title=meta.title,
@@ -1207,7 +1228,8 @@ def _extract_tree(tree: Any, url: str, meta: Metadata | None = None,
         date=meta.date,
         canonical_url=canonical,
         method=chosen,
-        container=container if container is not None else article_container(text, walk),
+        container=container if container is not None else (
+            article_container(text, walk) if chosen == "fast" else None),
         cut=container is not None,
     )
 
@@ -1215,23 +1237,31 @@ def _extract_tree(tree: Any, url: str, meta: Metadata | None = None,
 #: A learnt container holds every line of the article: the lines found in elements of the
 #: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
 CONTAINER_FOUND_SHARE = 1.0
-#: One step of a :func:`container_path`: ``tag.class#id``.
+#: One step of a :func:`container_path`: ``tag.class#id``; the steps, root first, joined by
+#: _SEP (class names hold slashes: ``w-1/2``).
 _STEP = "{}.{}#{}"
+_SEP = " > "
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 def _step(element: Any) -> str:
-    return _STEP.format(element.tag, " ".join((element.get("class") or "").split()),
-                        (element.get("id") or "").strip())
+    """An element's step of a :func:`container_path`; numbers in its names read as 0 (a
+    site names its articles' elements ``post-1105``, ``ts-article#25784520``)."""
+    name = " ".join((element.get("class") or "").split())
+    ident = (element.get("id") or "").strip()
+    return _DIGITS.sub("0", _STEP.format(element.tag, name, ident))
 
 
 def container_path(element: Any) -> str:
     """The path of ``element`` from the page's ``body``: each ancestor's and its own tag,
-    class and id (``div.main#/article.story#``), without positions."""
+    class and id (``div.main# > article.story#``), without positions or numbers."""
     steps = []
     while element is not None and element.tag not in ("body", "html"):
         steps.append(_step(element))
         element = element.getparent()
-    return "/".join(reversed(steps))
+    return _SEP.join(reversed(steps))
 
 
 def article_container(text: str, walk: PageWalk) -> str | None:
@@ -1253,7 +1283,7 @@ def article_container(text: str, walk: PageWalk) -> str | None:
             common = chain
             continue
         size = 0
-        for mine, theirs in zip(common, chain):
+        for mine, theirs in zip(common, chain, strict=False):
             if mine is not theirs:
                 break
             size += 1
@@ -1266,7 +1296,7 @@ def article_container(text: str, walk: PageWalk) -> str | None:
 def find_container(tree: Any, path: str) -> Any:
     """The one element of the page ``tree`` at ``path`` (:func:`container_path`); None when
     the page has none or several."""
-    steps = path.split("/")
+    steps = path.split(_SEP)
     tag = steps[-1].split(".", 1)[0]
     match = None
     for element in tree.iter(tag):
@@ -1278,15 +1308,20 @@ def find_container(tree: Any, path: str) -> Any:
 
 
 def _keep_only(tree: Any, box: Any) -> None:
-    """Cut the page ``tree`` to ``box``: the body holds it alone (the head stays)."""
-    body = next(box.iterancestors("body"), None)
-    if body is None:
-        body = tree
+    """Cut the page ``tree`` to ``box``: each of its ancestors below the root keeps only the
+    child that leads to it (their tags and names stay: trafilatura's passes look for the
+    article by them), the head stays."""
     box.tail = None
-    for child in list(body):
-        body.remove(child)
-    body.text = None
-    body.append(box)
+    child = box
+    for ancestor in box.iterancestors():
+        if ancestor.tag == "html":
+            break
+        ancestor.text = None
+        for other in list(ancestor):
+            if other is not child:
+                ancestor.remove(other)
+        child.tail = None
+        child = ancestor
 
 
 def choose(
