@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .extracted import Extracted
+from .extracted import CONTAINER_SEP, Extracted
 
 #: Full extractions in a row that found the article in the same element before the site's
 #: next pages are cut to it.
@@ -81,6 +81,12 @@ class Containers:
             else:
                 self._sites.move_to_end(site)
             path = page.container if page is not None else None
+            if path is not None and known.path is not None and path != known.path:
+                # One inside the other (a page whose lede stands above its body, one
+                # without): the outer one holds both.
+                outer = _outer(path, known.path)
+                if outer is not None:
+                    known.path = path = outer
             if path != known.path:
                 # Extracted in full (in turn, or because the page had no such element, or
                 # its cut gave no article by the fast pass), the article was found elsewhere
@@ -90,3 +96,10 @@ class Containers:
                 known.handed = 0
             if path is not None:
                 known.agree += 1
+
+
+
+def _outer(one: str, other: str) -> str | None:
+    """The path of the two that holds the other's element, if one does."""
+    short, long = sorted((one, other), key=len)
+    return short if long.startswith(short + CONTAINER_SEP) else None

@@ -88,7 +88,7 @@ from trafilatura.utils import (
 )
 
 from .discover import declared_canonical
-from .extracted import Extracted, Method
+from .extracted import CONTAINER_SEP, Extracted, Method
 
 __all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
 
@@ -1238,9 +1238,9 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
 #: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
 CONTAINER_FOUND_SHARE = 1.0
 #: One step of a :func:`container_path`: ``tag.class#id``; the steps, root first, joined by
-#: _SEP (class names hold slashes: ``w-1/2``).
+#: CONTAINER_SEP.
 _STEP = "{}.{}#{}"
-_SEP = " > "
+_SEP = CONTAINER_SEP
 
 
 _DIGITS = re.compile(r"\d+")

@@ -11,6 +11,10 @@ from w3lib.encoding import html_to_unicode
 #: The extraction, by name (``module:name``), as the page workers import it.
 EXTRACT = "crawler.pagetask:extract_page"
 
+#: The separator of the steps of an article container's path (crawler.extract.container_path);
+#: class names hold slashes (``w-1/2``).
+CONTAINER_SEP = " > "
+
 #: How the article text was found: the pass of the cascade that gave it.
 Method = Literal["fast", "precision", "default", "recall"]
 
