@@ -211,7 +211,7 @@ class PagePool:
             if self._inline is None:
                 self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
             task = getattr(importlib.import_module(self._module), self._name)
-            return await loop.run_in_executor(self._inline, _timed, task, _bound(args))
+            return await loop.run_in_executor(self._inline, lambda: _timed(task, _bound(args)))
         self._start_lanes()
         future: asyncio.Future[Done] = loop.create_future()
         self._jobs.put((args, future, loop))

@@ -181,3 +181,17 @@ def test_a_crawl_reads_a_sites_later_pages_from_its_article_element(site, workdi
         assert whole is not None
         assert stored[story.slug]["text"] == whole.text, story.slug
         assert stored[story.slug]["extraction"].startswith("page:"), story.slug
+
+
+def test_the_benchmark_cuts_a_sites_later_heavy_pages(capsys):
+    from benchmarks import container_bench
+
+    figures = container_bench.heavy(sites=2, per_site=6, rounds=1)
+    assert figures.pages == 12
+    # Each site learnt from its first three pages, then its pages cut (none checked in full
+    # so soon), each giving its full extraction's article (the headline line aside).
+    assert figures.cut == 2 * 3
+    assert figures.same >= figures.pages - 2
+    assert container_bench.main(["--sites", "1", "--pages", "4", "--rounds", "1", "--no-real"]) == 0
+    out = capsys.readouterr().out
+    assert "cut to their site's learnt element" in out and "1 (25%)" in out
