@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import scrapy
@@ -35,13 +36,14 @@ from storage import (
     identity_host,
 )
 
+from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, same_site
-from .workers import PageFailed, PagePool
+from .workers import Late, PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class EntriesMixin:
     report: CrawlReport
     clock: Callable[[], datetime]
     pages: PagePool
+    containers: Containers
     polls: dict[int, _Poll]
     seen: set[str]
     ranks: dict[int, int]  # source id -> rank of its pages (see page_requests)
@@ -200,9 +203,12 @@ class EntriesMixin:
         if not isinstance(response, scrapy.http.TextResponse):
             self._fallback(entry, "page is not HTML", no_article=True)
             return
+        site = identity_host(urlsplit(response.url).hostname or "")
         try:
-            # The page's bytes, decoded in the worker (crawler.pagetask).
-            done = await self.pages.run(response.body, response.url, response.encoding)
+            # The page's bytes, decoded in the worker (crawler.pagetask); where its site holds
+            # its articles, as known when a worker takes it.
+            done = await self.pages.run(response.body, response.url, response.encoding,
+                                        Late(partial(self.containers.hint, site)))
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like
             # any page that keeps failing, kept with the feed's summary after a few tries).
@@ -216,6 +222,9 @@ class EntriesMixin:
         else:
             self.report.add_cpu("extract", done.cpu_seconds, here=self.pages.size == 0)
             extracted = done.value
+        self.containers.seen(site, extracted)
+        if extracted is not None and extracted.cut:
+            self.report.count("pages_cut")
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
             return

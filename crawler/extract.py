@@ -88,7 +88,7 @@ from trafilatura.utils import (
 )
 
 from .discover import declared_canonical
-from .extracted import Extracted, Method
+from .extracted import CONTAINER_SEP, Extracted, Method
 
 __all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
 
@@ -1128,22 +1128,69 @@ def table_cells(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def extract_article(html: str | bytes, url: str) -> Extracted | None:
-    """The article in ``html``, or None when the page has no recognisable article text."""
+def extract_article(html: str | bytes, url: str, container: str | None = None) -> Extracted | None:
+    """The article in ``html``, or None when the page has no recognisable article text.
+
+    ``container``: the :func:`container_path` that the site's articles were found in (learnt
+    by the crawl from the site's earlier pages, :mod:`crawler.containers`). When the page
+    has exactly one element of that path, the article is extracted from that element alone
+    (the title, author, date and canonical URL from the whole page), which costs a third of
+    the whole page's extraction; else, or when the element gives no article, from the whole
+    page. The result says which (:attr:`Extracted.cut`) and, from the whole page, which
+    element held the article (:attr:`Extracted.container`)."""
     try:
+        if container is not None:
+            found = _extract_article(html, url, container)
+            if found is not None and found.method == "fast":
+                return found
         return _extract_article(html, url)
     finally:
         _fold_line.cache_clear()
 
 
-def _extract_article(html: str | bytes, url: str) -> Extracted | None:
+def _extract_article(html: str | bytes, url: str, container: str | None = None) -> Extracted | None:
     tree = load_page(html)
     if tree is None:
         return None
     unwrap_layout_tables(tree)
+    if container is None:
+        return _extract_tree(tree, url)
+    box = find_container(tree, container)
+    if box is None:
+        return None
+    whole = _Whole(
+        meta=page_metadata(tree, url),
+        canonical=declared_canonical(tree, url),
+        links={_fold(_content(a)) for a in tree.iter("a")},
+        text=page_text(tree),
+    )
+    _keep_only(tree, box)
+    return _extract_tree(tree, url, whole, container)
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """What the rules read of the whole page when the article is extracted from its
+    container: the metadata, the canonical URL, the texts of its links (a line that is a
+    link's text elsewhere on the page is chrome) and its text (white space removed: a line
+    that stands outside a chrome box elsewhere is kept)."""
+
+    meta: Metadata
+    canonical: str | None
+    links: set[str]
+    text: str
+
+
+def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
+                  container: str | None = None) -> Extracted | None:
+    """The article of the page ``tree``, or of the part of a page cut to its ``container``
+    with what the rules read of the ``whole`` page."""
     tried: dict[Method, Document | None] = {}
     walk = walk_page(tree)
     links = set(walk.links.values())
+    if whole is not None:
+        links |= whole.links
+        walk._page = whole.text
     unlinked = unlinked_chars(tree, walk)
 
     def run(method: Method) -> str:
@@ -1167,17 +1214,114 @@ def _extract_article(html: str | bytes, url: str) -> Extracted | None:
     intro = lede(tree, text, walk)
     if intro is not None:
         text = f"{intro}\n{text}"
-    meta = page_metadata(tree, url)
+    if whole is None:
+        meta = page_metadata(tree, url)
+        # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
+        # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
+        canonical = declared_canonical(tree, url)
+    else:
+        meta, canonical = whole.meta, whole.canonical
     return Extracted(
         text=text,
         title=meta.title,
         author=meta.author,
         date=meta.date,
-        # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL with
-        # courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
-        canonical_url=declared_canonical(tree, url),
+        canonical_url=canonical,
         method=chosen,
+        container=container if container is not None else (
+            article_container(text, walk) if chosen == "fast" else None),
+        cut=container is not None,
     )
+
+
+#: A learnt container holds every line of the article: the lines found in elements of the
+#: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
+CONTAINER_FOUND_SHARE = 1.0
+#: One step of a :func:`container_path`: ``tag.class#id``; the steps, root first, joined by
+#: CONTAINER_SEP.
+_STEP = "{}.{}#{}"
+_SEP = CONTAINER_SEP
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _step(element: Any) -> str:
+    """An element's step of a :func:`container_path`; numbers in its names read as 0 (a
+    site names its articles' elements ``post-1105``, ``ts-article#25784520``)."""
+    name = " ".join((element.get("class") or "").split())
+    ident = (element.get("id") or "").strip()
+    return _DIGITS.sub("0", _STEP.format(element.tag, name, ident))
+
+
+def container_path(element: Any) -> str:
+    """The path of ``element`` from the page's ``body``: each ancestor's and its own tag,
+    class and id (``div.main# > article.story#``), without positions or numbers."""
+    steps = []
+    while element is not None and element.tag not in ("body", "html"):
+        steps.append(_step(element))
+        element = element.getparent()
+    return _SEP.join(reversed(steps))
+
+
+def article_container(text: str, walk: PageWalk) -> str | None:
+    """The :func:`container_path` of the innermost element of the page that holds every
+    line of the article ``text`` (its lede and headline included); None when it is the
+    page's body, or when too few of the lines are found in elements of the page."""
+    found = line_elements(text, walk)
+    if not found:
+        return None
+    folded = {_fold_line(line) for line in text.split("\n")} - {""}
+    total = sum(len(line) for line in folded)
+    if sum(len(line) for line in found) < CONTAINER_FOUND_SHARE * total:
+        return None
+    common: list[Any] | None = None
+    for element in found.values():
+        chain = [element, *element.iterancestors()]
+        chain.reverse()  # the root first
+        if common is None:
+            common = chain
+            continue
+        size = 0
+        for mine, theirs in zip(common, chain, strict=False):
+            if mine is not theirs:
+                break
+            size += 1
+        del common[size:]
+    if not common or common[-1].tag in ("body", "html"):
+        return None
+    return container_path(common[-1])
+
+
+def find_container(tree: Any, path: str) -> Any:
+    """The one element of the page ``tree`` at ``path`` (:func:`container_path`); None when
+    the page has none or several."""
+    steps = path.split(_SEP)
+    tag = steps[-1].split(".", 1)[0]
+    match = None
+    for element in tree.iter(tag):
+        if _step(element) == steps[-1] and container_path(element) == path:
+            if match is not None:
+                return None
+            match = element
+    return match
+
+
+def _keep_only(tree: Any, box: Any) -> None:
+    """Cut the page ``tree`` to ``box``: each of its ancestors below the root keeps only the
+    child that leads to it (their tags and names stay: trafilatura's passes look for the
+    article by them), the head stays."""
+    box.tail = None
+    child = box
+    for ancestor in box.iterancestors():
+        if ancestor.tag == "html":
+            break
+        ancestor.text = None
+        for other in list(ancestor):
+            if other is not child:
+                ancestor.remove(other)
+        child.tail = None
+        child = ancestor
 
 
 def choose(

@@ -11,6 +11,10 @@ from w3lib.encoding import html_to_unicode
 #: The extraction, by name (``module:name``), as the page workers import it.
 EXTRACT = "crawler.pagetask:extract_page"
 
+#: The separator of the steps of an article container's path (crawler.extract.container_path);
+#: class names hold slashes (``w-1/2``).
+CONTAINER_SEP = " > "
+
 #: How the article text was found: the pass of the cascade that gave it.
 Method = Literal["fast", "precision", "default", "recall"]
 
@@ -25,6 +29,11 @@ class Extracted:
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
     method: Method = "default"
+    #: Where the page held the article (crawler.extract.container_path): learnt by the crawl
+    #: for the site's next pages. None: nowhere but the page's body, or not known.
+    container: str | None = None
+    #: Extracted from that container alone (a learnt one), not from the whole page.
+    cut: bool = False
 
 
 #: Characters that are not seen: soft hyphens (``Bevöl&shy;kerung``), zero-width spaces and

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from storage import CrawlStore, Source
 
+from .containers import Containers
 from .report import CrawlReport
 from .workers import PagePool
 
@@ -30,3 +31,6 @@ class CrawlJob:
     #: The runner's page workers; None: the spider extracts in a thread of its own.
     pages: PagePool | None = None
     poll_done: Callable[[int], None] | None = None
+    #: Where sites hold their articles (the runner's, kept from crawl to crawl); None: this
+    #: crawl learns them for itself.
+    containers: Containers | None = None

@@ -12,6 +12,9 @@ from .extract import extract_article
 from .extracted import Extracted, page_text
 
 
-def extract_page(html: str | bytes, url: str, encoding: str | None = None) -> Extracted | None:
-    """The article of the page ``html`` (its text, or its bytes in ``encoding``) at ``url``."""
-    return extract_article(page_text(html, encoding), url)
+def extract_page(
+    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None
+) -> Extracted | None:
+    """The article of the page ``html`` (its text, or its bytes in ``encoding``) at ``url``;
+    ``container``: where the site's articles were found (:func:`extract_article`)."""
+    return extract_article(page_text(html, encoding), url, container)

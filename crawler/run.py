@@ -17,6 +17,7 @@ from scrapy.crawler import AsyncCrawlerRunner
 
 from storage import CrawlStore, Source
 
+from .containers import Containers
 from .extracted import EXTRACT
 from .job import CrawlJob
 from .report import CrawlReport
@@ -126,11 +127,13 @@ class CrawlRunner:
 
 class Runner(AsyncCrawlerRunner):
     """Scrapy's runner, with the pool of processes that extract the pages of its crawls
-    (started at the first page, stopped when the process ends)."""
+    (started at the first page, stopped when the process ends) and the elements that sites
+    hold their articles in (crawler.containers), learnt from crawl to crawl."""
 
     def __init__(self, settings: dict[str, Any], pages: PagePool) -> None:
         super().__init__(settings)
         self.pages = pages
+        self.containers = Containers()
         weakref.finalize(self, pages.close)
 
 
@@ -171,7 +174,9 @@ async def crawl(
     crawler = runner.create_crawler(NewsSpider)
     cpu = time.process_time()
     try:
-        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages, poll_done))
+        containers = runner.containers if isinstance(runner, Runner) else None
+        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages, poll_done,
+                                                 containers))
     finally:
         if pages.size == 0:  # the workers' caches go with the workers (recycled)
             from .extract import reset_caches

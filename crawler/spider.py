@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from storage import FetchOutcome, Source, identity_host
 
+from .containers import Containers
 from .discover import feed_links, robots_sitemaps, sniff
 from .entries import EntriesMixin, Entry, _Poll
 from .extracted import EXTRACT
@@ -82,6 +83,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         # a runner's pool, in a thread of this process).
         self.own_pool = job.pages is None
         self.pages = job.pages if job.pages is not None else PagePool(EXTRACT, 0)
+        self.containers = job.containers if job.containers is not None else Containers()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""

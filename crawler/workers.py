@@ -154,6 +154,21 @@ class _Worker:
 _Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop]
 
 
+class Late:
+    """An argument of a page's task worked out when a worker takes the page, not when the page
+    is queued: what the crawl knows by then can have changed (crawler.containers). Called
+    in the pool's thread."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Callable[[], Any]) -> None:
+        self.value = value
+
+
+def _bound(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(arg.value() if isinstance(arg, Late) else arg for arg in args)
+
+
 class PagePool:
     """``size`` worker processes running ``task`` (a module-level function, or its
     ``module:name``, which a worker imports) on one page at a time each."""
@@ -196,7 +211,7 @@ class PagePool:
             if self._inline is None:
                 self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
             task = getattr(importlib.import_module(self._module), self._name)
-            return await loop.run_in_executor(self._inline, _timed, task, args)
+            return await loop.run_in_executor(self._inline, lambda: _timed(task, _bound(args)))
         self._start_lanes()
         future: asyncio.Future[Done] = loop.create_future()
         self._jobs.put((args, future, loop))
@@ -252,7 +267,7 @@ class PagePool:
                 continue
             retire = False
             try:
-                result, retire = self._one(lane, args)
+                result, retire = self._one(lane, _bound(args))
             except Exception as exc:  # starting a worker failed: the page fails, not the lane
                 logger.exception("page worker could not be started")
                 result = PageFailed(f"no worker: {exc}")

@@ -226,6 +226,8 @@ def crawl(ctx: click.Context) -> None:
             f"polled {len(crawl_report.outcomes)} source(s): {ok} ok, "
             f"{len(crawl_report.failures)} failed; {crawl_report.new_articles} new article(s)"
             + (f", {n} updated" if (n := crawl_report.updated_articles) else "")
+            + (f"; {n} page(s) read from their site's learnt article element"
+               if (n := crawl_report.counters["pages_cut"]) else "")
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")

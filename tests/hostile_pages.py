@@ -24,8 +24,11 @@ TIMEOUT = 3.0
 _kept: list[bytes] = []
 
 
-def extract(html: str | bytes, url: str, encoding: str | None = None) -> Extracted | None:
-    """extract_article, except for the marked pages (``html``: as crawler.pagetask takes it)."""
+def extract(
+    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None
+) -> Extracted | None:
+    """extract_article, except for the marked pages (``html``, ``container``: as
+    crawler.pagetask takes them)."""
     html = page_text(html, encoding)
     if KILL_MARK in html:
         os._exit(70)  # as a crash in C code would: no exception, no clean-up
@@ -33,7 +36,13 @@ def extract(html: str | bytes, url: str, encoding: str | None = None) -> Extract
         time.sleep(3600)
     if GROW_MARK in html:
         _kept.append(b"\x01" * GROWTH)  # written, so resident
-    return extract_article(html, url)
+    return extract_article(html, url, container)
+
+
+def pause_and_join(first: str, second: str, pause: float = 0.0) -> str:
+    """``first + second``, after ``pause`` seconds (a page that keeps its worker busy)."""
+    time.sleep(pause)
+    return first + second
 
 
 def main(config: str) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from hostile_pages import GROW_MARK, HANG_MARK, KILL_MARK, extract
+from hostile_pages import GROW_MARK, HANG_MARK, KILL_MARK, extract, pause_and_join
 from newssite import STORIES_BY_SLUG
 
-from crawler.workers import Done, PageFailed, PagePool, WorkerDied, WorkerTimeout
+from crawler.workers import Done, Late, PageFailed, PagePool, WorkerDied, WorkerTimeout
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
 pytestmark = pytest.mark.page_workers
@@ -101,6 +101,29 @@ def test_workers_share_what_their_fork_server_loaded() -> None:
 
     result = asyncio.run(run())
     assert isinstance(result, Done) and isinstance(result.value, int) and result.value > 1000
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_a_late_argument_is_worked_out_when_a_worker_takes_the_page(size: int) -> None:
+    """What the crawl knows of a page's site when a worker takes it, not when it was queued
+    (crawler.containers): a page queued behind a busy worker is handed what was learnt
+    meanwhile."""
+    known = {"path": "queued"}
+
+    async def run() -> list[object]:
+        pool = PagePool(pause_and_join, size)
+        try:
+            busy = asyncio.ensure_future(pool.run("a", "", 1.0))
+            await asyncio.sleep(0.2)  # the one worker has taken it
+            waiting = asyncio.ensure_future(pool.run("b", Late(lambda: known["path"])))
+            await asyncio.sleep(0.2)  # queued behind it
+            known["path"] = "learnt"
+            return [await busy, await waiting]
+        finally:
+            pool.close()
+
+    results = asyncio.run(run())
+    assert [r.value for r in results if isinstance(r, Done)] == ["a", "blearnt"]
 
 
 def test_in_process_extraction_when_workers_is_zero() -> None:
