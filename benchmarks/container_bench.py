@@ -55,6 +55,7 @@ class RealFigures:
     cut: int = 0
     fell_back: int = 0
     same: int = 0
+    same_text: int = 0
     differ: int = 0
     inside_lost: int = 0  # labelled article snippets the full extraction has, the cut not
     outside_let_in: int = 0  # labelled chrome snippets the cut has, the full extraction not
@@ -84,6 +85,7 @@ def real_pages(pages: Sequence[LabelledPage]) -> RealFigures:
         out.cut += 1
         out.full_cpu += full
         out.cut_cpu += spent
+        out.same_text += cut.text == whole.text
         if same(cut, whole):
             out.same += 1
             continue
@@ -100,6 +102,7 @@ class HeavyFigures:
     pages: int = 0
     cut: int = 0
     same: int = 0
+    same_text: int = 0  # the same text (another pass of the cascade named, perhaps)
     full_cpu: float = 0.0
     learnt_cpu: float = 0.0
 
@@ -142,6 +145,7 @@ def heavy(sites: int, per_site: int, rounds: int, seed: int = 1) -> HeavyFigures
             learnt.seen(site, got)
             out.cut += bool(got is not None and got.cut)
             out.same += same(got, whole)
+            out.same_text += (got.text if got else None) == (whole.text if whole else None)
     return out
 
 
@@ -164,7 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("  with one element holding the article", f"{real.with_element:,}"),
                 ("  cut to it (others: the fast pass did not take the cut, extracted in full)",
                  f"{real.cut:,} ({real.fell_back:,} in full)"),
-                ("  the same article as in full", f"{real.same:,} of {real.cut:,}"),
+                ("  the same article as in full; the same text",
+                 f"{real.same:,}; {real.same_text:,} of {real.cut:,}"),
                 ("  another article: labelled article snippets lost / chrome snippets let in",
                  f"{real.differ:,}: {real.inside_lost} / {real.outside_let_in}"),
                 ("  CPU a cut page: in full / cut",
@@ -178,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (f"heavy pages ({args.sites} sites x {args.pages}, {kind}, {args.rounds} rounds)",
          f"{h.pages:,}"),
         ("  cut to their site's learnt element", f"{h.cut:,} ({h.cut / max(1, h.pages):.0%})"),
-        ("  the same article as in full", f"{h.same:,} of {h.pages:,}"),
+        ("  the same article as in full; the same text",
+         f"{h.same:,}; {h.same_text:,} of {h.pages:,}"),
         ("  CPU a page: always in full / learning as the crawl does",
          f"{_ms(h.full_cpu, h.pages)} / {_ms(h.learnt_cpu, h.pages)}"),
     ]

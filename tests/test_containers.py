@@ -195,3 +195,4 @@ def test_the_benchmark_cuts_a_sites_later_heavy_pages(capsys):
     assert container_bench.main(["--sites", "1", "--pages", "4", "--rounds", "1", "--no-real"]) == 0
     out = capsys.readouterr().out
     assert "cut to their site's learnt element" in out and "1 (25%)" in out
+    assert "the same text" in out
