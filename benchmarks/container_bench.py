@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += [
                 ("real pages (trafilatura, fundus, goose3 corpora)", f"{real.pages:,}"),
                 ("  with one element holding the article", f"{real.with_element:,}"),
-                ("  cut to it (others: the fast pass did not take the cut, extracted in full)",
+                ("  cut to it (others extracted in full: see crawler.extract)",
                  f"{real.cut:,} ({real.fell_back:,} in full)"),
                 ("  the same article as in full; the same text",
                  f"{real.same:,}; {real.same_text:,} of {real.cut:,}"),

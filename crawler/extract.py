@@ -1163,6 +1163,7 @@ def _extract_article(html: str | bytes, url: str, container: str | None = None) 
         canonical=declared_canonical(tree, url),
         links={_fold(_content(a)) for a in tree.iter("a")},
         text=page_text(tree),
+        paragraphs=paragraph_chars(tree),
     )
     _keep_only(tree, box)
     return _extract_tree(tree, url, whole, container)
@@ -1173,12 +1174,13 @@ class _Whole:
     """What the rules read of the whole page when the article is extracted from its
     container: the metadata, the canonical URL, the texts of its links (a line that is a
     link's text elsewhere on the page is chrome) and its text (white space removed: a line
-    that stands outside a chrome box elsewhere is kept)."""
+    that stands outside a chrome box elsewhere is kept), and its paragraph text's size."""
 
     meta: Metadata
     canonical: str | None
     links: set[str]
     text: str
+    paragraphs: int  # paragraph_chars
 
 
 def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
@@ -1193,6 +1195,10 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
         walk._page = whole.text
     unlinked = unlinked_chars(tree, walk)
 
+    paragraphs = paragraph_chars(tree)
+    if whole is not None and paragraphs < CONTAINER_PARAGRAPH_SHARE * whole.paragraphs:
+        return None  # the page's paragraphs are elsewhere: not the site's usual article
+
     def run(method: Method) -> str:
         if method not in tried:
             document = extract_pass(tree, url, method)
@@ -1201,7 +1207,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
             tried[method] = document
         return _text(tried[method])
 
-    chosen = choose(paragraph_chars(tree), run, unlinked=unlinked,
+    chosen = choose(paragraphs, run, unlinked=unlinked,
                     headings=subheadings(tree))
     document = tried[chosen]
     text = _text(document)
@@ -1234,6 +1240,11 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     )
 
 
+#: A page cut to a learnt container keeps at least this share of the page's paragraph text
+#: (paragraph_chars), or it is extracted in full: the site's element holds a summary or a
+#: teaser on this page, its article stands elsewhere. (Cut to the element of their own
+#: article, the corpora's real pages and the cycle's heavy pages keep at least half.)
+CONTAINER_PARAGRAPH_SHARE = 0.4
 #: A learnt container holds every line of the article: the lines found in elements of the
 #: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
 CONTAINER_FOUND_SHARE = 1.0

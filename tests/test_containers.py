@@ -96,6 +96,18 @@ def test_a_cut_that_the_fast_pass_does_not_take_is_redone_in_full():
     assert "harbour plan" in whole.text
 
 
+def test_a_page_whose_paragraphs_stand_outside_the_element_is_extracted_in_full():
+    # Where the site's other pages hold their article, this one holds a summary (a live
+    # page, a gallery): its paragraphs are elsewhere, and the cut would keep the summary.
+    summary = "<p>" + "A summary of the harbour decision for the readers of the front page. " * 6 + "</p>"
+    page = page_with(f'<div class="story"><div class="body">{summary}</div></div>'
+                     f'<div class="live">{ARTICLE * 5}</div>')
+    hinted = extract_article(page, URL, "div.story# > div.body#")
+    whole = extract_article(page, URL)
+    assert hinted == whole and whole is not None and not whole.cut
+    assert whole.text.count("The council approved") >= 8
+
+
 def test_the_cut_keeps_the_elements_ancestors_and_the_head():
     page = page_with(f'<main class="layout"><article class="story">{ARTICLE}</article>'
                      '<aside class="related"><a href="/x">Other story</a></aside></main>')
