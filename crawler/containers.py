@@ -2,12 +2,13 @@
 
 A page extracted in full tells which element held its article (``Extracted.container``, a
 path of tags and class and id names from the page's body). When a site's pages agree on it
-LEARN_AFTER times in a row, its next pages go to the page workers with that path, and are
-extracted from that element alone: a third of the cost of the whole page's extraction,
-with the same text (``crawler.extract.extract_article``). A page without that element, or
-whose cut gives no article by trafilatura's fast pass, is extracted in full there and then,
-and the site learns again; one page in CHECK_EVERY is extracted in full anyway, to see that
-the site still holds its article there.
+LEARN_AFTER times in a row (pages that tell no element in between: an index page, a text
+from trafilatura's default pass), its next pages go to the page workers with that path,
+and are extracted from that element alone: about half the cost of the whole page's
+extraction, with the same text (``crawler.extract.extract_article``). A page without that
+element, or whose cut is not kept there, is extracted in full there and then; when that
+finds the article in another element, the site learns again. One page in CHECK_EVERY is
+extracted in full anyway, to see that the site still holds its article there.
 
 Kept for the life of the crawl process (the runner's), MAX_SITES sites at most (the least
 recently seen forgotten first). A page's path is looked up when a page worker takes it
@@ -81,7 +82,11 @@ class Containers:
             else:
                 self._sites.move_to_end(site)
             path = page.container if page is not None else None
-            if path is not None and known.path is not None and path != known.path:
+            if path is None:
+                # No article, or none that the fast pass gave whole in one element (the
+                # default pass's text, lines that trafilatura joined): nothing learnt.
+                return
+            if known.path is not None and path != known.path:
                 # One inside the other (a page whose lede stands above its body, one
                 # without): the outer one holds both.
                 outer = _outer(path, known.path)
@@ -94,8 +99,7 @@ class Containers:
                 known.path = path
                 known.agree = 0
                 known.handed = 0
-            if path is not None:
-                known.agree += 1
+            known.agree += 1
 
 
 

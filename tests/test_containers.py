@@ -140,7 +140,7 @@ def test_a_site_is_learnt_after_pages_agree_and_checked_now_and_then():
     assert sites.hint("b.example") is None
 
 
-def test_a_page_found_elsewhere_or_without_article_makes_the_site_learn_again():
+def test_a_page_found_elsewhere_makes_the_site_learn_again():
     sites = Containers(learn_after=2)
     for _ in range(2):
         sites.seen("a.example", page("main# > article#"))
@@ -148,8 +148,21 @@ def test_a_page_found_elsewhere_or_without_article_makes_the_site_learn_again():
     assert sites.learnt("a.example") is None
     sites.seen("a.example", page("div.live#"))
     assert sites.learnt("a.example") == "div.live#"
-    sites.seen("a.example", None)  # no article at all
-    assert sites.learnt("a.example") is None and sites.hint("a.example") is None
+
+
+def test_a_page_without_an_element_of_its_own_teaches_nothing():
+    # No article (an index page), or a text that the fast pass did not give in one element
+    # (the default pass's): the site's element is neither confirmed nor denied.
+    sites = Containers(learn_after=3)
+    sites.seen("a.example", page("main# > article#"))
+    sites.seen("a.example", None)
+    sites.seen("a.example", page(None))
+    sites.seen("a.example", page("main# > article#"))
+    assert sites.learnt("a.example") is None
+    sites.seen("a.example", page("main# > article#"))
+    assert sites.learnt("a.example") == "main# > article#"
+    sites.seen("a.example", page(None))
+    assert sites.learnt("a.example") == "main# > article#"
 
 
 def test_an_element_inside_the_learnt_one_agrees_and_the_outer_one_is_kept():
