@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -94,6 +95,55 @@ def real_pages(pages: Sequence[LabelledPage]) -> RealFigures:
         out.inside_lost += sum(1 for s in page.inside if s in whole.text and s not in cut.text)
         out.outside_let_in += sum(1 for s in page.outside
                                   if s in cut.text and s not in whole.text)
+    return out
+
+
+@dataclass
+class SiblingFigures:
+    sites: int = 0  # sites with two pages or more
+    pages: int = 0  # pages whose site's other pages told an element
+    in_full: int = 0  # that element was not on the page once, or its cut was not kept
+    cut: int = 0
+    same_text: int = 0
+    inside_lost: int = 0
+    outside_let_in: int = 0
+
+
+def real_siblings(pages: Sequence[LabelledPage]) -> SiblingFigures:
+    """Each page of a site with several pages, handed the element its site's other pages
+    hold their article in (the one most of them tell), as the crawl hands a learnt one. The
+    corpora's pages of a site are mostly years apart, from other templates: this shows what
+    the crawl does with an element a site no longer uses."""
+    out = SiblingFigures()
+    sites: dict[str, list[LabelledPage]] = {}
+    for page in pages:
+        sites.setdefault(page.site, []).append(page)
+    for site_pages in sites.values():
+        if len(site_pages) < 2:
+            continue
+        out.sites += 1
+        texts = {p.name: page_text(p.html, None) for p in site_pages}
+        whole = {p.name: extract_article(texts[p.name], p.url) for p in site_pages}
+        for page in site_pages:
+            told = Counter(e.container for name, e in whole.items()
+                           if name != page.name and e is not None and e.container)
+            if not told:
+                continue
+            out.pages += 1
+            got = extract_article(texts[page.name], page.url, told.most_common(1)[0][0])
+            full = whole[page.name]
+            if got is None or not got.cut:
+                out.in_full += 1
+                continue
+            out.cut += 1
+            full_text = full.text if full is not None else ""
+            if got.text == full_text:
+                out.same_text += 1
+                continue
+            out.inside_lost += sum(1 for s in page.inside
+                                   if s in full_text and s not in got.text)
+            out.outside_let_in += sum(1 for s in page.outside
+                                      if s in got.text and s not in full_text)
     return out
 
 
@@ -177,6 +227,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             for name in real.differing:
                 rows.append(("    differs", name))
+            sib = real_siblings(load())
+            rows += [
+                ("real sites with several pages", f"{sib.sites:,}"),
+                ("  pages handed the element their site's other pages tell", f"{sib.pages:,}"),
+                ("  extracted in full (the element not there once, or its cut not kept)",
+                 f"{sib.in_full:,}"),
+                ("  cut: the same text as in full", f"{sib.same_text:,} of {sib.cut:,}"),
+                ("  cut, another text: labelled article snippets lost / chrome let in",
+                 f"{sib.inside_lost} / {sib.outside_let_in}"),
+            ]
     h = heavy(args.sites, args.pages, args.rounds)
     kind = "real article texts" if heavy_pages.real_texts() else "GENERATED texts"
     rows += [
