@@ -1133,9 +1133,10 @@ def extract_article(html: str | bytes, url: str, container: str | None = None) -
 
     ``container``: the :func:`container_path` that the site's articles were found in (learnt
     by the crawl from the site's earlier pages, :mod:`crawler.containers`). When the page
-    has exactly one element of that path, the article is extracted from that element alone
-    (the title, author, date and canonical URL from the whole page), which costs a third of
-    the whole page's extraction; else, or when the element gives no article, from the whole
+    has exactly one element of that path, holding CONTAINER_PARAGRAPH_SHARE of its paragraph
+    text at least, the article is extracted from that element alone (the title, author, date
+    and canonical URL from the whole page), which costs about half of the whole page's
+    extraction, and kept when the fast pass gave it; else it is extracted from the whole
     page. The result says which (:attr:`Extracted.cut`) and, from the whole page, which
     element held the article (:attr:`Extracted.container`)."""
     try:
@@ -1260,9 +1261,9 @@ _DIGITS = re.compile(r"\d+")
 def _step(element: Any) -> str:
     """An element's step of a :func:`container_path`; numbers in its names read as 0 (a
     site names its articles' elements ``post-1105``, ``ts-article#25784520``)."""
-    name = " ".join((element.get("class") or "").split())
-    ident = (element.get("id") or "").strip()
-    return _DIGITS.sub("0", _STEP.format(element.tag, name, ident))
+    name = _DIGITS.sub("0", " ".join((element.get("class") or "").split()))
+    ident = _DIGITS.sub("0", (element.get("id") or "").strip())
+    return _STEP.format(element.tag, name, ident)
 
 
 def container_path(element: Any) -> str:

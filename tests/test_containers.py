@@ -72,6 +72,11 @@ def test_the_path_reads_numbers_as_zero_and_keeps_no_positions():
     assert container_path(element) == "div.wrap w-0/0# > article.#post-0"
     other = load_page(page_with(f'<div class="wrap w-1/2"><article id="post-77">{ARTICLE}</article></div>'))
     assert find_container(other, container_path(element)) is other.xpath("//article")[0]
+    # Tags keep their digits (an h1 is not an h0).
+    heading = load_page(page_with(f'<section class="col-12"><h1 class="t1">Harbour</h1>{ARTICLE}</section>'))
+    h1 = heading.xpath("//h1")[0]
+    assert container_path(h1) == "section.col-0# > h1.t0#"
+    assert find_container(heading, container_path(h1)) is h1
 
 
 def test_a_page_without_the_element_or_with_two_is_extracted_in_full():
