@@ -71,9 +71,11 @@ class Containers:
 
     def seen(self, site: str, page: Extracted | None) -> None:
         """What the extraction of one of the site's pages gave (None: no article)."""
-        if page is not None and page.cut:
-            return  # the element still holds the article
         with self._lock:
+            if page is not None and page.cut:
+                if site in self._sites:
+                    self._sites.move_to_end(site)
+                return  # the element still holds the article
             known = self._sites.get(site)
             if known is None:
                 known = self._sites[site] = _Site()
@@ -94,13 +96,12 @@ class Containers:
                     known.path = path = outer
             if path != known.path:
                 # Extracted in full (in turn, or because the page had no such element, or
-                # its cut gave no article by the fast pass), the article was found elsewhere
-                # or nowhere: learn again, from this page.
+                # its cut was not kept), the article was found in another element: learn
+                # again, from this page.
                 known.path = path
                 known.agree = 0
                 known.handed = 0
             known.agree += 1
-
 
 
 def _outer(one: str, other: str) -> str | None:

@@ -188,6 +188,9 @@ def test_sites_are_forgotten_least_recently_seen_first():
         sites.seen(site, page(f"{site}#"))
     assert sites.learnt("a") == "a#" and sites.learnt("c") == "c#"
     assert sites.learnt("b") is None
+    sites.seen("a", page("a#", cut=True))  # a page cut counts as seen
+    sites.seen("d", page("d#"))
+    assert sites.learnt("a") == "a#" and sites.learnt("c") is None
 
 
 #: Crawls here run with page worker processes, as the daemon does.
