@@ -425,6 +425,7 @@ class Cycle:
     tree_rss_mib: float = 0.0
     tree_pss_mib: float = 0.0
     tree_parts: str = ""
+    cut: int = 0  # pages extracted from their site's learnt article element
 
     @property
     def stage_cpu(self) -> float:
@@ -484,6 +485,8 @@ def _crawl_cycle(site: BenchSite, config: Path, mail: TimedMailServer | None = N
         raise RuntimeError(
             f"newswatch crawl failed ({result.returncode}):\n{result.output[-3000:]}")
     match = re.search(r"(\d+) new article\(s\)", result.output)
+    cut = re.search(r"(\d+) page\(s\) read from their site's learnt article element",
+                    result.output)
     statuses = {k: v - before["statuses"].get(k, 0) for k, v in after["statuses"].items()}
     summary = " / ".join(
         line.strip() for line in result.output.splitlines()
@@ -504,7 +507,7 @@ def _crawl_cycle(site: BenchSite, config: Path, mail: TimedMailServer | None = N
                  None if first is None else first - result.started,
                  None if first is None or poll is None else first - poll,
                  result.tree_peak_rss_kib / 1024, result.tree_peak_pss_kib / 1024,
-                 result.tree_parts)
+                 result.tree_parts, int(cut.group(1)) if cut else 0)
 
 
 def run_floor(site: BenchSite, feeds: int, sample: int, work: Path) -> Floor:
@@ -931,6 +934,8 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("cold: articles stored", f"{cold.articles:,} of {total:,}", f"{total:,}",
          _verdict(cold.articles == total)),
         ("cold: articles/s (newswatch crawl)", f"{_rate(cold):.1f}", "-", "-"),
+        ("cold: pages extracted from their site's learnt article element",
+         f"{cold.cut:,} ({cold.cut / max(1, cold.articles):.0%})", "-", "-"),
         ("cold: per host, as the site saw it", _politeness(cold.politeness), limits, "-"),
         ("cold / warm: newswatch crawl exit codes", f"{cold.returncode} / {warm.returncode}",
          "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),

@@ -93,6 +93,8 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "| warm: bytes / cold bytes" in out and "PASS" in out
     assert "| one host: articles stored" in out
+    assert "| cold: pages extracted from their site's learnt article element" in out
+    assert 0 <= cold.cut <= cold.articles
     assert isinstance(cycles["beside"], cycle_bench.Beside)  # sampled beside the cold cycle
 
 
