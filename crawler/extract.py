@@ -1140,29 +1140,35 @@ def extract_article(html: str | bytes, url: str, container: str | None = None) -
     page. The result says which (:attr:`Extracted.cut`) and, from the whole page, which
     element held the article (:attr:`Extracted.container`)."""
     try:
-        if container is not None:
-            found = _extract_article(html, url, container)
+        tree = _parsed(html)
+        if tree is None:
+            return None
+        box = find_container(tree, container) if container is not None else None
+        if box is not None and container is not None:
+            found = _extract_cut(tree, box, url, container)
             if found is not None and found.method == "fast":
                 return found
-        return _extract_article(html, url)
+            tree = _parsed(html)  # the cut left only the element of the page
+        return _extract_tree(tree, url)
     finally:
         _fold_line.cache_clear()
 
 
-def _extract_article(html: str | bytes, url: str, container: str | None = None) -> Extracted | None:
+def _parsed(html: str | bytes) -> Any:
+    """The page's tree, its layout tables unwrapped; None when it is not HTML."""
     tree = load_page(html)
-    if tree is None:
-        return None
-    unwrap_layout_tables(tree)
-    if container is None:
-        return _extract_tree(tree, url)
-    box = find_container(tree, container)
-    if box is None:
-        return None
+    if tree is not None:
+        unwrap_layout_tables(tree)
+    return tree
+
+
+def _extract_cut(tree: Any, box: Any, url: str, container: str) -> Extracted | None:
+    """The article of the page ``tree`` cut to ``box``, its ``container``: what the rules
+    read of the whole page first, then the cut (which changes ``tree``)."""
     whole = _Whole(
         meta=page_metadata(tree, url),
         canonical=declared_canonical(tree, url),
-        links={_fold(_content(a)) for a in tree.iter("a")},
+        links=link_texts(tree),
         text=page_text(tree),
         paragraphs=paragraph_chars(tree),
     )
@@ -1246,9 +1252,6 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
 #: teaser on this page, its article stands elsewhere. (Cut to the element of their own
 #: article, the corpora's real pages and the cycle's heavy pages keep at least half.)
 CONTAINER_PARAGRAPH_SHARE = 0.4
-#: A learnt container holds every line of the article: the lines found in elements of the
-#: page (:func:`line_elements`) are at least this share of the text (trafilatura joins some).
-CONTAINER_FOUND_SHARE = 1.0
 #: One step of a :func:`container_path`: ``tag.class#id``; the steps, root first, joined by
 #: CONTAINER_SEP.
 _STEP = "{}.{}#{}"
@@ -1279,13 +1282,10 @@ def container_path(element: Any) -> str:
 def article_container(text: str, walk: PageWalk) -> str | None:
     """The :func:`container_path` of the innermost element of the page that holds every
     line of the article ``text`` (its lede and headline included); None when it is the
-    page's body, or when too few of the lines are found in elements of the page."""
+    page's body, or when a line is not the whole text of an element of the page
+    (:func:`line_elements`: trafilatura joined or cut it)."""
     found = line_elements(text, walk)
-    if not found:
-        return None
-    folded = {_fold_line(line) for line in text.split("\n")} - {""}
-    total = sum(len(line) for line in folded)
-    if sum(len(line) for line in found) < CONTAINER_FOUND_SHARE * total:
+    if not found or len(found) < len({_fold_line(line) for line in text.split("\n")} - {""}):
         return None
     common: list[Any] | None = None
     for element in found.values():
