@@ -1136,9 +1136,11 @@ def extract_article(html: str | bytes, url: str, container: str | None = None) -
     has exactly one element of that path, holding CONTAINER_PARAGRAPH_SHARE of its paragraph
     text at least, the article is extracted from that element alone (the title, author, date
     and canonical URL from the whole page), which costs about half of the whole page's
-    extraction, and kept when the fast pass gave it; else it is extracted from the whole
-    page. The result says which (:attr:`Extracted.cut`) and, from the whole page, which
-    element held the article (:attr:`Extracted.container`)."""
+    extraction, and kept when the fast pass's text is enough for the element or for the
+    whole page (weighed as the whole page's extraction weighs it); else it is extracted from
+    the whole page (the cut runs no other pass). The result says which
+    (:attr:`Extracted.cut`) and, from the whole page, which element held the article
+    (:attr:`Extracted.container`)."""
     try:
         tree = _parsed(html)
         if tree is None:
@@ -1146,7 +1148,7 @@ def extract_article(html: str | bytes, url: str, container: str | None = None) -
         box = find_container(tree, container) if container is not None else None
         if box is not None and container is not None:
             found = _extract_cut(tree, box, url, container)
-            if found is not None and found.method == "fast":
+            if found is not None:
                 return found
             tree = _parsed(html)  # the cut left only the element of the page
         return _extract_tree(tree, url)
@@ -1165,12 +1167,16 @@ def _parsed(html: str | bytes) -> Any:
 def _extract_cut(tree: Any, box: Any, url: str, container: str) -> Extracted | None:
     """The article of the page ``tree`` cut to ``box``, its ``container``: what the rules
     read of the whole page first, then the cut (which changes ``tree``)."""
+    anchors = link_list(tree)
+    text = page_text(tree)
     whole = _Whole(
         meta=page_metadata(tree, url),
         canonical=declared_canonical(tree, url),
-        links=link_texts(tree),
-        text=page_text(tree),
+        links=set(anchors),
+        text=text,
         paragraphs=paragraph_chars(tree),
+        # unlinked_chars of the whole page, from what is read here already
+        unlinked=len(text) - sum(len(anchor) - anchor.count(" ") for anchor in anchors),
     )
     _keep_only(tree, box)
     return _extract_tree(tree, url, whole, container)
@@ -1181,13 +1187,16 @@ class _Whole:
     """What the rules read of the whole page when the article is extracted from its
     container: the metadata, the canonical URL, the texts of its links (a line that is a
     link's text elsewhere on the page is chrome) and its text (white space removed: a line
-    that stands outside a chrome box elsewhere is kept), and its paragraph text's size."""
+    that stands outside a chrome box elsewhere is kept), and the sizes the fast pass's text
+    is weighed against, as for the whole page: its paragraph text and its text outside
+    links."""
 
     meta: Metadata
     canonical: str | None
     links: set[str]
     text: str
     paragraphs: int  # paragraph_chars
+    unlinked: int  # unlinked_chars
 
 
 def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
@@ -1200,8 +1209,6 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     if whole is not None:
         links |= whole.links
         walk._page = whole.text
-    unlinked = unlinked_chars(tree, walk)
-
     paragraphs = paragraph_chars(tree)
     if whole is not None and paragraphs < CONTAINER_PARAGRAPH_SHARE * whole.paragraphs:
         return None  # the page's paragraphs are elsewhere: not the site's usual article
@@ -1214,8 +1221,18 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
             tried[method] = document
         return _text(tried[method])
 
-    chosen = choose(paragraphs, run, unlinked=unlinked,
-                    headings=subheadings(tree))
+    headings = subheadings(tree)
+    unlinked = unlinked_chars(tree, walk)
+    if whole is None:
+        chosen = choose(paragraphs, run, unlinked=unlinked, headings=headings)
+    elif fast_taken(run("fast"), paragraphs, unlinked, headings) or fast_taken(
+        run("fast"), whole.paragraphs, whole.unlinked, headings
+    ):
+        # Enough for the element, or for the whole page as its full extraction weighs the
+        # same text (the page's paragraphs and text outside links around the element).
+        chosen = "fast"
+    else:
+        return None  # only the fast pass's text is kept from a cut: the page goes in full
     document = tried[chosen]
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
@@ -1349,15 +1366,20 @@ def choose(
     the page's ``headings`` (:func:`subheadings`) whose paragraph it kept: trafilatura's
     own extraction drops the subheadings of some articles, which the default pass's
     comparison with readability keeps."""
-    if fast:
-        text = run("fast")
-        if fast_enough(text, paragraphs, unlinked) and not dropped_subheading(text, headings):
-            return "fast"
+    if fast and fast_taken(run("fast"), paragraphs, unlinked, headings):
+        return "fast"
     default = len(run("default"))
     if default >= MIN_TEXT_CHARS and default >= gate * paragraphs:
         return "default"
     recall = len(run("recall"))
     return "recall" if recall > default else "default"
+
+
+def fast_taken(
+    text: str, paragraphs: int, unlinked: int, headings: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether the fast pass's ``text`` is kept (see :func:`choose`)."""
+    return fast_enough(text, paragraphs, unlinked) and not dropped_subheading(text, headings)
 
 
 def fast_enough(text: str, paragraphs: int, unlinked: int) -> bool:

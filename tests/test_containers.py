@@ -101,6 +101,24 @@ def test_a_cut_that_the_fast_pass_does_not_take_is_redone_in_full():
     assert "harbour plan" in whole.text
 
 
+def test_a_cut_whose_text_is_enough_for_the_whole_page_is_kept():
+    # Short lines (a list of facts as paragraphs) make the element's text long for the
+    # element's own paragraph text; the whole page's (its comments besides) takes it, as the
+    # whole page's extraction does: the cut is kept, with the same article.
+    story = "The council approved the new harbour plan after a long debate in the town hall. " * 4
+    facts = "".join(f"<p>Berth {n} gets a new crane and a longer quay wall.</p>" for n in range(14))
+    comment = "<p>" + "I have lived by the harbour for forty years and this plan worries me. " * 4 + "</p>"
+    page = page_with(f'<div class="story"><article><p>{story}</p><h2>What changes</h2>{facts}'
+                     f'<p>{story}</p></article></div><section class="comments">{comment * 3}</section>')
+    whole = extract_article(page, URL)
+    assert whole is not None and whole.method == "fast"
+    assert whole.container == "div.story# > article.#"
+    hinted = extract_article(page, URL, whole.container)
+    assert hinted is not None and hinted.cut
+    assert replace(hinted, cut=False) == whole
+    assert "Berth 13" in hinted.text and "forty years" not in hinted.text
+
+
 def test_a_page_whose_paragraphs_stand_outside_the_element_is_extracted_in_full():
     # Where the site's other pages hold their article, this one holds a summary (a live
     # page, a gallery): its paragraphs are elsewhere, and the cut would keep the summary.
