@@ -51,6 +51,20 @@ def downloader_middlewares() -> dict[str, int]:
             for path, order in DOWNLOADER_MIDDLEWARES_BASE.items() if path not in unused}
 
 
+#: Scrapy's spider middlewares that a crawl runs: the start requests', the one that drops
+#: the answers a callback does not handle (handle_httpstatus_list), and the Referer header's
+#: (Scrapy's redirects look for it). Not Scrapy's others, each of which wraps every
+#: callback's output for nothing newswatch uses: the depth of requests (no depth limit),
+#: the check of copied meta keys (a developer's warning) and the length of URLs: Scrapy
+#: drops a request to a URL of over 2,083 characters without a word to its callbacks, so
+#: its entry was never settled; such a page is fetched like any other.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+}
+
+
 def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
     """The Scrapy settings for ``settings``."""
     return {
@@ -79,6 +93,7 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # Scrapy's list: a middleware listed there is imported even when it is off (the
         # cookies one pulls in tldextract and requests).
         "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
+        "SPIDER_MIDDLEWARES_BASE": SPIDER_MIDDLEWARES,
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy's remote control (on by default since 2.19) serves an HTTP endpoint that runs
         # Python code sent to it, and writes its port and token to a file in the user's home

@@ -82,6 +82,22 @@ def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workd
         assert "\ufeff" not in articles[path]["text"]
 
 
+def test_a_page_with_a_very_long_address_is_fetched(site, workdir):
+    # Over the 2,083 characters that Scrapy's UrlLengthMiddleware drops without a word to
+    # the crawl (which then never settled the entry): fetched and stored like any page.
+    path = "/h/" + "-".join(["harbour-plan-approved-after-a-long-debate"] * 60) + ".html"
+    assert len(site.url(path)) > 2083
+    site.serve(path, page("The longest address in town.").encode(), content_type="text/html")
+    workdir.write_config(sources=[site.serve("/h/long.rss", rss(item("Long", site.url(path))))])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 new article(s)" in result.stdout, result.stdout
+    stored = exported(workdir)["Long"]
+    assert "The longest address in town." in stored["text"]
+    assert stored["extraction"].startswith("page:")
+    assert site.requests_for(path)
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [
