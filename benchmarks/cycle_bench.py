@@ -32,7 +32,8 @@ beyond the loopback network.
    the site, and the per-host politeness the site saw. Against: the floor measured in the
    same run (``benchmarks/cycle_floor.py``: downloading every page, plus trafilatura's
    default extraction of a sample of them, per page, times the pages, divided by the
-   cores; the extraction timed after the cycle and, by ``benchmarks/cycle_sampler.py``,
+   cores; the extraction timed before the cycle and after it, the faster of the two kept
+   (the machine's speed drifts over minutes), and, by ``benchmarks/cycle_sampler.py``,
    beside it: a page every 2 s, extracted by trafilatura's default and by newswatch's
    ``extract_article``, under the load the cycle's workers meet), and, on a time budget, a
    sequential ``feedparser.parse`` + ``urlopen`` + ``trafilatura.extract`` loop extrapolated
@@ -441,8 +442,10 @@ class Floor:
     bytes: int
     download_seconds: float
     sampled: int
-    extract_cpu_per_page: float
+    extract_cpu_per_page: float  # the floor's: the faster of the timings before and after
     cores: int
+    extract_cpu_before: float | None = None  # timed before the cycle
+    extract_cpu_after: float | None = None  # timed after it
 
     @property
     def seconds(self) -> float:
@@ -510,12 +513,16 @@ def _crawl_cycle(site: BenchSite, config: Path, mail: TimedMailServer | None = N
                  result.tree_parts, int(cut.group(1)) if cut else 0)
 
 
-def run_floor(site: BenchSite, feeds: int, sample: int, work: Path) -> Floor:
-    """benchmarks.cycle_floor in its own process: download every page, extract a sample."""
+def run_floor(
+    site: BenchSite, feeds: int, sample: int, work: Path, *, sample_only: bool = False
+) -> Floor:
+    """benchmarks.cycle_floor in its own process: download every page (``sample_only``: the
+    sampled ones), extract a sample."""
     urls = work / "floor-feeds.json"
     urls.write_text(json.dumps([site.feed_url(i) for i in range(feeds)]), encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cycle_floor", str(urls), "--sample", str(sample)],
+        [sys.executable, "-m", "benchmarks.cycle_floor", str(urls), "--sample", str(sample),
+         *(["--sample-only"] if sample_only else [])],
         cwd=ROOT, env=subprocess_env(), capture_output=True, check=True, timeout=3600,
     ).stdout
     data = json.loads(out)
@@ -658,6 +665,11 @@ def cold_and_warm(
                                workers=workers)
         log(f"cold cycle: newswatch crawl, {hosts} host(s), per_host = {per_host}, "
             f"delay = 0s, workers = {'one per core' if workers is None else workers} ...")
+        # The floor's extraction is timed before the cycle too: this machine's speed drifts
+        # by a third over minutes, and the faster of the two timings is the floor.
+        before = run_floor(site, feeds, floor_sample, work, sample_only=True)
+        log(f"  floor's extraction before the cycle: "
+            f"{1000 * before.extract_cpu_per_page:.1f} ms a page")
         sampler = Sampler(site, feeds, floor_sample, work)
         try:
             cold = _crawl_cycle(site, config, mail)
@@ -682,9 +694,14 @@ def cold_and_warm(
             _log_cycle(log, one_host)
         log(f"floor: download every page ({feeds * entries:,}), trafilatura's default "
             f"extraction of {floor_sample} of them ...")
-        floor = run_floor(site, feeds, floor_sample, work)
+        after = run_floor(site, feeds, floor_sample, work)
+        floor = replace(after, extract_cpu_before=before.extract_cpu_per_page,
+                        extract_cpu_after=after.extract_cpu_per_page,
+                        extract_cpu_per_page=min(before.extract_cpu_per_page,
+                                                 after.extract_cpu_per_page))
         log(f"  download {floor.download_seconds:.1f}s, extraction "
-            f"{1000 * floor.extract_cpu_per_page:.1f} ms a page, {floor.cores} cores: "
+            f"{1000 * after.extract_cpu_per_page:.1f} ms a page (before the cycle "
+            f"{1000 * before.extract_cpu_per_page:.1f}), {floor.cores} cores: "
             f"floor {floor.seconds:.1f}s")
         base = None
         if budget > 0:
@@ -941,8 +958,13 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
          "0 / 0", _verdict(cold.returncode == warm.returncode == 0)),
         (f"floor: download of every page ({floor.pages:,}, {floor.bytes / 1e6:,.1f} MB)",
          f"{floor.download_seconds:.1f} s", "-", "-"),
-        (f"floor: trafilatura default extraction, CPU per page ({floor.sampled} sampled)",
-         f"{1000 * floor.extract_cpu_per_page:.1f} ms", "-", "-"),
+        (f"floor: trafilatura default extraction, CPU per page ({floor.sampled} sampled; "
+         "the faster of before and after the cycles)",
+         f"{1000 * floor.extract_cpu_per_page:.1f} ms"
+         + (f" (before {1000 * floor.extract_cpu_before:.1f}, after "
+            f"{1000 * floor.extract_cpu_after:.1f})"
+            if floor.extract_cpu_before is not None and floor.extract_cpu_after is not None
+            else ""), "-", "-"),
         (f"floor: download + extraction of every page / {floor.cores} cores",
          f"{floor.seconds:.1f} s", "-", "-"),
         ("cold: wall time / floor", f"{cold.seconds / floor.seconds:.2f}x",
