@@ -11,8 +11,11 @@ process of its own, in turn, ``--rounds`` times; the figure is the CPU of that p
 
 A variant's name says what it adds: ``text`` reads ``response.text``, ``nometa`` turns
 Scrapy's meta refresh off, ``lean`` seven of its downloader middlewares, ``await`` makes the
-page callback a coroutine that awaits a thread (as newswatch's awaits its page workers);
-``aiohttp`` fetches the same pages with aiohttp alone: ``--variants bare,text-await,aiohttp``.
+page callback a coroutine that awaits a thread (as newswatch's awaits its page workers),
+``direct`` fetches the pages through Scrapy's downloader alone (``engine.download_async``, 16
+at a time: its downloader middlewares and per-host slots, not its scheduler, spider
+middlewares and scraper); ``aiohttp`` fetches the same pages with aiohttp alone:
+``--variants bare,text-await,aiohttp``.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
                     mws[path] = None  # type: ignore[assignment]
         settings["DOWNLOADER_MIDDLEWARES_BASE"] = {k: v for k, v in mws.items() if v is not None}
     pool = ThreadPoolExecutor(max_workers=2)
+    gate = asyncio.Semaphore(16)  # "direct": CONCURRENT_REQUESTS, which the engine applies
     marks: dict[str, float] = {}
     counts = {"pages": 0, "bytes": 0}
 
@@ -110,9 +114,23 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
                 yield scrapy.Request(url, callback=self.feed, dont_filter=True, priority=10,
                                      meta={"dont_obey_robotstxt": True})
 
-        def feed(self, response: Any) -> Any:
-            for link in LINK.findall(response.body)[1:]:
-                yield scrapy.Request(link.decode(), callback=self.page, priority=20)
+        async def feed(self, response: Any) -> Any:
+            links = [link.decode() for link in LINK.findall(response.body)[1:]]
+            if "direct" in variant:
+                # The pages through Scrapy's downloader alone (its middlewares and per-host
+                # slots), not its scheduler, spider middlewares and scraper.
+                await asyncio.gather(*(self.direct(link) for link in links))
+                return
+            for link in links:
+                yield scrapy.Request(link, callback=self.page, priority=20)
+
+        async def direct(self, link: str) -> None:
+            async with gate:
+                assert self.crawler.engine is not None
+                response = await self.crawler.engine.download_async(scrapy.Request(link))
+            result = self.page(response)
+            if result is not None:
+                await result
 
         def page(self, response: Any) -> Any:
             counts["pages"] += 1

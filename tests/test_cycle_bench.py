@@ -96,6 +96,23 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| cold: pages extracted from their site's learnt article element" in out
     assert 0 <= cold.cut <= cold.articles
     assert isinstance(cycles["beside"], cycle_bench.Beside)  # sampled beside the cold cycle
+    # The floor's extraction timed before the cycles and after them; the faster is kept.
+    floor = cycles["floor"]
+    assert floor.extract_cpu_before is not None and floor.extract_cpu_after is not None
+    assert floor.extract_cpu_per_page == min(floor.extract_cpu_before, floor.extract_cpu_after)
+    assert "(before " in out
+
+
+def test_scrapy_floor_fetches_every_page_each_way(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import scrapy_floor
+
+    variants = "bare,direct-text-await,aiohttp"
+    assert scrapy_floor.main(["--feeds", "2", "--entries", "3", "--rounds", "1",
+                              "--variants", variants]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for line, variant in zip(lines, variants.split(","), strict=True):
+        assert line.startswith(f"round 1 {variant}") and ": 6 pages," in line, line
 
 
 def test_sampler_extracts_both_ways_until_its_input_closes() -> None:
