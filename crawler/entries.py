@@ -206,9 +206,11 @@ class EntriesMixin:
         site = identity_host(urlsplit(response.url).hostname or "")
         try:
             # The page's bytes, decoded in the worker (crawler.pagetask); where its site holds
-            # its articles, as known when a worker takes it.
+            # its articles, as known when a worker takes it; its author and date looked for
+            # only where the feed gives none (the page's would not be kept).
             done = await self.pages.run(response.body, response.url, response.encoding,
-                                        Late(partial(self.containers.hint, site)))
+                                        Late(partial(self.containers.hint, site)),
+                                        entry.feed.author is None, entry.feed.published is None)
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like
             # any page that keeps failing, kept with the feed's summary after a few tries).

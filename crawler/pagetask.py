@@ -13,8 +13,10 @@ from .extracted import Extracted, page_text
 
 
 def extract_page(
-    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None
+    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None,
+    author: bool = True, date: bool = True,
 ) -> Extracted | None:
     """The article of the page ``html`` (its text, or its bytes in ``encoding``) at ``url``;
-    ``container``: where the site's articles were found (:func:`extract_article`)."""
-    return extract_article(page_text(html, encoding), url, container)
+    ``container``: where the site's articles were found; ``author`` / ``date`` False: not
+    looked for on the page, the feed gives them (:func:`extract_article`)."""
+    return extract_article(page_text(html, encoding), url, container, author=author, date=date)

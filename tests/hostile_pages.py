@@ -25,10 +25,11 @@ _kept: list[bytes] = []
 
 
 def extract(
-    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None
+    html: str | bytes, url: str, encoding: str | None = None, container: str | None = None,
+    author: bool = True, date: bool = True,
 ) -> Extracted | None:
-    """extract_article, except for the marked pages (``html``, ``container``: as
-    crawler.pagetask takes them)."""
+    """extract_article, except for the marked pages (the arguments as crawler.pagetask
+    takes them)."""
     html = page_text(html, encoding)
     if KILL_MARK in html:
         os._exit(70)  # as a crash in C code would: no exception, no clean-up
@@ -36,7 +37,7 @@ def extract(
         time.sleep(3600)
     if GROW_MARK in html:
         _kept.append(b"\x01" * GROWTH)  # written, so resident
-    return extract_article(html, url, container)
+    return extract_article(html, url, container, author=author, date=date)
 
 
 def pause_and_join(first: str, second: str, pause: float = 0.0) -> str:

@@ -82,6 +82,28 @@ def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workd
         assert "\ufeff" not in articles[path]["text"]
 
 
+def test_the_pages_author_and_date_stand_in_for_those_the_feed_lacks(site, workdir):
+    # Looked for on the page only where the feed gives none (the page workers skip the dear
+    # byline and date searches otherwise): each field is the feed's, else the page's.
+    meta = ('<meta name="author" content="Ana Lucía Pérez">'
+            '<meta property="article:published_time" content="2026-11-30T08:00:00+00:00">')
+    for path in ("/h/bare", "/h/dated"):
+        site.serve(path, page("A page with a byline.", head=meta).encode(), content_type="text/html")
+    dated = ("<item><title>Dated</title><link>{}</link><dc:creator>Feed Writer</dc:creator>"
+             "<pubDate>Tue, 01 Dec 2026 09:00:00 GMT</pubDate></item>").format(site.url("/h/dated"))
+    feed = rss(item("Bare", site.url("/h/bare")) + dated).replace(
+        b'<rss version="2.0">',
+        b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">')
+    workdir.write_config(sources=[site.serve("/h/authors.rss", feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    articles = exported(workdir)
+    assert articles["Bare"]["author"] == "Ana Lucía Pérez"
+    assert articles["Bare"]["published"].startswith("2026-11-30")
+    assert articles["Dated"]["author"] == "Feed Writer"
+    assert articles["Dated"]["published"].startswith("2026-12-01T09:00")
+
+
 def test_a_page_with_a_very_long_address_is_fetched(site, workdir):
     # Over the 2,083 characters that Scrapy's UrlLengthMiddleware drops without a word to
     # the crawl (which then never settled the entry): fetched and stored like any page.

@@ -409,6 +409,29 @@ def test_page_metadata_is_trafilaturas_and_passes_leave_the_parsed_page_alone(ch
     assert lxml_html.tostring(tree) == before
 
 
+def test_the_author_and_date_the_feed_gives_are_not_looked_for_on_the_page() -> None:
+    # A byline only in the page's markup (no meta tag, no JSON-LD: the dear search) and a
+    # date in its markup: found when wanted; not looked for (None) when the feed gives
+    # them, the article otherwise the same.
+    story = STORIES_BY_SLUG[NEUTRAL_SLUGS[0]]
+    body = "".join(f"<p>{p}</p>" for p in story.body)
+    page = (f"<html><head><title>{story.title}</title></head><body><article>"
+            f"<h1>{story.title}</h1><p class=\"byline\">By Ana Lucía Pérez</p>"
+            f'<time datetime="2026-11-30">30 November 2026</time>{body}</article></body></html>')
+    url = "http://127.0.0.1/articles/harbour"
+    full = extract_article(page, url)
+    assert full is not None
+    assert full.author == "Ana Lucía Pérez" and full.date == "2026-11-30"
+    for author, date in ((False, True), (True, False), (False, False)):
+        lean = extract_article(page, url, author=author, date=date)
+        assert lean is not None
+        assert lean.author == (full.author if author else None)
+        assert lean.date == (full.date if date else None)
+        assert (lean.text, lean.title, lean.method) == (full.text, full.title, full.method)
+    tree = load_html(page)
+    assert page_metadata(tree, url, author=False, date=False).title == full.title
+
+
 _ODD_PAGES = [
     "",
     "   ",
@@ -666,3 +689,17 @@ def test_the_fast_pass_is_not_kept_when_it_drops_a_subheading_whose_paragraph_it
     texts["fast"] = with_it
     ran.clear()
     assert choose(paragraphs, run, headings=headings) == "fast" and ran == ["fast"]
+
+
+def test_the_metadata_benchmark_times_each_step_and_finds_the_same_articles() -> None:
+    from benchmarks import metadata_bench
+
+    fixtures = Path(__file__).parent / "fixtures"
+    pages = [("http://127.0.0.1/articles/a", (fixtures / name).read_bytes())
+             for name in ("article.html", "article-blog.html", "article-table.html")]
+    figures = metadata_bench.measure(pages, rounds=1)
+    assert figures.pages == 3 and figures.same == 3
+    assert figures.step_pages["meta tags"] == 3 and figures.step_pages["date search"] == 3
+    assert figures.full_cpu > 0 and figures.lean_cpu > 0
+    table = dict(metadata_bench.rows(figures))
+    assert table["  the same text and title both ways"] == "3 of 3"
