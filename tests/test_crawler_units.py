@@ -430,6 +430,13 @@ def test_the_author_and_date_the_feed_gives_are_not_looked_for_on_the_page() -> 
         assert (lean.text, lean.title, lean.method) == (full.text, full.title, full.method)
     tree = load_html(page)
     assert page_metadata(tree, url, author=False, date=False).title == full.title
+    # A title in the JSON-LD alone (no meta tag): read there either way.
+    ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+          '"NewsArticle", "headline": "Harbour board keeps its rates"}</script>')
+    only_ld = load_html(f"<html><head>{ld}</head><body>{body}</body></html>")
+    assert page_metadata(only_ld, url).title == "Harbour board keeps its rates"
+    assert page_metadata(only_ld, url, author=False, date=False).title == (
+        "Harbour board keeps its rates")
 
 
 _ODD_PAGES = [
