@@ -56,7 +56,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import trafilatura
@@ -176,8 +176,13 @@ def unlinked_chars(tree: Any, walk: PageWalk | None = None) -> int:
     """The characters of the page's text outside its links, white space aside (``walk``:
     its :func:`walk_page`, when known)."""
     walk = walk_page(tree) if walk is None else walk
-    return walk.page_chars() - sum(len(anchor) - anchor.count(" ")
-                                   for anchor in walk.links.values())
+    return _outside_links(walk.page_chars(), walk.links.values())
+
+
+def _outside_links(page_chars: int, anchors: Iterable[str]) -> int:
+    """Of a page's ``page_chars`` characters (white space aside), those outside the texts of
+    its links, ``anchors`` (white space folded)."""
+    return page_chars - sum(len(anchor) - anchor.count(" ") for anchor in anchors)
 
 
 def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
@@ -1158,18 +1163,18 @@ def extract_article(
     (:attr:`Extracted.cut`) and, from the whole page, which element held the article
     (:attr:`Extracted.container`). ``author`` / ``date`` False: the page's are not looked
     for (:func:`page_metadata`), where the feed gives them."""
-    wanted = {"author": author, "date": date}
+    read_meta = partial(page_metadata, author=author, date=date)
     try:
         tree = _parsed(html)
         if tree is None:
             return None
         box = find_container(tree, container) if container is not None else None
         if box is not None and container is not None:
-            found = _extract_cut(tree, box, url, container, wanted)
+            found = _extract_cut(tree, box, url, container, read_meta)
             if found is not None:
                 return found
             tree = _parsed(html)  # the cut left only the element of the page
-        return _extract_tree(tree, url, wanted=wanted)
+        return _extract_tree(tree, url, read_meta=read_meta)
     finally:
         _fold_line.cache_clear()
 
@@ -1183,24 +1188,23 @@ def _parsed(html: str | bytes) -> Any:
 
 
 def _extract_cut(
-    tree: Any, box: Any, url: str, container: str, wanted: dict[str, bool]
+    tree: Any, box: Any, url: str, container: str, read_meta: Callable[[Any, str], Metadata]
 ) -> Extracted | None:
     """The article of the page ``tree`` cut to ``box``, its ``container``: what the rules
-    read of the whole page first, then the cut (which changes ``tree``); ``wanted``: the
-    metadata fields looked for (page_metadata's flags)."""
+    read of the whole page first (its metadata by ``read_meta``), then the cut (which
+    changes ``tree``)."""
     anchors = link_list(tree)
     text = page_text(tree)
     whole = _Whole(
-        meta=page_metadata(tree, url, **wanted),
+        meta=read_meta(tree, url),
         canonical=declared_canonical(tree, url),
         links=set(anchors),
         text=text,
         paragraphs=paragraph_chars(tree),
-        # unlinked_chars of the whole page, from what is read here already
-        unlinked=len(text) - sum(len(anchor) - anchor.count(" ") for anchor in anchors),
+        unlinked=_outside_links(len(text), anchors),  # unlinked_chars, from what is read here
     )
     _keep_only(tree, box)
-    return _extract_tree(tree, url, whole, container, wanted)
+    return _extract_tree(tree, url, whole, container)
 
 
 @dataclass(frozen=True)
@@ -1222,10 +1226,9 @@ class _Whole:
 
 def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
                   container: str | None = None,
-                  wanted: dict[str, bool] | None = None) -> Extracted | None:
-    """The article of the page ``tree``, or of the part of a page cut to its ``container``
-    with what the rules read of the ``whole`` page; ``wanted``: the metadata fields looked
-    for (page_metadata's flags; all by default)."""
+                  read_meta: Callable[[Any, str], Metadata] = page_metadata) -> Extracted | None:
+    """The article of the page ``tree`` (its metadata by ``read_meta``), or of the part of a
+    page cut to its ``container`` with what the rules read of the ``whole`` page."""
     tried: dict[Method, Document | None] = {}
     walk = walk_page(tree)
     links = set(walk.links.values())
@@ -1268,7 +1271,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     if intro is not None:
         text = f"{intro}\n{text}"
     if whole is None:
-        meta = page_metadata(tree, url, **(wanted or {}))
+        meta = read_meta(tree, url)
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
         # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
         canonical = declared_canonical(tree, url)
