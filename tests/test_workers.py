@@ -4,6 +4,7 @@ worker costs that page alone (retried at the next poll), never the rest of the c
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from conftest import subprocess_env
 from hostile_pages import GROW_MARK, HANG_MARK, KILL_MARK, extract, pause_and_join
 from newssite import STORIES_BY_SLUG
 
-from crawler.workers import Done, Late, PageFailed, PagePool, WorkerDied, WorkerTimeout
+from crawler.workers import NICE, Done, Late, PageFailed, PagePool, WorkerDied, WorkerTimeout
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
 pytestmark = pytest.mark.page_workers
@@ -50,6 +51,30 @@ def test_a_lost_worker_costs_its_page_alone_and_workers_are_recycled() -> None:
     # 5 good pages at most 2 a worker, and the 2 lost workers at most 1 good page each before
     # their hostile page: at least 4 worker processes in all, whatever the order.
     assert pool.started >= 4
+
+
+def test_the_page_a_lost_worker_held_next_goes_to_a_new_worker() -> None:
+    """A worker holds the page after the one it extracts (DEPTH 2): when it dies on its page
+    or is killed on it, the page it held next is extracted by its successor, not failed."""
+    page = PAGE.replace("$body_html", "<p>" + "A paragraph of the article. " * 20 + "</p>")
+
+    async def run() -> tuple[list[object], PagePool]:
+        pool = PagePool(extract, 1, timeout=3.0)
+        try:
+            pages = [KILL_MARK, page, HANG_MARK, page, page]
+            results = await asyncio.gather(
+                *(pool.run(p, "http://127.0.0.1/a") for p in pages), return_exceptions=True
+            )
+        finally:
+            pool.close()
+        return results, pool
+
+    results, pool = asyncio.run(run())
+    assert isinstance(results[0], WorkerDied), results
+    assert isinstance(results[2], WorkerTimeout), results
+    assert all(isinstance(results[i], Done) and results[i].value is not None  # type: ignore[union-attr]
+               for i in (1, 3, 4)), results
+    assert pool.lost == 2 and pool.started == 3
 
 
 def test_a_worker_left_larger_by_a_page_is_retired_after_delivering_it() -> None:
@@ -124,6 +149,21 @@ def test_a_late_argument_is_worked_out_when_a_worker_takes_the_page(size: int) -
 
     results = asyncio.run(run())
     assert [r.value for r in results if isinstance(r, Done)] == ["a", "blearnt"]
+
+
+def test_workers_run_below_the_crawl_process_priority() -> None:
+    """Extraction yields the CPU to the crawl process that feeds it (crawler.workers.NICE)."""
+
+    async def run() -> object:
+        pool = PagePool("os:nice", 1)
+        try:
+            return await pool.run(0)
+        finally:
+            pool.close()
+
+    result = asyncio.run(run())
+    assert isinstance(result, Done)
+    assert result.value == min(19, os.nice(0) + NICE)
 
 
 def test_in_process_extraction_when_workers_is_zero() -> None:
