@@ -322,6 +322,8 @@ class PagePool:
                     continue
                 sent = 0
             sent += self._send(worker, held, sent)
+            if not held:  # every page taken failed on its own arguments
+                continue
             result, lost = self._answer(lane, worker)
             _deliver(held.popleft(), result)
             if lost:
@@ -339,16 +341,20 @@ class PagePool:
 
     def _send(self, worker: _Worker, held: deque[_Job], sent: int) -> int:
         """Send ``worker`` the held pages it does not have yet, up to DEPTH and to the last
-        page it may take; how many were sent. A worker that is gone is found out by waiting
-        for its answer (_answer)."""
+        page it may take; how many were sent. A page whose arguments cannot be worked out or
+        sent fails alone; a worker that is gone is found out by waiting for its answer
+        (_answer)."""
         count = 0
-        for args, _future, _loop in list(held)[sent:DEPTH]:
-            if worker.retiring:
-                break
+        while sent + count < min(len(held), DEPTH) and not worker.retiring:
+            job = held[sent + count]
             try:
-                worker.conn.send(_bound(args))
+                worker.conn.send(_bound(job[0]))
             except OSError:
                 break
+            except Exception as exc:  # the page's own arguments: it fails, the lane goes on
+                del held[sent + count]
+                _deliver(job, RuntimeError(f"page not sent to a worker: {exc}"))
+                continue
             count += 1
             worker.sent += 1
             worker.retiring = worker.sent >= self.max_tasks

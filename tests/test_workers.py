@@ -77,6 +77,33 @@ def test_the_page_a_lost_worker_held_next_goes_to_a_new_worker() -> None:
     assert pool.lost == 2 and pool.started == 3
 
 
+def test_a_page_whose_argument_fails_fails_alone() -> None:
+    """A page whose late argument raises is failed with the reason; the pages around it are
+    extracted by the same worker."""
+    page = PAGE.replace("$body_html", "<p>" + "A paragraph of the article. " * 20 + "</p>")
+
+    def broken() -> str:
+        raise ValueError("no such site")
+
+    async def run() -> tuple[list[object], PagePool]:
+        pool = PagePool(extract, 1, timeout=10.0)
+        try:
+            results = await asyncio.gather(
+                pool.run(page, "http://127.0.0.1/a"),
+                pool.run(page, Late(broken)),
+                pool.run(page, "http://127.0.0.1/b"),
+                return_exceptions=True,
+            )
+        finally:
+            pool.close()
+        return results, pool
+
+    results, pool = asyncio.run(run())
+    assert isinstance(results[1], RuntimeError) and "no such site" in str(results[1]), results
+    assert all(isinstance(results[i], Done) for i in (0, 2)), results
+    assert pool.started == 1 and pool.lost == 0
+
+
 def test_a_worker_left_larger_by_a_page_is_retired_after_delivering_it() -> None:
     """A page that leaves its worker 40 MB larger (over the pool's 24 MB) is extracted and
     delivered, then its worker is replaced; pages that leave it as it was do not."""
