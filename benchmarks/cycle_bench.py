@@ -169,6 +169,18 @@ class ProcessResult:
     tree_peak_rss_kib: int = 0  # the most the whole process tree held at once (RSS, summed)
     tree_peak_pss_kib: int = 0  # the same, shared pages divided among their processes
     tree_parts: str = ""  # the peaks of each part of the tree (TreeSampler.parts)
+    idle_seconds: float | None = None  # the machine's idle core-seconds meanwhile (/proc/stat)
+
+
+def idle_seconds() -> float | None:
+    """The machine's idle core-seconds since boot (idle and iowait, /proc/stat); None where
+    /proc cannot tell."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _tree(pid: int) -> list[int]:
@@ -290,7 +302,7 @@ def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessRes
     high-water mark (VmHWM, sampled; ``ru_maxrss`` where /proc could not tell)."""
     log = config.parent / f"{args[0]}-{time.monotonic_ns()}.log"
     with log.open("w", encoding="utf-8") as out:
-        start, started = time.perf_counter(), time.monotonic()
+        start, started, idle = time.perf_counter(), time.monotonic(), idle_seconds()
         proc = subprocess.Popen(
             [sys.executable, "-m", "newswatch", "--config", str(config), *args],
             cwd=config.parent, env=subprocess_env(), stdout=out, stderr=subprocess.STDOUT,
@@ -304,10 +316,12 @@ def run_newswatch(config: Path, *args: str, timeout: float = 3600) -> ProcessRes
             timer.cancel()
             sampler.stop()
         seconds = time.perf_counter() - start
+        idle_after = idle_seconds()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return ProcessResult(proc.returncode, seconds, sampler.crawl_hwm or usage.ru_maxrss,
                          log.read_text(encoding="utf-8"), usage.ru_utime + usage.ru_stime,
-                         started, sampler.peak_rss, sampler.peak_pss, sampler.parts())
+                         started, sampler.peak_rss, sampler.peak_pss, sampler.parts(),
+                         None if idle is None or idle_after is None else idle_after - idle)
 
 
 class Daemon:
@@ -427,6 +441,7 @@ class Cycle:
     tree_pss_mib: float = 0.0
     tree_parts: str = ""
     cut: int = 0  # pages extracted from their site's learnt article element
+    idle_seconds: float | None = None  # the machine's idle core-seconds while it ran
 
     @property
     def stage_cpu(self) -> float:
@@ -510,7 +525,7 @@ def _crawl_cycle(site: BenchSite, config: Path, mail: TimedMailServer | None = N
                  None if first is None else first - result.started,
                  None if first is None or poll is None else first - poll,
                  result.tree_peak_rss_kib / 1024, result.tree_peak_pss_kib / 1024,
-                 result.tree_parts, int(cut.group(1)) if cut else 0)
+                 result.tree_parts, int(cut.group(1)) if cut else 0, result.idle_seconds)
 
 
 def run_floor(
@@ -938,6 +953,20 @@ def _stage_rows(cold: Cycle) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _busy_rows(cold: Cycle, cores: int) -> list[tuple[str, str, str, str]]:
+    """How busy the cores were during the cold cycle: newswatch's CPU by stage over the wall
+    time, and the machine's (everything that ran, the benchmark's own site server too)."""
+    if not cold.seconds:
+        return []
+    rows = [("cold: cores used by newswatch (CPU by stage / wall time)",
+             f"{cold.stage_cpu / cold.seconds:.2f} of {cores}", "-", "-")]
+    if cold.idle_seconds is not None:
+        busy = cores - cold.idle_seconds / cold.seconds
+        rows.append(("cold: cores busy on the machine (/proc/stat), idle core-seconds",
+                     f"{busy:.2f} of {cores}, {cold.idle_seconds:.1f} s idle", "-", "-"))
+    return rows
+
+
 def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     cold, warm, base, one = cw["cold"], cw["warm"], cw["baseline"], cw["one_host"]
     floor: Floor = cw["floor"]
@@ -994,6 +1023,7 @@ def _cycle_rows(cw: dict[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{1000 * floor.extract_cpu_per_page:.1f} ms", "-", "-"),
         ("cold: CPU per article, the crawl process alone (rusage)",
          f"{_cpu_ms(cold.cpu_seconds, cold.articles)} ms", "-", "-"),
+        *_busy_rows(cold, floor.cores),
         *_stage_rows(cold),
         ("cold: first alert sent, from the start of newswatch crawl",
          "none" if cold.first_alert is None else f"{cold.first_alert:.1f} s",

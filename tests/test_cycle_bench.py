@@ -101,6 +101,13 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
     assert floor.extract_cpu_before is not None and floor.extract_cpu_after is not None
     assert floor.extract_cpu_per_page == min(floor.extract_cpu_before, floor.extract_cpu_after)
     assert "(before " in out
+    # How busy the cores were: newswatch's CPU by stage, and the machine's from /proc/stat.
+    assert cold.idle_seconds is not None and cold.idle_seconds >= 0
+    assert cold.idle_seconds <= (os.cpu_count() or 1) * cold.seconds + 0.1
+    assert re.search(r"\| cold: cores used by newswatch \(CPU by stage / wall time\) +\| "
+                     r"\d+\.\d\d of \d+", out)
+    assert re.search(r"\| cold: cores busy on the machine .*\| -?\d+\.\d\d of \d+, "
+                     r"\d+\.\d s idle", out)
 
 
 def test_scrapy_floor_fetches_every_page_each_way(capsys: pytest.CaptureFixture[str]) -> None:
