@@ -68,13 +68,13 @@ START_TIMEOUT = 120.0
 #: goes on to the next page as soon as it is done with one. Handing it one page at a time
 #: made it wait for this process's lane thread, which waits for the interpreter lock while
 #: the crawl's own thread runs: 2.3 ms a page, a fifth of a worker's time (cycle benchmark,
-#: 300 feeds x 30 heavy pages, every worker's queue full).
+#: 300 feeds x 30 heavy pages, with pages always waiting in the pool's queue).
 DEPTH = 2
 #: How much lower a worker's CPU priority is than the crawl process's (``nice``). The crawl
 #: process feeds every worker from one thread: with the same priority, it got two thirds of
-#: a core beside two busy workers on two cores and let them run dry while it matched a batch
-#: (measured: one core of two idle 10 % of a cold cycle). Lower, extraction also yields to the
-#: machine's other services.
+#: a core beside two busy workers on two cores, and they ran dry (measured, with the next page
+#: held and 20 MB of pages waiting: one core of two idle 9 % of a cold cycle at the same
+#: priority, 4.5 % at this one). Lower, extraction also yields to the machine's other services.
 NICE = 10
 #: What a worker says once it is ready for pages.
 READY = "ready"
@@ -123,10 +123,9 @@ def _serve(conn: Connection, module: str, name: str, nice: int = 0) -> None:
     or until the crawl process goes away (end of file). Each answer carries the task's
     outcome, its CPU time and how far the worker's resident memory is above its size when it
     was ready. The worker runs ``nice`` steps below the crawl process's priority. Messages
-    are read as they come, by a thread of their own, so that the crawl
-    process never waits to send one (it sends the next page while this one is extracted, and
-    reads answers only between its sends: a page and an answer each larger than the pipe
-    would otherwise block both processes)."""
+    are read as they come, by a thread of their own: the crawl process sends the next page
+    while this one is extracted, and reads the answer once that page is sent, so a page and
+    an answer each larger than the pipe holds would otherwise block both processes."""
     task = getattr(importlib.import_module(module), name)
     with contextlib.suppress(OSError):
         os.nice(nice)
