@@ -166,6 +166,11 @@ class _Worker:
     sent: int = 0  # pages sent
     retiring: bool = False  # sent its last page
 
+    @property
+    def holding(self) -> int:
+        """Pages sent and not answered yet."""
+        return self.sent - self.tasks
+
     def stop(self, *, kill: bool = False) -> int | None:
         """End the process (politely, or with SIGKILL) and reap it; its exit code."""
         if kill:
@@ -293,8 +298,7 @@ class PagePool:
     def _drive(self, lane: int) -> None:
         """One lane: keep its worker DEPTH pages ahead, deliver each page's outcome in the order
         the pages were taken, replace the worker as needed."""
-        held: deque[_Job] = deque()  # taken, not answered; the first ``sent`` are in the worker
-        sent = 0
+        held: deque[_Job] = deque()  # taken, not answered; the first ones are in the worker
         stopping = False
         while not self._closed:
             while not stopping and len(held) < DEPTH:
@@ -319,18 +323,15 @@ class PagePool:
                     while held:
                         _deliver(held.popleft(), PageFailed(f"no worker: {exc}"))
                     continue
-                sent = 0
-            sent += self._send(worker, held, sent)
+            self._send(worker, held)
             if not held:  # every page taken failed on its own arguments
                 continue
             result, lost = self._answer(lane, worker)
             _deliver(held.popleft(), result)
-            if lost:
-                sent = 0  # the pages after it go to a new worker
+            if lost:  # the pages after it go to a new worker
                 continue
-            sent -= 1
             # Retired once its last page is on its way, so that stopping it delays no page.
-            if worker.retiring and sent == 0:
+            if worker.retiring and worker.holding == 0:
                 self._workers[lane] = None
                 worker.stop()
         worker = self._workers[lane]
@@ -338,26 +339,22 @@ class PagePool:
             self._workers[lane] = None
             worker.stop()
 
-    def _send(self, worker: _Worker, held: deque[_Job], sent: int) -> int:
+    def _send(self, worker: _Worker, held: deque[_Job]) -> None:
         """Send ``worker`` the held pages it does not have yet, up to DEPTH and to the last
-        page it may take; how many were sent. A page whose arguments cannot be worked out or
-        sent fails alone; a worker that is gone is found out by waiting for its answer
-        (_answer)."""
-        count = 0
-        while sent + count < min(len(held), DEPTH) and not worker.retiring:
-            job = held[sent + count]
+        page it may take. A page whose arguments cannot be worked out or sent fails alone; a
+        worker that is gone is found out by waiting for its answer (_answer)."""
+        while worker.holding < min(len(held), DEPTH) and not worker.retiring:
+            job = held[worker.holding]
             try:
                 worker.conn.send(_bound(job[0]))
             except OSError:
                 break
             except Exception as exc:  # the page's own arguments: it fails, the lane goes on
-                del held[sent + count]
+                del held[worker.holding]
                 _deliver(job, RuntimeError(f"page not sent to a worker: {exc}"))
                 continue
-            count += 1
             worker.sent += 1
             worker.retiring = worker.sent >= self.max_tasks
-        return count
 
     def _answer(self, lane: int, worker: _Worker) -> tuple[Done | BaseException, bool]:
         """The outcome of the oldest page ``worker`` holds, and whether the worker was lost
