@@ -2,8 +2,8 @@
 every core while the crawl's own process keeps the network and the database.
 
 A pool of ``size`` processes, each driven by one thread of the crawl process that hands it
-its pages, the one it extracts and the next (DEPTH), and reads the answers in order. So the
-pool always knows which page a worker is on (the oldest one not answered), and a hostile
+its pages, the one it extracts and the next ones (DEPTH), and reads the answers in order. So
+the pool always knows which page a worker is on (the oldest one not answered), and a hostile
 page costs that page alone (the page after it goes to a new worker):
 
 * a worker that dies on a page (a crash in C code, the kernel's OOM killer) fails that page
@@ -64,12 +64,15 @@ TIMEOUT = 60.0
 #: Seconds a new worker may take to be ready (on a loaded machine, preparing a process can
 #: take seconds): not counted in a page's ``timeout``, which is the page's alone.
 START_TIMEOUT = 120.0
-#: Pages a worker holds at once: the one it extracts and the next, already sent, so that it
-#: goes on to the next page as soon as it is done with one. Handing it one page at a time
+#: Pages a worker holds at once: the one it extracts and the next two, already sent, so that
+#: it goes on to the next page as soon as it is done with one. Handing it one page at a time
 #: made it wait for this process's lane thread, which waits for the interpreter lock while
 #: the crawl's own thread runs: 2.3 ms a page, a fifth of a worker's time (cycle benchmark,
-#: 300 feeds x 30 heavy pages, with pages always waiting in the pool's queue).
-DEPTH = 2
+#: 300 feeds x 30 heavy pages, with pages always waiting in the pool's queue). With two
+#: pages held, the machine's cores still stood idle 0.055-0.064 s a second of the cold
+#: cycle (the crawl's thread busy for longer than a page's extraction); with three,
+#: 0.035-0.047 s (three pairs of runs).
+DEPTH = 3
 #: How much lower a worker's CPU priority is than the crawl process's (``nice``). The crawl
 #: process feeds every worker from one thread: with the same priority, it got two thirds of
 #: a core beside two busy workers on two cores, and they ran dry (measured, with the next page
