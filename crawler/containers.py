@@ -11,9 +11,10 @@ finds the article in another element, the site learns again. One page in CHECK_E
 extracted in full anyway, to see that the site still holds its article there.
 
 Kept for the life of the crawl process (the runner's), MAX_SITES sites at most (the least
-recently seen forgotten first). A page's path is looked up when a page worker takes it
-(``crawler.workers.Late``: in a cold crawl a site's pages wait in the pool's queue while
-its first ones are extracted), in the pool's threads: the lookups hold a lock.
+recently seen forgotten first). A page's path is looked up when the page is sent to a page
+worker (``crawler.workers.Late``: in a cold crawl a site's pages wait in the pool's queue
+while its first ones are extracted; until the site is learnt, a page is sent no earlier than
+as its worker's next page), in the pool's threads: the lookups hold a lock.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Containers:
         with self._lock:
             known = self._sites.get(site)
             return known.path if known is not None and known.agree >= self.learn_after else None
+
+    def is_learnt(self, site: str) -> bool:
+        """Whether the site's element is learnt (:meth:`learnt`)."""
+        return self.learnt(site) is not None
 
     def hint(self, site: str) -> str | None:
         """The path to extract the site's next page from; None: extract it in full."""

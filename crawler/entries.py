@@ -206,10 +206,12 @@ class EntriesMixin:
         site = identity_host(urlsplit(response.url).hostname or "")
         try:
             # The page's bytes, decoded in the worker (crawler.pagetask); where its site holds
-            # its articles, as known when a worker takes it; its author and date looked for
-            # only where the feed gives none (the page's would not be kept).
-            done = await self.pages.run(response.body, response.url, response.encoding,
-                                        Late(partial(self.containers.hint, site)),
+            # its articles, as known when the page is sent to a worker (sent no earlier than
+            # as a worker's next page until the site is learnt); its author and date looked
+            # for only where the feed gives none (the page's would not be kept).
+            hint = Late(partial(self.containers.hint, site),
+                        settled=partial(self.containers.is_learnt, site))
+            done = await self.pages.run(response.body, response.url, response.encoding, hint,
                                         entry.feed.author is None, entry.feed.published is None)
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like

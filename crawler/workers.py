@@ -71,8 +71,14 @@ START_TIMEOUT = 120.0
 #: 300 feeds x 30 heavy pages, with pages always waiting in the pool's queue). With two
 #: pages held, the machine's cores still stood idle 0.055-0.064 s a second of the cold
 #: cycle (the crawl's thread busy for longer than a page's extraction); with three,
-#: 0.035-0.047 s (three pairs of runs).
+#: 0.035-0.047 s (three pairs of runs); with four, no less that the runs could tell.
 DEPTH = 3
+#: A page whose late arguments are not settled yet (:class:`Late`) is sent to a worker only
+#: when it holds fewer pages than this: what the arguments depend on may still change while
+#: the worker extracts the pages before it. (A site's pages are cut to its article element
+#: once its first ones are extracted: sent three deep, 2 % more of the pages of a cold
+#: cycle of 1,000 new sites went in full.)
+UNSETTLED_DEPTH = 2
 #: How much lower a worker's CPU priority is than the crawl process's (``nice``). The crawl
 #: process feeds every worker from one thread: with the same priority, it got two thirds of
 #: a core beside two busy workers on two cores, and they ran dry (measured, with the next page
@@ -195,18 +201,27 @@ _Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop]
 
 
 class Late:
-    """An argument of a page's task worked out when a worker takes the page, not when the page
-    is queued: what the crawl knows by then can have changed (crawler.containers). Called
-    in the pool's thread."""
+    """An argument of a page's task worked out when the page is sent to a worker, not when it
+    is queued: what the crawl knows by then can have changed (crawler.containers).
+    ``settled``, when given, says whether the value is already what it will stay (a false
+    answer: the page is sent only as its worker's next page, UNSETTLED_DEPTH). Both are
+    called in the pool's threads."""
 
-    __slots__ = ("value",)
+    __slots__ = ("settled", "value")
 
-    def __init__(self, value: Callable[[], Any]) -> None:
+    def __init__(self, value: Callable[[], Any], settled: Callable[[], bool] | None = None
+                 ) -> None:
         self.value = value
+        self.settled = settled
 
 
 def _bound(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(arg.value() if isinstance(arg, Late) else arg for arg in args)
+
+
+def _settled(args: tuple[Any, ...]) -> bool:
+    return all(arg.settled() for arg in args
+               if isinstance(arg, Late) and arg.settled is not None)
 
 
 class PagePool:
@@ -343,12 +358,15 @@ class PagePool:
             worker.stop()
 
     def _send(self, worker: _Worker, held: deque[_Job]) -> None:
-        """Send ``worker`` the held pages it does not have yet, up to DEPTH and to the last
-        page it may take. A page whose arguments cannot be worked out or sent fails alone; a
-        worker that is gone is found out by waiting for its answer (_answer)."""
+        """Send ``worker`` the held pages it does not have yet, up to DEPTH (UNSETTLED_DEPTH
+        for a page whose late arguments are not settled) and to the last page it may take. A
+        page whose arguments cannot be worked out or sent fails alone; a worker that is gone
+        is found out by waiting for its answer (_answer)."""
         while worker.holding < min(len(held), DEPTH) and not worker.retiring:
             job = held[worker.holding]
             try:
+                if worker.holding >= UNSETTLED_DEPTH and not _settled(job[0]):
+                    break  # sent once the worker is nearer to it
                 worker.conn.send(_bound(job[0]))
             except OSError:
                 break

@@ -178,6 +178,40 @@ def test_a_late_argument_is_worked_out_when_a_worker_takes_the_page(size: int) -
     assert [r.value for r in results if isinstance(r, Done)] == ["a", "blearnt"]
 
 
+@pytest.mark.parametrize("settled", [False, True])
+def test_a_page_whose_late_argument_is_not_settled_waits_to_be_the_next_page(
+        settled: bool) -> None:
+    """A worker holds up to DEPTH pages, but a page whose late argument is not settled yet is
+    sent, and its argument worked out, only once it is the worker's next page: after the
+    page before the one in front of it is answered."""
+    from crawler.workers import DEPTH, UNSETTLED_DEPTH
+
+    assert UNSETTLED_DEPTH < DEPTH == 3
+    known = {"path": "early"}
+
+    async def run() -> list[object]:
+        pool = PagePool(pause_and_join, 1)
+        try:
+            await pool.run("w", "", 0)  # the worker is ready
+            # The worker busy, the next three pages are queued: its lane takes them together.
+            busy = asyncio.ensure_future(pool.run("x", "", 0.3))
+            await asyncio.sleep(0.1)
+            pages = [asyncio.ensure_future(pool.run("a", "", 0.6)),
+                     asyncio.ensure_future(pool.run("b", "")),
+                     asyncio.ensure_future(pool.run(
+                         "c", Late(lambda: known["path"], settled=lambda: settled)))]
+            await busy
+            await asyncio.sleep(0.3)  # the worker is on the first of them
+            known["path"] = "late"
+            return [await page for page in pages]
+        finally:
+            pool.close()
+
+    results = asyncio.run(run())
+    values = [r.value for r in results if isinstance(r, Done)]
+    assert values == ["a", "b", "cearly" if settled else "clate"]
+
+
 def test_workers_run_below_the_crawl_process_priority() -> None:
     """Extraction yields the CPU to the crawl process that feeds it (crawler.workers.NICE)."""
 
