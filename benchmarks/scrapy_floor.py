@@ -15,7 +15,10 @@ page callback a coroutine that awaits a thread (as newswatch's awaits its page w
 ``direct`` fetches the pages through Scrapy's downloader alone (``engine.download_async``, 16
 at a time: its downloader middlewares and per-host slots, not its scheduler, spider
 middlewares and scraper); ``aiohttp`` fetches the same pages with aiohttp alone:
-``--variants bare,text-await,aiohttp``.
+``--variants bare,text-await,aiohttp``. Scrapy's own HTTP client is Twisted's; ``ahandler``
+swaps it for Scrapy's (experimental) aiohttp download handler, ``reactorless`` runs Scrapy
+without Twisted's reactor (its asyncio-only mode, where that handler is the default):
+``--variants text-await,text-await-ahandler,text-await-reactorless``.
 """
 
 from __future__ import annotations
@@ -83,12 +86,18 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
         return plain(feeds)
     started = _cpu()
     import scrapy
-    from scrapy.crawler import CrawlerProcess
 
     from crawler.settings import CrawlSettings, downloader_middlewares, scrapy_settings
 
     settings = scrapy_settings(CrawlSettings(delay_seconds=0, per_host=2))
     settings["LOG_LEVEL"] = "WARNING"
+    if "ahandler" in variant or "reactorless" in variant:
+        handler = "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"] = {**settings["DOWNLOAD_HANDLERS"], "http": handler,
+                                         "https": handler}
+    if "reactorless" in variant:
+        settings["TWISTED_REACTOR_ENABLED"] = False
+        del settings["TWISTED_REACTOR"]
     if "nometa" in variant:
         settings["METAREFRESH_ENABLED"] = False
     if "lean" in variant:
@@ -147,15 +156,39 @@ def child(feeds: list[str], variant: str) -> dict[str, Any]:
         def closed(self, reason: str) -> None:
             marks["closed"] = _cpu()
 
-    process = CrawlerProcess(settings, install_root_handler=False)
-    process.crawl(Bare)
-    process.start()
+    _crawl(settings, Bare, reactor="reactorless" not in variant)
     end = _cpu()
     return {
         "variant": variant, "pages": counts["pages"], "bytes": counts["bytes"],
         "startup": marks["open"] - started, "crawl": marks["closed"] - marks["open"],
         "total": end - started,
     }
+
+
+def _crawl(settings: dict[str, Any], spider: type[Any], *, reactor: bool) -> None:
+    """Run one crawl of ``spider`` to its end, in Twisted's asyncio reactor or (``reactor``
+    False) in an asyncio loop alone. The crawl starts in the running loop: the aiohttp
+    download handler needs one when it is made."""
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    async def crawl() -> None:
+        await AsyncCrawlerRunner(settings).crawl(spider)
+
+    if not reactor:
+        asyncio.run(crawl())
+        return
+    from crawler.run import install_reactor
+
+    install_reactor()
+    from twisted.internet import reactor as running
+    from twisted.internet.defer import Deferred
+
+    def start() -> None:
+        done = Deferred.fromFuture(asyncio.ensure_future(crawl()))
+        done.addBoth(lambda _: running.stop())  # type: ignore[attr-defined]
+
+    running.callWhenRunning(start)  # type: ignore[attr-defined]
+    running.run(installSignalHandlers=False)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,11 +113,11 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
 def test_scrapy_floor_fetches_every_page_each_way(capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks import scrapy_floor
 
-    variants = "bare,direct-text-await,aiohttp"
+    variants = "bare,direct-text-await,aiohttp,text-await-ahandler,text-await-reactorless"
     assert scrapy_floor.main(["--feeds", "2", "--entries", "3", "--rounds", "1",
                               "--variants", variants]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 5
     for line, variant in zip(lines, variants.split(","), strict=True):
         assert line.startswith(f"round 1 {variant}") and ": 6 pages," in line, line
 
