@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 MIN_DELAY_SECONDS = 0.01
 #: Bytes of downloaded pages that may wait for a page worker (see scrapy_settings).
-PAGES_WAITING_BYTES = 20 * 1024 * 1024
+PAGES_WAITING_BYTES = 10 * 1024 * 1024
 
 #: The only Scrapy extensions a crawl runs: the stats newswatch reports (items, errors). Not
 #: the rest of Scrapy's defaults, which are not even imported: the telnet console and remote
@@ -125,7 +125,9 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # Bytes of pages downloaded and waiting for extraction (Scrapy stops downloading
         # above it; its default is 5 MB). Enough that the page workers go on while the crawl
         # process matches a batch or parses a feed: at 5 MB (about 70 pages of 70 KB) they ran
-        # out of pages every few seconds of a cold cycle.
+        # out of pages every few seconds of a cold cycle. 10 MB, with each worker holding
+        # three pages (crawler.workers.DEPTH): as few idle core-seconds as at 20 MB, and 15
+        # MB less at the crawl process's peak (1,000 sources x 30 heavy pages).
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": PAGES_WAITING_BYTES,
         # Scrapy reads the source of a generator callback (inspect.getsource, then ast.parse)
         # to warn about a "return value" in it, and caches the answer per bound method, which

@@ -71,12 +71,12 @@ START_TIMEOUT = 120.0
 #: 300 feeds x 30 heavy pages, with pages always waiting in the pool's queue). With two
 #: pages held, the machine's cores still stood idle 0.055-0.064 s a second of the cold
 #: cycle (the crawl's thread busy for longer than a page's extraction); with three,
-#: 0.035-0.047 s (three pairs of runs); with four, no less that the runs could tell.
+#: 0.035-0.047 s (three pairs of runs); with four, not measurably less.
 DEPTH = 3
 #: A page whose late arguments are not settled yet (:class:`Late`) is sent to a worker only
 #: when it holds fewer pages than this: what the arguments depend on may still change while
 #: the worker extracts the pages before it. (A site's pages are cut to its article element
-#: once its first ones are extracted: sent three deep, 2 % more of the pages of a cold
+#: once its first ones are extracted: sent three deep, 1.5 % more of the pages of a cold
 #: cycle of 1,000 new sites went in full.)
 UNSETTLED_DEPTH = 2
 #: How much lower a worker's CPU priority is than the crawl process's (``nice``). The crawl
