@@ -183,12 +183,17 @@ def _crawl(settings: dict[str, Any], spider: type[Any], *, reactor: bool) -> Non
     from twisted.internet import reactor as running
     from twisted.internet.defer import Deferred
 
+    failed: list[Any] = []
+
     def start() -> None:
         done = Deferred.fromFuture(asyncio.ensure_future(crawl()))
+        done.addErrback(failed.append)
         done.addBoth(lambda _: running.stop())  # type: ignore[attr-defined]
 
     running.callWhenRunning(start)  # type: ignore[attr-defined]
     running.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    if failed:
+        failed[0].raiseException()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -182,8 +182,8 @@ def test_a_late_argument_is_worked_out_when_a_worker_takes_the_page(size: int) -
 def test_a_page_whose_late_argument_is_not_settled_waits_to_be_the_next_page(
         settled: bool) -> None:
     """A worker holds up to DEPTH pages, but a page whose late argument is not settled yet is
-    sent, and its argument worked out, only once it is the worker's next page: after the
-    page before the one in front of it is answered."""
+    sent, and its argument worked out, only once it is the worker's next page: here, the
+    third page queued waits until the first is answered."""
     from crawler.workers import DEPTH, UNSETTLED_DEPTH
 
     assert UNSETTLED_DEPTH < DEPTH == 3
@@ -196,7 +196,7 @@ def test_a_page_whose_late_argument_is_not_settled_waits_to_be_the_next_page(
             # The worker busy, the next three pages are queued: its lane takes them together.
             busy = asyncio.ensure_future(pool.run("x", "", 0.3))
             await asyncio.sleep(0.1)
-            pages = [asyncio.ensure_future(pool.run("a", "", 0.6)),
+            pages = [asyncio.ensure_future(pool.run("a", "", 1.0)),
                      asyncio.ensure_future(pool.run("b", "")),
                      asyncio.ensure_future(pool.run(
                          "c", Late(lambda: known["path"], settled=lambda: settled)))]
