@@ -180,20 +180,9 @@ def _crawl(settings: dict[str, Any], spider: type[Any], *, reactor: bool) -> Non
     from crawler.run import install_reactor
 
     install_reactor()
-    from twisted.internet import reactor as running
-    from twisted.internet.defer import Deferred
+    from scheduler.daemon import run_once
 
-    failed: list[Any] = []
-
-    def start() -> None:
-        done = Deferred.fromFuture(asyncio.ensure_future(crawl()))
-        done.addErrback(failed.append)
-        done.addBoth(lambda _: running.stop())  # type: ignore[attr-defined]
-
-    running.callWhenRunning(start)  # type: ignore[attr-defined]
-    running.run(installSignalHandlers=False)  # type: ignore[attr-defined]
-    if failed:
-        failed[0].raiseException()
+    run_once(crawl)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -307,8 +307,9 @@ def spawn_background(coro: Awaitable[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner) -> R:
-    """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop crawls."""
+def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner | None = None) -> R:
+    """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop
+    ``crawls`` (without them, the signals keep their usual effect)."""
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
@@ -316,13 +317,15 @@ def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner) -> R:
     outcome: list[object] = []
 
     def stop(signum: int) -> None:
+        assert crawls is not None  # the handlers are set only with them
         logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
         spawn_background(crawls.stop())
 
     def start() -> None:
-        loop = asyncio.get_event_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop, signum)
+        if crawls is not None:
+            loop = asyncio.get_event_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop, signum)
         d = Deferred.fromFuture(asyncio.ensure_future(main()))
 
         def done(result: object) -> None:
