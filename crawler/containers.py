@@ -14,7 +14,9 @@ Kept for the life of the crawl process (the runner's), MAX_SITES sites at most (
 recently seen forgotten first). A page's path is looked up when the page is sent to a page
 worker (``crawler.workers.Late``: in a cold crawl a site's pages wait in the pool's queue
 while its first ones are extracted; until the site is learnt, a page is sent no earlier than
-as its worker's next page), in the pool's threads: the lookups hold a lock.
+as its worker's next page), in the pool's threads; what a page's extraction found is learnt
+there too, as soon as its worker answers (``crawler.workers.PagePool.run``'s ``answered``),
+before that worker's next page is sent: the lookups hold a lock.
 """
 
 from __future__ import annotations

@@ -208,11 +208,15 @@ class EntriesMixin:
             # The page's bytes, decoded in the worker (crawler.pagetask); where its site holds
             # its articles, as known when the page is sent to a worker (sent no earlier than
             # as a worker's next page until the site is learnt); its author and date looked
-            # for only where the feed gives none (the page's would not be kept).
+            # for only where the feed gives none (the page's would not be kept). What the
+            # extraction found is learnt as soon as the worker answers, in the pool's thread:
+            # the site's next pages may be sent before this coroutine resumes (measured: with
+            # the crawl's thread busy, a cold cycle sent a site's next dozen pages in full).
             hint = Late(partial(self.containers.hint, site),
                         settled=partial(self.containers.is_learnt, site))
             done = await self.pages.run(response.body, response.url, response.encoding, hint,
-                                        entry.feed.author is None, entry.feed.published is None)
+                                        entry.feed.author is None, entry.feed.published is None,
+                                        answered=partial(self.containers.seen, site))
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like
             # any page that keeps failing, kept with the feed's summary after a few tries).
@@ -226,7 +230,6 @@ class EntriesMixin:
         else:
             self.report.add_cpu("extract", done.cpu_seconds, here=self.pages.size == 0)
             extracted = done.value
-        self.containers.seen(site, extracted)
         if extracted is not None and extracted.cut:
             self.report.count("pages_cut")
         if extracted is None:

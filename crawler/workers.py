@@ -197,7 +197,10 @@ class _Worker:
         return code
 
 
-_Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop]
+#: A page: its task's arguments, the future its outcome settles, that future's loop, and what
+#: to call with the task's value in the lane's thread (PagePool.run's ``answered``).
+_Job = tuple[tuple[Any, ...], "asyncio.Future[Done]", asyncio.AbstractEventLoop,
+             "Callable[[Any], None] | None"]
 
 
 class Late:
@@ -258,9 +261,12 @@ class PagePool:
         self._inline: ThreadPoolExecutor | None = None
         self._context: Any = None
 
-    async def run(self, *args: Any) -> Done:
+    async def run(self, *args: Any, answered: Callable[[Any], None] | None = None) -> Done:
         """``task(*args)`` in a worker; raises PageFailed when the worker is lost, and
-        RuntimeError with the task's error when the task raised."""
+        RuntimeError with the task's error when the task raised. ``answered``, when given, is
+        called with the task's value in the pool's thread as soon as the worker answers, before
+        the worker is sent another page (which :class:`Late` arguments may depend on), where
+        this coroutine resumes only once the crawl's thread gets to it."""
         if self._closed:
             raise RuntimeError("the page pool is closed")
         loop = asyncio.get_running_loop()
@@ -268,10 +274,16 @@ class PagePool:
             if self._inline is None:
                 self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
             task = getattr(importlib.import_module(self._module), self._name)
-            return await loop.run_in_executor(self._inline, lambda: _timed(task, _bound(args)))
+
+            def inline() -> Done:
+                done = _timed(task, _bound(args))
+                _tell(answered, done)
+                return done
+
+            return await loop.run_in_executor(self._inline, inline)
         self._start_lanes()
         future: asyncio.Future[Done] = loop.create_future()
-        self._jobs.put((args, future, loop))
+        self._jobs.put((args, future, loop, answered))
         return await future
 
     def _start_lanes(self) -> None:
@@ -345,7 +357,9 @@ class PagePool:
             if not held:  # every page taken failed on its own arguments
                 continue
             result, lost = self._answer(lane, worker)
-            _deliver(held.popleft(), result)
+            job = held.popleft()
+            _tell(job[3], result)
+            _deliver(job, result)
             if lost:  # the pages after it go to a new worker
                 continue
             # Retired once its last page is on its way, so that stopping it delays no page.
@@ -427,9 +441,21 @@ def _timed(task: Callable[..., Any], args: tuple[Any, ...]) -> Done:
     return Done(task(*args), time.thread_time() - start)
 
 
+def _tell(answered: Callable[[Any], None] | None, result: Done | BaseException) -> None:
+    """Call ``answered`` with the task's value, when it returned one (not when it raised or
+    its worker was lost): an error in ``answered`` is logged, the page's outcome is not
+    changed by it."""
+    if answered is None or not isinstance(result, Done):
+        return
+    try:
+        answered(result.value)
+    except Exception:
+        logger.exception("a page's answered callback failed")
+
+
 def _deliver(job: _Job, result: Done | BaseException) -> None:
     """Hand ``result`` to the loop that waits for the job."""
-    _args, future, loop = job
+    _args, future, loop, _answered = job
     # A closed loop: nobody waits for this page any more.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(_settle, future, result)

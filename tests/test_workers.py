@@ -212,6 +212,51 @@ def test_a_page_whose_late_argument_is_not_settled_waits_to_be_the_next_page(
     assert values == ["a", "b", "cearly" if settled else "clate"]
 
 
+@pytest.mark.parametrize("size", [0, 1])
+def test_what_a_worker_answers_is_told_before_its_next_page_is_sent(size: int) -> None:
+    """``answered`` is called with a page's value in the pool's thread as soon as the worker
+    answers: a later page's late argument sees it even while the crawl's thread is too busy
+    to resume the first page's coroutine (as a site's container is learnt)."""
+    import time
+
+    learnt: list[str] = []
+
+    async def run() -> list[object]:
+        pool = PagePool(pause_and_join, size)
+        try:
+            await pool.run("w", "", 0)  # the worker is ready
+            pages = [asyncio.ensure_future(pool.run("a", "", 0.3, answered=learnt.append)),
+                     asyncio.ensure_future(pool.run("x", "", 0.3)),
+                     asyncio.ensure_future(pool.run(
+                         "b", Late(lambda: "+".join(learnt), settled=lambda: bool(learnt))))]
+            await asyncio.sleep(0)  # the three are queued
+            time.sleep(1.0)  # the loop's thread busy while they are extracted
+            return [await page for page in pages]
+        finally:
+            pool.close()
+
+    results = asyncio.run(run())
+    assert [r.value for r in results if isinstance(r, Done)] == ["a", "x", "ba"]
+    assert learnt == ["a"]
+
+
+def test_a_failing_answered_callback_does_not_change_the_page() -> None:
+    """An error in ``answered`` is logged; the page is still delivered, the lane goes on."""
+
+    def fail(value: object) -> None:
+        raise ValueError(value)
+
+    async def run() -> list[object]:
+        pool = PagePool(pause_and_join, 1)
+        try:
+            return [await pool.run("a", "", answered=fail), await pool.run("b", "")]
+        finally:
+            pool.close()
+
+    results = asyncio.run(run())
+    assert [r.value for r in results if isinstance(r, Done)] == ["a", "b"]
+
+
 def test_workers_run_below_the_crawl_process_priority() -> None:
     """Extraction yields the CPU to the crawl process that feeds it (crawler.workers.NICE)."""
 
