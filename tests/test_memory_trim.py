@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
 from crawler import memory
+from crawler.workers import resident
 
 pytestmark = pytest.mark.skipif(memory._MALLOC_TRIM is None, reason="no malloc_trim (not glibc)")
-
-
-def _resident() -> int:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def test_trim_returns_freed_memory_held_between_live_blocks() -> None:
@@ -23,9 +18,9 @@ def test_trim_returns_freed_memory_held_between_live_blocks() -> None:
     blocks = [bytes(2000) + bytes([i % 256]) for i in range(40_000)]
     kept = blocks[::16]
     del blocks
-    before = _resident()
+    before = resident()
     assert memory.trim()
-    assert before - _resident() > 30 * 1024 * 1024
+    assert before - resident() > 30 * 1024 * 1024
     assert len(kept) == 2_500
 
 
