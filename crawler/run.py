@@ -20,7 +20,7 @@ from storage import CrawlStore, Source
 from .containers import Containers
 from .extracted import EXTRACT
 from .job import CrawlJob
-from .memory import trim, trim_every
+from .memory import fewer_collections, trim, trim_every
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -178,8 +178,9 @@ async def crawl(
     trimming = asyncio.ensure_future(trim_every())
     try:
         containers = runner.containers if isinstance(runner, Runner) else None
-        await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages, poll_done,
-                                                 containers))
+        with fewer_collections():
+            await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages,
+                                                     poll_done, containers))
     finally:
         trimming.cancel()
         if pages.size == 0:  # the workers' caches go with the workers (recycled)
