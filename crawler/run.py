@@ -20,7 +20,7 @@ from storage import CrawlStore, Source
 from .containers import Containers
 from .extracted import EXTRACT
 from .job import CrawlJob
-from .memory import fewer_collections, trim, trim_every
+from .memory import while_crawling
 from .report import CrawlReport
 from .settings import CrawlSettings, scrapy_settings
 from .spider import NewsSpider
@@ -174,22 +174,18 @@ async def crawl(
     pages = runner.pages if isinstance(runner, Runner) else PagePool(EXTRACT, 0)
     crawler = runner.create_crawler(NewsSpider)
     cpu = time.process_time()
-    # What the crawl frees goes back to the system as it runs, not only held for reuse.
-    trimming = asyncio.ensure_future(trim_every())
-    try:
-        containers = runner.containers if isinstance(runner, Runner) else None
-        with fewer_collections():
+    async with while_crawling():
+        try:
+            containers = runner.containers if isinstance(runner, Runner) else None
             await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages,
                                                      poll_done, containers))
-    finally:
-        trimming.cancel()
-        if pages.size == 0:  # the workers' caches go with the workers (recycled)
-            from .extract import reset_caches
+        finally:
+            if pages.size == 0:  # the workers' caches go with the workers (recycled)
+                from .extract import reset_caches
 
-            reset_caches()
-        if pages is not getattr(runner, "pages", None):
-            pages.close()
-        trim()
+                reset_caches()
+            if pages is not getattr(runner, "pages", None):
+                pages.close()
     # What the crawl cost the crawl process beyond the stages it times: Scrapy, Twisted and
     # the event loop (requests, responses, middlewares, callbacks), handing pages over.
     report.add_cpu("fetch", time.process_time() - cpu - report.own_cpu())

@@ -3,6 +3,7 @@ cyclic garbage, and the process's own thresholds come back after (crawler.memory
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
@@ -59,3 +60,13 @@ def test_cyclic_garbage_is_still_collected_while_a_crawl_runs(
         live = [[] for _ in range(3 * memory.CRAWL_THRESHOLDS[0])]  # no explicit collect
         assert gone() is None
         assert len(live) == 3 * memory.CRAWL_THRESHOLDS[0]
+
+
+def test_a_crawls_memory_settings_hold_while_it_runs_and_go_with_it(
+        own_thresholds: tuple[int, int, int]) -> None:
+    async def crawl() -> tuple[int, int, int]:
+        async with memory.while_crawling():
+            return gc.get_threshold()
+
+    assert asyncio.run(crawl()) == memory.CRAWL_THRESHOLDS
+    assert gc.get_threshold() == own_thresholds
