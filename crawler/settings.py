@@ -107,6 +107,11 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # Conditional GET is done by hand (ETag / Last-Modified per source): an HTTP cache
         # that answers from heuristic freshness would miss new articles.
         "HTTPCACHE_ENABLED": False,
+        # No duplicate filter: the crawl takes each article URL once itself (by its identity,
+        # crawler.entries), and Scrapy's filter also dropped a request that a redirect led to
+        # a page fetched before, without a word to its callbacks: two feed items whose links
+        # redirect to one article left their poll unfinished, never recorded.
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         # Each request is taken from the host with the fewest in flight, and within a host
         # article pages (priority 20 and up) go before source polls (10): the pages of a parsed
         # feed are fetched while other feeds are read, instead of every page of every feed

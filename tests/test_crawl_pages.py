@@ -120,6 +120,32 @@ def test_a_page_with_a_very_long_address_is_fetched(site, workdir):
     assert site.requests_for(path)
 
 
+def test_two_feed_items_that_redirect_to_one_page(site, mail, workdir):
+    # Tracking links (a feed's own redirector, "?from=world") that lead to one article: each
+    # is followed (Scrapy's duplicate filter dropped the second redirect without a word to
+    # the crawl, so the poll never ended and the source stayed "not polled"); the article is
+    # stored once and mailed once, and the poll is recorded.
+    site.serve("/h/story", page("Nicolas Maduro in the one story.").encode(),
+               content_type="text/html")
+    links = ("/redirect?to=/h/story", "/redirect?to=/h/story&from=world")
+    feed = rss(item("First", site.url(links[0])) + item("Second", site.url(links[1])))
+    topic = {"name": "Maduro", "query": '"Nicolas Maduro"', "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[site.serve("/h/two.rss", feed)], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "polled 1 source(s): 1 ok" in result.stdout, result.stdout
+    assert "1 new article(s)" in result.stdout, result.stdout
+    assert "delivered 1 email(s)" in result.stdout, result.stdout
+    assert len(site.requests_for("/h/story")) == 2
+    [stored] = exported(workdir).values()
+    assert stored["url"] == site.url("/h/story")
+    assert "ok" in workdir.newswatch("sources", "list").stdout
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 new article(s)" in again.stdout and "delivered 0 email(s)" in again.stdout
+    assert len(mail.messages) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [
