@@ -7,10 +7,11 @@ import logging
 import re
 import zlib
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.etree import ParserError
+
+from .urls import web_url
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def base_url(doc: lxml.html.HtmlElement, page_url: str) -> str:
     """The URL relative links of ``doc`` resolve against (``<base href>`` if any)."""
     for base in doc.iter("base"):
         href = str(base.get("href") or "").strip()
-        if href:
-            return urljoin(page_url, href)
+        if href:  # (one that is no web address is passed over)
+            return web_url(href, page_url) or page_url
     return page_url
 
 
@@ -92,8 +93,8 @@ def feed_links(html: str | bytes, page_url: str) -> list[FeedLink]:
         # rel=alternate type=application/json is also how WordPress links its REST API.
         if kind == "application/json" and ("/wp-json/" in href or "oembed" in href):
             continue
-        url = urljoin(base, href)
-        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+        url = web_url(href, base)
+        if url is None or url in seen:
             continue
         seen.add(url)
         title = " ".join((element.get("title") or "").split()) or None
@@ -119,8 +120,7 @@ def declared_canonical(doc: lxml.html.HtmlElement, page_url: str) -> str | None:
         rel = (element.get("rel") or "").lower().split()
         href = (element.get("href") or "").strip()
         if "canonical" in rel and href:
-            url = urljoin(base_url(doc, page_url), href)
-            return url if urlsplit(url).scheme in ("http", "https") else None
+            return web_url(href, base_url(doc, page_url))
     return None
 
 
@@ -132,8 +132,8 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
         name, sep, value = line.partition(":")
         if not sep or name.strip().lower() != "sitemap" or not value.strip():
             continue
-        url = urljoin(base_url, value.strip())
-        if urlsplit(url).scheme in ("http", "https") and url not in found:
+        url = web_url(value.strip(), base_url)
+        if url is not None and url not in found:
             found.append(url)
     return found
 

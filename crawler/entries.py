@@ -42,7 +42,7 @@ from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure
 from .report import CrawlReport
 from .shapes import link_shape
-from .urls import canonicalize, identity_key, is_home_page, same_site
+from .urls import canonicalize, identity_key, is_home_page, same_site, web_url
 from .workers import Late, PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
@@ -101,10 +101,10 @@ class EntriesMixin:
     def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
         """The entries to fetch (web links only, once per crawl): those not stored before,
         and stored articles whose entry shows a newer version (``article_id`` set)."""
-        web = [e for e in entries if urlsplit(e.url).scheme in ("http", "https")]
+        web = [e for e in entries if web_url(e.url)]
         if len(web) < len(entries):
             logger.warning(
-                "%s: ignored %d entry link(s) that are not http(s)",
+                "%s: ignored %d entry link(s) that are not http(s) addresses",
                 entries[0].source.url,
                 len(entries) - len(web),
             )

@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
 from .sitemaps import w3c_datetime
+from .urls import web_url
 from .xmlrepair import escape_bare_ampersands
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
         problem=problem,
         is_feed=is_feed,
         kind=_kind(version) if is_feed else "",
-        link=urljoin(url, site) if site else None,
+        link=web_url(site, url) if site else None,
     )
 
 
@@ -216,7 +216,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         published = w3c_datetime(_json_str(item, "date_published")) or modified
         entries.append(
             FeedEntry(
-                link=urljoin(url, link.strip()) if link.strip() else "",
+                # Left as written when it is not a web address: the crawl says so.
+                link=(web_url(link.strip(), url) or link.strip()) if link.strip() else "",
                 title=_json_text(item, "title"),
                 summary=summary or html_to_text(_json_str(item, "content_html")),
                 published=published,
@@ -233,5 +234,5 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         problem,
         is_feed=True,
         kind="jsonfeed",
-        link=urljoin(url, site) if site else None,
+        link=web_url(site, url) if site else None,
     )

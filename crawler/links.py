@@ -82,7 +82,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
@@ -99,7 +99,7 @@ from .shapes import (
     is_word_path,
     link_shape,
 )
-from .urls import canonicalize, same_site
+from .urls import canonicalize, same_site, web_url
 
 logger = logging.getLogger(__name__)
 
@@ -264,14 +264,16 @@ def article_links(
     itself = {canonicalize(page_url)}
     for element in doc.iter("link"):
         if "canonical" in (element.get("rel") or "").lower().split() and element.get("href"):
-            itself.add(canonicalize(urljoin(base, element.get("href").strip())))
+            canonical = web_url(element.get("href").strip(), base)
+            if canonical is not None:
+                itself.add(canonicalize(canonical))
     candidates: list[tuple[lxml.html.HtmlElement, str, str]] = []
     for link in doc.iter("a"):
         href = (link.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        absolute = urljoin(base, href)
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        absolute = web_url(href, base)
+        if absolute is None:
             continue  # mailto:, javascript:, tel:, data: ...
         url = canonicalize(absolute)
         if url in itself or not same_site(url, page_url):

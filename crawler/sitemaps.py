@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from .discover import GZIP_MAGIC, head_bytes, xml_root
+from .urls import web_url
 from .xmlrepair import escape_bare_ampersands
 from .xmlsafe import safe_parser
 
@@ -154,8 +155,7 @@ def _text(element: etree._Element | None) -> str | None:
 
 def _url(element: etree._Element | None, sitemap_url: str) -> str | None:
     text = _text(element)
-    url = urljoin(sitemap_url, text) if text else ""
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    return web_url(text, sitemap_url) if text else None
 
 
 def _entry(node: etree._Element, sitemap_url: str) -> tuple[SitemapEntry | None, bool]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -34,6 +34,7 @@ __all__ = [
     "is_home_page",
     "item_url",
     "same_site",
+    "web_url",
 ]
 
 #: Query parameters that only say where a click came from (compared in lower case). Ids of
@@ -89,6 +90,19 @@ def canonicalize(url: str) -> str:
     path = _drop_amp_path(parts.path) or "/"
     query = "&".join(p for p in parts.query.split("&") if not _is_dropped_param(p))
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def web_url(href: str, base: str = "") -> str | None:
+    """``href``, made absolute against ``base``, when it is an http(s) address a crawl can
+    request; else None: another scheme (mailto:, javascript:), or a link that Python cannot
+    join or Scrapy refuses to request (a broken IPv6 literal, a port out of range or not a
+    number). Feeds and pages do hold such links, and one of them must cost itself alone, not
+    its source's poll."""
+    try:
+        url = urljoin(base, href) if base else href
+        return url if urlsplit(safe_url_string(url)).scheme in _DEFAULT_PORTS else None
+    except ValueError:
+        return None
 
 
 def _netloc(netloc: str, scheme: str) -> str:

@@ -146,6 +146,27 @@ def test_two_feed_items_that_redirect_to_one_page(site, mail, workdir):
     assert len(mail.messages) == 1
 
 
+def test_a_page_whose_base_or_canonical_link_cannot_be_joined_is_read(site, workdir):
+    # A broken IPv6 literal in <base href> or the canonical link, a port out of range: the
+    # page's text is read and stored at the address it answered from (Python's urljoin
+    # raised on the first two, and the article was kept with the feed's summary alone).
+    heads = {"/h/base": '<base href="http://[::1/">',
+             "/h/canonical": '<link rel="canonical" href="http://[::1/story">',
+             "/h/port": '<link rel="canonical" href="http://127.0.0.1:99999/story">'}
+    for path, head in heads.items():
+        site.serve(path, page("Read in spite of its head.", head=head).encode(),
+                   content_type="text/html")
+    feed = rss("".join(item(path, site.url(path)) for path in heads))
+    workdir.write_config(sources=[site.serve("/h/heads.rss", feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    articles = exported(workdir)
+    for path in heads:
+        assert articles[path]["extraction"].startswith("page:"), articles[path]
+        assert "Read in spite of its head." in articles[path]["text"]
+        assert articles[path]["url"] == site.url(path)
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [

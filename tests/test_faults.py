@@ -147,3 +147,61 @@ def test_wrong_or_missing_charset_still_reads_the_entries(site, workdir):
     assert "2 source(s): 2 ok" in result.stdout
     titles = {json.loads(r)["title"] for r in workdir.newswatch("export").stdout.splitlines()}
     assert "Nicolás Maduro en Minsk" in titles and "Zürich" in titles
+
+
+#: Links that Python cannot join or Scrapy refuses to request: a broken IPv6 literal, a port
+#: out of range, a port that is not a number.
+UNREQUESTABLE = ("http://[::1/news/a", "http://127.0.0.1:99999/news/b",
+                 "http://127.0.0.1:notaport/news/c")
+
+
+def test_links_that_cannot_be_requested_cost_themselves_alone(site, workdir):
+    # Each such link in a feed (RSS, JSON Feed, the channel's own link), a page's declared
+    # feeds, robots.txt's sitemaps or a sitemap index is passed over: the source's other
+    # links are read and its poll is recorded (one of them used to end the poll with a
+    # traceback, poll after poll, and none of the source's articles was ever stored).
+    now = datetime.now(UTC)
+    for slug in ("venezuela-opposition-leader", "central-bank-holds-rates"):
+        site.publish(replace(STORIES_BY_SLUG[slug], published=now - timedelta(minutes=5)))
+    good = site.url("/articles/venezuela-opposition-leader")
+    items = "".join(f"<item><title>Broken {n}</title><link>{url}</link></item>"
+                    for n, url in enumerate(UNREQUESTABLE))
+    feed = rss(f"<link>{UNREQUESTABLE[0]}</link>{items}<item><title>Good</title>"
+               f"<link>{good}</link></item>")
+    json_feed = json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "J",
+        "home_page_url": UNREQUESTABLE[1],
+        "items": [*({"id": url, "url": url, "title": "Broken"} for url in UNREQUESTABLE),
+                  {"id": "g", "url": site.url("/articles/central-bank-holds-rates"),
+                   "title": "Good JSON"}],
+    }).encode()
+    declared = "".join(f'<link rel="alternate" type="application/rss+xml" href="{url}">'
+                       for url in (*UNREQUESTABLE, site.url("/h/links.rss")))
+    home = f"<html><head>{declared}</head><body><p>Home</p></body></html>".encode()
+    children = "".join(f"<sitemap><loc>{url}</loc><lastmod>{now.isoformat()}</lastmod></sitemap>"
+                       for url in (*UNREQUESTABLE, site.url("/sitemaps/news.xml")))
+    index = ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns='
+             f'"http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>').encode()
+    site.create_feed("nofeed")
+    site.sitemaps = [*UNREQUESTABLE, "/sitemaps/news.xml"]
+    sources = [site.serve("/h/links.rss", feed),
+               site.serve("/h/links.json", json_feed, content_type="application/feed+json"),
+               site.serve("/h/home/", home, content_type="text/html"),
+               site.url("/nofeed/"),
+               site.serve("/h/index.xml", index, content_type="application/xml")]
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "polled 5 source(s): 5 ok, 0 failed" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    by_source = {}
+    for row in rows:
+        by_source.setdefault(row["source_url"], set()).add(row["url"])
+    # (feedparser reads the broken IPv6 link as no link: that item is kept as its own text)
+    assert good in by_source[sources[0]], rows
+    assert site.article_url("central-bank-holds-rates") in by_source[sources[1]], rows
+    assert not any("99999" in r["url"] or "notaport" in r["url"] or "[::1" in r["url"]
+                   for r in rows)
+    listed = workdir.newswatch("sources", "list").stdout
+    assert "not polled" not in listed and listed.count(" ok ") == 5, listed

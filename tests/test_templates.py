@@ -95,6 +95,9 @@ def test_blocks_are_the_words_of_each_line_whatever_the_characters() -> None:
 def test_site_is_the_host_without_www_and_with_its_port() -> None:
     assert site_of("https://www.Example.com/a?b=1") == "example.com"
     assert site_of("http://127.0.0.1:8123/x") == "127.0.0.1:8123"
+    # Not URLs that a crawl stores, but never an error (the templates stage ran in the daemon).
+    assert site_of("http://127.0.0.1:99999/x") == "http://127.0.0.1:99999/x"
+    assert site_of("http://[::1/x") == "http://[::1/x"
     assert site_of("http://127.0.0.1:8124/x") != site_of("http://127.0.0.1:8123/x")
 
 

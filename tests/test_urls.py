@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from crawler.discover import canonical_link
 from crawler.feeds import parse_feed
+from crawler.links import article_links
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import canonicalize, identity_key, item_url
+from crawler.urls import canonicalize, identity_key, item_url, web_url
 from crawler.xmlrepair import escape_bare_ampersands
 from storage import SourceSpec, Store
 from storage.repair import restore_query, restore_url
@@ -160,6 +161,41 @@ def test_items_without_a_link_have_their_own_address() -> None:
     assert spaced.endswith("#id%20with%20spaces")
     # Without a guid, the item's text names it.
     assert item_url("https://s.example/", "", "A\nB") != item_url("https://s.example/", "", "A\nC")
+
+
+@pytest.mark.parametrize(
+    ("href", "url"),
+    [
+        ("/news/a?id=1", "http://127.0.0.1/news/a?id=1"),
+        ("HTTPS://x.example/a b", "HTTPS://x.example/a b"),  # made safe where it is requested
+        ("mailto:desk@x.example", None),
+        ("javascript:void(0)", None),
+        ("http://[::1/news/a", None),  # a broken IPv6 literal: Python cannot join it
+        ("http://x.example:99999/a", None),  # Scrapy refuses a port out of range ...
+        ("http://x.example:notaport/a", None),  # ... or one that is not a number
+    ],
+)
+def test_web_urls_are_those_a_crawl_can_request(href: str, url: str | None) -> None:
+    assert web_url(href, "http://127.0.0.1/news/") == url
+    if url is not None:
+        scrapy.Request(url)
+
+
+@settings(deadline=None, max_examples=examples(500))
+@given(href=st.text(alphabet=st.sampled_from(list("hts:/[]%.:@#?&=x19 é\\")), max_size=30))
+def test_every_web_url_is_one_scrapy_requests(href: str) -> None:
+    url = web_url(href, "http://127.0.0.1/news/")
+    if url is not None:
+        scrapy.Request(url)
+
+
+def test_a_home_page_with_links_that_cannot_be_requested_keeps_its_other_links() -> None:
+    links = "".join(f'<li><a href="{href}">Harbour plan approved after a long debate</a></li>'
+                    for href in ("http://[::1/news/a", "http://127.0.0.1:99999/news/b",
+                                 "/news/2026/12/05/harbour-plan-approved-after-long-debate"))
+    page = f"<html><head><link rel=canonical href='http://[::1'></head><body><ul>{links}</ul></body></html>"
+    found = article_links(page, "http://127.0.0.1/")
+    assert found == ["http://127.0.0.1/news/2026/12/05/harbour-plan-approved-after-long-debate"]
 
 
 def test_canonical_link_is_read_as_written() -> None:

@@ -52,9 +52,12 @@ class Block:
 
 def site_of(url: str) -> str:
     """The site an article belongs to: its URL's host (and port), without ``www.``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return f"{host}:{parts.port}" if parts.port else host
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").removeprefix("www."), parts.port
+    except ValueError:  # no URL (a broken IPv6 literal, a port out of range): one site of its own
+        return url
+    return f"{host}:{port}" if port else host
 
 
 def blocks(text: str) -> list[Block]:
