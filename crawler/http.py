@@ -21,7 +21,8 @@ PERMANENT_REDIRECTS = {301, 308}
 
 
 def retry_after(response: Response) -> float | None:
-    """Seconds a server asked us to wait (Retry-After as seconds or an HTTP date)."""
+    """Seconds a server asked us to wait (Retry-After as seconds or an HTTP date; a date
+    with the zone "-0000" or none is read as UTC, as HTTP dates are)."""
     value = response.headers.get(b"Retry-After")
     if not value:
         return None
@@ -32,6 +33,8 @@ def retry_after(response: Response) -> float | None:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 

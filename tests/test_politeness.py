@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pytest
 from newssite import STORIES_BY_SLUG
 
 
@@ -28,6 +29,22 @@ def test_rate_limited_source_waits_for_retry_after(site, workdir):
     row = source_row(workdir, url)
     due = datetime.fromisoformat(row["next_due"])
     assert due >= datetime.now(UTC) + timedelta(seconds=590)
+
+
+@pytest.mark.parametrize("zone", ["GMT", "-0000", ""])
+def test_retry_after_as_a_date_with_any_zone_is_honoured(site, workdir, zone):
+    # An HTTP date; "-0000" and no zone at all (both read as UTC) made the poll end with a
+    # traceback, unrecorded: the source was polled again at every tick while the server
+    # asked for two hours.
+    when = datetime.now(UTC) + timedelta(hours=2)
+    header = when.strftime("%a, %d %b %Y %H:%M:%S") + (f" {zone}" if zone else "")
+    url = site.url(f"/status/503?retry_after={quote(header)}")
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert f"failed: {url}: HTTP 503 (retry-after=" in result.stdout, result.stdout
+    row = source_row(workdir, url)
+    assert datetime.fromisoformat(row["next_due"]) >= when - timedelta(seconds=5)
 
 
 def test_permanent_redirects_update_the_polled_url(site, workdir):
