@@ -9,10 +9,11 @@ import html
 import io
 import json
 import logging
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import feedparser
 import lxml.html
@@ -23,6 +24,8 @@ from .urls import web_url
 from .xmlrepair import escape_bare_ampersands
 
 logger = logging.getLogger(__name__)
+
+_Text = TypeVar("_Text", str, str | None)
 
 JSONFEED_VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
@@ -70,6 +73,56 @@ class ParsedFeed:
     link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
 
 
+#: Half of a UTF-16 pair, alone: JSON may escape one ("\\ud83d": a title cut inside an emoji
+#: by a script that counts UTF-16 units), and feedparser's loose parser makes one of a
+#: character reference. No text can hold it (UTF-8, SQLite, mail): it becomes U+FFFD.
+_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+
+
+#: A character reference that feedparser's loose parser (for a malformed feed) would make a
+#: character of with chr(), which raises on a number beyond Unicode and on half of a UTF-16
+#: pair (systems that escape "😀" as "&#55357;&#56832;"): a reference of five digits or more,
+#: or in hexadecimal of D800 up, and the one right after it.
+_WIDE_REFERENCE = rb"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2}|[0-9a-fA-F]{5,})|([0-9]{5,}));"
+_WIDE_REFERENCES = re.compile(_WIDE_REFERENCE + b"(?:" + _WIDE_REFERENCE + b")?")
+
+
+def _code_point(hexadecimal: bytes | None, decimal: bytes | None) -> int:
+    return int(hexadecimal, 16) if hexadecimal else int(decimal or b"0")
+
+
+def _wide_reference(match: re.Match[bytes]) -> bytes:
+    """The references of ``match`` as a whole character's, or U+FFFD's: two halves of a
+    UTF-16 pair make one character."""
+    first = _code_point(match[1], match[2])
+    second = _code_point(match[3], match[4]) if match[3] or match[4] else None
+    if second is not None and 0xD800 <= first < 0xDC00 and 0xDC00 <= second < 0xE000:
+        return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+    points = [first] if second is None else [first, second]
+    return b"".join(b"&#x%X;" % (p if p < 0xD800 or 0xE000 <= p <= 0x10FFFF else 0xFFFD)
+                    for p in points)
+
+
+def _whole(text: _Text) -> _Text:
+    return _HALF_CHARACTER.sub("\ufffd", text) if text else text
+
+
+def _whole_characters(feed: ParsedFeed) -> ParsedFeed:
+    """``feed`` with every half character (_HALF_CHARACTER) of its text made U+FFFD."""
+    texts = [feed.title, feed.link, feed.problem]
+    for entry in feed.entries:
+        texts += (entry.link, entry.title, entry.summary, entry.author, entry.guid)
+    if not any(_HALF_CHARACTER.search(text) for text in texts if text):
+        return feed
+    entries = tuple(
+        replace(entry, link=_whole(entry.link), title=_whole(entry.title),
+                summary=_whole(entry.summary), author=_whole(entry.author), guid=_whole(entry.guid))
+        for entry in feed.entries
+    )
+    return replace(feed, title=_whole(feed.title), link=_whole(feed.link),
+                   problem=_whole(feed.problem), entries=entries)
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed summaries are often HTML)."""
     if "<" not in fragment and "&" not in fragment:
@@ -109,13 +162,20 @@ def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
     """Parse a feed body; the entries of a malformed but readable feed are kept."""
     if _looks_like_json(body, {k.lower(): v for k, v in (headers or {}).items()}):
-        return parse_json_feed(body, url)
+        return _whole_characters(parse_json_feed(body, url))
+    return _whole_characters(_parse_xml_feed(body, url, headers))
+
+
+def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
+    """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
     # Relative addresses inside the entries' HTML are not resolved: only the text of that
     # HTML is kept (html_to_text), and resolving them was an eighth of feedparser's time.
     # The entries' own links are resolved either way.
+    if b"&#" in body:
+        body = _WIDE_REFERENCES.sub(_wide_reference, body)
     parsed = feedparser.parse(
         io.BytesIO(escape_bare_ampersands(body)),
         response_headers=response_headers,

@@ -205,3 +205,40 @@ def test_links_that_cannot_be_requested_cost_themselves_alone(site, workdir):
                    for r in rows)
     listed = workdir.newswatch("sources", "list").stdout
     assert "not polled" not in listed and listed.count(" ok ") == 5, listed
+
+
+def test_text_with_half_a_character_is_stored(site, workdir):
+    # JSON may escape half of a UTF-16 pair alone ("\ud83d": a title cut between the two
+    # halves of an emoji by a script that counts UTF-16 units); XML feeds hold character
+    # references to such halves (often both, for one emoji) and to numbers beyond Unicode,
+    # on which feedparser's loose parser raised. Each feed's poll ended with a traceback,
+    # poll after poll, and none of its articles was stored. A pair is one character; half a
+    # character, or none, is U+FFFD (no text can hold it: UTF-8, SQLite, mail).
+    now = datetime.now(UTC).isoformat()
+    json_feed = json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "J \ud83d",
+        "items": [{"id": "cut-\ud83d", "title": "Harbour plan \ud83d", "date_published": now,
+                   "content_text": "Approved \udc00 after a long debate"},
+                  {"id": "whole", "title": "Harbour plan \U0001F600", "date_published": now,
+                   "content_text": "Approved whole"}],
+    }).encode()
+    assert b"\\ud83d" in json_feed
+    # Malformed (the unclosed <b>): read by feedparser's loose parser.
+    references = rss("<item><title>Port &#55357; reopens</title><guid>p1</guid>"
+                     "<description>Ships &#xDC00; wait <b></description></item>"
+                     "<item><title>Ferry &#55357;&#56832; &#1114112;</title><guid>p2</guid>"
+                     "<description>Back &#xD83D;&#xDE00; soon</description></item>")
+    sources = [site.serve("/h/cut.json", json_feed, content_type="application/feed+json"),
+               site.serve("/h/cut.rss", references)]
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "polled 2 source(s): 2 ok, 0 failed" in result.stdout, result.stdout
+    rows = {json.loads(r)["title"]: json.loads(r) for r in
+            workdir.newswatch("export").stdout.splitlines()}
+    assert "Harbour plan \ufffd" in rows and "Harbour plan \U0001F600" in rows, list(rows)
+    assert "Approved \ufffd after a long debate" in rows["Harbour plan \ufffd"]["text"]
+    assert "Port \ufffd reopens" in rows, list(rows)
+    assert "Ships \ufffd wait" in rows["Port \ufffd reopens"]["text"]
+    assert "Ferry \U0001F600 \ufffd" in rows, list(rows)
+    assert "Back \U0001F600 soon" in rows["Ferry \U0001F600 \ufffd"]["text"]

@@ -469,3 +469,34 @@ def test_sniff_bodies(body: bytes, ctype: str | None, kind: str) -> None:
 
 def test_sitemap_defaults_build_plain_values() -> None:
     assert ParsedSitemap("").entries == () and ParsedSitemap("").problem is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "text"),
+    [
+        ("&#8217;", "\u2019"),  # references below five digits are left to the parsers
+        ("&#00000065;", "A"),
+        ("&#128512;", "\U0001F600"),
+        ("&#x1F600;", "\U0001F600"),
+        ("&#55357;&#56832;", "\U0001F600"),  # both halves of a UTF-16 pair: one character
+        ("&#xd83d;&#56832;", "\U0001F600"),
+        ("&#55357;", "\ufffd"),  # half of one
+        ("&#56832;&#55357;", "\ufffd\ufffd"),  # in the wrong order
+        ("&#55357;&#8217;", "\ufffd\u2019"),
+        ("&#1114112;", "\ufffd"),  # beyond Unicode
+        ("&#x110000;", "\ufffd"),
+        ("&#99999999999;", "\ufffd"),
+    ],
+)
+@pytest.mark.parametrize("malformed", [False, True])
+def test_character_references_feedparser_cannot_make_a_character_of(
+    reference: str, text: str, malformed: bool
+) -> None:
+    # A malformed feed (the unclosed <b>) goes to feedparser's loose parser, whose chr()
+    # raised on these; a well-formed one to the XML parser, which refuses half a pair.
+    summary = "wait <b>" if malformed else "wait"
+    body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T'
+            f"</title><item><title>Port {reference} reopens</title><guid>p1</guid>"
+            f"<description>{summary}</description></item></channel></rss>").encode()
+    [entry] = parse_feed(body, "http://127.0.0.1/feed.rss").entries
+    assert entry.title == f"Port {text} reopens"
