@@ -21,7 +21,7 @@ from lxml.etree import ParserError
 
 from .sitemaps import w3c_datetime
 from .urls import web_url
-from .xmlrepair import escape_bare_ampersands
+from .xmlrepair import escape_bare_ampersands, whole_character_references
 
 logger = logging.getLogger(__name__)
 
@@ -77,30 +77,6 @@ class ParsedFeed:
 #: by a script that counts UTF-16 units), and feedparser's loose parser makes one of a
 #: character reference. No text can hold it (UTF-8, SQLite, mail): it becomes U+FFFD.
 _HALF_CHARACTER = re.compile("[\ud800-\udfff]")
-
-
-#: A character reference that feedparser's loose parser (for a malformed feed) would make a
-#: character of with chr(), which raises on a number beyond Unicode and on half of a UTF-16
-#: pair (systems that escape "😀" as "&#55357;&#56832;"): a reference of five digits or more,
-#: or in hexadecimal of D800 up, and the one right after it.
-_WIDE_REFERENCE = rb"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2}|[0-9a-fA-F]{5,})|([0-9]{5,}));"
-_WIDE_REFERENCES = re.compile(_WIDE_REFERENCE + b"(?:" + _WIDE_REFERENCE + b")?")
-
-
-def _code_point(hexadecimal: bytes | None, decimal: bytes | None) -> int:
-    return int(hexadecimal, 16) if hexadecimal else int(decimal or b"0")
-
-
-def _wide_reference(match: re.Match[bytes]) -> bytes:
-    """The references of ``match`` as a whole character's, or U+FFFD's: two halves of a
-    UTF-16 pair make one character."""
-    first = _code_point(match[1], match[2])
-    second = _code_point(match[3], match[4]) if match[3] or match[4] else None
-    if second is not None and 0xD800 <= first < 0xDC00 and 0xDC00 <= second < 0xE000:
-        return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
-    points = [first] if second is None else [first, second]
-    return b"".join(b"&#x%X;" % (p if p < 0xD800 or 0xE000 <= p <= 0x10FFFF else 0xFFFD)
-                    for p in points)
 
 
 def _whole(text: _Text) -> _Text:
@@ -174,10 +150,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # Relative addresses inside the entries' HTML are not resolved: only the text of that
     # HTML is kept (html_to_text), and resolving them was an eighth of feedparser's time.
     # The entries' own links are resolved either way.
-    if b"&#" in body:
-        body = _WIDE_REFERENCES.sub(_wide_reference, body)
     parsed = feedparser.parse(
-        io.BytesIO(escape_bare_ampersands(body)),
+        io.BytesIO(escape_bare_ampersands(whole_character_references(body))),
         response_headers=response_headers,
         resolve_relative_uris=False,
     )

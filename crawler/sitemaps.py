@@ -34,7 +34,7 @@ from lxml import etree
 
 from .discover import GZIP_MAGIC, head_bytes, xml_root
 from .urls import web_url
-from .xmlrepair import escape_bare_ampersands
+from .xmlrepair import escape_bare_ampersands, whole_character_references
 from .xmlsafe import safe_parser
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
     except etree.XMLSyntaxError as exc:
         problem = f"malformed XML: {exc}"
     # Raw "&" in URLs is the usual fault, and lxml's recovery would drop "&sectionid=2".
-    body = escape_bare_ampersands(body)
+    body = escape_bare_ampersands(whole_character_references(body))
     try:
         return etree.fromstring(body, safe_parser()), problem
     except etree.XMLSyntaxError:

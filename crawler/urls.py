@@ -100,6 +100,7 @@ def web_url(href: str, base: str = "") -> str | None:
     its source's poll."""
     try:
         url = urljoin(base, href) if base else href
+        urlsplit(url)  # as the crawl's later steps read it, besides as Scrapy does
         return url if urlsplit(safe_url_string(url)).scheme in _DEFAULT_PORTS else None
     except ValueError:
         return None

@@ -5,6 +5,11 @@ Feeds and sitemaps are often written by string concatenation, with a raw ``&`` i
 recovery modes damage exactly those URLs: feedparser's fallback parser reads ``&copy=4`` or
 ``&not=1`` as the entities © and ¬, and lxml's recovery drops ``&sectionid`` altogether.
 Escaping each bare ``&`` first makes the body parse as written.
+
+Character references that name no character (half of a UTF-16 pair, a number beyond
+Unicode) made feedparser's loose parser raise and lxml's recovery write bytes that are no
+UTF-8: each is written as the character it was meant to be (the two halves of a pair) or as
+U+FFFD.
 """
 
 from __future__ import annotations
@@ -26,3 +31,32 @@ def escape_bare_ampersands(body: bytes) -> bytes:
     for i in range(0, len(pieces), 2):  # the even pieces are outside CDATA
         pieces[i] = _BARE_AMPERSAND.sub(b"&amp;", pieces[i])
     return b"".join(pieces)
+
+
+#: A character reference that may name no character: a number beyond Unicode, or half of a
+#: UTF-16 pair (systems that escape "😀" as "&#55357;&#56832;"). A reference of five digits
+#: or more, or in hexadecimal of D800 up, and the one right after it.
+_WIDE_REFERENCE = rb"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2}|[0-9a-fA-F]{5,})|([0-9]{5,}));"
+_WIDE_REFERENCES = re.compile(_WIDE_REFERENCE + b"(?:" + _WIDE_REFERENCE + b")?")
+
+
+def _code_point(hexadecimal: bytes | None, decimal: bytes | None) -> int:
+    return int(hexadecimal, 16) if hexadecimal else int(decimal or b"0")
+
+
+def _wide_reference(match: re.Match[bytes]) -> bytes:
+    """The references of ``match`` as a whole character's, or U+FFFD's: two halves of a
+    UTF-16 pair make one character."""
+    first = _code_point(match[1], match[2])
+    second = _code_point(match[3], match[4]) if match[3] or match[4] else None
+    if second is not None and 0xD800 <= first < 0xDC00 and 0xDC00 <= second < 0xE000:
+        return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+    points = [first] if second is None else [first, second]
+    return b"".join(b"&#x%X;" % (p if p < 0xD800 or 0xE000 <= p <= 0x10FFFF else 0xFFFD)
+                    for p in points)
+
+
+def whole_character_references(body: bytes) -> bytes:
+    """``body`` with each character reference that names no character (above) written as
+    the one character of a UTF-16 pair, else as U+FFFD's."""
+    return _WIDE_REFERENCES.sub(_wide_reference, body) if b"&#" in body else body

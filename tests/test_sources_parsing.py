@@ -500,3 +500,18 @@ def test_character_references_feedparser_cannot_make_a_character_of(
             f"<description>{summary}</description></item></channel></rss>").encode()
     [entry] = parse_feed(body, "http://127.0.0.1/feed.rss").entries
     assert entry.title == f"Port {text} reopens"
+
+
+def test_sitemap_character_references_that_name_no_character() -> None:
+    # lxml's recovery wrote such a reference as bytes that are no UTF-8, and reading the
+    # sitemap raised: the source's poll ended with a traceback, poll after poll.
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url>'
+            b"<loc>http://127.0.0.1/a-&#55357;</loc><news:news><news:title>Ferry &#55357;&#56832; "
+            b"&#1114112; back &amp; soon</news:title><news:publication_date>2026-12-05"
+            b"</news:publication_date></news:news></url></urlset>")
+    parsed = parse_sitemap(body, "http://127.0.0.1/s.xml")
+    [entry] = parsed.entries
+    assert entry.url == "http://127.0.0.1/a-\ufffd"
+    assert entry.title == "Ferry \U0001F600 \ufffd back & soon"
+    assert parsed.problem and "malformed XML" in parsed.problem

@@ -24,7 +24,7 @@ from crawler.discover import canonical_link
 from crawler.feeds import parse_feed
 from crawler.links import article_links
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import canonicalize, identity_key, item_url, web_url
+from crawler.urls import canonicalize, identity_key, is_home_page, item_url, web_url
 from crawler.xmlrepair import escape_bare_ampersands
 from storage import SourceSpec, Store
 from storage.repair import restore_query, restore_url
@@ -173,20 +173,26 @@ def test_items_without_a_link_have_their_own_address() -> None:
         ("http://[::1/news/a", None),  # a broken IPv6 literal: Python cannot join it
         ("http://x.example:99999/a", None),  # Scrapy refuses a port out of range ...
         ("http://x.example:notaport/a", None),  # ... or one that is not a number
+        ("https://\\]]>x.example/", None),  # Scrapy reads "\\" as "/", Python's urlsplit raises
     ],
 )
 def test_web_urls_are_those_a_crawl_can_request(href: str, url: str | None) -> None:
     assert web_url(href, "http://127.0.0.1/news/") == url
     if url is not None:
         scrapy.Request(url)
+    if "://" in href:  # absolute: the same without a base
+        assert web_url(href) == url
 
 
 @settings(deadline=None, max_examples=examples(500))
 @given(href=st.text(alphabet=st.sampled_from(list("hts:/[]%.:@#?&=x19 é\\")), max_size=30))
-def test_every_web_url_is_one_scrapy_requests(href: str) -> None:
-    url = web_url(href, "http://127.0.0.1/news/")
-    if url is not None:
-        scrapy.Request(url)
+def test_every_web_url_is_one_scrapy_requests_and_the_crawl_reads(href: str) -> None:
+    for url in (web_url(href, "http://127.0.0.1/news/"), web_url(href)):
+        if url is not None:
+            scrapy.Request(url)
+            canonical = canonicalize(url)
+            identity_key(canonical)
+            is_home_page(canonical)
 
 
 def test_a_home_page_with_links_that_cannot_be_requested_keeps_its_other_links() -> None:
