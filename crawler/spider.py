@@ -18,10 +18,12 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -73,6 +75,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.report = job.report
         self.clock = job.clock
         self.poll_done = job.poll_done
+        self.recorded: set[int] = set()  # the sources whose poll is recorded
         self.seen: set[str] = set()
         self.ranks: dict[int, int] = {}
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
@@ -116,7 +119,34 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             priority=10,
         )
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
+        return spider
+
+    def callback_failed(self, failure: Failure, response: Response | Failure) -> None:
+        """A callback or errback of this crawl raised (newswatch's fault, on some input): the
+        source's poll cannot end by itself any more. It is recorded now, as failed with the
+        error, and backs off like any failing source, instead of staying due, unrecorded, and
+        being polled again at every tick. What the poll holds is stored; its entries not
+        stored are new at its next poll (the feed has changed since its validators)."""
+        request = getattr(response, "request", None)
+        kwargs = request.cb_kwargs if isinstance(request, scrapy.Request) else {}
+        entry = kwargs.get("entry")
+        source = kwargs.get("source") or getattr(entry, "source", None)
+        if not isinstance(source, Source) or source.id in self.recorded:
+            return
+        poll = self.polls.pop(source.id, None)
+        try:
+            if poll is not None:
+                self.store_articles(poll)
+        finally:
+            error = f"internal error: {type(failure.value).__name__}: {failure.value}"
+            self._fail(source, error)
+
     def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
+        self.recorded.add(source.id)
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
         outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))

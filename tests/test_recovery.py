@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 from newssite import STORIES_BY_SLUG
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
@@ -115,3 +119,28 @@ def test_crash_while_article_pages_are_fetched_loses_no_entry(site, mail, workdi
     assert second_poll.status == 200
     assert "If-None-Match" not in second_poll.headers
     assert len(mail.messages) == 1
+
+
+def test_a_poll_whose_callback_raised_is_recorded_and_backs_off(site, workdir):
+    # A fault of newswatch's on one source's input (planted: tests/faulty_crawl.py) is that
+    # source's failure, with the error, and it backs off: not a poll left unrecorded, the
+    # source "not polled" and fetched again at every tick. The other sources are unaffected.
+    publish_fresh(site, "venezuela-opposition-leader")
+    faulty = site.serve("/h/faulty.rss", b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                                         b"<title>F</title></channel></rss>")
+    workdir.write_config(sources=[site.url("/feeds/world.rss"), faulty])
+    script = Path(__file__).parent / "faulty_crawl.py"
+    argv = [sys.executable, str(script), "--config", str(workdir.config), "crawl"]
+    first = subprocess.run(argv, cwd=workdir.path, env=subprocess_env(), capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "polled 2 source(s): 1 ok, 1 failed; 1 new article(s)" in first.stdout, first.stdout
+    assert f"failed: {faulty}: internal error: RuntimeError: a planted fault" in first.stdout
+    listed = workdir.newswatch("sources", "list").stdout
+    assert "not polled" not in listed, listed
+    with sqlite3.connect(workdir.database) as db:
+        failures, due = db.execute("SELECT consecutive_failures, next_due FROM sources "
+                                   "WHERE url = ?", [faulty]).fetchone()
+    assert failures == 1
+    # Backing off (every = 1h in the tests' config: two hours after one failure).
+    assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=90)

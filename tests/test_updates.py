@@ -408,3 +408,58 @@ def test_a_digest_entry_caused_by_an_edit_says_updated(store: Store) -> None:
     ).fetchall()
     assert "Digest" in subject
     assert re.search(rf"Updated (\d+ \w+ )?{edited_at:%H:%M}", text), text
+
+
+def test_a_poll_whose_callback_raised_is_recorded_as_failed(store: Store) -> None:
+    # A callback that raises (newswatch's fault, on some input) leaves its source's poll
+    # waiting for an entry that will never settle: the source is recorded as failing, with
+    # the error, and backs off, instead of staying due, unrecorded, at every tick.
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from twisted.python.failure import Failure
+
+    from crawler.entries import Entry
+    from crawler.feeds import FeedEntry
+    from crawler.job import CrawlJob
+    from crawler.report import CrawlReport
+    from crawler.spider import NewsSpider
+    from storage import FetchOutcome
+
+    src = add_source(store, "https://a.example/feed", "A")
+    [source] = store.sources()
+    spider = NewsSpider(CrawlJob([source], store, CrawlReport(), clock=lambda: NOW))
+
+    def entry(slug: str) -> Entry:
+        link = f"https://a.example/articles/{slug}"
+        return Entry(source, FeedEntry(link, slug, "", NOW, None), link)
+
+    def article(slug: str) -> Article:  # not stored yet
+        url = f"https://a.example/articles/{slug}"
+        return Article(url=url, entry_url=url, source_id=src, title=slug, text=f"{slug} text",
+                       published=NOW, author=None, fetched=NOW, extraction="page")
+
+    def known(slug: str) -> bool:
+        url = f"https://a.example/articles/{slug}"
+        return url in store.known_articles([url])
+
+    try:
+        held, failing = entry("held"), entry("failing")
+        spider.expect(source, FetchOutcome(ok=True, status=200, etag='"v2"'), 3)
+        spider._add(held, article("held"))  # held by the poll, to be stored with it
+        assert not known("held")
+        request = Request(failing.url, cb_kwargs={"entry": failing})
+        response = HtmlResponse(failing.url, request=request, body=b"<html></html>")
+        spider.callback_failed(Failure(ValueError("boom")), response)
+        [after] = store.sources()
+        assert after.consecutive_failures == 1 and after.etag is None
+        assert after.next_due is not None and after.next_due > NOW
+        [failing_source], _ = store.health_changes(NOW + timedelta(days=1), timedelta(0))
+        assert failing_source.last_error == "internal error: ValueError: boom"
+        assert known("held")
+        # The poll's last entry comes in, another callback raises: recorded once.
+        spider._add(entry("late"), article("late"))
+        spider.callback_failed(Failure(KeyError("again")), response)
+        assert store.sources()[0].consecutive_failures == 1
+        assert known("late")
+    finally:
+        spider.closed("finished")
