@@ -96,7 +96,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 headers["If-None-Match"] = source.etag
             if source.last_modified:
                 headers["If-Modified-Since"] = source.last_modified
-            yield self._poll(source, source.poll_url, headers=headers)
+            try:
+                request = self._poll(source, source.poll_url, headers=headers)
+            except ValueError as exc:  # stored before such addresses were refused (values.URL)
+                self._fail(source, f"not a URL a crawl can request: {exc}")
+                continue
+            yield request
 
     def _poll(
         self,

@@ -84,6 +84,10 @@ def _url(value: object) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
+    try:
+        _ = parts.port  # a crawl cannot request a port out of range, or one that is no number
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
     return value.strip()
 
 

@@ -242,3 +242,22 @@ def test_text_with_half_a_character_is_stored(site, workdir):
     assert "Ships \ufffd wait" in rows["Port \ufffd reopens"]["text"]
     assert "Ferry \U0001F600 \ufffd" in rows, list(rows)
     assert "Back \U0001F600 soon" in rows["Ferry \U0001F600 \ufffd"]["text"]
+
+
+def test_a_stored_source_a_crawl_cannot_request_fails_alone(site, workdir):
+    # Sources added before such addresses were refused (the config, `sources add` and OPML
+    # import now say what is wrong with them) may hold one: Scrapy refused to make its
+    # request, and the crawl's start ended there, every source after it never polled.
+    from storage import SourceSpec, open_store
+
+    now = datetime.now(UTC)
+    site.publish(replace(STORIES_BY_SLUG[GOOD_STORY], published=now - timedelta(minutes=5)))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    assert workdir.newswatch("sources", "add", "http://127.0.0.1:99999/feed").returncode != 0
+    with open_store(workdir.database) as store:
+        store.add_source(SourceSpec("http://127.0.0.1:99999/feed", 600, None), now)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "polled 2 source(s): 1 ok, 1 failed; 1 new article(s)" in result.stdout, result.stdout
+    assert ("failed: http://127.0.0.1:99999/feed: not a URL a crawl can request: "
+            "Port out of range 0-65535") in result.stdout
