@@ -150,11 +150,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # Relative addresses inside the entries' HTML are not resolved: only the text of that
     # HTML is kept (html_to_text), and resolving them was an eighth of feedparser's time.
     # The entries' own links are resolved either way.
-    parsed = feedparser.parse(
-        io.BytesIO(escape_bare_ampersands(whole_character_references(body))),
-        response_headers=response_headers,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(escape_bare_ampersands(whole_character_references(body))),
+            response_headers=response_headers,
+            resolve_relative_uris=False,
+        )
+    except ValueError as unreadable:  # garbled bytes (an encoding name that is none, a NUL)
+        return ParsedFeed(None, (), f"not a feed (unreadable: {unreadable})", is_feed=False)
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or ""

@@ -184,7 +184,16 @@ def _entry(node: etree._Element, sitemap_url: str) -> tuple[SitemapEntry | None,
 
 
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
-    """Parse a sitemap body (plain or gzip): a urlset, a Google News sitemap or an index."""
+    """Parse a sitemap body (plain or gzip): a urlset, a Google News sitemap or an index. A
+    body that even lxml's recovery reads as nonsense is not a sitemap (on garbled bytes it
+    raised: element names it cannot name, bytes that are no UTF-8)."""
+    try:
+        return _parse_sitemap(body, url)
+    except ValueError as exc:
+        return ParsedSitemap("", problem=f"not a sitemap (unreadable: {exc})")
+
+
+def _parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     problems: list[str] = []
     if body.startswith(GZIP_MAGIC):
         try:

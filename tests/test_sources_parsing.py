@@ -515,3 +515,32 @@ def test_sitemap_character_references_that_name_no_character() -> None:
     assert entry.url == "http://127.0.0.1/a-\ufffd"
     assert entry.title == "Ferry \U0001F600 \ufffd back & soon"
     assert parsed.problem and "malformed XML" in parsed.problem
+
+
+#: Garbled bodies (found by mutating good feeds and sitemaps byte by byte) on which
+#: feedparser or lxml's recovery raised, ending the source's poll with a traceback.
+GARBLED_FEEDS = [
+    b'<?xml version="1.0" encoding="ut\x96-8"?><rss version="2.0"><channel><title>T</title>'
+    b"</channel></rss>",  # an encoding name that is no text
+    b'<?xml version="1.0" encoding="ut\x00"?><rss version="2.0"><channel><title>T</title>'
+    b"</channel></rss>",  # a NUL in it
+]
+GARBLED_SITEMAPS = [
+    b'<ttp://www.w3/2005/Atom"><entry><title>x</</item>></enry',  # a name lxml cannot name
+    b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><u://127'
+    b"</url></urlset>",
+]
+
+
+@pytest.mark.parametrize("body", GARBLED_FEEDS)
+def test_a_garbled_feed_is_not_a_feed(body: bytes) -> None:
+    parsed = parse_feed(body, "http://127.0.0.1/feed.rss")
+    assert not parsed.is_feed and parsed.entries == ()
+    assert parsed.problem and parsed.problem.startswith("not a feed (unreadable: ")
+
+
+@pytest.mark.parametrize("body", GARBLED_SITEMAPS)
+def test_a_garbled_sitemap_is_not_a_sitemap(body: bytes) -> None:
+    parsed = parse_sitemap(body, "http://127.0.0.1/s.xml")
+    assert parsed.kind == "" and parsed.entries == ()
+    assert parsed.problem and parsed.problem.startswith("not a sitemap")
