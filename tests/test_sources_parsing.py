@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from newssite import (
     ARCHIVE_UNDATED,
     STORIES,
@@ -544,3 +547,38 @@ def test_a_garbled_sitemap_is_not_a_sitemap(body: bytes) -> None:
     parsed = parse_sitemap(body, "http://127.0.0.1/s.xml")
     assert parsed.kind == "" and parsed.entries == ()
     assert parsed.problem and parsed.problem.startswith("not a sitemap")
+
+
+#: Good bodies of each kind, and what the byte-by-byte changes below insert into them.
+WELL_FORMED = [
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title><item>'
+    b"<title>A</title><link>http://127.0.0.1/a</link><guid>g</guid></item></channel></rss>",
+    b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>x</title><link href="/a"/>'
+    b"</entry></feed>",
+    b'{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","url":"/a","title":"t"}]}',
+    b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url>'
+    b"<loc>http://127.0.0.1/a</loc><lastmod>2026-12-05</lastmod></url></urlset>",
+]
+INSERTS = [b"&#55357;", b"&#1114112;", b"\xff\xfe", b"\x00", b"&a;", b"<![CDATA[", b"\xed\xa0\x80",
+           b"\x1f\x8b", b'encoding="x-bogus"', b"\x96", b"</item>", b"<", b"http://[::1", b":99999",
+           b"\\ud800", b"null", b"1e999"]
+
+
+@settings(deadline=None, max_examples=examples(400))
+@given(body=st.sampled_from(WELL_FORMED),
+       changes=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 8),
+                                  st.sampled_from(INSERTS) | st.binary(max_size=4)), max_size=6))
+def test_the_parsers_never_raise_on_a_garbled_body(body: bytes,
+                                                    changes: list[tuple[int, int, bytes]]) -> None:
+    # Whatever a source answers, its poll ends with its entries or a reason, never an error.
+    garbled = bytearray(body)
+    for at, cut, insert in changes:
+        at %= len(garbled) + 1
+        garbled[at:at + cut] = insert
+    data = bytes(garbled)
+    for headers in ({}, {"Content-Type": "application/json"}):
+        parsed = parse_feed(data, "http://127.0.0.1/feed", headers)
+        assert parsed.is_feed or parsed.problem
+    parse_sitemap(data, "http://127.0.0.1/s.xml")
+    feed_links(data, "http://127.0.0.1/")
+    article_links(data.decode("utf-8", "replace"), "http://127.0.0.1/")
