@@ -55,6 +55,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -461,13 +462,15 @@ class PageWalk:
     tree: Any
     #: The text size of the text right inside scripts and styles (not the page's text).
     hidden: int
+    #: The whole page, where the tree walked is a copy of its article element (_Whole).
+    whole: Any = None
     _by_size: dict[int, list[int]] | None = None
     _page: str | None = None
 
     def page(self) -> str:
         """The page's :func:`page_text` (read when first needed)."""
         if self._page is None:
-            self._page = page_text(self.tree)
+            self._page = page_text(self.tree) if self.whole is None else self.whole.text
         return self._page
 
     def page_chars(self) -> int:
@@ -1173,7 +1176,8 @@ def extract_article(
             found = _extract_cut(tree, box, url, container, read_meta)
             if found is not None:
                 return found
-            tree = _parsed(html)  # the cut left only the element of the page
+            if tree.getparent() is not None:  # cut in place (_cut): parsed again
+                tree = _parsed(html)
         return _extract_tree(tree, url, read_meta=read_meta)
     finally:
         _fold_line.cache_clear()
@@ -1190,38 +1194,42 @@ def _parsed(html: str | bytes) -> Any:
 def _extract_cut(
     tree: Any, box: Any, url: str, container: str, read_meta: Callable[[Any, str], Metadata]
 ) -> Extracted | None:
-    """The article of the page ``tree`` cut to ``box``, its ``container``: what the rules
-    read of the whole page first (its metadata by ``read_meta``), then the cut (which
-    changes ``tree``)."""
-    anchors = link_list(tree)
-    text = page_text(tree)
-    whole = _Whole(
-        meta=read_meta(tree, url),
-        canonical=declared_canonical(tree, url),
-        links=set(anchors),
-        text=text,
-        paragraphs=paragraph_chars(tree),
-        unlinked=_outside_links(len(text), anchors),  # unlinked_chars, from what is read here
-    )
-    _keep_only(tree, box)
-    return _extract_tree(tree, url, whole, container)
+    """The article of the page ``tree`` cut to ``box``, its ``container``, with what the
+    rules read of the whole page (its metadata by ``read_meta``)."""
+    whole = _Whole(tree, url, read_meta)
+    return _extract_tree(_cut(tree, box), url, whole, container)
 
 
-@dataclass(frozen=True)
 class _Whole:
     """What the rules read of the whole page when the article is extracted from its
     container: the metadata, the canonical URL, the texts of its links (a line that is a
-    link's text elsewhere on the page is chrome) and its text (white space removed: a line
-    that stands outside a chrome box elsewhere is kept), and the sizes the fast pass's text
-    is weighed against, as for the whole page: its paragraph text and its text outside
-    links."""
+    link's text elsewhere on the page is chrome), and the sizes the fast pass's text is
+    weighed against, as for the whole page: its paragraph text and its text outside links.
+    The page's text (white space removed: a line that stands outside a chrome box elsewhere
+    is kept), and so its text outside links, is read only when a rule needs it: most cuts
+    are settled by the element's own sizes, and no line of theirs stands in a chrome box."""
 
-    meta: Metadata
-    canonical: str | None
-    links: set[str]
-    text: str
-    paragraphs: int  # paragraph_chars
-    unlinked: int  # unlinked_chars
+    def __init__(self, tree: Any, url: str, read_meta: Callable[[Any, str], Metadata]
+                 ) -> None:
+        self.tree = tree
+        self._anchors = link_list(tree)
+        self.links = set(self._anchors)
+        self.meta = read_meta(tree, url)
+        self.canonical = declared_canonical(tree, url)
+        self.paragraphs = paragraph_chars(tree)
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The page's :func:`page_text`."""
+        if self._text is None:
+            self._text = page_text(self.tree)
+        return self._text
+
+    @property
+    def unlinked(self) -> int:
+        """The page's :func:`unlinked_chars`, from what is read here."""
+        return _outside_links(len(self.text), self._anchors)
 
 
 def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
@@ -1234,7 +1242,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     links = set(walk.links.values())
     if whole is not None:
         links |= whole.links
-        walk._page = whole.text
+        walk.whole = whole
     paragraphs = paragraph_chars(tree)
     if whole is not None and paragraphs < CONTAINER_PARAGRAPH_SHARE * whole.paragraphs:
         return None  # the page's paragraphs are elsewhere: not the site's usual article
@@ -1362,10 +1370,57 @@ def find_container(tree: Any, path: str) -> Any:
     return match
 
 
-def _keep_only(tree: Any, box: Any) -> None:
-    """Cut the page ``tree`` to ``box``: each of its ancestors below the root keeps only the
+def _cut(tree: Any, box: Any) -> Any:
+    """The page ``tree`` cut to ``box``: each of its ancestors below the root keeps only the
     child that leads to it (their tags and names stay: trafilatura's passes look for the
-    article by them), the head stays."""
+    article by them), the head stays. A copy in a document of its own, where ``tree`` is its
+    document's root (it is left whole, and the copy costs an eighth of reading the whole
+    page's text); else ``tree`` itself, cut in place."""
+    if tree.getparent() is not None:
+        _keep_only(tree, box)
+        return tree
+    if box is tree:
+        cut = deepcopy(box)
+        cut.tail = None
+        return cut
+    chain = [box, *box.iterancestors()]  # from the box up to the root, ``tree``
+    # The ancestors from the first html element up are copied whole but for the path to
+    # the box (_keep_only stops there); those below keep the path alone.
+    whole = next((n for n, element in enumerate(chain) if n and element.tag == "html"),
+                 len(chain))
+    cut = copy = PARSER.makeelement(tree.tag, tree.attrib)
+    cut.tail = tree.tail
+    for n in range(len(chain) - 1, 0, -1):
+        element, below = chain[n], chain[n - 1]
+        if n >= whole:
+            copy.text = element.text
+            for child in element:
+                if child is below:
+                    path = _path_copy(copy, below, box=n == 1)
+                else:
+                    copy.append(deepcopy(child))
+        else:
+            path = _path_copy(copy, below, box=n == 1)
+            path.tail = None
+        copy = path
+    return cut
+
+
+def _path_copy(parent: Any, element: Any, *, box: bool) -> Any:
+    """A copy of ``element`` appended to ``parent``: with what it holds when it is the box
+    (its tail left out), else without (its tail kept)."""
+    if box:
+        copy = deepcopy(element)
+        copy.tail = None
+        parent.append(copy)
+        return copy
+    copy = etree.SubElement(parent, element.tag, element.attrib)
+    copy.tail = element.tail
+    return copy
+
+
+def _keep_only(tree: Any, box: Any) -> None:
+    """:func:`_cut` in place."""
     box.tail = None
     child = box
     for ancestor in box.iterancestors():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import html as lxml_html
@@ -135,13 +136,54 @@ def test_the_cut_keeps_the_elements_ancestors_and_the_head():
     page = page_with(f'<main class="layout"><article class="story">{ARTICLE}</article>'
                      '<aside class="related"><a href="/x">Other story</a></aside></main>')
     tree = load_page(page)
-    from crawler.extract import _keep_only
+    from crawler.extract import _cut
 
-    _keep_only(tree, tree.xpath("//article")[0])
-    kept = lxml_html.tostring(tree, encoding="unicode")
+    before = lxml_html.tostring(tree, encoding="unicode")
+    cut = _cut(tree, tree.xpath("//article")[0])
+    kept = lxml_html.tostring(cut, encoding="unicode")
     assert "<title>Harbour plan approved</title>" in kept
     assert '<main class="layout"><article class="story">' in kept
     assert "Section 3" not in kept and "Other story" not in kept and "rights reserved" not in kept
+    # A copy, in a document of its own: the page is left whole for the rules that read it.
+    assert lxml_html.tostring(tree, encoding="unicode") == before
+    assert cut.getroottree().getroot() is cut
+
+
+def _nodes(tree: Any) -> list[tuple[Any, ...]]:
+    return [(type(node), node.tag, list(node.attrib.items()) if isinstance(node.tag, str)
+             else None, node.text, node.tail) for node in tree.iter()]
+
+
+#: A fragment: lxml gives its element, whose parent is the body lxml put it in.
+FRAGMENT = (f'<div class="a">before<article class="s">{ARTICLE}<!-- note --></article>'
+            'after<aside>Other story</aside></div>')
+
+
+@pytest.mark.parametrize("chrome", [*CHROMES, "fragment"])
+def test_the_cut_copy_is_the_page_cut_in_place(chrome: str) -> None:
+    # The copy holds the same nodes as the page cut in place (_keep_only: the page's tree
+    # changed): element classes, tags, names, texts and tails, comments, the html element's
+    # other children; the page is left as it was. A fragment is cut in place.
+    from crawler.extract import _cut, _keep_only, _parsed
+
+    body = FRAGMENT if chrome == "fragment" else render(chrome, STORIES[0].slug)
+    paths = [container_path(e) for e in _parsed(body).iter("article", "main", "div", "p")
+             if len(e)]
+    tried = 0
+    for path in paths:
+        page = _parsed(body)
+        box = find_container(page, path)
+        if box is None:
+            continue
+        whole = _nodes(page)
+        copied = _cut(page, box)
+        in_place = _parsed(body)
+        _keep_only(in_place, find_container(in_place, path))
+        assert _nodes(copied) == _nodes(in_place), path
+        if copied is not page:
+            assert _nodes(page) == whole and copied.getroottree().getroot() is copied
+        tried += 1
+    assert tried
 
 
 def page(container: str | None, *, cut: bool = False) -> Extracted:
