@@ -409,6 +409,30 @@ def test_page_metadata_is_trafilaturas_and_passes_leave_the_parsed_page_alone(ch
     assert lxml_html.tostring(tree) == before
 
 
+def test_each_pass_is_trafilaturas_own_with_the_same_arguments() -> None:
+    # extract_pass hands trafilatura settings made once per method (Extractor, copied for the
+    # page's URL): each pass gives what trafilatura's call with the keyword arguments gives.
+    import trafilatura
+
+    url = "http://127.0.0.1/articles/a"
+    texts = 0
+    for path in sorted((Path(__file__).parent / "fixtures").glob("article*.html")):
+        page = path.read_text(encoding="utf-8")
+        for method in ("fast", "default", "recall", "precision"):
+            for tables in (True, False):
+                ours = extract_pass(load_html(page), url, method, tables=tables)
+                theirs = trafilatura.bare_extraction(
+                    load_html(page), url=url, with_metadata=False, include_comments=False,
+                    include_tables=tables, favor_precision=method == "precision",
+                    favor_recall=method == "recall", fast=method == "fast",
+                )
+                assert (ours is None) == (theirs is None), (path.name, method, tables)
+                if ours is not None:
+                    assert ours.text == theirs.text, (path.name, method, tables)
+                    texts += 1
+    assert texts >= 30
+
+
 def test_the_author_and_date_the_feed_gives_are_not_looked_for_on_the_page() -> None:
     # A byline only in the page's markup (no meta tag, no JSON-LD: the dear search) and a
     # date in its markup: found when wanted; not looked for (None) when the feed gives
