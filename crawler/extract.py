@@ -1230,7 +1230,8 @@ class _Whole:
         self.meta = read_meta(tree, url)
         self.canonical = declared_canonical(tree, url)
         self.paragraphs = paragraph_chars(tree)
-        self._text: str | None = None
+        # A tree that is not its document's root is cut in place (_cut): its text first.
+        self._text = page_text(tree) if tree.getparent() is not None else None
 
     @property
     def text(self) -> str:

@@ -186,6 +186,20 @@ def test_the_cut_copy_is_the_page_cut_in_place(chrome: str) -> None:
     assert tried
 
 
+def test_what_is_read_of_the_whole_page_is_the_page_before_the_cut() -> None:
+    # The page's text is read when a rule first needs it: of the page left whole, and,
+    # where the tree is cut in place (a fragment), before the cut.
+    from crawler.extract import _cut, _parsed, _Whole, page_metadata, page_text
+
+    for body in (page_with(FRAGMENT), FRAGMENT):
+        tree = _parsed(body)
+        before = page_text(tree)
+        whole = _Whole(tree, URL, page_metadata)
+        cut = _cut(tree, tree.xpath("//article")[0])
+        assert "Other story" not in page_text(cut)
+        assert whole.text == before and "Otherstory" in whole.text
+
+
 def page(container: str | None, *, cut: bool = False) -> Extracted:
     return Extracted(text="t", title=None, author=None, date=None, canonical_url=None,
                      method="fast", container=container, cut=cut)
