@@ -24,6 +24,13 @@ H = TypeVar("H")  # anything hashable kept in first-seen order
 
 MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
 MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room for its topics
+#: A digest lists at most this many stories (the newest of each topic, each topic its share,
+#: at least DIGEST_TOPIC_STORIES: _shares): a first crawl of hundreds of feeds held 6,447 alerts for
+#: one digest, which written out is about 7 MB (1 KB a story and more with snippets), more
+#: than many mail servers take (Postfix's default limit is 10 MB, and a refused message is
+#: not retried) and more than anyone reads. Each topic says how many more it has.
+DIGEST_STORIES = 200
+DIGEST_TOPIC_STORIES = 10
 WRAP = 72  # plain-text line width
 INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -346,18 +353,21 @@ def compose_digest(
             groups.setdefault(name, {}).setdefault(item.article_id, item)
             pairs.append((item.article_id, topic_id))
     topics = _names(name for name, entries in groups.items() if entries)
-    shown = [
-        {
+    quota = _shares({name: len(entries) for name, entries in groups.items() if entries})
+    shown = []
+    for name, entries in groups.items():
+        if not entries:
+            continue
+        newest = sorted(entries.values(), key=_newest_first)
+        more = len(newest) - quota[name]
+        shown.append({
             "topic": _one_line(name),
             "count": _plural(len(entries), "story"),
-            "items": [
-                _view(item, tz, number)
-                for number, item in enumerate(sorted(entries.values(), key=_newest_first), 1)
-            ],
-        }
-        for name, entries in groups.items()
-        if entries
-    ]
+            "items": [_view(item, tz, number)
+                      for number, item in enumerate(newest[: quota[name]], 1)],
+            "more": _more(more, name) if more > 0 else "",
+            "more_lines": _wrap(_more(more, name), "", "", keep=(name,)) if more > 0 else [],
+        })
     count = sum(len(entries) for entries in groups.values())
     stamp = format_when(since, tz) if since is not None else ""
     when = f" since {stamp}" if stamp else ""
@@ -386,6 +396,25 @@ def compose_digest(
     return _rendered(
         "digest", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
     )
+
+
+def _shares(sizes: dict[str, int]) -> dict[str, int]:
+    """How many stories a digest lists of each topic (``sizes``: how many it has): shares of
+    DIGEST_STORIES, at least DIGEST_TOPIC_STORIES each, what a smaller topic leaves of its
+    share going to the larger ones."""
+    shares: dict[str, int] = {}
+    left = DIGEST_STORIES
+    for n, name in enumerate(sorted(sizes, key=sizes.__getitem__)):
+        share = max(DIGEST_TOPIC_STORIES, left // (len(sizes) - n))
+        shares[name] = min(sizes[name], share)
+        left = max(0, left - shares[name])
+    return shares
+
+
+def _more(count: int, topic: str) -> str:
+    """The line under a topic's stories in a digest that lists only its newest ones."""
+    return (f"… and {_plural(count, 'older story')} about {_one_line(topic)}, not listed here:"
+            f" all are in the archive (newswatch search).")
 
 
 def _why(what: str, recipient: str, watched: list[str]) -> dict[str, Any]:

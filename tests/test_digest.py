@@ -332,6 +332,64 @@ def test_a_digest_groups_by_topic_one_entry_per_story_newest_first(store: Store,
     assert {t for _, t in rows} == {ids["Venezuela"], ids["Lithium"]}
 
 
+def test_a_digest_of_hundreds_of_stories_lists_each_topics_newest_and_counts_the_rest(
+    store: Store, mail
+) -> None:
+    # A first crawl of many feeds can hold thousands of alerts for one digest: written out,
+    # more than mail servers take (a refused message is not retried) and than anyone reads.
+    # Each topic lists its newest stories (its share of DIGEST_STORIES) and says how many
+    # older ones there are; the digest still reports every one of them (none comes again).
+    from alerts.compose import DIGEST_STORIES
+
+    ids = topics(store, ("Lithium", "lithium", (DESK,), "digest"),
+                 ("Venezuela", "Maduro", (DESK,), "digest"))
+    mining, wire = source(store, "Mining Weekly"), source(store, "Wire A")
+    many = DIGEST_STORIES + 250
+    for n in range(many):
+        article(store, mining, f"mine-{n}", f"Mine story {n:03d}",
+                f"Lithium output report number {n} from the northern region.",
+                NOW - timedelta(minutes=n))
+    for n in range(3):
+        article(store, wire, f"wire-{n}", f"Wire story {n}", f"Maduro spoke about plan {n}.",
+                NOW - timedelta(hours=n))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(), mail)
+    pipe.match()
+    assert len(store.waiting_digest()) == many + 3
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    deliver(pipe)
+    [digest] = mail.wait_for(1)
+    assert digest["Subject"].startswith(f"[newswatch] Digest — {many + 3} stories: ")
+    text, html = text_of(digest), html_of(digest)
+    shown = DIGEST_STORIES - 3  # Venezuela's 3 stories leave the rest of its share
+    assert f"Mine story {0:03d}" in text and f"Mine story {shown - 1:03d}" in text
+    assert f"Mine story {shown:03d}" not in text and f"Mine story {shown:03d}" not in html
+    more = f"… and {many - shown} older stories about Lithium, not listed here"
+    assert more in flat(text) and more in html
+    assert all(f"Wire story {n}" in text for n in range(3))
+    assert text.count("older stories about") == 1
+    assert len(digest.as_bytes()) < 400_000
+    reported = store.db.execute(
+        "SELECT count(*) FROM outbox_items WHERE outbox_id = ?", [outbox(store)[0]["id"]]
+    ).fetchone()[0]
+    assert reported == many + 3
+    assert store.waiting_digest() == []
+    assert pipe.digests() == 0 and len(outbox(store)) == 1
+    rows = store.db.execute("SELECT DISTINCT topic_id FROM outbox_items").fetchall()
+    assert {t for (t,) in rows} == {ids["Lithium"], ids["Venezuela"]}
+
+
+def test_each_topic_of_a_long_digest_gets_its_share_and_the_small_ones_leave_theirs() -> None:
+    from alerts.compose import DIGEST_STORIES, DIGEST_TOPIC_STORIES, _shares
+
+    assert _shares({"a": 1, "b": 500}) == {"a": 1, "b": DIGEST_STORIES - 1}
+    assert _shares({"a": 50, "b": 50, "c": 500}) == {"a": 50, "b": 50, "c": DIGEST_STORIES - 100}
+    many = _shares({f"t{n}": 100 for n in range(40)})
+    assert set(many.values()) == {DIGEST_TOPIC_STORIES}
+    assert _shares({"a": 3}) == {"a": 3}
+
+
 def test_digest_html_escapes_what_it_shows(store: Store) -> None:
     topics(store, ("Tags", "tags", (DESK,), "digest"))
     src = source(store, 'Evil <b>"Source"</b>')
