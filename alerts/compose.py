@@ -24,13 +24,14 @@ H = TypeVar("H")  # anything hashable kept in first-seen order
 
 MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
 MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room for its topics
-#: A digest lists at most this many stories (the newest of each topic, each topic its share,
-#: at least DIGEST_TOPIC_STORIES: _shares): a first crawl of hundreds of feeds held 6,447 alerts for
-#: one digest, which written out is about 7 MB (1 KB a story and more with snippets), more
-#: than many mail servers take (Postfix's default limit is 10 MB, and a refused message is
-#: not retried) and more than anyone reads. Each topic says how many more it has.
-DIGEST_STORIES = 200
-DIGEST_TOPIC_STORIES = 10
+#: An email lists at most this many stories, newest first (a digest: the newest of each
+#: topic, each topic its share, at least TOPIC_STORIES: _shares), and says how many more
+#: there are: a first crawl of hundreds of feeds held 6,447 alerts for one digest, which
+#: written out is about 7 MB (1 KB a story and more with snippets), more than many mail
+#: servers take (Postfix's default limit is 10 MB, and a refused message is not retried)
+#: and more than anyone reads; so can an immediate alert without storm control.
+MAX_STORIES = 200
+TOPIC_STORIES = 10
 WRAP = 72  # plain-text line width
 INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -136,7 +137,9 @@ def compose(
         **_why("this", recipient, _names(watched) or topics),
         "heading": f"{stories} for {', '.join(topics)}",
         "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
-        "items": [_view(item, tz, number) for number, item in enumerate(ordered, 1)],
+        "items": [_view(item, tz, number)
+                  for number, item in enumerate(ordered[:MAX_STORIES], 1)],
+        **_more(count - MAX_STORIES),
         "notice": _one_line(notice or ""),
         "notice_lines": _wrap(_one_line(notice or ""), "", ""),
     }
@@ -365,8 +368,7 @@ def compose_digest(
             "count": _plural(len(entries), "story"),
             "items": [_view(item, tz, number)
                       for number, item in enumerate(newest[: quota[name]], 1)],
-            "more": _more(more, name) if more > 0 else "",
-            "more_lines": _wrap(_more(more, name), "", "", keep=(name,)) if more > 0 else [],
+            **_more(more, name),
         })
     count = sum(len(entries) for entries in groups.values())
     stamp = format_when(since, tz) if since is not None else ""
@@ -400,21 +402,27 @@ def compose_digest(
 
 def _shares(sizes: dict[str, int]) -> dict[str, int]:
     """How many stories a digest lists of each topic (``sizes``: how many it has): shares of
-    DIGEST_STORIES, at least DIGEST_TOPIC_STORIES each, what a smaller topic leaves of its
+    MAX_STORIES, at least TOPIC_STORIES each, what a smaller topic leaves of its
     share going to the larger ones."""
     shares: dict[str, int] = {}
-    left = DIGEST_STORIES
+    left = MAX_STORIES
     for n, name in enumerate(sorted(sizes, key=sizes.__getitem__)):
-        share = max(DIGEST_TOPIC_STORIES, left // (len(sizes) - n))
+        share = max(TOPIC_STORIES, left // (len(sizes) - n))
         shares[name] = min(sizes[name], share)
         left = max(0, left - shares[name])
     return shares
 
 
-def _more(count: int, topic: str) -> str:
-    """The line under a topic's stories in a digest that lists only its newest ones."""
-    return (f"… and {_plural(count, 'older story')} about {_one_line(topic)}, not listed here:"
-            f" all are in the archive (newswatch search).")
+def _more(count: int, topic: str | None = None) -> dict[str, Any]:
+    """The line under the stories of an email (or of a digest's ``topic``) that lists only
+    the newest ones, when ``count`` more are left out: ``more``, and wrapped, ``more_lines``."""
+    if count <= 0:
+        return {"more": "", "more_lines": []}
+    about = f" about {_one_line(topic)}" if topic is not None else ""
+    line = (f"… and {_plural(count, 'older story')}{about}, not listed here: all are in the"
+            " archive (newswatch search).")
+    keep = [_one_line(topic)] if topic is not None else []
+    return {"more": line, "more_lines": _wrap(line, "", "", keep=keep)}
 
 
 def _why(what: str, recipient: str, watched: list[str]) -> dict[str, Any]:

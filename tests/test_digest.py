@@ -337,14 +337,14 @@ def test_a_digest_of_hundreds_of_stories_lists_each_topics_newest_and_counts_the
 ) -> None:
     # A first crawl of many feeds can hold thousands of alerts for one digest: written out,
     # more than mail servers take (a refused message is not retried) and than anyone reads.
-    # Each topic lists its newest stories (its share of DIGEST_STORIES) and says how many
+    # Each topic lists its newest stories (its share of MAX_STORIES) and says how many
     # older ones there are; the digest still reports every one of them (none comes again).
-    from alerts.compose import DIGEST_STORIES
+    from alerts.compose import MAX_STORIES
 
     ids = topics(store, ("Lithium", "lithium", (DESK,), "digest"),
                  ("Venezuela", "Maduro", (DESK,), "digest"))
     mining, wire = source(store, "Mining Weekly"), source(store, "Wire A")
-    many = DIGEST_STORIES + 250
+    many = MAX_STORIES + 250
     for n in range(many):
         article(store, mining, f"mine-{n}", f"Mine story {n:03d}",
                 f"Lithium output report number {n} from the northern region.",
@@ -362,7 +362,7 @@ def test_a_digest_of_hundreds_of_stories_lists_each_topics_newest_and_counts_the
     [digest] = mail.wait_for(1)
     assert digest["Subject"].startswith(f"[newswatch] Digest — {many + 3} stories: ")
     text, html = text_of(digest), html_of(digest)
-    shown = DIGEST_STORIES - 3  # Venezuela's 3 stories leave the rest of its share
+    shown = MAX_STORIES - 3  # Venezuela's 3 stories leave the rest of its share
     assert f"Mine story {0:03d}" in text and f"Mine story {shown - 1:03d}" in text
     assert f"Mine story {shown:03d}" not in text and f"Mine story {shown:03d}" not in html
     more = f"… and {many - shown} older stories about Lithium, not listed here"
@@ -380,13 +380,41 @@ def test_a_digest_of_hundreds_of_stories_lists_each_topics_newest_and_counts_the
     assert {t for (t,) in rows} == {ids["Lithium"], ids["Venezuela"]}
 
 
-def test_each_topic_of_a_long_digest_gets_its_share_and_the_small_ones_leave_theirs() -> None:
-    from alerts.compose import DIGEST_STORIES, DIGEST_TOPIC_STORIES, _shares
+def test_an_immediate_alert_without_storm_control_lists_the_newest_and_counts_the_rest(
+    store: Store, mail
+) -> None:
+    # A recipient who turned storm control off gets every match of a batch in one email: a
+    # first crawl's batch can hold hundreds, listed up to MAX_STORIES like a digest's.
+    from alerts.compose import MAX_STORIES
 
-    assert _shares({"a": 1, "b": 500}) == {"a": 1, "b": DIGEST_STORIES - 1}
-    assert _shares({"a": 50, "b": 50, "c": 500}) == {"a": 50, "b": 50, "c": DIGEST_STORIES - 100}
+    topics(store, ("Lithium", "lithium", (DESK,), "immediate"))
+    mining = source(store, "Mining Weekly")
+    many = MAX_STORIES + 40
+    for n in range(many):
+        article(store, mining, f"mine-{n}", f"Mine story {n:03d}",
+                f"Lithium output report number {n} from the northern region.",
+                NOW - timedelta(minutes=n))
+    pipe = pipeline(store, Clock(NOW), policies(RecipientPolicy(storm=0)), mail)
+    pipe.match()
+    deliver(pipe)
+    [alert] = mail.wait_for(1)
+    text, html = text_of(alert), html_of(alert)
+    assert f"{many} new stories" in text
+    assert f"Mine story {MAX_STORIES - 1:03d}" in text
+    assert f"Mine story {MAX_STORIES:03d}" not in text and f"Mine story {MAX_STORIES:03d}" not in html
+    more = "… and 40 older stories, not listed here: all are in the archive"
+    assert more in flat(text) and more in html
+    reported = store.db.execute("SELECT count(*) FROM outbox_items").fetchone()[0]
+    assert reported == many
+
+
+def test_each_topic_of_a_long_digest_gets_its_share_and_the_small_ones_leave_theirs() -> None:
+    from alerts.compose import MAX_STORIES, TOPIC_STORIES, _shares
+
+    assert _shares({"a": 1, "b": 500}) == {"a": 1, "b": MAX_STORIES - 1}
+    assert _shares({"a": 50, "b": 50, "c": 500}) == {"a": 50, "b": 50, "c": MAX_STORIES - 100}
     many = _shares({f"t{n}": 100 for n in range(40)})
-    assert set(many.values()) == {DIGEST_TOPIC_STORIES}
+    assert set(many.values()) == {TOPIC_STORIES}
     assert _shares({"a": 3}) == {"a": 3}
 
 
