@@ -26,10 +26,11 @@ MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
 MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room for its topics
 #: An email lists at most this many stories, newest first (a digest: the newest of each
 #: topic, each topic its share, at least TOPIC_STORIES, so more in all when it has more
-#: than MAX_STORIES / TOPIC_STORIES topics: _shares), and says how many more there are: a first crawl of hundreds of feeds held 6,447 alerts for one digest, which
-#: written out is about 7 MB (1 KB a story and more with snippets), more than many mail
-#: servers take (Postfix's default limit is 10 MB, and a refused message is not retried)
-#: and more than anyone reads; so can an immediate alert without storm control.
+#: than MAX_STORIES / TOPIC_STORIES topics: _shares), and says how many more there are. A
+#: first crawl of hundreds of feeds held 6,447 alerts for one digest, which written out is
+#: about 7 MB (1 KB a story and more with snippets), more than many mail servers take
+#: (Postfix's default limit is 10 MB, and a refused message is not retried) and more than
+#: anyone reads; so can an immediate alert without storm control.
 MAX_STORIES = 200
 TOPIC_STORIES = 10
 WRAP = 72  # plain-text line width
