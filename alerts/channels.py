@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import storage
 
@@ -40,11 +41,21 @@ def _apprise() -> Any:
 
 @cache
 def _plugin(url: str) -> Any:
-    """Apprise's plugin for ``url``, or None when Apprise is missing or does not know it."""
+    """Apprise's plugin for ``url``, or None when Apprise is missing or does not know it.
+
+    A body longer than the service takes (Discord 2,000 characters, Telegram 4,096: an
+    alert of a few stories with their snippets) is cut to its limit, where the URL does not
+    choose otherwise (``?overflow=split``: several messages). Apprise's own default passes it
+    on whole, the service refuses it, and the alert would be retried without end; split,
+    a part that fails has the parts before it sent again with the retry."""
     apprise = _apprise()
     if apprise is None:
         return None
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    query = parse_qs(urlsplit(url).query)
+    if plugin is not None and "overflow" not in {key.lower() for key in query}:
+        plugin.overflow_mode = apprise.common.OverflowMode.TRUNCATE
+    return plugin
 
 
 def check_channel(url: str) -> str:

@@ -144,3 +144,31 @@ def test_redact_masks_the_secrets_of_notification_urls(recipient: str, masked: s
     assert is_channel(recipient) == ("://" in recipient)
     assert redact(recipient).startswith(masked)
     assert SECRET not in redact(recipient) and "TIiajkdnlazkcOXrIdevi7FQ" not in redact(recipient)
+
+
+def test_a_body_longer_than_the_service_takes_is_cut_to_its_limit() -> None:
+    # Discord takes 2,000 characters, Telegram 4,096: an alert of a few stories with their
+    # snippets is longer. Apprise's own default hands it on whole and the service refuses it
+    # (retried without end); here it is cut to the limit unless the URL says otherwise.
+    from datetime import UTC, datetime
+
+    from alerts.compose import AlertItem, compose
+
+    items = [
+        AlertItem(article_id=n, topic_ids=(1,), topics=("Venezuela",), title=f"Story {n}",
+                  url=f"https://news.example/{n}", source="Wire", published=None,
+                  snippet=((" ".join(["Maduro spoke in Caracas about the oil sector."] * 6),
+                            False),))
+        for n in range(12)
+    ]
+    body = compose("desk@test.example", items, datetime(2026, 12, 5, tzinfo=UTC)).text
+    for url, limit in (("discord://1234567/abcdefgh", 2000),
+                       ("tgram://123456789:abcdefg_hijklmnop/12315544/", 4096)):
+        assert len(body) > limit
+        plugin = alerts.channels._plugin(url)
+        assert plugin.body_maxlen == limit
+        [part] = plugin._apply_overflow(body=body, title="[newswatch] Venezuela")
+        assert len(part["body"]) <= limit and "newswatch found 12 new stories" in part["body"]
+        split = alerts.channels._plugin(url + "?overflow=split")
+        parts = split._apply_overflow(body=body, title="[newswatch] Venezuela")
+        assert len(parts) > 1 and all(len(p["body"]) <= limit for p in parts)
