@@ -252,8 +252,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not (item.guid or item.title or item.summary):
             self.report.count("items_empty")
             return None
-        site = feed.link if urlsplit(feed.link or "").scheme in ("http", "https") else None
-        site = site or urljoin(feed_url, "/")
+        site = feed.link or urljoin(feed_url, "/")  # feed.link: a web address (parse_feed)
         return Entry(source, item, item_url(site, item.guid, f"{item.title}\n{item.summary}"))
 
     def _entries(
