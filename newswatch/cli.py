@@ -111,6 +111,8 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
         if config.database.url is not None:  # PostgreSQL: sent marks survive its restart
             _keep_sent_marks(config, store, journal=True)
+        else:
+            _sent_journal(config, store)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
 
@@ -167,20 +169,27 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
 
 def _keep_sent_marks(config: Config, store: Storage, *, journal: bool) -> PgStore:
     """On PostgreSQL: another sender takes a cut-off send only after the claim lease, and
-    (``journal``: this process sends) the "sent" marks go through the sent journal next to
-    the database file first (docs/scale-out.md)."""
-    from storage.journal import SentJournal
+    (``journal``: this process sends) the "sent" marks go through the sent journal first."""
     from storage.pg import PgStore
 
     assert isinstance(store, PgStore)  # [database] url
     store.claim_lease = config.daemon.stalled_after_seconds
     if journal:
-        directory = config.database.path.with_suffix(".sent")
-        try:
-            store.journal = SentJournal(directory)
-        except OSError as exc:
-            fail(f"the alerter's sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
+        _sent_journal(config, store)
     return store
+
+
+def _sent_journal(config: Config, store: Storage) -> None:
+    """This process sends: its "sent" marks go through the sent journal next to the database
+    file first, so that a mark the database refuses or loses sends nothing twice
+    (storage.journal, docs/scale-out.md)."""
+    from storage.journal import SentJournal
+
+    directory = config.database.path.with_suffix(".sent")
+    try:
+        store.journal = SentJournal(directory)
+    except OSError as exc:
+        fail(f"the sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
 
 
 def _check_smtp(config: Config) -> None:
@@ -217,6 +226,7 @@ def crawl(ctx: click.Context) -> None:
         "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
     )
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
+        _sent_journal(config, store)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
         report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)

@@ -1,17 +1,18 @@
-"""The sent journal of an alerter on PostgreSQL: the messages the mail server accepted whose
+"""The sent journal of a sending process: the messages the mail server accepted whose
 "sent" mark may not be in the database yet (docs/scale-out.md, "Alerts exactly once").
 
 Between the mail server's acceptance of a message and the commit of its "sent" mark, the
-database may go away (PostgreSQL restarted, the network cut): the mark is lost with the
-connection, and the row would be sent again. So :meth:`SentJournal.record` writes the mark to
-a local file, and syncs it to the disk, before the database is told; once the database has
-it, :meth:`SentJournal.flushed` forgets it. Before an alerter claims anything, the marks
-still in a journal are written to the database (``PgStore.due_outbox``).
+database may fail: a PostgreSQL connection lost (restarted, the network cut), SQLite's write
+lock held by another process past busy_timeout, a full disk. The mark is lost, and the row
+would be sent again. So :meth:`SentJournal.record` holds the mark in memory and writes it to
+a local file, synced to the disk, before the database is told; once the database has it,
+:meth:`SentJournal.flushed` forgets it. Before a sender hands out anything, the marks still
+in a journal are written to the database (``OutboxMixin.due_outbox``).
 
 A journal is a directory (next to the database file: ``newswatch.sent/``) with one file per
-alerter process, locked (``flock``) while the process lives. An alerter replays its own
-marks and those of every file nobody holds: a dead alerter's of the same machine. A line is
-one mark: ``{"id": …, "message_id": …, "sent": …}``. Loaded only by the PostgreSQL store.
+sending process, locked (``flock``) while the process lives. A sender replays its own marks
+and those of every file nobody holds: a dead sender's of the same machine. A line is one
+mark: ``{"id": …, "message_id": …, "sent": …}``.
 """
 
 from __future__ import annotations
@@ -58,12 +59,14 @@ class SentJournal:
         self._orphans: dict[Path, int] = {}  # files of dead processes being replayed
 
     def record(self, mark: SentMark) -> None:
-        """Write ``mark`` and sync it to the disk (before the database is told)."""
+        """Write ``mark`` and sync it to the disk (before the database is told). Held in
+        memory first: a mark the file cannot take (a full disk) still counts in this
+        process."""
+        self._pending[mark.id] = mark
         line = json.dumps({"id": mark.id, "message_id": mark.message_id,
                            "sent": to_iso(mark.sent)}) + "\n"
         os.write(self._fd, line.encode())
         os.fsync(self._fd)
-        self._pending[mark.id] = mark
 
     def unflushed(self) -> list[SentMark]:
         """The marks the database may not have: this process's, and those of the files of

@@ -8,14 +8,18 @@ and what it reports are written together), the delivery marks of :class:`OutboxM
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from .clock import from_iso, to_iso
+from .journal import SentJournal, SentMark
 from .models import Email, OutboxMessage
 from .views import OutboxProblem
+
+logger = logging.getLogger(__name__)
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -74,12 +78,25 @@ def prune_bodies(db: Database, before: datetime) -> None:
 
 
 class OutboxMixin:
-    """Outbox rows move pending → sent, or pending → failed on a permanent refusal."""
+    """Outbox rows move pending → sent, or pending → failed on a permanent refusal.
+
+    A sender's "sent" marks go through its sent journal (:attr:`journal`, storage.journal)
+    when it has one: synced there before the database is told, and held until the database
+    has them. A mark the database refuses (SQLite's write lock held by another process past
+    busy_timeout, a full disk; a PostgreSQL connection lost) is written before anything
+    else is handed out (:meth:`due_outbox`), so a message the mail server accepted is never
+    sent again, and nothing is sent while the database cannot say what went out."""
 
     db: Database
+    #: The sending process's sent journal; None: the marks go to the database alone.
+    journal: SentJournal | None = None
+    #: The Message-ID of each row handed out last (a journal mark carries it).
+    _handed_out: dict[int, str] | None = None
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Pending messages whose next attempt is due, oldest first."""
+        """Pending messages whose next attempt is due, oldest first (the sent journal's
+        marks are written first)."""
+        self._replay_journal()
         rows = self.db.query(
             """
             SELECT * FROM outbox WHERE status = 'pending' AND next_attempt <= ?
@@ -87,14 +104,34 @@ class OutboxMixin:
             """,
             [to_iso(now), limit],
         )
-        return [_message(r) for r in rows]
+        return self._handing_out([_message(r) for r in rows])
+
+    def _handing_out(self, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+        self._handed_out = {m.id: m.message_id for m in messages}
+        return messages
 
     def sending(self, outbox_id: int) -> None:
         """The message is about to be handed over: nothing to note in one process (the
         PostgreSQL store notes it for the other senders)."""
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        """The message was accepted by the mail server (or written to the mbox)."""
+        """The message was accepted by the mail server (or written to the mbox): the mark
+        goes to the sent journal (synced) before the database, and is held until the
+        database has it."""
+        journal = self.journal
+        if journal is None:
+            self._write_sent(outbox_id, now)
+            return
+        mark = SentMark(outbox_id, (self._handed_out or {}).get(outbox_id, ""), now)
+        try:
+            journal.record(mark)
+        except OSError as exc:  # held in memory all the same; the database's mark counts
+            logger.error("outbox %d: the sent journal %s cannot be written: %s",
+                         outbox_id, journal.path, exc)
+        self._write_sent(outbox_id, now)
+        journal.flushed([mark])
+
+    def _write_sent(self, outbox_id: int, now: datetime) -> None:
         self.db.execute(
             """
             UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
@@ -103,6 +140,35 @@ class OutboxMixin:
             """,
             [to_iso(now), outbox_id],
         )
+
+    def _replay_journal(self) -> None:
+        """Write the sent journal's marks the database may not have (refused, or lost with
+        a connection or a process; a dead sender's of this machine), then forget them. Only
+        a pending row with the same Message-ID is marked: a journal of another database
+        marks nothing."""
+        journal = self.journal
+        marks = journal.unflushed() if journal is not None else []
+        if not marks:
+            return
+        assert journal is not None
+        marked = 0
+        with self.db.atomic():
+            for mark in marks:
+                marked += self.db.execute(
+                    """
+                    UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
+                                      last_error = NULL
+                    WHERE id = ? AND message_id = ? AND status = 'pending'
+                    """,
+                    [to_iso(mark.sent), mark.id, mark.message_id],
+                ).rowcount
+        journal.flushed(marks)
+        logger.info("sent journal: %d message(s) the mail server had accepted, %d of them "
+                    "not yet marked sent in the database: marked now", len(marks), marked)
+
+    def _close_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
 
     def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
         """Delivery failed for a reason that may pass: try again at ``next_attempt``."""

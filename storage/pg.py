@@ -57,7 +57,7 @@ from .clock import to_iso
 from .digests import DigestsMixin
 from .errors import StorageError, guard_methods
 from .health import HealthMixin
-from .journal import SentJournal, SentMark
+from .journal import SentJournal
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .models import OutboxMessage, StoredArticle
@@ -278,7 +278,6 @@ class PgStore(
         self.url = url
         #: An alerter's sent journal (storage.journal): "sent" marks go there first.
         self.journal: SentJournal | None = None
-        self._claimed: dict[int, str] = {}  # the Message-ID of each row of the last claim
 
     @classmethod
     def open(cls, url: str) -> PgStore:
@@ -299,8 +298,7 @@ class PgStore(
 
     def close(self) -> None:
         """Close the connection (and the sent journal)."""
-        if self.journal is not None:
-            self.journal.close()
+        self._close_journal()
         self.pg.close()
 
     def __enter__(self) -> PgStore:
@@ -316,8 +314,7 @@ class PgStore(
         another live session claimed are skipped, and so are those whose send began in a
         session that ended less than ``claim_lease`` ago (see the module's docstring). The
         sent journal's marks are written first."""
-        if self.journal is not None:
-            self._replay(self.journal)
+        self._replay_journal()
         rows = self.db.query(
             """
             WITH me AS (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
@@ -342,53 +339,12 @@ class PgStore(
             """,
             [to_iso(now), float(self.claim_lease), limit],
         )
-        messages = [_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
-        self._claimed = {m.id: m.message_id for m in messages}
-        return messages
+        return self._handing_out([_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))])
 
     def sending(self, outbox_id: int) -> None:
         """The send of a claimed row begins: if this session ends before its mark, the row
         waits ``claim_lease`` for this sender's journal before another sender takes it."""
         self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
-
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        """The message was accepted: the mark goes to the sent journal (synced) before the
-        database, so that a connection lost before the commit does not lose it."""
-        journal = self.journal
-        if journal is None:
-            super().mark_sent(outbox_id, now)
-            return
-        mark = SentMark(outbox_id, self._claimed.get(outbox_id, ""), now)
-        try:
-            journal.record(mark)
-        except OSError as exc:  # the database's mark still counts: try it
-            logger.error("outbox %d: the sent journal %s cannot be written: %s",
-                         outbox_id, journal.path, exc)
-        super().mark_sent(outbox_id, now)
-        journal.flushed([mark])
-
-    def _replay(self, journal: SentJournal) -> None:
-        """Write the sent journal's marks the database may not have (a connection lost
-        before their commit; a dead alerter's of this machine), then forget them. Only a
-        pending row with the same Message-ID is marked: a journal of another database marks
-        nothing."""
-        marks = journal.unflushed()
-        if not marks:
-            return
-        marked = 0
-        with self.db.atomic():
-            for mark in marks:
-                marked += self.db.execute(
-                    """
-                    UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
-                                      last_error = NULL
-                    WHERE id = ? AND message_id = ? AND status = 'pending'
-                    """,
-                    [to_iso(mark.sent), mark.id, mark.message_id],
-                ).rowcount
-        journal.flushed(marks)
-        logger.info("sent journal: %d message(s) the mail server had accepted, %d of them "
-                    "not yet marked sent in the database: marked now", len(marks), marked)
 
     def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
         """Delivery failed for a reason that may pass: any sender may try again at

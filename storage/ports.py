@@ -63,6 +63,7 @@ from .views import (
 
 if TYPE_CHECKING:
     from .digests import DigestItem
+    from .journal import SentJournal
     from .linkshapes import LinkShape
 
 #: (article id, story id or None for a new story, full-text signature, lede signature);
@@ -274,6 +275,9 @@ class DigestStore(StorySources, Protocol):
 
 class DeliveryStore(Protocol):
     """The outbox as the sender sees it: what is due, and each message's fate."""
+
+    #: The sending process's sent journal ("sent" marks go there first), or None.
+    journal: SentJournal | None
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         """Pending messages whose next attempt is due, oldest first."""

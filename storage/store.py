@@ -57,7 +57,8 @@ class Store(
         return False
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and the sent journal)."""
+        self._close_journal()
         self.db.close()
 
     def __enter__(self) -> Store:

@@ -9,9 +9,11 @@ import email.policy
 import email.utils
 import logging
 import mailbox
+import os
 import re
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -767,3 +769,62 @@ def test_timeout_mid_data_is_retried_and_delivered_once(store: storage.Store) ->
         assert len(sink.received) == 1
     finally:
         sink.stop()
+
+
+def test_a_sent_mark_the_database_refuses_is_held_never_resent(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    """The mail server accepted a message, then the database would not take its "sent" mark
+    (another process held SQLite's write lock past busy_timeout; a full disk fails the same
+    way). Before, the row stayed pending and every later run sent it again. Now the mark is
+    held (and synced to the sent journal): no run sends anything until the database has it,
+    and the message went out once."""
+    from storage.journal import SentJournal
+
+    path = tmp_path / "newswatch.db"
+    transport = SmtpTransport(smtp.settings())
+    with storage.open_store(path) as store:
+        store.journal = SentJournal(tmp_path / "newswatch.sent")
+        [first, second] = enqueue(store, outbox_email("a@example.test"),
+                                  outbox_email("b@example.test"))
+        store.db.execute("PRAGMA busy_timeout = 100")
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer, holding the lock
+        try:
+            with pytest.raises(storage.StorageError, match="locked"):
+                deliver(store, transport)
+            assert len(smtp.received) == 1  # accepted before the mark was refused
+            for later in (1, 2):  # the lock still held: nothing is sent
+                with pytest.raises(storage.StorageError, match="locked"):
+                    deliver(store, transport, NOW + timedelta(minutes=later))
+            assert len(smtp.received) == 1
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        report = deliver(store, transport, NOW + timedelta(minutes=3))
+        assert (report.sent, report.retrying, report.failed) == (1, 0, 0)
+        assert deliver(store, transport, NOW + timedelta(days=1)).sent == 0
+        assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+        assert [m["Message-ID"] for m in smtp.messages] == [first.message_id, second.message_id]
+
+
+def test_a_sent_mark_lost_with_the_process_is_written_from_the_journal(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    """The process died between the journal's sync and the database's mark: the next one
+    marks the row sent from the journal before it sends anything, and it goes out once."""
+    from storage.journal import SentJournal, SentMark
+
+    path = tmp_path / "newswatch.db"
+    with storage.open_store(path) as store:
+        [row] = enqueue(store, outbox_email("a@example.test"))
+    dead = SentJournal(tmp_path / "newswatch.sent")
+    dead.record(SentMark(row.id, row.message_id, NOW))
+    os.close(dead._fd)  # killed: its file stays, unlocked, with the mark
+    with storage.open_store(path) as store:
+        store.journal = SentJournal(tmp_path / "newswatch.sent")
+        assert deliver(store, SmtpTransport(smtp.settings())).sent == 0
+        assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+        store.journal.close()
+    assert smtp.received == []
+    assert list((tmp_path / "newswatch.sent").iterdir()) == []

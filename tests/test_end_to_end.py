@@ -4,6 +4,7 @@ from feed to inbox, as a user runs it."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -224,6 +225,35 @@ def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
     assert again.returncode == 0
     assert len(mail.messages) == 1
     assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_a_sent_mark_left_in_the_journal_is_written_and_not_sent_again(site, mail, workdir):
+    """A crawl whose alert the mail server accepted died before the database had the mark:
+    the next crawl writes the mark from the sent journal (newswatch.sent/, beside the
+    database) before it sends anything, and the alert does not go out again."""
+    import sqlite3
+
+    from storage.journal import SentJournal, SentMark
+
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    mail.stop()
+    assert workdir.newswatch("crawl").returncode == 3  # the alert waits in the outbox
+    with sqlite3.connect(workdir.database) as db:
+        [(row_id, message_id)] = db.execute("SELECT id, message_id FROM outbox").fetchall()
+    journal = workdir.database.with_suffix(".sent")
+    dead = SentJournal(journal)
+    dead.record(SentMark(row_id, message_id, datetime.now(UTC)))
+    os.close(dead._fd)  # its process killed before the database's commit
+    mail.start()
+
+    result = workdir.newswatch("crawl")
+
+    assert result.returncode == 0, result.stderr
+    assert "delivered 0 email(s)" in result.stdout
+    assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+    assert mail.messages == []
+    assert list(journal.iterdir()) == []
 
 
 def test_default_install_writes_alerts_to_a_local_mbox(site, workdir):
