@@ -22,7 +22,6 @@ from functools import partial
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -39,7 +38,7 @@ from storage import (
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeds import FeedEntry
-from .http import HANDLED_STATUSES, describe_failure
+from .http import HANDLED_STATUSES, describe_failure, transient_failure, transient_status
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, same_site, web_url
@@ -48,7 +47,6 @@ from .workers import Late, PageFailed, PagePool
 logger = logging.getLogger(__name__)
 
 # Article page answers that may pass: the entry waits for the next poll.
-TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_PAGE_ATTEMPTS = 3
 #: Article pages go before source polls of their host (see crawler/settings.py)...
 PAGE_PRIORITY = 20
@@ -195,7 +193,7 @@ class EntriesMixin:
         """An article page answered: extract its text and store the article."""
         if response.status >= 400:
             why = f"page answered HTTP {response.status}"
-            if response.status in TRANSIENT_STATUSES:
+            if transient_status(response.status):
                 self._defer(entry, why)
             else:
                 self._fallback(entry, why)
@@ -241,10 +239,10 @@ class EntriesMixin:
         """An article page could not be fetched."""
         entry: Entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
         why = f"page fetch failed: {describe_failure(failure)}"
-        if isinstance(failure.value, IgnoreRequest):  # robots.txt forbids it: that will not pass
-            self._fallback(entry, why)
-        else:
+        if transient_failure(failure):
             self._defer(entry, why)
+        else:  # robots.txt forbids it, 404, too large: that will not pass
+            self._fallback(entry, why)
 
     def _defer(self, entry: Entry, why: str) -> None:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
@@ -18,6 +19,8 @@ from twisted.python.failure import Failure
 # each one is recorded. Redirects are not listed: Scrapy follows them.
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 406, 410, 429, 451, 500, 502, 503, 504]
 PERMANENT_REDIRECTS = {301, 308}
+#: What Scrapy's RedirectMiddleware says when a chain of redirects outgrows REDIRECT_MAX_TIMES.
+REDIRECT_LOOP = "max redirections reached"
 
 
 def retry_after(response: Response) -> float | None:
@@ -36,6 +39,26 @@ def retry_after(response: Response) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def transient_status(status: int) -> bool:
+    """An HTTP error that may pass: a timeout (408), too early (425), too many requests
+    (429), any server error (5xx, Cloudflare's 520-527 among them)."""
+    return status >= 500 or status in (408, 425, 429)
+
+
+def transient_failure(failure: Failure) -> bool:
+    """Whether a failed request may succeed later: any failure but an answer whose status
+    will not pass (404, 410...), robots.txt's refusal, a body over the size limit or a
+    request filtered as offsite. A redirect loop counts as one that may pass (the site's
+    misconfiguration, or a consent wall that goes)."""
+    exc = failure.value
+    response = getattr(exc, "response", None)
+    if isinstance(exc, HttpError) and response is not None:
+        return transient_status(response.status)
+    if isinstance(exc, IgnoreRequest):
+        return str(exc) == REDIRECT_LOOP
+    return True
 
 
 def permanent_redirect(response: Response) -> str | None:

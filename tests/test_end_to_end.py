@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from mailserver import free_port
 from newssite import CHROME_WORDS, STORIES_BY_SLUG, Story, sample_story
 
@@ -301,11 +302,19 @@ def test_oversized_slow_and_redirected_feeds(site, mail, workdir):
     assert result.stderr == ""
 
 
-def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdir):
+@pytest.mark.parametrize("status", [503, 520, 522, 524, 507, 425, "loop"])
+def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdir, status):
+    """Any 5xx (Cloudflare's 520-524 among them, which Scrapy hands to the errback, not to
+    the callback), 408, 425, 429 and a redirect loop may pass: the page is tried again at
+    the next poll. Before, the errback took every such failure for a robots.txt refusal and
+    kept the feed's summary at once."""
     story = fresh("venezuela-opposition-leader")
     site.publish(story)
     page = f"/articles/{story.slug}"
-    site.set_status(page, 503)
+    if status == "loop":
+        site.set_status(page, 302, {"Location": site.url(page)})
+    else:
+        site.set_status(page, status)
     workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
     first = workdir.newswatch("crawl")
     assert first.returncode == 0, first.stderr
