@@ -41,6 +41,7 @@ from .http import (
     headers_dict,
     permanent_redirect,
     retry_after,
+    transient_status,
 )
 from .job import CrawlJob
 from .links import article_links
@@ -271,6 +272,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             return
         outcome = replace(base, detected=SITEMAP_KINDS[parsed.kind], error=parsed.problem)
         if parsed.kind == "index":
+            if any(lastmod is None for _, lastmod in parsed.sitemaps):
+                # An index that does not date its sitemaps (often a static file) does not
+                # change when they do: its 304 would hide them. Read it whole every poll.
+                outcome = replace(outcome, etag=None, last_modified=None)
             children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
             self.expect(source, outcome, len(children))
             for url in children:
@@ -324,7 +329,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             )
         else:
             logger.warning("sitemap %s answered HTTP %d", response.url, response.status)
-        self.settle(source, deferred=response.status >= 500)
+        self.settle(source, deferred=transient_status(response.status))
 
     def child_sitemap_failed(self, failure: Failure) -> None:
         """A sitemap listed by an index could not be fetched: retried at the next poll."""

@@ -560,7 +560,8 @@ class NewsSite:
         return robots + "".join(lines)
 
     def render_sitemap(self, name: str) -> tuple[bytes, datetime] | None:
-        """Sitemap ``name`` (news.xml[.gz], archive.xml, index.xml) and its Last-Modified."""
+        """Sitemap ``name`` (news.xml[.gz], archive.xml, index.xml, static-index.xml) and its
+        Last-Modified."""
         stories, news_modified = self.feed_snapshot("world") or ([], _now())
         archive_modified = max(s.published for s in STORIES)
         if name in ("news.xml", "news.xml.gz"):
@@ -570,6 +571,9 @@ class NewsSite:
         elif name == "index.xml":
             text = _render_sitemap_index(self, news_modified, archive_modified)
             modified = max(news_modified, archive_modified)
+        elif name == "static-index.xml":  # a file that never changes: its sitemaps undated
+            text = _render_static_index(self)
+            modified = archive_modified
         else:
             return None
         body = text.encode("utf-8")
@@ -776,6 +780,15 @@ def _render_sitemap_index(site: NewsSite, news: datetime, archive: datetime) -> 
 <sitemapindex xmlns="{_SITEMAP_NS}">
   <sitemap><loc>{site.url("/sitemaps/news.xml")}</loc><lastmod>{news.isoformat()}</lastmod></sitemap>
   <sitemap><loc>{site.url("/sitemaps/archive.xml")}</loc><lastmod>{archive:%Y-%m-%d}</lastmod></sitemap>
+</sitemapindex>
+"""
+
+
+def _render_static_index(site: NewsSite) -> str:
+    """Sitemap index as a static file: news.xml without a lastmod (its bytes never change)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="{_SITEMAP_NS}">
+  <sitemap><loc>{site.url("/sitemaps/news.xml")}</loc></sitemap>
 </sitemapindex>
 """
 

@@ -109,6 +109,43 @@ def test_sitemap_index_takes_only_recent_urls(site, workdir):
     assert source(workdir)["detected"] == "sitemap index"
 
 
+def test_sitemap_index_that_never_changes_is_read_whole_for_its_sitemaps(site, workdir):
+    """A static index whose sitemaps carry no lastmod answers 304 while they change: it is
+    polled without validators, and the new article of its news sitemap is found. An index
+    that dates its sitemaps keeps its conditional polls (a change there changes it)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/sitemaps/static-index.xml"),
+                                  site.url("/sitemaps/index.xml")])
+    assert "2 ok" in crawl(workdir)
+    site.publish(fresh("harbour-wind-farm-approved", 0.1))
+
+    crawl(workdir)
+
+    assert site.article_url("harbour-wind-farm-approved") in exported(workdir)
+    assert [r.status for r in site.requests_for("/sitemaps/static-index.xml")] == [200, 200]
+    assert not site.requests_for("/sitemaps/static-index.xml")[1].headers.get("If-None-Match")
+    assert not site.requests_for("/sitemaps/static-index.xml")[1].headers.get(
+        "If-Modified-Since")
+    crawl(workdir)  # nothing new: the dated index answers 304
+    assert site.requests_for("/sitemaps/index.xml")[-1].status == 304
+
+
+def test_sitemap_of_an_index_that_answers_429_is_read_at_the_next_poll(site, workdir):
+    """A child sitemap answering 429 (or any 5xx) leaves the index's validators unsaved:
+    the next poll reads the index whole, and the sitemap's articles are found."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.set_status("/sitemaps/news.xml", 429)
+    workdir.write_config(sources=[site.url("/sitemaps/index.xml")])
+    crawl(workdir)
+    assert exported(workdir) == {}
+    site.clear_status("/sitemaps/news.xml")
+
+    crawl(workdir)
+
+    assert site.requests_for("/sitemaps/index.xml")[-1].status == 200
+    assert list(exported(workdir)) == [site.article_url("venezuela-opposition-leader")]
+
+
 def test_json_feed(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)
