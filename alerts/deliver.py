@@ -159,13 +159,11 @@ async def deliver_due(
         store.sending(row.id)
         sending = asyncio.ensure_future(asyncio.to_thread(send))
         cancelled = False
-        try:
-            await asyncio.shield(sending)
+        try:  # wait() leaves the send alone when this task is cancelled, and never raises
+            await asyncio.wait([sending])  # what it raised: that is recorded below
         except asyncio.CancelledError:
             cancelled = True
             await asyncio.wait([sending])
-        except DeliveryError:
-            pass  # recorded below from the future
         mail_down |= _record(store, row, sending.exception(), now, policy, report)
         if cancelled:
             raise asyncio.CancelledError
@@ -196,11 +194,15 @@ def _record(
         logger.debug("outbox %d sent to %s", row.id, shown)
         return False
     if not isinstance(exc, DeliveryError):
-        # A bug in the transport: the row stays pending, untouched, and the error surfaces.
-        raise exc
-    error = str(exc)
+        # A bug in a transport (or in a notification service's plugin): retried with
+        # back-off like any failure, with its traceback in the log; the messages behind it
+        # go on (left untouched, it would come first in every run and hold them all back).
+        error = f"internal error (a bug; its traceback is in the log): {type(exc).__name__}: {exc}"
+        logger.error("outbox %d to %s: %s", row.id, shown, error, exc_info=exc)
+    else:
+        error = str(exc)
     report.note(error)
-    if exc.permanent:
+    if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)
         report.failed += 1
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)

@@ -642,23 +642,48 @@ def test_mbox_unwritable_is_transient(tmp_path: Path, store: storage.Store) -> N
 
 
 class BrokenTransport:
-    """A transport with a bug in it."""
+    """A transport with a bug in it, for messages to ``broken_for``."""
 
     sender = "newswatch@localhost"
     from_name = "newswatch"
 
+    def __init__(self, broken_for: str) -> None:
+        self.broken_for = broken_for
+        self.sent: list[str] = []
+        self.tries = 0
+
     def send(self, message: EmailMessage) -> None:
-        raise RuntimeError("bug")
+        if message["To"] == self.broken_for:
+            self.tries += 1
+            raise RuntimeError("bug")
+        self.sent.append(str(message["To"]))
 
     def describe(self) -> str:
         return "broken"
 
 
-def test_unexpected_error_leaves_the_row_pending(store: storage.Store) -> None:
-    [row] = enqueue(store, outbox_email())
-    with pytest.raises(RuntimeError, match="bug"):
-        deliver(store, BrokenTransport())
-    assert [(m.id, m.attempts) for m in store.due_outbox(NOW)] == [(row.id, 0)]
+def test_a_transport_bug_on_one_message_backs_off_and_the_others_go(
+    store: storage.Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, a send that raised anything but DeliveryError left its row untouched and
+    stopped the run: every later run tried that row first, again, and no message behind it
+    ever went."""
+    enqueue(store, outbox_email("a@example.test"), outbox_email("b@example.test"))
+    transport = BrokenTransport(broken_for="a@example.test")
+
+    report = deliver(store, transport)
+
+    assert (report.sent, report.retrying, report.failed) == (1, 1, 0)
+    assert transport.sent == ["b@example.test"]
+    error = "internal error (a bug; its traceback is in the log): RuntimeError: bug"
+    assert report.errors == [error]
+    row = problems(store)["a@example.test"]
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, error)
+    assert row.next_attempt == NOW + timedelta(seconds=60)  # backs off like any failure
+    [logged] = [r for r in caplog.records if r.exc_info]
+    assert "outbox" in logged.getMessage() and "a@example.test" in logged.getMessage()
+    assert deliver(store, transport, NOW + timedelta(seconds=30)).retrying == 0
+    assert transport.tries == 1
 
 
 class GatedTransport:
