@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,11 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # never shown in logs or reprs
     timeout: float = 30.0  # seconds, for the connection and every command
+    #: Seconds to wait for the reply to a message's end (the "." after DATA), at least
+    #: ``timeout``: a server may take its time there (content filters), and RFC 5321
+    #: (4.5.3.2.6) asks a client to wait 10 minutes; a client that gives up sooner retries
+    #: a message the server has already queued, and the reader gets it twice.
+    data_timeout: float = 600.0
 
     def __post_init__(self) -> None:
         if self.tls and self.starttls:
@@ -105,6 +110,27 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class _PatientData(smtplib.SMTP):
+    """smtplib's client, waiting ``data_timeout`` for the replies of DATA (see
+    SmtpSettings.data_timeout), its other commands' timeout for the rest."""
+
+    data_timeout = 600.0
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        sock = self.sock
+        if sock is not None:
+            sock.settimeout(self.data_timeout)
+        try:
+            return super().data(msg)
+        finally:
+            if sock is not None and self.sock is sock:
+                sock.settimeout(self.timeout)
+
+
+class _PatientDataSsl(_PatientData, smtplib.SMTP_SSL):
+    """The same over implicit TLS."""
 
 
 class SmtpTransport:
@@ -164,8 +190,13 @@ class SmtpTransport:
         s = self.settings
         try:
             if s.tls:
-                return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context)
-            return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                client: _PatientData = _PatientDataSsl(
+                    s.host, s.port, timeout=s.timeout, context=self._context
+                )
+            else:
+                client = _PatientData(s.host, s.port, timeout=s.timeout)
+            client.data_timeout = max(s.timeout, s.data_timeout)
+            return client
         except ssl.SSLError as exc:
             raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
         except smtplib.SMTPConnectError as exc:

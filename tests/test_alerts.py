@@ -781,7 +781,9 @@ def test_timeout_mid_data_is_retried_and_delivered_once(store: storage.Store) ->
     sink.start()
     try:
         enqueue(store, outbox_email())
-        transport = SmtpTransport(dataclasses.replace(sink.settings(), timeout=1.0))
+        transport = SmtpTransport(
+            dataclasses.replace(sink.settings(), timeout=1.0, data_timeout=1.0)
+        )
         first = deliver(store, transport)
         assert first.sent == 0 and first.retrying == 1
         assert "timed out" in " ".join(first.errors).lower()
@@ -792,6 +794,40 @@ def test_timeout_mid_data_is_retried_and_delivered_once(store: storage.Store) ->
         assert len(sink.received) == 1
         assert deliver(store, transport, now=later + timedelta(hours=2)).sent == 0
         assert len(sink.received) == 1
+    finally:
+        sink.stop()
+
+
+class SlowAcceptingSink(SmtpSink):
+    """A server that queues each message, then answers its end only after ``delay``
+    seconds (a slow content filter before the queue)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        return reply
+
+
+def test_a_slow_reply_to_the_message_end_is_waited_for_not_sent_again(
+    store: storage.Store,
+) -> None:
+    """The server queued the message and answers its end after more than the commands'
+    timeout: the client waits for it (data_timeout) and the message goes once. Before, the
+    client gave up after `timeout`, and each retry queued another copy."""
+    sink = SlowAcceptingSink(delay=1.5)
+    sink.start()
+    try:
+        enqueue(store, outbox_email())
+        settings = dataclasses.replace(sink.settings(), timeout=0.5, data_timeout=10.0)
+        report = deliver(store, SmtpTransport(settings))
+        assert (report.sent, report.retrying, report.errors) == (1, 0, [])
+        assert deliver(store, SmtpTransport(settings), NOW + timedelta(hours=2)).sent == 0
+        assert len(sink.received) == 1
+        assert SmtpSettings(host=HOST).data_timeout == 600  # RFC 5321's 10 minutes
     finally:
         sink.stop()
 
