@@ -252,18 +252,21 @@ def _aware(now: datetime) -> datetime:
 def recent(
     entries: Iterable[SitemapEntry], now: datetime, max_age: timedelta
 ) -> list[SitemapEntry]:
-    """The entries worth fetching, in sitemap order: dated within ``max_age`` of ``now``, or
-    undated news entries (see the module docstring)."""
+    """The entries worth fetching, newest first (so that a cap on their number drops the
+    oldest, whatever the sitemap's order): dated within ``max_age`` of ``now``, or undated
+    news entries (see the module docstring), which come first, in sitemap order."""
     since = _aware(now) - max_age
-    kept = []
+    undated: list[SitemapEntry] = []
+    dated: list[tuple[datetime, SitemapEntry]] = []
     for entry in entries:
         when = entry.published or entry.lastmod
         if when is None:
             if entry.title or entry.keywords or entry.language or entry.publication:
-                kept.append(entry)
+                undated.append(entry)
         elif when >= since:
-            kept.append(entry)
-    return kept
+            dated.append((when, entry))
+    dated.sort(key=lambda item: item[0], reverse=True)
+    return undated + [entry for _, entry in dated]
 
 
 def _freshness_hint(url: str) -> tuple[bool, tuple[int, ...]]:

@@ -224,10 +224,21 @@ def test_archive_urlset_and_recent(site: NewsSite) -> None:
     assert [e.lastmod for e in dated] == [s.published for s in oldest_first]
     assert all(e.lastmod is None and e.title is None for e in parsed.entries[len(STORIES):])
     kept = recent(parsed.entries, at(22), timedelta(days=2))
-    assert [e.url for e in kept] == [site.article_url("maduro-abandona-venezuela"),
-                                     site.article_url("zelensky-grain-corridor")]
+    assert [e.url for e in kept] == [site.article_url("zelensky-grain-corridor"),
+                                     site.article_url("maduro-abandona-venezuela")]
     # However long the window, an undated entry of a plain urlset is never "recent".
     assert len(recent(parsed.entries, at(22), timedelta(days=10_000))) == len(STORIES)
+
+
+def test_recent_puts_the_newest_first_whatever_the_sitemaps_order() -> None:
+    """The crawl takes the first 500 (spider.MAX_SITEMAP_ENTRIES): from a sitemap of 600
+    recent URLs listed oldest first, it took the 500 oldest, and a URL added later (the
+    newest) was never fetched."""
+    oldest_first = [SitemapEntry(f"https://example.test/{i}", at(23) + timedelta(minutes=i),
+                                 None, None, (), None) for i in range(600)]
+    undated_news = SitemapEntry("https://example.test/news", None, "Title", None, (), "en")
+    kept = recent([*oldest_first, undated_news], at(25), timedelta(days=2))
+    assert kept == [undated_news, *reversed(oldest_first)]
 
 
 def test_recent_keeps_undated_news_entries() -> None:
