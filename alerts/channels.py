@@ -62,11 +62,19 @@ def check_channel(url: str) -> str:
     """``url`` when Apprise understands it; ValueError with a message for the user if not."""
     if _apprise() is None:
         raise ValueError(INSTALL_HINT)
-    if _plugin(url) is None:
+    plugin = _plugin(url)
+    if plugin is None:
         scheme = url.split("://", 1)[0]
         raise ValueError(
             f"{scheme}:// is not a notification URL Apprise understands "
             "(see https://github.com/caronc/apprise/wiki)"
+        )
+    if (targets := len(plugin)) > 1:
+        # The service tells one failed target from the others only in Apprise's log: the
+        # retry would send the alert again to every target that had it.
+        raise ValueError(
+            f"{redact(url)} sends to {targets} targets at once: if one fails, its retry "
+            "would alert the others twice; give each target a URL of its own"
         )
     return url
 

@@ -125,6 +125,23 @@ def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
     assert "--notify" in added.stderr and "is not an email address" in added.stderr
 
 
+def test_a_url_of_several_targets_is_a_config_error(workdir) -> None:
+    """Apprise sends to every target of a URL (ntfy topics, Telegram chats, Slack channels)
+    and says only "failed" when one of them fails: the retry alerted the others again, at
+    every back-off step while that target was down. One URL a target keeps them apart."""
+    topic = {**MADURO, "notify": ["ntfy://127.0.0.1/team-up/team-down"]}
+    workdir.write_config(topics=[topic])
+    result = workdir.newswatch("check")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "topics[0].notify" in line and "sends to 2 targets at once" in line
+    assert "give each target a URL of its own" in line
+
+    topic = {**MADURO, "notify": ["ntfy://127.0.0.1/team-up", "ntfy://127.0.0.1/team-down"]}
+    workdir.write_config(topics=[topic])
+    assert workdir.newswatch("check").returncode == 0
+
+
 def test_urls_without_apprise_installed_say_how_to_get_it(monkeypatch) -> None:
     monkeypatch.setattr(alerts.channels, "_apprise", lambda: None)
     with pytest.raises(ValueError, match=r"pip install 'newswatch\[apprise\]'"):
