@@ -75,6 +75,13 @@ class SmtpSettings:
     #: a message the server has already queued, and the reader gets it twice.
     data_timeout: float = 600.0
 
+    @property
+    def longest_send(self) -> float:
+        """Seconds one send can take at most: the connection, the greeting, EHLO, STARTTLS,
+        EHLO again, login, MAIL and RCPT within ``timeout`` each, DATA within
+        ``data_timeout``."""
+        return 8 * self.timeout + max(self.timeout, self.data_timeout)
+
     def __post_init__(self) -> None:
         if self.tls and self.starttls:
             raise ValueError("choose either tls (implicit, port 465) or starttls, not both")

@@ -168,12 +168,16 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
 
 
 def _keep_sent_marks(config: Config, store: Storage, *, journal: bool) -> PgStore:
-    """On PostgreSQL: another sender takes a cut-off send only after the claim lease, and
-    (``journal``: this process sends) the "sent" marks go through the sent journal first."""
+    """On PostgreSQL: another sender takes a cut-off send only after the claim lease (the
+    longer of daemon.stalled_after and the longest send), and (``journal``: this process
+    sends) the "sent" marks go through the sent journal first."""
     from storage.pg import PgStore
 
     assert isinstance(store, PgStore)  # [database] url
-    store.claim_lease = config.daemon.stalled_after_seconds
+    # Another sender may take a row whose send was cut off only once that send is over: the
+    # lease outlasts the longest send.
+    longest_send = config.smtp.longest_send if config.smtp is not None else 0.0
+    store.claim_lease = max(config.daemon.stalled_after_seconds, longest_send)
     if journal:
         _sent_journal(config, store)
     return store

@@ -268,7 +268,8 @@ class PgStore(
 
     #: How long a row whose sender's session ended mid-send waits before another sender
     #: takes it (seconds, from the send or PostgreSQL's start, whichever is later): time for
-    #: that sender, started again, to replay its sent journal (``daemon.stalled_after``).
+    #: that send to end and its sender, started again, to replay its sent journal (the
+    #: longer of ``daemon.stalled_after`` and the longest send: newswatch.cli).
     claim_lease: float = 30.0
 
     def __init__(self, db: PgDatabase, url: str) -> None:

@@ -157,6 +157,26 @@ def test_a_send_cut_off_waits_for_the_claim_lease_elsewhere(pg_url: str) -> None
         assert [m.message_id for m in again] == [a.message_id]
 
 
+def test_the_claim_lease_outlasts_the_longest_send(pg_url: str, tmp_path: Path) -> None:
+    """A row whose sender's session ended mid-send is taken by another sender only once that
+    send is over: a send waits up to 10 minutes for the reply to its end (RFC 5321), so the
+    lease is not daemon.stalled_after alone (30 s: the cut-off sender, still sending, and
+    the next one both had the message accepted)."""
+    from newswatch.cli import _keep_sent_marks
+    from newswatch.config import load_config
+
+    path = tmp_path / "newswatch.toml"
+    for smtp, stalled_after, lease in (
+        ("", "30s", 30.0),
+        ('[smtp]\nhost = "127.0.0.1"\ntimeout = "30s"\n', "30s", 8 * 30 + 600.0),
+        ('[smtp]\nhost = "127.0.0.1"\ntimeout = "30s"\n', "20m", 1200.0),
+    ):
+        path.write_text(f'[database]\nurl = "{pg_url}"\n[daemon]\n'
+                        f'stalled_after = "{stalled_after}"\n{smtp}', encoding="utf-8")
+        with open_store(pg_url) as store:
+            assert _keep_sent_marks(load_config(path), store, journal=False).claim_lease == lease
+
+
 def test_a_journal_of_another_database_marks_nothing(pg_url: str, tmp_path: Path) -> None:
     journal = SentJournal(tmp_path / "j")
     journal.record(SentMark(1, "<elsewhere@newswatch>", NOW))
