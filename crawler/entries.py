@@ -3,7 +3,9 @@
 Every entry ends in exactly one of: stored from its page, stored with the feed's summary
 (the page is gone, forbidden or has no article text), skipped (a linked page that is no
 article), or deferred to the next poll (the page is unavailable for now). A source's poll
-is recorded — with its validators — only when all its entries are settled.
+is recorded — with its validators — only when all its entries are settled. A deferred entry
+is kept with what the source said of it: its page is requested at the source's next polls
+even once the source no longer lists it (a busy feed keeps only its last items).
 
 An entry is new unless its URL's identity (storage.identity) is stored. A stored article
 whose entry shows a later ``updated`` / ``lastmod`` date than the stored version is read
@@ -28,6 +30,7 @@ from twisted.python.failure import Failure
 from storage import (
     Article,
     CrawlStore,
+    DeferredEntry,
     Extraction,
     FetchOutcome,
     KnownUrl,
@@ -134,6 +137,19 @@ class EntriesMixin:
             and stored.fetched is not None
             and stored.fetched >= self.clock() - UPDATE_WINDOW
         )
+
+    def with_deferred(self, source: Source, entries: list[Entry]) -> list[Entry]:
+        """``entries`` and, after them, the source's deferred entries that they do not list:
+        a page unavailable at an earlier poll is requested again until it is settled."""
+        listed = {entry.url for entry in entries}
+        with self.report.timed("store"):
+            waiting = self.store.deferred_entries(source.id)
+        unlisted = [_entry(source, d) for d in waiting if d.url not in listed]
+        if unlisted:
+            logger.info("%s: %d deferred page(s) no longer listed, requested again",
+                        source.url, len(unlisted))
+            self.report.count("deferred_unlisted", len(unlisted))
+        return entries + unlisted
 
     def expect(self, source: Source, outcome: FetchOutcome, count: int) -> None:
         """``count`` more pieces of work (entries, child sitemaps) belong to this poll; with
@@ -248,7 +264,7 @@ class EntriesMixin:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,
         and give up waiting after MAX_PAGE_ATTEMPTS polls."""
         with self.report.timed("store"):
-            attempts = self.store.defer_entry(entry.url, entry.source.id, why, self.clock())
+            attempts = self.store.defer_entry(_deferred(entry), why, self.clock())
         if attempts >= MAX_PAGE_ATTEMPTS:
             self._fallback(entry, f"{why} (after {attempts} attempts)")
             return
@@ -380,6 +396,39 @@ _EXTRACTION: dict[Method, Extraction] = {
     "default": "page:default",
     "recall": "page:recall",
 }
+
+
+def _deferred(entry: Entry) -> DeferredEntry:
+    """What storage keeps of a deferred entry."""
+    feed = entry.feed
+    return DeferredEntry(
+        url=entry.url,
+        source_id=entry.source.id,
+        link=feed.link,
+        title=feed.title,
+        summary=feed.summary,
+        published=feed.published,
+        author=feed.author,
+        updated=feed.updated,
+        guid=feed.guid,
+        linked=entry.linked,
+        baseline=entry.baseline,
+    )
+
+
+def _entry(source: Source, deferred: DeferredEntry) -> Entry:
+    """The entry a deferred one stands for (``article_id``, for a stored article's newer
+    version, is found again by ``fresh_entries``)."""
+    feed = FeedEntry(
+        link=deferred.link,
+        title=deferred.title,
+        summary=deferred.summary,
+        published=deferred.published,
+        author=deferred.author,
+        updated=deferred.updated,
+        guid=deferred.guid,
+    )
+    return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline)
 
 
 def _without_title(text: str, titles: tuple[str, ...]) -> str:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .linkshapes import LinkShape
     from .models import (
         Article,
+        DeferredEntry,
         Email,
         FetchOutcome,
         KnownUrl,
@@ -80,6 +81,7 @@ _LAZY = {
     "Article": ".models",
     "ConfigSync": ".ports",
     "CrawlStore": ".ports",
+    "DeferredEntry": ".models",
     "DeliveryStore": ".ports",
     "DigestItem": ".digests",
     "DigestReason": ".kinds",
@@ -138,6 +140,7 @@ __all__ = [
     "Article",
     "ConfigSync",
     "CrawlStore",
+    "DeferredEntry",
     "DeliveryStore",
     "DigestItem",
     "DigestReason",

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .errors import StorageError
 from .identity import identity_key
-from .models import Article, KnownUrl, StoredArticle
+from .models import Article, DeferredEntry, KnownUrl, StoredArticle
 from .sql import in_chunks
 from .views import ExportedArticle
 
@@ -162,20 +162,72 @@ class ArticlesMixin:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def defer_entry(self, url: str, source_id: int, error: str, now: datetime) -> int:
-        """Note that an entry's page was unavailable for now; returns the attempts so far."""
+    def defer_entry(self, entry: DeferredEntry, error: str, now: datetime) -> int:
+        """Note that an entry's page was unavailable for now, with what its source said of
+        it; returns the attempts so far. The row belongs to the source that deferred it last,
+        whose next poll requests it again (that poll saved no validators)."""
         self.db.execute(
             """
-            INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen)
-            VALUES (?, ?, 1, ?, ?)
-            ON CONFLICT(url) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error
+            INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
+                                          link, title, summary, published, author, updated,
+                                          guid, linked, baseline)
+            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(url) DO UPDATE SET
+                attempts = attempts + 1, last_error = excluded.last_error,
+                source_id = excluded.source_id, link = excluded.link, title = excluded.title,
+                summary = excluded.summary, published = excluded.published,
+                author = excluded.author, updated = excluded.updated, guid = excluded.guid,
+                linked = excluded.linked, baseline = excluded.baseline
             """,
-            [url, source_id, error, to_iso(now)],
+            [
+                entry.url,
+                entry.source_id,
+                error,
+                to_iso(now),
+                entry.link,
+                entry.title,
+                entry.summary,
+                to_iso(entry.published),
+                entry.author,
+                to_iso(entry.updated),
+                entry.guid,
+                int(entry.linked),
+                int(entry.baseline),
+            ],
         )
         row = self.db.execute(
-            "SELECT attempts FROM deferred_entries WHERE url = ?", [url]
+            "SELECT attempts FROM deferred_entries WHERE url = ?", [entry.url]
         ).fetchone()
         return int(row[0])
+
+    def deferred_entries(self, source_id: int) -> list[DeferredEntry]:
+        """The source's entries whose page is still to be fetched, oldest first (a row
+        deferred before migration 15 holds no entry: it waits for its source to list it)."""
+        rows = self.db.query(
+            """
+            SELECT url, source_id, link, title, summary, published, author, updated, guid,
+                   linked, baseline
+            FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
+            ORDER BY first_seen, url
+            """,
+            [source_id],
+        )
+        return [
+            DeferredEntry(
+                url=row["url"],
+                source_id=row["source_id"],
+                link=row["link"],
+                title=row["title"],
+                summary=row["summary"],
+                published=from_iso(row["published"]),
+                author=row["author"],
+                updated=from_iso(row["updated"]),
+                guid=row["guid"],
+                linked=bool(row["linked"]),
+                baseline=bool(row["baseline"]),
+            )
+            for row in rows
+        ]
 
     def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:
         """Remember a linked page that is no article, so that it is not fetched again."""

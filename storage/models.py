@@ -99,6 +99,24 @@ class Article:
 
 
 @dataclass(frozen=True)
+class DeferredEntry:
+    """An entry whose page was unavailable for now, as its source listed it: enough to
+    request the page again, and to keep the summary, once the source no longer lists it."""
+
+    url: str  # canonical entry URL
+    source_id: int
+    link: str  # the page's address, as the source gave it
+    title: str
+    summary: str
+    published: datetime | None
+    author: str | None
+    updated: datetime | None = None
+    guid: str = ""
+    linked: bool = False  # found as a link on a page (no summary to fall back on)
+    baseline: bool = False  # found on a first poll: stored, not alerted, when undated
+
+
+@dataclass(frozen=True)
 class StoredArticle:
     """An article as stored, with its row id."""
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 from .models import (
     Article,
+    DeferredEntry,
     Email,
     FetchOutcome,
     KnownUrl,
@@ -95,8 +96,12 @@ class CrawlStore(Protocol):
         """Keep the stored version, and record ``updated`` as seen."""
         ...
 
-    def defer_entry(self, url: str, source_id: int, error: str, now: datetime) -> int:
+    def defer_entry(self, entry: DeferredEntry, error: str, now: datetime) -> int:
         """Note that an entry's page was unavailable; returns the attempts so far."""
+        ...
+
+    def deferred_entries(self, source_id: int) -> list[DeferredEntry]:
+        """The source's entries whose page is still to be fetched, oldest first."""
         ...
 
     def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:

@@ -404,4 +404,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO stale_signatures SELECT id FROM articles WHERE minhash IS NOT NULL;
     UPDATE articles SET minhash = NULL, lede_minhash = NULL WHERE minhash IS NOT NULL;
     """,
+    # 15: a deferred entry keeps what its source said of it (crawler.entries: its page is
+    # requested again, and its summary kept, once the source no longer lists it). A row
+    # deferred before has no ``link``: it waits, as before, for its source to list it.
+    """
+    ALTER TABLE deferred_entries ADD COLUMN link TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deferred_entries ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deferred_entries ADD COLUMN published TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN author TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN updated TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN guid TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deferred_entries ADD COLUMN linked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deferred_entries ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX deferred_entries_source ON deferred_entries(source_id);
+    """,
 )

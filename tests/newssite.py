@@ -31,9 +31,10 @@ Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304. The 
 whatever host name it is reached by; ``NewsSite.domain`` (e.g. ``news.localhost``, which the
 tests' netguard resolves to 127.0.0.1) is the name its URLs use. ``revise`` edits a story in
 place and gives it a newer updated date; ``publish(..., link=...)`` lists a story in a feed
-under another address. ``NewsSite(publication, chrome=...)`` is another newsroom — its own
-name in feeds and pages, its own article-page template — and several sites can serve at
-once, each under its own ``domain``.
+under another address; ``retract`` drops a story from a feed (its page stays).
+``NewsSite(publication, chrome=...)`` is another newsroom — its own name in feeds and pages,
+its own article-page template — and several sites can serve at once, each under its own
+``domain``.
 """
 
 from __future__ import annotations
@@ -378,6 +379,15 @@ class NewsSite:
                     entry.stories = [story if s.slug == slug else s for s in entry.stories]
                     entry.modified = max(now, entry.modified + timedelta(seconds=1))
             return story
+
+    def retract(self, slug: str, feed: str = "world") -> None:
+        """Drop story ``slug`` from ``feed`` (a busy feed keeps only its last items) and
+        change the feed's validators; its page stays where it was."""
+        with self._lock:
+            entry = self._feeds[feed]
+            entry.stories = [s for s in entry.stories if s.slug != slug]
+            now = datetime.now(UTC).replace(microsecond=0)
+            entry.modified = max(now, entry.modified + timedelta(seconds=1))
 
     def create_feed(self, name: str) -> None:
         """Make an empty feed ``name`` exist (unknown feeds answer 404)."""

@@ -329,6 +329,56 @@ def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdi
     mail.wait_for(1)
 
 
+def test_page_unavailable_for_now_is_retried_after_the_feed_drops_it(site, mail, workdir):
+    """A busy feed keeps only its last items: an entry whose page was unavailable may be gone
+    from the feed at the next poll. Its page is requested all the same (before, nothing
+    requested it again: the article was lost, its deferred row left behind)."""
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    page = f"/articles/{story.slug}"
+    site.set_status(page, 503)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "0 new article(s)" in first.stdout
+    site.retract(story.slug)
+    site.publish(fresh("harbour-wind-farm-approved", 0.5))
+    site.clear_status(page)
+    second = workdir.newswatch("crawl")
+    assert "2 new article(s)" in second.stdout
+    assert len(site.requests_for(page)) == 2
+    rows = {row["url"]: row for row in export(workdir)}
+    assert rows[site.article_url(story.slug)]["extraction"] == "page:fast"
+    mail.wait_for(1)
+
+
+def test_page_that_stays_unavailable_after_the_feed_drops_it(site, mail, workdir):
+    """An entry the feed no longer lists whose page keeps failing is kept with the feed's
+    summary after MAX_PAGE_ATTEMPTS polls, as a listed one; until then each poll reads the
+    feed in full (no validators saved while its page is pending)."""
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    site.set_status(f"/articles/{story.slug}", 500)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert "0 new article(s)" in first.stdout
+    site.retract(story.slug)
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(2)]
+    assert ["1 new article(s)" in out for out in outputs] == [False, True]
+    assert [r.status for r in site.requests_for("/feeds/world.rss")] == [200, 200, 200]
+    [row] = export(workdir)
+    assert row["url"] == site.article_url(story.slug)
+    assert row["extraction"] == "feed"
+    assert row["extraction_note"] == "page answered HTTP 500 (after 3 attempts)"
+    assert row["title"] == story.title
+    assert row["published"] is not None
+    mail.wait_for(1)
+    # Settled: the next poll sends the feed's validators again and requests no page.
+    workdir.newswatch("crawl")
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+    assert len(site.requests_for(f"/articles/{story.slug}")) == 3
+
+
 def test_page_that_stays_unavailable_falls_back_to_the_summary(site, mail, workdir):
     story = fresh("venezuela-opposition-leader")
     site.publish(story)

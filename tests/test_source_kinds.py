@@ -146,6 +146,30 @@ def test_sitemap_of_an_index_that_answers_429_is_read_at_the_next_poll(site, wor
     assert list(exported(workdir)) == [site.article_url("venezuela-opposition-leader")]
 
 
+def test_pages_of_an_index_deferred_are_requested_once_whether_still_listed_or_not(site, workdir):
+    """The deferred pages of a sitemap index's source are requested at its next poll, the
+    one its news sitemap no longer lists too; one still listed is requested once."""
+    dropped, listed = fresh("venezuela-opposition-leader"), fresh("central-bank-holds-rates")
+    for story in (dropped, listed):
+        site.publish(story)
+        site.set_status(f"/articles/{story.slug}", 503)
+    workdir.write_config(sources=[site.url("/sitemaps/index.xml")])
+    crawl(workdir)
+    assert exported(workdir) == {}
+    site.retract(dropped.slug)
+    for story in (dropped, listed):
+        site.clear_status(f"/articles/{story.slug}")
+
+    crawl(workdir)
+
+    rows = exported(workdir)
+    assert {url: row["extraction"] for url, row in rows.items()} == {
+        site.article_url(dropped.slug): "page:fast", site.article_url(listed.slug): "page:fast"
+    }
+    for story in (dropped, listed):
+        assert len(site.requests_for(f"/articles/{story.slug}")) == 2
+
+
 def test_json_feed(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import storage.db
 from storage import (
     Article,
+    DeferredEntry,
     Email,
     FetchOutcome,
     Match,
@@ -351,6 +353,59 @@ def test_known_urls_handles_more_urls_than_one_query_chunk(store: Store) -> None
             store.add_article(article(source_id, f"s{i}"))
     urls = [f"https://news.example/articles/s{i}" for i in range(0, 900, 2)]
     assert store.known_urls(urls) == {u for u in urls if int(u.rsplit("s", 1)[1]) < 450}
+
+
+def deferred(source_id: int, slug: str, **fields) -> DeferredEntry:
+    url = f"https://news.example/articles/{slug}"
+    return DeferredEntry(url=url, source_id=source_id, link=f"{url}?utm_source=rss",
+                         title=f"Title of {slug}", summary="The summary.",
+                         published=NOW - timedelta(hours=1), author="Staff", **fields)
+
+
+def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
+    a = add_source(store, "https://a.example/feed")
+    b = add_source(store, "https://b.example/feed")
+    first = deferred(a, "one", updated=NOW, guid="tag:one")
+    assert store.defer_entry(first, "page answered HTTP 503", NOW) == 1
+    linked = deferred(a, "two", linked=True, baseline=True)
+    assert store.defer_entry(linked, "page answered HTTP 500", NOW + timedelta(1)) == 1
+    assert store.deferred_entries(a) == [first, linked]
+    assert store.deferred_entries(b) == []
+    # Deferred again, by another source that lists it now: the row is that source's, with
+    # what that source said of the entry.
+    again = replace(first, source_id=b, title="A new title", updated=None)
+    assert store.defer_entry(again, "page fetch failed", NOW + timedelta(2)) == 2
+    assert store.deferred_entries(a) == [linked]
+    assert store.deferred_entries(b) == [again]
+    assert store.deferred_count() == 2
+    # Stored at last: no longer deferred.
+    store.add_article(article(b, "one"))
+    assert store.deferred_entries(b) == []
+    assert store.deferred_count() == 1
+
+
+@pytest.mark.sqlite_only
+def test_entries_deferred_before_migration_15_wait_to_be_listed(
+    db_path: Path, monkeypatch
+) -> None:
+    """A row deferred before its entry was kept has no link: it is not requested unless its
+    source lists the entry again (as before); deferred again, it gets the entry."""
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:14])
+    with Store.open(db_path) as old:
+        source_id = add_source(old)
+        old.db.execute(
+            "INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen)"
+            " VALUES (?, ?, 1, 'page answered HTTP 503', ?)",
+            ["https://news.example/articles/old", source_id, NOW.isoformat()],
+        )
+        old.db.conn.commit()
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(db_path) as new:
+        assert new.deferred_count(source_id) == 1
+        assert new.deferred_entries(source_id) == []
+        entry = deferred(source_id, "old")
+        assert new.defer_entry(entry, "page answered HTTP 503", NOW) == 2
+        assert new.deferred_entries(source_id) == [entry]
 
 
 @pytest.mark.sqlite_only
