@@ -6,6 +6,8 @@ Routes (all links point back to this site, never to a real host):
     /articles/<slug>        article page with heavy "chrome" (nav, most read, comments, ...);
                             also at /articles/<slug>/ and /articles/<slug>/index.html
     /print/<slug>           the same page at another address (declaring the canonical one)
+    /consent                a cookie-consent page; with ``NewsSite.consent_wall`` on, every
+                            article page answers 302 to it (a site that asks first)
     /feeds/<name>.rss       RSS 2.0 (item links carry ?utm_source=rss&utm_medium=feed)
     /feeds/<name>.atom      Atom 1.0 of the same feed
     /feeds/<name>.rdf       RSS 1.0 of the same feed
@@ -266,6 +268,10 @@ class NewsSite:
         self.json_feeds = True  # serve /feeds/<name>.json
         # A note the site appends to every article's body (a disclaimer), or None.
         self.disclaimer: str | None = None
+        # slug -> the path its page declares canonical instead of its own address (a CMS
+        # template that names the section page, say).
+        self.canonicals: dict[str, str] = {}
+        self.consent_wall = False  # article pages redirect (302) to /consent
         self.requests: list[RequestRecord] = []
         self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
@@ -285,6 +291,7 @@ class NewsSite:
         self._home_tpl = _template("home.html")
         self._broken_tpl = _template("broken.rss")
         self._notafeed = (FIXTURES / "notafeed.html").read_bytes()
+        self._consent = (FIXTURES / "consent.html").read_bytes()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -475,7 +482,8 @@ class NewsSite:
 
     def render_article(self, story: Story) -> bytes:
         """The full HTML page of ``story``."""
-        canonical = self.article_url(story.slug)
+        declared = self.canonicals.get(story.slug)
+        canonical = self.url(declared) if declared else self.article_url(story.slug)
         jsonld = json.dumps(
             {
                 "@context": "https://schema.org", "@type": "NewsArticle",
@@ -1044,6 +1052,8 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 story = site.articles.get(slug)
                 if story is None or rest not in ([], [""], ["index.html"]):
                     return _text(404, "Article not found")
+                if site.consent_wall:
+                    return _Response(302, b"Found\n", headers={"Location": site.url("/consent")})
                 return _Response(200, site.render_article(story), "text/html; charset=utf-8")
             if path == "/" or path.startswith("/section/"):
                 heading = path.removeprefix("/section/").title() if path != "/" else "Latest news"
@@ -1063,6 +1073,7 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 "/huge": lambda: self._huge(query),
                 "/robots.txt": lambda: _Response(200, site.robots_txt().encode()),
                 "/notafeed": lambda: _Response(200, site._notafeed, "text/xml; charset=utf-8"),
+                "/consent": lambda: _Response(200, site._consent, "text/html; charset=utf-8"),
             }
             if path in simple:
                 return simple[path]()
