@@ -329,7 +329,9 @@ class EntriesMixin:
             self._learn(entry, article=True)
         url = canonicalize(page_url)
         # A canonical URL on another site, or a home page (a common misconfiguration that
-        # would make every article of the site one), is not the article's address.
+        # would make every article of the site one), is not the article's address. Nor is
+        # one that articles of other titles reach too (a section page named canonical, a
+        # consent page redirected to): storage keeps each under its entry's address.
         canonical = page.canonical_url
         if canonical and same_site(canonical, page_url) and not is_home_page(canonical):
             url = canonicalize(canonical)
@@ -349,11 +351,13 @@ class EntriesMixin:
                 extraction=_EXTRACTION[page.method],
                 baseline=entry.baseline and published is None,
                 updated=entry.feed.updated,
+                summary=entry.feed.summary or None,
             ),
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
-        article = replace(article, title=visible(article.title), text=visible(article.text))
+        article = replace(article, title=visible(article.title), text=visible(article.text),
+                          summary=article.summary and visible(article.summary))
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None:
             # Stored with the poll's other new articles when its last entry is settled,

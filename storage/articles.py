@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +20,8 @@ from .identity import identity_key
 from .models import Article, DeferredEntry, KnownUrl, StoredArticle
 from .sql import in_chunks
 from .views import ExportedArticle
+
+logger = logging.getLogger(__name__)
 
 
 def stored_article(row: dict[str, Any]) -> StoredArticle:
@@ -90,7 +95,8 @@ class ArticlesMixin:
         return known
 
     def add_article(self, article: Article) -> int | None:
-        """Store a new article; None when an article of the same identity is stored."""
+        """Store a new article; None when an article of the same identity is stored (one of
+        another entry and title there makes it stored under its entry's address instead)."""
         with self.db.atomic():
             return self._insert_article(article)
 
@@ -104,6 +110,11 @@ class ArticlesMixin:
     def _insert_article(self, article: Article) -> int | None:
         identity = identity_key(article.url)
         existing = self._article_by_identity(identity)
+        if existing is not None and identity_key(article.entry_url) != identity:
+            moved = self._own_address(existing, article)
+            if moved is not article:
+                article, identity = moved, identity_key(moved.url)
+                existing = self._article_by_identity(identity)
         new_id = None
         if existing is None:
             cursor = self.db.execute(
@@ -150,6 +161,47 @@ class ArticlesMixin:
             "DELETE FROM deferred_entries WHERE url IN (?, ?)", [article.url, article.entry_url]
         )
         return new_id
+
+    def _own_address(self, existing: int, article: Article) -> Article:
+        """``article`` under its entry's address when the page it reached is stored as
+        ``existing``, a different article (another entry, another title): a page that many
+        articles name canonical (a section page) or redirect to (a consent page). Otherwise
+        ``article`` as it is: the same article, reached by another of its addresses."""
+        shared, their_entry, their_title, their_text = self.db.execute(
+            "SELECT url, entry_url, title, text FROM articles WHERE id = ?", [existing]
+        ).fetchone()
+        address, entry, theirs = (
+            identity_key(article.url), identity_key(article.entry_url), identity_key(their_entry)
+        )
+        title, other_title = _words(article.title), _words(their_title)
+        if theirs == entry or not title or not other_title or title == other_title:
+            return article
+        logger.info(
+            "%s: its page %s is also article %d's (%r): kept under its own address",
+            article.entry_url, article.url, existing, their_title,
+        )
+        note = f"page {article.url} shared with other articles"
+        if identity_key(shared) == address != theirs and self._article_by_identity(theirs) in (
+            None, existing
+        ):
+            # The first article there took the shared address: it moves to its own entry's,
+            # and the shared one stays its alias, so the next article there is told apart too.
+            self.db.execute("DELETE FROM article_aliases WHERE identity = ?", [theirs])
+            self.db.execute(
+                "UPDATE articles SET url = ?, identity = ?,"
+                " extraction_note = COALESCE(extraction_note || '; ', '') || ? WHERE id = ?",
+                [their_entry, theirs, note, existing],
+            )
+            self.db.execute(
+                "INSERT INTO article_aliases (identity, article_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                [address, existing],
+            )
+        if article.text == their_text and article.summary:
+            # One text for two articles is the page's own (an interstitial's), not theirs.
+            return replace(article, url=article.entry_url, text=article.summary,
+                           extraction="feed", extraction_note=f"{note}, whose text is theirs too")
+        return replace(article, url=article.entry_url, extraction_note=note)
 
     def _article_by_identity(self, identity: str) -> int | None:
         """The article stored under ``identity`` (its own or an alias), if any."""
@@ -336,3 +388,8 @@ class ArticlesMixin:
     def article_count(self) -> int:
         """How many articles are stored."""
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+
+def _words(title: str) -> str:
+    """A title's words, in lower case, without punctuation: how two titles are compared."""
+    return " ".join(re.findall(r"\w+", title.casefold()))

@@ -96,6 +96,9 @@ class Article:
     # When the source last changed this version (feed entry ``updated``, sitemap
     # ``lastmod``): a later date seen for the same URL means the article was edited.
     updated: datetime | None = None
+    # The feed's summary of a page's article: its text instead, should the page prove to be
+    # another article's too (an interstitial, such as a consent page, that both reached).
+    summary: str | None = None
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,38 @@ def test_the_entry_address_of_a_duplicate_is_remembered(store: Store) -> None:
     assert store.article_count() == 1
 
 
+def test_different_articles_at_one_address_keep_their_own(store: Store, caplog) -> None:
+    """Entries of other titles whose pages share one address (a section page they name
+    canonical, a consent page they redirect to) are other articles: each is stored under its
+    entry's address, the first one moved there too; another address of one of them (same
+    title, punctuation aside) is still that article."""
+    src = source(store)
+    section = "https://news.example/section/world"
+    caplog.set_level("INFO", logger="storage.articles")
+    first, second = store.add_articles([
+        article(src, section, entry_url=STORY, title="Storm hits the coast"),
+        article(src, section, entry_url=STORY + "-2", title="Rates held"),
+    ])
+    assert first is not None and second is not None and first != second
+    assert (store.article(first).url, store.article(second).url) == (STORY, STORY + "-2")
+    assert store.known_articles([section])[section].article_id == first
+    third = store.add_article(Article(**{
+        **article(src, section, entry_url=STORY + "-3", title="Strike called").__dict__,
+        "summary": "Unions call a strike.",
+    }))
+    assert third is not None
+    stored = store.article(third)
+    assert (stored.url, stored.text, stored.extraction) == (
+        STORY + "-3", "Unions call a strike.", "feed"  # the page's text was the others' too
+    )
+    old_slug = "https://news.example/r/9"
+    assert store.add_article(article(src, section, old_slug, title="Storm hits the coast!")) is None
+    assert store.known_articles([old_slug])[old_slug].article_id == first
+    assert store.article_count() == 3
+    said = [r.getMessage() for r in caplog.records if r.name == "storage.articles"]
+    assert len(said) == 2 and "kept under its own address" in said[0]  # once each
+
+
 def test_a_stored_article_keeps_its_version_date(store: Store) -> None:
     src = source(store)
     updated = NOW - timedelta(hours=2)
@@ -285,3 +317,59 @@ def test_a_canonical_pointing_at_the_home_page_is_ignored(site, mail, workdir) -
     assert sorted(a["url"] for a in export(workdir)) == sorted(
         site.article_url(s.slug) for s in stories
     )
+
+
+def test_articles_declaring_their_section_page_canonical_are_each_stored(site, workdir) -> None:
+    """A template that names the section page canonical on every article: each article is
+    still stored, with its own text, under its own address, in one crawl and the next."""
+    stories = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2)]
+    for story in stories:
+        site.canonicals[story.slug] = "/section/world"
+        site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "2 new article(s)" in first.stdout
+
+    later = fresh("central-bank-holds-rates", 0.5)
+    site.canonicals[later.slug] = "/section/world"
+    site.publish(later)
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "1 new article(s)" in second.stdout
+    articles = {a["url"]: a for a in export(workdir)}
+    assert sorted(articles) == sorted(site.article_url(s.slug) for s in [*stories, later])
+    for story in [*stories, later]:
+        stored = articles[site.article_url(story.slug)]
+        assert stored["title"] == story.title
+        assert story.body[-1] in stored["text"] and stored["extraction"].startswith("page")
+
+
+def test_articles_redirected_to_one_consent_page_are_each_kept(site, workdir) -> None:
+    """A site that sends every article page to its consent page (302 to /consent): each
+    entry is kept under its own address, and only the first one, stored before the page
+    was seen to be shared, has the consent page's text: the others have their summary."""
+    site.consent_wall = True
+    stories = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2)]
+    for story in stories:
+        site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "2 new article(s)" in first.stdout
+
+    later = fresh("central-bank-holds-rates", 0.5)
+    site.publish(later)
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "1 new article(s)" in second.stdout
+    articles = {a["url"]: a for a in export(workdir)}
+    everything = [*stories, later]
+    assert sorted(articles) == sorted(site.article_url(s.slug) for s in everything)
+    assert {a["title"] for a in articles.values()} == {s.title for s in everything}
+    consent = [a for a in articles.values() if "214 partners" in a["text"]]
+    assert len(consent) == 1 and consent[0]["title"] in {s.title for s in stories}
+    for story in everything:
+        stored = articles[site.article_url(story.slug)]
+        if stored is not consent[0]:
+            assert (stored["text"], stored["extraction"]) == (story.summary, "feed")
