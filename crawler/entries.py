@@ -119,10 +119,14 @@ class EntriesMixin:
             if key in self.seen:
                 continue
             stored = known.get(entry.url)
-            if stored is None:
+            if stored is None or (stored.article_id is None and entry.feed.title):
+                # New; or a page some source's link found to be no article, which an entry
+                # with a title of its own (a feed's) still is: stored with its summary.
                 fresh.append(entry)
             elif self._newer(entry, stored):
                 updates.append(replace(entry, article_id=stored.article_id))
+            else:  # known: not taken here, so another source's entry for it still may be
+                continue
             self.seen.add(key)
         updates.sort(key=lambda e: e.feed.updated or datetime.min.replace(tzinfo=UTC))
         return fresh + updates[-MAX_UPDATES:]

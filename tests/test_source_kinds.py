@@ -170,6 +170,30 @@ def test_pages_of_an_index_deferred_are_requested_once_whether_still_listed_or_n
         assert len(site.requests_for(f"/articles/{story.slug}")) == 2
 
 
+def test_a_link_skipped_as_no_article_is_still_a_feeds_entry(site, workdir):
+    """A page source's link that had no article text (a video page) is skipped for links
+    from then on; a feed listing the same address with a title and summary still stores it
+    (with its summary). Before, the skip held for every source: the feed's entry was lost."""
+    video = replace(STORIES_BY_SLUG["venezuela-opposition-leader"], slug="maduro-video",
+                    published=datetime.now(UTC) - timedelta(minutes=20))
+    site.serve("/articles/maduro-video", b"<html><head><title>Video</title></head><body>"
+               b"<video src='/v.mp4'></video></body></html>", content_type="text/html")
+    site.create_feed("nofeed")
+    site.publish(fresh("city-late-winner", 120), feed="nofeed")
+    site.publish(video, feed="nofeed")
+    workdir.write_config(sources=[site.url("/nofeed/")])
+    crawl(workdir)
+    assert site.article_url("maduro-video") not in exported(workdir)  # skipped: no article
+    site.publish(video, feed="world")
+    workdir.write_config(sources=[site.url("/nofeed/"), site.url("/feeds/world.rss")])
+
+    crawl(workdir)
+
+    row = exported(workdir)[site.article_url("maduro-video")]
+    assert (row["title"], row["extraction"]) == (video.title, "feed")
+    assert row["text"].startswith(video.summary[:40])
+
+
 def test_json_feed(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)
