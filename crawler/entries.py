@@ -95,6 +95,9 @@ class EntriesMixin:
     polls: dict[int, _Poll]
     seen: set[str]
     ranks: dict[int, int]  # source id -> rank of its pages (see page_requests)
+    #: New articles wait for the rest of their poll (see _add) until the crawl is asked to
+    #: stop: from then on each is stored at once (store_held).
+    holding: bool = True
 
     def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
         raise NotImplementedError
@@ -363,14 +366,23 @@ class EntriesMixin:
         article = replace(article, title=visible(article.title), text=visible(article.text),
                           summary=article.summary and visible(article.summary))
         poll = self.polls.get(entry.source.id)
-        if entry.article_id is None and poll is not None:
+        if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,
-            # before the poll is recorded (a crawl cut short stores what it holds: closed).
+            # before the poll is recorded (a crawl asked to stop stores what it holds, and
+            # the next ones at once: store_held).
             poll.articles.append(article)
         else:
             with self.report.timed("store"):
                 self._write(entry, article)
         self.settle(entry.source, deferred=False)
+
+    def store_held(self) -> None:
+        """Store the articles the polls under way hold (their sources stay due), and each
+        next one at once: a crawl asked to stop keeps what it has done even if its grace
+        period runs out (the entries may have left their feed by the next poll)."""
+        self.holding = False
+        for poll in list(self.polls.values()):
+            self.store_articles(poll)
 
     def store_articles(self, poll: _Poll) -> None:
         """Store the new articles the poll holds, in one transaction."""

@@ -118,7 +118,13 @@ class CrawlRunner:
         self._runner.settings.update(scrapy)
 
     async def stop(self) -> None:
-        """Ask the crawls in progress to stop; the sources they did not poll stay due."""
+        """Ask the crawls in progress to stop; the sources they did not poll stay due. The
+        articles their polls hold are stored first: a page still in flight when the grace
+        period runs out must not cost the others (their entries may have left the feed by
+        the next poll)."""
+        for crawler in list(self._runner.crawlers):
+            if isinstance(crawler.spider, NewsSpider):
+                crawler.spider.store_held()
         await self._runner.stop()
 
     async def join(self) -> None:

@@ -429,8 +429,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         """Store the articles of polls cut short (their sources stay due); release a page
         pool of the spider's own."""
         try:
-            for poll in list(self.polls.values()):
-                self.store_articles(poll)
+            self.store_held()
         finally:
             if self.own_pool:
                 self.pages.close()

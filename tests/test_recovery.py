@@ -90,6 +90,35 @@ def test_sigterm_during_a_slow_crawl_stops_promptly(site, workdir, wait):
     assert elapsed < 7.5, daemon.output()  # the crawl gets a 5 s grace, not its 8 s
 
 
+def test_sigterm_while_a_page_hangs_keeps_the_polls_other_articles(site, workdir, wait):
+    """A poll holds its new articles until its last page is settled; SIGTERM came while one
+    page hung past the stop's grace period, and the articles already extracted were lost
+    with the process (their entries may have left the feed by the next poll). Now they are
+    stored at the stop, and the source stays due."""
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                         published=datetime.now(UTC) - timedelta(minutes=30)))
+    hung = replace(STORIES_BY_SLUG["harbour-wind-farm-approved"],
+                   published=datetime.now(UTC) - timedelta(minutes=5))
+    site.publish(hung)
+    gate = site.hold(f"/articles/{hung.slug}")
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1h"}],
+                         crawl={"timeout": "60s"})
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: site.requests_for("/articles/venezuela-opposition-leader"), 30)
+        assert wait(lambda: site.held, 30)
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+        gate.set()
+    assert code == 0, daemon.output()
+    assert "abandoning its requests" in daemon.output()  # the grace period ran out
+    with sqlite3.connect(workdir.database) as db:
+        urls = [url for (url,) in db.execute("SELECT url FROM articles")]
+        [(etag, last_fetch)] = db.execute("SELECT etag, last_fetch FROM sources").fetchall()
+    assert urls == [site.article_url("venezuela-opposition-leader")]
+    assert (etag, last_fetch) == (None, None)  # not recorded: polled again at the next start
+
+
 def test_crash_while_article_pages_are_fetched_loses_no_entry(site, mail, workdir, wait):
     story = replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
                     published=datetime.now(UTC) - timedelta(hours=1))
