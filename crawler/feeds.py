@@ -99,15 +99,30 @@ def _whole_characters(feed: ParsedFeed) -> ParsedFeed:
                    problem=_whole(feed.problem), entries=entries)
 
 
+#: Elements that end a line, whose text is a word apart from what stands around them.
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+})
+
+
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (feed summaries are often HTML)."""
+    """Plain text of an HTML fragment (feed summaries are often HTML): a heading, paragraph,
+    line break or list item is a word apart from its neighbours (lxml's text_content() ran
+    "<h3>Venezuela</h3><p>Nicolás<br/>Maduro" into "VenezuelaNicolásMaduro", which no topic
+    matches); inline markup (links, emphasis) is not."""
     if "<" not in fragment and "&" not in fragment:
         return " ".join(fragment.split())
     try:
-        text = lxml.html.fromstring(f"<div>{fragment}</div>").text_content()
+        root = lxml.html.fromstring(f"<div>{fragment}</div>")
     except (ParserError, ValueError):
         return " ".join(fragment.split())
-    return " ".join(text.split())
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+            element.text = " " + (element.text or "")
+            element.tail = " " + (element.tail or "")
+    return " ".join(root.text_content().split())
 
 
 def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
@@ -158,6 +173,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         )
     except ValueError as unreadable:  # garbled bytes (an encoding name that is none, a NUL)
         return ParsedFeed(None, (), f"not a feed (unreadable: {unreadable})", is_feed=False)
+    except (LookupError, AttributeError, TypeError) as failed:
+        # feedparser's loose parser trips over some broken markup (a stray end tag inside
+        # <link>: KeyError 'links'); the poll fails with the reason, not an internal error.
+        return ParsedFeed(None, (), f"not a feed (feedparser failed on its markup: "
+                          f"{type(failed).__name__}: {failed})", is_feed=False)
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or ""

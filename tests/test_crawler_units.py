@@ -216,7 +216,12 @@ def test_html_summaries_become_plain_text_and_dates_utc() -> None:
     ("fragment", "text"),
     [
         ("plain   text\n here", "plain text here"),
-        ("<p>One</p><p>Two &amp; three</p>", "OneTwo & three"),
+        ("<p>One</p><p>Two &amp; three</p>", "One Two & three"),
+        # Blocks and line breaks are word breaks; inline markup is not.
+        ("<h3>Venezuela</h3><p>Nicol&aacute;s<br/>Maduro named <b>a</b> new oil min<i>ister</i>"
+         ".</p><ul><li>PDVSA</li><li>Maduro</li></ul>",
+         "Venezuela Nicolás Maduro named a new oil minister. PDVSA Maduro"),
+        ("Caracas<div>Reuters</div>dateline<hr>end", "Caracas Reuters dateline end"),
         ("Fish &amp; chips", "Fish & chips"),
         ("", ""),
     ],

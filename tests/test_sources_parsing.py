@@ -575,6 +575,16 @@ INSERTS = [b"&#55357;", b"&#1114112;", b"\xff\xfe", b"\x00", b"&a;", b"<![CDATA[
            b"\\ud800", b"null", b"1e999"]
 
 
+def test_a_feed_feedparser_trips_over_is_not_a_feed_with_its_reason() -> None:
+    # Found by the test below: a stray end tag inside <link> made feedparser raise KeyError.
+    body = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T'
+            b'</title><item><title>A</title><link</item>>http://127.0.0.1/a</link><guid>g</guid>'
+            b'</item></channel></rss>')
+    parsed = parse_feed(body, "http://127.0.0.1/feed")
+    assert not parsed.is_feed
+    assert parsed.problem == "not a feed (feedparser failed on its markup: KeyError: 'links')"
+
+
 @settings(deadline=None, max_examples=examples(400))
 @given(body=st.sampled_from(WELL_FORMED),
        changes=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 8),
