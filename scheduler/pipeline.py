@@ -251,6 +251,7 @@ class Pipeline:
                 digest=routed.queued,
                 rematched=[a.id for a in batch] if rematch else (),
                 matched=() if rematch else [a.id for a in batch],
+                refreshed=verdict.refreshed,
             )
             laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)

@@ -227,6 +227,7 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         digest: Sequence[DigestItem] = (),
         rematched: Sequence[int] = (),
         matched: Sequence[int] = (),
+        refreshed: Sequence[Match] = (),
     ) -> None:
         """Matches, their emails, story alerts, digest items, the re-match queue and the
         mark of the articles matched (the ``matched`` ids; every article up to id

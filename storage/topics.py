@@ -130,12 +130,14 @@ class TopicsMixin:
         digest: Sequence[DigestItem] = (),
         rematched: Sequence[int] = (),
         matched: Sequence[int] = (),
+        refreshed: Sequence[Match] = (),
     ) -> None:
         """Write matches, their alert emails, the (story id, topic id, article id) alerts
         they make and the alerts that wait for a digest in one transaction, with the mark
         of the articles they were matched for: the ``matched`` articles, and every article
         up to id ``watermark`` (None: none), are no longer waiting to be matched; the
-        ``rematched`` articles leave the re-match queue."""
+        ``rematched`` articles leave the re-match queue, and the ``refreshed`` matches (of
+        their topics that had matched them before) take their terms' new places."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -154,15 +156,15 @@ class TopicsMixin:
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(article_id, topic_id) DO NOTHING
                     """,
-                    [
-                        m.article_id,
-                        m.topic_id,
-                        json.dumps(list(m.terms)),
-                        json.dumps([list(s) for s in m.title_spans]),
-                        json.dumps([list(s) for s in m.text_spans]),
-                        int(m.alert),
-                        to_iso(now),
-                    ],
+                    [m.article_id, m.topic_id, *_match_places(m), int(m.alert), to_iso(now)],
+                )
+            for m in refreshed:
+                self.db.execute(
+                    """
+                    UPDATE matches SET terms = ?, title_spans = ?, text_spans = ?
+                    WHERE article_id = ? AND topic_id = ?
+                    """,
+                    [*_match_places(m), m.article_id, m.topic_id],
                 )
             for email in emails:
                 insert_email(self.db, email)
@@ -207,3 +209,12 @@ class TopicsMixin:
             )
             for r in rows
         ]
+
+
+def _match_places(m: Match) -> tuple[str, str, str]:
+    """A match's terms, title spans and text spans, as stored (JSON)."""
+    return (
+        json.dumps(list(m.terms)),
+        json.dumps([list(s) for s in m.title_spans]),
+        json.dumps([list(s) for s in m.text_spans]),
+    )

@@ -206,6 +206,32 @@ def test_a_digest_goes_out_at_its_local_time_and_not_before(store: Store, mail) 
     assert pipe.digests() == 0
 
 
+def test_a_digest_highlights_the_words_of_the_article_as_edited(store: Store) -> None:
+    """A digest shows an article's text as it is at digest time; an article edited after
+    its match (a new first paragraph) is matched again, and the highlights follow the new
+    text. Before, the spans of the first match were kept and fell on other words."""
+    topics(store, ("Maduro", "maduro", (DESK,), "digest"))
+    src = source(store, "Caracas Daily")
+    text = "President Maduro met his ministers in Caracas on Monday to discuss oil output."
+    article_id = article(store, src, "a", "Oil talks", text, NOW - timedelta(hours=3))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 1
+    edited = "Update: officials in Bogotá reacted within the hour. " + text
+    stored = store.article(article_id)
+    assert store.update_article(article_id, Article(
+        url=stored.url, entry_url=stored.url, source_id=src, title="Oil talks", text=edited,
+        published=stored.published, author=None, fetched=NOW, extraction="page",
+        updated=NOW), NOW)
+    pipe.match()
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [row] = outbox(store)
+    assert "*Maduro*" in flat(row["body_text"])
+    assert "<strong" in row["body_html"] and ">Maduro</strong>" in row["body_html"]
+    assert "*" not in flat(row["body_text"]).split("Bogot")[1][:3]  # "Bogotá" untouched
+
+
 def test_madrid_digest_across_the_change_to_summer_time(store: Store) -> None:
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
     src = source(store, "Mining Weekly")

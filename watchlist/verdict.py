@@ -12,7 +12,7 @@ rules: an article edited in place alerts only for the topics that had not matche
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -44,6 +44,9 @@ class Verdict:
     story_alerts: list[tuple[int, int, int]]
     dropped: int  # matches ruled out by a topic's sources or exclude query
     repeats: int  # matches not alerted: their story had already alerted for the topic
+    #: Articles edited in place: the matches of the topics that had matched them before,
+    #: with their terms where they are now (a digest shows the text as edited).
+    refreshed: list[Match] = field(default_factory=list)
 
 
 def decide(
@@ -61,8 +64,10 @@ def decide(
     found = match_articles(articles, topics, now=now, lookback=lookback)
     matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
     dropped = len(found) - len(matches)
+    refreshed = []
     if rematch:
         before = memory.matched_pairs(a.id for a in articles)
+        refreshed = [m for m in matches if (m.article_id, m.topic_id) in before]
         matches = new_topics(articles, matches, before, now=now, lookback=lookback)
     alerted = memory.alerted_stories(
         {m.topic_id for m in matches if m.alert},
@@ -71,7 +76,7 @@ def decide(
     held = sum(1 for m in matches if not m.alert)
     matches, story_alerts = once_per_story(matches, stories, alerted)
     repeats = sum(1 for m in matches if not m.alert) - held
-    return Verdict(matches, story_alerts, dropped, repeats)
+    return Verdict(matches, story_alerts, dropped, repeats, refreshed)
 
 
 def topic_matches(
