@@ -290,10 +290,11 @@ class Pipeline:
             if article.story_id is not None:
                 continue
             sig = signature(article.text)
-            story_id = index.find(sig) if sig is not None else None
+            story_id = index.find(sig, article.source_id) if sig is not None else None
             if sig is not None:
                 # A new story's id is its first article's id (see MatchStore.assign_stories).
-                index.add(article.id, story_id if story_id is not None else article.id, sig)
+                story = story_id if story_id is not None else article.id
+                index.add(article.id, story, sig, article.source_id)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
         if assignments:
@@ -320,11 +321,11 @@ class Pipeline:
             self._stories = None  # the old index goes before the new one is built
             self._resign(now - STORY_WINDOW)
             index = StoryIndex()
-            for article_id, story_id, full, lede in self.store.recent_signatures(
+            for article_id, story_id, full, lede, source in self.store.recent_signatures(
                 now - STORY_WINDOW
             ):
                 try:
-                    index.add(article_id, story_id, Signature.from_bytes(full, lede))
+                    index.add(article_id, story_id, Signature.from_bytes(full, lede), source)
                 except ValueError:
                     logger.warning("article %d: unreadable story signature, ignored", article_id)
             self._stories, self._stories_built = index, now

@@ -201,9 +201,11 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """Record each article's story and signatures; returns article id → story id."""
         ...
 
-    def recent_signatures(self, since: datetime) -> Iterator[tuple[int, int, bytes, bytes]]:
-        """(article id, story id, full, lede signature) of articles fetched since ``since``,
-        oldest first, read as they are used."""
+    def recent_signatures(
+        self, since: datetime
+    ) -> Iterator[tuple[int, int, bytes, bytes, int]]:
+        """(article id, story id, full, lede signature, source id) of articles fetched since
+        ``since``, oldest first, read as they are used."""
         ...
 
     def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:

@@ -170,6 +170,43 @@ def test_a_heavily_trimmed_copy_joins_by_its_lede() -> None:
     assert cluster([paragraphs(WIRE), "\n\n".join(WIRE.body[:2])]) == [1, 1]
 
 
+def test_the_lede_alone_joins_articles_of_two_sources_not_of_one() -> None:
+    """A site that opens every article with the same note has articles alike in their
+    lede: by the lede alone they were one story, and a topic alerted for the first only."""
+    original = signature(paragraphs(WIRE))
+    short = signature("\n\n".join(WIRE.body[:2]))
+    assert original is not None and short is not None
+    index = StoryIndex()
+    index.add(1, 1, original, source=7)
+    assert index.find(short, source=8) == 1  # a trimmed copy elsewhere: one story
+    assert index.find(short, source=7) is None  # the same site's: its own story
+    assert index.find(original, source=7) == 1  # alike in full: one story, whatever the site
+
+
+def test_a_sites_articles_opening_with_one_note_alert_each(store: Store) -> None:
+    note = ("Editor's note: this story is part of our series on Venezuela's crisis, reported "
+            "from Caracas by our Latin America team. Support our journalism: our reporting "
+            "is free to read because readers like you fund it. Every contribution helps us "
+            "stay independent.")
+    bodies = [
+        "President Nicolás Maduro named a new oil minister on Monday as output at the state "
+        "company PDVSA slid for a third month, according to figures published by OPEC.",
+        "Opposition leader María Corina Machado called for protests on Saturday after "
+        "Maduro's government barred her allies from the regional elections, her party said.",
+        "Washington extended the licence that lets Chevron pump oil in Venezuela for six more "
+        "months, a move that gives Maduro badly needed dollars, the Treasury Department said.",
+    ]
+    maduro_topics(store)
+    src = add_source(store, "https://a.example/feed", "A")
+    pipe = pipeline(store)
+    emails = []
+    for i, body in enumerate(bodies):
+        add_article(store, src, f"s{i}", f"Story {i}", f"{note}\n\n{body}\n\n{body}")
+        emails.append(pipe.match().emails)
+    assert emails == [1, 1, 1]
+    assert len({a.story_id for a in store.articles_after(0)}) == 3
+
+
 def test_different_stories_about_the_same_subject_are_two_stories() -> None:
     other = "\n\n".join(OTHER_BODY)
     assert {"maduro", "marcano", "caracas", "venezuela"} <= set(words(other)) & set(
@@ -324,8 +361,8 @@ def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.Mon
     assert assigned == {a1: a1, a2: a1, a3: a3}
     assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
     assert list(store.recent_signatures(NOW - timedelta(days=1))) == [
-        (a1, a1, b"f1", b"l1"),
-        (a2, a1, b"f2", b"l2"),
+        (a1, a1, b"f1", b"l1", src),
+        (a2, a1, b"f2", b"l2", src),
     ]
     assert list(store.recent_signatures(NOW + timedelta(seconds=1))) == []
     # Read a few rows at a time: the same rows.
@@ -417,7 +454,7 @@ def test_signatures_of_the_older_hashing_are_made_again(tmp_path: Path, monkeypa
         made = signature(paragraphs(WIRE))
         assert made is not None
         assert list(new.recent_signatures(NOW - timedelta(days=60))) == [
-            (recent, recent, made.full, made.lede)
+            (recent, recent, made.full, made.lede, src)
         ]
         assert new.stale_signatures(NOW - timedelta(days=60), 10) == []
         assert len(index) == 1 and index.find(made) == recent

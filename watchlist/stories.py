@@ -310,6 +310,7 @@ class StoryIndex:
         self._rows: dict[int, int] = {}  # article id -> its row
         self._articles = array("q")  # row -> article id
         self._stories = array("q")  # row -> story id
+        self._sources = array("q")  # row -> source id (0: unknown)
         self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
         self._keys: list[np.ndarray] = []  # per block: the band keys of its rows, sorted
         self._keyrows: list[np.ndarray] = []  # and the row of each
@@ -322,9 +323,9 @@ class StoryIndex:
     def __contains__(self, article_id: object) -> bool:
         return article_id in self._rows
 
-    def add(self, article_id: int, story_id: int, sig: Signature) -> None:
-        """Index ``article_id`` (a member of ``story_id``); an article already indexed is
-        left as it is."""
+    def add(self, article_id: int, story_id: int, sig: Signature, source: int = 0) -> None:
+        """Index ``article_id`` (a member of ``story_id``, from ``source``); an article
+        already indexed is left as it is."""
         if article_id in self._rows:
             return
         row = len(self._articles)
@@ -337,6 +338,7 @@ class StoryIndex:
         self._rows[article_id] = row
         self._articles.append(article_id)
         self._stories.append(story_id)
+        self._sources.append(source)
         for key in _band_keys(sig.full, sig.lede).tolist():
             bucket = self._pending.get(key)
             if bucket is None:
@@ -389,20 +391,23 @@ class StoryIndex:
                 found.update(bucket)
         return found
 
-    def find(self, sig: Signature) -> int | None:
+    def find(self, sig: Signature, source: int = 0) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
         enough (estimated Jaccard similarity of the full text or of the lede at least the
-        threshold); None when the article starts a new story."""
+        threshold); None when the article starts a new story. The lede alone does not join
+        two articles of one ``source`` (0: unknown): a site that opens its articles with the
+        same note (an editor's note, "listen to this article") would make all of them one
+        story, alerted once; its own copies of a story are alike in full."""
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
         if not rows:
             return None
         mine = _kept(sig)
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
-        scores = np.maximum(
-            np.count_nonzero(same[:, :NUM_PERM], axis=1),
-            np.count_nonzero(same[:, NUM_PERM:], axis=1),
-        ) / NUM_PERM
+        lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
+        if source:
+            lede[np.array([self._sources[row] == source for row in rows])] = 0
+        scores = np.maximum(np.count_nonzero(same[:, :NUM_PERM], axis=1), lede) / NUM_PERM
         best: tuple[float, int] | None = None
         # By article id, so that the first of equally similar articles wins.
         for _, row, score in sorted(
