@@ -58,6 +58,7 @@ ACCEPT = (
 )
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_ENTRIES = 500  # recent URLs taken from one sitemap poll
+MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
 SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
 
@@ -283,14 +284,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             outcome = replace(outcome, new_articles=_new(deferred))
             self.expect(source, outcome, len(children) + len(deferred))
             yield from self.page_requests(deferred)
-            for url in children:
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_child_sitemap,
-                    errback=self.child_sitemap_failed,
-                    cb_kwargs={"source": source},
-                    meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
-                )
+            yield from self._child_sitemaps(source, children, depth=1)
             return
         yield from self._sitemap_entries(response, source, outcome, parsed.entries)
 
@@ -325,13 +319,37 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         else:
             yield from self._entries(source, replace(outcome, entries=len(entries)), entries)
 
-    def parse_child_sitemap(self, response: Response, source: Source) -> Iterator[Any]:
-        """A sitemap listed by an index answered."""
+    def _child_sitemaps(
+        self, source: Source, urls: list[str], depth: int
+    ) -> Iterator[scrapy.Request]:
+        for url in urls:
+            yield scrapy.Request(
+                url,
+                callback=self.parse_child_sitemap,
+                errback=self.child_sitemap_failed,
+                cb_kwargs={"source": source, "depth": depth},
+                meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
+            )
+
+    def parse_child_sitemap(
+        self, response: Response, source: Source, depth: int = 1
+    ) -> Iterator[Any]:
+        """A sitemap listed by an index answered: its entries; or, an index itself (a site
+        that files its sitemaps by year, then month), its recent sitemaps, MAX_SITEMAP_DEPTH
+        levels down at most."""
         if response.status < 400:
             parsed = parse_sitemap(response.body, response.url)
-            yield from self._sitemap_entries(
-                response, source, FetchOutcome(ok=True), parsed.entries
-            )
+            poll = self.polls.get(source.id)
+            if parsed.kind == "index" and depth < MAX_SITEMAP_DEPTH and poll is not None:
+                children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
+                # The top index does not change when a sitemap filed below it does.
+                poll.outcome = replace(poll.outcome, etag=None, last_modified=None)
+                self.expect(source, poll.outcome, len(children))
+                yield from self._child_sitemaps(source, children, depth + 1)
+            else:
+                yield from self._sitemap_entries(
+                    response, source, FetchOutcome(ok=True), parsed.entries
+                )
         else:
             logger.warning("sitemap %s answered HTTP %d", response.url, response.status)
         self.settle(source, deferred=transient_status(response.status))

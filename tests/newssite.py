@@ -578,8 +578,8 @@ class NewsSite:
         return robots + "".join(lines)
 
     def render_sitemap(self, name: str) -> tuple[bytes, datetime] | None:
-        """Sitemap ``name`` (news.xml[.gz], archive.xml, index.xml, static-index.xml) and its
-        Last-Modified."""
+        """Sitemap ``name`` (news.xml[.gz], archive.xml, index.xml, static-index.xml,
+        nested-index.xml) and its Last-Modified."""
         stories, news_modified = self.feed_snapshot("world") or ([], _now())
         archive_modified = max(s.published for s in STORIES)
         if name in ("news.xml", "news.xml.gz"):
@@ -592,6 +592,9 @@ class NewsSite:
         elif name == "static-index.xml":  # a file that never changes: its sitemaps undated
             text = _render_static_index(self)
             modified = archive_modified
+        elif name == "nested-index.xml":  # an index of indexes: index.xml, dated
+            modified = max(news_modified, archive_modified)
+            text = _render_nested_index(self, modified)
         else:
             return None
         body = text.encode("utf-8")
@@ -807,6 +810,15 @@ def _render_static_index(site: NewsSite) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="{_SITEMAP_NS}">
   <sitemap><loc>{site.url("/sitemaps/news.xml")}</loc></sitemap>
+</sitemapindex>
+"""
+
+
+def _render_nested_index(site: NewsSite, modified: datetime) -> str:
+    """Sitemap index of indexes: index.xml (lastmod with time)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="{_SITEMAP_NS}">
+  <sitemap><loc>{site.url("/sitemaps/index.xml")}</loc><lastmod>{modified.isoformat()}</lastmod></sitemap>
 </sitemapindex>
 """
 

@@ -109,6 +109,17 @@ def test_sitemap_index_takes_only_recent_urls(site, workdir):
     assert source(workdir)["detected"] == "sitemap index"
 
 
+def test_sitemap_index_of_indexes_is_followed_to_the_recent_urls(site, workdir):
+    """An index listing indexes (sitemaps filed by year, then month): its recent sitemaps
+    are read, levels down. Before, the inner index's sitemaps were never fetched."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/sitemaps/nested-index.xml")])
+    assert "1 new article(s)" in crawl(workdir)
+    assert list(exported(workdir)) == [site.article_url("venezuela-opposition-leader")]
+    assert site.requests_for("/sitemaps/news.xml")
+    assert source(workdir)["detected"] == "sitemap index"
+
+
 def test_sitemap_index_that_never_changes_is_read_whole_for_its_sitemaps(site, workdir):
     """A static index whose sitemaps carry no lastmod answers 304 while they change: it is
     polled without validators, and the new article of its news sitemap is found. An index
