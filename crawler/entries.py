@@ -290,7 +290,10 @@ class EntriesMixin:
             self.settle(entry.source, deferred=False)
             return
         if entry.linked and not entry.feed.title:
-            logger.info("%s: skipped, not an article (%s)", entry.feed.link, why)
+            if no_article:
+                logger.info("%s: skipped, not an article (%s)", entry.feed.link, why)
+            else:  # gone, forbidden, or unavailable poll after poll: said louder
+                logger.warning("%s: skipped, not fetched again (%s)", entry.feed.link, why)
             self.store.skip_url(entry.url, entry.source.id, why, self.clock())
             self.report.count("links_skipped")
             if no_article:
