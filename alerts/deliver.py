@@ -126,14 +126,19 @@ async def deliver_due(
     policy: RetryPolicy,
     limit: int = 100,
     channels: AppriseTransport | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Send the outbox messages due at ``now``: emails through ``transport``, notification
     URLs through ``channels``. When the mail transport is down, the remaining emails wait for
-    the next run (notifications still go)."""
+    the next run (notifications still go). Once ``stopping`` says so (a SIGTERM), the send
+    under way ends and the rest wait for the next start: a stop that sent a whole batch to a
+    slow server outlasted systemd's patience, and a send killed midway may be a copy."""
     report = DeliveryReport()
     where = transport.describe()
     mail_down = False
     for row in store.due_outbox(now, limit):
+        if stopping is not None and stopping():
+            break
         send: Callable[[], None]
         if is_channel(row.recipient):
             channels = channels or AppriseTransport()

@@ -383,7 +383,8 @@ class Pipeline:
             self._delivery_lock = asyncio.Lock()
         async with self._delivery_lock:
             self._delivery = asyncio.ensure_future(
-                deliver_due(self.store, self.transport, now=self.clock(), policy=self.retry)
+                deliver_due(self.store, self.transport, now=self.clock(), policy=self.retry,
+                            stopping=lambda: self.stopping)
             )
             # Shielded: a cancelled job must not abandon a message between the server's
             # acceptance and its "sent" mark; shutdown waits for this future instead.

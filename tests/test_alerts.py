@@ -724,6 +724,29 @@ def test_cancelled_mid_send_still_records_the_delivery(store: storage.Store) -> 
     assert store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 0}
 
 
+def test_a_stop_ends_the_run_after_the_send_under_way(store: storage.Store) -> None:
+    """SIGTERM during a run: the message being sent is finished and marked, the others wait
+    for the next start (before, the whole batch went first, past systemd's stop timeout)."""
+    enqueue(store, *(outbox_email(f"{n}@example.test") for n in "abc"))
+    transport = GatedTransport()
+    stopping = False
+
+    async def scenario() -> Any:
+        nonlocal stopping
+        task = asyncio.create_task(
+            deliver_due(store, transport, now=NOW, policy=POLICY, stopping=lambda: stopping)
+        )
+        await asyncio.to_thread(transport.entered.wait, 10)
+        stopping = True
+        transport.release.set()
+        return await task
+
+    report = asyncio.run(scenario())
+    assert (report.sent, report.retrying) == (1, 0)
+    assert len(transport.sent) == 1
+    assert store.outbox_counts() == {"pending": 2, "sent": 1, "failed": 0}
+
+
 def test_bad_header_fails_the_row(store: storage.Store) -> None:
     enqueue(store, outbox_email("evil@example.test\nBcc: all@example.test"), outbox_email())
     transport = GatedTransport()
