@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -62,6 +62,11 @@ class SourcesMixin:
         return self.sources()
 
     def _upsert(self, spec: SourceSpec, origin: str, now: datetime) -> None:
+        before = self.db.execute(
+            "SELECT every_seconds, next_due, last_success, consecutive_failures FROM sources"
+            " WHERE url = ?",
+            [spec.url],
+        ).fetchone()
         # A source deactivated because it is gone (410) stays inactive until removed.
         self.db.execute(
             """
@@ -88,6 +93,15 @@ class SourcesMixin:
                 to_iso(now),
             ],
         )
+        if before is not None and spec.every_seconds < before[0] and not before[3]:
+            # A shorter interval counts from the last poll, not after the next one (an hour
+            # away when it was 1h): the poll it makes due comes at once.
+            due, polled = from_iso(before[1]), from_iso(before[2])
+            sooner = polled + timedelta(seconds=spec.every_seconds) if polled else None
+            if due is not None and sooner is not None and sooner < due:
+                self.db.execute(
+                    "UPDATE sources SET next_due = ? WHERE url = ?", [to_iso(sooner), spec.url]
+                )
 
     def add_source(self, spec: SourceSpec, now: datetime) -> Source:
         """Add (or update) a source from the command line; a config-file source stays one."""

@@ -221,6 +221,24 @@ def test_sync_sources_adds_updates_and_deactivates(store: Store) -> None:
                                                          (ids[b], "B news", True)]
 
 
+def test_a_shorter_interval_counts_from_the_last_poll(store: Store) -> None:
+    """Before, a source's next poll kept the time its old interval gave (an hour away when
+    it was 1h and is now 2s, whether from the config file, a reload or `sources add`)."""
+    a, b = "https://a.example/feed", "https://b.example/feed"
+    ids = {s.url: s.id for s in store.sync_sources([SourceSpec(a, 3600), SourceSpec(b, 3600)],
+                                                    NOW)}
+    for url in (a, b):
+        store.record_fetch(ids[url], FetchOutcome(ok=True, status=200,
+                                                  next_due=NOW + timedelta(hours=1)), NOW)
+    store.record_fetch(ids[b], FetchOutcome(ok=False, error="HTTP 503",
+                                            next_due=NOW + timedelta(hours=2)), NOW)
+    store.sync_sources([SourceSpec(a, 60), SourceSpec(b, 60)], NOW + timedelta(minutes=5))
+    assert store.source(ids[a]).next_due == NOW + timedelta(seconds=60)
+    assert store.source(ids[b]).next_due == NOW + timedelta(hours=2)  # its back-off stays
+    store.sync_sources([SourceSpec(a, 7200), SourceSpec(b, 60)], NOW)  # longer: after it
+    assert store.source(ids[a]).next_due == NOW + timedelta(seconds=60)
+
+
 def test_due_sources_order_and_next_due(store: Store) -> None:
     urls = [f"https://s{i}.example/feed" for i in range(5)]
     sources = store.sync_sources([SourceSpec(u, 600) for u in urls], NOW)
