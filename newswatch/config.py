@@ -201,6 +201,10 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
             raise ConfigError(source_name, [f"cannot read: {exc.strerror}"]) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(source_name, [f"not valid TOML: {exc}"]) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                source_name, [f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"]
+            ) from None
     return _build(data, source_name, base, env)
 
 

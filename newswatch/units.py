@@ -26,7 +26,7 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
     if isinstance(value, int | float):
         if value < 0 or (value == 0 and not allow_zero):
             raise ValueError("must be positive")
-        return float(value)
+        return _bounded(float(value))
     if not isinstance(value, str):
         raise ValueError('expected a duration such as "10m"')
     text = value.strip().replace(" ", "")
@@ -42,7 +42,18 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
         )
     if total == 0 and not allow_zero:
         raise ValueError("must be positive")
-    return total
+    return _bounded(total)
+
+
+#: The longest duration taken: 100 years (a longer one overflowed the dates it is added to,
+#: a traceback at every poll or tick).
+MAX_DURATION_SECONDS = 36_500 * 86_400
+
+
+def _bounded(seconds: float) -> float:
+    if not seconds <= MAX_DURATION_SECONDS:  # NaN and infinity too
+        raise ValueError("must be at most 100 years (36500d)")
+    return seconds
 
 
 def parse_size(value: object) -> int:

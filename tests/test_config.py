@@ -290,6 +290,11 @@ colour = "red"
         ('[crawl]\nevery = "10x"', "crawl.every: '10x' is not a duration"),
         ('[crawl]\nevery = "m10"', "crawl.every: 'm10' is not a duration"),
         ("[crawl]\nevery = true", 'crawl.every: expected a duration such as "10m"'),
+        # Past 100 years a duration overflowed the dates it is added to (a traceback at
+        # every poll or tick, while `check` said the file was fine).
+        ('[daemon]\ntick = "999999999d"', "daemon.tick: must be at most 100 years"),
+        ('[crawl]\nevery = "36501d"', "crawl.every: must be at most 100 years"),
+        ("[alerts]\nhealth_after = inf", "alerts.health_after: must be at most 100 years"),
         ('[crawl]\nmax_size = "10 parsecs"', "crawl.max_size: '10 parsecs' is not a size"),
         ('[crawl]\nmax_size = "0MB"', "crawl.max_size: must be positive"),
         ('[crawl]\nper_host = "2"', "crawl.per_host: expected an integer, got a string"),
@@ -394,6 +399,13 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
     [problem] = problems_of(path)
     assert problem.startswith("not valid TOML: ")
     assert "line 2" in problem
+
+
+def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "newswatch.toml"
+    path.write_bytes('[crawl]\nevery = "10m"\n# Zürich\n'.encode("latin-1"))
+    [problem] = problems_of(path)
+    assert problem == "not UTF-8 text (byte 25: invalid start byte); save it as UTF-8"
 
 
 def test_missing_file(tmp_path: Path) -> None:
