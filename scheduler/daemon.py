@@ -215,11 +215,19 @@ class Daemon:
                 lambda port: logger.info(
                     "metrics on http://%s:%d/metrics", port.getHost().host, port.getHost().port
                 ),
-                lambda failure: logger.error(
-                    "metrics endpoint %s not started: %s", self.metrics_address, failure.value
-                ),
+                self._metrics_failed,
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
+
+    def _metrics_failed(self, failure: Any) -> None:
+        """The metrics endpoint asked for cannot listen (its port taken): said, and the
+        daemon stops with exit code 1, rather than run on without what was asked for."""
+        logger.error("daemon.metrics: cannot listen on %s: %s; stopping",
+                     self.metrics_address, failure.value)
+        self.failed = True
+        if not self.pipeline.stopping:
+            self.pipeline.stopping = True
+            spawn_background(self._shutdown())
 
     def set_tick(self, seconds: float) -> None:
         """Look for due sources, mail and digests every ``seconds`` from now on."""

@@ -197,6 +197,27 @@ def test_metrics_endpoint(site, mail, workdir, wait):
         assert daemon.stop() == 0, daemon.output()
 
 
+def test_a_metrics_port_in_use_stops_the_daemon_with_its_reason(site, workdir):
+    """Before, the daemon logged the error, ran on without the metrics asked for, and
+    exited 0 when stopped."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        workdir.write_config(sources=[site.url("/feeds/world.rss")])
+        text = workdir.config.read_text().replace(
+            "[daemon]\n", f'[daemon]\nmetrics = "127.0.0.1:{port}"\n')
+        workdir.config.write_text(text)
+        daemon = workdir.start_daemon()
+        daemon.proc.wait(timeout=30)  # it stops by itself
+        code = daemon.stop()
+    assert code == 1, daemon.output()
+    assert f"daemon.metrics: cannot listen on 127.0.0.1:{port}" in daemon.output()
+    assert "Traceback" not in daemon.output()
+
+
 def test_a_closed_pipe_ends_a_command_quietly(site, workdir):
     """``newswatch status | head``: the reader goes away before the output is written."""
     workdir.write_config(sources=[site.url(f"/feeds/f{n}.rss") for n in range(40)])
