@@ -53,8 +53,20 @@ def configure_logging(level: LogLevel) -> None:
     # Our jobs log their own failures; what reaches APScheduler's executor is only the
     # cancellation of a running job at shutdown, which is expected.
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
+    # A tick that comes while its job's last run goes on is skipped, by design (one crawl,
+    # one delivery at a time): APScheduler warned of it at every tick of a long crawl.
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkippedTicks) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_SkippedTicks())
     # Clearing the caches of charset_normalizer internals logs a harmless ERROR.
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
+
+
+class _SkippedTicks(logging.Filter):
+    """Drops APScheduler's notice that a job's run was skipped as its last one still runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
 
 
 def sync_config(config: Config, store: ConfigSync) -> None:

@@ -292,3 +292,27 @@ def test_refused_smtp_login_stops_the_daemon_at_start_up(site, workdir):
         assert "alerts will wait in the outbox" in daemon.output()
     finally:
         assert daemon.stop() == 0
+
+
+def test_skipped_ticks_are_not_logged_as_warnings() -> None:
+    """A tick that comes while its job's last run goes on is skipped by design (one crawl at
+    a time): APScheduler's warning of it came at every tick of a long crawl."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging\n"
+        "from newswatch.app import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "configure_logging('INFO')\n"  # a reload: the filter is not added twice
+        "log = logging.getLogger('apscheduler.scheduler')\n"
+        "log.warning('Execution of job \"%s\" skipped: maximum number of running instances "
+        "reached (%d)', 'crawl', 1)\n"
+        "log.warning('Run time of job %s was missed by %s', 'digest', '0:00:03')\n"
+        "print(len(log.filters))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert "maximum number of running instances" not in done.stderr
+    assert "was missed by" in done.stderr
+    assert done.stdout.strip() == "1"
