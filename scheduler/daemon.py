@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,6 +36,26 @@ logger = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 5
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 HOUSEKEEPING_DELAY = timedelta(minutes=1)  # not in the way of the first crawl
+#: The wall clock going back by more than this against the monotonic one is a clock step.
+CLOCK_STEP_SECONDS = 60.0
+TICK_JOBS = ("crawl", "outbox", "digest")
+
+
+class ClockWatch:
+    """Tells a step back of the wall clock (a VM restored from a snapshot, a clock set by
+    hand, NTP stepping it) from the passing of time, by the monotonic clock."""
+
+    def __init__(self) -> None:
+        self._mark: tuple[float, float] | None = None
+
+    def stepped_back(self, wall: float, monotonic: float) -> float:
+        """Seconds the wall clock went back since the last call (0: none, or less than
+        CLOCK_STEP_SECONDS)."""
+        mark, self._mark = self._mark, (wall, monotonic)
+        if mark is None:
+            return 0.0
+        back = (monotonic - mark[1]) - (wall - mark[0])
+        return back if back > CLOCK_STEP_SECONDS else 0.0
 
 
 class Daemon:
@@ -54,6 +75,7 @@ class Daemon:
         self.reload = reload
         self.failures = 0
         self.failed = False  # the database connection was lost: the process exits 1
+        self._clock = ClockWatch()
         self.scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -206,6 +228,7 @@ class Daemon:
         )
         scheduler.start()
         self.scheduler = scheduler
+        self._watch_clock()
         if self.metrics_address:
             listening = serve_metrics(
                 self.metrics_address,
@@ -218,6 +241,28 @@ class Daemon:
                 self._metrics_failed,
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
+
+    def _watch_clock(self) -> None:
+        """Every tick, by the monotonic clock: after a step back of the wall clock, what was
+        due by the old clock is due now. Before, the ticks (APScheduler's interval jobs) and
+        the sources' next polls, kept in the database, waited as long as the clock went
+        back: an hour of no polls and no alerts for an hour's step, and the same after a
+        restart."""
+        if self.stopping:
+            return
+        back = self._clock.stepped_back(time.time(), time.monotonic())
+        if back:
+            logger.warning("the clock went back %.0f s: what was due is due now", back)
+            try:
+                self.pipeline.store.due_now(self.pipeline.clock())
+                if self.scheduler is not None:
+                    for job in TICK_JOBS:
+                        self.scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+            except Exception:
+                self.failures += 1
+                logger.exception("rescheduling after the clock went back failed")
+        loop = asyncio.get_event_loop()
+        loop.call_later(self.tick_seconds, self._watch_clock)
 
     def _metrics_failed(self, failure: Any) -> None:
         """The metrics endpoint asked for cannot listen (its port taken): said, and the
@@ -235,7 +280,7 @@ class Daemon:
             return
         self.tick_seconds = seconds
         if self.scheduler is not None:
-            for job in ("crawl", "outbox", "digest"):
+            for job in TICK_JOBS:
                 self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
         logger.info("tick is now %.0fs", seconds)
 

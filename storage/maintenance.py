@@ -37,6 +37,21 @@ class MaintenanceMixin:
             self.db.execute("DELETE FROM skipped_urls WHERE seen < ?", [stamp])
             return int(cursor.rowcount)
 
+    def due_now(self, now: datetime) -> int:
+        """The clock went back: every source whose next poll, and every email whose next
+        attempt, lies after ``now`` is due at ``now`` (else they would wait as long as the
+        clock went back). Returns how many rows moved."""
+        stamp = to_iso(now)
+        with self.db.atomic():
+            polls = self.db.execute(
+                "UPDATE sources SET next_due = ? WHERE next_due > ?", [stamp, stamp]
+            ).rowcount
+            sends = self.db.execute(
+                "UPDATE outbox SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
+                [stamp, stamp],
+            ).rowcount
+        return int(polls) + int(sends)
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log back into the database file and refresh the planner."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -339,6 +339,10 @@ class Upkeep(Protocol):
         """Forget the site blocks of articles fetched before ``before``."""
         ...
 
+    def due_now(self, now: datetime) -> int:
+        """The clock went back: the polls and sends scheduled after ``now`` are due now."""
+        ...
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log back and refresh the planner."""
         ...

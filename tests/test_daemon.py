@@ -316,3 +316,41 @@ def test_skipped_ticks_are_not_logged_as_warnings() -> None:
     assert "maximum number of running instances" not in done.stderr
     assert "was missed by" in done.stderr
     assert done.stdout.strip() == "1"
+
+
+def test_a_step_back_of_the_wall_clock_is_told_from_time_passing() -> None:
+    from scheduler.daemon import ClockWatch
+
+    watch = ClockWatch()
+    assert watch.stepped_back(1_000_000.0, 50.0) == 0  # the first look
+    assert watch.stepped_back(1_000_030.0, 80.0) == 0  # 30 s on both clocks
+    assert watch.stepped_back(1_000_030.5, 110.0) == 0  # NTP's slew: under a minute
+    assert watch.stepped_back(996_460.5, 140.0) == 3600  # an hour back
+    assert watch.stepped_back(1_996_460.5, 170.0) == 0  # forward: everything is due anyway
+
+
+def test_after_the_clock_went_back_what_was_due_is_due_now(store_location) -> None:
+    """A step back of an hour left every next poll and next attempt an hour (and a poll
+    interval) away: no polls, no retries, for as long as the clock went back."""
+    from test_alerts import outbox_email
+
+    from storage import FetchOutcome, SourceSpec, open_store
+
+    now = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    with open_store(store_location) as store:
+        a, b = store.sync_sources([SourceSpec("https://a.example/f", 600),
+                                   SourceSpec("https://b.example/f", 600)], now)
+        store.record_fetch(a.id, FetchOutcome(ok=True, status=200,
+                                              next_due=now + timedelta(minutes=70)), now)
+        store.record_fetch(b.id, FetchOutcome(ok=True, status=200,
+                                              next_due=now - timedelta(minutes=1)), now)
+        store.record_matches([], [outbox_email()], watermark=0, now=now)
+        [row] = store.due_outbox(now)
+        store.mark_retry(row.id, "SMTP down", now + timedelta(minutes=65))
+        assert [s.id for s in store.due_sources(now)] == [b.id] and store.due_outbox(now) == []
+
+        assert store.due_now(now) == 2
+
+        assert {s.id for s in store.due_sources(now)} == {a.id, b.id}
+        assert [m.id for m in store.due_outbox(now)] == [row.id]
+        assert store.source(b.id).next_due == now - timedelta(minutes=1)  # already due: kept
