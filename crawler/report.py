@@ -19,6 +19,9 @@ class CrawlReport:
     outcomes: dict[int, tuple[Source, FetchOutcome]] = field(default_factory=dict)
     counters: Counter[str] = field(default_factory=Counter)
     finish_reason: str | None = None
+    #: Why the database would not take a poll's record (a full disk, a lock held too long):
+    #: such a source stays due (counter "polls_unrecorded").
+    storage_error: str | None = None
     #: CPU seconds by stage: "fetch" (Scrapy and the event loop), "parse" (feeds, sitemaps
     #: and pages read for links), "extract" (in the page workers), "store".
     cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))

@@ -27,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from storage import FetchOutcome, Source, identity_host
+from storage import FetchOutcome, Source, StorageError, identity_host
 
 from .containers import Containers
 from .discover import feed_links, robots_sitemaps, sniff
@@ -148,6 +148,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         try:
             if poll is not None:
                 self.store_articles(poll)
+        except StorageError as exc:  # said once here; the source stays due (see _record)
+            logger.error("source %s: its articles cannot be stored: %s", source.url, exc)
         finally:
             error = f"internal error: {type(failure.value).__name__}: {failure.value}"
             self._fail(source, error)
@@ -157,9 +159,17 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
         outcome = replace(outcome, next_due=next_due(now, source.every_seconds, failures, retry))
-        with self.report.timed("store"):
-            self.store.record_fetch(source.id, outcome, now)
-        self.report.add_outcome(source, outcome)
+        try:
+            with self.report.timed("store"):
+                self.store.record_fetch(source.id, outcome, now)
+        except StorageError as exc:
+            # The source stays due; the daemon pauses its polls (a poll it cannot record
+            # would be made again at every tick).
+            logger.error("source %s: its poll cannot be recorded: %s", source.url, exc)
+            self.report.count("polls_unrecorded")
+            self.report.storage_error = str(exc)
+        else:
+            self.report.add_outcome(source, outcome)
         if self.poll_done is not None:
             self.poll_done(source.id)
 

@@ -27,6 +27,7 @@ from storage import identity_host, to_iso, utcnow
 from .common import (
     EXIT_CONFIG,
     EXIT_DELIVERY,
+    EXIT_RUNTIME,
     closed_pipe,
     config_of,
     fail,
@@ -264,6 +265,12 @@ def crawl(ctx: click.Context) -> None:
         )
         stages = {**crawl_report.cpu, **m.cpu}
         click.echo("cpu: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if v > 0))
+        if unrecorded := crawl_report.counters["polls_unrecorded"]:
+            fail(
+                f"{unrecorded} poll(s) could not be recorded ({crawl_report.storage_error}); "
+                "their sources are polled again at the next run",
+                EXIT_RUNTIME,
+            )
         if d.errors:
             fail(
                 f"alerts not delivered ({'; '.join(d.errors)}); "

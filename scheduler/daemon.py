@@ -38,6 +38,7 @@ HOUSEKEEPING_EVERY = timedelta(hours=1)
 HOUSEKEEPING_DELAY = timedelta(minutes=1)  # not in the way of the first crawl
 #: The wall clock going back by more than this against the monotonic one is a clock step.
 CLOCK_STEP_SECONDS = 60.0
+MAX_POLL_PAUSE_SECONDS = 1800.0
 TICK_JOBS = ("crawl", "outbox", "digest")
 
 
@@ -76,6 +77,8 @@ class Daemon:
         self.failures = 0
         self.failed = False  # the database connection was lost: the process exits 1
         self._clock = ClockWatch()
+        self._polls_paused_until = 0.0  # time.monotonic(): see _pause_polls
+        self._pause_steps = 0
         self.scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -113,13 +116,16 @@ class Daemon:
         # would add up to a whole tick to every poll (measured: a 1-minute source was polled
         # every 90 s with the default 30 s tick).
         horizon = self.pipeline.clock() + timedelta(seconds=self.tick_seconds)
-        due = self.pipeline.store.due_sources(horizon)
+        due = [] if time.monotonic() < self._polls_paused_until else (
+            self.pipeline.store.due_sources(horizon))
         if due:
             logger.info("polling %d due source(s)", len(due))
         cycle = await self.pipeline.cycle(due)
         if self.stopping:
             return
         crawled = cycle.crawl if due else None
+        if crawled is not None:
+            self._pause_polls(crawled)
         matched, delivered = cycle.matched, cycle.delivery
         if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
             return
@@ -241,6 +247,23 @@ class Daemon:
                 self._metrics_failed,
             )
         logger.info("newswatch daemon started (tick %.0fs)", self.tick_seconds)
+
+    def _pause_polls(self, crawled: CrawlReport) -> None:
+        """After a crawl whose polls the database would not take (a full disk): no polls for
+        a while, doubling while it lasts (2 ticks, then 4..., 30 minutes at most). Before,
+        those sources stayed due and were polled again at every tick, their pages fetched
+        again, each failure logged with its traceback."""
+        unrecorded = crawled.counters.get("polls_unrecorded", 0)
+        if not unrecorded:
+            self._pause_steps = 0
+            return
+        pause = min(self.tick_seconds * 2 ** (self._pause_steps + 1), MAX_POLL_PAUSE_SECONDS)
+        self._pause_steps += 1
+        self._polls_paused_until = time.monotonic() + pause
+        logger.error(
+            "%d poll(s) could not be recorded (%s): no polls for %.0f s", unrecorded,
+            crawled.storage_error, pause,
+        )
 
     def _watch_clock(self) -> None:
         """Every tick, by the monotonic clock: after a step back of the wall clock, what was

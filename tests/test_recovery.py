@@ -173,3 +173,41 @@ def test_a_poll_whose_callback_raised_is_recorded_and_backs_off(site, workdir):
     assert failures == 1
     # Backing off (every = 1h in the tests' config: two hours after one failure).
     assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=90)
+
+
+def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, workdir, wait):
+    """A full disk: a poll cannot be recorded, so its source stays due. Before, it was
+    polled again at every tick (its feed and pages fetched again, each failure logged with
+    a traceback) and `crawl` said nothing. Now `crawl` fails with the reason, and the daemon
+    pauses its polls, longer each time, until the database takes them again."""
+    publish_fresh(site, "venezuela-opposition-leader")
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
+    full = workdir.path / "full"
+    full.touch()
+    script = Path(__file__).parent / "full_disk.py"
+    env = subprocess_env(NEWSWATCH_FULL_FLAG=str(full))
+    crawl = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
+                            "crawl"], cwd=workdir.path, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert crawl.returncode == 1, crawl.stdout + crawl.stderr
+    [line] = crawl.stderr.strip().splitlines()[-1:]
+    assert line.startswith("newswatch: 1 poll(s) could not be recorded (database ")
+    assert "database or disk is full" in line and "Traceback" not in crawl.stderr
+
+    log = workdir.path / "daemon.log"
+    with log.open("w") as out:
+        daemon = subprocess.Popen([sys.executable, str(script), "--config", str(workdir.config),
+                                   "run"], cwd=workdir.path, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    try:
+        assert wait(lambda: "no polls for 4 s" in log.read_text(), 60), log.read_text()
+        polls = len(site.requests_for("/feeds/world.rss"))
+        time.sleep(2)  # within the second pause (4 s from its line): no poll
+        assert len(site.requests_for("/feeds/world.rss")) == polls
+        full.unlink()  # space again: the next poll is recorded
+        assert wait(lambda: "ok=1" in log.read_text(), 60), log.read_text()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0, log.read_text()
+    said = log.read_text()
+    assert "no polls for 2 s" in said and "Traceback" not in said
