@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -12,6 +14,31 @@ from .errors import StorageError
 from .schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+class _Database(Database):
+    """sqlite-utils' Database whose transactions take the write lock as they begin (BEGIN
+    IMMEDIATE, waiting busy_timeout for it). A deferred transaction that read first could not
+    become a writer once another process had written since its read: its first write failed
+    at once with "database is locked", whatever the timeout (SQLite keeps its snapshot)."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():  # a savepoint inside the transaction
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
 
 
 def open_database(path: str | Path) -> Database:
@@ -23,7 +50,7 @@ def open_database(path: str | Path) -> Database:
         # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-        db = Database(conn)
+        db = _Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
         if db.journal_mode != "wal":

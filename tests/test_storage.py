@@ -189,6 +189,28 @@ def test_a_directory_is_a_storage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_a_transaction_that_reads_first_still_writes_beside_another_process(
+    db_path: Path,
+) -> None:
+    """Another process (the daemon, a `sources add`) wrote between a transaction's first
+    read and its first write: SQLite refused the write at once, "database is locked",
+    whatever busy_timeout. Transactions now take the write lock as they begin: the other
+    process waits for it instead (busy_timeout), and both writes are made."""
+    with Store.open(db_path) as store:
+        other = sqlite3.connect(db_path, isolation_level=None, timeout=0.1)
+        with store.db.atomic():
+            store.db.execute("SELECT COUNT(*) FROM sources").fetchone()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):  # it would wait
+                other.execute("INSERT INTO sources (url, every_seconds, active, created, origin)"
+                              " VALUES ('https://b.example/f', 60, 1, '2026-11-16', 'cli')")
+            store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)  # a savepoint
+        other.execute("INSERT INTO sources (url, every_seconds, active, created, origin)"
+                      " VALUES ('https://b.example/f', 60, 1, '2026-11-16', 'cli')")
+        other.close()
+        assert {s.url for s in store.sources()} == {"https://a.example/f", "https://b.example/f"}
+
+
+@pytest.mark.sqlite_only
 def test_wal_mode_and_foreign_keys_are_on(db_path: Path, store: Store) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
