@@ -50,11 +50,10 @@ class SourcesMixin:
         deactivate those no longer listed. Sources added from the command line are kept; for a
         URL in both, the config file wins (it becomes a config source)."""
         specs = list(specs)
-        schedules = self._schedules()
         with self.db.atomic():
             wanted = {spec.url for spec in specs}
             for spec in specs:
-                self._upsert(spec, "config", now, schedules.get(spec.url))
+                self._upsert(spec, "config", now)
             for row in self.db.query(
                 "SELECT id, url FROM sources WHERE active = 1 AND origin = 'config'"
             ):
@@ -62,22 +61,13 @@ class SourcesMixin:
                     self.db.execute("UPDATE sources SET active = 0 WHERE id = ?", [row["id"]])
         return self.sources()
 
-    def _schedules(self) -> dict[str, tuple[Any, ...]]:
-        """Each source's interval, next poll, last success and failures in a row, by URL:
-        read before a transaction that changes them (a read first in it would make its first
-        write fail at once, "database is locked", when another process wrote meanwhile:
-        SQLite's snapshot of a deferred transaction cannot become a writer then)."""
-        return {
-            row[0]: tuple(row[1:])
-            for row in self.db.execute(
-                "SELECT url, every_seconds, next_due, last_success, consecutive_failures"
-                " FROM sources"
-            )
-        }
-
-    def _upsert(
-        self, spec: SourceSpec, origin: str, now: datetime, before: tuple[Any, ...] | None
-    ) -> None:
+    def _upsert(self, spec: SourceSpec, origin: str, now: datetime) -> None:
+        """Add or update the source of ``spec`` (inside the caller's transaction)."""
+        before = self.db.execute(
+            "SELECT every_seconds, next_due, last_success, consecutive_failures FROM sources"
+            " WHERE url = ?",
+            [spec.url],
+        ).fetchone()
         # A source deactivated because it is gone (410) stays inactive until removed.
         self.db.execute(
             """
@@ -121,9 +111,8 @@ class SourcesMixin:
         ).fetchone()
         # Only a source the config file still lists (an active one) stays a config source.
         origin = "config" if row and row[0] == "config" and row[1] else "cli"
-        before = self._schedules().get(spec.url)
         with self.db.atomic():
-            self._upsert(spec, origin, now, before)
+            self._upsert(spec, origin, now)
         found = list(self.db.query("SELECT * FROM sources WHERE url = ?", [spec.url]))
         return _source(found[0])
 
