@@ -88,6 +88,9 @@ class Daemon:
 
     async def crawl_tick(self) -> None:
         """One cycle over the sources that are due: poll, match, route, deliver."""
+        self._check_store()
+        if self.stopping:
+            return
         await self._guard("crawl", self._crawl_due())
 
     async def outbox_tick(self) -> None:
@@ -190,12 +193,14 @@ class Daemon:
             self._check_store()
 
     def _check_store(self) -> None:
-        """After a failure: if the database connection is gone for good (PostgreSQL
-        restarted, the network cut; an SQLite file never is), stop the process with exit
-        code 1, for systemd (``Restart=always``) to start it again on a new connection, as
-        the roles of several machines do. Its sent marks wait in the sent journal."""
+        """After a failure, and before each crawl: if the database is gone for good (its
+        PostgreSQL connection lost; its SQLite file removed or replaced), stop the process
+        with exit code 1, for systemd (``Restart=always``) to start it again on a new
+        connection or file, as the roles of several machines do. Its sent marks wait in the
+        sent journal."""
         if self.pipeline.store.lost and not self.failed:
-            logger.error("the connection to the database is lost: stopping, to be started again")
+            logger.error("the database is lost (its connection closed, or its file removed or "
+                         "replaced): stopping, to be started again")
             self.failed = True
             if not self.pipeline.stopping:
                 self.pipeline.stopping = True

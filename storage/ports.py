@@ -488,8 +488,8 @@ class PipelineStore(
 
     @property
     def lost(self) -> bool:
-        """Whether the connection is gone for good (PostgreSQL restarted, the network cut;
-        never for an SQLite file): the process stops, to be started again."""
+        """Whether the database is gone for good (a PostgreSQL connection lost; an SQLite
+        file removed or replaced): the process stops, to be started again."""
         ...
 
 

@@ -7,6 +7,7 @@ as StorageError, whose message names the file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Store(
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        self._file = _identity(path)  # the file opened (see lost)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -53,8 +55,10 @@ class Store(
 
     @property
     def lost(self) -> bool:
-        """Never: an SQLite file has no connection to lose (storage.ports.PipelineStore)."""
-        return False
+        """Whether the file opened is no longer at its path (removed, or replaced by a
+        restored backup): this process would go on writing to a file nobody reads, and
+        everything it wrote since would be lost at its next start (storage.ports)."""
+        return self._file is not None and _identity(self.path) != self._file
 
     def close(self) -> None:
         """Close the connection (and the sent journal)."""
@@ -66,6 +70,17 @@ class Store(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (None: none there, or no path)."""
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _failure(store: Store, exc: sqlite3.Error) -> StorageError:

@@ -354,3 +354,20 @@ def test_after_the_clock_went_back_what_was_due_is_due_now(store_location) -> No
         assert {s.id for s in store.due_sources(now)} == {a.id, b.id}
         assert [m.id for m in store.due_outbox(now)] == [row.id]
         assert store.source(b.id).next_due == now - timedelta(minutes=1)  # already due: kept
+
+
+def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) -> None:
+    """Before, the daemon went on writing to the removed file (still open), `status` and
+    `sources add` used a new one it never read, and a restart lost all it had written."""
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: site.requests_for("/feeds/world.rss"), 30)
+        workdir.database.rename(workdir.path / "moved-away.db")
+        daemon.proc.wait(timeout=30)  # it stops by itself
+    finally:
+        code = daemon.stop()
+    assert code == 1, daemon.output()
+    assert "the database is lost (its connection closed, or its file removed or replaced)" \
+        in daemon.output()
+    assert "Traceback" not in daemon.output()
