@@ -96,11 +96,16 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     Only one newswatch may run on a database at a time, unless it runs in roles on
     PostgreSQL (--role; see "Running on several machines" in the README).
     """
+    import signal
+
     from scheduler import Daemon
     from storage import open_store
 
     from .app import build_pipeline, configure_logging, reload_config, sync_config
 
+    # A reload asked for while the daemon starts (its SMTP login check, its database's
+    # migrations) killed it, SIGHUP's default; the file is read now anyway.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     config = config_of(ctx)
     if roles:
         _run_roles(config, roles)
