@@ -39,6 +39,8 @@ HOUSEKEEPING_DELAY = timedelta(minutes=1)  # not in the way of the first crawl
 #: The wall clock going back by more than this against the monotonic one is a clock step.
 CLOCK_STEP_SECONDS = 60.0
 MAX_POLL_PAUSE_SECONDS = 1800.0
+#: A delivery run of the daemon starts no send after this many seconds (Pipeline.delivery_budget).
+DELIVERY_BUDGET_SECONDS = 60.0
 TICK_JOBS = ("crawl", "outbox", "digest")
 
 
@@ -76,6 +78,8 @@ class Daemon:
         self.reload = reload
         self.failures = 0
         self.failed = False  # the database connection was lost: the process exits 1
+        if pipeline.delivery_budget is None:  # a slow mail server must not hold the polls
+            pipeline.delivery_budget = DELIVERY_BUDGET_SECONDS
         self._clock = ClockWatch()
         self._polls_paused_until = 0.0  # time.monotonic(): see _pause_polls
         self._pause_steps = 0

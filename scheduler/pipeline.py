@@ -143,6 +143,11 @@ class Pipeline:
     stream_seconds: float = STREAM_SECONDS
     #: Shutting down: a cycle ends with its crawl; what it stored is matched at the next start.
     stopping: bool = False
+    #: Seconds after which a delivery run sends no more (the rest wait for the next run), or
+    #: None: every due message (`newswatch crawl`). The daemon sets it: a mail server that
+    #: takes its time to answer (up to 10 minutes a message, see SmtpSettings.data_timeout)
+    #: must not hold the cycle, and with it the next polls, for a whole batch.
+    delivery_budget: float | None = None
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
     _stories: StoryIndex | None = None
@@ -384,7 +389,7 @@ class Pipeline:
         async with self._delivery_lock:
             self._delivery = asyncio.ensure_future(
                 deliver_due(self.store, self.transport, now=self.clock(), policy=self.retry,
-                            stopping=lambda: self.stopping)
+                            stopping=self._delivery_over())
             )
             # Shielded: a cancelled job must not abandon a message between the server's
             # acceptance and its "sent" mark; shutdown waits for this future instead.
@@ -394,6 +399,14 @@ class Pipeline:
                 "delivery via %s: %s", self.transport.describe(), "; ".join(report.errors)
             )
         return report
+
+    def _delivery_over(self) -> Callable[[], bool]:
+        """Whether a delivery run starting now is to end after its send under way: at a stop,
+        or past its budget."""
+        if self.delivery_budget is None:
+            return lambda: self.stopping
+        deadline = time.monotonic() + self.delivery_budget
+        return lambda: self.stopping or time.monotonic() > deadline
 
     async def finish_delivery(self) -> None:
         """Wait for a delivery in progress (at shutdown)."""
