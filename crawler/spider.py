@@ -59,6 +59,7 @@ ACCEPT = (
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_ENTRIES = 500  # recent URLs taken from one sitemap poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
+MAX_POLL_PAGES = 500  # new entries' pages requested in one poll of a source (see _entries)
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
 SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
 
@@ -271,6 +272,15 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self, source: Source, outcome: FetchOutcome, entries: list[Entry]
     ) -> Iterator[scrapy.Request]:
         fresh = self.fresh_entries(self.with_deferred(source, entries))
+        if len(fresh) > MAX_POLL_PAGES:
+            # A source listing more new pages than a poll takes (a feed of its whole archive)
+            # would hold every other source's polls until they are all fetched: its newest
+            # now, the others at its next polls, which read it whole (no validators saved).
+            logger.info("%s: %d new entries, the newest %d now, the rest at the next polls",
+                        source.url, len(fresh), MAX_POLL_PAGES)
+            self.report.count("entries_postponed", len(fresh) - MAX_POLL_PAGES)
+            fresh = sorted(fresh, key=_age)[:MAX_POLL_PAGES]
+            outcome = replace(outcome, etag=None, last_modified=None)
         self.expect(source, replace(outcome, new_articles=_new(fresh)), len(fresh))
         yield from self.page_requests(fresh)
 
@@ -461,6 +471,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         finally:
             if self.own_pool:
                 self.pages.close()
+
+
+def _age(entry: Entry) -> tuple[bool, float]:
+    """Sort key of entries, newest first (by the date their source gives), undated last."""
+    when = entry.feed.published or entry.feed.updated
+    return (when is None, -when.timestamp() if when is not None else 0.0)
 
 
 def _new(entries: list[Entry]) -> int:

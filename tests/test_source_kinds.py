@@ -205,6 +205,39 @@ def test_a_link_skipped_as_no_article_is_still_a_feeds_entry(site, workdir):
     assert row["text"].startswith(video.summary[:40])
 
 
+def test_a_poll_takes_its_newest_pages_and_leaves_the_rest_to_the_next(site, workdir):
+    """A source listing more new pages than a poll takes (500; 3 here: tests/small_polls.py)
+    gives its newest, and the rest at its next polls, which read it whole; before, a feed of
+    its whole archive held every other source's polls until each page was fetched."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import subprocess_env
+
+    slugs = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner",
+             "harbour-wind-farm-approved", "zelensky-grain-corridor"]
+    for age, slug in enumerate(slugs):  # the first the newest
+        site.publish(fresh(slug, 10 + 10 * age))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    script = Path(__file__).parent / "small_polls.py"
+
+    def small_crawl() -> str:
+        done = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
+                               "crawl"], cwd=workdir.path, env=subprocess_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "3 new article(s)" in small_crawl()
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in slugs[:3])
+    assert "2 new article(s)" in small_crawl()
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in slugs)
+    assert not site.requests_for("/feeds/world.rss")[1].headers.get("If-None-Match")
+    assert "0 new article(s)" in small_crawl()
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304  # all taken: validators
+
+
 def test_json_feed(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)
