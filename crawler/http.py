@@ -3,9 +3,12 @@ replaces with cheaper ones (meta refresh, stats)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -109,6 +112,61 @@ META_REFRESH_BYTES = 4 * 4096
 _HTTP_EQUIV_REFRESH = re.compile(
     rb"""http-equiv\s*=\s*(?:"[^"]*refresh|'[^']*refresh|[^\s"'>]*refresh)"""
 )
+
+
+#: How far inside a network an address lies: the internet, a private network (RFC 1918,
+#: unique local, carrier-grade NAT), this machine (loopback, 0.0.0.0), or its link (link-local,
+#: where clouds serve their instance metadata and credentials; reserved and multicast too).
+PUBLIC, PRIVATE, LOOPBACK, LINK = 0, 1, 2, 3
+_KIND_NAMES = {PRIVATE: "private-network", LOOPBACK: "loopback", LINK: "link-local"}
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")  # IPv4 as inet_aton reads it: 2852039166, 0xa9.254…
+
+
+def address_kind(host: str | None) -> int:
+    """The kind of address ``host`` names when it is one (IPv4 in any of the forms a resolver
+    reads, IPv6, ``localhost``); PUBLIC for a host name (not resolved here)."""
+    name = (host or "").strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return LOOPBACK
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
+    except ValueError:
+        if not _NUMERIC_HOST.fullmatch(name):
+            return PUBLIC
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return PUBLIC
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:
+        return LOOPBACK
+    if ip.is_link_local or ip.is_reserved or ip.is_multicast:
+        return LINK
+    return PUBLIC if ip.is_global else PRIVATE
+
+
+class InnerAddresses:
+    """Refuses a request, for a source, to an address further inside a network than the
+    source's own: a feed, sitemap or page on the internet that links to (or redirects to)
+    169.254.169.254 (a cloud's instance credentials), 127.0.0.1 or 10.x would have this
+    machine fetch it and keep, search and mail what it says. A source the user put on such
+    an address reaches addresses of its kind. Host names are not resolved here."""
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        kind = address_kind(urlsplit(request.url).hostname)
+        if kind == PUBLIC:
+            return
+        entry = request.cb_kwargs.get("entry")
+        source = request.cb_kwargs.get("source") or getattr(entry, "source", None)
+        origin = getattr(source, "url", None)
+        if not isinstance(origin, str):
+            return
+        if address_kind(urlsplit(origin).hostname) != kind:
+            raise IgnoreRequest(
+                f"refused: {urlsplit(request.url).hostname} is a {_KIND_NAMES[kind]} address, "
+                f"which {urlsplit(origin).hostname} (the source) may not send this machine to"
+            )
 
 
 class MetaRefresh(MetaRefreshMiddleware):

@@ -44,13 +44,15 @@ REPLACED_MIDDLEWARES = {
 
 def downloader_middlewares() -> dict[str, int]:
     """Scrapy's own downloader middlewares, less the two newswatch turns off and with those
-    it replaces (REPLACED_MIDDLEWARES)."""
+    it replaces (REPLACED_MIDDLEWARES), after newswatch's refusal of inner addresses."""
     from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
 
     unused = ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
               "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware")
-    return {REPLACED_MIDDLEWARES.get(path, path): order
+    kept = {REPLACED_MIDDLEWARES.get(path, path): order
             for path, order in DOWNLOADER_MIDDLEWARES_BASE.items() if path not in unused}
+    # Before robots.txt's (100): a refused address gets no robots.txt request either.
+    return {"crawler.http.InnerAddresses": 50, **kept}
 
 
 #: Scrapy's spider middlewares that a crawl runs: the start requests', the one that drops

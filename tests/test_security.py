@@ -120,3 +120,32 @@ def test_a_crawl_opens_no_control_endpoint_and_writes_nothing_in_home(site, work
     assert "1 new article(s)" in result.stdout
     assert list(home.rglob("*")) == []
     assert "remote control" not in (result.stdout + result.stderr).lower()
+
+
+def test_a_feed_cannot_send_the_crawler_inside_its_network(site, workdir):
+    """A feed on another network than the links it lists: a page at a cloud's instance
+    metadata address (169.254.169.254, in any of its spellings) or on a private network is
+    not fetched (its entry is kept with the feed's summary, with the reason); before, its
+    text was fetched, stored, searchable and mailed. The feed here is on 127.0.0.1, so a
+    link to 127.0.0.1 is of its own kind and goes (what every other test does)."""
+    import json
+
+    inner = ["http://169.254.169.254/latest/meta-data/iam/", "http://2852039166/latest/",
+             "http://[::ffff:169.254.169.254]/x", "http://10.0.0.1/admin"]
+    when = "Mon, 30 Nov 2026 10:00:00 GMT"
+    items = "".join(
+        f"<item><title>Item {n}</title><link>{link}</link><description>Summary {n} of the "
+        f"item.</description><pubDate>{when}</pubDate></item>" for n, link in enumerate(inner))
+    feed = site.serve("/h/inner.rss", f'<?xml version="1.0"?><rss version="2.0"><channel>'
+                      f"<title>Inner</title><link>{site.url('/')}</link>{items}</channel>"
+                      f"</rss>".encode())
+    workdir.write_config(sources=[feed])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    rows = {r["url"]: r for r in map(json.loads, workdir.newswatch("export").stdout.splitlines())}
+    assert len(rows) == 4, rows
+    assert {r["extraction"] for r in rows.values()} == {"feed"}  # the summaries
+    notes = [r["extraction_note"] for r in rows.values()]
+    assert sum("is a link-local address" in n for n in notes) == 3, notes
+    assert sum("10.0.0.1 is a private-network address" in n for n in notes) == 1, notes
+    assert all(r["text"].startswith("Summary") for r in rows.values())
