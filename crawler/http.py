@@ -154,7 +154,8 @@ class InnerAddresses:
     an address reaches addresses of its kind. Host names are not resolved here."""
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        kind = address_kind(urlsplit(request.url).hostname)
+        host = urlsplit(request.url).hostname
+        kind = address_kind(host)
         if kind == PUBLIC:
             return
         entry = request.cb_kwargs.get("entry")
@@ -162,10 +163,11 @@ class InnerAddresses:
         origin = getattr(source, "url", None)
         if not isinstance(origin, str):
             return
-        if address_kind(urlsplit(origin).hostname) != kind:
+        origin_host = urlsplit(origin).hostname
+        if address_kind(origin_host) != kind:
             raise IgnoreRequest(
-                f"refused: {urlsplit(request.url).hostname} is a {_KIND_NAMES[kind]} address, "
-                f"which {urlsplit(origin).hostname} (the source) may not send this machine to"
+                f"refused: {host} is a {_KIND_NAMES[kind]} address, which {origin_host} "
+                "(the source) may not send this machine to"
             )
 
 

@@ -205,10 +205,7 @@ class Daemon:
         if self.pipeline.store.lost and not self.failed:
             logger.error("the database is lost (its connection closed, or its file removed or "
                          "replaced): stopping, to be started again")
-            self.failed = True
-            if not self.pipeline.stopping:
-                self.pipeline.stopping = True
-                spawn_background(self._shutdown())
+            self._stop(failed=True)
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
@@ -301,10 +298,7 @@ class Daemon:
         daemon stops with exit code 1, rather than run on without what was asked for."""
         logger.error("daemon.metrics: cannot listen on %s: %s; stopping",
                      self.metrics_address, failure.value)
-        self.failed = True
-        if not self.pipeline.stopping:
-            self.pipeline.stopping = True
-            spawn_background(self._shutdown())
+        self._stop(failed=True)
 
     def set_tick(self, seconds: float) -> None:
         """Look for due sources, mail and digests every ``seconds`` from now on."""
@@ -323,9 +317,15 @@ class Daemon:
     def _on_stop_signal(self, signum: int) -> None:
         if self.pipeline.stopping:
             return
-        self.pipeline.stopping = True
         logger.info("received %s, stopping", signal.Signals(signum).name)
-        spawn_background(self._shutdown())
+        self._stop(failed=False)
+
+    def _stop(self, *, failed: bool) -> None:
+        """Shut down (once), with exit code 1 when ``failed``."""
+        self.failed = self.failed or failed
+        if not self.pipeline.stopping:
+            self.pipeline.stopping = True
+            spawn_background(self._shutdown())
 
     async def _stop_crawls(self) -> None:
         await self.pipeline.crawler.stop()

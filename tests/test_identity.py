@@ -319,27 +319,29 @@ def test_a_canonical_pointing_at_the_home_page_is_ignored(site, mail, workdir) -
     )
 
 
+def crawled_twice(site, workdir, stories: list) -> dict[str, dict]:
+    """Publish all but the last of ``stories`` and crawl (all new), then the last and crawl
+    again (one new); the exported articles by URL."""
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    for published, new in ((stories[:-1], len(stories) - 1), (stories[-1:], 1)):
+        for story in published:
+            site.publish(story)
+        result = workdir.newswatch("crawl")
+        assert result.returncode == 0, result.stderr
+        assert f"{new} new article(s)" in result.stdout
+    return {a["url"]: a for a in export(workdir)}
+
+
 def test_articles_declaring_their_section_page_canonical_are_each_stored(site, workdir) -> None:
     """A template that names the section page canonical on every article: each article is
     still stored, with its own text, under its own address, in one crawl and the next."""
-    stories = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2)]
+    stories = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2),
+               fresh("central-bank-holds-rates", 0.5)]
     for story in stories:
         site.canonicals[story.slug] = "/section/world"
-        site.publish(story)
-    workdir.write_config(sources=[site.url("/feeds/world.rss")])
-    first = workdir.newswatch("crawl")
-    assert first.returncode == 0, first.stderr
-    assert "2 new article(s)" in first.stdout
-
-    later = fresh("central-bank-holds-rates", 0.5)
-    site.canonicals[later.slug] = "/section/world"
-    site.publish(later)
-    second = workdir.newswatch("crawl")
-    assert second.returncode == 0, second.stderr
-    assert "1 new article(s)" in second.stdout
-    articles = {a["url"]: a for a in export(workdir)}
-    assert sorted(articles) == sorted(site.article_url(s.slug) for s in [*stories, later])
-    for story in [*stories, later]:
+    articles = crawled_twice(site, workdir, stories)
+    assert sorted(articles) == sorted(site.article_url(s.slug) for s in stories)
+    for story in stories:
         stored = articles[site.article_url(story.slug)]
         assert stored["title"] == story.title
         assert story.body[-1] in stored["text"] and stored["extraction"].startswith("page")
@@ -350,25 +352,13 @@ def test_articles_redirected_to_one_consent_page_are_each_kept(site, workdir) ->
     entry is kept under its own address, and only the first one, stored before the page
     was seen to be shared, has the consent page's text: the others have their summary."""
     site.consent_wall = True
-    stories = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2)]
-    for story in stories:
-        site.publish(story)
-    workdir.write_config(sources=[site.url("/feeds/world.rss")])
-    first = workdir.newswatch("crawl")
-    assert first.returncode == 0, first.stderr
-    assert "2 new article(s)" in first.stdout
-
-    later = fresh("central-bank-holds-rates", 0.5)
-    site.publish(later)
-    second = workdir.newswatch("crawl")
-    assert second.returncode == 0, second.stderr
-    assert "1 new article(s)" in second.stdout
-    articles = {a["url"]: a for a in export(workdir)}
-    everything = [*stories, later]
+    everything = [fresh("venezuela-opposition-leader"), fresh("city-late-winner", 2),
+                  fresh("central-bank-holds-rates", 0.5)]
+    articles = crawled_twice(site, workdir, everything)
     assert sorted(articles) == sorted(site.article_url(s.slug) for s in everything)
     assert {a["title"] for a in articles.values()} == {s.title for s in everything}
     consent = [a for a in articles.values() if "214 partners" in a["text"]]
-    assert len(consent) == 1 and consent[0]["title"] in {s.title for s in stories}
+    assert len(consent) == 1 and consent[0]["title"] in {s.title for s in everything[:-1]}
     for story in everything:
         stored = articles[site.article_url(story.slug)]
         if stored is not consent[0]:
