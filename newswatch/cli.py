@@ -223,7 +223,8 @@ def crawl(ctx: click.Context) -> None:
 
     Polls every source regardless of its schedule, stores and matches new articles and
     delivers the alerts. Exits 0 when the cycle ran, even if some sources failed (they are
-    listed); 3 when alerts could not be delivered (they stay queued for the next run).
+    listed); 1 when the database would not take a poll (a full disk: its source stays due);
+    3 when alerts could not be delivered (they stay queued for the next run).
     """
     from scheduler import run_once
     from storage import open_store
