@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,23 @@ def _topic(row: dict[str, Any]) -> Topic:
         mode=row["mode"],
         origin=row["origin"],
     )
+
+
+def one_spelling(topics: Sequence[Topic]) -> list[Topic]:
+    """``topics`` with each email address written as the first topic writes it: addresses
+    are compared without case (as ``[[recipients]]`` are), so that a reader on two topics as
+    "Desk@x.org" and "desk@x.org" gets one email for an article both match, one digest and
+    one storm count. Notification URLs are kept as written (their paths may tell case)."""
+    first: dict[str, str] = {}
+    kept: list[Topic] = []
+    for topic in topics:
+        notify = tuple(
+            dict.fromkeys(
+                a if "://" in a else first.setdefault(a.casefold(), a) for a in topic.notify
+            )
+        )
+        kept.append(topic if notify == topic.notify else replace(topic, notify=notify))
+    return kept
 
 
 class TopicsMixin:
@@ -104,10 +122,10 @@ class TopicsMixin:
         return _topic(rows[0]) if rows else None
 
     def topics(self) -> list[Topic]:
-        """The active topics."""
-        return [
-            _topic(r) for r in self.db.query("SELECT * FROM topics WHERE active = 1 ORDER BY id")
-        ]
+        """The active topics, each email address in one spelling (see :func:`one_spelling`)."""
+        return one_spelling(
+            [_topic(r) for r in self.db.query("SELECT * FROM topics WHERE active = 1 ORDER BY id")]
+        )
 
     def watermark(self) -> int:
         """The id of the last article that, with every article before it, has been matched

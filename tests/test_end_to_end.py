@@ -155,6 +155,24 @@ def test_several_matches_make_one_email_per_recipient(site, mail, workdir):
     assert len(mail.messages) == 2
 
 
+def test_one_address_in_two_spellings_gets_one_email(site, mail, workdir):
+    # Addresses are compared without case (as [[recipients]] are): a reader written
+    # "Desk@Test.example" on one topic and "desk@test.example" on another, or twice on one,
+    # is one reader, with one email for an article both topics match.
+    site.publish(fresh("venezuela-opposition-leader"))
+    topics = [
+        {**MADURO, "notify": ["Desk@Test.example", "desk@test.example"]},
+        {"name": "Caracas", "query": "Venezuelan", "notify": ["DESK@test.EXAMPLE"]},
+    ]
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    (message,) = mail.wait_for(1)
+    assert message["To"] == "Desk@Test.example"
+    assert "Maduro exit" in message["Subject"] and "Caracas" in message["Subject"]
+    assert len(mail.messages) == 1
+
+
 def test_old_articles_are_stored_but_not_alerted(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader", hours_ago=24 * 5))
     workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
