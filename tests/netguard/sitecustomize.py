@@ -4,7 +4,9 @@ host name, so that no test can reach beyond 127.0.0.0/8.
 
 Names under ``.localhost`` (loopback by RFC 6761) resolve to 127.0.0.1 here, without asking
 any resolver: tests serve one site under several host names (``www.news.localhost``,
-``m.news.localhost``...).
+``m.news.localhost``...). So do names under ``.loopback.test``, which nothing in the name marks
+as loopback: a name of the internet whose address is this machine's (newswatch judges such a
+name by the address it answered from, crawler.http.InnerAnswers).
 
 The one exception: the test hosts that a test made itself, as network namespaces on veth
 pairs (tests/netns.py). Their addresses come from 198.18.0.0/15 (RFC 2544: set aside for
@@ -17,6 +19,8 @@ import os
 import socket
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+#: Names that resolve to 127.0.0.1 here, whatever comes before these endings.
+_LOOPBACK_ENDINGS = (".localhost", ".loopback.test")
 
 #: Where the project's own test hosts live (tests/netns.py); nothing else is ever allowed.
 TEST_HOSTS = ipaddress.ip_network("198.18.0.0/15")
@@ -88,9 +92,10 @@ def _refuse_lookup(host: object) -> None:
 
 
 def _sub_localhost(host: object) -> bool:
-    """Whether ``host`` is a name under ``.localhost`` (``news.localhost``)."""
+    """Whether ``host`` is a name under ``.localhost`` (``news.localhost``) or
+    ``.loopback.test`` (``metadata.loopback.test``)."""
     name = host.decode() if isinstance(host, bytes) else str(host)
-    return name.lower().rstrip(".").endswith(".localhost")
+    return name.lower().rstrip(".").endswith(_LOOPBACK_ENDINGS)
 
 
 def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
