@@ -8,7 +8,10 @@ import re
 import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -16,7 +19,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
 # each one is recorded. Redirects are not listed: Scrapy follows them.
@@ -124,7 +131,8 @@ _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")  # IPv4 as inet_aton reads it: 285203
 
 def address_kind(host: str | None) -> int:
     """The kind of address ``host`` names when it is one (IPv4 in any of the forms a resolver
-    reads, IPv6, ``localhost``); PUBLIC for a host name (not resolved here)."""
+    reads, IPv6, ``localhost``); PUBLIC for a host name (not resolved here: see
+    InnerAnswers)."""
     name = (host or "").strip("[]").lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
         return LOOPBACK
@@ -137,6 +145,13 @@ def address_kind(host: str | None) -> int:
             ip = ipaddress.IPv4Address(socket.inet_aton(name))
         except OSError:
             return PUBLIC
+    return ip_kind(ip)
+
+
+@lru_cache(maxsize=4096)
+def ip_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
+    """The kind of address ``ip`` is (cached: a crawl meets the same few addresses again and
+    again, and each test of ``ipaddress`` walks its lists of networks)."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_unspecified:
@@ -146,29 +161,107 @@ def address_kind(host: str | None) -> int:
     return PUBLIC if ip.is_global else PRIVATE
 
 
-class InnerAddresses:
+@lru_cache(maxsize=4096)
+def _host(url: str) -> str | None:
+    """The host of a source's URL (a few hundred of them, asked for at each answer)."""
+    return urlsplit(url).hostname
+
+
+def _own_hosts(source: Any) -> tuple[str | None, str | None]:
+    """The hosts of a source's URL and of the URL it is polled at (a feed it declares, a
+    sitemap its robots.txt lists, where a permanent redirect sent it)."""
+    return _host(source.url), _host(getattr(source, "poll_url", None) or source.url)
+
+
+def _source(request: Request) -> Any:
+    """The source a request is made for: its own, or the one of the entry whose page it is
+    (None for Scrapy's own requests: robots.txt)."""
+    kwargs = request.cb_kwargs
+    entry = kwargs.get("entry")
+    source = kwargs.get("source") or getattr(entry, "source", None)
+    return source if isinstance(getattr(source, "url", None), str) else None
+
+
+#: The kinds of address that the sources' own hosts answered from, one dict per crawl, which
+#: the crawl's InnerAddresses and InnerAnswers share.
+_ANSWERED: WeakKeyDictionary[Crawler, dict[str, int]] = WeakKeyDictionary()
+
+
+class _SourceKinds:
+    """The kind of address each source is on: the kind of the address its URL names (a
+    private or loopback address, ``localhost``); for a host name, the kind of the address
+    that its own host (the host of its URL, or of the feed or sitemap it is polled at)
+    answered from first in this crawl; PUBLIC for a name that has not answered yet."""
+
+    def __init__(self, answered: dict[str, int] | None = None) -> None:
+        self.answered: dict[str, int] = {} if answered is None else answered
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(_ANSWERED.setdefault(crawler, {}))
+
+    def kind(self, source: Any) -> int:
+        host, polled = _own_hosts(source)
+        kind = address_kind(host)
+        if kind != PUBLIC:
+            return kind
+        answered = self.answered.get(host or "")
+        return self.answered.get(polled or "", PUBLIC) if answered is None else answered
+
+    def refusal(self, host: str | None, source: Any, kind: int, at: str = "") -> IgnoreRequest:
+        where = f"answered from {at}, a" if at else "is a"
+        return IgnoreRequest(
+            f"refused: {host} {where} {_KIND_NAMES[kind]} address, which {_host(source.url)} "
+            "(the source) may not send this machine to"
+        )
+
+
+class InnerAddresses(_SourceKinds):
     """Refuses a request, for a source, to an address further inside a network than the
-    source's own: a feed, sitemap or page on the internet that links to (or redirects to)
-    169.254.169.254 (a cloud's instance credentials), 127.0.0.1 or 10.x would have this
-    machine fetch it and keep, search and mail what it says. A source the user put on such
-    an address reaches addresses of its kind. Host names are not resolved here."""
+    source's own (see _SourceKinds): a feed, sitemap or page on the internet that links to (or
+    redirects to) 169.254.169.254 (a cloud's instance credentials), 127.0.0.1 or 10.x would
+    have this machine fetch it and keep, search and mail what it says. A source the user put
+    on such an address, or on a host name whose address is one, reaches addresses of its
+    kind. This judges the addresses written in URLs, before anything is sent (robots.txt
+    included); a host name is judged by the address it answered from (InnerAnswers)."""
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         host = urlsplit(request.url).hostname
         kind = address_kind(host)
         if kind == PUBLIC:
             return
-        entry = request.cb_kwargs.get("entry")
-        source = request.cb_kwargs.get("source") or getattr(entry, "source", None)
-        origin = getattr(source, "url", None)
-        if not isinstance(origin, str):
-            return
-        origin_host = urlsplit(origin).hostname
-        if address_kind(origin_host) != kind:
-            raise IgnoreRequest(
-                f"refused: {host} is a {_KIND_NAMES[kind]} address, which {origin_host} "
-                "(the source) may not send this machine to"
-            )
+        source = _source(request)
+        if source is not None and self.kind(source) != kind:
+            raise self.refusal(host, source, kind)
+
+
+class InnerAnswers(_SourceKinds):
+    """Refuses an answer, to a request for a source, from an address further inside a
+    network than the source's own: a host name whose address (what Scrapy connected to,
+    ``Response.ip_address``) is 169.254.169.254, 127.0.0.1 or 10.x. The request was sent,
+    but its answer goes no further: no redirect followed, no retry, nothing decompressed,
+    extracted, stored or mailed (the first of the downloader middlewares to see an answer:
+    crawler.settings). The first answer of a source's own host says its kind (_SourceKinds).
+    No lookup of its own: the address is the one Scrapy resolved and connected to. Not
+    judged: an answer through a proxy (its address is the proxy's), or one without an address
+    (Scrapy's HTTP/1.1 handler, which newswatch uses, gives every answer its address)."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        ip = response.ip_address
+        if ip is None or request.meta.get("proxy"):
+            return response
+        source = _source(request)
+        if source is None:
+            return response
+        kind = ip_kind(ip)
+        host = urlparse_cached(request).hostname
+        if host in _own_hosts(source) and self.answered.setdefault(host or "", kind) == kind:
+            return response
+        if kind == PUBLIC or self.kind(source) == kind:
+            return response
+        raise self.refusal(host, source, kind, at=str(ip))
 
 
 class MetaRefresh(MetaRefreshMiddleware):

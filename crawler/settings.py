@@ -44,15 +44,17 @@ REPLACED_MIDDLEWARES = {
 
 def downloader_middlewares() -> dict[str, int]:
     """Scrapy's own downloader middlewares, less the two newswatch turns off and with those
-    it replaces (REPLACED_MIDDLEWARES), after newswatch's refusal of inner addresses."""
+    it replaces (REPLACED_MIDDLEWARES), between newswatch's refusals of inner addresses."""
     from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
 
     unused = ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
               "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware")
     kept = {REPLACED_MIDDLEWARES.get(path, path): order
             for path, order in DOWNLOADER_MIDDLEWARES_BASE.items() if path not in unused}
-    # Before robots.txt's (100): a refused address gets no robots.txt request either.
-    return {"crawler.http.InnerAddresses": 50, **kept}
+    # Before robots.txt's (100): a refused address gets no robots.txt request either. After
+    # all the others (the first to see an answer): an answer from a refused address is not
+    # retried, decompressed or redirected.
+    return {"crawler.http.InnerAddresses": 50, **kept, "crawler.http.InnerAnswers": 950}
 
 
 #: Scrapy's spider middlewares that a crawl runs: the start requests', the one that drops
