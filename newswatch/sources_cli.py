@@ -93,22 +93,28 @@ def _spec(
 
 
 def _add(store: SourceAdmin, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
-    """Add ``spec`` as a command-line source, unless the config file defines it (it wins)."""
+    """Add ``spec`` as a command-line source, unless the config file defines it (it wins).
+    ``update`` (``sources add``): also update a source added before, and poll again one
+    deactivated because its site said it is gone; an import leaves both as they are."""
+    gone = store.revive_source(spec.url) if update else None
+    again = f" (deactivated before: {gone}; polled again)" if gone else ""
     if spec.url in {s.url for s in config.sources}:
-        return _Added("config", f"already defined in {config_file(config)}: unchanged")
+        return _Added("config", f"already defined in {config_file(config)}: unchanged{again}")
     existing = store.find_source(spec.url)
     if existing is not None and existing.active and not update:
         return _Added("exists", "already there")
-    source = store.add_source(spec, utcnow())
-    if not source.active:
-        reason = next(
-            (s.deactivated for s in store.source_status() if s.url == spec.url), None
+    reason = next((s.deactivated for s in store.source_status() if s.url == spec.url), None)
+    if reason is not None:
+        return _Added(
+            "deactivated",
+            f"deactivated ({reason}): not polled again; `newswatch sources add {spec.url}` "
+            "polls it again",
         )
-        return _Added("deactivated", f"deactivated ({reason or 'gone'}): not polled again")
+    source = store.add_source(spec, utcnow())
     verb: Literal["updated", "added"] = (
-        "updated" if existing is not None and existing.active else "added"
+        "updated" if existing is not None and existing.active and not gone else "added"
     )
-    return _Added(verb, f"{verb} {_describe(source)}")
+    return _Added(verb, f"{verb} {_describe(source)}{again}")
 
 
 def _describe(source: Source) -> str:

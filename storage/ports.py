@@ -428,6 +428,10 @@ class SourceAdmin(Protocol):
         """Deactivate a source added from the command line; False when there is none."""
         ...
 
+    def revive_source(self, url: str) -> str | None:
+        """Poll again a source deactivated as gone: why it was, None when it was not."""
+        ...
+
     def source_status(self) -> list[SourceStatus]:
         """Every active (or gone) source with its health and article count."""
         ...

@@ -117,11 +117,29 @@ class SourcesMixin:
         return _source(found[0])
 
     def remove_source(self, url: str) -> bool:
-        """Deactivate a source added from the command line; False when there is none."""
+        """Deactivate a source added from the command line (one deactivated as gone too: it
+        is no longer listed); False when there is none."""
         cursor = self.db.execute(
-            "UPDATE sources SET active = 0 WHERE url = ? AND origin = 'cli' AND active = 1", [url]
+            "UPDATE sources SET active = 0, deactivated = NULL"
+            " WHERE url = ? AND origin = 'cli' AND (active = 1 OR deactivated IS NOT NULL)",
+            [url],
         )
         return bool(cursor.rowcount)
+
+    def revive_source(self, url: str) -> str | None:
+        """Poll again, at the next tick, a source deactivated because its site said it is
+        gone (410): the reason it was deactivated for, None when it was not."""
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT deactivated FROM sources WHERE url = ? AND deactivated IS NOT NULL", [url]
+            ).fetchone()
+            if row is not None:
+                self.db.execute(
+                    "UPDATE sources SET active = 1, deactivated = NULL, next_due = NULL,"
+                    " consecutive_failures = 0 WHERE url = ?",
+                    [url],
+                )
+        return None if row is None else str(row[0])
 
     def find_source(self, url: str) -> Source | None:
         """The source with this URL (active or not), if any."""

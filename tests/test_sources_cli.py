@@ -361,7 +361,36 @@ def test_a_source_gone_for_good_is_listed_as_deactivated(site, workdir):
     row = listed(workdir)[gone]
     assert row["health"].startswith("deactivated: ") and row["next_due"] is None
     assert "deactivated" in ok(workdir.newswatch("sources", "list"))
-    # Adding it again does not bring it back: the site said it is gone.
-    line = error(workdir.newswatch("sources", "add", gone), 1)
-    assert gone in line and "deactivated" in line
+    # An import does not bring it back (nor renames it): the site said it is gone.
+    opml = workdir.path / "feeds.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline text="Renamed" xmlUrl="{gone}"/></body></opml>'
+    )
+    assert "sources add" in ok(workdir.newswatch("sources", "import", str(opml)))
     assert gone not in ok(workdir.newswatch("sources", "export"))
+    assert listed(workdir)[gone]["name"] != "Renamed"
+    # Adding it by hand does: a site may answer 410 by mistake for a while.
+    assert "polled again" in ok(workdir.newswatch("sources", "add", gone))
+    row = listed(workdir)[gone]
+    assert not row["health"].startswith("deactivated") and row["next_due"] is None, row
+    assert gone in ok(workdir.newswatch("sources", "export"))
+
+
+def test_a_source_gone_for_good_can_be_removed(site, workdir):
+    gone = site.url("/status/410")
+    workdir.write_config()
+    ok(workdir.newswatch("sources", "add", gone))
+    workdir.newswatch("crawl")
+    assert "removed" in ok(workdir.newswatch("sources", "remove", gone))
+    assert gone not in listed(workdir)
+
+
+def test_a_config_source_gone_for_good_is_polled_again_once_added(site, workdir):
+    gone = site.url("/status/410")
+    workdir.write_config(sources=[gone])
+    workdir.newswatch("crawl")
+    assert listed(workdir)[gone]["health"].startswith("deactivated: ")
+    out = ok(workdir.newswatch("sources", "add", gone))
+    assert "polled again" in out and "config" in out
+    row = listed(workdir)[gone]
+    assert not row["health"].startswith("deactivated") and row["origin"] == "config", row
