@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from storage import CrawlStore, Source
 
@@ -16,13 +17,17 @@ from .containers import Containers
 from .report import CrawlReport
 from .workers import PagePool
 
+if TYPE_CHECKING:
+    from .spider import NewsSpider
+
 
 @dataclass(frozen=True)
 class CrawlJob:
     """The sources to poll once, the store the spider writes through as results arrive,
     the report it fills, the clock it reads, and the page workers it extracts with;
     ``poll_done`` is told the id of each source whose poll is recorded (every article it found
-    is stored by then)."""
+    is stored by then), ``opened`` the spider once its crawl is open (sources may join it from
+    then on: ``NewsSpider.add``)."""
 
     sources: list[Source]
     store: CrawlStore
@@ -34,3 +39,4 @@ class CrawlJob:
     #: Where sites hold their articles (the runner's, kept from crawl to crawl); None: this
     #: crawl learns them for itself.
     containers: Containers | None = None
+    opened: Callable[[NewsSpider], None] | None = None

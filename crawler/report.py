@@ -14,7 +14,9 @@ from storage import FetchOutcome, Source
 
 @dataclass
 class CrawlReport:
-    """Outcomes per source and counters for one crawl."""
+    """Outcomes per source and counters for one crawl (``outcomes`` holds each source's last
+    poll, the ``sources_*`` counters count every poll: a source may be polled again in a crawl
+    it joined, ``CrawlRunner.add``)."""
 
     outcomes: dict[int, tuple[Source, FetchOutcome]] = field(default_factory=dict)
     counters: Counter[str] = field(default_factory=Counter)
@@ -60,6 +62,8 @@ class CrawlReport:
         """Record how one source's poll went."""
         self.outcomes[source.id] = (source, outcome)
         self.counters["sources_ok" if outcome.ok else "sources_failed"] += 1
+        if outcome.not_modified:
+            self.counters["sources_not_modified"] += 1
 
     def count(self, key: str, n: int = 1) -> None:
         """Add to a counter."""

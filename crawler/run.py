@@ -9,7 +9,8 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,30 +39,73 @@ def install_reactor() -> None:
     _install(REACTOR)
 
 
+@dataclass(eq=False)
+class _Crawl:
+    """A crawl in progress: the sources it started with, the report it fills, the settings
+    it runs with, and its spider once the crawl is open."""
+
+    sources: list[Source]
+    report: CrawlReport
+    settings: CrawlSettings
+    spider: NewsSpider | None = None
+
+    def opened(self, spider: NewsSpider) -> None:
+        self.spider = spider
+
+    def polling(self) -> Iterable[int]:
+        """The ids of the sources whose poll is under way in this crawl."""
+        if self.spider is None:  # not open yet: none of its polls has ended
+            return (source.id for source in self.sources)
+        return self.spider.polling
+
+
 class CrawlRunner:
     """The crawls of the process, behind the few methods the scheduler needs; it also says
     which sources are still being polled, so that the articles of the others can be matched
-    while a crawl runs."""
+    while a crawl runs, and lets sources join a crawl in progress."""
 
     def __init__(self, settings: CrawlSettings) -> None:
         # The asyncio reactor must be installed first (install_reactor).
         self._runner = make_runner(settings)
-        self._crawls: list[tuple[list[Source], CrawlReport]] = []
+        self._settings = settings
+        self._crawls: list[_Crawl] = []
         self._polled = 0  # polls recorded by this process's crawls
         self._progress: asyncio.Event | None = None
 
     async def crawl(
         self, store: CrawlStore, sources: list[Source], clock: Callable[[], datetime]
     ) -> CrawlReport:
-        """Poll ``sources`` once; new articles are in the store when this returns."""
+        """Poll ``sources`` once, and the sources that join this crawl (``add``); new
+        articles are in the store when this returns."""
         report = CrawlReport()
-        running = (sources, report)
+        running = _Crawl(sources, report, self._settings)
         self._crawls.append(running)
         try:
-            return await crawl(self._runner, store, sources, clock, report, self._on_polled)
+            return await crawl(self._runner, store, sources, clock, report, self._on_polled,
+                               opened=running.opened)
         finally:
             self._crawls.remove(running)
             self._wake()
+
+    def add(self, sources: Iterable[Source]) -> list[Source]:
+        """Have the crawl in progress poll ``sources`` too (they fell due while it runs):
+        each poll ends, is recorded and may be matched on its own, like the crawl's others,
+        in the same Scrapy crawl (its per-host politeness, concurrency and memory bounds).
+        Returns the sources it took: never one whose poll is under way in a crawl of this
+        process; none when no crawl takes more: none runs, it is ending (idle, or asked to
+        stop), the database would not take one of its polls (the daemon pauses the polls at
+        its end), or the settings changed since it started (a config reload: they are for the
+        crawls started from then on)."""
+        busy = self.polling()
+        fresh = [source for source in sources if source.id not in busy]
+        for running in self._crawls:
+            if (
+                running.spider is not None
+                and running.settings == self._settings
+                and not running.report.counters["polls_unrecorded"]
+            ):
+                return running.spider.add(fresh)
+        return []
 
     async def warm_up(self, store: CrawlStore, clock: Callable[[], datetime]) -> None:
         """Run a crawl of no source. A process's first crawl has Scrapy load and build its
@@ -74,12 +118,7 @@ class CrawlRunner:
         """The ids of the sources whose poll is under way in a crawl of this process: some
         of their articles may be stored, others not yet. (Every other source's articles are
         all stored: its poll is recorded, or it is not being polled.)"""
-        return frozenset(
-            source.id
-            for sources, report in self._crawls
-            for source in sources
-            if source.id not in report.outcomes
-        )
+        return frozenset(source_id for running in self._crawls for source_id in running.polling())
 
     async def wait_polls(self, count: int, timeout: float) -> None:
         """Return once ``count`` more polls are recorded, no crawl runs any more, or after
@@ -108,7 +147,8 @@ class CrawlRunner:
 
     def reconfigure(self, settings: CrawlSettings) -> None:
         """Crawls started from now on use ``settings`` (a config reload); a crawl in
-        progress keeps the copy it started with."""
+        progress keeps the copy it started with (and, if it differs, takes no more sources)."""
+        self._settings = settings
         reconfigure(self._runner, settings)
 
     def override(self, scrapy: dict[str, object]) -> None:
@@ -170,10 +210,12 @@ async def crawl(
     poll_done: Callable[[int], None] | None = None,
     *,
     warm: bool = False,
+    opened: Callable[[NewsSpider], None] | None = None,
 ) -> CrawlReport:
     """Poll ``sources`` once, filling ``report`` (default: a new one) and telling ``poll_done``
     each source whose poll is recorded; new articles are in the store when this returns.
-    ``warm``: run Scrapy even for no source (it loads its components: CrawlRunner.warm_up)."""
+    ``warm``: run Scrapy even for no source (it loads its components: CrawlRunner.warm_up).
+    ``opened`` is given the spider once the crawl is open (more sources may join it)."""
     report = report if report is not None else CrawlReport()
     if not sources and not warm:
         return report
@@ -184,7 +226,7 @@ async def crawl(
         try:
             containers = runner.containers if isinstance(runner, Runner) else None
             await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages,
-                                                     poll_done, containers))
+                                                     poll_done, containers, opened))
         finally:
             if pages.size == 0:  # the workers' caches go with the workers (recycled)
                 from .extract import reset_caches

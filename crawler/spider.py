@@ -15,7 +15,7 @@ not complete stays due, an entry whose page was not stored is still new next tim
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Self
@@ -65,7 +65,8 @@ SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap 
 
 
 class NewsSpider(EntriesMixin, scrapy.Spider):
-    """Polls the given sources once and stores every new article it finds."""
+    """Polls the given sources, and those that join its crawl (``add``), once each, and
+    stores every new article it finds."""
 
     name = "newswatch"
 
@@ -79,6 +80,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.clock = job.clock
         self.poll_done = job.poll_done
         self.recorded: set[int] = set()  # the sources whose poll is recorded
+        #: The sources whose poll is under way: started, not recorded (one the database would
+        #: not take stays here until the crawl ends, and its source due).
+        self.polling: set[int] = {source.id for source in job.sources}
+        #: The sources whose poll an error of a callback cut short (some of its requests may
+        #: still answer): not polled again in this crawl.
+        self.spoiled: set[int] = set()
+        #: Whether more sources may join the crawl (add): from its opening until it is idle
+        #: (Scrapy then closes it) or asked to stop.
+        self.joinable = False
+        self.opened = job.opened
         self.seen: set[str] = set()
         self.ranks: dict[int, int] = {}
         # A source's poll is recorded (with its new ETag / Last-Modified) only once every new
@@ -94,17 +105,42 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source."""
         for source in self.sources:
-            headers = {"Accept": ACCEPT}
-            if source.etag:
-                headers["If-None-Match"] = source.etag
-            if source.last_modified:
-                headers["If-Modified-Since"] = source.last_modified
-            try:
-                request = self._poll(source, source.poll_url, headers=headers)
-            except ValueError as exc:  # stored before such addresses were refused (values.URL)
-                self._fail(source, f"not a URL a crawl can request: {exc}")
+            request = self._first_request(source)
+            if request is not None:
+                yield request
+
+    def add(self, sources: Iterable[Source]) -> list[Source]:
+        """Poll ``sources`` too, in this crawl (they fell due while it runs); returns those
+        it takes. None once the crawl is ending (idle, or asked to stop); never a source whose
+        poll is under way in it, or was cut short by an error. A source whose poll it has
+        recorded is polled again (a source polled every minute, in a crawl of ten)."""
+        if not self.joinable or not self.holding:
+            return []
+        taken = []
+        for source in sources:
+            if source.id in self.polling or source.id in self.spoiled:
                 continue
-            yield request
+            taken.append(source)
+            self.polling.add(source.id)
+            self.recorded.discard(source.id)
+            request = self._first_request(source)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+        return taken
+
+    def _first_request(self, source: Source) -> scrapy.Request | None:
+        """The conditional GET that starts a poll of ``source`` (None: it cannot be made,
+        and the poll is recorded as failed)."""
+        headers = {"Accept": ACCEPT}
+        if source.etag:
+            headers["If-None-Match"] = source.etag
+        if source.last_modified:
+            headers["If-Modified-Since"] = source.last_modified
+        try:
+            return self._poll(source, source.poll_url, headers=headers)
+        except ValueError as exc:  # stored before such addresses were refused (values.URL)
+            self._fail(source, f"not a URL a crawl can request: {exc}")
+            return None
 
     def _poll(
         self,
@@ -131,7 +167,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
+        crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
+
+    def spider_opened(self) -> None:
+        """The crawl is open: Scrapy's engine takes requests from now on (add)."""
+        self.joinable = True
+        if self.opened is not None:
+            self.opened(self)
+
+    def spider_idle(self) -> None:
+        """Nothing is left to fetch: Scrapy closes the crawl now (none of these handlers asks
+        it not to), so a source that falls due from now on waits for the next crawl."""
+        self.joinable = False
 
     def callback_failed(self, failure: Failure, response: Response | Failure) -> None:
         """A callback or errback of this crawl raised (newswatch's fault, on some input): the
@@ -146,6 +195,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not isinstance(source, Source) or source.id in self.recorded:
             return
         poll = self.polls.pop(source.id, None)
+        self.spoiled.add(source.id)
         try:
             if poll is not None:
                 self.store_articles(poll)
@@ -170,6 +220,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self.report.count("polls_unrecorded")
             self.report.storage_error = str(exc)
         else:
+            self.polling.discard(source.id)
             self.report.add_outcome(source, outcome)
         if self.poll_done is not None:
             self.poll_done(source.id)
@@ -466,6 +517,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def closed(self, reason: str) -> None:
         """Store the articles of polls cut short (their sources stay due); release a page
         pool of the spider's own."""
+        self.joinable = False
         try:
             self.store_held()
         finally:
