@@ -2,9 +2,10 @@
 
 The schedule of each source lives in the database (``sources.next_due``); the scheduler only
 runs a few fixed jobs: a crawl tick that runs one cycle (``Pipeline.cycle``, the same as
-``newswatch crawl``) over the due sources, an outbox job that retries deliveries, a digest
-job that queues the digests that are due even while a long crawl runs, and hourly
-housekeeping.
+``newswatch crawl``) over the due sources (a tick that comes while a cycle crawls adds the
+sources due then to its crawl, so that a slow site does not hold the others), an outbox job
+that retries deliveries, a digest job that queues the digests that are due even while a long
+crawl runs, and hourly housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
 configuration (the ``reload`` callback applies it and names the settings that need a restart).
 """
@@ -28,6 +29,7 @@ from .pipeline import MatchReport, Pipeline
 if TYPE_CHECKING:
     from alerts import DeliveryReport
     from crawler import CrawlReport, CrawlRunner, CrawlSettings
+    from storage import Source
 
 R = TypeVar("R")
 
@@ -41,6 +43,11 @@ CLOCK_STEP_SECONDS = 60.0
 MAX_POLL_PAUSE_SECONDS = 1800.0
 #: A delivery run of the daemon starts no send after this many seconds (Pipeline.delivery_budget).
 DELIVERY_BUDGET_SECONDS = 60.0
+#: The sources that fall due while a cycle crawls join its crawl for this long from its start
+#: (Daemon._join_crawl); later ones wait for the next cycle: a crawl that new polls kept
+#: joining would never end, nor would its cycle (its log line and counters, the re-match of
+#: edited articles, the health reports).
+JOIN_SECONDS = 600.0
 TICK_JOBS = ("crawl", "outbox", "digest")
 
 
@@ -83,6 +90,8 @@ class Daemon:
         self._clock = ClockWatch()
         self._polls_paused_until = 0.0  # time.monotonic(): see _pause_polls
         self._pause_steps = 0
+        self._cycle_began: float | None = None  # time.monotonic() of the cycle under way
+        self._joined = 0  # polls that joined its crawl
         self.scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -91,11 +100,20 @@ class Daemon:
         return self.pipeline.stopping
 
     async def crawl_tick(self) -> None:
-        """One cycle over the sources that are due: poll, match, route, deliver."""
+        """One cycle over the sources that are due: poll, match, route, deliver. While the
+        cycle of an earlier tick crawls, the sources due now join its crawl instead (one
+        crawl at a time: a source is never polled by two)."""
         self._check_store()
         if self.stopping:
             return
-        await self._guard("crawl", self._crawl_due())
+        if self._cycle_began is not None:
+            await self._guard("crawl", self._join_crawl(self._cycle_began))
+            return
+        self._cycle_began, self._joined = time.monotonic(), 0
+        try:
+            await self._guard("crawl", self._crawl_due())
+        finally:
+            self._cycle_began = None
 
     async def outbox_tick(self) -> None:
         """Match anything left unmatched and deliver the due outbox messages."""
@@ -118,13 +136,30 @@ class Daemon:
 
         await self._guard("housekeeping", run())
 
-    async def _crawl_due(self) -> None:
+    def _due(self) -> list[Source]:
+        """The sources to poll now (none while the polls are paused: _pause_polls)."""
+        if time.monotonic() < self._polls_paused_until:
+            return []
         # A source that falls due before the next tick is polled now: waiting for that tick
         # would add up to a whole tick to every poll (measured: a 1-minute source was polled
         # every 90 s with the default 30 s tick).
         horizon = self.pipeline.clock() + timedelta(seconds=self.tick_seconds)
-        due = [] if time.monotonic() < self._polls_paused_until else (
-            self.pipeline.store.due_sources(horizon))
+        return self.pipeline.store.due_sources(horizon)
+
+    async def _join_crawl(self, began: float) -> None:
+        """The sources due now join the crawl of the cycle under way: a slow site in it (a
+        feed of many new pages, each slow to come) does not hold the polls of the others.
+        Not once that crawl is JOIN_SECONDS old, nor after it (while its cycle matches and
+        delivers): they are then polled at the first tick after its cycle."""
+        if not self.pipeline.crawling or time.monotonic() - began > JOIN_SECONDS:
+            return
+        joined = self.pipeline.add_to_crawl(self._due())
+        if joined:
+            self._joined += len(joined)
+            logger.info("polling %d more due source(s) in the crawl under way", len(joined))
+
+    async def _crawl_due(self) -> None:
+        due = self._due()
         if due:
             logger.info("polling %d due source(s)", len(due))
         cycle = await self.pipeline.cycle(due)
@@ -138,11 +173,12 @@ class Daemon:
             return
         counters = crawled.counters if crawled is not None else {}
         self._count(crawled, matched.matches, delivered)
-        # One line per cycle that did something: greppable, key=value.
+        # One line per cycle that did something: greppable, key=value. Its sources are the
+        # polls of its crawl: those it started with and those that joined it.
         logger.info(
             "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d deferred=%d "
             "%s health_reports=%d",
-            len(due),
+            len(due) + self._joined,
             counters.get("sources_ok", 0),
             counters.get("sources_failed", 0),
             counters.get("articles_new", 0),
@@ -158,11 +194,15 @@ class Daemon:
         """Feed the /metrics counters with what a cycle did."""
         add = self.metrics.add
         add("newswatch_cycles_total")
-        if crawled is not None:
-            for _, outcome in crawled.outcomes.values():
-                kind = "not_modified" if outcome.not_modified else "ok" if outcome.ok else "failed"
-                add("newswatch_fetches_total", 1, kind)
-            add("newswatch_articles_new_total", crawled.counters.get("articles_new", 0))
+        if crawled is not None:  # every poll (a source may have been polled again: add_to_crawl)
+            counted = crawled.counters
+            unchanged = counted["sources_not_modified"]
+            fetches = {"ok": counted["sources_ok"] - unchanged, "not_modified": unchanged,
+                       "failed": counted["sources_failed"]}
+            for kind, polls in fetches.items():
+                if polls:
+                    add("newswatch_fetches_total", polls, kind)
+            add("newswatch_articles_new_total", counted.get("articles_new", 0))
         self._count_delivery(matches, delivered)
 
     def _count_delivery(self, matches: int, delivered: DeliveryReport) -> None:
@@ -229,7 +269,10 @@ class Daemon:
             "replace_existing": True,
             "misfire_grace_time": None,
         }
-        scheduler.add_job(self.crawl_tick, id="crawl", next_run_time=now, **options)
+        # Two at once: a tick that comes while the cycle of an earlier one crawls adds the
+        # sources due to that crawl (crawl_tick); a third is skipped, as the other jobs' are.
+        scheduler.add_job(self.crawl_tick, id="crawl", next_run_time=now,
+                          **{**options, "max_instances": 2})
         scheduler.add_job(self.outbox_tick, id="outbox", **options)
         scheduler.add_job(self.digest_tick, id="digest", next_run_time=now, **options)
         scheduler.add_job(

@@ -2,7 +2,8 @@
 
 The stages are the other packages' (``crawler``, ``watchlist``, ``alerts``); this module only
 runs them in order, and :meth:`Pipeline.cycle` is the one order: ``newswatch crawl`` runs one
-cycle, the daemon's crawl job one per tick. Matching and delivery do not wait for the end of
+cycle, the daemon's crawl job one per tick (the sources that fall due while it crawls join
+its crawl: :meth:`Pipeline.add_to_crawl`). Matching and delivery do not wait for the end of
 the crawl: every STREAM_SECONDS (sooner when STREAM_SOURCES polls have ended) the articles of
 the sources whose poll is complete are matched, routed and delivered while the other sources
 are still being polled; what is left is matched when the crawl ends.
@@ -223,6 +224,16 @@ class Pipeline:
         for source, outcome in report.failures:
             logger.warning("source %s failed: %s", source.url, outcome.error)
         return report
+
+    def add_to_crawl(self, sources: Sequence[Source]) -> list[Source]:
+        """Have the crawl under way poll ``sources`` too (the daemon's ticks while its cycle
+        crawls): a source that falls due then does not wait for the slowest poll of that
+        crawl; its poll is matched and alerts as it ends, as the crawl's others do. Returns
+        the sources the crawl took (none without a crawl, or one that takes no more; never a
+        source it is polling: CrawlRunner.add)."""
+        if not self.crawling or self.stopping:
+            return []
+        return self.crawler.add(sources)
 
     def match(self, waiting: Collection[int] = (), *, edited: bool = True) -> MatchReport:
         """Match every article not matched yet but those of the ``waiting`` sources (source
