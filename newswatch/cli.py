@@ -224,9 +224,10 @@ def crawl(ctx: click.Context) -> None:
     Polls every source regardless of its schedule, stores and matches new articles and
     delivers the alerts. Exits 0 when the cycle ran, even if some sources failed (they are
     listed); 1 when the database would not take a poll (a full disk: its source stays due);
-    3 when alerts could not be delivered (they stay queued for the next run).
+    3 when alerts could not be delivered (they stay queued for the next run); 130 (143)
+    when Ctrl-C (SIGTERM) stopped it.
     """
-    from scheduler import run_once
+    from scheduler import Interrupted, run_once
     from storage import open_store
 
     from .app import build_pipeline, configure_logging, sync_config
@@ -240,7 +241,14 @@ def crawl(ctx: click.Context) -> None:
         _sent_journal(config, store)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
-        report = run_once(lambda: pipeline.cycle(store.sources()), pipeline.crawler)
+        try:
+            report = run_once(lambda: pipeline.cycle(store.sources()), pipeline)
+        except Interrupted as exc:
+            fail(
+                f"interrupted ({exc}): the sources not polled whole are polled at the next "
+                "run, the articles stored are matched then",
+                128 + exc.signum,
+            )
         crawl_report = report.crawl
         ok = len(crawl_report.outcomes) - len(crawl_report.failures)
         click.echo(

@@ -18,11 +18,12 @@ from storage.lazy import lazy_exports
 from .lock import AlreadyRunning, InstanceLock
 
 if TYPE_CHECKING:
-    from .daemon import Daemon, run_once
+    from .daemon import Daemon, Interrupted, run_once
     from .pipeline import CycleReport, MatchReport, Pipeline
 
 _LAZY = {
     "Daemon": ".daemon",
+    "Interrupted": ".daemon",
     "run_once": ".daemon",
     "CycleReport": ".pipeline",
     "MatchReport": ".pipeline",
@@ -36,6 +37,7 @@ __all__ = [
     "CycleReport",
     "Daemon",
     "InstanceLock",
+    "Interrupted",
     "MatchReport",
     "Pipeline",
     "run_once",

@@ -370,10 +370,6 @@ class Daemon:
             self.pipeline.stopping = True
             spawn_background(self._shutdown())
 
-    async def _stop_crawls(self) -> None:
-        await self.pipeline.crawler.stop()
-        await self.pipeline.crawler.join()
-
     def _on_reload_signal(self) -> None:
         reload_now(self.reload)
 
@@ -385,7 +381,7 @@ class Daemon:
             # Crawls get a grace period to stop; requests still in flight after it are
             # abandoned — their sources stay due and are polled again at the next start.
             try:
-                await asyncio.wait_for(self._stop_crawls(), STOP_GRACE_SECONDS)
+                await asyncio.wait_for(stop_crawls(self.pipeline.crawler), STOP_GRACE_SECONDS)
             except TimeoutError:
                 logger.warning(
                     "crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS
@@ -435,22 +431,56 @@ def spawn_background(coro: Awaitable[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner | None = None) -> R:
-    """Run one coroutine in the reactor (for one-off commands); SIGINT/SIGTERM stop
-    ``crawls`` (without them, the signals keep their usual effect)."""
+class Interrupted(Exception):
+    """A stop signal ended a one-off command (run_once) before its work was done."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+async def stop_crawls(crawls: CrawlRunner) -> None:
+    """Ask the crawls in progress to stop (the articles they hold are stored) and wait for
+    their end."""
+    await crawls.stop()
+    await crawls.join()
+
+
+def run_once(main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None) -> R:
+    """Run one coroutine in the reactor (for one-off commands). With ``pipeline``, SIGINT
+    and SIGTERM stop it as they stop the daemon: no matching or delivery starts any more, a
+    send under way ends, the crawls stop (the articles they hold are stored; requests still
+    in flight after STOP_GRACE_SECONDS are abandoned, their sources stay due); then
+    :class:`Interrupted` is raised. Without it, the signals keep their usual effect."""
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
     reactor = installed_reactor()
     outcome: list[object] = []
+    stopped: list[int] = []
 
     def stop(signum: int) -> None:
-        assert crawls is not None  # the handlers are set only with them
-        logger.info("received %s, stopping the crawl", signal.Signals(signum).name)
-        spawn_background(crawls.stop())
+        assert pipeline is not None  # the handlers are set only with it
+        if stopped:
+            return
+        stopped.append(signum)
+        logger.warning("received %s, stopping", signal.Signals(signum).name)
+        pipeline.stopping = True
+        spawn_background(abandon(pipeline))
+
+    async def abandon(pipeline: Pipeline) -> None:
+        try:
+            await asyncio.wait_for(stop_crawls(pipeline.crawler), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            logger.warning(
+                "crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS
+            )
+            await pipeline.finish_delivery()
+            if not outcome:
+                reactor.stop()
 
     def start() -> None:
-        if crawls is not None:
+        if pipeline is not None:
             loop = asyncio.get_event_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop, signum)
@@ -464,6 +494,8 @@ def run_once(main: Callable[[], Awaitable[R]], crawls: CrawlRunner | None = None
 
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
+    if stopped:
+        raise Interrupted(stopped[0])
     result = outcome[0] if outcome else None
     if isinstance(result, Failure):
         result.raiseException()

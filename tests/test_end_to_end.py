@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import pytest
 from mailserver import free_port
@@ -408,3 +411,39 @@ def test_page_that_stays_unavailable_falls_back_to_the_summary(site, mail, workd
     assert row["extraction"] == "feed"
     assert row["extraction_note"] == "page answered HTTP 500 (after 3 attempts)"
     mail.wait_for(1)
+
+
+def test_an_interrupted_crawl_stops_soon_says_so_and_loses_nothing(site, mail, workdir, wait):
+    # Ctrl-C (SIGINT) or SIGTERM while a page hangs: `crawl` waited for the request's timeout
+    # (30 s), then said "1 ok" and exited 0. It now stops within its grace period, exits 130
+    # (143 for SIGTERM), and the source whose page hung is polled whole at the next run.
+    from conftest import newswatch_process, subprocess_env
+
+    site.publish(fresh("venezuela-opposition-leader"))
+    page = urlsplit(site.article_url("venezuela-opposition-leader")).path
+    gate = site.hold(page)
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail,
+        crawl={"timeout": "60s"},
+    )
+    log = workdir.path / "crawl.log"
+    proc = newswatch_process(["--config", str(workdir.config), "crawl"], workdir.path,
+                             subprocess_env(), log, log)
+    try:
+        assert wait(lambda: site.held == [page], 30), log.read_text()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130, log.read_text()
+        assert time.monotonic() - started < 20
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = log.read_text()
+    assert "interrupted" in out and "Traceback" not in out, out
+    assert mail.messages == []
+    gate.set()
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 new article(s)" in result.stdout
+    assert len(mail.wait_for(1)) == 1
