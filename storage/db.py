@@ -53,6 +53,7 @@ def open_database(path: str | Path) -> Database:
         db = _Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
+        refuse_foreign(db, path)
         if db.journal_mode != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
@@ -95,6 +96,24 @@ def write_problem(path: Path) -> str | None:
             f"{side_files} there (check the directory's owner and mode)"
         )
     return None
+
+
+def refuse_foreign(db: Database, path: Path) -> None:
+    """Refuse, before anything is written to it, a database file of another program (a
+    path pointing at the wrong file): tables, and no migration of newswatch's."""
+    if schema_version(db):
+        return
+    tables = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name LIMIT 4"
+    )]
+    if tables:
+        db.conn.close()
+        shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
+        raise StorageError(
+            f"cannot open database {path}: not a newswatch database: it holds other tables "
+            f"({shown}) and no newswatch schema version; check database.path"
+        )
 
 
 def schema_version(db: Database) -> int:

@@ -130,6 +130,20 @@ def test_open_creates_missing_parent_directories(tmp_path: Path) -> None:
     assert path.exists()
 
 
+def test_another_programs_database_is_refused_untouched(db_path: Path) -> None:
+    # database.path pointed at a browser's history: even `newswatch status` added twenty
+    # tables to it, switched it to WAL and set its user_version.
+    with raw(db_path) as conn:
+        conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+        conn.commit()
+    before = db_path.read_bytes()
+    with pytest.raises(storage.StorageError, match="not a newswatch database.*moz_places"):
+        Store.open(db_path)
+    assert db_path.read_bytes() == before
+    with raw(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
 def test_reopening_is_idempotent_and_keeps_data(backend: str, location: str | Path) -> None:
     from storage import pgschema
 
