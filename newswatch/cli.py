@@ -224,7 +224,8 @@ def crawl(ctx: click.Context) -> None:
     Polls every source regardless of its schedule, stores and matches new articles and
     delivers the alerts. Exits 0 when the cycle ran, even if some sources failed (they are
     listed); 1 when the database would not take a poll (a full disk: its source stays due);
-    3 when alerts could not be delivered (they stay queued for the next run); 130 (143)
+    2 when the mail server refused the login; 3 when alerts could not be delivered
+    otherwise (they stay queued for the next run); 130 (143)
     when Ctrl-C (SIGTERM) stopped it.
     """
     from scheduler import Interrupted, run_once
@@ -286,6 +287,7 @@ def crawl(ctx: click.Context) -> None:
                 EXIT_RUNTIME,
             )
         if d.errors:
+            _check_smtp(config)  # a refused login is the config's error (exit 2), as for run
             fail(
                 f"alerts not delivered ({'; '.join(d.errors)}); "
                 "they stay queued and are retried on the next run",

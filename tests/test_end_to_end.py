@@ -236,7 +236,7 @@ def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
     assert line.startswith("newswatch: alerts not delivered")
     assert f"127.0.0.1:{mail.port}" in line
     assert "Traceback" not in down.stderr
-    assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status").stdout
+    assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status", NW_PW="x").stdout
 
     mail.start()
     # The retry is scheduled with back-off (retry_base = 1s in tests): wait until it is due.
@@ -447,3 +447,24 @@ def test_an_interrupted_crawl_stops_soon_says_so_and_loses_nothing(site, mail, w
     assert result.returncode == 0, result.stderr
     assert "1 new article(s)" in result.stdout
     assert len(mail.wait_for(1)) == 1
+
+
+def test_a_refused_smtp_login_fails_crawl_as_a_config_error(site, workdir):
+    # `run` refuses to start on it (exit 2); `crawl` said "retried on the next run" (exit 3),
+    # which no later run would do better. It crawls, keeps the alert queued, and says why.
+    from mailserver import MailServer
+
+    site.publish(fresh("venezuela-opposition-leader"))
+    with MailServer(auth=("newswatch", "right")) as server:
+        workdir.write_config(
+            sources=[site.url("/feeds/world.rss")], topics=[MADURO],
+            smtp={"host": server.host, "port": server.port, "username": "newswatch",
+                  "password_env": "NW_PW", "timeout": "5s"},
+        )
+        refused = workdir.newswatch("crawl", NW_PW="wrong")
+        assert refused.returncode == 2, refused.stderr
+        assert "1 new article(s)" in refused.stdout
+        [line] = refused.stderr.strip().splitlines()
+        assert line.startswith("newswatch: smtp: ") and "login failed for newswatch" in line
+        assert server.messages == []
+    assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status", NW_PW="x").stdout
