@@ -29,6 +29,7 @@ from .common import (
     EXIT_DELIVERY,
     EXIT_RUNTIME,
     closed_pipe,
+    config_file,
     config_of,
     fail,
     format_option,
@@ -36,6 +37,7 @@ from .common import (
     open_existing,
     output_option,
     plain,
+    warn_unknown_sources,
 )
 from .search import search
 from .sources_cli import sources
@@ -43,7 +45,9 @@ from .stories_cli import stories
 from .topics_cli import topics
 
 if TYPE_CHECKING:
-    from storage import StatusStore, Storage, TopicStatus
+    from collections.abc import Sequence
+
+    from storage import StatusStore, Storage, TopicSpec, TopicStatus
     from storage.pg import PgStore
 
     from .config import Config
@@ -562,8 +566,10 @@ def prune(ctx: click.Context) -> None:
 @click.pass_context
 @handle_errors
 def check(ctx: click.Context) -> None:
-    """Validate the config file and print what it defines."""
+    """Validate the config file and print what it defines (and warn of a topic's source
+    that names none of the sources)."""
     config = config_of(ctx)
+    _warn_unknown_sources(config, config.topics)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
         f"{len(config.topics)} topic(s); database {config.database.shown}; alerts via "
@@ -573,6 +579,23 @@ def check(ctx: click.Context) -> None:
             else f"mbox {config.alerts.mbox}"
         )
     )
+
+
+def _warn_unknown_sources(config: Config, topics: Sequence[TopicSpec]) -> None:
+    """Warn (standard error) of each source of ``topics`` that names none of the config
+    file's sources, nor of the database's when it exists: such a topic never alerts."""
+    from storage import StorageError, open_store
+
+    known = [(s.name, s.url) for s in config.sources]
+    path = config.database.path
+    if config.database.url is not None or path.exists():
+        try:
+            with open_store(config.database.location) as store:
+                known += [(s.name, s.url) for s in store.sources()]
+        except StorageError:
+            pass  # the commands that need the database say what is wrong with it
+    for i, topic in enumerate(topics):
+        warn_unknown_sources(f"{config_file(config)}: topics[{i}].sources", topic.sources, known)
 
 
 cli.add_command(sources)

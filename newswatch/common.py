@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from functools import wraps
@@ -196,3 +196,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def warn_unknown_sources(
+    where: str, wanted: Sequence[str], known: Iterable[tuple[str | None, str]]
+) -> None:
+    """Warn (standard error) of each of a topic's ``wanted`` sources that names none of the
+    ``known`` ones (name, URL): such a topic never alerts for the source meant."""
+    from watchlist import unknown_sources
+
+    for entry in unknown_sources(wanted, known):
+        click.echo(
+            f"warning: {where}: {entry!r} is no source's name or URL: the topic alerts for "
+            "none of its articles (a source's name is its configured one, or its feed's "
+            "title once polled)",
+            err=True,
+        )

@@ -32,6 +32,7 @@ from .common import (
     open_existing,
     open_synced,
     remove_command,
+    warn_unknown_sources,
 )
 from .search import (
     compile_or_fail,
@@ -196,6 +197,7 @@ def add(
     with open_synced(config) as store:
         existing = store.find_topic(name)
         topic = store.add_topic(spec)
+        warn_unknown_sources("--source", topic.sources, [(s.name, s.url) for s in store.sources()])
     verb = "updated" if existing is not None else "added"
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""

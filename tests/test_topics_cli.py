@@ -127,6 +127,32 @@ def test_topic_options_are_validated_like_the_query(workdir):
     ]
 
 
+def test_a_topic_source_that_names_no_source_is_warned_of(site, workdir):
+    # A misspelt source name passed check and topics add silently: the topic never alerted.
+    world = site.url("/feeds/world.rss")
+    workdir.write_config(
+        sources=[{"url": world, "name": "Local News"}],
+        topics=[{"name": "a", "query": "Maduro", "notify": [DESK],
+                 "sources": ["Locla News", "local news", "elpais.com", world + "/",
+                             site.url("/feeds/other.rss")]}],
+    )
+    result = workdir.newswatch("check")
+    assert result.returncode == 0 and "OK" in result.stdout
+    warned = [line.split(": ", 3)[3] for line in result.stderr.splitlines()]
+    assert [w.split(" is no source")[0] for w in warned] == [
+        "'Locla News'", repr(site.url("/feeds/other.rss"))]
+    assert all("alerts for none of its articles" in w for w in warned)
+    # A source added from the command line is known to both, by its name or URL.
+    ok(workdir.newswatch("sources", "add", site.url("/feeds/other.rss"), "--name", "Other"))
+    assert "Locla" in workdir.newswatch("check").stderr
+    assert "other.rss" not in workdir.newswatch("check").stderr
+    added = workdir.newswatch("topics", "add", "b", "Maduro", "--notify", DESK,
+                             "--source", "Othre", "--source", "other")
+    assert "added topic b" in ok(added)
+    assert added.stderr.startswith("warning: --source: 'Othre' is no source's name or URL")
+    assert len(added.stderr.splitlines()) == 1
+
+
 # -- topics add / list / remove ---------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ Errors::
 
 from .match import Highlighted, compile_query, highlight, match_articles, source_text
 from .query import QueryError, parse
-from .verdict import Verdict, decide, topic_matches
+from .verdict import Verdict, decide, topic_matches, unknown_sources
 
 __all__ = [
     "Highlighted",
@@ -21,4 +21,5 @@ __all__ = [
     "parse",
     "source_text",
     "topic_matches",
+    "unknown_sources",
 ]

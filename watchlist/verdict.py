@@ -11,6 +11,7 @@ rules: an article edited in place alerts only for the topics that had not matche
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -150,6 +151,28 @@ def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
         if any(h == host or h.endswith("." + host) for h in hosts):
             return True
     return False
+
+
+def unknown_sources(wanted: Sequence[str], known: Iterable[tuple[str | None, str]]) -> list[str]:
+    """The entries of a topic's ``wanted`` sources that can match no article of the ``known``
+    sources (name, URL): a name that is none of theirs (case-insensitive), a URL that is
+    none of theirs (a typo: the topic would never alert). A host (``reuters.com``) is not
+    judged: it is compared with each article's own host too."""
+    known = list(known)
+    names = {name.casefold() for name, _url in known if name}
+    urls = {_url_key(url) for _name, url in known}
+    unknown = []
+    for entry in (e.strip() for e in wanted):
+        if "://" in entry:
+            if _url_key(entry) not in urls:
+                unknown.append(entry)
+        elif entry.casefold() not in names and not _HOST.fullmatch(entry):
+            unknown.append(entry)
+    return unknown
+
+
+#: What a host written as a topic's source looks like: no spaces, at least one dot.
+_HOST = re.compile(r"[^\s/]+\.[^\s/]+")
 
 
 def _url_key(url: str) -> str:
