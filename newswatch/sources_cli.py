@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,10 +92,27 @@ def _spec(
         raise _Invalid(str(exc)) from None
 
 
-def _add(store: SourceAdmin, config: Config, spec: SourceSpec, *, update: bool) -> _Added:
-    """Add ``spec`` as a command-line source, unless the config file defines it (it wins).
-    ``update`` (``sources add``): also update a source added before, and poll again one
-    deactivated because its site said it is gone; an import leaves both as they are."""
+def _known(store: SourceAdmin, config: Config) -> dict[str, str]:
+    """The URLs of the sources there are (the config file's first), by their loose key: a
+    URL written another way (``HTTP://``, a host in capitals, a ``#fragment``, a trailing
+    slash) is the same source."""
+    from watchlist import url_key  # not for --help
+
+    known = {url_key(s.url): s.url for s in store.sources(active_only=False)}
+    return known | {url_key(s.url): s.url for s in config.sources}
+
+
+def _add(
+    store: SourceAdmin, config: Config, spec: SourceSpec, known: dict[str, str], *, update: bool
+) -> _Added:
+    """Add ``spec`` as a command-line source, unless the config file defines it (it wins);
+    a URL ``known`` (_known) under another spelling is that source. ``update`` (``sources
+    add``): also update a source added before, and poll again one deactivated because its
+    site said it is gone; an import leaves both as they are."""
+    from watchlist import url_key
+
+    key = url_key(spec.url)
+    spec = replace(spec, url=known.setdefault(key, spec.url))
     gone = store.revive_source(spec.url) if update else None
     again = f" (deactivated before: {gone}; polled again)" if gone else ""
     if spec.url in {s.url for s in config.sources}:
@@ -243,7 +260,7 @@ def add(
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     with open_synced(config) as store:
-        result = _add(store, config, spec, update=True)
+        result = _add(store, config, spec, _known(store, config), update=True)
     if result.status == "deactivated":
         fail(f"{spec.url}: {result.message}", EXIT_RUNTIME)
     if result.status == "config":
@@ -290,13 +307,14 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
         fail(f"{file}: {exc}", EXIT_CONFIG)
     imported, skipped = 0, []
     with open_synced(config) as store:
+        known = _known(store, config)
         for outline in outlines:
             try:
                 spec = _spec(outline.url, seconds, outline.name)
             except _Invalid as exc:
                 skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
                 continue
-            result = _add(store, config, spec, update=False)
+            result = _add(store, config, spec, known, update=False)
             if result.status == "added":
                 imported += 1
             elif result.status == "config":

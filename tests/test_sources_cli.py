@@ -394,3 +394,24 @@ def test_a_config_source_gone_for_good_is_polled_again_once_added(site, workdir)
     assert "polled again" in out and "config" in out
     row = listed(workdir)[gone]
     assert not row["health"].startswith("deactivated") and row["origin"] == "config", row
+
+
+def test_a_url_written_another_way_is_the_same_source(site, workdir):
+    # "HTTP://", a host in capitals, a #fragment, a trailing slash: each was added as one
+    # more source, polled as often as the first.
+    world = site.url("/feeds/world.rss")
+    workdir.write_config(sources=[world])
+    shouting = world.replace("http://", "HTTP://")
+    assert "already defined" in ok(workdir.newswatch("sources", "add", shouting + "#top"))
+    other = site.url("/feeds/other.rss")
+    ok(workdir.newswatch("sources", "add", other))
+    assert "updated" in ok(workdir.newswatch("sources", "add", other + "/", "--name", "Other"))
+    opml = workdir.path / "feeds.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline xmlUrl="{shouting}"/>'
+        f'<outline xmlUrl="{other}#a"/><outline xmlUrl="{site.url("/feeds/new.rss")}"/>'
+        f'<outline xmlUrl="{site.url("/feeds/new.rss")}/"/></body></opml>'
+    )
+    assert "imported 1, skipped 3" in ok(workdir.newswatch("sources", "import", str(opml)))
+    assert sorted(listed(workdir)) == sorted([world, other, site.url("/feeds/new.rss")])
+    assert listed(workdir)[other]["name"] == "Other"

@@ -8,7 +8,7 @@ Errors::
 
 from .match import Highlighted, compile_query, highlight, match_articles, source_text
 from .query import QueryError, parse
-from .verdict import Verdict, decide, topic_matches, unknown_sources
+from .verdict import Verdict, decide, topic_matches, unknown_sources, url_key
 
 __all__ = [
     "Highlighted",
@@ -22,4 +22,5 @@ __all__ = [
     "source_text",
     "topic_matches",
     "unknown_sources",
+    "url_key",
 ]

@@ -142,7 +142,7 @@ def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
     for entry in wanted:
         entry = entry.strip()
         if "://" in entry:
-            if article.source_url and _url_key(entry) == _url_key(article.source_url):
+            if article.source_url and url_key(entry) == url_key(article.source_url):
                 return True
             continue
         if entry.casefold() == article.source_name.casefold():
@@ -160,11 +160,11 @@ def unknown_sources(wanted: Sequence[str], known: Iterable[tuple[str | None, str
     judged: it is compared with each article's own host too."""
     known = list(known)
     names = {name.casefold() for name, _url in known if name}
-    urls = {_url_key(url) for _name, url in known}
+    urls = {url_key(url) for _name, url in known}
     unknown = []
     for entry in (e.strip() for e in wanted):
         if "://" in entry:
-            if _url_key(entry) not in urls:
+            if url_key(entry) not in urls:
                 unknown.append(entry)
         elif entry.casefold() not in names and not _HOST.fullmatch(entry):
             unknown.append(entry)
@@ -175,10 +175,11 @@ def unknown_sources(wanted: Sequence[str], known: Iterable[tuple[str | None, str
 _HOST = re.compile(r"[^\s/]+\.[^\s/]+")
 
 
-def _url_key(url: str) -> str:
-    """A URL compared loosely: scheme and host in lower case, no trailing slash."""
+def url_key(url: str) -> str:
+    """A URL compared loosely: scheme and host in lower case, no fragment, no trailing
+    slash (a source written two ways is one source)."""
     parts = urlsplit(url.strip())
-    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
+    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :].partition("#")[0]
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
 
 
