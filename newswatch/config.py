@@ -311,6 +311,9 @@ def _smtp(
     data: object, problems: list[str], env: Mapping[str, str], base: Path
 ) -> SmtpSettings | None:
     """``[smtp]``: None when it has problems (reported) or no host."""
+    secret = isinstance(data, dict) and any(
+        key in data for key in ("password", "password_env", "password_file")
+    )
     if isinstance(data, dict) and "password" in data:
         problems.append(
             "smtp.password: secrets are not read from the config file; "
@@ -333,10 +336,14 @@ def _smtp(
     if from_name is not None and not (from_name.strip() and from_name.isprintable()):
         problems.append(f"smtp.from_name: {from_name!r} is not one line of printable text")
     password = _password(table, env, base, problems)
-    username = table.maybe("username", STR)
-    if password is not None and not username:
+    username = _text(table, "username", "smtp", problems)
+    if password is not None and username is None and "username" not in table.values:
         problems.append("smtp.username: required when a password is given")
-    host = table.maybe("host", STR)
+    elif username is not None and not secret:  # a server refuses it at every delivery
+        problems.append(
+            "smtp.username: a login needs a password: set password_env or password_file"
+        )
+    host = _text(table, "host", "smtp", problems)
     if len(problems) > before or not host:
         return None
     from alerts.transport import SmtpSettings  # smtplib and ssl: not for --help
@@ -356,13 +363,13 @@ def _smtp(
 
 def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[str]) -> str | None:
     """The SMTP password, from the environment or a file (never from the config text)."""
-    variable = table.maybe("password_env", STR)
+    variable = _text(table, "password_env", "smtp", problems)
     if variable:
         password = env.get(variable)
         if password is None:
             problems.append(f"smtp.password_env: environment variable {variable} is not set")
         return password
-    file = table.maybe("password_file", STR)
+    file = _text(table, "password_file", "smtp", problems)
     if not file:
         return None
     secret = _resolve(base, file)
@@ -499,6 +506,15 @@ def _interval(seconds: float | None, path: str, problems: list[str]) -> int | No
         problems.append(f"{path}: a polling interval must be at least 1s")
         return None
     return round(seconds)
+
+
+def _text(table: _Table, key: str, section: str, problems: list[str]) -> str | None:
+    """The string ``key`` of a table; a problem, and None, when it is set but blank."""
+    value = table.maybe(key, STR)
+    if value is not None and not value.strip():
+        problems.append(f"{section}.{key}: must not be empty")
+        return None
+    return value
 
 
 def _resolve(base: Path, value: str) -> Path:

@@ -327,6 +327,18 @@ colour = "red"
          "smtp.username: required when a password is given"),
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = "missing-secret"',
          "smtp.password_file: cannot read"),
+        # An empty host turned SMTP off (alerts went to the mbox); a login without a
+        # password was refused by the server at every delivery; empty names were ignored.
+        ('[smtp]\nhost = ""', "smtp.host: must not be empty"),
+        ('[smtp]\nhost = " "', "smtp.host: must not be empty"),
+        ('[smtp]\nhost = "h"\nusername = "u"',
+         "smtp.username: a login needs a password: set password_env or password_file"),
+        ('[smtp]\nhost = "h"\nusername = ""', "smtp.username: must not be empty"),
+        ('[smtp]\nhost = "h"\nusername = "u"\npassword_env = ""',
+         "smtp.password_env: must not be empty"),
+        ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = ""',
+         "smtp.password_file: must not be empty"),
+        ('[smtp]\nhost = "h"\npassword_env = ""', "smtp.password_env: must not be empty"),
     ],
 )
 def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
