@@ -227,9 +227,8 @@ def _build(
     sources = _source_list(data, every, problems)
     topics = _topic_list(data, problems)
     recipients = _recipient_policies(data, tables["alerts"], problems)
-    if problems:
-        raise ConfigError(source_name, problems)
     database = _database(tables["database"], base, data.get("database"), problems)
+    alerts = _alerts(tables["alerts"], base, database.path, problems)
     if problems:
         raise ConfigError(source_name, problems)
     return Config(
@@ -237,7 +236,7 @@ def _build(
         database=database,
         smtp=smtp,
         crawl=_crawl(tables["crawl"], every),
-        alerts=_alerts(tables["alerts"], base, database.path),
+        alerts=alerts,
         daemon=_daemon(tables["daemon"]),
         sources=sources,
         topics=topics,
@@ -258,8 +257,9 @@ def _database(
             problems.append("database: set path (SQLite) or url (PostgreSQL), not both")
         elif not url.startswith(("postgresql://", "postgres://")):
             problems.append(f"database.url: expected a postgresql:// URL, got {url!r}")
+    path = _file(table, "path", "database", base, problems)
     return DatabaseSettings(
-        path=_resolve(base, table.get("path", STR)),
+        path=path or base / STR.parse(SECTIONS["database"]["path"].default),
         keep_seconds=table.get("keep", DURATION),
         url=url,
     )
@@ -280,12 +280,12 @@ def _crawl(table: _Table, every: int) -> CrawlSettings:
     )
 
 
-def _alerts(table: _Table, base: Path, database: Path) -> AlertSettings:
+def _alerts(table: _Table, base: Path, database: Path, problems: list[str]) -> AlertSettings:
     """``[alerts]`` but for its digest and storm keys (see _recipient_policies)."""
-    mbox = table.maybe("mbox", STR)
+    mbox = _file(table, "mbox", "alerts", base, problems)
     return AlertSettings(
         lookback_seconds=table.get("lookback", DURATION),
-        mbox=_resolve(base, mbox) if mbox else database.with_suffix(".mbox"),
+        mbox=mbox or database.with_suffix(".mbox"),
         retry_base=table.get("retry_base", DURATION),
         retry_max=table.get("retry_max", DURATION),
         operator=table.maybe("operator", EMAILS) or (),
@@ -369,10 +369,9 @@ def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[
         if password is None:
             problems.append(f"smtp.password_env: environment variable {variable} is not set")
         return password
-    file = _text(table, "password_file", "smtp", problems)
-    if not file:
+    secret = _path(table, "password_file", "smtp", base, problems)
+    if secret is None:
         return None
-    secret = _resolve(base, file)
     try:
         return secret.read_text(encoding="utf-8").splitlines()[0].strip()
     except (OSError, IndexError) as exc:
@@ -517,6 +516,37 @@ def _text(table: _Table, key: str, section: str, problems: list[str]) -> str | N
     return value
 
 
-def _resolve(base: Path, value: str) -> Path:
-    path = Path(value).expanduser()
+def _file(table: _Table, key: str, section: str, base: Path, problems: list[str]) -> Path | None:
+    """The file ``key`` names, which newswatch creates (with its directories) when it is
+    missing; None when it is unset, or (a problem) cannot be such a file: empty, with a NUL
+    character, a directory, or under a file."""
+    file = _path(table, key, section, base, problems)
+    if file is None:
+        return None
+    if os.path.isdir(file):
+        problems.append(f"{section}.{key}: {file} is a directory")
+        return None
+    # check creates nothing: the first of its directories that exists must be one.
+    parent = next((p for p in file.parents if os.path.exists(p)), None)
+    if parent is not None and not os.path.isdir(parent):
+        problems.append(f"{section}.{key}: {parent} is not a directory")
+        return None
+    return file
+
+
+def _path(table: _Table, key: str, section: str, base: Path, problems: list[str]) -> Path | None:
+    """The path ``key`` names (a relative one is relative to ``base``); None when it is
+    unset, or (a problem) empty, with a NUL character, or under the home of no user."""
+    value = _text(table, key, section, problems)
+    if value is None:
+        return None
+    if "\0" in value:
+        problems.append(f"{section}.{key}: must not contain a NUL character")
+        return None
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~name of no user, or ~ without a home
+        user = value.split("/", 1)[0]
+        problems.append(f"{section}.{key}: cannot find the home directory of {user}")
+        return None
     return path if path.is_absolute() else base / path

@@ -339,12 +339,54 @@ colour = "red"
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = ""',
          "smtp.password_file: must not be empty"),
         ('[smtp]\nhost = "h"\npassword_env = ""', "smtp.password_env: must not be empty"),
+        # The working directory ("cannot open database ...: Is a directory" at run time), or
+        # "unexpected error: ValueError: embedded null byte"; an empty mbox was ignored.
+        ('[database]\npath = ""', "database.path: must not be empty"),
+        ('[database]\npath = "news\\u0000.db"', "database.path: must not contain a NUL character"),
+        ('[database]\npath = "~no-such-user-here/news.db"',
+         "database.path: cannot find the home directory of ~no-such-user-here"),
+        ('[alerts]\nmbox = ""', "alerts.mbox: must not be empty"),
+        ('[alerts]\nmbox = "a\\u0000"', "alerts.mbox: must not contain a NUL character"),
+        ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = "a\\u0000"',
+         "smtp.password_file: must not contain a NUL character"),
     ],
 )
 def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
     problems = problems_of(write(tmp_path, text), environ={"SMTP_PW": "x"})
     assert len(problems) == 1, problems
     assert problems[0].startswith(problem), problems
+
+
+def test_database_problems_come_with_the_others(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "mysql://db/news"\n[crawl]\nevery = "often"\n')
+    problems = problems_of(path)
+    assert [p.split(":")[0] for p in problems] == ["crawl.every", "database.url"], problems
+
+
+def test_files_newswatch_writes_are_checked_without_creating_anything(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # A database under a regular file passed check, then crawl and run said "cannot lock
+    # database ...: File exists"; an mbox that is a directory had every alert retried forever.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plain").write_text("a file\n", encoding="utf-8")
+    (tmp_path / "mail").mkdir()
+    path = write(tmp_path, textwrap.dedent("""
+        [database]
+        path = "plain/data/news.db"
+        [alerts]
+        mbox = "mail"
+    """))
+    assert problems_of(path) == [
+        f"database.path: {tmp_path / 'plain'} is not a directory",
+        f"alerts.mbox: {tmp_path / 'mail'} is a directory",
+    ]
+    write(tmp_path, f'[database]\npath = "{tmp_path}"\n')
+    assert problems_of(path) == [f"database.path: {tmp_path} is a directory"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mail", "newswatch.toml", "plain"]
+    # Directories that do not exist yet are made when the database is opened.
+    write(tmp_path, '[database]\npath = "data/new/news.db"\n')
+    assert load_config(path, environ={}).database.path == tmp_path / "data" / "new" / "news.db"
 
 
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])
@@ -473,6 +515,21 @@ def test_check_with_tls_and_starttls_exits_2_without_traceback(workdir: Workdir)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"newswatch: {workdir.config}: smtp: set either tls (port 465) or starttls, not both"]
+
+
+def test_check_refuses_a_database_under_a_file(workdir: Workdir) -> None:
+    (workdir.path / "plain").write_text("a file\n", encoding="utf-8")
+    workdir.write_config()
+    text = workdir.config.read_text(encoding="utf-8")
+    workdir.config.write_text(
+        text.replace(str(workdir.database), str(workdir.path / "plain" / "news.db")),
+        encoding="utf-8",
+    )
+    result = workdir.newswatch("check")
+    assert result.returncode == 2, result
+    assert result.stderr.splitlines() == [
+        f"newswatch: {workdir.config}: database.path: {workdir.path / 'plain'} is not a directory"]
+    assert result.stdout == ""
 
 
 def test_newswatch_config_environment_variable(workdir: Workdir, tmp_path: Path) -> None:
