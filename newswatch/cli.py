@@ -149,13 +149,12 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
             EXIT_CONFIG,
         )
     try:
-        from scheduler.cluster import Cluster, engine_settings, parse_roles, serve
+        from scheduler.cluster import Cluster, parse_roles, serve
     except ImportError as exc:
         fail(f"--role needs the task engine ({exc}): pip install 'newswatch[postgres]'",
              EXIT_CONFIG)
     try:
         roles = parse_roles(names)
-        engine_settings(config)
     except ValueError as exc:
         fail(str(exc), EXIT_CONFIG)
     configure_logging(config.daemon.log_level)

@@ -52,6 +52,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: The largest numbers of [crawl] and [daemon] (README's reference says each).
+MAX_PER_HOST = 100
+MAX_RETRIES = 10
+MAX_WORKERS = 64
+MAX_JOBS = 100
+
 
 class ConfigError(Exception):
     """The config file cannot be used; ``problems`` lists every reason, one line each."""
@@ -229,15 +235,17 @@ def _build(
     recipients = _recipient_policies(data, tables["alerts"], problems)
     database = _database(tables["database"], base, data.get("database"), problems)
     alerts = _alerts(tables["alerts"], base, database.path, problems)
+    crawl = _crawl(tables["crawl"], every, problems)
+    daemon = _daemon(tables["daemon"], problems)
     if problems:
         raise ConfigError(source_name, problems)
     return Config(
         path=None if source_name == "defaults" else Path(source_name),
         database=database,
         smtp=smtp,
-        crawl=_crawl(tables["crawl"], every),
+        crawl=crawl,
         alerts=alerts,
-        daemon=_daemon(tables["daemon"]),
+        daemon=daemon,
         sources=sources,
         topics=topics,
         recipients=recipients,
@@ -265,15 +273,21 @@ def _database(
     )
 
 
-def _crawl(table: _Table, every: int) -> CrawlSettings:
+def _crawl(table: _Table, every: int, problems: list[str]) -> CrawlSettings:
     """``[crawl]`` (``every`` checked as a polling interval already)."""
+    _within(table, "crawl", "per_host", 1, MAX_PER_HOST, problems)
+    # Scrapy's retries come without a back-off: more only hold a failing source longer.
+    _within(table, "crawl", "retries", 0, MAX_RETRIES, problems)
+    # Extraction takes a core a worker: more than a machine has buy nothing, and a few
+    # hundred exhaust it (workers that cannot start, pages stored without their text).
+    _within(table, "crawl", "workers", 0, MAX_WORKERS, problems)
     return CrawlSettings(
         every_seconds=every,
         user_agent=table.get("user_agent", STR),
         timeout_seconds=table.get("timeout", DURATION),
         max_bytes=table.get("max_size", SIZE),
         delay_seconds=table.get("delay", PAUSE),
-        per_host=max(1, table.get("per_host", INT)),
+        per_host=table.get("per_host", INT),
         retries=table.get("retries", INT),
         obey_robots=table.get("obey_robots", BOOL),
         workers=table.maybe("workers", INT),
@@ -294,8 +308,20 @@ def _alerts(table: _Table, base: Path, database: Path, problems: list[str]) -> A
     )
 
 
-def _daemon(table: _Table) -> DaemonSettings:
-    """``[daemon]``."""
+def _daemon(table: _Table, problems: list[str]) -> DaemonSettings:
+    """``[daemon]``: the timings of several machines (scheduler.cluster) as the task engine
+    takes them."""
+    tick = table.maybe("tick", DURATION)
+    if tick is not None and tick < 1:  # a daemon that looks for work that often only burns CPU
+        problems.append("daemon.tick: must be at least 1s")
+    _within(table, "daemon", "jobs", 1, MAX_JOBS, problems)
+    heartbeat = table.maybe("heartbeat", DURATION)
+    stalled_after = table.maybe("stalled_after", DURATION)
+    if heartbeat is not None and stalled_after is not None and stalled_after <= heartbeat:
+        problems.append("daemon.stalled_after: must be longer than daemon.heartbeat")
+    retry = table.maybe("retry_stalled", DURATION)
+    if retry is not None and not 1 <= round(retry) <= 59:  # seconds in a cron period
+        problems.append(f"daemon.retry_stalled: must be 1s to 59s, not {retry:g}s")
     return DaemonSettings(
         tick_seconds=table.get("tick", DURATION),
         log_level=table.get("log_level", LEVEL),
@@ -505,6 +531,15 @@ def _interval(seconds: float | None, path: str, problems: list[str]) -> int | No
         problems.append(f"{path}: a polling interval must be at least 1s")
         return None
     return round(seconds)
+
+
+def _within(
+    table: _Table, section: str, key: str, low: int, high: int, problems: list[str]
+) -> None:
+    """A problem when the integer ``key`` is set, but not ``low`` to ``high``."""
+    value = table.maybe(key, INT)
+    if value is not None and not low <= value <= high:
+        problems.append(f"{section}.{key}: must be {low} to {high}, not {value}")
 
 
 def _text(table: _Table, key: str, section: str, problems: list[str]) -> str | None:

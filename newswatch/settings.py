@@ -87,11 +87,15 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "timeout": Setting("duration", "30s", "timeout of each HTTP request"),
         "max_size": Setting("size", "10MB", "largest response body accepted"),
         "delay": Setting("pause", "1s", "pause between two requests to the same host"),
-        "per_host": Setting("int", 2, "concurrent requests to one host at most"),
-        "retries": Setting("int", 2, "retries of a request that failed on the network or 5xx"),
+        "per_host": Setting("int", 2, "concurrent requests to one host at most (1 to 100)"),
+        "retries": Setting(
+            "int", 2, "retries of a request that failed on the network or 5xx (0 to 10)"
+        ),
         "obey_robots": Setting("bool", True, "obey robots.txt when fetching article pages"),
         "workers": Setting(
-            "int", None, "processes that extract article text (default: one per core; 0: none)"
+            "int",
+            None,
+            "processes that extract article text (default: one per core; 0: none; at most 64)",
         ),
     },
     "alerts": {
@@ -132,7 +136,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         ),
     },
     "daemon": {
-        "tick": Setting("duration", "30s", "how often the daemon looks for due sources and mail"),
+        "tick": Setting(
+            "duration", "30s", "how often the daemon looks for due sources and mail (1s or more)"
+        ),
         "log_level": Setting("level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
         "metrics": Setting(
             "address",
@@ -141,7 +147,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             restart=True,
         ),
         "jobs": Setting(
-            "int", 4, "crawl jobs (sources) a crawler role runs at once (several machines)",
+            "int",
+            4,
+            "crawl jobs (sources) a crawler role runs at once (several machines; 1 to 100)",
             restart=True,
         ),
         "heartbeat": Setting(
@@ -151,7 +159,8 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "stalled_after": Setting(
             "duration",
             "30s",
-            "a crawler silent this long is dead: its crawl runs again elsewhere",
+            "a crawler silent this long is dead: its crawl runs again elsewhere"
+            " (longer than heartbeat)",
             restart=True,
         ),
         "retry_stalled": Setting(

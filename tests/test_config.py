@@ -349,6 +349,21 @@ colour = "red"
         ('[alerts]\nmbox = "a\\u0000"', "alerts.mbox: must not contain a NUL character"),
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = "a\\u0000"',
          "smtp.password_file: must not contain a NUL character"),
+        # Numbers that check took and a crawl or the daemon could not: page workers that
+        # could not start (tracebacks, pages stored without their text), a refused connection
+        # retried until killed, an idle daemon busy looking for work, 0 taken as 1.
+        ("[crawl]\nworkers = 1000000", "crawl.workers: must be 0 to 64, not 1000000"),
+        ("[crawl]\nworkers = 99999999999999999999",
+         "crawl.workers: must be 0 to 64, not 99999999999999999999"),
+        ("[crawl]\nretries = 1000000", "crawl.retries: must be 0 to 10, not 1000000"),
+        ("[crawl]\nper_host = 0", "crawl.per_host: must be 1 to 100, not 0"),
+        ('[daemon]\ntick = "1ms"', "daemon.tick: must be at least 1s"),
+        ("[daemon]\njobs = 0", "daemon.jobs: must be 1 to 100, not 0"),
+        ('[daemon]\nretry_stalled = "5m"', "daemon.retry_stalled: must be 1s to 59s, not 300s"),
+        ('[daemon]\nretry_stalled = "59.7s"',
+         "daemon.retry_stalled: must be 1s to 59s, not 59.7s"),
+        ('[daemon]\nheartbeat = "30s"',
+         "daemon.stalled_after: must be longer than daemon.heartbeat"),
     ],
 )
 def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
@@ -387,6 +402,27 @@ def test_files_newswatch_writes_are_checked_without_creating_anything(
     # Directories that do not exist yet are made when the database is opened.
     write(tmp_path, '[database]\npath = "data/new/news.db"\n')
     assert load_config(path, environ={}).database.path == tmp_path / "data" / "new" / "news.db"
+
+
+def test_the_ends_of_the_ranges_are_taken(tmp_path: Path) -> None:
+    path = write(tmp_path, textwrap.dedent("""
+        [crawl]
+        per_host = 100
+        retries = 10
+        workers = 64
+        [daemon]
+        tick = "1s"
+        jobs = 100
+        heartbeat = "29s"
+        retry_stalled = "59s"
+    """))
+    config = load_config(path, environ={})
+    assert (config.crawl.per_host, config.crawl.retries, config.crawl.workers) == (100, 10, 64)
+    assert (config.daemon.tick_seconds, config.daemon.jobs) == (1, 100)
+    assert config.daemon.retry_stalled_seconds == 59
+    write(tmp_path, "[crawl]\nper_host = 1\nretries = 0\nworkers = 0\n[daemon]\njobs = 1\n")
+    crawl = load_config(path, environ={}).crawl
+    assert (crawl.per_host, crawl.retries, crawl.workers) == (1, 0, 0)
 
 
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])
@@ -530,6 +566,23 @@ def test_check_refuses_a_database_under_a_file(workdir: Workdir) -> None:
     assert result.stderr.splitlines() == [
         f"newswatch: {workdir.config}: database.path: {workdir.path / 'plain'} is not a directory"]
     assert result.stdout == ""
+
+
+def test_check_reports_the_timings_of_several_machines(workdir: Workdir) -> None:
+    # Before, only `run --role` refused them, one at a time and without the file and key.
+    workdir.write_config(extra="""
+        jobs = 0
+        heartbeat = "1m"
+        retry_stalled = "5m"
+    """)
+    result = workdir.newswatch("check")
+    assert result.returncode == 2, result
+    assert result.stderr.splitlines() == [
+        f"newswatch: {workdir.config}: {problem}" for problem in (
+            "daemon.jobs: must be 1 to 100, not 0",
+            "daemon.stalled_after: must be longer than daemon.heartbeat",
+            "daemon.retry_stalled: must be 1s to 59s, not 300s",
+        )]
 
 
 def test_newswatch_config_environment_variable(workdir: Workdir, tmp_path: Path) -> None:
