@@ -8,6 +8,7 @@ read by the typed parser of its kind (newswatch.values).
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tomllib
@@ -198,9 +199,11 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
     base = Path.cwd()
     if path is not None:
         file = Path(path)
+        bom = 0  # a UTF-8 byte-order mark (as Windows Notepad writes one) is not TOML's
         try:
-            with file.open("rb") as fh:
-                data = tomllib.load(fh)
+            raw = file.read_bytes()
+            bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+            data = tomllib.loads(raw[bom:].decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(source_name, ["file not found"]) from None
         except OSError as exc:
@@ -209,7 +212,8 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
             raise ConfigError(source_name, [f"not valid TOML: {exc}"]) from None
         except UnicodeDecodeError as exc:
             raise ConfigError(
-                source_name, [f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"]
+                source_name,
+                [f"not UTF-8 text (byte {bom + exc.start}: {exc.reason}); save it as UTF-8"],
             ) from None
     return _build(data, source_name, base, env)
 

@@ -498,6 +498,17 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     assert problem == "not UTF-8 text (byte 25: invalid start byte); save it as UTF-8"
 
 
+def test_a_byte_order_mark_is_taken(tmp_path: Path) -> None:
+    # Windows Notepad starts a UTF-8 file with one: "not valid TOML: Invalid statement".
+    path = tmp_path / "newswatch.toml"
+    path.write_bytes('\ufeff[crawl]\nevery = "10m"\n'.encode())
+    assert load_config(path, environ={}).crawl.every_seconds == 600
+    # Bytes are counted in the file as it is, mark included.
+    path.write_bytes(b"\xef\xbb\xbf" + '[crawl]\nevery = "10m"\n# Zürich\n'.encode("latin-1"))
+    [problem] = problems_of(path)
+    assert problem == "not UTF-8 text (byte 28: invalid start byte); save it as UTF-8"
+
+
 def test_missing_file(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nope.toml") == ["file not found"]
 
