@@ -4,6 +4,7 @@ the commands that take the same values as options, read them here."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, get_args
@@ -23,6 +24,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LEVELS: tuple[LogLevel, ...] = get_args(LogLevel)
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 TOPIC_MODES: tuple[TopicMode, ...] = get_args(TopicMode)
+_REQUESTABLE = re.compile(r"\A[\x21-\x7e]+\Z")  # what an HTTP request line's URL can hold
 EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
 
 
@@ -81,6 +83,10 @@ def _level(value: object) -> LogLevel:
 def _url(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a URL string, got {type_name(value)}")
+    if any(unicodedata.category(c) == "Cc" for c in value.strip()):
+        raise ValueError(
+            f"{value!r}: a URL must not contain control characters (a tab, a newline...)"
+        )
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
@@ -88,6 +94,15 @@ def _url(value: object) -> str:
         _ = parts.port  # a crawl cannot request a port out of range, or one that is no number
     except ValueError as exc:
         raise ValueError(f"{value!r}: {exc}") from None
+    from w3lib.url import safe_url_string  # as Scrapy requests it: not for --help
+
+    # Spaces and non-ASCII are escaped, a host name IDNA-encoded; a host with a space (or
+    # another character no host name has) stays, and the request is refused ("Invalid URI").
+    if not _REQUESTABLE.match(safe_url_string(value.strip())):
+        raise ValueError(
+            f"{value!r}: the host {parts.hostname!r} has a space or a character a host name "
+            "cannot have"
+        )
     return value.strip()
 
 

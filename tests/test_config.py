@@ -306,6 +306,12 @@ colour = "red"
         ('[[sources]]\nurl = "https://a.example:rss/f"',
          "sources[0].url: 'https://a.example:rss/f': Port could not be cast to integer value"),
         ("[[sources]]\nurl = 3", "sources[0].url: expected a URL string, got an integer"),
+        # Taken, then every poll logged "ValueError: Invalid URI".
+        ('[[sources]]\nurl = "https://exa mple.com/rss"',
+         "sources[0].url: 'https://exa mple.com/rss': the host 'exa mple.com' has a space or a"
+         " character a host name cannot have"),
+        ('[[sources]]\nurl = "https://example.com/r\\tss"',
+         "sources[0].url: 'https://example.com/r\\tss': a URL must not contain control"),
         ('[[sources]]\nurl = "https://a.example/f"\nevery = "often"',
          "sources[0].every: 'often' is not a duration"),
         ('[[topics]]\nname = "t"\nquery = "x"\nnotify = ["a@b"]',
@@ -423,6 +429,54 @@ def test_the_ends_of_the_ranges_are_taken(tmp_path: Path) -> None:
     write(tmp_path, "[crawl]\nper_host = 1\nretries = 0\nworkers = 0\n[daemon]\njobs = 1\n")
     crawl = load_config(path, environ={}).crawl
     assert (crawl.per_host, crawl.retries, crawl.workers) == (1, 0, 0)
+
+
+REQUESTED = re.compile(r"[\x21-\x7e]+")  # what a request's URL may hold (else "Invalid URI")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/world news/rss",  # Scrapy escapes a space in the path
+        "https://example.com/%20x?q=%C3%B6",
+        "https://bücher.example/feed",  # a host name in any script: IDNA-encoded
+        "https://例え.jp/rss",
+        "https://example.com/ü?q=ö b#x y",
+        "https://user name@example.com/feed",
+        "https://[::1]:8080/feed",
+    ],
+)
+def test_urls_scrapy_requests_are_taken(url: str) -> None:
+    from scrapy import Request
+
+    from newswatch.values import URL
+
+    assert URL.parse(url) == url
+    assert REQUESTED.fullmatch(Request(url).url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://exa mple.com/rss",
+        "https://user@exa mple.com/rss",
+        "https://exa\u3000mple.com/rss",  # an ideographic space becomes a space
+        "https://exa\u00a0mple.com/rss",
+        "https://exa\u202emple.com/rss",  # right-to-left override
+        "https://exa\x7fmple.com/rss",
+        "https://exa\tmple.com/rss",  # urlsplit drops a tab: the URL shown is not the one polled
+        "https://example.com/r\nss",
+    ],
+)
+def test_urls_scrapy_cannot_request_are_refused(url: str) -> None:
+    from scrapy import Request
+
+    from newswatch.values import URL
+
+    with pytest.raises(ValueError, match="has a space or a character|control characters"):
+        URL.parse(url)
+    requested = Request(url).url  # refused when sent, or not the URL shown (a tab dropped)
+    assert not REQUESTED.fullmatch(requested) or requested != url
 
 
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])

@@ -125,6 +125,8 @@ def test_list_without_sources(workdir):
         (["ftp://127.0.0.1/feed"], "'ftp://127.0.0.1/feed' is not an http(s) URL"),
         (["not a url"], "is not an http(s) URL"),
         (["http://127.0.0.1:99999/feed"], "'http://127.0.0.1:99999/feed': Port out of range"),
+        (["https://exa mple.com/rss"], "'https://exa mple.com/rss': the host 'exa mple.com' has"),
+        (["https://example.com/\nrss"], "a URL must not contain control characters"),
         ([FEED, "--every", "5 parsecs"], "--every: '5 parsecs' is not a duration"),
         ([FEED, "--every", "500ms"], "--every: a polling interval must be at least 1s"),
         ([FEED, "--every", "0s"], "--every: must be positive"),
