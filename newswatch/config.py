@@ -32,6 +32,7 @@ from .values import (
     INT,
     LEVEL,
     MODE,
+    NAME,
     PATTERNS,
     PAUSE,
     RECIPIENTS,
@@ -427,7 +428,7 @@ def _source_list(
             SourceSpec(
                 url,
                 every or default_every,
-                table.maybe("name", STR),
+                table.maybe("name", NAME),
                 kind=table.maybe("kind", SOURCE_KIND),
                 include=table.maybe("include", PATTERNS) or (),
                 exclude=table.maybe("exclude", PATTERNS) or (),
@@ -441,7 +442,7 @@ def _topic_list(data: Mapping[str, object], problems: list[str]) -> tuple[TopicS
     topics: list[TopicSpec] = []
     seen: dict[str, int] = {}
     for i, table in enumerate(_entries(data, "topics", problems)):
-        name, query = table.maybe("name", STR), table.maybe("query", STR)
+        name, query = table.maybe("name", NAME), table.maybe("query", STR)
         if name is not None:
             if not name.strip():
                 problems.append(f"topics[{i}].name: must not be empty")

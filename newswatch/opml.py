@@ -8,6 +8,7 @@ text or is refused, never as a local file or a huge tree.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -56,6 +57,8 @@ def parse_opml(data: bytes) -> list[Outline]:
         if "xmlurl" not in attrs:
             continue  # a folder, or a link to a web page (htmlUrl alone)
         name = (attrs.get("title") or attrs.get("text") or "").strip()
+        # One line: XML lets a title hold line breaks and the C1 controls (U+0080-U+009F).
+        name = "".join(" " if unicodedata.category(c) == "Cc" else c for c in name)
         outlines.append(Outline(attrs["xmlurl"].strip(), " ".join(name.split()) or None))
     return outlines
 

@@ -12,6 +12,7 @@ from typing import Literal
 #: How a value is read: each kind has one parser in newswatch.config (``PARSERS``).
 Kind = Literal[
     "str",
+    "name",
     "int",
     "bool",
     "duration",
@@ -176,7 +177,7 @@ LISTS: dict[str, dict[str, Setting]] = {
             "url", None, "a feed, a sitemap, or a site's home or section page", required=True
         ),
         "every": Setting("duration", None, "polling interval; default [crawl] every"),
-        "name": Setting("str", None, "display name; default: the feed's title"),
+        "name": Setting("name", None, "display name; default: the feed's title"),
         "kind": Setting(
             "kind", None, "feed, sitemap or page; default: detected from what the URL serves"
         ),
@@ -188,7 +189,7 @@ LISTS: dict[str, dict[str, Setting]] = {
         ),
     },
     "topics": {
-        "name": Setting("str", None, "topic name, shown in alert subjects", required=True),
+        "name": Setting("name", None, "topic name, shown in alert subjects", required=True),
         "query": Setting("str", None, "what to watch for, in the query language", required=True),
         "notify": Setting(
             "recipients",

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -37,12 +37,15 @@ from .common import (
     remove_command,
 )
 from .units import format_duration, parse_duration
-from .values import PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL
+from .values import NAME, PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL, Parser
 
 if TYPE_CHECKING:
     from storage import Source, SourceAdmin, SourceSpec, SourceStatus
 
     from .config import Config
+
+
+T = TypeVar("T")
 
 
 class _Invalid(ValueError):
@@ -78,18 +81,27 @@ def _spec(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
 ) -> SourceSpec:
-    """A validated SourceSpec; raises _Invalid with a one-line reason."""
+    """A validated SourceSpec; raises _Invalid with a one-line reason, which names the option
+    at fault (the URL names itself)."""
+    source_kind = None
+    if kind is not None:
+        source_kind = _valid(SOURCE_KIND, "--kind", kind)
+    return storage.SourceSpec(
+        _valid(URL, None, url),
+        every,
+        (_valid(NAME, "--name", name).strip() or None) if name is not None else None,
+        source_kind,
+        _valid(PATTERNS, "--include", list(include)),
+        _valid(PATTERNS, "--exclude", list(exclude)),
+    )
+
+
+def _valid(parser: Parser[T], option: str | None, value: object) -> T:
+    """``value`` read by ``parser``; _Invalid, with ``option`` in front, when it cannot be."""
     try:
-        return storage.SourceSpec(
-            URL.parse(url),
-            every,
-            (name or "").strip() or None,
-            SOURCE_KIND.parse(kind) if kind is not None else None,
-            PATTERNS.parse(list(include)),
-            PATTERNS.parse(list(exclude)),
-        )
+        return parser.parse(value)
     except ValueError as exc:
-        raise _Invalid(str(exc)) from None
+        raise _Invalid(f"{option}: {exc}" if option else str(exc)) from None
 
 
 def _known(store: SourceAdmin, config: Config) -> dict[str, str]:

@@ -43,7 +43,7 @@ from .search import (
 )
 from .settings import LISTS
 from .units import format_duration, parse_duration
-from .values import MODE, RECIPIENTS, SOURCES, Parser
+from .values import MODE, NAME, RECIPIENTS, SOURCES, Parser
 
 T = TypeVar("T")
 
@@ -174,7 +174,7 @@ def add(
     file defines is left as the config file says.
     """
     config = config_of(ctx)
-    name = name.strip()
+    name = _checked(NAME, "NAME", name).strip()
     if not name:
         fail("NAME: must not be empty", EXIT_CONFIG)
     compiled = compile_or_fail("QUERY", query)

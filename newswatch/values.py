@@ -62,6 +62,14 @@ def _str(value: object) -> str:
     return value
 
 
+def _name(value: object) -> str:
+    text = _str(value)
+    # A line break or a control character breaks the lines of the tables that list names.
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+        raise ValueError(f"{text!r} is not one line of text (a newline or a control character)")
+    return text
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {type_name(value)}")
@@ -176,6 +184,7 @@ def _emails(value: object) -> tuple[str, ...]:
 
 
 STR = Parser("str", _str)
+NAME = Parser("name", _name)
 INT = Parser("int", _int)
 BOOL = Parser("bool", _bool)
 DURATION = Parser("duration", parse_duration)
@@ -198,7 +207,7 @@ EMAILS = Parser("emails", _emails)
 PARSERS: dict[Kind, Parser[object]] = {
     parser.kind: cast("Parser[object]", parser)
     for parser in (
-        STR, INT, BOOL, DURATION, PAUSE, SIZE, LEVEL, URL, ADDRESS, SOURCE_KIND, PATTERNS,
+        STR, NAME, INT, BOOL, DURATION, PAUSE, SIZE, LEVEL, URL, ADDRESS, SOURCE_KIND, PATTERNS,
         SOURCES, MODE, RECIPIENTS, TIMEZONE, TIMES, EMAIL, EMAILS,
     )
 }  # fmt: skip

@@ -320,6 +320,13 @@ colour = "red"
          "topics[0].notify: 'Desk <desk@example.org>' is not an email address"),
         ('[[topics]]\nname = " "\nquery = "x"\nnotify = ["d@example.org"]',
          "topics[0].name: must not be empty"),
+        # A name on two lines broke the rows of `topics list`, `sources list` and `status`.
+        ('[[topics]]\nname = "Maduro\\nexit"\nquery = "x"\nnotify = ["d@example.org"]',
+         "topics[0].name: 'Maduro\\nexit' is not one line of text (a newline or a control"),
+        ('[[topics]]\nname = "Maduro\\u2028exit"\nquery = "x"\nnotify = ["d@example.org"]',
+         "topics[0].name: 'Maduro\\u2028exit' is not one line of text"),
+        ('[[sources]]\nurl = "https://a.example/feed"\nname = "A\\tfeed"',
+         "sources[0].name: 'A\\tfeed' is not one line of text"),
         ('[[topics]]\nname = "t"\nquery = ""\nnotify = ["d@example.org"]',
          "topics[0].query: empty query at column 1"),
         ('[[topics]]\nname = "t"\nquery = "(Maduro"\nnotify = ["d@example.org"]',

@@ -131,6 +131,9 @@ def test_list_without_sources(workdir):
         ([FEED, "--every", "500ms"], "--every: a polling interval must be at least 1s"),
         ([FEED, "--every", "0s"], "--every: must be positive"),
         ([FEED, "--kind", "blog"], "--kind: expected one of feed, sitemap, page"),
+        ([FEED, "--name", "World\nnews"], "--name: 'World\\nnews' is not one line of text"),
+        ([FEED, "--include", ""], "--include: expected a list of URL patterns"),
+        ([FEED, "--exclude", ""], "--exclude: expected a list of URL patterns"),
     ],
 )
 def test_add_refuses_bad_input(workdir, args, message):
@@ -210,6 +213,20 @@ def test_import_opml(workdir):
 
     again = ok(workdir.newswatch("sources", "import", str(path)))
     assert again.splitlines()[0] == "imported 0, skipped 6"
+
+
+def test_imported_names_are_one_line(workdir):
+    # XML lets a title hold line breaks and C1 controls: the name is kept, on one line.
+    workdir.write_config()
+    path = workdir.path / "subs.opml"
+    path.write_text(
+        "<opml version='2.0'><body><outline type='rss' xmlUrl='http://127.0.0.1:9/a.rss'"
+        " title='World&#10;news&#x85;&#x9b;daily'/></body></opml>",
+        encoding="utf-8",
+    )
+    assert ok(workdir.newswatch("sources", "import", str(path))).splitlines() == [
+        "imported 1, skipped 0"]
+    assert listed(workdir)["http://127.0.0.1:9/a.rss"]["name"] == "World news daily"
 
 
 @pytest.mark.parametrize(

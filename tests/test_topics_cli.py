@@ -219,6 +219,10 @@ def test_add_refuses_bad_input_in_one_line(workdir):
         (["Maduro", "Maduro", "--notify", DESK, "--mode", "hourly"],
          "--mode: expected one of immediate, digest"),
         ([" ", "Maduro", "--notify", DESK], "NAME: must not be empty"),
+        (["Maduro\nexit", "Maduro", "--notify", DESK],
+         "NAME: 'Maduro\\nexit' is not one line of text (a newline or a control character)"),
+        (["Maduro\x1b[2J", "Maduro", "--notify", DESK],
+         "NAME: 'Maduro\\x1b[2J' is not one line of text"),
     ]
     for args, expected in cases:
         line = error(workdir.newswatch("topics", "add", *args), 2)
