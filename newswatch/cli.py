@@ -10,12 +10,13 @@ so that ``newswatch --help`` is instant.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 import click
@@ -35,6 +36,7 @@ from .common import (
     format_option,
     handle_errors,
     open_existing,
+    output_file,
     output_option,
     plain,
     warn_unknown_sources,
@@ -324,20 +326,24 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
         "extraction_note",
     ]
     with open_existing(config) as store:
-        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
-            if fmt == "csv":
-                writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-                writer.writeheader()
-                for row in store.export_rows():
-                    writer.writerow({**plain(row), "topics": "; ".join(row.topics)})
-            else:
-                for row in store.export_rows():
-                    record = plain(row)
-                    out.write(json.dumps({k: record[k] for k in fields}, ensure_ascii=False) + "\n")
-        finally:
-            if output:
-                out.close()
+        if output is None:
+            _export(store, fmt, fields, sys.stdout)
+            return
+        with output_file(output) as fh, io.TextIOWrapper(fh, "utf-8", newline="") as out:
+            _export(store, fmt, fields, out)
+
+
+def _export(store: Storage, fmt: str, fields: list[str], out: TextIO) -> None:
+    """Every stored article to ``out``, as ``fmt`` (jsonl or csv) with ``fields``."""
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in store.export_rows():
+            writer.writerow({**plain(row), "topics": "; ".join(row.topics)})
+    else:
+        for row in store.export_rows():
+            record = plain(row)
+            out.write(json.dumps({k: record[k] for k in fields}, ensure_ascii=False) + "\n")
 
 
 @cli.command()

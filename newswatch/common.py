@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -177,13 +178,30 @@ def limit_option(func: F) -> F:
 
 
 def output_option(func: F) -> F:
-    """``--output/-o FILE``: write there instead of standard output."""
+    """``--output/-o FILE``: write there instead of standard output (None; also for ``-``)."""
     return click.option(
         "--output",
         "-o",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write to this file instead of standard output.",
+        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        callback=lambda _ctx, _param, value: None if value == Path("-") else value,
+        help="Write to this file instead of standard output (-: standard output).",
     )(func)
+
+
+@contextmanager
+def output_file(output: Path) -> Iterator[BinaryIO]:
+    """The file an ``--output`` is written to: beside it first, then renamed, so that a
+    reader never sees half a file; one line and exit 1 when it cannot be written."""
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        try:
+            with partial.open("wb") as fh:
+                yield fh
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)  # what was not renamed
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
 
 
 def plain(value: Any) -> Any:

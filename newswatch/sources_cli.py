@@ -13,7 +13,6 @@ newswatch.cli registers this group.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from .common import (
     format_option,
     handle_errors,
     open_synced,
+    output_file,
     output_option,
     remove_command,
 )
@@ -353,12 +353,6 @@ def export_(ctx: click.Context, output: Path | None) -> None:
     if output is None:
         click.get_binary_stream("stdout").write(document)
         return
-    # Written beside the target, then renamed: a reader never sees half a file.
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        partial.write_bytes(document)
-        os.replace(partial, output)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
+    with output_file(output) as fh:
+        fh.write(document)
     click.echo(f"exported {len(outlines)} source(s) to {output}")

@@ -64,6 +64,29 @@ def test_database_path_that_is_a_directory(workdir):
         f"newswatch: {workdir.config}: database.path: {workdir.database} is a directory"]
 
 
+def test_export_to_a_file_or_to_standard_output(workdir):
+    from storage import open_store
+
+    workdir.write_config()
+    open_store(workdir.database).close()  # a database with no article
+    header = ("url,title,text,published,author,source,source_url,topics,story,extraction,"
+              "extraction_note")
+    nowhere = workdir.path / "no" / "articles.csv"
+    result = workdir.newswatch("export", "--format", "csv", "-o", str(nowhere))
+    # Was "unexpected error: FileNotFoundError: ...", where sources export said this.
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"newswatch: {nowhere}: cannot write: No such file or directory"]
+    # -o - is standard output, not a file named "-".
+    dash = workdir.newswatch("export", "--format", "csv", "-o", "-")
+    assert (dash.returncode, dash.stdout.splitlines()) == (0, [header]), dash.stderr
+    assert not (workdir.path / "-").exists()
+    target = workdir.path / "articles.csv"
+    assert workdir.newswatch("export", "--format", "csv", "-o", str(target)).returncode == 0
+    assert target.read_text(encoding="utf-8").splitlines() == [header]
+    assert not list(workdir.path.glob(".*partial"))
+
+
 def _read_only_runner(tmp_path: Path) -> list[str]:
     """The command prefix under which file modes apply to newswatch (skips if none works)."""
     if os.geteuid() != 0:

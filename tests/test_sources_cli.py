@@ -326,6 +326,13 @@ def test_export_to_an_unwritable_place(workdir):
     assert "cannot write" in line
 
 
+def test_export_to_dash_is_standard_output(workdir):
+    workdir.write_config(sources=[CONFIGURED])
+    document = ok(workdir.newswatch("sources", "export", "-o", "-"))
+    assert outlines(document.encode("utf-8"))[0]["xmlUrl"] == CONFIGURED
+    assert not (workdir.path / "-").exists()
+
+
 # -- polling what was added -------------------------------------------------------------------
 
 
