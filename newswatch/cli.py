@@ -96,9 +96,10 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     """Run the daemon in the foreground until SIGTERM or SIGINT.
 
     Polls each source when it is due, matches new articles, sends alerts and retries
-    failed deliveries. SIGHUP reloads the config file: every setting but database.path and
-    daemon.metrics (which need a restart, and are logged by name) applies from the next cycle;
-    the same with --role.
+    failed deliveries. SIGHUP reloads the config file: every setting applies from the next
+    cycle but database.path, database.url and daemon.metrics, and with --role the timings
+    daemon.jobs, daemon.heartbeat, daemon.stalled_after and daemon.retry_stalled, which need
+    a restart (a change to them is logged by name).
     Only one newswatch may run on a database at a time, unless it runs in roles on
     PostgreSQL (--role; see "Running on several machines" in the README).
     """

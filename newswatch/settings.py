@@ -1,7 +1,7 @@
 """The settings model: every key of the config file, its type, default and help.
 
-This table is the single source of truth: the loader validates against it, ``newswatch
-config-help`` prints it, and a test checks that the README documents every key.
+This table is the single source of truth: the loader validates against it, and a test
+checks that the README documents every key (tests/test_docs.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-#: How a value is read: each kind has one parser in newswatch.config (``PARSERS``).
+#: How a value is read: each kind has one parser in newswatch.values (``PARSERS``).
 Kind = Literal[
     "str",
     "name",

@@ -38,7 +38,8 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
         pos = part.end()
     if not text or pos != len(text):
         raise ValueError(
-            f'{value!r} is not a duration (use a number with s, m, h or d, e.g. "10m", "1h30m")'
+            f"{value!r} is not a duration (use a number with ms, s, m, h, d or w, "
+            'e.g. "10m", "1h30m")'
         )
     if total == 0 and not allow_zero:
         raise ValueError("must be positive")

@@ -78,6 +78,7 @@ def test_example_toml_loads(tmp_path: Path, monkeypatch) -> None:
     config = load_config(EXAMPLE, environ={})
     assert config.smtp is None
     assert config.alerts.mbox == tmp_path / "newswatch.mbox"
+    assert "(newswatch.mbox here)" in EXAMPLE.read_text(encoding="utf-8")  # as its comment says
     assert len(config.sources) == 3
     assert [t.name for t in config.topics] == ["Maduro exit", "Rate decisions"]
     assert config.crawl.user_agent.startswith("newswatch/")
@@ -668,8 +669,8 @@ def test_newswatch_config_environment_variable(workdir: Workdir, tmp_path: Path)
     result = python_m_newswatch("check", cwd=tmp_path, NEWSWATCH_CONFIG=str(bad))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"newswatch: {bad}: crawl.every: 'often' is not a duration (use a number with s, m, h "
-        "or d, e.g. \"10m\", \"1h30m\")"]
+        f"newswatch: {bad}: crawl.every: 'often' is not a duration (use a number with ms, s, "
+        "m, h, d or w, e.g. \"10m\", \"1h30m\")"]
 
     # --config wins over the environment.
     flag = python_m_newswatch("--config", str(workdir.config), "check", cwd=tmp_path,
@@ -774,3 +775,11 @@ def test_the_settings_a_reload_cannot_apply_are_named(tmp_path: Path) -> None:
     """)), environ={})
     assert needs_restart(running, fresh) == ["database.path", "daemon.metrics"]
     assert needs_restart(running, running) == []
+
+
+def test_run_help_names_the_settings_a_reload_cannot_apply() -> None:
+    from newswatch.app import NEEDS_RESTART
+    from newswatch.cli import cli
+
+    text = " ".join((cli.commands["run"].help or "").split())
+    assert [name for name in NEEDS_RESTART if name not in text] == []
