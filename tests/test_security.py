@@ -45,7 +45,7 @@ def test_smtp_password_never_appears_in_output(site, workdir):
                   "password_env": "NW_TEST_PASSWORD", "timeout": "5s"},
         )
         crawl = workdir.newswatch("crawl", NW_TEST_PASSWORD=secret)
-        assert crawl.returncode == 3  # login refused: alerts stay queued
+        assert crawl.returncode == 2  # login refused: a config error; alerts stay queued
         assert "login failed for newswatch" in crawl.stderr
         status = workdir.newswatch("status", NW_TEST_PASSWORD=secret)
         check = workdir.newswatch("check", NW_TEST_PASSWORD=secret)
