@@ -272,6 +272,27 @@ def test_workers_run_below_the_crawl_process_priority() -> None:
     assert result.value == min(19, os.nice(0) + NICE)
 
 
+def test_ctrl_c_at_a_terminal_is_for_the_crawl_process_not_its_workers() -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group: a worker printed a
+    KeyboardInterrupt traceback and died under the page it held. The crawl process decides
+    when its workers end (a stop, then end of file)."""
+    import signal
+
+    async def run() -> list[object]:
+        pool = PagePool("os:getpid", 1)
+        try:
+            first = await pool.run()
+            assert isinstance(first, Done)
+            os.kill(first.value, signal.SIGINT)
+            await asyncio.sleep(0.5)
+            return [first, await pool.run()]
+        finally:
+            pool.close()
+
+    first, second = asyncio.run(run())
+    assert isinstance(second, Done) and second.value == first.value  # the same worker
+
+
 def test_in_process_extraction_when_workers_is_zero() -> None:
     async def run() -> object:
         pool = PagePool(extract, 0)
