@@ -144,7 +144,11 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
     for item in store.waiting_digest():
         waiting[item.recipient].append(item)
     handled = store.digest_handled()
-    recipients = set(waiting) | {r for t in topics if t.mode == "digest" for r in t.notify}
+    readers = {r for t in topics if t.mode == "digest" for r in t.notify}
+    # Those with a digest time remembered too: theirs moves on while nothing waits for them
+    # (a reader whose digests came of a storm, or of a topic since removed), so that their
+    # next digest is not "since" a time long gone, sent at once.
+    recipients = set(waiting) | readers | set(handled)
     sent = 0
     for recipient in sorted(recipients):
         policy = policies.of(recipient)
@@ -163,7 +167,7 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             continue
         chosen = items if due.kind == "slot" else storm
         slot = due.slot if due.kind == "slot" else None
-        if not chosen and not policy.empty:
+        if not chosen and not (policy.empty and recipient in readers):
             store.record_digest(recipient, None, [], slot)
             continue
         watched = [t.name for t in topics if recipient in t.notify]

@@ -146,15 +146,20 @@ def plan(
 
     ``handled`` is the last digest time already dealt with (None: never); ``oldest`` the
     queue time of the oldest waiting item and ``oldest_storm`` that of the oldest item
-    storm control folded. A digest time after ``handled`` (or, never handled, after the
-    oldest item was queued) makes a full digest, once however many times were missed;
+    storm control folded. A digest time after ``handled`` and after the oldest item was
+    queued makes a full digest, once however many times were missed;
     folded items otherwise go out when their hour is over, unless a digest time comes first.
     """
     slot = policy.latest_slot(now)
     since = handled
-    if since is None:
-        # An item queued at the very instant of a digest time belongs to that digest.
-        since = policy.latest_slot(oldest - _SECOND) if oldest is not None else slot
+    if oldest is not None:
+        # An item queued at the very instant of a digest time belongs to that digest; a
+        # digest time before the oldest item has nothing to send (however long ago the last
+        # one dealt with was: the folded alerts of a storm days later wait for their hour).
+        first = policy.latest_slot(oldest - _SECOND)
+        since = first if since is None else max(since, first)
+    elif since is None:
+        since = slot
     if slot > since:
         return DigestPlan("slot", slot, since, slot)
     nxt = policy.next_slot(now)

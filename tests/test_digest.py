@@ -30,7 +30,7 @@ from alerts import (
 from alerts.schedule import parse_times, plan
 from scheduler import Daemon
 from scheduler.pipeline import Pipeline
-from storage import Article, SourceSpec, Store, TopicSpec
+from storage import Article, SourceSpec, Store, TopicSpec, to_iso
 from storage import open_store as storage_open_store
 from watchlist import compile_query
 
@@ -536,6 +536,52 @@ def test_folded_alerts_go_with_a_digest_time_that_comes_first(store: Store) -> N
     assert "More than 2 alerts in an hour" in digest["body_text"]
 
 
+def test_a_storm_days_after_the_last_one_waits_its_hour(store: Store) -> None:
+    """The last digest time dealt with was remembered from a storm days before: a digest
+    time since then made the next storm's folded alerts go out at once (two emails in 30 s),
+    as a digest "since" that old storm."""
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy(storm=2)))
+    burst(store, src, 4, NOW)
+    assert pipe.match().queued == 2
+    assert pipe.digests() == 0
+    clock.at(NOW + timedelta(hours=1))
+    assert pipe.digests() == 1
+    later = NOW + timedelta(days=2)
+    clock.at(later)  # no digest job ran in between (newswatch crawl from cron)
+    burst(store, src, 4, later, "Aftershock")
+    assert pipe.match().queued == 2
+    clock.at(later + timedelta(seconds=30))
+    assert pipe.digests() == 0
+    clock.at(later + timedelta(hours=1))
+    assert pipe.digests() == 1
+    assert "Digest — 2 stories" in outbox(store)[-1]["subject"]
+
+
+def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_time(
+    store: Store,
+) -> None:
+    """A reader's digest topic removed, and weeks later another added: its first digest (an
+    empty one, with empty_digest) went out at once, "since" the old topic's last digest."""
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy(empty=True)))
+    assert pipe.digests() == 0
+    topics(store)
+    for day in range(1, 20):
+        clock.at(NOW + timedelta(days=day))
+        assert pipe.digests() == 0
+    clock.at(datetime(2026, 12, 14, 14, 0, tzinfo=UTC))
+    topics(store, ("Cobalt", "cobalt", (DESK,), "digest"))
+    assert pipe.digests() == 0
+    clock.at(datetime(2026, 12, 15, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    assert "since" in outbox(store)[-1]["body_text"]
+    assert "14 Dec" in outbox(store)[-1]["body_text"], outbox(store)[-1]["body_text"]
+
+
 def one_digest_alert(store: Store, mail=None) -> tuple[Pipeline, Clock]:
     """A digest topic with one article to match, and a pipeline at NOW (digests at 08:00)."""
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
@@ -741,8 +787,12 @@ def test_crawl_sends_a_digest_when_it_is_due_once(site, mail, workdir) -> None:
         handled = store.digest_handled()[DESK]  # the last digest time, some 12 hours ago
         assert timedelta(hours=11) < datetime.now(UTC) - handled < timedelta(hours=13)
         # As if that digest time had come after the alert was queued (the daemon was
-        # stopped over it, say): the last one dealt with is the day before's.
+        # stopped over it, say): the last one dealt with is the day before's, and the alert
+        # was queued before that digest time.
         store.set_digest_handled(DESK, handled - timedelta(days=1))
+        store.db.execute("UPDATE digest_queue SET queued = ?",
+                         [to_iso(handled - timedelta(hours=1))])
+        store.db.conn.commit()
     assert mail.messages == []
 
     second = workdir.newswatch("crawl")
