@@ -34,18 +34,14 @@ def _topic(row: dict[str, Any]) -> Topic:
 
 
 def one_spelling(topics: Sequence[Topic]) -> list[Topic]:
-    """``topics`` with each email address written as the first topic writes it: addresses
-    are compared without case (as ``[[recipients]]`` are), so that a reader on two topics as
-    "Desk@x.org" and "desk@x.org" gets one email for an article both match, one digest and
-    one storm count. Notification URLs are kept as written (their paths may tell case)."""
-    first: dict[str, str] = {}
+    """``topics`` with each email address in lower case: addresses are compared without case
+    (as ``[[recipients]]`` are), so that a reader on two topics as "Desk@x.org" and
+    "desk@x.org" gets one email for an article both match, one digest and one storm count,
+    whatever topics come and go. Notification URLs are kept as written (their paths may
+    tell case)."""
     kept: list[Topic] = []
     for topic in topics:
-        notify = tuple(
-            dict.fromkeys(
-                a if "://" in a else first.setdefault(a.casefold(), a) for a in topic.notify
-            )
-        )
+        notify = tuple(dict.fromkeys(a if "://" in a else a.lower() for a in topic.notify))
         kept.append(topic if notify == topic.notify else replace(topic, notify=notify))
     return kept
 

@@ -582,6 +582,26 @@ def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_ti
     assert "14 Dec" in outbox(store)[-1]["body_text"], outbox(store)[-1]["body_text"]
 
 
+def test_a_reader_written_two_ways_stays_one_reader_when_topics_change(store: Store) -> None:
+    """"Desk@" on one topic and "desk@" on another: the reader's alerts were counted under
+    the first topic's spelling, so removing that topic in the middle of a storm started the
+    count again (three more immediate emails past the limit)."""
+    shouting = DESK.replace("desk", "Desk").replace("test", "TEST")
+    topics(store, ("Volcanoes", "volcano", (shouting,), "immediate"),
+           ("Quakes", "earthquake", (DESK,), "immediate"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy(storm=3)))
+    burst(store, src, 3, NOW)
+    assert (pipe.match().emails, store.waiting_digest()) == (1, [])
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"))
+    clock.at(NOW + timedelta(minutes=10))
+    burst(store, src, 3, clock.now, "Aftershock")
+    report = pipe.match()
+    assert (report.emails, report.queued) == (0, 3)
+    assert {row["recipient"] for row in outbox(store)} == {DESK}
+
+
 def one_digest_alert(store: Store, mail=None) -> tuple[Pipeline, Clock]:
     """A digest topic with one article to match, and a pipeline at NOW (digests at 08:00)."""
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))

@@ -171,7 +171,7 @@ def test_one_address_in_two_spellings_gets_one_email(site, mail, workdir):
     result = workdir.newswatch("crawl")
     assert result.returncode == 0, result.stderr
     (message,) = mail.wait_for(1)
-    assert message["To"] == "Desk@Test.example"
+    assert message["To"] == "desk@test.example"
     assert "Maduro exit" in message["Subject"] and "Caracas" in message["Subject"]
     assert len(mail.messages) == 1
 
