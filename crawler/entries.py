@@ -44,7 +44,7 @@ from .feeds import FeedEntry
 from .http import HANDLED_STATUSES, describe_failure, transient_failure, transient_status
 from .report import CrawlReport
 from .shapes import link_shape
-from .urls import canonicalize, identity_key, is_home_page, same_site, web_url
+from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
 from .workers import Late, PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,35 @@ class Entry:
     linked: bool = False  # found as a link on a page (no summary to fall back on)
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
     article_id: int | None = None  # a stored article whose source shows a newer version
+
+
+def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
+    """``entries`` of one feed, those that link to one page with others of a different
+    title or summary made items of their own (stored with their summary, at their link with
+    its fragment, or with their guid as fragment: see item_url): the posts of a blog that are
+    anchors of its day page, a podcast's episodes that all link to its home page. Taken for
+    that page's one article, all but the first were lost, and each next poll "updated" it
+    to another item. Items with the same title and summary stay one article."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if entry.feed.link:
+            groups.setdefault(entry.url, []).append(entry)
+    shared = {
+        url for url, group in groups.items()
+        if len({(e.feed.title.casefold(), e.feed.summary.casefold()) for e in group}) > 1
+    }
+    if not shared:
+        return entries
+    return [_item_of_its_own(e) if e.feed.link and e.url in shared else e for e in entries]
+
+
+def _item_of_its_own(entry: Entry) -> Entry:
+    """A feed item whose link several items share, as an item of its own (see
+    items_of_shared_pages)."""
+    item = entry.feed
+    name = urlsplit(item.link).fragment or item.guid
+    url = item_url(entry.url, name, f"{item.title}\n{item.summary}")
+    return replace(entry, feed=replace(item, link=""), url=url)
 
 
 @dataclass

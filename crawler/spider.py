@@ -31,7 +31,7 @@ from storage import FetchOutcome, Source, StorageError, identity_host
 
 from .containers import Containers
 from .discover import feed_links, robots_sitemaps, sniff
-from .entries import EntriesMixin, Entry, _Poll
+from .entries import EntriesMixin, Entry, _Poll, items_of_shared_pages
 from .extracted import EXTRACT
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
@@ -293,7 +293,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self.report.count("feeds_malformed")
         with self.report.timed("parse"):
             found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
-            entries = [e for e in found if e is not None]
+            entries = items_of_shared_pages([e for e in found if e is not None])
         yield from self._entries(
             source,
             replace(

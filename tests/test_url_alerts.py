@@ -183,6 +183,52 @@ def test_feed_items_without_a_link_are_stored_and_alerted_once(site, mail, workd
     assert len(mail.messages) == 1 and len(export(workdir)) == 3
 
 
+def test_feed_items_sharing_one_page_are_each_an_article(site, mail, workdir):
+    # A blog whose posts are anchors of one day page (scripting.com: 50 posts, 7 articles
+    # stored), a podcast whose episodes all link to its home page: each item was merged into
+    # the first of its page, silently, and the next polls of the unchanged feed "updated" it
+    # to another item's title, alerting again.
+    day = site.url("/2017/06/24.html")
+    items = [
+        item("Harbour pilots vote to strike", f"{day}#a100601", "a100601",
+             "The harbour pilots voted on Monday to strike over night shifts."),
+        item("Ferry timetable for spring", f"{day}#a100602", "a100602",
+             "The ferry will sail twice an hour from April."),
+        item("Harbour museum reopens", f"{day}#a100603", "a100603",
+             "The harbour museum reopened after the flood repairs."),
+        item("Episode 62: the lighthouse", site.url("/"), "ep62",
+             "We talk about the harbour lighthouse and its keepers."),
+        item("Episode 61: the tugboat", site.url("/"), "ep61", "All about tugboats."),
+        # One article listed twice (another guid, the same title): still one.
+        item("Harbour dredging starts", site.url("/dredging"), "d1", "Dredging starts."),
+        item("Harbour dredging starts", site.url("/dredging"), "d2", "Dredging starts."),
+    ]
+    site.serve("/dredging", article_page("Harbour dredging starts", site.url("/dredging")),
+               content_type="text/html; charset=utf-8")
+    feed = site.serve("/blog.rss", rss(site, items))
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "6 new article(s)" in first.stdout, first.stdout
+    stored = {a["title"]: a for a in export(workdir)}
+    assert sorted(stored) == sorted({i.split("<title>")[1].split("<")[0] for i in items})
+    assert stored["Ferry timetable for spring"]["url"] == f"{day}#a100602"
+    assert stored["Ferry timetable for spring"]["text"] == (
+        "The ferry will sail twice an hour from April.")
+    assert stored["Episode 61: the tugboat"]["url"] == site.url("/") + "#ep61"
+    assert stored["Harbour dredging starts"]["extraction"] != "feed"  # its page was read
+    assert site.requests_for("/2017/06/24.html") == []
+    [message] = mail.wait_for(1)
+    assert "4 stories" in message["Subject"], message["Subject"]
+
+    for _ in range(2):
+        again = workdir.newswatch("crawl")
+        assert again.returncode == 0, again.stderr
+        assert "0 new article(s)" in again.stdout and "updated" not in again.stdout
+    assert len(mail.messages) == 1 and len(export(workdir)) == 6
+
+
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
     now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
     doc = {
