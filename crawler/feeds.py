@@ -179,11 +179,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         return ParsedFeed(None, (), f"not a feed (feedparser failed on its markup: "
                           f"{type(failed).__name__}: {failed})", is_feed=False)
     entries = []
+    feed_address = url.partition("#")[0]
     for entry in parsed.entries:
         link = entry.get("link") or ""
         guid = entry.get("id") or ""
         if entry.get("guidislink") and not link.startswith(("http://", "https://")):
             link = ""  # feedparser took a guid that is no web address (tag:, urn:) for one
+        if link.partition("#")[0] == feed_address:
+            link = ""  # <link href=""/>, resolved against the feed: the item has none
         if not link:
             # Some feeds only give the link as a permalink guid.
             link = guid if guid.startswith(("http://", "https://")) else ""

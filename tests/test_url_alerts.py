@@ -229,6 +229,34 @@ def test_feed_items_sharing_one_page_are_each_an_article(site, mail, workdir):
     assert len(mail.messages) == 1 and len(export(workdir)) == 6
 
 
+def test_an_empty_link_is_no_link_not_the_feed_itself(site, mail, workdir):
+    # <link href=""/> resolves to the feed document: the feed was fetched as the item's page
+    # and its whole text (every other post's) stored as the item's.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    post = site.url("/?p=14848")
+    atom = f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>One Foot</title><id>{site.url("/")}</id>
+<updated>{when.isoformat()}</updated><link href="{site.url("/")}"/>
+<entry><title>Link: the harbour dolphins</title><link href=""/><id>{post}</id>
+<updated>{when.isoformat()}</updated><summary>The harbour dolphins are back.</summary></entry>
+<entry><title>Tugboat race</title><link href="{site.url("/tugboats")}"/><id>t1</id>
+<updated>{when.isoformat()}</updated><summary>A race of tugboats in the harbour.</summary>
+</entry></feed>""".encode()
+    feed = site.serve("/wp-atom.php", atom, content_type="application/atom+xml")
+    site.serve("/?p=14848", article_page("Link: the harbour dolphins", post),
+               content_type="text/html; charset=utf-8")
+    site.serve("/tugboats", article_page("Tugboat race", site.url("/tugboats")),
+               content_type="text/html; charset=utf-8")
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "2 new article(s)" in result.stdout
+    stored = {a["title"]: a for a in export(workdir)}
+    assert stored["Link: the harbour dolphins"]["url"] == post
+    assert "Tugboat" not in stored["Link: the harbour dolphins"]["text"]
+    assert len(site.requests_for("/wp-atom.php")) == 1  # polled, never read as a page
+
+
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
     now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
     doc = {
