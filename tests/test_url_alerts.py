@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from html import escape
 
+import pytest
 from test_end_to_end import export, parts
 
 TOPIC = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
@@ -255,6 +256,30 @@ def test_an_empty_link_is_no_link_not_the_feed_itself(site, mail, workdir):
     assert stored["Link: the harbour dolphins"]["url"] == post
     assert "Tugboat" not in stored["Link: the harbour dolphins"]["text"]
     assert len(site.requests_for("/wp-atom.php")) == 1  # polled, never read as a page
+
+
+@pytest.mark.parametrize(
+    ("codec", "title"),
+    [("koi8-r", "Как пережить новогоднюю ночь в порту"),
+     ("shift_jis", "港の新しいフェリーが運航を開始しました"),
+     ("euc-kr", "항구의 새 페리가 운항을 시작했습니다")],
+)
+def test_a_feed_in_a_legacy_encoding_it_does_not_declare_is_read(site, mail, workdir, codec,
+                                                                  title):
+    # Without an encoding in the XML declaration or the Content-Type, such a feed was read
+    # as windows-1252: mojibake titles, and no topic in its language ever matched.
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title>'
+            f"<link>{site.url('/')}</link>{item(title, None, 'x1', title)}</channel></rss>")
+    feed = site.serve("/legacy.rss", body.encode(codec), content_type="application/rss+xml")
+    word = title.split()[1] if " " in title else title[:3]
+    topic = {"name": "Legacy", "query": f'"{word}"' if " " in title else title[:5] + "*",
+             "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[feed], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    [stored] = export(workdir)
+    assert stored["title"] == title
+    assert stored["topics"] == ["Legacy"]
 
 
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
