@@ -371,7 +371,7 @@ def compose_digest(
                       for number, item in enumerate(newest[: quota[name]], 1)],
             **_more(more, name),
         })
-    count = sum(len(entries) for entries in groups.values())
+    count = len({article for entries in groups.values() for article in entries})  # once each
     stamp = format_when(since, tz) if since is not None else ""
     when = f" since {stamp}" if stamp else ""
     if count:

@@ -125,6 +125,12 @@ def hold_for_digest(
                 recipient,
                 policies.of(recipient).storm,
             )
+    # A reader's article that goes in an immediate email (another topic's) is not queued for
+    # a digest as well: the email names the digest topic too, and the article comes once.
+    told = {(r, a) for r, articles in immediate.items() for a in articles} - {
+        (q.recipient, q.article_id) for q in queued if q.reason == "storm"
+    }
+    queued = [q for q in queued if (q.recipient, q.article_id) not in told]
     held = {(q.recipient, q.article_id, q.topic_id) for q in queued}
     return held, queued
 

@@ -602,6 +602,44 @@ def test_a_reader_written_two_ways_stays_one_reader_when_topics_change(store: St
     assert {row["recipient"] for row in outbox(store)} == {DESK}
 
 
+def test_an_article_of_an_immediate_and_a_digest_topic_reaches_a_reader_once(
+    store: Store,
+) -> None:
+    """One reader, "Maduro" immediate and "Venezuela" in a digest: an article both match came
+    in the immediate email and again in the next digest. It comes once, at once, with both
+    topics."""
+    topics(store, ("Maduro", "maduro", (DESK,), "immediate"),
+           ("Venezuela", "venezuela", (DESK,), "digest"), ("Oil", "oil", (ED,), "digest"))
+    src = source(store, "Caracas Daily")
+    article(store, src, "a", "Maduro visits Venezuela's oil fields",
+            "Maduro toured Venezuela's oil fields.", NOW - timedelta(minutes=10))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    report = pipe.match()
+    assert (report.emails, report.queued) == (1, 1)  # Ed's digest still has it
+    [immediate] = outbox(store)
+    assert immediate["recipient"] == DESK
+    assert "Maduro" in immediate["subject"] and "Venezuela" in immediate["subject"]
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    assert [row["recipient"] for row in outbox(store)] == [DESK, ED]
+
+
+def test_an_article_of_two_digest_topics_is_one_story_of_the_digest(store: Store) -> None:
+    topics(store, ("Maduro", "maduro", (DESK,), "digest"),
+           ("Venezuela", "venezuela", (DESK,), "digest"))
+    src = source(store, "Caracas Daily")
+    article(store, src, "a", "Maduro visits Venezuela's oil fields",
+            "Maduro toured Venezuela's oil fields.", NOW - timedelta(minutes=10))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 2
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert digest["subject"] == "[newswatch] Digest — 1 story: Maduro, Venezuela"
+
+
 def one_digest_alert(store: Store, mail=None) -> tuple[Pipeline, Clock]:
     """A digest topic with one article to match, and a pipeline at NOW (digests at 08:00)."""
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
