@@ -142,21 +142,25 @@ class DigestsMixin:
                 self._set_handled(recipient, handled)
 
     def stored_matches(self, items: Iterable[DigestItem]) -> dict[tuple[int, int], Match]:
-        """The recorded match of each item's (article id, topic id), for its highlights."""
+        """The recorded match of each item's (article id, topic id), for its highlights:
+        without its places while the article waits to be matched again (edited since: they
+        may fall on other words)."""
         found: dict[tuple[int, int], Match] = {}
         for key in dict.fromkeys((i.article_id, i.topic_id) for i in items):
             row = self.db.execute(
-                "SELECT terms, title_spans, text_spans, alert FROM matches "
-                "WHERE article_id = ? AND topic_id = ?",
+                "SELECT terms, title_spans, text_spans, alert,"
+                " EXISTS (SELECT 1 FROM rematch r WHERE r.article_id = m.article_id)"
+                " FROM matches m WHERE article_id = ? AND topic_id = ?",
                 list(key),
             ).fetchone()
             if row is not None:
+                stale = bool(row[4])
                 found[key] = Match(
                     *key,
                     terms=tuple(json.loads(row[0])),
                     alert=bool(row[3]),
-                    title_spans=tuple((a, b) for a, b in json.loads(row[1])),
-                    text_spans=tuple((a, b) for a, b in json.loads(row[2])),
+                    title_spans=() if stale else tuple((a, b) for a, b in json.loads(row[1])),
+                    text_spans=() if stale else tuple((a, b) for a, b in json.loads(row[2])),
                 )
         return found
 

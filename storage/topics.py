@@ -151,7 +151,8 @@ class TopicsMixin:
         of the articles they were matched for: the ``matched`` articles, and every article
         up to id ``watermark`` (None: none), are no longer waiting to be matched; the
         ``rematched`` articles leave the re-match queue, and the ``refreshed`` matches (of
-        their topics that had matched them before) take their terms' new places."""
+        their topics that had matched them before) take their terms' new places (the others
+        of those articles keep none)."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -172,6 +173,13 @@ class TopicsMixin:
                     """,
                     [m.article_id, m.topic_id, *_match_places(m), int(m.alert), to_iso(now)],
                 )
+            # The places of a topic's words in an article matched again: the new ones for
+            # the topics that still match it, none for those that no longer do (a digest
+            # entry queued before the edit would bold other words at the old places).
+            self.db.conn.executemany(
+                "UPDATE matches SET title_spans = '[]', text_spans = '[]' WHERE article_id = ?",
+                [(i,) for i in rematched],
+            )
             for m in refreshed:
                 self.db.execute(
                     """

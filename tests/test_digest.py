@@ -206,23 +206,34 @@ def test_a_digest_goes_out_at_its_local_time_and_not_before(store: Store, mail) 
     assert pipe.digests() == 0
 
 
+MADURO_TEXT = "President Maduro met his ministers in Caracas on Monday to discuss oil output."
+
+
+def edited_after_its_match(
+    store: Store, title: str, new_title: str, new_text: str
+) -> tuple[Pipeline, Clock]:
+    """A digest topic's article, matched at NOW, then edited in place (not matched again)."""
+    topics(store, ("Maduro", "maduro", (DESK,), "digest"))
+    src = source(store, "Caracas Daily")
+    article_id = article(store, src, "a", title, MADURO_TEXT, NOW - timedelta(hours=3))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 1
+    stored = store.article(article_id)
+    assert store.update_article(article_id, Article(
+        url=stored.url, entry_url=stored.url, source_id=src, title=new_title, text=new_text,
+        published=stored.published, author=None, fetched=NOW, extraction="page",
+        updated=NOW), NOW)
+    return pipe, clock
+
+
 def test_a_digest_highlights_the_words_of_the_article_as_edited(store: Store) -> None:
     """A digest shows an article's text as it is at digest time; an article edited after
     its match (a new first paragraph) is matched again, and the highlights follow the new
     text. Before, the spans of the first match were kept and fell on other words."""
-    topics(store, ("Maduro", "maduro", (DESK,), "digest"))
-    src = source(store, "Caracas Daily")
-    text = "President Maduro met his ministers in Caracas on Monday to discuss oil output."
-    article_id = article(store, src, "a", "Oil talks", text, NOW - timedelta(hours=3))
-    clock = Clock(NOW)
-    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
-    assert pipe.match().queued == 1
-    edited = "Update: officials in Bogotá reacted within the hour. " + text
-    stored = store.article(article_id)
-    assert store.update_article(article_id, Article(
-        url=stored.url, entry_url=stored.url, source_id=src, title="Oil talks", text=edited,
-        published=stored.published, author=None, fetched=NOW, extraction="page",
-        updated=NOW), NOW)
+    pipe, clock = edited_after_its_match(
+        store, "Oil talks", "Oil talks", "Update: officials in Bogotá reacted within the hour. "
+        + MADURO_TEXT)
     pipe.match()
     clock.at(NOW + timedelta(days=1))
     assert pipe.digests() == 1
@@ -230,6 +241,26 @@ def test_a_digest_highlights_the_words_of_the_article_as_edited(store: Store) ->
     assert "*Maduro*" in flat(row["body_text"])
     assert "<strong" in row["body_html"] and ">Maduro</strong>" in row["body_html"]
     assert "*" not in flat(row["body_text"]).split("Bogot")[1][:3]  # "Bogotá" untouched
+
+
+@pytest.mark.parametrize("rematched", [True, False])
+def test_a_digest_bolds_no_stale_places_of_an_edited_article(store: Store, rematched) -> None:
+    """An edit that took the topic's words out of the article (matched again: the topic no
+    longer matches), or one not matched again yet (the digest job runs while a crawl that
+    stored it goes on): the places of the first match fell on other words ("*Venezu*ela",
+    "of*ficial*s"). The entry is shown without them."""
+    pipe, clock = edited_after_its_match(
+        store, "Maduro oil talks", "Venezuela oil talks",
+        "Officials in Bogota reacted within the hour to the talks on oil output in Caracas.")
+    if rematched:
+        pipe.match()
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [row] = outbox(store)
+    assert "Venezuela oil talks" in row["body_text"]
+    assert "*" not in row["body_text"].split("1. ", 1)[1].split("https://")[0]
+    assert "<strong" not in row["body_html"].split("Venezuela oil talks")[0][-200:]
+    assert "</strong>" not in row["body_html"]
 
 
 def test_madrid_digest_across_the_change_to_summer_time(store: Store) -> None:
