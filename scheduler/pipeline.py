@@ -367,7 +367,9 @@ class Pipeline:
         """Queue one email to the operator per change of source health; returns how many
         sources were reported. Without an operator, the change is only logged."""
         now = self.clock()
-        failing, recovered = self.store.health_changes(now, self.health_after)
+        failing, recovered = self.store.health_changes(
+            now, self.health_after, mailed=bool(self.operator)
+        )
         if not failing and not recovered:
             return 0
         for row in failing:
@@ -379,8 +381,11 @@ class Pipeline:
             )
         for row in recovered:
             logger.info("source %s recovered", row.url)
-        emails = [compose_health(r, failing, recovered, now) for r in self.operator]
-        self.store.record_health(emails, [r.id for r in failing], [r.id for r in recovered], now)
+        news = [r for r in recovered if r.told]  # not a failure the operator never heard of
+        emails = [compose_health(r, failing, news, now) for r in self.operator]
+        if not failing and not news:
+            emails = []
+        self.store.record_health(emails, failing, [r.id for r in recovered], now)
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,33 +30,46 @@ def _health(row: dict[str, Any]) -> SourceHealth:
     )
 
 
+#: How a source's report is remembered (``sources.health_alerted``): the time it was
+#: reported, after "logged " when no operator was told (only the log said it) and "gone "
+#: when it was reported gone (deactivated).
+LOGGED, GONE = "logged ", "gone "
+
+
 class HealthMixin:
-    """Failing-for-long, recovered and deactivated sources, each reported once."""
+    """Failing-for-long, recovered and deactivated sources, each reported once (and again
+    to an operator configured after it was only logged)."""
 
     db: Database
 
     def health_changes(
-        self, now: datetime, failing_for: timedelta
+        self, now: datetime, failing_for: timedelta, *, mailed: bool = True
     ) -> tuple[list[SourceHealth], list[SourceHealth]]:
-        """Sources to report as failing (for longer than ``failing_for``, or gone) and as
-        recovered (reported failing earlier, polled fine since)."""
+        """Sources to report as failing (for longer than ``failing_for``, or gone: a source
+        reported failing is reported again once gone) and as recovered (reported failing
+        earlier, polled fine since). ``mailed``: an operator hears of them, and of those
+        only logged before; a recovered source whose failure was only logged is ``told``
+        False."""
         columns = """id, url, name, last_error, last_status, consecutive_failures,
-                     failing_since, last_success, deactivated, fetch_url"""
+                     failing_since, last_success, deactivated, fetch_url, health_alerted"""
+        unheard = f"(? AND health_alerted LIKE '{LOGGED}%')"
         failing = [
             _health(r)
             for r in self.db.query(
                 f"""
                 SELECT {columns} FROM sources
-                WHERE health_alerted IS NULL AND (
-                    (active = 1 AND failing_since IS NOT NULL AND failing_since <= ?)
-                    OR deactivated IS NOT NULL)
+                WHERE (active = 1 AND failing_since IS NOT NULL AND failing_since <= ?
+                       AND (health_alerted IS NULL OR {unheard}))
+                   OR (deactivated IS NOT NULL
+                       AND (health_alerted IS NULL OR health_alerted NOT LIKE '%{GONE}%'
+                            OR {unheard}))
                 ORDER BY id
                 """,
-                [to_iso(now - failing_for)],
+                [to_iso(now - failing_for), mailed, mailed],
             )
         ]
         recovered = [
-            _health(r)
+            replace(_health(r), told=not (mailed and r["health_alerted"].startswith(LOGGED)))
             for r in self.db.query(
                 f"""
                 SELECT {columns} FROM sources
@@ -70,17 +84,21 @@ class HealthMixin:
     def record_health(
         self,
         emails: Sequence[Email],
-        failing_ids: Sequence[int],
+        failing: Sequence[SourceHealth],
         recovered_ids: Sequence[int],
         now: datetime,
     ) -> None:
-        """Queue the health emails and remember who was reported, in one transaction."""
+        """Queue the health emails and remember who was reported, in one transaction (as
+        only logged when there is no email)."""
+        how = "" if emails else LOGGED
         with self.db.atomic():
             for email in emails:
                 insert_email(self.db, email)
-            for source_id in failing_ids:
+            for row in failing:
+                gone = GONE if row.deactivated else ""
                 self.db.execute(
-                    "UPDATE sources SET health_alerted = ? WHERE id = ?", [to_iso(now), source_id]
+                    "UPDATE sources SET health_alerted = ? WHERE id = ?",
+                    [f"{how}{gone}{to_iso(now)}", row.id],
                 )
             for source_id in recovered_ids:
                 self.db.execute(

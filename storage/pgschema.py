@@ -326,4 +326,10 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     CREATE INDEX deferred_entries_source ON deferred_entries(source_id)
     """
     ),
+    # 16: the sources deactivated and reported before, marked as reported gone (see
+    # storage.schema).
+    """
+    UPDATE sources SET health_alerted = 'gone ' || health_alerted
+    WHERE deactivated IS NOT NULL AND health_alerted IS NOT NULL
+    """,
 )

@@ -312,7 +312,7 @@ class HealthStore(Protocol):
     """Source-health reports: who to report, and recording that they were."""
 
     def health_changes(
-        self, now: datetime, failing_for: timedelta
+        self, now: datetime, failing_for: timedelta, *, mailed: bool = True
     ) -> tuple[list[SourceHealth], list[SourceHealth]]:
         """Sources to report as failing (or gone), and as recovered."""
         ...
@@ -320,7 +320,7 @@ class HealthStore(Protocol):
     def record_health(
         self,
         emails: Sequence[Email],
-        failing_ids: Sequence[int],
+        failing: Sequence[SourceHealth],
         recovered_ids: Sequence[int],
         now: datetime,
     ) -> None:

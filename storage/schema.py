@@ -419,4 +419,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE deferred_entries ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX deferred_entries_source ON deferred_entries(source_id);
     """,
+    # 16: a source reported gone is remembered as such (storage.health: "gone " before the
+    # time), so that a source reported failing is reported again once gone. The sources
+    # deactivated and reported before were reported gone (or failing, then never again):
+    # marked as reported gone, so that an upgrade sends no report twice.
+    """
+    UPDATE sources SET health_alerted = 'gone ' || health_alerted
+    WHERE deactivated IS NOT NULL AND health_alerted IS NOT NULL;
+    """,
 )

@@ -51,6 +51,7 @@ class SourceHealth:
     last_success: datetime | None
     deactivated: str | None
     fetch_url: str | None
+    told: bool = True  # recovered: whether the operator heard of its failure
 
 
 @dataclass(frozen=True)

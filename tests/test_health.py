@@ -63,3 +63,47 @@ def test_without_an_operator_health_changes_are_logged_only(site, mail, workdir)
     crawl(workdir)
     assert mail.messages == []
     assert "alerts: 0 pending, 0 sent" in workdir.newswatch("status").stdout
+
+
+def test_an_operator_configured_later_hears_of_what_is_still_wrong(site, mail, workdir):
+    # Without an operator the changes were logged and marked as reported: an operator set
+    # later never heard of a source failing, or gone, since before.
+    site.create_feed("flaky")
+    site.set_status("/feeds/flaky.rss", 500)
+    site.set_status("/feeds/closed.rss", 410)
+    sources = [site.url("/feeds/flaky.rss"), site.url("/feeds/closed.rss")]
+    workdir.write_config(sources=sources, smtp=mail, alerts={"health_after": "1s"})
+    crawl(workdir)
+    time.sleep(1.2)
+    crawl(workdir)
+    assert mail.messages == []
+    workdir.write_config(sources=sources, smtp=mail,
+                         alerts={"operator": ["ops@test.example"], "health_after": "1s"})
+    crawl(workdir)
+    [report] = mail.wait_for(1)
+    text = report.get_body(preferencelist=("plain",)).get_content()
+    assert sources[0] in text and "Deactivated: HTTP 410 Gone" in text
+    crawl(workdir)
+    assert len(mail.messages) == 1
+    # Its recovery is news to it now.
+    site.clear_status("/feeds/flaky.rss")
+    crawl(workdir)
+    assert "recovered" in mail.wait_for(2)[1]["Subject"]
+
+
+def test_a_failing_source_that_is_then_gone_is_reported_gone(site, mail, workdir):
+    site.create_feed("flaky")
+    site.set_status("/feeds/flaky.rss", 500)
+    workdir.write_config(sources=[site.url("/feeds/flaky.rss")], smtp=mail,
+                         alerts={"operator": ["ops@test.example"], "health_after": "1s"})
+    crawl(workdir)
+    time.sleep(1.2)
+    crawl(workdir)
+    [failing] = mail.wait_for(1)
+    assert "failing" in failing["Subject"]
+    site.set_status("/feeds/flaky.rss", 410)
+    crawl(workdir)
+    [_, gone] = mail.wait_for(2)
+    assert "Deactivated: HTTP 410 Gone" in gone.get_body(preferencelist=("plain",)).get_content()
+    crawl(workdir)
+    assert len(mail.messages) == 2
