@@ -125,6 +125,18 @@ def html_to_text(fragment: str) -> str:
     return " ".join(root.text_content().split())
 
 
+def _title(entry: Any) -> str:
+    """An entry's title as text: feedparser says when it is HTML (an Atom ``type="html"``,
+    markup it knows in an RSS title); a plain-text one is taken as written ("Vector<T> vs
+    List<T>", "Ernst & Young <EY>", "The <script> tag": read as HTML, they lost words, and
+    a topic on them never matched)."""
+    title = entry.get("title") or ""
+    detail = entry.get("title_detail") or {}
+    if detail.get("type") == "text/plain":
+        return " ".join(title.split())
+    return html_to_text(title)
+
+
 def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
     """The first of the ``keys`` (feedparser's ``*_parsed`` dates) that ``entry`` has."""
     for key in keys:
@@ -196,7 +208,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         entries.append(
             FeedEntry(
                 link=link,
-                title=html_to_text(entry.get("title") or ""),
+                title=_title(entry),
                 summary=html_to_text(summary),
                 published=_when(entry, ("published_parsed", "updated_parsed", "created_parsed")),
                 author=entry.get("author") or None,

@@ -282,6 +282,25 @@ def test_a_feed_in_a_legacy_encoding_it_does_not_declare_is_read(site, mail, wor
     assert stored["topics"] == ["Legacy"]
 
 
+def test_plain_text_titles_are_kept_as_written(site, mail, workdir):
+    # Every title was read as HTML: "Ernst & Young <EY>" lost its "<EY>", "Vector<T>" its
+    # "<T>", "Hot&not" became "Hot¬", and a topic on those words never matched. A title with
+    # markup (feedparser tells which) is still reduced to its text.
+    titles = ["Ernst & Young <EY> buys the harbour", "Vector<T> vs List<T> at the harbour",
+              "Hot&not: the harbour week", "<b>Breaking:</b> harbour closed"]
+    items = [item(t, None, f"g{i}", f"Item {i} about the harbour.")
+             for i, t in enumerate(titles)]
+    feed = site.serve("/titles.rss", rss(site, items))
+    topic = {"name": "EY", "query": "title:EY", "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[feed], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    stored = sorted(a["title"] for a in export(workdir))
+    assert stored == sorted([*titles[:3], "Breaking: harbour closed"])
+    [message] = mail.wait_for(1)
+    assert "Ernst & Young <EY> buys the harbour" in message["Subject"]
+
+
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
     now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
     doc = {
