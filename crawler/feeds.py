@@ -19,7 +19,8 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from .sitemaps import w3c_datetime
+from .discover import GZIP_MAGIC
+from .sitemaps import gunzip, w3c_datetime
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
 
@@ -163,7 +164,17 @@ def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse a feed body; the entries of a malformed but readable feed are kept."""
+    """Parse a feed body; the entries of a malformed but readable feed are kept. A gzip
+    body that no Content-Encoding announced (a feed.xml.gz, a server that says
+    application/x-gzip) is read decompressed, as a sitemap's is."""
+    if body.startswith(GZIP_MAGIC):
+        try:
+            body, _truncated = gunzip(body)
+        except ValueError as exc:
+            return ParsedFeed(None, (), f"not a feed ({exc})", is_feed=False)
+        # The type said what was sent (gzip), not what it holds.
+        headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+        headers["content-type"] = "application/xml"
     if _looks_like_json(body, {k.lower(): v for k, v in (headers or {}).items()}):
         return _whole_characters(parse_json_feed(body, url))
     return _whole_characters(_parse_xml_feed(body, url, headers))

@@ -101,7 +101,7 @@ def is_sitemap(body: bytes) -> bool:
     return xml_root(head_bytes(body)) in ("urlset", "sitemapindex")
 
 
-def _gunzip(body: bytes) -> tuple[bytes, str | None]:
+def gunzip(body: bytes) -> tuple[bytes, str | None]:
     """Decompress a gzip body up to MAX_SITEMAP_BYTES; raises ValueError beyond it."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
@@ -197,7 +197,7 @@ def _parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     problems: list[str] = []
     if body.startswith(GZIP_MAGIC):
         try:
-            body, gzip_problem = _gunzip(body)
+            body, gzip_problem = gunzip(body)
         except ValueError as exc:
             return ParsedSitemap("", problem=f"not a sitemap ({exc})")
         problems += [gzip_problem] if gzip_problem else []

@@ -301,6 +301,20 @@ def test_plain_text_titles_are_kept_as_written(site, mail, workdir):
     assert "Ernst & Young <EY> buys the harbour" in message["Subject"]
 
 
+def test_a_gzip_feed_without_content_encoding_is_read(site, mail, workdir):
+    # A feed.xml.gz (served as application/x-gzip, no Content-Encoding) was taken for a
+    # feed by its first bytes, gunzipped, then parsed compressed: "not a feed".
+    import gzip
+
+    body = rss(site, [item("Harbour reopens", None, "g1", "The harbour reopened.")])
+    feed = site.serve("/feed.xml.gz", gzip.compress(body), content_type="application/x-gzip")
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 ok" in result.stdout and "1 new article(s)" in result.stdout
+    assert len(mail.wait_for(1)) == 1
+
+
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
     now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
     doc = {
