@@ -169,6 +169,14 @@ def xml_root(head: bytes) -> str | None:
     return root.group(1).decode("ascii", "replace").rpartition(":")[2].lower()
 
 
+def junk_before_xml(head: bytes) -> bool:
+    """Whether an XML declaration comes after something else in ``head`` (the start of a
+    body): a server's warning printed before the document ("<br /><b>Warning</b>: Cannot
+    modify header information..."), which XML parsers refuse and browsers show."""
+    found = head.find(b"<?xml", 1)
+    return found > 0 and not head[:found].isspace()
+
+
 def sniff(body: bytes, content_type: str | None) -> str:
     """What a body is, from its first KBs: "feed" (RSS/Atom/RDF), "jsonfeed", "sitemap",
     "html" or "unknown"."""
@@ -178,6 +186,8 @@ def sniff(body: bytes, content_type: str | None) -> str:
         if _JSONFEED_VERSION.search(head) or ctype == "application/feed+json":
             return "jsonfeed"
         return "unknown"
+    if junk_before_xml(head):  # a PHP warning printed before the feed
+        return "feed" if xml_root(head[head.find(b"<?xml") :]) in _FEED_ROOTS else "unknown"
     if head.startswith(b"<"):
         root = xml_root(head)
         if root in _FEED_ROOTS:

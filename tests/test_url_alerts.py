@@ -315,6 +315,22 @@ def test_a_gzip_feed_without_content_encoding_is_read(site, mail, workdir):
     assert len(mail.wait_for(1)) == 1
 
 
+@pytest.mark.parametrize("content_type", ["application/rss+xml", "text/html; charset=UTF-8"])
+def test_a_feed_after_a_server_warning_is_read(site, mail, workdir, content_type):
+    # A PHP warning printed before the feed (a WordPress plugin's "headers already sent"):
+    # the source failed as "not a feed, sitemap or web page", every poll, until it was fixed.
+    warning = (b"<br />\n<b>Warning</b>:  Cannot modify header information - headers already"
+               b" sent by (output started at /var/www/wp-config.php:1) in <b>/var/www/"
+               b"wp-includes/feed-rss2.php</b> on line <b>8</b><br />\n")
+    body = warning + rss(site, [item("Harbour reopens", None, "g1", "The harbour reopened.")])
+    feed = site.serve("/feed/", body, content_type=content_type)
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 ok" in result.stdout and "1 new article(s)" in result.stdout
+    assert len(mail.wait_for(1)) == 1
+
+
 def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail, workdir):
     now = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
     doc = {
