@@ -267,6 +267,11 @@ def crawl(ctx: click.Context) -> None:
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")
+        if waiting := crawl_report.counters["articles_deferred"]:
+            click.echo(
+                f"  {waiting} page(s) unavailable for now (a 5xx, 429, a timeout...): "
+                "requested again at the next runs (newswatch status tells which sources)"
+            )
         if lost := crawl_report.counters["pages_lost"]:
             click.echo(
                 f"  {lost} page(s) crashed or hung their extraction worker: "
@@ -524,7 +529,9 @@ def _echo_source(s: dict[str, Any]) -> None:
         f"    {health}; last poll {s['last_fetch'] or '-'} "
         f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
         f"errors {s['error_count']}; articles {s['articles']}; "
-        f"next {'never' if s['deactivated'] else s['next_due'] or 'now'}"
+        + (f"{s['waiting']} page(s) unavailable for now, requested again; "
+           if s.get("waiting") else "")
+        + f"next {'never' if s['deactivated'] else s['next_due'] or 'now'}"
     )
     if s["last_error"]:
         label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"

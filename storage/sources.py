@@ -242,7 +242,9 @@ class SourcesMixin:
                    s.last_error, s.error_count, s.consecutive_failures, s.next_due,
                    s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
                    s.active, s.deactivated,
-                   (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles
+                   (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles,
+                   (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id)
+                       AS waiting
             FROM sources s WHERE s.active = 1 OR s.deactivated IS NOT NULL
             ORDER BY s.id
             """
@@ -268,6 +270,7 @@ class SourcesMixin:
                 active=bool(r["active"]),
                 deactivated=r["deactivated"],
                 articles=r["articles"],
+                waiting=r["waiting"],
             )
             for r in rows
         ]

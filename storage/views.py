@@ -35,6 +35,7 @@ class SourceStatus:
     active: bool
     deactivated: str | None  # why the source was deactivated for good (HTTP 410)
     articles: int
+    waiting: int = 0  # entries whose page was unavailable, requested again at the next polls
 
 
 @dataclass(frozen=True)

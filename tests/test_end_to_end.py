@@ -340,9 +340,14 @@ def test_page_unavailable_for_now_is_retried_at_the_next_poll(site, mail, workdi
     first = workdir.newswatch("crawl")
     assert first.returncode == 0, first.stderr
     assert "0 new article(s)" in first.stdout  # not stored with a summary: it waits
+    # ... and says so (before: "1 ok", nothing more, and status said "articles 0").
+    assert "1 page(s) unavailable for now" in first.stdout
+    assert "1 page(s) unavailable for now, requested again" in workdir.newswatch(
+        "status").stdout
     site.clear_status(page)
     second = workdir.newswatch("crawl")
-    assert "1 new article(s)" in second.stdout
+    assert "1 new article(s)" in second.stdout and "unavailable for now" not in second.stdout
+    assert "unavailable for now" not in workdir.newswatch("status").stdout
     # The feed was read in full again (no validators saved while an entry was pending).
     assert site.requests_for("/feeds/world.rss")[1].status == 200
     [row] = export(workdir)
