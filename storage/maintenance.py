@@ -40,7 +40,10 @@ class MaintenanceMixin:
     def due_now(self, now: datetime) -> int:
         """The clock went back: every source whose next poll, and every email whose next
         attempt, lies after ``now`` is due at ``now`` (else they would wait as long as the
-        clock went back). Returns how many rows moved."""
+        clock went back). Returns how many rows moved. The times the digests go by are
+        brought back to ``now`` too: a digest time dealt with, an alert queued for a digest,
+        an email queued "later" (storm control counts them by that time); else the next
+        digest time would be skipped, and folded alerts wait as long as the clock went back."""
         stamp = to_iso(now)
         with self.db.atomic():
             polls = self.db.execute(
@@ -50,6 +53,11 @@ class MaintenanceMixin:
                 "UPDATE outbox SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
                 [stamp, stamp],
             ).rowcount
+            for table, column in (("digest_slots", "handled"), ("digest_queue", "queued"),
+                                  ("outbox", "created")):
+                self.db.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {column} > ?", [stamp, stamp]
+                )
         return int(polls) + int(sends)
 
     def checkpoint(self) -> None:

@@ -671,6 +671,36 @@ def test_an_article_of_two_digest_topics_is_one_story_of_the_digest(store: Store
     assert digest["subject"] == "[newswatch] Digest — 1 story: Maduro, Venezuela"
 
 
+def test_after_the_clock_went_back_digests_keep_their_times(store: Store) -> None:
+    """The clock ran a day ahead, then was stepped back (the daemon's ClockWatch calls
+    store.due_now): the digest time dealt with "tomorrow" skipped the next real one, and the
+    alerts storm control folded "tomorrow" waited a day and an hour."""
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"),
+           ("Quakes", "earthquake", (ED,), "immediate"))
+    src = source(store, "Mining Weekly")
+    ahead = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # the true time is 25 Nov 10:00
+    clock = Clock(ahead)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"),
+                                                           storm=1)))
+    for i in range(3):
+        article(store, src, f"q{i}", f"Quake {i}", "earthquake", ahead - timedelta(minutes=5 - i))
+    assert pipe.match().queued == 2
+    pipe.digests()
+    back = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    clock.at(back)
+    store.due_now(back)
+    article(store, src, "l", "Lithium mine", "lithium", back)
+    assert pipe.match().queued == 1
+    sent = []
+    when = back
+    while when < datetime(2026, 11, 27, 9, 0, tzinfo=UTC):
+        clock.at(when)
+        if pipe.digests():
+            sent.append(when)
+        when += timedelta(minutes=5)
+    assert sent == [back + timedelta(hours=1), datetime(2026, 11, 26, 8, 0, tzinfo=UTC)]
+
+
 def one_digest_alert(store: Store, mail=None) -> tuple[Pipeline, Clock]:
     """A digest topic with one article to match, and a pipeline at NOW (digests at 08:00)."""
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
