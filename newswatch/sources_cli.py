@@ -132,7 +132,9 @@ def _add(
     existing = store.find_source(spec.url)
     if existing is not None and existing.active and not update:
         return _Added("exists", "already there")
-    reason = next((s.deactivated for s in store.source_status() if s.url == spec.url), None)
+    reason = None
+    if existing is not None and not existing.active:  # removed, or gone (HTTP 410)
+        reason = next((s.deactivated for s in store.source_status() if s.url == spec.url), None)
     if reason is not None:
         return _Added(
             "deactivated",
