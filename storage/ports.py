@@ -142,8 +142,13 @@ class TemplateMemory(Protocol):
 
     def recurring_blocks(
         self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
-    ) -> set[int]:
-        """The ``hashes`` found in at least ``min_others`` other stories of ``site``."""
+    ) -> dict[int, int]:
+        """The ``hashes`` found in at least ``min_others`` other stories of ``site``, each
+        with how many."""
+        ...
+
+    def site_stories(self, site: str) -> int:
+        """How many stories of ``site`` the memory holds blocks of."""
         ...
 
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:

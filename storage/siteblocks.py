@@ -28,23 +28,35 @@ class SiteBlocksMixin:
 
     def recurring_blocks(
         self, site: str, hashes: Collection[int], article_id: int, story_id: int, min_others: int
-    ) -> set[int]:
+    ) -> dict[int, int]:
         """The ``hashes`` that stand in at least ``min_others`` other stories of ``site``
         (other than article ``article_id`` and its story ``story_id``; an article not yet
-        clustered counts as a story of its own)."""
-        found: set[int] = set()
+        clustered counts as a story of its own), each with how many."""
+        found: dict[int, int] = {}
         for chunk, marks in in_chunks(sorted(hashes)):
             rows = self.db.execute(
                 f"""
-                SELECT b.hash FROM site_blocks b JOIN articles a ON a.id = b.article_id
+                SELECT b.hash, COUNT(DISTINCT COALESCE(a.story_id, a.id))
+                FROM site_blocks b JOIN articles a ON a.id = b.article_id
                 WHERE b.site = ? AND b.hash IN ({marks}) AND b.article_id != ?
                     AND COALESCE(a.story_id, a.id) != ?
                 GROUP BY b.hash HAVING COUNT(DISTINCT COALESCE(a.story_id, a.id)) >= ?
                 """,
                 [site, *chunk, article_id, story_id, min_others],
             )
-            found.update(int(r[0]) for r in rows)
+            found.update((int(r[0]), int(r[1])) for r in rows)
         return found
+
+    def site_stories(self, site: str) -> int:
+        """How many stories of ``site`` the memory holds blocks of."""
+        row = self.db.execute(
+            """
+            SELECT COUNT(DISTINCT COALESCE(a.story_id, a.id))
+            FROM site_blocks b JOIN articles a ON a.id = b.article_id WHERE b.site = ?
+            """,
+            [site],
+        ).fetchone()
+        return int(row[0])
 
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
         """Store each (article id, text without its site's template, blocks removed); the

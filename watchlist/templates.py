@@ -30,6 +30,13 @@ logger = logging.getLogger(__name__)
 #: A block recurring in this many other stories of the site is template (measured with
 #: ``python -m benchmarks.extraction``; see docs/benchmarks.md).
 MIN_OTHER_STORIES = 2
+#: A block of this many words or more reads as the article's own prose (a background
+#: paragraph a site reuses in its stories on one subject: "Venezuelan President Nicolás
+#: Maduro, who has ruled the country since 2013, denies the accusations."), often the only
+#: place a topic's name is: it is template only when it stands in at least TEMPLATE_SHARE of
+#: the site's stories, as a disclaimer or a subscribe prompt does.
+LONG_BLOCK_WORDS = 12
+TEMPLATE_SHARE = 0.5
 #: What must remain of an article for its template blocks to be stripped: an article that
 #: would keep less (a page that is all template, or a short copy of another page) is kept
 #: whole. The same floor as a story's (watchlist.stories.MIN_WORDS).
@@ -113,18 +120,24 @@ def without_templates(
     memory.remember_blocks((sites[a.id], b.hash, a.id) for a in articles for b in found[a.id])
     result: list[StoredArticle] = []
     stripped: list[tuple[int, str, int]] = []
+    site_stories: dict[str, int] = {}
     for article in articles:
         own = found[article.id]
         if not own:
             result.append(article)
             continue
-        template = memory.recurring_blocks(
-            sites[article.id],
-            {b.hash for b in own},
-            article.id,
-            stories.get(article.id, article.id),
+        site = sites[article.id]
+        others = memory.recurring_blocks(
+            site, {b.hash for b in own}, article.id, stories.get(article.id, article.id),
             MIN_OTHER_STORIES,
         )
+        long_blocks = {b.hash for b in own if b.words >= LONG_BLOCK_WORDS} & others.keys()
+        if long_blocks and site not in site_stories:
+            site_stories[site] = memory.site_stories(site)
+        template = {
+            h for h, count in others.items()
+            if h not in long_blocks or count + 1 >= TEMPLATE_SHARE * site_stories[site]
+        }
         text = strip_blocks(article.text, own, template) if template else article.text
         if not text or text == article.text:
             result.append(article)
