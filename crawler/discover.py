@@ -169,12 +169,22 @@ def xml_root(head: bytes) -> str | None:
     return root.group(1).decode("ascii", "replace").rpartition(":")[2].lower()
 
 
+#: An XML declaration (not another processing instruction: ``<?xml-stylesheet ...?>``).
+_LATE_DECLARATION = re.compile(rb"<\?xml\s")
+
+
+def xml_from(head: bytes) -> bytes:
+    """``head`` from its XML declaration on (see junk_before_xml)."""
+    found = _LATE_DECLARATION.search(head)
+    return head[found.start() :] if found else head
+
+
 def junk_before_xml(head: bytes) -> bool:
     """Whether an XML declaration comes after something else in ``head`` (the start of a
     body): a server's warning printed before the document ("<br /><b>Warning</b>: Cannot
     modify header information..."), which XML parsers refuse and browsers show."""
-    found = head.find(b"<?xml", 1)
-    return found > 0 and not head[:found].isspace()
+    found = _LATE_DECLARATION.search(head, 1)
+    return found is not None and not head[: found.start()].isspace()
 
 
 def sniff(body: bytes, content_type: str | None) -> str:
@@ -187,7 +197,7 @@ def sniff(body: bytes, content_type: str | None) -> str:
             return "jsonfeed"
         return "unknown"
     if junk_before_xml(head):  # a PHP warning printed before the feed
-        return "feed" if xml_root(head[head.find(b"<?xml") :]) in _FEED_ROOTS else "unknown"
+        return "feed" if xml_root(xml_from(head)) in _FEED_ROOTS else "unknown"
     if head.startswith(b"<"):
         root = xml_root(head)
         if root in _FEED_ROOTS:

@@ -19,7 +19,7 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml
+from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
 from .sitemaps import gunzip, w3c_datetime
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -177,7 +177,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
         headers["content-type"] = "application/xml"
     head = body[:SNIFF_BYTES].lstrip()
     if junk_before_xml(head):
-        body = head[head.find(b"<?xml") :] + body[SNIFF_BYTES:]
+        body = xml_from(head) + body[SNIFF_BYTES:]
     if _looks_like_json(body, {k.lower(): v for k, v in (headers or {}).items()}):
         return _whole_characters(parse_json_feed(body, url))
     return _whole_characters(_parse_xml_feed(body, url, headers))

@@ -475,7 +475,13 @@ def test_sniff_site_routes(site: NewsSite, path: str, kind: str) -> None:
      (b"<sitemapindex/>", None, "sitemap"), (b"<!doctype html><title>x</title>", None, "html"),
      (b"<foo/>", "application/xml", "unknown"), (b"<foo/>", "text/html", "html"),
      (b"Hello there", "text/html", "html"), (b"Hello there", None, "unknown"),
-     (b"\x1f\x8b broken gzip", None, "unknown")],
+     (b"\x1f\x8b broken gzip", None, "unknown"),
+     # Yoast's (and Rank Math's) sitemaps: a stylesheet instruction is no late declaration.
+     (b'<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" '
+      b'href="//example.com/main-sitemap.xsl"?>\n<sitemapindex/>', "text/xml", "sitemap"),
+     # A PHP warning printed before the feed.
+     (b"<br />\n<b>Warning</b>: headers already sent<br />\n<?xml version=\"1.0\"?>"
+      b'<rss version="2.0"/>', "text/html", "feed")],
 )
 def test_sniff_bodies(body: bytes, ctype: str | None, kind: str) -> None:
     assert sniff(body, ctype) == kind
