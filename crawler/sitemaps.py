@@ -133,8 +133,26 @@ def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
 
 
 def _local(element: etree._Element) -> str:
+    """An element's local name; ``news`` for a ``news:news`` whose prefix the sitemap never
+    declared (generators forget ``xmlns:news``, ``xmlns:image``: read in recovery mode, the
+    tag keeps its prefix, which lxml's QName refuses)."""
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    try:
+        return str(etree.QName(tag).localname)
+    except ValueError:
+        return tag.rpartition(":")[2]
+
+
+def _google_news(element: etree._Element) -> bool:
+    """Whether a ``<news>`` element is Google News sitemaps' (by its namespace; by its
+    ``news:`` prefix when the sitemap never declared it)."""
+    tag = str(element.tag)
+    try:
+        return "sitemap-news" in (etree.QName(tag).namespace or "")
+    except ValueError:
+        return tag.startswith("news:")
 
 
 def _children(element: etree._Element) -> dict[str, etree._Element]:
@@ -163,7 +181,7 @@ def _entry(node: etree._Element, sitemap_url: str) -> tuple[SitemapEntry | None,
     fields = _children(node)
     url = _url(fields.get("loc"), sitemap_url)
     news = fields.get("news")
-    if news is not None and "sitemap-news" not in (etree.QName(news).namespace or ""):
+    if news is not None and not _google_news(news):
         news = None  # a <news> element of some other vocabulary
     if url is None:
         return None, news is not None
