@@ -109,6 +109,7 @@ class _Poll:
     outcome: FetchOutcome
     waiting: int = 0
     deferred: bool = False
+    pages: int = 0  # pages requested (all its child sitemaps' together: see MAX_POLL_PAGES)
     #: The poll's new articles, stored together (one transaction) before it is recorded.
     articles: list[Article] = field(default_factory=list)
 

@@ -57,7 +57,6 @@ ACCEPT = (
     "text/xml;q=0.8, text/html;q=0.7, */*;q=0.5"
 )
 MAX_LINKS = 100  # article links followed from one page poll
-MAX_SITEMAP_ENTRIES = 500  # recent URLs taken from one sitemap poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
 MAX_POLL_PAGES = 500  # new entries' pages requested in one poll of a source (see _entries)
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
@@ -322,18 +321,28 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _entries(
         self, source: Source, outcome: FetchOutcome, entries: list[Entry]
     ) -> Iterator[scrapy.Request]:
-        fresh = self.fresh_entries(self.with_deferred(source, entries))
-        if len(fresh) > MAX_POLL_PAGES:
-            # A source listing more new pages than a poll takes (a feed of its whole archive)
-            # would hold every other source's polls until they are all fetched: its newest
-            # now, the others at its next polls, which read it whole (no validators saved).
-            logger.info("%s: %d new entries, the newest %d now, the rest at the next polls",
-                        source.url, len(fresh), MAX_POLL_PAGES)
-            self.report.count("entries_postponed", len(fresh) - MAX_POLL_PAGES)
-            fresh = sorted(fresh, key=_age)[:MAX_POLL_PAGES]
+        fresh, postponed = self._newest(source, self.fresh_entries(
+            self.with_deferred(source, entries)), 0)
+        if postponed:
             outcome = replace(outcome, etag=None, last_modified=None)
         self.expect(source, replace(outcome, new_articles=_new(fresh)), len(fresh))
+        if (poll := self.polls.get(source.id)) is not None:  # not recorded yet: pages to come
+            poll.pages += len(fresh)
         yield from self.page_requests(fresh)
+
+    def _newest(self, source: Source, fresh: list[Entry], taken: int) -> tuple[list[Entry], bool]:
+        """The entries a poll that requested ``taken`` pages still takes, and whether some
+        are left for its next polls. A source listing more new pages than a poll takes (a
+        feed of its whole archive, an index of busy sitemaps) would hold every other
+        source's polls until they are all fetched: its newest now, the others at its next
+        polls, which read it whole (no validators saved)."""
+        room = max(0, MAX_POLL_PAGES - taken)
+        if len(fresh) <= room:
+            return fresh, False
+        logger.info("%s: %d new entries, the newest %d now, the rest at the next polls",
+                    source.url, taken + len(fresh), MAX_POLL_PAGES)
+        self.report.count("entries_postponed", len(fresh) - room)
+        return sorted(fresh, key=_age)[:room], True
 
     # Sitemaps -------------------------------------------------------------------------------
 
@@ -377,14 +386,19 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 linked=True,
                 baseline=not source.polled,
             )
-            for item in recent(items, self.clock(), SITEMAP_MAX_AGE)[:MAX_SITEMAP_ENTRIES]
+            # Known ones are left out before the poll's cap is applied (_entries): taken
+            # first, a sitemap's 500 oldest known URLs kept its new ones out for good.
+            for item in recent(items, self.clock(), SITEMAP_MAX_AGE)
         ]
         poll = self.polls.get(source.id)
         if poll is not None:  # a child of an index: add to the poll already under way
-            fresh = self.fresh_entries(entries)
+            fresh, postponed = self._newest(source, self.fresh_entries(entries), poll.pages)
+            poll.pages += len(fresh)
             poll.outcome = replace(
                 poll.outcome, new_articles=poll.outcome.new_articles + _new(fresh)
             )
+            if postponed:
+                poll.outcome = replace(poll.outcome, etag=None, last_modified=None)
             self.expect(source, poll.outcome, len(fresh))
             yield from self.page_requests(fresh)
         else:

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from newssite import CHROME_WORDS, STORIES_BY_SLUG, sample_story
 
 MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.example"]}
@@ -205,37 +206,54 @@ def test_a_link_skipped_as_no_article_is_still_a_feeds_entry(site, workdir):
     assert row["text"].startswith(video.summary[:40])
 
 
-def test_a_poll_takes_its_newest_pages_and_leaves_the_rest_to_the_next(site, workdir):
-    """A source listing more new pages than a poll takes (500; 3 here: tests/small_polls.py)
-    gives its newest, and the rest at its next polls, which read it whole; before, a feed of
-    its whole archive held every other source's polls until each page was fetched."""
+SLUGS = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner",
+         "harbour-wind-farm-approved", "zelensky-grain-corridor"]
+
+
+def small_crawl(workdir) -> str:
+    """``newswatch crawl`` with polls of at most 3 new pages (tests/small_polls.py)."""
     import subprocess
     import sys
     from pathlib import Path
 
     from conftest import subprocess_env
 
-    slugs = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner",
-             "harbour-wind-farm-approved", "zelensky-grain-corridor"]
-    for age, slug in enumerate(slugs):  # the first the newest
+    script = Path(__file__).parent / "small_polls.py"
+    done = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
+                           "crawl"], cwd=workdir.path, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_poll_takes_its_newest_pages_and_leaves_the_rest_to_the_next(site, workdir):
+    """A source listing more new pages than a poll takes (500; 3 here: tests/small_polls.py)
+    gives its newest, and the rest at its next polls, which read it whole; before, a feed of
+    its whole archive held every other source's polls until each page was fetched."""
+    for age, slug in enumerate(SLUGS):  # the first the newest
         site.publish(fresh(slug, 10 + 10 * age))
     workdir.write_config(sources=[site.url("/feeds/world.rss")])
-    script = Path(__file__).parent / "small_polls.py"
-
-    def small_crawl() -> str:
-        done = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
-                               "crawl"], cwd=workdir.path, env=subprocess_env(),
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    assert "3 new article(s)" in small_crawl()
-    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in slugs[:3])
-    assert "2 new article(s)" in small_crawl()
-    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in slugs)
+    assert "3 new article(s)" in small_crawl(workdir)
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in SLUGS[:3])
+    assert "2 new article(s)" in small_crawl(workdir)
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in SLUGS)
     assert not site.requests_for("/feeds/world.rss")[1].headers.get("If-None-Match")
-    assert "0 new article(s)" in small_crawl()
+    assert "0 new article(s)" in small_crawl(workdir)
     assert site.requests_for("/feeds/world.rss")[-1].status == 304  # all taken: validators
+
+
+@pytest.mark.parametrize("sitemap", ["/sitemaps/news.xml", "/sitemaps/index.xml"])
+def test_a_sitemap_poll_takes_its_newest_new_pages_and_the_rest_next(site, workdir, sitemap):
+    """The cap counts new pages only, and an index's children together: a sitemap's recent
+    URLs were cut to 500 before the known ones were left out (its 500 known ones kept a
+    new one out for good), and an index's children each took 500."""
+    for age, slug in enumerate(SLUGS):
+        site.publish(fresh(slug, 10 + 10 * age))
+    workdir.write_config(sources=[site.url(sitemap)])
+    assert "3 new article(s)" in small_crawl(workdir)
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in SLUGS[:3])
+    assert "2 new article(s)" in small_crawl(workdir)
+    assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in SLUGS)
 
 
 def test_json_feed(site, mail, workdir):

@@ -250,7 +250,7 @@ def test_a_news_sitemap_that_never_declared_its_prefixes_is_read() -> None:
 
 
 def test_recent_puts_the_newest_first_whatever_the_sitemaps_order() -> None:
-    """The crawl takes the first 500 (spider.MAX_SITEMAP_ENTRIES): from a sitemap of 600
+    """A poll takes the 500 newest new pages (spider.MAX_POLL_PAGES): from a sitemap of 600
     recent URLs listed oldest first, it took the 500 oldest, and a URL added later (the
     newest) was never fetched."""
     oldest_first = [SitemapEntry(f"https://example.test/{i}", at(23) + timedelta(minutes=i),
