@@ -378,7 +378,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     link=item.url,
                     title=item.title or "",
                     summary="",
-                    published=item.published or item.lastmod,
+                    # A news sitemap's publication date; lastmod says when the page
+                    # changed (an archive page edited today): the page's own date is read.
+                    published=item.published,
                     author=None,
                     updated=item.lastmod,
                 ),

@@ -242,6 +242,33 @@ def test_a_poll_takes_its_newest_pages_and_leaves_the_rest_to_the_next(site, wor
     assert site.requests_for("/feeds/world.rss")[-1].status == 304  # all taken: validators
 
 
+def test_a_sitemaps_lastmod_is_no_publication_date(site, mail, workdir):
+    """A plain sitemap's lastmod says when a page changed: an archive page of 2019 edited
+    today (or listed with today's date, as some generators write every URL) was taken as
+    published today, stored so and alerted as new. Its page's own date is read."""
+    old = replace(STORIES_BY_SLUG["venezuela-opposition-leader"], slug="maduro-2019",
+                  published=datetime(2019, 3, 1, 9, 0, tzinfo=UTC))
+    new = fresh("central-bank-holds-rates", 30)
+    site.articles[old.slug] = old
+    site.articles[new.slug] = new
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def sitemap(*slugs: str) -> bytes:
+        urls = "".join(f"<url><loc>{site.article_url(s)}</loc><lastmod>{now.isoformat()}"
+                       f"</lastmod></url>" for s in slugs)
+        return (f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                f'sitemap/0.9">{urls}</urlset>').encode()
+
+    feed = site.serve("/plain-sitemap.xml", sitemap(new.slug), content_type="application/xml")
+    workdir.write_config(sources=[feed], topics=[MADURO], smtp=mail)
+    crawl(workdir)
+    site.serve("/plain-sitemap.xml", sitemap(new.slug, old.slug), content_type="application/xml")
+    assert "1 new article(s)" in crawl(workdir)
+    row = exported(workdir)[site.article_url(old.slug)]
+    assert row["published"].startswith("2019-03-01"), row["published"]
+    assert mail.messages == []
+
+
 @pytest.mark.parametrize("sitemap", ["/sitemaps/news.xml", "/sitemaps/index.xml"])
 def test_a_sitemap_poll_takes_its_newest_new_pages_and_the_rest_next(site, workdir, sitemap):
     """The cap counts new pages only, and an index's children together: a sitemap's recent
