@@ -203,6 +203,19 @@ def test_normalize(text: str, expected: str) -> None:
         ("Украинский", '"украинский"'),
         ("دمشق", '"دمشق"'),
         ("a\nOR\tb", '"a" OR "b"'),
+        # Pasted from a word processor or a phone: dashes for '-', single curly quotes.
+        ("Maduro \u2013Trump", '"maduro" NOT "trump"'),
+        ("Maduro \u2014Trump", '"maduro" NOT "trump"'),
+        ("Maduro \u2212Trump", '"maduro" NOT "trump"'),
+        ("Jean\u2013Luc", '"jean luc"'),
+        ("AI -\u2018AI Act\u2019", '"ai" NOT "ai act"'),
+        ("\u2018Nicolás Maduro\u2019", '"nicolas maduro"'),
+        ("\u2018Venezuela\u2019s oil\u2019", '"venezuela s oil"'),
+        ("O\u2019Brien", '"o brien"'),
+        ("\u2039Maduro out\u203a", '"maduro out"'),
+        # What no reader sees, pasted with a word from a web page.
+        ("Bevöl\u00adkerung", '"bevolkerung"'),
+        ("Mad\u200buro", '"maduro"'),
     ],
 )
 def test_to_fts5(query: str, fts5: str | None) -> None:

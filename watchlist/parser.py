@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
@@ -28,6 +28,15 @@ __all__ = ["parse"]
 
 # Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
 _QUOTES: Final = frozenset('"“”„«»')
+#: Single quotes that open a phrase (U+2018, U+201A, U+2039: 'AI Act' typed with curly
+#: quotes), closed by one of _SINGLE_CLOSING followed by a space, ")", "*" or the end: inside
+#: a word, U+2019 is an apostrophe (Venezuela's, O'Brien).
+_SINGLE_OPENING: Final = frozenset("\u2018\u201a\u2039")
+_SINGLE_CLOSING: Final = frozenset("\u2019\u2018\u203a")
+#: Dashes a word processor or phone keyboard puts for '-' (en dash, em dash, minus sign).
+_DASHES: Final = frozenset("-\u2013\u2014\u2212")
+#: What no reader sees (see crawler.extracted.visible: articles lose the same).
+_INVISIBLE: Final = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 #: What a lexeme is: a term, an operator, a field name, punctuation, or the end of the query.
 LexemeKind = Literal[
     "WORD", "PHRASE", "AND", "OR", "NOT", "NEG", "EXACT", "FIELD", "NEAR", "COMMA", "(", ")", "END"
@@ -51,7 +60,17 @@ class _Lexeme:
 
 
 def _starts_term(char: str) -> bool:
-    return char in _QUOTES or char in "(=" or is_word_char(char)
+    return char in _QUOTES or char in _SINGLE_OPENING or char in "(=" or is_word_char(char)
+
+
+def _single_closing(query: str, start: int) -> int:
+    """Where the single quote that closes the one at ``start`` is (-1: none)."""
+    for j in range(start + 1, len(query)):
+        if query[j] in _SINGLE_CLOSING and (
+            j + 1 == len(query) or query[j + 1].isspace() or query[j + 1] in ")*"
+        ):
+            return j
+    return -1
 
 
 def _word(word: str, column: int) -> _Lexeme:
@@ -92,7 +111,11 @@ def _lex(query: str) -> Iterator[_Lexeme]:
             prefix = end + 1 < n and query[end + 1] == "*"
             yield _Lexeme("PHRASE", query[i + 1 : end], i + 1, prefix)
             i = end + 1 + prefix
-        elif char == "-":
+        elif char in _SINGLE_OPENING and (end := _single_closing(query, i)) > 0:
+            prefix = end + 1 < n and query[end + 1] == "*"
+            yield _Lexeme("PHRASE", query[i + 1 : end], i + 1, prefix)
+            i = end + 1 + prefix
+        elif char in _DASHES and (char == "-" or (i + 1 < n and _starts_term(query[i + 1]))):
             if i + 1 == n or query[i + 1].isspace() or query[i + 1] == ")":
                 raise QueryError(
                     "'-' must be directly followed by a word, phrase or '('",
@@ -331,7 +354,13 @@ def _describe(lexeme: _Lexeme) -> str:
 
 
 def _term(lexeme: _Lexeme, exact: bool) -> Term:
-    """Build a Term, rejecting words and phrases without letters or digits."""
+    """Build a Term, rejecting words and phrases without letters or digits. Characters no
+    reader sees (a soft hyphen or zero-width space pasted with a word from a web page) are
+    not in it: articles lose them too (crawler.extracted.visible)."""
+    text = lexeme.text
+    for invisible in _INVISIBLE:
+        text = text.replace(invisible, "")
+    lexeme = replace(lexeme, text=text)
     found = tokenize(lexeme.text)
     if not found:
         quote = '"' if lexeme.kind == "PHRASE" else "'"
