@@ -125,12 +125,13 @@ def declared_canonical(doc: lxml.html.HtmlElement, page_url: str) -> str | None:
 
 
 def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt (any case), absolute, each once, in file order."""
+    """The ``Sitemap:`` URLs of a robots.txt (any case; ``Site-map:`` too, which Google
+    reads), absolute, each once, in file order."""
     found: list[str] = []
     for raw in robots_txt.splitlines():
         line = raw.split("#", 1)[0].strip()
         name, sep, value = line.partition(":")
-        if not sep or name.strip().lower() != "sitemap" or not value.strip():
+        if not sep or name.strip().lower() not in ("sitemap", "site-map") or not value.strip():
             continue
         url = web_url(value.strip(), base_url)
         if url is not None and url not in found:

@@ -506,13 +506,17 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         )
 
     def parse_robots(self, response: Response, source: Source, page: Response) -> Iterator[Any]:
-        """The site's robots.txt: a sitemap it lists, else the page's own links."""
+        """The site's robots.txt: a sitemap it lists (its news sitemap, of several), else the
+        page's own links."""
         sitemaps = []
         if response.status < 400 and isinstance(response, TextResponse):
             sitemaps = robots_sitemaps(response.text, response.url)
         if sitemaps:
-            logger.info("source %s: using the sitemap of robots.txt, %s", source.url, sitemaps[0])
-            yield self._poll(source, sitemaps[0], via=f"sitemap listed in {response.url}")
+            # Generators list the pages' sitemap first and the news one after it.
+            chosen = next((u for u in sitemaps if "news" in urlsplit(u).path.lower()),
+                          sitemaps[0])
+            logger.info("source %s: using the sitemap of robots.txt, %s", source.url, chosen)
+            yield self._poll(source, chosen, via=f"sitemap listed in {response.url}")
             return
         yield from self._page(page, source, self._page_outcome(page))
 

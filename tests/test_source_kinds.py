@@ -321,6 +321,21 @@ def test_home_page_without_feed_uses_the_sitemap_of_robots_txt(site, workdir):
     assert row["detected"] == "news sitemap"
 
 
+def test_of_several_sitemaps_of_robots_txt_the_news_one_is_polled(site, workdir):
+    """A robots.txt listing the site's pages sitemap first and its news sitemap second (the
+    usual order of generators): the first was polled, the news never read."""
+    site.create_feed("nofeed")
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.serve("/page-sitemap.xml", b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps'
+               b'.org/schemas/sitemap/0.9"><url><loc>/about</loc></url></urlset>',
+               content_type="application/xml")
+    site.robots += "\nSitemap: /page-sitemap.xml\n"
+    site.sitemaps = ["/sitemaps/news.xml"]
+    workdir.write_config(sources=[site.url("/nofeed/")])
+    assert "1 new article(s)" in crawl(workdir)
+    assert source(workdir)["fetch_url"] == site.url("/sitemaps/news.xml")
+
+
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     # A page source's first poll finds what the site already had: undated articles there
     # are a baseline (stored, matched, not mailed); those appearing later do alert.

@@ -463,6 +463,9 @@ def test_robots_sitemaps(site: NewsSite) -> None:
             "Sitemap:\nSitemap: /a.xml\n# Sitemap: /commented.xml\nSitemap: ftp://x/c.xml\n")
     assert robots_sitemaps(text, "https://example.test/robots.txt") == [
         "https://example.test/a.xml", "https://example.test/b.xml"]
+    # The spelling Google takes too.
+    assert robots_sitemaps("Site-map: /news.xml\n", "https://example.test/robots.txt") == [
+        "https://example.test/news.xml"]
 
 
 @pytest.mark.parametrize(
