@@ -427,6 +427,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if response.status < 400:
             parsed = parse_sitemap(response.body, response.url)
             poll = self.polls.get(source.id)
+            if parsed.problem:  # not a sitemap (a soft 404, a feed), or read with a fault
+                self._child_problem(source, f"sitemap {response.url}: {parsed.problem}")
             if parsed.kind == "index" and depth < MAX_SITEMAP_DEPTH and poll is not None:
                 children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
                 # The top index does not change when a sitemap filed below it does.
@@ -438,14 +440,24 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     response, source, FetchOutcome(ok=True), parsed.entries
                 )
         else:
-            logger.warning("sitemap %s answered HTTP %d", response.url, response.status)
+            self._child_problem(source, f"sitemap {response.url} answered HTTP {response.status}")
         self.settle(source, deferred=transient_status(response.status))
 
     def child_sitemap_failed(self, failure: Failure) -> None:
         """A sitemap listed by an index could not be fetched: retried at the next poll."""
         source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
-        logger.warning("sitemap %s failed: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        url = failure.request.url  # type: ignore[attr-defined]
+        self._child_problem(source, f"sitemap {url} failed: {describe_failure(failure)}")
         self.settle(source, deferred=True)
+
+    def _child_problem(self, source: Source, problem: str) -> None:
+        """A sitemap of an index that could not be read: logged, and said by the source's
+        poll (``status`` shows it as a warning of a source that is otherwise ok)."""
+        logger.warning("%s", problem)
+        poll = self.polls.get(source.id)
+        if poll is not None:
+            said = poll.outcome.error
+            poll.outcome = replace(poll.outcome, error=f"{said}; {problem}" if said else problem)
 
     # Pages without feeds --------------------------------------------------------------------
 

@@ -336,6 +336,17 @@ def test_of_several_sitemaps_of_robots_txt_the_news_one_is_polled(site, workdir)
     assert source(workdir)["fetch_url"] == site.url("/sitemaps/news.xml")
 
 
+def test_a_sitemap_of_an_index_that_cannot_be_read_is_said(site, workdir):
+    """A child sitemap answering 404, or a page that is no sitemap: the index's source said
+    "ok; articles 0", with nothing telling why its news never came."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    site.set_status("/sitemaps/news.xml", 404)
+    workdir.write_config(sources=[site.url("/sitemaps/index.xml")])
+    crawl(workdir)
+    status = workdir.newswatch("status").stdout
+    assert f"warning: sitemap {site.url('/sitemaps/news.xml')} answered HTTP 404" in status
+
+
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     # A page source's first poll finds what the site already had: undated articles there
     # are a baseline (stored, matched, not mailed); those appearing later do alert.
