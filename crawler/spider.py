@@ -371,6 +371,13 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _sitemap_entries(
         self, response: Response, source: Source, outcome: FetchOutcome, items: Any
     ) -> Iterator[scrapy.Request]:
+        if items and not any(i.published or i.lastmod or i.title for i in items):
+            # Nothing tells which of its URLs are new: none is taken, and the source says so.
+            undated = (f"sitemap {response.url} dates none of its {len(items)} URL(s) (no "
+                       "lastmod): none can be told new; a news sitemap or a feed of the site "
+                       "would be")
+            self._child_problem(source, undated)
+            outcome = replace(outcome, error=outcome.error or undated)
         entries = [
             Entry(
                 source,

@@ -347,6 +347,19 @@ def test_a_sitemap_of_an_index_that_cannot_be_read_is_said(site, workdir):
     assert f"warning: sitemap {site.url('/sitemaps/news.xml')} answered HTTP 404" in status
 
 
+def test_a_sitemap_that_dates_none_of_its_urls_says_so(site, workdir):
+    """A plain sitemap without lastmod: none of its URLs can be told new, and none was ever
+    taken, while the source said "ok; articles 0"."""
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + b"".join(b"<url><loc>/articles/%d</loc></url>" % n for n in range(3))
+            + b"</urlset>")
+    site.serve("/undated-sitemap.xml", body, content_type="application/xml")
+    workdir.write_config(sources=[site.url("/undated-sitemap.xml")])
+    crawl(workdir)
+    status = workdir.newswatch("status").stdout
+    assert "dates none of its 3 URL(s) (no lastmod): none can be told new" in status
+
+
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     # A page source's first poll finds what the site already had: undated articles there
     # are a baseline (stored, matched, not mailed); those appearing later do alert.
