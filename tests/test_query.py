@@ -549,7 +549,7 @@ def test_deepest_and_widest_queries_run_in_fts5(fts: sqlite3.Connection, query: 
         ("a -title:b", '"a" NOT title : "b"'),
         ("source:reuters", 'source : "reuters"'),
         ("source:reuters.com", 'source : "reuters com"'),
-        ("source:www.spiegel.de Berlin", 'source : "www spiegel de" AND "berlin"'),
+        ("source:www.spiegel.de Berlin", 'source : "spiegel de" AND "berlin"'),
         ("10:30", '"10 30"'),  # not an identifier before ':': an ordinary word
         ("https://x.org", '"https x org"'),  # ':' not followed by a term: an ordinary word
         ('"https://x.org"', '"https x org"'),
@@ -582,6 +582,10 @@ def test_to_fts5_new_operators(query: str, fts5: str) -> None:
         ("a -source:b", '{title text} : "a" NOT source : "b"'),
         ("(a OR b) -source:c", '{title text} : ("a" OR "b") NOT source : "c"'),
         ("source:a OR b c", 'source : "a" OR {title text} : ("b" AND "c")'),
+        # A source's text has its articles' host: a URL is its host, "www." not needed.
+        ("a source:https://www.reuters.com/world", '{title text} : "a" AND source : "reuters com"'),
+        ("a source:www.reuters.com", '{title text} : "a" AND source : "reuters com"'),
+        ("a source:www", '{title text} : "a" AND source : "www"'),
     ],
 )
 def test_to_fts5_restricted_to_columns(query: str, fts5: str) -> None:

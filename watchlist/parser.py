@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, is_word_char, tokenize
@@ -61,6 +62,15 @@ class _Lexeme:
 
 def _starts_term(char: str) -> bool:
     return char in _QUOTES or char in _SINGLE_OPENING or char in "(=" or is_word_char(char)
+
+
+def _source_host(word: str) -> str:
+    """A ``source:`` word as a source's text has it: the host of a URL
+    (``https://www.reuters.com/world`` is ``reuters.com``), without ``www.``, which an
+    article's host may not have."""
+    if "://" in word:
+        word = urlsplit(word).hostname or word
+    return word[4:] if word.lower().startswith("www.") and "." in word[4:] else word
 
 
 def _single_closing(query: str, start: int) -> int:
@@ -271,7 +281,10 @@ class _Parser:
                     sign.column,
                     'exact case: write =US or ="AI Act"',
                 )
-        return _term(self.advance(), exact)
+        lexeme = self.advance()
+        if self.field == "source" and lexeme.kind == "WORD":
+            lexeme = replace(lexeme, text=_source_host(lexeme.text))
+        return _term(lexeme, exact)
 
     def group(self) -> Node:
         opening = self.advance()
