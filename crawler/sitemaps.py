@@ -294,11 +294,16 @@ def _freshness_hint(url: str) -> tuple[bool, tuple[int, ...]]:
     return "news" in path, tuple(int(n) for n in _NUMBERS.findall(path))
 
 
+#: How many news sitemaps of an index are read at every poll (news_sitemaps).
+NEWS_SITEMAPS = 2
+
+
 def recent_sitemaps(
     index: ParsedSitemap, now: datetime, max_age: timedelta, undated: int = UNDATED_SITEMAPS
 ) -> list[str]:
     """Child sitemaps of an index worth fetching: those whose lastmod is within ``max_age``
-    (newest first), then at most ``undated`` undated ones (news / highest-numbered first)."""
+    (newest first), then at most ``undated`` undated ones (news / highest-numbered first),
+    then the news sitemaps (see news_sitemaps) whatever their lastmod says."""
     if index.kind != "index":
         return []
     since = _aware(now) - max_age
@@ -309,4 +314,14 @@ def recent_sitemaps(
     )
     guessed = [loc for loc, when in index.sitemaps if when is None]
     guessed.sort(key=_freshness_hint, reverse=True)
-    return list(dict.fromkeys([loc for _, loc in dated] + guessed[: max(undated, 0)]))
+    return list(dict.fromkeys(
+        [loc for _, loc in dated] + guessed[: max(undated, 0)] + news_sitemaps(index)
+    ))
+
+
+def news_sitemaps(index: ParsedSitemap) -> list[str]:
+    """The children of an index whose path says "news" (at most NEWS_SITEMAPS): read at
+    every poll, as an index's lastmod of them is often that of its last deployment (days
+    old while the news sitemap changes by the minute), or a date alone."""
+    news = [loc for loc, _ in index.sitemaps if "news" in urlsplit(loc).path.lower()]
+    return news[:NEWS_SITEMAPS]

@@ -46,7 +46,7 @@ from .http import (
 from .job import CrawlJob
 from .links import article_links
 from .schedule import next_due
-from .sitemaps import parse_sitemap, recent, recent_sitemaps
+from .sitemaps import news_sitemaps, parse_sitemap, recent, recent_sitemaps
 from .urls import canonicalize, item_url
 from .workers import PagePool
 
@@ -353,9 +353,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             return
         outcome = replace(base, detected=SITEMAP_KINDS[parsed.kind], error=parsed.problem)
         if parsed.kind == "index":
-            if any(lastmod is None for _, lastmod in parsed.sitemaps):
-                # An index that does not date its sitemaps (often a static file) does not
-                # change when they do: its 304 would hide them. Read it whole every poll.
+            if any(lastmod is None for _, lastmod in parsed.sitemaps) or news_sitemaps(parsed):
+                # An index that does not date its sitemaps (often a static file), or whose
+                # news sitemap changes by the minute, does not change when they do: its 304
+                # would hide them. Read it whole every poll.
                 outcome = replace(outcome, etag=None, last_modified=None)
             children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
             # The source's deferred entries go first: a child that lists one again finds

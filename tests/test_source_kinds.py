@@ -123,8 +123,9 @@ def test_sitemap_index_of_indexes_is_followed_to_the_recent_urls(site, workdir):
 
 def test_sitemap_index_that_never_changes_is_read_whole_for_its_sitemaps(site, workdir):
     """A static index whose sitemaps carry no lastmod answers 304 while they change: it is
-    polled without validators, and the new article of its news sitemap is found. An index
-    that dates its sitemaps keeps its conditional polls (a change there changes it)."""
+    polled without validators, and the new article of its news sitemap is found. So is an
+    index that dates them, when it lists a news sitemap (its lastmod there is often days
+    old, or a date alone, while the news changes by the minute)."""
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/sitemaps/static-index.xml"),
                                   site.url("/sitemaps/index.xml")])
@@ -138,8 +139,21 @@ def test_sitemap_index_that_never_changes_is_read_whole_for_its_sitemaps(site, w
     assert not site.requests_for("/sitemaps/static-index.xml")[1].headers.get("If-None-Match")
     assert not site.requests_for("/sitemaps/static-index.xml")[1].headers.get(
         "If-Modified-Since")
-    crawl(workdir)  # nothing new: the dated index answers 304
-    assert site.requests_for("/sitemaps/index.xml")[-1].status == 304
+    crawl(workdir)  # nothing new: the dated index of a news sitemap is read whole too
+    assert site.requests_for("/sitemaps/index.xml")[-1].status == 200
+
+
+def test_the_news_sitemap_of_an_index_is_read_whatever_its_lastmod(site, workdir):
+    """An index whose lastmod of its news sitemap is that of a deployment days ago: the news
+    sitemap was never fetched (not "recent"), the source said "ok; articles 0"."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    stale = (datetime.now(UTC) - timedelta(days=5)).replace(microsecond=0).isoformat()
+    site.serve("/stale-index.xml", (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f'<sitemap><loc>{site.url("/sitemaps/news.xml")}</loc><lastmod>{stale}</lastmod>'
+        "</sitemap></sitemapindex>").encode(), content_type="application/xml")
+    workdir.write_config(sources=[site.url("/stale-index.xml")])
+    assert "1 new article(s)" in crawl(workdir)
 
 
 def test_sitemap_of_an_index_that_answers_429_is_read_at_the_next_poll(site, workdir):
