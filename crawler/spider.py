@@ -377,7 +377,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             undated = (f"sitemap {response.url} dates none of its {len(items)} URL(s) (no "
                        "lastmod): none can be told new; a news sitemap or a feed of the site "
                        "would be")
-            self._child_problem(source, undated)
+            self._sitemap_problem(source, undated)
             outcome = replace(outcome, error=outcome.error or undated)
         entries = [
             Entry(
@@ -436,7 +436,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             parsed = parse_sitemap(response.body, response.url)
             poll = self.polls.get(source.id)
             if parsed.problem:  # not a sitemap (a soft 404, a feed), or read with a fault
-                self._child_problem(source, f"sitemap {response.url}: {parsed.problem}")
+                self._sitemap_problem(source, f"sitemap {response.url}: {parsed.problem}")
             if parsed.kind == "index" and depth < MAX_SITEMAP_DEPTH and poll is not None:
                 children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
                 # The top index does not change when a sitemap filed below it does.
@@ -448,19 +448,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     response, source, FetchOutcome(ok=True), parsed.entries
                 )
         else:
-            self._child_problem(source, f"sitemap {response.url} answered HTTP {response.status}")
+            self._sitemap_problem(source, f"sitemap {response.url} answered HTTP {response.status}")
         self.settle(source, deferred=transient_status(response.status))
 
     def child_sitemap_failed(self, failure: Failure) -> None:
         """A sitemap listed by an index could not be fetched: retried at the next poll."""
         source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
         url = failure.request.url  # type: ignore[attr-defined]
-        self._child_problem(source, f"sitemap {url} failed: {describe_failure(failure)}")
+        self._sitemap_problem(source, f"sitemap {url} failed: {describe_failure(failure)}")
         self.settle(source, deferred=True)
 
-    def _child_problem(self, source: Source, problem: str) -> None:
-        """A sitemap of an index that could not be read: logged, and said by the source's
-        poll (``status`` shows it as a warning of a source that is otherwise ok)."""
+    def _sitemap_problem(self, source: Source, problem: str) -> None:
+        """A sitemap that could not be read, or that dates none of its URLs: logged, and
+        said by the source's poll under way, if any (``status`` shows it as a warning of a
+        source that is otherwise ok; a sitemap polled on its own says it in its outcome)."""
         logger.warning("%s", problem)
         poll = self.polls.get(source.id)
         if poll is not None:
