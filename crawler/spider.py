@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -59,6 +59,7 @@ ACCEPT = (
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
 MAX_POLL_PAGES = 500  # new entries' pages requested in one poll of a source (see _entries)
+CLOCK_DRIFT = timedelta(minutes=10)  # how far ahead a source's clock may be (_not_ahead)
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
 SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
 
@@ -388,7 +389,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     summary="",
                     # A news sitemap's publication date; lastmod says when the page
                     # changed (an archive page edited today): the page's own date is read.
-                    published=item.published,
+                    # So it is for a date ahead of now (a local time written without its
+                    # offset, taken as UTC: 5.5 hours ahead for a site at +05:30).
+                    published=_not_ahead(item.published, self.clock()),
                     author=None,
                     updated=item.lastmod,
                 ),
@@ -564,6 +567,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         finally:
             if self.own_pool:
                 self.pages.close()
+
+
+def _not_ahead(when: datetime | None, now: datetime) -> datetime | None:
+    """``when``, unless it is ahead of ``now`` (by more than a clock's drift)."""
+    return when if when is None or when <= now + CLOCK_DRIFT else None
 
 
 def _age(entry: Entry) -> tuple[bool, float]:

@@ -283,6 +283,26 @@ def test_a_sitemaps_lastmod_is_no_publication_date(site, mail, workdir):
     assert mail.messages == []
 
 
+def test_a_sitemap_date_ahead_of_now_is_not_taken(site, workdir):
+    """A news sitemap writing its local time without the offset (a site at +05:30): read as
+    UTC, it was 5.5 hours ahead, and stored so. The page's own date is read instead."""
+    story = fresh("venezuela-opposition-leader", 1)
+    site.articles[story.slug] = story
+    ahead = (story.published + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    site.serve("/local-news.xml", (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        f"<url><loc>{site.article_url(story.slug)}</loc><news:news><news:publication>"
+        "<news:name>X</news:name><news:language>en</news:language></news:publication>"
+        f"<news:publication_date>{ahead}</news:publication_date><news:title>{story.title}"
+        "</news:title></news:news></url></urlset>").encode(), content_type="application/xml")
+    workdir.write_config(sources=[site.url("/local-news.xml")])
+    assert "1 new article(s)" in crawl(workdir)
+    row = exported(workdir)[site.article_url(story.slug)]
+    published = datetime.fromisoformat(row["published"])  # the page's (its day, at least)
+    assert published <= datetime.now(UTC) and published.date() == story.published.date()
+
+
 @pytest.mark.parametrize("sitemap", ["/sitemaps/news.xml", "/sitemaps/index.xml"])
 def test_a_sitemap_poll_takes_its_newest_new_pages_and_the_rest_next(site, workdir, sitemap):
     """The cap counts new pages only, and an index's children together: a sitemap's recent
