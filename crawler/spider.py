@@ -149,13 +149,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         *,
         headers: dict[str, str] | None = None,
         via: str | None = None,
+        page: Response | None = None,
     ) -> scrapy.Request:
+        """The request of a poll of ``source`` at ``url`` (``via``: found on the page
+        ``page``, whose own links are read if it cannot be)."""
         return scrapy.Request(
             url,
             headers=headers or {"Accept": ACCEPT},
             callback=self.parse_source,
             errback=self.source_failed,
-            cb_kwargs={"source": source, "via": via},
+            cb_kwargs={"source": source, "via": via, "page": page},
             # A source the user subscribed to is fetched even where robots.txt is meant for
             # crawlers; the article pages it leads to obey robots.txt.
             meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
@@ -228,14 +231,23 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
         self._record(source, FetchOutcome(ok=False, status=status, error=error))
 
-    def source_failed(self, failure: Failure) -> None:
+    def source_failed(self, failure: Failure) -> Iterator[Any]:
         """A source could not be fetched at all (DNS, refused, timeout, too large)."""
-        source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        source: Source = kwargs["source"]
+        if kwargs.get("page") is not None:  # a feed or sitemap its page led to
+            yield from self._own_links(kwargs["page"], source, describe_failure(failure))
+            return
         self._fail(source, describe_failure(failure))
 
-    def parse_source(self, response: Response, source: Source, via: str | None) -> Any:
+    def parse_source(
+        self, response: Response, source: Source, via: str | None, page: Response | None = None
+    ) -> Any:
         """A source answered: dispatch on its kind (configured, remembered, or sniffed)."""
         status = response.status
+        if page is not None and status >= 400 and status != 304:
+            yield from self._own_links(page, source, f"{response.url} answered HTTP {status}")
+            return
         if status == 304:
             self._record(source, FetchOutcome(ok=True, status=304, not_modified=True))
             return
@@ -508,6 +520,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         outcome = replace(base, detected="page", entries=len(entries))
         yield from self._entries(source, outcome, entries)
 
+    def _own_links(self, page: Response, source: Source, why: str) -> Iterator[Any]:
+        """The feed or sitemap a page led to cannot be read (a stale robots.txt line, a
+        declared feed gone): the page's own article links, this poll."""
+        logger.info("source %s: %s; reading the page's own links", source.url, why)
+        yield from self._page(page, source, self._page_outcome(page))
+
     def _discover(self, response: Response, source: Source) -> Iterator[Any]:
         """An HTML page given as a source: use the feed it declares, else a sitemap from its
         robots.txt, else its own article links."""
@@ -518,7 +536,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if feeds:
             found = feeds[0]
             logger.info("source %s: using the feed it declares, %s", source.url, found.url)
-            yield self._poll(source, found.url, via=f"feed declared on {response.url}")
+            yield self._poll(source, found.url, via=f"feed declared on {response.url}",
+                             page=response)
             return
         yield scrapy.Request(
             urljoin(response.url, "/robots.txt"),
@@ -540,7 +559,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             chosen = next((u for u in sitemaps if "news" in urlsplit(u).path.lower()),
                           sitemaps[0])
             logger.info("source %s: using the sitemap of robots.txt, %s", source.url, chosen)
-            yield self._poll(source, chosen, via=f"sitemap listed in {response.url}")
+            yield self._poll(source, chosen, via=f"sitemap listed in {response.url}", page=page)
             return
         yield from self._page(page, source, self._page_outcome(page))
 

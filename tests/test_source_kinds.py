@@ -355,6 +355,21 @@ def test_home_page_without_feed_uses_the_sitemap_of_robots_txt(site, workdir):
     assert row["detected"] == "news sitemap"
 
 
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_home_pages_sitemap_that_fails_leaves_its_own_links(site, workdir, status):
+    """robots.txt lists a sitemap that answers 404 (a stale line) or 410: the home page
+    source failed at every poll with the sitemap's status (410 deactivated it for good), its
+    own article links never read."""
+    site.create_feed("nofeed")
+    site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
+    site.set_status("/sitemaps/gone.xml", status)
+    site.sitemaps = ["/sitemaps/gone.xml"]
+    workdir.write_config(sources=[site.url("/nofeed/")])
+    assert "1 new article(s)" in crawl(workdir)
+    row = source(workdir)
+    assert row["detected"] == "page" and row["active"] and row["deactivated"] is None, row
+
+
 def test_of_several_sitemaps_of_robots_txt_the_news_one_is_polled(site, workdir):
     """A robots.txt listing the site's pages sitemap first and its news sitemap second (the
     usual order of generators): the first was polled, the news never read."""
