@@ -16,7 +16,7 @@ from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
-from storage import CrawlStore, Source
+from storage import CrawlStore, Source, StorageError
 
 from .containers import Containers
 from .extracted import EXTRACT
@@ -162,10 +162,14 @@ class CrawlRunner:
         articles their polls hold are stored first: a page still in flight when the grace
         period runs out must not cost the others (their entries may have left the feed by
         the next poll)."""
-        for crawler in list(self._runner.crawlers):
-            if isinstance(crawler.spider, NewsSpider):
-                crawler.spider.store_held()
-        await self._runner.stop()
+        try:
+            for crawler in list(self._runner.crawlers):
+                if isinstance(crawler.spider, NewsSpider):
+                    crawler.spider.store_held()
+        except StorageError as exc:  # the database is gone (the reason of the stop, often)
+            logger.warning("articles held by the crawls not stored: %s", exc)
+        finally:
+            await self._runner.stop()
 
     async def join(self) -> None:
         """Wait until every crawl in progress has ended."""

@@ -252,6 +252,8 @@ class Cluster:
         if not source.active or (to_iso(source.next_due) or "") != due:
             return "polled already"  # since this job was deferred: nothing to do
         report = await self.pipeline.crawler.crawl(self.store, [source], self.pipeline.clock)
+        if report.counters["polls_unrecorded"]:
+            self._check_store()  # the poll could not be recorded: the connection may be gone
         for failed, outcome in report.failures:
             logger.warning("source %s failed: %s", failed.url, outcome.error)
         logger.info("crawled %s (job %s): %d new article(s), %d updated", source.url,
