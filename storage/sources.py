@@ -104,6 +104,22 @@ class SourcesMixin:
                     "UPDATE sources SET next_due = ? WHERE url = ?", [to_iso(sooner), spec.url]
                 )
 
+    def _name_from_feed(self, source_id: int, title: str) -> None:
+        """A source without a name takes its feed's title (record_fetch): the articles it
+        stored under its URL (those of the poll that found the title, stored before it is
+        recorded) are searched by the name from now on, as matching finds them."""
+        row = self.db.execute(
+            "SELECT url FROM sources WHERE id = ? AND name IS NULL", [source_id]
+        ).fetchone()
+        if row is None:
+            return
+        url = str(row[0])
+        self.db.execute(
+            "UPDATE articles SET source = ? || substr(source, ?)"
+            " WHERE source_id = ? AND substr(source, 1, ?) = ?",
+            [title, len(url) + 1, source_id, len(url), url],
+        )
+
     def add_source(self, spec: SourceSpec, now: datetime) -> Source:
         """Add (or update) a source from the command line; a config-file source stays one."""
         row = self.db.execute(
@@ -174,6 +190,8 @@ class SourcesMixin:
         """Record how a poll went: validators, status, error counters and the next due time."""
         stamp = to_iso(now)
         with self.db.atomic():
+            if outcome.ok and outcome.title:
+                self._name_from_feed(source_id, outcome.title)
             if outcome.ok:
                 self.db.execute(
                     """

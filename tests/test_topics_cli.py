@@ -364,3 +364,16 @@ def test_search_by_source_name_and_host(site, workdir):
     assert "Venezuelan opposition leader" in by_host.stdout
     other = workdir.newswatch("search", "source:reuters Maduro")
     assert other.returncode == 0 and "Venezuelan opposition leader" not in other.stdout
+
+
+def test_search_finds_a_sources_first_articles_by_the_name_its_feed_gave(site, workdir):
+    """A source without a configured name takes its feed's title after its first poll; the
+    articles of that poll were indexed under its URL: `search source:NAME` missed them,
+    while the daemon's matching (which reads the name at match time) alerted for them."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    assert workdir.newswatch("crawl").returncode == 0
+    first = site.publication.split()[-1]  # a word of the feed's title
+    found = workdir.newswatch("search", f"source:{first} Maduro")
+    assert found.returncode == 0, found.stderr
+    assert "Venezuelan opposition leader" in found.stdout
