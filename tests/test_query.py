@@ -299,6 +299,10 @@ MALFORMED = [
     ("maduro - belarus", "'-' must be directly followed by a word, phrase or '('", 8),
     ("(a -)", "'-' must be directly followed by a word, phrase or '('", 4),
     ("(" * 40 + "a" + ")" * 40, "too many nested parentheses", 17),
+    # Asked for and excluded: it can never match.
+    ("Maduro -Maduro", "'Maduro' is asked for and excluded: this can never match", 8),
+    ("=US -US", "'US' is asked for and excluded: this can never match", 5),
+    ("a OR (Minsk NOT minsk)", "'minsk' is asked for and excluded: this can never match", 13),
 ]
 
 

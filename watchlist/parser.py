@@ -214,6 +214,7 @@ class _Parser:
             raise QueryError("unexpected ')'", self.current.column, "remove it or add a '('")
         if self.current.kind == "COMMA":  # only lexed inside NEAR(...), which ends at ')'
             raise QueryError("unexpected ','", self.current.column)
+        _refuse_contradictions(node)
         return node
 
     def or_expr(self, before: _Lexeme | None) -> Node:
@@ -383,6 +384,30 @@ def _term(lexeme: _Lexeme, exact: bool) -> Term:
     exact_tokens = tuple(cased(lexeme.text[start:end]) for start, end, _ in found) if exact else ()
     column = lexeme.column - 1 if exact else lexeme.column
     return Term(lexeme.text, tokens, column, lexeme.prefix, exact_tokens)
+
+
+def _refuse_contradictions(node: Node) -> None:
+    """A QueryError for a term that a group asks for and excludes ("Maduro -Maduro",
+    "=US -US"): it can never match, which check would otherwise accept in silence."""
+    if isinstance(node, And):
+        wanted = [c for c in node.children if isinstance(c, Term)]
+        for child in node.children:
+            if not (isinstance(child, Not) and isinstance(child.child, Term)):
+                continue
+            unwanted = child.child
+            for term in wanted:
+                if term.tokens == unwanted.tokens and term.prefix == unwanted.prefix and (
+                    not unwanted.exact or unwanted.exact == term.exact
+                ):
+                    raise QueryError(
+                        f"'{unwanted.text}' is asked for and excluded: this can never match",
+                        child.column,
+                        "remove one of them",
+                    )
+    for part in getattr(node, "children", ()):
+        _refuse_contradictions(part)
+    if isinstance(node, Not | Field):
+        _refuse_contradictions(node.child)
 
 
 def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
