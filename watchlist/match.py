@@ -28,7 +28,7 @@ from .highlight import (
     spaced_token_spans,
     word_tokens,
 )
-from .parser import parse
+from .parser import parse, refuse_contradictions
 from .syntax import BODY, Node
 
 
@@ -38,7 +38,9 @@ def compile_query(query: str) -> str:
     Unscoped terms are restricted to the ``title`` and ``text`` columns, so the expression
     works on the percolation table (which has a ``source`` column too) and on the archive.
     """
-    return to_fts5(parse(query), BODY)
+    node = parse(query)
+    refuse_contradictions(node)
+    return to_fts5(node, BODY)
 
 
 def source_text(article: StoredArticle) -> str:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, is_word_char, tokenize
 
-__all__ = ["parse"]
+__all__ = ["parse", "refuse_contradictions"]
 
 # Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
 _QUOTES: Final = frozenset('"“”„«»')
@@ -214,7 +214,6 @@ class _Parser:
             raise QueryError("unexpected ')'", self.current.column, "remove it or add a '('")
         if self.current.kind == "COMMA":  # only lexed inside NEAR(...), which ends at ')'
             raise QueryError("unexpected ','", self.current.column)
-        _refuse_contradictions(node)
         return node
 
     def or_expr(self, before: _Lexeme | None) -> Node:
@@ -386,9 +385,11 @@ def _term(lexeme: _Lexeme, exact: bool) -> Term:
     return Term(lexeme.text, tokens, column, lexeme.prefix, exact_tokens)
 
 
-def _refuse_contradictions(node: Node) -> None:
+def refuse_contradictions(node: Node) -> None:
     """A QueryError for a term that a group asks for and excludes ("Maduro -Maduro",
-    "=US -US"): it can never match, which check would otherwise accept in silence."""
+    "=US -US"): it can never match, which check would otherwise accept in silence. Asked
+    of a query as it is given (compile_query), not of one stored before this was refused:
+    matching parses those again, and must not fail on them."""
     if isinstance(node, And):
         wanted = [c for c in node.children if isinstance(c, Term)]
         for child in node.children:
@@ -405,9 +406,9 @@ def _refuse_contradictions(node: Node) -> None:
                         "remove one of them",
                     )
     for part in getattr(node, "children", ()):
-        _refuse_contradictions(part)
+        refuse_contradictions(part)
     if isinstance(node, Not | Field):
-        _refuse_contradictions(node.child)
+        refuse_contradictions(node.child)
 
 
 def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
