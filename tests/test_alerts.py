@@ -642,15 +642,29 @@ def test_mbox_unwritable_is_transient(tmp_path: Path, store: storage.Store) -> N
 # --- the delivery loop's guarantees --------------------------------------------------------
 
 
-class BrokenTransport:
-    """A transport with a bug in it, for messages to ``broken_for``."""
+class FakeTransport:
+    """What delivery asks of a transport besides send(): its sender, a name to show; and
+    what was sent (``sent``)."""
 
     sender = "newswatch@localhost"
     from_name = "newswatch"
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def describe(self) -> str:
+        return self.name
+
+
+class BrokenTransport(FakeTransport):
+    """A transport with a bug in it, for messages to ``broken_for``."""
+
+    name = "broken"
 
     def __init__(self, broken_for: str) -> None:
+        super().__init__()
         self.broken_for = broken_for
-        self.sent: list[str] = []
         self.tries = 0
 
     def send(self, message: EmailMessage) -> None:
@@ -658,9 +672,6 @@ class BrokenTransport:
             self.tries += 1
             raise RuntimeError("bug")
         self.sent.append(str(message["To"]))
-
-    def describe(self) -> str:
-        return "broken"
 
 
 def test_a_transport_bug_on_one_message_backs_off_and_the_others_go(
@@ -687,24 +698,20 @@ def test_a_transport_bug_on_one_message_backs_off_and_the_others_go(
     assert transport.tries == 1
 
 
-class GatedTransport:
+class GatedTransport(FakeTransport):
     """Blocks in send() until released, like a slow server."""
 
-    sender = "newswatch@localhost"
-    from_name = "newswatch"
+    name = "gated"
 
     def __init__(self) -> None:
+        super().__init__()
         self.entered = threading.Event()
         self.release = threading.Event()
-        self.sent: list[str] = []
 
     def send(self, message: EmailMessage) -> None:
         self.entered.set()
         assert self.release.wait(10)
         self.sent.append(str(message["Message-ID"]))
-
-    def describe(self) -> str:
-        return "gated"
 
 
 def test_cancelled_mid_send_still_records_the_delivery(store: storage.Store) -> None:
@@ -748,22 +755,18 @@ def test_a_stop_ends_the_run_after_the_send_under_way(store: storage.Store) -> N
     assert store.outbox_counts() == {"pending": 2, "sent": 1, "failed": 0}
 
 
-class SlowTransport:
+class SlowTransport(FakeTransport):
     """Takes ``seconds`` to send each message (a server slow to answer its end)."""
 
-    sender = "newswatch@localhost"
-    from_name = "newswatch"
+    name = "slow"
 
     def __init__(self, seconds: float) -> None:
+        super().__init__()
         self.seconds = seconds
-        self.sent: list[str] = []
 
     def send(self, message: EmailMessage) -> None:
         time.sleep(self.seconds)
         self.sent.append(str(message["To"]))
-
-    def describe(self) -> str:
-        return "slow"
 
 
 def test_a_daemons_delivery_run_ends_past_its_budget(store: storage.Store) -> None:
