@@ -42,7 +42,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso
 
-from .daemon import installed_reactor, reload_now, spawn_background
+from .daemon import installed_reactor, reload_now, report_slow_stop, spawn_background
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ class Cluster:
             logger.info("received %s, stopping", signal.Signals(signum).name)
         self.stop.set()
         self.pipeline.stopping = True
+        report_slow_stop()
         if "crawler" in self.roles:
             spawn_background(self.pipeline.crawler.stop())
 

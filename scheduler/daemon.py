@@ -368,6 +368,7 @@ class Daemon:
         self.failed = self.failed or failed
         if not self.pipeline.stopping:
             self.pipeline.stopping = True
+            report_slow_stop()
             spawn_background(self._shutdown())
 
     def _on_reload_signal(self) -> None:
@@ -422,6 +423,60 @@ def installed_reactor() -> Any:  # Twisted's reactor module object carries no us
 
 
 _background: set[asyncio.Task[None]] = set()
+
+
+#: A stop that takes longer than this is abnormal (a send under way is bounded by its SMTP
+#: timeouts, crawls are abandoned after STOP_GRACE_SECONDS): what it waits for is logged.
+STOP_REPORT_SECONDS = 30.0
+
+
+def report_slow_stop(after: float = STOP_REPORT_SECONDS) -> None:
+    """Log what the process still waits for (its tasks' awaits, its threads' stacks) if it
+    is still running ``after`` seconds from now, and again every ``after`` seconds: a stop
+    that never ends leaves systemd nothing to restart, and this says where it hangs."""
+    loop = asyncio.get_event_loop()
+    started = loop.time()
+
+    def report() -> None:
+        logger.warning("still stopping after %.0f s, waiting for:\n%s",
+                       loop.time() - started, waiting_for(loop))
+        loop.call_later(after, report)
+
+    loop.call_later(after, report)
+
+
+def waiting_for(loop: asyncio.AbstractEventLoop) -> str:
+    """The chain of awaits of each pending task of ``loop`` and the stack of each other
+    thread, one block each."""
+    import linecache
+    import sys
+    import threading
+    import traceback
+
+    blocks = []
+    for task in asyncio.all_tasks(loop):
+        chain = [f"task {task.get_name()}"]
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = next((getattr(awaited, name) for name in ("cr_frame", "gi_frame", "ag_frame")
+                          if getattr(awaited, name, None) is not None), None)
+            if frame is None:  # a future, or a coroutine of C (its awaiting line says which)
+                if isinstance(awaited, asyncio.Future):
+                    chain.append(f"  {awaited!r}"[:300])
+                break
+            code, line = frame.f_code, frame.f_lineno
+            chain.append(f"  {code.co_filename}:{line} {code.co_qualname}: "
+                         f"{linecache.getline(code.co_filename, line).strip()}")
+            awaited = next((getattr(awaited, name) for name in ("cr_await", "gi_yieldfrom",
+                                                                 "ag_await")
+                            if getattr(awaited, name, None) is not None), None)
+        blocks.append("\n".join(chain))
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        if ident != threading.get_ident():
+            stack = "".join(traceback.format_stack(frame, limit=8))
+            blocks.append(f"thread {names.get(ident, ident)}\n{stack.rstrip()}")
+    return "\n".join(blocks)
 
 
 def spawn_background(coro: Awaitable[None]) -> None:

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -68,6 +69,20 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT) -
             return value
         time.sleep(0.1)
     raise AssertionError(f"never happened: {what}")
+
+
+def exit_code(process: Process, log: Callable[[], str]) -> int:
+    """``process``'s exit code, waited for at most WAIT; an AssertionError with its log and
+    where its threads stand (py-spy, when the machine has it) if it does not exit."""
+    try:
+        return process.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        stacks = ""
+        if shutil.which("py-spy"):
+            stacks = subprocess.run(["py-spy", "dump", "--pid", str(process.pid)],
+                                    capture_output=True, text=True, timeout=60).stdout
+        raise AssertionError(f"no exit within {WAIT:.0f} s\n{log()[-6000:]}\n{stacks}") \
+            from None
 
 
 class Roles:
@@ -552,7 +567,7 @@ def test_roles_exit_when_postgresql_restarts_and_resume_without_duplicates(
     mail.wait_for(len(TOPICS), timeout=WAIT)
 
     postgres.restart("fast")
-    code = first.wait(timeout=WAIT)
+    code = exit_code(first, lambda: roles.log(first))
     log = roles.log(first)
     assert code == 1, log
     assert "is lost: stopping, to be started again" in log
@@ -588,7 +603,7 @@ def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_d
     try:
         mail.wait_for(len(TOPICS), timeout=WAIT)
         postgres.restart("fast")
-        code = first.wait(timeout=WAIT)
+        code = exit_code(first, lambda: first_log.read_text(encoding="utf-8"))
     finally:
         if first.poll() is None:
             first.kill()

@@ -318,6 +318,38 @@ def test_skipped_ticks_are_not_logged_as_warnings() -> None:
     assert done.stdout.strip() == "1"
 
 
+def test_a_stop_that_takes_long_says_what_it_waits_for(caplog) -> None:
+    """A stop still running after a while logs each task's chain of awaits down to what it
+    waits on, and the other threads' stacks: a stop that hung in a CI run said nothing."""
+    import asyncio
+    import threading
+
+    from scheduler.daemon import report_slow_stop
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="slow-send", daemon=True)
+    thread.start()
+
+    async def job_that_hangs(never: asyncio.Future[None]) -> None:
+        await never
+
+    async def main() -> None:
+        never = asyncio.get_running_loop().create_future()
+        hanging = asyncio.ensure_future(job_that_hangs(never))
+        report_slow_stop(after=0.05)
+        await asyncio.sleep(0.3)
+        hanging.cancel()
+
+    with caplog.at_level("WARNING", logger="scheduler.daemon"):
+        asyncio.run(main())
+    release.set()
+    reports = [r.getMessage() for r in caplog.records if "still stopping after" in r.getMessage()]
+    assert len(reports) >= 2, reports  # again while it goes on
+    assert "test_daemon.py" in reports[0]
+    assert "job_that_hangs: await never" in reports[0]
+    assert "thread slow-send" in reports[0] and "in wait" in reports[0]
+
+
 def test_a_step_back_of_the_wall_clock_is_told_from_time_passing() -> None:
     from scheduler.daemon import ClockWatch
 
