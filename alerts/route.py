@@ -146,9 +146,20 @@ def _item(
 def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime) -> int:
     """Put every digest that is due at ``now`` in the outbox; returns how many."""
     topics = store.topics()
+    # An alert waits for a digest while its reader still watches its topic: a topic
+    # removed, or a reader taken off it, takes its waiting alerts away too.
+    watching = {(t.id, r.lower()) for t in topics for r in t.notify}
     waiting: dict[str, list[DigestItem]] = defaultdict(list)
+    unwatched: list[DigestItem] = []
     for item in store.waiting_digest():
-        waiting[item.recipient].append(item)
+        if (item.topic_id, item.recipient.lower()) in watching:
+            waiting[item.recipient].append(item)
+        else:
+            unwatched.append(item)
+    if unwatched:
+        store.drop_digest_items([i.id for i in unwatched if i.id is not None])
+        logger.info("%d alert(s) waiting for a digest dropped: their topic was removed, or "
+                    "no longer notifies their reader", len(unwatched))
     handled = store.digest_handled()
     readers = {r for t in topics if t.mode == "digest" for r in t.notify}
     # Those with a digest time remembered too: theirs moves on while nothing waits for them

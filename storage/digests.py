@@ -141,6 +141,15 @@ class DigestsMixin:
             if handled is not None:
                 self._set_handled(recipient, handled)
 
+    def drop_digest_items(self, item_ids: Sequence[int]) -> None:
+        """Take the waiting items ``item_ids`` off the queue (their topic was removed, or no
+        longer notifies their reader); an item already in a digest stays."""
+        with self.db.atomic():
+            for chunk, marks in in_chunks(item_ids):
+                self.db.execute(
+                    f"DELETE FROM digest_queue WHERE id IN ({marks}) AND outbox_id IS NULL", chunk
+                )
+
     def stored_matches(self, items: Iterable[DigestItem]) -> dict[tuple[int, int], Match]:
         """The recorded match of each item's (article id, topic id), for its highlights:
         without its places while the article waits to be matched again (edited since: they

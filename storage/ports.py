@@ -273,6 +273,10 @@ class DigestStore(StorySources, Protocol):
         transaction."""
         ...
 
+    def drop_digest_items(self, item_ids: Sequence[int]) -> None:
+        """Take waiting items off the queue (their topic or reader gone)."""
+        ...
+
     def topic_names(self, topic_ids: Iterable[int]) -> dict[int, str]:
         """The names of topics by id, inactive ones included."""
         ...

@@ -613,6 +613,31 @@ def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_ti
     assert "14 Dec" in outbox(store)[-1]["body_text"], outbox(store)[-1]["body_text"]
 
 
+def test_alerts_waiting_for_a_digest_go_with_their_topic_or_reader(store: Store) -> None:
+    """A digest topic removed, or a reader taken off a topic: its alerts already queued
+    still came in the reader's next digest (the reader had said no more of it). They go;
+    those of the topics the reader still watches come, and the storm's of a topic kept."""
+    topics(store, ("Lithium", "lithium", (DESK, ED), "digest"),
+           ("Cobalt", "cobalt", (DESK,), "digest"), ("Nickel", "nickel", (ED,), "digest"))
+    src = source(store, "Mining Weekly")
+    for slug, title in (("li", "Lithium prices fall"), ("co", "Cobalt mine reopens"),
+                        ("ni", "Nickel output rises")):
+        article(store, src, slug, title, title + ".", NOW - timedelta(minutes=5))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 4
+    # Lithium removed; Ed taken off Nickel (and put on Cobalt): Ed had said no more of both.
+    topics(store, ("Cobalt", "cobalt", (DESK, ED), "digest"), ("Nickel", "nickel", (DESK,),
+                                                                "digest"))
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert digest["recipient"] == DESK
+    assert "mine reopens" in digest["body_text"]
+    assert "Lithium" not in digest["body_text"] and "Nickel output" not in digest["body_text"]
+    assert store.waiting_digest() == []  # nothing left to come later either
+
+
 def test_a_reader_written_two_ways_stays_one_reader_when_topics_change(store: Store) -> None:
     """"Desk@" on one topic and "desk@" on another: the reader's alerts were counted under
     the first topic's spelling, so removing that topic in the middle of a storm started the
