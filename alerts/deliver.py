@@ -70,7 +70,7 @@ def build_message(
     msg = EmailMessage()
     msg["From"] = from_header(sender, from_name)
     msg["To"] = message.recipient
-    msg["Subject"] = message.subject
+    msg["Subject"] = shown_as_written(message.subject)
     # RFC 5322: when the message was complete, i.e. composed; every retry carries the same.
     msg["Date"] = format_datetime(message.created)
     msg["Message-ID"] = message.message_id
@@ -84,7 +84,24 @@ def build_message(
     # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
     msg.set_content(message.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # Headers unfolded (up to RFC 5322's 998 octets; a subject is at most 150 characters):
+    # folded at 78 columns, Python put a space between two encoded words of a subject on a
+    # continuation line, which readers drop (RFC 2047), gluing two words of a non-ASCII
+    # headline. The bodies are encoded already, in lines of 76.
+    msg.policy = msg.policy.clone(max_line_length=998)
     return msg
+
+
+#: RFC 2047 encoded words begin so: in a header's text, one is decoded when the header is
+#: set. A headline written with one (``=?utf-8?q?=0D=0AReply-To:...?=``) would become its
+#: decoded text, line breaks included: headers and a body of the headline's choosing.
+ENCODED_WORD_START = "=?"
+ENCODED_WORD_BROKEN = "=\u200b?"  # with a zero-width space: shown as written, not decoded
+
+
+def shown_as_written(text: str) -> str:
+    """``text`` for a header, read by mail programs as it is written (never decoded)."""
+    return text.replace(ENCODED_WORD_START, ENCODED_WORD_BROKEN)
 
 
 def from_header(sender: str, from_name: str = DEFAULT_FROM_NAME) -> Address:

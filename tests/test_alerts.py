@@ -10,6 +10,7 @@ import email.utils
 import logging
 import mailbox
 import os
+import random
 import re
 import shutil
 import socket
@@ -317,6 +318,48 @@ def test_article_and_topic_text_cannot_break_lines_or_headers(store: storage.Sto
     assert parsed["Subject"] == mail.subject
     for name in ("Bcc", "X-Evil", "X-Topic", "X-Source", "X-Url", "X-Also", "X-Snippet"):
         assert name not in parsed, name
+
+
+def test_an_encoded_word_in_a_title_is_shown_not_decoded_into_headers(
+    store: storage.Store,
+) -> None:
+    """A headline carrying RFC 2047 syntax (``=?utf-8?q?=0D=0A...?=``) was decoded when the
+    Subject was set: its encoded CR LF became a real one on the wire, adding a Reply-To and
+    replacing the body with the headline's text (and a harmless one quoting ``=?utf-8?b?...?=``
+    was shown decoded)."""
+    title = "Maduro =?utf-8?q?=0D=0AReply-To:_pay@atk.example=0D=0A=0D=0AWire_funds_now?="
+    mail = compose("r@example.test", [item(1, title=title)], NOW, watched=["Maduro"])
+    [row] = enqueue(store, dataclasses.replace(mail, items=()))
+    parsed = email.message_from_bytes(build_message(row, "alerts@example.test").as_bytes(),
+                                      policy=email.policy.default)
+    assert "Reply-To" not in parsed
+    assert parsed.is_multipart() and parsed["Message-ID"] == row.message_id
+    shown = str(parsed["Subject"])
+    assert "=?utf-8?q?=0D=0AReply-To:_pay@atk.example" in shown.replace("\u200b", ""), shown
+
+
+@pytest.mark.parametrize("words", [
+    "Мадуро назначил нового министра нефти на фоне падения добычи компании PDVSA",
+    "Κυβέρνηση ανακοίνωσε νέα μέτρα για την ενέργεια και τις τιμές του πετρελαίου",
+    "Bundesregierung beschließt Maßnahmenpaket für Übergangsfristen bei Gaspreisen",
+])
+def test_a_non_ascii_subject_arrives_word_for_word(store: storage.Store, words: str) -> None:
+    """Folded at 78 columns, a subject's encoded words were split with a space between two of
+    them on a continuation line, which readers drop (RFC 2047): "компании нефти" arrived as
+    "компаниинефти" in about one subject in eight. Every arrangement of the words arrives as
+    written."""
+    rng = random.Random(words)
+    vocabulary = words.split()
+    titles = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(6, 12)))
+              for _ in range(40)]
+    mails = [compose("r@example.test", [item(1, title=title)], NOW, watched=["Maduro"])
+             for title in titles]
+    rows = enqueue(store, *[dataclasses.replace(mail, items=()) for mail in mails])
+    for mail, row in zip(mails, rows, strict=True):
+        wire = build_message(row, "alerts@example.test").as_bytes()
+        parsed = email.message_from_bytes(wire, policy=email.policy.default)
+        assert str(parsed["Subject"]) == mail.subject
+        assert max(len(line) for line in wire.splitlines()) <= 998
 
 
 def test_compose_links_only_web_urls() -> None:
