@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
@@ -178,6 +179,26 @@ def test_snippet_never_cuts_a_hit_in_two() -> None:
     for width in range(10, 80):
         flagged = [part for part, is_hit in snippet(text, hits, width=width) if is_hit]
         assert flagged == ["Nicolás Maduro Moros"]
+
+
+def test_snippet_of_text_without_spaces_keeps_its_context() -> None:
+    """Japanese and Chinese write no spaces between words: the cuts, which looked for a space
+    between them and the hit, moved onto the hit itself, and the snippet of a 400-character
+    article was "…OpenAI…"."""
+    before = "政府は25日、人工知能の安全性に関する新たな指針を公表した。指針は開発企業に対し、" * 2
+    after = "社や米グーグルなど主要企業も協議に参加しており、国内外の専門家からは一定の評価が出ている。" * 3
+    for text in (before + "米 OpenAI " + after, before + "（米 OpenAI）" + after):
+        parts = snippet(text, find_hits(text, (("openai",),)), width=120)
+        excerpt = joined(parts)
+        assert [part for part, is_hit in parts if is_hit] == ["OpenAI"]
+        lead, _, rest = excerpt.partition("OpenAI")
+        assert len(lead) >= 20 and len(rest) >= 60, excerpt
+        assert len(excerpt) <= 120
+    # An accent written as a combining mark stays with its letter.
+    text = "Cafe\u0301 " * 40 + "Maduro " + "cafe\u0301 " * 40
+    for width in range(20, 90):
+        excerpt = joined(snippet(text, find_hits(text, (("maduro",),)), width=width)).strip("…")
+        assert not unicodedata.combining(excerpt[0])
 
 
 def test_snippet_of_empty_text() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
@@ -341,6 +342,10 @@ def _collapse(text: str, hits: list[tuple[int, int]]) -> tuple[str, list[tuple[i
     return collapsed, merged
 
 
+#: How far a snippet's cut may move to fall on a space (longer than most words).
+SNAP = 24
+
+
 def _window(
     text: str, first: tuple[int, int], later: list[tuple[int, int]], width: int
 ) -> tuple[int, int]:
@@ -351,15 +356,21 @@ def _window(
     start = max(0, min(start, end - budget))  # near the end of the text: more context before
     end = max(end, first[1])
     start = max(start, min(first[0], end - budget))  # a long first hit eats the context before
+    # A cut moves to the nearest space within SNAP characters: in text without spaces
+    # between words (Chinese, Japanese, Thai) it stays where it is, keeping its context.
     if start > 0 and text[start - 1] != " ":
-        space = text.find(" ", start, first[0])
-        start = space + 1 if space >= 0 else first[0]
+        space = text.find(" ", start, min(first[0], start + SNAP))
+        start = space + 1 if space >= 0 else start
     for hit_start, hit_end in later:  # never cut a later hit in two: stop before it instead
         if hit_start < end < hit_end:
             end = hit_start
     if end < len(text) and text[end] != " " and text[end - 1] != " ":
-        space = text.rfind(" ", first[1], end)
+        space = text.rfind(" ", max(first[1], end - SNAP), end)
         end = space if space >= 0 else end
+    while start < first[0] and unicodedata.combining(text[start]):  # no accent cut off
+        start += 1
+    while end > first[1] and end < len(text) and unicodedata.combining(text[end]):
+        end -= 1
     while end > first[1] and text[end - 1] == " ":
         end -= 1
     return start, end
