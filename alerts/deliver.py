@@ -16,7 +16,13 @@ from email.utils import format_datetime, parseaddr
 import storage
 
 from .channels import AppriseTransport, is_channel, redact
-from .transport import DEFAULT_FROM_NAME, DeliveryError, Transport, TransportUnavailable
+from .transport import (
+    DEFAULT_FROM_NAME,
+    DeliveryError,
+    Transport,
+    TransportUnavailable,
+    ascii_domain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +75,7 @@ def build_message(
     """
     msg = EmailMessage()
     msg["From"] = from_header(sender, from_name)
-    msg["To"] = message.recipient
+    msg["To"] = ascii_domain(message.recipient)
     msg["Subject"] = shown_as_written(message.subject)
     # RFC 5322: when the message was complete, i.e. composed; every retry carries the same.
     msg["Date"] = format_datetime(message.created)
@@ -115,7 +121,7 @@ def from_header(sender: str, from_name: str = DEFAULT_FROM_NAME) -> Address:
     if not address or "@" not in address:
         raise ValueError(f"not an email address: {sender!r}")
     shown = " ".join((name or from_name).split())  # a display name is one line
-    return Address(display_name=shown, addr_spec=address)
+    return Address(display_name=shown, addr_spec=ascii_domain(address))
 
 
 def list_id(sender: str) -> str:

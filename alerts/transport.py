@@ -238,7 +238,7 @@ class SmtpTransport:
     def _transmit(self, client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
         """MAIL, RCPT, DATA: classify the server's refusal as per-message or server-wide."""
         try:
-            refused = client.send_message(message, from_addr=self.sender)
+            refused = client.send_message(message, from_addr=ascii_domain(self.sender))
         except smtplib.SMTPRecipientsRefused as exc:
             replies = exc.recipients.values()
             text = "; ".join(f"{rcpt}: {_reply(c, m)}" for rcpt, (c, m) in exc.recipients.items())
@@ -276,6 +276,20 @@ class SmtpTransport:
                 "%s refused some recipients of %s: %s", where, message["Message-ID"], refused
             )
         logger.debug("%s accepted %s for %s", where, message["Message-ID"], message["To"])
+
+
+def ascii_domain(address: str) -> str:
+    """``address`` with its domain in ASCII (IDNA: ``bücher.example`` is
+    ``xn--bcher-kva.example``), as mail programs send it: a server takes a non-ASCII domain
+    only with SMTPUTF8, which most do not offer. A local part in other letters stays (it
+    needs SMTPUTF8 whatever is done)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:  # not a name IDNA can write: the server says what it makes of it
+        return address
 
 
 class MboxTransport:

@@ -47,11 +47,14 @@ class _Handler:
 class MailServer:
     """An SMTP server on 127.0.0.1 collecting messages (optionally requiring AUTH)."""
 
-    def __init__(self, port: int = 0, *, auth: tuple[str, str] | None = None) -> None:
-        """Reserve ``port`` (0: a free one); with ``auth`` = (user, password), accept AUTH."""
+    def __init__(self, port: int = 0, *, auth: tuple[str, str] | None = None,
+                 smtputf8: bool = True) -> None:
+        """Reserve ``port`` (0: a free one); with ``auth`` = (user, password), accept AUTH;
+        ``smtputf8``: offer SMTPUTF8 (non-ASCII addresses), as most servers do not."""
         self.host = HOST
         self.port = port or free_port()
         self.auth = auth
+        self.smtputf8 = smtputf8
         #: When set (e.g. "550 5.1.1 Mailbox unavailable"), DATA is answered with it and dropped.
         self.reject: str | None = None
         self.messages: list[EmailMessage] = []
@@ -78,7 +81,8 @@ class MailServer:
             kwargs.update(auth_require_tls=False, authenticator=self._authenticate)
         controller = Controller(
             _Handler(self), hostname=self.host, port=self.port,
-            server_hostname="mail.newswatch.test", ready_timeout=10.0, **kwargs,
+            server_hostname="mail.newswatch.test", ready_timeout=10.0,
+            enable_SMTPUTF8=self.smtputf8, **kwargs,
         )
         try:
             controller.start()

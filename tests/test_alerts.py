@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from mailserver import MailServer
 
 import storage
 from alerts import (
@@ -360,6 +361,27 @@ def test_a_non_ascii_subject_arrives_word_for_word(store: storage.Store, words: 
         parsed = email.message_from_bytes(wire, policy=email.policy.default)
         assert str(parsed["Subject"]) == mail.subject
         assert max(len(line) for line in wire.splitlines()) <= 998
+
+
+def test_a_domain_in_non_ascii_letters_reaches_a_server_without_smtputf8(
+    store: storage.Store,
+) -> None:
+    """``leser@bücher.example`` (which the config takes) and a sender at an IDN domain: the
+    message failed for good at a server without SMTPUTF8 (most of them), every alert of an
+    IDN sender with it. The domain goes in its ASCII form (IDNA), as mail programs send it."""
+    with MailServer(smtputf8=False) as server:
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port,
+                                               sender="alertas@noticias-españa.example",
+                                               timeout=5))
+        enqueue(store, outbox_email("leser@bücher.example"))
+        report = deliver(store, transport)
+        assert (report.sent, report.failed, report.errors) == (1, 0, [])
+        [(mail_from, rcpt_tos)] = server.envelopes
+        assert (mail_from, rcpt_tos) == ("alertas@xn--noticias-espaa-2nb.example",
+                                         ["leser@xn--bcher-kva.example"])
+        [message] = server.messages
+        assert message["To"] == "leser@xn--bcher-kva.example"
+        assert "<alertas@xn--noticias-espaa-2nb.example>" in message["From"]
 
 
 def test_compose_links_only_web_urls() -> None:
