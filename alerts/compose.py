@@ -60,6 +60,13 @@ class AlertItem:
     # When the article was edited in place, for an alert that its edit caused (it matched a
     # topic it had not matched before); None for a new article.
     updated: datetime | None = None
+    story_id: int | None = None  # its story (digests count stories, not their copies)
+
+    @property
+    def story(self) -> tuple[str, int]:
+        """What the article is one copy of: its story, else itself."""
+        return ("story", self.story_id) if self.story_id is not None else ("article",
+                                                                           self.article_id)
 
 
 @functools.cache
@@ -371,7 +378,9 @@ def compose_digest(
                       for number, item in enumerate(newest[: quota[name]], 1)],
             **_more(more, name),
         })
-    count = len({article for entries in groups.values() for article in entries})  # once each
+    # Once each: an article under two topics, or two copies of a story (two sources) that
+    # two topics alerted for, is one story.
+    count = len({item.story for entries in groups.values() for item in entries.values()})
     stamp = format_when(since, tz) if since is not None else ""
     when = f" since {stamp}" if stamp else ""
     if count:

@@ -76,6 +76,7 @@ def alert_item(
     topics: dict[int, str],
     also_on: tuple[str, ...],
     updated: datetime | None = None,
+    story_id: int | None = None,
 ) -> AlertItem:
     """What an email shows of ``article``: the ``topics`` (id → name) it alerts for, with
     the words of ``matches`` highlighted and its story's other sources; ``updated`` when
@@ -93,6 +94,7 @@ def alert_item(
         title_segments=marked.title,
         also_on=also_on,
         updated=updated,
+        story_id=story_id,
     )
 
 

@@ -249,6 +249,7 @@ def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertI
                 {item.topic_id: names.get(item.topic_id, f"topic {item.topic_id}")},
                 also_on(store, article, item.story_id),
                 updated=(article.updated or item.queued) if item.edited else None,
+                story_id=item.story_id,
             )
         )
     return shown

@@ -696,6 +696,28 @@ def test_an_article_of_two_digest_topics_is_one_story_of_the_digest(store: Store
     assert digest["subject"] == "[newswatch] Digest — 1 story: Maduro, Venezuela"
 
 
+def test_one_story_alerted_by_two_topics_on_two_sources_counts_once(store: Store) -> None:
+    """One wire story carried by two sources, each copy matched by another topic (each
+    topic reads one source): the digest counted two stories of it."""
+    topics(store, ("Wire A", "opposition source:Reuters", (DESK,), "digest"),
+           ("Wire B", "opposition source:AP", (DESK,), "digest"),
+           ("Lithium", "lithium", (DESK,), "digest"))
+    story = STORIES_BY_SLUG["venezuela-opposition-leader"]
+    for name in ("Reuters", "AP"):
+        article(store, source(store, name), name.lower(), story.title, WIRE,
+                NOW - timedelta(minutes=10))
+    article(store, source(store, "Mining Weekly"), "li", "Lithium prices fall",
+            "Lithium prices fell.", NOW - timedelta(minutes=5))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 3
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert digest["subject"].startswith("[newswatch] Digest — 2 stories: "), digest["subject"]
+    assert flat(digest["body_text"]).count("returns to Caracas and challenges") == 2  # each topic
+
+
 def test_after_the_clock_went_back_digests_keep_their_times(store: Store) -> None:
     """The clock ran a day ahead, then was stepped back (the daemon's ClockWatch calls
     store.due_now): the digest time dealt with "tomorrow" skipped the next real one, and the
