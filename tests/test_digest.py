@@ -681,18 +681,24 @@ def test_an_article_of_an_immediate_and_a_digest_topic_reaches_a_reader_once(
     assert [row["recipient"] for row in outbox(store)] == [DESK, ED]
 
 
+def next_morning(store: Store, *, queued: int, digests: int) -> list[dict]:
+    """Match what is stored at NOW (``queued``: the alerts it queues for digests at 08:00
+    UTC), then send the digests due a day later (``digests`` of them): the outbox."""
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == queued
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == digests
+    return outbox(store)
+
+
 def test_an_article_of_two_digest_topics_is_one_story_of_the_digest(store: Store) -> None:
     topics(store, ("Maduro", "maduro", (DESK,), "digest"),
            ("Venezuela", "venezuela", (DESK,), "digest"))
     src = source(store, "Caracas Daily")
     article(store, src, "a", "Maduro visits Venezuela's oil fields",
             "Maduro toured Venezuela's oil fields.", NOW - timedelta(minutes=10))
-    clock = Clock(NOW)
-    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
-    assert pipe.match().queued == 2
-    clock.at(NOW + timedelta(days=1))
-    assert pipe.digests() == 1
-    [digest] = outbox(store)
+    [digest] = next_morning(store, queued=2, digests=1)
     assert digest["subject"] == "[newswatch] Digest — 1 story: Maduro, Venezuela"
 
 
@@ -708,12 +714,7 @@ def test_one_story_alerted_by_two_topics_on_two_sources_counts_once(store: Store
                 NOW - timedelta(minutes=10))
     article(store, source(store, "Mining Weekly"), "li", "Lithium prices fall",
             "Lithium prices fell.", NOW - timedelta(minutes=5))
-    clock = Clock(NOW)
-    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
-    assert pipe.match().queued == 3
-    clock.at(NOW + timedelta(days=1))
-    assert pipe.digests() == 1
-    [digest] = outbox(store)
+    [digest] = next_morning(store, queued=3, digests=1)
     assert digest["subject"].startswith("[newswatch] Digest — 2 stories: "), digest["subject"]
     assert flat(digest["body_text"]).count("returns to Caracas and challenges") == 2  # each topic
 
