@@ -144,7 +144,7 @@ def compose(
         "subject": subject,
         **_why("this", recipient, _names(watched) or topics),
         "heading": f"{stories} for {', '.join(topics)}",
-        "intro": f"newswatch found {stories} matching {', '.join(topics)}.",
+        "intro_lines": _wrap(f"newswatch found {stories} matching {', '.join(topics)}.", "", ""),
         "items": [_view(item, tz, number)
                   for number, item in enumerate(ordered[:MAX_STORIES], 1)],
         **_more(count - MAX_STORIES),
@@ -182,6 +182,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         "updated": updated,
         "meta_lines": _joined_lines([source, published, updated], INDENT),
         "topics": ", ".join(_names(item.topics)),
+        "topics_lines": _wrap(f"Topics: {', '.join(_names(item.topics))}", INDENT,
+                              INDENT + " " * len("Topics: ")),
         "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }

@@ -156,6 +156,11 @@ def outbox_email(recipient: str = "reader@example.test", subject: str = "hello")
     return dataclasses.replace(composed, items=())
 
 
+def flat_text(text: str) -> str:
+    """``text`` with its lines joined."""
+    return " ".join(text.split())
+
+
 def enqueue(store: storage.Store, *emails: storage.Email) -> list[storage.OutboxMessage]:
     """Put ``emails`` in the outbox the way the pipeline does, and return the due rows."""
     store.record_matches([], list(emails), watermark=0, now=NOW)
@@ -382,6 +387,19 @@ def test_a_domain_in_non_ascii_letters_reaches_a_server_without_smtputf8(
         [message] = server.messages
         assert message["To"] == "leser@xn--bcher-kva.example"
         assert "<alertas@xn--noticias-espaa-2nb.example>" in message["From"]
+
+
+def test_the_text_part_is_wrapped_at_72_columns() -> None:
+    """An article of six topics: the intro line (139 columns) and the Topics line (112) were
+    not wrapped, as the README says the text part is."""
+    names = ["Venezuelan opposition", "Oil & gas", "Sanctions", "Caribbean shipping",
+             "Latin American elections", "Central bank"]
+    mail = compose("r@example.test", [item(1, topics=tuple(names))], NOW, watched=names)
+    for line in mail.text.splitlines():
+        assert len(line) <= 72 or "://" in line, line
+    assert "matching Venezuelan opposition, Oil & gas," in flat_text(mail.text)
+    topics_at = mail.text.index("   Topics: Venezuelan opposition")
+    assert mail.text[topics_at:].split("\n")[1].startswith("           ")  # under the names
 
 
 def test_compose_links_only_web_urls() -> None:
