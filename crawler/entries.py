@@ -35,6 +35,7 @@ from storage import (
     FetchOutcome,
     KnownUrl,
     Source,
+    StorageError,
     identity_host,
 )
 
@@ -132,6 +133,9 @@ class EntriesMixin:
     def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
         raise NotImplementedError
 
+    def _unrecorded(self, source: Source, exc: StorageError) -> None:
+        raise NotImplementedError
+
     def fresh_entries(self, entries: list[Entry]) -> list[Entry]:
         """The entries to fetch (web links only, once per crawl): those not stored before,
         and stored articles whose entry shows a newer version (``article_id`` set)."""
@@ -208,8 +212,15 @@ class EntriesMixin:
             self._finish(poll)
 
     def _finish(self, poll: _Poll) -> None:
-        self.store_articles(poll)
         self.polls.pop(poll.source.id, None)
+        try:
+            self.store_articles(poll)
+        except StorageError as exc:
+            # The database refused (a nearly full disk, where the poll's small record would
+            # still fit): no failure of the source, which would back off for hours after
+            # the disk was freed. It stays due, as when its record is refused.
+            self._unrecorded(poll.source, exc)
+            return
         outcome = poll.outcome
         if poll.deferred:
             # Without validators, the next poll reads the whole source again and retries the

@@ -205,8 +205,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         except StorageError as exc:  # said once here; the source stays due (see _record)
             logger.error("source %s: its articles cannot be stored: %s", source.url, exc)
         finally:
-            error = f"internal error: {type(failure.value).__name__}: {failure.value}"
-            self._fail(source, error)
+            if isinstance(failure.value, StorageError):  # the database refused: see _finish
+                self._unrecorded(source, failure.value)
+            else:
+                error = f"internal error: {type(failure.value).__name__}: {failure.value}"
+                self._fail(source, error)
 
     def _record(self, source: Source, outcome: FetchOutcome, retry: float | None = None) -> None:
         self.recorded.add(source.id)
@@ -217,14 +220,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             with self.report.timed("store"):
                 self.store.record_fetch(source.id, outcome, now)
         except StorageError as exc:
-            # The source stays due; the daemon pauses its polls (a poll it cannot record
-            # would be made again at every tick).
-            logger.error("source %s: its poll cannot be recorded: %s", source.url, exc)
-            self.report.count("polls_unrecorded")
-            self.report.storage_error = str(exc)
+            self._unrecorded(source, exc)
         else:
             self.polling.discard(source.id)
             self.report.add_outcome(source, outcome)
+            if self.poll_done is not None:
+                self.poll_done(source.id)
+
+    def _unrecorded(self, source: Source, exc: StorageError) -> None:
+        """The database refused the poll of ``source``: the source stays due, and the daemon
+        pauses its polls (a poll it cannot record would be made again at every tick)."""
+        self.recorded.add(source.id)
+        logger.error("source %s: its poll cannot be recorded: %s", source.url, exc)
+        self.report.count("polls_unrecorded")
+        self.report.storage_error = str(exc)
         if self.poll_done is not None:
             self.poll_done(source.id)
 

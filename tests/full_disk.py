@@ -1,6 +1,8 @@
 """``newswatch ARGS`` whose database is full while the file that NEWSWATCH_FULL_FLAG names
 exists (tests/test_recovery.py): a poll's record fails as SQLite's does on a full disk
-("database or disk is full"), which this machine cannot be made to be for a test.
+("database or disk is full"), which this machine cannot be made to be for a test. While the
+file NEWSWATCH_NEARLY_FULL_FLAG names exists, only the articles are refused: a nearly full
+disk, where a poll's small record still fits.
 
     NEWSWATCH_FULL_FLAG=/tmp/full python tests/full_disk.py --config FILE run
 """
@@ -17,16 +19,28 @@ from newswatch.cli import main
 from storage import StorageError
 
 _record_fetch = storage.store.Store.record_fetch
+_add_articles = storage.store.Store.add_articles
+
+
+def _refuse_while(variable: str, store: storage.store.Store) -> None:
+    flag = os.environ.get(variable)
+    if flag and Path(flag).exists():
+        raise StorageError(f"database {store.path}: database or disk is full")
 
 
 def record_fetch(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
-    flag = os.environ.get("NEWSWATCH_FULL_FLAG")
-    if flag and Path(flag).exists():
-        raise StorageError(f"database {self.path}: database or disk is full")
+    _refuse_while("NEWSWATCH_FULL_FLAG", self)
     return _record_fetch(self, *args, **kwargs)
+
+
+def add_articles(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
+    _refuse_while("NEWSWATCH_FULL_FLAG", self)
+    _refuse_while("NEWSWATCH_NEARLY_FULL_FLAG", self)
+    return _add_articles(self, *args, **kwargs)
 
 
 if __name__ == "__main__":  # not in the page workers' fork server, which imports this
     storage.store.Store.record_fetch = record_fetch  # type: ignore[method-assign]
+    storage.store.Store.add_articles = add_articles  # type: ignore[method-assign]
     sys.argv[0] = "newswatch"
     main()

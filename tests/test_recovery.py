@@ -175,6 +175,36 @@ def test_a_poll_whose_callback_raised_is_recorded_and_backs_off(site, workdir):
     assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=90)
 
 
+def test_articles_a_nearly_full_disk_refuses_are_no_failure_of_their_source(site, workdir):
+    """A nearly full disk: a poll's articles are refused while its small record still fits.
+    The source was recorded as failing ("internal error: StorageError"), backing off for up
+    to 6 hours after the disk was freed. It stays due, unrecorded, as when its record is
+    refused (the daemon pauses the polls), and its articles come once there is space."""
+    publish_fresh(site, "venezuela-opposition-leader")
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1h"}])
+    full = workdir.path / "nearly-full"
+    full.touch()
+    script = Path(__file__).parent / "full_disk.py"
+    env = subprocess_env(NEWSWATCH_NEARLY_FULL_FLAG=str(full))
+
+    def crawl() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
+                               "crawl"], cwd=workdir.path, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    refused = crawl()
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "poll(s) could not be recorded" in refused.stderr
+    with sqlite3.connect(workdir.database) as db:
+        failures, error, due = db.execute(
+            "SELECT consecutive_failures, last_error, next_due FROM sources").fetchone()
+    assert (failures, error) == (0, None)
+    assert due is None or datetime.fromisoformat(due) <= datetime.now(UTC)  # due still
+    full.unlink()
+    stored = crawl()
+    assert stored.returncode == 0 and "1 new article(s)" in stored.stdout, stored.stderr
+
+
 def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, workdir, wait):
     """A full disk: a poll cannot be recorded, so its source stays due. Before, it was
     polled again at every tick (its feed and pages fetched again, each failure logged with
