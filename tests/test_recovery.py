@@ -175,22 +175,33 @@ def test_a_poll_whose_callback_raised_is_recorded_and_backs_off(site, workdir):
     assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=90)
 
 
+def full_disk(site, workdir, flag: str, every: str) -> tuple[Path, dict[str, str]]:
+    """One feed with a new story, polled ``every``; a database full (tests/full_disk.py)
+    while the returned file exists, ``flag`` saying how; the environment to run it with."""
+    publish_fresh(site, "venezuela-opposition-leader")
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": every}])
+    full = workdir.path / "full"
+    full.touch()
+    return full, subprocess_env(**{flag: str(full)})
+
+
+def run_full_disk(workdir, env: dict[str, str], command: str) -> subprocess.CompletedProcess[str]:
+    """``newswatch COMMAND`` through tests/full_disk.py, to its end."""
+    script = Path(__file__).parent / "full_disk.py"
+    return subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
+                           command], cwd=workdir.path, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_articles_a_nearly_full_disk_refuses_are_no_failure_of_their_source(site, workdir):
     """A nearly full disk: a poll's articles are refused while its small record still fits.
     The source was recorded as failing ("internal error: StorageError"), backing off for up
     to 6 hours after the disk was freed. It stays due, unrecorded, as when its record is
     refused (the daemon pauses the polls), and its articles come once there is space."""
-    publish_fresh(site, "venezuela-opposition-leader")
-    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1h"}])
-    full = workdir.path / "nearly-full"
-    full.touch()
-    script = Path(__file__).parent / "full_disk.py"
-    env = subprocess_env(NEWSWATCH_NEARLY_FULL_FLAG=str(full))
+    full, env = full_disk(site, workdir, "NEWSWATCH_NEARLY_FULL_FLAG", every="1h")
 
     def crawl() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
-                               "crawl"], cwd=workdir.path, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return run_full_disk(workdir, env, "crawl")
 
     refused = crawl()
     assert refused.returncode == 1, refused.stdout + refused.stderr
@@ -210,15 +221,9 @@ def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, work
     polled again at every tick (its feed and pages fetched again, each failure logged with
     a traceback) and `crawl` said nothing. Now `crawl` fails with the reason, and the daemon
     pauses its polls, longer each time, until the database takes them again."""
-    publish_fresh(site, "venezuela-opposition-leader")
-    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
-    full = workdir.path / "full"
-    full.touch()
+    full, env = full_disk(site, workdir, "NEWSWATCH_FULL_FLAG", every="1s")
     script = Path(__file__).parent / "full_disk.py"
-    env = subprocess_env(NEWSWATCH_FULL_FLAG=str(full))
-    crawl = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
-                            "crawl"], cwd=workdir.path, env=env, capture_output=True, text=True,
-                           timeout=120)
+    crawl = run_full_disk(workdir, env, "crawl")
     assert crawl.returncode == 1, crawl.stdout + crawl.stderr
     [line] = crawl.stderr.strip().splitlines()[-1:]
     assert line.startswith("newswatch: 1 poll(s) could not be recorded (database ")
