@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from storage import StorageError
+
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
 from .pipeline import MatchReport, Pipeline
@@ -162,12 +164,10 @@ class Daemon:
         due = self._due()
         if due:
             logger.info("polling %d due source(s)", len(due))
-        cycle = await self.pipeline.cycle(due)
+        cycle = await self.pipeline.cycle(due, self._pause_polls)
         if self.stopping:
             return
         crawled = cycle.crawl if due else None
-        if crawled is not None:
-            self._pause_polls(crawled)
         matched, delivered = cycle.matched, cycle.delivery
         if crawled is None and not (matched.articles or delivered.sent or delivered.retrying):
             return
@@ -231,6 +231,10 @@ class Daemon:
             await job
         except asyncio.CancelledError:
             raise
+        except StorageError as exc:  # the database's own words say it all (a full disk)
+            self.failures += 1
+            logger.error("%s tick failed (%d failures so far): %s", name, self.failures, exc)
+            self._check_store()
         except Exception:
             self.failures += 1
             logger.exception("%s tick failed (%d failures so far)", name, self.failures)

@@ -154,13 +154,18 @@ class Pipeline:
     _stories: StoryIndex | None = None
     _stories_built: datetime | None = None
 
-    async def cycle(self, sources: Sequence[Source]) -> CycleReport:
+    async def cycle(
+        self, sources: Sequence[Source], crawled: Callable[[CrawlReport], None] | None = None
+    ) -> CycleReport:
         """One pass of every stage: crawl ``sources`` (none: skip the crawl), match what is
         new and route its alerts to the outbox, queue the digests and health reports that
-        are due, deliver."""
+        are due, deliver. ``crawled`` is called with the crawl's report as soon as it ends
+        (whatever the next stages do: on a full disk, they fail too)."""
         report = CycleReport()
         if sources:
             report.crawl = await self._crawl_streaming(sources, report)
+            if crawled is not None:
+                crawled(report.crawl)
         if self.stopping:
             return report
         report.matched.add(self.match())

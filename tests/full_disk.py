@@ -20,6 +20,7 @@ from storage import StorageError
 
 _record_fetch = storage.store.Store.record_fetch
 _add_articles = storage.store.Store.add_articles
+_due_outbox = storage.store.Store.due_outbox
 
 
 def _refuse_while(variable: str, store: storage.store.Store) -> None:
@@ -33,6 +34,13 @@ def record_fetch(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
     return _record_fetch(self, *args, **kwargs)
 
 
+def due_outbox(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
+    # Its sent journal's marks are written first (storage.outbox): on a full disk, a mark
+    # left by a send the database could not record makes every delivery fail.
+    _refuse_while("NEWSWATCH_FULL_FLAG", self)
+    return _due_outbox(self, *args, **kwargs)
+
+
 def add_articles(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
     _refuse_while("NEWSWATCH_FULL_FLAG", self)
     _refuse_while("NEWSWATCH_NEARLY_FULL_FLAG", self)
@@ -42,5 +50,6 @@ def add_articles(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
 if __name__ == "__main__":  # not in the page workers' fork server, which imports this
     storage.store.Store.record_fetch = record_fetch  # type: ignore[method-assign]
     storage.store.Store.add_articles = add_articles  # type: ignore[method-assign]
+    storage.store.Store.due_outbox = due_outbox  # type: ignore[method-assign]
     sys.argv[0] = "newswatch"
     main()
