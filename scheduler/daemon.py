@@ -247,8 +247,8 @@ class Daemon:
         connection or file, as the roles of several machines do. Its sent marks wait in the
         sent journal."""
         if self.pipeline.store.lost and not self.failed:
-            logger.error("the database is lost (its connection closed, or its file removed or "
-                         "replaced): stopping, to be started again")
+            logger.error("the database is lost (its connection closed, or its file removed, "
+                         "replaced or damaged): stopping, to be started again")
             self._stop(failed=True)
 
     def run(self) -> int:

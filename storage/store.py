@@ -47,6 +47,7 @@ class Store(
         self.db = db
         self.path = path
         self._file = _identity(path)  # the file opened (see lost)
+        self.damaged = False  # SQLite found the file malformed (see lost)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -57,8 +58,10 @@ class Store(
     def lost(self) -> bool:
         """Whether the file opened is no longer at its path (removed, or replaced by a
         restored backup): this process would go on writing to a file nobody reads, and
-        everything it wrote since would be lost at its next start (storage.ports)."""
-        return self._file is not None and _identity(self.path) != self._file
+        everything it wrote since would be lost at its next start (storage.ports). Or
+        whether SQLite found it malformed (a backup copied over it while open: same file,
+        other pages): every query may fail or read garbage from then on."""
+        return self.damaged or (self._file is not None and _identity(self.path) != self._file)
 
     def close(self) -> None:
         """Close the connection (and the sent journal)."""
@@ -83,7 +86,13 @@ def _identity(path: Path | None) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+#: SQLite's codes for a file that is not (or no longer) a sound database.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def _failure(store: Store, exc: sqlite3.Error) -> StorageError:
+    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGED:  # extended codes too
+        store.damaged = True
     where = f"database {store.path}" if store.path is not None else "database"
     return StorageError(f"{where}: {exc}")
 

@@ -609,7 +609,8 @@ def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_d
             first.kill()
     log = first_log.read_text(encoding="utf-8")
     assert code == 1, log
-    assert "the database is lost (its connection closed, or its file removed or replaced): " \
+    assert "the database is lost (its connection closed, or its file removed, replaced or " \
+        "damaged): " \
         "stopping, to be started again" in log
     assert (cluster_workdir.path / "newswatch.sent").is_dir()  # its sent journal
 

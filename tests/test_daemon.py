@@ -400,6 +400,7 @@ def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) 
     finally:
         code = daemon.stop()
     assert code == 1, daemon.output()
-    assert "the database is lost (its connection closed, or its file removed or replaced)" \
+    assert "the database is lost (its connection closed, or its file removed, replaced or " \
+        "damaged)" \
         in daemon.output()
     assert "Traceback" not in daemon.output()

@@ -158,6 +158,26 @@ def test_an_upgrade_reports_no_gone_source_again(db_path: Path) -> None:
         assert s.health_changes(NOW, timedelta(0)) == ([], [])
 
 
+def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
+    """A backup copied (cp) over the file of a running daemon: same file, other pages. Its
+    queries failed with "database disk image is malformed" at every tick, and it ran on; the
+    store now counts as lost (the daemon stops, exit 1, and says so)."""
+    with Store.open(db_path) as store:
+        source_id = add_source(store)
+        store.add_articles([article(source_id, f"a{n}", text="Some body text. " * 300)
+                            for n in range(200)])
+    size = db_path.stat().st_size
+    with db_path.open("r+b") as damaged:  # the schema's pages stay, the articles' do not
+        damaged.seek(size // 2)
+        damaged.write(b"\xab" * (size // 3))
+    with Store.open(db_path) as store:
+        assert not store.lost
+        with pytest.raises(StorageError, match="malformed"):
+            for article_id in range(1, 201):
+                store.article(article_id)
+        assert store.lost
+
+
 def test_reopening_is_idempotent_and_keeps_data(backend: str, location: str | Path) -> None:
     from storage import pgschema
 
