@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, ParamSpec, TypeVar
 import click
 
 from scheduler import AlreadyRunning
-from storage import StorageError, to_iso
+from storage import NewerSchema, StorageError, to_iso
 
 if TYPE_CHECKING:
     from storage import Storage
@@ -62,6 +62,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_CONFIG)
         except AlreadyRunning as exc:
             fail(str(exc), EXIT_RUNTIME)
+        except NewerSchema as exc:  # an upgrade is needed: a restart would fail the same
+            fail(str(exc), EXIT_CONFIG)
         except StorageError as exc:
             fail(str(exc), EXIT_RUNTIME)
         except BrokenPipeError:

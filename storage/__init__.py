@@ -8,6 +8,7 @@ and ``storage.views`` crossing them.
 Errors::
 
     StorageError    the database cannot be opened, migrated or written
+    NewerSchema     ... because a newer newswatch made it
 
 Only the errors and :func:`percolate` load with the package; every other name loads on first
 use (PEP 562), so that ``newswatch --help`` builds none of the records and ports.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import StorageError
+from .errors import NewerSchema, StorageError
 from .lazy import lazy_exports
 from .percolate import percolate
 
@@ -156,6 +157,7 @@ __all__ = [
     "LinkShape",
     "Match",
     "MatchStore",
+    "NewerSchema",
     "Origin",
     "OutboxMessage",
     "OutboxProblem",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .errors import StorageError
+from .errors import NewerSchema, StorageError
 from .schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
@@ -125,7 +125,7 @@ def migrate(db: Database) -> None:
     """Apply every migration the database has not had yet, each atomically."""
     version = schema_version(db)
     if version > len(MIGRATIONS):
-        raise StorageError(
+        raise NewerSchema(
             f"database schema version {version} is newer than this newswatch "
             f"({len(MIGRATIONS)}): upgrade newswatch"
         )

@@ -1,6 +1,7 @@
 """Errors raised by storage.
 
 StorageError      the database cannot be opened, migrated or written
+NewerSchema       ... because a newer newswatch made it (an upgrade is needed, not a restart)
 
 :func:`guard_methods` makes a backend's public methods raise StorageError where its driver
 raised, so that no driver exception leaves a store.
@@ -16,6 +17,11 @@ from typing import Any
 
 class StorageError(Exception):
     """The database cannot be opened, migrated or written."""
+
+
+class NewerSchema(StorageError):
+    """The database's schema is newer than this newswatch's: starting again cannot help, only
+    an upgrade of newswatch (the command exits 2, which the systemd units do not restart)."""
 
 
 def guard_methods(

@@ -55,7 +55,7 @@ from psycopg.rows import dict_row
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .clock import to_iso
 from .digests import DigestsMixin
-from .errors import StorageError, guard_methods
+from .errors import NewerSchema, StorageError, guard_methods
 from .health import HealthMixin
 from .journal import SentJournal
 from .linkshapes import LinkShapesMixin
@@ -224,7 +224,7 @@ def migrate(db: PgDatabase) -> None:
                 db.execute("INSERT INTO schema_version VALUES (0)")
             version = int(row[0]) if row else 0
             if version > len(MIGRATIONS):
-                raise StorageError(
+                raise NewerSchema(
                     f"database schema version {version} is newer than this newswatch "
                     f"({len(MIGRATIONS)}): upgrade newswatch"
                 )

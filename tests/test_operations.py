@@ -55,6 +55,28 @@ def test_corrupted_database_gives_one_clear_line(workdir):
         assert "Traceback" not in result.stderr
 
 
+def test_a_database_of_a_newer_newswatch_exits_2_which_systemd_leaves_stopped(workdir):
+    """A downgrade: the refusal exited 1, and the units' restart policy started the daemon
+    every 10 s for ever. It exits 2 (as a bad config file), which the units do not restart."""
+    import sqlite3
+
+    from storage import open_store
+
+    workdir.write_config()
+    open_store(workdir.database).close()
+    with sqlite3.connect(workdir.database) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute(f"PRAGMA user_version = {version + 1}")
+    for command in ("status", "crawl", "run"):
+        result = workdir.newswatch(command)
+        assert result.returncode == 2, (command, result.stderr)
+        line = result.stderr.strip().splitlines()[-1]
+        assert "is newer than this newswatch" in line and "upgrade newswatch" in line, line
+        assert "Traceback" not in result.stderr
+    for unit in (Path(__file__).parent.parent / "deploy").glob("*.service"):
+        assert "\nRestartPreventExitStatus=2\n" in unit.read_text(), unit
+
+
 def test_database_path_that_is_a_directory(workdir):
     workdir.write_config()
     workdir.database.mkdir()

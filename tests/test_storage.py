@@ -19,6 +19,7 @@ from storage import (
     Email,
     FetchOutcome,
     Match,
+    NewerSchema,
     SourceSpec,
     StorageError,
     Store,
@@ -219,7 +220,7 @@ def test_newer_schema_is_refused(db_path: Path) -> None:
     with raw(db_path) as conn:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
         conn.commit()
-    with pytest.raises(StorageError, match="newer"):
+    with pytest.raises(NewerSchema, match="newer"):
         Store.open(db_path)
     with raw(db_path) as conn:  # left untouched
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
