@@ -394,13 +394,18 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _sitemap_entries(
         self, response: Response, source: Source, outcome: FetchOutcome, items: Any
     ) -> Iterator[scrapy.Request]:
-        if items and not any(i.published or i.lastmod or i.title for i in items):
-            # Nothing tells which of its URLs are new: none is taken, and the source says so.
-            undated = (f"sitemap {response.url} dates none of its {len(items)} URL(s) (no "
-                       "lastmod): none can be told new; a news sitemap or a feed of the site "
-                       "would be")
-            self._sitemap_problem(source, undated)
-            outcome = replace(outcome, error=outcome.error or undated)
+        undated = bool(items) and not any(i.published or i.lastmod or i.title for i in items)
+        if undated and not source.polled:
+            # Nothing dates its URLs: what it lists at the source's first poll is what the
+            # site had (remembered, not fetched), and a URL it lists later is new (taken as
+            # a page source's links are).
+            with self.report.timed("store"):
+                self.store.remember_listed([canonicalize(i.url) for i in items], source.id,
+                                           self.clock())
+            logger.info("%s: sitemap %s dates none of its %d URL(s): those listed now are "
+                        "what the site had; new ones are taken from the next poll on",
+                        source.url, response.url, len(items))
+            items = []
         entries = [
             Entry(
                 source,
@@ -422,7 +427,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             )
             # Known ones are left out before the poll's cap is applied (_entries): taken
             # first, a sitemap's 500 oldest known URLs kept its new ones out for good.
-            for item in recent(items, self.clock(), SITEMAP_MAX_AGE)
+            for item in (items if undated else recent(items, self.clock(), SITEMAP_MAX_AGE))
         ]
         poll = self.polls.get(source.id)
         if poll is not None:  # a child of an index: add to the poll already under way

@@ -46,6 +46,9 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
 
 
 #: Stored articles with their source's name and URL: add WHERE, ORDER BY and LIMIT.
+#: The reason of the skipped URLs an undated sitemap listed at its source's first poll.
+LISTED_BEFORE = "listed before its source's first poll"
+
 SELECT_STORED = """
     SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
     FROM articles a JOIN sources s ON s.id = a.source_id
@@ -280,6 +283,21 @@ class ArticlesMixin:
             )
             for row in rows
         ]
+
+    def remember_listed(self, urls: Sequence[str], source_id: int, now: datetime) -> None:
+        """Remember ``urls`` as pages not to fetch, listed before they could be told new (an
+        undated sitemap's at its first poll); those already remembered so are seen again now
+        (kept while listed: pruned when unlisted for the retention time, as other skipped
+        URLs). An article's URL is not touched."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                """
+                INSERT INTO skipped_urls (url, source_id, reason, seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT(url) DO UPDATE SET seen = excluded.seen
+                WHERE skipped_urls.reason = excluded.reason
+                """,
+                [(url, source_id, LISTED_BEFORE, to_iso(now)) for url in dict.fromkeys(urls)],
+            )
 
     def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:
         """Remember a linked page that is no article, so that it is not fetched again."""

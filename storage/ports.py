@@ -104,6 +104,11 @@ class CrawlStore(Protocol):
         """The source's entries whose page is still to be fetched, oldest first."""
         ...
 
+    def remember_listed(self, urls: Sequence[str], source_id: int, now: datetime) -> None:
+        """Remember ``urls`` as known without fetching them (what an undated sitemap listed
+        at its first poll), or that they are still listed."""
+        ...
+
     def skip_url(self, url: str, source_id: int, reason: str, now: datetime) -> None:
         """Remember a linked page that is no article."""
         ...

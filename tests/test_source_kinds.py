@@ -396,17 +396,31 @@ def test_a_sitemap_of_an_index_that_cannot_be_read_is_said(site, workdir):
     assert f"warning: sitemap {site.url('/sitemaps/news.xml')} answered HTTP 404" in status
 
 
-def test_a_sitemap_that_dates_none_of_its_urls_says_so(site, workdir):
-    """A plain sitemap without lastmod: none of its URLs can be told new, and none was ever
-    taken, while the source said "ok; articles 0"."""
-    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + b"".join(b"<url><loc>/articles/%d</loc></url>" % n for n in range(3))
-            + b"</urlset>")
-    site.serve("/undated-sitemap.xml", body, content_type="application/xml")
-    workdir.write_config(sources=[site.url("/undated-sitemap.xml")])
-    crawl(workdir)
-    status = workdir.newswatch("status").stdout
-    assert "dates none of its 3 URL(s) (no lastmod): none can be told new" in status
+def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(site, mail, workdir):
+    """A plain sitemap without lastmod (an older CMS): none of its URLs could be told new,
+    so none was ever taken (its status said so). What it lists at the first poll is what the
+    site had (remembered, not fetched); a URL it lists later is new: fetched, alerted."""
+    def serve_sitemap(*slugs: str) -> None:
+        body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                'sitemap/0.9">' + "".join(f"<url><loc>{site.article_url(slug)}</loc></url>"
+                                         for slug in slugs) + "</urlset>")
+        site.serve("/undated-sitemap.xml", body.encode(), content_type="application/xml")
+
+    had = sample_story("maduro-archive-piece", "An archive piece on Maduro", ["Maduro"])
+    site.articles[had.slug] = had
+    serve_sitemap(had.slug)
+    workdir.write_config(sources=[site.url("/undated-sitemap.xml")], topics=[MADURO],
+                         smtp=mail)
+    assert "0 new article(s)" in crawl(workdir)
+    assert "warning" not in workdir.newswatch("status").stdout
+    new = sample_story("later-news-about-maduro", "Later Maduro news", ["Maduro"])
+    site.articles[new.slug] = new
+    serve_sitemap(had.slug, new.slug)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    [message] = mail.wait_for(1)
+    assert "Later Maduro news" in message["Subject"]
+    assert not site.requests_for(f"/articles/{had.slug}")  # never fetched
 
 
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):

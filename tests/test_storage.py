@@ -159,6 +159,16 @@ def test_an_upgrade_reports_no_gone_source_again(db_path: Path) -> None:
         assert s.health_changes(NOW, timedelta(0)) == ([], [])
 
 
+def test_urls_listed_before_a_first_poll_are_known_without_an_article(store: Store) -> None:
+    source_id = add_source(store)
+    listed = ["https://news.example/a/1", "https://news.example/a/2"]
+    store.remember_listed(listed, source_id, NOW)
+    store.remember_listed([*listed, listed[0]], source_id, NOW + timedelta(days=1))  # again
+    known = store.known_articles([*listed, "https://news.example/a/3"])
+    assert sorted(known) == listed
+    assert all(url.article_id is None for url in known.values())
+
+
 def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
     """A backup copied (cp) over the file of a running daemon: same file, other pages. Its
     queries failed with "database disk image is malformed" at every tick, and it ran on; the
