@@ -272,6 +272,33 @@ def test_crawler_killed_mid_page_its_crawl_runs_on_the_other(
     assert site.max_in_flight == 1
 
 
+def test_a_crawler_stopped_mid_page_ends_its_crawl_and_another_runs_it(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    """SIGTERM (systemctl stop) while a crawl job's page hangs: the job ends early without
+    waiting for the page (still held when the process has exited 0: the unit's
+    TimeoutStopSec is not outlasted), and its crawl runs again on another crawler: every
+    story alerted once (until now only a crawler killed with kill -9 was tried)."""
+    held = site.hold("/articles/zelensky-grain-corridor")
+    roles.start("scheduler")
+    stopped = roles.start("crawler")
+    wait_until(lambda: "/articles/zelensky-grain-corridor" in site.held, "the page held")
+    stopped.send_signal(signal.SIGTERM)
+    code = exit_code(stopped, lambda: roles.log(stopped))
+    assert code == 0, roles.log(stopped)
+    assert "/articles/zelensky-grain-corridor" in site.held  # it did not wait for the page
+    held.set()
+    roles.start("crawler")
+    roles.start("alerter")
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    seen = polls(site)
+    wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 2
+                           for f in FEEDS), "two more polls of every feed")
+    roles.stop()
+    assert sorted(subjects(mail)) == sorted(set(subjects(mail))), subjects(mail)
+    assert len(mail.messages) == len(TOPICS), (subjects(mail), roles.logs())
+
+
 def test_roles_need_postgresql(workdir: Workdir) -> None:
     workdir.write_config()
     result = workdir.newswatch("run", "--role", "crawler")
