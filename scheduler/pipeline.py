@@ -37,7 +37,7 @@ from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from storage import PipelineStore, Source, StoredArticle, to_iso, utcnow
 from watchlist import Verdict, decide
-from watchlist.stories import WINDOW, Signature, StoryIndex, signature
+from watchlist.stories import WINDOW, Signature, StoryIndex, signature, site_key
 from watchlist.templates import without_templates
 
 if TYPE_CHECKING:
@@ -311,11 +311,12 @@ class Pipeline:
             if article.story_id is not None:
                 continue
             sig = signature(article.text)
-            story_id = index.find(sig, article.source_id) if sig is not None else None
+            site = site_key(article.url)
+            story_id = index.find(sig, site) if sig is not None else None
             if sig is not None:
                 # A new story's id is its first article's id (see MatchStore.assign_stories).
                 story = story_id if story_id is not None else article.id
-                index.add(article.id, story, sig, article.source_id)
+                index.add(article.id, story, sig, site)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
         if assignments:
@@ -342,11 +343,12 @@ class Pipeline:
             self._stories = None  # the old index goes before the new one is built
             self._resign(now - STORY_WINDOW)
             index = StoryIndex()
-            for article_id, story_id, full, lede, source in self.store.recent_signatures(
+            for article_id, story_id, full, lede, url in self.store.recent_signatures(
                 now - STORY_WINDOW
             ):
                 try:
-                    index.add(article_id, story_id, Signature.from_bytes(full, lede), source)
+                    index.add(article_id, story_id, Signature.from_bytes(full, lede),
+                              site_key(url))
                 except ValueError:
                     logger.warning("article %d: unreadable story signature, ignored", article_id)
             self._stories, self._stories_built = index, now

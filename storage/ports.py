@@ -213,8 +213,8 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
 
     def recent_signatures(
         self, since: datetime
-    ) -> Iterator[tuple[int, int, bytes, bytes, int]]:
-        """(article id, story id, full, lede signature, source id) of articles fetched since
+    ) -> Iterator[tuple[int, int, bytes, bytes, str]]:
+        """(article id, story id, full, lede signature, URL) of articles fetched since
         ``since``, oldest first, read as they are used."""
         ...
 

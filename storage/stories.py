@@ -47,8 +47,8 @@ class StoriesMixin:
 
     def recent_signatures(
         self, since: datetime
-    ) -> Iterator[tuple[int, int, bytes, bytes, int]]:
-        """(article id, story id, full signature, lede signature, source id) of every
+    ) -> Iterator[tuple[int, int, bytes, bytes, str]]:
+        """(article id, story id, full signature, lede signature, URL) of every
         clustered article fetched since ``since`` that has signatures, oldest first: what the
         in-memory index of stories is rebuilt from. Read SIGNATURE_ROWS at a time (the
         window's signatures are not all in memory twice: rows and index)."""
@@ -56,7 +56,7 @@ class StoriesMixin:
         while True:
             rows = self.db.execute(
                 """
-                SELECT id, story_id, minhash, lede_minhash, source_id FROM articles
+                SELECT id, story_id, minhash, lede_minhash, url FROM articles
                 WHERE story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
                   AND fetched >= ? AND id > ?
                 ORDER BY id LIMIT ?
@@ -64,7 +64,7 @@ class StoriesMixin:
                 [to_iso(since), after, SIGNATURE_ROWS],
             ).fetchall()
             for r in rows:
-                yield (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]), int(r[4]))
+                yield (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]), str(r[4]))
             if len(rows) < SIGNATURE_ROWS:
                 return
             after = int(rows[-1][0])

@@ -183,7 +183,54 @@ def test_the_lede_alone_joins_articles_of_two_sources_not_of_one() -> None:
     assert index.find(original, source=7) == 1  # alike in full: one story, whatever the site
 
 
+#: A local newsroom's block under every brief (tips line, copyright, related links, app).
+FOOTER = (
+    "Anyone with information about this case is asked to call Crime Stoppers at 713-222-TIPS "
+    "(8477). Tipsters can remain anonymous and may be eligible for a cash reward of up to "
+    "$5,000 for information leading to an arrest or charges.\nCopyright 2024 KTRK-TV. All "
+    "Rights Reserved.\nRelated: Houston police searching for suspect after deadly shooting "
+    "in southwest Houston\nRelated: Man charged after woman found dead inside apartment in "
+    "north Houston, police say\nRelated: HPD: Teen arrested in connection with string of "
+    "armed robberies at convenience stores\nSee more local news, weather and traffic "
+    "updates from ABC13 Houston, and download the ABC13 app for breaking news alerts on "
+    "your phone."
+)
+BRIEFS = [
+    "A man was shot multiple times outside an apartment complex in southwest Houston early "
+    "Tuesday, police said. Officers found the victim in the parking lot on Bissonnet Street "
+    "around 2 a.m. He was taken to a hospital in critical condition. Investigators said the "
+    "shooter drove away in a dark sedan.",
+    "A woman died after her SUV was struck by a pickup truck at an intersection in north "
+    "Houston on Wednesday evening, according to the Houston Police Department. The driver of "
+    "the pickup stayed at the scene and was questioned by officers. The crash closed part of "
+    "Airline Drive for several hours.",
+    "Houston firefighters battled a two-alarm fire at a church in the Third Ward on Thursday "
+    "morning. No one was inside when the fire broke out, and no injuries were reported, fire "
+    "officials said. Arson investigators are working to determine what caused the blaze, "
+    "which heavily damaged the sanctuary.",
+    "The Houston Independent School District board voted on Thursday night to name a new "
+    "superintendent after a months-long search. The board said the new leader, a former "
+    "deputy superintendent in Dallas, will start in July and oversee the state's largest "
+    "school district, which serves nearly 190,000 students.",
+]
+
+
+def test_briefs_sharing_a_long_closing_block_are_stories_of_their_own() -> None:
+    """Four unrelated briefs of one newsroom under its 110-word closing block were alike at
+    about half, and one story: a topic alerted for the first, and never for the other three
+    (a company's press releases under their "About" and disclaimer, likewise). Texts whose
+    openings differ are one story only when alike nearly in full."""
+    assert cluster([f"{brief}\n{FOOTER}" for brief in BRIEFS]) == [1, 2, 3, 4]
+    # A wire copy under a site's own opening paragraph still joins its original.
+    intro = ("Our correspondent in Caracas reports on the day's events as the opposition "
+             "returns. Here is the full dispatch from the news agency, with our notes on "
+             "what it means for the region and for the talks to come next week in Mexico.")
+    assert cluster([paragraphs(WIRE), f"{intro}\n\n{paragraphs(WIRE)}"]) == [1, 1]
+
+
 def test_a_sites_articles_opening_with_one_note_alert_each(store: Store) -> None:
+    """Its articles came through two feeds (World and Politics: two sources): the lede
+    joined the articles of the two, one story, alerted once. The site is what counts."""
     note = ("Editor's note: this story is part of our series on Venezuela's crisis, reported "
             "from Caracas by our Latin America team. Support our journalism: our reporting "
             "is free to read because readers like you fund it. Every contribution helps us "
@@ -197,11 +244,13 @@ def test_a_sites_articles_opening_with_one_note_alert_each(store: Store) -> None
         "months, a move that gives Maduro badly needed dollars, the Treasury Department said.",
     ]
     maduro_topics(store)
-    src = add_source(store, "https://a.example/feed", "A")
+    feeds = [add_source(store, "https://a.example/world/feed", "A World"),
+             add_source(store, "https://www.a.example/politics/feed", "A Politics")]
     pipe = pipeline(store)
     emails = []
     for i, body in enumerate(bodies):
-        add_article(store, src, f"s{i}", f"Story {i}", f"{note}\n\n{body}\n\n{body}")
+        add_article(store, feeds[i % 2], f"s{i}", f"Story {i}", f"{note}\n\n{body}\n\n{body}",
+                    site="a.example" if i % 2 == 0 else "www.a.example")
         emails.append(pipe.match().emails)
     assert emails == [1, 1, 1]
     assert len({a.story_id for a in store.articles_after(0)}) == 3
@@ -337,8 +386,9 @@ def add_source(store: Store, url: str, name: str) -> int:
     return next(s.id for s in store.sources() if s.url == url)
 
 
-def add_article(store: Store, source_id: int, slug: str, title: str, text: str) -> int:
-    url = f"https://{slug}.example/articles/{slug}"
+def add_article(store: Store, source_id: int, slug: str, title: str, text: str,
+                site: str | None = None) -> int:
+    url = f"https://{site or slug + '.example'}/articles/{slug}"
     article_id = store.add_article(
         Article(
             url=url, entry_url=url, source_id=source_id, title=title, text=text,
@@ -361,8 +411,8 @@ def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.Mon
     assert assigned == {a1: a1, a2: a1, a3: a3}
     assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
     assert list(store.recent_signatures(NOW - timedelta(days=1))) == [
-        (a1, a1, b"f1", b"l1", src),
-        (a2, a1, b"f2", b"l2", src),
+        (a1, a1, b"f1", b"l1", "https://one.example/articles/one"),
+        (a2, a1, b"f2", b"l2", "https://two.example/articles/two"),
     ]
     assert list(store.recent_signatures(NOW + timedelta(seconds=1))) == []
     # Read a few rows at a time: the same rows.
@@ -454,7 +504,7 @@ def test_signatures_of_the_older_hashing_are_made_again(tmp_path: Path, monkeypa
         made = signature(paragraphs(WIRE))
         assert made is not None
         assert list(new.recent_signatures(NOW - timedelta(days=60))) == [
-            (recent, recent, made.full, made.lede, src)
+            (recent, recent, made.full, made.lede, "https://one.example/articles/one")
         ]
         assert new.stale_signatures(NOW - timedelta(days=60), 10) == []
         assert len(index) == 1 and index.find(made) == recent

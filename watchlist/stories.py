@@ -27,6 +27,7 @@ shingle) are recomputed from the articles' texts by a storage migration.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from array import array
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .query import normalize
+from .templates import site_of
 
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
@@ -47,6 +49,13 @@ MIN_WORDS = 30  # shorter texts are a story of their own
 #: New articles are compared with the articles fetched this long before (the story window).
 WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
+#: Texts whose ledes are alike below LEDES_DIFFER are one story only when alike in full at
+#: ALIKE_IN_FULL or more: a closing block a site puts under every article (a newsroom's tips
+#: line and related links, a company's "About" and disclaimer) as long as a brief made
+#: different stories alike at half, one story, alerted once. A wire copy under an added
+#: opening is alike at 0.8 or more.
+LEDES_DIFFER = 0.2
+ALIKE_IN_FULL = 0.7
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
 #: 2: shingle_hash). Signatures of different versions are not comparable.
@@ -63,6 +72,13 @@ _KEPT = np.uint16
 _SIZE = np.dtype(_DTYPE).itemsize  # bytes per stored signature value
 _SEED = 1
 _WORD = re.compile(r"[^\W_]+")
+
+
+def site_key(url: str) -> int:
+    """The site of an article's URL as the index keeps it (a positive 63-bit number): two
+    feeds of one site (its World and Politics sections) are one site."""
+    digest = hashlib.blake2b(site_of(url).encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 1) or 1
 
 
 def words(text: str) -> list[str]:
@@ -394,10 +410,12 @@ class StoryIndex:
     def find(self, sig: Signature, source: int = 0) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
         enough (estimated Jaccard similarity of the full text or of the lede at least the
-        threshold); None when the article starts a new story. The lede alone does not join
-        two articles of one ``source`` (0: unknown): a site that opens its articles with the
+        threshold; of the full text at least ALIKE_IN_FULL when the ledes differ); None when
+        the article starts a new story. The lede alone does not join two articles of one
+        ``source``, a site (site_key; 0: unknown): a site that opens its articles with the
         same note (an editor's note, "listen to this article") would make all of them one
-        story, alerted once; its own copies of a story are alike in full."""
+        story, alerted once, whichever of its feeds they came through; its own copies of a
+        story are alike in full."""
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
         if not rows:
             return None
@@ -405,9 +423,12 @@ class StoryIndex:
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
+        full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
+        differ = (lede < LEDES_DIFFER * NUM_PERM) & (full < ALIKE_IN_FULL * NUM_PERM)
+        full[differ] = 0
         if source:
             lede[np.array([self._sources[row] == source for row in rows])] = 0
-        scores = np.maximum(np.count_nonzero(same[:, :NUM_PERM], axis=1), lede) / NUM_PERM
+        scores = np.maximum(full, lede) / NUM_PERM
         best: tuple[float, int] | None = None
         # By article id, so that the first of equally similar articles wins.
         for _, row, score in sorted(
