@@ -15,11 +15,14 @@ from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 if TYPE_CHECKING:
@@ -31,6 +34,9 @@ HANDLED_STATUSES = [304, 400, 401, 403, 404, 406, 410, 429, 451, 500, 502, 503, 
 PERMANENT_REDIRECTS = {301, 308}
 #: What Scrapy's RedirectMiddleware says when a chain of redirects outgrows REDIRECT_MAX_TIMES.
 REDIRECT_LOOP = "max redirections reached"
+#: A page's refusal while its site's robots.txt cannot be read (RFC 9309: then everything is
+#: disallowed): it may pass at the next poll.
+ROBOTS_UNREADABLE = "robots.txt could not be read"
 
 
 def retry_after(response: Response) -> float | None:
@@ -67,8 +73,9 @@ def transient_failure(failure: Failure) -> bool:
     if isinstance(exc, HttpError) and response is not None:
         return transient_status(response.status)
     if isinstance(exc, IgnoreRequest):
-        return str(exc) == REDIRECT_LOOP
-    return True
+        return str(exc) in (REDIRECT_LOOP, ROBOTS_UNREADABLE)
+    # A body larger than crawl.max_size will be so at the next poll too.
+    return not (isinstance(exc, DownloadCancelledError) and "max size" in str(exc))
 
 
 def permanent_redirect(response: Response) -> str | None:
@@ -262,6 +269,58 @@ class InnerAnswers(_SourceKinds):
         if kind == PUBLIC or self.kind(source) == kind:
             return response
         raise self.refusal(host, source, kind, at=str(ip))
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, mended in two ways:
+
+    - every request that waits for a host's robots.txt gets its parser: Scrapy 2.19's waiters
+      shared one Deferred, whose result the first took (``Deferred.asFuture``), and each other
+      got None, "allowed" (6 of a poll's 8 disallowed pages were fetched);
+    - a robots.txt that answers 5xx, or not at all, disallows everything for the crawl (RFC
+      9309, 2.3.1.4), its pages waiting for the next poll (ROBOTS_UNREADABLE): it was read
+      as "everything allowed", a site in trouble getting every page request. A 4xx still
+      allows everything."""
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser: Any = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(parser, Deferred):
+            waiter: Deferred[Any] = Deferred()
+
+            def tell(result: Any) -> Any:
+                waiter.callback(result)
+                return result  # for the next waiter
+
+            parser.addBoth(tell)
+            parser = await maybe_deferred_to_future(waiter)
+        else:
+            parser = await super().robot_parser(request)
+        if parser is UNREADABLE:
+            raise IgnoreRequest(ROBOTS_UNREADABLE)
+        return parser
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500:
+            self._settle(netloc, UNREADABLE)
+            return
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, IgnoreRequest):  # refused before it was sent (an inner address)
+            super()._robots_error(exc, netloc)
+            return
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._settle(netloc, UNREADABLE)
+
+    def _settle(self, netloc: str, parser: Any) -> None:
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
+
+
+#: What a host's robots.txt that could not be read stands for (see RobotsTxt).
+UNREADABLE = object()
 
 
 class MetaRefresh(MetaRefreshMiddleware):

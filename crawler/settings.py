@@ -39,6 +39,8 @@ class CrawlSettings:
 REPLACED_MIDDLEWARES = {
     # The same redirects, without decoding and scanning every page that has no meta refresh.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": "crawler.http.MetaRefresh",
+    # Each waiting request gets the parser, and an unreadable robots.txt disallows.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": "crawler.http.RobotsTxt",
 }
 
 

@@ -129,6 +129,43 @@ def test_robots_txt_is_obeyed_for_pages_not_for_subscribed_feeds(site, workdir):
     assert '"extraction": "feed"' in rows
 
 
+def fresh_stories(site, count: int) -> list[str]:
+    """``count`` of the site's stories published now in its world feed; their slugs."""
+    slugs = list(STORIES_BY_SLUG)[:count]
+    for slug in slugs:
+        site.publish(replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC)))
+    return slugs
+
+
+def test_robots_txt_is_obeyed_for_every_page_of_a_poll(site, workdir):
+    """Scrapy 2.19's robots.txt middleware gave the parser to the first request waiting for
+    it and None ("allowed") to every other: of a poll's 8 disallowed pages, 6 were fetched."""
+    site.robots = "User-agent: *\nDisallow: /articles/\n"
+    slugs = fresh_stories(site, 8)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    fetched = [slug for slug in slugs if site.requests_for(f"/articles/{slug}")]
+    assert fetched == []
+
+
+def test_pages_wait_while_robots_txt_cannot_be_read(site, workdir):
+    """robots.txt answering 503 (or not at all) was read as "everything allowed": a site in
+    trouble got every page request. RFC 9309: unreachable, it disallows everything; the
+    pages wait for the next poll, and are fetched once it answers."""
+    slugs = fresh_stories(site, 3)
+    site.set_status("/robots.txt", 503)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert not any(site.requests_for(f"/articles/{slug}") for slug in slugs)
+    assert "3 page(s) unavailable for now" in workdir.newswatch("status").stdout
+    site.set_status("/robots.txt", None)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert all(site.requests_for(f"/articles/{slug}") for slug in slugs)
+
+
 def test_many_sources_on_one_host_do_not_hammer_it(site, workdir):
     names = [f"slow{i}" for i in range(6)]
     workdir.write_config(
