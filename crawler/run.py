@@ -151,12 +151,6 @@ class CrawlRunner:
         self._settings = settings
         reconfigure(self._runner, settings)
 
-    def override(self, scrapy: dict[str, object]) -> None:
-        """Scrapy settings that crawls started from now on take on top of the crawl
-        settings (the crawler role of several machines: one request at a time per job, the
-        delay exact)."""
-        self._runner.settings.update(scrapy)
-
     async def stop(self) -> None:
         """Ask the crawls in progress to stop; the sources they did not poll stay due. The
         articles their polls hold are stored first: a page still in flight when the grace

@@ -124,9 +124,8 @@ class Cluster:
         self.per_host = max(1, crawl.per_host)
         if "crawler" in self.roles:
             # Each job sends one request at a time to its host (the cluster-wide limit is
-            # the number of lock slots, crawl.per_host), spaced by exactly crawl.delay.
+            # the number of lock slots, crawl.per_host), spaced by crawl.delay.
             self.pipeline.crawler.reconfigure(replace(crawl, per_host=1))
-            self.pipeline.crawler.override({"RANDOMIZE_DOWNLOAD_DELAY": False})
 
     def set_tick(self, seconds: float) -> None:
         """Look for due sources, digests and mail every ``seconds`` from now on."""

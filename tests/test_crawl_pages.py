@@ -215,6 +215,16 @@ def test_meta_refresh_redirects_as_scrapy_does(head):
     assert plain._cached_ubody is None  # never decoded
 
 
+def test_requests_to_a_host_are_crawl_delay_apart_not_half_of_it():
+    """Scrapy spreads its download delay over 0.5-1.5 times by default: requests to a host
+    came half of crawl.delay apart in the one-process daemon (its cluster roles turned it
+    off, with a test of the gaps measured at the site: tests/test_cluster.py)."""
+    from crawler.settings import CrawlSettings, scrapy_settings
+
+    settings = scrapy_settings(CrawlSettings(delay_seconds=1.0))
+    assert (settings["DOWNLOAD_DELAY"], settings["RANDOMIZE_DOWNLOAD_DELAY"]) == (1.0, False)
+
+
 def test_scrapy_stats_are_counted_by_newswatchs_collector():
     from scrapy.utils.test import get_crawler
 
