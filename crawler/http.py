@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Self
@@ -55,6 +55,27 @@ def retry_after(response: Response) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+#: How far ahead of ours a server's clock may be (a Last-Modified, a sitemap's date).
+CLOCK_DRIFT = timedelta(minutes=10)
+
+
+def last_modified(response: Response, now: datetime) -> str | None:
+    """The response's Last-Modified, to send back as If-Modified-Since: not when it lies
+    ahead of ``now`` (by more than a clock's drift). Sent back, a date of 2030 (a server's
+    clock once wrong) made a server that answers 304 while nothing changed after the date
+    asked about answer 304 for ever: the source's new stories never seen."""
+    value = header(response, "Last-Modified")
+    if value is None:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return value  # the server's own words, which it may compare as text
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return value if when <= now + CLOCK_DRIFT else None
 
 
 def transient_status(status: int) -> bool:

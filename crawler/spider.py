@@ -35,10 +35,12 @@ from .entries import EntriesMixin, Entry, _Poll, items_of_shared_pages
 from .extracted import EXTRACT
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
+    CLOCK_DRIFT,
     HANDLED_STATUSES,
     describe_failure,
     header,
     headers_dict,
+    last_modified,
     permanent_redirect,
     retry_after,
     transient_status,
@@ -59,7 +61,6 @@ ACCEPT = (
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
 MAX_POLL_PAGES = 500  # new entries' pages requested in one poll of a source (see _entries)
-CLOCK_DRIFT = timedelta(minutes=10)  # how far ahead a source's clock may be (_not_ahead)
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
 SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
 
@@ -275,7 +276,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             ok=True,
             status=status,
             etag=header(response, "ETag"),
-            last_modified=header(response, "Last-Modified"),
+            last_modified=last_modified(response, self.clock()),
         )
         if via is not None:
             base = replace(base, fetch_url=response.url, via=via)
@@ -588,7 +589,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             ok=True,
             status=page.status,
             etag=header(page, "ETag"),
-            last_modified=header(page, "Last-Modified"),
+            last_modified=last_modified(page, self.clock()),
         )
 
     def closed(self, reason: str) -> None:

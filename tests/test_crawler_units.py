@@ -87,6 +87,26 @@ def test_canonicalize_is_idempotent_and_unifies_variants() -> None:
     assert canonicalize("https://news.example/story?id=9") == "https://news.example/story?id=9"
 
 
+def test_a_last_modified_ahead_of_now_is_not_sent_back() -> None:
+    """A server's Last-Modified of 2030 (its clock once wrong), sent back as
+    If-Modified-Since, had a server that answers 304 while nothing changed after that date
+    answer 304 for ever."""
+    from scrapy.http import Response
+
+    from crawler.http import last_modified
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+    def answered(value: str) -> Response:
+        return Response("https://news.example/feed", headers={"Last-Modified": value})
+
+    assert last_modified(answered("Sat, 01 Jun 2030 00:00:00 GMT"), now) is None
+    assert last_modified(answered("Sat, 05 Dec 2026 12:05:00 GMT"), now) is not None  # drift
+    assert last_modified(answered("Fri, 04 Dec 2026 09:00:00 GMT"), now) is not None
+    assert last_modified(answered("yesterday-ish"), now) == "yesterday-ish"  # its own words
+    assert last_modified(Response("https://news.example/feed"), now) is None
+
+
 def test_same_site() -> None:
     assert same_site("https://www.news.example/a", "http://news.example/b")
     assert same_site("https://NEWS.example/a", "https://news.example:8443/b")
