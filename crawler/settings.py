@@ -88,7 +88,7 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         "DOWNLOAD_DELAY": max(settings.delay_seconds, MIN_DELAY_SECONDS),
         # crawl.delay apart, as said: Scrapy's default spreads it over 0.5-1.5 times (half
         # the delay between two requests to a host, measured).
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0,
         "CONCURRENT_REQUESTS": settings.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.per_host,
         "RETRY_ENABLED": settings.retries > 0,

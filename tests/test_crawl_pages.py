@@ -222,7 +222,7 @@ def test_requests_to_a_host_are_crawl_delay_apart_not_half_of_it():
     from crawler.settings import CrawlSettings, scrapy_settings
 
     settings = scrapy_settings(CrawlSettings(delay_seconds=1.0))
-    assert (settings["DOWNLOAD_DELAY"], settings["RANDOMIZE_DOWNLOAD_DELAY"]) == (1.0, False)
+    assert (settings["DOWNLOAD_DELAY"], settings["DOWNLOAD_DELAY_JITTER"]) == (1.0, 0)
 
 
 def test_scrapy_stats_are_counted_by_newswatchs_collector():
