@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 # Article page answers that may pass: the entry waits for the next poll.
 MAX_PAGE_ATTEMPTS = 3
+#: Polls at which a new feed entry's page may answer 404 before its summary is kept (a feed
+#: published before its pages): a page gone, or a broken link, costs one poll's wait.
+NOT_THERE_YET_ATTEMPTS = 2
 #: Article pages go before source polls of their host (see crawler/settings.py)...
 PAGE_PRIORITY = 20
 #: ...and the pages of a source that listed them earlier before those of later sources (its
@@ -259,6 +262,10 @@ class EntriesMixin:
             why = f"page answered HTTP {response.status}"
             if transient_status(response.status):
                 self._defer(entry, why)
+            elif response.status == 404 and entry.article_id is None and entry.feed.title:
+                # A feed often comes before its pages (a CMS, a CDN): a new entry's page not
+                # there yet is asked again at the next poll (the summary kept then).
+                self._defer(entry, why, attempts=NOT_THERE_YET_ATTEMPTS)
             else:
                 self._fallback(entry, why)
             return
@@ -308,13 +315,13 @@ class EntriesMixin:
         else:  # robots.txt forbids it, 404, too large: that will not pass
             self._fallback(entry, why)
 
-    def _defer(self, entry: Entry, why: str) -> None:
+    def _defer(self, entry: Entry, why: str, attempts: int = MAX_PAGE_ATTEMPTS) -> None:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,
-        and give up waiting after MAX_PAGE_ATTEMPTS polls."""
+        and give up waiting after ``attempts`` polls."""
         with self.report.timed("store"):
-            attempts = self.store.defer_entry(_deferred(entry), why, self.clock())
-        if attempts >= MAX_PAGE_ATTEMPTS:
-            self._fallback(entry, f"{why} (after {attempts} attempts)")
+            made = self.store.defer_entry(_deferred(entry), why, self.clock())
+        if made >= attempts:
+            self._fallback(entry, f"{why} (after {made} attempts)")
             return
         logger.info("%s: %s, will retry at the next poll", entry.feed.link, why)
         self.report.count("articles_deferred")

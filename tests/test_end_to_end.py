@@ -216,11 +216,13 @@ def test_broken_feed_and_unfetchable_page_keep_their_entries(site, mail, workdir
     workdir.write_config(sources=[site.url("/feeds/broken.rss")], topics=[MADURO], smtp=mail)
     result = workdir.newswatch("crawl")
     assert result.returncode == 0, result.stderr
-    assert "2 new article(s)" in result.stdout
+    assert "1 new article(s)" in result.stdout  # the page answering 404 is asked again
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout
     rows = {r["url"]: r for r in export(workdir)}
     bank = rows[site.article_url("central-bank-holds-rates")]
     assert bank["extraction"] == "feed"
-    assert bank["extraction_note"] == "page answered HTTP 404"
+    assert bank["extraction_note"] == "page answered HTTP 404 (after 2 attempts)"
     assert bank["text"]  # the feed's own summary
     venezuela = rows[site.article_url("venezuela-opposition-leader")]
     assert venezuela["extraction"] == "page:fast"
@@ -403,6 +405,36 @@ def test_page_that_stays_unavailable_after_the_feed_drops_it(site, mail, workdir
     workdir.newswatch("crawl")
     assert site.requests_for("/feeds/world.rss")[-1].status == 304
     assert len(site.requests_for(f"/articles/{story.slug}")) == 3
+
+
+def test_a_page_not_there_yet_when_its_entry_comes_is_read_at_the_next_poll(site, mail,
+                                                                          workdir):
+    """A feed often comes before its pages (a CMS, a CDN): the page answered 404 at the
+    first poll, the entry was kept with the feed's summary for good, and a topic only the
+    page's text matches never alerted. A new entry's 404 is asked again at the next poll;
+    one still 404 is kept with the summary then."""
+    story = fresh("venezuela-opposition-leader")
+    body_only = {"name": "Rally", "query": '"roof of a car"', "notify": ["desk@test.example"]}
+    assert "roof of a car" not in f"{story.title} {story.summary}"
+    site.publish(story)
+    site.set_status(f"/articles/{story.slug}", 404)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[body_only],
+                         smtp=mail)
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout
+    site.set_status(f"/articles/{story.slug}", None)
+    out = workdir.newswatch("crawl").stdout
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    [row] = export(workdir)
+    assert row["extraction"].startswith("page")
+    mail.wait_for(1)
+    # A page that is not there at the second poll either: the summary, then.
+    other = fresh("harbour-wind-farm-approved")
+    site.publish(other)
+    site.set_status(f"/articles/{other.slug}", 404)
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(2)]
+    assert ["1 new article(s)" in out for out in outputs] == [False, True]
+    assert {row["extraction"] for row in export(workdir)
+            if row["url"] == site.article_url(other.slug)} == {"feed"}
 
 
 def test_page_that_stays_unavailable_falls_back_to_the_summary(site, mail, workdir):
