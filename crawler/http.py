@@ -1,11 +1,13 @@
 """Small helpers over Scrapy responses and failures, and the Scrapy components newswatch
-replaces with cheaper ones (meta refresh, stats)."""
+replaces: with cheaper ones (meta refresh, stats), with mended ones (robots.txt), and with
+one that holds the pages of a host that asked to wait (the HTTP handler)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
@@ -37,6 +40,13 @@ REDIRECT_LOOP = "max redirections reached"
 #: A page's refusal while its site's robots.txt cannot be read (RFC 9309: then everything is
 #: disallowed): it may pass at the next poll.
 ROBOTS_UNREADABLE = "robots.txt could not be read"
+#: A page's refusal while its host asks us to wait (it answered 429 or 503): it may pass at
+#: a later poll.
+HOST_WAITS = "its host asked to be left alone for a while (HTTP 429 or 503)"
+#: How long a host that answered 429 or 503 without a Retry-After gets no page request; the
+#: longest Retry-After honoured (as for sources).
+HOST_WAIT_SECONDS = 60.0
+MAX_HOST_WAIT_SECONDS = 6 * 3600.0
 
 
 def retry_after(response: Response) -> float | None:
@@ -94,7 +104,7 @@ def transient_failure(failure: Failure) -> bool:
     if isinstance(exc, HttpError) and response is not None:
         return transient_status(response.status)
     if isinstance(exc, IgnoreRequest):
-        return str(exc) in (REDIRECT_LOOP, ROBOTS_UNREADABLE)
+        return str(exc) in (REDIRECT_LOOP, ROBOTS_UNREADABLE, HOST_WAITS)
     # A body larger than crawl.max_size will be so at the next poll too.
     return not (isinstance(exc, DownloadCancelledError) and "max size" in str(exc))
 
@@ -290,6 +300,45 @@ class InnerAnswers(_SourceKinds):
         if kind == PUBLIC or self.kind(source) == kind:
             return response
         raise self.refusal(host, source, kind, at=str(ip))
+
+
+#: Host -> time.monotonic() until which its pages wait (HostWaits), for the crawls of the
+#: process: the daemon's next polls too.
+_host_waits: dict[str, float] = {}
+
+
+class HostWaits:
+    """Notes a host that answered 429 (too many requests) or 503 (overloaded): it gets no
+    more page requests until the Retry-After it gave (HOST_WAIT_SECONDS without one,
+    MAX_HOST_WAIT_SECONDS at most; see WaitingHttp). Its pages were all requested at once
+    after the first 429, and again at the next poll: what gets a crawler's address banned."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if response.status in (429, 503):
+            wait = retry_after(response)
+            wait = HOST_WAIT_SECONDS if wait is None else min(wait, MAX_HOST_WAIT_SECONDS)
+            host = urlparse_cached(request).hostname or ""
+            _host_waits[host] = max(_host_waits.get(host, 0.0), time.monotonic() + wait)
+        return response
+
+
+class WaitingHttp(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, which sends no page request to a host that asked to wait
+    (HostWaits): the page is refused unsent (HOST_WAITS) and deferred to a later poll. Here,
+    where a request is sent, not where it enters the downloader (all of a poll's pages
+    enter at once, before the first answer). A source's own poll is sent: it has its own
+    back-off, which honours its Retry-After."""
+
+    async def download_request(self, request: Request) -> Response:
+        if "entry" in request.cb_kwargs:  # an article page
+            host = urlparse_cached(request).hostname or ""
+            until = _host_waits.get(host)
+            if until is not None and time.monotonic() < until:
+                raise IgnoreRequest(HOST_WAITS)
+            _host_waits.pop(host, None)
+        return await super().download_request(request)
 
 
 class RobotsTxt(RobotsTxtMiddleware):

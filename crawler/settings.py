@@ -56,7 +56,9 @@ def downloader_middlewares() -> dict[str, int]:
     # Before robots.txt's (100): a refused address gets no robots.txt request either. After
     # all the others (the first to see an answer): an answer from a refused address is not
     # retried, decompressed or redirected.
-    return {"crawler.http.InnerAddresses": 50, **kept, "crawler.http.InnerAnswers": 950}
+    # HostWaits notes a host's 429 or 503 before any other sees it (but InnerAnswers).
+    return {"crawler.http.InnerAddresses": 50, **kept, "crawler.http.HostWaits": 940,
+            "crawler.http.InnerAnswers": 950}
 
 
 #: Scrapy's spider middlewares that a crawl runs: the start requests', the one that drops
@@ -98,7 +100,10 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         "REDIRECT_MAX_TIMES": 5,
         # http(s) only: a feed entry linking to file:///etc/passwd (or ftp:, s3:, data:) must
         # never be read, let alone mailed out as an article.
-        "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
+        "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None,
+                              # no page request to a host that asked to wait (HostWaits)
+                              "http": "crawler.http.WaitingHttp",
+                              "https": "crawler.http.WaitingHttp"},
         "COOKIES_ENABLED": False,
         # ... so the cookies middleware, and the HTTP cache's (off below), are left out of
         # Scrapy's list: a middleware listed there is imported even when it is off (the

@@ -166,6 +166,23 @@ def test_pages_wait_while_robots_txt_cannot_be_read(site, workdir):
     assert all(site.requests_for(f"/articles/{slug}") for slug in slugs)
 
 
+def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
+    """A page answering 429 with Retry-After: 3600 deferred that page, and every other page
+    of the host was still requested at once (then at the next poll again): what gets an
+    address banned. The host's pages wait for the time it asked (within this process: the
+    daemon's next polls too), deferred to a later poll."""
+    slugs = fresh_stories(site, 6)
+    for slug in slugs:
+        site.set_status(f"/articles/{slug}", 429, {"Retry-After": "3600"})
+    workdir.write_config(sources=[site.url("/feeds/world.rss")],
+                         crawl={"per_host": 1, "delay": "0s"})
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    requested = [slug for slug in slugs if site.requests_for(f"/articles/{slug}")]
+    assert len(requested) <= 2, requested  # the first, and one sent as its answer came
+    assert "6 page(s) unavailable for now" in workdir.newswatch("status").stdout
+
+
 def test_many_sources_on_one_host_do_not_hammer_it(site, workdir):
     names = [f"slow{i}" for i in range(6)]
     workdir.write_config(
