@@ -21,6 +21,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response
+from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -374,6 +375,22 @@ class RobotsTxt(RobotsTxtMiddleware):
             self._settle(netloc, UNREADABLE)
             return
         await super()._parse_robots(response, netloc, request)
+        # Its Crawl-delay, which Scrapy reads and never applies: the host's requests are
+        # that far apart in this crawl (crawl.delay if longer; MAX_CRAWL_DELAY at most).
+        parser = self._parsers[netloc]
+        agent = (self._robotstxt_useragent
+                 or request.headers.get(b"User-Agent", self._default_useragent) or "")
+        wanted = parser.crawl_delay(agent) if isinstance(parser, RobotParser) else None
+        if not wanted:
+            return
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        delay = max(min(float(wanted), MAX_CRAWL_DELAY),
+                    self.crawler.settings.getfloat("DOWNLOAD_DELAY"))
+        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay  # a slot to come
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            slot.delay = delay
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if isinstance(exc, IgnoreRequest):  # refused before it was sent (an inner address)
@@ -389,6 +406,9 @@ class RobotsTxt(RobotsTxtMiddleware):
             waiting.callback(parser)
 
 
+#: The longest robots.txt Crawl-delay honoured (seconds): a poll of 30 pages then takes 15
+#: minutes.
+MAX_CRAWL_DELAY = 30.0
 #: What a host's robots.txt that could not be read stands for (see RobotsTxt).
 UNREADABLE = object()
 

@@ -183,6 +183,19 @@ def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
     assert "6 page(s) unavailable for now" in workdir.newswatch("status").stdout
 
 
+def test_robots_txt_crawl_delay_spaces_the_pages_of_its_host(site, workdir):
+    """robots.txt's Crawl-delay: 2 was ignored (Scrapy parses it and never applies it): the
+    pages came crawl.delay apart. They come Crawl-delay apart (at most MAX_CRAWL_DELAY)."""
+    site.robots = "User-agent: *\nCrawl-delay: 2\n"
+    slugs = fresh_stories(site, 3)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")],
+                         crawl={"per_host": 1, "delay": "0s"})
+    assert workdir.newswatch("crawl").returncode == 0
+    arrivals = sorted(site.requests_for(f"/articles/{slug}")[0].arrived for slug in slugs)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) >= 1.5, gaps
+
+
 def test_many_sources_on_one_host_do_not_hammer_it(site, workdir):
     names = [f"slow{i}" for i in range(6)]
     workdir.write_config(
