@@ -3,6 +3,7 @@ conditional GET on warm cycles, an identifying User-Agent."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -192,7 +193,7 @@ def test_robots_txt_crawl_delay_spaces_the_pages_of_its_host(site, workdir):
                          crawl={"per_host": 1, "delay": "0s"})
     assert workdir.newswatch("crawl").returncode == 0
     arrivals = sorted(site.requests_for(f"/articles/{slug}")[0].arrived for slug in slugs)
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert min(gaps) >= 1.5, gaps
 
 
