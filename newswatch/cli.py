@@ -560,6 +560,24 @@ def backup(ctx: click.Context, file: Path) -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@handle_errors
+def restore(ctx: click.Context, file: Path) -> None:
+    """Put the backup FILE in place of the database (the daemon stopped: refused while a
+    newswatch runs on it)."""
+    from storage.maintenance import restore as restore_file
+
+    config = config_of(ctx)
+    if config.database.url is not None:
+        fail("newswatch restore is not supported by the PostgreSQL backend: use pg_restore",
+             EXIT_CONFIG)
+    with InstanceLock(config.database.path):
+        restore_file(file, config.database.path)
+    click.echo(f"restored {file} as {config.database.shown}")
+
+
+@cli.command()
 @click.pass_context
 @handle_errors
 def prune(ctx: click.Context) -> None:

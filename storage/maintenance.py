@@ -83,3 +83,47 @@ class MaintenanceMixin:
         except sqlite3.Error as exc:
             destination.unlink(missing_ok=True)
             raise StorageError(f"backup to {destination} failed: {exc}") from exc
+
+
+def restore(backup: Path, database: Path) -> None:
+    """Put the SQLite database ``backup`` at ``database``, no newswatch running on it (the
+    caller holds its lock): read whole into a new file beside it (SQLite's backup, so a
+    file being written is read consistently), opened as newswatch opens its database (another
+    program's file, a newer newswatch's or a damaged one refused; an older one migrated),
+    then the database's ``-wal`` and ``-shm`` removed (a stale ``-wal`` would be replayed onto
+    it: both damaged) and the new file renamed over the database. What newswatch did after
+    the backup was made is undone with it (see the README)."""
+    from .store import Store
+
+    backup, database = Path(backup), Path(database)
+    if not backup.is_file():
+        raise StorageError(f"no backup at {backup}")
+    staged = database.with_name(database.name + ".restoring")
+    for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+        leftover.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        try:
+            target = sqlite3.connect(staged)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        Store.open(staged).close()  # what newswatch opens, or refused as it would be
+    except sqlite3.Error as exc:
+        staged.unlink(missing_ok=True)
+        raise StorageError(f"cannot restore {backup}: {exc}") from exc
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    for side in ("-wal", "-shm"):
+        Path(f"{database}{side}").unlink(missing_ok=True)
+        Path(f"{staged}{side}").unlink(missing_ok=True)
+    os.replace(staged, database)
+    directory = os.open(database.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -169,6 +169,51 @@ def test_read_only_database_gives_one_clear_line(workdir: Workdir, tmp_path, rea
     assert workdir.database.read_bytes() == before
 
 
+def test_a_backup_is_restored_by_restore_and_never_under_a_running_newswatch(
+    site, workdir, tmp_path
+):
+    """The README's restore was `cp`: over a running daemon's file it damaged both, and with
+    the daemon stopped after a crash the stale -wal was replayed onto the copy (malformed).
+    `restore` refuses while a newswatch runs on the database, checks the backup is a
+    newswatch database, removes -wal and -shm, and moves the backup in whole."""
+    import sqlite3
+
+    from scheduler import InstanceLock
+
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    assert workdir.newswatch("crawl").returncode == 0
+    copy = tmp_path / "backup.db"
+    assert workdir.newswatch("backup", str(copy)).returncode == 0
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    # A stale -wal beside the database, as a newswatch killed with kill -9 leaves it.
+    live = sqlite3.connect(workdir.database)
+    live.execute("PRAGMA wal_autocheckpoint = 0")
+    live.execute("UPDATE articles SET title = 'from the wal'")
+    live.commit()
+    wal = Path(f"{workdir.database}-wal")
+    assert wal.stat().st_size > 0
+    with InstanceLock(workdir.database):  # a newswatch running on it
+        busy = workdir.newswatch("restore", str(copy))
+    assert busy.returncode == 1 and "already running" in busy.stderr, busy.stderr
+    not_ours = tmp_path / "other.db"
+    sqlite3.connect(not_ours).execute("CREATE TABLE moz_places (url TEXT)").connection.close()
+    refused = workdir.newswatch("restore", str(not_ours))
+    assert refused.returncode == 1 and "not a newswatch database" in refused.stderr
+    restored = workdir.newswatch("restore", str(copy))
+    live.close()
+    assert restored.returncode == 0, restored.stderr
+    assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [r[0] for r in db.execute("SELECT title FROM articles")] == [
+            STORIES_BY_SLUG["city-late-winner"].title]
+    assert workdir.newswatch("status").returncode == 0
+
+
 def test_status_json_backup_and_prune(site, workdir, tmp_path):
     import json
     import sqlite3
