@@ -402,6 +402,14 @@ def test_the_text_part_is_wrapped_at_72_columns() -> None:
     assert mail.text[topics_at:].split("\n")[1].startswith("           ")  # under the names
 
 
+def test_a_bidi_override_in_a_title_cannot_reverse_what_follows() -> None:
+    title = "Invoice \u202egnp.exe for Maduro \u202bembedded\u202c, \u05e9\u05dc\u05d5\u05dd"
+    mail = compose("r@example.test", [item(1, title=title)], NOW, watched=["Maduro"])
+    for text in (mail.subject, mail.text, mail.html):
+        assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e"), text
+    assert "Invoice gnp.exe for Maduro embedded, \u05e9\u05dc\u05d5\u05dd" in mail.subject
+
+
 def test_compose_links_only_web_urls() -> None:
     mail = compose("r@example.test", [item(1, url="javascript:alert(1)")], NOW)
     assert "href" not in mail.html
