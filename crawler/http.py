@@ -406,9 +406,11 @@ class RobotsTxt(RobotsTxtMiddleware):
             waiting.callback(parser)
 
 
-#: The longest robots.txt Crawl-delay honoured (seconds): a poll of 30 pages then takes 15
-#: minutes.
-MAX_CRAWL_DELAY = 30.0
+#: The longest robots.txt Crawl-delay honoured (seconds). A crawl polls its sources at once
+#: and takes the sources falling due for 10 minutes only (scheduler.daemon.JOIN_SECONDS):
+#: a site asking 30 s between pages would hold every other source's next poll behind its
+#: 30 pages (15 minutes; a first poll of 500, hours). At 5 s: 2.5 minutes for 30 pages.
+MAX_CRAWL_DELAY = 5.0
 #: What a host's robots.txt that could not be read stands for (see RobotsTxt).
 UNREADABLE = object()
 
