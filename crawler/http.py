@@ -59,15 +59,25 @@ def retry_after(response: Response) -> float | None:
     text = value.decode("latin-1").strip()
     if text.isdigit():
         return float(text)
+    when = http_date(text)
+    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def http_date(text: str) -> datetime | None:
+    """An HTTP date (a zone of "-0000" or none read as UTC, as HTTP dates are); None when
+    it is not one."""
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+#: The longest robots.txt Crawl-delay honoured (seconds). A crawl polls its sources at once
+#: and takes the sources falling due for 10 minutes only (scheduler.daemon.JOIN_SECONDS):
+#: a site asking 30 s between pages would hold every other source's next poll behind its
+#: 30 pages (15 minutes; a first poll of 500, hours). At 5 s: 2.5 minutes for 30 pages.
+MAX_CRAWL_DELAY = 5.0
 #: How far ahead of ours a server's clock may be (a Last-Modified, a sitemap's date).
 CLOCK_DRIFT = timedelta(minutes=10)
 
@@ -80,12 +90,9 @@ def last_modified(response: Response, now: datetime) -> str | None:
     value = header(response, "Last-Modified")
     if value is None:
         return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return value  # the server's own words, which it may compare as text
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return value if when <= now + CLOCK_DRIFT else None
 
 
@@ -406,11 +413,6 @@ class RobotsTxt(RobotsTxtMiddleware):
             waiting.callback(parser)
 
 
-#: The longest robots.txt Crawl-delay honoured (seconds). A crawl polls its sources at once
-#: and takes the sources falling due for 10 minutes only (scheduler.daemon.JOIN_SECONDS):
-#: a site asking 30 s between pages would hold every other source's next poll behind its
-#: 30 pages (15 minutes; a first poll of 500, hours). At 5 s: 2.5 minutes for 30 pages.
-MAX_CRAWL_DELAY = 5.0
 #: What a host's robots.txt that could not be read stands for (see RobotsTxt).
 UNREADABLE = object()
 

@@ -286,9 +286,9 @@ class ArticlesMixin:
 
     def remember_listed(self, urls: Sequence[str], source_id: int, now: datetime) -> None:
         """Remember ``urls`` as pages not to fetch, listed before they could be told new (an
-        undated sitemap's at its first poll); those already remembered so are seen again now
-        (kept while listed: pruned when unlisted for the retention time, as other skipped
-        URLs). An article's URL is not touched."""
+        undated sitemap's at its source's first poll; pruned after database.keep, as other
+        skipped URLs); one remembered so already is seen again now. An article's URL is not
+        touched."""
         with self.db.atomic():
             self.db.conn.executemany(
                 """
