@@ -60,9 +60,15 @@ SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
 #: 2: shingle_hash). Signatures of different versions are not comparable.
 HASH_VERSION = 2
+#: The weights datasketch's MinHashLSH gives a missed candidate and an extra one when it
+#: chooses its banding. A missed one is a second email for a story; an extra one costs one
+#: similarity check: 25 bands of 5 (equal weights) found a copy estimated alike at 0.53
+#: two times in three, 32 bands of 4 nineteen in twenty.
+LSH_WEIGHTS = (0.1, 0.9)  # (extra candidates, missed ones)
 #: The LSH banding: BANDS bands of ROWS values each, what datasketch's MinHashLSH chooses
-#: for THRESHOLD and NUM_PERM (its optimum, computed with SciPy; a test checks it).
-BANDS, ROWS = 25, 5
+#: for THRESHOLD, NUM_PERM and LSH_WEIGHTS (its optimum, computed with SciPy; a test checks
+#: it). At most 2 ** _TABLE_BITS / 2 bands.
+BANDS, ROWS = 32, 4
 _DTYPE = np.uint32
 #: What the index keeps of each signature value: its low 16 bits (a b-bit MinHash). Two
 #: different values agree on them once in 65,536, so a comparison of 128 values gains a
@@ -308,17 +314,17 @@ def _band_keys(full: bytes, lede: bytes) -> np.ndarray:
 class StoryIndex:
     """The signatures of recent articles and their stories, indexed for near-duplicates.
 
-    The index holds every article of the story window, so it is kept compact: the
-    signatures as the low 16 bits of their values (see _KEPT) in numpy blocks of _BLOCK
-    articles, the articles and stories in typed arrays, and the LSH bands (the banding of
-    datasketch's MinHashLSH for the threshold, one table per band of each signature) as a
-    sorted array of 32-bit band keys per block, with the place of each key's row in the
-    block (16 bits). That is about 0.9 KB an article (30,000 articles of a large first
-    crawl: about 27 MB), against 6 KB with a dict of band hashes per band and 20 KB with
-    MinHash objects and two MinHashLSH indexes. The newest articles' bands wait in a small
-    dict until there are _PENDING of them, then are merged into their block's arrays: a
-    merge copies one block's keys (at most 1.2 MB), never the whole index's (18 MB at
-    30,000 articles with 64-bit keys and 32-bit rows, twice over while both copies lived).
+    The index holds every article of the story window, so it is kept compact: the signatures as
+    the low 16 bits of their values (see _KEPT) in numpy blocks of _BLOCK articles, the articles
+    and stories in typed arrays, and the LSH bands (the banding of datasketch's MinHashLSH for
+    the threshold and LSH_WEIGHTS, one table per band of each signature) as a sorted array of
+    32-bit band keys per block, with the place of each key's row in the block (16 bits). That is
+    about 1.1 KB an article (30,000 articles of a large first crawl: about 33 MB; 1.0 KB and 31
+    MB with 25 bands), against 6 KB with a dict of band hashes per band and 20 KB with MinHash
+    objects and two MinHashLSH indexes. The newest articles' bands wait in a small dict until
+    there are _PENDING of them, then are merged into their block's arrays: a merge copies one
+    block's keys (at most 1.2 MB), never the whole index's (18 MB at 30,000 articles with 64-bit
+    keys and 32-bit rows, twice over while both copies lived).
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
