@@ -42,7 +42,13 @@ from storage import (
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeds import FeedEntry
-from .http import HANDLED_STATUSES, describe_failure, transient_failure, transient_status
+from .http import (
+    HANDLED_STATUSES,
+    describe_failure,
+    refused_unsent,
+    transient_failure,
+    transient_status,
+)
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
@@ -311,15 +317,18 @@ class EntriesMixin:
         entry: Entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
         why = f"page fetch failed: {describe_failure(failure)}"
         if transient_failure(failure):
-            self._defer(entry, why)
+            self._defer(entry, why, attempted=not refused_unsent(failure))
         else:  # robots.txt forbids it, 404, too large: that will not pass
             self._fallback(entry, why)
 
-    def _defer(self, entry: Entry, why: str, attempts: int = MAX_PAGE_ATTEMPTS) -> None:
+    def _defer(
+        self, entry: Entry, why: str, attempts: int = MAX_PAGE_ATTEMPTS, attempted: bool = True
+    ) -> None:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,
-        and give up waiting after ``attempts`` polls."""
+        and give up waiting after ``attempts`` polls that requested it (``attempted``; a
+        page refused unsent while its host waits is not given up: the wait is bounded)."""
         with self.report.timed("store"):
-            made = self.store.defer_entry(_deferred(entry), why, self.clock())
+            made = self.store.defer_entry(_deferred(entry), why, self.clock(), attempted)
         if made >= attempts:
             self._fallback(entry, f"{why} (after {made} attempts)")
             return

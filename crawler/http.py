@@ -117,6 +117,14 @@ def transient_failure(failure: Failure) -> bool:
     return not (isinstance(exc, DownloadCancelledError) and "max size" in str(exc))
 
 
+def refused_unsent(failure: Failure) -> bool:
+    """Whether a page's request was refused before it was sent, as its host asked to wait
+    (HOST_WAITS): the page was not tried. (A page that robots.txt, unreadable, keeps from
+    being fetched counts as tried: a robots.txt that keeps answering 5xx must not keep the
+    site's articles waiting for ever.)"""
+    return isinstance(failure.value, IgnoreRequest) and str(failure.value) == HOST_WAITS
+
+
 def permanent_redirect(response: Response) -> str | None:
     """The final URL when every redirect that led to ``response`` was permanent."""
     reasons = response.meta.get("redirect_reasons") or []

@@ -217,18 +217,21 @@ class ArticlesMixin:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def defer_entry(self, entry: DeferredEntry, error: str, now: datetime) -> int:
+    def defer_entry(
+        self, entry: DeferredEntry, error: str, now: datetime, attempted: bool = True
+    ) -> int:
         """Note that an entry's page was unavailable for now, with what its source said of
-        it; returns the attempts so far. The row belongs to the source that deferred it last,
-        whose next poll requests it again (that poll saved no validators)."""
+        it; returns the attempts so far (this one counted if ``attempted``: not for a page
+        refused unsent). The row belongs to the source that deferred it last, whose next poll
+        requests it again (that poll saved no validators)."""
         self.db.execute(
             """
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
                                           guid, linked, baseline)
-            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
-                attempts = attempts + 1, last_error = excluded.last_error,
+                attempts = attempts + excluded.attempts, last_error = excluded.last_error,
                 source_id = excluded.source_id, link = excluded.link, title = excluded.title,
                 summary = excluded.summary, published = excluded.published,
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
@@ -237,6 +240,7 @@ class ArticlesMixin:
             [
                 entry.url,
                 entry.source_id,
+                int(attempted),
                 error,
                 to_iso(now),
                 entry.link,

@@ -101,8 +101,8 @@ _REWRITES = (
     ("COALESCE(SUM(n > 1), 0)", "COALESCE(SUM((n > 1)::int), 0)"),
     ("GROUP BY st.id\n            )", "GROUP BY st.id\n            ) AS per_story"),
     # upserts that add to the stored value: name the table's own column.
-    ("attempts = attempts + 1, last_error = excluded", "attempts = deferred_entries.attempts"
-     " + 1, last_error = excluded"),
+    ("attempts = attempts + excluded.attempts", "attempts = deferred_entries.attempts"
+     " + excluded.attempts"),
     ("articles = articles + excluded.articles", "articles = link_shapes.articles"
      " + excluded.articles"),
     ("others = others + excluded.others", "others = link_shapes.others + excluded.others"),

@@ -96,8 +96,11 @@ class CrawlStore(Protocol):
         """Keep the stored version, and record ``updated`` as seen."""
         ...
 
-    def defer_entry(self, entry: DeferredEntry, error: str, now: datetime) -> int:
-        """Note that an entry's page was unavailable; returns the attempts so far."""
+    def defer_entry(
+        self, entry: DeferredEntry, error: str, now: datetime, attempted: bool = True
+    ) -> int:
+        """Note that an entry's page was unavailable (``attempted``: its request was sent);
+        returns the attempts so far."""
         ...
 
     def deferred_entries(self, source_id: int) -> list[DeferredEntry]:

@@ -184,6 +184,32 @@ def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
     assert "6 page(s) unavailable for now" in workdir.newswatch("status").stdout
 
 
+def test_pages_refused_while_their_host_waits_are_not_given_up(site, mail, workdir, wait):
+    """A page whose host asked to wait (429, Retry-After: 6) was refused unsent at each
+    poll meanwhile, and each refusal counted as one of the page's three attempts: at the
+    daemon's third poll the article was kept with its feed summary, and a topic its page's
+    text matched never alerted. A refusal unsent is not an attempt: the page is fetched when
+    the wait is over, and its text alerts."""
+    slug = "venezuela-opposition-leader"  # "political prisoners": in its page, not its summary
+    site.publish(replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC)))
+    site.set_status(f"/articles/{slug}", 429, {"Retry-After": "6"})
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+        topics=[{"name": "Prisoners", "query": '"political prisoners"', "notify": ["desk@test.example"]}],
+        smtp=mail, crawl={"delay": "0s"},
+    )
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: site.requests_for(f"/articles/{slug}"), 30)
+        site.set_status(f"/articles/{slug}", None)  # it would answer now; the host waits
+        [message] = mail.wait_for(1, timeout=40)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert "Prisoners" in message["Subject"]
+    assert len(site.requests_for(f"/articles/{slug}")) == 2  # the 429, then after the wait
+    assert len(site.requests_for("/feeds/world.rss")) >= 3  # polls during the wait
+
+
 def test_robots_txt_crawl_delay_spaces_the_pages_of_its_host(site, workdir):
     """robots.txt's Crawl-delay: 2 was ignored (Scrapy parses it and never applies it): the
     pages came crawl.delay apart. They come Crawl-delay apart (at most MAX_CRAWL_DELAY)."""

@@ -474,6 +474,12 @@ def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
     # what that source said of the entry.
     again = replace(first, source_id=b, title="A new title", updated=None)
     assert store.defer_entry(again, "page fetch failed", NOW + timedelta(2)) == 2
+    # A page refused unsent (its host asked to wait) is not an attempt; it is still deferred.
+    assert store.defer_entry(again, "its host asked to wait", NOW, attempted=False) == 2
+    unsent = deferred(b, "three")
+    assert store.defer_entry(unsent, "its host asked to wait", NOW, attempted=False) == 0
+    assert store.defer_entry(unsent, "page answered HTTP 503", NOW) == 1
+    store.add_article(article(b, "three"))
     assert store.deferred_entries(a) == [linked]
     assert store.deferred_entries(b) == [again]
     assert store.deferred_count() == 2
