@@ -183,6 +183,11 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     return _whole_characters(_parse_xml_feed(body, url, headers))
 
 
+#: "&" written as a character reference (WordPress writes links ``?p=1&#038;lang=en``), which
+#: feedparser's loose parser leaves in an Atom link's href: in a URL it would start a fragment.
+_AMPERSAND_REFERENCE = re.compile(r"&#(?:0*38|[xX]0*26);")
+
+
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
@@ -207,7 +212,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     entries = []
     feed_address = url.partition("#")[0]
     for entry in parsed.entries:
-        link = entry.get("link") or ""
+        link = _AMPERSAND_REFERENCE.sub("&", entry.get("link") or "")
         guid = entry.get("id") or ""
         if entry.get("guidislink") and not link.startswith(("http://", "https://")):
             link = ""  # feedparser took a guid that is no web address (tag:, urn:) for one
@@ -215,7 +220,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             link = ""  # <link href=""/>, resolved against the feed: the item has none
         if not link:
             # Some feeds only give the link as a permalink guid.
-            link = guid if guid.startswith(("http://", "https://")) else ""
+            web = guid.startswith(("http://", "https://"))
+            link = _AMPERSAND_REFERENCE.sub("&", guid) if web else ""
         summary = entry.get("summary") or ""
         if not summary and entry.get("content"):
             summary = entry["content"][0].get("value", "")

@@ -277,6 +277,25 @@ def test_feed_with_an_undefined_entity_keeps_raw_parameters() -> None:
     assert feed.entries[0].title == "A B © C"
 
 
+def test_links_with_an_ampersand_written_as_a_reference_in_a_malformed_atom_feed() -> None:
+    """WordPress (esc_url) and WPML write "&" in a link as "&#038;" (?p=6452&#038;lang=en).
+    feedparser's loose parser, which reads a feed that is not well-formed (here: a control
+    character in a summary), left the reference in an Atom href: the page requested was
+    ?p=6452& ("#038;lang=en" read as a fragment), a 404, and that broken link was mailed."""
+    body = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>F</title>
+<entry><title>A</title><link href="http://x.example/?p=6452&#038;lang=en"/><id>1</id>
+<summary>one \x0b two</summary></entry>
+<entry><title>B</title><link href="http://x.example/?p=6453&#38;lang=en&#x26;s=1"/><id>2</id>
+</entry></feed>"""
+    feed = parse_feed(body, "http://x.example/feed/atom/")
+    assert feed.problem  # read by the loose parser
+    assert [e.link for e in feed.entries] == [
+        "http://x.example/?p=6452&lang=en",
+        "http://x.example/?p=6453&lang=en&s=1",
+    ]
+
+
 def test_feed_items_without_a_web_link_keep_their_guid() -> None:
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>
 <link>https://status.example/</link>
