@@ -54,10 +54,28 @@ TRACKING_PARAMS = frozenset(
         "mkt_tok",  # Marketo
         "oly_anon_id", "oly_enc_id",  # Omeda
         "vero_id", "vero_conv",  # Vero
+        # News sites' own analytics on the links of their feeds, newsletters and pages:
+        "xtor",  # AT Internet (Le Monde, Le Figaro: ?xtor=RSS-3208)
+        "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
+        "ns_campaign", "ns_mchannel", "ns_source", "ns_linkname", "ns_fee",  # BBC, comScore
+        "feedtype", "feedname",  # Reuters
+        "cmp", "intcmp", "cmpid",  # CBC (?cmp=rss), the Guardian (?CMP=share_btn_tw)
+        "itid", "icid", "s_cid", "wt.mc_id",  # internal and Adobe / Webtrends campaigns
+        "ocid", "ncid", "smid",  # MSN, Yahoo / HuffPost, NYT shares
+        # Session ids (a server that gets no cookie writes one into every link it serves).
+        "jsessionid", "phpsessid", "cfid", "cftoken",
     }
 )  # fmt: skip
 #: Prefixes of tracking parameters: Google Analytics campaign tags (utm_source, utm_medium...).
 TRACKING_PREFIXES = ("utm_",)
+#: Parameters that name where a click came from only when their value is a feed's
+#: (``?ref=rss``, ``?partner=rss``, ``?source=rss_feed``): ``?ref=4512`` or
+#: ``?source=reuters`` may choose content, and stay.
+FEED_REFERRALS = frozenset({"ref", "eref", "src", "source", "from", "via", "partner", "emc"})
+_FEED_VALUE = re.compile(r"(?:rss|atom|feed)", re.IGNORECASE)
+#: A Java servlet's session id, in the path (``/story.html;jsessionid=51A2...``) or after a
+#: parameter (``?id=5;jsessionid=51A2...``).
+_SESSION = re.compile(r";jsessionid=[^;/?&]*", re.IGNORECASE)
 
 # AMP markers in the path: a trailing /amp segment (/story/amp, /story/amp/) or a leading
 # /amp/ directory (/amp/story).
@@ -73,7 +91,8 @@ def canonicalize(url: str) -> str:
     """Canonical form of an article URL: the page it opens is the page ``url`` opens.
 
     Safe-encoded as Scrapy requests it, lower-case scheme and host, no default port, no
-    fragment, no tracking parameters (TRACKING_PARAMS, TRACKING_PREFIXES), no AMP markers
+    fragment, no session id, no tracking parameters (TRACKING_PARAMS, TRACKING_PREFIXES,
+    FEED_REFERRALS with a feed's name), no AMP markers
     (an ``/amp`` path suffix or prefix, ``amp`` / ``outputType=amp`` parameters: the AMP
     version of a page is the same article); every other query parameter kept as written,
     in its order. (Cached: an article's link is canonicalized when its feed is read, and
@@ -87,8 +106,10 @@ def canonicalize(url: str) -> str:
         return url
     scheme = parts.scheme.lower()
     netloc = _netloc(parts.netloc, scheme)
-    path = _drop_amp_path(parts.path) or "/"
-    query = "&".join(p for p in parts.query.split("&") if not _is_dropped_param(p))
+    path = _drop_amp_path(_SESSION.sub("", parts.path)) or "/"
+    query = "&".join(
+        p for p in _SESSION.sub("", parts.query).split("&") if not _is_dropped_param(p)
+    )
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
@@ -137,6 +158,8 @@ def _is_dropped_param(param: str) -> bool:
     key = unquote_plus(key).lower()
     if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
         return True
+    if key in FEED_REFERRALS:
+        return bool(_FEED_VALUE.match(unquote_plus(value)))
     return key == "amp" or (key == "outputtype" and unquote_plus(value).lower() == "amp")
 
 

@@ -72,6 +72,13 @@ class _SkipDdl:
         self.db.executemany(sql, rows)
 
 
+def _recanonicalized(db: Any) -> None:
+    """17: as storage.schema._recanonicalized (the same Python step, through the wrapper)."""
+    from .schema import _recanonicalized as step
+
+    step(cast("sqlite3.Connection", db))
+
+
 def _restored_urls(db: Any) -> None:
     """9: as storage.schema._restored_urls. A PostgreSQL database is never older than the
     URL cleaner it repairs, so there is nothing to restore; the step runs only to keep the
@@ -332,4 +339,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     UPDATE sources SET health_alerted = 'gone ' || health_alerted
     WHERE deactivated IS NOT NULL AND health_alerted IS NOT NULL
     """,
+    # 17: addresses canonicalized anew (see storage.schema): the same Python step.
+    _recanonicalized,
 )

@@ -130,6 +130,48 @@ def _restored_urls(conn: sqlite3.Connection) -> None:
                 conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
 
 
+#: Articles read at a time by a migration that walks them all.
+_WALK = 5000
+
+
+def _recanonicalized(conn: sqlite3.Connection) -> None:
+    """17: addresses canonicalized anew (crawler.urls: news sites' own trackers such as
+    ``?cmp=rss`` or ``?xtor=RSS-3208``, session ids such as ``;jsessionid=``).
+
+    An article stored under an address that held one keeps its URL and identity, and gets
+    the identity its address (and its entry's) has now as an alias, unless that is another
+    article's: its next listing is known, not fetched and alerted again. An address with a
+    fragment (a feed item without a link: its site's address and its guid) is left as it
+    is. Skipped and deferred URLs are rewritten (a row already under the new one wins).
+    """
+    from crawler.urls import canonicalize  # storage's own step, in the crawler's terms
+
+    def anew(url: str) -> str:
+        return url if "#" in url else canonicalize(url)
+
+    last = 0
+    while rows := conn.execute(
+        "SELECT id, identity, url, entry_url FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+        [last, _WALK],
+    ).fetchall():
+        last = rows[-1][0]
+        for article_id, identity, url, entry_url in rows:
+            for key in {identity_key(anew(url)), identity_key(anew(entry_url))} - {identity}:
+                if not conn.execute("SELECT 1 FROM articles WHERE identity = ?", [key]).fetchone():
+                    conn.execute(
+                        "INSERT OR IGNORE INTO article_aliases (identity, article_id)"
+                        " VALUES (?, ?)",
+                        [key, article_id],
+                    )
+    for table in ("skipped_urls", "deferred_entries"):
+        for (url,) in conn.execute(f"SELECT url FROM {table}").fetchall():
+            if anew(url) != url:
+                if not conn.execute(f"SELECT 1 FROM {table} WHERE url = ?", [anew(url)]).fetchone():
+                    conn.execute(f"UPDATE {table} SET url = ? WHERE url = ?", [anew(url), url])
+                else:
+                    conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
+
+
 def _nothing(conn: sqlite3.Connection) -> None:
     """A version that changes only the PostgreSQL schema (storage.pgschema)."""
 
@@ -427,4 +469,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     UPDATE sources SET health_alerted = 'gone ' || health_alerted
     WHERE deactivated IS NOT NULL AND health_alerted IS NOT NULL;
     """,
+    # 17: addresses canonicalized anew (news sites' trackers, session ids): articles stored
+    # under such an address get its new identity as an alias (needs Python).
+    _recanonicalized,
 )

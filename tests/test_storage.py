@@ -154,7 +154,7 @@ def test_an_upgrade_reports_no_gone_source_again(db_path: Path) -> None:
         s.db.execute("UPDATE sources SET deactivated = 'HTTP 410 Gone', active = 0, "
                      "health_alerted = '2026-11-01T00:00:00+00:00' WHERE id = ?", [source_id])
         assert [h.id for h in s.health_changes(NOW, timedelta(0))[0]] == [source_id]
-        s.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        s.db.execute("PRAGMA user_version = 15")
     with Store.open(db_path) as s:
         assert s.health_changes(NOW, timedelta(0)) == ([], [])
 

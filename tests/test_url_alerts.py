@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -121,6 +122,41 @@ def test_articles_told_apart_by_entity_like_and_valueless_parameters(site, mail,
     for link in mailed:
         with urllib.request.urlopen(link, timeout=10) as response:
             assert f"<h1>{escape(pages[link.removeprefix(site.base_url)])}</h1>" in response.read().decode()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("?cmp=rss", ""),  # CBC's feed, and its home page's link
+        ("?ref=rss", "?xtor=RSS-3208"),  # derStandard's, Le Monde's
+        ("?feedType=RSS&feedName=topNews", "?at_medium=RSS&at_campaign=KARANGA"),  # Reuters, BBC
+        # A Java site's links carry a session id, another at each visit without cookies.
+        (";jsessionid=51A2C4E2B1", ";jsessionid=77B1AA0244"),
+    ],
+)
+def test_a_brief_under_two_tracking_addresses_is_one_article_and_one_email(
+    site, mail, workdir, first, second
+):
+    # Two feeds (or two polls) link one brief with different trackers: each address was an
+    # article of its own, and a brief too short to be compared as a story was mailed twice.
+    page = "/news/harbour-closed.html"
+    title = "Harbour closed tonight"
+    brief = (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article>"
+             f"<h1>{title}</h1><p>The harbour closes tonight for repairs to the north wall, "
+             "the port authority said.</p></article></body></html>").encode()
+    feeds = []
+    for n, tracker in enumerate((first, second)):
+        site.serve(page + tracker, brief, content_type="text/html; charset=utf-8")
+        feeds.append(site.serve(f"/feed{n}.rss", rss(site, [item(title, site.url(page + tracker))])))
+    workdir.write_config(sources=feeds, topics=[TOPIC], smtp=mail)
+    for _ in range(2):
+        result = workdir.newswatch("crawl")
+        assert result.returncode == 0, result.stderr
+    assert [a["url"] for a in export(workdir)] == [site.url(page)]
+    [message] = mail.wait_for(1)
+    assert site.url(page) in links_in(message)
+    time.sleep(0.5)  # a second email would be on its way by now
+    assert len(mail.messages) == 1
 
 
 def test_a_feed_with_raw_ampersands_keeps_its_links(site, mail, workdir):

@@ -39,8 +39,11 @@ URLS = [
 # The tracking parameters of the list, written out here independently of crawler.urls.
 TRACKERS = {
     "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid",
-    "yclid", "_hsenc", "_hsmi", "mkt_tok",
+    "yclid", "_hsenc", "_hsmi", "mkt_tok", "feedtype", "feedname", "cfid", "cftoken",
 }  # fmt: skip
+# Trackers when their value names a feed (?ref=rss), not otherwise (?ref=world).
+FEED_REFERRALS = {"ref", "source", "partner"}
+SESSION = re.compile(r";jsessionid=[^;/?&]*", re.IGNORECASE)
 ENTITY_LIKE = re.compile(
     r"&(sect|reg|copy|para|not|times|cent|lang|amp|lt|gt|quot|nbsp|pound|yen|deg|micro"
     r"|middot|shy|uml|macr|acute|image|sum|sub|part|prod|euro|trade|divide|frac12|eth|curren)",
@@ -49,7 +52,10 @@ ENTITY_LIKE = re.compile(
 
 
 def is_tracker(param: str) -> bool:
-    key = param.partition("=")[0].lower()
+    key, _, value = param.partition("=")
+    key = key.lower()
+    if key in FEED_REFERRALS:
+        return value.lower().startswith(("rss", "feed"))
     return key in TRACKERS or key.startswith("utm_")
 
 
@@ -74,7 +80,7 @@ def test_every_parameter_but_trackers_is_kept_as_written_and_in_order() -> None:
     wrong = []
     for url in URLS:
         canonical = canonicalize(url)
-        sent = urlsplit(requested(url))
+        sent = urlsplit(SESSION.sub("", requested(url)))
         got = urlsplit(canonical)
         expected = [p for p in params(sent.query) if not is_tracker(p)]
         if (
@@ -127,6 +133,33 @@ def test_no_two_addresses_share_an_identity_and_canonical_urls_are_stable() -> N
         # Trackers go, whatever their place; the rest keeps its order and its escapes.
         ("HTTP://X.Example:80/a%7eb/c?utm_source=rss&b=x%20y&a=1&fbclid=z#top",
          "http://x.example/a%7eb/c?b=x%20y&a=1"),
+        # What news sites add to the links of their feeds, newsletters and home pages, from
+        # real links: CBC, derStandard, Le Monde, Reuters, the BBC, NYT, the Guardian.
+        ("https://www.cbc.ca/news/world/gaza-ceasefire-1.7287711?cmp=rss",
+         "https://www.cbc.ca/news/world/gaza-ceasefire-1.7287711"),
+        ("https://www.derstandard.at/story/3000000218734/wien?ref=rss",
+         "https://www.derstandard.at/story/3000000218734/wien"),
+        ("https://www.lemonde.fr/international/article/2024/08/08/gaza_6273.html?xtor=RSS-3208",
+         "https://www.lemonde.fr/international/article/2024/08/08/gaza_6273.html"),
+        ("https://www.reuters.com/article/idUSKBN1?feedType=RSS&feedName=topNews",
+         "https://www.reuters.com/article/idUSKBN1"),
+        ("https://www.bbc.co.uk/news/articles/c4gl?at_medium=RSS&at_campaign=KARANGA",
+         "https://www.bbc.co.uk/news/articles/c4gl"),
+        ("https://www.nytimes.com/2024/08/08/world/gaza.html?partner=rss&emc=rss&smid=tw-nyt",
+         "https://www.nytimes.com/2024/08/08/world/gaza.html"),
+        ("https://www.theguardian.com/world/2024/aug/08/gaza?CMP=share_btn_tw&INTCMP=top",
+         "https://www.theguardian.com/world/2024/aug/08/gaza"),
+        # ...but a reference that is no feed's (an id, a source named) stays.
+        ("https://x.example/story?ref=4512&source=reuters&from=2024",
+         "https://x.example/story?ref=4512&source=reuters&from=2024"),
+        # A Java site's session id, in the path (new for each visit without cookies) or the
+        # query; PHP's and ColdFusion's in the query.
+        ("https://www.bundespolizei.de/Web/DE/Meldungen/2021/10/lage.html;jsessionid=51A2C4E2_cid324",
+         "https://www.bundespolizei.de/Web/DE/Meldungen/2021/10/lage.html"),
+        ("https://x.example/news/detail.do;JSESSIONID=abc?id=7", "https://x.example/news/detail.do?id=7"),
+        ("https://x.example/a;v=2;jsessionid=abc", "https://x.example/a;v=2"),
+        ("https://x.example/story.php?id=9&PHPSESSID=9f3a&CFID=1&CFTOKEN=2",
+         "https://x.example/story.php?id=9"),
         ("https://x.example/caf\u00e9?q=\u00e9t\u00e9", "https://x.example/caf%C3%A9?q=%C3%A9t%C3%A9"),
         ("https://b\u00fccher.example/a", "https://xn--bcher-kva.example/a"),
         ("https://x.example", "https://x.example/"),
@@ -517,3 +550,41 @@ def test_a_version_8_database_gets_its_urls_restored(tmp_path: Path, monkeypatch
         # What courlan dropped is not restored: the full address is a new article.
         assert new.known_articles(["http://x.example/index.php?/site/article/4250/"]) == {}
         assert [a.id for a in new.search('"Body text"', limit=100)]
+
+
+def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
+    store_location: str | Path,
+) -> None:
+    """Migration 17 (trackers and session ids canonicalized away): an article stored under
+    ``?cmp=rss`` (or as the entry of a ``;jsessionid=`` link) before would be new under the
+    address it now canonicalizes to, fetched and alerted again; it is known by it. A feed
+    item without a link (a guid as fragment) gets no alias of its site's home page, and an
+    address already another article's stays that article's."""
+    from storage import Article, open_store
+
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    tracked = "https://www.cbc.ca/news/world/gaza-ceasefire-1.7287711?cmp=rss"
+    session = "https://x.example/news/detail.do;jsessionid=51A2C4E2?id=7"
+    item = "https://x.example/#incident-12"
+    twice = ["https://y.example/a?xtor=RSS-1", "https://y.example/a"]  # one page, stored twice
+    with open_store(store_location) as old:
+        old.sync_sources([SourceSpec("https://x.example/feed", 600, "X")], now)
+        source_id = old.sources()[0].id
+
+        def add(url: str, entry_url: str | None = None) -> int | None:
+            return old.add_article(Article(
+                url=url, entry_url=entry_url or url, source_id=source_id, title=url,
+                text="Body text", published=now, author=None, fetched=now, extraction="page",
+            ))
+
+        ids = [add(tracked), add("https://x.example/news/7", session), add(item),
+               *(add(url) for url in twice)]
+        old.skip_url("https://x.example/list.do;jsessionid=AA", source_id, "no article", now)
+        with old.db.atomic():  # the version before 17
+            old.db.execute("PRAGMA user_version = 16" if isinstance(store_location, Path)
+                           else "UPDATE schema_version SET version = 16")
+    with open_store(store_location) as new:
+        known = new.known_articles([canonicalize(u) for u in (tracked, session, twice[0])])
+        assert [k.article_id for k in known.values()] == [ids[0], ids[1], ids[4]]
+        assert new.known_articles(["https://x.example/"]) == {}
+        assert new.known_articles(["https://x.example/list.do"]) != {}  # still skipped
