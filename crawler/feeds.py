@@ -138,14 +138,26 @@ def _title(entry: Any) -> str:
     return html_to_text(title)
 
 
+#: Dates before this are placeholders (the Unix epoch, 0001-01-01 from a CMS that has no
+#: date for an item), not when an item was written: such an item is undated, not
+#: decades old (it was stored as published in 1970, outside alerts.lookback, never alerted).
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+
+
+def _dated(when: datetime | None) -> datetime | None:
+    """``when``, unless it is a placeholder (before EARLIEST)."""
+    return when if when is None or when >= EARLIEST else None
+
+
 def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
-    """The first of the ``keys`` (feedparser's ``*_parsed`` dates) that ``entry`` has."""
+    """The first of the ``keys`` (feedparser's ``*_parsed`` dates) that ``entry`` has (a
+    placeholder date is none)."""
     for key in keys:
         # dict.get: feedparser's own get() maps a missing "updated" to "published", with
         # a deprecation warning.
         value: time.struct_time | None = dict.get(entry, key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        if value and (when := _dated(datetime.fromtimestamp(calendar.timegm(value), UTC))):
+            return when
     return None
 
 
@@ -304,8 +316,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         if not link:
             link = guid if guid.startswith(("http://", "https://")) else ""
         summary = _json_text(item, "summary") or _json_text(item, "content_text")
-        modified = w3c_datetime(_json_str(item, "date_modified"))
-        published = w3c_datetime(_json_str(item, "date_published")) or modified
+        modified = _dated(w3c_datetime(_json_str(item, "date_modified")))
+        published = _dated(w3c_datetime(_json_str(item, "date_published"))) or modified
         entries.append(
             FeedEntry(
                 # Left as written when it is not a web address: the crawl says so.

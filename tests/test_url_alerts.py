@@ -159,6 +159,26 @@ def test_a_brief_under_two_tracking_addresses_is_one_article_and_one_email(
     assert len(mail.messages) == 1
 
 
+def test_an_item_dated_at_the_epoch_is_new_not_fifty_years_old(site, mail, workdir):
+    # A CMS without a date for an item writes the Unix epoch (a real feed: Tails'): the item
+    # was stored as published in 1970, outside alerts.lookback, and never alerted.
+    title = "Harbour pilots strike tonight"
+    site.serve("/pilots", article_page(title, site.url("/pilots")),
+               content_type="text/html; charset=utf-8")
+    dated = item(title, site.url("/pilots")).replace(
+        item(title, site.url("/pilots")).split("<pubDate>")[1].split("</pubDate>")[0],
+        "Thu, 01 Jan 1970 00:00:00 +0000",
+    )
+    workdir.write_config(sources=[site.serve("/epoch.rss", rss(site, [dated]))], topics=[TOPIC],
+                         smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    [message] = mail.wait_for(1)
+    assert title in message["Subject"]
+    [stored] = export(workdir)
+    assert stored["published"] is None or not stored["published"].startswith("1970")
+
+
 def test_a_feed_with_raw_ampersands_keeps_its_links(site, mail, workdir):
     targets = ["/news.php?id=7&copy=1&region=eu", "/news.php?id=7&copy=2&region=eu"]
     titles = ["Harbour wall repaired", "Harbour cranes replaced"]
