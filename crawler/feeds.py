@@ -200,6 +200,15 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
 _AMPERSAND_REFERENCE = re.compile(r"&#(?:0*38|[xX]0*26);")
 
 
+def _written_as_address(link: str, body: bytes) -> bool:
+    """Whether ``link`` (a permalink guid, as feedparser resolved it) is a web address as
+    the feed wrote it: its address up to the query stands in the feed (taken as read in a
+    feed in UTF-16 or UTF-32)."""
+    if not link.startswith(("http://", "https://")):
+        return False
+    return b"\x00" in body[:4] or link.partition("?")[0].encode() in body
+
+
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
@@ -224,16 +233,18 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     entries = []
     feed_address = url.partition("#")[0]
     for entry in parsed.entries:
-        link = _AMPERSAND_REFERENCE.sub("&", entry.get("link") or "")
+        # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
+        # is judged as a guid, below.
+        link = "" if entry.get("guidislink") else entry.get("link") or ""
         guid = entry.get("id") or ""
-        if entry.get("guidislink") and not link.startswith(("http://", "https://")):
-            link = ""  # feedparser took a guid that is no web address (tag:, urn:) for one
         if link.partition("#")[0] == feed_address:
             link = ""  # <link href=""/>, resolved against the feed: the item has none
-        if not link:
-            # Some feeds only give the link as a permalink guid.
-            web = guid.startswith(("http://", "https://"))
-            link = _AMPERSAND_REFERENCE.sub("&", guid) if web else ""
+        if not link and _written_as_address(guid, body):
+            # Some feeds only give the link as a guid. One that is no web address (tag:,
+            # urn:, a bare id, which feedparser resolved against the feed's address: a page
+            # that is not there) is no link.
+            link = guid
+        link = _AMPERSAND_REFERENCE.sub("&", link)
         summary = entry.get("summary") or ""
         if not summary and entry.get("content"):
             summary = entry["content"][0].get("value", "")

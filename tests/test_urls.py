@@ -330,11 +330,16 @@ def test_links_with_an_ampersand_written_as_a_reference_in_a_malformed_atom_feed
 
 
 def test_feed_items_without_a_web_link_keep_their_guid() -> None:
+    # D: a guid is a permalink unless it says otherwise (RSS 2.0), and feedparser resolved
+    # this one, which is no address, against the feed's: a page that does not exist was
+    # requested (404, the alert a poll late, the dead address mailed).
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>
 <link>https://status.example/</link>
 <item><title>A</title><guid isPermaLink="false">incident-101</guid></item>
 <item><title>B</title><guid>tag:status.example,2026:7</guid></item>
 <item><title>C</title><guid>https://status.example/incidents/9</guid></item>
+<item><title>D</title><guid>2EC9D062-9A0C-11E5-B2C4-8F8A2D0C1A00</guid></item>
+<item><title>E</title><guid>https://status.example/incidents?id=9&amp;lang=en</guid></item>
 </channel></rss>"""
     feed = parse_feed(body, "https://status.example/history.rss")
     assert feed.link == "https://status.example/"
@@ -342,6 +347,9 @@ def test_feed_items_without_a_web_link_keep_their_guid() -> None:
         ("", "incident-101"),
         ("", "tag:status.example,2026:7"),
         ("https://status.example/incidents/9", "https://status.example/incidents/9"),
+        ("", "https://status.example/2EC9D062-9A0C-11E5-B2C4-8F8A2D0C1A00"),
+        ("https://status.example/incidents?id=9&lang=en",
+         "https://status.example/incidents?id=9&lang=en"),
     ]
 
 
