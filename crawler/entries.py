@@ -16,6 +16,7 @@ unchanged or unreadable page keeps the stored version and records the date.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -82,6 +83,9 @@ class Entry:
     linked: bool = False  # found as a link on a page (no summary to fall back on)
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
     article_id: int | None = None  # a stored article whose source shows a newer version
+    #: The addresses the entry may have been stored under at another poll, where as many
+    #: items did not share its page or address (see items_of_shared_pages).
+    others: tuple[str, ...] = ()
 
 
 def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
@@ -90,18 +94,37 @@ def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
     its fragment, or with their guid as fragment: see item_url): the posts of a blog that are
     anchors of its day page, a podcast's episodes that all link to its home page. Taken for
     that page's one article, all but the first were lost, and each next poll "updated" it
-    to another item. Items with the same title and summary stay one article."""
+    to another item. Items with the same title and summary stay one article. Items that
+    still share one address (one guid, without a link or as items of one page) are told
+    apart by their title and summary: all but the first were lost.
+
+    How many items share a page or an address changes from poll to poll (a comment feed's
+    second comment, an item leaving a busy feed), so each entry also names the addresses it
+    has when it does not, or does (``others``): an item stored under one of them is known
+    (the same title and date: see _same_item), not stored and mailed again."""
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         if entry.feed.link:
             groups.setdefault(entry.url, []).append(entry)
-    shared = {
-        url for url, group in groups.items()
-        if len({(e.feed.title.casefold(), e.feed.summary.casefold()) for e in group}) > 1
-    }
-    if not shared:
-        return entries
-    return [_item_of_its_own(e) if e.feed.link and e.url in shared else e for e in entries]
+    shared = {url for url, group in groups.items() if _differ(group)}
+    out = [_item_of_its_own(e) if e.feed.link and e.url in shared else e for e in entries]
+    alike: dict[str, list[int]] = {}
+    for n, entry in enumerate(out):
+        alike.setdefault(entry.url, []).append(n)
+    told_apart = {n for places in alike.values()
+                  if len(places) > 1 and _differ([out[n] for n in places]) for n in places}
+    for n, entry in enumerate(entries):
+        page = entry.url if entry.feed.link else ""
+        item = _item_of_its_own(entry).url if page else entry.url
+        addresses = (page, item, _told_apart(item, entry))
+        url = addresses[2] if n in told_apart else out[n].url
+        out[n] = replace(out[n], url=url, others=tuple(a for a in addresses if a and a != url))
+    return out
+
+
+def _differ(entries: list[Entry]) -> bool:
+    """Whether ``entries`` are not all one item (one title and summary)."""
+    return len({(e.feed.title.casefold(), e.feed.summary.casefold()) for e in entries}) > 1
 
 
 def _item_of_its_own(entry: Entry) -> Entry:
@@ -111,6 +134,26 @@ def _item_of_its_own(entry: Entry) -> Entry:
     name = urlsplit(item.link).fragment or item.guid
     url = item_url(entry.url, name, f"{item.title}\n{item.summary}")
     return replace(entry, feed=replace(item, link=""), url=url)
+
+
+def _told_apart(item: str, entry: Entry) -> str:
+    """The address ``item`` (an item's, with a fragment: item_url) told apart from other
+    items there by a digest of ``entry``'s title and summary."""
+    text = f"{entry.feed.title}\n{entry.feed.summary}".encode()
+    return f"{item}~{hashlib.sha256(text).hexdigest()[:12]}"
+
+
+def _same_item(stored: KnownUrl, entry: Entry) -> bool:
+    """Whether the article ``stored`` is ``entry``'s item: the same title and publication
+    date (a comment feed titles every comment alike). Told wrong, an item would be lost;
+    not told, it is stored and mailed again."""
+    title = " ".join(visible(entry.feed.title).split()).casefold()
+    return (
+        stored.article_id is not None
+        and bool(title)
+        and title == " ".join(stored.title.split()).casefold()
+        and stored.published == entry.feed.published
+    )
 
 
 @dataclass
@@ -157,14 +200,21 @@ class EntriesMixin:
             )
             self.report.count("links_not_web", len(entries) - len(web))
         with self.report.timed("store"):
-            known = self.store.known_articles(e.url for e in web)
+            known = self.store.known_articles(
+                [*(e.url for e in web), *(a for e in web for a in e.others)]
+            )
         fresh: list[Entry] = []
         updates: list[Entry] = []
         for entry in web:
             key = identity_key(entry.url)
             if key in self.seen:
                 continue
-            stored = known.get(entry.url)
+            stored = known.get(entry.url) or next(
+                # stored under another of its addresses (see items_of_shared_pages)
+                (theirs for other in entry.others
+                 if (theirs := known.get(other)) and _same_item(theirs, entry)),
+                None,
+            )
             if stored is None or (stored.article_id is None and entry.feed.title):
                 # New; or a page some source's link found to be no article, which an entry
                 # with a title of its own (a feed's) still is: stored with its summary.

@@ -72,19 +72,21 @@ class ArticlesMixin:
         keys = {url: identity_key(url) for url in wanted}
         by_key: dict[str, KnownUrl] = {}
         for chunk, marks in in_chunks(list(dict.fromkeys(keys.values()))):
-            for key, article_id, updated, fetched in self.db.execute(
+            for key, article_id, updated, fetched, title, published in self.db.execute(
                 f"""
-                SELECT identity, id, updated, fetched FROM articles
+                SELECT identity, id, updated, fetched, title, published FROM articles
                 WHERE identity IN ({marks})
                 UNION ALL
-                SELECT al.identity, a.id, a.updated, a.fetched
+                SELECT al.identity, a.id, a.updated, a.fetched, a.title, a.published
                 FROM article_aliases al JOIN articles a ON a.id = al.article_id
                 WHERE al.identity IN ({marks})
                 """,
                 chunk + chunk,
             ):
                 when = from_iso(fetched)
-                by_key[key] = KnownUrl(article_id, from_iso(updated) or when, when)
+                by_key[key] = KnownUrl(
+                    article_id, from_iso(updated) or when, when, title, from_iso(published)
+                )
         skipped: set[str] = set()
         for chunk, marks in in_chunks(wanted):
             skipped.update(

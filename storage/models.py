@@ -147,6 +147,8 @@ class KnownUrl:
     # The stored version's date: the source's updated date, else when it was fetched.
     version: datetime | None = None
     fetched: datetime | None = None
+    title: str = ""  # the stored article's title and publication date
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -286,6 +286,65 @@ def test_feed_items_sharing_one_page_are_each_an_article(site, mail, workdir):
     assert len(mail.messages) == 1 and len(export(workdir)) == 6
 
 
+@pytest.mark.parametrize("order", ["grows", "shrinks"])
+def test_an_item_whose_page_others_come_to_share_or_leave_alerts_once(site, mail, workdir, order):
+    # A comment feed (rss2email's Disqus feed): its items link one page, each with its own
+    # fragment. An item alone at its page is that page's article; with another, an item of
+    # its own (items_of_shared_pages). When a second comment came, the first was stored and
+    # mailed again as an item; when one of two left the feed, the other was fetched as the
+    # page, new, and mailed again.
+    # Every comment has the thread's title: told apart by their dates (the newer comment
+    # must not be taken for the older one).
+    page = site.url("/2016/who-wants-to-write-code/")
+    site.serve("/2016/who-wants-to-write-code/", article_page("Who wants to write code", page),
+               content_type="text/html; charset=utf-8")
+    title = "Re: Who wants to write harbour code?"
+    first = item(title, f"{page}#comment-1", "c1", "I would, for the harbour's tide tables.")
+    second = item(title, f"{page}#comment-2", "c2", "Count me in, after the pilots' strike.")
+    hour_ago = first.split("<pubDate>")[1].split("</pubDate>")[0]
+    second = second.replace(hour_ago, format_datetime(datetime.now(UTC) - timedelta(minutes=5),
+                                                      usegmt=True))
+    polls = [[first], [second, first]] if order == "grows" else [[second, first], [second]]
+    for n, items in enumerate(polls, start=1):
+        feed = site.serve("/comments.rss", rss(site, items))
+        if n == 1:
+            workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+        result = workdir.newswatch("crawl")
+        assert result.returncode == 0, result.stderr
+    assert len(export(workdir)) == 2
+    mailed = [m["Subject"] for m in mail.wait_for(2 if order == "grows" else 1)]
+    time.sleep(0.5)  # a further email would be on its way by now
+    assert len(mail.messages) == len(mailed), mailed
+
+
+def test_items_sharing_a_guid_are_each_an_article(site, mail, workdir):
+    # Miniflux's cases after its fix for entries sharing one guid: items without a link, or
+    # two of three linking one page, all with one guid. All but one were collapsed into the
+    # first, silently lost.
+    page = site.url("/a")
+    site.serve("/a", article_page("Harbour page", page), content_type="text/html; charset=utf-8")
+    items = [
+        item("Harbour item A", None, "dup-guid", "The harbour's first item."),
+        item("Harbour item B", None, "dup-guid", "The harbour's second item."),
+        item("Harbour item C", page, "same-guid", "The harbour's third item."),
+        item("Harbour item D", page, "same-guid", "The harbour's fourth item."),
+    ]
+    workdir.write_config(sources=[site.serve("/dup.rss", rss(site, items))], topics=[TOPIC],
+                         smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert sorted(a["title"] for a in export(workdir)) == [f"Harbour item {c}" for c in "ABCD"]
+    # Polled again, with the newest of each pair gone: nothing new, nothing mailed again.
+    site.serve("/dup.rss", rss(site, [items[0], items[2]]))
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert "0 new article(s)" in again.stdout, again.stdout
+    assert len(export(workdir)) == 4
+    mail.wait_for(1)
+    time.sleep(0.5)
+    assert len(mail.messages) == 1
+
+
 def test_an_empty_link_is_no_link_not_the_feed_itself(site, mail, workdir):
     # <link href=""/> resolves to the feed document: the feed was fetched as the item's page
     # and its whole text (every other post's) stored as the item's.
