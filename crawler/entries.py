@@ -131,7 +131,7 @@ def _item_of_its_own(entry: Entry) -> Entry:
     """A feed item whose link several items share, as an item of its own (see
     items_of_shared_pages)."""
     item = entry.feed
-    name = urlsplit(item.link).fragment or item.guid
+    name = item.link.partition("#")[2] or item.guid  # its fragment (a broken link has one too)
     url = item_url(entry.url, name, f"{item.title}\n{item.summary}")
     return replace(entry, feed=replace(item, link=""), url=url)
 
