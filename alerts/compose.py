@@ -7,7 +7,7 @@ import re
 import textwrap
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -155,9 +155,10 @@ def compose(
         "notice_lines": _wrap(_one_line(notice or ""), "", ""),
     }
     pairs = ((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
-    return _rendered(
+    email = _rendered(
         "alert", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
     )
+    return replace(email, follows=all(item.updated is not None for item in ordered))
 
 
 def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:

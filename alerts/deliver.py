@@ -80,6 +80,9 @@ def build_message(
     # RFC 5322: when the message was complete, i.e. composed; every retry carries the same.
     msg["Date"] = format_datetime(message.created)
     msg["Message-ID"] = message.message_id
+    if message.in_reply_to:  # an "Updated:" alert, under the first email of its articles
+        msg["In-Reply-To"] = message.in_reply_to
+        msg["References"] = message.in_reply_to
     # RFC 2919: one stable list identifier, for mail clients' "filter messages like these".
     msg["List-Id"] = list_id(sender)
     # RFC 3834: tells vacation responders and list servers not to answer an alert; Exchange

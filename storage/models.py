@@ -205,6 +205,9 @@ class Email:
     created: datetime
     # (article_id, topic_id) pairs the email reports.
     items: tuple[tuple[int, int], ...] = field(default=())
+    #: Its articles were all edited in place: it replies to the first email that told the
+    #: recipient of one of them, if any (In-Reply-To), as mail programs thread replies.
+    follows: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,3 +222,4 @@ class OutboxMessage:
     html: str
     created: datetime
     attempts: int
+    in_reply_to: str | None = None  # the Message-ID of the email it follows (Email.follows)

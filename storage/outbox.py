@@ -34,6 +34,7 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
         html=row["body_html"],
         created=created,
         attempts=row["attempts"],
+        in_reply_to=row.get("in_reply_to"),
     )
 
 
@@ -42,8 +43,8 @@ def insert_email(db: Database, email: Email) -> int:
     cursor = db.execute(
         """
         INSERT INTO outbox (message_id, recipient, subject, body_text, body_html,
-                            next_attempt, created)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+                            next_attempt, created, in_reply_to)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             email.message_id,
@@ -53,6 +54,7 @@ def insert_email(db: Database, email: Email) -> int:
             email.html,
             to_iso(email.created),
             to_iso(email.created),
+            _first_about(db, email) if email.follows else None,
         ],
     )
     outbox_id = cursor.lastrowid
@@ -63,6 +65,23 @@ def insert_email(db: Database, email: Email) -> int:
             [outbox_id, article_id, topic_id],
         )
     return outbox_id
+
+
+def _first_about(db: Database, email: Email) -> str | None:
+    """The Message-ID of the first email that told ``email``'s recipient of one of its
+    articles, if any."""
+    articles = sorted({article_id for article_id, _ in email.items})
+    if not articles:
+        return None
+    marks = ", ".join("?" * len(articles))
+    row = db.execute(
+        f"""
+        SELECT o.message_id FROM outbox o JOIN outbox_items i ON i.outbox_id = o.id
+        WHERE o.recipient = ? AND i.article_id IN ({marks}) ORDER BY o.id LIMIT 1
+        """,
+        [email.recipient, *articles],
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def prune_bodies(db: Database, before: datetime) -> None:

@@ -341,4 +341,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 17: addresses canonicalized anew (see storage.schema): the same Python step.
     _recanonicalized,
+    # 18: the Message-ID an alert replies to (see storage.schema).
+    _ddl("ALTER TABLE outbox ADD COLUMN in_reply_to TEXT"),
 )

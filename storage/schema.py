@@ -472,4 +472,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 17: addresses canonicalized anew (news sites' trackers, session ids): articles stored
     # under such an address get its new identity as an alias (needs Python).
     _recanonicalized,
+    # 18: the alert of articles edited in place replies to the first email that told its
+    # recipient of them (its Message-ID, for the In-Reply-To and References headers).
+    """
+    ALTER TABLE outbox ADD COLUMN in_reply_to TEXT;
+    """,
 )

@@ -119,6 +119,32 @@ def test_an_update_alerts_only_for_a_topic_it_newly_matches(store: Store) -> Non
     assert store.watermark() == article_id
 
 
+def test_an_update_alert_replies_to_the_first_alert_of_its_reader(store: Store) -> None:
+    """The "Updated:" alert of an article a reader was told of before says so in its headers
+    (In-Reply-To and References: the first email's Message-ID), so that mail programs show
+    it under that email; one to a reader told of it for the first time does not."""
+    from alerts.deliver import build_message
+
+    store.sync_topics([
+        TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",)),
+        TopicSpec("Barbados", "Barbados", compile_query("Barbados"), ("desk@x.org", "ed@x.org")),
+    ])
+    src = add_source(store, "https://a.example/feed", "A")
+    article = stored(store, src, paragraphs(WIRE))
+    pipe = pipeline(store)
+    assert pipe.match().emails == 1
+    [first] = store.due_outbox(NOW + timedelta(days=1))
+    edit(store, article, paragraphs(WIRE) + "\n\n" + EXTRA, NOW - timedelta(hours=1))
+    assert pipe.match().emails == 2
+    first_again, *updates = store.due_outbox(NOW + timedelta(days=1))
+    by_reader = {m.recipient: build_message(m, "newswatch@x.org") for m in updates}
+    assert by_reader["desk@x.org"]["In-Reply-To"] == first.message_id
+    assert by_reader["desk@x.org"]["References"] == first.message_id
+    assert "Updated" in by_reader["desk@x.org"]["Subject"]
+    assert by_reader["ed@x.org"]["In-Reply-To"] is None
+    assert build_message(first_again, "newswatch@x.org")["In-Reply-To"] is None
+
+
 def test_an_update_that_matches_nothing_new_sends_nothing(store: Store) -> None:
     topics(store)
     src = add_source(store, "https://a.example/feed", "A")
