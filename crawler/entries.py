@@ -200,9 +200,10 @@ class EntriesMixin:
             )
             self.report.count("links_not_web", len(entries) - len(web))
         with self.report.timed("store"):
-            known = self.store.known_articles(
-                [*(e.url for e in web), *(a for e in web for a in e.others)]
-            )
+            known = self.store.known_articles(e.url for e in web)
+            others = [a for e in web if e.url not in known for a in e.others]
+            if others:  # the addresses of the entries not known by their own
+                known.update(self.store.known_articles(others))
         fresh: list[Entry] = []
         updates: list[Entry] = []
         for entry in web:
