@@ -319,15 +319,36 @@ class InnerAnswers(_SourceKinds):
 
 
 #: Host -> time.monotonic() until which its pages wait (HostWaits), for the crawls of the
-#: process: the daemon's next polls too.
+#: process: the daemon's next polls too. Kept in the database between processes (a crawl
+#: takes the waits at its start and keeps them at its end: host_waits, wait_for_hosts).
 _host_waits: dict[str, float] = {}
+
+
+def host_waits(now: datetime) -> dict[str, datetime]:
+    """The hosts whose pages wait for more than HOST_WAIT_SECONDS yet (a Retry-After that
+    a later process must honour too: the next `newswatch crawl`, a restarted daemon), and
+    until when on the clock of ``now``."""
+    ticks = time.monotonic()
+    return {host: now + timedelta(seconds=until - ticks)
+            for host, until in _host_waits.items() if until - ticks > HOST_WAIT_SECONDS}
+
+
+def wait_for_hosts(waits: dict[str, datetime], now: datetime) -> None:
+    """Make the pages of these hosts wait as long as ``waits`` says (noted by an earlier
+    process; MAX_HOST_WAIT_SECONDS at most, whatever a clock did meanwhile)."""
+    ticks = time.monotonic()
+    for host, until in waits.items():
+        left = min((until - now).total_seconds(), MAX_HOST_WAIT_SECONDS)
+        if left > 0:
+            _host_waits[host] = max(_host_waits.get(host, 0.0), ticks + left)
 
 
 class HostWaits:
     """Notes a host that answered 429 (too many requests) or 503 (overloaded): it gets no
     more page requests until the Retry-After it gave (HOST_WAIT_SECONDS without one,
-    MAX_HOST_WAIT_SECONDS at most; see WaitingHttp). Its pages were all requested at once
-    after the first 429, and again at the next poll: what gets a crawler's address banned."""
+    MAX_HOST_WAIT_SECONDS at most; see WaitingHttp), in this process's crawls and, kept in
+    the database, in later processes'. Its pages were all requested at once after the first
+    429, and again at the next poll: what gets a crawler's address banned."""
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None

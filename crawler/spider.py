@@ -40,10 +40,12 @@ from .http import (
     describe_failure,
     header,
     headers_dict,
+    host_waits,
     last_modified,
     permanent_redirect,
     retry_after,
     transient_status,
+    wait_for_hosts,
 )
 from .job import CrawlJob
 from .links import article_links
@@ -176,7 +178,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         return spider
 
     def spider_opened(self) -> None:
-        """The crawl is open: Scrapy's engine takes requests from now on (add)."""
+        """The crawl is open: Scrapy's engine takes requests from now on (add). The hosts
+        that asked an earlier process to wait are waited for."""
+        try:
+            wait_for_hosts(self.store.host_waits(self.clock()), self.clock())
+        except StorageError as exc:
+            logger.warning("hosts' waits not read: %s", exc)
         self.joinable = True
         if self.opened is not None:
             self.opened(self)
@@ -594,13 +601,17 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         """Store the articles of polls cut short (their sources stay due); release a page
-        pool of the spider's own."""
+        pool of the spider's own; keep the hosts' waits for the next process."""
         self.joinable = False
         try:
             self.store_held()
         finally:
             if self.own_pool:
                 self.pages.close()
+            try:
+                self.store.keep_host_waits(host_waits(self.clock()), self.clock())
+            except StorageError as exc:
+                logger.warning("hosts' waits not kept: %s", exc)
 
 
 def _not_ahead(when: datetime | None, now: datetime) -> datetime | None:

@@ -128,6 +128,14 @@ class CrawlStore(Protocol):
         """A site's tally: shape → (articles, non-articles)."""
         ...
 
+    def host_waits(self, now: datetime) -> dict[str, datetime]:
+        """The hosts that asked a crawl to wait (429, 503), until when: those still waiting."""
+        ...
+
+    def keep_host_waits(self, waits: dict[str, datetime], now: datetime) -> None:
+        """Add ``waits`` to the kept ones (the later end of two), the ended ones dropped."""
+        ...
+
 
 class SourceSchedule(Protocol):
     """Which sources to poll."""

@@ -13,6 +13,9 @@ from .clock import from_iso, to_iso
 from .models import FetchOutcome, Source, SourceSpec
 from .views import SourceStatus
 
+#: The state row of the hosts' waits (keep_host_waits).
+_HOST_WAITS = "host_waits"
+
 
 def _patterns(value: str | None) -> tuple[str, ...]:
     return tuple(json.loads(value)) if value else ()
@@ -251,6 +254,27 @@ class SourcesMixin:
                     "UPDATE sources SET active = 0, deactivated = ? WHERE id = ?",
                     [outcome.gone, source_id],
                 )
+
+    def host_waits(self, now: datetime) -> dict[str, datetime]:
+        """The hosts that asked a crawl to wait (429, 503, crawler.http.HostWaits), until
+        when: those still waiting at ``now``."""
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", [_HOST_WAITS]).fetchone()
+        waits = {host: from_iso(until) for host, until in json.loads(row[0]).items()} if row else {}
+        return {host: until for host, until in waits.items() if until and until > now}
+
+    def keep_host_waits(self, waits: dict[str, datetime], now: datetime) -> None:
+        """Add ``waits`` to the kept ones (the later end where both have a host), dropping
+        those ended at ``now`` (several crawler processes keep theirs)."""
+        with self.db.atomic():
+            kept = self.host_waits(now)
+            for host, until in waits.items():
+                if until > now and until > kept.get(host, until - timedelta(seconds=1)):
+                    kept[host] = until
+            self.db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [_HOST_WAITS, json.dumps({host: to_iso(until) for host, until in kept.items()})],
+            )
 
     def source_status(self) -> list[SourceStatus]:
         """Every active source with its health and article count, for ``status``."""

@@ -170,8 +170,8 @@ def test_pages_wait_while_robots_txt_cannot_be_read(site, workdir):
 def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
     """A page answering 429 with Retry-After: 3600 deferred that page, and every other page
     of the host was still requested at once (then at the next poll again): what gets an
-    address banned. The host's pages wait for the time it asked (within this process: the
-    daemon's next polls too), deferred to a later poll."""
+    address banned. The host's pages wait for the time it asked (the daemon's next polls
+    too, and later processes: below), deferred to a later poll."""
     slugs = fresh_stories(site, 6)
     for slug in slugs:
         site.set_status(f"/articles/{slug}", 429, {"Retry-After": "3600"})
@@ -182,6 +182,24 @@ def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
     requested = [slug for slug in slugs if site.requests_for(f"/articles/{slug}")]
     assert len(requested) <= 2, requested  # the first, and one sent as its answer came
     assert "6 page(s) unavailable for now" in workdir.newswatch("status").stdout
+
+
+def test_a_host_that_asked_to_wait_waits_across_processes(site, workdir):
+    """A host's wait (429, Retry-After: 3600) was kept in the process only: the next
+    `newswatch crawl` (a cron job), or the daemon after a restart, requested its pages at
+    once. The wait is kept in the database: the next process waits too."""
+    slugs = fresh_stories(site, 2)
+    for slug in slugs:
+        site.set_status(f"/articles/{slug}", 429, {"Retry-After": "3600"})
+    workdir.write_config(sources=[site.url("/feeds/world.rss")],
+                         crawl={"per_host": 1, "delay": "0s"})
+    assert workdir.newswatch("crawl").returncode == 0
+    asked = sum(len(site.requests_for(f"/articles/{slug}")) for slug in slugs)
+    assert 1 <= asked <= 2  # the first, and one sent as its answer came
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert sum(len(site.requests_for(f"/articles/{slug}")) for slug in slugs) == asked
+    assert "2 page(s) unavailable for now" in workdir.newswatch("status").stdout
 
 
 def test_pages_refused_while_their_host_waits_are_not_given_up(site, mail, workdir, wait):

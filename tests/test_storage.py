@@ -160,6 +160,21 @@ def test_an_upgrade_reports_no_gone_source_again(db_path: Path, monkeypatch) -> 
         assert s.health_changes(NOW, timedelta(0)) == ([], [])
 
 
+def test_hosts_waits_are_kept_merged_and_dropped_when_ended(store: Store) -> None:
+    assert store.host_waits(NOW) == {}
+    store.keep_host_waits({"a.example": NOW + timedelta(hours=1),
+                           "b.example": NOW + timedelta(minutes=1)}, NOW)
+    # Another process's: a later end wins, an earlier one does not shorten a wait.
+    store.keep_host_waits({"a.example": NOW + timedelta(minutes=5),
+                           "b.example": NOW + timedelta(minutes=10),
+                           "c.example": NOW - timedelta(minutes=1)}, NOW)
+    assert store.host_waits(NOW) == {"a.example": NOW + timedelta(hours=1),
+                                     "b.example": NOW + timedelta(minutes=10)}
+    assert store.host_waits(NOW + timedelta(minutes=30)) == {"a.example": NOW + timedelta(hours=1)}
+    store.keep_host_waits({}, NOW + timedelta(hours=2))
+    assert store.host_waits(NOW) == {}
+
+
 def test_urls_listed_before_a_first_poll_are_known_without_an_article(store: Store) -> None:
     source_id = add_source(store)
     listed = ["https://news.example/a/1", "https://news.example/a/2"]
