@@ -60,6 +60,16 @@ class SitemapEntry:
     language: str | None  # news:publication/news:language
     publication: str | None = None  # news:publication/news:name
 
+    @property
+    def news(self) -> bool:
+        """Whether it carries a news sitemap's fields (which tell an article undated too)."""
+        return bool(self.title or self.keywords or self.language or self.publication)
+
+    @property
+    def undated(self) -> bool:
+        """Whether nothing tells when its page was published or changed."""
+        return not (self.published or self.lastmod or self.news)
+
 
 #: A Google News sitemap, a plain urlset, a sitemap index, or "" (not a sitemap).
 SitemapKind = Literal["news", "urlset", "index", ""]
@@ -279,7 +289,7 @@ def recent(
     for entry in entries:
         when = entry.published or entry.lastmod
         if when is None:
-            if entry.title or entry.keywords or entry.language or entry.publication:
+            if entry.news:
                 undated.append(entry)
         elif when >= since:
             dated.append((when, entry))

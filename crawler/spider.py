@@ -51,7 +51,7 @@ from .job import CrawlJob
 from .links import article_links
 from .schedule import next_due
 from .sitemaps import news_sitemaps, parse_sitemap, recent, recent_sitemaps
-from .urls import canonicalize, item_url
+from .urls import canonicalize, is_home_page, item_url
 from .workers import PagePool
 
 logger = logging.getLogger(__name__)
@@ -402,18 +402,21 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _sitemap_entries(
         self, response: Response, source: Source, outcome: FetchOutcome, items: Any
     ) -> Iterator[scrapy.Request]:
-        undated = bool(items) and not any(i.published or i.lastmod or i.title for i in items)
+        # The home page is no article (a sitemap lists it, dated by its newest story).
+        items = [i for i in items if not is_home_page(i.url)]
+        undated = [i for i in items if i.undated]
         if undated and not source.polled:
-            # Nothing dates its URLs: what it lists at the source's first poll is what the
-            # site had (remembered, not fetched), and a URL it lists later is new (taken as
-            # a page source's links are).
+            # Nothing dates these URLs (a whole sitemap of an older CMS, or all but its home
+            # page): what it lists at the source's first poll is what the site had
+            # (remembered, not fetched), and a URL it lists later is new (taken as a page
+            # source's links are).
             with self.report.timed("store"):
-                self.store.remember_listed([canonicalize(i.url) for i in items], source.id,
+                self.store.remember_listed([canonicalize(i.url) for i in undated], source.id,
                                            self.clock())
-            logger.info("%s: sitemap %s dates none of its %d URL(s): those listed now are "
-                        "what the site had; new ones are taken from the next poll on",
-                        source.url, response.url, len(items))
-            items = []
+            logger.info("%s: sitemap %s dates %d of its %d URL(s) nowhere: those listed now "
+                        "are what the site had; new ones are taken from the next poll on",
+                        source.url, response.url, len(undated), len(items))
+            undated = []
         entries = [
             Entry(
                 source,
@@ -435,7 +438,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             )
             # Known ones are left out before the poll's cap is applied (_entries): taken
             # first, a sitemap's 500 oldest known URLs kept its new ones out for good.
-            for item in (items if undated else recent(items, self.clock(), SITEMAP_MAX_AGE))
+            for item in undated + recent(items, self.clock(), SITEMAP_MAX_AGE)
         ]
         poll = self.polls.get(source.id)
         if poll is not None:  # a child of an index: add to the poll already under way

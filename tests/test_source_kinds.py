@@ -396,14 +396,24 @@ def test_a_sitemap_of_an_index_that_cannot_be_read_is_said(site, workdir):
     assert f"warning: sitemap {site.url('/sitemaps/news.xml')} answered HTTP 404" in status
 
 
-def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(site, mail, workdir):
+@pytest.mark.parametrize("home", [None, "2009-08-16", "today"])
+def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
+    site, mail, workdir, home
+):
     """A plain sitemap without lastmod (an older CMS): none of its URLs could be told new,
     so none was ever taken (its status said so). What it lists at the first poll is what the
-    site had (remembered, not fetched); a URL it lists later is new: fetched, alerted."""
+    site had (remembered, not fetched); a URL it lists later is new: fetched, alerted. So
+    too where the sitemap dates only its home page (Scrapy's test sitemap: the articles'
+    lastmod empty): one dated URL made every undated one dropped, for good."""
+    dated = "" if home is None else (
+        f"<url><loc>{site.url('/')}</loc><lastmod>"
+        f"{datetime.now(UTC).date() if home == 'today' else home}</lastmod></url>")
+
     def serve_sitemap(*slugs: str) -> None:
         body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
-                'sitemap/0.9">' + "".join(f"<url><loc>{site.article_url(slug)}</loc></url>"
-                                         for slug in slugs) + "</urlset>")
+                'sitemap/0.9">' + dated + "".join(
+                    f"<url><loc>{site.article_url(slug)}</loc><lastmod /></url>"
+                    for slug in slugs) + "</urlset>")
         site.serve("/undated-sitemap.xml", body.encode(), content_type="application/xml")
 
     had = sample_story("maduro-archive-piece", "An archive piece on Maduro", ["Maduro"])
