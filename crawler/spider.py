@@ -371,8 +371,18 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             return fresh, False
         logger.info("%s: %d new entries, the newest %d now, the rest at the next polls",
                     source.url, taken + len(fresh), MAX_POLL_PAGES)
-        self.report.count("entries_postponed", len(fresh) - room)
-        return sorted(fresh, key=_age)[:room], True
+        ordered = sorted(fresh, key=_age)
+        now, rest = ordered[:room], ordered[room:]
+        if not source.polled:
+            # What a first poll leaves that its source does not date is what the site had
+            # (a sitemap dating its whole archive with its build time): remembered, not
+            # fetched (at the next poll it would be taken for pages found since, alerted).
+            undated = [e.url for e in rest if e.feed.published is None and e.article_id is None]
+            with self.report.timed("store"):
+                self.store.remember_listed(undated, source.id, self.clock())
+            rest = [e for e in rest if e.feed.published is not None or e.article_id is not None]
+        self.report.count("entries_postponed", len(rest))
+        return now, bool(rest)
 
     # Sitemaps -------------------------------------------------------------------------------
 

@@ -317,6 +317,38 @@ def test_a_sitemap_poll_takes_its_newest_new_pages_and_the_rest_next(site, workd
     assert sorted(exported(workdir)) == sorted(site.article_url(s) for s in SLUGS)
 
 
+def test_a_first_polls_back_catalogue_left_for_later_is_not_alerted(site, mail, workdir):
+    """A sitemap whose generator dates every URL with its build time (Docusaurus, Next.js'
+    example) lists its whole archive as new at the first poll: the poll took its cap, and
+    the rest, fetched at the next poll as pages found after the first, was all alerted (the
+    pages carry no date). What a first poll leaves, undated, is what the site had:
+    remembered, not fetched; a page listed later is new."""
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+
+    def serve(count: int) -> None:
+        for n in range(count):
+            page = (f"<html><head><title>Maduro archive {n}</title></head><body><article>"
+                    f"<h1>Maduro archive {n}</h1><p>{'Maduro spoke in Caracas again. ' * 20}"
+                    f"Piece number {n} of the archive.</p></article></body></html>")
+            site.serve(f"/archive/{n}", page.encode(), content_type="text/html; charset=utf-8")
+        body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                'sitemap/0.9">' + "".join(
+                    f"<url><loc>{site.url(f'/archive/{n}')}</loc><lastmod>{now}</lastmod></url>"
+                    for n in range(count)) + "</urlset>")
+        site.serve("/built-sitemap.xml", body.encode(), content_type="application/xml")
+
+    serve(5)
+    workdir.write_config(sources=[site.url("/built-sitemap.xml")], topics=[MADURO], smtp=mail)
+    assert "3 new article(s)" in small_crawl(workdir)  # the cap (3 here), stored, not alerted
+    assert "0 new article(s)" in small_crawl(workdir)
+    assert sum(len(site.requests_for(f"/archive/{n}")) for n in range(5)) == 3
+    serve(6)
+    out = small_crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    [message] = mail.wait_for(1)
+    assert "Maduro archive 5" in message["Subject"]
+
+
 def test_json_feed(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.json")], topics=[MADURO], smtp=mail)
