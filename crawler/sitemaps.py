@@ -21,6 +21,7 @@ their path (``sitemap-2026-11.xml`` before ``sitemap-2026-10.xml``).
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import zlib
 from collections.abc import Iterable
@@ -330,8 +331,14 @@ def recent_sitemaps(
 
 
 def news_sitemaps(index: ParsedSitemap) -> list[str]:
-    """The children of an index whose path says "news" (at most NEWS_SITEMAPS): read at
-    every poll, as an index's lastmod of them is often that of its last deployment (days
-    old while the news sitemap changes by the minute), or a date alone."""
-    news = [loc for loc, _ in index.sitemaps if "news" in urlsplit(loc).path.lower()]
+    """The children of an index whose path says "news" below the folder they all share (at
+    most NEWS_SITEMAPS): read at every poll, as an index's lastmod of them is often that of
+    its last deployment (days old while the news sitemap changes by the minute), or a date
+    alone. (A site installed under /news/ has every child there: none of them is news.)"""
+    paths = [urlsplit(loc).path.lower() for loc, _ in index.sitemaps]
+    if len(paths) < 2:
+        return [loc for (loc, _), path in zip(index.sitemaps, paths, strict=True) if "news" in path]
+    below = len(posixpath.commonpath([posixpath.dirname(path) or "/" for path in paths]))
+    news = [loc for (loc, _), path in zip(index.sitemaps, paths, strict=True)
+            if "news" in path[below:]]
     return news[:NEWS_SITEMAPS]

@@ -214,6 +214,28 @@ def test_recent_sitemaps_caps_undated_children() -> None:
     assert recent_sitemaps(index, at(25, 12), timedelta(days=1), undated=0) == chosen[:2]
 
 
+def test_the_news_sitemaps_of_an_index_are_named_so_below_it() -> None:
+    """A WordPress site installed under /news/ (Yoast's index at /news/sitemap_index.xml):
+    every child's path says "news", and its two first (the oldest posts, months old) were
+    read at every poll, the index's 304 given up. "news" counts below what the children
+    share."""
+    from crawler.sitemaps import news_sitemaps
+
+    def index(*paths: str) -> ParsedSitemap:
+        body = (f"<sitemapindex {SM}>" + "".join(
+            f"<sitemap><loc>https://example.test{p}</loc><lastmod>2026-01-05</lastmod></sitemap>"
+            for p in paths) + "</sitemapindex>").encode()
+        return parse_sitemap(body, "https://example.test/news/sitemap_index.xml")
+
+    yoast = index("/news/post-sitemap.xml", "/news/post-sitemap2.xml", "/news/page-sitemap.xml",
+                  "/news/category-sitemap.xml")
+    assert news_sitemaps(yoast) == []
+    assert news_sitemaps(index("/news/post-sitemap.xml", "/news/news-sitemap.xml")) == [
+        "https://example.test/news/news-sitemap.xml"]
+    assert news_sitemaps(index("/news/sitemap.xml", "/sport/sitemap.xml")) == [
+        "https://example.test/news/sitemap.xml"]
+
+
 def test_archive_urlset_and_recent(site: NewsSite) -> None:
     _, _, body = get(site, "/sitemaps/archive.xml")
     parsed = parse_sitemap(body, site.url("/sitemaps/archive.xml"))
