@@ -318,16 +318,30 @@ def recent_sitemaps(
     if index.kind != "index":
         return []
     since = _aware(now) - max_age
+    children = [(loc, when) for loc, when in index.sitemaps if not _of_archive_pages(loc)]
     dated = sorted(
-        ((when, loc) for loc, when in index.sitemaps if when is not None and when >= since),
+        ((when, loc) for loc, when in children if when is not None and when >= since),
         key=lambda item: item[0],
         reverse=True,
     )
-    guessed = [loc for loc, when in index.sitemaps if when is None]
+    guessed = [loc for loc, when in children if when is None]
     guessed.sort(key=_freshness_hint, reverse=True)
     return list(dict.fromkeys(
         [loc for _, loc in dated] + guessed[: max(undated, 0)] + news_sitemaps(index)
     ))
+
+
+#: WordPress's sitemaps of archive pages (Yoast's and Rank Math's, and WordPress's own):
+#: lists of a category's, a tag's or an author's posts, dated by the newest; no articles.
+_ARCHIVE_PAGES = re.compile(
+    r"(?:^|/)(?:(?:category|post_tag|tag|author|product_cat|product_tag)-sitemap\d*"
+    r"|wp-sitemap-(?:taxonomies|users)-[\w-]*)\.xml(?:\.gz)?$"
+)
+
+
+def _of_archive_pages(url: str) -> bool:
+    """Whether a child sitemap lists archive pages (_ARCHIVE_PAGES), not articles."""
+    return bool(_ARCHIVE_PAGES.search(urlsplit(url).path.lower()))
 
 
 def news_sitemaps(index: ParsedSitemap) -> list[str]:

@@ -236,6 +236,21 @@ def test_the_news_sitemaps_of_an_index_are_named_so_below_it() -> None:
         "https://example.test/news/sitemap.xml"]
 
 
+def test_an_indexs_sitemaps_of_archive_pages_are_not_read() -> None:
+    """WordPress indexes (Yoast, Rank Math, WordPress's own) list sitemaps of category, tag
+    and author pages, each dated by its newest post: those lists were stored as articles
+    ("Category: Local"), alerted, and read again after every new post."""
+    names = ["post-sitemap.xml", "category-sitemap.xml", "post_tag-sitemap.xml",
+             "author-sitemap.xml", "wp-sitemap-posts-post-1.xml",
+             "wp-sitemap-taxonomies-category-1.xml", "wp-sitemap-users-1.xml"]
+    body = (f"<sitemapindex {SM}>" + "".join(
+        f"<sitemap><loc>https://example.test/{n}</loc><lastmod>2026-11-25</lastmod></sitemap>"
+        for n in names) + "</sitemapindex>").encode()
+    index = parse_sitemap(body, "https://example.test/sitemap_index.xml")
+    assert recent_sitemaps(index, at(25, 12), timedelta(days=1)) == [
+        "https://example.test/post-sitemap.xml", "https://example.test/wp-sitemap-posts-post-1.xml"]
+
+
 def test_archive_urlset_and_recent(site: NewsSite) -> None:
     _, _, body = get(site, "/sitemaps/archive.xml")
     parsed = parse_sitemap(body, site.url("/sitemaps/archive.xml"))
