@@ -42,7 +42,9 @@ logger = logging.getLogger(__name__)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-MAX_SITEMAP_BYTES = 20 * 1024 * 1024  # decompressed size cap of a gzip body
+#: Decompressed size cap of a gzip body: the sitemap protocol's own limit (50 MB
+#: uncompressed, a sitemap of 50,000 URLs with image tags is half of it).
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 UNDATED_SITEMAPS = 5  # child sitemaps without lastmod fetched from an index, at most
 
 _YEAR = re.compile(r"(\d{4})(?:-(\d{2}))?")
