@@ -107,18 +107,24 @@ def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
         if entry.feed.link:
             groups.setdefault(entry.url, []).append(entry)
     shared = {url for url, group in groups.items() if _differ(group)}
-    out = [_item_of_its_own(e) if e.feed.link and e.url in shared else e for e in entries]
-    alike: dict[str, list[int]] = {}
-    for n, entry in enumerate(out):
-        alike.setdefault(entry.url, []).append(n)
-    told_apart = {n for places in alike.values()
-                  if len(places) > 1 and _differ([out[n] for n in places]) for n in places}
-    for n, entry in enumerate(entries):
+    # Each entry as it is taken now, and its addresses: its page's (an item with a link),
+    # its own as an item, its own told apart.
+    taken: list[Entry] = []
+    addresses: list[tuple[str, str, str]] = []
+    for entry in entries:
+        item = _item_of_its_own(entry) if entry.feed.link else entry
+        taken.append(item if entry.url in shared else entry)
         page = entry.url if entry.feed.link else ""
-        item = _item_of_its_own(entry).url if page else entry.url
-        addresses = (page, item, _told_apart(item, entry))
-        url = addresses[2] if n in told_apart else out[n].url
-        out[n] = replace(out[n], url=url, others=tuple(a for a in addresses if a and a != url))
+        addresses.append((page, item.url, _told_apart(item.url, entry)))
+    alike: dict[str, list[int]] = {}
+    for n, entry in enumerate(taken):
+        alike.setdefault(entry.url, []).append(n)
+    apart = {n for places in alike.values()
+             if len(places) > 1 and _differ([taken[n] for n in places]) for n in places}
+    out = []
+    for n, entry in enumerate(taken):
+        url = addresses[n][2] if n in apart else entry.url
+        out.append(replace(entry, url=url, others=tuple(a for a in addresses[n] if a and a != url)))
     return out
 
 

@@ -378,9 +378,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             # (a sitemap dating its whole archive with its build time): remembered, not
             # fetched (at the next poll it would be taken for pages found since, alerted).
             undated = [e.url for e in rest if e.feed.published is None and e.article_id is None]
-            with self.report.timed("store"):
-                self.store.remember_listed(undated, source.id, self.clock())
-            rest = [e for e in rest if e.feed.published is not None or e.article_id is not None]
+            if undated:
+                with self.report.timed("store"):
+                    self.store.remember_listed(undated, source.id, self.clock())
+                rest = [e for e in rest if e.feed.published or e.article_id is not None]
         self.report.count("entries_postponed", len(rest))
         return now, bool(rest)
 
