@@ -16,14 +16,15 @@ def next_due(
     rng: random.Random | None = None,
 ) -> datetime:
     """The next poll time: ``every`` after a success; after failures, exponential back-off
-    from ``every`` up to 6 h (never giving up); a server's Retry-After is honoured.
+    from ``every`` up to 6 h (never giving up): ``every`` after one (a blip costs one
+    interval, not two), twice it after two...; a server's Retry-After is honoured.
 
     A small jitter (up to 10 % of the interval, at most 60 s) keeps many sources with the
     same interval from being fetched in the same second.
     """
     delay = float(every_seconds)
     if consecutive_failures:
-        delay = min(every_seconds * 2 ** min(consecutive_failures, 16), MAX_BACKOFF_SECONDS)
+        delay = min(every_seconds * 2 ** min(consecutive_failures - 1, 16), MAX_BACKOFF_SECONDS)
         delay = max(delay, float(every_seconds))
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_BACKOFF_SECONDS))

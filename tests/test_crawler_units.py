@@ -280,11 +280,12 @@ def test_next_due_backs_off_exponentially_up_to_six_hours() -> None:
     for failures in range(12):
         d = delay_of(next_due(NOW, every, failures, rng=random.Random(0)))
         delays.append(d)
-        base = every if failures == 0 else min(every * 2**failures, MAX_BACKOFF_SECONDS)
+        base = every if failures == 0 else min(every * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
         assert base <= d <= base + min(base * 0.1, 60.0)
     assert delays == sorted(delays)
-    assert delays[1] >= 2 * every
-    assert delays[2] >= 4 * every
+    # One failure (a blip) costs the interval, not twice it: the back-off starts from it.
+    assert every <= delays[1] < 2 * every
+    assert delays[2] >= 2 * every and delays[3] >= 4 * every
     assert MAX_BACKOFF_SECONDS == 6 * 3600
     assert max(delays) <= 6 * 3600 + 60
     # Never giving up: even after very many failures the source is polled again.
@@ -304,7 +305,7 @@ def test_next_due_back_off_is_never_below_every() -> None:
         (60, 0, 1800, 1800),   # the server asks for longer than the interval
         (60, 1, 1800, 1800),   # ... than the back-off
         (600, 0, 30, 600),     # a shorter Retry-After does not poll more often than `every`
-        (600, 3, 30, 4800),    # ... nor than the back-off
+        (600, 3, 30, 2400),    # ... nor than the back-off
         (60, 1, 10 * 86400, 6 * 3600),  # an absurd Retry-After is capped
     ],
 )
