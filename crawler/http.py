@@ -353,7 +353,9 @@ class HostWaits:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        if response.status in (429, 503):
+        # A page's answer: a source's own poll backs off by itself (its Retry-After, its
+        # failures), and the site's other feeds' pages are no reason to wait for it.
+        if response.status in (429, 503) and "entry" in request.cb_kwargs:
             wait = retry_after(response)
             wait = HOST_WAIT_SECONDS if wait is None else min(wait, MAX_HOST_WAIT_SECONDS)
             host = urlparse_cached(request).hostname or ""

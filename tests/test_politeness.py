@@ -184,6 +184,20 @@ def test_a_host_that_asks_to_wait_gets_no_more_page_requests(site, workdir):
     assert "6 page(s) unavailable for now" in workdir.newswatch("status").stdout
 
 
+def test_a_sources_own_503_does_not_hold_the_pages_of_its_host(site, workdir):
+    """A feed answering 503 (or 429) made its whole host wait, as a page answering so does:
+    the pages of every other feed of the site were refused, their alerts a poll late. The
+    feed backs off by itself (its Retry-After, its failures); a page's answer makes the
+    host wait."""
+    slugs = fresh_stories(site, 3)
+    down = site.url("/status/503?retry_after=600")
+    workdir.write_config(sources=[down, site.url("/feeds/world.rss")],
+                         crawl={"per_host": 1, "delay": "0s"})
+    assert workdir.newswatch("crawl").returncode == 0
+    assert all(site.requests_for(f"/articles/{slug}") for slug in slugs)
+    assert "unavailable for now" not in workdir.newswatch("status").stdout
+
+
 def test_a_host_that_asked_to_wait_waits_across_processes(site, workdir):
     """A host's wait (429, Retry-After: 3600) was kept in the process only: the next
     `newswatch crawl` (a cron job), or the daemon after a restart, requested its pages at
