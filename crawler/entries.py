@@ -501,6 +501,14 @@ class EntriesMixin:
         for poll in list(self.polls.values()):
             self.store_articles(poll)
 
+    def store_later_polls(self) -> None:
+        """Store the articles that the polls under way hold, but sources' first polls (the
+        daemon matches them as the crawl goes: a poll bringing hundreds of new pages had its
+        first article emailed when the last was fetched)."""
+        for poll in list(self.polls.values()):
+            if poll.source.polled:
+                self.store_articles(poll)
+
     def store_articles(self, poll: _Poll) -> None:
         """Store the new articles the poll holds, in one transaction."""
         if not poll.articles:

@@ -58,6 +58,14 @@ class _Crawl:
             return (source.id for source in self.sources)
         return self.spider.polling
 
+    def unsettled(self) -> Iterable[int]:
+        """The ids of the sources whose articles are not all stored yet for matching: those
+        whose first poll is under way (see CrawlRunner.unsettled)."""
+        if self.spider is None:
+            return (source.id for source in self.sources)
+        self.spider.store_later_polls()
+        return self.spider.first_polls & self.spider.polling
+
 
 class CrawlRunner:
     """The crawls of the process, behind the few methods the scheduler needs; it also says
@@ -119,6 +127,13 @@ class CrawlRunner:
         of their articles may be stored, others not yet. (Every other source's articles are
         all stored: its poll is recorded, or it is not being polled.)"""
         return frozenset(source_id for running in self._crawls for source_id in running.polling())
+
+    def unsettled(self) -> frozenset[int]:
+        """The ids of the sources whose articles must wait to be matched: those whose first
+        poll is under way (it is matched whole: watchlist.templates learns the site from
+        it). A later poll's articles are stored as they come (now, for those held) and
+        matched as the crawl goes, its other pages still coming."""
+        return frozenset(source_id for running in self._crawls for source_id in running.unsettled())
 
     async def wait_polls(self, count: int, timeout: float) -> None:
         """Return once ``count`` more polls are recorded, no crawl runs any more, or after

@@ -86,6 +86,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         #: The sources whose poll is under way: started, not recorded (one the database would
         #: not take stays here until the crawl ends, and its source due).
         self.polling: set[int] = {source.id for source in job.sources}
+        #: The sources whose poll under way is their first: their articles are matched
+        #: together, once it is recorded (watchlist.templates learns their site from them).
+        self.first_polls: set[int] = {source.id for source in job.sources if not source.polled}
         #: The sources whose poll an error of a callback cut short (some of its requests may
         #: still answer): not polled again in this crawl.
         self.spoiled: set[int] = set()
@@ -125,6 +128,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 continue
             taken.append(source)
             self.polling.add(source.id)
+            if not source.polled:
+                self.first_polls.add(source.id)
             self.recorded.discard(source.id)
             request = self._first_request(source)
             if request is not None:
@@ -231,6 +236,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self._unrecorded(source, exc)
         else:
             self.polling.discard(source.id)
+            self.first_polls.discard(source.id)
             self.report.add_outcome(source, outcome)
             if self.poll_done is not None:
                 self.poll_done(source.id)

@@ -214,9 +214,9 @@ class Daemon:
         add("newswatch_emails_total", delivered.failed, "failed")
 
     async def _match_and_deliver(self) -> None:
-        # While a crawl runs, its cycle matches as it goes (the articles of the sources whose
-        # poll has ended: a source's poll must be stored whole before any of its pages is
-        # matched, so that a site's first poll knows its template, see watchlist.templates).
+        # While a crawl runs, its cycle matches as it goes (but a source's first poll, which
+        # must be stored whole before any of its pages is matched, so that the site's
+        # template is known, see watchlist.templates).
         # This job then only delivers.
         matched = MatchReport() if self.pipeline.crawling else self.pipeline.match()
         delivered = await self.pipeline.deliver()

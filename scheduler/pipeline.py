@@ -4,9 +4,10 @@ The stages are the other packages' (``crawler``, ``watchlist``, ``alerts``); thi
 runs them in order, and :meth:`Pipeline.cycle` is the one order: ``newswatch crawl`` runs one
 cycle, the daemon's crawl job one per tick (the sources that fall due while it crawls join
 its crawl: :meth:`Pipeline.add_to_crawl`). Matching and delivery do not wait for the end of
-the crawl: every STREAM_SECONDS (sooner when STREAM_SOURCES polls have ended) the articles of
-the sources whose poll is complete are matched, routed and delivered while the other sources
-are still being polled; what is left is matched when the crawl ends.
+the crawl: every STREAM_SECONDS (sooner when STREAM_SOURCES polls have ended) the articles
+stored so far are matched, routed and delivered while the crawl goes on (but those of a
+source's first poll, matched once it is complete: CrawlRunner.unsettled); what is left is
+matched when the crawl ends.
 
 Each step reads its input from storage and commits its output before the next starts, so a
 crash or a cancellation between two steps leaves work the next cycle picks up: stored
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MATCH_BATCH = 1000
-#: While a crawl runs, the articles of the sources whose poll has ended are matched and their
-#: alerts delivered this often (seconds)...
+#: While a crawl runs, the articles it has stored (but those of first polls under way) are
+#: matched and their alerts delivered this often (seconds)...
 STREAM_SECONDS = 2.0
 #: ...or as soon as this many more polls have ended.
 STREAM_SOURCES = 20
@@ -212,9 +213,9 @@ class Pipeline:
         return result
 
     async def stream(self, report: CycleReport) -> None:
-        """One pass while a crawl runs: match the new articles of the sources whose poll has
-        ended, and deliver the alerts they queued."""
-        matched = self.match(self.crawler.polling(), edited=False)
+        """One pass while a crawl runs: match the new articles stored so far (but those of
+        sources' first polls under way), and deliver the alerts they queued."""
+        matched = self.match(self.crawler.unsettled(), edited=False)
         report.matched.add(matched)
         if matched.emails:
             _add_delivery(report.delivery, await self.deliver())

@@ -73,6 +73,40 @@ def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir
     assert "abandonó" in mail.messages[1]["Subject"] or "Nicolás Maduro" in mail.messages[1]["Subject"]
 
 
+def test_an_article_alerts_while_its_polls_other_pages_are_still_coming(site, mail, workdir, wait):
+    """A poll's articles were stored, and matched, only once its last page was settled: a
+    feed bringing 600 new items at once (1 s apart on its host) had its newest article
+    emailed after 8.5 minutes. Past a source's first poll (which must see its site's pages
+    together: watchlist.templates), what it has stored is matched as the crawl goes."""
+    from email.utils import format_datetime
+
+    def feed(*slugs: str) -> bytes:
+        when = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+        items = "".join(
+            f"<item><title>{STORIES_BY_SLUG[s].title}</title><link>{site.article_url(s)}"
+            f"</link><guid>{s}</guid><pubDate>{when}</pubDate></item>" for s in slugs)
+        return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title>'
+                f"<link>{site.url('/')}</link>{items}</channel></rss>").encode()
+
+    for slug in ("city-late-winner", "central-bank-holds-rates", "venezuela-opposition-leader"):
+        site.publish(fresh(slug))
+    site.serve("/desk.rss", feed("city-late-winner"))
+    workdir.write_config(sources=[{"url": site.url("/desk.rss"), "every": "1s"}],
+                         topics=[MADURO], smtp=mail, crawl={"timeout": "50s"})
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: len(site.requests_for("/desk.rss")) >= 2, 30)  # first poll done
+        held = site.hold("/articles/central-bank-holds-rates")  # a page that takes its time
+        site.serve("/desk.rss", feed("central-bank-holds-rates", "venezuela-opposition-leader",
+                                     "city-late-winner"))
+        [message] = mail.wait_for(1, timeout=30)  # while the other page of its poll is held
+        assert "Maduro exit" in message["Subject"]
+        assert site.held == ["/articles/central-bank-holds-rates"]
+        held.set()
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+
+
 def test_second_daemon_on_the_same_database_refuses(site, mail, workdir):
     config(workdir, site, mail)
     daemon = workdir.start_daemon()
