@@ -561,16 +561,23 @@ def test_a_version_8_database_gets_its_urls_restored(tmp_path: Path, monkeypatch
 
 
 def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
-    store_location: str | Path,
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Migration 17 (trackers and session ids canonicalized away): an article stored under
     ``?cmp=rss`` (or as the entry of a ``;jsessionid=`` link) before would be new under the
     address it now canonicalizes to, fetched and alerted again; it is known by it. A feed
     item without a link (a guid as fragment) gets no alias of its site's home page, and an
     address already another article's stays that article's."""
+    import storage.db
+    import storage.pg
     from storage import Article, open_store
+    from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
+    from storage.schema import MIGRATIONS
 
     now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    # A database of the version before 17.
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:16])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:16])
     tracked = "https://www.cbc.ca/news/world/gaza-ceasefire-1.7287711?cmp=rss"
     session = "https://x.example/news/detail.do;jsessionid=51A2C4E2?id=7"
     item = "https://x.example/#incident-12"
@@ -588,9 +595,8 @@ def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
         ids = [add(tracked), add("https://x.example/news/7", session), add(item),
                *(add(url) for url in twice)]
         old.skip_url("https://x.example/list.do;jsessionid=AA", source_id, "no article", now)
-        with old.db.atomic():  # the version before 17
-            old.db.execute("PRAGMA user_version = 16" if isinstance(store_location, Path)
-                           else "UPDATE schema_version SET version = 16")
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS)
     with open_store(store_location) as new:
         known = new.known_articles([canonicalize(u) for u in (tracked, session, twice[0])])
         assert [k.article_id for k in known.values()] == [ids[0], ids[1], ids[4]]
