@@ -162,6 +162,7 @@ async def deliver_due(
     report = DeliveryReport()
     where = transport.describe()
     mail_down = False
+    mail_up = False  # an email went through in this run
     for row in store.due_outbox(now, limit):
         if stopping is not None and stopping():
             break
@@ -196,6 +197,11 @@ async def deliver_due(
             cancelled = True
             await asyncio.wait([sending])
         mail_down |= _record(store, row, sending.exception(), now, policy, report)
+        if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
+            # The server is back: what found it down goes at the next run, not at the end
+            # of its own back-off (an hour, after a long outage: after later alerts).
+            mail_up = True
+            store.server_back(now)
         if cancelled:
             raise asyncio.CancelledError
     if report.sent or report.retrying or report.failed:
@@ -239,7 +245,7 @@ def _record(
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
     retry_at = policy.next_attempt(now, row.attempts)
-    store.mark_retry(row.id, error, retry_at)
+    store.mark_retry(row.id, error, retry_at, server_down=isinstance(exc, TransportUnavailable))
     report.retrying += 1
     logger.warning(
         "outbox %d to %s will be retried at %s: %s",

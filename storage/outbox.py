@@ -189,15 +189,31 @@ class OutboxMixin:
         if self.journal is not None:
             self.journal.close()
 
-    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
-        """Delivery failed for a reason that may pass: try again at ``next_attempt``."""
+    def mark_retry(
+        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False
+    ) -> None:
+        """Delivery failed for a reason that may pass: try again at ``next_attempt``, or as
+        soon as a message goes through when the mail server was down (``server_down``)."""
         self.db.execute(
             """
-            UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
+            UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?,
+                server_down = ?
             WHERE id = ? AND status = 'pending'
             """,
-            [error, to_iso(next_attempt), outbox_id],
+            [error, to_iso(next_attempt), int(server_down), outbox_id],
         )
+
+    def server_back(self, now: datetime) -> int:
+        """A message went through: those waiting for the mail server (mark_retry's
+        ``server_down``) are due now, not at the end of their back-off. How many."""
+        cursor = self.db.execute(
+            """
+            UPDATE outbox SET next_attempt = ?, server_down = 0
+            WHERE status = 'pending' AND server_down = 1
+            """,
+            [to_iso(now)],
+        )
+        return max(cursor.rowcount, 0)
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
         """The mail server refused the message for good: keep it, visibly failed."""

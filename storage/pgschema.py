@@ -343,4 +343,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _recanonicalized,
     # 18: the Message-ID an alert replies to (see storage.schema).
     _ddl("ALTER TABLE outbox ADD COLUMN in_reply_to TEXT"),
+    # 19: a message that found the mail server down (see storage.schema).
+    "ALTER TABLE outbox ADD COLUMN server_down INTEGER NOT NULL DEFAULT 0",
 )

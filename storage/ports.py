@@ -324,8 +324,15 @@ class DeliveryStore(Protocol):
         """The message was handed over."""
         ...
 
-    def mark_retry(self, outbox_id: int, error: str, next_attempt: datetime) -> None:
-        """Delivery failed for a reason that may pass: try again at ``next_attempt``."""
+    def mark_retry(
+        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False
+    ) -> None:
+        """Delivery failed for a reason that may pass: try again at ``next_attempt`` (or
+        once a message goes through, when the mail server was down: ``server_down``)."""
+        ...
+
+    def server_back(self, now: datetime) -> int:
+        """A message went through: those that found the mail server down are due now."""
         ...
 
     def mark_failed(self, outbox_id: int, error: str) -> None:

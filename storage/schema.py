@@ -477,4 +477,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN in_reply_to TEXT;
     """,
+    # 19: a message whose last attempt found the mail server down (not refusing it): due
+    # again as soon as a message goes through (OutboxMixin.server_back).
+    """
+    ALTER TABLE outbox ADD COLUMN server_down INTEGER NOT NULL DEFAULT 0;
+    """,
 )
