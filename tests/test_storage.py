@@ -679,6 +679,7 @@ def test_outbox_transitions(store: Store) -> None:
     store.mark_failed(third.id, "550 no such user")
     assert store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}
     assert store.due_outbox(later) == []  # the retry is not due yet
+    assert store.server_back(later) == 0  # the server refused it: its back-off holds
     retry = store.due_outbox(later + timedelta(minutes=5))
     assert [(m.id, m.attempts) for m in retry] == [(second.id, 1)]
     problems = {p.id: (p.status, p.last_error, p.attempts) for p in store.outbox_problems()}
@@ -697,6 +698,22 @@ def test_outbox_transitions(store: Store) -> None:
     # mark_retry never brings a sent message back.
     store.mark_retry(first.id, "late error", later)
     assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
+
+
+def test_messages_that_found_the_server_down_are_due_once_it_is_back(store: Store) -> None:
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one"))
+    t = topic(store, "T", "title")
+    emails = [Email(f"<{i}@newswatch>", f"r{i}@example.org", "S", "plain", "<p>html</p>", NOW,
+                    items=((a1, t.id),)) for i in range(2)]
+    store.record_matches([Match(a1, t.id, ("title",), alert=True)], emails, a1, NOW)
+    down, refused = store.due_outbox(NOW)
+    store.mark_retry(down.id, "SMTP unreachable", NOW + timedelta(hours=1), server_down=True)
+    store.mark_retry(refused.id, "452 mailbox full", NOW + timedelta(hours=1))
+    assert store.due_outbox(NOW + timedelta(minutes=1)) == []
+    assert store.server_back(NOW + timedelta(minutes=1)) == 1
+    assert [m.id for m in store.due_outbox(NOW + timedelta(minutes=1))] == [down.id]
+    assert store.server_back(NOW + timedelta(minutes=2)) == 0  # once
 
 
 def test_duplicate_message_id_is_refused(store: Store) -> None:
