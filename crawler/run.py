@@ -59,11 +59,10 @@ class _Crawl:
         return self.spider.polling
 
     def unsettled(self) -> Iterable[int]:
-        """The ids of the sources whose articles are not all stored yet for matching: those
-        whose first poll is under way (see CrawlRunner.unsettled)."""
+        """The ids of the sources whose articles wait to be matched: those whose first poll
+        is under way (see CrawlRunner.unsettled)."""
         if self.spider is None:
             return (source.id for source in self.sources)
-        self.spider.store_later_polls()
         return self.spider.first_polls & self.spider.polling
 
 
@@ -128,11 +127,17 @@ class CrawlRunner:
         all stored: its poll is recorded, or it is not being polled.)"""
         return frozenset(source_id for running in self._crawls for source_id in running.polling())
 
+    def store_later_polls(self) -> None:
+        """Store what the polls under way hold, but sources' first polls: a later poll's
+        articles are matched as the crawl goes, its other pages still coming."""
+        for running in self._crawls:
+            if running.spider is not None:
+                running.spider.store_later_polls()
+
     def unsettled(self) -> frozenset[int]:
         """The ids of the sources whose articles must wait to be matched: those whose first
         poll is under way (it is matched whole: watchlist.templates learns the site from
-        it). A later poll's articles are stored as they come (now, for those held) and
-        matched as the crawl goes, its other pages still coming."""
+        it)."""
         return frozenset(source_id for running in self._crawls for source_id in running.unsettled())
 
     async def wait_polls(self, count: int, timeout: float) -> None:

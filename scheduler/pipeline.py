@@ -176,9 +176,9 @@ class Pipeline:
         return report
 
     async def _crawl_streaming(self, sources: Sequence[Source], report: CycleReport) -> CrawlReport:
-        """The crawl, with matching and delivery of the sources whose poll has ended every
-        ``stream_seconds`` (or STREAM_SOURCES polls) while it runs; what they did is added
-        to ``report``."""
+        """The crawl, with matching and delivery of what it has stored every
+        ``stream_seconds`` (or STREAM_SOURCES polls) while it runs (stream); what they did
+        is added to ``report``."""
         if self.stream_seconds <= 0:
             return await self.crawl(sources)
         crawl = asyncio.ensure_future(self.crawl(sources))
@@ -215,6 +215,7 @@ class Pipeline:
     async def stream(self, report: CycleReport) -> None:
         """One pass while a crawl runs: match the new articles stored so far (but those of
         sources' first polls under way), and deliver the alerts they queued."""
+        self.crawler.store_later_polls()
         matched = self.match(self.crawler.unsettled(), edited=False)
         report.matched.add(matched)
         if matched.emails:
