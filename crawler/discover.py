@@ -30,6 +30,8 @@ _FEED_TYPES = {
 }
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
+#: The first line of a text sitemap (the sitemap protocol's other format): a web address.
+_URL_LINE = re.compile(rb"\s*https?://\S+\s*(?:\n|$)", re.IGNORECASE)
 _HTML_ROOTS = frozenset({"html", "head", "body", "meta", "title", "link", "script", "div"})
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!doctype(?:[^\[>]|\[[^\]]*\])*>", re.S | re.I)
 _HTML_DOCTYPE = re.compile(rb"<!doctype\s+html", re.I)
@@ -208,4 +210,6 @@ def sniff(body: bytes, content_type: str | None) -> str:
         if root in _HTML_ROOTS or _HTML_DOCTYPE.match(head) or "html" in ctype:
             return "html"
         return "unknown"
+    if "html" not in ctype and _URL_LINE.match(head):  # a text sitemap: a URL a line
+        return "sitemap"
     return "html" if head and "html" in ctype else "unknown"

@@ -126,6 +126,20 @@ def gunzip(body: bytes) -> tuple[bytes, str | None]:
     return data, None if inflater.eof else "truncated gzip data"
 
 
+#: The URLs a sitemap may list (the sitemap protocol's limit, for its text files too).
+MAX_SITEMAP_URLS = 50_000
+
+
+def _text_entries(body: bytes) -> tuple[SitemapEntry, ...]:
+    """The URLs of a text sitemap (one a line, UTF-8, full addresses), undated; () when its
+    first line is no web address."""
+    lines = body.decode("utf-8", "replace").split()
+    if not lines or web_url(lines[0]) is None:
+        return ()
+    return tuple(SitemapEntry(web, None, None, None, (), None)
+                 for line in lines[:MAX_SITEMAP_URLS] if (web := web_url(line)))
+
+
 def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
     """The root element and a problem; a malformed document is read in recovery mode."""
     try:
@@ -232,6 +246,8 @@ def _parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
         except ValueError as exc:
             return ParsedSitemap("", problem=f"not a sitemap ({exc})")
         problems += [gzip_problem] if gzip_problem else []
+    if body.lstrip()[:1] != b"<" and (listed := _text_entries(body)):
+        return ParsedSitemap("urlset", entries=listed, problem="; ".join(problems) or None)
     root, xml_problem = _parse_xml(body)
     if root is None:
         return ParsedSitemap("", problem=f"not a sitemap ({xml_problem or 'empty document'})")

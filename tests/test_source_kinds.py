@@ -428,7 +428,7 @@ def test_a_sitemap_of_an_index_that_cannot_be_read_is_said(site, workdir):
     assert f"warning: sitemap {site.url('/sitemaps/news.xml')} answered HTTP 404" in status
 
 
-@pytest.mark.parametrize("home", [None, "2009-08-16", "today"])
+@pytest.mark.parametrize("home", [None, "2009-08-16", "today", "text"])
 def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
     site, mail, workdir, home
 ):
@@ -436,12 +436,18 @@ def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
     so none was ever taken (its status said so). What it lists at the first poll is what the
     site had (remembered, not fetched); a URL it lists later is new: fetched, alerted. So
     too where the sitemap dates only its home page (Scrapy's test sitemap: the articles'
-    lastmod empty): one dated URL made every undated one dropped, for good."""
-    dated = "" if home is None else (
+    lastmod empty): one dated URL made every undated one dropped, for good; and for a text
+    sitemap, one URL a line (the protocol's other format), which was "not a feed, sitemap or
+    web page"."""
+    dated = "" if home in (None, "text") else (
         f"<url><loc>{site.url('/')}</loc><lastmod>"
         f"{datetime.now(UTC).date() if home == 'today' else home}</lastmod></url>")
 
     def serve_sitemap(*slugs: str) -> None:
+        if home == "text":
+            body = "".join(f"{site.article_url(slug)}\n" for slug in slugs)
+            site.serve("/undated-sitemap.xml", body.encode(), content_type="text/plain")
+            return
         body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
                 'sitemap/0.9">' + dated + "".join(
                     f"<url><loc>{site.article_url(slug)}</loc><lastmod /></url>"
@@ -455,6 +461,7 @@ def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
                          smtp=mail)
     assert "0 new article(s)" in crawl(workdir)
     assert "warning" not in workdir.newswatch("status").stdout
+    assert "sitemap" in source(workdir)["detected"]
     new = sample_story("later-news-about-maduro", "Later Maduro news", ["Maduro"])
     site.articles[new.slug] = new
     serve_sitemap(had.slug, new.slug)
