@@ -165,11 +165,12 @@ def _recanonicalized(conn: sqlite3.Connection) -> None:
                     )
     for table in ("skipped_urls", "deferred_entries"):
         for (url,) in conn.execute(f"SELECT url FROM {table}").fetchall():
-            if anew(url) != url:
-                if not conn.execute(f"SELECT 1 FROM {table} WHERE url = ?", [anew(url)]).fetchone():
-                    conn.execute(f"UPDATE {table} SET url = ? WHERE url = ?", [anew(url), url])
-                else:
-                    conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
+            if (new := anew(url)) == url:
+                continue
+            if conn.execute(f"SELECT 1 FROM {table} WHERE url = ?", [new]).fetchone():
+                conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
+            else:
+                conn.execute(f"UPDATE {table} SET url = ? WHERE url = ?", [new, url])
 
 
 def _nothing(conn: sqlite3.Connection) -> None:

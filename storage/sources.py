@@ -268,7 +268,7 @@ class SourcesMixin:
         with self.db.atomic():
             kept = self.host_waits(now)
             for host, until in waits.items():
-                if until > now and until > kept.get(host, until - timedelta(seconds=1)):
+                if until > max(now, kept.get(host, now)):
                     kept[host] = until
             self.db.execute(
                 "INSERT INTO state (key, value) VALUES (?, ?)"
