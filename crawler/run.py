@@ -78,18 +78,28 @@ class CrawlRunner:
         self._crawls: list[_Crawl] = []
         self._polled = 0  # polls recorded by this process's crawls
         self._progress: asyncio.Event | None = None
+        self._stopping = False  # stop was asked: no crawl polls anything from then on
 
     async def crawl(
         self, store: CrawlStore, sources: list[Source], clock: Callable[[], datetime]
     ) -> CrawlReport:
         """Poll ``sources`` once, and the sources that join this crawl (``add``); new
-        articles are in the store when this returns."""
+        articles are in the store when this returns. None once the process is stopping
+        (:meth:`stop`): their sources stay due."""
         report = CrawlReport()
+        if self._stopping:
+            return report
         running = _Crawl(sources, report, self._settings)
         self._crawls.append(running)
+
+        def opened(spider: NewsSpider) -> None:
+            running.opened(spider)
+            if self._stopping:  # came while Scrapy opened the crawl: see stop
+                spider.cancel()
+
         try:
             return await crawl(self._runner, store, sources, clock, report, self._on_polled,
-                               opened=running.opened)
+                               opened=opened)
         finally:
             self._crawls.remove(running)
             self._wake()
@@ -175,7 +185,12 @@ class CrawlRunner:
         """Ask the crawls in progress to stop; the sources they did not poll stay due. The
         articles their polls hold are stored first: a page still in flight when the grace
         period runs out must not cost the others (their entries may have left the feed by
-        the next poll)."""
+        the next poll). A crawl still being opened (its engine not running yet, which
+        Scrapy's stop leaves to run on) polls nothing, nor does a crawl asked for later."""
+        self._stopping = True
+        for running in self._crawls:
+            if running.spider is not None:
+                running.spider.cancel()
         try:
             for crawler in list(self._runner.crawlers):
                 if isinstance(crawler.spider, NewsSpider):
@@ -183,7 +198,15 @@ class CrawlRunner:
         except StorageError as exc:  # the database is gone (the reason of the stop, often)
             logger.warning("articles held by the crawls not stored: %s", exc)
         finally:
-            await self._runner.stop()
+            # Not Scrapy's stop for a crawl whose engine is not running yet: it would mark the
+            # crawl stopped and leave it to run, and then never end it (its engine's close
+            # asks the crawl to stop, which it already is). Cancelled (above, or as it opens),
+            # such a crawl polls nothing and ends by itself.
+            stops = [asyncio.ensure_future(crawler.stop_async())
+                     for crawler in self._runner.crawlers
+                     if crawler.crawling and crawler.engine.running]
+            if stops:
+                await asyncio.wait(stops)
 
     async def join(self) -> None:
         """Wait until every crawl in progress has ended."""

@@ -95,6 +95,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         #: Whether more sources may join the crawl (add): from its opening until it is idle
         #: (Scrapy then closes it) or asked to stop.
         self.joinable = False
+        self.cancelled = False  # the process is stopping: no poll starts (cancel)
         self.opened = job.opened
         self.seen: set[str] = set()
         self.ranks: dict[int, int] = {}
@@ -109,8 +110,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.containers = job.containers if job.containers is not None else Containers()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """One conditional GET per source."""
+        """One conditional GET per source (none once the crawl is cancelled)."""
         for source in self.sources:
+            if self.cancelled:
+                return
             request = self._first_request(source)
             if request is not None:
                 yield request
@@ -192,6 +195,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.joinable = True
         if self.opened is not None:
             self.opened(self)
+
+    def cancel(self) -> None:
+        """The process is stopping: the polls not started are not (their sources stay
+        due), and no source joins."""
+        self.cancelled = True
+        self.joinable = False
 
     def spider_idle(self) -> None:
         """Nothing is left to fetch: Scrapy closes the crawl now (none of these handlers asks

@@ -438,3 +438,32 @@ def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) 
         "damaged)" \
         in daemon.output()
     assert "Traceback" not in daemon.output()
+
+
+@pytest.mark.parametrize("when", ["before", "opening"])
+def test_a_crawl_asked_for_as_the_stop_comes_polls_nothing(site, tmp_path, when) -> None:
+    """A cluster's crawler may be handed a crawl job just as SIGTERM comes: the crawl started
+    after CrawlRunner.stop (or while Scrapy was opening it, its engine not running yet, which
+    Scrapy's own stop leaves running) polled its source whole, holding the exit of the
+    process (a CI run: the crawler role not gone 60 s after SIGTERM). It polls nothing; its
+    source stays due."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import subprocess_env
+
+    from storage import open_store
+
+    site.publish(fresh("city-late-winner"))
+    database = tmp_path / "late.db"
+    script = Path(__file__).parent / "late_stop.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(database), site.url("/feeds/world.rss"), when],
+        capture_output=True, text=True, timeout=120, env=subprocess_env(),
+    )
+    assert done.stdout.split() == ["ended", "0"], done.stdout + done.stderr
+    assert polls(site) == 0
+    store = open_store(database)
+    assert [source.url for source in store.due_sources(datetime.now(UTC))] == [
+        site.url("/feeds/world.rss")]
