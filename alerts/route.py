@@ -66,7 +66,7 @@ def route(
     id → story id). ``edited``: the articles were edited in place (the re-match queue),
     which the emails and digest entries say."""
     held, queued = hold_for_digest(
-        store, policies, verdict.matches, topics, stories, now, edited=edited
+        store, policies, articles, verdict.matches, topics, stories, now, edited=edited
     )
     emails = build_emails(
         articles,
@@ -85,6 +85,7 @@ def route(
 def hold_for_digest(
     store: AlertCounts,
     policies: RecipientPolicies,
+    articles: Sequence[StoredArticle],
     matches: Sequence[Match],
     topics: Sequence[Topic],
     stories: dict[int, int],
@@ -94,13 +95,16 @@ def hold_for_digest(
 ) -> tuple[Held, list[DigestItem]]:
     """Which alerts of ``matches`` go to a digest instead of an immediate email: those of
     digest-mode topics, and each recipient's alerts beyond their storm limit (counted in
-    articles over the last hour, immediate emails only). The first articles of the batch
-    fill what is left of the limit; the rest are folded. ``edited``: the articles were
-    edited in place (the re-match queue), which their digest entries will say."""
+    articles over the last hour, immediate emails only). The newest articles of the batch
+    (``articles``: those of ``matches``) fill what is left of the limit; the older ones are
+    folded. ``edited``: the articles were edited in place (the re-match queue), which their
+    digest entries will say."""
     by_topic = {t.id: t for t in topics}
     queued: list[DigestItem] = []
     immediate: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
+    newest = sorted(articles, key=lambda a: (a.published or a.fetched, a.id), reverse=True)
+    rank = {article.id: n for n, article in enumerate(newest)}
+    for m in sorted(matches, key=lambda m: (rank.get(m.article_id, len(rank)), m.topic_id)):
         if not m.alert:
             continue
         topic = by_topic[m.topic_id]

@@ -516,6 +516,11 @@ def test_storm_control_folds_a_burst_into_one_digest(store: Store, mail) -> None
     desk, ed = sorted(mail.wait_for(2), key=lambda m: m["To"])
     assert desk["Subject"] == "[newswatch] Quakes — 3 stories"
     assert ed["Subject"] == "[newswatch] Quakes — 5 stories"  # storm = 0: no limit
+    # The newest articles go now, the older ones are folded (before, the batch's first
+    # stored: a back-catalogue item went out and the news of the hour waited for the digest).
+    assert [line for line in text_of(desk).splitlines() if re.match(r"\d+\. ", line)] == [
+        "1. Quake report 4", "2. Quake report 3", "3. Quake report 2",
+    ]
     # The immediate email says where the rest went: one digest within the hour (Caracas).
     local_end = (NOW + timedelta(hours=1)).astimezone(ZoneInfo("America/Caracas"))
     assert (
@@ -541,7 +546,7 @@ def test_storm_control_folds_a_burst_into_one_digest(store: Store, mail) -> None
     assert text.count("More than 3 alerts in an hour:") == 1
     assert "More than 3 alerts in an hour:" in html_of(digest)
     assert [line for line in text.splitlines() if re.match(r"\d+\. ", line)] == [
-        "1. Aftershock report 0", "2. Quake report 4", "3. Quake report 3",
+        "1. Aftershock report 0", "2. Quake report 1", "3. Quake report 0",
     ]
     # The storm is over: the next alert comes on its own again.
     clock.at(NOW + timedelta(hours=2))
