@@ -142,7 +142,11 @@ def compose(
     topics = _names(t for item in ordered for t in item.topics)
     subject = _subject(topics, ordered)
     count = len(ordered)
-    stories = f"{count} new stor{'ies' if count != 1 else 'y'}"
+    updated = sum(item.updated is not None for item in ordered)
+    stories = " and ".join(
+        f"{n} {kind} stor{'ies' if n != 1 else 'y'}"
+        for n, kind in ((count - updated, "new"), (updated, "updated")) if n
+    )
     context: dict[str, Any] = {
         "subject": subject,
         **_why("this", recipient, _names(watched) or topics),

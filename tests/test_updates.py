@@ -105,6 +105,8 @@ def test_an_update_alerts_only_for_a_topic_it_newly_matches(store: Store) -> Non
     # The alert says the article was updated, and when; the first one did not.
     first, update = (text for _, text in outbox(store))
     assert "Updated" not in first
+    assert "newswatch found 1 new story matching Maduro." in first
+    assert "newswatch found 1 updated story matching Barbados." in update
     edited_at = (NOW - timedelta(hours=1)).strftime("%H:%M")
     assert re.search(rf"\n   A · \d+ \w+ \d{{4}} \d\d:\d\d UTC · Updated (\d+ \w+ )?{edited_at}\n",
                      update), update
