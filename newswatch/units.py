@@ -19,14 +19,21 @@ _BYTES = {
 
 
 def parse_duration(value: object, *, allow_zero: bool = False) -> float:
-    """Seconds in a duration such as ``"90s"``, ``"10m"``, ``"1h30m"``, ``"2d"`` or a number of
-    seconds; raises ValueError with a message for the user."""
+    """Seconds in a duration such as ``"90s"``, ``"10m"``, ``"1h30m"`` or ``"2d"``; raises
+    ValueError with a message for the user. A bare number is refused, but a zero where one is
+    allowed: ``lookback = 48`` (hours, its writer thought) read as seconds alerted nothing."""
     if isinstance(value, bool):
         raise ValueError('expected a duration such as "10m"')
     if isinstance(value, int | float):
-        if value < 0 or (value == 0 and not allow_zero):
+        if value == 0 and allow_zero:
+            return 0.0
+        if value < 0 or value == 0:
             raise ValueError("must be positive")
-        return _bounded(float(value))
+        _bounded(float(value))
+        raise ValueError(
+            f'{value!r} has no unit: write it with one, e.g. "{value}s", "{value}m" or '
+            f'"{value}h" (ms, s, m, h, d or w)'
+        )
     if not isinstance(value, str):
         raise ValueError('expected a duration such as "10m"')
     text = value.strip().replace(" ", "")

@@ -129,7 +129,7 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
         per_host = 1
         retries = 0
         obey_robots = false
-        timeout = 5
+        timeout = "5s"
         [alerts]
         lookback = "2d"
         mbox = "mail/alerts.mbox"
@@ -291,6 +291,11 @@ colour = "red"
         ('[crawl]\nevery = "10x"', "crawl.every: '10x' is not a duration"),
         ('[crawl]\nevery = "m10"', "crawl.every: 'm10' is not a duration"),
         ("[crawl]\nevery = true", 'crawl.every: expected a duration such as "10m"'),
+        # A bare number was read as seconds: `lookback = 48` (hours, its writer thought)
+        # alerted nothing, `keep = 365` pruned every text within minutes.
+        ("[alerts]\nlookback = 48", 'alerts.lookback: 48 has no unit: write it with one, e.g. '
+                                    '"48s", "48m" or "48h" (ms, s, m, h, d or w)'),
+        ("[database]\nkeep = 365.5", "database.keep: 365.5 has no unit"),
         # Past 100 years a duration overflowed the dates it is added to (a traceback at
         # every poll or tick, while `check` said the file was fine).
         ('[daemon]\ntick = "999999999d"', "daemon.tick: must be at most 100 years"),
@@ -783,3 +788,11 @@ def test_run_help_names_the_settings_a_reload_cannot_apply() -> None:
 
     text = " ".join((cli.commands["run"].help or "").split())
     assert [name for name in NEEDS_RESTART if name not in text] == []
+
+
+def test_a_zero_pause_needs_no_unit(tmp_path, monkeypatch) -> None:
+    """A bare number is refused as a duration (it has no unit), but zero is zero in any unit:
+    ``delay = 0`` stays valid."""
+    monkeypatch.chdir(tmp_path)
+    Path("zero.toml").write_text("[crawl]\ndelay = 0\n", encoding="utf-8")
+    assert load_config("zero.toml", environ={}).crawl.delay_seconds == 0
