@@ -414,14 +414,17 @@ def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[
 def _source_list(
     data: Mapping[str, object], default_every: int, problems: list[str]
 ) -> tuple[SourceSpec, ...]:
-    """``[[sources]]``: each URL once."""
+    """``[[sources]]``: each URL once, however it is written (watchlist.url_key)."""
+    from watchlist import url_key  # the matching's modules: not for --help
+
     sources: list[SourceSpec] = []
     seen: dict[str, int] = {}
     for i, table in enumerate(_entries(data, "sources", problems)):
         url = table.maybe("url", URL)
         if not url:
             continue
-        if _repeated(seen, url, i, f"sources[{i}].url: same URL as sources[{{}}]", problems):
+        problem = f"sources[{i}].url: same URL as sources[{{}}]"
+        if _repeated(seen, url_key(url), i, problem, problems):
             continue
         every = _interval(table.maybe("every", DURATION), f"sources[{i}].every", problems)
         sources.append(

@@ -318,6 +318,9 @@ colour = "red"
          " character a host name cannot have"),
         ('[[sources]]\nurl = "https://example.com/r\\tss"',
          "sources[0].url: 'https://example.com/r\\tss': a URL must not contain control"),
+        # Written another way, one feed was two sources, polled twice as often.
+        ('[[sources]]\nurl = "https://a.example/feed"\n[[sources]]\n'
+         'url = "HTTPS://A.example:443/feed/#top"', "sources[1].url: same URL as sources[0]"),
         ('[[sources]]\nurl = "https://a.example/f"\nevery = "often"',
          "sources[0].every: 'often' is not a duration"),
         ('[[topics]]\nname = "t"\nquery = "x"\nnotify = ["a@b"]',

@@ -176,11 +176,13 @@ _HOST = re.compile(r"[^\s/]+\.[^\s/]+")
 
 
 def url_key(url: str) -> str:
-    """A URL compared loosely: scheme and host in lower case, no fragment, no trailing
-    slash (a source written two ways is one source)."""
+    """A URL compared loosely: scheme and host in lower case, without the scheme's default
+    port, no fragment, no trailing slash (a source written two ways is one source)."""
     parts = urlsplit(url.strip())
     rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :].partition("#")[0]
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{rest}".rstrip("/")
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    netloc = netloc.removesuffix({"http": ":80", "https": ":443"}.get(scheme, ":"))
+    return f"{scheme}://{netloc}{rest}".rstrip("/")
 
 
 def _host(url: str) -> str:
