@@ -316,15 +316,23 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     except OSError as exc:
         fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_CONFIG)
     try:
-        outlines = parse_opml(data)
+        subscriptions = parse_opml(data)
     except OpmlError as exc:
         fail(f"{file}: {exc}", EXIT_CONFIG)
+    if subscriptions.damage:
+        click.echo(f"newswatch: {file}: {subscriptions.damage}: read as far as it could be",
+                   err=True)
     imported, skipped = 0, []
     with open_synced(config) as store:
         known = _known(store, config)
-        for outline in outlines:
+        for outline in subscriptions.outlines:
             try:
-                spec = _spec(outline.url, seconds, outline.name)
+                spec = _spec(
+                    outline.url,
+                    # What --every says, else what the file says (written by a newswatch).
+                    _every(outline.every, seconds) if every is None else seconds,
+                    outline.name, outline.kind, outline.include, outline.exclude,
+                )
             except _Invalid as exc:
                 skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
                 continue
@@ -350,7 +358,10 @@ def export_(ctx: click.Context, output: Path | None) -> None:
 
     config = config_of(ctx)
     with open_synced(config) as store:
-        outlines = [Outline(s.url, s.name) for s in store.sources()]
+        outlines = [
+            Outline(s.url, s.name, format_duration(s.every_seconds), s.kind, s.include, s.exclude)
+            for s in store.sources()
+        ]
     document = render_opml(outlines, utcnow(), "newswatch sources")
     if output is None:
         click.get_binary_stream("stdout").write(document)

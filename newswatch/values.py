@@ -95,23 +95,35 @@ def _url(value: object) -> str:
         raise ValueError(
             f"{value!r}: a URL must not contain control characters (a tab, a newline...)"
         )
-    parts = urlsplit(value.strip())
+    given, value = value, _without_feed_scheme(value.strip())
+    parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an http(s) URL")
+        raise ValueError(f"{given!r} is not an http(s) URL")
     try:
         _ = parts.port  # a crawl cannot request a port out of range, or one that is no number
     except ValueError as exc:
-        raise ValueError(f"{value!r}: {exc}") from None
+        raise ValueError(f"{given!r}: {exc}") from None
     from w3lib.url import safe_url_string  # as Scrapy requests it: not for --help
 
     # Spaces and non-ASCII are escaped, a host name IDNA-encoded; a host with a space (or
     # another character no host name has) stays, and the request is refused ("Invalid URI").
-    if not _REQUESTABLE.match(safe_url_string(value.strip())):
+    if not _REQUESTABLE.match(safe_url_string(value)):
         raise ValueError(
-            f"{value!r}: the host {parts.hostname!r} has a space or a character a host name "
+            f"{given!r}: the host {parts.hostname!r} has a space or a character a host name "
             "cannot have"
         )
-    return value.strip()
+    return value
+
+
+def _without_feed_scheme(url: str) -> str:
+    """The web address of a ``feed:`` URL, the pseudo-scheme that older browsers and feed
+    readers wrote (``feed://host/rss``: http; ``feed:https://host/rss``); any other as it is."""
+    scheme, colon, rest = url.partition(":")
+    if not colon or scheme.lower() != "feed":
+        return url
+    if rest.startswith("//"):
+        return "http:" + rest
+    return rest
 
 
 def _address(value: object) -> str:

@@ -14,6 +14,8 @@ from conftest import Workdir
 from lxml import etree
 from newssite import sample_story
 
+from storage import open_store
+
 FEED = "http://127.0.0.1:9/feed"
 OTHER = "http://127.0.0.1:9/other.xml"
 CONFIGURED = "http://127.0.0.1:9/configured.rss"
@@ -232,7 +234,6 @@ def test_imported_names_are_one_line(workdir):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("<opml><body><outline xmlUrl='http://127.0.0.1:9/a'>", "not well-formed XML"),
         ("", "not well-formed XML"),
         ("<rss version='2.0'><channel/></rss>", "not an OPML file (the root element is <rss>"),
         ("not xml at all", "not well-formed XML"),
@@ -245,6 +246,46 @@ def test_import_refuses_what_is_not_opml(workdir, content, message):
     line = error(workdir.newswatch("sources", "import", str(path)), 2)
     assert line.startswith(f"newswatch: {path}: ") and message in line
     assert listed(workdir) == {}
+
+
+def test_import_forgives_what_feed_readers_forgive(workdir):
+    # Each refused the whole file before (imported 0, exit 2), though Miniflux, FreshRSS and
+    # listparser read them: a raw "&" in a URL (Miniflux's own test), HTML's named entities,
+    # Latin-1 bytes in a file said to be UTF-8, a blank line before the declaration; and
+    # OUTLINE in capitals, feed:// addresses were skipped.
+    workdir.write_config()
+    path = workdir.path / "subs.opml"
+    path.write_bytes(
+        b"\n  <?xml version='1.0' encoding='UTF-8'?>\n<opml version='1.0'><body>"
+        b"<outline text='Arch&aelig;ology' xmlUrl='http://127.0.0.1:9/a.rss?x=1&y=2'/>"
+        b"<outline text='S\xfcddeutsche' xmlUrl='http://127.0.0.1:9/sz.rss'/>"
+        b"<OUTLINE TEXT='Loud' XMLURL='http://127.0.0.1:9/loud.rss'/>"
+        b"<outline text='Old' xmlUrl='feed://127.0.0.1:9/old.rss'/>"
+        b"<outline text='Older' xmlUrl='feed:https://127.0.0.1:9/older.rss'/>"
+        b"</body></opml>"
+    )
+    assert "imported 5, skipped 0" in ok(workdir.newswatch("sources", "import", str(path)))
+    assert {url: row["name"] for url, row in listed(workdir).items()} == {
+        "http://127.0.0.1:9/a.rss?x=1&y=2": "Archæology",
+        "http://127.0.0.1:9/sz.rss": "Süddeutsche",
+        "http://127.0.0.1:9/loud.rss": "Loud",
+        "http://127.0.0.1:9/old.rss": "Old",
+        "https://127.0.0.1:9/older.rss": "Older",
+    }
+
+
+def test_a_damaged_opml_file_is_read_as_far_as_it_can_be(workdir):
+    # A file cut short (a tag left open) lost every subscription: read as feed readers do,
+    # and the damage said.
+    workdir.write_config()
+    path = workdir.path / "subs.opml"
+    path.write_text("<opml><body><outline text='A' xmlUrl='http://127.0.0.1:9/a'>",
+                    encoding="utf-8")
+    done = workdir.newswatch("sources", "import", str(path))
+    assert done.returncode == 0 and "imported 1, skipped 0" in done.stdout
+    assert done.stderr.strip().startswith(f"newswatch: {path}: not well-formed XML: ")
+    assert done.stderr.strip().endswith("read as far as it could be")
+    assert list(listed(workdir)) == ["http://127.0.0.1:9/a"]
 
 
 def test_import_missing_file_and_bad_every(workdir):
@@ -290,11 +331,14 @@ def test_export_is_opml_2_for_feed_readers(workdir):
     assert (root.tag, root.get("version")) == ("opml", "2.0")
     assert root.findtext("head/title") == "newswatch sources"
     assert parsedate_to_datetime(root.findtext("head/dateCreated")).tzinfo is not None
+    every = "{urn:newswatch:opml}every"  # newswatch's own settings, in its namespace
     assert outlines(document) == [
         {"type": "rss", "text": 'Configured <& "quoted">', "title": 'Configured <& "quoted">',
-         "xmlUrl": CONFIGURED},
-        {"type": "rss", "text": "Café", "title": "Café", "xmlUrl": FEED + "?a=1&b=2"},
-        {"type": "rss", "text": OTHER, "title": OTHER, "xmlUrl": OTHER},
+         "xmlUrl": CONFIGURED, every: "1h"},
+        {"type": "rss", "text": "Café", "title": "Café", "xmlUrl": FEED + "?a=1&b=2",
+         every: "1h"},
+        # A source without a name has its URL as the text OPML requires, and no title.
+        {"type": "rss", "text": OTHER, "xmlUrl": OTHER, every: "1h"},
     ]
     # Removed sources are not exported.
     ok(workdir.newswatch("sources", "remove", OTHER))
@@ -302,8 +346,10 @@ def test_export_is_opml_2_for_feed_readers(workdir):
 
 
 def test_export_import_round_trip(workdir, tmp_path):
-    workdir.write_config(sources=[CONFIGURED])
-    ok(workdir.newswatch("sources", "add", FEED, "--name", "Feed ünïcode"))
+    workdir.write_config(sources=[{"url": CONFIGURED, "every": "10m"}])
+    ok(workdir.newswatch("sources", "add", FEED, "--name", "Feed ünïcode", "--kind", "page",
+                         "--include", "*/2026/*", "--include", "*/news/*",
+                         "--exclude", "*/video/*", "--every", "5m"))
     ok(workdir.newswatch("sources", "add", OTHER))
     target = workdir.path / "out" / "subs.opml"
     target.parent.mkdir()
@@ -318,6 +364,23 @@ def test_export_import_round_trip(workdir, tmp_path):
     assert set(listed(second)) == set(listed(workdir)) == {CONFIGURED, FEED, OTHER}
     assert listed(second)[FEED]["name"] == "Feed ünïcode"
     assert {row["origin"] for row in listed(second).values()} == {"cli"}
+    # Each source's settings come back (before: every one at crawl.every, no kind, no
+    # patterns; a source without a name named after its URL for good).
+    def settings(where: Workdir) -> dict[str, tuple[object, ...]]:
+        with open_store(where.database) as store:
+            return {s.url: (s.name, s.every_seconds, s.kind, s.include, s.exclude)
+                    for s in store.sources()}
+
+    assert settings(second) == settings(workdir)
+    assert settings(second)[OTHER][0] is None
+    assert settings(second)[FEED] == ("Feed ünïcode", 300, "page", ("*/2026/*", "*/news/*"),
+                                      ("*/video/*",))
+    # --every, when given, is every imported source's.
+    third = Workdir(tmp_path / "third")
+    third.path.mkdir()
+    third.write_config()
+    ok(third.newswatch("sources", "import", str(target), "--every", "2h"))
+    assert {row["every"] for row in listed(third).values()} == {"2h"}
 
 
 def test_export_to_an_unwritable_place(workdir):
