@@ -45,3 +45,31 @@ def test_quick_start_runs_the_daemon_on_the_example_config(tmp_path: Path):
     status = workdir.newswatch("status")
     assert status.returncode == 0
     assert "FAILING" in status.stdout and "feeds.bbci.co.uk" in status.stdout
+
+
+def test_the_readme_examples_of_adding_sources_and_topics_change_something(tmp_path: Path):
+    """Run on the Quick start's example.toml, as a new user would, the README's `sources add`
+    and `topics add` examples did nothing: the URL and the topic name were the example
+    file's own ("already defined in example.toml: unchanged"), the --exclude typed lost."""
+    import shlex
+    import shutil
+
+    from conftest import run_in_process
+
+    shutil.copy(ROOT / "example.toml", tmp_path / "example.toml")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [
+        shlex.split(line)[1:]
+        for line in readme.splitlines()
+        if line.startswith(("newswatch sources add ", "newswatch topics add "))
+    ]
+    assert {words[0] for words in examples} == {"sources", "topics"}, examples
+    env = {"NEWSWATCH_CONFIG": "example.toml"}
+    for words in examples:
+        done = run_in_process(words, tmp_path, env)
+        assert done.returncode == 0 and "unchanged" not in done.stdout, (words, done)
+    listed = run_in_process(["sources", "list", "--format", "json"], tmp_path, env).stdout
+    topics = run_in_process(["topics", "list"], tmp_path, env).stdout
+    for words in examples:
+        added = words[2]
+        assert added in (listed if words[0] == "sources" else topics), words
