@@ -29,6 +29,7 @@ from .common import (
     EXIT_CONFIG,
     EXIT_DELIVERY,
     EXIT_RUNTIME,
+    OneLineGroup,
     closed_pipe,
     config_file,
     config_of,
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 LINK_SHAPES_SHOWN = 5  # learnt link shapes shown per page source in ``status``
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "-c",

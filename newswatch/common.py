@@ -232,3 +232,69 @@ def warn_unknown_sources(
             "title once polled)",
             err=True,
         )
+
+
+class QueryCommand(click.Command):
+    """A command whose last argument is a topic query, which may start with "-" (NOT:
+    ``newswatch search '-Trump Meloni'``): a word that starts with one "-" and is none of the
+    command's options, nor an option's value, is that argument, not an unknown option
+    (click said "No such option: -T", and only ``--`` helped). ``--word`` is an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            return super().parse_args(ctx, args)
+        takes_value = {
+            name: not param.is_flag
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option)
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        kept: list[str] = []
+        dashed: list[str] = []
+        words = iter(args)
+        for word in words:
+            if word[:1] == "-" and word[1:2] not in ("", "-") and word not in takes_value:
+                dashed.append(word)
+                continue
+            kept.append(word)
+            value = next(words, None) if takes_value.get(word) else None
+            if value is not None:  # the option's value, whatever it starts with
+                kept.append(value)
+        return super().parse_args(ctx, [*kept, "--", *dashed] if dashed else kept)
+
+
+class UsageLine(click.UsageError):
+    """A usage error said in one line, as newswatch's other errors are (click's three: the
+    usage, a hint and the error): ``newswatch: No such option '--limt'. Did you mean
+    '--limit'? (see `newswatch search --help`)``."""
+
+    def show(self, file: Any = None) -> None:
+        # The command as typed, whatever the program is called (python -m newswatch).
+        command = self.ctx.command_path.split(" ")[1:] if self.ctx is not None else []
+        where = f" (see `{' '.join(['newswatch', *command, '--help'])}`)"
+        click.echo(f"newswatch: {self.format_message()}{where}", file=file, err=file is None)
+
+
+class OneLineGroup(click.Group):
+    """The command group whose usage errors, and its commands', are :class:`UsageLine`."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, UsageLine | click.exceptions.NoArgsIsHelpError):  # the help: shown
+        return exc
+    line = UsageLine(exc.format_message(), exc.ctx)
+    line.exit_code = exc.exit_code
+    return line

@@ -20,6 +20,7 @@ from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
+    QueryCommand,
     config_of,
     fail,
     format_option,
@@ -167,7 +168,7 @@ def query_topic(
     )
 
 
-@click.command()
+@click.command(cls=QueryCommand)
 @click.argument("query")
 @limit_option
 @format_option(

@@ -23,6 +23,7 @@ from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
+    QueryCommand,
     config_file,
     config_of,
     fail,
@@ -138,7 +139,7 @@ def _checked(parser: Parser[T], label: str, value: object) -> T:
         fail(f"{label}: {exc}", EXIT_CONFIG)
 
 
-@topics.command()
+@topics.command(cls=QueryCommand)
 @click.argument("name")
 @click.argument("query")
 @click.option(
@@ -219,7 +220,7 @@ topics.add_command(
 )
 
 
-@topics.command("test")
+@topics.command("test", cls=QueryCommand)
 @click.argument("query")
 @click.option(
     "--since",

@@ -332,6 +332,28 @@ def test_search_covers_the_whole_archive(site, workdir):
     assert "*" not in first["snippet"]
 
 
+def test_a_query_may_start_with_a_minus(site, workdir):
+    # NOT first ('-Okafor Maduro') was click's "No such option: -O"; only `--` helped.
+    archive(site, workdir)
+    urls = [lines[-1] for lines in blocks(ok(workdir.newswatch("search", "Maduro -Minsk")))[:-1]]
+    assert urls == [site.article_url("venezuela-opposition-leader")]
+    for command in (["search", "-Minsk Maduro"], ["search", "--limit", "5", "-Minsk Maduro"],
+                    ["topics", "test", "-Minsk Maduro", "--since", "30d"],
+                    ["search", "--", "-Minsk Maduro"]):
+        assert [lines[-1] for lines in blocks(ok(workdir.newswatch(*command)))[:-1]] == urls
+    ok(workdir.newswatch("topics", "add", "Not Minsk", "-Minsk Maduro", "--notify", "d@x.org"))
+    assert "-Minsk Maduro" in ok(workdir.newswatch("topics", "list"))
+    # An option's value is its own, whatever it starts with; a mistyped option is still one.
+    line = error(workdir.newswatch("topics", "test", "Maduro", "--exclude", "-Minsk"), 2)
+    assert line.startswith("newswatch: --exclude: ")
+    # Said in one line, as every other error (click's usage errors took three).
+    line = error(workdir.newswatch("search", "Maduro", "--limt", "5"), 2)
+    assert line == ("newswatch: No such option '--limt'. Did you mean '--limit'? "
+                    "(see `newswatch search --help`)")
+    line = error(workdir.newswatch("sources", "addd", "x"), 2)
+    assert line.startswith("newswatch: No such command 'addd'. Did you mean 'add'?")
+
+
 def test_wrong_query_or_no_database_is_one_line(site, workdir):
     workdir.write_config()
     for command in (["search"], ["topics", "test"]):
