@@ -145,6 +145,21 @@ def test_snippet_centers_on_first_hit() -> None:
     assert "  " not in excerpt and "\n" not in excerpt
 
 
+def test_snippet_shows_the_passage_with_the_most_matched_words() -> None:
+    # NEAR(Ayuso "Miguel Ángel", 5) on La Vanguardia's article: the snippet was cut around
+    # the first "Ayuso", near the top, and never showed why the article matched.
+    text = ("Isabel Díaz Ayuso habló en la Asamblea. " + "Texto de relleno sin nada. " * 30
+            + "El jefe de gabinete de Díaz Ayuso, Miguel Ángel Rodríguez, lo negó. "
+            + "Más relleno aquí. " * 20)
+    hits = find_hits(text, positive_terms(parse('NEAR(Ayuso "Miguel Ángel", 5)')))
+    parts = snippet(text, hits, width=200)
+    assert [part for part, is_hit in parts if is_hit] == ["Ayuso", "Miguel Ángel"]
+    assert "gabinete de Díaz" in joined(parts)
+    # One word only: the first hit, as before.
+    hits = find_hits(text, (("ayuso",),))
+    assert joined(snippet(text, hits, width=200)).startswith("Isabel Díaz Ayuso habló")
+
+
 def test_snippet_cuts_at_word_boundaries() -> None:
     hits = find_hits(LONG, (("maduro",),))
     for width in range(20, 200, 7):

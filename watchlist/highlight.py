@@ -376,18 +376,46 @@ def _window(
     return start, end
 
 
+def _richest(text: str, spans: list[tuple[int, int]], budget: int) -> int:
+    """The index of the hit whose window (as :func:`_window` cuts one around it) shows the
+    most different words of ``spans``; the first of those. A query's words together say why
+    it matched: ``NEAR(Ayuso "Miguel Ángel", 5)`` showed the first "Ayuso", at the top of
+    the article, never the passage where the two names stand together."""
+    words = [" ".join(text[a:b].casefold().split()) for a, b in spans]
+    if len(set(words)) < 2:
+        return 0
+    before = budget // 4
+    counts: dict[str, int] = {}
+    best, most, low, high = 0, 0, 0, 0
+    for at, (start, _) in enumerate(spans):
+        window_start, window_end = start - min(start, before), start - min(start, before) + budget
+        while high < len(spans) and spans[high][1] <= window_end:
+            counts[words[high]] = counts.get(words[high], 0) + 1
+            high += 1
+        while low < high and spans[low][0] < window_start:
+            counts[words[low]] -= 1
+            if not counts[words[low]]:
+                del counts[words[low]]
+            low += 1
+        if len(counts) > most:
+            best, most = at, len(counts)
+    return best
+
+
 def snippet(
     text: str, hits: list[tuple[int, int]], width: int = 240
 ) -> tuple[tuple[str, bool], ...]:
-    """An excerpt of at most ~`width` characters around the first hit, as (text, is_hit) parts."""
+    """An excerpt of at most ~`width` characters, as (text, is_hit) parts: around the first
+    hit of the passage that shows the most different matched words (:func:`_richest`)."""
     collapsed, spans = _collapse(text, hits)
     if not collapsed:
         return ()
     if len(collapsed) <= width:
         start, end = 0, len(collapsed)
     else:
-        first = spans[0] if spans else (0, 0)
-        start, end = _window(collapsed, first, spans[1:], width)
+        at = _richest(collapsed, spans, max(width - 2, 1)) if spans else 0
+        first = spans[at] if spans else (0, 0)
+        start, end = _window(collapsed, first, spans[at + 1 :], width)
     parts: list[tuple[str, bool]] = []
     if start > 0:
         parts.append((_ELLIPSIS, False))
