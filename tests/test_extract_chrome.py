@@ -219,6 +219,28 @@ def test_the_heading_of_a_dropped_link_list_goes_with_it() -> None:
     ]
 
 
+def test_a_list_of_links_is_judged_whole() -> None:
+    # El Mundo's related stories: each item a kicker and a headline's link. The last one's
+    # kicker made it 0.77 link text, short of DROP_LINK_SHARE: "Fernando Alonso" stayed at
+    # the head of an article about Verstappen, a false alert for him (and a missed one for a
+    # topic excluding him).
+    anchors = {"Ferrari salva el 'match ball' tras una carrera sin orden ni concierto",
+               "El pulso entre McLaren y Ferrari",
+               'Un viejo problema que le dejó "sin 160 CV entre una jauría"',
+               "the harbour board's minutes"}
+    related = [
+        "- Crónica Ferrari salva el 'match ball' tras una carrera sin orden ni concierto",
+        "- Mundial 2024 El pulso entre McLaren y Ferrari",
+        '- Fernando Alonso Un viejo problema que le dejó "sin 160 CV entre una jauría"',
+    ]
+    # The article's own list, one of its items with a link, stays whole.
+    own = ["- Mooring fees for visiting yachts rise by a tenth from April.",
+           "- The figures are in the harbour board's minutes",
+           "- Fishermen pay nothing more."]
+    text = "\n".join([*related, BODY[0], *own, BODY[1]])
+    assert without_chrome_lines(text, anchors).split("\n") == [BODY[0], *own, BODY[1]]
+
+
 def test_headings_of_related_story_boxes_go() -> None:
     headings = ["Contenido Relacionado", "Weitere aktuelle Themen aus der Arbeitswelt",
                 "RELATED STORIES", "Lesen Sie auch", "Czytaj też: Wyścig zbrojeń ruszył",
