@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -263,6 +264,9 @@ def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[st
     for phrase in keep:
         if phrase:
             text = text.replace(phrase, phrase.replace(" ", _GLUE))
+    if any(unicodedata.east_asian_width(c) in "WF" for c in text):
+        lines = _wrap_wide(text, first, rest)
+        return [line.replace(_GLUE, " ") for line in lines]
     lines = textwrap.wrap(
         text,
         width=WRAP,
@@ -272,6 +276,47 @@ def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[st
         break_on_hyphens=False,
     )
     return [line.replace(_GLUE, " ") for line in lines]
+
+
+#: A character a line may break before and after (Chinese and Japanese, which put no
+#: spaces between words; Korean does, and its words are kept whole), a run of white space,
+#: or a run of other characters (a word).
+_BREAKS_AROUND = (r"\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                  r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\U00020000-\U0003fffd")
+_WRAP_PIECE = re.compile(rf"[{_BREAKS_AROUND}]|\s+|[^\s{_BREAKS_AROUND}]+")
+
+
+def _columns(text: str) -> int:
+    """The columns ``text`` takes on a terminal: two for a wide character, none for a
+    combining mark."""
+    return sum(
+        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+        for c in text
+    )
+
+
+def _wrap_wide(text: str, first: str, rest: str) -> list[str]:
+    """:func:`_wrap` for text with wide characters: textwrap counts characters and breaks
+    only at spaces, so a line of Chinese or Japanese ran to 150 columns (Korean's 70
+    characters took 119). Lines of at most WRAP columns, broken at spaces or beside a
+    Chinese or Japanese character; a word is never broken."""
+    lines: list[str] = []
+    line, used, empty, space = first, _columns(first), True, False
+    for piece in _WRAP_PIECE.findall(text):
+        if piece.isspace():
+            space = not empty
+            continue
+        width = _columns(piece) + (1 if space else 0)
+        if not empty and used + width > WRAP:
+            lines.append(line)
+            line, used, space = rest, _columns(rest), False
+            width = _columns(piece)
+        line += (" " if space else "") + piece
+        used += width
+        empty, space = False, False
+    if not empty:
+        lines.append(line)
+    return lines
 
 
 def _subject(topics: list[str], ordered: list[AlertItem]) -> str:

@@ -402,6 +402,29 @@ def test_the_text_part_is_wrapped_at_72_columns() -> None:
     assert mail.text[topics_at:].split("\n")[1].startswith("           ")  # under the names
 
 
+def test_chinese_japanese_and_korean_lines_are_72_columns_too() -> None:
+    # textwrap counts characters and breaks at spaces only: a Japanese snippet ran to 150
+    # columns, a Korean one's 70 characters took 119.
+    from alerts.compose import _columns
+
+    japanese = ("政府は25日、人工知能の安全性に関する新たな指針を公表した。指針は開発企業に対し、"
+                "米 OpenAI 社や米グーグルなど主要企業も協議に参加しており、国内外の専門家からは"
+                "一定の評価が出ている。")
+    korean = "이재명 대통령은 5일 국무회의에서 내년도 예산안을 의결했다고 한국일보가 보도했다. " * 3
+    mail = compose("r@example.test", [
+        item(1, title="人工知能の安全性に関する新たな指針 " * 3,
+             snippet=((japanese, False), ("OpenAI", True), (japanese, False))),
+        item(2, snippet=((korean, False),)),
+    ], NOW)
+    lines = mail.text.splitlines()
+    assert max(_columns(line) for line in lines) <= 72
+    assert max(_columns(line) for line in lines) >= 66  # filled, not cut short
+    assert "*OpenAI*" in mail.text
+    # Nothing lost: the lines hold the whole text (wide characters joined without spaces).
+    assert japanese in "".join(line.strip() for line in lines)
+    assert " ".join(korean.split()) in " ".join(" ".join(lines).split())
+
+
 def test_a_bidi_override_in_a_title_cannot_reverse_what_follows() -> None:
     title = "Invoice \u202egnp.exe for Maduro \u202bembedded\u202c, \u05e9\u05dc\u05d5\u05dd"
     mail = compose("r@example.test", [item(1, title=title)], NOW, watched=["Maduro"])
