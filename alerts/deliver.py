@@ -189,7 +189,7 @@ async def deliver_due(
         # for its verdict (bounded by the transport's timeouts) and record it before leaving:
         # a message the server took must be marked sent, or it would go out twice.
         store.sending(row.id)
-        sending = asyncio.ensure_future(asyncio.to_thread(send))
+        sending = asyncio.ensure_future(asyncio.to_thread(_noted, send, store, row.id, now))
         cancelled = False
         try:  # wait() leaves the send alone when this task is cancelled, and never raises
             await asyncio.wait([sending])  # what it raised: that is recorded below
@@ -213,6 +213,14 @@ async def deliver_due(
             report.failed,
         )
     return report
+
+
+def _noted(
+    send: Callable[[], None], store: storage.DeliveryStore, outbox_id: int, now: datetime
+) -> None:
+    """``send``, and the store told at once, in the sending thread, when it went."""
+    send()
+    store.accepted(outbox_id, now)
 
 
 def _record(

@@ -68,6 +68,11 @@ class SentJournal:
         os.write(self._fd, line.encode())
         os.fsync(self._fd)
 
+    def holds(self, outbox_id: int) -> bool:
+        """Whether this process's journal has the mark of row ``outbox_id``, not yet
+        flushed."""
+        return outbox_id in self._pending
+
     def unflushed(self) -> list[SentMark]:
         """The marks the database may not have: this process's, and those of the files of
         dead processes (held until :meth:`flushed`)."""

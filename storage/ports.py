@@ -320,6 +320,11 @@ class DeliveryStore(Protocol):
         """The message is about to be handed over (its fate is unknown until a mark)."""
         ...
 
+    def accepted(self, outbox_id: int, now: datetime) -> None:
+        """The server has just accepted the message (called in the sending thread, before
+        :meth:`mark_sent`): a mark that must outlive the process is kept now."""
+        ...
+
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """The message was handed over."""
         ...

@@ -1048,6 +1048,36 @@ def test_a_sent_mark_the_database_refuses_is_held_never_resent(
         assert [m["Message-ID"] for m in smtp.messages] == [first.message_id, second.message_id]
 
 
+def test_a_process_killed_while_its_loop_is_busy_after_an_acceptance_sends_nothing_again(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    """The sent mark went to the journal only when the event loop got back to the send's
+    result: a digest accepted while the loop matched a crawl's batch (30-90 ms) was sent
+    again after a kill -9 in between (a review, 3 times in 4). The sending thread writes
+    it at once."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    from storage.journal import SentJournal
+
+    path = tmp_path / "newswatch.db"
+    with storage.open_store(path) as store:
+        enqueue(store, outbox_email("a@example.test"))
+    script = Path(__file__).parent / "kill_after_accept.py"
+    done = subprocess.run([sys.executable, str(script), str(path), str(smtp.port)],
+                          capture_output=True, text=True, timeout=60, env=subprocess_env())
+    assert done.returncode == 9, done.stderr
+    assert len(smtp.received) == 1
+    with storage.open_store(path) as store:
+        store.journal = SentJournal(tmp_path / "newswatch.sent")
+        assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(days=1)).sent == 0
+        assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+        store.journal.close()
+    assert len(smtp.received) == 1
+
+
 def test_a_sent_mark_lost_with_the_process_is_written_from_the_journal(
     smtp: SmtpSink, tmp_path: Path
 ) -> None:
