@@ -152,6 +152,7 @@ class Pipeline:
     delivery_budget: float | None = None
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
+    _again: bool = False  # a delivery was asked for while one ran: run again after it
     _stories: StoryIndex | None = None
     _stories_built: datetime | None = None
 
@@ -172,7 +173,7 @@ class Pipeline:
         report.matched.add(self.match())
         report.digests = self.digests()
         report.health = self.check_health()
-        _add_delivery(report.delivery, await self.deliver())
+        _add_delivery(report.delivery, await self.deliver_unless_busy())
         return report
 
     async def _crawl_streaming(self, sources: Sequence[Source], report: CycleReport) -> CrawlReport:
@@ -219,7 +220,7 @@ class Pipeline:
         matched = self.match(self.crawler.unsettled(), edited=False)
         report.matched.add(matched)
         if matched.emails:
-            _add_delivery(report.delivery, await self.deliver())
+            _add_delivery(report.delivery, await self.deliver_unless_busy())
 
     async def crawl(self, sources: Sequence[Source]) -> CrawlReport:
         """Poll ``sources`` and store their new articles."""
@@ -408,22 +409,38 @@ class Pipeline:
         return pruned
 
     async def deliver(self) -> DeliveryReport:
-        """Send the due outbox messages; one delivery at a time in the process."""
+        """Send the due outbox messages; one delivery at a time in the process (and again
+        when :meth:`deliver_unless_busy` asked meanwhile)."""
         if self._delivery_lock is None:
             self._delivery_lock = asyncio.Lock()
+        report = DeliveryReport()
         async with self._delivery_lock:
-            self._delivery = asyncio.ensure_future(
-                deliver_due(self.store, self.transport, now=self.clock(), policy=self.retry,
-                            stopping=self._delivery_over())
-            )
-            # Shielded: a cancelled job must not abandon a message between the server's
-            # acceptance and its "sent" mark; shutdown waits for this future instead.
-            report = await asyncio.shield(self._delivery)
+            while True:
+                self._again = False
+                self._delivery = asyncio.ensure_future(
+                    deliver_due(self.store, self.transport, now=self.clock(),
+                                policy=self.retry, stopping=self._delivery_over())
+                )
+                # Shielded: a cancelled job must not abandon a message between the server's
+                # acceptance and its "sent" mark; shutdown waits for this future instead.
+                _add_delivery(report, await asyncio.shield(self._delivery))
+                if not self._again or self.stopping:
+                    break
         if report.errors:
             logger.warning(
                 "delivery via %s: %s", self.transport.describe(), "; ".join(report.errors)
             )
         return report
+
+    async def deliver_unless_busy(self) -> DeliveryReport:
+        """:meth:`deliver`, unless a delivery runs (another job's: a digest sent to a slow
+        mail server): that run then goes on with what is due after it, and this returns at
+        once, so that a crawl's cycle, and the polls after it, do not wait for that server
+        (a source added meanwhile waited for a digest's 20-second send)."""
+        if self._delivery_lock is not None and self._delivery_lock.locked():
+            self._again = True
+            return DeliveryReport()
+        return await self.deliver()
 
     def _delivery_over(self) -> Callable[[], bool]:
         """Whether a delivery run starting now is to end after its send under way: at a stop,

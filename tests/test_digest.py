@@ -828,6 +828,40 @@ def test_a_digest_in_the_outbox_survives_a_restart_and_is_delivered_once(
     assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
 
 
+def test_a_cycle_does_not_wait_for_another_jobs_delivery_to_a_slow_server(
+    store: Store, mail
+) -> None:
+    """A crawl's cycle waited for the delivery lock while the digest job sent to a slow
+    mail server (a source added meanwhile was polled only once that send ended: a review,
+    20 s). The cycle leaves its alerts to that delivery run, which sends them after its own,
+    and returns."""
+    import threading
+
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy(storm=0)), mail)
+    burst(store, src, 1, NOW, "First")
+    pipe.match()
+    release = threading.Event()
+    mail.on_accept = lambda message: release.wait(30)  # the server takes its time
+
+    async def main() -> None:
+        slow = asyncio.ensure_future(pipe.deliver())  # another job's (the digests')
+        while not mail.messages:
+            await asyncio.sleep(0.01)
+        burst(store, src, 1, NOW + timedelta(minutes=1), "Second")
+        cycle = await asyncio.wait_for(pipe.cycle([]), 20)  # not held by the slow send
+        assert not release.is_set() and cycle.matched.emails == 1
+        release.set()
+        assert (await slow).sent == 2  # its own message, then the cycle's
+
+    asyncio.run(main())
+    first, second = mail.wait_for(2)
+    assert "First report 0" in first["Subject"] and "Second report 0" in second["Subject"]
+    assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+
+
 def test_the_daemon_digest_job_queues_and_delivers(store: Store, mail, monkeypatch) -> None:
     pipe, clock = one_digest_alert(store, mail)
     pipe.match()
