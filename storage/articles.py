@@ -18,6 +18,8 @@ from .clock import from_iso, to_iso
 from .errors import StorageError
 from .identity import identity_key
 from .models import Article, DeferredEntry, KnownUrl, StoredArticle
+from .percolate import percolate
+from .segment import has_cjk
 from .sql import in_chunks
 from .views import ExportedArticle
 
@@ -48,6 +50,9 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
 #: Stored articles with their source's name and URL: add WHERE, ORDER BY and LIMIT.
 #: The reason of the skipped URLs an undated sitemap listed at its source's first poll.
 LISTED_BEFORE = "listed before its source's first poll"
+
+#: Archived articles read at a time by ArticlesMixin.search_by_percolation.
+SEARCH_PAGE = 500
 
 SELECT_STORED = """
     SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
@@ -354,7 +359,11 @@ class ArticlesMixin:
 
         "Newest" is by publication date, or fetch date for undated articles; ``since`` keeps
         those of that date or later. Raises StorageError when FTS5 rejects the expression.
+        An expression with CJK words is answered by :meth:`search_by_percolation`: the
+        archive's index has them as FTS5 reads unsegmented text (storage.segment).
         """
+        if has_cjk(compiled):
+            return self.search_by_percolation(compiled, since, limit, offset)
         when = "COALESCE(a.published, a.fetched)"
         sql = SELECT_STORED.replace(
             "FROM articles a", "FROM articles_fts f JOIN articles a ON a.id = f.rowid"
@@ -370,6 +379,47 @@ class ArticlesMixin:
             return [stored_article(r) for r in self.db.query(sql, params)]
         except sqlite3.OperationalError as exc:
             raise StorageError(f"search rejected by FTS5: {exc}") from exc
+
+    def search_by_percolation(
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+    ) -> list[StoredArticle]:
+        """:meth:`search` without the archive's index: the archive is read newest first a
+        page at a time and each page goes through :func:`storage.percolate` (FTS5 in
+        memory, the matching's own tokenizer and segmentation); the cost grows with the
+        articles read (``since`` bounds it)."""
+        when = "COALESCE(a.published, a.fetched)"
+        where, params = "", []
+        if since is not None:
+            where, params = f" WHERE {when} >= ?", [to_iso(since)]
+        try:
+            percolate([], {0: compiled})  # rejected before the archive is read
+        except StorageError as exc:
+            raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+        found: list[StoredArticle] = []
+        skip, start = offset, 0
+        while len(found) < limit:
+            rows = list(
+                self.db.query(
+                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
+                    [*params, SEARCH_PAGE, start],
+                )
+            )
+            if not rows:
+                break
+            start += len(rows)
+            docs = [(r["id"], r["title"], r["text"], r["source"]) for r in rows]
+            try:
+                hits = set(percolate(docs, {0: compiled}).get(0, ()))
+            except StorageError as exc:
+                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+            for row in rows:
+                if row["id"] not in hits:
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(found) < limit:
+                    found.append(stored_article(row))
+        return found
 
     def article(self, article_id: int) -> StoredArticle:
         """One article by id."""

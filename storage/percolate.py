@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 
 from .errors import StorageError
+from .segment import segment
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 
@@ -20,8 +21,9 @@ Doc = tuple[int, str, str] | tuple[int, str, str, str]
 
 
 def _rows(docs: Iterable[Doc]) -> Iterator[tuple[int, str, str, str]]:
+    """The documents as FTS5 reads them: each CJK character a word (storage.segment)."""
     for doc in docs:
-        yield (doc[0], doc[1], doc[2], doc[3] if len(doc) > 3 else "")
+        yield (doc[0], segment(doc[1]), segment(doc[2]), segment(doc[3] if len(doc) > 3 else ""))
 
 
 def percolate(docs: Iterable[Doc], queries: Mapping[int, str]) -> dict[int, list[int]]:

@@ -14,6 +14,7 @@ from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storage.segment import segment
 from watchlist.evaluate import matches_at
 from watchlist.highlight import TokenIndex, _spaced, find_hits, snippet
 from watchlist.query import hit_terms, parse, positive_terms, to_fts5
@@ -105,7 +106,7 @@ def test_find_hits_agrees_with_fts5(
 ) -> None:
     text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
     fts.execute("DELETE FROM docs")
-    fts.execute("INSERT INTO docs(rowid, body) VALUES (1, ?)", (text,))
+    fts.execute("INSERT INTO docs(rowid, body) VALUES (1, ?)", (segment(text),))
     node = parse(query)
     matched = bool(
         fts.execute("SELECT 1 FROM docs WHERE docs MATCH ?", (to_fts5(node),)).fetchall()

@@ -303,3 +303,46 @@ def test_terms_matching_the_same_words(query: str) -> None:
     pieces += [" ".join(item.text[a:b].split()) for a, b in match.text_spans]
     assert sorted(match.terms) == sorted(set(pieces))
     assert [term.casefold() for term in match.terms] == sorted(w.casefold() for w in set(pieces))
+
+
+CJK = [
+    article(11, "習近平主席、北京で会談", "習近平国家主席は25日、北京の人民大会堂で会談した。",
+            source="NHK"),
+    article(12, "人工知能の安全性に関する新たな指針", "政府は人工知能の安全性に関する指針を公表した。",
+            source="NHK"),
+    article(13, "이재명 대통령, 예산안 의결", "이재명은 5일 국무회의에서 예산안을 의결했다고 밝혔다.",
+            source="한국일보"),
+    article(14, "中国北京市发布新规", "北京市政府今天发布了新的规定。", source="新华社"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A run of Chinese or Japanese was one word: 北京 matched none of these, 習近平 only
+        # an article that wrote nothing else around it (a review: 0 alerts on real pages).
+        ("北京", {11, 14}),
+        ("習近平", {11}),
+        ("人工知能 AND 指針", {12}),
+        ("title:北京", {11, 14}),
+        ('"北京 会談"', set()),  # a phrase of its words: 北京 then 会談, side by side
+        ("北京*", {11, 14}),
+        ("NEAR(北京 会談, 3)", {11}),
+        ("北京 -習近平", {14}),
+        # Korean spaces its words, but attaches particles: 이재명 matched neither 이재명은
+        # nor, before, anything but the title's bare word.
+        ("이재명", {13}),
+        ("예산", {13}),
+        ("市政府", {14}),
+    ],
+)
+def test_chinese_japanese_and_korean_words_match_inside_their_runs(
+    query: str, expected: set[int]
+) -> None:
+    assert {m.article_id for m in run({1: query}, CJK)} == expected
+
+
+def test_cjk_hits_are_highlighted_where_they_stand() -> None:
+    [found] = run({1: "習近平 AND 北京"}, CJK[:1])
+    assert spans_text(CJK[0].text, found.text_spans) == ["習近平", "北京"]
+    assert spans_text(CJK[0].title, found.title_spans) == ["習近平", "北京"]

@@ -15,6 +15,7 @@ from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storage.segment import segment
 from watchlist.evaluate import document
 from watchlist.evaluate import evaluate as evaluate_document
 from watchlist.query import (
@@ -55,7 +56,8 @@ def fts() -> Iterator[sqlite3.Connection]:
 def fts5_tokens(db: sqlite3.Connection, texts: list[str]) -> list[list[str]]:
     """Tokens FTS5 produces for each text, in order."""
     db.execute("DELETE FROM docs")
-    db.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(texts))
+    db.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)",
+                   [(n, segment(text)) for n, text in enumerate(texts)])
     result: list[list[tuple[int, str]]] = [[] for _ in texts]
     for term, doc, offset in db.execute("SELECT term, doc, offset FROM vocab"):
         result[doc].append((offset, term))
@@ -378,7 +380,8 @@ DOCS = {
 @pytest.fixture
 def news(fts: sqlite3.Connection) -> sqlite3.Connection:
     fts.execute("DELETE FROM docs")
-    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", DOCS.items())
+    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)",
+                    [(n, segment(doc)) for n, doc in DOCS.items()])
     return fts
 
 
@@ -489,7 +492,8 @@ def test_any_parseable_query_compiles_to_valid_fts5(fts: sqlite3.Connection, que
         assert exc.column >= 1
         return
     fts.execute("DELETE FROM docs")
-    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(PROPERTY_DOCS))
+    fts.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)",
+                    [(n, segment(doc)) for n, doc in enumerate(PROPERTY_DOCS)])
     got = matching(fts, expression)  # raises sqlite3.OperationalError if FTS5 rejects it
     expected = {i for i, doc in enumerate(PROPERTY_DOCS) if evaluate(node, doc)}
     if has_exact(node):
@@ -741,7 +745,7 @@ def articles() -> Iterator[sqlite3.Connection]:
     db.execute(f"CREATE VIRTUAL TABLE a USING fts5(title, text, source, tokenize='{TOKENIZER}')")
     db.executemany(
         "INSERT INTO a(rowid, title, text, source) VALUES (?, ?, ?, ?)",
-        [(key, *value) for key, value in ARTICLES.items()],
+        [(key, *map(segment, value)) for key, value in ARTICLES.items()],
     )
     yield db
     db.close()

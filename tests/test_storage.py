@@ -785,3 +785,26 @@ def test_link_shapes_are_counted_per_site_and_survive_a_restart(location: str | 
                                                           ("/articles/*", False)]
         assert shapes[1].last_seen == now + timedelta(1)
         assert len(s.learned_link_shapes()) == 3
+
+
+def test_the_archive_search_finds_words_inside_chinese_japanese_and_korean_runs(store) -> None:
+    """The archive's index has a run of Chinese or Japanese as one word (as FTS5 reads the
+    text it is given): `search` and `topics test` of 北京 found nothing, while the matching
+    alerts on it (storage.segment). Such a query reads the archive as the matching does, on
+    SQLite as on PostgreSQL; the others keep the index."""
+    from watchlist import compile_query
+
+    source_id = add_source(store)
+    first = store.add_article(article(source_id, "one", title="習近平主席、北京で会談",
+                                      text="習近平国家主席は北京の人民大会堂で会談した。"))
+    second = store.add_article(article(source_id, "two", title="이재명 대통령",
+                                       text="이재명은 5일 예산안을 의결했다."))
+    third = store.add_article(article(source_id, "three", title="Maduro in Minsk"))
+    assert [a.id for a in store.search(compile_query("北京"))] == [first]
+    assert [a.id for a in store.search(compile_query("이재명"))] == [second]
+    assert [a.id for a in store.search(compile_query("Maduro"))] == [third]
+    assert store.search(compile_query("北京 AND Maduro")) == []
+    assert [a.id for a in store.search(compile_query("北京"), since=NOW - timedelta(days=1))] \
+        == [first]
+    with pytest.raises(StorageError, match="search rejected by FTS5"):
+        store.search('"北京')

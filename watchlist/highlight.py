@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
+from storage.segment import has_cjk
+
 from .compile import HitTerm
 from .evaluate import matches_at
 from .tokens import SEPARATORS, cased, fold, fold_char, tokenize
@@ -194,7 +196,8 @@ def _spaced_text(text: str) -> str:
         if not any(map(data.__contains__, _LATIN1_DECLINED)):
             return " " + data.translate(_LATIN1_SPACED).decode("latin-1") + " "
     folded = fold(text)
-    return "" if folded is None else _spaced(folded)
+    # A CJK character is a token of its own, with no space around it (storage.segment).
+    return "" if folded is None or has_cjk(folded) else _spaced(folded)
 
 
 def _spaced(folded: str) -> str:

@@ -32,6 +32,8 @@ import re
 import unicodedata
 from typing import Final
 
+from storage.segment import CJK_RANGES
+
 __all__ = [
     "SEPARATORS",
     "cased",
@@ -130,16 +132,39 @@ def _char_class(ranges: list[tuple[int, int]]) -> str:
     return "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in ranges)
 
 
+def _intersection(
+    ranges: list[tuple[int, int]], others: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The code points in both sorted, disjoint inclusive range lists."""
+    out = []
+    for start, end in ranges:
+        for other_start, other_end in others:
+            low, high = max(start, other_start), min(end, other_end)
+            if low <= high:
+                out.append((low, high))
+    return out
+
+
+def _bmp(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(start, min(end, 0xFFFF)) for start, end in ranges if start <= 0xFFFF]
+
+
 _WORD_RANGES: Final = _complement(_parse_ranges(_SEPARATOR_RANGES))
+# The word characters of the scripts written without spaces between words (and Korean's):
+# each is a token of its own, as FTS5 reads the text the index is given (storage.segment).
+_CJK_RANGES: Final = _parse_ranges(CJK_RANGES)
+_ONE_CHAR_RANGES: Final = _intersection(_WORD_RANGES, _CJK_RANGES)
+_RUN_RANGES: Final = _intersection(_WORD_RANGES, _complement(_CJK_RANGES))
 # Word characters as a positive class: ``re`` tests a BMP character against one bitmap, but
 # the characters outside the BMP as a list of ranges, one by one; a negated class of
 # separators made every word character go through the whole list.
-_TOKEN_RE: Final = re.compile("[" + _char_class(_WORD_RANGES) + "]+")
+_TOKEN_RE: Final = re.compile(
+    "[" + _char_class(_ONE_CHAR_RANGES) + "]|[" + _char_class(_RUN_RANGES) + "]+"
+)
 # The same for text without characters outside the BMP: one range test instead of ~100.
 _TOKEN_RE_BMP: Final = re.compile(
-    "["
-    + _char_class([(start, min(end, 0xFFFF)) for start, end in _WORD_RANGES if start <= 0xFFFF])
-    + "\\U00010000-\\U0010ffff]+"
+    "[" + _char_class(_bmp(_ONE_CHAR_RANGES)) + "]|["
+    + _char_class(_bmp(_RUN_RANGES)) + "\\U00010000-\\U0010ffff]+"
 )
 _NON_BMP_RE: Final = re.compile("[\\U00010000-\\U0010ffff]")
 _NON_ASCII_RE: Final = re.compile("[^\\x00-\\x7f]")
