@@ -179,8 +179,14 @@ def test_the_lede_alone_joins_articles_of_two_sources_not_of_one() -> None:
     index = StoryIndex()
     index.add(1, 1, original, source=7)
     assert index.find(short, source=8) == 1  # a trimmed copy elsewhere: one story
-    assert index.find(short, source=7) is None  # the same site's: its own story
     assert index.find(original, source=7) == 1  # alike in full: one story, whatever the site
+    # The same site's: not by the lede alone; but a brief held whole in the article is a
+    # copy of it (its own story before), whatever the site.
+    assert index.find(short, source=7) == 1
+    noted = signature("\n\n".join([*WIRE.body[:2], *OTHER_BODY]))
+    assert noted is not None
+    assert jaccard(original.lede, noted.lede) >= 0.5
+    assert index.find(noted, source=7) is None
 
 
 #: A local newsroom's block under every brief (tips line, copyright, related links, app).
@@ -226,6 +232,61 @@ def test_briefs_sharing_a_long_closing_block_are_stories_of_their_own() -> None:
              "returns. Here is the full dispatch from the news agency, with our notes on "
              "what it means for the region and for the talks to come next week in Mexico.")
     assert cluster([paragraphs(WIRE), f"{intro}\n\n{paragraphs(WIRE)}"]) == [1, 1]
+
+
+#: A long wire story (about 1,100 words): the canned stories' paragraphs, one after another.
+LONG_WIRE = [p for slug in ("venezuela-opposition-leader", "central-bank-holds-rates",
+                            "harbour-wind-farm-approved", "zelensky-grain-corridor")
+             for p in STORIES_BY_SLUG[slug].body]
+NOTE = ("Editor's note: this article is part of our continuing coverage of the region, "
+        "produced with the support of our readers and partner newsrooms across the country. "
+        "Sign up for the morning briefing to get every story in your inbox, and write to the "
+        "desk with tips, corrections and questions about how we report.")
+
+
+def test_a_trimmed_copy_under_its_own_opening_joins_the_wire_story() -> None:
+    """A regional site's copy: its own 50-word opening, then the wire's first half. Its
+    opening made the ledes differ, and alike at 0.5-0.65 in full it was a story of its own,
+    mailed again (a review: Miami's copy of the Venezuela story). It is held whole in the
+    wire story."""
+    wire = "\n\n".join(LONG_WIRE)
+    intro = ("DORAL, Fla. - Venezuelan families in South Florida followed the news closely "
+             "on Wednesday, many of them gathered at bakeries and cafés along the boulevard "
+             "where the community has lived since the first wave of exiles arrived, and "
+             "where talk of going home has never quite stopped in thirty years.")
+    for kept in (12, 14):
+        copy = intro + "\n\n" + "\n\n".join(LONG_WIRE[:kept])
+        mine, theirs = signature(copy), signature(wire)
+        assert mine is not None and theirs is not None
+        assert jaccard(mine.lede, theirs.lede) < 0.2 and jaccard(mine.full, theirs.full) < 0.7
+        assert cluster([wire, copy]) == [1, 1], kept
+
+
+def test_an_analysis_opening_with_the_wires_lede_is_a_story_of_its_own() -> None:
+    """An analysis quoting the wire's opening paragraph, then its own 300 words, was alike in
+    its lede only, and folded into the wire story: never alerted (a review)."""
+    wire = "\n\n".join(LONG_WIRE)
+    own = "\n\n".join([*OTHER_BODY, *STORIES_BY_SLUG["city-late-winner"].body[:3]])
+    analysis = LONG_WIRE[0] + "\n\n" + own
+    mine, theirs = signature(analysis), signature(wire)
+    assert mine is not None and theirs is not None
+    assert jaccard(mine.lede, theirs.lede) >= 0.5 > jaccard(mine.full, theirs.full)
+    assert cluster([wire, analysis]) == [1, 2]
+    # Its brief, the wire's first paragraphs, is held whole in it: one story.
+    assert cluster([wire, "\n\n".join(LONG_WIRE[:2])]) == [1, 1]
+
+
+def test_two_sites_stories_opening_with_one_long_note_are_two_stories() -> None:
+    """Two papers of one chain open every story with the same 45-word note: by their ledes a
+    different story of the other paper joined the first, its alert lost (a review)."""
+    first = NOTE + "\n\n" + "\n\n".join(STORIES_BY_SLUG["central-bank-holds-rates"].body)
+    second = NOTE + "\n\n" + "\n\n".join(STORIES_BY_SLUG["harbour-wind-farm-approved"].body)
+    one, other = signature(first), signature(second)
+    assert one is not None and other is not None
+    assert jaccard(one.lede, other.lede) >= 0.5
+    index = StoryIndex()
+    index.add(1, 1, one, source=7)
+    assert index.find(other, source=8) is None
 
 
 def test_a_sites_articles_opening_with_one_note_alert_each(store: Store) -> None:

@@ -49,13 +49,22 @@ MIN_WORDS = 30  # shorter texts are a story of their own
 #: New articles are compared with the articles fetched this long before (the story window).
 WINDOW = timedelta(days=7)
 THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confirms it
-#: Texts whose ledes are alike below LEDES_DIFFER are one story only when alike in full at
-#: ALIKE_IN_FULL or more: a closing block a site puts under every article (a newsroom's tips
-#: line and related links, a company's "About" and disclaimer) as long as a brief made
-#: different stories alike at half, one story, alerted once. A wire copy under an added
-#: opening is alike at 0.8 or more.
+#: Texts whose ledes are alike below LEDES_DIFFER are one story only when the shorter is
+#: held in the longer at CONTAINED_IN_FULL or more: a closing block a site puts under every
+#: article (a newsroom's tips line and related links, a company's "About" and disclaimer) as
+#: long as a brief made different stories alike at half (each held at two thirds in the
+#: other), one story, alerted once.
 LEDES_DIFFER = 0.2
-ALIKE_IN_FULL = 0.7
+#: How much of the shorter text the longer one holds (:func:`_contained`) for two texts whose
+#: ledes differ to be one story: a wire copy under an added opening is held at 0.9 or more,
+#: even trimmed to half its length (alike at 0.5-0.65 in full only: it was a story of its
+#: own, mailed again); two briefs with a long closing block in common at 0.7 at most.
+CONTAINED_IN_FULL = 0.8
+#: And for two texts alike in their ledes only (the lede at THRESHOLD, the full text not):
+#: a brief of a wire story (its first paragraphs) is held whole in it; an analysis that
+#: opens by quoting the wire's lede, or a chain's two stories that open with the same long
+#: note, at 0.1 (they were folded into the first story, their alerts lost).
+CONTAINED_LEDE = 0.5
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
 #: 2: shingle_hash). Signatures of different versions are not comparable.
@@ -333,6 +342,7 @@ class StoryIndex:
         self._articles = array("q")  # row -> article id
         self._stories = array("q")  # row -> story id
         self._sources = array("q")  # row -> source id (0: unknown)
+        self._sizes = array("d")  # row -> its text's shingles, as its signature tells
         self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
         self._keys: list[np.ndarray] = []  # per block: the band keys of its rows, sorted
         self._keyrows: list[np.ndarray] = []  # and the row of each
@@ -361,6 +371,7 @@ class StoryIndex:
         self._articles.append(article_id)
         self._stories.append(story_id)
         self._sources.append(source)
+        self._sizes.append(_shingles(sig.full))
         for key in _band_keys(sig.full, sig.lede).tolist():
             bucket = self._pending.get(key)
             if bucket is None:
@@ -416,7 +427,8 @@ class StoryIndex:
     def find(self, sig: Signature, source: int = 0) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
         enough (estimated Jaccard similarity of the full text or of the lede at least the
-        threshold; of the full text at least ALIKE_IN_FULL when the ledes differ); None when
+        threshold; when the ledes differ, the shorter text held at CONTAINED_IN_FULL in the
+        longer; alike by the lede alone, held at CONTAINED_LEDE); None when
         the article starts a new story. The lede alone does not join two articles of one
         ``source``, a site (site_key; 0: unknown): a site that opens its articles with the
         same note (an editor's note, "listen to this article") would make all of them one
@@ -430,11 +442,17 @@ class StoryIndex:
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
-        differ = (lede < LEDES_DIFFER * NUM_PERM) & (full < ALIKE_IN_FULL * NUM_PERM)
+        held = _contained(full / NUM_PERM, _shingles(sig.full),
+                          np.array([self._sizes[row] for row in rows]))
+        differ = (lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)
         full[differ] = 0
+        lede[held < CONTAINED_LEDE] = 0
         if source:
             lede[np.array([self._sources[row] == source for row in rows])] = 0
         scores = np.maximum(full, lede) / NUM_PERM
+        # A copy held whole in the other text is one of it, however trimmed (the band keys
+        # found it: alike at about half or more).
+        scores = np.where(held >= CONTAINED_IN_FULL, np.maximum(scores, held), scores)
         best: tuple[float, int] | None = None
         # By article id, so that the first of equally similar articles wins.
         for _, row, score in sorted(
@@ -447,6 +465,24 @@ class StoryIndex:
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
         return dict(zip(self._articles, self._stories, strict=True))
+
+
+def _shingles(full: bytes) -> float:
+    """How many different shingles the text of the full signature ``full`` has, as its
+    minimums tell (datasketch's MinHash.count(): each of NUM_PERM minimums of n uniform
+    values is about 1 / (n + 1) of their range; within a tenth)."""
+    values = _values(full).astype(np.float64) / float(np.iinfo(_DTYPE).max)
+    return max(1.0, NUM_PERM / max(float(values.sum()), 1e-12) - 1.0)
+
+
+def _contained(alike: np.ndarray, mine: float, theirs: np.ndarray) -> np.ndarray:
+    """How much of the shorter text of each pair the longer one holds (its shingles'
+    share), from their Jaccard similarity ``alike`` and their sizes: the common shingles
+    are alike * (size + size) / (1 + alike). A trimmed copy is held whole in its original
+    (alike at its length's share); an analysis that quotes a wire's lede holds little of
+    it."""
+    common = alike * (mine + theirs) / (1.0 + alike)
+    return np.minimum(1.0, common / np.minimum(mine, theirs))
 
 
 def _kept(sig: Signature) -> np.ndarray:
