@@ -482,7 +482,8 @@ def _contained(alike: np.ndarray, mine: float, theirs: np.ndarray) -> np.ndarray
     (alike at its length's share); an analysis that quotes a wire's lede holds little of
     it."""
     common = alike * (mine + theirs) / (1.0 + alike)
-    return np.minimum(1.0, common / np.minimum(mine, theirs))
+    held: np.ndarray = np.minimum(1.0, common / np.minimum(mine, theirs))
+    return held
 
 
 def _kept(sig: Signature) -> np.ndarray:
