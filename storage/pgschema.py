@@ -79,6 +79,11 @@ def _recanonicalized(db: Any) -> None:
     step(cast("sqlite3.Connection", db))
 
 
+def _old_escapes_undone(db: Any) -> None:
+    """20: as storage.schema._old_escapes_undone. A PostgreSQL database is never older than
+    schema 9 (see _restored_urls): its addresses were never escaped so, nothing to do."""
+
+
 def _restored_urls(db: Any) -> None:
     """9: as storage.schema._restored_urls. A PostgreSQL database is never older than the
     URL cleaner it repairs, so there is nothing to restore; the step runs only to keep the
@@ -345,4 +350,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _ddl("ALTER TABLE outbox ADD COLUMN in_reply_to TEXT"),
     # 19: a message that found the mail server down (see storage.schema).
     "ALTER TABLE outbox ADD COLUMN server_down INTEGER NOT NULL DEFAULT 0",
+    # 20: addresses the first versions escaped (see storage.schema): none here.
+    _old_escapes_undone,
 )

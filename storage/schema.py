@@ -7,8 +7,10 @@ function of the connection for a step that needs Python (it must not commit).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from .identity import identity_key
 from .linkshapes import LINK_SHAPES_MIGRATION
@@ -146,8 +148,40 @@ def _recanonicalized(conn: sqlite3.Connection) -> None:
     """
     from crawler.urls import canonicalize  # storage's own step, in the crawler's terms
 
-    def anew(url: str) -> str:
-        return url if "#" in url else canonicalize(url)
+    _known_anew(conn, canonicalize)
+
+
+#: What the URL cleaner of the first versions (before schema 9) escaped in a path that a
+#: feed writes as it is: ``( ) ' * @ ;`` (``s1(1)`` stored as ``s1%281%29``).
+_OLD_PATH_ESCAPES = re.compile("%(28|29|27|2[aA]|40|3[bB])")
+
+
+def _old_escapes_undone(conn: sqlite3.Connection) -> None:
+    """20: addresses stored by the first versions (before schema 9), whose URL cleaner
+    escaped ``( ) ' * @ ;`` in paths and wrote a query's ``%20`` as ``+``: migration 9 undid
+    only its damage to entities, and migration 17 canonicalized the escaped address, so the
+    page, listed as it is written, was new: fetched, stored and alerted again (an upgrade
+    from schema 8). Such an article is known by its address as written, as 17 does."""
+    from crawler.urls import canonicalize
+
+    def written(url: str) -> str:
+        parts = urlsplit(url)
+        path = _OLD_PATH_ESCAPES.sub(lambda m: chr(int(m.group(1), 16)), parts.path)
+        return canonicalize(urlunsplit(parts._replace(path=path,
+                                                      query=parts.query.replace("+", "%20"))))
+
+    _known_anew(conn, written)
+
+
+def _known_anew(conn: sqlite3.Connection, anew: Callable[[str], str]) -> None:
+    """Each article gets the identity of its address (and its entry's) as ``anew`` writes
+    it, as an alias, unless that is its own or another article's; skipped and deferred
+    URLs are rewritten so (a row already under the new one wins). An address with a
+    fragment (a feed item without a link: its site's address and its guid) is left as it
+    is."""
+
+    def written(url: str) -> str:
+        return url if "#" in url else anew(url)
 
     last = 0
     while rows := conn.execute(
@@ -156,7 +190,7 @@ def _recanonicalized(conn: sqlite3.Connection) -> None:
     ).fetchall():
         last = rows[-1][0]
         for article_id, identity, url, entry_url in rows:
-            for key in {identity_key(anew(url)), identity_key(anew(entry_url))} - {identity}:
+            for key in {identity_key(written(url)), identity_key(written(entry_url))} - {identity}:
                 if not conn.execute("SELECT 1 FROM articles WHERE identity = ?", [key]).fetchone():
                     conn.execute(
                         "INSERT OR IGNORE INTO article_aliases (identity, article_id)"
@@ -165,7 +199,7 @@ def _recanonicalized(conn: sqlite3.Connection) -> None:
                     )
     for table in ("skipped_urls", "deferred_entries"):
         for (url,) in conn.execute(f"SELECT url FROM {table}").fetchall():
-            if (new := anew(url)) == url:
+            if (new := written(url)) == url:
                 continue
             if conn.execute(f"SELECT 1 FROM {table} WHERE url = ?", [new]).fetchone():
                 conn.execute(f"DELETE FROM {table} WHERE url = ?", [url])
@@ -483,4 +517,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN server_down INTEGER NOT NULL DEFAULT 0;
     """,
+    # 20: addresses the first versions' URL cleaner escaped (before schema 9): articles
+    # stored under one get the identity of the address as written, as an alias.
+    _old_escapes_undone,
 )

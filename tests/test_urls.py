@@ -602,3 +602,38 @@ def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
         assert [k.article_id for k in known.values()] == [ids[0], ids[1], ids[4]]
         assert new.known_articles(["https://x.example/"]) == {}
         assert new.known_articles(["https://x.example/list.do"]) != {}  # still skipped
+
+
+def test_articles_stored_under_the_first_versions_escapes_are_known_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 20: the URL cleaner of the first versions (before schema 9) escaped
+    ``( ) ' * @ ;`` in paths and wrote a query's ``%20`` as ``+``; migrations 9 and 17 left
+    such addresses escaped, and after an upgrade the page, listed as it is written, was new:
+    fetched, stored and alerted again (a review, from a schema-8 database: 4 briefs of 5
+    mailed twice). It is known by its address as written."""
+    import storage.db
+    from storage import Article, open_store
+    from storage.schema import MIGRATIONS
+
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:19])  # the version before 20
+    stored = ["http://127.0.0.1:9/a/s1%281%29", "http://127.0.0.1:9/a/s2%3Bjsessionid=XYZ",
+              "http://127.0.0.1:9/a/s3%27x", "http://127.0.0.1:9/a/s4?q=a+b",
+              "http://127.0.0.1:9/a/s5"]
+    written = ["http://127.0.0.1:9/a/s1(1)", "http://127.0.0.1:9/a/s2;jsessionid=XYZ",
+               "http://127.0.0.1:9/a/s3'x", "http://127.0.0.1:9/a/s4?q=a%20b",
+               "http://127.0.0.1:9/a/s5"]
+    path = tmp_path / "newswatch.db"
+    with open_store(path) as old:
+        old.sync_sources([SourceSpec("http://127.0.0.1:9/feed", 600, "X")], now)
+        source_id = old.sources()[0].id
+        ids = [old.add_article(Article(
+            url=url, entry_url=url, source_id=source_id, title=url, text="Body text",
+            published=now, author=None, fetched=now, extraction="page",
+        )) for url in stored]
+        assert old.known_articles([canonicalize(u) for u in written[:4]]) == {}
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with open_store(path) as new:
+        known = new.known_articles([canonicalize(u) for u in written])
+        assert [k.article_id for k in known.values()] == ids
