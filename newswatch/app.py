@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from scheduler import Pipeline
     from storage import ConfigSync, PipelineStore
 
+logger = logging.getLogger(__name__)
+
 #: The settings a running daemon cannot take (newswatch.settings: ``restart=True``), each
 #: with how to read it from a Config; SIGHUP names those that changed.
 NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
@@ -72,7 +74,25 @@ class _SkippedTicks(logging.Filter):
 def sync_config(config: Config, store: ConfigSync) -> None:
     """Make the stored sources and topics those of the config file."""
     store.sync_sources(config.sources, utcnow())
+    _one_source_a_feed(store)
     store.sync_topics(config.topics)
+
+
+def _one_source_a_feed(store: ConfigSync) -> None:
+    """Stop polling a source added from the command line that is another active source
+    written another way (watchlist.url_key): older versions took ``http://host:80/feed``
+    beside the config file's ``http://host/feed``, and the feed was polled twice at every
+    tick after an upgrade. The config file's source, else the first added, stays."""
+    from watchlist import url_key
+
+    first: dict[str, str] = {}
+    for source in sorted(store.sources(), key=lambda s: (s.origin != "config", s.id)):
+        key = url_key(source.url)
+        if key not in first:
+            first[key] = source.url
+        elif source.origin == "cli" and store.remove_source(source.url):
+            logger.warning("source %s is %s written another way: polled once, as the latter",
+                           source.url, first[key])
 
 
 def transport_for(config: Config) -> Transport:

@@ -445,6 +445,14 @@ class ConfigSync(Protocol):
         """The config file's topics become exactly ``specs``."""
         ...
 
+    def sources(self, *, active_only: bool = True) -> list[Source]:
+        """Stored sources, in the order they were added."""
+        ...
+
+    def remove_source(self, url: str) -> bool:
+        """Stop polling a source added from the command line; False when there is none."""
+        ...
+
 
 class SourceAdmin(Protocol):
     """``newswatch sources``: the sources added from the command line."""

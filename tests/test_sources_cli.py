@@ -504,3 +504,24 @@ def test_a_url_written_another_way_is_the_same_source(site, workdir):
     assert "imported 1, skipped 3" in ok(workdir.newswatch("sources", "import", str(opml)))
     assert sorted(listed(workdir)) == sorted([world, other, site.url("/feeds/new.rss")])
     assert listed(workdir)[other]["name"] == "Other"
+
+
+def test_a_source_an_older_version_took_twice_is_polled_once(workdir):
+    # Before 5120a92, `sources add http://host:80/feed` beside the config file's
+    # http://host/feed was a second source: after an upgrade the feed was polled twice at
+    # every tick (a review). The command line's copy is no longer polled.
+    from datetime import UTC, datetime
+
+    from storage import SourceSpec
+
+    workdir.write_config(sources=[CONFIGURED])
+    ok(workdir.newswatch("sources", "list"))
+    with open_store(workdir.database) as store:  # as the older version stored it
+        store.add_source(SourceSpec(CONFIGURED.replace("http://", "HTTP://") + "#x", 600),
+                         datetime.now(UTC))
+        store.add_source(SourceSpec(OTHER, 600), datetime.now(UTC))
+        store.add_source(SourceSpec(OTHER + "/", 600), datetime.now(UTC))
+        assert len(store.sources()) == 4
+    assert sorted(listed(workdir)) == sorted([CONFIGURED, OTHER])
+    with open_store(workdir.database) as store:
+        assert sorted(s.url for s in store.sources()) == sorted([CONFIGURED, OTHER])
