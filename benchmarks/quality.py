@@ -41,6 +41,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
+from storage.segment import has_cjk
+
 from .corpora import CORPORA, CorpusMissing, LabelledPage, load
 from .quality_run import (
     ROOT,
@@ -216,6 +218,13 @@ def report(mode: str, web: LocalWeb, outcome: Outcome, baseline: Outcome,
               "open them (their alerts link nowhere), e.g. "
               + ", ".join(outcome.misaddressed[:3]))
     table(pages, topics, served, [(f"newswatch ({mode})", outcome), ("trafilatura", baseline)])
+    # The topics in the scripts written without spaces (each character a word: storage.segment).
+    cjk = [t for t in topics if has_cjk(" ".join(t.phrase))]
+    if cjk:
+        print("  topics in Chinese, Japanese or Korean: " + "; ".join(
+            f"{name} {f.hits}/{f.expected} hit, {f.traps_fired}/{f.traps} traps"
+            for name, f in ((f"newswatch ({mode})", figures(pages, cjk, outcome, served)),
+                            ("trafilatura", figures(pages, cjk, baseline, served)))))
     if details is not None:
         write_details(details / "pages.tsv", web, pages, topics,
                       [(mode, outcome), ("trafilatura", baseline)])

@@ -13,7 +13,13 @@ Per page, at most two topics, each a quoted phrase of 2 or 3 words in the watchl
   its chrome). An alert for a trap is a false positive, whichever page of the site it fires on.
 
 Words are FTS5 tokens as the watchlist folds them (``watchlist.tokens.tokenize``), so a
-phrase matches exactly where its tokens stand side by side.
+phrase matches exactly where its tokens stand side by side. A Chinese, Japanese or Korean
+character is a token of its own (storage.segment): there a phrase is 2 or 3 characters
+(a word such as 北京, 習近平), kana alone (particles, endings) left out.
+
+Each page's topics are drawn with a random generator of its own (seeded with the seed and
+the page's place), so that a change to one page's candidates leaves the other pages' draws
+as they were.
 """
 
 from __future__ import annotations
@@ -193,8 +199,15 @@ def labelled_text(page: LabelledPage) -> list[str]:
     return list(page.inside)
 
 
+#: A CJK character of a word (kanji, hanzi, katakana, hangul), as tokens are.
+_CJK_WORD = re.compile("[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+
+
 def _good(gram: Gram) -> bool:
-    """A phrase worth a topic: letters only, words of 3+ letters, one of 5+."""
+    """A phrase worth a topic: letters only, words of 3+ letters, one of 5+; or a word of
+    2 or 3 CJK characters (each a token), kana alone left out."""
+    if all(len(w) == 1 and _CJK_WORD.fullmatch(w) for w in gram):
+        return True
     return all(len(w) >= 3 and w.isalpha() for w in gram) and max(map(len, gram)) >= 5
 
 
@@ -232,7 +245,6 @@ def draw_topics(
 ) -> list[Topic]:
     """An expected topic and a trap per page where the page allows (see the module
     docstring); ``sites[i]`` is the site that serves ``pages[i]``, ``texts[i]`` its text."""
-    rng = random.Random(seed)
     wanted = {g for text in texts for g in (*text.expected, *text.traps)}
     # Where each candidate stands: how often in each page's visible text (and title/meta).
     pages_of: dict[Gram, dict[int, int]] = defaultdict(dict)
@@ -245,6 +257,7 @@ def draw_topics(
     topics: list[Topic] = []
     taken: set[Gram] = set()
     for index in range(len(pages)):
+        rng = random.Random(f"{seed}:{index}")  # the page's own: see the module docstring
         expected = [g for g in texts[index].expected if pages_of[g] == {index: 1}]
         if expected:
             gram = _pick(rng, expected)
