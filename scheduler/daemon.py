@@ -219,6 +219,10 @@ class Daemon:
         # template is known, see watchlist.templates).
         # This job then only delivers.
         matched = MatchReport() if self.pipeline.crawling else self.pipeline.match()
+        # Each tick, not only at a cycle's end: a crawl that slow sites keep open (sources
+        # joining it for up to JOIN_SECONDS) held the operator's report of a failing source
+        # for up to 10 minutes, whatever alerts.health_after said.
+        self.pipeline.check_health()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
         if matched.articles or delivered.sent or delivered.retrying or delivered.failed:

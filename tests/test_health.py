@@ -107,3 +107,36 @@ def test_a_failing_source_that_is_then_gone_is_reported_gone(site, mail, workdir
     assert "Deactivated: HTTP 410 Gone" in gone.get_body(preferencelist=("plain",)).get_content()
     crawl(workdir)
     assert len(mail.messages) == 2
+
+
+def test_a_failing_source_is_reported_while_a_long_crawl_runs(tmp_path, mail):
+    """The health check ran at a cycle's end only: a crawl that slow sites kept open (other
+    sources joining it) held the report of a failing source for up to 10 minutes (a
+    review: 399 s with health_after = 5s). Each tick checks."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from alerts import SmtpSettings, SmtpTransport
+    from alerts.deliver import RetryPolicy
+    from scheduler import Pipeline
+    from scheduler.daemon import Daemon
+    from storage import FetchOutcome, SourceSpec, open_store
+
+    now = datetime.now(UTC)
+    with open_store(tmp_path / "newswatch.db") as store:
+        store.sync_sources([SourceSpec("http://127.0.0.1:9/feed", 60)], now)
+        [source] = store.sources()
+        for minutes in (2, 1):
+            store.record_fetch(source.id, FetchOutcome(ok=False, status=500, error="HTTP 500"),
+                               now - timedelta(minutes=minutes))
+        pipe = Pipeline(
+            store=store, crawler=None,  # type: ignore[arg-type]
+            transport=SmtpTransport(SmtpSettings(host=mail.host, port=mail.port,
+                                                 sender="nw@test.example", timeout=5)),
+            lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: now,
+            operator=("ops@test.example",), health_after=timedelta(seconds=30),
+        )
+        pipe.crawling = True  # a crawl of slow sites is under way: its cycle has not ended
+        asyncio.run(Daemon(pipe, tick_seconds=1).outbox_tick())
+        [report] = mail.wait_for(1)
+        assert report["To"] == "ops@test.example" and "failing" in report["Subject"]
