@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -193,8 +194,10 @@ def output_option(func: F) -> F:
 @contextmanager
 def output_file(output: Path) -> Iterator[BinaryIO]:
     """The file an ``--output`` is written to: beside it first, then renamed, so that a
-    reader never sees half a file; one line and exit 1 when it cannot be written."""
-    partial = output.with_name(f".{output.name}.partial")
+    reader never sees half a file; one line and exit 1 when it cannot be written. Each
+    writer has its own partial file: two exports to one file at once both end well (with
+    one name, one renamed the other's away and failed), the last one's file kept."""
+    partial = output.with_name(f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         try:
             with partial.open("wb") as fh:

@@ -383,6 +383,22 @@ def test_export_import_round_trip(workdir, tmp_path):
     assert {row["every"] for row in listed(third).values()} == {"2h"}
 
 
+def test_two_writers_of_one_output_file_both_end_well(tmp_path):
+    # Both wrote `.NAME.partial`: one renamed the other's away, which then failed ("cannot
+    # write: No such file or directory", exit 1: a review, 2 runs in 5).
+    from newswatch.common import output_file
+
+    target = tmp_path / "out.jsonl"
+    first, second = output_file(target), output_file(target)
+    one, other = first.__enter__(), second.__enter__()
+    one.write(b"first\n")
+    other.write(b"second\n")
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert target.read_bytes() == b"second\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
 def test_export_to_an_unwritable_place(workdir):
     workdir.write_config(sources=[CONFIGURED])
     line = error(workdir.newswatch("sources", "export", "-o", str(workdir.path / "no" / "x")), 1)
