@@ -253,7 +253,9 @@ class EntriesMixin:
             waiting = self.store.deferred_entries(source.id)
         unlisted = [_entry(source, d) for d in waiting if d.url not in listed]
         if unlisted:
-            logger.info("%s: %d deferred page(s) no longer listed, requested again",
+            # Debug: `status` lists them; at every poll of a host that makes us wait, this
+            # line was most of the log (320 times in half an hour for one source).
+            logger.debug("%s: %d deferred page(s) no longer listed, requested again",
                         source.url, len(unlisted))
             self.report.count("deferred_unlisted", len(unlisted))
         return entries + unlisted

@@ -426,8 +426,8 @@ class Pipeline:
                 _add_delivery(report, await asyncio.shield(self._delivery))
                 if not self._again or self.stopping:
                     break
-        if report.errors:
-            logger.warning(
+        if report.errors:  # each message's own line said it already (alerts.deliver)
+            logger.debug(
                 "delivery via %s: %s", self.transport.describe(), "; ".join(report.errors)
             )
         return report
