@@ -416,9 +416,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"{counts['failed']} failed"
         )
         for p in store.outbox_problems():
+            # A message refused for good has no next attempt (its last one was shown).
+            then = f", next {to_iso(p.next_attempt)}" if p.status == "pending" else ""
             click.echo(
                 f"  #{p.id} to {alerts.redact(p.recipient)} ({p.status}, {p.attempts} "
-                f"attempt(s), next {to_iso(p.next_attempt)}): {p.last_error}"
+                f"attempt(s){then}): {p.last_error}"
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from dataclasses import replace
@@ -238,7 +239,9 @@ def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
     assert line.startswith("newswatch: alerts not delivered")
     assert f"127.0.0.1:{mail.port}" in line
     assert "Traceback" not in down.stderr
-    assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status", NW_PW="x").stdout
+    status = workdir.newswatch("status", NW_PW="x").stdout
+    assert "alerts: 1 pending, 0 sent" in status
+    assert re.search(r"\(pending, 1 attempt\(s\), next \S+\): ", status), status
 
     mail.start()
     # The retry is scheduled with back-off (retry_base = 1s in tests): wait until it is due.
@@ -505,3 +508,14 @@ def test_a_refused_smtp_login_fails_crawl_as_a_config_error(site, workdir):
         assert line.startswith("newswatch: smtp: ") and "login failed for newswatch" in line
         assert server.messages == []
     assert "alerts: 1 pending, 0 sent" in workdir.newswatch("status", NW_PW="x").stdout
+
+
+def test_status_shows_no_next_attempt_for_a_message_refused_for_good(site, mail, workdir):
+    # "(failed, 1 attempt(s), next 00:53:54)": a time that never comes (a review).
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+    mail.reject = "550 5.1.1 Mailbox unavailable"
+    workdir.newswatch("crawl")
+    status = workdir.newswatch("status").stdout
+    assert "alerts: 0 pending, 0 sent, 1 failed" in status
+    assert re.search(r"\(failed, 1 attempt\(s\)\): ", status), status
