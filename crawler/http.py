@@ -161,7 +161,23 @@ def describe_failure(failure: Failure) -> str:
             "(crawl.max_size), or newswatch was stopping"
         )
     text = str(exc).strip() or type(exc).__name__
+    # Scrapy's own words name its setting and the whole request or response: "Expected to
+    # receive 12582923 bytes which is larger than download max size (5000000) in request
+    # <GET …>", "Ignored response <200 …> because its body (…) exceeded DOWNLOAD_MAXSIZE
+    # (1048576 B) during decompression."
+    if (size := _CANCELLED_SIZE.search(text)) is not None:
+        return (f"the body ({int(size.group(1)):,} bytes) is larger than crawl.max_size "
+                f"({int(size.group(2)):,} bytes)")
+    if (size := _DECOMPRESSED_SIZE.search(text)) is not None:
+        return (f"the body, decompressed, is larger than crawl.max_size "
+                f"({int(size.group(1)):,} bytes)")
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+#: Scrapy's message for a body whose announced size exceeds DOWNLOAD_MAXSIZE.
+_CANCELLED_SIZE = re.compile(r"(\d+) bytes which is larger than download max size \((\d+)\)")
+#: And for a compressed body whose decompressed size does.
+_DECOMPRESSED_SIZE = re.compile(r"exceeded DOWNLOAD_MAXSIZE \((\d+) B\) during decompression")
 
 
 #: How far into a page Scrapy looks for a ``<meta http-equiv="refresh">``: its first 4,096
