@@ -134,7 +134,13 @@ def reload_config(
     (ConfigError)."""
     fresh = load_config(running.path)
     if sync:
+        before = {s.url for s in store.sources() if s.origin == "config"}
         sync_config(fresh, store)
+        after = {s.url for s in store.sources() if s.origin == "config"}
+        # A reload that drops a source said only "configuration reloaded" (a review).
+        for change, urls in (("added", after - before), ("no longer polled", before - after)):
+            if urls:
+                logger.info("sources of the config file %s: %s", change, ", ".join(sorted(urls)))
     apply_config(service.pipeline, fresh)
     service.set_crawl(fresh.crawl)
     service.set_tick(fresh.daemon.tick_seconds)

@@ -219,12 +219,16 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         daemon.wait_for_log("configuration not reloaded")
         # A valid new topic takes effect without a restart.
         workdir.write_config(
-            sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+            sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"},
+                     {"url": site.url("/feeds/markets.rss"), "every": "1s"}],
             topics=[MADURO, {"name": "Ukraine", "query": "Zelensky", "notify": ["kyiv@test.example"]}],
             smtp=mail,
         )
         daemon.proc.send_signal(signal.SIGHUP)
         daemon.wait_for_log("configuration reloaded")
+        # What changed in the sources is said (a reload that dropped one said nothing).
+        assert f"sources of the config file added: {site.url('/feeds/markets.rss')}" \
+            in daemon.output()
         site.publish(fresh("zelensky-grain-corridor"))
         [message] = mail.wait_for(1, timeout=30)
         assert message["To"] == "kyiv@test.example"
