@@ -10,7 +10,7 @@ from __future__ import annotations
 import html.entities
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -53,6 +53,8 @@ class Subscriptions:
 
     outlines: list[Outline]
     damage: str | None = None
+    #: Outlines of a web page only (an ``htmlUrl``, no ``xmlUrl``): not feeds, not taken.
+    pages: list[str] = field(default_factory=list)
 
 
 def parse_opml(data: bytes) -> Subscriptions:
@@ -84,13 +86,16 @@ def parse_opml(data: bytes) -> Subscriptions:
     if tag.lower() != "opml":
         raise OpmlError(f"not an OPML file (the root element is <{tag}>, not <opml>)")
     outlines: list[Outline] = []
+    pages: list[str] = []
     for element in root.iter():
         if not isinstance(element.tag, str) or etree.QName(element).localname.lower() != "outline":
             continue
         # Attribute names are camelCase in the spec, but some exporters write xmlURL.
         attrs = {str(k).lower(): str(v) for k, v in element.attrib.items()}
         if "xmlurl" not in attrs:
-            continue  # a folder, or a link to a web page (htmlUrl alone)
+            if attrs.get("htmlurl", "").strip() and not len(element):
+                pages.append(attrs["htmlurl"].strip())  # a web page, not a feed
+            continue  # a folder
         url = attrs["xmlurl"].strip()
         name = (attrs.get("title") or attrs.get("text") or "").strip()
         # One line: XML lets a title hold line breaks and the C1 controls (U+0080-U+009F).
@@ -104,7 +109,7 @@ def parse_opml(data: bytes) -> Subscriptions:
             _patterns(attrs.get(f"{{{NAMESPACE}}}include")),
             _patterns(attrs.get(f"{{{NAMESPACE}}}exclude")),
         ))
-    return Subscriptions(outlines, damage)
+    return Subscriptions(outlines, damage, pages)
 
 
 def _patterns(value: str | None) -> tuple[str, ...]:

@@ -343,6 +343,8 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
                 skipped.append(f"{spec.url}: already there (in {config_file(config)})")
             else:
                 skipped.append(f"{spec.url}: {result.message}")
+    skipped += [f"{page}: a web page, not a feed (htmlUrl only): `sources add {page} "
+                "--kind page` watches it" for page in subscriptions.pages]
     click.echo(f"imported {imported}, skipped {len(skipped)}")
     for line in skipped:
         click.echo(f"  skipped {line}")

@@ -197,7 +197,7 @@ def test_import_opml(workdir):
     path.write_bytes(OPML_1.encode("iso-8859-1"))
     out = ok(workdir.newswatch("sources", "import", str(path), "--every", "1h"))
     lines = out.splitlines()
-    assert lines[0] == "imported 3, skipped 3"
+    assert lines[0] == "imported 3, skipped 4"  # the web page's outline is said too
     assert "  skipped javascript:alert(1): invalid: 'javascript:alert(1)' is not an http(s) URL" \
         in lines
     assert "  skipped http://127.0.0.1:9/world.rss: already there" in lines
@@ -214,7 +214,7 @@ def test_import_opml(workdir):
     assert rows[CONFIGURED]["origin"] == "config"
 
     again = ok(workdir.newswatch("sources", "import", str(path)))
-    assert again.splitlines()[0] == "imported 0, skipped 6"
+    assert again.splitlines()[0] == "imported 0, skipped 7"
 
 
 def test_imported_names_are_one_line(workdir):
@@ -262,9 +262,14 @@ def test_import_forgives_what_feed_readers_forgive(workdir):
         b"<OUTLINE TEXT='Loud' XMLURL='http://127.0.0.1:9/loud.rss'/>"
         b"<outline text='Old' xmlUrl='feed://127.0.0.1:9/old.rss'/>"
         b"<outline text='Older' xmlUrl='feed:https://127.0.0.1:9/older.rss'/>"
+        b"<outline text='A page' htmlUrl='http://127.0.0.1:9/news/'/>"
         b"</body></opml>"
     )
-    assert "imported 5, skipped 0" in ok(workdir.newswatch("sources", "import", str(path)))
+    out = ok(workdir.newswatch("sources", "import", str(path)))
+    assert "imported 5, skipped 1" in out
+    # An outline of a web page only was dropped without a word.
+    assert ("skipped http://127.0.0.1:9/news/: a web page, not a feed (htmlUrl only): "
+            "`sources add http://127.0.0.1:9/news/ --kind page` watches it") in out
     assert {url: row["name"] for url, row in listed(workdir).items()} == {
         "http://127.0.0.1:9/a.rss?x=1&y=2": "Archæology",
         "http://127.0.0.1:9/sz.rss": "Süddeutsche",
