@@ -252,18 +252,21 @@ class QueryCommand(click.Command):
             if isinstance(param, click.Option)
             for name in (*param.opts, *param.secondary_opts)
         }
-        kept: list[str] = []
-        dashed: list[str] = []
+        options: list[str] = []
+        arguments: list[str] = []
+        dashed = False
         words = iter(args)
         for word in words:
-            if word[:1] == "-" and word[1:2] not in ("", "-") and word not in takes_value:
-                dashed.append(word)
-                continue
-            kept.append(word)
-            value = next(words, None) if takes_value.get(word) else None
-            if value is not None:  # the option's value, whatever it starts with
-                kept.append(value)
-        return super().parse_args(ctx, [*kept, "--", *dashed] if dashed else kept)
+            if word in takes_value or word.split("=", 1)[0] in takes_value or word[:2] == "--":
+                options.append(word)  # an option (an unknown "--word" is said so by click)
+                value = next(words, None) if takes_value.get(word) else None
+                if value is not None:  # the option's value, whatever it starts with
+                    options.append(value)
+            else:
+                dashed = dashed or (word[:1] == "-" and len(word) > 1)
+                arguments.append(word)
+        # The arguments in their order after "--", where a "-" starts no option.
+        return super().parse_args(ctx, [*options, "--", *arguments] if dashed else args)
 
 
 class UsageLine(click.UsageError):

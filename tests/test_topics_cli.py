@@ -5,6 +5,7 @@ during a crawl, `newswatch topics add|list|remove` beside the config file, `topi
 from __future__ import annotations
 
 import json
+import re
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -343,6 +344,10 @@ def test_a_query_may_start_with_a_minus(site, workdir):
         assert [lines[-1] for lines in blocks(ok(workdir.newswatch(*command)))[:-1]] == urls
     ok(workdir.newswatch("topics", "add", "Not Minsk", "-Minsk Maduro", "--notify", "d@x.org"))
     assert "-Minsk Maduro" in ok(workdir.newswatch("topics", "list"))
+    # The arguments keep their order, wherever the one starting with "-" stands.
+    ok(workdir.newswatch("topics", "add", "--notify", "d@x.org", "-Belarus", "Maduro -Belarus"))
+    listed = ok(workdir.newswatch("topics", "list"))
+    assert re.search(r"-Belarus\s+Maduro -Belarus", listed), listed
     # An option's value is its own, whatever it starts with; a mistyped option is still one.
     line = error(workdir.newswatch("topics", "test", "Maduro", "--exclude", "-Minsk"), 2)
     assert line.startswith("newswatch: --exclude: ")
