@@ -1119,7 +1119,23 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
     else:
         found.date = None
     found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
-    return Metadata(title=_value(found.title), author=_value(found.author), date=_value(found.date))
+    title = _without_site_name(_value(found.title), _value(found.sitename))
+    return Metadata(title=title, author=_value(found.author), date=_value(found.date))
+
+
+#: A site's name after a page's headline: " | Site", " - Site", or after a full-width colon.
+_SITE_SUFFIX = r"\s*[|\-\u2013\u2014:\uff1a\u00b7\u00bb]\s*{}\s*$"
+
+
+def _without_site_name(title: str | None, site: str | None) -> str | None:
+    """``title`` without the site's name the page appends to its headline ("… | 한국일보",
+    Asahi's after a full-width colon; from og:site_name): where a feed gives no title, and for every
+    article of a page source, it was the article's title in alerts and their subjects (a
+    review of the emails)."""
+    if not title or not site or len(site) >= len(title):
+        return title
+    stripped = re.sub(_SITE_SUFFIX.format(re.escape(site)), "", title, flags=re.IGNORECASE)
+    return stripped or title
 
 
 def _value(value: object) -> str | None:

@@ -760,3 +760,21 @@ def test_the_metadata_benchmark_times_each_step_and_finds_the_same_articles() ->
     assert figures.full_cpu > 0 and figures.lean_cpu > 0
     table = dict(metadata_bench.rows(figures))
     assert table["  the same text and title both ways"] == "3 of 3"
+
+
+def test_the_sites_name_after_a_pages_headline_is_not_its_title() -> None:
+    """og:title "… | 한국일보" (Asahi's after a full-width colon): where a feed gives no title, and for every
+    article of a page source, the site's name stood in the alert's title and subject (a
+    review of the emails, on Hankook's and Asahi's real pages)."""
+    from crawler.extract import _without_site_name
+
+    page = ('<html><head><meta property="og:site_name" content="한국일보">'
+            '<meta property="og:title" content="DJ 고향에서 외친 이재명 | 한국일보"></head>'
+            "<body><article><p>" + "본문 " * 50 + "</p></article></body></html>")
+    assert page_metadata(load_html(page), "http://127.0.0.1/a").title == "DJ 고향에서 외친 이재명"
+    assert _without_site_name("宮崎県で震度5弱：朝日新聞デジタル", "朝日新聞デジタル") == "宮崎県で震度5弱"
+    assert _without_site_name("Mbumba recounts - The Namibian", "the namibian") == "Mbumba recounts"
+    # Only the site's own name, only at the end, never the whole title.
+    assert _without_site_name("The Guardian view: rates", "The Guardian") == "The Guardian view: rates"
+    assert _without_site_name("Talks resume | Politics", "AP News") == "Talks resume | Politics"
+    assert _without_site_name("Reuters", "Reuters") == "Reuters"
