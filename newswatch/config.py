@@ -288,7 +288,7 @@ def _crawl(table: _Table, every: int, problems: list[str]) -> CrawlSettings:
     _within(table, "crawl", "workers", 0, MAX_WORKERS, problems)
     return CrawlSettings(
         every_seconds=every,
-        user_agent=table.get("user_agent", STR),
+        user_agent=table.get("user_agent", NAME),  # a header: one line
         timeout_seconds=table.get("timeout", DURATION),
         max_bytes=table.get("max_size", SIZE),
         delay_seconds=table.get("delay", PAUSE),

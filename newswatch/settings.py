@@ -81,7 +81,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     "crawl": {
         "every": Setting("duration", "15m", "default polling interval of a source"),
         "user_agent": Setting(
-            "str",
+            "name",
             "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
             "User-Agent sent with every request; include a contact URL",
         ),

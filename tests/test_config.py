@@ -293,6 +293,10 @@ colour = "red"
         ("[crawl]\nevery = true", 'crawl.every: expected a duration such as "10m"'),
         # A bare number was read as seconds: `lookback = 48` (hours, its writer thought)
         # alerted nothing, `keep = 365` pruned every text within minutes.
+        # A line break in the User-Agent header was folded away by Twisted (the from_name's
+        # was refused): refused likewise.
+        ('[crawl]\nuser_agent = "newswatch\\nX-Evil: 1"', "crawl.user_agent: 'newswatch\\nX-Evil: 1' is not "
+                                                         "one line of text"),
         ("[alerts]\nlookback = 48", 'alerts.lookback: 48 has no unit: write it with one, e.g. '
                                     '"48s", "48m" or "48h" (ms, s, m, h, d or w)'),
         ("[database]\nkeep = 365.5", "database.keep: 365.5 has no unit"),
