@@ -322,7 +322,10 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
     if subscriptions.damage:
         click.echo(f"newswatch: {file}: {subscriptions.damage}: read as far as it could be",
                    err=True)
+    from watchlist import url_key
+
     imported, skipped = 0, []
+    listed: set[str] = set()  # this file's feeds so far (a repeat was "already there")
     with open_synced(config) as store:
         known = _known(store, config)
         for outline in subscriptions.outlines:
@@ -336,6 +339,10 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
             except _Invalid as exc:
                 skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
                 continue
+            if url_key(spec.url) in listed:
+                skipped.append(f"{spec.url}: listed twice in {file.name}")
+                continue
+            listed.add(url_key(spec.url))
             result = _add(store, config, spec, known, update=False)
             if result.status == "added":
                 imported += 1

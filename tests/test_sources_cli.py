@@ -200,7 +200,7 @@ def test_import_opml(workdir):
     assert lines[0] == "imported 3, skipped 4"  # the web page's outline is said too
     assert "  skipped javascript:alert(1): invalid: 'javascript:alert(1)' is not an http(s) URL" \
         in lines
-    assert "  skipped http://127.0.0.1:9/world.rss: already there" in lines
+    assert "  skipped http://127.0.0.1:9/world.rss: listed twice in subs.opml" in lines
     assert any(line.startswith(f"  skipped {CONFIGURED}: already there") for line in lines)
 
     rows = listed(workdir)
