@@ -132,7 +132,7 @@ def _mended(data: bytes) -> bytes:
     HTML's named entities. UTF-8, without its declaration."""
     declared = _DECLARED.match(data)
     text = None
-    for encoding in (declared.group(1).decode() if declared else "utf-8", "utf-8"):
+    for encoding in dict.fromkeys((declared.group(1).decode() if declared else "utf-8", "utf-8")):
         try:
             text = data.decode(encoding)
             break

@@ -339,10 +339,10 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
             except _Invalid as exc:
                 skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
                 continue
-            if url_key(spec.url) in listed:
+            if (key := url_key(spec.url)) in listed:
                 skipped.append(f"{spec.url}: listed twice in {file.name}")
                 continue
-            listed.add(url_key(spec.url))
+            listed.add(key)
             result = _add(store, config, spec, known, update=False)
             if result.status == "added":
                 imported += 1

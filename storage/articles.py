@@ -391,10 +391,14 @@ class ArticlesMixin:
         where, params = "", []
         if since is not None:
             where, params = f" WHERE {when} >= ?", [to_iso(since)]
-        try:
-            percolate([], {0: compiled})  # rejected before the archive is read
-        except StorageError as exc:
-            raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+
+        def matched(docs: list[tuple[int, str, str, str]]) -> set[int]:
+            try:
+                return set(percolate(docs, {0: compiled}).get(0, ()))
+            except StorageError as exc:
+                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+
+        matched([])  # an expression FTS5 rejects is rejected before the archive is read
         found: list[StoredArticle] = []
         skip, start = offset, 0
         while len(found) < limit:
@@ -407,11 +411,7 @@ class ArticlesMixin:
             if not rows:
                 break
             start += len(rows)
-            docs = [(r["id"], r["title"], r["text"], r["source"]) for r in rows]
-            try:
-                hits = set(percolate(docs, {0: compiled}).get(0, ()))
-            except StorageError as exc:
-                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+            hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
             for row in rows:
                 if row["id"] not in hits:
                     continue
