@@ -7,7 +7,9 @@ particles to them (이재명은, 이재명이): a topic on 이재명 matched nei
 these scripts is made a word of its own before FTS5 reads a text (:func:`segment`), as
 Lucene's standard tokenizer does for Han and kana; a query's word of them is then a phrase
 of its characters, found wherever they stand together (``watchlist.tokens`` splits them
-alike, so that Python and FTS5 find the same words).
+alike, so that Python and FTS5 find the same words). Thai, Lao, Khmer and Burmese write a
+clause without spaces too (กรุงเทพ in นายกรัฐมนตรีเดินทางถึงกรุงเทพมหานคร): their letters
+likewise (their vowel signs and tone marks separate words for FTS5 already, and are left so).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import re
 from typing import Final
 
 #: Hiragana, Katakana (and its phonetic extensions, half-width forms), the CJK ideographs
-#: (unified, extension A, compatibility, and the supplementary planes' extensions), and the
-#: Hangul syllables: inclusive hex ranges.
+#: (unified, extension A, compatibility, and the supplementary planes' extensions), the
+#: Hangul syllables, and the Thai, Lao, Myanmar and Khmer blocks: inclusive hex ranges, in
+#: order.
 CJK_RANGES: Final = (
-    "3040-30ff 31f0-31ff 3400-4dbf 4e00-9fff ac00-d7a3 f900-faff ff66-ff9f 20000-2fa1f"
+    "0e00-0eff 1000-109f 1780-17ff"
+    " 3040-30ff 31f0-31ff 3400-4dbf 4e00-9fff ac00-d7a3 f900-faff ff66-ff9f 20000-2fa1f"
 )
 
 

@@ -342,6 +342,49 @@ def test_chinese_japanese_and_korean_words_match_inside_their_runs(
     assert {m.article_id for m in run({1: query}, CJK)} == expected
 
 
+SOUTH_EAST_ASIAN = [
+    article(21, "นายกรัฐมนตรีเดินทางถึงกรุงเทพมหานคร",
+            "นายกรัฐมนตรีเดินทางถึงกรุงเทพมหานครเมื่อวันจันทร์เพื่อประชุมคณะรัฐมนตรี",
+            source="ไทยรัฐ"),
+    article(22, "ນາຍົກລັດຖະມົນຕີຢ້ຽມຢາມວຽງຈັນ", "ນາຍົກລັດຖະມົນຕີໄດ້ຢ້ຽມຢາມນະຄອນຫຼວງວຽງຈັນໃນມື້ນີ້",
+            source="ວິທະຍຸ"),
+    article(23, "រដ្ឋមន្ត្រីមកដល់ភ្នំពេញ", "លោករដ្ឋមន្ត្រីបានមកដល់រាជធានីភ្នំពេញកាលពីថ្ងៃច័ន្ទ",
+            source="ភ្នំពេញប៉ុស្តិ៍"),
+    article(24, "ရန်ကုန်မြို့တွင်အစည်းအဝေး", "ဝန်ကြီးချုပ်သည်ရန်ကုန်မြို့သို့ရောက်ရှိခဲ့သည်",
+            source="မြဝတီ"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Thai, Lao, Khmer and Burmese write a clause without spaces: a query word matched
+        # only a whole run (กรุงเทพ matched no article about กรุงเทพมหานคร).
+        ("กรุงเทพ", {21}),
+        ("คณะรัฐมนตรี", {21}),
+        ("title:กรุงเทพ", {21}),
+        ("วียงจัน", set()),
+        ("ວຽງຈັນ", {22}),
+        ("ភ្នំពេញ", {23}),
+        ("ရန်ကုန်", {24}),
+        ("กรุงเทพ -ประชุม", set()),
+    ],
+)
+def test_thai_lao_khmer_and_burmese_words_match_inside_their_runs(
+    query: str, expected: set[int]
+) -> None:
+    assert {m.article_id for m in run({1: query}, SOUTH_EAST_ASIAN)} == expected
+
+
+def test_thai_hits_are_highlighted_whole() -> None:
+    # FTS5 reads a vowel sign as a separator: the hit of คณะรัฐมนตรี ended before its last
+    # vowel (คณะรัฐมนตร in bold, ี after it), the word broken in the email.
+    [found] = run({1: "กรุงเทพ AND คณะรัฐมนตรี"}, SOUTH_EAST_ASIAN[:1])
+    marked = highlight(SOUTH_EAST_ASIAN[0], [found])
+    assert [piece for piece, hit in marked.snippet if hit] == ["กรุงเทพ", "คณะรัฐมนตรี"]
+    assert [piece for piece, hit in marked.title if hit] == ["กรุงเทพ"]
+
+
 def test_cjk_hits_are_highlighted_where_they_stand() -> None:
     [found] = run({1: "習近平 AND 北京"}, CJK[:1])
     assert spans_text(CJK[0].text, found.text_spans) == ["習近平", "北京"]

@@ -800,8 +800,11 @@ def test_the_archive_search_finds_words_inside_chinese_japanese_and_korean_runs(
     second = store.add_article(article(source_id, "two", title="이재명 대통령",
                                        text="이재명은 5일 예산안을 의결했다."))
     third = store.add_article(article(source_id, "three", title="Maduro in Minsk"))
+    fourth = store.add_article(article(source_id, "four", title="ข่าวการเมือง",
+                                       text="นายกรัฐมนตรีเดินทางถึงกรุงเทพมหานครเมื่อวันจันทร์"))
     assert [a.id for a in store.search(compile_query("北京"))] == [first]
     assert [a.id for a in store.search(compile_query("이재명"))] == [second]
+    assert [a.id for a in store.search(compile_query("กรุงเทพ"))] == [fourth]
     assert [a.id for a in store.search(compile_query("Maduro"))] == [third]
     assert store.search(compile_query("北京 AND Maduro")) == []
     assert [a.id for a in store.search(compile_query("北京"), since=NOW - timedelta(days=1))] \

@@ -28,6 +28,7 @@ __all__ = [
     "snippet",
     "spaced_term_spans",
     "spaced_token_spans",
+    "with_marks",
     "word_tokens",
 ]
 
@@ -266,6 +267,21 @@ def spaced_term_spans(spaced: str, tokens: tuple[str, ...], prefix: bool) -> lis
                 spans.append((start, found.end() - 1))
         start = find(needle, start + after)  # phrases may overlap ("a a" in "a a a")
     return spans
+
+
+def with_marks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` each taken on over the combining marks after its last letter, to show: in
+    Thai, Khmer or Devanagari a vowel sign or tone mark may end a word (คณะรัฐมนตรี), and
+    FTS5 reads such a mark as a separator, so a hit stops before it."""
+    if text.isascii():
+        return spans
+    size = len(text)
+    out = []
+    for start, end in spans:
+        while end < size and unicodedata.category(text[end])[0] == "M":
+            end += 1
+        out.append((start, end))
+    return out
 
 
 def find_hits(

@@ -26,6 +26,7 @@ from .highlight import (
     snippet,
     spaced_term_spans,
     spaced_token_spans,
+    with_marks,
     word_tokens,
 )
 from .parser import parse, refuse_contradictions
@@ -289,8 +290,12 @@ class Highlighted:
 
 def highlight(article: StoredArticle, matches: Sequence[Match], width: int = 280) -> Highlighted:
     """The title and a snippet of ``article`` with the words of all ``matches`` marked."""
-    title_spans = merge_spans(sorted(s for m in matches for s in m.title_spans))
-    text_spans = merge_spans(sorted(s for m in matches for s in m.text_spans))
+    title_spans = with_marks(
+        article.title, merge_spans(sorted(s for m in matches for s in m.title_spans))
+    )
+    text_spans = with_marks(
+        article.text, merge_spans(sorted(s for m in matches for s in m.text_spans))
+    )
     title = _segments(article.title, title_spans) if title_spans else ()
     return Highlighted(title=title, snippet=snippet(article.text, text_spans, width))
 
