@@ -748,16 +748,18 @@ _PHOTO_CREDIT = re.compile(r"\([^()]*\b(?:photo|foto|image|bild|picture)s?\b[^()
 _CONSENT = re.compile(r"cookie|consent|gdpr|privacy|datenschutz", re.I)
 
 
-def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
+def lede(tree: Any, text: str, walk: PageWalk | None = None, page: Any = None) -> str | None:
     """The page's lede when ``text`` (the article text) leaves it out: the first element
-    named as one (LEDE_NAME_WORDS) of article size whose class no other element has (a list
-    of other stories' intros repeats it), outside navigation, links, lists and chrome
-    boxes, and before the text's first line on the page. ``walk``: the page's
-    :func:`walk_page`, when already known."""
+    named as one (LEDE_NAME_WORDS) of article size whose tag and class no element with
+    another text has (a list of other stories' intros repeats them; a page may hold its
+    standfirst twice, for small and large screens), outside navigation, links, lists and
+    chrome boxes, and before the text's first line on the page. ``walk``: the page's
+    :func:`walk_page`, when already known; ``page``: the whole page, where ``tree`` is a
+    part of it (the elements that repeat a class are looked for there)."""
     folded = " ".join(text.split())
     candidates = (walk_page(tree) if walk is None else walk).ledes
     for element in candidates:
-        if element.get("class") and _SAME_CLASS(tree, name=element.get("class")) > 1:
+        if element.get("class") and _repeated(tree if page is None else page, element):
             continue
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
         if any(a.tag in _NOT_LEDE or chrome_name(a) or _names(a) & PICTURE_NAME_WORDS
@@ -782,8 +784,18 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None) -> str | None:
     return None
 
 
-#: How many elements of the page have exactly this class attribute.
-_SAME_CLASS = etree.XPath("count(//*[@class = $name])")
+#: The elements of the page with exactly this class attribute.
+_SAME_CLASS = etree.XPath("//*[@class = $name]")
+
+
+def _repeated(tree: Any, element: Any) -> bool:
+    """Whether another element of the page ``tree`` has the tag and class of ``element``
+    and another text."""
+    same = [e for e in _SAME_CLASS(tree, name=element.get("class")) if e.tag == element.tag]
+    if len(same) < 2:
+        return False
+    own = " ".join(element.text_content().split())
+    return any(" ".join(e.text_content().split()) != own for e in same)
 
 
 def _text_besides_headline(element: Any) -> str:
@@ -1324,7 +1336,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     text = without_lines(text, chrome_box_lines(tree, text, walk))
     text = without_lines(text, picture_captions(tree, text, walk))
     text = without_lines(text, trailing_italics(tree, text, walk))
-    intro = lede(tree, text, walk)
+    intro = lede(tree, text, walk, None if whole is None else whole.tree)
     if intro is not None:
         text = f"{intro}\n{text}"
     if whole is None:
@@ -1449,10 +1461,40 @@ def _cut(tree: Any, box: Any) -> Any:
                 else:
                     node.append(deepcopy(child))
         else:
+            if n <= LEDE_LEVELS:
+                for holder in _lede_holders(element, below):
+                    node.append(deepcopy(holder))
             path = _path_copy(node, below, box=n == 1)
             path.tail = None
         node = path
     return cut
+
+
+#: The cut keeps the standfirst before the article's element: the elements before the box,
+#: or before its ancestors up to this many levels above it, that hold an element named as a
+#: lede (LEDE_NAME_WORDS; an article's header: headline, standfirst, byline). A site's pages
+#: without a standfirst teach it the body's element; cut to it, a page with one lost it.
+LEDE_LEVELS = 3
+
+
+def _lede_holders(element: Any, below: Any) -> list[Any]:
+    """The children of ``element`` before ``below`` that hold an element named as a lede."""
+    holders = []
+    for child in element:
+        if child is below:
+            break
+        if isinstance(child.tag, str) and any(
+            _names_lede(part) for part in child.iter() if isinstance(part.tag, str)
+        ):
+            holders.append(child)
+    return holders
+
+
+def _names_lede(element: Any) -> bool:
+    name, ident = element.get("class"), element.get("id")
+    if name is None and ident is None:
+        return False
+    return _name_facts(f"{name or ''} {ident or ''}")[1]
 
 
 def _path_copy(parent: Any, element: Any, *, box: bool) -> Any:
@@ -1472,12 +1514,13 @@ def _keep_only(tree: Any, box: Any) -> None:
     """:func:`_cut` in place."""
     box.tail = None
     child = box
-    for ancestor in box.iterancestors():
+    for level, ancestor in enumerate(box.iterancestors(), 1):
         if ancestor.tag == "html":
             break
         ancestor.text = None
+        kept = _lede_holders(ancestor, child) if level <= LEDE_LEVELS else ()
         for other in list(ancestor):
-            if other is not child:
+            if other is not child and other not in kept:
                 ancestor.remove(other)
         child.tail = None
         child = ancestor

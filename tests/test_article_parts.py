@@ -97,6 +97,30 @@ def test_the_lede_under_the_headline_is_kept() -> None:
         assert paragraph in extracted.text
 
 
+def test_a_lede_whose_class_the_teasers_share_in_another_tag_or_written_twice_is_kept() -> None:
+    """The page's lede ``<p class="lead">`` beside other stories' ``<div class="lead">``
+    teasers (swr.de), or its standfirst written twice, for small and large screens
+    (theguardian.com): a class repeated by other elements was taken for a teaser list's,
+    and the lede left out."""
+    teasers = "".join(
+        f'<div class="teaser"><a href="/a/{n}">Story {n}</a><div class="lead">{text}</div></div>'
+        for n, text in enumerate((
+            "Lighthouse keepers return to Skerry Point after thirty years of automation, "
+            "and the village hopes the visitors will follow them.",
+            "The regatta moves to September this year, after the sailing club found that "
+            "the spring tides leave too little water.",
+        ))
+    )
+    swr = page(header=f'<p class="lead">{LEDE}</p>', after=f'<aside>{teasers}</aside>')
+    twice = page(header=f'<div class="standfirst mobile">{LEDE}</div>'
+                        f'<div class="standfirst mobile">{LEDE}</div>')
+    for html in (swr, twice):
+        extracted = extract_article(html, URL)
+        assert extracted is not None and extracted.text.startswith(LEDE)
+        assert extracted.text.count(LEDE) == 1
+        assert "Lighthouse" not in extracted.text
+
+
 def test_what_is_named_like_a_lede_but_is_not_one_is_left_out() -> None:
     """Other stories' intros (the class repeats), a consent banner's intro, a picture's
     caption with its credit, a heading block: none is put before the article."""
