@@ -48,15 +48,22 @@ class FeedLink:
     title: str | None
 
 
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8")
+
+
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     """The lxml tree of an HTML page, or None when there is nothing to parse."""
+    parser = None
     if isinstance(html, str):
-        # lxml refuses a str that carries an XML encoding declaration; bytes always work.
+        # lxml refuses a str that carries an XML encoding declaration; bytes always work,
+        # read as the UTF-8 they now are (libxml2 would read them by the page's declared
+        # charset, or as Latin-1 without one: the text Scrapy decoded, garbled).
         html = html.encode("utf-8")
+        parser = _UTF8
     if not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html, parser=parser)
     except (ParserError, ValueError) as exc:
         logger.debug("unparsable HTML: %s", exc)
         return None

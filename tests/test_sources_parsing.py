@@ -36,6 +36,7 @@ from crawler.sitemaps import (
     recent_sitemaps,
     w3c_datetime,
 )
+from crawler.urls import canonicalize
 
 Response = tuple[int, dict[str, str], bytes]
 SM = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -478,6 +479,35 @@ def test_article_link_heuristic() -> None:
 
 
 # -- feed discovery, robots.txt, sniffing -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("declared", "href", "headline"),
+    [
+        ("", "/новости/2026/putin-vstretilsya.html", "Путин встретился с премьером Казахстана"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">',
+         "/новости/2026/putin-vstretilsya.html", "Путин встретился с премьером Казахстана"),
+        ('<meta charset="iso-8859-1">', "/notícias/2026/prefeito-são-paulo.html",
+         "Prefeito de São Paulo anuncia novo plano de transporte"),
+        ('<meta charset="Shift_JIS">', "/地震/2026/miyazaki-shindo.html",
+         "宮崎県で震度5弱の地震　津波の心配なし"),
+        ('<meta charset="euc-kr">', "/뉴스/2026/daetongnyeong.html",
+         "이재명 대통령 국무회의에서 예산안 의결"),
+    ],
+)
+def test_links_of_a_page_decoded_from_a_legacy_encoding(declared, href, headline) -> None:
+    """A home page's text as Scrapy decoded it (from windows-1251, Latin-1, Shift_JIS,
+    EUC-KR) was encoded to UTF-8 and parsed again by the page's own declared charset (or
+    Latin-1 without one): its addresses garbled (a 404 for each) or no link found at all,
+    'no feed, sitemap or article links found on the page'."""
+    page = (f"<html><head>{declared}<link rel='alternate' type='application/rss+xml' "
+            f"title='{headline}' href='/rss{href}.xml'></head><body><h1>News</h1>"
+            f"<h2><a href='{href}'>{headline}</a></h2></body></html>")
+    home = "http://127.0.0.1:8000/"
+    [feed] = feed_links(page, home)
+    assert feed.url == f"http://127.0.0.1:8000/rss{href}.xml"
+    assert feed.title == " ".join(headline.split())
+    assert article_links(page, home) == [canonicalize(f"http://127.0.0.1:8000{href}")]
 
 
 def test_feed_links_on_pages_with_and_without_feeds(site: NewsSite) -> None:
