@@ -20,6 +20,7 @@ import pytest
 from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 
 import storage.stories
+import watchlist.stories as stories_module
 from alerts import RetryPolicy
 from scheduler.pipeline import Pipeline
 from storage import Article, Match, SourceSpec, Store, TopicSpec
@@ -148,6 +149,29 @@ def test_the_words_of_chunks_met_before_are_the_same(monkeypatch: pytest.MonkeyP
     for text in texts * 3:
         assert _word_bytes(text) == expected(text)
         assert len(_CHUNK_WORDS) <= 5
+
+
+def test_a_huge_text_is_signed_in_bounded_memory_as_a_small_one_would_be() -> None:
+    """Every shingle was hashed NUM_PERM ways in one matrix, 512 bytes a word: one page of
+    a million words (under crawl.max_size) took the crawl process to 1.8 GB."""
+    import tracemalloc
+
+    rng = random.Random(5)
+    words = [f"w{rng.randrange(400_000)}" for _ in range(200_000)]
+    text = " ".join(words)
+    tracemalloc.start()
+    try:
+        big = signature(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 60_000_000  # a 102 MB matrix before, and its temporaries
+    assert big is not None
+    # The same minimums as one matrix gives (a MinHash is a minimum over its items).
+    hashes = np.array([rng.getrandbits(32) for _ in range(20_000)], dtype=np.uint32)
+    a, b = stories_module._permutations()
+    whole = (stories_module._fmix32(hashes.reshape(-1, 1)) * a + b).min(axis=0)
+    assert np.array_equal(stories_module._minimums(hashes), whole)
 
 
 def test_syndication_variants_are_one_story() -> None:

@@ -236,15 +236,26 @@ def _minhash_of(hashes: np.ndarray) -> bytes:
     return bytes(_minimums(hashes).tobytes())
 
 
+#: Items hashed NUM_PERM ways at a time: a matrix of theirs is 512 bytes an item, so a page
+#: of a million words (a hostile one: crawl.max_size is 10 MB) took 1.8 GB at once.
+_CHUNK = 8192
+
+
 def _minimums(hashes: np.ndarray) -> np.ndarray:
     """The MinHash values (NUM_PERM) of items already hashed."""
     if not len(hashes):
         return np.full(NUM_PERM, np.iinfo(_DTYPE).max, dtype=_DTYPE)
+    if len(hashes) > _CHUNK:
+        hashes = np.unique(hashes)  # a repeated item changes no minimum
+        minimums = _minimums(hashes[:_CHUNK])
+        for start in range(_CHUNK, len(hashes), _CHUNK):
+            np.minimum(minimums, _minimums(hashes[start : start + _CHUNK]), out=minimums)
+        return minimums
     a, b = _permutations()
     values = _fmix32(hashes.reshape(-1, 1)) * a
     values += b
-    minimums: np.ndarray = values.min(axis=0)
-    return minimums
+    found: np.ndarray = values.min(axis=0)
+    return found
 
 
 def check(data: bytes) -> bytes:
