@@ -461,7 +461,7 @@ class EntriesMixin:
         canonical = page.canonical_url
         if canonical and same_site(canonical, page_url) and not is_home_page(canonical):
             url = canonicalize(canonical)
-        published = entry.feed.published or _date_only(page.date)
+        published = entry.feed.published or _page_date(page.date, self.clock())
         title = entry.feed.title or page.title or ""
         self._add(
             entry,
@@ -588,11 +588,17 @@ def _without_title(text: str, titles: tuple[str, ...]) -> str:
     return text
 
 
-def _date_only(value: str | None) -> datetime | None:
+def _page_date(value: str | None, now: datetime) -> datetime | None:
+    """The publication time a page gives (crawler.extract.page_metadata): an instant with
+    its offset, or a day alone, read as its noon in UTC (the same day from UTC-12 to UTC+11;
+    its midnight in UTC was the day before in the Americas, and a day older than it is to
+    the look-back window), not after ``now``."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    if len(value) == len("2026-12-05"):
+        return min(parsed.replace(hour=12, tzinfo=UTC), now)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

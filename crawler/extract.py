@@ -57,6 +57,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy, deepcopy
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 
@@ -1128,11 +1129,67 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
         # articles behind the look-back window.
         params = set_date_params(extensive=False)
         found.date = find_date(tree, **params, url=found.url)
+        if found.date:
+            found.date = timestamp_of_day(tree, found.date) or found.date
     else:
         found.date = None
     found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
     title = _without_site_name(_value(found.title), _value(found.sitename))
     return Metadata(title=title, author=_value(found.author), date=_value(found.date))
+
+
+#: The meta tags (property, name or itemprop) that give a page's publication time, most
+#: trusted first.
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished",
+    "article.published", "published_time", "pubdate", "publishdate", "publish-date",
+    "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.created", "dc.date",
+)
+_META_TIMES = etree.XPath(
+    "//meta[@content][@property or @name or @itemprop]"
+    "|//*[@itemprop][@datetime]|//time[@datetime]"
+)
+_JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
+
+
+def timestamp_of_day(tree: Any, day: str) -> str | None:
+    """The page's publication time on ``day`` (the ``YYYY-MM-DD`` htmldate gives, which
+    drops the time), with its offset, as ISO 8601: from its meta tags, JSON-LD or
+    ``<time datetime>``; None when the page gives none of that day, or none with an offset
+    (a local time without one says no instant)."""
+    named: dict[str, str] = {}
+    times: list[str] = []
+    for element in _META_TIMES(tree):
+        if element.tag == "meta":
+            key = (element.get("property") or element.get("name") or element.get("itemprop")
+                   or "").strip().lower()
+            named.setdefault(key, element.get("content") or "")
+        else:
+            key = (element.get("itemprop") or "").strip().lower()
+            if key == "datepublished":
+                named.setdefault(key, element.get("datetime") or "")
+            else:
+                times.append(element.get("datetime") or "")
+    candidates = [named[key] for key in _PUBLISHED_META if key in named]
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
+            candidates += _JSONLD_PUBLISHED.findall(script.text)
+    for value in (*candidates, *times):
+        when = _instant(value)
+        if when is not None and when.date().isoformat() == day:
+            return when.isoformat()
+    return None
+
+
+def _instant(value: str) -> datetime | None:
+    value = value.strip()
+    if len(value) < 16 or not value[:4].isdigit():
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 #: A site's name after a page's headline: " | Site", " - Site", or after a full-width colon.

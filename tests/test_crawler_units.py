@@ -336,7 +336,7 @@ def test_extract_article_returns_the_body_without_chrome(slug: str, chrome: str)
         assert " ".join(paragraph.split()) in " ".join(text.split())
     assert extracted.title == story.title
     assert extracted.author == story.author
-    assert extracted.date == story.published.date().isoformat()
+    assert extracted.date == story.published.isoformat()  # the time the page gives too
     assert extracted.canonical_url == site.article_url(slug)
 
 
@@ -427,12 +427,51 @@ def test_page_metadata_is_trafilaturas_and_passes_leave_the_parsed_page_alone(ch
     assert lxml_html.tostring(tree) == before
     theirs = extract_metadata(tree, url, set_date_params(extensive=False))
     ours = page_metadata(tree, url)
-    assert (ours.title, ours.author, ours.date) == (theirs.title, theirs.author, theirs.date)
+    assert (ours.title, ours.author) == (theirs.title, theirs.author)
     assert ours.author == story.author
+    # The day trafilatura finds, and the time of that day the page gives with it (its
+    # day alone put the article at midnight UTC: the evening before in the Americas).
+    assert (ours.date or "")[:10] == (theirs.date or "")
     if chrome != "article-table.html":  # an old table layout with no date markup
-        assert ours.date == story.published.date().isoformat()
+        assert ours.date is not None
+        assert datetime.fromisoformat(ours.date) == story.published
     assert ours.title is not None and "\u00a0" not in ours.title and "&nbsp;" not in ours.title
     assert lxml_html.tostring(tree) == before
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # An evening in New York is the next day in UTC: the day alone put the article at
+        # midnight UTC of the day before, a day older to the look-back window.
+        ('<meta property="article:published_time" content="2026-12-05T19:19:17-05:00">',
+         "2026-12-05T19:19:17-05:00"),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", '
+         '"datePublished": "2026-12-05T19:19:17-05:00"}</script>', "2026-12-05T19:19:17-05:00"),
+        ('<meta itemprop="datePublished" content="2026-12-05T23:40:00Z">',
+         "2026-12-05T23:40:00+00:00"),
+        # A local time without its offset says no instant: the day alone.
+        ('<meta property="article:published_time" content="2026-12-05T19:19:17">',
+         "2026-12-05"),
+    ],
+)
+def test_a_pages_date_keeps_the_time_and_offset_it_gives(head: str, expected: str) -> None:
+    html = (f"<html><head><title>Harbour board</title>{head}</head><body><article>"
+            + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
+            + "</article></body></html>")
+    assert page_metadata(load_html(html), "http://127.0.0.1/a/1").date == expected
+
+
+def test_a_day_alone_is_its_noon_in_utc_not_after_the_fetch() -> None:
+    from crawler.entries import _page_date
+
+    late = datetime(2026, 12, 6, 2, 10, tzinfo=UTC)
+    assert _page_date("2026-12-05", late) == datetime(2026, 12, 5, 12, tzinfo=UTC)
+    early = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+    assert _page_date("2026-12-05", early) == early
+    assert _page_date("2026-12-05T19:19:17-05:00", late) == datetime(
+        2026, 12, 6, 0, 19, 17, tzinfo=UTC)
+    assert _page_date(None, late) is None and _page_date("soon", late) is None
 
 
 def test_each_pass_is_trafilaturas_own_with_the_same_arguments() -> None:
