@@ -19,7 +19,6 @@ from .errors import StorageError
 from .identity import identity_key
 from .models import Article, DeferredEntry, KnownUrl, StoredArticle
 from .percolate import percolate
-from .segment import has_cjk
 from .sql import in_chunks
 from .views import ExportedArticle
 
@@ -359,11 +358,9 @@ class ArticlesMixin:
 
         "Newest" is by publication date, or fetch date for undated articles; ``since`` keeps
         those of that date or later. Raises StorageError when FTS5 rejects the expression.
-        An expression with CJK words is answered by :meth:`search_by_percolation`: the
-        archive's index has them as FTS5 reads unsegmented text (storage.segment).
+        The index has each CJK character a word, as the matching reads a text
+        (storage.segment; schema 21).
         """
-        if has_cjk(compiled):
-            return self.search_by_percolation(compiled, since, limit, offset)
         when = "COALESCE(a.published, a.fetched)"
         sql = SELECT_STORED.replace(
             "FROM articles a", "FROM articles_fts f JOIN articles a ON a.id = f.rowid"

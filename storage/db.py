@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .errors import NewerSchema, StorageError
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, register_functions
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -50,6 +50,7 @@ def open_database(path: str | Path) -> Database:
         # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        register_functions(conn)
         db = _Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")

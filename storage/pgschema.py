@@ -79,6 +79,11 @@ def _recanonicalized(db: Any) -> None:
     step(cast("sqlite3.Connection", db))
 
 
+def _segmented_index(db: Any) -> None:
+    """21: as storage.schema._segmented_index. PostgreSQL's search reads the archive as the
+    matching reads a text already (storage.pg): nothing to do."""
+
+
 def _old_escapes_undone(db: Any) -> None:
     """20: as storage.schema._old_escapes_undone. A PostgreSQL database is never older than
     schema 9 (see _restored_urls): its addresses were never escaped so, nothing to do."""
@@ -352,4 +357,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "ALTER TABLE outbox ADD COLUMN server_down INTEGER NOT NULL DEFAULT 0",
     # 20: addresses the first versions escaped (see storage.schema): none here.
     _old_escapes_undone,
+    # 21: the SQLite archive's index segmented (see storage.schema): none here.
+    _segmented_index,
 )

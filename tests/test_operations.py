@@ -15,6 +15,8 @@ import pytest
 from conftest import Workdir, subprocess_env
 from newssite import STORIES_BY_SLUG
 
+from storage.schema import register_functions
+
 # Root bypasses file modes through CAP_DAC_OVERRIDE (and CAP_DAC_READ_SEARCH): a process
 # started without them sees a read-only file or directory as any user would, while it can
 # still read the interpreter under /root.
@@ -191,6 +193,7 @@ def test_a_backup_is_restored_by_restore_and_never_under_a_running_newswatch(
     assert "1 new article(s)" in workdir.newswatch("crawl").stdout
     # A stale -wal beside the database, as a newswatch killed with kill -9 leaves it.
     live = sqlite3.connect(workdir.database)
+    register_functions(live)  # what the archive index's triggers call, as newswatch has
     live.execute("PRAGMA wal_autocheckpoint = 0")
     live.execute("UPDATE articles SET title = 'from the wal'")
     live.commit()

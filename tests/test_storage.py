@@ -787,6 +787,46 @@ def test_link_shapes_are_counted_per_site_and_survive_a_restart(location: str | 
         assert len(s.learned_link_shapes()) == 3
 
 
+def test_the_archive_search_finds_latin_words_written_against_cjk(store, backend) -> None:
+    """A Latin word or number written against CJK characters (北京でNATO事務総長と, 2024年,
+    Samsung은) was no word of the archive's index, which read the run as one: the matching
+    alerted on NATO, `search` and `topics test` never listed the article (a review)."""
+    from watchlist import compile_query
+
+    source_id = add_source(store)
+    nato = store.add_article(article(source_id, "nato", title="北京で会談",
+                                     text="習近平国家主席は北京でNATO事務総長と会談した。2024年の予算。"))
+    samsung = store.add_article(article(source_id, "samsung", title="Samsung은 발표했다",
+                                        text="삼성전자는 새 스마트폰을 공개했다."))
+    for query, expected in (("NATO", [nato]), ("2024", [nato]), ("Samsung", [samsung]),
+                            ("Sam*", [samsung]), ("北京 AND NATO", [nato])):
+        assert [a.id for a in store.search(compile_query(query))] == expected, query
+    # Edited and emptied (the retention) as the index was filled: nothing stale is left.
+    store.db.execute("UPDATE articles SET text = '' WHERE id = ?", [nato])
+    assert store.search(compile_query("NATO")) == []
+    if backend == "sqlite":
+        store.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+def test_an_upgrade_indexes_the_archives_cjk_texts_as_the_matching_reads_them(
+    db_path: Path, monkeypatch
+) -> None:
+    from watchlist import compile_query
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:20])
+    with Store.open(db_path) as s:
+        source_id = add_source(s)
+        cjk = s.add_article(article(source_id, "nato", title="北京で会談",
+                                    text="習近平国家主席は北京でNATO事務総長と会談した。"))
+        latin = s.add_article(article(source_id, "maduro", title="Maduro in Minsk"))
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(db_path) as s:
+        assert [a.id for a in s.search(compile_query("NATO"))] == [cjk]
+        assert [a.id for a in s.search(compile_query("北京"))] == [cjk]
+        assert [a.id for a in s.search(compile_query("Maduro"))] == [latin]
+        s.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
 def test_the_archive_search_finds_words_inside_chinese_japanese_and_korean_runs(store) -> None:
     """The archive's index has a run of Chinese or Japanese as one word (as FTS5 reads the
     text it is given): `search` and `topics test` of 北京 found nothing, while the matching
