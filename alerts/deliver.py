@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -163,7 +163,21 @@ async def deliver_due(
     where = transport.describe()
     mail_down = False
     mail_up = False  # an email went through in this run
-    for row in store.due_outbox(now, limit):
+
+    def due() -> Iterator[storage.OutboxMessage]:
+        # ``limit`` rows a read, read again until none is due: a run that took one batch
+        # left the rest to the next (`crawl` sent 100 of 120 alerts and exited).
+        seen: set[int] = set()
+        while True:
+            batch = store.due_outbox(now, limit)
+            fresh = [row for row in batch if row.id not in seen]
+            for row in fresh:
+                seen.add(row.id)
+                yield row
+            if len(batch) < limit or not fresh or mail_down:
+                return
+
+    for row in due():
         if stopping is not None and stopping():
             break
         send: Callable[[], None]

@@ -573,6 +573,16 @@ def test_deliver_to_smtp_server(smtp: SmtpSink, store: storage.Store) -> None:
     assert len(smtp.received) == 1
 
 
+def test_a_run_sends_every_due_message_not_one_batch(smtp: SmtpSink, store: storage.Store) -> None:
+    """`newswatch crawl` sent 100 of 120 queued alerts and exited 0; the rest waited for the
+    next run (a review: a cron user's alerts an hour late)."""
+    enqueue(store, *(outbox_email(f"reader{n}@example.test") for n in range(7)))
+    report = asyncio.run(deliver_due(store, SmtpTransport(smtp.settings()), now=NOW,
+                                     policy=POLICY, limit=3))
+    assert report.sent == 7 and len(smtp.received) == 7
+    assert store.outbox_counts() == {"pending": 0, "sent": 7, "failed": 0}
+
+
 def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
     sink = SmtpSink()  # port reserved, nothing listening yet
     transport = SmtpTransport(sink.settings())
