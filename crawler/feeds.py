@@ -20,6 +20,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
+from .feeddates import DateReader, misread
 from .sitemaps import gunzip, w3c_datetime
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -149,13 +150,19 @@ def _dated(when: datetime | None) -> datetime | None:
     return when if when is None or when >= EARLIEST else None
 
 
-def _when(entry: Any, keys: tuple[str, ...]) -> datetime | None:
+def _when(entry: Any, keys: tuple[str, ...], dates: DateReader) -> datetime | None:
     """The first of the ``keys`` (feedparser's ``*_parsed`` dates) that ``entry`` has (a
-    placeholder date is none)."""
+    placeholder date is none); where feedparser read none from the date as written, or
+    reads it wrong (crawler.feeddates), as ``dates`` reads it."""
     for key in keys:
         # dict.get: feedparser's own get() maps a missing "updated" to "published", with
         # a deprecation warning.
         value: time.struct_time | None = dict.get(entry, key)
+        raw = dict.get(entry, key.removesuffix("_parsed"))
+        if isinstance(raw, str) and raw.strip() and (not value or misread(raw)):
+            read = dates.read(raw.strip())
+            if read is not None and (when := _dated(read)):
+                return when
         if value and (when := _dated(datetime.fromtimestamp(calendar.timegm(value), UTC))):
             return when
     return None
@@ -231,6 +238,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         return ParsedFeed(None, (), f"not a feed (feedparser failed on its markup: "
                           f"{type(failed).__name__}: {failed})", is_feed=False)
     entries = []
+    dates = DateReader()
     feed_address = url.partition("#")[0]
     for entry in parsed.entries:
         # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
@@ -253,10 +261,12 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                 link=link,
                 title=_title(entry),
                 summary=html_to_text(summary),
-                published=_when(entry, ("published_parsed", "updated_parsed", "created_parsed")),
+                published=_when(
+                    entry, ("published_parsed", "updated_parsed", "created_parsed"), dates
+                ),
                 author=entry.get("author") or None,
                 # An item without a modification date was last changed when published.
-                updated=_when(entry, ("updated_parsed", "published_parsed")),
+                updated=_when(entry, ("updated_parsed", "published_parsed"), dates),
                 guid=guid,
             )
         )

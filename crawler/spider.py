@@ -354,14 +354,23 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self, source: Source, item: FeedEntry, feed: ParsedFeed, feed_url: str
     ) -> Entry | None:
         """The entry of a feed item: its link's page; or, for an item that links nowhere (a
-        status page's incident), the item itself, at its feed's site (see item_url)."""
+        status page's incident), the item itself, at its feed's site (see item_url). A date
+        ahead of now is none (a zone misread, a typo: 2030 stayed at the top of every list
+        for good); an undated item of a first poll is what the feed already had: stored,
+        not alerted (its page's date, if any, decides instead), as for sitemaps and pages
+        (a feed whose dates could not be read alerted its whole back catalogue)."""
+        now = self.clock()
+        item = replace(item, published=_not_ahead(item.published, now),
+                       updated=_not_ahead(item.updated, now))
+        baseline = not source.polled
         if item.link:
-            return Entry(source, item, canonicalize(item.link))
+            return Entry(source, item, canonicalize(item.link), baseline=baseline)
         if not (item.guid or item.title or item.summary):
             self.report.count("items_empty")
             return None
         site = feed.link or urljoin(feed_url, "/")  # feed.link: a web address (parse_feed)
-        return Entry(source, item, item_url(site, item.guid, f"{item.title}\n{item.summary}"))
+        return Entry(source, item, item_url(site, item.guid, f"{item.title}\n{item.summary}"),
+                     baseline=baseline)
 
     def _entries(
         self, source: Source, outcome: FetchOutcome, entries: list[Entry]

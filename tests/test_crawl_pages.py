@@ -5,6 +5,8 @@ refresh redirects still followed though pages without one are no longer scanned 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from newssite import STORIES_BY_SLUG
@@ -28,8 +30,12 @@ def rss(items: str) -> bytes:
             f"</title>{items}</channel></rss>").encode()
 
 
-def item(title: str, link: str) -> str:
-    return f"<item><title>{title}</title><link>{link}</link></item>"
+def item(title: str, link: str, *, dated: bool = False) -> str:
+    """An RSS item; ``dated``: published an hour ago (an undated item of a source's first
+    poll is what the feed already had: stored, not alerted)."""
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    date = f"<pubDate>{when}</pubDate>" if dated else ""
+    return f"<item><title>{title}</title><link>{link}</link>{date}</item>"
 
 
 def page(body: str, head: str = "", charset: str = "") -> str:
@@ -129,7 +135,8 @@ def test_two_feed_items_that_redirect_to_one_page(site, mail, workdir):
     site.serve("/h/story", page("Nicolas Maduro in the one story.").encode(),
                content_type="text/html")
     links = ("/redirect?to=/h/story", "/redirect?to=/h/story&from=world")
-    feed = rss(item("One story", site.url(links[0])) + item("One story", site.url(links[1])))
+    feed = rss(item("One story", site.url(links[0]), dated=True)
+               + item("One story", site.url(links[1]), dated=True))
     topic = {"name": "Maduro", "query": '"Nicolas Maduro"', "notify": ["desk@test.example"]}
     workdir.write_config(sources=[site.serve("/h/two.rss", feed)], topics=[topic], smtp=mail)
     result = workdir.newswatch("crawl")

@@ -1,0 +1,114 @@
+"""Feed dates feedparser cannot read or reads wrong (crawler.feeddates), and what a first
+poll and a date ahead of now make of them, on a real crawl."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from newssite import STORIES
+
+from crawler.feeddates import DateReader, misread, read_date
+from crawler.feeds import parse_feed
+
+#: Dates as real feeds write them (Miniflux's date tests, internal/reader/date), and the
+#: instant each says.
+WRITTEN = [
+    ("Di, 23 Jan 2018 00:00:00 +0100", datetime(2018, 1, 22, 23, 0, tzinfo=UTC)),
+    ("ven., 03 juil. 2020 15:09:58 +0000", datetime(2020, 7, 3, 15, 9, 58, tzinfo=UTC)),
+    ("Mon, 16th Nov 2020 13:16:28 GMT", datetime(2020, 11, 16, 13, 16, 28, tzinfo=UTC)),
+    ("Apr 16, 2023 08:01 GMT", datetime(2023, 4, 16, 8, 1, tzinfo=UTC)),
+    ("Thu, June 22, 2023 at 01:11 PM EDT", datetime(2023, 6, 22, 17, 11, tzinfo=UTC)),
+    ("Sun, 17 Dec 2017 1:55 PM EST", datetime(2017, 12, 17, 18, 55, tzinfo=UTC)),
+    ("Sun, 06 Dec 2026 11:13:00 JST", datetime(2026, 12, 6, 2, 13, tzinfo=UTC)),
+    ("Wed, 02 Dec 2026 10:00:00 MSK", datetime(2026, 12, 2, 7, 0, tzinfo=UTC)),
+    ("Wed, 02 Dec 2026 10:00:00 CEST", datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+    ("Sat, 05 Dec 2026 10:00:00 GMT+2", datetime(2026, 12, 5, 8, 0, tzinfo=UTC)),
+    ("Fri, 31 Mar 2023 20:19:00 America/Los_Angeles", datetime(2023, 4, 1, 3, 19, tzinfo=UTC)),
+    ("Thu, 25 Feb 2016 00:00:00 Europe/Brussels", datetime(2016, 2, 24, 23, 0, tzinfo=UTC)),
+]
+
+
+def feed(*pubdates: str) -> bytes:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>http://127.0.0.1:9/a/{n}</link>"
+        f"<pubDate>{when}</pubDate></item>"
+        for n, when in enumerate(pubdates)
+    )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T'
+            f"</title>{items}</channel></rss>").encode()
+
+
+@pytest.mark.parametrize(("written", "instant"), WRITTEN)
+def test_dates_feedparser_misses_or_misreads_are_read(written: str, instant: datetime) -> None:
+    # Before: undated (the first six, the last five: read as UTC, hours off; 1:55 PM EST
+    # as 01:55 UTC).
+    [entry] = parse_feed(feed(written), "http://127.0.0.1:9/feed").entries
+    assert entry.published == instant
+
+
+def test_dates_feedparser_reads_are_left_to_it() -> None:
+    for written in ("Wed, 02 Dec 2026 10:00:00 GMT", "Wed, 02 Dec 2026 10:00:00 +0100",
+                    "2026-12-02T10:00:00Z", "Wed, 02 Dec 2026 10:00:00 EST"):
+        assert not misread(written), written
+
+
+def test_what_is_no_date_costs_nothing_and_a_feed_has_a_budget() -> None:
+    assert read_date("unknown") is None  # no numbers: not handed to dateparser at all
+    reader = DateReader(budget=0.0)
+    assert reader.read("Sun, 06 Dec 2099 11:13:00 XYZT") is None  # nothing left to spend
+
+
+def test_a_first_poll_alerts_the_news_of_a_feed_in_french_not_its_back_catalogue(
+    site, mail, workdir
+) -> None:
+    """A feed dated in French (`mar. 01 déc. 2026`): feedparser read no date, every item
+    was undated, and its first poll mailed all 20 of its 20 days (a review); an item dated
+    ahead of now (2030) stayed at the top of every list for good."""
+    months = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+              "oct.", "nov.", "déc."]
+    days = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."]
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def french(when: datetime) -> str:
+        return (f"{days[when.weekday()]} {when.day:02d} {months[when.month - 1]} {when.year} "
+                f"{when:%H:%M:%S} +0000")
+
+    words = [w for story in STORIES for p in story.body for w in p.split()]
+    rng = random.Random(3)
+
+    def page(path: str, title: str) -> None:  # a text of its own: a story of its own
+        text = "".join(f"<p>Le port. {' '.join(rng.choices(words, k=40))}</p>" for _ in range(4))
+        site.serve(path, f"<html><head><title>{title}</title></head><body><article><h1>"
+                         f"{title}</h1>{text}</article></body></html>".encode(),
+                   content_type="text/html; charset=utf-8")
+
+    items = []
+    for n in range(20):
+        page(f"/a/{n}", f"Port {n}")
+        items.append(f"<item><title>Port {n}</title><link>{site.url(f'/a/{n}')}</link>"
+                     f"<pubDate>{french(now - timedelta(days=n, hours=1))}</pubDate></item>")
+    page("/a/late", "Port late")
+    items.append(f"<item><title>Port late</title><link>{site.url('/a/late')}</link>"
+                 f"<pubDate>{format_datetime(datetime(2030, 1, 1, tzinfo=UTC))}</pubDate></item>")
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Le '
+            f"Port</title>{''.join(items)}</channel></rss>").encode()
+    topic = {"name": "Port", "query": "port", "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[site.serve("/fr.rss", body)], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    rows = {json.loads(line)["url"].rsplit("/", 1)[1]: json.loads(line)
+            for line in workdir.newswatch("export").stdout.splitlines()}
+    assert len(rows) == 21
+    # Inside alerts.lookback (48h): the items of today and yesterday. The 2030 one is
+    # undated (ahead of now): on a first poll, what the feed already had.
+    text = message.get_body(("plain",)).get_content()
+    alerted = sorted(line.strip().rsplit("/", 1)[1] for line in text.splitlines()
+                     if line.strip().startswith(site.url("/a/")))
+    assert alerted == ["0", "1"], text
+    assert rows["0"]["published"] == (now - timedelta(hours=1)).isoformat()
+    assert rows["late"]["published"] is None  # not 2030: not at the top of every list
