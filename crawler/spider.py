@@ -599,6 +599,13 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             yield self._poll(source, found.url, via=f"feed declared on {response.url}",
                              page=response)
             return
+        if source.detected and source.detected != "page":
+            # A feed (or sitemap) that answers with a web page declaring none: a maintenance
+            # or error page, a parked domain. Read as the site's home page, its links were
+            # stored and mailed as articles, and the source said "ok".
+            self._fail(source, f"answered with a web page, not the {source.detected} it was "
+                       "(the site down for maintenance, or the feed moved?)", response.status)
+            return
         yield scrapy.Request(
             urljoin(response.url, "/robots.txt"),
             callback=self.parse_robots,

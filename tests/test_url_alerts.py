@@ -209,6 +209,33 @@ def test_a_feed_with_raw_ampersands_keeps_its_links(site, mail, workdir):
         site.url(t) for t in targets}
 
 
+def test_a_feed_that_answers_a_web_page_fails_and_its_links_are_not_articles(
+    site, mail, workdir
+):
+    """A feed that answers 200 with an HTML maintenance page: read as the site's home page,
+    its links were stored and mailed as new articles, the source said 'ok' and became a
+    'page' source (a review)."""
+    title = "Harbour master named"
+    site.serve("/master", article_page(title, site.url("/master")),
+               content_type="text/html; charset=utf-8")
+    feed = site.serve("/feed.rss", rss(site, [item(title, site.url("/master"))]))
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    mail.wait_for(1)
+    links = "".join(f'<li><a href="/news/2026/harbour-closed-{n}.html">Harbour closed for '
+                    f"maintenance, part {n}</a></li>" for n in range(6))
+    site.serve("/feed.rss", f"<!DOCTYPE html><html><head><title>Maintenance</title></head>"
+                            f"<body><h1>Down for maintenance</h1><ul>{links}</ul></body>"
+                            "</html>".encode(), content_type="text/html; charset=utf-8")
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "answered with a web page, not the rss it was" in result.stdout + result.stderr
+    assert [a["url"] for a in export(workdir)] == [site.url("/master")]
+    assert len(mail.messages) == 1
+    listed = workdir.newswatch("sources", "list").stdout
+    assert "failing 1" in listed and "page" not in listed.replace("web page", ""), listed
+
+
 def test_feed_items_without_a_link_are_stored_and_alerted_once(site, mail, workdir):
     items = [
         item("Partial outage of the payments API", None, "incident-101",
