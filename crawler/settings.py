@@ -57,8 +57,9 @@ def downloader_middlewares() -> dict[str, int]:
     # all the others (the first to see an answer): an answer from a refused address is not
     # retried, decompressed or redirected.
     # HostWaits notes a host's 429 or 503 before any other sees it (but InnerAnswers).
-    return {"crawler.http.InnerAddresses": 50, **kept, "crawler.http.HostWaits": 940,
-            "crawler.http.InnerAnswers": 950}
+    # BigFeeds last of all to see an answer (as decompressed, redirected, retried).
+    return {"crawler.http.BigFeeds": 40, "crawler.http.InnerAddresses": 50, **kept,
+            "crawler.http.HostWaits": 940, "crawler.http.InnerAnswers": 950}
 
 
 #: Scrapy's spider middlewares that a crawl runs: the start requests', the one that drops
