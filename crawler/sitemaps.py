@@ -46,6 +46,10 @@ NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 #: uncompressed, a sitemap of 50,000 URLs with image tags is half of it).
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 UNDATED_SITEMAPS = 5  # child sitemaps without lastmod fetched from an index, at most
+#: Child sitemaps dated within the look-back fetched from an index, at most, newest first: an
+#: index of indexes of recent sitemaps (a hostile or broken site) fanned out N + N² + N³
+#: requests in one poll, and held the crawl for hours.
+RECENT_SITEMAPS = 10
 
 _YEAR = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _NUMBERS = re.compile(r"\d+")
@@ -331,8 +335,9 @@ def recent_sitemaps(
     index: ParsedSitemap, now: datetime, max_age: timedelta, undated: int = UNDATED_SITEMAPS
 ) -> list[str]:
     """Child sitemaps of an index worth fetching: those whose lastmod is within ``max_age``
-    (newest first), then at most ``undated`` undated ones (news / highest-numbered first),
-    then the news sitemaps (see news_sitemaps) whatever their lastmod says."""
+    (newest first, RECENT_SITEMAPS at most), then at most ``undated`` undated ones (news /
+    highest-numbered first), then the news sitemaps (see news_sitemaps) whatever their
+    lastmod says."""
     if index.kind != "index":
         return []
     since = _aware(now) - max_age
@@ -345,7 +350,8 @@ def recent_sitemaps(
     guessed = [loc for loc, when in children if when is None]
     guessed.sort(key=_freshness_hint, reverse=True)
     return list(dict.fromkeys(
-        [loc for _, loc in dated] + guessed[: max(undated, 0)] + news_sitemaps(index)
+        [loc for _, loc in dated[:RECENT_SITEMAPS]] + guessed[: max(undated, 0)]
+        + news_sitemaps(index)
     ))
 
 

@@ -62,6 +62,9 @@ ACCEPT = (
 )
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
+#: Sitemaps an index leads one poll to (its recent ones, levels down), at most: an index of
+#: indexes of recent indexes asked for 1,885 in one poll (hours at a request a second).
+MAX_POLL_SITEMAPS = 50
 MAX_POLL_PAGES = 500  # new entries' pages requested in one poll of a source (see _entries)
 SITEMAP_MAX_AGE = timedelta(days=2)  # how recent a sitemap URL must be to be fetched
 SITEMAP_KINDS = {"news": "news sitemap", "urlset": "sitemap", "index": "sitemap index"}
@@ -83,6 +86,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.clock = job.clock
         self.poll_done = job.poll_done
         self.recorded: set[int] = set()  # the sources whose poll is recorded
+        #: The sitemaps asked for in each source's poll (a source polled again in this
+        #: crawl asks for them again: reset when its poll starts).
+        self.sitemaps_asked: dict[int, set[str]] = {}
         #: The sources whose poll is under way: started, not recorded (one the database would
         #: not take stays here until the crawl ends, and its source due).
         self.polling: set[int] = {source.id for source in job.sources}
@@ -142,6 +148,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _first_request(self, source: Source) -> scrapy.Request | None:
         """The conditional GET that starts a poll of ``source`` (None: it cannot be made,
         and the poll is recorded as failed)."""
+        self.sitemaps_asked.pop(source.id, None)
         headers = {"Accept": ACCEPT}
         if source.etag:
             headers["If-None-Match"] = source.etag
@@ -427,7 +434,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 # news sitemap changes by the minute, does not change when they do: its 304
                 # would hide them. Read it whole every poll.
                 outcome = replace(outcome, etag=None, last_modified=None)
-            children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
+            children = self._unasked(source, recent_sitemaps(parsed, self.clock(),
+                                                              SITEMAP_MAX_AGE), response.url)
             # The source's deferred entries go first: a child that lists one again finds
             # it requested already (fresh_entries).
             deferred = self.fresh_entries(self.with_deferred(source, []))
@@ -493,6 +501,17 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         else:
             yield from self._entries(source, replace(outcome, entries=len(entries)), entries)
 
+    def _unasked(self, source: Source, urls: list[str], index: str) -> list[str]:
+        """The sitemaps of ``urls`` not asked for yet in this poll of ``source`` (nor the
+        ``index`` that lists them), MAX_POLL_SITEMAPS in all: an index that lists itself,
+        or sitemaps that list each other, were fetched again at each level."""
+        asked = self.sitemaps_asked.setdefault(source.id, set())
+        room = MAX_POLL_SITEMAPS - len(asked)
+        own = {source.poll_url, source.url, index}
+        fresh = [url for url in dict.fromkeys(urls) if url not in asked and url not in own]
+        asked.update(fresh[: max(room, 0)])
+        return fresh[: max(room, 0)]
+
     def _child_sitemaps(
         self, source: Source, urls: list[str], depth: int
     ) -> Iterator[scrapy.Request]:
@@ -517,7 +536,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             if parsed.problem:  # not a sitemap (a soft 404, a feed), or read with a fault
                 self._sitemap_problem(source, f"sitemap {response.url}: {parsed.problem}")
             if parsed.kind == "index" and depth < MAX_SITEMAP_DEPTH and poll is not None:
-                children = recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE)
+                children = self._unasked(
+                    source, recent_sitemaps(parsed, self.clock(), SITEMAP_MAX_AGE), response.url
+                )
                 # The top index does not change when a sitemap filed below it does.
                 poll.outcome = replace(poll.outcome, etag=None, last_modified=None)
                 self.expect(source, poll.outcome, len(children))

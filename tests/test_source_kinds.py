@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from newssite import CHROME_WORDS, STORIES_BY_SLUG, sample_story
 
+from crawler.spider import MAX_POLL_SITEMAPS
+
 MADURO = {"name": "Maduro exit", "query": "Maduro", "notify": ["desk@test.example"]}
 
 
@@ -119,6 +121,33 @@ def test_sitemap_index_of_indexes_is_followed_to_the_recent_urls(site, workdir):
     assert list(exported(workdir)) == [site.article_url("venezuela-opposition-leader")]
     assert site.requests_for("/sitemaps/news.xml")
     assert source(workdir)["detected"] == "sitemap index"
+
+
+def test_an_index_of_recent_indexes_is_read_in_bounded_requests(site, workdir):
+    """An index whose 12 recent children are indexes of 12 recent indexes each, one of them
+    listing itself (a broken or hostile site): 1,885 requests in one poll, a crawl of
+    half an hour at the site's one request a second (a review)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+    def index(children: list[str]) -> bytes:
+        listed = "".join(f"<sitemap><loc>{site.url(c)}</loc><lastmod>{now}</lastmod></sitemap>"
+                         for c in children)
+        return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.'
+                f'sitemaps.org/schemas/sitemap/0.9">{listed}</sitemapindex>').encode()
+
+    for a in range(12):
+        for b in range(12):
+            site.serve(f"/fan/{a}/{b}.xml", index([f"/fan/{a}/{b}/{c}.xml" for c in range(12)]),
+                       content_type="application/xml")
+        site.serve(f"/fan/{a}.xml", index([f"/fan/{a}/{b}.xml" for b in range(12)]
+                                          + ["/fan/top.xml"]), content_type="application/xml")
+    top = site.serve("/fan/top.xml", index([f"/fan/{a}.xml" for a in range(12)]
+                                           + ["/fan/top.xml"]), content_type="application/xml")
+    workdir.write_config(sources=[top])
+    crawl(workdir)
+    asked = [r for r in site.requests if r.target.startswith("/fan/")]
+    assert len(site.requests_for("/fan/top.xml")) == 1
+    assert len(asked) == 1 + MAX_POLL_SITEMAPS, len(asked)
 
 
 def test_sitemap_index_that_never_changes_is_read_whole_for_its_sitemaps(site, workdir):
