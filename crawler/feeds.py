@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -207,13 +208,19 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
 _AMPERSAND_REFERENCE = re.compile(r"&#(?:0*38|[xX]0*26);")
 
 
-def _written_as_address(link: str, body: bytes) -> bool:
+def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool:
     """Whether ``link`` (a permalink guid, as feedparser resolved it) is a web address as
     the feed wrote it: its address up to the query stands in the feed (taken as read in a
-    feed in UTF-16 or UTF-32)."""
+    feed in UTF-16 or UTF-32), as bytes or, where it is not ASCII, in the feed's ``text``
+    (decoded, its character references read: a path in Shift_JIS or windows-1251, or
+    written ``not&#237;cias``, never stood in the bytes as UTF-8, and the item lost its
+    page)."""
     if not link.startswith(("http://", "https://")):
         return False
-    return b"\x00" in body[:4] or link.partition("?")[0].encode() in body
+    address = link.partition("?")[0]
+    if b"\x00" in body[:4] or address.encode() in body:
+        return True
+    return not address.isascii() and address in text()
 
 
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
@@ -239,6 +246,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                           f"{type(failed).__name__}: {failed})", is_feed=False)
     entries = []
     dates = DateReader()
+
+    @functools.cache
+    def text() -> str:
+        return html.unescape(body.decode(parsed.get("encoding") or "utf-8", "replace"))
     feed_address = url.partition("#")[0]
     for entry in parsed.entries:
         # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
@@ -247,7 +258,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         guid = entry.get("id") or ""
         if link.partition("#")[0] == feed_address:
             link = ""  # <link href=""/>, resolved against the feed: the item has none
-        if not link and _written_as_address(guid, body):
+        if not link and _written_as_address(guid, body, text):
             # Some feeds only give the link as a guid. One that is no web address (tag:,
             # urn:, a bare id, which feedparser resolved against the feed's address: a page
             # that is not there) is no link.

@@ -510,6 +510,34 @@ def test_links_of_a_page_decoded_from_a_legacy_encoding(declared, href, headline
     assert article_links(page, home) == [canonicalize(f"http://127.0.0.1:8000{href}")]
 
 
+@pytest.mark.parametrize(
+    ("guid", "encoding", "codec", "link"),
+    [
+        ("http://127.0.0.1:9/новости/putin.html", "windows-1251", "cp1251",
+         "http://127.0.0.1:9/новости/putin.html"),
+        ("http://127.0.0.1:9/新聞/asahi.html", "Shift_JIS", "shift_jis",
+         "http://127.0.0.1:9/新聞/asahi.html"),
+        ("http://127.0.0.1:9/notícias/a.html", "ISO-8859-1", "latin-1",
+         "http://127.0.0.1:9/notícias/a.html"),
+        ("http://127.0.0.1:9/not&#237;cias/a.html", "utf-8", "utf-8",
+         "http://127.0.0.1:9/notícias/a.html"),
+    ],
+)
+def test_a_permalink_guid_in_a_legacy_encoding_or_with_a_reference_is_the_link(
+    guid: str, encoding: str, codec: str, link: str
+) -> None:
+    """An item whose only address is its permalink guid: judged written as an address by
+    its UTF-8 bytes in the feed's bytes, it was not in a feed in Shift_JIS or windows-1251
+    or one writing a character reference: no page fetched, stored at the site's home page
+    with its summary (a review on Asahi's, re-encoded)."""
+    body = (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel>'
+            "<title>t</title><link>http://127.0.0.1:9/</link><description>d</description>"
+            f'<item><title>x</title><guid isPermaLink="true">{guid}</guid>'
+            "<description>summary</description></item></channel></rss>").encode(codec)
+    [entry] = parse_feed(body, "http://127.0.0.1:9/rss.xml").entries
+    assert entry.link == link
+
+
 def test_feed_links_on_pages_with_and_without_feeds(site: NewsSite) -> None:
     links = feed_links(get(site, "/withfeed/")[2], site.url("/withfeed/"))
     assert links == [
