@@ -3,10 +3,11 @@ process, which never needs to load trafilatura for it)."""
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Literal
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode
 
 #: The extraction, by name (``module:name``), as the page workers import it.
 EXTRACT = "crawler.pagetask:extract_page"
@@ -56,7 +57,44 @@ def visible(text: str) -> str:
 
 def page_text(html: str | bytes, encoding: str | None = None) -> str:
     """A page's text: ``html`` itself, or its bytes decoded as Scrapy's ``response.text``
-    decodes them (``encoding`` being the response's, byte order mark first)."""
+    decodes them (``encoding`` being the response's, byte order mark first), unless they
+    say the server's charset is wrong (:func:`mended_encoding`)."""
     if isinstance(html, str):
         return html
-    return html_to_unicode(f"charset={encoding or 'utf-8'}", html)[1]
+    return html_to_unicode(f"charset={mended_encoding(html, encoding)}", html)[1]
+
+
+_LATIN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+
+
+def mended_encoding(body: bytes, encoding: str | None) -> str:
+    """The encoding to read a page's ``body`` in: ``encoding`` (the server's, else the
+    page's own declaration's, as Scrapy found it), unless the bytes contradict it. A page
+    whose bytes are UTF-8 served as Latin-1 (an old server's default charset: each Cyrillic
+    letter was stored as two Latin-1 ones), or whose bytes are no UTF-8 served as UTF-8
+    while the page declares its own encoding (windows-1251, ISO-8859-1: every letter beyond
+    ASCII a U+FFFD), is read as the bytes say; a topic on its words never matched."""
+    try:
+        name = codecs.lookup(encoding or "utf-8").name
+    except LookupError:
+        return encoding or "utf-8"
+    if name in _LATIN:
+        if body.isascii():
+            return encoding or "utf-8"
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return encoding or "utf-8"
+        return "utf-8"
+    if name == "utf-8":
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            declared = html_body_declared_encoding(body)
+            if declared:
+                try:
+                    if codecs.lookup(declared).name != "utf-8":
+                        return declared
+                except LookupError:
+                    pass
+    return encoding or "utf-8"

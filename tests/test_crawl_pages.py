@@ -88,6 +88,34 @@ def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workd
         assert "\ufeff" not in articles[path]["text"]
 
 
+def test_a_servers_charset_the_pages_bytes_contradict_is_not_taken(site, workdir):
+    """An old server's default charset: UTF-8 pages served as ISO-8859-1 (stored as
+    mojibake), windows-1251 or Latin-1 pages served as UTF-8 while they declare their own
+    (every letter beyond ASCII a U+FFFD): a topic on their words never matched (a review on
+    trafilatura's winfuture.de page and re-encoded Russian ones)."""
+    russian = "Путин встретился с премьером Казахстана в Москве"
+    german = "Gebühren für die Überarbeitung der Raumfähre"
+    pages = {
+        "/c/utf8-as-latin": (page(russian, charset="utf-8").encode(),
+                             "text/html; charset=ISO-8859-1", russian),
+        "/c/cp1251-as-utf8": (page(russian, charset="windows-1251").encode("cp1251", "xmlcharrefreplace"),
+                              "text/html; charset=UTF-8", russian),
+        "/c/latin-as-utf8": (page(german, charset="iso-8859-1").encode("latin-1", "xmlcharrefreplace"),
+                             "text/html; charset=utf-8", german),
+        "/c/latin-as-latin": (page(german).encode("latin-1", "xmlcharrefreplace"), "text/html; charset=iso-8859-1",
+                              german),
+    }
+    for path, (body, kind, _) in pages.items():
+        site.serve(path, body, content_type=kind)
+    feed = rss("".join(item(path, site.url(path)) for path in pages))
+    workdir.write_config(sources=[site.serve("/c/pages.rss", feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    articles = exported(workdir)
+    for path, (_, _, words) in pages.items():
+        assert words in articles[path]["text"], (path, articles[path]["text"][:120])
+
+
 def test_the_pages_author_and_date_stand_in_for_those_the_feed_lacks(site, workdir):
     # Looked for on the page only where the feed gives none (the page workers skip the dear
     # byline and date searches otherwise): each field is the feed's, else the page's.
