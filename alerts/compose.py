@@ -286,7 +286,7 @@ _BREAKS_AROUND = (r"\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\
 _WRAP_PIECE = re.compile(rf"[{_BREAKS_AROUND}]|\s+|[^\s{_BREAKS_AROUND}]+")
 
 
-def _columns(text: str) -> int:
+def columns(text: str) -> int:
     """The columns ``text`` takes on a terminal: two for a wide character, none for a
     combining mark."""
     return sum(
@@ -301,16 +301,16 @@ def _wrap_wide(text: str, first: str, rest: str) -> list[str]:
     characters took 119). Lines of at most WRAP columns, broken at spaces or beside a
     Chinese or Japanese character; a word is never broken."""
     lines: list[str] = []
-    line, used, empty, space = first, _columns(first), True, False
+    line, used, empty, space = first, columns(first), True, False
     for piece in _WRAP_PIECE.findall(text):
         if piece.isspace():
             space = not empty
             continue
-        width = _columns(piece) + (1 if space else 0)
+        width = columns(piece) + (1 if space else 0)
         if not empty and used + width > WRAP:
             lines.append(line)
-            line, used, space = rest, _columns(rest), False
-            width = _columns(piece)
+            line, used, space = rest, columns(rest), False
+            width = columns(piece)
         line += (" " if space else "") + piece
         used += width
         empty, space = False, False

@@ -304,3 +304,18 @@ def _one_line(exc: click.UsageError) -> click.UsageError:
     line = UsageLine(exc.format_message(), exc.ctx)
     line.exit_code = exc.exit_code
     return line
+
+
+def echo_table(table: Sequence[Sequence[str]]) -> None:
+    """Print ``table`` (its header first) in columns two spaces apart, each as wide as its
+    widest cell on a terminal (a CJK character takes two columns: padded by characters,
+    names in Chinese or Korean pushed the next columns out of line); white space in a cell
+    (a query written on two lines) is one space."""
+    from alerts.compose import columns
+
+    rows = [[" ".join(cell.split()) for cell in row] for row in table]
+    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell + " " * (width - columns(cell))
+                             for cell, width in zip(row, widths, strict=True)).rstrip())
+

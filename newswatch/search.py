@@ -51,7 +51,8 @@ class Found:
 def query_problem(label: str, query: str, exc: QueryError) -> str:
     """One line for a wrong query: what is wrong, at which column, and a hint."""
     column = getattr(exc, "column", 0)
-    context = query[column - 1 : column + 23] if column > 0 else ""
+    # A line break in the query (a TOML multi-line string) is white space: one line here.
+    context = " ".join(query[column - 1 : column + 23].split()) if column > 0 else ""
     where = f' (here: "{context}{"…" if column + 23 < len(query) else ""}")' if context else ""
     return f"{label}: {exc}{where}; {SYNTAX_HINT}"
 

@@ -28,6 +28,7 @@ from .common import (
     EXIT_RUNTIME,
     config_file,
     config_of,
+    echo_table,
     fail,
     format_option,
     handle_errors,
@@ -195,9 +196,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
         "NEXT POLL (UTC)": "next_poll",
     }
     table = [list(columns)] + [[_cell(row, key) for key in columns.values()] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    echo_table(table)
 
 
 def _row(status: SourceStatus, every_seconds: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from .common import (
     QueryCommand,
     config_file,
     config_of,
+    echo_table,
     fail,
     format_option,
     handle_errors,
@@ -126,9 +127,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
         ]
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    echo_table(table)
 
 
 def _checked(parser: Parser[T], label: str, value: object) -> T:
@@ -204,7 +203,8 @@ def add(
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""
     options += f"; mode: {topic.mode}" if topic.mode != "immediate" else ""
     notified = ", ".join(map(alerts.redact, topic.notify))
-    click.echo(f"{verb} topic {topic.name}: {topic.query} → {notified}{options}")
+    query = " ".join(topic.query.split())  # one line, however the query was written
+    click.echo(f"{verb} topic {topic.name}: {query} → {notified}{options}")
 
 
 topics.add_command(

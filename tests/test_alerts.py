@@ -405,7 +405,7 @@ def test_the_text_part_is_wrapped_at_72_columns() -> None:
 def test_chinese_japanese_and_korean_lines_are_72_columns_too() -> None:
     # textwrap counts characters and breaks at spaces only: a Japanese snippet ran to 150
     # columns, a Korean one's 70 characters took 119.
-    from alerts.compose import _columns
+    from alerts.compose import columns
 
     japanese = ("政府は25日、人工知能の安全性に関する新たな指針を公表した。指針は開発企業に対し、"
                 "米 OpenAI 社や米グーグルなど主要企業も協議に参加しており、国内外の専門家からは"
@@ -417,8 +417,8 @@ def test_chinese_japanese_and_korean_lines_are_72_columns_too() -> None:
         item(2, snippet=((korean, False),)),
     ], NOW)
     lines = mail.text.splitlines()
-    assert max(_columns(line) for line in lines) <= 72
-    assert max(_columns(line) for line in lines) >= 66  # filled, not cut short
+    assert max(columns(line) for line in lines) <= 72
+    assert max(columns(line) for line in lines) >= 66  # filled, not cut short
     assert "*OpenAI*" in mail.text
     # Nothing lost: the lines hold the whole text (wide characters joined without spaces).
     assert japanese in "".join(line.strip() for line in lines)

@@ -235,6 +235,32 @@ def test_add_refuses_bad_input_in_one_line(workdir):
     assert usage.returncode == 2 and "--notify" in usage.stderr
 
 
+def test_a_query_written_on_two_lines_is_said_on_one(workdir):
+    """A line break in a query is white space (a TOML multi-line string): the error's
+    '(here: ...)', the confirmation of `topics add` and the row of `topics list` took two
+    lines (a review)."""
+    workdir.write_config()
+    line = error(workdir.newswatch("topics", "test", "(Maduro\nOR Trump"), 2)
+    assert '(here: "(Maduro OR Trump")' in line, line
+    added = ok(workdir.newswatch("topics", "add", "NL", "Maduro\nOR Trump", "--notify", DESK))
+    assert added.strip().splitlines() == [f"added topic NL: Maduro OR Trump → {DESK}"], added
+    rows = ok(workdir.newswatch("topics", "list")).strip().splitlines()
+    assert len(rows) == 2 and "Maduro OR Trump" in rows[1], rows
+
+
+def test_lists_are_aligned_as_a_terminal_shows_cjk_names(workdir):
+    """Padded by characters, a name in Japanese or Korean (two columns a character) pushed
+    the next columns of `sources list` out of line (a review)."""
+    workdir.write_config(sources=[{"url": "http://127.0.0.1:9/asahi.rss", "name": "朝日新聞デジタル"},
+                                  {"url": "http://127.0.0.1:9/bbc.rss", "name": "BBC News"}])
+    from alerts.compose import columns
+
+    lines = ok(workdir.newswatch("sources", "list")).splitlines()
+    starts = {columns(line[: line.index("auto" if "auto" in line else "KIND")])
+              for line in lines}
+    assert len(starts) == 1, lines
+
+
 def test_topic_added_while_the_daemon_runs_alerts_on_its_next_cycle(site, mail, workdir, wait):
     site.publish(fresh("central-bank-holds-rates", 2))
     workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}], smtp=mail)
