@@ -538,6 +538,23 @@ def test_a_permalink_guid_in_a_legacy_encoding_or_with_a_reference_is_the_link(
     assert entry.link == link
 
 
+def test_an_atom_title_escaped_twice_is_read_once() -> None:
+    """A CMS that escapes a title twice (`Ca&amp;ccedil;ador`): in an Atom title of type
+    text the subject said "Ca&ccedil;ador de &#146;fake news&#146;" and a topic on Caçador
+    never matched (RSS titles are read as HTML already); markup written as text stays."""
+    body = (b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            b"<title>t</title><id>x</id>"
+            b"<entry><title>Ca&amp;ccedil;ador de &amp;#146;fake news&amp;#146; em S&#227;o "
+            b'Jos&#233;</title><link href="http://127.0.0.1:9/a"/><id>1</id>'
+            b"<updated>2026-12-01T00:00:00Z</updated></entry>"
+            b"<entry><title>Vector&lt;T&gt; vs List&lt;T&gt; at AT&amp;T &amp; R&amp;D</title>"
+            b'<link href="http://127.0.0.1:9/b"/><id>2</id>'
+            b"<updated>2026-12-01T00:00:00Z</updated></entry></feed>")
+    titles = [e.title for e in parse_feed(body, "http://127.0.0.1:9/atom").entries]
+    assert titles == ["Caçador de \u2019fake news\u2019 em São José",
+                      "Vector<T> vs List<T> at AT&T & R&D"]
+
+
 def test_feed_links_on_pages_with_and_without_feeds(site: NewsSite) -> None:
     links = feed_links(get(site, "/withfeed/")[2], site.url("/withfeed/"))
     assert links == [
