@@ -395,6 +395,13 @@ class BigFeeds:
     a good source was said to be slow (a review). A small feed is read where it is used
     (a thread costs more than it)."""
 
+    def __init__(self, max_size: int | None = None) -> None:
+        self.max_size = max_size
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.getint("DOWNLOAD_MAXSIZE") or None)
+
     async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
@@ -405,7 +412,7 @@ class BigFeeds:
             and sniff(response.body, _content_type(response)) in ("feed", "jsonfeed")
         ):
             request.meta["parsed_feed"], request.meta["parsed_cpu"] = await asyncio.to_thread(
-                _parsed_feed, response.body, response.url, headers_dict(response)
+                _parsed_feed, response.body, response.url, headers_dict(response), self.max_size
             )
         return response
 
@@ -415,9 +422,11 @@ def _content_type(response: Response) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _parsed_feed(body: bytes, url: str, headers: dict[str, str]) -> tuple[Any, float]:
+def _parsed_feed(
+    body: bytes, url: str, headers: dict[str, str], max_size: int | None
+) -> tuple[Any, float]:
     start = time.thread_time()
-    parsed = parse_feed(body, url, headers)
+    parsed = parse_feed(body, url, headers, max_size)
     return parsed, time.thread_time() - start
 
 

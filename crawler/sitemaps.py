@@ -118,14 +118,19 @@ def is_sitemap(body: bytes) -> bool:
     return xml_root(head_bytes(body)) in ("urlset", "sitemapindex")
 
 
-def gunzip(body: bytes) -> tuple[bytes, str | None]:
-    """Decompress a gzip body up to MAX_SITEMAP_BYTES; raises ValueError beyond it."""
+def gunzip(body: bytes, limit: int | None = None) -> tuple[bytes, str | None]:
+    """Decompress a gzip body up to ``limit`` bytes (a feed's: crawl.max_size), else
+    MAX_SITEMAP_BYTES; raises ValueError beyond it."""
+    most = MAX_SITEMAP_BYTES if limit is None else limit
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        data = inflater.decompress(body, MAX_SITEMAP_BYTES + 1)
+        data = inflater.decompress(body, most + 1)
     except zlib.error as exc:
         raise ValueError(f"bad gzip data: {exc}") from exc
-    if len(data) > MAX_SITEMAP_BYTES or inflater.unconsumed_tail:
+    if len(data) > most or inflater.unconsumed_tail:
+        if limit is not None:
+            raise ValueError(f"the body, decompressed, is larger than crawl.max_size "
+                             f"({limit:,} bytes)")
         raise ValueError(f"gzip body larger than {MAX_SITEMAP_BYTES // 2**20} MB decompressed")
     return data, None if inflater.eof else "truncated gzip data"
 

@@ -337,7 +337,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self.report.add_cpu("parse", response.meta.get("parsed_cpu", 0.0))
         else:
             with self.report.timed("parse"):
-                feed = parse_feed(response.body, response.url, headers_dict(response))
+                feed = parse_feed(response.body, response.url, headers_dict(response),
+                                  self.settings.getint("DOWNLOAD_MAXSIZE") or None)
         if not feed.is_feed:
             self._fail(source, feed.problem or "not a feed", response.status)
             return

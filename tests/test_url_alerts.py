@@ -509,6 +509,23 @@ def test_a_gzip_feed_without_content_encoding_is_read(site, mail, workdir):
     assert len(mail.wait_for(1)) == 1
 
 
+def test_a_gzip_feed_is_inflated_up_to_crawl_max_size(site, workdir):
+    """A gzip feed without Content-Encoding was inflated up to 50 MB (a sitemap's limit)
+    whatever crawl.max_size said: a 1.8 MB download became 34 MB, a minute of feedparser
+    at every poll (a review)."""
+    import gzip
+
+    summary = "The harbour reopened after the storm. " * 500
+    body = rss(site, [item(f"Harbour {n}", None, f"g{n}", summary) for n in range(120)])
+    assert len(body) > 2 * 2**20 and len(gzip.compress(body)) < 2**20
+    feed = site.serve("/big.xml.gz", gzip.compress(body), content_type="application/x-gzip")
+    workdir.write_config(sources=[feed], crawl={"max_size": "1MiB"})
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "the body, decompressed, is larger than crawl.max_size (1,048,576 bytes)" in (
+        result.stdout + result.stderr), result.stdout
+
+
 @pytest.mark.parametrize("content_type", ["application/rss+xml", "text/html; charset=UTF-8"])
 def test_a_feed_after_a_server_warning_is_read(site, mail, workdir, content_type):
     # A PHP warning printed before the feed (a WordPress plugin's "headers already sent"):
