@@ -18,7 +18,6 @@ from .clock import from_iso, to_iso
 from .errors import StorageError
 from .identity import identity_key
 from .models import Article, DeferredEntry, KnownUrl, StoredArticle
-from .percolate import percolate
 from .sql import in_chunks
 from .views import ExportedArticle
 
@@ -50,8 +49,6 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
 #: The reason of the skipped URLs an undated sitemap listed at its source's first poll.
 LISTED_BEFORE = "listed before its source's first poll"
 
-#: Archived articles read at a time by ArticlesMixin.search_by_percolation.
-SEARCH_PAGE = 500
 
 SELECT_STORED = """
     SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
@@ -376,47 +373,6 @@ class ArticlesMixin:
             return [stored_article(r) for r in self.db.query(sql, params)]
         except sqlite3.OperationalError as exc:
             raise StorageError(f"search rejected by FTS5: {exc}") from exc
-
-    def search_by_percolation(
-        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
-    ) -> list[StoredArticle]:
-        """:meth:`search` without the archive's index: the archive is read newest first a
-        page at a time and each page goes through :func:`storage.percolate` (FTS5 in
-        memory, the matching's own tokenizer and segmentation); the cost grows with the
-        articles read (``since`` bounds it)."""
-        when = "COALESCE(a.published, a.fetched)"
-        where, params = "", []
-        if since is not None:
-            where, params = f" WHERE {when} >= ?", [to_iso(since)]
-
-        def matched(docs: list[tuple[int, str, str, str]]) -> set[int]:
-            try:
-                return set(percolate(docs, {0: compiled}).get(0, ()))
-            except StorageError as exc:
-                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
-
-        matched([])  # an expression FTS5 rejects is rejected before the archive is read
-        found: list[StoredArticle] = []
-        skip, start = offset, 0
-        while len(found) < limit:
-            rows = list(
-                self.db.query(
-                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
-                    [*params, SEARCH_PAGE, start],
-                )
-            )
-            if not rows:
-                break
-            start += len(rows)
-            hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
-            for row in rows:
-                if row["id"] not in hits:
-                    continue
-                if skip:
-                    skip -= 1
-                elif len(found) < limit:
-                    found.append(stored_article(row))
-        return found
 
     def article(self, article_id: int) -> StoredArticle:
         """One article by id."""

@@ -52,7 +52,7 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg.rows import dict_row
 
-from .articles import ArticlesMixin
+from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .clock import to_iso
 from .digests import DigestsMixin
 from .errors import NewerSchema, StorageError, guard_methods
@@ -62,6 +62,7 @@ from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .models import OutboxMessage, StoredArticle
 from .outbox import OutboxMixin, _message
+from .percolate import percolate
 from .pgschema import MIGRATIONS
 from .revisions import RevisionsMixin
 from .siteblocks import SiteBlocksMixin
@@ -249,6 +250,10 @@ def _where(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
+#: Archived articles read at a time by PgStore.search.
+SEARCH_PAGE = 500
+
+
 class PgStore(
     SourcesMixin,
     ArticlesMixin,
@@ -358,10 +363,44 @@ class PgStore(
         self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
     ) -> list[StoredArticle]:
         """Archived articles the FTS5 expression ``compiled`` matches, newest first (as the
-        SQLite store: by publication date, or fetch date for undated articles), read a page
-        at a time through FTS5 in memory (ArticlesMixin.search_by_percolation): the answer
-        is exactly SQLite's. StorageError when FTS5 rejects the expression."""
-        return self.search_by_percolation(compiled, since, limit, offset)
+        SQLite store: by publication date, or fetch date for undated articles): the archive
+        is read newest first, SEARCH_PAGE articles at a time, and each page goes through
+        :func:`storage.percolate` (FTS5 in memory, the matching's own tokenizer and
+        segmentation), so the answer is exactly SQLite's; the cost grows with the articles
+        read (``since`` bounds it). StorageError when FTS5 rejects the expression."""
+        when = "COALESCE(a.published, a.fetched)"
+        where, params = "", []
+        if since is not None:
+            where, params = f" WHERE {when} >= ?", [to_iso(since)]
+
+        def matched(docs: list[tuple[int, str, str, str]]) -> set[int]:
+            try:
+                return set(percolate(docs, {0: compiled}).get(0, ()))
+            except StorageError as exc:
+                raise StorageError(f"search rejected by FTS5: {exc.__cause__ or exc}") from exc
+
+        matched([])  # an expression FTS5 rejects is rejected before the archive is read
+        found: list[StoredArticle] = []
+        skip, start = offset, 0
+        while len(found) < limit:
+            rows = list(
+                self.db.query(
+                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
+                    [*params, SEARCH_PAGE, start],
+                )
+            )
+            if not rows:
+                break
+            start += len(rows)
+            hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
+            for row in rows:
+                if row["id"] not in hits:
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(found) < limit:
+                    found.append(stored_article(row))
+        return found
 
     # -- several machines (docs/scale-out.md) -----------------------------------------------
 
