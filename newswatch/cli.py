@@ -41,6 +41,7 @@ from .common import (
     output_option,
     plain,
     warn_unknown_sources,
+    when_text,
 )
 from .search import search
 from .sources_cli import sources
@@ -397,7 +398,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for t in store.topic_status():
             click.echo(
                 f"  {t.name}: {t.matches} match(es), {t.alerted} alerted; "
-                f"last {to_iso(t.last_match) or '-'}; "
+                f"last {when_text(t.last_match)}; "
                 f"notify {', '.join(map(alerts.redact, t.notify))}"
             )
         if digests:
@@ -406,7 +407,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             folded = f" ({d['storm']} folded by storm control)" if d["storm"] else ""
             click.echo(
                 f"  {d['recipient']}: {d['waiting']} alert(s) waiting{folded}; "
-                f"next digest {d['next_local']} ({d['next']}); times {d['schedule']}"
+                f"next digest {d['next_local']} ({when_text(d['next'])}); times {d['schedule']}"
             )
         if workers is not None:
             _echo_workers(workers)
@@ -417,7 +418,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
         for p in store.outbox_problems():
             # A message refused for good has no next attempt (its last one was shown).
-            then = f", next {to_iso(p.next_attempt)}" if p.status == "pending" else ""
+            then = f", next {when_text(p.next_attempt)}" if p.status == "pending" else ""
             click.echo(
                 f"  #{p.id} to {alerts.redact(p.recipient)} ({p.status}, {p.attempts} "
                 f"attempt(s){then}): {p.last_error}"
@@ -440,7 +441,7 @@ def _echo_workers(workers: list[dict[str, Any]]) -> None:
         who = w["name"] or f"worker {w['id']} (unnamed)"
         click.echo(
             f"  {who}: host {w['host'] or '-'}, pid {w['pid'] or '-'}; last heartbeat "
-            f"{w['last_heartbeat']} ({w['seconds_since_heartbeat']:.0f}s ago)"
+            f"{when_text(w['last_heartbeat'])} ({w['seconds_since_heartbeat']:.0f}s ago)"
         )
         if not w["jobs"]:
             click.echo("    idle")
@@ -519,7 +520,8 @@ def _echo_source(s: dict[str, Any]) -> None:
     elif s["last_fetch"] is None:
         health = "not polled yet"
     elif s["consecutive_failures"]:
-        health = f"FAILING ({s['consecutive_failures']} in a row since {s['failing_since']})"
+        health = (f"FAILING ({s['consecutive_failures']} in a row since "
+                  f"{when_text(s['failing_since'])})")
     else:
         health = "ok"
     click.echo(f"  {s['name'] or s['url']}")
@@ -529,12 +531,12 @@ def _echo_source(s: dict[str, Any]) -> None:
     if s["fetch_url"]:
         click.echo(f"    polled at: {s['fetch_url']} ({s['via']})")
     click.echo(
-        f"    {health}; last poll {s['last_fetch'] or '-'} "
-        f"(HTTP {s['last_status'] or '-'}); last success {s['last_success'] or '-'}; "
+        f"    {health}; last poll {when_text(s['last_fetch'])} "
+        f"(HTTP {s['last_status'] or '-'}); last success {when_text(s['last_success'])}; "
         f"errors {s['error_count']}; articles {s['articles']}; "
         + (f"{s['waiting']} page(s) unavailable for now, requested again; "
            if s.get("waiting") else "")
-        + f"next {'never' if s['deactivated'] else s['next_due'] or 'now'}"
+        + f"next {'never' if s['deactivated'] else when_text(s['next_due'], 'now')}"
     )
     if s["last_error"]:
         label = "last error" if s["consecutive_failures"] or s["deactivated"] else "warning"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, ParamSpec, TypeVar
 import click
 
 from scheduler import AlreadyRunning
-from storage import NewerSchema, StorageError, to_iso
+from storage import NewerSchema, StorageError, from_iso, to_iso
 
 if TYPE_CHECKING:
     from storage import Storage
@@ -219,6 +219,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def when_text(value: datetime | str | None, none: str = "-") -> str:
+    """A time as every command's text shows it: '2026-12-06 04:45 UTC' (``none`` for no
+    time). Text output was written four ways (ISO 8601 in ``status``, no zone at all in
+    ``sources list``); JSON keeps ISO 8601 and emails the recipient's clock."""
+    text = to_iso(from_iso(value) if isinstance(value, str) else value)
+    return f"{text[:10]} {text[11:16]} UTC" if text else none
 
 
 def warn_unknown_sources(

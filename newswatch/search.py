@@ -27,6 +27,7 @@ from .common import (
     handle_errors,
     limit_option,
     open_existing,
+    when_text,
 )
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def echo_found(items: Sequence[Found]) -> None:
     for item in items:
         a = item.article
         when = a.published or a.fetched
-        date = when.strftime("%Y-%m-%d %H:%M UTC") + ("" if a.published else " (fetched)")
+        date = when_text(when) + ("" if a.published else " (fetched)")
         title = render(item.marked.title, mark) if item.marked.title else a.title
         click.echo(f"{date}  {a.source_name}")
         click.echo(f"  {title or '(no title)'}")

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
 import storage
-from storage import from_iso, to_iso, utcnow
+from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -36,6 +35,7 @@ from .common import (
     output_file,
     output_option,
     remove_command,
+    when_text,
 )
 from .units import format_duration, parse_duration
 from .values import NAME, PATTERNS, SOURCE_KIND, SOURCE_KINDS, URL, Parser
@@ -192,8 +192,8 @@ def list_(ctx: click.Context, fmt: str) -> None:
         "KIND": "kind_detected",
         "EVERY": "every",
         "HEALTH": "health",
-        "LAST SUCCESS (UTC)": "last_success",
-        "NEXT POLL (UTC)": "next_poll",
+        "LAST SUCCESS": "last_success",
+        "NEXT POLL": "next_poll",
     }
     table = [list(columns)] + [[_cell(row, key) for key in columns.values()] for row in rows]
     echo_table(table)
@@ -235,8 +235,7 @@ def _cell(row: dict[str, Any], key: str) -> str:
     if value is None:
         return "-"
     if key in ("last_success", "next_poll") and value not in ("-", "next tick"):
-        when: datetime | None = from_iso(value)
-        return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
+        return when_text(value)
     return str(value)
 
 

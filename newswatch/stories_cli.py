@@ -7,9 +7,17 @@ from datetime import timedelta
 
 import click
 
-from storage import to_iso, utcnow
+from storage import utcnow
 
-from .common import EXIT_CONFIG, config_of, fail, handle_errors, open_existing, plain
+from .common import (
+    EXIT_CONFIG,
+    config_of,
+    fail,
+    handle_errors,
+    open_existing,
+    plain,
+    when_text,
+)
 from .units import parse_duration
 
 
@@ -44,7 +52,7 @@ def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> Non
         sources = list(dict.fromkeys(a.source for a in story.articles))
         click.echo(f"#{story.id} {story.title or '(untitled)'}")
         click.echo(
-            f"    started {to_iso(story.started)}; {len(story.articles)} article(s) on "
+            f"    started {when_text(story.started)}; {len(story.articles)} article(s) on "
             f"{len(sources)} source(s): {', '.join(sources)}"
         )
         if story.alerted:

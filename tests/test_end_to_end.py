@@ -241,7 +241,7 @@ def test_smtp_down_then_back_delivers_exactly_once(site, mail, workdir, wait):
     assert "Traceback" not in down.stderr
     status = workdir.newswatch("status", NW_PW="x").stdout
     assert "alerts: 1 pending, 0 sent" in status
-    assert re.search(r"\(pending, 1 attempt\(s\), next \S+\): ", status), status
+    assert re.search(r"\(pending, 1 attempt\(s\), next \S+ \S+ UTC\): ", status), status
 
     mail.start()
     # The retry is scheduled with back-off (retry_base = 1s in tests): wait until it is due.
@@ -519,3 +519,33 @@ def test_status_shows_no_next_attempt_for_a_message_refused_for_good(site, mail,
     status = workdir.newswatch("status").stdout
     assert "alerts: 0 pending, 0 sent, 1 failed" in status
     assert re.search(r"\(failed, 1 attempt\(s\)\): ", status), status
+
+
+def test_every_command_writes_times_one_way(site, mail, workdir):
+    """`status`, `sources list`, `search` and `stories` write a time as '2026-12-06 04:45
+    UTC' (they wrote ISO 8601, or a time without its zone): a reader compares them at a
+    glance. JSON keeps ISO 8601."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    dead = f"http://127.0.0.1:{free_port()}/feed.xml"
+    workdir.write_config(sources=[site.url("/feeds/world.rss"), dead], topics=[MADURO],
+                         smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    mail.wait_for(1)
+    shown = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d UTC\b")
+    other = re.compile(r"\d{4}-\d\d-\d\dT|\d\d:\d\d:\d\d|\d\d:\d\d(?! UTC)")
+    outputs = {}
+    for command in (("status",), ("sources", "list"), ("search", "Maduro"), ("stories",)):
+        result = workdir.newswatch(*command)
+        assert result.returncode == 0, result.stderr
+        outputs[command[0]] = result.stdout
+        assert shown.search(result.stdout), result.stdout
+        assert not other.search(result.stdout), result.stdout
+    # Each kind of time is there: a poll, a success, a failure's start, a match, a story.
+    assert re.search(r"last poll \S+ \S+ UTC \(HTTP 200\); last success \S+ \S+ UTC",
+                     outputs["status"])
+    assert re.search(r"FAILING \(1 in a row since \S+ \S+ UTC\)", outputs["status"])
+    assert re.search(r"Maduro exit: 1 match\(es\), 1 alerted; last \S+ \S+ UTC",
+                     outputs["status"])
+    assert re.search(r"started \S+ \S+ UTC", outputs["stories"])
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    assert all("T" in s["last_fetch"] for s in report["sources"])
