@@ -252,7 +252,7 @@ class Pipeline:
         for batch, rematch in self._batches(waiting, edited):
             now = self.clock()
             laps = _Laps(report.cpu)
-            stories = self.cluster(batch, now)
+            stories = self.cluster(batch, now, edited=rematch)
             laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
@@ -303,15 +303,27 @@ class Pipeline:
         while edited and (batch := self.store.rematch_queue(MATCH_BATCH)):
             yield batch, True
 
-    def cluster(self, batch: Sequence[StoredArticle], now: datetime) -> dict[int, int]:
+    def cluster(
+        self, batch: Sequence[StoredArticle], now: datetime, *, edited: bool = False
+    ) -> dict[int, int]:
         """Each article's story (article id → story id): articles not clustered yet join the
         story of a near-duplicate seen in the last STORY_WINDOW, or start one. The
-        assignments are stored before anything else happens to the batch."""
+        assignments are stored before anything else happens to the batch. Articles
+        ``edited`` in place keep their story, and their signatures are made again from their
+        new text: a brief rewritten into the full story kept the brief's, and the full
+        story's copies on other sites were a story of their own, mailed again."""
         index = self._story_index(now)
         stories = {a.id: a.story_id for a in batch if a.story_id is not None}
         assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
+        resigned: list[tuple[int, bytes | None, bytes | None]] = []
         for article in batch:
             if article.story_id is not None:
+                if edited:
+                    sig = signature(article.text)
+                    full, lede = sig.to_bytes() if sig is not None else (None, None)
+                    resigned.append((article.id, full, lede))
+                    if sig is not None:
+                        index.update(article.id, article.story_id, sig, site_key(article.url))
                 continue
             sig = signature(article.text)
             site = site_key(article.url)
@@ -322,6 +334,12 @@ class Pipeline:
                 index.add(article.id, story, sig, site)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
+        if resigned:
+            try:
+                self.store.replace_signatures(resigned)
+            except BaseException:
+                self._stories = None
+                raise
         if assignments:
             try:
                 stories.update(self.store.assign_stories(assignments, now))

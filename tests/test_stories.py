@@ -1054,3 +1054,38 @@ def test_the_compact_index_finds_what_datasketch_lsh_finds(
         lede.insert(article_id, mine[1])
         index.add(article_id, story_id, sig)
     assert joined >= 10 and len(known) - joined >= 10 and len(index) == len(known)
+
+
+def test_a_brief_rewritten_into_the_full_story_is_compared_as_it_is_now(store: Store) -> None:
+    """A site's breaking brief alerted; the site rewrote that page into the full story
+    (edited in place: matched again, no second email). Other sites then carried the full
+    story: they were compared with the brief's signature, kept from its first version, and
+    were a story of their own, mailed again (a review: the Guardian's story after a 19-word
+    take). Its signature is made again from its new text, stored, and in the index."""
+    maduro_topics(store)
+    a = add_source(store, "https://a.example/feed", "A")
+    b = add_source(store, "https://b.example/feed", "B")
+    pipe = pipeline(store)
+    brief = ("BREAKING: Venezuelan opposition leader Marcano returns to Caracas as President "
+             "Nicolás Maduro's government watches, officials said on Monday, with more to "
+             "follow shortly from our team in the capital city this afternoon.")
+    first = add_article(store, a, "take", "Marcano returns", brief, site="a.example")
+    assert pipe.match().emails == 2  # desk@ and ed@
+    full = paragraphs(WIRE)
+    url = "https://a.example/articles/take"
+    version = Article(url=url, entry_url=url, source_id=a, title="Marcano returns", text=full,
+                      published=NOW - timedelta(hours=1), author=None, fetched=NOW,
+                      extraction="page", updated=NOW)
+    assert store.update_article(first, version, NOW)
+    assert pipe.match().emails == 0  # the edit: matched again, the story alerted already
+    stored = next(r for r in store.recent_signatures(NOW - timedelta(days=1)) if r[0] == first)
+    sig = signature(full)
+    assert sig is not None and stored[2:4] == sig.to_bytes()
+    add_article(store, b, "copy", "Opposition leader back in Caracas", full, site="b.example")
+    assert pipe.match().emails == 0
+    assert len({x.story_id for x in store.articles_after(0)}) == 1
+    # And with the index built again from storage (another process, a restart).
+    c = add_source(store, "https://c.example/feed", "C")
+    add_article(store, c, "copy", "Marcano is back", full, site="c.example")
+    assert pipeline(store).match().emails == 0
+    assert len({x.story_id for x in store.articles_after(0)}) == 1

@@ -395,6 +395,13 @@ class StoryIndex:
         if self._pending_rows >= _PENDING:
             self._merge()
 
+    def update(self, article_id: int, story_id: int, sig: Signature, source: int = 0) -> None:
+        """Index the new text of ``article_id``, edited in place (a brief rewritten into the
+        full story): its later copies are compared with what it says now. Its old signature
+        stays in the index under the same story, which it can only still find."""
+        self._rows.pop(article_id, None)
+        self.add(article_id, story_id, sig, source)
+
     def _merge(self) -> None:
         """Move the pending band entries into their blocks' sorted arrays."""
         keys: list[int] = []
