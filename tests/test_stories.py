@@ -1089,3 +1089,70 @@ def test_a_brief_rewritten_into_the_full_story_is_compared_as_it_is_now(store: S
     add_article(store, c, "copy", "Marcano is back", full, site="c.example")
     assert pipeline(store).match().emails == 0
     assert len({x.story_id for x in store.articles_after(0)}) == 1
+
+
+#: A company's closing block under each of its press releases (as newswires carry them):
+#: about five times as long as a release.
+ABOUT = (
+    "About Veridian Therapeutics\nVeridian Therapeutics, Inc. is a clinical-stage "
+    "biopharmaceutical company focused on discovering, developing and commercializing novel "
+    "small-molecule medicines for patients with serious cardiovascular, renal and metabolic "
+    "diseases. Founded in 2014, Veridian is headquartered in Cambridge, Massachusetts, with "
+    "research operations in San Diego, California.\nForward-Looking Statements\nThis press "
+    "release contains forward-looking statements within the meaning of the Private Securities "
+    "Litigation Reform Act of 1995, including statements regarding the timing, progress and "
+    "results of the company's clinical trials, the potential benefits of its product "
+    "candidates, its plans for regulatory submissions and commercialization, and its expected "
+    "cash runway. These statements are based on management's current expectations and are "
+    "subject to a number of risks, uncertainties and important factors that may cause actual "
+    "events or results to differ materially from those expressed or implied, including risks "
+    "related to the initiation, enrollment and completion of clinical trials, the company's "
+    "ability to obtain and maintain regulatory approval, its reliance on third parties, "
+    "competition, its ability to protect its intellectual property, and its need for "
+    "additional financing. Any forward-looking statement speaks only as of the date on which "
+    "it was made, and the company undertakes no obligation to update or revise it, except as "
+    "required by law.\nInvestor Contact: Dana Whitfield, Vice President, Investor Relations, "
+    "ir@veridiantx.example, +1 617 555 0142"
+)
+RELEASES = [
+    "Veridian Therapeutics today announced that Chief Executive Officer Laura Bennett will "
+    "take part in a fireside chat at a healthcare conference in New York on Tuesday. A "
+    "webcast will be available on the Investors section of the company's website.",
+    "Veridian Therapeutics today announced that the Food and Drug Administration accepted "
+    "for review its New Drug Application for VRD-201 in chronic kidney disease and granted "
+    "Priority Review, setting a target action date in February.",
+    "Veridian Therapeutics today announced a strategic restructuring to focus its resources "
+    "on VRD-201, including the end of its VRD-315 program and a reduction of its workforce "
+    "by about 40 percent, or 62 positions.",
+    "Veridian Therapeutics today reported third-quarter results: revenue from its licensing "
+    "deal rose to $12 million, and its cash, cash equivalents and investments of $310 million "
+    "are expected to fund operations into 2027.",
+]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["first poll", "one a poll"])
+def test_a_companys_releases_under_its_long_closing_block_are_stories_of_their_own(
+    store: Store, together: bool
+) -> None:
+    """A newsroom's feed: each release a short announcement under the company's "About",
+    disclaimer and contacts, five times its length. The releases were held at 0.84 in each
+    other, one story: a topic on the company alerted for the first, and never for the FDA's
+    decision or the layoffs (a review). Two articles of one site that open differently are
+    two stories, whether the first poll reads them together or they come one a poll."""
+    store.sync_topics([TopicSpec("Veridian", "Veridian", compile_query("Veridian"),
+                                 ("desk@x.org",))])
+    feed = add_source(store, "https://news.veridian.example/rss", "Veridian Newsroom")
+    pipe = pipeline(store)
+    matched = []
+    for i, release in enumerate(RELEASES):
+        add_article(store, feed, f"r{i}", f"Release {i}", f"{release}\n{ABOUT}",
+                    site="news.veridian.example")
+        if not together or i == len(RELEASES) - 1:
+            report = pipe.match()
+            matched.append((report.matches, report.repeats))
+    assert matched == ([(4, 0)] if together else [(1, 0)] * 4)
+    assert len({a.story_id for a in store.articles_after(0)}) == 4
+    # The same release under another address of the site is still its story.
+    add_article(store, feed, "r0-copy", "Release 0", f"{RELEASES[0]}\n{ABOUT}",
+                site="news.veridian.example")
+    assert pipe.match().repeats == 1

@@ -55,6 +55,10 @@ THRESHOLD = 0.5  # LSH threshold and the estimated Jaccard similarity that confi
 #: long as a brief made different stories alike at half (each held at two thirds in the
 #: other), one story, alerted once.
 LEDES_DIFFER = 0.2
+#: Two articles of one site join only when their ledes are alike at SITE_LEDES or more
+#: (their first 60 words: a release's 35 words and the start of its company's "About" block
+#: are alike at 0.2 to another release's; a copy of a story edited every 25th word at 0.8).
+SITE_LEDES = 0.35
 #: How much of the shorter text the longer one holds (:func:`_contained`) for two texts whose
 #: ledes differ to be one story: a wire copy under an added opening is held at 0.9 or more,
 #: even trimmed to half its length (alike at 0.5-0.65 in full only: it was a story of its
@@ -451,7 +455,9 @@ class StoryIndex:
         ``source``, a site (site_key; 0: unknown): a site that opens its articles with the
         same note (an editor's note, "listen to this article") would make all of them one
         story, alerted once, whichever of its feeds they came through; its own copies of a
-        story are alike in full."""
+        story are alike in full. Nor does the rest of the text join two articles of one site
+        whose ledes are alike below SITE_LEDES: what a site puts under each article is its
+        own, and a copy of a story on its own site opens as the story does."""
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
         if not rows:
             return None
@@ -462,11 +468,19 @@ class StoryIndex:
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
         held = _contained(full / NUM_PERM, _shingles(sig.full),
                           np.array([self._sizes[row] for row in rows]))
-        differ = (lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)
-        full[differ] = 0
+        alike_ledes = lede.copy()
+        full[(lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)] = 0
         lede[held < CONTAINED_LEDE] = 0
         if source:
-            lede[np.array([self._sources[row] == source for row in rows])] = 0
+            same = np.array([self._sources[row] == source for row in rows])
+            lede[same] = 0
+            # Two articles of one site that open differently are two stories however much
+            # of the rest they share: that rest is the site's own closing block (a
+            # company's "About", disclaimer and contacts five times as long as each of its
+            # releases: held at 0.84, one story, the layoffs never alerted).
+            other_opening = same & (alike_ledes < SITE_LEDES * NUM_PERM)
+            full[other_opening] = 0
+            held[other_opening] = 0
         scores = np.maximum(full, lede) / NUM_PERM
         # A copy held whole in the other text is one of it, however trimmed (the band keys
         # found it: alike at about half or more).
