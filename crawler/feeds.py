@@ -86,6 +86,17 @@ def _whole(text: _Text) -> _Text:
     return _HALF_CHARACTER.sub("\ufffd", text) if text else text
 
 
+#: Control characters, and the bidi embeddings and overrides (what alerts.compose drops).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def _name(title: str | None) -> str | None:
+    """A feed's title as a source's name: one line, without control characters (rss2email's
+    tumblr feed writes "Sarah's" and "Scribbles" on two lines; the name was shown so by
+    ``status``, and the health email's subject could not be written). None for none."""
+    return (_CONTROLS.sub("", " ".join(title.split())) or None) if title else None
+
+
 def _whole_characters(feed: ParsedFeed) -> ParsedFeed:
     """``feed`` with every half character (_HALF_CHARACTER) of its text made U+FFFD."""
     texts = [feed.title, feed.link, feed.problem]
@@ -302,7 +313,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     title = parsed.feed.get("title") if parsed.get("feed") else None
     site = parsed.feed.get("link") if parsed.get("feed") else None
     return ParsedFeed(
-        title=title or None,
+        title=_name(title),
         entries=tuple(entries),
         problem=problem,
         is_feed=is_feed,
@@ -372,7 +383,7 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
                 guid=guid,
             )
         )
-    title = _json_text(doc, "title") or None
+    title = _name(_json_text(doc, "title"))
     site = _json_str(doc, "home_page_url").strip()
     return ParsedFeed(
         title,

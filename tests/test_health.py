@@ -3,6 +3,8 @@ email, its recovery another — never one per failure."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 
 
@@ -140,3 +142,41 @@ def test_a_failing_source_is_reported_while_a_long_crawl_runs(tmp_path, mail):
         asyncio.run(Daemon(pipe, tick_seconds=1).outbox_tick())
         [report] = mail.wait_for(1)
         assert report["To"] == "ops@test.example" and "failing" in report["Subject"]
+
+
+def test_a_source_named_on_two_lines_is_reported(site, mail, workdir):
+    """A source whose name spans lines (a feed's title written on two lines, as rss2email's
+    tumblr feed has it, stored as its name before names were flattened) made the health
+    email's subject a header that cannot be written: the email failed for good, with every
+    other source's report in it. Each value is one line in the email."""
+    site.create_feed("closed")
+    workdir.write_config(
+        sources=[site.url("/feeds/closed.rss"), site.url("/feeds/gone.rss")],
+        smtp=mail, alerts={"operator": ["ops@test.example"]},
+    )
+    site.set_status("/feeds/gone.rss", 410)
+    crawl(workdir)
+    mail.wait_for(1)  # gone.rss: gone
+    with sqlite3.connect(workdir.database) as db:
+        db.execute("UPDATE sources SET name = ? WHERE url LIKE '%closed.rss'",
+                   ["Sarah's\n  Scribbles\u202e"])
+    site.set_status("/feeds/closed.rss", 410)
+    crawl(workdir)
+    [_, message] = mail.wait_for(2)
+    assert "Sarah's Scribbles" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Sarah's Scribbles" in text and "\u202e" not in text + message["Subject"]
+
+
+def test_a_feeds_title_on_two_lines_names_its_source_on_one(site, workdir):
+    """The name a source takes from its feed's title is one line, without control
+    characters: `status` showed it over two lines."""
+    url = site.serve("/feeds/lines.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Sarah\'s\n   Scribbles'
+        '&#x202E;</title><link>' + site.url("/") + '</link><item><title>One</title>'
+        '<link>' + site.url("/articles/one") + '</link></item></channel></rss>'
+    ).encode())
+    workdir.write_config(sources=[url])
+    crawl(workdir)
+    listed = workdir.newswatch("sources", "list", "--format", "json")
+    assert [s["name"] for s in json.loads(listed.stdout)] == ["Sarah's Scribbles"]
