@@ -33,6 +33,12 @@ MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room fo
 #: (Postfix's default limit is 10 MB, and a refused message is not retried) and more than
 #: anyone reads; so can an immediate alert without storm control.
 MAX_STORIES = 200
+#: An article's title in an email's body, and a source's name, at most this many characters
+#: (the subject's title: MAX_SUBJECT_TITLE): a CMS that put a whole article in <title> made
+#: each story of a digest hundreds of KB, and a digest of 30 of them 13 MB, refused by the
+#: mail server for good; no headline is this long.
+MAX_TITLE = 300
+MAX_NAME = 100
 TOPIC_STORIES = 10
 WRAP = 72  # plain-text line width
 INDENT = "   "
@@ -168,13 +174,13 @@ def compose(
 
 def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     """What the templates show of one article, the ``number``-th of its list."""
-    title_segments = _flat_segments(item.title_segments or ((item.title, False),))
+    title_segments = _flat_segments(item.title_segments or ((item.title, False),), MAX_TITLE)
     if not "".join(text for text, _ in title_segments).strip():
         title_segments = (("(untitled)", False),)
     url = _one_line(item.url)
     host = _web_host(url)
-    also_on = ", ".join(_names(item.also_on))
-    source = _one_line(item.source)
+    also_on = ", ".join(_shorten(name, MAX_NAME) for name in _names(item.also_on))
+    source = _shorten(_one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
     updated = _updated(item, tz)
     return {
@@ -364,9 +370,20 @@ def _flat(text: str) -> str:
     return _CONTROL.sub("", _SPACE.sub(" ", text))
 
 
-def _flat_segments(segments: Segments) -> Segments:
-    """Highlight segments on one line, without control characters."""
-    return tuple((_flat(text), hit) for text, hit in segments)
+def _flat_segments(segments: Segments, limit: int | None = None) -> Segments:
+    """Highlight segments on one line, without control characters; with a ``limit``, at
+    most that many characters of them (cut as :func:`_shorten` cuts, with '…')."""
+    flat = tuple((_flat(text), hit) for text, hit in segments)
+    if limit is None or sum(len(text) for text, _ in flat) <= limit:
+        return flat
+    kept = len(_shorten("".join(text for text, _ in flat), limit)) - 1  # without its '…'
+    cut: list[tuple[str, bool]] = []
+    for text, hit in flat:
+        if kept <= 0:
+            break
+        cut.append((text[:kept], hit))
+        kept -= len(text)
+    return (*cut, ("…", False))
 
 
 def _names(values: Iterable[str]) -> list[str]:

@@ -1108,3 +1108,28 @@ def test_a_sent_mark_lost_with_the_process_is_written_from_the_journal(
         store.journal.close()
     assert smtp.received == []
     assert list((tmp_path / "newswatch.sent").iterdir()) == []
+
+
+def test_a_whole_article_in_a_title_keeps_the_email_small() -> None:
+    """A CMS that put an article's whole text in <title> (200 KB) and a feed titled as
+    long: each story of a digest was hundreds of KB, a digest of 30 of them 13 MB, refused
+    by the mail server (552) for good and lost whole (a review). A title shows at most
+    MAX_TITLE characters, a source's name MAX_NAME, hits kept highlighted."""
+    from alerts import RecipientPolicy
+    from alerts.compose import MAX_NAME, MAX_TITLE, compose_digest
+    from alerts.schedule import parse_times
+
+    words = " ".join(f"word{i}" for i in range(40_000))
+    big = item(title=f"Floods {words}", source=f"Feed {words}", also_on=(f"Other {words}",),
+               title_segments=(("Floods ", False), ("climate", True), (f" {words}", False)))
+    policy = RecipientPolicy("UTC", parse_times("08:00"))
+    for mail in (compose("r@example.test", [big], NOW),
+                 compose_digest("r@example.test", [big] * 30, NOW, policy=policy)):
+        assert len(mail.text) + len(mail.html) < 200_000
+        assert "word1000 " not in mail.text and "word1000 " not in mail.html
+        assert "*climate*" in mail.text and "climate</strong>" in mail.html
+    text = flat_text(compose("r@example.test", [big], NOW).text)
+    shown = text[text.index("Floods"):text.index("…", text.index("Floods")) + 1]
+    assert MAX_TITLE // 2 < len(shown.replace("*", "")) <= MAX_TITLE
+    source = text[text.index("Feed word0"):text.index("…", text.index("Feed word0")) + 1]
+    assert MAX_NAME // 2 < len(source) <= MAX_NAME
