@@ -2,7 +2,7 @@
 
 Only the command line turns exceptions into messages and exit codes (newswatch.common, which
 every command module shares): 0 success, 1 runtime failure, 2 bad configuration or usage,
-3 alerts could not be delivered (they stay queued and are retried), 141 the reader of the
+3 alerts could not be delivered (queued and retried, or failed for good), 141 the reader of the
 output went away. Commands import what is heavy (the pipeline, the database) when they run,
 so that ``newswatch --help`` is instant.
 """
@@ -301,11 +301,15 @@ def crawl(ctx: click.Context) -> None:
             )
         if d.errors:
             _check_smtp(config)  # a refused login is the config's error (exit 2), as for run
-            fail(
-                f"alerts not delivered ({'; '.join(d.errors)}); "
-                "they stay queued and are retried on the next run",
-                EXIT_DELIVERY,
-            )
+            # Said as it is: a message refused for good (552, an address the server cannot
+            # take) is not retried, and was said to be.
+            fates = []
+            if d.retrying or not d.failed:
+                fates.append(f"{d.retrying or 'they'} stay queued and are retried on the next run")
+            if d.failed:
+                fates.append(f"{d.failed} failed for good (`newswatch status` lists them)")
+            fail(f"alerts not delivered ({'; '.join(d.errors)}); {', '.join(fates)}",
+                 EXIT_DELIVERY)
 
 
 @cli.command()

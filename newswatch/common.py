@@ -5,7 +5,8 @@ import this one and not each other. It imports nothing heavy: storage loads when
 opens the database.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 alerts could not
-be delivered (they stay queued and are retried), 141 the reader of the output went away.
+be delivered (queued and retried, or failed for good), 141 the reader of the output went
+away.
 """
 
 from __future__ import annotations

@@ -515,7 +515,11 @@ def test_status_shows_no_next_attempt_for_a_message_refused_for_good(site, mail,
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
     mail.reject = "550 5.1.1 Mailbox unavailable"
-    workdir.newswatch("crawl")
+    crawl = workdir.newswatch("crawl")
+    # It said "they stay queued and are retried on the next run" (a review).
+    assert crawl.returncode == 3
+    [line] = crawl.stderr.strip().splitlines()[-1:]
+    assert line.endswith("); 1 failed for good (`newswatch status` lists them)"), line
     status = workdir.newswatch("status").stdout
     assert "alerts: 0 pending, 0 sent, 1 failed" in status
     assert re.search(r"\(failed, 1 attempt\(s\)\): ", status), status
