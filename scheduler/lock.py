@@ -16,11 +16,14 @@ class AlreadyRunning(Exception):
 
 class InstanceLock:
     """An exclusive, non-blocking ``flock`` on ``<database>.lock``, released on exit
-    (the kernel releases it too if the process dies)."""
+    (the kernel releases it too if the process dies). The lock is beside the file the path
+    leads to, symbolic links followed: a config naming the database through a link (to the
+    file or a directory) took a lock of its own, and two daemons sent every alert twice."""
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        self.path = database.with_name(database.name + ".lock")
+        real = database.resolve()
+        self.path = real.with_name(real.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:

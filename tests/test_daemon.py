@@ -118,6 +118,23 @@ def test_second_daemon_on_the_same_database_refuses(site, mail, workdir):
         assert len(second.stderr.strip().splitlines()) == 1
         crawl = workdir.newswatch("crawl", timeout=30)
         assert crawl.returncode == 1 and "already running" in crawl.stderr
+        # Through a symbolic link to the database (its lock was the link's name beside it:
+        # a second daemon started, and every alert went out two to four times: a review),
+        # or through a link to its directory.
+        (workdir.path / "link.db").symlink_to(workdir.database)
+        (workdir.path / "data").symlink_to(workdir.path, target_is_directory=True)
+        text = workdir.config.read_text(encoding="utf-8")
+        for name, linked in (("file", "link.db"), ("dir", "data/newswatch.db")):
+            other = workdir.path / f"{name}.toml"
+            other.write_text(text.replace(f'path = "{workdir.database}"',
+                                          f'path = "{workdir.path / linked}"'), encoding="utf-8")
+            assert f'path = "{workdir.path / linked}"' in other.read_text(encoding="utf-8")
+            first, workdir.config = workdir.config, other
+            try:
+                crawl = workdir.newswatch("crawl", timeout=30)
+            finally:
+                workdir.config = first
+            assert crawl.returncode == 1 and "already running" in crawl.stderr, crawl.stderr
     finally:
         assert daemon.stop() == 0
 
