@@ -95,22 +95,39 @@ def restore(backup: Path, database: Path) -> None:
     the backup was made is undone with it (see the README)."""
     from .store import Store
 
-    backup, database = Path(backup), Path(database)
+    # The file a symbolic link leads to is replaced, not the link (the database moved off
+    # the disk the link chose, its old copy left there).
+    backup, database = Path(backup), Path(database).resolve()
     if not backup.is_file():
         raise StorageError(f"no backup at {backup}")
+    if Path(f"{backup}-journal").exists():
+        # A backup killed while SQLite wrote it: SQLite rolls the file back to nothing the
+        # first time it is opened for writing (then it was "restored": an empty database).
+        raise StorageError(
+            f"cannot restore {backup}: it was being written when its writer stopped "
+            f"({backup.name}-journal is beside it): it is incomplete; use another backup"
+        )
     staged = database.with_name(database.name + ".restoring")
     for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
         leftover.unlink(missing_ok=True)
     try:
         source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
         try:
+            # Only the owner reads it, as newswatch's own database (0644 by the umask).
+            os.close(os.open(staged, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
             target = sqlite3.connect(staged)
             try:
                 source.backup(target)
+                version = int(target.execute("PRAGMA user_version").fetchone()[0])
             finally:
                 target.close()
         finally:
             source.close()
+        if not version:  # an empty file, or an empty SQLite database, would become one
+            raise StorageError(
+                f"cannot restore {backup}: not a newswatch database (no newswatch schema "
+                f"in it{': the file is empty' if not backup.stat().st_size else ''})"
+            )
         Store.open(staged).close()  # what newswatch opens, or refused as it would be
     except sqlite3.Error as exc:
         staged.unlink(missing_ok=True)

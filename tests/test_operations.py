@@ -3,6 +3,7 @@ database that cannot be used."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -327,3 +328,52 @@ def test_a_closed_pipe_ends_a_command_quietly(site, workdir):
         os.close(write)
     assert proc.returncode == 141
     assert proc.stderr == ""
+
+
+def test_restore_refuses_an_empty_or_interrupted_backup_and_keeps_links_and_modes(
+    site, workdir, tmp_path
+):
+    """An empty file, or a backup killed while it was written (its -journal beside it,
+    which SQLite rolls back to nothing when the file is opened for writing), was restored:
+    the database replaced by an empty one, every source, topic and alert history gone. A
+    database reached through a symbolic link lost its link (the file moved off the disk it
+    chose), and the restored file was readable by every user (a review)."""
+    import sqlite3
+    import stat
+
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    real = tmp_path / "disk" / "newswatch.db"
+    real.parent.mkdir()
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    workdir.database.unlink(missing_ok=True)
+    workdir.database.symlink_to(real)  # the config's path, a link to another disk
+    assert workdir.newswatch("crawl").returncode == 0
+    copy = tmp_path / "backup.db"
+    assert workdir.newswatch("backup", str(copy)).returncode == 0
+
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    blank = tmp_path / "blank.db"
+    with sqlite3.connect(blank) as db:  # a SQLite file with nothing in it
+        db.execute("CREATE TABLE gone (x)")
+        db.execute("DROP TABLE gone")
+    assert blank.stat().st_size
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(copy.read_bytes()[:4096])
+    Path(f"{cut}-journal").write_bytes(b"\0" * 512)
+    for bad, why in ((empty, "not a newswatch database (no newswatch schema in it: the file "
+                             "is empty)"),
+                     (blank, "not a newswatch database (no newswatch schema in it)"),
+                     (cut, "it was being written when its writer stopped")):
+        refused = workdir.newswatch("restore", str(bad))
+        assert refused.returncode == 1, refused.stdout
+        [line] = refused.stderr.strip().splitlines()
+        assert why in line, line
+        assert "Traceback" not in refused.stderr
+    assert json.loads(workdir.newswatch("status", "--json").stdout)["articles"] == 1
+
+    assert workdir.newswatch("restore", str(copy)).returncode == 0
+    assert workdir.database.is_symlink() and workdir.database.resolve() == real.resolve()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert json.loads(workdir.newswatch("status", "--json").stdout)["articles"] == 1
