@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ from pathlib import Path
 from .clock import from_iso, to_iso
 
 SUFFIX = ".journal"
+#: Bytes each journal file takes on the disk when it is made, and keeps: a mark is written
+#: into them, so that a disk filled meanwhile (by the mail server's spool, a log) does not
+#: refuse it. The mark was then only in memory, the database full too: the daemon stopped
+#: and started again sent the message a second time. About 600 marks.
+RESERVE = 64 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,23 +58,30 @@ class SentJournal:
         name = f"{os.getpid()}-{secrets.token_hex(4)}"
         # Locked before it has its name: another alerter never sees it unlocked (and empty).
         hidden = directory / f".{name}"
-        self._fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = os.open(hidden, os.O_WRONLY | os.O_CREAT, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a disk full already: the file grows as it can
+            os.posix_fallocate(self._fd, 0, RESERVE)
         self.path = directory / (name + SUFFIX)
         os.rename(hidden, self.path)
         _sync_directory(directory)
+        self._end = 0  # where the next mark is written; NUL bytes after it
         self._pending: dict[int, SentMark] = {}
+        self._unwritten: set[int] = set()  # marks the file could not take
         self._orphans: dict[Path, int] = {}  # files of dead processes being replayed
 
     def record(self, mark: SentMark) -> None:
-        """Write ``mark`` and sync it to the disk (before the database is told). Held in
-        memory first: a mark the file cannot take (a full disk) still counts in this
-        process."""
+        """Write ``mark`` and sync it to the disk (before the database is told), into the
+        file's reserved bytes while they last. Held in memory first: a mark the file cannot
+        take (a full disk past the reserve) still counts in this process."""
         self._pending[mark.id] = mark
+        self._unwritten.add(mark.id)
         line = json.dumps({"id": mark.id, "message_id": mark.message_id,
-                           "sent": to_iso(mark.sent)}) + "\n"
-        os.write(self._fd, line.encode())
+                           "sent": to_iso(mark.sent)}).encode() + b"\n"
+        os.pwrite(self._fd, line, self._end)
         os.fsync(self._fd)
+        self._end += len(line)
+        self._unwritten.discard(mark.id)
 
     def holds(self, outbox_id: int) -> bool:
         """Whether this process's journal has the mark of row ``outbox_id``, not yet
@@ -99,9 +114,12 @@ class SentJournal:
         removed)."""
         for mark in marks:
             self._pending.pop(mark.id, None)
-        if not self._pending:
+            self._unwritten.discard(mark.id)
+        if not self._pending and self._end:
             # Not synced: a mark that comes back after a crash is written again, harmlessly.
-            os.ftruncate(self._fd, 0)
+            # Written over, not truncated: the file keeps its bytes on the disk.
+            os.pwrite(self._fd, bytes(self._end), 0)
+            self._end = 0
         for path, fd in self._orphans.items():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
@@ -115,6 +133,11 @@ class SentJournal:
         if not self._pending:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
+        elif lost := self._unwritten & self._pending.keys():
+            logger.error(
+                "%d message(s) the mail server accepted are marked sent neither in the "
+                "database nor in the sent journal %s (it could not be written): they will be "
+                "sent again (outbox %s)", len(lost), self.path, ", ".join(map(str, sorted(lost))))
         for fd in self._orphans.values():
             os.close(fd)
         self._orphans.clear()
@@ -130,7 +153,8 @@ def _read(fd: int) -> list[SentMark]:
     while chunk := os.read(fd, 1 << 16):
         chunks.append(chunk)
     marks = []
-    for line in b"".join(chunks).decode(errors="replace").splitlines():
+    text = b"".join(chunks).replace(b"\0", b"")  # the reserve's bytes not written yet
+    for line in text.decode(errors="replace").splitlines():
         try:
             data = json.loads(line)
             sent = from_iso(data["sent"])

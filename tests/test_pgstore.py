@@ -206,7 +206,7 @@ def test_a_journal_replays_the_files_of_dead_processes_only(tmp_path: Path) -> N
     nxt.flushed(marks)
     assert not dead_file.exists()
     live.flushed([SentMark(1, "<1@newswatch>", NOW)])
-    assert live.path.read_bytes() == b""
+    assert live.path.read_bytes().strip(b"\0") == b""  # written over, its reserve kept
     live.close()
     nxt.close()
     assert list(tmp_path.iterdir()) == []

@@ -247,3 +247,64 @@ def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, work
         assert daemon.wait(timeout=30) == 0, log.read_text()
     said = log.read_text()
     assert "no polls for 2 s" in said and "Traceback" not in said
+
+
+#: Run in a mount namespace of its own on a 1 MB tmpfs: a sent journal made, the disk
+#: filled, then the marks of 100 accepted messages recorded and the process gone.
+FULL_JOURNAL = """
+import os, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from storage.journal import SentJournal, SentMark, _read
+disk = Path(sys.argv[1])
+journal = SentJournal(disk / "newswatch.sent")
+filler = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+try:
+    while True:
+        os.write(filler, b"x" * 4096)
+except OSError as exc:
+    print("disk full:", exc.strerror)
+for i in range(100):
+    journal.record(SentMark(i, f"<{i}@newswatch.test>", datetime.now(UTC)))
+journal.close()
+fd = os.open(journal.path, os.O_RDONLY)
+print("marks kept:", len(_read(fd)))
+# A journal made once the disk is full has no reserve: its mark cannot be kept, and its
+# process says so as it ends.
+import logging
+logging.basicConfig(level=logging.ERROR, format="%(message)s")
+late = SentJournal(disk / "newswatch.sent")
+try:
+    late.record(SentMark(100, "<100@newswatch.test>", datetime.now(UTC)))
+except OSError as exc:
+    print("late mark:", exc.strerror)
+late.close()
+"""
+
+
+def test_a_full_disk_leaves_the_sent_journal_its_reserve(tmp_path):
+    """The disk filled while the mail server accepted a message: the sent journal could not
+    take its mark, nor the database; the daemon stopped and started again sent it a second
+    time (a review). A journal file keeps bytes reserved for its marks; a real full disk
+    (tmpfs in a mount namespace of its own)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = tmp_path / "full_journal.py"
+    script.write_text(FULL_JOURNAL, encoding="utf-8")
+    command = (f"mount -t tmpfs -o size=1m tmpfs {disk} && "
+               f"{sys.executable} {script} {disk}")
+    try:
+        result = subprocess.run(["unshare", "--mount", "sh", "-c", command], env=subprocess_env(),
+                                capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        pytest.skip("no unshare(1) here")
+    if "mount" in result.stderr and ("permission" in result.stderr.lower()
+                                     or "not permitted" in result.stderr):
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["disk full: No space left on device",
+                                          "marks kept: 100",
+                                          "late mark: No space left on device"]
+    assert ("1 message(s) the mail server accepted are marked sent neither in the database "
+            "nor in the sent journal") in result.stderr
+    assert "they will be sent again (outbox 100)" in result.stderr
