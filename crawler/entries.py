@@ -491,8 +491,17 @@ class EntriesMixin:
             # the next ones at once: store_held).
             poll.articles.append(article)
         else:
-            with self.report.timed("store"):
-                self._write(entry, article)
+            try:
+                with self.report.timed("store"):
+                    self._write(entry, article)
+            except StorageError as exc:
+                # A nearly full disk: one line, not Scrapy's traceback a page. The poll is
+                # recorded without its validators, so its next one reads the page again.
+                logger.warning("%s: not stored (%s); read again at the next poll",
+                               article.url, exc)
+                self.report.count("articles_unstored")
+                self.settle(entry.source, deferred=True)
+                return
         self.settle(entry.source, deferred=False)
 
     def store_held(self) -> None:

@@ -279,6 +279,11 @@ def crawl(ctx: click.Context) -> None:
                 f"  {lost} page(s) crashed or hung their extraction worker: "
                 "retried at the next poll"
             )
+        if unstored := crawl_report.counters["articles_unstored"]:
+            click.echo(
+                f"  {unstored} page(s) the database refused (the disk nearly full?): "
+                "read again at the next poll"
+            )
         m = report.matched
         click.echo(
             f"matched {m.articles} article(s): {m.matches} match(es), {m.emails} email(s) queued"

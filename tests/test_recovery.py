@@ -217,6 +217,31 @@ def test_articles_a_nearly_full_disk_refuses_are_no_failure_of_their_source(site
     assert stored.returncode == 0 and "1 new article(s)" in stored.stdout, stored.stderr
 
 
+def test_an_edit_a_nearly_full_disk_refuses_is_one_line_and_read_again(site, workdir):
+    """An article edited in place whose new version the database refused: Scrapy logged its
+    40-line traceback ("Spider error processing"), a page at a time (a review: 20 in 10 s),
+    and `crawl` said nothing else of it. One line says it (the daemon's log, the crawl's
+    report), and the next poll reads the page again."""
+    full, env = full_disk(site, workdir, "NEWSWATCH_NEARLY_FULL_FLAG", every="1h")
+    full.unlink()
+    first = run_full_disk(workdir, env, "crawl")
+    assert first.returncode == 0 and "1 new article(s)" in first.stdout, first.stderr
+    site.revise("venezuela-opposition-leader",
+                datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1),
+                title="Opposition leader returns, crowds gather")
+    full.touch()
+    refused = run_full_disk(workdir, env, "crawl")
+    assert "Traceback" not in refused.stderr and "Spider error" not in refused.stderr
+    assert ("  1 page(s) the database refused (the disk nearly full?): read again at the "
+            "next poll") in refused.stdout, refused.stdout + refused.stderr
+    full.unlink()
+    again = run_full_disk(workdir, env, "crawl")
+    assert again.returncode == 0 and "1 updated" in again.stdout, again.stdout + again.stderr
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("SELECT title FROM articles").fetchall() == [
+            ("Opposition leader returns, crowds gather",)]
+
+
 def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, workdir, wait):
     """A full disk: a poll cannot be recorded, so its source stays due. Before, it was
     polled again at every tick (its feed and pages fetched again, each failure logged with
