@@ -47,6 +47,7 @@ class Store(
         self.db = db
         self.path = path
         self._file = _identity(path)  # the file opened (see lost)
+        self._wal = _identity(_wal_of(path))  # and its write-ahead log, once there is one
         self.damaged = False  # SQLite found the file malformed (see lost)
 
     @classmethod
@@ -60,8 +61,22 @@ class Store(
         restored backup): this process would go on writing to a file nobody reads, and
         everything it wrote since would be lost at its next start (storage.ports). Or
         whether SQLite found it malformed (a backup copied over it while open: same file,
-        other pages): every query may fail or read garbage from then on."""
-        return self.damaged or (self._file is not None and _identity(self.path) != self._file)
+        other pages): every query may fail or read garbage from then on. Or whether its
+        ``-wal`` file was removed (or replaced) under it: SQLite goes on writing to the one
+        it holds, which nobody else reads, while other processes write to a new one (a
+        topic added from the command line was reported added, then lost)."""
+        if self.damaged or (self._file is not None and _identity(self.path) != self._file):
+            return True
+        if self._file is None:
+            return False
+        # SQLite keeps the -wal file while this process has the database open (it is
+        # removed when the last connection closes): it is this process's from when it
+        # first exists.
+        wal = _identity(_wal_of(self.path))
+        if self._wal is None:
+            self._wal = wal
+            return False
+        return wal != self._wal
 
     def close(self) -> None:
         """Close the connection (and the sent journal)."""
@@ -73,6 +88,10 @@ class Store(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _wal_of(path: Path | None) -> Path | None:
+    return path.with_name(path.name + "-wal") if path is not None else None
 
 
 def _identity(path: Path | None) -> tuple[int, int] | None:

@@ -7,6 +7,7 @@ import signal
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from newssite import STORIES_BY_SLUG, Story
@@ -459,6 +460,24 @@ def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) 
         "damaged)" \
         in daemon.output()
     assert "Traceback" not in daemon.output()
+
+
+def test_its_write_ahead_log_removed_under_the_daemon_stops_it(site, workdir, wait) -> None:
+    """`rm newswatch.db-wal newswatch.db-shm` under a running daemon: it went on writing to
+    the removed log, `status` showed an empty database, and a topic added from the command
+    line was reported added, then lost when the daemon's log was written back (a review)."""
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: len(site.requests_for("/feeds/world.rss")) >= 2, 30)
+        for side in ("-wal", "-shm"):
+            Path(f"{workdir.database}{side}").unlink()
+        daemon.proc.wait(timeout=30)  # it stops by itself
+    finally:
+        code = daemon.stop()
+    assert code == 1, daemon.output()
+    assert "the database is lost (its connection closed, or its file removed, replaced or " \
+        "damaged)" in daemon.output()
 
 
 @pytest.mark.parametrize("when", ["before", "opening"])
