@@ -60,11 +60,21 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open database {path}: {write_problem(path) or exc}") from exc
+        problem = write_problem(path) or busy_words(exc)
+        raise StorageError(f"cannot open database {path}: {problem}") from exc
     except OSError as exc:
         why = write_problem(path) or exc.strerror or exc
         raise StorageError(f"cannot open database {path}: {why}") from exc
     return db
+
+
+def busy_words(exc: sqlite3.Error) -> str:
+    """SQLite's message, and for "database is locked" what it means here."""
+    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF != sqlite3.SQLITE_BUSY:
+        return str(exc)
+    return (f"{exc}: another process has held its write lock for "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s (a sqlite3 shell, a backup program, a newswatch "
+            "writing at length); try again once it is done")
 
 
 def write_problem(path: Path) -> str | None:

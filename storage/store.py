@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .articles import ArticlesMixin
-from .db import open_database
+from .db import busy_words, open_database
 from .digests import DigestsMixin
 from .errors import StorageError, guard_methods
 from .health import HealthMixin
@@ -113,7 +113,7 @@ def _failure(store: Store, exc: sqlite3.Error) -> StorageError:
     if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGED:  # extended codes too
         store.damaged = True
     where = f"database {store.path}" if store.path is not None else "database"
-    return StorageError(f"{where}: {exc}")
+    return StorageError(f"{where}: {busy_words(exc)}")
 
 
 guard_methods(Store, Store.__mro__[1:-1], sqlite3.Error, _failure)

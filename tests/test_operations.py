@@ -377,3 +377,28 @@ def test_restore_refuses_an_empty_or_interrupted_backup_and_keeps_links_and_mode
     assert workdir.database.is_symlink() and workdir.database.resolve() == real.resolve()
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
     assert json.loads(workdir.newswatch("status", "--json").stdout)["articles"] == 1
+
+
+def test_a_database_another_process_holds_says_so(workdir, monkeypatch):
+    """A sqlite3 shell holding the write lock: a command waited out the busy timeout and
+    said only "database is locked" (a review). It says another process holds it."""
+    import sqlite3
+
+    import storage.db
+
+    workdir.write_config(sources=[])
+    assert workdir.newswatch("topics", "list").returncode == 0  # the database made
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_MS", 300)
+    holder = sqlite3.connect(workdir.database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        added = workdir.newswatch("topics", "add", "Lithium", "lithium", "--notify",
+                                  "desk@test.example")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert added.returncode == 1, added.stdout
+    [line] = added.stderr.strip().splitlines()
+    assert line.endswith("database is locked: another process has held its write lock for "
+                         "0.3 s (a sqlite3 shell, a backup program, a newswatch writing at "
+                         "length); try again once it is done"), line
