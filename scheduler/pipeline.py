@@ -38,7 +38,7 @@ from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from storage import PipelineStore, Source, StoredArticle, to_iso, utcnow
 from watchlist import Verdict, decide
-from watchlist.stories import WINDOW, Signature, StoryIndex, signature, site_key
+from watchlist.stories import WINDOW, Signature, StoryIndex, opens_as, signature, site_key
 from watchlist.templates import without_templates
 
 if TYPE_CHECKING:
@@ -316,6 +316,7 @@ class Pipeline:
         stories = {a.id: a.story_id for a in batch if a.story_id is not None}
         assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
         resigned: list[tuple[int, bytes | None, bytes | None]] = []
+        titled: dict[str, list[tuple[int, str, bool, str]]] = {}  # this batch's, by title
         for article in batch:
             if article.story_id is not None:
                 if edited:
@@ -328,6 +329,12 @@ class Pipeline:
             sig = signature(article.text)
             site = site_key(article.url)
             story_id = index.find(sig, site) if sig is not None else None
+            if story_id is None and article.title.strip():
+                story_id = self._same_headline(article, sig is not None, titled, now)
+            if article.title.strip():
+                story = story_id if story_id is not None else article.id
+                titled.setdefault(article.title, []).append(
+                    (story, article.url, sig is not None, article.text))
             if sig is not None:
                 # A new story's id is its first article's id (see MatchStore.assign_stories).
                 story = story_id if story_id is not None else article.id
@@ -348,6 +355,28 @@ class Pipeline:
                 self._stories = None
                 raise
         return stories
+
+    def _same_headline(
+        self, article: StoredArticle, signed: bool,
+        titled: dict[str, list[tuple[int, str, bool, str]]], now: datetime,
+    ) -> int | None:
+        """The story of an article of another site under the same headline, one of the two
+        texts too short to sign and opening as the other does (watchlist.stories.opens_as);
+        None when there is none. The batch's own articles come first."""
+        site = site_key(article.url)
+        found = titled.get(article.title, []) + self.store.titled(
+            article.title, now - STORY_WINDOW, article.id)
+        for story_id, url, other_signed, text in found:
+            if site_key(url) == site or (signed and other_signed):
+                continue
+            if signed:  # the other is the short one
+                same = opens_as(text, article.text)
+            else:
+                same = opens_as(article.text, text) or (
+                    not other_signed and opens_as(text, article.text))
+            if same:
+                return story_id
+        return None
 
     def forget_stories(self) -> None:
         """Rebuild the in-memory index of stories from storage before the next match (another

@@ -359,4 +359,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _old_escapes_undone,
     # 21: the SQLite archive's index segmented (see storage.schema): none here.
     _segmented_index,
+    # 22: articles found by their title (see storage.schema).
+    "CREATE INDEX articles_title ON articles(title)",
 )

@@ -240,6 +240,12 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """Store signatures made again (article id, full, lede) for stale ones."""
         ...
 
+    def titled(
+        self, title: str, since: datetime, article_id: int
+    ) -> list[tuple[int, str, bool, str]]:
+        """(story id, URL, signed, text's opening) of recent clustered articles so titled."""
+        ...
+
     def record_matches(
         self,
         matches: Sequence[Match],

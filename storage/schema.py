@@ -577,4 +577,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 21: the archive's index reads each CJK character as a word, as the matching does
     # (needs Python).
     _segmented_index,
+    # 22: articles found by their title: a text too short to sign joins the story of an
+    # article of another site under the same headline that opens as it does
+    # (StoriesMixin.titled).
+    """
+    CREATE INDEX articles_title ON articles(title);
+    """,
 )

@@ -15,6 +15,9 @@ from .views import StoryArticle, StoryView
 
 #: Stored signatures read at a time when the index of stories is rebuilt.
 SIGNATURE_ROWS = 2000
+#: Articles under one title read (the newest), and how much of each one's text.
+TITLED_ROWS = 20
+TITLED_CHARS = 1500
 
 
 class StoriesMixin:
@@ -100,6 +103,22 @@ class StoriesMixin:
                     [full, lede, article_id],
                 )
                 self.db.execute("DELETE FROM stale_signatures WHERE article_id = ?", [article_id])
+
+    def titled(
+        self, title: str, since: datetime, article_id: int
+    ) -> list[tuple[int, str, bool, str]]:
+        """(story id, URL, whether it has signatures, its text's first TITLED_CHARS
+        characters) of the clustered articles titled ``title`` fetched since ``since``,
+        other than ``article_id``, the newest TITLED_ROWS first."""
+        rows = self.db.execute(
+            """
+            SELECT story_id, url, minhash IS NOT NULL, substr(text, 1, ?) FROM articles
+            WHERE title = ? AND fetched >= ? AND story_id IS NOT NULL AND id != ?
+            ORDER BY id DESC LIMIT ?
+            """,
+            [TITLED_CHARS, title, to_iso(since), article_id, TITLED_ROWS],
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), bool(r[2]), str(r[3])) for r in rows]
 
     def story_sources(self, story_id: int) -> list[tuple[str, str]]:
         """(source name, article URL) of every article of a story, in the order they came."""

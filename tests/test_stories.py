@@ -1156,3 +1156,51 @@ def test_a_companys_releases_under_its_long_closing_block_are_stories_of_their_o
     add_article(store, feed, "r0-copy", "Release 0", f"{RELEASES[0]}\n{ABOUT}",
                 site="news.veridian.example")
     assert pipe.match().repeats == 1
+
+
+def test_short_copies_under_the_wires_headline_are_its_story(store: Store) -> None:
+    """Sites whose pages answered 403 kept the feed's summary (the wire's first paragraph,
+    cut at 160 characters: too short to sign) under the wire's headline: each was a story
+    of its own, and the wire story was mailed again (a review, on AP's text). A text too
+    short to sign joins the story of another site's article under the same headline that
+    opens as it does, either coming first."""
+    maduro_topics(store)
+    title = "Venezuelan opposition leader returns to Caracas"
+    full = paragraphs(WIRE)
+    summary = WIRE.body[0][:160].rsplit(" ", 1)[0] + "…"
+    assert signature(summary) is None and len(summary.split()) >= 12
+    pipe = pipeline(store)
+    wire = add_source(store, "https://wire.example/feed", "Wire")
+    add_article(store, wire, "full", title, full, site="wire.example")
+    assert pipe.match().emails == 2  # desk@ and ed@: Maduro and Marcano
+    for name in ("b", "c", "d"):
+        feed = add_source(store, f"https://{name}.example/feed", name.upper())
+        add_article(store, feed, "copy", title, summary, site=f"{name}.example")
+        report = pipe.match()
+        assert (report.emails, report.repeats) == (0, 1), name
+    # A brief first, then the full story elsewhere: one story too.
+    other = "Marcano vows to stay in Caracas"
+    brief = WIRE.body[1][:160].rsplit(" ", 1)[0]
+    e = add_source(store, "https://e.example/feed", "E")
+    add_article(store, e, "brief", other, brief, site="e.example")
+    report = pipe.match()
+    assert report.emails and not report.repeats
+    f = add_source(store, "https://f.example/feed", "F")
+    add_article(store, f, "story", other, "\n\n".join(WIRE.body[1:]), site="f.example")
+    report = pipe.match()
+    assert report.emails == 0 and report.repeats
+    assert len({a.story_id for a in store.articles_after(0)}) == 2
+    # Under the same headline, another opening is another story; and the same site's
+    # items under one headline (a daily brief) are its stories each.
+    g = add_source(store, "https://g.example/feed", "G")
+    add_article(store, g, "other", title, "Maduro " + " ".join(OTHER_BODY[0].split()[:20]),
+                site="g.example")
+    report = pipe.match()
+    assert report.emails and not report.repeats
+    h = add_source(store, "https://h.example/feed", "H")
+    teaser = ("Maduro and the opposition: here is what you need to know about Venezuela "
+              "this morning, in five minutes.")
+    for day in ("monday", "tuesday"):
+        add_article(store, h, day, "Venezuela briefing", teaser, site="h.example")
+        report = pipe.match()
+        assert report.emails and not report.repeats, day

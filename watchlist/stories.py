@@ -12,7 +12,8 @@ signature catches copies trimmed or extended a lot (same opening, different leng
 full one catches copies whose opening was edited.
 
 Articles with fewer than ``MIN_WORDS`` words (a feed summary, a photo caption) have no
-signature: each is a story of its own.
+signature: each is a story of its own, but for a copy of another site's article under the
+same headline that opens as it does (:func:`opens_as`).
 
 A signature is the NUM_PERM 32-bit values of a MinHash, as bytes (how they are stored); they
 are only comparable with signatures made with the same parameters and hashing scheme, which
@@ -291,6 +292,24 @@ class Signature:
     def from_bytes(cls, full: bytes, lede: bytes) -> Signature:
         """A signature stored by :meth:`to_bytes` (ValueError when it is not one)."""
         return cls(check(full), check(lede))
+
+
+#: A text too short to sign (a feed's summary where the page could not be read, a
+#: breaking line) joins the story of an article of another site under the same headline
+#: whose first 2 * LEDE_WORDS words hold its first OPENING_WORDS words in a row (all of them
+#: when it has fewer, at least MIN_OPENING): three sites that answered 403 each kept the
+#: wire's first paragraph under the wire's headline, three stories, mailed again.
+OPENING_WORDS = 12
+MIN_OPENING = 8
+
+
+def opens_as(short: str, other: str) -> bool:
+    """Whether ``short`` opens as ``other`` does (see OPENING_WORDS)."""
+    mine = _word_bytes(short)[:OPENING_WORDS]
+    if len(mine) < MIN_OPENING:
+        return False
+    theirs = _word_bytes(other)[: 2 * LEDE_WORDS]
+    return any(theirs[i : i + len(mine)] == mine for i in range(len(theirs) - len(mine) + 1))
 
 
 def signature(text: str) -> Signature | None:
