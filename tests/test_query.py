@@ -320,6 +320,67 @@ def test_a_term_asked_for_and_excluded_is_refused(query: str, message: str, colu
     compile_query("ai -=AI")  # the exact-case word only: it may match
 
 
+@pytest.mark.parametrize(
+    ("query", "message", "column", "hint"),
+    [("maduro or machado", "'or' is read as the word \"or\": operators are written in capitals",
+      8, 'write OR, or quote the words: "Maduro or Machado"'),
+     ("Maduro Not Trump", "'Not' is read as the word \"not\": operators are written in "
+      "capitals", 8, 'write NOT, or quote the words: "Maduro Not Machado"'),
+     ("Maduro !Trump", "'!' does not leave words out here", 8, "write -Trump"),
+     ("Maduro,Machado", "a ',' joins nothing here", 7,
+      'write Maduro OR Machado for either, Maduro Machado for both, or quote a phrase: '
+      '"Washington, D.C."'),
+     ("Maduro, Machado", "a ',' joins nothing here", 7, None),
+     ("Maduro|Machado", "'|' is not OR here", 7, None),
+     ("/Madur[oa]/", "'/Madur[oa]/': regular expressions are not read here", 1,
+      "write Madur* for every word that begins so, or Maduro OR Madura"),
+     ("Madur[oa] Venezuela", "'Madur[oa]': regular expressions are not read here", 1, None),
+     ("(?i)maduro", "'?i': regular expressions are not read here", 2, None),
+     ("Maduro NEAR/5 exile", "'NEAR/5' is read as words here, not as a distance", 8,
+      'write NEAR(Maduro Lukashenko, 10) or NEAR("Nicolás Maduro" Minsk)'),
+     ("Maduro w/5 exile", "'w/5' is read as words here, not as a distance", 8, None),
+     ("Maduro AROUND(5) exile", "'AROUND' is read as words here, not as a distance", 8, None),
+     ('"Maduro exile"~5', "'~5' is read as words here, not as a distance", 15, None),
+     ("C++ jobs", "'C++' is read as the single letter 'c' (symbols are not part of words): it "
+      "would match every lone one", 1, 'write it in a phrase with a word it comes with: '
+      '"C++ compiler"'),
+     ("C#", "'C#' is read as the single letter 'c' (symbols are not part of words): it would "
+      "match every lone one", 1, None),
+     ("site:reuters.com Maduro", "unknown field 'site'", 1, "write source:reuters.com"),
+     ("intitle:Maduro", "unknown field 'intitle'", 1, "write title:Maduro"),
+     ("Marks & Spencer", "'&' has no letters or digits", 7,
+      'quote the name it is part of: "Marks & Spencer"')],
+)
+def test_other_tools_syntax_is_refused_with_what_to_write(
+    query: str, message: str, column: int, hint: str | None
+) -> None:
+    """What users of Google, Lucene, Miniflux or LexisNexis type was accepted and read as
+    something else: `maduro or machado` required the word "or" (no Spanish article
+    matched), `!Trump` required Trump, `Maduro|Machado` and `/Madur[oa]/` were phrases,
+    `NEAR/5` two words, `C++` the letter c in every "D.C." (a review, on fundus pages).
+    Refused when given, with what to write; a topic stored before is still read."""
+    from watchlist import compile_query
+
+    with pytest.raises(QueryError) as caught:
+        compile_query(query)
+    assert (caught.value.message, caught.value.column) == (message, column)
+    if hint is not None:
+        assert caught.value.hint == hint
+    if not query.startswith(("site:", "intitle:", "Marks")):
+        parse(query)  # stored before this was refused: still read
+
+
+@pytest.mark.parametrize("query", [
+    "Maduro OR Machado", '"black or white"', "2,000 jobs", "Yahoo!", "U.S. sanctions",
+    "Maduro's", "covid-19", "AT&T", "NEAR(Maduro exile, 5)", '"Washington, D.C."', "x y",
+    "=US", "title:Maduro", "A.I.", "€5bn", "e-mail",
+])
+def test_what_reads_as_written_is_accepted(query: str) -> None:
+    from watchlist import compile_query
+
+    compile_query(query)
+
+
 @pytest.mark.parametrize(("query", "message", "column"), MALFORMED)
 def test_malformed_queries(query: str, message: str, column: int) -> None:
     with pytest.raises(QueryError) as caught:

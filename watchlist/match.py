@@ -29,7 +29,7 @@ from .highlight import (
     with_marks,
     word_tokens,
 )
-from .parser import parse, refuse_contradictions
+from .parser import parse, refuse_contradictions, refuse_other_syntax
 from .syntax import BODY, Node
 
 
@@ -41,6 +41,7 @@ def compile_query(query: str) -> str:
     """
     node = parse(query)
     refuse_contradictions(node)
+    refuse_other_syntax(query)
     return to_fts5(node, BODY)
 
 

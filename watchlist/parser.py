@@ -19,13 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, is_word_char, tokenize
 
-__all__ = ["parse", "refuse_contradictions"]
+__all__ = ["parse", "refuse_contradictions", "refuse_other_syntax"]
 
 # Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
 _QUOTES: Final = frozenset('"“”„«»')
@@ -50,6 +51,9 @@ _DEFAULT_DISTANCE: Final = 10
 _FIELD_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9_]*):")
 _NUMBER_RE: Final = re.compile(r"[0-9]+")
 _NEAR_EXAMPLE: Final = 'write NEAR(Maduro Lukashenko, 10) or NEAR("Nicolás Maduro" Minsk)'
+#: Other tools' field names, and the field that does what they do.
+_FIELD_MEANT: Final = {"site": "source", "inurl": "source", "from": "source",
+                       "intitle": "title", "allintitle": "title", "headline": "title"}
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,10 @@ def _lex(query: str) -> Iterator[_Lexeme]:
         ):
             name = found.group(1)
             if name.lower() not in FIELDS:
-                raise QueryError(f"unknown field '{name}'", i + 1, "use title: or source:")
+                meant = _FIELD_MEANT.get(name.lower())
+                value = query[found.end():].split()[0]
+                raise QueryError(f"unknown field '{name}'", i + 1,
+                                 f"write {meant}:{value}" if meant else "use title: or source:")
             if found.end() == n or not _starts_term(query[found.end()]):
                 raise QueryError(
                     f"'{name}:' must be directly followed by a word, phrase or '('",
@@ -378,7 +385,9 @@ def _term(lexeme: _Lexeme, exact: bool) -> Term:
     if not found:
         quote = '"' if lexeme.kind == "PHRASE" else "'"
         shown = quote + _shown(lexeme.text) + quote
-        raise QueryError(f"{shown} has no letters or digits", lexeme.column)
+        raise QueryError(
+            f"{shown} has no letters or digits", lexeme.column,
+            'quote the name it is part of: "Marks & Spencer"' if lexeme.kind == "WORD" else "")
     tokens = tuple(token for _, _, token in found)
     exact_tokens = tuple(cased(lexeme.text[start:end]) for start, end, _ in found) if exact else ()
     column = lexeme.column - 1 if exact else lexeme.column
@@ -409,6 +418,59 @@ def refuse_contradictions(node: Node) -> None:
         refuse_contradictions(part)
     if isinstance(node, Not | Field):
         refuse_contradictions(node.child)
+
+
+#: Other tools' syntax that reads here as something else (a word, a phrase), each with what
+#: to write instead: Lucene's "!" and "~5", Miniflux's regular expressions, Google's
+#: AROUND(5), LexisNexis' w/5.
+_PROXIMITY: Final = re.compile(r"(?i)(?:near|w)/[0-9]+")
+_REGEX: Final = re.compile(r"[\[\]\\^$]|^/.+/$|^\?")
+_ONE_OF: Final = "write Maduro OR Machado for either, Maduro Machado for both"
+
+
+def refuse_other_syntax(query: str) -> None:
+    """A QueryError for what other search tools' users type and newswatch would read as
+    something else, silently: ``maduro or machado`` (the word "or" required: no match in a
+    Spanish article), ``!Trump`` (Trump required), ``Maduro,Machado`` or ``Maduro|Machado``
+    (a phrase), ``/Madur[oa]/`` (a phrase), ``NEAR/5`` or ``"…"~5`` (words), ``C++`` (the
+    letter c). Asked of a query as it is given, as refuse_contradictions is."""
+    lexemes = list(_lex(query))
+    for lexeme, after in pairwise(lexemes):
+        if lexeme.kind != "WORD":
+            continue
+        word, column = lexeme.text, lexeme.column
+        if word.upper() in _OPERATORS and word != word.upper():
+            raise QueryError(
+                f"'{word}' is read as the word \"{word.lower()}\": operators are written in "
+                "capitals", column,
+                f"write {word.upper()}, or quote the words: \"Maduro {word} Machado\"")
+        if word.startswith("!") and len(word) > 1:
+            raise QueryError("'!' does not leave words out here", column,
+                             f"write -{word.lstrip('!')}")
+        if word.startswith("~") or _PROXIMITY.fullmatch(word) or (
+            word.upper() == "AROUND" and after.kind == "("
+        ):
+            raise QueryError(f"'{word}' is read as words here, not as a distance", column,
+                             _NEAR_EXAMPLE)
+        if "|" in word:
+            raise QueryError("'|' is not OR here", column + word.index("|"), _ONE_OF)
+        if _REGEX.search(word):
+            raise QueryError(
+                f"'{_shown(word, 20)}': regular expressions are not read here", column,
+                "write Madur* for every word that begins so, or Maduro OR Madura")
+        comma = word.find(",")
+        if comma >= 0 and not (
+            0 < comma < len(word) - 1 and word[comma - 1].isdigit() and word[comma + 1].isdigit()
+        ):
+            raise QueryError("a ',' joins nothing here", column + comma,
+                             f"{_ONE_OF}, or quote a phrase: \"Washington, D.C.\"")
+        found = tokenize(word)
+        if (len(found) == 1 and len(found[0][2]) == 1 and found[0][2].isascii()
+                and len(word.rstrip(".")) > 1):
+            raise QueryError(
+                f"'{word}' is read as the single letter '{found[0][2]}' (symbols are not part of "
+                "words): it would match every lone one", column,
+                f"write it in a phrase with a word it comes with: \"{word} compiler\"")
 
 
 def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
