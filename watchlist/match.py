@@ -7,6 +7,7 @@ FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exac
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,13 +99,40 @@ def _term(key: TermKey) -> _Term:
 def _terms(keys: tuple[TermKey, ...]) -> _Terms:
     terms = tuple(_term(key) for key in keys)
     firsts = frozenset(term.first for term in terms)
-    apart = all(_apart(one, other) for one, other in itertools.combinations(keys, 2))
-    return _Terms(_number(keys), terms, None if "" in firsts else firsts, apart)
+    return _Terms(_number(keys), terms, None if "" in firsts else firsts, _all_apart(keys))
+
+
+def _all_apart(keys: tuple[TermKey, ...]) -> bool:
+    """Whether no token can be matched by two of the terms (:func:`_apart` of every pair),
+    with the tokens sorted once: every pair was compared, and a topic of 2,000 names OR'ed
+    took 7.7 s to plan (4,000: 30 s) in every process that matched or searched it."""
+    tokens: list[tuple[str, int]] = []
+    prefixes: list[tuple[str, int]] = []
+    for owner, (term_tokens, is_prefix, _) in enumerate(keys):
+        for i, token in enumerate(term_tokens):
+            tokens.append((token, owner))
+            if is_prefix and i == len(term_tokens) - 1:
+                prefixes.append((token, owner))
+    tokens.sort()
+    for (word, owner), (following, other) in itertools.pairwise(tokens):
+        if word == following and owner != other:
+            return False
+    sorted_tokens = [token for token, _ in tokens]
+    for start_of, owner in prefixes:
+        # Every token that starts with the prefix (a prefix token of another term included:
+        # one of the two starts with the other, and this range holds the longer).
+        start = bisect_left(sorted_tokens, start_of)
+        for token, other in itertools.islice(tokens, start, None):
+            if not token.startswith(start_of):
+                break
+            if other != owner:
+                return False
+    return True
 
 
 def _apart(one: TermKey, other: TermKey) -> bool:
     """Whether no token can be matched by both terms (prefix tokens match the words they
-    start)."""
+    start): what :func:`_all_apart` answers for every pair at once (its test's oracle)."""
 
     def can_match(token: str, prefix: bool, word: str, word_prefix: bool) -> bool:
         if prefix and word_prefix:
