@@ -89,6 +89,7 @@ from trafilatura.utils import (
     repair_faulty_html,
 )
 
+from .articlebody import completed
 from .discover import declared_canonical
 from .extracted import CONTAINER_SEP, Extracted, Method
 
@@ -1393,6 +1394,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     text = without_lines(text, chrome_box_lines(tree, text, walk))
     text = without_lines(text, picture_captions(tree, text, walk))
     text = without_lines(text, trailing_italics(tree, text, walk))
+    text = completed(text, tree if whole is None else whole.tree) or text
     intro = lede(tree, text, walk, None if whole is None else whole.tree)
     if intro is not None:
         text = f"{intro}\n{text}"

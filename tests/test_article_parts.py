@@ -4,8 +4,10 @@ lede under the headline, and words that a soft hyphen breaks where a line may wr
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, fresh
 from test_extract_chrome import BODY, folded
 
@@ -219,3 +221,54 @@ def test_a_word_broken_by_soft_hyphens_still_alerts(site, mail, workdir) -> None
     [row] = export(workdir)
     assert row["title"] == "Zentralbank hält die Zinsen"
     assert "benchmark interest rate" in row["text"] and "\xad" not in row["text"]
+
+
+def split_page(article_body: str | None) -> str:
+    """A page whose body is split in two elements of one class by a row of ads and a
+    "Most read" box, the extraction keeping the first (as The New Yorker's three
+    ``div.body__inner-container``, the second here outside the ``article``);
+    ``article_body``: its JSON-LD's articleBody."""
+    first = "".join(f"<p>{p}</p>" for p in BODY[:3])
+    second = "".join(f"<p>{p}</p>" for p in BODY[3:])
+    ads = "".join(f'<div class="ad"><a href="/ad/{i}">Sponsored offer number {i} for '
+                  f'boat owners</a></div>' for i in range(6))
+    most = "".join(f'<li><a href="/news/{i}">Most read story number {i} about the town '
+                   f'council and the ferry</a></li>' for i in range(12))
+    ld = "" if article_body is None else (
+        '<script type="application/ld+json">' + json.dumps({
+            "@context": "https://schema.org", "@graph": [
+                {"@type": "WebPage", "name": "Harbour Gazette"},
+                {"@type": "NewsArticle", "headline": "Harbour board raises mooring fees",
+                 "articleBody": article_body}]}) + "</script>")
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title>{ld}</head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a></nav><main><article>
+<h1>Harbour board raises mooring fees for visiting yachts</h1>
+<div class="body__inner">{first}</div></article><div class="ads-row">{ads}</div>
+<aside><h3>Most read</h3><ul>{most}</ul></aside>
+<section class="body__inner">{second}</section></main>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+
+
+def test_a_body_split_by_ads_is_read_whole_from_its_json_ld() -> None:
+    """The New Yorker's and Rzeczpospolita's bodies stand in several elements between rows
+    of ads: extraction kept the first, half of the article (a topic on the rest never
+    alerted: a review, on fundus's pages). The page's JSON-LD articleBody, holding that
+    text and saying more, is the text; its CMS's directives and markdown read as text."""
+    whole = extract_article(split_page(None), URL)
+    assert whole is not None
+    assert [p in whole.text for p in BODY] == [True] * 3 + [False] * (len(BODY) - 3)
+    marked = "\n".join(["+++dropcap", BODY[0], "+++", *BODY[1:3],
+                        "[#image: /photos/6442ac41a765749b63ab2787]",
+                        "{: legacyType=\"feature-small\"}",
+                        BODY[3].replace("dredging", "[dredging](https://x.example/d){: .small}"),
+                        *("*" + p + "*" if i == 0 else p for i, p in enumerate(BODY[4:]))])
+    found = extract_article(split_page(marked), URL)
+    assert found is not None
+    # The headline the extraction kept (taken off where it is stored), then the body.
+    assert found.text.split("\n") == [whole.text.split("\n")[0], *BODY]
+    # A JSON-LD body that does not hold the page's text (another article), or no longer
+    # than it, is not read.
+    other = "\n".join(STORIES_BY_SLUG["city-late-winner"].body * 3)
+    assert extract_article(split_page(other), URL).text == whole.text
+    assert extract_article(split_page("\n".join(BODY[:3])), URL).text == whole.text
