@@ -7,7 +7,8 @@ Errors::
     ├── TransportUnavailable   server unreachable, TLS/login failed, connection lost:
     │   │                      never permanent; the delivery run stops and retries later
     │   └── AuthenticationFailed   the login was refused (checked when the daemon starts)
-    └── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
+    ├── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
+    └── AcceptanceUnknown      the connection lost after the message's end: maybe delivered
 
 Names load on first use (``newswatch --help`` imports none of the submodules). The function
 ``compose`` is imported from ``alerts.compose``: a lazy export cannot share its module's name.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         plan,
     )
     from .transport import (
+        AcceptanceUnknown,
         AuthenticationFailed,
         DeliveryError,
         MboxTransport,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "AlertItem": ".compose",
     "AppriseTransport": ".channels",
+    "AcceptanceUnknown": ".transport",
     "AuthenticationFailed": ".transport",
     "DeliveryError": ".transport",
     "DeliveryReport": ".deliver",
@@ -72,6 +75,7 @@ __getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "STORM_WINDOW",
+    "AcceptanceUnknown",
     "AlertItem",
     "AppriseTransport",
     "AuthenticationFailed",

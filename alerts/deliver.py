@@ -18,7 +18,9 @@ import storage
 from .channels import AppriseTransport, is_channel, redact
 from .transport import (
     DEFAULT_FROM_NAME,
+    AcceptanceUnknown,
     DeliveryError,
+    MessageRefused,
     Transport,
     TransportUnavailable,
     ascii_domain,
@@ -49,6 +51,13 @@ class RetryPolicy:
     def next_attempt(self, now: datetime, attempts: int) -> datetime:
         """When to try again, given the attempts made before this failure."""
         return now + self.delay(attempts)
+
+
+#: Sends that end with the connection lost after the message's end (AcceptanceUnknown)
+#: before a message is given up as perhaps delivered: at most this many copies.
+UNCERTAIN_ATTEMPTS = 3
+#: A message a server keeps deferring (4xx for it alone) is given up after this long.
+GIVE_UP = timedelta(days=5)
 
 
 @dataclass
@@ -185,6 +194,7 @@ async def deliver_due(
             channels = channels or AppriseTransport()
             send = functools.partial(channels.send, row)
         elif mail_down:
+            report.retrying += 1  # waits for the next run, as the one that found it down
             continue
         else:
             try:
@@ -260,6 +270,16 @@ def _record(
         logger.error("outbox %d to %s: %s", row.id, shown, error, exc_info=exc)
     else:
         error = str(exc)
+    if isinstance(exc, AcceptanceUnknown) and row.attempts + 1 >= UNCERTAIN_ATTEMPTS:
+        error += (f"; not sent again after {row.attempts + 1} attempts (the server may have "
+                  "delivered it each time)")
+        exc.permanent = True
+    elif isinstance(exc, MessageRefused) and now - row.created >= GIVE_UP:
+        # RFC 5321 (4.5.4.1): a message a server keeps deferring is given up after 4-5 days
+        # (a full mailbox): it was tried every hour, for ever. A server down, or refusing us
+        # as a whole, is ours to mend: those wait.
+        error += f"; given up after {GIVE_UP.days} days of deferrals"
+        exc.permanent = True
     report.note(error)
     if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)

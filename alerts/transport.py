@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import mailbox
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -41,6 +42,12 @@ class AuthenticationFailed(TransportUnavailable):
 
 class MessageRefused(DeliveryError):
     """The server refused this message: for good on a 5xx reply, for now on a 4xx."""
+
+
+class AcceptanceUnknown(DeliveryError):
+    """The connection was lost after the message's end was sent, before the server's reply:
+    it may have been delivered. Sent again (not a loss), a few times at most (a server that
+    always drops the connection there sent a copy at every retry, for ever)."""
 
 
 class Transport(Protocol):
@@ -109,6 +116,19 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+#: Refusals that say the server will not take mail from newswatch as configured (a relay
+#: that wants a login, a sender domain whose SPF, DKIM or DMARC policy fails): every message
+#: gets them, and they pass once the configuration is mended, so the messages wait. They
+#: were failed for good, one by one: every alert of the time lost.
+_REFUSES_US = re.compile(
+    r"relay|authenticat|\b5\.7\.0\b|\b5\.7\.2[5-9]\b|dmarc|\bspf\b|dkim", re.IGNORECASE
+)
+
+
+def _refuses_us(code: int, reply: str) -> bool:
+    return code == 530 or (500 <= code < 600 and bool(_REFUSES_US.search(reply)))
+
+
 def _is_loopback(host: str) -> bool:
     """True for localhost and loopback addresses, where plain-text login is harmless."""
     if host == "localhost":
@@ -124,16 +144,32 @@ class _PatientData(smtplib.SMTP):
     SmtpSettings.data_timeout), its other commands' timeout for the rest."""
 
     data_timeout = 600.0
+    #: Set once the message's end was sent: only the server's verdict is missing.
+    awaiting_verdict = False
+    _in_data = False
+    _body_next = False
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         sock = self.sock
         if sock is not None:
             sock.settimeout(self.data_timeout)
+        self._in_data, self.awaiting_verdict = True, False
         try:
             return super().data(msg)
         finally:
+            self._in_data = self._body_next = False
             if sock is not None and self.sock is sock:
                 sock.settimeout(self.timeout)
+
+    def getreply(self) -> tuple[int, bytes]:
+        reply = super().getreply()
+        self._body_next = self._in_data and reply[0] == 354  # DATA's "go ahead"
+        return reply
+
+    def send(self, s: Any) -> None:
+        super().send(s)
+        if self._body_next:  # the message, its end included, is with the server
+            self._body_next, self.awaiting_verdict = False, True
 
 
 class _PatientDataSsl(_PatientData, smtplib.SMTP_SSL):
@@ -205,11 +241,26 @@ class SmtpTransport:
             client.data_timeout = max(s.timeout, s.data_timeout)
             return client
         except ssl.SSLError as exc:
-            raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
+            hint = ""
+            if "WRONG_VERSION_NUMBER" in str(exc):
+                hint = (" (the server does not speak TLS from the first byte here: for a "
+                        "port such as 587 or 25, set smtp.starttls = true, not smtp.tls)")
+            raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}{hint}") from exc
         except smtplib.SMTPConnectError as exc:
             raise TransportUnavailable(
                 f"{where} refused the connection: {_reply(exc.smtp_code, exc.smtp_error)}"
             ) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            if "timed out" not in str(exc):
+                raise TransportUnavailable(f"{where} unreachable: {_reason(exc)}") from exc
+            # Connected, but no greeting: it was said "unreachable".
+            hint = ("; port 465 expects TLS from the first byte: set smtp.tls = true"
+                    if s.port == 465 and not s.tls else
+                    "; a server that delays its greeting (up to 5 minutes, RFC 5321) needs a "
+                    "longer smtp.timeout")
+            raise TransportUnavailable(
+                f"{where} took the connection but sent no greeting within "
+                f"{s.timeout:g} s{hint}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TransportUnavailable(f"{where} unreachable: {_reason(exc)}") from exc
 
@@ -232,6 +283,11 @@ class SmtpTransport:
                 f"{where} {'STARTTLS' if s.starttls else 'login'} refused: "
                 f"{_reply(exc.smtp_code, exc.smtp_error)}"
             ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            hint = ""
+            if not s.starttls and client.has_extn("starttls"):
+                hint = " (it offers login after STARTTLS: set smtp.starttls = true)"
+            raise TransportUnavailable(f"{where} session failed: {_reason(exc)}{hint}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TransportUnavailable(f"{where} session failed: {_reason(exc)}") from exc
 
@@ -244,6 +300,10 @@ class SmtpTransport:
             text = "; ".join(f"{rcpt}: {_reply(c, m)}" for rcpt, (c, m) in exc.recipients.items())
             if any(code == 421 for code, _ in replies):
                 raise TransportUnavailable(f"{where} closing: {text}") from exc
+            if any(_refuses_us(code, _reply(code, m)) for code, m in replies):
+                raise TransportUnavailable(
+                    f"{where} will not take mail from newswatch as configured (check "
+                    f"smtp.username, smtp.password and smtp.from): {text}") from exc
             permanent = all(500 <= code < 600 for code, _ in replies)
             raise MessageRefused(f"{where} refused recipient {text}", permanent=permanent) from exc
         except smtplib.SMTPSenderRefused as exc:
@@ -254,6 +314,8 @@ class SmtpTransport:
                 ) from exc
             if 400 <= exc.smtp_code < 500 and exc.smtp_code != 421:
                 raise MessageRefused(f"{where} deferred the message: {reply}") from exc
+            if exc.smtp_code == 421:  # closing: nothing said of the sender
+                raise TransportUnavailable(f"{where} closing: {reply}") from exc
             # A refused From address is a configuration problem shared by every message:
             # keep them pending rather than failing them all.
             raise TransportUnavailable(f"{where} refused sender {exc.sender}: {reply}") from exc
@@ -263,12 +325,21 @@ class SmtpTransport:
             reply = _reply(exc.smtp_code, exc.smtp_error)
             if exc.smtp_code == 421 or exc.smtp_code < 400:
                 raise TransportUnavailable(f"{where} failed: {reply}") from exc
+            if _refuses_us(exc.smtp_code, reply):
+                raise TransportUnavailable(
+                    f"{where} will not take mail from newswatch as configured (check "
+                    f"smtp.username, smtp.password and smtp.from): {reply}") from exc
             permanent = 500 <= exc.smtp_code < 600
             verb = "refused" if permanent else "deferred"
             raise MessageRefused(
                 f"{where} {verb} the message: {reply}", permanent=permanent
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            if getattr(client, "awaiting_verdict", False):
+                raise AcceptanceUnknown(
+                    f"{where} closed the connection after the message's end, before saying "
+                    f"whether it took it (it may have been delivered): {_reason(exc)}"
+                ) from exc
             raise TransportUnavailable(f"{where} connection lost: {_reason(exc)}") from exc
         if refused:
             # Accepted for some recipients: retrying would send it to them twice.

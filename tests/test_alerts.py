@@ -70,6 +70,7 @@ class SmtpSink:
         # aiosmtpd 1.4.6 connects to its own port to finish starting, so port 0 cannot work.
         self.port = port or free_port()
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 no such user"
+        self.drop_after_data = False  # take each message, then close without the reply
         self.received: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._kwargs = controller_kwargs
@@ -86,6 +87,8 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.drop_after_data:  # queued, then gone without a word (a proxy's idle timeout)
+            server.transport.abort()
         return "250 Message accepted for delivery"
 
     @property
@@ -591,7 +594,9 @@ def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
     report = deliver(store, transport)
 
     expected_error = f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused"
-    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    # Both wait for the next run, the one not tried too (`crawl` said "1 to retry" while 3
+    # were pending: a review).
+    assert (report.sent, report.retrying, report.failed) == (0, 2, 0)
     assert report.errors == [expected_error]
     row = problems(store)["a@example.test"]
     assert row.status == "pending"
@@ -633,6 +638,69 @@ def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.St
     assert deliver(store, SmtpTransport(smtp.settings()), NOW + timedelta(days=1)).sent == 0
     assert [m["To"] for m in smtp.messages] == ["reader@example.test"]
     assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 1}
+
+
+def test_a_connection_lost_after_the_message_sends_it_again_three_times_at_most(
+    smtp: SmtpSink, store: storage.Store
+) -> None:
+    """A server (or a proxy before it) that takes the message, then closes the connection
+    without its reply: the message was sent again at every retry, a copy an hour for ever
+    (a review). It may have been delivered: sent again, three attempts at most, then
+    failed saying so."""
+    smtp.drop_after_data = True
+    [row] = enqueue(store, outbox_email("reader@example.test"))
+    transport = SmtpTransport(smtp.settings())
+    when = NOW
+    for attempt in (1, 2, 3):
+        report = deliver(store, transport, when)
+        assert (report.sent, report.failed) == (0, int(attempt == 3)), attempt
+        when += timedelta(days=1)
+    [error] = report.errors
+    assert "closed the connection after the message's end, before saying whether it took " \
+        "it (it may have been delivered)" in error
+    assert error.endswith("; not sent again after 3 attempts (the server may have delivered it "
+                          "each time)")
+    assert (problems(store)["reader@example.test"].status, len(smtp.received)) == ("failed", 3)
+    assert deliver(store, transport, when).sent == 0 and len(smtp.received) == 3
+    assert {m["Message-ID"] for m in smtp.messages} == {row.message_id}
+
+
+@pytest.mark.parametrize("reply", [
+    "554 5.7.1 <reader@example.test>: Relay access denied",
+    "530 5.7.0 Authentication required",
+])
+def test_a_server_that_will_not_relay_for_us_keeps_the_alerts(
+    smtp: SmtpSink, store: storage.Store, reply: str
+) -> None:
+    """A relay that wants a login (Postfix's "Relay access denied"): every alert was failed
+    for good, one by one, and none could be sent again once the login was mended (a
+    review). The server refuses newswatch as configured: the alerts wait, and go then."""
+    smtp.refuse["reader@example.test"] = reply
+    enqueue(store, outbox_email("reader@example.test"), outbox_email("other@example.test"))
+    transport = SmtpTransport(smtp.settings())
+    report = deliver(store, transport)
+    assert (report.sent, report.failed) == (0, 0)
+    [error] = report.errors
+    assert "will not take mail from newswatch as configured (check smtp.username, " \
+        "smtp.password and smtp.from)" in error and reply.split()[-1] in error
+    assert store.outbox_counts()["pending"] == 2
+    del smtp.refuse["reader@example.test"]
+    assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 2
+
+
+def test_a_message_deferred_for_five_days_is_given_up(
+    smtp: SmtpSink, store: storage.Store
+) -> None:
+    """A mailbox full for good was tried every hour, for ever; RFC 5321 gives a message up
+    after 4-5 days of deferrals."""
+    smtp.refuse["full@example.test"] = "452 4.2.2 Mailbox full"
+    enqueue(store, outbox_email("full@example.test"))
+    transport = SmtpTransport(smtp.settings())
+    assert deliver(store, transport, NOW + timedelta(days=4)).retrying == 1
+    report = deliver(store, transport, NOW + timedelta(days=5))
+    assert report.failed == 1
+    assert report.errors[0].endswith("452 4.2.2 Mailbox full; given up after 5 days of "
+                                     "deferrals")
 
 
 def test_temporary_refusal_is_retried_and_run_goes_on(smtp: SmtpSink, store: storage.Store) -> None:
@@ -1133,3 +1201,53 @@ def test_a_whole_article_in_a_title_keeps_the_email_small() -> None:
     assert MAX_TITLE // 2 < len(shown.replace("*", "")) <= MAX_TITLE
     source = text[text.index("Feed word0"):text.index("…", text.index("Feed word0")) + 1]
     assert MAX_NAME // 2 < len(source) <= MAX_NAME
+
+
+def raw_smtp_server(lines: list[bytes]) -> tuple[int, threading.Event]:
+    """A server on 127.0.0.1 that sends ``lines`` (the first at once, each next one after a
+    line from the client) and then listens until the returned event is set."""
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(1)
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, listener:
+            reader = connection.makefile("rb")
+            for i, line in enumerate(lines):
+                if i:
+                    reader.readline()
+                connection.sendall(line)
+            done.wait(10)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], done
+
+
+@pytest.mark.parametrize(("lines", "settings", "expected"), [
+    ([], {}, "took the connection but sent no greeting within 0.5 s; a server that delays "
+             "its greeting (up to 5 minutes, RFC 5321) needs a longer smtp.timeout"),
+    ([b"220 mail.test ESMTP\r\n", b"250-mail.test\r\n250 STARTTLS\r\n"],
+     {"username": "desk", "password": "pw"},
+     "session failed: SMTP AUTH extension not supported by server. (it offers login after "
+     "STARTTLS: set smtp.starttls = true)"),
+    ([b"220 mail.test ESMTP\r\n"], {"tls": True},
+     "(the server does not speak TLS from the first byte here: for a port such as 587 or 25, "
+     "set smtp.starttls = true, not smtp.tls)"),
+])
+def test_a_mismatched_server_says_what_to_set(
+    lines: list[bytes], settings: dict[str, Any], expected: str
+) -> None:
+    """A server that delays its greeting, one that offers login only after STARTTLS, and TLS
+    configured against a plain port were "unreachable: … timed out", "SMTP AUTH extension
+    not supported" and "WRONG_VERSION_NUMBER" (a review): each says what to set."""
+    port, done = raw_smtp_server(lines)
+    transport = SmtpTransport(SmtpSettings(host=HOST, port=port, sender="a@newswatch.test",
+                                           timeout=0.5, **settings))
+    try:
+        with pytest.raises(TransportUnavailable) as caught:
+            transport.check()
+    finally:
+        done.set()
+    assert str(caught.value).endswith(expected), str(caught.value)
