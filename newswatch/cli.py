@@ -47,6 +47,7 @@ from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
 from .topics_cli import topics
+from .units import parse_duration
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -605,6 +606,26 @@ def prune(ctx: click.Context) -> None:
         pruned = store.prune(cutoff)
         store.checkpoint()
     click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True,
+              help='Only alerts made this long ago or later, e.g. "2d".')
+@click.pass_context
+@handle_errors
+def resend(ctx: click.Context, since: str) -> None:
+    """Queue again the alerts that failed for good (`status` lists them): once the mail
+    configuration that refused them is mended. Each is sent at the next delivery run."""
+    config = config_of(ctx)
+    try:
+        seconds = parse_duration(since)
+    except ValueError as exc:
+        fail(f"--since: {exc}", EXIT_CONFIG)
+    with open_existing(config) as store:
+        now = utcnow()
+        queued = store.requeue_failed(now - timedelta(seconds=seconds), now)
+    click.echo(f"queued again {queued} alert(s) that had failed, made since "
+               f"{when_text(now - timedelta(seconds=seconds))}")
 
 
 @cli.command()

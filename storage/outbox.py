@@ -236,6 +236,20 @@ class OutboxMixin:
             [error, outbox_id],
         )
 
+    def requeue_failed(self, since: datetime, now: datetime) -> int:
+        """Put the messages that failed for good and were made since ``since`` back in the
+        queue, due at ``now``, their attempts counted anew (the mail configuration mended);
+        returns how many."""
+        cursor = self.db.execute(
+            """
+            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?,
+                              server_down = 0
+            WHERE status = 'failed' AND created >= ?
+            """,
+            [to_iso(now), to_iso(since)],
+        )
+        return int(cursor.rowcount)
+
     def outbox_counts(self) -> dict[str, int]:
         """How many messages are pending, sent and failed."""
         counts = {"pending": 0, "sent": 0, "failed": 0}

@@ -390,6 +390,10 @@ class Upkeep(Protocol):
         """Fold the write-ahead log back and refresh the planner."""
         ...
 
+    def requeue_failed(self, since: datetime, now: datetime) -> int:
+        """Messages failed for good, made since ``since``, queued again; how many."""
+        ...
+
     def backup(self, destination: Path) -> None:
         """A consistent copy of the live database at ``destination`` (a new file)."""
         ...

@@ -523,6 +523,15 @@ def test_status_shows_no_next_attempt_for_a_message_refused_for_good(site, mail,
     status = workdir.newswatch("status").stdout
     assert "alerts: 0 pending, 0 sent, 1 failed" in status
     assert re.search(r"\(failed, 1 attempt\(s\)\): ", status), status
+    # The mail server mended: `resend` queues it again (nothing could, before: a review).
+    mail.reject = None
+    resend = workdir.newswatch("resend")
+    assert resend.returncode == 0 and resend.stdout.startswith(
+        "queued again 1 alert(s) that had failed, made since "), resend.stdout
+    assert "delivered 1 email(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    assert "alerts: 0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+    assert workdir.newswatch("resend").stdout.startswith("queued again 0 alert(s)")
 
 
 def test_every_command_writes_times_one_way(site, mail, workdir):

@@ -699,6 +699,12 @@ def test_outbox_transitions(store: Store) -> None:
     store.mark_retry(first.id, "late error", later)
     assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
 
+    # The failed one, queued again (`resend`), when it was made since the time given.
+    assert store.requeue_failed(NOW + timedelta(seconds=3), later) == 0
+    assert store.requeue_failed(NOW, later) == 1
+    assert [(m.id, m.attempts) for m in store.due_outbox(later)] == [(third.id, 0)]
+    assert store.outbox_counts() == {"pending": 1, "sent": 2, "failed": 0}
+
 
 def test_messages_that_found_the_server_down_are_due_once_it_is_back(store: Store) -> None:
     source_id = add_source(store)
