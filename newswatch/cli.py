@@ -40,6 +40,7 @@ from .common import (
     output_file,
     output_option,
     plain,
+    since_seconds,
     warn_unknown_sources,
     when_text,
 )
@@ -47,7 +48,6 @@ from .search import search
 from .sources_cli import sources
 from .stories_cli import stories
 from .topics_cli import topics
-from .units import parse_duration
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -617,10 +617,7 @@ def resend(ctx: click.Context, since: str) -> None:
     """Queue again the alerts that failed for good (`status` lists them): once the mail
     configuration that refused them is mended. Each is sent at the next delivery run."""
     config = config_of(ctx)
-    try:
-        seconds = parse_duration(since)
-    except ValueError as exc:
-        fail(f"--since: {exc}", EXIT_CONFIG)
+    seconds = since_seconds(since)
     with open_existing(config) as store:
         now = utcnow()
         queued = store.requeue_failed(now - timedelta(seconds=seconds), now)

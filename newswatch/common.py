@@ -222,6 +222,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+def since_seconds(since: str) -> float:
+    """A ``--since`` option's duration in seconds; exit 2 with one line when it is not one."""
+    from .units import parse_duration
+
+    try:
+        return parse_duration(since)
+    except ValueError as exc:
+        fail(f"--since: {exc}", EXIT_CONFIG)
+
+
 def when_text(value: datetime | str | None, none: str = "-") -> str:
     """A time as every command's text shows it: '2026-12-06 04:45 UTC' (``none`` for no
     time). Text output was written four ways (ISO 8601 in ``status``, no zone at all in

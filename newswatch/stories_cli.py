@@ -10,15 +10,13 @@ import click
 from storage import utcnow
 
 from .common import (
-    EXIT_CONFIG,
     config_of,
-    fail,
     handle_errors,
     open_existing,
     plain,
+    since_seconds,
     when_text,
 )
-from .units import parse_duration
 
 
 @click.command()
@@ -37,10 +35,7 @@ def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> Non
     carried it (syndicated copies, the same text under another headline) and the topics
     that alerted for it — once per story."""
     config = config_of(ctx)
-    try:
-        seconds = parse_duration(since)
-    except ValueError as exc:
-        fail(f"--since: {exc}", EXIT_CONFIG)
+    seconds = since_seconds(since)
     with open_existing(config) as store:
         found = store.recent_stories(
             utcnow() - timedelta(seconds=seconds), min_sources=2 if several else 1

@@ -34,6 +34,7 @@ from .common import (
     open_existing,
     open_synced,
     remove_command,
+    since_seconds,
     warn_unknown_sources,
 )
 from .search import (
@@ -44,7 +45,7 @@ from .search import (
     query_topic,
 )
 from .settings import LISTS
-from .units import format_duration, parse_duration
+from .units import format_duration
 from .values import MODE, NAME, RECIPIENTS, SOURCES, Parser
 
 T = TypeVar("T")
@@ -249,10 +250,7 @@ def test(
     config = config_of(ctx)
     compiled = compile_or_fail("query", query)
     exclude_compiled = compile_or_fail("--exclude", exclude) if exclude is not None else None
-    try:
-        seconds = parse_duration(since)
-    except ValueError as exc:
-        fail(f"--since: {exc}", EXIT_CONFIG)
+    seconds = since_seconds(since)
     topic = query_topic(
         query,
         compiled,
