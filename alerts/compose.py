@@ -44,10 +44,11 @@ WRAP = 72  # plain-text line width
 INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
-# What is left of C0/C1 once spaces are collapsed; and the bidi embeddings and overrides
-# (U+202A-U+202E), with which a title reverses what follows it ("Invoice \u202egnp.exe" shown
-# as "Invoice exe.png"): right-to-left text needs none of them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e]")
+# What is left of C0/C1 once spaces are collapsed; and the bidi embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069), with which a title reorders what follows it
+# ("Invoice \u202egnp.exe" shown as "Invoice exe.png"): right-to-left text needs none of
+# them (a letter's own direction orders it).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # A no-break space: textwrap breaks lines at ASCII whitespace only. Used while wrapping to
 # hold a phrase together; what is shown never contains one (text is flattened before).
 _GLUE = "\u00a0"

@@ -86,8 +86,9 @@ def _whole(text: _Text) -> _Text:
     return _HALF_CHARACTER.sub("\ufffd", text) if text else text
 
 
-#: Control characters, and the bidi embeddings and overrides (what alerts.compose drops).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e]")
+#: Control characters, and the bidi embeddings, overrides and isolates (what alerts.compose
+#: drops).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _name(title: str | None) -> str | None:

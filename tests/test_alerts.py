@@ -429,11 +429,15 @@ def test_chinese_japanese_and_korean_lines_are_72_columns_too() -> None:
 
 
 def test_a_bidi_override_in_a_title_cannot_reverse_what_follows() -> None:
-    title = "Invoice \u202egnp.exe for Maduro \u202bembedded\u202c, \u05e9\u05dc\u05d5\u05dd"
+    # The isolates (U+2066-U+2069) reorder text as well (a review found them in emails).
+    title = ("Invoice \u202egnp.exe for Maduro \u202bembedded\u202c, \u2067isolated\u2069 "
+             "\u2066too\u2069 \u05e9\u05dc\u05d5\u05dd")
     mail = compose("r@example.test", [item(1, title=title)], NOW, watched=["Maduro"])
     for text in (mail.subject, mail.text, mail.html):
-        assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e"), text
-    assert "Invoice gnp.exe for Maduro embedded, \u05e9\u05dc\u05d5\u05dd" in mail.subject
+        assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                       "\u2069"), text
+    assert ("Invoice gnp.exe for Maduro embedded, isolated too \u05e9\u05dc\u05d5\u05dd"
+            in mail.subject)
 
 
 def test_compose_links_only_web_urls() -> None:
