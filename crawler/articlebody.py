@@ -1,13 +1,15 @@
-"""The article's text as the page's JSON-LD gives it (``articleBody``), where the page's
-markup splits it: the body in several elements between rows of ads (The New Yorker's three
-``div.body__inner-container``, Rzeczpospolita's ``div.articleBody`` after an ad row), of
-which extraction keeps the first. A topic on the rest never alerted.
+"""The article's text as the page's JSON-LD gives it (``articleBody``), or its Next.js
+data (``__NEXT_DATA__``), where the page's markup holds part of it: the body in several
+elements between rows of ads (The New Yorker's three ``div.body__inner-container``,
+Rzeczpospolita's ``div.articleBody`` after an ad row), of which extraction keeps the first;
+a teaser, the article in the data the page's scripts render. A topic on the rest never
+alerted.
 
-The JSON-LD text is used only when it holds the extracted text (most of its word trigrams)
-and has BODY_MORE times its words at least: the same article, the page's markup having
-lost part of it. Its paragraphs are its lines; a line of the extracted text that it does
-not hold (a standfirst, a subheading written only in the markup) is kept where it stood,
-before the paragraph that followed it.
+The script's text is used only when it holds the extracted text (lines that make half its
+words at least) and has BODY_MORE times its words at least: the same article, the page's markup
+having lost part of it. Its paragraphs are its lines; a line of the extracted text that it
+does not hold (a standfirst, a subheading written only in the markup) is kept where it
+stood, before the paragraph that followed it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from lxml.html import fragment_fromstring
 
 #: The JSON-LD text replaces the extracted text when it has this many times its words.
 BODY_MORE = 1.3
-#: And holds this share of the extracted text's word trigrams.
-BODY_HOLDS = 0.8
+#: And holds lines of the extracted text that make this share of its words (a headline, a
+#: "read the full story in our app" are lines it lacks).
+BODY_HOLDS = 0.5
+#: A string of the page's Next.js data is a candidate text with this many words or more.
+NEXT_DATA_WORDS = 60
 #: Types of the JSON-LD objects whose ``articleBody`` is the page's article.
 _TYPES = frozenset({
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
@@ -40,17 +45,47 @@ _EMPHASIS = re.compile(r"(?<![\w*])\*{1,2}([^*\n]+?)\*{1,2}(?![\w*])")
 
 
 def json_ld_bodies(tree: Any) -> Iterator[str]:
-    """The ``articleBody`` texts of the page's JSON-LD articles (in ``@graph`` too)."""
+    """The ``articleBody`` texts of the page's JSON-LD articles (in ``@graph`` too), then the
+    long texts of its Next.js data (``script#__NEXT_DATA__``: a page that shows a teaser and
+    carries its article in the data its scripts render)."""
     for script in tree.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+        if not script.text:
             continue
-        if "articleBody" not in script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        yield from _bodies(data)
+        if (script.get("type") or "").lower() == "application/ld+json":
+            if "articleBody" not in script.text:
+                continue
+            try:
+                yield from _bodies(json.loads(script.text))
+            except ValueError:
+                continue
+        elif script.get("id") == "__NEXT_DATA__":
+            try:
+                data = json.loads(script.text)
+            except ValueError:
+                continue
+            yield from (_plain(text) for text in _long_strings(data))
+
+
+def _long_strings(data: Any) -> Iterator[str]:
+    """The texts of ``data`` (JSON) of NEXT_DATA_WORDS words or more: its strings, and each
+    of its arrays read as paragraphs (its strings, and the strings of its objects of a few
+    words or more: ``[{"type": "paragraph", "text": …}, …]``), one a line."""
+    if isinstance(data, str):
+        if data.count(" ") >= NEXT_DATA_WORDS:
+            yield data
+    elif isinstance(data, list):
+        paragraphs = [item for item in data if isinstance(item, str)] + [
+            value for item in data if isinstance(item, dict)
+            for value in item.values() if isinstance(value, str) and value.count(" ") >= 3
+        ]
+        joined = "\n".join(paragraphs)
+        if len(paragraphs) > 1 and joined.count(" ") >= NEXT_DATA_WORDS:
+            yield joined
+        for item in data:
+            yield from _long_strings(item)
+    elif isinstance(data, dict):
+        for item in data.values():
+            yield from _long_strings(item)
 
 
 def _bodies(data: Any) -> Iterator[str]:
@@ -86,22 +121,22 @@ def _plain(body: str) -> str:
     return "\n".join(line for line in lines if line and not _DIRECTIVE.match(line))
 
 
-def _trigrams(words: list[str]) -> set[tuple[str, str, str]]:
-    return set(zip(words, words[1:], words[2:], strict=False))
+def _folded(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def completed(text: str, tree: Any) -> str | None:
-    """The article's text from the page's JSON-LD when it holds ``text`` and says more
-    (see the module); None when it does not."""
-    words = _WORD.findall(text.lower())
-    if len(words) < 3:
+    """The article's text from the page's scripts when one holds ``text`` and says more
+    (see the module); None when none does."""
+    lines = [(_folded(line), line.count(" ") + 1) for line in text.split("\n") if line.strip()]
+    words = sum(n for _, n in lines)
+    if not words:
         return None
-    mine = _trigrams(words)
     for body in json_ld_bodies(tree):
-        theirs = _WORD.findall(body.lower())
-        if len(theirs) < BODY_MORE * len(words):
+        held = _folded(body)
+        if held.count(" ") + 1 < BODY_MORE * words:
             continue
-        if len(mine & _trigrams(theirs)) < BODY_HOLDS * len(mine):
+        if sum(n for line, n in lines if line and line in held) < BODY_HOLDS * words:
             continue
         return _merged(text, body)
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
 from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, fresh
 from test_extract_chrome import BODY, folded
@@ -272,3 +273,30 @@ def test_a_body_split_by_ads_is_read_whole_from_its_json_ld() -> None:
     other = "\n".join(STORIES_BY_SLUG["city-late-winner"].body * 3)
     assert extract_article(split_page(other), URL).text == whole.text
     assert extract_article(split_page("\n".join(BODY[:3])), URL).text == whole.text
+
+
+@pytest.mark.parametrize("shape", ["html", "paragraphs"])
+def test_a_teaser_page_is_read_whole_from_its_next_js_data(shape: str) -> None:
+    """A Next.js page that shows a teaser and carries its article in ``__NEXT_DATA__``:
+    the teaser alone was stored, as an article like any other (a review: 29 of 1,461
+    words of an AP story). The data's text that holds the teaser and says more is the text
+    (an HTML string, or an array of paragraphs); other long texts of the data (a related
+    story's) are not."""
+    related = " ".join(STORIES_BY_SLUG["city-late-winner"].body)
+    data = {"props": {"pageProps": {
+        "article": {"headline": "Harbour board raises mooring fees",
+                    "body": "".join(f"<p>{p}</p>" for p in BODY) if shape == "html" else
+                    [{"type": "paragraph", "text": p} for p in BODY]},
+        "related": [{"title": "Late winner", "summary": related}]}}}
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a></nav><div id="__next"><main><article>
+<h1>Harbour board raises mooring fees for visiting yachts</h1><p>{BODY[0]}</p>
+<p class="more">Read the full story in our app.</p></article></main></div>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer>
+<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script></body></html>"""
+    found = extract_article(html, URL)
+    assert found is not None
+    for paragraph in BODY:
+        assert paragraph in found.text
+    assert "late winner" not in found.text.lower() and related[:40] not in found.text
