@@ -246,6 +246,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """(story id, URL, signed, text's opening) of recent clustered articles so titled."""
         ...
 
+    def short_titles(self, since: datetime) -> set[str]:
+        """Titles of recent clustered articles too short to sign."""
+        ...
+
     def record_matches(
         self,
         matches: Sequence[Match],

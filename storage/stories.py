@@ -104,6 +104,16 @@ class StoriesMixin:
                 )
                 self.db.execute("DELETE FROM stale_signatures WHERE article_id = ?", [article_id])
 
+    def short_titles(self, since: datetime) -> set[str]:
+        """The titles of the clustered articles fetched since ``since`` whose texts were too
+        short to sign."""
+        rows = self.db.execute(
+            "SELECT DISTINCT title FROM articles WHERE story_id IS NOT NULL"
+            " AND minhash IS NULL AND fetched >= ? AND title != ''",
+            [to_iso(since)],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     def titled(
         self, title: str, since: datetime, article_id: int
     ) -> list[tuple[int, str, bool, str]]:
