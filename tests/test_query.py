@@ -349,7 +349,13 @@ def test_a_term_asked_for_and_excluded_is_refused(query: str, message: str, colu
      ("site:reuters.com Maduro", "unknown field 'site'", 1, "write source:reuters.com"),
      ("intitle:Maduro", "unknown field 'intitle'", 1, "write title:Maduro"),
      ("Marks & Spencer", "'&' has no letters or digits", 7,
-      'quote the name it is part of: "Marks & Spencer"')],
+      'quote the name it is part of: "Marks & Spencer"'),
+     ("Maduro OR Machado -Trump",
+      "'-' beside OR: it would leave words out of one side of the OR only", 19,
+      "write (Maduro OR Machado) -Trump for the whole query, or Maduro OR (Machado -Trump) "
+      "for one side"),
+     ("Maduro NOT Trump OR Machado",
+      "'NOT' beside OR: it would leave words out of one side of the OR only", 8, None)],
 )
 def test_other_tools_syntax_is_refused_with_what_to_write(
     query: str, message: str, column: int, hint: str | None
@@ -357,7 +363,9 @@ def test_other_tools_syntax_is_refused_with_what_to_write(
     """What users of Google, Lucene, Miniflux or LexisNexis type was accepted and read as
     something else: `maduro or machado` required the word "or" (no Spanish article
     matched), `!Trump` required Trump, `Maduro|Machado` and `/Madur[oa]/` were phrases,
-    `NEAR/5` two words, `C++` the letter c in every "D.C." (a review, on fundus pages).
+    `NEAR/5` two words, `C++` the letter c in every "D.C.", and `Maduro OR Machado -Trump`
+    left Trump out of Machado's side only, where Google leaves it out of the whole query
+    (a review, on fundus pages).
     Refused when given, with what to write; a topic stored before is still read."""
     from watchlist import compile_query
 
@@ -373,7 +381,8 @@ def test_other_tools_syntax_is_refused_with_what_to_write(
 @pytest.mark.parametrize("query", [
     "Maduro OR Machado", '"black or white"', "2,000 jobs", "Yahoo!", "U.S. sanctions",
     "Maduro's", "covid-19", "AT&T", "NEAR(Maduro exile, 5)", '"Washington, D.C."', "x y",
-    "=US", "title:Maduro", "A.I.", "€5bn", "e-mail",
+    "=US", "title:Maduro", "A.I.", "€5bn", "e-mail", "(Maduro OR Machado) -Trump",
+    "Maduro OR (Machado -Trump)", "(a OR b) (c -d)", "NEAR(a b) -c",
 ])
 def test_what_reads_as_written_is_accepted(query: str) -> None:
     from watchlist import compile_query

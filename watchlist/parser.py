@@ -435,6 +435,7 @@ def refuse_other_syntax(query: str) -> None:
     (a phrase), ``/Madur[oa]/`` (a phrase), ``NEAR/5`` or ``"…"~5`` (words), ``C++`` (the
     letter c). Asked of a query as it is given, as refuse_contradictions is."""
     lexemes = list(_lex(query))
+    _refuse_mixed_exclusion(lexemes)
     for lexeme, after in pairwise(lexemes):
         if lexeme.kind != "WORD":
             continue
@@ -471,6 +472,34 @@ def refuse_other_syntax(query: str) -> None:
                 f"'{word}' is read as the single letter '{found[0][2]}' (symbols are not part of "
                 "words): it would match every lone one", column,
                 f"write it in a phrase with a word it comes with: \"{word} compiler\"")
+
+
+def _refuse_mixed_exclusion(lexemes: list[_Lexeme]) -> None:
+    """A QueryError for OR and an exclusion side by side, outside parentheses:
+    ``Maduro OR Machado -Trump`` leaves Trump out of Machado's articles only (NOT binds
+    tightest), where Google and Bing leave it out of the whole query; each reader means one
+    of the two, so the query says which."""
+    depth = 0
+    operators: dict[int, _Lexeme] = {}
+    exclusions: dict[int, _Lexeme] = {}
+    for lexeme in lexemes:
+        if lexeme.kind == "(":
+            depth += 1
+        elif lexeme.kind == ")":  # the group closed: its own OR and exclusions with it
+            operators.pop(depth, None)
+            exclusions.pop(depth, None)
+            depth -= 1
+        elif lexeme.kind == "OR":
+            operators.setdefault(depth, lexeme)
+        elif lexeme.kind in ("NOT", "NEG"):
+            exclusions.setdefault(depth, lexeme)
+        if depth in operators and depth in exclusions:
+            word = exclusions[depth]
+            raise QueryError(
+                f"'{word.text}' beside OR: it would leave words out of one side of the OR only",
+                word.column,
+                "write (Maduro OR Machado) -Trump for the whole query, or Maduro OR (Machado "
+                "-Trump) for one side")
 
 
 def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
