@@ -382,7 +382,8 @@ def test_other_tools_syntax_is_refused_with_what_to_write(
     "Maduro OR Machado", '"black or white"', "2,000 jobs", "Yahoo!", "U.S. sanctions",
     "Maduro's", "covid-19", "AT&T", "NEAR(Maduro exile, 5)", '"Washington, D.C."', "x y",
     "=US", "title:Maduro", "A.I.", "€5bn", "e-mail", "(Maduro OR Machado) -Trump",
-    "Maduro OR (Machado -Trump)", "(a OR b) (c -d)", "NEAR(a b) -c",
+    "Maduro OR (Machado -Trump)", "(a OR b) (c -d)", "NEAR(a b) -c", "$100 million",
+    "US$5bn", "5% tariff", "#1 seed",
 ])
 def test_what_reads_as_written_is_accepted(query: str) -> None:
     from watchlist import compile_query

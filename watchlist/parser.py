@@ -424,7 +424,7 @@ def refuse_contradictions(node: Node) -> None:
 #: to write instead: Lucene's "!" and "~5", Miniflux's regular expressions, Google's
 #: AROUND(5), LexisNexis' w/5.
 _PROXIMITY: Final = re.compile(r"(?i)(?:near|w)/[0-9]+")
-_REGEX: Final = re.compile(r"[\[\]\\^$]|^/.+/$|^\?")
+_REGEX: Final = re.compile(r"[\[\]\\]|^/.+/$|^\?")
 _ONE_OF: Final = "write Maduro OR Machado for either, Maduro Machado for both"
 
 
@@ -467,7 +467,7 @@ def refuse_other_syntax(query: str) -> None:
                              f"{_ONE_OF}, or quote a phrase: \"Washington, D.C.\"")
         found = tokenize(word)
         if (len(found) == 1 and len(found[0][2]) == 1 and found[0][2].isascii()
-                and len(word.rstrip(".")) > 1):
+                and found[0][2].isalpha() and len(word.rstrip(".")) > 1):
             raise QueryError(
                 f"'{word}' is read as the single letter '{found[0][2]}' (symbols are not part of "
                 "words): it would match every lone one", column,
