@@ -120,13 +120,15 @@ def _reason(exc: BaseException) -> str:
 #: that wants a login, a sender domain whose SPF, DKIM or DMARC policy fails): every message
 #: gets them, and they pass once the configuration is mended, so the messages wait. They
 #: were failed for good, one by one: every alert of the time lost.
-_REFUSES_US = re.compile(
-    r"relay|authenticat|\b5\.7\.0\b|\b5\.7\.2[5-9]\b|dmarc|\bspf\b|dkim", re.IGNORECASE
-)
+_REFUSES_US = re.compile(r"relay|authenticat|dmarc|\bspf\b|dkim", re.IGNORECASE)
+#: The enhanced status of a security or policy refusal (RFC 3463: 5.7.x); a reply that only
+#: mentions those words elsewhere ("user unknown") is about its message.
+_POLICY = re.compile(r"\b5\.7\.\d{1,3}\b")
 
 
 def _refuses_us(code: int, reply: str) -> bool:
-    return code == 530 or (500 <= code < 600 and bool(_REFUSES_US.search(reply)))
+    return code == 530 or (500 <= code < 600 and bool(_POLICY.search(reply))
+                           and bool(_REFUSES_US.search(reply)))
 
 
 def _is_loopback(host: str) -> bool:

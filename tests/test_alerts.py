@@ -672,6 +672,8 @@ def test_a_connection_lost_after_the_message_sends_it_again_three_times_at_most(
 @pytest.mark.parametrize("reply", [
     "554 5.7.1 <reader@example.test>: Relay access denied",
     "530 5.7.0 Authentication required",
+    "550 5.7.26 Unauthenticated email from newswatch.test is not accepted due to domain's "
+    "DMARC policy",
 ])
 def test_a_server_that_will_not_relay_for_us_keeps_the_alerts(
     smtp: SmtpSink, store: storage.Store, reply: str
@@ -690,6 +692,16 @@ def test_a_server_that_will_not_relay_for_us_keeps_the_alerts(
     assert store.outbox_counts()["pending"] == 2
     del smtp.refuse["reader@example.test"]
     assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 2
+
+
+def test_a_refusal_that_only_mentions_such_words_is_the_messages(
+    smtp: SmtpSink, store: storage.Store
+) -> None:
+    """Only a security or policy refusal (5.7.x) counts as the server refusing newswatch: a
+    mailbox refused for good whose text says "authenticated" fails as any other."""
+    smtp.refuse["gone@example.test"] = "550 5.1.1 User unknown (sender authenticated)"
+    enqueue(store, outbox_email("gone@example.test"))
+    assert deliver(store, SmtpTransport(smtp.settings())).failed == 1
 
 
 def test_a_message_deferred_for_five_days_is_given_up(
