@@ -314,10 +314,14 @@ class SmtpTransport:
                 raise MessageRefused(
                     f"{where} refused the message: {reply}", permanent=True
                 ) from exc
-            if 400 <= exc.smtp_code < 500 and exc.smtp_code != 421:
-                raise MessageRefused(f"{where} deferred the message: {reply}") from exc
             if exc.smtp_code == 421:  # closing: nothing said of the sender
                 raise TransportUnavailable(f"{where} closing: {reply}") from exc
+            if 400 <= exc.smtp_code < 500:
+                # Before any recipient: the server defers newswatch's mail, not this
+                # message ("too many messages, slow down", no room): the others wait too
+                # (each was tried, one refusal after another, at every run).
+                raise TransportUnavailable(
+                    f"{where} deferred mail from newswatch: {reply}") from exc
             # A refused From address is a configuration problem shared by every message:
             # keep them pending rather than failing them all.
             raise TransportUnavailable(f"{where} refused sender {exc.sender}: {reply}") from exc

@@ -71,6 +71,8 @@ class SmtpSink:
         self.port = port or free_port()
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 no such user"
         self.drop_after_data = False  # take each message, then close without the reply
+        self.refuse_mail: str | None = None  # an SMTP reply to every MAIL FROM
+        self.mail_attempts = 0
         self.received: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._kwargs = controller_kwargs
@@ -82,6 +84,16 @@ class SmtpSink:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        self.mail_attempts += 1
+        if self.refuse_mail is not None:
+            return self.refuse_mail
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -702,6 +714,23 @@ def test_a_refusal_that_only_mentions_such_words_is_the_messages(
     smtp.refuse["gone@example.test"] = "550 5.1.1 User unknown (sender authenticated)"
     enqueue(store, outbox_email("gone@example.test"))
     assert deliver(store, SmtpTransport(smtp.settings())).failed == 1
+
+
+def test_a_server_deferring_newswatchs_mail_stops_the_run(
+    smtp: SmtpSink, store: storage.Store
+) -> None:
+    """A rate limit given at MAIL FROM ("450 4.7.0 too many messages"): every message of the
+    run was tried, one refusal after another, each backing off on its own (a review). It
+    defers newswatch, not a message: the run stops, the messages wait, and go together."""
+    smtp.refuse_mail = "450 4.7.0 Too many messages, slow down"
+    enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(3)))
+    transport = SmtpTransport(smtp.settings())
+    report = deliver(store, transport)
+    assert (report.sent, report.retrying, smtp.mail_attempts) == (0, 3, 1)
+    assert report.errors[0].endswith("deferred mail from newswatch: 450 4.7.0 Too many "
+                                     "messages, slow down")
+    smtp.refuse_mail = None
+    assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 3
 
 
 def test_a_message_deferred_for_five_days_is_given_up(
