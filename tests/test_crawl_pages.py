@@ -50,6 +50,19 @@ def exported(workdir) -> dict[str, dict[str, str]]:
     return {r["title"]: r for r in rows}
 
 
+def crawl_pages(site, workdir, pages: dict[str, tuple[bytes, str]], feed_path: str
+                ) -> dict[str, dict[str, str]]:
+    """Serve each page (path: body, content type), list them in one feed, crawl it and
+    return the stored articles by title (each page's title is its path)."""
+    for path, (body, kind) in pages.items():
+        site.serve(path, body, content_type=kind)
+    feed = rss("".join(item(path, site.url(path)) for path in pages))
+    workdir.write_config(sources=[site.serve(feed_path, feed)])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return exported(workdir)
+
+
 def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workdir):
     slugs = list(STORIES_BY_SLUG)[: len(MOVED)]
     targets = {path: site.url(f"/articles/{slug}") for path, slug in zip(MOVED, slugs, strict=True)}
@@ -72,13 +85,7 @@ def test_meta_refresh_pages_are_followed_and_other_encodings_decoded(site, workd
         "/h/cp1252": (page(word).encode("cp1252"), "text/html; charset=windows-1252"),
         "/h/bom": (b"\xef\xbb\xbf" + page(word).encode(), "text/html"),
     }
-    for path, (body, kind) in pages.items():
-        site.serve(path, body, content_type=kind)
-    feed = rss("".join(item(path, site.url(path)) for path in pages))
-    workdir.write_config(sources=[site.serve("/h/pages.rss", feed)])
-    result = workdir.newswatch("crawl")
-    assert result.returncode == 0, result.stdout + result.stderr
-    articles = exported(workdir)
+    articles = crawl_pages(site, workdir, pages, "/h/pages.rss")
     for path, slug in zip(MOVED, slugs, strict=True):
         assert STORIES_BY_SLUG[slug].body[0] in articles[path]["text"], path
         assert articles[path]["extraction"].startswith("page:"), path
@@ -105,13 +112,8 @@ def test_a_servers_charset_the_pages_bytes_contradict_is_not_taken(site, workdir
         "/c/latin-as-latin": (page(german).encode("latin-1", "xmlcharrefreplace"), "text/html; charset=iso-8859-1",
                               german),
     }
-    for path, (body, kind, _) in pages.items():
-        site.serve(path, body, content_type=kind)
-    feed = rss("".join(item(path, site.url(path)) for path in pages))
-    workdir.write_config(sources=[site.serve("/c/pages.rss", feed)])
-    result = workdir.newswatch("crawl")
-    assert result.returncode == 0, result.stdout + result.stderr
-    articles = exported(workdir)
+    articles = crawl_pages(site, workdir, {path: (body, kind) for path, (body, kind, _)
+                                           in pages.items()}, "/c/pages.rss")
     for path, (_, _, words) in pages.items():
         assert words in articles[path]["text"], (path, articles[path]["text"][:120])
 
@@ -189,14 +191,9 @@ def test_a_page_whose_base_or_canonical_link_cannot_be_joined_is_read(site, work
     heads = {"/h/base": '<base href="http://[::1/">',
              "/h/canonical": '<link rel="canonical" href="http://[::1/story">',
              "/h/port": '<link rel="canonical" href="http://127.0.0.1:99999/story">'}
-    for path, head in heads.items():
-        site.serve(path, page("Read in spite of its head.", head=head).encode(),
-                   content_type="text/html")
-    feed = rss("".join(item(path, site.url(path)) for path in heads))
-    workdir.write_config(sources=[site.serve("/h/heads.rss", feed)])
-    result = workdir.newswatch("crawl")
-    assert result.returncode == 0, result.stdout + result.stderr
-    articles = exported(workdir)
+    articles = crawl_pages(site, workdir, {
+        path: (page("Read in spite of its head.", head=head).encode(), "text/html")
+        for path, head in heads.items()}, "/h/heads.rss")
     for path in heads:
         assert articles[path]["extraction"].startswith("page:"), articles[path]
         assert "Read in spite of its head." in articles[path]["text"]
