@@ -163,8 +163,8 @@ def compose(
         "items": [_view(item, tz, number)
                   for number, item in enumerate(ordered[:MAX_STORIES], 1)],
         **_more(count - MAX_STORIES),
-        "notice": _one_line(notice or ""),
-        "notice_lines": _wrap(_one_line(notice or ""), "", ""),
+        "notice": one_line(notice or ""),
+        "notice_lines": _wrap(one_line(notice or ""), "", ""),
     }
     pairs = ((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
     email = _rendered(
@@ -178,10 +178,10 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     title_segments = _flat_segments(item.title_segments or ((item.title, False),), MAX_TITLE)
     if not "".join(text for text, _ in title_segments).strip():
         title_segments = (("(untitled)", False),)
-    url = _one_line(item.url)
+    url = one_line(item.url)
     host = _web_host(url)
-    also_on = ", ".join(_shorten(name, MAX_NAME) for name in _names(item.also_on))
-    source = _shorten(_one_line(item.source), MAX_NAME)
+    also_on = ", ".join(shorten(name, MAX_NAME) for name in _names(item.also_on))
+    source = shorten(one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
     updated = _updated(item, tz)
     return {
@@ -260,7 +260,7 @@ def _marked(segments: Segments) -> str:
             parts.append(f"{lead}*{core}*{trail}")
         else:
             parts.append(text)
-    return _one_line("".join(parts))
+    return one_line("".join(parts))
 
 
 def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[str]:
@@ -332,7 +332,7 @@ def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
     ``topics`` are already one line each; the title is made so: a subject never spans lines.
     """
     if len(ordered) == 1:
-        tail = _shorten(_one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
+        tail = shorten(one_line(ordered[0].title) or "(untitled)", MAX_SUBJECT_TITLE)
         if ordered[0].updated is not None:
             tail = f"Updated: {tail}"
     else:
@@ -346,10 +346,10 @@ def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
         subject = f"[newswatch] {listed} — {tail}"
         if len(subject) <= MAX_SUBJECT:
             return subject
-    return _shorten(subject, MAX_SUBJECT)
+    return shorten(subject, MAX_SUBJECT)
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     """Cut ``text`` to ``limit`` characters at a word boundary when possible, with '…'."""
     if len(text) <= limit:
         return text
@@ -360,24 +360,24 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Collapse all whitespace (CR, LF and Unicode line breaks included) to single spaces and
     drop other control characters: what comes from an article or a config never spans lines."""
     return _flat(text).strip()
 
 
 def _flat(text: str) -> str:
-    """``_one_line`` without the strip: for segments, whose edge spaces separate words."""
+    """``one_line`` without the strip: for segments, whose edge spaces separate words."""
     return _CONTROL.sub("", _SPACE.sub(" ", text))
 
 
 def _flat_segments(segments: Segments, limit: int | None = None) -> Segments:
     """Highlight segments on one line, without control characters; with a ``limit``, at
-    most that many characters of them (cut as :func:`_shorten` cuts, with '…')."""
+    most that many characters of them (cut as :func:`shorten` cuts, with '…')."""
     flat = tuple((_flat(text), hit) for text, hit in segments)
     if limit is None or sum(len(text) for text, _ in flat) <= limit:
         return flat
-    kept = len(_shorten("".join(text for text, _ in flat), limit)) - 1  # without its '…'
+    kept = len(shorten("".join(text for text, _ in flat), limit)) - 1  # without its '…'
     cut: list[tuple[str, bool]] = []
     for text, hit in flat:
         if kept <= 0:
@@ -389,7 +389,7 @@ def _flat_segments(segments: Segments, limit: int | None = None) -> Segments:
 
 def _names(values: Iterable[str]) -> list[str]:
     """Distinct non-empty names, each on one line, in their first-seen order."""
-    return _unique(n for n in (_one_line(v) for v in values) if n)
+    return _unique(n for n in (one_line(v) for v in values) if n)
 
 
 def _unique(values: Iterable[H]) -> list[H]:
@@ -445,7 +445,7 @@ def compose_digest(
         newest = sorted(entries.values(), key=_newest_first)
         more = len(newest) - quota[name]
         shown.append({
-            "topic": _one_line(name),
+            "topic": one_line(name),
             "count": _plural(len(entries), "story"),
             "items": [_view(item, tz, number)
                       for number, item in enumerate(newest[: quota[name]], 1)],
@@ -458,7 +458,7 @@ def compose_digest(
     when = f" since {stamp}" if stamp else ""
     if count:
         listed = ", ".join(topics)
-        subject = _shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        subject = shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
         heading = f"{_plural(count, 'story')} for {listed}"
         intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
     else:
@@ -501,10 +501,10 @@ def _more(count: int, topic: str | None = None) -> dict[str, Any]:
     the newest ones, when ``count`` more are left out: ``more``, and wrapped, ``more_lines``."""
     if count <= 0:
         return {"more": "", "more_lines": []}
-    about = f" about {_one_line(topic)}" if topic is not None else ""
+    about = f" about {one_line(topic)}" if topic is not None else ""
     line = (f"… and {_plural(count, 'older story')}{about}, not listed here: all are in the"
             " archive (newswatch search).")
-    keep = [_one_line(topic)] if topic is not None else []
+    keep = [one_line(topic)] if topic is not None else []
     return {"more": line, "more_lines": _wrap(line, "", "", keep=keep)}
 
 
@@ -512,7 +512,7 @@ def _why(what: str, recipient: str, watched: list[str]) -> dict[str, Any]:
     """The footer's reason for the email: "You receive ``what`` because ``recipient``
     watches: ``watched``." (``recipient`` and ``watched`` apart for the HTML, and the
     sentence wrapped for the text, never inside a topic's name)."""
-    shown = _one_line(redact(recipient))
+    shown = one_line(redact(recipient))
     listed = ", ".join(watched)
     sentence = f"You receive {what} because {shown} watches: {listed}."
     return {

@@ -10,7 +10,7 @@ from typing import Any
 
 from storage import Email, SourceHealth
 
-from .compose import MAX_NAME, _one_line, _shorten, format_when, templates
+from .compose import MAX_NAME, format_when, one_line, shorten, templates
 
 
 def _view(row: SourceHealth) -> dict[str, Any]:
@@ -19,10 +19,10 @@ def _view(row: SourceHealth) -> dict[str, Any]:
     that cannot be written: the email failed for good, and so every source's report in
     it)."""
     return {
-        "name": _shorten(_one_line(row.name or row.url), MAX_NAME) or _one_line(row.url),
-        "url": _one_line(row.url),
-        "polled_at": _one_line(row.fetch_url) if row.fetch_url else row.fetch_url,
-        "error": _one_line(row.deactivated or row.last_error or "unknown error"),
+        "name": shorten(one_line(row.name or row.url), MAX_NAME) or one_line(row.url),
+        "url": one_line(row.url),
+        "polled_at": one_line(row.fetch_url) if row.fetch_url else row.fetch_url,
+        "error": one_line(row.deactivated or row.last_error or "unknown error"),
         "failures": row.consecutive_failures,
         "since": format_when(row.failing_since),
         "last_success": format_when(row.last_success) if row.last_success else "never",
