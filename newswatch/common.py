@@ -28,6 +28,8 @@ import click
 from scheduler import AlreadyRunning
 from storage import NewerSchema, StorageError, from_iso, to_iso
 
+from .units import parse_duration
+
 if TYPE_CHECKING:
     from storage import Storage
 
@@ -224,8 +226,6 @@ def plain(value: Any) -> Any:
 
 def since_seconds(since: str) -> float:
     """A ``--since`` option's duration in seconds; exit 2 with one line when it is not one."""
-    from .units import parse_duration
-
     try:
         return parse_duration(since)
     except ValueError as exc:
