@@ -208,7 +208,19 @@ ADDRESS = Parser("address", _address)
 SOURCE_KIND = Parser("kind", lambda value: _choice(value, SOURCE_KINDS))
 PATTERNS = Parser("patterns", _patterns)
 SOURCES = Parser("sources", _sources)
-MODE = Parser("mode", lambda value: _choice(value, TOPIC_MODES))
+def _mode(value: object) -> TopicMode:
+    try:
+        return _choice(value, TOPIC_MODES)
+    except ValueError as exc:
+        if isinstance(value, str) and value.strip().casefold() in ("daily", "weekly", "hourly"):
+            raise ValueError(
+                f'{exc} (a {value.strip().casefold()} email: mode = "digest", and the '
+                'digest times in [alerts] or [[recipients]], e.g. digest = "Mon 08:00")'
+            ) from None
+        raise
+
+
+MODE = Parser("mode", _mode)
 RECIPIENTS = Parser("recipients", _recipients)
 TIMEZONE = Parser("timezone", _timezone)
 TIMES = Parser("times", _times)

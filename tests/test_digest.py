@@ -27,7 +27,7 @@ from alerts import (
     SmtpTransport,
     format_when,
 )
-from alerts.schedule import parse_times, plan
+from alerts.schedule import format_times, parse_times, plan
 from scheduler import Daemon
 from scheduler.pipeline import Pipeline
 from storage import Article, SourceSpec, Store, TopicSpec, to_iso
@@ -165,6 +165,74 @@ def test_a_missed_digest_time_is_caught_up_once() -> None:
     after = plan(policy, datetime(2026, 11, 25, 18, 5, tzinfo=UTC), due.slot, None, None)
     assert after.kind is None
     assert after.next == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+def test_weekly_and_weekday_digest_times() -> None:
+    """Google Alerts' "once a week": "Mon 08:00"; and a desk's "Mon-Fri 07:30"."""
+    weekly = RecipientPolicy("Europe/Madrid", parse_times("mon 08:00"))
+    assert format_times(weekly.times) == "Mon 08:00"
+    wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert weekly.next_slot(wednesday) == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert weekly.latest_slot(wednesday) == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    # The Monday after the clocks go back (Sunday 25 October 2026): 08:00 CET, 07:00 UTC;
+    # the Monday before it 08:00 CEST, 06:00 UTC.
+    assert weekly.next_slot(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 26, 7, 0, tzinfo=UTC
+    )
+    assert weekly.latest_slot(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 19, 6, 0, tzinfo=UTC
+    )
+    # Down for three weeks: one digest when started again, then next Monday's.
+    handled = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    due = plan(weekly, wednesday, handled, None, None)
+    assert (due.kind, due.slot) == ("slot", datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    after = plan(weekly, wednesday + timedelta(minutes=5), due.slot, None, None)
+    assert (after.kind, after.next) == (None, datetime(2026, 11, 30, 7, 0, tzinfo=UTC))
+
+    desk = RecipientPolicy("UTC", parse_times("Mon-Fri 07:30, Sat 10:00"))
+    assert format_times(desk.times) == "Mon-Fri 07:30, Sat 10:00"
+    friday = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert desk.next_slot(friday) == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    assert desk.next_slot(datetime(2026, 11, 28, 10, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 30, 7, 30, tzinfo=UTC
+    )  # nothing on Sunday
+    weekend = RecipientPolicy("UTC", parse_times("Sat-Sun 09:00"))
+    assert format_times(weekend.times) == "Sat-Sun 09:00"
+    assert format_times(parse_times("Sun-Mon 09:00")) == "Sun-Mon 09:00"
+    # Each item stands alone: 17:00 every day.
+    assert format_times(parse_times("Thursday 08:00, 17:00")) == "Thu 08:00, 17:00"
+
+    for bad, message in [
+        ("Mondy 08:00", "'Mondy' is not a day of the week"),
+        ("T 08:00", "'T' is not a day of the week"),
+        ("Mon, Thu 08:00", "'Mon' is not a time of day"),
+        ("Mon 8am", "'Mon 8am' is not a time of day"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            parse_times(bad)
+
+
+def test_a_weekly_digest_goes_out_on_its_day_only(store: Store, mail) -> None:
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    clock = Clock(NOW)  # Wednesday 25 November
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("Mon 08:00"))),
+                    mail)
+    for day in range(5):  # an article a day, Wednesday to Sunday
+        clock.at(NOW + timedelta(days=day))
+        article(store, src, f"a{day}", f"Lithium news {day}", "lithium", clock.now)
+        assert pipe.match().queued == 1
+        assert pipe.digests() == 0
+    clock.at(datetime(2026, 11, 30, 7, 59, tzinfo=UTC))
+    assert pipe.digests() == 0
+    clock.at(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # Monday 08:00
+    assert pipe.digests() == 1
+    deliver(pipe)
+    [message] = mail.wait_for(1)
+    assert message["Subject"] == "[newswatch] Digest — 5 stories: Lithium"
+    assert "Digests come at Mon 08:00 UTC." in text_of(message)
+    clock.at(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))  # Tuesday: nothing
+    assert pipe.digests() == 0
 
 
 # -- digest mode ------------------------------------------------------------------------------
@@ -902,13 +970,16 @@ def test_config_errors_for_time_zones_times_modes_and_recipients(workdir) -> Non
     assert problems == [
         "alerts.timezone: unknown time zone 'Mars/Olympus_Mons' "
         '(use an IANA name such as "America/Caracas" or "UTC")',
-        "alerts.digest: '25:00' is not a time of day (use HH:MM, e.g. \"08:00,17:00\")",
+        "alerts.digest: '25:00' is not a time of day "
+        '(use HH:MM, e.g. "08:00,17:00", or "Mon 08:00" for one day a week)',
         "alerts.storm: must not be negative",
-        "topics[0].mode: expected one of immediate, digest",
+        "topics[0].mode: expected one of immediate, digest (a weekly email: mode = \"digest\", "
+        'and the digest times in [alerts] or [[recipients]], e.g. digest = "Mon 08:00")',
         "recipients[0].email: 'not-an-address' is not an email address",
         "recipients[1].timezone: unknown time zone 'Europe/Nowhere' "
         '(use an IANA name such as "America/Caracas" or "UTC")',
-        "recipients[1].digest: '8am' is not a time of day (use HH:MM, e.g. \"08:00,17:00\")",
+        "recipients[1].digest: '8am' is not a time of day "
+        '(use HH:MM, e.g. "08:00,17:00", or "Mon 08:00" for one day a week)',
         "recipients[2].email: same address as recipients[1]",
     ]
 

@@ -32,6 +32,7 @@ import screenshot_golden
 import storage
 from alerts import AlertItem, RecipientPolicy, build_message, compose_digest
 from alerts.compose import compose
+from alerts.schedule import Time
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1"
@@ -39,7 +40,7 @@ NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 CARACAS = ZoneInfo("America/Caracas")
 # 25 Nov 2026, 06:30 UTC: 07:30 in Madrid (CET), the reader's morning digest.
 DIGEST_NOW = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
-MADRID = RecipientPolicy(timezone="Europe/Madrid", times=((7, 30), (18, 0)), storm=10)
+MADRID = RecipientPolicy(timezone="Europe/Madrid", times=(Time(7, 30), Time(18, 0)), storm=10)
 
 
 @dataclass(frozen=True)
