@@ -212,10 +212,11 @@ def _mode(value: object) -> TopicMode:
     try:
         return _choice(value, TOPIC_MODES)
     except ValueError as exc:
-        if isinstance(value, str) and value.strip().casefold() in ("daily", "weekly", "hourly"):
+        example = {"daily": "08:00", "weekly": "Mon 08:00"}.get(str(value).strip().casefold())
+        if example:
             raise ValueError(
-                f'{exc} (a {value.strip().casefold()} email: mode = "digest", and the '
-                'digest times in [alerts] or [[recipients]], e.g. digest = "Mon 08:00")'
+                f'{exc} (a {str(value).strip().casefold()} email: mode = "digest", and the '
+                f'digest times in [alerts] or [[recipients]], e.g. digest = "{example}")'
             ) from None
         raise
 

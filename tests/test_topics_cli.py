@@ -122,7 +122,8 @@ def test_topic_options_are_validated_like_the_query(workdir):
     problems = [line.split(": ", 2)[2] for line in result.stderr.splitlines()]
     assert problems == [
         "topics[0].exclude: unclosed parenthesis at column 1",
-        "topics[1].mode: expected one of immediate, digest",
+        "topics[1].mode: expected one of immediate, digest (a weekly email: mode = \"digest\", "
+        'and the digest times in [alerts] or [[recipients]], e.g. digest = "Mon 08:00")',
         "topics[2].sources: expected a list of source names, URLs or hosts",
         "topics[3].exclude: 'AND' needs a term after it at column 7",
     ]
@@ -219,6 +220,9 @@ def test_add_refuses_bad_input_in_one_line(workdir):
         (["Maduro", "Maduro", "--notify", "not-an-email"], "--notify: 'not-an-email' is not"),
         (["Maduro", "Maduro", "--notify", DESK, "--mode", "hourly"],
          "--mode: expected one of immediate, digest"),
+        (["Maduro", "Maduro", "--notify", DESK, "--mode", "daily"],
+         "--mode: expected one of immediate, digest (a daily email: mode = \"digest\", and the "
+         'digest times in [alerts] or [[recipients]], e.g. digest = "08:00")'),
         ([" ", "Maduro", "--notify", DESK], "NAME: must not be empty"),
         (["Maduro\nexit", "Maduro", "--notify", DESK],
          "NAME: 'Maduro\\nexit' is not one line of text (a newline or a control character)"),
