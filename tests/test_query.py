@@ -215,6 +215,17 @@ def test_normalize(text: str, expected: str) -> None:
         ("\u2018Venezuela\u2019s oil\u2019", '"venezuela s oil"'),
         ("O\u2019Brien", '"o brien"'),
         ("\u2039Maduro out\u203a", '"maduro out"'),
+        # Straight single quotes around words make a phrase too (as Lucene reads them);
+        # inside or before a word without a closing one, an apostrophe.
+        ("'AI Act' OR Maduro", '"ai act" OR "maduro"'),
+        ("title:'AI Act'", 'title : "ai act"'),
+        ("Maduro -'Donald Trump'", '"maduro" NOT "donald trump"'),
+        ("='AI Act'", '"ai act"'),
+        ("'Nicolás Mad'*", '"nicolas mad"*'),
+        ("('Data Act' OR \u2018AI Act\u2019)", '"data act" OR "ai act"'),
+        ("Venezuela's 'interim' leader", '"venezuela s" AND "interim" AND "leader"'),
+        ("'90s music", '"90s" AND "music"'),
+        ("rock 'n' roll", '"rock" AND "n" AND "roll"'),
         # What no reader sees, pasted with a word from a web page.
         ("Bevöl\u00adkerung", '"bevolkerung"'),
         ("Mad\u200buro", '"maduro"'),

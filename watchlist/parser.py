@@ -35,6 +35,10 @@ _QUOTES: Final = frozenset('"“”„«»')
 #: a word, U+2019 is an apostrophe (Venezuela's, O'Brien).
 _SINGLE_OPENING: Final = frozenset("\u2018\u201a\u2039")
 _SINGLE_CLOSING: Final = frozenset("\u2019\u2018\u203a")
+#: A straight single quote opens a phrase where a term starts ('AI Act', as Lucene and many
+#: users write it) when another one closes it, followed by a space, ")", "*" or the end;
+#: elsewhere it is an apostrophe (O'Brien, '90s).
+_STRAIGHT: Final = "'"
 #: Dashes a word processor or phone keyboard puts for '-' (en dash, em dash, minus sign).
 _DASHES: Final = frozenset("-\u2013\u2014\u2212")
 #: What no reader sees (see crawler.extracted.visible: articles lose the same).
@@ -65,7 +69,8 @@ class _Lexeme:
 
 
 def _starts_term(char: str) -> bool:
-    return char in _QUOTES or char in _SINGLE_OPENING or char in "(=" or is_word_char(char)
+    return (char in _QUOTES or char in _SINGLE_OPENING or char in "(='"
+            or is_word_char(char))
 
 
 def _source_host(word: str) -> str:
@@ -79,8 +84,9 @@ def _source_host(word: str) -> str:
 
 def _single_closing(query: str, start: int) -> int:
     """Where the single quote that closes the one at ``start`` is (-1: none)."""
+    closing = _STRAIGHT if query[start] == _STRAIGHT else _SINGLE_CLOSING
     for j in range(start + 1, len(query)):
-        if query[j] in _SINGLE_CLOSING and (
+        if query[j] in closing and (
             j + 1 == len(query) or query[j + 1].isspace() or query[j + 1] in ")*"
         ):
             return j
@@ -125,7 +131,10 @@ def _lex(query: str) -> Iterator[_Lexeme]:
             prefix = end + 1 < n and query[end + 1] == "*"
             yield _Lexeme("PHRASE", query[i + 1 : end], i + 1, prefix)
             i = end + 1 + prefix
-        elif char in _SINGLE_OPENING and (end := _single_closing(query, i)) > 0:
+        elif (
+            char in _SINGLE_OPENING
+            or (char == _STRAIGHT and (i == 0 or not is_word_char(query[i - 1])))
+        ) and (end := _single_closing(query, i)) > i + 1:
             prefix = end + 1 < n and query[end + 1] == "*"
             yield _Lexeme("PHRASE", query[i + 1 : end], i + 1, prefix)
             i = end + 1 + prefix
@@ -139,7 +148,8 @@ def _lex(query: str) -> Iterator[_Lexeme]:
             yield _Lexeme("NEG", "-", i + 1)
             i += 1
         elif char == "=":
-            if i + 1 == n or not (query[i + 1] in _QUOTES or is_word_char(query[i + 1])):
+            if i + 1 == n or not (query[i + 1] in _QUOTES or query[i + 1] in _SINGLE_OPENING
+                                  or query[i + 1] == _STRAIGHT or is_word_char(query[i + 1])):
                 raise QueryError(
                     "'=' must be directly followed by a word or phrase",
                     i + 1,
