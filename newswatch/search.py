@@ -79,11 +79,12 @@ def find(
     """The ``limit`` newest archived articles ``topic`` matches, and whether more match:
     the verdict the daemon gives (watchlist.verdict), its options included."""
     from watchlist import highlight, topic_matches
+    from watchlist.match import fts_expression
 
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:
-        batch = store.search(topic.compiled, since, PAGE, offset)
+        batch = store.search(fts_expression(topic.query), since, PAGE, offset)
         offset += len(batch)
         # The look-back only decides which matches alert; every match is shown here.
         matches = topic_matches(batch, [topic], now=now, lookback=timedelta(0))

@@ -414,3 +414,16 @@ def test_terms_apart_is_the_pairwise_check_done_once() -> None:
         assert _all_apart(keys) == expected, keys
         seen.add(expected)
     assert seen == {True, False}
+
+
+def test_a_topic_is_matched_by_its_query_as_read_now_not_as_stored() -> None:
+    """A topic added from the command line keeps the FTS5 expression its version made:
+    after an upgrade that reads the query better ('AI Act' in straight quotes became a
+    phrase), matching reads the query again, as highlighting does."""
+    stale = Topic(id=1, name="AI Act", query="'AI Act' OR Madurology",
+                  compiled='"ai" AND "act" OR "madurology"', notify=("a@example.org",))
+    apart = article(1, "AI rules", "The act on AI was voted.")
+    phrase = article(2, "Rules", "The AI Act was voted.")
+    found = match_articles([apart, phrase], [stale], now=NOW, lookback=DAY)
+    assert [(m.article_id, m.terms) for m in found] == [(2, ("AI Act",))]
+

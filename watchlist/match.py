@@ -46,6 +46,16 @@ def compile_query(query: str) -> str:
     return to_fts5(node, BODY)
 
 
+@lru_cache(maxsize=4096)
+def fts_expression(query: str) -> str:
+    """The FTS5 expression a stored topic's ``query`` is matched by: made again from the
+    query (the expression stored with a topic is the one the version that stored it made;
+    after an upgrade that reads a query better, a topic added from the command line would
+    otherwise be found by its old reading and highlighted by its new one). Stored queries
+    were accepted once: not refused again here (see :func:`compile_query`)."""
+    return to_fts5(parse(query), BODY)
+
+
 def source_text(article: StoredArticle) -> str:
     """What ``source:`` matches: the source's name and the host of the article's URL."""
     host = urlsplit(article.url).hostname or ""
@@ -269,7 +279,7 @@ def match_articles(
     by_topic = {t.id: t for t in topics}
     hits = percolate(
         ((a.id, a.title, a.text, source_text(a)) for a in articles),
-        {t.id: t.compiled for t in topics},
+        {t.id: fts_expression(t.query) for t in topics},
     )
     documents: dict[int, Document] = {}
 
