@@ -427,3 +427,34 @@ def test_a_topic_is_matched_by_its_query_as_read_now_not_as_stored() -> None:
     found = match_articles([apart, phrase], [stale], now=NOW, lookback=DAY)
     assert [(m.article_id, m.terms) for m in found] == [(2, ("AI Act",))]
 
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("2000 troops", {1, 2, 3, 4}),
+        ('"2,000 troops"', {1, 2, 3, 4}),
+        ("2.000", {1, 2, 3, 4}),
+        ("20000", set()),
+        ("1500000", {5}),
+        ('"1,500,000"', {5}),
+        ("2000 -2,000", None),  # asked for and excluded, however it is written
+    ],
+)
+def test_numbers_match_however_they_are_written(query: str, expected: set[int] | None) -> None:
+    texts = [
+        "The army sent 2000 troops to the border.",
+        "The army sent 2,000 troops to the border.",
+        "Die Armee schickte 2.000 troops an die Grenze.",
+        "L'armée a envoyé 2 000 troops à la frontière.",
+        "The fund holds 1,500,000 euros, or 1.5m.",
+    ]
+    articles = [article(n, "Border", text) for n, text in enumerate(texts, 1)]
+    if expected is None:
+        with pytest.raises(ValueError, match="asked for and excluded"):
+            compile_query(query)
+        return
+    found = run({1: query}, articles)
+    assert {m.article_id for m in found} == expected
+    for m in found:  # the number is highlighted as the article writes it
+        assert any(term[0].isdigit() for term in m.terms), m
+

@@ -265,7 +265,8 @@ class _Parser:
     def primary(self, before: _Lexeme | None) -> Node:
         lexeme = self.current
         if lexeme.kind in ("WORD", "PHRASE", "EXACT"):
-            return self.term()
+            term = self.term()
+            return term if term.exact or self.field == "source" else _number_forms(term)
         if lexeme.kind == "(":
             return self.group()
         if lexeme.kind == "NEAR":
@@ -404,19 +405,75 @@ def _term(lexeme: _Lexeme, exact: bool) -> Term:
     return Term(lexeme.text, tokens, column, lexeme.prefix, exact_tokens)
 
 
+_DIGITS: Final = re.compile(r"[0-9]+")
+_GROUP: Final = re.compile(r"[0-9]{3}")
+_LEAD: Final = re.compile(r"[1-9][0-9]{0,2}")
+
+
+def _grouped(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Numbers of four digits or more split in groups of three, as "2,000", "2.000" and
+    "2 000" are tokens of an article's text: 2000 → 2 000, 1500000 → 1 500 000."""
+    out: list[str] = []
+    for token in tokens:
+        if len(token) >= 4 and _DIGITS.fullmatch(token) and token[0] != "0":
+            head = len(token) % 3 or 3
+            out.append(token[:head])
+            out.extend(token[i : i + 3] for i in range(head, len(token), 3))
+        else:
+            out.append(token)
+    return tuple(out)
+
+
+def _joined(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Groups of three digits joined to the number before them: 2 000 → 2000."""
+    out: list[str] = []
+    run = False  # the last token out is a number that groups of three can follow
+    for token in tokens:
+        if run and _GROUP.fullmatch(token):
+            out[-1] += token
+        else:
+            out.append(token)
+            run = _LEAD.fullmatch(token) is not None
+    return tuple(out)
+
+
+def _number_forms(term: Term) -> Node:
+    """A term with a number of four digits or more, matched however the number is written:
+    ``2000`` or ``"2,000 troops"`` find 2000, 2,000, 2.000 and 2 000 (the punctuation cuts
+    a number into tokens, in the index as in the query)."""
+    if term.prefix or not any(token[:1].isdigit() for token in term.tokens):
+        return term  # 2000* is any number its digits start
+    forms = dict.fromkeys((term.tokens, _grouped(term.tokens), _joined(term.tokens)))
+    forms.pop((), None)
+    if len(forms) == 1:
+        return term
+    return Or(tuple(replace(term, tokens=tokens) for tokens in forms))
+
+
+def _as_term(node: Node) -> Term | None:
+    """The term a node stands for: itself, or the first of a number's forms."""
+    if isinstance(node, Term):
+        return node
+    if not isinstance(node, Or):
+        return None
+    forms = [c for c in node.children if isinstance(c, Term)]
+    same = len(forms) == len(node.children) and len({c.text for c in forms}) == 1
+    return forms[0] if same else None
+
+
 def refuse_contradictions(node: Node) -> None:
     """A QueryError for a term that a group asks for and excludes ("Maduro -Maduro",
     "=US -US"): it can never match, which check would otherwise accept in silence. Asked
     of a query as it is given (compile_query), not of one stored before this was refused:
     matching parses those again, and must not fail on them."""
     if isinstance(node, And):
-        wanted = [c for c in node.children if isinstance(c, Term)]
+        wanted = [term for c in node.children if (term := _as_term(c)) is not None]
         for child in node.children:
-            if not (isinstance(child, Not) and isinstance(child.child, Term)):
+            if not isinstance(child, Not) or (unwanted := _as_term(child.child)) is None:
                 continue
-            unwanted = child.child
             for term in wanted:
-                if term.tokens == unwanted.tokens and term.prefix == unwanted.prefix and (
+                same = _joined(term.tokens) == _joined(unwanted.tokens)  # 2000 is 2,000
+                if same and term.prefix == unwanted.prefix and (
                     not unwanted.exact or unwanted.exact == term.exact
                 ):
                     raise QueryError(
