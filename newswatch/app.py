@@ -17,7 +17,7 @@ from .values import LogLevel
 if TYPE_CHECKING:
     from crawler import CrawlSettings
     from scheduler import Pipeline
-    from storage import ConfigSync, PipelineStore
+    from storage import ConfigSync, PipelineStore, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -135,17 +135,35 @@ def reload_config(
     fresh = load_config(running.path)
     if sync:
         before = {s.url for s in store.sources() if s.origin == "config"}
+        topics_before = {t.id: t for t in store.topics() if t.origin == "config"}
         sync_config(fresh, store)
         after = {s.url for s in store.sources() if s.origin == "config"}
         # A reload that drops a source said only "configuration reloaded" (a review).
         for change, urls in (("added", after - before), ("no longer polled", before - after)):
             if urls:
                 logger.info("sources of the config file %s: %s", change, ", ".join(sorted(urls)))
+        _log_topic_changes(topics_before, {t.id: t for t in store.topics() if t.origin == "config"})
     apply_config(service.pipeline, fresh)
     service.set_crawl(fresh.crawl)
     service.set_tick(fresh.daemon.tick_seconds)
     configure_logging(fresh.daemon.log_level)
     return needs_restart(running, fresh)
+
+
+def _log_topic_changes(before: dict[int, Topic], after: dict[int, Topic]) -> None:
+    """Say which topics a reload added, removed or changed (a rename is said by storage)."""
+    def what(topic: Topic) -> tuple[object, ...]:
+        return topic.query, topic.exclude, topic.notify, topic.sources, topic.mode
+
+    changes = {
+        "added": [after[i].name for i in after.keys() - before.keys()],
+        "removed (their alerts waiting for a digest are dropped)": [
+            before[i].name for i in before.keys() - after.keys()],
+        "changed": [t.name for i, t in after.items() if i in before and what(before[i]) != what(t)],
+    }
+    for change, names in changes.items():
+        if names:
+            logger.info("topics of the config file %s: %s", change, ", ".join(sorted(names)))
 
 
 def apply_config(pipeline: Pipeline, config: Config) -> None:

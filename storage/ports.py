@@ -467,6 +467,10 @@ class ConfigSync(Protocol):
         """Stop polling a source added from the command line; False when there is none."""
         ...
 
+    def topics(self) -> list[Topic]:
+        """The active topics."""
+        ...
+
 
 class SourceAdmin(Protocol):
     """``newswatch sources``: the sources added from the command line."""

@@ -4,6 +4,7 @@ been matched (each article's ``unmatched`` mark)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +17,8 @@ from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, Topic, TopicSpec
 from .outbox import insert_email
 from .views import TopicStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _topic(row: dict[str, Any]) -> Topic:
@@ -58,6 +61,7 @@ class TopicsMixin:
         specs = list(specs)
         with self.db.atomic():
             wanted = {spec.name for spec in specs}
+            self._follow_renames(specs, wanted)
             for spec in specs:
                 self._upsert_topic(spec, "config")
             for row in self.db.query(
@@ -66,6 +70,31 @@ class TopicsMixin:
                 if row["name"] not in wanted:
                     self.db.execute("UPDATE topics SET active = 0 WHERE id = ?", [row["id"]])
         return self.topics()
+
+    def _follow_renames(self, specs: list[TopicSpec], wanted: set[str]) -> None:
+        """A config topic that leaves the file as another with its query and exclude query
+        comes in (under a name no topic has had) is renamed: the same topic, its id kept, so
+        the stories it alerted for do not alert again and its alerts waiting for a digest
+        stay queued. Another query under a new name is a new topic."""
+        known = {row["name"] for row in self.db.query("SELECT name FROM topics")}
+        gone: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
+        for row in self.db.query(
+            "SELECT id, name, query, exclude FROM topics "
+            "WHERE active = 1 AND origin = 'config' ORDER BY id"
+        ):
+            if row["name"] not in wanted:
+                gone.setdefault((row["query"], row["exclude"]), []).append((row["id"], row["name"]))
+        fresh: dict[tuple[str, str | None], list[TopicSpec]] = {}
+        for spec in specs:
+            if spec.name not in known:
+                fresh.setdefault((spec.query, spec.exclude), []).append(spec)
+        for key, arrivals in fresh.items():
+            leavers = gone.get(key, [])
+            if len(arrivals) == 1 and len(leavers) == 1:  # one way to read it, or none
+                (topic_id, old_name), new_name = leavers[0], arrivals[0].name
+                self.db.execute("UPDATE topics SET name = ? WHERE id = ?", [new_name, topic_id])
+                logger.info("topic %r renamed %r: the same query, its alerts kept",
+                            old_name, new_name)
 
     def _upsert_topic(self, spec: TopicSpec, origin: str) -> None:
         self.db.execute(

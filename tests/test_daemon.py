@@ -247,9 +247,23 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         # What changed in the sources is said (a reload that dropped one said nothing).
         assert f"sources of the config file added: {site.url('/feeds/markets.rss')}" \
             in daemon.output()
+        assert "topics of the config file added: Ukraine" in daemon.output()
         site.publish(fresh("zelensky-grain-corridor"))
         [message] = mail.wait_for(1, timeout=30)
         assert message["To"] == "kyiv@test.example"
+        # A rename (same query) and a changed query are said too.
+        workdir.write_config(
+            sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+            topics=[{**MADURO, "name": "Maduro leaving"},
+                    {"name": "Ukraine", "query": "Zelensky OR Zelenskyy",
+                     "notify": ["kyiv@test.example"]}],
+            smtp=mail,
+        )
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("topics of the config file changed: Ukraine")
+        assert "topic 'Maduro exit' renamed 'Maduro leaving'" in daemon.output()
+        assert "topics of the config file added" not in daemon.output().rsplit(
+            "renamed", 1)[1]
     finally:
         assert daemon.stop() == 0, daemon.output()
 

@@ -212,6 +212,39 @@ def test_weekly_and_weekday_digest_times() -> None:
             parse_times(bad)
 
 
+def test_a_renamed_topic_keeps_its_waiting_alerts_and_its_history(store: Store, mail) -> None:
+    """A topic renamed in the config file (same query) is the same topic: what waited for its
+    digest goes out under the new name, and the stories it alerted for are known to it.
+    Another query under a new name is a new topic; two leaving with one query, ambiguous."""
+    ids = topics(store, ("Lithium", "lithium", (DESK,), "digest"),
+                 ("Quakes", "earthquake", (DESK,), "immediate"))
+    src = source(store, "Mining Weekly")
+    article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
+            NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("12:00"))), mail)
+    assert pipe.match().queued == 1
+    renamed = topics(store, ("Lithium mines", "lithium", (DESK,), "digest"),
+                     ("Seismic", "earthquake OR quake", (DESK,), "immediate"))
+    assert renamed["Lithium mines"] == ids["Lithium"]
+    assert renamed["Seismic"] != ids["Quakes"]
+    assert [i.topic_id for i in store.waiting_digest()] == [ids["Lithium"]]
+    clock.at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    deliver(pipe)
+    [message] = mail.wait_for(1)
+    assert message["Subject"] == "[newswatch] Digest — 1 story: Lithium mines"
+
+    # Renamed back, and a topic that comes back under its old name: its own row again.
+    again = topics(store, ("Lithium", "lithium", (DESK,), "digest"),
+                   ("Seismic", "earthquake OR quake", (DESK,), "immediate"))
+    assert again["Lithium"] == ids["Lithium"]
+    # Two topics with one query leave, one arrives: which one it is cannot be told.
+    twins = topics(store, ("A", "cobalt", (DESK,), "digest"), ("B", "cobalt", (ED,), "digest"))
+    merged = topics(store, ("C", "cobalt", (DESK, ED), "digest"))
+    assert merged["C"] not in twins.values()
+
+
 def test_a_weekly_digest_goes_out_on_its_day_only(store: Store, mail) -> None:
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
     src = source(store, "Mining Weekly")
