@@ -73,7 +73,7 @@ class _SkippedTicks(logging.Filter):
 
 def sync_config(config: Config, store: ConfigSync) -> None:
     """Make the stored sources and topics those of the config file."""
-    store.sync_sources(config.sources, utcnow())
+    store.sync_sources(config.sources, utcnow(), config.crawl.every_seconds)
     _one_source_a_feed(store)
     store.sync_topics(config.topics)
 

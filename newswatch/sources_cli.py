@@ -81,9 +81,11 @@ def _spec(
     kind: str | None = None,
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+    every_default: bool = False,
 ) -> SourceSpec:
     """A validated SourceSpec; raises _Invalid with a one-line reason, which names the option
-    at fault (the URL names itself)."""
+    at fault (the URL names itself). ``every_default``: ``every`` is crawl.every's, and the
+    source follows it."""
     source_kind = None
     if kind is not None:
         source_kind = _valid(SOURCE_KIND, "--kind", kind)
@@ -94,6 +96,7 @@ def _spec(
         source_kind,
         _valid(PATTERNS, "--include", list(include)),
         _valid(PATTERNS, "--exclude", list(exclude)),
+        every_default,
     )
 
 
@@ -268,7 +271,8 @@ def add(
     if kind is not None and kind not in SOURCE_KINDS:
         fail(f"--kind: expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", EXIT_CONFIG)
     try:
-        spec = _spec(url, _every(every, config.crawl.every_seconds), name, kind, include, exclude)
+        spec = _spec(url, _every(every, config.crawl.every_seconds), name, kind, include, exclude,
+                     every_default=every is None)
     except _Invalid as exc:
         fail(str(exc), EXIT_CONFIG)
     with open_synced(config) as store:
@@ -333,6 +337,7 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
                     # What --every says, else what the file says (written by a newswatch).
                     _every(outline.every, seconds) if every is None else seconds,
                     outline.name, outline.kind, outline.include, outline.exclude,
+                    every_default=every is None and outline.every is None,
                 )
             except _Invalid as exc:
                 skipped.append(f"{outline.url or '(empty xmlUrl)'}: invalid: {exc}")
@@ -366,7 +371,8 @@ def export_(ctx: click.Context, output: Path | None) -> None:
     config = config_of(ctx)
     with open_synced(config) as store:
         outlines = [
-            Outline(s.url, s.name, format_duration(s.every_seconds), s.kind, s.include, s.exclude)
+            Outline(s.url, s.name, None if s.every_default else format_duration(s.every_seconds),
+                    s.kind, s.include, s.exclude)
             for s in store.sources()
         ]
     document = render_opml(outlines, utcnow(), "newswatch sources")

@@ -18,6 +18,9 @@ class SourceSpec:
     kind: SourceKind | None = None  # None: detected from what the URL serves
     include: tuple[str, ...] = ()  # URL patterns an article link must match (page sources)
     exclude: tuple[str, ...] = ()  # URL patterns that rule a link out (page sources)
+    # Added without an interval of its own: polled every crawl.every, as it is now
+    # (sync_sources keeps it so when crawl.every changes).
+    every_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Source:
     # Its last poll was answered (HTTP 2xx), though the poll may have failed: a page source
     # whose page listed no article links has been read, and what it lists later is new.
     answered: bool = False
+    every_default: bool = False  # polled every crawl.every, whatever it becomes
 
     @property
     def label(self) -> str:

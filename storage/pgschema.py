@@ -361,4 +361,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _segmented_index,
     # 22: articles found by their title (see storage.schema).
     "CREATE INDEX articles_title ON articles(title)",
+    # 23: sources following crawl.every (see storage.schema).
+    "ALTER TABLE sources ADD COLUMN every_default INTEGER NOT NULL DEFAULT 0",
 )

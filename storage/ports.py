@@ -451,8 +451,11 @@ class StatusStore(Gauges, Protocol):
 class ConfigSync(Protocol):
     """Making the stored sources and topics those of the config file."""
 
-    def sync_sources(self, specs: Iterable[SourceSpec], now: datetime) -> list[Source]:
-        """The config file's sources become exactly ``specs``."""
+    def sync_sources(
+        self, specs: Iterable[SourceSpec], now: datetime, every: int | None = None
+    ) -> list[Source]:
+        """The config file's sources become exactly ``specs``; the sources added from the
+        command line without an interval take ``every``."""
         ...
 
     def sync_topics(self, specs: Iterable[TopicSpec]) -> list[Topic]:

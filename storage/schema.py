@@ -583,4 +583,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     CREATE INDEX articles_title ON articles(title);
     """,
+    # 23: a source added from the command line without an interval of its own follows
+    # crawl.every as it changes (the sources added before keep theirs: whether one was
+    # given is not known).
+    """
+    ALTER TABLE sources ADD COLUMN every_default INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ def _source(row: dict[str, Any]) -> Source:
         origin=row["origin"],
         polled=row["last_success"] is not None,
         answered=row["last_status"] is not None and 200 <= row["last_status"] < 300,
+        every_default=bool(row.get("every_default")),  # schema 23
     )
 
 
@@ -48,10 +49,14 @@ class SourcesMixin:
 
     db: Database
 
-    def sync_sources(self, specs: Iterable[SourceSpec], now: datetime) -> list[Source]:
+    def sync_sources(
+        self, specs: Iterable[SourceSpec], now: datetime, every: int | None = None
+    ) -> list[Source]:
         """Make the config file's sources exactly ``specs``: add new ones, update changed ones,
         deactivate those no longer listed. Sources added from the command line are kept; for a
-        URL in both, the config file wins (it becomes a config source)."""
+        URL in both, the config file wins (it becomes a config source). ``every``: the
+        interval of crawl.every, which the sources added from the command line without one
+        of their own take."""
         specs = list(specs)
         with self.db.atomic():
             wanted = {spec.url for spec in specs}
@@ -62,6 +67,15 @@ class SourcesMixin:
             ):
                 if row["url"] not in wanted:
                     self.db.execute("UPDATE sources SET active = 0 WHERE id = ?", [row["id"]])
+            if every is not None:
+                for url, *before in self.db.execute(
+                    "SELECT url, every_seconds, next_due, last_success, consecutive_failures"
+                    " FROM sources WHERE every_default = 1 AND origin = 'cli'"
+                    " AND every_seconds != ?", [every]
+                ).fetchall():
+                    self.db.execute("UPDATE sources SET every_seconds = ? WHERE url = ?",
+                                    [every, url])
+                    self._sooner(url, every, before)
         return self.sources()
 
     def _upsert(self, spec: SourceSpec, origin: str, now: datetime) -> None:
@@ -97,15 +111,24 @@ class SourcesMixin:
                 to_iso(now),
             ],
         )
-        if before is not None and spec.every_seconds < before[0] and not before[3]:
-            # A shorter interval counts from the last poll, not after the next one (an hour
-            # away when it was 1h): the poll it makes due comes at once.
-            due, polled = from_iso(before[1]), from_iso(before[2])
-            sooner = polled + timedelta(seconds=spec.every_seconds) if polled else None
-            if due is not None and sooner is not None and sooner < due:
-                self.db.execute(
-                    "UPDATE sources SET next_due = ? WHERE url = ?", [to_iso(sooner), spec.url]
-                )
+        if origin == "cli":  # only they follow crawl.every (a config source is synced)
+            self.db.execute(
+                "UPDATE sources SET every_default = ? WHERE url = ?",
+                [int(spec.every_default), spec.url],
+            )
+        if before is not None:
+            self._sooner(spec.url, spec.every_seconds, before)
+
+    def _sooner(self, url: str, every: int, before: Sequence[Any]) -> None:
+        """A shorter interval counts from the last poll, not after the next one (an hour away
+        when it was 1h): the poll it makes due comes at once. ``before``: the source's
+        every_seconds, next_due, last_success and consecutive_failures before the change."""
+        if every >= before[0] or before[3]:
+            return
+        due, polled = from_iso(before[1]), from_iso(before[2])
+        sooner = polled + timedelta(seconds=every) if polled else None
+        if due is not None and sooner is not None and sooner < due:
+            self.db.execute("UPDATE sources SET next_due = ? WHERE url = ?", [to_iso(sooner), url])
 
     def _name_from_feed(self, source_id: int, title: str) -> None:
         """A source without a name takes its feed's title (record_fetch): the articles it

@@ -340,14 +340,42 @@ def test_export_is_opml_2_for_feed_readers(workdir):
     assert outlines(document) == [
         {"type": "rss", "text": 'Configured <& "quoted">', "title": 'Configured <& "quoted">',
          "xmlUrl": CONFIGURED, every: "1h"},
-        {"type": "rss", "text": "Café", "title": "Café", "xmlUrl": FEED + "?a=1&b=2",
-         every: "1h"},
+        # Added without --every: crawl.every's, whatever it is where it is imported.
+        {"type": "rss", "text": "Café", "title": "Café", "xmlUrl": FEED + "?a=1&b=2"},
         # A source without a name has its URL as the text OPML requires, and no title.
-        {"type": "rss", "text": OTHER, "xmlUrl": OTHER, every: "1h"},
+        {"type": "rss", "text": OTHER, "xmlUrl": OTHER},
     ]
     # Removed sources are not exported.
     ok(workdir.newswatch("sources", "remove", OTHER))
     assert OTHER not in ok(workdir.newswatch("sources", "export"))
+
+
+def test_sources_added_without_an_interval_follow_crawl_every(workdir, tmp_path):
+    """A source added or imported without --every is polled every crawl.every as it
+    changes, as the config file's sources are; one given an interval keeps it."""
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline type="rss" text="I" xmlUrl="http://127.0.0.1:9/i"/>'
+        '</body></opml>'
+    )
+    workdir.write_config(crawl={"every": "15m"})
+    ok(workdir.newswatch("sources", "add", FEED))
+    ok(workdir.newswatch("sources", "add", OTHER, "--every", "5m"))
+    ok(workdir.newswatch("sources", "import", str(opml)))
+
+    def intervals() -> dict[str, str]:
+        rows = json.loads(ok(workdir.newswatch("sources", "list", "--format", "json")))
+        return {row["url"]: row["every"] for row in rows}
+
+    assert intervals() == {FEED: "15m", OTHER: "5m", "http://127.0.0.1:9/i": "15m"}
+    workdir.write_config(crawl={"every": "2m"})
+    assert intervals() == {FEED: "2m", OTHER: "5m", "http://127.0.0.1:9/i": "2m"}
+    # Given an interval later, it keeps it; back without one, it follows again.
+    ok(workdir.newswatch("sources", "add", FEED, "--every", "1h"))
+    workdir.write_config(crawl={"every": "3m"})
+    assert intervals()[FEED] == "1h"
+    ok(workdir.newswatch("sources", "add", FEED))
+    assert intervals()[FEED] == "3m"
 
 
 def test_export_import_round_trip(workdir, tmp_path):
