@@ -82,17 +82,20 @@ def _one_source_a_feed(store: ConfigSync) -> None:
     """Stop polling a source added from the command line that is another active source
     written another way (watchlist.url_key): older versions took ``http://host:80/feed``
     beside the config file's ``http://host/feed``, and the feed was polled twice at every
-    tick after an upgrade. The config file's source, else the first added, stays."""
+    tick after an upgrade; or one whose address another source polls (a site added by its
+    home page polls the feed the page declares; an OPML import of that feed beside it
+    polled it twice). The config file's source, else the first added, stays."""
     from watchlist import url_key
 
     first: dict[str, str] = {}
     for source in sorted(store.sources(), key=lambda s: (s.origin != "config", s.id)):
-        key = url_key(source.url)
-        if key not in first:
-            first[key] = source.url
+        keys = {url_key(source.url), url_key(source.poll_url)}
+        taken = next((first[key] for key in keys if key in first), None)
+        if taken is None:
+            first.update(dict.fromkeys(keys, source.url))
         elif source.origin == "cli" and store.remove_source(source.url):
-            logger.warning("source %s is %s written another way: polled once, as the latter",
-                           source.url, first[key])
+            logger.warning("source %s is polled as %s: polled once, as the latter",
+                           source.url, taken)
 
 
 def transport_for(config: Config) -> Transport:

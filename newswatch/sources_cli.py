@@ -118,6 +118,15 @@ def _known(store: SourceAdmin, config: Config) -> dict[str, str]:
     return known | {url_key(s.url): s.url for s in config.sources}
 
 
+def _polled(store: SourceAdmin) -> dict[str, str]:
+    """The addresses the active sources are polled at when it is not their own (the feed a
+    home page declares, a permanent redirect's target), by loose key, each with its
+    source's URL."""
+    from watchlist import url_key  # not for --help
+
+    return {url_key(s.poll_url): s.url for s in store.sources() if s.poll_url != s.url}
+
+
 def _add(
     store: SourceAdmin, config: Config, spec: SourceSpec, known: dict[str, str], *, update: bool
 ) -> _Added:
@@ -128,6 +137,8 @@ def _add(
     from watchlist import url_key
 
     key = url_key(spec.url)
+    if key not in known and (through := _polled(store).get(key)) is not None:
+        return _Added("exists", f"already polled: {through} leads to it")
     spec = replace(spec, url=known.setdefault(key, spec.url))
     gone = store.revive_source(spec.url) if update else None
     again = f" (deactivated before: {gone}; polled again)" if gone else ""

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import Workdir
 from newssite import CHROME_WORDS, STORIES_BY_SLUG, sample_story
 
 from crawler.spider import MAX_POLL_SITEMAPS
@@ -402,6 +403,41 @@ def test_home_page_with_a_declared_feed_uses_the_feed(site, mail, workdir):
     assert site.requests_for("/feeds/world.rss")[-1].status == 304
     status = workdir.newswatch("status").stdout
     assert f"polled at: {site.url('/feeds/world.rss')} (feed declared on" in status
+
+
+def test_a_feed_a_home_page_source_polls_is_not_added_again(site, workdir):
+    """A site added by its home page polls the feed the page declares: that feed given
+    again (an OPML import from a feed reader, `sources add`) is already there; added
+    before the home page found it, the later source stops (each poll fetched it twice)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    feed = site.url("/feeds/world.rss")
+    workdir.write_config()
+    assert workdir.newswatch("sources", "add", site.url("/withfeed/")).returncode == 0
+    crawl(workdir)
+    opml = workdir.path / "reader.opml"
+    opml.write_text(f'<opml version="2.0"><body><outline type="rss" text="World" '
+                    f'xmlUrl="{feed}"/></body></opml>')
+    imported = workdir.newswatch("sources", "import", str(opml))
+    assert imported.stdout.splitlines() == [
+        "imported 0, skipped 1",
+        f"  skipped {feed}: already polled: {site.url('/withfeed/')} leads to it",
+    ]
+    added = workdir.newswatch("sources", "add", feed)
+    assert added.returncode == 0
+    assert added.stdout.strip() == f"already polled: {site.url('/withfeed/')} leads to it"
+    listed = json.loads(workdir.newswatch("sources", "list", "--format", "json").stdout)
+    assert [row["url"] for row in listed] == [site.url("/withfeed/")]
+
+    # The other way round: the feed first, then its home page, which finds the feed.
+    other = workdir.path / "other"
+    other.mkdir()
+    second = Workdir(other)
+    second.write_config()
+    assert second.newswatch("sources", "add", feed).returncode == 0
+    assert second.newswatch("sources", "add", site.url("/withfeed/")).returncode == 0
+    crawl(second)
+    listed = json.loads(second.newswatch("sources", "list", "--format", "json").stdout)
+    assert [row["url"] for row in listed] == [feed]
 
 
 def test_home_page_without_feed_uses_the_sitemap_of_robots_txt(site, workdir):
