@@ -376,6 +376,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with open_existing(config) as store:
         digests = _digests(config, store)
         workers = _workers(store)
+        for worker in workers or ():
+            # Silent past stalled_after: taken for dead (its crawl runs again elsewhere), but
+            # listed until a worker starts (the task engine prunes them then).
+            worker["stalled"] = (
+                worker["seconds_since_heartbeat"] > config.daemon.stalled_after_seconds
+            )
         if as_json:
             topics = [_topic_json(t) for t in store.topic_status()]
             report = {
@@ -453,7 +459,10 @@ def _echo_workers(workers: list[dict[str, Any]]) -> None:
             f"  {who}: host {w['host'] or '-'}, pid {w['pid'] or '-'}; last heartbeat "
             f"{when_text(w['last_heartbeat'])} ({w['seconds_since_heartbeat']:.0f}s ago)"
         )
-        if not w["jobs"]:
+        if w.get("stalled"):
+            click.echo("    stalled: no heartbeat for longer than daemon.stalled_after (dead, or"
+                       " its machine cut off: its crawls run again elsewhere)")
+        elif not w["jobs"]:
             click.echo("    idle")
         for job in w["jobs"]:
             what = job["source_url"] or job["task"]

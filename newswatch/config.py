@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -88,7 +87,9 @@ class DatabaseSettings:
         """The database, for messages (a URL without its password)."""
         if self.url is None:
             return str(self.path)
-        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", self.url)
+        from storage.errors import without_password
+
+        return without_password(self.url)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,11 @@ def _database(
         if isinstance(data, dict) and "path" in data:
             problems.append("database: set path (SQLite) or url (PostgreSQL), not both")
         elif not url.startswith(("postgresql://", "postgres://")):
-            problems.append(f"database.url: expected a postgresql:// URL, got {url!r}")
+            from storage.errors import without_password
+
+            problems.append(
+                f"database.url: expected a postgresql:// URL, got {without_password(url)!r}"
+            )
     path = _file(table, "path", "database", base, problems)
     return DatabaseSettings(
         path=path or base / STR.parse(SECTIONS["database"]["path"].default),

@@ -32,15 +32,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
-from storage import to_iso
+from storage import to_iso, utcnow
 
 from .daemon import installed_reactor, reload_now, report_slow_stop, spawn_background
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
@@ -87,6 +88,45 @@ def engine_settings(config: Config) -> EngineSettings:
     )
 
 
+class DatabaseClock:
+    """The time of the database server, read on this machine's clock and the offset between
+    the two, measured again every few minutes: the machines of a cluster schedule by it (a
+    crawler whose clock was 5 minutes behind stamped every source due again in the past,
+    and the scheduler queued it at every tick; one ahead held every source 5 minutes)."""
+
+    MEASURE_EVERY = 300.0  # seconds of the monotonic clock
+    TOLD = 30.0  # an offset said in the log from this many seconds
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+        self.offset = timedelta(0)
+        self._measured: float | None = None
+
+    def measure(self) -> None:
+        """Read the database's time now (a query); say a large offset once it changes."""
+        before = time.monotonic()
+        local = utcnow()
+        remote = self.store.database_now()
+        trip = timedelta(seconds=time.monotonic() - before)
+        offset = remote - (local + trip / 2)
+        told = abs(self.offset.total_seconds()) >= self.TOLD
+        if abs(offset.total_seconds()) >= self.TOLD and (
+            not told or abs((offset - self.offset).total_seconds()) >= self.TOLD
+        ):
+            logger.warning("this machine's clock is %+.0fs off the database server's: "
+                           "newswatch schedules by the database's", -offset.total_seconds())
+        self.offset = offset
+        self._measured = time.monotonic()
+
+    def __call__(self) -> datetime:
+        if self._measured is None or time.monotonic() - self._measured >= self.MEASURE_EVERY:
+            try:
+                self.measure()
+            except Exception:  # the connection's failure is the caller's to see
+                logger.debug("the database's time could not be read", exc_info=True)
+        return utcnow() + self.offset
+
+
 class Cluster:
     """The roles of one process, on the store and pipeline it was given."""
 
@@ -115,6 +155,7 @@ class Cluster:
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
         self.worker.task(name=CRAWL_TASK, pass_context=True)(self._crawl_job)
         self.set_crawl(config.crawl)
+        self.pipeline.clock = DatabaseClock(store)
 
     def set_crawl(self, crawl: CrawlSettings) -> None:
         """The crawl settings from now on (at start, and on a reload): the lock slots of a

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+_USER_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
+_PASSWORD_PARAMETER = re.compile(r"(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
+
+
+def without_password(url: str) -> str:
+    """A database URL (or libpq key=value string) for messages: ``user:***@``, and
+    ``password=***`` as a query parameter or a key."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _USER_PASSWORD.sub(r"\1:***@", url))
 
 
 class StorageError(Exception):

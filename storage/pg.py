@@ -44,7 +44,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -55,7 +55,7 @@ from psycopg.rows import dict_row
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .clock import to_iso
 from .digests import DigestsMixin
-from .errors import NewerSchema, StorageError, guard_methods
+from .errors import NewerSchema, StorageError, guard_methods, without_password
 from .health import HealthMixin
 from .journal import SentJournal
 from .linkshapes import LinkShapesMixin
@@ -247,7 +247,7 @@ def schema_version(db: PgDatabase) -> int:
 
 def _where(url: str) -> str:
     """``url`` without its password, for messages."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    return without_password(url)
 
 
 #: Archived articles read at a time by PgStore.search.
@@ -437,6 +437,12 @@ class PgStore(
             [task],
         ).fetchall()
         return frozenset(int(row[0]) for row in rows if row[0] is not None)
+
+    def database_now(self) -> datetime:
+        """The database server's time (UTC): the one clock every machine of a cluster
+        shares."""
+        now: datetime = next(self.pg.query("SELECT clock_timestamp() AS now"))["now"]
+        return now.astimezone(UTC)
 
     def cluster_workers(self) -> list[dict[str, Any]]:
         """The task engine's workers (procrastinate_workers), each with its label (name,

@@ -258,6 +258,11 @@ def test_crawler_killed_mid_page_its_crawl_runs_on_the_other(
     seen = polls(site)
     wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
                            for f in FEEDS), "three more polls of every feed")
+    # The dead crawler, silent past stalled_after, is said to be so (it was listed "idle").
+    listed = json.loads(cluster_workdir.newswatch("status", "--json").stdout)["workers"]
+    [dead] = [w for w in listed if w["pid"] == pid]  # until a worker starts (the engine)
+    assert dead["stalled"] and not any(w["stalled"] for w in listed if w["pid"] != pid)
+    assert "stalled: no heartbeat" in cluster_workdir.newswatch("status").stdout
     codes = roles.stop()
 
     assert len(mail.messages) == len(TOPICS), (subjects(mail), roles.logs())

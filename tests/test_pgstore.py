@@ -4,6 +4,7 @@ the config's choice of backend."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -277,3 +278,30 @@ def test_config_takes_a_url_or_a_path_not_both(tmp_path: Path) -> None:
     wrong.write_text('[database]\nurl = "mysql://h/db"\n')
     with pytest.raises(ConfigError, match="expected a postgresql:// URL"):
         load_config(wrong)
+    # A password as a parameter, or in a libpq key=value string, is hidden too.
+    url.write_text('[database]\nurl = "postgresql://u@h/db?sslmode=require&password=pw1"\n')
+    assert load_config(url).database.shown == "postgresql://u@h/db?sslmode=require&password=***"
+    wrong.write_text('[database]\nurl = "host=h password=pw1 dbname=db"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(wrong)
+    assert "pw1" not in str(refused.value) and "password=***" in str(refused.value)
+    with pytest.raises(StorageError) as failed:
+        open_store(f"postgresql://nobody@/none?host={tmp_path}&connect_timeout=2&password=pw1")
+    assert "pw1" not in str(failed.value)
+
+
+def test_the_machines_of_a_cluster_schedule_by_the_database_clock(pg_url, monkeypatch, caplog):
+    """A crawler whose clock was 5 minutes behind stamped every source due again in the
+    past (the scheduler queued it at every tick): the roles read the database's time."""
+    import scheduler.cluster as cluster
+
+    real = cluster.utcnow
+    monkeypatch.setattr(cluster, "utcnow", lambda: real() - timedelta(minutes=5))
+    with open_store(pg_url) as store, caplog.at_level("WARNING", logger="scheduler.cluster"):
+        clock = cluster.DatabaseClock(store)
+        assert abs(clock() - real()) < timedelta(seconds=5)
+        assert re.search(r"this machine's clock is -(299|300|301)s off the database server's",
+                         caplog.text)
+        warned = caplog.text.count("off the database server's")
+        clock.measure()  # the same offset again: said once
+        assert caplog.text.count("off the database server's") == warned
