@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import click
 
 import alerts
-from scheduler import InstanceLock
+from scheduler import AlreadyRunning, InstanceLock
 from storage import identity_host, to_iso, utcnow
 
 from .common import (
@@ -125,6 +125,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
+        _one_process(config, store)
         if config.database.url is not None:  # PostgreSQL: sent marks survive its restart
             _keep_sent_marks(config, store, journal=True)
         else:
@@ -167,6 +168,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     if "alerter" in roles:
         _check_smtp(config)
     with open_store(config.database.location) as opened:
+        _one_process(config, opened, roles=True)
         store = _keep_sent_marks(config, opened, journal="alerter" in roles)
         if "scheduler" in roles:
             if not config.sources:
@@ -180,6 +182,28 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         )
         code = serve(cluster)
     sys.exit(code)
+
+
+def _one_process(config: Config, store: Storage, *, roles: bool = False) -> None:
+    """On PostgreSQL, where the lock file beside a SQLite database covers nothing: refuse a
+    one-process newswatch (``run``, ``crawl``) beside another, or beside the roles of a
+    cluster (each fetched every page again, and spaced its requests to a host by its own
+    delay only); the roles share the lock."""
+    if config.database.url is None:
+        return
+    from storage.pg import INSTANCE_LOCK, PgStore
+
+    assert isinstance(store, PgStore)
+    if roles and not store.try_lock_shared(INSTANCE_LOCK):
+        raise AlreadyRunning(
+            f"a one-process newswatch (run without --role, or crawl) is running on "
+            f"{config.database.shown}: stop it before starting the roles"
+        )
+    if not roles and not store.try_lock(INSTANCE_LOCK):
+        raise AlreadyRunning(
+            f"another newswatch is running on {config.database.shown}: a daemon, a crawl or "
+            "the roles of a cluster (newswatch status lists its crawlers)"
+        )
 
 
 def _keep_sent_marks(config: Config, store: Storage, *, journal: bool) -> PgStore:
@@ -248,6 +272,7 @@ def crawl(ctx: click.Context) -> None:
         "ERROR" if config.daemon.log_level in ("INFO", "WARNING") else config.daemon.log_level
     )
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
+        _one_process(config, store)
         _sent_journal(config, store)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)

@@ -77,6 +77,9 @@ logger = logging.getLogger(__name__)
 
 #: Articles read at once by an archive search.
 
+#: The advisory lock of the processes on a database: a one-process newswatch (``run`` without
+#: roles, ``crawl``) takes it alone, the roles of a cluster shared.
+INSTANCE_LOCK = 0x6E77696E  # "nwin"
 #: The advisory lock key under which migrations run (processes starting together).
 MIGRATION_LOCK = 0x6E657773  # "news"
 
@@ -415,6 +418,12 @@ class PgStore(
         """Take the advisory lock ``key`` for this session if no other session holds it
         (released by :meth:`unlock`, or by the session's end when its process dies)."""
         row = self.pg.execute("SELECT pg_try_advisory_lock(?)", [key]).fetchone()
+        return bool(row and row[0])
+
+    def try_lock_shared(self, key: int) -> bool:
+        """Take the advisory lock ``key`` for this session, shared with other sessions that
+        take it shared, if no session holds it alone."""
+        row = self.pg.execute("SELECT pg_try_advisory_lock_shared(?)", [key]).fetchone()
         return bool(row and row[0])
 
     def unlock(self, key: int) -> None:

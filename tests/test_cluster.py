@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Process, Workdir, newswatch_process, subprocess_env
+from conftest import Process, Workdir, newswatch_process, run_newswatch, subprocess_env
 from mailserver import MailServer
 from newssite import STORIES_BY_SLUG, NewsSite, Story
 
@@ -323,6 +323,47 @@ def test_unknown_role_is_refused(workdir: Workdir, pg_url: str) -> None:
     assert result.stderr.strip() == (
         "newswatch: unknown role sender (roles: scheduler, crawler, alerter)"
     )
+
+
+def test_a_one_process_newswatch_and_the_roles_exclude_each_other(
+    cluster_workdir: Workdir, roles: Roles, tmp_path: Path
+) -> None:
+    """The lock file beside a SQLite database covers nothing on PostgreSQL: a second
+    `newswatch run` (in another directory, as on another machine) ran, and every page was
+    fetched twice, its host's delay ignored. The roles share the database's lock."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "daemon.log").touch()
+    daemon = newswatch_process(["--config", str(cluster_workdir.config), "run"],
+                               cluster_workdir.path, subprocess_env(),
+                               tmp_path / "daemon.log", tmp_path / "daemon.log")
+    try:
+        wait_until(lambda: "daemon started" in (tmp_path / "daemon.log").read_text(),
+                   "the daemon started")
+        for argv in (["run"], ["crawl"]):
+            second = run_newswatch(["--config", str(cluster_workdir.config), *argv], elsewhere,
+                                   subprocess_env(), timeout=WAIT)
+            assert second.returncode == 1, second.stderr
+            assert second.stderr.strip().splitlines() == [
+                "newswatch: another newswatch is running on "
+                f"{cluster_workdir.database_url}: a daemon, a crawl or the roles of a cluster "
+                "(newswatch status lists its crawlers)"]
+        crawler = roles.start("crawler", cwd=elsewhere)
+        assert exit_code(crawler, lambda: roles.log(crawler)) == 1
+        assert ("a one-process newswatch (run without --role, or crawl) is running on "
+                in roles.log(crawler))
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    # The daemon gone, the roles run together, and a one-process newswatch waits for them.
+    first, second = roles.start("crawler"), roles.start("scheduler", cwd=elsewhere)
+    wait_until(lambda: "started on" in roles.log(first) and "started on" in roles.log(second),
+               "both roles started")
+    refused = run_newswatch(["--config", str(cluster_workdir.config), "crawl"], elsewhere,
+                            subprocess_env(), timeout=WAIT)
+    assert refused.returncode == 1 and "another newswatch is running" in refused.stderr
+    codes = roles.stop()
+    assert (codes[first.pid], codes[second.pid]) == (0, 0)
 
 
 # -- the crash loop across machines -----------------------------------------------------------
