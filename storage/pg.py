@@ -292,12 +292,18 @@ class PgStore(
         try:
             db = PgDatabase(connect(url))
         except psycopg.Error as exc:
-            raise StorageError(f"cannot open database {_where(url)}: {exc}") from exc
+            raise StorageError(f"cannot open database {_where(url)}: {_said(exc)}") from exc
         try:
             migrate(db)
         except (psycopg.Error, RuntimeError) as exc:
             db.close()
-            raise StorageError(f"cannot migrate database {_where(url)}: {exc}") from exc
+            hint = ""
+            if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                hint = (" (newswatch creates its tables: make its user the database's owner,"
+                        " ALTER DATABASE name OWNER TO user, or grant it CREATE ON SCHEMA public)")
+            raise StorageError(
+                f"cannot migrate database {_where(url)}: {_said(exc)}{hint}"
+            ) from exc
         except BaseException:
             db.close()
             raise
@@ -517,7 +523,15 @@ class PgStore(
 
 
 def _failure(store: PgStore, exc: psycopg.Error) -> StorageError:
-    return StorageError(f"database {_where(store.url)}: {exc}")
+    return StorageError(f"database {_where(store.url)}: {_said(exc)}")
+
+
+def _said(exc: BaseException) -> str:
+    """What a driver's error says, on one line: libpq's hint lines joined, the statement
+    PostgreSQL quotes ("LINE 1: …" and its caret) left out."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    kept = [line for line in lines if line and not line.startswith(("LINE ", "^"))]
+    return "; ".join(kept) or type(exc).__name__
 
 
 guard_methods(PgStore, PgStore.__mro__[:-1], psycopg.Error, _failure, frozenset({"open"}))

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
@@ -262,6 +263,33 @@ def test_processes_starting_at_once_on_a_new_database_migrate_it_once(pg_url: st
 def test_a_database_that_cannot_be_reached_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open database"):
         open_store(f"postgresql://nobody:secret@/none?host={tmp_path}&connect_timeout=2")
+    # libpq's hint came on a line of its own: the error is one line.
+    with pytest.raises(StorageError) as refused:
+        open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "\n" not in str(refused.value) and "connection refused" in str(refused.value).lower()
+
+
+def test_a_database_newswatch_may_not_create_tables_in_says_what_to_grant(pg_url) -> None:
+    """PostgreSQL 15: a database the administrator created, owned by another role, has no
+    CREATE on schema public for newswatch's user: three lines with the statement quoted."""
+    import psycopg
+
+    url = urlsplit(pg_url)
+    with psycopg.connect(pg_url.replace(url.path, "/postgres"), autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS nw_limited")
+        admin.execute("CREATE ROLE nw_limited LOGIN")
+    try:
+        limited = pg_url.replace(f"//{url.username}@", "//nw_limited@")
+        with pytest.raises(StorageError) as refused:
+            open_store(limited)
+        said = str(refused.value)
+        assert "\n" not in said and "LINE 1" not in said
+        assert "permission denied for schema public" in said
+        assert "make its user the database's owner" in said
+    finally:
+        with psycopg.connect(pg_url.replace(url.path, "/postgres"), autocommit=True) as admin:
+            admin.execute("DROP OWNED BY nw_limited")
+            admin.execute("DROP ROLE nw_limited")
 
 
 def test_config_takes_a_url_or_a_path_not_both(tmp_path: Path) -> None:
