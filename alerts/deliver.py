@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import email.policy
 import functools
 import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import cast
 
 import storage
 
@@ -82,7 +85,7 @@ def build_message(
 
     Raises ValueError when a header cannot be written safely (a line break in an address).
     """
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = from_header(sender, from_name)
     msg["To"] = ascii_domain(message.recipient)
     msg["Subject"] = shown_as_written(message.subject)
@@ -105,9 +108,83 @@ def build_message(
     # Headers unfolded (up to RFC 5322's 998 octets; a subject is at most 150 characters):
     # folded at 78 columns, Python put a space between two encoded words of a subject on a
     # continuation line, which readers drop (RFC 2047), gluing two words of a non-ASCII
-    # headline. The bodies are encoded already, in lines of 76.
+    # headline; a non-ASCII subject is written by _Subject. The bodies are encoded already,
+    # in lines of 76 (RFC 2045).
     msg.policy = msg.policy.clone(max_line_length=998)
     return msg
+
+
+#: Bytes of UTF-8 in one encoded word of a subject: base64 makes 52 characters of them, 64
+#: with "=?utf-8?b?" and "?=" (RFC 2047: at most 75; a line holding one at most 76).
+_WORD_BYTES = 39
+_LINE = 76
+_SPACES = re.compile(r"( +)")
+
+
+def _encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded words, each holding whole characters."""
+    chunks, chunk = [], b""
+    for char in text:
+        encoded = char.encode("utf-8", "surrogateescape")
+        if chunk and len(chunk) + len(encoded) > _WORD_BYTES:
+            chunks.append(chunk)
+            chunk = b""
+        chunk += encoded
+    chunks.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
+
+
+def fold_subject(name: str, text: str, linesep: str) -> str:
+    """A header of ``text`` written as RFC 2047 asks: its ASCII words as they are, each run
+    of words with other characters as encoded words of at most 75 characters, folded where
+    lines pass 76. Readers drop the space between two adjacent encoded words, so a run's
+    own spaces go inside its words; a space beside an ordinary word is kept, so folding
+    there keeps it."""
+    pieces = _SPACES.split(text)  # words at even places, the spaces between at odd ones
+    # (separator before, element): the separator "" between two words of one run.
+    elements: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pieces):
+        if pieces[i].isascii():
+            elements.append((pieces[i - 1] if i else "", pieces[i]))
+            i += 2
+            continue
+        end = i
+        while end + 2 < len(pieces) and not pieces[end + 2].isascii():
+            end += 2
+        words = _encoded_words("".join(pieces[i : end + 1]))
+        elements.append((pieces[i - 1] if i else "", words[0]))
+        elements.extend(("", word) for word in words[1:])
+        i = end + 2
+    line = f"{name}:"
+    lines = []
+    for separator, element in elements:
+        gap = separator or " "  # between two encoded words: any space, dropped when read
+        if len(line) + len(gap) + len(element) > _LINE and line != f"{name}:":
+            lines.append(line)
+            line = gap + element
+        else:
+            line += gap + element
+    lines.append(line)
+    return linesep.join(lines) + linesep
+
+
+class _Subject(UnstructuredHeader):
+    """A Subject written by :func:`fold_subject` when it is not ASCII (Python's folder wrote
+    encoded words of up to 272 characters unfolded, or, folding at 78 columns, put a space
+    between two of them where readers drop it)."""
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        text = str(self)
+        if text.isascii():
+            return cast(str, super().fold(policy=policy))  # type: ignore[misc]
+        return fold_subject(cast(str, self.name), text, policy.linesep)  # type: ignore[attr-defined]
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", cast(type[BaseHeader], _Subject))
+#: Lines of 76 for the bodies' quoted-printable (RFC 2045; Python's default is 78).
+_POLICY = email.policy.default.clone(max_line_length=76, header_factory=_HEADERS)
 
 
 #: RFC 2047 encoded words begin so: in a header's text, one is decoded when the header is

@@ -363,12 +363,15 @@ def test_an_encoded_word_in_a_title_is_shown_not_decoded_into_headers(
     "Мадуро назначил нового министра нефти на фоне падения добычи компании PDVSA",
     "Κυβέρνηση ανακοίνωσε νέα μέτρα για την ενέργεια και τις τιμές του πετρελαίου",
     "Bundesregierung beschließt Maßnahmenpaket für Übergangsfristen bei Gaspreisen",
+    "الرئيس اللبناني يستقبل وفداً من صندوق النقد الدولي في بعبدا لبحث الإصلاحات",
+    "中国 国家航天局 与 合作伙伴 签署 月球 探测 国际 合作 协议 嫦娥六号 任务",
 ])
 def test_a_non_ascii_subject_arrives_word_for_word(store: storage.Store, words: str) -> None:
     """Folded at 78 columns, a subject's encoded words were split with a space between two of
     them on a continuation line, which readers drop (RFC 2047): "компании нефти" arrived as
     "компаниинефти" in about one subject in eight. Every arrangement of the words arrives as
-    written."""
+    written; in encoded words of at most 75 characters, a line with them at most 76 (RFC
+    2047: unfolded, a subject was one word of up to 272), bodies in lines of 76 (RFC 2045)."""
     rng = random.Random(words)
     vocabulary = words.split()
     titles = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(6, 12)))
@@ -381,6 +384,11 @@ def test_a_non_ascii_subject_arrives_word_for_word(store: storage.Store, words: 
         parsed = email.message_from_bytes(wire, policy=email.policy.default)
         assert str(parsed["Subject"]) == mail.subject
         assert max(len(line) for line in wire.splitlines()) <= 998
+        words_ = re.findall(rb"=\?utf-8\?[bq]\?[^?]*\?=", wire, flags=re.IGNORECASE)
+        assert words_ and max(map(len, words_)) <= 75
+        assert all(len(line) <= 76 for line in wire.splitlines() if b"=?" in line)
+        body = wire.split(b"\n\n", 1)[1]
+        assert all(len(line) <= 76 for line in body.splitlines()), wire
 
 
 def test_a_domain_in_non_ascii_letters_reaches_a_server_without_smtputf8(
