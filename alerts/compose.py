@@ -186,6 +186,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     updated = _updated(item, tz)
     return {
         "title_segments": title_segments,
+        "title_dir": writing_direction("".join(text for text, _ in title_segments)),
+        "snippet_dir": writing_direction("".join(text for text, _ in item.snippet)),
         "title_lines": _wrap(_marked(title_segments), f"{number}. ", INDENT),
         "url": url,
         # Only web links become clickable; anything else is shown as text.
@@ -203,6 +205,20 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }
+
+
+def writing_direction(text: str) -> str:
+    """"rtl" for a text whose first letter is of a script written right to left (Arabic,
+    Hebrew, Persian: the Unicode bidi classes R and AL), else "ltr": an Arabic headline and
+    snippet are laid out from the right, its closing "…" at their end (Unicode's rule P2;
+    mail clients do not all read dir="auto")."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return "rtl"
+        if direction == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _updated(item: AlertItem, tz: tzinfo) -> str:

@@ -45,7 +45,7 @@ from alerts import (
     deliver_due,
     format_when,
 )
-from alerts.compose import compose
+from alerts.compose import compose, writing_direction
 from alerts.deliver import list_id
 
 HOST = "127.0.0.1"
@@ -357,6 +357,20 @@ def test_an_encoded_word_in_a_title_is_shown_not_decoded_into_headers(
     assert parsed.is_multipart() and parsed["Message-ID"] == row.message_id
     shown = str(parsed["Subject"])
     assert "=?utf-8?q?=0D=0AReply-To:_pay@atk.example" in shown.replace("\u200b", ""), shown
+
+
+def test_a_right_to_left_headline_and_snippet_are_laid_out_from_the_right() -> None:
+    """An Arabic headline in an HTML part said lang="en" and no direction: laid out left to
+    right, " - Lebanon News" on the wrong side, the snippet's "…" by its first word."""
+    arabic = item(1, title="الرئيس يستقبل وفد صندوق النقد الدولي - Lebanon News",
+                  snippet=(("…بحث ", False), ("الإصلاحات", True), (" المالية…", False)))
+    latin = item(2, title="Floods in Valencia")
+    html = compose("r@example.test", [arabic, latin], NOW, watched=["climate"]).html
+    assert re.search(r'<h\d dir="rtl" style="[^"]*text-align:right;[^"]*">\s*<a[^>]*>'
+                     r'الرئيس', html), html
+    assert re.search(r'<p dir="rtl" style="[^"]*text-align:right;[^"]*">…بحث', html)
+    assert re.search(r'<h\d dir="ltr" style="[^"]*">\s*<a[^>]*>Floods', html)
+    assert writing_direction("123 שלום") == "rtl" and writing_direction("") == "ltr"
 
 
 @pytest.mark.parametrize("words", [
