@@ -7,7 +7,7 @@ import re
 import textwrap
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -33,6 +33,10 @@ MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room fo
 #: (Postfix's default limit is 10 MB, and a refused message is not retried) and more than
 #: anyone reads; so can an immediate alert without storm control.
 MAX_STORIES = 200
+#: Fewer when the HTML part would be longer than this (bytes): Gmail shows the first 102 KB
+#: of a message's HTML and hides the rest behind "View entire message" (200 stories with
+#: snippets made 270 KB, 60 Arabic ones 100 KB), footer and "not listed" line included.
+HTML_BUDGET = 95_000
 #: An article's title in an email's body, and a source's name, at most this many characters
 #: (the subject's title: MAX_SUBJECT_TITLE): a CMS that put a whole article in <title> made
 #: each story of a digest hundreds of KB, and a digest of 30 of them 13 MB, refused by the
@@ -155,22 +159,38 @@ def compose(
         f"{n} {kind} stor{'ies' if n != 1 else 'y'}"
         for n, kind in ((count - updated, "new"), (updated, "updated")) if n
     )
-    context: dict[str, Any] = {
-        "subject": subject,
-        **_why("this", recipient, _names(watched) or topics),
-        "heading": f"{stories} for {', '.join(topics)}",
-        "intro_lines": _wrap(f"newswatch found {stories} matching {', '.join(topics)}.", "", ""),
-        "items": [_view(item, tz, number)
-                  for number, item in enumerate(ordered[:MAX_STORIES], 1)],
-        **_more(count - MAX_STORIES),
-        "notice": one_line(notice or ""),
-        "notice_lines": _wrap(one_line(notice or ""), "", ""),
-    }
-    pairs = ((item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids)
-    email = _rendered(
-        "alert", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
-    )
+    views = [_view(item, tz, number) for number, item in enumerate(ordered[:MAX_STORIES], 1)]
+    message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
+    pairs = [(item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids]
+
+    def rendered(limit: int) -> Email:
+        context: dict[str, Any] = {
+            "subject": subject,
+            **_why("this", recipient, _names(watched) or topics),
+            "heading": f"{stories} for {', '.join(topics)}",
+            "intro_lines": _wrap(f"newswatch found {stories} matching {', '.join(topics)}.",
+                                 "", ""),
+            "items": views[:limit],
+            **_more(count - limit),
+            "notice": one_line(notice or ""),
+            "notice_lines": _wrap(one_line(notice or ""), "", ""),
+        }
+        return _rendered("alert", recipient, context, now, message_id, pairs)
+
+    email = _within_budget(rendered, min(count, MAX_STORIES))
     return replace(email, follows=all(item.updated is not None for item in ordered))
+
+
+def _within_budget(rendered: Callable[[int], Email], listed: int) -> Email:
+    """The email ``rendered`` lists at most ``listed`` stories in, with fewer when its HTML
+    passes HTML_BUDGET (the stories left out counted in its "not listed here" line); at
+    least one."""
+    email = rendered(listed)
+    while (size := len(email.html.encode("utf-8"))) > HTML_BUDGET and listed > 1:
+        # Stories make nearly all of the size: as many as fit at the size they had, less 5 %.
+        listed = max(1, min(listed - 1, int(listed * HTML_BUDGET / size * 0.95)))
+        email = rendered(listed)
+    return email
 
 
 def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
@@ -446,6 +466,7 @@ def compose_digest(
     since ``since``" digest. ``notice`` is a line saying why the digest came (storm control).
     """
     tz = policy.zone
+    message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
     groups: dict[str, dict[int, AlertItem]] = {name: {} for name in _unique(watched)}
     pairs = []
     for item in items:
@@ -453,20 +474,11 @@ def compose_digest(
             groups.setdefault(name, {}).setdefault(item.article_id, item)
             pairs.append((item.article_id, topic_id))
     topics = _names(name for name, entries in groups.items() if entries)
-    quota = _shares({name: len(entries) for name, entries in groups.items() if entries})
-    shown = []
-    for name, entries in groups.items():
-        if not entries:
-            continue
-        newest = sorted(entries.values(), key=_newest_first)
-        more = len(newest) - quota[name]
-        shown.append({
-            "topic": one_line(name),
-            "count": _plural(len(entries), "story"),
-            "items": [_view(item, tz, number)
-                      for number, item in enumerate(newest[: quota[name]], 1)],
-            **_more(more, name),
-        })
+    sizes = {name: len(entries) for name, entries in groups.items() if entries}
+    newest = {name: sorted(groups[name].values(), key=_newest_first) for name in sizes}
+    views = {name: [_view(item, tz, number) for number, item in
+                    enumerate(entries[: _shares(sizes)[name]], 1)]
+             for name, entries in newest.items()}
     # Once each: an article under two topics, or two copies of a story (two sources) that
     # two topics alerted for, is one story.
     count = len({item.story for entries in groups.values() for item in entries.values()})
@@ -481,32 +493,43 @@ def compose_digest(
         subject = "[newswatch] Digest — nothing new"
         heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
-    context: dict[str, Any] = {
-        "subject": subject,
-        **_why("this digest", recipient, _names(watched) or topics or ["no topics"]),
-        "heading": heading,
-        # An empty digest says "since" in its one line of text instead.
-        "sub": f"Since {stamp}" if stamp and count else "",
-        "intro": intro,
-        "intro_lines": _wrap(intro, "", "", keep=(stamp,)),
-        "notice": notice or "",
-        "notice_lines": _wrap(notice or "", "", ""),
-        "groups": shown,
-        "schedule": policy.describe(),
-    }
-    return _rendered(
-        "digest", recipient, context, now, message_id or f"<{uuid.uuid4().hex}@{domain}>", pairs
-    )
+    def rendered(limit: int) -> Email:
+        quota = _shares(sizes, limit)
+        shown = [{
+            "topic": one_line(name),
+            "count": _plural(sizes[name], "story"),
+            "items": views[name][: quota[name]],
+            **_more(sizes[name] - quota[name], name),
+        } for name in sizes]
+        context: dict[str, Any] = {
+            "subject": subject,
+            **_why("this digest", recipient, _names(watched) or topics or ["no topics"]),
+            "heading": heading,
+            # An empty digest says "since" in its one line of text instead.
+            "sub": f"Since {stamp}" if stamp and count else "",
+            "intro": intro,
+            "intro_lines": _wrap(intro, "", "", keep=(stamp,)),
+            "notice": notice or "",
+            "notice_lines": _wrap(notice or "", "", ""),
+            "groups": shown,
+            "schedule": policy.describe(),
+        }
+        return _rendered("digest", recipient, context, now, message_id, pairs)
+
+    return _within_budget(rendered, sum(_shares(sizes).values()))
 
 
-def _shares(sizes: dict[str, int]) -> dict[str, int]:
+def _shares(sizes: dict[str, int], limit: int = MAX_STORIES) -> dict[str, int]:
     """How many stories a digest lists of each topic (``sizes``: how many it has): shares of
-    MAX_STORIES, at least TOPIC_STORIES each, what a smaller topic leaves of its
-    share going to the larger ones."""
+    ``limit``, at least TOPIC_STORIES each (or, when ``limit`` is below what that makes,
+    its part of it, one at least), what a smaller topic leaves of its share going to the
+    larger ones."""
     shares: dict[str, int] = {}
-    left = MAX_STORIES
+    least = (TOPIC_STORIES if limit >= MAX_STORIES
+             else max(1, min(TOPIC_STORIES, limit // max(1, len(sizes)))))
+    left = limit
     for n, name in enumerate(sorted(sizes, key=sizes.__getitem__)):
-        share = max(TOPIC_STORIES, left // (len(sizes) - n))
+        share = max(least, left // (len(sizes) - n))
         shares[name] = min(sizes[name], share)
         left = max(0, left - shares[name])
     return shares
