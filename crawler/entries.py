@@ -53,6 +53,7 @@ from .http import (
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
+from .walls import html_title, not_the_article, wall
 from .workers import Late, PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
@@ -323,6 +324,16 @@ class EntriesMixin:
 
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
+        blocked = wall(response.body, response.headers)
+        if blocked is not None:  # not the article: asked again, as an unavailable page
+            self.report.count("pages_walled")
+            self._defer(entry, f"{blocked} answered instead of the article "
+                               f"(HTTP {response.status})")
+            return
+        if response.status < 300 and not response.body.strip():
+            # A CDN's or server's passing fault (a page has at least its markup): again later.
+            self._defer(entry, f"page answered HTTP {response.status} with nothing in it")
+            return
         if response.status >= 400:
             why = f"page answered HTTP {response.status}"
             if transient_status(response.status):
@@ -368,6 +379,13 @@ class EntriesMixin:
             self.report.count("pages_cut")
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
+            return
+        if not entry.linked and not_the_article(
+            entry.feed.title, (extracted.title, html_title(response.body)), extracted.text
+        ):
+            self.report.count("pages_walled")
+            shown = " ".join((extracted.title or extracted.text[:60]).split())[:80]
+            self._defer(entry, f"the page is not the article (it says {shown!r})")
             return
         self._store_page(entry, response.url, extracted)
 

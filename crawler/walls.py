@@ -1,0 +1,99 @@
+"""Pages a site answers in place of the article: a bot challenge, a block page, a page that
+is not the one the feed announced (not found, a region block, maintenance, a sign-in form).
+
+Stored, such a page was an article: its words alerted ("Enable JavaScript and cookies",
+"access denied"), its text made every copy of it one story, and the real article, served
+later, was never read again (the URL was known). A page found to be one is asked again at
+the next polls, as an unavailable one is (crawler.entries: deferred, then the feed's summary
+kept after a few attempts).
+
+Two checks. :func:`wall` reads marks that only the challenge and block pages of the big
+bot-protection services carry (none of them is in any of 1,528 real article pages of the
+fundus, trafilatura, newspaper and goose3 test sets; the scripts those services put on
+ordinary pages, Cloudflare's ``/cdn-cgi/challenge-platform/`` or Imperva's
+``_Incapsula_Resource``, are not marks). :func:`not_the_article` compares the page with
+the feed's entry: a short text whose words and title share no word of the entry's title.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+#: How far into a page the marks are looked for: challenge pages are small, and their marks
+#: come in the head or at the top of the body.
+_HEAD: Final = 64 * 1024
+#: (mark in the lower-cased page, what answered).
+_MARKS: Final = (
+    (b"_cf_chl_opt", "a Cloudflare challenge"),
+    (b"<title>just a moment...</title>", "a Cloudflare challenge"),
+    (b"cf-browser-verification", "a Cloudflare challenge"),
+    (b"<title>attention required! | cloudflare</title>", "a Cloudflare block page"),
+    (b"captcha-delivery.com", "a DataDome challenge"),
+    (b'id="px-captcha"', "a PerimeterX challenge"),
+    (b"incapsula incident id", "an Imperva block page"),
+    (b"errors.edgesuite.net", "an Akamai block page"),
+    (b"<title>access denied</title>", "a block page (Access Denied)"),
+)
+#: A text this short may be a page in place of the article; a longer one is an article.
+_SHORT: Final = 150
+_WORD: Final = re.compile(r"[^\W\d_]{4,}")
+_TITLE: Final = re.compile(rb"<title[^>]*>([^<]{1,1000})</title", re.IGNORECASE)
+
+
+def wall(body: bytes, headers: Mapping[bytes, object] | None = None) -> str | None:
+    """What answered instead of the article, when ``body`` is a bot-protection service's
+    challenge or block page (or ``headers`` say so: Cloudflare's ``cf-mitigated:
+    challenge``); else None."""
+    if headers is not None and _header(headers, b"cf-mitigated") == b"challenge":
+        return "a Cloudflare challenge"
+    head = body[:_HEAD].lower()
+    for mark, name in _MARKS:
+        if mark in head:
+            return name
+    return None
+
+
+def _header(headers: Mapping[bytes, object], name: bytes) -> bytes | None:
+    """A header's value from Scrapy's headers (lists of bytes) or a plain mapping."""
+    value = headers.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.strip().lower() if isinstance(value, bytes) else None
+
+
+def not_the_article(
+    entry_title: str | None, page_titles: Iterable[str | None], text: str
+) -> bool:
+    """Whether a page whose article part is ``text`` under ``page_titles`` (its <title>,
+    the title extraction found) is not the article the feed announced as ``entry_title``:
+    a short text that, titles included, has none of the entry title's words (of four
+    letters or more; two at least, in a script written with spaces). "Page not found",
+    "This content is not available in your region", a sign-in form; a brief of the article
+    has its headline's words, and its page's <title> has them."""
+    if not entry_title or len(text.split()) >= _SHORT or _unspaced(entry_title):
+        return False
+    wanted = {word.casefold() for word in _WORD.findall(entry_title)}
+    if len(wanted) < 2:
+        return False
+    titles = " ".join(title for title in page_titles if title)
+    found = {word.casefold() for word in _WORD.findall(f"{titles} {text}")}
+    return not wanted & found
+
+
+def html_title(body: bytes) -> str | None:
+    """The text of a page's <title> element (in its first 64 KB), entities left as they are
+    (words are compared, not shown)."""
+    found = _TITLE.search(body[:_HEAD])
+    return found.group(1).decode("utf-8", "replace") if found else None
+
+
+def _unspaced(text: str) -> bool:
+    """Whether ``text`` has characters of a script written without spaces between words
+    (Chinese, Japanese, Thai...), where words cannot be compared this way."""
+    return any(
+        unicodedata.east_asian_width(char) in ("W", "F") or "\u0e00" <= char <= "\u109f"
+        for char in text
+    )

@@ -1,0 +1,122 @@
+"""Pages sites answer in place of the article (crawler.walls): a bot challenge, a block page,
+a page that is not the article. Stored, each was an article that alerted on the wall's words
+("Enable JavaScript and cookies"), and the real article served later was never read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from newssite import STORIES_BY_SLUG
+
+from crawler.walls import html_title, not_the_article, wall
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+CLOUDFLARE = b"""<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<meta name="robots" content="noindex,nofollow"></head><body><div class="main-wrapper">
+<h1 class="zone-name-title h1">news.example</h1><h2 class="h2" id="challenge-running">
+Checking if the site connection is secure</h2><noscript><div class="h2">Enable JavaScript
+and cookies to continue</div></noscript><p>news.example needs to review the security of
+your connection before proceeding. Please enable cookies and JavaScript in your browser
+settings and reload this page to continue reading the security check results.</p></div>
+<script>(function(){window._cf_chl_opt={cvId: '2',cZone: 'news.example',cType:
+'managed'};})();</script></body></html>"""
+
+DATADOME = b"""<html lang="en"><head><title>news.example</title></head><body
+style="margin:0"><p id="cmsg">Please enable JS and disable any ad blocker</p>
+<script>var dd={'rt':'c','cid':'AHrlqAAAAAMA','hsh':'2211F522B61E269B869FA6EAFFB5E1',
+'t':'fe','host':'geo.captcha-delivery.com'}</script><script
+src="https://ct.captcha-delivery.com/c.js"></script></body></html>"""
+
+NOT_FOUND = b"""<!DOCTYPE html><html lang="en"><head><title>Page not found | The Daily
+Example</title></head><body><header><nav><a href="/">Home</a> <a href="/world">World</a>
+</nav></header><main><article><h1>Sorry, we could not find that page</h1><p>The page you
+requested may have been moved, renamed or deleted. Please check the address, or use the
+search box above to look for what you wanted. You can also return to our home page to read
+the latest stories from our newsroom.</p></article></main><footer>(c) The Daily Example
+</footer></body></html>"""
+
+
+def fresh(slug: str):
+    return replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC) - timedelta(minutes=20))
+
+
+def test_challenge_and_block_pages_are_known_by_their_marks() -> None:
+    assert wall(CLOUDFLARE) == "a Cloudflare challenge"
+    assert wall(DATADOME) == "a DataDome challenge"
+    assert wall(b"<html>x</html>", {b"cf-mitigated": [b"challenge"]}) == "a Cloudflare challenge"
+    assert wall(b"<title>Access Denied</title> Reference #18.5a3c") is not None
+    assert html_title(b"<html><head><TITLE lang=en>Page not found</TITLE>") == "Page not found"
+    # The scripts these services put on ordinary pages are not marks.
+    ordinary = (b'<html><head><title>Budget passed</title><script src="/cdn-cgi/challenge-'
+                b'platform/scripts/jsd/main.js"></script><script src="/_Incapsula_Resource?'
+                b'SWJIYLWA=719d34"></script><script src="https://js.datadome.co/tags.js">'
+                b"</script></head><body><p>The budget passed.</p></body></html>")
+    assert wall(ordinary) is None
+    # Nor is any page of the fixtures (articles of many sites and ages).
+    for page in FIXTURES.rglob("*.htm*"):
+        assert wall(page.read_bytes()) is None, page
+
+
+@pytest.mark.parametrize(("entry", "title", "text", "expected"), [
+    ("Budget talks stall over pensions", "Page not found", "Sorry, we could not find it.",
+     True),
+    # A blog whose headline is not its <title> (the quality benchmark's chadim.net page).
+    ("der Schreibstil - chadim.net - Webdesign", "der Schreibstil - chadim.net - Webdesign",
+     "Schreiben Sie Informationen für Ihre Zielgruppe.", False),
+    ("Budget talks stall over pensions", "Budget talks stall | Daily", "Short brief.", False),
+    ("Budget talks stall over pensions", None, "Ministers said the pensions deal...", False),
+    ("Budget talks stall over pensions", "Sign in", "word " * 200, False),  # long: an article
+    ("Brexit", "Not found", "Nothing here.", False),  # one word: too little to compare
+    ("北京 预算 谈判 陷入 僵局", "页面不存在", "抱歉", False),  # words not cut by spaces
+    (None, "Page not found", "Nothing here.", False),
+])
+def test_a_page_is_not_the_article_when_it_shares_no_word_of_its_title(
+    entry: str | None, title: str | None, text: str, expected: bool
+) -> None:
+    assert not_the_article(entry, (title, None), text) is expected
+
+
+def test_a_wall_is_asked_again_and_the_article_alerts_when_it_comes(site, mail, workdir):
+    """Served a Cloudflare challenge (200), a DataDome challenge (403), a soft 404 (200) and
+    nothing (200) for four articles: nothing stored, nothing alerted; served the articles at
+    the next poll, each stored with its text and alerted once."""
+    slugs = ["venezuela-opposition-leader", "central-bank-holds-rates", "zelensky-grain-corridor",
+             "harbour-wind-farm-approved"]
+    walls = [(CLOUDFLARE, 200), (DATADOME, 403), (NOT_FOUND, 200), (b"", 200)]
+    for slug, (body, status) in zip(slugs, walls, strict=True):
+        site.publish(fresh(slug))
+        path = site.article_url(slug).removeprefix(site.base_url)
+        site.serve(path, body, status=status, content_type="text/html")
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Walls", "query": "cookies OR JavaScript OR security OR moved",
+                 "notify": ["walls@test.example"]},
+                {"name": "News", "query": "Maduro OR rates OR Zelensky OR wind",
+                 "notify": ["desk@test.example"]}],
+        smtp=mail,
+    )
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "0 new article(s)" in first.stdout
+    status = workdir.newswatch("status").stdout
+    assert "4 page(s) unavailable for now" in status, status
+    assert mail.messages == []
+
+    for slug in slugs:
+        path = site.article_url(slug).removeprefix(site.base_url)
+        site.serve(path, site.render_article(fresh(slug)), content_type="text/html")
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "4 new article(s)" in second.stdout
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    exported = [json.loads(row) for row in workdir.newswatch("export").stdout.splitlines()]
+    assert {a["title"] for a in exported} == {STORIES_BY_SLUG[s].title for s in slugs}
+    assert all("cookies" not in a["text"] and "could not find" not in a["text"]
+               for a in exported)
