@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import storage
 
-from .transport import DeliveryError
+from .transport import AcceptanceUnknown, DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +86,19 @@ def redact(recipient: str) -> str:
     plugin = _plugin(recipient)
     if plugin is None:
         return recipient.split("://", 1)[0] + "://…"
-    masked = str(plugin.url(privacy=True))
-    return masked.split("?", 1)[0]
+    masked = str(plugin.url(privacy=True)).split("?", 1)[0]
+    # Apprise masks the tokens it knows of (Slack's, Discord's); a generic webhook's path
+    # may hold one too (json://host/services/T0/B0/XXXXXXXX, an ntfy topic): a path part
+    # of eight characters or more shows its first two.
+    scheme, _, rest = masked.partition("://")
+    where, slash, path = rest.partition("/")
+    parts = [p if len(p) < 8 else p[:2] + "…" for p in path.split("/")]
+    return f"{scheme}://{where}{slash}{'/'.join(parts)}"
+
+
+#: What Apprise's debug log says (requests' words) when a request was sent and its answer
+#: never came.
+_SENT_UNANSWERED = ("Read timed out", "RemoteDisconnected", "Connection aborted")
 
 
 class AppriseTransport:
@@ -102,15 +113,22 @@ class AppriseTransport:
         plugin = _plugin(message.recipient)
         if plugin is None:
             raise DeliveryError(f"{shown}: not a notification URL", permanent=True)
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with apprise.LogCapture(level=logging.DEBUG) as captured:
             ok = plugin.notify(
                 body=message.text, title=message.subject, body_format=apprise.NotifyFormat.TEXT
             )
-            said = captured.getvalue()
+            said = str(captured.getvalue())
         if not ok:
-            lines = [line.strip() for line in str(said).splitlines() if line.strip()]
+            lines = [line.strip() for line in said.splitlines() if " - WARNING - " in line
+                     or " - ERROR - " in line]
             why = lines[-1].split(" - ", 2)[-1] if lines else "the service refused or was down"
-            raise DeliveryError(f"{shown}: {why.replace(message.recipient, shown)}")
+            why = why.replace(message.recipient, shown)
+            if any(mark in said for mark in _SENT_UNANSWERED):
+                # The request went out whole and no answer came: the service may have posted
+                # it (a slow webhook got a copy at every retry, for ever): a few times at most.
+                raise AcceptanceUnknown(f"{shown}: {why} (no answer after the request was "
+                                        "sent: perhaps delivered)")
+            raise DeliveryError(f"{shown}: {why}")
 
     def describe(self) -> str:
         """Where messages go, for logs."""

@@ -283,7 +283,7 @@ async def deliver_due(
                 store.mark_failed(row.id, error)
                 report.failed += 1
                 report.note(error)
-                logger.error("outbox %d to %s failed: %s", row.id, row.recipient, error)
+                logger.error("outbox %d to %s failed: %s", row.id, redact(row.recipient), error)
                 continue
         # The send runs in a worker thread; the store is only touched here, in the loop's
         # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait

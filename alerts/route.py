@@ -32,6 +32,7 @@ from storage import (
     Topic,
 )
 
+from .channels import redact
 from .compose import AlertItem, compose_digest
 from .emails import Held, alert_item, also_on, also_on_sources, build_emails
 from .schedule import STORM_WINDOW, RecipientPolicies, RecipientPolicy, plan
@@ -126,7 +127,7 @@ def hold_for_digest(
             logger.info(
                 "storm control: %d alert(s) for %s held for a digest (limit %d an hour)",
                 len(folded),
-                recipient,
+                redact(recipient),
                 policies.of(recipient).storm,
             )
     # A reader's article that goes in an immediate email (another topic's) is not queued for
@@ -203,7 +204,8 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
         )
         store.record_digest(recipient, email, [i.id for i in chosen if i.id is not None], slot)
         sent += 1
-        logger.info("digest for %s queued: %d alert(s) (%s)", recipient, len(chosen), due.kind)
+        logger.info("digest for %s queued: %d alert(s) (%s)", redact(recipient), len(chosen),
+                    due.kind)
     return sent
 
 

@@ -523,7 +523,7 @@ def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
         when = now if due.kind else due.next
         report.append(
             {
-                "recipient": recipient,
+                "recipient": alerts.redact(recipient),
                 "waiting": row.waiting if row else 0,
                 "storm": row.storm if row else 0,
                 "next": when.isoformat(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,8 @@ class Hook:
     def __init__(self) -> None:
         self.posts: list[dict[str, object]] = []
         self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.received = 0  # POSTs read whole, answered or not
+        self.slow = 0.0  # seconds to wait before answering, the POST taken
         self.lock = threading.Lock()
         hook = self
 
@@ -30,9 +33,12 @@ class Hook:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with hook.lock:
+                    hook.received += 1
                     status = hook.statuses.pop(0) if hook.statuses else 200
                     if status == 200:
                         hook.posts.append(json.loads(body))
+                if hook.slow:
+                    time.sleep(hook.slow)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -109,6 +115,40 @@ def test_a_failing_hook_is_retried_and_notified_once(site, mail, hook, workdir, 
     assert workdir.newswatch("crawl").returncode == 0
     assert len(hook.posts) == 1 and len(mail.messages) == 1
     assert "alerts: 0 pending, 2 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_a_hook_that_takes_the_alert_but_answers_late_gets_it_three_times_at_most(
+    site, mail, hook, workdir, wait
+) -> None:
+    """A webhook that posts the alert but answers after the read timeout: each retry posted
+    it again, for ever. Sent as perhaps delivered: three attempts, then failed for good."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.slow = 1.5
+    topic = {**MADURO, "notify": [hook.url() + "?rto=0.5"]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert wait(lambda: workdir.newswatch("crawl").returncode in (0, 3)
+                and "1 failed" in workdir.newswatch("status").stdout, 60, 0.5)
+    for _ in range(3):
+        workdir.newswatch("crawl")
+    assert hook.received == 3, hook.received
+    status = workdir.newswatch("status").stdout
+    assert "perhaps delivered" in status and "not sent again after 3 attempts" in status, status
+
+
+def test_secrets_of_a_url_waiting_for_a_digest_are_masked(site, mail, hook, workdir) -> None:
+    """A digest topic's URL was shown whole in status's digests (text and JSON), and a
+    generic webhook's token in its path everywhere (Apprise masks the tokens it knows)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    url = f"json://newswatch:{SECRET}@127.0.0.1:{hook.port}/services/T0/B0/PathToken123"
+    topic = {**MADURO, "notify": [url], "mode": "digest"}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    shown = (workdir.newswatch("status").stdout + workdir.newswatch("status", "--json").stdout
+             + workdir.newswatch("topics", "list").stdout)
+    assert "1 alert(s) waiting" in shown
+    assert SECRET not in shown and "PathToken123" not in shown
+    assert redact(url) == f"json://newswatch:****@127.0.0.1:{hook.port}/se…/T0/B0/Pa…"
 
 
 def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
