@@ -376,13 +376,27 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
             _export(store, fmt, fields, out)
 
 
+#: What a spreadsheet reads as a formula at the start of a cell (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell: a text a spreadsheet would take for a formula (a feed's title
+    ``=HYPERLINK(...)``, a headline starting "- ") gets a leading apostrophe, which
+    spreadsheets show as text and do not display."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _export(store: Storage, fmt: str, fields: list[str], out: TextIO) -> None:
     """Every stored article to ``out``, as ``fmt`` (jsonl or csv) with ``fields``."""
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for row in store.export_rows():
-            writer.writerow({**plain(row), "topics": "; ".join(row.topics)})
+            record = {**plain(row), "topics": "; ".join(row.topics)}
+            writer.writerow({k: _cell(v) for k, v in record.items()})
     else:
         for row in store.export_rows():
             record = plain(row)

@@ -196,6 +196,8 @@ def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
     if fmt == "jsonl":
         for item in found:
             click.echo(json_line(item))
+        if more:  # said where a script's reader sees it, not in its data (it stopped silently)
+            click.echo(f"newswatch: {count_line(found, more, limit, 'in the archive')}", err=True)
         return
     echo_found(found)
     click.echo(count_line(found, more, limit, "in the archive"))

