@@ -357,6 +357,8 @@ def test_a_term_asked_for_and_excluded_is_refused(query: str, message: str, colu
       '"C++ compiler"'),
      ("C#", "'C#' is read as the single letter 'c' (symbols are not part of words): it would "
       "match every lone one", 1, None),
+     ('jobs "C++"', '"C++" is read as the single letter \'c\' (symbols are not part of words): '
+      "it would match every lone one", 6, None),
      ("site:reuters.com Maduro", "unknown field 'site'", 1, "write source:reuters.com"),
      ("intitle:Maduro", "unknown field 'intitle'", 1, "write title:Maduro"),
      ("Marks & Spencer", "'&' has no letters or digits", 7,

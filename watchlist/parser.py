@@ -504,6 +504,8 @@ def refuse_other_syntax(query: str) -> None:
     lexemes = list(_lex(query))
     _refuse_mixed_exclusion(lexemes)
     for lexeme, after in pairwise(lexemes):
+        if lexeme.kind == "PHRASE":  # "C++" in quotes is the letter c as well
+            _refuse_single_letter(lexeme.text.strip(), lexeme.column, quoted=True)
         if lexeme.kind != "WORD":
             continue
         word, column = lexeme.text, lexeme.column
@@ -532,13 +534,20 @@ def refuse_other_syntax(query: str) -> None:
         ):
             raise QueryError("a ',' joins nothing here", column + comma,
                              f"{_ONE_OF}, or quote a phrase: \"Washington, D.C.\"")
-        found = tokenize(word)
-        if (len(found) == 1 and len(found[0][2]) == 1 and found[0][2].isascii()
-                and found[0][2].isalpha() and len(word.rstrip(".")) > 1):
-            raise QueryError(
-                f"'{word}' is read as the single letter '{found[0][2]}' (symbols are not part of "
-                "words): it would match every lone one", column,
-                f"write it in a phrase with a word it comes with: \"{word} compiler\"")
+        _refuse_single_letter(word, column, quoted=False)
+
+
+def _refuse_single_letter(word: str, column: int, *, quoted: bool) -> None:
+    """A QueryError for ``C++``, ``C#``, ``"F#"``: the one letter, which symbols are not part
+    of, would match every lone one ("Filecoder.C", "Xuejun C.")."""
+    found = tokenize(word)
+    if (len(found) == 1 and len(found[0][2]) == 1 and found[0][2].isascii()
+            and found[0][2].isalpha() and len(word.rstrip(".")) > 1):
+        shown = f'"{word}"' if quoted else f"'{word}'"
+        raise QueryError(
+            f"{shown} is read as the single letter '{found[0][2]}' (symbols are not part of "
+            "words): it would match every lone one", column,
+            f"write it in a phrase with a word it comes with: \"{word} compiler\"")
 
 
 def _refuse_mixed_exclusion(lexemes: list[_Lexeme]) -> None:
