@@ -17,6 +17,7 @@ unchanged or unreadable page keeps the stored version and records the date.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -380,14 +381,15 @@ class EntriesMixin:
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
             return
+        head_title = html_title(response.body)
         if not entry.linked and not_the_article(
-            entry.feed.title, (extracted.title, html_title(response.body)), extracted.text
+            entry.feed.title, (extracted.title, head_title), extracted.text
         ):
             self.report.count("pages_walled")
             shown = " ".join((extracted.title or extracted.text[:60]).split())[:80]
             self._defer(entry, f"the page is not the article (it says {shown!r})")
             return
-        self._store_page(entry, response.url, extracted)
+        self._store_page(entry, response.url, extracted, head_title)
 
     def article_failed(self, failure: Failure) -> None:
         """An article page could not be fetched."""
@@ -468,7 +470,12 @@ class EntriesMixin:
             updated=entry.feed.updated,
         )
 
-    def _store_page(self, entry: Entry, page_url: str, page: Extracted) -> None:
+    def _store_page(
+        self, entry: Entry, page_url: str, page: Extracted, head_title: str | None = None
+    ) -> None:
+        """Store the article ``page`` holds; its title the feed's, else the one extraction
+        found, else the page's <title> (``head_title``: an entry without a title, on a page
+        whose headline extraction missed, was "(no title)")."""
         if entry.linked:
             self._learn(entry, article=True)
         url = canonicalize(page_url)
@@ -480,7 +487,7 @@ class EntriesMixin:
         if canonical and same_site(canonical, page_url) and not is_home_page(canonical):
             url = canonicalize(canonical)
         published = entry.feed.published or _page_date(page.date, self.clock())
-        title = entry.feed.title or page.title or ""
+        title = entry.feed.title or page.title or _shown_title(head_title)
         self._add(
             entry,
             Article(
@@ -613,6 +620,11 @@ def _without_title(text: str, titles: tuple[str, ...]) -> str:
     }:
         return rest.lstrip("\n")
     return text
+
+
+def _shown_title(raw: str | None) -> str:
+    """A page's <title> text as a headline: entities read, spaces made single."""
+    return " ".join(html.unescape(raw).split()) if raw else ""
 
 
 def _page_date(value: str | None, now: datetime) -> datetime | None:

@@ -120,3 +120,24 @@ def test_a_wall_is_asked_again_and_the_article_alerts_when_it_comes(site, mail, 
     assert {a["title"] for a in exported} == {STORIES_BY_SLUG[s].title for s in slugs}
     assert all("cookies" not in a["text"] and "could not find" not in a["text"]
                for a in exported)
+
+
+def test_an_entry_without_a_title_takes_its_pages_title_when_extraction_finds_none(
+    site, workdir
+):
+    """A 2010 uCoz page opens with markup before <html> (what its scripts wrote): the parser
+    puts <title> in the body, where extraction does not look; the article was "(no title)"."""
+    words = "Ein langer Brief über das Leben in der Stadt und die Menschen dort. " * 30
+    page = ("<div></div><div></div><html><head><title>Briefe - 26 Oktober 2010 - Blog - "
+            "Bilder, News &amp; Schleifen!</title></head><body><div><p>" + words
+            + "</p></div></body></html>").encode()
+    site.serve("/blog/briefe", page, content_type="text/html")
+    feed = site.serve("/blog.rss", (
+        '<rss version="2.0"><channel><title>Blog</title><item><link>'
+        + site.url("/blog/briefe") + "</link><description>Ein Brief.</description></item>"
+        "</channel></rss>").encode())
+    workdir.write_config(sources=[feed])
+    assert workdir.newswatch("crawl").returncode == 0
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["title"] == "Briefe - 26 Oktober 2010 - Blog - Bilder, News & Schleifen!"
+    assert row["text"].startswith("Ein langer Brief")
