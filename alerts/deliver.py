@@ -249,6 +249,9 @@ async def deliver_due(
     where = transport.describe()
     mail_down = False
     mail_up = False  # an email went through in this run
+    # Notification URLs that failed in this run: their other messages wait for the next (a
+    # service that hung cost its timeout a message, and held every email behind them).
+    failed_urls: set[str] = set()
 
     def due() -> Iterator[storage.OutboxMessage]:
         # ``limit`` rows a read, read again until none is due: a run that took one batch
@@ -268,6 +271,9 @@ async def deliver_due(
             break
         send: Callable[[], None]
         if is_channel(row.recipient):
+            if row.recipient in failed_urls:
+                report.retrying += 1
+                continue
             channels = channels or AppriseTransport()
             send = functools.partial(channels.send, row)
         elif mail_down:
@@ -298,6 +304,8 @@ async def deliver_due(
             cancelled = True
             await asyncio.wait([sending])
         mail_down |= _record(store, row, sending.exception(), now, policy, report)
+        if is_channel(row.recipient) and sending.exception() is not None:
+            failed_urls.add(row.recipient)
         if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
             # The server is back: what found it down goes at the next run, not at the end
             # of its own back-off (an hour, after a long outage: after later alerts).

@@ -151,6 +151,25 @@ def test_secrets_of_a_url_waiting_for_a_digest_are_masked(site, mail, hook, work
     assert redact(url) == f"json://newswatch:****@127.0.0.1:{hook.port}/se…/T0/B0/Pa…"
 
 
+def test_a_url_that_failed_in_a_run_is_not_tried_again_in_it(site, mail, hook, workdir, wait):
+    """A hung service cost its timeout for every message waiting for it, and the emails
+    behind them waited as long: once one of its messages failed, the rest wait for the next
+    run."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [500, 500]
+    topic = {**MADURO, "notify": ["desk@test.example", hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert hook.received == 1
+    site.publish(fresh("maduro-abandona-venezuela"))
+    time.sleep(1.2)  # the first message due again (retry_base = 1s in tests)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert hook.received == 2  # the first, refused again; the second not tried in that run
+    assert len(mail.wait_for(2)) == 2  # the emails did not wait
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and len(hook.posts) == 2,
+                30, 0.5)
+
+
 def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
     topic = {**MADURO, "notify": ["desk@test.example", "nosuchservice://abc"]}
     workdir.write_config(topics=[topic])
