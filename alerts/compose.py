@@ -486,9 +486,9 @@ def compose_digest(
     when = f" since {stamp}" if stamp else ""
     if count:
         listed = ", ".join(topics)
-        subject = shorten(f"[newswatch] Digest — {_plural(count, 'story')}: {listed}", MAX_SUBJECT)
-        heading = f"{_plural(count, 'story')} for {listed}"
-        intro = f"Your newswatch digest: {_plural(count, 'story')} about {listed}{when}."
+        subject = shorten(f"[newswatch] Digest — {plural(count, 'story')}: {listed}", MAX_SUBJECT)
+        heading = f"{plural(count, 'story')} for {listed}"
+        intro = f"Your newswatch digest: {plural(count, 'story')} about {listed}{when}."
     else:
         subject = "[newswatch] Digest — nothing new"
         heading = "Nothing new"
@@ -497,7 +497,7 @@ def compose_digest(
         quota = _shares(sizes, limit)
         shown = [{
             "topic": one_line(name),
-            "count": _plural(sizes[name], "story"),
+            "count": plural(sizes[name], "story"),
             "items": views[name][: quota[name]],
             **_more(sizes[name] - quota[name], name),
         } for name in sizes]
@@ -541,7 +541,7 @@ def _more(count: int, topic: str | None = None) -> dict[str, Any]:
     if count <= 0:
         return {"more": "", "more_lines": []}
     about = f" about {one_line(topic)}" if topic is not None else ""
-    line = (f"… and {_plural(count, 'older story')}{about}, not listed here: all are in the"
+    line = (f"… and {plural(count, 'older story')}{about}, not listed here: all are in the"
             " archive (newswatch search).")
     keep = [one_line(topic)] if topic is not None else []
     return {"more": line, "more_lines": _wrap(line, "", "", keep=keep)}
@@ -583,7 +583,7 @@ def _rendered(
     )
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     """'1 story', '3 stories'."""
     if count == 1:
         return f"1 {noun}"

@@ -449,7 +449,8 @@ class Pipeline:
         for row in recovered:
             logger.info("source %s recovered", row.url)
         news = [r for r in recovered if r.told]  # not a failure the operator never heard of
-        emails = [compose_health(r, failing, news, now) for r in self.operator]
+        emails = [compose_health(r, failing, news, now, tz=self.recipients.of(r).zone)
+                  for r in self.operator]
         if not failing and not news:
             emails = []
         self.store.record_health(emails, failing, [r.id for r in recovered], now)

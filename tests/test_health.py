@@ -20,7 +20,8 @@ def test_failing_source_gets_one_email_each_way(site, mail, workdir):
     site.set_status("/feeds/flaky.rss", 500)
     workdir.write_config(
         sources=[flaky, site.url("/feeds/world.rss")], smtp=mail,
-        alerts={"operator": ["ops@test.example"], "health_after": "3s"},
+        alerts={"operator": ["ops@test.example"], "health_after": "3s",
+                "timezone": "America/Caracas"},
     )
     crawl(workdir)
     assert mail.messages == []  # failing, but not for long yet
@@ -31,6 +32,10 @@ def test_failing_source_gets_one_email_each_way(site, mail, workdir):
     assert "source health" in failing["Subject"] and "failing" in failing["Subject"]
     text = failing.get_body(preferencelist=("plain",)).get_content()
     assert flaky in text and "Last error: HTTP 500" in text and "2 failed polls" in text
+    assert "1 source needs attention:" in text
+    # On the operator's clock (alerts.timezone), as alerts are: was UTC whatever it said.
+    since = next(line for line in text.splitlines() if "Failing since" in line)
+    assert since.rstrip().endswith("-04 (America/Caracas) (2 failed polls in a row)."), since
 
     crawl(workdir)
     crawl(workdir)
@@ -41,6 +46,8 @@ def test_failing_source_gets_one_email_each_way(site, mail, workdir):
     [_, recovered] = mail.wait_for(2)
     assert "recovered" in recovered["Subject"]
     assert flaky in recovered.get_body(preferencelist=("plain",)).get_content()
+    assert "1 source is polled normally again:" in recovered.get_body(
+        preferencelist=("plain",)).get_content()
     crawl(workdir)
     assert len(mail.messages) == 2
 
