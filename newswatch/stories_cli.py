@@ -50,6 +50,9 @@ def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> Non
             f"    started {when_text(story.started)}; {len(story.articles)} article(s) on "
             f"{len(sources)} source(s): {', '.join(sources)}"
         )
+        first = story.articles[0] if story.articles else None
+        if first is not None and first.published is not None and len(sources) > 1:
+            click.echo(f"    first published by {first.source}, {when_text(first.published)}")
         if story.alerted:
             click.echo(f"    alerted: {', '.join(story.alerted)}")
         click.echo(f"    {story.url}")

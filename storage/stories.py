@@ -161,8 +161,9 @@ class StoriesMixin:
 
     def recent_stories(self, since: datetime, min_sources: int = 1) -> list[StoryView]:
         """Stories whose first article was fetched since ``since``, newest first: id, first
-        title and URL, when it started, and each of its articles' source, URL and fetch time
-        (in order), with the topics that alerted for it. Only stories with at least
+        title and URL, when it started, and each of its articles' source, URL, fetch and
+        publication times (the first published first: who had it first, not who was polled
+        first), with the topics that alerted for it. Only stories with at least
         ``min_sources`` distinct sources."""
         stories = self.db.execute(
             """
@@ -176,12 +177,12 @@ class StoriesMixin:
         found: list[StoryView] = []
         for story_id, created, title, url in stories:
             articles = [
-                StoryArticle(str(r[0]), str(r[1]), from_iso(r[2]))
+                StoryArticle(str(r[0]), str(r[1]), from_iso(r[2]), from_iso(r[3]))
                 for r in self.db.execute(
                     """
-                    SELECT COALESCE(s.name, s.url), a.url, a.fetched
+                    SELECT COALESCE(s.name, s.url), a.url, a.fetched, a.published
                     FROM articles a JOIN sources s ON s.id = a.source_id
-                    WHERE a.story_id = ? ORDER BY a.id
+                    WHERE a.story_id = ? ORDER BY COALESCE(a.published, a.fetched), a.id
                     """,
                     [story_id],
                 )

@@ -99,11 +99,13 @@ class DigestStatus:
 
 @dataclass(frozen=True)
 class StoryArticle:
-    """One article of a story: its source's name, its URL and when it was fetched."""
+    """One article of a story: its source's name, its URL, when it was fetched and when it
+    was published (if said)."""
 
     source: str
     url: str
     fetched: datetime | None
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)

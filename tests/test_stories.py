@@ -957,7 +957,8 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
     copies = {
         "wire1": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body),
         "wire2": copy_of(
-            WIRE, "opposition-leader-back", "Opposition leader back from exile", WIRE.body[:-1]
+            WIRE, "opposition-leader-back", "Opposition leader back from exile", WIRE.body[:-1],
+            hours_ago=5,  # published first, whichever page is stored first
         ),
     }
     for feed, story in copies.items():
@@ -982,14 +983,15 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
     listed = json.loads(workdir.newswatch("stories", "--json").stdout)
     assert len(listed) == 2
     [shared] = [s for s in listed if s["id"] == story_of["Wire One"]]
-    assert sorted(a["source"] for a in shared["articles"]) == ["Wire One", "Wire Two"]
+    # Who had it first: the first published, not the first polled.
+    assert [a["source"] for a in shared["articles"]] == ["Wire Two", "Wire One"]
+    assert shared["articles"][0]["published"] < shared["articles"][1]["published"]
     assert shared["alerted"] == [MADURO["name"]]
 
     several = workdir.newswatch("stories", "--several")
     assert several.returncode == 0, several.stderr
-    # The sources are named in the order their copies were stored: either page may come first.
-    assert ("2 article(s) on 2 source(s): Wire One, Wire Two" in several.stdout
-            or "2 article(s) on 2 source(s): Wire Two, Wire One" in several.stdout)
+    assert "2 article(s) on 2 source(s): Wire Two, Wire One" in several.stdout
+    assert "    first published by Wire Two, " in several.stdout
     assert "price controls" not in several.stdout and "1 story" in several.stdout
 
     status = workdir.newswatch("status")
