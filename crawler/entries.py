@@ -325,7 +325,8 @@ class EntriesMixin:
 
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
-        blocked = wall(response.body, response.headers)
+        head_title = html_title(response.body)
+        blocked = wall(response.body, response.headers, head_title)
         if blocked is not None:  # not the article: asked again, as an unavailable page
             self.report.count("pages_walled")
             self._defer(entry, f"{blocked} answered instead of the article "
@@ -381,7 +382,6 @@ class EntriesMixin:
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
             return
-        head_title = html_title(response.body)
         if not entry.linked and not_the_article(
             entry.feed.title, (extracted.title, head_title), extracted.text
         ):
