@@ -11,6 +11,7 @@ masked, as :func:`redact` gives them.
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -96,6 +97,17 @@ def redact(recipient: str) -> str:
     return f"{scheme}://{where}{slash}{'/'.join(parts)}"
 
 
+#: Mentions that notify a whole channel or server (Slack, Mattermost, Discord, Rocket.Chat,
+#: Teams): a feed's title "… @channel" would have called everyone in it.
+_MASS_MENTION = re.compile(r"(?<![\w.+-])@(channel|here|everyone|all|room)\b", re.IGNORECASE)
+
+
+def without_mentions(text: str) -> str:
+    """``text`` with its mass mentions made inert: a zero-width space after the ``@``,
+    which the services do not read as a mention (and readers do not see)."""
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
 #: What Apprise's debug log says (requests' words) when a request was sent and its answer
 #: never came.
 _SENT_UNANSWERED = ("Read timed out", "RemoteDisconnected", "Connection aborted")
@@ -115,7 +127,9 @@ class AppriseTransport:
             raise DeliveryError(f"{shown}: not a notification URL", permanent=True)
         with apprise.LogCapture(level=logging.DEBUG) as captured:
             ok = plugin.notify(
-                body=message.text, title=message.subject, body_format=apprise.NotifyFormat.TEXT
+                body=without_mentions(message.text),
+                title=without_mentions(message.subject),
+                body_format=apprise.NotifyFormat.TEXT,
             )
             said = str(captured.getvalue())
         if not ok:

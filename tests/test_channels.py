@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -168,6 +169,21 @@ def test_a_url_that_failed_in_a_run_is_not_tried_again_in_it(site, mail, hook, w
     assert len(mail.wait_for(2)) == 2  # the emails did not wait
     assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and len(hook.posts) == 2,
                 30, 0.5)
+
+
+def test_a_headline_cannot_call_a_whole_channel(site, mail, hook, workdir) -> None:
+    """A feed title "… @channel" reached Mattermost and Discord as written: everyone in the
+    channel was called. Mass mentions arrive inert (a zero-width space after the @)."""
+    story = replace(fresh("venezuela-opposition-leader"),
+                    title="Maduro resigns @channel @here read now")
+    site.publish(story)
+    topic = {**MADURO, "notify": [hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    [post] = hook.posts
+    text = f"{post['title']} {post['message']}"
+    assert "@channel" not in text and "@here" not in text
+    assert "@\u200bchannel" in text and "@\u200bhere" in text
 
 
 def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
