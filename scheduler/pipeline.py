@@ -33,6 +33,7 @@ from alerts import (
     Transport,
     compose_health,
     deliver_due,
+    redact,
 )
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
@@ -473,6 +474,10 @@ class Pipeline:
             self._delivery_lock = asyncio.Lock()
         report = DeliveryReport()
         async with self._delivery_lock:
+            watching = {t.id: set(t.notify) for t in self.store.topics()}
+            for reader in self.store.drop_unwatched(watching):
+                logger.info("an alert for %s not sent: taken off its topics before it could be",
+                            redact(reader))
             while True:
                 self._again = False
                 self._delivery = asyncio.ensure_future(

@@ -9,6 +9,7 @@ and what it reports are written together), the delivery marks of :class:`OutboxM
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -95,6 +96,9 @@ def prune_bodies(db: Database, before: datetime) -> None:
         [to_iso(before)],
     )
 
+
+#: The error of a message not sent because its reader left its topics (not resent).
+UNWATCHED = "not sent: its reader no longer watches its topics"
 
 class OutboxMixin:
     """Outbox rows move pending → sent, or pending → failed on a permanent refusal.
@@ -236,6 +240,34 @@ class OutboxMixin:
             [error, outbox_id],
         )
 
+    def drop_unwatched(self, watching: Mapping[int, Collection[str]]) -> list[str]:
+        """Mark failed, not to be sent, the pending alerts whose recipient no longer watches
+        any of their topics (``watching``: each active topic's recipients, in one spelling,
+        storage.topics.one_spelling): taken off a topic while its alert waited for a mail
+        server that was down, a reader was sent it anyway. Messages of no topic (the
+        operator's) are left. Returns the recipients dropped for (one a message)."""
+        rows = self.db.execute(
+            """
+            SELECT o.id, o.recipient, oi.topic_id
+            FROM outbox o JOIN outbox_items oi ON oi.outbox_id = o.id
+            WHERE o.status = 'pending'
+            """
+        ).fetchall()
+        topics: dict[tuple[int, str], set[int]] = {}
+        for outbox_id, recipient, topic_id in rows:
+            topics.setdefault((int(outbox_id), str(recipient)), set()).add(int(topic_id))
+        dropped = []
+        for (outbox_id, recipient), ids in topics.items():
+            reader = recipient if "://" in recipient else recipient.lower()
+            if any(reader in watching.get(topic_id, ()) for topic_id in ids):
+                continue
+            self.db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                [f"{UNWATCHED} (taken off its topics before it could be sent)", outbox_id],
+            )
+            dropped.append(recipient)
+        return dropped
+
     def requeue_failed(self, since: datetime, now: datetime) -> int:
         """Put the messages that failed for good and were made since ``since`` back in the
         queue, due at ``now``, their attempts counted anew (the mail configuration mended);
@@ -244,9 +276,9 @@ class OutboxMixin:
             """
             UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?,
                               server_down = 0
-            WHERE status = 'failed' AND created >= ?
+            WHERE status = 'failed' AND created >= ? AND last_error NOT LIKE ?
             """,
-            [to_iso(now), to_iso(since)],
+            [to_iso(now), to_iso(since), f"{UNWATCHED}%"],
         )
         return int(cursor.rowcount)
 

@@ -33,7 +33,7 @@ port                   consumer
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self
@@ -392,6 +392,10 @@ class Upkeep(Protocol):
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log back and refresh the planner."""
+        ...
+
+    def drop_unwatched(self, watching: Mapping[int, Collection[str]]) -> list[str]:
+        """Mark failed the pending alerts whose recipient left all their topics."""
         ...
 
     def requeue_failed(self, since: datetime, now: datetime) -> int:

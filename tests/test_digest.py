@@ -245,6 +245,26 @@ def test_a_renamed_topic_keeps_its_waiting_alerts_and_its_history(store: Store, 
     assert merged["C"] not in twins.values()
 
 
+def test_a_reader_taken_off_a_topic_is_not_sent_its_waiting_alert(store: Store, mail) -> None:
+    """An alert waiting (a mail server down) for a reader then taken off its topic went to
+    them once the server was back: not sent, said so, and not sent again by resend."""
+    topics(store, ("Lithium", "lithium", (DESK, ED), "immediate"))
+    src = source(store, "Mining Weekly")
+    article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
+            NOW - timedelta(hours=1))
+    pipe = pipeline(store, Clock(NOW), policies(), mail)
+    assert pipe.match().emails == 2  # queued, not yet sent
+    topics(store, ("Lithium", "lithium", (DESK,), "immediate"))  # ED leaves the topic
+    deliver(pipe)
+    [message] = mail.wait_for(1)
+    assert message["To"] == DESK
+    failed = store.db.execute(
+        "SELECT recipient, last_error FROM outbox WHERE status = 'failed'").fetchall()
+    assert [(r, e.split(" (")[0]) for r, e in failed] == [
+        (ED, "not sent: its reader no longer watches its topics")]
+    assert store.requeue_failed(NOW - timedelta(days=1), NOW) == 0
+
+
 def test_a_weekly_digest_goes_out_on_its_day_only(store: Store, mail) -> None:
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
     src = source(store, "Mining Weekly")
