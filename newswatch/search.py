@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -29,6 +29,7 @@ from .common import (
     open_existing,
     when_text,
 )
+from .units import parse_duration
 
 if TYPE_CHECKING:
     from storage import Archive, StoredArticle, Topic
@@ -75,6 +76,7 @@ def find(
     since: datetime | None,
     limit: int,
     now: datetime,
+    until: datetime | None = None,
 ) -> tuple[list[Found], bool]:
     """The ``limit`` newest archived articles ``topic`` matches, and whether more match:
     the verdict the daemon gives (watchlist.verdict), its options included."""
@@ -84,7 +86,7 @@ def find(
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:
-        batch = store.search(fts_expression(topic.query), since, PAGE, offset)
+        batch = store.search(fts_expression(topic.query), since, PAGE, offset, until)
         offset += len(batch)
         # The look-back only decides which matches alert; every match is shown here.
         matches = topic_matches(batch, [topic], now=now, lookback=timedelta(0))
@@ -179,9 +181,13 @@ def query_topic(
     "jsonl",
     help="text: for reading (hits highlighted); jsonl: url, title, published, source, snippet.",
 )
+@click.option("--since", help="Only articles published from then: a date (2026-12-01, "
+              "2026-12-01T08:00, UTC) or how long ago (7d).")
+@click.option("--until", help="Only articles published before then: a date or how long ago.")
 @click.pass_context
 @handle_errors
-def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
+def search(ctx: click.Context, query: str, limit: int, fmt: str, since: str | None,
+           until: str | None) -> None:
     """Search the whole archive with a topic query, newest first.
 
     The query language is the topics' (see `newswatch topics --help`); matched words are
@@ -189,9 +195,12 @@ def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
     """
     config = config_of(ctx)
     compiled = compile_or_fail("query", query)
+    now = utcnow()
+    start = _moment("--since", since, now)
+    end = _moment("--until", until, now)
     with open_existing(config) as store:
         found, more = find(
-            store, query_topic(query, compiled), since=None, limit=limit, now=utcnow()
+            store, query_topic(query, compiled), since=start, limit=limit, now=now, until=end
         )
     if fmt == "jsonl":
         for item in found:
@@ -201,6 +210,22 @@ def search(ctx: click.Context, query: str, limit: int, fmt: str) -> None:
         return
     echo_found(found)
     click.echo(count_line(found, more, limit, "in the archive"))
+
+
+def _moment(option: str, value: str | None, now: datetime) -> datetime | None:
+    """A --since or --until: a date or date and time (UTC unless it says another offset),
+    or how long before ``now``; exit 2 with one line when it is neither."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            return now - timedelta(seconds=parse_duration(value))
+        except ValueError:
+            fail(f"{option}: {value!r} is neither a date (2026-12-01, 2026-12-01T08:00) nor "
+                 "a duration (7d, 12h)", EXIT_CONFIG)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def count_line(found: Sequence[Found], more: bool, limit: int, scope: str) -> str:

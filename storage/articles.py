@@ -349,14 +349,15 @@ class ArticlesMixin:
         return [stored_article(r) for r in rows]
 
     def search(
-        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0,
+        until: datetime | None = None,
     ) -> list[StoredArticle]:
         """Archived articles the FTS5 expression ``compiled`` matches, newest first.
 
         "Newest" is by publication date, or fetch date for undated articles; ``since`` keeps
-        those of that date or later. Raises StorageError when FTS5 rejects the expression.
-        The index has each CJK character a word, as the matching reads a text
-        (storage.segment; schema 21).
+        those of that date or later, ``until`` those before it. Raises StorageError when
+        FTS5 rejects the expression. The index has each CJK character a word, as the
+        matching reads a text (storage.segment; schema 21).
         """
         when = "COALESCE(a.published, a.fetched)"
         sql = SELECT_STORED.replace(
@@ -367,6 +368,9 @@ class ArticlesMixin:
         if since is not None:
             sql += f" AND {when} >= ?"
             params.append(to_iso(since))
+        if until is not None:
+            sql += f" AND {when} < ?"
+            params.append(to_iso(until))
         sql += f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
         try:

@@ -369,18 +369,25 @@ class PgStore(
             self.db.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", [outbox_id])
 
     def search(
-        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0,
+        until: datetime | None = None,
     ) -> list[StoredArticle]:
         """Archived articles the FTS5 expression ``compiled`` matches, newest first (as the
         SQLite store: by publication date, or fetch date for undated articles): the archive
         is read newest first, SEARCH_PAGE articles at a time, and each page goes through
         :func:`storage.percolate` (FTS5 in memory, the matching's own tokenizer and
         segmentation), so the answer is exactly SQLite's; the cost grows with the articles
-        read (``since`` bounds it). StorageError when FTS5 rejects the expression."""
+        read (``since`` bounds it; ``until``: those before it). StorageError when FTS5
+        rejects the expression."""
         when = "COALESCE(a.published, a.fetched)"
-        where, params = "", []
+        conditions, params = [], []
         if since is not None:
-            where, params = f" WHERE {when} >= ?", [to_iso(since)]
+            conditions.append(f"{when} >= ?")
+            params.append(to_iso(since))
+        if until is not None:
+            conditions.append(f"{when} < ?")
+            params.append(to_iso(until))
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
         def matched(docs: list[tuple[int, str, str, str]]) -> set[int]:
             try:

@@ -532,10 +532,12 @@ class Archive(Protocol):
     export every article."""
 
     def search(
-        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0
+        self, compiled: str, since: datetime | None = None, limit: int = 100, offset: int = 0,
+        until: datetime | None = None,
     ) -> list[StoredArticle]:
-        """Archived articles the compiled query matches, newest first (StorageError when
-        the query is rejected)."""
+        """Archived articles the compiled query matches, newest first, published (or
+        fetched) from ``since`` and before ``until`` (StorageError when the query is
+        rejected)."""
         ...
 
     def recent_stories(self, since: datetime, min_sources: int = 1) -> list[StoryView]:

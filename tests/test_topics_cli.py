@@ -368,6 +368,27 @@ def test_search_covers_the_whole_archive(site, workdir):
                                   "archive; more match (raise --limit)")
 
 
+def test_search_between_two_dates(site, workdir):
+    """"Every article on Maduro between two dates" (stories 1 hour, 3 days and 40 days
+    old): --since and --until, dates or durations; a bad one is one line."""
+    archive(site, workdir)
+
+    def slugs(*options: str) -> list[str]:
+        out = ok(workdir.newswatch("search", "Okafor OR Maduro", *options))
+        return [lines[-1].rsplit("/", 1)[1] for lines in blocks(out)[:-1]]
+
+    assert slugs("--since", "2d") == ["venezuela-opposition-leader"]
+    assert slugs("--until", "2d") == ["maduro-abandona-venezuela", "city-late-winner"]
+    assert slugs("--since", "30d", "--until", "2d") == ["maduro-abandona-venezuela"]
+    day = (datetime.now(UTC) - timedelta(days=3)).date()
+    assert slugs("--since", day.isoformat(), "--until", (day + timedelta(days=1)).isoformat()
+                 ) == ["maduro-abandona-venezuela"]
+    bad = workdir.newswatch("search", "Maduro", "--since", "last week")
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "newswatch: --since: 'last week' is neither a date (2026-12-01, 2026-12-01T08:00) nor "
+        "a duration (7d, 12h)")
+
+
 def test_a_query_may_start_with_a_minus(site, workdir):
     # NOT first ('-Okafor Maduro') was click's "No such option: -O"; only `--` helped.
     archive(site, workdir)
