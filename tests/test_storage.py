@@ -793,6 +793,21 @@ def test_link_shapes_are_counted_per_site_and_survive_a_restart(location: str | 
         assert len(s.learned_link_shapes()) == 3
 
 
+def test_the_archive_search_between_two_dates(store) -> None:
+    from dataclasses import replace
+
+    from watchlist import compile_query
+
+    source_id = add_source(store)
+    ids = [store.add_article(replace(article(source_id, f"d{n}", title=f"Budget day {n}"),
+                                     published=NOW - timedelta(days=n))) for n in range(4)]
+    found = store.search(compile_query("budget"), since=NOW - timedelta(days=2, hours=1),
+                         until=NOW - timedelta(hours=12))
+    assert [a.id for a in found] == [ids[1], ids[2]]
+    assert [a.id for a in store.search(compile_query("budget"), until=NOW - timedelta(days=2))
+            ] == [ids[3]]
+
+
 def test_the_archive_search_finds_latin_words_written_against_cjk(store, backend) -> None:
     """A Latin word or number written against CJK characters (北京でNATO事務総長と, 2024年,
     Samsung은) was no word of the archive's index, which read the run as one: the matching
