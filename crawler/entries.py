@@ -325,7 +325,7 @@ class EntriesMixin:
 
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
-        head_title = html_title(response.body)
+        head_title = html_title(response.body, getattr(response, "encoding", None) or "utf-8")
         blocked = wall(response.body, response.headers, head_title)
         if blocked is not None:  # not the article: asked again, as an unavailable page
             self.report.count("pages_walled")

@@ -95,14 +95,19 @@ def not_the_article(
     return not wanted & found
 
 
-def html_title(body: bytes) -> str | None:
-    """The text of a page's <title> element (in its first 64 KB), entities left as they are
-    (words are compared, not shown)."""
+def html_title(body: bytes, encoding: str = "utf-8") -> str | None:
+    """The text of a page's <title> element (in its first 64 KB), decoded as ``encoding``
+    (the response's), entities left as they are."""
     start = body.find(b"<title", 0, _HEAD)
     if start < 0:
         start = body.find(b"<TITLE", 0, _HEAD)
     found = _TITLE.match(body, start, _HEAD) if start >= 0 else _TITLE.search(body[:_HEAD])
-    return found.group(1).decode("utf-8", "replace") if found else None
+    if not found:
+        return None
+    try:
+        return found.group(1).decode(encoding, "replace")
+    except LookupError:  # an encoding Python does not know
+        return found.group(1).decode("utf-8", "replace")
 
 
 def _unspaced(text: str) -> bool:

@@ -55,6 +55,7 @@ def test_challenge_and_block_pages_are_known_by_their_marks() -> None:
     denied = b"<html><head><title>Access Denied</title></head>Reference #18.5a3c"
     assert wall(denied, title=html_title(denied)) is not None
     assert html_title(b"<html><head><TITLE lang=en>Page not found</TITLE>") == "Page not found"
+    assert html_title("<title>Qué pasó</title>".encode("cp1252"), "cp1252") == "Qué pasó"
     # The scripts these services put on ordinary pages are not marks.
     ordinary = (b'<html><head><title>Budget passed</title><script src="/cdn-cgi/challenge-'
                 b'platform/scripts/jsd/main.js"></script><script src="/_Incapsula_Resource?'
