@@ -37,6 +37,11 @@ def _apprise() -> Any:
         import apprise
     except ImportError:
         return None
+    # Apprise's lines write notification URLs, tokens and all, and the alerts' text (its
+    # debug lines: a send reads them, at DEBUG, to tell a timeout from a refusal): they go
+    # to that send's capture only, never to newswatch's log, whatever its level. What a
+    # send says comes back in its error, masked (redact).
+    logging.getLogger("apprise").propagate = False
     return apprise
 
 

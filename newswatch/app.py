@@ -42,6 +42,9 @@ def configure_logging(level: LogLevel) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    # The HTTP library under Apprise logs each request's address at DEBUG: a notification
+    # URL's token with it (Apprise's own lines never reach the log: alerts.channels).
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     if level != "DEBUG":
         # Scrapy's own INFO lines (stats dumps, middleware lists) are noise in a daemon log.
         for name in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler"):

@@ -410,6 +410,9 @@ def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[
         return None
     try:
         return secret.read_text(encoding="utf-8").splitlines()[0].strip()
+    except UnicodeDecodeError:  # said without the byte: it is part of the password
+        problems.append(f"smtp.password_file: {secret} is not UTF-8 text (save it as UTF-8)")
+        return None
     except (OSError, IndexError) as exc:
         reason = getattr(exc, "strerror", None) or "empty file"
         problems.append(f"smtp.password_file: cannot read {secret}: {reason}")

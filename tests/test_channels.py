@@ -186,6 +186,22 @@ def test_a_headline_cannot_call_a_whole_channel(site, mail, hook, workdir) -> No
     assert "@\u200bchannel" in text and "@\u200bhere" in text
 
 
+def test_apprise_never_writes_a_token_in_the_log(site, mail, hook, workdir) -> None:
+    """At daemon.log_level = "DEBUG", Apprise's own lines wrote each URL with its token
+    ("Slack POST URL: https://hooks.slack.com/services/T1/A1/TOKEN") and the alert's text."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [500]
+    topic = {**MADURO, "notify": [hook.url() + "/PathToken123"]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    text = workdir.config.read_text(encoding="utf-8")
+    workdir.config.write_text(text.replace('[daemon]\ntick = "1s"\n',
+                                           '[daemon]\ntick = "1s"\nlog_level = "DEBUG"\n'))
+    failed = workdir.newswatch("crawl")
+    assert failed.returncode == 3 and "DEBUG" in failed.stderr  # the log was at DEBUG
+    assert "PathToken123" not in failed.stderr and SECRET not in failed.stderr
+    assert "json://newswatch:****@" in failed.stderr
+
+
 def test_a_url_apprise_does_not_know_is_a_config_error(workdir) -> None:
     topic = {**MADURO, "notify": ["desk@test.example", "nosuchservice://abc"]}
     workdir.write_config(topics=[topic])

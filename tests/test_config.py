@@ -107,6 +107,18 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch) -> None:
     assert load_config(write(tmp_path, ""), environ={}).crawl == config.crawl
 
 
+def test_a_password_file_that_is_not_utf8_is_a_config_error(tmp_path: Path, monkeypatch) -> None:
+    """Saved in Latin-1, it was "unexpected error: UnicodeDecodeError: ... byte 0xe4 in
+    position 1" (a byte of the password, and where), exit 1: systemd restarted it forever."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secret").write_bytes("päss".encode("latin-1"))
+    path = write(tmp_path, '[smtp]\nhost = "h"\nusername = "u"\npassword_file = "secret"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert refused.value.problems == [
+        f"smtp.password_file: {tmp_path / 'secret'} is not UTF-8 text (save it as UTF-8)"]
+
+
 def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "secret").write_text("s3cret\nignored second line\n", encoding="utf-8")
