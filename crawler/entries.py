@@ -395,6 +395,15 @@ class EntriesMixin:
         """An article page could not be fetched."""
         entry: Entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
         why = f"page fetch failed: {describe_failure(failure)}"
+        exc = failure.value
+        if not getattr(self, "cancelled", False) and not str(exc).strip() and (
+            "Cancel" in type(exc).__name__
+        ):
+            # Scrapy cancels a body that outgrows crawl.max_size, without a word when the
+            # server sent no Content-Length (an endless page): as large then as with one,
+            # kept with the summary at once (it was downloaded again at 3 polls, 10 MB each).
+            self._fallback(entry, "page fetch failed: the body is larger than crawl.max_size")
+            return
         if transient_failure(failure):
             self._defer(entry, why, attempted=not refused_unsent(failure))
         else:  # robots.txt forbids it, 404, too large: that will not pass

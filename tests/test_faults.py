@@ -74,6 +74,24 @@ def test_an_article_page_over_the_size_limit_is_not_fetched_again(site, workdir)
     assert len(site.requests_for("/huge")) == 1  # not again
 
 
+def test_an_article_page_over_the_size_limit_without_a_length_is_not_fetched_again(
+    site, workdir
+):
+    """The same page sent without a Content-Length (chunked, or to the connection's end):
+    Scrapy cancels it without a word, and it was taken for one unavailable for now."""
+    item = ('<item><title>Maduro speech in full</title><link>{}</link>'
+            '<description>The full text of the speech.</description></item>')
+    page = site.serve("/endless", b"<html><body><p>" + b"word " * 500_000 + b"</p></body></html>",
+                      content_type="text/html", send_length=False)
+    feed = site.serve("/f/endless.rss", rss(item.format(page)))
+    workdir.write_config(sources=[feed], crawl={"max_size": "1MB"})
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    assert "unavailable for now" not in workdir.newswatch("status").stdout
+    workdir.newswatch("crawl")
+    assert len(site.requests_for("/endless")) == 1  # not again
+
+
 def test_hostile_sources_are_reported_in_bounded_memory(site, mail, workdir, tmp_path):
     when = datetime.now(UTC) - timedelta(minutes=10)
     site.publish(replace(STORIES_BY_SLUG[GOOD_STORY], published=when))
