@@ -299,7 +299,9 @@ class Daemon:
             )
             listening.addCallbacks(
                 lambda port: logger.info(
-                    "metrics on http://%s:%d/metrics", port.getHost().host, port.getHost().port
+                    "metrics on http://%s:%d/metrics",
+                    f"[{host}]" if ":" in (host := port.getHost().host) else host,
+                    port.getHost().port,
                 ),
                 self._metrics_failed,
             )

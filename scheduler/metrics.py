@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from storage import Gauges
 
@@ -104,8 +104,14 @@ def serve(address: str, render: Callable[[], str]) -> Deferred[IListeningPort]:
     host, _, port = address.rpartition(":")
     # Twisted's endpoint, Site and setHeader carry no type hints.
     site = server.Site(_Page())  # type: ignore[no-untyped-call]
-    endpoint = endpoints.TCP4ServerEndpoint(  # type: ignore[no-untyped-call]
-        reactor, int(port), interface=host or "127.0.0.1"
-    )
-    listening: Deferred[IListeningPort] = endpoint.listen(site)  # type: ignore[no-untyped-call]
+    endpoint: Any
+    if host.startswith("[") and host.endswith("]"):  # IPv6: "[::1]:9464"
+        endpoint = endpoints.TCP6ServerEndpoint(  # type: ignore[no-untyped-call]
+            reactor, int(port), interface=host[1:-1]
+        )
+    else:
+        endpoint = endpoints.TCP4ServerEndpoint(  # type: ignore[no-untyped-call]
+            reactor, int(port), interface=host or "127.0.0.1"
+        )
+    listening: Deferred[IListeningPort] = endpoint.listen(site)
     return listening

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -313,6 +314,21 @@ def test_metrics_endpoint(site, mail, workdir, wait):
         assert "newswatch_articles 1" in body
         assert 'newswatch_outbox{status="sent"} 1' in body
         assert 'newswatch_sources{health="ok"} 1' in body
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+
+
+def test_metrics_on_an_ipv6_address(workdir):
+    """"[::1]:9464" passed check, and the daemon stopped: "cannot listen on [::1]:9464: ...
+    Name or service not known" (the brackets taken for a host name)."""
+    workdir.write_config()
+    text = workdir.config.read_text().replace('[daemon]\n', '[daemon]\nmetrics = "[::1]:0"\n')
+    workdir.config.write_text(text)
+    assert workdir.newswatch("check").returncode == 0
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("metrics on http://")
+        assert re.search(r"metrics on http://\[::1\]:\d+/metrics", daemon.output())
     finally:
         assert daemon.stop() == 0, daemon.output()
 
