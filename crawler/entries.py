@@ -47,6 +47,7 @@ from .feeds import FeedEntry
 from .http import (
     HANDLED_STATUSES,
     describe_failure,
+    header,
     refused_unsent,
     transient_failure,
     transient_status,
@@ -326,7 +327,7 @@ class EntriesMixin:
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
         head_title = html_title(response.body, getattr(response, "encoding", None) or "utf-8")
-        blocked = wall(response.body, response.headers, head_title)
+        blocked = wall(response.body, head_title, header(response, "cf-mitigated"))
         if blocked is not None:  # not the article: asked again, as an unavailable page
             self.report.count("pages_walled")
             self._defer(entry, f"{blocked} answered instead of the article "

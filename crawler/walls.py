@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final
 
 #: How far into a page its <title> is looked for.
@@ -51,12 +51,13 @@ _TITLE: Final = re.compile(rb"<title[^>]*>([^<]{1,1000})</title", re.IGNORECASE)
 
 
 def wall(
-    body: bytes, headers: Mapping[bytes, object] | None = None, title: str | None = None
+    body: bytes, title: str | None = None, mitigated: str | None = None
 ) -> str | None:
     """What answered instead of the article, when ``body`` (its <title> ``title``, as
     :func:`html_title` reads it) is a bot-protection service's challenge or block page (or
-    ``headers`` say so: Cloudflare's ``cf-mitigated: challenge``); else None."""
-    if headers is not None and _header(headers, b"cf-mitigated") == b"challenge":
+    its response says so: Cloudflare's ``cf-mitigated: challenge``, ``mitigated``); else
+    None."""
+    if mitigated is not None and mitigated.strip().lower() == "challenge":
         return "a Cloudflare challenge"
     if title is not None and (name := _TITLES.get(" ".join(title.split()).lower())):
         return name
@@ -66,14 +67,6 @@ def wall(
         if mark in body:
             return name
     return None
-
-
-def _header(headers: Mapping[bytes, object], name: bytes) -> bytes | None:
-    """A header's value from Scrapy's headers (lists of bytes) or a plain mapping."""
-    value = headers.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value.strip().lower() if isinstance(value, bytes) else None
 
 
 def not_the_article(

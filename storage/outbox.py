@@ -97,6 +97,12 @@ def prune_bodies(db: Database, before: datetime) -> None:
     )
 
 
+
+def one_address(recipient: str) -> str:
+    """A recipient in the one spelling topics are read with: an email address in lower
+    case, a notification URL as written (its path may tell case)."""
+    return recipient if "://" in recipient else recipient.lower()
+
 #: The error of a message not sent because its reader left its topics (not resent).
 UNWATCHED = "not sent: its reader no longer watches its topics"
 
@@ -258,7 +264,7 @@ class OutboxMixin:
             topics.setdefault((int(outbox_id), str(recipient)), set()).add(int(topic_id))
         dropped = []
         for (outbox_id, recipient), ids in topics.items():
-            reader = recipient if "://" in recipient else recipient.lower()
+            reader = one_address(recipient)
             if any(reader in watching.get(topic_id, ()) for topic_id in ids):
                 continue
             self.db.execute(

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, Topic, TopicSpec
-from .outbox import insert_email
+from .outbox import insert_email, one_address
 from .views import TopicStatus
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def one_spelling(topics: Sequence[Topic]) -> list[Topic]:
     tell case)."""
     kept: list[Topic] = []
     for topic in topics:
-        notify = tuple(dict.fromkeys(a if "://" in a else a.lower() for a in topic.notify))
+        notify = tuple(dict.fromkeys(map(one_address, topic.notify)))
         kept.append(topic if notify == topic.notify else replace(topic, notify=notify))
     return kept
 

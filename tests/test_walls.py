@@ -51,7 +51,7 @@ def test_challenge_and_block_pages_are_known_by_their_marks() -> None:
     assert wall(CLOUDFLARE.replace(b"_cf_chl_opt", b"x"), title=html_title(CLOUDFLARE)) == (
         "a Cloudflare challenge")
     assert wall(DATADOME) == "a DataDome challenge"
-    assert wall(b"<html>x</html>", {b"cf-mitigated": [b"challenge"]}) == "a Cloudflare challenge"
+    assert wall(b"<html>x</html>", mitigated="challenge") == "a Cloudflare challenge"
     denied = b"<html><head><title>Access Denied</title></head>Reference #18.5a3c"
     assert wall(denied, title=html_title(denied)) is not None
     assert html_title(b"<html><head><TITLE lang=en>Page not found</TITLE>") == "Page not found"
