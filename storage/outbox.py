@@ -97,14 +97,15 @@ def prune_bodies(db: Database, before: datetime) -> None:
     )
 
 
-
 def one_address(recipient: str) -> str:
     """A recipient in the one spelling topics are read with: an email address in lower
     case, a notification URL as written (its path may tell case)."""
     return recipient if "://" in recipient else recipient.lower()
 
+
 #: The error of a message not sent because its reader left its topics (not resent).
 UNWATCHED = "not sent: its reader no longer watches its topics"
+
 
 class OutboxMixin:
     """Outbox rows move pending → sent, or pending → failed on a permanent refusal.
