@@ -113,12 +113,32 @@ def canonicalize(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+#: An absolute http(s) address in plain ASCII, with a path, that every check of web_url
+#: passes unchanged (a host of letters, digits and inner hyphens, a port below 10,000, no
+#: fragment, no ";" and no empty query, which joining would drop): most links of feeds and
+#: sitemaps. Taken as it is, without those checks' 25 us (a sitemap of 50,000 URLs spent 1.3
+#: of its 1.9 s of the crawl's thread in them). tests/test_urls.py compares the two on
+#: real and generated links.
+_PLAIN_URL = re.compile(
+    r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::[0-9]{1,4})?"
+    r"/[A-Za-z0-9\-._~/%+,=&:@!$*'()]*(?:\?[A-Za-z0-9\-._~/%+,=&:@!$*'()?]+)?\Z"
+)
+
+
 def web_url(href: str, base: str = "") -> str | None:
     """``href``, made absolute against ``base``, when it is an http(s) address a crawl can
     request; else None: another scheme (mailto:, javascript:), or a link that Python cannot
     join or Scrapy refuses to request (a broken IPv6 literal, a port out of range or not a
     number). Feeds and pages do hold such links, and one of them must cost itself alone, not
     its source's poll."""
+    if _PLAIN_URL.match(href):
+        return href
+    return _checked_web_url(href, base)
+
+
+def _checked_web_url(href: str, base: str = "") -> str | None:
+    """web_url without its shortcut for plain addresses."""
     try:
         url = urljoin(base, href) if base else href
         urlsplit(url)  # as the crawl's later steps read it, besides as Scrapy does
