@@ -24,7 +24,7 @@ import logging
 import posixpath
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,7 +36,7 @@ from lxml import etree
 from .discover import GZIP_MAGIC, head_bytes, xml_root
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
-from .xmlsafe import safe_parser
+from .xmlsafe import safe_pull_parser
 
 logger = logging.getLogger(__name__)
 
@@ -149,23 +149,69 @@ def _text_entries(body: bytes) -> tuple[SitemapEntry, ...]:
                  for line in lines[:MAX_SITEMAP_URLS] if (web := web_url(line)))
 
 
-def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
-    """The root element and a problem; a malformed document is read in recovery mode."""
+#: Bytes handed to the parser at a time: it stops reading once it has read MAX_SITEMAP_URLS.
+_CHUNK = 1 << 20
+
+
+def _stream(body: bytes, recover: bool, read: Callable[[etree._Element], bool]
+            ) -> tuple[etree._Element | None, bool]:
+    """Read ``body`` element by element: each child of the root is handed to ``read`` as
+    soon as it ends, then dropped from the tree; ``read`` says whether it counts towards
+    MAX_SITEMAP_URLS (it takes no more than that): reading stops at the next one. The root
+    element (None when there is none), and whether reading stopped there. Raises
+    XMLSyntaxError (strict parser) at the first fault.
+    (A 50 MB sitemap of a million URLs, built as one tree, took 786 MB and 46 s of the
+    crawl's thread: here the tree holds one <url> at a time, and 50,000 at most are read.)"""
+    parser = safe_pull_parser(recover)
+    root: etree._Element | None = None
+    depth = counted = 0
+
+    def take(events: Iterable[tuple[str, etree._Element]]) -> bool:
+        nonlocal root, depth, counted
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                root = element if root is None else root
+                continue
+            depth -= 1
+            if depth != 1 or root is None:
+                continue
+            counted += read(element)
+            element.clear()
+            while element.getprevious() is not None:
+                del root[0]
+            if counted > MAX_SITEMAP_URLS:
+                return True
+        return False
+
+    for at in range(0, max(len(body), 1), _CHUNK):
+        parser.feed(body[at:at + _CHUNK])
+        if take(parser.read_events()):
+            return root, True
+    closed = parser.close()
+    capped = take(parser.read_events())  # what recovery closed at the end
+    return (root if root is not None else closed), capped
+
+
+def _parse_xml(
+    body: bytes, reader: Callable[[], Callable[[etree._Element], bool]]
+) -> tuple[etree._Element | None, bool, str | None]:
+    """The document read by a new ``reader()`` for each pass, and a problem; a malformed
+    document is read again repaired, then in recovery mode."""
     try:
-        return etree.fromstring(body, safe_parser()), None
+        return *_stream(body, False, reader()), None
     except etree.XMLSyntaxError as exc:
         problem = f"malformed XML: {exc}"
     # Raw "&" in URLs is the usual fault, and lxml's recovery would drop "&sectionid=2".
     body = escape_bare_ampersands(whole_character_references(body))
     try:
-        return etree.fromstring(body, safe_parser()), problem
+        return *_stream(body, False, reader()), problem
     except etree.XMLSyntaxError:
         pass
     try:
-        root = etree.fromstring(body, safe_parser(recover=True))
+        return *_stream(body, True, reader()), problem
     except etree.XMLSyntaxError:
-        root = None
-    return root, problem
+        return None, False, problem
 
 
 def _local(element: etree._Element) -> str:
@@ -212,42 +258,89 @@ def _url(element: etree._Element | None, sitemap_url: str) -> str | None:
     return web_url(text, sitemap_url) if text else None
 
 
-def _entry(node: etree._Element, sitemap_url: str) -> tuple[SitemapEntry | None, bool]:
-    """The entry of a ``<url>`` element (None without a usable loc), and whether it has news."""
+#: What _entry says of a <url> dated before the cut-off: not read further.
+OLD: Literal["old"] = "old"
+
+
+def _entry(
+    node: etree._Element, sitemap_url: str, since: datetime | None = None
+) -> tuple[SitemapEntry | Literal["old"] | None, bool]:
+    """The entry of a ``<url>`` element (None without a usable loc; OLD when it is dated
+    before ``since``: its address is not even read), and whether it has news."""
     fields = _children(node)
-    url = _url(fields.get("loc"), sitemap_url)
     news = fields.get("news")
     if news is not None and not _google_news(news):
         news = None  # a <news> element of some other vocabulary
+    parts = _children(news) if news is not None else {}
+    published = w3c_datetime(_text(parts.get("publication_date"))) if parts else None
+    lastmod = w3c_datetime(_text(fields.get("lastmod")))
+    when = published or lastmod
+    if since is not None and when is not None and when < since:
+        return OLD, news is not None
+    url = _url(fields.get("loc"), sitemap_url)
     if url is None:
         return None, news is not None
-    title = published = language = publication = None
+    title = language = publication = None
     keywords: tuple[str, ...] = ()
     if news is not None:
-        parts = _children(news)
         pub = _children(parts["publication"]) if "publication" in parts else {}
         title = _text(parts.get("title"))
-        published = w3c_datetime(_text(parts.get("publication_date")))
         keywords = tuple(k.strip() for k in (_text(parts.get("keywords")) or "").split(","))
         keywords = tuple(k for k in keywords if k)
         language = _text(pub.get("language"))
         publication = _text(pub.get("name"))
-    lastmod = w3c_datetime(_text(fields.get("lastmod")))
     entry = SitemapEntry(url, lastmod, title, published, keywords, language, publication)
     return entry, news is not None
 
 
-def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
+class _Collector:
+    """What one reading of a sitemap collects, child by child of its root (_stream)."""
+
+    def __init__(self, url: str, since: datetime | None) -> None:
+        self.url, self.since = url, since
+        self.entries: list[SitemapEntry] = []
+        self.sitemaps: list[tuple[str, datetime | None]] = []
+        self.unusable = self.older = 0
+        self.has_news = self.last_kept = False
+
+    def __call__(self, node: etree._Element) -> bool:
+        name = _local(node)
+        if name not in ("url", "sitemap"):
+            return False
+        if len(self.entries) + len(self.sitemaps) + self.unusable + self.older >= MAX_SITEMAP_URLS:
+            return True  # one past the limit: reading stops
+        if name == "sitemap":
+            fields = _children(node)
+            loc = _url(fields.get("loc"), self.url)
+            if loc is not None:
+                self.sitemaps.append((loc, w3c_datetime(_text(fields.get("lastmod")))))
+            return True
+        entry, news = _entry(node, self.url, self.since)
+        self.has_news = self.has_news or news
+        self.last_kept = isinstance(entry, SitemapEntry)
+        if isinstance(entry, SitemapEntry):
+            self.entries.append(entry)
+        elif entry is None:
+            self.unusable += 1
+        else:
+            self.older += 1
+        return True
+
+
+def parse_sitemap(body: bytes, url: str, since: datetime | None = None) -> ParsedSitemap:
     """Parse a sitemap body (plain or gzip): a urlset, a Google News sitemap or an index. A
     body that even lxml's recovery reads as nonsense is not a sitemap (on garbled bytes it
-    raised: element names it cannot name, bytes that are no UTF-8)."""
+    raised: element names it cannot name, bytes that are no UTF-8). ``since``: a urlset's
+    entries dated before it are left out, unread (``recent`` would drop them); an index's
+    children are all kept. MAX_SITEMAP_URLS entries or children at most, as the protocol
+    says (a problem names the cut)."""
     try:
-        return _parse_sitemap(body, url)
+        return _parse_sitemap(body, url, since)
     except ValueError as exc:
         return ParsedSitemap("", problem=f"not a sitemap (unreadable: {exc})")
 
 
-def _parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
+def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitemap:
     problems: list[str] = []
     if body.startswith(GZIP_MAGIC):
         try:
@@ -257,43 +350,37 @@ def _parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
         problems += [gzip_problem] if gzip_problem else []
     if body.lstrip()[:1] != b"<" and (listed := _text_entries(body)):
         return ParsedSitemap("urlset", entries=listed, problem="; ".join(problems) or None)
-    root, xml_problem = _parse_xml(body)
+    since = _aware(since) if since is not None else None
+    read = _Collector(url, since)
+
+    def reader() -> _Collector:
+        nonlocal read
+        read = _Collector(url, since)
+        return read
+
+    root, capped, xml_problem = _parse_xml(body, reader)
     if root is None:
         return ParsedSitemap("", problem=f"not a sitemap ({xml_problem or 'empty document'})")
     problems += [xml_problem] if xml_problem else []
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         problems.append("entity declarations ignored")
+    if capped:
+        problems.append(f"more than {MAX_SITEMAP_URLS:,} entries (the sitemap protocol's "
+                        f"limit): the first {MAX_SITEMAP_URLS:,} read")
     name = _local(root)
     if name == "sitemapindex":
-        children: list[tuple[str, datetime | None]] = []
-        for node in root:
-            fields = _children(node) if _local(node) == "sitemap" else {}
-            loc = _url(fields.get("loc"), url)
-            if loc is not None:
-                children.append((loc, w3c_datetime(_text(fields.get("lastmod")))))
-        return ParsedSitemap("index", sitemaps=tuple(children), problem=_join(problems))
+        return ParsedSitemap("index", sitemaps=tuple(read.sitemaps), problem=_join(problems))
     if name != "urlset":
         problems.insert(0, f"not a sitemap (root element <{name}>)")
         return ParsedSitemap("", problem=_join(problems))
-    entries: list[SitemapEntry] = []
-    unusable = 0
-    has_news = last_kept = False
-    for node in root:
-        if _local(node) != "url":
-            continue
-        entry, news = _entry(node, url)
-        has_news, last_kept = has_news or news, entry is not None
-        if entry is None:
-            unusable += 1
-        else:
-            entries.append(entry)
-    if unusable:
-        problems.append(f"{unusable} <url> without a usable <loc> skipped")
-    if xml_problem and last_kept and not body.rstrip().endswith(b">"):
+    entries = read.entries
+    if read.unusable:
+        problems.append(f"{read.unusable} <url> without a usable <loc> skipped")
+    if xml_problem and read.last_kept and not body.rstrip().endswith(b">"):
         entries.pop()  # the body was cut short: the last <loc> may be cut too
         problems.append("last <url> of a truncated document dropped")
-    kind: SitemapKind = "news" if has_news else "urlset"
+    kind: SitemapKind = "news" if read.has_news else "urlset"
     return ParsedSitemap(kind, entries=tuple(entries), problem=_join(problems))
 
 

@@ -424,7 +424,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     # Sitemaps -------------------------------------------------------------------------------
 
     def _sitemap(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
-        parsed = parse_sitemap(response.body, response.url)
+        parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE)
         if not parsed.kind:
             self._fail(source, f"not a sitemap: {parsed.problem}", response.status)
             return
@@ -532,7 +532,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         that files its sitemaps by year, then month), its recent sitemaps, MAX_SITEMAP_DEPTH
         levels down at most."""
         if response.status < 400:
-            parsed = parse_sitemap(response.body, response.url)
+            parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE)
             poll = self.polls.get(source.id)
             if parsed.problem:  # not a sitemap (a soft 404, a feed), or read with a fault
                 self._sitemap_problem(source, f"sitemap {response.url}: {parsed.problem}")
