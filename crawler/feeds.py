@@ -275,8 +275,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     feed_address = url.partition("#")[0]
     for entry in parsed.entries:
         # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
-        # is judged as a guid, below.
-        link = "" if entry.get("guidislink") else entry.get("link") or ""
+        # is judged as a guid, below. feedparser says so of every entry whose <id> or <guid>
+        # comes before its <link> (YouTube's, GitHub's, Reddit's, Blogger's, Google Alerts'
+        # Atom; RSS written guid first): the link it then read from <link> is the item's.
+        link = entry.get("link") or ""
+        if entry.get("guidislink") and not any(
+            found.get("href") == link for found in entry.get("links") or ()
+        ):
+            link = ""
         guid = entry.get("id") or ""
         if link.partition("#")[0] == feed_address:
             link = ""  # <link href=""/>, resolved against the feed: the item has none

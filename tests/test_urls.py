@@ -382,6 +382,47 @@ def test_feed_items_without_a_web_link_keep_their_guid() -> None:
     ]
 
 
+#: Entries as the platforms write them: the id (or guid) before the link.
+_ID_FIRST = {
+    "youtube": (b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/"
+ xmlns="http://www.w3.org/2005/Atom"><link rel="self" href="http://127.0.0.1/feeds/videos.xml"/>
+<id>yt:channel:UCupvZG</id><title>Lakeside</title>
+<entry><id>yt:video:dQw4w9WgXcQ</id><yt:videoId>dQw4w9WgXcQ</yt:videoId><title>Dam report</title>
+<link rel="alternate" href="http://127.0.0.1/watch?v=dQw4w9WgXcQ"/>
+<published>2026-12-05T09:00:00+00:00</published></entry></feed>""",
+                "http://127.0.0.1/watch?v=dQw4w9WgXcQ"),
+    "github releases": (b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
+<id>tag:github.com,2008:https://github.com/o/r/releases</id><title>Release notes from r</title>
+<entry><id>tag:github.com,2008:Repository/123456789/v2.0.0</id><updated>2026-12-05T09:00:00Z</updated>
+<link rel="alternate" type="text/html" href="http://127.0.0.1/o/r/releases/tag/v2.0.0"/>
+<title>v2.0.0</title><content type="html">&lt;p&gt;Notes&lt;/p&gt;</content></entry></feed>""",
+                        "http://127.0.0.1/o/r/releases/tag/v2.0.0"),
+    "reddit": (b"""<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>lakeside</title><entry><author><name>/u/lakewatcher</name></author>
+<id>t3_1hy2abc</id><title>Dam cracks found</title>
+<link href="http://127.0.0.1/r/lakeside/comments/1hy2abc/dam_cracks_found/"/>
+<updated>2026-12-05T09:00:00+00:00</updated></entry></feed>""",
+               "http://127.0.0.1/r/lakeside/comments/1hy2abc/dam_cracks_found/"),
+    "rss guid first": (b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid isPermaLink="true">http://127.0.0.1/?p=123</guid><title>Dam</title>
+<link>http://127.0.0.1/2026/12/05/dam/</link></item></channel></rss>""",
+                       "http://127.0.0.1/2026/12/05/dam/"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_ID_FIRST))
+def test_an_entry_whose_id_comes_before_its_link_keeps_its_link(kind: str) -> None:
+    # feedparser marks such an entry's guid as its link (guidislink) and keeps the <link>
+    # read after it: the link was dropped, the item stored at the feed's address + #id from
+    # its snippet (its page never read: YouTube, GitHub releases, Reddit, Blogger, Google
+    # Alerts, and RSS feeds that write the guid first).
+    body, link = _ID_FIRST[kind]
+    [entry] = parse_feed(body, "http://127.0.0.1/feed.xml").entries
+    assert entry.link == link
+
+
 @pytest.mark.parametrize(
     ("written", "title"),
     [
