@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -450,7 +451,7 @@ class EntriesMixin:
             "%s: using the feed summary for %s (%s)", entry.source.url, entry.feed.link, why
         )
         self.report.count("articles_from_summary")
-        self._add(entry, self._from_feed(entry, entry.feed.summary, why))
+        self._add(entry, self._from_feed(entry, entry.feed.text, why))
 
     def _learn(self, entry: Entry, *, article: bool) -> None:
         """Remember what a followed link of this URL shape led to, for the site's next polls."""
@@ -460,7 +461,7 @@ class EntriesMixin:
     def _store_item(self, entry: Entry) -> None:
         """A feed item without a link: its title and description are the article."""
         self.report.count("articles_from_item")
-        text = entry.feed.summary or entry.feed.title
+        text = entry.feed.text or entry.feed.title
         self._add(entry, self._from_feed(entry, text, "the feed item links to no page"))
 
     def _from_feed(self, entry: Entry, text: str, note: str) -> Article:
@@ -498,6 +499,16 @@ class EntriesMixin:
             url = canonicalize(canonical)
         published = entry.feed.published or _page_date(page.date, self.clock())
         title = entry.feed.title or page.title or _shown_title(head_title)
+        text = _without_title(page.text, (title, page.title or ""))
+        extraction: Extraction = _EXTRACTION[page.method]
+        note = None
+        fuller = "" if entry.linked else entry.feed.text
+        if fuller and _part_of(text, fuller):
+            # A paywall's teaser, a lede above "subscribe": the feed's own text of the
+            # article is the article (a topic on its later paragraphs never alerted).
+            self.report.count("pages_partial")
+            text, extraction = fuller, "feed"
+            note = "the page shows part of the article its feed gives: the feed's text kept"
         self._add(
             entry,
             Article(
@@ -505,11 +516,12 @@ class EntriesMixin:
                 entry_url=entry.url,
                 source_id=entry.source.id,
                 title=title,
-                text=_without_title(page.text, (title, page.title or "")),
+                text=text,
                 published=published,
                 author=entry.feed.author or page.author,
                 fetched=self.clock(),
-                extraction=_EXTRACTION[page.method],
+                extraction=extraction,
+                extraction_note=note,
                 baseline=entry.baseline and published is None,
                 updated=entry.feed.updated,
                 summary=entry.feed.summary or None,
@@ -604,6 +616,7 @@ def _deferred(entry: Entry) -> DeferredEntry:
         guid=feed.guid,
         linked=entry.linked,
         baseline=entry.baseline,
+        content=feed.content,
     )
 
 
@@ -618,8 +631,30 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         author=deferred.author,
         updated=deferred.updated,
         guid=deferred.guid,
+        content=deferred.content,
     )
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline)
+
+
+#: When a page's text is a part of its feed's text (_part_of): the feed's has this many
+#: words at least, this many times the page's, and holds this share of the page's words.
+PARTIAL_MIN_WORDS = 50
+PARTIAL_FULLER = 1.5
+PARTIAL_SHARE = 0.8
+_WORDS = re.compile(r"\w+")
+
+
+def _part_of(page: str, feed: str) -> bool:
+    """Whether the text extracted from a page is a part of the feed's text of the article
+    (a teaser above a paywall): the feed's is much longer and holds nearly all its words."""
+    fuller = _WORDS.findall(feed.casefold())
+    if len(fuller) < PARTIAL_MIN_WORDS:
+        return False
+    words = _WORDS.findall(page.casefold())
+    if len(fuller) < PARTIAL_FULLER * len(words):
+        return False
+    known = set(fuller)
+    return sum(word in known for word in words) >= PARTIAL_SHARE * len(words)
 
 
 def _without_title(text: str, titles: tuple[str, ...]) -> str:

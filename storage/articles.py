@@ -231,14 +231,15 @@ class ArticlesMixin:
             """
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
-                                          guid, linked, baseline)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          guid, linked, baseline, content)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 attempts = attempts + excluded.attempts, last_error = excluded.last_error,
                 source_id = excluded.source_id, link = excluded.link, title = excluded.title,
                 summary = excluded.summary, published = excluded.published,
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
-                linked = excluded.linked, baseline = excluded.baseline
+                linked = excluded.linked, baseline = excluded.baseline,
+                content = excluded.content
             """,
             [
                 entry.url,
@@ -255,6 +256,7 @@ class ArticlesMixin:
                 entry.guid,
                 int(entry.linked),
                 int(entry.baseline),
+                entry.content,
             ],
         )
         row = self.db.execute(
@@ -268,7 +270,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT url, source_id, link, title, summary, published, author, updated, guid,
-                   linked, baseline
+                   linked, baseline, content
             FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
             ORDER BY first_seen, url
             """,
@@ -287,6 +289,7 @@ class ArticlesMixin:
                 guid=row["guid"],
                 linked=bool(row["linked"]),
                 baseline=bool(row["baseline"]),
+                content=row["content"],
             )
             for row in rows
         ]

@@ -121,6 +121,7 @@ class DeferredEntry:
     guid: str = ""
     linked: bool = False  # found as a link on a page (no summary to fall back on)
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
+    content: str = ""  # the feed's full text of it (HTML), beside the summary
 
 
 @dataclass(frozen=True)

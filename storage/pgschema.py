@@ -363,4 +363,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "CREATE INDEX articles_title ON articles(title)",
     # 23: sources following crawl.every (see storage.schema).
     "ALTER TABLE sources ADD COLUMN every_default INTEGER NOT NULL DEFAULT 0",
+    # 24: a deferred entry's full text (see storage.schema).
+    "ALTER TABLE deferred_entries ADD COLUMN content TEXT NOT NULL DEFAULT ''",
 )

@@ -589,4 +589,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE sources ADD COLUMN every_default INTEGER NOT NULL DEFAULT 0;
     """,
+    # 24: a deferred entry keeps its feed's full text besides its summary (the article's
+    # text, should its page stay unavailable or show less of it).
+    """
+    ALTER TABLE deferred_entries ADD COLUMN content TEXT NOT NULL DEFAULT '';
+    """,
 )
