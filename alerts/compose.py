@@ -33,9 +33,11 @@ MAX_SUBJECT_TITLE = 80  # a single article's title in the subject leaves room fo
 #: (Postfix's default limit is 10 MB, and a refused message is not retried) and more than
 #: anyone reads; so can an immediate alert without storm control.
 MAX_STORIES = 200
-#: Fewer when the HTML part would be longer than this (bytes): Gmail shows the first 102 KB
-#: of a message's HTML and hides the rest behind "View entire message" (200 stories with
-#: snippets made 270 KB, 60 Arabic ones 100 KB), footer and "not listed" line included.
+#: When the HTML part would be longer than this (bytes), stories are listed without their
+#: snippets, and only then fewer of them: Gmail shows the first 102 KB of a message's HTML
+#: and hides the rest behind "View entire message" (200 stories with snippets made 270 KB,
+#: 60 Arabic ones 100 KB), footer and "not listed" line included. (Fewer at once, a digest
+#: of 93 stories for a reader of 60 topics listed 31 of them, two per topic.)
 HTML_BUDGET = 95_000
 #: An article's title in an email's body, and a source's name, at most this many characters
 #: (the subject's title: MAX_SUBJECT_TITLE): a CMS that put a whole article in <title> made
@@ -159,11 +161,12 @@ def compose(
         f"{n} {kind} stor{'ies' if n != 1 else 'y'}"
         for n, kind in ((count - updated, "new"), (updated, "updated")) if n
     )
-    views = [_view(item, tz, number) for number, item in enumerate(ordered[:MAX_STORIES], 1)]
+    full = [_view(item, tz, number) for number, item in enumerate(ordered[:MAX_STORIES], 1)]
     message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
     pairs = [(item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids]
 
-    def rendered(limit: int) -> Email:
+    def rendered(limit: int, compact: bool) -> Email:
+        views = [_compact(view) for view in full] if compact else full
         context: dict[str, Any] = {
             "subject": subject,
             **_why("this", recipient, _names(watched) or topics),
@@ -181,16 +184,35 @@ def compose(
     return replace(email, follows=all(item.updated is not None for item in ordered))
 
 
-def _within_budget(rendered: Callable[[int], Email], listed: int) -> Email:
-    """The email ``rendered`` lists at most ``listed`` stories in, with fewer when its HTML
-    passes HTML_BUDGET (the stories left out counted in its "not listed here" line); at
-    least one."""
-    email = rendered(listed)
+def _within_budget(rendered: Callable[[int, bool], Email], listed: int) -> Email:
+    """The email ``rendered`` lists at most ``listed`` stories in; when its HTML passes
+    HTML_BUDGET, the stories without their snippets (``compact``), and then fewer of them
+    (the stories left out counted in its "not listed here" line); at least one."""
+    email = rendered(listed, False)
+    if len(email.html.encode("utf-8")) <= HTML_BUDGET:
+        return email
+    email = rendered(listed, True)
     while (size := len(email.html.encode("utf-8"))) > HTML_BUDGET and listed > 1:
         # Stories make nearly all of the size: as many as fit at the size they had, less 5 %.
         listed = max(1, min(listed - 1, int(listed * HTML_BUDGET / size * 0.95)))
-        email = rendered(listed)
+        email = rendered(listed, True)
     return email
+
+
+def _topics(names: Iterable[str]) -> dict[str, Any]:
+    """A story's topics as its view shows them; ``shared``: more than one."""
+    shown = _names(names)
+    return {
+        "topics": ", ".join(shown),
+        "shared": len(shown) > 1,
+        "topics_lines": _wrap(f"Topics: {', '.join(shown)}", INDENT,
+                              INDENT + " " * len("Topics: ")),
+    }
+
+
+def _compact(view: dict[str, Any]) -> dict[str, Any]:
+    """A story's view without its snippet (an email over HTML_BUDGET)."""
+    return {**view, "snippet": (), "snippet_lines": [], "compact": True}
 
 
 def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
@@ -219,9 +241,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         "published": published,
         "updated": updated,
         "meta_lines": _joined_lines([source, published, updated], INDENT),
-        "topics": ", ".join(_names(item.topics)),
-        "topics_lines": _wrap(f"Topics: {', '.join(_names(item.topics))}", INDENT,
-                              INDENT + " " * len("Topics: ")),
+        **_topics(item.topics),
+        "compact": False,
         "snippet": _flat_segments(item.snippet),
         "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
     }
@@ -474,14 +495,30 @@ def compose_digest(
             groups.setdefault(name, {}).setdefault(item.article_id, item)
             pairs.append((item.article_id, topic_id))
     topics = _names(name for name, entries in groups.items() if entries)
-    sizes = {name: len(entries) for name, entries in groups.items() if entries}
-    newest = {name: sorted(groups[name].values(), key=_newest_first) for name in sizes}
-    views = {name: [_view(item, tz, number) for number, item in
-                    enumerate(entries[: _shares(sizes)[name]], 1)]
-             for name, entries in newest.items()}
-    # Once each: an article under two topics, or two copies of a story (two sources) that
-    # two topics alerted for, is one story.
-    count = len({item.story for entries in groups.values() for item in entries.values()})
+    # A story is listed once, under the first of its topics (its topics named above it),
+    # and counted under each: an article under two topics, or two copies of a story (two
+    # sources) that two topics alerted for, is one story.
+    placed: set[tuple[str, int]] = set()
+    newest: dict[str, list[AlertItem]] = {}
+    totals: dict[str, int] = {}
+    named: dict[tuple[str, int], list[str]] = {}
+    for name, entries in groups.items():
+        for story in dict.fromkeys(item.story for item in entries.values()):
+            named.setdefault(story, []).append(name)
+    for name, entries in groups.items():
+        if not entries:
+            continue
+        totals[name] = len({item.story for item in entries.values()})
+        newest[name] = []
+        for item in sorted(entries.values(), key=_newest_first):
+            if item.story not in placed:
+                placed.add(item.story)
+                newest[name].append(item)
+    sizes = {name: len(entries) for name, entries in newest.items()}
+    full = {name: [{**_view(item, tz, number), **_topics(named[item.story])}
+                   for number, item in enumerate(entries[: _shares(sizes)[name]], 1)]
+            for name, entries in newest.items()}
+    count = len(placed)
     stamp = format_when(since, tz) if since is not None else ""
     when = f" since {stamp}" if stamp else ""
     if count:
@@ -493,12 +530,12 @@ def compose_digest(
         subject = "[newswatch] Digest — nothing new"
         heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
-    def rendered(limit: int) -> Email:
+    def rendered(limit: int, compact: bool) -> Email:
         quota = _shares(sizes, limit)
         shown = [{
             "topic": one_line(name),
-            "count": plural(sizes[name], "story"),
-            "items": views[name][: quota[name]],
+            "count": _counted(totals[name], totals[name] - sizes[name]),
+            "items": [_compact(view) if compact else view for view in full[name][: quota[name]]],
             **_more(sizes[name] - quota[name], name),
         } for name in sizes]
         context: dict[str, Any] = {
@@ -517,6 +554,12 @@ def compose_digest(
         return _rendered("digest", recipient, context, now, message_id, pairs)
 
     return _within_budget(rendered, sum(_shares(sizes).values()))
+
+
+def _counted(total: int, above: int) -> str:
+    """A digest topic's count: "12 stories", "12 stories, 3 listed above" (under an earlier
+    topic of theirs)."""
+    return plural(total, "story") + (f", {above} listed above" if above else "")
 
 
 def _shares(sizes: dict[str, int], limit: int = MAX_STORIES) -> dict[str, int]:
