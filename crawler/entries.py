@@ -128,7 +128,8 @@ def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
     out = []
     for n, entry in enumerate(taken):
         url = addresses[n][2] if n in apart else entry.url
-        out.append(replace(entry, url=url, others=tuple(a for a in addresses[n] if a and a != url)))
+        found = dict.fromkeys(a for a in (*addresses[n], *entry.others) if a and a != url)
+        out.append(replace(entry, url=url, others=tuple(found)))
     return out
 
 

@@ -23,7 +23,7 @@ from lxml.etree import ParserError
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
 from .feeddates import DateReader, misread
 from .sitemaps import gunzip, w3c_datetime
-from .urls import web_url
+from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,10 @@ class FeedEntry:
     # summary (content:encoded, Atom content, JSON Feed content); else "". Read as plain
     # text only where it is used (``text``): 0.5 ms for an article of 11 KB.
     content: str = ""
+    # Other links the feed gives for the item, which stand for the same article (a
+    # redirector's or Feedburner's link around it): an article stored under one of them
+    # (by a version that took it for the link) is this item.
+    aliases: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -306,6 +310,13 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # that is not there) is no link.
             link = guid
         link = _AMPERSAND_REFERENCE.sub("&", link)
+        # Feedburner's own link (feedproxy.google.com, gone since 2022) stands in for the
+        # article's, which it keeps as origLink; Google Alerts' and Bing News' go through a
+        # redirector (urls.unwrapped). The article's address is the link.
+        written = link
+        original = web_url(str(entry.get("feedburner_origlink") or "").strip())
+        link = unwrapped(original or link)
+        aliases = (written,) if written and written != link else ()
         summary = html_to_text(entry.get("summary") or "")
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")
@@ -324,6 +335,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                 updated=_when(entry, ("updated_parsed", "published_parsed"), dates),
                 guid=guid,
                 content=content,
+                aliases=aliases,
             )
         )
     version = parsed.get("version") or ""

@@ -375,12 +375,18 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         item = replace(item, published=_not_ahead(item.published, now),
                        updated=_not_ahead(item.updated, now))
         baseline = not source.polled
+        site = feed.link or urljoin(feed_url, "/")  # feed.link: a web address (parse_feed)
         if item.link:
-            return Entry(source, item, canonicalize(item.link), baseline=baseline)
+            # Where else it may be stored: under a link around the article's (a redirector's,
+            # Feedburner's); as an item without a link, which an item whose guid came before
+            # its link was taken for before (see _same_item: the same title and date).
+            others = tuple(canonicalize(alias) for alias in item.aliases)
+            if item.guid:
+                others += (item_url(site, item.guid, f"{item.title}\n{item.summary}"),)
+            return Entry(source, item, canonicalize(item.link), baseline=baseline, others=others)
         if not (item.guid or item.title or item.summary):
             self.report.count("items_empty")
             return None
-        site = feed.link or urljoin(feed_url, "/")  # feed.link: a web address (parse_feed)
         return Entry(source, item, item_url(site, item.guid, f"{item.title}\n{item.summary}"),
                      baseline=baseline)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -34,6 +34,7 @@ __all__ = [
     "is_home_page",
     "item_url",
     "same_site",
+    "unwrapped",
     "web_url",
 ]
 
@@ -181,6 +182,35 @@ def _is_dropped_param(param: str) -> bool:
     if key in FEED_REFERRALS:
         return bool(_FEED_VALUE.match(unquote_plus(value)))
     return key == "amp" or (key == "outputtype" and unquote_plus(value).lower() == "amp")
+
+
+#: Addresses that only send a reader on to the one in a parameter of theirs: (host, path):
+#: parameter. Google Alerts' feeds link every item through www.google.com/url?url=...,
+#: Bing News' through /news/apiclick.aspx?url=..., a page that needs Google's cookies (or
+#: consent, in Europe) before it redirects.
+REDIRECTORS = {
+    ("www.google.com", "/url"): ("url", "q"),
+    ("google.com", "/url"): ("url", "q"),
+    ("www.bing.com", "/news/apiclick.aspx"): ("url",),
+}
+
+
+def unwrapped(url: str) -> str:
+    """The address a redirector's link (REDIRECTORS) sends its reader to; ``url`` itself
+    when it is none, or names no web address."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    names = REDIRECTORS.get(((parts.hostname or "").lower(), parts.path))
+    if not names:
+        return url
+    values = parse_qs(parts.query)
+    for name in names:
+        for value in values.get(name, ()):
+            if target := web_url(value.strip()):
+                return target
+    return url
 
 
 def item_url(site: str, guid: str, text: str = "") -> str:

@@ -563,3 +563,35 @@ def test_json_feed_titles_and_linkless_items_reach_the_inbox_decoded(site, mail,
     # No home_page_url: the item is at the feed's site.
     assert article["url"] == site.url("/") + "#rel-8216"
     assert article["title"] == "Releasing \u2018Jokes\u2019 & an outage fix"
+
+
+def test_an_item_read_with_its_link_at_last_is_not_stored_and_mailed_again(site, mail, workdir):
+    # Entries whose id came before their link (YouTube's, GitHub's, Reddit's) were stored as
+    # items without a link (the feed's site + #id); read with their link now, each would be
+    # a new article, mailed again. An item stored at its guid's address with the same title
+    # and date is that item.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    page = site.url("/watch?v=dQw4w9WgXcQ")
+    site.serve("/watch?v=dQw4w9WgXcQ", article_page("Harbour video", page),
+               content_type="text/html; charset=utf-8")
+
+    def feed(link: str) -> bytes:
+        return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Channel</title><link href="{site.url("/")}"/>
+<entry><id>yt:video:dQw4w9WgXcQ</id><title>Harbour video</title>{link}
+<published>{when.isoformat()}</published><summary>The harbour at dawn.</summary></entry>
+</feed>""".encode()
+
+    source = site.serve("/videos.xml", feed(""), content_type="application/atom+xml")
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    [first] = export(workdir)
+    assert first["url"] == site.url("/#yt:video:dQw4w9WgXcQ")
+    mail.wait_for(1)
+    site.serve("/videos.xml", feed(f'<link rel="alternate" href="{page}"/>'),
+               content_type="application/atom+xml")
+    again = workdir.newswatch("crawl")
+    assert "0 new article(s)" in again.stdout, again.stdout
+    assert len(export(workdir)) == 1 and site.requests_for("/watch") == []
+    time.sleep(0.5)
+    assert len(mail.messages) == 1

@@ -24,7 +24,14 @@ from crawler.discover import canonical_link
 from crawler.feeds import parse_feed
 from crawler.links import article_links
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import canonicalize, identity_key, is_home_page, item_url, web_url
+from crawler.urls import (
+    canonicalize,
+    identity_key,
+    is_home_page,
+    item_url,
+    unwrapped,
+    web_url,
+)
 from crawler.xmlrepair import escape_bare_ampersands
 from storage import SourceSpec, Store
 from storage.repair import restore_query, restore_url
@@ -421,6 +428,34 @@ def test_an_entry_whose_id_comes_before_its_link_keeps_its_link(kind: str) -> No
     body, link = _ID_FIRST[kind]
     [entry] = parse_feed(body, "http://127.0.0.1/feed.xml").entries
     assert entry.link == link
+
+
+def test_links_through_a_redirector_or_feedburner_are_the_articles() -> None:
+    # Google Alerts' feed links every item through www.google.com/url (Google's consent page
+    # in Europe, unreachable from many servers); Bing News' through apiclick.aspx; a
+    # Feedburner feed through feedproxy.google.com (gone), keeping the article as origLink.
+    # The article's address was never requested: its item was stored from its snippet.
+    alert = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Google Alert - PDVSA</title>'
+             b"<entry><id>tag:google.com,2013:googlealerts/feed:113574</id><title type=\"html\">"
+             b"Venezuela oil exports fall as &lt;b&gt;PDVSA&lt;/b&gt; struggles</title>"
+             b'<link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=http://127.0.0.1:8'
+             b'/world/venezuela-oil-2025-01-10/&amp;ct=ga&amp;cd=CAIyGjgx&amp;usg=AOvVaw1X"/>'
+             b"</entry></feed>")
+    [entry] = parse_feed(alert, "http://127.0.0.1/alerts/feeds/1/2").entries
+    assert entry.link == "http://127.0.0.1:8/world/venezuela-oil-2025-01-10/"
+    burner = (b'<?xml version="1.0"?><rss version="2.0" xmlns:feedburner='
+              b'"http://rssnamespace.org/feedburner/ext/1.0"><channel><title>L</title><item>'
+              b"<title>Dam</title><link>http://feedproxy.google.com/~r/Lakeside/~3/abc/</link>"
+              b"<feedburner:origLink>http://127.0.0.1/2026/12/dam/</feedburner:origLink>"
+              b"</item></channel></rss>")
+    [entry] = parse_feed(burner, "http://127.0.0.1/feed").entries
+    assert entry.link == "http://127.0.0.1/2026/12/dam/"
+    assert unwrapped("https://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=9&url="
+                     "https%3a%2f%2fexample.org%2fa%3fid%3d1&c=1") == "https://example.org/a?id=1"
+    for kept in ("https://www.google.com/url?q=javascript:alert(1)",
+                 "https://www.google.com/search?url=http://example.org/",
+                 "https://www.google.com/url?rct=j", "http://127.0.0.1/url?url=http://x.example/"):
+        assert unwrapped(kept) == kept
 
 
 @pytest.mark.parametrize(
