@@ -460,9 +460,12 @@ def _topic_list(data: Mapping[str, object], problems: list[str]) -> tuple[TopicS
             elif name in seen:
                 problems.append(f"topics[{i}].name: same name as topics[{seen[name]}]")
             seen.setdefault(name, i)
-        compiled = _compiled(query, f"topics[{i}].query", problems)
+        # Named, as well as counted: in a file of 300 topics, "topics[236]" alone sent the
+        # reader counting [[topics]] tables.
+        named = f' (topic "{" ".join(name.split())}")' if name and name.strip() else ""
+        compiled = _compiled(query, f"topics[{i}].query{named}", problems)
         exclude = table.maybe("exclude", STR)
-        exclude_compiled = _compiled(exclude, f"topics[{i}].exclude", problems)
+        exclude_compiled = _compiled(exclude, f"topics[{i}].exclude{named}", problems)
         notify = table.maybe("notify", RECIPIENTS)
         if name and query and compiled and notify:
             topics.append(
@@ -527,7 +530,8 @@ def _repeated(seen: dict[str, int], key: str, i: int, problem: str, problems: li
 
 
 def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
-    """The FTS5 form of a query; a problem (with its column) when it is invalid."""
+    """The FTS5 form of a query; a problem (with its column, and the query there) when it
+    is invalid."""
     if query is None:
         return None
     from watchlist import QueryError, compile_query  # the query language: not for --help
@@ -535,7 +539,9 @@ def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
     try:
         return compile_query(query)
     except QueryError as exc:
-        problems.append(f"{path}: {exc}")
+        from .search import query_problem
+
+        problems.append(query_problem(path, query, exc))
         return None
 
 

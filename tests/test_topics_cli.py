@@ -121,11 +121,13 @@ def test_topic_options_are_validated_like_the_query(workdir):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     problems = [line.split(": ", 2)[2] for line in result.stderr.splitlines()]
     assert problems == [
-        "topics[0].exclude: unclosed parenthesis at column 1",
+        'topics[0].exclude (topic "a"): unclosed parenthesis at column 1 (here: "(Minsk"); see '
+        "`newswatch topics --help` for the query syntax",
         "topics[1].mode: expected one of immediate, digest (a weekly email: mode = \"digest\", "
         'and the digest times in [alerts] or [[recipients]], e.g. digest = "Mon 08:00")',
         "topics[2].sources: expected a list of source names, URLs or hosts",
-        "topics[3].exclude: 'AND' needs a term after it at column 7",
+        'topics[3].exclude (topic "d"): \'AND\' needs a term after it at column 7 (here: "AND"); '
+        "see `newswatch topics --help` for the query syntax",
     ]
 
 
