@@ -124,7 +124,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     if not config.sources:
         logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
-    with InstanceLock(config.database.path), open_store(config.database.location) as store:
+    with InstanceLock(config.database.path) as lock, open_store(config.database.location) as store:
         _one_process(config, store)
         if config.database.url is not None:  # PostgreSQL: sent marks survive its restart
             _keep_sent_marks(config, store, journal=True)
@@ -138,6 +138,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
             config.daemon.tick_seconds,
             reload=lambda: reload_config(config, store, daemon),
             metrics_address=config.daemon.metrics,
+            lock=lock,
         )
         code = daemon.run()
     sys.exit(code)

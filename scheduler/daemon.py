@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from crawler import CrawlReport, CrawlRunner, CrawlSettings
     from storage import Source
 
+    from .lock import InstanceLock
+
 R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
@@ -79,8 +81,10 @@ class Daemon:
         tick_seconds: float,
         reload: Callable[[], Sequence[str]] | None = None,
         metrics_address: str | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.lock = lock  # the database's single-instance lock, checked with the database
         self.metrics = Metrics()
         self.metrics_address = metrics_address
         self.tick_seconds = tick_seconds
@@ -119,6 +123,9 @@ class Daemon:
 
     async def outbox_tick(self) -> None:
         """Match anything left unmatched and deliver the due outbox messages."""
+        self._check_store()
+        if self.stopping:
+            return
         await self._guard("outbox", self._match_and_deliver())
 
     async def digest_tick(self) -> None:
@@ -245,14 +252,18 @@ class Daemon:
             self._check_store()
 
     def _check_store(self) -> None:
-        """After a failure, and before each crawl: if the database is gone for good (its
-        PostgreSQL connection lost; its SQLite file removed or replaced), stop the process
-        with exit code 1, for systemd (``Restart=always``) to start it again on a new
+        """After a failure, and before each crawl and delivery: if the database is gone for
+        good (its PostgreSQL connection lost; its SQLite file removed or replaced), stop the
+        process with exit code 1, for systemd (``Restart=always``) to start it again on a new
         connection or file, as the roles of several machines do. Its sent marks wait in the
-        sent journal."""
+        sent journal. So too when its lock file was removed and another process took the
+        lock of a new one (InstanceLock.kept)."""
         if self.pipeline.store.lost and not self.failed:
             logger.error("the database is lost (its connection closed, or its file removed, "
                          "replaced or damaged): stopping, to be started again")
+            self._stop(failed=True)
+        elif self.lock is not None and not self.failed and (problem := self.lock.kept()):
+            logger.error("%s: stopping", problem)
             self._stop(failed=True)
 
     def run(self) -> int:

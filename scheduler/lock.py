@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from pathlib import Path
 from types import TracebackType
 
 from storage import StorageError
+
+logger = logging.getLogger(__name__)
 
 
 class AlreadyRunning(Exception):
@@ -49,6 +52,31 @@ class InstanceLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+
+    def kept(self) -> str | None:
+        """None while the lock file at the path is the one this process locked. One removed
+        or replaced under it (a temporary-files cleaner, ``rm newswatch.db*`` of a mistaken
+        reset) let a second newswatch start beside this one, and each alert went twice: the
+        lock is taken again on the new file (None), or, when another process has taken it
+        already, what to say before stopping."""
+        if self._fd is None:
+            return None
+        mine = os.fstat(self._fd)
+        try:
+            there = os.stat(self.path)
+        except OSError:
+            there = None
+        if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+            return None
+        old, self._fd = self._fd, None
+        try:
+            self.acquire()
+        except (AlreadyRunning, StorageError) as exc:
+            return f"the lock file {self.path} was removed or replaced, and {exc}"
+        finally:
+            os.close(old)
+        logger.warning("the lock file %s was removed or replaced: locked again", self.path)
+        return None
 
     def release(self) -> None:
         """Give the lock back."""

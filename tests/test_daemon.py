@@ -3,6 +3,8 @@ and neither a restart, a crash nor an SMTP outage loses or duplicates an alert."
 
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
 import time
 from dataclasses import replace
@@ -138,6 +140,46 @@ def test_second_daemon_on_the_same_database_refuses(site, mail, workdir):
             assert crawl.returncode == 1 and "already running" in crawl.stderr, crawl.stderr
     finally:
         assert daemon.stop() == 0
+
+
+def test_a_lock_file_removed_under_the_daemon_is_taken_again(site, mail, workdir, wait):
+    # A temporary-files cleaner, or `rm newswatch.db*` of a reset gone wrong, removed the
+    # lock file: a second daemon started beside the first, and every alert went twice. The
+    # daemon locks a new one at its next tick; a second `run` then refuses, as before.
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        lock = Path(f"{workdir.database}.lock")
+        lock.unlink()
+        daemon.wait_for_log("was removed or replaced: locked again")
+        assert lock.exists()
+        second = workdir.newswatch("run", timeout=30)
+        assert second.returncode == 1 and "already running" in second.stderr
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+
+
+def test_a_daemon_whose_lock_another_took_stops(site, mail, workdir, wait):
+    # The lock file removed, and a second daemon started before the first noticed: the
+    # first stops (exit 1), and one daemon sends the alerts.
+    config(workdir, site, mail)
+    first = workdir.start_daemon()
+    try:
+        first.wait_for_log("daemon started")
+        lock = Path(f"{workdir.database}.lock")
+        lock.unlink()
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)  # as a second daemon does
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, b"4242")
+        first.proc.wait(timeout=30)  # it stops by itself
+        os.close(fd)
+    finally:
+        code = first.stop()
+    assert code == 1, first.output()
+    assert "was removed or replaced, and another newswatch (pid 4242) is already running" in (
+        first.output())
+    assert "Traceback" not in first.output()
 
 
 def test_smtp_outage_alert_arrives_once_server_is_back(site, mail, workdir, wait):
