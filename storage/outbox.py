@@ -141,8 +141,17 @@ class OutboxMixin:
         return messages
 
     def sending(self, outbox_id: int) -> None:
-        """The message is about to be handed over: nothing to note in one process (the
-        PostgreSQL store notes it for the other senders)."""
+        """The message is about to be handed over: what the database holds goes to the disk
+        first (the row, and the article it tells of: see :meth:`durable`). The PostgreSQL
+        store notes it for the other senders."""
+        self.durable()
+
+    def durable(self) -> None:
+        """Make every commit so far survive a power cut or a crash of the machine (the
+        PostgreSQL server does so at each commit). SQLite's write-ahead log, synced only at
+        checkpoints (``synchronous = NORMAL``), lost the last second's commits to an error
+        that remounted the disk read-only: its articles, stored and mailed again after the
+        restart, and the "sent" marks the journal had forgotten."""
 
     def accepted(self, outbox_id: int, now: datetime) -> None:
         """The mail server has just accepted the message: its mark goes to the sent journal
@@ -170,6 +179,7 @@ class OutboxMixin:
         if not journal.holds(outbox_id):
             self.accepted(outbox_id, now)
         self._write_sent(outbox_id, now)
+        self.durable()  # before the journal forgets the mark
         journal.flushed([SentMark(outbox_id, "", now)])
 
     def _write_sent(self, outbox_id: int, now: datetime) -> None:
@@ -203,6 +213,7 @@ class OutboxMixin:
                     """,
                     [to_iso(mark.sent), mark.id, mark.message_id],
                 ).rowcount
+        self.durable()
         journal.flushed(marks)
         logger.info("sent journal: %d message(s) the mail server had accepted, %d of them "
                     "not yet marked sent in the database: marked now", len(marks), marked)

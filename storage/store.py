@@ -7,6 +7,7 @@ as StorageError, whose message names the file.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -26,6 +27,8 @@ from .siteblocks import SiteBlocksMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
+
+logger = logging.getLogger(__name__)
 
 
 class Store(
@@ -77,6 +80,28 @@ class Store(
             self._wal = wal
             return False
         return wal != self._wal
+
+    def durable(self) -> None:
+        """Sync the write-ahead log (it holds every commit since the last checkpoint), or the
+        file when there is none yet (see OutboxMixin.durable). A disk that refuses is said,
+        not raised: the message goes, as it would have."""
+        for path in (_wal_of(self.path), self.path):
+            if path is None:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                logger.warning("cannot sync %s to the disk: %s", path, exc.strerror or exc)
+                return
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                logger.warning("cannot sync %s to the disk: %s", path, exc.strerror or exc)
+            finally:
+                os.close(fd)
+            return
 
     def close(self) -> None:
         """Close the connection (and the sent journal)."""

@@ -3,6 +3,7 @@ next cycle, and nothing is alerted twice."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -333,3 +334,40 @@ def test_a_full_disk_leaves_the_sent_journal_its_reserve(tmp_path):
     assert ("1 message(s) the mail server accepted are marked sent neither in the database "
             "nor in the sent journal") in result.stderr
     assert "they will be sent again (outbox 100)" in result.stderr
+
+
+def test_the_database_is_on_the_disk_before_a_message_goes_and_before_its_mark_is_forgotten(
+    tmp_path, monkeypatch
+):
+    """SQLite syncs its write-ahead log only at checkpoints (synchronous = NORMAL): an error
+    that remounted the disk read-only a second after a send lost that second's commits,
+    the articles and their outbox rows (stored and mailed again after fsck and a restart),
+    and the "sent" mark the journal had already forgotten. The log is synced before each
+    message goes, and before the journal forgets a mark. (A power cut cannot be made here:
+    the syncs are watched instead.)"""
+    from datetime import UTC, datetime
+
+    from storage import Store
+    from storage.journal import SentJournal
+
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        events.append("sync " + Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    with Store.open(tmp_path / "newswatch.db") as store:
+        store.journal = SentJournal(tmp_path / "newswatch.sent")
+        flushed = store.journal.flushed
+        monkeypatch.setattr(store.journal, "flushed",
+                            lambda marks: (events.append("forget"), flushed(marks)))
+        events.clear()
+        store.sending(1)
+        assert events == ["sync newswatch.db-wal"]
+        events.clear()
+        store.mark_sent(1, now)
+        journal = [e for e in events if e.startswith("sync ") and e.endswith(".journal")]
+        assert journal and events[-2:] == ["sync newswatch.db-wal", "forget"], events
