@@ -418,8 +418,17 @@ class EntriesMixin:
         """The page is unavailable for now (429, 5xx, network): try again at the next poll,
         and give up waiting after ``attempts`` polls that requested it (``attempted``; a
         page refused unsent while its host waits is not given up: the wait is bounded)."""
-        with self.report.timed("store"):
-            made = self.store.defer_entry(_deferred(entry), why, self.clock(), attempted)
+        try:
+            with self.report.timed("store"):
+                made = self.store.defer_entry(_deferred(entry), why, self.clock(), attempted)
+        except StorageError as exc:
+            # A nearly full disk: one line, not Scrapy's traceback a page. Unrecorded, the
+            # poll keeps no validators: its next one lists the entry again.
+            logger.warning("%s: %s, and not noted (%s); read again at the next poll",
+                           entry.feed.link, why, exc)
+            self.report.count("articles_unstored")
+            self.settle(entry.source, deferred=True)
+            return
         if made >= attempts:
             self._fallback(entry, f"{why} (after {made} attempts)")
             return

@@ -37,7 +37,7 @@ from alerts import (
 )
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
-from storage import PipelineStore, Source, StoredArticle, to_iso, utcnow
+from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
 from watchlist import Verdict, decide
 from watchlist.stories import WINDOW, Signature, StoryIndex, opens_as, signature, site_key
 from watchlist.templates import without_templates
@@ -201,6 +201,10 @@ class Pipeline:
                     continue
                 try:
                     await self.stream(report)
+                except StorageError as exc:  # a full disk, a lock held: said in one line
+                    logger.warning("matching during the crawl failed (%s); waiting for its "
+                                   "end", exc)
+                    streaming = False
                 except Exception:
                     # The crawl goes on; its end matches (and reports) again.
                     logger.exception("matching during the crawl failed; waiting for its end")

@@ -77,6 +77,20 @@ def busy_words(exc: sqlite3.Error) -> str:
             "writing at length); try again once it is done")
 
 
+#: Bytes free under which the disk holding the database counts as full (SQLite's -shm file
+#: alone takes 32 KB, a page of the write-ahead log 4 KB).
+FULL_BELOW = 1024 * 1024
+
+
+def _free_bytes(directory: Path) -> int | None:
+    """Bytes this process may still write on the file system of ``directory``."""
+    try:
+        found = os.statvfs(directory)
+    except OSError:
+        return None
+    return found.f_bavail * found.f_frsize
+
+
 def write_problem(path: Path) -> str | None:
     """What keeps this process from writing the database at ``path`` and the files SQLite
     and newswatch keep beside it (a read-only file, directory or file system), or None."""
@@ -87,6 +101,11 @@ def write_problem(path: Path) -> str | None:
         return None  # no such directory: the caller's own error says so
     if read_only_fs:
         return f"{directory} is on a read-only file system (newswatch writes to its database)"
+    free = _free_bytes(directory)
+    if free is not None and free < FULL_BELOW:
+        # SQLite says "disk I/O error" when it cannot make its -shm file on a full disk.
+        return (f"the disk holding {directory} is full ({free:,} bytes free): newswatch needs "
+                "room for its database and its write-ahead log (free some space there)")
     # os.access asks the kernel with this process's credentials, capabilities included.
     file_ro = path.exists() and not os.access(path, os.W_OK)
     directory_ro = not os.access(directory, os.W_OK | os.X_OK)

@@ -2,7 +2,8 @@
 exists (tests/test_recovery.py): a poll's record fails as SQLite's does on a full disk
 ("database or disk is full"), which this machine cannot be made to be for a test. While the
 file NEWSWATCH_NEARLY_FULL_FLAG names exists, only the articles are refused: a nearly full
-disk, where a poll's small record still fits (and articles edited in place).
+disk, where a poll's small record still fits (and articles edited in place, and pages
+unavailable for now).
 
     NEWSWATCH_FULL_FLAG=/tmp/full python tests/full_disk.py --config FILE run
 """
@@ -22,6 +23,7 @@ _record_fetch = storage.store.Store.record_fetch
 _add_articles = storage.store.Store.add_articles
 _update_article = storage.store.Store.update_article
 _due_outbox = storage.store.Store.due_outbox
+_defer_entry = storage.store.Store.defer_entry
 
 
 def _refuse_while(variable: str, store: storage.store.Store) -> None:
@@ -54,10 +56,17 @@ def update_article(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
     return _update_article(self, *args, **kwargs)
 
 
+def defer_entry(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
+    _refuse_while("NEWSWATCH_FULL_FLAG", self)
+    _refuse_while("NEWSWATCH_NEARLY_FULL_FLAG", self)
+    return _defer_entry(self, *args, **kwargs)
+
+
 if __name__ == "__main__":  # not in the page workers' fork server, which imports this
     storage.store.Store.record_fetch = record_fetch  # type: ignore[method-assign]
     storage.store.Store.add_articles = add_articles  # type: ignore[method-assign]
     storage.store.Store.update_article = update_article  # type: ignore[method-assign]
     storage.store.Store.due_outbox = due_outbox  # type: ignore[method-assign]
+    storage.store.Store.defer_entry = defer_entry  # type: ignore[method-assign]
     sys.argv[0] = "newswatch"
     main()

@@ -243,6 +243,73 @@ def test_an_edit_a_nearly_full_disk_refuses_is_one_line_and_read_again(site, wor
             ("Opposition leader returns, crowds gather",)]
 
 
+def test_a_page_unavailable_for_now_on_a_nearly_full_disk_is_one_line_and_asked_again(
+    site, workdir
+):
+    # The note that a page is to be asked again failed, and Scrapy logged its traceback
+    # ("Spider error processing"), a page at a time (a review: 10 in a minute).
+    full, env = full_disk(site, workdir, "NEWSWATCH_NEARLY_FULL_FLAG", every="1h")
+    site.set_status("/articles/venezuela-opposition-leader", 503)
+    refused = run_full_disk(workdir, env, "crawl")
+    assert "Traceback" not in refused.stderr and "Spider error" not in refused.stderr
+    assert ("  1 page(s) the database refused (the disk nearly full?): read again at the "
+            "next poll") in refused.stdout, refused.stdout + refused.stderr
+    full.unlink()
+    site.set_status("/articles/venezuela-opposition-leader", None)
+    again = run_full_disk(workdir, env, "crawl")
+    assert again.returncode == 0 and "1 new article(s)" in again.stdout, again.stderr
+
+
+def on_a_tmpfs(tmp_path: Path, script: str, size: str
+               ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run ``script`` with the path of a tmpfs of ``size`` (its own mount namespace, so the
+    machine's mounts are left alone) as its argument; skipped where that cannot be made."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    program = tmp_path / "on_tmpfs.py"
+    program.write_text(script, encoding="utf-8")
+    command = f"mount -t tmpfs -o size={size} tmpfs {disk} && {sys.executable} {program} {disk}"
+    try:
+        result = subprocess.run(["unshare", "--mount", "sh", "-c", command], env=subprocess_env(),
+                                capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        pytest.skip("no unshare(1) here")
+    if "mount" in result.stderr and ("permission" in result.stderr.lower()
+                                     or "not permitted" in result.stderr):
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    return disk, result
+
+
+#: Run in a mount namespace of its own, on a tmpfs filled up: the database opened there.
+FULL_OPEN = """
+import os, sys
+from pathlib import Path
+from storage import StorageError
+from storage.db import open_database
+disk = Path(sys.argv[1])
+filler = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+try:
+    while True:
+        os.write(filler, b"x" * 4096)
+except OSError:
+    pass
+try:
+    open_database(disk / "newswatch.db")
+except StorageError as exc:
+    print(exc)
+"""
+
+
+def test_a_database_on_a_full_disk_says_the_disk_is_full(tmp_path):
+    # SQLite cannot make its -shm file: "disk I/O error", which reads as failing hardware;
+    # every command (status, backup to another disk) said so.
+    disk, result = on_a_tmpfs(tmp_path, FULL_OPEN, "256k")
+    assert result.stdout.strip() == (
+        f"cannot open database {disk}/newswatch.db: the disk holding {disk} is full (0 bytes "
+        "free): newswatch needs room for its database and its write-ahead log (free some "
+        "space there)"), result.stdout + result.stderr
+
+
 def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, workdir, wait):
     """A full disk: a poll cannot be recorded, so its source stays due. Before, it was
     polled again at every tick (its feed and pages fetched again, each failure logged with
@@ -313,20 +380,7 @@ def test_a_full_disk_leaves_the_sent_journal_its_reserve(tmp_path):
     take its mark, nor the database; the daemon stopped and started again sent it a second
     time (a review). A journal file keeps bytes reserved for its marks; a real full disk
     (tmpfs in a mount namespace of its own)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    script = tmp_path / "full_journal.py"
-    script.write_text(FULL_JOURNAL, encoding="utf-8")
-    command = (f"mount -t tmpfs -o size=1m tmpfs {disk} && "
-               f"{sys.executable} {script} {disk}")
-    try:
-        result = subprocess.run(["unshare", "--mount", "sh", "-c", command], env=subprocess_env(),
-                                capture_output=True, text=True, timeout=60)
-    except FileNotFoundError:
-        pytest.skip("no unshare(1) here")
-    if "mount" in result.stderr and ("permission" in result.stderr.lower()
-                                     or "not permitted" in result.stderr):
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    _, result = on_a_tmpfs(tmp_path, FULL_JOURNAL, "1m")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["disk full: No space left on device",
                                           "marks kept: 100",
