@@ -56,7 +56,7 @@ from .http import (
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
-from .walls import html_title, not_the_article, wall
+from .walls import html_title, not_the_article, not_the_post, wall
 from .workers import Late, PageFailed, PagePool
 
 logger = logging.getLogger(__name__)
@@ -329,7 +329,7 @@ class EntriesMixin:
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
         head_title = html_title(response.body, getattr(response, "encoding", None) or "utf-8")
-        blocked = wall(response.body, head_title, header(response, "cf-mitigated"))
+        blocked = wall(response.body, head_title, header(response, "cf-mitigated"), response.url)
         if blocked is not None:  # not the article: asked again, as an unavailable page
             self.report.count("pages_walled")
             self._defer(entry, f"{blocked} answered instead of the article "
@@ -385,12 +385,19 @@ class EntriesMixin:
         if extracted is None:
             self._fallback(entry, "no article text found on the page", no_article=True)
             return
-        if not entry.linked and not_the_article(
-            entry.feed.title, (extracted.title, head_title), extracted.text
+        # An item without a title (a Mastodon post, a bridged social post) is told by its
+        # text: its page, an app's "enable JavaScript" shell, was stored as the post.
+        if not entry.linked and (
+            not_the_article(entry.feed.title, (extracted.title, head_title), extracted.text)
+            if entry.feed.title else not_the_post(entry.feed.text, extracted.text)
         ):
             self.report.count("pages_walled")
             shown = " ".join((extracted.title or extracted.text[:60]).split())[:80]
-            self._defer(entry, f"the page is not the article (it says {shown!r})")
+            why = f"the page is not the article (it says {shown!r})"
+            if entry.feed.title:
+                self._defer(entry, why)
+            else:  # the item's own text is the post: kept at once
+                self._fallback(entry, why)
             return
         self._store_page(entry, response.url, extracted, head_title)
 

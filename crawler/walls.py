@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Final
+from urllib.parse import urlsplit
 
 #: How far into a page its <title> is looked for.
 _HEAD: Final = 64 * 1024
@@ -44,21 +45,33 @@ _TITLES: Final = {
     "attention required! | cloudflare": "a Cloudflare block page",
     "access denied": "a block page (Access Denied)",
 }
+#: Hosts that only ask a reader's consent (or to sign in) before they send them on: an
+#: article page that redirects there, as Google News' links do from Europe, is that page.
+_CONSENT_HOSTS: Final = frozenset({
+    "consent.google.com", "consent.youtube.com", "accounts.google.com", "consent.yahoo.com",
+    "guce.yahoo.com", "guce.oath.com", "myprivacy.dpgmedia.nl", "myprivacy.dpgmedia.be",
+    "consent.tiktok.com",
+})
 #: A text this short may be a page in place of the article; a longer one is an article.
 _SHORT: Final = 150
 _WORD: Final = re.compile(r"[^\W\d_]{4,}")
+_LONG_WORD: Final = re.compile(r"[^\W\d_]{5,}")
 _TITLE: Final = re.compile(rb"<title[^>]*>([^<]{1,1000})</title", re.IGNORECASE)
 
 
 def wall(
-    body: bytes, title: str | None = None, mitigated: str | None = None
+    body: bytes, title: str | None = None, mitigated: str | None = None, url: str = ""
 ) -> str | None:
     """What answered instead of the article, when ``body`` (its <title> ``title``, as
     :func:`html_title` reads it) is a bot-protection service's challenge or block page (or
-    its response says so: Cloudflare's ``cf-mitigated: challenge``, ``mitigated``); else
-    None."""
+    its response says so: Cloudflare's ``cf-mitigated: challenge``, ``mitigated``), or the
+    address it answered from (``url``, redirects followed) is a consent or sign-in service's;
+    else None."""
     if mitigated is not None and mitigated.strip().lower() == "challenge":
         return "a Cloudflare challenge"
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    if host in _CONSENT_HOSTS:
+        return f"a consent or sign-in page ({host})"
     if title is not None and (name := _TITLES.get(" ".join(title.split()).lower())):
         return name
     if len(body) > _SMALL:
@@ -86,6 +99,20 @@ def not_the_article(
     titles = " ".join(title for title in page_titles if title)
     found = {word.casefold() for word in _WORD.findall(f"{titles} {text}")}
     return not wanted & found
+
+
+def not_the_post(post: str, text: str) -> bool:
+    """Whether a page whose article part is ``text`` is not the untitled item (a Mastodon
+    post, a bridged social post) whose text is ``post``: a short text that shares none of
+    the longer words (five letters or more) of the post's opening. The page's titles are
+    left out: a Mastodon page's <title> is its account's name ("Lakeside Water"), which the
+    post may well name; its text, an app's "enable JavaScript" shell, does not."""
+    if len(text.split()) >= _SHORT or _unspaced(post):
+        return False
+    wanted = {word.casefold() for word in _LONG_WORD.findall(" ".join(post.split()[:40]))}
+    if len(wanted) < 3:
+        return False
+    return not wanted & {word.casefold() for word in _LONG_WORD.findall(text)}
 
 
 def html_title(body: bytes, encoding: str = "utf-8") -> str | None:

@@ -146,3 +146,51 @@ def test_an_entry_without_a_title_takes_its_pages_title_when_extraction_finds_no
     [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
     assert row["title"] == "Briefe - 26 Oktober 2010 - Blog - Bilder, News & Schleifen!"
     assert row["text"].startswith("Ein langer Brief")
+
+
+def test_a_consent_or_sign_in_page_redirected_to_is_a_wall() -> None:
+    # Google News' links, followed from Europe, end at Google's consent page: its cookie
+    # text was stored as every item's (more than 150 words: no short page), each alerted a
+    # topic on "cookies", and unrelated items made one story.
+    consent = b"<html><head><title>Before you continue</title></head><body>We use cookies</body>"
+    assert wall(consent, "Before you continue", None,
+                "https://consent.google.com/ml?continue=https://news.google.com/rss/articles/"
+                "CBMi&gl=DE&hl=de") == "a consent or sign-in page (consent.google.com)"
+    assert wall(consent, None, None, "https://guce.yahoo.com/consent?brandType=nonEu") == (
+        "a consent or sign-in page (guce.yahoo.com)")
+    assert wall(consent, None, None, "https://news.example/consent/article") is None
+
+
+MASTODON_SHELL = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Lakeside Water (@lakeside@mastodon.example)</title>
+<meta content="Toot about the reservoir and its zebrafish" property="og:description">
+</head><body class="app-body"><div class="notranslate app-holder" id="mastodon">
+<noscript><img alt="Mastodon" src="/avatars/original/missing.png"><div>To use the Mastodon
+web application, please enable JavaScript. Alternatively, try one of the native apps for
+Mastodon for your platform.</div></noscript></div></body></html>"""
+
+
+def test_an_untitled_post_whose_page_is_an_apps_shell_keeps_its_own_text(site, mail, workdir):
+    # A Mastodon account's feed has no <title> per item: the page (an app's "enable
+    # JavaScript" shell) was stored as the post, a topic on the post's words missed and one
+    # on "JavaScript" alerted. The item's own text is the post, kept at once.
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    post = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+            "and the water authority will hold a public meeting on the delay next Tuesday.")
+    site.serve("/@lakeside/1135", MASTODON_SHELL, content_type="text/html")
+    feed = site.serve("/@lakeside.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Lakeside Water</title>'
+        f"<item><guid>{site.url('/@lakeside/1135')}</guid><link>{site.url('/@lakeside/1135')}"
+        f"</link><pubDate>{when}</pubDate><description>&lt;p&gt;{post}&lt;/p&gt;</description>"
+        "</item></channel></rss>").encode())
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Shell", "query": "JavaScript OR Mastodon",
+                 "notify": ["shell@test.example"]}])
+    out = workdir.newswatch("crawl").stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["text"], row["extraction"]) == (post, "feed")
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
