@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Seconds of dateparser a feed may take in one poll.
@@ -40,24 +40,106 @@ _DIGITS = re.compile(r"\d+")
 _SETTINGS = {"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "PREFER_DATES_FROM": "past"}
 _LOCAL = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"}
 
+# Shapes feedparser's loose ISO 8601 reader takes a wrong date from, without a word:
+#: a year first, then a separator other than "-" (2026/12/06, 2026.12.06, 2026年12月06日,
+#: 2026년 12월 06일): the month taken from today's clock, the day 1, the time 00:00 (from
+#: the 3rd of a month on, never alerted). Read here: dateparser takes 2 s for its first CJK.
+_YEAR_FIRST = re.compile(
+    r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})\s*[日일]?"
+    r"(?:\s*T?\s*(\d{1,2})\s*[:時시]\s*(\d{2})(?:\s*[:分분]\s*(\d{2}))?\s*[分분秒초]?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST)?\s*$", re.IGNORECASE)
+#: An ISO date whose time a zone word follows (Rails' "2026-12-06 09:34:00 UTC", "… CST"):
+#: the time dropped. A zone after "UTC" ("UTC+2", "UTC-05:00"): dropped too.
+_ISO_ZONE_WORD = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}.*[A-Za-z]{2,}\s*$")
+_UTC_OFFSET = re.compile(r"\bUTC?\s*[+-]\s*\d", re.IGNORECASE)
+#: Basic ISO 8601 (20261206T094100Z): the time dropped.
+_BASIC_ISO = re.compile(r"\s*(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{2}:?\d{2})?\s*$")
+#: A Unix timestamp, in seconds or milliseconds: read as the year 1796.
+_UNIX = re.compile(r"\s*(\d{10}|\d{13})\s*$")
+#: A numeric date, day and month in an order of the feed's (06.12.2026, 06/12/2026,
+#: 6-12-26): dateparser took every one month first (a German date, 6 December, was June).
+_NUMERIC = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+_ZONES = {"jst": 9 * 60, "kst": 9 * 60}
+_IST = re.compile(r"\s+IST\s*$")
+
 
 def misread(raw: str) -> bool:
     """Whether feedparser reads ``raw`` wrong although it reads a date from it: a 12-hour
-    time, or a zone named in words it does not know (it takes UTC)."""
+    time, a zone named in words it does not know (it takes UTC), or one of the shapes its
+    loose reader fills in from today's clock (_YEAR_FIRST and those below it)."""
     if _TWELVE_HOUR.search(raw) or _IANA.search(raw):
+        return True
+    if any(shape.match(raw) for shape in (_YEAR_FIRST, _ISO_ZONE_WORD, _BASIC_ISO, _UNIX,
+                                          _NUMERIC)) or _UTC_OFFSET.search(raw):
         return True
     word = _TRAILING_WORD.search(raw)
     return word is not None and word.group(1).lower() not in _KNOWN_ZONES
 
 
+def _offset(zone: str | None) -> timezone:
+    """The offset of ``zone`` (Z, ±HH:MM, ±HHMM, UTC, GMT, JST, KST; none: UTC)."""
+    if not zone or zone.upper() in ("Z", "UTC", "GMT"):
+        return UTC
+    if zone.lower() in _ZONES:
+        return timezone(timedelta(minutes=_ZONES[zone.lower()]))
+    digits = zone[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
+
+
+def read_plain(raw: str) -> datetime | None:
+    """``raw`` when it is one of the plain shapes read here (a year first with any
+    separator, basic ISO 8601, a Unix timestamp), in UTC; else None."""
+    try:
+        if found := _YEAR_FIRST.match(raw):
+            year, month, day, hour, minute, second, zone = found.groups()
+            if zone is None and ("年" in raw or "년" in raw):
+                # East Asian time, unsaid: Japan's and Korea's +09:00 (China's +08:00 read
+                # so is an hour old; read as UTC, 8 or 9 hours ahead, it was no date at all).
+                zone = "JST"
+            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                            int(second or 0), tzinfo=_offset(zone)).astimezone(UTC)
+        if found := _BASIC_ISO.match(raw):
+            year, month, day, hour, minute, second, zone = found.groups()
+            return datetime(int(year), int(month), int(day), int(hour), int(minute),
+                            int(second or 0), tzinfo=_offset(zone)).astimezone(UTC)
+        if found := _UNIX.match(raw):
+            number = int(found.group(1))
+            return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def day_first(raws: list[str], language: str | None) -> bool:
+    """Whether a feed writes its numeric dates (_NUMERIC) day first: as one of them shows
+    (a first number above 12: day first; a second: month first), else as dotted dates
+    always are, else month first with a 12-hour time or in American English (the feed's
+    language), else day first (as most of the world writes them)."""
+    dotted = twelve_hour = False
+    for raw in raws:
+        if found := _NUMERIC.match(raw):
+            first, second = int(found.group(1)), int(found.group(3))
+            if first > 12 >= second:
+                return True
+            if second > 12 >= first:
+                return False
+            dotted = dotted or found.group(2) == "."
+            twelve_hour = twelve_hour or bool(_TWELVE_HOUR.search(raw))
+    if dotted:
+        return True
+    return not twelve_hour and (language or "").strip().lower() not in ("en-us", "en_us", "us")
+
+
 #: Strings read so far, and what they gave (a feed's polls repeat its items' dates).
-_READ: dict[str, datetime | None] = {}
+_READ: dict[tuple[str, bool], datetime | None] = {}
 _READ_MAX = 8192
 
 
-def read_date(raw: str) -> datetime | None:
+def read_date(raw: str, day_first: bool = False) -> datetime | None:
     """``raw`` read by dateparser, in UTC; None when it is no date it can read (or holds
-    fewer than two numbers: no date of a feed is written without)."""
+    fewer than two numbers: no date of a feed is written without). ``day_first``: a
+    numeric date (_NUMERIC) is read day first."""
     if len(_DIGITS.findall(raw)) < 2 or len(raw) > 100:
         return None
     import dateparser  # a heavy import, for the feeds that need it
@@ -73,7 +155,12 @@ def read_date(raw: str) -> datetime | None:
             if local is None:
                 return None
             return local.replace(tzinfo=tz).astimezone(UTC)
-    found: datetime | None = dateparser.parse(raw, settings=_SETTINGS)
+    # India's IST (+05:30: the Times of India's feeds), which dateparser takes for Israel's.
+    raw = _IST.sub(" +0530", raw)
+    settings = _SETTINGS
+    if _NUMERIC.match(raw):
+        settings = {**_SETTINGS, "DATE_ORDER": "DMY" if day_first else "MDY"}
+    found: datetime | None = dateparser.parse(raw, settings=settings)
     return found.astimezone(UTC) if found is not None else None
 
 
@@ -81,22 +168,28 @@ class DateReader:
     """:func:`read_date` within one feed's budget (DATE_BUDGET seconds of CPU); a string
     read before (by any feed) costs nothing."""
 
-    def __init__(self, budget: float = DATE_BUDGET) -> None:
+    def __init__(self, budget: float = DATE_BUDGET, day_first: bool = False) -> None:
         self.budget = budget
         self.spent = 0.0
+        self.day_first = day_first  # the feed's numeric dates: see day_first()
 
     def read(self, raw: str) -> datetime | None:
         """``raw`` read, or None (unread, or the budget spent)."""
-        if raw in _READ:
-            return _READ[raw]
+        if (plain := read_plain(raw)) is not None:
+            return plain
+        key = (raw, self.day_first)
+        if key in _READ:
+            return _READ[key]
         if self.spent >= self.budget:
             return None
         start = time.process_time()
         try:
-            found = read_date(raw)
+            found = read_date(raw, self.day_first)
+        except (ValueError, OverflowError, OSError):  # a date beyond what Python holds
+            found = None
         finally:
             self.spent += time.process_time() - start
         if len(_READ) >= _READ_MAX:
             _READ.clear()
-        _READ[raw] = found
+        _READ[key] = found
         return found

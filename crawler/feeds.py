@@ -21,7 +21,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
-from .feeddates import DateReader, misread
+from .feeddates import DateReader, day_first, misread
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -201,9 +201,19 @@ def _when(entry: Any, keys: tuple[str, ...], dates: DateReader) -> datetime | No
             read = dates.read(raw.strip())
             if read is not None and (when := _dated(read)):
                 return when
-        if value and (when := _dated(datetime.fromtimestamp(calendar.timegm(value), UTC))):
+        if value and (when := _dated(_instant(value))):
             return when
     return None
+
+
+def _instant(value: time.struct_time) -> datetime | None:
+    """feedparser's reading as a datetime; None for a year Python cannot hold (0000-00-00
+    of a MySQL draft, .NET's 0001-01-01 west of it or 9999-12-31 east: the whole feed's poll
+    failed with "year -1 is out of range", all its new items unread)."""
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _kind(version: str) -> FeedFormat:
@@ -285,7 +295,9 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         return ParsedFeed(None, (), f"not a feed (feedparser failed on its markup: "
                           f"{type(failed).__name__}: {failed})", is_feed=False)
     entries = []
-    dates = DateReader()
+    raws = [raw for entry in parsed.entries for key in ("published", "updated", "created")
+            if isinstance(raw := dict.get(entry, key), str)]
+    dates = DateReader(day_first=day_first(raws, parsed.feed.get("language")))
 
     @functools.cache
     def text() -> str:

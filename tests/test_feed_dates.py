@@ -50,6 +50,71 @@ def test_dates_feedparser_misses_or_misreads_are_read(written: str, instant: dat
     assert entry.published == instant
 
 
+#: Dates feedparser's loose reader took a wrong date from without a word (a review of real
+#: feeds' dates: the month from today's clock and the day 1, the time dropped, a Unix
+#: timestamp as the year 1796), and what they say.
+FILLED_IN = [
+    ("2026/01/03 09:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026.01.03 09:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026年01月03日 18:41 +0900", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026年1月3日 18時41分 JST", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026年1月3日 18:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),  # East Asian time
+    ("2026년 01월 03일 18:41:00 +0900", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-01-03 09:41:00 UTC", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),  # Rails' to_s
+    ("2026-01-03 03:41 CST", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("20260103T094100Z", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("1767433260", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("1767433260000", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("Sat, 03 Jan 2026 09:41:00 UTC+2", datetime(2026, 1, 3, 7, 41, tzinfo=UTC)),
+    ("Sat, 03 Jan 2026 09:41:00 UTC-05:00", datetime(2026, 1, 3, 14, 41, tzinfo=UTC)),
+    ("Sat, 03 Jan 2026 15:11:00 IST", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),  # India's
+    # Day first (a German, French, Indian feed), whatever the separator:
+    ("03.01.2026 09:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("03.01.2026 10:41 +0100", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("03/01/2026 09:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("03-01-2026 09:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("03.01.26 09:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    # Month first with a 12-hour time (an American feed):
+    ("1/3/2026 9:41 AM", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("written", "instant"), FILLED_IN)
+def test_dates_feedparser_filled_in_from_the_clock_are_read(written: str,
+                                                            instant: datetime) -> None:
+    [entry] = parse_feed(feed(written), "http://127.0.0.1:9/feed").entries
+    assert entry.published == instant
+
+
+def test_a_feed_tells_which_of_day_and_month_comes_first() -> None:
+    # One date whose first number is above 12 says it for the feed's others; so does the
+    # feed's language (American English: month first).
+    [_, second] = parse_feed(feed("13/11/2026 09:00", "06/11/2026 09:00"),
+                             "http://127.0.0.1:9/feed").entries
+    assert second.published == datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+    [_, second] = parse_feed(feed("11/13/2026 09:00", "11/06/2026 09:00"),
+                             "http://127.0.0.1:9/feed").entries
+    assert second.published == datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+    american = feed("11/06/2026 09:00").replace(b"<title>T</title>",
+                                                b"<title>T</title><language>en-us</language>")
+    [entry] = parse_feed(american, "http://127.0.0.1:9/feed").entries
+    assert entry.published == datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("placeholder", [
+    "0000-00-00 00:00:00", "0000-00-00", "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-12:00", "Fri, 31 Dec 9999 23:59:59 -1200"])
+def test_a_placeholder_date_python_cannot_hold_is_no_date_and_fails_no_feed(
+    placeholder: str
+) -> None:
+    # A MySQL draft's 0000-00-00, .NET's MinValue west of UTC: "year -1 is out of range",
+    # the whole feed's poll failed, every new item of it unread while the draft stayed.
+    draft, news = parse_feed(feed(placeholder, "Sun, 06 Dec 2026 09:42:00 GMT"),
+                             "http://127.0.0.1:9/feed").entries
+    assert draft.published is None
+    assert news.published == datetime(2026, 12, 6, 9, 42, tzinfo=UTC)
+
+
 def test_dates_feedparser_reads_are_left_to_it() -> None:
     for written in ("Wed, 02 Dec 2026 10:00:00 GMT", "Wed, 02 Dec 2026 10:00:00 +0100",
                     "2026-12-02T10:00:00Z", "Wed, 02 Dec 2026 10:00:00 EST"):
