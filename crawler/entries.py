@@ -217,16 +217,20 @@ class EntriesMixin:
                 known.update(self.store.known_articles(others))
         fresh: list[Entry] = []
         updates: list[Entry] = []
+        theirs_too: list[int] = []  # stored articles of other sources that this one lists
         for entry in web:
             key = identity_key(entry.url)
-            if key in self.seen:
-                continue
             stored = known.get(entry.url) or next(
                 # stored under another of its addresses (see items_of_shared_pages)
                 (theirs for other in entry.others
                  if (theirs := known.get(other)) and _same_item(theirs, entry)),
                 None,
             )
+            if (stored is not None and stored.article_id is not None
+                    and stored.source_id is not None and stored.source_id != entry.source.id):
+                theirs_too.append(stored.article_id)
+            if key in self.seen:
+                continue
             if stored is None or (stored.article_id is None and entry.feed.title):
                 # New; or a page some source's link found to be no article, which an entry
                 # with a title of its own (a feed's) still is: stored with its summary.
@@ -236,8 +240,21 @@ class EntriesMixin:
             else:  # known: not taken here, so another source's entry for it still may be
                 continue
             self.seen.add(key)
+        if theirs_too:
+            self._listed_too(entries[0].source, theirs_too)
         updates.sort(key=lambda e: e.feed.updated or datetime.min.replace(tzinfo=UTC))
         return fresh + updates[-MAX_UPDATES:]
+
+    def _listed_too(self, source: Source, article_ids: list[int]) -> None:
+        """``source`` lists articles another source stored: noted, so that a topic limited
+        to it matches them too (a section feed that lists a story after the main feed did:
+        its topic never alerted). Not noted (a full disk): noted at a later poll."""
+        try:
+            with self.report.timed("store"):
+                self.store.note_listed(article_ids, source.id, self.clock())
+        except StorageError as exc:
+            logger.warning("%s: the articles it lists that other sources stored are not "
+                           "noted (%s)", source.url, exc)
 
     def _newer(self, entry: Entry, stored: KnownUrl) -> bool:
         """Whether ``entry`` shows a newer version of the recent article ``stored``."""

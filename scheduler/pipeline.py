@@ -22,7 +22,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -256,21 +256,26 @@ class Pipeline:
         recipient."""
         report = MatchReport()
         topics = self.store.topics()
-        for batch, rematch in self._batches(waiting, edited):
+        for batch, kind in self._batches(waiting, edited):
             now = self.clock()
             laps = _Laps(report.cpu)
-            stories = self.cluster(batch, now, edited=rematch)
+            # Re-matched: edited in place, or listed by another source now (for the topics
+            # limited to it: no edit, its alerts are new ones).
+            rematch, edit = kind != "new", kind == "edited"
+            listing = self.store.listing_sources([a.id for a in batch])
+            batch = [replace(a, also_from=tuple(listing[a.id])) if a.id in listing else a
+                     for a in batch]
+            stories = self.cluster(batch, now, edited=edit)
             laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
             laps.lap("templates")
-            verdict = decide(
-                self.store, batch, topics, stories, now=now, lookback=self.lookback, rematch=rematch
-            )
+            verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
+                             rematch=rematch, edited=edit)
             laps.lap("match")
             routed = route(
-                self.store, self.recipients, batch, verdict, topics, stories, now, edited=rematch
+                self.store, self.recipients, batch, verdict, topics, stories, now, edited=edit
             )
             laps.lap("compose")
             self.store.record_matches(
@@ -301,14 +306,16 @@ class Pipeline:
 
     def _batches(
         self, waiting: Collection[int], edited: bool
-    ) -> Iterator[tuple[list[StoredArticle], bool]]:
-        """The batches to match, each with whether it is re-matched: the new articles (not
-        matched yet, except those of the ``waiting`` sources), then (``edited``) the
-        articles edited in place (the re-match queue)."""
+    ) -> Iterator[tuple[list[StoredArticle], str]]:
+        """The batches to match, each with its kind: the "new" articles (not matched yet,
+        except those of the ``waiting`` sources), then (``edited``) the re-match queue's:
+        articles "edited" in place, and those another source lists now ("relisted")."""
         while batch := self.store.unmatched_articles(MATCH_BATCH, waiting):
-            yield batch, False
+            yield batch, "new"
         while edited and (batch := self.store.rematch_queue(MATCH_BATCH)):
-            yield batch, True
+            yield batch, "edited"
+        while edited and (batch := self.store.rematch_queue(MATCH_BATCH, relisted=True)):
+            yield batch, "relisted"
 
     def cluster(
         self, batch: Sequence[StoredArticle], now: datetime, *, edited: bool = False

@@ -73,12 +73,13 @@ class ArticlesMixin:
         keys = {url: identity_key(url) for url in wanted}
         by_key: dict[str, KnownUrl] = {}
         for chunk, marks in in_chunks(list(dict.fromkeys(keys.values()))):
-            for key, article_id, updated, fetched, title, published in self.db.execute(
+            for key, article_id, updated, fetched, title, published, source in self.db.execute(
                 f"""
-                SELECT identity, id, updated, fetched, title, published FROM articles
+                SELECT identity, id, updated, fetched, title, published, source_id FROM articles
                 WHERE identity IN ({marks})
                 UNION ALL
-                SELECT al.identity, a.id, a.updated, a.fetched, a.title, a.published
+                SELECT al.identity, a.id, a.updated, a.fetched, a.title, a.published,
+                       a.source_id
                 FROM article_aliases al JOIN articles a ON a.id = al.article_id
                 WHERE al.identity IN ({marks})
                 """,
@@ -86,7 +87,8 @@ class ArticlesMixin:
             ):
                 when = from_iso(fetched)
                 by_key[key] = KnownUrl(
-                    article_id, from_iso(updated) or when, when, title, from_iso(published)
+                    article_id, from_iso(updated) or when, when, title, from_iso(published),
+                    source
                 )
         skipped: set[str] = set()
         for chunk, marks in in_chunks(wanted):
@@ -99,6 +101,46 @@ class ArticlesMixin:
         known = {url: by_key[keys[url]] for url in wanted if keys[url] in by_key}
         known.update({url: KnownUrl() for url in skipped if url not in known})
         return known
+
+    def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:
+        """Note that the source ``source_id`` lists the stored articles ``article_ids`` too
+        (each stored by another source): one not noted before is matched again for the
+        topics limited to it (the re-match queue, as no edit); how many were new."""
+        wanted = list(dict.fromkeys(article_ids))
+        for chunk, marks in in_chunks(wanted):  # read first: at most polls, nothing new
+            done = {row[0] for row in self.db.execute(
+                f"SELECT article_id FROM article_sources WHERE source_id = ?"
+                f" AND article_id IN ({marks})", [source_id, *chunk])}
+            wanted = [i for i in wanted if i not in done]
+        noted = 0
+        if not wanted:
+            return 0
+        with self.db.atomic():
+            for article_id in wanted:
+                added = self.db.execute(
+                    "INSERT INTO article_sources (article_id, source_id) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING", [article_id, source_id]).rowcount
+                if added:
+                    noted += 1
+                    self.db.execute(
+                        "INSERT INTO rematch (article_id, queued, relisted) VALUES (?, ?, 1)"
+                        " ON CONFLICT DO NOTHING", [article_id, to_iso(now)])
+        return noted
+
+    def listing_sources(self, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """The other sources that list each of ``article_ids`` (name, URL), where any do."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
+            for article_id, name, url in self.db.execute(
+                f"""
+                SELECT x.article_id, COALESCE(s.name, s.url), s.url
+                FROM article_sources x JOIN sources s ON s.id = x.source_id
+                WHERE x.article_id IN ({marks}) ORDER BY x.article_id, s.id
+                """,
+                chunk,
+            ):
+                found.setdefault(article_id, []).append((name, url))
+        return found
 
     def add_article(self, article: Article) -> int | None:
         """Store a new article; None when an article of the same identity is stored (one of

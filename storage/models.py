@@ -141,6 +141,9 @@ class StoredArticle:
     source_url: str = ""  # the URL of the source it came from, as configured
     story_id: int | None = None  # its story (near-duplicates); None until it is clustered
     updated: datetime | None = None  # when the source last changed the stored version
+    # The other sources that listed it (name, URL), where matching needs them: a topic
+    # limited to one of them matches it too (storage: article_sources).
+    also_from: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class KnownUrl:
     fetched: datetime | None = None
     title: str = ""  # the stored article's title and publication date
     published: datetime | None = None
+    source_id: int | None = None  # the source that stored it
 
 
 @dataclass(frozen=True)

@@ -365,4 +365,13 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "ALTER TABLE sources ADD COLUMN every_default INTEGER NOT NULL DEFAULT 0",
     # 24: a deferred entry's full text (see storage.schema).
     "ALTER TABLE deferred_entries ADD COLUMN content TEXT NOT NULL DEFAULT ''",
+    # 25: the other sources that list an article (see storage.schema).
+    """
+    CREATE TABLE article_sources (
+        article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        source_id BIGINT NOT NULL,
+        PRIMARY KEY (article_id, source_id)
+    );
+    ALTER TABLE rematch ADD COLUMN relisted INTEGER NOT NULL DEFAULT 0
+    """,
 )

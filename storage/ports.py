@@ -80,6 +80,10 @@ class CrawlStore(Protocol):
         """The ``urls`` seen before (by identity), with the stored version of each."""
         ...
 
+    def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:
+        """Note that the source lists stored articles of other sources too."""
+        ...
+
     def add_article(self, article: Article) -> int | None:
         """Store a new article; None when one of the same identity is stored."""
         ...
@@ -204,8 +208,13 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ids."""
         ...
 
-    def rematch_queue(self, limit: int = 500) -> list[StoredArticle]:
-        """Articles edited in place that wait to be matched again, oldest first."""
+    def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:
+        """Articles edited in place that wait to be matched again, oldest first
+        (``relisted``: those another source lists now)."""
+        ...
+
+    def listing_sources(self, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """The other sources that list each of ``article_ids`` (name, URL), where any do."""
         ...
 
     def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:

@@ -55,8 +55,9 @@ class RevisionsMixin:
                         article_id,
                     ],
                 )
-                self.db.execute(
-                    "INSERT INTO rematch (article_id, queued) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                self.db.execute(  # an edit, though it waited as listed by another source
+                    "INSERT INTO rematch (article_id, queued) VALUES (?, ?)"
+                    " ON CONFLICT (article_id) DO UPDATE SET relisted = 0",
                     [article_id, to_iso(now)],
                 )
             else:
@@ -76,10 +77,12 @@ class RevisionsMixin:
             )
             self.db.execute("DELETE FROM deferred_entries WHERE url = ?", [entry_url])
 
-    def rematch_queue(self, limit: int = 500) -> list[StoredArticle]:
-        """Articles whose text changed in place and wait to be matched again, oldest first."""
+    def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:
+        """Articles whose text changed in place and wait to be matched again, oldest first;
+        ``relisted``: those that another source lists now (ArticlesMixin.note_listed)."""
         rows = self.db.query(
-            SELECT_STORED + " JOIN rematch r ON r.article_id = a.id ORDER BY a.id LIMIT ?", [limit]
+            SELECT_STORED + " JOIN rematch r ON r.article_id = a.id WHERE r.relisted = ?"
+            " ORDER BY a.id LIMIT ?", [int(relisted), limit]
         )
         return [stored_article(r) for r in rows]
 

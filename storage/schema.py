@@ -594,4 +594,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE deferred_entries ADD COLUMN content TEXT NOT NULL DEFAULT '';
     """,
+    # 25: the other sources that list an article (a topic of one of them matches it too),
+    # and re-matches for them, which are no edits (StoredArticle.also_from).
+    """
+    CREATE TABLE article_sources (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        source_id INTEGER NOT NULL,
+        PRIMARY KEY (article_id, source_id)
+    );
+    ALTER TABLE rematch ADD COLUMN relisted INTEGER NOT NULL DEFAULT 0;
+    """,
 )

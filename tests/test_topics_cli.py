@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -106,6 +107,44 @@ def test_sources_and_exclude_options_apply_during_a_crawl(site, mail, workdir):
     assert rows["Markets"]["sources"] == ["business desk"]
     assert (rows["Other host"]["matches"], rows["World feed"]["matches"]) == (0, 2)
     assert {row["mode"] for row in rows.values()} == {"immediate"}
+
+
+def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site, mail,
+                                                                           workdir):
+    # A site's main feed lists a story first, its section feed at the next poll: stored
+    # once, under the main feed, the story never alerted the topics limited to the section
+    # (by name, by URL, or with source: in the query), and nothing said why.
+    site.create_feed("politics")
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    world, politics = site.url("/feeds/world.rss"), site.url("/feeds/politics.rss")
+    workdir.write_config(
+        sources=[{"url": world, "name": "Herald"}, {"url": politics, "name": "Herald Politics"}],
+        topics=[
+            {"name": "Maduro", "query": "Maduro", "notify": [DESK]},
+            {"name": "Politics desk", "query": "Maduro", "notify": ["pol@test.example"],
+             "sources": ["Herald Politics"]},
+            {"name": "Politics feed", "query": "Maduro", "notify": ["feed@test.example"],
+             "sources": [politics]},
+            {"name": "Politics field", "query": "Maduro source:Politics",
+             "notify": ["field@test.example"]},
+        ],
+        smtp=mail,
+    )
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(1)] == [DESK]
+    site.publish(story, feed="politics")
+    out = ok(workdir.newswatch("crawl"))
+    assert "0 new article(s)" in out and "3 email(s) queued" in out, out
+    later = {m["To"] for m in mail.wait_for(4)[1:]}
+    assert later == {"pol@test.example", "feed@test.example", "field@test.example"}
+    assert exported_topics(workdir, site)["venezuela-opposition-leader"] == [
+        "Maduro", "Politics desk", "Politics feed", "Politics field"]
+    # Listed by both at the next polls: nothing more.
+    site.publish(fresh("central-bank-holds-rates"))
+    ok(workdir.newswatch("crawl"))
+    time.sleep(0.5)
+    assert len(mail.messages) == 4
 
 
 def test_topic_options_are_validated_like_the_query(workdir):

@@ -57,9 +57,10 @@ def fts_expression(query: str) -> str:
 
 
 def source_text(article: StoredArticle) -> str:
-    """What ``source:`` matches: the source's name and the host of the article's URL."""
+    """What ``source:`` matches: the source's name (and those of the other sources that list
+    the article: ``also_from``) and the host of the article's URL."""
     host = urlsplit(article.url).hostname or ""
-    return f"{article.source_name} {host}"
+    return " ".join([article.source_name, *(name for name, _ in article.also_from), host])
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,9 +59,12 @@ def decide(
     now: datetime,
     lookback: timedelta,
     rematch: bool = False,
+    edited: bool = True,
 ) -> Verdict:
     """The verdict of every topic on ``articles`` (``stories``: article id → story id).
-    ``rematch``: the articles were edited in place (the re-match queue)."""
+    ``rematch``: the articles were matched before (the re-match queue): only topics that
+    had not matched them alert; ``edited``: for an edit in place (recent: see new_topics),
+    else for another source that lists them now (as a new article would)."""
     found = match_articles(articles, topics, now=now, lookback=lookback)
     matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
     dropped = len(found) - len(matches)
@@ -69,7 +72,8 @@ def decide(
     if rematch:
         before = memory.matched_pairs(a.id for a in articles)
         refreshed = [m for m in matches if (m.article_id, m.topic_id) in before]
-        matches = new_topics(articles, matches, before, now=now, lookback=lookback)
+        matches = new_topics(articles, matches, before, now=now, lookback=lookback,
+                             edited=edited)
     alerted = memory.alerted_stories(
         {m.topic_id for m in matches if m.alert},
         {stories[m.article_id] for m in matches if m.alert},
@@ -131,21 +135,23 @@ def apply_topic_options(
 
 
 def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
-    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty).
+    """Whether ``article`` comes from one of the ``wanted`` sources (all when empty): the
+    source that stored it, or another that lists it too (``also_from``).
 
     Each entry is a source's name (case-insensitive), its URL, or a host name, which also
     covers its subdomains and is compared with both the source's and the article's host.
     """
     if not wanted:
         return True
-    hosts = {_host(article.source_url), _host(article.url)} - {""}
+    listing = [(article.source_name, article.source_url), *article.also_from]
+    hosts = ({_host(url) for _, url in listing} | {_host(article.url)}) - {""}
     for entry in wanted:
         entry = entry.strip()
         if "://" in entry:
-            if article.source_url and url_key(entry) == url_key(article.source_url):
+            if any(url and url_key(entry) == url_key(url) for _, url in listing):
                 return True
             continue
-        if entry.casefold() == article.source_name.casefold():
+        if any(entry.casefold() == name.casefold() for name, _ in listing):
             return True
         host = entry.lower().rstrip(".")
         if any(h == host or h.endswith("." + host) for h in hosts):
@@ -196,15 +202,20 @@ def new_topics(
     *,
     now: datetime,
     lookback: timedelta,
+    edited: bool = True,
 ) -> list[Match]:
     """The ``matches`` of articles edited in place with topics that had not matched them
     ``before``: a topic alerts once per article. Such a match alerts when the edit is
-    recent (the article's updated date within ``lookback``), whatever its publication date."""
+    recent (the article's updated date within ``lookback``), whatever its publication date;
+    not ``edited`` (another source lists the article now), as a new article's would."""
     by_id = {a.id: a for a in articles}
     horizon = now - lookback
     kept = []
     for m in matches:
         if (m.article_id, m.topic_id) in before:
+            continue
+        if not edited:
+            kept.append(m)
             continue
         updated = by_id[m.article_id].updated
         kept.append(m if updated is None else replace(m, alert=updated >= horizon))
