@@ -38,6 +38,7 @@ from alerts import (
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
+from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
 from watchlist.stories import WINDOW, Signature, StoryIndex, opens_as, signature, site_key
 from watchlist.templates import without_templates
@@ -330,7 +331,7 @@ class Pipeline:
         stories = {a.id: a.story_id for a in batch if a.story_id is not None}
         assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
         resigned: list[tuple[int, bytes | None, bytes | None]] = []
-        titled: dict[str, list[tuple[int, str, bool, str]]] = {}  # this batch's, by title
+        titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]] = {}  # by title
         for article in batch:
             if article.story_id is not None:
                 if edited:
@@ -347,7 +348,7 @@ class Pipeline:
                 # A signed text looks for a short one under its headline: only where there
                 # is one (a query for each new story cost 0.2 ms an article in a cold cycle).
                 sig is None or article.title in self._short_titles
-                or any(not signed for _, _, signed, _ in titled.get(article.title, ()))
+                or any(not signed for _, _, signed, _, _ in titled.get(article.title, ()))
             ):
                 story_id = self._same_headline(article, sig is not None, titled, now)
             if sig is None and article.title.strip():
@@ -355,7 +356,7 @@ class Pipeline:
             if article.title.strip():
                 story = story_id if story_id is not None else article.id
                 titled.setdefault(article.title, []).append(
-                    (story, article.url, sig is not None, article.text))
+                    (story, article.url, sig is not None, article.text, article.published))
             if sig is not None:
                 # A new story's id is its first article's id (see MatchStore.assign_stories).
                 story = story_id if story_id is not None else article.id
@@ -379,16 +380,25 @@ class Pipeline:
 
     def _same_headline(
         self, article: StoredArticle, signed: bool,
-        titled: dict[str, list[tuple[int, str, bool, str]]], now: datetime,
+        titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]], now: datetime,
     ) -> int | None:
         """The story of an article of another site under the same headline, one of the two
         texts too short to sign and opening as the other does (watchlist.stories.opens_as);
-        None when there is none. The batch's own articles come first."""
+        or of one of the same site under the same headline, text and publication date: the
+        same item at another address (a CMS that moved its articles, a section's path, a
+        tracking parameter; a brief, or a page kept with its feed's summary, was mailed
+        again; a daily brief's text under its daily headline is each day's item). None when
+        there is none. The batch's own articles come first."""
         site = site_key(article.url)
         found = titled.get(article.title, []) + self.store.titled(
             article.title, now - STORY_WINDOW, article.id)
-        for story_id, url, other_signed, text in found:
-            if site_key(url) == site or (signed and other_signed):
+        words = article.text[:TITLED_CHARS].split()  # as much as storage gives of the others
+        for story_id, url, other_signed, text, published in found:
+            if signed and other_signed:
+                continue
+            if site_key(url) == site:
+                if published == article.published and text[:TITLED_CHARS].split() == words:
+                    return story_id
                 continue
             if signed:  # the other is the short one
                 same = opens_as(text, article.text)

@@ -251,8 +251,9 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
 
     def titled(
         self, title: str, since: datetime, article_id: int
-    ) -> list[tuple[int, str, bool, str]]:
-        """(story id, URL, signed, text's opening) of recent clustered articles so titled."""
+    ) -> list[tuple[int, str, bool, str, datetime | None]]:
+        """(story id, URL, signed, text's opening, publication date) of recent clustered
+        articles so titled."""
         ...
 
     def short_titles(self, since: datetime) -> set[str]:

@@ -116,19 +116,20 @@ class StoriesMixin:
 
     def titled(
         self, title: str, since: datetime, article_id: int
-    ) -> list[tuple[int, str, bool, str]]:
+    ) -> list[tuple[int, str, bool, str, datetime | None]]:
         """(story id, URL, whether it has signatures, its text's first TITLED_CHARS
-        characters) of the clustered articles titled ``title`` fetched since ``since``,
-        other than ``article_id``, the newest TITLED_ROWS first."""
+        characters, its publication date) of the clustered articles titled ``title``
+        fetched since ``since``, other than ``article_id``, the newest TITLED_ROWS first."""
         rows = self.db.execute(
             """
-            SELECT story_id, url, minhash IS NOT NULL, substr(text, 1, ?) FROM articles
+            SELECT story_id, url, minhash IS NOT NULL, substr(text, 1, ?), published
+            FROM articles
             WHERE title = ? AND fetched >= ? AND story_id IS NOT NULL AND id != ?
             ORDER BY id DESC LIMIT ?
             """,
             [TITLED_CHARS, title, to_iso(since), article_id, TITLED_ROWS],
         ).fetchall()
-        return [(int(r[0]), str(r[1]), bool(r[2]), str(r[3])) for r in rows]
+        return [(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), from_iso(r[4])) for r in rows]
 
     def story_sources(self, story_id: int) -> list[tuple[str, str]]:
         """(source name, article URL) of every article of a story, in the order they came."""

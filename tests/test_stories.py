@@ -501,12 +501,13 @@ def add_source(store: Store, url: str, name: str) -> int:
 
 
 def add_article(store: Store, source_id: int, slug: str, title: str, text: str,
-                site: str | None = None) -> int:
+                site: str | None = None, hours_ago: float = 1) -> int:
     url = f"https://{site or slug + '.example'}/articles/{slug}"
     article_id = store.add_article(
         Article(
             url=url, entry_url=url, source_id=source_id, title=title, text=text,
-            published=NOW - timedelta(hours=1), author=None, fetched=NOW, extraction="page",
+            published=NOW - timedelta(hours=hours_ago), author=None, fetched=NOW,
+            extraction="page",
         )
     )
     assert article_id is not None
@@ -1202,7 +1203,16 @@ def test_short_copies_under_the_wires_headline_are_its_story(store: Store) -> No
     h = add_source(store, "https://h.example/feed", "H")
     teaser = ("Maduro and the opposition: here is what you need to know about Venezuela "
               "this morning, in five minutes.")
-    for day in ("monday", "tuesday"):
-        add_article(store, h, day, "Venezuela briefing", teaser, site="h.example")
+    for day, hours_ago in (("monday", 25), ("tuesday", 1)):
+        add_article(store, h, day, "Venezuela briefing", teaser, site="h.example",
+                    hours_ago=hours_ago)
         report = pipe.match()
         assert report.emails and not report.repeats, day
+    # The same item of a site at another address (a CMS that moved its articles, a
+    # section's path): the same headline, text and date are one story, mailed once.
+    brief = "Maduro left Caracas on Tuesday for Minsk, officials said."
+    add_article(store, h, "old-address", "Maduro leaves for Minsk", brief, site="h.example")
+    assert pipe.match().emails
+    add_article(store, h, "2026/new-address", "Maduro leaves for Minsk", brief, site="h.example")
+    report = pipe.match()
+    assert (report.emails, report.repeats) == (0, 1)
