@@ -266,53 +266,56 @@ async def deliver_due(
             if len(batch) < limit or not fresh or mail_down:
                 return
 
-    for row in due():
-        if stopping is not None and stopping():
-            break
-        send: Callable[[], None]
-        if is_channel(row.recipient):
-            if row.recipient in failed_urls:
-                report.retrying += 1
+    try:
+        for row in due():
+            if stopping is not None and stopping():
+                break
+            send: Callable[[], None]
+            if is_channel(row.recipient):
+                if row.recipient in failed_urls:
+                    report.retrying += 1
+                    continue
+                channels = channels or AppriseTransport()
+                send = functools.partial(channels.send, row)
+            elif mail_down:
+                report.retrying += 1  # waits for the next run, as the one that found it down
                 continue
-            channels = channels or AppriseTransport()
-            send = functools.partial(channels.send, row)
-        elif mail_down:
-            report.retrying += 1  # waits for the next run, as the one that found it down
-            continue
-        else:
-            try:
-                send = functools.partial(
-                    transport.send, build_message(row, transport.sender, transport.from_name)
-                )
-            except (ValueError, TypeError) as exc:  # e.g. a line break in an address
-                error = f"cannot build message {row.message_id}: {exc}"
-                store.mark_failed(row.id, error)
-                report.failed += 1
-                report.note(error)
-                logger.error("outbox %d to %s failed: %s", row.id, redact(row.recipient), error)
-                continue
-        # The send runs in a worker thread; the store is only touched here, in the loop's
-        # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
-        # for its verdict (bounded by the transport's timeouts) and record it before leaving:
-        # a message the server took must be marked sent, or it would go out twice.
-        store.sending(row.id)
-        sending = asyncio.ensure_future(asyncio.to_thread(_noted, send, store, row.id, now))
-        cancelled = False
-        try:  # wait() leaves the send alone when this task is cancelled, and never raises
-            await asyncio.wait([sending])  # what it raised: that is recorded below
-        except asyncio.CancelledError:
-            cancelled = True
-            await asyncio.wait([sending])
-        mail_down |= _record(store, row, sending.exception(), now, policy, report)
-        if is_channel(row.recipient) and sending.exception() is not None:
-            failed_urls.add(row.recipient)
-        if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
-            # The server is back: what found it down goes at the next run, not at the end
-            # of its own back-off (an hour, after a long outage: after later alerts).
-            mail_up = True
-            store.server_back(now)
-        if cancelled:
-            raise asyncio.CancelledError
+            else:
+                try:
+                    send = functools.partial(
+                        transport.send, build_message(row, transport.sender, transport.from_name)
+                    )
+                except (ValueError, TypeError) as exc:  # e.g. a line break in an address
+                    error = f"cannot build message {row.message_id}: {exc}"
+                    store.mark_failed(row.id, error)
+                    report.failed += 1
+                    report.note(error)
+                    logger.error("outbox %d to %s failed: %s", row.id, redact(row.recipient), error)
+                    continue
+            # The send runs in a worker thread; the store is only touched here, in the loop's
+            # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
+            # for its verdict (bounded by the transport's timeouts) and record it before leaving:
+            # a message the server took must be marked sent, or it would go out twice.
+            store.sending(row.id)
+            sending = asyncio.ensure_future(asyncio.to_thread(_noted, send, store, row.id, now))
+            cancelled = False
+            try:  # wait() leaves the send alone when this task is cancelled, and never raises
+                await asyncio.wait([sending])  # what it raised: that is recorded below
+            except asyncio.CancelledError:
+                cancelled = True
+                await asyncio.wait([sending])
+            mail_down |= _record(store, row, sending.exception(), now, policy, report)
+            if is_channel(row.recipient) and sending.exception() is not None:
+                failed_urls.add(row.recipient)
+            if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
+                # The server is back: what found it down goes at the next run, not at the end
+                # of its own back-off (an hour, after a long outage: after later alerts).
+                mail_up = True
+                store.server_back(now)
+            if cancelled:
+                raise asyncio.CancelledError
+    finally:
+        transport.close()  # the run's connection (SmtpTransport keeps one for its messages)
     if report.sent or report.retrying or report.failed:
         logger.info(
             "outbox via %s: %d sent, %d to retry, %d failed",

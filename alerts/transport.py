@@ -62,6 +62,9 @@ class Transport(Protocol):
     def describe(self) -> str:
         """Where messages go, for logs and status."""
 
+    def close(self) -> None:
+        """End what the sends of a delivery run kept open (a connection)."""
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -178,10 +181,20 @@ class _PatientDataSsl(_PatientData, smtplib.SMTP_SSL):
     """The same over implicit TLS."""
 
 
+#: Messages sent over one SMTP connection before it is closed and another opened (servers
+#: cap them per session: Gmail's 100, Exchange Online's 30 recipients a message...).
+SESSION_MESSAGES = 30
+
+
 class SmtpTransport:
-    """Delivers each message over one SMTP connection with smtplib."""
+    """Delivers messages with smtplib, over one connection for the messages of a delivery
+    run (up to SESSION_MESSAGES; :meth:`close` ends it): a connection, STARTTLS and login
+    per message made 189 connections for 189 alerts, which hosted mail services' limits on
+    connections per minute refuse."""
 
     def __init__(self, settings: SmtpSettings) -> None:
+        self._session: smtplib.SMTP | None = None
+        self._session_sent = 0
         self.settings = settings
         self.sender = settings.sender
         self.from_name = settings.from_name
@@ -199,23 +212,65 @@ class SmtpTransport:
         return f"SMTP {host}:{self.settings.port}"
 
     def send(self, message: EmailMessage) -> None:
-        """Send ``message`` to its To address; raises DeliveryError (never smtplib errors)."""
+        """Send ``message`` to its To address; raises DeliveryError (never smtplib errors).
+        The message accepted, it returns at once (marked sent without waiting for anything
+        more: the shorter that window, the smaller the chance that a crash right now sends
+        it again); the connection stays for the next message."""
         where = self.describe()
-        client = self._connect(where)
+        reused = self._session is not None
+        client = self._session or self._open(where)
         try:
-            self._handshake(client, where)
             self._transmit(client, message, where)
+        except MessageRefused:
+            raise  # this message's own refusal: the session goes on (smtplib sent RSET)
+        except TransportUnavailable as exc:
+            self._drop()
+            stale = isinstance(exc.__cause__, smtplib.SMTPServerDisconnected | ConnectionError)
+            if not (reused and stale and not getattr(client, "awaiting_verdict", False)):
+                raise
+            # The server closed the connection while it waited (an idle timeout): nothing of
+            # this message was taken; once more on a new connection.
+            client = self._open(where)
+            try:
+                self._transmit(client, message, where)
+            except MessageRefused:
+                raise
+            except BaseException:
+                self._drop()
+                raise
         except BaseException:
-            client.close()  # no polite QUIT on a broken or timed-out session
+            self._drop()  # no polite QUIT on a broken or timed-out session
             raise
-        # The message is accepted: return at once so that it is marked sent without waiting
-        # for QUIT's reply (the shorter that window, the smaller the chance that a crash
-        # right now sends it again); a failing QUIT must not turn it into a retry either.
+        self._session_sent += 1
+        if self._session_sent >= SESSION_MESSAGES:
+            self.close()
+
+    def close(self) -> None:
+        """End the connection, if any (QUIT sent, its reply not awaited)."""
+        client, self._session, self._session_sent = self._session, None, 0
+        if client is None:
+            return
         try:
             client.putcmd("quit")
         except (smtplib.SMTPException, OSError) as exc:
-            logger.debug("%s: QUIT failed after delivery: %s", where, _reason(exc))
+            logger.debug("%s: QUIT failed: %s", self.describe(), _reason(exc))
         finally:
+            client.close()
+
+    def _open(self, where: str) -> smtplib.SMTP:
+        """A new connection, STARTTLS and login done: this run's session."""
+        client = self._connect(where)
+        try:
+            self._handshake(client, where)
+        except BaseException:
+            client.close()
+            raise
+        self._session, self._session_sent = client, 0
+        return client
+
+    def _drop(self) -> None:
+        client, self._session, self._session_sent = self._session, None, 0
+        if client is not None:
             client.close()
 
     def check(self) -> None:
@@ -295,6 +350,8 @@ class SmtpTransport:
 
     def _transmit(self, client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
         """MAIL, RCPT, DATA: classify the server's refusal as per-message or server-wide."""
+        if isinstance(client, _PatientData):
+            client.awaiting_verdict = False  # a session's earlier message was answered
         try:
             refused = client.send_message(message, from_addr=ascii_domain(self.sender))
         except smtplib.SMTPRecipientsRefused as exc:
@@ -382,6 +439,9 @@ class MboxTransport:
     def describe(self) -> str:
         """'mbox /path/to/file'."""
         return f"mbox {self.path}"
+
+    def close(self) -> None:
+        """Nothing is kept open between messages."""
 
     def send(self, message: EmailMessage) -> None:
         """Append ``message`` under the mbox lock; raises DeliveryError."""

@@ -75,6 +75,7 @@ class SmtpSink:
         self.mail_attempts = 0
         self.received: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.peers: list[Any] = []  # the client's address of each message's connection
         self._kwargs = controller_kwargs
         self._controller: Controller | None = None
 
@@ -97,6 +98,7 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.peers.append(session.peer)
         self.received.append(envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.drop_after_data:  # queued, then gone without a word (a proxy's idle timeout)
@@ -624,6 +626,46 @@ def test_a_run_sends_every_due_message_not_one_batch(smtp: SmtpSink, store: stor
     assert store.outbox_counts() == {"pending": 0, "sent": 7, "failed": 0}
 
 
+def test_a_run_sends_its_messages_over_one_connection(smtp: SmtpSink,
+                                                       store: storage.Store) -> None:
+    """A connection, STARTTLS and login per message: 189 connections for 189 alerts, which
+    hosted mail services' limits on connections refuse (a review). One connection carries
+    a run's messages, SESSION_MESSAGES at most, a recipient refused on the way included."""
+    from alerts.transport import SESSION_MESSAGES
+
+    smtp.refuse["nobody@example.test"] = "550 no such user"
+    count = SESSION_MESSAGES + 5
+    enqueue(store, *(outbox_email(f"reader{n}@example.test") for n in range(3)),
+            outbox_email("nobody@example.test"),
+            *(outbox_email(f"reader{n}@example.test") for n in range(3, count)))
+    report = asyncio.run(deliver_due(store, SmtpTransport(smtp.settings()), now=NOW,
+                                     policy=POLICY))
+    assert (report.sent, report.failed) == (count, 1)
+    first = smtp.peers[:SESSION_MESSAGES]
+    assert len(set(first)) == 1 and len(set(smtp.peers)) == 2, smtp.peers
+
+
+def test_a_connection_the_server_closed_meanwhile_is_made_again(smtp: SmtpSink) -> None:
+    # An idle timeout, a server restarted between two messages of a run: nothing of the
+    # next message was taken, which goes on a new connection.
+    transport = SmtpTransport(smtp.settings())
+
+    def message(to: str) -> EmailMessage:
+        built = EmailMessage()
+        built["From"], built["To"], built["Subject"] = "alerts@newswatch.test", to, "Alert"
+        built["Message-ID"] = f"<{to}@newswatch.test>"
+        built.set_content("Maduro left Caracas.")
+        return built
+
+    transport.send(message("a@example.test"))
+    smtp.stop()
+    smtp.start()
+    transport.send(message("b@example.test"))
+    transport.close()
+    assert [m["To"] for m in smtp.messages] == ["a@example.test", "b@example.test"]
+    assert len(set(smtp.peers)) == 2
+
+
 def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
     sink = SmtpSink()  # port reserved, nothing listening yet
     transport = SmtpTransport(sink.settings())
@@ -916,6 +958,9 @@ class FakeTransport:
 
     def describe(self) -> str:
         return self.name
+
+    def close(self) -> None:
+        pass
 
 
 class BrokenTransport(FakeTransport):
