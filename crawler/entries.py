@@ -154,15 +154,20 @@ def _told_apart(item: str, entry: Entry) -> str:
     return f"{item}~{hashlib.sha256(text).hexdigest()[:12]}"
 
 
+def _folded(title: str) -> str:
+    """A title as compared: its visible text, spaces collapsed, case folded."""
+    return " ".join(visible(title).split()).casefold()
+
+
 def _same_item(stored: KnownUrl, entry: Entry) -> bool:
     """Whether the article ``stored`` is ``entry``'s item: the same title and publication
     date (a comment feed titles every comment alike). Told wrong, an item would be lost;
     not told, it is stored and mailed again."""
-    title = " ".join(visible(entry.feed.title).split()).casefold()
+    title = _folded(entry.feed.title)
     return (
         stored.article_id is not None
         and bool(title)
-        and title == " ".join(stored.title.split()).casefold()
+        and title == _folded(stored.title)
         and stored.published == entry.feed.published
     )
 
@@ -257,15 +262,16 @@ class EntriesMixin:
                            "noted (%s)", source.url, exc)
 
     def _newer(self, entry: Entry, stored: KnownUrl) -> bool:
-        """Whether ``entry`` shows a newer version of the recent article ``stored``."""
-        return (
-            stored.article_id is not None
-            and entry.feed.updated is not None
-            and stored.version is not None
-            and entry.feed.updated > stored.version
-            and stored.fetched is not None
-            and stored.fetched >= self.clock() - UPDATE_WINDOW
-        )
+        """Whether ``entry`` shows a newer version of the recent article ``stored``: a later
+        updated date, or another title (a story rewritten in place, its link and dates
+        kept: "Maduro leaves Caracas" became "Maduro arrives in Minsk", never read)."""
+        if (stored.article_id is None or stored.fetched is None
+                or stored.fetched < self.clock() - UPDATE_WINDOW):
+            return False
+        if (entry.feed.updated is not None and stored.version is not None
+                and entry.feed.updated > stored.version):
+            return True
+        return bool(entry.feed.title) and _folded(entry.feed.title) != _folded(stored.title)
 
     def with_deferred(self, source: Source, entries: list[Entry]) -> list[Entry]:
         """``entries`` and, after them, the source's deferred entries that they do not list:

@@ -386,6 +386,40 @@ def test_only_recent_articles_with_a_newer_date_are_read_again(store: Store, mon
         spider.closed("finished")
 
 
+def test_a_recent_article_retitled_in_its_feed_is_read_again(store: Store) -> None:
+    """A story rewritten in place, its link and dates kept ("Maduro leaves Caracas" became
+    "Maduro arrives in Minsk", a new summary and page): never read again, the topic on its
+    new text never alerted (a review). A new title is a new version; the same title in
+    other spaces or case is none."""
+    from crawler.entries import Entry
+    from crawler.feeds import FeedEntry
+    from crawler.job import CrawlJob
+    from crawler.report import CrawlReport
+    from crawler.spider import NewsSpider
+
+    src = add_source(store, "https://a.example/feed", "A")
+    [source] = store.sources()
+    base = NOW - timedelta(hours=3)
+    for slug, title in (("trip", "Maduro leaves Caracas"), ("same", "Harbour  works delayed")):
+        url = f"https://a.example/articles/{slug}"
+        assert store.add_article(Article(
+            url=url, entry_url=url, source_id=src, title=title, text="text", published=base,
+            author=None, fetched=NOW - timedelta(hours=2), extraction="page", updated=base))
+
+    def entry(slug: str, title: str) -> Entry:
+        link = f"https://a.example/articles/{slug}"
+        return Entry(source, FeedEntry(link, title, "", base, None, updated=base), link)
+
+    spider = NewsSpider(CrawlJob([source], store, CrawlReport(), clock=lambda: NOW))
+    try:
+        fetched = spider.fresh_entries([entry("trip", "Maduro arrives in Minsk"),
+                                        entry("same", "harbour works delayed")])
+        assert [(e.feed.title, e.article_id is not None) for e in fetched] == [
+            ("Maduro arrives in Minsk", True)]
+    finally:
+        spider.closed("finished")
+
+
 def test_an_update_whose_page_is_unavailable_is_read_at_the_next_poll(site, mail, workdir) -> None:
     published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     story = sample_story("harbour-ferry", "Harbour ferry", ["the harbour"], published=published)
