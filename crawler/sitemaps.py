@@ -149,25 +149,28 @@ def _text_entries(body: bytes) -> tuple[SitemapEntry, ...]:
                  for line in lines[:MAX_SITEMAP_URLS] if (web := web_url(line)))
 
 
-#: Bytes handed to the parser at a time: it stops reading once it has read MAX_SITEMAP_URLS.
+#: <url> elements read at most, those dated before the look-back included (not kept, they
+#: cost 5-8 us each): a sitemap of its whole archive, oldest first, past the protocol's
+#: 50,000, lists its new articles at its end.
+MAX_SITEMAP_READ = 200_000
+#: Bytes handed to the parser at a time: it stops reading once it has read enough.
 _CHUNK = 1 << 20
 
 
 def _stream(body: bytes, recover: bool, read: Callable[[etree._Element], bool]
             ) -> tuple[etree._Element | None, bool]:
     """Read ``body`` element by element: each child of the root is handed to ``read`` as
-    soon as it ends, then dropped from the tree; ``read`` says whether it counts towards
-    MAX_SITEMAP_URLS (it takes no more than that): reading stops at the next one. The root
-    element (None when there is none), and whether reading stopped there. Raises
-    XMLSyntaxError (strict parser) at the first fault.
+    soon as it ends, then dropped from the tree; ``read`` says when reading stops (it has
+    read enough: _Collector). The root element (None when there is none), and whether
+    reading stopped so. Raises XMLSyntaxError (strict parser) at the first fault.
     (A 50 MB sitemap of a million URLs, built as one tree, took 786 MB and 46 s of the
-    crawl's thread: here the tree holds one <url> at a time, and 50,000 at most are read.)"""
+    crawl's thread: here the tree holds one <url> at a time, and 50,000 at most are kept.)"""
     parser = safe_pull_parser(recover)
     root: etree._Element | None = None
-    depth = counted = 0
+    depth = 0
 
     def take(events: Iterable[tuple[str, etree._Element]]) -> bool:
-        nonlocal root, depth, counted
+        nonlocal root, depth
         for event, element in events:
             if event == "start":
                 depth += 1
@@ -176,11 +179,11 @@ def _stream(body: bytes, recover: bool, read: Callable[[etree._Element], bool]
             depth -= 1
             if depth != 1 or root is None:
                 continue
-            counted += read(element)
+            stop = read(element)
             element.clear()
             while element.getprevious() is not None:
                 del root[0]
-            if counted > MAX_SITEMAP_URLS:
+            if stop:
                 return True
         return False
 
@@ -304,17 +307,20 @@ class _Collector:
         self.has_news = self.last_kept = False
 
     def __call__(self, node: etree._Element) -> bool:
+        """Collect ``node``; whether reading stops (at the one past MAX_SITEMAP_URLS kept, or
+        past MAX_SITEMAP_READ read, which is not collected)."""
         name = _local(node)
         if name not in ("url", "sitemap"):
             return False
-        if len(self.entries) + len(self.sitemaps) + self.unusable + self.older >= MAX_SITEMAP_URLS:
-            return True  # one past the limit: reading stops
+        kept = len(self.entries) + len(self.sitemaps) + self.unusable
+        if kept >= MAX_SITEMAP_URLS or kept + self.older >= MAX_SITEMAP_READ:
+            return True
         if name == "sitemap":
             fields = _children(node)
             loc = _url(fields.get("loc"), self.url)
             if loc is not None:
                 self.sitemaps.append((loc, w3c_datetime(_text(fields.get("lastmod")))))
-            return True
+            return False
         entry, news = _entry(node, self.url, self.since)
         self.has_news = self.has_news or news
         self.last_kept = isinstance(entry, SitemapEntry)
@@ -324,7 +330,7 @@ class _Collector:
             self.unusable += 1
         else:
             self.older += 1
-        return True
+        return False
 
 
 def parse_sitemap(body: bytes, url: str, since: datetime | None = None) -> ParsedSitemap:
@@ -367,7 +373,10 @@ def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitem
         problems.append("entity declarations ignored")
     if capped:
         problems.append(f"more than {MAX_SITEMAP_URLS:,} entries (the sitemap protocol's "
-                        f"limit): the first {MAX_SITEMAP_URLS:,} read")
+                        f"limit): the first {MAX_SITEMAP_URLS:,} read"
+                        if read.older + MAX_SITEMAP_URLS < MAX_SITEMAP_READ else
+                        f"more than {MAX_SITEMAP_READ:,} entries: the first "
+                        f"{MAX_SITEMAP_READ:,} read")
     name = _local(root)
     if name == "sitemapindex":
         return ParsedSitemap("index", sitemaps=tuple(read.sitemaps), problem=_join(problems))

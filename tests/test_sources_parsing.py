@@ -322,6 +322,20 @@ def test_a_sitemap_read_since_a_date_leaves_out_what_is_older_unread() -> None:
         e.url for e in recent(parsed.entries, since, timedelta(0))]
 
 
+def test_an_archive_sitemap_past_50000_urls_oldest_first_keeps_its_new_ones() -> None:
+    # A CMS's one sitemap of its whole archive, oldest first: its 50,000 first entries, all
+    # old, filled the limit, and the new ones at its end were never read (every alert of the
+    # site missed). Only entries kept count; those read at all stop at MAX_SITEMAP_READ.
+    old = "".join(f"<url><loc>http://127.0.0.1/2020/a{n}</loc><lastmod>2020-01-01</lastmod>"
+                  "</url>" for n in range(60_000))
+    new = "".join(f"<url><loc>http://127.0.0.1/today/b{n}</loc><lastmod>2026-12-06T08:00:00Z"
+                  "</lastmod></url>" for n in range(5))
+    body = f"<urlset {SM}>{old}{new}</urlset>".encode()
+    parsed = parse_sitemap(body, "http://127.0.0.1/sitemap.xml", datetime(2026, 12, 4, tzinfo=UTC))
+    assert [e.url for e in parsed.entries] == [f"http://127.0.0.1/today/b{n}" for n in range(5)]
+    assert parsed.problem is None
+
+
 def test_archive_urlset_and_recent(site: NewsSite) -> None:
     _, _, body = get(site, "/sitemaps/archive.xml")
     parsed = parse_sitemap(body, site.url("/sitemaps/archive.xml"))
