@@ -330,7 +330,10 @@ async def deliver_due(
 def _noted(
     send: Callable[[], None], store: storage.DeliveryStore, outbox_id: int, now: datetime
 ) -> None:
-    """``send``, and the store told at once, in the sending thread, when it went."""
+    """``send``, and the store told at once, in the sending thread, when it went; what the
+    database holds (the message's row, its articles) made durable first, here rather than
+    in the event loop's thread (a disk's sync there held the crawl)."""
+    store.durable()
     send()
     store.accepted(outbox_id, now)
 

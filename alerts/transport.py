@@ -144,6 +144,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _closing(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a session's end that a new connection gets past: the connection
+    closed, or the server's 421 ("closing transmission channel") to a command."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
+    return False
+
+
 class _PatientData(smtplib.SMTP):
     """smtplib's client, waiting ``data_timeout`` for the replies of DATA (see
     SmtpSettings.data_timeout), its other commands' timeout for the rest."""
@@ -225,11 +237,13 @@ class SmtpTransport:
             raise  # this message's own refusal: the session goes on (smtplib sent RSET)
         except TransportUnavailable as exc:
             self._drop()
-            stale = isinstance(exc.__cause__, smtplib.SMTPServerDisconnected | ConnectionError)
-            if not (reused and stale and not getattr(client, "awaiting_verdict", False)):
+            if not (reused and _closing(exc.__cause__)
+                    and not getattr(client, "awaiting_verdict", False)):
                 raise
-            # The server closed the connection while it waited (an idle timeout): nothing of
-            # this message was taken; once more on a new connection.
+            # The server closed the connection while it waited (an idle timeout, silent or
+            # with its 421), or after as many messages as it takes on one (Exim's
+            # smtp_accept_max_per_connection: 421 to the next MAIL FROM): nothing of this
+            # message was taken; once more on a new connection.
             client = self._open(where)
             try:
                 self._transmit(client, message, where)

@@ -141,10 +141,9 @@ class OutboxMixin:
         return messages
 
     def sending(self, outbox_id: int) -> None:
-        """The message is about to be handed over: what the database holds goes to the disk
-        first (the row, and the article it tells of: see :meth:`durable`). The PostgreSQL
-        store notes it for the other senders."""
-        self.durable()
+        """The message is about to be handed over: nothing to note in one process (the
+        PostgreSQL store notes it for the other senders). The sending thread makes the
+        database durable first (:meth:`durable`, in alerts.deliver)."""
 
     def durable(self) -> None:
         """Make every commit so far survive a power cut or a crash of the machine (the

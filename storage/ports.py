@@ -340,6 +340,11 @@ class DeliveryStore(Protocol):
         """The message is about to be handed over (its fate is unknown until a mark)."""
         ...
 
+    def durable(self) -> None:
+        """Make every commit so far survive a crash of the machine (called in the sending
+        thread, before a message goes)."""
+        ...
+
     def accepted(self, outbox_id: int, now: datetime) -> None:
         """The server has just accepted the message (called in the sending thread, before
         :meth:`mark_sent`): a mark that must outlive the process is kept now."""

@@ -645,6 +645,38 @@ def test_a_run_sends_its_messages_over_one_connection(smtp: SmtpSink,
     assert len(set(first)) == 1 and len(set(smtp.peers)) == 2, smtp.peers
 
 
+class CappedSink(SmtpSink):
+    """A server that takes ``cap`` messages a connection and answers the next MAIL FROM with
+    421 (Exim's smtp_accept_max_per_connection; a relay's idle timeout says 421 too)."""
+
+    cap = 5
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        taken = getattr(session, "taken", 0)
+        if taken >= self.cap:
+            return "421 4.7.0 Too many messages in this connection, please reconnect"
+        session.taken = taken + 1
+        return await super().handle_MAIL(server, session, envelope, address, mail_options)
+
+
+def test_a_server_that_closes_a_session_with_421_gets_the_rest_on_a_new_one(
+    store: storage.Store
+) -> None:
+    # Reused, the session met the server's cap: its 421 was taken for the server down, and
+    # 7 of 12 alerts waited for a later run (a review of the change).
+    sink = CappedSink()
+    sink.start()
+    try:
+        enqueue(store, *(outbox_email(f"reader{n}@example.test") for n in range(12)))
+        report = asyncio.run(deliver_due(store, SmtpTransport(sink.settings()), now=NOW,
+                                         policy=POLICY))
+    finally:
+        sink.stop()
+    assert (report.sent, report.retrying, report.failed) == (12, 0, 0)
+    assert len(set(sink.peers)) == 3
+
+
 def test_a_connection_the_server_closed_meanwhile_is_made_again(smtp: SmtpSink) -> None:
     # An idle timeout, a server restarted between two messages of a run: nothing of the
     # next message was taken, which goes on a new connection.
