@@ -90,6 +90,10 @@ class Entry:
     #: The addresses the entry may have been stored under at another poll, where as many
     #: items did not share its page or address (see items_of_shared_pages).
     others: tuple[str, ...] = ()
+    #: Of ``others``, the address of its item by its guid (crawler.urls.item_url): one
+    #: stored there under its title is this item, whatever date it was given (a version
+    #: that read the link before the guid, or the date, otherwise stored it there).
+    guid_address: str = ""
 
 
 def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
@@ -159,16 +163,16 @@ def _folded(title: str) -> str:
     return " ".join(visible(title).split()).casefold()
 
 
-def _same_item(stored: KnownUrl, entry: Entry) -> bool:
-    """Whether the article ``stored`` is ``entry``'s item: the same title and publication
-    date (a comment feed titles every comment alike). Told wrong, an item would be lost;
-    not told, it is stored and mailed again."""
+def _same_item(stored: KnownUrl, entry: Entry, *, dated: bool = True) -> bool:
+    """Whether the article ``stored`` is ``entry``'s item: the same title and (``dated``)
+    publication date (a comment feed titles every comment alike). Told wrong, an item would
+    be lost; not told, it is stored and mailed again."""
     title = _folded(entry.feed.title)
     return (
         stored.article_id is not None
         and bool(title)
         and title == _folded(stored.title)
-        and stored.published == entry.feed.published
+        and (not dated or stored.published == entry.feed.published)
     )
 
 
@@ -228,7 +232,8 @@ class EntriesMixin:
             stored = known.get(entry.url) or next(
                 # stored under another of its addresses (see items_of_shared_pages)
                 (theirs for other in entry.others
-                 if (theirs := known.get(other)) and _same_item(theirs, entry)),
+                 if (theirs := known.get(other))
+                 and _same_item(theirs, entry, dated=other != entry.guid_address)),
                 None,
             )
             if (stored is not None and stored.article_id is not None
@@ -277,9 +282,16 @@ class EntriesMixin:
         """``entries`` and, after them, the source's deferred entries that they do not list:
         a page unavailable at an earlier poll is requested again until it is settled."""
         listed = {entry.url for entry in entries}
+        aliases = {other for entry in entries for other in entry.others}
         with self.report.timed("store"):
             waiting = self.store.deferred_entries(source.id)
-        unlisted = [_entry(source, d) for d in waiting if d.url not in listed]
+            for gone in [d for d in waiting if d.url not in listed and d.url in aliases]:
+                # Deferred under an address its item is no longer read at (a redirector's,
+                # Feedburner's link): the item listed now is that entry (stored and mailed
+                # again under the old one once its attempts were spent).
+                self.store.drop_deferred(gone.url)
+        unlisted = [_entry(source, d) for d in waiting
+                    if d.url not in listed and d.url not in aliases]
         if unlisted:
             # Debug: `status` lists them; at every poll of a host that makes us wait, this
             # line was most of the log (320 times in half an hour for one source).

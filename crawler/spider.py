@@ -381,9 +381,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             # Feedburner's); as an item without a link, which an item whose guid came before
             # its link was taken for before (see _same_item: the same title and date).
             others = tuple(canonicalize(alias) for alias in item.aliases)
-            if item.guid:
-                others += (item_url(site, item.guid, f"{item.title}\n{item.summary}"),)
-            return Entry(source, item, canonicalize(item.link), baseline=baseline, others=others)
+            by_guid = item_url(site, item.guid, "") if item.guid else ""
+            if by_guid:
+                others += (by_guid,)
+            return Entry(source, item, canonicalize(item.link), baseline=baseline, others=others,
+                         guid_address=by_guid)
         if not (item.guid or item.title or item.summary):
             self.report.count("items_empty")
             return None

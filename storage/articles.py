@@ -363,6 +363,10 @@ class ArticlesMixin:
             )
             self.db.execute("DELETE FROM deferred_entries WHERE url = ?", [url])
 
+    def drop_deferred(self, url: str) -> None:
+        """Forget the deferred entry at ``url`` (its item is read at another address now)."""
+        self.db.execute("DELETE FROM deferred_entries WHERE url = ?", [url])
+
     def deferred_count(self, source_id: int | None = None) -> int:
         """How many entries wait for their page to become available."""
         if source_id is None:

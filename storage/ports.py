@@ -80,6 +80,10 @@ class CrawlStore(Protocol):
         """The ``urls`` seen before (by identity), with the stored version of each."""
         ...
 
+    def drop_deferred(self, url: str) -> None:
+        """Forget a deferred entry (its item is read at another address now)."""
+        ...
+
     def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:
         """Note that the source lists stored articles of other sources too."""
         ...

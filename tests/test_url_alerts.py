@@ -595,3 +595,56 @@ def test_an_item_read_with_its_link_at_last_is_not_stored_and_mailed_again(site,
     assert len(export(workdir)) == 1 and site.requests_for("/watch") == []
     time.sleep(0.5)
     assert len(mail.messages) == 1
+
+
+def test_an_item_stored_by_its_guid_is_known_by_it_whatever_date_it_had(site, mail, workdir):
+    # Stored by its guid when its link was not read (a version that took the guid before the
+    # link for the link), dated as that version read "2026-12-06 09:34:00 UTC" (midnight):
+    # read now with its link and its real time, the alias by title and date missed it, and
+    # it was mailed again. Its guid's address with its title is enough.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    page = site.url("/posts/1")
+    site.serve("/posts/1", article_page("Harbour vote", page), content_type="text/html")
+
+    def feed(link: str, date: datetime) -> bytes:
+        return rss(site, [f"<item><guid isPermaLink=\"false\">post-1</guid><title>Harbour vote"
+                          f"</title>{link}<pubDate>{format_datetime(date)}</pubDate>"
+                          "<description>The harbour vote.</description></item>"])
+
+    source = site.serve("/blog.rss", feed("", when - timedelta(hours=5)))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    site.serve("/blog.rss", feed(f"<link>{page}</link>", when))
+    again = workdir.newswatch("crawl")
+    assert "0 new article(s)" in again.stdout, again.stdout
+    time.sleep(0.5)
+    assert len(export(workdir)) == 1 and len(mail.messages) == 1
+
+
+def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site, mail, workdir):
+    # Deferred under its proxy link (feedproxy.google.com, gone since 2022), the item was
+    # then read at its origLink and mailed; the deferred entry, asked again until its
+    # attempts were spent, was kept with its summary and mailed a second time.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    page, proxy = site.url("/fb/story.html"), site.url("/~r/Blog/~3/abc1/story.html")
+    site.serve("/fb/story.html", article_page("Harbour ferry", page), content_type="text/html")
+    site.serve("/~r/Blog/~3/abc1/story.html", b"busy", status=503, content_type="text/html")
+
+    def feed(origin: str) -> bytes:
+        body = rss(site, [f"<item><title>Harbour ferry</title><link>{proxy}</link>{origin}"
+                          f"<guid>{proxy}</guid><pubDate>{format_datetime(when)}</pubDate>"
+                          "<description>The harbour ferry.</description></item>"])
+        return body.replace(b'<rss version="2.0">', b'<rss version="2.0" xmlns:feedburner='
+                            b'"http://rssnamespace.org/feedburner/ext/1.0">')
+
+    source = site.serve("/feed.rss", feed(""))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # deferred: 503
+    site.serve("/feed.rss", feed(f"<feedburner:origLink>{page}</feedburner:origLink>"))
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(4)]
+    assert "1 new article(s)" in outputs[0], outputs
+    assert [row["url"] for row in export(workdir)] == [page]
+    time.sleep(0.5)
+    assert len(mail.wait_for(1)) == 1
+    assert "unavailable" not in workdir.newswatch("status").stdout
