@@ -32,13 +32,14 @@ def build_emails(
     policies: RecipientPolicies | None = None,
     notices: dict[str, str] | None = None,
     edited: bool = False,
+    told: set[tuple[str, int]] | None = None,
 ) -> list[Email]:
     """One email per recipient listing every alertable article matched for them;
     ``also_on`` gives an article's story's other sources; the (recipient, article id,
     topic id) in ``held`` wait for a digest instead. Times are shown in each recipient's
     time zone (``policies``); ``notices`` gives a recipient's email a line on top.
     ``edited``: the articles were edited in place (the re-match queue), and the emails say
-    when."""
+    when; ``told``: (recipient, article id) not to alert."""
     by_id = {a.id: a for a in articles}
     by_topic = {t.id: t for t in topics}
     wanted: dict[str, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
@@ -48,6 +49,8 @@ def build_emails(
         for recipient in by_topic[m.topic_id].notify:
             if held and (recipient, m.article_id, m.topic_id) in held:
                 continue
+            if told and (recipient, m.article_id) in told:
+                continue  # told of its story already, under another topic
             wanted[recipient][m.article_id].append(m)
     emails = []
     for recipient, per_article in sorted(wanted.items()):

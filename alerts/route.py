@@ -62,16 +62,22 @@ def route(
     now: datetime,
     *,
     edited: bool = False,
+    told: set[tuple[str, int]] | None = None,
 ) -> Routed:
     """The emails and digest entries the alerts of ``verdict`` make (``stories``: article
     id → story id). ``edited``: the articles were edited in place (the re-match queue),
-    which the emails and digest entries say."""
+    which the emails and digest entries say. ``told``: (recipient, article id) not to alert
+    (the recipient was told of its story, under another topic)."""
+    matches = verdict.matches
+    if told:
+        matches = [m for m in matches if not all(
+            (recipient, m.article_id) in told for recipient in _notify(topics, m.topic_id))]
     held, queued = hold_for_digest(
-        store, policies, articles, verdict.matches, topics, stories, now, edited=edited
+        store, policies, articles, matches, topics, stories, now, edited=edited, told=told
     )
     emails = build_emails(
         articles,
-        verdict.matches,
+        matches,
         topics,
         now,
         also_on=also_on_sources(store, articles, verdict.story_alerts),
@@ -79,8 +85,13 @@ def route(
         policies=policies,
         notices=storm_notices(policies, queued, now),
         edited=edited,
+        told=told,
     )
     return Routed(emails, queued)
+
+
+def _notify(topics: Sequence[Topic], topic_id: int) -> tuple[str, ...]:
+    return next((t.notify for t in topics if t.id == topic_id), ())
 
 
 def hold_for_digest(
@@ -93,6 +104,7 @@ def hold_for_digest(
     now: datetime,
     *,
     edited: bool = False,
+    told: set[tuple[str, int]] | None = None,
 ) -> tuple[Held, list[DigestItem]]:
     """Which alerts of ``matches`` go to a digest instead of an immediate email: those of
     digest-mode topics, and each recipient's alerts beyond their storm limit (counted in
@@ -110,6 +122,8 @@ def hold_for_digest(
             continue
         topic = by_topic[m.topic_id]
         for recipient in topic.notify:
+            if told and (recipient, m.article_id) in told:
+                continue
             if topic.mode == "digest":
                 queued.append(_item(recipient, m, stories, "digest", edited))
             else:

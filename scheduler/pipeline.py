@@ -275,9 +275,11 @@ class Pipeline:
             verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
                              rematch=rematch, edited=edit)
             laps.lap("match")
-            routed = route(
-                self.store, self.recipients, batch, verdict, topics, stories, now, edited=edit
-            )
+            # Listed by another source now: a reader told of its story already (under a
+            # topic of every source) is not told again under that source's topic.
+            told = self.store.told_of([a.id for a in batch]) if kind == "relisted" else None
+            routed = route(self.store, self.recipients, batch, verdict, topics, stories, now,
+                           edited=edit, told=told)
             laps.lap("compose")
             self.store.record_matches(
                 verdict.matches,

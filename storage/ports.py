@@ -217,6 +217,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         (``relisted``: those another source lists now)."""
         ...
 
+    def told_of(self, article_ids: Sequence[int]) -> set[tuple[str, int]]:
+        """(recipient, article id) whose story the recipient was told of already."""
+        ...
+
     def listing_sources(self, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         """The other sources that list each of ``article_ids`` (name, URL), where any do."""
         ...

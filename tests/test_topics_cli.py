@@ -147,6 +147,31 @@ def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site
     assert len(mail.messages) == 4
 
 
+def test_a_reader_told_of_a_story_is_not_told_again_when_another_source_lists_it(
+    site, mail, workdir
+):
+    # On a topic of every source and on one of the section's: told under the first, the
+    # reader was told again under the second once the section's feed listed the story.
+    site.create_feed("politics")
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    world, politics = site.url("/feeds/world.rss"), site.url("/feeds/politics.rss")
+    workdir.write_config(
+        sources=[{"url": world, "name": "Herald"}, {"url": politics, "name": "Herald Politics"}],
+        topics=[{"name": "Maduro", "query": "Maduro", "notify": [DESK]},
+                {"name": "Politics desk", "query": "Maduro", "notify": [DESK, "pol@test.example"],
+                 "sources": ["Herald Politics"]}],
+        smtp=mail,
+    )
+    ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(1)] == [DESK]
+    site.publish(story, feed="politics")
+    ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(2)][1:] == ["pol@test.example"]
+    time.sleep(0.5)
+    assert len(mail.messages) == 2
+
+
 def test_topic_options_are_validated_like_the_query(workdir):
     workdir.write_config(
         topics=[
