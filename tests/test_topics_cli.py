@@ -109,17 +109,23 @@ def test_sources_and_exclude_options_apply_during_a_crawl(site, mail, workdir):
     assert {row["mode"] for row in rows.values()} == {"immediate"}
 
 
+def main_and_section_feeds(site) -> tuple[Story, str]:
+    """A story in the site's main feed (world), and its section feed's URL (empty yet)."""
+    site.create_feed("politics")
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    return story, site.url("/feeds/politics.rss")
+
+
 def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site, mail,
                                                                            workdir):
     # A site's main feed lists a story first, its section feed at the next poll: stored
     # once, under the main feed, the story never alerted the topics limited to the section
     # (by name, by URL, or with source: in the query), and nothing said why.
-    site.create_feed("politics")
-    story = fresh("venezuela-opposition-leader")
-    site.publish(story)
-    world, politics = site.url("/feeds/world.rss"), site.url("/feeds/politics.rss")
+    story, politics = main_and_section_feeds(site)
     workdir.write_config(
-        sources=[{"url": world, "name": "Herald"}, {"url": politics, "name": "Herald Politics"}],
+        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
+                 {"url": politics, "name": "Herald Politics"}],
         topics=[
             {"name": "Maduro", "query": "Maduro", "notify": [DESK]},
             {"name": "Politics desk", "query": "Maduro", "notify": ["pol@test.example"],
@@ -152,12 +158,10 @@ def test_a_reader_told_of_a_story_is_not_told_again_when_another_source_lists_it
 ):
     # On a topic of every source and on one of the section's: told under the first, the
     # reader was told again under the second once the section's feed listed the story.
-    site.create_feed("politics")
-    story = fresh("venezuela-opposition-leader")
-    site.publish(story)
-    world, politics = site.url("/feeds/world.rss"), site.url("/feeds/politics.rss")
+    story, politics = main_and_section_feeds(site)
     workdir.write_config(
-        sources=[{"url": world, "name": "Herald"}, {"url": politics, "name": "Herald Politics"}],
+        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
+                 {"url": politics, "name": "Herald Politics"}],
         topics=[{"name": "Maduro", "query": "Maduro", "notify": [DESK]},
                 {"name": "Politics desk", "query": "Maduro", "notify": [DESK, "pol@test.example"],
                  "sources": ["Herald Politics"]}],
