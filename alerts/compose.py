@@ -495,30 +495,29 @@ def compose_digest(
             groups.setdefault(name, {}).setdefault(item.article_id, item)
             pairs.append((item.article_id, topic_id))
     topics = _names(name for name, entries in groups.items() if entries)
-    # A story is listed once, under the first of its topics (its topics named above it),
-    # and counted under each: an article under two topics, or two copies of a story (two
-    # sources) that two topics alerted for, is one story.
-    placed: set[tuple[str, int]] = set()
+    # A story is listed once, under the first of its topics that lists it (its topics named
+    # above it), and counted under each: an article under two topics, or two copies of a
+    # story (two sources) that two topics alerted for, is one story (_placed).
     newest: dict[str, list[AlertItem]] = {}
-    totals: dict[str, int] = {}
     named: dict[tuple[str, int], list[str]] = {}
-    for name, entries in groups.items():
-        for story in dict.fromkeys(item.story for item in entries.values()):
-            named.setdefault(story, []).append(name)
     for name, entries in groups.items():
         if not entries:
             continue
-        totals[name] = len({item.story for item in entries.values()})
-        newest[name] = []
-        for item in sorted(entries.values(), key=_newest_first):
-            if item.story not in placed:
-                placed.add(item.story)
-                newest[name].append(item)
-    sizes = {name: len(entries) for name, entries in newest.items()}
-    full = {name: [{**_view(item, tz, number), **_topics(named[item.story])}
-                   for number, item in enumerate(entries[: _shares(sizes)[name]], 1)]
-            for name, entries in newest.items()}
-    count = len(placed)
+        stories = {item.story: item for item in sorted(entries.values(), key=_newest_first,
+                                                          reverse=True)}
+        newest[name] = sorted(stories.values(), key=_newest_first)  # one item a story
+        for story in stories:
+            named.setdefault(story, []).append(name)
+    totals = {name: len(entries) for name, entries in newest.items()}
+    count = len(named)
+    views: dict[tuple[int, int], dict[str, Any]] = {}
+
+    def view(item: AlertItem, number: int) -> dict[str, Any]:
+        key = (item.article_id, number)
+        if key not in views:
+            views[key] = {**_view(item, tz, number), **_topics(named[item.story])}
+        return views[key]
+
     stamp = format_when(since, tz) if since is not None else ""
     when = f" since {stamp}" if stamp else ""
     if count:
@@ -531,13 +530,15 @@ def compose_digest(
         heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
     def rendered(limit: int, compact: bool) -> Email:
-        quota = _shares(sizes, limit)
-        shown = [{
-            "topic": one_line(name),
-            "count": _counted(totals[name], totals[name] - sizes[name]),
-            "items": [_compact(view) if compact else view for view in full[name][: quota[name]]],
-            **_more(sizes[name] - quota[name], name),
-        } for name in sizes]
+        shown = []
+        for name, (listed, above, left) in _placed(newest, limit).items():
+            views = [view(item, number) for number, item in enumerate(listed, 1)]
+            shown.append({
+                "topic": one_line(name),
+                "count": _counted(totals[name], above),
+                "items": [_compact(v) for v in views] if compact else views,
+                **_more(left, name),
+            })
         context: dict[str, Any] = {
             "subject": subject,
             **_why("this digest", recipient, _names(watched) or topics or ["no topics"]),
@@ -553,7 +554,35 @@ def compose_digest(
         }
         return _rendered("digest", recipient, context, now, message_id, pairs)
 
-    return _within_budget(rendered, sum(_shares(sizes).values()))
+    return _within_budget(rendered, min(count, sum(_shares(totals).values())))
+
+
+def _placed(
+    newest: dict[str, list[AlertItem]], limit: int
+) -> dict[str, tuple[list[AlertItem], int, int]]:
+    """Where a digest of at most about ``limit`` stories lists each: per topic (in order),
+    the stories it lists (its share: _shares), how many of its stories an earlier topic
+    lists, and how many no topic lists. A story goes under the first of its topics whose
+    share it is in: one cut from a busy topic's share is listed under a later one (placed
+    under the first whatever the share, a small topic's stories were listed nowhere)."""
+    quota = _shares({name: len(entries) for name, entries in newest.items()}, limit)
+    listed: dict[str, list[AlertItem]] = {}
+    where: dict[tuple[str, int], int] = {}  # story: the place of the topic that lists it
+    for place, (name, entries) in enumerate(newest.items()):
+        listed[name] = [item for item in entries if item.story not in where][: quota[name]]
+        where.update((item.story, place) for item in listed[name])
+    # Room left (stories cut from every topic's share while the digest has room): under the
+    # first of their topics, newest first.
+    room = limit - len(where)
+    for place, (name, entries) in enumerate(newest.items()):
+        added = [item for item in entries if item.story not in where][: max(room, 0)]
+        where.update((item.story, place) for item in added)
+        room -= len(added)
+        listed[name] = sorted(listed[name] + added, key=_newest_first)
+    return {name: (listed[name],
+                   sum(where.get(item.story, place) < place for item in newest[name]),
+                   sum(item.story not in where for item in newest[name]))
+            for place, name in enumerate(newest)}
 
 
 def _counted(total: int, above: int) -> str:

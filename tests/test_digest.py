@@ -597,6 +597,28 @@ def test_a_digest_of_many_topics_lists_every_story_once(store: Store, mail) -> N
     assert "Topics: Desk 00, Desk 38, Desk 39" in flat(text)
 
 
+def test_a_small_topics_stories_cut_from_a_busy_topics_share_are_listed_under_it() -> None:
+    # Placed under their first topic (Venezuela, 230 stories) whatever its share, the four
+    # stories of "Caracas desk", among Venezuela's oldest, were listed nowhere, and its group
+    # said "4 stories, 4 listed above" (a review of the change).
+    from alerts.compose import AlertItem, compose_digest
+
+    items = []
+    for n in range(230):
+        when = NOW - timedelta(minutes=n)
+        for topic_id, name in ((1, "Venezuela"), (2, "Caracas desk")):
+            if topic_id == 1 or n >= 226:
+                items.append(AlertItem(n, (topic_id,), (name,), f"Story {n:03d}",
+                                       f"https://x.example/{n}", "Wire", when,
+                                       (("Maduro spoke.", False),), story_id=n))
+    email = compose_digest("desk@example.org", items, NOW, policy=RecipientPolicy(),
+                           watched=("Venezuela", "Caracas desk"))
+    listed = re.findall(r"Story (\d{3})", email.text)
+    assert len(listed) == len(set(listed))  # once each
+    assert {"226", "227", "228", "229"} <= set(listed)
+    assert "listed above" not in email.html
+
+
 def test_an_immediate_alert_without_storm_control_lists_the_newest_and_counts_the_rest(
     store: Store, mail
 ) -> None:
