@@ -111,12 +111,15 @@ def read_plain(raw: str) -> datetime | None:
     return None
 
 
-def day_first(raws: list[str], language: str | None) -> bool:
+def day_first(raws: list[str], language: str | None, now: datetime | None = None) -> bool:
     """Whether a feed writes its numeric dates (_NUMERIC) day first: as one of them shows
     (a first number above 12: day first; a second: month first), else as dotted dates
     always are, else month first with a 12-hour time or in American English (the feed's
-    language), else day first (as most of the world writes them)."""
+    language, en-US); in English that says no country ("en": American feeds say so too), as
+    the reading that makes the feed news of now (none ahead of ``now``, the newest nearest
+    to it); else day first (as most of the world writes them)."""
     dotted = twelve_hour = False
+    numeric: list[tuple[int, int, int]] = []
     for raw in raws:
         if found := _NUMERIC.match(raw):
             first, second = int(found.group(1)), int(found.group(3))
@@ -126,9 +129,37 @@ def day_first(raws: list[str], language: str | None) -> bool:
                 return False
             dotted = dotted or found.group(2) == "."
             twelve_hour = twelve_hour or bool(_TWELVE_HOUR.search(raw))
+            year = int(found.group(4))
+            numeric.append((first, second, year + 2000 if year < 100 else year))
+    tag = (language or "").strip().lower().replace("_", "-")
     if dotted:
         return True
-    return not twelve_hour and (language or "").strip().lower() not in ("en-us", "en_us", "us")
+    if twelve_hour or tag in ("en-us", "us"):
+        return False
+    if tag == "en" and numeric:
+        return _nearer_now(numeric, now or datetime.now(UTC))
+    return True
+
+
+def _nearer_now(numeric: list[tuple[int, int, int]], now: datetime) -> bool:
+    """Whether the day-first reading of ``numeric`` (first, second, year) dates is the more
+    likely of a news feed: fewer dates ahead of now, then its newest nearer to now."""
+
+    def score(day_first: bool) -> tuple[int, float]:
+        ahead, newest = 0, None
+        for first, second, year in numeric:
+            day, month = (first, second) if day_first else (second, first)
+            try:
+                when = datetime(year, month, day, tzinfo=UTC)
+            except ValueError:
+                continue
+            if when > now + timedelta(days=1):
+                ahead += 1
+            elif newest is None or when > newest:
+                newest = when
+        return ahead, (now - newest).total_seconds() if newest else float("inf")
+
+    return score(True) <= score(False)
 
 
 #: Strings read so far, and what they gave (a feed's polls repeat its items' dates).

@@ -99,6 +99,22 @@ def test_a_feed_tells_which_of_day_and_month_comes_first() -> None:
                                                 b"<title>T</title><language>en-us</language>")
     [entry] = parse_feed(american, "http://127.0.0.1:9/feed").entries
     assert entry.published == datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+    # English of no country (American feeds say "en" too): the reading that makes the feed's
+    # news recent (a day first reading of yesterday was seven months old: never alerted).
+    yesterday = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+        days=1)
+    from crawler.feeddates import day_first
+
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    assert not day_first(["12/05/2026 14:30", "12/04/2026 14:30"], "en", now)
+    assert day_first(["05/12/2026 14:30", "04/12/2026 14:30"], "en", now)
+    assert day_first(["05/12/2026 14:30"], None, now) and day_first(["12/05/2026"], "fr", now)
+    if yesterday.day <= 12 and yesterday.day != yesterday.month:
+        for written in (f"{yesterday:%m/%d/%Y} 09:00", f"{yesterday:%d/%m/%Y} 09:00"):
+            english = feed(written).replace(b"<title>T</title>",
+                                            b"<title>T</title><language>en</language>")
+            [entry] = parse_feed(english, "http://127.0.0.1:9/feed").entries
+            assert entry.published == yesterday, written
 
 
 @pytest.mark.parametrize("placeholder", [
