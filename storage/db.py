@@ -60,7 +60,10 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except sqlite3.Error as exc:
-        problem = write_problem(path) or busy_words(exc)
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        # Room on the disk is looked at only where SQLite's error may be its want.
+        space = code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN)
+        problem = write_problem(path, space=space) or busy_words(exc)
         raise StorageError(f"cannot open database {path}: {problem}") from exc
     except OSError as exc:
         why = write_problem(path) or exc.strerror or exc
@@ -88,12 +91,15 @@ def _free_bytes(directory: Path) -> int | None:
         found = os.statvfs(directory)
     except OSError:
         return None
-    return found.f_bavail * found.f_frsize
+    # The blocks kept for root are root's to write (a daemon run as root has them).
+    blocks = found.f_bfree if os.geteuid() == 0 else found.f_bavail
+    return blocks * found.f_frsize
 
 
-def write_problem(path: Path) -> str | None:
+def write_problem(path: Path, *, space: bool = True) -> str | None:
     """What keeps this process from writing the database at ``path`` and the files SQLite
-    and newswatch keep beside it (a read-only file, directory or file system), or None."""
+    and newswatch keep beside it (a read-only file, directory or file system; ``space``: a
+    full disk), or None."""
     directory = path.parent
     try:
         read_only_fs = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
@@ -101,7 +107,7 @@ def write_problem(path: Path) -> str | None:
         return None  # no such directory: the caller's own error says so
     if read_only_fs:
         return f"{directory} is on a read-only file system (newswatch writes to its database)"
-    free = _free_bytes(directory)
+    free = _free_bytes(directory) if space else None
     if free is not None and free < FULL_BELOW:
         # SQLite says "disk I/O error" when it cannot make its -shm file on a full disk.
         return (f"the disk holding {directory} is full ({free:,} bytes free): newswatch needs "
