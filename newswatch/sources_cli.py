@@ -376,13 +376,17 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
 @click.pass_context
 @handle_errors
 def export_(ctx: click.Context, output: Path | None) -> None:
-    """Write every active source (config file and command line) as OPML 2.0."""
+    """Write every active source (config file and command line) as OPML 2.0, each at the
+    address newswatch polls (a feed's new one after a permanent redirect)."""
     from .opml import Outline, render_opml
 
     config = config_of(ctx)
     with open_synced(config) as store:
+        # The address polled: where a feed moved for good (a 301), or the feed a home page
+        # declares (the address as added answered 404 elsewhere, or a web page).
         outlines = [
-            Outline(s.url, s.name, None if s.every_default else format_duration(s.every_seconds),
+            Outline(s.poll_url, s.name,
+                    None if s.every_default else format_duration(s.every_seconds),
                     s.kind, s.include, s.exclude)
             for s in store.sources()
         ]

@@ -62,6 +62,9 @@ def test_permanent_redirects_update_the_polled_url(site, workdir):
     assert site.requests_for("/feeds/world.rss")[-1].status == 304
     status = workdir.newswatch("status").stdout
     assert f"polled at: {site.url('/feeds/world.rss')} (permanent redirect from" in status
+    # Exported at its new address (the old one, given to another feed reader, may be gone).
+    exported = workdir.newswatch("sources", "export").stdout
+    assert f'xmlUrl="{site.url("/feeds/world.rss")}"' in exported, exported
 
 
 def test_temporary_redirect_keeps_the_configured_url(site, workdir):
