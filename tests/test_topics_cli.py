@@ -322,6 +322,19 @@ def test_a_query_written_on_two_lines_is_said_on_one(workdir):
     assert len(rows) == 2 and "Maduro OR Trump" in rows[1], rows
 
 
+def test_a_topic_of_many_recipients_keeps_its_row_readable(workdir):
+    # A desk's topic of nine recipients padded every row of its 300 topics to 480 columns.
+    many = [f"reader{n}@test.example" for n in range(9)]
+    workdir.write_config(topics=[{"name": "Desk", "query": "Maduro", "notify": many},
+                                 {"name": "Two", "query": "Caracas", "notify": many[:2]}])
+    table = ok(workdir.newswatch("topics", "list"))
+    assert "reader0@test.example, reader1@test.example +7 more" in table
+    assert "reader2@test.example" not in table
+    assert max(len(line) for line in table.splitlines()) < 140
+    listed = json.loads(ok(workdir.newswatch("topics", "list", "--format", "json")))
+    assert listed[0]["notify"] == many
+
+
 def test_lists_are_aligned_as_a_terminal_shows_cjk_names(workdir):
     """Padded by characters, a name in Japanese or Korean (two columns a character) pushed
     the next columns of `sources list` out of line (a review)."""
