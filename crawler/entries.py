@@ -53,6 +53,7 @@ from .http import (
     transient_failure,
     transient_status,
 )
+from .pdf import is_pdf
 from .report import CrawlReport
 from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
@@ -385,7 +386,8 @@ class EntriesMixin:
             else:
                 self._fallback(entry, why)
             return
-        if not isinstance(response, scrapy.http.TextResponse):
+        pdf = is_pdf(response.body)  # a ruling, a statement: its text read (crawler.pdf)
+        if not isinstance(response, scrapy.http.TextResponse) and not pdf:
             self._fallback(entry, "page is not HTML", no_article=True)
             return
         site = identity_host(urlsplit(response.url).hostname or "")
@@ -399,7 +401,8 @@ class EntriesMixin:
             # the crawl's thread busy, a cold cycle sent a site's next dozen pages in full).
             hint = Late(partial(self.containers.hint, site),
                         settled=partial(self.containers.is_learnt, site))
-            done = await self.pages.run(response.body, response.url, response.encoding, hint,
+            done = await self.pages.run(response.body, response.url,
+                                        getattr(response, "encoding", None), hint,
                                         entry.feed.author is None, entry.feed.published is None,
                                         answered=partial(self.containers.seen, site))
         except PageFailed as exc:
@@ -422,7 +425,7 @@ class EntriesMixin:
             return
         # An item without a title (a Mastodon post, a bridged social post) is told by its
         # text: its page, an app's "enable JavaScript" shell, was stored as the post.
-        if not entry.linked and (
+        if not entry.linked and not pdf and (
             not_the_article(entry.feed.title, (extracted.title, head_title), extracted.text)
             if entry.feed.title else not_the_post(entry.feed.text, extracted.text)
         ):
@@ -650,6 +653,7 @@ _EXTRACTION: dict[Method, Extraction] = {
     "precision": "page:precision",
     "default": "page:default",
     "recall": "page:recall",
+    "pdf": "page:pdf",
 }
 
 

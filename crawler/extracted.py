@@ -16,8 +16,8 @@ EXTRACT = "crawler.pagetask:extract_page"
 #: class names hold slashes (``w-1/2``).
 CONTAINER_SEP = " > "
 
-#: How the article text was found: the pass of the cascade that gave it.
-Method = Literal["fast", "precision", "default", "recall"]
+#: How the article text was found: the pass of the cascade that gave it; or the text of a PDF.
+Method = Literal["fast", "precision", "default", "recall", "pdf"]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .extract import extract_article
 from .extracted import Extracted, page_text
+from .pdf import is_pdf, pdf_article
 
 
 def extract_page(
@@ -18,5 +19,8 @@ def extract_page(
 ) -> Extracted | None:
     """The article of the page ``html`` (its text, or its bytes in ``encoding``) at ``url``;
     ``container``: where the site's articles were found; ``author`` / ``date`` False: not
-    looked for on the page, the feed gives them (:func:`extract_article`)."""
+    looked for on the page, the feed gives them (:func:`extract_article`). A PDF's bytes
+    give its text (crawler.pdf)."""
+    if isinstance(html, bytes) and is_pdf(html):
+        return pdf_article(html)
     return extract_article(page_text(html, encoding), url, container, author=author, date=date)

@@ -1,0 +1,95 @@
+"""The text of a PDF that a feed links to (a court's ruling, a central bank's statement, a
+regulator's press release): read with pypdf in a page worker, as a page's article is.
+
+A PDF is what such sources publish; its text was never read, and a topic on what it says
+never alerted (a review: only the feed's one-line summary was matched). Bounded as a page
+is (crawl.max_size for its bytes; the page workers' timeout for a hostile one), and here in
+pages (MAX_PAGES) and characters (MAX_CHARS): a 900-page annual report's first pages carry
+what it is about. An encrypted PDF that opens without a password is read; one that needs a
+password, or one pypdf cannot read, has no text (the feed's summary is kept, as for a page
+without an article).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+from .extracted import Extracted
+
+logger = logging.getLogger(__name__)
+
+#: Pages read at most, and characters of text kept.
+MAX_PAGES = 60
+MAX_CHARS = 200_000
+#: The first bytes of a PDF (after any whitespace or a stray byte order mark).
+MAGIC = b"%PDF-"
+_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?")
+
+
+def is_pdf(body: bytes) -> bool:
+    """Whether ``body`` is a PDF (by its own first bytes, whatever its server says)."""
+    return body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(MAGIC)
+
+
+def pdf_article(body: bytes) -> Extracted | None:
+    """The text of the PDF ``body`` (its title from its metadata, else its first line; its
+    date from its metadata), or None when it has none that pypdf can read."""
+    import pypdf  # the page workers' only use of it
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings a malformed file
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(body), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        parts: list[str] = []
+        size = 0
+        for page in reader.pages[:MAX_PAGES]:
+            text = page.extract_text() or ""
+            parts.append(text)
+            size += len(text)
+            if size >= MAX_CHARS:
+                break
+        meta = reader.metadata
+    except (PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+            AssertionError, RecursionError, NotImplementedError, OSError, ZeroDivisionError):
+        return None  # a file pypdf cannot read: as a page without an article
+    # NFKC: the ligatures typesetting puts in words ("misﬁts" with U+FB01), which no
+    # topic's "misfits" matched.
+    joined = unicodedata.normalize("NFKC", "\n".join(parts))
+    lines = [_SPACES.sub(" ", line).strip() for line in joined.splitlines()]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()[:MAX_CHARS]
+    if not text:
+        return None  # a scan without a text layer
+    title = _metadata(meta, "title") or next((line for line in lines if line), None)
+    return Extracted(text=text, title=title, author=_metadata(meta, "author"),
+                     date=_date(_metadata(meta, "creation_date_raw")), canonical_url=None,
+                     method="pdf")
+
+
+def _metadata(meta: object, name: str) -> str | None:
+    try:
+        value = getattr(meta, name, None) if meta is not None else None
+    except Exception:  # pypdf reads the metadata lazily: a broken dictionary raises here
+        return None
+    text = " ".join(str(value).split()) if value else ""
+    return text[:300] or None
+
+
+def _date(raw: str | None) -> str | None:
+    """A PDF date (``D:20261205093000+01'00'``) as YYYY-MM-DD, as trafilatura gives a
+    page's; None when it is none, or ahead of now."""
+    found = _PDF_DATE.match(raw or "")
+    if not found:
+        return None
+    try:
+        when = datetime(int(found[1]), int(found[2] or 1), int(found[3] or 1), tzinfo=UTC)
+    except ValueError:
+        return None
+    return when.date().isoformat() if when <= datetime.now(UTC) else None

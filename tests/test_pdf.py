@@ -1,0 +1,107 @@
+"""PDFs that feeds link to (crawler.pdf): a court's ruling, a central bank's statement. Their
+text was never read: stored with the feed's one-line summary, a topic on what they say
+never alerted (a review of official sources)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.pdf import is_pdf, pdf_article
+
+#: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
+pytestmark = pytest.mark.page_workers
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+DEPOSIT = {"name": "Deposit rate", "query": '"deposit facility"', "notify": ["desk@test.example"]}
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF showing ``lines`` (ASCII) in Helvetica, as a word processor writes
+    one: a catalogue, a page, a font, a content stream, a cross-reference table."""
+    text = "BT /F1 11 Tf 50 780 Td 14 TL " + " ".join(
+        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
+        for line in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources "
+        b"<< /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode()),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, start)
+    return bytes(out)
+
+
+STATEMENT = [
+    "Monetary policy decisions",
+    "5 December 2026",
+    "The Governing Council today decided to lower the three key interest rates.",
+    "Accordingly, the interest rate on the deposit facility will be decreased",
+    "to 1.75 per cent, with effect from 11 December 2026.",
+]
+
+
+def test_a_real_pdfs_text_is_read() -> None:
+    body = (FIXTURES / "crazyones.pdf").read_bytes()
+    assert is_pdf(body)
+    article = pdf_article(body)
+    assert article is not None and article.method == "pdf"
+    assert "to the crazy ones. The misfits." in article.text  # its ligature, "ﬁ", read as "fi"
+    assert article.title == "The Crazy Ones" and article.date == "2015-06-04"
+    # Encrypted with a password it does not have; bytes that are no PDF.
+    assert pdf_article((FIXTURES / "r4-user-password.pdf").read_bytes()) is None
+    assert not is_pdf(b"<html><body>%PDF-1.4</body></html>")
+    assert pdf_article(b"%PDF-1.4\ngarbage") is None
+
+
+@pytest.mark.parametrize("served_as", ["application/pdf", "application/octet-stream"])
+def test_a_feed_items_pdf_is_read_and_alerts(site, mail, workdir, served_as):
+    site.serve("/press/mp261205.pdf", make_pdf(STATEMENT), content_type=served_as)
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    link = site.url("/press/mp261205.pdf")
+    feed = site.serve("/press.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Central bank</title><item>'
+        f"<title>Monetary policy decisions</title><link>{link}</link><guid>{link}</guid>"
+        f"<pubDate>{when}</pubDate><description>Press release: monetary policy decisions of "
+        "the Governing Council.</description></item></channel></rss>").encode())
+    workdir.write_config(sources=[feed], topics=[DEPOSIT], smtp=mail)
+    out = workdir.newswatch("crawl").stdout
+    assert "1 email(s) queued" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["extraction"] == "page:pdf" and row["title"] == "Monetary policy decisions"
+    assert "deposit facility will be decreased" in row["text"]
+    [message] = mail.wait_for(1)
+    assert "deposit facility" in message.get_body(("plain",)).get_content()
+
+
+def test_a_pdf_that_cannot_be_read_keeps_the_feeds_summary(site, mail, workdir):
+    site.serve("/press/locked.pdf", (FIXTURES / "r4-user-password.pdf").read_bytes(),
+               content_type="application/pdf")
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    link = site.url("/press/locked.pdf")
+    feed = site.serve("/press.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Court</title><item>'
+        f"<title>Ruling on the deposit facility</title><link>{link}</link><pubDate>{when}"
+        "</pubDate><description>The court ruled on the deposit facility.</description>"
+        "</item></channel></rss>").encode())
+    workdir.write_config(sources=[feed], topics=[DEPOSIT], smtp=mail)
+    assert "1 email(s) queued" in workdir.newswatch("crawl").stdout
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["extraction"], row["text"]) == ("feed", "The court ruled on the deposit facility.")
+    assert row["extraction_note"] == "no article text found on the page"
+    mail.wait_for(1)
