@@ -259,8 +259,10 @@ class Daemon:
         sent journal. So too when its lock file was removed and another process took the
         lock of a new one (InstanceLock.kept)."""
         if self.pipeline.store.lost and not self.failed:
+            where = getattr(self.pipeline.store, "path", None)
             logger.error("the database is lost (its connection closed, or its file removed, "
-                         "replaced or damaged): stopping, to be started again")
+                         "replaced or damaged)%s: stopping, to be started again",
+                         f": {where}" if where else "")
             self._stop(failed=True)
         elif self.lock is not None and not self.failed and (problem := self.lock.kept()):
             logger.error("%s: stopping", problem)

@@ -512,9 +512,8 @@ def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) 
     finally:
         code = daemon.stop()
     assert code == 1, daemon.output()
-    assert "the database is lost (its connection closed, or its file removed, replaced or " \
-        "damaged)" \
-        in daemon.output()
+    assert ("the database is lost (its connection closed, or its file removed, replaced or "
+            f"damaged): {workdir.database}: stopping") in daemon.output()
     assert "Traceback" not in daemon.output()
 
 
