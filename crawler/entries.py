@@ -277,7 +277,10 @@ class EntriesMixin:
         if (entry.feed.updated is not None and stored.version is not None
                 and entry.feed.updated > stored.version):
             return True
-        return bool(entry.feed.title) and _folded(entry.feed.title) != _folded(stored.title)
+        # Its own source's title: two feeds of a site that title a story each its way (a
+        # kicker, a curly quote) read it again at each other's polls, for days.
+        return (bool(entry.feed.title) and stored.source_id == entry.source.id
+                and _folded(entry.feed.title) != _folded(stored.title))
 
     def with_deferred(self, source: Source, entries: list[Entry]) -> list[Entry]:
         """``entries`` and, after them, the source's deferred entries that they do not list:
@@ -290,7 +293,11 @@ class EntriesMixin:
                 # Deferred under an address its item is no longer read at (a redirector's,
                 # Feedburner's link): the item listed now is that entry (stored and mailed
                 # again under the old one once its attempts were spent).
-                self.store.drop_deferred(gone.url)
+                try:
+                    self.store.drop_deferred(gone.url)
+                except StorageError as exc:  # a full disk: left for a later poll
+                    logger.warning("%s: deferred %s not dropped (%s)", source.url, gone.url,
+                                   exc)
         unlisted = [_entry(source, d) for d in waiting
                     if d.url not in listed and d.url not in aliases]
         if unlisted:

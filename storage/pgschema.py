@@ -374,4 +374,9 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     );
     ALTER TABLE rematch ADD COLUMN relisted INTEGER NOT NULL DEFAULT 0
     """,
+    # 26: what a reader was told of, by article (see storage.schema).
+    """
+    CREATE INDEX outbox_items_article ON outbox_items(article_id);
+    CREATE INDEX digest_queue_article ON digest_queue(article_id)
+    """,
 )

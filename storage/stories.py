@@ -133,7 +133,8 @@ class StoriesMixin:
 
     def told_of(self, article_ids: Sequence[int]) -> set[tuple[str, int]]:
         """(recipient, article id) of ``article_ids`` whose story a recipient was told of
-        already: in an email (sent or waiting), or in their digest queue."""
+        already: in an email (sent or waiting: not one refused for good), or in their
+        digest queue."""
         told: set[tuple[str, int]] = set()
         for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
             told.update((str(r[0]), int(r[1])) for r in self.db.execute(
@@ -141,7 +142,7 @@ class StoriesMixin:
                 SELECT o.recipient, a.id FROM articles a
                 JOIN articles s ON s.story_id = a.story_id
                 JOIN outbox_items i ON i.article_id = s.id JOIN outbox o ON o.id = i.outbox_id
-                WHERE a.id IN ({marks})
+                WHERE a.id IN ({marks}) AND o.status != 'failed'
                 UNION
                 SELECT d.recipient, a.id FROM articles a
                 JOIN articles s ON s.story_id = a.story_id

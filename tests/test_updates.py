@@ -418,6 +418,18 @@ def test_a_recent_article_retitled_in_its_feed_is_read_again(store: Store) -> No
             ("Maduro arrives in Minsk", True)]
     finally:
         spider.closed("finished")
+    # Another feed of the site that titles the story its own way (a kicker, a curly quote)
+    # is no new version: the two read it again at each other's polls (a review).
+    add_source(store, "https://a.example/world", "A world")
+    other = next(s for s in store.sources() if s.url == "https://a.example/world")
+    spider = NewsSpider(CrawlJob([other], store, CrawlReport(), clock=lambda: NOW))
+    try:
+        link = "https://a.example/articles/same"
+        kicker = Entry(other, FeedEntry(link, "Harbour: works delayed", "", base, None,
+                                        updated=base), link)
+        assert spider.fresh_entries([kicker]) == []
+    finally:
+        spider.closed("finished")
 
 
 def test_an_update_whose_page_is_unavailable_is_read_at_the_next_poll(site, mail, workdir) -> None:
