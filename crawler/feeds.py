@@ -173,6 +173,9 @@ def _title(entry: Any) -> str:
     return html_to_text(title)
 
 
+#: Enclosures that are an item's text: a link-less item's page is its enclosure of these.
+_DOCUMENT_TYPES = frozenset({"application/pdf"})
+
 #: A character reference, with its semicolon (``&ccedil;``, ``&#146;``, ``&#x2019;``).
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -321,6 +324,12 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # urn:, a bare id, which feedparser resolved against the feed's address: a page
             # that is not there) is no link.
             link = guid
+        if not link:
+            # An item that is a document (an annual report, a ruling): its PDF enclosure is
+            # its page (crawler.pdf reads it).
+            link = next((href for part in entry.get("enclosures") or ()
+                         if str(part.get("type") or "").lower() in _DOCUMENT_TYPES
+                         and (href := web_url(str(part.get("href") or "").strip(), url))), "")
         link = _AMPERSAND_REFERENCE.sub("&", link)
         # Feedburner's own link (feedproxy.google.com, gone since 2022) stands in for the
         # article's, which it keeps as origLink; Google Alerts' and Bing News' go through a

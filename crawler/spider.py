@@ -382,8 +382,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             # its link was taken for before (see _same_item: the same title and date).
             others = tuple(canonicalize(alias) for alias in item.aliases)
             by_guid = item_url(site, item.guid, "") if item.guid else ""
-            if by_guid:
-                others += (by_guid,)
+            # As an item without a link, which it was for a version that did not read its
+            # link (or its PDF enclosure): by its guid, else its title and summary.
+            others += (by_guid or item_url(site, "", f"{item.title}\n{item.summary}"),)
             return Entry(source, item, canonicalize(item.link), baseline=baseline, others=others,
                          guid_address=by_guid)
         if not (item.guid or item.title or item.summary):

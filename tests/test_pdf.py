@@ -105,3 +105,46 @@ def test_a_pdf_that_cannot_be_read_keeps_the_feeds_summary(site, mail, workdir):
     assert (row["extraction"], row["text"]) == ("feed", "The court ruled on the deposit facility.")
     assert row["extraction_note"] == "no article text found on the page"
     mail.wait_for(1)
+
+
+def test_an_item_whose_document_is_its_pdf_enclosure_is_read_from_it(site, mail, workdir):
+    # A regulator's item without a link, its report as an enclosure: stored from its title
+    # and summary, the report never read. An item stored so before is known by its address
+    # as an item (its title and summary): not stored and mailed again.
+    site.serve("/reports/fsr.pdf", make_pdf(STATEMENT), content_type="application/pdf")
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+
+    def feed(enclosure: str) -> bytes:
+        return ('<?xml version="1.0"?><rss version="2.0"><channel><title>Regulator</title>'
+                f"<link>{site.url('/')}</link><item><title>Financial stability review</title>"
+                f"<pubDate>{when}</pubDate><description>The review of the deposit facility."
+                f"</description>{enclosure}</item></channel></rss>").encode()
+
+    enclosure = (f'<enclosure url="{site.url("/reports/fsr.pdf")}" type="application/pdf" '
+                 'length="900"/>')
+    workdir.write_config(sources=[site.serve("/reports.rss", feed(enclosure))],
+                         topics=[DEPOSIT], smtp=mail)
+    assert "1 email(s) queued" in workdir.newswatch("crawl").stdout
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["url"], row["extraction"]) == (site.url("/reports/fsr.pdf"), "page:pdf")
+    assert "deposit facility will be decreased" in row["text"]
+    mail.wait_for(1)
+
+
+def test_an_item_stored_without_its_enclosure_is_known_with_it(site, mail, workdir):
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    site.serve("/reports/fsr.pdf", make_pdf(STATEMENT), content_type="application/pdf")
+
+    def feed(enclosure: str) -> bytes:
+        return ('<?xml version="1.0"?><rss version="2.0"><channel><title>Regulator</title>'
+                f"<link>{site.url('/')}</link><item><title>Deposit facility review</title>"
+                f"<pubDate>{when}</pubDate><description>The deposit facility reviewed."
+                f"</description>{enclosure}</item></channel></rss>").encode()
+
+    source = site.serve("/reports.rss", feed(""))
+    workdir.write_config(sources=[source], topics=[DEPOSIT], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    site.serve("/reports.rss", feed(f'<enclosure url="{site.url("/reports/fsr.pdf")}" '
+                                    'type="application/pdf" length="900"/>'))
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
