@@ -44,6 +44,7 @@ from storage import (
 
 from .containers import Containers
 from .extracted import Extracted, Method, visible
+from .feeddates import read_date
 from .feeds import FeedEntry
 from .http import (
     HANDLED_STATUSES,
@@ -559,7 +560,8 @@ class EntriesMixin:
         canonical = page.canonical_url
         if canonical and same_site(canonical, page_url) and not is_home_page(canonical):
             url = canonicalize(canonical)
-        published = entry.feed.published or _page_date(page.date, self.clock())
+        published = (entry.feed.published or _page_date(page.date, self.clock())
+                     or _dateline_date(page.text, self.clock()))
         title = entry.feed.title or page.title or _shown_title(head_title)
         text = _without_title(page.text, (title, page.title or ""))
         extraction: Extraction = _EXTRACTION[page.method]
@@ -733,6 +735,29 @@ def _without_title(text: str, titles: tuple[str, ...]) -> str:
 def _shown_title(raw: str | None) -> str:
     """A page's <title> text as a headline: entities read, spaces made single."""
     return " ".join(html.unescape(raw).split()) if raw else ""
+
+
+#: A press release's dateline, at a line's start near the top: a place, a comma, a day
+#: ("Mainz, 5. Dezember 2026", "Brussels, 5 December 2026", "WASHINGTON, Dec. 5, 2026").
+_DATELINE = re.compile(
+    r"^[^\W\d_][^\n,]{1,40}, (?:le |el )?((?:\d{1,2}\.?(?: de)? ?[^\W\d_]{3,12}\.?"
+    r"(?: de)? \d{4})"
+    r"|(?:[^\W\d_]{3,9}\.? \d{1,2}, \d{4}))\b", re.MULTILINE)
+#: How far into a page's text its dateline is looked for.
+_DATELINE_CHARS = 400
+
+
+def _dateline_date(text: str, now: datetime) -> datetime | None:
+    """The day of a press release's dateline (_DATELINE) when the page says no date
+    elsewhere (a legacy CMS: every release "date unknown", the look-back unable to judge
+    it), read as its noon in UTC (see _page_date), not after ``now``."""
+    found = _DATELINE.search(text[:_DATELINE_CHARS])
+    if found is None:
+        return None
+    day = read_date(found.group(1))
+    if day is None or day > now + timedelta(days=2):  # a day ahead: no date of this page
+        return None
+    return min(day.replace(hour=12, minute=0, second=0, microsecond=0, tzinfo=UTC), now)
 
 
 def _page_date(value: str | None, now: datetime) -> datetime | None:

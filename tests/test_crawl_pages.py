@@ -140,6 +140,20 @@ def test_the_pages_author_and_date_stand_in_for_those_the_feed_lacks(site, workd
     assert articles["Dated"]["published"].startswith("2026-12-01T09:00")
 
 
+def test_a_press_release_dated_only_by_its_dateline_has_that_date(site, workdir):
+    # A ministry's legacy CMS: no date in the feed, none in the page's markup, only the
+    # release's dateline: "date unknown" in every alert, the look-back unable to judge it.
+    body = ("<!DOCTYPE html><html><head><title>Ministerium - Pressemitteilung</title></head>"
+            "<body><table><tr><td><b>Hochwasserschutz am Rhein wird verstärkt</b></td></tr>"
+            "<tr><td><p>Mainz, 5. Dezember 2026</p><p>" + " ".join(STORY.body) + "</p>"
+            "</td></tr></table></body></html>")
+    site.serve("/pm.aspx", body.encode(), content_type="text/html; charset=utf-8")
+    workdir.write_config(sources=[site.serve("/pm.rss", rss(item("Hochwasserschutz",
+                                                                 site.url("/pm.aspx"))))])
+    assert workdir.newswatch("crawl").returncode == 0
+    assert exported(workdir)["Hochwasserschutz"]["published"].startswith("2026-12-05T12:00")
+
+
 def test_a_page_with_a_very_long_address_is_fetched(site, workdir):
     # Over the 2,083 characters that Scrapy's UrlLengthMiddleware drops without a word to
     # the crawl (which then never settled the entry): fetched and stored like any page.
