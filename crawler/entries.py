@@ -160,6 +160,19 @@ def _told_apart(item: str, entry: Entry) -> str:
     return f"{item}~{hashlib.sha256(text).hexdigest()[:12]}"
 
 
+#: An untitled item's title, from its text: this many characters at most, whole words.
+OPENING_CHARS = 90
+
+
+def _opening(text: str) -> str:
+    """The opening of ``text`` as a title: its first line, cut at a word within
+    OPENING_CHARS ("…" where cut)."""
+    line = " ".join(next((line for line in text.splitlines() if line.strip()), "").split())
+    if len(line) <= OPENING_CHARS:
+        return line
+    return line[:OPENING_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def _folded(title: str) -> str:
     """A title as compared: its visible text, spaces collapsed, case folded."""
     return " ".join(visible(title).split()).casefold()
@@ -528,12 +541,14 @@ class EntriesMixin:
         self._add(entry, self._from_feed(entry, text, "the feed item links to no page"))
 
     def _from_feed(self, entry: Entry, text: str, note: str) -> Article:
-        """The article as the feed describes it (no page text): ``text`` and why."""
+        """The article as the feed describes it (no page text): ``text`` and why; an
+        untitled item (a Mastodon post) titled by its text's opening (its alert said
+        "(untitled)")."""
         return Article(
             url=entry.url,
             entry_url=entry.url,
             source_id=entry.source.id,
-            title=entry.feed.title,
+            title=entry.feed.title or _opening(text),
             text=text,
             published=entry.feed.published,
             author=entry.feed.author,

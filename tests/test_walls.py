@@ -192,5 +192,9 @@ def test_an_untitled_post_whose_page_is_an_apps_shell_keeps_its_own_text(site, m
     assert "1 new article(s)" in out, out
     [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
     assert (row["text"], row["extraction"]) == (post, "feed")
+    # Titled by its opening (the alert said "(untitled)").
+    assert row["title"] == ("The Marlow reservoir survey found zebrafish in the intake "
+                            "channels this week, and the…")
     [message] = mail.wait_for(1)
     assert message["To"] == "desk@test.example"
+    assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
