@@ -531,11 +531,11 @@ def compose_digest(
         intro = f"Nothing new matched your topics{when}."
     def rendered(limit: int, compact: bool) -> Email:
         shown = []
-        for name, (listed, above, left) in _placed(newest, limit).items():
+        for name, (listed, above, below, left) in _placed(newest, limit).items():
             views = [view(item, number) for number, item in enumerate(listed, 1)]
             shown.append({
                 "topic": one_line(name),
-                "count": _counted(totals[name], above),
+                "count": _counted(totals[name], above, below),
                 "items": [_compact(v) for v in views] if compact else views,
                 **_more(left, name),
             })
@@ -559,12 +559,13 @@ def compose_digest(
 
 def _placed(
     newest: dict[str, list[AlertItem]], limit: int
-) -> dict[str, tuple[list[AlertItem], int, int]]:
+) -> dict[str, tuple[list[AlertItem], int, int, int]]:
     """Where a digest of at most about ``limit`` stories lists each: per topic (in order),
     the stories it lists (its share: _shares), how many of its stories an earlier topic
-    lists, and how many no topic lists. A story goes under the first of its topics whose
-    share it is in: one cut from a busy topic's share is listed under a later one (placed
-    under the first whatever the share, a small topic's stories were listed nowhere)."""
+    lists, how many a later one, and how many no topic lists. A story goes under the first
+    of its topics whose share it is in: one cut from a busy topic's share is listed under a
+    later one (placed under the first whatever the share, a small topic's stories were
+    listed nowhere)."""
     quota = _shares({name: len(entries) for name, entries in newest.items()}, limit)
     listed: dict[str, list[AlertItem]] = {}
     where: dict[tuple[str, int], int] = {}  # story: the place of the topic that lists it
@@ -581,14 +582,18 @@ def _placed(
         listed[name] = sorted(listed[name] + added, key=_newest_first)
     return {name: (listed[name],
                    sum(where.get(item.story, place) < place for item in newest[name]),
+                   sum(where.get(item.story, place) > place for item in newest[name]),
                    sum(item.story not in where for item in newest[name]))
             for place, name in enumerate(newest)}
 
 
-def _counted(total: int, above: int) -> str:
-    """A digest topic's count: "12 stories", "12 stories, 3 listed above" (under an earlier
-    topic of theirs)."""
-    return plural(total, "story") + (f", {above} listed above" if above else "")
+def _counted(total: int, above: int, below: int = 0) -> str:
+    """A digest topic's count: "12 stories", "12 stories, 3 listed above, 1 below" (under
+    an earlier or a later topic of theirs: the listed, those and the "not listed" line's
+    make the total)."""
+    elsewhere = [f"{above} listed above"] if above else []
+    elsewhere += [f"{below} {'listed ' if not above else ''}below"] if below else []
+    return ", ".join([plural(total, "story"), *elsewhere])
 
 
 def _shares(sizes: dict[str, int], limit: int = MAX_STORIES) -> dict[str, int]:

@@ -617,6 +617,12 @@ def test_a_small_topics_stories_cut_from_a_busy_topics_share_are_listed_under_it
     assert len(listed) == len(set(listed))  # once each
     assert {"226", "227", "228", "229"} <= set(listed)
     assert "listed above" not in email.html
+    # Venezuela's count says where its four are: listed, below, and the rest counted.
+    venezuela = email.text.split("== Venezuela ==")[1].split("== Caracas desk ==")[0]
+    shown = len(re.findall(r"Story \d{3}", venezuela))
+    more = int(re.search(r"… and (\d+) older stories about Venezuela", flat(venezuela))[1])
+    assert shown + 4 + more == 230
+    assert "230 stories, 4 listed below" in email.html
 
 
 def test_an_immediate_alert_without_storm_control_lists_the_newest_and_counts_the_rest(
