@@ -772,7 +772,7 @@ def _dateline_date(text: str, now: datetime) -> datetime | None:
     day = read_date(found.group(1))
     if day is None or day > now + timedelta(days=2):  # a day ahead: no date of this page
         return None
-    return min(day.replace(hour=12, minute=0, second=0, microsecond=0, tzinfo=UTC), now)
+    return _noon(day, now)
 
 
 def _page_date(value: str | None, now: datetime) -> datetime | None:
@@ -787,5 +787,10 @@ def _page_date(value: str | None, now: datetime) -> datetime | None:
     except ValueError:
         return None
     if len(value) == len("2026-12-05"):
-        return min(parsed.replace(hour=12, tzinfo=UTC), now)
+        return _noon(parsed, now)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _noon(day: datetime, now: datetime) -> datetime:
+    """A day alone as its noon in UTC (see _page_date), not after ``now``."""
+    return min(day.replace(hour=12, minute=0, second=0, microsecond=0, tzinfo=UTC), now)
