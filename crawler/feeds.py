@@ -68,11 +68,12 @@ class FeedEntry:
     # (by a version that took it for the link) is this item.
     aliases: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         """The most the feed says of the item (plain text): its full text where that is
         longer than its summary (WordPress', Substack's, Ghost's feeds: a two-line excerpt
-        beside the whole article), else its summary."""
+        beside the whole article), else its summary. Read once an entry (the page's check
+        against it, the summary kept, the post's check each ask for it)."""
         full = html_to_text(self.content) if self.content else ""
         return full if len(full) > len(self.summary) else self.summary
 
