@@ -91,6 +91,7 @@ class Daemon:
         self.reload = reload
         self.failures = 0
         self.failed = False  # the database connection was lost: the process exits 1
+        self.code = 1  # ... or this (2: its file removed, see _check_store)
         if pipeline.delivery_budget is None:  # a slow mail server must not hold the polls
             pipeline.delivery_budget = DELIVERY_BUDGET_SECONDS
         self._clock = ClockWatch()
@@ -253,13 +254,25 @@ class Daemon:
 
     def _check_store(self) -> None:
         """After a failure, and before each crawl and delivery: if the database is gone for
-        good (its PostgreSQL connection lost; its SQLite file removed or replaced), stop the
-        process with exit code 1, for systemd (``Restart=always``) to start it again on a new
-        connection or file, as the roles of several machines do. Its sent marks wait in the
+        good (its PostgreSQL connection lost; its SQLite file replaced), stop the process
+        with exit code 1, for systemd (``Restart=always``) to start it again on a new
+        connection or file, as the roles of several machines do (exit code 2, not started
+        again, when its SQLite file was removed). Its sent marks wait in the
         sent journal. So too when its lock file was removed and another process took the
         lock of a new one (InstanceLock.kept)."""
-        if self.pipeline.store.lost and not self.failed:
-            where = getattr(self.pipeline.store, "path", None)
+        store = self.pipeline.store
+        if store.lost and not self.failed and getattr(store, "removed", False):
+            # Started again by systemd, it made a new, empty database there, and mailed again
+            # the articles of the look-back its feeds still list (a review: a temporary-files
+            # cleaner). Exit code 2: the units in deploy/ do not restart it.
+            logger.error("the database file %s was removed: stopping, not to be started "
+                         "again on a new, empty one (it would mail again the alerts of "
+                         "alerts.lookback): restore it (newswatch restore FILE), or start "
+                         "newswatch again to begin afresh", getattr(store, "path", ""))
+            self.code = 2
+            self._stop(failed=True)
+        elif store.lost and not self.failed:
+            where = getattr(store, "path", None)
             logger.error("the database is lost (its connection closed, or its file removed, "
                          "replaced or damaged)%s: stopping, to be started again",
                          f": {where}" if where else "")
@@ -273,7 +286,7 @@ class Daemon:
         reactor = installed_reactor()
         reactor.callWhenRunning(self._start)
         reactor.run(installSignalHandlers=False)
-        return 1 if self.failed else 0
+        return self.code if self.failed else 0
 
     def _start(self) -> None:
         loop = asyncio.get_event_loop()

@@ -81,6 +81,12 @@ class Store(
             return False
         return wal != self._wal
 
+    @property
+    def removed(self) -> bool:
+        """Whether nothing is at the path of the file opened any more (removed or moved away,
+        not replaced): started again, newswatch would make a new, empty database there."""
+        return self._file is not None and _identity(self.path) is None
+
     def durable(self) -> None:
         """Sync the write-ahead log (it holds every commit since the last checkpoint), or the
         file when there is none yet (see OutboxMixin.durable). A disk that refuses is said,

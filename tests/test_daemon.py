@@ -502,7 +502,10 @@ def test_after_the_clock_went_back_what_was_due_is_due_now(store_location) -> No
 
 def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) -> None:
     """Before, the daemon went on writing to the removed file (still open), `status` and
-    `sources add` used a new one it never read, and a restart lost all it had written."""
+    `sources add` used a new one it never read, and a restart lost all it had written. It
+    stops with exit code 2, which the units in deploy/ do not restart: started again by
+    systemd, it made a new, empty database and mailed again the alerts of the look-back its
+    feeds still listed (a review)."""
     workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
     daemon = workdir.start_daemon()
     try:
@@ -511,10 +514,36 @@ def test_a_database_file_removed_under_the_daemon_stops_it(site, workdir, wait) 
         daemon.proc.wait(timeout=30)  # it stops by itself
     finally:
         code = daemon.stop()
+    assert code == 2, daemon.output()
+    assert (f"the database file {workdir.database} was removed: stopping, not to be started "
+            "again on a new, empty one (it would mail again the alerts of alerts.lookback): "
+            "restore it (newswatch restore FILE), or start newswatch again to begin afresh"
+            ) in daemon.output()
+    assert "Traceback" not in daemon.output()
+    assert not workdir.database.exists()
+    units = Path(__file__).parent.parent / "deploy"
+    for unit in ("newswatch.service", "newswatch-crawler.service"):
+        assert "RestartPreventExitStatus=2" in (units / unit).read_text()
+
+
+def test_a_database_file_replaced_under_the_daemon_stops_it_to_be_started_again(
+    site, workdir, wait
+) -> None:
+    """A backup moved in its place: the daemon stops with exit code 1, and systemd starts it
+    again on the file now there."""
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}])
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: site.requests_for("/feeds/world.rss"), 30)
+        copy = workdir.path / "copy.db"
+        copy.write_bytes(workdir.database.read_bytes())
+        copy.replace(workdir.database)
+        daemon.proc.wait(timeout=30)  # it stops by itself
+    finally:
+        code = daemon.stop()
     assert code == 1, daemon.output()
     assert ("the database is lost (its connection closed, or its file removed, replaced or "
             f"damaged): {workdir.database}: stopping") in daemon.output()
-    assert "Traceback" not in daemon.output()
 
 
 def test_its_write_ahead_log_removed_under_the_daemon_stops_it(site, workdir, wait) -> None:
