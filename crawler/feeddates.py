@@ -63,6 +63,19 @@ _ZONES = {"jst": 9 * 60, "kst": 9 * 60}
 _IST = re.compile(r"\s+IST\s*$")
 
 
+#: A year alone ("2026"), or a time of day alone ("12:30", "9:05 PM CET"): no day, which
+#: feedparser filled in (1 January; today): an item of December dated "2026" was stored as
+#: published in January, outside alerts.lookback, and never alerted.
+_NO_DAY = re.compile(
+    r"\s*(?:\d{4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?\s*[A-Za-z]{0,5})\s*$"
+)
+
+
+def no_day(raw: str) -> bool:
+    """Whether ``raw`` names no day (_NO_DAY): the item is undated."""
+    return _NO_DAY.match(raw) is not None
+
+
 def misread(raw: str) -> bool:
     """Whether feedparser reads ``raw`` wrong although it reads a date from it: a 12-hour
     time, a zone named in words it does not know (it takes UTC), or one of the shapes its

@@ -21,7 +21,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
-from .feeddates import DateReader, day_first, misread
+from .feeddates import DateReader, day_first, misread, no_day
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -201,6 +201,8 @@ def _when(entry: Any, keys: tuple[str, ...], dates: DateReader) -> datetime | No
         # a deprecation warning.
         value: time.struct_time | None = dict.get(entry, key)
         raw = dict.get(entry, key.removesuffix("_parsed"))
+        if isinstance(raw, str) and no_day(raw):
+            continue
         if isinstance(raw, str) and raw.strip() and (not value or misread(raw)):
             read = dates.read(raw.strip())
             if read is not None and (when := _dated(read)):

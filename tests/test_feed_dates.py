@@ -131,6 +131,16 @@ def test_a_placeholder_date_python_cannot_hold_is_no_date_and_fails_no_feed(
     assert news.published == datetime(2026, 12, 6, 9, 42, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("partial", ["2026", "12:30", " 9:05 PM ", "21.05 Uhr", "08:15 CET"])
+def test_a_year_or_a_time_of_day_alone_is_no_date(partial: str) -> None:
+    # feedparser filled in the rest: "2026" was 1 January (outside alerts.lookback: an item
+    # of December never alerted), "12:30" today whatever day the item was.
+    alone, dated = parse_feed(feed(partial, "Sun, 06 Dec 2026 09:42:00 GMT"),
+                              "http://127.0.0.1:9/feed").entries
+    assert alone.published is None
+    assert dated.published == datetime(2026, 12, 6, 9, 42, tzinfo=UTC)
+
+
 def test_dates_feedparser_reads_are_left_to_it() -> None:
     for written in ("Wed, 02 Dec 2026 10:00:00 GMT", "Wed, 02 Dec 2026 10:00:00 +0100",
                     "2026-12-02T10:00:00Z", "Wed, 02 Dec 2026 10:00:00 EST"):
