@@ -96,6 +96,8 @@ class Entry:
     #: stored there under its title is this item, whatever date it was given (a version
     #: that read the link before the guid, or the date, otherwise stored it there).
     guid_address: str = ""
+    #: The title of the feed that lists it (its blog's name, for an untitled item).
+    channel: str = ""
 
 
 def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
@@ -579,6 +581,12 @@ class EntriesMixin:
                      or _dateline_date(page.text, self.clock()))
         title = entry.feed.title or page.title or _shown_title(head_title)
         text = _without_title(page.text, (title, page.title or ""))
+        if not entry.feed.title and not entry.linked and _folded(title) in {
+            _folded(name) for name in (entry.channel, entry.source.name or "") if name
+        }:
+            # An untitled item (a micro-blog's post) on a page titled with its blog's name:
+            # every alert of the blog said that name.
+            title = _opening(text)
         extraction: Extraction = _EXTRACTION[page.method]
         note = None
         fuller = "" if entry.linked else entry.feed.text

@@ -386,7 +386,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             # link (or its PDF enclosure): by its guid, else its title and summary.
             others += (by_guid or item_url(site, "", f"{item.title}\n{item.summary}"),)
             return Entry(source, item, canonicalize(item.link), baseline=baseline, others=others,
-                         guid_address=by_guid)
+                         guid_address=by_guid, channel=feed.title or "")
         if not (item.guid or item.title or item.summary):
             self.report.count("items_empty")
             return None

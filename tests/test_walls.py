@@ -198,3 +198,45 @@ def test_an_untitled_post_whose_page_is_an_apps_shell_keeps_its_own_text(site, m
     [message] = mail.wait_for(1)
     assert message["To"] == "desk@test.example"
     assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
+
+
+MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Lakeside Notes</title><meta property="og:site_name" content="Lakeside Notes">
+<meta property="og:title" content="Lakeside Notes"></head><body>
+<header><h1><a href="/">Lakeside Notes</a></h1><nav><a href="/archive/">Archive</a>
+<a href="/about/">About</a></nav></header>
+<main><article class="h-entry"><div class="e-content">
+<p>{post}</p><p>Minutes of the last meeting are on the parish noticeboard.</p></div><a class="u-url" href="/2026/12/06/101500.html">
+<time class="dt-published" datetime="2026-12-06T10:15:00+00:00">Dec 6, 2026</time></a>
+</article></main><footer><p>Lakeside Notes is powered by Micro.blog.</p></footer>
+</body></html>"""
+
+
+def test_an_untitled_post_on_a_page_titled_with_the_blogs_name_is_titled_by_its_opening(
+    site, mail, workdir
+):
+    # A micro-blog's JSON Feed has no title per item, and each post's page is titled with the
+    # blog's name: every alert was "Lakeside Notes", whatever the post said.
+    when = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    post = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+            "and the water authority will hold a public meeting on the delay next Tuesday "
+            "evening in the village hall, where the engineers will answer questions.")
+    page = site.serve("/2026/12/06/101500.html", MICROBLOG_POST.format(post=post).encode(),
+                      content_type="text/html")
+    feed = site.serve("/feed.json", json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Lakeside Notes",
+        "home_page_url": site.url("/"),
+        "items": [{"id": page, "url": page, "content_html": f"<p>{post}</p>",
+                   "date_published": when}],
+    }).encode(), content_type="application/feed+json")
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]}])
+    out = workdir.newswatch("crawl").stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["title"] == ("The Marlow reservoir survey found zebrafish in the intake "
+                            "channels this week, and the…")
+    assert row["text"].startswith(post)  # the post whole, its opening too
+    [message] = mail.wait_for(1)
+    assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
