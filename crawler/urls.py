@@ -64,7 +64,8 @@ TRACKING_PARAMS = frozenset(
         "itid", "icid", "s_cid", "wt.mc_id",  # internal and Adobe / Webtrends campaigns
         "ocid", "ncid", "smid",  # MSN, Yahoo / HuffPost, NYT shares
         # Session ids (a server that gets no cookie writes one into every link it serves).
-        "jsessionid", "phpsessid", "cfid", "cftoken",
+        "jsessionid", "phpsessid", "cfid", "cftoken", "oscsid", "zenid", "bv_sessionid",
+        "bv_engineid", "aspsessionid",
     }
 )  # fmt: skip
 #: Prefixes of tracking parameters: Google Analytics campaign tags (utm_source, utm_medium...).
@@ -74,9 +75,16 @@ TRACKING_PREFIXES = ("utm_",)
 #: ``?source=reuters`` may choose content, and stay.
 FEED_REFERRALS = frozenset({"ref", "eref", "src", "source", "from", "via", "partner", "emc"})
 _FEED_VALUE = re.compile(r"(?:rss|atom|feed)", re.IGNORECASE)
-#: A Java servlet's session id, in the path (``/story.html;jsessionid=51A2...``) or after a
-#: parameter (``?id=5;jsessionid=51A2...``).
-_SESSION = re.compile(r";jsessionid=[^;/?&]*", re.IGNORECASE)
+#: Parameters that hold a session id when their value looks like one (_SESSION_VALUE):
+#: phpBB's and vBulletin's ``sid=`` / ``s=`` (``?t=5&sid=<32 hex>``); ``?sid=5`` may choose a
+#: section, and stays.
+SESSION_NAMED = frozenset({"sid", "s", "sessionid", "session_id", "sessid", "sess"})
+_SESSION_VALUE = re.compile(r"[0-9a-f]{32}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[0-9A-Za-z]{20,64}")
+#: A Java servlet's session id, in the path (``/story.html;jsessionid=51A2...``, or
+#: ``;sessionid=``) or after a parameter (``?id=5;jsessionid=51A2...``); ASP.NET's cookieless
+#: session in the path (``/(S(lit3py55t21z5v55vlm25s55))/article.aspx``, ``/(X(1)S(...))/``).
+_SESSION = re.compile(r";(?:jsessionid|sessionid)=[^;/?&]*|/\((?:[A-Z]\([^()/]*\))+\)(?=/)",
+                      re.IGNORECASE)
 
 # AMP markers in the path: a trailing /amp segment (/story/amp, /story/amp/) or a leading
 # /amp/ directory (/amp/story).
@@ -181,6 +189,8 @@ def _is_dropped_param(param: str) -> bool:
         return True
     if key in FEED_REFERRALS:
         return bool(_FEED_VALUE.match(unquote_plus(value)))
+    if key in SESSION_NAMED:
+        return _SESSION_VALUE.fullmatch(unquote_plus(value)) is not None
     return key == "amp" or (key == "outputtype" and unquote_plus(value).lower() == "amp")
 
 

@@ -79,6 +79,13 @@ def _recanonicalized(db: Any) -> None:
     step(cast("sqlite3.Connection", db))
 
 
+def _sessions_dropped(db: Any) -> None:
+    """27: as storage.schema._sessions_dropped (the same Python step, through the wrapper)."""
+    from .schema import _sessions_dropped as step
+
+    step(cast("sqlite3.Connection", db))
+
+
 def _segmented_index(db: Any) -> None:
     """21: as storage.schema._segmented_index. PostgreSQL's search reads the archive as the
     matching reads a text already (storage.pg): nothing to do."""
@@ -379,4 +386,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     CREATE INDEX outbox_items_article ON outbox_items(article_id);
     CREATE INDEX digest_queue_article ON digest_queue(article_id)
     """,
+    # 27: session ids canonicalized away (see storage.schema): the same Python step.
+    _sessions_dropped,
 )

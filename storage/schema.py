@@ -227,19 +227,37 @@ def _segmented_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def _known_anew(conn: sqlite3.Connection, anew: Callable[[str], str]) -> None:
-    """Each article gets the identity of its address (and its entry's) as ``anew`` writes
-    it, as an alias, unless that is its own or another article's; skipped and deferred
-    URLs are rewritten so (a row already under the new one wins). An address with a
-    fragment (a feed item without a link: its site's address and its guid) is left as it
-    is."""
+def _sessions_dropped(conn: sqlite3.Connection) -> None:
+    """27: session ids canonicalized away (crawler.urls: osCommerce's ``osCsid=``, phpBB's
+    ``sid=<32 hex>``, ASP.NET's ``/(S(...))/``): as 17, for the articles whose address may
+    hold one (a site writing a new one into each link stored an article a poll)."""
+    from crawler.urls import canonicalize
+
+    _known_anew(conn, canonicalize, among=_MAY_HOLD_SESSION)
+
+
+#: The articles whose address (or entry's) may hold a session id of migration 27.
+_MAY_HOLD_SESSION = " AND (" + " OR ".join(
+    f"lower({column}) LIKE '%{mark}%'" for column in ("url", "entry_url")
+    for mark in ("sid", "sess", "/(", "zenid", "bv_")) + ")"
+
+
+def _known_anew(
+    conn: sqlite3.Connection, anew: Callable[[str], str], among: str = ""
+) -> None:
+    """Each article (``among``: of those an SQL condition picks) gets the identity of its
+    address (and its entry's) as ``anew`` writes it, as an alias, unless that is its own or
+    another article's; skipped and deferred URLs are rewritten so (a row already under the
+    new one wins). An address with a fragment (a feed item without a link: its site's
+    address and its guid) is left as it is."""
 
     def written(url: str) -> str:
         return url if "#" in url else anew(url)
 
     last = 0
     while rows := conn.execute(
-        "SELECT id, identity, url, entry_url FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+        f"SELECT id, identity, url, entry_url FROM articles WHERE id > ?{among}"
+        " ORDER BY id LIMIT ?",
         [last, _WALK],
     ).fetchall():
         last = rows[-1][0]
@@ -609,4 +627,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX outbox_items_article ON outbox_items(article_id);
     CREATE INDEX digest_queue_article ON digest_queue(article_id);
     """,
+    # 27: session ids canonicalized away (osCsid=, sid=<32 hex>, /(S(...))/): articles
+    # stored under such an address get its new identity as an alias (needs Python).
+    _sessions_dropped,
 )

@@ -167,6 +167,24 @@ def test_no_two_addresses_share_an_identity_and_canonical_urls_are_stable() -> N
         ("https://x.example/a;v=2;jsessionid=abc", "https://x.example/a;v=2"),
         ("https://x.example/story.php?id=9&PHPSESSID=9f3a&CFID=1&CFTOKEN=2",
          "https://x.example/story.php?id=9"),
+        # osCommerce's, phpBB's and vBulletin's (a 32-hex sid or s), ASP.NET's cookieless one
+        # in the path: a new one in every link of each poll made each poll's articles new.
+        ("http://x.example/news_lang.php?ArtNr=1001&osCsid=0bc715aa9e0c3b1e2f2d2a2f1c2b3a4d",
+         "http://x.example/news_lang.php?ArtNr=1001"),
+        ("http://x.example/viewtopic.php?t=5&sid=0bc715aa9e0c3b1e2f2d2a2f1c2b3a4d",
+         "http://x.example/viewtopic.php?t=5"),
+        ("http://x.example/showthread.php?s=6f2c1d3e4a5b6c7d8e9f0a1b2c3d4e5f&t=99",
+         "http://x.example/showthread.php?t=99"),
+        ("http://x.example/(S(lit3py55t21z5v55vlm25s55))/article.aspx?id=3",
+         "http://x.example/article.aspx?id=3"),
+        ("http://x.example/(X(1)S(lit3py55t21z5v55vlm25s55))/news/article.aspx?id=3",
+         "http://x.example/news/article.aspx?id=3"),
+        ("http://x.example/index.php?main_page=article&zenid=8a7b6c5d4e3f",
+         "http://x.example/index.php?main_page=article"),
+        # ...but a section's sid, a search's s, a page called (1) stay.
+        ("http://x.example/news.php?sid=5&id=3", "http://x.example/news.php?sid=5&id=3"),
+        ("http://x.example/?s=internationalization", "http://x.example/?s=internationalization"),
+        ("http://x.example/(1)/story", "http://x.example/(1)/story"),
         ("https://x.example/caf\u00e9?q=\u00e9t\u00e9", "https://x.example/caf%C3%A9?q=%C3%A9t%C3%A9"),
         ("https://b\u00fccher.example/a", "https://xn--bcher-kva.example/a"),
         ("https://x.example", "https://x.example/"),
@@ -707,6 +725,40 @@ def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
         assert [k.article_id for k in known.values()] == [ids[0], ids[1], ids[4]]
         assert new.known_articles(["https://x.example/"]) == {}
         assert new.known_articles(["https://x.example/list.do"]) != {}  # still skipped
+
+
+def test_articles_stored_under_a_session_id_are_known_by_their_new_address(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 27 (osCsid=, sid=<32 hex>, /(S(...))/ canonicalized away): an article
+    stored under such an address is known by the one it canonicalizes to now (else fetched,
+    stored and, from a page source, alerted again at the next poll)."""
+    import storage.db
+    import storage.pg
+    from storage import Article, open_store
+    from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
+    from storage.schema import MIGRATIONS
+
+    now = datetime(2026, 12, 6, 9, tzinfo=UTC)
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:26])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:26])
+    stored = ["http://x.example/news_lang.php?ArtNr=1001&osCsid=0bc715aa9e0c3b1e2f2d2a2f1c2b3a4d",
+              "http://x.example/(S(lit3py55t21z5v55vlm25s55))/article.aspx?id=3",
+              "http://x.example/news.php?sid=5&id=3"]
+    with open_store(store_location) as old:
+        old.sync_sources([SourceSpec("http://x.example/", 600, "X")], now)
+        source_id = old.sources()[0].id
+        ids = [old.add_article(Article(
+            url=url, entry_url=url, source_id=source_id, title=url, text="Body text",
+            published=now, author=None, fetched=now, extraction="page",
+        )) for url in stored]
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS)
+    with open_store(store_location) as new:
+        listed = ["http://x.example/news_lang.php?ArtNr=1001",
+                  "http://x.example/article.aspx?id=3", "http://x.example/news.php?sid=5&id=3"]
+        known = new.known_articles(listed)
+        assert [known[url].article_id for url in listed] == ids
 
 
 def test_articles_stored_under_the_first_versions_escapes_are_known_as_written(
