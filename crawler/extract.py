@@ -74,6 +74,7 @@ from lxml.html import (
     fromstring,
 )
 from trafilatura.metadata import (
+    HTMLTITLE_REGEX,
     examine_meta,
     extract_author,
     extract_meta_json,
@@ -1121,7 +1122,7 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
             found = extract_meta_json(tree, found)
         except Exception as exc:  # as trafilatura: its JSON-LD reader has bugs
             logger.debug("JSON-LD metadata of %s unreadable: %s", url, exc)
-    found.title = found.title or extract_title(tree)
+    found.title = found.title or _headline(tree)
     found.author = (found.author or extract_author(tree)) if author else None
     if date:
         found.url = found.url or extract_url(tree, url)
@@ -1191,6 +1192,29 @@ def _instant(value: str) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else None
+
+
+#: A domain name as a page's title, or a part of it ("example.com").
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def _headline(tree: Any) -> str | None:
+    """trafilatura's ``extract_title`` (a page's one <h1>, a headline's class, then its
+    <title>), the headline of a <title> that holds it and the site's name ("Napa Co. enters
+    agreement - Lokalnachrichten Online") taken as its part of more words, not the first
+    part without a full stop: an old page's alerts (no <h1>, no og:title) were titled with
+    the site's name whenever the headline held an abbreviation ("Co.", "U.S.")."""
+    head = tree.find(".//head//title")
+    whole = " ".join(head.text_content().split()) if head is not None else ""
+    found = HTMLTITLE_REGEX.match(whole)
+    if found is None or len(tree.findall(".//h1")) == 1:
+        return extract_title(tree)
+    title = extract_title(tree)
+    if title not in (found[1], found[2], whole):  # a headline of the page's markup
+        return title
+    parts = [part.strip() for part in (found[1] or "", found[2])
+             if part.strip() and not _DOMAIN.fullmatch(part.strip())]
+    return max(parts, key=lambda part: len(part.split())) if parts else title
 
 
 #: A site's name after a page's headline: " | Site", " - Site", or after a full-width colon.

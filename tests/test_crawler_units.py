@@ -817,3 +817,27 @@ def test_the_sites_name_after_a_pages_headline_is_not_its_title() -> None:
     assert _without_site_name("The Guardian view: rates", "The Guardian") == "The Guardian view: rates"
     assert _without_site_name("Talks resume | Politics", "AP News") == "Talks resume | Politics"
     assert _without_site_name("Reuters", "Reuters") == "Reuters"
+
+
+def test_an_old_pages_headline_with_a_full_stop_is_its_title_not_the_sites_name() -> None:
+    """A 2005 page (a table layout, the headline in <font>, no <h1>, no og:title): its
+    <title> "Napa Co. enters … - Lokalnachrichten Online" made every alert of the site
+    "Lokalnachrichten Online" when the headline held an abbreviation (trafilatura takes the
+    first part without a full stop; a review of old pages)."""
+    def page(title: str) -> str:
+        return (f"<html><head><title>{title}</title></head><body><table><tr><td width=150>"
+                "<a href=/>Startseite</a><br><a href=/lokal>Lokales</a></td><td>"
+                f"<font size=4><b>{title.split(' - ')[0]}</b></font><p>"
+                + "The county board approved the agreement on Tuesday evening. " * 12
+                + "</p></td></tr></table></body></html>")
+
+    for headline in ("Napa Co. enters exclusive agreement with developer",
+                     "U.S. virus toll: New York ramps up mass burials"):
+        found = page_metadata(load_html(page(f"{headline} - Lokalnachrichten Online")),
+                              "http://127.0.0.1/news.php?id=5")
+        assert found.title == headline
+    # The site first, or a domain name after it: the headline still.
+    for title in ("Lokalnachrichten Online - Napa Co. enters exclusive agreement",
+                  "Napa Co. enters exclusive agreement | lokalnachrichten.example"):
+        found = page_metadata(load_html(page(title)), "http://127.0.0.1/news.php?id=5")
+        assert found.title == "Napa Co. enters exclusive agreement"
