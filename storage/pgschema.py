@@ -86,6 +86,11 @@ def _sessions_dropped(db: Any) -> None:
     step(cast("sqlite3.Connection", db))
 
 
+def _marks_rewritten(db: Any) -> None:
+    """28: as storage.schema._marks_rewritten. PostgreSQL's search reads the archive as the
+    matching reads a text already (storage.pg): nothing to do."""
+
+
 def _segmented_index(db: Any) -> None:
     """21: as storage.schema._segmented_index. PostgreSQL's search reads the archive as the
     matching reads a text already (storage.pg): nothing to do."""
@@ -388,4 +393,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 27: session ids canonicalized away (see storage.schema): the same Python step.
     _sessions_dropped,
+    # 28: the SQLite archive's index reads marks as the matching does: none here.
+    _marks_rewritten,
 )

@@ -10,6 +10,15 @@ of its characters, found wherever they stand together (``watchlist.tokens`` spli
 alike, so that Python and FTS5 find the same words). Thai, Lao, Khmer and Burmese write a
 clause without spaces too (กรุงเทพ in นายกรัฐมนตรีเดินทางถึงกรุงเทพมหานคร): their letters
 likewise (their vowel signs and tone marks separate words for FTS5 already, and are left so).
+
+FTS5 also reads as word breaks marks that belong to their word (:func:`segment` rewrites
+them first, and ``watchlist.tokens`` folds them alike): Arabic's harakat (مُحَمَّد) and
+tatweel (محـمد), and Hebrew's points, are dropped, as accents are (a topic typed without
+them, as readers type, missed the articles that wrote them); the vowel signs, viramas and
+other marks of the Indic scripts are letters of their word, made private-use characters
+(word characters for FTS5; योगी was a phrase of its bare consonants, found across two
+words: कि*या गि*रफ्तार); full-width Latin letters and digits (U+FF21 for A, U+FF10 for 0)
+are the ASCII ones.
 """
 
 from __future__ import annotations
@@ -37,15 +46,65 @@ def _class(spec: str) -> str:
 
 _CJK: Final = re.compile("[" + _class(CJK_RANGES) + "]")
 
+#: Marks dropped before FTS5 reads a text (see the module's docstring): Hebrew points, Arabic
+#: harakat, Quranic marks and tatweel.
+DROPPED_RANGES: Final = (
+    "591-5bd 5bf 5c1-5c2 5c4-5c5 5c7 610-61a 640 64b-65f 670 6d6-6dc 6df-6e4 6e7-6e8 6ea-6ed"
+)
+#: The marks of the Indic scripts (Devanagari to Sinhala) that FTS5 reads as word breaks:
+#: each made the private-use character INDIC_SHIFT above it.
+INDIC_MARK_RANGES: Final = (
+    "900-903 93a-93c 93e-94f 951-957 962-963 981-983 9bc 9be-9c4 9c7-9c8 9cb-9cd 9d7 9e2-9e3"
+    " a01-a03 a3c a3e-a42 a47-a48 a4b-a4d a51 a70-a71 a75 a81-a83 abc abe-ac5 ac7-ac9 acb-acd"
+    " ae2-ae3 b01-b03 b3c b3e-b44 b47-b48 b4b-b4d b56-b57 b62-b63 b82 bbe-bc2 bc6-bc8 bca-bcd"
+    " bd7 c01-c03 c3e-c44 c46-c48 c4a-c4d c55-c56 c62-c63 c82-c83 cbc cbe-cc4 cc6-cc8 cca-ccd"
+    " cd5-cd6 ce2-ce3 d02-d03 d3e-d44 d46-d48 d4a-d4d d57 d62-d63 d82-d83 dca dcf-dd4 dd6"
+    " dd8-ddf df2-df3"
+)
+INDIC_SHIFT: Final = 0xE000 - 0x900
+#: Full-width ASCII (U+FF01 to U+FF5E): this far above the ASCII character.
+WIDE_SHIFT: Final = 0xFEE0
+_REWRITTEN: Final = re.compile(
+    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + "\uff01-\uff5e]"
+)
+
+
+def rewritten(char: str) -> str:
+    """What :func:`segment` makes of one character of _REWRITTEN ("" when dropped)."""
+    code = ord(char)
+    if code >= 0xFF01:
+        return chr(code - WIDE_SHIFT)
+    return chr(code + INDIC_SHIFT) if code >= 0x900 else ""
+
+
+def _rewrite(found: re.Match[str]) -> str:
+    return rewritten(found.group())
+
 
 def has_cjk(text: str) -> bool:
     """Whether ``text`` holds a character that :func:`segment` makes a word of its own."""
     return not text.isascii() and _CJK.search(text) is not None
 
 
+def has_rewrites(text: str) -> bool:
+    """Whether :func:`segment` rewrites a character of ``text`` (besides CJK spacing)."""
+    return not text.isascii() and _REWRITTEN.search(text) is not None
+
+
 def segment(text: str) -> str:
     """``text`` as FTS5 is to read it: each CJK character between spaces (its other words
-    as they are)."""
+    as they are), the marks FTS5 would break words at rewritten (see the module's
+    docstring)."""
+    if text.isascii():
+        return text
+    if _REWRITTEN.search(text) is not None:
+        text = _REWRITTEN.sub(_rewrite, text)
+    return _CJK.sub(r" \g<0> ", text)
+
+
+def segment_21(text: str) -> str:
+    """:func:`segment` as schema 21 to 27 indexed texts (CJK spacing alone): what an index
+    entry of theirs is deleted with (storage.schema, migration 28)."""
     if text.isascii():
         return text
     return _CJK.sub(r" \g<0> ", text)

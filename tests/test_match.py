@@ -385,6 +385,42 @@ def test_thai_hits_are_highlighted_whole() -> None:
     assert [piece for piece, hit in marked.title if hit] == ["กรุงเทพ"]
 
 
+MARKED = [
+    article(31, "شعر وردي يُشعل السخرية", "استقبل مُحَمَّد بن سلمان الوفد، وقال محـمد إن الزيارة مهمة.",
+            source="LBCI"),
+    article(32, "震度５弱の地震", "ＮＡＴＯ首脳会議は２０２６年に開かれる。", source="中日新聞"),
+    article(33, "समस्तीपुर में चोरी", "पुलिस ने आरोपी को गिरफ्तार किया गिरफ्तार बताया कि मुद्दा गंभीर है।",
+            source="भास्कर"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Arabic written with harakat or tatweel: a query typed without them missed it.
+        ("يشعل", {31}), ("يُشعل", {31}), ('"محمد بن سلمان"', {31}), ("محمد", {31}),
+        # Full-width Latin letters and digits are the ASCII ones.
+        ("NATO", {32}), ("ＮＡＴＯ", {32}), ("2026", {32}), ("震度5弱", {32}),
+        # An Indic word is its letters and vowel signs, not a phrase of its consonants (योगी
+        # matched "किया गिरफ्तार" across two words, मोदी matched मुद्दा).
+        ("गिरफ्तार", {33}), ("योगी", set()), ("मोदी", set()), ("मुद्दा", {33}),
+    ],
+)
+def test_marked_and_full_width_words_match_as_readers_type_them(
+    query: str, expected: set[int]
+) -> None:
+    assert {m.article_id for m in run({1: query}, MARKED)} == expected
+
+
+def test_marked_words_are_highlighted_whole() -> None:
+    [arabic] = run({1: '"محمد بن سلمان"'}, MARKED[:1])
+    assert spans_text(MARKED[0].text, arabic.text_spans) == ["مُحَمَّد بن سلمان"]
+    [hindi] = run({1: "मुद्दा"}, MARKED[2:])
+    assert spans_text(MARKED[2].text, hindi.text_spans) == ["मुद्दा"]
+    [wide] = run({1: "NATO"}, MARKED[1:2])
+    assert spans_text(MARKED[1].text, wide.text_spans) == ["ＮＡＴＯ"]
+
+
 def test_cjk_hits_are_highlighted_where_they_stand() -> None:
     [found] = run({1: "習近平 AND 北京"}, CJK[:1])
     assert spans_text(CJK[0].text, found.text_spans) == ["習近平", "北京"]

@@ -13,7 +13,10 @@ approach:
 * No compatibility decomposition: ``ﬁ``, ``²``, ``½``, ``Ⅻ`` are kept as they are.
 * Which characters are part of words is FTS5's own (Unicode 6.1 era) table, not Python's:
   combining accents U+0300 to U+0331 are word characters that vanish; Indic vowel signs,
-  Hebrew points and Arabic harakat split words; characters that were unassigned in Unicode 6.1
+  Hebrew points and Arabic harakat would split words, but storage.segment rewrites them
+  before FTS5 reads a text (points, harakat and tatweel dropped, Indic marks made
+  private-use word characters; full-width Latin letters and digits made ASCII), and they
+  are folded alike here; characters that were unassigned in Unicode 6.1
   are word characters (``₽``, ``₿``, U+2066 to U+2069 bidi isolates, emoji newer than 2012 such
   as 🤔, private-use characters).  That table is embedded below as ranges so that the result
   does not depend on the Python version's Unicode database.
@@ -32,7 +35,7 @@ import re
 import unicodedata
 from typing import Final
 
-from storage.segment import CJK_RANGES
+from storage.segment import CJK_RANGES, DROPPED_RANGES, INDIC_MARK_RANGES, rewritten
 
 __all__ = [
     "SEPARATORS",
@@ -149,7 +152,18 @@ def _bmp(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(start, min(end, 0xFFFF)) for start, end in ranges if start <= 0xFFFF]
 
 
-_WORD_RANGES: Final = _complement(_parse_ranges(_SEPARATOR_RANGES))
+def _without(ranges: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The code points of the sorted, disjoint inclusive ``ranges`` not in ``others``."""
+    return _intersection(ranges, _complement(sorted(others)))
+
+
+# The marks storage.segment rewrites before FTS5 reads a text (Arabic harakat and tatweel,
+# Hebrew points: dropped; Indic vowel signs and viramas: private-use word characters): part
+# of their word here, as there.
+_REWRITTEN_RANGES: Final = _parse_ranges(DROPPED_RANGES) + _parse_ranges(INDIC_MARK_RANGES)
+_WORD_RANGES: Final = _complement(
+    _without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES)
+)
 # The word characters of the scripts written without spaces between words (and Korean's):
 # each is a token of its own, as FTS5 reads the text the index is given (storage.segment).
 _CJK_RANGES: Final = _parse_ranges(CJK_RANGES)
@@ -177,8 +191,12 @@ def _code_points(spec: str) -> frozenset[int]:
 
 
 _NO_FOLD: Final = _code_points(_NO_FOLD_RANGES)
-SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)))
+SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)
+                                   - _code_points(DROPPED_RANGES)
+                                   - _code_points(INDIC_MARK_RANGES)))
 _DROPPED_MARKS: Final = _code_points(_DROPPED_MARKS_RANGES)
+# What storage.segment rewrites (dropped, made a private-use character, made ASCII).
+_REWRITES: Final = _code_points(DROPPED_RANGES) | _code_points(INDIC_MARK_RANGES)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -186,6 +204,10 @@ def _fold_char(char: str) -> str:
     """Fold one character the way FTS5 folds a token character ("" when it is dropped)."""
     if char in _FOLD_OVERRIDES:
         return _FOLD_OVERRIDES[char]
+    if ord(char) in _REWRITES:
+        return rewritten(char)
+    if "\uff01" <= char <= "\uff5e":  # full width: the ASCII character, folded
+        char = rewritten(char)
     if ord(char) in _DROPPED_MARKS:
         return ""
     if ord(char) in _NO_FOLD:
