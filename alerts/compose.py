@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from storage import Email
+from storage.segment import grapheme_start
 
 from .channels import redact
 from .schedule import RecipientPolicy
@@ -383,6 +384,11 @@ def _wrap_wide(text: str, first: str, rest: str) -> list[str]:
     return lines
 
 
+#: Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko and their
+#: presentation forms).
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
 def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
     """``[newswatch] <topics> — <title, or N stories>``, kept under MAX_SUBJECT characters.
 
@@ -394,7 +400,9 @@ def _subject(topics: list[str], ordered: list[AlertItem]) -> str:
             tail = f"Updated: {tail}"
     else:
         tail = f"{len(ordered)} stories"
-    names = topics
+    # A right-to-left name ends its run (a left-to-right mark after it): "— 2 stories" after
+    # an Arabic topic joined the run and showed as "[newswatch] 2 — ترامب stories".
+    names = [f"{name}\u200e" if _RIGHT_TO_LEFT.search(name) else name for name in topics]
     subject = ""
     for shown in range(len(names), 0, -1):
         listed = ", ".join(names[:shown])
@@ -410,7 +418,7 @@ def shorten(text: str, limit: int) -> str:
     """Cut ``text`` to ``limit`` characters at a word boundary when possible, with '…'."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[: grapheme_start(text, limit - 1)]
     space = cut.rfind(" ")
     if space > limit // 2:
         cut = cut[:space]

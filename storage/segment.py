@@ -24,6 +24,7 @@ are the ASCII ones.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 #: Hiragana, Katakana (and its phonetic extensions, half-width forms), the CJK ideographs
@@ -108,3 +109,24 @@ def segment_21(text: str) -> str:
     if text.isascii():
         return text
     return _CJK.sub(r" \g<0> ", text)
+
+
+#: Thai's and Lao's vowels written ahead of the consonant they follow: a cut after one leaves
+#: it without its consonant.
+_LEADING_VOWELS: Final = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
+
+
+def grapheme_start(text: str, at: int) -> int:
+    """``at``, moved back to where the letter it falls in starts: not before a mark that
+    belongs to the letter before it (a Thai vowel sign, an Indic vowel sign, an accent), nor
+    inside an Indic conjunct (after a virama) or a joined emoji, nor after a Thai or Lao
+    vowel written ahead of its consonant. A snippet or a subject cut at a code point ended
+    "ทางสายเล…" for สายเลือด, its vowel sign left out."""
+    while 0 < at < len(text):
+        char, before = text[at], text[at - 1]
+        if (unicodedata.category(char)[0] == "M" or char == "\u200d" or before == "\u200d"
+                or unicodedata.combining(before) == 9 or before in _LEADING_VOWELS):
+            at -= 1
+        else:
+            break
+    return at

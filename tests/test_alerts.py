@@ -375,6 +375,22 @@ def test_a_right_to_left_headline_and_snippet_are_laid_out_from_the_right() -> N
     assert writing_direction("123 שלום") == "rtl" and writing_direction("") == "ltr"
 
 
+def test_a_right_to_left_topic_ends_its_run_in_the_subject(store: storage.Store) -> None:
+    """"[newswatch] ترامب — 2 stories" showed as "[newswatch] 2 — ترامب stories" in a
+    left-to-right client: the count joined the Arabic name's run (a review). A
+    left-to-right mark after the name ends it, and arrives."""
+    arabic = ("ترامب", "ضرائب")
+    items = [item(1, topics=arabic), item(2, topics=arabic)]
+    mail = compose("r@example.test", items, NOW, watched=list(arabic))
+    assert mail.subject == "[newswatch] ترامب\u200e, ضرائب\u200e — 2 stories"
+    latin = compose("r@example.test", [item(1), item(2)], NOW)
+    assert "\u200e" not in latin.subject
+    [row] = enqueue(store, dataclasses.replace(mail, items=()))
+    parsed = email.message_from_bytes(build_message(row, "alerts@example.test").as_bytes(),
+                                      policy=email.policy.default)
+    assert str(parsed["Subject"]) == mail.subject
+
+
 @pytest.mark.parametrize("words", [
     "Мадуро назначил нового министра нефти на фоне падения добычи компании PDVSA",
     "Κυβέρνηση ανακοίνωσε νέα μέτρα για την ενέργεια και τις τιμές του πετρελαίου",

@@ -367,3 +367,37 @@ def test_latin1_text_is_folded_in_one_pass_like_the_general_path() -> None:
         folded = fold(text)
         general = "" if folded is None else _spaced(folded)
         assert TokenIndex(text).spaced == general, hex(byte)
+
+
+#: Real sentences of scripts whose letters take marks after them (Thai, Devanagari) or a
+#: vowel before its consonant (Thai): a snippet cut at a code point split a letter from its
+#: vowel sign ("ทางสายเล…" for สายเลือด; a review of Prachatai's and Bhaskar's pages).
+MARKED_TEXTS = [
+    "ความเกี่ยวพันทางสายเลือดของผู้ต้องหาทั้งสองคนถูกตรวจสอบโดยเจ้าหน้าที่ตำรวจที่พักอยู่ใกล้เคียง",
+    "पुलिस ने आरोपी को गिरफ्तार किया और बताया कि चोरी का मुद्दा गंभीर है क्योंकि कई घरों में सेंध लगी",
+]
+
+
+@pytest.mark.parametrize("text", MARKED_TEXTS)
+def test_a_snippet_never_cuts_a_letter_from_its_marks(text: str) -> None:
+    hit = (text.index("ตำรวจ"), text.index("ตำรวจ") + 5) if "ตำรวจ" in text else (
+        text.index("मुद्दा"), text.index("मुद्दा") + 6)
+    leading = "\u0e40\u0e41\u0e42\u0e43\u0e44"
+    for width in range(12, len(text)):
+        shown = "".join(piece for piece, _ in snippet(text, [hit], width)).strip("…")
+        assert shown in text
+        end = text.index(shown) + len(shown)
+        assert unicodedata.category(shown[0])[0] != "M", (width, shown)
+        if end < len(text):
+            assert unicodedata.category(text[end])[0] != "M", (width, shown)
+            assert shown[-1] not in leading and shown[-1] != "\u094d", (width, shown)
+
+
+def test_a_subject_cut_keeps_whole_letters() -> None:
+    from alerts.compose import shorten
+
+    thai = MARKED_TEXTS[0]
+    for limit in range(3, len(thai)):
+        cut = shorten(thai, limit).removesuffix("…")
+        assert thai.startswith(cut) and len(cut) < limit
+        assert unicodedata.category(thai[len(cut)])[0] != "M" and cut[-1:] not in "\u0e40\u0e41"

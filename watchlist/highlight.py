@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
-from storage.segment import has_cjk
+from storage.segment import grapheme_start, has_cjk
 
 from .compile import HitTerm
 from .evaluate import matches_at
@@ -386,10 +386,9 @@ def _window(
     if end < len(text) and text[end] != " " and text[end - 1] != " ":
         space = text.rfind(" ", max(first[1], end - SNAP), end)
         end = space if space >= 0 else end
-    while start < first[0] and unicodedata.combining(text[start]):  # no accent cut off
+    while start < first[0] and grapheme_start(text, start) != start:  # no letter cut in two
         start += 1
-    while end > first[1] and end < len(text) and unicodedata.combining(text[end]):
-        end -= 1
+    end = max(first[1], grapheme_start(text, end))
     while end > first[1] and text[end - 1] == " ":
         end -= 1
     return start, end
