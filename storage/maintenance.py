@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from .articles import LISTED_BEFORE
 from .clock import to_iso
 from .errors import StorageError
 from .outbox import prune_bodies
@@ -34,7 +35,11 @@ class MaintenanceMixin:
                 [stamp],
             )
             prune_bodies(self.db, before)
-            self.db.execute("DELETE FROM skipped_urls WHERE seen < ?", [stamp])
+            # Not the pages a source listed before its first poll (an undated sitemap's
+            # archive): forgotten, its next poll fetched, stored and mailed them all as new
+            # (a review). They are what its first poll listed, no more.
+            self.db.execute("DELETE FROM skipped_urls WHERE seen < ? AND reason != ?",
+                            [stamp, LISTED_BEFORE])
             return int(cursor.rowcount)
 
     def due_now(self, now: datetime) -> int:

@@ -183,6 +183,12 @@ def test_urls_listed_before_a_first_poll_are_known_without_an_article(store: Sto
     known = store.known_articles([*listed, "https://news.example/a/3"])
     assert sorted(known) == listed
     assert all(url.article_id is None for url in known.values())
+    # Past database.keep too: forgotten, an undated sitemap's whole archive was fetched,
+    # stored and mailed as new at its next poll (a review). A linked page that was no
+    # article is forgotten (fetched once more, never alerted).
+    store.skip_url("https://news.example/about", source_id, "not an article", NOW)
+    store.prune(NOW + timedelta(days=400))
+    assert sorted(store.known_articles([*listed, "https://news.example/about"])) == listed
 
 
 def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
