@@ -62,6 +62,8 @@ RESIGN_ROWS = 500
 #: Each site's memory of text blocks (watchlist.templates) covers its articles of this long
 #: (a template stands on every page; older pages only make the table grow).
 BLOCK_MEMORY = timedelta(days=90)
+#: Articles the daemon's hourly housekeeping prunes at most (about 10 s of its event loop).
+PRUNE_PER_TICK = 20_000
 
 
 @dataclass
@@ -483,7 +485,9 @@ class Pipeline:
     def housekeeping(self) -> int:
         """Retention and upkeep: prune article text older than ``keep`` and the site memory
         of articles older than BLOCK_MEMORY, checkpoint the WAL."""
-        pruned = self.store.prune(self.clock() - self.keep)
+        # PRUNE_PER_TICK at most: the event loop waits for it (a backlog, database.keep
+        # lowered, is pruned over the next hours).
+        pruned = self.store.prune(self.clock() - self.keep, limit=PRUNE_PER_TICK)
         self.store.forget_blocks(self.clock() - min(self.keep, BLOCK_MEMORY))
         self.store.checkpoint()
         if pruned:

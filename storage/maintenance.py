@@ -14,33 +14,54 @@ from .clock import to_iso
 from .errors import StorageError
 from .outbox import prune_bodies
 
+#: Articles pruned a transaction (see MaintenanceMixin.prune).
+PRUNE_BATCH = 500
+
 
 class MaintenanceMixin:
     """Housekeeping on the Store."""
 
     db: Database
 
-    def prune(self, before: datetime) -> int:
-        """Drop the extracted text of articles fetched before ``before`` (and the bodies of
-        alerts sent before it); the rows stay, so matches, alerts and "already seen" are
-        kept. Returns how many articles were pruned."""
+    def prune(self, before: datetime, limit: int | None = None) -> int:
+        """Drop the extracted text of articles fetched before ``before`` (``limit``: of that
+        many at most, the oldest; and the bodies of alerts sent before it); the rows stay,
+        so matches, alerts and "already seen" are kept. Returns how many articles were
+        pruned.
+
+        PRUNE_BATCH articles a transaction, found by their index of unpruned articles (schema
+        29): a year's backlog (database.keep lowered) was one transaction of minutes, every
+        other writer refused ("database is locked") and the write-ahead log grown by
+        gigabytes; and each hourly prune read the whole table, texts included."""
         stamp = to_iso(before)
+        pruned = 0
+        while limit is None or pruned < limit:
+            size = PRUNE_BATCH if limit is None else min(PRUNE_BATCH, limit - pruned)
+            with self.db.atomic():
+                ids = [row[0] for row in self.db.execute(
+                    "SELECT id FROM articles WHERE fetched < ? AND text != ''"
+                    " ORDER BY fetched LIMIT ?", [stamp, size])]
+                if ids:
+                    marks = ", ".join("?" * len(ids))
+                    self.db.execute(
+                        f"""
+                        UPDATE articles SET text = '', extraction_note =
+                            COALESCE(extraction_note || '; ', '') || 'text pruned'
+                        WHERE id IN ({marks})
+                        """,
+                        ids,
+                    )
+            pruned += len(ids)
+            if len(ids) < size:
+                break
         with self.db.atomic():
-            cursor = self.db.execute(
-                """
-                UPDATE articles SET text = '',
-                    extraction_note = COALESCE(extraction_note || '; ', '') || 'text pruned'
-                WHERE fetched < ? AND text != ''
-                """,
-                [stamp],
-            )
             prune_bodies(self.db, before)
             # Not the pages a source listed before its first poll (an undated sitemap's
             # archive): forgotten, its next poll fetched, stored and mailed them all as new
             # (a review). They are what its first poll listed, no more.
             self.db.execute("DELETE FROM skipped_urls WHERE seen < ? AND reason != ?",
                             [stamp, LISTED_BEFORE])
-            return int(cursor.rowcount)
+        return pruned
 
     def due_now(self, now: datetime) -> int:
         """The clock went back: every source whose next poll, and every email whose next

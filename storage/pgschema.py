@@ -395,4 +395,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _sessions_dropped,
     # 28: the SQLite archive's index reads marks as the matching does: none here.
     _marks_rewritten,
+    # 29: the articles not pruned yet (see storage.schema).
+    "CREATE INDEX articles_unpruned ON articles(fetched) WHERE text <> ''",
 )

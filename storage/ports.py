@@ -401,8 +401,9 @@ class HealthStore(Protocol):
 class Upkeep(Protocol):
     """Housekeeping: retention, the write-ahead log, backups."""
 
-    def prune(self, before: datetime) -> int:
-        """Drop the text of articles fetched before ``before``; returns how many."""
+    def prune(self, before: datetime, limit: int | None = None) -> int:
+        """Drop the text of articles fetched before ``before`` (``limit``: of that many at
+        most); returns how many."""
         ...
 
     def forget_blocks(self, before: datetime) -> int:

@@ -666,4 +666,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 28: the archive's index reads Arabic's harakat, Hebrew's points, Indic vowel signs and
     # full-width letters as the matching does (needs Python).
     _marks_rewritten,
+    # 29: the articles whose text is not pruned yet, by fetch time (MaintenanceMixin.prune
+    # read the whole table, texts included, each hour).
+    "CREATE INDEX articles_unpruned ON articles(fetched) WHERE text != ''",
 )

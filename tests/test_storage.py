@@ -191,6 +191,32 @@ def test_urls_listed_before_a_first_poll_are_known_without_an_article(store: Sto
     assert sorted(store.known_articles([*listed, "https://news.example/about"])) == listed
 
 
+def test_prune_goes_by_batches_oldest_first_and_within_a_limit(store, backend) -> None:
+    """A year's backlog (database.keep lowered) was one transaction of minutes (every other
+    writer refused, the write-ahead log grown by gigabytes) and each hourly prune read the
+    whole table: batches, found by the index of unpruned articles (a review)."""
+    import storage.maintenance
+
+    source_id = add_source(store)
+    ids = [store.add_article(replace(article(source_id, f"p{n}", text=f"Body {n}. " * 20),
+                                     fetched=NOW - timedelta(days=30 - n)))
+           for n in range(12)]
+    old = NOW - timedelta(days=20)  # the first 10 (fetched 30 to 21 days ago)
+    storage.maintenance.PRUNE_BATCH = 3
+    try:
+        assert store.prune(old, limit=4) == 4
+        assert [i for i in ids if not store.article(i).text] == ids[:4]  # the oldest first
+        assert store.prune(old) == 6 and store.prune(old) == 0
+    finally:
+        storage.maintenance.PRUNE_BATCH = 500
+    assert [i for i in ids if store.article(i).text] == ids[10:]
+    if backend == "sqlite":
+        plan = store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM articles WHERE fetched < ? AND text != ''"
+            " ORDER BY fetched LIMIT 3", ["2026"]).fetchall()
+        assert "articles_unpruned" in str(plan)
+
+
 def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
     """A backup copied (cp) over the file of a running daemon: same file, other pages. Its
     queries failed with "database disk image is malformed" at every tick, and it ran on; the
