@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Literal
 from urllib.parse import urlsplit
 
 import scrapy
@@ -77,6 +78,9 @@ FIRST_RANK = 100_000
 UPDATE_WINDOW = timedelta(days=7)
 #: ...and at most this many per poll of a source (the most recently updated first).
 MAX_UPDATES = 20
+#: How many of a feed's recent items dated anew at one poll, titles unchanged, and more than
+#: half of them, make its dates the feed's clock (see EntriesMixin.fresh_entries).
+REDATED_AT_ONCE = 3
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,8 @@ class EntriesMixin:
                 known.update(self.store.known_articles(others))
         fresh: list[Entry] = []
         updates: list[Entry] = []
+        redated: list[Entry] = []  # of updates, those a later date alone shows
+        recent = 0  # listed entries of recent articles (whose updates are read)
         theirs_too: list[int] = []  # stored articles of other sources that this one lists
         for entry in web:
             key = identity_key(entry.url)
@@ -262,13 +268,35 @@ class EntriesMixin:
                 # New; or a page some source's link found to be no article, which an entry
                 # with a title of its own (a feed's) still is: stored with its summary.
                 fresh.append(entry)
-            elif self._newer(entry, stored):
+            elif newer := self._newer(entry, stored):
+                recent += 1
                 updates.append(replace(entry, article_id=stored.article_id))
+                if newer == "redated":
+                    redated.append(updates[-1])
             else:  # known: not taken here, so another source's entry for it still may be
+                recent += self._recent(stored)
                 continue
             self.seen.add(key)
         if theirs_too:
             self._listed_too(entries[0].source, theirs_too)
+        if len(redated) >= REDATED_AT_ONCE and 2 * len(redated) > recent:
+            # Most of a feed's recent items dated anew at one poll, their titles unchanged:
+            # the feed's clock (a feed written at each request, dated with its time), not
+            # its newsroom's edits. Their pages were downloaded again at every poll, for a
+            # week (a review).
+            logger.info("%s: %d of its %d recent items dated anew at once, titles unchanged: "
+                        "not read again", entries[0].source.url, len(redated), recent)
+            self.report.count("updates_redated", len(redated))
+            updates = [e for e in updates if e not in redated]
+            for entry in redated:  # their dates as seen: an edit later is told by its own
+                self.seen.discard(identity_key(entry.url))
+            try:
+                with self.report.timed("store"):
+                    for entry in redated:
+                        assert entry.article_id is not None
+                        self.store.keep_version(entry.article_id, entry.feed.updated, entry.url)
+            except StorageError as exc:  # a full disk: their dates seen again next time
+                logger.warning("%s: dates not noted (%s)", entries[0].source.url, exc)
         updates.sort(key=lambda e: e.feed.updated or datetime.min.replace(tzinfo=UTC))
         return fresh + updates[-MAX_UPDATES:]
 
@@ -283,20 +311,26 @@ class EntriesMixin:
             logger.warning("%s: the articles it lists that other sources stored are not "
                            "noted (%s)", source.url, exc)
 
-    def _newer(self, entry: Entry, stored: KnownUrl) -> bool:
-        """Whether ``entry`` shows a newer version of the recent article ``stored``: a later
-        updated date, or another title (a story rewritten in place, its link and dates
-        kept: "Maduro leaves Caracas" became "Maduro arrives in Minsk", never read)."""
-        if (stored.article_id is None or stored.fetched is None
-                or stored.fetched < self.clock() - UPDATE_WINDOW):
-            return False
-        if (entry.feed.updated is not None and stored.version is not None
-                and entry.feed.updated > stored.version):
-            return True
+    def _recent(self, stored: KnownUrl) -> bool:
+        """Whether ``stored`` is an article recent enough to be read again when updated."""
+        return (stored.article_id is not None and stored.fetched is not None
+                and stored.fetched >= self.clock() - UPDATE_WINDOW)
+
+    def _newer(self, entry: Entry, stored: KnownUrl) -> Literal["retitled", "redated", None]:
+        """Whether ``entry`` shows a newer version of the recent article ``stored``: another
+        title (a story rewritten in place, its link and dates kept: "Maduro leaves Caracas"
+        became "Maduro arrives in Minsk", never read), or a later updated date."""
+        if not self._recent(stored):
+            return None
         # Its own source's title: two feeds of a site that title a story each its way (a
         # kicker, a curly quote) read it again at each other's polls, for days.
-        return (bool(entry.feed.title) and stored.source_id == entry.source.id
-                and _folded(entry.feed.title) != _folded(stored.title))
+        if (entry.feed.title and stored.source_id == entry.source.id
+                and _folded(entry.feed.title) != _folded(stored.title)):
+            return "retitled"
+        if (entry.feed.updated is not None and stored.version is not None
+                and entry.feed.updated > stored.version):
+            return "redated"
+        return None
 
     def with_deferred(self, source: Source, entries: list[Entry]) -> list[Entry]:
         """``entries`` and, after them, the source's deferred entries that they do not list:

@@ -537,3 +537,35 @@ def test_a_poll_whose_callback_raised_is_recorded_as_failed(store: Store) -> Non
         assert known("late")
     finally:
         spider.closed("finished")
+
+
+def test_a_feed_that_dates_every_item_anew_at_each_poll_is_not_read_again(
+    site, mail, workdir
+) -> None:
+    """A feed written at each request, every item dated with its time: each poll downloaded
+    the pages of 20 of its stored articles again, for a week (a review). Most of its recent
+    items dated anew at once, titles unchanged: the feed's clock, not edits. One item dated
+    anew among others still is an edit, read again."""
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    stories = [sample_story(f"harbour-note-{n}", f"Harbour note {n}", ["the harbour"],
+                            published=published) for n in range(5)]
+    for story in stories:
+        site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[DESK], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0 and "5 new article(s)" in first.stdout, first.stdout
+    for n in range(1, 3):
+        now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=n)
+        for story in stories:
+            site.revise(story.slug, now)
+        again = workdir.newswatch("crawl")
+        assert again.returncode == 0, again.stderr
+        assert "updated" not in again.stdout, again.stdout
+        assert [page_fetches(site, s.slug) for s in stories] == [1] * 5
+    # One edit, the other items' dates left as they are: read again.
+    site.revise(stories[0].slug, datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1),
+                body=[*stories[0].body, "Dredging of the outer channel starts in spring."])
+    edited = workdir.newswatch("crawl")
+    assert edited.returncode == 0, edited.stderr
+    assert "1 updated" in edited.stdout, edited.stdout
+    assert [page_fetches(site, s.slug) for s in stories] == [2, 1, 1, 1, 1]
