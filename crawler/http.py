@@ -476,7 +476,9 @@ class RobotsTxt(RobotsTxtMiddleware):
         return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        if response.status >= 500:
+        # A 429 too, as Google reads it: "everything allowed" sent every page, disallowed
+        # ones too, to a host that had just asked for fewer requests.
+        if response.status >= 500 or response.status == 429:
             self._settle(netloc, UNREADABLE)
             return
         await super()._parse_robots(response, netloc, request)

@@ -153,12 +153,15 @@ def test_robots_txt_is_obeyed_for_every_page_of_a_poll(site, workdir):
     assert fetched == []
 
 
-def test_pages_wait_while_robots_txt_cannot_be_read(site, workdir):
+@pytest.mark.parametrize("status", [503, 429])
+def test_pages_wait_while_robots_txt_cannot_be_read(site, workdir, status):
     """robots.txt answering 503 (or not at all) was read as "everything allowed": a site in
     trouble got every page request. RFC 9309: unreachable, it disallows everything; the
-    pages wait for the next poll, and are fetched once it answers."""
+    pages wait for the next poll, and are fetched once it answers. So too a 429 ("too many
+    requests", as Google reads it): every page, disallowed ones too, was requested at once
+    after it (a review)."""
     slugs = fresh_stories(site, 3)
-    site.set_status("/robots.txt", 503)
+    site.set_status("/robots.txt", status)
     workdir.write_config(sources=[site.url("/feeds/world.rss")])
     result = workdir.newswatch("crawl")
     assert result.returncode == 0, result.stderr
