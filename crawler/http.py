@@ -453,13 +453,24 @@ class RobotsTxt(RobotsTxtMiddleware):
     - every request that waits for a host's robots.txt gets its parser: Scrapy 2.19's waiters
       shared one Deferred, whose result the first took (``Deferred.asFuture``), and each other
       got None, "allowed" (6 of a poll's 8 disallowed pages were fetched);
-    - a robots.txt that answers 5xx, or not at all, disallows everything for the crawl (RFC
-      9309, 2.3.1.4), its pages waiting for the next poll (ROBOTS_UNREADABLE): it was read
-      as "everything allowed", a site in trouble getting every page request. A 4xx still
-      allows everything."""
+    - a robots.txt that answers 5xx or 429, or not at all, disallows everything for the
+      crawl (RFC 9309, 2.3.1.4), its pages waiting for the next poll (ROBOTS_UNREADABLE): it
+      was read as "everything allowed", a site in trouble getting every page request. Any
+      other 4xx still allows everything.
+
+    A robots.txt read serves the runner's later crawls for ROBOTS_KEEP_SECONDS (one that
+    could not be read is asked for again at the next)."""
 
     async def robot_parser(self, request: Request) -> Any:
-        parser: Any = self._parsers.get(urlparse_cached(request).netloc)
+        netloc = urlparse_cached(request).netloc
+        robots = self._kept()
+        if netloc not in self._parsers and (kept := robots.get(netloc)) is not None:
+            if time.monotonic() < kept[0]:  # read at an earlier poll of this process
+                self._parsers[netloc] = kept[1]
+                self._crawl_delay(kept[1], request)
+            else:
+                del robots[netloc]
+        parser: Any = self._parsers.get(netloc)
         if isinstance(parser, Deferred):
             waiter: Deferred[Any] = Deferred()
 
@@ -482,9 +493,22 @@ class RobotsTxt(RobotsTxtMiddleware):
             self._settle(netloc, UNREADABLE)
             return
         await super()._parse_robots(response, netloc, request)
-        # Its Crawl-delay, which Scrapy reads and never applies: the host's requests are
-        # that far apart in this crawl (crawl.delay if longer; MAX_CRAWL_DELAY at most).
         parser = self._parsers[netloc]
+        if parser is not None and parser is not UNREADABLE:
+            robots = self._kept()
+            if len(robots) >= ROBOTS_KEPT_HOSTS:
+                robots.clear()
+            robots[netloc] = (time.monotonic() + ROBOTS_KEEP_SECONDS, parser)
+        self._crawl_delay(parser, request)
+
+    def _kept(self) -> dict[str, tuple[float, Any]]:
+        """The robots.txt kept from the runner's earlier crawls (the spider's; none: {})."""
+        kept = getattr(self.crawler.spider, "robots_kept", None)
+        return kept if isinstance(kept, dict) else {}
+
+    def _crawl_delay(self, parser: Any, request: Request) -> None:
+        """The host's Crawl-delay, which Scrapy reads and never applies: its requests are
+        that far apart in this crawl (crawl.delay if longer; MAX_CRAWL_DELAY at most)."""
         agent = (self._robotstxt_useragent
                  or request.headers.get(b"User-Agent", self._default_useragent) or "")
         wanted = parser.crawl_delay(agent) if isinstance(parser, RobotParser) else None
@@ -515,6 +539,13 @@ class RobotsTxt(RobotsTxtMiddleware):
 
 #: What a host's robots.txt that could not be read stands for (see RobotsTxt).
 UNREADABLE = object()
+#: How long a host's robots.txt, once read, serves the later crawls of the runner (a
+#: daemon's, crawler.run.Runner.robots): it was requested again at every poll of every
+#: source of the host (96 times a day for a feed polled every 15 minutes). RFC 9309 allows
+#: a day.
+ROBOTS_KEEP_SECONDS = 3600.0
+#: Hosts whose robots.txt the process keeps at most (then forgotten at once).
+ROBOTS_KEPT_HOSTS = 20_000
 
 
 class MetaRefresh(MetaRefreshMiddleware):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage import CrawlStore, Source
 
@@ -40,3 +40,6 @@ class CrawlJob:
     #: crawl learns them for itself.
     containers: Containers | None = None
     opened: Callable[[NewsSpider], None] | None = None
+    #: The hosts' robots.txt read by earlier crawls of the runner (crawler.http.RobotsTxt:
+    #: netloc -> until when, time.monotonic(), and its parser); None: read anew.
+    robots: dict[str, tuple[float, Any]] | None = None

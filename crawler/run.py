@@ -222,6 +222,7 @@ class Runner(AsyncCrawlerRunner):
         super().__init__(settings)
         self.pages = pages
         self.containers = Containers()
+        self.robots: dict[str, tuple[float, Any]] = {}  # see crawler.http.RobotsTxt
         weakref.finalize(self, pages.close)
 
 
@@ -266,8 +267,9 @@ async def crawl(
     async with while_crawling():
         try:
             containers = runner.containers if isinstance(runner, Runner) else None
+            robots = runner.robots if isinstance(runner, Runner) else None
             await runner.crawl(crawler, job=CrawlJob(sources, store, report, clock, pages,
-                                                     poll_done, containers, opened))
+                                                     poll_done, containers, opened, robots))
         finally:
             if pages.size == 0:  # the workers' caches go with the workers (recycled)
                 from .extract import reset_caches

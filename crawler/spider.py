@@ -114,6 +114,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.own_pool = job.pages is None
         self.pages = job.pages if job.pages is not None else PagePool(EXTRACT, 0)
         self.containers = job.containers if job.containers is not None else Containers()
+        #: The hosts' robots.txt read at earlier polls of the process (crawler.http.RobotsTxt).
+        self.robots_kept = job.robots if job.robots is not None else {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One conditional GET per source (none once the crawl is cancelled)."""

@@ -261,6 +261,28 @@ def test_robots_txt_crawl_delay_spaces_the_pages_of_its_host(site, workdir):
     assert min(gaps) >= 1.5, gaps
 
 
+def test_the_daemon_reads_a_hosts_robots_txt_once_for_its_polls(site, mail, workdir, wait):
+    """robots.txt was requested again at every poll of every source of its host (96 times a
+    day for a feed polled every 15 minutes; a review): the daemon keeps it an hour (its
+    Crawl-delay applied at each poll), obeyed as read."""
+    site.robots = "User-agent: *\nDisallow: /articles/city-late-winner\nCrawl-delay: 1\n"
+    slugs = list(STORIES_BY_SLUG)[:4]
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+                         crawl={"delay": "0s"})
+    daemon = workdir.start_daemon()
+    try:
+        for slug in slugs:  # a new article at each of four polls
+            site.publish(replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC)))
+            assert wait(lambda slug=slug: site.requests_for(f"/articles/{slug}")
+                        or slug == "city-late-winner", 30)
+            polls = len(site.requests_for("/feeds/world.rss"))
+            assert wait(lambda polls=polls: len(site.requests_for("/feeds/world.rss")) > polls, 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert len(site.requests_for("/robots.txt")) == 1
+    assert not site.requests_for("/articles/city-late-winner")
+
+
 def test_many_sources_on_one_host_do_not_hammer_it(site, workdir):
     names = [f"slow{i}" for i in range(6)]
     workdir.write_config(
