@@ -209,8 +209,6 @@ def _segmented_index(conn: sqlite3.Connection) -> None:
             tokenize='unicode61 remove_diacritics 2'
         )""",
         "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
-        # Read through today's storage.segment: migration 28 has nothing to redo.
-        "CREATE TEMP TABLE IF NOT EXISTS nw_index_rebuilt (x)",
         f"""CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
             INSERT INTO articles_fts(rowid, title, text, source)
                 VALUES (new.id, {f}(new.title), {f}(new.text), {f}(new.source));
@@ -232,32 +230,11 @@ def _segmented_index(conn: sqlite3.Connection) -> None:
 def _marks_rewritten(conn: sqlite3.Connection) -> None:
     """28: the archive's index reads Arabic's harakat and tatweel and Hebrew's points as
     nothing, the Indic scripts' vowel signs as letters of their word, full-width Latin
-    letters and digits as ASCII (storage.segment), as the matching does: the articles whose
-    title, text or source holds one are indexed anew (deleted as schema 21 indexed them).
-    Nothing to do where migration 21 ran in this upgrade (it indexed them so)."""
-    from .segment import has_rewrites, segment, segment_21
-
-    if conn.execute(
-        "SELECT 1 FROM sqlite_temp_master WHERE name = 'nw_index_rebuilt'"
-    ).fetchone():
-        return
-    last = 0
-    while rows := conn.execute(
-        "SELECT id, title, text, source FROM articles WHERE id > ? ORDER BY id LIMIT ?",
-        [last, _WALK],
-    ).fetchall():
-        last = rows[-1][0]
-        for article_id, *fields in rows:
-            if not any(isinstance(f, str) and has_rewrites(f) for f in fields):
-                continue
-            old = [segment_21(f) if isinstance(f, str) else f for f in fields]
-            new = [segment(f) if isinstance(f, str) else f for f in fields]
-            conn.execute(
-                "INSERT INTO articles_fts(articles_fts, rowid, title, text, source)"
-                " VALUES ('delete', ?, ?, ?, ?)", [article_id, *old])
-            conn.execute(
-                "INSERT INTO articles_fts(rowid, title, text, source) VALUES (?, ?, ?, ?)",
-                [article_id, *new])
+    letters and digits as ASCII (storage.segment), as the matching does: built anew from
+    the articles as they read now. (Not only the articles that hold such marks, deleted as
+    schema 21 indexed them: an upgrade cut off after 21, whose rebuild read them anew
+    already, left an index that such a delete damaged; a review.)"""
+    conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 def _sessions_dropped(conn: sqlite3.Connection) -> None:

@@ -87,11 +87,6 @@ def has_cjk(text: str) -> bool:
     return not text.isascii() and _CJK.search(text) is not None
 
 
-def has_rewrites(text: str) -> bool:
-    """Whether :func:`segment` rewrites a character of ``text`` (besides CJK spacing)."""
-    return not text.isascii() and _REWRITTEN.search(text) is not None
-
-
 def segment(text: str) -> str:
     """``text`` as FTS5 is to read it: each CJK character between spaces (its other words
     as they are), the marks FTS5 would break words at rewritten (see the module's
@@ -100,14 +95,6 @@ def segment(text: str) -> str:
         return text
     if _REWRITTEN.search(text) is not None:
         text = _REWRITTEN.sub(_rewrite, text)
-    return _CJK.sub(r" \g<0> ", text)
-
-
-def segment_21(text: str) -> str:
-    """:func:`segment` as schema 21 to 27 indexed texts (CJK spacing alone): what an index
-    entry of theirs is deleted with (storage.schema, migration 28)."""
-    if text.isascii():
-        return text
     return _CJK.sub(r" \g<0> ", text)
 
 
