@@ -79,8 +79,10 @@ UPDATE_WINDOW = timedelta(days=7)
 #: ...and at most this many per poll of a source (the most recently updated first).
 MAX_UPDATES = 20
 #: How many of a feed's recent items dated anew at one poll, titles unchanged, and more than
-#: half of them, make its dates the feed's clock (see EntriesMixin.fresh_entries).
+#: half of them, make its dates the feed's clock (see EntriesMixin.fresh_entries)...
 REDATED_AT_ONCE = 3
+#: ... dated within this of one another.
+REDATED_WITHIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -279,11 +281,13 @@ class EntriesMixin:
             self.seen.add(key)
         if theirs_too:
             self._listed_too(entries[0].source, theirs_too)
-        if len(redated) >= REDATED_AT_ONCE and 2 * len(redated) > recent:
-            # Most of a feed's recent items dated anew at one poll, their titles unchanged:
-            # the feed's clock (a feed written at each request, dated with its time), not
-            # its newsroom's edits. Their pages were downloaded again at every poll, for a
-            # week (a review).
+        dates = [e.feed.updated for e in redated if e.feed.updated is not None]
+        if (len(redated) >= REDATED_AT_ONCE and 2 * len(redated) > recent
+                and max(dates) - min(dates) <= REDATED_WITHIN):
+            # Most of a feed's recent items dated anew at one poll to one instant, their
+            # titles unchanged: the feed's clock (a feed written at each request, dated with
+            # its time), not its newsroom's edits (a live blog's, minutes apart). Their
+            # pages were downloaded again at every poll, for a week (a review).
             logger.info("%s: %d of its %d recent items dated anew at once, titles unchanged: "
                         "not read again", entries[0].source.url, len(redated), recent)
             self.report.count("updates_redated", len(redated))

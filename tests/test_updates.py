@@ -544,8 +544,8 @@ def test_a_feed_that_dates_every_item_anew_at_each_poll_is_not_read_again(
 ) -> None:
     """A feed written at each request, every item dated with its time: each poll downloaded
     the pages of 20 of its stored articles again, for a week (a review). Most of its recent
-    items dated anew at once, titles unchanged: the feed's clock, not edits. One item dated
-    anew among others still is an edit, read again."""
+    items dated anew at once to one instant, titles unchanged: the feed's clock, not edits.
+    Edits minutes apart (a live blog's), or one among others, are read again."""
     published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     stories = [sample_story(f"harbour-note-{n}", f"Harbour note {n}", ["the harbour"],
                             published=published) for n in range(5)]
@@ -555,17 +555,24 @@ def test_a_feed_that_dates_every_item_anew_at_each_poll_is_not_read_again(
     first = workdir.newswatch("crawl")
     assert first.returncode == 0 and "5 new article(s)" in first.stdout, first.stdout
     for n in range(1, 3):
-        now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=n)
+        now = published + timedelta(minutes=n)  # each poll's time, as such a feed dates
         for story in stories:
             site.revise(story.slug, now)
         again = workdir.newswatch("crawl")
         assert again.returncode == 0, again.stderr
         assert "updated" not in again.stdout, again.stdout
         assert [page_fetches(site, s.slug) for s in stories] == [1] * 5
+    # Three edits at one poll, minutes apart (a live blog's): read again, each.
+    edited_at = published + timedelta(minutes=30)
+    for n, story in enumerate(stories[2:]):
+        site.revise(story.slug, edited_at + timedelta(minutes=5 * n))
+    live = workdir.newswatch("crawl")
+    assert live.returncode == 0, live.stderr
+    assert [page_fetches(site, s.slug) for s in stories] == [1, 1, 2, 2, 2]
     # One edit, the other items' dates left as they are: read again.
-    site.revise(stories[0].slug, datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1),
+    site.revise(stories[0].slug, published + timedelta(minutes=60),
                 body=[*stories[0].body, "Dredging of the outer channel starts in spring."])
     edited = workdir.newswatch("crawl")
     assert edited.returncode == 0, edited.stderr
     assert "1 updated" in edited.stdout, edited.stdout
-    assert [page_fetches(site, s.slug) for s in stories] == [2, 1, 1, 1, 1]
+    assert [page_fetches(site, s.slug) for s in stories] == [2, 1, 2, 2, 2]
