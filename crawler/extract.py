@@ -1199,22 +1199,22 @@ _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 
 
 def _headline(tree: Any) -> str | None:
-    """trafilatura's ``extract_title`` (a page's one <h1>, a headline's class, then its
-    <title>), the headline of a <title> that holds it and the site's name ("Napa Co. enters
-    agreement - Lokalnachrichten Online") taken as its part of more words, not the first
-    part without a full stop: an old page's alerts (no <h1>, no og:title) were titled with
-    the site's name whenever the headline held an abbreviation ("Co.", "U.S.")."""
+    """trafilatura's ``extract_title`` (a page's one <h1>, a headline's class, then the
+    parts of its <title>, first part first), a part of the <title> skipped only when it is
+    a domain name, not whenever it holds a full stop: an old page's alerts (no <h1>, no
+    og:title) were titled with the site's name after a headline with "Co." or "U.S."
+    ("Napa Co. enters agreement - Lokalnachrichten Online")."""
     head = tree.find(".//head//title")
     whole = " ".join(head.text_content().split()) if head is not None else ""
     found = HTMLTITLE_REGEX.match(whole)
-    if found is None or len(tree.findall(".//h1")) == 1:
-        return extract_title(tree)
     title = extract_title(tree)
-    if title not in (found[1], found[2], whole):  # a headline of the page's markup
-        return title
-    parts = [part.strip() for part in (found[1] or "", found[2])
-             if part.strip() and not _DOMAIN.fullmatch(part.strip())]
-    return max(parts, key=lambda part: len(part.split())) if parts else title
+    parts = (found[1], found[2], whole) if found is not None else ()
+    if not parts or title != next((part for part in parts if part and "." not in part), whole):
+        return title  # a headline of the page's markup (its one <h1>), or none here
+    for part in parts:
+        if part and part.strip() and not _DOMAIN.fullmatch(part.strip(" /|-–—»«:·")):
+            return part.strip()
+    return title
 
 
 #: A site's name after a page's headline: " | Site", " - Site", or after a full-width colon.

@@ -836,8 +836,19 @@ def test_an_old_pages_headline_with_a_full_stop_is_its_title_not_the_sites_name(
         found = page_metadata(load_html(page(f"{headline} - Lokalnachrichten Online")),
                               "http://127.0.0.1/news.php?id=5")
         assert found.title == headline
-    # The site first, or a domain name after it: the headline still.
-    for title in ("Lokalnachrichten Online - Napa Co. enters exclusive agreement",
-                  "Napa Co. enters exclusive agreement | lokalnachrichten.example"):
+    # A domain name first, or after it: the headline still. Its first part otherwise, as
+    # trafilatura takes it ("Bohnenviertel - Stadt Stuttgart": not the site's longer name).
+    for title, headline in (
+        ("lokalnachrichten.example - Napa Co. enters exclusive agreement",
+         "Napa Co. enters exclusive agreement"),
+        ("Napa Co. enters exclusive agreement | lokalnachrichten.example",
+         "Napa Co. enters exclusive agreement"),
+        ("Bohnenviertel - Stadt Stuttgart", "Bohnenviertel"),
+        ("Wochenbericht 14. - 20. Januar 2022 - SLF", "Wochenbericht 14. - 20. Januar 2022"),
+    ):
         found = page_metadata(load_html(page(title)), "http://127.0.0.1/news.php?id=5")
-        assert found.title == "Napa Co. enters exclusive agreement"
+        assert found.title == headline
+    # A page's one <h1> is its headline, whatever its <title> holds.
+    h1 = page("Bundespolizei - Aktuelles - Bereits 9.087 Feststellungen").replace(
+        "<font size=4><b>Bundespolizei</b></font>", "<h1>Bereits 9.087 Feststellungen</h1>")
+    assert page_metadata(load_html(h1), "http://127.0.0.1/a").title == "Bereits 9.087 Feststellungen"
