@@ -1196,6 +1196,8 @@ def _instant(value: str) -> datetime | None:
 
 #: A domain name as a page's title, or a part of it ("example.com").
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+#: What stands around a <title>'s part besides its words ("mediaarchitecture.de //").
+_TITLE_MARKS = " /|-\u2013\u2014\u00bb\u00ab:\u00b7"
 
 
 def _headline(tree: Any) -> str | None:
@@ -1212,7 +1214,7 @@ def _headline(tree: Any) -> str | None:
     if not parts or title != next((part for part in parts if part and "." not in part), whole):
         return title  # a headline of the page's markup (its one <h1>), or none here
     for part in parts:
-        if part and part.strip() and not _DOMAIN.fullmatch(part.strip(" /|-–—»«:·")):
+        if part and part.strip() and not _DOMAIN.fullmatch(part.strip(_TITLE_MARKS)):
             return part.strip()
     return title
 
