@@ -75,11 +75,14 @@ TRACKING_PREFIXES = ("utm_",)
 #: ``?source=reuters`` may choose content, and stay.
 FEED_REFERRALS = frozenset({"ref", "eref", "src", "source", "from", "via", "partner", "emc"})
 _FEED_VALUE = re.compile(r"(?:rss|atom|feed)", re.IGNORECASE)
-#: Parameters that hold a session id when their value looks like one (_SESSION_VALUE):
-#: phpBB's and vBulletin's ``sid=`` / ``s=`` (``?t=5&sid=<32 hex>``); ``?sid=5`` may choose a
-#: section, and stays.
-SESSION_NAMED = frozenset({"sid", "s", "sessionid", "session_id", "sessid", "sess"})
-_SESSION_VALUE = re.compile(r"[0-9a-f]{32}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[0-9A-Za-z]{20,64}")
+#: Parameters that hold a session id when their value looks like one: phpBB's and
+#: vBulletin's ``sid=`` / ``s=`` of 32 hexadecimal digits (an MD5: ``?t=5&sid=<32 hex>``;
+#: ``?sid=5`` may choose a section, and an image's or a PDF's ``s=`` of 40 is its
+#: signature, and stay), and those named so of 20 to 64 letters and digits mixed.
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_TOKEN = re.compile(r"(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[0-9A-Za-z]{20,64}")
+SESSION_NAMED = {"sid": _MD5, "s": _MD5, "sessionid": _TOKEN, "session_id": _TOKEN,
+                 "sessid": _TOKEN}
 #: A Java servlet's session id, in the path (``/story.html;jsessionid=51A2...``, or
 #: ``;sessionid=``) or after a parameter (``?id=5;jsessionid=51A2...``); ASP.NET's cookieless
 #: session in the path (``/(S(lit3py55t21z5v55vlm25s55))/article.aspx``, ``/(X(1)S(...))/``).
@@ -189,8 +192,8 @@ def _is_dropped_param(param: str) -> bool:
         return True
     if key in FEED_REFERRALS:
         return bool(_FEED_VALUE.match(unquote_plus(value)))
-    if key in SESSION_NAMED:
-        return _SESSION_VALUE.fullmatch(unquote_plus(value)) is not None
+    if (session := SESSION_NAMED.get(key)) is not None:
+        return session.fullmatch(unquote_plus(value)) is not None
     return key == "amp" or (key == "outputtype" and unquote_plus(value).lower() == "amp")
 
 

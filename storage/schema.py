@@ -249,7 +249,7 @@ def _sessions_dropped(conn: sqlite3.Connection) -> None:
 #: The articles whose address (or entry's) may hold a session id of migration 27.
 _MAY_HOLD_SESSION = " AND (" + " OR ".join(
     f"lower({column}) LIKE '%{mark}%'" for column in ("url", "entry_url")
-    for mark in ("sid", "sess", "/(", "zenid", "bv_")) + ")"
+    for mark in ("sid", "sess", "/(", "zenid", "bv_", "s=")) + ")"
 
 
 def _known_anew(

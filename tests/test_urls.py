@@ -185,6 +185,11 @@ def test_no_two_addresses_share_an_identity_and_canonical_urls_are_stable() -> N
         ("http://x.example/news.php?sid=5&id=3", "http://x.example/news.php?sid=5&id=3"),
         ("http://x.example/?s=internationalization", "http://x.example/?s=internationalization"),
         ("http://x.example/(1)/story", "http://x.example/(1)/story"),
+        # ...nor a PDF's or an image's signature (40 hex digits, or mixed).
+        ("http://x.example/doi/pdf/10.1002/x?s=0123456789abcdef0123456789abcdef01234567",
+         "http://x.example/doi/pdf/10.1002/x?s=0123456789abcdef0123456789abcdef01234567"),
+        ("http://x.example/img.jpg?w=700&s=0dkY6HxMQ296HEwQI6B7ug",
+         "http://x.example/img.jpg?w=700&s=0dkY6HxMQ296HEwQI6B7ug"),
         ("https://x.example/caf\u00e9?q=\u00e9t\u00e9", "https://x.example/caf%C3%A9?q=%C3%A9t%C3%A9"),
         ("https://b\u00fccher.example/a", "https://xn--bcher-kva.example/a"),
         ("https://x.example", "https://x.example/"),
@@ -744,7 +749,8 @@ def test_articles_stored_under_a_session_id_are_known_by_their_new_address(
     monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:26])
     stored = ["http://x.example/news_lang.php?ArtNr=1001&osCsid=0bc715aa9e0c3b1e2f2d2a2f1c2b3a4d",
               "http://x.example/(S(lit3py55t21z5v55vlm25s55))/article.aspx?id=3",
-              "http://x.example/news.php?sid=5&id=3"]
+              "http://x.example/news.php?sid=5&id=3",
+              "http://x.example/showthread.php?t=5&s=6f2c1d3e4a5b6c7d8e9f0a1b2c3d4e5f"]
     with open_store(store_location) as old:
         old.sync_sources([SourceSpec("http://x.example/", 600, "X")], now)
         source_id = old.sources()[0].id
@@ -756,7 +762,8 @@ def test_articles_stored_under_a_session_id_are_known_by_their_new_address(
     monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS)
     with open_store(store_location) as new:
         listed = ["http://x.example/news_lang.php?ArtNr=1001",
-                  "http://x.example/article.aspx?id=3", "http://x.example/news.php?sid=5&id=3"]
+                  "http://x.example/article.aspx?id=3", "http://x.example/news.php?sid=5&id=3",
+                  "http://x.example/showthread.php?t=5"]
         known = new.known_articles(listed)
         assert [known[url].article_id for url in listed] == ids
 
