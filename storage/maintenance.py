@@ -41,17 +41,20 @@ class MaintenanceMixin:
                 ids = [row[0] for row in self.db.execute(
                     "SELECT id FROM articles WHERE fetched < ? AND text != ''"
                     " ORDER BY fetched LIMIT ?", [stamp, size])]
+                done = 0
                 if ids:
                     marks = ", ".join("?" * len(ids))
-                    self.db.execute(
+                    # text != '' again: another process's prune (PostgreSQL) may have taken
+                    # some since they were read.
+                    done = self.db.execute(
                         f"""
                         UPDATE articles SET text = '', extraction_note =
                             COALESCE(extraction_note || '; ', '') || 'text pruned'
-                        WHERE id IN ({marks})
+                        WHERE id IN ({marks}) AND text != ''
                         """,
                         ids,
-                    )
-            pruned += len(ids)
+                    ).rowcount
+            pruned += done
             if len(ids) < size:
                 break
         with self.db.atomic():

@@ -106,14 +106,28 @@ _LEADING_VOWELS: Final = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u
 def grapheme_start(text: str, at: int) -> int:
     """``at``, moved back to where the letter it falls in starts: not before a mark that
     belongs to the letter before it (a Thai vowel sign, an Indic vowel sign, an accent), nor
-    inside an Indic conjunct (after a virama) or a joined emoji, nor after a Thai or Lao
-    vowel written ahead of its consonant. A snippet or a subject cut at a code point ended
+    inside an Indic conjunct (after a virama), a joined emoji or a flag, nor after a Thai or
+    Lao vowel written ahead of its consonant. A snippet or a subject cut at a code point ended
     "ทางสายเล…" for สายเลือด, its vowel sign left out."""
     while 0 < at < len(text):
         char, before = text[at], text[at - 1]
         if (unicodedata.category(char)[0] == "M" or char == "\u200d" or before == "\u200d"
-                or unicodedata.combining(before) == 9 or before in _LEADING_VOWELS):
+                or unicodedata.combining(before) == 9 or before in _LEADING_VOWELS
+                or _second_of_a_flag(text, at)):
             at -= 1
         else:
             break
     return at
+
+
+def _second_of_a_flag(text: str, at: int) -> bool:
+    """Whether ``text[at]`` is the second regional indicator of a flag (🇺🇸: two letters)."""
+    if not _REGIONAL <= text[at] <= _REGIONAL_LAST:
+        return False
+    run = 0
+    while at - run - 1 >= 0 and _REGIONAL <= text[at - run - 1] <= _REGIONAL_LAST:
+        run += 1
+    return run % 2 == 1
+
+
+_REGIONAL, _REGIONAL_LAST = "\U0001f1e6", "\U0001f1ff"

@@ -84,8 +84,18 @@ class Store(
     @property
     def removed(self) -> bool:
         """Whether nothing is at the path of the file opened any more (removed or moved away,
-        not replaced): started again, newswatch would make a new, empty database there."""
-        return self._file is not None and _identity(self.path) is None
+        not replaced): started again, newswatch would make a new, empty database there. Not
+        a path that cannot be looked at (a stale NFS handle, an I/O error, a permission):
+        started again, newswatch may find its file there."""
+        if self._file is None or self.path is None:
+            return False
+        try:
+            os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return False
 
     def durable(self) -> None:
         """Sync the write-ahead log (it holds every commit since the last checkpoint), or the

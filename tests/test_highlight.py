@@ -396,6 +396,10 @@ def test_a_snippet_never_cuts_a_letter_from_its_marks(text: str) -> None:
 def test_a_subject_cut_keeps_whole_letters() -> None:
     from alerts.compose import shorten
 
+    flags = "\U0001f1fa\U0001f1f8\U0001f1ec\U0001f1e7\U0001f1eb\U0001f1f7 three flags"
+    for limit in range(2, 8):  # a flag is two letters: never one of them alone
+        assert len(shorten(flags, limit).removesuffix("…")) % 2 == 0
+
     thai = MARKED_TEXTS[0]
     for limit in range(3, len(thai)):
         cut = shorten(thai, limit).removesuffix("…")

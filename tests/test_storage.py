@@ -217,6 +217,34 @@ def test_prune_goes_by_batches_oldest_first_and_within_a_limit(store, backend) -
         assert "articles_unpruned" in str(plan)
 
 
+@pytest.mark.parametrize("code", ["ENOENT", "ESTALE", "EIO", "EACCES"])
+def test_a_database_file_is_removed_only_when_nothing_is_at_its_path(
+    db_path: Path, monkeypatch, code: str
+) -> None:
+    """A removed file stops the daemon for good (exit 2, not restarted: it would start on an
+    empty database); a path that cannot be looked at (a stale NFS handle, an I/O error, a
+    permission) was taken for one, and the daemon stayed down where a restart could find
+    its file (a review)."""
+    import errno
+    import os
+
+    import storage.store
+
+    real = os.stat
+
+    def failing(path, *args, **kwargs):
+        if str(path) == str(db_path):
+            number = getattr(errno, code)
+            raise (FileNotFoundError if code == "ENOENT" else OSError)(
+                number, os.strerror(number), str(path))
+        return real(path, *args, **kwargs)
+
+    with Store.open(db_path) as store:
+        assert not store.removed
+        monkeypatch.setattr(storage.store.os, "stat", failing)
+        assert store.lost and store.removed == (code == "ENOENT")
+
+
 def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
     """A backup copied (cp) over the file of a running daemon: same file, other pages. Its
     queries failed with "database disk image is malformed" at every tick, and it ran on; the
