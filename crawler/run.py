@@ -33,10 +33,19 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
 def install_reactor() -> None:
-    """Install Twisted's asyncio reactor; call before anything imports the reactor."""
+    """Install Twisted's asyncio reactor; call before anything imports the reactor.
+
+    Its timers go by the monotonic clock, as asyncio's do: Twisted's go by the wall clock,
+    so a clock set back a day (an NTP correction, a hand-set clock) held a request's
+    timeout (Scrapy's, a reactor.callLater) for that day, its crawl never ending and the
+    daemon polling nothing more; set forward (a VM resumed), every request in flight timed
+    out at once (a review)."""
     from scrapy.utils.reactor import install_reactor as _install
 
     _install(REACTOR)
+    from twisted.internet import reactor
+
+    reactor.seconds = time.monotonic  # type: ignore[method-assign, misc]
 
 
 @dataclass(eq=False)

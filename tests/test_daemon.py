@@ -591,3 +591,36 @@ def test_a_crawl_asked_for_as_the_stop_comes_polls_nothing(site, tmp_path, when)
     store = open_store(database)
     assert [source.url for source in store.due_sources(datetime.now(UTC))] == [
         site.url("/feeds/world.rss")]
+
+
+def test_the_reactors_timers_go_by_the_monotonic_clock() -> None:
+    """Twisted's timers went by the wall clock: set back a day, the clock held a request's
+    timeout (Scrapy's reactor.callLater) for that day, the crawl never ended and the daemon
+    polled nothing more; set forward, every request in flight timed out at once (a review,
+    with libfaketime). Twisted's wall clock is set back a day here just after a timer of
+    0.2 s is set: it still fires in 0.2 s."""
+    import subprocess
+    import sys
+
+    script = """
+import os, threading, time
+from crawler.run import install_reactor
+install_reactor()
+from twisted.internet import reactor
+from twisted.internet.base import ReactorBase
+back = [0.0]
+ReactorBase.seconds = staticmethod(lambda: time.time() - back[0])  # Twisted's wall clock
+threading.Timer(5, lambda: os._exit(3)).start()  # still waiting: the timer went by it
+start = time.monotonic()
+reactor.callLater(0.2, reactor.stop)
+back[0] = 86400.0  # the clock set back a day
+reactor.run(installSignalHandlers=False)
+print(round(time.monotonic() - start, 1), reactor.seconds is time.monotonic)
+os._exit(0)
+"""
+    root = Path(__file__).parent.parent
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    elapsed, monotonic = done.stdout.split()
+    assert float(elapsed) < 5 and monotonic == "True", done.stdout
