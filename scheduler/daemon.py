@@ -315,6 +315,7 @@ class Daemon:
             next_run_time=now + HOUSEKEEPING_DELAY,
             **{**options, "seconds": HOUSEKEEPING_EVERY.total_seconds()},
         )
+        self._behind_the_database()
         scheduler.start()
         self.scheduler = scheduler
         self._watch_clock()
@@ -349,6 +350,25 @@ class Daemon:
             "%d poll(s) could not be recorded (%s): no polls for %.0f s", unrecorded,
             crawled.storage_error, pause,
         )
+
+    def _behind_the_database(self) -> None:
+        """At start: a clock behind the last poll the database holds was set back while the
+        daemon was stopped (a reboot that mended a clock ahead): what was due by the old
+        clock is due now, as after a step seen while running (_watch_clock). Before, the
+        sources' next polls and the digest times waited as long as the clock went back: no
+        polls for a day after a day's step, that day's digest skipped (a review)."""
+        try:
+            now = self.pipeline.clock()
+            latest = self.pipeline.store.latest_poll()
+            if latest is None or (latest - now).total_seconds() <= CLOCK_STEP_SECONDS:
+                return
+            logger.warning("the clock is %.0f s behind the last poll the database holds (%s): "
+                           "what was due is due now",
+                           (latest - now).total_seconds(), latest.isoformat(timespec="seconds"))
+            self.pipeline.store.due_now(now)
+        except Exception:
+            self.failures += 1
+            logger.exception("rescheduling after the clock went back failed")
 
     def _watch_clock(self) -> None:
         """Every tick, by the monotonic clock: after a step back of the wall clock, what was

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .articles import LISTED_BEFORE
-from .clock import to_iso
+from .clock import from_iso, to_iso
 from .errors import StorageError
 from .outbox import prune_bodies
 
@@ -65,6 +65,12 @@ class MaintenanceMixin:
             self.db.execute("DELETE FROM skipped_urls WHERE seen < ? AND reason != ?",
                             [stamp, LISTED_BEFORE])
         return pruned
+
+    def latest_poll(self) -> datetime | None:
+        """When the last poll of any source was made, as the clock then said (a clock set
+        back while newswatch was stopped leaves it ahead of now: see scheduler.daemon)."""
+        row = self.db.execute("SELECT max(last_fetch) FROM sources").fetchone()
+        return from_iso(row[0]) if row and row[0] else None
 
     def due_now(self, now: datetime) -> int:
         """The clock went back: every source whose next poll, and every email whose next

@@ -414,6 +414,10 @@ class Upkeep(Protocol):
         """The clock went back: the polls and sends scheduled after ``now`` are due now."""
         ...
 
+    def latest_poll(self) -> datetime | None:
+        """When the last poll of any source was made, as the clock then said."""
+        ...
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log back and refresh the planner."""
         ...

@@ -624,3 +624,29 @@ os._exit(0)
     assert done.returncode == 0, done.stderr
     elapsed, monotonic = done.stdout.split()
     assert float(elapsed) < 5 and monotonic == "True", done.stdout
+
+
+def test_a_clock_set_back_while_the_daemon_was_stopped_leaves_nothing_waiting(
+    site, workdir, wait
+) -> None:
+    """The daemon ran with the clock a day ahead, then the machine started again with the
+    right time: the source's next poll (and the digest times) stayed a day away, no polls
+    and no alerts for that day (a review, with libfaketime). At start, a clock behind the
+    last poll the database holds makes what was due due now."""
+    import sqlite3
+
+    feed = site.url("/feeds/world.rss")
+    workdir.write_config(sources=[{"url": feed, "every": "1h"}])
+    assert workdir.newswatch("crawl").returncode == 0
+    ahead = datetime.now(UTC) + timedelta(days=1)
+    with sqlite3.connect(workdir.database) as db:  # as the clock a day ahead left them
+        db.execute("UPDATE sources SET last_fetch = ?, next_due = ?",
+                   [ahead.isoformat(), (ahead + timedelta(hours=1)).isoformat()])
+    polls = len(site.requests_for("/feeds/world.rss"))
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: len(site.requests_for("/feeds/world.rss")) > polls, 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert "the clock is " in daemon.output() and "behind the last poll the database holds" \
+        in daemon.output()
