@@ -79,6 +79,9 @@ class AlertItem:
     # topic it had not matched before); None for a new article.
     updated: datetime | None = None
     story_id: int | None = None  # its story (digests count stories, not their copies)
+    #: When newswatch found it: shown where it has no date ("found 6 Dec 2026 10:10 UTC";
+    #: a date ahead of now is none, and "date unknown" said nothing).
+    fetched: datetime | None = None
 
     @property
     def story(self) -> tuple[str, int]:
@@ -226,6 +229,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     also_on = ", ".join(shorten(name, MAX_NAME) for name in _names(item.also_on))
     source = shorten(one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
+    if item.published is None and item.fetched is not None:
+        published = f"found {format_when(item.fetched, tz)}"
     updated = _updated(item, tz)
     return {
         "title_segments": title_segments,

@@ -98,6 +98,7 @@ def alert_item(
         also_on=also_on,
         updated=updated,
         story_id=story_id,
+        fetched=article.fetched,
     )
 
 

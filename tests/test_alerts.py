@@ -269,6 +269,16 @@ def test_compose_several_articles_newest_first_unknown_last() -> None:
     assert set(mail.items) == {(1, 1), (2, 1), (3, 1)}
 
 
+def test_an_undated_article_says_when_it_was_found() -> None:
+    """A date ahead of now (a CMS a day ahead, a UTC+14 time written as GMT) is no date: the
+    alert said "date unknown" where `search` said when it was fetched (a review)."""
+    found = item(1, published=None, fetched=NOW - timedelta(minutes=5))
+    mail = compose("r@example.test", [found], NOW)
+    for body in (mail.text, mail.html):
+        assert "found 25 Nov 2026 13:55 UTC" in body and "date unknown" not in body
+    assert "date unknown" in compose("r@example.test", [item(1, published=None)], NOW).text
+
+
 def test_compose_subject_stays_short() -> None:
     topics = tuple(f"a rather long topic name number {n}" for n in range(12))
     mail = compose("r@example.test", [item(1, topics=topics), item(2, topics=topics)], NOW)
