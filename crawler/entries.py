@@ -104,6 +104,9 @@ class Entry:
     guid_address: str = ""
     #: The title of the feed that lists it (its blog's name, for an untitled item).
     channel: str = ""
+    #: Its source's poll before the one that listed it, when it was deferred then (see
+    #: _since).
+    since: datetime | None = None
 
 
 def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
@@ -354,6 +357,10 @@ class EntriesMixin:
                                    exc)
         unlisted = [_entry(source, d) for d in waiting
                     if d.url not in listed and d.url not in aliases]
+        # Listed again: found first at the poll it was deferred at, whose "since" it keeps.
+        first = {d.url: d.since for d in waiting if d.url in listed and d.since is not None}
+        if first:
+            entries = [replace(e, since=first[e.url]) if e.url in first else e for e in entries]
         if unlisted:
             # Debug: `status` lists them; at every poll of a host that makes us wait, this
             # line was most of the log (320 times in half an hour for one source).
@@ -655,7 +662,8 @@ class EntriesMixin:
 
     def _add(self, entry: Entry, article: Article) -> None:
         article = replace(article, title=visible(article.title), text=visible(article.text),
-                          summary=article.summary and visible(article.summary))
+                          summary=article.summary and visible(article.summary),
+                          since=_since(entry))
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,
@@ -743,7 +751,16 @@ def _deferred(entry: Entry) -> DeferredEntry:
         linked=entry.linked,
         baseline=entry.baseline,
         content=feed.content,
+        since=_since(entry),
     )
+
+
+def _since(entry: Entry) -> datetime | None:
+    """The poll of its source before the one that listed ``entry`` (None on a first poll):
+    an article published after it is news, however old (watchlist.match)."""
+    if entry.since is not None:
+        return entry.since
+    return entry.source.last_success if entry.source.polled else None
 
 
 def _entry(source: Source, deferred: DeferredEntry) -> Entry:
@@ -759,7 +776,8 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         guid=deferred.guid,
         content=deferred.content,
     )
-    return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline)
+    return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
+                 since=deferred.since)
 
 
 #: When a page's text is a part of its feed's text (_part_of): the feed's has this many

@@ -42,6 +42,7 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
         source_url=row["source_url"],
         story_id=row.get("story_id"),
         updated=from_iso(row.get("updated")),
+        since=from_iso(row.get("since")),  # schema 30
     )
 
 
@@ -165,14 +166,17 @@ class ArticlesMixin:
                 existing = self._article_by_identity(identity)
         new_id = None
         if existing is None:
+            # since (schema 30) only when known: the tests' databases of older schemas
+            # take today's articles.
+            since = ", since" if article.since is not None else ""
             cursor = self.db.execute(
-                """
+                f"""
                 INSERT INTO articles (url, entry_url, source_id, title, text, author,
                                       published, fetched, extraction, extraction_note,
-                                      baseline, source, identity, updated)
+                                      baseline, source, identity, updated{since})
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                         (SELECT COALESCE(name, url) FROM sources WHERE id = ?) || ' ' || ?,
-                        ?, ?)
+                        ?, ?{", ?" if since else ""})
                 ON CONFLICT DO NOTHING
                 """,
                 [
@@ -191,6 +195,7 @@ class ArticlesMixin:
                     urlsplit(article.url).hostname or "",
                     identity,
                     to_iso(article.updated),
+                    *([to_iso(article.since)] if since else []),
                 ],
             )
             new_id = cursor.lastrowid if cursor.rowcount else None
@@ -273,15 +278,18 @@ class ArticlesMixin:
             """
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
-                                          guid, linked, baseline, content)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          guid, linked, baseline, content, since)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 attempts = attempts + excluded.attempts, last_error = excluded.last_error,
                 source_id = excluded.source_id, link = excluded.link, title = excluded.title,
                 summary = excluded.summary, published = excluded.published,
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
                 linked = excluded.linked, baseline = excluded.baseline,
-                content = excluded.content
+                content = excluded.content,
+                since = CASE WHEN deferred_entries.since IS NULL
+                                  OR excluded.since < deferred_entries.since
+                             THEN excluded.since ELSE deferred_entries.since END
             """,
             [
                 entry.url,
@@ -299,6 +307,7 @@ class ArticlesMixin:
                 int(entry.linked),
                 int(entry.baseline),
                 entry.content,
+                to_iso(entry.since),
             ],
         )
         row = self.db.execute(
@@ -312,7 +321,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT url, source_id, link, title, summary, published, author, updated, guid,
-                   linked, baseline, content
+                   linked, baseline, content, since
             FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
             ORDER BY first_seen, url
             """,
@@ -332,6 +341,7 @@ class ArticlesMixin:
                 linked=bool(row["linked"]),
                 baseline=bool(row["baseline"]),
                 content=row["content"],
+                since=from_iso(row["since"]),
             )
             for row in rows
         ]

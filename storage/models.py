@@ -47,6 +47,7 @@ class Source:
     # whose page listed no article links has been read, and what it lists later is new.
     answered: bool = False
     every_default: bool = False  # polled every crawl.every, whatever it becomes
+    last_success: datetime | None = None  # its last poll answered (None: never)
 
     @property
     def label(self) -> str:
@@ -103,6 +104,9 @@ class Article:
     # The feed's summary of a page's article: its text instead, should the page prove to be
     # another article's too (an interstitial, such as a consent page, that both reached).
     summary: str | None = None
+    # Its source's poll before the one that found it: published after it, it is news, even
+    # older than alerts.lookback (the daemon stopped for a long weekend, a site down).
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class DeferredEntry:
     linked: bool = False  # found as a link on a page (no summary to fall back on)
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
     content: str = ""  # the feed's full text of it (HTML), beside the summary
+    since: datetime | None = None  # its source's poll before the one that listed it
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ class StoredArticle:
     # The other sources that listed it (name, URL), where matching needs them: a topic
     # limited to one of them matches it too (storage: article_sources).
     also_from: tuple[tuple[str, str], ...] = ()
+    since: datetime | None = None  # its source's poll before the one that found it
 
 
 @dataclass(frozen=True)

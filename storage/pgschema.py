@@ -397,4 +397,9 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _marks_rewritten,
     # 29: the articles not pruned yet (see storage.schema).
     "CREATE INDEX articles_unpruned ON articles(fetched) WHERE text <> ''",
+    # 30: the source's poll before the one that found it (see storage.schema).
+    """
+    ALTER TABLE articles ADD COLUMN since TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN since TEXT
+    """,
 )

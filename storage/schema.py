@@ -646,4 +646,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 29: the articles whose text is not pruned yet, by fetch time (MaintenanceMixin.prune
     # read the whole table, texts included, each hour).
     "CREATE INDEX articles_unpruned ON articles(fetched) WHERE text != ''",
+    # 30: an article's (and a deferred entry's) source's poll before the one that found it:
+    # published after it, it is news, however old (the daemon stopped for a long weekend).
+    """
+    ALTER TABLE articles ADD COLUMN since TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN since TEXT;
+    """,
 )

@@ -537,6 +537,19 @@ def deferred(source_id: int, slug: str, **fields) -> DeferredEntry:
                          published=NOW - timedelta(hours=1), author="Staff", **fields)
 
 
+def test_a_deferred_entry_keeps_the_poll_before_the_one_that_first_listed_it(store) -> None:
+    """Its source's poll before the one that listed it (schema 30): an article published
+    after it is news however old; deferred again at a later poll, the first is kept."""
+    source_id = add_source(store)
+    first = deferred(source_id, "storm", since=NOW - timedelta(days=3))
+    store.defer_entry(first, "page answered HTTP 503", NOW)
+    store.defer_entry(replace(first, since=NOW - timedelta(minutes=15)), "HTTP 503", NOW)
+    [kept] = store.deferred_entries(source_id)
+    assert kept.since == NOW - timedelta(days=3)
+    found = store.add_article(replace(article(source_id, "storm"), since=kept.since))
+    assert store.article(found).since == NOW - timedelta(days=3)
+
+
 def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
     a = add_source(store, "https://a.example/feed")
     b = add_source(store, "https://b.example/feed")

@@ -651,3 +651,37 @@ def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site,
     time.sleep(0.5)
     assert len(mail.wait_for(1)) == 1
     assert "unavailable" not in workdir.newswatch("status").stdout
+
+
+def test_the_news_of_a_long_stop_alerts_when_the_daemon_is_back(site, mail, workdir):
+    """The daemon stopped for a long weekend (or the site down for days): what its sources
+    published meanwhile was older than alerts.lookback when they were polled again, stored
+    and never alerted. Published after its source's poll before the one that found it, it
+    is news however old; what it had before stays out of the inbox."""
+    import sqlite3
+
+    def dated(title: str, path: str, ago: timedelta) -> str:
+        site.serve(path, article_page(title, site.url(path)),
+                   content_type="text/html; charset=utf-8")
+        written = item(title, site.url(path))
+        when = format_datetime(datetime.now(UTC).replace(microsecond=0) - ago, usegmt=True)
+        return written.replace(written.split("<pubDate>")[1].split("</pubDate>")[0], when)
+
+    older = dated("Harbour pilots strike over rotas last week", "/pilots-week", timedelta(days=5))
+    feed = site.serve("/weekend.rss", rss(site, [older]))
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    # That poll was three days ago: the daemon stopped since.
+    with sqlite3.connect(workdir.database) as db:
+        stopped = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [stopped, stopped])
+    meanwhile = dated("Harbour closed by the storm on Saturday", "/storm", timedelta(days=2.5))
+    before = dated("Harbour dues raised before the weekend", "/dues", timedelta(days=4))
+    site.serve("/weekend.rss", rss(site, [meanwhile, before, older]))
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "2 new article(s)" in result.stdout, result.stdout
+    [message] = mail.wait_for(1)
+    assert "Harbour closed by the storm on Saturday" in message["Subject"]
+    time.sleep(0.5)
+    assert len(mail.messages) == 1  # not the one published before the stop

@@ -261,6 +261,11 @@ class _Field:
         return tuple(spans), tuple(sorted(words, key=_casefold))
 
 
+#: How long before its source's previous poll an article found now may have been published
+#: and still be news (a feed that lists an item late): see match_articles.
+SINCE_MARGIN = timedelta(hours=1)
+
+
 def match_articles(
     articles: Sequence[StoredArticle],
     topics: Sequence[Topic],
@@ -302,7 +307,11 @@ def match_articles(
     for article_id in sorted(topics_of):
         article = by_id[article_id]
         when = article.published or article.fetched
-        alert = when >= horizon and not article.baseline
+        # Published after its source's poll before the one that found it: news, however old
+        # (the daemon stopped for a long weekend, the site down for days: its articles of
+        # those days were stored and never alerted). An hour's margin for a feed's lag.
+        since = article.since - SINCE_MARGIN if article.since is not None else horizon
+        alert = when >= min(horizon, since) and not article.baseline
         title, text = _Field(article.title), _Field(article.text)
         title_cache, text_cache = title.by_terms, text.by_terms
         for topic_id in topics_of[article_id]:
