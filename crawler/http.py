@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
+from OpenSSL import SSL
 from scrapy import Request, Spider
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -28,6 +29,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 
 from .discover import sniff
@@ -164,6 +166,8 @@ def describe_failure(failure: Failure) -> str:
             f"{type(exc).__name__}: download cancelled — the body exceeded the size limit "
             "(crawl.max_size), or newswatch was stopping"
         )
+    if (underlying := _transport_failure(exc)) is not None:
+        return underlying
     text = str(exc).strip() or type(exc).__name__
     # Scrapy's own words name its setting and the whole request or response: "Expected to
     # receive 12582923 bytes which is larger than download max size (5000000) in request
@@ -176,6 +180,40 @@ def describe_failure(failure: Failure) -> str:
         return (f"the body, decompressed, is larger than crawl.max_size "
                 f"({int(size.group(1)):,} bytes)")
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+def _transport_failure(exc: BaseException | None) -> str | None:
+    """What a failure of TLS or of the connection under an HTTP request (Twisted's reasons,
+    which Scrapy's DownloadFailedError gives as the repr of a list of Failures) says, in
+    words: "[<twisted.python.failure.Failure OpenSSL.SSL.Error: [('SSL routines', '',
+    'certificate verify failed')]>]" was the whole of a source's last error."""
+    if exc is None:
+        return None
+    reasons = getattr(exc.__cause__, "reasons", None) or getattr(exc, "reasons", None)
+    for reason in reasons or ():
+        value = getattr(reason, "value", reason)
+        if isinstance(value, SSL.Error):
+            said = "; ".join(str(part[-1]) for part in (value.args[0] if value.args else ())
+                             if isinstance(part, tuple) and part and part[-1]) or str(value)
+            return f"TLS failed: {said}{_TLS_HINTS.get(said, '')}"
+        if type(value).__name__ == "VerificationError":  # service_identity: another name
+            return f"TLS failed: the certificate is for another name ({value})"
+        if isinstance(value, ConnectionLost | ConnectionDone):
+            return "the connection was closed before the whole answer came"
+    return None
+
+
+#: What a TLS failure means, where OpenSSL's words do not say it.
+_TLS_HINTS = {
+    "certificate verify failed": (
+        " (expired, not yet valid, self-signed, for another name or from an authority this "
+        "machine does not trust; crawl.verify_tls = false fetches such sites anyway)"),
+    "wrong version number": " (the server does not speak TLS there: plain HTTP on an https:// "
+                            "address?)",
+    "tlsv1 alert protocol version": " (the server speaks only a TLS version too old to use)",
+    "unsupported protocol": " (the server speaks only a TLS version too old to use)",
+    "tlsv1 unrecognized name": " (the server does not know the name asked for)",
+}
 
 
 #: Scrapy's message for a body whose announced size exceeds DOWNLOAD_MAXSIZE.

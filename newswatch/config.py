@@ -300,6 +300,7 @@ def _crawl(table: _Table, every: int, problems: list[str]) -> CrawlSettings:
         per_host=table.get("per_host", INT),
         retries=table.get("retries", INT),
         obey_robots=table.get("obey_robots", BOOL),
+        verify_tls=table.get("verify_tls", BOOL),
         workers=table.maybe("workers", INT),
     )
 

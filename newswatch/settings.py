@@ -93,6 +93,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "int", 2, "retries of a request that failed on the network or 5xx (0 to 10)"
         ),
         "obey_robots": Setting("bool", True, "obey robots.txt when fetching article pages"),
+        "verify_tls": Setting(
+            "bool", True, "check the certificates of the sites fetched over HTTPS"
+        ),
         "workers": Setting(
             "int",
             None,
