@@ -81,6 +81,9 @@ MAX_UPDATES = 20
 #: How many of a feed's recent items dated anew at one poll, titles unchanged, and more than
 #: half of them, make its dates the feed's clock (see EntriesMixin.fresh_entries)...
 REDATED_AT_ONCE = 3
+#: How long a stop (of the daemon, of a site) is caught up after: what a source published
+#: since its poll before, if that was at most this long ago, alerts however old (see _since).
+CATCH_UP = timedelta(days=7)
 #: ... dated within this of one another.
 REDATED_WITHIN = timedelta(minutes=1)
 
@@ -533,7 +536,8 @@ class EntriesMixin:
         page refused unsent while its host waits is not given up: the wait is bounded)."""
         try:
             with self.report.timed("store"):
-                made = self.store.defer_entry(_deferred(entry), why, self.clock(), attempted)
+                made = self.store.defer_entry(_deferred(entry, self.clock()), why, self.clock(),
+                                              attempted)
         except StorageError as exc:
             # A nearly full disk: one line, not Scrapy's traceback a page. Unrecorded, the
             # poll keeps no validators: its next one lists the entry again.
@@ -663,7 +667,7 @@ class EntriesMixin:
     def _add(self, entry: Entry, article: Article) -> None:
         article = replace(article, title=visible(article.title), text=visible(article.text),
                           summary=article.summary and visible(article.summary),
-                          since=_since(entry))
+                          since=_since(entry, self.clock()))
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,
@@ -735,7 +739,7 @@ _EXTRACTION: dict[Method, Extraction] = {
 }
 
 
-def _deferred(entry: Entry) -> DeferredEntry:
+def _deferred(entry: Entry, now: datetime) -> DeferredEntry:
     """What storage keeps of a deferred entry."""
     feed = entry.feed
     return DeferredEntry(
@@ -751,16 +755,19 @@ def _deferred(entry: Entry) -> DeferredEntry:
         linked=entry.linked,
         baseline=entry.baseline,
         content=feed.content,
-        since=_since(entry),
+        since=_since(entry, now),
     )
 
 
-def _since(entry: Entry) -> datetime | None:
-    """The poll of its source before the one that listed ``entry`` (None on a first poll):
-    an article published after it is news, however old (watchlist.match)."""
-    if entry.since is not None:
-        return entry.since
-    return entry.source.last_success if entry.source.polled else None
+def _since(entry: Entry, now: datetime) -> datetime | None:
+    """The poll of its source before the one that listed ``entry`` (None on a first poll,
+    or one longer than CATCH_UP ago: a source removed, deactivated or failing for weeks is
+    new again, its back catalogue no news): an article published after it is news,
+    however old (watchlist.match)."""
+    since = entry.since
+    if since is None and entry.source.polled:
+        since = entry.source.last_success
+    return since if since is not None and since >= now - CATCH_UP else None
 
 
 def _entry(source: Source, deferred: DeferredEntry) -> Entry:

@@ -268,6 +268,8 @@ class Pipeline:
             listing = self.store.listing_sources([a.id for a in batch])
             batch = [replace(a, also_from=tuple(listing[a.id])) if a.id in listing else a
                      for a in batch]
+            if rematch:  # the poll before the one that found it says nothing of it now
+                batch = [replace(a, since=None) for a in batch]
             stories = self.cluster(batch, now, edited=edit)
             laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no

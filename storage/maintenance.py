@@ -69,7 +69,9 @@ class MaintenanceMixin:
     def latest_poll(self) -> datetime | None:
         """When the last poll of any source was made, as the clock then said (a clock set
         back while newswatch was stopped leaves it ahead of now: see scheduler.daemon)."""
-        row = self.db.execute("SELECT max(last_fetch) FROM sources").fetchone()
+        # The active sources': an inactive one polled once while the clock was ahead made
+        # every later start take the clock for set back (a review).
+        row = self.db.execute("SELECT max(last_fetch) FROM sources WHERE active = 1").fetchone()
         return from_iso(row[0]) if row and row[0] else None
 
     def due_now(self, now: datetime) -> int:

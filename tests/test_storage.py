@@ -245,6 +245,17 @@ def test_a_database_file_is_removed_only_when_nothing_is_at_its_path(
         assert store.lost and store.removed == (code == "ENOENT")
 
 
+def test_the_latest_poll_is_an_active_sources(store: Store) -> None:
+    """An inactive source polled once while the clock was a year ahead made every later
+    start of the daemon take the clock for set back, and poll everything at once."""
+    active, gone = (s.id for s in store.sync_sources(
+        [SourceSpec("https://a.example/feed", 600), SourceSpec("https://b.example/feed", 600)], NOW))
+    store.record_fetch(active, FetchOutcome(ok=True, status=200), NOW)
+    store.record_fetch(gone, FetchOutcome(ok=True, status=200), NOW + timedelta(days=365))
+    store.db.execute("UPDATE sources SET active = 0 WHERE id = ?", [gone])
+    assert store.latest_poll() == NOW
+
+
 def test_a_damaged_file_is_a_lost_database(db_path: Path) -> None:
     """A backup copied (cp) over the file of a running daemon: same file, other pages. Its
     queries failed with "database disk image is malformed" at every tick, and it ran on; the

@@ -685,3 +685,59 @@ def test_the_news_of_a_long_stop_alerts_when_the_daemon_is_back(site, mail, work
     assert "Harbour closed by the storm on Saturday" in message["Subject"]
     time.sleep(0.5)
     assert len(mail.messages) == 1  # not the one published before the stop
+
+
+def _dated_item(site, title: str, path: str, ago: timedelta) -> str:
+    site.serve(path, article_page(title, site.url(path)), content_type="text/html; charset=utf-8")
+    written = item(title, site.url(path))
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - ago, usegmt=True)
+    return written.replace(written.split("<pubDate>")[1].split("</pubDate>")[0], when)
+
+
+def test_a_source_back_after_weeks_alerts_no_back_catalogue(site, mail, workdir):
+    """A source removed, deactivated or failing for weeks, back now: what it published in
+    those weeks is no news (it flooded the inbox with two months of a feed): caught up only
+    after a stop of a week at most (CATCH_UP); alerts.lookback still applies."""
+    import sqlite3
+
+    feed = site.serve("/back.rss", rss(site, []))
+    workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    with sqlite3.connect(workdir.database) as db:
+        gone = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [gone, gone])
+    site.serve("/back.rss", rss(site, [
+        _dated_item(site, "Harbour reopened this morning", "/reopened", timedelta(hours=3)),
+        _dated_item(site, "Harbour dredging began last month", "/dredging", timedelta(days=30)),
+    ]))
+    assert workdir.newswatch("crawl").returncode == 0
+    [message] = mail.wait_for(1)
+    assert "Harbour reopened this morning" in message["Subject"]
+
+
+def test_an_old_article_another_source_lists_now_does_not_alert_as_news(site, mail, workdir):
+    """An article a source stored a month ago, listed now by another source (a section's
+    feed): matched again for that source's topics, it alerted as news, older than
+    alerts.lookback (the poll before the first source's held no more: a review)."""
+    import sqlite3
+
+    title = "Harbour pilots agree new rota after long dispute"
+    main = site.serve("/main.rss", rss(site, []))
+    desk = site.serve("/desk.rss", rss(site, []))
+    workdir.write_config(
+        sources=[{"url": main, "name": "Main"}, {"url": desk, "name": "Harbour desk"}],
+        topics=[{"name": "Desk", "query": "harbour", "notify": ["desk@test.example"],
+                 "sources": ["Harbour desk"]}], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    story = _dated_item(site, title, "/pilots-rota", timedelta(minutes=30))
+    site.serve("/main.rss", rss(site, [story]))
+    assert workdir.newswatch("crawl").returncode == 0
+    with sqlite3.connect(workdir.database) as db:  # a month passes
+        for column in ("published", "fetched", "since"):
+            db.execute(f"UPDATE articles SET {column} = ?",
+                       [(datetime.now(UTC) - timedelta(days=30)).isoformat()])
+    site.serve("/desk.rss", rss(site, [story.replace(story.split("<pubDate>")[1].split(
+        "</pubDate>")[0], format_datetime(datetime.now(UTC) - timedelta(days=30), usegmt=True))]))
+    assert workdir.newswatch("crawl").returncode == 0
+    time.sleep(1)
+    assert mail.messages == []
