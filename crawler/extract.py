@@ -1213,6 +1213,15 @@ def _headline(tree: Any) -> str | None:
     parts = (found[1], found[2], whole) if found is not None else ()
     if not parts or title != next((part for part in parts if part and "." not in part), whole):
         return title  # a headline of the page's markup (its one <h1>), or none here
+    # The part an <h1> of the page says ("BMJV | Transparenz bei Preisanpassungen", the
+    # headline in one of three; an <h2> is as often the site's name): the site's name comes
+    # first as often as after.
+    headings = [" ".join(h.text_content().split()).casefold()
+                for h in tree.iterfind(".//h1")][:20]
+    said = [part.strip() for part in parts[:2] if part and part.strip()
+            and any(part.strip().casefold() in heading for heading in headings)]
+    if len(said) == 1:
+        return said[0]
     for part in parts:
         if part and part.strip() and not _DOMAIN.fullmatch(part.strip(_TITLE_MARKS)):
             return part.strip()

@@ -848,6 +848,14 @@ def test_an_old_pages_headline_with_a_full_stop_is_its_title_not_the_sites_name(
     ):
         found = page_metadata(load_html(page(title)), "http://127.0.0.1/news.php?id=5")
         assert found.title == headline
+    # The site's name first, the headline in one of the page's <h1>s (bmjv.de's page of
+    # trafilatura's cache): the headline.
+    site_first = page("x").replace("<title>x</title>", "<title>BMJV | Transparenz bei "
+                                   "Preisanpassungen</title>").replace(
+        "<font size=4><b>x</b></font>", "<h1>Bundesministerium</h1><h1>Verbraucherportal</h1>"
+        "<h1>Thema Verbraucherschutz Mehr Transparenz bei Preisanpassungen</h1>")
+    assert page_metadata(load_html(site_first), "http://127.0.0.1/a").title == (
+        "Transparenz bei Preisanpassungen")
     # A page's one <h1> is its headline, whatever its <title> holds.
     h1 = page("Bundespolizei - Aktuelles - Bereits 9.087 Feststellungen").replace(
         "<font size=4><b>Bundespolizei</b></font>", "<h1>Bereits 9.087 Feststellungen</h1>")
