@@ -311,6 +311,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         )
         if via is not None:
             base = replace(base, fetch_url=response.url, via=via)
+        elif moved and moved.startswith("http:") and source.poll_url.startswith("https:"):
+            # From HTTPS to plain HTTP: followed, not kept (one forged answer on the path
+            # made every later poll plain, without a word; a review).
+            logger.warning("source %s redirects permanently to plain HTTP (%s): polled at "
+                           "its https:// address still", source.poll_url, moved)
         elif moved:
             logger.info("source %s moved permanently to %s", source.poll_url, moved)
             base = replace(base, fetch_url=moved, via=f"permanent redirect from {source.poll_url}")

@@ -50,6 +50,12 @@ def certificate(directory: Path, *, days: int) -> tuple[Path, Path]:
 class _Pages(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         base = f"https://127.0.0.1:{self.server.server_port}"
+        if self.path == "/moved.rss":  # to plain HTTP, for good
+            self.send_response(301)
+            self.send_header("Location", self.server.moved_to)  # type: ignore[attr-defined]
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/feed.rss":
             body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News'
                     f"</title><item><title>Harbour closed tonight</title><link>{base}/storm"
@@ -79,6 +85,8 @@ def https_site(request, tmp_path) -> Iterator[tuple[str, Path]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.moved_to = ""  # type: ignore[attr-defined]
+    request.node.https_server = server
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -147,3 +155,20 @@ def test_tls_and_connection_failures_are_said_in_words() -> None:
         "to use)")
     assert describe_failure(failed(ConnectionLost())) == (
         "the connection was closed before the whole answer came")
+
+
+@pytest.mark.parametrize("https_site", [30], indirect=True, ids=["self-signed"])
+def test_a_permanent_redirect_to_plain_http_is_followed_not_kept(https_site, site, workdir,
+                                                                  request):
+    """One 301 from https:// to http:// (one forged answer on the path) made every later
+    poll plain HTTP, without a word (a review): followed for the poll, not kept."""
+    feed, cert = https_site
+    request.node.https_server.moved_to = site.url("/feeds/world.rss")
+    moved = feed.replace("/feed.rss", "/moved.rss")
+    workdir.write_config(sources=[moved])
+    for _ in range(2):
+        result = workdir.newswatch("crawl", SSL_CERT_FILE=str(cert))
+        assert result.returncode == 0 and "1 ok" in result.stdout, result.stdout
+    assert len(site.requests_for("/feeds/world.rss")) == 2  # followed at both polls
+    status = workdir.newswatch("status").stdout
+    assert "permanent redirect" not in status and f"polled at: {site.url('/')}" not in status
