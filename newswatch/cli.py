@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -255,7 +255,8 @@ def _check_smtp(config: Config) -> None:
 def crawl(ctx: click.Context) -> None:
     """Run one full cycle now, then exit.
 
-    Polls every source regardless of its schedule, stores and matches new articles and
+    Polls every source regardless of its schedule (but those that answered 429 or 503 with
+    a Retry-After not over yet), stores and matches new articles and
     delivers the alerts. Exits 0 when the cycle ran, even if some sources failed (they are
     listed); 1 when the database would not take a poll (a full disk: its source stays due);
     2 when the mail server refused the login; 3 when alerts could not be delivered
@@ -277,8 +278,19 @@ def crawl(ctx: click.Context) -> None:
         _sent_journal(config, store)
         sync_config(config, store)
         pipeline = build_pipeline(config, store)
+        # Every source, but those that asked to wait (429 or 503 with Retry-After): a
+        # crawl run from cron requested them again at every run (a review).
+        now = datetime.now(UTC)
+        polled = []
+        for source in store.sources():
+            if (source.last_status in (429, 503) and source.next_due is not None
+                    and source.next_due > now):
+                click.echo(f"  waiting: {source.url}: it answered HTTP {source.last_status}, "
+                           f"polled from {source.next_due:%Y-%m-%d %H:%M} UTC")
+            else:
+                polled.append(source)
         try:
-            report = run_once(lambda: pipeline.cycle(store.sources()), pipeline)
+            report = run_once(lambda: pipeline.cycle(polled), pipeline)
         except Interrupted as exc:
             fail(
                 f"interrupted ({exc}): the sources not polled whole are polled at the next "

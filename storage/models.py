@@ -48,6 +48,7 @@ class Source:
     answered: bool = False
     every_default: bool = False  # polled every crawl.every, whatever it becomes
     last_success: datetime | None = None  # its last poll answered (None: never)
+    last_status: int | None = None  # the HTTP status its last poll got
 
     @property
     def label(self) -> str:

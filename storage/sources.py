@@ -42,6 +42,7 @@ def _source(row: dict[str, Any]) -> Source:
         answered=row["last_status"] is not None and 200 <= row["last_status"] < 300,
         every_default=bool(row.get("every_default")),  # schema 23
         last_success=from_iso(row["last_success"]),
+        last_status=row["last_status"],
     )
 
 

@@ -30,6 +30,11 @@ def test_rate_limited_source_waits_for_retry_after(site, workdir):
     row = source_row(workdir, url)
     due = datetime.fromisoformat(row["next_due"])
     assert due >= datetime.now(UTC) + timedelta(seconds=590)
+    # A crawl run again (from cron) waits too: it requested the source at every run.
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert f"waiting: {url}: it answered HTTP 429, polled from " in again.stdout, again.stdout
+    assert len(site.requests_for("/status/429")) == 1
 
 
 @pytest.mark.parametrize("zone", ["GMT", "-0000", ""])
