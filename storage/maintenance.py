@@ -16,6 +16,8 @@ from .outbox import prune_bodies
 
 #: Articles pruned a transaction (see MaintenanceMixin.prune).
 PRUNE_BATCH = 500
+#: Pages of the archive's index merged at each checkpoint (the daemon's: hourly).
+FTS5_MERGE_PAGES = 2000
 
 
 class MaintenanceMixin:
@@ -98,7 +100,13 @@ class MaintenanceMixin:
         return int(polls) + int(sends)
 
     def checkpoint(self) -> None:
-        """Fold the write-ahead log back into the database file and refresh the planner."""
+        """Fold the write-ahead log back into the database file and refresh the planner;
+        merge some of the archive's index (FTS5_MERGE_PAGES: what its segments hold of the
+        articles pruned or rewritten goes with a merge; the index grew by a quarter over a
+        prune of 190,000 articles, a review)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('merge', ?)",
+                            [-FTS5_MERGE_PAGES])
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("PRAGMA optimize")
 

@@ -245,6 +245,29 @@ def test_a_database_file_is_removed_only_when_nothing_is_at_its_path(
         assert store.lost and store.removed == (code == "ENOENT")
 
 
+def test_the_archive_index_gives_back_what_a_prune_took(db_path: Path) -> None:
+    """A prune deletes its articles' words from the index by adding delete marks: the index
+    grew by a quarter over a prune of 190,000 articles (a review). The hourly checkpoint
+    merges it."""
+    import random
+
+    rnd = random.Random(1)
+    with Store.open(db_path) as store:
+        source_id = add_source(store)
+        store.add_articles([replace(article(source_id, f"p{n}", text=" ".join(
+            f"w{rnd.randrange(5000)}" for _ in range(300))), fetched=NOW - timedelta(days=400))
+            for n in range(300)])
+
+        def index() -> int:
+            return store.db.execute("SELECT sum(length(block)) FROM articles_fts_data").fetchone()[0]
+
+        full = index()
+        assert store.prune(NOW) == 300 and index() > full  # the delete marks
+        store.checkpoint()
+        assert index() < full / 10
+        store.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
 def test_the_latest_poll_is_an_active_sources(store: Store) -> None:
     """An inactive source polled once while the clock was a year ahead made every later
     start of the daemon take the clock for set back, and poll everything at once."""
