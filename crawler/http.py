@@ -150,8 +150,22 @@ def headers_dict(response: Response) -> dict[str, str]:
     return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}
 
 
+def proxy_of(request: Request | None) -> str:
+    """The proxy a request went through (http_proxy, https_proxy of the environment), its
+    host and port: "" when none."""
+    proxy = (request.meta.get("proxy") if request is not None else None) or ""
+    return urlsplit(proxy).netloc.rpartition("@")[2] if proxy else ""
+
+
 def describe_failure(failure: Failure) -> str:
-    """One line saying why a request failed."""
+    """One line saying why a request failed; through which proxy, when one was used (its
+    refusal read as the site's: an operator checked a site that was up)."""
+    said = _described(failure)
+    proxy = proxy_of(getattr(failure, "request", None))
+    return f"{said} (through the proxy {proxy})" if proxy else said
+
+
+def _described(failure: Failure) -> str:
     exc = failure.value
     response = getattr(exc, "response", None)
     if isinstance(exc, HttpError) and response is not None:

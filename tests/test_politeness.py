@@ -309,3 +309,22 @@ def test_polls_are_spread_by_jitter(site, workdir):
     dues = sorted(datetime.fromisoformat(r[0]) for r in rows)
     assert len(set(dues)) > 1  # not all in the same second
     assert dues[-1] - dues[0] <= timedelta(seconds=61)  # jitter ≤ 10 % of 10 min, at most 60 s
+
+
+def test_a_proxy_that_fails_is_named(site, workdir):
+    """A proxy of the environment (http_proxy) that refused the connection read as the
+    site's failure: the operator checked a site that was up (a review)."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    feed = site.url("/feeds/world.rss")
+    workdir.write_config(sources=[feed], crawl={"retries": 0})
+    result = workdir.newswatch("crawl", http_proxy=f"http://user:secret@127.0.0.1:{port}",
+                               no_proxy="")
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("  failed:")]
+    assert line.endswith(f"(through the proxy 127.0.0.1:{port})"), line
+    assert "secret" not in result.stdout
+    assert not site.requests_for("/feeds/world.rss")
