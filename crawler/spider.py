@@ -43,7 +43,6 @@ from .http import (
     host_waits,
     last_modified,
     permanent_redirect,
-    proxy_of,
     retry_after,
     transient_status,
     wait_for_hosts,
@@ -301,8 +300,6 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if status >= 400:
             wait = retry_after(response)
             error = f"HTTP {status}" + (f" (retry-after={wait:.0f}s)" if wait is not None else "")
-            if status == 407:  # not the site's: a proxy of the environment's (http_proxy)
-                error += f" from the proxy {proxy_of(response.request)}: it asks for credentials"
             self._record(source, FetchOutcome(ok=False, status=status, error=error), wait)
             return
         moved = permanent_redirect(response)

@@ -328,3 +328,18 @@ def test_a_proxy_that_fails_is_named(site, workdir):
     assert line.endswith(f"(through the proxy 127.0.0.1:{port})"), line
     assert "secret" not in result.stdout
     assert not site.requests_for("/feeds/world.rss")
+
+
+def test_a_407_of_a_proxy_is_the_proxys(site, workdir):
+    """The site as a proxy that asks for credentials: "HTTP 407" read as the site's."""
+    from urllib.parse import urlsplit
+
+    feed = site.url("/feeds/world.rss")
+    site.set_status("/feeds/world.rss", 407)
+    proxy = urlsplit(site.base_url).netloc
+    workdir.write_config(sources=["http://news.invalid/feeds/world.rss"])
+    result = workdir.newswatch("crawl", http_proxy=f"http://{proxy}", no_proxy="")
+    assert (f"failed: http://news.invalid/feeds/world.rss: HTTP 407 (through the proxy {proxy})"
+            ) in result.stdout, result.stdout
+    workdir.write_config(sources=[feed])  # without a proxy, the site's own 407
+    assert f"failed: {feed}: HTTP 407\n" in workdir.newswatch("crawl").stdout
