@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -58,6 +59,7 @@ def open_database(path: str | Path) -> Database:
         if db.journal_mode != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        refuse_upgrade_under(db, path)
         migrate(db)
     except sqlite3.Error as exc:
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
@@ -150,6 +152,46 @@ def refuse_foreign(db: Database, path: Path) -> None:
             f"cannot open database {path}: not a newswatch database: it holds other tables "
             f"({shown}) and no newswatch schema version; check database.path"
         )
+
+
+def refuse_upgrade_under(db: Database, path: Path) -> None:
+    """Refuse to upgrade a database another newswatch process runs on (its instance lock,
+    ``<database>.lock``, held by another pid): a command of a newer newswatch, run before
+    the daemon was restarted, migrated the schema under the older daemon, which went on
+    writing its own way (its articles indexed as the older version reads them: `search`
+    missed them, the index damaged; a review of an upgrade)."""
+    version = schema_version(db)
+    if not version or version >= len(MIGRATIONS):
+        return
+    real = path.resolve()
+    holder = _lock_holder(real.with_name(real.name + ".lock"))
+    if holder is None:
+        return
+    db.conn.close()
+    raise StorageError(
+        f"cannot open database {path}: it needs an upgrade (schema {version} to "
+        f"{len(MIGRATIONS)}), and another newswatch (pid {holder}) runs on it: restart that "
+        "daemon with this version (it upgrades the database), then run this again"
+    )
+
+
+def _lock_holder(lock: Path) -> str | None:
+    """The pid written in ``lock`` while another process holds it (None: nobody, or this
+    process: the daemon upgrades the database it locked)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            return None if holder == str(os.getpid()) else holder
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def schema_version(db: Database) -> int:

@@ -400,6 +400,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 30: the source's poll before the one that found it (see storage.schema).
     """
     ALTER TABLE articles ADD COLUMN since TEXT;
-    ALTER TABLE deferred_entries ADD COLUMN since TEXT
+    ALTER TABLE deferred_entries ADD COLUMN since TEXT;
+    UPDATE deferred_entries SET since = first_seen
     """,
 )

@@ -648,8 +648,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     "CREATE INDEX articles_unpruned ON articles(fetched) WHERE text != ''",
     # 30: an article's (and a deferred entry's) source's poll before the one that found it:
     # published after it, it is news, however old (the daemon stopped for a long weekend).
+    # An entry deferred before: since the poll that first listed it (a review of an
+    # upgrade: pages down for days across it were stored and never alerted).
     """
     ALTER TABLE articles ADD COLUMN since TEXT;
     ALTER TABLE deferred_entries ADD COLUMN since TEXT;
+    UPDATE deferred_entries SET since = first_seen;
     """,
 )

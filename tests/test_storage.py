@@ -268,6 +268,39 @@ def test_the_archive_index_gives_back_what_a_prune_took(db_path: Path) -> None:
         store.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
 
 
+def test_a_database_another_newswatch_runs_on_is_not_upgraded_under_it(
+    db_path: Path, monkeypatch
+) -> None:
+    """An upgraded package's `newswatch status`, run before the daemon was restarted,
+    migrated the schema under the older daemon, which went on indexing its own way: `search`
+    missed its articles, the index damaged (a review of an upgrade). Refused, said; the
+    daemon that holds the lock upgrades it; nobody holding it, any command does."""
+    import fcntl
+    import os
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:29])
+    Store.open(db_path).close()
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    lock = db_path.with_name(db_path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, b"4242")  # another process's, as far as the store can tell
+        with pytest.raises(StorageError) as refused:
+            Store.open(db_path)
+        assert str(refused.value) == (
+            f"cannot open database {db_path}: it needs an upgrade (schema 29 to "
+            f"{len(MIGRATIONS)}), and another newswatch (pid 4242) runs on it: restart that "
+            "daemon with this version (it upgrades the database), then run this again")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)  # this process's lock: the daemon's
+        Store.open(db_path).close()
+    finally:
+        os.close(fd)
+    with Store.open(db_path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
 def test_the_latest_poll_is_an_active_sources(store: Store) -> None:
     """An inactive source polled once while the clock was a year ahead made every later
     start of the daemon take the clock for set back, and poll everything at once."""
@@ -584,6 +617,26 @@ def test_a_deferred_entry_keeps_the_poll_before_the_one_that_first_listed_it(sto
     assert store.article(found).since == NOW - timedelta(days=3)
 
 
+def test_an_entry_deferred_before_schema_30_is_news_since_its_first_listing(
+    db_path: Path, monkeypatch
+) -> None:
+    """Pages down for days across the upgrade: their entries had no "since", and the catch
+    up did not reach them (a review of an upgrade). Since the poll that first listed them."""
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:29])
+    with Store.open(db_path) as old:
+        source_id = add_source(old)
+        old.db.execute(
+            "INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,"
+            " link, title, summary, published, author, updated, guid, linked, baseline,"
+            " content) VALUES (?, ?, 1, 'HTTP 503', ?, ?, 'T', 'S', ?, NULL, NULL, '', 0, 0, '')",
+            ["https://news.example/a", source_id, (NOW - timedelta(days=3)).isoformat(),
+             "https://news.example/a", (NOW - timedelta(days=3, minutes=20)).isoformat()])
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    with Store.open(db_path) as store:
+        [entry] = store.deferred_entries(source_id)
+        assert entry.since == NOW - timedelta(days=3)
+
+
 def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
     a = add_source(store, "https://a.example/feed")
     b = add_source(store, "https://b.example/feed")
@@ -633,7 +686,8 @@ def test_entries_deferred_before_migration_15_wait_to_be_listed(
         assert new.deferred_entries(source_id) == []
         entry = deferred(source_id, "old")
         assert new.defer_entry(entry, "page answered HTTP 503", NOW) == 2
-        assert new.deferred_entries(source_id) == [entry]
+        # News since it was first listed (migration 30: its first_seen).
+        assert new.deferred_entries(source_id) == [replace(entry, since=NOW)]
 
 
 @pytest.mark.sqlite_only
