@@ -283,8 +283,7 @@ def crawl(ctx: click.Context) -> None:
         now = datetime.now(UTC)
         polled = []
         for source in store.sources():
-            if (source.last_status in (429, 503) and source.next_due is not None
-                    and source.next_due > now):
+            if source.asked_to_wait and source.next_due is not None and source.next_due > now:
                 click.echo(f"  waiting: {source.url}: it answered HTTP {source.last_status}, "
                            f"polled from {source.next_due:%Y-%m-%d %H:%M} UTC")
             else:

@@ -49,6 +49,8 @@ class Source:
     every_default: bool = False  # polled every crawl.every, whatever it becomes
     last_success: datetime | None = None  # its last poll answered (None: never)
     last_status: int | None = None  # the HTTP status its last poll got
+    #: Its last poll's answer asked it to wait (a 429 or 503 with Retry-After) until next_due.
+    asked_to_wait: bool = False
 
     @property
     def label(self) -> str:

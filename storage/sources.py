@@ -43,6 +43,8 @@ def _source(row: dict[str, Any]) -> Source:
         every_default=bool(row.get("every_default")),  # schema 23
         last_success=from_iso(row["last_success"]),
         last_status=row["last_status"],
+        asked_to_wait=row["last_status"] in (429, 503)
+        and "retry-after=" in (row["last_error"] or ""),
     )
 
 
