@@ -81,11 +81,11 @@ MAX_UPDATES = 20
 #: How many of a feed's recent items dated anew at one poll, titles unchanged, and more than
 #: half of them, make its dates the feed's clock (see EntriesMixin.fresh_entries)...
 REDATED_AT_ONCE = 3
+#: ... dated within this of one another.
+REDATED_WITHIN = timedelta(minutes=1)
 #: How long a stop (of the daemon, of a site) is caught up after: what a source published
 #: since its poll before, if that was at most this long ago, alerts however old (see _since).
 CATCH_UP = timedelta(days=7)
-#: ... dated within this of one another.
-REDATED_WITHIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from storage import StorageError
+from storage import StorageError, lock_path
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,7 @@ class InstanceLock:
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        real = database.resolve()
-        self.path = real.with_name(real.name + ".lock")
+        self.path = lock_path(database)
         self._fd: int | None = None
 
     def acquire(self) -> None:

@@ -25,7 +25,7 @@ from .percolate import percolate
 if TYPE_CHECKING:
     from .backend import open_store
     from .clock import from_iso, to_iso, utcnow
-    from .db import write_problem
+    from .db import lock_path, write_problem
     from .digests import DigestItem
     from .identity import identity_host, identity_key
     from .kinds import DigestReason, Extraction, Origin, SourceKind, TopicMode
@@ -130,6 +130,7 @@ _LAZY = {
     "to_iso": ".clock",
     "utcnow": ".clock",
     "write_problem": ".db",
+    "lock_path": ".db",
 }
 
 
@@ -187,6 +188,7 @@ __all__ = [
     "from_iso",
     "identity_host",
     "identity_key",
+    "lock_path",
     "open_store",
     "percolate",
     "to_iso",

@@ -163,8 +163,7 @@ def refuse_upgrade_under(db: Database, path: Path) -> None:
     version = schema_version(db)
     if not version or version >= len(MIGRATIONS):
         return
-    real = path.resolve()
-    holder = _lock_holder(real.with_name(real.name + ".lock"))
+    holder = _lock_holder(lock_path(path))
     if holder is None:
         return
     db.conn.close()
@@ -173,6 +172,13 @@ def refuse_upgrade_under(db: Database, path: Path) -> None:
         f"{len(MIGRATIONS)}), and another newswatch (pid {holder}) runs on it: restart that "
         "daemon with this version (it upgrades the database), then run this again"
     )
+
+
+def lock_path(database: Path) -> Path:
+    """The single-instance lock of the database file at ``database``: beside the file the
+    path leads to, symbolic links followed (scheduler.lock.InstanceLock)."""
+    real = database.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 def _lock_holder(lock: Path) -> str | None:

@@ -688,6 +688,19 @@ def test_a_version_8_database_gets_its_urls_restored(tmp_path: Path, monkeypatch
         assert [a.id for a in new.search('"Body text"', limit=100)]
 
 
+def stored_at(store: Store, source: str, urls: list[str], now: datetime) -> list[int | None]:
+    """Articles at ``urls`` stored by the source ``source`` (a database of an older schema,
+    as an upgrade finds it); their ids."""
+    from storage import Article
+
+    store.sync_sources([SourceSpec(source, 600, "X")], now)
+    source_id = store.sources()[0].id
+    return [store.add_article(Article(
+        url=url, entry_url=url, source_id=source_id, title=url, text="Body text",
+        published=now, author=None, fetched=now, extraction="page",
+    )) for url in urls]
+
+
 def test_articles_stored_under_a_tracker_are_known_by_their_new_address(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -740,7 +753,7 @@ def test_articles_stored_under_a_session_id_are_known_by_their_new_address(
     stored and, from a page source, alerted again at the next poll)."""
     import storage.db
     import storage.pg
-    from storage import Article, open_store
+    from storage import open_store
     from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
     from storage.schema import MIGRATIONS
 
@@ -752,12 +765,7 @@ def test_articles_stored_under_a_session_id_are_known_by_their_new_address(
               "http://x.example/news.php?sid=5&id=3",
               "http://x.example/showthread.php?t=5&s=6f2c1d3e4a5b6c7d8e9f0a1b2c3d4e5f"]
     with open_store(store_location) as old:
-        old.sync_sources([SourceSpec("http://x.example/", 600, "X")], now)
-        source_id = old.sources()[0].id
-        ids = [old.add_article(Article(
-            url=url, entry_url=url, source_id=source_id, title=url, text="Body text",
-            published=now, author=None, fetched=now, extraction="page",
-        )) for url in stored]
+        ids = stored_at(old, "http://x.example/", stored, now)
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
     monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS)
     with open_store(store_location) as new:
@@ -777,7 +785,7 @@ def test_articles_stored_under_the_first_versions_escapes_are_known_as_written(
     fetched, stored and alerted again (a review, from a schema-8 database: 4 briefs of 5
     mailed twice). It is known by its address as written."""
     import storage.db
-    from storage import Article, open_store
+    from storage import open_store
     from storage.schema import MIGRATIONS
 
     now = datetime(2026, 11, 16, 9, tzinfo=UTC)
@@ -790,12 +798,7 @@ def test_articles_stored_under_the_first_versions_escapes_are_known_as_written(
                "http://127.0.0.1:9/a/s5"]
     path = tmp_path / "newswatch.db"
     with open_store(path) as old:
-        old.sync_sources([SourceSpec("http://127.0.0.1:9/feed", 600, "X")], now)
-        source_id = old.sources()[0].id
-        ids = [old.add_article(Article(
-            url=url, entry_url=url, source_id=source_id, title=url, text="Body text",
-            published=now, author=None, fetched=now, extraction="page",
-        )) for url in stored]
+        ids = stored_at(old, "http://127.0.0.1:9/feed", stored, now)
         assert old.known_articles([canonicalize(u) for u in written[:4]]) == {}
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
     with open_store(path) as new:
