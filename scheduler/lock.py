@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from storage import StorageError, lock_path
+from storage import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ class InstanceLock:
 
     def __init__(self, database: Path) -> None:
         self.database = database
+        from storage import lock_path  # with sqlite-utils: not for `newswatch --help`
+
         self.path = lock_path(database)
         self._fd: int | None = None
 
