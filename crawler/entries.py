@@ -86,6 +86,8 @@ REDATED_WITHIN = timedelta(minutes=1)
 #: How long a stop (of the daemon, of a site) is caught up after: what a source published
 #: since its poll before, if that was at most this long ago, alerts however old (see _since).
 CATCH_UP = timedelta(days=7)
+#: What a deferred entry left for the next polls of its source says (see postpone).
+POSTPONED = "postponed: more new pages than a poll takes"
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,23 @@ class EntriesMixin:
                         source.url, len(unlisted))
             self.report.count("deferred_unlisted", len(unlisted))
         return entries + unlisted
+
+    def postpone(self, entries: list[Entry]) -> None:
+        """New entries a poll leaves to its source's next polls (more than it takes), noted
+        as deferred (no attempt counted) when published news however old (``_since``):
+        taken at a later poll, they were judged against that poll's last one (minutes
+        before), stored and never alerted after a long stop; and one the feed no longer
+        listed by then was never fetched."""
+        now = self.clock()
+        kept = [e for e in entries
+                if e.feed.link and e.article_id is None and _since(e, now) is not None]
+        try:
+            with self.report.timed("store"):
+                for entry in kept:
+                    self.store.defer_entry(_deferred(entry, now), POSTPONED, now,
+                                           attempted=False)
+        except StorageError as exc:  # a full disk: listed again, taken as before
+            logger.warning("%d postponed entries not noted (%s)", len(kept), exc)
 
     def expect(self, source: Source, outcome: FetchOutcome, count: int) -> None:
         """``count`` more pieces of work (entries, child sitemaps) belong to this poll; with

@@ -434,6 +434,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 with self.report.timed("store"):
                     self.store.remember_listed(undated, source.id, self.clock())
                 rest = [e for e in rest if e.feed.published or e.article_id is not None]
+        self.postpone(rest)
         self.report.count("entries_postponed", len(rest))
         return now, bool(rest)
 

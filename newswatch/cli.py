@@ -606,6 +606,8 @@ def _echo_source(s: dict[str, Any]) -> None:
         f"errors {s['error_count']}; articles {s['articles']}; "
         + (f"{s['waiting']} page(s) unavailable for now, requested again; "
            if s.get("waiting") else "")
+        + (f"{s['postponed']} new page(s) left for the next polls; "
+           if s.get("postponed") else "")
         + f"next {'never' if s['deactivated'] else when_text(s['next_due'], 'now')}"
     )
     if s["last_error"]:

@@ -312,8 +312,10 @@ class SourcesMixin:
                    s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
                    s.active, s.deactivated,
                    (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles,
-                   (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id)
-                       AS waiting
+                   (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id
+                    AND d.last_error NOT LIKE 'postponed:%') AS waiting,
+                   (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id
+                    AND d.last_error LIKE 'postponed:%') AS postponed
             FROM sources s WHERE s.active = 1 OR s.deactivated IS NOT NULL
             ORDER BY s.id
             """
@@ -340,6 +342,7 @@ class SourcesMixin:
                 deactivated=r["deactivated"],
                 articles=r["articles"],
                 waiting=r["waiting"],
+                postponed=r["postponed"],
             )
             for r in rows
         ]

@@ -36,6 +36,7 @@ class SourceStatus:
     deactivated: str | None  # why the source was deactivated for good (HTTP 410)
     articles: int
     waiting: int = 0  # entries whose page was unavailable, requested again at the next polls
+    postponed: int = 0  # new entries a poll left to the next ones (crawler.entries.postpone)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 from html import escape
 
 import pytest
@@ -653,6 +654,15 @@ def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site,
     assert "unavailable" not in workdir.newswatch("status").stdout
 
 
+def dated_item(site, title: str, path: str, ago: timedelta) -> str:
+    """An item published ``ago``, its page served at ``path``."""
+    site.serve(path, article_page(title, site.url(path)),
+               content_type="text/html; charset=utf-8")
+    written = item(title, site.url(path))
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - ago, usegmt=True)
+    return written.replace(written.split("<pubDate>")[1].split("</pubDate>")[0], when)
+
+
 def test_the_news_of_a_long_stop_alerts_when_the_daemon_is_back(site, mail, workdir):
     """The daemon stopped for a long weekend (or the site down for days): what its sources
     published meanwhile was older than alerts.lookback when they were polled again, stored
@@ -660,13 +670,7 @@ def test_the_news_of_a_long_stop_alerts_when_the_daemon_is_back(site, mail, work
     is news however old; what it had before stays out of the inbox."""
     import sqlite3
 
-    def dated(title: str, path: str, ago: timedelta) -> str:
-        site.serve(path, article_page(title, site.url(path)),
-                   content_type="text/html; charset=utf-8")
-        written = item(title, site.url(path))
-        when = format_datetime(datetime.now(UTC).replace(microsecond=0) - ago, usegmt=True)
-        return written.replace(written.split("<pubDate>")[1].split("</pubDate>")[0], when)
-
+    dated = partial(dated_item, site)
     older = dated("Harbour pilots strike over rotas last week", "/pilots-week", timedelta(days=5))
     feed = site.serve("/weekend.rss", rss(site, [older]))
     workdir.write_config(sources=[feed], topics=[TOPIC], smtp=mail)
@@ -741,3 +745,43 @@ def test_an_old_article_another_source_lists_now_does_not_alert_as_news(site, ma
     assert workdir.newswatch("crawl").returncode == 0
     time.sleep(1)
     assert mail.messages == []
+
+
+def test_the_news_of_a_long_stop_beyond_one_poll_alerts_at_the_next_polls(site, mail, workdir):
+    """More news after a stop than a poll takes (500; 3 here: tests/small_polls.py): the
+    newest were alerted, the rest, taken at the next poll, were judged against that poll
+    (minutes ago) and stored without an alert; one the feed no longer listed by then was
+    never fetched. They keep the poll before the stop."""
+    import sqlite3
+
+    from test_source_kinds import small_crawl
+
+    dated = partial(dated_item, site)
+    older = dated("Harbour pilots strike over rotas last week", "/pilots-week", timedelta(days=5))
+    site.serve("/weekend.rss", rss(site, [older]))
+    workdir.write_config(sources=[site.url("/weekend.rss")], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in small_crawl(workdir)
+    with sqlite3.connect(workdir.database) as db:  # that poll was three days ago
+        stopped = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [stopped, stopped])
+    titles = ["Harbour closed by the storm on Sunday", "Harbour ferry cancelled on Sunday",
+              "Harbour crane toppled on Saturday", "Harbour lighthouse dark on Saturday",
+              "Harbour quay flooded on Friday"]
+    meanwhile = [dated(title, f"/stop-{n}", timedelta(days=2.1 + n * 0.1))  # past lookback
+                 for n, title in enumerate(titles)]  # the newest first
+    site.serve("/weekend.rss", rss(site, [*meanwhile, older]))
+    assert "3 new article(s)" in small_crawl(workdir)
+    first = mail.wait_for(1)
+    said = [title.removeprefix("Harbour ") for title in titles]  # "*Harbour*" highlighted
+    assert all(words in parts(first[0])[0] for words in said[:3]), parts(first[0])[0]
+    status = workdir.newswatch("status").stdout
+    assert "2 new page(s) left for the next polls" in status and "unavailable" not in status
+    site.serve("/weekend.rss", rss(site, [*meanwhile[:4], older]))  # the oldest gone by now
+    assert "2 new article(s)" in small_crawl(workdir)
+    mailed = mail.wait_for(len(first) + 1)
+    texts = " ".join(parts(m)[0] for m in mailed)
+    assert all(words in texts for words in said), texts
+    assert said[0] not in " ".join(parts(m)[0] for m in mailed[len(first):])
+    assert "0 new article(s)" in small_crawl(workdir)
+    time.sleep(0.5)
+    assert len(mail.messages) == len(mailed)
