@@ -308,7 +308,7 @@ class Cluster:
     async def _alerter(self) -> None:
         while not self.stop.is_set():
             try:
-                self.match()
+                await self.match()
                 await self.pipeline.deliver()
             except Exception:
                 logger.exception("alerter tick failed; trying again next tick")
@@ -316,14 +316,15 @@ class Cluster:
             await self._pause(self.tick)
         await self.pipeline.finish_delivery()
 
-    def match(self) -> int:
+    async def match(self) -> int:
         """Match what is new, unless another process is matching; how many articles."""
         with self._locked(MATCH_LOCK) as mine:
             if not mine:
                 return 0
             if self.store.clustered_mark() != self._clustered:
                 self.pipeline.forget_stories()  # another process clustered meanwhile
-            report = self.pipeline.match(self.store.crawling_sources(CRAWL_TASK))
+            report = await self.pipeline.match_soon(
+                lambda: self.store.crawling_sources(CRAWL_TASK))
             self._clustered = self.store.clustered_mark()
             return report.articles
 

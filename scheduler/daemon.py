@@ -226,7 +226,7 @@ class Daemon:
         # must be stored whole before any of its pages is matched, so that the site's
         # template is known, see watchlist.templates).
         # This job then only delivers.
-        matched = MatchReport() if self.pipeline.crawling else self.pipeline.match()
+        matched = MatchReport() if self.pipeline.crawling else await self.pipeline.match_soon()
         # Each tick, not only at a cycle's end: a crawl that slow sites keep open (sources
         # joining it for up to JOIN_SECONDS) held the operator's report of a failing source
         # for up to 10 minutes, whatever alerts.health_after said.

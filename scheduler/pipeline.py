@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MATCH_BATCH = 1000
+#: The daemon matches a backlog in slices of about this many seconds (whole batches), the
+#: event loop let run between them (Pipeline.match_soon).
+MATCH_SLICE = 0.5
 #: While a crawl runs, the articles it has stored (but those of first polls under way) are
 #: matched and their alerts delivered this often (seconds)...
 STREAM_SECONDS = 2.0
@@ -176,7 +179,7 @@ class Pipeline:
                 crawled(report.crawl)
         if self.stopping:
             return report
-        report.matched.add(self.match())
+        report.matched.add(await self.match_soon())
         report.digests = self.digests()
         report.health = self.check_health()
         _add_delivery(report.delivery, await self.deliver_unless_busy())
@@ -227,7 +230,7 @@ class Pipeline:
         """One pass while a crawl runs: match the new articles stored so far (but those of
         sources' first polls under way), and deliver the alerts they queued."""
         self.crawler.store_later_polls()
-        matched = self.match(self.crawler.unsettled(), edited=False)
+        matched = await self.match_soon(edited=False)
         report.matched.add(matched)
         if matched.emails:
             _add_delivery(report.delivery, await self.deliver_unless_busy())
@@ -258,6 +261,34 @@ class Pipeline:
         ids: polls under way), then (``edited``) those edited in place; queue one email per
         recipient."""
         report = MatchReport()
+        self._match(report, waiting, edited)
+        self._log_matched(report)
+        return report
+
+    async def match_soon(
+        self, waiting: Callable[[], Collection[int]] = tuple, *, edited: bool = True
+    ) -> MatchReport:
+        """``match``, in slices of MATCH_SLICE seconds (whole batches), the event loop let
+        run between them; none after a stop is asked for. A backlog (a new topic's, an
+        upgrade's: 20,000 articles) was matched in one call: SIGTERM was not heard until it
+        was all done, minutes later, and systemd killed the daemon after 90 s. The sources
+        whose articles wait (``waiting()``, and the first polls of a crawl that started
+        meanwhile) are asked for at each slice."""
+        report = MatchReport()
+        while True:
+            held = {*waiting(), *(self.crawler.unsettled() if self.crawling else ())}
+            if not self._match(report, held, edited, time.monotonic() + MATCH_SLICE):
+                break
+            if self.stopping:
+                break
+            await asyncio.sleep(0)
+        self._log_matched(report)
+        return report
+
+    def _match(self, report: MatchReport, waiting: Collection[int], edited: bool,
+               until: float | None = None) -> bool:
+        """Match batches into ``report`` (see match) until none is left (False) or, after one
+        at least, ``until`` (time.monotonic()) has passed (True)."""
         topics = self.store.topics()
         for batch, kind in self._batches(waiting, edited):
             now = self.clock()
@@ -298,6 +329,12 @@ class Pipeline:
             )
             laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)
+            if until is not None and time.monotonic() >= until:
+                return True
+        return False
+
+    @staticmethod
+    def _log_matched(report: MatchReport) -> None:
         if report.matches or report.dropped:
             logger.info(
                 "matched %d articles: %d matches, %d emails queued; "
@@ -309,7 +346,6 @@ class Pipeline:
                 report.dropped,
                 report.repeats,
             )
-        return report
 
     def _batches(
         self, waiting: Collection[int], edited: bool

@@ -154,3 +154,49 @@ def test_the_migration_marks_the_articles_up_to_the_old_watermark_matched(
         assert store.watermark() == ids[1]
         state = store.db.execute("SELECT COUNT(*) FROM state WHERE key = 'matched_through_article'")
         assert state.fetchone()[0] == 0
+
+
+def test_a_backlog_is_matched_in_slices_and_a_stop_is_heard_between_them(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    """A backlog (a new topic's, an upgrade's: 20,000 articles) was matched in one call of the
+    event loop: SIGTERM was not heard until it was all done, minutes later, and systemd
+    killed the daemon. Matched in slices, the loop runs between them; after a stop, what is
+    left is matched at the next start, each article once."""
+    import asyncio
+    import os
+    import signal
+
+    import scheduler.pipeline
+
+    monkeypatch.setattr(scheduler.pipeline, "MATCH_BATCH", 2)
+    monkeypatch.setattr(scheduler.pipeline, "MATCH_SLICE", 0.0)
+    feed = "https://news.example/fast.rss"
+    store.sync_sources([SourceSpec(feed, 600)], NOW)
+    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+    for n in range(40):
+        add(store, feed, f"p{n}", f"Pipeline story number {n} of the backlog, told its own way.")
+
+    def pipeline() -> Pipeline:
+        return Pipeline(store=store, crawler=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                        lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+
+    stopped = pipeline()
+
+    async def stop_asked() -> scheduler.pipeline.MatchReport:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, setattr, stopped, "stopping", True)
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # heard when the loop next runs
+            return await stopped.match_soon()
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    during = asyncio.run(stop_asked())
+    # The signal's callback runs a few turns of the loop after it came (4 slices here).
+    assert stopped.stopping and 0 < during.articles <= 10, during.articles
+    assert len(store.unmatched_articles()) == 40 - during.articles
+    after = asyncio.run(pipeline().match_soon())
+    assert during.articles + after.articles == 40 and store.unmatched_articles() == []
+    matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
+    assert matched.fetchone() == (40, 40)
