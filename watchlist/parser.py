@@ -39,8 +39,14 @@ _SINGLE_CLOSING: Final = frozenset("\u2019\u2018\u203a")
 #: users write it) when another one closes it, followed by a space, ")", "*" or the end;
 #: elsewhere it is an apostrophe (O'Brien, '90s).
 _STRAIGHT: Final = "'"
-#: Dashes a word processor or phone keyboard puts for '-' (en dash, em dash, minus sign).
-_DASHES: Final = frozenset("-\u2013\u2014\u2212")
+#: Dashes a word processor or phone keyboard puts for '-' (en dash, em dash, minus sign,
+#: the hyphen and non-breaking hyphen of U+2010/U+2011, the small hyphen-minus; the
+#: full-width one is '-' by _FULL_WIDTH): "Maduro \u2010Trump" required Trump.
+_DASHES: Final = frozenset("-\u2010\u2011\u2013\u2014\u2212\ufe63")
+#: Full-width ASCII, as a Japanese or Chinese input method types it, is ASCII in a query as
+#: in an article's text (storage.segment): a full-width OR (U+FF2F U+FF32) required the word
+#: "or", and full-width parentheses grouped nothing. One character for one: columns stay right.
+_FULL_WIDTH: Final = str.maketrans({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
 #: What no reader sees (see crawler.extracted.visible: articles lose the same).
 _INVISIBLE: Final = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 #: What a lexeme is: a term, an operator, a field name, punctuation, or the end of the query.
@@ -111,6 +117,7 @@ def _word(word: str, column: int) -> _Lexeme:
 
 def _lex(query: str) -> Iterator[_Lexeme]:
     """Split a query into lexemes, raising QueryError for quotes, stray '-', '=' and '*'."""
+    query = query.translate(_FULL_WIDTH)
     i, n = 0, len(query)
     in_near = False  # between "NEAR(" and ")": ',' separates the distance
     while i < n:
@@ -396,13 +403,24 @@ def _term(lexeme: _Lexeme, exact: bool) -> Term:
     if not found:
         quote = '"' if lexeme.kind == "PHRASE" else "'"
         shown = quote + _shown(lexeme.text) + quote
-        raise QueryError(
-            f"{shown} has no letters or digits", lexeme.column,
-            'quote the name it is part of: "Marks & Spencer"' if lexeme.kind == "WORD" else "")
+        raise QueryError(f"{shown} has no letters or digits", lexeme.column,
+                         _no_letters_hint(lexeme.text) if lexeme.kind == "WORD" else "")
     tokens = tuple(token for _, _, token in found)
     exact_tokens = tuple(cased(lexeme.text[start:end]) for start, end, _ in found) if exact else ()
     column = lexeme.column - 1 if exact else lexeme.column
     return Term(lexeme.text, tokens, column, lexeme.prefix, exact_tokens)
+
+
+def _no_letters_hint(word: str) -> str:
+    r"""What to write instead of a word of symbols alone: "Maduro \u2013 Trump" (a word
+    processor's " - "), "Maduro && Trump", "Maduro || Machado"."""
+    if all(char in _DASHES for char in word):
+        return "write -Trump, without a space, to leave Trump out"
+    if word == "&&":
+        return "write AND, or nothing: words side by side must all be there"
+    if set(word) <= set("|"):
+        return "write OR"
+    return 'quote the name it is part of: "Marks & Spencer"'
 
 
 _DIGITS: Final = re.compile(r"[0-9]+")
@@ -473,10 +491,15 @@ def refuse_contradictions(node: Node) -> None:
                 continue
             for term in wanted:
                 same = _joined(term.tokens) == _joined(unwanted.tokens)  # 2000 is 2,000
-                if same and term.prefix == unwanted.prefix and (
+                covered = (unwanted.prefix and not unwanted.exact and not term.prefix
+                           and len(term.tokens) == len(unwanted.tokens) == 1
+                           and term.tokens[0].startswith(unwanted.tokens[0]))  # -Venezuel*
+                if covered or (same and term.prefix == unwanted.prefix and (
                     not unwanted.exact or unwanted.exact == term.exact
-                ):
+                )):
                     raise QueryError(
+                        f"'{unwanted.text}*' leaves out '{term.text}', asked for: this can "
+                        "never match" if covered and not same else
                         f"'{unwanted.text}' is asked for and excluded: this can never match",
                         child.column,
                         "remove one of them",
@@ -493,6 +516,10 @@ def refuse_contradictions(node: Node) -> None:
 _PROXIMITY: Final = re.compile(r"(?i)(?:near|w)/[0-9]+")
 _REGEX: Final = re.compile(r"[\[\]\\]|^/.+/$|^\?")
 _ONE_OF: Final = "write Maduro OR Machado for either, Maduro Machado for both"
+_PREFIX_HINT: Final = "write Madur* for every word that begins so, or Maduro OR Madura"
+#: Lucene's wildcard, fuzzy and boost signs inside a word, read here as its end.
+_LUCENE: Final = {"?": "is no wildcard", "~": "does not make a word fuzzy",
+                  "^": "weighs nothing"}
 
 
 def refuse_other_syntax(query: str) -> None:
@@ -503,6 +530,7 @@ def refuse_other_syntax(query: str) -> None:
     letter c). Asked of a query as it is given, as refuse_contradictions is."""
     lexemes = list(_lex(query))
     _refuse_mixed_exclusion(lexemes)
+    _refuse_distance_as_word(query, lexemes)
     for lexeme, after in pairwise(lexemes):
         if lexeme.kind == "PHRASE":  # "C++" in quotes is the letter c as well
             _refuse_single_letter(lexeme.text.strip(), lexeme.column, quoted=True)
@@ -524,10 +552,15 @@ def refuse_other_syntax(query: str) -> None:
                              _NEAR_EXAMPLE)
         if "|" in word:
             raise QueryError("'|' is not OR here", column + word.index("|"), _ONE_OF)
+        for sign, what in _LUCENE.items():  # Madur? Madur~ Maduro^2: the word "madur"
+            if sign in word[1:]:
+                raise QueryError(f"'{sign}' {what} here", column + word.index(sign, 1),
+                                 _PREFIX_HINT if sign != "^" else "remove it: every word "
+                                 "counts alike")
         if _REGEX.search(word):
             raise QueryError(
                 f"'{_shown(word, 20)}': regular expressions are not read here", column,
-                "write Madur* for every word that begins so, or Maduro OR Madura")
+                _PREFIX_HINT)
         comma = word.find(",")
         if comma >= 0 and not (
             0 < comma < len(word) - 1 and word[comma - 1].isdigit() and word[comma + 1].isdigit()
@@ -537,6 +570,10 @@ def refuse_other_syntax(query: str) -> None:
         _refuse_single_letter(word, column, quoted=False)
 
 
+#: Signs that open a unit written after a number (°C, °F, ℃ is a letter of its own).
+_UNITS: Final = "°º"
+
+
 def _refuse_single_letter(word: str, column: int, *, quoted: bool) -> None:
     """A QueryError for ``C++``, ``C#``, ``"F#"``: the one letter, which symbols are not part
     of, would match every lone one ("Filecoder.C", "Xuejun C.")."""
@@ -544,10 +581,31 @@ def _refuse_single_letter(word: str, column: int, *, quoted: bool) -> None:
     if (len(found) == 1 and len(found[0][2]) == 1 and found[0][2].isascii()
             and found[0][2].isalpha() and len(word.rstrip(".")) > 1):
         shown = f'"{word}"' if quoted else f"'{word}'"
+        example = f"1.5 {word}" if word[0] in _UNITS else f"{word} compiler"
         raise QueryError(
             f"{shown} is read as the single letter '{found[0][2]}' (symbols are not part of "
             "words): it would match every lone one", column,
-            f"write it in a phrase with a word it comes with: \"{word} compiler\"")
+            f"write it in a phrase with a word it comes with: \"{example}\"")
+
+
+def _refuse_distance_as_word(query: str, lexemes: list[_Lexeme]) -> None:
+    """A QueryError for ``NEAR(Maduro captured 5)``: the comma forgotten, 5 was a third word
+    to find (no article matched); a number from 0 to 100 ending three terms or more."""
+    for i, lexeme in enumerate(lexemes):
+        if lexeme.kind != "NEAR":
+            continue
+        end = next(j for j in range(i, len(lexemes)) if lexemes[j].kind in (")", "END"))
+        inside = lexemes[i + 2 : end]
+        last = inside[-1] if inside else None
+        if (last is not None and len(inside) >= 3 and last.kind == "WORD" and not last.prefix
+                and inside[-2].kind != "EXACT" and _NUMBER_RE.fullmatch(last.text)
+                and int(last.text) <= _MAX_DISTANCE
+                and all(x.kind in ("WORD", "PHRASE", "EXACT") for x in inside)):
+            terms = query[inside[0].column - 1 : last.column - 1].strip()
+            raise QueryError(
+                f"'{last.text}' is a word to find here, not the distance", last.column,
+                f"write NEAR({terms}, {last.text}) for a distance, or quote the number to "
+                "find it")
 
 
 def _refuse_mixed_exclusion(lexemes: list[_Lexeme]) -> None:
