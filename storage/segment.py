@@ -18,7 +18,9 @@ them, as readers type, missed the articles that wrote them); the vowel signs, vi
 other marks of the Indic scripts are letters of their word, made private-use characters
 (word characters for FTS5; योगी was a phrase of its bare consonants, found across two
 words: कि*या गि*रफ्तार); full-width Latin letters and digits (U+FF21 for A, U+FF10 for 0)
-are the ASCII ones.
+are the ASCII ones. The modifier letter apostrophe (U+02BC), a letter for FTS5, is the
+apostrophe some sites write (DW's "Germany\u02bcs", Ukrainian's words): the typographic one,
+U+2019, a word break (a topic on Germany missed every such article).
 """
 
 from __future__ import annotations
@@ -65,8 +67,11 @@ INDIC_MARK_RANGES: Final = (
 INDIC_SHIFT: Final = 0xE000 - 0x900
 #: Full-width ASCII (U+FF01 to U+FF5E): this far above the ASCII character.
 WIDE_SHIFT: Final = 0xFEE0
+#: The modifier letter apostrophe, written for U+2019 (see the module's docstring).
+MODIFIER_APOSTROPHE: Final = "\u02bc"
 _REWRITTEN: Final = re.compile(
-    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + "\uff01-\uff5e]"
+    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + "\uff01-\uff5e"
+    + MODIFIER_APOSTROPHE + "]"
 )
 
 
@@ -75,6 +80,8 @@ def rewritten(char: str) -> str:
     code = ord(char)
     if code >= 0xFF01:
         return chr(code - WIDE_SHIFT)
+    if char == MODIFIER_APOSTROPHE:
+        return "\u2019"
     return chr(code + INDIC_SHIFT) if code >= 0x900 else ""
 
 

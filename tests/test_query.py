@@ -481,6 +481,7 @@ DOCS = {
     7: "AT&T and T-Mobile cut prices; covid-19 cases fell; e-mail outage in C++ shop.",
     8: "Maduro's government and the opposition (Belarus-style) talks.",
     9: "Украинский журналист; Ёлка на площади.",
+    10: "The guide to Germany\u02bcs capital (the modifier letter apostrophe, as DW writes).",
 }
 
 
@@ -505,6 +506,8 @@ def news(fts: sqlite3.Connection) -> sqlite3.Connection:
         ("Maduro Minsk", {1}),
         ("Maduro OR Lukashenko", {1, 3, 8}),
         ("Maduro -Minsk", {3, 8}),
+        ("Germany", {10}),  # "Germanyʼs" (U+02BC) was one word
+        ('"Germany\u2019s capital"', {10}),
         # A phone's or word processor's hyphens exclude too (U+2010, U+2011, U+FE63,
         # full-width): they required Minsk; full-width operators and parentheses are ASCII.
         ("Maduro \u2010Minsk", {3, 8}),

@@ -1014,11 +1014,15 @@ MARKED = {
     "arabic": ("شعر وردي يُشعل السخرية", "استقبل مُحَمَّد بن سلمان الوفد، وقال محـمد إن الزيارة مهمة."),
     "wide": ("震度５弱の地震", "ＮＡＴＯ首脳会議は２０２６年に開かれる。"),
     "hindi": ("समस्तीपुर में चोरी", "पुलिस ने आरोपी को गिरफ्तार किया गिरफ्तार बताया कि मुद्दा गंभीर है।"),
+    # DW's apostrophe, the modifier letter (U+02BC): "Germanyʼs" was one word.
+    "apostrophe": ("The tourist guide for Germany\u02bcs capital",
+                   "Kyiv\u02bcs mayor and Côte d\u02bcIvoire\u02bcs envoy met."),
 }
 #: Queries typed as readers type them, and the articles they find.
 MARKED_QUERIES = (("يشعل", ["arabic"]), ('"محمد بن سلمان"', ["arabic"]), ("NATO", ["wide"]),
                   ("2026", ["wide"]), ('"震度5弱"', ["wide"]), ("गिरफ्तार", ["hindi"]),
-                  ("योगी", []), ("मोदी", []))
+                  ("योगी", []), ("मोदी", []), ("Germany", ["apostrophe"]),
+                  ('"Côte d\'Ivoire"', ["apostrophe"]), ("Kyiv\u2019s", ["apostrophe"]))
 
 
 def test_the_archive_search_reads_marks_and_full_width_as_the_reader_types(store, backend):
@@ -1037,7 +1041,7 @@ def test_the_archive_search_reads_marks_and_full_width_as_the_reader_types(store
         store.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
 
 
-@pytest.mark.parametrize("before", [20, 22, 27, "cut off at 22"])
+@pytest.mark.parametrize("before", [20, 22, 27, 30, "cut off at 22"])
 def test_an_upgrade_indexes_marked_words_as_the_matching_reads_them(
     db_path: Path, monkeypatch, before: int | str
 ) -> None:

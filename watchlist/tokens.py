@@ -35,7 +35,13 @@ import re
 import unicodedata
 from typing import Final
 
-from storage.segment import CJK_RANGES, DROPPED_RANGES, INDIC_MARK_RANGES, rewritten
+from storage.segment import (
+    CJK_RANGES,
+    DROPPED_RANGES,
+    INDIC_MARK_RANGES,
+    MODIFIER_APOSTROPHE,
+    rewritten,
+)
 
 __all__ = [
     "SEPARATORS",
@@ -161,9 +167,11 @@ def _without(ranges: list[tuple[int, int]], others: list[tuple[int, int]]) -> li
 # Hebrew points: dropped; Indic vowel signs and viramas: private-use word characters): part
 # of their word here, as there.
 _REWRITTEN_RANGES: Final = _parse_ranges(DROPPED_RANGES) + _parse_ranges(INDIC_MARK_RANGES)
-_WORD_RANGES: Final = _complement(
-    _without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES)
-)
+# The modifier letter apostrophe, a letter for FTS5, is rewritten to U+2019, a word break.
+_APOSTROPHE_RANGE: Final = (ord(MODIFIER_APOSTROPHE), ord(MODIFIER_APOSTROPHE))
+_WORD_RANGES: Final = _complement(sorted(
+    [*_without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES), _APOSTROPHE_RANGE]
+))
 # The word characters of the scripts written without spaces between words (and Korean's):
 # each is a token of its own, as FTS5 reads the text the index is given (storage.segment).
 _CJK_RANGES: Final = _parse_ranges(CJK_RANGES)
@@ -193,7 +201,7 @@ def _code_points(spec: str) -> frozenset[int]:
 _NO_FOLD: Final = _code_points(_NO_FOLD_RANGES)
 SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)
                                    - _code_points(DROPPED_RANGES)
-                                   - _code_points(INDIC_MARK_RANGES)))
+                                   - _code_points(INDIC_MARK_RANGES))) | {MODIFIER_APOSTROPHE}
 _DROPPED_MARKS: Final = _code_points(_DROPPED_MARKS_RANGES)
 # What storage.segment rewrites (dropped, made a private-use character, made ASCII).
 _REWRITES: Final = _code_points(DROPPED_RANGES) | _code_points(INDIC_MARK_RANGES)
