@@ -2,8 +2,8 @@
 data (``__NEXT_DATA__``), where the page's markup holds part of it: the body in several
 elements between rows of ads (The New Yorker's three ``div.body__inner-container``,
 Rzeczpospolita's ``div.articleBody`` after an ad row), of which extraction keeps the first;
-a teaser, the article in the data the page's scripts render. A topic on the rest never
-alerted.
+a teaser, the article in the data the page's scripts render; a live blog showing its latest
+entries, its JSON-LD ``liveBlogUpdate`` all of them. A topic on the rest never alerted.
 
 The script's text is used only when it holds the extracted text (lines that make half its
 words at least) and has BODY_MORE times its words at least: the same article, the page's markup
@@ -26,6 +26,9 @@ BODY_MORE = 1.3
 #: And holds lines of the extracted text that make this share of its words (a headline, a
 #: "read the full story in our app" are lines it lacks).
 BODY_HOLDS = 0.5
+#: A live blog's entries (see _entries) need hold this share only: the page shows its latest
+#: entries, which its JSON-LD, written earlier, may not have yet (The Mirror's: 0.48).
+LIVE_HOLDS = 0.25
 #: A string of the page's Next.js data is a candidate text with this many words or more.
 NEXT_DATA_WORDS = 60
 #: Types of the JSON-LD objects whose ``articleBody`` is the page's article.
@@ -34,6 +37,8 @@ _TYPES = frozenset({
     "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "blogposting",
     "report", "scholarlyarticle", "techarticle",
 })
+#: The type of a live blog, whose entries are its ``liveBlogUpdate`` objects.
+_LIVE_BLOG = "liveblogposting"
 _WORD = re.compile(r"\w+")
 _MARKUP = re.compile(r"<[a-zA-Z/!][^>]*>")
 #: A CMS's layout directives left in the text (The New Yorker's "+++dropcap", "[#image:
@@ -94,13 +99,34 @@ def _bodies(data: Any) -> Iterator[str]:
             yield from _bodies(item)
     elif isinstance(data, dict):
         kinds = data.get("@type")
-        names = kinds if isinstance(kinds, list) else [kinds]
+        names = {k.lower() for k in (kinds if isinstance(kinds, list) else [kinds])
+                 if isinstance(k, str)}
         body = data.get("articleBody")
-        if isinstance(body, str) and any(
-            isinstance(k, str) and k.lower() in _TYPES for k in names
-        ):
+        if _LIVE_BLOG in names and isinstance(updates := data.get("liveBlogUpdate"), list):
+            yield _entries(body, updates)
+        elif isinstance(body, str) and names & _TYPES:
             yield _plain(body)
         yield from _bodies(data.get("@graph"))
+
+
+class _LiveBlog(str):
+    """A live blog's text (see _entries)."""
+
+    __slots__ = ()
+
+
+def _entries(body: Any, updates: list[Any]) -> _LiveBlog:
+    """A live blog's text: its own body, then each entry's headline and body, as its
+    JSON-LD lists them. The page shows its latest entries only (The Mirror's 30 of 410): a
+    topic on an earlier one never alerted (a review, on fundus's pages)."""
+    parts = [_plain(body)] if isinstance(body, str) else []
+    for update in updates:
+        if not isinstance(update, dict) or not isinstance(update.get("articleBody"), str):
+            continue
+        if isinstance(headline := update.get("headline"), str) and headline.strip():
+            parts.append(" ".join(headline.split()))
+        parts.append(_plain(update["articleBody"]))
+    return _LiveBlog("\n".join(part for part in parts if part))
 
 
 def _plain(body: str) -> str:
@@ -139,7 +165,8 @@ def completed(text: str, tree: Any) -> str | None:
         held = _folded(body)
         if held.count(" ") + 1 < BODY_MORE * words:
             continue
-        if sum(n for line, n in lines if line and line in held) < BODY_HOLDS * words:
+        holds = LIVE_HOLDS if isinstance(body, _LiveBlog) else BODY_HOLDS
+        if sum(n for line, n in lines if line and line in held) < holds * words:
             continue
         return _merged(text, body)
     return None

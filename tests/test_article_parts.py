@@ -300,3 +300,32 @@ def test_a_teaser_page_is_read_whole_from_its_next_js_data(shape: str) -> None:
     for paragraph in BODY:
         assert paragraph in found.text
     assert "late winner" not in found.text.lower() and related[:40] not in found.text
+
+
+def test_a_live_blogs_entries_are_read_from_its_json_ld() -> None:
+    """A live blog's page shows its latest entries, its JSON-LD ``liveBlogUpdate`` all of
+    them (The Mirror's riots blog: 30 of 410): a topic on an earlier one never alerted (a
+    review, on fundus's pages). Its entries, each headline and body, are the text, with
+    those the page shows that its JSON-LD, written earlier, does not have yet."""
+    entries = [(f"{when}: {title}", paragraph) for when, title, paragraph in zip(
+        ["18.05", "17.40", "17.10", "16.45", "16.20", "15.55"],
+        ["Ferry services resume", "Crane inspection finished", "Quay reopened to traffic",
+         "Tugboat crews on standby", "Lighthouse keeper interviewed", "Storm warning issued"],
+        BODY, strict=False)]
+    shown = "".join(f'<div class="entry"><h2>{t}</h2><p>{p}</p></div>' for t, p in entries[:2])
+    ld = json.dumps({"@context": "https://schema.org", "@type": "LiveBlogPosting",
+                     "headline": "Harbour storm live",
+                     "liveBlogUpdate": [{"@type": "BlogPosting", "headline": t,
+                                         "articleBody": p} for t, p in entries[1:]]})
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour storm live - Harbour Gazette</title>
+<script type="application/ld+json">{ld}</script></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a></nav><main><article>
+<h1>Harbour storm live: ferries, cranes and the quay</h1>{shown}
+<p><a href="?page=2">Load earlier entries</a></p></article></main>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+    found = extract_article(html, URL)
+    assert found is not None
+    for title, paragraph in entries:
+        assert title in found.text and paragraph in found.text, title
+    assert "Load earlier" not in found.text
