@@ -172,6 +172,24 @@ def test_near_highlights_its_terms() -> None:
     assert spans_text(ARTICLES[0].text, found[1].text_spans) == ["Maduro", "Lukashenko"]
 
 
+def test_only_the_branches_an_article_satisfies_are_highlighted() -> None:
+    """With ``(Trump AND Belarus) OR PDVSA``, an article matched by PDVSA alone had *Trump*
+    highlighted in its title, and the word it matched for lost among the others (a review,
+    on Euronews's page): the branches it does not satisfy are not highlighted; one it does
+    is, whole."""
+    found = by_article(run({1: "(Maduro AND Belarus) OR Lukashenko"}))
+    assert set(found) == {1}
+    assert spans_text(ARTICLES[0].title, found[1].title_spans) == []
+    assert spans_text(ARTICLES[0].text, found[1].text_spans) == ["Lukashenko"]
+    assert found[1].terms == ("Lukashenko",)
+    found = by_article(run({1: "(Maduro AND Minsk) OR Caracas"}))
+    assert spans_text(ARTICLES[0].title, found[1].title_spans) == ["Maduro", "Minsk"]
+    both = [m for m in run({1: "(Maduro AND Minsk) OR Caracas"}) if m.article_id == 3]
+    assert spans_text(ARTICLES[2].text, both[0].text_spans) == ["Maduro", "Minsk", "Caracas"]
+    titled = [m for m in run({2: "title:(Lands OR (AI Act))"}) if m.article_id == 3]
+    assert spans_text(ARTICLES[2].title, titled[0].title_spans) == ["AI", "Act"]
+
+
 def test_several_topics_in_one_batch() -> None:
     matches = run({1: "=AI", 2: "ai", 3: "source:reuters", 4: "zzz*"})
     assert sorted((m.article_id, m.topic_id) for m in matches) == [

@@ -31,7 +31,7 @@ from .highlight import (
     word_tokens,
 )
 from .parser import parse, refuse_contradictions, refuse_other_syntax
-from .syntax import BODY, Node
+from .syntax import BODY, And, Field, Near, Node, Or, Term
 
 
 def compile_query(query: str) -> str:
@@ -169,6 +169,9 @@ class _Plan:
     verify: bool  # exact-case terms: FTS5 only found candidates
     title: _Terms  # the terms to highlight in the title
     text: _Terms  # and in the text
+    #: An OR with a branch that may be false while its words are there (an AND, a NEAR, a
+    #: field): only the branches an article satisfies are highlighted (see _satisfied).
+    branchy: bool = False
 
 
 # Sized for large watchlists: a miss re-parses the query for every batch.
@@ -176,17 +179,51 @@ class _Plan:
 def _plan(query: str) -> _Plan:
     node = parse(query)
     terms = hit_terms(node)
+    return _Plan(node, terms, has_exact(node), _field_terms(terms, "title"),
+                 _field_terms(terms, "text"), _branchy(node))
 
-    def field_terms(field: str) -> _Terms:
-        return _terms(
-            tuple(
-                (term.tokens, term.prefix, term.exact)
-                for term in terms
-                if term.tokens and field in term.fields
-            )
-        )
 
-    return _Plan(node, terms, has_exact(node), field_terms("title"), field_terms("text"))
+@lru_cache(maxsize=65536)
+def _field_terms(terms: tuple[HitTerm, ...], field: str) -> _Terms:
+    return _terms(tuple((term.tokens, term.prefix, term.exact)
+                        for term in terms if term.tokens and field in term.fields))
+
+
+def _branchy(node: Node) -> bool:
+    if isinstance(node, Or) and not all(isinstance(child, Term) for child in node.children):
+        return True
+    if isinstance(node, And | Or):
+        return any(_branchy(child) for child in node.children)
+    return isinstance(node, Field) and _branchy(node.child)
+
+
+def _satisfied(node: Node, doc: Document) -> tuple[HitTerm, ...]:
+    """The terms of the branches of ``node`` (a query that matched) that the article
+    satisfies: with ``(Trump AND Belarus) OR PDVSA``, an article matched by PDVSA alone had
+    *Trump* highlighted, and the word it matched for hidden among others (a review)."""
+    found: dict[HitTerm, None] = {}
+
+    def visit(current: Node, fields: tuple[str, ...], scope: str | None) -> None:
+        if isinstance(current, Term):
+            found.setdefault(HitTerm(current.tokens, current.prefix, current.exact, fields))
+        elif isinstance(current, Near):
+            for term in current.terms:
+                visit(term, fields, scope)
+        elif isinstance(current, Field):
+            visit(current.child, (current.name,), current.name)
+        elif isinstance(current, And):
+            for child in current.children:
+                visit(child, fields, scope)
+        elif isinstance(current, Or):
+            for child in current.children:
+                if isinstance(child, Term) or evaluate(
+                    Field(scope, child) if scope else child, doc
+                ):
+                    visit(child, fields, scope)
+        # Not: never highlighted
+
+    visit(node, BODY, None)
+    return tuple(found)
 
 
 # Merged spans, and their words without duplicates in casefold order (Match.terms).
@@ -318,9 +355,14 @@ def match_articles(
             plan = plans[topic_id]
             if plan.verify and not evaluate(plan.node, doc(article)):
                 continue
+            title_terms, text_terms = plan.title, plan.text
+            if plan.branchy and len(live := _satisfied(plan.node, doc(article))) < len(
+                plan.terms
+            ) and live:
+                title_terms, text_terms = _field_terms(live, "title"), _field_terms(live, "text")
             # Cached hits first: most topics' terms have been searched for other topics.
-            title_spans, title_words = title_cache.get(plan.title.id) or title.hits(plan.title)
-            text_spans, text_words = text_cache.get(plan.text.id) or text.hits(plan.text)
+            title_spans, title_words = title_cache.get(title_terms.id) or title.hits(title_terms)
+            text_spans, text_words = text_cache.get(text_terms.id) or text.hits(text_terms)
             if title_words and text_words:
                 words = tuple(sorted({*title_words, *text_words}, key=_casefold))
             else:
