@@ -285,10 +285,13 @@ def render(node: QNode, rng: random.Random, nested: bool = False) -> str:
         text = " OR ".join(render(child, rng, nested=True) for child in node.children)
         return f"({text})" if nested else text
     parts = [render(child, rng, nested=True) for child in node.children]
-    text = parts[0]
-    for part in parts[1:]:
-        text += (" AND " if rng.random() < 0.6 else " ") + part
-    return f"({text})" if nested and rng.random() < 0.3 else text
+    joiners = [" AND " if rng.random() < 0.6 else " " for _ in parts[1:]]
+    text = parts[0] + "".join(j + p for j, p in zip(joiners, parts[1:], strict=True))
+    if nested and rng.random() < 0.3:
+        return f"({text})"
+    if nested:  # beside an OR, words side by side are refused (Google reads them otherwise)
+        return " AND ".join(parts)
+    return text
 
 
 def _is_ambiguous_acronym(text: str) -> bool:

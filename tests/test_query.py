@@ -374,6 +374,12 @@ def test_a_term_asked_for_and_excluded_is_refused(query: str, message: str, colu
      # A review's: a distance without its comma was a word to find (no article matched),
      # Lucene's signs ended the word ("Madur?" is "madur"), a word processor's " – " and
      # C's "&&" were words without letters, told to quote a name.
+     # Google's reading of OR beside words is the other one: every article on gas alerted.
+     ("Venezuela oil OR gas", "OR beside words without parentheses: the words beside it go "
+      "together first (a b OR c is (a b) OR c)", 15,
+      "write Venezuela (oil OR gas) for either with Venezuela, or (Venezuela oil) OR gas"),
+     ('"Nicolás Maduro" OR Maduro Belarus', "OR beside words without parentheses: the words "
+      "beside it go together first (a b OR c is (a b) OR c)", 18, None),
      ("NEAR(Maduro captured 5)", "'5' is a word to find here, not the distance", 22,
       "write NEAR(Maduro captured, 5) for a distance, or quote the number to find it"),
      ("NEAR(ハマス 停戦 5)", "'5' is a word to find here, not the distance", 13, None),
@@ -419,7 +425,9 @@ def test_other_tools_syntax_is_refused_with_what_to_write(
     "=US", "title:Maduro", "A.I.", "€5bn", "e-mail", "(Maduro OR Machado) -Trump",
     "Maduro OR (Machado -Trump)", "(a OR b) (c -d)", "NEAR(a b) -c", "$100 million",
     "US$5bn", "5% tariff", "#1 seed", 'NEAR(Apollo "11" moon)', "NEAR(Boeing 737 MAX)",
-    "NEAR(Maduro captured, 5)", '"1.5 °C"', "Venezuel* -Venezuela",
+    "NEAR(Maduro captured, 5)", '"1.5 °C"', "Venezuel* -Venezuela", "Venezuela (oil OR gas)",
+    "(Venezuela oil) OR gas", "Maduro AND Belarus OR Lukashenko", "(a b) (c OR d)",
+    "title:(Minsk OR Lukashenko) Maduro",
 ])
 def test_what_reads_as_written_is_accepted(query: str) -> None:
     from watchlist import compile_query

@@ -17,7 +17,7 @@ anything else with a colon (``10:30``, ``https://x``) is an ordinary word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Final, Literal
@@ -530,6 +530,7 @@ def refuse_other_syntax(query: str) -> None:
     letter c). Asked of a query as it is given, as refuse_contradictions is."""
     lexemes = list(_lex(query))
     _refuse_mixed_exclusion(lexemes)
+    _refuse_or_beside_words(lexemes)
     _refuse_distance_as_word(query, lexemes)
     for lexeme, after in pairwise(lexemes):
         if lexeme.kind == "PHRASE":  # "C++" in quotes is the letter c as well
@@ -588,6 +589,50 @@ def _refuse_single_letter(word: str, column: int, *, quoted: bool) -> None:
             f"write it in a phrase with a word it comes with: \"{example}\"")
 
 
+_OPERAND_END: Final[frozenset[LexemeKind]] = frozenset({"WORD", "PHRASE", ")"})
+_NEXT_OPERAND: Final[frozenset[LexemeKind]] = frozenset(
+    {"WORD", "PHRASE", "EXACT", "FIELD", "NEAR", "("}
+)
+
+
+def _refuse_or_beside_words(lexemes: list[_Lexeme]) -> None:
+    """A QueryError for OR and words side by side, outside parentheses: ``Venezuela oil OR
+    gas`` is (Venezuela oil) OR gas here (AND binds tighter), where Google reads Venezuela
+    (oil OR gas): every article on gas alerted (a review). As for an exclusion beside OR
+    (_refuse_mixed_exclusion), the query says which."""
+    found = _beside_or(lexemes, lambda before, lexeme: before.kind in _OPERAND_END
+                       and lexeme.kind in _NEXT_OPERAND)
+    if found is not None:
+        raise QueryError(
+            "OR beside words without parentheses: the words beside it go together first "
+            "(a b OR c is (a b) OR c)", found[0].column,
+            "write Venezuela (oil OR gas) for either with Venezuela, or (Venezuela oil) OR gas")
+
+
+def _beside_or(
+    lexemes: list[_Lexeme], marks: Callable[[_Lexeme, _Lexeme], bool]
+) -> tuple[_Lexeme, _Lexeme] | None:
+    """The first OR and the first lexeme that ``marks`` (given the lexeme before it) found at
+    one level of parentheses, once both are there; None when no level has both."""
+    depth = 0
+    operators: dict[int, _Lexeme] = {}
+    marked: dict[int, _Lexeme] = {}
+    for before, lexeme in pairwise([_Lexeme("(", "", 0), *lexemes]):
+        if marks(before, lexeme):  # at the level it stands at ("a (b" is a mark of a's)
+            marked.setdefault(depth, lexeme)
+        if lexeme.kind == "(":
+            depth += 1
+        elif lexeme.kind == ")":  # the group closed: its own OR and marks with it
+            operators.pop(depth, None)
+            marked.pop(depth, None)
+            depth -= 1
+        elif lexeme.kind == "OR":
+            operators.setdefault(depth, lexeme)
+        if depth in operators and depth in marked:
+            return operators[depth], marked[depth]
+    return None
+
+
 def _refuse_distance_as_word(query: str, lexemes: list[_Lexeme]) -> None:
     """A QueryError for ``NEAR(Maduro captured 5)``: the comma forgotten, 5 was a third word
     to find (no article matched); a number from 0 to 100 ending three terms or more."""
@@ -613,27 +658,14 @@ def _refuse_mixed_exclusion(lexemes: list[_Lexeme]) -> None:
     ``Maduro OR Machado -Trump`` leaves Trump out of Machado's articles only (NOT binds
     tightest), where Google and Bing leave it out of the whole query; each reader means one
     of the two, so the query says which."""
-    depth = 0
-    operators: dict[int, _Lexeme] = {}
-    exclusions: dict[int, _Lexeme] = {}
-    for lexeme in lexemes:
-        if lexeme.kind == "(":
-            depth += 1
-        elif lexeme.kind == ")":  # the group closed: its own OR and exclusions with it
-            operators.pop(depth, None)
-            exclusions.pop(depth, None)
-            depth -= 1
-        elif lexeme.kind == "OR":
-            operators.setdefault(depth, lexeme)
-        elif lexeme.kind in ("NOT", "NEG"):
-            exclusions.setdefault(depth, lexeme)
-        if depth in operators and depth in exclusions:
-            word = exclusions[depth]
-            raise QueryError(
-                f"'{word.text}' beside OR: it would leave words out of one side of the OR only",
-                word.column,
-                "write (Maduro OR Machado) -Trump for the whole query, or Maduro OR (Machado "
-                "-Trump) for one side")
+    found = _beside_or(lexemes, lambda _, lexeme: lexeme.kind in ("NOT", "NEG"))
+    if found is not None:
+        word = found[1]
+        raise QueryError(
+            f"'{word.text}' beside OR: it would leave words out of one side of the OR only",
+            word.column,
+            "write (Maduro OR Machado) -Trump for the whole query, or Maduro OR (Machado "
+            "-Trump) for one side")
 
 
 def _combine(kind: type[And] | type[Or], children: list[Node]) -> Node:
