@@ -125,10 +125,16 @@ def canonical_link(html: str, page_url: str) -> str | None:
 def declared_canonical(doc: lxml.html.HtmlElement, page_url: str) -> str | None:
     """The absolute URL a parsed page declares with ``<link rel="canonical">``, as written;
     None when it declares none."""
+    return declared_link(doc, page_url, "canonical")
+
+
+def declared_link(doc: lxml.html.HtmlElement, page_url: str, relation: str) -> str | None:
+    """The absolute URL of the first ``<link>`` of a parsed page whose rel holds
+    ``relation`` ("canonical", "next"); None when there is none."""
     for element in doc.iter("link"):
         rel = (element.get("rel") or "").lower().split()
         href = (element.get("href") or "").strip()
-        if "canonical" in rel and href:
+        if relation in rel and href:
             return web_url(href, base_url(doc, page_url))
     return None
 

@@ -28,6 +28,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -55,6 +56,7 @@ from .http import (
     transient_failure,
     transient_status,
 )
+from .pagination import MAX_ARTICLE_PAGES, continues
 from .pdf import is_pdf
 from .report import CrawlReport
 from .shapes import link_shape
@@ -229,6 +231,7 @@ class EntriesMixin:
     polls: dict[int, _Poll]
     seen: set[str]
     ranks: dict[int, int]  # source id -> rank of its pages (see page_requests)
+    crawler: Crawler
     #: New articles wait for the rest of their poll (see _add) until the crawl is asked to
     #: stop: from then on each is stored at once (store_held).
     holding: bool = True
@@ -527,7 +530,47 @@ class EntriesMixin:
             else:  # the item's own text is the post: kept at once
                 self._fallback(entry, why)
             return
+        if continues(response.url, extracted.next_url):
+            assert extracted.next_url is not None
+            extracted = await self._read_on(entry, extracted, extracted.next_url, hint)
         self._store_page(entry, response.url, extracted, head_title)
+
+    async def _read_on(self, entry: Entry, first: Extracted, url: str, hint: Late) -> Extracted:
+        """``first``, the article's first page, with the text of the pages that continue it
+        from ``url`` on (crawler.pagination: MAX_ARTICLE_PAGES in all): a topic on a word of
+        page 2 never alerted. A line a page repeats (the headline, the author) is kept
+        once; a page that fails ends the article where it is (nothing is lost: its first
+        page is the article as before)."""
+        lines = first.text.split("\n")
+        seen = set(lines)
+        page: int = 1
+        next_url: str | None = url
+        while next_url is not None and page < MAX_ARTICLE_PAGES:
+            request = scrapy.Request(next_url, meta={"handle_httpstatus_list": HANDLED_STATUSES},
+                                     priority=PAGE_PRIORITY + self._rank(entry.source.id))
+            try:
+                response = await self.crawler.engine.download_async(request)
+                if response.status >= 300 or not isinstance(response, scrapy.http.TextResponse):
+                    raise ValueError(f"HTTP {response.status}")
+                done = await self.pages.run(response.body, response.url, response.encoding,
+                                            hint, False, False)
+            except Exception as exc:  # robots.txt, the network, a worker: what is read stays
+                failure = Failure(exc)  # type: ignore[no-untyped-call]
+                logger.info("%s: page %d of the article not read (%s)", next_url, page + 1,
+                            exc if isinstance(exc, ValueError) else describe_failure(failure))
+                self.report.count("article_pages_unread")
+                break
+            self.report.add_cpu("extract", done.cpu_seconds, here=self.pages.size == 0)
+            if done.value is None:
+                break
+            page += 1
+            self.report.count("article_pages")
+            added = [line for line in done.value.text.split("\n") if line not in seen]
+            lines.extend(added)
+            seen.update(added)
+            following = done.value.next_url
+            next_url = following if continues(response.url, following, page) else None
+        return replace(first, text="\n".join(lines))
 
     def article_failed(self, failure: Failure) -> None:
         """An article page could not be fetched."""

@@ -91,7 +91,7 @@ from trafilatura.utils import (
 )
 
 from .articlebody import completed
-from .discover import declared_canonical
+from .discover import declared_canonical, declared_link
 from .extracted import CONTAINER_SEP, Extracted, Method
 
 __all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
@@ -1369,6 +1369,7 @@ class _Whole:
         self.links = set(self._anchors)
         self.meta = read_meta(tree, url)
         self.canonical = declared_canonical(tree, url)
+        self.next_url = declared_link(tree, url, "next")
         self.paragraphs = paragraph_chars(tree)
         # A tree that is not its document's root is cut in place (_cut): its text first.
         self._text = page_text(tree) if tree.getparent() is not None else None
@@ -1438,8 +1439,9 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
         # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
         canonical = declared_canonical(tree, url)
+        next_url = declared_link(tree, url, "next")
     else:
-        meta, canonical = whole.meta, whole.canonical
+        meta, canonical, next_url = whole.meta, whole.canonical, whole.next_url
     return Extracted(
         text=text,
         title=meta.title,
@@ -1450,6 +1452,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
         container=container if container is not None else (
             article_container(text, walk) if chosen == "fast" else None),
         cut=container is not None,
+        next_url=next_url,
     )
 
 

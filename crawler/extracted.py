@@ -35,6 +35,9 @@ class Extracted:
     container: str | None = None
     #: Extracted from that container alone (a learnt one), not from the whole page.
     cut: bool = False
+    #: The page's ``<link rel="next">``, absolute: the page that continues the article, if
+    #: it continues it (crawler.pagination), else the next article, a gallery's picture.
+    next_url: str | None = None
 
 
 #: Characters that are not seen: soft hyphens (``Bevöl&shy;kerung``), zero-width spaces and
