@@ -106,23 +106,20 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     Only one newswatch may run on a database at a time, unless it runs in roles on
     PostgreSQL (--role; see "Running on several machines" in the README).
     """
-    import signal
-
     from scheduler import Daemon
+    from scheduler.daemon import held_reloads
     from storage import open_store
 
     from .app import build_pipeline, configure_logging, reload_config, sync_config
 
     # A reload asked for while the daemon starts (its SMTP login check, its database's
-    # migrations) killed it, SIGHUP's default; the file is read now anyway.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # migrations) killed it, SIGHUP's default: noted, and made once the daemon runs.
+    held_reloads.install()
     config = config_of(ctx)
     if roles:
         _run_roles(config, roles)
         return
     configure_logging(config.daemon.log_level)
-    if not config.sources:
-        logger.warning("no sources configured: nothing will be polled (see --help for the config)")
     _check_smtp(config)
     with InstanceLock(config.database.path) as lock, open_store(config.database.location) as store:
         _one_process(config, store)
@@ -131,6 +128,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
         else:
             _sent_journal(config, store)
         sync_config(config, store)
+        _warn_without_sources(store)
         pipeline = build_pipeline(config, store)
 
         daemon = Daemon(
@@ -172,9 +170,8 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         _one_process(config, opened, roles=True)
         store = _keep_sent_marks(config, opened, journal="alerter" in roles)
         if "scheduler" in roles:
-            if not config.sources:
-                logger.warning("no sources configured: nothing will be polled")
             sync_config(config, store)
+            _warn_without_sources(store)
         pipeline = build_pipeline(config, store)
         # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's.
         cluster = Cluster(
@@ -183,6 +180,14 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         )
         code = serve(cluster)
     sys.exit(code)
+
+
+def _warn_without_sources(store: Storage) -> None:
+    """Nothing to poll, neither in the config file nor added with ``sources add`` (the
+    config file's alone were looked at: the warning came before a poll of the others)."""
+    if not store.sources():
+        logger.warning("no sources configured: nothing will be polled (see --help for the "
+                       "config, or newswatch sources add)")
 
 
 def _one_process(config: Config, store: Storage, *, roles: bool = False) -> None:

@@ -43,7 +43,13 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso, utcnow
 
-from .daemon import installed_reactor, reload_now, report_slow_stop, spawn_background
+from .daemon import (
+    held_reloads,
+    installed_reactor,
+    reload_now,
+    report_slow_stop,
+    spawn_background,
+)
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
 
 if TYPE_CHECKING:
@@ -352,6 +358,7 @@ def serve(cluster: Cluster) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, cluster.request_stop, signum)
         loop.add_signal_handler(signal.SIGHUP, reload_now, cluster.reload)
+        held_reloads.replay(loop, cluster.reload)
         running = Deferred.fromFuture(asyncio.ensure_future(cluster.main()))
 
         def done(result: Any) -> None:

@@ -293,6 +293,7 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_stop_signal, signum)
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+        held_reloads.replay(loop, self.reload)
         scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         now = datetime.now(scheduler.timezone)
         options: dict[str, object] = {
@@ -449,6 +450,34 @@ class Daemon:
         finally:
             logger.info("newswatch daemon stopped")
             reactor.stop()
+
+
+class HeldReloads:
+    """SIGHUP while the process starts (its SMTP login check, its database's migrations),
+    before the event loop handles it: noted, and the configuration reloaded as soon as the
+    loop runs (ignored, a topic added then was not matched until the next reload, with
+    ``systemctl reload`` said to have worked; SIGHUP's default killed the process)."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGHUP, self._note)
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.asked = True
+
+    def replay(self, loop: asyncio.AbstractEventLoop,
+               reload: Callable[[], Sequence[str]] | None) -> None:
+        """Once the loop handles SIGHUP: the reload asked for before, if one was."""
+        if self.asked:
+            self.asked = False
+            logger.info("a reload was asked for while starting")
+            loop.call_soon(reload_now, reload)
+
+
+#: The process's (newswatch.cli installs it first thing; the daemon and the roles replay it).
+held_reloads = HeldReloads()
 
 
 def reload_now(reload: Callable[[], Sequence[str]] | None) -> None:
