@@ -855,6 +855,49 @@ def test_a_server_deferring_newswatchs_mail_stops_the_run(
     assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 3
 
 
+class DeferringSink(SmtpSink):
+    """A server deferring every message at its end (451) while ``deferring``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deferring = True
+        self.deferred = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.deferring:
+            self.deferred += 1
+            return "451 4.3.0 Temporary local problem, try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_server_deferring_every_message_stops_the_run_after_three(tmp_path: Path) -> None:
+    """A server answering 451 to every message's end (a full spool, a content filter down)
+    got every queued message at each run, each a warning (800 lines a minute in a review
+    of a daemon left running): after three deferred in a row, to three recipients, the
+    others wait for the next run; one recipient's deferrals alone stop nothing."""
+    from alerts.deliver import DEFERRED_IN_A_ROW
+
+    sink = DeferringSink()
+    sink.start()
+    try:
+        with storage.Store.open(tmp_path / "one.db") as store:
+            enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(6)))
+            transport = SmtpTransport(sink.settings())
+            report = deliver(store, transport)
+            assert (report.sent, report.retrying, sink.deferred) == (0, 6, DEFERRED_IN_A_ROW)
+            assert [row.attempts for row in store.due_outbox(NOW)] == [0, 0, 0]
+            sink.deferring = False
+            assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 6
+            assert len(sink.received) == 6
+        with storage.Store.open(tmp_path / "other.db") as store:
+            sink.deferring, sink.deferred = True, 0
+            enqueue(store, *(outbox_email("full@example.test", f"s{i}") for i in range(4)))
+            assert deliver(store, SmtpTransport(sink.settings())).retrying == 4
+            assert sink.deferred == 4
+    finally:
+        sink.stop()
+
+
 def test_a_message_deferred_for_five_days_is_given_up(
     smtp: SmtpSink, store: storage.Store
 ) -> None:
