@@ -785,3 +785,71 @@ def test_the_news_of_a_long_stop_beyond_one_poll_alerts_at_the_next_polls(site, 
     assert "0 new article(s)" in small_crawl(workdir)
     time.sleep(0.5)
     assert len(mail.messages) == len(mailed)
+
+
+def test_a_feed_that_moved_past_its_whole_list_says_so_and_is_polled_sooner(
+    site, mail, workdir
+):
+    """A busy feed lists its latest items only: one publishing more between two polls than
+    it lists lost the rest, without a word (a wire feed of 20 items, 120 an hour, polled
+    every 15 minutes: 37 % never seen, the source "ok"; a review). A poll that knows none
+    of the items listed, all published since the poll before, says so, and the feed is
+    polled again sooner; a feed whose list fills within its interval is polled in half the
+    time its list spans."""
+    import sqlite3
+
+    dated = partial(dated_item, site)
+    first = [dated(f"Harbour report {n}", f"/first-{n}", timedelta(hours=1 + n))
+             for n in range(6)]
+    site.serve("/wire.rss", rss(site, first))
+    workdir.write_config(sources=[{"url": site.url("/wire.rss"), "every": "1h"}],
+                         topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+
+    def next_due_in() -> float:
+        with sqlite3.connect(workdir.database) as db:
+            due, = db.execute("SELECT next_due FROM sources").fetchone()
+        return (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
+
+    assert next_due_in() > 50 * 60  # its items span five hours: every hour
+    assert "none of the" not in workdir.newswatch("status").stdout
+    with sqlite3.connect(workdir.database) as db:  # that poll was 25 minutes ago
+        before = (datetime.now(UTC) - timedelta(minutes=25)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [before, before])
+    # Six new items in the 20 minutes since (none of the first six listed any more).
+    later = [dated(f"Harbour bulletin {n}", f"/later-{n}", timedelta(minutes=4 * n + 1))
+             for n in range(6)]
+    site.serve("/wire.rss", rss(site, later))
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "6 new article(s)" in result.stdout
+    status = workdir.newswatch("status").stdout
+    assert "warning: none of the 6 items it lists was known" in status, status
+    assert 5 * 60 < next_due_in() < 16 * 60  # half of the 20 minutes its list spans
+    # Polled again with one new item among the known ones: no gap, no warning.
+    site.serve("/wire.rss", rss(site, [dated("Harbour bulletin 6", "/later-6",
+                                             timedelta(minutes=0)), *later]))
+    assert workdir.newswatch("crawl").returncode == 0
+    assert "none of the" not in workdir.newswatch("status").stdout
+
+
+def test_a_feeds_next_poll_is_counted_from_its_answer_not_from_its_last_page(
+    site, mail, workdir
+):
+    """The next poll was counted from the poll's end, after its pages: a busy feed's
+    interval was its setting plus the time its pages took (29 s for 10 in a review), and
+    the busier the feed, the longer."""
+    import sqlite3
+
+    page = article_page("Harbour dredging resumes", site.url("/slow"))
+    site.serve("/slow", page, content_type="text/html; charset=utf-8",
+               drip=5.0 / (len(page) // 1024 + 1))  # five seconds at least
+    site.serve("/slow.rss", rss(site, [item("Harbour dredging resumes", site.url("/slow"))]))
+    workdir.write_config(sources=[{"url": site.url("/slow.rss"), "every": "20s"}],
+                         topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    with sqlite3.connect(workdir.database) as db:
+        polled, due = db.execute("SELECT last_fetch, next_due FROM sources").fetchone()
+    # 20 s (and up to 2 s of jitter) from the feed's answer, 5 s before the poll's end (the
+    # times are stored to the second): 18 s at most; from the end, 19 at least.
+    assert (datetime.fromisoformat(due) - datetime.fromisoformat(polled)).total_seconds() < 19
