@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 import lxml.html
@@ -91,6 +92,9 @@ class ParsedFeed:
     is_feed: bool
     kind: FeedFormat = ""
     link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
+    #: Its next page of older items: RFC 5005's rel="next" or "prev-archive" (or JSON Feed's
+    #: next_url), a WordPress feed's ?paged=N+1 (see _next_page).
+    next_page: str | None = None
 
 
 #: Half of a UTF-16 pair, alone: JSON may escape one ("\\ud83d": a title cut inside an emoji
@@ -379,7 +383,24 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         is_feed=is_feed,
         kind=_kind(version) if is_feed else "",
         link=web_url(site, url) if site else None,
+        next_page=_next_page(parsed.feed, url) if is_feed and parsed.get("feed") else None,
     )
+
+
+def _next_page(feed: Any, url: str) -> str | None:
+    """The address of a feed's next page of older items: its ``rel="next"`` or
+    ``rel="prev-archive"`` link (RFC 5005), else, for a WordPress feed (its generator
+    says so), the same address with ``paged`` one more (WordPress pages every feed so)."""
+    for link in feed.get("links") or ():
+        if link.get("rel") in ("next", "prev-archive") and link.get("href"):
+            return web_url(link["href"], url)
+    generator = " ".join(str(feed.get(key) or "") for key in ("generator", "generator_detail"))
+    if "wordpress.org" not in generator.lower():
+        return None
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "paged"]
+    page = next((int(v) for k, v in parse_qsl(parts.query) if k == "paged" and v.isdigit()), 1)
+    return urlunsplit(parts._replace(query=urlencode([*query, ("paged", str(page + 1))])))
 
 
 def _json_author(obj: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ from storage import FetchOutcome, Source, StorageError, identity_host
 
 from .containers import Containers
 from .discover import feed_links, robots_sitemaps, sniff
-from .entries import EntriesMixin, Entry, _Poll, items_of_shared_pages
+from .entries import PAGE_PRIORITY, EntriesMixin, Entry, _Poll, items_of_shared_pages
 from .extracted import EXTRACT
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
@@ -77,6 +77,10 @@ GAP_ITEMS = 5
 #: in half that time (its list fills in that time), not sooner than this (or its interval,
 #: if shorter): Miniflux's entry-frequency scheduler, bounded as its minimum interval is.
 SOONEST = timedelta(minutes=2)
+#: ... and the gap is filled from the feed's older pages, if it has any (RFC 5005's
+#: rel="next", a WordPress feed's ?paged=2), this many at most, while each adds items none
+#: known, all published since the poll before.
+GAP_PAGES = 3
 #: Items dated within this of one another are dated by the feed's clock, not their news.
 _ONE_INSTANT = timedelta(minutes=1)
 
@@ -391,6 +395,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             ),
             entries,
             listed=True,
+            more=feed.next_page,
         )
 
     def _feed_entry(
@@ -425,32 +430,71 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                      baseline=baseline)
 
     def _entries(
-        self, source: Source, outcome: FetchOutcome, entries: list[Entry], listed: bool = False
+        self, source: Source, outcome: FetchOutcome, entries: list[Entry], listed: bool = False,
+        more: str | None = None,
     ) -> Iterator[scrapy.Request]:
         """Request the pages of the new ``entries`` (a feed's, when ``listed``: its list is
-        checked for a gap, see GAP_ITEMS)."""
+        checked for a gap, see GAP_ITEMS, filled from its next page ``more``, if any)."""
         known = self.fresh_entries(self.with_deferred(source, entries))
-        if listed and (gap := self._gap(source, entries, known)):
+        gap = listed and self._gap(source, entries, known)
+        if gap:
             outcome = replace(outcome, error="; ".join(filter(None, [outcome.error, gap])))
         fresh, postponed = self._newest(source, known, 0)
         if postponed:
             outcome = replace(outcome, etag=None, last_modified=None)
-        self.expect(source, replace(outcome, new_articles=_new(fresh)), len(fresh))
+        self.expect(source, replace(outcome, new_articles=_new(fresh)),
+                    len(fresh) + bool(gap and more and not postponed))
         if (poll := self.polls.get(source.id)) is not None:  # not recorded yet: pages to come
             poll.pages += len(fresh)
+        if gap and more and not postponed:
+            yield self._feed_page(source, more, 2)
         yield from self.page_requests(fresh)
+
+    def _feed_page(self, source: Source, url: str, number: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_feed_page, errback=self.feed_page_failed,
+                              cb_kwargs={"source": source, "number": number},
+                              meta={"handle_httpstatus_list": HANDLED_STATUSES},
+                              priority=PAGE_PRIORITY + self._rank(source.id))
+
+    def parse_feed_page(self, response: Response, source: Source, number: int) -> Iterator[Any]:
+        """A feed's older page, asked for to fill a gap (see GAP_PAGES): its new items join
+        the poll; the page after it is asked for while this one's are all new, all published
+        since the poll before."""
+        poll = self.polls.get(source.id)
+        if poll is not None and response.status < 300:
+            with self.report.timed("parse"):
+                feed = parse_feed(response.body, response.url, headers_dict(response),
+                                  self.settings.getint("DOWNLOAD_MAXSIZE") or None)
+                found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
+                entries = items_of_shared_pages([e for e in found if e is not None])
+            known = self.fresh_entries(entries)
+            on = (number < GAP_PAGES + 1 and feed.next_page is not None
+                  and feed.next_page != response.url and _all_new(source, entries, known))
+            fresh, _ = self._newest(source, known, poll.pages)
+            poll.pages += len(fresh)
+            poll.outcome = replace(poll.outcome,
+                                   new_articles=poll.outcome.new_articles + _new(fresh))
+            self.report.count("feed_pages")
+            self.expect(source, poll.outcome, len(fresh) + on)
+            if on:
+                assert feed.next_page is not None
+                yield self._feed_page(source, feed.next_page, number + 1)
+            yield from self.page_requests(fresh)
+        self.settle(source, deferred=False)
+
+    def feed_page_failed(self, failure: Failure) -> None:
+        """A feed's older page could not be fetched: the gap stays (said already)."""
+        source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
+        logger.info("feed %s: its page %s failed: %s", source.url,
+                    failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        self.settle(source, deferred=False)
 
     def _gap(self, source: Source, entries: list[Entry], fresh: list[Entry]) -> str | None:
         """What a feed's poll says when it lists GAP_ITEMS items or more, none known before
         (``fresh``: those to fetch), all published since its poll before: the feed may have
         published more since than it lists (see GAP_ITEMS). It is polled again sooner."""
-        new = {e.url for e in fresh if e.article_id is None}
-        if (not source.polled or source.last_success is None or len(entries) < GAP_ITEMS
-                or any(e.url not in new for e in entries)):
+        if len(entries) < GAP_ITEMS or not _all_new(source, entries, fresh):
             return None
-        dates = [e.feed.published for e in entries if e.feed.published is not None]
-        if dates and min(dates) <= source.last_success:
-            return None  # its list goes back past its poll before: nothing fell between
         every = self.sooner.get(source.id, source.every_seconds)
         self.sooner[source.id] = sooner = min(every, max(source.every_seconds / 4,
                                                          SOONEST.total_seconds()))
@@ -783,4 +827,16 @@ def _sooner(source: Source, entries: list[Entry]) -> float | None:
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _all_new(source: Source, entries: list[Entry], fresh: list[Entry]) -> bool:
+    """Whether a polled source's ``entries`` are all new (``fresh``: those to fetch) and, as
+    far as they are dated, all published since its poll before: a gap may lie behind them."""
+    new = {e.url for e in fresh if e.article_id is None}
+    if not source.polled or source.last_success is None or not entries or any(
+        e.url not in new for e in entries
+    ):
+        return False
+    dates = [e.feed.published for e in entries if e.feed.published is not None]
+    return not dates or min(dates) > source.last_success  # else its list goes back past it
 

@@ -830,3 +830,25 @@ def test_the_parsers_never_raise_on_a_garbled_body(body: bytes,
     parse_sitemap(data, "http://127.0.0.1/s.xml")
     feed_links(data, "http://127.0.0.1/")
     article_links(data.decode("utf-8", "replace"), "http://127.0.0.1/")
+
+
+@pytest.mark.parametrize(("body", "url", "following"), [
+    (b'<rss version="2.0"><channel><title>x</title><generator>https://wordpress.org/?v=6.4.2'
+     b'</generator><item><title>a</title><link>https://x.example/a</link></item></channel></rss>',
+     "https://x.example/feed/", "https://x.example/feed/?paged=2"),
+    (b'<rss version="2.0"><channel><title>x</title><generator>https://wordpress.org/?v=6.4.2'
+     b'</generator><item><title>a</title><link>https://x.example/a</link></item></channel></rss>',
+     "https://x.example/feed/?paged=2", "https://x.example/feed/?paged=3"),
+    (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><link rel="prev-archive" '
+     b'href="/archive/2026-11"/><entry><title>a</title><link href="https://x.example/a"/>'
+     b"<id>1</id><updated>2026-12-01T00:00:00Z</updated></entry></feed>",
+     "https://x.example/feed", "https://x.example/archive/2026-11"),
+    (b'<rss version="2.0"><channel><title>x</title><item><title>a</title>'
+     b"<link>https://x.example/a</link></item></channel></rss>", "https://x.example/rss", None),
+])
+def test_a_feeds_older_page_is_read_from_its_links_or_its_generator(
+    body: bytes, url: str, following: str | None
+) -> None:
+    """RFC 5005's rel="next" / "prev-archive", and WordPress's ?paged=N for its feeds: where
+    a gap between two polls is filled from (crawler.spider.GAP_PAGES)."""
+    assert parse_feed(body, url).next_page == following

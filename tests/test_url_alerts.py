@@ -787,6 +787,18 @@ def test_the_news_of_a_long_stop_beyond_one_poll_alerts_at_the_next_polls(site, 
     assert len(mail.messages) == len(mailed)
 
 
+def wire_polled(site, mail, workdir, render) -> list[str]:
+    """A feed of six items of the last hours (``render``: its body), polled once (every
+    hour); its items."""
+    first = [dated_item(site, f"Harbour report {n}", f"/first-{n}", timedelta(hours=1 + n))
+             for n in range(6)]
+    site.serve("/wire.rss", render(first))
+    workdir.write_config(sources=[{"url": site.url("/wire.rss"), "every": "1h"}],
+                         topics=[TOPIC], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 0
+    return first
+
+
 def test_a_feed_that_moved_past_its_whole_list_says_so_and_is_polled_sooner(
     site, mail, workdir
 ):
@@ -799,12 +811,7 @@ def test_a_feed_that_moved_past_its_whole_list_says_so_and_is_polled_sooner(
     import sqlite3
 
     dated = partial(dated_item, site)
-    first = [dated(f"Harbour report {n}", f"/first-{n}", timedelta(hours=1 + n))
-             for n in range(6)]
-    site.serve("/wire.rss", rss(site, first))
-    workdir.write_config(sources=[{"url": site.url("/wire.rss"), "every": "1h"}],
-                         topics=[TOPIC], smtp=mail)
-    assert workdir.newswatch("crawl").returncode == 0
+    wire_polled(site, mail, workdir, partial(rss, site))
 
     def next_due_in() -> float:
         with sqlite3.connect(workdir.database) as db:
@@ -853,3 +860,40 @@ def test_a_feeds_next_poll_is_counted_from_its_answer_not_from_its_last_page(
     # 20 s (and up to 2 s of jitter) from the feed's answer, 5 s before the poll's end (the
     # times are stored to the second): 18 s at most; from the end, 19 at least.
     assert (datetime.fromisoformat(due) - datetime.fromisoformat(polled)).total_seconds() < 19
+
+
+def test_a_gap_in_a_feed_is_filled_from_its_older_pages(site, mail, workdir):
+    """What a busy feed published between two polls beyond its list is on its older pages,
+    where it has some (RFC 5005's rel="next", WordPress's ?paged=2): read while each page's
+    items are all new, all published since the poll before; not once a page lists known
+    items."""
+    import sqlite3
+
+    dated = partial(dated_item, site)
+
+    def paged(items: list[str], following: str | None) -> bytes:
+        link = (f'<atom:link rel="next" href="{site.url(following)}"/>' if following else "")
+        return rss(site, items).replace(
+            b'<rss version="2.0">',
+            b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">').replace(
+            b"<description>News</description>", f"<description>News</description>{link}"
+            .encode())
+
+    first = wire_polled(site, mail, workdir, partial(paged, following=None))
+    with sqlite3.connect(workdir.database) as db:  # that poll was 90 minutes ago
+        before = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [before, before])
+    newest = [dated(f"Harbour bulletin {n}", f"/new-{n}", timedelta(minutes=1 + 5 * n))
+              for n in range(6)]
+    older = [dated(f"Harbour notice {n}", f"/older-{n}", timedelta(minutes=40 + 5 * n))
+             for n in range(6)]
+    site.serve("/wire.rss", paged(newest, "/wire.rss?page=2"))
+    site.serve("/wire.rss?page=2", paged(older, "/wire.rss?page=3"))
+    site.serve("/wire.rss?page=3", paged(first, "/wire.rss?page=4"))
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "12 new article(s)" in result.stdout, result.stdout
+    assert len(site.requests_for("/wire.rss?page=3")) == 1  # page 2's were all new
+    assert site.requests_for("/wire.rss?page=4") == []  # page 3 lists known items
+    texts = " ".join(parts(m)[0] for m in mail.wait_for(1))
+    assert all(f"notice {n}" in texts and f"bulletin {n}" in texts for n in range(6)), texts
