@@ -140,6 +140,9 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, object]:
         # priority goes first (crawler/queues.py): sources are drained in the order they
         # listed their pages, so their polls end, and alert, while the crawl goes on.
         "SCHEDULER_PRIORITY_QUEUE": "crawler.queues.SourceOrderQueue",
+        # A poll that joins a crawl under way goes before the pages its host has queued in
+        # the downloader (crawler/downloader.py).
+        "DOWNLOADER": "crawler.downloader.NewsDownloader",
         # What a callback yields goes through the spider middlewares this many at a time.
         # Scrapy starts that many asyncio tasks for every response (default 100: 100 tasks
         # and a queue for each article page, which yields nothing; measured as a third of

@@ -682,3 +682,29 @@ def test_a_reload_asked_for_while_the_daemon_starts_is_made_once_it_runs(site, w
         assert daemon.stop() == 0, daemon.output()
         silent.close()
     assert "no sources configured" not in daemon.output()
+
+
+def test_a_feed_due_again_is_polled_before_the_pages_another_source_queued(
+    site, workdir, wait
+):
+    """A busy feed due again while another source of its host had a hundred pages queued
+    waited for all of them (article pages go before polls, host by host): 85 of its items
+    scrolled off meanwhile (a review). A poll that joins a crawl under way goes first."""
+    count = 16
+    site.create_feed("big")
+    for n in range(count):
+        site.publish(replace(fresh("venezuela-opposition-leader"), slug=f"big-{n}",
+                             title=f"Harbour story number {n}"), feed="big")
+        site.set_delay(f"/articles/big-{n}", 0.5)
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/big.rss"), "every": "1h"},
+                 {"url": site.url("/feeds/world.rss"), "every": "1s"}],
+        crawl={"per_host": 1},
+    )
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: len(site.requests_for("/feeds/world.rss")) >= 2, 30)
+        pages = [r for r in site.requests if r.path.startswith("/articles/big-")]
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert len(pages) < count - 4, len(pages)
