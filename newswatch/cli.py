@@ -484,9 +484,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         if workers is not None:
             _echo_workers(workers)
         counts = store.outbox_counts()
+        dropped = counts.get("dropped", 0)
         click.echo(
             f"\nalerts: {counts['pending']} pending, {counts['sent']} sent, "
             f"{counts['failed']} failed"
+            + (f", {dropped} not sent (their reader left their topics)" if dropped else "")
         )
         for p in store.outbox_problems():
             # A message refused for good has no next attempt (its last one was shown).

@@ -300,10 +300,16 @@ class OutboxMixin:
         return int(cursor.rowcount)
 
     def outbox_counts(self) -> dict[str, int]:
-        """How many messages are pending, sent and failed."""
+        """How many messages are pending, sent and failed; and "dropped", when there are
+        some: not sent on purpose, their reader taken off their topics (drop_unwatched),
+        which a monitor of failed deliveries took for failures (a review)."""
         counts = {"pending": 0, "sent": 0, "failed": 0}
-        for row in self.db.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"):
-            counts[row["status"]] = row["n"]
+        for row in self.db.query(
+            "SELECT status, COALESCE(last_error LIKE ?, FALSE) AS unwatched, COUNT(*) AS n"
+            " FROM outbox GROUP BY status, unwatched", [f"{UNWATCHED}%"]
+        ):
+            key = "dropped" if row["status"] == "failed" and row["unwatched"] else row["status"]
+            counts[key] = counts.get(key, 0) + row["n"]
         return counts
 
     def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
