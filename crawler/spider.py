@@ -325,7 +325,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     ) -> Any:
         """A source answered: dispatch on its kind (configured, remembered, or sniffed)."""
         status = response.status
-        self.answered.setdefault(source.id, self.clock())
+        self.answered[source.id] = self.clock()
         if page is not None and status >= 400 and status != 304:
             yield from self._own_links(page, source, f"{response.url} answered HTTP {status}")
             return
