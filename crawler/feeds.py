@@ -92,8 +92,8 @@ class ParsedFeed:
     is_feed: bool
     kind: FeedFormat = ""
     link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
-    #: Its next page of older items: RFC 5005's rel="next" or "prev-archive" (or JSON Feed's
-    #: next_url), a WordPress feed's ?paged=N+1 (see _next_page).
+    #: Its next page of older items (an XML feed's): RFC 5005's rel="next" or "prev-archive",
+    #: a WordPress feed's ?paged=N+1 (see _next_page).
     next_page: str | None = None
 
 

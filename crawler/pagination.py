@@ -22,10 +22,12 @@ MAX_ARTICLE_PAGES = 5
 #: Query parameters that number a page.
 _PAGE_PARAMS = frozenset({"page", "p", "pg", "seite", "pagina", "pag", "strona", "sayfa",
                           "paged", "pageno", "page_no", "pn"})
-#: A page number at the end of a path: "/2", "/page/2", "/seite-2", "-p2", "_2", "-2" (before
-#: an extension, if any).
+#: A page number at the end of a path: "/2", "/page/2", "/seite-2", "-p2", "_p2" (before an
+#: extension, if any). Not a bare "-2": WordPress's second post of a title
+#: (``/polizeibericht-2/``, named by the first's rel="next"), a series' next day
+#: (``-day-2``), a slug's own number (``covid-19``).
 _PATH_PAGE = re.compile(
-    r"(?:/(?:page|seite|pagina|strona)[-/]?|/|-p|_p|-|_)(\d{1,2})(/?)(\.[a-z]{2,5})?$",
+    r"(?:/(?:page|seite|pagina|strona)[-/]?|/|-p|_p)(\d{1,2})(/?)(\.[a-z]{2,5})?$",
     re.IGNORECASE)
 
 

@@ -397,7 +397,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         with self.report.timed("parse"):
             found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
             entries = items_of_shared_pages([e for e in found if e is not None])
-        if (sooner := _sooner(source, entries)) is not None:
+        if (sooner := _sooner(source, entries, self.clock())) is not None:
             self.sooner[source.id] = sooner
         yield from self._entries(
             source,
@@ -826,18 +826,19 @@ def _new(entries: list[Entry]) -> int:
     return sum(1 for e in entries if e.article_id is None)
 
 
-def _sooner(source: Source, entries: list[Entry]) -> float | None:
-    """The seconds before a feed's next poll, when its listed items were published within
-    less than its interval (see SOONEST): half that time; None when they were not, or when
-    they are dated by the feed's clock (within a minute of one another) or undated."""
+def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None:
+    """The seconds before a feed's next poll, when its listed items were all published
+    within less than its interval before ``now`` (see SOONEST): half that time; None when
+    they were not (a burst of items days ago is no busy feed: it was polled every 2 minutes
+    for good; a review), or when they are dated by the feed's clock (within a minute of
+    one another) or undated."""
     dates = sorted(e.feed.published for e in entries if e.feed.published is not None)
-    if len(dates) < GAP_ITEMS:
+    if len(dates) < GAP_ITEMS or dates[-1] - dates[0] <= _ONE_INSTANT:
         return None
-    span = dates[-1] - dates[0]
-    if span <= _ONE_INSTANT or span.total_seconds() >= source.every_seconds:
+    span = (now - dates[0]).total_seconds()
+    if span >= source.every_seconds:
         return None
-    return float(min(source.every_seconds, max(span.total_seconds() / 2,
-                                               SOONEST.total_seconds())))
+    return float(min(source.every_seconds, max(span / 2, SOONEST.total_seconds())))
 
 
 def _duration(seconds: float) -> str:

@@ -108,6 +108,12 @@ def test_a_rel_next_to_another_article_is_not_followed(site, mail, workdir):
     ("https://x.example/article/12", "https://x.example/article/13", 1, False),
     ("https://x.example/post-slug/", "https://x.example/post-slug/comment-page-2/", 1, False),
     ("https://x.example/post-slug/", "https://y.example/post-slug/2/", 1, False),
+    # WordPress's second post of a title, a series' next day (a review of the diff); a
+    # slug's own number is no page.
+    ("https://x.example/2025/04/01/polizeibericht/",
+     "https://x.example/2025/04/01/polizeibericht-2/", 1, False),
+    ("https://x.example/ukraine-war-day-1", "https://x.example/ukraine-war-day-2", 1, False),
+    ("https://x.example/covid-19", "https://x.example/covid-19?page=2", 1, True),
     ("https://x.example/story.asp?id=5", "https://x.example/story.asp?id=6&page=2", 1, False),
 ])
 def test_a_page_continues_an_article_only_at_its_own_address_numbered(

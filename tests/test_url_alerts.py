@@ -897,3 +897,21 @@ def test_a_gap_in_a_feed_is_filled_from_its_older_pages(site, mail, workdir):
     assert site.requests_for("/wire.rss?page=4") == []  # page 3 lists known items
     texts = " ".join(parts(m)[0] for m in mail.wait_for(1))
     assert all(f"notice {n}" in texts and f"bulletin {n}" in texts for n in range(6)), texts
+
+
+def test_a_burst_of_items_long_ago_is_no_busy_feed(site, mail, workdir):
+    """Ten items published 30 seconds apart three days ago (a morning edition, a batch
+    import): the feed was polled every 2 minutes for good, every poll finding nothing new
+    (a review of the diff). Its list covers three days: polled every hour, as set."""
+    import sqlite3
+
+    items = [dated_item(site, f"Harbour archive {n}", f"/archive-{n}",
+                        timedelta(days=3, seconds=30 * n)) for n in range(10)]
+    site.serve("/edition.rss", rss(site, items))
+    workdir.write_config(sources=[{"url": site.url("/edition.rss"), "every": "1h"}],
+                         topics=[TOPIC], smtp=mail)
+    for _ in range(2):
+        assert workdir.newswatch("crawl").returncode == 0
+        with sqlite3.connect(workdir.database) as db:
+            due, = db.execute("SELECT next_due FROM sources").fetchone()
+        assert (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds() > 50 * 60
