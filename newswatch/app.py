@@ -139,6 +139,8 @@ def reload_config(
     changed settings that need a restart. A file with problems changes nothing
     (ConfigError)."""
     fresh = load_config(running.path)
+    for notice in fresh.notices:
+        logger.warning("%s: %s", running.path, notice)
     if sync:
         before = {s.url for s in store.sources() if s.origin == "config"}
         topics_before = {t.id: t for t in store.topics() if t.origin == "config"}

@@ -120,6 +120,8 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
         _run_roles(config, roles)
         return
     configure_logging(config.daemon.log_level)
+    for notice in config.notices:
+        logger.warning("%s: %s", config_file(config), notice)
     _check_smtp(config)
     with InstanceLock(config.database.path) as lock, open_store(config.database.location) as store:
         _one_process(config, store)
@@ -164,6 +166,8 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     except ValueError as exc:
         fail(str(exc), EXIT_CONFIG)
     configure_logging(config.daemon.log_level)
+    for notice in config.notices:
+        logger.warning("%s: %s", config_file(config), notice)
     if "alerter" in roles:
         _check_smtp(config)
     with open_store(config.database.location) as opened:
@@ -702,6 +706,8 @@ def check(ctx: click.Context) -> None:
     that names none of the sources)."""
     config = config_of(ctx)
     _warn_unknown_sources(config, config.topics)
+    for notice in config.notices:
+        click.echo(f"warning: {config_file(config)}: {notice}", err=True)
     click.echo(
         f"{config.path or 'defaults'}: OK — {len(config.sources)} source(s), "
         f"{len(config.topics)} topic(s); database {config.database.shown}; alerts via "

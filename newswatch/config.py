@@ -134,6 +134,9 @@ class Config:
     sources: tuple[SourceSpec, ...]
     topics: tuple[TopicSpec, ...]
     recipients: RecipientPolicies = field(default_factory=RecipientPolicies)
+    #: Topic queries read as an earlier version read them, which other tools read another
+    #: way (watchlist.AmbiguousQuery): one line each, for the log and ``check``.
+    notices: tuple[str, ...] = ()
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -237,7 +240,8 @@ def _build(
     every = _interval(tables["crawl"].maybe("every", DURATION), "crawl.every", problems)
     every = every or round(DURATION.parse(SECTIONS["crawl"]["every"].default))
     sources = _source_list(data, every, problems)
-    topics = _topic_list(data, problems)
+    notices: list[str] = []
+    topics = _topic_list(data, problems, notices)
     recipients = _recipient_policies(data, tables["alerts"], problems)
     database = _database(tables["database"], base, data.get("database"), problems)
     alerts = _alerts(tables["alerts"], base, database.path, problems)
@@ -255,6 +259,7 @@ def _build(
         sources=sources,
         topics=topics,
         recipients=recipients,
+        notices=tuple(notices),
     )
 
 
@@ -449,7 +454,9 @@ def _source_list(
     return tuple(sources)
 
 
-def _topic_list(data: Mapping[str, object], problems: list[str]) -> tuple[TopicSpec, ...]:
+def _topic_list(
+    data: Mapping[str, object], problems: list[str], notices: list[str]
+) -> tuple[TopicSpec, ...]:
     """``[[topics]]``: each name once, each query (and exclude query) compiled."""
     topics: list[TopicSpec] = []
     seen: dict[str, int] = {}
@@ -464,9 +471,10 @@ def _topic_list(data: Mapping[str, object], problems: list[str]) -> tuple[TopicS
         # Named, as well as counted: in a file of 300 topics, "topics[236]" alone sent the
         # reader counting [[topics]] tables.
         named = f' (topic "{" ".join(name.split())}")' if name and name.strip() else ""
-        compiled = _compiled(query, f"topics[{i}].query{named}", problems)
+        compiled = _compiled(query, f"topics[{i}].query{named}", problems, notices)
         exclude = table.maybe("exclude", STR)
-        exclude_compiled = _compiled(exclude, f"topics[{i}].exclude{named}", problems)
+        exclude_compiled = _compiled(exclude, f"topics[{i}].exclude{named}", problems,
+                                     notices)
         notify = table.maybe("notify", RECIPIENTS)
         if name and query and compiled and notify:
             topics.append(
@@ -530,18 +538,25 @@ def _repeated(seen: dict[str, int], key: str, i: int, problem: str, problems: li
     return False
 
 
-def _compiled(query: str | None, path: str, problems: list[str]) -> str | None:
+def _compiled(
+    query: str | None, path: str, problems: list[str], notices: list[str]
+) -> str | None:
     """The FTS5 form of a query; a problem (with its column, and the query there) when it
-    is invalid."""
+    is invalid; a notice when it is read as an earlier version read it, which other tools'
+    users read another way (an upgrade stopped the daemon on a topic it ran yesterday)."""
     if query is None:
         return None
-    from watchlist import QueryError, compile_query  # the query language: not for --help
+    # The query language: not for --help.
+    from watchlist import AmbiguousQuery, QueryError, compile_query, fts_expression
+
+    from .search import query_problem
 
     try:
         return compile_query(query)
+    except AmbiguousQuery as exc:
+        notices.append(query_problem(path, query, exc) + "; read as before, for now")
+        return fts_expression(query)
     except QueryError as exc:
-        from .search import query_problem
-
         problems.append(query_problem(path, query, exc))
         return None
 

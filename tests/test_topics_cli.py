@@ -543,3 +543,25 @@ def test_search_finds_a_sources_first_articles_by_the_name_its_feed_gave(site, w
     found = workdir.newswatch("search", f"source:{first} Maduro")
     assert found.returncode == 0, found.stderr
     assert "Venezuelan opposition leader" in found.stdout
+
+
+def test_a_query_other_tools_read_otherwise_is_refused_when_added_and_warned_of_in_the_file(
+    workdir,
+):
+    """OR beside words side by side (Google reads "Venezuela oil OR gas" as Venezuela (oil
+    OR gas), newswatch as (Venezuela oil) OR gas) is refused when added from the command
+    line; in the config file, where an earlier version accepted it, refusing it stopped the
+    daemon at an upgrade (exit 2, left stopped by its unit: a review): it is read as before,
+    and `check` and the daemon's log say what to write."""
+    workdir.write_config()
+    line = error(workdir.newswatch("topics", "add", "Oil", "Venezuela oil OR gas",
+                                   "--notify", DESK), 2)
+    assert "OR beside words without parentheses" in line
+    workdir.write_config(topics=[{"name": "Oil", "query": "Venezuela oil OR gas",
+                                  "notify": [DESK]}])
+    checked = workdir.newswatch("check")
+    assert checked.returncode == 0, checked.stderr
+    [warning] = [w for w in checked.stderr.splitlines() if w.startswith("warning:")]
+    assert 'topics[0].query (topic "Oil"): OR beside words without parentheses' in warning
+    assert "write Venezuela (oil OR gas)" in warning
+    assert warning.endswith("read as before, for now"), warning

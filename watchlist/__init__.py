@@ -6,16 +6,25 @@ Errors::
     QueryError (ValueError)    a topic query that cannot be parsed; carries the column and a hint
 """
 
-from .match import Highlighted, compile_query, highlight, match_articles, source_text
-from .query import QueryError, parse
+from .match import (
+    Highlighted,
+    compile_query,
+    fts_expression,
+    highlight,
+    match_articles,
+    source_text,
+)
+from .query import AmbiguousQuery, QueryError, parse
 from .verdict import Verdict, decide, topic_matches, unknown_sources, url_key
 
 __all__ = [
+    "AmbiguousQuery",
     "Highlighted",
     "QueryError",
     "Verdict",
     "compile_query",
     "decide",
+    "fts_expression",
     "highlight",
     "match_articles",
     "parse",

@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from .syntax import FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
+from .syntax import FIELDS, AmbiguousQuery, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, is_word_char, tokenize
 
 __all__ = ["parse", "refuse_contradictions", "refuse_other_syntax"]
@@ -517,9 +517,9 @@ _PROXIMITY: Final = re.compile(r"(?i)(?:near|w)/[0-9]+")
 _REGEX: Final = re.compile(r"[\[\]\\]|^/.+/$|^\?")
 _ONE_OF: Final = "write Maduro OR Machado for either, Maduro Machado for both"
 _PREFIX_HINT: Final = "write Madur* for every word that begins so, or Maduro OR Madura"
-#: Lucene's wildcard, fuzzy and boost signs inside a word, read here as its end.
-_LUCENE: Final = {"?": "is no wildcard", "~": "does not make a word fuzzy",
-                  "^": "weighs nothing"}
+#: Lucene's fuzzy and boost signs inside a word, read here as its end ("?", its wildcard,
+#: ends questions too: "Will Maduro resign?").
+_LUCENE: Final = {"~": "does not make a word fuzzy", "^": "weighs nothing"}
 
 
 def refuse_other_syntax(query: str) -> None:
@@ -553,11 +553,11 @@ def refuse_other_syntax(query: str) -> None:
                              _NEAR_EXAMPLE)
         if "|" in word:
             raise QueryError("'|' is not OR here", column + word.index("|"), _ONE_OF)
-        for sign, what in _LUCENE.items():  # Madur? Madur~ Maduro^2: the word "madur"
-            if sign in word[1:]:
-                raise QueryError(f"'{sign}' {what} here", column + word.index(sign, 1),
-                                 _PREFIX_HINT if sign != "^" else "remove it: every word "
-                                 "counts alike")
+        for sign, what in _LUCENE.items():  # Madur~ Maduro^2: the word "madur"
+            if sign in word[1:] and not ("/" in word or "." in word):  # not in an address
+                raise AmbiguousQuery(f"'{sign}' {what} here", column + word.index(sign, 1),
+                                     _PREFIX_HINT if sign != "^" else "remove it: every word "
+                                     "counts alike")
         if _REGEX.search(word):
             raise QueryError(
                 f"'{_shown(word, 20)}': regular expressions are not read here", column,
@@ -603,7 +603,7 @@ def _refuse_or_beside_words(lexemes: list[_Lexeme]) -> None:
     found = _beside_or(lexemes, lambda before, lexeme: before.kind in _OPERAND_END
                        and lexeme.kind in _NEXT_OPERAND)
     if found is not None:
-        raise QueryError(
+        raise AmbiguousQuery(
             "OR beside words without parentheses: the words beside it go together first "
             "(a b OR c is (a b) OR c)", found[0].column,
             "write Venezuela (oil OR gas) for either with Venezuela, or (Venezuela oil) OR gas")

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from .compile import HitTerm, has_exact, hit_terms, positive_terms, to_fts5
 from .parser import parse
-from .syntax import BODY, FIELDS, And, Field, Near, Node, Not, Or, QueryError, Term
+from .syntax import BODY, FIELDS, AmbiguousQuery, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, normalize, tokenize, tokenize_cased
 
 __all__ = [
     "BODY",
     "FIELDS",
+    "AmbiguousQuery",
     "And",
     "Field",
     "HitTerm",

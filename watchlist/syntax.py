@@ -33,6 +33,13 @@ class QueryError(ValueError):
         self.hint = hint
 
 
+class AmbiguousQuery(QueryError):
+    """A query newswatch reads one way and other tools' users another (OR beside words
+    side by side, Lucene's ``~`` and ``^``), which an earlier version accepted: refused when
+    given from the command line; from a config file, where an upgrade would stop the
+    daemon, read as before with a warning (newswatch.config)."""
+
+
 @dataclass(frozen=True)
 class Term:
     """A bare word or a quoted phrase, with its normalized tokens.
