@@ -61,10 +61,10 @@ class RetryPolicy:
 UNCERTAIN_ATTEMPTS = 3
 #: A message a server keeps deferring (4xx for it alone) is given up after this long.
 GIVE_UP = timedelta(days=5)
-#: Emails deferred one after the other (4xx) in a run, to as many recipients, after which
-#: the server is taken to defer everything for now: the rest wait for the next run (a
-#: server answering 451 to all got every queued message at each run, each a warning: 800
-#: lines a minute).
+#: Emails deferred one after the other (4xx) in a run, after which the server is taken to
+#: defer everything for now (or the reader's mailbox all its messages): the rest wait for
+#: the next run (a server answering 451 to all got every queued message at each run, each a
+#: warning: 800 lines a minute).
 DEFERRED_IN_A_ROW = 3
 
 
@@ -254,7 +254,7 @@ async def deliver_due(
     where = transport.describe()
     mail_down = False
     mail_up = False  # an email went through in this run
-    deferred: set[str] = set()  # the recipients of the emails deferred in a row
+    deferred = 0  # emails deferred in a row
     # Notification URLs that failed in this run: their other messages wait for the next (a
     # service that hung cost its timeout a message, and held every email behind them).
     failed_urls: set[str] = set()
@@ -316,12 +316,12 @@ async def deliver_due(
             elif not is_channel(row.recipient):
                 refused = sending.exception()
                 if isinstance(refused, MessageRefused) and not refused.permanent:
-                    deferred.add(row.recipient)
+                    deferred += 1
                 else:
-                    deferred.clear()
-                if len(deferred) >= DEFERRED_IN_A_ROW and not mail_down:
+                    deferred = 0
+                if deferred >= DEFERRED_IN_A_ROW and not mail_down:
                     logger.warning("%s deferred %d messages in a row: the others wait for the "
-                                   "next run", where, len(deferred))
+                                   "next run", where, deferred)
                     mail_down = True
             if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
                 # The server is back: what found it down goes at the next run, not at the end
