@@ -281,7 +281,12 @@ class ArticlesMixin:
                                           guid, linked, baseline, content, since)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
-                attempts = attempts + excluded.attempts, last_error = excluded.last_error,
+                attempts = attempts + excluded.attempts,
+                -- Postponed (a poll of more new pages than it takes), a page unavailable
+                -- keeps its error: status said it was waiting its turn.
+                last_error = CASE WHEN excluded.last_error LIKE 'postponed:%'
+                                  THEN deferred_entries.last_error
+                                  ELSE excluded.last_error END,
                 source_id = excluded.source_id, link = excluded.link, title = excluded.title,
                 summary = excluded.summary, published = excluded.published,
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,

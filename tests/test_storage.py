@@ -617,6 +617,25 @@ def test_a_deferred_entry_keeps_the_poll_before_the_one_that_first_listed_it(sto
     assert store.article(found).since == NOW - timedelta(days=3)
 
 
+def test_a_page_unavailable_then_postponed_keeps_its_error(store) -> None:
+    """A page deferred for a 503, then left by a poll of more new pages than it takes
+    (crawler.entries.postpone): its error was replaced, and status said it waited its turn;
+    a postponed one that fails then says why."""
+    from crawler.entries import POSTPONED
+
+    source_id = add_source(store)
+    entry = deferred(source_id, "storm")
+    store.defer_entry(entry, "page answered HTTP 503", NOW)
+    store.defer_entry(entry, POSTPONED, NOW, attempted=False)
+    [row] = store.source_status()
+    assert (row.waiting, row.postponed) == (1, 0)
+    other = deferred(source_id, "flood")
+    store.defer_entry(other, POSTPONED, NOW, attempted=False)
+    assert store.source_status()[0].postponed == 1
+    store.defer_entry(other, "page answered HTTP 502", NOW)
+    assert (store.source_status()[0].waiting, store.source_status()[0].postponed) == (2, 0)
+
+
 def test_an_entry_deferred_before_schema_30_is_news_since_its_first_listing(
     db_path: Path, monkeypatch
 ) -> None:
