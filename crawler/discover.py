@@ -125,18 +125,31 @@ def canonical_link(html: str, page_url: str) -> str | None:
 def declared_canonical(doc: lxml.html.HtmlElement, page_url: str) -> str | None:
     """The absolute URL a parsed page declares with ``<link rel="canonical">``, as written;
     None when it declares none."""
-    return declared_link(doc, page_url, "canonical")
+    return declared_links(doc, page_url)[0]
 
 
-def declared_link(doc: lxml.html.HtmlElement, page_url: str, relation: str) -> str | None:
-    """The absolute URL of the first ``<link>`` of a parsed page whose rel holds
-    ``relation`` ("canonical", "next"); None when there is none."""
-    for element in doc.iter("link"):
+def declared_links(doc: lxml.html.HtmlElement, page_url: str) -> tuple[str | None, str | None]:
+    """The absolute URLs a parsed page declares with its first ``<link rel="canonical">``
+    and its first ``<link rel="next">`` in its head (None: none): the head's links read once,
+    the rest of the page only for a canonical link written outside it."""
+    canonical = following = None
+    head = doc.find("head")
+    for element in (head if head is not None else doc).iter("link"):
         rel = (element.get("rel") or "").lower().split()
         href = (element.get("href") or "").strip()
-        if relation in rel and href:
-            return web_url(href, base_url(doc, page_url))
-    return None
+        if not href:
+            continue
+        if canonical is None and "canonical" in rel:
+            canonical = web_url(href, base_url(doc, page_url))
+        elif following is None and "next" in rel:
+            following = web_url(href, base_url(doc, page_url))
+    if canonical is None and head is not None:
+        for element in doc.iter("link"):
+            rel = (element.get("rel") or "").lower().split()
+            href = (element.get("href") or "").strip()
+            if "canonical" in rel and href:
+                return web_url(href, base_url(doc, page_url)), following
+    return canonical, following
 
 
 def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:

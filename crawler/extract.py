@@ -91,7 +91,7 @@ from trafilatura.utils import (
 )
 
 from .articlebody import completed
-from .discover import declared_canonical, declared_link
+from .discover import declared_links
 from .extracted import CONTAINER_SEP, Extracted, Method
 
 __all__ = ["Extracted", "Method", "extract_article", "reset_caches"]
@@ -1368,8 +1368,7 @@ class _Whole:
         self._anchors = link_list(tree)
         self.links = set(self._anchors)
         self.meta = read_meta(tree, url)
-        self.canonical = declared_canonical(tree, url)
-        self.next_url = declared_link(tree, url, "next")
+        self.canonical, self.next_url = declared_links(tree, url)
         self.paragraphs = paragraph_chars(tree)
         # A tree that is not its document's root is cut in place (_cut): its text first.
         self._text = page_text(tree) if tree.getparent() is not None else None
@@ -1438,8 +1437,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
         meta = read_meta(tree, url)
         # Read from the page, not trafilatura's metadata: trafilatura normalizes the URL
         # with courlan, which decodes "&sect" in "&sectionid=" to "§" and drops parameters.
-        canonical = declared_canonical(tree, url)
-        next_url = declared_link(tree, url, "next")
+        canonical, next_url = declared_links(tree, url)
     else:
         meta, canonical, next_url = whole.meta, whole.canonical, whole.next_url
     return Extracted(
