@@ -485,10 +485,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             known = self.fresh_entries(entries)
             on = (number < GAP_PAGES + 1 and feed.next_page is not None
                   and feed.next_page != response.url and _all_new(source, entries, known))
-            fresh, _ = self._newest(source, known, poll.pages)
+            fresh, postponed = self._newest(source, known, poll.pages)
             poll.pages += len(fresh)
             poll.outcome = replace(poll.outcome,
                                    new_articles=poll.outcome.new_articles + _new(fresh))
+            if postponed:  # read whole at the next poll, as in _entries
+                poll.outcome = replace(poll.outcome, etag=None, last_modified=None)
             self.report.count("feed_pages")
             self.expect(source, poll.outcome, len(fresh) + on)
             if on:

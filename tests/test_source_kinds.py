@@ -254,8 +254,8 @@ SLUGS = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-w
          "harbour-wind-farm-approved", "zelensky-grain-corridor"]
 
 
-def small_crawl(workdir) -> str:
-    """``newswatch crawl`` with polls of at most 3 new pages (tests/small_polls.py)."""
+def small_crawl(workdir, pages: int = 3) -> str:
+    """``newswatch crawl`` with polls of at most ``pages`` new pages (tests/small_polls.py)."""
     import subprocess
     import sys
     from pathlib import Path
@@ -264,7 +264,8 @@ def small_crawl(workdir) -> str:
 
     script = Path(__file__).parent / "small_polls.py"
     done = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
-                           "crawl"], cwd=workdir.path, env=subprocess_env(),
+                           "crawl"], cwd=workdir.path,
+                          env=subprocess_env(SMALL_POLL_PAGES=str(pages)),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -915,3 +915,40 @@ def test_a_burst_of_items_long_ago_is_no_busy_feed(site, mail, workdir):
         with sqlite3.connect(workdir.database) as db:
             due, = db.execute("SELECT next_due FROM sources").fetchone()
         assert (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds() > 50 * 60
+
+
+def test_a_gap_filled_beyond_what_a_poll_takes_leaves_the_feed_to_be_read_whole(
+    site, mail, workdir
+):
+    """The older pages read to fill a gap brought more new items than a poll takes (500; 7
+    here: tests/small_polls.py): the poll kept the feed's validators, and its next poll, a
+    304, never listed the rest."""
+    import sqlite3
+
+    from test_source_kinds import small_crawl
+
+    dated = partial(dated_item, site)
+    first = [dated(f"Harbour report {n}", f"/first-{n}", timedelta(hours=2 + n))
+             for n in range(6)]
+    site.serve("/wire.rss", rss(site, first), headers={"ETag": '"v1"'})
+    workdir.write_config(sources=[{"url": site.url("/wire.rss"), "every": "1h"}],
+                         topics=[TOPIC], smtp=mail)
+    assert "6 new article(s)" in small_crawl(workdir, 7)
+    with sqlite3.connect(workdir.database) as db:  # that poll was 90 minutes ago
+        before = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()
+        db.execute("UPDATE sources SET last_fetch = ?, last_success = ?", [before, before])
+    newest = [dated(f"Harbour bulletin {n}", f"/new-{n}", timedelta(minutes=1 + n))
+              for n in range(5)]
+    older = [dated(f"Harbour notice {n}", f"/older-{n}", timedelta(minutes=40 + n))
+             for n in range(5)]
+    link = f'<atom:link rel="next" href="{site.url("/wire.rss?page=2")}"/>'
+    body = rss(site, newest).replace(
+        b'<rss version="2.0">', b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
+    ).replace(b"<description>News</description>", f"<description>News</description>{link}"
+              .encode())
+    site.serve("/wire.rss", body, headers={"ETag": '"v2"'})
+    site.serve("/wire.rss?page=2", rss(site, older))
+    assert "7 new article(s)" in small_crawl(workdir, 7)
+    with sqlite3.connect(workdir.database) as db:
+        etag, = db.execute("SELECT etag FROM sources").fetchone()
+    assert etag is None  # the next poll reads the feed whole
