@@ -92,8 +92,8 @@ class ParsedFeed:
     is_feed: bool
     kind: FeedFormat = ""
     link: str | None = None  # the site the feed is of (RSS/Atom <link>, home_page_url)
-    #: Its next page of older items (an XML feed's): RFC 5005's rel="next" or "prev-archive",
-    #: a WordPress feed's ?paged=N+1 (see _next_page).
+    #: Its next page of older items: RFC 5005's rel="next" or "prev-archive", a WordPress
+    #: feed's ?paged=N+1 (see _next_page), a JSON Feed's next_url.
     next_page: str | None = None
 
 
@@ -470,6 +470,7 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         )
     title = _name(_json_text(doc, "title"))
     site = _json_str(doc, "home_page_url").strip()
+    following = _json_str(doc, "next_url").strip()  # JSON Feed's page of older items
     return ParsedFeed(
         title,
         tuple(entries),
@@ -477,4 +478,5 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         is_feed=True,
         kind="jsonfeed",
         link=web_url(site, url) if site else None,
+        next_page=web_url(following, url) if following else None,
     )

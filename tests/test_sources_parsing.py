@@ -845,6 +845,9 @@ def test_the_parsers_never_raise_on_a_garbled_body(body: bytes,
      "https://x.example/feed", "https://x.example/archive/2026-11"),
     (b'<rss version="2.0"><channel><title>x</title><item><title>a</title>'
      b"<link>https://x.example/a</link></item></channel></rss>", "https://x.example/rss", None),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "next_url": '
+     b'"/feed.json?page=2", "items": [{"id": "1", "url": "https://x.example/a"}]}',
+     "https://x.example/feed.json", "https://x.example/feed.json?page=2"),
 ])
 def test_a_feeds_older_page_is_read_from_its_links_or_its_generator(
     body: bytes, url: str, following: str | None
