@@ -91,8 +91,9 @@ SOONEST = timedelta(minutes=2)
 GAP_PAGES = 3
 #: A poll that joins a crawl under way goes before every page queued (see add).
 JOINED_PRIORITY = PAGE_PRIORITY + FIRST_RANK + 1
-#: Items dated within this of one another are dated by the feed's clock, not their news.
-_ONE_INSTANT = timedelta(minutes=1)
+#: Items dated within this of one another are dated by the feed's clock, not their news (a
+#: minute took a feed publishing five items a minute for one: a review).
+_ONE_INSTANT = timedelta(seconds=2)
 
 
 class NewsSpider(EntriesMixin, scrapy.Spider):
@@ -282,13 +283,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.recorded.add(source.id)
         failures = 0 if outcome.ok else source.consecutive_failures + 1
         now = self.clock()
-        answered = self.answered.pop(source.id, now)
+        answered = min(self.answered.pop(source.id, now), now)
         every = self.sooner.pop(source.id, source.every_seconds)
         outcome = replace(outcome, next_due=next_due(
-            min(answered, now) if outcome.ok else now, int(every), failures, retry))
+            answered if outcome.ok else now, int(every), failures, retry))
         try:
             with self.report.timed("store"):
-                self.store.record_fetch(source.id, outcome, now)
+                # A success is the feed as it answered: the next poll's "since its poll
+                # before" (a gap, the catch-up) starts there, not when the poll's last page
+                # came (a busy feed's items published between the two went unnoticed).
+                self.store.record_fetch(source.id, outcome, answered if outcome.ok else now)
         except StorageError as exc:
             self._unrecorded(source, exc)
         else:
@@ -466,10 +470,13 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         yield from self.page_requests(fresh)
 
     def _feed_page(self, source: Source, url: str, number: int) -> scrapy.Request:
+        # Before the article pages queued for its host: a feed paged by position shifts as
+        # it publishes (page 3, fetched after the pages of pages 1 and 2, overlapped page 2
+        # by 13 items, and the reading stopped there; a review).
         return scrapy.Request(url, callback=self.parse_feed_page, errback=self.feed_page_failed,
                               cb_kwargs={"source": source, "number": number},
-                              meta={"handle_httpstatus_list": HANDLED_STATUSES},
-                              priority=PAGE_PRIORITY + self._rank(source.id))
+                              meta={"handle_httpstatus_list": HANDLED_STATUSES, JUMP: True},
+                              priority=JOINED_PRIORITY)
 
     def parse_feed_page(self, response: Response, source: Source, number: int) -> Iterator[Any]:
         """A feed's older page, asked for to fill a gap (see GAP_PAGES): its new items join
@@ -484,7 +491,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 entries = items_of_shared_pages([e for e in found if e is not None])
             known = self.fresh_entries(entries)
             on = (number < GAP_PAGES + 1 and feed.next_page is not None
-                  and feed.next_page != response.url and _all_new(source, entries, known))
+                  and feed.next_page != response.url and _after_the_poll_before(source, entries)
+                  and any(e.article_id is None for e in known))
             fresh, postponed = self._newest(source, known, poll.pages)
             poll.pages += len(fresh)
             poll.outcome = replace(poll.outcome,
@@ -516,8 +524,9 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self.sooner[source.id] = sooner = min(every, max(source.every_seconds / 4,
                                                          SOONEST.total_seconds()))
         why = (f"none of the {len(entries)} items it lists was known: it may have published "
-               f"more since its poll before than it lists (polled again in "
-               f"{_duration(sooner)}, not {_duration(source.every_seconds)})")
+               f"more since its poll before than it lists (its older pages read, if it has "
+               f"some; polled again in {_duration(sooner)}, not "
+               f"{_duration(source.every_seconds)})")
         logger.warning("feed %s: %s", source.url, why)
         self.report.count("feeds_with_gaps")
         return why
@@ -836,7 +845,7 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
     one another) or undated."""
     dates = sorted(e.feed.published for e in entries if e.feed.published is not None)
     if len(dates) < GAP_ITEMS or dates[-1] - dates[0] <= _ONE_INSTANT:
-        return None
+        return None  # the feed's clock, not its news (every item dated alike)
     span = (now - dates[0]).total_seconds()
     if span >= source.every_seconds:
         return None
@@ -845,6 +854,17 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _after_the_poll_before(source: Source, entries: list[Entry]) -> bool:
+    """Whether a polled source's dated ``entries`` were all published since its poll before
+    (undated ones: whether there are any): an older page that reaches back past it ends a
+    gap's reading; items read already in this crawl (a page paged by position shifts as the
+    feed publishes) do not."""
+    dates = [e.feed.published for e in entries if e.feed.published is not None]
+    if not source.polled or source.last_success is None or not entries:
+        return False
+    return not dates or min(dates) > source.last_success
 
 
 def _all_new(source: Source, entries: list[Entry], fresh: list[Entry]) -> bool:
