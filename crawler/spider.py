@@ -86,8 +86,8 @@ GAP_ITEMS = 5
 #: if shorter): Miniflux's entry-frequency scheduler, bounded as its minimum interval is.
 SOONEST = timedelta(minutes=2)
 #: ... and the gap is filled from the feed's older pages, if it has any (RFC 5005's
-#: rel="next", a WordPress feed's ?paged=2), this many at most, while each adds items none
-#: known, all published since the poll before.
+#: rel="next", a WordPress feed's ?paged=2), this many at most, while each brings new items,
+#: all published since the poll before.
 GAP_PAGES = 3
 #: A poll that joins a crawl under way goes before every page queued (see add).
 JOINED_PRIORITY = PAGE_PRIORITY + FIRST_RANK + 1
@@ -399,8 +399,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             )
             self.report.count("feeds_malformed")
         with self.report.timed("parse"):
-            found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
-            entries = items_of_shared_pages([e for e in found if e is not None])
+            entries = self._feed_entries(source, feed, response.url)
         if (sooner := _sooner(source, entries, self.clock())) is not None:
             self.sooner[source.id] = sooner
         yield from self._entries(
@@ -416,6 +415,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             listed=True,
             more=feed.next_page,
         )
+
+    def _feed_entries(self, source: Source, feed: ParsedFeed, feed_url: str) -> list[Entry]:
+        """The entries of a parsed feed (or of one of its older pages)."""
+        found = (self._feed_entry(source, e, feed, feed_url) for e in feed.entries)
+        return items_of_shared_pages([e for e in found if e is not None])
 
     def _feed_entry(
         self, source: Source, item: FeedEntry, feed: ParsedFeed, feed_url: str
@@ -480,15 +484,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
 
     def parse_feed_page(self, response: Response, source: Source, number: int) -> Iterator[Any]:
         """A feed's older page, asked for to fill a gap (see GAP_PAGES): its new items join
-        the poll; the page after it is asked for while this one's are all new, all published
-        since the poll before."""
+        the poll; the page after it is asked for while this one brings new items, all
+        published since the poll before."""
         poll = self.polls.get(source.id)
         if poll is not None and response.status < 300:
             with self.report.timed("parse"):
                 feed = parse_feed(response.body, response.url, headers_dict(response),
                                   self.settings.getint("DOWNLOAD_MAXSIZE") or None)
-                found = (self._feed_entry(source, e, feed, response.url) for e in feed.entries)
-                entries = items_of_shared_pages([e for e in found if e is not None])
+                entries = self._feed_entries(source, feed, response.url)
             known = self.fresh_entries(entries)
             on = (number < GAP_PAGES + 1 and feed.next_page is not None
                   and feed.next_page != response.url and _after_the_poll_before(source, entries)
@@ -841,8 +844,8 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
     """The seconds before a feed's next poll, when its listed items were all published
     within less than its interval before ``now`` (see SOONEST): half that time; None when
     they were not (a burst of items days ago is no busy feed: it was polled every 2 minutes
-    for good; a review), or when they are dated by the feed's clock (within a minute of
-    one another) or undated."""
+    for good; a review), or when they are dated by the feed's clock (all alike, see
+    _ONE_INSTANT) or undated."""
     dates = sorted(e.feed.published for e in entries if e.feed.published is not None)
     if len(dates) < GAP_ITEMS or dates[-1] - dates[0] <= _ONE_INSTANT:
         return None  # the feed's clock, not its news (every item dated alike)
@@ -871,10 +874,5 @@ def _all_new(source: Source, entries: list[Entry], fresh: list[Entry]) -> bool:
     """Whether a polled source's ``entries`` are all new (``fresh``: those to fetch) and, as
     far as they are dated, all published since its poll before: a gap may lie behind them."""
     new = {e.url for e in fresh if e.article_id is None}
-    if not source.polled or source.last_success is None or not entries or any(
-        e.url not in new for e in entries
-    ):
-        return False
-    dates = [e.feed.published for e in entries if e.feed.published is not None]
-    return not dates or min(dates) > source.last_success  # else its list goes back past it
+    return _after_the_poll_before(source, entries) and all(e.url in new for e in entries)
 

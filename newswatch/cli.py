@@ -120,8 +120,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
         _run_roles(config, roles)
         return
     configure_logging(config.daemon.log_level)
-    for notice in config.notices:
-        logger.warning("%s: %s", config_file(config), notice)
+    _log_notices(config)
     _check_smtp(config)
     with InstanceLock(config.database.path) as lock, open_store(config.database.location) as store:
         _one_process(config, store)
@@ -166,8 +165,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     except ValueError as exc:
         fail(str(exc), EXIT_CONFIG)
     configure_logging(config.daemon.log_level)
-    for notice in config.notices:
-        logger.warning("%s: %s", config_file(config), notice)
+    _log_notices(config)
     if "alerter" in roles:
         _check_smtp(config)
     with open_store(config.database.location) as opened:
@@ -184,6 +182,12 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         )
         code = serve(cluster)
     sys.exit(code)
+
+
+def _log_notices(config: Config) -> None:
+    """The config file's topics read as an earlier version read them (Config.notices)."""
+    for notice in config.notices:
+        logger.warning("%s: %s", config_file(config), notice)
 
 
 def _warn_without_sources(store: Storage) -> None:

@@ -9,7 +9,7 @@ candidates a superset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .syntax import BODY, And, Field, Near, Node, Not, Or, QueryError, Term
@@ -185,28 +185,32 @@ class HitTerm:
     fields: tuple[str, ...] = BODY
 
 
-def hit_terms(node: Node) -> tuple[HitTerm, ...]:
+def hit_terms(
+    node: Node, branch: Callable[[Node, str | None], bool] | None = None
+) -> tuple[HitTerm, ...]:
     """Every term not under a NOT, with the fields it applies to; deduplicated, query order.
 
     NEAR contributes each of its terms.  Terms only in ``source:`` are included with
-    ``fields=("source",)``: callers highlighting the title or text skip them.
+    ``fields=("source",)``: callers highlighting the title or text skip them. ``branch``,
+    when given, says which children of an OR count (given each and the field it is under).
     """
     found: dict[HitTerm, None] = {}
 
-    def visit(current: Node, fields: tuple[str, ...]) -> None:
+    def visit(current: Node, fields: tuple[str, ...], scope: str | None) -> None:
         if isinstance(current, Term):
             found.setdefault(HitTerm(current.tokens, current.prefix, current.exact, fields))
         elif isinstance(current, Near):
             for term in current.terms:
-                visit(term, fields)
+                visit(term, fields, scope)
         elif isinstance(current, Field):
-            visit(current.child, (current.name,))
+            visit(current.child, (current.name,), current.name)
         elif isinstance(current, (And, Or)):
             for child in current.children:
-                visit(child, fields)
+                if branch is None or isinstance(current, And) or branch(child, scope):
+                    visit(child, fields, scope)
         # Not: terms under a NOT are never highlighted
 
-    visit(node, BODY)
+    visit(node, BODY, None)
     return tuple(found)
 
 

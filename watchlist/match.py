@@ -31,7 +31,7 @@ from .highlight import (
     word_tokens,
 )
 from .parser import parse, refuse_contradictions, refuse_other_syntax
-from .syntax import BODY, And, Field, Near, Node, Or, Term
+from .syntax import BODY, And, Field, Node, Or, Term
 
 
 def compile_query(query: str) -> str:
@@ -201,29 +201,8 @@ def _satisfied(node: Node, doc: Document) -> tuple[HitTerm, ...]:
     """The terms of the branches of ``node`` (a query that matched) that the article
     satisfies: with ``(Trump AND Belarus) OR PDVSA``, an article matched by PDVSA alone had
     *Trump* highlighted, and the word it matched for hidden among others (a review)."""
-    found: dict[HitTerm, None] = {}
-
-    def visit(current: Node, fields: tuple[str, ...], scope: str | None) -> None:
-        if isinstance(current, Term):
-            found.setdefault(HitTerm(current.tokens, current.prefix, current.exact, fields))
-        elif isinstance(current, Near):
-            for term in current.terms:
-                visit(term, fields, scope)
-        elif isinstance(current, Field):
-            visit(current.child, (current.name,), current.name)
-        elif isinstance(current, And):
-            for child in current.children:
-                visit(child, fields, scope)
-        elif isinstance(current, Or):
-            for child in current.children:
-                if isinstance(child, Term) or evaluate(
-                    Field(scope, child) if scope else child, doc
-                ):
-                    visit(child, fields, scope)
-        # Not: never highlighted
-
-    visit(node, BODY, None)
-    return tuple(found)
+    return hit_terms(node, lambda child, scope: isinstance(child, Term) or evaluate(
+        Field(scope, child) if scope else child, doc))
 
 
 # Merged spans, and their words without duplicates in casefold order (Match.terms).
