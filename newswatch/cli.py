@@ -707,7 +707,8 @@ def resend(ctx: click.Context, since: str) -> None:
 @handle_errors
 def check(ctx: click.Context) -> None:
     """Validate the config file and print what it defines (and warn of a topic's source
-    that names none of the sources)."""
+    that names none of the sources, and of a topic query read as earlier versions read it,
+    which other tools read another way)."""
     config = config_of(ctx)
     _warn_unknown_sources(config, config.topics)
     for notice in config.notices:
