@@ -398,6 +398,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 "feed %s is malformed, keeping its entries: %s", source.url, feed.problem
             )
             self.report.count("feeds_malformed")
+        if feed.title and source.name is None:
+            self._name(source, feed.title)
         with self.report.timed("parse"):
             entries = self._feed_entries(source, feed, response.url)
         if (sooner := _sooner(source, entries, self.clock())) is not None:
@@ -415,6 +417,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             listed=True,
             more=feed.next_page,
         )
+
+    def _name(self, source: Source, title: str) -> None:
+        """Name a source without a name after its feed's title before its pages are stored
+        (their `source` column, searched, is the name). Refused, the poll's record names it
+        and renames what was stored (record_fetch)."""
+        try:
+            with self.report.timed("store"):
+                self.store.name_source(source.id, title)
+        except StorageError as exc:
+            logger.debug("source %s: not named %r before its pages: %s", source.url, title, exc)
 
     def _feed_entries(self, source: Source, feed: ParsedFeed, feed_url: str) -> list[Entry]:
         """The entries of a parsed feed (or of one of its older pages)."""

@@ -124,6 +124,10 @@ class CrawlStore(Protocol):
         """Remember a linked page that is no article."""
         ...
 
+    def name_source(self, source_id: int, title: str) -> None:
+        """Name a source without a name after its feed's title."""
+        ...
+
     def record_fetch(self, source_id: int, outcome: FetchOutcome, now: datetime) -> None:
         """Record how a poll of the source went (validators, errors, next due time)."""
         ...

@@ -527,6 +527,23 @@ def test_record_fetch_feed_title_does_not_override_configured_name(store: Store)
     assert store.source(source_id).label == "Configured"
 
 
+def test_a_source_named_after_its_feed_keeps_its_articles_searchable_by_the_name(
+    store: Store,
+) -> None:
+    """name_source (the feed read, before its pages are stored) names a source without a
+    name and renames what it stored under its URL; it leaves a name given alone."""
+    source_id = add_source(store)
+    before = store.add_article(article(source_id, "before", text="Maduro left."))
+    store.name_source(source_id, "Northgate Herald")
+    after = store.add_article(article(source_id, "after", text="Maduro spoke."))
+    store.name_source(source_id, "Another title")
+    assert store.source(source_id).name == "Northgate Herald"
+    found = store.search(compile_query('source:"Northgate Herald" Maduro'))
+    assert sorted(a.id for a in found) == sorted([before, after])
+    store.record_fetch(source_id, FetchOutcome(ok=True, status=200, title="Third"), NOW)
+    assert store.source(source_id).name == "Northgate Herald"
+
+
 def test_record_fetch_failure_counters(store: Store) -> None:
     source_id = add_source(store)
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"e"'), NOW)
