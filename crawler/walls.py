@@ -82,6 +82,11 @@ def wall(
     return None
 
 
+def _long(text: str) -> bool:
+    """Whether ``text`` has _SHORT words or more (the words after them left uncut)."""
+    return len(text.split(None, _SHORT - 1)) >= _SHORT
+
+
 def not_the_article(
     entry_title: str | None, page_titles: Iterable[str | None], text: str
 ) -> bool:
@@ -91,7 +96,7 @@ def not_the_article(
     letters or more; two at least, in a script written with spaces). "Page not found",
     "This content is not available in your region", a sign-in form; a brief of the article
     has its headline's words, and its page's <title> has them."""
-    if not entry_title or len(text.split()) >= _SHORT or _unspaced(entry_title):
+    if not entry_title or _long(text) or _unspaced(entry_title):
         return False
     wanted = {word.casefold() for word in _WORD.findall(entry_title)}
     if len(wanted) < 2:
@@ -107,7 +112,7 @@ def not_the_post(post: str, text: str) -> bool:
     the longer words (five letters or more) of the post's opening. The page's titles are
     left out: a Mastodon page's <title> is its account's name ("Lakeside Water"), which the
     post may well name; its text, an app's "enable JavaScript" shell, does not."""
-    if len(text.split()) >= _SHORT or _unspaced(post):
+    if _long(text) or _unspaced(post):
         return False
     wanted = {word.casefold() for word in _LONG_WORD.findall(" ".join(post.split()[:40]))}
     if len(wanted) < 3:

@@ -75,6 +75,10 @@ _REWRITTEN: Final = re.compile(
 )
 
 
+#: Any character :func:`segment` changes (a text without one is read as it is, in one pass).
+_CHANGED: Final = re.compile(_REWRITTEN.pattern[:-1] + _CJK.pattern[1:])
+
+
 def rewritten(char: str) -> str:
     """What :func:`segment` makes of one character of _REWRITTEN ("" when dropped)."""
     code = ord(char)
@@ -98,7 +102,7 @@ def segment(text: str) -> str:
     """``text`` as FTS5 is to read it: each CJK character between spaces (its other words
     as they are), the marks FTS5 would break words at rewritten (see the module's
     docstring)."""
-    if text.isascii():
+    if text.isascii() or _CHANGED.search(text) is None:
         return text
     if _REWRITTEN.search(text) is not None:
         text = _REWRITTEN.sub(_rewrite, text)
