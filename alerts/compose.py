@@ -22,6 +22,8 @@ from .channels import redact
 from .schedule import RecipientPolicy
 
 Segments = tuple[tuple[str, bool], ...]
+#: A story's other sources: (source name, the address of its copy).
+Outlets = tuple[tuple[str, str], ...]
 H = TypeVar("H")  # anything hashable kept in first-seen order
 
 MAX_SUBJECT = 150  # characters; long subjects are cut by clients anyway
@@ -74,7 +76,7 @@ class AlertItem:
     published: datetime | None
     snippet: Segments  # (text, is_hit) segments of the article text around the hits
     title_segments: Segments = ()  # the title with hits flagged when the title matched
-    also_on: tuple[str, ...] = ()  # other sources of the same story (near-duplicates)
+    also_on: Outlets = ()  # other sources of the same story (near-duplicates)
     # When the article was edited in place, for an alert that its edit caused (it matched a
     # topic it had not matched before); None for a new article.
     updated: datetime | None = None
@@ -226,7 +228,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         title_segments = (("(untitled)", False),)
     url = one_line(item.url)
     host = _web_host(url)
-    also_on = ", ".join(shorten(name, MAX_NAME) for name in _names(item.also_on))
+    links = _outlets(item.also_on)
+    also_on = ", ".join(name for name, _ in links)
     source = shorten(one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
     if item.published is None and item.fetched is not None:
@@ -243,6 +246,8 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         "host": host,
         "source": source,
         "also_on": also_on,
+        # Each other source's name, linked to its copy when that is a web address.
+        "also_on_links": links,
         "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
         "published": published,
         "updated": updated,
@@ -455,6 +460,17 @@ def _flat_segments(segments: Segments, limit: int | None = None) -> Segments:
         cut.append((text[:kept], hit))
         kept -= len(text)
     return (*cut, ("…", False))
+
+
+def _outlets(outlets: Outlets) -> list[tuple[str, str | None]]:
+    """The story's other sources as shown: each name once (shortened, on one line), with
+    its copy's address where that is a web link."""
+    shown: dict[str, str | None] = {}
+    for name, url in outlets:
+        if (name := one_line(name)) and name not in shown:
+            address = one_line(url)
+            shown[name] = address if _web_host(address) else None
+    return [(shorten(name, MAX_NAME), url) for name, url in shown.items()]
 
 
 def _names(values: Iterable[str]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from storage import Email, Match, StoredArticle, Topic
 from watchlist import highlight
 
-from .compose import AlertItem, compose
+from .compose import AlertItem, Outlets, compose
 from .schedule import RecipientPolicies
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def build_emails(
     topics: Sequence[Topic],
     now: datetime,
     *,
-    also_on: dict[int, tuple[str, ...]] | None = None,
+    also_on: dict[int, Outlets] | None = None,
     held: Held | None = None,
     policies: RecipientPolicies | None = None,
     notices: dict[str, str] | None = None,
@@ -77,7 +77,7 @@ def alert_item(
     article: StoredArticle,
     matches: Sequence[Match],
     topics: dict[int, str],
-    also_on: tuple[str, ...],
+    also_on: Outlets,
     updated: datetime | None = None,
     story_id: int | None = None,
 ) -> AlertItem:
@@ -102,22 +102,26 @@ def alert_item(
     )
 
 
-def also_on(store: StorySources, article: StoredArticle, story_id: int | None) -> tuple[str, ...]:
-    """The other sources of the article's story, seen so far."""
+def also_on(store: StorySources, article: StoredArticle, story_id: int | None) -> Outlets:
+    """The other sources of the article's story seen so far, each with the address of its
+    first copy (a brief alerted first: the reader reaches the full story from the email)."""
     if story_id is None:
         return ()
-    names = [name for name, _url in store.story_sources(story_id) if name != article.source_name]
-    return tuple(dict.fromkeys(names))
+    first: dict[str, str] = {}
+    for name, url in store.story_sources(story_id):
+        if name != article.source_name:
+            first.setdefault(name, url)
+    return tuple(first.items())
 
 
 def also_on_sources(
     store: StorySources,
     articles: Sequence[StoredArticle],
     story_alerts: Sequence[tuple[int, int, int]],
-) -> dict[int, tuple[str, ...]]:
+) -> dict[int, Outlets]:
     """For each article that alerts first for its story: the story's other sources."""
     by_id = {a.id: a for a in articles}
-    also: dict[int, tuple[str, ...]] = {}
+    also: dict[int, Outlets] = {}
     for story_id, _topic_id, article_id in story_alerts:
         if article_id not in also:
             also[article_id] = also_on(store, by_id[article_id], story_id)

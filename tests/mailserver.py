@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -21,6 +22,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 HOST = "127.0.0.1"
+
+
+def untagged(html: str) -> str:
+    """An HTML part's text as read: its tags taken out."""
+    return re.sub(r"<[^>]*>", "", html)
 
 
 def free_port() -> int:

@@ -331,7 +331,7 @@ def test_article_and_topic_text_cannot_break_lines_or_headers(store: storage.Sto
     evil = item(
         1, title="Breaking\r\nBcc: all@example.test\u2028X-Evil: 1\x00",
         topics=("climate\nX-Topic: 1", "\r\n"), source="Wire\r\nX-Source: 1",
-        url="https://news.example.test/a\nX-Url: 1", also_on=("Other\nX-Also: 1",),
+        url="https://news.example.test/a\nX-Url: 1", also_on=(("Other\nX-Also: 1", "https://other.example.test/a\nX-Url: 2"),),
         snippet=(("Line one\r\n\r\nX-Snippet: 1 ", False), ("hit\n", True)),
     )
     mail = compose("r@example.test", [evil], NOW, watched=["climate\nX-Topic: 1"])
@@ -1401,7 +1401,7 @@ def test_a_whole_article_in_a_title_keeps_the_email_small() -> None:
     from alerts.schedule import parse_times
 
     words = " ".join(f"word{i}" for i in range(40_000))
-    big = item(title=f"Floods {words}", source=f"Feed {words}", also_on=(f"Other {words}",),
+    big = item(title=f"Floods {words}", source=f"Feed {words}", also_on=((f"Other {words}", "https://other.example.test/a"),),
                title_segments=(("Floods ", False), ("climate", True), (f" {words}", False)))
     policy = RecipientPolicy("UTC", parse_times("08:00"))
     for mail in (compose("r@example.test", [big], NOW),

@@ -71,7 +71,8 @@ def immediate_alert() -> storage.Email:
                  " Orinoco belt” within a year, while analysts pointed to sanctions and a"
                  " decade of under-investment…", False),
             ),
-            also_on=("Energy Wire", "El Diario de Caracas"),
+            also_on=(("Energy Wire", "https://energywire.example/venezuela-oil-output"),
+                     ("El Diario de Caracas", "https://eldiario.example/maduro-salida")),
         ),
         AlertItem(
             article_id=102, topic_ids=(1, 2), topics=("Maduro", "Oil & gas"),
@@ -116,7 +117,9 @@ def digest() -> storage.Email:
                 (" a cielo abierto en Cáceres, la segunda mayor reserva de Europa, tras dos"
                  " años de alegaciones de los vecinos de Valdeflores…", False),
             ),
-            also_on=("Reuters", "El Periódico Extremadura", "Energy Wire"),
+            also_on=(("Reuters", "https://reuters.example/world/maduro-leaves"),
+                     ("El Periódico Extremadura", "https://elperiodicoextremadura.example/maduro"),
+                     ("Energy Wire", "javascript:alert(1)")),
         ),
         AlertItem(
             article_id=202, topic_ids=(1,), topics=("Lithium",),
@@ -261,7 +264,11 @@ def test_golden_digest_reads_as_intended() -> None:
         ">Lithium</h2>") < html.index(">Energy prices</h2>")
     assert html.count("<h3 ") == 4 and html.count(">2 stories</td>") == 2
     assert "Since 24 Nov 2026 18:00 CET (Europe/Madrid)" in html
-    assert "Also on: Reuters, El Periódico Extremadura, Energy Wire" in html
+    # Each other outlet links to its copy (a brief alerted first: the reader reaches the
+    # full story); an address that is no web link is not one.
+    assert ('Also on: <a href="https://reuters.example/world/maduro-leaves" '
+            'style="color:inherit;text-decoration:underline;">Reuters</a>, ') in html
+    assert ", Energy Wire</p>" in html and "javascript:" not in html
     assert ">litio</strong>" in html and "Read at hoy.example" in html
     assert "Digests come at 07:30, 18:00 Europe/Madrid.<br>" in html
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from mailserver import untagged
 from newssite import STORIES, STORIES_BY_SLUG, NewsSite, Story
 
 import storage.stories
@@ -831,7 +832,7 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     output, feed, _, html, also = crawl_one_story(workdir, mail, copies)
     assert "3 new article(s)" in output
     assert sorted(also) == sorted(names[f] for f in copies if f != feed)
-    assert f"Also on: {', '.join(also)}</p>" in html
+    assert f"Also on: {', '.join(also)}\r\n" in untagged(html)
 
     # One more copy, found later: it joins the story and sends nothing.
     site.publish(
@@ -916,7 +917,14 @@ def test_syndicated_copies_on_several_sites_make_one_email(newsrooms, mail, work
     # The sources' names come from their feeds' titles.
     names = {key: f"{publication} - World" for key, (publication, *_) in NEWSROOMS.items()}
     assert sorted(also) == sorted(names[k] for k in copies if k != shown)
-    assert f"Also on: {', '.join(also)}</p>" in html
+    # In the HTML part each other source links to its copy (a brief alerted first: the
+    # reader reaches the full story from the email).
+    assert f"Also on: {', '.join(also)}\r\n" in untagged(html)
+    for key in copies:
+        if key != shown:
+            link = (f'<a href="{newsrooms[key].article_url(copies[key].slug)}" '
+                    f'style="color:inherit;text-decoration:underline;">{names[key]}</a>')
+            assert link in html, link
     assert "central bank" not in text.lower() and "late winner" not in text.lower()
 
     # Every copy is recorded, in one story carried by the three sources.
