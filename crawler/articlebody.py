@@ -52,10 +52,13 @@ _EMPHASIS = re.compile(r"(?<![\w*])\*{1,2}([^*\n]+?)\*{1,2}(?![\w*])")
 def json_ld_bodies(tree: Any) -> Iterator[str]:
     """The ``articleBody`` texts of the page's JSON-LD articles (in ``@graph`` too), then the
     long texts of its Next.js data (``script#__NEXT_DATA__``: a page that shows a teaser and
-    carries its article in the data its scripts render)."""
+    carries its article in the data its scripts render; the App Router's payload, as
+    :func:`flight_rows` reads it: its texts of markup, its data's long strings)."""
     for script in tree.iter("script"):
         if not script.text:
             continue
+        if _FLIGHT in script.text:
+            continue  # read whole below
         if (script.get("type") or "").lower() == "application/ld+json":
             if "articleBody" not in script.text:
                 continue
@@ -69,6 +72,65 @@ def json_ld_bodies(tree: Any) -> Iterator[str]:
             except ValueError:
                 continue
             yield from (_plain(text) for text in _long_strings(data))
+    for row in flight_rows(tree):
+        if isinstance(row, str):
+            if _markup_text(row):
+                yield _plain(row)
+        else:
+            yield from (_plain(text) for text in _long_strings(row))
+
+
+def flight_markup(tree: Any) -> list[str]:
+    """The texts of markup of NEXT_DATA_WORDS words or more in the page's App Router payload
+    (:func:`flight_rows`): where such a page renders its article from its scripts."""
+    return [row for row in flight_rows(tree) if isinstance(row, str) and _markup_text(row)]
+
+
+def _markup_text(row: str) -> bool:
+    return row.lstrip().startswith("<") and row.count(" ") >= NEXT_DATA_WORDS
+
+
+#: What a Next.js App Router page's scripts push its payload with (React's "flight" data).
+_FLIGHT = "self.__next_f.push("
+_PUSHED = re.compile(r"self\.__next_f\.push\((\[.*\])\)", re.S)
+#: A row of the payload: its id (none for a hint: ":HL[…]"), then a text of a given length
+#: (T, the length in UTF-8 bytes, in hexadecimal) or a line of JSON.
+_ROW = re.compile(rb"([0-9a-fA-F]*):(?:T([0-9a-fA-F]+),)?")
+
+
+def flight_rows(tree: Any) -> Iterator[Any]:
+    """The rows of a Next.js App Router page's payload (``self.__next_f.push([1, "…"])``
+    scripts, in order): each text row (an article's markup where the page renders it from
+    its scripts: Hankook Ilbo's body is only there) as a string, each JSON row as its data.
+    Rows that cannot be read are skipped."""
+    parts = []
+    for script in tree.iter("script"):
+        if script.text and _FLIGHT in script.text:
+            for found in _PUSHED.finditer(script.text):
+                try:
+                    pushed = json.loads(found.group(1))
+                except ValueError:
+                    continue
+                if (isinstance(pushed, list) and len(pushed) > 1 and pushed[0] == 1
+                        and isinstance(pushed[1], str)):
+                    parts.append(pushed[1])
+    payload = "".join(parts).encode("utf-8", "surrogatepass")
+    at = 0
+    while (row := _ROW.match(payload, at)) is not None:
+        if row.group(2) is not None:
+            end = row.end() + int(row.group(2), 16)
+            yield payload[row.end():end].decode("utf-8", "replace")
+            at = end
+            continue
+        end = payload.find(b"\n", row.end())
+        end = len(payload) if end < 0 else end
+        line = payload[row.end():end]
+        at = end + 1
+        if line[:1] in (b"[", b"{"):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
 
 
 def _long_strings(data: Any) -> Iterator[str]:

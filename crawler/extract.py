@@ -71,6 +71,7 @@ from lxml.html import (
     HtmlEntity,
     HTMLParser,
     HtmlProcessingInstruction,
+    fragment_fromstring,
     fromstring,
 )
 from trafilatura.metadata import (
@@ -90,7 +91,7 @@ from trafilatura.utils import (
     repair_faulty_html,
 )
 
-from .articlebody import completed
+from .articlebody import completed, flight_markup
 from .discover import declared_links
 from .extracted import CONTAINER_SEP, Extracted, Method
 
@@ -1331,9 +1332,34 @@ def extract_article(
                 return found
             if tree.getparent() is not None:  # cut in place (_cut): parsed again
                 tree = _parsed(html)
-        return _extract_tree(tree, url, read_meta=read_meta)
+        found = _extract_tree(tree, url, read_meta=read_meta)
+        if found is None and (rendered := _rendered(html)) is not None:
+            found = _extract_tree(rendered, url, read_meta=read_meta)
+        return found
     finally:
         _fold_line.cache_clear()
+
+
+def _rendered(html: str | bytes) -> Any:
+    """The page with its body made of the markup its Next.js App Router payload holds
+    (:func:`crawler.articlebody.flight_markup`), its head kept; None when it holds none. A
+    page that renders its article from its scripts (Hankook Ilbo's) has no article text
+    in its markup: its body was lost, a topic on it never alerted (a review)."""
+    tree = _parsed(html)
+    if tree is None or (body := tree.find("body")) is None:
+        return None
+    markup = flight_markup(tree)
+    if not markup:
+        return None
+    for child in list(body):
+        body.remove(child)
+    article = etree.SubElement(body, "article")
+    for text in markup:
+        try:
+            article.append(fragment_fromstring(text, create_parent="div"))
+        except (ValueError, TypeError, etree.ParserError):
+            continue
+    return tree
 
 
 def _parsed(html: str | bytes) -> Any:

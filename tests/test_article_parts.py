@@ -302,6 +302,48 @@ def test_a_teaser_page_is_read_whole_from_its_next_js_data(shape: str) -> None:
     assert "late winner" not in found.text.lower() and related[:40] not in found.text
 
 
+def app_router_page(teaser: str, body_html: str) -> str:
+    """A Next.js App Router page: its markup shows ``teaser`` (or nothing), its scripts push
+    the payload React renders from, the article's markup (``body_html``) a text row of it
+    (``id:T<length in UTF-8 bytes, hex>,<text>``) among rows of data and hints."""
+    body = body_html.encode()
+    payload = (
+        '1:"$Sreact.fragment"\n3:I[13578,[],""]\n'
+        ':HL["/_next/static/media/font.woff2","font",{"crossOrigin":""}]\n'
+        '2:["$","html",null,{"lang":"en","children":["$","main",null,{"children":"$L5"}]}]\n'
+        f'5:T{len(body):x},' + body_html
+        + '6:["$","aside",null,{"children":"Most read: Late winner at the harbour derby"}]\n'
+    )
+    cut = len(payload) // 3  # the payload comes in several pushes, split anywhere
+    pushes = "".join(
+        f"<script>self.__next_f.push({json.dumps([1, part])})</script>"
+        for part in (payload[:cut], payload[cut : 2 * cut], payload[2 * cut :]))
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<script>(self.__next_f=self.__next_f||[]).push([0])</script>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a> <a href="/sport">Sport</a></nav>
+<main>{teaser}</main><footer><p>Harbour Gazette, 4 Quay Street</p></footer>
+{pushes}</body></html>"""
+
+
+@pytest.mark.parametrize("teaser", ["", f"<article><h1>Harbour board raises mooring fees</h1>"
+                                        f"<p>{BODY[0]}</p></article>"])
+def test_an_app_router_page_is_read_from_the_markup_its_scripts_render(teaser: str) -> None:
+    """A Next.js App Router page whose markup holds no article, or a teaser, and whose
+    scripts push the article's markup (Hankook Ilbo 2026): its body was lost, the page
+    stored from its feed's summary or as a teaser (a review, on fundus's pages). The
+    payload's markup is read, its data is not."""
+    body_html = ('<div class="editor-img-box"><img src="/photo.jpg"></div>'
+                 + "".join(f'<p class="editor-p">{p}</p>' for p in BODY)
+                 + "<p>한국어 문단도 있습니다.</p>")
+    found = extract_article(app_router_page(teaser, body_html), URL)
+    assert found is not None
+    for paragraph in [*BODY, "한국어 문단도 있습니다."]:
+        assert paragraph in found.text
+    assert "Most read" not in found.text and "Quay Street" not in found.text
+    assert found.title is not None and "Harbour board raises mooring fees" in found.title
+
+
 def test_a_live_blogs_entries_are_read_from_its_json_ld() -> None:
     """A live blog's page shows its latest entries, its JSON-LD ``liveBlogUpdate`` all of
     them (The Mirror's riots blog: 30 of 410): a topic on an earlier one never alerted (a
