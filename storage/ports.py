@@ -179,6 +179,10 @@ class TemplateMemory(Protocol):
         """How many stories of ``site`` the memory holds blocks of."""
         ...
 
+    def stories_since(self, site: str, hashes: Collection[int]) -> dict[int, int]:
+        """For each of ``hashes``: the stories of ``site`` from the first that had it on."""
+        ...
+
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
         """Store (article id, text without template, blocks removed) for each article."""
         ...

@@ -58,6 +58,28 @@ class SiteBlocksMixin:
         ).fetchone()
         return int(row[0])
 
+    def stories_since(self, site: str, hashes: Collection[int]) -> dict[int, int]:
+        """For each of ``hashes``: how many stories of ``site`` the memory holds from the
+        first article that had the block on (that one's included)."""
+        found: dict[int, int] = {}
+        for chunk, marks in in_chunks(sorted(hashes)):
+            firsts = self.db.execute(
+                f"SELECT hash, MIN(article_id) FROM site_blocks WHERE site = ?"
+                f" AND hash IN ({marks}) GROUP BY hash",
+                [site, *chunk],
+            ).fetchall()
+            for block, first in firsts:
+                row = self.db.execute(
+                    """
+                    SELECT COUNT(DISTINCT COALESCE(a.story_id, a.id))
+                    FROM site_blocks b JOIN articles a ON a.id = b.article_id
+                    WHERE b.site = ? AND b.article_id >= ?
+                    """,
+                    [site, first],
+                ).fetchone()
+                found[int(block)] = int(row[0])
+        return found
+
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:
         """Store each (article id, text without its site's template, blocks removed); the
         article's ``extraction_note`` says so (once)."""

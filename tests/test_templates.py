@@ -145,6 +145,29 @@ def test_a_background_paragraph_a_site_reuses_on_one_subject_stays(store: Store)
     assert len(store.search("Maduro")) == 4
 
 
+def test_a_redesigns_new_box_is_template_after_recent_stories_not_half_the_memory(
+    store: Store,
+) -> None:
+    """A site relaunched with a new box under every article, long enough to read as prose
+    (Stern's 40-word partner-brand disclaimer): it was template only once it stood in half
+    of all the stories the memory held, the old template's included: a false alert on every
+    new article for weeks (a review, on fundus's pages). It weighs against the stories since
+    it first stood in one, at least RECENT_STORIES of them."""
+    box = ("Capital is a partner brand of the Gazette; both belong to Quorvath News, which "
+           "runs the site and answers for what it publishes.")
+    for n in range(40):  # the old template's stories, each matched in its own poll
+        old = add(store, "news.example", f"old{n}", f"{body(n)}\n{DISCLAIMER}")
+        without_templates(store, [old], {})
+    kept = []
+    for n in range(40, 52):  # the new template's, one a poll
+        new = add(store, "news.example", f"new{n}", f"{body(n)}\n{box}")
+        [result] = without_templates(store, [new], {})
+        kept.append(box in result.text)
+    # Stripped once it stands in half of RECENT_STORIES (the story itself and 9 others).
+    assert kept == [True] * 9 + [False] * 3
+    assert len(store.search("Quorvath")) == 9
+
+
 def test_a_block_on_one_other_article_only_stays(store: Store) -> None:
     batch = [add(store, "news.example", f"a{n}", f"{body(n)}\n{DISCLAIMER}") for n in range(2)]
     result = without_templates(store, batch, {})
