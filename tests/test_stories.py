@@ -287,22 +287,6 @@ def test_a_trimmed_copy_under_its_own_opening_joins_the_wire_story() -> None:
         assert cluster([wire, copy]) == [1, 1], kept
 
 
-def test_a_follow_up_repeating_a_trimmed_copys_paragraphs_is_a_story_of_its_own() -> None:
-    """A site ran the wire story's first six paragraphs; the wire's follow-up an hour later
-    opens with its own news and repeats the story's paragraphs after the first as
-    background. The copy, held at about 0.8 in the follow-up, folded it into the first
-    story: never alerted (a review). The follow-up does not hold the copy's lede; the copy
-    under its own opening (above) holds the wire's."""
-    news = [*OTHER_BODY, *STORIES_BY_SLUG["city-late-winner"].body[:3]]
-    trimmed = "\n\n".join(LONG_WIRE[:6])
-    for background in range(6, 11):
-        follow_up = "\n\n".join([*news, *LONG_WIRE[1:background]])
-        assert cluster([trimmed, follow_up]) == [1, 2], background
-        assert cluster([follow_up, trimmed]) == [1, 2], background
-    # Its copy trimmed to six paragraphs is one story with the wire's.
-    assert cluster(["\n\n".join(LONG_WIRE), trimmed]) == [1, 1]
-
-
 def test_an_analysis_opening_with_the_wires_lede_is_a_story_of_its_own() -> None:
     """An analysis quoting the wire's opening paragraph, then its own 300 words, was alike in
     its lede only, and folded into the wire story: never alerted (a review)."""

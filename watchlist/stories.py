@@ -70,15 +70,6 @@ CONTAINED_IN_FULL = 0.8
 #: opens by quoting the wire's lede, or a chain's two stories that open with the same long
 #: note, at 0.1 (they were folded into the first story, their alerts lost).
 CONTAINED_LEDE = 0.5
-#: Texts whose ledes differ are joined by how much the longer holds of the shorter (beyond
-#: their likeness in full) only when the shorter holds the longer's lede at LEDE_HELD or
-#: more: a copy trimmed and under its own opening holds the wire's lede; a copy of the first
-#: story trimmed to six paragraphs does not hold the lede of a follow-up that repeats them
-#: as background under its own news (held at 0.8 in it, the follow-up was folded into the
-#: first story: never alerted; a review).
-LEDE_HELD = 0.5
-#: The shingles of a lede at most.
-_LEDE_SHINGLES = LEDE_WORDS - SHINGLE + 1
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
 #: 2: shingle_hash). Signatures of different versions are not comparable.
@@ -494,19 +485,9 @@ class StoryIndex:
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
-        size, sizes = _shingles(sig.full), np.array([self._sizes[row] for row in rows])
-        held = _contained(full / NUM_PERM, size, sizes)
+        held = _contained(full / NUM_PERM, _shingles(sig.full),
+                          np.array([self._sizes[row] for row in rows]))
         alike_ledes = lede.copy()
-        # How much of the longer text's lede the shorter one holds (see LEDE_HELD).
-        opening = np.where(
-            sizes >= size,
-            _contained(np.count_nonzero(theirs[:, NUM_PERM:] == mine[:NUM_PERM], axis=1)
-                       / NUM_PERM, size, np.minimum(sizes, _LEDE_SHINGLES)),
-            _contained(np.count_nonzero(theirs[:, :NUM_PERM] == mine[NUM_PERM:], axis=1)
-                       / NUM_PERM, min(size, _LEDE_SHINGLES), sizes),
-        )
-        wholly = (held >= CONTAINED_IN_FULL) & (
-            (alike_ledes >= LEDES_DIFFER * NUM_PERM) | (opening >= LEDE_HELD))
         full[(lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)] = 0
         lede[held < CONTAINED_LEDE] = 0
         if source:
@@ -521,10 +502,8 @@ class StoryIndex:
             held[other_opening] = 0
         scores = np.maximum(full, lede) / NUM_PERM
         # A copy held whole in the other text is one of it, however trimmed (the band keys
-        # found it: alike at about half or more), when it holds the other's lede or the
-        # ledes are alike (LEDE_HELD).
-        scores = np.where(wholly & (held >= CONTAINED_IN_FULL), np.maximum(scores, held),
-                          scores)
+        # found it: alike at about half or more).
+        scores = np.where(held >= CONTAINED_IN_FULL, np.maximum(scores, held), scores)
         best: tuple[float, int] | None = None
         # By article id, so that the first of equally similar articles wins.
         for _, row, score in sorted(
