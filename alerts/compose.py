@@ -42,6 +42,9 @@ MAX_STORIES = 200
 #: 60 Arabic ones 100 KB), footer and "not listed" line included. (Fewer at once, a digest
 #: of 93 stories for a reader of 60 topics listed 31 of them, two per topic.)
 HTML_BUDGET = 95_000
+#: A story's other sources linked to their copies at most (the first ones); the rest named
+#: (each link is its address and markup: 200 bytes with a tracked address).
+MAX_LINKED = 3
 #: An article's title in an email's body, and a source's name, at most this many characters
 #: (the subject's title: MAX_SUBJECT_TITLE): a CMS that put a whole article in <title> made
 #: each story of a digest hundreds of KB, and a digest of 30 of them 13 MB, refused by the
@@ -171,8 +174,8 @@ def compose(
     message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
     pairs = [(item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids]
 
-    def rendered(limit: int, compact: bool) -> Email:
-        views = [_compact(view) for view in full] if compact else full
+    def rendered(limit: int, fit: int) -> Email:
+        views = [_fitted(view, fit) for view in full]
         context: dict[str, Any] = {
             "subject": subject,
             **_why("this", recipient, _names(watched) or topics),
@@ -190,18 +193,24 @@ def compose(
     return replace(email, follows=all(item.updated is not None for item in ordered))
 
 
-def _within_budget(rendered: Callable[[int, bool], Email], listed: int) -> Email:
+#: How a story's view is cut to fit HTML_BUDGET (:func:`_fitted`).
+WHOLE, UNLINKED, COMPACT = 0, 1, 2
+
+
+def _within_budget(rendered: Callable[[int, int], Email], listed: int) -> Email:
     """The email ``rendered`` lists at most ``listed`` stories in; when its HTML passes
-    HTML_BUDGET, the stories without their snippets (``compact``), and then fewer of them
-    (the stories left out counted in its "not listed here" line); at least one."""
-    email = rendered(listed, False)
-    if len(email.html.encode("utf-8")) <= HTML_BUDGET:
-        return email
-    email = rendered(listed, True)
+    HTML_BUDGET, the stories without their other sources' links (UNLINKED), then without
+    their snippets (COMPACT), and then fewer of them (the stories left out counted in its
+    "not listed here" line); at least one."""
+    email = rendered(listed, WHOLE)
+    for fit in (UNLINKED, COMPACT):
+        if len(email.html.encode("utf-8")) <= HTML_BUDGET:
+            return email
+        email = rendered(listed, fit)
     while (size := len(email.html.encode("utf-8"))) > HTML_BUDGET and listed > 1:
         # Stories make nearly all of the size: as many as fit at the size they had, less 5 %.
         listed = max(1, min(listed - 1, int(listed * HTML_BUDGET / size * 0.95)))
-        email = rendered(listed, True)
+        email = rendered(listed, COMPACT)
     return email
 
 
@@ -216,9 +225,15 @@ def _topics(names: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def _compact(view: dict[str, Any]) -> dict[str, Any]:
-    """A story's view without its snippet (an email over HTML_BUDGET)."""
-    return {**view, "snippet": (), "snippet_lines": [], "compact": True}
+def _fitted(view: dict[str, Any], fit: int) -> dict[str, Any]:
+    """A story's view as an email over HTML_BUDGET shows it: its other sources' names not
+    linked (UNLINKED), and its snippet left out as well (COMPACT)."""
+    if fit == WHOLE:
+        return view
+    unlinked = {**view, "also_on_links": [(name, None) for name, _ in view["also_on_links"]]}
+    if fit == UNLINKED:
+        return unlinked
+    return {**unlinked, "snippet": (), "snippet_lines": [], "compact": True}
 
 
 def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
@@ -463,13 +478,14 @@ def _flat_segments(segments: Segments, limit: int | None = None) -> Segments:
 
 
 def _outlets(outlets: Outlets) -> list[tuple[str, str | None]]:
-    """The story's other sources as shown: each name once (shortened, on one line), with
-    its copy's address where that is a web link."""
+    """The story's other sources as shown: each name once (shortened, on one line), the
+    first MAX_LINKED with their copy's address where that is a web link."""
     shown: dict[str, str | None] = {}
     for name, url in outlets:
         if (name := one_line(name)) and name not in shown:
             address = one_line(url)
-            shown[name] = address if _web_host(address) else None
+            linked = _web_host(address) and len(shown) < MAX_LINKED
+            shown[name] = address if linked else None
     return [(shorten(name, MAX_NAME), url) for name, url in shown.items()]
 
 
@@ -558,14 +574,14 @@ def compose_digest(
         subject = "[newswatch] Digest — nothing new"
         heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
-    def rendered(limit: int, compact: bool) -> Email:
+    def rendered(limit: int, fit: int) -> Email:
         shown = []
         for name, (listed, above, below, left) in _placed(newest, limit).items():
             views = [view(item, number) for number, item in enumerate(listed, 1)]
             shown.append({
                 "topic": one_line(name),
                 "count": _counted(totals[name], above, below),
-                "items": [_compact(v) for v in views] if compact else views,
+                "items": [_fitted(v, fit) for v in views],
                 **_more(left, name),
             })
         context: dict[str, Any] = {

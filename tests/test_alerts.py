@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from mailserver import MailServer
+from mailserver import MailServer, untagged
 
 import storage
 from alerts import (
@@ -1401,7 +1401,8 @@ def test_a_whole_article_in_a_title_keeps_the_email_small() -> None:
     from alerts.schedule import parse_times
 
     words = " ".join(f"word{i}" for i in range(40_000))
-    big = item(title=f"Floods {words}", source=f"Feed {words}", also_on=((f"Other {words}", "https://other.example.test/a"),),
+    big = item(title=f"Floods {words}", source=f"Feed {words}",
+               also_on=((f"Other {words}", "https://other.example.test/a"),),
                title_segments=(("Floods ", False), ("climate", True), (f" {words}", False)))
     policy = RecipientPolicy("UTC", parse_times("08:00"))
     for mail in (compose("r@example.test", [big], NOW),
@@ -1414,6 +1415,40 @@ def test_a_whole_article_in_a_title_keeps_the_email_small() -> None:
     assert MAX_TITLE // 2 < len(shown.replace("*", "")) <= MAX_TITLE
     source = text[text.index("Feed word0"):text.index("…", text.index("Feed word0")) + 1]
     assert MAX_NAME // 2 < len(source) <= MAX_NAME
+
+
+def test_other_sources_links_never_cost_a_story_its_snippet() -> None:
+    """Each of a story's other sources linked to its copy cost 200 bytes with a tracked
+    address: a digest of 40 stories carried by 10 sources each passed HTML_BUDGET and lost
+    every snippet and "Also on" line (a review). The first MAX_LINKED sources are linked,
+    the others named; an email still over the budget drops the links before the snippets."""
+    from alerts import RecipientPolicy
+    from alerts.compose import HTML_BUDGET, MAX_LINKED, compose_digest
+    from alerts.schedule import parse_times
+
+    tracked = "?utm_source=rss&utm_medium=feed&utm_campaign=world-news-" + "x" * 80
+
+    def carried(n: int, sources: int) -> AlertItem:
+        return item(n, title=f"Floods in Valencia, day {n}", also_on=tuple(
+            (f"Wire {k}", f"https://wire{k}.example.test/world/floods-day-{n}{tracked}")
+            for k in range(sources)))
+
+    policy = RecipientPolicy("UTC", parse_times("08:00"))
+    digest = compose_digest("r@example.test", [carried(n, 10) for n in range(40)], NOW,
+                            policy=policy)
+    assert len(digest.html.encode()) <= HTML_BUDGET
+    assert digest.html.count("climate</strong>") == 40  # every snippet
+    assert untagged(digest.html).count("Also on: Wire 0, Wire 1, Wire 2, Wire 3") == 40
+    assert digest.html.count('<a href="https://wire') == 40 * MAX_LINKED
+    # Addresses of 1,500 characters: the links alone would pass the budget; the sources
+    # are named, not linked, and the snippets stay.
+    tracked += "y" * 1500
+    digest = compose_digest("r@example.test", [carried(n, 10) for n in range(40)], NOW,
+                            policy=policy)
+    assert len(digest.html.encode()) <= HTML_BUDGET
+    assert digest.html.count("climate</strong>") == 40
+    assert untagged(digest.html).count("Also on: Wire 0, Wire 1, Wire 2, Wire 3") == 40
+    assert '<a href="https://wire' not in digest.html
 
 
 def raw_smtp_server(lines: list[bytes]) -> tuple[int, threading.Event]:

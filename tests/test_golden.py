@@ -267,7 +267,7 @@ def test_golden_digest_reads_as_intended() -> None:
     # Each other outlet links to its copy (a brief alerted first: the reader reaches the
     # full story); an address that is no web link is not one.
     assert ('Also on: <a href="https://reuters.example/world/maduro-leaves" '
-            'style="color:inherit;text-decoration:underline;">Reuters</a>, ') in html
+            'style="color:inherit;">Reuters</a>, ') in html
     assert ", Energy Wire</p>" in html and "javascript:" not in html
     assert ">litio</strong>" in html and "Read at hoy.example" in html
     assert "Digests come at 07:30, 18:00 Europe/Madrid.<br>" in html
