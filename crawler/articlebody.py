@@ -92,10 +92,27 @@ def _markup_text(row: str) -> bool:
 
 #: What a Next.js App Router page's scripts push its payload with (React's "flight" data).
 _FLIGHT = "self.__next_f.push("
-_PUSHED = re.compile(r"self\.__next_f\.push\((\[.*\])\)", re.S)
+_DECODER = json.JSONDecoder()
 #: A row of the payload: its id (none for a hint: ":HL[…]"), then a text of a given length
 #: (T, the length in UTF-8 bytes, in hexadecimal) or a line of JSON.
 _ROW = re.compile(rb"([0-9a-fA-F]*):(?:T([0-9a-fA-F]+),)?")
+
+
+def _pushed(script: str) -> Iterator[str]:
+    """The payload's strings a script pushes (``self.__next_f.push([1, "…"])``, one or
+    several), each array read once from where it starts: a push that cannot be read ends the
+    script's (a page cut short, or hostile: thousands of unclosed pushes were read again to
+    the script's end from each, minutes for a few megabytes)."""
+    at = script.find(_FLIGHT)
+    while at >= 0:
+        try:
+            pushed, end = _DECODER.raw_decode(script, at + len(_FLIGHT))
+        except ValueError:
+            return
+        if (isinstance(pushed, list) and len(pushed) > 1 and pushed[0] == 1
+                and isinstance(pushed[1], str)):
+            yield pushed[1]
+        at = script.find(_FLIGHT, end)
 
 
 def flight_rows(tree: Any) -> Iterator[Any]:
@@ -103,17 +120,8 @@ def flight_rows(tree: Any) -> Iterator[Any]:
     scripts, in order): each text row (an article's markup where the page renders it from
     its scripts: Hankook Ilbo's body is only there) as a string, each JSON row as its data.
     Rows that cannot be read are skipped."""
-    parts = []
-    for script in tree.iter("script"):
-        if script.text and _FLIGHT in script.text:
-            for found in _PUSHED.finditer(script.text):
-                try:
-                    pushed = json.loads(found.group(1))
-                except ValueError:
-                    continue
-                if (isinstance(pushed, list) and len(pushed) > 1 and pushed[0] == 1
-                        and isinstance(pushed[1], str)):
-                    parts.append(pushed[1])
+    parts = [pushed for script in tree.iter("script") if script.text
+             for pushed in _pushed(script.text)]
     payload = "".join(parts).encode("utf-8", "surrogatepass")
     at = 0
     while (row := _ROW.match(payload, at)) is not None:

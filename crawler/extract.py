@@ -1335,9 +1335,27 @@ def extract_article(
         found = _extract_tree(tree, url, read_meta=read_meta)
         if found is None and (rendered := _rendered(html)) is not None:
             found = _extract_tree(rendered, url, read_meta=read_meta)
+            if found is not None and not _headlined(found.title, found.text):
+                return None  # the payload's markup is another story's (a related card)
         return found
     finally:
         _fold_line.cache_clear()
+
+
+#: A word of a headline that the text it heads must hold: four letters or more, or two in a
+#: script that writes syllables or ideographs (Hangul, kana, Chinese).
+_HEADLINE_WORD = re.compile(r"\w{4,}|[\u2e80-\ud7ff\uf900-\ufaff]{2,}")
+
+
+def _headlined(title: str | None, text: str) -> bool:
+    """Whether ``text`` holds two of the words of the page's ``title`` (its only one, when it
+    has one): the markup a page's scripts render is its article, not a related story's card
+    (a video page whose payload holds another story's text stored that text as its own)."""
+    wanted = {word.casefold() for word in _HEADLINE_WORD.findall(title or "")}
+    if not wanted:
+        return False
+    held = {word.casefold() for word in _HEADLINE_WORD.findall(text)}
+    return len(wanted & held) >= min(2, len(wanted))
 
 
 def _rendered(html: str | bytes) -> Any:

@@ -5,6 +5,7 @@ lede under the headline, and words that a soft hyphen breaks where a line may wr
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -342,6 +343,37 @@ def test_an_app_router_page_is_read_from_the_markup_its_scripts_render(teaser: s
         assert paragraph in found.text
     assert "Most read" not in found.text and "Quay Street" not in found.text
     assert found.title is not None and "Harbour board raises mooring fees" in found.title
+
+
+def test_an_app_router_pages_payload_of_another_story_is_not_its_article() -> None:
+    """A video page whose markup holds no text and whose payload holds a related story's
+    card: the card's text was stored as the page's article, under its headline (a
+    diff review). The payload's markup is the article only when it holds the headline's
+    words."""
+    card = ('<section class="related"><h2>More on this</h2>'
+            + "".join(f"<p>{p}</p>" for p in STORIES_BY_SLUG["city-late-winner"].body)
+            + "</section>")
+    html = app_router_page("", card).replace(
+        "Harbour board raises mooring fees - Harbour Gazette", "Video: storm surge at the quay")
+    found = extract_article(html, URL)
+    assert found is None or not any(
+        p[:40] in found.text for p in STORIES_BY_SLUG["city-late-winner"].body)
+
+
+def test_an_app_router_payload_is_read_however_its_pushes_are_written() -> None:
+    """Several pushes in one script are each read; a push that cannot be read (a page cut
+    short) ends its own script's, not the others' (read from each unclosed push to the end
+    of its script, a hostile page of a few megabytes took minutes)."""
+    body_html = "".join(f"<p>{p}</p>" for p in BODY)
+    html = app_router_page("", body_html)
+    joined = re.sub(r"</script><script>self\.__next_f", ";self.__next_f", html)
+    assert joined.count("<script>self.__next_f.push") == 1
+    broken = html.replace("</body>", '<script>self.__next_f.push([1,"9:T10,</script></body>')
+    hostile = html.replace("</body>", "<script>" + 'self.__next_f.push([1,"x' * 5000
+                           + "</script></body>")
+    for page in (joined, broken, hostile):
+        found = extract_article(page, URL)
+        assert found is not None and all(p in found.text for p in BODY)
 
 
 def test_a_live_blogs_entries_are_read_from_its_json_ld() -> None:
