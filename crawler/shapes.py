@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import pairwise
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 # Word lists read better packed than one per line.
 # fmt: off
@@ -96,6 +96,11 @@ _LISTING_KEYS = frozenset({
     "task", "format", "tab", "edition", "region", "date", "year", "month", "day", "limit",
     "limitstart", "show", "mode", "theme", "src", "ref", "from", "nav", "module",
 })
+#: Listing keys that say where on the site a link stood (?ref=hp, ?src=nav, ?from=index):
+#: on a section's address a listing's, on an article's address (dated, an id, a long slug)
+#: the article's (a site adding ?ref=hp to its headlines: every one read as a listing, -3,
+#: its new stories not followed; a review).
+_FROM_KEYS = frozenset({"src", "ref", "from", "nav", "module"})
 _LISTING_VIEWS = frozenset({"category", "section", "blogcategory", "blogsection", "blog",
                             "archive", "frontpage", "featured", "list", "tag", "tags"})
 _ID_PARAMS = frozenset({"id", "p", "story", "article", "articleid", "story_id", "newsid",
@@ -221,7 +226,7 @@ def is_listing(url: str) -> bool:
     if _id_keys(query):
         return False
     if query and set(query) <= _LISTING_KEYS:
-        return True
+        return not (set(query) <= _FROM_KEYS and is_article_shaped(_without_query(url)))
     if query:
         return False
     names = [_PAGE_EXT.sub("", s) for s in segments]
@@ -236,6 +241,10 @@ def is_listing(url: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _without_query(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(query=""))
+
+
 def is_article_shaped(url: str) -> bool:
     """Whether a URL looks like an article (date, numeric id, long slug)."""
     path = unquote(urlsplit(url).path)
@@ -292,7 +301,10 @@ def link_shape(url: str) -> str:
     shaped = [_shape_segment(s, i == len(segments) - 1) for i, s in enumerate(segments)]
     path = "/" + "/".join(shaped) + ("/" if parts.path.endswith("/") and segments else "")
     keys = []
-    for key, value in sorted(parse_qsl(parts.query, keep_blank_values=True)):
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if {key.lower() for key, _ in pairs} <= _FROM_KEYS and is_article_shaped(url):
+        pairs = []  # where the link stood: the article's shape is its address's (is_listing)
+    for key, value in sorted(pairs):
         if value.isdigit():
             value = "0"
         elif len(value) > 16 or _DIGITS.search(value):

@@ -126,6 +126,27 @@ def test_listing_shapes(url: str) -> None:
     assert is_listing(url)
 
 
+def test_where_a_link_stood_on_the_site_makes_no_article_a_listing() -> None:
+    """A site that added ?ref=hp to its headlines' addresses (the NYT's ?ref=world, ?src=hp,
+    ?from=index): each read as a listing (-3), its new stories were not followed, the source
+    "ok" (a review). On an article's address the key is where the link stood; on a
+    section's, a listing's; the link's shape is its address's."""
+    for url in ("http://a.test/news/2026/05/06/council-approves-new-tram-line?ref=hp",
+                "http://a.test/politik/ausland/ukraine-krieg-a-123456.html?ref=home",
+                "http://a.test/world/2026/05/06/wine-guy-3-roses.html?src=hp&nav=top"):
+        assert not is_listing(url), url
+        assert link_shape(url) == link_shape(url.split("?")[0]), url
+    assert is_listing("http://a.test/world/?ref=nav")
+    assert is_listing("http://a.test/?from=index")
+    page = "<html><body><main><ul>" + "".join(
+        f'<li><a href="/world/2026/05/06/{slug}.html?ref=hp">{title}</a></li>'
+        for slug, title in (("minister-resigns", "Minister resigns over the housing scandal"),
+                            ("wine-guy-3-roses", "Wine Guy: 3 rosés to drink this spring"),
+                            ("tram-line-approved", "Council approves the new tram line")))
+    found = article_links(page + "</ul></main></body></html>", "http://a.test/")
+    assert len(found) == 3, found
+
+
 @pytest.mark.parametrize(
     "url", ["http://a.test/world/", "http://a.test/news/middle-east", "http://a.test/sport.shtml"]
 )
