@@ -133,14 +133,26 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
     """Whether a link is a teaser's heading (inside or around <h1>-<h4>, or so classed)."""
     if any(True for _ in link.iter("h1", "h2", "h3", "h4")):
         return True
+    card = None  # the outermost element so classed, two levels up at most
     for depth, element in enumerate([link, *link.iterancestors()]):
         if depth > 3 or element.tag in ("body", "html"):
             break
         if element.tag in _HEADINGS:
             return True
         if _class_words(element) & _TEASER_WORDS and depth <= 2:
-            return True
-    return False
+            card = element
+    return card is not None and _card_heading(link, card)
+
+
+def _card_heading(link: lxml.html.HtmlElement, card: lxml.html.HtmlElement) -> bool:
+    """Whether ``link`` is the heading of the teaser ``card`` (so classed): not when the card
+    has a heading element the link is not in, nor when another of its links says more (its
+    kicker "Ukraine war", its byline "By Jane Smith": section and author pages were
+    followed as teasers with a summary, stored as articles, alerted; a review)."""
+    if any(True for _ in card.iter(*_HEADINGS)):
+        return False  # the link is in no heading (in_heading looked at its ancestors)
+    words = len(_clean(link.text_content()))
+    return all(len(_clean(a.text_content())) <= words for a in card.iter("a"))
 
 
 def names_page(text: str, url_path: str) -> bool:

@@ -126,6 +126,37 @@ def test_listing_shapes(url: str) -> None:
     assert is_listing(url)
 
 
+def test_a_cards_kicker_and_byline_are_not_its_heading() -> None:
+    """Today's cards: a topic pill ("Ukraine war"), the headline, a standfirst, a byline.
+    Every link two levels under the card's class read as its heading with a summary: the
+    section and author pages were followed, stored as articles (their text the standfirsts
+    of their lists) and alerted (a review). The card's heading is its heading element's
+    link, or, without one, the link that says most."""
+    summary = ("Ministers met through the night and agreed a plan the opposition called "
+               "too little, too late for the families waiting on the harbour front.")
+    cards = "".join(
+        f'<article class="story-card"><a class="story-card__kicker" href="/news/{topic}">'
+        f'{topic.replace("-", " ").title()}</a><a class="story-card__link" href="{path}">'
+        f'{heading}</a><p class="story-card__summary">{summary}</p>'
+        f'<span class="story-card__byline">By <a href="/people/{author}">'
+        f'{author.replace("-", " ").title()}</a></span></article>'
+        for topic, path, heading, author in (
+            ("ukraine-war", "/news/world/minister-resigns-over-housing-scandal",
+             "<h3>Minister resigns over the housing scandal</h3>", "jane-smith"),
+            ("politics", "/news/politics/council-approves-new-tram-line",
+             "<h3>Council approves the new tram line</h3>", "ali-khan"),
+            ("business", "/news/business/harbour-wind-farm-gets-green-light",
+             "Harbour wind farm gets the green light after the appeal", "mary-jones"),
+        ))
+    page = f"<html><body><main><section class='top-stories'>{cards}</section></main></body></html>"
+    found = article_links(page, "http://a.test/")
+    assert sorted(found) == [
+        "http://a.test/news/business/harbour-wind-farm-gets-green-light",
+        "http://a.test/news/politics/council-approves-new-tram-line",
+        "http://a.test/news/world/minister-resigns-over-housing-scandal",
+    ]
+
+
 def test_where_a_link_stood_on_the_site_makes_no_article_a_listing() -> None:
     """A site that added ?ref=hp to its headlines' addresses (the NYT's ?ref=world, ?src=hp,
     ?from=index): each read as a listing (-3), its new stories were not followed, the source
