@@ -110,6 +110,23 @@ def test_tiny_cold_and_warm_cycle(capsys: pytest.CaptureFixture[str]) -> None:
                      r"\d+\.\d s idle", out)
 
 
+def test_warm_daemon_prints_the_cpu_of_a_poll_answered_304(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The warm cycle in the running daemon, on 4 feeds polled every second: its polls are
+    counted at the site (the daemon's crawl never ends when its sources fall due every
+    second, so it logs no cycle to count by: the benchmark waited for one ten minutes and
+    gave up, unnoticed, until a test ran it)."""
+    from benchmarks import warm_daemon
+
+    assert warm_daemon.main(["--feeds", "4", "--cycles", "3"]) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"(\d+) polls answered 304 .*: daemon CPU ([\d.]+) s, ([\d.]+) ms per "
+                      r"source", out)
+    assert found is not None, out
+    assert int(found.group(1)) >= 12 and float(found.group(3)) > 0
+
+
 def test_scrapy_floor_fetches_every_page_each_way(capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks import scrapy_floor
 
