@@ -750,9 +750,13 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         ]
         if not entries:
             # Most likely not what the user meant to subscribe to: say so, loudly.
-            self._fail(
-                source, "no feed, sitemap or article links found on the page", response.status
-            )
+            error = "no feed, sitemap or article links found on the page"
+            if any(mark in response.body for mark in _RENDERED_MARKS):
+                # Its links are in the data its scripts render (a review: a site relaunched
+                # on Next.js failed each poll with no word of why or what to do).
+                error += (" (its scripts render its links: add the site's feed or sitemap as"
+                          " the source instead)")
+            self._fail(source, error, response.status)
             return
         outcome = replace(base, detected="page", entries=len(entries))
         yield from self._entries(source, outcome, entries)
@@ -865,6 +869,10 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
     if span >= source.every_seconds:
         return None
     return float(min(source.every_seconds, max(span / 2, SOONEST.total_seconds())))
+
+
+#: What a page that its scripts render carries its data in (Next.js, its App Router, Nuxt).
+_RENDERED_MARKS = (b"__NEXT_DATA__", b"self.__next_f", b"window.__NUXT__")
 
 
 def _duration(seconds: float) -> str:

@@ -560,6 +560,25 @@ def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     assert "Later Maduro news" in message["Subject"]
 
 
+def test_a_page_its_scripts_render_says_what_to_add_instead(site, workdir):
+    """A site relaunched on Next.js lists its stories in the data its scripts render, its
+    markup has none of their links: each poll failed with "no article links found" and no
+    word of why or what to do (a review). The error says so."""
+    data = {"props": {"pageProps": {"stories": [
+        {"href": f"/2026/05/06/{slug}", "title": title} for slug, title in (
+            ("minister-resigns", "Minister resigns over the housing scandal"),
+            ("tram-line-approved", "Council approves the new tram line"))]}}}
+    url = site.serve("/home/", (
+        '<!DOCTYPE html><html><head><title>The Courier</title></head><body>'
+        '<div id="__next"><nav><a href="/">Home</a></nav></div>'
+        f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+        "</body></html>").encode(), content_type="text/html; charset=utf-8")
+    workdir.write_config(sources=[{"url": url, "kind": "page"}])
+    out = crawl(workdir)
+    assert ("no feed, sitemap or article links found on the page (its scripts render its "
+            "links: add the site's feed or sitemap as the source instead)") in out
+
+
 def test_a_page_that_listed_no_articles_at_first_alerts_on_what_it_lists_next(site, mail, workdir):
     # A page source whose page answered but listed no article links (a new site, an empty
     # news page) has no baseline: what it lists on a later poll is new, and alerts.
