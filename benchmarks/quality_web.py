@@ -13,7 +13,11 @@ Each site gets its own loopback address (127.1.x.y: Linux routes all of 127.0.0.
 - ``/``: a home page listing the pages by headline (with their descriptions), between the
   site's own navigation, section, tag and footer links, taken from its pages' markup (each
   block with the tag, class and id it had there) and rewritten to the loopback host;
-  each such link serves a listing page (its anchor as heading, the site's headlines).
+  each such link serves a listing page (its anchor as heading, the site's headlines). On
+  one site in three (by its name's CRC-32, ``Site.cards``) the headlines are today's cards:
+  a topic pill linking to one of the site's sections, the headline, the description and a
+  byline linking to an author's page (both served as listing pages), as a relaunched site
+  writes them; on the others a heading and its description each.
   Links of the pages that look like articles of the site (a headline for an anchor, an id
   or a date in the address) are not among them: the benchmark cannot serve them as the
   articles they are. One of them (or a made-up archive link where a site has none)
@@ -34,6 +38,7 @@ import html
 import re
 import socket
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,6 +143,10 @@ class Site:
     # The back catalogue the home page lists from the first poll on: links to articles of
     # the site that the benchmark has no text of (key -> (URL, headline)).
     older: dict[Key, tuple[str, str]] = field(default_factory=dict)
+    # Headlines as cards with a topic pill and a byline (see the module docstring): each
+    # card's pill and byline, (URL, anchor) both, in turn.
+    pills: list[tuple[str, str]] = field(default_factory=list)
+    bylines: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -371,7 +380,30 @@ def build_sites(pages: Sequence[LabelledPage], prepared: Sequence[Prepared], por
             path = f"/archive/older-story-number-{n + 1}"
             headline = f"An older story from the archive, {n + 1}"
             site.older[key(path, "")] = (site.base + path, headline)
+        if zlib.crc32(site.name.encode()) % 3 == 1:
+            add_cards(site)
     return list(by_name.values()), left_out
+
+
+#: The authors of a card site's bylines (their pages: listing pages of the site).
+BYLINES = ("Ana Ruiz", "Tom Baker", "Lena Vogel")
+
+
+def add_cards(site: Site) -> None:
+    """Make ``site`` list its headlines as cards: pills linking to up to three of its
+    sections (made up where its pages link to none) and bylines to its authors' pages."""
+    sections = [(site.base + k[0], a) for k, a in site.listings.items()
+                if not k[1] and 3 <= len(a) <= 25][:3]
+    if not sections:
+        for name in ("World", "Politics", "Business"):
+            path = f"/section/{name.lower()}"
+            site.listings[key(path, "")] = name
+            sections.append((site.base + path, name))
+    site.pills = sections
+    for author in BYLINES:
+        path = "/people/" + author.lower().replace(" ", "-")
+        site.listings[key(path, "")] = author
+        site.bylines.append((site.base + path, author))
 
 
 def _block_html(block: NavBlock) -> str:
@@ -386,8 +418,19 @@ def _teasers(site: Site, published: bool) -> str:
     items = [(p.url, p.headline, p.description) for p in site.pages] if published else []
     items += [(url, headline, "") for url, headline in site.older.values()]
     out = []
-    for url, headline, description in items:
+    for n, (url, headline, description) in enumerate(items):
         summary = f"<p>{html.escape(description)}</p>" if description else ""
+        if site.pills:
+            (pill, topic), (page, author) = (site.pills[n % len(site.pills)],
+                                             site.bylines[n % len(site.bylines)])
+            out.append(
+                f'<article class="story-card"><a class="story-card__kicker" '
+                f'href="{html.escape(pill)}">{html.escape(topic)}</a><a class="story-card__link"'
+                f' href="{html.escape(url)}"><h3>{html.escape(headline)}</h3></a>'
+                f'{summary.replace("<p>", "<p class=story-card__summary>")}'
+                f'<span class="story-card__byline">By <a href="{html.escape(page)}">'
+                f"{html.escape(author)}</a></span></article>\n")
+            continue
         out.append(f'<div class="teaser"><h2><a href="{html.escape(url)}">'
                    f"{html.escape(headline)}</a></h2>{summary}</div>\n")
     return "".join(out)

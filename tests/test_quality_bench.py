@@ -22,8 +22,10 @@ from benchmarks.quality_run import (
 )
 from benchmarks.quality_topics import Topic, draw_topics
 from benchmarks.quality_web import (
+    BYLINES,
     FEED_PATH,
     LocalWeb,
+    add_cards,
     build_sites,
     free_port,
     key,
@@ -197,6 +199,27 @@ def test_the_local_web_serves_pages_at_their_addresses(bench: Bench) -> None:
         bench.web.published = False
     assert b"story.asp?id=4417&amp;cat=2" in home
     assert b"Lifeboat volunteers rescue stranded kayakers" in home
+
+
+def test_a_card_sites_home_page_links_topics_and_authors_beside_its_headlines() -> None:
+    """One site in three lists its headlines as today's cards: a topic pill linking to a
+    section and a byline to an author's page, both served as listing pages (a review: home
+    pages of headings and descriptions only could not show that a card's pill and byline
+    were followed as articles)."""
+    pages = tiny_corpus()
+    sites, _ = build_sites(pages, [prepare(p) for p in pages], free_port())
+    site = next(s for s in sites if s.name == "harbourgazette.example")
+    assert not site.pills  # its name's CRC-32 says headings
+    add_cards(site)
+    web = LocalWeb(sites, now=datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    web.published = True
+    status, _, home = web.answer(site.host, "/")
+    assert status == 200 and home.count(b'<article class="story-card">') == len(site.pages) + 1
+    assert b'class="story-card__kicker"' in home and b"By <a href=" in home
+    for url, anchor in [*site.pills, *site.bylines]:
+        status, _, body = web.answer(site.host, url.removeprefix(site.base))
+        assert status == 200 and f"<h1>{anchor}</h1>".encode() in body, url
+    assert [a for _, a in site.bylines] == list(BYLINES)
 
 
 def test_counting_of_alerts_and_extraction() -> None:
