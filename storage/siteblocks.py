@@ -62,6 +62,8 @@ class SiteBlocksMixin:
         """For each of ``hashes``: how many stories of ``site`` the memory holds from the
         first article that had the block on (that one's included)."""
         found: dict[int, int] = {}
+        since: dict[int, int] = {}  # first article id: stories from it on (shared by a
+        # template's lines, which its first article had all)
         for chunk, marks in in_chunks(sorted(hashes)):
             firsts = self.db.execute(
                 f"SELECT hash, MIN(article_id) FROM site_blocks WHERE site = ?"
@@ -69,15 +71,17 @@ class SiteBlocksMixin:
                 [site, *chunk],
             ).fetchall()
             for block, first in firsts:
-                row = self.db.execute(
-                    """
-                    SELECT COUNT(DISTINCT COALESCE(a.story_id, a.id))
-                    FROM site_blocks b JOIN articles a ON a.id = b.article_id
-                    WHERE b.site = ? AND b.article_id >= ?
-                    """,
-                    [site, first],
-                ).fetchone()
-                found[int(block)] = int(row[0])
+                if first not in since:
+                    row = self.db.execute(
+                        """
+                        SELECT COUNT(DISTINCT COALESCE(a.story_id, a.id))
+                        FROM site_blocks b JOIN articles a ON a.id = b.article_id
+                        WHERE b.site = ? AND b.article_id >= ?
+                        """,
+                        [site, first],
+                    ).fetchone()
+                    since[first] = int(row[0])
+                found[int(block)] = since[first]
         return found
 
     def strip_texts(self, texts: Iterable[tuple[int, str, int]]) -> None:

@@ -37,11 +37,14 @@ MIN_OTHER_STORIES = 2
 #: the site's stories, as a disclaimer or a subscribe prompt does.
 LONG_BLOCK_WORDS = 12
 TEMPLATE_SHARE = 0.5
-#: A long block weighs against the site's stories since the first that had it, at least
-#: RECENT_STORIES of them (all the site's, when the memory holds fewer): a redesign's new box
-#: or disclaimer stands in every story since, and was template only once it stood in half of
-#: all the stories the memory holds, the old template's included (up to 90 days: a review
-#: counted a false alert on every new article of the site until then).
+#: Or when it stands in RECENT_SHARE of the site's stories since the first that had it, and
+#: in that share of RECENT_STORIES at least: a redesign's new box or disclaimer stands in
+#: every story since, and was template only once it stood in half of all the stories the
+#: memory holds, the old template's included (up to 90 days: a review counted a false alert
+#: on every new article of the site until then). A background paragraph a burst of stories
+#: on one subject repeats stands in some of the site's stories only (at half, 11 of 20, it
+#: was stripped: its topic's alerts lost; a diff review).
+RECENT_SHARE = 0.9
 RECENT_STORIES = 20
 #: What must remain of an article for its template blocks to be stripped: an article that
 #: would keep less (a page that is all template, or a short copy of another page) is kept
@@ -141,13 +144,17 @@ def without_templates(
         long_blocks = {b.hash for b in own if b.words >= LONG_BLOCK_WORDS} & others.keys()
         if long_blocks and site not in site_stories:
             site_stories[site] = memory.site_stories(site)
-        if unknown := {h for h in long_blocks if (site, h) not in spans}:
-            spans.update(((site, h), n) for h, n in memory.stories_since(site, unknown).items())
         template = {
             h for h, count in others.items()
-            if h not in long_blocks or count + 1 >= TEMPLATE_SHARE * min(
-                site_stories[site], max(spans.get((site, h), 0), RECENT_STORIES))
+            if h not in long_blocks or count + 1 >= TEMPLATE_SHARE * site_stories[site]
         }
+        # Long blocks in RECENT_SHARE of RECENT_STORIES at least: how many stories since each.
+        recent = {h for h in long_blocks - template
+                  if others[h] + 1 >= RECENT_SHARE * RECENT_STORIES and (site, h) not in spans}
+        if recent:
+            spans.update(((site, h), n) for h, n in memory.stories_since(site, recent).items())
+        template |= {h for h in long_blocks - template if (site, h) in spans
+                     and others[h] + 1 >= RECENT_SHARE * max(spans[(site, h)], RECENT_STORIES)}
         text = strip_blocks(article.text, own, template) if template else article.text
         if not text or text == article.text:
             result.append(article)
