@@ -31,6 +31,9 @@ BODY_HOLDS = 0.5
 LIVE_HOLDS = 0.25
 #: A string of the page's Next.js data is a candidate text with this many words or more.
 NEXT_DATA_WORDS = 60
+#: A character of a script written without spaces between words (Thai, Lao, Burmese,
+#: Khmer, Chinese, Japanese, Hangul): two of them count as a word.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\ud7ff\uf900-\ufaff]")
 #: Types of the JSON-LD objects whose ``articleBody`` is the page's article.
 _TYPES = frozenset({
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
@@ -87,7 +90,14 @@ def flight_markup(tree: Any) -> list[str]:
 
 
 def _markup_text(row: str) -> bool:
-    return row.lstrip().startswith("<") and row.count(" ") >= NEXT_DATA_WORDS
+    return row.lstrip().startswith("<") and _wordy(row)
+
+
+def _wordy(text: str) -> bool:
+    """Whether ``text`` has NEXT_DATA_WORDS words or more (in a script written without
+    spaces, two characters a word: a Japanese or Thai body was never long enough)."""
+    return (text.count(" ") >= NEXT_DATA_WORDS
+            or len(_UNSPACED.findall(text)) >= 2 * NEXT_DATA_WORDS)
 
 
 #: What a Next.js App Router page's scripts push its payload with (React's "flight" data).
@@ -107,7 +117,7 @@ def _pushed(script: str) -> Iterator[str]:
     while at >= 0:
         try:
             pushed, end = _DECODER.raw_decode(script, at + len(_FLIGHT))
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep: a hostile page's
             return
         if (isinstance(pushed, list) and len(pushed) > 1 and pushed[0] == 1
                 and isinstance(pushed[1], str)):
@@ -137,7 +147,7 @@ def flight_rows(tree: Any) -> Iterator[Any]:
         if line[:1] in (b"[", b"{"):
             try:
                 yield json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
 
 
@@ -146,7 +156,7 @@ def _long_strings(data: Any) -> Iterator[str]:
     of its arrays read as paragraphs (its strings, and the strings of its objects of a few
     words or more: ``[{"type": "paragraph", "text": …}, …]``), one a line."""
     if isinstance(data, str):
-        if data.count(" ") >= NEXT_DATA_WORDS:
+        if _wordy(data):
             yield data
     elif isinstance(data, list):
         paragraphs = [item for item in data if isinstance(item, str)] + [
@@ -154,7 +164,7 @@ def _long_strings(data: Any) -> Iterator[str]:
             for value in item.values() if isinstance(value, str) and value.count(" ") >= 3
         ]
         joined = "\n".join(paragraphs)
-        if len(paragraphs) > 1 and joined.count(" ") >= NEXT_DATA_WORDS:
+        if len(paragraphs) > 1 and _wordy(joined):
             yield joined
         for item in data:
             yield from _long_strings(item)
@@ -224,7 +234,10 @@ def _folded(text: str) -> str:
 def completed(text: str, tree: Any) -> str | None:
     """The article's text from the page's scripts when one holds ``text`` and says more
     (see the module); None when none does."""
-    bodies = list(json_ld_bodies(tree))
+    try:
+        bodies = list(json_ld_bodies(tree))
+    except RecursionError:  # a script's data nested deeper than Python reads: none
+        return None
     if not bodies:  # most pages: the text is not folded (0.7 ms a page cut to its element)
         return None
     lines = [(_folded(line), line.count(" ") + 1) for line in text.split("\n") if line.strip()]

@@ -1342,20 +1342,30 @@ def extract_article(
         _fold_line.cache_clear()
 
 
-#: A word of a headline that the text it heads must hold: four letters or more, or two in a
-#: script that writes syllables or ideographs (Hangul, kana, Chinese).
-_HEADLINE_WORD = re.compile(r"\w{4,}|[\u2e80-\ud7ff\uf900-\ufaff]{2,}")
+#: A run of a script written without spaces between its words (Thai, Lao, Burmese, Khmer,
+#: Chinese, Japanese; Hangul's syllables too): read two characters at a time.
+_SYLLABIC = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\ud7ff\uf900-\ufaff]+")
+
+
+def _headline_marks(text: str) -> set[str]:
+    """What a headline and its text share when one heads the other: the first five letters
+    of each word of four or more (Bundestagswahl / Bundestag, leaving / leaves), and each
+    two characters in a row of a script written without spaces (Japanese, Chinese)."""
+    marks = {word.casefold()[:5] for word in re.findall(r"[^\W\d_]{4,}", _SYLLABIC.sub(" ", text))}
+    for run in _SYLLABIC.findall(text):
+        marks.update(run[i : i + 2] for i in range(len(run) - 1))
+    return marks
 
 
 def _headlined(title: str | None, text: str) -> bool:
-    """Whether ``text`` holds two of the words of the page's ``title`` (its only one, when it
-    has one): the markup a page's scripts render is its article, not a related story's card
-    (a video page whose payload holds another story's text stored that text as its own)."""
-    wanted = {word.casefold() for word in _HEADLINE_WORD.findall(title or "")}
+    """Whether ``text`` holds two of the marks of the page's ``title`` (:func:`_headline_marks`;
+    its only one when it has one; a title without any says nothing against it): the markup
+    a page's scripts render is its article, not a related story's card (a video page whose
+    payload holds another story's text stored that text as its own; a diff review)."""
+    wanted = _headline_marks(title or "")
     if not wanted:
-        return False
-    held = {word.casefold() for word in _HEADLINE_WORD.findall(text)}
-    return len(wanted & held) >= min(2, len(wanted))
+        return True
+    return len(wanted & _headline_marks(text)) >= min(2, len(wanted))
 
 
 def _rendered(html: str | bytes) -> Any:

@@ -371,9 +371,30 @@ def test_an_app_router_payload_is_read_however_its_pushes_are_written() -> None:
     broken = html.replace("</body>", '<script>self.__next_f.push([1,"9:T10,</script></body>')
     hostile = html.replace("</body>", "<script>" + 'self.__next_f.push([1,"x' * 5000
                            + "</script></body>")
-    for page in (joined, broken, hostile):
+    # Nested deeper than Python reads (RecursionError, not a ValueError: the page's whole
+    # article was lost, its feed's summary stored; a diff review).
+    deep = html.replace("</body>", "<script>self.__next_f.push(" + "[" * 5000 + "</script></body>")
+    for page in (joined, broken, hostile, deep):
         found = extract_article(page, URL)
         assert found is not None and all(p in found.text for p in BODY)
+
+
+def test_an_app_router_page_in_a_script_written_without_spaces_is_read() -> None:
+    """A Japanese page whose body is only in its payload: the payload's markup counted its
+    words by spaces, and the headline's words whole, so a body in Japanese was never read
+    (a diff review: the titles and bodies of 8 of fundus's 9 Japanese articles)."""
+    title = "宮崎県で震度5弱、高知と宮崎に1メートルの津波注意報"
+    paragraphs = [
+        "気象庁によると、宮崎県で最大震度5弱の揺れを観測する地震があった。震源は日向灘で、"
+        "地震の規模を示すマグニチュードは6.6と推定される。",
+        "気象庁は高知県と宮崎県の沿岸に津波注意報を出し、海岸から離れるよう呼びかけている。"
+        "予想される津波の高さは最大1メートル。",
+        "宮崎市内では停電が発生し、九州電力が復旧作業を進めている。けが人の情報は入っていない。",
+    ]
+    html = app_router_page("", "".join(f"<p>{p}</p>" for p in paragraphs)).replace(
+        "Harbour board raises mooring fees - Harbour Gazette", title)
+    found = extract_article(html, URL)
+    assert found is not None and all(p in found.text for p in paragraphs)
 
 
 def test_a_live_blogs_entries_are_read_from_its_json_ld() -> None:
