@@ -69,6 +69,12 @@ _NAV_LABEL = re.compile(
 )
 _BYLINE = re.compile(r"(?:By|BY)\s+[A-Z][\w.'-]*\s+[A-Z]")
 _CJK_LISTING = ("一覧", "一览", "更多", "列表", "もっと見る", "more", "首页", "トップ")
+#: Class words of a teaser's links that are not its heading: its kicker (topic pill, label,
+#: section) and its byline.
+_ASIDE_WORDS = frozenset({
+    "kicker", "pill", "eyebrow", "overline", "label", "tag", "tags", "topic", "topics",
+    "section", "category", "rubric", "flag", "byline", "author", "authors", "meta",
+})
 _TEASER_WORDS = frozenset({
     "headline", "headlines", "hed", "teaser", "teasers", "title", "story", "stories", "card",
     "entry", "post", "article", "articles", "lead", "topstory",
@@ -146,13 +152,18 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
 
 def _card_heading(link: lxml.html.HtmlElement, card: lxml.html.HtmlElement) -> bool:
     """Whether ``link`` is the heading of the teaser ``card`` (so classed): not when the card
-    has a heading element the link is not in, nor when another of its links says more (its
-    kicker "Ukraine war", its byline "By Jane Smith": section and author pages were
-    followed as teasers with a summary, stored as articles, alerted; a review)."""
+    has a heading element the link is not in, nor when the link, or what holds it in the
+    card, is classed as the card's kicker or byline ("Ukraine war", "By Jane Smith": section
+    and author pages were followed as teasers with a summary, stored as articles, alerted;
+    a review)."""
     if any(True for _ in card.iter(*_HEADINGS)):
         return False  # the link is in no heading (in_heading looked at its ancestors)
-    words = len(_clean(link.text_content()))
-    return all(len(_clean(a.text_content())) <= words for a in card.iter("a"))
+    for element in [link, *link.iterancestors()]:
+        if element is card:
+            return True
+        if _class_words(element) & _ASIDE_WORDS:
+            return False
+    return True
 
 
 def names_page(text: str, url_path: str) -> bool:

@@ -42,6 +42,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
@@ -226,7 +227,7 @@ def is_listing(url: str) -> bool:
     if _id_keys(query):
         return False
     if query and set(query) <= _LISTING_KEYS:
-        return not (set(query) <= _FROM_KEYS and is_article_shaped(_without_query(url)))
+        return not (set(query) <= _FROM_KEYS and _an_article_address(url, segments))
     if query:
         return False
     names = [_PAGE_EXT.sub("", s) for s in segments]
@@ -240,11 +241,14 @@ def is_listing(url: str) -> bool:
     return bool(_DATE_ARCHIVE.fullmatch(unquote(urlsplit(url).path)))
 
 
+def _an_article_address(url: str, segments: Sequence[str]) -> bool:
+    """Whether ``url`` without its query is shaped as an article's, under no navigation
+    segment (``/topics/israel-hamas-war-2023?ref=nav`` is the topic's page)."""
+    return (not any(s in _NAV_SEGMENTS for s in segments)
+            and is_article_shaped(urlunsplit(urlsplit(url)._replace(query=""))))
+
+
 @lru_cache(maxsize=4096)
-def _without_query(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(query=""))
-
-
 def is_article_shaped(url: str) -> bool:
     """Whether a URL looks like an article (date, numeric id, long slug)."""
     path = unquote(urlsplit(url).path)
@@ -302,7 +306,8 @@ def link_shape(url: str) -> str:
     path = "/" + "/".join(shaped) + ("/" if parts.path.endswith("/") and segments else "")
     keys = []
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if {key.lower() for key, _ in pairs} <= _FROM_KEYS and is_article_shaped(url):
+    if {key.lower() for key, _ in pairs} <= _FROM_KEYS and _an_article_address(
+            url, [s.lower() for s in segments]):
         pairs = []  # where the link stood: the article's shape is its address's (is_listing)
     for key, value in sorted(pairs):
         if value.isdigit():

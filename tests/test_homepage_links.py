@@ -157,6 +157,23 @@ def test_a_cards_kicker_and_byline_are_not_its_heading() -> None:
     ]
 
 
+def test_a_cards_short_headline_beside_a_longer_kicker_is_its_heading() -> None:
+    """Cards without a heading element: a two-word headline beside a five-word kicker lost
+    to it when the link that says most was taken for the card's heading (the stories not
+    followed; a diff review). The kicker and byline are known by their classes."""
+    summary = ("<p class='story-card__summary'>Ministers met through the night and agreed a "
+               "plan the opposition called too little, too late.</p>")
+    cards = "".join(
+        f'<div class="story-card"><a class="story-card__kicker" href="/topics/{k}">'
+        f'{k.replace("-", " ").title()}</a><a class="story-card__link" '
+        f'href="/news/2026/05/06/{slug}">{head}</a>{summary}</div>'
+        for slug, head, k in (("truss-quits", "Truss quits", "conservative-leadership-contest"),
+                              ("kane-injured", "Kane injured", "euro-2028-qualifiers-friendlies")))
+    page = f"<html><body><main><section class='top-stories'>{cards}</section></main></body></html>"
+    assert sorted(article_links(page, "http://a.test/")) == [
+        "http://a.test/news/2026/05/06/kane-injured", "http://a.test/news/2026/05/06/truss-quits"]
+
+
 def test_where_a_link_stood_on_the_site_makes_no_article_a_listing() -> None:
     """A site that added ?ref=hp to its headlines' addresses (the NYT's ?ref=world, ?src=hp,
     ?from=index): each read as a listing (-3), its new stories were not followed, the source
@@ -169,6 +186,11 @@ def test_where_a_link_stood_on_the_site_makes_no_article_a_listing() -> None:
         assert link_shape(url) == link_shape(url.split("?")[0]), url
     assert is_listing("http://a.test/world/?ref=nav")
     assert is_listing("http://a.test/?from=index")
+    # A topic's or an author's page stays a listing (a diff review: followed as articles).
+    for url in ("http://a.test/topics/israel-hamas-war-2023?ref=nav",
+                "http://a.test/author/jane-smith-1234?ref=byline",
+                "http://a.test/category/us-politics-and-government-news?from=index"):
+        assert is_listing(url), url
     page = "<html><body><main><ul>" + "".join(
         f'<li><a href="/world/2026/05/06/{slug}.html?ref=hp">{title}</a></li>'
         for slug, title in (("minister-resigns", "Minister resigns over the housing scandal"),
