@@ -481,11 +481,13 @@ def _outlets(outlets: Outlets) -> list[tuple[str, str | None]]:
     """The story's other sources as shown: each name once (shortened, on one line), the
     first MAX_LINKED with their copy's address where that is a web link."""
     shown: dict[str, str | None] = {}
+    linked = 0
     for name, url in outlets:
         if (name := one_line(name)) and name not in shown:
             address = one_line(url)
-            linked = _web_host(address) and len(shown) < MAX_LINKED
-            shown[name] = address if linked else None
+            link = bool(_web_host(address)) and linked < MAX_LINKED
+            linked += link
+            shown[name] = address if link else None
     return [(shorten(name, MAX_NAME), url) for name, url in shown.items()]
 
 

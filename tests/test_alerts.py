@@ -1440,6 +1440,12 @@ def test_other_sources_links_never_cost_a_story_its_snippet() -> None:
     assert digest.html.count("climate</strong>") == 40  # every snippet
     assert untagged(digest.html).count("Also on: Wire 0, Wire 1, Wire 2, Wire 3") == 40
     assert digest.html.count('<a href="https://wire') == 40 * MAX_LINKED
+    # The first MAX_LINKED sources with a web address (a diff review: one without one
+    # counted, two linked).
+    alert = compose("r@example.test", [item(1, also_on=(
+        ("Energy Wire", "urn:energy-wire:1"),
+        *((f"Wire {k}", f"https://wire{k}.example.test/a") for k in range(5))))], NOW)
+    assert alert.html.count('<a href="https://wire') == MAX_LINKED
     # Addresses of 1,500 characters: the links alone would pass the budget; the sources
     # are named, not linked, and the snippets stay.
     tracked += "y" * 1500
