@@ -39,12 +39,13 @@ LONG_BLOCK_WORDS = 12
 TEMPLATE_SHARE = 0.5
 #: Or when it stands in RECENT_SHARE of the site's stories since the first that had it, and
 #: in that share of RECENT_STORIES at least: a redesign's new box or disclaimer stands in
-#: every story since, and was template only once it stood in half of all the stories the
-#: memory holds, the old template's included (up to 90 days: a review counted a false alert
-#: on every new article of the site until then). A background paragraph a burst of stories
-#: on one subject repeats stands in some of the site's stories only (at half, 11 of 20, it
-#: was stripped: its topic's alerts lost; a diff review).
-RECENT_SHARE = 0.9
+#: every story since (or in most: one left off the site's live blogs and videos stands in
+#: 85 %), and was template only once it stood in half of all the stories the memory holds,
+#: the old template's included (up to 90 days: a review counted a false alert on every new
+#: article of the site until then). A background paragraph a burst of stories on one
+#: subject repeats stands in some of the site's stories only (at half, 11 of 20, it was
+#: stripped: its topic's alerts lost; a diff review).
+RECENT_SHARE = 0.75
 RECENT_STORIES = 20
 #: What must remain of an article for its template blocks to be stripped: an article that
 #: would keep less (a page that is all template, or a short copy of another page) is kept
