@@ -69,12 +69,14 @@ _NAV_LABEL = re.compile(
 )
 _BYLINE = re.compile(r"(?:By|BY)\s+[A-Z][\w.'-]*\s+[A-Z]")
 _CJK_LISTING = ("一覧", "一览", "更多", "列表", "もっと見る", "more", "首页", "トップ")
-#: Class words of a teaser's links that are not its heading: its kicker (topic pill, label,
-#: section) and its byline.
+#: Class words of a teaser's links that are not its heading: its kicker (topic pill,
+#: category) and its byline; unless the same class says heading too ("post-title
+#: tag-world": WordPress's).
 _ASIDE_WORDS = frozenset({
-    "kicker", "pill", "eyebrow", "overline", "label", "tag", "tags", "topic", "topics",
-    "section", "category", "rubric", "flag", "byline", "author", "authors", "meta",
+    "kicker", "pill", "eyebrow", "overline", "tag", "tags", "topic", "topics", "category",
+    "rubric", "byline", "author", "authors",
 })
+_HEADING_WORDS = frozenset({"title", "headline", "hed", "heading"})
 _TEASER_WORDS = frozenset({
     "headline", "headlines", "hed", "teaser", "teasers", "title", "story", "stories", "card",
     "entry", "post", "article", "articles", "lead", "topstory",
@@ -153,15 +155,16 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
 def _card_heading(link: lxml.html.HtmlElement, card: lxml.html.HtmlElement) -> bool:
     """Whether ``link`` is the heading of the teaser ``card`` (so classed): not when the card
     has a heading element the link is not in, nor when the link, or what holds it in the
-    card, is classed as the card's kicker or byline ("Ukraine war", "By Jane Smith": section
-    and author pages were followed as teasers with a summary, stored as articles, alerted;
-    a review)."""
+    card, is classed as the card's kicker or byline and not as a title ("Ukraine war", "By
+    Jane Smith": section and author pages were followed as teasers with a summary, stored
+    as articles, alerted; a review)."""
     if any(True for _ in card.iter(*_HEADINGS)):
         return False  # the link is in no heading (in_heading looked at its ancestors)
     for element in [link, *link.iterancestors()]:
         if element is card:
             return True
-        if _class_words(element) & _ASIDE_WORDS:
+        words = set(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", element.get("class") or "").lower()))
+        if words & _ASIDE_WORDS and not words & _HEADING_WORDS:
             return False
     return True
 

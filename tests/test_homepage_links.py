@@ -172,6 +172,17 @@ def test_a_cards_short_headline_beside_a_longer_kicker_is_its_heading() -> None:
     page = f"<html><body><main><section class='top-stories'>{cards}</section></main></body></html>"
     assert sorted(article_links(page, "http://a.test/")) == [
         "http://a.test/news/2026/05/06/kane-injured", "http://a.test/news/2026/05/06/truss-quits"]
+    # A headline classed as a title beside a tag or meta class (WordPress's "post-title
+    # tag-world") or held in a card's meta box is the heading (a diff review: not followed).
+    for link_class, wrapper in (("post-title tag-world", "div"), ("entry-title", "card__meta"),
+                                ("article-title entry-meta", "div")):
+        cards = "".join(
+            f'<div class="story-card"><div class="{wrapper}"><a class="{link_class}" '
+            f'href="/news/{slug}">{head}</a></div>{summary}</div>'
+            for slug, head in (("rates-rise", "Rates rise again"),
+                               ("storm-ciaran", "Storm Ciarán hits the coast")))
+        found = article_links(f"<html><body><main>{cards}</main></body></html>", "http://a.test/")
+        assert len(found) == 2, (link_class, found)
 
 
 def test_where_a_link_stood_on_the_site_makes_no_article_a_listing() -> None:
