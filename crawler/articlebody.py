@@ -93,6 +93,14 @@ def _markup_text(row: str) -> bool:
     return row.lstrip().startswith("<") and _wordy(row)
 
 
+def _words(text: str) -> int:
+    """The words of ``text``: those between spaces, and in a script written without spaces
+    two characters a word (a Japanese line of 40 characters counted as one word: two short
+    credit lines made half a page's text, and a related story's body holding them was taken
+    for the page's; a diff review)."""
+    return text.count(" ") + 1 + len(_UNSPACED.findall(text)) // 2
+
+
 def _wordy(text: str) -> bool:
     """Whether ``text`` has NEXT_DATA_WORDS words or more (in a script written without
     spaces, two characters a word: a Japanese or Thai body was never long enough)."""
@@ -240,13 +248,13 @@ def completed(text: str, tree: Any) -> str | None:
         return None
     if not bodies:  # most pages: the text is not folded (0.7 ms a page cut to its element)
         return None
-    lines = [(_folded(line), line.count(" ") + 1) for line in text.split("\n") if line.strip()]
+    lines = [(_folded(line), _words(line)) for line in text.split("\n") if line.strip()]
     words = sum(n for _, n in lines)
     if not words:
         return None
     for body in bodies:
         held = _folded(body)
-        if held.count(" ") + 1 < BODY_MORE * words:
+        if _words(held) < BODY_MORE * words:
             continue
         holds = LIVE_HOLDS if isinstance(body, _LiveBlog) else BODY_HOLDS
         if sum(n for line, n in lines if line and line in held) < holds * words:

@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 
 import pytest
+from lxml.html import fromstring
 from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, fresh
 from test_extract_chrome import BODY, folded
@@ -395,6 +396,26 @@ def test_an_app_router_page_in_a_script_written_without_spaces_is_read() -> None
         "Harbour board raises mooring fees - Harbour Gazette", title)
     found = extract_article(html, URL)
     assert found is not None and all(p in found.text for p in paragraphs)
+
+
+def test_a_related_story_in_japanese_script_data_is_not_the_pages_text() -> None:
+    """A Japanese page whose Next.js data holds a related story's body with the page's two
+    short lines (a photo credit, a subheading): each line counted as one word, as words
+    were counted by spaces, so those two made half the page's text and the related story
+    became its text (a diff review). Unspaced characters count two a word."""
+    from crawler.articlebody import completed
+
+    first = "政府は十六日、来年度の予算案の概要を発表した。防衛費は過去最大となり、社会保障費も増加する見通しだ。"
+    second = ("財務省によると、歳出の総額は百十兆円を超える。野党は国債の増発に強く反発しており、"
+              "国会での論戦が予想される。")
+    related = ("<p>写真：ロイター</p><p>東京株式市場で日経平均株価が大幅に反落した。米国の利上げ観測が"
+               "強まり、ハイテク株を中心に売りが広がった。市場関係者は、当面は値動きの荒い展開が続くと"
+               "みている。</p><p>■今後の見通し</p><p>円相場は一ドル＝百五十円台で推移し、輸出関連株には"
+               "買いも入った。日銀の次の会合を前に、様子見の姿勢も強い。</p>")
+    data = {"props": {"pageProps": {"related": [{"title": "日経平均が反落", "body": related}]}}}
+    tree = fromstring(f'<html><body><p>x</p><script id="__NEXT_DATA__" type="application/json">'
+                      f"{json.dumps(data, ensure_ascii=False)}</script></body></html>")
+    assert completed("\n".join(["写真：ロイター", first, "■今後の見通し", second]), tree) is None
 
 
 def test_a_live_blogs_entries_are_read_from_its_json_ld() -> None:
