@@ -133,7 +133,11 @@ def anchor_kind(text: str) -> AnchorKind:
 
 
 def _class_words(element: lxml.html.HtmlElement) -> set[str]:
-    value = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
+
+
+def _words_of(value: str) -> set[str]:
+    """The words of class names (or ids): split at case changes and non-alphanumerics."""
     return set(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
 
 
@@ -163,7 +167,7 @@ def _card_heading(link: lxml.html.HtmlElement, card: lxml.html.HtmlElement) -> b
     for element in [link, *link.iterancestors()]:
         if element is card:
             return True
-        words = set(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", element.get("class") or "").lower()))
+        words = _words_of(element.get("class") or "")
         if words & _ASIDE_WORDS and not words & _HEADING_WORDS:
             return False
     return True

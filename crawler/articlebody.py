@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml.html import fragment_fromstring
 
+from storage.segment import UNSPACED
+
 #: The JSON-LD text replaces the extracted text when it has this many times its words.
 BODY_MORE = 1.3
 #: And holds lines of the extracted text that make this share of its words (a headline, a
@@ -31,9 +33,6 @@ BODY_HOLDS = 0.5
 LIVE_HOLDS = 0.25
 #: A string of the page's Next.js data is a candidate text with this many words or more.
 NEXT_DATA_WORDS = 60
-#: A character of a script written without spaces between words (Thai, Lao, Burmese,
-#: Khmer, Chinese, Japanese, Hangul): two of them count as a word.
-_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\ud7ff\uf900-\ufaff]")
 #: Types of the JSON-LD objects whose ``articleBody`` is the page's article.
 _TYPES = frozenset({
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
@@ -98,14 +97,14 @@ def _words(text: str) -> int:
     two characters a word (a Japanese line of 40 characters counted as one word: two short
     credit lines made half a page's text, and a related story's body holding them was taken
     for the page's; a diff review)."""
-    return text.count(" ") + 1 + len(_UNSPACED.findall(text)) // 2
+    return text.count(" ") + 1 + len(UNSPACED.findall(text)) // 2
 
 
 def _wordy(text: str) -> bool:
     """Whether ``text`` has NEXT_DATA_WORDS words or more (in a script written without
     spaces, two characters a word: a Japanese or Thai body was never long enough)."""
     return (text.count(" ") >= NEXT_DATA_WORDS
-            or len(_UNSPACED.findall(text)) >= 2 * NEXT_DATA_WORDS)
+            or len(UNSPACED.findall(text)) >= 2 * NEXT_DATA_WORDS)
 
 
 #: What a Next.js App Router page's scripts push its payload with (React's "flight" data).

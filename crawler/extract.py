@@ -91,6 +91,8 @@ from trafilatura.utils import (
     repair_faulty_html,
 )
 
+from storage.segment import UNSPACED
+
 from .articlebody import completed, flight_markup
 from .discover import declared_links
 from .extracted import CONTAINER_SEP, Extracted, Method
@@ -1344,7 +1346,7 @@ def extract_article(
 
 #: A run of a script written without spaces between its words (Thai, Lao, Burmese, Khmer,
 #: Chinese, Japanese; Hangul's syllables too): read two characters at a time.
-_SYLLABIC = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\ud7ff\uf900-\ufaff]+")
+_SYLLABIC = re.compile(UNSPACED.pattern + "+")
 
 
 def _headline_marks(text: str) -> set[str]:

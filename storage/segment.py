@@ -47,7 +47,9 @@ def _class(spec: str) -> str:
     return "".join(parts)
 
 
-_CJK: Final = re.compile("[" + _class(CJK_RANGES) + "]")
+#: A character of a script written without spaces between words (CJK_RANGES).
+UNSPACED: Final = re.compile("[" + _class(CJK_RANGES) + "]")
+_CJK: Final = UNSPACED
 
 #: Marks dropped before FTS5 reads a text (see the module's docstring): Hebrew points, Arabic
 #: harakat, Quranic marks and tatweel.
