@@ -48,6 +48,7 @@ from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import read_date
 from .feeds import FeedEntry
+from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
     describe_failure,
@@ -438,6 +439,11 @@ class EntriesMixin:
             if not entry.feed.link:
                 self._store_item(entry)
                 continue
+            if not entry.linked and google_news_link(entry.feed.link):
+                # Google News' link, whose id names no publisher's page: its page is a
+                # script's or Google's consent page, never the article (crawler.googlenews).
+                self._store_item(entry, "a Google News link that names no publisher's page")
+                continue
             yield scrapy.Request(
                 entry.feed.link,
                 callback=self.parse_article,
@@ -647,11 +653,12 @@ class EntriesMixin:
         site = identity_host(urlsplit(entry.url).hostname or "")
         self.store.note_link_shape(site, link_shape(entry.url), article=article, now=self.clock())
 
-    def _store_item(self, entry: Entry) -> None:
-        """A feed item without a link: its title and description are the article."""
+    def _store_item(self, entry: Entry, note: str = "the feed item links to no page") -> None:
+        """A feed item without a link (or whose link is no page's, ``note``): its title and
+        description are the article."""
         self.report.count("articles_from_item")
         text = entry.feed.text or entry.feed.title
-        self._add(entry, self._from_feed(entry, text, "the feed item links to no page"))
+        self._add(entry, self._from_feed(entry, text, note))
 
     def _from_feed(self, entry: Entry, text: str, note: str) -> Article:
         """The article as the feed describes it (no page text): ``text`` and why; an

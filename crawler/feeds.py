@@ -23,6 +23,7 @@ from lxml.etree import ParserError
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
 from .feeddates import DateReader, day_first, misread, no_day
+from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -344,8 +345,17 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         written = link
         original = web_url(str(entry.get("feedburner_origlink") or "").strip())
         link = unwrapped(original or link)
-        aliases = (written,) if written and written != link else ()
+        headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")
+        if is_link(link):
+            # Google News: the publisher's address where the link's id holds it, the
+            # headline without " - Publisher", the item's own words without the other
+            # outlets' headlines a story lists (see crawler.googlenews).
+            publisher = " ".join(str((entry.get("source") or {}).get("title") or "").split())
+            headline = own_title(headline, publisher)
+            summary = own_summary(entry.get("summary") or "") or summary
+            link = publisher_url(link) or link
+        aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")
         if not summary:
@@ -353,7 +363,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         entries.append(
             FeedEntry(
                 link=link,
-                title=_title(entry),
+                title=headline,
                 summary=summary,
                 published=_when(
                     entry, ("published_parsed", "updated_parsed", "created_parsed"), dates

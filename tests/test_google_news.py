@@ -1,0 +1,119 @@
+"""Google News' feeds as sources: their items link to news.google.com, whose page is a
+script that sends a browser on (or Google's consent page), never the article."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+from newssite import sample_story
+
+from crawler.feeds import parse_feed
+from crawler.googlenews import publisher_url
+
+#: Ids as Google News' feeds write them: the older form holds the publisher's address
+#: (mashable.com's), the newer (``AU_yqL...`` inside) holds none.
+OLD_ID = ("CBMiSWh0dHBzOi8vbWFzaGFibGUuY29tL2FydGljbGUvamFtZXMtd2ViYi1zcGFjZS10ZWxlc2NvcGUtZ2F"
+          "sYXhpZXMtdW5pdmVyc2XSAQA")
+NEW_ID = ("CBMiWkFVX3lxTE5XLTQ0aVRhMjJ5d0phTVdKR1ZjYnFvcUtZQWYyRnp3ck4wRFkyRkxJSUhoLWdhM2RwcnRt"
+          "M3ZyUGxVUFF4Wkl1VEhlTzJKQllPWjhpRl90eVUwUdIBX0FVX3lxTE5XZ2dRWnlwSmZieHo5aHdNeFFoc3F1c"
+          "HpJdWUwcUw3d2ZEUTR2b3RETm9scVB0NDVpd1BEQTBxd3dkT0lBT2NGOFE3U2xiYWEzQTlJX3gxVzJjOVJVWm"
+          "xF")
+
+
+def google_id(url: str) -> str:
+    """An id of the older form holding ``url`` (a protobuf: field 1 = 19, field 4 = url)."""
+    raw = b'\x08\x13"' + bytes([len(url)]) + url.encode() + b"\xd2\x01\x00"
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def item(link: str, title: str, publisher: str, others: tuple[tuple[str, str], ...] = (),
+         when: str = "Sun, 06 Dec 2026 09:00:00 GMT") -> str:
+    """A Google News item: a story's lists other outlets' headlines in its description."""
+    def entry(headline: str, outlet: str) -> str:
+        return (f'&lt;a href="{link}" target="_blank"&gt;{headline}&lt;/a&gt;&amp;nbsp;&amp;nbsp;'
+                f'&lt;font color="#6f6f6f"&gt;{outlet}&lt;/font&gt;')
+    own = title.rsplit(" - ", 1)[0]
+    description = entry(own, publisher)
+    if others:
+        description = "&lt;ol&gt;" + "".join(
+            f"&lt;li&gt;{entry(h, o)}&lt;/li&gt;" for h, o in ((own, publisher), *others)
+        ) + "&lt;/ol&gt;"
+    guid = link.rpartition("/")[2].partition("?")[0]
+    return (f"<item><title>{title}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">{guid}</guid><pubDate>{when}</pubDate>'
+            f"<description>{description}</description>"
+            f'<source url="https://publisher.example">{publisher}</source></item>')
+
+
+def feed(*items: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><rss version="2.0" '
+            'xmlns:media="http://search.yahoo.com/mrss/"><channel><generator>NFE/5.0</generator>'
+            '<title>"Maduro" - Google News</title><link>https://news.google.com/search?q=Maduro'
+            f"&amp;hl=en-US&amp;gl=US&amp;ceid=US:en</link>{''.join(items)}</channel></rss>"
+            ).encode()
+
+
+def test_a_google_news_item_is_its_publishers_article_under_its_own_headline() -> None:
+    # The headline came with " - Mashable" glued on, the description with the publisher's
+    # name and, for a story, other outlets' headlines (a topic on one of them alerted for
+    # this article); the link was Google's, whose page is a script or a consent wall.
+    old = f"https://news.google.com/rss/articles/{OLD_ID}?oc=5"
+    new = f"https://news.google.com/rss/articles/{NEW_ID}?oc=5"
+    single, story = parse_feed(feed(
+        item(old, "Webb photo reveals how the universe turned its lights on - Mashable",
+             "Mashable"),
+        item(new, "Harbour wind farm approved - The Northgate Herald", "The Northgate Herald",
+             others=(("Belarus blamed for turbine delays", "Minsk Daily"),)),
+    ), "https://news.google.com/rss/search?q=Maduro").entries
+    assert single.link == ("https://mashable.com/article/"
+                           "james-webb-space-telescope-galaxies-universe")
+    assert single.aliases == (old,)
+    assert single.title == "Webb photo reveals how the universe turned its lights on"
+    assert single.summary == single.title
+    assert (story.link, story.title) == (new, "Harbour wind farm approved")
+    assert story.summary == "Harbour wind farm approved"
+    assert publisher_url(new) is None
+    assert publisher_url("https://news.example/rss/articles/" + OLD_ID) is None
+
+
+def test_google_news_items_alert_once_on_their_own_words(site, mail, workdir) -> None:
+    # Through `crawl`: a story in a Google News feed and in its publisher's feed was two
+    # articles, two alerts (Google's snippet under Google's address, the page); the
+    # snippet said "Reuters", which a topic matched; a story's item alerted on another
+    # outlet's headline; a link naming no page had Google's page read as the article.
+    story = sample_story("maduro-havana", "Maduro leaves Caracas for Havana",
+                         ["Maduro", "Caracas"])
+    site.articles[story.slug] = story
+    site.publish(story)
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    old = f"https://news.google.com/rss/articles/{google_id(site.article_url(story.slug))}?oc=5"
+    new = f"https://news.google.com/rss/articles/{NEW_ID}?oc=5"
+    google = site.serve("/rss/search", feed(
+        item(old, "Maduro leaves Caracas for Havana - Reuters", "Reuters", when=when),
+        item(new, "Harbour wind farm approved - The Northgate Herald", "The Northgate Herald",
+             others=(("Belarus blamed for turbine delays", "Minsk Daily"),), when=when),
+    ))
+    workdir.write_config(sources=[google, site.url("/feeds/world.rss")], smtp=mail, topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]},
+        {"name": "Wind", "query": "wind", "notify": ["wind@test.example"]},
+        {"name": "Publisher", "query": "Reuters OR Belarus", "notify": ["other@test.example"]},
+    ])
+    out = workdir.newswatch("crawl").stdout
+    assert "2 new article(s)" in out and "delivered 2 email(s)" in out, out
+    rows = {row["title"]: row for row in map(json.loads,
+                                             workdir.newswatch("export").stdout.splitlines())}
+    assert set(rows) == {"Maduro leaves Caracas for Havana", "Harbour wind farm approved"}
+    maduro = rows["Maduro leaves Caracas for Havana"]
+    assert maduro["url"] == site.article_url(story.slug)
+    assert maduro["extraction"].startswith("page:") and "Caracas" in maduro["text"]
+    wind = rows["Harbour wind farm approved"]
+    assert (wind["url"], wind["text"], wind["extraction"]) == (
+        new, "Harbour wind farm approved", "feed")
+    messages = mail.wait_for(2)
+    assert sorted(m["To"] for m in messages) == ["maduro@test.example", "wind@test.example"]
+    [alert] = [m for m in messages if m["To"] == "maduro@test.example"]
+    assert site.article_url(story.slug) in alert.get_body(("plain",)).get_content()
+    assert "news.google.com" not in alert.get_body(("plain",)).get_content()
+    assert not [r for r in site.requests if "/rss/articles/" in r.path]
