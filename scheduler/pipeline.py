@@ -40,7 +40,15 @@ from crawler import CrawlReport
 from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
 from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
-from watchlist.stories import WINDOW, Signature, StoryIndex, opens_as, signature, site_key
+from watchlist.stories import (
+    WINDOW,
+    Signature,
+    StoryIndex,
+    only_headline,
+    opens_as,
+    signature,
+    site_key,
+)
 from watchlist.templates import without_templates
 
 if TYPE_CHECKING:
@@ -425,12 +433,14 @@ class Pipeline:
         titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]], now: datetime,
     ) -> int | None:
         """The story of an article of another site under the same headline, one of the two
-        texts too short to sign and opening as the other does (watchlist.stories.opens_as);
-        or of one of the same site under the same headline, text and publication date: the
-        same item at another address (a CMS that moved its articles, a section's path, a
-        tracking parameter; a brief, or a page kept with its feed's summary, was mailed
-        again; a daily brief's text under its daily headline is each day's item). None when
-        there is none. The batch's own articles come first."""
+        texts too short to sign and opening as the other does (watchlist.stories.opens_as)
+        or being the headline alone (only_headline: a Google News item whose link names no
+        page, under its publisher's headline); or of one of the same site under the same
+        headline, text and publication date: the same item at another address (a CMS that
+        moved its articles, a section's path, a tracking parameter; a brief, or a page kept
+        with its feed's summary, was mailed again; a daily brief's text under its daily
+        headline is each day's item). None when there is none. The batch's own articles come
+        first."""
         site = site_key(article.url)
         found = titled.get(article.title, []) + self.store.titled(
             article.title, now - STORY_WINDOW, article.id)
@@ -443,10 +453,12 @@ class Pipeline:
                     return story_id
                 continue
             if signed:  # the other is the short one
-                same = opens_as(text, article.text)
+                same = opens_as(text, article.text) or only_headline(text, article.title)
             else:
-                same = opens_as(article.text, text) or (
-                    not other_signed and opens_as(text, article.text))
+                same = (opens_as(article.text, text)
+                        or only_headline(article.text, article.title)
+                        or (not other_signed and (opens_as(text, article.text)
+                                                  or only_headline(text, article.title))))
             if same:
                 return story_id
         return None

@@ -1224,3 +1224,32 @@ def test_short_copies_under_the_wires_headline_are_its_story(store: Store) -> No
     add_article(store, h, "2026/new-address", "Maduro leaves for Minsk", brief, site="h.example")
     report = pipe.match()
     assert (report.emails, report.repeats) == (0, 1)
+
+
+@pytest.mark.parametrize("headline_first", [True, False], ids=["headline first", "story first"])
+def test_a_headline_alone_is_the_story_of_another_sites_article_under_it(
+    store: Store, headline_first: bool
+) -> None:
+    """A Google News item whose link names no publisher's page is its headline alone, under
+    Google's address; the publisher's own feed gave the story in full under the same
+    headline: two stories, two emails for one story. A text that is its headline alone, of
+    six words or more, joins another site's article under that headline, either coming
+    first; a shorter headline ("Maduro speaks in Caracas") is many sites' at once."""
+    store.sync_topics([TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",))])
+    title = "Maduro leaves Caracas for Havana on Tuesday night"
+    google = add_source(store, "https://news.google.com/rss/search?q=Maduro", "Google News")
+    wire = add_source(store, "https://wire.example/feed", "Wire")
+    pipe = pipeline(store)
+    steps = [(google, "rss/articles/AU_yqL1", title, "news.google.com"),
+             (wire, "maduro-havana", paragraphs(WIRE), "wire.example")]
+    for n, (source, slug, text, site) in enumerate(steps if headline_first else steps[::-1]):
+        add_article(store, source, slug, title, text, site=site)
+        report = pipe.match()
+        assert (bool(report.emails), report.repeats) == ((True, 0) if n == 0 else (False, 1))
+    assert len({a.story_id for a in store.articles_after(0)}) == 1
+    short = "Maduro speaks in Caracas"
+    add_article(store, google, "rss/articles/AU_yqL2", short, short, site="news.google.com")
+    assert pipe.match().emails
+    add_article(store, wire, "maduro-speaks", short, "\n\n".join(OTHER_BODY), site="wire.example")
+    report = pipe.match()
+    assert report.emails and not report.repeats

@@ -303,6 +303,19 @@ OPENING_WORDS = 12
 MIN_OPENING = 8
 
 
+#: A text that is only its headline (a Google News item whose link names no publisher's page,
+#: a feed item without a description) joins another site's article under the same headline
+#: when the headline has HEADLINE_WORDS words or more: shorter ones ("Live updates", "Weather
+#: forecast") are many sites' at once.
+HEADLINE_WORDS = 6
+
+
+def only_headline(text: str, title: str) -> bool:
+    """Whether ``text`` is ``title`` alone, a headline of HEADLINE_WORDS words or more."""
+    words = _word_bytes(text)
+    return len(words) >= HEADLINE_WORDS and words == _word_bytes(title)
+
+
 def opens_as(short: str, other: str) -> bool:
     """Whether ``short`` opens as ``other`` does (see OPENING_WORDS)."""
     mine = _word_bytes(short)[:OPENING_WORDS]
