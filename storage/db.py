@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -15,6 +19,83 @@ from .errors import NewerSchema, StorageError
 from .schema import MIGRATIONS, register_functions
 
 BUSY_TIMEOUT_MS = 30_000
+#: A statement waits for another process's write lock this long at a time (SQLite's own
+#: busy_timeout), BUSY_TIMEOUT_MS in all: between two waits it says that it waits, and gives
+#: up once the process is stopping (stop_waiting).
+WAIT_SLICE_MS = 500
+
+logger = logging.getLogger(__name__)
+
+#: Set when the process is stopping (SIGTERM, SIGINT): a statement that finds the write lock
+#: held by another process gives up instead of waiting on (_Connection).
+_stopping = threading.Event()
+
+
+def stop_waiting() -> None:
+    """The process is stopping: statements no longer wait for the write lock another
+    process holds (each fails, as it would at the end of the busy timeout: what it was to
+    write is written at the next start). Safe to call from a signal handler."""
+    _stopping.set()
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements wait for another process's write lock in slices of
+    WAIT_SLICE_MS, BUSY_TIMEOUT_MS in all. A wait SQLite makes in one piece held the
+    daemon's event loop for the whole busy timeout with no word, and its stop signal
+    waited for the lock (45 s of a sqlite3 shell's BEGIN IMMEDIATE: SIGTERM acted on 45 s
+    late). Between slices, the wait is logged once (and the lock's release), and given up
+    when the process is stopping. Only a statement run outside a transaction, or the one
+    that begins it, waits again: inside one, the write lock is held already
+    (``BEGIN IMMEDIATE``), and SQLite's snapshot could not be carried on."""
+
+    where: str = "database"
+    held_since: float | None = None  # time.monotonic() when another process was found holding it
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if self.in_transaction:
+            return super().execute(sql, parameters)
+        return self._patiently(super().execute, sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        if self.in_transaction:
+            return super().executemany(sql, parameters)
+        rows = list(parameters)  # run again whole after a wait
+        return self._patiently(super().executemany, sql, rows)
+
+    def _patiently(self, run: Callable[[str, Any], sqlite3.Cursor], sql: str,
+                   parameters: Any) -> sqlite3.Cursor:
+        began, waited = time.monotonic(), False
+        while True:
+            try:
+                cursor = run(sql, parameters)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) != sqlite3.SQLITE_BUSY:
+                    raise
+                if self.in_transaction:
+                    self.rollback()  # the one it opened (sqlite3's implicit BEGIN): afresh
+                if _stopping.is_set():
+                    raise sqlite3.OperationalError(
+                        "database is locked: another process holds its write lock, "
+                        "not waited for while stopping") from exc
+                if time.monotonic() - began >= BUSY_TIMEOUT_MS / 1000 - WAIT_SLICE_MS / 1000:
+                    raise
+                self._waiting()
+                waited = True
+                continue
+            # A read goes on while another process writes: a write tells the lock is free.
+            if self.held_since is not None and (waited or sql == "BEGIN IMMEDIATE"):
+                logger.info("%s: free again, after %.0f s held by another process",
+                            self.where, time.monotonic() - self.held_since)
+                self.held_since = None
+            return cursor
+
+    def _waiting(self) -> None:
+        if self.held_since is None:
+            self.held_since = time.monotonic() - WAIT_SLICE_MS / 1000
+            logger.warning(
+                "%s: another process holds its write lock (a sqlite3 shell, a backup program, "
+                "a newswatch writing at length): waiting for it, up to %g s a statement",
+                self.where, BUSY_TIMEOUT_MS / 1000)
 
 
 class _Database(Database):
@@ -50,10 +131,12 @@ def open_database(path: str | Path) -> Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        slice_ms = min(WAIT_SLICE_MS, BUSY_TIMEOUT_MS)
+        conn = sqlite3.connect(str(path), timeout=slice_ms / 1000, factory=_Connection)
+        conn.where = f"database {path}"
         register_functions(conn)
         db = _Database(conn)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {slice_ms}")
         db.execute("PRAGMA foreign_keys = ON")
         refuse_foreign(db, path)
         if db.journal_mode != "wal":

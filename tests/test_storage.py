@@ -413,6 +413,65 @@ def test_a_transaction_that_reads_first_still_writes_beside_another_process(
 
 
 @pytest.mark.sqlite_only
+def test_a_write_lock_another_process_holds_is_waited_for_in_slices_and_said(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sqlite3 shell in BEGIN IMMEDIATE: a statement waited the whole busy timeout in one
+    piece, saying nothing (the daemon's event loop held meanwhile). It waits in slices,
+    says once that another process holds the database, and when it is free again."""
+    import threading
+
+    monkeypatch.setattr(storage.db, "WAIT_SLICE_MS", 100)
+    with Store.open(db_path) as store:
+        holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(1.0, holder.execute, ["ROLLBACK"])
+        release.start()
+        try:
+            with caplog.at_level("INFO", logger="storage.db"):
+                store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)
+                store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)
+        finally:
+            release.join()
+            holder.close()
+        assert [s.url for s in store.sources()] == ["https://a.example/f"]
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "storage.db"]
+    assert [level for level, _ in said] == ["WARNING", "INFO"], said
+    assert said[0][1].startswith(f"database {db_path}: another process holds its write lock")
+    assert said[1][1].startswith(f"database {db_path}: free again, after 1 s")
+
+
+@pytest.mark.sqlite_only
+def test_a_process_stopping_does_not_wait_for_another_processs_write_lock(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM to the daemon while a sqlite3 shell held the write lock: the stop waited for
+    the lock (45 s: as long as the shell held it). Once the process is stopping, a
+    statement that finds the lock held gives up (what it was to write waits for the next
+    start), and the stop goes on."""
+    import threading
+    import time
+
+    monkeypatch.setattr(storage.db, "WAIT_SLICE_MS", 100)
+    monkeypatch.setattr(storage.db, "_stopping", threading.Event())
+    with Store.open(db_path) as store:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            threading.Timer(0.5, storage.db.stop_waiting).start()
+            began = time.monotonic()
+            with pytest.raises(StorageError, match="not waited for while stopping"):
+                store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)
+            assert time.monotonic() - began < 5  # not the busy timeout's 30 s
+            assert store.sources() == []  # a read goes on
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)  # nothing left open
+        assert [s.url for s in store.sources()] == ["https://a.example/f"]
+
+
+@pytest.mark.sqlite_only
 def test_wal_mode_and_foreign_keys_are_on(db_path: Path, store: Store) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
