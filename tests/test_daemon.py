@@ -245,6 +245,46 @@ def test_crash_after_delivery_does_not_resend(site, mail, workdir, wait):
     assert len(mail.messages) == 1
 
 
+def test_a_write_lock_another_process_holds_is_said_and_does_not_hold_the_stop(
+    site, mail, workdir, wait
+):
+    """A sqlite3 shell in BEGIN IMMEDIATE on the daemon's database: nothing was logged for
+    30 s, and SIGTERM was acted on only once the shell let go (45 s). The daemon says that
+    another process holds its database, stops at once on SIGTERM all the same, and the
+    article published meanwhile is mailed once, after a restart."""
+    import sqlite3
+
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    holder = None
+    try:
+        assert wait(lambda: polls(site) >= 2, 30)  # its first poll stored
+        holder = sqlite3.connect(workdir.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        site.publish(fresh("venezuela-opposition-leader"))
+        daemon.wait_for_log(f"database {workdir.database}: another process holds its write "
+                            "lock", timeout=20)
+        # Before the lock is let go (TimeoutExpired: the stop waited for the lock).
+        assert daemon.stop(signal.SIGTERM, timeout=15) == 0, daemon.output()
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert "daemon stopped" in daemon.output()
+    assert "Traceback" not in daemon.output()
+    assert mail.messages == []
+
+    daemon = workdir.start_daemon()
+    try:
+        [message] = mail.wait_for(1, timeout=30)
+        assert "Maduro exit" in message["Subject"]
+        before = polls(site)
+        assert wait(lambda: polls(site) >= before + 2, 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert len(mail.messages) == 1
+
+
 def test_daemon_survives_failing_sources(site, mail, workdir, wait):
     site.publish(fresh("venezuela-opposition-leader"))
     workdir.write_config(
