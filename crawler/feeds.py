@@ -384,7 +384,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
     if not is_feed:
         problem = "not a feed" + (f" ({problem})" if problem else "")
-    title = parsed.feed.get("title") if parsed.get("feed") else None
+    title = _title(parsed.feed) if parsed.get("feed") else None
     site = parsed.feed.get("link") if parsed.get("feed") else None
     return ParsedFeed(
         title=_name(title),

@@ -117,3 +117,18 @@ def test_a_page_never_read_leaves_the_feeds_full_text(site, mail, workdir, statu
     row = stored(workdir)
     assert (row["extraction"], row["text"]) == ("feed", f"{LEDE} {REST}")
     mail.wait_for(1)
+
+
+def test_a_feeds_title_written_in_html_names_its_source_in_words() -> None:
+    """An Atom feed's title of type "html" (feedparser's test feeds, a blog's styled name)
+    was the source's name markup and all: "Example <b>Atom</b>" in status and in an
+    email's "Also on" line. A feed's title is read as an entry's is (crawler.feeds._title)."""
+    for title in ('<title type="html">Example &lt;b&gt;Atom&lt;/b&gt;</title>',
+                  '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Example '
+                  "<b>Atom</b></div></title>"):
+        atom = (f'<feed xmlns="http://www.w3.org/2005/Atom">{title}<entry><id>1</id>'
+                f'<title>t</title><link href="http://127.0.0.1/a"/></entry></feed>').encode()
+        assert parse_feed(atom, "http://127.0.0.1/feed").title == "Example Atom"
+    plain = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Vector&lt;T&gt; '
+             "weekly</title><item><link>http://127.0.0.1/a</link></item></channel></rss>")
+    assert parse_feed(plain.encode(), "http://127.0.0.1/feed").title == "Vector<T> weekly"
