@@ -119,6 +119,26 @@ def test_a_page_never_read_leaves_the_feeds_full_text(site, mail, workdir, statu
     mail.wait_for(1)
 
 
+def test_a_posts_embedded_scripts_and_styles_are_not_its_text() -> None:
+    """An embedded post's script and a style block in a feed's HTML (WordPress writes both
+    into content:encoded) hold no reader's words: a topic on "widgets" or "twttr" must not
+    find the post by them, in its summary or its full text."""
+    script = ('<script async src="https://platform.twitter.example/widgets.js">'
+              'window.twttr = (function (d) { return d.widgets; }(document));</script>')
+    style = "<style>.wp-block-embed { margin: 0 } /* widgets */</style>"
+    full = html.escape(f"{style}<p>{LEDE}</p><blockquote><p>tweet</p></blockquote>{script}"
+                       f"<p>{REST}</p>")
+    body = (f'<?xml version="1.0"?><rss version="2.0" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+            f"<item><title>Maduro leaves</title>"
+            f"<link>http://127.0.0.1/a</link>"
+            f"<description>{html.escape(EXCERPT + script)}</description>"
+            f"<content:encoded>{full}</content:encoded></item></channel></rss>").encode()
+    [entry] = parse_feed(body, "http://127.0.0.1/feed").entries
+    assert entry.summary == "Venezuelan President Nicolás Maduro left Caracas on Tuesday […]"
+    assert entry.text == f"{LEDE} tweet {REST}"
+
+
 def test_a_feeds_title_written_in_html_names_its_source_in_words() -> None:
     """An Atom feed's title of type "html" (feedparser's test feeds, a blog's styled name)
     was the source's name markup and all: "Example <b>Atom</b>" in status and in an
