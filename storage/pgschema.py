@@ -27,6 +27,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
+from .stories import COPY_INDEXES
+
 #: A migration: DDL statements separated by ``;``, or a function of the connection wrapper
 #: (``storage.pg.PgDatabase``) for a step that needs Python.
 PgMigration = str | Callable[[Any], None]
@@ -405,4 +407,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 31: the SQLite archive's index reads U+02BC as an apostrophe: none here.
     _marks_rewritten,
+    # 32: articles found by bands of their story signatures (see storage.schema).
+    ";\n".join(COPY_INDEXES),
 )

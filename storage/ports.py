@@ -254,6 +254,11 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ``since``, oldest first, read as they are used."""
         ...
 
+    def copies(self, full: bytes, lede: bytes) -> list[tuple[int, int, bytes, bytes, str]]:
+        """(article id, story id, full, lede signature, URL) of clustered articles of any
+        age that share an indexed band with ``full`` or ``lede``, the newest first."""
+        ...
+
     def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:
         """(article id, text) of up to ``limit`` articles fetched since ``since`` whose
         signatures an older hashing made; older ones' are dropped."""

@@ -16,6 +16,7 @@ from .identity import identity_key
 from .linkshapes import LINK_SHAPES_MIGRATION
 from .repair import restore_key, restore_url
 from .segment import segment
+from .stories import COPY_INDEXES
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -665,4 +666,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 31: the archive's index reads U+02BC as an apostrophe, as the matching does (needs
     # Python).
     _apostrophes_rewritten,
+    # 32: articles found by bands of their story signatures, whatever their age
+    # (StoriesMixin.copies): an article back under a new address after the story window
+    # (a site's new CMS, its archive listed again) joins its first copy's story.
+    ";\n".join(COPY_INDEXES),
 )

@@ -70,6 +70,12 @@ CONTAINED_IN_FULL = 0.8
 #: opens by quoting the wire's lede, or a chain's two stories that open with the same long
 #: note, at 0.1 (they were folded into the first story, their alerts lost).
 CONTAINED_LEDE = 0.5
+#: An article the story window holds no story for may be one of its site's older articles
+#: back under a new address (a site's new CMS, its archive listed again after an outage, an
+#: evergreen piece promoted anew, often newly dated): it joins that article's story, whatever
+#: its age, when alike at COPY or more by the rules of two articles of one site. Two of a
+#: site's articles weeks apart alike at half only (a daily report's wording) are two stories.
+COPY = 0.8
 SCHEME = "affine32"  # datasketch's hashing scheme: 32-bit hash values
 #: The shingle hash of the stored signatures (1: SHA-1's first 4 bytes, datasketch's default;
 #: 2: shingle_hash). Signatures of different versions are not comparable.
@@ -529,6 +535,23 @@ class StoryIndex:
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
         return dict(zip(self._articles, self._stories, strict=True))
+
+
+def copy_story(
+    sig: Signature, site: int, candidates: Iterable[tuple[int, int, bytes, bytes, str]]
+) -> int | None:
+    """The story of the article of ``site`` (site_key) that ``sig`` is a copy of (alike at
+    COPY, see StoryIndex.find), among ``candidates`` (article id, story id, full and lede
+    signature, URL: older articles that share a band with it); None when there is none."""
+    index = StoryIndex(COPY)
+    for article_id, story_id, full, lede, url in sorted(candidates):
+        if site_key(url) != site:
+            continue
+        try:
+            index.add(article_id, story_id, Signature.from_bytes(full, lede), site)
+        except ValueError:  # an unreadable stored signature: no copy of anything
+            continue
+    return index.find(sig, site) if len(index) else None
 
 
 def _shingles(full: bytes) -> float:
