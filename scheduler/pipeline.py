@@ -44,6 +44,7 @@ from watchlist.stories import (
     WINDOW,
     Signature,
     StoryIndex,
+    copy_story,
     only_headline,
     opens_as,
     signature,
@@ -372,7 +373,8 @@ class Pipeline:
         self, batch: Sequence[StoredArticle], now: datetime, *, edited: bool = False
     ) -> dict[int, int]:
         """Each article's story (article id → story id): articles not clustered yet join the
-        story of a near-duplicate seen in the last STORY_WINDOW, or start one. The
+        story of a near-duplicate seen in the last STORY_WINDOW, or of an older article of
+        their site they are a copy of (watchlist.stories.COPY), or start one. The
         assignments are stored before anything else happens to the batch. Articles
         ``edited`` in place keep their story, and their signatures are made again from their
         new text: a brief rewritten into the full story kept the brief's, and the full
@@ -394,6 +396,10 @@ class Pipeline:
             sig = signature(article.text)
             site = site_key(article.url)
             story_id = index.find(sig, site) if sig is not None else None
+            if story_id is None and sig is not None:
+                # An older article of its site back under a new address (only where the
+                # window has nothing: one indexed query for each new story).
+                story_id = copy_story(sig, site, self.store.copies(sig.full, sig.lede))
             if story_id is None and article.title.strip() and (
                 # A signed text looks for a short one under its headline: only where there
                 # is one (a query for each new story cost 0.2 ms an article in a cold cycle).

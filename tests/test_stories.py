@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
@@ -28,8 +29,10 @@ from storage import Article, Match, SourceSpec, Store, TopicSpec
 from storage import open_store as storage_open_store
 from watchlist import compile_query
 from watchlist.stories import (
+    BANDS,
     MIN_WORDS,
     NUM_PERM,
+    ROWS,
     Signature,
     StoryIndex,
     jaccard,
@@ -502,12 +505,13 @@ def add_source(store: Store, url: str, name: str) -> int:
 
 
 def add_article(store: Store, source_id: int, slug: str, title: str, text: str,
-                site: str | None = None, hours_ago: float = 1) -> int:
+                site: str | None = None, hours_ago: float = 1, days_ago: float = 0) -> int:
     url = f"https://{site or slug + '.example'}/articles/{slug}"
+    fetched = NOW - timedelta(days=days_ago)
     article_id = store.add_article(
         Article(
             url=url, entry_url=url, source_id=source_id, title=title, text=text,
-            published=NOW - timedelta(hours=hours_ago), author=None, fetched=NOW,
+            published=fetched - timedelta(hours=hours_ago), author=None, fetched=fetched,
             extraction="page",
         )
     )
@@ -844,6 +848,48 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     assert len(mail.messages) == 2
 
 
+#: The stored times of a database (table: columns), moved back to move its clock ahead.
+STORED_TIMES = {
+    "articles": ("fetched", "published", "updated", "since"),
+    "sources": ("last_fetch", "last_success", "next_due", "created"),
+    "stories": ("created",),
+    "story_alerts": ("alerted",),
+    "outbox": ("created", "next_attempt"),
+}
+
+
+def days_pass(database: Path, days: int) -> None:
+    """``days`` go by for the database: every time it stores is that much earlier."""
+    with sqlite3.connect(database) as db:
+        for table, columns in STORED_TIMES.items():
+            for column in columns:
+                db.execute(
+                    f"UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%S+00:00',"
+                    f" {column}, '-{days} days') WHERE {column} IS NOT NULL")
+
+
+def test_an_article_listed_again_under_a_new_address_a_month_later_sends_nothing(
+    site, mail, workdir
+) -> None:
+    """A site's new CMS: its feed lists a month-old article again under its new address,
+    dated anew. It was stored as a new story and mailed again; it joins its first copy's."""
+    story = copy_of(WIRE, "story-123", "Marcano returns to Caracas", WIRE.body)
+    site.publish(story)
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"}],
+                         topics=[MADURO], smtp=mail)
+    assert "delivered 1 email(s)" in workdir.newswatch("crawl").stdout
+    days_pass(workdir.database, 30)
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # the polls go on
+    site.retract(story.slug)
+    site.publish(copy_of(WIRE, "news-2026-12-marcano-returns-123", story.title, WIRE.body,
+                         hours_ago=0.5))
+    moved = workdir.newswatch("crawl")
+    assert "1 new article(s)" in moved.stdout and "delivered 0 email(s)" in moved.stdout
+    assert len(mail.messages) == 1
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]
+
+
 #: Three newsrooms, each on its own domain with its own page chrome (navigation, related
 #: links, comments mentioning Nicolás Maduro and Belarus) and its own kind of feed.
 NEWSROOMS = {
@@ -1167,6 +1213,54 @@ def test_a_companys_releases_under_its_long_closing_block_are_stories_of_their_o
     add_article(store, feed, "r0-copy", "Release 0", f"{RELEASES[0]}\n{ABOUT}",
                 site="news.veridian.example")
     assert pipe.match().repeats == 1
+
+
+def test_an_article_back_under_a_new_address_after_the_window_is_its_story(
+    store: Store,
+) -> None:
+    """A site moved its articles to new addresses (a new CMS) and its feed listed them again,
+    newly dated, a month after they alerted: each was a new article, compared with the last
+    7 days only, a story of its own, mailed again (a review). A copy of an older article of
+    its site joins that article's story, whatever its age, and sends nothing; the site's new
+    articles still alert, one under the closing block its first shares."""
+    store.sync_topics([
+        TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",)),
+        TopicSpec("Marcano", "Marcano", compile_query("Marcano"), ("ed@x.org",)),
+        TopicSpec("Veridian", "Veridian", compile_query("Veridian"), ("desk@x.org",)),
+    ])
+    herald = add_source(store, "https://herald.example/feed", "Herald")
+    veridian = add_source(store, "https://news.veridian.example/rss", "Veridian")
+    full = paragraphs(WIRE)
+    first = add_article(store, herald, "story.asp?id=123", "Marcano returns", full,
+                        site="herald.example", days_ago=30)
+    release = add_article(store, veridian, "r0", "Release 0", f"{RELEASES[0]}\n{ABOUT}",
+                          site="news.veridian.example", days_ago=30)
+    then = replace(pipeline(store), clock=lambda: NOW - timedelta(days=30))
+    assert then.match().emails == 2  # desk@ and ed@
+    pipe = pipeline(store)
+    copies = [
+        add_article(store, herald, "2026/12/marcano-returns-123", "Marcano returns to Caracas",
+                    full, site="herald.example"),
+        add_article(store, herald, "world/marcano-returns", "Marcano returns", full + "\n\n"
+                    + EXTRA, site="herald.example"),  # the new template keeps a box's text
+        add_article(store, herald, "print/123", "Marcano returns", edited(full, every=40),
+                    site="herald.example"),
+        add_article(store, veridian, "2026/12/r0", "Release 0", f"{RELEASES[0]}\n{ABOUT}",
+                    site="news.veridian.example"),
+    ]
+    report = pipe.match()
+    assert (report.emails, report.repeats) == (0, 7)
+    assert [store.article(c).story_id for c in copies] == [first] * 3 + [release]
+    # The site's new articles: news.
+    layoffs = add_article(store, veridian, "r2", "Release 2", f"{RELEASES[2]}\n{ABOUT}",
+                          site="news.veridian.example")
+    other = add_article(store, herald, "price-controls", "Price controls",
+                        "\n\n".join(OTHER_BODY), site="herald.example")
+    assert pipeline(store).match().emails == 2  # desk@ and ed@
+    assert [store.article(a).story_id for a in (layoffs, other)] == [layoffs, other]
+    # The bands the database indexes are bands of the story index's banding.
+    assert storage.stories.BAND_BYTES == ROWS * 4  # 32-bit values
+    assert storage.stories.COPY_BANDS <= BANDS
 
 
 def test_short_copies_under_the_wires_headline_are_its_story(store: Store) -> None:
