@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from alerts import (
@@ -399,7 +400,8 @@ class Pipeline:
             if story_id is None and sig is not None:
                 # An older article of its site back under a new address (only where the
                 # window has nothing: one indexed query for each new story).
-                story_id = copy_story(sig, site, self.store.copies(sig.full, sig.lede))
+                story_id = copy_story(sig, site, self.store.copies(
+                    sig.full, sig.lede, now - STORY_WINDOW, partial(_of_site, site)))
             if story_id is None and article.title.strip() and (
                 # A signed text looks for a short one under its headline: only where there
                 # is one (a query for each new story cost 0.2 ms an article in a cold cycle).
@@ -600,6 +602,11 @@ class Pipeline:
         """Wait for a delivery in progress (at shutdown)."""
         if self._delivery is not None and not self._delivery.done():
             await asyncio.wait([self._delivery])
+
+
+def _of_site(site: int, url: str) -> bool:
+    """Whether ``url`` is of ``site`` (watchlist.stories.site_key)."""
+    return site_key(url) == site
 
 
 def _add_delivery(total: DeliveryReport, more: DeliveryReport) -> None:

@@ -33,7 +33,7 @@ port                   consumer
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self
@@ -254,9 +254,12 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ``since``, oldest first, read as they are used."""
         ...
 
-    def copies(self, full: bytes, lede: bytes) -> list[tuple[int, int, bytes, bytes, str]]:
-        """(article id, story id, full, lede signature, URL) of clustered articles of any
-        age that share an indexed band with ``full`` or ``lede``, the newest first."""
+    def copies(
+        self, full: bytes, lede: bytes, before: datetime, keep: Callable[[str], bool]
+    ) -> list[tuple[int, int, bytes, bytes, str]]:
+        """(article id, story id, full, lede signature, URL) of clustered articles fetched
+        before ``before`` that share an indexed band with ``full`` or ``lede`` and whose URL
+        ``keep`` takes, the newest first."""
         ...
 
     def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -93,31 +93,47 @@ class StoriesMixin:
                 return
             after = int(rows[-1][0])
 
-    def copies(self, full: bytes, lede: bytes) -> list[tuple[int, int, bytes, bytes, str]]:
+    def copies(
+        self, full: bytes, lede: bytes, before: datetime, keep: Callable[[str], bool]
+    ) -> list[tuple[int, int, bytes, bytes, str]]:
         """(article id, story id, full signature, lede signature, URL) of the clustered
-        articles of any age one of whose first COPY_BANDS bands is that band of ``full``
-        or of ``lede`` (their indexes find them), the newest COPY_ROWS: the candidates for
-        an article that is a copy of one older than the story window."""
+        articles fetched before ``before`` (the story window's start: the window's own are
+        in the in-memory index) one of whose first COPY_BANDS bands is that band of ``full``
+        or of ``lede`` (their indexes find them), of the newest COPY_ROWS of them those
+        whose URL ``keep`` takes (its site's): the candidates for an article that is a copy
+        of one older than the story window. The signatures are read for those only: a wire
+        story's copies on other sites shared its bands, 1 KB of signatures read for each."""
         parts: list[str] = []
-        params: list[bytes | int] = []
+        params: list[bytes | int | str | None] = []
         for column, values in (("minhash", full), ("lede_minhash", lede)):
             for number in range(COPY_BANDS):
                 parts.append(
                     f"SELECT id FROM articles WHERE {band(column, number)} = ?"
-                    f" AND {column} IS NOT NULL"
+                    f" AND {column} IS NOT NULL AND fetched < ?"
                 )
-                params.append(values[number * BAND_BYTES : (number + 1) * BAND_BYTES])
+                params += [values[number * BAND_BYTES : (number + 1) * BAND_BYTES],
+                           to_iso(before)]
         # The ids first, then their rows: PostgreSQL read the table back from its newest row
         # down to the oldest found (20,000 rows for a copy of an old article, 10 ms).
-        rows = self.db.execute(
+        found = self.db.execute(
             f"""
-            SELECT a.id, a.story_id, a.minhash, a.lede_minhash, a.url
+            SELECT a.id, a.url
             FROM ({" UNION ".join(parts)} ORDER BY id DESC LIMIT ?) AS found
             JOIN articles a ON a.id = found.id
-            WHERE a.story_id IS NOT NULL AND a.minhash IS NOT NULL AND a.lede_minhash IS NOT NULL
-            ORDER BY a.id DESC
             """,
             [*params, COPY_ROWS],
+        ).fetchall()
+        kept = [int(r[0]) for r in found if keep(str(r[1]))]
+        if not kept:
+            return []
+        rows = self.db.execute(
+            f"""
+            SELECT id, story_id, minhash, lede_minhash, url FROM articles
+            WHERE id IN ({", ".join("?" * len(kept))}) AND story_id IS NOT NULL
+              AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
+            ORDER BY id DESC
+            """,
+            kept,
         ).fetchall()
         return [(int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]), str(r[4])) for r in rows]
 

@@ -538,15 +538,16 @@ class StoryIndex:
 
 
 def copy_story(
-    sig: Signature, site: int, candidates: Iterable[tuple[int, int, bytes, bytes, str]]
+    sig: Signature, site: int, candidates: Sequence[tuple[int, int, bytes, bytes, str]]
 ) -> int | None:
     """The story of the article of ``site`` (site_key) that ``sig`` is a copy of (alike at
-    COPY, see StoryIndex.find), among ``candidates`` (article id, story id, full and lede
-    signature, URL: older articles that share a band with it); None when there is none."""
+    COPY, by the rules of two articles of one site, see StoryIndex.find), among
+    ``candidates`` (article id, story id, full and lede signature, URL: older articles of
+    that site that share a band with it); None when there is none."""
+    if not candidates:
+        return None
     index = StoryIndex(COPY)
-    for article_id, story_id, full, lede, url in sorted(candidates):
-        if site_key(url) != site:
-            continue
+    for article_id, story_id, full, lede, _ in sorted(candidates):
         try:
             index.add(article_id, story_id, Signature.from_bytes(full, lede), site)
         except ValueError:  # an unreadable stored signature: no copy of anything
