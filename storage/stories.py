@@ -33,9 +33,11 @@ def band(column: str, number: int) -> str:
     return f"substr({column}, {number * BAND_BYTES + 1}, {BAND_BYTES})"
 
 
-#: The indexes of COPY_BANDS bands of both signatures (only articles with signatures).
+#: The indexes of COPY_BANDS bands of both signatures (only articles with signatures), with
+#: when each article was fetched: the articles of the story window are not read to be left
+#: out (a wire text on 27 sites of a cold cycle: 87 -> 21 us a lookup, all of them in it).
 COPY_INDEXES = tuple(
-    f"CREATE INDEX articles_{column}_{number} ON articles({band(column, number)})"
+    f"CREATE INDEX articles_{column}_{number} ON articles({band(column, number)}, fetched)"
     f" WHERE {column} IS NOT NULL"
     for column in ("minhash", "lede_minhash") for number in range(COPY_BANDS)
 )
