@@ -38,6 +38,7 @@ from alerts import (
 )
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
+from crawler.googlenews import is_link as google_news_link
 from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
 from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
@@ -449,14 +450,16 @@ class Pipeline:
         with its feed's summary, was mailed again; a daily brief's text under its daily
         headline is each day's item). None when there is none. The batch's own articles come
         first."""
-        site = site_key(article.url)
+        # A Google News link names no site: its items of two publishers are two sites' (the
+        # same wire story carried by several outlets is one story, mailed once).
+        site = None if google_news_link(article.url) else site_key(article.url)
         found = titled.get(article.title, []) + self.store.titled(
             article.title, now - STORY_WINDOW, article.id)
         words = article.text[:TITLED_CHARS].split()  # as much as storage gives of the others
         for story_id, url, other_signed, text, published in found:
             if signed and other_signed:
                 continue
-            if site_key(url) == site:
+            if site is not None and site_key(url) == site:
                 if published == article.published and text[:TITLED_CHARS].split() == words:
                     return story_id
                 continue

@@ -1347,3 +1347,26 @@ def test_a_headline_alone_is_the_story_of_another_sites_article_under_it(
     add_article(store, wire, "maduro-speaks", short, "\n\n".join(OTHER_BODY), site="wire.example")
     report = pipe.match()
     assert report.emails and not report.repeats
+
+
+def test_two_publishers_google_news_items_under_one_headline_are_one_story(store: Store) -> None:
+    """Google News lists a wire story once for each outlet that carries it, each item its
+    headline alone under Google's address (the same host for all of them): two publishers'
+    items under one headline, hours apart, are one story, mailed once; a shorter headline
+    is many sites' at once."""
+    store.sync_topics([TopicSpec("Storm", "Storm", compile_query("storm"), ("desk@x.org",))])
+    google = add_source(store, "https://news.google.com/rss/search?q=storm", "Google News")
+    pipe = pipeline(store)
+    title = "Storm knocks out power to thousands across the Midwest"
+    add_article(store, google, "rss/articles/AU_yqLa", title, title, site="news.google.com",
+                hours_ago=3)
+    assert pipe.match().emails
+    add_article(store, google, "rss/articles/AU_yqLb", title, title, site="news.google.com")
+    report = pipe.match()
+    assert (report.emails, report.repeats) == (0, 1)
+    short = "Storm hits the Midwest"
+    add_article(store, google, "rss/articles/AU_yqLc", short, short, site="news.google.com",
+                hours_ago=3)
+    assert pipe.match().emails
+    add_article(store, google, "rss/articles/AU_yqLd", short, short, site="news.google.com")
+    assert pipe.match().emails
