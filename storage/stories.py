@@ -24,8 +24,11 @@ TITLED_CHARS = 1500
 #: at 0.8 in both shares one of the eight 98 times in 100; at 0.9, all but twice in 10,000.
 COPY_BANDS = 4
 BAND_BYTES = 16
-#: Articles read at most for one article's copies (the newest first).
-COPY_ROWS = 100
+#: Articles found at most for one article's copies (the newest first), before those of its
+#: site are kept: a wire text carried by more than a hundred monitored sites left its own
+#: site's older copy out at 100. Their addresses alone are read, the signatures of its
+#: site's only.
+COPY_ROWS = 1000
 
 
 def band(column: str, number: int) -> str:

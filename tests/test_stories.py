@@ -1370,3 +1370,24 @@ def test_two_publishers_google_news_items_under_one_headline_are_one_story(store
     assert pipe.match().emails
     add_article(store, google, "rss/articles/AU_yqLd", short, short, site="news.google.com")
     assert pipe.match().emails
+
+
+def test_an_older_copy_is_found_past_a_hundred_other_sites_sharing_its_text(
+    store: Store,
+) -> None:
+    """A wire story carried by 120 monitored sites, then back on its first site under a new
+    address a month later: the lookup read the newest 100 articles sharing its bands, all of
+    other sites, before keeping its site's, and mailed it again."""
+    store.sync_topics([TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",))])
+    herald = add_source(store, "https://herald.example/feed", "Herald")
+    others = add_source(store, "https://wire-clients.example/feed", "Clients")
+    text = paragraphs(WIRE)
+    add_article(store, herald, "story.asp?id=7", "Maduro", text, site="herald.example",
+                days_ago=30)
+    for n in range(120):
+        add_article(store, others, f"c{n}", "Maduro", text, site=f"client{n}.example",
+                    days_ago=20)
+    replace(pipeline(store), clock=lambda: NOW - timedelta(days=20)).match()
+    add_article(store, herald, "2026/12/maduro-7", "Maduro", text, site="herald.example")
+    report = pipeline(store).match()
+    assert (report.emails, report.repeats) == (0, 1)
