@@ -267,12 +267,18 @@ class StoryMaker:
                      section=("World", "Politics", "Business", "Science")[article.id % 4])
 
 
+#: With heavy pages, one feed in FULL_TEXT_EVERY gives its stories' whole text
+#: (content:encoded), as WordPress's feeds do by default; the others a one-line summary.
+FULL_TEXT_EVERY = 3
+
+
 def build_site(
     feeds: int, entries: int, seed: int = 1, hosts: int = 1, *, heavy: bool = False
 ) -> tuple[BenchSite, StoryMaker]:
     """A started BenchSite on ``hosts`` addresses with ``feeds`` feeds of ``entries`` stories
     each (all distinct); ``heavy``: real article texts in pages of realistic weight, each
-    feed a site with its own template (benchmarks.heavy_pages)."""
+    feed a site with its own template (benchmarks.heavy_pages), a third of the feeds with
+    their stories' whole text (FULL_TEXT_EVERY)."""
     site = BenchSite(hosts)
     maker = StoryMaker(seed)
     texts = heavy_pages.TextSource(seed) if heavy else None
@@ -288,6 +294,8 @@ def build_site(
         else:
             stories = [_heavy_story(maker, texts.next()) for _ in range(entries)]
             site.heavy.update((story.slug, index) for story in stories)
+            if index % FULL_TEXT_EVERY == 0:
+                site.full_text_feeds.add(name)
         _bulk_publish(site, name, stories)
     site.real_texts = bool(texts is not None and texts.real)
     site.start()

@@ -268,6 +268,9 @@ class NewsSite:
         self.json_feeds = True  # serve /feeds/<name>.json
         # A note the site appends to every article's body (a disclaimer), or None.
         self.disclaimer: str | None = None
+        #: Feeds whose RSS items carry each story's whole text in content:encoded, as
+        #: WordPress writes them by default (with an embedded post's script).
+        self.full_text_feeds: set[str] = set()
         # slug -> the path its page declares canonical instead of its own address (a CMS
         # template that names the section page, say).
         self.canonicals: dict[str, str] = {}
@@ -623,7 +626,9 @@ def _http_date(when: datetime) -> str:
 
 
 def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datetime) -> str:
-    """RSS 2.0; item links carry tracking parameters, guids are canonical URLs."""
+    """RSS 2.0; item links carry tracking parameters, guids are canonical URLs; the feeds of
+    ``site.full_text_feeds`` give each story's whole text (content:encoded)."""
+    full = name in site.full_text_feeds
     items = "".join(
         f"""
     <item>
@@ -631,7 +636,7 @@ def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datet
       <link>{xml_escape(_tracked(site.entry_link(name, s.slug)))}</link>
       <guid isPermaLink="true">{xml_escape(site.article_url(s.slug))}</guid>
       <pubDate>{_http_date(s.published)}</pubDate>{_atom_updated(s)}
-      <description>{xml_escape(s.summary)}</description>
+      <description>{xml_escape(s.summary)}</description>{_full_text(s) if full else ""}
       <dc:creator>{xml_escape(s.author)}</dc:creator>
       <category>{xml_escape(s.section)}</category>
     </item>"""
@@ -639,7 +644,8 @@ def _render_rss(site: NewsSite, name: str, stories: list[Story], modified: datet
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" \
-xmlns:atom="http://www.w3.org/2005/Atom">
+xmlns:atom="http://www.w3.org/2005/Atom" \
+xmlns:content="http://purl.org/rss/1.0/modules/content/">
   <channel>
     <title>{xml_escape(site.publication)} - {xml_escape(name.title())}</title>
     <link>{site.url("/")}</link>
@@ -652,6 +658,16 @@ type="application/rss+xml"/>{items}
   </channel>
 </rss>
 """
+
+
+def _full_text(story: Story) -> str:
+    """An RSS item's ``<content:encoded>``: the story's paragraphs, an embedded post and its
+    script after the first, as WordPress writes a post."""
+    paragraphs = [f"<p>{html.escape(p, quote=False)}</p>" for p in story.body]
+    embed = ('<blockquote class="twitter-tweet"><p>Statement to follow.</p></blockquote>'
+             '<script async src="/embed/widgets.js" charset="utf-8"></script>')
+    post = "".join([*paragraphs[:1], embed, *paragraphs[1:]])
+    return f"\n      <content:encoded><![CDATA[{post}]]></content:encoded>"
 
 
 def _tracked(link: str) -> str:

@@ -18,6 +18,7 @@ from pgserver import PostgresServer
 
 from benchmarks import cycle_bench, cycle_sampler
 from benchmarks.cycle_site import build_site, feed_name
+from crawler.feeds import parse_feed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -48,6 +49,26 @@ def test_workload_is_distinct_articles_with_conditional_feeds() -> None:
             time.sleep(0.01)
         assert counted["bytes"] > len(feed) + len(page)
         assert counted["statuses"] == {200: 2, 304: 1}
+    finally:
+        site.stop()
+
+
+def test_heavy_sites_give_a_third_of_their_feeds_whole_texts() -> None:
+    """As WordPress's feeds do by default, one heavy feed in three carries each story's
+    whole text in content:encoded (with an embedded post's script), which newswatch reads
+    as the feed's text of the item."""
+    site, _ = build_site(3, 2, seed=5, heavy=True)
+    try:
+        bodies = []
+        for index in range(3):
+            with urllib.request.urlopen(site.feed_url(index), timeout=10) as response:
+                bodies.append(response.read())
+        assert [b"<content:encoded>" in body for body in bodies] == [True, False, False]
+        [first, _] = parse_feed(bodies[0], site.feed_url(0)).entries
+        story = next(s for s in site.articles.values() if s.title == first.title)
+        assert first.text == " ".join(" ".join(p.split()) for p in (
+            story.body[0], "Statement to follow.", *story.body[1:]))
+        assert all(e.text == e.summary for e in parse_feed(bodies[1], site.feed_url(1)).entries)
     finally:
         site.stop()
 
