@@ -23,6 +23,7 @@ from lxml.etree import ParserError, strip_elements
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
 from .feeddates import DateReader, day_first, misread, no_day
+from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
@@ -322,6 +323,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     def text() -> str:
         return html.unescape(body.decode(parsed.get("encoding") or "utf-8", "replace"))
     feed_address = url.partition("#")[0]
+    google = google_news_feed(str(parsed.feed.get("link") or "")) if parsed.get("feed") else False
     for entry in parsed.entries:
         # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
         # is judged as a guid, below. feedparser says so of every entry whose <id> or <guid>
@@ -355,13 +357,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         link = unwrapped(original or link)
         headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")
-        if is_link(link):
+        if google or is_link(link):
             # Google News: the publisher's address where the link's id holds it, the
             # headline without " - Publisher", the item's own words without the other
             # outlets' headlines a story lists (see crawler.googlenews).
             publisher = " ".join(str((entry.get("source") or {}).get("title") or "").split())
-            headline = own_title(headline, publisher)
-            summary = own_summary(entry.get("summary") or "") or summary
+            own = own_summary(entry.get("summary") or "")
+            headline = own_title(headline, publisher, own)
+            summary = own or summary
             link = publisher_url(link) or link
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()

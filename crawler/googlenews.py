@@ -89,11 +89,25 @@ def _after_varint(data: bytes, at: int) -> int | None:
     return None
 
 
-def own_title(title: str, publisher: str) -> str:
-    """An item's headline without the `` - Publisher`` Google writes after it."""
+def is_feed(link: str) -> bool:
+    """Whether a feed's own link (its channel's ``<link>``) is Google News': its items are
+    Google's, whether they link to Google or (as some do) straight to the publisher."""
+    try:
+        return (urlsplit(link).hostname or "").lower() == HOST
+    except ValueError:
+        return False
+
+
+def own_title(title: str, publisher: str, own: str | None = None) -> str:
+    """An item's headline without the `` - Publisher`` Google writes after it: the
+    publisher its ``<source>`` names, else (an item without one) the words after ``own``,
+    the headline its description gives (a title of its own ending in " - Something" is
+    that headline whole, and kept)."""
     tail = f" - {publisher}"
     if publisher and title.casefold().endswith(tail.casefold()) and len(title) > len(tail):
         return title[: -len(tail)].rstrip()
+    if not publisher and own and title.casefold().startswith(f"{own} - ".casefold()):
+        return title[: len(own)]
     return title
 
 

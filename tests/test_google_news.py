@@ -117,3 +117,36 @@ def test_google_news_items_alert_once_on_their_own_words(site, mail, workdir) ->
     assert site.article_url(story.slug) in alert.get_body(("plain",)).get_content()
     assert "news.google.com" not in alert.get_body(("plain",)).get_content()
     assert not [r for r in site.requests if "/rss/articles/" in r.path]
+
+
+def test_google_news_titles_lose_their_publisher_without_source_or_google_link(
+    site, mail, workdir,
+) -> None:
+    # Through `crawl`: an item without <source> kept " - AP News" in its headline, and one
+    # Google links straight to its publisher's page kept " - Reuters": both reached the
+    # inbox so titled, and a topic on the publisher's name alerted for them.
+    story = sample_story("maduro-havana", "Maduro leaves Caracas for Havana",
+                         ["Maduro", "Caracas"])
+    site.articles[story.slug] = story
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    unsourced = item(f"https://news.google.com/rss/articles/{NEW_ID}?oc=5",
+                     "Maduro says talks with envoys will go on - AP News", "AP News", when=when)
+    unsourced = unsourced.replace('<source url="https://publisher.example">AP News</source>', "")
+    google = site.serve("/rss/search", feed(
+        unsourced,
+        item(site.article_url(story.slug), "Maduro leaves Caracas for Havana - Reuters",
+             "Reuters", others=(("Belarus blamed for turbine delays", "Minsk Daily"),),
+             when=when),
+    ))
+    workdir.write_config(sources=[google], smtp=mail, topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]},
+        {"name": "Publisher", "query": 'Reuters OR "AP News"', "notify": ["other@test.example"]},
+    ])
+    workdir.newswatch("crawl")
+    titles = {json.loads(row)["title"] for row in workdir.newswatch("export").stdout.splitlines()}
+    assert titles == {"Maduro says talks with envoys will go on",
+                      "Maduro leaves Caracas for Havana"}
+    [alert] = mail.wait_for(1)
+    assert alert["To"] == "maduro@test.example"
+    body = alert.get_body(("plain",)).get_content()
+    assert "AP News" not in body and "Reuters" not in body, body
