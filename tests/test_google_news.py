@@ -150,3 +150,29 @@ def test_google_news_titles_lose_their_publisher_without_source_or_google_link(
     assert alert["To"] == "maduro@test.example"
     body = alert.get_body(("plain",)).get_content()
     assert "AP News" not in body and "Reuters" not in body, body
+
+
+def test_a_story_from_google_news_and_its_publisher_is_mailed_as_the_publishers_page(
+    site, mail, workdir,
+) -> None:
+    # Through `crawl`: a Google News item whose link names no page, and its publisher's own
+    # article, came in one poll; the alert was Google's headline under Google's link, the
+    # publisher's page (its words, its address) only an "Also on" line.
+    story = sample_story("maduro-oil", "Maduro signs oil deal with Chinese firms in Caracas",
+                         ["Maduro", "oil"])
+    site.articles[story.slug] = story
+    site.publish(story)
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    google = site.serve("/rss/search", feed(item(
+        f"https://news.google.com/rss/articles/{NEW_ID}?oc=5",
+        "Maduro signs oil deal with Chinese firms in Caracas - The Northgate Herald",
+        "The Northgate Herald", when=when)))
+    workdir.write_config(sources=[google, site.url("/feeds/world.rss")], smtp=mail, topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]},
+    ])
+    out = workdir.newswatch("crawl").stdout
+    assert "2 new article(s)" in out and "delivered 1 email(s)" in out, out
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert site.article_url(story.slug) in body, body
+    assert "news.google.com" not in body, body

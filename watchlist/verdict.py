@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from storage import Match, StoredArticle, Topic
 
 from .match import match_articles
+from .stories import only_headline
 
 
 class AlertMemory(Protocol):
@@ -79,7 +80,8 @@ def decide(
         {stories[m.article_id] for m in matches if m.alert},
     )
     held = sum(1 for m in matches if not m.alert)
-    matches, story_alerts = once_per_story(matches, stories, alerted)
+    headlines = {a.id for a in articles if only_headline(a.text, a.title)}
+    matches, story_alerts = once_per_story(matches, stories, alerted, headlines)
     repeats = sum(1 for m in matches if not m.alert) - held
     return Verdict(matches, story_alerts, dropped, repeats, refreshed)
 
@@ -223,22 +225,27 @@ def new_topics(
 
 
 def once_per_story(
-    matches: Sequence[Match], stories: dict[int, int], alerted: set[tuple[int, int]]
+    matches: Sequence[Match], stories: dict[int, int], alerted: set[tuple[int, int]],
+    headlines: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[list[Match], list[tuple[int, int, int]]]:
     """A topic alerts once per story: ``matches`` with ``alert`` turned off where the
     (story, topic) has already alerted — in ``alerted``, or for an earlier article of the
     same story among ``matches`` — and the (story id, topic id, article id) alerts the
-    others make."""
+    others make. An article that is its headline alone (``headlines``: a Google News item
+    whose link names no publisher's page) alerts only when no other article of its story
+    among ``matches`` does: the publisher's page, with its words, is the one mailed."""
     seen = set(alerted)
-    kept: list[Match] = []
     story_alerts: list[tuple[int, int, int]] = []
-    for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id)):
+    quiet: set[tuple[int, int]] = set()
+    for m in sorted(matches, key=lambda m: (m.article_id in headlines, m.article_id,
+                                            m.topic_id)):
         story_id = stories.get(m.article_id)
         if m.alert and story_id is not None:
             if (story_id, m.topic_id) in seen:
-                m = replace(m, alert=False)
+                quiet.add((m.article_id, m.topic_id))
             else:
                 seen.add((story_id, m.topic_id))
                 story_alerts.append((story_id, m.topic_id, m.article_id))
-        kept.append(m)
+    kept = [replace(m, alert=False) if (m.article_id, m.topic_id) in quiet else m
+            for m in sorted(matches, key=lambda m: (m.article_id, m.topic_id))]
     return kept, story_alerts
