@@ -80,7 +80,8 @@ def decide(
         {stories[m.article_id] for m in matches if m.alert},
     )
     held = sum(1 for m in matches if not m.alert)
-    headlines = {a.id for a in articles if only_headline(a.text, a.title)}
+    headlines = {a.id for a in articles  # (a text about as long as its title, first)
+                 if len(a.text) <= 2 * len(a.title) and only_headline(a.text, a.title)}
     matches, story_alerts = once_per_story(matches, stories, alerted, headlines)
     repeats = sum(1 for m in matches if not m.alert) - held
     return Verdict(matches, story_alerts, dropped, repeats, refreshed)
