@@ -7,7 +7,7 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-from newssite import sample_story
+from newssite import Story, sample_story
 
 from crawler.feeds import parse_feed
 from crawler.googlenews import publisher_url
@@ -26,6 +26,20 @@ def google_id(url: str) -> str:
     """An id of the older form holding ``url`` (a protobuf: field 1 = 19, field 4 = url)."""
     raw = b'\x08\x13"' + bytes([len(url)]) + url.encode() + b"\xd2\x01\x00"
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def on_site(site, slug: str, title: str, words: list[str], *, published: bool) -> Story:
+    """A story of ``site``, published in its feed or not."""
+    story = sample_story(slug, title, words)
+    site.articles[story.slug] = story
+    if published:
+        site.publish(story)
+    return story
+
+
+def twenty_minutes_ago() -> str:
+    """The pubDate of a Google item 20 minutes old."""
+    return (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def item(link: str, title: str, publisher: str, others: tuple[tuple[str, str], ...] = (),
@@ -83,11 +97,9 @@ def test_google_news_items_alert_once_on_their_own_words(site, mail, workdir) ->
     # articles, two alerts (Google's snippet under Google's address, the page); the
     # snippet said "Reuters", which a topic matched; a story's item alerted on another
     # outlet's headline; a link naming no page had Google's page read as the article.
-    story = sample_story("maduro-havana", "Maduro leaves Caracas for Havana",
-                         ["Maduro", "Caracas"])
-    site.articles[story.slug] = story
-    site.publish(story)
-    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    story = on_site(site, "maduro-havana", "Maduro leaves Caracas for Havana",
+                    ["Maduro", "Caracas"], published=True)
+    when = twenty_minutes_ago()
     old = f"https://news.google.com/rss/articles/{google_id(site.article_url(story.slug))}?oc=5"
     new = f"https://news.google.com/rss/articles/{NEW_ID}?oc=5"
     google = site.serve("/rss/search", feed(
@@ -125,10 +137,9 @@ def test_google_news_titles_lose_their_publisher_without_source_or_google_link(
     # Through `crawl`: an item without <source> kept " - AP News" in its headline, and one
     # Google links straight to its publisher's page kept " - Reuters": both reached the
     # inbox so titled, and a topic on the publisher's name alerted for them.
-    story = sample_story("maduro-havana", "Maduro leaves Caracas for Havana",
-                         ["Maduro", "Caracas"])
-    site.articles[story.slug] = story
-    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    story = on_site(site, "maduro-havana", "Maduro leaves Caracas for Havana",
+                    ["Maduro", "Caracas"], published=False)
+    when = twenty_minutes_ago()
     unsourced = item(f"https://news.google.com/rss/articles/{NEW_ID}?oc=5",
                      "Maduro says talks with envoys will go on - AP News", "AP News", when=when)
     unsourced = unsourced.replace('<source url="https://publisher.example">AP News</source>', "")
@@ -158,11 +169,9 @@ def test_a_story_from_google_news_and_its_publisher_is_mailed_as_the_publishers_
     # Through `crawl`: a Google News item whose link names no page, and its publisher's own
     # article, came in one poll; the alert was Google's headline under Google's link, the
     # publisher's page (its words, its address) only an "Also on" line.
-    story = sample_story("maduro-oil", "Maduro signs oil deal with Chinese firms in Caracas",
-                         ["Maduro", "oil"])
-    site.articles[story.slug] = story
-    site.publish(story)
-    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    story = on_site(site, "maduro-oil", "Maduro signs oil deal with Chinese firms in Caracas",
+                    ["Maduro", "oil"], published=True)
+    when = twenty_minutes_ago()
     google = site.serve("/rss/search", feed(item(
         f"https://news.google.com/rss/articles/{NEW_ID}?oc=5",
         "Maduro signs oil deal with Chinese firms in Caracas - The Northgate Herald",
