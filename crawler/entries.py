@@ -736,7 +736,8 @@ class EntriesMixin:
     def _add(self, entry: Entry, article: Article) -> None:
         article = replace(article, title=visible(article.title), text=visible(article.text),
                           summary=article.summary and visible(article.summary),
-                          since=_since(entry, self.clock()))
+                          since=_since(entry, self.clock()),
+                          publisher=visible(entry.feed.publisher) or None)
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,

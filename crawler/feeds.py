@@ -70,6 +70,9 @@ class FeedEntry:
     # redirector's or Feedburner's link around it): an article stored under one of them
     # (by a version that took it for the link) is this item.
     aliases: tuple[str, ...] = ()
+    # The publisher an aggregator's item names (Google News': its <source>, or the
+    # " - Publisher" after its headline); "" for a feed's own items.
+    publisher: str = ""
 
     @functools.cached_property
     def text(self) -> str:
@@ -357,13 +360,17 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         link = unwrapped(original or link)
         headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")
+        publisher = ""
         if google or is_link(link):
             # Google News: the publisher's address where the link's id holds it, the
-            # headline without " - Publisher", the item's own words without the other
-            # outlets' headlines a story lists (see crawler.googlenews).
+            # headline without " - Publisher" (the publisher named so where the item has
+            # no <source>), the item's own words without the other outlets' headlines a
+            # story lists (see crawler.googlenews).
             publisher = " ".join(str((entry.get("source") or {}).get("title") or "").split())
             own = own_summary(entry.get("summary") or "")
-            headline = own_title(headline, publisher, own)
+            written_headline, headline = headline, own_title(headline, publisher, own)
+            if not publisher and headline != written_headline:
+                publisher = written_headline[len(headline):].strip().removeprefix("-").strip()
             summary = own or summary
             link = publisher_url(link) or link
         aliases = (written,) if written and written != link else ()
@@ -385,6 +392,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                 guid=guid,
                 content=content,
                 aliases=aliases,
+                publisher=publisher,
             )
         )
     version = parsed.get("version") or ""

@@ -52,7 +52,7 @@ LISTED_BEFORE = "listed before its source's first poll"
 
 
 SELECT_STORED = """
-    SELECT a.*, COALESCE(s.name, s.url) AS source_name, s.url AS source_url
+    SELECT a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url
     FROM articles a JOIN sources s ON s.id = a.source_id
 """
 
@@ -169,14 +169,16 @@ class ArticlesMixin:
             # since (schema 30) only when known: the tests' databases of older schemas
             # take today's articles.
             since = ", since" if article.since is not None else ""
+            # publisher (schema 33) likewise.
+            publisher = ", publisher" if article.publisher else ""
             cursor = self.db.execute(
                 f"""
                 INSERT INTO articles (url, entry_url, source_id, title, text, author,
                                       published, fetched, extraction, extraction_note,
-                                      baseline, source, identity, updated{since})
+                                      baseline, source, identity, updated{since}{publisher})
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                         (SELECT COALESCE(name, url) FROM sources WHERE id = ?) || ' ' || ?,
-                        ?, ?{", ?" if since else ""})
+                        ?, ?{", ?" if since else ""}{", ?" if publisher else ""})
                 ON CONFLICT DO NOTHING
                 """,
                 [
@@ -192,10 +194,11 @@ class ArticlesMixin:
                     article.extraction_note,
                     int(article.baseline),
                     article.source_id,
-                    urlsplit(article.url).hostname or "",
+                    " ".join(filter(None, (urlsplit(article.url).hostname, article.publisher))),
                     identity,
                     to_iso(article.updated),
                     *([to_iso(article.since)] if since else []),
+                    *([article.publisher] if publisher else []),
                 ],
             )
             new_id = cursor.lastrowid if cursor.rowcount else None
@@ -455,7 +458,7 @@ class ArticlesMixin:
             """
             SELECT a.id, a.url, a.title, a.text, a.author, a.published, a.fetched,
                    a.extraction, a.extraction_note, a.story_id AS story,
-                   COALESCE(s.name, s.url) AS source, s.url AS source_url,
+                   COALESCE(a.publisher, s.name, s.url) AS source, s.url AS source_url,
                    (SELECT json_group_array(t.name) FROM matches m
                       JOIN topics t ON t.id = m.topic_id
                      WHERE m.article_id = a.id) AS topics

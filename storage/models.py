@@ -107,6 +107,9 @@ class Article:
     # The feed's summary of a page's article: its text instead, should the page prove to be
     # another article's too (an interstitial, such as a consent page, that both reached).
     summary: str | None = None
+    # The publisher an aggregator's item names (a Google News item's <source>): the
+    # article's source where the feed it came through is the aggregator's.
+    publisher: str | None = None
     # Its source's poll before the one that found it: published after it, it is news, even
     # older than alerts.lookback (the daemon stopped for a long weekend, a site down).
     since: datetime | None = None

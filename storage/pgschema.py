@@ -409,4 +409,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _marks_rewritten,
     # 32: articles found by bands of their story signatures (see storage.schema).
     ";\n".join(COPY_INDEXES),
+    # 33: the publisher an aggregator's item names (see storage.schema).
+    "ALTER TABLE articles ADD COLUMN publisher TEXT",
 )

@@ -670,4 +670,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # (StoriesMixin.copies): an article back under a new address after the story window
     # (a site's new CMS, its archive listed again) joins its first copy's story.
     ";\n".join(COPY_INDEXES),
+    # 33: the publisher an aggregator's item names (a Google News item's <source>): the
+    # article's source in emails, stories and exports, where its feed is another's.
+    "ALTER TABLE articles ADD COLUMN publisher TEXT",
 )

@@ -225,7 +225,7 @@ class StoriesMixin:
         """(source name, article URL) of every article of a story, in the order they came."""
         rows = self.db.execute(
             """
-            SELECT COALESCE(s.name, s.url), a.url
+            SELECT COALESCE(a.publisher, s.name, s.url), a.url
             FROM articles a JOIN sources s ON s.id = a.source_id
             WHERE a.story_id = ? ORDER BY a.id
             """,
@@ -271,7 +271,7 @@ class StoriesMixin:
                 StoryArticle(str(r[0]), str(r[1]), from_iso(r[2]), from_iso(r[3]))
                 for r in self.db.execute(
                     """
-                    SELECT COALESCE(s.name, s.url), a.url, a.fetched, a.published
+                    SELECT COALESCE(a.publisher, s.name, s.url), a.url, a.fetched, a.published
                     FROM articles a JOIN sources s ON s.id = a.source_id
                     WHERE a.story_id = ? ORDER BY COALESCE(a.published, a.fetched), a.id
                     """,

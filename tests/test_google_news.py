@@ -160,7 +160,7 @@ def test_google_news_titles_lose_their_publisher_without_source_or_google_link(
     [alert] = mail.wait_for(1)
     assert alert["To"] == "maduro@test.example"
     body = alert.get_body(("plain",)).get_content()
-    assert "AP News" not in body and "Reuters" not in body, body
+    assert " - AP News" not in body and " - Reuters" not in body, body
 
 
 def test_a_story_from_google_news_and_its_publisher_is_mailed_as_the_publishers_page(
@@ -185,3 +185,32 @@ def test_a_story_from_google_news_and_its_publisher_is_mailed_as_the_publishers_
     body = alert.get_body(("plain",)).get_content()
     assert site.article_url(story.slug) in body, body
     assert "news.google.com" not in body, body
+
+
+def test_a_google_news_item_is_its_publishers_in_emails_and_exports(
+    site, mail, workdir,
+) -> None:
+    # Through `crawl`: every Google News item was named after the feed it came through
+    # ('"Maduro" - Google News') in its email, `export` and `stories`, where Google Alerts
+    # name the outlet; the item's <source> (else the " - Publisher" after its headline)
+    # is its source.
+    when = twenty_minutes_ago()
+    sourced = item(f"https://news.google.com/rss/articles/{NEW_ID}?oc=5",
+                   "Maduro names a new oil minister in Caracas - The Northgate Herald",
+                   "The Northgate Herald", when=when)
+    unsourced = item(f"https://news.google.com/rss/articles/{NEW_ID}x?oc=5",
+                     "Maduro says talks with envoys will go on - AP News", "AP News", when=when)
+    unsourced = unsourced.replace('<source url="https://publisher.example">AP News</source>', "")
+    google = site.serve("/rss/search", feed(sourced, unsourced))
+    workdir.write_config(sources=[google], smtp=mail, topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]},
+    ])
+    workdir.newswatch("crawl")
+    exported = {json.loads(row)["title"]: json.loads(row)["source"]
+                for row in workdir.newswatch("export").stdout.splitlines()}
+    assert exported == {"Maduro names a new oil minister in Caracas": "The Northgate Herald",
+                        "Maduro says talks with envoys will go on": "AP News"}
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "The Northgate Herald" in body and "AP News" in body, body
+    assert "Google News" not in body, body
