@@ -826,6 +826,7 @@ def _deferred(entry: Entry, now: datetime) -> DeferredEntry:
         baseline=entry.baseline,
         content=feed.content,
         since=_since(entry, now),
+        publisher=feed.publisher,
     )
 
 
@@ -852,6 +853,7 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         updated=deferred.updated,
         guid=deferred.guid,
         content=deferred.content,
+        publisher=deferred.publisher,
     )
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
                  since=deferred.since)

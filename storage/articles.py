@@ -281,8 +281,8 @@ class ArticlesMixin:
             """
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
-                                          guid, linked, baseline, content, since)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          guid, linked, baseline, content, since, publisher)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 attempts = attempts + excluded.attempts,
                 -- Postponed (a poll of more new pages than it takes), a page unavailable
@@ -294,7 +294,7 @@ class ArticlesMixin:
                 summary = excluded.summary, published = excluded.published,
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
                 linked = excluded.linked, baseline = excluded.baseline,
-                content = excluded.content,
+                content = excluded.content, publisher = excluded.publisher,
                 since = CASE WHEN deferred_entries.since IS NULL
                                   OR excluded.since < deferred_entries.since
                              THEN excluded.since ELSE deferred_entries.since END
@@ -316,6 +316,7 @@ class ArticlesMixin:
                 int(entry.baseline),
                 entry.content,
                 to_iso(entry.since),
+                entry.publisher,
             ],
         )
         row = self.db.execute(
@@ -329,7 +330,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT url, source_id, link, title, summary, published, author, updated, guid,
-                   linked, baseline, content, since
+                   linked, baseline, content, since, publisher
             FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
             ORDER BY first_seen, url
             """,
@@ -350,6 +351,7 @@ class ArticlesMixin:
                 baseline=bool(row["baseline"]),
                 content=row["content"],
                 since=from_iso(row["since"]),
+                publisher=row["publisher"],
             )
             for row in rows
         ]

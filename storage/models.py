@@ -133,6 +133,7 @@ class DeferredEntry:
     baseline: bool = False  # found on a first poll: stored, not alerted, when undated
     content: str = ""  # the feed's full text of it (HTML), beside the summary
     since: datetime | None = None  # its source's poll before the one that listed it
+    publisher: str = ""  # the publisher an aggregator's item names (FeedEntry.publisher)
 
 
 @dataclass(frozen=True)

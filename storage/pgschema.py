@@ -410,5 +410,8 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 32: articles found by bands of their story signatures (see storage.schema).
     ";\n".join(COPY_INDEXES),
     # 33: the publisher an aggregator's item names (see storage.schema).
-    "ALTER TABLE articles ADD COLUMN publisher TEXT",
+    """
+    ALTER TABLE articles ADD COLUMN publisher TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN publisher TEXT NOT NULL DEFAULT ''
+    """,
 )

@@ -672,5 +672,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ";\n".join(COPY_INDEXES),
     # 33: the publisher an aggregator's item names (a Google News item's <source>): the
     # article's source in emails, stories and exports, where its feed is another's.
-    "ALTER TABLE articles ADD COLUMN publisher TEXT",
+    """
+    ALTER TABLE articles ADD COLUMN publisher TEXT;
+    ALTER TABLE deferred_entries ADD COLUMN publisher TEXT NOT NULL DEFAULT ''
+    """,
 )

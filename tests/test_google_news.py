@@ -214,3 +214,30 @@ def test_a_google_news_item_is_its_publishers_in_emails_and_exports(
     body = alert.get_body(("plain",)).get_content()
     assert "The Northgate Herald" in body and "AP News" in body, body
     assert "Google News" not in body, body
+
+
+def test_a_google_news_items_publisher_is_kept_while_its_page_is_unavailable(
+    site, mail, workdir,
+) -> None:
+    # Through `crawl`: a Google item naming its publisher's page, the page unavailable at
+    # the first poll (503) and read at the next, the feed no longer listing it: it was
+    # stored as the feed's ('"Maduro" - Google News'), its deferred entry without the
+    # publisher its item named.
+    story = on_site(site, "maduro-havana", "Maduro leaves Caracas for Havana",
+                    ["Maduro", "Caracas"], published=False)
+    page = f"/articles/{story.slug}"
+    old = f"https://news.google.com/rss/articles/{google_id(site.article_url(story.slug))}?oc=5"
+    google = site.serve("/rss/search", feed(item(
+        old, "Maduro leaves Caracas for Havana - The Northgate Herald", "The Northgate Herald",
+        when=twenty_minutes_ago())))
+    workdir.write_config(sources=[google], smtp=mail, topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]},
+    ])
+    site.set_status(page, 503)
+    workdir.newswatch("crawl")
+    assert not workdir.newswatch("export").stdout.strip()
+    site.set_status(page, None)
+    site.serve("/rss/search", feed())
+    workdir.newswatch("crawl")
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["url"], row["source"]) == (site.article_url(story.slug), "The Northgate Herald")
