@@ -302,11 +302,12 @@ class StoriesMixin:
 
     def story_counts(self, since: datetime) -> dict[str, int]:
         """How many stories started since ``since``, and how many of them several sources
-        carry."""
+        carry (an aggregator's items: the publishers they name, as `stories` shows them)."""
         row = self.db.execute(
             """
             SELECT COUNT(*), COALESCE(SUM(n > 1), 0) FROM (
-                SELECT st.id, COUNT(DISTINCT a.source_id) AS n
+                SELECT st.id,
+                       COUNT(DISTINCT COALESCE(a.publisher, CAST(a.source_id AS TEXT))) AS n
                 FROM stories st JOIN articles a ON a.story_id = st.id
                 WHERE st.created >= ? GROUP BY st.id
             )

@@ -1391,3 +1391,21 @@ def test_an_older_copy_is_found_past_a_hundred_other_sites_sharing_its_text(
     add_article(store, herald, "2026/12/maduro-7", "Maduro", text, site="herald.example")
     report = pipeline(store).match()
     assert (report.emails, report.repeats) == (0, 1)
+
+
+def test_a_story_two_publishers_carry_through_one_aggregator_is_carried_by_several(
+    store: Store,
+) -> None:
+    """Two outlets' items of one wire story in a Google News feed: `stories --several` named
+    both outlets, `status` counted the story as one source's (its articles' feed)."""
+    google = add_source(store, "https://news.google.com/rss/search?q=Maduro", "Google News")
+    title = "Maduro leaves Caracas for Havana on Tuesday night"
+    for n, publisher in enumerate(("Reuters", "AP News")):
+        url = f"https://news.google.com/rss/articles/AU_yqL{n}"
+        store.add_article(Article(
+            url=url, entry_url=url, source_id=google, title=title, text=title,
+            published=NOW - timedelta(hours=n + 1), author=None, fetched=NOW,
+            extraction="feed", publisher=publisher))
+    pipeline(store).match()
+    assert len({a.story_id for a in store.articles_after(0)}) == 1
+    assert store.story_counts(NOW - timedelta(days=1)) == {"stories": 1, "several_sources": 1}
