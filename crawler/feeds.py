@@ -366,11 +366,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # headline without " - Publisher" (the publisher named so where the item has
             # no <source>), the item's own words without the other outlets' headlines a
             # story lists (see crawler.googlenews).
-            publisher = " ".join(str((entry.get("source") or {}).get("title") or "").split())
             own = own_summary(entry.get("summary") or "")
-            written_headline, headline = headline, own_title(headline, publisher, own)
-            if not publisher and headline != written_headline:
-                publisher = written_headline[len(headline):].strip().removeprefix("-").strip()
+            headline, publisher = own_title(
+                headline, " ".join(str((entry.get("source") or {}).get("title") or "").split()),
+                own)
             summary = own or summary
             link = publisher_url(link) or link
         aliases = (written,) if written and written != link else ()

@@ -98,17 +98,17 @@ def is_feed(link: str) -> bool:
         return False
 
 
-def own_title(title: str, publisher: str, own: str | None = None) -> str:
-    """An item's headline without the `` - Publisher`` Google writes after it: the
-    publisher its ``<source>`` names, else (an item without one) the words after ``own``,
-    the headline its description gives (a title of its own ending in " - Something" is
-    that headline whole, and kept)."""
+def own_title(title: str, publisher: str, own: str | None = None) -> tuple[str, str]:
+    """An item's headline without the `` - Publisher`` Google writes after it, and that
+    publisher: the one its ``<source>`` names, else (an item without one) the words after
+    ``own``, the headline its description gives (a title of its own ending in
+    " - Something" is that headline whole, and kept)."""
     tail = f" - {publisher}"
     if publisher and title.casefold().endswith(tail.casefold()) and len(title) > len(tail):
-        return title[: -len(tail)].rstrip()
+        return title[: -len(tail)].rstrip(), publisher
     if not publisher and own and title.casefold().startswith(f"{own} - ".casefold()):
-        return title[: len(own)]
-    return title
+        return title[: len(own)], title[len(own) + 3:].strip()
+    return title, publisher
 
 
 def own_summary(description: str) -> str | None:
