@@ -244,10 +244,29 @@ def test_html_summaries_become_plain_text_and_dates_utc() -> None:
         ("Caracas<div>Reuters</div>dateline<hr>end", "Caracas Reuters dateline end"),
         ("Fish &amp; chips", "Fish & chips"),
         ("", ""),
+        # Characters XML cannot hold: lxml refused them (the feed's parsing failed), and
+        # ended the text at a half character.
+        ("<p>Mad\x01uro\x00</p>", "Maduro"),
+        ("<p>Maduro\x0bleaves\x0cCaracas</p>", "Maduro leaves Caracas"),
+        ("<b>Maduro \ud83d</b> leaves", "Maduro \ufffd leaves"),
+        ("Fish &amp; chips\ufffe", "Fish & chips"),
     ],
 )
 def test_html_to_text(fragment: str, text: str) -> None:
     assert html_to_text(fragment) == text
+
+
+def test_a_control_character_in_a_feeds_markup_is_dropped_not_the_feed() -> None:
+    """Found by the garbled-body property test: a control character in an HTML title or
+    summary made parse_feed raise: none of the feed's items came in while it held one."""
+    body = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            b"<title>Caracas &lt;b&gt;Daily\x01&lt;/b&gt;</title><item><title>Maduro</title>"
+            b"<link>http://127.0.0.1/a</link><description>&lt;p&gt;Maduro\x01 leaves"
+            b"&lt;/p&gt;</description></item></channel></rss>")
+    parsed = parse_feed(body, "http://127.0.0.1/feed", {})
+    assert parsed.title == "Caracas Daily"
+    assert [(entry.link, entry.summary) for entry in parsed.entries] == [
+        ("http://127.0.0.1/a", "Maduro leaves")]
 
 
 # -- next_due ---------------------------------------------------------------------------------
