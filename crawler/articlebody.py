@@ -23,6 +23,8 @@ from lxml.html import fragment_fromstring
 
 from storage.segment import UNSPACED
 
+from .xmlsafe import xml_text
+
 #: The JSON-LD text replaces the extracted text when it has this many times its words.
 BODY_MORE = 1.3
 #: And holds lines of the extracted text that make this share of its words (a headline, a
@@ -220,7 +222,8 @@ def _plain(body: str) -> str:
     """An ``articleBody`` as lines of text: markup some sites leave in it read as text."""
     if _MARKUP.search(body):
         try:
-            element = fragment_fromstring(body, create_parent="div")
+            # A control character in it (JSON may escape one) made setting a tail raise.
+            element = fragment_fromstring(xml_text(body), create_parent="div")
         except (ValueError, TypeError):
             pass
         else:

@@ -28,6 +28,7 @@ from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
+from .xmlsafe import xml_text
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +155,6 @@ _BLOCKS = frozenset({
 })
 
 
-#: Characters no XML text may hold (lxml refuses to set them: a feed's summary with a
-#: control character in markup stopped the whole feed's parsing) and the two spaces among them.
-_UNFIT = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
-_UNFIT_SPACE = re.compile("[\x0b\x0c]")
-
-
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed summaries are often HTML): a heading, paragraph,
     line break or list item is a word apart from its neighbours (lxml's text_content() ran
@@ -167,9 +162,7 @@ def html_to_text(fragment: str) -> str:
     matches); inline markup (links, emphasis) is not."""
     if "<" not in fragment and "&" not in fragment:
         return " ".join(fragment.split())
-    # A half character (lxml ended the text at one: "a\ud83db" was "a") is U+FFFD as
-    # _whole makes it elsewhere.
-    fragment = _HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", fragment)))
+    fragment = xml_text(fragment)  # a control character in it stopped the feed's parsing
     try:
         root = lxml.html.fromstring(f"<div>{fragment}</div>")
     except (ParserError, ValueError):

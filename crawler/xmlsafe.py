@@ -6,6 +6,8 @@ document reads as its literal text or is refused, never as a local file or a hug
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 _HARDENED = {
@@ -29,3 +31,18 @@ def safe_pull_parser(recover: bool = False) -> etree.XMLPullParser:
     """safe_parser's kind, fed a document piece by piece, its elements read as they end
     ("start" and "end" events)."""
     return etree.XMLPullParser(events=("start", "end"), **_HARDENED, recover=recover)
+
+
+#: Characters no XML text may hold (lxml refuses to set them), the two spaces among them, and
+#: half of a UTF-16 pair, alone (lxml ends the text at one: "a\ud83db" read as "a").
+_UNFIT = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
+_UNFIT_SPACE = re.compile("[\x0b\x0c]")
+_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` as lxml can hold it: without control characters (vertical tab and form feed
+    become spaces), a lone half of a UTF-16 pair U+FFFD. Text from strangers (a feed's HTML
+    summary, a page's JSON-LD ``articleBody``) passes here before lxml reads it as markup
+    and its text is set again: a control character in it made that raise."""
+    return _HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", text)))

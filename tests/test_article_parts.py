@@ -277,6 +277,16 @@ def test_a_body_split_by_ads_is_read_whole_from_its_json_ld() -> None:
     assert extract_article(split_page("\n".join(BODY[:3])), URL).text == whole.text
 
 
+def test_a_json_ld_body_in_markup_with_a_control_character_is_read() -> None:
+    """An articleBody written in markup with a control character in it (JSON escapes one,
+    "\\u0001"): setting its paragraphs' line breaks raised, and the page was never stored."""
+    marked = "".join(f"<p>{p}</p>" for p in BODY).replace("mooring", "moor\x01ing", 1)
+    assert "\x01" in marked
+    found = extract_article(split_page(marked), URL)
+    assert found is not None
+    assert found.text.split("\n")[1:] == BODY
+
+
 @pytest.mark.parametrize("shape", ["html", "paragraphs"])
 def test_a_teaser_page_is_read_whole_from_its_next_js_data(shape: str) -> None:
     """A Next.js page that shows a teaser and carries its article in ``__NEXT_DATA__``:
