@@ -89,6 +89,35 @@ def _after_varint(data: bytes, at: int) -> int | None:
     return None
 
 
+#: Google News' pages that have a feed: their path, and the feed's.
+_PAGE_FEEDS: Final = (("/search", "/rss/search"), ("/topics/", "/rss/topics/"))
+
+
+def feed_address(url: str) -> str:
+    """The feed of a Google News page given as a source (its search, a topic, its home page
+    as a browser shows them: ``news.google.com/search?q=Maduro&hl=en-US``), the same query
+    kept; any other address as it is. The page answers a server with a script shell (from
+    Europe, with Google's consent page), whose links lead to more of them: read as a site,
+    it gave no article or a cookie text."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if (parts.hostname or "").lower() != HOST:
+        return url
+    path = parts.path
+    if path in ("", "/", "/home"):
+        path = "/rss"
+    else:
+        for page, feed in _PAGE_FEEDS:
+            if path == page or (page.endswith("/") and path.startswith(page)):
+                path = feed + path[len(page):]
+                break
+        else:
+            return url
+    return parts._replace(path=path, fragment="").geturl()
+
+
 def is_feed(link: str) -> bool:
     """Whether a feed's own link (its channel's ``<link>``) is Google News': its items are
     Google's, whether they link to Google or (as some do) straight to the publisher."""

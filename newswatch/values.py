@@ -95,7 +95,10 @@ def _url(value: object) -> str:
         raise ValueError(
             f"{value!r}: a URL must not contain control characters (a tab, a newline...)"
         )
-    given, value = value, _without_feed_scheme(value.strip())
+    from crawler.googlenews import feed_address  # not for --help
+
+    # A Google News page as a browser shows it is read as its feed (crawler.googlenews).
+    given, value = value, feed_address(_without_feed_scheme(value.strip()))
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{given!r} is not an http(s) URL")

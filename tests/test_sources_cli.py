@@ -279,6 +279,26 @@ def test_import_forgives_what_feed_readers_forgive(workdir):
     }
 
 
+def test_a_google_news_page_is_watched_as_its_feed(workdir):
+    """A Google News search, topic or home page as a browser shows it, given as a source: a
+    server is answered with a script shell or Google's consent page (no article; a cookie
+    text as one), so it is read as the feed Google gives for it, the query kept."""
+    search = "https://news.google.com/search?q=Maduro%20Venezuela&hl=en-US&gl=US&ceid=US%3Aen"
+    topic = "https://news.google.com/topics/CAAqJggKIiBDQkFTEgoIL20vMDdfeTcSAmVuKAAP?hl=es-419"
+    workdir.write_config(sources=[{"url": search}])
+    ok(workdir.newswatch("sources", "add", topic))
+    ok(workdir.newswatch("sources", "add", "https://news.google.com/home?hl=fr&gl=FR#top"))
+    assert set(listed(workdir)) == {
+        "https://news.google.com/rss/search?q=Maduro%20Venezuela&hl=en-US&gl=US&ceid=US%3Aen",
+        "https://news.google.com/rss/topics/CAAqJggKIiBDQkFTEgoIL20vMDdfeTcSAmVuKAAP?hl=es-419",
+        "https://news.google.com/rss?hl=fr&gl=FR",
+    }
+    # The page and its feed are one source.
+    again = ok(workdir.newswatch("sources", "add", search.replace("/search", "/rss/search")))
+    assert "unchanged (the config file wins)" in again
+    assert len(listed(workdir)) == 3
+
+
 def test_a_damaged_opml_file_is_read_as_far_as_it_can_be(workdir):
     # A file cut short (a tag left open) lost every subscription: read as feed readers do,
     # and the damage said.
