@@ -64,6 +64,7 @@ from .shapes import link_shape
 from .urls import canonicalize, identity_key, is_home_page, item_url, same_site, web_url
 from .walls import html_title, not_the_article, not_the_post, wall
 from .workers import Late, PageFailed, PagePool
+from .xmlsafe import one_line, stored_text
 
 logger = logging.getLogger(__name__)
 
@@ -734,10 +735,12 @@ class EntriesMixin:
         )
 
     def _add(self, entry: Entry, article: Article) -> None:
-        article = replace(article, title=visible(article.title), text=visible(article.text),
-                          summary=article.summary and visible(article.summary),
+        article = replace(article, title=one_line(visible(article.title)),
+                          text=stored_text(visible(article.text)),
+                          summary=article.summary and stored_text(visible(article.summary)),
+                          author=article.author and (one_line(article.author) or None),
                           since=_since(entry, self.clock()),
-                          publisher=visible(entry.feed.publisher) or None)
+                          publisher=one_line(visible(entry.feed.publisher)) or None)
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,
@@ -816,17 +819,17 @@ def _deferred(entry: Entry, now: datetime) -> DeferredEntry:
         url=entry.url,
         source_id=entry.source.id,
         link=feed.link,
-        title=feed.title,
-        summary=feed.summary,
+        title=one_line(feed.title),
+        summary=stored_text(feed.summary),
         published=feed.published,
-        author=feed.author,
+        author=feed.author and (one_line(feed.author) or None),
         updated=feed.updated,
-        guid=feed.guid,
+        guid=feed.guid and stored_text(feed.guid),
         linked=entry.linked,
         baseline=entry.baseline,
-        content=feed.content,
+        content=feed.content and stored_text(feed.content),
         since=_since(entry, now),
-        publisher=feed.publisher,
+        publisher=one_line(feed.publisher),
     )
 
 

@@ -46,3 +46,24 @@ def xml_text(text: str) -> str:
     summary, a page's JSON-LD ``articleBody``) passes here before lxml reads it as markup
     and its text is set again: a control character in it made that raise."""
     return _HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", text)))
+
+
+#: What one line of text shown to a reader never holds: C0 and C1 controls (line breaks
+#: among them) and the bidi embeddings, overrides and isolates (what alerts.compose drops).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def stored_text(text: str) -> str:
+    """``text`` as an article's text is kept: :func:`xml_text`. PostgreSQL refuses a NUL in
+    a text field (a feed's summary holding one made its whole poll unrecordable, at every
+    poll), SQLite a half character (the string cannot be encoded), and the other control
+    characters are no reader's."""
+    return xml_text(text) if text else text
+
+
+def one_line(text: str) -> str:
+    """``text`` as a title, an author or a publisher is kept: :func:`stored_text` on one
+    line, without control characters. A feed's plain-text title holding a NUL or an escape
+    sequence ("\\x1b[2J") was stored as it came, and ``newswatch stories`` wrote it to the
+    terminal; a line break in a title is no heading's."""
+    return _CONTROLS.sub("", " ".join(xml_text(text).split())) if text else text

@@ -562,3 +562,48 @@ def test_every_command_writes_times_one_way(site, mail, workdir):
     assert re.search(r"started \S+ \S+ UTC", outputs["stories"])
     report = json.loads(workdir.newswatch("status", "--json").stdout)
     assert all("T" in s["last_fetch"] for s in report["sources"])
+
+
+def test_control_characters_in_a_feed_reach_neither_storage_nor_screen(site, mail, workdir,
+                                                                       store_location):
+    """A feed's plain-text title, author and summary holding a NUL, an escape sequence or a
+    line break: PostgreSQL refused the NUL, and the whole poll was never recorded (none of
+    the feed's articles stored, at any poll); SQLite kept them, and `stories` wrote the
+    escape sequence to the terminal. Each article is stored and alerted once, on one line."""
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
+    now = datetime.now(UTC) - timedelta(hours=1)
+    site.publish(sample_story("quokka-zoo", "Quokka zoo", ["quokka"], published=now))
+    pub = now.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Coast\x00 news</title><link>{site.url('/')}</link>"
+            f"<item><title>Quokka\x00 sighting \x1b[2J\x07on the coast</title><guid>q1</guid>"
+            f"<description>A quokka\x00 was seen\x01 on the beach.</description>"
+            f"<author>desk\x00@coast.example</author><pubDate>{pub}</pubDate></item>"
+            f"<item><title>Quokka zoo\r\nBcc: someone@test.example</title>"
+            f"<link>{site.article_url('quokka-zoo')}</link><pubDate>{pub}</pubDate></item>"
+            "</channel></rss>")
+    url = site.serve("/coast.rss", feed.encode())
+    topic = {"name": "Quokkas", "query": "quokka", "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 ok, 0 failed; 2 new article(s)" in result.stdout, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    assert message["Bcc"] is None
+    text = " ".join(parts(message)[0].replace("*", "").split())
+    assert "Quokka sighting [2Jon the coast" in text and "Quokka zoo Bcc:" in text, text
+    rows = {row["title"]: row for row in export(workdir)}
+    assert set(rows) == {"Quokka sighting [2Jon the coast",
+                         "Quokka zoo Bcc: someone@test.example"}, list(rows)
+    assert rows["Quokka sighting [2Jon the coast"]["author"] == "desk@coast.example"
+    assert "A quokka was seen on the beach." in rows["Quokka sighting [2Jon the coast"]["text"]
+    shown = workdir.newswatch("stories").stdout
+    assert "Quokka sighting [2Jon the coast" in shown, shown
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", shown), repr(shown)
+
+    again = workdir.newswatch("crawl")
+    assert "0 new article(s)" in again.stdout, again.stdout + again.stderr
+    time.sleep(0.5)
+    assert len(mail.messages) == 1
