@@ -49,8 +49,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
+from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.rows import dict_row
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .clock import to_iso
@@ -137,6 +139,24 @@ class _Numeric(Loader):
         return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
+class _TextDumper(StrDumperUnknown):
+    """A string as text, without its NULs: PostgreSQL's text cannot hold one (psycopg
+    raises), SQLite's can. A server's ETag holding one ("a\\x00b") made every poll of its
+    feed unrecordable, on PostgreSQL alone: none of its articles was ever stored. What a
+    stranger gives reaches storage through many fields (validators, titles, error texts);
+    none of them means anything by a NUL."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
+class _BinaryTextDumper(StrBinaryDumper):
+    """:class:`_TextDumper` for a binary parameter."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
 class PgCursor:
     """What a statement gave: its rows (read at once), rowcount and inserted id."""
 
@@ -209,6 +229,8 @@ def connect(url: str) -> psycopg.Connection[Any]:
     """A connection to ``url`` in autocommit mode, sums of integers read as ints."""
     conn = psycopg.connect(url, autocommit=True)
     conn.adapters.register_loader("numeric", _Numeric)
+    conn.adapters.register_dumper(str, _TextDumper)
+    conn.adapters.register_dumper(str, _BinaryTextDumper)
     return conn
 
 

@@ -607,3 +607,22 @@ def test_control_characters_in_a_feed_reach_neither_storage_nor_screen(site, mai
     assert "0 new article(s)" in again.stdout, again.stdout + again.stderr
     time.sleep(0.5)
     assert len(mail.messages) == 1
+
+
+def test_a_nul_in_a_feeds_etag_does_not_stop_its_polls_being_recorded(site, workdir,
+                                                                      store_location):
+    """A server's ETag holding a NUL: PostgreSQL cannot hold it, and every poll of the feed
+    was unrecorded (its articles never stored, "polled again at the next run" for ever)."""
+    if isinstance(store_location, str):
+        workdir.database_url = store_location
+    site.publish(fresh("city-late-winner"))
+    feed = site.render_feed("world", "rss")
+    assert feed is not None
+    url = site.serve("/etag.rss", feed, headers={"ETag": '"v1\x00"'})
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "1 ok, 0 failed; 1 new article(s)" in result.stdout, result.stdout + result.stderr
+    again = workdir.newswatch("crawl")
+    assert "1 ok, 0 failed; 0 new article(s)" in again.stdout, again.stdout + again.stderr
+    assert [row["title"] for row in export(workdir)] == [STORIES_BY_SLUG["city-late-winner"].title]
