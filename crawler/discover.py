@@ -169,7 +169,9 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
 
 def head_bytes(body: bytes, size: int = SNIFF_BYTES) -> bytes:
     """The first ``size`` bytes of a body, gunzipped if it is gzip, as UTF-8 without BOM and
-    leading whitespace."""
+    leading whitespace. UTF-16 is known by its byte order mark, or, without one, by the
+    ``<`` it begins with (a feed served as ``charset=utf-16be`` was "unknown content",
+    never read)."""
     if body.startswith(GZIP_MAGIC):
         try:
             # Only enough compressed input for ``size`` bytes of output: never the whole body.
@@ -179,6 +181,10 @@ def head_bytes(body: bytes, size: int = SNIFF_BYTES) -> bytes:
     head = body[:size]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    elif head.startswith(b"\x00<"):  # UTF-16 without its byte order mark (XML 1.0, F.1)
+        head = head.decode("utf-16-be", errors="ignore").encode("utf-8")
+    elif head.startswith(b"<\x00"):
+        head = head.decode("utf-16-le", errors="ignore").encode("utf-8")
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()
 
 

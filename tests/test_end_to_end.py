@@ -626,3 +626,18 @@ def test_a_nul_in_a_feeds_etag_does_not_stop_its_polls_being_recorded(site, work
     again = workdir.newswatch("crawl")
     assert "1 ok, 0 failed; 0 new article(s)" in again.stdout, again.stdout + again.stderr
     assert [row["title"] for row in export(workdir)] == [STORIES_BY_SLUG["city-late-winner"].title]
+
+
+def test_a_feed_in_utf16_without_a_byte_order_mark_is_read(site, workdir):
+    """UTF-16 that its Content-Type names (``charset=utf-16be``) and no byte order mark
+    marks: the feed was "not a feed, sitemap or web page", its articles never read."""
+    site.publish(fresh("city-late-winner"))
+    feed = site.render_feed("world", "rss")
+    assert feed is not None
+    feed = feed.decode().replace('encoding="utf-8"', 'encoding="utf-16be"')
+    url = site.serve("/utf16.rss", feed.encode("utf-16-be"),
+                     content_type="application/rss+xml; charset=utf-16be")
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert "1 ok, 0 failed; 1 new article(s)" in result.stdout, result.stdout + result.stderr
+    assert [row["title"] for row in export(workdir)] == [STORIES_BY_SLUG["city-late-winner"].title]
