@@ -4,6 +4,7 @@ process, which never needs to load trafilatura for it)."""
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -100,4 +101,21 @@ def mended_encoding(body: bytes, encoding: str | None) -> str:
                         return declared
                 except LookupError:
                     pass
+            if not _any_utf8(body):
+                return "cp1252"
     return encoding or "utf-8"
+
+
+#: A character of two to four bytes, as UTF-8 writes it.
+_UTF8_CHARACTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _any_utf8(body: bytes) -> bool:
+    """Whether ``body``, no UTF-8, holds one character beyond ASCII as UTF-8 writes it. A
+    page of windows-1252 bytes that says it is UTF-8 (an old CMS's template, a <meta> copied
+    from another site) holds none: read as UTF-8, every "é" and curly quote of it was a
+    U+FFFD, and a topic on "café" never matched. One that holds some is UTF-8 with a stray
+    byte, and stays so (as windows-1252, each of its letters would be two)."""
+    return _UTF8_CHARACTER.search(body) is not None

@@ -641,3 +641,31 @@ def test_a_feed_in_utf16_without_a_byte_order_mark_is_read(site, workdir):
     result = workdir.newswatch("crawl")
     assert "1 ok, 0 failed; 1 new article(s)" in result.stdout, result.stdout + result.stderr
     assert [row["title"] for row in export(workdir)] == [STORIES_BY_SLUG["city-late-winner"].title]
+
+
+def test_a_page_in_windows_1252_that_says_it_is_utf8_is_read_as_written(site, mail, workdir):
+    """An old CMS's page: windows-1252 bytes under ``<meta charset="utf-8">``. Read as
+    UTF-8, every accented letter and curly quote was a U+FFFD, and a topic on "café"
+    never matched its text."""
+    body = "".join(
+        f"<p>Le café «Quokka» de la rue {n} était très apprécié des habitants du quartier, "
+        "qui s’y retrouvaient chaque matin avant le travail pour lire le journal.</p>"
+        for n in range(1, 6))
+    page = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+            f"<title>Fermeture du café</title></head><body><article>"
+            f"<h1>Fermeture du café</h1>{body}</article></body></html>")
+    link = site.serve("/cafe.html", page.encode("cp1252"), content_type="text/html")
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Q'
+            f"</title><item><title>Fermeture</title><link>{link}</link>"
+            f"<pubDate>{pub}</pubDate></item></channel></rss>")
+    url = site.serve("/cafe.rss", feed.encode())
+    topic = {"name": "Cafés", "query": '"café Quokka"', "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [row] = export(workdir)
+    assert "Le café «Quokka» de la rue 1 était très apprécié" in row["text"], row["text"]
+    assert "\ufffd" not in row["text"]
+    [message] = mail.wait_for(1)
+    assert "Cafés" in message["Subject"]
