@@ -38,6 +38,7 @@ def safe_pull_parser(recover: bool = False) -> etree.XMLPullParser:
 _UNFIT = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 _UNFIT_SPACE = re.compile("[\x0b\x0c]")
 _HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+_ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_text(text: str) -> str:
@@ -45,6 +46,8 @@ def xml_text(text: str) -> str:
     become spaces), a lone half of a UTF-16 pair U+FFFD. Text from strangers (a feed's HTML
     summary, a page's JSON-LD ``articleBody``) passes here before lxml reads it as markup
     and its text is set again: a control character in it made that raise."""
+    if not _ANY.search(text):  # nearly every text: one pass, nothing to change
+        return text
     return _HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", text)))
 
 
