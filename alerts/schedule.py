@@ -38,10 +38,14 @@ class Time(NamedTuple):
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``; ValueError with a message for people when unknown."""
+    """The IANA time zone ``name``; ValueError with a message for people when unknown.
+
+    OSError too: a region's name alone ("America", "Europe": a folder of the zone files)
+    or a name too long for a file name was an "unexpected error", exit code 1, which the
+    units in deploy/ restart again and again, not the config error it is."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise ValueError(
             f'unknown time zone {name!r} (use an IANA name such as "America/Caracas" or "UTC")'
         ) from None

@@ -1230,3 +1230,18 @@ def storage_item(recipient: str, topic_id: int, article_id: int, reason: str):
     from storage import DigestItem
 
     return DigestItem(recipient, topic_id, article_id, None, reason)
+
+
+@pytest.mark.parametrize("name", ["America", "Europe", "Europe/" + "Berlin" * 60],
+                         ids=["America", "Europe", "too-long"])
+def test_a_region_alone_or_a_name_too_long_is_an_unknown_time_zone(workdir, name) -> None:
+    """``timezone = "America"`` (a region without its city: a folder of the zone files) was
+    "unexpected error: IsADirectoryError", exit code 1, which systemd restarts; a name too
+    long for a file name, an OSError the same way. Both are config errors like any other."""
+    workdir.write_config(alerts={"timezone": name},
+                         topics=[{"name": "a", "query": "x", "notify": [DESK]}])
+    result = workdir.newswatch("check")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"newswatch: {workdir.config}: alerts.timezone: unknown time zone {name!r} "
+        '(use an IANA name such as "America/Caracas" or "UTC")']
