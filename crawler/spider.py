@@ -629,7 +629,10 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     # offset, taken as UTC: 5.5 hours ahead for a site at +05:30).
                     published=_not_ahead(item.published, self.clock()),
                     author=None,
-                    updated=item.lastmod,
+                    # A lastmod ahead of now is no date either (a feed's is none: see
+                    # _feed_entry): kept as the article's last edit, 2099 left every real
+                    # edit after it older, never read again.
+                    updated=_not_ahead(item.lastmod, self.clock()),
                 ),
                 canonicalize(item.url),
                 linked=True,

@@ -334,6 +334,33 @@ def test_an_article_edited_in_place_updates_and_alerts_once(site, mail, workdir,
     assert len(mail.messages) == 2
 
 
+
+@pytest.mark.parametrize("source", ["/feeds/world.atom", "/sitemaps/news.xml"])
+def test_an_edit_date_ahead_of_now_does_not_hide_the_later_edits(site, mail, workdir,
+                                                                  source) -> None:
+    """A sitemap whose <lastmod> was ahead of now (a typo of the year, a local time written
+    as UTC): it was stored as the article's last edit, and every real edit after it was
+    older than that: never read again, the topic on its new paragraph never alerted. A
+    date ahead of now is none, as a feed's is."""
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    story = sample_story("harbour-pilots", "Harbour pilots", ["the harbour"],
+                         published=published)
+    site.publish(story)
+    site.revise(story.slug, datetime(2099, 1, 1, tzinfo=UTC))
+    workdir.write_config(sources=[site.url(source)], topics=[DESK, DREDGING], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    mail.wait_for(1)
+    with Store.open(workdir.database) as store:
+        stored = stored_version(store, site.article_url(story.slug))
+    body = [*story.body, "Dredging of the outer channel will start in the spring instead."]
+    site.revise(story.slug, stored.fetched + timedelta(minutes=1), body=body)
+    edited = workdir.newswatch("crawl")
+    assert edited.returncode == 0, edited.stderr
+    assert "0 new article(s), 1 updated" in edited.stdout, edited.stdout
+    assert mail.wait_for(2)[1]["To"] == "ed@test.example"
+
+
 # -- which known entries are read again ------------------------------------------------------
 
 
