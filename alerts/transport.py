@@ -129,9 +129,26 @@ _REFUSES_US = re.compile(r"relay|authenticat|dmarc|\bspf\b|dkim", re.IGNORECASE)
 _POLICY = re.compile(r"\b5\.7\.\d{1,3}\b")
 
 
+#: A refusal of newswatch's envelope sender that comes at RCPT TO: Postfix checks the sender
+#: there (smtpd_delay_reject, its default) and says "Sender address rejected" (a From the
+#: login may not use, a From domain that does not resolve); RFC 3463's X.1.7 and X.1.8 are
+#: a bad sender address. Taken for the recipient's, every alert failed for good, one by
+#: one (a 4xx: deferred, then given up after 5 days).
+_REFUSES_SENDER = re.compile(r"sender address rejected|\b[45]\.1\.[78]\b", re.IGNORECASE)
+
+
 def _refuses_us(code: int, reply: str) -> bool:
-    return code == 530 or (500 <= code < 600 and bool(_POLICY.search(reply))
-                           and bool(_REFUSES_US.search(reply)))
+    if code == 530:
+        return True
+    if not 500 <= code < 600:
+        return False
+    policy = bool(_POLICY.search(reply)) and bool(_REFUSES_US.search(reply))
+    return policy or bool(_REFUSES_SENDER.search(reply))
+
+
+def _defers_us(code: int, reply: str) -> bool:
+    """A 4xx for newswatch's sender, given at RCPT TO: as a 4xx to MAIL FROM."""
+    return 400 <= code < 500 and bool(_REFUSES_SENDER.search(reply))
 
 
 def _is_loopback(host: str) -> bool:
@@ -377,6 +394,8 @@ class SmtpTransport:
                 raise TransportUnavailable(
                     f"{where} will not take mail from newswatch as configured (check "
                     f"smtp.username, smtp.password and smtp.from): {text}") from exc
+            if any(_defers_us(code, _reply(code, m)) for code, m in replies):
+                raise TransportUnavailable(f"{where} deferred mail from newswatch: {text}") from exc
             permanent = all(500 <= code < 600 for code, _ in replies)
             raise MessageRefused(f"{where} refused recipient {text}", permanent=permanent) from exc
         except smtplib.SMTPSenderRefused as exc:

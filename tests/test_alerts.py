@@ -808,6 +808,11 @@ def test_a_connection_lost_after_the_message_sends_it_again_three_times_at_most(
     "530 5.7.0 Authentication required",
     "550 5.7.26 Unauthenticated email from newswatch.test is not accepted due to domain's "
     "DMARC policy",
+    # Postfix refuses the sender at RCPT TO (smtpd_delay_reject, its default): a From
+    # the login may not use (reject_sender_login_mismatch), a From domain that does not
+    # resolve (reject_unknown_sender_domain).
+    "553 5.7.1 <alerts@newswatch.test>: Sender address rejected: not owned by user watcher",
+    "550 5.1.8 <alerts@newswatch.test>: Sender address rejected: Domain not found",
 ])
 def test_a_server_that_will_not_relay_for_us_keeps_the_alerts(
     smtp: SmtpSink, store: storage.Store, reply: str
@@ -853,6 +858,29 @@ def test_a_server_deferring_newswatchs_mail_stops_the_run(
                                      "messages, slow down")
     smtp.refuse_mail = None
     assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 3
+
+
+def test_a_server_deferring_newswatchs_sender_at_rcpt_stops_the_run(
+    smtp: SmtpSink, store: storage.Store
+) -> None:
+    """Postfix defers the sender at RCPT TO, not at MAIL FROM (smtpd_delay_reject: "450 4.1.8
+    Sender address rejected: Domain not found" while the From domain's DNS is broken): each
+    message was deferred as its recipient's, and given up after 5 days, every alert of the
+    outage failed. It defers newswatch: the run stops and the messages wait, as for a 4xx to
+    MAIL FROM."""
+    reply = "450 4.1.8 <alerts@newswatch.test>: Sender address rejected: Domain not found"
+    for i in range(4):
+        smtp.refuse[f"r{i}@example.test"] = reply
+    enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(4)))
+    transport = SmtpTransport(smtp.settings())
+    report = deliver(store, transport)
+    assert (report.sent, report.retrying, smtp.mail_attempts) == (0, 4, 1)
+    assert report.errors == [f"SMTP 127.0.0.1:{smtp.port} deferred mail from newswatch: "
+                             f"r0@example.test: {reply}"]
+    assert deliver(store, transport, NOW + timedelta(days=6)).failed == 0
+    assert store.outbox_counts()["pending"] == 4
+    smtp.refuse.clear()
+    assert deliver(store, transport, NOW + timedelta(days=6, hours=2)).sent == 4
 
 
 class DeferringSink(SmtpSink):
