@@ -6,7 +6,8 @@ Errors::
     DeliveryError              a message could not be handed over (.permanent: never will be)
     ├── TransportUnavailable   server unreachable, TLS/login failed, connection lost:
     │   │                      never permanent; the delivery run stops and retries later
-    │   └── AuthenticationFailed   the login was refused (checked when the daemon starts)
+    │   └── AuthenticationFailed   the login was refused (5xx; a 4xx is for now): checked
+    │                              when the daemon starts
     ├── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
     └── AcceptanceUnknown      the connection lost after the message's end: maybe delivered
 

@@ -363,6 +363,14 @@ class SmtpTransport:
         except ssl.SSLError as exc:
             raise TransportUnavailable(f"{where} TLS failed: {_reason(exc)}") from exc
         except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:
+                # "454 4.7.0 Temporary authentication failure" (Postfix whose SASL service
+                # is down), "too many login attempts": the login may pass later. Taken for a
+                # refused one, it stopped the daemon at start-up for good (exit 2).
+                raise TransportUnavailable(
+                    f"{where} login deferred for {s.username}: "
+                    f"{_reply(exc.smtp_code, exc.smtp_error)}"
+                ) from exc
             raise AuthenticationFailed(
                 f"{where} login failed for {s.username}: {_reply(exc.smtp_code, exc.smtp_error)}"
             ) from exc

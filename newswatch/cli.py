@@ -250,8 +250,8 @@ def _sent_journal(config: Config, store: Storage) -> None:
 
 
 def _check_smtp(config: Config) -> None:
-    """A refused login is a configuration error, said at start-up; a server that is down
-    is not: alerts queue and are retried."""
+    """A refused login is a configuration error, said at start-up; a server that is down,
+    or defers the login (a 4xx), is not: alerts queue and are retried."""
     if config.smtp is None or not config.smtp.username:
         return
     try:

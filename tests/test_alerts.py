@@ -34,6 +34,7 @@ from mailserver import MailServer, untagged
 import storage
 from alerts import (
     AlertItem,
+    AuthenticationFailed,
     DeliveryError,
     MboxTransport,
     MessageRefused,
@@ -988,6 +989,33 @@ def test_smtp_login(store: storage.Store, caplog: pytest.LogCaptureFixture) -> N
     assert len(sink.received) == 1
     assert "s3cret-pw" not in caplog.text and "wrong-pw" not in caplog.text
     assert "s3cret-pw" not in repr(good.settings)
+
+
+def test_a_login_deferred_for_now_is_no_refused_login(store: storage.Store) -> None:
+    """A 454 to AUTH (Postfix whose SASL service is down: "Temporary authentication
+    failure"; Gmail's "Too many login attempts, please try again later") was taken for a
+    refused login: the daemon, starting, exited 2 as for a wrong password, which systemd
+    does not restart (RestartPreventExitStatus=2), and crawled and alerted no more. It
+    passes: the alerts wait for it, as for a server down."""
+    reply = "454 4.7.0 Temporary authentication failure"
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False, message=reply)
+
+    sink = SmtpSink(authenticator=authenticator, auth_require_tls=False)
+    sink.start()
+    try:
+        transport = SmtpTransport(sink.settings(username="watcher", password="s3cret-pw"))
+        with pytest.raises(TransportUnavailable) as raised:
+            transport.check()
+        assert not isinstance(raised.value, AuthenticationFailed)
+        assert str(raised.value) == f"SMTP 127.0.0.1:{sink.port} login deferred for watcher: {reply}"
+        enqueue(store, outbox_email())
+        assert deliver(store, transport).retrying == 1
+        assert store.outbox_counts()["pending"] == 1
+    finally:
+        sink.stop()
 
 
 def test_starttls_is_required_when_configured(smtp: SmtpSink) -> None:
