@@ -146,9 +146,18 @@ def _refuses_us(code: int, reply: str) -> bool:
     return policy or bool(_REFUSES_SENDER.search(reply))
 
 
+#: RFC 3463's X.4.5, mail system congestion, "useful only as a persistent transient error":
+#: Gmail's "550 5.4.5 Daily user sending limit exceeded" to every message of an account past
+#: its 500 recipients a day. A 5xx, every alert of the rest of the day was failed for good.
+_CONGESTED = re.compile(r"\b[45]\.4\.5\b")
+
+
 def _defers_us(code: int, reply: str) -> bool:
-    """A 4xx for newswatch's sender, given at RCPT TO: as a 4xx to MAIL FROM."""
-    return 400 <= code < 500 and bool(_REFUSES_SENDER.search(reply))
+    """A refusal that defers newswatch's mail, not the message's: a 4xx for its sender given
+    at RCPT TO (as a 4xx to MAIL FROM), the mail system congested (a sending quota)."""
+    if 400 <= code < 500 and _REFUSES_SENDER.search(reply):
+        return True
+    return 400 <= code < 600 and bool(_CONGESTED.search(reply))
 
 
 def _is_loopback(host: str) -> bool:
@@ -433,6 +442,9 @@ class SmtpTransport:
                 raise TransportUnavailable(
                     f"{where} will not take mail from newswatch as configured (check "
                     f"smtp.username, smtp.password and smtp.from): {reply}") from exc
+            if _defers_us(exc.smtp_code, reply):
+                raise TransportUnavailable(
+                    f"{where} deferred mail from newswatch: {reply}") from exc
             permanent = 500 <= exc.smtp_code < 600
             verb = "refused" if permanent else "deferred"
             raise MessageRefused(

@@ -884,6 +884,52 @@ def test_a_server_deferring_newswatchs_sender_at_rcpt_stops_the_run(
     assert deliver(store, transport, NOW + timedelta(days=6, hours=2)).sent == 4
 
 
+class QuotaSink(SmtpSink):
+    """A server over its sending quota, answering every message's end with ``reply`` while
+    it is set (Gmail: "550 5.4.5 Daily user sending limit exceeded")."""
+
+    def __init__(self, reply: str | None) -> None:
+        super().__init__()
+        self.reply = reply
+        self.refused = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.reply is not None:
+            self.refused += 1
+            return self.reply
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("where", ["DATA", "RCPT"])
+def test_a_server_over_its_sending_quota_keeps_the_alerts(store: storage.Store,
+                                                           where: str) -> None:
+    """Gmail answers an account past its daily sending limit (500 recipients a day, a rolling
+    24 hours) with a 5xx, "550 5.4.5 Daily user sending limit exceeded", to every message:
+    each alert of the rest of the day was failed for good. RFC 3463's X.4.5, mail system
+    congestion, is "useful only as a persistent transient error": the server defers
+    newswatch's mail, the run stops, and the alerts go once the quota allows."""
+    reply = ("550 5.4.5 Daily user sending limit exceeded. "
+             "https://support.google.com/mail/?p=DailyLimitExceeded")
+    sink = QuotaSink(reply if where == "DATA" else None)
+    if where == "RCPT":
+        sink.refuse.update({f"r{i}@example.test": reply for i in range(3)})
+    sink.start()
+    try:
+        enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(3)))
+        transport = SmtpTransport(sink.settings())
+        report = deliver(store, transport)
+        assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
+        assert (sink.mail_attempts, len(report.errors)) == (1, 1)
+        assert "deferred mail from newswatch" in report.errors[0]
+        assert report.errors[0].endswith(reply)
+        assert deliver(store, transport, NOW + timedelta(days=6)).failed == 0
+        sink.reply = None
+        sink.refuse.clear()
+        assert deliver(store, transport, NOW + timedelta(days=6, hours=2)).sent == 3
+    finally:
+        sink.stop()
+
+
 class DeferringSink(SmtpSink):
     """A server deferring every message at its end (451) while ``deferring``."""
 
