@@ -60,6 +60,17 @@ _UNIX = re.compile(r"\s*(\d{10}|\d{13})\s*$")
 #: 6-12-26): dateparser took every one month first (a German date, 6 December, was June).
 _NUMERIC = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
 _ZONES = {"jst": 9 * 60, "kst": 9 * 60}
+#: An RFC 822 date's day, English month, year and time ("Sun, 31 Nov 2026 10:00:00 GMT"):
+#: one feedparser did not read is no date when that day or time cannot be (_impossible).
+_RFC822 = re.compile(
+    r"\s*(?:[A-Za-z]{3,9}\.?,?\s+)?(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?(?!\d)")
+#: The same, month first, as American feeds write it ("November 31, 2026 10:00 AM").
+_RFC822_MONTH_FIRST = re.compile(
+    r"\s*(?:[A-Za-z]{3,9}\.?,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?(?!\d)")
+_MONTHS = {name: n for n, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _IST = re.compile(r"\s+IST\s*$")
 
 
@@ -180,11 +191,31 @@ _READ: dict[tuple[str, bool], datetime | None] = {}
 _READ_MAX = 8192
 
 
+def _impossible(raw: str) -> bool:
+    """Whether ``raw`` is an English date of a day or time no calendar has (31 November, 30
+    February, 25:00; day or month first): dateparser tried every language on it, up to 2 s of CPU,
+    the feed's whole DATE_BUDGET, and the feed's other dates it had to read ("10:00 CEST")
+    were taken as feedparser read them (as UTC: 2 hours ahead) or not at all."""
+    if found := _RFC822.match(raw):
+        day, name, year, hour, minute, second = found.groups()
+    elif found := _RFC822_MONTH_FIRST.match(raw):
+        name, day, year, hour, minute, second = found.groups()
+    else:
+        return False
+    if (month := _MONTHS.get(name[:3].lower())) is None:
+        return False
+    try:
+        datetime(int(year), month, int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return True
+    return False
+
+
 def read_date(raw: str, day_first: bool = False) -> datetime | None:
     """``raw`` read by dateparser, in UTC; None when it is no date it can read (or holds
     fewer than two numbers: no date of a feed is written without). ``day_first``: a
     numeric date (_NUMERIC) is read day first."""
-    if len(_DIGITS.findall(raw)) < 2 or len(raw) > 100:
+    if len(_DIGITS.findall(raw)) < 2 or len(raw) > 100 or _impossible(raw):
         return None
     import dateparser  # a heavy import, for the feeds that need it
 

@@ -153,6 +153,26 @@ def test_what_is_no_date_costs_nothing_and_a_feed_has_a_budget() -> None:
     assert reader.read("Sun, 06 Dec 2099 11:13:00 XYZT") is None  # nothing left to spend
 
 
+@pytest.mark.parametrize("impossible", [
+    "Tue, 31 Nov 2026 10:00:00 GMT", "Mon, 30 Feb 2026 10:00:00 +0000",
+    "Sun, 06 Dec 2026 25:00:00 GMT", "Sept. 31, 2026", "November 31st, 2026 10:00 AM EST"])
+def test_an_impossible_date_costs_no_budget_and_leaves_the_feeds_other_dates_read(
+    impossible: str
+) -> None:
+    """A day or time no calendar has: dateparser tried every language on it, up to 2 s, the
+    feed's whole budget, and the items after it written in a zone feedparser misreads were
+    taken as it read them (CEST as UTC: 2 hours ahead) or undated."""
+    zoned = [f"Sat, {day:02d} Nov 2026 10:00:00 CEST" for day in (7, 14, 21)]
+    reader = DateReader(budget=0.01)  # what dateparser takes for one date, at most
+    assert reader.read(impossible) is None
+    assert reader.read("Sun, 29 Nov 2026 09:30:00 CEST") == datetime(2026, 11, 29, 7, 30,
+                                                                     tzinfo=UTC)
+    first, *others = parse_feed(feed(impossible, *zoned), "http://127.0.0.1:9/feed").entries
+    assert first.published is None
+    assert [entry.published for entry in others] == [
+        datetime(2026, 11, day, 8, 0, tzinfo=UTC) for day in (7, 14, 21)]
+
+
 def test_a_first_poll_alerts_the_news_of_a_feed_in_french_not_its_back_catalogue(
     site, mail, workdir
 ) -> None:
