@@ -149,7 +149,9 @@ def _refuses_us(code: int, reply: str) -> bool:
 #: RFC 3463's X.4.5, mail system congestion, "useful only as a persistent transient error":
 #: Gmail's "550 5.4.5 Daily user sending limit exceeded" to every message of an account past
 #: its 500 recipients a day. A 5xx, every alert of the rest of the day was failed for good.
-_CONGESTED = re.compile(r"\b[45]\.4\.5\b")
+#: Microsoft 365 says so in words: "554 5.2.0 STOREDRV.Submission.Exception:
+#: SubmissionQuotaExceededException" (its 10,000 recipients a day).
+_CONGESTED = re.compile(r"\b[45]\.4\.5\b|SubmissionQuotaExceeded")
 
 
 def _defers_us(code: int, reply: str) -> bool:
@@ -396,6 +398,14 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as exc:
             raise TransportUnavailable(f"{where} session failed: {_reason(exc)}") from exc
 
+    def _tls_hint(self, reply: str) -> str:
+        """What to set when the server wants STARTTLS before mail ("530 5.7.0 Must issue a
+        STARTTLS command first", Postfix's smtpd_tls_security_level = encrypt) and
+        newswatch speaks plain SMTP: the line said "refused sender", and no more."""
+        if self.settings.tls or self.settings.starttls or "starttls" not in reply.lower():
+            return ""
+        return " (it wants STARTTLS first: set smtp.starttls = true)"
+
     def _transmit(self, client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
         """MAIL, RCPT, DATA: classify the server's refusal as per-message or server-wide."""
         if isinstance(client, _PatientData):
@@ -410,7 +420,8 @@ class SmtpTransport:
             if any(_refuses_us(code, _reply(code, m)) for code, m in replies):
                 raise TransportUnavailable(
                     f"{where} will not take mail from newswatch as configured (check "
-                    f"smtp.username, smtp.password and smtp.from): {text}") from exc
+                    f"smtp.username, smtp.password and smtp.from): {text}"
+                    f"{self._tls_hint(text)}") from exc
             if any(_defers_us(code, _reply(code, m)) for code, m in replies):
                 raise TransportUnavailable(f"{where} deferred mail from newswatch: {text}") from exc
             permanent = all(500 <= code < 600 for code, _ in replies)
@@ -431,7 +442,9 @@ class SmtpTransport:
                     f"{where} deferred mail from newswatch: {reply}") from exc
             # A refused From address is a configuration problem shared by every message:
             # keep them pending rather than failing them all.
-            raise TransportUnavailable(f"{where} refused sender {exc.sender}: {reply}") from exc
+            raise TransportUnavailable(
+                f"{where} refused sender {exc.sender}: {reply}{self._tls_hint(reply)}"
+            ) from exc
         except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
             raise MessageRefused(f"{where} cannot take the message: {exc}", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:  # SMTPDataError and the like

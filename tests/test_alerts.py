@@ -861,6 +861,26 @@ def test_a_server_deferring_newswatchs_mail_stops_the_run(
     assert deliver(store, transport, NOW + timedelta(hours=2)).sent == 3
 
 
+@pytest.mark.parametrize("at", ["MAIL", "RCPT"])
+def test_a_server_that_wants_starttls_first_says_what_to_set(
+    smtp: SmtpSink, store: storage.Store, at: str
+) -> None:
+    """Postfix with smtpd_tls_security_level = encrypt answers plain SMTP's MAIL FROM (or
+    RCPT TO) with "530 5.7.0 Must issue a STARTTLS command first": the alerts wait, and the
+    line said "refused sender" and no more, where the login's refusal names the setting."""
+    reply = "530 5.7.0 Must issue a STARTTLS command first"
+    if at == "MAIL":
+        smtp.refuse_mail = reply
+    else:
+        smtp.refuse["reader@example.test"] = reply
+    enqueue(store, outbox_email("reader@example.test"))
+    report = deliver(store, SmtpTransport(smtp.settings()))
+    assert (report.sent, report.failed) == (0, 0)
+    [error] = report.errors
+    assert error.endswith(f"{reply} (it wants STARTTLS first: set smtp.starttls = true)")
+    assert store.outbox_counts()["pending"] == 1
+
+
 def test_a_server_deferring_newswatchs_sender_at_rcpt_stops_the_run(
     smtp: SmtpSink, store: storage.Store
 ) -> None:
@@ -901,15 +921,20 @@ class QuotaSink(SmtpSink):
 
 
 @pytest.mark.parametrize("where", ["DATA", "RCPT"])
+@pytest.mark.parametrize("reply", [
+    "550 5.4.5 Daily user sending limit exceeded. "
+    "https://support.google.com/mail/?p=DailyLimitExceeded",
+    "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to "
+    "process message due to a permanent exception with message Cannot submit message.",
+])
 def test_a_server_over_its_sending_quota_keeps_the_alerts(store: storage.Store,
-                                                           where: str) -> None:
+                                                           where: str, reply: str) -> None:
     """Gmail answers an account past its daily sending limit (500 recipients a day, a rolling
     24 hours) with a 5xx, "550 5.4.5 Daily user sending limit exceeded", to every message:
     each alert of the rest of the day was failed for good. RFC 3463's X.4.5, mail system
     congestion, is "useful only as a persistent transient error": the server defers
-    newswatch's mail, the run stops, and the alerts go once the quota allows."""
-    reply = ("550 5.4.5 Daily user sending limit exceeded. "
-             "https://support.google.com/mail/?p=DailyLimitExceeded")
+    newswatch's mail, the run stops, and the alerts go once the quota allows. Microsoft 365
+    says it in words (SubmissionQuotaExceededException)."""
     sink = QuotaSink(reply if where == "DATA" else None)
     if where == "RCPT":
         sink.refuse.update({f"r{i}@example.test": reply for i in range(3)})
