@@ -137,8 +137,9 @@ def reload_config(
     every setting a running process can take (mail, crawl, look-back, retries, retention,
     health, recipients, tick, log level), from the next cycle or delivery on. Returns the
     changed settings that need a restart. A file with problems changes nothing
-    (ConfigError)."""
-    fresh = load_config(running.path)
+    (ConfigError), and so does one that defines nothing: a file an editor has emptied to
+    write it again."""
+    fresh = load_config(running.path, empty=False)
     for notice in fresh.notices:
         logger.warning("%s: %s", running.path, notice)
     if sync:

@@ -196,8 +196,11 @@ def _entries(data: Mapping[str, object], key: str, problems: list[str]) -> Itera
 # -- loading ---------------------------------------------------------------------------------
 
 
-def load_config(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file at ``path`` (None: all defaults, no sources)."""
+def load_config(
+    path: str | Path | None, environ: Mapping[str, str] | None = None, *, empty: bool = True
+) -> Config:
+    """Read and validate the config file at ``path`` (None: all defaults, no sources).
+    ``empty=False`` refuses a file that defines nothing (a reload: see below)."""
     env = dict(os.environ if environ is None else environ)
     data: dict[str, object] = {}
     source_name = str(path) if path else "defaults"
@@ -220,6 +223,13 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
                 source_name,
                 [f"not UTF-8 text (byte {bom + exc.start}: {exc.reason}); save it as UTF-8"],
             ) from None
+        if not data and not empty:
+            # An editor that saves in place (nano, `cat > newswatch.toml`) empties the file
+            # before writing it: a reload in that instant stopped every source and topic of
+            # the running daemon, dropped their queued alerts and mailed to the local mbox.
+            raise ConfigError(source_name, [
+                "the file defines nothing (being written?); write a setting in it, or a "
+                "section such as [database], for a configuration of defaults only"])
     return _build(data, source_name, base, env)
 
 

@@ -350,6 +350,43 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         assert daemon.stop() == 0, daemon.output()
 
 
+def test_sighup_on_a_config_file_being_written_keeps_the_running_one(site, mail, workdir, wait):
+    """An editor that saves in place (nano, `cat > newswatch.toml`) empties the file before
+    it writes it: a reload in that instant read a valid config defining nothing, stopped
+    every source and topic, and sent mail to the local mbox. The alert waiting for the mail
+    server was dropped ("its reader no longer watches its topics") and never reached it."""
+    import sqlite3
+
+    mail.stop()
+    site.publish(fresh("venezuela-opposition-leader"))
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        def tried() -> bool:  # the alert was queued, and its first attempt failed
+            if not workdir.database.exists():
+                return False
+            try:
+                with sqlite3.connect(f"file:{workdir.database}?mode=ro", uri=True) as db:
+                    return bool(db.execute("SELECT 1 FROM outbox WHERE attempts > 0").fetchone())
+            except sqlite3.OperationalError:  # its tables not made yet
+                return False
+
+        assert wait(tried, 30)
+        good = workdir.config.read_text(encoding="utf-8")
+        workdir.config.write_text("# newswatch\n\n", encoding="utf-8")
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("configuration not reloaded")
+        assert "defines nothing" in daemon.output()
+        workdir.config.write_text(good, encoding="utf-8")
+        mail.start()
+        [message] = mail.wait_for(1, timeout=30)
+        assert "Maduro exit" in message["Subject"]
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert not (workdir.path / "newswatch.mbox").exists()
+    assert "no longer watches" not in workdir.newswatch("status").stdout
+
+
 def test_sighup_applies_mail_crawl_and_lookback_settings_and_names_the_rest(
     site, mail, workdir, wait
 ):
