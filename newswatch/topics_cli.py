@@ -23,6 +23,7 @@ from storage import to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
+    EXIT_RUNTIME,
     QueryCommand,
     config_file,
     config_of,
@@ -231,6 +232,38 @@ topics.add_command(
         done="removed topic {} (its earlier matches are kept)",
     )
 )
+
+
+@topics.command()
+@click.argument("name")
+@click.argument("new_name", metavar="NEW_NAME")
+@click.pass_context
+@handle_errors
+def rename(ctx: click.Context, name: str, new_name: str) -> None:
+    """Rename a topic added with `topics add`, its alerts kept.
+
+    The stories it alerted for do not alert again under the new name, and its alerts waiting
+    for a digest stay queued (`topics add` under the new name and `topics remove` of the
+    old one make a new topic instead). A config file's topic is renamed there: under its
+    query, a new name is the same topic.
+    """
+    config = config_of(ctx)
+    name = name.strip()
+    new_name = _checked(NAME, "NEW_NAME", new_name).strip()
+    if not new_name:
+        fail("NEW_NAME: must not be empty", EXIT_CONFIG)
+    defined = {t.name for t in config.topics}
+    if name in defined:
+        fail(f"{name}: defined in {config_file(config)}: rename it there (the same query "
+             "under a new name is the same topic)", EXIT_CONFIG)
+    if new_name in defined:
+        fail(f"{new_name}: defined in {config_file(config)}", EXIT_CONFIG)
+    with open_synced(config) as store:
+        problem = store.rename_topic(name, new_name)
+    if problem is not None:
+        fail(f"{name}: {problem} (see `newswatch topics list`)"
+             if problem == "no such topic" else f"{new_name}: {problem}", EXIT_RUNTIME)
+    click.echo(f"renamed topic {name} to {new_name} (its alerts kept)")
 
 
 @topics.command("test", cls=QueryCommand)

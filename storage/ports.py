@@ -570,6 +570,11 @@ class TopicAdmin(Protocol):
         """Deactivate a topic added from the command line; False when there is none."""
         ...
 
+    def rename_topic(self, name: str, new_name: str) -> str | None:
+        """Rename a topic added from the command line, its alerts kept; None when done, else
+        why not."""
+        ...
+
 
 class Archive(Protocol):
     """Reading the archive: search it with a compiled topic query, list recent stories,

@@ -141,6 +141,22 @@ class TopicsMixin:
             )
         return bool(cursor.rowcount)
 
+    def rename_topic(self, name: str, new_name: str) -> str | None:
+        """Rename a topic added from the command line, its id kept: the stories it alerted
+        for do not alert again, its alerts waiting for a digest stay queued (as a config
+        topic's rename, _follow_renames). None when done, else why not."""
+        with self.db.atomic():
+            taken = self.db.execute(
+                "SELECT active FROM topics WHERE name = ?", [new_name]).fetchone()
+            if taken is not None:
+                return ("a topic has that name" if taken[0] else
+                        "a removed topic had that name (`topics add` under it brings it back)")
+            cursor = self.db.execute(
+                "UPDATE topics SET name = ? WHERE name = ? AND origin = 'cli' AND active = 1",
+                [new_name, name],
+            )
+        return None if cursor.rowcount else "no such topic"
+
     def find_topic(self, name: str) -> Topic | None:
         """The active topic called ``name``, if any."""
         rows = list(self.db.query("SELECT * FROM topics WHERE name = ? AND active = 1", [name]))

@@ -247,6 +247,32 @@ def test_a_renamed_topic_keeps_its_waiting_alerts_and_its_history(store: Store, 
     assert merged["C"] not in twins.values()
 
 
+def test_a_command_line_topic_renamed_keeps_its_waiting_alerts(store: Store) -> None:
+    """`topics rename`: the topic's row keeps its id (its alert waiting for a digest stays
+    queued), on either database; a name any topic has or had is refused, and so is a
+    topic of the config file."""
+    store.add_topic(TopicSpec("Lithium", "lithium", compile_query("lithium"), (DESK,),
+                              mode="digest"))
+    synced = store.sync_topics([TopicSpec("Quakes", "quake", compile_query("quake"), (DESK,))])
+    config = next(t for t in synced if t.name == "Quakes")
+    store.add_topic(TopicSpec("Gone", "cobalt", compile_query("cobalt"), (DESK,)))
+    assert store.remove_topic("Gone")
+    src = source(store, "Mining Weekly")
+    article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
+            NOW - timedelta(hours=1))
+    pipe = pipeline(store, Clock(NOW), policies(RecipientPolicy("UTC", parse_times("12:00"))))
+    assert pipe.match().queued == 1
+    [lithium] = [t.id for t in store.topics() if t.name == "Lithium"]
+    assert store.rename_topic("Lithium", "Lithium mines") is None
+    assert {t.name: t.id for t in store.topics()} == {"Lithium mines": lithium,
+                                                      "Quakes": config.id}
+    assert [i.topic_id for i in store.waiting_digest()] == [lithium]
+    assert store.rename_topic("Lithium mines", "Quakes") == "a topic has that name"
+    assert store.rename_topic("Lithium mines", "Gone").startswith("a removed topic had")
+    assert store.rename_topic("Quakes", "Seismic") == "no such topic"
+    assert store.rename_topic("Lithium", "Lithium again") == "no such topic"
+
+
 def test_a_reader_taken_off_a_topic_is_not_sent_its_waiting_alert(store: Store, mail) -> None:
     """An alert waiting (a mail server down) for a reader then taken off its topic went to
     them once the server was back: not sent, said so, and not sent again by resend."""

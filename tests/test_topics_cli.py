@@ -177,6 +177,40 @@ def test_a_reader_told_of_a_story_is_not_told_again_when_another_source_lists_it
     assert len(mail.messages) == 2
 
 
+def test_a_topic_renamed_from_the_command_line_keeps_its_alerts(site, mail, workdir):
+    """`topics add` under a new name and `topics remove` of the old one made a new topic:
+    the article it had alerted for, edited in place, alerted again ("Updated: …"), as a
+    copy of the story on another site would. `topics rename` keeps the topic."""
+    story = fresh("venezuela-opposition-leader")
+    site.publish(story)
+    workdir.write_config(sources=[site.url("/feeds/world.rss")],
+                         topics=[{"name": "Config desk", "query": "Oslo", "notify": [DESK]}],
+                         smtp=mail)
+    ok(workdir.newswatch("topics", "add", "Maduro", "Maduro", "--notify", DESK))
+    ok(workdir.newswatch("crawl"))
+    [first] = mail.wait_for(1)
+    assert "Maduro" in first["Subject"]
+    out = ok(workdir.newswatch("topics", "rename", "Maduro", "Maduro watch"))
+    assert out == "renamed topic Maduro to Maduro watch (its alerts kept)\n"
+    assert set(listed(workdir)) == {"Config desk", "Maduro watch"}
+    site.revise(story.slug, datetime.now(UTC).replace(microsecond=0),
+                body=[*story.body, "Maduro's government did not comment on Tuesday."])
+    assert "1 updated" in ok(workdir.newswatch("crawl"))
+    time.sleep(0.5)
+    assert len(mail.messages) == 1
+    assert exported_topics(workdir, site) == {story.slug: ["Maduro watch"]}
+    # One line for what cannot be renamed here.
+    assert error(workdir.newswatch("topics", "rename", "Maduro", "Other"), 1) == (
+        "newswatch: Maduro: no such topic (see `newswatch topics list`)")
+    assert "defined in" in error(workdir.newswatch("topics", "rename", "Config desk", "X"), 2)
+    assert "defined in" in error(
+        workdir.newswatch("topics", "rename", "Maduro watch", "Config desk"), 2)
+    ok(workdir.newswatch("topics", "add", "Old", "Oslo", "--notify", DESK))
+    ok(workdir.newswatch("topics", "remove", "Old"))
+    assert error(workdir.newswatch("topics", "rename", "Maduro watch", "Old"), 1) == (
+        "newswatch: Old: a removed topic had that name (`topics add` under it brings it back)")
+
+
 def test_topic_options_are_validated_like_the_query(workdir):
     workdir.write_config(
         topics=[
