@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage import (
@@ -31,6 +31,7 @@ from storage import (
     StoredArticle,
     Topic,
 )
+from watchlist import topic_matches
 
 from .channels import redact
 from .compose import AlertItem, compose_digest
@@ -201,7 +202,7 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             if recipient not in handled:
                 store.set_digest_handled(recipient, due.since)
             continue
-        chosen = items if due.kind == "slot" else storm
+        chosen = _still_matching(store, topics, items if due.kind == "slot" else storm, now)
         slot = due.slot if due.kind == "slot" else None
         if not chosen and not (policy.empty and recipient in readers):
             store.record_digest(recipient, None, [], slot)
@@ -246,6 +247,45 @@ def _storm_notice(policy: RecipientPolicy) -> str:
         f"{limit} alerts in an hour: storm control held the rest of that hour's alerts "
         "for this digest."
     )
+
+
+#: How far back a waiting alert's article is matched again (any age: it was new when queued).
+_ANY_AGE = timedelta(days=36500)
+
+
+def _still_matching(
+    store: DigestStore, topics: Sequence[Topic], items: list[DigestItem], now: datetime
+) -> list[DigestItem]:
+    """The ``items`` whose topic, as it is now, still matches their article; the others are
+    taken off the queue, said in the log. A reader who narrowed a topic, or gave it an
+    exclude query, for the noise it brought (a weekly digest full of baseball under
+    "Venezuela") got that noise in the next digest all the same. An article edited since
+    its item was queued is not judged again here: an edit does not take back an alert, as
+    an email already sent cannot be."""
+    if not items:
+        return items
+    by_id = {t.id: t for t in topics}
+    articles = {i.article_id: store.article(i.article_id) for i in items}
+    judged = [i for i in items if i.queued is None or not _edited_since(articles[i.article_id],
+                                                                          i.queued)]
+    matched = {
+        (m.article_id, m.topic_id)
+        for m in topic_matches([articles[a] for a in {i.article_id for i in judged}],
+                               [by_id[t] for t in {i.topic_id for i in judged}],
+                               now=now, lookback=_ANY_AGE)
+    }
+    kept = [i for i in items if i not in judged or (i.article_id, i.topic_id) in matched]
+    if len(kept) < len(items):
+        store.drop_digest_items([i.id for i in items if i not in kept and i.id is not None])
+        logger.info("%d alert(s) waiting for a digest dropped: their topic, changed since, "
+                    "no longer matches their article", len(items) - len(kept))
+    return kept
+
+
+def _edited_since(article: StoredArticle, queued: datetime) -> bool:
+    """Whether ``article`` was stored again, edited, after ``queued`` (by its source's date
+    of the edit, which storage keeps as ``updated``)."""
+    return article.updated is not None and article.updated > queued
 
 
 def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertItem]:

@@ -371,10 +371,12 @@ def edited_after_its_match(
     pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
     assert pipe.match().queued == 1
     stored = store.article(article_id)
+    later = NOW + timedelta(minutes=10)
+    clock.at(later)
     assert store.update_article(article_id, Article(
         url=stored.url, entry_url=stored.url, source_id=src, title=new_title, text=new_text,
-        published=stored.published, author=None, fetched=NOW, extraction="page",
-        updated=NOW), NOW)
+        published=stored.published, author=None, fetched=later, extraction="page",
+        updated=later), later)
     return pipe, clock
 
 
@@ -862,6 +864,40 @@ def test_alerts_waiting_for_a_digest_go_with_their_topic_or_reader(store: Store)
     assert "mine reopens" in digest["body_text"]
     assert "Lithium" not in digest["body_text"] and "Nickel output" not in digest["body_text"]
     assert store.waiting_digest() == []  # nothing left to come later either
+
+
+def test_alerts_waiting_for_a_digest_go_only_where_the_topic_as_changed_still_matches(
+    store: Store,
+) -> None:
+    """A reader narrowed a digest topic, or gave it an exclude query, for the noise it
+    brought: the alerts already waiting came in the next digest all the same (a weekly
+    digest of a week of baseball under "Venezuela"). They are matched again as the digest
+    is made: what the topic no longer matches is dropped, the rest goes."""
+    topics(store, ("Venezuela", "Venezuela", (DESK,), "digest"),
+           ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Wire")
+    for slug, title in (("oil", "Venezuela oil output rises"),
+                        ("ball", "Venezuela wins the baseball final"),
+                        ("mine", "Lithium mine approved in Chile"),
+                        ("price", "Lithium price falls again")):
+        article(store, src, slug, title, title + ".", NOW - timedelta(minutes=5))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 4
+    store.sync_topics([
+        TopicSpec("Venezuela", "Venezuela", compile_query("Venezuela"), (DESK,),
+                  exclude="baseball", exclude_compiled=compile_query("baseball"),
+                  mode="digest"),
+        TopicSpec("Lithium", '"lithium mine"', compile_query('"lithium mine"'), (DESK,),
+                  mode="digest"),
+    ])
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert "oil output rises" in digest["body_text"]
+    assert "mine approved" in digest["body_text"]
+    assert "baseball" not in digest["body_text"] and "price falls" not in digest["body_text"]
+    assert store.waiting_digest() == []
 
 
 def test_a_reader_written_two_ways_stays_one_reader_when_topics_change(store: Store) -> None:
