@@ -221,6 +221,19 @@ class CrawlRunner:
         """Wait until every crawl in progress has ended."""
         await self._runner.join()
 
+    async def finish_pages(self, seconds: float) -> int:
+        """Wait, ``seconds`` at most, for the pages already fetched to be extracted (and
+        stored: a stopping crawl holds no article, see stop); returns how many were not.
+        Called when a stop's grace period ran out on a request still in flight: a page
+        fetched before it was being extracted (the page workers starting, on a busy
+        machine), and its article was lost with the process, its entry maybe gone from the
+        feed by the next poll."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self._runner.pages.pending and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return self._runner.pages.pending
+
 
 class Runner(AsyncCrawlerRunner):
     """Scrapy's runner, with the pool of processes that extract the pages of its crawls

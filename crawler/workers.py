@@ -257,6 +257,7 @@ class PagePool:
         self.started = 0  # worker processes started so far
         self.lost = 0  # pages whose worker died or was killed
         self.outgrown = 0  # workers retired for the memory a page left them with
+        self.pending = 0  # pages sent (or waiting to be) whose answer has not come yet
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lanes: list[threading.Thread] = []
         self._workers: list[_Worker | None] = []
@@ -273,6 +274,13 @@ class PagePool:
         this coroutine resumes only once the crawl's thread gets to it."""
         if self._closed:
             raise RuntimeError("the page pool is closed")
+        self.pending += 1
+        try:
+            return await self._run(args, answered)
+        finally:
+            self.pending -= 1
+
+    async def _run(self, args: tuple[Any, ...], answered: Callable[[Any], None] | None) -> Done:
         loop = asyncio.get_running_loop()
         if self.size == 0:
             if self._inline is None:

@@ -41,6 +41,8 @@ R = TypeVar("R")
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 5
+#: After it, how long pages already fetched may take to be extracted and stored.
+PAGES_GRACE_SECONDS = 20
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 HOUSEKEEPING_DELAY = timedelta(minutes=1)  # not in the way of the first crawl
 #: The wall clock going back by more than this against the monotonic one is a clock step.
@@ -440,12 +442,7 @@ class Daemon:
                 self.scheduler.shutdown(wait=False)
             # Crawls get a grace period to stop; requests still in flight after it are
             # abandoned — their sources stay due and are polled again at the next start.
-            try:
-                await asyncio.wait_for(stop_crawls(self.pipeline.crawler), STOP_GRACE_SECONDS)
-            except TimeoutError:
-                logger.warning(
-                    "crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS
-                )
+            await stop_within_grace(self.pipeline.crawler)
             await self.pipeline.finish_delivery()
         except Exception:
             logger.exception("error while stopping")
@@ -592,6 +589,23 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+async def stop_within_grace(crawls: CrawlRunner) -> bool:
+    """Stop the crawls (:func:`stop_crawls`) within STOP_GRACE_SECONDS; past it, their
+    requests still in flight are abandoned (their sources stay due), once the pages already
+    fetched are extracted and stored (PAGES_GRACE_SECONDS at most). Whether they ended in
+    time."""
+    try:
+        await asyncio.wait_for(stop_crawls(crawls), STOP_GRACE_SECONDS)
+    except TimeoutError:
+        logger.warning("crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS)
+        left = await crawls.finish_pages(PAGES_GRACE_SECONDS)
+        if left:
+            logger.warning("%d fetched page(s) not extracted in %ds: read again at the next "
+                           "poll", left, PAGES_GRACE_SECONDS)
+        return False
+    return True
+
+
 async def stop_crawls(crawls: CrawlRunner) -> None:
     """Ask the crawls in progress to stop (the articles they hold are stored) and wait for
     their end."""
@@ -622,12 +636,7 @@ def run_once(main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None)
         spawn_background(abandon(pipeline))
 
     async def abandon(pipeline: Pipeline) -> None:
-        try:
-            await asyncio.wait_for(stop_crawls(pipeline.crawler), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            logger.warning(
-                "crawl still busy after %ds, abandoning its requests", STOP_GRACE_SECONDS
-            )
+        if not await stop_within_grace(pipeline.crawler):
             await pipeline.finish_delivery()
             if not outcome:
                 reactor.stop()

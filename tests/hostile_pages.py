@@ -1,8 +1,8 @@
 """A page-worker task for tests: a page holding KILL_MARK kills the worker process that
 extracts it, a page holding HANG_MARK hangs it, a page holding GROW_MARK leaves it GROWTH
-bytes larger (as trafilatura's readability fallback does on some pages); every other page is
-extracted as newswatch does. ``python tests/hostile_pages.py CONFIG`` runs ``newswatch --config CONFIG crawl`` with
-this task in its page workers (2 of them, 3 s for each page)."""
+bytes larger (as trafilatura's readability fallback does on some pages), a page holding
+SLOW_MARK takes SLOW_SECONDS; every other page is extracted as newswatch does. ``python tests/hostile_pages.py CONFIG`` runs ``newswatch --config CONFIG crawl`` with
+this task in its page workers (2 of them, TIMEOUT for each page)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ from crawler.extracted import page_text
 KILL_MARK = "kill-the-extraction-worker"
 HANG_MARK = "hang-the-extraction-worker"
 GROW_MARK = "grow-the-extraction-worker"
+SLOW_MARK = "slow-the-extraction-worker"
 GROWTH = 40 * 1024 * 1024
-TIMEOUT = 3.0
+#: Seconds a SLOW_MARK page takes (more than a stop's grace period, scheduler.daemon).
+SLOW_SECONDS = 8.0
+#: Seconds a page may take; HOSTILE_TIMEOUT in the environment sets it.
+TIMEOUT = float(os.environ.get("HOSTILE_TIMEOUT", "3"))
 
 #: What a GROW_MARK page leaves behind in the worker.
 _kept: list[bytes] = []
@@ -35,6 +39,8 @@ def extract(
         os._exit(70)  # as a crash in C code would: no exception, no clean-up
     if HANG_MARK in html:
         time.sleep(3600)
+    if SLOW_MARK in html:
+        time.sleep(SLOW_SECONDS)
     if GROW_MARK in html:
         _kept.append(b"\x01" * GROWTH)  # written, so resident
     return extract_article(html, url, container, author=author, date=date)

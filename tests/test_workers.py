@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,15 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from hostile_pages import GROW_MARK, HANG_MARK, KILL_MARK, extract, pause_and_join
+from hostile_pages import (
+    GROW_MARK,
+    HANG_MARK,
+    KILL_MARK,
+    SLOW_MARK,
+    SLOW_SECONDS,
+    extract,
+    pause_and_join,
+)
 from newssite import STORIES_BY_SLUG
 
 from crawler.workers import NICE, Done, Late, PageFailed, PagePool, WorkerDied, WorkerTimeout
@@ -336,3 +345,43 @@ def test_crawl_goes_on_when_pages_crash_or_hang_their_workers(site, workdir) -> 
     errors = sorted(deferred.values())
     assert len(errors) == 2, deferred
     assert any("died" in e for e in errors) and any("took over" in e for e in errors)
+
+
+def test_a_stop_keeps_the_article_of_a_page_fetched_and_still_being_extracted(
+    site, workdir, wait
+) -> None:
+    """SIGTERM while one page hangs past the stop's grace period (5 s) and another, fetched
+    before, is still being extracted (the page workers starting on a busy machine; here a
+    page that takes 8 s): the crawl was abandoned at the end of the grace, and the article
+    of the fetched page with it (its entry maybe gone from the feed by the next poll). The
+    pages already fetched are extracted and stored first."""
+    template = STORIES_BY_SLUG["central-bank-holds-rates"]
+    slow = replace(template, slug="slow-page", title="Rates held after a long meeting",
+                   published=datetime.now(UTC) - timedelta(minutes=5),
+                   body=[*template.body, SLOW_MARK])
+    hung = replace(STORIES_BY_SLUG["harbour-wind-farm-approved"],
+                   published=datetime.now(UTC) - timedelta(minutes=30))
+    site.publish(slow)
+    site.publish(hung)
+    gate = site.hold(f"/articles/{hung.slug}")
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], crawl={"timeout": "60s"})
+    process = subprocess.Popen(
+        [sys.executable, str(TESTS / "hostile_pages.py"), str(workdir.config)],
+        cwd=workdir.path, env=subprocess_env(HOSTILE_TIMEOUT="60"), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert wait(lambda: site.requests_for(f"/articles/{slow.slug}"), 60)
+        assert wait(lambda: site.held, 60)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        gate.set()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "interrupted (SIGTERM)" in output, output
+    assert SLOW_SECONDS > 5  # past the grace period: the page was still being extracted
+    with sqlite3.connect(workdir.database) as db:
+        urls = [url for (url,) in db.execute("SELECT url FROM articles")]
+    assert urls == [site.article_url(slow.slug)], output
