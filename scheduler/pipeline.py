@@ -386,6 +386,7 @@ class Pipeline:
         assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
         resigned: list[tuple[int, bytes | None, bytes | None]] = []
         titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]] = {}  # by title
+        started: set[int] = set()  # the stories this batch started
         for article in batch:
             if article.story_id is not None:
                 if edited:
@@ -397,7 +398,10 @@ class Pipeline:
                 continue
             sig = signature(article.text)
             site = site_key(article.url)
-            story_id = index.find(sig, site) if sig is not None else None
+            found = index.matches(sig, site) if sig is not None else []
+            story_id = found[0] if found else None
+            if len(found) > 1:
+                story_id = self._fold(index, found, started, assignments, titled)
             if story_id is None and sig is not None:
                 # An older article of its site back under a new address (only where the
                 # window has nothing: one indexed query for each new story).
@@ -420,6 +424,8 @@ class Pipeline:
                 # A new story's id is its first article's id (see MatchStore.assign_stories).
                 story = story_id if story_id is not None else article.id
                 index.add(article.id, story, sig, site)
+            if story_id is None:
+                started.add(article.id)
             full, lede = sig.to_bytes() if sig is not None else (None, None)
             assignments.append((article.id, story_id, full, lede))
         if resigned:
@@ -436,6 +442,45 @@ class Pipeline:
                 self._stories = None
                 raise
         return stories
+
+    @staticmethod
+    def _fold(
+        index: StoryIndex, found: list[int], started: set[int],
+        assignments: list[tuple[int, int | None, bytes | None, bytes | None]],
+        titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]],
+    ) -> int:
+        """The story of an article alike with articles of several stories (``found``, the
+        most alike first), after the stories of them this batch started are folded into
+        it when their articles are alike with its own (StoryIndex.one_story): the copies
+        the index could not tell alike, a brief of the wire's first paragraphs and a
+        regional copy under its own opening, found before the wire's text, were two
+        stories in one email, or two emails. The story is the first of ``found`` that the
+        batch did not start, when one is alike with the most alike (it may have alerted
+        already); else the first the batch started. Stories of earlier batches are never
+        folded: they may have alerted, each for its own topics. Nor are those not alike
+        with the story: a roundup that holds two wire briefs is alike with both, two
+        stories."""
+        story = found[0]
+        if story in started:
+            story = next((s for s in found[1:] if s not in started
+                          and index.one_story(s, found[0])), story)
+        folded = {s for s in found if s != story and s in started and index.one_story(story, s)}
+        if not folded:
+            return story
+        if story in started:  # the first started: its row is stored before the others'
+            folded.add(story)
+            story = min(folded)
+            folded.discard(story)
+        for other in folded:
+            index.merge(other, story)
+            started.discard(other)
+        for i, (article_id, story_id, full, lede) in enumerate(assignments):
+            if (story_id if story_id is not None else article_id) in folded:
+                assignments[i] = (article_id, story, full, lede)
+        for title, items in titled.items():
+            titled[title] = [(story if item[0] in folded else item[0], *item[1:])
+                             for item in items]
+        return story
 
     def _same_headline(
         self, article: StoredArticle, signed: bool,

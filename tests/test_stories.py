@@ -1409,3 +1409,80 @@ def test_a_story_two_publishers_carry_through_one_aggregator_is_carried_by_sever
     pipeline(store).match()
     assert len({a.story_id for a in store.articles_after(0)}) == 1
     assert store.story_counts(NOW - timedelta(days=1)) == {"stories": 1, "several_sources": 1}
+
+
+#: Three sites of one wire story: the wire's full text, a regional paper's copy under its
+#: own opening with the last paragraphs cut, and another's brief of the first paragraphs.
+REGIONAL = {
+    "wire": ("Andes Wire", "andeswire.localhost"),
+    "tribune": ("Gulf Tribune", "www.gulftribune.localhost"),
+    "times": ("Valley Times", "valleytimes.localhost"),
+}
+TRIBUNE_INTRO = (
+    "HOUSTON - Oil executives in Texas were cautious on Tuesday about the prospect of "
+    "drilling in Venezuela, saying they would wait for legal guarantees before committing "
+    "money to a country that seized their assets two decades ago.")
+
+
+def test_a_wire_story_found_after_two_copies_it_bridges_makes_one_email(mail, workdir) -> None:
+    """A regional copy under its own opening and another site's brief of the wire's first
+    paragraphs are each alike with the wire's text, but not with each other as the index
+    finds candidates (the brief is held whole in the copy, alike at 0.25 only: its bands
+    rarely meet). Found before the wire's own text, they were two stories; the wire joined
+    one of them: two emails for one story."""
+    copies = {
+        "wire": copy_of(WIRE, "maduro-wire", "Marcano returns to Caracas",
+                        ["\n\n".join(LONG_WIRE)], hours_ago=1),
+        "tribune": copy_of(WIRE, "texas-oil-venezuela", "Texas oil waits on Caracas",
+                           [TRIBUNE_INTRO, *LONG_WIRE[:-2]], hours_ago=0.8),
+        "times": copy_of(WIRE, "marcano-back", "Marcano back in Caracas", LONG_WIRE[:6],
+                         hours_ago=0.5),
+    }
+    with ExitStack() as stack:
+        sites = {}
+        for key, (publication, domain) in REGIONAL.items():
+            site = NewsSite(publication)
+            site.domain = domain
+            sites[key] = stack.enter_context(site)
+            sites[key].publish(copies[key])
+        # The wire's page comes last: its copies are stored (and clustered) before it.
+        sites["wire"].set_delay(f"/articles/{copies['wire'].slug}", 3)
+        workdir.write_config(
+            sources=[sites[key].url("/feeds/world.rss") for key in REGIONAL],
+            topics=[MADURO], smtp=mail, alerts={"stream": "0s"},
+        )
+        crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "3 new article(s)" in crawl.stdout
+    assert "delivered 1 email(s)" in crawl.stdout, crawl.stdout
+    [message] = mail.wait_for(1)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "found 1 new story " in text and "2. " not in text, text
+    also = next(line for line in text.splitlines() if "Also on:" in line)
+    assert len(also.split("Also on: ")[1].split(", ")) == 2, also
+    with sqlite3.connect(workdir.database) as db:
+        assert len({r[0] for r in db.execute("SELECT story_id FROM articles")}) == 1
+
+
+def test_copies_an_article_bridges_are_one_story_a_roundup_of_two_briefs_is_not(
+    store: Store,
+) -> None:
+    """In one batch: a regional copy under its own opening and a brief of the wire's first
+    paragraphs (alike with each other, but their bands do not meet) are folded into one
+    story when the wire's text, alike with both, comes; two briefs of different stories
+    stay two when a roundup holding both comes (alike with each, not with each other)."""
+    src = add_source(store, "https://a.example/f", "Wire A")
+    late_winner = STORIES_BY_SLUG["city-late-winner"].body
+    texts = {
+        "tribune": TRIBUNE_INTRO + "\n\n" + "\n\n".join(LONG_WIRE[:-2]),
+        "times": "\n\n".join(LONG_WIRE[:6]),
+        "wire": "\n\n".join(LONG_WIRE),
+        "brief": "\n\n".join(OTHER_BODY),
+        "sport": "\n\n".join(late_winner),
+        "roundup": "\n\n".join([*OTHER_BODY, *late_winner]),
+    }
+    ids = [add_article(store, src, slug, slug.title(), text) for slug, text in texts.items()]
+    stories = pipeline(store).cluster(store.unmatched_articles(100, set()), NOW)
+    assert [stories[i] for i in ids] == [ids[0]] * 3 + [ids[3], ids[4], ids[3]]
+    assert store.db.execute("SELECT id FROM stories ORDER BY id").fetchall() == [
+        (ids[0],), (ids[3],), (ids[4],)]

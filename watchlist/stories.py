@@ -496,15 +496,24 @@ class StoryIndex:
         story are alike in full. Nor does the rest of the text join two articles of one site
         whose ledes are alike below SITE_LEDES: what a site puts under each article is its
         own, and a copy of a story on its own site opens as the story does."""
+        found = self.matches(sig, source)
+        return found[0] if found else None
+
+    def matches(self, sig: Signature, source: int = 0) -> list[int]:
+        """Every story an indexed article of which is similar enough to ``sig`` (by the
+        rules of :meth:`find`), the most similar first."""
         rows = sorted(self._candidates(_band_keys(sig.full, sig.lede)))
-        if not rows:
-            return None
-        mine = _kept(sig)
+        return self._alike(_kept(sig), _shingles(sig.full), source, rows) if rows else []
+
+    def _alike(self, mine: np.ndarray, size: float, source: int, rows: list[int]) -> list[int]:
+        """The stories of ``rows`` whose articles are similar enough to the text of ``mine``
+        (what the index keeps of its signature) of ``size`` shingles, the most similar first
+        (of equally similar articles, the first indexed)."""
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
-        held = _contained(full / NUM_PERM, _shingles(sig.full),
+        held = _contained(full / NUM_PERM, size,
                           np.array([self._sizes[row] for row in rows]))
         alike_ledes = lede.copy()
         full[(lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)] = 0
@@ -523,14 +532,34 @@ class StoryIndex:
         # A copy held whole in the other text is one of it, however trimmed (the band keys
         # found it: alike at about half or more).
         scores = np.where(held >= CONTAINED_IN_FULL, np.maximum(scores, held), scores)
-        best: tuple[float, int] | None = None
+        best: dict[int, tuple[float, int]] = {}  # story -> (-score, article id)
         # By article id, so that the first of equally similar articles wins.
-        for _, row, score in sorted(
-            zip((self._articles[r] for r in rows), rows, scores.tolist(), strict=True)
+        for article, row, score in zip(
+            (self._articles[r] for r in rows), rows, scores.tolist(), strict=True
         ):
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, self._stories[row])
-        return best[1] if best else None
+            story = self._stories[row]
+            if score >= self.threshold and (story not in best or -score < best[story][0]):
+                best[story] = (-score, article)
+        return sorted(best, key=best.__getitem__)
+
+    def one_story(self, story: int, other: int) -> bool:
+        """Whether an indexed article of ``other`` is similar enough to one of ``story``
+        (by the rules of :meth:`find`), compared without the LSH bands. A brief of the
+        wire's first paragraphs and a regional copy under its own opening are alike at a
+        quarter, and their bands rarely meet: found before the wire's text, they were two
+        stories, and the wire joined one of them (two alerts for one story)."""
+        stories = np.frombuffer(self._stories, dtype=np.int64)
+        mine = np.flatnonzero(stories == story).tolist()
+        for row in np.flatnonzero(stories == other).tolist():
+            kept = self._blocks[row // _BLOCK][row % _BLOCK]
+            if mine and self._alike(kept, self._sizes[row], self._sources[row], mine):
+                return True
+        return False
+
+    def merge(self, story: int, into: int) -> None:
+        """Make the indexed articles of ``story`` members of ``into``."""
+        for row in np.flatnonzero(np.frombuffer(self._stories, dtype=np.int64) == story):
+            self._stories[int(row)] = into
 
     def stories(self) -> dict[int, int]:
         """Every indexed article's story (article id → story id)."""
