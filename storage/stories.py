@@ -148,15 +148,18 @@ class StoriesMixin:
         made again; stale signatures of articles fetched before ``since`` are dropped (the
         index never reads them)."""
         with self.db.atomic():
+            # Each listed article's date looked up (the join read the whole table of
+            # articles, in a write transaction).
             self.db.execute(
-                "DELETE FROM stale_signatures WHERE article_id IN (SELECT s.article_id"
-                " FROM stale_signatures s JOIN articles a ON a.id = s.article_id"
-                " WHERE a.fetched < ?)",
+                "DELETE FROM stale_signatures WHERE"
+                " (SELECT a.fetched FROM articles a WHERE a.id = article_id) < ?",
                 [to_iso(since)],
             )
+        # The list's ids first (as RevisionsMixin.rematch_queue): joined, the whole table
+        # of articles was read to find the list empty.
         rows = self.db.execute(
-            "SELECT a.id, a.text FROM stale_signatures s JOIN articles a ON a.id = s.article_id"
-            " ORDER BY a.id LIMIT ?",
+            "SELECT id, text FROM articles WHERE id IN"
+            " (SELECT article_id FROM stale_signatures ORDER BY article_id LIMIT ?) ORDER BY id",
             [limit],
         ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]

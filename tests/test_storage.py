@@ -4,11 +4,12 @@ the outbox, exports and percolation."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -215,6 +216,61 @@ def test_prune_goes_by_batches_oldest_first_and_within_a_limit(store, backend) -
             "EXPLAIN QUERY PLAN SELECT id FROM articles WHERE fetched < ? AND text != ''"
             " ORDER BY fetched LIMIT 3", ["2026"]).fetchall()
         assert "articles_unpruned" in str(plan)
+
+
+def sqlite_plans(store: Store, call: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What ``call`` returns, and SQLite's plan of each statement it ran that reads the
+    articles (the steps of each, joined)."""
+    ran: list[str] = []
+    store.db.conn.set_trace_callback(ran.append)
+    try:
+        result = call()
+    finally:
+        store.db.conn.set_trace_callback(None)
+    plans = [" | ".join(str(r[3]) for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+             for sql in ran if "articles" in sql and not sql.startswith(("BEGIN", "COMMIT"))]
+    return result, plans
+
+
+def archive_scans(plans: list[str]) -> list[str]:
+    """The plans that read articles otherwise than by id (the whole archive at every cycle,
+    once it holds a year of articles)."""
+    return [plan for plan in plans if any(
+        step.split()[1] in ("a", "articles") and "INTEGER PRIMARY KEY" not in step
+        for step in plan.split(" | ") if step.startswith(("SCAN", "SEARCH")))]
+
+
+def test_the_rematch_queue_and_stale_signatures_are_read_from_their_lists(store, backend):
+    """The re-match queue (read twice at every cycle's end, empty almost always) and the
+    list of stale signatures (at each rebuild of the story index) are read from their own
+    tables, the articles by id: joined to the articles, SQLite read the whole archive to
+    find them empty (a database of 400,000 articles: 0.25 s a read, 0.6 s for the
+    signatures' list, in a write transaction; a year of 30,000 articles a day, seconds)."""
+    source_id = add_source(store)
+    other = add_source(store, "https://other.example/feed")
+    ids = [store.add_article(replace(article(source_id, f"r{n}"),
+                                     fetched=NOW - timedelta(days=10 - n)))
+           for n in range(10)]
+    with store.db.atomic():
+        store.db.execute("INSERT INTO rematch (article_id, queued) VALUES (?, ?)",
+                         [ids[7], "2026-11-16T09:00:00+00:00"])
+        for article_id in (ids[1], ids[8]):  # fetched 9 days ago, and 2 days ago
+            store.db.execute("INSERT INTO stale_signatures (article_id) VALUES (?)",
+                             [article_id])
+    assert store.note_listed([ids[5]], other, NOW) == 1
+
+    def read() -> tuple[list[int], list[int], list[tuple[int, str]]]:
+        return ([a.id for a in store.rematch_queue()],
+                [a.id for a in store.rematch_queue(relisted=True)],
+                store.stale_signatures(NOW - timedelta(days=7), 10))
+
+    if backend == "sqlite":
+        found, plans = sqlite_plans(store, read)
+        assert plans and not archive_scans(plans)
+    else:
+        found = read()
+    assert found == ([ids[7]], [ids[5]], [(ids[8], "Some body text.")])
+    assert store.stale_signatures(NOW - timedelta(days=7), 10) == [(ids[8], "Some body text.")]
 
 
 @pytest.mark.parametrize("code", ["ENOENT", "ESTALE", "EIO", "EACCES"])
