@@ -414,4 +414,9 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     ALTER TABLE articles ADD COLUMN publisher TEXT;
     ALTER TABLE deferred_entries ADD COLUMN publisher TEXT NOT NULL DEFAULT ''
     """,
+    # 34: articles by fetch time, and the pending alerts alone (see storage.schema).
+    """
+    CREATE INDEX articles_fetched ON articles(fetched);
+    CREATE INDEX outbox_pending ON outbox(id, next_attempt) WHERE status = 'pending'
+    """,
 )

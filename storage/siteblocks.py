@@ -104,13 +104,25 @@ class SiteBlocksMixin:
 
     def forget_blocks(self, before: datetime) -> int:
         """Forget the blocks of articles fetched before ``before`` (their text is pruned);
-        returns how many rows went."""
+        returns how many rows went.
+
+        Those fetched since the first article that still has blocks, found by the index of
+        fetch times (schema 34): each hourly pass read the whole archive, texts included,
+        to find the articles before ``before`` and looked each one up here, holding the
+        write lock (400,000 articles: 0.65 s to delete nothing; a year's 11 million,
+        seconds every hour). Articles are stored in the order they are fetched."""
         with self.db.atomic():
+            row = self.db.execute(
+                "SELECT fetched FROM articles WHERE id ="
+                " (SELECT min(article_id) FROM site_blocks)"
+            ).fetchone()
+            if row is None or row[0] >= to_iso(before):
+                return 0
             cursor = self.db.execute(
                 """
                 DELETE FROM site_blocks WHERE article_id IN
-                    (SELECT id FROM articles WHERE fetched < ?)
+                    (SELECT id FROM articles WHERE fetched >= ? AND fetched < ?)
                 """,
-                [to_iso(before)],
+                [row[0], to_iso(before)],
             )
             return int(cursor.rowcount)

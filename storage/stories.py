@@ -80,8 +80,16 @@ class StoriesMixin:
         """(article id, story id, full signature, lede signature, URL) of every
         clustered article fetched since ``since`` that has signatures, oldest first: what the
         in-memory index of stories is rebuilt from. Read SIGNATURE_ROWS at a time (the
-        window's signatures are not all in memory twice: rows and index)."""
-        after = 0
+        window's signatures are not all in memory twice: rows and index). From the
+        window's first article on, found by the index of fetch times (schema 34): the first
+        page read every older article (a year's archive) to reach it."""
+        # min(id + 0): min(id) walked the table by id, the older articles first.
+        first = self.db.execute(
+            "SELECT min(id + 0) FROM articles WHERE fetched >= ?", [to_iso(since)]
+        ).fetchone()[0]
+        if first is None:
+            return
+        after = int(first) - 1
         while True:
             rows = self.db.execute(
                 """
@@ -179,9 +187,10 @@ class StoriesMixin:
 
     def short_titles(self, since: datetime) -> set[str]:
         """The titles of the clustered articles fetched since ``since`` whose texts were too
-        short to sign."""
+        short to sign (found by the index of fetch times, schema 34: DISTINCT made SQLite
+        read the whole archive in the order of its titles)."""
         rows = self.db.execute(
-            "SELECT DISTINCT title FROM articles WHERE story_id IS NOT NULL"
+            "SELECT title FROM articles WHERE story_id IS NOT NULL"
             " AND minhash IS NULL AND fetched >= ? AND title != ''",
             [to_iso(since)],
         ).fetchall()
