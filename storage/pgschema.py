@@ -414,9 +414,12 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     ALTER TABLE articles ADD COLUMN publisher TEXT;
     ALTER TABLE deferred_entries ADD COLUMN publisher TEXT NOT NULL DEFAULT ''
     """,
-    # 34: articles by fetch time, and the pending alerts alone (see storage.schema).
+    # 34: articles by fetch time, the pending alerts alone, the sent alerts not pruned yet,
+    # skipped pages by when they were seen (see storage.schema).
     """
     CREATE INDEX articles_fetched ON articles(fetched);
-    CREATE INDEX outbox_pending ON outbox(id, next_attempt) WHERE status = 'pending'
+    CREATE INDEX outbox_pending ON outbox(id, next_attempt) WHERE status = 'pending';
+    CREATE INDEX outbox_unpruned ON outbox(sent) WHERE status = 'sent' AND body_text <> '';
+    CREATE INDEX skipped_urls_seen ON skipped_urls(seen)
     """,
 )

@@ -679,11 +679,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 34: articles by fetch time: the story window's (the story index built at start and
     # daily, its short titles) and those whose site memory is forgotten (hourly) were found
     # by reading the whole archive, texts included (a year of 30,000 articles a day: 11
-    # million rows); and the pending alerts alone, in their order: with the planner's
+    # million rows); the pending alerts alone, in their order: with the planner's
     # statistics, the delivery's pick of due alerts read every alert ever sent, bodies
-    # included, at each tick.
+    # included, at each tick; and the sent alerts whose bodies are not pruned yet, and the
+    # skipped pages by when they were seen: the hourly retention read every alert sent and
+    # every page skipped, holding the write lock.
     """
     CREATE INDEX articles_fetched ON articles(fetched);
-    CREATE INDEX outbox_pending ON outbox(id, next_attempt) WHERE status = 'pending'
+    CREATE INDEX outbox_pending ON outbox(id, next_attempt) WHERE status = 'pending';
+    CREATE INDEX outbox_unpruned ON outbox(sent) WHERE status = 'sent' AND body_text != '';
+    CREATE INDEX skipped_urls_seen ON skipped_urls(seen)
     """,
 )
