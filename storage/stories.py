@@ -268,14 +268,18 @@ class StoriesMixin:
         publication times (the first published first: who had it first, not who was polled
         first), with the topics that alerted for it. Only stories with at least
         ``min_sources`` distinct sources."""
+        # The stories by their first articles, found by the index of fetch times (schema
+        # 34; a story's id is its first article's): SQLite read every story ever made and
+        # looked up its first article, to keep the last days' (400,000 articles: 1.6 s for
+        # those of 2 days; a year's, a minute).
         stories = self.db.execute(
             """
             SELECT st.id, st.created, a.title, a.url
             FROM stories st JOIN articles a ON a.id = st.first_article
-            WHERE a.fetched >= ?
+            WHERE st.id IN (SELECT id FROM articles WHERE fetched >= ?) AND a.fetched >= ?
             ORDER BY st.id DESC
             """,
-            [to_iso(since)],
+            [to_iso(since), to_iso(since)],
         ).fetchall()
         found: list[StoryView] = []
         for story_id, created, title, url in stories:
