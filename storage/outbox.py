@@ -304,20 +304,28 @@ class OutboxMixin:
         some: not sent on purpose, their reader taken off their topics (drop_unwatched),
         which a monitor of failed deliveries took for failures (a review)."""
         counts = {"pending": 0, "sent": 0, "failed": 0}
-        for row in self.db.query(
-            "SELECT status, COALESCE(last_error LIKE ?, FALSE) AS unwatched, COUNT(*) AS n"
-            " FROM outbox GROUP BY status, unwatched", [f"{UNWATCHED}%"]
-        ):
-            key = "dropped" if row["status"] == "failed" and row["unwatched"] else row["status"]
-            counts[key] = counts.get(key, 0) + row["n"]
+        # By the index of statuses, and the failed ones' errors alone: grouped by their
+        # error too, every alert ever sent was read, bodies included, at each `status` and
+        # each scrape of /metrics.
+        for status, n in self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
+            counts[str(status)] = int(n)
+        dropped = int(self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND last_error LIKE ?",
+            [f"{UNWATCHED}%"]).fetchone()[0])
+        if dropped:
+            counts["failed"] -= dropped
+            counts["dropped"] = dropped
         return counts
 
     def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
-        """Pending messages that have failed at least once, and failed ones, with the error."""
+        """Pending messages that have failed at least once, and failed ones, with the error
+        (found by the index of statuses: `status` read every alert ever sent, bodies
+        included)."""
         rows = self.db.query(
             """
             SELECT id, recipient, subject, status, attempts, last_error, next_attempt
-            FROM outbox WHERE last_error IS NOT NULL AND status != 'sent'
+            FROM outbox WHERE last_error IS NOT NULL
+              AND id IN (SELECT id FROM outbox WHERE status IN ('pending', 'failed'))
             ORDER BY id LIMIT ?
             """,
             [limit],
