@@ -41,6 +41,7 @@ share one implementation of what is stored and when; what differs is here:
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ from typing import TYPE_CHECKING, Any, cast
 import psycopg
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
@@ -225,9 +227,63 @@ class PgDatabase:
         self._conn.close()
 
 
+#: libpq's timeouts for a server that goes silent, where ``url`` sets none of its own. By
+#: default libpq waits as long as the kernel does: a database server that vanished from the
+#: network (a failover whose old primary is unplugged, a VM paused, a firewall dropping the
+#: connection's packets) held the daemon in one statement for 15 minutes or more, neither
+#: polling nor sending, nor stopping on SIGTERM. With these, a statement whose packets go
+#: unanswered 30 s, a connection whose server answers no keepalive for 30 s, or a connection
+#: attempt of 10 s, fails: the daemon says the database is lost and exits 1, for systemd to
+#: start it again. A blip shorter than that is only a pause. (TCP only: a Unix socket has
+#: none of these.)
+SILENCE_LIMITS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "15",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
+
+
+#: The same limits on the server's side of the connection, where the server's configuration
+#: leaves them unset (the kernel's defaults: 2 hours of keepalive idle): the session of a
+#: daemon whose machine vanished outlived it by that long, and with it the session's advisory
+#: lock (INSTANCE_LOCK) and its outbox claims: the daemon started again, on that machine once
+#: the network came back or on another, was refused ("another newswatch is running") until
+#: then, and no alert went out. Each is the session's own setting (``SET``), which any role
+#: may change; an operator's setting in postgresql.conf is kept.
+SERVER_SILENCE_LIMITS = {
+    "tcp_keepalives_idle": "15",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
+
+
+def conninfo(url: str) -> str:
+    """``url`` with :data:`SILENCE_LIMITS` for the parameters it (or PGCONNECT_TIMEOUT)
+    does not set."""
+    given = set(conninfo_to_dict(url))
+    if os.environ.get("PGCONNECT_TIMEOUT"):
+        given.add("connect_timeout")
+    return make_conninfo(url, **{k: v for k, v in SILENCE_LIMITS.items() if k not in given})
+
+
 def connect(url: str) -> psycopg.Connection[Any]:
-    """A connection to ``url`` in autocommit mode, sums of integers read as ints."""
-    conn = psycopg.connect(url, autocommit=True)
+    """A connection to ``url`` in autocommit mode (with :data:`SILENCE_LIMITS`), sums of
+    integers read as ints."""
+    conn = psycopg.connect(conninfo(url), autocommit=True)
+    try:
+        conn.execute(
+            "SELECT set_config(s.name, l.value, false) FROM pg_settings s"
+            " JOIN unnest(%s::text[], %s::text[]) AS l(name, value) ON l.name = s.name"
+            " WHERE s.source = 'default'",
+            [list(SERVER_SILENCE_LIMITS), list(SERVER_SILENCE_LIMITS.values())],
+        )
+    except BaseException:
+        conn.close()
+        raise
     conn.adapters.register_loader("numeric", _Numeric)
     conn.adapters.register_dumper(str, _TextDumper)
     conn.adapters.register_dumper(str, _BinaryTextDumper)

@@ -703,6 +703,115 @@ def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_d
     assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
 
 
+#: How soon a daemon whose database went silent must say so and exit (seconds): storage.pg's
+#: SILENCE_LIMITS (30 s), with room for a loaded machine. Without them: 15 minutes or more.
+SILENT_DATABASE_NOTICED = 60
+
+
+@pytest.mark.timeout(240)
+def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
+    test_network: Any, tmp_path: Path
+) -> None:
+    """``newswatch run`` on a machine (a network namespace) that reaches PostgreSQL over TCP.
+    The network goes, silently (no FIN, no RST: a failover whose old primary is unplugged, a
+    firewall dropping the packets): the daemon says the database is lost and exits 1 within
+    a minute, for systemd to start it again (it waited in its next statement for the
+    kernel's 15 minutes and more, deaf to SIGTERM). Started again, it alerts the next story
+    and sends nothing twice."""
+    from mailserver import free_port
+    from pgserver import running_server
+
+    net = test_network
+    site = NewsSite()
+    site.host = net.address
+    mail = MailServer()
+    mail.host = net.address
+    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
+        database = server.create_database()
+        site.start()
+        mail.start()
+        processes: list[Process] = []
+        try:
+            for slug, feed in PUBLISHED.items():
+                site.publish(fresh(slug), feed=feed)
+            workdir = Workdir(tmp_path)
+            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
+            workdir.write_config(
+                sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"}
+                         for feed in FEEDS],
+                topics=TOPICS, smtp=mail,
+            )
+
+            def start(n: int, machine: Any = None) -> tuple[Process, Path]:
+                log = tmp_path / f"run-{n}.log"
+                argv = ["--config", str(workdir.config), "run"]
+                if machine is None:
+                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
+                    process = newswatch_process(argv, tmp_path, env, log, log)
+                else:
+                    process = newswatch_process(argv, tmp_path, machine.env(), log, log,
+                                                netns=machine.name)
+                processes.append(process)
+                return process, log
+
+            machine = net.machine()
+            first, first_log = start(0, machine)
+            mail.wait_for(len(TOPICS), timeout=WAIT)
+            time.sleep(1)  # the daemon polls on, a statement or two a second
+            machine.disappear()
+            vanished = time.monotonic()
+            try:
+                code = first.wait(timeout=SILENT_DATABASE_NOTICED)
+                took = time.monotonic() - vanished
+            except subprocess.TimeoutExpired:
+                raise AssertionError(
+                    f"still running {SILENT_DATABASE_NOTICED} s after its database's network "
+                    f"went:\n{first_log.read_text(encoding='utf-8')[-4000:]}") from None
+            log = first_log.read_text(encoding="utf-8")
+            assert code == 1, log
+            assert "the database is lost (its connection closed, or its file removed, " \
+                "replaced or damaged): stopping, to be started again" in log
+            assert "Traceback" not in log, log
+
+            # Started again on the host (the database reachable), as systemd does: at first
+            # the server may still hold the vanished daemon's session and its lock (until
+            # its own keepalives give up on it): refused, exit 1, started again 2 s later.
+            site.publish(fresh("maduro-abandona-venezuela"), feed="politics")
+            refused = 0
+            second, second_log = start(1)
+            deadline = time.monotonic() + WAIT
+            while len(mail.messages) < len(TOPICS) + 1:
+                assert time.monotonic() < deadline, (
+                    f"no new alert within {WAIT:.0f} s, {refused} start(s) refused:\n"
+                    f"{second_log.read_text(encoding='utf-8')[-4000:]}")
+                if second.poll() is not None:
+                    assert second.returncode == 1, second_log.read_text(encoding="utf-8")
+                    assert "another newswatch is running" in second_log.read_text(
+                        encoding="utf-8")
+                    refused += 1
+                    time.sleep(2)
+                    second, second_log = start(1 + refused)
+                time.sleep(0.1)
+            print(f"the vanished daemon said so after {took:.1f} s; {refused} start(s) "
+                  "refused while the server held its session")
+            seen = polls(site)
+            wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"] >= seen[f"/feeds/{f}.rss"] + 3
+                                   for f in FEEDS), "three more polls of every feed")
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=60) == 0, second_log.read_text(encoding="utf-8")
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            site.stop()
+            mail.stop()
+    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
+    assert len(sent) == len(TOPICS) + 1, subjects(mail)
+    assert set(sent.values()) == {1}, sent  # nothing sent twice
+    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+
+
 #: The restarts of PostgreSQL in the next test: as the mail server accepts these messages.
 RESTART_AT = {1: "fast", 3: "immediate"}
 LEASE = 15  # daemon.stalled_after of the next test: how long a cut-off send waits elsewhere
