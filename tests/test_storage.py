@@ -292,6 +292,20 @@ def sqlite_steps(store: Store, call: Callable[[], Any]) -> tuple[Any, int]:
         store.db.conn.set_progress_handler(None, 1)
 
 
+def steps_do_not_grow(store: Store, backend: str, tmp_path: Path,
+                      filled: Callable[[Store, int], list[Callable[[], Any]]]) -> None:
+    """The reads ``filled`` gives (on a store it fills with that many older rows) take as
+    many SQLite steps on 300 older rows as on 100 (PostgreSQL: their results alone)."""
+    reads = filled(store, 100)
+    if backend == "postgresql":
+        return
+    with open_store(tmp_path / "bigger.db") as bigger:
+        more = filled(bigger, 300)
+        # Not a step for each older article or alert sent.
+        assert [sqlite_steps(bigger, read)[1] for read in more] == [
+            sqlite_steps(store, read)[1] for read in reads]
+
+
 def test_the_daemons_periodic_reads_do_not_grow_with_the_archive(
     store, backend, tmp_path: Path
 ) -> None:
@@ -342,14 +356,7 @@ def test_the_daemons_periodic_reads_do_not_grow_with_the_archive(
             store.db.execute("ANALYZE")
         return reads
 
-    reads = filled(store, 100)
-    if backend == "postgresql":
-        return
-    with open_store(tmp_path / "bigger.db") as bigger:
-        more = filled(bigger, 300)
-        # Not a step for each older article or alert sent.
-        assert [sqlite_steps(bigger, read)[1] for read in more] == [
-            sqlite_steps(store, read)[1] for read in reads]
+    steps_do_not_grow(store, backend, tmp_path, filled)
 
 
 def test_the_stories_command_reads_the_last_days_alone(store, backend, tmp_path: Path) -> None:
@@ -357,7 +364,7 @@ def test_the_stories_command_reads_the_last_days_alone(store, backend, tmp_path:
     (schema 34), not by reading every story ever made (400,000 articles: 1.6 s for the
     stories of 2 days, 0.3 s now; a year's archive, a minute)."""
 
-    def filled(store: Store, older: int) -> Callable[[], list[tuple[int, int]]]:
+    def filled(store: Store, older: int) -> list[Callable[[], list[tuple[int, int]]]]:
         source_id = add_source(store)
         ids = [store.add_article(replace(article(source_id, f"s{n}"),
                                          fetched=NOW - timedelta(days=200 - n / older * 100)))
@@ -373,14 +380,9 @@ def test_the_stories_command_reads_the_last_days_alone(store, backend, tmp_path:
         assert read() == [(ids[-1], 1), (ids[-2], 1)]
         if backend == "sqlite":
             store.db.execute("ANALYZE")
-        return read
+        return [read]
 
-    read = filled(store, 100)
-    if backend == "postgresql":
-        return
-    with open_store(tmp_path / "bigger.db") as bigger:
-        more = filled(bigger, 300)
-        assert sqlite_steps(bigger, more)[1] == sqlite_steps(store, read)[1]
+    steps_do_not_grow(store, backend, tmp_path, filled)
 
 
 def test_the_alert_counts_and_problems_do_not_read_the_alerts_sent(store, backend) -> None:
