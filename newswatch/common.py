@@ -294,8 +294,13 @@ class UsageLine(click.UsageError):
     '--limit'? (see `newswatch search --help`)``."""
 
     def show(self, file: Any = None) -> None:
-        # The command as typed, whatever the program is called (python -m newswatch).
-        command = self.ctx.command_path.split(" ")[1:] if self.ctx is not None else []
+        # The command as typed, whatever the program is called: its subcommands' names,
+        # not the program's ("python -m newswatch" is three words).
+        command: list[str] = []
+        ctx = self.ctx
+        while ctx is not None and ctx.parent is not None:
+            command.insert(0, ctx.info_name or "")
+            ctx = ctx.parent
         where = f" (see `{' '.join(['newswatch', *command, '--help'])}`)"
         click.echo(f"newswatch: {self.format_message()}{where}", file=file, err=file is None)
 

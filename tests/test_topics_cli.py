@@ -533,6 +533,24 @@ def test_a_query_may_start_with_a_minus(site, workdir):
     assert line.startswith("newswatch: No such command 'addd'. Did you mean 'add'?")
 
 
+def test_a_usage_error_names_the_command_under_python_m_too(tmp_path):
+    """Run as `python -m newswatch` (the program named so by click), the hint of a usage
+    error was "(see `newswatch -m newswatch search --help`)": a command that does not exist."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    for argv, hint in ((["search", "Maduro", "--limt", "5"], "newswatch search --help"),
+                       (["topics", "add", "X", "Y"], "newswatch topics add --help"),
+                       (["bogus"], "newswatch --help")):
+        done = subprocess.run([sys.executable, "-m", "newswatch", *argv], cwd=tmp_path,
+                              env=subprocess_env(), capture_output=True, text=True,
+                              timeout=60, check=False)
+        line = error(done, 2)
+        assert line.endswith(f"(see `{hint}`)"), line
+
+
 def test_wrong_query_or_no_database_is_one_line(site, workdir):
     workdir.write_config()
     for command in (["search"], ["topics", "test"]):
