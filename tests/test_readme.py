@@ -73,3 +73,20 @@ def test_the_readme_examples_of_adding_sources_and_topics_change_something(tmp_p
     for words in examples:
         added = words[2]
         assert added in (listed if words[0] == "sources" else topics), words
+
+
+def test_the_configuration_example_checks_without_a_warning(tmp_path: Path):
+    """The Configuration section's example file, copied as it is: `newswatch check` took its
+    topic's `sources = ["BBC News", …]` for a typo (its one source had no name), so a new
+    user's first check of the README's own example warned that the topic would never alert."""
+    from conftest import run_in_process
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "newswatch.toml").write_text(example, encoding="utf-8")
+    done = run_in_process(["check"], tmp_path, {"NEWSWATCH_CONFIG": "newswatch.toml",
+                                                "NEWSWATCH_SMTP_PASSWORD": "secret"})
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "1 source(s), 1 topic(s)" in done.stdout
