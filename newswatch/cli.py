@@ -374,7 +374,8 @@ def crawl(ctx: click.Context) -> None:
 @click.pass_context
 @handle_errors
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
-    """Export every stored article: url, title, text, published, source, topics, story.
+    """Export every stored article: url, title, text, published, author, source, source_url,
+    topics, story, extraction, extraction_note.
 
     ``story`` is the id of the article's story: near-duplicates (the same wire copy on
     several sites) share it.

@@ -179,7 +179,8 @@ def query_topic(
 @format_option(
     "text",
     "jsonl",
-    help="text: for reading (hits highlighted); jsonl: url, title, published, source, snippet.",
+    help="text: for reading (hits highlighted); jsonl: url, title, published, source, "
+    "snippet, snippet_hits (the highlights' offsets in it), terms.",
 )
 @click.option("--since", help="Only articles published from then: a date (2026-12-01, "
               "2026-12-01T08:00, UTC) or how long ago (7d).")

@@ -261,7 +261,9 @@ def _cell(row: dict[str, Any], key: str) -> str:
 @click.option(
     "--include", multiple=True, help="URL pattern (* wildcards) article links must match; repeat."
 )
-@click.option("--exclude", multiple=True, help="URL pattern (* wildcards) that rules a link out.")
+@click.option(
+    "--exclude", multiple=True, help="URL pattern (* wildcards) that rules a link out; repeat."
+)
 @click.pass_context
 @handle_errors
 def add(

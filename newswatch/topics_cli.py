@@ -156,7 +156,9 @@ def _checked(parser: Parser[T], label: str, value: object) -> T:
 @click.argument("name")
 @click.argument("query")
 @click.option(
-    "--notify", multiple=True, required=True, help="Email address to alert; repeat for several."
+    "--notify", multiple=True, required=True,
+    help="Email address, or notification URL (ntfy://, slack://…: Apprise), to alert; repeat "
+    "for several.",
 )
 @click.option(
     "--source",

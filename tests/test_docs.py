@@ -200,3 +200,21 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci_lines = [line.strip() for line in CI.read_text(encoding="utf-8").splitlines()]
     assert command in ci_lines
     assert CI.stat().st_mode & 0o111, ".ci/run is not executable"
+
+
+def test_every_repeatable_option_says_so_in_its_help() -> None:
+    """The README writes them `[--exclude PATTERN ...]`; `sources add --help` said nothing of
+    repeating --exclude, though --include beside it said "repeat"."""
+    import click
+
+    def commands(group: click.Group, path: str):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{path} {name}")
+            else:
+                yield f"{path} {name}", command
+
+    for path, command in commands(cli, "newswatch"):
+        for param in command.params:
+            if isinstance(param, click.Option) and param.multiple:
+                assert "repeat" in (param.help or ""), (path, param.opts)
