@@ -218,3 +218,11 @@ def test_every_repeatable_option_says_so_in_its_help() -> None:
         for param in command.params:
             if isinstance(param, click.Option) and param.multiple:
                 assert "repeat" in (param.help or ""), (path, param.opts)
+
+
+def test_every_document_is_named_in_the_readme() -> None:
+    """The README's Layout listed three of docs/'s four documents (docs/testing.md missing)."""
+    for document in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{document.name})" in README, document.name
+    for unit in sorted((ROOT / "deploy").glob("*.service")):
+        assert unit.name in README, unit.name
