@@ -117,6 +117,20 @@ def without_mentions(text: str) -> str:
 #: never came.
 _SENT_UNANSWERED = ("Read timed out", "RemoteDisconnected", "Connection aborted")
 
+#: The HTTP status in Apprise's line about a refused notification ("…, error=404.").
+_HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
+#: 4xx answers that ask for the same request later (a timeout, too early, a rate limit).
+_LATER = {408, 425, 429}
+
+
+def refused_for_good(status: int) -> bool:
+    """Whether an HTTP answer refuses the notification whatever the retry: a 4xx other than
+    "later". A deleted webhook (404, 410), a revoked token (401, 403), an alert the service
+    will not take (400, 413, 422) gave the same answer at every back-off step, for ever,
+    the alert "pending" all along; failed, it shows in `status` and ``resend`` sends it
+    again once the URL is mended."""
+    return 400 <= status < 500 and status not in _LATER
+
 
 class AppriseTransport:
     """Sends outbox rows addressed to notification URLs, one Apprise notification each."""
@@ -147,6 +161,10 @@ class AppriseTransport:
                 # it (a slow webhook got a copy at every retry, for ever): a few times at most.
                 raise AcceptanceUnknown(f"{shown}: {why} (no answer after the request was "
                                         "sent: perhaps delivered)")
+            status = _HTTP_STATUS.search(why)
+            if status is not None and refused_for_good(int(status.group(1))):
+                raise DeliveryError(f"{shown}: {why} (refused for good: check the URL)",
+                                    permanent=True)
             raise DeliveryError(f"{shown}: {why}")
 
     def describe(self) -> str:

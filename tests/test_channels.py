@@ -280,3 +280,44 @@ def test_a_body_longer_than_the_service_takes_is_cut_to_its_limit() -> None:
         split = alerts.channels._plugin(url + "?overflow=split")
         parts = split._apply_overflow(body=body, title="[newswatch] Venezuela")
         assert len(parts) > 1 and all(len(p["body"]) <= limit for p in parts)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 413])
+def test_a_hook_that_refuses_for_good_fails_once_with_its_reason(
+    site, mail, hook, workdir, status
+) -> None:
+    """A deleted webhook (404), a revoked token (401), an alert the service will not take
+    (400, 413) got the same answer at every back-off step, for ever, the alert "pending" in
+    `status`. A 4xx other than 408/425/429 fails the alert for good at once, its HTTP status
+    in the log and in `status` (`resend` queues it again once the URL is mended)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [status] * 5
+    topic = {**MADURO, "notify": ["desk@test.example", hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 3 and hook.received == 1
+    assert "failed for good" in first.stderr and f"error={status}" in first.stderr
+    assert "refused for good" in first.stderr and SECRET not in first.stderr
+    mail.wait_for(1)  # the email went all the same
+    time.sleep(2.2)  # past any back-off (retry_max = 2s in tests)
+    workdir.newswatch("crawl")
+    assert hook.received == 1  # not asked again
+    status_text = workdir.newswatch("status").stdout
+    assert "alerts: 0 pending, 1 sent, 1 failed" in status_text, status_text
+    assert f"error={status}" in status_text
+
+    hook.statuses = []
+    assert workdir.newswatch("resend").returncode == 0
+    assert workdir.newswatch("crawl").returncode == 0
+    assert len(hook.posts) == 1 and len(mail.messages) == 1
+
+
+@pytest.mark.parametrize("status", [408, 429])
+def test_a_hook_that_says_later_is_retried(site, mail, hook, workdir, wait, status) -> None:
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [status]
+    topic = {**MADURO, "notify": [hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
+    assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
