@@ -59,6 +59,15 @@ class RetryPolicy:
 #: Sends that end with the connection lost after the message's end (AcceptanceUnknown)
 #: before a message is given up as perhaps delivered: at most this many copies.
 UNCERTAIN_ATTEMPTS = 3
+#: How a message's error counts its sends that may have delivered it, carried from one
+#: failure to the next (the failures between them, a 500 or a server down, send nothing).
+_PERHAPS = re.compile(r"; perhaps delivered (\d+) times? so far$")
+
+
+def perhaps_delivered(error: str | None) -> int:
+    """How many sends of a message may have delivered it, as its last ``error`` counts."""
+    found = _PERHAPS.search(error or "")
+    return int(found.group(1)) if found else 0
 #: A message a server keeps deferring (4xx for it alone) is given up after this long.
 GIVE_UP = timedelta(days=5)
 #: Emails deferred one after the other (4xx) in a run, after which the server is taken to
@@ -377,8 +386,12 @@ def _record(
         logger.error("outbox %d to %s: %s", row.id, shown, error, exc_info=exc)
     else:
         error = str(exc)
-    if isinstance(exc, AcceptanceUnknown) and row.attempts + 1 >= UNCERTAIN_ATTEMPTS:
-        error += (f"; not sent again after {row.attempts + 1} attempts (the server may have "
+    # Only the sends that may have delivered it count toward the copies at most: all its
+    # attempts counted, a service that answered 500 twice, then timed out once as it came
+    # back, had the alert given up after one copy at most (lost, when that one was too).
+    copies = perhaps_delivered(row.last_error) + isinstance(exc, AcceptanceUnknown)
+    if isinstance(exc, AcceptanceUnknown) and copies >= UNCERTAIN_ATTEMPTS:
+        error += (f"; not sent again after {copies} attempts (the server may have "
                   "delivered it each time)")
         exc.permanent = True
     elif isinstance(exc, MessageRefused) and now - row.created >= GIVE_UP:
@@ -387,6 +400,8 @@ def _record(
         # as a whole, is ours to mend: those wait.
         error += f"; given up after {GIVE_UP.days} days of deferrals"
         exc.permanent = True
+    elif copies:
+        error += f"; perhaps delivered {copies} time{'s' if copies > 1 else ''} so far"
     report.note(error)
     if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)

@@ -245,3 +245,4 @@ class OutboxMessage:
     created: datetime
     attempts: int
     in_reply_to: str | None = None  # the Message-ID of the email it follows (Email.follows)
+    last_error: str | None = None  # why its last attempt failed, None before any

@@ -36,6 +36,7 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
         created=created,
         attempts=row["attempts"],
         in_reply_to=row.get("in_reply_to"),
+        last_error=row.get("last_error"),
     )
 
 

@@ -321,3 +321,24 @@ def test_a_hook_that_says_later_is_retried(site, mail, hook, workdir, wait, stat
     assert workdir.newswatch("crawl").returncode == 3
     assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
     assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_a_hook_down_then_slow_is_not_given_up_after_one_perhaps_delivered_copy(
+    site, mail, hook, workdir, wait
+) -> None:
+    """The three copies at most counted every attempt: a service that answered 500 twice
+    (nothing posted), then timed out once while it came back, had the alert failed for good
+    as "perhaps delivered" three times, after one copy at most: lost when that one was not
+    posted either. Only the sends that may have delivered it count."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [500, 500]
+    topic = {**MADURO, "notify": [hook.url() + "?rto=0.5"]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 3 and hook.received == 2, 30, 0.5)
+    hook.slow = 1.5
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 3 and hook.received == 3, 30, 0.5)
+    assert "0 failed" in workdir.newswatch("status").stdout
+    hook.slow = 0
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.received == 4, 30, 0.5)
+    assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
