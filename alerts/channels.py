@@ -59,8 +59,14 @@ def _plugin(url: str) -> Any:
         return None
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     query = parse_qs(urlsplit(url).query)
-    if plugin is not None and "overflow" not in {key.lower() for key in query}:
+    keys = {key.lower() for key in query}
+    if plugin is not None and "overflow" not in keys:
         plugin.overflow_mode = apprise.common.OverflowMode.TRUNCATE
+    if plugin is not None and "redirect" not in keys:
+        # A 301-303 answer to the POST was followed as a GET (requests does so): a moved
+        # webhook's web page answered 200 and the alert was marked sent, posted nowhere.
+        # Not followed, the redirect fails the alert (``?redirect=yes`` follows them).
+        plugin.redirects = False
     return plugin
 
 
@@ -162,6 +168,9 @@ class AppriseTransport:
                 raise AcceptanceUnknown(f"{shown}: {why} (no answer after the request was "
                                         "sent: perhaps delivered)")
             status = _HTTP_STATUS.search(why)
+            if status is not None and 300 <= int(status.group(1)) < 400:
+                raise DeliveryError(f"{shown}: {why} (a redirect, not followed: write the "
+                                    "address the service moved to in the URL)", permanent=True)
             if status is not None and refused_for_good(int(status.group(1))):
                 raise DeliveryError(f"{shown}: {why} (refused for good: check the URL)",
                                     permanent=True)

@@ -27,6 +27,7 @@ class Hook:
         self.statuses: list[int] = []  # answers to give, in order; then 200
         self.received = 0  # POSTs read whole, answered or not
         self.slow = 0.0  # seconds to wait before answering, the POST taken
+        self.gets: list[str] = []  # paths asked for with GET (a redirected POST)
         self.lock = threading.Lock()
         hook = self
 
@@ -41,6 +42,15 @@ class Hook:
                 if hook.slow:
                     time.sleep(hook.slow)
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/moved")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:  # a landing page, as a service's web site has
+                with hook.lock:
+                    hook.gets.append(self.path)
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -342,3 +352,26 @@ def test_a_hook_down_then_slow_is_not_given_up_after_one_perhaps_delivered_copy(
     hook.slow = 0
     assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.received == 4, 30, 0.5)
     assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_a_hook_that_redirects_is_a_clear_error_not_a_lost_alert(
+    site, mail, hook, workdir, status
+) -> None:
+    """A webhook moved (an http:// URL answered 301 to https://, as a self-hosted ntfy
+    behind nginx does): the POST was followed as a GET (requests does so for 301-303), the
+    service's web page answered 200, and the alert was marked sent, posted nowhere.
+    Redirects are not followed: the alert fails for good, saying so, and is sent again by
+    `resend` once the URL is the new one."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [status]
+    topic = {**MADURO, "notify": [hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 3, first.stderr
+    assert hook.gets == [] and hook.received == 1
+    status_text = workdir.newswatch("status").stdout
+    assert "0 sent, 1 failed" in status_text and "redirect" in status_text, status_text
+    assert workdir.newswatch("resend").returncode == 0
+    assert workdir.newswatch("crawl").returncode == 0
+    assert len(hook.posts) == 1
