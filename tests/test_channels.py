@@ -4,6 +4,7 @@ topic's ``json://`` URL asks for, through the same outbox, retries and exactly-o
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ class Hook:
 
     def __init__(self) -> None:
         self.posts: list[dict[str, object]] = []
-        self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.statuses: list[int] = []  # answers to give, in order (0: none); then 200
         self.received = 0  # POSTs read whole, answered or not
         self.slow = 0.0  # seconds to wait before answering, the POST taken
         self.gets: list[str] = []  # paths asked for with GET (a redirected POST)
@@ -41,6 +42,10 @@ class Hook:
                         hook.posts.append(json.loads(body))
                 if hook.slow:
                     time.sleep(hook.slow)
+                if status == 0:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "/moved")
@@ -375,3 +380,20 @@ def test_a_hook_that_redirects_is_a_clear_error_not_a_lost_alert(
     assert workdir.newswatch("resend").returncode == 0
     assert workdir.newswatch("crawl").returncode == 0
     assert len(hook.posts) == 1
+
+
+def test_a_hook_that_drops_the_connection_after_the_post_counts_as_perhaps_delivered(
+    site, mail, hook, workdir, wait
+) -> None:
+    """The connection closed after the POST was read, before any answer: it may have been
+    posted. Sent again, the three copies at most counting it and not the 500 before it
+    (given up after a 500 and two drops, the alert was lost when neither was posted)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses = [500, 0, 0]  # 0: the request read whole, the connection closed unanswered
+    topic = {**MADURO, "notify": [hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3
+    assert wait(lambda: "perhaps delivered" in workdir.newswatch("crawl").stderr, 30, 0.5)
+    assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
+    assert hook.received == 4
+    assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
