@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -42,6 +43,11 @@ def _apprise() -> Any:
     # to that send's capture only, never to newswatch's log, whatever its level. What a
     # send says comes back in its error, masked (redact).
     logging.getLogger("apprise").propagate = False
+    # At DEBUG for good (its lines go nowhere but a capture): a capture sets the level for
+    # its send and puts it back at its end, and a send left to end on its own past its
+    # deadline (AppriseTransport.send) put it back under the next send's capture, whose
+    # failure then lost the debug line telling a timeout from a refusal.
+    logging.getLogger("apprise").setLevel(logging.DEBUG)
     return apprise
 
 
@@ -123,6 +129,10 @@ def without_mentions(text: str) -> str:
 #: never came.
 _SENT_UNANSWERED = ("Read timed out", "RemoteDisconnected", "Connection aborted")
 
+#: A notification's time in all, its answer read whole, in its connect and read timeouts
+#: (Apprise's ``cto`` and ``rto``, 4 s each by default: 32 s).
+LONGEST_SEND = 4
+
 #: The HTTP status in Apprise's line about a refused notification ("…, error=404.").
 _HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
 #: 4xx answers that ask for the same request later (a timeout, too early, a rate limit).
@@ -150,13 +160,33 @@ class AppriseTransport:
         plugin = _plugin(message.recipient)
         if plugin is None:
             raise DeliveryError(f"{shown}: not a notification URL", permanent=True)
-        with apprise.LogCapture(level=logging.DEBUG) as captured:
-            ok = plugin.notify(
-                body=without_mentions(message.text),
-                title=without_mentions(message.subject),
-                body_format=apprise.NotifyFormat.TEXT,
-            )
-            said = str(captured.getvalue())
+        outcome: dict[str, Any] = {}
+
+        def notify() -> None:
+            try:
+                with apprise.LogCapture(level=logging.DEBUG) as captured:
+                    outcome["ok"] = plugin.notify(
+                        body=without_mentions(message.text),
+                        title=without_mentions(message.subject),
+                        body_format=apprise.NotifyFormat.TEXT,
+                    )
+                    outcome["said"] = str(captured.getvalue())
+            except BaseException as exc:  # raised again in the sending thread, below
+                outcome["raised"] = exc
+
+        # Requests' timeouts bound each read, not the answer: a service (or a proxy before
+        # it) dripping its answer held the delivery run, and every email behind it, as long
+        # as it went on. Past its deadline the notification is left to end on its own.
+        deadline = LONGEST_SEND * (plugin.socket_connect_timeout + plugin.socket_read_timeout)
+        sending = threading.Thread(target=notify, name="notification", daemon=True)
+        sending.start()
+        sending.join(deadline)
+        if sending.is_alive():
+            raise AcceptanceUnknown(f"{shown}: no whole answer within {deadline:g} s of "
+                                    "sending (perhaps delivered)")
+        if "raised" in outcome:
+            raise outcome["raised"]
+        ok, said = outcome["ok"], outcome["said"]
         if not ok:
             lines = [line.strip() for line in said.splitlines() if " - WARNING - " in line
                      or " - ERROR - " in line]

@@ -29,6 +29,7 @@ class Hook:
         self.received = 0  # POSTs read whole, answered or not
         self.slow = 0.0  # seconds to wait before answering, the POST taken
         self.gets: list[str] = []  # paths asked for with GET (a redirected POST)
+        self.drip = 0.0  # seconds to answer in, a byte every 0.2 s, the POST taken
         self.lock = threading.Lock()
         hook = self
 
@@ -42,6 +43,17 @@ class Hook:
                         hook.posts.append(json.loads(body))
                 if hook.slow:
                     time.sleep(hook.slow)
+                if hook.drip:
+                    ticks = int(hook.drip / 0.2)
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % ticks)
+                    for _ in range(ticks):
+                        time.sleep(0.2)
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:  # the sender gave up
+                            return
+                    return
                 if status == 0:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -397,3 +409,21 @@ def test_a_hook_that_drops_the_connection_after_the_post_counts_as_perhaps_deliv
     assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
     assert hook.received == 4
     assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+def test_a_hook_that_answers_a_byte_at_a_time_does_not_hold_the_emails(
+    site, mail, hook, workdir
+) -> None:
+    """The read timeout bounds each read, not the answer: a service (or a proxy before it)
+    dripping its answer held the delivery run, and every email behind it, for as
+    long as it went on. A notification has four times its connect and read timeouts in all,
+    then is perhaps delivered (sent again, three times at most)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.drip = 30.0
+    topic = {**MADURO, "notify": [hook.url() + "?rto=0.5&cto=0.5", "desk@test.example"]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    started = time.monotonic()
+    crawl = workdir.newswatch("crawl")
+    assert time.monotonic() - started < 15, crawl.stderr
+    assert crawl.returncode == 3 and "perhaps delivered" in crawl.stderr, crawl.stderr
+    assert len(mail.wait_for(1)) == 1
