@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -50,6 +51,13 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
 #: The reason of the skipped URLs an undated sitemap listed at its source's first poll.
 LISTED_BEFORE = "listed before its source's first poll"
 
+
+#: How many entries of the date index (schema 35) are walked in the time an article's row is
+#: read through its text's pages (200,000 articles: 0.06 µs an entry, 1.75 µs a row, cached).
+WALK_PER_ROW = 20
+#: How many hits go into a list to look articles up in, in the time one article is looked
+#: up in the FTS5 index itself (0.12 µs a hit, 60 µs a look-up).
+PROBE_PER_HIT = 500
 
 SELECT_STORED = """
     SELECT a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url
@@ -427,25 +435,75 @@ class ArticlesMixin:
         those of that date or later, ``until`` those before it. Raises StorageError when
         FTS5 rejects the expression. The index has each CJK character a word, as the
         matching reads a text (storage.segment; schema 21).
+
+        A common word's hits are found by walking the archive newest first by that date
+        (schema 35) until enough of them are seen; a rarer one's are sorted by it alone
+        (not with their rows, texts included), the page's rows read after. Joining every
+        hit to its article and sorting them all, each row read through its text's pages,
+        took 2.3 to 5 s for a common word in 400,000 articles (a year: 11 million),
+        ``since`` or not.
         """
         when = "COALESCE(a.published, a.fetched)"
-        sql = SELECT_STORED.replace(
-            "FROM articles a", "FROM articles_fts f JOIN articles a ON a.id = f.rowid"
-        )
-        sql += " WHERE articles_fts MATCH ?"
-        params: list[Any] = [compiled]
+        bounds, params = "", []
         if since is not None:
-            sql += f" AND {when} >= ?"
+            bounds += f" AND {when} >= ?"
             params.append(to_iso(since))
         if until is not None:
-            sql += f" AND {when} < ?"
+            bounds += f" AND {when} < ?"
             params.append(to_iso(until))
-        sql += f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?"
-        params += [limit, offset]
+        order = f" ORDER BY {when} DESC, a.id DESC"
         try:
-            return [stored_article(r) for r in self.db.query(sql, params)]
+            how = self._search_plan(compiled, limit + offset, bounds, params)
+            if how == "rows":
+                # The page's rows by id: SQLite walked the whole date index not to sort them.
+                sql = SELECT_STORED.replace("FROM articles a", "FROM articles a NOT INDEXED") + (
+                    " WHERE a.id IN (SELECT a.id FROM articles_fts f CROSS JOIN articles a"
+                    " ON a.id = f.rowid WHERE articles_fts MATCH ?"
+                    f"{bounds}{order} LIMIT ? OFFSET ?)"
+                )
+                rows = self.db.query(sql + order, [compiled, *params, limit, offset])
+            else:
+                hit = ("EXISTS (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
+                       " AND rowid = a.id)" if how == "probe" else
+                       "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                sql = SELECT_STORED.replace(
+                    "FROM articles a", "FROM articles a INDEXED BY articles_when"
+                ) + f" WHERE {hit}{bounds}{order} LIMIT ? OFFSET ?"
+                rows = self.db.query(sql, [compiled, *params, limit, offset])
+            return [stored_article(r) for r in rows]
         except sqlite3.OperationalError as exc:
             raise StorageError(f"search rejected by FTS5: {exc}") from exc
+
+    def _search_plan(self, compiled: str, wanted: int, bounds: str, params: list[Any]) -> str:
+        """How the ``wanted`` newest articles ``compiled`` matches (between ``bounds``) are
+        found soonest: "rows", every hit's row read for its date and the hits sorted (a
+        rare word); "list", the archive's date index walked newest first, each article
+        looked up in the list of hits (a common word); "probe", the same walk asking the
+        index of each article (a word of most articles: no list of millions of hits).
+        The hits are taken as spread evenly over the archive, counted in the index's lists
+        of rowids up to as many as decide (a phrase's are read with their positions)."""
+        span = self.db.execute(  # articles are never deleted (their texts are pruned)
+            "SELECT (SELECT MAX(id) FROM articles) - (SELECT MIN(id) FROM articles) + 1"
+        ).fetchone()[0] or 0
+        plenty = math.isqrt(wanted * span * PROBE_PER_HIT) + 1
+        hits = self.db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
+            " LIMIT ?)", [compiled, plenty]
+        ).fetchone()[0]
+        if hits >= plenty:
+            return "probe"
+        # The walk reads wanted * span / hits entries of the date index, or fewer between
+        # two dates: as many as the rows of the hits, WALK_PER_ROW entries a row.
+        budget = WALK_PER_ROW * hits
+        if not hits or wanted * span <= budget * hits:
+            return "list" if hits else "rows"
+        if not bounds:
+            return "rows"
+        window = self.db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM articles a INDEXED BY articles_when"
+            f" WHERE 1{bounds} LIMIT ?)", [*params, budget + 1]
+        ).fetchone()[0]
+        return "list" if window <= budget else "rows"
 
     def article(self, article_id: int) -> StoredArticle:
         """One article by id."""

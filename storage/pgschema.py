@@ -422,4 +422,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     CREATE INDEX outbox_unpruned ON outbox(sent) WHERE status = 'sent' AND body_text <> '';
     CREATE INDEX skipped_urls_seen ON skipped_urls(seen)
     """,
+    # 35: articles by the date the search orders them by (see storage.schema): each page
+    # of the archive's search sorted the whole archive.
+    "CREATE INDEX articles_when ON articles(COALESCE(published, fetched), id)",
 )
