@@ -456,7 +456,10 @@ class PgStore(
         :func:`storage.percolate` (FTS5 in memory, the matching's own tokenizer and
         segmentation), so the answer is exactly SQLite's; the cost grows with the articles
         read (``since`` bounds it; ``until``: those before it). StorageError when FTS5
-        rejects the expression."""
+        rejects the expression.
+
+        The pages follow the index of that date (schema 35), each from where the last one
+        ended: each was the whole archive sorted, OFFSET pages after it skipped again."""
         when = "COALESCE(a.published, a.fetched)"
         conditions, params = [], []
         if since is not None:
@@ -465,7 +468,6 @@ class PgStore(
         if until is not None:
             conditions.append(f"{when} < ?")
             params.append(to_iso(until))
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
         def matched(docs: list[tuple[int, str, str, str]]) -> set[int]:
             try:
@@ -475,17 +477,21 @@ class PgStore(
 
         matched([])  # an expression FTS5 rejects is rejected before the archive is read
         found: list[StoredArticle] = []
-        skip, start = offset, 0
+        skip, after = offset, None
         while len(found) < limit:
+            since_last: list[str] = [f"({when}, a.id) < (?, ?)"] if after is not None else []
             rows = list(
                 self.db.query(
-                    SELECT_STORED + where + f" ORDER BY {when} DESC, a.id DESC LIMIT ? OFFSET ?",
-                    [*params, SEARCH_PAGE, start],
+                    SELECT_STORED + " WHERE " + " AND ".join(conditions + since_last or ["TRUE"])
+                    + f" ORDER BY {when} DESC, a.id DESC LIMIT ?",
+                    [*params, *(after or ()), SEARCH_PAGE],
                 )
             )
             if not rows:
                 break
-            start += len(rows)
+            last = rows[-1]
+            after = (last["fetched"] if last["published"] is None else last["published"],
+                     last["id"])
             hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
             for row in rows:
                 if row["id"] not in hits:
@@ -494,6 +500,8 @@ class PgStore(
                     skip -= 1
                 elif len(found) < limit:
                     found.append(stored_article(row))
+            if len(rows) < SEARCH_PAGE:  # the oldest page
+                break
         return found
 
     # -- several machines (docs/scale-out.md) -----------------------------------------------

@@ -3,6 +3,7 @@ the outbox, exports and percolation."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -1320,6 +1321,43 @@ def test_the_archive_search_walks_a_common_words_hits_by_date(store, backend) ->
             assert len(read) == 1 and walk in read[0] and "TEMP B-TREE" not in read[0]
         else:
             assert archive_scans(read) == []
+
+
+def test_the_postgresql_search_reads_each_page_once_along_the_date_index(
+    store, backend, monkeypatch
+) -> None:
+    """PostgreSQL's search reads the archive page after page along the index of the dates
+    (schema 35), each page from where the last ended: each page was the whole archive
+    sorted, the pages before it read again to be skipped (OFFSET), so a rare word's search
+    read the archive as many times as it has pages."""
+    if backend != "postgresql":
+        return
+    import storage.pg
+
+    monkeypatch.setattr(storage.pg, "SEARCH_PAGE", 6)
+    ids, dates = filled_archive(store)
+    pages: list[tuple[str, list[Any]]] = []
+    query = store.db.query
+
+    def recorded(sql: str, params: Any = None) -> Any:
+        if "ORDER BY" in sql:
+            pages.append((sql, list(params or ())))
+        return query(sql, params)
+
+    monkeypatch.setattr(store.db, "query", recorded)
+    found = store.search("strike", limit=5)
+    assert [a.id for a in found] == sorted([ids[4], ids[5], ids[30]],
+                                           key=lambda i: (dates[i], i), reverse=True)
+    assert len(pages) == 7  # 40 articles, 6 a page
+    monkeypatch.undo()
+    store.db.execute("SET enable_seqscan = off")
+    for sql, params in pages:
+        plan = "\n".join(str(next(iter(r.values()))) for r in store.db.query(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params))
+        assert "Sort" not in plan and "articles_when" in plan
+        scanned = re.search(r"Index Scan Backward using articles_when .*actual rows=(\d+)",
+                            plan)
+        assert scanned and int(scanned[1]) <= 6, plan
 
 
 def test_the_archive_search_finds_latin_words_written_against_cjk(store, backend) -> None:
