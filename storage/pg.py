@@ -105,7 +105,7 @@ _REWRITES = (
     ),
     # story_counts: a boolean sum, and a subquery needs a name (PostgreSQL < 16).
     ("COALESCE(SUM(n > 1), 0)", "COALESCE(SUM((n > 1)::int), 0)"),
-    ("GROUP BY st.id\n            )", "GROUP BY st.id\n            ) AS per_story"),
+    ("GROUP BY +st.id\n            )", "GROUP BY +st.id\n            ) AS per_story"),
     # upserts that add to the stored value: name the table's own column.
     ("attempts = attempts + excluded.attempts", "attempts = deferred_entries.attempts"
      " + excluded.attempts"),

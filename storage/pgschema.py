@@ -425,4 +425,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 35: articles by the date the search orders them by (see storage.schema): each page
     # of the archive's search sorted the whole archive.
     "CREATE INDEX articles_when ON articles(COALESCE(published, fetched), id)",
+    # 36: stories by when they started (see storage.schema).
+    "CREATE INDEX stories_created ON stories(created)",
 )
