@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from alerts import MboxTransport, SmtpTransport, Transport
 from storage import utcnow
+from storage.errors import connection_failure
 
 from .config import Config, load_config
 from .values import LogLevel
@@ -65,6 +66,29 @@ def configure_logging(level: LogLevel) -> None:
         scheduler_log.addFilter(_SkippedTicks())
     # Clearing the caches of charset_normalizer internals logs a harmless ERROR.
     logging.getLogger("htmldate.meta").setLevel(logging.CRITICAL)
+    # On the handler: the task engine logs under a logger of each worker's name.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_EngineConnectionErrors())
+
+
+class _EngineConnectionErrors(logging.Filter):
+    """What the task engine (procrastinate) logs of a lost PostgreSQL connection in one line,
+    not a traceback of the library's frames: a database gone from the network gave one for
+    a heartbeat, one for each running job's end, one for the worker's stop, while the
+    process said in its own line that the database is lost and that it stops. (A job whose
+    end could not be written is a task procrastinate never awaits: asyncio says so.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and (record.name.startswith("procrastinate") or (
+                record.name == "asyncio" and "procrastinate" in record.getMessage())):
+            failure = connection_failure(record.exc_info[1])
+            if failure is not None:
+                said, why = record.getMessage(), str(failure)
+                record.msg = f"{' '.join(said.split())}: {' '.join(why.split())}"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
 
 
 class _SkippedTicks(logging.Filter):

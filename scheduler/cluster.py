@@ -42,6 +42,7 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso, utcnow
+from storage.errors import connection_failure
 
 from .daemon import (
     held_reloads,
@@ -219,6 +220,19 @@ class Cluster:
             self.failed = True
             self.request_stop(signal.SIGTERM)
 
+    def _tick_failed(self, role: str, exc: Exception) -> None:
+        """A tick of ``role`` failed (``exc``, being handled). The store's connection gone is
+        one line, the process stopping (a traceback of each role's statement said nothing
+        more); the task engine's connection failing, one line too; another failure is
+        logged with its traceback. Each but the first is tried again next tick."""
+        if self.store.lost:
+            self._check_store()
+        elif (failure := connection_failure(exc)) is not None:
+            logger.error("%s tick failed, trying again next tick: %s", role,
+                         " ".join(str(failure).split()))
+        else:
+            logger.exception("%s tick failed; trying again next tick", role)
+
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), seconds)
@@ -242,9 +256,8 @@ class Cluster:
                         if mine:
                             self.pipeline.digests()
                             self.pipeline.check_health()
-                except Exception:
-                    logger.exception("scheduler tick failed; trying again next tick")
-                    self._check_store()
+                except Exception as exc:
+                    self._tick_failed("scheduler", exc)
                 await self._pause(self.tick)
 
     async def defer_due(self, app: procrastinate.App) -> int:
@@ -281,6 +294,7 @@ class Cluster:
         await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
                          concurrency=self.config.daemon.jobs)
 
+
     async def _crawl_job(self, context: procrastinate.JobContext, source_id: int,
                          due: str) -> str:
         """Poll one source (a crawl job); holds its host's lock ``crawl.delay`` past the last
@@ -316,9 +330,8 @@ class Cluster:
             try:
                 await self.match()
                 await self.pipeline.deliver()
-            except Exception:
-                logger.exception("alerter tick failed; trying again next tick")
-                self._check_store()
+            except Exception as exc:
+                self._tick_failed("alerter", exc)
             await self._pause(self.tick)
         await self.pipeline.finish_delivery()
 

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import procrastinate
 from procrastinate.worker import Worker
 
+from storage.errors import connection_failure
+
 logger = logging.getLogger(__name__)
 
 RETRY_STALLED = "newswatch.retry_stalled"
@@ -179,8 +181,10 @@ async def run_worker(
         error = work.exception()
         if time.monotonic() - started > settings.backoff_max:
             pause = settings.backoff_min  # it had been running well: start over
+        # Its database's error, in one line (procrastinate's own says "Database error.").
+        said = " ".join(str(connection_failure(error) or error or "no error").split())
         logger.warning("task worker %s stopped by itself (%s); running it again in %.0f s",
-                       name, error or "no error", pause)
+                       name, said, pause)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), pause)
         pause = min(pause * 2, settings.backoff_max)

@@ -3,6 +3,8 @@
 StorageError      the database cannot be opened, migrated or written
 NewerSchema       ... because a newer newswatch made it (an upgrade is needed, not a restart)
 
+:func:`connection_failure` finds the lost PostgreSQL connection behind an error.
+
 :func:`guard_methods` makes a backend's public methods raise StorageError where its driver
 raised, so that no driver exception leaves a store.
 """
@@ -32,6 +34,21 @@ class StorageError(Exception):
 class NewerSchema(StorageError):
     """The database's schema is newer than this newswatch's: starting again cannot help, only
     an upgrade of newswatch (the command exits 2, which the systemd units do not restart)."""
+
+
+def connection_failure(exc: BaseException | None) -> BaseException | None:
+    """The failure of a PostgreSQL connection behind ``exc``, following its causes: psycopg's
+    OperationalError (a server gone, silent or refusing; the pool's PoolTimeout is one), as
+    raised or as the cause of a StorageError or of the task engine's ConnectorException.
+    None for any other error. Known by name: psycopg is not imported on the SQLite path."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if any(k.__name__ == "OperationalError" and k.__module__ == "psycopg"
+               for k in type(exc).__mro__):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def guard_methods(

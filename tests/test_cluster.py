@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -313,6 +314,48 @@ def test_roles_need_postgresql(workdir: Workdir) -> None:
         '"postgresql://…" (on SQLite, run without --role: one process does everything)'
     ]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_task_engines_lost_connections_are_one_line_each() -> None:
+    """What procrastinate logs of a lost PostgreSQL connection (a heartbeat, a job's end, the
+    worker's stop, and asyncio of its job task whose end could not be written) is one line
+    with the connection's error, not a traceback of the library's frames (a database gone
+    from the network gave three); its other errors keep theirs."""
+    script = (
+        "import logging, psycopg, procrastinate.exceptions as pe\n"
+        "from newswatch.app import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "log = logging.getLogger('procrastinate.worker.crawler@host:1')\n"
+        "def failure(cause):\n"
+        "    try:\n"
+        "        try:\n"
+        "            raise cause\n"
+        "        except Exception as exc:\n"
+        "            raise pe.ConnectorException() from exc\n"
+        "    except pe.ConnectorException as exc:\n"
+        "        return exc\n"
+        "lost = failure(psycopg.OperationalError('consuming input failed: Connection timed out'))\n"
+        "log.error('Side task update_heartbeats failed with exception: %s, stopping worker',\n"
+        "          lost, exc_info=lost)\n"
+        "log.error('Job failed', exc_info=failure(psycopg.errors.UniqueViolation('dup')))\n"
+        "logging.getLogger('asyncio').error('Task exception was never retrieved\\nfuture: "
+        "<Task finished coro=<Worker._process_job() procrastinate/worker.py:261>>',"
+        " exc_info=lost)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True, env=subprocess_env())
+    lines = done.stderr.splitlines()
+    assert lines[0].endswith(
+        "ERROR procrastinate.worker.crawler@host:1: Side task update_heartbeats failed with"
+        " exception: Database error. , stopping worker: consuming input failed: Connection"
+        " timed out"), done.stderr
+    assert lines[1].endswith("Job failed"), done.stderr
+    assert lines[2] == "Traceback (most recent call last):", done.stderr  # not a lost one
+    assert done.stderr.count("Traceback") == 2, done.stderr
+    assert lines[-1].endswith(
+        "ERROR asyncio: Task exception was never retrieved future: <Task finished"
+        " coro=<Worker._process_job() procrastinate/worker.py:261>>: consuming input failed:"
+        " Connection timed out"), done.stderr
 
 
 def test_unknown_role_is_refused(workdir: Workdir, pg_url: str) -> None:
