@@ -292,8 +292,20 @@ class Cluster:
         except Exception:
             logger.exception("the crawler could not be prepared; its first crawl will")
         await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
-                         concurrency=self.config.daemon.jobs)
+                         concurrency=self.config.daemon.jobs, stopped=self._probe_store)
 
+    def _probe_store(self) -> None:
+        """The crawler's task worker stopped by itself (it lost PostgreSQL): if this
+        process's own connection is gone too, stop the process (exit 1). Its connection is
+        used by crawl jobs alone: a crawler whose database vanished from the network ran no
+        more job to find that out, and started its worker again and again, for as long as
+        the database was gone (a restarted PostgreSQL is found by the next job)."""
+        try:
+            self.store.database_now()
+        except Exception as exc:
+            if not self.store.lost:
+                logger.warning("the database did not answer: %s", exc)
+        self._check_store()
 
     async def _crawl_job(self, context: procrastinate.JobContext, source_id: int,
                          due: str) -> str:

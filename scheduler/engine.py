@@ -18,12 +18,16 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import procrastinate
+import psycopg
 from procrastinate.worker import Worker
 
+from storage import pg
 from storage.errors import connection_failure
 
 logger = logging.getLogger(__name__)
@@ -63,7 +67,12 @@ def build_app(conninfo: str, settings: EngineSettings) -> procrastinate.App:
     URL), with the periodic task that retries the jobs of dead workers."""
     if not 1 <= settings.retry_every <= 59:
         raise ValueError(f"retry_every must be 1-59 seconds, not {settings.retry_every}")
-    connector = procrastinate.PsycopgConnector(conninfo=conninfo, timeout=settings.pool_timeout)
+    # With storage.pg's limits on a silent server: without them, a pool connection whose
+    # server vanished from the network held each query (a heartbeat, a job's end, the
+    # worker's stop) for the kernel's 15 minutes and more.
+    connector = procrastinate.PsycopgConnector(conninfo=pg.conninfo(conninfo),
+                                               timeout=settings.pool_timeout,
+                                               configure=_limit_server_silence)
     app = procrastinate.App(connector=connector)
 
     # A sixth cron field counts seconds; the queueing lock keeps one such job waiting.
@@ -77,6 +86,15 @@ def build_app(conninfo: str, settings: EngineSettings) -> procrastinate.App:
             await give_back(app, job, settings.stalled_after)
 
     return app
+
+
+async def _limit_server_silence(conn: psycopg.AsyncConnection[Any]) -> None:
+    """storage.pg's limits on the server's side of each connection of the engine: the session
+    of a machine gone from the network kept, for the kernel's 2 hours, what its transaction
+    had locked (a crawl job being queued: its source's next job, queued by another
+    scheduler, waited on it, and no source was polled)."""
+    await conn.execute(pg.SET_SERVER_SILENCE_LIMITS, pg.SERVER_SILENCE_PARAMS)
+    await conn.commit()  # the pool takes a connection left in a transaction for broken
 
 
 #: procrastinate's own retry and finish, but only for a job still as ``get_stalled_jobs``
@@ -128,15 +146,15 @@ async def give_back(app: procrastinate.App, job: procrastinate.jobs.Job,
 async def ensure_schema(app: procrastinate.App, conninfo: str) -> None:
     """Apply the engine's schema (and the workers' labels) if the database at ``conninfo``
     lacks it; several processes may start at once: an advisory lock lets one do it."""
-    import psycopg
-
-    async with await psycopg.AsyncConnection.connect(conninfo) as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
-        cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-        row = await cursor.fetchone()
-        if not (row and row[0]):
-            await conn.execute(app.schema_manager.get_schema())
-        await conn.execute(LABELS_DDL)
+    async with await psycopg.AsyncConnection.connect(pg.conninfo(conninfo)) as conn:
+        await _limit_server_silence(conn)  # a vanished process's lock goes with it
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+            cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+            row = await cursor.fetchone()
+            if not (row and row[0]):
+                await conn.execute(app.schema_manager.get_schema())
+            await conn.execute(LABELS_DDL)
 
 
 def worker_name(role: str) -> str:
@@ -161,10 +179,14 @@ async def run_worker(
     name: str,
     concurrency: int = 1,
     delete_jobs: str = "never",
+    stopped: Callable[[], object] | None = None,
 ) -> int:
     """Run a worker until ``stop`` is set (its running jobs then finish); run it again after
     a pause whenever it stops by itself or cannot start. ``delete_jobs``: procrastinate's
-    (``successful``: a finished job's row goes). Returns how many times it ran."""
+    (``successful``: a finished job's row goes). ``stopped``: called each time the worker
+    stopped by itself, before the pause; it may set ``stop`` (the process's own connection
+    to the database is gone too: it exits, to be started again). Returns how many times it
+    ran."""
     runs = 0
     pause = settings.backoff_min
     while not stop.is_set():
@@ -179,6 +201,10 @@ async def run_worker(
             break
         stopping.cancel()
         error = work.exception()
+        if stopped is not None:
+            stopped()
+            if stop.is_set():
+                break
         if time.monotonic() - started > settings.backoff_max:
             pause = settings.backoff_min  # it had been running well: start over
         # Its database's error, in one line (procrastinate's own says "Database error.").

@@ -261,6 +261,16 @@ SERVER_SILENCE_LIMITS = {
 }
 
 
+#: Sets :data:`SERVER_SILENCE_LIMITS` for the session, each the server's configuration leaves
+#: at its default (parameters: :data:`SERVER_SILENCE_PARAMS`).
+SET_SERVER_SILENCE_LIMITS = (
+    "SELECT set_config(s.name, l.value, false) FROM pg_settings s"
+    " JOIN unnest(%s::text[], %s::text[]) AS l(name, value) ON l.name = s.name"
+    " WHERE s.source = 'default'"
+)
+SERVER_SILENCE_PARAMS = [list(SERVER_SILENCE_LIMITS), list(SERVER_SILENCE_LIMITS.values())]
+
+
 def conninfo(url: str) -> str:
     """``url`` with :data:`SILENCE_LIMITS` for the parameters it (or PGCONNECT_TIMEOUT)
     does not set."""
@@ -275,12 +285,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     integers read as ints."""
     conn = psycopg.connect(conninfo(url), autocommit=True)
     try:
-        conn.execute(
-            "SELECT set_config(s.name, l.value, false) FROM pg_settings s"
-            " JOIN unnest(%s::text[], %s::text[]) AS l(name, value) ON l.name = s.name"
-            " WHERE s.source = 'default'",
-            [list(SERVER_SILENCE_LIMITS), list(SERVER_SILENCE_LIMITS.values())],
-        )
+        conn.execute(SET_SERVER_SILENCE_LIMITS, SERVER_SILENCE_PARAMS)
     except BaseException:
         conn.close()
         raise

@@ -12,6 +12,7 @@ one real PostgreSQL, crawling the local test site and mailing the local SMTP ser
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -844,6 +845,149 @@ def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
             assert second.wait(timeout=60) == 0, second_log.read_text(encoding="utf-8")
         finally:
             for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            site.stop()
+            mail.stop()
+    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
+    assert len(sent) == len(TOPICS) + 1, subjects(mail)
+    assert set(sent.values()) == {1}, sent  # nothing sent twice
+    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+
+
+#: How long systemd waits for a role unit to stop (TimeoutStopSec of
+#: deploy/newswatch-scheduler.service and newswatch-crawler.service; the alerter's is longer,
+#: for a delivery in progress) before it kills it.
+ROLE_STOP_TIMEOUT = 60
+
+
+@pytest.mark.timeout(300)
+def test_roles_whose_database_vanishes_from_the_network_exit_and_resume(
+    test_network: Any, tmp_path: Path
+) -> None:
+    """A scheduler, two crawlers and an alerter, each a process of its own, on a machine that
+    reaches PostgreSQL over TCP; on another machine, the three roles in one process. Both
+    machines vanish from the network, silently. Each role process of the first says its
+    database is lost in one line and exits 1 within a minute (they said so and waited on,
+    for the database, as long as it was gone: procrastinate's pool tried to connect again
+    and again, and its stop waited for a connection); the other, stopped by SIGTERM
+    meanwhile, exits within systemd's TimeoutStopSec. Started again on a machine that
+    reaches the database, the roles alert the next story and send nothing twice."""
+    from mailserver import free_port
+    from pgserver import running_server
+
+    net = test_network
+    site = NewsSite()
+    site.host = net.address
+    mail = MailServer()
+    mail.host = net.address
+    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
+        database = server.create_database()
+        site.start()
+        mail.start()
+        processes: list[tuple[Process, Path]] = []
+        try:
+            for slug, feed in PUBLISHED.items():
+                site.publish(fresh(slug), feed=feed)
+            workdir = Workdir(tmp_path)
+            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
+            workdir.write_config(
+                sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"}
+                         for feed in FEEDS],
+                topics=TOPICS, smtp=mail, crawl={"delay": f"{DELAY}s", "per_host": 1},
+            )
+            text = workdir.config.read_text(encoding="utf-8")
+            workdir.config.write_text(text.replace(
+                '[daemon]\ntick = "1s"\n',
+                '[daemon]\ntick = "1s"\nheartbeat = "1s"\nstalled_after = "3s"\n'
+                'retry_stalled = "1s"\n',
+            ), encoding="utf-8")
+
+            def start(role: str, machine: Any = None, cwd: Path = tmp_path) -> Process:
+                log = tmp_path / f"{role}-{len(processes)}.log"
+                argv = ["--config", str(workdir.config), "run", "--role", role]
+                if machine is None:
+                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
+                    process = newswatch_process(argv, cwd, env, log, log)
+                else:
+                    process = newswatch_process(argv, cwd, machine.env(), log, log,
+                                                netns=machine.name)
+                processes.append((process, log))
+                return process
+
+            def log_of(process: Process) -> str:
+                [log] = [log for p, log in processes if p is process]
+                return log.read_text(encoding="utf-8")
+
+            def logs() -> str:
+                return "\n".join(f"--- {log.name} (pid {p.pid}, exit {p.poll()}):\n"
+                                 f"{log.read_text(encoding='utf-8')[-3000:]}"
+                                 for p, log in processes)
+
+            machine, other = net.machine(), net.machine()
+            elsewhere = tmp_path / "elsewhere"  # the other machine's sent journal
+            elsewhere.mkdir()
+            # Two crawlers: one job runs at a time on the site (per_host = 1), so one of them
+            # at least is idle when the network goes, its own connection unused.
+            separate = [start(role, machine)
+                        for role in ("scheduler", "crawler", "crawler", "alerter")]
+            together = start("scheduler,crawler,alerter", other, elsewhere)
+            try:
+                mail.wait_for(len(TOPICS), timeout=WAIT)
+                wait_until(lambda: all("started on" in log_of(p) for p in separate),
+                           "every role started")
+            except AssertionError:
+                raise AssertionError(logs()) from None
+            time.sleep(1)  # the roles poll and beat on, statements every second
+            machine.disappear()
+            other.disappear()
+            vanished = time.monotonic()
+            time.sleep(3)  # stopped as the roles wait on their statements
+            together.send_signal(signal.SIGTERM)
+            stopped_at = time.monotonic()
+            codes: dict[int, int | None] = {}
+            for process in separate:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(
+                        timeout=max(1, vanished + SILENT_DATABASE_NOTICED - time.monotonic()))
+                codes[process.pid] = process.poll()
+            took = time.monotonic() - vanished
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                together.wait(timeout=max(1, stopped_at + ROLE_STOP_TIMEOUT - time.monotonic()))
+            codes[together.pid] = together.poll()
+            stop_took = time.monotonic() - stopped_at
+            # Each exits 1 within a minute, in one line; stopped, within TimeoutStopSec.
+            assert [codes[p.pid] for p in separate] == [1, 1, 1, 1], logs()
+            assert codes[together.pid] in (0, 1), logs()
+            for process in separate:
+                log = log_of(process)
+                assert log.count("is lost: stopping, to be started again") == 1, log
+            assert "Traceback" not in "".join(log_of(p) for p in (*separate, together)), logs()
+
+            # Started again where the database is reachable, as systemd does.
+            site.publish(fresh("maduro-abandona-venezuela"), feed="politics")
+            again = [start(role) for role in ("scheduler", "crawler", "alerter")]
+            try:
+                mail.wait_for(len(TOPICS) + 1, timeout=WAIT)
+                seen = polls(site)
+                wait_until(lambda: all(polls(site)[f"/feeds/{f}.rss"]
+                                       >= seen[f"/feeds/{f}.rss"] + 3 for f in FEEDS),
+                           "three more polls of every feed")
+            except AssertionError:
+                with psycopg.connect(server.tcp_conninfo(database)) as conn:
+                    sessions = conn.execute(
+                        "SELECT client_addr, state, wait_event_type, left(query, 100)"
+                        " FROM pg_stat_activity WHERE datname = current_database()").fetchall()
+                raise AssertionError(f"{logs()}\nsessions: {sessions}") from None
+            print(f"the vanished roles exited {took:.1f} s after the network went; "
+                  f"the one stopped by SIGTERM, {stop_took:.1f} s after it")
+            for process in again:
+                process.send_signal(signal.SIGTERM)
+            for process in again:
+                assert process.wait(timeout=60) == 0, logs()
+        finally:
+            for process, _ in processes:
                 if process.poll() is None:
                     process.kill()
                     process.wait()

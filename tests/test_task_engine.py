@@ -508,3 +508,29 @@ def test_a_stale_list_of_stalled_jobs_takes_no_job_from_a_live_worker(pg_conninf
                     " WHERE task_name = 'crawl' ORDER BY id").fetchall()]
 
     assert asyncio.run(scenario()) == [("doing", 2), ("todo", None)]
+
+
+def test_the_engines_connections_give_up_on_a_silent_server(pg_conninfo: str) -> None:
+    """Each connection of the task engine has storage.pg's limits on a silent server, on
+    both sides: libpq's (a heartbeat, a job's end, the worker's stop waited on a vanished
+    server for the kernel's 15 minutes and more, and the role never exited) and the
+    server's (a vanished machine's session kept what its transaction had locked for 2
+    hours: the crawl job it was queueing held up the next one, and no source was polled)."""
+    import asyncio
+
+    from scheduler.engine import EngineSettings, build_app
+    from storage.pg import SERVER_SILENCE_LIMITS, SILENCE_LIMITS
+
+    app = build_app(pg_conninfo, EngineSettings())
+
+    async def limits() -> tuple[dict[str, str], dict[str, str]]:
+        async with app.open_async(), app.connector.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT name, source FROM pg_settings WHERE name = ANY(%s)",
+                [list(SERVER_SILENCE_LIMITS)])
+            server = {name: source for name, source in await cursor.fetchall()}
+            return conn.info.get_parameters(), server
+
+    client, server = asyncio.run(limits())
+    assert {k: client.get(k) for k in SILENCE_LIMITS} == SILENCE_LIMITS
+    assert server == dict.fromkeys(SERVER_SILENCE_LIMITS, "session")
