@@ -484,6 +484,23 @@ def _labelled(conn: Any) -> bool:
     return bool(row and row[0])
 
 
+def newswatch_on(net: Any, argv: list[str], cwd: Path, log: Path, machine: Any = None) -> Process:
+    """``newswatch ARGV`` on the host, reaching the test network's addresses, or on
+    ``machine`` (a network namespace of it), its output in ``log``."""
+    if machine is None:
+        env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
+        return newswatch_process(argv, cwd, env, log, log)
+    return newswatch_process(argv, cwd, machine.env(), log, log, netns=machine.name)
+
+
+def assert_each_sent_once_and_the_new_story(mail: MailServer) -> None:
+    """Every topic's alert and the new story's ("Maduro abandona Venezuela"), each once."""
+    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
+    assert len(sent) == len(TOPICS) + 1, subjects(mail)
+    assert set(sent.values()) == {1}, sent  # nothing sent twice
+    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+
+
 @pytest.mark.timeout(240 + 6 * CRASH_ROUNDS)
 def test_crash_loop_across_machines_and_a_machine_that_vanishes(
     test_network: Any, tmp_path: Path, mail: MailServer
@@ -542,12 +559,7 @@ def test_crash_loop_across_machines_and_a_machine_that_vanishes(
                 logs.append(log)
                 log.touch()
                 argv = ["--config", str(workdir.config), "run", "--role", role]
-                if machine is None:
-                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
-                    process = newswatch_process(argv, tmp_path, env, log, log)
-                else:
-                    process = newswatch_process(argv, tmp_path, machine.env(), log, log,
-                                                netns=machine.name)
+                process = newswatch_on(net, argv, tmp_path, log, machine)
                 processes.append(process)
                 return process
 
@@ -741,10 +753,7 @@ def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_d
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0, second_log.read_text(encoding="utf-8")
-    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
-    assert len(sent) == len(TOPICS) + 1, subjects(mail)
-    assert set(sent.values()) == {1}, sent  # nothing sent twice
-    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+    assert_each_sent_once_and_the_new_story(mail)
 
 
 #: How soon a daemon whose database went silent must say so and exit (seconds): storage.pg's
@@ -789,12 +798,7 @@ def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
             def start(n: int, machine: Any = None) -> tuple[Process, Path]:
                 log = tmp_path / f"run-{n}.log"
                 argv = ["--config", str(workdir.config), "run"]
-                if machine is None:
-                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
-                    process = newswatch_process(argv, tmp_path, env, log, log)
-                else:
-                    process = newswatch_process(argv, tmp_path, machine.env(), log, log,
-                                                netns=machine.name)
+                process = newswatch_on(net, argv, tmp_path, log, machine)
                 processes.append(process)
                 return process, log
 
@@ -850,10 +854,7 @@ def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
                     process.wait()
             site.stop()
             mail.stop()
-    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
-    assert len(sent) == len(TOPICS) + 1, subjects(mail)
-    assert set(sent.values()) == {1}, sent  # nothing sent twice
-    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+    assert_each_sent_once_and_the_new_story(mail)
 
 
 #: How long systemd waits for a role unit to stop (TimeoutStopSec of
@@ -907,12 +908,7 @@ def test_roles_whose_database_vanishes_from_the_network_exit_and_resume(
             def start(role: str, machine: Any = None, cwd: Path = tmp_path) -> Process:
                 log = tmp_path / f"{role}-{len(processes)}.log"
                 argv = ["--config", str(workdir.config), "run", "--role", role]
-                if machine is None:
-                    env = subprocess_env(NETGUARD_ALLOW=",".join(net.addresses))
-                    process = newswatch_process(argv, cwd, env, log, log)
-                else:
-                    process = newswatch_process(argv, cwd, machine.env(), log, log,
-                                                netns=machine.name)
+                process = newswatch_on(net, argv, cwd, log, machine)
                 processes.append((process, log))
                 return process
 
@@ -993,10 +989,7 @@ def test_roles_whose_database_vanishes_from_the_network_exit_and_resume(
                     process.wait()
             site.stop()
             mail.stop()
-    sent = Counter((str(m["Message-ID"]), str(m["Subject"])) for m in mail.messages)
-    assert len(sent) == len(TOPICS) + 1, subjects(mail)
-    assert set(sent.values()) == {1}, sent  # nothing sent twice
-    assert sum("Nicolás Maduro abandonó" in s for _, s in sent) == 1  # the new story
+    assert_each_sent_once_and_the_new_story(mail)
 
 
 #: The restarts of PostgreSQL in the next test: as the mail server accepts these messages.
