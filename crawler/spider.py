@@ -89,6 +89,14 @@ SOONEST = timedelta(minutes=2)
 #: rel="next", a WordPress feed's ?paged=2), this many at most, while each brings new items,
 #: all published since the poll before.
 GAP_PAGES = 3
+#: A source's validators (ETag, Last-Modified) are sent back for this many of its intervals
+#: after it last answered in full (an hour at least, a day at most); then a poll asks
+#: without them. A server that answers 304 whatever changed (a CDN keyed on a stale ETag;
+#: follow.it answering each If-Modified-Since with 304 and that same date, FreshRSS's
+#: "Der Postillon" feed) hid every new item for good: the source said "ok" at each poll.
+FULL_READ_POLLS = 6
+FULL_READ_MIN = timedelta(hours=1)
+FULL_READ_MAX = timedelta(days=1)
 #: A poll that joins a crawl under way goes before every page queued (see add).
 JOINED_PRIORITY = PAGE_PRIORITY + FIRST_RANK + 1
 #: Items dated within this of one another are dated by the feed's clock, not their news (a
@@ -189,10 +197,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         and the poll is recorded as failed)."""
         self.sitemaps_asked.pop(source.id, None)
         headers = {"Accept": ACCEPT}
-        if source.etag:
-            headers["If-None-Match"] = source.etag
-        if source.last_modified:
-            headers["If-Modified-Since"] = source.last_modified
+        if _validators_fresh(source, self.clock()):
+            if source.etag:
+                headers["If-None-Match"] = source.etag
+            if source.last_modified:
+                headers["If-Modified-Since"] = source.last_modified
         try:
             return self._poll(source, source.poll_url, headers=headers)
         except ValueError as exc:  # stored before such addresses were refused (values.URL)
@@ -841,6 +850,16 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 self.store.keep_host_waits(host_waits(self.clock()), self.clock())
             except StorageError as exc:
                 logger.warning("hosts' waits not kept: %s", exc)
+
+
+def _validators_fresh(source: Source, now: datetime) -> bool:
+    """Whether a poll of ``source`` sends its validators back: not once FULL_READ_POLLS of
+    its intervals have passed since it last answered in full (see FULL_READ_POLLS), nor when
+    it never did (a source stored before newswatch noted it)."""
+    if source.read_at is None:
+        return False
+    every = timedelta(seconds=source.every_seconds) * FULL_READ_POLLS
+    return now - source.read_at < min(max(every, FULL_READ_MIN), FULL_READ_MAX)
 
 
 def _not_ahead(when: datetime | None, now: datetime) -> datetime | None:

@@ -49,6 +49,9 @@ class Source:
     every_default: bool = False  # polled every crawl.every, whatever it becomes
     last_success: datetime | None = None  # its last poll answered (None: never)
     last_status: int | None = None  # the HTTP status its last poll got
+    #: When its poll was last answered in full (a 200, not a 304; None: never, or before
+    #: schema 37).
+    read_at: datetime | None = None
     #: Its last poll's answer asked it to wait (a 429 or 503 with Retry-After) until next_due.
     asked_to_wait: bool = False
 

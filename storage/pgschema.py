@@ -427,4 +427,9 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "CREATE INDEX articles_when ON articles(COALESCE(published, fetched), id)",
     # 36: stories by when they started (see storage.schema).
     "CREATE INDEX stories_created ON stories(created)",
+    # 37: when each source last answered its poll in full (see storage.schema).
+    """
+    ALTER TABLE sources ADD COLUMN read_at TEXT;
+    UPDATE sources SET read_at = last_success WHERE last_status = 200
+    """,
 )

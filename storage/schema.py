@@ -698,4 +698,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 36: stories by when they started: `status` and its story counts read every story ever
     # made to count the last week's (400,000 articles: 0.35 to 0.9 s; a year's, seconds).
     "CREATE INDEX stories_created ON stories(created)",
+    # 37: when each source last answered its poll in full (a 200, not a 304): its validators
+    # are sent for a while only after it (crawler.spider.FULL_READ_POLLS), so that a server
+    # answering 304 whatever changed is read in full again. The sources read in full at
+    # their last poll count from then, not from a read at their next.
+    """
+    ALTER TABLE sources ADD COLUMN read_at TEXT;
+    UPDATE sources SET read_at = last_success WHERE last_status = 200
+    """,
 )

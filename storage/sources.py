@@ -43,6 +43,7 @@ def _source(row: dict[str, Any]) -> Source:
         every_default=bool(row.get("every_default")),  # schema 23
         last_success=from_iso(row["last_success"]),
         last_status=row["last_status"],
+        read_at=from_iso(row.get("read_at")),  # schema 37
         asked_to_wait=row["last_status"] in (429, 503)
         and "retry-after=" in (row["last_error"] or ""),
     )
@@ -240,6 +241,7 @@ class SourcesMixin:
                         consecutive_failures = 0, failing_since = NULL, next_due = ?,
                         etag = CASE WHEN ? THEN etag ELSE ? END,
                         last_modified = CASE WHEN ? THEN last_modified ELSE ? END,
+                        read_at = CASE WHEN ? THEN read_at ELSE ? END,
                         name = COALESCE(name, ?),
                         detected = COALESCE(?, detected)
                     WHERE id = ?
@@ -254,6 +256,8 @@ class SourcesMixin:
                         outcome.etag,
                         outcome.not_modified,
                         outcome.last_modified,
+                        outcome.not_modified,
+                        stamp,
                         outcome.title,
                         outcome.detected,
                         source_id,

@@ -29,7 +29,8 @@ Routes (all links point back to this site, never to a real host):
                             among nav, tag, author, login, pagination and other-host links
     /withfeed/              a front page declaring its feeds with <link rel="alternate">
 
-Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304. The site answers
+Feeds and sitemaps answer conditional GETs (ETag / Last-Modified) with 304 (the feeds of
+``NewsSite.stale_304``, every conditional GET, whatever changed). The site answers
 whatever host name it is reached by; ``NewsSite.domain`` (e.g. ``news.localhost``, which the
 tests' netguard resolves to 127.0.0.1) is the name its URLs use. ``revise`` edits a story in
 place and gives it a newer updated date; ``publish(..., link=...)`` lists a story in a feed
@@ -275,6 +276,9 @@ class NewsSite:
         # template that names the section page, say).
         self.canonicals: dict[str, str] = {}
         self.consent_wall = False  # article pages redirect (302) to /consent
+        #: Feeds that answer every conditional request with 304, without validators, whatever
+        #: changed (a CDN keyed on a stale ETag); a request without validators gets the feed.
+        self.stale_304: set[str] = set()
         self.requests: list[RequestRecord] = []
         self.articles: dict[str, Story] = dict(STORIES_BY_SLUG)
         self._feeds: dict[str, _Feed] = {"world": _Feed()}
@@ -1118,6 +1122,10 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             body = site.render_feed(name, kind) if snapshot is not None else None
             if snapshot is None or body is None:
                 return _text(404, "Feed not found")
+            if name in site.stale_304 and (
+                "If-None-Match" in headers or "If-Modified-Since" in headers
+            ):
+                return _Response(304)
             return _conditional(headers, body, snapshot[1], _FEED_TYPES[kind])
 
         def _sitemap(self, name: str, headers: Headers) -> _Response:

@@ -115,6 +115,39 @@ def test_warm_cycle_over_unchanged_feeds_downloads_nothing_new(site, workdir):
     assert pages_after == pages_before  # nothing fetched or extracted again
 
 
+def test_a_feed_answering_304_whatever_changed_is_read_in_full_again(site, mail, workdir):
+    # A CDN keyed on a stale ETag (follow.it answered each If-Modified-Since with 304 and
+    # that same date): the conditional polls never saw the new story, the source "ok".
+    now = datetime.now(UTC).replace(microsecond=0)
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"], published=now - timedelta(hours=2)))
+    topic = {"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}
+    url = site.url("/feeds/world.rss")
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    site.stale_304.add("world")
+    story = replace(STORIES_BY_SLUG["venezuela-opposition-leader"], published=now)
+    site.publish(story)
+    # Within its validators' lifetime (6 intervals since it answered in full): a 304 is
+    # taken at its word.
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+    # Once they have served 6 intervals (an hour each), a poll asks without them.
+    read_at = datetime.fromisoformat(source_row(workdir, url)["read_at"])
+    with sqlite3.connect(workdir.database) as db:
+        db.execute("UPDATE sources SET read_at = ?",
+                   [(read_at - timedelta(hours=6)).isoformat(timespec="seconds")])
+    again = workdir.newswatch("crawl")
+    assert "1 new article(s)" in again.stdout, again.stdout
+    last = site.requests_for("/feeds/world.rss")[-1]
+    assert last.status == 200 and "If-None-Match" not in last.headers
+    [message] = mail.wait_for(1)
+    assert "Maduro" in message["Subject"]
+    # Read in full, its validators are good for 6 intervals again.
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout
+    assert site.requests_for("/feeds/world.rss")[-1].status == 304
+    assert len(mail.messages) == 1
+
+
 def test_requests_identify_newswatch(site, workdir):
     workdir.write_config(
         sources=[site.url("/feeds/world.rss")],
