@@ -216,15 +216,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         headers: dict[str, str] | None = None,
         via: str | None = None,
         page: Response | None = None,
+        instead: bool = False,
     ) -> scrapy.Request:
         """The request of a poll of ``source`` at ``url`` (``via``: found on the page
-        ``page``, whose own links are read if it cannot be)."""
+        ``page``, whose own links are read if it cannot be; ``instead``: for this poll only,
+        see _discover)."""
+        kwargs: dict[str, Any] = {"source": source, "via": via, "page": page}
+        if instead:
+            kwargs["instead"] = True
         return scrapy.Request(
             url,
             headers=headers or {"Accept": ACCEPT},
             callback=self.parse_source,
             errback=self.source_failed,
-            cb_kwargs={"source": source, "via": via, "page": page},
+            cb_kwargs=kwargs,
             # A source the user subscribed to is fetched even where robots.txt is meant for
             # crawlers; the article pages it leads to obey robots.txt.
             meta={"handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": True},
@@ -334,11 +339,15 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         self._fail(source, describe_failure(failure))
 
     def parse_source(
-        self, response: Response, source: Source, via: str | None, page: Response | None = None
+        self, response: Response, source: Source, via: str | None, page: Response | None = None,
+        instead: bool = False,
     ) -> Any:
         """A source answered: dispatch on its kind (configured, remembered, or sniffed)."""
         status = response.status
         self.answered[source.id] = self.clock()
+        if instead:
+            yield from self._instead(response, source, via or "")
+            return
         if page is not None and status >= 400 and status != 304:
             yield from self._own_links(page, source, f"{response.url} answered HTTP {status}")
             return
@@ -391,6 +400,30 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
 
     # Feeds ----------------------------------------------------------------------------------
 
+    def _instead(self, response: Response, source: Source, via: str) -> Iterator[Any]:
+        """The feed that the web page a feed or sitemap answered with declares (see
+        _discover), read for this poll: not kept as the source's address, nor its validators
+        (sent to the source's own address, its Last-Modified would have its 304 hide what
+        the source published before that date); a failure, or a web page again, is the
+        source's failure, not a reason to read a page's links as articles."""
+        status = response.status
+        if status >= 400 or status == 304:
+            self._fail(source, f"answered with a web page, not the {source.detected} it was, "
+                       f"and the feed it declares, {response.url}, answered HTTP {status}",
+                       status)
+            return
+        kind = {"feed": "feed", "jsonfeed": "feed"}.get(
+            sniff(response.body, header(response, "Content-Type")) or "")
+        if kind is None:
+            self._fail(source, f"answered with a web page, not the {source.detected} it was "
+                       f"(the site down for maintenance, or the feed moved?), and so did the "
+                       f"feed it declares, {response.url}", status)
+            return
+        note = (f"answered with a web page, not the {source.detected} it was (the site down "
+                f"for maintenance, or the feed moved?): read the feed it declares, "
+                f"{response.url} ({via}), for this poll")
+        yield from self._feed(response, source, FetchOutcome(ok=True, status=status, error=note))
+
     def _feed(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
         feed: ParsedFeed | None = response.meta.get("parsed_feed")  # a big one (BigFeeds)
         if feed is not None:
@@ -419,7 +452,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 base,
                 title=feed.title,
                 detected=feed.kind or "feed",
-                error=feed.problem,
+                error="; ".join(filter(None, [base.error, feed.problem])) or None,
                 entries=len(entries),
             ),
             entries,
@@ -786,13 +819,26 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self._fail(source, "not a web page", response.status)
             return
         feeds = feed_links(response.text, response.url)
+        was = source.detected if source.detected != "page" else None
+        if feeds and was:
+            # A feed (or sitemap) that answers with a web page declaring a feed: a themed
+            # maintenance or error page, whose head declares the site's main feed as every
+            # page of a WordPress theme does. Kept as the source's address, that feed replaced
+            # the section feed for good: the section's new stories never read again, the
+            # whole site's mailed. Read for this poll, the source's own address kept.
+            found = feeds[0]
+            logger.warning("source %s answered with a web page, not the %s it was: reading "
+                           "the feed it declares, %s, for this poll", source.url, was, found.url)
+            yield self._poll(source, found.url, via=f"feed declared on {response.url}",
+                             instead=True)
+            return
         if feeds:
             found = feeds[0]
             logger.info("source %s: using the feed it declares, %s", source.url, found.url)
             yield self._poll(source, found.url, via=f"feed declared on {response.url}",
                              page=response)
             return
-        if source.detected and source.detected != "page":
+        if was:
             # A feed (or sitemap) that answers with a web page declaring none: a maintenance
             # or error page, a parked domain. Read as the site's home page, its links were
             # stored and mailed as articles, and the source said "ok".

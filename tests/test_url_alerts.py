@@ -9,6 +9,7 @@ import json
 import random
 import time
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -16,6 +17,7 @@ from functools import partial
 from html import escape
 
 import pytest
+from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, parts
 
 TOPIC = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
@@ -211,6 +213,46 @@ def test_a_feed_with_raw_ampersands_keeps_its_links(site, mail, workdir):
     [message] = mail.wait_for(1)
     assert {link for link in links_in(message) if "news.php" in link} == {
         site.url(t) for t in targets}
+
+
+def test_a_feed_that_answers_a_page_declaring_the_sites_feed_keeps_its_address(
+    site, mail, workdir
+):
+    """A section feed that answers 200 with a themed maintenance page, whose head declares
+    the site's main feed as every page of a WordPress theme does: that feed became the
+    source's address for good, the section's later stories never read (a review)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    site.create_feed("americas")
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"],
+                         published=now - timedelta(hours=2)), feed="americas")
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"], published=now - timedelta(hours=1)))
+    topic = {"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}
+    section = site.serve("/americas/feed/", site.render_feed("americas", "rss") or b"")
+    workdir.write_config(sources=[section], topics=[topic], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    site.serve("/americas/feed/", f"""<!DOCTYPE html><html><head><title>Briefly unavailable
+</title><link rel="alternate" type="application/rss+xml" title="Feed"
+href="{site.url('/feeds/world.rss')}"></head><body><h1>Briefly unavailable for scheduled
+maintenance. Check back in a minute.</h1></body></html>""".encode(),
+               content_type="text/html; charset=utf-8")
+    during = workdir.newswatch("crawl")
+    assert during.returncode == 0, during.stderr
+    status = workdir.newswatch("status").stdout
+    assert "answered with a web page, not the rss it was" in status, status
+    # The section's stories go on after the maintenance, at the section's address.
+    site.publish(replace(STORIES_BY_SLUG["maduro-abandona-venezuela"], published=now),
+                 feed="americas")
+    site.serve("/americas/feed/", site.render_feed("americas", "rss") or b"")
+    after = workdir.newswatch("crawl")
+    assert after.returncode == 0, after.stderr
+    assert "1 new article(s)" in after.stdout, after.stdout
+    messages = mail.wait_for(2)
+    assert "abandona" in messages[1]["Subject"] or "Maduro" in messages[1]["Subject"]
+    assert site.requests_for("/americas/feed/")[-1].status == 200
+    listed = workdir.newswatch("sources", "list", "--format", "json").stdout
+    assert "/feeds/world.rss" not in listed, listed
+    assert len(mail.messages) == 2
 
 
 def test_a_feed_that_answers_a_web_page_fails_and_its_links_are_not_articles(
