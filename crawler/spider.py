@@ -68,6 +68,12 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.8, text/html;q=0.7, */*;q=0.5"
 )
+#: What a poll's requests (a source, its feed's older pages, an index's sitemaps) carry for
+#: the caches on the way: a proxy of the environment (a company's Squid) answered from its
+#: copy of a feed served with "max-age=604800" (a week, a CMS's default for static files),
+#: each poll of that week, and the stories published meanwhile were never seen. Asked not to
+#: (RFC 9111, 5.2.1.4), it checks with the site: a 304 still costs the site nothing.
+NO_CACHE = {"Cache-Control": "no-cache"}
 MAX_LINKS = 100  # article links followed from one page poll
 MAX_SITEMAP_DEPTH = 3  # levels of sitemap indexes followed below a source's index
 #: Sitemaps an index leads one poll to (its recent ones, levels down), at most: an index of
@@ -196,7 +202,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         """The conditional GET that starts a poll of ``source`` (None: it cannot be made,
         and the poll is recorded as failed)."""
         self.sitemaps_asked.pop(source.id, None)
-        headers = {"Accept": ACCEPT}
+        headers = {"Accept": ACCEPT, **NO_CACHE}
         if _validators_fresh(source, self.clock()):
             if source.etag:
                 headers["If-None-Match"] = source.etag
@@ -226,7 +232,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             kwargs["instead"] = True
         return scrapy.Request(
             url,
-            headers=headers or {"Accept": ACCEPT},
+            headers=headers or {"Accept": ACCEPT, **NO_CACHE},
             callback=self.parse_source,
             errback=self.source_failed,
             cb_kwargs=kwargs,
@@ -531,7 +537,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         # Before the article pages queued for its host: a feed paged by position shifts as
         # it publishes (page 3, fetched after the pages of pages 1 and 2, overlapped page 2
         # by 13 items, and the reading stopped there; a review).
-        return scrapy.Request(url, callback=self.parse_feed_page, errback=self.feed_page_failed,
+        return scrapy.Request(url, headers=NO_CACHE,
+                              callback=self.parse_feed_page, errback=self.feed_page_failed,
                               cb_kwargs={"source": source, "number": number},
                               meta={"handle_httpstatus_list": HANDLED_STATUSES, JUMP: True},
                               priority=JOINED_PRIORITY)
@@ -715,6 +722,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         for url in urls:
             yield scrapy.Request(
                 url,
+                headers=NO_CACHE,
                 callback=self.parse_child_sitemap,
                 errback=self.child_sitemap_failed,
                 cb_kwargs={"source": source, "depth": depth},

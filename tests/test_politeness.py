@@ -4,9 +4,16 @@ conditional GET on warm cycles, an identifying User-Agent."""
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import quote
 
 import pytest
@@ -146,6 +153,68 @@ def test_a_feed_answering_304_whatever_changed_is_read_in_full_again(site, mail,
     assert "0 new article(s)" in workdir.newswatch("crawl").stdout
     assert site.requests_for("/feeds/world.rss")[-1].status == 304
     assert len(mail.messages) == 1
+
+
+class _CachingProxy(BaseHTTPRequestHandler):
+    """A forward proxy that keeps each 200 as long as its Cache-Control max-age says and
+    answers from it, unless the request says no-cache (RFC 9111), as Squid does."""
+
+    cache: ClassVar[dict[str, tuple[float, int, dict[str, str], bytes]]] = {}
+
+    def do_GET(self) -> None:
+        kept = self.cache.get(self.path)
+        if (kept is None or kept[0] < time.monotonic()
+                or "no-cache" in self.headers.get("Cache-Control", "")):
+            asked = urllib.request.Request(self.path, headers={
+                k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")})
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(asked, timeout=5) as answer:
+                    status, headers, body = answer.status, dict(answer.headers), answer.read()
+            except urllib.error.HTTPError as refused:
+                status, headers, body = refused.code, dict(refused.headers), refused.read()
+            age = re.search(r"max-age=(\d+)", headers.get("Cache-Control", ""))
+            kept = (time.monotonic() + int(age.group(1)) if age else 0.0, status, headers, body)
+            if status == 200:
+                self.cache[self.path] = kept
+        self.send_response(kept[1])
+        for name, value in kept[2].items():
+            if name.lower() in ("content-type", "etag", "last-modified", "cache-control"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(kept[3])))
+        self.end_headers()
+        self.wfile.write(kept[3])
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_feed_cached_for_a_week_by_a_proxy_is_read_from_the_site(site, mail, workdir):
+    # A feed served with "Cache-Control: max-age=604800" (a CMS's default for static files)
+    # through the proxy of the environment (a company's Squid): the proxy answered each poll
+    # with its week-old copy, the stories published meanwhile never seen.
+    now = datetime.now(UTC).replace(microsecond=0)
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"], published=now - timedelta(hours=2)))
+    week = {"Cache-Control": "max-age=604800"}
+    feed = site.serve("/weekly.rss", site.render_feed("world", "rss") or b"", headers=week)
+    topic = {"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[feed], topics=[topic], smtp=mail)
+    _CachingProxy.cache = {}
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _CachingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    through = {"http_proxy": f"http://127.0.0.1:{proxy.server_port}", "no_proxy": ""}
+    try:
+        assert "1 new article(s)" in workdir.newswatch("crawl", **through).stdout
+        site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"], published=now))
+        site.serve("/weekly.rss", site.render_feed("world", "rss") or b"", headers=week)
+        again = workdir.newswatch("crawl", **through)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert "1 new article(s)" in again.stdout, again.stdout
+    [message] = mail.wait_for(1)
+    assert "Maduro" in message["Subject"]
+    assert site.requests_for("/weekly.rss")[-1].headers.get("Cache-Control") == "no-cache"
 
 
 def test_requests_identify_newswatch(site, workdir):
