@@ -357,6 +357,13 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if page is not None and status >= 400 and status != 304:
             yield from self._own_links(page, source, f"{response.url} answered HTTP {status}")
             return
+        if status == 304 and not _conditional(response):
+            # Nothing to compare with, nothing read: taken for "unchanged", such a server
+            # (a CDN answering 304 to whatever it is asked) had the source "ok" at every
+            # poll, never read, and no one told.
+            self._fail(source, "HTTP 304 Not Modified to a request without ETag or date to "
+                       "compare: the server sent no feed", status)
+            return
         if status == 304:
             self._record(source, FetchOutcome(ok=True, status=304, not_modified=True))
             return
@@ -904,6 +911,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                 self.store.keep_host_waits(host_waits(self.clock()), self.clock())
             except StorageError as exc:
                 logger.warning("hosts' waits not kept: %s", exc)
+
+
+def _conditional(response: Response) -> bool:
+    """Whether the request ``response`` answers sent validators (If-None-Match,
+    If-Modified-Since)."""
+    request = response.request
+    return request is not None and bool(
+        request.headers.get(b"If-None-Match") or request.headers.get(b"If-Modified-Since"))
 
 
 def _validators_fresh(source: Source, now: datetime) -> bool:

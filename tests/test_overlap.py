@@ -163,7 +163,8 @@ def test_a_crawl_takes_each_source_while_it_is_open_and_never_twice_at_once(
             assert spider.polling == {a.id, b.id}
 
             # b's poll ends (a 304): recorded, and b may be polled again when it is due again.
-            answer = Request(b.url, cb_kwargs={"source": b, "via": None})
+            answer = Request(b.url, headers={"If-None-Match": '"v1"'},
+                             cb_kwargs={"source": b, "via": None})
             list(spider.parse_source(Response(b.url, status=304, request=answer), b, None))
             assert spider.polling == {a.id}
             assert spider.report.counters["sources_not_modified"] == 1

@@ -155,6 +155,21 @@ def test_a_feed_answering_304_whatever_changed_is_read_in_full_again(site, mail,
     assert len(mail.messages) == 1
 
 
+def test_a_304_to_a_request_without_validators_is_a_failure(site, workdir):
+    # A 304 with nothing asked to compare (a CDN answering 304 to whatever it is asked, and
+    # so to the polls without validators above): taken for "unchanged", the source was
+    # "ok" at every poll and never read.
+    url = site.url("/feeds/world.rss")
+    site.set_status("/feeds/world.rss", 304)
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert f"failed: {url}: HTTP 304 Not Modified to a request without" in result.stdout, (
+        result.stdout)
+    assert source_row(workdir, url)["last_success"] is None
+    assert "failing 1" in workdir.newswatch("sources", "list").stdout
+
+
 class _CachingProxy(BaseHTTPRequestHandler):
     """A forward proxy that keeps each 200 as long as its Cache-Control max-age says and
     answers from it, unless the request says no-cache (RFC 9111), as Squid does."""
