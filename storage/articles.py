@@ -544,8 +544,10 @@ class ArticlesMixin:
             )
 
     def article_count(self) -> int:
-        """How many articles are stored."""
-        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        """How many articles are stored: the sum of the sources' counts (schema 38), each
+        scrape of /metrics read the whole archive's index."""
+        return int(self.db.execute("SELECT COALESCE(SUM(n), 0) FROM article_counts")
+                   .fetchone()[0])
 
 
 def _words(title: str) -> str:

@@ -36,6 +36,9 @@ share one implementation of what is stored and when; what differs is here:
 - **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
   raises StorageError saying so. ``checkpoint`` runs ``ANALYZE`` (the server checkpoints and
   vacuums by itself).
+- **article counts**: a row added for each article stored (``storage.pgschema``, 38), never
+  a source's row updated (crawlers storing articles of the same sources in other orders
+  would deadlock); :meth:`PgStore.checkpoint` folds them into one row a source.
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ logger = logging.getLogger(__name__)
 INSTANCE_LOCK = 0x6E77696E  # "nwin"
 #: The advisory lock key under which migrations run (processes starting together).
 MIGRATION_LOCK = 0x6E657773  # "news"
+#: The advisory lock under which the article counts are folded (PgStore.checkpoint).
+COUNTS_LOCK = 0x6E77636E  # "nwcn"
 
 #: Tables whose rows have an ``id``: an insert into one returns it.
 _ID_TABLES = re.compile(r"^\s*INSERT INTO (articles|outbox|sources|topics|stories|digest_queue)\b")
@@ -609,7 +614,21 @@ class PgStore(
         return bool(row and row[0])
 
     def checkpoint(self) -> None:
-        """Refresh the planner's statistics (the server checkpoints and vacuums itself)."""
+        """Fold the article counts added since the last checkpoint into one row a source
+        (schema 38: a row is added for each article stored, and `status` and /metrics sum
+        them), and refresh the planner's statistics (the server checkpoints and vacuums
+        itself). The rows folded are those committed when the fold begins; the crawlers go
+        on adding theirs meanwhile (it takes no lock they wait for), and two folds run one
+        after the other (``newswatch prune`` beside the hourly housekeeping)."""
+        with self.db.atomic():
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", [COUNTS_LOCK])
+            self.db.execute(
+                """
+                WITH folded AS (DELETE FROM article_counts RETURNING source_id, n)
+                INSERT INTO article_counts (source_id, n)
+                SELECT source_id, SUM(n) FROM folded GROUP BY source_id HAVING SUM(n) <> 0
+                """
+            )
         self.db.execute("ANALYZE")
 
     def backup(self, destination: Path) -> None:

@@ -112,6 +112,41 @@ def _restored_urls(db: Any) -> None:
         raise RuntimeError("migration 9 (restored URLs) is not supported on PostgreSQL data")
 
 
+def _article_counts(db: Any) -> None:
+    """38: each source's article count (see storage.schema), as rows added, never updated:
+    one of 1 for each article stored (of -1 for one deleted or moved away), which
+    ``PgStore.checkpoint`` folds into one row a source each hour. A row a source updated
+    by each insert would be locked until its transaction ends: two crawlers storing articles
+    of the same sources in other orders would each wait for the other (a deadlock: one is
+    killed). The trigger is created before the counts of the stored articles are added
+    (CREATE TRIGGER holds off every insert until the migration commits): none is counted
+    twice or missed."""
+    for statement in (
+        "CREATE TABLE article_counts (source_id BIGINT NOT NULL, n BIGINT NOT NULL)",
+        "CREATE INDEX article_counts_source ON article_counts(source_id, n)",
+        """
+        CREATE FUNCTION article_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                INSERT INTO article_counts (source_id, n) VALUES (OLD.source_id, -1);
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                INSERT INTO article_counts (source_id, n) VALUES (NEW.source_id, 1);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER article_counts_insert AFTER INSERT OR DELETE ON articles"
+        " FOR EACH ROW EXECUTE FUNCTION article_counted()",
+        "CREATE TRIGGER article_counts_move AFTER UPDATE OF source_id ON articles"
+        " FOR EACH ROW WHEN (OLD.source_id IS DISTINCT FROM NEW.source_id)"
+        " EXECUTE FUNCTION article_counted()",
+        "INSERT INTO article_counts (source_id, n)"
+        " SELECT source_id, COUNT(*) FROM articles GROUP BY source_id",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[PgMigration, ...] = (
     # 1: sources, articles (+ full-text index: migration 4), topics, matches, outbox, state.
     _ddl(
@@ -432,4 +467,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     ALTER TABLE sources ADD COLUMN read_at TEXT;
     UPDATE sources SET read_at = last_success WHERE last_status = 200
     """,
+    # 38: each source's article count, kept as rows added by a trigger (see above).
+    _article_counts,
 )

@@ -706,4 +706,31 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE sources ADD COLUMN read_at TEXT;
     UPDATE sources SET read_at = last_success WHERE last_status = 200
     """,
+    # 38: each source's article count, kept as its articles are stored (deleted, or moved
+    # to another source: by hand, newswatch does neither): `status` and each scrape of
+    # /metrics counted them by reading the whole index of the articles' sources (200,000
+    # articles: 36 to 58 ms; a year's, 2 s a scrape). A source's count is the sum of its
+    # rows (PostgreSQL's store adds a row for each article, storage.pgschema; here one row
+    # a source).
+    """
+    CREATE TABLE article_counts (
+        source_id INTEGER PRIMARY KEY,
+        n INTEGER NOT NULL
+    );
+    INSERT INTO article_counts (source_id, n)
+        SELECT source_id, COUNT(*) FROM articles GROUP BY source_id;
+    CREATE TRIGGER article_counts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO article_counts (source_id, n) VALUES (new.source_id, 1)
+        ON CONFLICT (source_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER article_counts_delete AFTER DELETE ON articles BEGIN
+        UPDATE article_counts SET n = n - 1 WHERE source_id = old.source_id;
+    END;
+    CREATE TRIGGER article_counts_move AFTER UPDATE OF source_id ON articles
+    WHEN old.source_id IS NOT new.source_id BEGIN
+        UPDATE article_counts SET n = n - 1 WHERE source_id = old.source_id;
+        INSERT INTO article_counts (source_id, n) VALUES (new.source_id, 1)
+        ON CONFLICT (source_id) DO UPDATE SET n = n + 1;
+    END;
+    """,
 )

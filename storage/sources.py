@@ -318,14 +318,16 @@ class SourcesMixin:
             )
 
     def source_status(self) -> list[SourceStatus]:
-        """Every active source with its health and article count, for ``status``."""
+        """Every active source with its health and article count, for ``status`` (and each
+        scrape of /metrics): the count kept as articles are stored (schema 38)."""
         rows = self.db.query(
             """
             SELECT s.id, s.url, s.name, s.last_fetch, s.last_success, s.last_status,
                    s.last_error, s.error_count, s.consecutive_failures, s.next_due,
                    s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
                    s.active, s.deactivated,
-                   (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) AS articles,
+                   (SELECT COALESCE(SUM(c.n), 0) FROM article_counts c
+                    WHERE c.source_id = s.id) AS articles,
                    (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id
                     AND d.last_error NOT LIKE 'postponed:%') AS waiting,
                    (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id

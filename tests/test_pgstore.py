@@ -260,6 +260,47 @@ def test_processes_starting_at_once_on_a_new_database_migrate_it_once(pg_url: st
     assert opened == [len(PG_MIGRATIONS)] * 6
 
 
+def test_crawlers_storing_articles_of_the_same_sources_at_once_never_deadlock(
+    pg_url: str,
+) -> None:
+    """Two crawlers each store, in one transaction, articles of the same two sources in
+    opposite orders: each article's count is a row of its own (schema 38), not an update of
+    its source's (each transaction would hold one source's and wait for the other's:
+    PostgreSQL kills one as a deadlock). Both commit, and the counts are a COUNT(*)'s."""
+    from storage import Article
+
+    with open_store(pg_url) as first, open_store(pg_url) as second:
+        first.sync_sources([SourceSpec(f"https://{site}.example/feed", 600)
+                            for site in ("one", "two")], NOW)
+        one, two = (s.id for s in first.sources())
+        both = threading.Barrier(2, timeout=10)
+        errors: list[BaseException] = []
+
+        def store_articles(store, order: tuple[int, ...], name: str) -> None:
+            try:
+                with store.db.atomic():
+                    for n, source_id in enumerate(order):
+                        url = f"https://news.example/{name}-{n}"
+                        store.add_article(Article(
+                            url=url, entry_url=url, source_id=source_id, title=f"{name} {n}",
+                            text="Body.", published=NOW, author=None, fetched=NOW,
+                            extraction="page"))
+                        if not n:
+                            both.wait()  # each holds what its first article took
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=store_articles, args=(first, (one, two), "a")),
+                   threading.Thread(target=store_articles, args=(second, (two, one), "b"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        assert first.article_count() == 4
+        assert {s.id: s.articles for s in second.source_status()} == {one: 2, two: 2}
+
+
 def test_a_database_that_cannot_be_reached_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open database"):
         open_store(f"postgresql://nobody:secret@/none?host={tmp_path}&connect_timeout=2")
