@@ -38,7 +38,8 @@ share one implementation of what is stored and when; what differs is here:
   vacuums by itself).
 - **article counts**: a row added for each article stored (``storage.pgschema``, 38), never
   a source's row updated (crawlers storing articles of the same sources in other orders
-  would deadlock); :meth:`PgStore.checkpoint` folds them into one row a source.
+  would deadlock); :meth:`PgStore.checkpoint` folds them into one row a source. The alerts'
+  counts by status likewise (38).
 """
 
 from __future__ import annotations
@@ -616,19 +617,21 @@ class PgStore(
     def checkpoint(self) -> None:
         """Fold the article counts added since the last checkpoint into one row a source
         (schema 38: a row is added for each article stored, and `status` and /metrics sum
-        them), and refresh the planner's statistics (the server checkpoints and vacuums
-        itself). The rows folded are those committed when the fold begins; the crawlers go
-        on adding theirs meanwhile (it takes no lock they wait for), and two folds run one
-        after the other (``newswatch prune`` beside the hourly housekeeping)."""
+        them), and the alerts' into one row a status (39); and refresh the planner's
+        statistics (the server checkpoints and vacuums itself). The rows folded are those
+        committed when the fold begins; the crawlers and senders go on adding theirs
+        meanwhile (it takes no lock they wait for), and two folds run one after the other
+        (``newswatch prune`` beside the hourly housekeeping)."""
         with self.db.atomic():
             self.db.execute("SELECT pg_advisory_xact_lock(?)", [COUNTS_LOCK])
-            self.db.execute(
-                """
-                WITH folded AS (DELETE FROM article_counts RETURNING source_id, n)
-                INSERT INTO article_counts (source_id, n)
-                SELECT source_id, SUM(n) FROM folded GROUP BY source_id HAVING SUM(n) <> 0
-                """
-            )
+            for table, key in (("article_counts", "source_id"), ("outbox_counts", "status")):
+                self.db.execute(
+                    f"""
+                    WITH folded AS (DELETE FROM {table} RETURNING {key}, n)
+                    INSERT INTO {table} ({key}, n)
+                    SELECT {key}, SUM(n) FROM folded GROUP BY {key} HAVING SUM(n) <> 0
+                    """
+                )
         self.db.execute("ANALYZE")
 
     def backup(self, destination: Path) -> None:

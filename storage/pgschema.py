@@ -147,6 +147,35 @@ def _article_counts(db: Any) -> None:
         db.execute(statement)
 
 
+def _outbox_counts(db: Any) -> None:
+    """39: the alerts' counts by status (see storage.schema), as rows added, as the article
+    counts of 38: a status's row updated by each change would be held until its transaction
+    ends (a send marked sent beside a resend of failed alerts: each waits for the other)."""
+    for statement in (
+        'CREATE TABLE outbox_counts (status TEXT COLLATE "C" NOT NULL, n BIGINT NOT NULL)',
+        "CREATE INDEX outbox_counts_status ON outbox_counts(status, n)",
+        """
+        CREATE FUNCTION outbox_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                INSERT INTO outbox_counts (status, n) VALUES (OLD.status, -1);
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                INSERT INTO outbox_counts (status, n) VALUES (NEW.status, 1);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER outbox_counts_insert AFTER INSERT OR DELETE ON outbox"
+        " FOR EACH ROW EXECUTE FUNCTION outbox_counted()",
+        "CREATE TRIGGER outbox_counts_change AFTER UPDATE OF status ON outbox"
+        " FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)"
+        " EXECUTE FUNCTION outbox_counted()",
+        "INSERT INTO outbox_counts (status, n) SELECT status, COUNT(*) FROM outbox GROUP BY status",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[PgMigration, ...] = (
     # 1: sources, articles (+ full-text index: migration 4), topics, matches, outbox, state.
     _ddl(
@@ -469,4 +498,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 38: each source's article count, kept as rows added by a trigger (see above).
     _article_counts,
+    # 39: the alerts' counts by status, kept as rows added by a trigger (see above).
+    _outbox_counts,
 )

@@ -733,4 +733,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         ON CONFLICT (source_id) DO UPDATE SET n = n + 1;
     END;
     """,
+    # 39: the alerts' counts by status, kept as alerts are queued and their statuses change
+    # (as the article counts of 38): `status` and each scrape of /metrics read the index of
+    # their statuses, every alert ever sent (100,000 alerts sent: 23 ms a scrape).
+    """
+    CREATE TABLE outbox_counts (
+        status TEXT PRIMARY KEY,
+        n INTEGER NOT NULL
+    );
+    INSERT INTO outbox_counts (status, n) SELECT status, COUNT(*) FROM outbox GROUP BY status;
+    CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox BEGIN
+        INSERT INTO outbox_counts (status, n) VALUES (new.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE status = old.status;
+    END;
+    CREATE TRIGGER outbox_counts_change AFTER UPDATE OF status ON outbox
+    WHEN old.status IS NOT new.status BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE status = old.status;
+        INSERT INTO outbox_counts (status, n) VALUES (new.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+    END;
+    """,
 )
