@@ -313,8 +313,11 @@ class OutboxMixin:
             "SELECT status, SUM(n) FROM outbox_counts GROUP BY status"
         ):
             counts[str(status)] = int(n)
+        # INDEXED BY: where no alert ever failed, the planner's statistics have every alert
+        # of one status, and it read them all, bodies included (100,000 sent: 11 ms).
         dropped = int(self.db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND last_error LIKE ?",
+            "SELECT COUNT(*) FROM outbox INDEXED BY outbox_due"
+            " WHERE status = 'failed' AND last_error LIKE ?",
             [f"{UNWATCHED}%"]).fetchone()[0])
         if dropped:
             counts["failed"] -= dropped

@@ -120,6 +120,8 @@ _REWRITES = (
     ("others = others + excluded.others", "others = link_shapes.others + excluded.others"),
     # unmatched_articles: the sources still being polled, one JSON array parameter.
     ("SELECT value FROM json_each(?)", "SELECT jsonb_array_elements_text(?::jsonb)::bigint"),
+    # outbox_counts: SQLite's planner is told its index (PostgreSQL's needs no telling).
+    ("FROM outbox INDEXED BY outbox_due", "FROM outbox"),
     # watermark: a shift wider than PostgreSQL's 32-bit integer literals.
     ("1 << 62", "(1::bigint << 62)"),
 )

@@ -532,6 +532,27 @@ def test_the_alert_counts_do_not_grow_with_the_alerts_sent(store, backend, tmp_p
         "failed", "pending", "sent"]
 
 
+def test_the_alerts_not_sent_on_purpose_are_counted_by_the_index_of_statuses(
+    store, backend
+) -> None:
+    """The alerts not sent on purpose ("dropped") are counted among the failed ones by the
+    index of statuses, even where no alert ever failed: the planner's statistics then had
+    every alert sent, and it read them all, bodies included, at each scrape of /metrics
+    (100,000 alerts sent: 11 ms)."""
+    with store.db.atomic():  # 1,000: below, the planner read the index
+        for n in range(1000):
+            insert_email(store.db, email(f"<sent{n}@nw>", ()))
+        store.db.execute("UPDATE outbox SET status = 'sent', sent = created")
+    if backend == "sqlite":
+        store.db.execute("ANALYZE")
+        found, plans = sqlite_plans(store, store.outbox_counts, table="outbox")
+        assert plans and not [p for p in plans
+                              if re.search(r"SCAN outbox\b", p) and "COVERING" not in p]
+    else:
+        found = store.outbox_counts()
+    assert found == {"pending": 0, "sent": 1000, "failed": 0}
+
+
 def test_the_alert_counts_and_problems_do_not_read_the_alerts_sent(store, backend) -> None:
     """`status` and /metrics count the alerts by the index of their statuses, and list the
     problems among the pending and failed ones alone: they read every alert ever sent,
