@@ -294,12 +294,23 @@ class Cluster:
         await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
                          concurrency=self.config.daemon.jobs, stopped=self._probe_store)
 
-    def _probe_store(self) -> None:
-        """The crawler's task worker stopped by itself (it lost PostgreSQL): if this
-        process's own connection is gone too, stop the process (exit 1). Its connection is
-        used by crawl jobs alone: a crawler whose database vanished from the network ran no
-        more job to find that out, and started its worker again and again, for as long as
-        the database was gone (a restarted PostgreSQL is found by the next job)."""
+    def _probe_store(self, error: BaseException | None) -> None:
+        """The crawler's task worker stopped by itself (``error``): when it lost its
+        connections to PostgreSQL, or this process's own connection is gone too, stop the
+        process (exit 1). Its connection is used by crawl jobs alone: a crawler whose
+        database vanished from the network ran no more job to find that out, and started
+        its worker again and again, for as long as the database was gone (a restarted
+        PostgreSQL is found by the next job). Asked on a connection whose server vanished,
+        a probe waits for the kernel's timeouts (30 s: storage.pg.SILENCE_LIMITS), past the
+        minute such a crawler is given to stop; the worker's own connection failure says as
+        much at once."""
+        if connection_failure(error) is not None and not self.failed:
+            logger.error("the connection to %s is lost: stopping, to be started again (the "
+                         "task engine's: %s)", self.config.database.shown,
+                         " ".join(str(connection_failure(error)).split()))
+            self.failed = True
+            self.request_stop(signal.SIGTERM)
+            return
         try:
             self.store.database_now()
         except Exception as exc:

@@ -179,14 +179,13 @@ async def run_worker(
     name: str,
     concurrency: int = 1,
     delete_jobs: str = "never",
-    stopped: Callable[[], object] | None = None,
+    stopped: Callable[[BaseException | None], object] | None = None,
 ) -> int:
     """Run a worker until ``stop`` is set (its running jobs then finish); run it again after
     a pause whenever it stops by itself or cannot start. ``delete_jobs``: procrastinate's
-    (``successful``: a finished job's row goes). ``stopped``: called each time the worker
-    stopped by itself, before the pause; it may set ``stop`` (the process's own connection
-    to the database is gone too: it exits, to be started again). Returns how many times it
-    ran."""
+    (``successful``: a finished job's row goes). ``stopped``: called with the worker's error
+    each time it stopped by itself, before the pause; it may set ``stop`` (the database is
+    gone: the process exits, to be started again). Returns how many times it ran."""
     runs = 0
     pause = settings.backoff_min
     while not stop.is_set():
@@ -202,7 +201,7 @@ async def run_worker(
         stopping.cancel()
         error = work.exception()
         if stopped is not None:
-            stopped()
+            stopped(error)
             if stop.is_set():
                 break
         if time.monotonic() - started > settings.backoff_max:
