@@ -756,6 +756,41 @@ def test_one_process_daemon_exits_when_postgresql_restarts_and_resumes_without_d
     assert_each_sent_once_and_the_new_story(mail)
 
 
+@contextlib.contextmanager
+def published_beside_postgresql(
+    net: Any, tmp_path: Path, **config: Any
+) -> Iterator[tuple[NewsSite, MailServer, Workdir, Any, str]]:
+    """A news site with PUBLISHED's stories, a mail server and a PostgreSQL database on the
+    test network's address, and a config of the feeds (every second) and TOPICS on them
+    (``config``: more settings): the site, the mail server, the workdir, the server and
+    the database's name. Stopped after."""
+    from mailserver import free_port
+    from pgserver import running_server
+
+    site = NewsSite()
+    site.host = net.address
+    mail = MailServer()
+    mail.host = net.address
+    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
+        database = server.create_database()
+        site.start()
+        mail.start()
+        try:
+            for slug, feed in PUBLISHED.items():
+                site.publish(fresh(slug), feed=feed)
+            workdir = Workdir(tmp_path)
+            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
+            workdir.write_config(
+                sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"}
+                         for feed in FEEDS],
+                topics=TOPICS, smtp=mail, **config,
+            )
+            yield site, mail, workdir, server, database
+        finally:
+            site.stop()
+            mail.stop()
+
+
 #: How soon a daemon whose database went silent must say so and exit (seconds): storage.pg's
 #: SILENCE_LIMITS (30 s), with room for a loaded machine. Without them: 15 minutes or more.
 SILENT_DATABASE_NOTICED = 60
@@ -771,30 +806,10 @@ def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
     a minute, for systemd to start it again (it waited in its next statement for the
     kernel's 15 minutes and more, deaf to SIGTERM). Started again, it alerts the next story
     and sends nothing twice."""
-    from mailserver import free_port
-    from pgserver import running_server
-
     net = test_network
-    site = NewsSite()
-    site.host = net.address
-    mail = MailServer()
-    mail.host = net.address
-    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
-        database = server.create_database()
-        site.start()
-        mail.start()
+    with published_beside_postgresql(net, tmp_path) as (site, mail, workdir, _server, _db):
         processes: list[Process] = []
         try:
-            for slug, feed in PUBLISHED.items():
-                site.publish(fresh(slug), feed=feed)
-            workdir = Workdir(tmp_path)
-            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
-            workdir.write_config(
-                sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"}
-                         for feed in FEEDS],
-                topics=TOPICS, smtp=mail,
-            )
-
             def start(n: int, machine: Any = None) -> tuple[Process, Path]:
                 log = tmp_path / f"run-{n}.log"
                 argv = ["--config", str(workdir.config), "run"]
@@ -852,8 +867,6 @@ def test_a_daemon_whose_database_vanishes_from_the_network_exits_and_resumes(
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-            site.stop()
-            mail.stop()
     assert_each_sent_once_and_the_new_story(mail)
 
 
@@ -875,29 +888,13 @@ def test_roles_whose_database_vanishes_from_the_network_exit_and_resume(
     and again, and its stop waited for a connection); the other, stopped by SIGTERM
     meanwhile, exits within systemd's TimeoutStopSec. Started again on a machine that
     reaches the database, the roles alert the next story and send nothing twice."""
-    from mailserver import free_port
-    from pgserver import running_server
-
     net = test_network
-    site = NewsSite()
-    site.host = net.address
-    mail = MailServer()
-    mail.host = net.address
-    with running_server(listen=net.address, port=free_port(), clients=str(net.subnet)) as server:
-        database = server.create_database()
-        site.start()
-        mail.start()
+    crawl = {"delay": f"{DELAY}s", "per_host": 1}
+    with published_beside_postgresql(net, tmp_path, crawl=crawl) as (
+        site, mail, workdir, server, database
+    ):
         processes: list[tuple[Process, Path]] = []
         try:
-            for slug, feed in PUBLISHED.items():
-                site.publish(fresh(slug), feed=feed)
-            workdir = Workdir(tmp_path)
-            workdir.database_url = f"postgresql://postgres@{net.address}:{server.port}/{database}"
-            workdir.write_config(
-                sources=[{"url": site.url(f"/feeds/{feed}.rss"), "every": "1s"}
-                         for feed in FEEDS],
-                topics=TOPICS, smtp=mail, crawl={"delay": f"{DELAY}s", "per_host": 1},
-            )
             text = workdir.config.read_text(encoding="utf-8")
             workdir.config.write_text(text.replace(
                 '[daemon]\ntick = "1s"\n',
@@ -991,8 +988,6 @@ def test_roles_whose_database_vanishes_from_the_network_exit_and_resume(
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-            site.stop()
-            mail.stop()
     assert_each_sent_once_and_the_new_story(mail)
 
 
