@@ -28,7 +28,7 @@ from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
-from .xmlsafe import xml_text
+from .xmlsafe import CONTROLS, HALF_CHARACTER, xml_text
 
 logger = logging.getLogger(__name__)
 
@@ -103,35 +103,24 @@ class ParsedFeed:
     next_page: str | None = None
 
 
-#: Half of a UTF-16 pair, alone: JSON may escape one ("\\ud83d": a title cut inside an emoji
-#: by a script that counts UTF-16 units), and feedparser's loose parser makes one of a
-#: character reference. No text can hold it (UTF-8, SQLite, mail): it becomes U+FFFD.
-_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
-
-
 def _whole(text: _Text) -> _Text:
-    return _HALF_CHARACTER.sub("\ufffd", text) if text else text
-
-
-#: Control characters, and the bidi embeddings, overrides and isolates (what alerts.compose
-#: drops).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    return HALF_CHARACTER.sub("\ufffd", text) if text else text
 
 
 def _name(title: str | None) -> str | None:
     """A feed's title as a source's name: one line, without control characters (rss2email's
     tumblr feed writes "Sarah's" and "Scribbles" on two lines; the name was shown so by
     ``status``, and the health email's subject could not be written). None for none."""
-    return (_CONTROLS.sub("", " ".join(title.split())) or None) if title else None
+    return (CONTROLS.sub("", " ".join(title.split())) or None) if title else None
 
 
 def _whole_characters(feed: ParsedFeed) -> ParsedFeed:
-    """``feed`` with every half character (_HALF_CHARACTER) of its text made U+FFFD."""
+    """``feed`` with every half character (HALF_CHARACTER) of its text made U+FFFD."""
     texts = [feed.title, feed.link, feed.problem]
     for entry in feed.entries:
         texts += (entry.link, entry.title, entry.summary, entry.author, entry.guid,
                   entry.content)
-    if not any(_HALF_CHARACTER.search(text) for text in texts if text):
+    if not any(HALF_CHARACTER.search(text) for text in texts if text):
         return feed
     entries = tuple(
         replace(entry, link=_whole(entry.link), title=_whole(entry.title),

@@ -33,11 +33,14 @@ def safe_pull_parser(recover: bool = False) -> etree.XMLPullParser:
     return etree.XMLPullParser(events=("start", "end"), **_HARDENED, recover=recover)
 
 
-#: Characters no XML text may hold (lxml refuses to set them), the two spaces among them, and
-#: half of a UTF-16 pair, alone (lxml ends the text at one: "a\ud83db" read as "a").
+#: Characters no XML text may hold (lxml refuses to set them), and the two spaces among them.
 _UNFIT = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 _UNFIT_SPACE = re.compile("[\x0b\x0c]")
-_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+#: Half of a UTF-16 pair, alone: JSON may escape one ("\\ud83d": a title cut inside an emoji
+#: by a script that counts UTF-16 units), and feedparser's loose parser makes one of a
+#: character reference. No text can hold it (UTF-8, SQLite, mail; lxml ends the text at
+#: one: "a\ud83db" read as "a"): it becomes U+FFFD.
+HALF_CHARACTER = re.compile("[\ud800-\udfff]")
 _ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -48,12 +51,12 @@ def xml_text(text: str) -> str:
     and its text is set again: a control character in it made that raise."""
     if not _ANY.search(text):  # nearly every text: one pass, nothing to change
         return text
-    return _HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", text)))
+    return HALF_CHARACTER.sub("\ufffd", _UNFIT.sub("", _UNFIT_SPACE.sub(" ", text)))
 
 
 #: What one line of text shown to a reader never holds: C0 and C1 controls (line breaks
 #: among them) and the bidi embeddings, overrides and isolates (what alerts.compose drops).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def stored_text(text: str) -> str:
@@ -69,4 +72,4 @@ def one_line(text: str) -> str:
     line, without control characters. A feed's plain-text title holding a NUL or an escape
     sequence ("\\x1b[2J") was stored as it came, and ``newswatch stories`` wrote it to the
     terminal; a line break in a title is no heading's."""
-    return _CONTROLS.sub("", " ".join(xml_text(text).split())) if text else text
+    return CONTROLS.sub("", " ".join(xml_text(text).split())) if text else text

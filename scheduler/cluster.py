@@ -304,10 +304,10 @@ class Cluster:
         a probe waits for the kernel's timeouts (30 s: storage.pg.SILENCE_LIMITS), past the
         minute such a crawler is given to stop; the worker's own connection failure says as
         much at once."""
-        if connection_failure(error) is not None and not self.failed:
+        if (failure := connection_failure(error)) is not None and not self.failed:
             logger.error("the connection to %s is lost: stopping, to be started again (the "
                          "task engine's: %s)", self.config.database.shown,
-                         " ".join(str(connection_failure(error)).split()))
+                         " ".join(str(failure).split()))
             self.failed = True
             self.request_stop(signal.SIGTERM)
             return
