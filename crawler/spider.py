@@ -103,6 +103,13 @@ GAP_PAGES = 3
 FULL_READ_POLLS = 6
 FULL_READ_MIN = timedelta(hours=1)
 FULL_READ_MAX = timedelta(days=1)
+#: A source answering 410 Gone is deactivated once it has answered so at every poll for this
+#: long, and at this many polls at least (the first counted); before, each 410 is a failure
+#: like another (backing off), and any other answer starts the count again. A CDN's purge,
+#: a deploy or a misconfigured rule answers 410 for a few minutes: deactivated at that one
+#: answer, the source was never polled again, its alerts stopped without a word.
+GONE_AFTER = timedelta(hours=24)
+GONE_POLLS = 3
 #: A poll that joins a crawl under way goes before every page queued (see add).
 JOINED_PRIORITY = PAGE_PRIORITY + FIRST_RANK + 1
 #: Items dated within this of one another are dated by the feed's clock, not their news (a
@@ -335,6 +342,22 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     def _fail(self, source: Source, error: str, status: int | None = None) -> None:
         self._record(source, FetchOutcome(ok=False, status=status, error=error))
 
+    def _gone(self, source: Source) -> None:
+        """``source`` answered 410 Gone: deactivated when it has at every poll for
+        GONE_AFTER and GONE_POLLS polls (this one counted), a failure until then."""
+        now = self.clock()
+        since = source.gone_since or now
+        polls = source.gone_polls + 1
+        gone = "HTTP 410 Gone"
+        if polls >= GONE_POLLS and now - since >= GONE_AFTER:
+            logger.warning("source %s is gone (HTTP 410 at its %d polls since %s UTC): "
+                           "deactivated", source.url, polls, f"{since:%Y-%m-%d %H:%M}")
+            self._record(source, FetchOutcome(ok=False, status=410, error=gone, gone=gone))
+            return
+        self._fail(source, f"{gone} (since {since:%Y-%m-%d %H:%M} UTC, {polls} poll(s) in a "
+                   f"row; deactivated once it lasts {GONE_AFTER.total_seconds() / 3600:.0f} h "
+                   f"and {GONE_POLLS} polls)", 410)
+
     def source_failed(self, failure: Failure) -> Iterator[Any]:
         """A source could not be fetched at all (DNS, refused, timeout, too large)."""
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
@@ -368,9 +391,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             self._record(source, FetchOutcome(ok=True, status=304, not_modified=True))
             return
         if status == 410:
-            logger.warning("source %s is gone (HTTP 410): deactivated", source.url)
-            gone = "HTTP 410 Gone"
-            self._record(source, FetchOutcome(ok=False, status=410, error=gone, gone=gone))
+            self._gone(source)
             return
         if status >= 400:
             wait = retry_after(response)

@@ -54,6 +54,10 @@ class Source:
     read_at: datetime | None = None
     #: Its last poll's answer asked it to wait (a 429 or 503 with Retry-After) until next_due.
     asked_to_wait: bool = False
+    #: Since when it has answered 410 Gone at every poll, and at how many (None and 0: its
+    #: last poll got another answer; crawler.spider.GONE_AFTER).
+    gone_since: datetime | None = None
+    gone_polls: int = 0
 
     @property
     def label(self) -> str:

@@ -500,4 +500,10 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _article_counts,
     # 39: the alerts' counts by status, kept as rows added by a trigger (see above).
     _outbox_counts,
+    # 40: since when, and at how many polls in a row, each source has answered 410 Gone
+    # (see storage.schema).
+    """
+    ALTER TABLE sources ADD COLUMN gone_since TEXT;
+    ALTER TABLE sources ADD COLUMN gone_polls INTEGER NOT NULL DEFAULT 0
+    """,
 )

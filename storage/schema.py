@@ -756,4 +756,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         ON CONFLICT (status) DO UPDATE SET n = n + 1;
     END;
     """,
+    # 40: since when, and at how many polls in a row, each source has answered 410 Gone: it
+    # is deactivated only once that lasts (crawler.spider.GONE_AFTER); one 410 (a CDN's
+    # purge, a deploy) deactivated it for good. A source deactivated before stays so.
+    """
+    ALTER TABLE sources ADD COLUMN gone_since TEXT;
+    ALTER TABLE sources ADD COLUMN gone_polls INTEGER NOT NULL DEFAULT 0
+    """,
 )

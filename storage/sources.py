@@ -46,6 +46,8 @@ def _source(row: dict[str, Any]) -> Source:
         read_at=from_iso(row.get("read_at")),  # schema 37
         asked_to_wait=row["last_status"] in (429, 503)
         and "retry-after=" in (row["last_error"] or ""),
+        gone_since=from_iso(row.get("gone_since")),  # schema 40
+        gone_polls=row.get("gone_polls") or 0,
     )
 
 
@@ -193,7 +195,8 @@ class SourcesMixin:
             if row is not None:
                 self.db.execute(
                     "UPDATE sources SET active = 1, deactivated = NULL, next_due = NULL,"
-                    " consecutive_failures = 0 WHERE url = ?",
+                    " consecutive_failures = 0, gone_since = NULL, gone_polls = 0"
+                    " WHERE url = ?",
                     [url],
                 )
         return None if row is None else str(row[0])
@@ -239,6 +242,7 @@ class SourcesMixin:
                     UPDATE sources SET
                         last_fetch = ?, last_success = ?, last_status = ?, last_error = ?,
                         consecutive_failures = 0, failing_since = NULL, next_due = ?,
+                        gone_since = NULL, gone_polls = 0,
                         etag = CASE WHEN ? THEN etag ELSE ? END,
                         last_modified = CASE WHEN ? THEN last_modified ELSE ? END,
                         read_at = CASE WHEN ? THEN read_at ELSE ? END,
@@ -271,7 +275,9 @@ class SourcesMixin:
                         error_count = error_count + 1,
                         consecutive_failures = consecutive_failures + 1,
                         failing_since = COALESCE(failing_since, ?),
-                        next_due = ?
+                        next_due = ?,
+                        gone_since = CASE WHEN ? THEN COALESCE(gone_since, ?) END,
+                        gone_polls = CASE WHEN ? THEN gone_polls + 1 ELSE 0 END
                     WHERE id = ?
                     """,
                     [
@@ -280,6 +286,9 @@ class SourcesMixin:
                         outcome.error,
                         stamp,
                         to_iso(outcome.next_due),
+                        outcome.status == 410,
+                        stamp,
+                        outcome.status == 410,
                         source_id,
                     ],
                 )

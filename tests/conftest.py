@@ -357,6 +357,23 @@ class Workdir:
             return run_newswatch(argv, self.path, subprocess_env(**env), timeout)
         return run_in_process(argv, self.path, env)
 
+    def crawl_till_gone(self) -> subprocess.CompletedProcess[str]:
+        """``newswatch crawl`` twice, the sources answering 410 Gone at the first taken, before
+        the second, for answering so since crawler.spider.GONE_AFTER ago, at all but one of
+        GONE_POLLS polls: their 410 at the second deactivates them. The second's result."""
+        import sqlite3
+        from datetime import UTC, datetime
+
+        from crawler.spider import GONE_AFTER, GONE_POLLS
+
+        first = self.newswatch("crawl")
+        assert first.returncode == 0, first.stderr
+        since = (datetime.now(UTC) - GONE_AFTER).isoformat(timespec="seconds")
+        with contextlib.closing(sqlite3.connect(self.database)) as db, db:
+            db.execute("UPDATE sources SET gone_since = ?, gone_polls = ? WHERE gone_polls > 0",
+                       [since, GONE_POLLS - 1])
+        return self.newswatch("crawl")
+
     def start_daemon(self, **env: str) -> Daemon:
         """Start ``newswatch run`` in the background."""
         return Daemon(self, env)

@@ -58,7 +58,7 @@ def test_gone_source_is_reported_once(site, mail, workdir):
         sources=[site.url("/feeds/closed.rss")], smtp=mail,
         alerts={"operator": ["ops@test.example"]},
     )
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     [message] = mail.wait_for(1)
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Deactivated: HTTP 410 Gone" in text
@@ -69,7 +69,7 @@ def test_gone_source_is_reported_once(site, mail, workdir):
 def test_without_an_operator_health_changes_are_logged_only(site, mail, workdir):
     site.set_status("/feeds/closed.rss", 410)
     workdir.write_config(sources=[site.url("/feeds/closed.rss")], smtp=mail)
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     assert mail.messages == []
     assert "alerts: 0 pending, 0 sent" in workdir.newswatch("status").stdout
 
@@ -82,7 +82,7 @@ def test_an_operator_configured_later_hears_of_what_is_still_wrong(site, mail, w
     site.set_status("/feeds/closed.rss", 410)
     sources = [site.url("/feeds/flaky.rss"), site.url("/feeds/closed.rss")]
     workdir.write_config(sources=sources, smtp=mail, alerts={"health_after": "1s"})
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     time.sleep(1.2)
     crawl(workdir)
     assert mail.messages == []
@@ -111,7 +111,7 @@ def test_a_failing_source_that_is_then_gone_is_reported_gone(site, mail, workdir
     [failing] = mail.wait_for(1)
     assert "failing" in failing["Subject"]
     site.set_status("/feeds/flaky.rss", 410)
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     [_, gone] = mail.wait_for(2)
     assert "Deactivated: HTTP 410 Gone" in gone.get_body(preferencelist=("plain",)).get_content()
     crawl(workdir)
@@ -162,13 +162,13 @@ def test_a_source_named_on_two_lines_is_reported(site, mail, workdir):
         smtp=mail, alerts={"operator": ["ops@test.example"]},
     )
     site.set_status("/feeds/gone.rss", 410)
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     mail.wait_for(1)  # gone.rss: gone
     with sqlite3.connect(workdir.database) as db:
         db.execute("UPDATE sources SET name = ? WHERE url LIKE '%closed.rss'",
                    ["Sarah's\n  Scribbles\u202e"])
     site.set_status("/feeds/closed.rss", 410)
-    crawl(workdir)
+    assert workdir.crawl_till_gone().returncode == 0
     [_, message] = mail.wait_for(2)
     assert "Sarah's Scribbles" in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()

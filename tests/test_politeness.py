@@ -86,15 +86,45 @@ def test_temporary_redirect_keeps_the_configured_url(site, workdir):
     assert source_row(workdir, url)["fetch_url"] is None
 
 
-def test_gone_source_is_deactivated_and_reported(site, workdir):
-    site.set_status("/feeds/old.rss", 410)
+def test_gone_source_is_deactivated_once_its_410_lasts(site, workdir):
+    """A 410 Gone deactivates the source once it has answered so at every poll for a day
+    and at 3 polls at least (crawler.spider.GONE_AFTER, GONE_POLLS); any other answer
+    starts the count again."""
     gone = site.url("/feeds/old.rss")
     workdir.write_config(sources=[gone, site.url("/feeds/world.rss")])
-    first = workdir.newswatch("crawl")
-    assert f"failed: {gone}: HTTP 410 Gone" in first.stdout
-    second = workdir.newswatch("crawl")
-    assert "polled 1 source(s)" in second.stdout
-    assert len(site.requests_for("/feeds/old.rss")) == 1
+
+    def crawl(status):
+        site.set_status("/feeds/old.rss", status)
+        result = workdir.newswatch("crawl")
+        assert result.returncode == 0, result.stderr
+        row = source_row(workdir, gone)
+        return result.stdout, row
+
+    def a_day_ago():
+        since = (datetime.now(UTC) - timedelta(hours=24)).isoformat(timespec="seconds")
+        with sqlite3.connect(workdir.database) as db:
+            db.execute("UPDATE sources SET gone_since = ? WHERE url = ?", [since, gone])
+
+    for polls in (1, 2, 3):  # 3 polls within minutes: a CDN's purge
+        out, row = crawl(410)
+        assert f"failed: {gone}: HTTP 410 Gone (since " in out and row["active"], out
+        assert row["gone_polls"] == polls and row["consecutive_failures"] == polls
+    first = row["gone_since"]
+    a_day_ago()
+    out, row = crawl(500)  # another answer: the count starts again
+    assert (row["active"], row["gone_since"], row["gone_polls"]) == (1, None, 0)
+    assert row["consecutive_failures"] == 4  # a failure all the same: backing off
+    out, row = crawl(410)
+    assert row["active"] and row["gone_polls"] == 1 and row["gone_since"] >= first
+    a_day_ago()
+    out, row = crawl(410)  # a day, but at 2 polls only (a source polled twice a day)
+    assert row["active"] and "2 poll(s) in a row" in out, out
+    out, row = crawl(410)
+    assert (row["active"], row["deactivated"]) == (0, "HTTP 410 Gone"), row
+    assert f"failed: {gone}: HTTP 410 Gone\n" in out
+    again = workdir.newswatch("crawl")
+    assert "polled 1 source(s)" in again.stdout
+    assert len(site.requests_for("/feeds/old.rss")) == 7
     status = workdir.newswatch("status").stdout
     assert "DEACTIVATED (HTTP 410 Gone)" in status
 
@@ -460,3 +490,28 @@ def test_a_407_of_a_proxy_is_the_proxys(site, workdir):
             ) in result.stdout, result.stdout
     workdir.write_config(sources=[feed])  # without a proxy, the site's own 407
     assert f"failed: {feed}: HTTP 407\n" in workdir.newswatch("crawl").stdout
+
+
+def test_a_source_answering_410_for_a_few_minutes_is_polled_again(site, mail, workdir):
+    """A CDN's purge or a deploy had the feed answer 410 Gone for a few minutes: the source
+    was deactivated at that one answer, the story it listed next never stored, never
+    alerted. A 410 is a failure until it lasts (crawler.spider.GONE_AFTER)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"], published=now - timedelta(hours=2)))
+    feed = site.url("/feeds/world.rss")
+    topic = {"name": "Maduro", "query": "Maduro", "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[feed], topics=[topic], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    site.set_status("/feeds/world.rss", 410)
+    gone = workdir.newswatch("crawl")
+    assert f"failed: {feed}: HTTP 410 Gone" in gone.stdout, gone.stdout
+    status = workdir.newswatch("status").stdout
+    assert "DEACTIVATED" not in status and "last error: HTTP 410 Gone" in status, status
+    site.clear_status("/feeds/world.rss")
+    site.publish(replace(STORIES_BY_SLUG["venezuela-opposition-leader"], published=now))
+    back = workdir.newswatch("crawl")
+    assert "polled 1 source(s): 1 ok, 0 failed; 1 new article(s)" in back.stdout, back.stdout
+    [message] = mail.wait_for(1)
+    assert "Maduro" in message["Subject"]
+    row = source_row(workdir, feed)
+    assert (row["active"], row["gone_since"], row["gone_polls"]) == (1, None, 0)

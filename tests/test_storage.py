@@ -495,6 +495,30 @@ def test_the_counts_of_an_older_database_are_its_articles_and_alerts(
         assert store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 0}
 
 
+def test_an_upgrade_counts_410s_from_the_next_poll(location: str | Path, monkeypatch) -> None:
+    """The upgrade to schema 40 leaves a source deactivated as gone before it so, and counts
+    the 410 Gone answers of the others from their next poll (crawler.spider.GONE_AFTER)."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:39])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:39])
+    with open_store(location) as store:
+        store.sync_sources([SourceSpec(f"https://{site}.example/feed", 600)
+                            for site in ("closed", "flaky")], NOW)
+        closed, flaky = (s.id for s in store.sources())
+        store.db.execute("UPDATE sources SET active = 0, deactivated = 'HTTP 410 Gone',"
+                         " last_status = 410, consecutive_failures = 1 WHERE id = ?", [closed])
+    monkeypatch.undo()
+    with open_store(location) as store:
+        assert [s.id for s in store.sources()] == [flaky]
+        for n, when in enumerate((NOW, NOW + timedelta(hours=1)), 1):
+            store.record_fetch(flaky, FetchOutcome(ok=False, status=410, error="HTTP 410"), when)
+            assert (store.source(flaky).gone_since, store.source(flaky).gone_polls) == (NOW, n)
+        store.record_fetch(flaky, FetchOutcome(ok=False, status=503, error="HTTP 503"), NOW)
+        assert (store.source(flaky).gone_since, store.source(flaky).gone_polls) == (None, 0)
+        assert store.source(flaky).consecutive_failures == 3
+
+
 def test_the_alert_counts_do_not_grow_with_the_alerts_sent(store, backend, tmp_path: Path):
     """`status` and each scrape of /metrics count the alerts by status from the counts kept
     as their statuses change (schema 38), not by reading the index of their statuses, every
