@@ -398,6 +398,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             error = f"HTTP {status}" + (f" (retry-after={wait:.0f}s)" if wait is not None else "")
             self._record(source, FetchOutcome(ok=False, status=status, error=error), wait)
             return
+        if not response.body.strip():
+            # A CMS's cache emptied, a PHP error that printed nothing: said as such, not as
+            # "unknown content". No status kept: the page was not read (Source.answered).
+            self._fail(source, f"HTTP {status} with an empty body: the server sent nothing "
+                       "to read")
+            return
         moved = permanent_redirect(response)
         base = FetchOutcome(
             ok=True,

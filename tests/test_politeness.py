@@ -1,5 +1,6 @@
 """Polite and efficient polling: Retry-After, permanent and temporary redirects, 410 Gone,
-conditional GET on warm cycles, an identifying User-Agent."""
+conditional GET on warm cycles, an identifying User-Agent; empty answers and redirect loops
+said as such."""
 
 from __future__ import annotations
 
@@ -515,3 +516,18 @@ def test_a_source_answering_410_for_a_few_minutes_is_polled_again(site, mail, wo
     assert "Maduro" in message["Subject"]
     row = source_row(workdir, feed)
     assert (row["active"], row["gone_since"], row["gone_polls"]) == (1, None, 0)
+
+
+@pytest.mark.parametrize("kind", [None, "feed", "sitemap", "page"])
+def test_an_empty_answer_is_said_to_be_one(site, workdir, kind):
+    """A server answering 200 with nothing in it (a CMS's cache emptied, a PHP error that
+    printed nothing): the source failed with "not a feed, sitemap or web page (unknown
+    content)", which sent its owner looking at what the feed holds."""
+    empty = site.serve("/feeds/empty.rss", b"")
+    workdir.write_config(sources=[{"url": empty, "kind": kind} if kind else empty])
+    result = workdir.newswatch("crawl")
+    line = f"failed: {empty}: HTTP 200 with an empty body: the server sent nothing to read"
+    assert line in result.stdout, result.stdout
+    status = workdir.newswatch("status").stdout
+    assert "last error: HTTP 200 with an empty body" in status, status
+
