@@ -173,6 +173,14 @@ def _described(failure: Failure) -> str:
         if 300 <= response.status < 400 and location:
             return f"HTTP {response.status}: redirect to {location} not followed"
         return f"HTTP {response.status}"
+    request = getattr(failure, "request", None)
+    if isinstance(exc, IgnoreRequest) and str(exc) == REDIRECT_LOOP and request is not None:
+        # Scrapy's words name neither the loop nor where it was: the request refused is
+        # the last of the chain, which lists the addresses it came through.
+        times = request.meta.get("redirect_times", 0)
+        if request.url in request.meta.get("redirect_urls", ()):
+            return f"it redirects in a loop (back to {request.url} after {times} redirects)"
+        return f"it redirects more than {times} times (the last from {request.url})"
     if not str(exc).strip() and "Cancel" in type(exc).__name__:
         # Scrapy cancels a body that outgrows DOWNLOAD_MAXSIZE without saying so when the
         # server sent no Content-Length.

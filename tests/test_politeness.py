@@ -531,3 +531,22 @@ def test_an_empty_answer_is_said_to_be_one(site, workdir, kind):
     status = workdir.newswatch("status").stdout
     assert "last error: HTTP 200 with an empty body" in status, status
 
+
+def test_a_redirect_loop_is_said_to_be_one(site, workdir):
+    """A source redirecting to itself (a CDN rule sending http to https and back), or on and
+    on: its error was Scrapy's "IgnoreRequest: max redirections reached"."""
+    loop = site.serve("/feeds/loop.rss", b"", status=301, headers={"Location": "/feeds/loop.rss"})
+    for n in range(1, 8):  # a chain of 7 redirects, to a feed
+        site.serve(f"/r/{n}", b"", status=302,
+                   headers={"Location": f"/r/{n + 1}" if n < 7 else "/feeds/world.rss"})
+    chain = site.url("/r/1")
+    workdir.write_config(sources=[loop, chain])
+    result = workdir.newswatch("crawl")
+    said = {url: f"failed: {url}: {why}" for url, why in (
+        (loop, f"it redirects in a loop (back to {loop} after 5 redirects)"),
+        (chain, f"it redirects more than 5 times (the last from {site.url('/r/6')})"),
+    )}
+    for line in said.values():
+        assert line in result.stdout, result.stdout
+    status = workdir.newswatch("status").stdout
+    assert f"last error: it redirects in a loop (back to {loop}" in status, status
