@@ -211,6 +211,17 @@ def _same_item(stored: KnownUrl, entry: Entry, *, dated: bool = True) -> bool:
     )
 
 
+def _stored(entry: Entry, known: dict[str, KnownUrl]) -> KnownUrl | None:
+    """The article stored for ``entry`` among ``known``: at its address, or at another of
+    its addresses (see items_of_shared_pages)."""
+    return known.get(entry.url) or next(
+        (theirs for other in entry.others
+         if (theirs := known.get(other))
+         and _same_item(theirs, entry, dated=other != entry.guid_address)),
+        None,
+    )
+
+
 @dataclass
 class _Poll:
     source: Source
@@ -265,15 +276,10 @@ class EntriesMixin:
         redated: list[Entry] = []  # of updates, those a later date alone shows
         recent = 0  # listed entries of recent articles (whose updates are read)
         theirs_too: list[int] = []  # stored articles of other sources that this one lists
-        for entry in web:
+        found = [_stored(entry, known) for entry in web]
+        self._renamed_items(web, found)
+        for entry, stored in zip(web, found, strict=True):
             key = identity_key(entry.url)
-            stored = known.get(entry.url) or next(
-                # stored under another of its addresses (see items_of_shared_pages)
-                (theirs for other in entry.others
-                 if (theirs := known.get(other))
-                 and _same_item(theirs, entry, dated=other != entry.guid_address)),
-                None,
-            )
             if (stored is not None and stored.article_id is not None
                     and stored.source_id is not None and stored.source_id != entry.source.id):
                 theirs_too.append(stored.article_id)
@@ -316,6 +322,33 @@ class EntriesMixin:
                 logger.warning("%s: dates not noted (%s)", entries[0].source.url, exc)
         updates.sort(key=lambda e: e.feed.updated or datetime.min.replace(tzinfo=UTC))
         return fresh + updates[-MAX_UPDATES:]
+
+    def _renamed_items(self, entries: list[Entry], found: list[KnownUrl | None]) -> None:
+        """Fill in ``found`` (the stored article of each of ``entries``) for the items
+        without a link that no address of theirs names: an item of its source's feed, at the
+        same site, stored with the same title and date, is that item whatever its guid is
+        now, unless another entry of this poll is that article. A feed generator that writes
+        each guid anew at every request (the request's time, a session token) had every such
+        item stored again at every poll, and mailed again (a short text is a story of its
+        own); its text edited meanwhile, it is still the item that was mailed. Each stored
+        article is one entry's: two items of one title and date listed together stay two."""
+        wanted = [n for n, (entry, stored) in enumerate(zip(entries, found, strict=True))
+                  if stored is None and not entry.feed.link and entry.feed.title
+                  and entry.feed.published is not None]
+        if not wanted:
+            return
+        titles = [one_line(visible(entries[n].feed.title)) for n in wanted]
+        with self.report.timed("store"):
+            items = self.store.feed_items_titled(entries[0].source.id, titles)
+        taken = {stored.article_id for stored in found if stored is not None}
+        for n in wanted:
+            site = entries[n].url.partition("#")[0]
+            item = next((stored for url, stored in items.items()
+                         if url.partition("#")[0] == site and stored.article_id not in taken
+                         and _same_item(stored, entries[n])), None)
+            if item is not None:
+                found[n] = item
+                taken.add(item.article_id)
 
     def _listed_too(self, source: Source, article_ids: list[int]) -> None:
         """``source`` lists articles another source stored: noted, so that a topic limited

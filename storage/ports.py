@@ -80,6 +80,10 @@ class CrawlStore(Protocol):
         """The ``urls`` seen before (by identity), with the stored version of each."""
         ...
 
+    def feed_items_titled(self, source_id: int, titles: Iterable[str]) -> dict[str, KnownUrl]:
+        """The source's articles stored from its feed's items of these titles, by URL."""
+        ...
+
     def drop_deferred(self, url: str) -> None:
         """Forget a deferred entry (its item is read at another address now)."""
         ...

@@ -470,6 +470,51 @@ def test_items_sharing_a_guid_are_each_an_article(site, mail, workdir):
     assert len(mail.messages) == 1
 
 
+def test_items_whose_guid_changes_at_every_poll_are_stored_and_mailed_once(site, mail, workdir):
+    # A feed generator that writes each item's guid anew at every request (the request's
+    # time, a session token: isPermaLink="false"). Items without a link were named by their
+    # guid: each poll stored them all again, filling the archive, `stories` and exports
+    # with copies. One with a link is known by its link.
+    page = site.url("/notices/ferry")
+    site.serve("/notices/ferry", article_page("Harbour ferry notice", page),
+               content_type="text/html; charset=utf-8")
+    notices = [("Harbour closed to small craft", None, "The harbour master closed the basin."),
+               ("Harbour dredging resumes", None, "Dredging of the north basin resumes."),
+               ("Harbour ferry notice", page, "The ferry keeps its winter timetable.")]
+
+    items = [item(title, link, f"guid-{n}", text) for n, (title, link, text) in enumerate(notices)]
+
+    def feed(poll: int, edited: str = "") -> bytes:  # each item dated as before
+        written = [i.replace(f"guid-{n}", f"{poll}-{n}-{hash((poll, n)) & 0xffff:x}")
+                   for n, i in enumerate(items)]
+        if edited:
+            written[0] = written[0].replace(notices[0][2], edited)
+        return rss(site, written)
+
+    source = site.serve("/notices.aspx", feed(1))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    first = workdir.newswatch("crawl")
+    assert "3 new article(s)" in first.stdout, first.stdout
+    mail.wait_for(1)
+    for poll in (2, 3):
+        site.serve("/notices.aspx", feed(poll))
+        again = workdir.newswatch("crawl")
+        assert "0 new article(s)" in again.stdout, again.stdout
+    assert len(export(workdir)) == 3
+    # Two items of one title and date but another text stay two.
+    site.serve("/notices.aspx", rss(site, [
+        items[1].replace("guid-1", "stable-1"),
+        items[1].replace("guid-1", "stable-2").replace(notices[1][2], "Dredging stops.")]))
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(2)
+    # Its guid written anew and its text edited: still the item that was mailed.
+    site.serve("/notices.aspx", feed(5, edited="The harbour master reopened the basin."))
+    edited = workdir.newswatch("crawl")
+    assert "0 new article(s)" in edited.stdout, edited.stdout
+    time.sleep(0.5)  # a further email would be on its way by now
+    assert len(mail.messages) == 2 and len(export(workdir)) == 4
+
+
 def test_an_empty_link_is_no_link_not_the_feed_itself(site, mail, workdir):
     # <link href=""/> resolves to the feed document: the feed was fetched as the item's page
     # and its whole text (every other post's) stored as the item's.
