@@ -46,7 +46,7 @@ from storage import (
 
 from .containers import Containers
 from .extracted import Extracted, Method, visible
-from .feeddates import read_date
+from .feeddates import not_ahead, read_date
 from .feeds import FeedEntry
 from .googlenews import is_link as google_news_link
 from .http import (
@@ -958,7 +958,9 @@ def _page_date(value: str | None, now: datetime) -> datetime | None:
     """The publication time a page gives (crawler.extract.page_metadata): an instant with
     its offset, or a day alone, read as its noon in UTC (the same day from UTC-12 to UTC+11;
     its midnight in UTC was the day before in the Americas, and a day older than it is to
-    the look-back window), not after ``now``."""
+    the look-back window), not after ``now``. An instant ahead of ``now`` is none, as a
+    feed's date is (crawler.spider): the evening of a page's day written with another
+    zone's offset led every list until then, and was news on its site's first poll."""
     if not value:
         return None
     try:
@@ -967,7 +969,7 @@ def _page_date(value: str | None, now: datetime) -> datetime | None:
         return None
     if len(value) == len("2026-12-05"):
         return _noon(parsed, now)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return not_ahead(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), now)
 
 
 def _noon(day: datetime, now: datetime) -> datetime:

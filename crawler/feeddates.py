@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Seconds of dateparser a feed may take in one poll.
 DATE_BUDGET = 1.0
+#: How far ahead of ours a server's clock may be (a Last-Modified, a sitemap's date).
+CLOCK_DRIFT = timedelta(minutes=10)
 
 #: The zone names feedparser's RFC 822 reader knows (feedparser.datetimes.rfc822), and the
 #: military letters.
@@ -268,3 +270,8 @@ class DateReader:
             _READ.clear()
         _READ[key] = found
         return found
+
+
+def not_ahead(when: datetime | None, now: datetime) -> datetime | None:
+    """``when``, unless it is ahead of ``now`` (by more than a clock's drift)."""
+    return when if when is None or when <= now + CLOCK_DRIFT else None

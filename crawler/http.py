@@ -33,6 +33,7 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 
 from .discover import sniff
+from .feeddates import CLOCK_DRIFT
 from .feeds import parse_feed
 
 if TYPE_CHECKING:
@@ -84,8 +85,6 @@ def http_date(text: str) -> datetime | None:
 #: a site asking 30 s between pages would hold every other source's next poll behind its
 #: 30 pages (15 minutes; a first poll of 500, hours). At 5 s: 2.5 minutes for 30 pages.
 MAX_CRAWL_DELAY = 5.0
-#: How far ahead of ours a server's clock may be (a Last-Modified, a sitemap's date).
-CLOCK_DRIFT = timedelta(minutes=10)
 
 
 def last_modified(response: Response, now: datetime) -> str | None:

@@ -41,9 +41,9 @@ from .entries import (
     items_of_shared_pages,
 )
 from .extracted import EXTRACT
+from .feeddates import not_ahead
 from .feeds import FeedEntry, ParsedFeed, parse_feed
 from .http import (
-    CLOCK_DRIFT,
     HANDLED_STATUSES,
     describe_failure,
     header,
@@ -525,8 +525,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         not alerted (its page's date, if any, decides instead), as for sitemaps and pages
         (a feed whose dates could not be read alerted its whole back catalogue)."""
         now = self.clock()
-        item = replace(item, published=_not_ahead(item.published, now),
-                       updated=_not_ahead(item.updated, now))
+        item = replace(item, published=not_ahead(item.published, now),
+                       updated=not_ahead(item.updated, now))
         baseline = not source.polled
         site = feed.link or urljoin(feed_url, "/")  # feed.link: a web address (parse_feed)
         if item.link:
@@ -710,12 +710,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
                     # changed (an archive page edited today): the page's own date is read.
                     # So it is for a date ahead of now (a local time written without its
                     # offset, taken as UTC: 5.5 hours ahead for a site at +05:30).
-                    published=_not_ahead(item.published, self.clock()),
+                    published=not_ahead(item.published, self.clock()),
                     author=None,
                     # A lastmod ahead of now is no date either (a feed's is none: see
                     # _feed_entry): kept as the article's last edit, 2099 left every real
                     # edit after it older, never read again.
-                    updated=_not_ahead(item.lastmod, self.clock()),
+                    updated=not_ahead(item.lastmod, self.clock()),
                 ),
                 canonicalize(item.url),
                 linked=True,
@@ -956,11 +956,6 @@ def _validators_fresh(source: Source, now: datetime) -> bool:
         return False
     every = timedelta(seconds=source.every_seconds) * FULL_READ_POLLS
     return now - source.read_at < min(max(every, FULL_READ_MIN), FULL_READ_MAX)
-
-
-def _not_ahead(when: datetime | None, now: datetime) -> datetime | None:
-    """``when``, unless it is ahead of ``now`` (by more than a clock's drift)."""
-    return when if when is None or when <= now + CLOCK_DRIFT else None
 
 
 def _age(entry: Entry) -> tuple[bool, float]:

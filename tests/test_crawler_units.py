@@ -491,6 +491,11 @@ def test_a_day_alone_is_its_noon_in_utc_not_after_the_fetch() -> None:
     assert _page_date("2026-12-05T19:19:17-05:00", late) == datetime(
         2026, 12, 6, 0, 19, 17, tzinfo=UTC)
     assert _page_date(None, late) is None and _page_date("soon", late) is None
+    # An instant ahead of the fetch is none (a site's clock a few minutes ahead aside): the
+    # evening of the page's day with another zone's offset, half a day ahead.
+    assert _page_date("2026-12-06T02:15:00+00:00", late) == datetime(
+        2026, 12, 6, 2, 15, tzinfo=UTC)
+    assert _page_date("2026-12-05T23:59:00-12:00", late) is None
 
 
 def test_each_pass_is_trafilaturas_own_with_the_same_arguments() -> None:

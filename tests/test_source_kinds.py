@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from conftest import Workdir
@@ -559,6 +559,25 @@ def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     [message] = mail.wait_for(1)
     assert "Later Maduro news" in message["Subject"]
 
+
+def test_a_page_dated_ahead_of_now_is_undated_on_a_first_poll(site, mail, workdir):
+    # A page whose template writes the evening of its local day with another zone's offset
+    # (23:59 at -12:00: the next day's noon in UTC, half a day ahead at least). Kept, it
+    # led every list by its date until then, and a first poll of its site mailed it as
+    # news. A date ahead of now is none, as a feed's is. (A day ahead, 2099, is never read:
+    # the page's day is looked for up to today.)
+    site.create_feed("nofeed")
+    old = sample_story("council-debates-maduro-affair", "Council debates the Maduro affair",
+                       ["Maduro"])
+    evening = datetime.now(UTC).replace(hour=23, minute=59, second=0, microsecond=0)
+    old = replace(old, published=evening.replace(tzinfo=timezone(timedelta(hours=-12))))
+    site.articles[old.slug] = old
+    site.publish(old, feed="nofeed")
+    workdir.write_config(sources=[site.url("/nofeed/")], topics=[MADURO], smtp=mail)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 match(es), 0 email(s) queued" in out, out
+    [row] = exported(workdir).values()
+    assert not row["published"], row["published"]
 
 def test_a_page_its_scripts_render_says_what_to_add_instead(site, workdir):
     """A site relaunched on Next.js lists its stories in the data its scripts render, its
