@@ -13,9 +13,10 @@ Which entries are worth fetching (``recent``): an entry's date is its news
 kept only when it carries news data (title, keywords, language or publication name): Google
 News sitemaps list only the last two days' articles, whereas a plain urlset of a news site
 lists its whole archive. Which children of an index are worth fetching
-(``recent_sitemaps``): those whose lastmod is within ``max_age`` (newest first), then at most
-``UNDATED_SITEMAPS`` undated ones, "news" ones first, then those with the largest numbers in
-their path (``sitemap-2026-11.xml`` before ``sitemap-2026-10.xml``).
+(``recent_sitemaps``): those whose lastmod is within ``max_age`` (newest first; one ahead of
+now is undated), then at most ``UNDATED_SITEMAPS`` undated ones, "news" ones first, then
+those with the largest numbers in their path (``sitemap-2026-11.xml`` before
+``sitemap-2026-10.xml``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from .discover import GZIP_MAGIC, head_bytes, xml_root
+from .feeddates import not_ahead
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
 from .xmlsafe import safe_pull_parser
@@ -438,11 +440,15 @@ def recent_sitemaps(
     """Child sitemaps of an index worth fetching: those whose lastmod is within ``max_age``
     (newest first, RECENT_SITEMAPS at most), then at most ``undated`` undated ones (news /
     highest-numbered first), then the news sitemaps (see news_sitemaps) whatever their
-    lastmod says."""
+    lastmod says. A lastmod ahead of ``now`` is none, as a feed's date is: an events site
+    dates each month's sitemap by its events, and the coming year's months came first at
+    every poll, leaving its posts' sitemap, dated today, out of RECENT_SITEMAPS."""
     if index.kind != "index":
         return []
-    since = _aware(now) - max_age
-    children = [(loc, when) for loc, when in index.sitemaps if not _of_archive_pages(loc)]
+    now = _aware(now)
+    since = now - max_age
+    children = [(loc, not_ahead(when, now)) for loc, when in index.sitemaps
+                if not _of_archive_pages(loc)]
     dated = sorted(
         ((when, loc) for loc, when in children if when is not None and when >= since),
         key=lambda item: item[0],

@@ -28,6 +28,7 @@ from crawler.discover import FeedLink, feed_links, robots_sitemaps, sniff
 from crawler.feeds import ParsedFeed, parse_feed
 from crawler.links import article_links
 from crawler.sitemaps import (
+    UNDATED_SITEMAPS,
     ParsedSitemap,
     SitemapEntry,
     is_sitemap,
@@ -191,8 +192,9 @@ def test_sitemap_index_and_recent_sitemaps(site: NewsSite) -> None:
     news, archive = site.url("/sitemaps/news.xml"), site.url("/sitemaps/archive.xml")
     assert index.sitemaps == ((news, modified), (archive, at(21)))
     assert recent_sitemaps(index, datetime.now(UTC), timedelta(days=1)) == [news]
-    # Newest first; a lastmod ahead of ``now`` counts as recent (the site's clock may be ahead).
-    assert recent_sitemaps(index, at(21, 12), timedelta(days=1)) == [news, archive]
+    # Newest first; a lastmod ahead of ``now`` (beyond a clock's drift) is none: the news
+    # sitemap is read after the dated ones, as an undated one (and as news).
+    assert recent_sitemaps(index, at(21, 12), timedelta(days=1)) == [archive, news]
     assert recent_sitemaps(parse_sitemap(get(site, "/sitemaps/archive.xml")[2], archive),
                            datetime.now(UTC), timedelta(days=1)) == []
 
@@ -213,6 +215,22 @@ def test_recent_sitemaps_caps_undated_children() -> None:
         "sitemap-2026-09.xml", "sitemap-2026-01.xml")]
     # No undated guesses: the news sitemap all the same (read at every poll, however dated).
     assert recent_sitemaps(index, at(25, 12), timedelta(days=1), undated=0) == chosen[:2]
+
+
+def test_an_indexs_sitemaps_dated_ahead_of_now_are_undated() -> None:
+    """An events site's index dates each month's sitemap by its events, the coming year's
+    ahead of now: those came first among the RECENT_SITEMAPS dated children at every poll,
+    and twelve of them left the sitemap of its posts, dated today, unread for good. A
+    lastmod ahead of now is none, as a feed's date is."""
+    months = "".join(
+        f"<sitemap><loc>https://example.test/events-2027-{m:02}.xml</loc>"
+        f"<lastmod>2027-{m:02}-01</lastmod></sitemap>" for m in range(1, 13))
+    body = (f"<sitemapindex {SM}>{months}<sitemap><loc>https://example.test/posts.xml</loc>"
+            "<lastmod>2026-11-25T11:30:00+00:00</lastmod></sitemap></sitemapindex>").encode()
+    index = parse_sitemap(body, "https://example.test/sitemap_index.xml")
+    chosen = recent_sitemaps(index, at(25, 12), timedelta(days=1))
+    assert chosen[0] == "https://example.test/posts.xml"
+    assert len(chosen) == 1 + UNDATED_SITEMAPS  # the events' months as undated ones
 
 
 def test_the_news_sitemaps_of_an_index_are_named_so_below_it() -> None:
