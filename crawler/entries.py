@@ -211,6 +211,12 @@ def _same_item(stored: KnownUrl, entry: Entry, *, dated: bool = True) -> bool:
     )
 
 
+def _item_text(entry: Entry) -> str:
+    """The text of a feed item stored as the article (no page): its description, else its
+    title."""
+    return entry.feed.text or entry.feed.title
+
+
 def _stored(entry: Entry, known: dict[str, KnownUrl]) -> KnownUrl | None:
     """The article stored for ``entry`` among ``known``: at its address, or at another of
     its addresses (see items_of_shared_pages)."""
@@ -326,29 +332,40 @@ class EntriesMixin:
     def _renamed_items(self, entries: list[Entry], found: list[KnownUrl | None]) -> None:
         """Fill in ``found`` (the stored article of each of ``entries``) for the items
         without a link that no address of theirs names: an item of its source's feed, at the
-        same site, stored with the same title and date, is that item whatever its guid is
-        now, unless another entry of this poll is that article. A feed generator that writes
-        each guid anew at every request (the request's time, a session token) had every such
-        item stored again at every poll, and mailed again (a short text is a story of its
-        own); its text edited meanwhile, it is still the item that was mailed. Each stored
-        article is one entry's: two items of one title and date listed together stay two."""
+        same site, stored with the same title and text whatever its date, or else with the
+        same title and date, is that item whatever its guid is now, unless another entry of
+        this poll is that article. A feed generator that writes each guid anew at every
+        request (the request's time, a session token) had every such item stored again at
+        every poll, and mailed again (a short text is a story of its own); one that dates an
+        undated item with the request's time too had it mailed again even so (a story of
+        one site's headline and text is of one date), and an undated one was stored again.
+        Its text edited meanwhile under its date, it is still the item that was mailed; under
+        a date written anew, or none, it is an item of its own (a daily "Morning briefing":
+        each day's text is news), mailed once more, and a notice repeated word for word is no
+        news again. Each stored article is one entry's, the same text first: two items of one
+        title listed together stay two."""
         wanted = [n for n, (entry, stored) in enumerate(zip(entries, found, strict=True))
-                  if stored is None and not entry.feed.link and entry.feed.title
-                  and entry.feed.published is not None]
+                  if stored is None and not entry.feed.link and entry.feed.title]
         if not wanted:
             return
         titles = [one_line(visible(entries[n].feed.title)) for n in wanted]
         with self.report.timed("store"):
             items = self.store.feed_items_titled(entries[0].source.id, titles)
         taken = {stored.article_id for stored in found if stored is not None}
-        for n in wanted:
-            site = entries[n].url.partition("#")[0]
-            item = next((stored for url, stored in items.items()
-                         if url.partition("#")[0] == site and stored.article_id not in taken
-                         and _same_item(stored, entries[n])), None)
-            if item is not None:
-                found[n] = item
-                taken.add(item.article_id)
+        words = {n: stored_text(visible(_item_text(entries[n]))).split() for n in wanted}
+        for by_text in (True, False):  # the same text first, then the same date
+            for n in wanted:
+                entry = entries[n]
+                if found[n] is not None or not (by_text or entry.feed.published):
+                    continue
+                site = entry.url.partition("#")[0]
+                item = next((stored for url, (stored, text) in items.items()
+                             if url.partition("#")[0] == site and stored.article_id not in taken
+                             and _same_item(stored, entry, dated=not by_text)
+                             and (not by_text or text.split() == words[n])), None)
+                if item is not None:
+                    found[n] = item
+                    taken.add(item.article_id)
 
     def _listed_too(self, source: Source, article_ids: list[int]) -> None:
         """``source`` lists articles another source stored: noted, so that a topic limited
@@ -691,8 +708,7 @@ class EntriesMixin:
         """A feed item without a link (or whose link is no page's, ``note``): its title and
         description are the article."""
         self.report.count("articles_from_item")
-        text = entry.feed.text or entry.feed.title
-        self._add(entry, self._from_feed(entry, text, note))
+        self._add(entry, self._from_feed(entry, _item_text(entry), note))
 
     def _from_feed(self, entry: Entry, text: str, note: str) -> Article:
         """The article as the feed describes it (no page text): ``text`` and why; an

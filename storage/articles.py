@@ -111,22 +111,25 @@ class ArticlesMixin:
         known.update({url: KnownUrl() for url in skipped if url not in known})
         return known
 
-    def feed_items_titled(self, source_id: int, titles: Iterable[str]) -> dict[str, KnownUrl]:
+    def feed_items_titled(
+        self, source_id: int, titles: Iterable[str]
+    ) -> dict[str, tuple[KnownUrl, str]]:
         """The articles the source ``source_id`` stored from its feed's items with one of
-        ``titles`` (exactly as stored), by URL: an item without a link is known by its title
-        and date where its guid is written anew at every poll (see crawler.entries)."""
-        found: dict[str, KnownUrl] = {}
+        ``titles`` (exactly as stored), by URL, each with its text: an item without a link
+        is known by its title and text, or its title and date, where its guid is written
+        anew at every poll (see crawler.entries)."""
+        found: dict[str, tuple[KnownUrl, str]] = {}
         for chunk, marks in in_chunks(list(dict.fromkeys(titles))):
-            for url, article_id, updated, fetched, title, published in self.db.execute(
+            for url, article_id, updated, fetched, title, published, text in self.db.execute(
                 f"""
-                SELECT url, id, updated, fetched, title, published FROM articles
+                SELECT url, id, updated, fetched, title, published, text FROM articles
                 WHERE title IN ({marks}) AND source_id = ? AND extraction = 'feed'
                 """,
                 [*chunk, source_id],
             ):
                 when = from_iso(fetched)
-                found[url] = KnownUrl(article_id, from_iso(updated) or when, when, title,
-                                      from_iso(published), source_id)
+                found[url] = (KnownUrl(article_id, from_iso(updated) or when, when, title,
+                                       from_iso(published), source_id), text)
         return found
 
     def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:

@@ -80,8 +80,11 @@ class CrawlStore(Protocol):
         """The ``urls`` seen before (by identity), with the stored version of each."""
         ...
 
-    def feed_items_titled(self, source_id: int, titles: Iterable[str]) -> dict[str, KnownUrl]:
-        """The source's articles stored from its feed's items of these titles, by URL."""
+    def feed_items_titled(
+        self, source_id: int, titles: Iterable[str]
+    ) -> dict[str, tuple[KnownUrl, str]]:
+        """The source's articles stored from its feed's items of these titles, by URL, each
+        with its text."""
         ...
 
     def drop_deferred(self, url: str) -> None:

@@ -197,9 +197,10 @@ def test_urls_listed_before_a_first_poll_are_known_without_an_article(store: Sto
 
 def test_a_sources_feed_items_are_found_by_their_title(store: Store) -> None:
     # A feed that writes its items' guids anew at every poll: its items without a link are
-    # known by their title and date (crawler.entries), on both backends.
+    # known by their title and text, or title and date (crawler.entries), on both backends.
     source_id, other_id = add_source(store), add_source(store, "https://other.example/feed")
-    items = [replace(article(source_id, slug, title), url=url, entry_url=url, extraction="feed")
+    items = [replace(article(source_id, slug, title, f"{title}: the basin."), url=url,
+                     entry_url=url, extraction="feed")
              for slug, title, url in [("1", "Harbour closed", "https://news.example/#guid-1"),
                                       ("2", "Harbour open", "https://news.example/#guid-2")]]
     page = article(source_id, "3", "Harbour closed")  # read from its page: no item
@@ -207,9 +208,10 @@ def test_a_sources_feed_items_are_found_by_their_title(store: Store) -> None:
                      entry_url="https://other.example/#guid-1")
     ids = store.add_articles([*items, page, theirs])
     found = store.feed_items_titled(source_id, ["Harbour closed", "Harbour open", "Ferry"])
-    assert {url: known.article_id for url, known in found.items()} == {
-        "https://news.example/#guid-1": ids[0], "https://news.example/#guid-2": ids[1]}
-    assert found["https://news.example/#guid-1"].published == NOW - timedelta(hours=1)
+    assert {url: (known.article_id, text) for url, (known, text) in found.items()} == {
+        "https://news.example/#guid-1": (ids[0], "Harbour closed: the basin."),
+        "https://news.example/#guid-2": (ids[1], "Harbour open: the basin.")}
+    assert found["https://news.example/#guid-1"][0].published == NOW - timedelta(hours=1)
 
 
 def test_prune_goes_by_batches_oldest_first_and_within_a_limit(store, backend) -> None:

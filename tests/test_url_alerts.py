@@ -515,6 +515,74 @@ def test_items_whose_guid_changes_at_every_poll_are_stored_and_mailed_once(site,
     assert len(mail.messages) == 2 and len(export(workdir)) == 4
 
 
+def stamped(title: str, guid: str, text: str, when: datetime | None) -> str:
+    """A feed item without a link, its guid ``guid`` and its date ``when`` (None: undated)."""
+    date = f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>" if when else ""
+    return (f'<item><title>{escape(title)}</title><guid isPermaLink="false">{escape(guid)}'
+            f"</guid><description>{escape(text)}</description>{date}</item>")
+
+
+def test_items_whose_guid_and_date_change_at_every_poll_are_stored_and_mailed_once(
+        site, mail, workdir):
+    # A feed generator that writes each item without a link anew at every request: a guid
+    # of the request's time or a session token, and the request's time as the date of an
+    # item it has none for; or no date at all. Not known by its guid, nor by its title and
+    # date, each was stored again at every poll, and the dated one mailed again (its copies'
+    # dates differ: no story of one date joined them).
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    closed = ("Harbour closed to small craft", "The harbour master closed the basin.")
+    dredging = ("Harbour dredging resumes", "Dredging of the north harbour basin resumes.")
+
+    def feed(poll: int, *notices: tuple[str, str], dated: bool = True) -> bytes:
+        when = start + timedelta(minutes=poll) if dated else None
+        return rss(site, [stamped(title, f"{poll}-{n}", text, when)
+                          for n, (title, text) in enumerate(notices)])
+
+    source = site.serve("/notices.aspx", feed(1, closed))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    for poll in (2, 3):
+        site.serve("/notices.aspx", feed(poll, closed))
+        again = workdir.newswatch("crawl")
+        assert "0 new article(s)" in again.stdout, again.stdout
+    # Undated: listed first after the source's first poll, it is news once.
+    for poll in (4, 5, 6):
+        site.serve("/notices.aspx", feed(poll, dredging, dated=False))
+        assert f"{int(poll == 4)} new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(2)
+    time.sleep(0.5)  # a further email would be on its way by now
+    assert len(mail.messages) == 2 and len(export(workdir)) == 2
+
+
+def test_an_items_new_text_under_its_title_is_news_whatever_its_guid(site, mail, workdir):
+    # The same generator's daily item ("Morning briefing": one title, each day's text),
+    # dated with the request's time: each day's text is stored and mailed, once. So is an
+    # item's text edited under its title (one more email); two items listed together under
+    # one title, each with its text, stay two.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    days = ["Harbour: the ferries keep their winter timetable.",
+            "Harbour: fog closes the north basin to small craft.",
+            "Harbour: the dredger returns to the south quay."]
+
+    def feed(poll: int, *texts: str) -> bytes:
+        return rss(site, [stamped("Morning briefing", f"{poll}-{n}", text,
+                                  start + timedelta(minutes=poll))
+                          for n, text in enumerate(texts)])
+
+    source = site.serve("/briefing.aspx", feed(1, days[0]))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    for poll, texts, new in [(1, days[:1], 1), (2, days[:1], 0), (3, days[1:2], 1),
+                             (4, days[1:], 1), (5, days[1:], 0)]:
+        site.serve("/briefing.aspx", feed(poll, *texts))
+        crawled = workdir.newswatch("crawl")
+        assert f"{new} new article(s)" in crawled.stdout, (poll, crawled.stdout)
+    mail.wait_for(3)
+    time.sleep(0.5)  # a further email would be on its way by now
+    assert len(mail.messages) == 3
+    assert sorted(a["text"] for a in export(workdir)) == sorted(days)
+
+
 def test_an_empty_link_is_no_link_not_the_feed_itself(site, mail, workdir):
     # <link href=""/> resolves to the feed document: the feed was fetched as the item's page
     # and its whole text (every other post's) stored as the item's.
