@@ -39,7 +39,7 @@ share one implementation of what is stored and when; what differs is here:
 - **article counts**: a row added for each article stored (``storage.pgschema``, 38), never
   a source's row updated (crawlers storing articles of the same sources in other orders
   would deadlock); :meth:`PgStore.checkpoint` folds them into one row a source. The alerts'
-  counts by status likewise (38).
+  counts by status (39) and the topics' match counts (41) likewise.
 """
 
 from __future__ import annotations
@@ -92,6 +92,14 @@ INSTANCE_LOCK = 0x6E77696E  # "nwin"
 MIGRATION_LOCK = 0x6E657773  # "news"
 #: The advisory lock under which the article counts are folded (PgStore.checkpoint).
 COUNTS_LOCK = 0x6E77636E  # "nwcn"
+
+#: The tables of counts kept as rows added (storage.pgschema, 38, 39, 41): each one's key, and
+#: how each of its columns is folded.
+_COUNTS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("article_counts", "source_id", {"n": "SUM(n)"}),
+    ("outbox_counts", "status", {"n": "SUM(n)"}),
+    ("match_counts", "topic_id", {"n": "SUM(n)", "alerted": "SUM(alerted)", "last": "MAX(last)"}),
+)
 
 #: Tables whose rows have an ``id``: an insert into one returns it.
 _ID_TABLES = re.compile(r"^\s*INSERT INTO (articles|outbox|sources|topics|stories|digest_queue)\b")
@@ -619,19 +627,22 @@ class PgStore(
     def checkpoint(self) -> None:
         """Fold the article counts added since the last checkpoint into one row a source
         (schema 38: a row is added for each article stored, and `status` and /metrics sum
-        them), and the alerts' into one row a status (39); and refresh the planner's
+        them), the alerts' into one row a status (39) and the matches' into one row a topic
+        (41); and refresh the planner's
         statistics (the server checkpoints and vacuums itself). The rows folded are those
         committed when the fold begins; the crawlers and senders go on adding theirs
         meanwhile (it takes no lock they wait for), and two folds run one after the other
         (``newswatch prune`` beside the hourly housekeeping)."""
         with self.db.atomic():
             self.db.execute("SELECT pg_advisory_xact_lock(?)", [COUNTS_LOCK])
-            for table, key in (("article_counts", "source_id"), ("outbox_counts", "status")):
+            for table, key, columns in _COUNTS:
+                names = ", ".join(columns)
                 self.db.execute(
                     f"""
-                    WITH folded AS (DELETE FROM {table} RETURNING {key}, n)
-                    INSERT INTO {table} ({key}, n)
-                    SELECT {key}, SUM(n) FROM folded GROUP BY {key} HAVING SUM(n) <> 0
+                    WITH folded AS (DELETE FROM {table} RETURNING {key}, {names})
+                    INSERT INTO {table} ({key}, {names})
+                    SELECT {key}, {", ".join(columns.values())} FROM folded
+                    GROUP BY {key} HAVING SUM(n) <> 0
                     """
                 )
         self.db.execute("ANALYZE")

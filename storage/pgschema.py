@@ -176,6 +176,39 @@ def _outbox_counts(db: Any) -> None:
         db.execute(statement)
 
 
+def _match_counts(db: Any) -> None:
+    """41: each topic's matches, alerted matches and last match (see storage.schema), as
+    rows added, as the article counts of 38: a topic's row updated by each match would be
+    held until its transaction ends (two crawlers matching articles for the same topics)."""
+    for statement in (
+        "CREATE TABLE match_counts (topic_id BIGINT NOT NULL, n BIGINT NOT NULL,"
+        ' alerted BIGINT NOT NULL, last TEXT COLLATE "C")',
+        "CREATE INDEX match_counts_topic ON match_counts(topic_id)",
+        """
+        CREATE FUNCTION match_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                INSERT INTO match_counts (topic_id, n, alerted, last)
+                VALUES (OLD.topic_id, -1, -OLD.alert, NULL);
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                INSERT INTO match_counts (topic_id, n, alerted, last)
+                VALUES (NEW.topic_id, 1, NEW.alert, NEW.matched);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER match_counts_insert AFTER INSERT OR DELETE ON matches"
+        " FOR EACH ROW EXECUTE FUNCTION match_counted()",
+        "CREATE TRIGGER match_counts_change AFTER UPDATE OF topic_id, alert ON matches"
+        " FOR EACH ROW WHEN (OLD.topic_id IS DISTINCT FROM NEW.topic_id"
+        " OR OLD.alert IS DISTINCT FROM NEW.alert) EXECUTE FUNCTION match_counted()",
+        "INSERT INTO match_counts (topic_id, n, alerted, last)"
+        " SELECT topic_id, COUNT(*), SUM(alert), MAX(matched) FROM matches GROUP BY topic_id",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[PgMigration, ...] = (
     # 1: sources, articles (+ full-text index: migration 4), topics, matches, outbox, state.
     _ddl(
@@ -506,4 +539,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     ALTER TABLE sources ADD COLUMN gone_since TEXT;
     ALTER TABLE sources ADD COLUMN gone_polls INTEGER NOT NULL DEFAULT 0
     """,
+    # 41: each topic's match counts, kept as rows added by a trigger (see above).
+    _match_counts,
 )

@@ -250,14 +250,15 @@ class TopicsMixin:
                 )
 
     def topic_status(self) -> list[TopicStatus]:
-        """Every active topic with its match counts, for ``status``."""
+        """Every active topic with its match counts, for ``status``: from the counts kept as
+        matches are recorded (schema 41), not by reading every match ever made."""
         rows = self.db.query(
             """
             SELECT t.name, t.query, t.notify, t.sources, t.exclude, t.mode, t.origin,
-                   COUNT(m.article_id) AS matches,
-                   COALESCE(SUM(m.alert), 0) AS alerted,
-                   MAX(m.matched) AS last_match
-            FROM topics t LEFT JOIN matches m ON m.topic_id = t.id
+                   COALESCE(SUM(c.n), 0) AS matches,
+                   COALESCE(SUM(c.alerted), 0) AS alerted,
+                   MAX(c.last) AS last_match
+            FROM topics t LEFT JOIN match_counts c ON c.topic_id = t.id
             WHERE t.active = 1 GROUP BY t.id ORDER BY t.id
             """
         )
@@ -270,8 +271,8 @@ class TopicsMixin:
                 exclude=r["exclude"],
                 mode=r["mode"],
                 origin=r["origin"],
-                matches=r["matches"],
-                alerted=r["alerted"],
+                matches=int(r["matches"]),
+                alerted=int(r["alerted"]),
                 last_match=from_iso(r["last_match"]),
             )
             for r in rows
