@@ -349,6 +349,9 @@ def crawl(ctx: click.Context) -> None:
         )
         stages = {**crawl_report.cpu, **m.cpu}
         click.echo("cpu: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if v > 0))
+        # PostgreSQL: the counts this cycle added as rows are folded (the daemon does it
+        # hourly; a crawl run from cron alone piled them up until a prune).
+        store.fold_counts()
         if unrecorded := crawl_report.counters["polls_unrecorded"]:
             fail(
                 f"{unrecorded} poll(s) could not be recorded ({crawl_report.storage_error}); "

@@ -110,6 +110,10 @@ class MaintenanceMixin:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("PRAGMA optimize")
 
+    def fold_counts(self) -> None:
+        """Nothing to fold: SQLite keeps one row of counts a key, updated by its triggers
+        (schema 38, 39 and 41; one writer at a time)."""
+
     def backup(self, destination: Path) -> None:
         """A consistent copy of the live database (safe while the daemon writes)."""
         destination = Path(destination)

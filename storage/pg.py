@@ -628,13 +628,30 @@ class PgStore(
         """Fold the article counts added since the last checkpoint into one row a source
         (schema 38: a row is added for each article stored, and `status` and /metrics sum
         them), the alerts' into one row a status (39) and the matches' into one row a topic
-        (41); and refresh the planner's
-        statistics (the server checkpoints and vacuums itself). The rows folded are those
-        committed when the fold begins; the crawlers and senders go on adding theirs
-        meanwhile (it takes no lock they wait for), and two folds run one after the other
-        (``newswatch prune`` beside the hourly housekeeping)."""
+        (41); and refresh the planner's statistics (the server checkpoints and vacuums
+        itself). The rows folded are those committed when the fold begins; the crawlers and
+        senders go on adding theirs meanwhile (it takes no lock they wait for), and two
+        folds run one after the other (``newswatch prune`` beside the hourly housekeeping)."""
+        self._fold(wait=True)
+        self.db.execute("ANALYZE")
+
+    def fold_counts(self) -> None:
+        """Fold the counts as :meth:`checkpoint` does, without its ``ANALYZE``, and not at
+        all while another fold runs (it takes the rows this one would): what ``newswatch
+        crawl`` does as it ends, where cron runs it alone (no daemon's hourly checkpoint)
+        and the rows of each crawl piled up until a prune. It reads the rows added since the
+        last fold, and no one else waits for those it deletes."""
+        self._fold(wait=False)
+
+    def _fold(self, *, wait: bool) -> None:
+        """Fold the counts under COUNTS_LOCK: waited for, or else given up when held."""
         with self.db.atomic():
-            self.db.execute("SELECT pg_advisory_xact_lock(?)", [COUNTS_LOCK])
+            if wait:
+                self.db.execute("SELECT pg_advisory_xact_lock(?)", [COUNTS_LOCK])
+            elif not self.db.execute(
+                "SELECT pg_try_advisory_xact_lock(?)", [COUNTS_LOCK]
+            ).fetchone()[0]:
+                return
             for table, key, columns in _COUNTS:
                 names = ", ".join(columns)
                 self.db.execute(
@@ -645,7 +662,6 @@ class PgStore(
                     GROUP BY {key} HAVING SUM(n) <> 0
                     """
                 )
-        self.db.execute("ANALYZE")
 
     def backup(self, destination: Path) -> None:
         """Not done by newswatch on PostgreSQL: ``pg_dump`` makes consistent backups."""

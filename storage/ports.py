@@ -445,6 +445,10 @@ class Upkeep(Protocol):
         """Fold the write-ahead log back and refresh the planner."""
         ...
 
+    def fold_counts(self) -> None:
+        """Fold the counts kept as rows added, unless a fold runs already (a crawl's end)."""
+        ...
+
     def drop_unwatched(self, watching: Mapping[int, Collection[str]]) -> list[str]:
         """Mark failed the pending alerts whose recipient left all their topics."""
         ...

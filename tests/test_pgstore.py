@@ -17,7 +17,7 @@ from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
 from newswatch.config import ConfigError, load_config
 from storage import Email, Match, SourceSpec, StorageError, TopicSpec, open_store
 from storage.journal import SentJournal, SentMark
-from storage.pg import MIGRATION_LOCK, schema_version
+from storage.pg import COUNTS_LOCK, MIGRATION_LOCK, schema_version
 from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
 from watchlist import compile_query
 
@@ -67,6 +67,40 @@ def test_crawl_on_postgresql_delivers_one_alert_then_nothing_new(site, mail, wor
         assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
         row = store.db.execute("SELECT message_id FROM outbox").fetchone()
         assert row[0] == message["Message-ID"]  # the stored Message-ID is the one sent
+
+
+def test_a_crawl_folds_the_counts_it_added_unless_a_fold_runs(site, mail, workdir, pg_url):
+    """The counts kept as rows added (schema 38, 39, 41: a row for each article stored, each
+    alert's change of status, each match) were folded by the daemon's hourly housekeeping
+    and `newswatch prune` alone: where cron runs `newswatch crawl` alone, they piled up, and
+    each `status` and scrape of /metrics summed them all. A crawl folds them as it ends,
+    but not while another fold runs (a prune's): it does not wait for it."""
+    for slug in ("venezuela-opposition-leader", "central-bank-holds-rates", "city-late-winner"):
+        site.publish(fresh(slug))
+    workdir.database_url = pg_url
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], smtp=mail)
+
+    def rows() -> dict[str, int]:
+        with psycopg.connect(pg_url) as conn:
+            return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                    for table in ("article_counts", "outbox_counts", "match_counts")}
+
+    with psycopg.connect(pg_url, autocommit=True) as folding:
+        folding.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])
+        first = workdir.newswatch("crawl")
+        assert first.returncode == 0, first.stderr
+        assert "3 new article(s)" in first.stdout and "delivered 1 email(s)" in first.stdout
+        # A row for each article, and for the alert queued then sent: left to the fold.
+        assert rows() == {"article_counts": 3, "outbox_counts": 3, "match_counts": 1}
+    site.publish(fresh("harbour-wind-farm-approved"))
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert "1 new article(s)" in second.stdout
+    assert rows() == {"article_counts": 1, "outbox_counts": 1, "match_counts": 1}
+    with open_store(pg_url) as store:
+        assert store.article_count() == 4
+        assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+        assert [(t.matches, t.alerted) for t in store.topic_status()] == [(1, 1)]
 
 
 def _queue(store, n: int) -> None:
