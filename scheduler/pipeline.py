@@ -532,6 +532,9 @@ class Pipeline:
             or now - self._stories_built >= STORY_REBUILD
         ):
             self._stories = None  # the old index goes before the new one is built
+            # The signatures' own table keeps a second window: a clock set back by as much
+            # still finds every article of its window there.
+            self.store.forget_signatures(now - 2 * STORY_WINDOW)
             self._resign(now - STORY_WINDOW)
             index = StoryIndex()
             for article_id, story_id, full, lede, url in self.store.recent_signatures(

@@ -209,6 +209,64 @@ def _match_counts(db: Any) -> None:
         db.execute(statement)
 
 
+def _story_signatures(db: Any) -> None:
+    """42: the story window's signatures in their own table, kept by triggers (see
+    storage.schema). PostgreSQL keeps a long text apart from its row already, but the
+    rebuild's SQL is the same on both."""
+    for statement in (
+        """
+        CREATE TABLE story_signatures (
+            article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            story_id BIGINT NOT NULL,
+            fetched TEXT COLLATE "C" NOT NULL,
+            url TEXT COLLATE "C" NOT NULL,
+            minhash BYTEA NOT NULL,
+            lede_minhash BYTEA NOT NULL
+        )
+        """,
+        "CREATE INDEX story_signatures_fetched ON story_signatures(fetched)",
+        """
+        INSERT INTO story_signatures (article_id, story_id, fetched, url, minhash, lede_minhash)
+        SELECT id, story_id, fetched, url, minhash, lede_minhash FROM articles
+        WHERE fetched >= (SELECT to_char((MAX(fetched)::timestamptz - interval '30 days')
+                                         AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                          FROM articles)
+          AND story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
+        """,
+        """
+        CREATE FUNCTION story_signed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.story_id IS NULL OR NEW.minhash IS NULL OR NEW.lede_minhash IS NULL THEN
+                DELETE FROM story_signatures WHERE article_id = NEW.id;
+            ELSE
+                INSERT INTO story_signatures (article_id, story_id, fetched, url, minhash,
+                                              lede_minhash)
+                VALUES (NEW.id, NEW.story_id, NEW.fetched, NEW.url, NEW.minhash,
+                        NEW.lede_minhash)
+                ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id,
+                    minhash = excluded.minhash, lede_minhash = excluded.lede_minhash;
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER story_signatures_set AFTER UPDATE OF story_id, minhash, lede_minhash"
+        " ON articles FOR EACH ROW EXECUTE FUNCTION story_signed()",
+        """
+        CREATE FUNCTION story_signature_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE story_signatures SET url = NEW.url, fetched = NEW.fetched
+            WHERE article_id = NEW.id;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER story_signatures_moved AFTER UPDATE OF url, fetched ON articles"
+        " FOR EACH ROW WHEN (OLD.url IS DISTINCT FROM NEW.url"
+        " OR OLD.fetched IS DISTINCT FROM NEW.fetched)"
+        " EXECUTE FUNCTION story_signature_moved()",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[PgMigration, ...] = (
     # 1: sources, articles (+ full-text index: migration 4), topics, matches, outbox, state.
     _ddl(
@@ -541,4 +599,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 41: each topic's match counts, kept as rows added by a trigger (see above).
     _match_counts,
+    # 42: the story window's signatures in their own table (see above).
+    _story_signatures,
 )

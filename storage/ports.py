@@ -269,6 +269,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ``keep`` takes, the newest first."""
         ...
 
+    def forget_signatures(self, before: datetime) -> int:
+        """Drop the window's own copies of signatures of articles fetched before ``before``."""
+        ...
+
     def stale_signatures(self, since: datetime, limit: int) -> list[tuple[int, str]]:
         """(article id, text) of up to ``limit`` articles fetched since ``since`` whose
         signatures an older hashing made; older ones' are dropped."""

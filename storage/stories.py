@@ -79,13 +79,15 @@ class StoriesMixin:
     ) -> Iterator[tuple[int, int, bytes, bytes, str]]:
         """(article id, story id, full signature, lede signature, URL) of every
         clustered article fetched since ``since`` that has signatures, oldest first: what the
-        in-memory index of stories is rebuilt from. Read SIGNATURE_ROWS at a time (the
-        window's signatures are not all in memory twice: rows and index). From the
-        window's first article on, found by the index of fetch times (schema 34): the first
-        page read every older article (a year's archive) to reach it."""
-        # min(id + 0): min(id) walked the table by id, the older articles first.
+        in-memory index of stories is rebuilt from. Read from their own table (schema 42),
+        not from the articles, where each row's signatures come after its text (SQLite read
+        every text of the window to reach them), from the window's first article on (found
+        by the index of fetch times). Read SIGNATURE_ROWS at a time (the window's
+        signatures are not all in memory twice: rows and index)."""
+        # min(article_id + 0): min(article_id) walked the table by id, the older rows first.
         first = self.db.execute(
-            "SELECT min(id + 0) FROM articles WHERE fetched >= ?", [to_iso(since)]
+            "SELECT min(article_id + 0) FROM story_signatures WHERE fetched >= ?",
+            [to_iso(since)],
         ).fetchone()[0]
         if first is None:
             return
@@ -93,10 +95,8 @@ class StoriesMixin:
         while True:
             rows = self.db.execute(
                 """
-                SELECT id, story_id, minhash, lede_minhash, url FROM articles
-                WHERE story_id IS NOT NULL AND minhash IS NOT NULL AND lede_minhash IS NOT NULL
-                  AND fetched >= ? AND id > ?
-                ORDER BY id LIMIT ?
+                SELECT article_id, story_id, minhash, lede_minhash, url FROM story_signatures
+                WHERE fetched >= ? AND article_id > ? ORDER BY article_id LIMIT ?
                 """,
                 [to_iso(since), after, SIGNATURE_ROWS],
             ).fetchall()
@@ -105,6 +105,15 @@ class StoriesMixin:
             if len(rows) < SIGNATURE_ROWS:
                 return
             after = int(rows[-1][0])
+
+    def forget_signatures(self, before: datetime) -> int:
+        """Drop the rows of the signatures' own table (schema 42) of articles fetched before
+        ``before``, older than any story index reads: it holds the story window's alone.
+        The articles keep theirs (the copies of older articles are found by them)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM story_signatures WHERE fetched < ?", [to_iso(before)])
+        return int(cursor.rowcount)
 
     def copies(
         self, full: bytes, lede: bytes, before: datetime, keep: Callable[[str], bool]
