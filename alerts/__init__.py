@@ -9,7 +9,8 @@ Errors::
     │   └── AuthenticationFailed   the login was refused (5xx; a 4xx is for now): checked
     │                              when the daemon starts
     ├── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
-    └── AcceptanceUnknown      the connection lost after the message's end: maybe delivered
+    ├── AcceptanceUnknown      the connection lost after the message's end: maybe delivered
+    └── AskedToWait            a notification service said when to come back (.seconds)
 
 Names load on first use (``newswatch --help`` imports none of the submodules). The function
 ``compose`` is imported from ``alerts.compose``: a lazy export cannot share its module's name.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
     from .transport import (
         AcceptanceUnknown,
+        AskedToWait,
         AuthenticationFailed,
         DeliveryError,
         MboxTransport,
@@ -47,6 +49,7 @@ _LAZY = {
     "AlertItem": ".compose",
     "AppriseTransport": ".channels",
     "AcceptanceUnknown": ".transport",
+    "AskedToWait": ".transport",
     "AuthenticationFailed": ".transport",
     "DeliveryError": ".transport",
     "DeliveryReport": ".deliver",
@@ -79,6 +82,7 @@ __all__ = [
     "AcceptanceUnknown",
     "AlertItem",
     "AppriseTransport",
+    "AskedToWait",
     "AuthenticationFailed",
     "DeliveryError",
     "DeliveryReport",

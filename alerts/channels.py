@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import storage
 
-from .transport import AcceptanceUnknown, DeliveryError
+from .transport import AcceptanceUnknown, AskedToWait, DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,31 @@ def _apprise() -> Any:
     # deadline (AppriseTransport.send) put it back under the next send's capture, whose
     # failure then lost the debug line telling a timeout from a refusal.
     logging.getLogger("apprise").setLevel(logging.DEBUG)
+    _watch_answers()
     return apprise
+
+
+#: The last HTTP answer a notification's thread got: (status, its Retry-After or None).
+_answer = threading.local()
+
+
+@cache
+def _watch_answers() -> None:
+    """Keep each HTTP answer's status and Retry-After in the thread that asked (see
+    :func:`asked_wait`). Apprise's plugins log a refusal's status, never its headers, and
+    each posts through requests' own functions: a service's "429, come back in 120 s" was
+    retried on newswatch's back-off, a minute later, and every alert behind it too."""
+    import requests
+
+    send = requests.Session.send
+
+    def watched(self: requests.Session, request: requests.PreparedRequest,
+                **kwargs: Any) -> requests.Response:
+        response = send(self, request, **kwargs)
+        _answer.last = (response.status_code, response.headers.get("Retry-After"))
+        return response
+
+    setattr(requests.Session, "send", watched)  # noqa: B010 (mypy: no assigning a method)
 
 
 @cache
@@ -139,6 +165,32 @@ _HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
 _LATER = {408, 425, 429}
 
 
+#: Answers that may say when to come back (RFC 9110: Retry-After): a rate limit, a service
+#: overloaded or in maintenance.
+_BUSY = {429, 503}
+#: The longest Retry-After honoured, as for a crawled host (crawler.http's
+#: MAX_HOST_WAIT_SECONDS): a service's alerts wait no longer, whatever it asked.
+LONGEST_WAIT = 6 * 3600.0
+
+
+def asked_wait(status: int, retry_after: str | None, now: datetime) -> float | None:
+    """Seconds a busy service's answer asks us to wait (its Retry-After in seconds or as an
+    HTTP date, a date without a zone read as UTC), LONGEST_WAIT at most; None when it does
+    not say."""
+    if status not in _BUSY or not retry_after:
+        return None
+    text = retry_after.strip()
+    if text.isdigit():
+        return min(float(text), LONGEST_WAIT)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - now).total_seconds()), LONGEST_WAIT)
+
+
 def refused_for_good(status: int) -> bool:
     """Whether an HTTP answer refuses the notification whatever the retry: a 4xx other than
     "later". A deleted webhook (404, 410), a revoked token (401, 403), an alert the service
@@ -171,6 +223,7 @@ class AppriseTransport:
                         body_format=apprise.NotifyFormat.TEXT,
                     )
                     outcome["said"] = str(captured.getvalue())
+                    outcome["answer"] = getattr(_answer, "last", None)
             except BaseException as exc:  # raised again in the sending thread, below
                 outcome["raised"] = exc
 
@@ -201,6 +254,11 @@ class AppriseTransport:
             if status is not None and 300 <= int(status.group(1)) < 400:
                 raise DeliveryError(f"{shown}: {why} (a redirect, not followed: write the "
                                     "address the service moved to in the URL)", permanent=True)
+            answer: tuple[int, str | None] | None = outcome["answer"]
+            wait = None if answer is None else asked_wait(answer[0], answer[1],
+                                                          datetime.now(UTC))
+            if wait is not None:
+                raise AskedToWait(f"{shown}: {why} (it asked to wait {wait:g} s)", seconds=wait)
             if status is not None and refused_for_good(int(status.group(1))):
                 raise DeliveryError(f"{shown}: {why} (refused for good: check the URL)",
                                     permanent=True)

@@ -22,6 +22,7 @@ from .channels import AppriseTransport, is_channel, redact
 from .transport import (
     DEFAULT_FROM_NAME,
     AcceptanceUnknown,
+    AskedToWait,
     DeliveryError,
     MessageRefused,
     Transport,
@@ -409,6 +410,11 @@ def _record(
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
     retry_at = policy.next_attempt(now, row.attempts)
+    if isinstance(exc, AskedToWait):
+        # Not before the service asked (a rate limit answered sooner is answered 429 again,
+        # and may last longer for it), nor its other messages: those went at the next run.
+        retry_at = max(retry_at, now + timedelta(seconds=exc.seconds))
+        store.hold_recipient(row.recipient, retry_at)
     store.mark_retry(row.id, error, retry_at, server_down=isinstance(exc, TransportUnavailable))
     report.retrying += 1
     logger.warning(

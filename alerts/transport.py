@@ -50,6 +50,15 @@ class AcceptanceUnknown(DeliveryError):
     always drops the connection there sent a copy at every retry, for ever)."""
 
 
+class AskedToWait(DeliveryError):
+    """The service is busy or rate-limits us (HTTP 429 or 503) and said for how long, in
+    ``seconds`` (its Retry-After): the next attempt waits at least that long."""
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class Transport(Protocol):
     """What the outbox sender needs of a transport."""
 

@@ -236,6 +236,18 @@ class OutboxMixin:
             [error, to_iso(next_attempt), int(server_down), outbox_id],
         )
 
+    def hold_recipient(self, recipient: str, until: datetime) -> int:
+        """A notification service asked us to wait until ``until`` (its Retry-After): its
+        pending messages due sooner wait until then. How many."""
+        cursor = self.db.execute(
+            """
+            UPDATE outbox SET next_attempt = ?
+            WHERE status = 'pending' AND next_attempt < ? AND recipient = ?
+            """,
+            [to_iso(until), to_iso(until), recipient],
+        )
+        return max(cursor.rowcount, 0)
+
     def server_back(self, now: datetime) -> int:
         """A message went through: those waiting for the mail server (mark_retry's
         ``server_down``) are due now, not at the end of their back-off. How many."""

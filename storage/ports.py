@@ -396,6 +396,11 @@ class DeliveryStore(Protocol):
         once a message goes through, when the mail server was down: ``server_down``)."""
         ...
 
+    def hold_recipient(self, recipient: str, until: datetime) -> int:
+        """The recipient's service asked us to wait: its pending messages wait until
+        ``until``."""
+        ...
+
     def server_back(self, now: datetime) -> int:
         """A message went through: those that found the mail server down are due now."""
         ...

@@ -3,19 +3,24 @@ topic's ``json://`` URL asks for, through the same outbox, retries and exactly-o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from test_alerts import NOW, POLICY, outbox_email
 from test_end_to_end import MADURO, fresh
 
 import alerts.channels
-from alerts import check_channel, is_channel, redact
+import storage
+from alerts import MboxTransport, check_channel, deliver_due, is_channel, redact
+from alerts.channels import LONGEST_WAIT, asked_wait
 
 SECRET = "s3cr3t-token"
 
@@ -30,6 +35,7 @@ class Hook:
         self.slow = 0.0  # seconds to wait before answering, the POST taken
         self.gets: list[str] = []  # paths asked for with GET (a redirected POST)
         self.drip = 0.0  # seconds to answer in, a byte every 0.2 s, the POST taken
+        self.retry_after = ""  # the Retry-After of a 429 or 503 answer
         self.lock = threading.Lock()
         hook = self
 
@@ -61,6 +67,8 @@ class Hook:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "/moved")
+                if status in (429, 503) and hook.retry_after:
+                    self.send_header("Retry-After", hook.retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -348,6 +356,41 @@ def test_a_hook_that_says_later_is_retried(site, mail, hook, workdir, wait, stat
     assert workdir.newswatch("crawl").returncode == 3
     assert wait(lambda: workdir.newswatch("crawl").returncode == 0 and hook.posts, 30, 0.5)
     assert "0 pending, 1 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_service_that_says_when_to_come_back_is_not_asked_sooner(
+    hook, store_location, tmp_path, status
+) -> None:
+    """A service rate-limiting us (ntfy's, Discord's 429) or in maintenance (503) says when
+    to come back in its Retry-After, which Apprise does not pass on: the alert was retried
+    on newswatch's back-off (a minute, not the two asked), and the URL's other alert at the
+    next run, each answered 429 again. They wait as asked."""
+    hook.statuses, hook.retry_after = [status], "120"
+    mbox = MboxTransport(tmp_path / "mbox")
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first"),
+                                  outbox_email(hook.url(), "second")], watermark=0, now=NOW)
+
+        def deliver(seconds: float) -> alerts.DeliveryReport:
+            when = NOW + timedelta(seconds=seconds)
+            return asyncio.run(deliver_due(store, mbox, now=when, policy=POLICY))
+
+        first = deliver(0)
+        assert (first.sent, first.retrying, first.failed) == (0, 2, 0)
+        assert "asked to wait 120 s" in first.errors[0], first.errors
+        assert deliver(119).sent == 0 and hook.received == 1
+        assert deliver(120).sent == 2 and len(hook.posts) == 2
+        assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+
+
+def test_a_wait_asked_is_read_as_seconds_or_a_date_and_capped() -> None:
+    assert asked_wait(429, "120", NOW) == 120
+    assert asked_wait(503, "Wed, 25 Nov 2026 14:05:00 GMT", NOW) == 300
+    assert asked_wait(503, "Wed, 25 Nov 2026 13:05:00 GMT", NOW) == 0
+    assert asked_wait(429, "864000", NOW) == LONGEST_WAIT  # ten days: six hours at most
+    assert asked_wait(429, None, NOW) is None and asked_wait(429, "soon", NOW) is None
+    assert asked_wait(500, "120", NOW) is None  # a Retry-After only says so with 429, 503
 
 
 def test_a_hook_down_then_slow_is_not_given_up_after_one_perhaps_delivered_copy(
