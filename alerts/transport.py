@@ -171,6 +171,21 @@ def _defers_us(code: int, reply: str) -> bool:
     return 400 <= code < 600 and bool(_CONGESTED.search(reply))
 
 
+def _unanswered(client: smtplib.SMTP, exc: BaseException) -> str | None:
+    """A timeout awaiting the server's reply, said plainly ("did not answer within 30 s
+    after RCPT TO"); None for any other failure. smtplib says it "Connection unexpectedly
+    closed: timed out", and the log said "connection lost" of a server that was there."""
+    if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
+        return None
+    if getattr(client, "awaiting_verdict", False):
+        after, seconds = "the message's end", getattr(client, "data_timeout", client.timeout)
+    else:
+        after = getattr(client, "last_command", "") or "connecting"
+        seconds = getattr(client, "data_timeout", client.timeout) if after == "DATA" \
+            else client.timeout
+    return f"did not answer within {seconds:g} s after {after}"
+
+
 def _is_loopback(host: str) -> bool:
     """True for localhost and loopback addresses, where plain-text login is harmless."""
     if host == "localhost":
@@ -200,8 +215,17 @@ class _PatientData(smtplib.SMTP):
     data_timeout = 600.0
     #: Set once the message's end was sent: only the server's verdict is missing.
     awaiting_verdict = False
+    #: The last command sent, as a log names it ("MAIL FROM", "RCPT TO", "DATA").
+    last_command = ""
     _in_data = False
     _body_next = False
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        verb = cmd.upper()
+        if verb in ("MAIL", "RCPT"):  # "FROM:<address> SIZE=…", "TO:<address>"
+            verb += " " + args.split(":", 1)[0].upper()
+        self.last_command = verb  # never its arguments: AUTH's carry the password
+        super().putcmd(cmd, args)
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         sock = self.sock
@@ -405,7 +429,8 @@ class SmtpTransport:
                 hint = " (it offers login after STARTTLS: set smtp.starttls = true)"
             raise TransportUnavailable(f"{where} session failed: {_reason(exc)}{hint}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransportUnavailable(f"{where} session failed: {_reason(exc)}") from exc
+            said = _unanswered(client, exc) or f"session failed: {_reason(exc)}"
+            raise TransportUnavailable(f"{where} {said}") from exc
 
     def _tls_hint(self, reply: str) -> str:
         """What to set when the server wants STARTTLS before mail ("530 5.7.0 Must issue a
@@ -473,12 +498,14 @@ class SmtpTransport:
                 f"{where} {verb} the message: {reply}", permanent=permanent
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            unanswered = _unanswered(client, exc)
             if getattr(client, "awaiting_verdict", False):
-                raise AcceptanceUnknown(
-                    f"{where} closed the connection after the message's end, before saying "
-                    f"whether it took it (it may have been delivered): {_reason(exc)}"
-                ) from exc
-            raise TransportUnavailable(f"{where} connection lost: {_reason(exc)}") from exc
+                said = (f"{unanswered} (it may have been delivered)" if unanswered else
+                        "closed the connection after the message's end, before saying whether "
+                        f"it took it (it may have been delivered): {_reason(exc)}")
+                raise AcceptanceUnknown(f"{where} {said}") from exc
+            said = unanswered or f"connection lost: {_reason(exc)}"
+            raise TransportUnavailable(f"{where} {said}") from exc
         if refused:
             # Accepted for some recipients: retrying would send it to them twice.
             logger.warning(
