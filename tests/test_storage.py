@@ -470,6 +470,52 @@ def test_the_stories_command_reads_the_last_days_alone(store, backend, tmp_path:
     steps_do_not_grow(store, backend, tmp_path, filled)
 
 
+def test_the_stories_command_reads_its_stories_in_a_few_queries(store, backend) -> None:
+    """`stories --since 2d` read each story's articles and alerted topics with two queries
+    of their own (42,000 stories: a second): the queries do not grow with the stories."""
+    wire = add_source(store)
+    other = add_source(store, "https://other.example/feed")
+    nato, maduro = topic(store, "NATO", "nato"), topic(store, "Maduro", "maduro")
+    firsts = []
+    for n in range(8):  # story n started n hours ago; the even ones also on the other source
+        fetched = NOW - timedelta(hours=n)
+        first = store.add_article(replace(article(wire, f"s{n}", title=f"Story {n}"),
+                                          fetched=fetched, published=fetched))
+        ids = [first]
+        if n % 2 == 0:  # its copy published earlier, fetched later: it comes first
+            ids.append(store.add_article(replace(article(other, f"c{n}"), fetched=fetched,
+                                                 published=fetched - timedelta(minutes=5))))
+        store.assign_stories([(i, None if i == first else first, None, None) for i in ids
+                              if i], NOW)
+        firsts.append(first)
+    store.record_matches([], [], watermark=None, now=NOW, story_alerts=[
+        *((first, maduro.id, first) for first in firsts[:4]), (firsts[0], nato.id, firsts[0])])
+
+    def statements(hours: float, min_sources: int = 1) -> tuple[list[Any], int]:
+        ran: list[str] = []
+        if backend == "sqlite":
+            store.db.conn.set_trace_callback(ran.append)
+        try:
+            found = store.recent_stories(NOW - timedelta(hours=hours), min_sources)
+        finally:
+            if backend == "sqlite":
+                store.db.conn.set_trace_callback(None)
+        shown = [(s.id, s.title, [(a.source, a.url.rsplit("/", 1)[1]) for a in s.articles],
+                  s.alerted) for s in found]
+        return shown, len(ran)
+
+    few, few_statements = statements(1.5)
+    many, many_statements = statements(7.5)
+    feed, other_feed = "https://news.example/feed", "https://other.example/feed"
+    assert few == [(firsts[1], "Story 1", [(feed, "s1")], ("Maduro",)),
+                   (firsts[0], "Story 0", [(other_feed, "c0"), (feed, "s0")],
+                    ("Maduro", "NATO"))]
+    assert [s[0] for s in many] == firsts[::-1] and many[-2:] == few
+    assert many[0][3] == () and many[4][3] == ("Maduro",)
+    assert statements(7.5, min_sources=2)[0] == [s for s in many if len(s[2]) == 2]
+    assert few_statements == many_statements
+
+
 def test_the_story_counts_read_the_last_week_alone(store, backend, tmp_path: Path) -> None:
     """`status` counts the stories started in the story window by the index of their
     starts (schema 36), not by reading every story ever made (400,000 articles: 0.35 to
