@@ -14,12 +14,12 @@ import logging
 import re
 import threading
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import storage
+from storage.clock import http_date
 
 from .transport import AcceptanceUnknown, AskedToWait, DeliveryError
 
@@ -182,12 +182,9 @@ def asked_wait(status: int, retry_after: str | None, now: datetime) -> float | N
     text = retry_after.strip()
     if text.isdigit():
         return min(float(text), LONGEST_WAIT)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    when = http_date(text)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return min(max(0.0, (when - now).total_seconds()), LONGEST_WAIT)
 
 

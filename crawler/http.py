@@ -10,7 +10,6 @@ import re
 import socket
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -31,6 +30,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
+
+from storage.clock import http_date
 
 from .discover import sniff
 from .feeddates import CLOCK_DRIFT
@@ -68,16 +69,6 @@ def retry_after(response: Response) -> float | None:
         return float(text)
     when = http_date(text)
     return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def http_date(text: str) -> datetime | None:
-    """An HTTP date (a zone of "-0000" or none read as UTC, as HTTP dates are); None when
-    it is not one."""
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 #: The longest robots.txt Crawl-delay honoured (seconds). A crawl polls its sources at once

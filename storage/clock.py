@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 
 def utcnow() -> datetime:
@@ -25,3 +26,13 @@ def from_iso(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def http_date(text: str) -> datetime | None:
+    """An HTTP date (a zone of "-0000" or none read as UTC, as HTTP dates are); None when
+    it is not one."""
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
