@@ -293,7 +293,8 @@ def _link_heading(folded: str) -> bool:
 
 
 #: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
-#: to this article, an advertiser's or affiliate notice) has at most this many words.
+#: to this article, turn on JavaScript, an advertiser's or affiliate notice) has at most this
+#: many words.
 PROMPT_WORDS = 30
 _PROMPT = re.compile(
     r"newsletter|\bsubscri(?:be|ption)|\bsign(?:ing)?\ up\b|abonnier|\babonnez|suscr[ií]b"
@@ -317,7 +318,9 @@ _PROMPT = re.compile(
     r"|todos\ los\ derechos\ reservados|tous\ droits\ r[ée]serv[ée]s"
     r"|verf[üu]gbar\ bis|available\ (?:until|till)\ \d|disponible\ hasta|disponible\ jusqu"
     r"|(?:mit\ diesem|mit\ dem|[üu]ber\ diesen|click(?:\ on)?\ (?:this|the)|press\ (?:this|the)"
-    r"|use\ this)\ button\b",
+    r"|use\ this)\ button\b"
+    r"|\bjavascript\b.{0,60}\b(?:aktivier|enable|activ|habilit)"
+    r"|\b(?:enable|aktivieren(?:\ sie)?|activez|activa|habilita)\ javascript",
     re.I | re.X,
 )
 
@@ -336,7 +339,7 @@ _PROMPT_PIECES = (
     "lesen sie", "findest du", "finden sie", "read more", "learn more", "find out more",
     "lee m", "en savoir plus", "cc-by", "cc by", "all rights reserved",
     "alle rechte vorbehalten", "todos los derechos reservados", "tous droits r", "gbar bis",
-    "available ", "disponible ", " button",
+    "available ", "disponible ", " button", "javascript",
 )
 #: Letters that the pattern's case-blind matching takes for Latin ones (dotless and dotted
 #: i, long s) where ``str.lower`` does not: lines with them are always searched.
@@ -732,8 +735,17 @@ CAPTION_LEVELS = 3
 
 #: Words of the class and id names of an article's lede, the paragraph under its headline
 #: (``p.lead``, ``div.c-page-intro__copy``, ``standfirst``), which trafilatura leaves out
-#: where it stands in the article's header rather than its body.
-LEDE_NAME_WORDS = frozenset({"lead", "lede", "leadtext", "intro", "introtext", "standfirst"})
+#: where it stands in the article's header rather than its body. Newsrooms' systems name it
+#: in their trade's words: the "Teaser" of German sites (``p.article-teaser``,
+#: ``div.teaser-text``: TYPO3's news, DW, FAZ, Kicker, Nature's ``c-article-teaser-text``),
+#: the chapô of French ones (``div.chapo``), the dek of American magazines
+#: (``ContentHeaderDek-…``, ``c-dek``), a blog's excerpt, a summary, an abstract, a
+#: subtitle. Other stories' teasers repeat their class (:func:`_repeated`) or stand in
+#: links, lists or after the article's first paragraph, and are no lede.
+LEDE_NAME_WORDS = frozenset({
+    "lead", "lede", "leadtext", "intro", "introtext", "standfirst", "teaser", "chapo", "dek",
+    "excerpt", "summary", "abstract", "subtitle",
+})  # fmt: skip
 #: A lede has at least this many characters (white space aside), and at most this share of
 #: it is link text.
 LEDE_MIN_CHARS = 80

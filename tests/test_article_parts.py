@@ -14,7 +14,7 @@ from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, fresh
 from test_extract_chrome import BODY, folded
 
-from crawler.extract import extract_article, is_related_heading, lede, table_cells
+from crawler.extract import extract_article, is_prompt, is_related_heading, lede, table_cells
 from crawler.extracted import visible
 
 URL = "https://harbour-gazette.example/2024/05/harbour-board-budget"
@@ -124,6 +124,39 @@ def test_a_lede_whose_class_the_teasers_share_in_another_tag_or_written_twice_is
         assert extracted is not None and extracted.text.startswith(LEDE)
         assert extracted.text.count(LEDE) == 1
         assert "Lighthouse" not in extracted.text
+
+
+def test_a_lede_named_by_another_word_of_the_trade_is_kept() -> None:
+    """The lede under the headline as newsrooms' systems name it: German sites' "Teaser"
+    (``p.article-teaser``, ``div.teaser-text``), French sites' chapô (``div.chapo``),
+    American magazines' dek (``ContentHeaderDek-…``), a blog's excerpt, a summary, an
+    abstract, a subtitle. trafilatura leaves it out where it stands in the header, and a
+    topic on its words never alerted."""
+    for tag, name in (("p", "article-teaser"), ("div", "teaser-text"), ("div", "chapo"),
+                      ("div", "ContentHeaderDek-bIqFFZ fOichq"), ("p", "post__excerpt"),
+                      ("p", "article-summary"), ("div", "abstract column"),
+                      ("div", "blog--subtitle")):
+        extracted = extract_article(page(header=f'<{tag} class="{name}">{LEDE}</{tag}>'), URL)
+        assert extracted is not None and extracted.text.startswith(LEDE), name
+        assert extracted.text.count(LEDE) == 1
+
+
+def test_a_notice_to_turn_on_javascript_is_no_lede() -> None:
+    """A news site's notice for readers without JavaScript, in a box named as a teaser
+    above the article (``div.c-nojs-teaser``), is neither a lede nor the article; the lede
+    after it is."""
+    notice = ('<div class="c-nojs-teaser"><b>Javascript deaktiviert</b> Warum sehe ich die '
+              "Harbour Gazette nicht? Um unser Angebot in vollem Umfang nutzen zu können, "
+              "müssen Sie JavaScript in Ihrem Browser aktivieren.</div>")
+    html = page(header=f'{notice}<p class="article-teaser">{LEDE}</p>')
+    extracted = extract_article(html, URL)
+    assert extracted is not None and extracted.text.startswith(LEDE)
+    assert "JavaScript" not in extracted.text
+    for line in ("Please enable JavaScript in your browser to read the Harbour Gazette.",
+                 "Bitte aktivieren Sie JavaScript, um alle Funktionen der Seite zu nutzen."):
+        assert is_prompt(line), line
+    assert not is_prompt("The council's new booking site needs JavaScript, which older "
+                         "library computers lack.")
 
 
 def test_what_is_named_like_a_lede_but_is_not_one_is_left_out() -> None:
