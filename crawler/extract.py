@@ -302,7 +302,7 @@ _PROMPT = re.compile(
     r"|wesprzyj|apoya\ (?:a|nuestro)|soutenez|\baffiliate|\bsponsored\b|\banzeige\b"
     r"|\badvertisement\b|\badvertisers?\b|\badvertise\ with|download\ the\ .{0,40}\bapps?\b"
     r"|(?:follow|folg|join|[úu]nete|siga|s[íi]gue|channel|kanal|canal)\w*\b.{0,60}"
-    r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanal|canal|join)"
+    r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanals?|canal|join)\b"
     r"|escucha\ esta\ nota|listen\ to\ this\ (?:article|story)|artikel\ anh[öo]ren"
     r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici"
     r"|acc[ée]der\ en\ illimit[ée]|acceso\ ilimitado|unlimited\ access|pour\ lire\ la\ suite"

@@ -167,6 +167,8 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
         "For the latest stories and breaking news download the Gazette apps for iOS and "
         "Android.",
         "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular en este enlace.",
+        "Die Harbour Gazette gibt es jetzt auch als WhatsApp-Kanal.",
+        "Alle Meldungen des Tages im Telegram-Kanal der Harbour Gazette.",
         "Escucha esta nota aquí",
         "Anzeige, enthält Affiliate Links",
         "Subscribe now to our weekend edition for the full story.",
@@ -181,6 +183,10 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
     news = [
         "Zelenskyy said on Telegram that the missile struck the city of Bila Tserkva.",
         "The province sends weather alerts to residents through WhatsApp, SMS and email.",
+        # The media it names, not the site's own channel (a South African news story).
+        "According to the province, real-time weather alerts reach residents through "
+        "WhatsApp, SMS, email and social media channels.",
+        "He had used WhatsApp for years before he joined the campaign in Johannesburg.",
         "He got the tattoo after the studio advertised the design on Instagram.",
         "The campaign is investing more advertising dollars in Pennsylvania than anywhere.",
         # A long paragraph about a newsletter is the article's own.
