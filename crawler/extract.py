@@ -802,14 +802,19 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None, page: Any = None) -
     return None
 
 
+#: The parts of a page around its articles, where a class of the article's says nothing.
+_SITE_PARTS = frozenset({"nav", "aside", "footer"})
 #: The elements of the page with exactly this class attribute.
 _SAME_CLASS = etree.XPath("//*[@class = $name]")
 
 
 def _repeated(tree: Any, element: Any) -> bool:
     """Whether another element of the page ``tree`` has the tag and class of ``element``
-    and another text."""
-    same = [e for e in _SAME_CLASS(tree, name=element.get("class")) if e.tag == element.tag]
+    and another text, outside the page's navigation, asides and footer (a site's footer
+    that presents the site in its articles' ``p.article-teaser`` says nothing of the lede
+    above the article)."""
+    same = [e for e in _SAME_CLASS(tree, name=element.get("class")) if e.tag == element.tag
+            and (e is element or not any(a.tag in _SITE_PARTS for a in e.iterancestors()))]
     if len(same) < 2:
         return False
     own = " ".join(element.text_content().split())

@@ -141,6 +141,23 @@ def test_a_lede_named_by_another_word_of_the_trade_is_kept() -> None:
         assert extracted.text.count(LEDE) == 1
 
 
+def test_a_lede_whose_class_the_footer_repeats_is_kept() -> None:
+    """A site that presents itself in its footer in the articles' ``p.article-teaser``
+    (waldwissen.net): the class repeated there, with another text, is no list of other
+    stories' intros, and the lede above the article is kept; repeated beside the article,
+    it is such a list."""
+    about = ('<p class="article-teaser">The Harbour Gazette has reported on the town, its '
+             "harbour and its boats since 1887, and since last year on its website too.</p>")
+    html = page(header=f'<p class="article-teaser">{LEDE}</p>').replace(
+        "<footer>", f"<footer>{about}")
+    extracted = extract_article(html, URL)
+    assert extracted is not None and extracted.text.startswith(LEDE)
+    assert "1887" not in extracted.text
+    beside = page(header=f'<p class="article-teaser">{LEDE}</p>', after=f"<div>{about}</div>")
+    extracted = extract_article(beside, URL)
+    assert extracted is not None and not extracted.text.startswith(LEDE)
+
+
 def test_a_notice_to_turn_on_javascript_is_no_lede() -> None:
     """A news site's notice for readers without JavaScript, in a box named as a teaser
     above the article (``div.c-nojs-teaser``), is neither a lede nor the article; the lede
