@@ -40,6 +40,7 @@ from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from crawler.googlenews import is_link as google_news_link
 from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
+from storage.ports import Assignment
 from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
 from watchlist.stories import (
@@ -383,16 +384,15 @@ class Pipeline:
         story's copies on other sites were a story of their own, mailed again."""
         index = self._story_index(now)
         stories = {a.id: a.story_id for a in batch if a.story_id is not None}
-        assignments: list[tuple[int, int | None, bytes | None, bytes | None]] = []
-        resigned: list[tuple[int, bytes | None, bytes | None]] = []
+        assignments: list[Assignment] = []
+        resigned: list[tuple[int, bytes | None, bytes | None, bytes | None]] = []
         titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]] = {}  # by title
         started: set[int] = set()  # the stories this batch started
         for article in batch:
             if article.story_id is not None:
                 if edited:
                     sig = signature(article.text)
-                    full, lede = sig.to_bytes() if sig is not None else (None, None)
-                    resigned.append((article.id, full, lede))
+                    resigned.append((article.id, *_stored(sig)))
                     if sig is not None:
                         index.update(article.id, article.story_id, sig, site_key(article.url))
                 continue
@@ -426,8 +426,7 @@ class Pipeline:
                 index.add(article.id, story, sig, site)
             if story_id is None:
                 started.add(article.id)
-            full, lede = sig.to_bytes() if sig is not None else (None, None)
-            assignments.append((article.id, story_id, full, lede))
+            assignments.append((article.id, story_id, *_stored(sig)))
         if resigned:
             try:
                 self.store.replace_signatures(resigned)
@@ -446,7 +445,7 @@ class Pipeline:
     @staticmethod
     def _fold(
         index: StoryIndex, found: list[int], started: set[int],
-        assignments: list[tuple[int, int | None, bytes | None, bytes | None]],
+        assignments: list[Assignment],
         titled: dict[str, list[tuple[int, str, bool, str, datetime | None]]],
     ) -> int:
         """The story of an article alike with articles of several stories (``found``, the
@@ -474,9 +473,9 @@ class Pipeline:
         for other in folded:
             index.merge(other, story)
             started.discard(other)
-        for i, (article_id, story_id, full, lede) in enumerate(assignments):
+        for i, (article_id, story_id, full, lede, second) in enumerate(assignments):
             if (story_id if story_id is not None else article_id) in folded:
-                assignments[i] = (article_id, story, full, lede)
+                assignments[i] = (article_id, story, full, lede, second)
         for title, items in titled.items():
             titled[title] = [(story if item[0] in folded else item[0], *item[1:])
                              for item in items]
@@ -537,11 +536,11 @@ class Pipeline:
             self.store.forget_signatures(now - 2 * STORY_WINDOW)
             self._resign(now - STORY_WINDOW)
             index = StoryIndex()
-            for article_id, story_id, full, lede, url in self.store.recent_signatures(
+            for article_id, story_id, full, lede, second, url in self.store.recent_signatures(
                 now - STORY_WINDOW
             ):
                 try:
-                    index.add(article_id, story_id, Signature.from_bytes(full, lede),
+                    index.add(article_id, story_id, Signature.from_bytes(full, lede, second),
                               site_key(url))
                 except ValueError:
                     logger.warning("article %d: unreadable story signature, ignored", article_id)
@@ -555,9 +554,7 @@ class Pipeline:
         while stale := self.store.stale_signatures(since, RESIGN_ROWS):
             made = []
             for article_id, text in stale:
-                sig = signature(text)
-                full, lede = sig.to_bytes() if sig is not None else (None, None)
-                made.append((article_id, full, lede))
+                made.append((article_id, *_stored(signature(text))))
             self.store.replace_signatures(made)
 
     def digests(self) -> int:
@@ -653,6 +650,11 @@ class Pipeline:
         """Wait for a delivery in progress (at shutdown)."""
         if self._delivery is not None and not self._delivery.done():
             await asyncio.wait([self._delivery])
+
+
+def _stored(sig: Signature | None) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """The signatures of a text as storage keeps them (None: too short to compare)."""
+    return sig.to_bytes() if sig is not None else (None, None, None)
 
 
 def _of_site(site: int, url: str) -> bool:

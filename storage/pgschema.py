@@ -267,6 +267,38 @@ def _story_signatures(db: Any) -> None:
         db.execute(statement)
 
 
+def _second_ledes(db: Any) -> None:
+    """43: each article's signature of its second lede, in the window's own table too (see
+    storage.schema): the trigger's function is made again to copy it, and the trigger fires
+    on it."""
+    for statement in (
+        "ALTER TABLE articles ADD COLUMN second_minhash BYTEA",
+        "ALTER TABLE story_signatures ADD COLUMN second_minhash BYTEA",
+        """
+        CREATE OR REPLACE FUNCTION story_signed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.story_id IS NULL OR NEW.minhash IS NULL OR NEW.lede_minhash IS NULL THEN
+                DELETE FROM story_signatures WHERE article_id = NEW.id;
+            ELSE
+                INSERT INTO story_signatures (article_id, story_id, fetched, url, minhash,
+                                              lede_minhash, second_minhash)
+                VALUES (NEW.id, NEW.story_id, NEW.fetched, NEW.url, NEW.minhash,
+                        NEW.lede_minhash, NEW.second_minhash)
+                ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id,
+                    minhash = excluded.minhash, lede_minhash = excluded.lede_minhash,
+                    second_minhash = excluded.second_minhash;
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "DROP TRIGGER story_signatures_set ON articles",
+        "CREATE TRIGGER story_signatures_set"
+        " AFTER UPDATE OF story_id, minhash, lede_minhash, second_minhash"
+        " ON articles FOR EACH ROW EXECUTE FUNCTION story_signed()",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[PgMigration, ...] = (
     # 1: sources, articles (+ full-text index: migration 4), topics, matches, outbox, state.
     _ddl(
@@ -601,4 +633,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _match_counts,
     # 42: the story window's signatures in their own table (see above).
     _story_signatures,
+    # 43: each article's signature of its second lede, in the window's own table too
+    # (see above).
+    _second_ledes,
 )

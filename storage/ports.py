@@ -67,9 +67,10 @@ if TYPE_CHECKING:
     from .journal import SentJournal
     from .linkshapes import LinkShape
 
-#: (article id, story id or None for a new story, full-text signature, lede signature);
-#: signatures are None for a text too short to compare.
-Assignment = tuple[int, int | None, bytes | None, bytes | None]
+#: (article id, story id or None for a new story, full-text signature, lede signature,
+#: second lede's signature); signatures are None for a text too short to compare (the
+#: second lede's for a text with no second paragraph too).
+Assignment = tuple[int, int | None, bytes | None, bytes | None, bytes | None]
 
 
 class CrawlStore(Protocol):
@@ -256,9 +257,9 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
 
     def recent_signatures(
         self, since: datetime
-    ) -> Iterator[tuple[int, int, bytes, bytes, str]]:
-        """(article id, story id, full, lede signature, URL) of articles fetched since
-        ``since``, oldest first, read as they are used."""
+    ) -> Iterator[tuple[int, int, bytes, bytes, bytes | None, str]]:
+        """(article id, story id, full, lede, second lede's signature or None, URL) of
+        articles fetched since ``since``, oldest first, read as they are used."""
         ...
 
     def copies(
@@ -279,9 +280,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ...
 
     def replace_signatures(
-        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None, bytes | None]]
     ) -> None:
-        """Store signatures made again (article id, full, lede) for stale ones."""
+        """Store signatures made again (article id, full, lede, second lede) for stale
+        ones."""
         ...
 
     def titled(

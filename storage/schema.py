@@ -838,4 +838,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         WHERE article_id = new.id;
     END;
     """,
+    # 43: each article's signature of its second lede, the first words after its first
+    # paragraph (watchlist.stories.Signature.second): a regional copy under an opening of
+    # its own is found by it from a brief of the wire's first paragraphs stored before, and
+    # the other way round. Kept in the window's own table too (schema 42): its trigger is
+    # made again to copy it. NULL for the articles clustered before (the story window
+    # forgets them within a week) and for a text with no second paragraph.
+    """
+    ALTER TABLE articles ADD COLUMN second_minhash BLOB;
+    ALTER TABLE story_signatures ADD COLUMN second_minhash BLOB;
+    DROP TRIGGER story_signatures_set;
+    CREATE TRIGGER story_signatures_set
+    AFTER UPDATE OF story_id, minhash, lede_minhash, second_minhash
+    ON articles WHEN new.story_id IS NOT NULL AND new.minhash IS NOT NULL
+                     AND new.lede_minhash IS NOT NULL BEGIN
+        INSERT INTO story_signatures (article_id, story_id, fetched, url, minhash, lede_minhash,
+                                      second_minhash)
+        VALUES (new.id, new.story_id, new.fetched, new.url, new.minhash, new.lede_minhash,
+                new.second_minhash)
+        ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id,
+            minhash = excluded.minhash, lede_minhash = excluded.lede_minhash,
+            second_minhash = excluded.second_minhash;
+    END;
+    """,
 )

@@ -59,7 +59,7 @@ class StoriesMixin:
         """
         assigned: dict[int, int] = {}
         with self.db.atomic():
-            for article_id, story_id, full, lede in assignments:
+            for article_id, story_id, full, lede, second in assignments:
                 if story_id is None:
                     story_id = article_id
                     self.db.execute(
@@ -68,22 +68,23 @@ class StoriesMixin:
                         [story_id, article_id, to_iso(now)],
                     )
                 self.db.execute(
-                    "UPDATE articles SET story_id = ?, minhash = ?, lede_minhash = ? WHERE id = ?",
-                    [story_id, full, lede, article_id],
+                    "UPDATE articles SET story_id = ?, minhash = ?, lede_minhash = ?,"
+                    " second_minhash = ? WHERE id = ?",
+                    [story_id, full, lede, second, article_id],
                 )
                 assigned[article_id] = story_id
         return assigned
 
     def recent_signatures(
         self, since: datetime
-    ) -> Iterator[tuple[int, int, bytes, bytes, str]]:
-        """(article id, story id, full signature, lede signature, URL) of every
-        clustered article fetched since ``since`` that has signatures, oldest first: what the
-        in-memory index of stories is rebuilt from. Read from their own table (schema 42),
-        not from the articles, where each row's signatures come after its text (SQLite read
-        every text of the window to reach them), from the window's first article on (found
-        by the index of fetch times). Read SIGNATURE_ROWS at a time (the window's
-        signatures are not all in memory twice: rows and index)."""
+    ) -> Iterator[tuple[int, int, bytes, bytes, bytes | None, str]]:
+        """(article id, story id, full signature, lede signature, second lede's signature or
+        None, URL) of every clustered article fetched since ``since`` that has signatures,
+        oldest first: what the in-memory index of stories is rebuilt from. Read from their
+        own table (schema 42), not from the articles, where each row's signatures come after
+        its text (SQLite read every text of the window to reach them), from the window's
+        first article on (found by the index of fetch times). Read SIGNATURE_ROWS at a time
+        (the window's signatures are not all in memory twice: rows and index)."""
         # min(article_id + 0): min(article_id) walked the table by id, the older rows first.
         first = self.db.execute(
             "SELECT min(article_id + 0) FROM story_signatures WHERE fetched >= ?",
@@ -95,13 +96,15 @@ class StoriesMixin:
         while True:
             rows = self.db.execute(
                 """
-                SELECT article_id, story_id, minhash, lede_minhash, url FROM story_signatures
+                SELECT article_id, story_id, minhash, lede_minhash, second_minhash, url
+                FROM story_signatures
                 WHERE fetched >= ? AND article_id > ? ORDER BY article_id LIMIT ?
                 """,
                 [to_iso(since), after, SIGNATURE_ROWS],
             ).fetchall()
             for r in rows:
-                yield (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]), str(r[4]))
+                second = None if r[4] is None else bytes(r[4])
+                yield (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]), second, str(r[5]))
             if len(rows) < SIGNATURE_ROWS:
                 return
             after = int(rows[-1][0])
@@ -182,15 +185,17 @@ class StoriesMixin:
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def replace_signatures(
-        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None, bytes | None]]
     ) -> None:
-        """Store the signatures made again for stale ones (article id, full, lede; None for
-        a text too short to compare), in one transaction; they are stale no more."""
+        """Store the signatures made again for stale ones (article id, full, lede, second
+        lede; None for a text too short to compare), in one transaction; they are stale no
+        more."""
         with self.db.atomic():
-            for article_id, full, lede in signatures:
+            for article_id, full, lede, second in signatures:
                 self.db.execute(
-                    "UPDATE articles SET minhash = ?, lede_minhash = ? WHERE id = ?",
-                    [full, lede, article_id],
+                    "UPDATE articles SET minhash = ?, lede_minhash = ?, second_minhash = ?"
+                    " WHERE id = ?",
+                    [full, lede, second, article_id],
                 )
                 self.db.execute("DELETE FROM stale_signatures WHERE article_id = ?", [article_id])
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_stories import assign_as_before
 
 import storage.db
 from storage import (
@@ -351,7 +352,7 @@ def test_the_daemons_periodic_reads_do_not_grow_with_the_archive(
         ids = [store.add_article(replace(article(source_id, f"old{n}"),
                                          fetched=NOW - timedelta(days=200 - n / older * 100)))
                for n in range(older)]
-        store.assign_stories([(i, None, signature, signature) for i in ids if i], NOW)
+        store.assign_stories([(i, None, signature, signature, None) for i in ids if i], NOW)
         with store.db.atomic():
             for i in ids:
                 insert_email(store.db, email(f"<old{i}@nw>", ()))
@@ -361,8 +362,8 @@ def test_the_daemons_periodic_reads_do_not_grow_with_the_archive(
         recent = [store.add_article(replace(article(source_id, f"new{n}", title=f"Short {n}"),
                                             fetched=NOW - timedelta(days=2 - n)))
                   for n in range(3)]
-        store.assign_stories([(recent[0], None, signature, signature),
-                              (recent[1], None, None, None)], NOW)
+        store.assign_stories([(recent[0], None, signature, signature, None),
+                              (recent[1], None, None, None, None)], NOW)
         store.remember_blocks([("news.example", 7, recent[2])])
         with store.db.atomic():
             waiting = insert_email(store.db, email("<due@nw>", (), created=NOW))
@@ -396,18 +397,19 @@ def test_the_story_index_reads_its_signatures_without_the_texts(store, backend) 
            for n in (20, 3, 2, 1, 0)]
     assert all(ids)
     old, stale, moved, gone, unsigned = (i for i in ids if i)
-    full, lede = b"f" * 512, b"l" * 512
-    store.assign_stories([(old, None, full, lede), (stale, None, full, lede),
-                          (moved, stale, full, lede), (gone, stale, full, lede),
-                          (unsigned, None, None, None)], NOW)
-    store.replace_signatures([(stale, None, None)])  # a text too short to sign, made again
+    full, lede, second = b"f" * 512, b"l" * 512, b"s" * 512
+    store.assign_stories([(old, None, full, lede, None), (stale, None, full, lede, None),
+                          (moved, stale, full, lede, None), (gone, stale, full, lede, second),
+                          (unsigned, None, None, None, None)], NOW)
+    # A text too short to sign, and one with a second lede now (schema 43), made again.
+    store.replace_signatures([(stale, None, None, None), (moved, full, lede, second)])
     with store.db.atomic():
         store.db.execute("UPDATE articles SET url = 'https://news.example/moved' WHERE id = ?",
                          [moved])
         store.db.execute("DELETE FROM articles WHERE id = ?", [gone])
 
-    def read() -> list[tuple[int, int, str]]:
-        return [(i, story, url) for i, story, f, l_, url
+    def read() -> list[tuple[int, int, bytes | None, str]]:
+        return [(i, story, s, url) for i, story, f, l_, s, url
                 in store.recent_signatures(NOW - timedelta(days=7)) if (f, l_) == (full, lede)]
 
     if backend == "sqlite":
@@ -415,7 +417,7 @@ def test_the_story_index_reads_its_signatures_without_the_texts(store, backend) 
         assert plans and not [p for p in plans if re.search(r"\b(SCAN|SEARCH) articles\b", p)]
     else:
         found = read()
-    assert found == [(moved, stale, "https://news.example/moved")]
+    assert found == [(moved, stale, second, "https://news.example/moved")]
     assert store.forget_signatures(NOW - timedelta(days=14)) == 1  # the article of 20 days
     assert [r[0] for r in store.recent_signatures(NOW - timedelta(days=30))] == [moved]
     assert store.copies(full, lede, NOW - timedelta(days=7), lambda url: True)[0][0] == old
@@ -434,10 +436,10 @@ def test_an_upgrade_copies_the_last_months_signatures(location: str | Path, monk
             replace(article(source_id, f"u{n}"), fetched=NOW - timedelta(days=n))
             for n in (40, 29, 2, 0)])
         assert old and month and recent and unsigned
-        store.assign_stories([(old, None, b"f" * 512, b"l" * 512),
-                              (month, None, b"f" * 512, b"l" * 512),
-                              (recent, month, b"f" * 512, b"l" * 512),
-                              (unsigned, None, None, None)], NOW)
+        assign_as_before(store, [(old, None, b"f" * 512, b"l" * 512),
+                                 (month, None, b"f" * 512, b"l" * 512),
+                                 (recent, month, b"f" * 512, b"l" * 512),
+                                 (unsigned, None, None, None)])
     monkeypatch.undo()
     with open_store(location) as store:
         assert [(r[0], r[1]) for r in store.recent_signatures(NOW - timedelta(days=60))] == [
@@ -457,7 +459,7 @@ def test_the_stories_command_reads_the_last_days_alone(store, backend, tmp_path:
         ids += [store.add_article(replace(article(source_id, f"new{n}"),
                                           fetched=NOW - timedelta(hours=n)))
                 for n in range(2)]
-        store.assign_stories([(i, None, None, None) for i in ids if i], NOW)
+        store.assign_stories([(i, None, None, None, None) for i in ids if i], NOW)
 
         def read() -> list[tuple[int, int]]:
             return [(s.id, len(s.articles)) for s in store.recent_stories(NOW - timedelta(days=2))]
@@ -527,12 +529,12 @@ def test_the_story_counts_read_the_last_week_alone(store, backend, tmp_path: Pat
         for n in range(older):
             started = NOW - timedelta(days=200 - n / older * 100)
             old = store.add_article(replace(article(source_id, f"s{n}"), fetched=started))
-            store.assign_stories([(old, None, None, None)], started)
+            store.assign_stories([(old, None, None, None, None)], started)
         new = [store.add_article(replace(article(source, f"new{n}"),
                                          fetched=NOW - timedelta(hours=n)))
                for n, source in enumerate((source_id, other, source_id))]
-        store.assign_stories([(new[0], None, None, None), (new[1], new[0], None, None),
-                              (new[2], None, None, None)], NOW)
+        store.assign_stories([(new[0], None, None, None, None), (new[1], new[0], None, None, None),
+                              (new[2], None, None, None, None)], NOW)
 
         def read() -> dict[str, int]:
             return store.story_counts(NOW - timedelta(days=7))

@@ -290,6 +290,27 @@ def test_a_trimmed_copy_under_its_own_opening_joins_the_wire_story() -> None:
         assert cluster([wire, copy]) == [1, 1], kept
 
 
+def test_a_brief_and_a_copy_under_its_own_opening_find_each_other_in_either_order() -> None:
+    """A brief of the wire's first paragraphs and a regional copy under its own opening
+    (the wire's paragraphs but the last two) are alike at a quarter, their ledes apart: the
+    bands of the one indexed never met the other's, in either order. The copy's second
+    lede, after its opening paragraph, is the brief's lede. An analysis under its own
+    opening that quotes the wire's first paragraph, then says its own, is found the same
+    way but holds little of the brief: a story of its own."""
+    copy = TRIBUNE_INTRO + "\n\n" + "\n\n".join(LONG_WIRE[:-2])
+    brief = "\n\n".join(LONG_WIRE[:6])
+    one, other = signature(brief), signature(copy)
+    assert one is not None and other is not None
+    assert jaccard(one.full, other.full) < 0.3 and jaccard(one.lede, other.lede) < 0.3
+    assert other.second is not None and jaccard(one.lede, other.second) == 1.0
+    assert cluster([brief, copy]) == [1, 1]
+    assert cluster([copy, brief]) == [1, 1]
+    own = "\n\n".join([*OTHER_BODY, *STORIES_BY_SLUG["city-late-winner"].body[:3]])
+    analysis = "\n\n".join([TRIBUNE_INTRO, LONG_WIRE[0], own])
+    assert cluster([brief, analysis]) == [1, 2]
+    assert cluster([analysis, brief]) == [1, 2]
+
+
 def test_an_analysis_opening_with_the_wires_lede_is_a_story_of_its_own() -> None:
     """An analysis quoting the wire's opening paragraph, then its own 300 words, was alike in
     its lede only, and folded into the wire story: never alerted (a review)."""
@@ -397,15 +418,17 @@ def test_signatures_survive_bytes_and_a_rebuilt_index() -> None:
     texts = list(variants(WIRE).values())
     sig = signature(texts[0])
     assert sig is not None
-    full, lede = sig.to_bytes()
-    assert len(full) == len(lede) == 128 * 4
-    assert Signature.from_bytes(full, lede) == sig and jaccard(full, sig.full) == 1.0
+    full, lede, second = sig.to_bytes()
+    assert second is not None and len(full) == len(lede) == len(second) == 128 * 4
+    assert Signature.from_bytes(full, lede, second) == sig and jaccard(full, sig.full) == 1.0
     # An index rebuilt from stored bytes clusters like the original.
     rebuilt = StoryIndex()
     rebuilt.add(10, 10, Signature.from_bytes(*sig.to_bytes()))
     assert cluster(texts[1:], rebuilt) == [10, 10, 10]
     with pytest.raises(ValueError):
         Signature.from_bytes(b"\0" * 12, lede)
+    with pytest.raises(ValueError):
+        Signature.from_bytes(full, lede, b"\0" * 12)
 
 
 def as_datasketch(values: bytes) -> Any:
@@ -519,6 +542,23 @@ def add_article(store: Store, source_id: int, slug: str, title: str, text: str,
     return article_id
 
 
+def assign_as_before(
+    store: Store, assignments: list[tuple[int, int | None, bytes | None, bytes | None]]
+) -> None:
+    """Record stories and signatures (article id, story id or None for a new story, full,
+    lede) as the schemas before 43 did: today's assign_stories writes the second lede's
+    signature too, a column they do not have."""
+    with store.db.atomic():
+        for article_id, story_id, full, lede in assignments:
+            if story_id is None:
+                story_id = article_id
+                store.db.execute(
+                    "INSERT INTO stories (id, first_article, created) VALUES (?, ?, ?)",
+                    [article_id, article_id, NOW.isoformat()])
+            store.db.execute("UPDATE articles SET story_id = ?, minhash = ?, lede_minhash = ?"
+                             " WHERE id = ?", [story_id, full, lede, article_id])
+
+
 def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     src = add_source(store, "https://wire.example/feed", "Wire")
     a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
@@ -526,13 +566,14 @@ def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.Mon
     a3 = add_article(store, src, "three", "Three", "too short: xyzzy")
     assert store.article(a1).story_id is None
     assigned = store.assign_stories(
-        [(a1, None, b"f1", b"l1"), (a2, a1, b"f2", b"l2"), (a3, None, None, None)], NOW
+        [(a1, None, b"f1", b"l1", b"s1"), (a2, a1, b"f2", b"l2", None),
+         (a3, None, None, None, None)], NOW
     )
     assert assigned == {a1: a1, a2: a1, a3: a3}
     assert [a.story_id for a in store.articles_after(0)] == [a1, a1, a3]
     assert list(store.recent_signatures(NOW - timedelta(days=1))) == [
-        (a1, a1, b"f1", b"l1", "https://one.example/articles/one"),
-        (a2, a1, b"f2", b"l2", "https://two.example/articles/two"),
+        (a1, a1, b"f1", b"l1", b"s1", "https://one.example/articles/one"),
+        (a2, a1, b"f2", b"l2", None, "https://two.example/articles/two"),
     ]
     assert list(store.recent_signatures(NOW + timedelta(seconds=1))) == []
     # Read a few rows at a time: the same rows.
@@ -550,7 +591,7 @@ def test_assign_stories_and_read_them_back(store: Store, monkeypatch: pytest.Mon
 def test_story_alerts_are_recorded_with_the_matches(store: Store) -> None:
     src = add_source(store, "https://wire.example/feed", "Wire")
     a1 = add_article(store, src, "one", "One", paragraphs(WIRE))
-    store.assign_stories([(a1, None, None, None)], NOW)
+    store.assign_stories([(a1, None, None, None, None)], NOW)
     [t] = store.sync_topics([TopicSpec("M", "Maduro", compile_query("Maduro"), ("d@x.org",))])
     assert store.alerted_stories([t.id], [a1]) == set()
     store.record_matches(
@@ -583,7 +624,7 @@ def test_a_version_4_database_gains_stories(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
     with Store.open(path) as new:
         assert new.article(a1).story_id is None
-        assert new.assign_stories([(a1, None, None, None)], NOW) == {a1: a1}
+        assert new.assign_stories([(a1, None, None, None, None)], NOW) == {a1: a1}
         new.db.execute("UPDATE articles SET text = 'edited' WHERE id = ?", [a1])
         assert [r[0] for r in new.db.execute(
             "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'edited'")] == [a1]
@@ -604,11 +645,9 @@ def test_signatures_of_the_older_hashing_are_made_again(tmp_path: Path, monkeypa
         short = add_article(old, src, "two", "Two", "too short")
         aged = add_article(old, src, "three", "Three", paragraphs(STORIES[1]))
         unsigned = add_article(old, src, "four", "Four", paragraphs(STORIES[2]))
-        old.assign_stories(
-            [(recent, None, b"f" * 512, b"l" * 512), (short, None, None, None),
-             (aged, None, b"g" * 512, b"m" * 512), (unsigned, None, None, None)],
-            NOW,
-        )
+        assign_as_before(old, [(recent, None, b"f" * 512, b"l" * 512), (short, None, None, None),
+                               (aged, None, b"g" * 512, b"m" * 512),
+                               (unsigned, None, None, None)])
         old.db.execute(
             "UPDATE articles SET fetched = ? WHERE id = ?",
             [(NOW - timedelta(days=30)).isoformat(), aged],
@@ -624,13 +663,46 @@ def test_signatures_of_the_older_hashing_are_made_again(tmp_path: Path, monkeypa
         made = signature(paragraphs(WIRE))
         assert made is not None
         assert list(new.recent_signatures(NOW - timedelta(days=60))) == [
-            (recent, recent, made.full, made.lede, "https://one.example/articles/one")
+            (recent, recent, *made.to_bytes(), "https://one.example/articles/one")
         ]
         assert new.stale_signatures(NOW - timedelta(days=60), 10) == []
         assert len(index) == 1 and index.find(made) == recent
         # A copy arriving now joins the story of the article stored before the migration.
         copy = signature(variants(WIRE)["edited"])
         assert copy is not None and index.find(copy) == recent
+
+
+def test_a_copy_finds_a_brief_clustered_before_the_second_ledes(
+    store_location: str | Path, monkeypatch
+) -> None:
+    """Migration 43: the articles clustered before it have no second lede's signature (NULL,
+    in the window's own table too: the index reads none for them); a regional copy under its
+    own opening clustered after it finds by its own second lede a brief of the wire stored
+    before, and stores it, in the window's table too (the index reads it there)."""
+    import storage.db
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", storage.db.MIGRATIONS[:42])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:42])
+    brief = "\n\n".join(LONG_WIRE[:6])
+    made = signature(brief)
+    assert made is not None
+    with storage_open_store(store_location) as old:
+        src = add_source(old, "https://times.example/feed", "Times")
+        first = add_article(old, src, "brief", "Marcano back in Caracas", brief)
+        assign_as_before(old, [(first, None, made.full, made.lede)])
+    monkeypatch.undo()
+    with storage_open_store(store_location) as new:
+        assert [r[4] for r in new.recent_signatures(NOW - timedelta(days=1))] == [None]
+        src = add_source(new, "https://tribune.example/feed", "Tribune")
+        copy = add_article(new, src, "copy", "Texas oil waits on Caracas",
+                           TRIBUNE_INTRO + "\n\n" + "\n\n".join(LONG_WIRE[:-2]))
+        stories = pipeline(new).cluster(new.unmatched_articles(100, set()), NOW)
+        assert stories[copy] == first
+        mine = signature(new.article(copy).text)
+        assert mine is not None and mine.second is not None
+        assert [r[4] for r in new.recent_signatures(NOW - timedelta(days=1))] == [
+            None, mine.second]
 
 
 # -- the pipeline: one story, one alert ------------------------------------------------------
@@ -1137,7 +1209,7 @@ def test_a_brief_rewritten_into_the_full_story_is_compared_as_it_is_now(store: S
     assert pipe.match().emails == 0  # the edit: matched again, the story alerted already
     stored = next(r for r in store.recent_signatures(NOW - timedelta(days=1)) if r[0] == first)
     sig = signature(full)
-    assert sig is not None and stored[2:4] == sig.to_bytes()
+    assert sig is not None and stored[2:5] == sig.to_bytes()
     add_article(store, b, "copy", "Opposition leader back in Caracas", full, site="b.example")
     assert pipe.match().emails == 0
     assert len({x.story_id for x in store.articles_after(0)}) == 1
@@ -1486,3 +1558,43 @@ def test_copies_an_article_bridges_are_one_story_a_roundup_of_two_briefs_is_not(
     assert [stories[i] for i in ids] == [ids[0]] * 3 + [ids[3], ids[4], ids[3]]
     assert store.db.execute("SELECT id FROM stories ORDER BY id").fetchall() == [
         (ids[0],), (ids[3],), (ids[4],)]
+
+
+@pytest.mark.parametrize("first", ["times", "tribune"])
+def test_a_brief_and_a_regional_copy_mailed_in_two_crawls_make_one_email(
+    first: str, mail, workdir
+) -> None:
+    """A brief of the wire's first paragraphs is mailed in one crawl; a regional copy under
+    its own opening (the wire's paragraphs but the last two) comes in the next, or the other
+    way round. The brief is held whole in the copy, but alike with it at a quarter, their
+    ledes apart (the copy's is of its own opening): the index found no candidate, the later
+    one started a story of its own and was mailed again. It joins the story mailed, and
+    sends nothing."""
+    copies = {
+        "tribune": copy_of(WIRE, "texas-oil-venezuela", "Texas oil waits on Caracas",
+                           [TRIBUNE_INTRO, *LONG_WIRE[:-2]], hours_ago=0.8),
+        "times": copy_of(WIRE, "marcano-back", "Marcano back in Caracas", LONG_WIRE[:6],
+                         hours_ago=0.5),
+    }
+    second = "tribune" if first == "times" else "times"
+    with ExitStack() as stack:
+        sites = {}
+        for key in copies:
+            publication, domain = REGIONAL[key]
+            site = NewsSite(publication)
+            site.domain = domain
+            sites[key] = stack.enter_context(site)
+        workdir.write_config(sources=[sites[key].url("/feeds/world.rss") for key in copies],
+                             topics=[MADURO], smtp=mail)
+        sites[first].publish(copies[first])
+        crawl = workdir.newswatch("crawl")
+        assert crawl.returncode == 0, crawl.stderr
+        assert "delivered 1 email(s)" in crawl.stdout, crawl.stdout
+        sites[second].publish(copies[second])
+        later = workdir.newswatch("crawl")
+    assert later.returncode == 0, later.stderr
+    assert "1 new article(s)" in later.stdout
+    assert "delivered 0 email(s)" in later.stdout, later.stdout
+    assert len(mail.wait_for(1)) == 1
+    with sqlite3.connect(workdir.database) as db:
+        assert len({r[0] for r in db.execute("SELECT story_id FROM articles")}) == 1

@@ -225,7 +225,7 @@ def test_other_sites_and_the_same_story_do_not_count(store: Store) -> None:
     # Three versions of one story on one site (one story id): they never strip each other.
     versions = [add(store, "one.example", f"v{n}", body(0)) for n in range(3)]
     story = {a.id: versions[0].id for a in versions}
-    store.assign_stories([(a.id, None if i == 0 else versions[0].id, None, None)
+    store.assign_stories([(a.id, None if i == 0 else versions[0].id, None, None, None)
                           for i, a in enumerate(versions)], NOW)
     assert [a.text for a in without_templates(store, versions, story)] == [body(0)] * 3
 
