@@ -199,7 +199,18 @@ def output_file(output: Path) -> Iterator[BinaryIO]:
     """The file an ``--output`` is written to: beside it first, then renamed, so that a
     reader never sees half a file; one line and exit 1 when it cannot be written. Each
     writer has its own partial file: two exports to one file at once both end well (with
-    one name, one renamed the other's away and failed), the last one's file kept."""
+    one name, one renamed the other's away and failed), the last one's file kept. What is
+    not a file (``-o /dev/null``, a named pipe) is written to as it is: renamed over, the
+    device was replaced by a file (as root, /dev/null for the whole machine). A symbolic
+    link's file is written, the link kept."""
+    if output.exists() and not output.is_file():  # a device, a pipe (links followed)
+        try:
+            with output.open("wb") as fh:
+                yield fh
+        except OSError as exc:
+            fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_RUNTIME)
+        return
+    output = Path(os.path.realpath(output))
     partial = output.with_name(f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         try:

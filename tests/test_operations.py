@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import replace
@@ -444,3 +445,32 @@ def test_a_database_another_process_holds_says_so(workdir, monkeypatch):
     assert line.endswith("database is locked: another process has held its write lock for "
                          "0.3 s (a sqlite3 shell, a backup program, a newswatch writing at "
                          "length); try again once it is done"), line
+
+
+def test_export_to_a_device_a_pipe_or_a_link_writes_through_it(workdir):
+    """``export -o /dev/null`` (a user's check that an export runs) renamed a file over the
+    device: as root, /dev/null became a plain file for the whole machine. A named pipe
+    stands for the device here (no root needed); a symbolic link to a file stays a link."""
+    import threading
+
+    from storage import open_store
+
+    workdir.write_config()
+    open_store(workdir.database).close()
+    pipe = workdir.path / "pipe"
+    os.mkfifo(pipe)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    result = workdir.newswatch("sources", "export", "-o", str(pipe))
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert b"<opml" in read[0]
+    assert not list(workdir.path.glob(".*partial"))
+    target = workdir.path / "articles.jsonl"
+    target.write_text("old\n")
+    link = workdir.path / "latest.jsonl"
+    link.symlink_to(target)
+    assert workdir.newswatch("export", "-o", str(link)).returncode == 0
+    assert link.is_symlink() and target.read_text() == ""
