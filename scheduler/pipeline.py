@@ -308,9 +308,7 @@ class Pipeline:
             # Re-matched: edited in place, or listed by another source now (for the topics
             # limited to it: no edit, its alerts are new ones).
             rematch, edit = kind != "new", kind == "edited"
-            listing = self.store.listing_sources([a.id for a in batch])
-            batch = [replace(a, also_from=tuple(listing[a.id])) if a.id in listing else a
-                     for a in batch]
+            batch = self.store.with_listing_sources(batch)
             if rematch:  # the poll before the one that found it says nothing of it now
                 batch = [replace(a, since=None) for a in batch]
             stories = self.cluster(batch, now, edited=edit)

@@ -135,7 +135,8 @@ class ArticlesMixin:
     def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:
         """Note that the source ``source_id`` lists the stored articles ``article_ids`` too
         (each stored by another source): one not noted before is matched again for the
-        topics limited to it (the re-match queue, as no edit); how many were new."""
+        topics limited to it (the re-match queue, as no edit), and found by ``source:`` and
+        that source's name in the archive's index; how many were new."""
         wanted = list(dict.fromkeys(article_ids))
         for chunk, marks in in_chunks(wanted):  # read first: at most polls, nothing new
             done = {row[0] for row in self.db.execute(
@@ -155,12 +156,19 @@ class ArticlesMixin:
                     self.db.execute(
                         "INSERT INTO rematch (article_id, queued, relisted) VALUES (?, ?, 1)"
                         " ON CONFLICT DO NOTHING", [article_id, to_iso(now)])
+                    # Searched under that source's name too, as matching finds it (schema 44).
+                    self.db.execute(
+                        "UPDATE articles SET source = source || ' ' ||"
+                        " (SELECT COALESCE(name, url) FROM sources WHERE id = ?) WHERE id = ?",
+                        [source_id, article_id])
         return noted
 
-    def listing_sources(self, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-        """The other sources that list each of ``article_ids`` (name, URL), where any do."""
+    def with_listing_sources(self, articles: Sequence[StoredArticle]) -> list[StoredArticle]:
+        """``articles`` with the other sources that list them (``also_from``: name, URL),
+        where any do: a topic of such a source matches the article too, so whatever judges
+        it again (`search`, `topics test`, a digest) reads it with them."""
         found: dict[int, list[tuple[str, str]]] = {}
-        for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
+        for chunk, marks in in_chunks(list(dict.fromkeys(a.id for a in articles))):
             for article_id, name, url in self.db.execute(
                 f"""
                 SELECT x.article_id, COALESCE(s.name, s.url), s.url
@@ -170,7 +178,8 @@ class ArticlesMixin:
                 chunk,
             ):
                 found.setdefault(article_id, []).append((name, url))
-        return found
+        return [replace(a, also_from=tuple(found[a.id])) if a.id in found else a
+                for a in articles]
 
     def add_article(self, article: Article) -> int | None:
         """Store a new article; None when an article of the same identity is stored (one of
@@ -491,7 +500,7 @@ class ArticlesMixin:
                     "FROM articles a", "FROM articles a INDEXED BY articles_when"
                 ) + f" WHERE {hit}{bounds}{order} LIMIT ? OFFSET ?"
                 rows = self.db.query(sql, [compiled, *params, limit, offset])
-            return [stored_article(r) for r in rows]
+            return self.with_listing_sources([stored_article(r) for r in rows])
         except sqlite3.OperationalError as exc:
             raise StorageError(f"search rejected by FTS5: {exc}") from exc
 
@@ -531,7 +540,7 @@ class ArticlesMixin:
         rows = list(self.db.query(SELECT_STORED + " WHERE a.id = ?", [article_id]))
         if not rows:
             raise KeyError(article_id)
-        return stored_article(rows[0])
+        return self.with_listing_sources([stored_article(rows[0])])[0]
 
     def export_rows(self) -> Iterator[ExportedArticle]:
         """Every stored article with its source and the topics it matched, oldest first."""

@@ -523,7 +523,7 @@ class PgStore(
                     found.append(stored_article(row))
             if len(rows) < SEARCH_PAGE:  # the oldest page
                 break
-        return found
+        return self.with_listing_sources(found)
 
     # -- several machines (docs/scale-out.md) -----------------------------------------------
 

@@ -636,4 +636,14 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 43: each article's signature of its second lede, in the window's own table too
     # (see above).
     _second_ledes,
+    # 44: an article another source lists too is searched under that source's name (see
+    # storage.schema).
+    """
+    UPDATE articles SET source = articles.source || listed.names
+    FROM (SELECT x.article_id, string_agg(' ' || COALESCE(s.name, s.url), '' ORDER BY s.id)
+          AS names
+          FROM article_sources x JOIN sources s ON s.id = x.source_id
+          GROUP BY x.article_id) AS listed
+    WHERE articles.id = listed.article_id
+    """,
 )

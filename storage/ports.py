@@ -237,8 +237,8 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """(recipient, article id) whose story the recipient was told of already."""
         ...
 
-    def listing_sources(self, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-        """The other sources that list each of ``article_ids`` (name, URL), where any do."""
+    def with_listing_sources(self, articles: Sequence[StoredArticle]) -> list[StoredArticle]:
+        """``articles`` with the other sources that list them (``also_from``)."""
         ...
 
     def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:
@@ -359,7 +359,8 @@ class DigestStore(StorySources, Protocol):
         ...
 
     def article(self, article_id: int) -> StoredArticle:
-        """One article by id (KeyError when there is none)."""
+        """One article by id, with the other sources that list it (KeyError when there is
+        none)."""
         ...
 
 
@@ -607,8 +608,8 @@ class Archive(Protocol):
         until: datetime | None = None,
     ) -> list[StoredArticle]:
         """Archived articles the compiled query matches, newest first, published (or
-        fetched) from ``since`` and before ``until`` (StorageError when the query is
-        rejected)."""
+        fetched) from ``since`` and before ``until``, each with the other sources that list
+        it (StorageError when the query is rejected)."""
         ...
 
     def recent_stories(self, since: datetime, min_sources: int = 1) -> list[StoryView]:

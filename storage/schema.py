@@ -861,4 +861,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             second_minhash = excluded.second_minhash;
     END;
     """,
+    # 44: an article another source lists too (article_sources, 25) is found in the archive's
+    # index under that source's name, as matching finds it (source:Politics, a section feed
+    # listing a story its main feed stored): `search` and `topics test` never showed it.
+    """
+    UPDATE articles SET source = source || (
+        SELECT group_concat(' ' || COALESCE(s.name, s.url), '')
+        FROM article_sources x JOIN sources s ON s.id = x.source_id
+        WHERE x.article_id = articles.id)
+    WHERE id IN (SELECT article_id FROM article_sources);
+    """,
 )

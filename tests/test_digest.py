@@ -1307,3 +1307,31 @@ def test_a_region_alone_or_a_name_too_long_is_an_unknown_time_zone(workdir, name
     assert result.stderr.strip().splitlines() == [
         f"newswatch: {workdir.config}: alerts.timezone: unknown time zone {name!r} "
         '(use an IANA name such as "America/Caracas" or "UTC")']
+
+
+def test_an_alert_for_a_source_that_lists_the_article_after_another_goes_in_the_digest(
+    store: Store,
+) -> None:
+    """A section feed lists a story its site's main feed stored: its digest topics (limited
+    to the section by their sources, or with source: in the query) queued it, and the digest
+    matched it again without the section, dropped it, and never told the reader."""
+    main, section = source(store, "Herald"), source(store, "Herald Politics")
+    store.sync_topics([
+        TopicSpec("Politics desk", "Maduro", compile_query("Maduro"), (DESK,),
+                  sources=("Herald Politics",), mode="digest"),
+        TopicSpec("Politics field", "Maduro source:Politics",
+                  compile_query("Maduro source:Politics"), (DESK,), mode="digest"),
+    ])
+    story = article(store, main, "maduro", "Maduro meets the opposition",
+                    "Maduro met the opposition in Caracas.", NOW - timedelta(minutes=5))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 0
+    assert store.note_listed([story], section, NOW) == 1
+    assert pipe.match().queued == 2
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert "Maduro meets the opposition" in digest["body_text"]
+    assert "Politics desk" in digest["body_text"] and "Politics field" in digest["body_text"]
+    assert store.waiting_digest() == []

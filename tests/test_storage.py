@@ -1194,6 +1194,53 @@ def test_a_source_named_after_its_feed_keeps_its_articles_searchable_by_the_name
     assert store.source(source_id).name == "Northgate Herald"
 
 
+def test_an_upgrade_finds_the_articles_other_sources_list_under_their_names(
+    location: str | Path, monkeypatch
+) -> None:
+    """The upgrade to schema 44 indexes the articles that other sources list (noted by an
+    older version) under those sources' names, as the matching reads them."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:43])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:43])
+    with open_store(location) as store:
+        main = add_source(store)
+        section = add_source(store, "https://news.example/politics.rss")
+        store.name_source(section, "Herald Politics")
+        story = store.add_article(article(main, "maduro", text="Maduro met the opposition."))
+        store.add_article(article(main, "budget", text="Maduro presented the budget."))
+        with store.db.atomic():  # as the version before noted it
+            store.db.execute("INSERT INTO article_sources (article_id, source_id) VALUES (?, ?)",
+                             [story, section])
+    monkeypatch.undo()
+    with open_store(location) as store:
+        assert [a.id for a in store.search(compile_query("Maduro source:Politics"))] == [story]
+
+
+def test_an_article_another_source_lists_is_searched_and_read_as_that_sources_too(
+    store: Store,
+) -> None:
+    """A section feed lists a story its site's main feed stored: the story matched the
+    section's topics (source: in the query, or the topic's sources), but `search` and
+    `topics test` never showed it for them, and a digest dropped it as no longer matching
+    (its article read back without the section)."""
+    main = add_source(store)
+    store.name_source(main, "Herald")
+    section = add_source(store, "https://news.example/politics.rss")
+    store.name_source(section, "Herald Politics")
+    story = store.add_article(article(main, "maduro", text="Maduro met the opposition."))
+    other = store.add_article(article(main, "budget", text="Maduro presented the budget."))
+    assert story is not None and other is not None
+    assert store.search(compile_query("Maduro source:Politics")) == []
+    store.note_listed([story], section, NOW)
+    listed = [("Herald Politics", "https://news.example/politics.rss")]
+    [found] = store.search(compile_query("Maduro source:Politics"))
+    assert (found.id, found.also_from) == (story, tuple(listed))
+    by_id = {a.id: a.also_from for a in store.search(compile_query("Maduro"))}
+    assert by_id == {story: tuple(listed), other: ()}
+    assert store.article(story).also_from == tuple(listed)
+
+
 def test_record_fetch_failure_counters(store: Store) -> None:
     source_id = add_source(store)
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"e"'), NOW)

@@ -147,6 +147,11 @@ def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site
     assert later == {"pol@test.example", "feed@test.example", "field@test.example"}
     assert exported_topics(workdir, site)["venezuela-opposition-leader"] == [
         "Maduro", "Politics desk", "Politics feed", "Politics field"]
+    # Tried before it was saved, such a topic shows the story it alerted for.
+    for argv in (("topics", "test", "Maduro", "--source", "Herald Politics"),
+                 ("topics", "test", "Maduro source:Politics"),
+                 ("search", "Maduro source:Politics")):
+        assert "1 matching article(s)" in ok(workdir.newswatch(*argv)), argv
     # Listed by both at the next polls: nothing more.
     site.publish(fresh("central-bank-holds-rates"))
     ok(workdir.newswatch("crawl"))
