@@ -88,8 +88,8 @@ class SourcesMixin:
     def _upsert(self, spec: SourceSpec, origin: str, now: datetime) -> None:
         """Add or update the source of ``spec`` (inside the caller's transaction)."""
         before = self.db.execute(
-            "SELECT every_seconds, next_due, last_success, consecutive_failures FROM sources"
-            " WHERE url = ?",
+            "SELECT every_seconds, next_due, last_success, consecutive_failures,"
+            " id, COALESCE(name, url) FROM sources WHERE url = ?",
             [spec.url],
         ).fetchone()
         # A source deactivated because it is gone (410) stays inactive until removed.
@@ -125,6 +125,8 @@ class SourcesMixin:
             )
         if before is not None:
             self._sooner(spec.url, spec.every_seconds, before)
+            if spec.name is not None and spec.name != before[5]:  # renamed
+                self._relabel(before[4], before[5], spec.name)
 
     def _sooner(self, url: str, every: int, before: Sequence[Any]) -> None:
         """A shorter interval counts from the last poll, not after the next one (an hour away
@@ -154,13 +156,18 @@ class SourcesMixin:
         row = self.db.execute(
             "SELECT url FROM sources WHERE id = ? AND name IS NULL", [source_id]
         ).fetchone()
-        if row is None:
-            return
-        url = str(row[0])
+        if row is not None:
+            self._relabel(source_id, str(row[0]), title)
+
+    def _relabel(self, source_id: int, old: str, new: str) -> None:
+        """The articles the source stored under its name (or URL) ``old`` are searched by
+        ``new`` from now on, as matching finds them (the archive's index held the name they
+        were stored under: renamed in the config file, a source's articles were found by
+        ``source:`` under neither name)."""
         self.db.execute(
             "UPDATE articles SET source = ? || substr(source, ?)"
             " WHERE source_id = ? AND substr(source, 1, ?) = ?",
-            [title, len(url) + 1, source_id, len(url), url],
+            [new, len(old) + 1, source_id, len(old), old],
         )
 
     def add_source(self, spec: SourceSpec, now: datetime) -> Source:

@@ -1241,6 +1241,20 @@ def test_an_article_another_source_lists_is_searched_and_read_as_that_sources_to
     assert store.article(story).also_from == tuple(listed)
 
 
+def test_a_source_renamed_keeps_its_articles_searchable_by_its_name(store: Store) -> None:
+    """A source renamed in the config file (or with `sources add` again): its articles
+    were searched under the old name, which matching no longer gives them, so `search` and
+    `topics test` with source: found none of them under either name."""
+    store.sync_sources([SourceSpec("https://news.example/feed", 600, "Northgate Daily")], NOW)
+    source_id = store.sources()[0].id
+    before = store.add_article(article(source_id, "before", text="Maduro left."))
+    store.sync_sources([SourceSpec("https://news.example/feed", 600, "Northgate Herald")], NOW)
+    after = store.add_article(article(source_id, "after", text="Maduro spoke."))
+    found = store.search(compile_query("source:Herald Maduro"))
+    assert sorted(a.id for a in found) == sorted([before, after])
+    assert store.search(compile_query("source:Daily Maduro")) == []
+
+
 def test_record_fetch_failure_counters(store: Store) -> None:
     source_id = add_source(store)
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"e"'), NOW)
