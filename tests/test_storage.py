@@ -487,7 +487,7 @@ def test_the_stories_command_reads_its_stories_in_a_few_queries(store, backend) 
         if n % 2 == 0:  # its copy published earlier, fetched later: it comes first
             ids.append(store.add_article(replace(article(other, f"c{n}"), fetched=fetched,
                                                  published=fetched - timedelta(minutes=5))))
-        store.assign_stories([(i, None if i == first else first, None, None) for i in ids
+        store.assign_stories([(i, None if i == first else first, None, None, None) for i in ids
                               if i], NOW)
         firsts.append(first)
     store.record_matches([], [], watermark=None, now=NOW, story_alerts=[
