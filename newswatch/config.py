@@ -389,7 +389,9 @@ def _smtp(
         problems.append(f"smtp.from_name: {from_name!r} is not one line of printable text")
     password = _password(table, env, base, problems)
     username = _text(table, "username", "smtp", problems)
-    if password is not None and username is None and "username" not in table.values:
+    # A user name that is there but invalid (``username = 42``, ``""``) is said so once, not
+    # also as missing.
+    if password is not None and not (isinstance(data, dict) and "username" in data):
         problems.append("smtp.username: required when a password is given")
     elif username is not None and not secret:  # a server refuses it at every delivery
         problems.append(

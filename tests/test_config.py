@@ -363,6 +363,12 @@ colour = "red"
         ('crawl = "fast"', "crawl: expected a table, got a string"),
         ('[smtp]\nhost = "h"\npassword_env = "SMTP_PW"',
          "smtp.username: required when a password is given"),
+        # A user name of another type was said wrong, then missing ("required when a
+        # password is given"): two lines, the second untrue.
+        ('[smtp]\nhost = "h"\nusername = 42\npassword_env = "SMTP_PW"',
+         "smtp.username: expected a string, got an integer"),
+        ('[smtp]\nhost = "h"\nusername = ["u"]\npassword_env = "SMTP_PW"',
+         "smtp.username: expected a string, got a list"),
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = "missing-secret"',
          "smtp.password_file: cannot read"),
         # An empty host turned SMTP off (alerts went to the mbox); a login without a
