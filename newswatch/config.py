@@ -616,7 +616,27 @@ def _file(table: _Table, key: str, section: str, base: Path, problems: list[str]
     if parent is not None and not os.path.isdir(parent):
         problems.append(f"{section}.{key}: {parent} is not a directory")
         return None
+    if parent is not None and _too_long(file, parent):
+        problems.append(f"{section}.{key}: {file}: a name in it is longer than the file "
+                        "system takes")
+        return None
     return file
+
+
+#: The longest ending newswatch gives the files it keeps beside the one it writes (the
+#: database's ``-journal``, ``-wal``, ``.lock``; ``.restoring`` while a backup is restored).
+_BESIDE = len(".restoring")
+
+
+def _too_long(file: Path, parent: Path) -> bool:
+    """Whether a name of ``file`` under its existing directory ``parent``, or the whole path,
+    is longer than that file system takes (255 bytes a name on most): ``check`` said
+    "unexpected error: OSError: File name too long", and a crawl could make no file there."""
+    name_max = os.pathconf(parent, "PC_NAME_MAX")
+    names = [len(os.fsencode(name)) for name in file.relative_to(parent).parts]
+    names[-1] += _BESIDE
+    return max(names) > name_max or len(os.fsencode(file)) + _BESIDE >= os.pathconf(
+        parent, "PC_PATH_MAX")
 
 
 def _path(table: _Table, key: str, section: str, base: Path, problems: list[str]) -> Path | None:

@@ -671,6 +671,29 @@ def test_check_refuses_a_database_under_a_file(workdir: Workdir) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(("key", "name"), [
+    ("database.path", "x" * 300 + "/news.db"),
+    ("alerts.mbox", "x" * 250 + ".mbox"),
+])
+def test_check_refuses_a_file_name_longer_than_the_file_system_takes(
+    workdir: Workdir, key: str, name: str
+) -> None:
+    # check said "unexpected error: OSError: [Errno 36] File name too long" (exit 1) of such
+    # a database, and took such an mbox, where no alert could be written. A name that fits
+    # alone but not with the "-journal" or ".restoring" made beside it is refused too.
+    workdir.write_config(alerts={"mbox": name} if key == "alerts.mbox" else None)
+    text = workdir.config.read_text(encoding="utf-8")
+    if key == "database.path":
+        workdir.config.write_text(text.replace(str(workdir.database), name), encoding="utf-8")
+    result = workdir.newswatch("check")
+    assert result.returncode == 2, result
+    assert result.stderr.splitlines() == [
+        f"newswatch: {workdir.config}: {key}: {workdir.path / name}: a name in it is longer "
+        "than the file system takes"]
+    workdir.write_config(alerts={"mbox": "x" * 245})  # 255 bytes with ".restoring"
+    assert workdir.newswatch("check").returncode == 0
+
+
 def test_check_reports_the_timings_of_several_machines(workdir: Workdir) -> None:
     # Before, only `run --role` refused them, one at a time and without the file and key.
     workdir.write_config(extra="""
