@@ -323,6 +323,10 @@ def _crawl(table: _Table, every: int, problems: list[str]) -> CrawlSettings:
 def _alerts(table: _Table, base: Path, database: Path, problems: list[str]) -> AlertSettings:
     """``[alerts]`` but for its digest and storm keys (see _recipient_policies)."""
     mbox = _file(table, "mbox", "alerts", base, problems)
+    # A longest delay shorter than the first (retry_max = "30s", retry_base left at "1m")
+    # passed check, then every crawl and the daemon stopped on "unexpected error".
+    if table.get("retry_max", DURATION) < table.get("retry_base", DURATION):
+        problems.append("alerts.retry_max: must not be shorter than alerts.retry_base")
     return AlertSettings(
         lookback_seconds=table.get("lookback", DURATION),
         mbox=mbox or database.with_suffix(".mbox"),
