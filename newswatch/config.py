@@ -291,6 +291,12 @@ def _database(
                 f"database.url: expected a postgresql:// URL, got {without_password(url)!r}"
             )
     path = _file(table, "path", "database", base, problems)
+    # A device (path = "/dev/null") passed check: every command then made its lock file and
+    # sent journal beside it, in /dev, and kept nothing (/dev/null) or said "cannot open
+    # database" (/dev/full).
+    if path is not None and os.path.exists(path) and not os.path.isfile(path):
+        problems.append(f"database.path: {path} is not a regular file")
+        path = None
     return DatabaseSettings(
         path=path or base / STR.parse(SECTIONS["database"]["path"].default),
         keep_seconds=table.get("keep", DURATION),

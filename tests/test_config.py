@@ -389,6 +389,7 @@ colour = "red"
         ('[database]\npath = "news\\u0000.db"', "database.path: must not contain a NUL character"),
         ('[database]\npath = "~no-such-user-here/news.db"',
          "database.path: cannot find the home directory of ~no-such-user-here"),
+        ('[database]\npath = "/dev/null"', "database.path: /dev/null is not a regular file"),
         ('[alerts]\nmbox = ""', "alerts.mbox: must not be empty"),
         ('[alerts]\nmbox = "a\\u0000"', "alerts.mbox: must not contain a NUL character"),
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = "a\\u0000"',
