@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -209,6 +210,11 @@ def load_config(
         file = Path(path)
         bom = 0  # a UTF-8 byte-order mark (as Windows Notepad writes one) is not TOML's
         try:
+            # A device is read to its end: /dev/zero (or a disk) has none, and check filled
+            # the memory until it was killed. A pipe ends (--config <(...)): it is read.
+            mode = file.stat().st_mode
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                raise ConfigError(source_name, ["a device, not a config file"])
             raw = file.read_bytes()
             bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
             data = tomllib.loads(raw[bom:].decode("utf-8"))

@@ -610,6 +610,11 @@ def test_missing_file(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nope.toml") == ["file not found"]
 
 
+def test_a_device_is_no_config_file() -> None:
+    # /dev/zero was read until the memory ran out; /dev/null was a file of defaults.
+    assert problems_of("/dev/null") == ["a device, not a config file"]
+
+
 def test_unreadable_path(tmp_path: Path) -> None:
     [problem] = problems_of(tmp_path)  # a directory
     assert problem.startswith("cannot read")
