@@ -318,9 +318,12 @@ def _crawl(table: _Table, every: int, problems: list[str]) -> CrawlSettings:
     # Extraction takes a core a worker: more than a machine has buy nothing, and a few
     # hundred exhaust it (workers that cannot start, pages stored without their text).
     _within(table, "crawl", "workers", 0, MAX_WORKERS, problems)
+    user_agent = table.get("user_agent", NAME)  # a header: one line
+    if not user_agent.strip():  # requests went without a User-Agent, which many sites refuse
+        problems.append("crawl.user_agent: must not be empty")
     return CrawlSettings(
         every_seconds=every,
-        user_agent=table.get("user_agent", NAME),  # a header: one line
+        user_agent=user_agent,
         timeout_seconds=table.get("timeout", DURATION),
         max_bytes=table.get("max_size", SIZE),
         delay_seconds=table.get("delay", PAUSE),

@@ -309,6 +309,7 @@ colour = "red"
         # was refused): refused likewise.
         ('[crawl]\nuser_agent = "newswatch\\nX-Evil: 1"', "crawl.user_agent: 'newswatch\\nX-Evil: 1' is not "
                                                          "one line of text"),
+        ('[crawl]\nuser_agent = " "', "crawl.user_agent: must not be empty"),
         ("[alerts]\nlookback = 48", 'alerts.lookback: 48 has no unit: write it with one, e.g. '
                                     '"48s", "48m" or "48h" (ms, s, m, h, d or w)'),
         ("[database]\nkeep = 365.5", "database.keep: 365.5 has no unit"),
