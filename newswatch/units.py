@@ -41,6 +41,9 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
     for part in _DURATION.finditer(text):
         if part.start() != pos:
             break
+        if part.group(2) == "M":  # keep = "6M", six months to its writer, pruned in minutes
+            raise ValueError(
+                f"{value!r}: M is not a unit of durations (m: minutes; a month: 30d)")
         total += float(part.group(1)) * _SECONDS[part.group(2).lower()]
         pos = part.end()
     if not text or pos != len(text):

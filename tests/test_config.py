@@ -313,6 +313,9 @@ colour = "red"
         ("[alerts]\nlookback = 48", 'alerts.lookback: 48 has no unit: write it with one, e.g. '
                                     '"48s", "48m" or "48h" (ms, s, m, h, d or w)'),
         ("[database]\nkeep = 365.5", "database.keep: 365.5 has no unit"),
+        # Units are read in any case, but a month is not a minute.
+        ('[database]\nkeep = "6M"',
+         "database.keep: '6M': M is not a unit of durations (m: minutes; a month: 30d)"),
         # Past 100 years a duration overflowed the dates it is added to (a traceback at
         # every poll or tick, while `check` said the file was fine).
         ('[daemon]\ntick = "999999999d"', "daemon.tick: must be at most 100 years"),
