@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from .errors import NewerSchema, StorageError
 from .schema import MIGRATIONS, register_functions
+from .upgrade import UpgradeLog
 
 BUSY_TIMEOUT_MS = 30_000
 #: A statement waits for another process's write lock this long at a time (SQLite's own
@@ -289,13 +290,15 @@ def schema_version(db: Database) -> int:
 
 
 def migrate(db: Database) -> None:
-    """Apply every migration the database has not had yet, each atomically."""
+    """Apply every migration the database has not had yet, each atomically (an upgrade
+    says so as it goes: storage.upgrade)."""
     version = schema_version(db)
     if version > len(MIGRATIONS):
         raise NewerSchema(
             f"database schema version {version} is newer than this newswatch "
             f"({len(MIGRATIONS)}): upgrade newswatch"
         )
+    said = UpgradeLog(getattr(db.conn, "where", "database"), version, len(MIGRATIONS))
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.atomic():
             if callable(migration):
@@ -304,6 +307,7 @@ def migrate(db: Database) -> None:
                 for statement in _statements(migration):
                     db.conn.execute(statement)
             db.conn.execute(f"PRAGMA user_version = {number}")
+        said.done(number)
 
 
 def _statements(script: str) -> list[str]:

@@ -77,6 +77,7 @@ from .siteblocks import SiteBlocksMixin
 from .sources import SourcesMixin
 from .stories import StoriesMixin
 from .topics import TopicsMixin
+from .upgrade import UpgradeLog
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -311,9 +312,11 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
-def migrate(db: PgDatabase) -> None:
+def migrate(db: PgDatabase, where: str = "database") -> None:
     """Apply every migration of storage.pgschema the database has not had, each in its own
-    transaction under an advisory lock (the version table too is created under it)."""
+    transaction under an advisory lock (the version table too is created under it); an
+    upgrade says so as it goes (storage.upgrade)."""
+    said: UpgradeLog | None = None
     while True:
         with db.atomic():
             db.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
@@ -331,6 +334,8 @@ def migrate(db: PgDatabase) -> None:
                 )
             if version == len(MIGRATIONS):
                 return
+            if said is None:
+                said = UpgradeLog(where, version, len(MIGRATIONS))
             migration = MIGRATIONS[version]
             if callable(migration):
                 migration(db)
@@ -339,6 +344,7 @@ def migrate(db: PgDatabase) -> None:
                     if statement.strip():
                         db.execute(statement)
             db.execute("UPDATE schema_version SET version = ?", [version + 1])
+        said.done(version + 1)
 
 
 def schema_version(db: PgDatabase) -> int:
@@ -393,7 +399,7 @@ class PgStore(
         except psycopg.Error as exc:
             raise StorageError(f"cannot open database {_where(url)}: {_said(exc)}") from exc
         try:
-            migrate(db)
+            migrate(db, f"database {_where(url)}")
         except (psycopg.Error, RuntimeError) as exc:
             db.close()
             hint = ""

@@ -1217,6 +1217,35 @@ def test_an_upgrade_finds_the_articles_other_sources_list_under_their_names(
         assert [a.id for a in store.search(compile_query("Maduro source:Politics"))] == [story]
 
 
+def test_an_upgrade_says_it_upgrades_and_how_far_it_is(
+    location: str | Path, monkeypatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The daemon migrates its database before anything else: a year's archive upgraded from
+    schema 39 took 9 s (SQLite) to 42 s (PostgreSQL) with not a word in the log (the daemon
+    looked hung). An upgrade says it begins, and each version as it is done; a new database
+    says nothing."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:39])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:39])
+    with caplog.at_level("INFO", logger="storage.upgrade"), open_store(location):
+        pass  # a new database, as an older version made it
+    assert [r for r in caplog.records if r.name == "storage.upgrade"] == []
+    monkeypatch.undo()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="storage.upgrade"), open_store(location):
+        pass
+    said = [re.sub(r"[\d.]+ s\b", "N s", r.getMessage().split(": ", 1)[1])
+            for r in caplog.records if r.name == "storage.upgrade"]
+    last = len(MIGRATIONS)
+    assert said == [
+        f"upgrading its schema from version 39 to {last} before starting (on a large archive "
+        "this can take minutes; each version is kept as it is done)",
+        *[f"schema version {n} of {last} done (N s)" for n in range(40, last)],
+        f"schema version {last} of {last} done (N s): upgraded in N s",
+    ]
+
+
 def test_an_article_another_source_lists_is_searched_and_read_as_that_sources_too(
     store: Store,
 ) -> None:
