@@ -169,6 +169,38 @@ class SourcesMixin:
             " WHERE source_id = ? AND substr(source, 1, ?) = ?",
             [new, len(old) + 1, source_id, len(old), old],
         )
+        self._relabel_listed(source_id, old, new)
+
+    def _relabel_listed(self, source_id: int, old: str, new: str) -> None:
+        """The articles other sources stored that the source lists too (article_sources)
+        are searched by its name ``new`` from now on: each one's index ends with the names of
+        the sources that list it (ArticlesMixin.note_listed), which are written again, the
+        source's own and the other listing sources' text kept (a section feed renamed in the
+        config file: the stories it listed stayed under its old name, `search` and `topics
+        test` with the new one missed them). Only that source's listed articles are read."""
+        listed: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+        for article_id, text, lister, name in self.db.execute(
+            "SELECT x.article_id, a.source, y.source_id, COALESCE(s.name, s.url)"
+            " FROM article_sources x JOIN articles a ON a.id = x.article_id"
+            " JOIN article_sources y ON y.article_id = x.article_id"
+            " JOIN sources s ON s.id = y.source_id"
+            " WHERE x.source_id = ? ORDER BY x.article_id, y.source_id",
+            [source_id],
+        ).fetchall():
+            listed.setdefault(article_id, (str(text), []))[1].append((lister, str(name)))
+        changes = []
+        for article_id, (text, names) in listed.items():
+            before = [old if lister == source_id else name for lister, name in names]
+            names_now = [new if lister == source_id else name for lister, name in names]
+            length = sum(1 + len(name) for name in before)
+            tail = text[len(text) - length:]
+            if length < len(text) and tail.startswith(" ") and f" {old}" in tail:
+                changes.append((text[: len(text) - length] + "".join(
+                    f" {name}" for name in names_now), article_id))
+            else:  # indexed otherwise (renamed by an older version): found by the new name too
+                changes.append((f"{text} {new}", article_id))
+        if changes:
+            self.db.conn.executemany("UPDATE articles SET source = ? WHERE id = ?", changes)
 
     def add_source(self, spec: SourceSpec, now: datetime) -> Source:
         """Add (or update) a source from the command line; a config-file source stays one."""

@@ -1284,6 +1284,50 @@ def test_a_source_renamed_keeps_its_articles_searchable_by_its_name(store: Store
     assert store.search(compile_query("source:Daily Maduro")) == []
 
 
+def test_a_source_renamed_keeps_the_articles_it_lists_searchable_by_its_name(
+    store: Store,
+) -> None:
+    """A section feed renamed in the config file: the stories it lists that the main feed
+    stored were still indexed under its old name, while matching reads them under the new
+    one (`search 'source:NewName …'` and `topics test --source` missed them). Only its
+    listed articles are indexed again: the main feed's own name and the other listing
+    sources' stay as they are."""
+    main, politics, world = (
+        SourceSpec("https://news.example/feed", 600, "Herald"),
+        SourceSpec("https://news.example/politics.rss", 600, "Herald Politics"),
+        SourceSpec("https://news.example/world.rss", 600, "Herald World"),
+    )
+    store.sync_sources([main, politics, world], NOW)
+    ids = {s.url: s.id for s in store.sources()}
+    story = store.add_article(article(ids[main.url], "maduro", text="Maduro met them."))
+    other = store.add_article(article(ids[main.url], "budget", text="Maduro's budget."))
+    assert story is not None and other is not None
+    store.note_listed([story], ids[politics.url], NOW)
+    store.note_listed([story, other], ids[world.url], NOW)
+    renamed = replace(politics, name="Herald Government")
+    store.sync_sources([main, renamed, world], NOW)
+    [found] = store.search(compile_query('source:"Herald Government" Maduro'))
+    assert found.also_from[0] == ("Herald Government", politics.url)
+    assert store.search(compile_query("source:Politics Maduro")) == []
+    by_world = store.search(compile_query('source:"Herald World" Maduro'))
+    assert sorted(a.id for a in by_world) == sorted([story, other])
+    assert len(store.search(compile_query("source:Herald Maduro"))) == 2
+    [[text]] = store.db.execute("SELECT source FROM articles WHERE id = ?", [story]).fetchall()
+    assert text == "Herald news.example Herald Government Herald World"
+    # Renamed by a version before this one (the old name still indexed): found by the new.
+    with store.db.atomic():
+        store.db.execute("UPDATE sources SET name = 'Herald Affairs' WHERE id = ?",
+                         [ids[politics.url]])
+    store.sync_sources([main, replace(politics, name="Herald State"), world], NOW)
+    assert [a.id for a in store.search(compile_query('source:"Herald State"'))] == [story]
+    # Named after its feed (a listing source without a name) goes the same way.
+    unnamed = add_source(store, "https://news.example/sport.rss")
+    store.note_listed([other], unnamed, NOW)
+    store.name_source(unnamed, "Herald Sport")
+    assert [a.id for a in store.search(compile_query('source:"Herald Sport" Maduro'))] == [other]
+    assert store.search(compile_query("source:sport.rss Maduro")) == []
+
+
 def test_record_fetch_failure_counters(store: Store) -> None:
     source_id = add_source(store)
     store.record_fetch(source_id, FetchOutcome(ok=True, status=200, etag='"e"'), NOW)
