@@ -629,6 +629,29 @@ def test_a_page_that_did_not_answer_at_first_still_takes_its_baseline(site, mail
     assert "1 new article(s)" in out and "1 match(es), 0 email(s) queued" in out
 
 
+def test_a_page_that_answered_empty_at_first_still_takes_its_baseline(site, mail, workdir):
+    # A home page whose first poll answered 200 with nothing in it (a CMS's cache emptied)
+    # was not read: had the poll kept its status, the page counted as answered with no
+    # article links, and its next real poll took the site's whole front page for news,
+    # alerting on every story on it.
+    site.create_feed("nofeed")
+    slugs = ("earlier-maduro-story", "maduro-meets-the-unions", "maduro-visits-the-port")
+    for slug in slugs:
+        story = sample_story(slug, f"An earlier story: {slug}", ["Maduro"])
+        site.articles[story.slug] = story
+        site.publish(story, feed="nofeed")
+    site.undated = set(slugs)
+    html = "text/html; charset=utf-8"
+    home = site.serve("/nofeed/", b"", content_type=html)
+    workdir.write_config(sources=[home], topics=[MADURO], smtp=mail)
+    assert "HTTP 200 with an empty body: the server sent nothing to read" in crawl(workdir)
+    site.serve("/nofeed/", site.render_front("nofeed"), content_type=html)
+    out = crawl(workdir)
+    assert "3 new article(s)" in out and "3 match(es), 0 email(s) queued" in out, out
+    assert set(exported(workdir)) == {site.article_url(slug) for slug in slugs}
+    assert mail.messages == []
+
+
 def test_each_article_records_the_pass_of_the_cascade_that_gave_its_text(site, mail, workdir):
     """An article page is read by trafilatura's fast pass alone; a brief (one paragraph
     under reader comments longer than it) is short for its page in the fast pass, so the
