@@ -436,6 +436,11 @@ def _smtp(
 
 def _password(table: _Table, env: Mapping[str, str], base: Path, problems: list[str]) -> str | None:
     """The SMTP password, from the environment or a file (never from the config text)."""
+    if table.maybe("password_env", STR) is not None and (
+        table.maybe("password_file", STR) is not None
+    ):  # password_file was ignored without a word
+        problems.append("smtp.password_env and smtp.password_file: give one")
+        return None
     variable = _text(table, "password_env", "smtp", problems)
     if variable:
         password = env.get(variable)

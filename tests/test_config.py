@@ -387,6 +387,9 @@ colour = "red"
         ('[smtp]\nhost = "h"\nusername = "u"\npassword_file = ""',
          "smtp.password_file: must not be empty"),
         ('[smtp]\nhost = "h"\npassword_env = ""', "smtp.password_env: must not be empty"),
+        # password_file was ignored without a word: the server was sent the variable's.
+        ('[smtp]\nhost = "h"\nusername = "u"\npassword_env = "SMTP_PW"\n'
+         'password_file = "secret"', "smtp.password_env and smtp.password_file: give one"),
         # The working directory ("cannot open database ...: Is a directory" at run time), or
         # "unexpected error: ValueError: embedded null byte"; an empty mbox was ignored.
         ('[database]\npath = ""', "database.path: must not be empty"),
