@@ -481,13 +481,19 @@ def _source_list(
             SourceSpec(
                 url,
                 every or default_every,
-                table.maybe("name", NAME),
+                _source_name(table.maybe("name", NAME)),
                 kind=table.maybe("kind", SOURCE_KIND),
                 include=table.maybe("include", PATTERNS) or (),
                 exclude=table.maybe("exclude", PATTERNS) or (),
             )
         )
     return tuple(sources)
+
+
+def _source_name(name: str | None) -> str | None:
+    """A source's name without surrounding spaces; a blank one is none (the feed's title then,
+    as `sources add --name ""`): it was kept, the source shown nameless everywhere."""
+    return (name.strip() or None) if name is not None else None
 
 
 def _topic_list(

@@ -179,6 +179,24 @@ def test_values_are_parsed(tmp_path: Path, monkeypatch) -> None:
     assert config.topics[0].notify == ("desk@example.org",)
 
 
+def test_a_blank_source_name_is_the_feeds_title(tmp_path: Path) -> None:
+    """A name is optional (the feed's title otherwise), as `sources add --name ""` has it: a
+    blank one was kept, and the source shown nameless in `sources list`, `status` and
+    emails, its feed's title never taken."""
+    path = write(tmp_path, textwrap.dedent("""\
+        [[sources]]
+        url = "https://a.example/feed"
+        name = "  "
+        [[sources]]
+        url = "https://b.example/feed"
+        name = ""
+        [[sources]]
+        url = "https://c.example/feed"
+        name = " BBC News "
+    """))
+    assert [s.name for s in load_config(path, environ={}).sources] == [None, None, "BBC News"]
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 BAD = """
