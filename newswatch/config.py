@@ -46,6 +46,7 @@ from .values import (
     LogLevel,
     Parser,
     check_value,
+    name_key,
     type_name,
 )
 
@@ -499,17 +500,22 @@ def _source_name(name: str | None) -> str | None:
 def _topic_list(
     data: Mapping[str, object], problems: list[str], notices: list[str]
 ) -> tuple[TopicSpec, ...]:
-    """``[[topics]]``: each name once, each query (and exclude query) compiled."""
+    """``[[topics]]``: each name once (case and spaces aside: see name_key), each query (and
+    exclude query) compiled."""
     topics: list[TopicSpec] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for i, table in enumerate(_entries(data, "topics", problems)):
         name, query = table.maybe("name", NAME), table.maybe("query", STR)
         if name is not None:
-            if not name.strip():
+            key = name_key(name)
+            j, first = seen.setdefault(key, (i, name))
+            if not key:
                 problems.append(f"topics[{i}].name: must not be empty")
-            elif name in seen:
-                problems.append(f"topics[{i}].name: same name as topics[{seen[name]}]")
-            seen.setdefault(name, i)
+            elif first == name and j != i:
+                problems.append(f"topics[{i}].name: same name as topics[{j}]")
+            elif j != i:
+                problems.append(f"topics[{i}].name: {name!r} looks the same as topics[{j}].name "
+                                f"{first!r} (names differing only in case or spaces are one name)")
         # Named, as well as counted: in a file of 300 topics, "topics[236]" alone sent the
         # reader counting [[topics]] tables.
         named = f' (topic "{" ".join(name.split())}")' if name and name.strip() else ""

@@ -12,8 +12,9 @@ newswatch.cli registers this group.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -47,7 +48,10 @@ from .search import (
 )
 from .settings import LISTS
 from .units import format_duration
-from .values import MODE, NAME, RECIPIENTS, SOURCES, Parser
+from .values import MODE, NAME, RECIPIENTS, SOURCES, Parser, name_key
+
+if TYPE_CHECKING:
+    from .config import Config
 
 T = TypeVar("T")
 
@@ -152,6 +156,23 @@ def _checked(parser: Parser[T], label: str, value: object) -> T:
         fail(f"{label}: {exc}", EXIT_CONFIG)
 
 
+def _refuse_lookalike(label: str, name: str, config: Config, stored: Iterable[str]) -> None:
+    """Exit 2 when ``name`` looks like another topic's name (case and spaces aside: see
+    name_key), of the config file or ``stored``: `topics add "maduro  exit"` beside "Maduro
+    exit" made a second topic that `topics list` and the emails showed as the first."""
+    key = name_key(name)
+    for other in (t.name for t in config.topics):
+        if other != name and name_key(other) == key:
+            fail(f"{label}: {name!r} looks the same as the topic {other!r} of "
+                 f"{config_file(config)} (names differing only in case or spaces are one name)",
+                 EXIT_CONFIG)
+    for other in stored:
+        if other != name and name_key(other) == key:
+            fail(f"{label}: {name!r} looks the same as the topic {other!r} (names differing "
+                 "only in case or spaces are one name): `topics add` under that name updates it",
+                 EXIT_CONFIG)
+
+
 @topics.command(cls=QueryCommand)
 @click.argument("name")
 @click.argument("query")
@@ -211,6 +232,7 @@ def add(
         )
         return
     with open_synced(config) as store:
+        _refuse_lookalike("NAME", name, config, (t.name for t in store.topics()))
         existing = store.find_topic(name)
         topic = store.add_topic(spec)
         warn_unknown_sources("--source", topic.sources, [(s.name, s.url) for s in store.sources()])
@@ -261,6 +283,9 @@ def rename(ctx: click.Context, name: str, new_name: str) -> None:
     if new_name in defined:
         fail(f"{new_name}: defined in {config_file(config)}", EXIT_CONFIG)
     with open_synced(config) as store:
+        # The topic itself in another case ("oil" to "Oil") is renamed.
+        _refuse_lookalike("NEW_NAME", new_name, config,
+                          (t.name for t in store.topics() if t.name != name))
         problem = store.rename_topic(name, new_name)
     if problem is not None:
         fail(f"{name}: {problem} (see `newswatch topics list`)"

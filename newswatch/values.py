@@ -70,6 +70,12 @@ def _name(value: object) -> str:
     return text
 
 
+def name_key(name: str) -> str:
+    """What a name looks like in `topics list` and in emails: "Maduro exit" and
+    "maduro  exit " are one name (two topics of them were told apart by nobody)."""
+    return " ".join(name.split()).casefold()
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {type_name(value)}")

@@ -374,6 +374,11 @@ colour = "red"
          "topics[0].name: 'Maduro\\u2028exit' is not one line of text"),
         ('[[sources]]\nurl = "https://a.example/feed"\nname = "A\\tfeed"',
          "sources[0].name: 'A\\tfeed' is not one line of text"),
+        # Names that look the same in `topics list` and in emails were two topics.
+        ('[[topics]]\nname = "Maduro exit"\nquery = "x"\nnotify = ["d@example.org"]\n'
+         '[[topics]]\nname = "maduro  exit "\nquery = "y"\nnotify = ["d@example.org"]',
+         "topics[1].name: 'maduro  exit ' looks the same as topics[0].name 'Maduro exit' "
+         "(names differing only in case or spaces are one name)"),
         ('[[topics]]\nname = "t"\nquery = ""\nnotify = ["d@example.org"]',
          "topics[0].query (topic \"t\"): empty query at column 1"),
         ('[[topics]]\nname = "t"\nquery = "(Maduro"\nnotify = ["d@example.org"]',

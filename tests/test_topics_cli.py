@@ -349,6 +349,33 @@ def test_add_refuses_bad_input_in_one_line(workdir):
     assert usage.returncode == 2 and "--notify" in usage.stderr
 
 
+def test_add_and_rename_refuse_a_name_that_looks_like_another_topics(workdir):
+    """`topics add "maduro  exit"` beside the config file's "Maduro exit" made a second topic
+    that `topics list` and the emails showed as the first: refused, as the config file refuses
+    two such names; the same name exactly still updates (or is the config file's)."""
+    workdir.write_config(topics=[{"name": "Maduro exit", "query": "Maduro", "notify": [DESK]}])
+    ok(workdir.newswatch("topics", "add", "Rates", "rates", "--notify", DESK))
+    assert error(workdir.newswatch("topics", "add", "maduro  exit", "x", "--notify", DESK),
+                 2) == (
+        "newswatch: NAME: 'maduro  exit' looks the same as the topic 'Maduro exit' of "
+        f"{workdir.config} (names differing only in case or spaces are one name)")
+    assert error(workdir.newswatch("topics", "add", "RATES", "x", "--notify", DESK), 2) == (
+        "newswatch: NAME: 'RATES' looks the same as the topic 'Rates' (names differing only "
+        "in case or spaces are one name): `topics add` under that name updates it")
+    assert error(workdir.newswatch("topics", "rename", "Rates", "MADURO EXIT"), 2).startswith(
+        "newswatch: NEW_NAME: 'MADURO EXIT' looks the same as the topic 'Maduro exit' of ")
+    ok(workdir.newswatch("topics", "add", "Oil", "oil", "--notify", DESK))
+    assert error(workdir.newswatch("topics", "rename", "Oil", " rates"), 2).startswith(
+        "newswatch: NEW_NAME: 'rates' looks the same as the topic 'Rates'")
+    assert {n: r["query"] for n, r in listed(workdir).items()} == {
+        "Maduro exit": "Maduro", "Rates": "rates", "Oil": "oil"}
+    # Its own name in another case is a rename, and the same name an update.
+    ok(workdir.newswatch("topics", "rename", "Oil", "OIL"))
+    assert "updated topic Rates" in ok(
+        workdir.newswatch("topics", "add", "Rates", "rate*", "--notify", DESK))
+    assert set(listed(workdir)) == {"Maduro exit", "Rates", "OIL"}
+
+
 def test_a_query_written_on_two_lines_is_said_on_one(workdir):
     """A line break in a query is white space (a TOML multi-line string): the error's
     '(here: ...)', the confirmation of `topics add` and the row of `topics list` took two
