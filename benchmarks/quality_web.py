@@ -276,12 +276,30 @@ class PageLink:
     attrs: str
 
 
+def document_base(doc: lxml.html.HtmlElement, address: str) -> str:
+    """What the links of ``doc`` (the page at ``address``) resolve against, as a browser
+    has it: the first ``<base href>``, itself resolved against ``address``; else
+    ``address``."""
+    for base in doc.iter("base"):
+        href = (base.get("href") or "").strip()
+        if href:
+            try:
+                resolved = urljoin(address, href)
+                scheme = urlsplit(resolved).scheme
+            except ValueError:  # a malformed address ("http://[menu]/")
+                return address
+            return resolved if scheme in ("http", "https") else address
+    return address
+
+
 def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[PageLink]:
-    """The page's links to its own site that stand outside its labelled article text."""
+    """The page's links to its own site that stand outside its labelled article text
+    (resolved against the document's base)."""
     if doc is None:
         return []
     address = page_url(page)
     name = origin(address)[0]
+    base = document_base(doc, address)
     text, where = _text_positions(doc)
     begin, end = _article_span(text, labelled_text(page))
     containers: dict[int, int] = {}
@@ -292,7 +310,7 @@ def page_links(page: LabelledPage, doc: lxml.html.HtmlElement | None) -> list[Pa
             continue
         anchor = " ".join(element.text_content().split())
         try:
-            absolute = urljoin(address, element.get("href").strip())
+            absolute = urljoin(base, element.get("href").strip())
             parts = urlsplit(absolute)
         except ValueError:  # a malformed address ("http://[menu]/")
             continue

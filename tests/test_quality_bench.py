@@ -283,6 +283,27 @@ def test_pages_without_a_real_url_are_served_where_they_say_they_live() -> None:
     assert site_names([named, bare]) == ["news.example", "news.example"]
 
 
+def test_a_pages_links_resolve_against_its_base_href() -> None:
+    """A page's links resolve against its ``<base href>`` (itself relative to the page), as
+    a browser resolves them (a review: bundespraesident.de's menu, ``DE/Home/…`` under
+    ``<base href="https://www.bundespraesident.de/">``, was listed under the speech's own
+    folder, ``/SharedDocs/Reden/…/2003/03/DE/Home/…``)."""
+    html = b"""<html><head><base href="/portal/"><title>Speech</title></head><body>
+<nav><a href="DE/Home/home_node.html">Startseite</a>
+<a href="/DE/Service/kontakt.html">Kontakt</a></nav>
+<article><p>The president spoke to the convention of the regional parliaments.</p></article>
+</body></html>"""
+    url = "https://www.praesident.example/Reden/2003/03/rede.html"
+    page = LabelledPage("trafilatura", "b", url, html, None,
+                        ("The president spoke to the convention",), ())
+    paths = [link.path for link in prepare(page).links]
+    assert paths == ["/portal/DE/Home/home_node.html", "/DE/Service/kontakt.html"]
+    plain = LabelledPage("trafilatura", "c", url, html.replace(b'<base href="/portal/">', b""),
+                         None, page.inside, ())
+    paths = [link.path for link in prepare(plain).links]
+    assert paths == ["/Reden/2003/03/DE/Home/home_node.html", "/DE/Service/kontakt.html"]
+
+
 def test_the_offline_run_judges_extraction_as_feeds_mode_does(bench: Bench,
                                                               tmp_path: Path) -> None:
     """``benchmarks.quality_offline``: the served pages through newswatch's extraction and
