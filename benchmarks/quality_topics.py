@@ -127,14 +127,17 @@ def meta(doc: lxml.html.HtmlElement, *names: str) -> str:
 
 
 def page_title(doc: lxml.html.HtmlElement | None, labelled: str | None) -> str:
-    """The page's headline: its labelled title, og:title, first ``<h1>`` or ``<title>``."""
+    """The page's headline: its labelled title, og:title, first ``<h1>`` or ``<title>``.
+    An ``<h1>`` in a ``<nav>`` heads a menu ("Sections", "Quicklink"): the ``<title>``
+    it is then."""
     if labelled:
         return " ".join(labelled.split())
     if doc is None:
         return ""
     for candidate in (
         meta(doc, "og:title", "twitter:title"),
-        " ".join(" ".join(h.text_content().split()) for h in doc.xpath("//h1")[:1]),
+        " ".join(" ".join(h.text_content().split()) for h in doc.xpath("//h1")[:1]
+                 if not any(a.tag == "nav" for a in h.iterancestors())),
         " ".join(" ".join(t.text_content().split()) for t in doc.xpath("//title")[:1]),
     ):
         if len(candidate) >= 8:

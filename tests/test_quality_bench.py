@@ -304,6 +304,26 @@ def test_a_pages_links_resolve_against_its_base_href() -> None:
     assert paths == ["/Reden/2003/03/DE/Home/home_node.html", "/DE/Service/kontakt.html"]
 
 
+def test_a_menus_h1_is_no_headline() -> None:
+    """A page's headline is its labelled title, else og:title, else its first ``<h1>``
+    unless that heads a menu in a ``<nav>``, else its ``<title>`` (a review: "Quicklink",
+    the heading of a press release's menu, was listed as its headline)."""
+    html = b"""<html><head><title>Norddeutschland findet seine Meister - Verband</title></head>
+<body><div class="top"><nav class="customnav"><h1>Quicklink</h1><a href="/a">Termine</a></nav>
+</div><article><p>Die norddeutschen Meisterschaften fanden in Hamburg statt.</p></article>
+</body></html>"""
+    page = LabelledPage("trafilatura", "q", "https://verband.example/reader/meister.html",
+                        html, None, ("Die norddeutschen Meisterschaften",), ())
+    assert prepare(page).text.title == "Norddeutschland findet seine Meister - Verband"
+    labelled = LabelledPage("fundus", "l", page.url, html, None, page.inside, (),
+                            "Meister  des Nordens")
+    assert prepare(labelled).text.title == "Meister des Nordens"
+    outside = html.replace(b"<h1>Quicklink</h1>", b"").replace(
+        b"<article>", b"<article><h1>Norddeutsche Meisterschaften</h1>")
+    headed = LabelledPage("trafilatura", "h", page.url, outside, None, page.inside, ())
+    assert prepare(headed).text.title == "Norddeutsche Meisterschaften"
+
+
 def test_the_offline_run_judges_extraction_as_feeds_mode_does(bench: Bench,
                                                               tmp_path: Path) -> None:
     """``benchmarks.quality_offline``: the served pages through newswatch's extraction and
