@@ -50,6 +50,7 @@ from .daemon import (
     reload_now,
     report_slow_stop,
     spawn_background,
+    stop_within_grace,
 )
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
 
@@ -157,6 +158,10 @@ class Cluster:
         self.reload = reload
         self.tick = config.daemon.tick_seconds
         self.stop = asyncio.Event()
+        # Set when a stop's grace period ran out on crawls still busy (a request in flight,
+        # or waiting for its host's crawl.delay): their jobs end at once, see _crawl.
+        self._abandoned = asyncio.Event()
+        self._left: set[asyncio.Future[Any]] = set()  # crawls abandoned, kept referenced
         self._clustered: int | None = None  # clustered_mark after this process last matched
         self.failed = False  # the store's connection was lost: the process exits 1
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
@@ -209,7 +214,16 @@ class Cluster:
         self.pipeline.stopping = True
         report_slow_stop()
         if "crawler" in self.roles:
-            spawn_background(self.pipeline.crawler.stop())
+            spawn_background(self._stop_crawls())
+
+    async def _stop_crawls(self) -> None:
+        """Stop the crawls as the one-process daemon does (``stop_within_grace``); past the
+        grace period, the crawl jobs still running end without their crawl (its requests
+        abandoned, the source left due): procrastinate's stop waits for its jobs, and a
+        crawl waiting for its host's delay (minutes, for a site that asks so) or for a
+        request to a server gone silent held the process past the unit's TimeoutStopSec."""
+        if not await stop_within_grace(self.pipeline.crawler):
+            self._abandoned.set()
 
     def _check_store(self) -> None:
         """After a failure: if the store's connection is gone, stop the process (exit 1), for
@@ -335,7 +349,18 @@ class Cluster:
             return "source gone"
         if not source.active or (to_iso(source.next_due) or "") != due:
             return "polled already"  # since this job was deferred: nothing to do
-        report = await self.pipeline.crawler.crawl(self.store, [source], self.pipeline.clock)
+        crawl = asyncio.ensure_future(
+            self.pipeline.crawler.crawl(self.store, [source], self.pipeline.clock))
+        abandoned = asyncio.ensure_future(self._abandoned.wait())
+        await asyncio.wait({crawl, abandoned}, return_when=asyncio.FIRST_COMPLETED)
+        abandoned.cancel()
+        if not crawl.done():  # see _stop_crawls: the process ends with the crawl unfinished
+            self._left.add(crawl)
+            crawl.add_done_callback(self._left.discard)
+            logger.warning("crawl of %s (job %s) abandoned by the stop: polled again later",
+                           source.url, context.job.id)
+            return "abandoned at a stop"
+        report = crawl.result()
         if report.counters["polls_unrecorded"]:
             self._check_store()  # the poll could not be recorded: the connection may be gone
         for failed, outcome in report.failures:
@@ -343,7 +368,9 @@ class Cluster:
         logger.info("crawled %s (job %s): %d new article(s), %d updated", source.url,
                     context.job.id, report.new_articles, report.updated_articles)
         if self.delay > 0:
-            await asyncio.sleep(self.delay)  # politeness, under the host's lock
+            # Politeness, under the host's lock; cut short by a stop (the job must end for
+            # the process to: the next job of the host may then come that much sooner).
+            await self._pause(self.delay)
         return f"{report.new_articles} new"
 
     # -- alerter ----------------------------------------------------------------------------
