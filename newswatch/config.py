@@ -211,11 +211,9 @@ def load_config(
         file = Path(path)
         bom = 0  # a UTF-8 byte-order mark (as Windows Notepad writes one) is not TOML's
         try:
-            # A device is read to its end: /dev/zero (or a disk) has none, and check filled
-            # the memory until it was killed. A pipe ends (--config <(...)): it is read.
-            mode = file.stat().st_mode
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-                raise ConfigError(source_name, ["a device, not a config file"])
+            what = _not_a_file(file)
+            if what is not None:
+                raise ConfigError(source_name, [f"{what}, not a config file"])
             raw = file.read_bytes()
             bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
             data = tomllib.loads(raw[bom:].decode("utf-8"))
@@ -238,6 +236,30 @@ def load_config(
                 "the file defines nothing (being written?); write a setting in it, or a "
                 "section such as [database], for a configuration of defaults only"])
     return _build(data, source_name, base, env)
+
+
+def _not_a_file(file: Path) -> str | None:
+    """What ``file`` is when no config can be read from it ("a device", "a named pipe"), or
+    None: a regular file, or the pipe a shell hands over (``--config <(...)``, a piped
+    ``/dev/stdin``), whose writer is there and which ends.
+
+    A device is read to its end: /dev/zero (or a disk) has none, and check filled the memory
+    until it was killed. A named pipe (mkfifo) is read once something writes to it: check,
+    and run at start or at a reload, waited for that without a word."""
+    mode = file.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        # The shell's pipe is an open file of this process (/dev/fd/63), whose link names no
+        # path ("pipe:[1034190]"); a named pipe is a path in a directory.
+        return "a named pipe (FIFO)" if os.path.exists(os.path.realpath(file)) else None
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a special file"
 
 
 def _build(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -645,9 +647,23 @@ def test_a_device_is_no_config_file() -> None:
     assert problems_of("/dev/null") == ["a device, not a config file"]
 
 
-def test_unreadable_path(tmp_path: Path) -> None:
-    [problem] = problems_of(tmp_path)  # a directory
-    assert problem.startswith("cannot read")
+def test_a_socket_or_a_directory_is_no_config_file(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "newswatch.sock"))
+        assert problems_of(tmp_path / "newswatch.sock") == ["a socket, not a config file"]
+    assert problems_of(tmp_path) == ["a directory, not a config file"]
+
+
+def test_the_pipe_of_a_shell_is_read(tmp_path: Path) -> None:
+    """``--config <(envsubst < newswatch.toml.in)``: the shell hands over a pipe of the
+    process (/dev/fd/63), its writer there; it is read to its end."""
+    read, write = os.pipe()
+    try:
+        os.write(write, b'[crawl]\nevery = "10m"\n')
+        os.close(write)
+        assert load_config(f"/proc/self/fd/{read}", environ={}).crawl.every_seconds == 600
+    finally:
+        os.close(read)
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -658,6 +674,16 @@ def python_m_newswatch(*args: str, cwd: Path, **env: str) -> subprocess.Complete
         [sys.executable, "-m", "newswatch", *args], cwd=cwd, env=subprocess_env(**env),
         capture_output=True, text=True, timeout=60, check=False,
     )
+
+
+def test_check_refuses_a_named_pipe(tmp_path: Path) -> None:
+    """`check` (and `run`) opened a named pipe and waited, without a word, for something to
+    write to it."""
+    fifo = tmp_path / "newswatch.toml"
+    os.mkfifo(fifo)
+    result = python_m_newswatch("--config", str(fifo), "check", cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert result.stderr == f"newswatch: {fifo}: a named pipe (FIFO), not a config file\n"
 
 
 def test_check_reports_every_problem_one_line_each(workdir: Workdir) -> None:
