@@ -519,6 +519,12 @@ REQUESTED = re.compile(r"[\x21-\x7e]+")  # what a request's URL may hold (else "
         "https://example.com/ü?q=ö b#x y",
         "https://user name@example.com/feed",
         "https://[::1]:8080/feed",
+        # Host names that real sites use, which a stricter reading of the RFCs refuses.
+        "https://my_blog.example.com/feed",
+        "https://-news-.example.com/feed",  # a Tumblr blog's subdomain may end in a hyphen
+        "https://example.com./feed",  # the root's dot
+        "https://EXAMPLE.com:8443/feed",
+        "https://127.1/feed",  # 127.0.0.1, as a resolver reads it
     ],
 )
 def test_urls_scrapy_requests_are_taken(url: str) -> None:
@@ -552,6 +558,52 @@ def test_urls_scrapy_cannot_request_are_refused(url: str) -> None:
         URL.parse(url)
     requested = Request(url).url  # refused when sent, or not the URL shown (a tab dropped)
     assert not REQUESTED.fullmatch(requested) or requested != url
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://example..com/feed", "has an empty label (two dots in a row, or a dot first)"),
+        ("http://.example.com/feed", "has an empty label"),
+        ("http://example.com../feed", "has an empty label"),
+        ("http://bücher..example/feed", "has an empty label"),
+        ("http://ex$ample.com/feed", "has a space or a character a host name cannot have: '$'"),
+        ("http://exa%20mple.com/feed", "has a space or a character a host name cannot have: '%'"),
+        ("http://news,example.com/feed", "has a space or a character a host name cannot have: ','"),
+        (f"http://{'a' * 64}.example/feed", "is longer than a host name can be"),
+        (f"http://{'ü' * 60}.example/feed", "is no international domain name IDNA can encode"),
+        ("http://300.1.1.1/feed", "is no IP address (four numbers 0 to 255)"),
+        ("http://1.2.3.4.5/feed", "is no IP address"),
+    ],
+)
+def test_hosts_no_crawl_reaches_are_refused(url: str, problem: str) -> None:
+    """Taken, then every poll failed: "invalid hostname" (the crawl's HTTP client refuses a
+    host with such a character), "DNS lookup failed" (no resolver takes an empty label, a
+    label over 63 characters, or a last label of digits in no IP address)."""
+    from newswatch.values import URL
+
+    with pytest.raises(ValueError) as info:
+        URL.parse(url)
+    assert str(info.value).startswith(f"{url!r}: the host "), info.value
+    assert problem in str(info.value)
+
+
+def test_check_refuses_the_hosts_no_crawl_reaches(workdir: Workdir) -> None:
+    good = ["http://my_blog.example.com/feed", "http://bücher.example/feed",
+            "http://example.com.:8080/feed", "http://[::1]:8080/feed"]
+    workdir.write_config(sources=["http://example..com/feed", *good, "http://ex*ample.com/"])
+    result = workdir.newswatch("check")
+    assert result.returncode == 2, result
+    assert result.stderr.splitlines() == [
+        f"newswatch: {workdir.config}: sources[0].url: 'http://example..com/feed': the host "
+        "'example..com' has an empty label (two dots in a row, or a dot first)",
+        f"newswatch: {workdir.config}: sources[5].url: 'http://ex*ample.com/': the host "
+        "'ex*ample.com' has a space or a character a host name cannot have: '*'",
+    ]
+    workdir.write_config(sources=good)
+    result = workdir.newswatch("check")
+    assert result.returncode == 0, result
+    assert "4 source(s)" in result.stdout
 
 
 @pytest.mark.parametrize("every", ["500ms", "0.5s"])
