@@ -726,6 +726,11 @@ def check(ctx: click.Context) -> None:
             else f"mbox {config.alerts.mbox}"
         )
     )
+    if config.daemon.metrics:  # its form is checked; listening there, only run tries
+        click.echo(
+            f"metrics at {config.daemon.metrics}: not tried; a port in use, or an address "
+            "this machine does not have, stops run at start (exit code 1)"
+        )
 
 
 def _warn_unknown_sources(config: Config, topics: Sequence[TopicSpec]) -> None:

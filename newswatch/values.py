@@ -3,6 +3,7 @@ the commands that take the same values as options, read them here."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import unicodedata
@@ -166,10 +167,35 @@ def _without_feed_scheme(url: str) -> str:
 
 
 def _address(value: object) -> str:
-    _host, sep, port = str(value).rpartition(":")
-    if not isinstance(value, str) or not sep or not port.isdigit() or int(port) > 65535:
+    host, sep, port = str(value).rpartition(":")
+    if (not isinstance(value, str) or not sep or not (port.isascii() and port.isdigit())
+            or int(port) > 65535):
         raise ValueError(f'{value!r} is not host:port (e.g. "127.0.0.1:9464")')
+    problem = _listening_problem(host)
+    if problem:  # passed check, then run stopped: "cannot listen ... Name or service not known"
+        raise ValueError(f"{value!r}: {problem}")
     return value
+
+
+def _listening_problem(host: str) -> str | None:
+    """Why the daemon cannot listen on ``host`` on any machine (scheduler.metrics.serve), or
+    None: an empty host (127.0.0.1), an IP address ("[::1]" for IPv6), a host name. Whether
+    this machine has that address, and the port is free, only ``run`` knows."""
+    address = host
+    if host.startswith("[") and host.endswith("]"):
+        address = host[1:-1]
+    elif ":" not in host:
+        try:
+            name = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            name = host
+        problem = _host_problem(name) if host else None
+        return problem and f"the host {host!r} {problem}"
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return f'{host!r} is no IP address (an IPv6 address goes in brackets: "[::1]:9464")'
+    return None
 
 
 def _patterns(value: object) -> tuple[str, ...]:

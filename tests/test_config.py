@@ -445,12 +445,35 @@ colour = "red"
          "alerts.retry_max: must not be shorter than alerts.retry_base"),
         ('[daemon]\nheartbeat = "30s"',
          "daemon.stalled_after: must be longer than daemon.heartbeat"),
+        # Taken by check, then run stopped: "cannot listen on ...: Name or service not known"
+        # (or on 0.0.0.0, every address, for "[]").
+        ('[daemon]\nmetrics = "1.2.3.4.5:9464"', "daemon.metrics: '1.2.3.4.5:9464': the host "
+         "'1.2.3.4.5' is no IP address (four numbers 0 to 255), and no host name ends in a"),
+        ('[daemon]\nmetrics = "127.0.0.1 :9464"', "daemon.metrics: '127.0.0.1 :9464': the "
+         "host '127.0.0.1 ' has a space or a character a host name cannot have: ' '"),
+        ('[daemon]\nmetrics = "metrics..example:9464"',
+         "daemon.metrics: 'metrics..example:9464': the host 'metrics..example' has an empty"),
+        ('[daemon]\nmetrics = "[]:9464"', "daemon.metrics: '[]:9464': '[]' is no IP address "
+         '(an IPv6 address goes in brackets: "[::1]:9464")'),
+        ('[daemon]\nmetrics = "[::1:9464"', "daemon.metrics: '[::1:9464': '[::1' is no IP"),
+        ('[daemon]\nmetrics = "fe80::zz:9464"', "daemon.metrics: 'fe80::zz:9464': 'fe80::zz'"),
+        ('[daemon]\nmetrics = "127.0.0.1:\u00b2"',
+         "daemon.metrics: '127.0.0.1:\u00b2' is not host:port"),
     ],
 )
 def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
     problems = problems_of(write(tmp_path, text), environ={"SMTP_PW": "x"})
     assert len(problems) == 1, problems
     assert problems[0].startswith(problem), problems
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1:9464", ":9464", "localhost:9464", "metrics.example.com:9464", "127.1:9464",
+    "[::1]:0", "::1:9464", "[fe80::1%eth0]:9464", "[127.0.0.1]:9464",
+])
+def test_metrics_addresses_run_can_listen_on_are_taken(tmp_path: Path, address: str) -> None:
+    path = write(tmp_path, f'[daemon]\nmetrics = "{address}"\n')
+    assert load_config(path, environ={}).daemon.metrics == address
 
 
 def test_database_problems_come_with_the_others(tmp_path: Path) -> None:
@@ -772,6 +795,33 @@ def test_check_with_tls_and_starttls_exits_2_without_traceback(workdir: Workdir)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"newswatch: {workdir.config}: smtp: set either tls (port 465) or starttls, not both"]
+
+
+def write_metrics_config(workdir: Workdir, address: str) -> None:
+    workdir.write_config()
+    text = workdir.config.read_text(encoding="utf-8")
+    workdir.config.write_text(
+        text.replace("[daemon]\n", f'[daemon]\nmetrics = "{address}"\n'), encoding="utf-8")
+
+
+def test_check_and_run_refuse_a_metrics_address_alike(workdir: Workdir) -> None:
+    """check said OK, and run started, then stopped (exit code 1) as it could not listen."""
+    write_metrics_config(workdir, "300.1.1.1:0")
+    said = [f"newswatch: {workdir.config}: daemon.metrics: '300.1.1.1:0': the host "
+            "'300.1.1.1' is no IP address (four numbers 0 to 255), and no host name ends in a "
+            "number"]
+    for command in ("check", "run"):
+        result = workdir.newswatch(command)
+        assert (result.returncode, result.stderr.splitlines()) == (2, said), result
+
+
+def test_check_says_it_does_not_try_the_metrics_address(workdir: Workdir) -> None:
+    write_metrics_config(workdir, "127.0.0.1:9464")
+    result = workdir.newswatch("check")
+    assert result.returncode == 0, result
+    assert result.stdout.splitlines()[1] == (
+        "metrics at 127.0.0.1:9464: not tried; a port in use, or an address this machine does "
+        "not have, stops run at start (exit code 1)")
 
 
 def test_check_refuses_a_database_under_a_file(workdir: Workdir) -> None:
