@@ -533,6 +533,7 @@ class Pipeline:
             # still finds every article of its window there.
             self.store.forget_signatures(now - 2 * STORY_WINDOW)
             self._resign(now - STORY_WINDOW)
+            self._sign_second_ledes(now - STORY_WINDOW)
             index = StoryIndex()
             for article_id, story_id, full, lede, second, url in self.store.recent_signatures(
                 now - STORY_WINDOW
@@ -554,6 +555,21 @@ class Pipeline:
             for article_id, text in stale:
                 made.append((article_id, *_stored(signature(text))))
             self.store.replace_signatures(made)
+
+    def _sign_second_ledes(self, since: datetime) -> None:
+        """Make the second ledes' signatures that the articles of the story window clustered
+        before schema 43 lack (see storage migration 45), from their texts, RESIGN_ROWS at
+        a time: a brief of the wire's first paragraphs arriving after the upgrade finds a
+        regional copy under its own opening stored before by it, as it would have."""
+        made: list[tuple[int, bytes | None]] = []
+        for article_id, text in self.store.unsigned_second_ledes(since):
+            sig = signature(text)
+            made.append((article_id, sig.second if sig is not None else None))
+            if len(made) >= RESIGN_ROWS:
+                self.store.sign_second_ledes(made)
+                made = []
+        if made:
+            self.store.sign_second_ledes(made)
 
     def digests(self) -> int:
         """Queue the digests that are due (digest times, storm-folded alerts); returns how

@@ -646,4 +646,13 @@ MIGRATIONS: tuple[PgMigration, ...] = (
           GROUP BY x.article_id) AS listed
     WHERE articles.id = listed.article_id
     """,
+    # 45: the window's articles lacking a second lede's signature, listed to have it made
+    # from their texts (see storage.schema).
+    """
+    CREATE TABLE unsigned_second_ledes (
+        article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE
+    );
+    INSERT INTO unsigned_second_ledes
+        SELECT article_id FROM story_signatures WHERE second_minhash IS NULL
+    """,
 )

@@ -286,6 +286,16 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ones."""
         ...
 
+    def unsigned_second_ledes(self, since: datetime) -> Iterator[tuple[int, str]]:
+        """(article id, text) of the articles fetched since ``since`` lacking the second
+        lede's signature (clustered before schema 43), read as they are used."""
+        ...
+
+    def sign_second_ledes(self, signatures: Sequence[tuple[int, bytes | None]]) -> None:
+        """Store the second ledes' signatures made for them (article id, signature or
+        None)."""
+        ...
+
     def titled(
         self, title: str, since: datetime, article_id: int
     ) -> list[tuple[int, str, bool, str, datetime | None]]:

@@ -15,6 +15,9 @@ from .views import StoryArticle, StoryView
 
 #: Stored signatures read at a time when the index of stories is rebuilt.
 SIGNATURE_ROWS = 2000
+#: Texts read at a time to make the second ledes' signatures the articles clustered before
+#: schema 43 lack (StoriesMixin.unsigned_second_ledes).
+UNSIGNED_ROWS = 500
 #: Articles under one title read (the newest), and how much of each one's text.
 TITLED_ROWS = 20
 TITLED_CHARS = 1500
@@ -198,6 +201,49 @@ class StoriesMixin:
                     [full, lede, second, article_id],
                 )
                 self.db.execute("DELETE FROM stale_signatures WHERE article_id = ?", [article_id])
+
+    def unsigned_second_ledes(self, since: datetime) -> Iterator[tuple[int, str]]:
+        """(article id, text) of the articles fetched since ``since`` listed as lacking the
+        second lede's signature (clustered before schema 43: see migration 45), by id, read
+        UNSIGNED_ROWS at a time. The list's others (fetched before, or no longer signed)
+        are dropped from it first, once: the window's signatures' own table tells their
+        dates (an article's date comes after its text)."""
+        with self.db.atomic():
+            self.db.execute(
+                "DELETE FROM unsigned_second_ledes WHERE NOT EXISTS (SELECT 1 FROM"
+                " story_signatures s WHERE s.article_id = unsigned_second_ledes.article_id"
+                " AND s.fetched >= ?)",
+                [to_iso(since)],
+            )
+        after = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT id, text FROM articles WHERE id IN (SELECT article_id FROM"
+                " unsigned_second_ledes WHERE article_id > ? ORDER BY article_id LIMIT ?)"
+                " ORDER BY id",
+                [after, UNSIGNED_ROWS],
+            ).fetchall()
+            for r in rows:
+                yield int(r[0]), str(r[1])
+            if len(rows) < UNSIGNED_ROWS:
+                return
+            after = int(rows[-1][0])
+
+    def sign_second_ledes(self, signatures: Sequence[tuple[int, bytes | None]]) -> None:
+        """Store the second ledes' signatures made for the articles listed as lacking them
+        (article id, signature; None: its text has none, or was pruned), in one
+        transaction; they are listed no more. An article signed meanwhile (its text edited
+        in place) keeps what its new text made."""
+        with self.db.atomic():
+            for article_id, second in signatures:
+                if second is not None:
+                    self.db.execute(
+                        "UPDATE articles SET second_minhash = ?"
+                        " WHERE id = ? AND second_minhash IS NULL AND minhash IS NOT NULL",
+                        [second, article_id],
+                    )
+                self.db.execute(
+                    "DELETE FROM unsigned_second_ledes WHERE article_id = ?", [article_id])
 
     def short_titles(self, since: datetime) -> set[str]:
         """The titles of the clustered articles fetched since ``since`` whose texts were too

@@ -701,8 +701,50 @@ def test_a_copy_finds_a_brief_clustered_before_the_second_ledes(
         assert stories[copy] == first
         mine = signature(new.article(copy).text)
         assert mine is not None and mine.second is not None
+        # The brief's own, made from its text as the index was built (migration 45).
         assert [r[4] for r in new.recent_signatures(NOW - timedelta(days=1))] == [
-            None, mine.second]
+            made.second, mine.second]
+
+
+def test_a_brief_finds_a_copy_clustered_before_the_second_ledes(
+    store_location: str | Path, monkeypatch
+) -> None:
+    """Migration 45: a regional copy under its own opening clustered before migration 43 has
+    no second lede's signature, and a brief of the wire's first paragraphs arriving after
+    the upgrade met none of its bands: a story of its own, mailed again. The story window's
+    articles lacking it have it made from their texts before the index is next built, once;
+    older ones, and one whose text is pruned, are left as they are."""
+    import storage.db
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", storage.db.MIGRATIONS[:42])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:42])
+    copy_text = TRIBUNE_INTRO + "\n\n" + "\n\n".join(LONG_WIRE[:-2])
+    made = signature(copy_text)
+    assert made is not None and made.second is not None
+    with storage_open_store(store_location) as old:
+        src = add_source(old, "https://tribune.example/feed", "Tribune")
+        copy = add_article(old, src, "copy", "Texas oil waits on Caracas", copy_text)
+        aged = add_article(old, src, "aged", "Older", copy_text.replace("Tuesday", "Monday"),
+                           days_ago=10)
+        pruned = add_article(old, src, "pruned", "Pruned", paragraphs(STORIES[1]))
+        assign_as_before(old, [(copy, None, made.full, made.lede),
+                               (aged, None, made.full, made.lede),
+                               (pruned, None, made.full, made.lede)])
+        with old.db.atomic():
+            old.db.execute("UPDATE articles SET text = '' WHERE id = ?", [pruned])
+    monkeypatch.undo()
+    with storage_open_store(store_location) as new:
+        maduro_topics(new)
+        pipe = pipeline(new)
+        assert pipe.match().emails == 2  # the copy, to each recipient
+        brief = add_article(new, add_source(new, "https://times.example/feed", "Times"),
+                            "brief", "Marcano back in Caracas", "\n\n".join(LONG_WIRE[:6]))
+        assert pipe.match().emails == 0
+        assert new.article(brief).story_id == copy
+        assert [(r[0], r[4]) for r in new.recent_signatures(NOW - timedelta(days=30))][:3] == [
+            (copy, made.second), (aged, None), (pruned, None)]
+        assert list(new.unsigned_second_ledes(NOW - timedelta(days=30))) == []
 
 
 # -- the pipeline: one story, one alert ------------------------------------------------------
