@@ -69,7 +69,8 @@ def perhaps_delivered(error: str | None) -> int:
     """How many sends of a message may have delivered it, as its last ``error`` counts."""
     found = _PERHAPS.search(error or "")
     return int(found.group(1)) if found else 0
-#: A message a server keeps deferring (4xx for it alone) is given up after this long.
+#: A message a server keeps deferring (4xx for it alone), or a notification service keeps
+#: asking to wait for (429 or 503 with Retry-After), is given up this long after it was made.
 GIVE_UP = timedelta(days=5)
 #: Emails deferred one after the other (4xx) in a run, after which the server is taken to
 #: defer everything for now (or the reader's mailbox all its messages): the rest wait for
@@ -395,27 +396,34 @@ def _record(
         error += (f"; not sent again after {copies} attempts (the server may have "
                   "delivered it each time)")
         exc.permanent = True
-    elif isinstance(exc, MessageRefused) and now - row.created >= GIVE_UP:
+    elif isinstance(exc, (MessageRefused, AskedToWait)) and now - row.created >= GIVE_UP:
         # RFC 5321 (4.5.4.1): a message a server keeps deferring is given up after 4-5 days
         # (a full mailbox): it was tried every hour, for ever. A server down, or refusing us
-        # as a whole, is ours to mend: those wait.
+        # as a whole, is ours to mend: those wait. A notification service asking us to wait,
+        # again and again (a plan whose quota is gone), likewise: its waits count no
+        # attempts.
         error += f"; given up after {GIVE_UP.days} days of deferrals"
         exc.permanent = True
     elif copies:
         error += f"; perhaps delivered {copies} time{'s' if copies > 1 else ''} so far"
     report.note(error)
+    if isinstance(exc, AskedToWait):
+        # Not before the service asked (a rate limit answered sooner is answered 429 again,
+        # and may last longer for it), and neither its other messages nor those queued for
+        # it meanwhile (each went at its first run, and was answered 429). Not later either:
+        # a wait honoured is no failure, the back-off of failures does not grow with it.
+        # The others wait even when this message is given up: the wait is the service's.
+        retry_at = now + timedelta(seconds=exc.seconds)
+        store.hold_recipient(row.recipient, retry_at)
+    else:
+        retry_at = policy.next_attempt(now, row.attempts)
     if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)
         report.failed += 1
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
-    retry_at = policy.next_attempt(now, row.attempts)
-    if isinstance(exc, AskedToWait):
-        # Not before the service asked (a rate limit answered sooner is answered 429 again,
-        # and may last longer for it), nor its other messages: those went at the next run.
-        retry_at = max(retry_at, now + timedelta(seconds=exc.seconds))
-        store.hold_recipient(row.recipient, retry_at)
-    store.mark_retry(row.id, error, retry_at, server_down=isinstance(exc, TransportUnavailable))
+    store.mark_retry(row.id, error, retry_at, server_down=isinstance(exc, TransportUnavailable),
+                     counted=not isinstance(exc, AskedToWait))
     report.retrying += 1
     logger.warning(
         "outbox %d to %s will be retried at %s: %s",

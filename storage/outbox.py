@@ -54,7 +54,7 @@ def insert_email(db: Database, email: Email) -> int:
             email.subject,
             email.text,
             email.html,
-            to_iso(email.created),
+            _due(db, email),
             to_iso(email.created),
             _first_about(db, email) if email.follows else None,
         ],
@@ -67,6 +67,19 @@ def insert_email(db: Database, email: Email) -> int:
             [outbox_id, article_id, topic_id],
         )
     return outbox_id
+
+
+def _due(db: Database, email: Email) -> str | None:
+    """When ``email`` is first due: at once, unless its notification service asked to be
+    left alone until later (:meth:`OutboxMixin.hold_recipient`; emails are never held)."""
+    created = to_iso(email.created)
+    if "://" not in email.recipient:
+        return created
+    row = db.execute(
+        "SELECT held_until FROM recipient_holds WHERE recipient = ? AND held_until > ?",
+        [email.recipient, created],
+    ).fetchone()
+    return str(row[0]) if row else created
 
 
 def _first_about(db: Database, email: Email) -> str | None:
@@ -223,29 +236,42 @@ class OutboxMixin:
             self.journal.close()
 
     def mark_retry(
-        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False
+        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,
+        counted: bool = True,
     ) -> None:
         """Delivery failed for a reason that may pass: try again at ``next_attempt``, or as
-        soon as a message goes through when the mail server was down (``server_down``)."""
+        soon as a message goes through when the mail server was down (``server_down``).
+        A wait a notification service asked for is not an attempt (``counted`` False): its
+        back-off does not grow with the service's rate limits."""
         self.db.execute(
             """
-            UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?,
+            UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt = ?,
                 server_down = ?
             WHERE id = ? AND status = 'pending'
             """,
-            [error, to_iso(next_attempt), int(server_down), outbox_id],
+            [int(counted), error, to_iso(next_attempt), int(server_down), outbox_id],
         )
 
     def hold_recipient(self, recipient: str, until: datetime) -> int:
         """A notification service asked us to wait until ``until`` (its Retry-After): its
-        pending messages due sooner wait until then. How many."""
-        cursor = self.db.execute(
-            """
-            UPDATE outbox SET next_attempt = ?
-            WHERE status = 'pending' AND next_attempt < ? AND recipient = ?
-            """,
-            [to_iso(until), to_iso(until), recipient],
-        )
+        pending messages due sooner wait until then, and so do those queued for it before
+        then (insert_email). How many wait."""
+        with self.db.atomic():
+            self.db.execute(
+                """
+                INSERT INTO recipient_holds (recipient, held_until) VALUES (?, ?)
+                ON CONFLICT (recipient) DO UPDATE SET held_until = excluded.held_until
+                WHERE excluded.held_until > recipient_holds.held_until
+                """,
+                [recipient, to_iso(until)],
+            )
+            cursor = self.db.execute(
+                """
+                UPDATE outbox SET next_attempt = ?
+                WHERE status = 'pending' AND next_attempt < ? AND recipient = ?
+                """,
+                [to_iso(until), to_iso(until), recipient],
+            )
         return max(cursor.rowcount, 0)
 
     def server_back(self, now: datetime) -> int:

@@ -465,12 +465,13 @@ class PgStore(
         self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
 
     def mark_retry(
-        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False
+        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,
+        counted: bool = True,
     ) -> None:
         """Delivery failed for a reason that may pass: any sender may try again at
         ``next_attempt`` (or once the mail server is back: ``server_down``)."""
         with self.db.atomic():
-            super().mark_retry(outbox_id, error, next_attempt, server_down)
+            super().mark_retry(outbox_id, error, next_attempt, server_down, counted)
             self.db.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", [outbox_id])
 
     def search(

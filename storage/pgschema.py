@@ -655,4 +655,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     INSERT INTO unsigned_second_ledes
         SELECT article_id FROM story_signatures WHERE second_minhash IS NULL
     """,
+    # 46: until when each notification service asked us to wait (see storage.schema).
+    _ddl("CREATE TABLE recipient_holds (recipient TEXT PRIMARY KEY, held_until TEXT NOT NULL)"),
 )

@@ -403,15 +403,17 @@ class DeliveryStore(Protocol):
         ...
 
     def mark_retry(
-        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False
+        self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,
+        counted: bool = True,
     ) -> None:
         """Delivery failed for a reason that may pass: try again at ``next_attempt`` (or
-        once a message goes through, when the mail server was down: ``server_down``)."""
+        once a message goes through, when the mail server was down: ``server_down``); not
+        counted as an attempt when the service asked us to wait (``counted`` False)."""
         ...
 
     def hold_recipient(self, recipient: str, until: datetime) -> int:
-        """The recipient's service asked us to wait: its pending messages wait until
-        ``until``."""
+        """The recipient's service asked us to wait: its pending messages, and those queued
+        for it before ``until``, wait until then."""
         ...
 
     def server_back(self, now: datetime) -> int:

@@ -886,4 +886,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO unsigned_second_ledes
         SELECT article_id FROM story_signatures WHERE second_minhash IS NULL;
     """,
+    # 46: until when each notification service asked us to wait (a 429 or 503 with
+    # Retry-After; the latest of its waits), one row a URL: an alert queued for it while
+    # the wait runs waits too (storage.outbox.insert_email), where it was tried at once and
+    # answered 429 again.
+    "CREATE TABLE recipient_holds (recipient TEXT PRIMARY KEY, held_until TEXT NOT NULL)",
 )

@@ -8,10 +8,11 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from test_alerts import NOW, POLICY, outbox_email
@@ -21,6 +22,7 @@ import alerts.channels
 import storage
 from alerts import MboxTransport, check_channel, deliver_due, is_channel, redact
 from alerts.channels import LONGEST_WAIT, asked_wait
+from alerts.deliver import GIVE_UP
 
 SECRET = "s3cr3t-token"
 
@@ -382,6 +384,69 @@ def test_a_service_that_says_when_to_come_back_is_not_asked_sooner(
         assert deliver(119).sent == 0 and hook.received == 1
         assert deliver(120).sent == 2 and len(hook.posts) == 2
         assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+
+
+def _delivering(store: storage.Store, tmp_path: Path) -> Callable[[float], alerts.DeliveryReport]:
+    """A delivery run at NOW plus so many seconds (the emails to an mbox)."""
+    mbox = MboxTransport(tmp_path / "mbox")
+
+    def deliver(seconds: float) -> alerts.DeliveryReport:
+        when = NOW + timedelta(seconds=seconds)
+        return asyncio.run(deliver_due(store, mbox, now=when, policy=POLICY))
+
+    return deliver
+
+
+def test_a_wait_asked_is_not_a_failed_attempt(hook, store_location, tmp_path) -> None:
+    """A rate limit honoured is no failure: each 429 counted as an attempt, and the back-off
+    (a minute, doubling to an hour) outgrew the five seconds asked, the alert later at each
+    answer. Asked again and again, it waits as long as asked each time, attempts uncounted."""
+    hook.statuses, hook.retry_after = [429] * 4, "5"
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first")], watermark=0, now=NOW)
+        deliver = _delivering(store, tmp_path)
+        for seconds in (0, 5, 10, 15):
+            assert deliver(seconds).retrying == 1 and hook.received == seconds // 5 + 1
+            [waiting] = store.outbox_problems()
+            assert waiting.attempts == 0, waiting
+            assert waiting.next_attempt == NOW + timedelta(seconds=seconds + 5)
+        assert deliver(20).sent == 1 and len(hook.posts) == 1
+
+
+def test_an_alert_queued_while_its_service_waits_waits_too(
+    hook, store_location, tmp_path
+) -> None:
+    """The wait asked is the service's: an alert queued for its URL while it runs was tried
+    at its first delivery run, and earned another 429 (a longer wait, for some services)."""
+    hook.statuses, hook.retry_after = [429], "120"
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first")], watermark=0, now=NOW)
+        deliver = _delivering(store, tmp_path)
+        assert deliver(0).retrying == 1 and hook.received == 1
+        later = NOW + timedelta(seconds=30)
+        second = replace(outbox_email(hook.url(), "second"), created=later)
+        store.record_matches([], [second], watermark=0, now=later)
+        assert deliver(30).retrying == 0 and hook.received == 1
+        assert deliver(120).sent == 2 and hook.received == 3
+        assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+
+
+def test_a_service_that_asks_to_wait_for_ever_fails_the_alert_after_five_days(
+    hook, store_location, tmp_path
+) -> None:
+    """Waits asked are not counted as attempts, but a service that never stops asking (a
+    revoked plan answering 429 to all) fails its alerts as a mail server deferring them does:
+    five days after they were made, with the reason in `status`, for `resend`."""
+    hook.statuses, hook.retry_after = [429, 429], "3600"
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first")], watermark=0, now=NOW)
+        deliver = _delivering(store, tmp_path)
+        assert deliver(0).retrying == 1
+        assert deliver(GIVE_UP.total_seconds()).failed == 1 and hook.received == 2
+        [failed] = store.outbox_problems()
+        assert failed.status == "failed" and failed.last_error is not None
+        assert "asked to wait 3600 s" in failed.last_error
+        assert "given up after 5 days" in failed.last_error
 
 
 def test_a_wait_asked_is_read_as_seconds_or_a_date_and_capped() -> None:
