@@ -48,6 +48,27 @@ if _MIXIN is not None and hasattr(_MIXIN, "make_safe_absolute_uri"):
     )
 
 
+
+def _cp1252_table(mapping: dict[int, str]) -> str:
+    """``mapping`` (code point → character) as a string indexed by code point, for
+    ``str.translate``: each BMP character at its own place (the same character where
+    ``mapping`` has none), characters beyond the BMP left out (an index past the end is
+    "no mapping" to ``translate``, as a missing key is)."""
+    table = [chr(code) for code in range(0x10000)]
+    for code, char in mapping.items():
+        table[code] = char
+    return "".join(table)
+
+
+# feedparser maps the C1 controls a site meant as Windows-1252 (0x80-0x9F) to their
+# characters with str.translate over its 27-key dict, in every element's text: each other
+# character beyond ASCII (a curly quote, an accent) is a missed key and a KeyError raised
+# and cleared inside translate, a quarter of feedparser's time on feeds of whole posts. A
+# table of every BMP character makes the same translation, 2.5 times faster (128 KB).
+if _MIXIN is not None and isinstance(getattr(_MIXIN, "_cp1252", None), dict):
+    _MIXIN._cp1252 = _cp1252_table(_MIXIN._cp1252)
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     """One entry of a feed, as the feed describes it."""

@@ -776,6 +776,28 @@ def test_feeds_read_alike_without_resolving_addresses_inside_their_html(
     )
 
 
+def test_feeds_read_alike_with_the_windows_1252_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser's Windows-1252 mapping of C1 controls, made a table indexed by code point
+    (parse_feed's speed-up), translates every code point as feedparser's dict does, and a
+    feed of curly quotes, accents, C1 controls and emoji reads the same with either."""
+    import feedparser.html
+    import feedparser.mixin
+
+    everything = "".join(chr(code) for code in range(0x110000))
+    assert isinstance(feedparser.mixin._cp1252, str)
+    assert (everything.translate(feedparser.mixin._cp1252)
+            == everything.translate(feedparser.html._cp1252))
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F\u2019s'
+            "</title><link>http://ex.org/</link><item><title>Caf\u00e9 \u201cquoted\u201d"
+            "</title><link>http://ex.org/one</link><description>&#128; &#x9f; \u0080 \u0085"
+            " \U0001f600 na\u00efve \u2014 Stra\u00dfe</description></item></channel></rss>"
+            ).encode()
+    fast = parse_feed(body, "http://ex.org/feed.xml")
+    monkeypatch.setattr(feedparser.mixin, "_cp1252", feedparser.html._cp1252)
+    assert parse_feed(body, "http://ex.org/feed.xml") == fast
+    assert "\u20ac" in fast.entries[0].summary  # &#128;: the euro sign
+
+
 def test_the_fast_pass_is_not_kept_when_it_drops_a_subheading_whose_paragraph_it_kept() -> None:
     """trafilatura's own extraction leaves out the subheadings of some articles (an <h3>
     between two paragraphs), which the default pass's comparison with readability keeps: a
