@@ -38,7 +38,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -270,9 +270,11 @@ def _minimums(hashes: np.ndarray) -> np.ndarray:
             np.minimum(minimums, _minimums(hashes[start : start + _CHUNK]), out=minimums)
         return minimums
     a, b = _permutations()
-    values = _fmix32(hashes.reshape(-1, 1)) * a
-    values += b
-    found: np.ndarray = values.min(axis=0)
+    # A row per permutation, so that each minimum is taken along contiguous memory (a
+    # column per item took a sixth longer: 0.09 against 0.077 ms a 900-word text).
+    values = a[:, None] * _fmix32(hashes)
+    values += b[:, None]
+    found: np.ndarray = values.min(axis=1)
     return found
 
 
@@ -309,6 +311,13 @@ class Signature:
     def from_bytes(cls, full: bytes, lede: bytes, second: bytes | None = None) -> Signature:
         """A signature stored by :meth:`to_bytes` (ValueError when it is not one)."""
         return cls(check(full), check(lede), None if second is None else check(second))
+
+    @cached_property
+    def indexed(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """What StoryIndex looks it up and keeps it by: its band keys, the low bits of its
+        values (_kept) and its text's shingles as the full signature tells. Computed once:
+        an article is looked up, then added (0.017 ms an article)."""
+        return _band_keys(self), _kept(self), _shingles(self.full)
 
 
 #: A text too short to sign (a feed's summary where the page could not be read, a
@@ -455,13 +464,14 @@ class StoryIndex:
             self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_KEPT))
             self._keys.append(np.zeros(0, dtype=_KEY))
             self._keyrows.append(np.zeros(0, dtype=_OFFSET))
-        self._blocks[block][offset] = _kept(sig)
+        keys, kept, size = sig.indexed
+        self._blocks[block][offset] = kept
         self._rows[article_id] = row
         self._articles.append(article_id)
         self._stories.append(story_id)
         self._sources.append(source)
-        self._sizes.append(_shingles(sig.full))
-        for key in _band_keys(sig).tolist():
+        self._sizes.append(size)
+        for key in keys.tolist():
             bucket = self._pending.get(key)
             if bucket is None:
                 self._pending[key] = row
@@ -538,8 +548,9 @@ class StoryIndex:
     def matches(self, sig: Signature, source: int = 0) -> list[int]:
         """Every story an indexed article of which is similar enough to ``sig`` (by the
         rules of :meth:`find`), the most similar first."""
-        rows = sorted(self._candidates(_band_keys(sig)))
-        return self._alike(_kept(sig), _shingles(sig.full), source, rows) if rows else []
+        keys, kept, size = sig.indexed
+        rows = sorted(self._candidates(keys))
+        return self._alike(kept, size, source, rows) if rows else []
 
     def _alike(self, mine: np.ndarray, size: float, source: int, rows: list[int]) -> list[int]:
         """The stories of ``rows`` whose articles are similar enough to the text of ``mine``
