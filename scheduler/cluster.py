@@ -50,6 +50,7 @@ from .daemon import (
     reload_now,
     report_slow_stop,
     spawn_background,
+    stop_waits_on_signals,
     stop_within_grace,
 )
 from .engine import EngineSettings, build_app, ensure_schema, host_lock, run_worker, worker_name
@@ -420,6 +421,7 @@ def serve(cluster: Cluster) -> int:
         loop = asyncio.get_event_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, cluster.request_stop, signum)
+        stop_waits_on_signals()
         loop.add_signal_handler(signal.SIGHUP, reload_now, cluster.reload)
         held_reloads.replay(loop, cluster.reload)
         running = Deferred.fromFuture(asyncio.ensure_future(cluster.main()))

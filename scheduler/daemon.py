@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -453,13 +454,22 @@ class Daemon:
 
 def stop_waits_on_signals() -> None:
     """SIGTERM and SIGINT (handled by the event loop: loop.add_signal_handler) also end at
-    once a statement's wait for the write lock of another process (storage.db.stop_waiting).
-    The loop handles a signal only once the statement under way returns: while it waited
-    for the lock, in the loop's thread, the stop waited with it (45 s of a sqlite3 shell's
-    BEGIN IMMEDIATE: SIGTERM acted on 45 s late). Python runs this handler between two of
-    the statement's waits; the loop's handler stays (the signal's wakeup byte)."""
+    once a statement's wait for the write lock of another process (storage.db.stop_waiting),
+    or on PostgreSQL for a lock another session holds (storage.pg.stop_waiting). The loop
+    handles a signal only once the statement under way returns: while it waited for the
+    lock, in the loop's thread, the stop waited with it (45 s of a sqlite3 shell's BEGIN
+    IMMEDIATE: SIGTERM acted on 45 s late; a psql session's open transaction: never, until
+    systemd killed the process). Python runs this handler between two of the statement's
+    waits; the loop's handler stays (the signal's wakeup byte)."""
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda signum, frame: stop_waiting())
+        signal.signal(signum, lambda signum, frame: _stop_waiting())
+
+
+def _stop_waiting() -> None:
+    stop_waiting()
+    # Loaded only with a PostgreSQL database (the optional psycopg).
+    if (pg := sys.modules.get("storage.pg")) is not None:
+        pg.stop_waiting()
 
 
 class HeldReloads:

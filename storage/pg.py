@@ -47,6 +47,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -194,12 +196,58 @@ class PgCursor:
         return iter(self.rows)
 
 
+#: Once the process is stopping, a statement waits this long at most for a lock another
+#: session holds (PostgreSQL's lock_timeout), then fails: what it was to write is written
+#: again at the next start, as SQLite's statements do then (storage.db.stop_waiting).
+STOP_LOCK_TIMEOUT = "1s"
+
+#: Set when the process is stopping (SIGTERM, SIGINT): see stop_waiting.
+_stopping = threading.Event()
+#: The connections of this process's stores, for stop_waiting to cancel their statements.
+_open: weakref.WeakSet[PgDatabase] = weakref.WeakSet()
+
+
+def stop_waiting() -> None:
+    """The process is stopping: the statement each connection is running is cancelled (it
+    fails), and the next ones wait for another session's locks STOP_LOCK_TIMEOUT at most. A
+    statement waiting for a lock (a psql session's ``LOCK TABLE``, or its open transaction
+    that updated the row of a source or an outbox message) held the event loop, and with it
+    the stop: neither the one-process daemon nor a role heard SIGTERM until that session
+    let go, past systemd's TimeoutStopSec (killed). Called from a signal handler (Python's:
+    it runs between two waits of the statement)."""
+    _stopping.set()
+    for db in list(_open):
+        db.cancel()
+
+
 class PgDatabase:
     """The part of ``sqlite_utils.Database`` the storage mixins use, on a psycopg
     connection in autocommit mode: a statement outside :meth:`atomic` commits by itself."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
+        _open.add(self)
+
+    def cancel(self) -> None:
+        """Cancel the statement under way, if one is (stop_waiting)."""
+        if self._conn.closed or self._conn.pgconn.transaction_status != \
+                psycopg.pq.TransactionStatus.ACTIVE:
+            return
+        try:
+            self._conn.cancel()
+        except psycopg.Error as exc:  # the server gone: the statement fails by itself
+            logger.debug("cancelling the statement under way failed: %s", exc)
+
+    @contextmanager
+    def _bounded(self, cursor: psycopg.Cursor[Any]) -> Iterator[None]:
+        """Around a statement: once the process is stopping, in a transaction (a savepoint
+        inside one) whose lock waits last STOP_LOCK_TIMEOUT at most (stop_waiting)."""
+        if not _stopping.is_set():
+            yield
+            return
+        with self._conn.transaction():
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [STOP_LOCK_TIMEOUT])
+            yield
 
     @property
     def conn(self) -> PgDatabase:
@@ -210,7 +258,8 @@ class PgDatabase:
         """Run one statement of the mixins' dialect."""
         text, returns_id = translate(sql)
         with self._conn.cursor() as cursor:
-            cursor.execute(text.encode(), list(params or ()))
+            with self._bounded(cursor):
+                cursor.execute(text.encode(), list(params or ()))
             rows = cursor.fetchall() if cursor.description is not None else []
             lastrowid = int(rows[0][0]) if returns_id and rows else None
             return PgCursor([] if returns_id else rows, cursor.rowcount, lastrowid)
@@ -218,14 +267,15 @@ class PgDatabase:
     def executemany(self, sql: str, rows: Any) -> None:
         """Run one statement for each of ``rows``."""
         text, _ = translate(sql)
-        with self._conn.cursor() as cursor:
+        with self._conn.cursor() as cursor, self._bounded(cursor):
             cursor.executemany(text.encode(), [list(row) for row in rows])
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         """The rows of a query, as dicts."""
         text, _ = translate(sql)
         with self._conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(text.encode(), list(params or ()))
+            with self._bounded(cursor):
+                cursor.execute(text.encode(), list(params or ()))
             rows = cursor.fetchall()
         yield from rows
 

@@ -338,6 +338,45 @@ def test_a_crawler_stopped_as_its_crawl_waits_for_the_hosts_delay_exits_at_once(
     assert "doing" not in statuses, statuses
 
 
+@pytest.mark.parametrize("role", ["scheduler", "crawler", "daemon"])
+def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, pg_url: str, role: str
+) -> None:
+    """SIGTERM while a role's (or the one-process daemon's) statement waits for a lock
+    another session holds (a psql session's LOCK TABLE, or its open transaction that
+    updated the sources' rows): the statement is cancelled and the process exits 0, its
+    crawl's poll not recorded (the source stays due). The statement held the event loop:
+    SIGTERM was never acted on, the process killed by systemd past TimeoutStopSec."""
+    if role == "daemon":
+        log = cluster_workdir.path / "daemon.log"
+        stopped = newswatch_process(["--config", str(cluster_workdir.config), "run"],
+                                    cluster_workdir.path, subprocess_env(), log, log)
+        roles.processes.append((role, stopped, log))
+    else:
+        scheduler = roles.start("scheduler")
+        stopped = scheduler if role == "scheduler" else roles.start("crawler")
+    wait_until(lambda: site.requests if role != "scheduler" else "started" in roles.log(stopped),
+               "the process at work")
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("LOCK TABLE sources IN ACCESS EXCLUSIVE MODE")
+        with psycopg.connect(pg_url, autocommit=True) as watch:
+            # The scheduler's tick waits (the daemon's); the crawler's next job too (its
+            # sources are due every second).
+            wait_until(lambda: watch.execute(
+                "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted").fetchone()[0]
+                >= (2 if role == "crawler" else 1), "the process waiting for the lock")
+        polled = holder.execute("SELECT id, last_fetch FROM sources ORDER BY id").fetchall()
+        stopped.send_signal(signal.SIGTERM)
+        code = exit_code(stopped, lambda: roles.log(stopped))
+        holder.rollback()
+    log = roles.log(stopped)
+    assert code == 0, log
+    assert "received SIGTERM, stopping" in log and f"newswatch {role} stopped" in log, log
+    with psycopg.connect(pg_url) as conn:  # no poll recorded since: the sources stay due
+        assert conn.execute("SELECT id, last_fetch FROM sources ORDER BY id").fetchall() \
+            == polled
+
+
 def test_roles_need_postgresql(workdir: Workdir) -> None:
     workdir.write_config()
     result = workdir.newswatch("run", "--role", "crawler")
