@@ -34,6 +34,7 @@ from watchlist.query import (
     to_fts5,
     tokenize,
 )
+from watchlist.tokens import distinct_tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 
@@ -104,6 +105,12 @@ TRICKY_TEXTS = [
 @pytest.mark.parametrize("text", TRICKY_TEXTS)
 def test_tokenize_matches_fts5(fts: sqlite3.Connection, text: str) -> None:
     assert [token for _, _, token in tokenize(text)] == fts5_tokens(fts, [text])[0]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_distinct_tokens_are_fts5s(fts: sqlite3.Connection, text: str) -> None:
+    """The words PostgreSQL's search lists of an article (storage.pgwords) are FTS5's."""
+    assert distinct_tokens(text) == set(fts5_tokens(fts, [text])[0])
 
 
 @pytest.mark.parametrize("text", TRICKY_TEXTS)

@@ -46,6 +46,7 @@ from storage.segment import (
 __all__ = [
     "SEPARATORS",
     "cased",
+    "distinct_tokens",
     "fold",
     "fold_char",
     "is_word_char",
@@ -327,6 +328,15 @@ def tokenize(text: str) -> list[tuple[int, int, str]]:
         return _tokenize_by_char(text)
     pattern = _token_pattern(folded)
     return [(match.start(), match.end(), match.group()) for match in pattern.finditer(folded)]
+
+
+def distinct_tokens(text: str) -> set[str]:
+    """The normalized tokens of `text` (:func:`tokenize`'s), each once: a few times faster
+    than :func:`tokenize` where no offsets are wanted."""
+    folded = fold(text)
+    if folded is None:
+        return {token for _, _, token in _tokenize_by_char(text)}
+    return set(_token_pattern(folded).findall(folded))
 
 
 def _token_pattern(folded: str) -> re.Pattern[str]:
