@@ -30,9 +30,9 @@ share one implementation of what is stored and when; what differs is here:
 - **archive search**: the query language compiles to FTS5 expressions, which PostgreSQL
   does not read. :meth:`PgStore.search` reads the archive newest first, a page at a time,
   and keeps what :func:`storage.percolate` (FTS5 in memory, the archive's tokenizer) finds
-  in each page: the same answer as SQLite, at a cost that grows with the articles read. The GIN
-  index on the ``tsvector`` (``storage.pgschema``) is there for a candidate filter in front
-  of it; none is applied yet.
+  in each page: the same answer as SQLite, at a cost that grows with the articles read. The
+  articles read are only those holding every word the expression requires (``article_words``,
+  ``storage.pgwords``), unless too many do (a common word: the archive is read newest first).
 - **backup**: a PostgreSQL database is backed up with ``pg_dump``; :meth:`PgStore.backup`
   raises StorageError saying so. ``checkpoint`` runs ``ANALYZE`` (the server checkpoints and
   vacuums by itself).
@@ -49,7 +49,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +62,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
+from . import pgwords
 from .articles import SELECT_STORED, ArticlesMixin, stored_article
 from .clock import to_iso
 from .digests import DigestsMixin
@@ -270,6 +271,13 @@ class PgDatabase:
         with self._conn.cursor() as cursor, self._bounded(cursor):
             cursor.executemany(text.encode(), [list(row) for row in rows])
 
+    def copy(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Add ``rows`` to ``table`` (``"name (columns)"``) with ``COPY``: many rows at a
+        fraction of their INSERTs' cost."""
+        with self._conn.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         """The rows of a query, as dicts."""
         text, _ = translate(sql)
@@ -410,6 +418,9 @@ def _where(url: str) -> str:
 
 #: Archived articles read at a time by PgStore.search.
 SEARCH_PAGE = 500
+#: The most articles holding a query's words that a search reads by their list: with more
+#: (a common word), it reads the archive newest first, where their hits come soon.
+SEARCH_CANDIDATES = 50_000
 
 
 class PgStore(
@@ -529,15 +540,16 @@ class PgStore(
         until: datetime | None = None,
     ) -> list[StoredArticle]:
         """Archived articles the FTS5 expression ``compiled`` matches, newest first (as the
-        SQLite store: by publication date, or fetch date for undated articles): the archive
-        is read newest first, SEARCH_PAGE articles at a time, and each page goes through
+        SQLite store: by publication date, or fetch date for undated articles): the articles
+        are read newest first, SEARCH_PAGE at a time, and each page goes through
         :func:`storage.percolate` (FTS5 in memory, the matching's own tokenizer and
-        segmentation), so the answer is exactly SQLite's; the cost grows with the articles
-        read (``since`` bounds it; ``until``: those before it). StorageError when FTS5
-        rejects the expression.
+        segmentation), so the answer is exactly SQLite's (``since``: those of that date or
+        later; ``until``: those before it). StorageError when FTS5 rejects the expression.
 
-        The pages follow the index of that date (schema 35), each from where the last one
-        ended: each was the whole archive sorted, OFFSET pages after it skipped again."""
+        The articles read are those holding the words the expression requires
+        (storage.pgwords, schema 47) when at most SEARCH_CANDIDATES do; otherwise (a common
+        word, whose hits come soon) the archive in the order of the index of that date
+        (schema 35), each page from where the last one ended."""
         when = "COALESCE(a.published, a.fetched)"
         conditions, params = [], []
         if since is not None:
@@ -555,8 +567,49 @@ class PgStore(
 
         matched([])  # an expression FTS5 rejects is rejected before the archive is read
         found: list[StoredArticle] = []
-        skip, after = offset, None
-        while len(found) < limit:
+        skip = offset
+        for rows in self._search_pages(compiled, when, conditions, params):
+            hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
+            for row in rows:
+                if row["id"] not in hits:
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(found) < limit:
+                    found.append(stored_article(row))
+            if len(found) >= limit:
+                break
+        return self.with_listing_sources(found)
+
+    def _search_pages(
+        self, compiled: str, when: str, conditions: list[str], params: list[Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The articles a search reads, newest first, SEARCH_PAGE at a time: those holding
+        the words ``compiled`` requires, when few enough; else the whole archive (between
+        the ``conditions``)."""
+        required = pgwords.required(compiled)
+        if required is not None:
+            held = self.db.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM article_words"
+                " WHERE words @@ ?::tsquery OR words IS NULL LIMIT ?) AS few",
+                [required, SEARCH_CANDIDATES + 1],
+            ).fetchone()[0]
+            if held <= SEARCH_CANDIDATES:
+                ids = [row[0] for row in self.db.execute(
+                    "SELECT a.id FROM article_words w JOIN articles a ON a.id = w.article_id"
+                    " WHERE (w.words @@ ?::tsquery OR w.words IS NULL)"
+                    + "".join(f" AND {c}" for c in conditions)
+                    + f" ORDER BY {when} DESC, a.id DESC",
+                    [required, *params],
+                )]
+                for start in range(0, len(ids), SEARCH_PAGE):
+                    page = ids[start : start + SEARCH_PAGE]
+                    by_id = {r["id"]: r for r in self.db.query(
+                        SELECT_STORED + " WHERE a.id = ANY(?)", [page])}
+                    yield [by_id[i] for i in page if i in by_id]
+                return
+        after = None
+        while True:
             since_last: list[str] = [f"({when}, a.id) < (?, ?)"] if after is not None else []
             rows = list(
                 self.db.query(
@@ -566,21 +619,13 @@ class PgStore(
                 )
             )
             if not rows:
-                break
+                return
+            yield rows
+            if len(rows) < SEARCH_PAGE:  # the oldest page
+                return
             last = rows[-1]
             after = (last["fetched"] if last["published"] is None else last["published"],
                      last["id"])
-            hits = matched([(r["id"], r["title"], r["text"], r["source"]) for r in rows])
-            for row in rows:
-                if row["id"] not in hits:
-                    continue
-                if skip:
-                    skip -= 1
-                elif len(found) < limit:
-                    found.append(stored_article(row))
-            if len(rows) < SEARCH_PAGE:  # the oldest page
-                break
-        return self.with_listing_sources(found)
 
     # -- several machines (docs/scale-out.md) -----------------------------------------------
 
@@ -685,11 +730,14 @@ class PgStore(
         """Fold the article counts added since the last checkpoint into one row a source
         (schema 38: a row is added for each article stored, and `status` and /metrics sum
         them), the alerts' into one row a status (39) and the matches' into one row a topic
-        (41); and refresh the planner's statistics (the server checkpoints and vacuums
-        itself). The rows folded are those committed when the fold begins; the crawlers and
-        senders go on adding theirs meanwhile (it takes no lock they wait for), and two
-        folds run one after the other (``newswatch prune`` beside the hourly housekeeping)."""
+        (41); list the words of the articles stored or changed since (storage.pgwords: until
+        then every search reads them); and refresh the planner's statistics (the server
+        checkpoints and vacuums itself). The rows folded are those committed when the fold
+        begins; the crawlers and senders go on adding theirs meanwhile (it takes no lock they
+        wait for), and two folds run one after the other (``newswatch prune`` beside the
+        hourly housekeeping)."""
         self._fold(wait=True)
+        pgwords.fill(self.db)
         self.db.execute("ANALYZE")
 
     def fold_counts(self) -> None:
@@ -697,8 +745,10 @@ class PgStore(
         all while another fold runs (it takes the rows this one would): what ``newswatch
         crawl`` does as it ends, where cron runs it alone (no daemon's hourly checkpoint)
         and the rows of each crawl piled up until a prune. It reads the rows added since the
-        last fold, and no one else waits for those it deletes."""
+        last fold, and no one else waits for those it deletes. The words of the crawl's
+        articles are listed too."""
         self._fold(wait=False)
+        pgwords.fill(self.db)
 
     def _fold(self, *, wait: bool) -> None:
         """Fold the counts under COUNTS_LOCK: waited for, or else given up when held."""

@@ -12,9 +12,9 @@ What differs from SQLite, and why:
 - ``outbox`` has three more columns, ``claimed_by`` and ``claim_started``: the server
   session of the sender that claimed a row, and ``sending``: when its send began (see
   ``PgStore.due_outbox``);
-- the full-text index of migrations 1 and 4 is a GIN index on the ``tsvector`` of title,
-  text and source (``simple`` configuration: no stemming, as FTS5's unicode61), for a
-  candidate filter in front of ``Archive.search`` (see ``storage.pg``).
+- the full-text index is a list of each article's words as FTS5 reads them, under a GIN
+  index (47, ``storage.pgwords``): the archive's search reads only the articles holding a
+  query's words (see ``storage.pg``).
 
 The version lives in the one-row table ``schema_version``; each migration runs in its own
 transaction under an advisory lock, so processes starting together migrate once.
@@ -297,6 +297,53 @@ def _second_ledes(db: Any) -> None:
         " ON articles FOR EACH ROW EXECUTE FUNCTION story_signed()",
     ):
         db.execute(statement)
+
+
+def _article_words(db: Any) -> None:
+    """47: each article's words, for the archive's search to read only the articles holding
+    a query's words (storage.pgwords). Every stored article gets its row, its words listed
+    here (a year's archive: see docs/benchmarks.md); a trigger adds the row of each article
+    stored after, without words, and empties the list of an article whose title, text or
+    source changes (an edit in place, a pruned text, a source renamed), bumping its
+    ``version`` so that a list being made of the old text is not written. The GIN index on
+    the ``tsvector`` of migration 4, which no query ever used (PostgreSQL's parser reads
+    words otherwise than FTS5: accents kept, "e-mail" one word), is dropped: each row
+    written entered its whole text in it."""
+    from .pgwords import list_archive
+
+    for statement in (
+        """
+        CREATE TABLE article_words (
+            article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            version BIGINT NOT NULL DEFAULT 0,
+            words TSVECTOR
+        )
+        """,
+        """
+        CREATE FUNCTION article_words_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO article_words (article_id) VALUES (NEW.id);
+            ELSE
+                UPDATE article_words SET words = NULL, version = version + 1
+                WHERE article_id = NEW.id;
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER article_words_insert AFTER INSERT ON articles"
+        " FOR EACH ROW EXECUTE FUNCTION article_words_stale()",
+        "CREATE TRIGGER article_words_change AFTER UPDATE OF title, text, source ON articles"
+        " FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title"
+        " OR OLD.text IS DISTINCT FROM NEW.text OR OLD.source IS DISTINCT FROM NEW.source)"
+        " EXECUTE FUNCTION article_words_stale()",
+        "DROP INDEX articles_search",
+    ):
+        db.execute(statement)
+    list_archive(db)
+    db.execute("CREATE INDEX article_words_match ON article_words USING GIN (words)")
+    db.execute("CREATE INDEX article_words_unlisted ON article_words(article_id)"
+               " WHERE words IS NULL")
 
 
 MIGRATIONS: tuple[PgMigration, ...] = (
@@ -657,4 +704,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     """,
     # 46: until when each notification service asked us to wait (see storage.schema).
     _ddl("CREATE TABLE recipient_holds (recipient TEXT PRIMARY KEY, held_until TEXT NOT NULL)"),
+    # 47: each article's words, for the search to read only the articles holding a query's
+    # (see above).
+    _article_words,
 )

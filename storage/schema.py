@@ -891,4 +891,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # the wait runs waits too (storage.outbox.insert_email), where it was tried at once and
     # answered 429 again.
     "CREATE TABLE recipient_holds (recipient TEXT PRIMARY KEY, held_until TEXT NOT NULL)",
+    # 47: PostgreSQL's list of each article's words, for its search (storage.pgwords):
+    # FTS5 is that list here.
+    _nothing,
 )

@@ -1,0 +1,223 @@
+"""PostgreSQL's archive search reads only the articles holding a query's words
+(storage.pgwords, schema 47), and finds exactly what SQLite's FTS5 index finds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storage.pg
+from storage import Article, SourceSpec, Store, open_store
+from storage.percolate import percolate
+from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
+from storage.pgwords import required, vector
+from watchlist import compile_query
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+LONG = "ž" * 200  # 400 bytes: listed by its first 255 bytes
+
+#: Titles and texts in the forms FTS5 reads otherwise than PostgreSQL's parser would.
+TEXTS = (
+    ("Nicolás Maduro en Minsk", "El presidente Nicolás Maduro llegó el lunes."),
+    ("NICOLAS MADURO", "Une dépêche en français: l'État répond."),
+    ("北京で会談", "習近平国家主席は北京でNATO事務総長と会談した。2024年の予算。"),
+    ("이재명 대통령", "삼성전자는 새 스마트폰을 공개했다. Samsung은 발표했다."),
+    ("Straße gesperrt", "Die Straße bleibt bis 3.14 Uhr zu; e-mail an info@example.org."),
+    ("ＮＡＴＯ summit", "Ｔｈｅ ２０２６ meeting of NATO's leaders."),
+    ("मुख्यमंत्री योगी", "कि*या गि*रफ्तार: पुलिस ने बताया।"),
+    ("محـمد يزور", "مُحَمَّد في القاهرة"),
+    ("Re\u0301sume\u0301 of talks", "The strike goes on; strikers met the minister."),
+    ("Budget talks", "Budget talks went on. " + LONG + "x and " + LONG + "y."),
+    ("Weather", "Sunny. Nothing about the budget or the strike here, really: zero."),
+    ("", "Untitled text about strikes and the budget."),
+    ("…", "— ! —"),  # no word at all
+)
+
+#: Queries of every form: words, phrases, prefixes, NEAR, fields, OR, NOT, exact case.
+QUERIES = (
+    "maduro", "nicolas", "Nicolás", '"nicolas maduro"', "madur*", "北京", "京", "이재명",
+    "samsung", "2024", "nato", "ＮＡＴＯ", "2026", "strasse", "straße", "3.14", "e-mail",
+    "info@example.org", "योगी", "गिरफ्तार", "محمد", "resume", "strike", "strike*",
+    '"the strike"', "NEAR(strike minister, 3)", "NEAR(budget strike, 2)", "title:budget",
+    "budget -strike", "budget NOT title:weather", "strike OR maduro", "(strike OR budget) -zero",
+    "=NATO", "=Nato", "source:news", "source:news.example budget", LONG + "x", LONG + "*",
+    "ž*", "zero -(budget OR strike)", "l état", "etat", "talk*",
+)
+
+
+def articles(source_id: int) -> Iterator[Article]:
+    for n, (title, text) in enumerate(TEXTS):
+        url = f"https://news.example/articles/{n}"
+        yield Article(url=url, entry_url=url, source_id=source_id, title=title, text=text,
+                      published=None if n % 4 == 3 else NOW - timedelta(hours=n),
+                      author="Staff", fetched=NOW - timedelta(hours=n, minutes=30),
+                      extraction="page")
+
+
+def filled(location: str | Path) -> Store:
+    store = open_store(location)
+    store.sync_sources([SourceSpec("https://news.example/feed", 600)], NOW)
+    source_id = store.sources()[0].id
+    for item in articles(source_id):
+        store.add_article(item)
+    return store
+
+
+def found(store: Store, query: str, **options: Any) -> list[int]:
+    return [a.id for a in store.search(compile_query(query), **options)]
+
+
+@pytest.fixture
+def stores(pg_url: str, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """The same archive in SQLite and in PostgreSQL."""
+    with filled(tmp_path / "newswatch.db") as lite, filled(pg_url) as pg:
+        yield lite, pg
+
+
+def read_by_search(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the articles PostgreSQL's search runs through FTS5, as it reads them."""
+    read: list[int] = []
+
+    def counted(docs: Any, queries: Any) -> Any:
+        docs = list(docs)
+        read.extend(doc[0] for doc in docs)
+        return percolate(docs, queries)
+
+    monkeypatch.setattr(storage.pg, "percolate", counted)
+    return read
+
+
+def test_the_postgresql_search_finds_what_sqlite_finds(stores) -> None:
+    """Accents, case, CJK, marks, full width, prefixes, phrases, NEAR, fields, NOT: the
+    articles read by their list of words are those FTS5 matches, before the lists are made
+    (every article read) and after."""
+    lite, pg = stores
+    for listed in (False, True):
+        if listed:
+            pg.checkpoint()
+            assert pg.db.execute(
+                "SELECT COUNT(*) FROM article_words WHERE words IS NULL").fetchone()[0] == 0
+        for query in QUERIES:
+            assert found(pg, query) == found(lite, query), query
+            since = NOW - timedelta(hours=6)
+            assert found(pg, query, since=since) == found(lite, query, since=since), query
+            assert found(pg, query, limit=2, offset=1) == found(lite, query, limit=2,
+                                                                 offset=1), query
+
+
+def test_every_article_fts5_matches_holds_the_words_its_query_requires(pg_url) -> None:
+    """The list of words is a superset filter: for each query, every article FTS5 matches
+    holds the words :func:`storage.pgwords.required` asks for (asked of PostgreSQL)."""
+    docs = [(n, title, text, "Desk news.example") for n, (title, text) in enumerate(TEXTS)]
+    with storage.pg.connect(pg_url) as conn:
+        for query in QUERIES:
+            compiled = compile_query(query)
+            wanted = required(compiled)
+            assert wanted is not None, query
+            matched = set(percolate(docs, {0: compiled}).get(0, ()))
+            held = {n for n, title, text, source in docs if conn.execute(
+                "SELECT %s::tsvector @@ %s::tsquery", [vector(title, text, source), wanted]
+            ).fetchone()[0]}
+            assert matched <= held, query
+
+
+def test_an_expression_not_of_the_querys_forms_reads_the_whole_archive() -> None:
+    """A hand-made FTS5 expression (a bare word, implicit AND, a column excluded) is not read
+    for words: the search reads every article, as before."""
+    for expression in ("strike", '"strike" "budget"', '- title : "strike"', '"strike" +',
+                       '"a""b"', '"北京"', "NEAR(\"a\" \"b\", x)"):
+        assert required(expression) is None, expression
+    assert required('{title text} : ("strike" AND "budget"*)') == (
+        "(('strike' & 'budget':*)) | '!'"
+    )
+    assert vector("…", "— ! —") == ""
+
+
+def test_a_rare_words_search_reads_only_the_articles_holding_it(stores, monkeypatch) -> None:
+    """The articles a search reads are those listed with its words, and those not listed
+    yet: a rare word's search read the whole archive (a year's: minutes)."""
+    lite, pg = stores
+    pg.checkpoint()
+    read = read_by_search(monkeypatch)
+    assert found(pg, "strike") == found(lite, "strike") != []
+    assert sorted(read) == sorted(found(lite, "strike"))  # not "strikes", "strikers"
+    read.clear()
+    assert found(pg, "zzyzx") == []
+    assert read == []
+    stored = pg.add_article(replace(next(articles(pg.sources()[0].id)), url="https://news"
+                                    ".example/late", entry_url="https://news.example/late"))
+    assert found(pg, "zzyzx") == []
+    assert read == [stored]  # not listed yet: read
+
+
+def test_an_article_changed_is_searched_by_its_new_words(stores, monkeypatch) -> None:
+    """An edit in place, a text pruned, a source renamed: the article's list is emptied
+    (read by every search) and made again; a list made of the text read before an edit
+    that commits meanwhile is not written."""
+    lite, pg = stores
+    pg.checkpoint()
+    weather = found(pg, "weather")[0]
+    edited = replace(next(a for a in articles(1) if a.title == "Weather"),
+                     text="A blizzard closed the roads.", updated=NOW)
+    for store in (lite, pg):
+        assert store.update_article(weather, edited, NOW)
+    assert found(pg, "blizzard") == found(lite, "blizzard") == [weather]
+    assert found(pg, "sunny") == found(lite, "sunny") == []
+
+    import storage.pgwords
+
+    made = storage.pgwords.vector
+    calls = 0
+
+    def edited_meanwhile(*texts: str) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # another process edits the article as its list is being made
+            with storage.pg.connect(pg.url) as other:
+                other.execute("UPDATE articles SET text = 'Hail fell.' WHERE id = %s",
+                              [weather])
+        return made(*texts)
+
+    monkeypatch.setattr(storage.pgwords, "vector", edited_meanwhile)
+    pg.checkpoint()
+    monkeypatch.undo()
+    assert found(pg, "hail") == [weather]
+    assert found(pg, "blizzard") == []
+    pg.checkpoint()
+    read = read_by_search(monkeypatch)
+    assert found(pg, "hail") == [weather]
+    assert read == [weather]
+
+
+def test_an_upgrade_lists_the_words_of_every_stored_article(pg_url, monkeypatch) -> None:
+    """Schema 47 lists the words of the archive's articles: a search reads only those
+    holding its words from the start."""
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:46])
+    filled(pg_url).close()
+    monkeypatch.undo()
+    with open_store(pg_url) as pg:
+        assert pg.db.execute("SELECT COUNT(*) FROM article_words"
+                             " WHERE words IS NOT NULL").fetchone()[0] == len(TEXTS)
+        read = read_by_search(monkeypatch)
+        assert found(pg, "maduro") == [1, 2]
+        assert sorted(read) == [1, 2]
+
+
+def test_an_article_of_too_many_words_is_read_by_every_search(stores, monkeypatch) -> None:
+    """An article whose words would not fit in a ``tsvector`` (1 MB) is listed as read by
+    every search, and found by its words as any other."""
+    import storage.pgwords
+
+    lite, pg = stores
+    monkeypatch.setattr(storage.pgwords, "LIST_BYTES", 300)  # the long words of Budget talks
+    pg.checkpoint()
+    talks = found(lite, "talks")
+    assert found(pg, "talks") == talks and found(pg, LONG + "y") == found(lite, LONG + "y")
+    read = read_by_search(monkeypatch)
+    assert found(pg, "zzyzx") == []
+    assert read == found(lite, LONG + "*")
