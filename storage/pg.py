@@ -49,7 +49,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,13 +271,6 @@ class PgDatabase:
         with self._conn.cursor() as cursor, self._bounded(cursor):
             cursor.executemany(text.encode(), [list(row) for row in rows])
 
-    def copy(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Add ``rows`` to ``table`` (``"name (columns)"``) with ``COPY``: many rows at a
-        fraction of their INSERTs' cost."""
-        with self._conn.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         """The rows of a query, as dicts."""
         text, _ = translate(sql)
@@ -421,6 +414,8 @@ SEARCH_PAGE = 500
 #: The most articles holding a query's words that a search reads by their list: with more
 #: (a common word), it reads the archive newest first, where their hits come soon.
 SEARCH_CANDIDATES = 50_000
+#: The most articles whose words ``newswatch crawl`` lists as it ends (PgStore.fold_counts).
+CRAWL_WORDS = 10_000
 
 
 class PgStore(
@@ -451,6 +446,8 @@ class PgStore(
         self.url = url
         #: An alerter's sent journal (storage.journal): "sent" marks go there first.
         self.journal: SentJournal | None = None
+        #: Lists the words of the articles stored or changed, from each checkpoint on.
+        self.words_filler = pgwords.Filler(lambda: PgDatabase(connect(url)))
 
     @classmethod
     def open(cls, url: str) -> PgStore:
@@ -476,7 +473,9 @@ class PgStore(
         return cls(db, url)
 
     def close(self) -> None:
-        """Close the connection (and the sent journal)."""
+        """Close the connection (and the sent journal), the listing of words started by
+        :meth:`checkpoint` ended after its batch."""
+        self.words_filler.stop()
         self._close_journal()
         self.pg.close()
 
@@ -730,14 +729,15 @@ class PgStore(
         """Fold the article counts added since the last checkpoint into one row a source
         (schema 38: a row is added for each article stored, and `status` and /metrics sum
         them), the alerts' into one row a status (39) and the matches' into one row a topic
-        (41); list the words of the articles stored or changed since (storage.pgwords: until
-        then every search reads them); and refresh the planner's statistics (the server
-        checkpoints and vacuums itself). The rows folded are those committed when the fold
-        begins; the crawlers and senders go on adding theirs meanwhile (it takes no lock they
-        wait for), and two folds run one after the other (``newswatch prune`` beside the
-        hourly housekeeping)."""
+        (41); start listing the words of the articles stored or changed since, in the
+        background (storage.pgwords.Filler: until then every search reads them; after the
+        upgrade to schema 47, the whole archive's); and refresh the planner's statistics
+        (the server checkpoints and vacuums itself). The rows folded are those committed when
+        the fold begins; the crawlers and senders go on adding theirs meanwhile (it takes no
+        lock they wait for), and two folds run one after the other (``newswatch prune``
+        beside the hourly housekeeping)."""
         self._fold(wait=True)
-        pgwords.fill(self.db)
+        self.words_filler.start()
         self.db.execute("ANALYZE")
 
     def fold_counts(self) -> None:
@@ -745,10 +745,11 @@ class PgStore(
         all while another fold runs (it takes the rows this one would): what ``newswatch
         crawl`` does as it ends, where cron runs it alone (no daemon's hourly checkpoint)
         and the rows of each crawl piled up until a prune. It reads the rows added since the
-        last fold, and no one else waits for those it deletes. The words of the crawl's
-        articles are listed too."""
+        last fold, and no one else waits for those it deletes. The words of CRAWL_WORDS
+        unlisted articles at most are listed too (the crawl's own, and a few seconds' worth
+        of the archive's after the upgrade to schema 47)."""
         self._fold(wait=False)
-        pgwords.fill(self.db)
+        pgwords.fill(self.db, CRAWL_WORDS)
 
     def _fold(self, *, wait: bool) -> None:
         """Fold the counts under COUNTS_LOCK: waited for, or else given up when held."""

@@ -301,16 +301,16 @@ def _second_ledes(db: Any) -> None:
 
 def _article_words(db: Any) -> None:
     """47: each article's words, for the archive's search to read only the articles holding
-    a query's words (storage.pgwords). Every stored article gets its row, its words listed
-    here (a year's archive: see docs/benchmarks.md); a trigger adds the row of each article
-    stored after, without words, and empties the list of an article whose title, text or
-    source changes (an edit in place, a pruned text, a source renamed), bumping its
-    ``version`` so that a list being made of the old text is not written. The GIN index on
-    the ``tsvector`` of migration 4, which no query ever used (PostgreSQL's parser reads
-    words otherwise than FTS5: accents kept, "e-mail" one word), is dropped: each row
-    written entered its whole text in it."""
-    from .pgwords import list_archive
-
+    a query's words (storage.pgwords). Every stored article gets its row without words
+    (``words`` NULL: read by every search), listed after the upgrade by the background
+    filler (storage.pgwords.Filler): listing a year's archive here took minutes of
+    downtime, adding its rows takes seconds (docs/benchmarks.md). A trigger adds the row of
+    each article stored after, without words, and empties the list of an article whose
+    title, text or source changes (an edit in place, a pruned text, a source renamed),
+    bumping its ``version`` so that a list being made of the old text is not written. The
+    GIN index on the ``tsvector`` of migration 4, which no query ever used (PostgreSQL's
+    parser reads words otherwise than FTS5: accents kept, "e-mail" one word), is dropped:
+    each row written entered its whole text in it."""
     for statement in (
         """
         CREATE TABLE article_words (
@@ -338,12 +338,11 @@ def _article_words(db: Any) -> None:
         " OR OLD.text IS DISTINCT FROM NEW.text OR OLD.source IS DISTINCT FROM NEW.source)"
         " EXECUTE FUNCTION article_words_stale()",
         "DROP INDEX articles_search",
+        "INSERT INTO article_words (article_id) SELECT id FROM articles",
+        "CREATE INDEX article_words_match ON article_words USING GIN (words)",
+        "CREATE INDEX article_words_unlisted ON article_words(article_id) WHERE words IS NULL",
     ):
         db.execute(statement)
-    list_archive(db)
-    db.execute("CREATE INDEX article_words_match ON article_words USING GIN (words)")
-    db.execute("CREATE INDEX article_words_unlisted ON article_words(article_id)"
-               " WHERE words IS NULL")
 
 
 MIGRATIONS: tuple[PgMigration, ...] = (

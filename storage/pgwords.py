@@ -12,16 +12,26 @@ token of each phrase it matched in one of its columns, so the list holds every a
 search finds, and the answer is FTS5's, as before.
 
 An article whose words are not listed yet (``words`` NULL: stored, or its title, text or
-source changed since; triggers of schema 47 keep that) is always read; :func:`fill` lists
-them (each checkpoint, each crawl's end).
+source changed since; triggers of schema 47 keep that) is always read. The upgrade to 47
+adds every stored article so (seconds: listing a year's archive takes minutes, which no
+upgrade waits for); a :class:`Filler` lists them in the background from each checkpoint on
+(the daemon's first, a minute after it starts, then hourly), and :func:`fill` a bounded
+number at each cron ``crawl``'s end. Until a search's words are listed in few enough
+articles it reads the archive newest first, as before the lists.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from storage.segment import segment
+
+logger = logging.getLogger(__name__)
 
 #: A word is listed by its first WORD_BYTES bytes at most (PostgreSQL's lexemes are under 2 KB);
 #: a longer word of a query is looked for as a prefix of that length.
@@ -31,6 +41,12 @@ WORD_BYTES = 255
 LIST_BYTES = 900_000
 #: The word of an article every search reads: a separator, never a word of FTS5's.
 READ_ALWAYS = "!"
+#: Articles listed a transaction (about 0.25 s: an edit of one of them waits that long).
+BATCH = 500
+#: The advisory lock under which articles are listed: one filler at a time on a database.
+WORDS_LOCK = 0x6E77776F  # "nwwo"
+#: How long a filler waits for another process's to end its batch before trying again.
+TURN_SECONDS = 1.0
 
 #: The pieces of an FTS5 expression as watchlist.compile writes them.
 _PIECE = re.compile(r'\s*(?:("[^"]*")(\*)?|(\(|\)|\{|\}|:|,)|([A-Za-z0-9_]+))')
@@ -192,38 +208,117 @@ def required(expression: str) -> str | None:
         return None
 
 
-def list_archive(db: Any, batch: int = 2000) -> None:
-    """List the words of every stored article (schema 47: its rows are added here, none
-    made first to be written again)."""
-    last = 0
-    while rows := list(db.query(
-        "SELECT id, title, text, source FROM articles WHERE id > ? ORDER BY id LIMIT ?",
-        [last, batch],
-    )):
-        db.copy("article_words (article_id, words)",
-                [(r["id"], vector(r["title"], r["text"], r["source"])) for r in rows])
-        last = rows[-1]["id"]
-
-
-def fill(db: Any, batch: int = 500) -> int:
-    """List the words of the articles whose list is missing (``words`` NULL); how many.
+def _batch(db: Any, after: int, size: int) -> tuple[int, int] | None:
+    """List the words of up to ``size`` unlisted articles (``words`` NULL) past the id
+    ``after``, in one transaction under WORDS_LOCK: how many, and the last one's id; None
+    while another filler holds the lock (two never list the same articles).
 
     A list is written only if its article has not changed since it was read: a change bumps
     the row's ``version`` (its trigger), which this update waits for and then misses."""
-    done, last = 0, 0
-    while True:
+    with db.atomic():
+        if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WORDS_LOCK]).fetchone()[0]:
+            return None
         rows = list(db.query(
             "SELECT w.article_id, w.version, a.title, a.text, a.source FROM article_words w"
             " JOIN articles a ON a.id = w.article_id WHERE w.words IS NULL"
             " AND w.article_id > ? ORDER BY w.article_id LIMIT ?",
-            [last, batch],
+            [after, size],
         ))
         if not rows:
-            return done
+            return 0, after
         db.executemany(
             "UPDATE article_words SET words = ?::tsvector WHERE article_id = ? AND version = ?",
             [(vector(r["title"], r["text"], r["source"]), r["article_id"], r["version"])
              for r in rows],
         )
-        done += len(rows)
-        last = rows[-1]["article_id"]
+    return len(rows), rows[-1]["article_id"]
+
+
+def fill(db: Any, most: int) -> int:
+    """List the words of ``most`` unlisted articles at most, oldest first, in the caller's
+    time; how many (none while another filler is at it: the rest are its)."""
+    done, last = 0, 0
+    while done < most:
+        batch = _batch(db, last, min(BATCH, most - done))
+        if not batch or not batch[0]:
+            return done
+        done += batch[0]
+        last = batch[1]
+    return done
+
+
+class Filler:
+    """Lists the words of every unlisted article in a thread of its own, on a connection of
+    its own, BATCH at a time: the daemon's event loop never waits for it (after the upgrade
+    to schema 47, a year's archive takes minutes; an hour's articles, a second). One runs at
+    a time in a process; one in several processes lists at a time (WORDS_LOCK), the others
+    waiting their turn, and :meth:`stop` ends it after the batch being written."""
+
+    #: The filler whose thread runs in this process, if any.
+    _running: ClassVar[Filler | None] = None
+    _starting: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, open_db: Callable[[], Any]) -> None:
+        """``open_db``: a new connection (PgDatabase) to the database, closed after."""
+        self._open_db = open_db
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """List the unlisted articles' words in the background, unless a filler of this
+        process is at it already: whether this one started."""
+        with Filler._starting:
+            running = Filler._running
+            if running is not None and running._thread and running._thread.is_alive():
+                return False
+            self._stop.clear()
+            # A daemon thread: a process ending without stop() is not held by it (the
+            # server rolls the open batch back).
+            self._thread = threading.Thread(target=self._run, name="article words",
+                                            daemon=True)
+            Filler._running = self
+            self._thread.start()
+            return True
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the listing this filler started has ended, waiting ``timeout`` seconds
+        at most."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """End the listing after the batch being written (a process stopping)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        began = time.monotonic()
+        done, last = 0, 0
+        try:
+            db = self._open_db()
+            try:
+                while not self._stop.is_set():
+                    batch = _batch(db, last, BATCH)
+                    if batch is None:  # another process's filler is at it: its turn
+                        self._stop.wait(TURN_SECONDS)
+                        continue
+                    if not batch[0]:
+                        break
+                    done += batch[0]
+                    last = batch[1]
+                if done > BATCH:
+                    # The planner's statistics were those of the lists missing: a rare word's
+                    # search then read every article's list (a year's archive: 2 s, not 0.01).
+                    db.execute("ANALYZE article_words")
+            finally:
+                db.close()
+        except Exception as exc:  # the database gone: the next checkpoint starts again
+            logger.warning("listing the articles' words for the search stopped after %d: %s",
+                           done, " ".join(str(exc).split()))
+            return
+        if done > BATCH:
+            logger.info("listed the words of %d article(s) for the search in %.0f s", done,
+                        time.monotonic() - began)

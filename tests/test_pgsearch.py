@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from watchlist import compile_query
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 LONG = "ž" * 200  # 400 bytes: listed by its first 255 bytes
+WAIT = 60  # seconds at most for a listing in the background (a few articles: at once)
 
 #: Titles and texts in the forms FTS5 reads otherwise than PostgreSQL's parser would.
 TEXTS = (
@@ -79,6 +82,17 @@ def stores(pg_url: str, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
         yield lite, pg
 
 
+def listed(pg: Store) -> None:
+    """Checkpoint ``pg`` and wait for its listing of words, in the background, to end."""
+    pg.checkpoint()
+    assert pg.words_filler.wait(WAIT)
+
+
+def unlisted(pg: Store) -> int:
+    return int(pg.db.execute(
+        "SELECT COUNT(*) FROM article_words WHERE words IS NULL").fetchone()[0])
+
+
 def read_by_search(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The ids of the articles PostgreSQL's search runs through FTS5, as it reads them."""
     read: list[int] = []
@@ -97,11 +111,10 @@ def test_the_postgresql_search_finds_what_sqlite_finds(stores) -> None:
     articles read by their list of words are those FTS5 matches, before the lists are made
     (every article read) and after."""
     lite, pg = stores
-    for listed in (False, True):
-        if listed:
-            pg.checkpoint()
-            assert pg.db.execute(
-                "SELECT COUNT(*) FROM article_words WHERE words IS NULL").fetchone()[0] == 0
+    for made in (False, True):
+        if made:
+            listed(pg)
+            assert unlisted(pg) == 0
         for query in QUERIES:
             assert found(pg, query) == found(lite, query), query
             since = NOW - timedelta(hours=6)
@@ -142,7 +155,7 @@ def test_a_rare_words_search_reads_only_the_articles_holding_it(stores, monkeypa
     """The articles a search reads are those listed with its words, and those not listed
     yet: a rare word's search read the whole archive (a year's: minutes)."""
     lite, pg = stores
-    pg.checkpoint()
+    listed(pg)
     read = read_by_search(monkeypatch)
     assert found(pg, "strike") == found(lite, "strike") != []
     assert sorted(read) == sorted(found(lite, "strike"))  # not "strikes", "strikers"
@@ -160,7 +173,7 @@ def test_an_article_changed_is_searched_by_its_new_words(stores, monkeypatch) ->
     (read by every search) and made again; a list made of the text read before an edit
     that commits meanwhile is not written."""
     lite, pg = stores
-    pg.checkpoint()
+    listed(pg)
     weather = found(pg, "weather")[0]
     edited = replace(next(a for a in articles(1) if a.title == "Weather"),
                      text="A blizzard closed the roads.", updated=NOW)
@@ -184,28 +197,105 @@ def test_an_article_changed_is_searched_by_its_new_words(stores, monkeypatch) ->
         return made(*texts)
 
     monkeypatch.setattr(storage.pgwords, "vector", edited_meanwhile)
-    pg.checkpoint()
+    listed(pg)
     monkeypatch.undo()
     assert found(pg, "hail") == [weather]
     assert found(pg, "blizzard") == []
-    pg.checkpoint()
+    listed(pg)
     read = read_by_search(monkeypatch)
     assert found(pg, "hail") == [weather]
     assert read == [weather]
 
 
-def test_an_upgrade_lists_the_words_of_every_stored_article(pg_url, monkeypatch) -> None:
-    """Schema 47 lists the words of the archive's articles: a search reads only those
-    holding its words from the start."""
-    monkeypatch.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:46])
-    filled(pg_url).close()
-    monkeypatch.undo()
-    with open_store(pg_url) as pg:
-        assert pg.db.execute("SELECT COUNT(*) FROM article_words"
-                             " WHERE words IS NOT NULL").fetchone()[0] == len(TEXTS)
+def upgraded(pg_url: str) -> Store:
+    """The archive of TEXTS stored at schema 46, opened (upgraded to 47)."""
+    with pytest.MonkeyPatch.context() as at_46:
+        at_46.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:46])
+        filled(pg_url).close()
+    return open_store(pg_url)
+
+
+def test_an_upgrade_adds_the_archive_unlisted_then_lists_it(pg_url, monkeypatch) -> None:
+    """Schema 47 lists no article's words (a year's archive took minutes of downtime): each
+    stored article is added unlisted, read by every search (the same hits), and the first
+    checkpoint lists them: a search then reads only those holding its words."""
+    with upgraded(pg_url) as pg:
+        assert unlisted(pg) == len(TEXTS)
         read = read_by_search(monkeypatch)
         assert found(pg, "maduro") == [1, 2]
+        assert sorted(read) == list(range(1, len(TEXTS) + 1))
+        read.clear()
+        listed(pg)
+        assert unlisted(pg) == 0
+        assert found(pg, "maduro") == [1, 2]
         assert sorted(read) == [1, 2]
+
+
+def test_the_archive_is_listed_in_the_background(pg_url, monkeypatch) -> None:
+    """The checkpoint (the daemon's event loop) does not wait for the listing: it returns
+    with the archive unlisted while a thread of its own lists it, searches finding what
+    they found meanwhile, and the planner's statistics are taken again after; the store's
+    close ends that thread after its batch."""
+    import storage.pgwords
+
+    made = storage.pgwords.vector
+    entered, release = threading.Event(), threading.Event()
+
+    def held(*texts: str) -> str:
+        if not entered.is_set():  # the batch's first article: held until released
+            entered.set()
+            release.wait(WAIT)
+        return made(*texts)
+
+    monkeypatch.setattr(storage.pgwords, "BATCH", 2)
+    with upgraded(pg_url) as pg:
+        monkeypatch.setattr(storage.pgwords, "vector", held)
+        pg.checkpoint()
+        assert entered.wait(WAIT)
+        assert unlisted(pg) == len(TEXTS)  # its first batch is being made
+        assert found(pg, "maduro") == [1, 2]
+        release.set()
+        assert pg.words_filler.wait(WAIT)
+        assert unlisted(pg) == 0
+        # The planner's statistics taken again (the checkpoint's: every list missing).
+        assert pg.db.execute("SELECT null_frac FROM pg_stats WHERE tablename = 'article_words'"
+                             " AND attname = 'words'").fetchone()[0] == 0
+
+        release.clear()
+        entered.clear()
+        pg.db.execute("UPDATE article_words SET words = NULL")
+        pg.checkpoint()
+        assert entered.wait(WAIT)
+        closing = threading.Thread(target=pg.close)
+        closing.start()
+        for _ in range(WAIT * 100):
+            if pg.words_filler._stop.is_set():
+                break
+            time.sleep(0.01)
+        release.set()
+        closing.join(WAIT)
+        assert not closing.is_alive()
+    with storage.pg.connect(pg_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM article_words WHERE words IS NULL"
+                            ).fetchone()[0] == len(TEXTS) - 2  # the batch being made, no more
+
+
+def test_a_crawl_lists_a_bounded_number_unless_another_filler_lists(pg_url,
+                                                                   monkeypatch) -> None:
+    """``newswatch crawl`` (cron: no daemon's checkpoint) lists CRAWL_WORDS articles at most
+    as it ends, in its own time, and none while another process's filler holds the lock (the
+    rest are that one's)."""
+    import storage.pgwords
+
+    monkeypatch.setattr(storage.pg, "CRAWL_WORDS", 3)
+    with upgraded(pg_url) as pg, storage.pg.connect(pg_url) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [storage.pgwords.WORDS_LOCK])
+        pg.fold_counts()
+        assert unlisted(pg) == len(TEXTS)
+        other.execute("SELECT pg_advisory_unlock(%s)", [storage.pgwords.WORDS_LOCK])
+        pg.fold_counts()
+        assert unlisted(pg) == len(TEXTS) - 3
+        assert found(pg, "maduro") == [1, 2]
 
 
 def test_an_article_of_too_many_words_is_read_by_every_search(stores, monkeypatch) -> None:
@@ -215,7 +305,7 @@ def test_an_article_of_too_many_words_is_read_by_every_search(stores, monkeypatc
 
     lite, pg = stores
     monkeypatch.setattr(storage.pgwords, "LIST_BYTES", 300)  # the long words of Budget talks
-    pg.checkpoint()
+    listed(pg)
     talks = found(lite, "talks")
     assert found(pg, "talks") == talks and found(pg, LONG + "y") == found(lite, LONG + "y")
     read = read_by_search(monkeypatch)
