@@ -202,6 +202,9 @@ class PgCursor:
 #: again at the next start, as SQLite's statements do then (storage.db.stop_waiting).
 STOP_LOCK_TIMEOUT = "1s"
 
+#: How long a stop's request to cancel a statement may take to reach the server.
+CANCEL_SECONDS = 2.0
+
 #: Set when the process is stopping (SIGTERM, SIGINT): see stop_waiting.
 _stopping = threading.Event()
 #: The connections of this process's stores, for stop_waiting to cancel their statements.
@@ -235,7 +238,11 @@ class PgDatabase:
                 psycopg.pq.TransactionStatus.ACTIVE:
             return
         try:
-            self._conn.cancel()
+            # Not libpq's blocking PQcancel, which has no time limit of its own: to a server
+            # gone silent from the network, its connection attempt waits as long as the
+            # kernel retries (SYN retries, or tcp_user_timeout's 30 s), in the signal
+            # handler, holding up the stop it was to hasten.
+            self._conn.cancel_safe(timeout=CANCEL_SECONDS)
         except psycopg.Error as exc:  # the server gone: the statement fails by itself
             logger.debug("cancelling the statement under way failed: %s", exc)
 
