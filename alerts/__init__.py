@@ -10,6 +10,7 @@ Errors::
     │                              when the daemon starts
     ├── MessageRefused         the server refused this message: .permanent on 5xx, else 4xx
     ├── AcceptanceUnknown      the connection lost after the message's end: maybe delivered
+    ├── SendAbandoned          a stop ended the send before the message's end: not sent
     └── AskedToWait            a notification service said when to come back (.seconds)
 
 Names load on first use (``newswatch --help`` imports none of the submodules). The function
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         DeliveryError,
         MboxTransport,
         MessageRefused,
+        SendAbandoned,
         SmtpSettings,
         SmtpTransport,
         Transport,
@@ -60,6 +62,7 @@ _LAZY = {
     "RecipientPolicy": ".schedule",
     "RetryPolicy": ".deliver",
     "STORM_WINDOW": ".schedule",
+    "SendAbandoned": ".transport",
     "SmtpSettings": ".transport",
     "SmtpTransport": ".transport",
     "Transport": ".transport",
@@ -92,6 +95,7 @@ __all__ = [
     "RecipientPolicies",
     "RecipientPolicy",
     "RetryPolicy",
+    "SendAbandoned",
     "SmtpSettings",
     "SmtpTransport",
     "Transport",

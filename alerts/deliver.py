@@ -25,6 +25,7 @@ from .transport import (
     AskedToWait,
     DeliveryError,
     MessageRefused,
+    SendAbandoned,
     Transport,
     TransportUnavailable,
     ascii_domain,
@@ -260,7 +261,9 @@ async def deliver_due(
     URLs through ``channels``. When the mail transport is down, the remaining emails wait for
     the next run (notifications still go). Once ``stopping`` says so (a SIGTERM), the send
     under way ends and the rest wait for the next start: a stop that sent a whole batch to a
-    slow server outlasted systemd's patience, and a send killed midway may be a copy."""
+    slow server outlasted systemd's patience, and a send killed midway may be a copy. An
+    email whose end had not gone to the server when the stop came (``transport.stop``) is
+    abandoned at once and waits, untouched, for the next start (SendAbandoned)."""
     report = DeliveryReport()
     where = transport.describe()
     mail_down = False
@@ -379,6 +382,12 @@ def _record(
         store.mark_sent(row.id, now)
         report.sent += 1
         logger.debug("outbox %d sent to %s", row.id, shown)
+        return False
+    if isinstance(exc, SendAbandoned):
+        # The server never had the whole message: as if its send had not begun (no attempt
+        # counted, due as it was), as the messages a stop leaves before their send.
+        store.not_sent(row.id)
+        logger.info("outbox %d to %s: %s; sent at the next start", row.id, shown, exc)
         return False
     if not isinstance(exc, DeliveryError):
         # A bug in a transport (or in a notification service's plugin): retried with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import logging
@@ -9,7 +10,9 @@ import mailbox
 import os
 import re
 import smtplib
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -50,6 +53,12 @@ class AcceptanceUnknown(DeliveryError):
     always drops the connection there sent a copy at every retry, for ever)."""
 
 
+class SendAbandoned(DeliveryError):
+    """A stop ended the send before the message's end went to the server: the server never
+    had the whole message, so it cannot deliver it; the message waits for the next start
+    as if its send had not begun."""
+
+
 class AskedToWait(DeliveryError):
     """The service is busy or rate-limits us (HTTP 429 or 503) and said for how long, in
     ``seconds`` (its Retry-After): the next attempt waits at least that long."""
@@ -73,6 +82,12 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """End what the sends of a delivery run kept open (a connection)."""
+
+    def stop(self) -> None:
+        """The process stops (called from the event loop's thread, while a send may run in
+        another): a send whose message the server does not have whole yet ends at once
+        (SendAbandoned), and none begins after; one awaiting the verdict on its message's
+        end goes on to that verdict."""
 
 
 @dataclass(frozen=True)
@@ -208,9 +223,86 @@ def _closing(exc: BaseException | None) -> bool:
     return False
 
 
+class _Stop:
+    """A transport's stop, between the thread that sends and the one the stop comes from.
+
+    A send may take minutes at a slow server (each command's timeout, then up to
+    data_timeout for the verdict on the message's end): a stop that waited for it outlasted
+    systemd's TimeoutStopSec (11 min) and was killed. Until the message's end is sent, the
+    server cannot deliver the message: the stop closes the connection (a shutdown of the
+    socket ends the sending thread's wait for a reply at once) and the message waits for the
+    next start. Once the end is on its way, the verdict is waited for: the server may have
+    taken the message, and only its answer says whether to mark it sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: A stop came while no verdict was awaited: nothing more is sent.
+        self.asked = False
+        #: The end of the message being sent went (or is going) to the server.
+        self.sent_end = False
+        #: The server's verdict on that end is awaited: a stop waits for it.
+        self._awaiting = False
+        self._client: smtplib.SMTP | None = None
+        self._sock: socket.socket | None = None  # a duplicate of the client's: ours to close
+
+    def begin(self) -> None:
+        """A message's send begins (in the sending thread)."""
+        with self._lock:
+            self._check()
+            self.sent_end = False
+
+    def watch(self, client: smtplib.SMTP, sock: socket.socket) -> None:
+        """``client`` connected with ``sock`` (before any TLS: the same socket under it)."""
+        with self._lock:
+            if self.asked:
+                sock.close()
+            self._check()
+            self._forget()
+            self._client, self._sock = client, sock.dup()
+
+    def ending(self) -> None:
+        """The message's end is about to be sent: from now on a stop waits for the verdict;
+        if the stop came first, it is never sent."""
+        with self._lock:
+            self._check()
+            self.sent_end = self._awaiting = True
+
+    def settled(self) -> None:
+        """The server answered the message's end (or the connection failed awaiting it)."""
+        with self._lock:
+            self._awaiting = False
+
+    def closed(self, client: smtplib.SMTP) -> None:
+        """``client``'s connection is closed."""
+        with self._lock:
+            if self._client is client:
+                self._forget()
+
+    def abandon(self) -> None:
+        """The process stops: unless a verdict on a message's end is awaited, the
+        connection is shut down and nothing more is sent."""
+        with self._lock:
+            if self._awaiting:
+                return
+            self.asked = True
+            if self._sock is not None:
+                with contextlib.suppress(OSError):  # already closed by the server
+                    self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _check(self) -> None:
+        if self.asked:
+            raise smtplib.SMTPServerDisconnected("abandoned at a stop")
+
+    def _forget(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._client, self._sock = None, None
+
+
 class _PatientData(smtplib.SMTP):
     """smtplib's client, waiting ``data_timeout`` for the replies of DATA (see
-    SmtpSettings.data_timeout), its other commands' timeout for the rest."""
+    SmtpSettings.data_timeout), its other commands' timeout for the rest; a stop
+    (:class:`_Stop`) ends it at once until the message's end is sent."""
 
     data_timeout = 600.0
     #: Set once the message's end was sent: only the server's verdict is missing.
@@ -219,6 +311,29 @@ class _PatientData(smtplib.SMTP):
     last_command = ""
     _in_data = False
     _body_next = False
+
+    def __init__(self, *args: Any, stop: _Stop, **kwargs: Any) -> None:
+        self.stop = stop  # before connecting: the stop may come while the greeting is awaited
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        """smtplib's (which its type stubs omit), the connection known to the stop before
+        the greeting, and for implicit TLS before the handshake."""
+        sock: socket.socket = smtplib.SMTP._get_socket(  # type: ignore[attr-defined]
+            self, host, port, timeout)
+        self.stop.watch(self, sock)
+        if isinstance(self, smtplib.SMTP_SSL):
+            try:
+                return self.context.wrap_socket(
+                    sock, server_hostname=self._host)  # type: ignore[attr-defined]
+            except BaseException:  # the handshake failed: no client to close it
+                self.stop.closed(self)
+                raise
+        return sock
+
+    def close(self) -> None:
+        self.stop.closed(self)
+        super().close()
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         verb = cmd.upper()
@@ -235,6 +350,7 @@ class _PatientData(smtplib.SMTP):
         try:
             return super().data(msg)
         finally:
+            self.stop.settled()
             self._in_data = self._body_next = False
             if sock is not None and self.sock is sock:
                 sock.settimeout(self.timeout)
@@ -245,9 +361,15 @@ class _PatientData(smtplib.SMTP):
         return reply
 
     def send(self, s: Any) -> None:
-        super().send(s)
-        if self._body_next:  # the message, its end included, is with the server
-            self._body_next, self.awaiting_verdict = False, True
+        if not self._body_next:
+            super().send(s)
+            return
+        # The message (smtplib's data() sends it in one piece, its end ".\r\n" last): its
+        # end goes only if no stop came meanwhile, and from then on a stop waits.
+        super().send(s[:-3])
+        self.stop.ending()
+        super().send(s[-3:])
+        self._body_next, self.awaiting_verdict = False, True
 
 
 class _PatientDataSsl(_PatientData, smtplib.SMTP_SSL):
@@ -266,6 +388,7 @@ class SmtpTransport:
     connections per minute refuse."""
 
     def __init__(self, settings: SmtpSettings) -> None:
+        self._stop = _Stop()
         self._session: smtplib.SMTP | None = None
         self._session_sent = 0
         self.settings = settings
@@ -288,8 +411,27 @@ class SmtpTransport:
         """Send ``message`` to its To address; raises DeliveryError (never smtplib errors).
         The message accepted, it returns at once (marked sent without waiting for anything
         more: the shorter that window, the smaller the chance that a crash right now sends
-        it again); the connection stays for the next message."""
+        it again); the connection stays for the next message. After :meth:`stop`, nothing
+        is sent (SendAbandoned)."""
         where = self.describe()
+        try:
+            self._stop.begin()
+            self._send(message, where)
+        except DeliveryError as exc:
+            if self._stop.asked and not self._stop.sent_end:
+                raise SendAbandoned(
+                    f"{where} send abandoned at the stop, before the message's end: "
+                    "not sent") from exc
+            raise
+        except smtplib.SMTPServerDisconnected as exc:  # begin(): the stop came first
+            raise SendAbandoned(f"{where} not sent: stopping") from exc
+
+    def stop(self) -> None:
+        """See :meth:`Transport.stop`: the connection is shut down unless the message's end
+        was sent (:class:`_Stop`)."""
+        self._stop.abandon()
+
+    def _send(self, message: EmailMessage, where: str) -> None:
         reused = self._session is not None
         client = self._session or self._open(where)
         try:
@@ -366,10 +508,10 @@ class SmtpTransport:
         try:
             if s.tls:
                 client: _PatientData = _PatientDataSsl(
-                    s.host, s.port, timeout=s.timeout, context=self._context
+                    s.host, s.port, timeout=s.timeout, context=self._context, stop=self._stop
                 )
             else:
-                client = _PatientData(s.host, s.port, timeout=s.timeout)
+                client = _PatientData(s.host, s.port, timeout=s.timeout, stop=self._stop)
             client.data_timeout = max(s.timeout, s.data_timeout)
             return client
         except ssl.SSLError as exc:
@@ -544,6 +686,9 @@ class MboxTransport:
 
     def close(self) -> None:
         """Nothing is kept open between messages."""
+
+    def stop(self) -> None:
+        """A local file's append is not waited for long: it goes to its end."""
 
     def send(self, message: EmailMessage) -> None:
         """Append ``message`` under the mbox lock; raises DeliveryError."""

@@ -212,7 +212,7 @@ class Cluster:
         if not self.failed:
             logger.info("received %s, stopping", signal.Signals(signum).name)
         self.stop.set()
-        self.pipeline.stopping = True
+        self.pipeline.stop()
         report_slow_stop()
         if "crawler" in self.roles:
             spawn_background(self._stop_crawls())

@@ -429,7 +429,7 @@ class Daemon:
         """Shut down (once), with exit code 1 when ``failed``."""
         self.failed = self.failed or failed
         if not self.pipeline.stopping:
-            self.pipeline.stopping = True
+            self.pipeline.stop()
             report_slow_stop()
             spawn_background(self._shutdown())
 
@@ -530,8 +530,9 @@ def installed_reactor() -> Any:  # Twisted's reactor module object carries no us
 _background: set[asyncio.Task[None]] = set()
 
 
-#: A stop that takes longer than this is abnormal (a send under way is bounded by its SMTP
-#: timeouts, crawls are abandoned after STOP_GRACE_SECONDS): what it waits for is logged.
+#: A stop that takes longer than this is abnormal (a send under way is abandoned, unless the
+#: server has its message whole: then its verdict is awaited; crawls are abandoned after
+#: STOP_GRACE_SECONDS): what it waits for is logged.
 STOP_REPORT_SECONDS = 30.0
 
 
@@ -642,7 +643,7 @@ def run_once(main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None)
             return
         stopped.append(signum)
         logger.warning("received %s, stopping", signal.Signals(signum).name)
-        pipeline.stopping = True
+        pipeline.stop()
         spawn_background(abandon(pipeline))
 
     async def abandon(pipeline: Pipeline) -> None:

@@ -171,6 +171,9 @@ class Pipeline:
     delivery_budget: float | None = None
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
+    #: The transport of the delivery run under way (a reload may have replaced
+    #: :attr:`transport` since it began).
+    _delivering: Transport | None = None
     _again: bool = False  # a delivery was asked for while one ran: run again after it
     _stories: StoryIndex | None = None
     #: The titles of the story window's articles too short to sign, with the index.
@@ -627,8 +630,9 @@ class Pipeline:
                             redact(reader))
             while True:
                 self._again = False
+                self._delivering = self.transport
                 self._delivery = asyncio.ensure_future(
-                    deliver_due(self.store, self.transport, now=self.clock(),
+                    deliver_due(self.store, self._delivering, now=self.clock(),
                                 policy=self.retry, stopping=self._delivery_over())
                 )
                 # Shielded: a cancelled job must not abandon a message between the server's
@@ -659,6 +663,18 @@ class Pipeline:
             return lambda: self.stopping
         deadline = time.monotonic() + self.delivery_budget
         return lambda: self.stopping or time.monotonic() > deadline
+
+    def stop(self) -> None:
+        """Shut down (:attr:`stopping`), and end at once the send under way whose message
+        the mail server does not have whole yet (its end not sent): it cannot deliver it, and
+        the message waits for the next start. One awaiting the server's verdict on its end
+        is finished (:meth:`finish_delivery`): the server may have taken it. A stop waited
+        for each command's timeout of a server slow at every step (14 minutes with the
+        defaults), past systemd's TimeoutStopSec."""
+        self.stopping = True
+        self.transport.stop()
+        if self._delivering is not None and self._delivering is not self.transport:
+            self._delivering.stop()  # the server of before a reload
 
     async def finish_delivery(self) -> None:
         """Wait for a delivery in progress (at shutdown)."""

@@ -159,6 +159,10 @@ class OutboxMixin:
         PostgreSQL store notes it for the other senders). The sending thread makes the
         database durable first (:meth:`durable`, in alerts.deliver)."""
 
+    def not_sent(self, outbox_id: int) -> None:
+        """A stop ended the send before the message's end: nothing to undo in one process
+        (the PostgreSQL store lets the other senders have it at once)."""
+
     def durable(self) -> None:
         """Make every commit so far survive a power cut or a crash of the machine (the
         PostgreSQL server does so at each commit). SQLite's write-ahead log, synced only at

@@ -531,6 +531,13 @@ class PgStore(
         waits ``claim_lease`` for this sender's journal before another sender takes it."""
         self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
 
+    def not_sent(self, outbox_id: int) -> None:
+        """A stop ended the send before the message's end went to the server, which cannot
+        have it: the claim is let go, and the ``sending`` stamp with it, so that the next
+        start (or another sender) takes the row at once rather than after ``claim_lease``."""
+        self.db.execute("UPDATE outbox SET claimed_by = NULL, sending = NULL WHERE id = ?",
+                        [outbox_id])
+
     def mark_retry(
         self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,
         counted: bool = True,

@@ -402,6 +402,11 @@ class DeliveryStore(Protocol):
         """The message was handed over."""
         ...
 
+    def not_sent(self, outbox_id: int) -> None:
+        """A stop ended the send before the message's end went to the server: the message
+        is as it was before :meth:`sending`, due for any sender at once."""
+        ...
+
     def mark_retry(
         self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,
         counted: bool = True,
