@@ -8,6 +8,7 @@ controller closes its event loop on stop, so every ``start()`` builds a fresh on
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -43,11 +44,23 @@ class _Handler:
         """Remember the owning server."""
         self._server = server
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        """Take a recipient (after a stall, when the server stalls there)."""
+        await self._server._hold("RCPT")
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        """Store (or reject) one message."""
-        return self._server._receive(envelope)
+        """Store (or reject) one message; answer its end (after a stall, when the server
+        stalls there: the message is queued, the client awaits the verdict)."""
+        reply = self._server._receive(envelope)
+        await self._server._hold("DATA")
+        return reply
 
 
 class MailServer:
@@ -69,6 +82,12 @@ class MailServer:
         #: Called with each message accepted, after it is recorded and before the server's
         #: "250" goes out (on the server's thread: the client waits for it meanwhile).
         self.on_accept: Callable[[EmailMessage], None] | None = None
+        #: Where the server stalls, silent, until ``release`` is set: "RCPT" (before answering
+        #: RCPT TO) or "DATA" (the message taken, before answering its end); ``stalled`` is
+        #: set once a client waits there.
+        self.stall: str | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
         self._cond = threading.Condition()
         self._controller: Controller | None = None
 
@@ -144,6 +163,14 @@ class MailServer:
         if self.on_accept is not None:
             self.on_accept(message)
         return "250 Message accepted for delivery"
+
+    async def _hold(self, step: str) -> None:
+        """Stall at ``step`` if the server is to (see ``stall``)."""
+        if self.stall != step:
+            return
+        self.stalled.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
         """Block until at least ``count`` messages arrived; AssertionError if they do not."""

@@ -39,6 +39,7 @@ from alerts import (
     MboxTransport,
     MessageRefused,
     RetryPolicy,
+    SendAbandoned,
     SmtpSettings,
     SmtpTransport,
     TransportUnavailable,
@@ -1190,6 +1191,9 @@ class FakeTransport:
     def close(self) -> None:
         pass
 
+    def stop(self) -> None:
+        pass
+
 
 class BrokenTransport(FakeTransport):
     """A transport with a bug in it, for messages to ``broken_for``."""
@@ -1420,6 +1424,54 @@ def test_a_server_that_does_not_answer_a_command_is_said_so(store: storage.Store
         sink.stop()
     assert report.retrying == 1 and sink.received == []
     assert report.errors == [f"SMTP {HOST}:{sink.port} did not answer within 1 s after RCPT TO"]
+
+
+class HeldRcptSink(SmtpSink):
+    """A server that answers RCPT TO only once ``release`` is set; ``held`` says a client
+    waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        self.held.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_stop_abandons_a_send_before_the_message_end(store: storage.Store) -> None:
+    """A stop during a send the server does not have whole (stalled at RCPT TO, with a
+    10-minute timeout) ends it at once: the message stays pending with no attempt counted,
+    and no send begins after the stop; a later run sends it once."""
+    sink = HeldRcptSink()
+    sink.start()
+    try:
+        enqueue(store, outbox_email())
+        settings = dataclasses.replace(sink.settings(), timeout=600.0)
+        transport = SmtpTransport(settings)
+
+        async def scenario() -> Any:
+            run = asyncio.create_task(deliver_due(store, transport, now=NOW, policy=POLICY))
+            assert await asyncio.to_thread(sink.held.wait, 30)
+            transport.stop()
+            return await asyncio.wait_for(run, 30)  # well before the timeout
+
+        report = asyncio.run(scenario())
+        assert (report.sent, report.retrying, report.failed) == (0, 0, 0)
+        [row] = store.due_outbox(NOW)
+        assert (row.attempts, row.last_error) == (0, None)
+        with pytest.raises(SendAbandoned):
+            transport.send(build_message(row, transport.sender))
+        sink.release.set()
+        assert deliver(store, SmtpTransport(settings)).sent == 1
+        assert len(sink.received) == 1
+    finally:
+        sink.release.set()
+        sink.stop()
 
 
 class SlowAcceptingSink(SmtpSink):

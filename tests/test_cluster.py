@@ -377,6 +377,37 @@ def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
             == polled
 
 
+def test_an_alerter_stopped_mid_send_abandons_a_message_the_server_does_not_have_whole(
+    cluster_workdir: Workdir, roles: Roles, mail: MailServer
+) -> None:
+    """SIGTERM to the alerter while the mail server stalls before the message's end (RCPT
+    TO unanswered, smtp.timeout 10 minutes): the send is abandoned and the alerter exits at
+    once (it waited for the timeout, past the unit's TimeoutStopSec); its claim let go, the
+    alerter started again sends every alert once, without waiting the claim lease."""
+    text = cluster_workdir.config.read_text(encoding="utf-8")
+    smtp = 'from = "newswatch@test.example"\ntimeout = "5s"'
+    assert smtp in text
+    cluster_workdir.config.write_text(text.replace(smtp, smtp.replace("5s", "10m")),
+                                      encoding="utf-8")
+    mail.stall = "RCPT"
+    roles.start("scheduler")
+    roles.start("crawler")
+    alerter = roles.start("alerter")
+    assert mail.stalled.wait(WAIT), roles.logs()
+    alerter.send_signal(signal.SIGTERM)
+    assert exit_code(alerter, lambda: roles.log(alerter)) == 0
+    assert "send abandoned at the stop, before the message's end" in roles.log(alerter)
+    assert mail.messages == []
+
+    mail.stall = None
+    mail.release.set()
+    roles.start("alerter")
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    roles.stop()
+    assert sorted(subjects(mail)) == sorted(set(subjects(mail))), subjects(mail)
+    assert len(mail.messages) == len(TOPICS), roles.logs()
+
+
 def test_roles_need_postgresql(workdir: Workdir) -> None:
     workdir.write_config()
     result = workdir.newswatch("run", "--role", "crawler")

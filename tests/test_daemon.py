@@ -76,6 +76,80 @@ def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir
     assert "abandonó" in mail.messages[1]["Subject"] or "Nicolás Maduro" in mail.messages[1]["Subject"]
 
 
+def stalled_daemon(workdir, site, mail, step: str):
+    """A daemon sending an alert to ``mail``, which stalls at ``step`` (tests/mailserver.py),
+    once it waits there. Its SMTP timeout is 10 minutes: a stop that waited for it would not
+    end within the tests' bounds."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}], topics=[MADURO],
+        smtp={"host": mail.host, "port": mail.port, "from": "newswatch@test.example",
+              "timeout": "10m"},
+    )
+    mail.stall = step
+    daemon = workdir.start_daemon()
+    if not mail.stalled.wait(60):
+        daemon.stop(signal.SIGKILL)
+        raise AssertionError(f"no send reached {step}:\n{daemon.output()}")
+    return daemon
+
+
+def test_a_stop_abandons_a_send_whose_message_the_server_does_not_have_whole(
+    site, mail, workdir, wait, store_location
+):
+    """A mail server slow at every step held a stop for each command's timeout (up to
+    14 minutes with the defaults, past the unit's TimeoutStopSec). A send whose message's
+    end has not gone is abandoned at once: the server cannot deliver a message it does not
+    have whole; it waits, pending, and the next start sends it once (on PostgreSQL without
+    waiting the claim lease of its stopped sender: an hour and a half here)."""
+    if isinstance(store_location, str):
+        workdir.database_url = store_location
+    daemon = stalled_daemon(workdir, site, mail, "RCPT")
+    code = daemon.stop(signal.SIGTERM, timeout=60)  # well before smtp.timeout
+    assert code == 0, daemon.output()
+    assert "send abandoned at the stop, before the message's end" in daemon.output()
+    assert "will be retried" not in daemon.output()  # no attempt counted
+    assert mail.messages == []
+
+    mail.stall = None
+    mail.release.set()
+    before = polls(site)
+    daemon = workdir.start_daemon()
+    try:
+        mail.wait_for(1, timeout=30)
+        assert wait(lambda: polls(site) >= before + 3, 30)
+    finally:
+        assert daemon.stop(signal.SIGTERM) == 0, daemon.output()
+    assert len(mail.messages) == 1
+
+
+def test_a_stop_waits_for_the_verdict_on_a_message_the_server_has_whole(
+    site, mail, workdir, wait
+):
+    """The server has the whole message and has not answered its end: it may have taken
+    it, so the stop waits for its verdict (bounded by the data timeout), marks it sent, and
+    the next start does not send it again."""
+    daemon = stalled_daemon(workdir, site, mail, "DATA")
+    try:
+        daemon.proc.send_signal(signal.SIGTERM)
+        daemon.wait_for_log("received SIGTERM")
+        assert daemon.proc.poll() is None  # waiting for the verdict
+        mail.release.set()
+    finally:
+        code = daemon.stop(signal.SIGTERM, timeout=60)
+    assert code == 0, daemon.output()
+    assert "abandoned" not in daemon.output()
+    assert len(mail.messages) == 1
+
+    before = polls(site)
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: polls(site) >= before + 3, 30)
+    finally:
+        assert daemon.stop(signal.SIGTERM) == 0, daemon.output()
+    assert len(mail.messages) == 1
+
+
 def test_an_article_alerts_while_its_polls_other_pages_are_still_coming(site, mail, workdir, wait):
     """A poll's articles were stored, and matched, only once its last page was settled: a
     feed bringing 600 new items at once (1 s apart on its host) had its newest article
