@@ -696,14 +696,18 @@ def prune(ctx: click.Context) -> None:
 @handle_errors
 def resend(ctx: click.Context, since: str) -> None:
     """Queue again the alerts that failed for good (`status` lists them): once the mail
-    configuration that refused them is mended. Each is sent at the next delivery run."""
+    configuration that refused them is mended. Each is sent at the next delivery run, or
+    when its notification service's wait ends (a 429's Retry-After) if it still runs."""
     config = config_of(ctx)
     seconds = since_seconds(since)
     with open_existing(config) as store:
         now = utcnow()
-        queued = store.requeue_failed(now - timedelta(seconds=seconds), now)
-    click.echo(f"queued again {queued} alert(s) that had failed, made since "
+        requeued = store.requeue_failed(now - timedelta(seconds=seconds), now)
+    click.echo(f"queued again {requeued.queued} alert(s) that had failed, made since "
                f"{when_text(now - timedelta(seconds=seconds))}")
+    if requeued.held:
+        click.echo(f"{requeued.held} of them due after the service's wait (its Retry-After),"
+                   f" at {when_text(requeued.held_until)} at the latest")
 
 
 @cli.command()

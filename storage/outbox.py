@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .journal import SentJournal, SentMark
 from .models import Email, OutboxMessage
-from .views import OutboxProblem
+from .views import OutboxProblem, Requeued
 
 logger = logging.getLogger(__name__)
 
@@ -328,19 +328,36 @@ class OutboxMixin:
             dropped.append(recipient)
         return dropped
 
-    def requeue_failed(self, since: datetime, now: datetime) -> int:
+    def requeue_failed(self, since: datetime, now: datetime) -> Requeued:
         """Put the messages that failed for good and were made since ``since`` back in the
         queue, due at ``now``, their attempts counted anew (the mail configuration mended);
-        returns how many."""
-        cursor = self.db.execute(
-            """
-            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?,
-                              server_down = 0
-            WHERE status = 'failed' AND created >= ? AND last_error NOT LIKE ?
-            """,
-            [to_iso(now), to_iso(since), f"{UNWATCHED}%"],
-        )
-        return int(cursor.rowcount)
+        those to a notification service still asking us to wait (hold_recipient) are due
+        when its wait ends. Returns how many, and how many of them wait."""
+        # Due at once, the first was tried at the next run and answered 429 again (a longer
+        # wait, for some services), the others waiting for it anyway.
+        failed = "status = 'failed' AND created >= ? AND last_error NOT LIKE ?"
+        chosen = [to_iso(since), f"{UNWATCHED}%"]
+        stamp = to_iso(now)
+        with self.db.atomic():
+            held, held_until = self.db.execute(
+                f"""
+                SELECT COUNT(*), MAX(h.held_until) FROM outbox
+                JOIN recipient_holds h ON h.recipient = outbox.recipient AND h.held_until > ?
+                WHERE {failed}
+                """,
+                [stamp, *chosen],
+            ).fetchone()
+            cursor = self.db.execute(
+                f"""
+                UPDATE outbox SET status = 'pending', attempts = 0, server_down = 0,
+                    next_attempt = COALESCE((SELECT held_until FROM recipient_holds h
+                        WHERE h.recipient = outbox.recipient AND h.held_until > ?), ?)
+                WHERE {failed}
+                """,
+                [stamp, stamp, *chosen],
+            )
+        return Requeued(int(cursor.rowcount), int(held),
+                        from_iso(held_until) if held_until else None)
 
     def outbox_counts(self) -> dict[str, int]:
         """How many messages are pending, sent and failed; and "dropped", when there are

@@ -56,6 +56,7 @@ from .views import (
     DigestStatus,
     ExportedArticle,
     OutboxProblem,
+    Requeued,
     SourceHealth,
     SourceStatus,
     StoryView,
@@ -482,8 +483,9 @@ class Upkeep(Protocol):
         """Mark failed the pending alerts whose recipient left all their topics."""
         ...
 
-    def requeue_failed(self, since: datetime, now: datetime) -> int:
-        """Messages failed for good, made since ``since``, queued again; how many."""
+    def requeue_failed(self, since: datetime, now: datetime) -> Requeued:
+        """Messages failed for good, made since ``since``, queued again: due at ``now``, or
+        when their notification service's wait ends; how many, and how many wait."""
         ...
 
     def backup(self, destination: Path) -> None:

@@ -86,6 +86,17 @@ class OutboxProblem:
 
 
 @dataclass(frozen=True)
+class Requeued:
+    """Failed messages queued again (``resend``): how many, and how many of them wait for
+    their notification service's wait to end (a 429's Retry-After), the last at
+    ``held_until``."""
+
+    queued: int
+    held: int
+    held_until: datetime | None
+
+
+@dataclass(frozen=True)
 class DigestStatus:
     """A recipient's digest queue: items waiting (and how many storm control folded), the
     oldest waiting, and the last digest time handled."""

@@ -23,6 +23,7 @@ import storage
 from alerts import MboxTransport, check_channel, deliver_due, is_channel, redact
 from alerts.channels import LONGEST_WAIT, asked_wait
 from alerts.deliver import GIVE_UP
+from storage.views import Requeued
 
 SECRET = "s3cr3t-token"
 
@@ -349,6 +350,28 @@ def test_a_hook_that_refuses_for_good_fails_once_with_its_reason(
     assert len(hook.posts) == 1 and len(mail.messages) == 1
 
 
+def test_resend_says_when_an_alert_waits_for_its_service(site, mail, hook, workdir) -> None:
+    """An alert refused for good (a deleted webhook, mended since), resent while the service
+    asks to wait (a 429 to the next alert): queued, not tried before the wait ends, and the
+    output says so (it said "queued again", and the alert seemed lost)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    hook.statuses, hook.retry_after = [404, 429], "3600"
+    topic = {**MADURO, "notify": [hook.url()]}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[topic], smtp=mail)
+    assert workdir.newswatch("crawl").returncode == 3 and hook.received == 1
+    site.publish(fresh("maduro-abandona-venezuela"))
+    workdir.newswatch("crawl")
+    assert hook.received == 2
+    assert "alerts: 1 pending, 0 sent, 1 failed" in workdir.newswatch("status").stdout
+    resend = workdir.newswatch("resend")
+    assert resend.returncode == 0, resend.stderr
+    assert resend.stdout.startswith("queued again 1 alert(s) that had failed"), resend.stdout
+    assert "1 of them due after the service's wait" in resend.stdout, resend.stdout
+    workdir.newswatch("crawl")
+    assert hook.received == 2 and hook.posts == []
+    assert "alerts: 2 pending, 0 sent, 0 failed" in workdir.newswatch("status").stdout
+
+
 @pytest.mark.parametrize("status", [408, 429])
 def test_a_hook_that_says_later_is_retried(site, mail, hook, workdir, wait, status) -> None:
     site.publish(fresh("venezuela-opposition-leader"))
@@ -447,6 +470,26 @@ def test_a_service_that_asks_to_wait_for_ever_fails_the_alert_after_five_days(
         assert failed.status == "failed" and failed.last_error is not None
         assert "asked to wait 3600 s" in failed.last_error
         assert "given up after 5 days" in failed.last_error
+
+
+def test_an_alert_resent_while_its_service_waits_is_due_when_the_wait_ends(
+    hook, store_location, tmp_path
+) -> None:
+    """`resend` queued the alerts failed as due at once, the wait their service had asked
+    for still running: the first was tried at the next run and answered 429 again. Those
+    wait for its end, as alerts queued meanwhile do, and `resend` says until when."""
+    hook.statuses, hook.retry_after = [429, 429], "3600"
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first")], watermark=0, now=NOW)
+        deliver = _delivering(store, tmp_path)
+        assert deliver(0).retrying == 1
+        given_up = GIVE_UP.total_seconds()
+        assert deliver(given_up).failed == 1 and hook.received == 2
+        resent = NOW + GIVE_UP + timedelta(minutes=1)
+        assert store.requeue_failed(NOW, resent) == Requeued(
+            1, 1, NOW + GIVE_UP + timedelta(hours=1))
+        assert deliver(given_up + 60).retrying == 0 and hook.received == 2
+        assert deliver(given_up + 3600).sent == 1 and len(hook.posts) == 1
 
 
 def test_a_wait_asked_is_read_as_seconds_or_a_date_and_capped() -> None:

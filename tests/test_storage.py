@@ -673,7 +673,7 @@ def test_the_alert_counts_do_not_grow_with_the_alerts_sent(store, backend, tmp_p
         store.mark_failed(dropped, "not sent: its reader no longer watches its topics")
         store.mark_failed(gone, "550 no such user")
         assert store.outbox_counts() == {"pending": 1, "sent": older, "failed": 2, "dropped": 1}
-        assert store.requeue_failed(NOW - timedelta(days=1), NOW) == 2
+        assert store.requeue_failed(NOW - timedelta(days=1), NOW).queued == 2
         store.mark_sent(refused, NOW)
         store.db.execute("DELETE FROM outbox WHERE id = ?", [gone])
         expected = {"pending": 1, "sent": older + 1, "failed": 0, "dropped": 1}
@@ -1681,8 +1681,8 @@ def test_outbox_transitions(store: Store) -> None:
     assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 1}
 
     # The failed one, queued again (`resend`), when it was made since the time given.
-    assert store.requeue_failed(NOW + timedelta(seconds=3), later) == 0
-    assert store.requeue_failed(NOW, later) == 1
+    assert store.requeue_failed(NOW + timedelta(seconds=3), later).queued == 0
+    assert store.requeue_failed(NOW, later).queued == 1
     assert [(m.id, m.attempts) for m in store.due_outbox(later)] == [(third.id, 0)]
     assert store.outbox_counts() == {"pending": 1, "sent": 2, "failed": 0}
 
