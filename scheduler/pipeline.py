@@ -607,11 +607,13 @@ class Pipeline:
 
     def housekeeping(self) -> int:
         """Retention and upkeep: prune article text older than ``keep`` and the site memory
-        of articles older than BLOCK_MEMORY, checkpoint the WAL."""
+        of articles older than BLOCK_MEMORY, forget the notification services' waits that
+        ended, checkpoint the WAL."""
         # PRUNE_PER_TICK at most: the event loop waits for it (a backlog, database.keep
         # lowered, is pruned over the next hours).
         pruned = self.store.prune(self.clock() - self.keep, limit=PRUNE_PER_TICK)
         self.store.forget_blocks(self.clock() - min(self.keep, BLOCK_MEMORY))
+        self.store.forget_holds(self.clock())
         self.store.checkpoint()
         if pruned:
             logger.info("pruned the text of %d article(s) older than %s", pruned, self.keep)

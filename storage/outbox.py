@@ -278,6 +278,13 @@ class OutboxMixin:
             )
         return max(cursor.rowcount, 0)
 
+    def forget_holds(self, now: datetime) -> int:
+        """Forget the waits notification services asked for that ended by ``now``: they hold
+        nothing back, and each URL ever rate-limited kept its row for good. How many went."""
+        cursor = self.db.execute("DELETE FROM recipient_holds WHERE held_until <= ?",
+                                 [to_iso(now)])
+        return max(cursor.rowcount, 0)
+
     def server_back(self, now: datetime) -> int:
         """A message went through: those waiting for the mail server (mark_retry's
         ``server_down``) are due now, not at the end of their back-off. How many."""

@@ -463,6 +463,10 @@ class Upkeep(Protocol):
         """Forget the site blocks of articles fetched before ``before``."""
         ...
 
+    def forget_holds(self, now: datetime) -> int:
+        """Forget the waits notification services asked for that ended by ``now``."""
+        ...
+
     def due_now(self, now: datetime) -> int:
         """The clock went back: the polls and sends scheduled after ``now`` are due now."""
         ...

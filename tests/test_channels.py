@@ -23,6 +23,7 @@ import storage
 from alerts import MboxTransport, check_channel, deliver_due, is_channel, redact
 from alerts.channels import LONGEST_WAIT, asked_wait
 from alerts.deliver import GIVE_UP
+from scheduler.pipeline import Pipeline
 from storage.views import Requeued
 
 SECRET = "s3cr3t-token"
@@ -490,6 +491,25 @@ def test_an_alert_resent_while_its_service_waits_is_due_when_the_wait_ends(
             1, 1, NOW + GIVE_UP + timedelta(hours=1))
         assert deliver(given_up + 60).retrying == 0 and hook.received == 2
         assert deliver(given_up + 3600).sent == 1 and len(hook.posts) == 1
+
+
+def test_housekeeping_forgets_the_waits_that_ended(hook, store_location, tmp_path) -> None:
+    """A wait that ended holds nothing back, yet each URL ever rate-limited kept its row
+    for good: the hourly housekeeping forgets it, not one still running."""
+    hook.statuses, hook.retry_after = [429], "120"
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [outbox_email(hook.url(), "first")], watermark=0, now=NOW)
+        assert _delivering(store, tmp_path)(0).retrying == 1
+
+        def holds() -> list[str]:
+            return [str(r[0]) for r in store.db.execute("SELECT recipient FROM recipient_holds")]
+
+        for seconds, left in ((119, [hook.url()]), (120, [])):
+            pipeline = Pipeline(store=store, crawler=None, transport=None,  # type: ignore[arg-type]
+                                lookback=timedelta(days=2), retry=POLICY,
+                                clock=lambda seconds=seconds: NOW + timedelta(seconds=seconds))
+            pipeline.housekeeping()
+            assert holds() == left
 
 
 def test_a_wait_asked_is_read_as_seconds_or_a_date_and_capped() -> None:
