@@ -43,6 +43,7 @@ from storage import (
     StorageError,
     identity_host,
 )
+from storage.errors import said_stopping
 
 from .containers import Containers
 from .extracted import Extracted, Method, visible
@@ -660,8 +661,9 @@ class EntriesMixin:
         except StorageError as exc:
             # A nearly full disk: one line, not Scrapy's traceback a page. Unrecorded, the
             # poll keeps no validators: its next one lists the entry again.
-            logger.warning("%s: %s, and not noted (%s); read again at the next poll",
-                           entry.feed.link, why, exc)
+            if not said_stopping(exc, f"{entry.feed.link}: noted"):
+                logger.warning("%s: %s, and not noted (%s); read again at the next poll",
+                               entry.feed.link, why, exc)
             self.report.count("articles_unstored")
             self.settle(entry.source, deferred=True)
             return
@@ -803,8 +805,9 @@ class EntriesMixin:
             except StorageError as exc:
                 # A nearly full disk: one line, not Scrapy's traceback a page. The poll is
                 # recorded without its validators, so its next one reads the page again.
-                logger.warning("%s: not stored (%s); read again at the next poll",
-                               article.url, exc)
+                if not said_stopping(exc, f"{article.url}: stored"):
+                    logger.warning("%s: not stored (%s); read again at the next poll",
+                                   article.url, exc)
                 self.report.count("articles_unstored")
                 self.settle(entry.source, deferred=True)
                 return

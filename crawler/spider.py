@@ -28,6 +28,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from storage import FetchOutcome, Source, StorageError, identity_host
+from storage.errors import said_stopping
 
 from .containers import Containers
 from .discover import feed_links, robots_sitemaps, sniff
@@ -298,7 +299,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             if poll is not None:
                 self.store_articles(poll)
         except StorageError as exc:  # said once here; the source stays due (see _record)
-            logger.error("source %s: its articles cannot be stored: %s", source.url, exc)
+            if not said_stopping(exc, f"source {source.url}: its articles stored"):
+                logger.error("source %s: its articles cannot be stored: %s", source.url, exc)
         finally:
             if isinstance(failure.value, StorageError):  # the database refused: see _finish
                 self._unrecorded(source, failure.value)
@@ -333,7 +335,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         """The database refused the poll of ``source``: the source stays due, and the daemon
         pauses its polls (a poll it cannot record would be made again at every tick)."""
         self.recorded.add(source.id)
-        logger.error("source %s: its poll cannot be recorded: %s", source.url, exc)
+        if not said_stopping(exc, f"source {source.url}: its poll recorded"):
+            logger.error("source %s: its poll cannot be recorded: %s", source.url, exc)
         self.report.count("polls_unrecorded")
         self.report.storage_error = str(exc)
         if self.poll_done is not None:
@@ -937,7 +940,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             try:
                 self.store.keep_host_waits(host_waits(self.clock()), self.clock())
             except StorageError as exc:
-                logger.warning("hosts' waits not kept: %s", exc)
+                if not said_stopping(exc, "the hosts' waits kept"):
+                    logger.warning("hosts' waits not kept: %s", exc)
 
 
 def _conditional(response: Response) -> bool:

@@ -42,7 +42,7 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
 from storage import to_iso, utcnow
-from storage.errors import connection_failure
+from storage.errors import connection_failure, said_stopping
 
 from .daemon import (
     held_reloads,
@@ -236,10 +236,13 @@ class Cluster:
             self.request_stop(signal.SIGTERM)
 
     def _tick_failed(self, role: str, exc: Exception) -> None:
-        """A tick of ``role`` failed (``exc``, being handled). The store's connection gone is
-        one line, the process stopping (a traceback of each role's statement said nothing
-        more); the task engine's connection failing, one line too; another failure is
-        logged with its traceback. Each but the first is tried again next tick."""
+        """A tick of ``role`` failed (``exc``, being handled). Its statement cancelled by the
+        process's stop is no failure (said_stopping). The store's connection gone is one
+        line, the process stopping (a traceback of each role's statement said nothing more);
+        the task engine's connection failing, one line too; another failure is logged with
+        its traceback. Each but the first is tried again next tick."""
+        if said_stopping(exc, f"the {role} tick"):
+            return
         if self.store.lost:
             self._check_store()
         elif (failure := connection_failure(exc)) is not None:

@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage import StorageError
 from storage.db import stop_waiting
+from storage.errors import said_stopping
 
 from .metrics import Metrics
 from .metrics import serve as serve_metrics
@@ -242,18 +243,21 @@ class Daemon:
             logger.info("outbox %s", _summary(matched, delivered))
 
     async def _guard(self, name: str, job: Awaitable[None]) -> None:
-        """Run a job; a failing job never stops the service: log, count, retry next tick."""
+        """Run a job; a failing job never stops the service: log, count, retry next tick. Its
+        statement cancelled by the process's stop is no failure (said_stopping)."""
         try:
             await job
         except asyncio.CancelledError:
             raise
-        except StorageError as exc:  # the database's own words say it all (a full disk)
+        except Exception as exc:
+            if said_stopping(exc, f"the {name} tick"):
+                return
             self.failures += 1
-            logger.error("%s tick failed (%d failures so far): %s", name, self.failures, exc)
-            self._check_store()
-        except Exception:
-            self.failures += 1
-            logger.exception("%s tick failed (%d failures so far)", name, self.failures)
+            if isinstance(exc, StorageError):  # its own words say it all (a full disk)
+                logger.error("%s tick failed (%d failures so far): %s", name, self.failures,
+                             exc)
+            else:
+                logger.exception("%s tick failed (%d failures so far)", name, self.failures)
             self._check_store()
 
     def _check_store(self) -> None:

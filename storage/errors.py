@@ -3,7 +3,9 @@
 StorageError      the database cannot be opened, migrated or written
 NewerSchema       ... because a newer newswatch made it (an upgrade is needed, not a restart)
 
-:func:`connection_failure` finds the lost PostgreSQL connection behind an error.
+:func:`connection_failure` finds the lost PostgreSQL connection behind an error;
+:func:`cancelled_by_stop` tells a statement that the process's stop cancelled, and
+:func:`said_stopping` says so instead of an error.
 
 :func:`guard_methods` makes a backend's public methods raise StorageError where its driver
 raised, so that no driver exception leaves a store.
@@ -13,9 +15,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 _USER_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
 _PASSWORD_PARAMETER = re.compile(r"(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
@@ -41,14 +47,55 @@ def connection_failure(exc: BaseException | None) -> BaseException | None:
     OperationalError (a server gone, silent or refusing; the pool's PoolTimeout is one), as
     raised or as the cause of a StorageError or of the task engine's ConnectorException.
     None for any other error. Known by name: psycopg is not imported on the SQLite path."""
+    return next((e for e in _causes(exc) if _psycopg(e, "OperationalError")), None)
+
+
+#: Set once said_stopping has said so at INFO: each later statement of the stop is DEBUG.
+_stop_said = threading.Event()
+
+
+def cancelled_by_stop(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is (or was caused by) a PostgreSQL statement that the process's stop
+    cancelled, or whose wait for another session's lock it cut short (storage.pg.stop_waiting:
+    psycopg's QueryCanceled, LockNotAvailable), the process stopping. Nothing failed: what the
+    statement was to write is written at the next start, as after any stop."""
+    if not any(_psycopg(e, "QueryCanceled") or _psycopg(e, "LockNotAvailable")
+               for e in _causes(exc)):
+        return False
+    from .pg import stopping  # psycopg is there: it raised
+
+    return stopping()
+
+
+def said_stopping(exc: BaseException | None, what: str) -> bool:
+    """Whether ``exc`` is cancelled_by_stop; if so it is said instead of an error: once at
+    INFO, then at DEBUG with ``what`` the statement was to do. An ERROR (and its "trying
+    again") in the journal just before the process's "stopped" told an operator of a
+    failure where there was none: nothing is tried again, the process is stopping."""
+    if not cancelled_by_stop(exc):
+        return False
+    if _stop_said.is_set():
+        logger.debug("stopping: %s not done (%s)", what, " ".join(str(exc).split()))
+    else:
+        _stop_said.set()
+        logger.info("stopping: the statement under way was cancelled (what it was to record "
+                    "is done at the next start)")
+    return True
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and its causes (or the exceptions it was raised while handling)."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if any(k.__name__ == "OperationalError" and k.__module__ == "psycopg"
-               for k in type(exc).__mro__):
-            return exc
+        yield exc
         exc = exc.__cause__ or exc.__context__
-    return None
+
+
+def _psycopg(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is psycopg's exception ``name`` (or a subclass of it)."""
+    return any(k.__name__ == name and k.__module__.partition(".")[0] == "psycopg"
+               for k in type(exc).__mro__)
 
 
 def guard_methods(

@@ -224,6 +224,11 @@ def stop_waiting() -> None:
         db.cancel()
 
 
+def stopping() -> bool:
+    """Whether the process is stopping (stop_waiting was called)."""
+    return _stopping.is_set()
+
+
 class PgDatabase:
     """The part of ``sqlite_utils.Database`` the storage mixins use, on a psycopg
     connection in autocommit mode: a statement outside :meth:`atomic` commits by itself."""

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from storage.errors import cancelled_by_stop
 from storage.segment import segment
 
 logger = logging.getLogger(__name__)
@@ -316,8 +317,12 @@ class Filler:
             finally:
                 db.close()
         except Exception as exc:  # the database gone: the next checkpoint starts again
-            logger.warning("listing the articles' words for the search stopped after %d: %s",
-                           done, " ".join(str(exc).split()))
+            if cancelled_by_stop(exc):  # its statement, waiting for a lock: no failure
+                logger.info("listing the articles' words for the search stopped after %d, "
+                            "the process stopping: it resumes at the next checkpoint", done)
+            else:
+                logger.warning("listing the articles' words for the search stopped after "
+                               "%d: %s", done, " ".join(str(exc).split()))
             return
         if done > BATCH:
             logger.info("listed the words of %d article(s) for the search in %.0f s", done,

@@ -346,7 +346,9 @@ def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
     another session holds (a psql session's LOCK TABLE, or its open transaction that
     updated the sources' rows): the statement is cancelled and the process exits 0, its
     crawl's poll not recorded (the source stays due). The statement held the event loop:
-    SIGTERM was never acted on, the process killed by systemd past TimeoutStopSec."""
+    SIGTERM was never acted on, the process killed by systemd past TimeoutStopSec. The
+    cancelled statement is said at INFO, as the stop's: its ERROR ("scheduler tick failed,
+    trying again next tick", "its poll cannot be recorded") told of a failure."""
     if role == "daemon":
         log = cluster_workdir.path / "daemon.log"
         stopped = newswatch_process(["--config", str(cluster_workdir.config), "run"],
@@ -372,6 +374,12 @@ def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
     log = roles.log(stopped)
     assert code == 0, log
     assert "received SIGTERM, stopping" in log and f"newswatch {role} stopped" in log, log
+    # The cancelled statement is the stop's doing, said so once: no error, nothing said to
+    # be tried again (a journal read at a stop told of a failure where there was none).
+    assert "stopping: the statement under way was cancelled" in log, log
+    # (The statement fails as the signal comes, before the loop says "received SIGTERM".)
+    assert not [line for line in log.splitlines() if "tick failed" in line or "Traceback" in line
+                or ("canceling statement" in line and " INFO " not in line)], log
     with psycopg.connect(pg_url) as conn:  # no poll recorded since: the sources stay due
         assert conn.execute("SELECT id, last_fetch FROM sources ORDER BY id").fetchall() \
             == polled

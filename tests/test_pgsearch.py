@@ -280,6 +280,34 @@ def test_the_archive_is_listed_in_the_background(pg_url, monkeypatch) -> None:
                             ).fetchone()[0] == len(TEXTS) - 2  # the batch being made, no more
 
 
+def test_a_listing_cancelled_by_a_stop_says_it_resumes_at_the_next_checkpoint(
+    pg_url, monkeypatch, caplog
+) -> None:
+    """SIGTERM cancels the filler's statement, which waits for a lock another session holds
+    (storage.pg.stop_waiting): no failure but the stop's, said at INFO (its WARNING, in
+    the journal just before the process's "stopped", told an operator of an error)."""
+    monkeypatch.setattr(storage.pg, "_stopping", threading.Event())
+    with upgraded(pg_url) as pg, storage.pg.connect(pg_url) as holder, \
+            storage.pg.connect(pg_url) as watch:
+        with holder.transaction():
+            holder.execute("LOCK TABLE article_words IN ACCESS EXCLUSIVE MODE")
+            assert pg.words_filler.start()
+            for _ in range(WAIT * 100):  # the filler waiting for the lock
+                if watch.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                 ).fetchone()[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the filler never waited for the lock")
+            caplog.set_level("INFO", logger="storage.pgwords")
+            storage.pg.stop_waiting()
+            assert pg.words_filler.wait(WAIT)
+        assert unlisted(pg) == len(TEXTS)
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "storage.pgwords"]
+    assert said == [("INFO", "listing the articles' words for the search stopped after 0, the "
+                     "process stopping: it resumes at the next checkpoint")], said
+
+
 def test_a_crawl_lists_a_bounded_number_unless_another_filler_lists(pg_url,
                                                                    monkeypatch) -> None:
     """``newswatch crawl`` (cron: no daemon's checkpoint) lists CRAWL_WORDS articles at most
