@@ -82,7 +82,11 @@ class MaintenanceMixin:
         clock went back). Returns how many rows moved. The times the digests go by are
         brought back to ``now`` too: a digest time dealt with, an alert queued for a digest,
         an email queued "later" (storm control counts them by that time); else the next
-        digest time would be skipped, and folded alerts wait as long as the clock went back."""
+        digest time would be skipped, and folded alerts wait as long as the clock went back.
+        The waits notification services asked for (hold_recipient) that have not ended by
+        ``now`` are forgotten, as the sends they held are due now: one recorded while the
+        clock was a day ahead held the alerts queued for its URL a day longer (a service
+        whose wait still runs answers the next one with a 429 and a new wait)."""
         stamp = to_iso(now)
         with self.db.atomic():
             polls = self.db.execute(
@@ -92,6 +96,7 @@ class MaintenanceMixin:
                 "UPDATE outbox SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
                 [stamp, stamp],
             ).rowcount
+            self.db.execute("DELETE FROM recipient_holds WHERE held_until > ?", [stamp])
             for table, column in (("digest_slots", "handled"), ("digest_queue", "queued"),
                                   ("outbox", "created")):
                 self.db.execute(

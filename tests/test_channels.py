@@ -512,6 +512,26 @@ def test_housekeeping_forgets_the_waits_that_ended(hook, store_location, tmp_pat
             assert holds() == left
 
 
+def test_a_wait_asked_while_the_clock_was_ahead_ends_when_it_is_set_back(
+    hook, store_location, tmp_path
+) -> None:
+    """A service's wait recorded while the clock was a day ahead ends a day and an hour
+    later by the mended clock: the alert it held is due at once (due_now), but a new alert
+    to its URL waited a day for it. None waits once the clock is set back (the service
+    asks again if its wait still runs)."""
+    hook.statuses, hook.retry_after = [429], "3600"
+    ahead = NOW + timedelta(days=1)
+    with storage.open_store(store_location) as store:
+        store.record_matches([], [replace(outbox_email(hook.url(), "first"), created=ahead)],
+                             watermark=0, now=ahead)
+        deliver = _delivering(store, tmp_path)
+        assert deliver(timedelta(days=1).total_seconds()).retrying == 1
+        store.due_now(NOW)
+        store.record_matches([], [outbox_email(hook.url(), "second")], watermark=0, now=NOW)
+        assert deliver(0).sent == 2 and len(hook.posts) == 2
+        assert store.db.execute("SELECT COUNT(*) FROM recipient_holds").fetchone()[0] == 0
+
+
 def test_a_wait_asked_is_read_as_seconds_or_a_date_and_capped() -> None:
     assert asked_wait(429, "120", NOW) == 120
     assert asked_wait(503, "Wed, 25 Nov 2026 14:05:00 GMT", NOW) == 300
