@@ -679,12 +679,17 @@ def restore(ctx: click.Context, file: Path) -> None:
 def prune(ctx: click.Context) -> None:
     """Apply the retention now: drop the text of articles older than database.keep.
 
-    Titles, URLs, matches and alert records stay (the daemon does this every hour).
+    Titles, URLs, matches and alert records stay (the daemon does this every hour). The
+    waits notification services asked for that ended are forgotten.
     """
     config = config_of(ctx)
     with open_existing(config) as store:
-        cutoff = utcnow() - timedelta(seconds=config.database.keep_seconds)
+        now = utcnow()
+        cutoff = now - timedelta(seconds=config.database.keep_seconds)
         pruned = store.prune(cutoff)
+        # As the daemon's housekeeping: run from cron beside `crawl`, with no daemon, each
+        # URL ever rate-limited kept its row for good.
+        store.forget_holds(now)
         store.checkpoint()
     click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 

@@ -512,6 +512,23 @@ def test_housekeeping_forgets_the_waits_that_ended(hook, store_location, tmp_pat
             assert holds() == left
 
 
+def test_prune_forgets_the_waits_that_ended(hook, store_location, workdir) -> None:
+    """Run from cron beside `crawl` (no daemon, no hourly housekeeping), `prune` left each
+    URL ever rate-limited its row for good: it forgets the waits that ended too."""
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
+    workdir.write_config(topics=[{**MADURO, "notify": [hook.url()]}])
+    ended, running = hook.url(), hook.url().replace("/hook", "/other")
+    with storage.open_store(workdir.database_url or workdir.database) as store:
+        store.hold_recipient(ended, storage.utcnow() - timedelta(minutes=1))
+        store.hold_recipient(running, storage.utcnow() + timedelta(hours=1))
+    pruned = workdir.newswatch("prune")
+    assert pruned.returncode == 0, pruned.stderr
+    with storage.open_store(workdir.database_url or workdir.database) as store:
+        held = store.db.execute("SELECT recipient FROM recipient_holds").fetchall()
+    assert [str(r[0]) for r in held] == [running]
+
+
 def test_a_wait_asked_while_the_clock_was_ahead_ends_when_it_is_set_back(
     hook, store_location, tmp_path
 ) -> None:
