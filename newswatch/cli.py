@@ -680,17 +680,20 @@ def prune(ctx: click.Context) -> None:
     """Apply the retention now: drop the text of articles older than database.keep.
 
     Titles, URLs, matches and alert records stay (the daemon does this every hour). The
+    rest of the daemon's hourly upkeep is done too: the site memory of old articles and the
     waits notification services asked for that ended are forgotten.
     """
+    from scheduler.upkeep import upkeep
+
     config = config_of(ctx)
     with open_existing(config) as store:
         now = utcnow()
-        cutoff = now - timedelta(seconds=config.database.keep_seconds)
-        pruned = store.prune(cutoff)
-        # As the daemon's housekeeping: run from cron beside `crawl`, with no daemon, each
-        # URL ever rate-limited kept its row for good.
-        store.forget_holds(now)
-        store.checkpoint()
+        keep = timedelta(seconds=config.database.keep_seconds)
+        cutoff = now - keep
+        # The daemon's own upkeep: run from cron beside `crawl`, with no daemon, each URL
+        # ever rate-limited kept its row for good, and the site memory its rows of every
+        # article ever stored.
+        pruned = upkeep(store, now, keep)
     click.echo(f"pruned the text of {pruned} article(s) fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
 
 

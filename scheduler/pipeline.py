@@ -55,6 +55,8 @@ from watchlist.stories import (
 )
 from watchlist.templates import without_templates
 
+from .upkeep import upkeep
+
 if TYPE_CHECKING:
     from crawler import CrawlRunner
 
@@ -74,9 +76,6 @@ STORY_WINDOW = WINDOW
 STORY_REBUILD = timedelta(days=1)
 #: Stale signatures (see Pipeline._resign) made again and stored at a time.
 RESIGN_ROWS = 500
-#: Each site's memory of text blocks (watchlist.templates) covers its articles of this long
-#: (a template stands on every page; older pages only make the table grow).
-BLOCK_MEMORY = timedelta(days=90)
 #: Articles the daemon's hourly housekeeping prunes at most (about 10 s of its event loop).
 PRUNE_PER_TICK = 20_000
 
@@ -606,15 +605,12 @@ class Pipeline:
         return len(failing) + len(recovered)
 
     def housekeeping(self) -> int:
-        """Retention and upkeep: prune article text older than ``keep`` and the site memory
-        of articles older than BLOCK_MEMORY, forget the notification services' waits that
-        ended, checkpoint the WAL."""
+        """Retention and upkeep (scheduler.upkeep, as ``newswatch prune`` does): prune
+        article text older than ``keep``, forget the site memory of old articles and the
+        notification services' waits that ended, checkpoint."""
         # PRUNE_PER_TICK at most: the event loop waits for it (a backlog, database.keep
         # lowered, is pruned over the next hours).
-        pruned = self.store.prune(self.clock() - self.keep, limit=PRUNE_PER_TICK)
-        self.store.forget_blocks(self.clock() - min(self.keep, BLOCK_MEMORY))
-        self.store.forget_holds(self.clock())
-        self.store.checkpoint()
+        pruned = upkeep(self.store, self.clock(), self.keep, limit=PRUNE_PER_TICK)
         if pruned:
             logger.info("pruned the text of %d article(s) older than %s", pruned, self.keep)
         return pruned

@@ -13,11 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import Workdir
 
 from alerts import MboxTransport, RetryPolicy
 from scheduler.daemon import Daemon
-from scheduler.pipeline import BLOCK_MEMORY, Pipeline
-from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec
+from scheduler.pipeline import Pipeline
+from scheduler.upkeep import BLOCK_MEMORY
+from storage import Article, SourceSpec, Store, StoredArticle, TopicSpec, utcnow
 from storage import open_store as storage_open_store
 from watchlist import compile_query
 from watchlist.templates import MIN_OWN_WORDS, blocks, site_of, strip_blocks, without_templates
@@ -42,13 +44,13 @@ def store(store_location: str | Path):
         yield s
 
 
-def add(store: Store, host: str, slug: str, text: str) -> StoredArticle:
+def add(store: Store, host: str, slug: str, text: str, fetched: datetime = NOW) -> StoredArticle:
     store.sync_sources([SourceSpec(f"https://{host}/feed", 600)], NOW)
     source_id = next(s.id for s in store.sources() if s.url == f"https://{host}/feed")
     url = f"https://{host}/articles/{slug}"
     article_id = store.add_article(
         Article(url=url, entry_url=url, source_id=source_id, title=slug, text=text,
-                published=NOW - timedelta(hours=1), author=None, fetched=NOW,
+                published=fetched - timedelta(hours=1), author=None, fetched=fetched,
                 extraction="page:precision")
     )
     assert article_id is not None
@@ -301,3 +303,29 @@ def test_housekeeping_forgets_the_blocks_of_articles_older_than_the_memory(
                             clock=lambda days=days: NOW + timedelta(days=days))
         pipeline.housekeeping()
         assert rows() == left
+
+
+def test_prune_forgets_the_blocks_of_articles_older_than_the_memory(
+    store_location: str | Path, workdir: Workdir
+) -> None:
+    """Run from cron beside `crawl` (no daemon, no hourly housekeeping), `prune` left the site
+    memory of every article ever stored, three rows and more an article: it forgets that of
+    the articles older than BLOCK_MEMORY as the housekeeping does (their text kept: the
+    default database.keep is longer)."""
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
+    workdir.write_config()
+    now = utcnow()
+    with storage_open_store(store_location) as store:
+        old = [add(store, "news.example", f"old{n}", f"{body(n)}\n{DISCLAIMER}",
+                   fetched=now - BLOCK_MEMORY - timedelta(days=1)) for n in range(3)]
+        recent = [add(store, "news.example", f"new{n}", f"{body(n + 3)}\n{DISCLAIMER}",
+                      fetched=now - timedelta(days=1)) for n in range(3)]
+        without_templates(store, [*old, *recent], {})
+    pruned = workdir.newswatch("prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "pruned the text of 0 article(s)" in pruned.stdout
+    with storage_open_store(store_location) as store:
+        left = store.db.execute("SELECT DISTINCT article_id FROM site_blocks").fetchall()
+        assert sorted(int(r[0]) for r in left) == [a.id for a in recent]
+        assert store.article(old[0].id).text
