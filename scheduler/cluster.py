@@ -162,7 +162,6 @@ class Cluster:
         # Set when a stop's grace period ran out on crawls still busy (a request in flight,
         # or waiting for its host's crawl.delay): their jobs end at once, see _crawl.
         self._abandoned = asyncio.Event()
-        self._left: set[asyncio.Future[Any]] = set()  # crawls abandoned, kept referenced
         self._clustered: int | None = None  # clustered_mark after this process last matched
         self.failed = False  # the store's connection was lost: the process exits 1
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
@@ -359,8 +358,7 @@ class Cluster:
         await asyncio.wait({crawl, abandoned}, return_when=asyncio.FIRST_COMPLETED)
         abandoned.cancel()
         if not crawl.done():  # see _stop_crawls: the process ends with the crawl unfinished
-            self._left.add(crawl)
-            crawl.add_done_callback(self._left.discard)
+            spawn_background(crawl)
             logger.warning("crawl of %s (job %s) abandoned by the stop: polled again later",
                            source.url, context.job.id)
             return "abandoned at a stop"

@@ -531,7 +531,7 @@ def installed_reactor() -> Any:  # Twisted's reactor module object carries no us
     return reactor
 
 
-_background: set[asyncio.Task[None]] = set()
+_background: set[asyncio.Future[Any]] = set()
 
 
 #: A stop that takes longer than this is abnormal (a send under way is abandoned, unless the
@@ -589,8 +589,9 @@ def waiting_for(loop: asyncio.AbstractEventLoop) -> str:
     return "\n".join(blocks)
 
 
-def spawn_background(coro: Awaitable[None]) -> None:
-    """Run ``coro`` in the background, kept referenced until it ends."""
+def spawn_background(coro: Awaitable[Any]) -> None:
+    """Run ``coro`` (or let a future already running go on) in the background, kept
+    referenced until it ends."""
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
