@@ -759,8 +759,8 @@ class EntriesMixin:
             title = _opening(text)
         extraction: Extraction = _EXTRACTION[page.method]
         note = None
-        fuller = "" if entry.linked else entry.feed.text
-        if fuller and _part_of(text, fuller):
+        fuller = None if entry.linked else _fuller(text, entry.feed)
+        if fuller is not None:
             # A paywall's teaser, a lede above "subscribe": the feed's own text of the
             # article is the article (a topic on its later paragraphs never alerted).
             self.report.count("pages_partial")
@@ -919,7 +919,25 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
 PARTIAL_MIN_WORDS = 50
 PARTIAL_FULLER = 1.5
 PARTIAL_SHARE = 0.8
+#: ... and is this many times as long in characters: a text of 1.5 times the words is about
+#: 1.5 times as long (a teaser's words are its article's), so a feed's text under 1.2 times
+#: the page's is not compared word by word, nor its HTML made text where even that is shorter
+#: (a feed of whole posts whose page gives the whole post: 0.9 ms an article in the crawl
+#: process, the page's words and the post's read for nothing).
+PARTIAL_LONGER = 1.2
 _WORDS = re.compile(r"\w+")
+
+
+def _fuller(page: str, feed: FeedEntry) -> str | None:
+    """The feed's text of the article where the page's, ``page``, is a part of it (a
+    paywall's teaser, a lede above "subscribe"), else None. An HTML fragment's text is no
+    longer than the fragment: a feed whose summary and content are both too short is not
+    read as text."""
+    least = PARTIAL_LONGER * len(page)
+    if max(len(feed.summary), len(feed.content)) < least:
+        return None
+    fuller = feed.text
+    return fuller if len(fuller) >= least and _part_of(page, fuller) else None
 
 
 def _part_of(page: str, feed: str) -> bool:

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from crawler.entries import _fuller
 from crawler.feeds import parse_feed, parse_json_feed
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
@@ -90,6 +91,15 @@ def test_a_teaser_page_is_read_from_its_feeds_full_text(site, mail, workdir):
     assert (row["extraction"], row["extraction_note"]) == (
         "feed", "the page shows part of the article its feed gives: the feed's text kept")
     assert "Belarus" in mail.wait_for(1)[0].get_body(("plain",)).get_content()
+
+
+def test_a_feeds_whole_post_is_read_as_text_only_where_the_page_may_be_a_part_of_it() -> None:
+    # A third of the feeds a crawl reads give whole posts, and their pages the same text:
+    # the post's HTML was made text and both texts cut into words for every such article.
+    [entry] = parse_feed(wordpress_feed("http://127.0.0.1/a"), "http://127.0.0.1/feed").entries
+    assert _fuller(f"{LEDE} {REST} Comments are closed.", entry) is None
+    assert "text" not in vars(entry)  # the HTML was not read
+    assert _fuller(LEDE, entry) == f"{LEDE} {REST}"
 
 
 def test_a_page_that_gives_the_whole_article_is_read_from_the_page(site, mail, workdir):
