@@ -133,14 +133,14 @@ class StoriesMixin:
         story's copies on other sites shared its bands, 1 KB of signatures read for each."""
         parts: list[str] = []
         params: list[bytes | int | str | None] = []
+        start = to_iso(before)
         for column, values in (("minhash", full), ("lede_minhash", lede)):
             for number in range(COPY_BANDS):
                 parts.append(
                     f"SELECT id FROM articles WHERE {band(column, number)} = ?"
                     f" AND {column} IS NOT NULL AND fetched < ?"
                 )
-                params += [values[number * BAND_BYTES : (number + 1) * BAND_BYTES],
-                           to_iso(before)]
+                params += [values[number * BAND_BYTES : (number + 1) * BAND_BYTES], start]
         # The ids first, then their rows: PostgreSQL read the table back from its newest row
         # down to the oldest found (20,000 rows for a copy of an old article, 10 ms).
         found = self.db.execute(

@@ -142,17 +142,17 @@ def test_the_words_of_chunks_met_before_are_the_same(monkeypatch: pytest.MonkeyP
     bound, then forgets them all): a text cut again, with them known or after they were
     forgotten, has the same words."""
     from watchlist import stories
-    from watchlist.stories import _CHUNK_WORDS, _word_bytes
+    from watchlist.stories import _word_bytes
 
     def expected(text: str) -> list[bytes]:
         return [w.encode("utf-8", "surrogatepass") for w in words(text)]
 
-    monkeypatch.setattr(stories, "_CHUNKS_KEPT", 5)
-    _CHUNK_WORDS.clear()
+    monkeypatch.setattr(stories._CHUNKS, "kept", 5)
+    stories._CHUNKS.known.clear()
     texts = [EXTRA, "Nicolás MADURO, l'été — 2026!", "Ærø über Zürich: ﬁnal Straße"]
     for text in texts * 3:
         assert _word_bytes(text) == expected(text)
-        assert len(_CHUNK_WORDS) <= 5
+        assert len(stories._CHUNKS.known) <= 5
 
 
 def test_a_huge_text_is_signed_in_bounded_memory_as_a_small_one_would_be() -> None:

@@ -80,9 +80,10 @@ def _line_by_line(text: str) -> list[tuple[int, int, int, int]]:
 
 
 def test_blocks_are_the_words_of_each_line_whatever_the_characters() -> None:
-    """Blocks cut from the whole text at once are those of each line on its own: separators
-    of every kind, compatibility characters (ligatures, superscripts, circled digits),
-    combining marks at a line's start, case folds that grow (ß), other scripts."""
+    """Blocks cut from the text's bytes, chunk by chunk (watchlist.bytewords), are those of
+    each line normalized and cut on its own: separators of every kind, compatibility
+    characters (ligatures, superscripts, circled digits), combining marks at a line's start,
+    case folds that grow (ß), other scripts."""
     rng = random.Random(12)
     alphabet = list("aZ_09 \n\t\r\x0b\x0c\x1c\x1f\x85\u2028\u00a0\u3000-.,;\u00ab\u00bb\u2014"
                     "\u00e9\u00c9\u00df\ufb01\u0301\u0308\u00b2\u2460\u01c5\u03a3\u03c2\u0130"

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from .bytewords import SURROGATES, UTF8, ByteWords, ascii_table
 from .query import normalize
 from .templates import site_of
 
@@ -119,46 +120,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
-#: Bytes of UTF-8 text: ASCII letters lower-cased, ASCII bytes that cannot be in a word
-#: (everything but letters and digits) made spaces, the bytes of other characters kept.
-_ASCII_WORDS = bytes(
-    c if c >= 0x80 else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
-)
-_UTF8 = "utf-8"
-_SURROGATES = "surrogatepass"  # a lone surrogate is a character like any other here
-
-
-#: The words of the chunks with other characters met lately (a word like "über" or "été"
-#: comes back in text after text: folding it again costs more than looking it up), up to
-#: _CHUNKS_KEPT of them (about 3 MB), then forgotten all at once.
-_CHUNK_WORDS: dict[bytes, tuple[bytes, ...]] = {}
-_CHUNKS_KEPT = 16_384
+#: The words of :func:`words`, as UTF-8 bytes (watchlist.bytewords).
+_CHUNKS = ByteWords(ascii_table(str.isalnum), lambda chunk: _WORD.findall(normalize(chunk)))
 
 
 def _word_bytes(text: str) -> list[bytes]:
-    """:func:`words` as UTF-8 bytes, without a regular expression over the whole text: the
-    text's ASCII separators cut it into chunks (they separate words in ``words`` too, and
-    fold to themselves), an ASCII chunk is one lower-cased word, and only the chunks with
-    other characters are folded and cut by the regular expression (folding is character by
-    character), once for each such chunk while it is in _CHUNK_WORDS."""
-    raw = text.encode(_UTF8, _SURROGATES)
-    chunks = raw.translate(_ASCII_WORDS).split()
-    if raw.isascii():
-        return chunks
-    found: list[bytes] = []
-    known = _CHUNK_WORDS
-    for chunk in chunks:
-        if chunk.isascii():
-            found.append(chunk)
-            continue
-        words = known.get(chunk)
-        if words is None:
-            if len(known) >= _CHUNKS_KEPT:
-                known.clear()
-            folded = _WORD.findall(normalize(chunk.decode(_UTF8, _SURROGATES)))
-            words = known[chunk] = tuple(word.encode(_UTF8, _SURROGATES) for word in folded)
-        found.extend(words)
-    return found
+    """:func:`words` as UTF-8 bytes, without a regular expression over the whole text."""
+    return _CHUNKS(text.encode(UTF8, SURROGATES))
 
 
 def shingles(tokens: Sequence[str], size: int = SHINGLE) -> set[bytes]:

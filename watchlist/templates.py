@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from storage import StoredArticle, TemplateMemory
 
+from .bytewords import SURROGATES, UTF8, ByteWords, ascii_table
+
 logger = logging.getLogger(__name__)
 
 #: A block recurring in this many other stories of the site is template (measured with
@@ -53,8 +55,11 @@ RECENT_STORIES = 20
 MIN_OWN_WORDS = 30
 
 _WORD = re.compile(r"\w+")
-#: What ``\w`` matches besides str.isalnum() characters, and what the lines are cut on.
-_WORD_OR_BREAK = frozenset("_ \n")
+#: The words of a block (:func:`blocks`): ``\w`` is str.isalnum() and the underscore.
+_BLOCK_WORDS = ByteWords(
+    ascii_table(lambda char: char.isalnum() or char == "_"),
+    lambda chunk: _WORD.findall(unicodedata.normalize("NFKC", chunk).casefold()),
+)
 
 
 @dataclass(frozen=True)
@@ -81,27 +86,18 @@ def blocks(text: str) -> list[Block]:
     """The blocks of ``text``: its lines with at least one word, each hashed over its words
     (case, accents' composition, punctuation and spacing ignored).
 
-    The words of every line are those of ``\\w+`` in its NFKC-normalized, case-folded text,
-    found for the whole text at once: each distinct character that cannot be in a word is
-    replaced by a space (a handful of ``str.replace``; a regular expression over non-ASCII
-    text costs about 60 ns a character), and the lines are split on spaces. Neither
-    normalization makes or takes a line break, so the lines stay those of ``text``."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    for char in set(folded):
-        if not (char.isalnum() or char in _WORD_OR_BREAK):
-            folded = folded.replace(char, " ")
-    lines = text.split("\n")
-    line_words = folded.split("\n")
-    if len(line_words) != len(lines):  # not expected: the line by line way
-        line_words = [" ".join(_WORD.findall(unicodedata.normalize("NFKC", line).casefold()))
-                      for line in lines]
+    The words of a line are those of ``\\w+`` in its NFKC-normalized, case-folded text, cut
+    from its UTF-8 bytes (watchlist.bytewords: a regular expression over non-ASCII text
+    costs about 60 ns a character, and only the chunks with non-ASCII characters are
+    folded). A UTF-8 line break is the one byte, so the lines of the bytes are those of
+    ``text``."""
     found: list[Block] = []
     start = 0
-    for line, spaced in zip(lines, line_words, strict=True):
+    for line, raw in zip(text.split("\n"), text.encode(UTF8, SURROGATES).split(b"\n"),
+                         strict=True):
         end = start + len(line)
-        words = spaced.split()
-        if words:
-            digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest()
+        if words := _BLOCK_WORDS(raw):
+            digest = hashlib.blake2b(b" ".join(words), digest_size=8).digest()
             found.append(Block(start, end, int.from_bytes(digest, "big", signed=True), len(words)))
         start = end + 1
     return found
