@@ -98,6 +98,10 @@ def _segmented_index(db: Any) -> None:
     matching reads a text already (storage.pg): nothing to do."""
 
 
+def _fts_automerge(db: Any) -> None:
+    """48: as storage.schema's. PostgreSQL has no FTS5 index: nothing to do."""
+
+
 def _old_escapes_undone(db: Any) -> None:
     """20: as storage.schema._old_escapes_undone. A PostgreSQL database is never older than
     schema 9 (see _restored_urls): its addresses were never escaped so, nothing to do."""
@@ -706,4 +710,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 47: each article's words, for the search to read only the articles holding a query's
     # (see above).
     _article_words,
+    # 48: the SQLite archive's index merged 16 segments at a time (see storage.schema).
+    _fts_automerge,
 )

@@ -1511,6 +1511,15 @@ def test_entries_deferred_before_migration_15_wait_to_be_listed(
 
 
 @pytest.mark.sqlite_only
+def test_the_archives_index_merges_its_segments_sixteen_at_a_time(store: Store) -> None:
+    # Each poll's commit writes a segment of the index; merged four at a time (FTS5's
+    # default) as a crawl stored them, they cost a seventh of a stored article's CPU.
+    [(value,)] = store.db.execute(
+        "SELECT v FROM articles_fts_config WHERE k = 'automerge'").fetchall()
+    assert value == 16
+
+
+@pytest.mark.sqlite_only
 def test_fts_ignores_accents_and_stays_in_sync(store: Store) -> None:
     source_id = add_source(store)
     first = store.add_article(
