@@ -158,6 +158,26 @@ def test_a_lede_whose_class_the_footer_repeats_is_kept() -> None:
     assert extracted is not None and not extracted.text.startswith(LEDE)
 
 
+def test_a_lede_among_a_page_of_teasers_named_as_ledes_is_kept() -> None:
+    """A page listing other stories above the article in boxes of several classes named as
+    ledes (``div.teaser-list__item``, ``header.basic-teaser__header``, ``p.teaser__text``),
+    each class repeated with another text: none is a lede, and the article's own
+    ``p.article-teaser``, alone of its class, is."""
+    teasers = "".join(
+        f'<div class="teaser-list__item"><header class="basic-teaser__header">'
+        f'<a href="/a/{n}">Story {n}</a></header><p class="teaser__text">The harbour '
+        f"board's meeting number {n} on the fees of the inner basin, with the sailing "
+        f"club's {n} objections to the new mooring rules.</p></div>"
+        for n in range(12)
+    )
+    html = page(header=f'<p class="article-teaser">{LEDE}</p>').replace(
+        "</nav>", f"</nav><div>{teasers}</div>")
+    extracted = extract_article(html, URL)
+    assert extracted is not None and extracted.text.startswith(LEDE)
+    assert extracted.text.count(LEDE) == 1
+    assert "objections" not in extracted.text
+
+
 def test_a_notice_to_turn_on_javascript_is_no_lede() -> None:
     """A news site's notice for readers without JavaScript, in a box named as a teaser
     above the article (``div.c-nojs-teaser``), is neither a lede nor the article; the lede
