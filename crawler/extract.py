@@ -1225,6 +1225,10 @@ def timestamp_of_day(tree: Any, day: str) -> str | None:
     drops the time), with its offset, as ISO 8601: from its meta tags, JSON-LD or
     ``<time datetime>``; None when the page gives none of that day, or none with an offset
     (a local time without one says no instant)."""
+    if (first := _head_published(tree)) is not None:
+        when = _instant(first)
+        if when is not None and when.date().isoformat() == day:
+            return when.isoformat()  # the most trusted: the page's other elements can wait
     named: dict[str, str] = {}
     times: list[str] = []
     for element in _META_TIMES(tree):
@@ -1246,6 +1250,22 @@ def timestamp_of_day(tree: Any, day: str) -> str | None:
         when = _instant(value)
         if when is not None and when.date().isoformat() == day:
             return when.isoformat()
+    return None
+
+
+def _head_published(tree: Any) -> str | None:
+    """The time of the page's first ``article:published_time`` meta tag, when its head holds
+    one: the first of :func:`timestamp_of_day`'s candidates, read from the head's few tags
+    (the look for the others through the whole page cost 0.25 ms a heavy page)."""
+    head = tree.find("head") if tree.getparent() is None else None
+    if head is None or any(isinstance(e.tag, str) for e in head.itersiblings(preceding=True)):
+        return None  # an element before the head might hold the first
+    for element in head.iter("meta"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop")
+               or "").strip().lower()
+        if key == _PUBLISHED_META[0] and (element.get("content") is not None or (
+                element.get("itemprop") is not None and element.get("datetime") is not None)):
+            return element.get("content") or ""  # as _META_TIMES selects it
     return None
 
 

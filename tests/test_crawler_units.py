@@ -27,6 +27,7 @@ from crawler.extract import (
     page_metadata,
     paragraph_chars,
     subheadings,
+    timestamp_of_day,
     without_chrome_lines,
 )
 from crawler.feeds import html_to_text, parse_feed
@@ -479,6 +480,38 @@ def test_a_pages_date_keeps_the_time_and_offset_it_gives(head: str, expected: st
             + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
             + "</article></body></html>")
     assert page_metadata(load_html(html), "http://127.0.0.1/a/1").date == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # The head's article:published_time of the day: read from the head alone.
+        ('<meta property="article:published_time" content="2026-12-05T19:19:17-05:00">',
+         '<time itemprop="datePublished" datetime="2026-12-05T08:00:00+01:00">5 Dec</time>',
+         "2026-12-05T19:19:17-05:00"),
+        # Of another day, or without an offset: the page's other tags, in their order.
+        ('<meta property="article:published_time" content="2026-12-04T23:00:00+00:00">',
+         '<time itemprop="datePublished" datetime="2026-12-05T08:00:00+01:00">5 Dec</time>',
+         "2026-12-05T08:00:00+01:00"),
+        ('<meta property="article:published_time" content="2026-12-05T19:19:17">'
+         '<script type="application/ld+json">{"datePublished": "2026-12-05T09:00:00Z"}'
+         "</script>",
+         '<time datetime="2026-12-05T10:00:00+00:00">5 Dec</time>',
+         "2026-12-05T09:00:00+00:00"),
+        # A meta tag in the body still comes before the JSON-LD and <time>.
+        ('<script type="application/ld+json">{"datePublished": "2026-12-05T09:00:00Z"}'
+         "</script>",
+         '<meta property="article:published_time" content="2026-12-05T11:00:00+00:00">',
+         "2026-12-05T11:00:00+00:00"),
+    ],
+)
+def test_a_pages_time_of_its_day_is_its_most_trusted_tag_of_that_day(
+    head: str, body: str, expected: str
+) -> None:
+    html = (f"<html><head><title>Harbour board</title>{head}</head><body><article>{body}"
+            + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
+            + "</article></body></html>")
+    assert timestamp_of_day(load_html(html), "2026-12-05") == expected
 
 
 def test_a_day_alone_is_its_noon_in_utc_not_after_the_fetch() -> None:
