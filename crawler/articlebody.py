@@ -58,25 +58,30 @@ def json_ld_bodies(tree: Any) -> Iterator[str]:
     long texts of its Next.js data (``script#__NEXT_DATA__``: a page that shows a teaser and
     carries its article in the data its scripts render; the App Router's payload, as
     :func:`flight_rows` reads it: its texts of markup, its data's long strings)."""
+    pushing: list[str] = []
     for script in tree.iter("script"):
-        if not script.text:
+        # Each script's text read once: lxml makes a new string of it at each reading (a
+        # heavy page's 50 KB of scripts were read five times here and in flight_rows).
+        text = script.text
+        if not text:
             continue
-        if _FLIGHT in script.text:
-            continue  # read whole below
+        if _FLIGHT in text:
+            pushing.append(text)  # read whole below
+            continue
         if (script.get("type") or "").lower() == "application/ld+json":
-            if "articleBody" not in script.text:
+            if "articleBody" not in text:
                 continue
             try:
-                yield from _bodies(json.loads(script.text))
+                yield from _bodies(json.loads(text))
             except ValueError:
                 continue
         elif script.get("id") == "__NEXT_DATA__":
             try:
-                data = json.loads(script.text)
+                data = json.loads(text)
             except ValueError:
                 continue
-            yield from (_plain(text) for text in _long_strings(data))
-    for row in flight_rows(tree):
+            yield from (_plain(string) for string in _long_strings(data))
+    for row in _rows(pushing):
         if isinstance(row, str):
             if _markup_text(row):
                 yield _plain(row)
@@ -139,8 +144,13 @@ def flight_rows(tree: Any) -> Iterator[Any]:
     scripts, in order): each text row (an article's markup where the page renders it from
     its scripts: Hankook Ilbo's body is only there) as a string, each JSON row as its data.
     Rows that cannot be read are skipped."""
-    parts = [pushed for script in tree.iter("script") if script.text
-             for pushed in _pushed(script.text)]
+    texts = (script.text for script in tree.iter("script"))
+    return _rows([text for text in texts if text and _FLIGHT in text])
+
+
+def _rows(scripts: list[str]) -> Iterator[Any]:
+    """The rows of the payload the texts of ``scripts`` push (see :func:`flight_rows`)."""
+    parts = [pushed for script in scripts for pushed in _pushed(script)]
     payload = "".join(parts).encode("utf-8", "surrogatepass")
     at = 0
     while (row := _ROW.match(payload, at)) is not None:
