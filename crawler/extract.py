@@ -1314,19 +1314,26 @@ def _headline(tree: Any) -> str | None:
     return title
 
 
-#: A site's name after a page's headline: " | Site", " - Site", or after a full-width colon.
-_SITE_SUFFIX = r"\s*[|\-\u2013\u2014:\uff1a\u00b7\u00bb]\s*{}\s*$"
+#: The marks between a page's headline and the site's name after it: " | Site", " - Site",
+#: a full-width colon.
+_SITE_MARKS = "|-\u2013\u2014:\uff1a\u00b7\u00bb"
 
 
 def _without_site_name(title: str | None, site: str | None) -> str | None:
     """``title`` without the site's name the page appends to its headline ("… | 한국일보",
     Asahi's after a full-width colon; from og:site_name): where a feed gives no title, and for every
     article of a page source, it was the article's title in alerts and their subjects (a
-    review of the emails)."""
+    review of the emails). The name is compared, in any case, where it would end the title,
+    spaces aside, after a mark: an expression of the whole suffix compiled for each site's
+    name cost 0.13 ms a site in every page worker."""
     if not title or not site or len(site) >= len(title):
         return title
-    stripped = re.sub(_SITE_SUFFIX.format(re.escape(site)), "", title, flags=re.IGNORECASE)
-    return stripped or title
+    for start in range(max(0, len(title.rstrip()) - len(site)), len(title) - len(site) + 1):
+        before = title[:start].rstrip()
+        if (before and before[-1] in _SITE_MARKS and re.fullmatch(
+                re.escape(site), title[start:start + len(site)], flags=re.IGNORECASE)):
+            return before[:-1].rstrip() or title
+    return title
 
 
 def _value(value: object) -> str | None:

@@ -892,6 +892,8 @@ def test_the_sites_name_after_a_pages_headline_is_not_its_title() -> None:
     assert page_metadata(load_html(page), "http://127.0.0.1/a").title == "DJ 고향에서 외친 이재명"
     assert _without_site_name("宮崎県で震度5弱：朝日新聞デジタル", "朝日新聞デジタル") == "宮崎県で震度5弱"
     assert _without_site_name("Mbumba recounts - The Namibian", "the namibian") == "Mbumba recounts"
+    assert _without_site_name("Talks resume  \u2014  AP NEWS \n", "AP News") == "Talks resume"
+    assert _without_site_name("AP News: talks resume | ap news", "AP News") == "AP News: talks resume"
     # Only the site's own name, only at the end, never the whole title.
     assert _without_site_name("The Guardian view: rates", "The Guardian") == "The Guardian view: rates"
     assert _without_site_name("Talks resume | Politics", "AP News") == "Talks resume | Politics"
