@@ -178,6 +178,9 @@ class Pipeline:
     #: The titles of the story window's articles too short to sign, with the index.
     _short_titles: set[str] = field(default_factory=set)
     _stories_built: datetime | None = None
+    #: An article older than the story window is stored: an older copy may be looked for
+    #: (set once seen; a new install's first week has none to find).
+    _older: bool = False
 
     async def cycle(
         self, sources: Sequence[Source], crawled: Callable[[CrawlReport], None] | None = None
@@ -402,7 +405,7 @@ class Pipeline:
             story_id = found[0] if found else None
             if len(found) > 1:
                 story_id = self._fold(index, found, started, assignments, titled)
-            if story_id is None and sig is not None:
+            if story_id is None and sig is not None and self._older_stored(now):
                 # An older article of its site back under a new address (only where the
                 # window has nothing: one indexed query for each new story).
                 story_id = copy_story(sig, site, self.store.copies(
@@ -441,6 +444,14 @@ class Pipeline:
                 self._stories = None
                 raise
         return stories
+
+    def _older_stored(self, now: datetime) -> bool:
+        """Whether an article fetched before the story window is stored, which an older copy
+        could be (asked until one is: in a new install's first crawls, the lookup of an
+        older copy for each new story found nothing, 0.1 ms an article of a cold cycle)."""
+        if not self._older:
+            self._older = self.store.stored_before(now - STORY_WINDOW)
+        return self._older
 
     @staticmethod
     def _fold(

@@ -271,6 +271,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ``keep`` takes, the newest first."""
         ...
 
+    def stored_before(self, before: datetime) -> bool:
+        """Whether an article fetched before ``before`` is stored."""
+        ...
+
     def forget_signatures(self, before: datetime) -> int:
         """Drop the window's own copies of signatures of articles fetched before ``before``."""
         ...

@@ -121,6 +121,13 @@ class StoriesMixin:
                 "DELETE FROM story_signatures WHERE fetched < ?", [to_iso(before)])
         return int(cursor.rowcount)
 
+    def stored_before(self, before: datetime) -> bool:
+        """Whether an article fetched before ``before`` is stored (the index of fetch times
+        answers it)."""
+        return self.db.execute(
+            "SELECT 1 FROM articles WHERE fetched < ? LIMIT 1", [to_iso(before)]
+        ).fetchone() is not None
+
     def copies(
         self, full: bytes, lede: bytes, before: datetime, keep: Callable[[str], bool]
     ) -> list[tuple[int, int, bytes, bytes, str]]:

@@ -1491,6 +1491,33 @@ def test_two_publishers_google_news_items_under_one_headline_are_one_story(store
     assert pipe.match().emails
 
 
+def test_older_copies_are_looked_for_once_an_article_older_than_the_window_is_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new install's first crawls store nothing older than the story window: each new
+    story's lookup of an older copy found nothing (0.1 ms an article of a cold cycle). Once
+    an older article is stored, the lookup is made, and finds it."""
+    looked: list[int] = []
+    lookup = store.copies
+
+    def copies(*args: object, **kwargs: object) -> object:
+        looked.append(1)
+        return lookup(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "copies", copies)
+    store.sync_topics([TopicSpec("Maduro", "Maduro", compile_query("Maduro"), ("desk@x.org",))])
+    herald = add_source(store, "https://herald.example/feed", "Herald")
+    pipe = replace(pipeline(store), clock=lambda: NOW - timedelta(days=30))
+    add_article(store, herald, "story.asp?id=7", "Maduro", paragraphs(WIRE),
+                site="herald.example", days_ago=30)
+    assert pipe.match().emails and not looked
+    pipe = pipeline(store)
+    add_article(store, herald, "2026/12/maduro-7", "Maduro", paragraphs(WIRE),
+                site="herald.example")
+    report = pipe.match()
+    assert looked and (report.emails, report.repeats) == (0, 1)
+
+
 def test_an_older_copy_is_found_past_a_hundred_other_sites_sharing_its_text(
     store: Store,
 ) -> None:
