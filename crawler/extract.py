@@ -195,7 +195,7 @@ def _outside_links(page_chars: int, anchors: Iterable[str]) -> int:
 def link_share(tree: Any, text: str, links: set[str] | None = None) -> float:
     """The share of ``text`` (in characters) on lines that are the text of a link of the
     page (``links``: the page's :func:`link_texts`, when already known)."""
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [_fold_line(line) for line in text.split("\n")]
     total = sum(len(line) for line in lines)
     if not total:
         return 0.0
@@ -644,16 +644,16 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
         found = set()
     # Boxes that are never the story (related stories, a pop-up) whatever their size,
     # unless they hold the text's first line (then they wrap the article).
-    first = "".join(folded[0].split()) if folded else ""
+    first = folded[0].replace(" ", "") if folded else ""
     strong = _box_texts((e for e, words in walk.chrome if words & STRONG_NAME_WORDS), walk)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
     return found | {line for line in lines if _in_box(line, strong, walk)}
 
 
 def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
-    """Whether a line stands in the boxes' texts and nowhere else on the page (each text
-    white space removed)."""
-    solid = "".join(line.split())
+    """Whether a line (white space folded) stands in the boxes' texts and nowhere else on
+    the page (each text white space removed)."""
+    solid = line.replace(" ", "")
     if not boxes or solid not in boxes:
         return False
     return walk.page().count(solid) <= boxes.count(solid)
@@ -723,7 +723,7 @@ def line_elements(text: str, walk: PageWalk, extra: int = 0) -> dict[str, Any]:
     by_size = walk.by_size()
     found: dict[str, Any] = {}
     for line in lines:
-        solid = "".join(line.split())
+        solid = line.replace(" ", "")
         near = sorted(n for size in range(len(solid), len(solid) + extra + 1)
                       for n in by_size.get(size, ()))
         for n in near:  # leaves first
@@ -793,7 +793,6 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None, page: Any = None) -
     chrome boxes, and before the text's first line on the page. ``walk``: the page's
     :func:`walk_page`, when already known; ``page``: the whole page, where ``tree`` is a
     part of it (the elements that repeat a class are looked for there)."""
-    folded = " ".join(text.split())
     candidates = (walk_page(tree) if walk is None else walk).ledes
     classes = _Classes(tree if page is None else page)
     for element in candidates:
@@ -816,7 +815,7 @@ def lede(tree: Any, text: str, walk: PageWalk | None = None, page: Any = None) -
         linked = sum(_solid(a.text_content()) for a in element.iter("a"))
         if linked > LEDE_LINK_SHARE * _solid(lede_text):
             continue
-        if lede_text[:SUBHEADING_PROBE] in folded:
+        if lede_text[:SUBHEADING_PROBE] in " ".join(text.split()):
             return None  # the text has it
         return lede_text if _before_text(tree, element, text) else None
     return None
@@ -991,7 +990,7 @@ def picture_captions(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     walk = walk_page(tree) if walk is None else walk
     sizes = walk.sizes
     short = [line for line in text.split("\n")
-             if line.strip() and len(line.split()) <= PICTURE_CAPTION_WORDS]
+             if 0 < _words(_fold_line(line)) <= PICTURE_CAPTION_WORDS]
     if not short:
         return set()
     # Only lines that stand in a small box around a picture can be its caption.
@@ -1003,7 +1002,7 @@ def picture_captions(tree: Any, text: str, walk: PageWalk | None = None) -> set[
             boxes.add(node)
             node = node.getparent()
     around = _box_texts(boxes, walk, limit + 1)
-    short = [line for line in short if "".join(line.split()) in around]
+    short = [line for line in short if _fold_line(line).replace(" ", "") in around]
     found: set[str] = set()
     for line, element in line_elements("\n".join(short), walk, CAPTION_BOX_EXTRA).items():
         if len(line.split()) > PICTURE_CAPTION_WORDS:
