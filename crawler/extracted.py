@@ -65,10 +65,17 @@ def page_text(html: str | bytes, encoding: str | None = None) -> str:
     say the server's charset is wrong (:func:`mended_encoding`)."""
     if isinstance(html, str):
         return html
-    return html_to_unicode(f"charset={mended_encoding(html, encoding)}", html)[1]
+    name, text = _mended(html, encoding)
+    if text is not None and name.lower() in _UTF8_NAMES:
+        # The bytes were read as UTF-8 whole to mend the encoding: html_to_unicode would read
+        # them again (a twentieth of a millisecond a heavy page), its byte order mark left out.
+        return text.removeprefix("\ufeff")
+    return html_to_unicode(f"charset={name}", html)[1]
 
 
 _LATIN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+#: The names of UTF-8 that html_to_unicode reads as UTF-8 (``charset=utf8`` as ``utf-8``).
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 
 def mended_encoding(body: bytes, encoding: str | None) -> str:
@@ -78,32 +85,38 @@ def mended_encoding(body: bytes, encoding: str | None) -> str:
     letter was stored as two Latin-1 ones), or whose bytes are no UTF-8 served as UTF-8
     while the page declares its own encoding (windows-1251, ISO-8859-1: every letter beyond
     ASCII a U+FFFD), is read as the bytes say; a topic on its words never matched."""
+    return _mended(body, encoding)[0]
+
+
+def _mended(body: bytes, encoding: str | None) -> tuple[str, str | None]:
+    """:func:`mended_encoding`, and the text of ``body`` where it was read as UTF-8 whole
+    (then it is UTF-8)."""
     try:
         name = codecs.lookup(encoding or "utf-8").name
     except LookupError:
-        return encoding or "utf-8"
+        return encoding or "utf-8", None
     if name in _LATIN:
         if body.isascii():
-            return encoding or "utf-8"
+            return encoding or "utf-8", None
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return encoding or "utf-8"
-        return "utf-8"
+            return encoding or "utf-8", None
+        return "utf-8", text
     if name == "utf-8":
         try:
-            body.decode("utf-8")
+            return encoding or "utf-8", body.decode("utf-8")
         except UnicodeDecodeError:
             declared = html_body_declared_encoding(body)
             if declared:
                 try:
                     if codecs.lookup(declared).name != "utf-8":
-                        return declared
+                        return declared, None
                 except LookupError:
                     pass
             if not _any_utf8(body):
-                return "cp1252"
-    return encoding or "utf-8"
+                return "cp1252", None
+    return encoding or "utf-8", None
 
 
 #: A character of two to four bytes, as UTF-8 writes it.

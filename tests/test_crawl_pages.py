@@ -224,6 +224,11 @@ def test_a_page_whose_base_or_canonical_link_cannot_be_joined_is_read(site, work
          {"Content-Type": "text/html; charset=windows-1252"}),
         ("<html><body>\u00fcber</body></html>".encode("cp1252"), {}),  # sniffed
         (b"\xef\xbb\xbf<html><body>x</body></html>", {}),
+        # UTF-8 as its server says (read once for the check of its encoding and the text).
+        (b"\xef\xbb\xbf<html><body>\xc3\xbcber</body></html>",
+         {"Content-Type": "text/html; charset=utf-8"}),
+        ("<html><body>\u00fcber \u65e5</body></html>".encode(),
+         {"Content-Type": "text/html; charset=UTF8"}),
     ],
 )
 def test_page_text_is_what_scrapy_decodes(body, headers):
