@@ -1148,8 +1148,12 @@ def _repair_start(text: str, beginning: str) -> str:
     """trafilatura's ``repair_faulty_html`` of a page without characters to remove: a
     doctype with a slash on the first line goes, a self-closed ``<html/>`` is opened."""
     if "doctype" in beginning:
-        first, _, rest = text.partition("\n")
-        text = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+        # The page is copied only where its first line changes (most doctypes have no slash).
+        end = text.find("\n")
+        if end < 0:
+            text = DOCTYPE_TAG.sub("", text, count=1) + "\n"
+        elif (first := DOCTYPE_TAG.sub("", text[:end], count=1)) != text[:end]:
+            text = first + text[end:]
     for line in text[:4096].splitlines()[:4]:
         if "<html" in line and line.endswith("/>"):
             return FAULTY_HTML.sub(r"\1>", text, count=1)
