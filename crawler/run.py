@@ -159,6 +159,13 @@ class CrawlRunner:
         it)."""
         return frozenset(source_id for running in self._crawls for source_id in running.unsettled())
 
+    def pages_ahead(self) -> tuple[int, int]:
+        """(the pages this process's crawls have fetched that its page workers hold or that
+        wait for them, how many workers it has: 0 where pages are extracted in this
+        process)."""
+        pages = self._runner.pages
+        return pages.pending, pages.size
+
     async def wait_polls(self, count: int, timeout: float) -> None:
         """Return once ``count`` more polls are recorded, no crawl runs any more, or after
         ``timeout`` seconds, whichever comes first."""

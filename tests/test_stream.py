@@ -103,6 +103,15 @@ def add(store: Store, feed: str, slug: str, text: str) -> int:
     return article_id
 
 
+def backlog(store: Store, count: int) -> None:
+    """``count`` stored articles of one source, each matched by the topic "pipeline"."""
+    feed = "https://news.example/fast.rss"
+    store.sync_sources([SourceSpec(feed, 600)], NOW)
+    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+    for n in range(count):
+        add(store, feed, f"p{n}", f"Pipeline story number {n} of the backlog, told its own way.")
+
+
 def test_match_leaves_the_articles_of_sources_still_polled_and_takes_each_article_once(
     store: Store, tmp_path: Path
 ) -> None:
@@ -171,11 +180,7 @@ def test_a_backlog_is_matched_in_slices_and_a_stop_is_heard_between_them(
 
     monkeypatch.setattr(scheduler.pipeline, "MATCH_BATCH", 2)
     monkeypatch.setattr(scheduler.pipeline, "MATCH_SLICE", 0.0)
-    feed = "https://news.example/fast.rss"
-    store.sync_sources([SourceSpec(feed, 600)], NOW)
-    store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
-    for n in range(40):
-        add(store, feed, f"p{n}", f"Pipeline story number {n} of the backlog, told its own way.")
+    backlog(store, 40)
 
     def pipeline() -> Pipeline:
         return Pipeline(store=store, crawler=None, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
@@ -200,3 +205,50 @@ def test_a_backlog_is_matched_in_slices_and_a_stop_is_heard_between_them(
     assert during.articles + after.articles == 40 and store.unmatched_articles() == []
     matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
     assert matched.fetchone() == (40, 40)
+
+
+def test_while_a_crawl_runs_each_batch_waits_until_the_page_workers_have_pages_enough(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    """A pass while the crawl ran matched the 300-600 articles of 20 polls at once: the
+    event loop, held up to 0.7 s, fetched no page meanwhile, and both page workers waited
+    for pages (a tenth of a cold cycle's cores idle). A batch of STREAM_BATCH is matched
+    once the workers have STREAM_AHEAD pages each in hand or waiting for them."""
+    import asyncio
+
+    import scheduler.pipeline
+    from scheduler.pipeline import STREAM_AHEAD, CycleReport
+
+    monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
+    backlog(store, 5)
+    # What the crawl's two workers hold or wait for, each time the pass asks: the crawl
+    # fetches pages while the pass waits.
+    ahead = iter([0, 0, 2 * STREAM_AHEAD, 3, 2 * STREAM_AHEAD, 0, 5, 3 * STREAM_AHEAD]
+                 + [2 * STREAM_AHEAD] * 10)
+    asked: list[tuple[int, int]] = []  # (pages ahead, articles unmatched when asked)
+
+    class Crawl:
+        """The crawl under way, as the pipeline sees it (crawler.run.CrawlRunner)."""
+
+        def pages_ahead(self) -> tuple[int, int]:
+            pages = next(ahead)
+            asked.append((pages, len(store.unmatched_articles())))
+            return pages, 2
+
+        def unsettled(self) -> frozenset[int]:
+            return frozenset()
+
+        def store_later_polls(self) -> None:
+            pass
+
+    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    pipe.crawling = True
+    report = CycleReport()
+    asyncio.run(pipe.stream(report))
+    assert report.matched.articles == 5 and store.unmatched_articles() == []
+    # Each batch of two was matched only after the workers had pages enough.
+    unmatched = [left for _, left in asked]
+    assert [pages >= 2 * STREAM_AHEAD for pages, _ in asked][:8] == [
+        False, False, True, False, True, False, False, True]
+    assert unmatched[:8] == [5, 5, 5, 3, 3, 1, 1, 1]
