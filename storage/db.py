@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import NewerSchema, StorageError
+from .errors import NewerSchema, NotWaited, StorageError
 from .schema import MIGRATIONS, register_functions
 from .upgrade import UpgradeLog
 
@@ -75,7 +75,7 @@ class _Connection(sqlite3.Connection):
                 if self.in_transaction:
                     self.rollback()  # the one it opened (sqlite3's implicit BEGIN): afresh
                 if _stopping.is_set():
-                    raise sqlite3.OperationalError(
+                    raise NotWaited(
                         "database is locked: another process holds its write lock, "
                         "not waited for while stopping") from exc
                 if time.monotonic() - began >= BUSY_TIMEOUT_MS / 1000 - WAIT_SLICE_MS / 1000:

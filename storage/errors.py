@@ -17,6 +17,7 @@ import functools
 import inspect
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -42,6 +43,11 @@ class NewerSchema(StorageError):
     an upgrade of newswatch (the command exits 2, which the systemd units do not restart)."""
 
 
+class NotWaited(sqlite3.OperationalError):
+    """A SQLite statement that found another process's write lock while this process is
+    stopping, and gave up instead of waiting for it (storage.db.stop_waiting)."""
+
+
 def connection_failure(exc: BaseException | None) -> BaseException | None:
     """The failure of a PostgreSQL connection behind ``exc``, following its causes: psycopg's
     OperationalError (a server gone, silent or refusing; the pool's PoolTimeout is one), as
@@ -57,8 +63,12 @@ _stop_said = threading.Event()
 def cancelled_by_stop(exc: BaseException | None) -> bool:
     """Whether ``exc`` is (or was caused by) a PostgreSQL statement that the process's stop
     cancelled, or whose wait for another session's lock it cut short (storage.pg.stop_waiting:
-    psycopg's QueryCanceled, LockNotAvailable), the process stopping. Nothing failed: what the
-    statement was to write is written at the next start, as after any stop."""
+    psycopg's QueryCanceled, LockNotAvailable), the process stopping, or a SQLite statement
+    that did not wait for another process's write lock at a stop (NotWaited). Nothing
+    failed: what the statement was to write is written at the next start, as after any
+    stop."""
+    if any(isinstance(e, NotWaited) for e in _causes(exc)):
+        return True
     if not any(_psycopg(e, "QueryCanceled") or _psycopg(e, "LockNotAvailable")
                for e in _causes(exc)):
         return False

@@ -3,6 +3,7 @@ the outbox, exports and percolation."""
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ import pytest
 from test_stories import assign_as_before
 
 import storage.db
+import storage.errors
 from storage import (
     Article,
     DeferredEntry,
@@ -32,6 +34,7 @@ from storage import (
     percolate,
 )
 from storage.clock import from_iso
+from storage.errors import said_stopping
 from storage.outbox import insert_email
 from storage.schema import MIGRATIONS
 from watchlist import compile_query
@@ -1034,7 +1037,7 @@ def test_a_write_lock_another_process_holds_is_waited_for_in_slices_and_said(
 
 @pytest.mark.sqlite_only
 def test_a_process_stopping_does_not_wait_for_another_processs_write_lock(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch,
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """SIGTERM to the daemon while a sqlite3 shell held the write lock: the stop waited for
     the lock (45 s: as long as the shell held it). Once the process is stopping, a
@@ -1045,15 +1048,21 @@ def test_a_process_stopping_does_not_wait_for_another_processs_write_lock(
 
     monkeypatch.setattr(storage.db, "WAIT_SLICE_MS", 100)
     monkeypatch.setattr(storage.db, "_stopping", threading.Event())
+    monkeypatch.setattr(storage.errors, "_stop_said", threading.Event())
     with Store.open(db_path) as store:
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         try:
             threading.Timer(0.5, storage.db.stop_waiting).start()
             began = time.monotonic()
-            with pytest.raises(StorageError, match="not waited for while stopping"):
+            with pytest.raises(StorageError, match="not waited for while stopping") as raised:
                 store.sync_sources([SourceSpec("https://a.example/f", 60)], NOW)
             assert time.monotonic() - began < 5  # not the busy timeout's 30 s
+            # Said as the stop it is, once at INFO, as a statement a PostgreSQL stop cancels:
+            # its "database is locked" read as an error just before "stopped".
+            with caplog.at_level(logging.DEBUG, logger="storage.errors"):
+                assert said_stopping(raised.value, "sources synced")
+            assert [r.levelname for r in caplog.records if r.name == "storage.errors"] == ["INFO"]
             assert store.sources() == []  # a read goes on
         finally:
             holder.execute("ROLLBACK")
