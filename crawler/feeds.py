@@ -286,8 +286,11 @@ def parse_feed(
 
 
 #: "&" written as a character reference (WordPress writes links ``?p=1&#038;lang=en``), which
-#: feedparser's loose parser leaves in an Atom link's href: in a URL it would start a fragment.
-_AMPERSAND_REFERENCE = re.compile(r"&#(?:0*38|[xX]0*26);")
+#: feedparser's loose parser leaves in an Atom link's href (in a URL it would start a
+#: fragment) and, as "&amp;", in the text of a guid or a Feedburner origLink (a query
+#: parameter "amp;lang": another address than the same item's in the feed well-formed);
+#: once or more (a link escaped twice, ``&amp;#038;``).
+_AMPERSAND_REFERENCE = re.compile(r"&(?:(?:amp|#0*38|#[xX]0*26);)+")
 
 
 def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool:
@@ -368,7 +371,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         # article's, which it keeps as origLink; Google Alerts' and Bing News' go through a
         # redirector (urls.unwrapped). The article's address is the link.
         written = link
-        original = web_url(str(entry.get("feedburner_origlink") or "").strip())
+        original = web_url(_AMPERSAND_REFERENCE.sub(
+            "&", str(entry.get("feedburner_origlink") or "").strip()))
         link = unwrapped(original or link)
         headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")

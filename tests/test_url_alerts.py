@@ -809,6 +809,53 @@ def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site,
     assert "unavailable" not in workdir.newswatch("status").stdout
 
 
+def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
+        site, mail, workdir):
+    # A feed is read by feedparser's loose parser once one item is not well-formed XML (an
+    # "&nbsp;" in a description, at the second poll here), which leaves "&amp;" as written
+    # in the text of a guid and of a Feedburner origLink: the items' links became
+    # ?id=7&amp;lang=en (a query parameter "amp;lang"), other addresses than at the poll
+    # before, and both items were fetched, stored and mailed a second time.
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    pages = {"/harbour-ferry": "Harbour ferry timetable changes", "/harbour-crane":
+             "Harbour crane contract signed"}
+    for path, title in pages.items():
+        # No canonical address: the page is known by the address its feed gives.
+        site.serve(path, article_page(title, site.url(path)).replace(
+            f'<link rel="canonical" href="{escape(site.url(path))}">'.encode(), b""),
+            content_type="text/html; charset=utf-8")
+    ferry, crane = (escape(site.url(path)) for path in pages)
+    items = [f"<item><title>Harbour ferry timetable changes</title><guid>{ferry}?id=7&amp;"
+             f"lang=en</guid><pubDate>{when}</pubDate><description>The harbour ferry."
+             "</description></item>",
+             "<item><title>Harbour crane contract signed</title><link>"
+             f"{escape(site.url('/~r/Blog/~3/abc2/'))}</link><feedburner:origLink>{crane}?id=8"
+             f"&amp;lang=en</feedburner:origLink><pubDate>{when}</pubDate><description>The "
+             "harbour crane.</description></item>"]
+
+    def feed(extra: str) -> bytes:
+        return rss(site, [*items, extra]).replace(
+            b'<rss version="2.0">',
+            b'<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0">')
+
+    source = site.serve("/feed.rss", feed(""))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "2 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    site.serve("/feed.rss", feed(item("Harbour dredging starts", None, "dredging-1",
+                                      "Dredging&nbsp;of the harbour basin.").replace(
+                                          "&amp;nbsp;", "&nbsp;")))
+    again = workdir.newswatch("crawl")
+    assert "1 new article(s)" in again.stdout, again.stdout
+    assert sorted(row["url"] for row in export(workdir) if "dredging" not in row["title"]) == [
+        site.url("/harbour-crane?id=8&lang=en"), site.url("/harbour-ferry?id=7&lang=en")]
+    assert {r.query for path in pages for r in site.requests_for(path)} == {
+        "id=7&lang=en", "id=8&lang=en"}
+    time.sleep(0.5)
+    [_, second] = mail.wait_for(2)
+    assert second["Subject"] == "[newswatch] Harbour — Harbour dredging starts"
+
+
 def dated_item(site, title: str, path: str, ago: timedelta) -> str:
     """An item published ``ago``, its page served at ``path``."""
     site.serve(path, article_page(title, site.url(path)),
