@@ -204,7 +204,10 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             continue
         chosen = _still_matching(store, topics, items if due.kind == "slot" else storm, now)
         slot = due.slot if due.kind == "slot" else None
-        if not chosen and not (policy.empty and recipient in readers):
+        # "Nothing new" is said at a digest time only: a storm's folded alerts that all went
+        # (their topic narrowed within the hour) made one at the end of the hour, at no
+        # digest time, for a reader with empty_digest.
+        if not chosen and not (slot is not None and policy.empty and recipient in readers):
             store.record_digest(recipient, None, [], slot)
             continue
         watched = [t.name for t in topics if recipient in t.notify]

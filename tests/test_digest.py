@@ -819,6 +819,35 @@ def test_a_storm_days_after_the_last_one_waits_its_hour(store: Store) -> None:
     assert "Digest — 2 stories" in outbox(store)[-1]["subject"]
 
 
+def test_folded_alerts_that_all_went_make_no_empty_digest_at_the_end_of_their_hour(
+    store: Store,
+) -> None:
+    """A reader of a digest topic, with empty_digest, whose folded alerts all went before
+    their hour was over (their topic narrowed): a "nothing new" digest came at the end of
+    the hour, at no digest time. It comes at the digest time only."""
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"),
+           ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy(storm=2, empty=True)))
+    assert pipe.digests() == 0
+    burst(store, src, 4, NOW)
+    assert pipe.match().queued == 2
+    store.sync_topics([
+        TopicSpec("Quakes", "earthquake", compile_query("earthquake"), (DESK,),
+                  exclude="report", exclude_compiled=compile_query("report")),
+        TopicSpec("Lithium", "lithium", compile_query("lithium"), (DESK,), mode="digest"),
+    ])
+    clock.at(NOW + timedelta(hours=1))
+    assert pipe.digests() == 0
+    assert store.waiting_digest() == []
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))  # the digest time: "nothing new"
+    assert pipe.digests() == 1
+    assert [row["subject"] for row in outbox(store)] == [
+        "[newswatch] Quakes — 2 stories", "[newswatch] Digest — nothing new",
+    ]
+
+
 def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_time(
     store: Store,
 ) -> None:
