@@ -221,7 +221,9 @@ def plan(
         since = slot
     if slot > since:
         return DigestPlan("slot", slot, since, slot)
-    nxt = policy.next_slot(now)
+    # A digest time dealt with lies ahead of now when the clock was set back (before the
+    # daemon, or a crawl, brings it back): the next digest is the first time after it.
+    nxt = policy.next_slot(max(now, since))
     if oldest_storm is not None:
         storm_due = oldest_storm + STORM_WINDOW
         if storm_due <= now:

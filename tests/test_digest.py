@@ -169,6 +169,18 @@ def test_a_missed_digest_time_is_caught_up_once() -> None:
     assert after.next == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
+def test_the_next_digest_follows_a_digest_time_dealt_with_ahead_of_the_clock() -> None:
+    """The clock set back (the daemon not started yet): the last digest time dealt with,
+    by the clock ahead, lies after now. The next digest is the first time after it (that
+    one was dealt with), which `status` says, not the first time after now."""
+    policy = RecipientPolicy("UTC", parse_times("08:00,17:00"))
+    handled = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # dealt with by a clock a day ahead
+    due = plan(policy, NOW, handled, None, None)
+    assert (due.kind, due.next) == (None, datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert plan(policy, due.next, handled, None, None).kind == "slot"
+    assert plan(policy, handled, handled, None, None).kind is None
+
+
 def test_weekly_and_weekday_digest_times() -> None:
     """Google Alerts' "once a week": "Mon 08:00"; and a desk's "Mon-Fri 07:30"."""
     weekly = RecipientPolicy("Europe/Madrid", parse_times("mon 08:00"))
