@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage import StorageError
+from storage import PipelineStore, StorageError
 from storage.db import stop_waiting
 from storage.errors import said_stopping
 
@@ -75,6 +75,19 @@ class ClockWatch:
             return 0.0
         back = (monotonic - mark[1]) - (wall - mark[0])
         return back if back > CLOCK_STEP_SECONDS else 0.0
+
+
+def due_if_set_back(store: PipelineStore, now: datetime) -> None:
+    """At start (the daemon's, a crawl's): a clock ``now`` behind the last poll the database
+    holds was set back while newswatch was stopped (a reboot that mended a clock ahead):
+    what was due by the old clock is made due now (store.due_now)."""
+    latest = store.latest_poll()
+    if latest is None or (latest - now).total_seconds() <= CLOCK_STEP_SECONDS:
+        return
+    logger.warning("the clock is %.0f s behind the last poll the database holds (%s): "
+                   "what was due is due now",
+                   (latest - now).total_seconds(), latest.isoformat(timespec="seconds"))
+    store.due_now(now)
 
 
 class Daemon:
@@ -368,14 +381,7 @@ class Daemon:
         sources' next polls and the digest times waited as long as the clock went back: no
         polls for a day after a day's step, that day's digest skipped (a review)."""
         try:
-            now = self.pipeline.clock()
-            latest = self.pipeline.store.latest_poll()
-            if latest is None or (latest - now).total_seconds() <= CLOCK_STEP_SECONDS:
-                return
-            logger.warning("the clock is %.0f s behind the last poll the database holds (%s): "
-                           "what was due is due now",
-                           (latest - now).total_seconds(), latest.isoformat(timespec="seconds"))
-            self.pipeline.store.due_now(now)
+            due_if_set_back(self.pipeline.store, self.pipeline.clock())
         except Exception:
             self.failures += 1
             logger.exception("rescheduling after the clock went back failed")

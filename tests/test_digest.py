@@ -1329,6 +1329,35 @@ def test_crawl_sends_a_digest_when_it_is_due_once(site, mail, workdir) -> None:
         assert store.digest_handled()[DESK] == handled
 
 
+def test_a_crawl_after_the_clock_was_set_back_keeps_the_next_digest_time(site, workdir) -> None:
+    """`newswatch crawl` from cron with the clock a day ahead, then the right time again:
+    the digest time dealt with by the clock ahead was the next real one, which was skipped
+    (that day's digest never came). As the daemon at its start, a crawl whose clock is
+    behind the last poll the database holds makes what was due by the old clock due now."""
+    import sqlite3
+
+    # A digest time twelve hours away: none comes during the test, whatever the time of day.
+    digest_time = f"{datetime.now(UTC) + timedelta(hours=12):%H:%M}"
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Harbour", "query": "harbour", "notify": [DESK], "mode": "digest"}],
+        alerts={"digest": digest_time, "empty_digest": True},
+    )
+    assert workdir.newswatch("crawl").returncode == 0
+    now = datetime.now(UTC)
+    policy = RecipientPolicy("UTC", parse_times(digest_time), empty=True)
+    ahead = now + timedelta(days=1)
+    with sqlite3.connect(workdir.database) as db:  # as the clock a day ahead left them
+        db.execute("UPDATE sources SET last_fetch = ?", [to_iso(ahead)])
+        db.execute("UPDATE digest_slots SET handled = ?", [to_iso(policy.latest_slot(ahead))])
+    crawled = workdir.newswatch("crawl")
+    assert crawled.returncode == 0, crawled.stderr
+    [digest] = json.loads(workdir.newswatch("status", "--json").stdout)["digests"]
+    assert datetime.fromisoformat(digest["next"]) == policy.next_slot(now)
+    with Store.open(workdir.database) as store:  # that time come: its digest goes
+        assert pipeline(store, Clock(policy.next_slot(now)), policies(policy)).digests() == 1
+
+
 def storage_item(recipient: str, topic_id: int, article_id: int, reason: str):
     from storage import DigestItem
 
