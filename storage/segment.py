@@ -119,12 +119,14 @@ _LEADING_VOWELS: Final = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u
 def grapheme_start(text: str, at: int) -> int:
     """``at``, moved back to where the letter it falls in starts: not before a mark that
     belongs to the letter before it (a Thai vowel sign, an Indic vowel sign, an accent), nor
-    inside an Indic conjunct (after a virama), a joined emoji or a flag, nor after a Thai or
-    Lao vowel written ahead of its consonant. A snippet or a subject cut at a code point ended
-    "ทางสายเล…" for สายเลือด, its vowel sign left out."""
+    inside an Indic conjunct (after a virama), a joined emoji, an emoji and its skin tone or
+    tags, or a flag, nor after a Thai or Lao vowel written ahead of its consonant. A snippet
+    or a subject cut at a code point ended "ทางสายเล…" for สายเลือด, its vowel sign left out,
+    and a "👏🏽" headline's subject "👏…", its skin tone left out."""
     while 0 < at < len(text):
         char, before = text[at], text[at - 1]
         if (unicodedata.category(char)[0] == "M" or char == "\u200d" or before == "\u200d"
+                or _SKIN_TONE <= char <= _SKIN_TONE_LAST or _TAG <= char <= _TAG_LAST
                 or unicodedata.combining(before) == 9 or before in _LEADING_VOWELS
                 or _second_of_a_flag(text, at)):
             at -= 1
@@ -144,3 +146,7 @@ def _second_of_a_flag(text: str, at: int) -> bool:
 
 
 _REGIONAL, _REGIONAL_LAST = "\U0001f1e6", "\U0001f1ff"
+#: The skin tones an emoji takes after it (👏🏽), and the tags that follow a flag's black
+#: flag (🏴 and the tags of "gbsct" then CANCEL TAG: Scotland's flag).
+_SKIN_TONE, _SKIN_TONE_LAST = "\U0001f3fb", "\U0001f3ff"
+_TAG, _TAG_LAST = "\U000e0020", "\U000e007f"

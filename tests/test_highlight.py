@@ -405,3 +405,16 @@ def test_a_subject_cut_keeps_whole_letters() -> None:
         cut = shorten(thai, limit).removesuffix("…")
         assert thai.startswith(cut) and len(cut) < limit
         assert unicodedata.category(thai[len(cut)])[0] != "M" and cut[-1:] not in "\u0e40\u0e41"
+
+
+def test_a_subject_cut_keeps_an_emoji_with_its_skin_tone_and_a_flag_with_its_tags() -> None:
+    # A headline "👏🏽 ..." cut after its emoji made a subject "👏…", its skin tone dropped.
+    from alerts.compose import shorten
+
+    clap = "\U0001f44f\U0001f3fd"
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    for emoji in (clap, scotland):
+        title = f"{emoji}{emoji}{emoji} Applaus im Landtag"
+        for limit in range(2, 3 * len(emoji) + 2):
+            cut = shorten(title, limit).removesuffix("…")
+            assert cut == emoji * (len(cut) // len(emoji)), (limit, cut)
