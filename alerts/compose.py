@@ -351,11 +351,11 @@ def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[st
     phrases in ``keep`` (a date: '25 Nov 2026 08:00 CET' on one line)."""
     if not text:
         return []
-    for phrase in keep:
-        if phrase:
-            text = text.replace(phrase, phrase.replace(" ", _GLUE))
+    glued = [phrase.replace(" ", _GLUE) for phrase in keep if phrase]
+    for phrase in glued:
+        text = text.replace(phrase.replace(_GLUE, " "), phrase)
     if any(unicodedata.east_asian_width(c) in "WF" for c in text):
-        lines = _wrap_wide(text, first, rest)
+        lines = _wrap_wide(text, first, rest, glued)
         return [line.replace(_GLUE, " ") for line in lines]
     lines = textwrap.wrap(
         text,
@@ -369,11 +369,11 @@ def _wrap(text: str, first: str, rest: str, keep: Iterable[str] = ()) -> list[st
 
 
 #: A character a line may break before and after (Chinese and Japanese, which put no
-#: spaces between words; Korean does, and its words are kept whole), a run of white space,
-#: or a run of other characters (a word).
+#: spaces between words; Korean does, and its words are kept whole), a run of white space
+#: but _GLUE, or a run of other characters (a word, _GLUE holding it to the next).
 _BREAKS_AROUND = (r"\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                   r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\U00020000-\U0003fffd")
-_WRAP_PIECE = re.compile(rf"[{_BREAKS_AROUND}]|\s+|[^\s{_BREAKS_AROUND}]+")
+_WRAP_PIECE = rf"[{_BREAKS_AROUND}]|[^\S{_GLUE}]+|(?:[^\s{_BREAKS_AROUND}]|{_GLUE})+"
 
 
 def columns(text: str) -> int:
@@ -385,14 +385,17 @@ def columns(text: str) -> int:
     )
 
 
-def _wrap_wide(text: str, first: str, rest: str) -> list[str]:
+def _wrap_wide(text: str, first: str, rest: str, keep: Sequence[str] = ()) -> list[str]:
     """:func:`_wrap` for text with wide characters: textwrap counts characters and breaks
     only at spaces, so a line of Chinese or Japanese ran to 150 columns (Korean's 70
     characters took 119). Lines of at most WRAP columns, broken at spaces or beside a
-    Chinese or Japanese character; a word is never broken."""
+    Chinese or Japanese character; a word is never broken, nor a phrase of ``keep`` (its
+    spaces _GLUE already): a Japanese topic's name, or a date beside one, was broken as
+    any text ("東京電" and "力", "25 Nov" and "2026 08:00 CET")."""
+    kept = "".join(f"{re.escape(phrase)}|" for phrase in sorted(keep, key=len, reverse=True))
     lines: list[str] = []
     line, used, empty, space = first, columns(first), True, False
-    for piece in _WRAP_PIECE.findall(text):
+    for piece in re.findall(kept + _WRAP_PIECE, text):
         if piece.isspace():
             space = not empty
             continue

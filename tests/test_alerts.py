@@ -492,6 +492,32 @@ def test_chinese_japanese_and_korean_lines_are_72_columns_too() -> None:
     assert " ".join(korean.split()) in " ".join(" ".join(lines).split())
 
 
+def test_a_japanese_topic_keeps_topic_names_and_dates_whole_in_the_text_part() -> None:
+    # Wrapped as wide text, the footer broke a Japanese topic's name between its characters
+    # ("東京電" and "力") and the digest's line the date beside it ("25 Nov" and "2026 ...").
+    from alerts import RecipientPolicy
+    from alerts.compose import columns, compose_digest, format_when
+    from alerts.schedule import parse_times
+
+    policy = RecipientPolicy("Asia/Tokyo", parse_times("08:00"))
+    since = NOW - timedelta(days=1)
+    stamp = format_when(since, policy.zone)
+    for prefix in range(40):  # the names and the date fall at each place of their lines
+        names = [f"Topic{'x' * prefix}", "地震", "Stock Exchange", "東京電力"][: 3 + prefix % 2]
+        items = [item(n, topics=(name,), topic_ids=(n,)) for n, name in enumerate(names, 1)]
+        for mail in (compose("r@example.test", items, NOW, watched=names),
+                     compose_digest("r@example.test", items, NOW, policy=policy, since=since,
+                                    watched=names)):
+            lines = mail.text.splitlines()
+            assert max(columns(line) for line in lines) <= 72
+            intro = lines[: lines.index("")]
+            footer = lines[lines.index("-- "):]
+            for phrase in names:
+                assert any(phrase in line for line in footer), (prefix, phrase, footer)
+            if "since" in mail.text:
+                assert any(stamp in line for line in intro), (prefix, intro)
+
+
 def test_a_bidi_override_in_a_title_cannot_reverse_what_follows() -> None:
     # The isolates (U+2066-U+2069) reorder text as well (a review found them in emails).
     title = ("Invoice \u202egnp.exe for Maduro \u202bembedded\u202c, \u2067isolated\u2069 "
