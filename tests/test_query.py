@@ -222,6 +222,10 @@ def test_normalize(text: str, expected: str) -> None:
         ("\u2018Venezuela\u2019s oil\u2019", '"venezuela s oil"'),
         ("O\u2019Brien", '"o brien"'),
         ("\u2039Maduro out\u203a", '"maduro out"'),
+        # German and Swiss single guillemets point inwards, as their double ones do: the
+        # two words were found anywhere.
+        ("\u203aMaduro out\u2039", '"maduro out"'),
+        ("AI -\u203aAI Act\u2039", '"ai" NOT "ai act"'),
         # Straight single quotes around words make a phrase too (as Lucene reads them);
         # inside or before a word without a closing one, an apostrophe.
         ("'AI Act' OR Maduro", '"ai act" OR "maduro"'),

@@ -31,10 +31,11 @@ __all__ = ["parse", "refuse_contradictions", "refuse_other_syntax"]
 # Typographic quotes are accepted too: users paste “Nicolás Maduro” from word processors.
 _QUOTES: Final = frozenset('"“”„«»')
 #: Single quotes that open a phrase (U+2018, U+201A, U+2039: 'AI Act' typed with curly
-#: quotes), closed by one of _SINGLE_CLOSING followed by a space, ")", "*" or the end: inside
-#: a word, U+2019 is an apostrophe (Venezuela's, O'Brien).
-_SINGLE_OPENING: Final = frozenset("\u2018\u201a\u2039")
-_SINGLE_CLOSING: Final = frozenset("\u2019\u2018\u203a")
+#: quotes; U+203A, closed by U+2039: German and Swiss typing point them inwards, as they do
+#: their double ones), closed by one of _SINGLE_CLOSING followed by a space, ")", "*" or the
+#: end: inside a word, U+2019 is an apostrophe (Venezuela's, O'Brien).
+_SINGLE_OPENING: Final = frozenset("\u2018\u201a\u2039\u203a")
+_SINGLE_CLOSING: Final = frozenset("\u2019\u2018\u203a\u2039")
 #: A straight single quote opens a phrase where a term starts ('AI Act', as Lucene and many
 #: users write it) when another one closes it, followed by a space, ")", "*" or the end;
 #: elsewhere it is an apostrophe (O'Brien, '90s).
