@@ -65,6 +65,7 @@ def parse_opml(data: bytes) -> Subscriptions:
     if len(data) > MAX_BYTES:
         raise OpmlError(f"larger than {MAX_BYTES // (1024 * 1024)} MB: not a subscription list")
     damage = None
+    data = _windows_1252(data)
     try:
         root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -123,6 +124,24 @@ _AMPERSAND = re.compile(r"&(?:(#[0-9]+;|#[xX][0-9a-fA-F]+;)|([A-Za-z][A-Za-z0-9]
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)")
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+#: The names of ISO-8859-1 that a declaration gives (WHATWG's labels of it, lower case).
+_LATIN_1 = frozenset({"iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "latin1", "l1",
+                      "cp819", "ibm819", "csisolatin1", "iso-ir-100"})
+
+
+def _windows_1252(data: bytes) -> bytes:
+    """``data`` declared Windows-1252 where it says ISO-8859-1 but has bytes 0x80-0x9F:
+    control characters in ISO-8859-1, they are the curly quotes, dashes and euro sign of a
+    Windows program's text (a name's apostrophe came out a space), as browsers read them (the WHATWG
+    Encoding standard's ISO-8859-1 is Windows-1252). Any other document as it is."""
+    declared = _DECLARED.match(data)
+    if (declared is None or declared.group(1).decode().lower() not in _LATIN_1
+            or not _C1_BYTES.search(data)):
+        return data
+    return data[: declared.start(1)] + b"windows-1252" + data[declared.end(1) :]
 
 
 def _mended(data: bytes) -> bytes:

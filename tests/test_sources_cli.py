@@ -279,6 +279,21 @@ def test_import_forgives_what_feed_readers_forgive(workdir):
     }
 
 
+def test_a_latin_1_file_with_windows_quotes_keeps_them(workdir):
+    # Windows programs declare ISO-8859-1 and write Windows-1252's curly quotes, dash and
+    # euro sign (bytes 0x80-0x9F, controls in ISO-8859-1): "Bob’s" was imported "Bob s".
+    workdir.write_config()
+    path = workdir.path / "subs.opml"
+    path.write_bytes(
+        "<?xml version='1.0' encoding='ISO-8859-1'?>\n<opml version='1.1'><body>"
+        "<outline text='Bob’s “Café” – 5 €' type='rss' xmlUrl='http://127.0.0.1:9/a.rss'/>"
+        "</body></opml>".encode("cp1252")
+    )
+    assert ok(workdir.newswatch("sources", "import", str(path))).splitlines() == [
+        "imported 1, skipped 0"]
+    assert listed(workdir)["http://127.0.0.1:9/a.rss"]["name"] == "Bob’s “Café” – 5 €"
+
+
 def test_a_google_news_page_is_watched_as_its_feed(workdir):
     """A Google News search, topic or home page as a browser shows it, given as a source: a
     server is answered with a script shell or Google's consent page (no article; a cookie
