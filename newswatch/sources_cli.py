@@ -110,8 +110,8 @@ def _valid(parser: Parser[T], option: str | None, value: object) -> T:
 
 def _known(store: SourceAdmin, config: Config) -> dict[str, str]:
     """The URLs of the sources there are (the config file's first), by their loose key: a
-    URL written another way (``HTTP://``, a host in capitals, a ``#fragment``, a trailing
-    slash) is the same source."""
+    URL written another way (``HTTP://``, a host in capitals or in IDNA, a ``#fragment``, a
+    trailing slash) is the same source."""
     from watchlist import url_key  # not for --help
 
     known = {url_key(s.url): s.url for s in store.sources(active_only=False)}
@@ -390,14 +390,18 @@ def import_(ctx: click.Context, file: Path, every: str | None) -> None:
 def export_(ctx: click.Context, output: Path | None) -> None:
     """Write every active source (config file and command line) as OPML 2.0, each at the
     address newswatch polls (a feed's new one after a permanent redirect)."""
+    from w3lib.url import safe_url_string
+
     from .opml import Outline, render_opml
 
     config = config_of(ctx)
     with open_synced(config) as store:
         # The address polled: where a feed moved for good (a 301), or the feed a home page
-        # declares (the address as added answered 404 elsewhere, or a web page).
+        # declares (the address as added answered 404 elsewhere, or a web page); written as
+        # it is requested, in ASCII, as readers that take only a URI read it (NetNewsWire
+        # left out a feed at "bücher.example", or with a space in its path).
         outlines = [
-            Outline(s.poll_url, s.name,
+            Outline(safe_url_string(s.poll_url), s.name,
                     None if s.every_default else format_duration(s.every_seconds),
                     s.kind, s.include, s.exclude)
             for s in store.sources()

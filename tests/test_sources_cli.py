@@ -484,6 +484,24 @@ def test_export_import_round_trip(workdir, tmp_path):
     assert {row["every"] for row in listed(third).values()} == {"2h"}
 
 
+def test_export_writes_each_address_as_it_is_requested(workdir):
+    # An international host and a space or letter beyond ASCII in a path were exported as
+    # written: not a URI, which readers that take only one (NetNewsWire) left out; and the
+    # export imported back beside them was two sources more, each polled twice.
+    idn, spaced = "http://bücher.example/feed", "http://127.0.0.1:9/Welt Nachrichten/ü.rss"
+    workdir.write_config(sources=[idn])
+    ok(workdir.newswatch("sources", "add", spaced))
+    target = workdir.path / "subs.opml"
+    ok(workdir.newswatch("sources", "export", "-o", str(target)))
+    assert [o["xmlUrl"] for o in outlines(target.read_bytes())] == [
+        "http://xn--bcher-kva.example/feed",
+        "http://127.0.0.1:9/Welt%20Nachrichten/%C3%BC.rss",
+    ]
+    out = ok(workdir.newswatch("sources", "import", str(target))).splitlines()
+    assert out[0] == "imported 0, skipped 2"
+    assert set(listed(workdir)) == {idn, spaced}
+
+
 def test_two_writers_of_one_output_file_both_end_well(tmp_path):
     # Both wrote `.NAME.partial`: one renamed the other's away, which then failed ("cannot
     # write: No such file or directory", exit 1: a review, 2 runs in 5).

@@ -11,6 +11,7 @@ rules: an article edited in place alerts only for the topics that had not matche
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -185,10 +186,18 @@ _HOST = re.compile(r"[^\s/]+\.[^\s/]+")
 
 
 def url_key(url: str) -> str:
-    """A URL compared loosely: scheme and host in lower case, without the scheme's default
-    port, no fragment, no trailing slash (a source written two ways is one source)."""
-    parts = urlsplit(url.strip())
-    rest = url.strip()[len(parts.scheme) + 3 + len(parts.netloc) :].partition("#")[0]
+    """A URL compared loosely: as the crawl requests it (an international host in IDNA,
+    "bücher.example" as "xn--bcher-kva.example"; a space or a non-ASCII letter of its path
+    percent-encoded), scheme and host in lower case, without the scheme's default port, no
+    fragment, no trailing slash (a source written two ways is one source)."""
+    from w3lib.url import safe_url_string  # as Scrapy requests it
+
+    url = url.strip()
+    # A port no crawl could request, a broken IPv6 literal: as written.
+    with contextlib.suppress(ValueError):
+        url = safe_url_string(url)
+    parts = urlsplit(url)
+    rest = url[len(parts.scheme) + 3 + len(parts.netloc) :].partition("#")[0]
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     netloc = netloc.removesuffix({"http": ":80", "https": ":443"}.get(scheme, ":"))
     return f"{scheme}://{netloc}{rest}".rstrip("/")
