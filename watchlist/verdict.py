@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -185,6 +186,7 @@ def unknown_sources(wanted: Sequence[str], known: Iterable[tuple[str | None, str
 _HOST = re.compile(r"[^\s/]+\.[^\s/]+")
 
 
+@lru_cache(maxsize=4096)  # a topic's sources are compared with each article's
 def url_key(url: str) -> str:
     """A URL compared loosely: as the crawl requests it (an international host in IDNA,
     "bücher.example" as "xn--bcher-kva.example"; a space or a non-ASCII letter of its path
