@@ -356,6 +356,7 @@ def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitem
         except ValueError as exc:
             return ParsedSitemap("", problem=f"not a sitemap ({exc})")
         problems += [gzip_problem] if gzip_problem else []
+    body = _from_declaration(body)
     if body.lstrip()[:1] != b"<" and (listed := _text_entries(body)):
         return ParsedSitemap("urlset", entries=listed, problem="; ".join(problems) or None)
     since = _aware(since) if since is not None else None
@@ -393,6 +394,19 @@ def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitem
         problems.append("last <url> of a truncated document dropped")
     kind: SitemapKind = "news" if read.has_news else "urlset"
     return ParsedSitemap(kind, entries=tuple(entries), problem=_join(problems))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _from_declaration(body: bytes) -> bytes:
+    """``body`` without the blank lines before its XML declaration (after its UTF-8 byte
+    order mark, if any): a template's newline printed first, which makes the document
+    malformed. Read in lxml's recovery mode, such a sitemap lost every ``&amp;`` of its
+    addresses (``story.asp?id=123&amp;sect=4`` fetched as ``story.asp?id=123sect=4``)."""
+    bom = _BOM if body.startswith(_BOM) else b""
+    rest = body[len(bom):].lstrip()
+    return bom + rest if rest.startswith(b"<?xml") else body
 
 
 def _join(problems: list[str]) -> str | None:

@@ -334,6 +334,30 @@ def test_a_sitemap_date_ahead_of_now_is_not_taken(site, workdir):
     assert published <= datetime.now(UTC) and published.date() == story.published.date()
 
 
+@pytest.mark.parametrize("before", [b"\n", b"\xef\xbb\xbf\r\n  "])
+def test_a_sitemap_with_a_blank_line_before_its_declaration_keeps_its_addresses(
+        site, workdir, before):
+    """A news sitemap printed after a blank line (a PHP template's newline, after a BOM or
+    not) is malformed XML: read in lxml's recovery mode, every ``&amp;`` of its addresses
+    was dropped (``story.asp?id=123&amp;sect=4`` fetched as ``story.asp?id=123sect=4``: a
+    404, the article missed). The blank is no part of the document."""
+    story = fresh("venezuela-opposition-leader", 20)
+    site.serve("/story.asp?id=123&sect=4", site.render_article(story),
+               content_type="text/html; charset=utf-8")
+    site.serve("/news-sitemap.xml", before + (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/'
+        'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        f"<url><loc>{site.url('/story.asp?id=123&amp;sect=4')}</loc><news:news>"
+        "<news:publication><news:name>X</news:name><news:language>en</news:language>"
+        f"</news:publication><news:publication_date>{story.published.isoformat()}"
+        f"</news:publication_date><news:title>{story.title}</news:title></news:news></url>"
+        "</urlset>").encode(), content_type="application/xml")
+    workdir.write_config(sources=[site.url("/news-sitemap.xml")])
+    assert "1 new article(s)" in crawl(workdir)
+    assert [r.status for r in site.requests_for("/story.asp?id=123&sect=4")] == [200]
+    assert source(workdir)["last_error"] is None
+
+
 @pytest.mark.parametrize("sitemap", ["/sitemaps/news.xml", "/sitemaps/index.xml"])
 def test_a_sitemap_poll_takes_its_newest_new_pages_and_the_rest_next(site, workdir, sitemap):
     """The cap counts new pages only, and an index's children together: a sitemap's recent
