@@ -231,8 +231,9 @@ def sniff(body: bytes, content_type: str | None) -> str:
         if _JSONFEED_VERSION.search(head) or ctype == "application/feed+json":
             return "jsonfeed"
         return "unknown"
-    if junk_before_xml(head):  # a PHP warning printed before the feed
-        return "feed" if xml_root(xml_from(head)) in _FEED_ROOTS else "unknown"
+    if junk_before_xml(head):  # a PHP warning printed before the feed or sitemap
+        late = xml_root(xml_from(head))
+        return "feed" if late in _FEED_ROOTS else "sitemap" if late in _SITEMAP_ROOTS else "unknown"
     if head.startswith(b"<"):
         root = xml_root(head)
         if root in _FEED_ROOTS:

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from .discover import GZIP_MAGIC, head_bytes, xml_root
+from .discover import GZIP_MAGIC, SNIFF_BYTES, head_bytes, junk_before_xml, xml_from, xml_root
 from .feeddates import not_ahead
 from .urls import web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
@@ -400,13 +400,17 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _from_declaration(body: bytes) -> bytes:
-    """``body`` without the blank lines before its XML declaration (after its UTF-8 byte
-    order mark, if any): a template's newline printed first, which makes the document
-    malformed. Read in lxml's recovery mode, such a sitemap lost every ``&amp;`` of its
-    addresses (``story.asp?id=123&amp;sect=4`` fetched as ``story.asp?id=123sect=4``)."""
+    """``body`` from its XML declaration (after its UTF-8 byte order mark, if any): without
+    what a server printed before it, a template's blank line or a PHP warning (see
+    crawler.discover.junk_before_xml), which makes the document malformed. Read in lxml's
+    recovery mode, such a sitemap lost every ``&amp;`` of its addresses
+    (``story.asp?id=123&amp;sect=4`` fetched as ``story.asp?id=123sect=4``)."""
     bom = _BOM if body.startswith(_BOM) else b""
-    rest = body[len(bom):].lstrip()
-    return bom + rest if rest.startswith(b"<?xml") else body
+    head = body[len(bom):SNIFF_BYTES]
+    start = head.lstrip()
+    if (start != head and start.startswith(b"<?xml")) or junk_before_xml(start):
+        return bom + xml_from(start) + body[SNIFF_BYTES:]
+    return body  # (not copied: a sitemap may be 50 MB)
 
 
 def _join(problems: list[str]) -> str | None:

@@ -334,13 +334,21 @@ def test_a_sitemap_date_ahead_of_now_is_not_taken(site, workdir):
     assert published <= datetime.now(UTC) and published.date() == story.published.date()
 
 
-@pytest.mark.parametrize("before", [b"\n", b"\xef\xbb\xbf\r\n  "])
-def test_a_sitemap_with_a_blank_line_before_its_declaration_keeps_its_addresses(
+@pytest.mark.parametrize("before", [
+    b"\n", b"\xef\xbb\xbf\r\n  ",
+    # A PHP warning printed before it (a WordPress plugin's "headers already sent"): the
+    # source failed as "not a feed, sitemap or web page", every poll, as a feed's did.
+    b"<br />\n<b>Warning</b>:  Cannot modify header information - headers already sent by "
+    b"(output started at /var/www/wp-config.php:1) in <b>/var/www/wp-content/plugins/"
+    b"news-sitemap.php</b> on line <b>8</b><br />\n",
+])
+def test_a_sitemap_with_output_before_its_declaration_is_read_with_its_addresses(
         site, workdir, before):
     """A news sitemap printed after a blank line (a PHP template's newline, after a BOM or
     not) is malformed XML: read in lxml's recovery mode, every ``&amp;`` of its addresses
     was dropped (``story.asp?id=123&amp;sect=4`` fetched as ``story.asp?id=123sect=4``: a
-    404, the article missed). The blank is no part of the document."""
+    404, the article missed). What a server printed before the declaration is no part of
+    the document."""
     story = fresh("venezuela-opposition-leader", 20)
     site.serve("/story.asp?id=123&sect=4", site.render_article(story),
                content_type="text/html; charset=utf-8")
@@ -351,7 +359,7 @@ def test_a_sitemap_with_a_blank_line_before_its_declaration_keeps_its_addresses(
         "<news:publication><news:name>X</news:name><news:language>en</news:language>"
         f"</news:publication><news:publication_date>{story.published.isoformat()}"
         f"</news:publication_date><news:title>{story.title}</news:title></news:news></url>"
-        "</urlset>").encode(), content_type="application/xml")
+        "</urlset>").encode(), content_type="text/xml; charset=UTF-8")
     workdir.write_config(sources=[site.url("/news-sitemap.xml")])
     assert "1 new article(s)" in crawl(workdir)
     assert [r.status for r in site.requests_for("/story.asp?id=123&sect=4")] == [200]

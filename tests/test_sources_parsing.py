@@ -718,7 +718,9 @@ def test_sniff_site_routes(site: NewsSite, path: str, kind: str) -> None:
       b'href="//example.com/main-sitemap.xsl"?>\n<sitemapindex/>', "text/xml", "sitemap"),
      # A PHP warning printed before the feed.
      (b"<br />\n<b>Warning</b>: headers already sent<br />\n<?xml version=\"1.0\"?>"
-      b'<rss version="2.0"/>', "text/html", "feed")],
+      b'<rss version="2.0"/>', "text/html", "feed"),
+     (b"<br />\n<b>Warning</b>: headers already sent<br />\n<?xml version=\"1.0\"?>"
+      b"<urlset/>", "text/html", "sitemap")],
 )
 def test_sniff_bodies(body: bytes, ctype: str | None, kind: str) -> None:
     assert sniff(body, ctype) == kind
