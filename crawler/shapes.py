@@ -2,8 +2,9 @@
 
 - :func:`is_navigation`: a page that is never an article — the home page (``/``,
   ``/index.html``... without a query), a path segment naming a service or listing (tag(s),
-  topic(s), author(s), category, section, search, login, register, account, subscribe,
-  newsletter, about, contact, privacy, terms, feed, rss, jobs, events, shop...), pagination
+  topic(s), author(s) (``autor``, ``autores``, ``autoren``, ``auteurs``...), category,
+  section, search, login, register, account, subscribe, newsletter, about, contact,
+  privacy, terms, feed, rss, jobs, events, shop...), pagination
   (``/page/2``, ``?page=2``, ``?paged=2``...), a search query (``?s=``, ``?q=``, not a numeric
   id such as ``story.asp?s=7654321``), a static file or feed by extension (.jpg .png .css .js
   .pdf .xml .rss ...).
@@ -59,6 +60,8 @@ _NAV_SEGMENTS = frozenset({
     "wp-login.php", "cdn-cgi", "taxonomy", "label", "labels", "specials", "hub", "hubs",
     "dossier", "dossiers", "thema", "themen", "rubriques", "rubrik", "ressort",
     "journalists", "journalist", "profiles", "contributors", "staff", "comments",
+    # An author's page in Spanish, Portuguese, Czech, German, French, Italian, Polish.
+    "autor", "autores", "autoren", "auteur", "auteurs", "autore", "autori", "autorzy",
     "comment", "jobs", "job", "careers", "classifieds", "events", "event", "tickets", "shop",
     "store", "offers", "deals", "advertise", "advertising", "marketplace", "directory",
 })

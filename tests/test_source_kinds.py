@@ -66,6 +66,31 @@ def test_page_without_feed_follows_only_article_links(site, mail, workdir):
     assert after == before + 1
 
 
+@pytest.mark.parametrize("author", [
+    "/autores/inigo_saenz_de_ugarte/", "/autor/maria-jose-lopez-diaz",
+    "/auteurs/jean-baptiste-de-la-salle", "/autoren/77921134/hans-peter-von-arnim",
+])
+def test_a_teasers_byline_to_an_author_page_of_any_language_is_not_followed(site, workdir, author):
+    """A byline naming its author as a headline is long ("Iñigo Sáenz de Ugarte", "María
+    José López Díaz": two surnames) linked to the author's page under a Spanish, French or
+    German segment (``/autores/``, ``/auteurs/``, ``/autoren/``) with a slug or number:
+    followed as an article, the author's page of teasers was fetched at every poll, and
+    stored and alerted as one where its teasers' summaries read as an article's text."""
+    story = fresh("venezuela-opposition-leader")
+    site.articles[story.slug] = story
+    name = " ".join(author.strip("/").split("/")[-1].replace("_", "-").split("-")).title()
+    cards = "".join(
+        f'<article class="card"><h2><a href="/articles/{slug}">{title}</a></h2><p>{summary}'
+        f'</p><p class="byline">Por <a href="{author}">{name}</a></p></article>'
+        for slug, title, summary in [(story.slug, story.title, story.summary)])
+    home = site.serve("/portada/", f"<html><body><main>{cards}</main></body></html>".encode(),
+                      content_type="text/html; charset=utf-8")
+    workdir.write_config(sources=[{"url": home, "kind": "page"}])
+    crawl(workdir)
+    assert set(exported(workdir)) == {site.article_url(story.slug)}
+    assert site.requests_for(author.rstrip("/")) == site.requests_for(author) == []
+
+
 def test_page_source_include_and_exclude_patterns(site, workdir):
     site.create_feed("nofeed")
     site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
