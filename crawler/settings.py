@@ -42,6 +42,8 @@ class CrawlSettings:
 REPLACED_MIDDLEWARES = {
     # The same redirects, without decoding and scanning every page that has no meta refresh.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": "crawler.http.MetaRefresh",
+    # The same redirects, but one to an address no crawl can request is not followed.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": "crawler.http.Redirects",
     # Each waiting request gets the parser, and an unreadable robots.txt disallows.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": "crawler.http.RobotsTxt",
 }

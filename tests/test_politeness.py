@@ -550,3 +550,28 @@ def test_a_redirect_loop_is_said_to_be_one(site, workdir):
         assert line in result.stdout, result.stdout
     status = workdir.newswatch("status").stdout
     assert f"last error: it redirects in a loop (back to {loop}" in status, status
+
+
+def test_a_redirect_to_an_address_no_crawl_can_request_is_said_and_not_followed(site, workdir):
+    """A redirect to another scheme that Scrapy makes no request of (``mailto:``,
+    ``javascript:``) or to an address it cannot make one of (a broken IPv6 literal, a port
+    out of range): the source's error was Scrapy's "ValueError: Missing scheme in request
+    url", and an article page so redirected was unavailable for now, asked again at three
+    polls before its feed's summary was kept."""
+    mailto = site.serve("/feeds/mailto.rss", b"", status=302,
+                        headers={"Location": "mailto:desk@example.org"})
+    port = site.serve("/feeds/port.rss", b"", status=301,
+                      headers={"Location": "http://127.0.0.1:99999/feed"})
+    site.serve("/articles/scripted", b"", status=302, headers={"Location": "javascript:void(0)"})
+    feed = site.serve("/feeds/scripted.rss", (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f'<item><title>Maduro speaks</title><link>{site.url("/articles/scripted")}</link>'
+        "<description>The speech in brief.</description></item></channel></rss>").encode())
+    workdir.write_config(sources=[mailto, port, feed])
+    result = workdir.newswatch("crawl")
+    for url, said in ((mailto, "HTTP 302: redirect to mailto:desk@example.org"),
+                      (port, "HTTP 301: redirect to http://127.0.0.1:99999/feed")):
+        assert f"failed: {url}: {said} not followed" in result.stdout, result.stdout
+    assert "unavailable for now" not in result.stdout, result.stdout
+    assert "1 new article(s)" in result.stdout, result.stdout
+    assert "redirect to javascript:void(0) not followed" in workdir.newswatch("export").stdout
