@@ -20,8 +20,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 import lxml.html
 from lxml.etree import ParserError, strip_elements
+from w3lib.encoding import http_content_type_encoding
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
+from .extracted import mended_encoding
 from .feeddates import DateReader, day_first, misread, no_day
 from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
@@ -313,6 +315,15 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
+    # A UTF-8 feed whose server labels it Latin-1 or windows-1252 (an old server's default
+    # charset), which feedparser takes over the feed's own declaration: it mends Latin-1's
+    # mojibake but not windows-1252's, and a feed whose text held a "€" or a dash had every
+    # headline and summary garbled ("Zürich" as "ZÃ¼rich"): a topic on "Zürich" never
+    # matched. Read as the bytes say, as a page is (crawler.extracted.mended_encoding).
+    content_type = response_headers.get("content-type", "")
+    charset = http_content_type_encoding(content_type)
+    if charset and charset != "utf-8" and mended_encoding(body, charset) == "utf-8":
+        response_headers["content-type"] = f"{content_type.partition(';')[0]}; charset=utf-8"
     # Relative addresses inside the entries' HTML are not resolved, nor is that HTML made
     # safe to show: only its text is kept (html_to_text, which leaves out what scripts and
     # styles hold, as feedparser's sanitizer did). Resolving was an eighth of feedparser's
@@ -416,6 +427,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+        # The server's own Content-Type named, not the one given to feedparser (above).
+        problem = problem.replace(response_headers.get("content-type", ""), content_type)
     if not is_feed:
         problem = "not a feed" + (f" ({problem})" if problem else "")
     title = _title(parsed.feed) if parsed.get("feed") else None

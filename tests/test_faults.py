@@ -8,6 +8,7 @@ import re
 import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from conftest import Workdir
@@ -187,6 +188,30 @@ def test_wrong_or_missing_charset_still_reads_the_entries(site, workdir):
     workdir.newswatch("crawl")  # their pages answer 404 again: kept with their summaries
     titles = {json.loads(r)["title"] for r in workdir.newswatch("export").stdout.splitlines()}
     assert "Nicolás Maduro en Minsk" in titles and "Zürich" in titles
+
+
+def test_a_utf8_feed_its_server_labels_windows_1252_is_read_as_utf8(site, mail, workdir):
+    """An old server's default charset on a UTF-8 feed (as an XML feed, or as a PHP page's
+    text/html): feedparser takes the server's word over the feed's declaration and mends
+    Latin-1's mojibake, not windows-1252's: a feed whose text held a "€" or a dash had each
+    headline garbled ("Zürich" as "ZÃ¼rich"), and a topic on "Zürich" never alerted."""
+    titles = ["Zürich raises its parking fee to 5 €", "Zürich’s tram line opens — at last"]
+    kinds = ["application/rss+xml; charset=windows-1252", "text/html; charset=windows-1252"]
+    dated = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+    sources = [site.serve(f"/h/cp1252-{n}", rss(f"<item><title>{title}</title><pubDate>{dated}"
+                                                 "</pubDate><description>Œuvre of the council."
+                                                 "</description></item>"), content_type=kind)
+               for n, (title, kind) in enumerate(zip(titles, kinds, strict=True))]
+    workdir.write_config(sources=sources, smtp=mail, topics=[
+        {"name": "Zurich", "query": '"Zürich"', "notify": ["desk@test.example"]}])
+    result = workdir.newswatch("crawl")
+    assert "2 source(s): 2 ok" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(titles), rows
+    assert all("Œuvre of the council." in row["text"] for row in rows), rows
+    assert "Zurich — 2 stories" in mail.wait_for(1)[0]["Subject"]
+    status = workdir.newswatch("status").stdout
+    assert "text/html; charset=windows-1252 is not an XML media type" in status, status
 
 
 #: Links that Python cannot join or Scrapy refuses to request: a broken IPv6 literal, a port
