@@ -619,8 +619,8 @@ class Redirects(RedirectMiddleware):
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
-        location = response.headers.get(b"Location")
-        if (300 <= response.status < 400 and location is not None
+        if (300 <= response.status < 400
+                and (location := response.headers.get(b"Location")) is not None
                 and web_url(location.decode("utf-8", "replace").strip(), request.url) is None):
             return response
         return super().process_response(request, response)
