@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from newswatch.settings import LISTS, SECTIONS
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 UNIT = ROOT / "deploy" / "newswatch.service"
+UNITS = sorted((ROOT / "deploy").glob("*.service"))
 CI = ROOT / ".ci" / "run"
 
 
@@ -157,9 +161,9 @@ def test_readme_config_file_in_quick_start_exists() -> None:
 # -- deploy and CI ----------------------------------------------------------------------------
 
 
-def unit_settings() -> dict[str, list[str]]:
+def unit_settings(unit: Path = UNIT) -> dict[str, list[str]]:
     settings: dict[str, list[str]] = {}
-    for line in UNIT.read_text(encoding="utf-8").splitlines():
+    for line in unit.read_text(encoding="utf-8").splitlines():
         if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
             key, value = line.split("=", 1)
             settings.setdefault(key.strip(), []).append(value.strip())
@@ -184,6 +188,38 @@ def test_systemd_unit_matches_the_readme() -> None:
     assert settings.get("KillSignal", ["SIGTERM"]) == ["SIGTERM"]
     text = UNIT.read_text(encoding="utf-8")
     assert "[Install]" in text and "systemctl enable" in text  # installation steps at the top
+
+
+def unit_program(unit: Path) -> str:
+    """The program the unit's ExecStart runs."""
+    [exec_start] = unit_settings(unit)["ExecStart"]
+    return shlex.split(exec_start.lstrip("-@:+!"))[0]
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
+def test_a_unit_starts_again_a_daemon_killed_by_a_reload_as_it_starts(unit: Path) -> None:
+    """`systemctl reload` just after a start (a deployment tool's restart, then its reload)
+    sends SIGHUP before Python has loaded newswatch and its handler (the first quarter of a
+    second): the process dies of it, and systemd counts a death by SIGHUP as a clean exit,
+    which `Restart=on-failure` does not restart: the daemon stayed stopped, its reload said
+    to have worked."""
+    settings = unit_settings(unit)
+    forced = " ".join(settings.get("RestartForceExitStatus", [])).split()
+    assert settings["Restart"] == ["always"] or "SIGHUP" in forced
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+@pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
+def test_systemd_takes_every_setting_of_the_units(unit: Path, tmp_path: Path) -> None:
+    """What systemd itself says of each unit: a misspelt setting is only a warning in the
+    journal, and the unit runs without it. Its program is swapped for one this machine has
+    (systemd checks that it exists)."""
+    copy = tmp_path / unit.name
+    copy.write_text(unit.read_text(encoding="utf-8").replace(unit_program(unit), sys.executable),
+                    encoding="utf-8")
+    verified = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")
 
 
 def readme_test_command() -> str:
