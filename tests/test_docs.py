@@ -222,6 +222,20 @@ def test_systemd_takes_every_setting_of_the_units(unit: Path, tmp_path: Path) ->
     assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")
 
 
+@pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
+def test_the_install_steps_of_a_unit_put_newswatch_where_it_runs_it(unit: Path) -> None:
+    """The steps made the user and installed the config and the unit, but not newswatch at
+    ExecStart's path: `sudo pip install` is refused by Debian's and Ubuntu's own Python
+    (PEP 668, "externally-managed-environment"), a virtual environment puts its `newswatch`
+    elsewhere, and the unit failed to start (status 203/EXEC)."""
+    steps = [line.removeprefix("#").strip() for line in unit.read_text(encoding="utf-8")
+             .split("[Unit]", 1)[0].splitlines() if line.startswith("#   sudo ")]
+    installs = [step for step in steps if "pip install" in step]
+    assert installs and any(unit_program(unit) in step for step in steps), steps
+    if "--role" in unit_settings(unit)["ExecStart"][0]:
+        assert all("[postgres]" in step for step in installs), installs
+
+
 def readme_test_command() -> str:
     lines = [line.strip() for block in shell_blocks() for line in block.splitlines()
              if "pytest" in line]
