@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
     "database.path": lambda config: config.database.path,
     "database.url": lambda config: config.database.url,
+    # The page workers are started with the process and serve its every crawl.
+    "crawl.workers": lambda config: config.crawl.workers,
     "daemon.metrics": lambda config: config.daemon.metrics,
     "daemon.jobs": lambda config: config.daemon.jobs,
     "daemon.heartbeat": lambda config: config.daemon.heartbeat_seconds,

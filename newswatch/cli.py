@@ -100,9 +100,9 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
 
     Polls each source when it is due, matches new articles, sends alerts and retries
     failed deliveries. SIGHUP reloads the config file: every setting applies from the next
-    cycle but database.path, database.url and daemon.metrics, and with --role the timings
-    daemon.jobs, daemon.heartbeat, daemon.stalled_after and daemon.retry_stalled, which need
-    a restart (a change to them is logged by name).
+    cycle but database.path, database.url, crawl.workers and daemon.metrics, and with --role
+    the timings daemon.jobs, daemon.heartbeat, daemon.stalled_after and daemon.retry_stalled,
+    which need a restart (a change to them is logged by name).
     Only one newswatch may run on a database at a time, unless it runs in roles on
     PostgreSQL (--role; see "Running on several machines" in the README).
     """

@@ -100,6 +100,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
             "int",
             None,
             "processes that extract article text (default: one per core; 0: none; at most 64)",
+            restart=True,
         ),
     },
     "alerts": {

@@ -494,12 +494,14 @@ def test_sighup_applies_mail_crawl_and_lookback_settings_and_names_the_rest(
             for r in site.requests_for("/feeds/world.rss")
         ), 30)
         # A new database path needs a restart: said by name, the daemon carries on; the new
-        # tick is taken.
+        # tick is taken. So does a number of page workers (those of the start extract every
+        # crawl's pages): it was said "configuration reloaded", and not taken.
         text = workdir.config.read_text().replace('tick = "1s"', 'tick = "2s"')
+        text = text.replace("[crawl]", "[crawl]\nworkers = 1")
         workdir.config.write_text(text.replace(
             str(workdir.database), str(workdir.database.with_name("elsewhere.db"))))
         daemon.proc.send_signal(signal.SIGHUP)
-        daemon.wait_for_log("needs a restart: database.path")
+        daemon.wait_for_log("needs a restart: database.path, crawl.workers (")
         daemon.wait_for_log("tick is now 2s")
         before = polls(site)
         assert wait(lambda: polls(site) >= before + 2, 30)  # the rescheduled jobs run
