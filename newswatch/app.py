@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -168,6 +169,12 @@ def reload_config(
     fresh = load_config(running.path, empty=False)
     for notice in fresh.notices:
         logger.warning("%s: %s", running.path, notice)
+    if fresh.alerts.mbox == fresh.database.path.with_suffix(".mbox"):
+        # The default mailbox lies next to the database: the running one, as database.path
+        # keeps its start-up value (a new path wrote the alerts next to a database not in
+        # use, where nobody looked for them).
+        fresh = replace(fresh, alerts=replace(fresh.alerts,
+                                              mbox=running.database.path.with_suffix(".mbox")))
     if sync:
         before = {s.url for s in store.sources() if s.origin == "config"}
         topics_before = {t.id: t for t in store.topics() if t.origin == "config"}

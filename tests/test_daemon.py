@@ -513,6 +513,31 @@ def test_sighup_applies_mail_crawl_and_lookback_settings_and_names_the_rest(
     assert "Traceback" not in daemon.output()
 
 
+def test_a_reload_that_moves_the_database_keeps_alerts_in_the_running_ones_mbox(
+    site, workdir, wait
+):
+    """database.path needs a restart and keeps its start-up value, and so does the mbox
+    next to it that alerts go to without [smtp]: after such a reload, they went to a new
+    file next to the database named for the next start, which nothing used yet."""
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1s"}],
+                         topics=[MADURO])
+    mbox = workdir.database.with_suffix(".mbox")
+    elsewhere = workdir.database.with_name("elsewhere.db")
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        workdir.config.write_text(workdir.config.read_text().replace(
+            str(workdir.database), str(elsewhere)))
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("needs a restart: database.path")
+        site.publish(fresh("venezuela-opposition-leader"))
+        assert wait(lambda: mbox.exists() and "Maduro exit" in mbox.read_text(), 30)
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert not elsewhere.with_suffix(".mbox").exists()
+    assert not elsewhere.exists()
+
+
 def test_each_cycle_logs_one_summary_line(site, mail, workdir):
     site.publish(fresh("venezuela-opposition-leader"))
     config(workdir, site, mail)
