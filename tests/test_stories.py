@@ -1678,7 +1678,13 @@ def test_a_brief_and_a_regional_copy_mailed_in_two_crawls_make_one_email(
         "times": copy_of(WIRE, "marcano-back", "Marcano back in Caracas", LONG_WIRE[:6],
                          hours_ago=0.5),
     }
-    second = "tribune" if first == "times" else "times"
+    crawl_one_then_the_other(copies, first, mail, workdir)
+
+
+def crawl_one_then_the_other(copies: dict[str, Story], first: str, mail, workdir) -> None:
+    """Publish copy ``first`` on its site (REGIONAL), crawl: one email; then the other copy
+    on its own, crawl again: no email, and one story."""
+    [second] = [key for key in copies if key != first]
     with ExitStack() as stack:
         sites = {}
         for key in copies:
@@ -1700,3 +1706,22 @@ def test_a_brief_and_a_regional_copy_mailed_in_two_crawls_make_one_email(
     assert len(mail.wait_for(1)) == 1
     with sqlite3.connect(workdir.database) as db:
         assert len({r[0] for r in db.execute("SELECT story_id FROM articles")}) == 1
+
+
+@pytest.mark.parametrize("first", ["wire", "times"])
+def test_a_long_wire_story_and_its_summary_mailed_in_two_crawls_make_one_email(
+    first: str, mail, workdir
+) -> None:
+    """The wire's 1,700 words on one site, its first 80 words as another site's whole
+    article (the feed's summary) in the next crawl, or the other way round: the later one
+    was a story of its own, mailed again. It joins the story mailed, and sends nothing."""
+    paras = [p for story in STORIES[STORIES.index(WIRE):] + STORIES[:STORIES.index(WIRE)]
+             for p in story.body]
+    summary = " ".join("\n\n".join(paras).split(" ")[:80]) + "…"
+    copies = {
+        "wire": copy_of(WIRE, "venezuela-day", "Venezuela: the day in full", paras,
+                        hours_ago=0.8),
+        "times": copy_of(WIRE, "marcano-back", "Marcano back in Caracas", [summary],
+                         hours_ago=0.5),
+    }
+    crawl_one_then_the_other(copies, first, mail, workdir)
