@@ -57,7 +57,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy, deepcopy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
 
@@ -1210,9 +1210,16 @@ class Metadata:
     date: str | None
 
 
-def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True) -> Metadata:
+#: The furthest ahead of UTC a place's clock is (Kiribati's +14:00): its day is the latest
+#: any page can be dated today.
+_LATEST_OFFSET = timedelta(hours=14)
+
+
+def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True,
+                  now: datetime | None = None) -> Metadata:
     """The title, author and date of the page, as trafilatura's ``extract_metadata`` finds
     them (the same steps in the same order), without the fields newswatch does not keep.
+    ``now``: the time of the fetch (default: the clock's).
 
     ``author`` / ``date`` False: that field is not looked for (None), where the crawl has it
     from the feed already. Their searches are the dear part on real pages: the byline search
@@ -1237,7 +1244,12 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
         # Dates from the page's markup only: an extensive search guesses from copyright
         # years and archive links ("© 2026" became 1 January), which would hide new
         # articles behind the look-back window.
-        params = set_date_params(extensive=False)
+        # No day after the latest one a clock shows now (trafilatura's limit, this machine's
+        # local day, refused a page of Sydney's or Tokyo's morning, already the next day
+        # there, and htmldate dated it by an older date of its markup: a week old, never
+        # alerted); a page ahead of the fetch is told by its instant (crawler.entries).
+        latest = (now or datetime.now(UTC)).astimezone(UTC) + _LATEST_OFFSET
+        params = {**set_date_params(extensive=False), "max_date": f"{latest:%Y-%m-%d}"}
         found.date = find_date(tree, **params, url=found.url)
         if found.date:
             found.date = timestamp_of_day(tree, found.date) or found.date

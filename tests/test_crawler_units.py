@@ -482,6 +482,29 @@ def test_a_pages_date_keeps_the_time_and_offset_it_gives(head: str, expected: st
     assert page_metadata(load_html(html), "http://127.0.0.1/a/1").date == expected
 
 
+def test_a_page_of_a_day_that_has_begun_east_of_utc_keeps_its_date() -> None:
+    """A page of Sydney's morning (+11:00) fetched the evening before in UTC: its day is
+    tomorrow's here. Refused as ahead of this machine's day, htmldate dated it by an older
+    date of its markup (a related story's, the first of the month): a week old, outside
+    alerts.lookback, never alerted."""
+    from crawler.entries import _page_date
+
+    html = ("<html><head><title>Harbour board</title>"
+            '<meta property="article:published_time" content="2026-12-08T08:00:00+11:00">'
+            "</head><body><article><h1>Harbour board raises mooring fees</h1>"
+            + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
+            + '<p>Related: <a href="/2026/11/02/quay">Quay works</a> '
+            '<time datetime="2026-11-02">2 Nov 2026</time></p></article></body></html>')
+    fetched = datetime(2026, 12, 7, 21, 30, tzinfo=UTC)
+    found = page_metadata(load_html(html), "http://127.0.0.1/a/1", now=fetched).date
+    assert found == "2026-12-08T08:00:00+11:00"
+    assert _page_date(found, fetched) == datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
+    # Fetched before that instant, the page is ahead of the fetch: no date (_page_date).
+    early = datetime(2026, 12, 7, 20, 30, tzinfo=UTC)
+    assert _page_date(page_metadata(load_html(html), "http://127.0.0.1/a/1", now=early).date,
+                      early) is None
+
+
 @pytest.mark.parametrize(
     ("head", "body", "expected"),
     [
