@@ -143,7 +143,10 @@ def day_first(raws: list[str], language: str | None, now: datetime | None = None
     always are, else month first with a 12-hour time or in American English (the feed's
     language, en-US); in English that says no country ("en": American feeds say so too), as
     the reading that makes the feed news of now (none ahead of ``now``, the newest nearest
-    to it); else day first (as most of the world writes them)."""
+    to it); else day first (as most of the world writes them), unless the feed says no
+    language and month first alone makes its newest item news of the last RECENT (a feed
+    without <language>, American: yesterday's article, read day first, was seven months old,
+    never alerted)."""
     dotted = twelve_hour = False
     numeric: list[tuple[int, int, int]] = []
     for raw in raws:
@@ -163,29 +166,40 @@ def day_first(raws: list[str], language: str | None, now: datetime | None = None
     if twelve_hour or tag in ("en-us", "us"):
         return False
     if tag == "en" and numeric:
-        return _nearer_now(numeric, now or datetime.now(UTC))
+        return _reading(numeric, now, True) <= _reading(numeric, now, False)
+    if not tag and numeric:
+        return not (_recent(_reading(numeric, now, False))
+                    and not _recent(_reading(numeric, now, True)))
     return True
 
 
-def _nearer_now(numeric: list[tuple[int, int, int]], now: datetime) -> bool:
-    """Whether the day-first reading of ``numeric`` (first, second, year) dates is the more
-    likely of a news feed: fewer dates ahead of now, then its newest nearer to now."""
+#: How old a feed's newest item may be for a reading of its numeric dates to make it news.
+RECENT = timedelta(days=7)
 
-    def score(day_first: bool) -> tuple[int, float]:
-        ahead, newest = 0, None
-        for first, second, year in numeric:
-            day, month = (first, second) if day_first else (second, first)
-            try:
-                when = datetime(year, month, day, tzinfo=UTC)
-            except ValueError:
-                continue
-            if when > now + timedelta(days=1):
-                ahead += 1
-            elif newest is None or when > newest:
-                newest = when
-        return ahead, (now - newest).total_seconds() if newest else float("inf")
 
-    return score(True) <= score(False)
+def _reading(numeric: list[tuple[int, int, int]], now: datetime | None,
+             day_first: bool) -> tuple[int, float]:
+    """How likely a news feed's the day-first (or month-first) reading of ``numeric``
+    (first, second, year) dates is, the lower the likelier: how many of them it puts ahead
+    of ``now`` (default: the clock's), then the seconds its newest is older than ``now``."""
+    now = now or datetime.now(UTC)
+    ahead, newest = 0, None
+    for first, second, year in numeric:
+        day, month = (first, second) if day_first else (second, first)
+        try:
+            when = datetime(year, month, day, tzinfo=UTC)
+        except ValueError:
+            continue
+        if when > now + timedelta(days=1):
+            ahead += 1
+        elif newest is None or when > newest:
+            newest = when
+    return ahead, (now - newest).total_seconds() if newest else float("inf")
+
+
+def _recent(score: tuple[int, float]) -> bool:
+    """Whether a reading scored so (_reading) puts no date ahead and its newest in RECENT."""
+    return score[0] == 0 and score[1] <= RECENT.total_seconds()
 
 
 #: Strings read so far, and what they gave (a feed's polls repeat its items' dates).

@@ -117,6 +117,27 @@ def test_a_feed_tells_which_of_day_and_month_comes_first() -> None:
             assert entry.published == yesterday, written
 
 
+
+
+def test_a_feed_in_no_language_said_reads_its_numeric_dates_as_news_of_now() -> None:
+    """A feed without <language> (an American CMS's, a custom one) dating its items
+    "12/05/2026": read day first, as the world outside the United States writes them,
+    yesterday's article was the 12th of May, seven months old, never alerted. As for a
+    feed in English of no country: the reading that makes its news recent."""
+    from crawler.feeddates import day_first
+
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    assert not day_first(["12/05/2026 14:30", "12/04/2026 14:30"], None, now)
+    assert not day_first(["12/05/2026 14:30"], "", now)
+    assert day_first(["05/12/2026 14:30", "04/12/2026 14:30"], None, now)
+    # A language said decides it still (French: day first, whatever the dates).
+    assert day_first(["12/05/2026 14:30"], "fr", now)
+    yesterday = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+        days=1)
+    if yesterday.day <= 12 and yesterday.day != yesterday.month:
+        for written in (f"{yesterday:%m/%d/%Y} 09:00", f"{yesterday:%d/%m/%Y} 09:00"):
+            [entry] = parse_feed(feed(written), "http://127.0.0.1:9/feed").entries
+            assert entry.published == yesterday, written
 @pytest.mark.parametrize("placeholder", [
     "0000-00-00 00:00:00", "0000-00-00", "0001-01-01T00:00:00+01:00",
     "9999-12-31T23:59:59-12:00", "Fri, 31 Dec 9999 23:59:59 -1200"])
