@@ -538,6 +538,9 @@ class EntriesMixin:
                 self._fallback(entry, why)
             return
         pdf = is_pdf(response.body)  # a ruling, a statement: its text read (crawler.pdf)
+        # A release or a filing as a .txt: its text is the article (crawler.pagetask).
+        kind = (header(response, "content-type") or "").partition(";")[0].strip().lower()
+        plain = kind == "text/plain" and not pdf
         if not isinstance(response, scrapy.http.TextResponse) and not pdf:
             self._fallback(entry, "page is not HTML", no_article=True)
             return
@@ -555,7 +558,7 @@ class EntriesMixin:
             done = await self.pages.run(response.body, response.url,
                                         getattr(response, "encoding", None), hint,
                                         entry.feed.author is None, entry.feed.published is None,
-                                        answered=partial(self.containers.seen, site))
+                                        plain, answered=partial(self.containers.seen, site))
         except PageFailed as exc:
             # A page that crashed or hung its worker: tried again at the next poll (and, like
             # any page that keeps failing, kept with the feed's summary after a few tries).
@@ -861,6 +864,7 @@ _EXTRACTION: dict[Method, Extraction] = {
     "default": "page:default",
     "recall": "page:recall",
     "pdf": "page:pdf",
+    "text": "page:text",
 }
 
 

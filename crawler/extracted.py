@@ -17,8 +17,9 @@ EXTRACT = "crawler.pagetask:extract_page"
 #: class names hold slashes (``w-1/2``).
 CONTAINER_SEP = " > "
 
-#: How the article text was found: the pass of the cascade that gave it; or the text of a PDF.
-Method = Literal["fast", "precision", "default", "recall", "pdf"]
+#: How the article text was found: the pass of the cascade that gave it; or the text of a PDF,
+#: or of a page served as plain text.
+Method = Literal["fast", "precision", "default", "recall", "pdf", "text"]
 
 
 @dataclass(frozen=True)

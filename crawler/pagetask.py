@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from .extract import extract_article
 from .extracted import Extracted, page_text
-from .pdf import is_pdf, pdf_article
+from .pdf import document_article, is_pdf, pdf_article
 
 
 def extract_page(
     html: str | bytes, url: str, encoding: str | None = None, container: str | None = None,
-    author: bool = True, date: bool = True,
+    author: bool = True, date: bool = True, plain: bool = False,
 ) -> Extracted | None:
     """The article of the page ``html`` (its text, or its bytes in ``encoding``) at ``url``;
     ``container``: where the site's articles were found; ``author`` / ``date`` False: not
     looked for on the page, the feed gives them (:func:`extract_article`). A PDF's bytes
-    give its text (crawler.pdf)."""
+    give its text (crawler.pdf); so does a page its server sends as plain text (``plain``),
+    unless it holds markup (HTML that a server calls text/plain: a browser shows it so, but
+    it is an article page)."""
     if isinstance(html, bytes) and is_pdf(html):
         return pdf_article(html)
-    return extract_article(page_text(html, encoding), url, container, author=author, date=date)
+    text = page_text(html, encoding)
+    if plain and not text.lstrip().startswith("<"):
+        return document_article(text, "text")
+    return extract_article(text, url, container, author=author, date=date)

@@ -8,6 +8,9 @@ pages (MAX_PAGES) and characters (MAX_CHARS): a 900-page annual report's first p
 what it is about. An encrypted PDF that opens without a password is read; one that needs a
 password, or one pypdf cannot read, has no text (the feed's summary is kept, as for a page
 without an article).
+
+A page served as plain text (a release or a filing as a .txt) is such a document too: its
+text is the article (:func:`document_article`), which no extraction of markup finds.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from .extracted import Extracted
+from .extracted import Extracted, Method
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +65,22 @@ def pdf_article(body: bytes) -> Extracted | None:
         return None  # a file pypdf cannot read: as a page without an article
     # NFKC: the ligatures typesetting puts in words ("misﬁts" with U+FB01), which no
     # topic's "misfits" matched.
-    joined = unicodedata.normalize("NFKC", "\n".join(parts))
-    lines = [_SPACES.sub(" ", line).strip() for line in joined.splitlines()]
+    return document_article(unicodedata.normalize("NFKC", "\n".join(parts)), "pdf",
+                            _metadata(meta, "title"), _metadata(meta, "author"),
+                            _date(_metadata(meta, "creation_date_raw")))
+
+
+def document_article(raw: str, method: Method, title: str | None = None,
+                     author: str | None = None, date: str | None = None) -> Extracted | None:
+    """The article of a document's text ``raw`` (a PDF's, a plain-text page's): its lines,
+    spaces collapsed and blank lines one, MAX_CHARS at most; titled ``title``, else by its
+    first line; None when it has no text (a scan without a text layer, a blank page)."""
+    lines = [_SPACES.sub(" ", line).strip() for line in raw.splitlines()]
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()[:MAX_CHARS]
     if not text:
-        return None  # a scan without a text layer
-    title = _metadata(meta, "title") or next((line for line in lines if line), None)
-    return Extracted(text=text, title=title, author=_metadata(meta, "author"),
-                     date=_date(_metadata(meta, "creation_date_raw")), canonical_url=None,
-                     method="pdf")
+        return None
+    return Extracted(text=text, title=title or next(line for line in lines if line),
+                     author=author, date=date, canonical_url=None, method=method)
 
 
 def _metadata(meta: object, name: str) -> str | None:

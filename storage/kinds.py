@@ -7,11 +7,11 @@ from typing import Literal
 
 #: Where an article's stored text comes from: the page, by the pass of the extraction
 #: cascade that found it (``page:fast``, ``page:precision``, ``page:default``,
-#: ``page:recall``; see crawler.extract), the text of a PDF (``page:pdf``, crawler.pdf), or
-#: the feed's summary (``feed``). Rows stored before the cascade say ``page``, which meant
-#: what ``page:precision`` means now.
+#: ``page:recall``; see crawler.extract), the text of a PDF (``page:pdf``, crawler.pdf) or of
+#: a page served as plain text (``page:text``), or the feed's summary (``feed``). Rows stored
+#: before the cascade say ``page``, which meant what ``page:precision`` means now.
 Extraction = Literal["page:fast", "page:precision", "page:default", "page:recall", "page:pdf",
-                     "feed"]
+                     "page:text", "feed"]
 #: What a source serves: a feed (RSS, Atom, JSON Feed), a sitemap, or a page whose article
 #: links are followed (a home or section page).
 SourceKind = Literal["feed", "sitemap", "page"]

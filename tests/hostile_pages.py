@@ -30,7 +30,7 @@ _kept: list[bytes] = []
 
 def extract(
     html: str | bytes, url: str, encoding: str | None = None, container: str | None = None,
-    author: bool = True, date: bool = True,
+    author: bool = True, date: bool = True, plain: bool = False,
 ) -> Extracted | None:
     """extract_article, except for the marked pages (the arguments as crawler.pagetask
     takes them)."""

@@ -148,3 +148,36 @@ def test_an_item_stored_without_its_enclosure_is_known_with_it(site, mail, workd
                                     'type="application/pdf" length="900"/>'))
     assert "0 new article(s)" in workdir.newswatch("crawl").stdout
     mail.wait_for(1)
+
+
+def test_a_plain_text_pages_text_is_the_article(site, mail, workdir):
+    # A regulator's release, an agency's filing served as text/plain (a .txt): no markup for
+    # the extraction to find an article in, its text was stored empty and never matched. A
+    # page whose server calls its HTML text/plain is still read as HTML.
+    release = ("SEC Charges Trader\n\nFOR IMMEDIATE RELEASE\n\n"
+               "The complaint alleges the trader misled   investors about the deposit facility.\n"
+               "Contact: Office of Public Affairs\n")
+    site.serve("/litigation/lr26105.txt", release.encode(), content_type="text/plain")
+    site.serve("/news/misnamed", b"<!DOCTYPE html><html><head><title>Misnamed</title></head>"
+               b"<body><article><h1>Misnamed</h1>" + b"<p>The deposit facility, said the "
+               b"bank in a statement on its rates, will be reviewed in the spring.</p>" * 4
+               + b"</article></body></html>", content_type="text/plain; charset=utf-8")
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    feed = site.serve("/litigation.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Litigation releases</title>'
+        f"<item><title>SEC Charges Trader</title><link>{site.url('/litigation/lr26105.txt')}"
+        f"</link><pubDate>{when}</pubDate></item><item><title>Misnamed</title><link>"
+        f"{site.url('/news/misnamed')}</link><pubDate>{when}</pubDate></item>"
+        "</channel></rss>").encode())
+    workdir.write_config(sources=[feed], topics=[DEPOSIT], smtp=mail)
+    assert "2 new article(s)" in workdir.newswatch("crawl").stdout
+    rows = {row["title"]: row
+            for row in map(json.loads, workdir.newswatch("export").stdout.splitlines())}
+    assert rows["SEC Charges Trader"]["extraction"] == "page:text"
+    assert rows["SEC Charges Trader"]["text"] == (
+        "FOR IMMEDIATE RELEASE\n\nThe complaint alleges the trader misled investors about "
+        "the deposit facility.\nContact: Office of Public Affairs")
+    assert rows["Misnamed"]["extraction"].startswith("page:") and "<p>" not in rows["Misnamed"]["text"]
+    assert rows["Misnamed"]["extraction"] != "page:text"
+    mail.wait_for(1)
+
