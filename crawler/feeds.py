@@ -485,8 +485,8 @@ def _json_text(obj: dict[str, Any], key: str) -> str:
 
 
 def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
-    """Parse a JSON Feed 1.0/1.1 body; an item without a URL is kept with ``link`` "" and
-    its ``id`` as guid."""
+    """Parse a JSON Feed 1.0/1.1 body; an item without a URL (nor a PDF attached) is kept
+    with ``link`` "" and its ``id`` as guid."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -506,6 +506,13 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         guid = str(item["id"]) if isinstance(item.get("id"), str | int) else ""
         if not link:
             link = guid if guid.startswith(("http://", "https://")) else ""
+        attachments = item.get("attachments")
+        if not link and isinstance(attachments, list):
+            # JSON Feed's enclosures: a document attached (a report) is the item's page, as
+            # an RSS item's PDF enclosure is.
+            link = next((href for part in attachments if isinstance(part, dict)
+                         and _json_str(part, "mime_type").lower() in _DOCUMENT_TYPES
+                         and (href := _json_str(part, "url").strip())), "")
         summary = _json_text(item, "summary")
         content = _json_str(item, "content_html") or html.escape(_json_text(item, "content_text"))
         if not summary:

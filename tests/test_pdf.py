@@ -181,3 +181,22 @@ def test_a_plain_text_pages_text_is_the_article(site, mail, workdir):
     assert rows["Misnamed"]["extraction"] != "page:text"
     mail.wait_for(1)
 
+
+def test_a_json_feed_items_pdf_attachment_is_read_as_an_enclosure_is(site, mail, workdir):
+    # JSON Feed's enclosures are an item's "attachments": a regulator's item without a url,
+    # its report attached, was stored from its one-line summary, the report never read.
+    site.serve("/reports/fsr.pdf", make_pdf(STATEMENT), content_type="application/pdf")
+    published = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    feed = site.serve("/reports.json", json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Regulator",
+        "home_page_url": site.url("/"),
+        "items": [{"id": "fsr-2026-12", "title": "Financial stability review",
+                   "content_text": "The review.", "date_published": published,
+                   "attachments": [{"url": "/reports/fsr.pdf", "mime_type": "application/pdf"}]}],
+    }).encode(), content_type="application/feed+json")
+    workdir.write_config(sources=[feed], topics=[DEPOSIT], smtp=mail)
+    assert "1 email(s) queued" in workdir.newswatch("crawl").stdout
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["url"], row["extraction"]) == (site.url("/reports/fsr.pdf"), "page:pdf")
+    assert "deposit facility will be decreased" in row["text"]
+    mail.wait_for(1)
