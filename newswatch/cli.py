@@ -403,7 +403,14 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     ]
     with open_existing(config) as store:
         if output is None:
-            _export(store, fmt, fields, sys.stdout)
+            # UTF-8 bytes, as -o FILE writes them, whatever the locale: written in its
+            # encoding (Latin-1), an export stopped at the first title beyond it.
+            out = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline="")
+            try:
+                _export(store, fmt, fields, out)
+                out.flush()
+            finally:
+                out.detach()  # standard output stays open for what follows
             return
         with output_file(output) as fh, io.TextIOWrapper(fh, "utf-8", newline="") as out:
             _export(store, fmt, fields, out)

