@@ -29,7 +29,7 @@ from .common import (
     open_existing,
     when_text,
 )
-from .units import parse_duration
+from .units import OutOfRange, parse_duration
 
 if TYPE_CHECKING:
     from storage import Archive, StoredArticle, Topic
@@ -223,10 +223,15 @@ def _moment(option: str, value: str | None, now: datetime) -> datetime | None:
     except ValueError:
         try:
             return now - timedelta(seconds=parse_duration(value))
+        except OutOfRange as exc:  # "0s", "99999d": a duration, said why it is refused
+            fail(f"{option}: {exc}", EXIT_CONFIG)
         except ValueError:
             fail(f"{option}: {value!r} is neither a date (2026-12-01, 2026-12-01T08:00) nor "
                  "a duration (7d, 12h)", EXIT_CONFIG)
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    try:  # in UTC, as the archive's dates are: an offset may take it past year 1 or 9999
+        return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        fail(f"{option}: {value!r} is out of range (dates run from year 1 to 9999)", EXIT_CONFIG)
 
 
 def count_line(found: Sequence[Found], more: bool, limit: int, scope: str) -> str:

@@ -18,17 +18,23 @@ _BYTES = {
 }
 
 
+class OutOfRange(ValueError):
+    """A duration written as one, but zero or longer than newswatch takes ("0s", "99999d")."""
+
+
 def parse_duration(value: object, *, allow_zero: bool = False) -> float:
     """Seconds in a duration such as ``"90s"``, ``"10m"``, ``"1h30m"`` or ``"2d"``; raises
-    ValueError with a message for the user. A bare number is refused, but a zero where one is
-    allowed: ``lookback = 48`` (hours, its writer thought) read as seconds alerted nothing."""
+    ValueError with a message for the user (OutOfRange for a zero or a duration over 100
+    years: a command that also takes a date says that, not "neither"). A bare number is
+    refused, but a zero where one is allowed: ``lookback = 48`` (hours, its writer
+    thought) read as seconds alerted nothing."""
     if isinstance(value, bool):
         raise ValueError('expected a duration such as "10m"')
     if isinstance(value, int | float):
         if value == 0 and allow_zero:
             return 0.0
         if value < 0 or value == 0:
-            raise ValueError("must be positive")
+            raise OutOfRange("must be positive")
         _bounded(float(value))
         raise ValueError(
             f'{value!r} has no unit: write it with one, e.g. "{value}s", "{value}m" or '
@@ -52,7 +58,7 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> float:
             'e.g. "10m", "1h30m")'
         )
     if total == 0 and not allow_zero:
-        raise ValueError("must be positive")
+        raise OutOfRange("must be positive")
     return _bounded(total)
 
 
@@ -63,7 +69,7 @@ MAX_DURATION_SECONDS = 36_500 * 86_400
 
 def _bounded(seconds: float) -> float:
     if not seconds <= MAX_DURATION_SECONDS:  # NaN and infinity too
-        raise ValueError("must be at most 100 years (36500d)")
+        raise OutOfRange("must be at most 100 years (36500d)")
     return seconds
 
 

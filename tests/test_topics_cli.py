@@ -537,6 +537,17 @@ def test_search_between_two_dates(site, workdir):
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "newswatch: --since: 'last week' is neither a date (2026-12-01, 2026-12-01T08:00) nor "
         "a duration (7d, 12h)")
+    # A duration out of range, or a date whose offset takes it past year 1 or 9999, was
+    # "neither a date nor a duration" ('0s'), or "unexpected error: OverflowError" (exit 1).
+    for option, value, said in (
+            ("--since", "0s", "must be positive"),
+            ("--since", "99999d", "must be at most 100 years (36500d)"),
+            ("--since", "0001-01-01T00:00+05:00", "'0001-01-01T00:00+05:00' is out of range"
+             " (dates run from year 1 to 9999)"),
+            ("--until", "9999-12-31T23:00-05:00", "'9999-12-31T23:00-05:00' is out of range"
+             " (dates run from year 1 to 9999)")):
+        bad = workdir.newswatch("search", "Maduro", option, value)
+        assert (bad.returncode, bad.stderr) == (2, f"newswatch: {option}: {said}\n")
 
 
 def test_a_query_may_start_with_a_minus(site, workdir):
