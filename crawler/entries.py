@@ -516,7 +516,8 @@ class EntriesMixin:
     async def parse_article(self, response: Response, entry: Entry) -> None:
         """An article page answered: extract its text and store the article."""
         head_title = html_title(response.body, getattr(response, "encoding", None) or "utf-8")
-        blocked = wall(response.body, head_title, header(response, "cf-mitigated"), response.url)
+        blocked = wall(response.body, head_title, header(response, "cf-mitigated"), response.url,
+                       bool(response.meta.get("redirect_urls")))
         if blocked is not None:  # not the article: asked again, as an unavailable page
             self.report.count("pages_walled")
             self._defer(entry, f"{blocked} answered instead of the article "

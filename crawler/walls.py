@@ -11,8 +11,10 @@ Two checks. :func:`wall` reads marks that only the challenge and block pages of 
 bot-protection services carry (none of them is in any of 1,528 real article pages of the
 fundus, trafilatura, newspaper and goose3 test sets; the scripts those services put on
 ordinary pages, Cloudflare's ``/cdn-cgi/challenge-platform/`` or Imperva's
-``_Incapsula_Resource``, are not marks). :func:`not_the_article` compares the page with
-the feed's entry: a short text whose words and title share no word of the entry's title.
+``_Incapsula_Resource``, are not marks), and the consent pages a reader is redirected to
+(a consent service's host, or a site's own ``/zustimmung`` or ``/consent/`` page: a long
+text of cookies and partners). :func:`not_the_article` compares the page with the feed's
+entry: a short text whose words and title share no word of the entry's title.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ _CONSENT_HOSTS: Final = frozenset({
     "guce.yahoo.com", "guce.oath.com", "myprivacy.dpgmedia.nl", "myprivacy.dpgmedia.be",
     "consent.tiktok.com",
 })
+#: Path parts (a whole one, its extension left out) of the pages a site itself sends a reader
+#: without its consent cookie to, in place of the article: ``/zustimmung?url=...``,
+#: ``/sonstiges/zustimmung/auswahl.html``, ``/consent/tcf/``, ``/privacy-gate/accept``. Only
+#: an address redirected to is read so: an article's own address may name the subject.
+_CONSENT_PATHS: Final = frozenset({
+    "consent", "cookie-consent", "cookiewall", "cookie-wall", "privacy-gate", "privacy-wall",
+    "zustimmung", "einwilligung", "consentement", "consenso", "consentimiento", "toestemming",
+})
 #: A text this short may be a page in place of the article; a longer one is an article.
 _SHORT: Final = 150
 _WORD: Final = re.compile(r"[^\W\d_]{4,}")
@@ -60,18 +70,25 @@ _TITLE: Final = re.compile(rb"<title[^>]*>([^<]{1,1000})</title", re.IGNORECASE)
 
 
 def wall(
-    body: bytes, title: str | None = None, mitigated: str | None = None, url: str = ""
+    body: bytes, title: str | None = None, mitigated: str | None = None, url: str = "",
+    redirected: bool = False,
 ) -> str | None:
     """What answered instead of the article, when ``body`` (its <title> ``title``, as
     :func:`html_title` reads it) is a bot-protection service's challenge or block page (or
     its response says so: Cloudflare's ``cf-mitigated: challenge``, ``mitigated``), or the
-    address it answered from (``url``, redirects followed) is a consent or sign-in service's;
-    else None."""
+    address it answered from (``url``, redirects followed) is a consent or sign-in service's,
+    or, ``redirected`` there, a site's own consent page (a long text of cookies and partners
+    that shares no word with the article); else None."""
     if mitigated is not None and mitigated.strip().lower() == "challenge":
         return "a Cloudflare challenge"
-    host = (urlsplit(url).hostname or "").lower() if url else ""
+    parts = urlsplit(url) if url else None
+    host = (parts.hostname or "").lower() if parts else ""
     if host in _CONSENT_HOSTS:
         return f"a consent or sign-in page ({host})"
+    if redirected and parts and any(
+        part.partition(".")[0].lower() in _CONSENT_PATHS for part in parts.path.split("/")
+    ):
+        return f"a consent page ({parts.path})"
     if title is not None and (name := _TITLES.get(" ".join(title.split()).lower())):
         return name
     if len(body) > _SMALL:

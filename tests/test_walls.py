@@ -46,6 +46,40 @@ def fresh(slug: str):
     return replace(STORIES_BY_SLUG[slug], published=datetime.now(UTC) - timedelta(minutes=20))
 
 
+def nothing_at_first(site, mail, workdir, walls: str) -> None:
+    """Crawl the site's feed, whose four articles' pages are walls: nothing is stored, no
+    topic alerts (``walls``: a query on the walls' words), the pages wait for the next poll."""
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Walls", "query": walls, "notify": ["walls@test.example"]},
+                {"name": "News", "query": "Maduro OR rates OR Zelensky OR wind",
+                 "notify": ["desk@test.example"]}],
+        smtp=mail,
+    )
+    first = workdir.newswatch("crawl")
+    assert first.returncode == 0, first.stderr
+    assert "0 new article(s)" in first.stdout
+    status = workdir.newswatch("status").stdout
+    assert "4 page(s) unavailable for now" in status, status
+    assert mail.messages == []
+
+
+def served_at_the_next_poll(site, mail, workdir, slugs: list[str]) -> list[dict]:
+    """Serve the articles ``slugs`` and crawl: each is stored with its own title, all alert
+    the news desk in one email; the stored articles."""
+    for slug in slugs:
+        path = site.article_url(slug).removeprefix(site.base_url)
+        site.serve(path, site.render_article(fresh(slug)), content_type="text/html")
+    second = workdir.newswatch("crawl")
+    assert second.returncode == 0, second.stderr
+    assert f"{len(slugs)} new article(s)" in second.stdout
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    exported = [json.loads(row) for row in workdir.newswatch("export").stdout.splitlines()]
+    assert {a["title"] for a in exported} == {STORIES_BY_SLUG[s].title for s in slugs}
+    return exported
+
+
 def test_challenge_and_block_pages_are_known_by_their_marks() -> None:
     assert wall(CLOUDFLARE) == "a Cloudflare challenge"
     assert wall(CLOUDFLARE.replace(b"_cf_chl_opt", b"x"), title=html_title(CLOUDFLARE)) == (
@@ -98,31 +132,8 @@ def test_a_wall_is_asked_again_and_the_article_alerts_when_it_comes(site, mail, 
         site.publish(fresh(slug))
         path = site.article_url(slug).removeprefix(site.base_url)
         site.serve(path, body, status=status, content_type="text/html")
-    workdir.write_config(
-        sources=[site.url("/feeds/world.rss")],
-        topics=[{"name": "Walls", "query": "cookies OR JavaScript OR security OR moved",
-                 "notify": ["walls@test.example"]},
-                {"name": "News", "query": "Maduro OR rates OR Zelensky OR wind",
-                 "notify": ["desk@test.example"]}],
-        smtp=mail,
-    )
-    first = workdir.newswatch("crawl")
-    assert first.returncode == 0, first.stderr
-    assert "0 new article(s)" in first.stdout
-    status = workdir.newswatch("status").stdout
-    assert "4 page(s) unavailable for now" in status, status
-    assert mail.messages == []
-
-    for slug in slugs:
-        path = site.article_url(slug).removeprefix(site.base_url)
-        site.serve(path, site.render_article(fresh(slug)), content_type="text/html")
-    second = workdir.newswatch("crawl")
-    assert second.returncode == 0, second.stderr
-    assert "4 new article(s)" in second.stdout
-    [message] = mail.wait_for(1)
-    assert message["To"] == "desk@test.example"
-    exported = [json.loads(row) for row in workdir.newswatch("export").stdout.splitlines()]
-    assert {a["title"] for a in exported} == {STORIES_BY_SLUG[s].title for s in slugs}
+    nothing_at_first(site, mail, workdir, "cookies OR JavaScript OR security OR moved")
+    exported = served_at_the_next_poll(site, mail, workdir, slugs)
     assert all("cookies" not in a["text"] and "could not find" not in a["text"]
                for a in exported)
 
@@ -159,6 +170,54 @@ def test_a_consent_or_sign_in_page_redirected_to_is_a_wall() -> None:
     assert wall(consent, None, None, "https://guce.yahoo.com/consent?brandType=nonEu") == (
         "a consent or sign-in page (guce.yahoo.com)")
     assert wall(consent, None, None, "https://news.example/consent/article") is None
+
+
+#: A news site's own consent page, as German and Austrian sites send a reader without their
+#: consent cookie to (``/zustimmung?url=...``): the choice of tracking or a paid plan, and the
+#: IAB framework's wording of what the partners do (more than 150 words: no short page).
+ZUSTIMMUNG = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>Lesen Sie
+news.example mit Werbung oder im PUR-Abo. Sie haben die Wahl.</title><meta name="robots"
+content="noindex,follow"></head><body class="consent"><main class="option"><h1
+class="option__title">Lesen Sie news.example mit Werbung oder im PUR-Abo. Sie haben die
+Wahl.</h1><section class="option__item"><h2>Mit Werbung</h2><p>Besuchen Sie news.example wie
+gewohnt mit Werbung und Tracking. Details zum Tracking finden Sie im Privacy Center.</p><p>Wir
+und unsere 231 Partner verarbeiten personenbezogene Daten, indem wir mittels Cookies und
+ähnlicher Technologien Informationen auf Ihrem Gerät speichern und/oder abrufen. Mit Ihrer
+Zustimmung verarbeiten wir Ihre Daten zu folgenden Zwecken: Informationen auf einem Gerät
+speichern und/oder abrufen, personalisierte Werbung und Inhalte, Messung von Werbeleistung und
+der Performance von Inhalten, Zielgruppenforschung sowie Entwicklung und Verbesserung von
+Angeboten. Ihre Daten werden dabei auch an Partner in Drittländern übermittelt, in denen kein
+der EU vergleichbares Datenschutzniveau besteht.</p><p>Ihre Einwilligung ist freiwillig und
+kann jederzeit über den Link „Datenschutz-Einstellungen“ am Ende jeder Seite widerrufen werden.
+Weitere Informationen zur Verarbeitung Ihrer Daten, zu den einzelnen Partnern und zu Ihren
+Rechten finden Sie in unserer Datenschutzerklärung und in den Einstellungen. Dort können Sie
+auch der Verarbeitung auf Grundlage berechtigter Interessen widersprechen.</p><button
+class="option__accept" type="submit">Zustimmen und weiter</button></section><section
+class="option__item"><h2>PUR-Abo</h2><p>Nutzen Sie news.example nahezu werbefrei und ohne
+Werbetracking für 1,20 € pro Woche. Bereits PUR-Abonnent? Hier anmelden. Ihr Abo können Sie
+jederzeit monatlich kündigen.</p><a href="/abo/pur">Jetzt abonnieren</a></section></main>
+</body></html>""".encode()
+
+
+def test_a_sites_own_consent_page_redirected_to_is_a_wall(site, mail, workdir):
+    """Four articles' links redirect to the site's own consent page (its address: 303 to
+    /zustimmung?url=...): stored, its cookie text was each article's (a topic on "Daten"
+    alerted, the four were one story) and the articles, served later, were never read.
+    Asked again instead: served at the next poll, each is stored with its text and alerts."""
+    slugs = ["venezuela-opposition-leader", "central-bank-holds-rates", "zelensky-grain-corridor",
+             "harbour-wind-farm-approved"]
+    site.serve("/zustimmung", ZUSTIMMUNG, content_type="text/html; charset=utf-8")
+    for slug in slugs:
+        site.publish(fresh(slug))
+        path = site.article_url(slug).removeprefix(site.base_url)
+        site.serve(path, b"", status=303, content_type="text/html",
+                   headers={"Location": f"/zustimmung?url={site.article_url(slug)}"})
+    nothing_at_first(site, mail, workdir, "Daten OR Partner OR Cookies")
+    exported = served_at_the_next_poll(site, mail, workdir, slugs)
+    assert not any("Partner" in a["text"] for a in exported)
+    # An article's own address may name the subject: only an address redirected to is one.
+    assert wall(ZUSTIMMUNG, None, None, site.url("/zustimmung?url=x"), redirected=True)
+    assert wall(ZUSTIMMUNG, None, None, "https://news.example/consent/article") is None
 
 
 MASTODON_SHELL = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
