@@ -319,6 +319,11 @@ _PROMPT = re.compile(
     r"|hier\ klicken|click\ here|klicken\ sie\ hier|haz\ clic|cliquez\ ici"
     r"|acc[ée]der\ en\ illimit[ée]|acceso\ ilimitado|unlimited\ access|pour\ lire\ la\ suite"
     r"|(?:to\ )?continue\ reading\ (?:this|the)|jetzt\ weiterlesen|weiterlesen\ mit"
+    r"|(?:suite|article|contenu)\ (?:est\ )?r[ée]serv[ée]e?\ aux\ abonn"
+    r"|d[ée]j[àa]\ abonn[ée]e?\ ?\?|il\ vous\ reste\ [\d.,]+\ ?%\ de\ cet\ article"
+    r"|(?:contenuto|articolo)\ (?:[èe]\ )?riservat[oa]\ agli\ abbonati"
+    r"|abbonati\ per\ continuare|gi[àa]\ abbonat[oa]\ ?\?"
+    r"|(?:^|artikel\ (?:ist\ )?)exklusiv\ f[üu]r\ abonnent|bereits\ abonnent(?:in)?\ ?\?"
     r"|unterst[üu]tze\ \w+\ (?:bereits|schon|jetzt|mit)|exklusive\ angebote|exclusive\ offers"
     r"|ofertas\ exclusivas|offres\ exclusives"
     r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
@@ -346,6 +351,7 @@ _PROMPT_PIECES = (
     "listen to this ", "artikel anh", "hier klicken", "click here", "klicken sie hier",
     "haz clic", "cliquez ici", "der en illimit", "acceso ilimitado", "unlimited access",
     "pour lire la suite", "continue reading ", "jetzt weiterlesen", "weiterlesen mit",
+    "abonn", "il vous reste", "abbonat",
     "exklusive angebote", "exclusive offers", "ofertas exclusivas", "offres exclusives",
     "hazte ", "become a ", "devenez membre", "mitglied", "kommentar", "comment",
     "lesen sie", "findest du", "finden sie", "read more", "learn more", "find out more",

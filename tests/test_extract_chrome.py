@@ -267,6 +267,22 @@ def test_paywall_membership_and_offer_prompts_go() -> None:
     assert not is_prompt("The museum reopens on Monday with free access for residents.")
 
 
+def test_a_paywalls_own_lines_go_in_french_italian_and_german() -> None:
+    """The lines under a paywalled article's teaser (Le Monde's, Corriere's, FAZ's kind)
+    were stored as its last paragraphs; news that an offer is for a provider's subscribers
+    is not a prompt."""
+    for line in ("Il vous reste 78.52% de cet article à lire. La suite est réservée aux "
+                 "abonnés.", "Déjà abonné ? Se connecter", "Cet article est réservé aux abonnés",
+                 "Questo contenuto è riservato agli abbonati",
+                 "Abbonati per continuare a leggere questo articolo", "Sei già abbonato? Accedi",
+                 "Exklusiv für Abonnenten", "Sie sind bereits Abonnent? Hier anmelden"):
+        assert is_prompt(line), line
+    for line in ("L'offre 5G est réservée aux abonnés Freebox, a annoncé l'opérateur.",
+                 "Gli abbonati Tim potranno usare il servizio da lunedì.",
+                 "Die Abonnenten des Senders zahlen ab Januar mehr."):
+        assert not is_prompt(line), line
+
+
 def test_a_caption_with_its_credit_goes() -> None:
     assert is_credit("Logo des Harbour Award von Gazette und Quay Verlag | © Harbour Gazette")
     assert not is_credit("The harbour board's budget | the figures for 2024 and 2025")
