@@ -34,7 +34,10 @@ _KNOWN_ZONES = frozenset((
     "ut", "utc", "gmt", "z", "adt", "ast", "at", "edt", "est", "et", "cdt", "cst", "ct",
     "mdt", "mst", "mt", "pdt", "pst", "pt", *"abcdefghiklmnopqrstuvwxyz",
 ))
-_TRAILING_WORD = re.compile(r"([A-Za-z]+)\s*(?:[+-]\d{1,4})?\s*$")
+# The patterns ending in "\s*$" are written so that a run of letters or spaces is tried
+# in one way only: a date of a hostile or broken feed holding a few thousand spaces or
+# letters ("2026.12.06", 2,000 spaces, "1") took a minute of the crawl's CPU an item.
+_TRAILING_WORD = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\s*(?:[+-]\d{1,4}\s*)?$")
 _TWELVE_HOUR = re.compile(r"\d\s*[AaPp]\.?[Mm]\b\.?")
 _IANA = re.compile(r"\s([A-Z][A-Za-z_]+(?:/[A-Za-z_+\-0-9]+){1,2})\s*$")
 _DIGITS = re.compile(r"\d+")
@@ -47,12 +50,13 @@ _LOCAL = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"}
 #: 2026년 12월 06일): the month taken from today's clock, the day 1, the time 00:00 (from
 #: the 3rd of a month on, never alerted). Read here: dateparser takes 2 s for its first CJK.
 _YEAR_FIRST = re.compile(
-    r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})\s*[日일]?"
-    r"(?:\s*T?\s*(\d{1,2})\s*[:時시]\s*(\d{2})(?:\s*[:分분]\s*(\d{2}))?\s*[分분秒초]?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST)?\s*$", re.IGNORECASE)
+    r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})(?:\s*[日일])?"
+    r"(?:\s*(?:T\s*)?(\d{1,2})\s*[:時시]\s*(\d{2})(?:\s*[:分분]\s*(\d{2}))?(?:\s*[分분秒초])?)?"
+    r"(?:\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST))?\s*$", re.IGNORECASE)
 #: An ISO date whose time a zone word follows (Rails' "2026-12-06 09:34:00 UTC", "… CST"):
 #: the time dropped. A zone after "UTC" ("UTC+2", "UTC-05:00"): dropped too.
-_ISO_ZONE_WORD = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}.*[A-Za-z]{2,}\s*$")
+_ISO_ZONE_WORD = re.compile(
+    r"\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}.*(?<![A-Za-z])[A-Za-z]{2,}\s*$")
 _UTC_OFFSET = re.compile(r"\bUTC?\s*[+-]\s*\d", re.IGNORECASE)
 #: Basic ISO 8601 (20261206T094100Z): the time dropped.
 _BASIC_ISO = re.compile(r"\s*(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{2}:?\d{2})?\s*$")
@@ -80,7 +84,7 @@ _IST = re.compile(r"\s+IST\s*$")
 #: feedparser filled in (1 January; today): an item of December dated "2026" was stored as
 #: published in January, outside alerts.lookback, and never alerted.
 _NO_DAY = re.compile(
-    r"\s*(?:\d{4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?\s*[A-Za-z]{0,5})\s*$"
+    r"\s*(?:\d{4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Za-z]{1,5})?)\s*$"
 )
 
 

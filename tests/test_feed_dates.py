@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import pytest
 from newssite import STORIES
 
-from crawler.feeddates import DateReader, misread, read_date
+from crawler.feeddates import DateReader, misread, no_day, read_date, read_plain
 from crawler.feeds import parse_feed
 
 #: Dates as real feeds write them (Miniflux's date tests, internal/reader/date), and the
@@ -173,6 +173,29 @@ def test_what_is_no_date_costs_nothing_and_a_feed_has_a_budget() -> None:
     reader = DateReader(budget=0.0)
     assert reader.read("Sun, 06 Dec 2099 11:13:00 XYZT") is None  # nothing left to spend
 
+
+
+#: A date of a hostile or broken feed: a date's shape, then a long run of spaces or letters
+#: and an ending no date has. Each took time growing with the cube or the square of the
+#: run (2,000 spaces: a minute of the crawl's CPU for one item, every other source waiting).
+RUN = 100_000
+HOSTILE = ["12:30" + " " * RUN + "1", "2026.01.03" + " " * RUN + "1",
+           "2026.01.03 09:41" + " " * RUN + "1", "2026-01-03 09:41 " + "a" * RUN + "1",
+           "Sat, 03 Jan 2026 09:41:00 " + "a" * RUN + "1", "EST" + " " * RUN + "1 a"]
+
+
+def test_a_date_holding_a_long_run_of_spaces_or_letters_is_read_in_one_pass() -> None:
+    for written in HOSTILE:
+        assert not no_day(written) and not misread(written), written[:30]
+        assert read_plain(written) is None, written[:30]
+    # Its shape read past the run, as a short one is.
+    assert read_plain("2026.01.03" + " " * RUN + "09:41") == datetime(2026, 1, 3, 9, 41,
+                                                                         tzinfo=UTC)
+    assert no_day("12:30" + " " * RUN + "pm" + " " * RUN + "CET")
+    *hostile, news = parse_feed(feed(*HOSTILE, "Sun, 06 Dec 2026 09:42:00 GMT"),
+                                "http://127.0.0.1:9/feed").entries
+    assert len(hostile) == len(HOSTILE)
+    assert news.published == datetime(2026, 12, 6, 9, 42, tzinfo=UTC)
 
 @pytest.mark.parametrize("impossible", [
     "Tue, 31 Nov 2026 10:00:00 GMT", "Mon, 30 Feb 2026 10:00:00 +0000",
