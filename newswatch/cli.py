@@ -593,6 +593,7 @@ def _digests(config: Config, store: StatusStore) -> list[dict[str, Any]]:
 def _sources(store: StatusStore) -> list[dict[str, Any]]:
     """store.source_status() as ``status`` shows it, each page source with the link shapes
     learnt on its site."""
+    now = utcnow()
     rows = []
     for status in store.source_status():
         row = {**plain(status), "active": int(status.active)}
@@ -600,12 +601,17 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
         if status.detected != "page":
             continue
         site = identity_host(urlsplit(status.fetch_url or status.url).hostname or "")
+        # A shape learnt as no articles is not followed until its links are tried again
+        # (storage.linkshapes.FORGET_AFTER): from then on status said "not followed" while
+        # the crawl followed them, and never said for how long (a site whose first poll
+        # listed only its sections: its articles' shape refused for 30 days, unsaid).
         row["link_shapes"] = [
             {
                 "shape": shape.shape,
                 "articles": shape.articles,
                 "others": shape.others,
-                "dropped": shape.dropped,
+                "dropped": shape.tried_again is not None and shape.tried_again >= now,
+                "tried_again": to_iso(shape.tried_again),
                 "last_seen": to_iso(shape.last_seen),
             }
             for shape in store.learned_link_shapes(site)
@@ -646,12 +652,20 @@ def _echo_source(s: dict[str, Any]) -> None:
     shapes = s.get("link_shapes") or []
     if shapes:
         learned = "; ".join(
-            f"{x['shape']} {'not followed' if x['dropped'] else 'followed'} "
+            f"{x['shape']} {_shape_state(x)} "
             f"({x['articles']} article(s), {x['others']} other(s))"
             for x in shapes[:LINK_SHAPES_SHOWN]
         )
         more = len(shapes) - LINK_SHAPES_SHOWN
         click.echo(f"    links learnt: {learned}{f'; {more} more' if more > 0 else ''}")
+
+
+def _shape_state(shape: dict[str, Any]) -> str:
+    """Whether a learnt link shape's links are followed, as ``status`` says it: a shape learnt
+    as no articles is not followed until when, and once that is past, tried again."""
+    if shape["dropped"]:
+        return f"not followed until {when_text(shape['tried_again'])}"
+    return "tried again" if shape["tried_again"] else "followed"
 
 
 @cli.command()

@@ -50,6 +50,14 @@ class LinkShape:
         """Whether links of this shape are no longer followed."""
         return self.others >= DROP_AFTER and not self.articles
 
+    @property
+    def tried_again(self) -> datetime | None:
+        """When the links of a shape no longer followed are tried again (FORGET_AFTER after
+        its last followed link); None for a shape that is followed."""
+        if not self.dropped or self.last_seen is None:
+            return None
+        return self.last_seen + FORGET_AFTER
+
 
 class LinkShapesMixin:
     """The per-site tally of link shapes."""
