@@ -205,6 +205,37 @@ def _title(entry: Any) -> str:
 #: Enclosures that are an item's text: a link-less item's page is its enclosure of these.
 _DOCUMENT_TYPES = frozenset({"application/pdf"})
 
+#: Reddit's sites: a subreddit's feed (``reddit.com/r/worldnews/.rss``) links each post to
+#: its comments page there, and a post's image or video is on them too.
+_REDDIT = ("reddit.com", "redd.it")
+
+
+def _on_reddit(url: str) -> bool:
+    """Whether ``url`` is on one of Reddit's sites (_REDDIT), any subdomain of them."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == site or host.endswith("." + site) for site in _REDDIT)
+
+
+def _reddit_article(link: str, description: str) -> str | None:
+    """The article a Reddit post of a subreddit's feed shares: the "[link]" its description
+    gives ("submitted by /u/name [link] [comments]"), where ``link`` is the post's comments
+    page on Reddit; None for a post of Reddit's own (a text post, whose "[link]" is its
+    comments page, an image or a video Reddit keeps) or another feed's item."""
+    if "[link]" not in description or not _on_reddit(link):
+        return None
+    try:
+        root = lxml.html.fromstring(f"<div>{description}</div>")
+    except (ParserError, ValueError):
+        return None
+    for anchor in root.iter("a"):
+        if anchor.text_content().strip() == "[link]":
+            article = web_url(str(anchor.get("href") or "").strip())
+            return article if article and not _on_reddit(article) else None
+    return None
+
 #: A character reference, with its semicolon (``&ccedil;``, ``&#146;``, ``&#x2019;``).
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -399,6 +430,12 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                 own)
             summary = own or summary
             link = publisher_url(link) or link
+        elif article := _reddit_article(link, entry.get("summary") or ""):
+            # A subreddit's post links to its comments page (read as the article, its words
+            # were the commenters', or Reddit's 403 to servers; the article itself, from
+            # its publisher's feed too, was a second story, a second email). The article
+            # is the "[link]" it shares, and Reddit's "submitted by" line none of its words.
+            link, summary = article, headline
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")

@@ -20,6 +20,8 @@ import pytest
 from newssite import STORIES_BY_SLUG
 from test_end_to_end import export, parts
 
+from crawler.feeds import parse_feed
+
 TOPIC = {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]}
 OUTAGES = {"name": "Outages", "query": "outage OR degraded", "notify": ["ops@test.example"]}
 
@@ -807,6 +809,54 @@ def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site,
     time.sleep(0.5)
     assert len(mail.wait_for(1)) == 1
     assert "unavailable" not in workdir.newswatch("status").stdout
+
+
+def reddit_post(comments: str, shared: str, title: str, when: datetime) -> str:
+    """An entry of a subreddit's Atom feed as Reddit writes it: linked to its comments page,
+    the page it shares named "[link]" in its description."""
+    description = escape(
+        '<table> <tr><td> &#32; submitted by &#32; <a href="https://www.reddit.com/user/'
+        f'lakewatcher"> /u/lakewatcher </a> <br/> <span><a href="{shared}">[link]</a></span>'
+        f' &#32; <span><a href="{comments}">[comments]</a></span> </td></tr></table>')
+    return (f"<entry><author><name>/u/lakewatcher</name></author>"
+            f'<content type="html">{description}</content><id>t3_{comments.split("/")[6]}</id>'
+            f'<link href="{comments}" /><updated>{when.isoformat()}</updated>'
+            f"<published>{when.isoformat()}</published><title>{escape(title)}</title></entry>")
+
+
+def test_a_reddit_post_is_the_article_it_shares_not_its_comments_page(site, mail, workdir):
+    # Through `crawl`: a subreddit's post links to its comments page, read as the article
+    # (the commenters' words, or Reddit's 403 to servers) with "submitted by /u/... [link]
+    # [comments]" as its text; the article it shares, in its publisher's feed too, was a
+    # second story in the email. A text post is its comments page.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    page = site.url("/world/harbour-ferry")
+    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page),
+               content_type="text/html")
+    comments = "https://www.reddit.com/r/worldnews/comments/1hy2abc/harbour_ferry_sinks/"
+    own = "https://www.reddit.com/r/worldnews/comments/1hy2abd/harbour_question/"
+    reddit = ('<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+              '<link rel="alternate" href="https://www.reddit.com/r/worldnews/"/>'
+              "<id>/r/worldnews/.rss</id><title>World News</title>"
+              f"{reddit_post(comments, page, 'Harbour ferry sinks at berth', when)}</feed>")
+    [text_post] = parse_feed(reddit.replace(comments, own).replace(page, own).encode(),
+                             site.url("/r.rss")).entries
+    assert text_post.link == own
+    source = site.serve("/r/worldnews/.rss", reddit.encode(), content_type="application/atom+xml")
+    workdir.write_config(sources=[source, site.serve("/feed.rss", rss(site, [item(
+        "Harbour ferry sinks at berth", page, description="The harbour ferry sank.")]))],
+        topics=[TOPIC], smtp=mail)
+    out = workdir.newswatch("crawl").stdout
+    assert "1 new article(s)" in out and "delivered 1 email(s)" in out, out
+    # Reddit's pages answer servers 403 (here, no answer): asked again at the next polls,
+    # then kept with the feed's words, the comments page was mailed apart.
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(3)]
+    [row] = export(workdir)
+    assert row["url"] == page and row["extraction"].startswith("page:"), (row, outputs)
+    time.sleep(0.5)
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "reddit.com" not in body and "submitted by" not in body, body
 
 
 def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
