@@ -219,6 +219,14 @@ def _on_reddit(url: str) -> bool:
     return any(host == site or host.endswith("." + site) for site in _REDDIT)
 
 
+def _from_bing(url: str) -> bool:
+    """Whether ``url`` is on www.bing.com, the host of Bing News' redirector."""
+    try:
+        return (urlsplit(url).hostname or "").lower() == "www.bing.com"
+    except ValueError:
+        return False
+
+
 def _reddit_article(link: str, description: str) -> str | None:
     """The article a Reddit post of a subreddit's feed shares: the "[link]" its description
     gives ("submitted by /u/name [link] [comments]"), where ``link`` is the post's comments
@@ -436,6 +444,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # its publisher's feed too, was a second story, a second email). The article
             # is the "[link]" it shares, and Reddit's "submitted by" line none of its words.
             link, summary = article, headline
+        elif written != link and _from_bing(written):
+            # Bing News' item, through its redirector: the publisher is its <News:Source>
+            # (the item was named after the Bing feed it came through, in emails, `export`
+            # and `stories`, where a Google News item names its publisher).
+            publisher = " ".join(str(entry.get("news_source") or "").split())
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")

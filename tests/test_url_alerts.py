@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import partial
 from html import escape
+from urllib.parse import quote
 
 import pytest
 from newssite import STORIES_BY_SLUG
@@ -857,6 +858,32 @@ def test_a_reddit_post_is_the_article_it_shares_not_its_comments_page(site, mail
     [alert] = mail.wait_for(1)
     body = alert.get_body(("plain",)).get_content()
     assert "reddit.com" not in body and "submitted by" not in body, body
+
+
+def test_a_bing_news_item_is_its_publishers_in_emails_and_exports(site, mail, workdir):
+    # Through `crawl`: a Bing News item, its link through Bing's redirector, was named after
+    # the Bing feed ("Harbour - BingNews") in its email and `export`, where its
+    # <News:Source> names the publisher (as a Google News item's <source> does).
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    page = site.url("/world/harbour-ferry")
+    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page),
+               content_type="text/html")
+    link = ("http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=6752E0B9&url="
+            f"{quote(page, safe='').lower()}&c=5863&mkt=en-us")
+    source = site.serve("/news/search", f"""<?xml version="1.0" encoding="utf-8" ?>
+<rss version="2.0" xmlns:News="https://www.bing.com:443/news/search?q=harbour&amp;format=rss">
+<channel><title>Harbour - BingNews</title>
+<link>https://www.bing.com:443/news/search?q=harbour&amp;format=rss</link>
+<item><title>Harbour ferry sinks at berth</title><link>{escape(link)}</link>
+<description>The harbour ferry sank at its berth.</description><pubDate>{when}</pubDate>
+<News:Source>The Test Gazette</News:Source></item></channel></rss>""".encode())
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    workdir.newswatch("crawl")
+    [row] = export(workdir)
+    assert (row["url"], row["source"]) == (page, "The Test Gazette"), row
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "The Test Gazette" in body and "BingNews" not in body, body
 
 
 def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
