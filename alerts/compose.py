@@ -161,7 +161,7 @@ def compose(
     """
     if not items:
         raise ValueError("an alert email needs at least one article")
-    ordered = sorted(items, key=_newest_first)
+    ordered = sorted(_one_per_story(items), key=_newest_first)
     topics = _names(t for item in ordered for t in item.topics)
     subject = _subject(topics, ordered)
     count = len(ordered)
@@ -172,7 +172,7 @@ def compose(
     )
     full = [_view(item, tz, number) for number, item in enumerate(ordered[:MAX_STORIES], 1)]
     message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
-    pairs = [(item.article_id, topic_id) for item in ordered for topic_id in item.topic_ids]
+    pairs = [(item.article_id, topic_id) for item in items for topic_id in item.topic_ids]
 
     def rendered(limit: int, fit: int) -> Email:
         views = [_fitted(view, fit) for view in full]
@@ -191,6 +191,22 @@ def compose(
 
     email = _within_budget(rendered, min(count, MAX_STORIES))
     return replace(email, follows=all(item.updated is not None for item in ordered))
+
+
+def _one_per_story(items: Sequence[AlertItem]) -> list[AlertItem]:
+    """One item per story, its first copy naming the topics of all: a reader's two topics
+    that alerted for two copies of one story (a topic of every source, and one of the
+    second copy's source) make one story of the email, as of a digest."""
+    first: dict[tuple[str, int], AlertItem] = {}
+    for item in items:
+        kept = first.setdefault(item.story, item)
+        added = [(i, name) for i, name in zip(item.topic_ids, item.topics, strict=True)
+                 if i not in kept.topic_ids]
+        if kept is not item and added:
+            first[item.story] = replace(kept,
+                                        topic_ids=kept.topic_ids + tuple(i for i, _ in added),
+                                        topics=kept.topics + tuple(name for _, name in added))
+    return list(first.values())
 
 
 #: How a story's view is cut to fit HTML_BUDGET (:func:`_fitted`).

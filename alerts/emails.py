@@ -33,9 +33,11 @@ def build_emails(
     notices: dict[str, str] | None = None,
     edited: bool = False,
     told: set[tuple[str, int]] | None = None,
+    stories: dict[int, int] | None = None,
 ) -> list[Email]:
-    """One email per recipient listing every alertable article matched for them;
-    ``also_on`` gives an article's story's other sources; the (recipient, article id,
+    """One email per recipient listing every alertable article matched for them, a story
+    once (``stories``: article id → story id); ``also_on`` gives an article's story's other
+    sources; the (recipient, article id,
     topic id) in ``held`` wait for a digest instead. Times are shown in each recipient's
     time zone (``policies``); ``notices`` gives a recipient's email a line on top.
     ``edited``: the articles were edited in place (the re-match queue), and the emails say
@@ -64,6 +66,7 @@ def build_emails(
                     (also_on or {}).get(article_id, ()),
                     # An edit of unknown date was noticed now.
                     updated=(by_id[article_id].updated or now) if edited else None,
+                    story_id=(stories or {}).get(article_id),
                 )
             )
         watched = [t.name for t in topics if recipient in t.notify]

@@ -87,6 +87,7 @@ def route(
         notices=storm_notices(policies, queued, now),
         edited=edited,
         told=told,
+        stories=stories,
     )
     return Routed(emails, queued)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -965,6 +966,56 @@ def test_syndicated_copies_make_one_email(site, mail, workdir) -> None:
     assert "Maduro imposes price controls" in latest_text.replace("*", "")
     assert "Also on" not in latest_text
     assert len(mail.messages) == 2
+
+
+def test_copies_two_topics_of_one_reader_alerted_for_are_one_story_of_the_email(
+    site, mail, workdir
+) -> None:
+    """A reader on a topic of every source and on one of a second source: the story's two
+    copies, one crawl, each alerted one topic (the second source's only counts for the
+    second). The email listed the story twice, "2 new stories", each "Also on" the other;
+    it lists it once, under its first copy, both topics named, as a digest does."""
+    text = crawl_two_copies(site, mail, workdir, mode="immediate")
+    assert re.search(r"Also on: Wire (One|Two) Topics: Marcano, Wire Two desk", text), text
+    # Both alerts are recorded with the email: another copy later tells the reader nothing.
+    assert [name for s in json.loads(workdir.newswatch("stories", "--json").stdout)
+            for name in s["alerted"]] == ["Marcano", "Wire Two desk"]
+
+
+def crawl_two_copies(site, mail, workdir, *, mode: str) -> str:
+    """A story's two copies, on two sources, crawled in one batch for a reader on a topic of
+    every source (in ``mode``) and on an immediate one of the second source: the one email
+    lists the story once, naming both topics. Its text, on one line."""
+    sources = []
+    for feed, name, story in (
+        ("one", "Wire One", copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas",
+                                    WIRE.body)),
+        ("two", "Wire Two", copy_of(WIRE, "opposition-leader-back",
+                                    "Opposition leader back from exile", WIRE.body[:-1],
+                                    hours_ago=0.5)),
+    ):
+        site.create_feed(feed)
+        site.publish(story, feed=feed)
+        sources.append({"url": site.url(f"/feeds/{feed}.rss"), "name": name})
+    desk = MADURO["notify"]
+    workdir.write_config(
+        sources=sources, smtp=mail, alerts={"stream": "0s"},  # both copies in one batch
+        topics=[{"name": "Marcano", "query": "Marcano", "notify": desk, "mode": mode},
+                {"name": "Wire Two desk", "query": "Marcano", "notify": desk,
+                 "sources": ["Wire Two"]}],
+    )
+    crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "2 new article(s)" in crawl.stdout and "delivered 1 email(s)" in crawl.stdout
+    [message] = mail.wait_for(1)
+    # Under the copy stored first (the two feeds are polled at once: either).
+    titles = ("Marcano returns to Caracas", "Opposition leader back from exile")
+    assert message["Subject"] in {f"[newswatch] Marcano, Wire Two desk — {t}" for t in titles}
+    text = " ".join(message.get_body(preferencelist=("plain",)).get_content()
+                    .replace("*", "").split())
+    assert "found 1 new story matching Marcano, Wire Two desk" in text
+    assert sum(t in text for t in titles) == 1 and "2. " not in text
+    return text
 
 
 #: The stored times of a database (table: columns), moved back to move its clock ahead.
