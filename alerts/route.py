@@ -146,12 +146,16 @@ def hold_for_digest(
                 redact(recipient),
                 policies.of(recipient).storm,
             )
-    # A reader's article that goes in an immediate email (another topic's) is not queued for
-    # a digest as well: the email names the digest topic too, and the article comes once.
-    told = {(r, a) for r, articles in immediate.items() for a in articles} - {
-        (q.recipient, q.article_id) for q in queued if q.reason == "storm"
-    }
-    queued = [q for q in queued if (q.recipient, q.article_id) not in told]
+    # A reader's story that goes in an immediate email (another topic's, by this copy or
+    # another) is not queued for a digest as well: the email names the digest topic too,
+    # and the story comes once.
+    def story(article_id: int) -> int:
+        return stories.get(article_id, -article_id)
+
+    stormed = {(q.recipient, q.article_id) for q in queued if q.reason == "storm"}
+    told = {(r, story(a)) for r, articles in immediate.items() for a in articles
+            if (r, a) not in stormed}
+    queued = [q for q in queued if (q.recipient, story(q.article_id)) not in told]
     held = {(q.recipient, q.article_id, q.topic_id) for q in queued}
     return held, queued
 

@@ -982,6 +982,15 @@ def test_copies_two_topics_of_one_reader_alerted_for_are_one_story_of_the_email(
             for name in s["alerted"]] == ["Marcano", "Wire Two desk"]
 
 
+def test_a_story_in_a_readers_email_is_not_in_their_digest_as_well(site, mail, workdir) -> None:
+    """The same, the topic of every source in digest mode: its copy waited for the reader's
+    digest while the other copy went in the email of the second source's topic (an
+    article comes once, in that email; a copy of its story came twice)."""
+    crawl_two_copies(site, mail, workdir, mode="digest")
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("SELECT COUNT(*) FROM digest_queue").fetchone() == (0,)
+
+
 def crawl_two_copies(site, mail, workdir, *, mode: str) -> str:
     """A story's two copies, on two sources, crawled in one batch for a reader on a topic of
     every source (in ``mode``) and on an immediate one of the second source: the one email
