@@ -2,7 +2,8 @@
 
 Nothing of these corpora is kept in this repository: each is read from a bare git snapshot of
 its public repository (``MIRROR/OWNER+NAME/repo``, as the project's tooling fetches them;
-``--mirror`` or ``NEWSWATCH_MIRROR`` points elsewhere). Three corpora, each with its labels:
+``--mirror`` or ``NEWSWATCH_MIRROR`` points elsewhere). Five corpora, each with its labels;
+the first three are the benchmarks' default, the two older ones are chosen by name:
 
 ``trafilatura``
     trafilatura's evaluation set (``tests/evaldata.json``, ``tests/eval/*.html``): about 960
@@ -20,9 +21,24 @@ its public repository (``MIRROR/OWNER+NAME/repo``, as the project's tooling fetc
     goose3's content tests (``tests/data/content``): older news and blog pages (about
     2010-2015) with the beginning of their main text as the label: its whole paragraphs are
     the ``inside`` snippets. Tiny synthetic pages (under 5 KB) are left out.
+``dragnet``
+    Dragnet's data set (``dragnet_data``, from a collection of HTML cleaning corpora): about
+    1,380 English news and blog pages of 2012, each with its main text and, apart, its
+    readers' comments as people marked them. The main text is the body; the comments'
+    paragraphs are the ``outside`` snippets: an alert for a comment's words fired on
+    somebody else's text. Pages that declare no address of their own (no canonical link or
+    ``og:url``) are left out: the benchmark serves each page at its address.
+``cleaneval``
+    CleanEval 2007's development and final sets (``cleaneval-dev``, ``cleaneval-final``):
+    about 740 English web pages of all kinds (2006-2007: blogs, forums, mailing list
+    archives, institutions, shops), each with its cleaned text, whose paragraphs, headings
+    and list items (``<p>``, ``<h>``, ``<l>``) are the body's lines.
 
-A page's ``body`` is its whole labelled article text where the corpus has one (fundus), else
-None: then only the snippets label it.
+The same collection holds a "Google news" set (``page-signal-master``), which is kept for
+independent acceptance: it is never read.
+
+A page's ``body`` is its whole labelled article text where the corpus has one (fundus,
+dragnet, cleaneval), else None: then only the snippets label it.
 """
 
 from __future__ import annotations
@@ -34,21 +50,38 @@ import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
+from urllib.parse import urljoin
 
 import lxml.html
+from trafilatura.utils import load_html
 
 MIRROR = Path(os.environ.get("NEWSWATCH_MIRROR", "/work/.mirror"))
 REPOS = {
     "trafilatura": "adbar+trafilatura",
     "fundus": "flairNLP+fundus",
     "goose3": "goose3+goose3",
+    "dragnet": "j-szulc+html-cleaning-dataset-merged",
+    "cleaneval": "j-szulc+html-cleaning-dataset-merged",
 }
-CORPORA = tuple(REPOS)
+#: The benchmarks' default: the figures in docs/benchmarks.md are of these pages (a page's
+#: topic must be unique among all pages loaded, so adding corpora changes the others' draws).
+CORPORA = ("trafilatura", "fundus", "goose3")
+ALL_CORPORA = tuple(REPOS)
 _HEX_NAME = re.compile(r"^[0-9a-f]{32}\.html?$")
 _FUNDUS_DATA = "tests/resources/parser/test_data"
 _GOOSE_DATA = "tests/data/content"
 _MIN_GOOSE_BYTES = 5_000
+_DRAGNET_DATA = "dragnet_data"
+_CLEANEVAL_SETS = ("cleaneval-dev", "cleaneval-final")
+# Where Dragnet's labels turn from the article to its comments (typed by hand, with typos:
+# "!@#$%^&*()  COMMENTS", "!@ $%^&*()  COMMENTS").
+_COMMENTS_MARK = re.compile(r"(?m)^[!@#$%^&*() \t]+COMMENTS[ \t]*$")
+# A CleanEval text's paragraph, heading or list item begins with its mark.
+_CLEANEVAL_MARK = re.compile(r"<[phl]>", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"https?://[^/?#]+\.[^/?#]+")
+_CLEANEVAL_HEAD = re.compile(rb'\A\s*<text id="([^"]*)"[^>]*>\s*')
 
 
 @dataclass(frozen=True)
@@ -163,13 +196,17 @@ def fundus_body(version: dict[str, object]) -> str:
     return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
-def _page_text(html: bytes) -> str:
+def _page_text(html: bytes, as_read: bool = False) -> str:
+    """The page's visible text, white space folded (``as_read``: decoded and parsed as
+    trafilatura reads it, "" where it reads no HTML document)."""
     try:
-        doc = lxml.html.document_fromstring(html)
+        doc = load_html(html) if as_read else lxml.html.document_fromstring(html)
+        if doc is None:
+            return ""
+        for bad in doc.xpath("//script|//style|//noscript"):
+            bad.drop_tree()
     except (ValueError, lxml.etree.ParserError):
         return ""
-    for bad in doc.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
     return " ".join(doc.text_content().split())
 
 
@@ -256,7 +293,123 @@ def _goose3(mirror: Path) -> Iterator[LabelledPage]:
             )
 
 
-_READERS = {"trafilatura": _trafilatura, "fundus": _fundus, "goose3": _goose3}
+def _label_text(data: bytes) -> str:
+    """A label file's text: UTF-8, else UTF-16 where it begins with its byte order mark,
+    else Windows-1252 (labels were saved in all three)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", "replace")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _lines(text: str) -> list[str]:
+    """The non-empty lines of ``text``, white space folded."""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+_DECLARED = (  # where a page says it lives: <link rel=canonical>, <meta property=og:url>
+    (re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE),
+     re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
+    (re.compile(rb"<meta\b[^>]*\bproperty=[\"']?og:url[^>]*>", re.IGNORECASE),
+     re.compile(rb"\bcontent=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
+)
+
+
+def declared_urls(data: bytes, base: str) -> list[str]:
+    """The addresses a page declares as its own (canonical link, og:url), resolved against
+    ``base``."""
+    found = []
+    for tag_pattern, value_pattern in _DECLARED:
+        tag = tag_pattern.search(data)
+        value = value_pattern.search(tag.group()) if tag else None
+        if value is not None:
+            try:
+                found.append(urljoin(base, unescape(value.group(1).decode("utf-8", "replace"))))
+            except ValueError:
+                continue
+    return found
+
+
+def _labels_stand(html: bytes, body: str) -> bool:
+    """Whether a page's labelled text stands in it as trafilatura reads it: most of its
+    lines. Not so where a label belongs to another page or the stored page is a fragment
+    (CleanEval kept some pages from a ``<div>`` on, which no HTML reader takes for a
+    document)."""
+    return bool(body) and _coverage(body, _page_text(html, as_read=True)) >= 0.6
+
+
+def _dragnet(mirror: Path) -> Iterator[LabelledPage]:
+    with _tree(mirror, "dragnet") as tree:
+        for path in tree.names(f"{_DRAGNET_DATA}/input"):
+            if not path.endswith(".html"):
+                continue
+            name = path.rsplit("/", 1)[-1].removesuffix(".html")
+            try:
+                label = _label_text(tree.read(f"{_DRAGNET_DATA}/GoldStandard/{name}.txt"))
+            except FileNotFoundError:
+                continue
+            article, *comments = _COMMENTS_MARK.split(label, 1)
+            page = tree.read(path)
+            url = next((u for u in declared_urls(page, "") if _ABSOLUTE.match(u)), None)
+            body = "\n".join(_lines(article))
+            if url is None or not _labels_stand(page, body):
+                continue
+            yield LabelledPage(
+                corpus="dragnet",
+                name=name,
+                url=url,
+                html=page,
+                body=body,
+                inside=(),
+                outside=tuple(_lines(comments[0])) if comments else (),
+            )
+
+
+def cleaneval_body(label: str) -> str:
+    """A CleanEval text as lines: each paragraph, heading or list item (``<p>``, ``<h>``,
+    ``<l>``, wrapped over several lines in the file) on one line, without its mark."""
+    lines = label.splitlines()
+    if lines and lines[0].startswith("URL:"):
+        lines = lines[1:]
+    parts = _CLEANEVAL_MARK.split("\n".join(lines))
+    return "\n".join(" ".join(part.split()) for part in parts if part.strip())
+
+
+def _cleaneval(mirror: Path) -> Iterator[LabelledPage]:
+    with _tree(mirror, "cleaneval") as tree:
+        for folder in _CLEANEVAL_SETS:
+            for path in tree.names(f"{folder}/input"):
+                if not path.endswith(".html"):
+                    continue
+                name = path.rsplit("/", 1)[-1].removesuffix(".html")
+                try:
+                    label = _label_text(tree.read(f"{folder}/GoldStandard/{name}.txt"))
+                except FileNotFoundError:
+                    continue  # a page of the final set whose text was never published
+                # The page as it was fetched, inside CleanEval's <text id="URL" ...> wrapper.
+                data = tree.read(path)
+                head = _CLEANEVAL_HEAD.match(data)
+                if head is None:
+                    continue
+                page = data[head.end():].rstrip().removesuffix(b"</text>").rstrip()
+                body = cleaneval_body(label)
+                if not _labels_stand(page, body):
+                    continue
+                yield LabelledPage(
+                    corpus="cleaneval",
+                    name=f"{folder.removeprefix('cleaneval-')}/{name}",
+                    url=head.group(1).decode("utf-8", "replace"),
+                    html=page,
+                    body=body,
+                    inside=(),
+                    outside=(),
+                )
+
+
+_READERS = {"trafilatura": _trafilatura, "fundus": _fundus, "goose3": _goose3,
+            "dragnet": _dragnet, "cleaneval": _cleaneval}
 
 
 def load(corpora: Iterable[str] = CORPORA, mirror: Path = MIRROR) -> list[LabelledPage]:
@@ -270,7 +423,7 @@ def load(corpora: Iterable[str] = CORPORA, mirror: Path = MIRROR) -> list[Labell
 
 def main() -> None:
     """Print what each corpus holds."""
-    for corpus in CORPORA:
+    for corpus in ALL_CORPORA:
         try:
             pages = load([corpus])
         except CorpusMissing as exc:

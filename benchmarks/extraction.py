@@ -43,7 +43,7 @@ from crawler.extract import (
 from watchlist.stories import StoryIndex, signature
 from watchlist.templates import blocks, strip_blocks
 
-from .corpora import CORPORA, LabelledPage, load
+from .corpora import ALL_CORPORA, CORPORA, LabelledPage, load
 from .scoring import Tally, score
 
 #: The passes with trafilatura's own settings (``fast``: without its comparison with
@@ -309,7 +309,7 @@ def report(corpus: str, runs: list[Run]) -> None:
 def main(argv: Iterable[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", action="append", choices=CORPORA)
+    parser.add_argument("--corpus", action="append", choices=ALL_CORPORA)
     parser.add_argument("--limit", type=int, default=0, help="pages per corpus (0: all)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.disable(logging.WARNING)  # trafilatura's "discarding data" on every hard page

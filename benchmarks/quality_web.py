@@ -50,7 +50,7 @@ from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from .corpora import LabelledPage
+from .corpora import LabelledPage, declared_urls
 from .loopback import Listeners, Server
 from .quality_topics import PageText, labelled_text, page_text, parse_page
 
@@ -92,7 +92,7 @@ def page_url(page: LabelledPage) -> str:
     prefix = _LABEL_PREFIX.match(page.url)
     if prefix is None:
         return page.url
-    for url in _declared_urls(page.html, ""):
+    for url in declared_urls(page.html, ""):
         parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.hostname:
             return url
@@ -168,34 +168,11 @@ def _rewrite(data: bytes, host: str, base: str) -> bytes:
     return data
 
 
-_DECLARED = (  # where a page says it lives: <link rel=canonical>, <meta property=og:url>
-    (re.compile(rb"<link\b[^>]*\brel=[\"']?canonical[^>]*>", re.IGNORECASE),
-     re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
-    (re.compile(rb"<meta\b[^>]*\bproperty=[\"']?og:url[^>]*>", re.IGNORECASE),
-     re.compile(rb"\bcontent=[\"']?([^\"'\s>]+)", re.IGNORECASE)),
-)
-
-
-def _declared_urls(data: bytes, base: str) -> list[str]:
-    """The absolute addresses a page declares as its own (canonical link, og:url)."""
-    found = []
-    for tag_pattern, value_pattern in _DECLARED:
-        tag = tag_pattern.search(data)
-        value = value_pattern.search(tag.group()) if tag else None
-        if value is not None:
-            try:
-                found.append(urljoin(base, html.unescape(value.group(1).decode("utf-8",
-                                                                               "replace"))))
-            except ValueError:
-                continue
-    return found
-
-
 def _declared(page: LabelledPage, name: str) -> tuple[Key, ...]:
     """The addresses on its own site that the page declares as its own (canonical link,
     og:url): the publisher serves the article there too."""
     found: list[Key] = []
-    for url in _declared_urls(page.html, page_url(page)):
+    for url in declared_urls(page.html, page_url(page)):
         try:
             parts = urlsplit(url)
         except ValueError:

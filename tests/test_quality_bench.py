@@ -3,6 +3,7 @@ topics drawn from labels, the local web, newswatch end to end, and the counting.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from benchmarks.corpora import LabelledPage
+from benchmarks.corpora import LabelledPage, load
 from benchmarks.quality_offline import extract_all, judge
 from benchmarks.quality_run import (
     Outcome,
@@ -346,3 +347,71 @@ def test_the_offline_run_judges_extraction_as_feeds_mode_does(bench: Bench,
     assert result.recall == 1.0 and result.traps_fired == 1
     assert result.precision == pytest.approx(4 / 5)
     assert [text for text, _ in extract_all(served, workers=1, cache=cache)] == texts
+
+
+def _git_snapshot(root: Path, files: dict[str, bytes]) -> None:
+    """A bare repository at ``root`` whose HEAD holds ``files``, as the mirrors are."""
+    work = root.with_name(root.name + "-work")
+    for path, data in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_bytes(data)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@127.0.0.1"]
+    subprocess.run([*git, "init", "-q", str(work)], check=True)
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-q", "-m", "corpora"], check=True)
+    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(root)], check=True)
+
+
+def _cleaning_page(head: str, paragraphs: list[str], tail: str = "") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>A page</title>{head}</head><body><nav>Home | Archive</nav>"
+            f"<div class='post'>{body}</div>{tail}</body></html>").encode()
+
+
+def test_dragnet_and_cleaneval_pages_are_read_with_their_comments_as_chrome(
+        tmp_path: Path) -> None:
+    """The collection of HTML cleaning corpora: Dragnet's main text is the body and its
+    comments (after the typed mark) the chrome snippets; CleanEval's page is read from
+    inside its <text id=URL> wrapper and its marked paragraphs are the body's lines. Pages
+    without an address of their own, or whose labels are not in them, are left out, and
+    the "Google news" set is never read."""
+    story = ["The tramway depot flooded after the canal burst its banks on Tuesday night.",
+             "Engineers pumped the sheds dry by morning and the first trams left at noon."]
+    comment = "Great reporting, the depot floods every single spring without fail."
+    cleaned = ["Our choir rehearses every Thursday evening in the old chapel hall.",
+               "New singers are welcome, no audition needed for the autumn concert."]
+    canonical = '<link rel="canonical" href="http://tramnews.example/2012/07/depot-flood">'
+    _git_snapshot(tmp_path / "j-szulc+html-cleaning-dataset-merged" / "repo", {
+        "dragnet_data/input/7.html": _cleaning_page(
+            canonical, story, f"<div class='comments'><p>{comment}</p></div>"),
+        "dragnet_data/GoldStandard/7.txt": (
+            "\n\n".join(story) + "\n\n!@ $%^&*()  COMMENTS\n\n" + comment + "\n").encode(),
+        # No address of its own: left out.
+        "dragnet_data/input/8.html": _cleaning_page("", story),
+        "dragnet_data/GoldStandard/8.txt": "\n".join(story).encode(),
+        # A label of another page: left out.
+        "dragnet_data/input/9.html": _cleaning_page(canonical.replace("flood", "fire"), story),
+        "dragnet_data/GoldStandard/9.txt": "\n".join(cleaned).encode("utf-16"),
+        "cleaneval-final/input/3.html": b'<text id="http://choir.example/join.html" '
+            + b'title="A page" encoding="utf8">\n' + _cleaning_page("", cleaned)
+            + b"\n</text>\n",
+        "cleaneval-final/GoldStandard/3.txt": (  # with a byte order mark, as many are
+            "\ufeffURL: http://choir.example/join.html\n\n<p>  Our choir rehearses every Thursday\n"
+            "   evening in the old chapel hall.\n<l> New singers are welcome, no audition "
+            "needed for the autumn concert.\n").encode(),
+        "page-signal-master/input/1.html": b"never read",
+        "page-signal-master/GoldStandard/1.txt": b"never read",
+    })
+    dragnet, cleaneval = load(["dragnet"], tmp_path), load(["cleaneval"], tmp_path)
+    assert [(p.name, p.url, p.body, p.outside) for p in dragnet] == [
+        ("7", "http://tramnews.example/2012/07/depot-flood", "\n".join(story), (comment,))]
+    assert [(p.name, p.url, p.body) for p in cleaneval] == [
+        ("final/3", "http://choir.example/join.html", "\n".join(cleaned))]
+    assert cleaneval[0].html.startswith(b"<html>") and cleaneval[0].html.endswith(b"</html>")
+    # The comment is the page's trap; the expected topic is the article's.
+    pages = dragnet + cleaneval
+    texts = [prepare(p).text for p in pages]
+    topics = draw_topics(pages, site_names(pages), texts)
+    trap = next(t for t in topics if t.kind == "trap" and t.page == 0)
+    assert " ".join(trap.phrase) in comment.lower()
+    assert {t.page for t in topics if t.kind == "expected"} == {0, 1}
