@@ -340,18 +340,24 @@ def _labels_stand(html: bytes, body: str) -> bool:
     return bool(body) and _coverage(body, _page_text(html, as_read=True)) >= 0.6
 
 
+def _cleaning_pages(tree: _GitTree, folder: str) -> Iterator[tuple[str, bytes, str]]:
+    """Each page of one corpus of the HTML cleaning collection that has its text: its name,
+    its bytes (``input/NAME.html``) and its text (``GoldStandard/NAME.txt``)."""
+    for path in tree.names(f"{folder}/input"):
+        if not path.endswith(".html"):
+            continue
+        name = path.rsplit("/", 1)[-1].removesuffix(".html")
+        try:
+            label = _label_text(tree.read(f"{folder}/GoldStandard/{name}.txt"))
+        except FileNotFoundError:
+            continue  # e.g. a page of CleanEval's final set whose text was never published
+        yield name, tree.read(path), label
+
+
 def _dragnet(mirror: Path) -> Iterator[LabelledPage]:
     with _tree(mirror, "dragnet") as tree:
-        for path in tree.names(f"{_DRAGNET_DATA}/input"):
-            if not path.endswith(".html"):
-                continue
-            name = path.rsplit("/", 1)[-1].removesuffix(".html")
-            try:
-                label = _label_text(tree.read(f"{_DRAGNET_DATA}/GoldStandard/{name}.txt"))
-            except FileNotFoundError:
-                continue
+        for name, page, label in _cleaning_pages(tree, _DRAGNET_DATA):
             article, *comments = _COMMENTS_MARK.split(label, 1)
-            page = tree.read(path)
             url = next((u for u in declared_urls(page, "") if _ABSOLUTE.match(u)), None)
             body = "\n".join(_lines(article))
             if url is None or not _labels_stand(page, body):
@@ -380,16 +386,8 @@ def cleaneval_body(label: str) -> str:
 def _cleaneval(mirror: Path) -> Iterator[LabelledPage]:
     with _tree(mirror, "cleaneval") as tree:
         for folder in _CLEANEVAL_SETS:
-            for path in tree.names(f"{folder}/input"):
-                if not path.endswith(".html"):
-                    continue
-                name = path.rsplit("/", 1)[-1].removesuffix(".html")
-                try:
-                    label = _label_text(tree.read(f"{folder}/GoldStandard/{name}.txt"))
-                except FileNotFoundError:
-                    continue  # a page of the final set whose text was never published
+            for name, data, label in _cleaning_pages(tree, folder):
                 # The page as it was fetched, inside CleanEval's <text id="URL" ...> wrapper.
-                data = tree.read(path)
                 head = _CLEANEVAL_HEAD.match(data)
                 if head is None:
                     continue
