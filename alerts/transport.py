@@ -272,6 +272,11 @@ class _Stop:
         with self._lock:
             self._awaiting = False
 
+    @property
+    def awaiting(self) -> bool:
+        """Whether the server's verdict on a message's end is awaited."""
+        return self._awaiting
+
     def closed(self, client: smtplib.SMTP) -> None:
         """``client``'s connection is closed."""
         with self._lock:
@@ -430,6 +435,11 @@ class SmtpTransport:
         """See :meth:`Transport.stop`: the connection is shut down unless the message's end
         was sent (:class:`_Stop`)."""
         self._stop.abandon()
+
+    def verdict_awaited(self) -> float | None:
+        """How long the server's verdict on a message it has whole may still be awaited
+        (its data timeout, seconds: a stop waits for it), or None when none is awaited."""
+        return self.settings.data_timeout if self._stop.awaiting else None
 
     def _send(self, message: EmailMessage, where: str) -> None:
         reused = self._session is not None

@@ -306,7 +306,10 @@ def crawl(ctx: click.Context) -> None:
             else:
                 polled.append(source)
         try:
-            report = run_once(lambda: pipeline.cycle(polled), pipeline)
+            # The log shows errors only: a stop, and Ctrl-C pressed again (what the stop
+            # still waits for), are said on standard error.
+            report = run_once(lambda: pipeline.cycle(polled), pipeline,
+                              say=lambda line: click.echo(f"newswatch: {line}", err=True))
         except Interrupted as exc:
             fail(
                 f"interrupted ({exc}): the sources not polled whole are polled at the next "

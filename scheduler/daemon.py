@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -431,6 +432,7 @@ class Daemon:
 
     def _on_stop_signal(self, signum: int) -> None:
         if self.pipeline.stopping:
+            logger.warning("%s", stopping_again(self.pipeline, signum))
             return
         logger.info("received %s, stopping", signal.Signals(signum).name)
         self._stop(failed=False)
@@ -611,6 +613,16 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+def stopping_again(pipeline: Pipeline, signum: int) -> str:
+    """What to say when a stop signal comes while the process stops (Ctrl-C pressed again):
+    what the stop still waits for. It was ignored without a word, up to the 10 minutes a
+    mail server may take to answer a message it has whole."""
+    grace = (f"its requests are abandoned {STOP_GRACE_SECONDS} s after the stop, the pages it "
+             f"fetched stored within {PAGES_GRACE_SECONDS} s more")
+    return (f"received {signal.Signals(signum).name} again: still stopping, waiting for "
+            f"{pipeline.stop_waits_for(grace)}")
+
+
 async def stop_within_grace(crawls: CrawlRunner) -> bool:
     """Stop the crawls (:func:`stop_crawls`) within STOP_GRACE_SECONDS; past it, their
     requests still in flight are abandoned (their sources stay due), once the pages already
@@ -635,12 +647,18 @@ async def stop_crawls(crawls: CrawlRunner) -> None:
     await crawls.join()
 
 
-def run_once(main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None) -> R:
+def run_once(
+    main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None,
+    say: Callable[[str], None] | None = None,
+) -> R:
     """Run one coroutine in the reactor (for one-off commands). With ``pipeline``, SIGINT
     and SIGTERM stop it as they stop the daemon: no matching or delivery starts any more, a
     send under way ends, the crawls stop (the articles they hold are stored; requests still
     in flight after STOP_GRACE_SECONDS are abandoned, their sources stay due); then
-    :class:`Interrupted` is raised. Without it, the signals keep their usual effect."""
+    :class:`Interrupted` is raised; the signal again says what the stop waits for
+    (:func:`stopping_again`), through ``say`` (default: the log). Without a pipeline, the
+    signals keep their usual effect."""
+    tell = say if say is not None else partial(logger.warning, "%s")
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
@@ -651,9 +669,10 @@ def run_once(main: Callable[[], Awaitable[R]], pipeline: Pipeline | None = None)
     def stop(signum: int) -> None:
         assert pipeline is not None  # the handlers are set only with it
         if stopped:
+            tell(stopping_again(pipeline, signum))
             return
         stopped.append(signum)
-        logger.warning("received %s, stopping", signal.Signals(signum).name)
+        tell(f"received {signal.Signals(signum).name}, stopping")
         pipeline.stop()
         spawn_background(abandon(pipeline))
 

@@ -717,6 +717,21 @@ class Pipeline:
         if self._delivering is not None and self._delivering is not self.transport:
             self._delivering.stop()  # the server of before a reload
 
+    def stop_waits_for(self, crawl_grace: str) -> str:
+        """What a stop under way waits for, in words (``crawl_grace``: how long the crawl
+        may take), said when the signal comes again: Ctrl-C pressed again while the stop
+        waited (for a mail server's verdict: up to 10 minutes) got no word."""
+        if self.crawling:
+            return f"the crawl under way to end ({crawl_grace})"
+        if self._delivery is None or self._delivery.done():
+            return "its last steps"
+        transport = self._delivering or self.transport
+        awaited = getattr(transport, "verdict_awaited", None)  # SMTP's: a verdict to await
+        if awaited is not None and (seconds := awaited()) is not None:
+            return (f"the answer of {transport.describe()} to a message it has whole (up to "
+                    f"{seconds:g} s): stopping without it could send the message again")
+        return "the send under way to end"
+
     async def finish_delivery(self) -> None:
         """Wait for a delivery in progress (at shutdown)."""
         if self._delivery is not None and not self._delivery.done():

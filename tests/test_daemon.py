@@ -134,6 +134,10 @@ def test_a_stop_waits_for_the_verdict_on_a_message_the_server_has_whole(
         daemon.proc.send_signal(signal.SIGTERM)
         daemon.wait_for_log("received SIGTERM")
         assert daemon.proc.poll() is None  # waiting for the verdict
+        daemon.proc.send_signal(signal.SIGTERM)  # again: says what the stop waits for
+        daemon.wait_for_log("received SIGTERM again: still stopping, waiting for the answer "
+                            f"of SMTP {mail.host}:{mail.port} to a message it has whole")
+        assert daemon.proc.poll() is None
         mail.release.set()
     finally:
         code = daemon.stop(signal.SIGTERM, timeout=60)

@@ -489,6 +489,49 @@ def test_an_interrupted_crawl_stops_soon_says_so_and_loses_nothing(site, mail, w
     assert len(mail.wait_for(1)) == 1
 
 
+def test_ctrl_c_again_on_crawl_says_what_the_stop_waits_for(site, mail, workdir, wait):
+    # Ctrl-C pressed again while `crawl` stopped was ignored without a word, for as long as
+    # a mail server took to answer a message it had whole (up to 10 minutes): the stop
+    # waits for that answer, or the message would go again. Each signal is now said on
+    # standard error, the second with what the stop waits for; the message goes once.
+    from conftest import newswatch_process, subprocess_env
+
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")], topics=[MADURO],
+        smtp={"host": mail.host, "port": mail.port, "from": "newswatch@test.example",
+              "timeout": "10m"},
+    )
+    mail.stall = "DATA"  # the message's end sent, its answer held
+    log = workdir.path / "crawl.log"
+    proc = newswatch_process(["--config", str(workdir.config), "crawl"], workdir.path,
+                             subprocess_env(), log, log)
+    try:
+        assert mail.stalled.wait(60), log.read_text()
+        proc.send_signal(signal.SIGINT)
+        assert wait(lambda: "received SIGINT, stopping" in log.read_text(), 30), \
+            log.read_text()
+        proc.send_signal(signal.SIGINT)
+        assert wait(lambda: "again: still stopping" in log.read_text(), 30), log.read_text()
+        assert proc.poll() is None  # still waiting for the answer
+        mail.release.set()
+        assert proc.wait(timeout=60) == 130, log.read_text()
+    finally:
+        mail.release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = log.read_text()
+    assert (f"newswatch: received SIGINT again: still stopping, waiting for the answer of "
+            f"SMTP {mail.host}:{mail.port} to a message it has whole (up to 600 s)") in out, out
+    assert "Traceback" not in out, out
+    assert len(mail.messages) == 1
+    mail.stall = None
+    again = workdir.newswatch("crawl")
+    assert again.returncode == 0, again.stderr
+    assert len(mail.messages) == 1  # marked sent: not sent again
+
+
 def test_a_refused_smtp_login_fails_crawl_as_a_config_error(site, workdir):
     # `run` refuses to start on it (exit 2); `crawl` said "retried on the next run" (exit 3),
     # which no later run would do better. It crawls, keeps the alert queued, and says why.
