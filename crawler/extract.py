@@ -1054,14 +1054,19 @@ def picture_captions(tree: Any, text: str, walk: PageWalk | None = None) -> set[
 #: Italic lines at the end of the text dropped at most (an author's bio, an editor's note, a
 #: teaser of another story, an advertiser's line).
 TRAILING_ITALIC_LINES = 2
+#: …and only when they are at most this share of the text's characters: a note is shorter
+#: than the article it follows, while a story whose summary is quoted in italics (a news
+#: aggregator's "X writes" and the submitted summary under its byline) is all italics.
+TRAILING_ITALIC_SHARE = 0.5
 _FOOTNOTE = re.compile(r"\W*(?:[*†‡¹²³⁴⁵⁶⁷⁸⁹]|\[\d+\]|\(\d+\))")
 
 
 def trailing_italics(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
     """The last lines of ``text`` (white space folded) set in italics (four fifths of the
-    line's element in ``<em>``/``<i>``), when other lines precede them: after the article's
-    last paragraph, a paragraph in italics is a note about the article, its author or
-    another story, not the story."""
+    line's element in ``<em>``/``<i>``), when other lines precede them and hold most of the
+    text (TRAILING_ITALIC_SHARE): after the article's last paragraph, a paragraph in italics
+    is a note about the article, its author or another story, not the story; but when the
+    lines before it are only a byline and a dateline, the italics are the story."""
     lines = [_fold_line(line) for line in text.split("\n") if line.strip()]
     if len(lines) <= TRAILING_ITALIC_LINES:
         return set()
@@ -1075,6 +1080,8 @@ def trailing_italics(tree: Any, text: str, walk: PageWalk | None = None) -> set[
                                                                       walk.sizes):
             break  # a footnote (``*``, ``¹``, ``[1]``) belongs to the article
         found.add(line)
+    if sum(map(len, found)) > TRAILING_ITALIC_SHARE * sum(map(len, lines)):
+        return set()
     return found
 
 

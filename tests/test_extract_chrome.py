@@ -431,6 +431,40 @@ def test_italic_lines_after_the_body_go_footnotes_stay() -> None:
     assert trailing_italics(load_html(html), text) == set()
 
 
+SUMMARY = (
+    "\"The harbour board of Skerry Point voted on Tuesday to put its mooring bookings "
+    "online, ending sixty years of a ledger kept in the harbourmaster's office. 'Visiting "
+    "sailors phoned ahead, or simply turned up and hoped,' the harbourmaster told the local "
+    "paper. The new system opens in June and will show the free berths by the hour; the "
+    "board hopes it will also end the quarrels on the quay on regatta weekends, when the "
+    "basin fills with boats from the whole coast and berths are promised twice. The code "
+    "behind it was written by two pupils of the village school, who will maintain it for "
+    "a small fee paid from the mooring charges.\""
+)
+
+
+def test_a_story_quoted_in_italics_under_its_byline_is_kept() -> None:
+    # A news aggregator's story: the byline and department over one paragraph, "X writes"
+    # and the submitted summary quoted in italics. The italics are the story, not a note.
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour Bookings Go Online - Tidewire</title></head><body>
+<nav><a href="/">Stories</a> <a href="/recent">Recent</a> <a href="/ask">Ask Tidewire</a></nav>
+<article class="story"><header><h2><a href="{URL}">Harbour Bookings Go Online</a></h2>
+<div class="details">Posted by <a href="/~keeper">keeper</a>
+<time datetime="2012-07-24">on Tuesday July 24, @07:29AM</time>
+<br>from the no-more-ledgers dept.</div></header>
+<div class="body"><div class="p"><a href="/~quaywatcher">quaywatcher</a> writes
+<i>{SUMMARY}</i></div></div>
+<aside><a href="#comments">524 comments</a></aside></article>
+<footer><a href="/about">About</a> <a href="/privacy">Privacy</a></footer></body></html>"""
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    assert folded(SUMMARY) in folded(extracted.text)
+    lines = [line for line in extracted.text.split("\n") if line.strip()]
+    text = "\n".join(lines)
+    assert trailing_italics(load_html(html), text) == set()
+
+
 def test_video_and_player_notices_are_prompts() -> None:
     for line in ("Video verfügbar bis 28.02.2021",
                  "Mit diesem Button kannst Du diese Episode zu deiner Liste hinzufügen.",
