@@ -512,3 +512,59 @@ def test_numbers_match_however_they_are_written(query: str, expected: set[int] |
     for m in found:  # the number is highlighted as the article writes it
         assert any(term[0].isdigit() for term in m.terms), m
 
+
+
+#: A number that goes on with another group of three digits, written every way it is, and
+#: numbers that end where a topic's does.
+BIGGER = [
+    "The census counted 2,000,000 people and 1,000,000 homes.",
+    "Die Zählung ergab 2.000.000 Einwohner und 1.000.000 Wohnungen.",
+    "Le recensement compte 2\u202f000\u202f000 habitants et 1 000 000 logements.",
+    "Die Zählung ergab 2'000'000 Einwohner und 1’000’000 Wohnungen.",
+    "Some 500,000 people marched.",
+    "In 2000, 300 people died.",  # a year, then another number
+    "It was 2,000. 300 more came, then 2,000, 500 after.",
+    "The army sent 2,000 troops, and 1,000,000 more waited.",
+    "Version 3.5.1 of the tool.",  # not a group: 3.5 is there
+    "It rose to 2,000 000 in a table.",  # a group written otherwise: another number
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("2000", {6, 7, 8, 10}),
+        ('"2,000"', {6, 7, 8, 10}),
+        ("2.000", {6, 7, 8, 10}),
+        ("1000", set()),
+        ('"1,000"', set()),
+        ('"1 000"', set()),
+        ("500", {7}),
+        # The phrase 2 000 000 is in the last one too (separators are not in the index).
+        ('"2,000,000"', {1, 2, 3, 4, 10}),
+        ("2000000", {1, 2, 3, 4, 10}),
+        ('"2,000 troops"', {8}),
+        ('"1,000,000 more"', {8}),
+        ('NEAR("2,000" people)', set()),
+        ("3.5", {9}),
+        ("census -1000", {1}),  # 1,000,000 is not 1,000: the census stays
+        ("2000*", {6}),  # a prefix is any number its digits start: 2000 as written only
+    ],
+)
+def test_a_number_does_not_match_a_bigger_number_it_starts(
+    query: str, expected: set[int]
+) -> None:
+    """``2000`` matched "2,000,000" (its form "2 000" is a phrase, and the number's groups are
+    tokens: 2, 000, 000) and ``1,000`` "1,000,000": a topic on 2,000 troops alerted on every
+    article of a 2 million budget. A number matches where the text's number ends."""
+    articles = [article(n, "Numbers", text) for n, text in enumerate(BIGGER, 1)]
+    assert {m.article_id for m in run({1: query}, articles)} == expected
+
+
+def test_a_number_is_highlighted_where_it_ends_not_inside_a_bigger_one() -> None:
+    """The same article may have both: only the number itself is marked."""
+    text = "Of 2,000,000 voters, 2,000 were turned away; 2 000 000 had voted."
+    found = run({1: "2000"}, [article(1, "2,000,000 voters, 2,000 turned away", text)])
+    assert [(m.terms, m.title_spans, m.text_spans) for m in found] == [
+        (("2,000",), ((18, 23),), ((21, 26),)),
+    ]

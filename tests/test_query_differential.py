@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from storage import StoredArticle, Topic, percolate
 from watchlist import compile_query, match_articles, parse, source_text
 from watchlist.evaluate import document, evaluate
-from watchlist.query import has_exact
+from watchlist.query import needs_check
 
 WORDS = [
     "maduro", "Maduro", "MADURO", "madurology", "Nicolás", "nicolas", "minsk", "Minsk",
     "Straße", "straßen", "US", "us", "Us", "AI", "ai", "covid-19", "e-mail", "mail",
     "T-Mobile", "Лукашенко", "лукашенко", "Ёлка", "دمشق", "مادورو", "élysée", "Elysee",
-    "l'État", "etat",
+    "l'État", "etat", "2000", "2.000", "2.000.000", "2", "000", "300",
 ]  # fmt: skip
 SOURCES = [
     ("Reuters", "https://www.reuters.com/a"),
@@ -121,7 +121,7 @@ def test_fts5_and_python_agree(query: str, batch: list[StoredArticle]) -> None:
     docs = [(a.id, a.title, a.text, source_text(a)) for a in batch]
     fts5 = set(percolate(docs, {1: expression}).get(1, []))
     python = {a.id for a in batch if evaluate(node, document(a.title, a.text, source_text(a)))}
-    if not has_exact(node):
+    if not needs_check(node):
         assert fts5 == python, expression
         return
     assert fts5 >= python, expression
@@ -139,4 +139,6 @@ def test_near_distance_agrees_with_fts5(words: list[str], distance: int) -> None
     for query in (f"NEAR({first} {last}, {distance})", f'NEAR("{first} {words[0]}" {last})'):
         node = parse(query)
         fts5 = bool(percolate([(1, "", text)], {1: compile_query(query)}))
-        assert fts5 == evaluate(node, document("", text)), query
+        python = evaluate(node, document("", text))
+        # A number ending a term: FTS5 also finds it where the text's number goes on.
+        assert fts5 >= python if needs_check(node) else fts5 == python, query

@@ -29,6 +29,7 @@ from storage import (
     SourceSpec,
     StorageError,
     Store,
+    Topic,
     TopicSpec,
     open_store,
     percolate,
@@ -1923,6 +1924,23 @@ def test_the_archive_search_finds_latin_words_written_against_cjk(store, backend
     assert store.search(compile_query("NATO")) == []
     if backend == "sqlite":
         store.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+def test_the_archive_search_finds_a_number_not_the_bigger_number_it_starts(store) -> None:
+    """`search` judges as the alerts do: ``2000`` is not in "2,000,000" (the index finds its
+    form "2 000" there; the number's groups are tokens), and is marked only where it ends."""
+    from newswatch.search import find
+    from watchlist import compile_query
+
+    source_id = add_source(store)
+    bigger = store.add_article(article(source_id, "bigger", text="A 2,000,000 euro budget."))
+    both = store.add_article(article(source_id, "both", text="Of 2.000.000 voters, 2.000 left."))
+    topic = Topic(id=1, name="2000", query="2000", compiled=compile_query("2000"), notify=())
+    found, more = find(store, topic, since=None, limit=10, now=NOW)
+    assert [(item.article.id, item.marked.snippet) for item in found] == [
+        (both, (("Of 2.000.000 voters, ", False), ("2.000", True), (" left.", False))),
+    ]
+    assert bigger != both and not more
 
 
 def test_an_upgrade_indexes_the_archives_cjk_texts_as_the_matching_reads_them(

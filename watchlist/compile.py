@@ -4,7 +4,8 @@ FTS5 is case-insensitive, so an exact-case term (``=US``) compiles to its case-i
 form: the FTS5 expression is then a *candidate filter* (it matches at least every article
 the query matches) and :mod:`watchlist.evaluate` gives the verdict.  Under a NOT an exact
 term is left out instead ("NOT us" would drop articles that only say "us"), which keeps the
-candidates a superset.
+candidates a superset.  So is a term that ends with a number (:func:`watchlist.evaluate
+.ends_number`): FTS5 finds ``"2 000"`` in "2,000,000" too, where the number goes on.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from .evaluate import ends_number
 from .syntax import BODY, And, Field, Near, Node, Not, Or, QueryError, Term
 
-__all__ = ["HitTerm", "has_exact", "hit_terms", "positive_terms", "to_fts5"]
+__all__ = ["HitTerm", "checks", "hit_terms", "needs_check", "positive_terms", "to_fts5"]
 
 _NOT_ALONE = "a query or group can't consist only of excluded terms"
 _NOT_ALONE_HINT = 'NOT needs a term on its left: write "Maduro NOT Trump" or "Maduro -Trump"'
@@ -54,16 +56,17 @@ def to_fts5(node: Node, columns: Sequence[str] | None = None) -> str:
 
 
 def _relax(node: Node, negative: bool) -> Node | None:
-    """`node` without exact case; under an odd number of NOTs, exact terms match nothing."""
+    """`node` without exact case; under an odd number of NOTs, exact terms and terms that
+    end with a number match nothing."""
     if isinstance(node, Term):
-        if not node.exact:
-            return node
-        return None if negative else replace(node, exact=())
+        if negative and _unsure(node):
+            return None
+        return replace(node, exact=()) if node.exact else node
     if isinstance(node, Near):
+        if negative and any(_unsure(term) for term in node.terms):
+            return None
         if not any(term.exact for term in node.terms):
             return node
-        if negative:
-            return None
         return replace(node, terms=tuple(replace(term, exact=()) for term in node.terms))
     if isinstance(node, Field):
         child = _relax(node.child, negative)
@@ -164,15 +167,41 @@ def _operand(node: Node, minimum: int, columns: tuple[str, ...] | None) -> str:
     return expression if strength >= minimum else f"({expression})"
 
 
-def has_exact(node: Node) -> bool:
-    """Whether the query has an exact-case term (FTS5 alone can't decide it)."""
-    if isinstance(node, Term):
-        return bool(node.exact)
-    if isinstance(node, Near):
-        return any(term.exact for term in node.terms)
-    if isinstance(node, (Not, Field)):
-        return has_exact(node.child)
-    return any(has_exact(child) for child in node.children)
+def _unsure(term: Term) -> bool:
+    """Whether FTS5 may find `term` where the article does not have it."""
+    return bool(term.exact) or ends_number(term.tokens, term.prefix)
+
+
+def checks(node: Node) -> tuple[bool, frozenset[str]]:
+    """What of the query FTS5 cannot decide, for :func:`watchlist.evaluate.evaluate` to:
+    whether it never can (an exact-case term: FTS5 ignores case; a term that ends with a
+    number under a NOT: left out of the FTS5 expression), and the numbers that end its
+    other terms (only an article where one of them goes on, the "2,000" of "2,000,000",
+    needs it: most articles of a ``covid-19`` topic do not)."""
+    numbers: set[str] = set()
+
+    def never(current: Node, negative: bool) -> bool:
+        if isinstance(current, (Term, Near)):
+            found = False
+            for term in (current,) if isinstance(current, Term) else current.terms:
+                number = ends_number(term.tokens, term.prefix)
+                if number:
+                    numbers.add(term.tokens[-1])
+                found = found or bool(term.exact) or (number and negative)
+            return found
+        if isinstance(current, Not):
+            return never(current.child, not negative)
+        if isinstance(current, Field):
+            return never(current.child, negative)
+        return any([never(child, negative) for child in current.children])  # each visited
+
+    return never(node, False), frozenset(numbers)
+
+
+def needs_check(node: Node) -> bool:
+    """Whether FTS5 only finds candidates for the query (see :func:`checks`)."""
+    always, numbers = checks(node)
+    return always or bool(numbers)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ steps: FTS5 finds candidates (:func:`watchlist.query.to_fts5` makes a superset),
 * an exact-case term additionally requires the tokens' case-kept, accent-folded form
   (:func:`watchlist.tokens.cased`) to be equal (or, for the last token of a prefix, to start
   with it): ``=US`` matches "US" and "ÚS", not "us" or "Us";
+* a term that ends with a number (not a prefix) does not match where the text's number goes
+  on with another group of three digits (:func:`goes_on`): ``2000`` (``"2 000"`` among its
+  forms) matches "2,000", not "2,000,000", which FTS5 cuts into the tokens 2, 000, 000;
 * ``NEAR(p1 ... pn, N)`` (FTS5's definition): in one column there are occurrences, one per
   phrase (they may overlap), such that between the end of each phrase and the start of the
   phrase that starts last there are at most N tokens, i.e. ``max(start) - min(end) <= N``
@@ -22,29 +25,86 @@ steps: FTS5 finds candidates (:func:`watchlist.query.to_fts5` makes a superset),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 from .syntax import BODY, And, Field, Near, Node, Not, Term
-from .tokens import tokenize_cased
+from .tokens import is_word_char, tokenize_cased
 
-__all__ = ["Document", "document", "evaluate", "matches_at", "starts"]
+__all__ = ["Document", "document", "ends_number", "evaluate", "goes_on", "matches_at", "starts"]
+
+#: What writes a number's groups of three digits apart: 2,000,000, 2.000.000, 2 000 000 (or
+#: with a no-break, narrow no-break or thin space, as French typesetting does), 2'000'000
+#: (Switzerland; the typographic apostrophe, U+2019, too).
+GROUP_SEPARATORS: Final = frozenset(",. '\u00a0\u2009\u202f\u2019")
+#: A run of digits written with group separators between (2,000,000 or 3.5), full-width
+#: digits (folded to ASCII as they are tokens of an index) included; and one of its pieces.
+_DIGITS: Final = "[0-9\uff10-\uff19]+"
+_SEPARATOR: Final = f"[{re.escape(''.join(sorted(GROUP_SEPARATORS)))}]"
+_RUN: Final = re.compile(f"{_DIGITS}(?:{_SEPARATOR}{_DIGITS})+")
+_PIECE: Final = re.compile(f"({_DIGITS})({_SEPARATOR}?)")
+_ASCII_DIGITS: Final = str.maketrans({0xFF10 + digit: str(digit) for digit in range(10)})
+_LEAD: Final = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
 class Document:
-    """An article as token lists per column: (normalized token, cased token) pairs."""
+    """An article as token lists per column: (normalized token, cased token) pairs, and per
+    column the numbers of the tokens after which the text's number goes on (:func:`goes_on`)."""
 
     columns: Mapping[str, Sequence[tuple[str, str]]]
+    numbers: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 def document(title: str, text: str, source: str = "") -> Document:
     """Tokenize an article's title, text and source ("<source name> <host>") for evaluate."""
-    columns = {
-        name: tuple((token, exact) for _, _, token, exact in tokenize_cased(value))
-        for name, value in (("title", title), ("text", text), ("source", source))
-    }
-    return Document(columns)
+    columns, numbers = {}, {}
+    for name, value in (("title", title), ("text", text), ("source", source)):
+        found = tokenize_cased(value)
+        columns[name] = tuple((token, exact) for _, _, token, exact in found)
+        ends = goes_on(value)
+        numbers[name] = frozenset(
+            number for number, (_, end, _, _) in enumerate(found) if end in ends
+        ) if ends else frozenset()
+    return Document(columns, numbers)
+
+
+def goes_on(text: str) -> dict[int, str]:
+    """Where in `text` a number's token ends that its number goes on after, and that token
+    (ASCII digits): a number of up to three digits, then one group separator and a group of
+    three digits (the "2" and the first "000" of "2,000,000"). A group written apart otherwise
+    than the one before it is not the same number's: "2,000 000", "2,000.000" (a decimal
+    part). Neither is one after a number of four digits or more ("in 2000, 300 people",
+    "2000 000"), after a separator and a space ("2,000, 300 people") or in a word
+    ("covid19,000")."""
+    out: dict[int, str] = {}
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        pieces = _PIECE.findall(run.group())
+        last = len(pieces) - 1
+        offset, before = start, ""  # `before`: the separator of the group the piece ends
+        for number, (digits, separator) in enumerate(pieces[:-1]):
+            offset += len(digits)
+            if (len(digits) <= 3 and len(pieces[number + 1][0]) == 3
+                    and before in ("", separator)
+                    and (number > 0 or start == 0 or not is_word_char(text[start - 1]))
+                    and (number + 1 < last or end == len(text) or not is_word_char(text[end]))):
+                out[offset] = digits.translate(_ASCII_DIGITS)
+                before = separator
+            else:
+                before = ""
+            offset += 1
+    return out
+
+
+def ends_number(tokens: Sequence[str], prefix: bool) -> bool:
+    """Whether a term ends with a number that a group of three digits could go on after in
+    an article (``500``, ``"2,000"`` and ``2000``'s form ``"2 000"`` do; ``"500 people"``,
+    ``2000`` as written and ``500*`` do not): it matches only where the number ends
+    (:func:`goes_on`)."""
+    return not prefix and bool(tokens) and _LEAD.fullmatch(tokens[-1]) is not None
 
 
 def evaluate(node: Node, doc: Document, fields: Sequence[str] | None = None) -> bool:
@@ -53,9 +113,11 @@ def evaluate(node: Node, doc: Document, fields: Sequence[str] | None = None) -> 
     if fields is None and isinstance(node, (Term, Near)):
         fields = BODY
     if isinstance(node, Term):
-        return any(starts(node, doc.columns.get(name, ())) for name in fields or ())
+        return any(starts(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()))
+                   for name in fields or ())
     if isinstance(node, Near):
-        return any(_near(node, doc.columns.get(name, ())) for name in fields or ())
+        return any(_near(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()))
+                   for name in fields or ())
     if isinstance(node, Field):
         # Nested filters only narrow (FTS5): a field outside `fields` matches nothing.
         narrowed = (node.name,) if fields is None else tuple(f for f in fields if f == node.name)
@@ -91,17 +153,23 @@ def matches_at(
     return True
 
 
-def starts(term: Term, tokens: Sequence[tuple[str, str]]) -> list[int]:
-    """Every index of `tokens` where `term` occurs."""
+def starts(
+    term: Term, tokens: Sequence[tuple[str, str]], numbers: frozenset[int] = frozenset()
+) -> list[int]:
+    """Every index of `tokens` where `term` occurs; `numbers`: the indexes after which the
+    text's number goes on (:func:`goes_on`), where a term ending with a number does not."""
     if not term.tokens:
         return []
+    last = len(term.tokens) - 1
+    whole = numbers if numbers and ends_number(term.tokens, term.prefix) else frozenset()
     return [
-        i for i in range(len(tokens)) if matches_at(term.tokens, term.prefix, term.exact, tokens, i)
+        i for i in range(len(tokens))
+        if matches_at(term.tokens, term.prefix, term.exact, tokens, i) and i + last not in whole
     ]
 
 
-def _near(node: Near, tokens: Sequence[tuple[str, str]]) -> bool:
-    occurrences = [starts(term, tokens) for term in node.terms]
+def _near(node: Near, tokens: Sequence[tuple[str, str]], numbers: frozenset[int]) -> bool:
+    occurrences = [starts(term, tokens, numbers) for term in node.terms]
     if not all(occurrences):
         return False
     sizes = [len(term.tokens) for term in node.terms]

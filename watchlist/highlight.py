@@ -17,7 +17,7 @@ from typing import Final
 from storage.segment import grapheme_start, has_cjk
 
 from .compile import HitTerm
-from .evaluate import matches_at
+from .evaluate import ends_number, goes_on, matches_at
 from .tokens import SEPARATORS, cased, fold, fold_char, tokenize
 
 __all__ = [
@@ -55,6 +55,7 @@ class TokenIndex:
     __slots__ = (
         "_cased",
         "_found",
+        "_number_ends",
         "_pairs",
         "_positions",
         "_spaced",
@@ -68,6 +69,7 @@ class TokenIndex:
         self._spaced: str | None = None  # _spaced_text(text), when needed ("": none)
         self._words: frozenset[str] | None = None  # the tokens of a short text
         self._found: list[tuple[int, int, str]] | None = None
+        self._number_ends: frozenset[int] | None = None
         self._positions: dict[str, list[int]] | None = None
         self._pairs: list[tuple[str, str]] | None = None
         self._cased: list[tuple[str, str]] | None = None
@@ -129,10 +131,28 @@ class TokenIndex:
                 words = self._words = frozenset(spaced.split(" "))
         return words
 
+    @property
+    def number_ends(self) -> frozenset[int]:
+        """Where a token ends that the text's number goes on after (the "2,000" of
+        "2,000,000": :func:`watchlist.evaluate.goes_on`)."""
+        if self._number_ends is None:
+            self._number_ends = frozenset(goes_on(self._text))
+        return self._number_ends
+
     def search(
         self, tokens: tuple[str, ...], prefix: bool = False, exact: tuple[str, ...] = ()
     ) -> list[tuple[int, int]]:
-        """:meth:`spans`, not cached (for callers with a cache of their own)."""
+        """:meth:`spans`, not cached (for callers with a cache of their own). A term that
+        ends with a number is not found where the text's number goes on, as it does not
+        match there (:mod:`watchlist.evaluate`)."""
+        found = self._search(tokens, prefix, exact)
+        if found and ends_number(tokens, prefix) and (ends := self.number_ends):
+            return [span for span in found if span[1] not in ends]
+        return found
+
+    def _search(
+        self, tokens: tuple[str, ...], prefix: bool, exact: tuple[str, ...]
+    ) -> list[tuple[int, int]]:
         spaced = self.spaced
         if spaced and not exact and word_tokens(tokens):
             if len(spaced) <= _SHORT:  # a title: most terms are not in it, a set says so

@@ -1,7 +1,8 @@
 """Matching new articles against every topic, and where in each article the topic matched.
 
 FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exact-case terms
-(``=US``) are then verified in Python (:mod:`watchlist.evaluate`), since FTS5 ignores case.
+(``=US``) are then verified in Python (:mod:`watchlist.evaluate`), since FTS5 ignores case,
+and so are topics with a term that ends with a number (FTS5 finds "2,000" in "2,000,000").
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from urllib.parse import urlsplit
 
 from storage import Match, StoredArticle, Topic, percolate
 
-from .compile import HitTerm, has_exact, hit_terms, to_fts5
-from .evaluate import Document, document, evaluate
+from .compile import HitTerm, checks, hit_terms, to_fts5
+from .evaluate import Document, document, ends_number, evaluate, goes_on
 from .highlight import (
     TermKey,
     TokenIndex,
@@ -69,7 +70,7 @@ class _Term:
 
     number: int  # per-article caches are keyed by it (hashing the key again costs more)
     key: TermKey
-    fast: bool  # no exact case, word tokens: searched in the folded text
+    fast: bool  # no exact case, word tokens, no number at the end: searched in the folded text
     word: str  # a fast one-word term (no prefix): its token; else ""
     first: str  # a token the term cannot occur without ("" for a one-word prefix)
 
@@ -100,7 +101,9 @@ def _number(key: object) -> int:
 @lru_cache(maxsize=262144)
 def _term(key: TermKey) -> _Term:
     tokens, prefix, exact = key
-    fast = not exact and word_tokens(tokens)
+    # A term that ends with a number is searched by TokenIndex.search, which leaves out
+    # where the text's number goes on.
+    fast = not exact and word_tokens(tokens) and not ends_number(tokens, prefix)
     whole = tokens[:-1] if prefix else tokens  # the tokens that occur whole
     first = whole[0] if whole and word_tokens(whole[:1]) else ""
     word = tokens[0] if fast and len(tokens) == 1 and not prefix else ""
@@ -166,7 +169,8 @@ def _apart(one: TermKey, other: TermKey) -> bool:
 class _Plan:
     node: Node
     terms: tuple[HitTerm, ...]
-    verify: bool  # exact-case terms: FTS5 only found candidates
+    verify: bool  # exact-case terms, a number under a NOT: FTS5 only found candidates
+    numbers: frozenset[str]  # numbers that end terms: candidates where one goes on
     title: _Terms  # the terms to highlight in the title
     text: _Terms  # and in the text
     #: An OR with a branch that may be false while its words are there (an AND, a NEAR, a
@@ -179,7 +183,7 @@ class _Plan:
 def _plan(query: str) -> _Plan:
     node = parse(query)
     terms = hit_terms(node)
-    return _Plan(node, terms, has_exact(node), _field_terms(terms, "title"),
+    return _Plan(node, terms, *checks(node), _field_terms(terms, "title"),
                  _field_terms(terms, "text"), _branchy(node))
 
 
@@ -310,6 +314,16 @@ def match_articles(
             documents[article.id] = document(article.title, article.text, source_text(article))
         return documents[article.id]
 
+    going_on: dict[int, frozenset[str]] = {}
+
+    def goes_on_after(article: StoredArticle) -> frozenset[str]:
+        """The numbers the article's number goes on after (the 2 and 000 of 2,000,000)."""
+        if article.id not in going_on:
+            going_on[article.id] = frozenset(chain.from_iterable(
+                goes_on(value).values()
+                for value in (article.title, article.text, source_text(article))))
+        return going_on[article.id]
+
     horizon = now - lookback
     # Article by article, topics in order: matches come out sorted, and each article's
     # fields (with their caches of hits) are built once and dropped when it is done.
@@ -332,7 +346,8 @@ def match_articles(
         title_cache, text_cache = title.by_terms, text.by_terms
         for topic_id in topics_of[article_id]:
             plan = plans[topic_id]
-            if plan.verify and not evaluate(plan.node, doc(article)):
+            if (plan.verify or (plan.numbers and not plan.numbers.isdisjoint(
+                goes_on_after(article)))) and not evaluate(plan.node, doc(article)):
                 continue
             title_terms, text_terms = plan.title, plan.text
             if plan.branchy and len(live := _satisfied(plan.node, doc(article))) < len(

@@ -23,7 +23,7 @@ Errors (the only exception this module raises on bad input)::
 
 from __future__ import annotations
 
-from .compile import HitTerm, has_exact, hit_terms, positive_terms, to_fts5
+from .compile import HitTerm, hit_terms, needs_check, positive_terms, to_fts5
 from .parser import parse
 from .syntax import BODY, FIELDS, AmbiguousQuery, And, Field, Near, Node, Not, Or, QueryError, Term
 from .tokens import cased, normalize, tokenize, tokenize_cased
@@ -42,8 +42,8 @@ __all__ = [
     "QueryError",
     "Term",
     "cased",
-    "has_exact",
     "hit_terms",
+    "needs_check",
     "normalize",
     "parse",
     "positive_terms",
