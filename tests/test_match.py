@@ -527,6 +527,7 @@ BIGGER = [
     "The army sent 2,000 troops, and 1,000,000 more waited.",
     "Version 3.5.1 of the tool.",  # not a group: 3.5 is there
     "It rose to 2,000 000 in a table.",  # a group written otherwise: another number
+    "COVID-19 100 patients were admitted; Article 5 100 days later.",  # two numbers
 ]
 
 
@@ -549,6 +550,8 @@ BIGGER = [
         ("3.5", {9}),
         ("census -1000", {1}),  # 1,000,000 is not 1,000: the census stays
         ("2000*", {6}),  # a prefix is any number its digits start: 2000 as written only
+        ("covid-19", {11}),
+        ('"Article 5"', {11}),
     ],
 )
 def test_a_number_does_not_match_a_bigger_number_it_starts(

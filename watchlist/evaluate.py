@@ -47,6 +47,8 @@ _RUN: Final = re.compile(f"{_DIGITS}(?:{_SEPARATOR}{_DIGITS})+")
 _PIECE: Final = re.compile(f"({_DIGITS})({_SEPARATOR}?)")
 _ASCII_DIGITS: Final = str.maketrans({0xFF10 + digit: str(digit) for digit in range(10)})
 _LEAD: Final = re.compile(r"[0-9]{1,3}")
+#: The group separators that are spaces.
+_SPACES: Final = frozenset(" \u00a0\u2009\u202f")
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,18 @@ def goes_on(text: str) -> dict[int, str]:
     three digits (the "2" and the first "000" of "2,000,000"). A group written apart otherwise
     than the one before it is not the same number's: "2,000 000", "2,000.000" (a decimal
     part). Neither is one after a number of four digits or more ("in 2000, 300 people",
-    "2000 000"), after a separator and a space ("2,000, 300 people") or in a word
-    ("covid19,000")."""
+    "2000 000"), after a separator and a space ("2,000, 300 people"), in a word
+    ("covid19,000"), or after a space with no third group ("COVID-19 100 patients"; "2 000
+    000" is one number)."""
     out: dict[int, str] = {}
     for run in _RUN.finditer(text):
         start, end = run.span()
         pieces = _PIECE.findall(run.group())
+        if len(pieces) == 2 and pieces[0][1] in _SPACES:
+            # A number, a space and three digits is as often two numbers ("COVID-19 100
+            # patients", "Article 5 100 days later") as one ("5 100" in French): a number
+            # is read as going on after a space only before a third group ("2 000 000").
+            continue
         last = len(pieces) - 1
         offset, before = start, ""  # `before`: the separator of the group the piece ends
         for number, (digits, separator) in enumerate(pieces[:-1]):
