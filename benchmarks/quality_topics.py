@@ -8,9 +8,11 @@ Per page, at most two topics, each a quoted phrase of 2 or 3 words in the watchl
   extractor that keeps the article's text alerts for it, on this page only;
 - a **trap**: a phrase of the page's chrome (its ``outside`` snippets; else the text of its
   navigation, header, footer, aside or of blocks named as related links, comments, share
-  bars, newsletters...) that is not in the labelled text, title or description, and stands in
-  no page of another site (pages of the same site may share it: a site's template repeats
-  its chrome). An alert for a trap is a false positive, whichever page of the site it fires on.
+  bars, newsletters...) that is not in the labelled text, title or description, nor in the
+  headline or labelled text of another page of its site (a sidebar's "recent posts" list
+  the site's other stories, whose alerts are right), and stands in no page of another site
+  (pages of the same site may share it: a site's template repeats its chrome). An alert for
+  a trap is a false positive, whichever page of the site it fires on.
 
 Words are FTS5 tokens as the watchlist folds them (``watchlist.tokens.tokenize``), so a
 phrase matches exactly where its tokens stand side by side. A Chinese, Japanese or Korean
@@ -257,6 +259,15 @@ def draw_topics(
             pages_of[gram][index] = count
         for gram in _count(text.spaced, wanted, firsts):  # elsewhere only between elements
             pages_of[gram].setdefault(index, 0)
+    # The phrases of each site's headlines and labelled texts: a trap fires rightly on the
+    # page whose story it is, so none of them is a trap on that site's other pages either.
+    chrome = {g for text in texts for g in text.traps}
+    chrome_firsts = {g[0] for g in chrome}
+    stories: dict[str, set[Gram]] = defaultdict(set)
+    for index, text in enumerate(texts):
+        label = [t for line in labelled_text(pages[index]) for t in words(line)]
+        for tokens in (words(text.title), label):
+            stories[sites[index]].update(_count(tokens, chrome, chrome_firsts))
     topics: list[Topic] = []
     taken: set[Gram] = set()
     for index in range(len(pages)):
@@ -269,7 +280,8 @@ def draw_topics(
                                 sites[index], gram))
         traps = [
             g for g in texts[index].traps
-            if g not in taken and 0 < pages_of[g].get(index, 0) <= texts[index].in_chrome[g]
+            if g not in taken and g not in stories[sites[index]]
+            and 0 < pages_of[g].get(index, 0) <= texts[index].in_chrome[g]
             and all(sites[other] == sites[index] for other in pages_of[g])
         ]  # fmt: skip
         if traps:

@@ -305,6 +305,45 @@ def test_a_pages_links_resolve_against_its_base_href() -> None:
     assert paths == ["/Reden/2003/03/DE/Home/home_node.html", "/DE/Service/kontakt.html"]
 
 
+def _blog_post(title: str, paragraphs: list[str], recent: list[str]) -> bytes:
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    items = "\n".join(f'<li><a href="/posts/{n}">{r}</a></li>' for n, r in enumerate(recent))
+    return (f"<html><head><title>{title}</title></head><body>\n<article><h1>{title}</h1>\n"
+            f"{body}</article>\n<aside class='sidebar'><h3>More</h3>\n<ul>{items}</ul></aside>"
+            "\n<footer>Subscribe to the Kittiwake Journal weekly</footer></body></html>").encode()
+
+
+def test_no_trap_is_another_pages_story_on_the_same_site() -> None:
+    """A blog's sidebar lists its other posts ("recent posts", related stories): a phrase of
+    one page's sidebar that is another page's headline or labelled text fires rightly on
+    that page, so it is no trap (a review: 26 of the 40 traps that fired on Dragnet's blogs
+    were such phrases). The site's footer still gives traps."""
+    first = ("Lighthouse keepers restore Fresnel lantern",
+             ["Volunteers polished the brass housing of the old lamp on Saturday.",
+              "Its prisms were shipped from Paris in eighteen ninety, said the curator, and "
+              "every one of them was cleaned by hand before the lamp was lit again.",
+              "The trust hopes to open the tower to visitors on summer weekends once the "
+              "handrails on the spiral staircase have been replaced."])
+    second = ("Harbour seals return to the estuary",
+              ["Wardens counted forty pups on the sandbanks below the railway viaduct.",
+               "Walkers are asked to keep their dogs on leads until late September, when "
+               "the pups are strong enough to swim out with the rest of the colony.",
+               "A camera on the old pier streams the sandbanks to the visitor centre, where "
+               "volunteers answer questions at weekends."])
+    pages = [
+        LabelledPage("dragnet", str(n), f"http://kittiwake.example/posts/{n}",
+                     _blog_post(title, paragraphs, [other_title, other[0]]),
+                     "\n".join(paragraphs), (), ())
+        for n, ((title, paragraphs), (other_title, other)) in enumerate(
+            [(first, second), (second, first)])
+    ]
+    texts = [prepare(p).text for p in pages]
+    topics = draw_topics(pages, site_names(pages), texts)
+    lines = [line.lower() for title, paragraphs in (first, second) for line in (title, *paragraphs)]
+    traps = [" ".join(t.phrase) for t in topics if t.kind == "trap"]
+    assert traps and not any(trap in line for trap in traps for line in lines)
+
+
 def test_a_menus_h1_is_no_headline() -> None:
     """A page's headline is its labelled title, else og:title, else its first ``<h1>``
     unless that heads a menu in a ``<nav>``, else its ``<title>`` (a review: "Quicklink",
