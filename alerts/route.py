@@ -47,10 +47,12 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Routed:
     """Where the alerts of a batch go: one immediate email per recipient, and the alerts
-    queued for a digest."""
+    queued for a digest; ``mailed``: the (recipient, article id) of the immediate emails
+    whose story, waiting for the recipient's digest from an earlier batch, leaves it."""
 
     emails: list[Email]
     queued: list[DigestItem]
+    mailed: list[tuple[str, int]]
 
 
 def route(
@@ -68,7 +70,9 @@ def route(
     """The emails and digest entries the alerts of ``verdict`` make (``stories``: article
     id → story id). ``edited``: the articles were edited in place (the re-match queue),
     which the emails and digest entries say. ``told``: (recipient, article id) not to alert
-    (the recipient was told of its story, under another topic)."""
+    (the recipient was mailed its story, under another topic). A story mailed to a reader
+    now leaves their digest: an alert of its earlier copy waiting for it (another topic's)
+    is taken off the queue with these emails; an "Updated:" email takes nothing off."""
     matches = verdict.matches
     if told:
         matches = [m for m in matches if not all(
@@ -89,7 +93,9 @@ def route(
         told=told,
         stories=stories,
     )
-    return Routed(emails, queued)
+    mailed = [] if edited else [(e.recipient, a) for e in emails for a in dict.fromkeys(
+        article_id for article_id, _ in e.items)]
+    return Routed(emails, queued, mailed)
 
 
 def _notify(topics: Sequence[Topic], topic_id: int) -> tuple[str, ...]:

@@ -356,9 +356,12 @@ class Pipeline:
             verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
                              rematch=rematch, edited=edit)
             laps.lap("match")
-            # Listed by another source now: a reader told of its story already (under a
-            # topic of every source) is not told again under that source's topic.
-            told = self.store.told_of([a.id for a in batch]) if kind == "relisted" else None
+            # A reader mailed a story already (under a topic of every source) is not mailed
+            # it again under another topic: not when another source lists its article now,
+            # nor for a later copy of it (on a source another of their topics is limited
+            # to). An edit in place keeps its own rule (an "Updated:" email).
+            told = None if edit else self.store.told_of(
+                [m.article_id for m in verdict.matches if m.alert])
             routed = route(self.store, self.recipients, batch, verdict, topics, stories, now,
                            edited=edit, told=told)
             laps.lap("compose")
@@ -372,6 +375,7 @@ class Pipeline:
                 rematched=[a.id for a in batch] if rematch else (),
                 matched=() if rematch else [a.id for a in batch],
                 refreshed=verdict.refreshed,
+                mailed=routed.mailed,
             )
             laps.lap("record")
             report.count(len(batch), rematch, verdict, routed)

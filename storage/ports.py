@@ -235,7 +235,8 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ...
 
     def told_of(self, article_ids: Sequence[int]) -> set[tuple[str, int]]:
-        """(recipient, article id) whose story the recipient was told of already."""
+        """(recipient, article id) whose story the recipient was mailed already (in an
+        immediate email or a digest)."""
         ...
 
     def with_listing_sources(self, articles: Sequence[StoredArticle]) -> list[StoredArticle]:
@@ -323,10 +324,12 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         rematched: Sequence[int] = (),
         matched: Sequence[int] = (),
         refreshed: Sequence[Match] = (),
+        mailed: Sequence[tuple[str, int]] = (),
     ) -> None:
         """Matches, their emails, story alerts, digest items, the re-match queue and the
         mark of the articles matched (the ``matched`` ids; every article up to id
-        ``watermark``, None: none), in one transaction."""
+        ``watermark``, None: none), in one transaction; the alerts waiting for a digest of
+        the stories of the ``mailed`` (recipient, article id) leave the queue."""
         ...
 
 

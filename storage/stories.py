@@ -281,23 +281,19 @@ class StoriesMixin:
         return [(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), from_iso(r[4])) for r in rows]
 
     def told_of(self, article_ids: Sequence[int]) -> set[tuple[str, int]]:
-        """(recipient, article id) of ``article_ids`` whose story a recipient was told of
-        already: in an email (sent or waiting: not one refused for good), or in their
-        digest queue."""
+        """(recipient, article id) of ``article_ids`` whose story a recipient was mailed
+        already: in an immediate email or a digest (sent or waiting in the outbox: not one
+        refused for good). An alert still waiting for their digest is not told: an email
+        about the story takes it off the queue (``record_matches``' ``mailed``)."""
         told: set[tuple[str, int]] = set()
         for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
             told.update((str(r[0]), int(r[1])) for r in self.db.execute(
                 f"""
-                SELECT o.recipient, a.id FROM articles a
+                SELECT DISTINCT o.recipient, a.id FROM articles a
                 JOIN articles s ON s.story_id = a.story_id
                 JOIN outbox_items i ON i.article_id = s.id JOIN outbox o ON o.id = i.outbox_id
                 WHERE a.id IN ({marks}) AND o.status != 'failed'
-                UNION
-                SELECT d.recipient, a.id FROM articles a
-                JOIN articles s ON s.story_id = a.story_id
-                JOIN digest_queue d ON d.article_id = s.id
-                WHERE a.id IN ({marks})
-                """, chunk + chunk))
+                """, chunk))
         return told
 
     def story_sources(self, story_id: int) -> list[tuple[str, str]]:

@@ -190,6 +190,7 @@ class TopicsMixin:
         rematched: Sequence[int] = (),
         matched: Sequence[int] = (),
         refreshed: Sequence[Match] = (),
+        mailed: Sequence[tuple[str, int]] = (),
     ) -> None:
         """Write matches, their alert emails, the (story id, topic id, article id) alerts
         they make and the alerts that wait for a digest in one transaction, with the mark
@@ -197,7 +198,9 @@ class TopicsMixin:
         up to id ``watermark`` (None: none), are no longer waiting to be matched; the
         ``rematched`` articles leave the re-match queue, and the ``refreshed`` matches (of
         their topics that had matched them before) take their terms' new places (the others
-        of those articles keep none)."""
+        of those articles keep none). An alert waiting for its reader's digest leaves the
+        queue when its story is ``mailed`` to them now (recipient, article id: the story of
+        an immediate email): the story comes once, in that email."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -235,6 +238,15 @@ class TopicsMixin:
                 )
             for email in emails:
                 insert_email(self.db, email)
+            self.db.conn.executemany(
+                """
+                DELETE FROM digest_queue WHERE outbox_id IS NULL AND recipient = ?
+                AND (article_id = ? OR article_id IN (
+                    SELECT s.id FROM articles a JOIN articles s ON s.story_id = a.story_id
+                    WHERE a.id = ?))
+                """,
+                [(recipient, article_id, article_id) for recipient, article_id in mailed],
+            )
             queue_digest_items(self.db, digest, now)
             self.db.conn.executemany(
                 "DELETE FROM rematch WHERE article_id = ?", [(i,) for i in rematched]

@@ -805,6 +805,32 @@ def test_copies_in_one_batch_alert_once_listing_the_other_sources(store: Store) 
     assert store.alerted_stories([maduro, marcano], [a1]) == {(a1, maduro), (a1, marcano)}
 
 
+def test_a_story_is_mailed_to_a_reader_once_whichever_of_their_topics_its_copies_match(
+    store: Store,
+) -> None:
+    """One reader, a topic per source: the story's first copy waits for their digest; its
+    second, matched later, is mailed under the second source's topic, and the digest entry
+    leaves the queue with that email; its third, later still, is not mailed again under the
+    third source's topic (its alert recorded, told)."""
+    copies = {"A": ("same text", "digest"), "B": ("trimmed", "immediate"),
+              "C": ("edited", "immediate")}
+    sources = {key: add_source(store, f"https://{key.lower()}.example/f", f"Wire {key}")
+               for key in copies}
+    topics = [t.id for t in store.sync_topics([
+        TopicSpec(f"Wire {key} desk", "Marcano", compile_query("Marcano"), ("desk@x.org",),
+                  (f"Wire {key}",), mode=mode) for key, (_, mode) in copies.items()])]
+    ids = []
+    for key, (variant, _) in copies.items():
+        ids.append(add_article(store, sources[key], key.lower(), key, variants(WIRE)[variant]))
+        pipeline(store).match()
+        waiting = [(i.recipient, i.article_id) for i in store.waiting_digest()]
+        assert (waiting, len(outbox(store))) == (
+            ([("desk@x.org", ids[0])], 0) if key == "A" else ([], 1))
+    a, b, c = ids
+    assert alerts(store) == [(a, topics[0], 1), (b, topics[1], 1), (c, topics[2], 1)]
+    assert store.told_of([c]) == {("desk@x.org", c)}
+
+
 def test_a_later_copy_does_not_alert_a_different_story_does(store: Store) -> None:
     maduro_topics(store)
     src = add_source(store, "https://a.example/f", "Wire A")
@@ -1025,6 +1051,79 @@ def crawl_two_copies(site, mail, workdir, *, mode: str) -> str:
     assert "found 1 new story matching Marcano, Wire Two desk" in text
     assert sum(t in text for t in titles) == 1 and "2. " not in text
     return text
+
+
+def test_a_reader_mailed_a_story_is_not_mailed_its_later_copy_under_another_topic(
+    site, mail, workdir
+) -> None:
+    """The story mailed under the reader's topic of every source; its copy on a second
+    source, found by the next crawl, matched their topic of that source: the reader got a
+    second email about the story. The match is recorded, its alert told, nothing sent."""
+    later = crawl_copies_in_turn(site, mail, workdir, first="immediate", second="immediate")
+    assert "delivered 0 email(s)" in later
+    assert len(mail.wait_for(1)) == 1
+    assert [name for s in json.loads(workdir.newswatch("stories", "--json").stdout)
+            for name in s["alerted"]] == ["Marcano", "Wire Two desk"]
+    with sqlite3.connect(workdir.database) as db:
+        # Both copies matched the topic of every source (the second quiet: its story had
+        # alerted), the second that of its source: an alert, told.
+        assert db.execute("SELECT COUNT(*), SUM(alert) FROM matches").fetchone() == (3, 2)
+        assert db.execute("SELECT status FROM outbox").fetchall() == [("sent",)]
+
+
+def test_a_reader_mailed_a_story_does_not_get_its_later_copy_in_a_digest(
+    site, mail, workdir
+) -> None:
+    """The same, the second source's topic in digest mode: the copy waited for the reader's
+    next digest, which brought the story again."""
+    later = crawl_copies_in_turn(site, mail, workdir, first="immediate", second="digest")
+    assert "held for digests" not in later
+    assert len(mail.wait_for(1)) == 1
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("SELECT COUNT(*) FROM digest_queue").fetchone() == (0,)
+
+
+def test_a_story_mailed_to_a_reader_leaves_their_digest(site, mail, workdir) -> None:
+    """The other way round: the story waits for the reader's digest (their topic of every
+    source in digest mode) when its copy, found by the next crawl, is mailed under their
+    topic of the second source. The digest would have brought the story again."""
+    later = crawl_copies_in_turn(site, mail, workdir, first="digest", second="immediate")
+    assert "delivered 1 email(s)" in later
+    [message] = mail.wait_for(1)
+    assert message["Subject"] == "[newswatch] Wire Two desk — Opposition leader back from exile"
+    with sqlite3.connect(workdir.database) as db:
+        assert db.execute("SELECT COUNT(*) FROM digest_queue").fetchone() == (0,)
+
+
+def crawl_copies_in_turn(site, mail, workdir, *, first: str, second: str) -> str:
+    """A reader on a topic of every source (in mode ``first``) and on one of a second source
+    (in mode ``second``): a story on the first source, crawled; its copy on the second,
+    crawled next (it joins the story, and only the second topic alerts for it). The second
+    crawl's output."""
+    sources = []
+    for feed, name in (("one", "Wire One"), ("two", "Wire Two")):
+        site.create_feed(feed)
+        sources.append({"url": site.url(f"/feeds/{feed}.rss"), "name": name})
+    desk = MADURO["notify"]
+    workdir.write_config(
+        sources=sources, smtp=mail,
+        topics=[{"name": "Marcano", "query": "Marcano", "notify": desk, "mode": first},
+                {"name": "Wire Two desk", "query": "Marcano", "notify": desk,
+                 "sources": ["Wire Two"], "mode": second}],
+    )
+    site.publish(copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body),
+                 feed="one")
+    crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "1 new article(s)" in crawl.stdout
+    site.publish(copy_of(WIRE, "opposition-leader-back", "Opposition leader back from exile",
+                         WIRE.body[:-1], hours_ago=0.5), feed="two")
+    later = workdir.newswatch("crawl")
+    assert later.returncode == 0, later.stderr
+    assert "1 new article(s)" in later.stdout
+    with sqlite3.connect(workdir.database) as db:
+        assert len({r[0] for r in db.execute("SELECT story_id FROM articles")}) == 1
+    return str(later.stdout)
 
 
 #: The stored times of a database (table: columns), moved back to move its clock ahead.
