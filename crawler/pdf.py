@@ -33,6 +33,12 @@ MAGIC = b"%PDF-"
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?")
+#: A metadata title that is no title: the file's name, as a word processor or a converter
+#: writes it ("Microsoft Word - PR_12.docx", "statement.pdf", "brochure.indd"), or its
+#: placeholder for a document never named ("untitled", "Document1", "Slide 1").
+_NO_TITLE = re.compile(
+    r"microsoft \w+ - .*|.*\.(?:docx?|pdf|indd|qxd|rtf|odt|pptx?|xlsx?)"
+    r"|(?:untitled|document|presentation|slide)(?: ?-? ?\d+)?", re.IGNORECASE)
 
 
 def is_pdf(body: bytes) -> bool:
@@ -66,7 +72,7 @@ def pdf_article(body: bytes) -> Extracted | None:
     # NFKC: the ligatures typesetting puts in words ("misﬁts" with U+FB01), which no
     # topic's "misfits" matched.
     return document_article(unicodedata.normalize("NFKC", "\n".join(parts)), "pdf",
-                            _metadata(meta, "title"), _metadata(meta, "author"),
+                            _title(meta), _metadata(meta, "author"),
                             _date(_metadata(meta, "creation_date_raw")))
 
 
@@ -90,6 +96,14 @@ def _metadata(meta: object, name: str) -> str | None:
         return None
     text = " ".join(str(value).split()) if value else ""
     return text[:300] or None
+
+
+def _title(meta: object) -> str | None:
+    """The PDF's metadata title, unless it is a file name or a placeholder (_NO_TITLE):
+    such a title was an item's headline ("Microsoft Word - PR_12.docx") where its first
+    line names it."""
+    title = _metadata(meta, "title")
+    return None if title is None or _NO_TITLE.fullmatch(title) else title
 
 
 def _date(raw: str | None) -> str | None:

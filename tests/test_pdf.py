@@ -20,9 +20,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 DEPOSIT = {"name": "Deposit rate", "query": '"deposit facility"', "notify": ["desk@test.example"]}
 
 
-def make_pdf(lines: list[str]) -> bytes:
+def make_pdf(lines: list[str], title: str | None = None) -> bytes:
     """A one-page PDF showing ``lines`` (ASCII) in Helvetica, as a word processor writes
-    one: a catalogue, a page, a font, a content stream, a cross-reference table."""
+    one: a catalogue, a page, a font, a content stream, a cross-reference table; and the
+    document information dictionary with its ``title``, if any."""
     text = "BT /F1 11 Tf 50 780 Td 14 TL " + " ".join(
         "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
         for line in lines) + " ET"
@@ -34,6 +35,9 @@ def make_pdf(lines: list[str]) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode()),
     ]
+    if title is not None:
+        objects.append(b"<< /Title (%s) >>" % title.encode())
+    info = b" /Info %d 0 R" % len(objects) if title is not None else b""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -42,8 +46,8 @@ def make_pdf(lines: list[str]) -> bytes:
     start = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, start)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, info, start)
     return bytes(out)
 
 
@@ -67,6 +71,31 @@ def test_a_real_pdfs_text_is_read() -> None:
     assert pdf_article((FIXTURES / "r4-user-password.pdf").read_bytes()) is None
     assert not is_pdf(b"<html><body>%PDF-1.4</body></html>")
     assert pdf_article(b"%PDF-1.4\ngarbage") is None
+
+
+@pytest.mark.parametrize("title", ["Microsoft Word - PR_12.docx", "untitled", "Document1",
+                                   "slide 1", "ECB_statement_2026-12.pdf", "brochure.indd",
+                                   "Layout 1.qxd", "Rates.DOC"])
+def test_a_pdf_title_that_is_a_file_name_or_a_placeholder_is_not_its_headline(title) -> None:
+    """A word processor's metadata title was the headline of an item without a title
+    ("Microsoft Word - PR_12.docx"): the document's first line is, as without one."""
+    article = pdf_article(make_pdf(STATEMENT, title=title))
+    assert article is not None and article.title == "Monetary policy decisions"
+    # A title of its own is kept.
+    named = pdf_article(make_pdf(STATEMENT, title="ECB cuts its key rates by 0.25 points"))
+    assert named is not None and named.title == "ECB cuts its key rates by 0.25 points"
+
+
+def test_an_untitled_items_headline_is_not_its_pdfs_file_name(site, workdir):
+    link = site.serve("/press/pr12.pdf", make_pdf(STATEMENT, title="Microsoft Word - PR_12.docx"),
+                      content_type="application/pdf")
+    feed = site.serve("/press.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Central bank</title><item>'
+        f"<link>{link}</link><guid>{link}</guid></item></channel></rss>").encode())
+    workdir.write_config(sources=[feed])
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["title"] == "Monetary policy decisions", row
 
 
 @pytest.mark.parametrize("served_as", ["application/pdf", "application/octet-stream"])
