@@ -503,9 +503,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
             click.echo("\ndigests:")
         for d in digests:
             folded = f" ({d['storm']} folded by storm control)" if d["storm"] else ""
+            # In UTC too only where the recipient's clock is not UTC ("11:01 UTC (11:01 UTC)").
+            utc = when_text(d["next"])
+            at = d["next_local"] if d["next_local"] == utc else f"{d['next_local']} ({utc})"
             click.echo(
                 f"  {d['recipient']}: {d['waiting']} alert(s) waiting{folded}; "
-                f"next digest {d['next_local']} ({when_text(d['next'])}); times {d['schedule']}"
+                f"next digest {at}; times {d['schedule']}"
             )
         if workers is not None:
             _echo_workers(workers)

@@ -1256,6 +1256,8 @@ def test_topics_add_digest_mode_and_status_shows_the_queue(workdir) -> None:
     assert lines[0].endswith("times 08:00, 17:00 America/Caracas")
     assert lines[1].startswith(f"  {ED}: 0 alert(s) waiting; next digest ")
     assert lines[1].endswith("times 07:30 Europe/Madrid")
+    # On the recipient's clock, then in UTC.
+    assert re.search(r"next digest \S+ 07:30 CES?T \(\S+ 0[56]:30 UTC\);", lines[1]), lines
     report = json.loads(workdir.newswatch("status", "--json").stdout)
     desk, ed = report["digests"]
     assert (desk["recipient"], desk["waiting"], desk["storm"]) == (DESK, 2, 1)
@@ -1268,6 +1270,18 @@ def test_topics_add_digest_mode_and_status_shows_the_queue(workdir) -> None:
     assert desk["next_local"] == "now" or desk["next_local"].endswith(" -04")
     assert datetime.fromisoformat(ed["next"]) > now
     assert ed["next_local"].endswith((" CET", " CEST"))
+
+
+def test_status_shows_a_utc_recipients_next_digest_once(workdir) -> None:
+    """A recipient whose clock is UTC had the same time twice: "next digest 2026-12-07
+    08:00 UTC (2026-12-07 08:00 UTC)" (one on another clock keeps both: above)."""
+    workdir.write_config(alerts={"timezone": "UTC", "digest": "08:00"})
+    added = workdir.newswatch("topics", "add", "Quakes", "earthquake", "--notify", DESK,
+                              "--mode", "digest")
+    assert added.returncode == 0, added.stderr
+    lines = workdir.newswatch("status").stdout.split("\ndigests:\n", 1)[1].splitlines()
+    assert re.fullmatch(rf"  {DESK}: 0 alert\(s\) waiting; next digest \d{{4}}-\d\d-\d\d "
+                        r"08:00 UTC; times 08:00 UTC", lines[0]), lines
 
 
 # -- end to end: `newswatch crawl` ------------------------------------------------------------
