@@ -5,10 +5,13 @@ one that holds the pages of a host that asked to wait (the HTTP handler)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ipaddress
 import re
 import socket
+import sys
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Self
@@ -182,6 +185,12 @@ def _described(failure: Failure) -> str:
     if (underlying := _transport_failure(exc)) is not None:
         return underlying
     text = str(exc).strip() or type(exc).__name__
+    if _undecodable(exc):
+        # A server that labels a plain feed "Content-Encoding: gzip" (or br, deflate): the
+        # source failed with the decoder's words alone, "BadGzipFile: Not a gzipped file
+        # (b'<?')" or "error: brotli: decoder failed" (a browser refuses such a body too).
+        return (f"the body could not be decompressed as its Content-Encoding says: the server "
+                f"sent it uncompressed, mislabelled or damaged ({type(exc).__name__}: {text})")
     # Scrapy's own words name its setting and the whole request or response: "Expected to
     # receive 12582923 bytes which is larger than download max size (5000000) in request
     # <GET …>", "Ignored response <200 …> because its body (…) exceeded DOWNLOAD_MAXSIZE
@@ -214,6 +223,15 @@ def _transport_failure(exc: BaseException | None) -> str | None:
         if isinstance(value, ConnectionLost | ConnectionDone):
             return "the connection was closed before the whole answer came"
     return None
+
+
+def _undecodable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a decoder's refusal of a body (gzip, deflate, br): raised, in a
+    crawl, by Scrapy's decompression of a body by its Content-Encoding."""
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return True
+    brotli = sys.modules.get("brotli")  # loaded by Scrapy for a body in br
+    return brotli is not None and isinstance(exc, brotli.error)
 
 
 #: What a TLS failure means, where OpenSSL's words do not say it.

@@ -161,6 +161,28 @@ def test_hostile_sources_are_reported_in_bounded_memory(site, mail, workdir, tmp
     assert status.count("FAILING (1 in a row") >= len(reasons)
 
 
+def test_a_body_not_compressed_as_its_content_encoding_says_is_reported_in_words(
+    site, workdir
+):
+    """A server that labels a plain feed ``Content-Encoding: gzip`` (or br, deflate): the
+    source fails, as a browser refuses such a body; ``crawl`` and ``status`` gave the
+    decoder's words alone ("BadGzipFile: Not a gzipped file (b'<?')", "error: brotli:
+    decoder failed"), and now say what is wrong."""
+    plain = rss("<item><title>Plain</title></item>")
+    urls = {encoding: site.serve(f"/h/mislabelled-{encoding}", plain,
+                                 headers={"Content-Encoding": encoding})
+            for encoding in ("gzip", "br", "deflate")}
+    workdir.write_config(sources=list(urls.values()))
+    result = workdir.newswatch("crawl")
+    assert "3 source(s): 0 ok, 3 failed" in result.stdout, result.stdout + result.stderr
+    status = workdir.newswatch("status").stdout
+    said = ("the body could not be decompressed as its Content-Encoding says: the server "
+            "sent it uncompressed, mislabelled or damaged (")
+    for url in urls.values():
+        assert f"failed: {url}: {said}" in result.stdout, result.stdout
+    assert status.count(f"last error: {said}") == len(urls), status
+
+
 def test_entry_links_to_local_files_are_never_read(site, workdir):
     feed = rss(
         "<item><title>secrets</title><link>file:///etc/passwd</link></item>"
