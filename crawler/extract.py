@@ -306,12 +306,17 @@ def _link_heading(folded: str) -> bool:
 
 #: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
 #: to this article, turn on JavaScript, an advertiser's or affiliate notice) has at most this
-#: many words.
+#: many words. "Sponsored" is a prompt only in the line's first sentence of at most eight
+#: words: the label ("Sponsored", "Sponsored by Acme Insurance", "Autor: Ann Berg (Sponsored
+#: Post)") or a note on the sponsor ("Parallel viewing is sponsored by Common English
+#: Bible."), not an article's sentence ("Panels that are sponsored by various AHA bodies and
+#: thus guaranteed a place on the program").
 PROMPT_WORDS = 30
 _PROMPT = re.compile(
     r"newsletter|\bsubscri(?:be|ption)|\bsign(?:ing)?\ up\b|abonnier|\babonnez|suscr[ií]b"
     r"|subskrypc|\bunterst[üu]tze?n?\ (?:sie\ )?(?:uns|unsere)|support\ (?:our|us)\b"
-    r"|wesprzyj|apoya\ (?:a|nuestro)|soutenez|\baffiliate|\bsponsored\b|\banzeige\b"
+    r"|wesprzyj|apoya\ (?:a|nuestro)|soutenez|\baffiliate|\banzeige\b"
+    r"|^(?=[^.!?]*\bsponsored\b)[^\s.!?]*(?:\ [^\s.!?]+){0,7}(?:[.!?]|$)"
     r"|\badvertisement\b|\badvertisers?\b|\badvertise\ with|download\ the\ .{0,40}\bapps?\b"
     r"|(?:follow|folg|join|[úu]nete|siga|s[íi]gue|channel|kanal|canal)\w*\b.{0,60}"
     r"\b(?:telegram|whatsapp)|(?:telegram|whatsapp)\b.{0,40}\b(?:channel|kanals?|canal|join)\b"

@@ -512,3 +512,22 @@ def test_a_related_stories_box_larger_than_the_article_goes() -> None:
     wrapped = (f'<html><body><div class="post has-related-posts"><h1>Harbour board</h1>'
                f"{''.join(f'<p>{p}</p>' for p in BODY)}</div></body></html>")
     assert chrome_box_lines(load_html(wrapped), "\n".join(BODY)) == set()
+
+
+def test_a_sponsored_label_goes_an_articles_sentence_about_sponsors_stays() -> None:
+    """A footnote of an article (CleanEval's page final/486: "*Panels that are sponsored by
+    various AHA bodies…") was taken for the site's "Sponsored" label and dropped, and the
+    alert for its words was missed; the label and a short note on the sponsor still go."""
+    footnote = ("*Regattas that are sponsored by the harbour board and thus guaranteed a "
+                "berth in the inner basin are counted among the visiting yachts.")
+    for line in ("Sponsored", "Sponsored content", "Sponsored by Quay Chandlers Ltd",
+                 "Autor: Marta Quayle (Sponsored Post), Harbour Gazette",
+                 "Parallel viewing is sponsored by Common English Bible. To choose a "
+                 "different translation, use the dropdown menu below."):
+        assert is_prompt(line), line
+    assert not is_prompt(footnote)
+    text = extract_article(page(f"<p>Sponsored</p><p>{footnote}</p>").encode(), URL)
+    assert text is not None
+    lines = text.text.split("\n")
+    assert footnote in lines
+    assert "Sponsored" not in lines
