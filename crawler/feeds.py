@@ -28,7 +28,7 @@ from .feeddates import DateReader, day_first, misread, no_day
 from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
-from .urls import unwrapped, web_url
+from .urls import BING_NEWS, unwrapped, web_url
 from .xmlrepair import escape_bare_ampersands, whole_character_references
 from .xmlsafe import CONTROLS, HALF_CHARACTER, xml_text
 
@@ -210,21 +210,23 @@ _DOCUMENT_TYPES = frozenset({"application/pdf"})
 _REDDIT = ("reddit.com", "redd.it")
 
 
+def _hostname(url: str) -> str:
+    """The host of ``url``, lower case ("" for none, or an address that cannot be read)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def _on_reddit(url: str) -> bool:
     """Whether ``url`` is on one of Reddit's sites (_REDDIT), any subdomain of them."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
+    host = _hostname(url)
     return any(host == site or host.endswith("." + site) for site in _REDDIT)
 
 
 def _from_bing(url: str) -> bool:
-    """Whether ``url`` is on www.bing.com, the host of Bing News' redirector."""
-    try:
-        return (urlsplit(url).hostname or "").lower() == "www.bing.com"
-    except ValueError:
-        return False
+    """Whether ``url`` is on the host of Bing News' redirector (crawler.urls.BING_NEWS)."""
+    return _hostname(url) == BING_NEWS[0]
 
 
 def _reddit_article(link: str, description: str) -> str | None:

@@ -201,10 +201,11 @@ def _is_dropped_param(param: str) -> bool:
 #: parameter. Google Alerts' feeds link every item through www.google.com/url?url=...,
 #: Bing News' through /news/apiclick.aspx?url=..., a page that needs Google's cookies (or
 #: consent, in Europe) before it redirects.
+BING_NEWS = ("www.bing.com", "/news/apiclick.aspx")
 REDIRECTORS = {
     ("www.google.com", "/url"): ("url", "q"),
     ("google.com", "/url"): ("url", "q"),
-    ("www.bing.com", "/news/apiclick.aspx"): ("url",),
+    BING_NEWS: ("url",),
 }
 
 
