@@ -571,3 +571,63 @@ def test_a_number_is_highlighted_where_it_ends_not_inside_a_bigger_one() -> None
     assert [(m.terms, m.title_spans, m.text_spans) for m in found] == [
         (("2,000",), ((18, 23),), ((21, 26),)),
     ]
+
+
+#: A group of three digits that goes on an earlier part of its number, written every way it
+#: is, and numbers of three digits that stand alone.
+ENDINGS = [
+    "The carmaker will cut 1,500 jobs in Ohio.",
+    "Der Konzern streicht 11.500 Stellen in Bayern.",
+    "Die Post baut 2'500 Stellen ab, die Bank 12’500.",
+    "Le plan coûte 1\u202f500\u202f000 euros.",
+    "L'usine supprime 1\u202f500 emplois.",  # a space and no third group: two numbers
+    "The network counts 1,000,500 users.",
+    "COVID-19 100 patients were admitted; Top 10 500 companies hired.",  # two numbers
+    "In 2000, 500 people lost their jobs.",  # a year, then another number
+    "Entries 2000,500 and 501 were void.",  # four digits before: not a group
+    "The lab logged covid19,500 samples.",  # in a word
+    "The plant will hire 500 workers and 1,500 contractors.",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("500", {5, 7, 8, 9, 10, 11}),
+        ('"500 jobs"', set()),
+        ('"500 Stellen"', set()),
+        ('"500 emplois"', {5}),
+        ("NEAR(500 jobs)", {8}),
+        ("NEAR(500 workers, 0)", {11}),
+        ("NEAR(Stellen 500)", set()),
+        ('"1,500"', {1, 5, 11}),
+        ('"1,500 jobs"', {1}),
+        ("11.500", {2}),
+        ("2500", {3}),
+        ("12500", {3}),
+        ("500000", set()),  # its form "500 000" is inside 1 500 000
+        ("1500000", {4}),
+        ("1000500", {6}),
+        ("jobs -500", {1}),  # 1,500 is not 500: the layoffs stay
+        ("Stellen NOT 500", {2, 3}),
+        ("100", {7}),
+        ("500*", {5, 7, 8, 9, 10, 11}),  # a prefix is any number its digits start
+    ],
+)
+def test_a_number_does_not_match_where_a_bigger_number_ends(
+    query: str, expected: set[int]
+) -> None:
+    """``500`` matched "1,500 jobs" and "11.500 Stellen" (the number's groups are tokens: 1,
+    500): a topic on 500 jobs alerted on every article of bigger layoffs. A number of three
+    digits matches where the text's number starts, as any number matches where it ends."""
+    articles = [article(n, "Numbers", text) for n, text in enumerate(ENDINGS, 1)]
+    assert {m.article_id for m in run({1: query}, articles)} == expected
+
+
+def test_a_number_is_highlighted_where_it_starts_not_inside_a_bigger_one() -> None:
+    """The same article may have both: only the number itself is marked."""
+    text = "Of 1,500 applicants, 500 were hired; 11.500 applied."
+    found = run({1: "500"}, [article(1, "1,500 applicants, 500 hired", text)])
+    assert [(m.terms, m.title_spans, m.text_spans) for m in found] == [
+        (("500",), ((18, 21),), ((21, 24),)),
+    ]

@@ -581,7 +581,7 @@ def test_compiled_queries_match_the_right_documents(
 QUERY_CHARS = "abcAB éÉßй\"“”()-&+*:^_.,'!?NOTAND OR 19 ١ 語\t=,"
 FRAGMENTS = [
     "AND", "OR", "NOT", "NEAR", "NEAR(", ", 1)", "-", "(", ")", '"', "a", "b", "c", "é", "AT&T",
-    "x-y", "*", "=", "=A", "b*", "2000", '"2,000"', "000",
+    "x-y", "*", "=", "=A", "b*", "2000", '"2,000"', "000", "500",
 ]  # fmt: skip
 
 queries = st.one_of(
@@ -615,6 +615,8 @@ PROPERTY_DOCS = [
     "2,000 c",
     "2,000,000 c",
     "2000, 300 a",
+    "1,500 c",
+    "1999, 500 b",
 ]
 
 
@@ -891,6 +893,8 @@ ARTICLES = {  # id: (title, text, source name + host)
     ),
     9: ("Budget", "The budget sets 2,000,000 euros for 1.000.000 pupils.", "Finance finance.example"),
     10: ("Census", "In 2000, 300 towns had 2 000 schools.", "Census Daily census.example"),
+    11: ("Layoffs", "The carmaker cuts 1,500 jobs; 11.500 Stellen in Bayern.", "Wire wire.example"),
+    12: ("Hiring", "In 1999, 500 jobs were added; Top 10 500 firms hired.", "Jobs jobs.example"),
 }
 
 
@@ -967,6 +971,13 @@ def articles() -> Iterator[sqlite3.Connection]:
         ('NEAR("2 000" schools)', {10}),
         ("budget -2000", {9}),
         ("=2000", {10}),
+        # And where it starts, not as the last group of a bigger one.
+        ("500", {12}),
+        ('"500 jobs"', {12}),
+        ("NEAR(500 Stellen)", set()),
+        ('"1,500 jobs"', {11}),
+        ("jobs -500", {11}),
+        ("=500", {12}),
     ],
 )
 def test_new_operators_match_the_right_articles(

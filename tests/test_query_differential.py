@@ -24,7 +24,7 @@ WORDS = [
     "maduro", "Maduro", "MADURO", "madurology", "Nicolás", "nicolas", "minsk", "Minsk",
     "Straße", "straßen", "US", "us", "Us", "AI", "ai", "covid-19", "e-mail", "mail",
     "T-Mobile", "Лукашенко", "лукашенко", "Ёлка", "دمشق", "مادورو", "élysée", "Elysee",
-    "l'État", "etat", "2000", "2.000", "2.000.000", "2", "000", "300",
+    "l'État", "etat", "2000", "2.000", "2.000.000", "2", "000", "300", "1.500", "500",
 ]  # fmt: skip
 SOURCES = [
     ("Reuters", "https://www.reuters.com/a"),

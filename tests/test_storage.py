@@ -1943,6 +1943,24 @@ def test_the_archive_search_finds_a_number_not_the_bigger_number_it_starts(store
     assert bigger != both and not more
 
 
+def test_the_archive_search_finds_a_number_not_the_bigger_number_it_ends(store) -> None:
+    """`search` judges as the alerts do: ``500 jobs`` is not in "1,500 jobs" nor in "11.500
+    jobs" (the number's groups are tokens: 1, 500), and is marked only where it starts."""
+    from newswatch.search import find
+    from watchlist import compile_query
+
+    source_id = add_source(store)
+    bigger = store.add_article(article(source_id, "bigger", text="Ford cuts 1,500 jobs."))
+    both = store.add_article(article(source_id, "both", text="Of 11.500 jobs, 500 jobs left."))
+    query = '"500 jobs"'
+    topic = Topic(id=1, name="jobs", query=query, compiled=compile_query(query), notify=())
+    found, more = find(store, topic, since=None, limit=10, now=NOW)
+    assert [(item.article.id, item.marked.snippet) for item in found] == [
+        (both, (("Of 11.500 jobs, ", False), ("500 jobs", True), (" left.", False))),
+    ]
+    assert bigger != both and not more
+
+
 def test_an_upgrade_indexes_the_archives_cjk_texts_as_the_matching_reads_them(
     db_path: Path, monkeypatch
 ) -> None:

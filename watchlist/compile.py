@@ -5,7 +5,9 @@ form: the FTS5 expression is then a *candidate filter* (it matches at least ever
 the query matches) and :mod:`watchlist.evaluate` gives the verdict.  Under a NOT an exact
 term is left out instead ("NOT us" would drop articles that only say "us"), which keeps the
 candidates a superset.  So is a term that ends with a number (:func:`watchlist.evaluate
-.ends_number`): FTS5 finds ``"2 000"`` in "2,000,000" too, where the number goes on.
+.ends_number`): FTS5 finds ``"2 000"`` in "2,000,000" too, where the number goes on; and a
+term that starts with a number of three digits (:func:`watchlist.evaluate.starts_number`):
+FTS5 finds ``500`` in "1,500", where it is the last group of a bigger number.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .evaluate import ends_number
+from .evaluate import ends_number, starts_number
 from .syntax import BODY, And, Field, Near, Node, Not, Or, QueryError, Term
 
 __all__ = ["HitTerm", "checks", "hit_terms", "needs_check", "positive_terms", "to_fts5"]
@@ -57,7 +59,7 @@ def to_fts5(node: Node, columns: Sequence[str] | None = None) -> str:
 
 def _relax(node: Node, negative: bool) -> Node | None:
     """`node` without exact case; under an odd number of NOTs, exact terms and terms that
-    end with a number match nothing."""
+    end with a number or start with one of three digits match nothing."""
     if isinstance(node, Term):
         if negative and _unsure(node):
             return None
@@ -169,16 +171,19 @@ def _operand(node: Node, minimum: int, columns: tuple[str, ...] | None) -> str:
 
 def _unsure(term: Term) -> bool:
     """Whether FTS5 may find `term` where the article does not have it."""
-    return bool(term.exact) or ends_number(term.tokens, term.prefix)
+    return bool(term.exact) or ends_number(term.tokens, term.prefix) or starts_number(term.tokens)
 
 
-def checks(node: Node) -> tuple[bool, frozenset[str]]:
+def checks(node: Node) -> tuple[bool, frozenset[str], frozenset[str]]:
     """What of the query FTS5 cannot decide, for :func:`watchlist.evaluate.evaluate` to:
     whether it never can (an exact-case term: FTS5 ignores case; a term that ends with a
-    number under a NOT: left out of the FTS5 expression), and the numbers that end its
-    other terms (only an article where one of them goes on, the "2,000" of "2,000,000",
-    needs it: most articles of a ``covid-19`` topic do not)."""
+    number or starts with one of three digits under a NOT: left out of the FTS5 expression),
+    the numbers that end its other terms (only an article where one of them goes on, the
+    "2,000" of "2,000,000", needs it: most articles of a ``covid-19`` topic do not), and the
+    numbers of three digits that start them (only an article where one of them is a group
+    going on a number, the "500" of "1,500", needs it)."""
     numbers: set[str] = set()
+    groups: set[str] = set()
 
     def never(current: Node, negative: bool) -> bool:
         if isinstance(current, (Term, Near)):
@@ -187,7 +192,10 @@ def checks(node: Node) -> tuple[bool, frozenset[str]]:
                 number = ends_number(term.tokens, term.prefix)
                 if number:
                     numbers.add(term.tokens[-1])
-                found = found or bool(term.exact) or (number and negative)
+                group = starts_number(term.tokens)
+                if group:
+                    groups.add(term.tokens[0])
+                found = found or bool(term.exact) or ((number or group) and negative)
             return found
         if isinstance(current, Not):
             return never(current.child, not negative)
@@ -195,13 +203,13 @@ def checks(node: Node) -> tuple[bool, frozenset[str]]:
             return never(current.child, negative)
         return any([never(child, negative) for child in current.children])  # each visited
 
-    return never(node, False), frozenset(numbers)
+    return never(node, False), frozenset(numbers), frozenset(groups)
 
 
 def needs_check(node: Node) -> bool:
     """Whether FTS5 only finds candidates for the query (see :func:`checks`)."""
-    always, numbers = checks(node)
-    return always or bool(numbers)
+    always, numbers, groups = checks(node)
+    return always or bool(numbers) or bool(groups)
 
 
 @dataclass(frozen=True)

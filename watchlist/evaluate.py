@@ -16,6 +16,9 @@ steps: FTS5 finds candidates (:func:`watchlist.query.to_fts5` makes a superset),
 * a term that ends with a number (not a prefix) does not match where the text's number goes
   on with another group of three digits (:func:`goes_on`): ``2000`` (``"2 000"`` among its
   forms) matches "2,000", not "2,000,000", which FTS5 cuts into the tokens 2, 000, 000;
+  and a term that starts with a number of three digits does not match where that token is
+  such a group, after an earlier part of the text's number: ``500`` matches "500 jobs", not
+  "1,500 jobs" (the tokens 1, 500) nor "11.500 Stellen";
 * ``NEAR(p1 ... pn, N)`` (FTS5's definition): in one column there are occurrences, one per
   phrase (they may overlap), such that between the end of each phrase and the start of the
   phrase that starts last there are at most N tokens, i.e. ``max(start) - min(end) <= N``
@@ -33,7 +36,16 @@ from typing import Final
 from .syntax import BODY, And, Field, Near, Node, Not, Term
 from .tokens import is_word_char, tokenize_cased
 
-__all__ = ["Document", "document", "ends_number", "evaluate", "goes_on", "matches_at", "starts"]
+__all__ = [
+    "Document",
+    "document",
+    "ends_number",
+    "evaluate",
+    "goes_on",
+    "matches_at",
+    "starts",
+    "starts_number",
+]
 
 #: What writes a number's groups of three digits apart: 2,000,000, 2.000.000, 2 000 000 (or
 #: with a no-break, narrow no-break or thin space, as French typesetting does), 2'000'000
@@ -47,6 +59,7 @@ _RUN: Final = re.compile(f"{_DIGITS}(?:{_SEPARATOR}{_DIGITS})+")
 _PIECE: Final = re.compile(f"({_DIGITS})({_SEPARATOR}?)")
 _ASCII_DIGITS: Final = str.maketrans({0xFF10 + digit: str(digit) for digit in range(10)})
 _LEAD: Final = re.compile(r"[0-9]{1,3}")
+_GROUP: Final = re.compile(r"[0-9]{3}")
 #: The group separators that are spaces.
 _SPACES: Final = frozenset(" \u00a0\u2009\u202f")
 
@@ -54,35 +67,42 @@ _SPACES: Final = frozenset(" \u00a0\u2009\u202f")
 @dataclass(frozen=True)
 class Document:
     """An article as token lists per column: (normalized token, cased token) pairs, and per
-    column the numbers of the tokens after which the text's number goes on (:func:`goes_on`)."""
+    column the numbers of the tokens after which the text's number goes on (:func:`goes_on`)
+    and of those that are a group going on an earlier part of it (`groups`)."""
 
     columns: Mapping[str, Sequence[tuple[str, str]]]
     numbers: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    groups: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 def document(title: str, text: str, source: str = "") -> Document:
     """Tokenize an article's title, text and source ("<source name> <host>") for evaluate."""
-    columns, numbers = {}, {}
+    columns, numbers, groups = {}, {}, {}
     for name, value in (("title", title), ("text", text), ("source", source)):
         found = tokenize_cased(value)
         columns[name] = tuple((token, exact) for _, _, token, exact in found)
-        ends = goes_on(value)
+        ends, grouped = goes_on(value)
         numbers[name] = frozenset(
             number for number, (_, end, _, _) in enumerate(found) if end in ends
         ) if ends else frozenset()
-    return Document(columns, numbers)
+        groups[name] = frozenset(
+            number for number, (start, _, _, _) in enumerate(found) if start in grouped
+        ) if grouped else frozenset()
+    return Document(columns, numbers, groups)
 
 
-def goes_on(text: str) -> dict[int, str]:
+def goes_on(text: str) -> tuple[dict[int, str], dict[int, str]]:
     """Where in `text` a number's token ends that its number goes on after, and that token
     (ASCII digits): a number of up to three digits, then one group separator and a group of
-    three digits (the "2" and the first "000" of "2,000,000"). A group written apart otherwise
-    than the one before it is not the same number's: "2,000 000", "2,000.000" (a decimal
-    part). Neither is one after a number of four digits or more ("in 2000, 300 people",
-    "2000 000"), after a separator and a space ("2,000, 300 people"), in a word
-    ("covid19,000"), or after a space with no third group ("COVID-19 100 patients"; "2 000
-    000" is one number)."""
-    out: dict[int, str] = {}
+    three digits (the "2" and the first "000" of "2,000,000"); and where each such group
+    starts, and its digits (the two "000" of "2,000,000", the "500" of "1,500"). A group
+    written apart otherwise than the one before it is not the same number's: "2,000 000",
+    "2,000.000" (a decimal part). Neither is one after a number of four digits or more ("in
+    2000, 300 people", "2000 000"), after a separator and a space ("2,000, 300 people"), in a
+    word ("covid19,000"), or after a space with no third group ("COVID-19 100 patients"; "2
+    000 000" is one number)."""
+    ends: dict[int, str] = {}
+    grouped: dict[int, str] = {}
     for run in _RUN.finditer(text):
         start, end = run.span()
         pieces = _PIECE.findall(run.group())
@@ -99,12 +119,13 @@ def goes_on(text: str) -> dict[int, str]:
                     and before in ("", separator)
                     and (number > 0 or start == 0 or not is_word_char(text[start - 1]))
                     and (number + 1 < last or end == len(text) or not is_word_char(text[end]))):
-                out[offset] = digits.translate(_ASCII_DIGITS)
+                ends[offset] = digits.translate(_ASCII_DIGITS)
+                grouped[offset + 1] = pieces[number + 1][0].translate(_ASCII_DIGITS)
                 before = separator
             else:
                 before = ""
             offset += 1
-    return out
+    return ends, grouped
 
 
 def ends_number(tokens: Sequence[str], prefix: bool) -> bool:
@@ -115,16 +136,26 @@ def ends_number(tokens: Sequence[str], prefix: bool) -> bool:
     return not prefix and bool(tokens) and _LEAD.fullmatch(tokens[-1]) is not None
 
 
+def starts_number(tokens: Sequence[str]) -> bool:
+    """Whether a term starts with a number of three digits, which in an article may be a
+    group going on an earlier part of its number (``500``, ``"500 jobs"``, ``500*`` and
+    500000's form ``"500 000"`` do; ``"1,500"`` and ``2500`` do not): it matches only where
+    the number starts (:func:`goes_on`)."""
+    return bool(tokens) and _GROUP.fullmatch(tokens[0]) is not None
+
+
 def evaluate(node: Node, doc: Document, fields: Sequence[str] | None = None) -> bool:
     """Whether `doc` matches `node`; `fields`: the columns in scope (None: not inside a field,
     unscoped terms look in title and text)."""
     if fields is None and isinstance(node, (Term, Near)):
         fields = BODY
     if isinstance(node, Term):
-        return any(starts(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()))
+        return any(starts(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()),
+                          doc.groups.get(name, frozenset()))
                    for name in fields or ())
     if isinstance(node, Near):
-        return any(_near(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()))
+        return any(_near(node, doc.columns.get(name, ()), doc.numbers.get(name, frozenset()),
+                         doc.groups.get(name, frozenset()))
                    for name in fields or ())
     if isinstance(node, Field):
         # Nested filters only narrow (FTS5): a field outside `fields` matches nothing.
@@ -162,22 +193,34 @@ def matches_at(
 
 
 def starts(
-    term: Term, tokens: Sequence[tuple[str, str]], numbers: frozenset[int] = frozenset()
+    term: Term,
+    tokens: Sequence[tuple[str, str]],
+    numbers: frozenset[int] = frozenset(),
+    groups: frozenset[int] = frozenset(),
 ) -> list[int]:
     """Every index of `tokens` where `term` occurs; `numbers`: the indexes after which the
-    text's number goes on (:func:`goes_on`), where a term ending with a number does not."""
+    text's number goes on (:func:`goes_on`), where a term ending with a number does not;
+    `groups`: those of the groups that go on a number, where a term starting with a number
+    of three digits does not."""
     if not term.tokens:
         return []
     last = len(term.tokens) - 1
     whole = numbers if numbers and ends_number(term.tokens, term.prefix) else frozenset()
+    inside = groups if groups and starts_number(term.tokens) else frozenset()
     return [
         i for i in range(len(tokens))
-        if matches_at(term.tokens, term.prefix, term.exact, tokens, i) and i + last not in whole
+        if matches_at(term.tokens, term.prefix, term.exact, tokens, i)
+        and i + last not in whole and i not in inside
     ]
 
 
-def _near(node: Near, tokens: Sequence[tuple[str, str]], numbers: frozenset[int]) -> bool:
-    occurrences = [starts(term, tokens, numbers) for term in node.terms]
+def _near(
+    node: Near,
+    tokens: Sequence[tuple[str, str]],
+    numbers: frozenset[int],
+    groups: frozenset[int],
+) -> bool:
+    occurrences = [starts(term, tokens, numbers, groups) for term in node.terms]
     if not all(occurrences):
         return False
     sizes = [len(term.tokens) for term in node.terms]

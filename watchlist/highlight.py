@@ -17,7 +17,7 @@ from typing import Final
 from storage.segment import grapheme_start, has_cjk
 
 from .compile import HitTerm
-from .evaluate import ends_number, goes_on, matches_at
+from .evaluate import ends_number, goes_on, matches_at, starts_number
 from .tokens import SEPARATORS, cased, fold, fold_char, tokenize
 
 __all__ = [
@@ -55,7 +55,7 @@ class TokenIndex:
     __slots__ = (
         "_cased",
         "_found",
-        "_number_ends",
+        "_numbers",
         "_pairs",
         "_positions",
         "_spaced",
@@ -69,7 +69,7 @@ class TokenIndex:
         self._spaced: str | None = None  # _spaced_text(text), when needed ("": none)
         self._words: frozenset[str] | None = None  # the tokens of a short text
         self._found: list[tuple[int, int, str]] | None = None
-        self._number_ends: frozenset[int] | None = None
+        self._numbers: tuple[frozenset[int], frozenset[int]] | None = None
         self._positions: dict[str, list[int]] | None = None
         self._pairs: list[tuple[str, str]] | None = None
         self._cased: list[tuple[str, str]] | None = None
@@ -132,22 +132,29 @@ class TokenIndex:
         return words
 
     @property
-    def number_ends(self) -> frozenset[int]:
+    def numbers(self) -> tuple[frozenset[int], frozenset[int]]:
         """Where a token ends that the text's number goes on after (the "2,000" of
-        "2,000,000": :func:`watchlist.evaluate.goes_on`)."""
-        if self._number_ends is None:
-            self._number_ends = frozenset(goes_on(self._text))
-        return self._number_ends
+        "2,000,000"), and where a group starts that goes on a number (the "500" of "1,500"):
+        :func:`watchlist.evaluate.goes_on`."""
+        if self._numbers is None:
+            ends, groups = goes_on(self._text)
+            self._numbers = frozenset(ends), frozenset(groups)
+        return self._numbers
 
     def search(
         self, tokens: tuple[str, ...], prefix: bool = False, exact: tuple[str, ...] = ()
     ) -> list[tuple[int, int]]:
         """:meth:`spans`, not cached (for callers with a cache of their own). A term that
-        ends with a number is not found where the text's number goes on, as it does not
-        match there (:mod:`watchlist.evaluate`)."""
+        ends with a number is not found where the text's number goes on, nor one that
+        starts with a number of three digits where that is a group going on a number, as
+        they do not match there (:mod:`watchlist.evaluate`)."""
         found = self._search(tokens, prefix, exact)
-        if found and ends_number(tokens, prefix) and (ends := self.number_ends):
-            return [span for span in found if span[1] not in ends]
+        if not found:
+            return found
+        if ends_number(tokens, prefix) and (ends := self.numbers[0]):
+            found = [span for span in found if span[1] not in ends]
+        if starts_number(tokens) and (groups := self.numbers[1]):
+            found = [span for span in found if span[0] not in groups]
         return found
 
     def _search(

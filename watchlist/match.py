@@ -2,7 +2,9 @@
 
 FTS5 percolation finds the matches (:func:`storage.percolate`); topics with exact-case terms
 (``=US``) are then verified in Python (:mod:`watchlist.evaluate`), since FTS5 ignores case,
-and so are topics with a term that ends with a number (FTS5 finds "2,000" in "2,000,000").
+and so are topics with a term that ends with a number (FTS5 finds "2,000" in "2,000,000") or
+starts with one of three digits (FTS5 finds "500" in "1,500"), on the articles where such a
+number goes on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit
 from storage import Match, StoredArticle, Topic, percolate
 
 from .compile import HitTerm, checks, hit_terms, to_fts5
-from .evaluate import Document, document, ends_number, evaluate, goes_on
+from .evaluate import Document, document, ends_number, evaluate, goes_on, starts_number
 from .highlight import (
     TermKey,
     TokenIndex,
@@ -70,7 +72,7 @@ class _Term:
 
     number: int  # per-article caches are keyed by it (hashing the key again costs more)
     key: TermKey
-    fast: bool  # no exact case, word tokens, no number at the end: searched in the folded text
+    fast: bool  # no exact case, word tokens, no number at either end: searched in folded text
     word: str  # a fast one-word term (no prefix): its token; else ""
     first: str  # a token the term cannot occur without ("" for a one-word prefix)
 
@@ -101,9 +103,10 @@ def _number(key: object) -> int:
 @lru_cache(maxsize=262144)
 def _term(key: TermKey) -> _Term:
     tokens, prefix, exact = key
-    # A term that ends with a number is searched by TokenIndex.search, which leaves out
-    # where the text's number goes on.
-    fast = not exact and word_tokens(tokens) and not ends_number(tokens, prefix)
+    # A term that ends with a number, or starts with one of three digits, is searched by
+    # TokenIndex.search, which leaves out where the text's number goes on.
+    fast = (not exact and word_tokens(tokens) and not ends_number(tokens, prefix)
+            and not starts_number(tokens))
     whole = tokens[:-1] if prefix else tokens  # the tokens that occur whole
     first = whole[0] if whole and word_tokens(whole[:1]) else ""
     word = tokens[0] if fast and len(tokens) == 1 and not prefix else ""
@@ -171,6 +174,8 @@ class _Plan:
     terms: tuple[HitTerm, ...]
     verify: bool  # exact-case terms, a number under a NOT: FTS5 only found candidates
     numbers: frozenset[str]  # numbers that end terms: candidates where one goes on
+    groups: frozenset[str]  # numbers of three digits that start terms: candidates where one
+    # is a group going on a number (the 500 of 1,500)
     title: _Terms  # the terms to highlight in the title
     text: _Terms  # and in the text
     #: An OR with a branch that may be false while its words are there (an AND, a NEAR, a
@@ -314,15 +319,30 @@ def match_articles(
             documents[article.id] = document(article.title, article.text, source_text(article))
         return documents[article.id]
 
-    going_on: dict[int, frozenset[str]] = {}
+    going_on: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
-    def goes_on_after(article: StoredArticle) -> frozenset[str]:
-        """The numbers the article's number goes on after (the 2 and 000 of 2,000,000)."""
+    def goes_on_in(article: StoredArticle) -> tuple[frozenset[str], frozenset[str]]:
+        """The numbers the article's number goes on after (the 2 and 000 of 2,000,000), and
+        the groups that go on a number (the 000s of 2,000,000, the 500 of 1,500)."""
         if article.id not in going_on:
-            going_on[article.id] = frozenset(chain.from_iterable(
-                goes_on(value).values()
-                for value in (article.title, article.text, source_text(article))))
+            ends: set[str] = set()
+            groups: set[str] = set()
+            for value in (article.title, article.text, source_text(article)):
+                after, grouped = goes_on(value)
+                ends.update(after.values())
+                groups.update(grouped.values())
+            going_on[article.id] = frozenset(ends), frozenset(groups)
         return going_on[article.id]
+
+    def unsure(plan: _Plan, article: StoredArticle) -> bool:
+        """Whether FTS5's verdict on `article` needs :func:`evaluate`'s: the topic has an
+        exact-case term, or one of its numbers goes on in the article."""
+        if plan.verify:
+            return True
+        if not plan.numbers and not plan.groups:
+            return False
+        ends, groups = goes_on_in(article)
+        return not (plan.numbers.isdisjoint(ends) and plan.groups.isdisjoint(groups))
 
     horizon = now - lookback
     # Article by article, topics in order: matches come out sorted, and each article's
@@ -346,8 +366,7 @@ def match_articles(
         title_cache, text_cache = title.by_terms, text.by_terms
         for topic_id in topics_of[article_id]:
             plan = plans[topic_id]
-            if (plan.verify or (plan.numbers and not plan.numbers.isdisjoint(
-                goes_on_after(article)))) and not evaluate(plan.node, doc(article)):
+            if unsure(plan, article) and not evaluate(plan.node, doc(article)):
                 continue
             title_terms, text_terms = plan.title, plan.text
             if plan.branchy and len(live := _satisfied(plan.node, doc(article))) < len(
