@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from newssite import STORIES_BY_SLUG
 
-from crawler.walls import html_title, not_the_article, wall
+from crawler.walls import consent, html_title, not_the_article, wall
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -299,3 +299,99 @@ def test_an_untitled_post_on_a_page_titled_with_the_blogs_name_is_titled_by_its_
     assert row["text"].startswith(post)  # the post whole, its opening too
     [message] = mail.wait_for(1)
     assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
+
+
+#: A news site's cookie-consent page, served at the article's own address (200, no redirect)
+#: to a reader without its consent cookie: the IAB framework's wording of what the partners
+#: do, the purposes and the vendors (more than 150 words: no short page).
+TCF_CONSENT = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>The Daily
+Example</title></head><body><main class="consent"><h1>We value your privacy</h1><p>We and our
+partners store and/or access information on a device, such as cookies and process personal
+data, such as unique identifiers and standard information sent by a device for personalised
+ads and content, ad and content measurement, and audience insights, as well as to develop and
+improve products. With your permission we and our partners may use precise geolocation data
+and identification by device scanning. You may click to consent to our and our 842
+partners' processing as described above. Alternatively you may access more detailed
+information and change your preferences before consenting or to refuse consenting. Please
+note that some processing of your personal data may not require your consent, but you have a
+right to object to such processing. Your preferences apply to this website only. You can
+change your preferences or withdraw your consent at any time by returning to this site and
+clicking the "Privacy" button at the bottom of the webpage.</p><h2>Purposes</h2><ul><li>Store
+and/or access information on a device</li><li>Personalised advertising and content,
+advertising and content measurement, audience research and services development</li><li>Use
+limited data to select advertising</li><li>Create profiles for personalised advertising</li>
+<li>Understand audiences by statistics or combinations of data from different sources
+</li><li>Develop and improve services</li></ul><p>List of partners (vendors): the vendors
+we work with process data on the basis of consent or legitimate interest, as each of them
+declares in the framework's global vendor list.</p><button>Accept all</button>
+<button>Manage options</button><button>Reject all</button></main></body></html>"""
+
+
+def test_a_consent_page_served_at_the_articles_address_is_a_wall(site, mail, workdir):
+    """Four articles' own addresses answer 200 with the site's long cookie-consent page:
+    stored, its text was each article's (a topic on "partners" alerted, the four were one
+    story) and the articles, served later, were never read. Asked again instead: served at
+    the next poll, each is stored with its text and alerts once."""
+    slugs = ["venezuela-opposition-leader", "central-bank-holds-rates", "zelensky-grain-corridor",
+             "harbour-wind-farm-approved"]
+    for slug in slugs:
+        site.publish(fresh(slug))
+        path = site.article_url(slug).removeprefix(site.base_url)
+        site.serve(path, TCF_CONSENT, content_type="text/html; charset=utf-8")
+    nothing_at_first(site, mail, workdir, "partners OR cookies OR data")
+    exported = served_at_the_next_poll(site, mail, workdir, slugs)
+    assert not any("partners" in a["text"] for a in exported)
+
+
+@pytest.mark.parametrize("text", [
+    # The framework's wording as German, Italian, Spanish, French and Dutch consent pages
+    # write it.
+    "Wir und unsere 312 Partner... Informationen auf einem Gerät speichern und/oder abrufen. "
+    "Personalisierte Werbung und Inhalte, Messung von Werbeleistung und der Performance von "
+    "Inhalten",
+    "Noi e i nostri fornitori archiviamo... Archiviare e/o accedere a informazioni su un "
+    "dispositivo. Annunci e contenuti personalizzati, valutazione degli annunci e del contenuto",
+    "Nosotros y nuestros 231 socios almacenamos... Anuncios y contenido personalizados, "
+    "medición de anuncios y contenido",
+    "Nous et nos partenaires... Publicités et contenu personnalisés, mesure de performance des "
+    "publicités et du contenu",
+    "Wij en onze partners... Informatie op een apparaat opslaan en/of openen",
+])
+def test_a_long_consent_notice_in_other_languages_is_not_the_article(text: str) -> None:
+    padding = " Datenschutz privacy privacidad confidentialité" * 40
+    assert not_the_article("Budget talks stall over pensions", ("Privacy", None), text + padding)
+
+
+def test_the_consent_wording_is_read_in_any_case_across_lines() -> None:
+    """A banner's text as some pages give it: upper-cased, its lines broken mid-phrase. One
+    phrase alone is an article's ("we and our partners" in a company's statement)."""
+    assert consent("WE AND OUR\n  PARTNERS STORE AND/OR ACCESS\nINFORMATION ON A DEVICE")
+    assert not consent("We and our partners at the port will store grain for the winter.")
+
+
+def test_an_article_about_cookie_consent_is_stored(site, mail, workdir):
+    """An article on consent banners quotes the framework's wording at length: its headline's
+    words are in its text, so it is the article, stored and alerted at once."""
+    title = "Regulator fines publishers over cookie consent banners"
+    text = ("The data protection regulator fined four news publishers on Tuesday over cookie "
+            "consent banners that, it said, pushed readers into accepting tracking. The "
+            "banners opened with the industry framework's standard sentence: " + " ".join(
+                TCF_CONSENT.decode().split("<p>")[1].split("</p>")[0].split()) + " The "
+            "regulator said the publishers' banners made refusing harder than accepting, and "
+            "ordered a button to reject all cookies on the first layer within three months.")
+    page = site.serve("/tech/consent-fines", (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{text}"
+        "</p></article></body></html>").encode(), content_type="text/html; charset=utf-8")
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    feed = site.serve("/tech.rss", (
+        '<rss version="2.0"><channel><title>Tech</title><item><title>' + title + "</title>"
+        f"<link>{page}</link><pubDate>{when}</pubDate><description>Four publishers fined."
+        "</description></item></channel></rss>").encode())
+    workdir.write_config(sources=[feed], smtp=mail, topics=[
+        {"name": "Consent", "query": "regulator AND cookies", "notify": ["desk@test.example"]}])
+    out = workdir.newswatch("crawl").stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert row["title"] == title and "We and our partners store" in row["text"]
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
