@@ -116,12 +116,20 @@ def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Stora
 
 def open_synced(config: Config) -> Storage:
     """The database of ``config`` (created if need be), its sources and topics those of the
-    config file, as the daemon syncs them at start and on SIGHUP."""
+    config file, as the daemon syncs them at start and on SIGHUP.
+
+    Without a config file, or with one that defines nothing, the config file's sources and
+    topics stay as they are: `newswatch sources list` run without ``--config`` in the
+    service's directory, or while an editor was saving the file, stopped every source and
+    topic of the running daemon, which then dropped their alerts waiting for a digest or for
+    the mail server ("its reader no longer watches its topics")."""
     from storage import open_store
 
     from .app import sync_config
 
     store = open_store(config.database.location)
+    if config.empty:
+        return store
     try:
         sync_config(config, store)
     except BaseException:

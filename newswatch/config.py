@@ -139,6 +139,10 @@ class Config:
     #: Topic queries read as an earlier version read them, which other tools read another
     #: way (watchlist.AmbiguousQuery): one line each, for the log and ``check``.
     notices: tuple[str, ...] = ()
+    #: No config file, or one that defines nothing (an editor that saves in place empties
+    #: it first): it says nothing of the sources and topics a config file put in the
+    #: database (newswatch.common.open_synced leaves them as they are).
+    empty: bool = False
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -299,6 +303,7 @@ def _build(
         topics=topics,
         recipients=recipients,
         notices=tuple(notices),
+        empty=not data,
     )
 
 

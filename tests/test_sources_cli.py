@@ -569,6 +569,52 @@ def test_sources_commands_work_while_the_daemon_runs(site, workdir, wait):
     assert site.article_url(story.slug) in [row["url"] for row in exported]
 
 
+def test_a_command_without_the_config_file_leaves_the_daemons_sources_and_topics(
+    site, workdir, wait
+):
+    """`newswatch sources list` run in the service's directory without `--config`, or while
+    an editor saving the file in place had emptied it, read a configuration of no sources
+    and no topics and applied it: the running daemon stopped polling, and dropped the alert
+    waiting for its reader's digest, without a word anywhere."""
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import run_in_process
+
+    feed = site.url("/feeds/world.rss")
+    site.publish(sample_story("harbour-vote", "Harbour plan put to a vote", ["harbour"]))
+    later = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")  # no digest goes
+    workdir.write_config(
+        sources=[{"url": feed, "every": "1s"}],
+        topics=[{"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"],
+                 "mode": "digest"}],
+        alerts={"digest": later},
+    )
+
+    def waiting() -> int:
+        status = json.loads(ok(workdir.newswatch("status", "--json")))
+        return sum(d["waiting"] for d in status["digests"])
+
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        assert wait(lambda: waiting() == 1, 30), daemon.output()
+        # The service's database is the default one of its directory: no --config.
+        out = ok(run_in_process(["sources", "list", "--format", "json"], workdir.path, {}))
+        assert [row["url"] for row in json.loads(out)] == [feed]
+        good = workdir.config.read_text(encoding="utf-8")
+        workdir.config.write_text("", encoding="utf-8")
+        assert "Harbour" in ok(workdir.newswatch("topics", "list"))
+        workdir.config.write_text(good, encoding="utf-8")
+        # The daemon goes on polling the source, and keeps the alert for the digest.
+        polled = len(site.requests_for("/feeds/world.rss"))
+        assert wait(lambda: len(site.requests_for("/feeds/world.rss")) > polled + 1, 20)
+        assert waiting() == 1
+    finally:
+        code = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.output()
+    assert "no longer" not in daemon.output() and "dropped" not in daemon.output()
+
+
 def test_help_texts(workdir):
     workdir.write_config()
     out = ok(workdir.newswatch("sources", "--help"))
