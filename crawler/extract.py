@@ -1255,7 +1255,7 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
             found = extract_meta_json(tree, found)
         except Exception as exc:  # as trafilatura: its JSON-LD reader has bugs
             logger.debug("JSON-LD metadata of %s unreadable: %s", url, exc)
-    found.title = found.title or _headline(tree)
+    found.title = _uncut_title(found.title, tree) or _headline(tree)
     found.author = (found.author or extract_author(tree)) if author else None
     if date:
         found.url = found.url or extract_url(tree, url)
@@ -1405,6 +1405,24 @@ def _without_site_name(title: str | None, site: str | None) -> str | None:
         if (before and before[-1] in _SITE_MARKS and re.fullmatch(
                 re.escape(site), title[start:start + len(site)], flags=re.IGNORECASE)):
             return before[:-1].rstrip() or title
+    return title
+
+
+def _uncut_title(title: str | None, tree: Any) -> str | None:
+    """``title`` whole where an unescaped quote of its meta tag cut it: the page's <title>
+    when it goes on from the cut with a quote ('content="Senador ... de "incapacitado""' is
+    read "Senador ... de ": the subject of the alert of El Universal's page, and of
+    Hamburger Abendblatt's, two of the corpora's 1,058 labelled titles). The cut leaves the
+    space before the quote: a title that does not end with one is whole."""
+    if not title or not title[-1].isspace():
+        return title
+    head = tree.find("head")
+    element = head.find("title") if head is not None else None
+    if element is None:
+        return title
+    cut, whole = " ".join(title.split()), " ".join(element.text_content().split())
+    if whole.startswith(cut) and whole[len(cut):].lstrip().startswith('"'):
+        return whole
     return title
 
 

@@ -923,6 +923,24 @@ def test_the_sites_name_after_a_pages_headline_is_not_its_title() -> None:
     assert _without_site_name("Reuters", "Reuters") == "Reuters"
 
 
+def test_a_meta_title_cut_by_an_unescaped_quote_is_the_pages_title_whole() -> None:
+    """og:title written with the headline's quotes unescaped ('content="… de "incapacitado""'):
+    the attribute ends at the first, and the alert of El Universal's page was titled
+    "Senador republicano califica a Biden de"; the page's <title> goes on from there."""
+    whole = 'Senador republicano califica a Biden de "incapacitado"'
+    page = load_html(f'<html><head><title>{whole} | El Universal</title>'
+                     f'<meta property="og:title" content="{whole}">'
+                     '<meta property="og:site_name" content="El Universal"></head><body><p>'
+                     + "El senador habló ante la prensa en Washington. " * 20
+                     + "</p></body></html>")
+    assert page_metadata(page, "http://127.0.0.1/a").title == whole
+    # A title that ends with a space and a page whose <title> says another thing: as it was.
+    other = load_html('<html><head><title>Senador habla | El Universal</title><meta '
+                      'property="og:title" content="Senador republicano habla "></head>'
+                      "<body><p>" + "Texto de la nota. " * 30 + "</p></body></html>")
+    assert page_metadata(other, "http://127.0.0.1/a").title == "Senador republicano habla"
+
+
 def test_an_old_pages_headline_with_a_full_stop_is_its_title_not_the_sites_name() -> None:
     """A 2005 page (a table layout, the headline in <font>, no <h1>, no og:title): its
     <title> "Napa Co. enters … - Lokalnachrichten Online" made every alert of the site
