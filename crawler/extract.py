@@ -59,6 +59,7 @@ from copy import copy, deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any
 
 import trafilatura
@@ -1274,7 +1275,7 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
     else:
         found.date = None
     found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
-    title = _without_site_name(_value(found.title), _value(found.sitename))
+    title = _as_shown(_without_site_name(_value(found.title), _value(found.sitename)), tree)
     return Metadata(title=title, author=_value(found.author), date=_value(found.date))
 
 
@@ -1423,6 +1424,34 @@ def _uncut_title(title: str | None, tree: Any) -> str | None:
     cut, whole = " ".join(title.split()), " ".join(element.text_content().split())
     if whole.startswith(cut) and whole[len(cut):].lstrip().startswith('"'):
         return whole
+    return title
+
+
+#: A mark between a headline and what a page's title adds to it (the site's name, its
+#: section, a date), spaces around it; a full-width bar or colon needs none.
+_TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb\u203a\u22c6*]\s+|\s*[\uff5c\uff1a]\s*")
+
+
+def _as_shown(title: str | None, tree: Any) -> str | None:
+    """``title`` as the page's <h1> shows it, where the title adds to it after or before a
+    mark (:data:`_TITLE_PARTS`) what the page's headline does not say: "… - WELT" beside
+    og:site_name "DIE WELT", "… - Golem.de" beside the editors' handle, "… | DW | 28.04.2023",
+    "Tageblatt.lu | Sport | …" (56 of the corpora's 1,058 labelled titles; the alerts of
+    such a site's pages that no feed titles were all so titled). The part an <h1> says
+    whole, longer than the rest; the title itself where an <h1> says it. The page's
+    headings are looked at only for a title with a mark (a fifth of real pages' titles,
+    0.13 ms each)."""
+    if not title or _TITLE_PARTS.search(title) is None:
+        return title
+    headings = {" ".join(h.text_content().split()).casefold()
+                for h in islice(tree.iter("h1"), 20)}
+    if " ".join(title.split()).casefold() in headings:
+        return title
+    for mark in _TITLE_PARTS.finditer(title):
+        before, after = title[:mark.start()].strip(), title[mark.end():].strip()
+        for part, rest in ((before, after), (after, before)):
+            if len(part) > len(rest) and " ".join(part.split()).casefold() in headings:
+                return part
     return title
 
 

@@ -595,6 +595,37 @@ def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
     assert not site.requests_for(f"/articles/{had.slug}")  # never fetched
 
 
+def test_a_sitemaps_alert_is_titled_with_the_headline_its_page_shows(site, mail, workdir):
+    """A page's og:title "<headline> - Northgate Herald" beside og:site_name "The Northgate
+    Herald" (WELT's "… - WELT" beside "DIE WELT", Golem's "… - Golem.de"): a sitemap names
+    no title, and every alert of the site's pages said the site's name in its subject and
+    its title. The headline the page's <h1> shows is the article's title."""
+    new = replace(sample_story("later-news-about-maduro", "Later Maduro news", ["Maduro"]),
+                  published=datetime.now(UTC) - timedelta(minutes=30))
+    site.articles[new.slug] = new
+    page = site.render_article(new).replace(
+        f'content="{new.title}"'.encode(), f'content="{new.title} - Northgate Herald"'.encode())
+    site.serve(site.article_url(new.slug).removeprefix(site.base_url), page,
+               content_type="text/html")
+
+    def serve_sitemap(*slugs: str) -> None:
+        urls = "".join(f"<url><loc>{site.article_url(slug)}</loc></url>" for slug in slugs)
+        site.serve("/sitemap.xml", ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.'
+                                    f'org/schemas/sitemap/0.9">{urls}</urlset>').encode(),
+                   content_type="application/xml")
+
+    serve_sitemap()
+    workdir.write_config(sources=[site.url("/sitemap.xml")], topics=[MADURO], smtp=mail)
+    crawl(workdir)
+    serve_sitemap(new.slug)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    assert exported(workdir)[site.article_url(new.slug)]["title"] == "Later Maduro news"
+    [message] = mail.wait_for(1)
+    assert "Later Maduro news" in message["Subject"]
+    assert "Northgate" not in message["Subject"]
+
+
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
     # A page source's first poll finds what the site already had: undated articles there
     # are a baseline (stored, matched, not mailed); those appearing later do alert.
