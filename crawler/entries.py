@@ -20,6 +20,7 @@ import hashlib
 import html
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -218,13 +219,25 @@ def _item_text(entry: Entry) -> str:
     return entry.feed.text or entry.feed.title
 
 
-def _stored(entry: Entry, known: dict[str, KnownUrl]) -> KnownUrl | None:
+def _stored(
+    entry: Entry, known: dict[str, KnownUrl], shared: set[str], listed: set[int | None]
+) -> KnownUrl | None:
     """The article stored for ``entry`` among ``known``: at its address, or at another of
-    its addresses (see items_of_shared_pages)."""
+    its addresses (see items_of_shared_pages), or its source's item of its guid and date,
+    whatever its title now: a slug edited with its headline after publication (a WordPress
+    post's ``?p=`` guid, /maduro-leaves become /maduro-leaves-venezuela) was a new article,
+    mailed again. Not where other entries of this poll have its guid too (``shared``), nor
+    an article another entry lists at its own address (``listed``): guids that number a
+    feed's items by their place would make each new item an older one."""
     return known.get(entry.url) or next(
         (theirs for other in entry.others
          if (theirs := known.get(other))
-         and _same_item(theirs, entry, dated=other != entry.guid_address)),
+         and (_same_item(theirs, entry, dated=other != entry.guid_address)
+              or (other == entry.guid_address and other not in shared
+                  and theirs.article_id not in listed
+                  and theirs.source_id == entry.source.id
+                  and entry.feed.published is not None
+                  and theirs.published == entry.feed.published))),
         None,
     )
 
@@ -283,7 +296,10 @@ class EntriesMixin:
         redated: list[Entry] = []  # of updates, those a later date alone shows
         recent = 0  # listed entries of recent articles (whose updates are read)
         theirs_too: list[int] = []  # stored articles of other sources that this one lists
-        found = [_stored(entry, known) for entry in web]
+        guids = Counter(entry.guid_address for entry in web if entry.guid_address)
+        shared = {address for address, count in guids.items() if count > 1}
+        listed = {stored.article_id for entry in web if (stored := known.get(entry.url))}
+        found = [_stored(entry, known, shared, listed) for entry in web]
         self._renamed_items(web, found)
         for entry, stored in zip(web, found, strict=True):
             key = identity_key(entry.url)
@@ -795,7 +811,8 @@ class EntriesMixin:
                           summary=article.summary and stored_text(visible(article.summary)),
                           author=article.author and (one_line(article.author) or None),
                           since=_since(entry, self.clock()),
-                          publisher=one_line(visible(entry.feed.publisher)) or None)
+                          publisher=one_line(visible(entry.feed.publisher)) or None,
+                          guid_address=entry.guid_address)
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:
             # Stored with the poll's other new articles when its last entry is settled,

@@ -242,15 +242,18 @@ class ArticlesMixin:
             new_id = cursor.lastrowid if cursor.rowcount else None
             existing = new_id
         if existing is not None:
-            # The entry's own address leads to this article from now on (never fetched again).
-            self.db.execute(
-                """
-                INSERT INTO article_aliases (identity, article_id)
-                SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM articles WHERE identity = ?)
-                ON CONFLICT DO NOTHING
-                """,
-                [identity_key(article.entry_url), existing, identity_key(article.entry_url)],
-            )
+            # The entry's own address leads to this article from now on (never fetched again),
+            # and so does its item's guid, the first article's that had it (see
+            # crawler.entries: an item whose link changed is known by it).
+            for address in filter(None, (article.entry_url, article.guid_address)):
+                self.db.execute(
+                    """
+                    INSERT INTO article_aliases (identity, article_id)
+                    SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM articles WHERE identity = ?)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    [identity_key(address), existing, identity_key(address)],
+                )
         self.db.execute(
             "DELETE FROM deferred_entries WHERE url IN (?, ?)", [article.url, article.entry_url]
         )

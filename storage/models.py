@@ -120,6 +120,9 @@ class Article:
     # Its source's poll before the one that found it: published after it, it is news, even
     # older than alerts.lookback (the daemon stopped for a long weekend, a site down).
     since: datetime | None = None
+    # Its feed item's address by its guid (crawler.urls.item_url), for an item with a link:
+    # the item is known by it once its link changes (a slug edited with its headline).
+    guid_address: str = ""
 
 
 @dataclass(frozen=True)

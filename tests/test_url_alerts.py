@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import partial
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from newssite import STORIES_BY_SLUG
@@ -782,6 +782,70 @@ def test_an_item_stored_by_its_guid_is_known_by_it_whatever_date_it_had(site, ma
     assert "0 new article(s)" in again.stdout, again.stdout
     time.sleep(0.5)
     assert len(export(workdir)) == 1 and len(mail.messages) == 1
+
+
+def test_an_item_whose_slug_is_edited_with_its_headline_is_updated_not_mailed_again(
+        site, mail, workdir):
+    # A WordPress post (guid ?p=14848, isPermaLink="false") published as a breaking line
+    # under /harbour-closed, then rewritten with its headline, and its slug with it: its old
+    # address redirects to the new one, its guid and date stay. The new address was a new
+    # article of another text, another story: mailed again.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    old, new = site.url("/2026/12/07/harbour-closed"), site.url("/2026/12/07/ferry-collision")
+    versions = [("BREAKING: Harbour closed", old), ("Ferry and cargo ship collide in harbour", new)]
+
+    def post(title: str, link: str, guid: str = "https://gazette.example/?p=14848") -> str:
+        return (f"<item><title>{escape(title)}</title><link>{link}</link>"
+                f'<guid isPermaLink="false">{guid}</guid><pubDate>{format_datetime(when)}'
+                f"</pubDate><description>{escape(title)}.</description></item>")
+
+    site.serve(urlsplit(old).path, article_page(*versions[0]), content_type="text/html")
+    source = site.serve("/feed.rss", rss(site, [post(*versions[0])]))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout
+    mail.wait_for(1)
+    site.serve(urlsplit(new).path, article_page(*versions[1]), content_type="text/html")
+    site.serve(urlsplit(old).path, b"", status=301, headers={"Location": new})
+    site.serve("/feed.rss", rss(site, [post(*versions[1])]))
+    edited = workdir.newswatch("crawl")
+    assert "0 new article(s), 1 updated" in edited.stdout, edited.stdout
+    assert "0 email(s) queued" in edited.stdout, edited.stdout
+    assert [(a["title"], a["url"]) for a in export(workdir)] == [(versions[1][0], old)]
+    # Listed so from then on: known. Another post of that date is news.
+    site.serve("/feed.rss", rss(site, [post(*versions[1]),
+                                       post("Harbour tugboats strike", site.url("/tugs"), "p2")]))
+    site.serve("/tugs", article_page("Harbour tugboats strike", site.url("/tugs")),
+               content_type="text/html")
+    later = workdir.newswatch("crawl")
+    assert "1 new article(s)" in later.stdout and "1 email(s) queued" in later.stdout, later.stdout
+    assert len(mail.wait_for(2)) == 2
+
+
+def test_guids_numbering_a_feeds_items_by_their_place_name_no_stored_article(
+        site, mail, workdir):
+    # A CMS that numbers its items' guids by their place in the list (1, 2, 3...) and dates
+    # them all with the day: a new item on top takes the guid and date of the item before
+    # it, still listed below. It is news, not that item retitled.
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    titles = ["Harbour ferry timetable changes", "Harbour dredging resumes",
+              "Harbour tugboats strike"]
+    for n, title in enumerate(titles):
+        site.serve(f"/n/{n}", article_page(title, site.url(f"/n/{n}")), content_type="text/html")
+
+    def feed(*numbers: int) -> bytes:
+        return rss(site, [f"<item><title>{titles[n]}</title><link>{site.url(f'/n/{n}')}</link>"
+                          f'<guid isPermaLink="false">{place}</guid><pubDate>'
+                          f"{format_datetime(day)}</pubDate></item>"
+                          for place, n in enumerate(numbers, 1)])
+
+    source = site.serve("/news.rss", feed(1, 0))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "2 new article(s)" in workdir.newswatch("crawl").stdout
+    site.serve("/news.rss", feed(2, 1, 0))
+    later = workdir.newswatch("crawl")
+    assert "1 new article(s)" in later.stdout and "1 email(s) queued" in later.stdout, later.stdout
+    assert sorted(a["title"] for a in export(workdir)) == sorted(titles)
+    assert len(mail.wait_for(2)) == 2
 
 
 def test_a_page_deferred_under_feedburners_link_is_not_read_again_under_it(site, mail, workdir):
