@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
+from .segment import LETTER_VARIANTS, NUKTA_LETTERS, SPACED
 from .stories import COPY_INDEXES
 
 #: A migration: DDL statements separated by ``;``, or a function of the connection wrapper
@@ -96,6 +97,25 @@ def _marks_rewritten(db: Any) -> None:
 def _segmented_index(db: Any) -> None:
     """21: as storage.schema._segmented_index. PostgreSQL's search reads the archive as the
     matching reads a text already (storage.pg): nothing to do."""
+
+
+def _letters_read_as_one(db: Any) -> None:
+    """49: as storage.schema._letters_read_as_one. The word lists that hold an Arabic-script
+    letter written two ways (أحمد, ایران), a Devanagari letter with its nukta as one
+    character or a bidi isolate in a word (listed apart from the word's other way) are made
+    anew: by the background filler from the next checkpoint on, read by every search until
+    then. The window's story signatures of texts holding such a letter are made again, as
+    SQLite's."""
+    db.execute(
+        "UPDATE article_words SET words = NULL, version = version + 1"
+        " WHERE words IS NOT NULL AND words::text ~ ?",
+        ["[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + SPACED + "]"],
+    )
+    db.execute(
+        "INSERT INTO stale_signatures SELECT s.article_id FROM story_signatures s"
+        " JOIN articles a ON a.id = s.article_id WHERE a.text ~ ? ON CONFLICT DO NOTHING",
+        ["[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + "]"],
+    )
 
 
 def _fts_automerge(db: Any) -> None:
@@ -712,4 +732,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _article_words,
     # 48: the SQLite archive's index merged 16 segments at a time (see storage.schema).
     _fts_automerge,
+    # 49: an Arabic-script letter written two ways read as one (see storage.schema).
+    _letters_read_as_one,
 )

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .identity import identity_key
 from .linkshapes import LINK_SHAPES_MIGRATION
 from .repair import restore_key, restore_url
-from .segment import segment
+from .segment import LETTER_VARIANTS, NUKTA_LETTERS, segment
 from .stories import COPY_INDEXES
 
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -243,6 +243,27 @@ def _apostrophes_rewritten(conn: sqlite3.Connection) -> None:
     "Germany\u02bcs") as the typographic one, a word break, as the matching does
     (storage.segment): built anew, as 28."""
     conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+
+#: Texts holding an Arabic-script letter written two ways or a Devanagari letter with its
+#: nukta as one character (storage.segment), as a GLOB (49).
+LETTER_VARIANTS_GLOB = "*[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + "]*"
+
+
+def _letters_read_as_one(conn: sqlite3.Connection) -> None:
+    """49: the archive's index reads an Arabic-script letter written two ways (أحمد احمد,
+    the Persian keyboard's ی and ک and the Arabic one's ي and ك) as one, a Devanagari letter
+    with its nukta as one character (ज़) as the letter and the nukta, and the bidi isolates
+    and the Arabic letter mark as spaces, as the matching does (storage.segment): built
+    anew, as 28. The story signatures of the window's texts that hold such a letter are made
+    again from them (stale: the story index's next build, as migration 14's), their words
+    being folded so now: a copy stored after the upgrade is compared word for word."""
+    conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    conn.execute(
+        "INSERT OR IGNORE INTO stale_signatures SELECT s.article_id FROM story_signatures s"
+        " JOIN articles a ON a.id = s.article_id WHERE a.text GLOB ?",
+        [LETTER_VARIANTS_GLOB],
+    )
 
 
 def _sessions_dropped(conn: sqlite3.Connection) -> None:
@@ -900,4 +921,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # real texts stored 30 a commit; the index 9 % larger until the hourly checkpoint's
     # merge, storage.maintenance).
     "INSERT INTO articles_fts(articles_fts, rank) VALUES ('automerge', 16)",
+    # 49: the archive's index reads an Arabic-script letter written two ways as one, and the
+    # bidi isolates as spaces, as the matching does; the window's signatures of such texts
+    # made again (needs Python).
+    _letters_read_as_one,
 )

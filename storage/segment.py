@@ -17,10 +17,22 @@ tatweel (محـمد), and Hebrew's points, are dropped, as accents are (a topic 
 them, as readers type, missed the articles that wrote them); the vowel signs, viramas and
 other marks of the Indic scripts are letters of their word, made private-use characters
 (word characters for FTS5; योगी was a phrase of its bare consonants, found across two
-words: कि*या गि*रफ्तार); full-width Latin letters and digits (U+FF21 for A, U+FF10 for 0)
-are the ASCII ones. The modifier letter apostrophe (U+02BC), a letter for FTS5, is the
-apostrophe some sites write (DW's "Germany\u02bcs", Ukrainian's words): the typographic one,
-U+2019, a word break (a topic on Germany missed every such article).
+words: कि*या गि*रफ्तार), and a letter with its nukta written as one character (ज़, U+095B)
+is the letter and the nukta, as a keyboard types it (a topic on ज़मीन typed so missed a text
+written with U+095B, which looks the same); full-width Latin letters and digits (U+FF21 for
+A, U+FF10 for 0) are the ASCII ones. The modifier letter apostrophe (U+02BC), a letter for
+FTS5, is the apostrophe some sites write (DW's "Germany\u02bcs", Ukrainian's words): the
+typographic one, U+2019, a word break (a topic on Germany missed every such article). The
+bidi isolates (U+2066 to U+2069: the marks a tweet's text keeps around each @name and #tag,
+"\u2066@AJArabic\u2069") and the Arabic letter mark (U+061C), invisible and newer than
+FTS5's table of word characters, were letters of the word beside them: they are spaces.
+
+An Arabic-script letter written two ways is one (:data:`LETTER_VARIANTS`): alef under or over
+its hamza or madda (أ إ آ, and ٱ) is alef, as readers type a name (احمد for أحمد, الاسد for
+الأسد) and as a hamza written as a mark after alef reads already (dropped with the
+harakat), and Persian's heh with hamza (ۀ) is heh alike; Persian's yeh and kaf (ی ک, a
+Persian keyboard's) are the Arabic ones (ي ك, an Arabic keyboard's, and older Persian
+sites'): the same word typed on either keyboard is one word.
 """
 
 from __future__ import annotations
@@ -67,27 +79,56 @@ INDIC_MARK_RANGES: Final = (
     " dd8-ddf df2-df3"
 )
 INDIC_SHIFT: Final = 0xE000 - 0x900
+#: Devanagari's letters with a nukta as one character (ज़ U+095B, as converters from older
+#: fonts write them), each made its letter and nukta, as keyboards type them and Unicode's
+#: normal form writes most of them (the nukta then private-use as the other marks): ज़मीन
+#: either way is one word (see the module's docstring).
+NUKTA_LETTERS: Final = {
+    chr(code): unicodedata.normalize("NFD", chr(code))[0] + chr(0x93C + INDIC_SHIFT)
+    for code in (0x929, 0x931, 0x934, *range(0x958, 0x960))
+}
 #: Full-width ASCII (U+FF01 to U+FF5E): this far above the ASCII character.
 WIDE_SHIFT: Final = 0xFEE0
 #: The modifier letter apostrophe, written for U+2019 (see the module's docstring).
 MODIFIER_APOSTROPHE: Final = "\u02bc"
+#: The invisible marks that FTS5 reads as letters, made spaces (the Arabic letter mark, the
+#: bidi isolates: see the module's docstring).
+SPACED: Final = "\u061c\u2066\u2067\u2068\u2069"
+#: The Arabic-script letters written two ways, each made the one it stands for (see the
+#: module's docstring).
+LETTER_VARIANTS: Final = {
+    # alef with madda, hamza above, hamza below, wasla: alef
+    "\u0622": "\u0627", "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",
+    "\u06c0": "\u0647",  # heh with yeh above (Persian's heh with hamza): heh
+    "\u06cc": "\u064a",  # Farsi yeh: Arabic yeh
+    "\u06a9": "\u0643",  # keheh (Persian kaf): Arabic kaf
+}
 _REWRITTEN: Final = re.compile(
-    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + "\uff01-\uff5e"
-    + MODIFIER_APOSTROPHE + "]"
+    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + SPACED + "\uff01-\uff5e"
+    + MODIFIER_APOSTROPHE + "".join(NUKTA_LETTERS) + "]"
 )
 
 
 #: Any character :func:`segment` changes (a text without one is read as it is, in one pass).
-_CHANGED: Final = re.compile(_REWRITTEN.pattern[:-1] + _CJK.pattern[1:])
+_CHANGED: Final = re.compile(
+    _REWRITTEN.pattern[:-1] + "".join(LETTER_VARIANTS) + _CJK.pattern[1:]
+)
 
 
 def rewritten(char: str) -> str:
-    """What :func:`segment` makes of one character of _REWRITTEN ("" when dropped)."""
+    """What :func:`segment` makes of one character of _REWRITTEN or LETTER_VARIANTS ("" when
+    dropped)."""
     code = ord(char)
     if code >= 0xFF01:
         return chr(code - WIDE_SHIFT)
     if char == MODIFIER_APOSTROPHE:
         return "\u2019"
+    if char in LETTER_VARIANTS:
+        return LETTER_VARIANTS[char]
+    if char in NUKTA_LETTERS:
+        return NUKTA_LETTERS[char]
+    if char in SPACED:
+        return " "
     return chr(code + INDIC_SHIFT) if code >= 0x900 else ""
 
 
@@ -106,6 +147,9 @@ def segment(text: str) -> str:
     docstring)."""
     if text.isascii() or _CHANGED.search(text) is None:
         return text
+    for variant, letter in LETTER_VARIANTS.items():  # a Persian text's every other word: in C
+        if variant in text:
+            text = text.replace(variant, letter)
     if _REWRITTEN.search(text) is not None:
         text = _REWRITTEN.sub(_rewrite, text)
     return _CJK.sub(r" \g<0> ", text)

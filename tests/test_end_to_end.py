@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from mailserver import free_port
-from newssite import CHROME_WORDS, STORIES_BY_SLUG, Story, sample_story
+from newssite import CHROME_WORDS, STORIES_BY_SLUG, NewsSite, Story, sample_story
 
 MADURO = {
     "name": "Maduro exit",
@@ -712,3 +712,69 @@ def test_a_page_in_windows_1252_that_says_it_is_utf8_is_read_as_written(site, ma
     assert "\ufffd" not in row["text"]
     [message] = mail.wait_for(1)
     assert "Cafés" in message["Subject"]
+
+
+
+def one_article_feed(site: NewsSite, name: str, title: str, paragraphs: tuple[str, ...],
+                     lang: str) -> str:
+    """The address of a feed of one article published an hour ago, its page in ``lang``."""
+    direction = ' dir="rtl"' if lang in ("ar", "fa", "he") else ""
+    page = (f'<!DOCTYPE html><html lang="{lang}"{direction}><head><meta charset="utf-8">'
+            f"<title>{title}</title></head><body><article><h1>{title}</h1>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>")
+    link = site.serve(f"/{name}.html", page.encode(), content_type="text/html")
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}'
+            f"</title><item><title>{title}</title><link>{link}</link>"
+            f"<pubDate>{pub}</pubDate></item></channel></rss>")
+    return site.serve(f"/{name}.rss", feed.encode())
+
+def test_an_arabic_name_typed_without_its_hamza_or_on_a_persian_keyboard_alerts(
+    site, mail, workdir
+):
+    """LBCI writes إيفانكا, alef with its hamza, and the Arabic keyboard's yeh and kaf; a
+    reader types ايفانكا, or on a Persian keyboard ایفانکا (its own yeh and kaf): the
+    topic never matched. The alert shows the article's own spelling, right to left."""
+    paragraphs = (
+        "وكانت إيفانكا ترامب قد صرّحت سابقًا بأن والدها يستخدم منتج Just for Men لإخفاء "
+        "الشعر الرمادي، وهو ما أعاد إلى الواجهة تفسيرات قديمة حول تسريحة ولون شعره المميزين.",
+        "أثار ظهور دونالد ترامب بشعرٍ مائل إلى اللون الوردي خلال خطاب ألقاه في واشنطن العاصمة "
+        "موجة واسعة من الجدل والسخرية على مواقع التواصل الاجتماعي، وفق ما نقل موقع دايلي ميل.",
+        "وأشار فوشيه إلى أن الإضاءة قد تكون عاملًا حاسمًا أيضًا، موضحًا أن أضواء المسرح "
+        "الدافئة أو الإضاءة العلوية يمكن أن تعكس مسحة وردية على الشعر الفاتح أو الفضي.",
+    )
+    title = "شعر وردي يُشعل السخرية… لغز لون شعر دونالد ترامب"
+    url = one_article_feed(site, "lbci", title, paragraphs, "ar")
+    topics = [{"name": "Ivanka", "query": '"ايفانكا ترامب"', "notify": ["ar@test.example"]},
+              {"name": "Ivanka fa", "query": "ایفانکا", "notify": ["fa@test.example"]}]
+    workdir.write_config(sources=[url], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    messages = mail.wait_for(2)
+    assert sorted(m["To"] for m in messages) == ["ar@test.example", "fa@test.example"]
+    for message in messages:
+        text, html = parts(message)
+        assert "إيفانكا" in text
+        assert re.search(r'<p dir="rtl"[^>]*>[^<]*<strong[^>]*>إيفانكا', html), html
+
+
+def test_a_hindi_word_with_a_nukta_alerts_however_the_nukta_is_encoded(site, mail, workdir):
+    """Bhaskar's report, as a site converted from an older font stores it: ड़ (U+095C) as one
+    character; a reader's keyboard types ड and the nukta (U+093C). They look the same, and
+    the topic on the village never matched."""
+    paragraphs = (
+        "समस्तीपुर के बंगरा थाना क्षेत्र के रहीमाबाद गांव में 2 दिन पहले हुए मोहम्मद तबरेज के घर "
+        "चोरी मामले का पुलिस ने बुधवार को खुलासा कर लिया है। पुलिस ने इस मामले में ताजपुर "
+        "भेरोख\u095c\u093e गांव में छापेमारी कर चोरी का गहना आदि के साथ 2 बदमाशों को गिरफ्तार किया।",
+        "गिरफ्तार बदमाश की पहचान ताजपुर थाना क्षेत्र के भेरोख\u095c\u093e गांव निवासी विद्यानंद तिवारी "
+        "का बेटा संजीत कुमार और मोहम्मद इजराइल का बेटा मोहम्मद मुराद के रूप में की गई है।",
+    )
+    title = "समस्तीपुर पुलिस ने 2 बदमाशों को पक\u095c\u093e"
+    url = one_article_feed(site, "bhaskar", title, paragraphs, "hi")
+    topic = {"name": "Bherokhara", "query": "भेरोख\u0921\u093c\u093e", "notify": ["hi@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    _, html = parts(message)
+    assert "<strong" in html and "भेरोख\u095c\u093e</strong>" in html, html

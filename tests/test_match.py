@@ -409,6 +409,11 @@ MARKED = [
     article(32, "震度５弱の地震", "ＮＡＴＯ首脳会議は２０２６年に開かれる。", source="中日新聞"),
     article(33, "समस्तीपुर में चोरी", "पुलिस ने आरोपी को गिरफ्तार किया गिरफ्तार बताया कि मुद्दा गंभीर है।",
             source="भास्कर"),
+    article(34, "\u2067مادورو\u2069 يصل إلى موسكو",
+            "قال وزير خارجية إيران إن الرئيس أحمد الشرع زار كرمان على أثر سقوط الأسد. \u2066@AJArabic\u2069",
+            source="الجزيرة"),
+    article(35, "नया \u0958\u093e\u0928\u0942\u0928 लागू",
+            "किसानों की \u091c\u093c\u092e\u0940\u0928 छीनी गई, पुलिस ने बताया।", source="भास्कर"),
 ]
 
 
@@ -422,6 +427,16 @@ MARKED = [
         # An Indic word is its letters and vowel signs, not a phrase of its consonants (योगी
         # matched "किया गिरफ्तार" across two words, मोदी matched मुद्दा).
         ("गिरफ्तार", {33}), ("योगी", set()), ("मोदी", set()), ("मुद्दा", {33}),
+        # Alef typed without its hamza (أحمد, الأسد: Al Jazeera's spelling), a Persian
+        # keyboard's ی and ک (ایران, کرمان) for the Arabic article's ي and ك: one word.
+        ("احمد", {34}), ("الاسد", {34}), ("ایران", {34}), ("کرمان", {34}), ("أحمد", {34}),
+        # Ta marbuta and alef maksura are letters of their own (على "on" is not علي "Ali").
+        ("علي", set()),
+        # A tweet's bidi isolates (⁦@AJArabic⁩) were letters of the word beside them.
+        ("AJArabic", {34}), ("title:مادورو", {34}),
+        # A letter and its nukta as a keyboard types them (ज़) or as one character (U+095B):
+        # they look the same and were two words.
+        ("\u095b\u092e\u0940\u0928", {35}), ("\u0915\u093c\u093e\u0928\u0942\u0928", {35}),
     ],
 )
 def test_marked_and_full_width_words_match_as_readers_type_them(
@@ -437,6 +452,12 @@ def test_marked_words_are_highlighted_whole() -> None:
     assert spans_text(MARKED[2].text, hindi.text_spans) == ["मुद्दा"]
     [wide] = run({1: "NATO"}, MARKED[1:2])
     assert spans_text(MARKED[1].text, wide.text_spans) == ["ＮＡＴＯ"]
+    [persian] = run({1: '"ایران" OR "احمد" OR title:مادورو'}, MARKED[3:])
+    assert spans_text(MARKED[3].text, persian.text_spans) == ["إيران", "أحمد"]
+    assert spans_text(MARKED[3].title, persian.title_spans) == ["مادورو"]
+    [nukta] = run({1: "\u095b\u092e\u0940\u0928 \u0915\u093c\u093e\u0928\u0942\u0928"}, MARKED[4:])
+    assert spans_text(MARKED[4].text, nukta.text_spans) == ["\u091c\u093c\u092e\u0940\u0928"]
+    assert spans_text(MARKED[4].title, nukta.title_spans) == ["\u0958\u093e\u0928\u0942\u0928"]
 
 
 def test_cjk_hits_are_highlighted_where_they_stand() -> None:

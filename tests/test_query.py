@@ -84,7 +84,7 @@ TRICKY_TEXTS = [
     "Украинский журналист Ёжиков; Їжак, ґанок; Беларусь — Минск",
     "الرئيس أحمد الشرع في دمشق، مُحَمَّد؛ ٢٠٢٤ ﻻ",
     "שָׁלוֹם ירושלים",
-    "हिन्दी समाचार भारत",
+    "हिन्दी समाचार भारत \u095b\u092e\u0940\u0928 \u091c\u093c\u092e\u0940\u0928 \u0929 \u0915\u093c\u0901",
     "ภาษาไทย กรุงเทพฯ",
     "习近平在北京。東京都、ひらがな カタカナ ｶﾀｶﾅ 한국어 뉴스",
     "İstanbul'da ıslak IŞIK Iğdır",
@@ -92,7 +92,8 @@ TRICKY_TEXTS = [
     "100₽ 50₺ ₿ 20€ $5 £3 ¥9 ₹7",
     "Trump🤔 said 👍 ok 🇺🇸 flag 🗳️ vote ⏸ pause",
     "\u2066@user\u2069 isolate \u200bzero\u200cwidth\u200djoiner\ufeffbom",
-    "می\u200cخواهم فارسی",
+    "می\u200cخواهم فارسی، ایران و کرمان؛ الأسد إلى آمنة ٱلله نامۀ",
+    "\u2067مادورو\u2069 \u061cكراكاس \u2068@user\u2069",
     "Cafe\u0301 Mu\u0308ller Nic\u0327ois A\u030a",
     "1,000.50 3.14 10:30 2024-05-01 v2.0.1 #Elecciones2024 @maduro",
     "https://example.com/a_b?c=d&e=f j.doe@example.com",
@@ -501,6 +502,9 @@ DOCS = {
     8: "Maduro's government and the opposition (Belarus-style) talks.",
     9: "Украинский журналист; Ёлка на площади.",
     10: "The guide to Germany\u02bcs capital (the modifier letter apostrophe, as DW writes).",
+    11: "قال وزير خارجية إيران إن الرئيس أحمد الشرع زار كرمان بعد سقوط الأسد.",
+    12: "\u2066@AJArabic\u2069 \u2067مادورو\u2069 في \u061cكراكاس (a tweet's isolates, as embedded)",
+    13: "किसानों की \u095b\u092e\u0940\u0928 और नया \u0915\u093c\u093e\u0928\u0942\u0928",
 }
 
 
@@ -526,6 +530,12 @@ def news(fts: sqlite3.Connection) -> sqlite3.Connection:
         ("Maduro OR Lukashenko", {1, 3, 8}),
         ("Maduro -Minsk", {3, 8}),
         ("Germany", {10}),  # "Germanyʼs" (U+02BC) was one word
+        # Alef typed without its hamza, a Persian keyboard's ی and ک for the Arabic ي and ك.
+        ("احمد", {11}), ("أحمد", {11}), ("الاسد", {11}), ("ایران", {11}), ("کرمان", {11}),
+        # A tweet's bidi isolates (and the Arabic letter mark) around a word were part of it.
+        ("AJArabic", {12}), ("كراكاس", {12}),
+        # A letter and its nukta typed (ज़) or written as one character (U+095B, U+0958).
+        ("\u091c\u093c\u092e\u0940\u0928", {13}), ("\u0958\u093e\u0928\u0942\u0928", {13}),
         ('"Germany\u2019s capital"', {10}),
         # A phone's or word processor's hyphens exclude too (U+2010, U+2011, U+FE63,
         # full-width): they required Minsk; full-width operators and parentheses are ASCII.
@@ -553,7 +563,7 @@ def news(fts: sqlite3.Connection) -> sqlite3.Connection:
         ("Украинский", {9}),  # й is not stripped to и
         ("Ёлка", {9}),
         ("елка", set()),  # nor ё to е: FTS5 keeps Cyrillic diacritics
-        ("مادورو", {5}),
+        ("مادورو", {5, 12}),
         ("دمشق مادورو", {5}),
         ("AT&T", {7}),
         ("at&t", {7}),

@@ -15,11 +15,13 @@ approach:
   combining accents U+0300 to U+0331 are word characters that vanish; Indic vowel signs,
   Hebrew points and Arabic harakat would split words, but storage.segment rewrites them
   before FTS5 reads a text (points, harakat and tatweel dropped, Indic marks made
-  private-use word characters; full-width Latin letters and digits made ASCII), and they
-  are folded alike here; characters that were unassigned in Unicode 6.1
-  are word characters (``₽``, ``₿``, U+2066 to U+2069 bidi isolates, emoji newer than 2012 such
-  as 🤔, private-use characters).  That table is embedded below as ranges so that the result
-  does not depend on the Python version's Unicode database.
+  private-use word characters; full-width Latin letters and digits made ASCII; the bidi
+  isolates U+2066 to U+2069 and the Arabic letter mark made spaces; an Arabic-script letter
+  written two ways made one, أحمد احمد, ایران ايران; a Devanagari letter with its nukta as
+  one character made the letter and the nukta), and they are folded alike here; characters
+  that were unassigned in Unicode 6.1 are word characters (``₽``, ``₿``, emoji newer than
+  2012 such as 🤔, private-use characters).  That table is embedded below as ranges so
+  that the result does not depend on the Python version's Unicode database.
 
 :func:`cased` is the same folding without the case folding (accents removed, case kept): the
 form exact-case terms (``=US``) are compared on.
@@ -39,7 +41,10 @@ from storage.segment import (
     CJK_RANGES,
     DROPPED_RANGES,
     INDIC_MARK_RANGES,
+    LETTER_VARIANTS,
     MODIFIER_APOSTROPHE,
+    NUKTA_LETTERS,
+    SPACED,
     rewritten,
 )
 
@@ -168,10 +173,11 @@ def _without(ranges: list[tuple[int, int]], others: list[tuple[int, int]]) -> li
 # Hebrew points: dropped; Indic vowel signs and viramas: private-use word characters): part
 # of their word here, as there.
 _REWRITTEN_RANGES: Final = _parse_ranges(DROPPED_RANGES) + _parse_ranges(INDIC_MARK_RANGES)
-# The modifier letter apostrophe, a letter for FTS5, is rewritten to U+2019, a word break.
-_APOSTROPHE_RANGE: Final = (ord(MODIFIER_APOSTROPHE), ord(MODIFIER_APOSTROPHE))
+# The modifier letter apostrophe, a letter for FTS5, is rewritten to U+2019, a word break;
+# the bidi isolates and the Arabic letter mark to spaces.
+_BREAK_RANGES: Final = [(ord(char), ord(char)) for char in MODIFIER_APOSTROPHE + SPACED]
 _WORD_RANGES: Final = _complement(sorted(
-    [*_without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES), _APOSTROPHE_RANGE]
+    [*_without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES), *_BREAK_RANGES]
 ))
 # The word characters of the scripts written without spaces between words (and Korean's):
 # each is a token of its own, as FTS5 reads the text the index is given (storage.segment).
@@ -202,10 +208,13 @@ def _code_points(spec: str) -> frozenset[int]:
 _NO_FOLD: Final = _code_points(_NO_FOLD_RANGES)
 SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)
                                    - _code_points(DROPPED_RANGES)
-                                   - _code_points(INDIC_MARK_RANGES))) | {MODIFIER_APOSTROPHE}
+                                   - _code_points(INDIC_MARK_RANGES))) | {
+                                       MODIFIER_APOSTROPHE, *SPACED}
 _DROPPED_MARKS: Final = _code_points(_DROPPED_MARKS_RANGES)
-# What storage.segment rewrites (dropped, made a private-use character, made ASCII).
-_REWRITES: Final = _code_points(DROPPED_RANGES) | _code_points(INDIC_MARK_RANGES)
+# What storage.segment rewrites (dropped, made a private-use character, made ASCII, made
+# the letter it is a variant of, made a letter and its nukta).
+_REWRITES: Final = (_code_points(DROPPED_RANGES) | _code_points(INDIC_MARK_RANGES)
+                    | frozenset(map(ord, [*LETTER_VARIANTS, *NUKTA_LETTERS])))
 
 
 @functools.lru_cache(maxsize=8192)
