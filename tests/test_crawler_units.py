@@ -1018,3 +1018,73 @@ def test_an_old_pages_headline_with_a_full_stop_is_its_title_not_the_sites_name(
     h1 = page("Bundespolizei - Aktuelles - Bereits 9.087 Feststellungen").replace(
         "<font size=4><b>Bundespolizei</b></font>", "<h1>Bereits 9.087 Feststellungen</h1>")
     assert page_metadata(load_html(h1), "http://127.0.0.1/a").title == "Bereits 9.087 Feststellungen"
+
+
+def test_an_old_pages_menu_heading_is_not_its_title() -> None:
+    """Old sites without og:title (a 2003 speech of a federal office's site, a Drupal blog, a
+    Contao club's site): trafilatura took a heading of the page's menu, the first of its
+    <h1>s ("Navigation und Service", a skip link's) or one whose class says "title"
+    ("Hauptmenü" in <h2 class="block-title">), and every alert of such a site's pages that
+    no feed titles said it in its subject. The <h1> the <title> holds is the headline."""
+    body = "<p>" + "Im Juni 1948 trafen sich die Ministerpräsidenten der Länder. " * 12 + "</p>"
+
+    def title(head: str, headings: str) -> str | None:
+        page = load_html(f"<html><head><title>{head}</title></head><body>{headings}"
+                         f"<div id=content>{body}</div></body></html>")
+        return page_metadata(page, "http://127.0.0.1/a", author=False, date=False).title
+
+    speech = "Rede von Bundespräsident Johannes Rau beim Föderalismuskonvent"
+    assert title(f"www.bundespraesident.de: Der Bundespräsident / Reden / {speech}",
+                 '<h1 class="navSkip">Navigation und Service</h1><ul class="navSkip"><li>'
+                 f'<a href="#Inhalt">Inhalt</a></li></ul><h1><span>{speech}</span></h1>') == speech
+    headline = "Vegetarier zu sein. Bedarf, Trend oder eigene Entscheidung?"
+    assert title(f"{headline} | Ethify",
+                 '<h1 id="site-name"><a href="/">Ethify</a></h1><nav><h2 class="block-title">'
+                 f'Hauptmenü</h2><ul><li><a href="/buch">Buch</a></li></ul></nav>'
+                 f'<h1 id="page-title">{headline}</h1>') == headline
+    assert title("Norddeutschland findet seine Meister - Berliner Leichtathletik Verband e.V.",
+                 "<nav><h1>Quicklink</h1><h1>Navigation</h1></nav><h1 class=ce_headline>"
+                 "Pressemitteilungen</h1><h1>Norddeutschland findet seine Meister</h1>") == (
+        "Norddeutschland findet seine Meister")
+    # A headline the <title> words otherwise, beside the site's name in an <h1> (linked to
+    # its home page, or shorter): the headline.
+    assert title("Tipps für den Winter | Ethify", '<h1 id="site-name">Ethify</h1><h1>Blog</h1>'
+                 '<h2 class="entry-title">Mit dem Hund durch Schnee und Eis</h2>') == (
+        "Mit dem Hund durch Schnee und Eis")
+    assert title("blog | Echte Demokratie Jetzt! Occupy", '<h1 id="site-title"><a href="http://'
+                 'demokratie.example/" rel="home">Echte Demokratie Jetzt! Occupy</a></h1><h1>'
+                 'yes we camp</h1><h2 class="entry-title"><a href="/2014/01/liebe-menschen">Liebe'
+                 " Menschen Europas</a></h2>") == "Liebe Menschen Europas"
+
+
+def test_a_sections_name_as_og_title_is_not_the_pages_title() -> None:
+    """og:title "Pressemitteilungen", "Aktuelles", "Medienmitteilungen": a CMS's page template
+    gives the section's name (TYPO3's news pages after the article's own og:title), and
+    every alert of the site's pages that no feed titles was so titled. One word the page's
+    <title> does not say is no headline: the page's <h1>, or its <title>."""
+    body = "<p>" + "Das Reparaturcafé öffnet am Samstag wieder im Bürgerzentrum. " * 12 + "</p>"
+
+    def title(head: str, heading: str = "") -> str | None:
+        page = load_html(f"<html><head>{head}</head><body>{heading}{body}</body></html>")
+        return page_metadata(page, "http://127.0.0.1/a", author=False, date=False).title
+
+    headline = "Olafur Eliasson gestaltet Titelseite für die deutschen Zeitungen"
+    assert title(f'<title>BDZV: {headline}</title><meta property="og:site_name" content="BDZV">'
+                 '<meta property="og:title" content="Pressemitteilungen">',
+                 f"<p><a href=/presse>Pressemitteilungen</a></p><h1>{headline}</h1>") == headline
+    assert title('<title>Reparaturcafé am 31. Januar: Stadt Ahlen</title><meta property='
+                 '"og:title" content="Reparaturcafé am 31. Januar"><meta property="og:title" '
+                 'content="Aktuelle"><meta property="og:site_name" content="Stadt Ahlen">') == (
+        "Reparaturcafé am 31. Januar")
+    # One word the <title> says is the page's title (a page named "Impressum"), and so is a
+    # headline of several words the <title> does not say.
+    # The <title> the page's <h1> ends with, after its kicker and a style sheet's text.
+    assert title('<title>Impfen und Boostern ist bis Ende Februar möglich</title><meta property='
+                 '"og:title" content="Medienmitteilungen">', '<h1><style>.css-umyvef{font-size:'
+                 '16px;display:block;}</style><span class="css-umyvef">Medienmitteilung der '
+                 'Gesundheitsdirektion</span>:Impfen und Boostern ist bis Ende Februar möglich'
+                 "</h1>") == "Impfen und Boostern ist bis Ende Februar möglich"
+    assert title('<title>Impressum - Werbeagentur Marke Ich</title><meta property="og:title" '
+                 'content="Impressum">') == "Impressum"
+    assert title('<title>Stadt Ahlen</title><meta property="og:title" content="Reparaturcafé '
+                 'öffnet wieder">') == "Reparaturcafé öffnet wieder"
