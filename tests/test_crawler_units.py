@@ -1088,3 +1088,24 @@ def test_a_sections_name_as_og_title_is_not_the_pages_title() -> None:
                  'content="Impressum">') == "Impressum"
     assert title('<title>Stadt Ahlen</title><meta property="og:title" content="Reparaturcafé '
                  'öffnet wieder">') == "Reparaturcafé öffnet wieder"
+
+
+def test_a_numeric_meta_date_is_read_as_the_page_shows_its_day() -> None:
+    """<meta name="date" content="11/01/2023 12:43:42"> (an ASP.NET CMS's invariant format,
+    month first) on a Swiss page whose text says "Erstellt am: 01.11.2023": htmldate reads
+    such a date day first, and the article of the 1st of November was taken for one of the
+    11th of January, ten months old, never alerted. Where the page shows one reading of
+    the day and not the other, that one."""
+    def date(meta: str, shown: str) -> str | None:
+        page = load_html(f'<html lang="de"><head><title>Trinkwasser belastet</title><meta '
+                         f'name="date" content="{meta}"></head><body><h1>Trinkwasser belastet'
+                         "</h1><p>" + "Das Trinkwasser in Schwarzenmatt ist belastet. " * 12
+                         + f"</p><p>{shown}</p></body></html>")
+        now = datetime(2023, 11, 1, 14, 0, tzinfo=UTC)
+        return page_metadata(page, "http://127.0.0.1/a", author=False, now=now).date
+
+    assert date("11/01/2023 12:43:42", "Erstellt am: 01.11.2023") == "2023-11-01"
+    assert date("11/01/2023 12:43:42", "Erstellt am: 1.11.2023") == "2023-11-01"
+    # Day first where the page shows that day (a French page's "10/05/2023"), or no day.
+    assert date("10/05/2023 17:22", "Publié le 10.05.2023") == "2023-05-10"
+    assert date("10/05/2023 17:22", "Publié à 17 h 22") == "2023-05-10"

@@ -595,6 +595,27 @@ def test_an_undated_sitemap_alerts_on_what_it_lists_after_its_first_poll(
     assert not site.requests_for(f"/articles/{had.slug}")  # never fetched
 
 
+def sitemaps_alert(site, mail, workdir, slug: str, page: bytes):
+    """The one alert of article ``slug``, served as ``page`` and listed by a sitemap after
+    the sitemap's first poll: its title and date are the page's (a sitemap names no title)."""
+    site.serve(site.article_url(slug).removeprefix(site.base_url), page, content_type="text/html")
+
+    def serve_sitemap(*slugs: str) -> None:
+        urls = "".join(f"<url><loc>{site.article_url(listed)}</loc></url>" for listed in slugs)
+        site.serve("/sitemap.xml", ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.'
+                                    f'org/schemas/sitemap/0.9">{urls}</urlset>').encode(),
+                   content_type="application/xml")
+
+    serve_sitemap()
+    workdir.write_config(sources=[site.url("/sitemap.xml")], topics=[MADURO], smtp=mail)
+    crawl(workdir)
+    serve_sitemap(slug)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    [message] = mail.wait_for(1)
+    return message
+
+
 def test_a_sitemaps_alert_is_titled_with_the_headline_its_page_shows(site, mail, workdir):
     """A page's og:title "<headline> - Northgate Herald" beside og:site_name "The Northgate
     Herald" (WELT's "… - WELT" beside "DIE WELT", Golem's "… - Golem.de"): a sitemap names
@@ -605,25 +626,30 @@ def test_a_sitemaps_alert_is_titled_with_the_headline_its_page_shows(site, mail,
     site.articles[new.slug] = new
     page = site.render_article(new).replace(
         f'content="{new.title}"'.encode(), f'content="{new.title} - Northgate Herald"'.encode())
-    site.serve(site.article_url(new.slug).removeprefix(site.base_url), page,
-               content_type="text/html")
-
-    def serve_sitemap(*slugs: str) -> None:
-        urls = "".join(f"<url><loc>{site.article_url(slug)}</loc></url>" for slug in slugs)
-        site.serve("/sitemap.xml", ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.'
-                                    f'org/schemas/sitemap/0.9">{urls}</urlset>').encode(),
-                   content_type="application/xml")
-
-    serve_sitemap()
-    workdir.write_config(sources=[site.url("/sitemap.xml")], topics=[MADURO], smtp=mail)
-    crawl(workdir)
-    serve_sitemap(new.slug)
-    out = crawl(workdir)
-    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    message = sitemaps_alert(site, mail, workdir, new.slug, page)
     assert exported(workdir)[site.article_url(new.slug)]["title"] == "Later Maduro news"
-    [message] = mail.wait_for(1)
     assert "Later Maduro news" in message["Subject"]
     assert "Northgate" not in message["Subject"]
+
+
+def test_a_sitemaps_page_dated_month_first_as_its_text_shows_the_day_alerts(site, mail, workdir):
+    """A German page dated only by <meta name="date" content="12/07/2026 09:30:00"> (an
+    ASP.NET CMS's invariant format, month first) whose text says "Erstellt am: 07.12.2026":
+    htmldate read the date day first, the 12th of July, months old, and the sitemap's new
+    article was never alerted. (The day of a run decides whether its date reads two ways:
+    after the 12th of a month, or on the 12th of December, both readings are one day.)"""
+    today = datetime.now(UTC)
+    new = replace(sample_story("later-news-about-maduro", "Later Maduro news", ["Maduro"]),
+                  published=today - timedelta(minutes=30), lang="de")
+    site.articles[new.slug] = new
+    site.undated.add(new.slug)
+    page = site.render_article(new).replace(
+        b"</title>", f'</title><meta name="date" content="{today:%m/%d/%Y} 09:30:00">'.encode(),
+    ).replace(b"</body>", f"<p>Erstellt am: {today:%d.%m.%Y}</p></body>".encode())
+    message = sitemaps_alert(site, mail, workdir, new.slug, page)
+    assert exported(workdir)[site.article_url(new.slug)]["published"].startswith(
+        f"{today:%Y-%m-%d}")
+    assert "Later Maduro news" in message["Subject"]
 
 
 def test_undated_pages_found_on_a_first_poll_do_not_alert(site, mail, workdir):
