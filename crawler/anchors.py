@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 from typing import Literal
 
 import lxml.html
@@ -132,13 +133,15 @@ def anchor_kind(text: str) -> AnchorKind:
     return "weak"
 
 
-def _class_words(element: lxml.html.HtmlElement) -> set[str]:
+def _class_words(element: lxml.html.HtmlElement) -> frozenset[str]:
     return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
 
 
-def _words_of(value: str) -> set[str]:
-    """The words of class names (or ids): split at case changes and non-alphanumerics."""
-    return set(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
+@lru_cache(maxsize=4096)
+def _words_of(value: str) -> frozenset[str]:
+    """The words of class names (or ids): split at case changes and non-alphanumerics
+    (cached: a page's links share a few dozen class names)."""
+    return frozenset(_WORD_SPLIT.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
 
 
 def in_heading(link: lxml.html.HtmlElement) -> bool:
@@ -146,8 +149,8 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
     if any(True for _ in link.iter("h1", "h2", "h3", "h4")):
         return True
     card = None  # the outermost element so classed, two levels up at most
-    for depth, element in enumerate([link, *link.iterancestors()]):
-        if depth > 3 or element.tag in ("body", "html"):
+    for depth, element in enumerate([link, *islice(link.iterancestors(), 3)]):
+        if element.tag in ("body", "html"):
             break
         if element.tag in _HEADINGS:
             return True
@@ -205,9 +208,10 @@ def _teaser_box(link: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     for depth, element in enumerate(start.iterancestors()):
         if depth > 2 or not isinstance(element.tag, str) or element.tag in ("body", "html"):
             break
-        if sum(1 for _ in element.iter("h1", "h2", "h3", "h4")) > 1:
+        # (Counted no further than the limits: a list of 50,000 teasers holds each of them.)
+        if sum(1 for _ in islice(element.iter("h1", "h2", "h3", "h4"), 2)) > 1:
             break
-        if sum(1 for _ in element.iter("a")) > 3:
+        if sum(1 for _ in islice(element.iter("a"), 4)) > 3:
             break  # a list of links, not one teaser
         box = element
     return box

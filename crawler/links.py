@@ -80,15 +80,25 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
 from storage.linkshapes import DROP_AFTER
 
-from .anchors import anchor_kind, anchor_text, has_summary, in_heading, in_teaser, names_page
+from .anchors import (
+    AnchorKind,
+    anchor_kind,
+    anchor_text,
+    has_summary,
+    in_heading,
+    in_teaser,
+    names_page,
+)
 from .discover import base_url, parse_html
 from .shapes import (
     has_item_id,
@@ -129,32 +139,88 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _WORDS = re.compile(r"[^a-z0-9]+")
 
 
-def _words(value: str) -> set[str]:
-    """Words of a class/id attribute: ``site-nav__item mainMenu`` → site, nav, item, main..."""
-    return set(_WORDS.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
+@lru_cache(maxsize=4096)
+def _words(value: str) -> frozenset[str]:
+    """Words of a class/id attribute: ``site-nav__item mainMenu`` → site, nav, item, main...
+    (cached: a page's elements share a few dozen class names)."""
+    return frozenset(_WORDS.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
 
 
-def _in_chrome(link: lxml.html.HtmlElement) -> bool:
-    """Whether a link sits in page chrome (navigation, header, footer, widgets)."""
-    if set((link.get("rel") or "").lower().split()) & _CHROME_RELS:
-        return True
-    ancestors = list(link.iterancestors())
-    tags = [el.tag if isinstance(el.tag, str) else "" for el in ancestors]
-    for depth, element in enumerate([link, *ancestors]):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in ("body", "html"):
-            break  # page-wide classes (``menu-open``, ``has-nav``) say nothing about a link
+class _Chrome:
+    """Which links of one page sit in page chrome (navigation, header, footer, widgets).
+
+    A link is chrome for its ``rel``, its own tag, role, class or id, or those of an
+    ancestor below ``<body>``; an ancestor's verdict is the same for every link it holds,
+    so each element of the page is judged once (a page's thousands of links share a few
+    hundred ancestors: walking them all again for each link was most of the page's time).
+    """
+
+    def __init__(self) -> None:
+        # element -> whether it or an ancestor of it below <body> is chrome
+        self._held: dict[lxml.html.HtmlElement, bool] = {}
+        # element -> whether it is, or is inside, an <article>
+        self._article: dict[lxml.html.HtmlElement, bool] = {}
+
+    def __call__(self, link: lxml.html.HtmlElement) -> bool:
+        """Whether ``link`` sits in page chrome."""
+        if set((link.get("rel") or "").lower().split()) & _CHROME_RELS:
+            return True
+        if _tag(link) in ("body", "html"):
+            return False  # page-wide classes (``menu-open``, ``has-nav``) say nothing
+        return self._is_chrome(link, own=True) or self._in_chrome(link.getparent())
+
+    def _in_chrome(self, element: lxml.html.HtmlElement | None) -> bool:
+        """Whether ``element`` or an ancestor of it below ``<body>`` is chrome."""
+        return _upwards(
+            element, self._held, lambda e: self._is_chrome(e, own=False), ("body", "html")
+        )
+
+    def _is_chrome(self, element: lxml.html.HtmlElement, own: bool) -> bool:
+        """Whether ``element`` itself is chrome (``own``: it is the link)."""
+        tag = _tag(element)
         role = (element.get("role") or "").lower()
         if tag in _CHROME_TAGS or role in _CHROME_ROLES:
             return True
-        if (tag in _EDGE_TAGS or role in _EDGE_ROLES) and "article" not in tags[depth:]:
+        if (tag in _EDGE_TAGS or role in _EDGE_ROLES) and not self._inside_article(
+            element.getparent()
+        ):
             return True
         names = _words(f"{element.get('class') or ''} {element.get('id') or ''}")
-        if depth == 0:
+        if own:
             names -= _OWN_CLASS_WORDS
-        if names & _CHROME_WORDS:
-            return True
-    return False
+        return bool(names & _CHROME_WORDS)
+
+    def _inside_article(self, element: lxml.html.HtmlElement | None) -> bool:
+        """Whether ``element`` is, or is inside, an ``<article>``."""
+        return _upwards(element, self._article, lambda e: _tag(e) == "article")
+
+
+def _upwards(
+    element: lxml.html.HtmlElement | None,
+    verdicts: dict[lxml.html.HtmlElement, bool],
+    judge: Callable[[lxml.html.HtmlElement], bool],
+    stop: tuple[str, ...] = (),
+) -> bool:
+    """Whether ``judge`` holds for ``element`` or one of its ancestors (up to one tagged as
+    in ``stop``); the answer for each element on the way is kept in ``verdicts``, so that
+    the next walk stops at the first element already answered."""
+    path = []  # the elements not answered yet, nearest first
+    held = False
+    while element is not None and _tag(element) not in stop:
+        known = verdicts.get(element)
+        if known is not None:
+            held = known
+            break
+        path.append(element)
+        element = element.getparent()
+    for element in reversed(path):
+        held = held or judge(element)
+        verdicts[element] = held
+    return held
+
+
+def _tag(element: lxml.html.HtmlElement) -> str:
+    return element.tag if isinstance(element.tag, str) else ""
 
 
 def _matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -166,10 +232,72 @@ def _matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
 def _signature(link: lxml.html.HtmlElement) -> tuple[str, ...]:
     """Where a link sits: the tags and first class names of its three nearest ancestors."""
     parts = []
-    for element in [link, *link.iterancestors()][:4]:
+    for element in [link, *islice(link.iterancestors(), 3)]:
         names = (element.get("class") or "").split()
         parts.append(f"{element.tag}.{names[0] if names else ''}")
     return tuple(parts)
+
+
+@dataclass(frozen=True)
+class _Url:
+    """What the scoring reads of a link's URL: its shape, and which URL rule applies."""
+
+    shape: str
+    form: str  # "listing", "word path", "article" or "" (the first of them that applies)
+    item_id: bool  # the query carries an article id
+
+    @classmethod
+    def of(cls, url: str) -> _Url:
+        """The facts of ``url`` (read once per URL of the page)."""
+        if is_listing(url):
+            form = "listing"
+        elif is_word_path(url):
+            form = "word path"
+        elif is_article_shaped(url):
+            form = "article"
+        else:
+            form = ""
+        return cls(link_shape(url), form, has_item_id(url))
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A content link as both scoring passes read it (each read once: the anchor's text,
+    the ancestor walks of the heading, summary and teaser rules, the URL's rules)."""
+
+    url: str
+    facts: _Url
+    text: str
+    kind: AnchorKind
+    signature: tuple[str, ...]
+    heading: bool
+    card: bool  # a teaser heading with a summary
+    teaser: bool  # a teaser heading in a teaser of its own, read for a word path only
+    names_page: bool  # a short anchor that only names the page (not a headline, a card)
+
+    @classmethod
+    def of(cls, link: lxml.html.HtmlElement, url: str, facts: _Url) -> _Link:
+        """What the scoring reads of ``link`` to ``url``."""
+        text = anchor_text(link)
+        kind = anchor_kind(text)
+        heading = in_heading(link)
+        card = heading and has_summary(link)
+        return cls(
+            url=url,
+            facts=facts,
+            text=text,
+            kind=kind,
+            signature=_signature(link),
+            heading=heading,
+            card=card,
+            teaser=heading and not card and facts.form == "word path" and in_teaser(link),
+            names_page=(
+                kind != "headline"
+                and not card
+                and not facts.item_id  # medienmitteilungen.html?newsID=…: one of them
+                and names_page(text, unquote(urlsplit(url).path))
+            ),
+        )
 
 
 @dataclass
@@ -184,43 +312,38 @@ class _Context:
     placed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
 
 
-def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tuple[int, list[str]]:
+def _others(urls: set[str] | None, url: str) -> int:
+    """How many URLs of ``urls`` are not ``url`` (without copying a set per link)."""
+    return len(urls) - (url in urls) if urls else 0
+
+
+def _score_link(link: _Link, context: _Context) -> tuple[int, list[str]]:
     """The score of a link that passed the chrome and navigation rules, with its reasons."""
     reasons: list[str] = []
     score = 0
-    shape = link_shape(url)
+    url, shape, kind = link.url, link.facts.shape, link.kind
     articles, others = context.learned.get(shape, (0, 0))
-    heading = in_heading(link)
-    card = heading and has_summary(link)
-    if others >= BAD_SHAPE_AFTER and not articles and not card:
+    if others >= BAD_SHAPE_AFTER and not articles and not link.card:
         return -99, [f"shape led to {others} non-articles"]
-    text = anchor_text(link)
-    kind = anchor_kind(text)
-    signature = _signature(link)
     # A slot of the page's main list: a teaser heading placed as the page's sure articles are.
-    slot = heading and bool(context.placed.get(signature, set()) - {url})
-    if is_listing(url):
+    slot = link.heading and _others(context.placed.get(link.signature), url) > 0
+    if link.facts.form == "listing":
         score -= 3
         reasons.append("listing URL -3")
-    elif is_word_path(url):
-        if not card and not (heading and (kind == "headline" or slot) and in_teaser(link)):
+    elif link.facts.form == "word path":
+        if not link.card and not (link.heading and (kind == "headline" or slot) and link.teaser):
             score -= 2
             reasons.append("section-like URL -2")
-    elif is_article_shaped(url):
+    elif link.facts.form == "article":
         score += 2
         reasons.append("article URL +2")
     if articles:
         score += 3
         reasons.append(f"shape led to {articles} article(s) +3")
-    elif len(context.confident.get(shape, set()) - {url}) >= 2:
+    elif _others(context.confident.get(shape), url) >= 2:
         score += 1
         reasons.append("shape of other article links of the page +1")
-    if (
-        kind != "headline"
-        and not card
-        and not has_item_id(url)  # medienmitteilungen.html?newsID=…: one of them
-        and names_page(text, unquote(urlsplit(url).path))
-    ):
+    if link.names_page:
         score -= 2
         reasons.append("anchor names the page -2")
     if kind == "headline":
@@ -229,16 +352,16 @@ def _score_link(link: lxml.html.HtmlElement, url: str, context: _Context) -> tup
     elif kind == "navigation":
         score -= 3
         reasons.append("navigation anchor -3")
-    if heading:
+    if link.heading:
         score += 1
         reasons.append("teaser heading +1")
-    if card:
+    if link.card:
         score += 2
         reasons.append("teaser with a summary +2")
-    if signature in context.teasers:
+    if link.signature in context.teasers:
         score += 1
         reasons.append("teaser list +1")
-    elif (signature, shape) in context.menus:
+    elif (link.signature, shape) in context.menus:
         score -= 2
         reasons.append("menu -2")
     elif slot:
@@ -267,78 +390,101 @@ def article_links(
             canonical = web_url(element.get("href").strip(), base)
             if canonical is not None:
                 itself.add(canonicalize(canonical))
+    # A page links to one address several times (picture, headline, "more"): each href is
+    # resolved and checked once, to (canonical URL, absolute URL), or None when left out.
+    resolved: dict[str, tuple[str, str] | None] = {}
     candidates: list[tuple[lxml.html.HtmlElement, str, str]] = []
     for link in doc.iter("a"):
         href = (link.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        absolute = web_url(href, base)
-        if absolute is None:
-            continue  # mailto:, javascript:, tel:, data: ...
-        url = canonicalize(absolute)
-        if url in itself or not same_site(url, page_url):
-            continue
-        if unwanted and (unwanted.fullmatch(url) or unwanted.fullmatch(absolute)):
-            continue
-        candidates.append((link, url, absolute))
+        if href not in resolved:
+            resolved[href] = _resolve(href, base, page_url, itself, unwanted)
+        if (hit := resolved[href]) is not None:
+            candidates.append((link, *hit))
     found: dict[str, None] = {}
     if wanted:
         for _link, url, absolute in candidates:
             if wanted.fullmatch(url) or wanted.fullmatch(absolute):
                 found[url] = None
         return list(found)
-    content = [
-        (link, url)
-        for link, url, _ in candidates
-        if not _in_chrome(link)
-        and (
-            not is_navigation(url)
-            or (is_filed_article(url) and in_heading(link) and has_summary(link))
-        )
-    ]
+    in_chrome = _Chrome()
+    facts: dict[str, _Url] = {}
+    content: list[_Link] = []
+    for link, url, _ in candidates:
+        if in_chrome(link) or (
+            is_navigation(url)
+            and not (is_filed_article(url) and in_heading(link) and has_summary(link))
+        ):
+            continue
+        if url not in facts:
+            facts[url] = _Url.of(url)
+        content.append(_Link.of(link, url, facts[url]))
     context = _Context(learned or {}, *_lists(content))
+    debug = logger.isEnabledFor(logging.DEBUG)
     for _pass in range(2):  # the second pass knows the shapes of the page's sure articles
         scores: dict[str, int] = {}
         placed: dict[tuple[str, ...], set[str]] = {}
-        for link, url in content:
-            score, reasons = _score_link(link, url, context)
-            if score > scores.get(url, -100):
-                scores[url] = score
+        for item in content:
+            score, reasons = _score_link(item, context)
+            if score > scores.get(item.url, -100):
+                scores[item.url] = score
             if score >= SURE_SCORE and not _pass:
-                placed.setdefault(_signature(link), set()).add(url)
-            if _pass:
-                logger.debug("%s: %d (%s)", url, score, ", ".join(reasons))
+                placed.setdefault(item.signature, set()).add(item.url)
+            if _pass and debug:
+                logger.debug("%s: %d (%s)", item.url, score, ", ".join(reasons))
         if not _pass:
             context.placed = placed
-        for url, score in scores.items():
-            if score >= SURE_SCORE:
-                context.confident.setdefault(link_shape(url), set()).add(url)
+            for url, score in scores.items():
+                if score >= SURE_SCORE:
+                    context.confident.setdefault(facts[url].shape, set()).add(url)
     # Page order of first appearance; a URL counts when its best link scores enough.
-    for _link, url in content:
-        if scores[url] >= KEEP_SCORE:
-            found[url] = None
+    for item in content:
+        if scores[item.url] >= KEEP_SCORE:
+            found[item.url] = None
     logger.debug("%d article links on %s", len(found), page_url)
     return list(found)
 
 
+def _resolve(
+    href: str,
+    base: str,
+    page_url: str,
+    itself: set[str],
+    unwanted: re.Pattern[str] | None,
+) -> tuple[str, str] | None:
+    """A link's canonical and absolute URL; None for no web address, the page itself, another
+    site's page or an excluded one."""
+    absolute = web_url(href, base)
+    if absolute is None:
+        return None  # mailto:, javascript:, tel:, data: ...
+    url = canonicalize(absolute)
+    if url in itself or not same_site(url, page_url):
+        return None
+    if unwanted and (unwanted.fullmatch(url) or unwanted.fullmatch(absolute)):
+        return None
+    return url, absolute
+
+
 def _lists(
-    content: list[tuple[lxml.html.HtmlElement, str]],
+    content: list[_Link],
 ) -> tuple[set[tuple[str, ...]], set[tuple[tuple[str, ...], str]]]:
     """Signatures of repeated teaser lists (3+ links, most with headline anchors), and the
     (signature, URL shape) of menus: 4+ links side by side with 4+ different anchors, three
     in four of them short labels, leading to URLs of one shape."""
-    grouped: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    for link, url in content:
-        grouped.setdefault(_signature(link), []).append((anchor_text(link), link_shape(url)))
+    grouped: dict[tuple[str, ...], list[_Link]] = {}
+    for link in content:
+        grouped.setdefault(link.signature, []).append(link)
     teasers, menus = set(), set()
-    for signature, items in grouped.items():
-        texts = [text for text, _shape in items]
-        headlines = sum(anchor_kind(t) == "headline" for t in texts)
-        if len(items) >= 3 and headlines * 2 > len(items):
+    for signature, links in grouped.items():
+        headlines = sum(link.kind == "headline" for link in links)
+        if len(links) >= 3 and headlines * 2 > len(links):
             teasers.add(signature)
-        for shape in {shape for _text, shape in items}:
-            labels = [text for text, other in items if other == shape]
-            short = sum(anchor_kind(t) != "headline" and len(t.split()) <= 3 for t in labels)
-            if len(set(labels)) >= 4 and short * 4 >= len(labels) * 3:
+        by_shape: dict[str, list[_Link]] = {}
+        for link in links:
+            by_shape.setdefault(link.facts.shape, []).append(link)
+        for shape, labels in by_shape.items():
+            short = sum(link.kind != "headline" and len(link.text.split()) <= 3 for link in labels)
+            if len({link.text for link in labels}) >= 4 and short * 4 >= len(labels) * 3:
                 menus.add((signature, shape))
     return teasers, menus

@@ -239,10 +239,8 @@ def same_site(a: str, b: str) -> bool:
     """Whether two URLs are on the same site: the same host, ignoring the ``www.``, ``m.``,
     ``mobile.`` and ``amp.`` prefixes (see storage.identity)."""
 
-    def host(url: str) -> str:
-        return identity_host(urlsplit(url).hostname or "")
-
-    return bool(host(a)) and host(a) == host(b)
+    host = identity_host(urlsplit(a).hostname or "")
+    return bool(host) and host == identity_host(urlsplit(b).hostname or "")
 
 
 def is_home_page(url: str) -> bool:

@@ -26,6 +26,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
+#: Cached: a page's links are compared with its address one by one (crawler.urls.same_site),
+#: a few hosts thousands of times, and telling an IP address costs 8 us.
+@lru_cache(maxsize=1024)
 def identity_host(host: str) -> str:
     """A host name without the prefixes in HOST_PREFIXES (``www.m.example.com`` →
     ``example.com``), lower case; a prefix is kept when what follows is a bare top-level
