@@ -5,12 +5,14 @@ cards), and the signals of crawler.links one by one."""
 
 from __future__ import annotations
 
+import logging
+
 import lxml.html
 import pytest
 
 from benchmarks.homepage_links import FIXTURES, labelled, report, run, summary
 from crawler.anchors import anchor_kind, has_summary, names_page
-from crawler.links import BAD_SHAPE_AFTER, article_links
+from crawler.links import BAD_SHAPE_AFTER, MAX_ANCHORS, article_links
 from crawler.shapes import (
     is_article_shaped,
     is_filed_article,
@@ -400,3 +402,20 @@ def test_summaries_of_teaser_headings() -> None:
 )
 def test_articles_filed_under_a_topic(url: str, filed: bool) -> None:
     assert is_filed_article(url) is filed
+
+
+def test_a_page_of_more_links_than_are_read_yields_its_first_article_links(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An archive page of more links than a poll reads (50,000 held the crawl for seconds).
+    items = "".join(
+        f'<li><a href="/2019/01/15/council-story-{i}">Council approves plan number {i} for'
+        " the town</a></li>"
+        for i in range(MAX_ANCHORS + 50)
+    )
+    page = f'<html><body><nav><a href="/world/">World</a></nav><ul>{items}</ul></body></html>'
+    with caplog.at_level(logging.INFO, logger="crawler.links"):
+        found = article_links(page, "http://news.test/archive")
+    # The first links read are the menu's and MAX_ANCHORS - 1 stories: each of those, none after.
+    assert found == [f"http://news.test/2019/01/15/council-story-{i}" for i in range(MAX_ANCHORS - 1)]
+    assert f"http://news.test/archive: only its first {MAX_ANCHORS} links were read" in caplog.text
