@@ -118,6 +118,10 @@ class Entry:
     #: Its source's poll before the one that listed it, when it was deferred then (see
     #: _since).
     since: datetime | None = None
+    #: Listed by a copy of its source older than the one its poll before read (a CDN node
+    #: serving a snapshot it cached earlier; see crawler.http.went_back): its title is what
+    #: the item was called then, no edit (see _older).
+    older_copy: bool = False
 
 
 def items_of_shared_pages(entries: list[Entry]) -> list[Entry]:
@@ -210,6 +214,28 @@ def _same_item(stored: KnownUrl, entry: Entry, *, dated: bool = True) -> bool:
         and bool(title)
         and title == _folded(stored.title)
         and (not dated or stored.published == entry.feed.published)
+    )
+
+
+def _older(entry: Entry, stored: KnownUrl) -> bool:
+    """Whether ``entry`` is an older copy of its item than the version ``stored``: listed by
+    a document older than its source's last one (Entry.older_copy), or saying it was edited
+    before that version was. A feed behind a flapping CDN alternates between its copy and
+    an older snapshot, where a story still has the title it was published with: each poll
+    of the old copy "updated" the story back to that title and the next one forward again,
+    and a topic on the old headline alone was mailed "Updated:" for words the article no
+    longer says.
+
+    Only a date of the edit tells: an item's date that is its publication's (an RSS item's
+    pubDate, which stays when its title is edited; an Atom entry never edited) is older
+    than any version, and the version's date may be another source's (a sitemap's lastmod
+    read since). An undated item in an undated document is as new as the stored version,
+    and a title it had before may be the edit (a headline put back) as well as the stale
+    one (the version seen first may be either): its new title is taken, as before."""
+    edited = entry.feed.updated
+    return entry.older_copy or (
+        edited is not None and edited != entry.feed.published
+        and stored.version is not None and edited < stored.version
     )
 
 
@@ -403,13 +429,15 @@ class EntriesMixin:
     def _newer(self, entry: Entry, stored: KnownUrl) -> Literal["retitled", "redated", None]:
         """Whether ``entry`` shows a newer version of the recent article ``stored``: another
         title (a story rewritten in place, its link and dates kept: "Maduro leaves Caracas"
-        became "Maduro arrives in Minsk", never read), or a later updated date."""
+        became "Maduro arrives in Minsk", never read), unless the entry is an older copy of
+        the item (_older), or a later updated date."""
         if not self._recent(stored):
             return None
         # Its own source's title: two feeds of a site that title a story each its way (a
         # kicker, a curly quote) read it again at each other's polls, for days.
         if (entry.feed.title and stored.source_id == entry.source.id
-                and _folded(entry.feed.title) != _folded(stored.title)):
+                and _folded(entry.feed.title) != _folded(stored.title)
+                and not _older(entry, stored)):
             return "retitled"
         if (entry.feed.updated is not None and stored.version is not None
                 and entry.feed.updated > stored.version):

@@ -96,6 +96,16 @@ def last_modified(response: Response, now: datetime) -> str | None:
     return value if when <= now + CLOCK_DRIFT else None
 
 
+def went_back(before: str | None, after: str | None) -> bool:
+    """Whether a source's document whose Last-Modified is ``after`` is older than the one
+    its poll before read, whose Last-Modified was ``before``: a CDN node that serves a copy
+    it cached earlier, beside one that serves the current copy (dates that cannot be read
+    tell nothing). A publisher's own document does not go back in time."""
+    then = http_date(before) if before else None
+    now = http_date(after) if after else None
+    return then is not None and now is not None and now < then
+
+
 def transient_status(status: int) -> bool:
     """An HTTP error that may pass: a timeout (408), too early (425), too many requests
     (429), any server error (5xx, Cloudflare's 520-527 among them)."""

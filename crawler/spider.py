@@ -55,6 +55,7 @@ from .http import (
     retry_after,
     transient_status,
     wait_for_hosts,
+    went_back,
 )
 from .job import CrawlJob
 from .links import article_links
@@ -554,7 +555,20 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         more: str | None = None,
     ) -> Iterator[scrapy.Request]:
         """Request the pages of the new ``entries`` (a feed's, when ``listed``: its list is
-        checked for a gap, see GAP_ITEMS, filled from its next page ``more``, if any)."""
+        checked for a gap, see GAP_ITEMS, filled from its next page ``more``, if any). A
+        document older than the one the source's poll before read (see went_back) lists
+        its items as they were then: their titles are no edits (Entry.older_copy), and the
+        source keeps the newer document's validators: a node serving the old copy again is
+        told by them again (recorded, its own Last-Modified was the one compared next, and
+        the copy's titles edits at its second poll), and the current copy, unchanged,
+        answers 304."""
+        if went_back(source.last_modified, outcome.last_modified):
+            logger.info("source %s: an older copy than at its poll before (Last-Modified %s, "
+                        "then %s): its titles are not taken as edits", source.url,
+                        outcome.last_modified, source.last_modified)
+            self.report.count("older_copies")
+            entries = [replace(entry, older_copy=True) for entry in entries]
+            outcome = replace(outcome, etag=source.etag, last_modified=source.last_modified)
         known = self.fresh_entries(self.with_deferred(source, entries))
         gap = listed and self._gap(source, entries, known)
         if gap:

@@ -4,9 +4,11 @@ safety included) and end to end with `newswatch crawl` against the local site.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -335,6 +337,83 @@ def test_an_article_edited_in_place_updates_and_alerts_once(site, mail, workdir,
 
 
 
+FERRY = {"name": "Ferry", "query": "ferry", "notify": ["ferry@test.example"]}
+ISLANDS = {"name": "Islands", "query": "islanders", "notify": ["islands@test.example"]}
+
+
+def feed_copy(site, kind: str, dated: bool) -> tuple[bytes, dict[str, str]]:
+    """The site's world feed as it is now, with the validators a cache keeps with it
+    (``dated``: its Last-Modified too)."""
+    body = site.render_feed("world", kind)
+    snapshot = site.feed_snapshot("world")
+    assert body is not None and snapshot is not None
+    headers = {"ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'}
+    if dated:
+        headers["Last-Modified"] = format_datetime(snapshot[1], usegmt=True)
+    return body, headers
+
+
+@pytest.mark.parametrize(("kind", "dated"), [("rss", True), ("atom", False)])
+def test_a_feed_flapping_to_an_older_copy_is_no_edit(site, mail, workdir, kind, dated) -> None:
+    """A feed behind a flapping CDN: one node serves its current copy, another an older
+    snapshot where the story still has the title it was published with. Each poll of the
+    old copy "updated" the story back to that title and the next one forward again ("1
+    updated" at every poll), and a topic on the old headline only was mailed "Updated:"
+    for words the article no longer says. An older copy is told by its Last-Modified going
+    backwards (an RSS feed that dates no edit) or by its entry's own date older than the
+    stored version's (an Atom feed, served without Last-Modified); a real edit after it
+    still updates the article and alerts once."""
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    story = sample_story("ferry-suspended", "Ferry service to the islands suspended",
+                         ["the harbour"], published=published)
+    site.publish(story)
+    if not dated:  # the old copy says when the item was edited last (before its retitle)
+        site.revise(story.slug, published + timedelta(minutes=10))
+    old = feed_copy(site, kind, dated)
+    site.revise(story.slug, published + timedelta(minutes=30),
+                title="Crossings suspended after storm damage")
+    current = feed_copy(site, kind, dated)
+    path = f"/feeds/flapping.{kind}"
+    workdir.write_config(sources=[site.url(path)], topics=[DESK, FERRY, ISLANDS], smtp=mail)
+
+    def poll(copy: tuple[bytes, dict[str, str]]) -> str:
+        site.serve(path, copy[0], content_type="application/xml", headers=copy[1])
+        done = workdir.newswatch("crawl")
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    first = poll(current)
+    assert "1 new article(s)" in first
+    [alert] = mail.wait_for(1)
+    assert alert["To"] == "desk@test.example"
+    url = site.article_url(story.slug)
+    for copy in (old, old, current, old, current, old):
+        out = poll(copy)
+        assert "updated" not in out and "delivered 0 email(s)" in out, out
+        with Store.open(workdir.database) as store:
+            assert stored_version(store, url).title == "Crossings suspended after storm damage"
+    assert len(mail.messages) == 1  # no "Updated: Ferry service to the islands suspended"
+    if dated:  # each poll after an old copy asked with the current copy's validators
+        asked = [r.headers.get("If-None-Match") for r in site.requests_for(path)]
+        assert asked[1:] == [current[1]["ETag"]] * 6
+
+    # A real edit, newer than both copies: read, and mailed once to the topic it matches.
+    site.revise(story.slug, datetime.now(UTC).replace(microsecond=0),
+                title="Crossings resume, islanders relieved")
+    newer = feed_copy(site, kind, dated)
+    edited = poll(newer)
+    assert "0 new article(s), 1 updated" in edited and "delivered 1 email(s)" in edited, edited
+    update = mail.wait_for(2)[1]
+    assert update["To"] == "islands@test.example"
+    assert update["Subject"] == "[newswatch] Islands — Updated: Crossings resume, islanders relieved"
+    for copy in (old, current, newer):
+        out = poll(copy)
+        assert "updated" not in out and "delivered 0 email(s)" in out, out
+    with Store.open(workdir.database) as store:
+        assert stored_version(store, url).title == "Crossings resume, islanders relieved"
+    assert len(mail.messages) == 2
+
+
 @pytest.mark.parametrize("source", ["/feeds/world.atom", "/sitemaps/news.xml"])
 def test_an_edit_date_ahead_of_now_does_not_hide_the_later_edits(site, mail, workdir,
                                                                   source) -> None:
@@ -457,6 +536,61 @@ def test_a_recent_article_retitled_in_its_feed_is_read_again(store: Store) -> No
         assert spider.fresh_entries([kicker]) == []
     finally:
         spider.closed("finished")
+
+
+def test_only_a_dated_older_copy_of_an_item_is_no_edit(store: Store) -> None:
+    """An entry's title is no edit when the entry is an older copy than the version stored:
+    listed by a document older than its source's last one, or saying it was edited before
+    that version. A date that is the item's publication (an RSS item's pubDate, which a
+    retitle keeps) tells nothing, even when the stored version is dated later (another
+    source's lastmod read since); nor does it keep an older copy's new items out."""
+    from crawler.entries import Entry
+    from crawler.feeds import FeedEntry
+    from crawler.job import CrawlJob
+    from crawler.report import CrawlReport
+    from crawler.spider import NewsSpider
+
+    src = add_source(store, "https://a.example/feed", "A")
+    [source] = store.sources()
+    base = NOW - timedelta(hours=3)
+    for slug in ("pubdate", "edited", "listed"):
+        url = f"https://a.example/articles/{slug}"
+        assert store.add_article(Article(
+            url=url, entry_url=url, source_id=src, title="Crossings suspended", text="text",
+            published=base, author=None, fetched=NOW - timedelta(hours=2), extraction="page",
+            updated=base + timedelta(hours=1)))
+
+    def entry(slug: str, updated: datetime, *, older_copy: bool = False) -> Entry:
+        link = f"https://a.example/articles/{slug}"
+        item = FeedEntry(link, "Ferry service suspended", "", base, None, updated=updated)
+        return Entry(source, item, link, older_copy=older_copy)
+
+    spider = NewsSpider(CrawlJob([source], store, CrawlReport(), clock=lambda: NOW))
+    try:
+        fetched = spider.fresh_entries([
+            entry("pubdate", base),  # retitled: its date is its publication's
+            entry("edited", base + timedelta(minutes=30)),  # edited before the stored version
+            entry("listed", base, older_copy=True),  # in a document older than the last one
+            entry("new", base, older_copy=True),
+        ])
+        assert [(e.url.rpartition("/")[2], e.article_id is not None) for e in fetched] == [
+            ("new", False), ("pubdate", True)]
+    finally:
+        spider.closed("finished")
+
+
+@pytest.mark.parametrize(("before", "after", "back"), [
+    ("Mon, 07 Dec 2026 10:00:00 GMT", "Mon, 07 Dec 2026 09:59:59 GMT", True),
+    ("Mon, 07 Dec 2026 10:00:00 GMT", "Mon, 07 Dec 2026 10:00:00 GMT", False),
+    ("Mon, 07 Dec 2026 10:00:00 GMT", "Mon, 07 Dec 2026 10:00:01 GMT", False),
+    (None, "Mon, 07 Dec 2026 09:00:00 GMT", False),
+    ("Mon, 07 Dec 2026 10:00:00 GMT", None, False),
+    ("yesterday", "Mon, 07 Dec 2026 09:00:00 GMT", False),  # words no date tells nothing
+])
+def test_a_document_went_back_only_by_its_readable_last_modified(before, after, back) -> None:
+    from crawler.http import went_back
+
+    assert went_back(before, after) is back
 
 
 def test_an_update_whose_page_is_unavailable_is_read_at_the_next_poll(site, mail, workdir) -> None:
