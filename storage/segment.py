@@ -51,16 +51,19 @@ CJK_RANGES: Final = (
 )
 
 
-def _class(spec: str) -> str:
+def char_class(spec: str, shift: int = 0) -> str:
+    """The characters of the inclusive hex ranges ``spec``, each ``shift`` above its code
+    point, as the inside of a character class: "a-b" pairs of the characters themselves,
+    which a Python or PostgreSQL regular expression and an SQLite GLOB read alike."""
     parts = []
     for item in spec.split():
         start, _, end = item.partition("-")
-        parts.append(f"\\U{int(start, 16):08x}-\\U{int(end or start, 16):08x}")
+        parts.append(f"{chr(int(start, 16) + shift)}-{chr(int(end or start, 16) + shift)}")
     return "".join(parts)
 
 
 #: A character of a script written without spaces between words (CJK_RANGES).
-UNSPACED: Final = re.compile("[" + _class(CJK_RANGES) + "]")
+UNSPACED: Final = re.compile("[" + char_class(CJK_RANGES) + "]")
 _CJK: Final = UNSPACED
 
 #: Marks dropped before FTS5 reads a text (see the module's docstring): Hebrew points, Arabic
@@ -104,7 +107,7 @@ LETTER_VARIANTS: Final = {
     "\u06a9": "\u0643",  # keheh (Persian kaf): Arabic kaf
 }
 _REWRITTEN: Final = re.compile(
-    "[" + _class(DROPPED_RANGES) + _class(INDIC_MARK_RANGES) + SPACED + "\uff01-\uff5e"
+    "[" + char_class(DROPPED_RANGES) + char_class(INDIC_MARK_RANGES) + SPACED + "\uff01-\uff5e"
     + MODIFIER_APOSTROPHE + "".join(NUKTA_LETTERS) + "]"
 )
 

@@ -29,6 +29,7 @@ from scheduler.pipeline import Pipeline
 from storage import Article, Match, SourceSpec, Store, TopicSpec
 from storage import open_store as storage_open_store
 from watchlist import compile_query
+from watchlist.query import normalize
 from watchlist.stories import (
     BANDS,
     MIN_WORDS,
@@ -40,6 +41,7 @@ from watchlist.stories import (
     minhash,
     shingles,
     signature,
+    site_key,
     words,
 )
 
@@ -111,6 +113,22 @@ def test_words_are_lower_case_and_accent_folded() -> None:
     assert words("Nicolás MADURO, l'été — 2026!") == ["nicolas", "maduro", "l", "ete", "2026"]
 
 
+def test_an_indic_word_is_one_word_with_its_vowel_signs() -> None:
+    """normalize makes the vowel signs, viramas and nuktas of the Indic scripts private-use
+    characters (storage.segment), which the words' pattern did not count as letters: a Hindi
+    word was its bare consonants apart ("समस्तीपुर" was समस, त, प, र) and के, की, को, का and
+    कि were all क. A Hindi text had nearly twice as many words as it has: its lede was its
+    first 32 words, a line of 15 added above it half of that, and a brief of 16 words was
+    long enough to sign."""
+    sentence = "समस्तीपुर में पुलिस ने दो बदमाशों को गिरफ्तार किया"
+    assert words(sentence) == [normalize(word) for word in sentence.split()]
+    assert len(set(words("के की को का कि"))) == 5
+    for text in ("বাংলাদেশের রাজধানী ঢাকা", "தமிழ்நாடு அரசு அறிவிப்பு", "తెలంగాణ ప్రభుత్వం",
+                 "ਪੰਜਾਬ ਸਰਕਾਰ", "ગુજરાત સરકાર", "ಕರ್ನಾಟಕ ಸರ್ಕಾರ", "മലയാളം വാർത്ത",
+                 "ଓଡ଼ିଶା ସରକାର", "मराठी बातम्या"):
+        assert len(words(text)) == len(text.split()), text
+
+
 def test_signatures_cut_words_as_words_does() -> None:
     """The signature cuts the text into words without a regular expression over the whole
     text (watchlist.stories._word_bytes): the same words as :func:`words`, on the canned
@@ -128,7 +146,11 @@ def test_signatures_cut_words_as_words_does() -> None:
         *" \n\t_-'.,AZaz09",
         "\u0301", "\u0308", "\ufb01", "\u00c5", "\u2028", "\u00df", "\u0130", "\u2019",
         "\u00e9", "\u01c4", "\u03a3", "\u03c2", "\u00a0", "\u200b", "\u00b2", "\u00bd",
-        "\u2177", "\u212a", "\ud83d", "\u4e2d", "\u0627",
+        "\u2177", "\u212a", "\ud83d", "\u4e2d", "\u0627", "\uff3f",
+        # Devanagari's letters, vowel signs, virama, nukta (and a letter with its nukta as
+        # one character), Tamil's virama, the zero-width joiner.
+        "\u0915", "\u0930", "\u093e", "\u093f", "\u094d", "\u093c", "\u0958", "\u0bcd",
+        "\u200d",
     ]
     for _ in range(3000):
         text = "".join(
@@ -373,6 +395,56 @@ def test_different_stories_about_the_same_subject_are_two_stories() -> None:
         words(paragraphs(WIRE))
     )
     assert cluster([paragraphs(WIRE), other]) == [1, 2]
+
+
+# Two stories of one Hindi news site: an arrest, a road accident.
+HINDI_ARREST = [
+    "समस्तीपुर जिले के ताजपुर थाना क्षेत्र में पुलिस ने बुधवार को दो युवकों को चोरी के एक मामले"
+    " में गिरफ्तार किया। पुलिस के अनुसार दोनों आरोपी पिछले सप्ताह एक व्यापारी के घर से नकदी और"
+    " जेवरात लेकर फरार हो गए थे।",
+    "थाना प्रभारी ने बताया कि तकनीकी जांच और मुखबिर की सूचना के आधार पर टीम ने गांव में छापेमारी"
+    " की। आरोपियों के पास से चोरी के गहने, दो मोबाइल फोन और कुछ नकद राशि बरामद की गई है। पूछताछ"
+    " में दोनों ने अपना अपराध स्वीकार कर लिया है।",
+    "पुलिस अब यह पता लगाने की कोशिश कर रही है कि क्या इस गिरोह के तार जिले में हुई दूसरी चोरियों"
+    " से भी जुड़े हैं। व्यापारी के परिवार ने पुलिस की कार्रवाई पर संतोष जताया और कहा कि उन्हें अपना"
+    " सामान वापस मिलने की उम्मीद है। गांव के लोगों ने रात में गश्त बढ़ाने की मांग की है।",
+]
+HINDI_CRASH = [
+    "दरभंगा-समस्तीपुर मार्ग पर मंगलवार देर रात तेज रफ्तार ट्रक ने एक बाइक को टक्कर मार दी, जिससे"
+    " बाइक सवार दो युवकों की मौके पर ही मौत हो गई। दोनों युवक एक शादी समारोह से लौट रहे थे।",
+    "स्थानीय लोगों ने बताया कि टक्कर के बाद ट्रक चालक वाहन छोड़कर भाग निकला। सूचना मिलने पर पुलिस"
+    " मौके पर पहुंची और शवों को पोस्टमार्टम के लिए सदर अस्पताल भेज दिया। पुलिस ने ट्रक को जब्त कर"
+    " लिया है और चालक की तलाश की जा रही है।",
+    "हादसे की खबर मिलते ही मृतकों के परिजन अस्पताल पहुंचे, जहां उनका रो-रोकर बुरा हाल था।"
+    " ग्रामीणों ने सड़क पर गति अवरोधक बनाने और रात में पुलिस गश्त बढ़ाने की मांग को लेकर कुछ देर"
+    " के लिए सड़क जाम कर दी।",
+]
+# The site's copy of the arrest a day on: a line of news above it, its last paragraph cut.
+HINDI_UPDATE = (
+    "अपडेट: गिरफ्तार दोनों आरोपियों को गुरुवार को अदालत में पेश किया गया, जहां से उन्हें चौदह दिन"
+    " की न्यायिक हिरासत में जेल भेज दिया गया।"
+)
+
+
+def test_a_hindi_sites_stories_are_two_and_its_trimmed_copy_under_a_new_line_is_one() -> None:
+    """Two stories of one Hindi site are two stories, and the site's copy of one, trimmed,
+    under a line of news of its own, is that story. Its words were the consonants between
+    the vowel signs (test_an_indic_word_is_one_word_with_its_vowel_signs): the 60 "words"
+    of its lede were its first 32, the added line half of them, and two articles of one
+    site whose ledes differ so are two stories (SITE_LEDES): the copy was mailed again. As
+    words, the lede is its first 60 words, the line a third of them."""
+    site = site_key("https://hindi-news.example/bihar/samastipur")
+    texts = ["\n\n".join(HINDI_ARREST), "\n\n".join(HINDI_CRASH),
+             "\n\n".join([HINDI_UPDATE, *HINDI_ARREST[:2]])]
+    index = StoryIndex()
+    found = []
+    for article_id, text in enumerate(texts, start=1):
+        sig = signature(text)
+        assert sig is not None
+        story = index.find(sig, site)
+        found.append(story if story is not None else article_id)
+        index.add(article_id, found[-1], sig, site)
+    assert found == [1, 2, 1]
 
 
 def test_the_canned_stories_are_all_different() -> None:
@@ -1655,22 +1727,28 @@ def test_a_headline_alone_is_the_story_of_another_sites_article_under_it(
     assert report.emails and not report.repeats
 
 
-def test_two_publishers_google_news_items_under_one_headline_are_one_story(store: Store) -> None:
+@pytest.mark.parametrize(("query", "title", "short"), [
+    ("storm", "Storm knocks out power to thousands across the Midwest", "Storm hits the Midwest"),
+    ("डीजल", "पेट्रोल-डीजल के दाम आज फिर बढ़े, जानें अपने शहर का भाव", "पेट्रोल-डीजल के दाम"),
+], ids=["English", "Hindi"])
+def test_two_publishers_google_news_items_under_one_headline_are_one_story(
+    store: Store, query: str, title: str, short: str
+) -> None:
     """Google News lists a wire story once for each outlet that carries it, each item its
     headline alone under Google's address (the same host for all of them): two publishers'
     items under one headline, hours apart, are one story, mailed once; a shorter headline
-    is many sites' at once."""
-    store.sync_topics([TopicSpec("Storm", "Storm", compile_query("storm"), ("desk@x.org",))])
+    is many sites' at once. In Hindi too: "पेट्रोल-डीजल के दाम" (fuel prices, every
+    morning's item) is four words, but its bare consonants were nine, and the next item
+    under it was folded into the first one's story, not alerted."""
+    store.sync_topics([TopicSpec("Topic", query, compile_query(query), ("desk@x.org",))])
     google = add_source(store, "https://news.google.com/rss/search?q=storm", "Google News")
     pipe = pipeline(store)
-    title = "Storm knocks out power to thousands across the Midwest"
     add_article(store, google, "rss/articles/AU_yqLa", title, title, site="news.google.com",
                 hours_ago=3)
     assert pipe.match().emails
     add_article(store, google, "rss/articles/AU_yqLb", title, title, site="news.google.com")
     report = pipe.match()
     assert (report.emails, report.repeats) == (0, 1)
-    short = "Storm hits the Midwest"
     add_article(store, google, "rss/articles/AU_yqLc", short, short, site="news.google.com",
                 hours_ago=3)
     assert pipe.match().emails

@@ -2,9 +2,10 @@
 headline, a trimmed or extended version, light edits) grouped as one story.
 
 Pure logic, no SQL (see ARCHITECTURE.md §6): an article's extracted text is normalized like
-the topic matcher normalizes it (lower case, accents folded), cut into words, and summarized
-by two MinHash signatures (``NUM_PERM`` permutations) of its 5-word shingles — one of the
-whole text and one of the lede (the first ``LEDE_WORDS`` words). :class:`StoryIndex` keeps
+the topic matcher normalizes it (lower case, accents folded), cut into words (an Indic word
+with its vowel signs and viramas is one), and summarized by two MinHash signatures
+(``NUM_PERM`` permutations) of its 5-word shingles — one of the whole text and one of the
+lede (the first ``LEDE_WORDS`` words). :class:`StoryIndex` keeps
 the signatures of recent articles in two LSH indexes (threshold ``THRESHOLD``); an article
 joins the story of a candidate from either index whose estimated Jaccard similarity, on
 either signature, is at least ``THRESHOLD`` (the best one when several are). The lede
@@ -42,6 +43,8 @@ from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
+
+from storage.segment import INDIC_MARK_RANGES, INDIC_SHIFT, char_class
 
 from .bytewords import SURROGATES, UTF8, ByteWords, ascii_table
 from .query import normalize
@@ -108,7 +111,11 @@ _KEPT = np.uint16
 _SIZE = np.dtype(_DTYPE).itemsize  # bytes per stored signature value
 _SEED = 1
 _LEDE_SHINGLES = LEDE_WORDS - SHINGLE + 1
-_WORD = re.compile(r"[^\W_]+")
+#: A word: letters and digits, and the private-use characters that normalize makes of the
+#: Indic scripts' vowel signs, viramas and nuktas (storage.segment), letters of their word
+#: (without them "समस्तीपुर" was four words, समस त प र, and के की को का कि one, क). "_", a
+#: word character for ``\w``, is made a space first (:func:`words`).
+_WORD = re.compile(f"[\\w{char_class(INDIC_MARK_RANGES, INDIC_SHIFT)}]+")
 
 
 def site_key(url: str) -> int:
@@ -120,11 +127,11 @@ def site_key(url: str) -> int:
 
 def words(text: str) -> list[str]:
     """The words of ``text``, lower case and accent-folded (like topic matching sees them)."""
-    return _WORD.findall(normalize(text))
+    return _WORD.findall(normalize(text).replace("_", " "))
 
 
 #: The words of :func:`words`, as UTF-8 bytes (watchlist.bytewords).
-_CHUNKS = ByteWords(ascii_table(str.isalnum), lambda chunk: _WORD.findall(normalize(chunk)))
+_CHUNKS = ByteWords(ascii_table(str.isalnum), words)
 
 
 def _word_bytes(text: str) -> list[bytes]:
