@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
-from .segment import LETTER_VARIANTS, NUKTA_LETTERS, SPACED
+from .segment import INDIC_MARK_RANGES, LETTER_VARIANTS, NUKTA_LETTERS, SPACED, char_class
 from .stories import COPY_INDEXES
 
 #: A migration: DDL statements separated by ``;``, or a function of the connection wrapper
@@ -111,10 +111,22 @@ def _letters_read_as_one(db: Any) -> None:
         " WHERE words IS NOT NULL AND words::text ~ ?",
         ["[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + SPACED + "]"],
     )
+    _signatures_made_again(db, "[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + "]")
+
+
+def _indic_words_whole(db: Any) -> None:
+    """50: as storage.schema._indic_words_whole: the window's story signatures of texts
+    holding a mark of an Indic script are made again."""
+    _signatures_made_again(db, "[" + char_class(INDIC_MARK_RANGES) + "]")
+
+
+def _signatures_made_again(db: Any, pattern: str) -> None:
+    """The story window's signatures of the texts that match the regular expression
+    ``pattern`` listed as stale (as storage.schema's)."""
     db.execute(
         "INSERT INTO stale_signatures SELECT s.article_id FROM story_signatures s"
         " JOIN articles a ON a.id = s.article_id WHERE a.text ~ ? ON CONFLICT DO NOTHING",
-        ["[" + "".join([*LETTER_VARIANTS, *NUKTA_LETTERS]) + "]"],
+        [pattern],
     )
 
 
@@ -734,4 +746,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _fts_automerge,
     # 49: an Arabic-script letter written two ways read as one (see storage.schema).
     _letters_read_as_one,
+    # 50: the window's story signatures of texts in an Indic script made again (see
+    # storage.schema).
+    _indic_words_whole,
 )

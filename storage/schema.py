@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .identity import identity_key
 from .linkshapes import LINK_SHAPES_MIGRATION
 from .repair import restore_key, restore_url
-from .segment import LETTER_VARIANTS, NUKTA_LETTERS, segment
+from .segment import INDIC_MARK_RANGES, LETTER_VARIANTS, NUKTA_LETTERS, char_class, segment
 from .stories import COPY_INDEXES
 
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -259,10 +259,29 @@ def _letters_read_as_one(conn: sqlite3.Connection) -> None:
     again from them (stale: the story index's next build, as migration 14's), their words
     being folded so now: a copy stored after the upgrade is compared word for word."""
     conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    _signatures_made_again(conn, LETTER_VARIANTS_GLOB)
+
+
+#: Texts holding a vowel sign, virama or other mark of an Indic script (storage.segment), as
+#: a GLOB (50).
+INDIC_MARKS_GLOB = "*[" + char_class(INDIC_MARK_RANGES) + "]*"
+
+
+def _indic_words_whole(conn: sqlite3.Connection) -> None:
+    """50: a story signature's words keep the Indic scripts' vowel signs and viramas
+    (watchlist.stories: a Hindi word was its consonants apart, each a word). The story
+    window's signatures of texts that hold such a mark are made again from them, as 49's: a
+    copy stored after the upgrade is compared with words cut as its own are."""
+    _signatures_made_again(conn, INDIC_MARKS_GLOB)
+
+
+def _signatures_made_again(conn: sqlite3.Connection, glob: str) -> None:
+    """The story window's signatures of the texts that match ``glob`` listed as stale: made
+    again from the texts at the story index's next build (as migration 14's)."""
     conn.execute(
         "INSERT OR IGNORE INTO stale_signatures SELECT s.article_id FROM story_signatures s"
         " JOIN articles a ON a.id = s.article_id WHERE a.text GLOB ?",
-        [LETTER_VARIANTS_GLOB],
+        [glob],
     )
 
 
@@ -925,4 +944,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # bidi isolates as spaces, as the matching does; the window's signatures of such texts
     # made again (needs Python).
     _letters_read_as_one,
+    # 50: the words of a story signature keep the Indic scripts' vowel signs; the window's
+    # signatures of texts that hold one made again.
+    _indic_words_whole,
 )

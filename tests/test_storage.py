@@ -2098,6 +2098,34 @@ def test_an_upgrade_indexes_letters_written_two_ways_as_the_matching_reads_them(
         assert [i for i, _ in s.stale_signatures(NOW - timedelta(days=7), 10)] == [arabic]
 
 
+def test_an_upgrade_makes_the_story_signatures_of_indic_texts_again(
+    location: str | Path, monkeypatch
+) -> None:
+    """Migration 50: a story signature's words keep the Indic scripts' vowel signs and
+    viramas (watchlist.stories; a Hindi word was its consonants apart). The story window's
+    signatures of texts holding such a mark are listed to be made again (a copy stored
+    after the upgrade was compared with words cut another way); the others are not."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:49])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:49])
+    with open_store(location) as s:
+        source_id = add_source(s)
+        hindi = s.add_article(article(source_id, "hi", title="गिरफ्तार",
+                                      text="पुलिस ने दो बदमाशों को गिरफ्तार किया।"))
+        tamil = s.add_article(article(source_id, "ta", text="தமிழ்நாடு அரசு அறிவிப்பு"))
+        plain = s.add_article(article(source_id, "en", title="गिरफ्तार", text="Maduro in Minsk"))
+        short = s.add_article(article(source_id, "short", text="बदमाश गिरफ्तार"))
+        assert hindi and tamil and plain and short
+        s.assign_stories([(hindi, None, b"full", b"lede", None),
+                          (tamil, None, b"full", b"lede", None),
+                          (plain, None, b"full", b"lede", None),
+                          (short, None, None, None, None)], NOW)
+    monkeypatch.undo()
+    with open_store(location) as s:
+        assert [i for i, _ in s.stale_signatures(NOW - timedelta(days=7), 10)] == [hindi, tamil]
+
+
 def test_the_archive_search_finds_words_inside_chinese_japanese_and_korean_runs(store) -> None:
     """The archive's index has a run of Chinese or Japanese as one word (as FTS5 reads the
     text it is given): `search` and `topics test` of 北京 found nothing, while the matching

@@ -27,7 +27,9 @@ SHA-1 per shingle used before); the MinHash over those hash values is datasketch
 ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=shingle_hash)`` (a test
 checks it), computed with numpy alone, so that the process that clusters does not load
 datasketch, which brings SciPy (40 MB). Signatures stored by version 1 (SHA-1 of each
-shingle) are recomputed from the articles' texts by a storage migration.
+shingle) are recomputed from the articles' texts by a storage migration, as are those of
+the story window's texts in an Indic script, whose words were cut at each vowel sign before
+schema 50.
 """
 
 from __future__ import annotations
