@@ -700,6 +700,34 @@ def test_an_immediate_alert_without_storm_control_lists_the_newest_and_counts_th
     assert reported == many
 
 
+
+def test_an_arabic_alert_fits_what_gmail_shows_whole_as_it_is_sent(store: Store, mail) -> None:
+    # The budget was measured on the HTML as composed: quoted-printable writes each byte of
+    # an Arabic letter as "=D8" (3 bytes for 1) and each "=" of the markup as "=3D", so 200
+    # Arabic stories of 90 KB arrived as an HTML part of 140 KB: Gmail showed the first
+    # 102 KB of it, hiding the last stories, the "not listed" line and the footer behind
+    # "[Message clipped] View entire message".
+    from alerts.compose import HTML_BUDGET, MAX_STORIES
+
+    topics(store, ("النفط", "النفط", (DESK,), "immediate"))
+    wire = source(store, "الجزيرة")
+    lede = "الحكومة تعلن خطة جديدة لمواجهة ارتفاع أسعار النفط في المنطقة"
+    many = MAX_STORIES + 40
+    for n in range(many):
+        article(store, wire, f"ar-{n}", f"{lede} {n:03d}", f"{lede}. {lede} {n}.",
+                NOW - timedelta(minutes=n))
+    pipe = pipeline(store, Clock(NOW), policies(RecipientPolicy(storm=0)), mail)
+    pipe.match()
+    deliver(pipe)
+    [alert] = mail.wait_for(1)
+    part = alert.get_body(preferencelist=("html",))
+    assert part["Content-Transfer-Encoding"] == "quoted-printable"
+    assert len(part.get_payload().encode("ascii")) <= HTML_BUDGET  # as it came over the wire
+    html = html_of(alert)
+    shown = len(set(re.findall(r'href="https://news\.example/(ar-\d+)"', html)))
+    assert 30 <= shown < MAX_STORIES
+    assert f"… and {many - shown} older stories, not listed here" in html
+    assert "Sent by newswatch." in html
 def test_each_topic_of_a_long_digest_gets_its_share_and_the_small_ones_leave_theirs() -> None:
     from alerts.compose import MAX_STORIES, TOPIC_STORIES, _shares
 
