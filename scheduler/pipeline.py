@@ -6,8 +6,9 @@ cycle, the daemon's crawl job one per tick (the sources that fall due while it c
 its crawl: :meth:`Pipeline.add_to_crawl`). Matching and delivery do not wait for the end of
 the crawl: every STREAM_SECONDS (sooner when STREAM_SOURCES polls have ended) the articles
 stored so far are matched, routed and delivered while the crawl goes on (but those of a
-source's first poll, matched once it is complete: CrawlRunner.unsettled); what is left is
-matched when the crawl ends.
+source's first poll, matched once it is complete: CrawlRunner.unsettled), clustered batch by
+batch and decided together, one email a reader a pass; what is left is matched when the
+crawl ends.
 
 Each step reads its input from storage and commits its output before the next starts, so a
 crash or a cancellation between two steps leaves work the next cycle picks up: stored
@@ -39,7 +40,7 @@ from alerts import (
 from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from crawler.googlenews import is_link as google_news_link
-from storage import PipelineStore, Source, StorageError, StoredArticle, to_iso, utcnow
+from storage import PipelineStore, Source, StorageError, StoredArticle, Topic, to_iso, utcnow
 from storage.ports import Assignment
 from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
@@ -84,6 +85,11 @@ STREAM_SOURCES = 20
 STREAM_BATCH = 30
 STREAM_AHEAD = 24
 STREAM_WAIT = 0.5
+#: The new articles of a pass are clustered batch by batch, and decided, routed and recorded
+#: together, up to this many at a time: an email a reader for each batch (a busy day's later
+#: polls, 683 new articles, sent a reader 23 emails in 6 s where a pass had sent one). Their
+#: decision holds the event loop about 0.25 ms an article (matching, composing, recording).
+STREAM_MERGE = 300
 STORY_WINDOW = WINDOW
 #: The in-memory index of stories is rebuilt from storage this often (dropping old articles).
 STORY_REBUILD = timedelta(days=1)
@@ -140,6 +146,28 @@ class _Laps:
         now = time.thread_time()
         self.into[stage] += now - self.last
         self.last = now
+
+
+@dataclass
+class _Pending:
+    """The new articles of a pass while a crawl runs, clustered and waiting to be decided
+    with its later batches (Pipeline._match): each with its story; ``last``, the highest
+    id among them (the next batch is read after it: they are still stored unmatched)."""
+
+    articles: list[StoredArticle] = field(default_factory=list)
+    stories: dict[int, int] = field(default_factory=dict)
+    last: int = 0
+
+    def add(self, batch: Sequence[StoredArticle], stories: dict[int, int]) -> None:
+        self.articles.extend(batch)
+        self.stories.update(stories)
+        self.last = max([self.last, *(article.id for article in batch)])
+
+    def take(self) -> tuple[list[StoredArticle], dict[int, int]]:
+        """The articles and their stories, the holder emptied (``last`` kept)."""
+        taken = self.articles, self.stories
+        self.articles, self.stories = [], {}
+        return taken
 
 
 @dataclass
@@ -309,16 +337,22 @@ class Pipeline:
         ``before``, a slice is one batch, matched once ``before()`` returns (while a crawl
         runs: _pages_ahead)."""
         report = MatchReport()
+        # A pass's new articles, once clustered, wait to be decided with its later batches
+        # (STREAM_MERGE): one email a reader a pass (see _Pending).
+        # (A pass cut short by an error leaves them unmatched, to the next one.)
+        pending = _Pending() if before is not None else None
         while True:
             if before is not None:
                 await before()
             held = {*waiting(), *(self.crawler.unsettled() if self.crawling else ())}
             until = time.monotonic() + (0.0 if before is not None else MATCH_SLICE)
-            if not self._match(report, held, edited, until, size):
+            if not self._match(report, held, edited, until, size, pending):
                 break
             if self.stopping:
                 break
             await asyncio.sleep(0)
+        if pending is not None and pending.articles:
+            self._decide(report, pending.take(), self.store.topics(), kind="new")
         self._log_matched(report)
         return report
 
@@ -334,12 +368,16 @@ class Pipeline:
             await asyncio.sleep(0.005)
 
     def _match(self, report: MatchReport, waiting: Collection[int], edited: bool,
-               until: float | None = None, size: int | None = None) -> bool:
+               until: float | None = None, size: int | None = None,
+               pending: _Pending | None = None) -> bool:
         """Match batches of ``size`` into ``report`` (see match) until none is left (False)
-        or, after one at least, ``until`` (time.monotonic()) has passed (True)."""
+        or, after one at least, ``until`` (time.monotonic()) has passed (True). With
+        ``pending``, the new articles are clustered batch by batch and wait there to be
+        decided with the pass's later batches, STREAM_MERGE at a time (the caller decides
+        what is left at the pass's end): stored unmatched until then, a crash between two
+        batches leaves them to the next pass, clustered already."""
         topics = self.store.topics()
-        for batch, kind in self._batches(waiting, edited, size):
-            now = self.clock()
+        for batch, kind in self._batches(waiting, edited, size, pending):
             laps = _Laps(report.cpu)
             # Re-matched: edited in place, or listed by another source now (for the topics
             # limited to it: no edit, its alerts are new ones).
@@ -347,41 +385,60 @@ class Pipeline:
             batch = self.store.with_listing_sources(batch)
             if rematch:  # the poll before the one that found it says nothing of it now
                 batch = [replace(a, since=None) for a in batch]
-            stories = self.cluster(batch, now, edited=edit)
+            stories = self.cluster(batch, self.clock(), edited=edit)
             laps.lap("stories")
             # What a site repeats on its other pages (a disclaimer, a subscribe box) is no
             # part of an article: matched, highlighted and stored without it.
             batch = without_templates(self.store, batch, stories)
             laps.lap("templates")
-            verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
-                             rematch=rematch, edited=edit)
-            laps.lap("match")
-            # A reader mailed a story already (under a topic of every source) is not mailed
-            # it again under another topic: not when another source lists its article now,
-            # nor for a later copy of it (on a source another of their topics is limited
-            # to). An edit in place keeps its own rule (an "Updated:" email).
-            told = None if edit else self.store.told_of(
-                [m.article_id for m in verdict.matches if m.alert])
-            routed = route(self.store, self.recipients, batch, verdict, topics, stories, now,
-                           edited=edit, told=told)
-            laps.lap("compose")
-            self.store.record_matches(
-                verdict.matches,
-                routed.emails,
-                watermark=None,
-                now=now,
-                story_alerts=verdict.story_alerts,
-                digest=routed.queued,
-                rematched=[a.id for a in batch] if rematch else (),
-                matched=() if rematch else [a.id for a in batch],
-                refreshed=verdict.refreshed,
-                mailed=routed.mailed,
-            )
-            laps.lap("record")
-            report.count(len(batch), rematch, verdict, routed)
+            if pending is not None and kind == "new":
+                pending.add(batch, stories)
+                if len(pending.articles) >= STREAM_MERGE:
+                    self._decide(report, pending.take(), topics, kind=kind)
+            else:
+                self._decide(report, (batch, stories), topics, kind=kind)
             if until is not None and time.monotonic() >= until:
                 return True
         return False
+
+    def _decide(
+        self, report: MatchReport, clustered: tuple[list[StoredArticle], dict[int, int]],
+        topics: Sequence[Topic], *, kind: str,
+    ) -> None:
+        """Decide, route and record a batch of articles already clustered (``clustered``:
+        the articles, their templates taken out, and each one's story) of ``kind`` (see
+        _batches), in one transaction: their matches, alerts and emails, and the articles
+        marked matched."""
+        batch, stories = clustered
+        now = self.clock()
+        laps = _Laps(report.cpu)
+        rematch, edit = kind != "new", kind == "edited"
+        verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
+                         rematch=rematch, edited=edit)
+        laps.lap("match")
+        # A reader mailed a story already (under a topic of every source) is not mailed
+        # it again under another topic: not when another source lists its article now,
+        # nor for a later copy of it (on a source another of their topics is limited
+        # to). An edit in place keeps its own rule (an "Updated:" email).
+        told = None if edit else self.store.told_of(
+            [m.article_id for m in verdict.matches if m.alert])
+        routed = route(self.store, self.recipients, batch, verdict, topics, stories, now,
+                       edited=edit, told=told)
+        laps.lap("compose")
+        self.store.record_matches(
+            verdict.matches,
+            routed.emails,
+            watermark=None,
+            now=now,
+            story_alerts=verdict.story_alerts,
+            digest=routed.queued,
+            rematched=[a.id for a in batch] if rematch else (),
+            matched=() if rematch else [a.id for a in batch],
+            refreshed=verdict.refreshed,
+            mailed=routed.mailed,
+        )
+        laps.lap("record")
+        report.count(len(batch), rematch, verdict, routed)
 
     @staticmethod
     def _log_matched(report: MatchReport) -> None:
@@ -398,13 +455,17 @@ class Pipeline:
             )
 
     def _batches(
-        self, waiting: Collection[int], edited: bool, size: int | None = None
+        self, waiting: Collection[int], edited: bool, size: int | None = None,
+        pending: _Pending | None = None,
     ) -> Iterator[tuple[list[StoredArticle], str]]:
         """The batches to match, each with its kind: the "new" articles (not matched yet,
-        except those of the ``waiting`` sources), then (``edited``) the re-match queue's:
-        articles "edited" in place, and those another source lists now ("relisted")."""
+        except those of the ``waiting`` sources and those ``pending`` holds), then
+        (``edited``) the re-match queue's: articles "edited" in place, and those another
+        source lists now ("relisted")."""
         size = MATCH_BATCH if size is None else size
-        while batch := self.store.unmatched_articles(size, waiting):
+        while batch := self.store.unmatched_articles(
+            size, waiting, after=pending.last if pending is not None else 0
+        ):
             yield batch, "new"
         while edited and (batch := self.store.rematch_queue(size)):
             yield batch, "edited"

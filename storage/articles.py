@@ -446,12 +446,16 @@ class ArticlesMixin:
         return [stored_article(r) for r in rows]
 
     def unmatched_articles(
-        self, limit: int = 500, waiting: Collection[int] = ()
+        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0
     ) -> list[StoredArticle]:
         """Articles not matched yet, oldest first, except those of the ``waiting`` sources
-        (source ids: their poll is still in progress)."""
+        (source ids: their poll is still in progress); ``after``: those of higher ids only
+        (the ones up to it are being matched)."""
         sql = SELECT_STORED + " WHERE a.unmatched = 1"
         params: list[Any] = []
+        if after:
+            sql += " AND a.id > ?"
+            params.append(after)
         if waiting:  # one parameter, however many sources
             sql += " AND a.source_id NOT IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(waiting)))

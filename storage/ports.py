@@ -223,10 +223,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ...
 
     def unmatched_articles(
-        self, limit: int = 500, waiting: Collection[int] = ()
+        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0
     ) -> list[StoredArticle]:
         """Articles not matched yet, oldest first, except those of the ``waiting`` source
-        ids."""
+        ids; ``after``: those of higher ids only."""
         ...
 
     def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:

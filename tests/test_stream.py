@@ -225,14 +225,16 @@ def test_while_a_crawl_runs_each_batch_waits_until_the_page_workers_have_pages_e
     # fetches pages while the pass waits.
     ahead = iter([0, 0, 2 * STREAM_AHEAD, 3, 2 * STREAM_AHEAD, 0, 5, 3 * STREAM_AHEAD]
                  + [2 * STREAM_AHEAD] * 10)
-    asked: list[tuple[int, int]] = []  # (pages ahead, articles unmatched when asked)
+    # (pages ahead, articles not taken yet when asked: not clustered, as a batch is first)
+    asked: list[tuple[int, int]] = []
 
     class Crawl:
         """The crawl under way, as the pipeline sees it (crawler.run.CrawlRunner)."""
 
         def pages_ahead(self) -> tuple[int, int]:
             pages = next(ahead)
-            asked.append((pages, len(store.unmatched_articles())))
+            left = [a for a in store.unmatched_articles() if a.story_id is None]
+            asked.append((pages, len(left)))
             return pages, 2
 
         def unsettled(self) -> frozenset[int]:
@@ -252,3 +254,48 @@ def test_while_a_crawl_runs_each_batch_waits_until_the_page_workers_have_pages_e
     assert [pages >= 2 * STREAM_AHEAD for pages, _ in asked][:8] == [
         False, False, True, False, True, False, False, True]
     assert unmatched[:8] == [5, 5, 5, 3, 3, 1, 1, 1]
+
+
+def test_a_pass_while_a_crawl_runs_mails_a_reader_once_for_its_batches(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    """A pass while the crawl ran queued an email for each batch of STREAM_BATCH articles: a
+    busy day's later polls (683 new articles, a reader's topic on 400 of them) sent that
+    reader 23 emails in 6 s, where a pass had sent one. The batches of a pass are decided
+    and mailed together, STREAM_MERGE articles at most: one email a pass, every article
+    matched once."""
+    import asyncio
+
+    import scheduler.pipeline
+    from scheduler.pipeline import STREAM_AHEAD, CycleReport
+
+    monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
+    monkeypatch.setattr(scheduler.pipeline, "STREAM_MERGE", 6)
+
+    class Crawl:
+        """A crawl whose page workers always have pages enough ahead."""
+
+        def pages_ahead(self) -> tuple[int, int]:
+            return 2 * STREAM_AHEAD, 2
+
+        def unsettled(self) -> frozenset[int]:
+            return frozenset()
+
+        def store_later_polls(self) -> None:
+            pass
+
+    backlog(store, 13)
+    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    pipe.crawling = True
+    report = CycleReport()
+    asyncio.run(pipe.stream(report))
+    # Seven batches: an email for each STREAM_MERGE articles (the event loop is held while
+    # they are decided), the last one of what is left; each article matched once.
+    assert (report.matched.articles, report.matched.emails) == (13, 3)
+    emails = store.db.execute(
+        "SELECT COUNT(*) FROM outbox_items GROUP BY outbox_id ORDER BY outbox_id").fetchall()
+    assert [count for (count,) in emails] == [6, 6, 1]
+    assert store.unmatched_articles() == []
+    matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
+    assert matched.fetchone() == (13, 13)
