@@ -246,6 +246,32 @@ def _reddit_article(link: str, description: str) -> str | None:
             return article if article and not _on_reddit(article) else None
     return None
 
+
+#: Link aggregators whose feeds give each item's discussion, a page of theirs, as its
+#: <comments> (hnrss.org's Hacker News feeds, Lobsters'): the item's description is about
+#: that discussion, not the article it links to.
+_DISCUSSIONS = ("news.ycombinator.com", "lobste.rs")
+#: hnrss's lines about the discussion, each a paragraph of an item's description.
+_DISCUSSION_LINES = ("Article URL:", "Comments URL:", "Points:", "# Comments:")
+
+
+def _posted_text(description: str, comments: str) -> str:
+    """The words of its own that an aggregator's item gives (an "Ask HN" question, a
+    Lobsters submitter's note; "" for a shared link's item): its description without the
+    paragraphs about its discussion at ``comments`` (hnrss' "Article URL: ... Comments URL:
+    ... Points: 123 # Comments: 45", Lobsters' "Comments" link)."""
+    try:
+        root = lxml.html.fromstring(f"<div>{description}</div>")
+    except (ParserError, ValueError):
+        return ""
+    for part in [*root.iter("p", "hr")]:
+        if part.tag == "hr" or part.text_content().strip().startswith(_DISCUSSION_LINES) or any(
+            str(anchor.get("href") or "").strip() == comments for anchor in part.iter("a")
+        ):
+            part.drop_tree()
+    return html_to_text(lxml.html.tostring(root, encoding="unicode"))
+
+
 #: A character reference, with its semicolon (``&ccedil;``, ``&#146;``, ``&#x2019;``).
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -446,6 +472,13 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # its publisher's feed too, was a second story, a second email). The article
             # is the "[link]" it shares, and Reddit's "submitted by" line none of its words.
             link, summary = article, headline
+        elif _hostname(comments := str(entry.get("comments") or "").strip()) in _DISCUSSIONS:
+            # A link aggregator's item (Hacker News through hnrss, Lobsters): its
+            # description is its discussion's address and numbers, stored and mailed as the
+            # article's words where its page could not be read ("Points: 123 # Comments:
+            # 45": a topic on "comments" matched every such item). Its words are what its
+            # submitter wrote, else its headline.
+            summary = _posted_text(entry.get("summary") or "", comments) or headline
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`

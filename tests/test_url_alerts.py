@@ -924,6 +924,88 @@ def test_a_reddit_post_is_the_article_it_shares_not_its_comments_page(site, mail
     assert "reddit.com" not in body and "submitted by" not in body, body
 
 
+def hnrss_item(title: str, link: str, number: int, question: str = "") -> str:
+    """An item of an hnrss.org Hacker News feed as hnrss writes it: a shared link's
+    description is its discussion's address and numbers; an "Ask HN" post links to its
+    discussion, its question above the numbers."""
+    thread = f"https://news.ycombinator.com/item?id={number}"
+    own = (f"<p>{question}</p>\n<hr>" if question
+           else f'<p>Article URL: <a href="{link}">{link}</a></p>')
+    description = (f'\n{own}\n<p>Comments URL: <a href="{thread}">{thread}</a></p>\n'
+                   "<p>Points: 123</p>\n<p># Comments: 45</p>\n")
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    return (f"<item><title><![CDATA[{title}]]></title><description><![CDATA[{description}]]>"
+            f"</description><pubDate>{when}</pubDate><link>{link}</link><dc:creator>lakewatcher"
+            f"</dc:creator><comments>{thread}</comments><guid isPermaLink=\"false\">{thread}"
+            "</guid></item>")
+
+
+#: An "Ask HN" post's page as Hacker News writes it: the question above its comments.
+HN_THREAD = b"""<html lang="en" op="item"><head><title>Ask HN: Which harbour tugboat logs do
+you keep? | Hacker News</title></head><body><center><table id="hnmain" width="85%">
+<tr><td bgcolor="#ff6600"><span class="pagetop"><b class="hnname"><a href="news">Hacker News
+</a></b><a href="newest">new</a> | <a href="front">past</a> | <a href="newcomments">comments</a>
+| <a href="ask">ask</a> | <a href="submit">submit</a></span></td></tr>
+<tr id="bigbox"><td><table class="fatitem"><tr class="athing submission" id="42345690"><td
+class="title"><span class="titleline"><a href="item?id=42345690">Ask HN: Which harbour tugboat
+logs do you keep?</a></span></td></tr><tr><td class="subtext"><span class="subline"><span
+class="score">123 points</span> by <a href="user?id=lakewatcher" class="hnuser">lakewatcher</a>
+<span class="age"><a href="item?id=42345690">1 hour ago</a></span> | <a href="item?id=42345690">
+45&nbsp;comments</a></span></td></tr><tr><td><div class="toptext">We log every tugboat shift by
+hand.<p>Is there a better way?</p></div></td></tr></table><br>
+<table class="comment-tree"><tr class="athing comtr" id="42345700"><td><span class="comhead"><a
+class="hnuser">bo</a> <span class="age">50 minutes ago</span></span><div class="comment"><div
+class="commtext c00">Our harbour master moved the tugboat logs to a spreadsheet years ago, and
+the comments column of it is where the real notes about each shift and each berth go.<p>The
+points system we use for crews came later, from the pilots' union, and it still works well.
+</p></div></div></td></tr><tr class="athing comtr" id="42345710"><td><span class="comhead"><a
+class="hnuser">cy</a></span><div class="comment"><div class="commtext c00">We keep paper logs on
+board and scan them weekly; the scans are searchable and nobody misses the old binders.</div>
+</div></td></tr></table></td></tr></table></center></body></html>"""
+
+
+def test_a_hacker_news_item_is_its_article_or_its_post_never_its_threads_numbers(
+    site, mail, workdir
+):
+    # Through `crawl`: an hnrss item whose article's page answered 403 (a paywalled or
+    # bot-shy site) was stored with its description, "Article URL: ... Comments URL: ...
+    # Points: 123 # Comments: 45", as the article's words: a topic on "comments" was mailed
+    # every such item. An "Ask HN" post links to its thread, whose page is read as no
+    # article (its comments left out): its text is the question, not the numbers.
+    blocked = site.serve("/world/harbour-ferry", b"<html><body>Forbidden</body></html>",
+                         status=403, content_type="text/html")
+    # The site is the crawl's proxy: it answers for news.ycombinator.com too.
+    ask = "http://news.ycombinator.com/item?id=42345690"
+    site.serve("/item", HN_THREAD, content_type="text/html")
+    source = site.serve("/frontpage", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Hacker News: Front Page</title><link>https://news.ycombinator.com/</link>
+<description>Hacker News RSS</description><generator>hnrss v2.1.1</generator>
+{hnrss_item("Harbour ferry sinks at berth", blocked, 42345678)}
+{hnrss_item("Ask HN: Which harbour tugboat logs do you keep?", ask, 42345690,
+            "We log every tugboat shift by hand.<p>Is there a better way?")}
+</channel></rss>""".encode())
+    lobsters = ('<rss version="2.0"><channel><title>Lobsters</title><link>https://lobste.rs/'
+                f"</link><item><title>Harbour ferry sinks</title><link>{blocked}</link>"
+                "<comments>https://lobste.rs/s/abc123/harbour_ferry_sinks</comments>"
+                "<description>&lt;p&gt;&lt;a href=\"https://lobste.rs/s/abc123/harbour_ferry_"
+                "sinks\"&gt;Comments&lt;/a&gt;&lt;/p&gt;</description></item></channel></rss>")
+    [shared] = parse_feed(lobsters.encode(), site.url("/rss")).entries
+    assert shared.text == "Harbour ferry sinks"
+    threads = {"name": "Threads", "query": "comments OR points", "notify": ["hn@test.example"]}
+    workdir.write_config(sources=[source], topics=[TOPIC, threads], smtp=mail)
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "2 new article(s)" in out, out
+    rows = {row["url"]: row for row in export(workdir)}
+    assert rows[blocked]["text"] == "Harbour ferry sinks at berth", rows
+    assert rows[ask]["text"] == "We log every tugboat shift by hand. Is there a better way?", rows
+    [alert] = mail.wait_for(1)
+    assert alert["To"] == "desk@test.example", alert["To"]
+    body = alert.get_body(("plain",)).get_content()
+    assert "Points" not in body and "Comments URL" not in body, body
+
+
 def test_a_bing_news_item_is_its_publishers_in_emails_and_exports(site, mail, workdir):
     # Through `crawl`: a Bing News item, its link through Bing's redirector, was named after
     # the Bing feed ("Harbour - BingNews") in its email and `export`, where its
