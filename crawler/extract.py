@@ -333,6 +333,7 @@ _PROMPT = re.compile(
     r"|unterst[üu]tze\ \w+\ (?:bereits|schon|jetzt|mit)|exklusive\ angebote|exclusive\ offers"
     r"|ofertas\ exclusivas|offres\ exclusives"
     r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
+    r"|^member-only\ story$"  # Medium's label above a story its members alone read whole
     r"|werden?\ sie\ (?:jetzt\ )?mitglied|werde\ (?:jetzt\ )?mitglied"
     r"|(?:verraten|schreib|sagt|let\ us\ know|tell\ us)\b.{0,40}\b(?:kommentar|comment)"
     r"|(?:lesen\ sie|findest\ du|finden\ sie|read\ more|learn\ more|find\ out\ more"
@@ -359,7 +360,7 @@ _PROMPT_PIECES = (
     "pour lire la suite", "continue reading ", "jetzt weiterlesen", "weiterlesen mit",
     "abonn", "il vous reste", "abbonat",
     "exklusive angebote", "exclusive offers", "ofertas exclusivas", "offres exclusives",
-    "hazte ", "become a ", "devenez membre", "mitglied", "kommentar", "comment",
+    "hazte ", "become a ", "devenez membre", "member-only", "mitglied", "kommentar", "comment",
     "lesen sie", "findest du", "finden sie", "read more", "learn more", "find out more",
     "lee m", "en savoir plus", "cc-by", "cc by", "all rights reserved",
     "alle rechte vorbehalten", "todos los derechos reservados", "tous droits r", "gbar bis",

@@ -262,9 +262,10 @@ def test_paywall_membership_and_offer_prompts_go() -> None:
     for line in ("Pour accéder en illimité", "Pour lire la suite",
                  "Unterstütze RosaMag bereits mit 2,50!",
                  "Registrieren Sie sich und erhalten Sie exklusive Angebote!",
-                 "Subscribe for unlimited access to every story."):
+                 "Subscribe for unlimited access to every story.", "Member-only story"):
         assert is_prompt(line), line
     assert not is_prompt("The museum reopens on Monday with free access for residents.")
+    assert not is_prompt("A member-only story hour opens at the library on Monday.")
 
 
 def test_a_paywalls_own_lines_go_in_french_italian_and_german() -> None:

@@ -162,3 +162,50 @@ def test_a_feeds_title_written_in_html_names_its_source_in_words() -> None:
     plain = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Vector&lt;T&gt; '
              "weekly</title><item><link>http://127.0.0.1/a</link></item></channel></rss>")
     assert parse_feed(plain.encode(), "http://127.0.0.1/feed").title == "Vector<T> weekly"
+
+
+def medium_page(title: str) -> bytes:
+    """A member-only story's page as Medium serves it to a reader who is not signed in: the
+    label above the headline, the first paragraphs, then the call to sign up."""
+    return ("<!doctype html><html lang='en'><head><title>"
+            f"{title} | by Ann Lee | Dec, 2026 | Medium</title>"
+            "<meta property='og:site_name' content='Medium'></head><body><div id='root'>"
+            "<a href='/m/signin'>Sign in</a><article><section><div><p>Member-only story</p>"
+            f"<h1 class='pw-post-title'>{title}</h1><div><a href='/@ann'>Ann Lee</a>"
+            "<span>7 min read</span><span>Dec 7, 2026</span></div>"
+            f"<p class='pw-post-body-paragraph'>{LEDE}</p>"
+            f"<p class='pw-post-body-paragraph'>{REST}</p></div></section></article>"
+            "<div><h2>Create an account to read the full story.</h2><p>The author made this "
+            "story available to Medium members only.</p><a href='/m/signin'>Continue in app"
+            "</a><p>Already have an account? <a href='/m/signin'>Sign in</a></p></div>"
+            "</div></body></html>").encode()
+
+
+def test_a_medium_member_only_storys_label_is_no_word_of_it(site, mail, workdir):
+    # Medium's tag feeds give a line of each story and "Continue reading on Medium"; the
+    # page of a member-only story (most of Medium's) opens with the label "Member-only
+    # story", stored as the article's first words: every alert of one began so, and a
+    # topic on "member" matched each.
+    title = "Maduro leaves Caracas on foreign trip"
+    link = site.serve("/@ann/maduro-leaves-caracas-4f2a9c", medium_page(title),
+                      content_type="text/html")
+    when = format_datetime(datetime.now(UTC) - timedelta(minutes=30), usegmt=True)
+    snippet = html.escape(
+        f'<div class="medium-feed-item"><p class="medium-feed-snippet">{LEDE[:60]}</p>'
+        f'<p class="medium-feed-link"><a href="{link}">Continue reading on Medium »</a></p>'
+        "</div>")
+    feed = site.serve("/feed/tag/venezuela", (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.'
+        'org/rss/1.0/modules/content/"><channel><title>Venezuela on Medium</title>'
+        f"<link>{site.url('/tag/venezuela')}</link><item><title>{title}</title>"
+        f"<link>{link}?source=rss------venezuela-5</link><guid isPermaLink=\"false\">"
+        f"https://medium.com/p/4f2a9c</guid><pubDate>{when}</pubDate><content:encoded>"
+        f"{snippet}</content:encoded></item></channel></rss>").encode())
+    members = {"name": "Members", "query": "member", "notify": ["members@test.example"]}
+    workdir.write_config(sources=[feed], topics=[BELARUS, members], smtp=mail)
+    out = workdir.newswatch("crawl").stdout
+    assert "1 email(s) queued" in out, out
+    assert stored(workdir)["text"] == f"{LEDE}\n{REST}"
+    [alert] = mail.wait_for(1)
+    assert alert["To"] == "desk@test.example", alert["To"]
+    assert "Member-only" not in alert.get_body(("plain",)).get_content()
