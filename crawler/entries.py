@@ -49,7 +49,7 @@ from storage.errors import said_stopping
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import not_ahead, read_date
-from .feeds import FeedEntry
+from .feeds import FeedEntry, on_bluesky
 from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
@@ -539,6 +539,12 @@ class EntriesMixin:
                 # Google News' link, whose id names no publisher's page: its page is a
                 # script's or Google's consent page, never the article (crawler.googlenews).
                 self._store_item(entry, "a Google News link that names no publisher's page")
+                continue
+            if not entry.linked and on_bluesky(entry.feed.link):
+                # A Bluesky post's page is the app's "JavaScript is required" notice around
+                # it (stored as the post: a topic on "JavaScript" matched every one); the
+                # feed gives the post whole.
+                self._store_item(entry, "a Bluesky post's page is its app's notice")
                 continue
             yield scrapy.Request(
                 entry.feed.link,

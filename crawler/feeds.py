@@ -255,6 +255,18 @@ _DISCUSSIONS = ("news.ycombinator.com", "lobste.rs")
 _DISCUSSION_LINES = ("Article URL:", "Comments URL:", "Points:", "# Comments:")
 
 
+#: Bluesky's web app: a post's page is its "JavaScript Required" notice, with the post, its
+#: author's name, handle and DID inside; the account's feed gives the post whole.
+BLUESKY = "bsky.app"
+#: The title Bluesky's feeds give every post of an account: "@lakeside.bsky.social post".
+_BLUESKY_TITLE = re.compile(r"@\S+ post")
+
+
+def on_bluesky(url: str) -> bool:
+    """Whether ``url`` is on Bluesky's web app (BLUESKY): a post's page there is no text."""
+    return _hostname(url) == BLUESKY
+
+
 def _posted_text(description: str, comments: str) -> str:
     """The words of its own that an aggregator's item gives (an "Ask HN" question, a
     Lobsters submitter's note; "" for a shared link's item): its description without the
@@ -479,6 +491,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # 45": a topic on "comments" matched every such item). Its words are what its
             # submitter wrote, else its headline.
             summary = _posted_text(entry.get("summary") or "", comments) or headline
+        elif _BLUESKY_TITLE.fullmatch(headline) and on_bluesky(link):
+            # Each post of a Bluesky account's feed is titled "@handle post": every alert
+            # of the account said so. An untitled post, it is titled by its opening.
+            headline = ""
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from newssite import STORIES_BY_SLUG
@@ -229,6 +230,26 @@ web application, please enable JavaScript. Alternatively, try one of the native 
 Mastodon for your platform.</div></noscript></div></body></html>"""
 
 
+def kept_from_its_item(mail, workdir, feed: str, post: str, shell: str, **env: str) -> None:
+    """Crawl ``feed`` (one post, on the reservoir's zebrafish) with a topic on the post and
+    one on the words of its page's app shell (``shell``), ``env`` in the crawl's
+    environment: the post is stored as its item gives it, titled by its opening, and mailed
+    to the first topic alone."""
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Shell", "query": shell, "notify": ["shell@test.example"]}])
+    out = workdir.newswatch("crawl", **env).stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["text"], row["extraction"]) == (post, "feed")
+    assert row["title"] == ("The Marlow reservoir survey found zebrafish in the intake "
+                            "channels this week, and the…")
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
+
+
 def test_an_untitled_post_whose_page_is_an_apps_shell_keeps_its_own_text(site, mail, workdir):
     # A Mastodon account's feed has no <title> per item: the page (an app's "enable
     # JavaScript" shell) was stored as the post, a topic on the post's words missed and one
@@ -242,21 +263,57 @@ def test_an_untitled_post_whose_page_is_an_apps_shell_keeps_its_own_text(site, m
         f"<item><guid>{site.url('/@lakeside/1135')}</guid><link>{site.url('/@lakeside/1135')}"
         f"</link><pubDate>{when}</pubDate><description>&lt;p&gt;{post}&lt;/p&gt;</description>"
         "</item></channel></rss>").encode())
-    workdir.write_config(
-        sources=[feed], smtp=mail,
-        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
-                {"name": "Shell", "query": "JavaScript OR Mastodon",
-                 "notify": ["shell@test.example"]}])
-    out = workdir.newswatch("crawl").stdout
-    assert "1 new article(s)" in out, out
-    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
-    assert (row["text"], row["extraction"]) == (post, "feed")
     # Titled by its opening (the alert said "(untitled)").
-    assert row["title"] == ("The Marlow reservoir survey found zebrafish in the intake "
-                            "channels this week, and the…")
-    [message] = mail.wait_for(1)
-    assert message["To"] == "desk@test.example"
-    assert "The Marlow reservoir survey found zebrafish" in message["Subject"]
+    kept_from_its_item(mail, workdir, feed, post, "JavaScript OR Mastodon")
+
+
+def bluesky_post_page(handle: str, post: str) -> bytes:
+    """A post's page as Bluesky's web server writes it: the app's "JavaScript Required"
+    notice, the post inside it with its author's name, handle and DID."""
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="UTF-8"><title>@{handle} on Bluesky</title>
+<meta property="og:site_name" content="Bluesky Social" /><meta property="og:type" content="article">
+<meta property="og:title" content="Lakeside Water (@{handle})">
+<meta name="description" content="{post}"><meta property="og:description" content="{post}">
+</head><body>
+	<div id="root"></div>
+    <noscript>
+      <h1 lang="en">JavaScript Required</h1>
+      <p lang="en">This is a heavily interactive web application, and JavaScript is required. Simple HTML interfaces are possible, but that is not what this is.
+      <p lang="en">Learn more about Bluesky at <a href="https://bsky.social">bsky.social</a> and <a href="https://atproto.com">atproto.com</a>.
+<div id="bsky_post_summary">
+  <h3>Post</h3>
+  <p id="bsky_display_name">Lakeside Water</p>
+  <p id="bsky_handle">{handle}</p>
+  <p id="bsky_did">did:plc:4zq6ahkd2cbl7stvo2jbwfzk</p>
+  <p id="bsky_post_text">{post}</p>
+  <p id="bsky_post_indexedat">2026-12-06T10:15:00.000Z</p>
+</div>
+    </noscript>
+</body></html>""".encode()
+
+
+def test_a_bluesky_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
+    # A Bluesky account's feed titles each post "@handle post", and its page is the app's
+    # "JavaScript is required" notice with the post inside (so no wall): each post was
+    # stored as that notice, a topic on "JavaScript" was mailed every post, and every alert
+    # was titled "@lakeside.bsky.social post". The feed gives the post whole. (The site is
+    # the crawl's proxy: it answers for bsky.app.)
+    handle = "lakeside.bsky.social"
+    post = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+            "and the water authority will hold a public meeting on the delay next Tuesday.")
+    link = f"http://bsky.app/profile/{handle}/post/3lcxkzb2wt22s"
+    site.serve(urlsplit(link).path, bluesky_post_page(handle, post), content_type="text/html")
+    when = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    feed = site.serve("/profile/did:plc:4zq6ahkd2cbl7stvo2jbwfzk/rss", (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><description>'
+        f"Reservoir news</description><link>https://bsky.app/profile/{handle}</link><title>"
+        f"@{handle} - Lakeside Water</title><item><title>@{handle} post</title><link>{link}"
+        f"</link><description>{post}</description><pubDate>{when}</pubDate><guid>"
+        "at://did:plc:4zq6ahkd2cbl7stvo2jbwfzk/app.bsky.feed.post/3lcxkzb2wt22s</guid></item>"
+        "</channel></rss>").encode())
+    kept_from_its_item(mail, workdir, feed, post, "JavaScript OR Bluesky OR did",
+                       http_proxy=f"http://{urlsplit(site.base_url).netloc}", no_proxy="")
 
 
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
