@@ -2,7 +2,7 @@
 
 A link's *anchor text* is its own text; a link that wraps a teaser card (heading, summary,
 picture) is read by its heading; an image link by its image's ``alt`` / ``title`` (or the
-link's ``title``). Then:
+link's ``title``; an image map's ``<area>`` by its ``alt``). Then:
 
 - **navigation**: pagination and listing labels (``Next »``, ``Page 2``, ``Older``, ``All
   news``, ``View all``, ``More news``), service labels (``Log in``, ``Subscribe``), a bare
@@ -104,7 +104,7 @@ def anchor_text(link: lxml.html.HtmlElement) -> str:
         text = _clean(image.get("alt") or image.get("title") or "")
         if text:
             return text
-    return _clean(link.get("title") or link.get("aria-label") or "")
+    return _clean(link.get("title") or link.get("alt") or link.get("aria-label") or "")
 
 
 # Han ideographs, hiragana, katakana and hangul syllables: scripts written without spaces

@@ -1,11 +1,12 @@
 """Article links of a page without a feed: which links of a home or section page lead to
 articles of the same site.
 
-Every link is resolved (against ``<base href>``), must be http(s) on the page's own site
-(same host, ignoring ``www.``), is canonicalized, and is returned once, in page order; the
-page itself (and its declared canonical URL) is never returned. Only the page's first
-``MAX_ANCHORS`` (5,000) links are read: the crawl follows its first 100 article links, and
-an archive page of 50,000 links must not hold the crawl for seconds. Then, without
+Every link (``<a>``, an image map's ``<area>``; a script link by the address its script
+opens, see ``_SCRIPT_STRING``) is resolved (against ``<base href>``), must be http(s) on the
+page's own site (same host, ignoring ``www.``), is canonicalized, and is returned once, in
+page order; the page itself (and its declared canonical URL) is never returned. Only the
+page's first ``MAX_ANCHORS`` (5,000) links are read: the crawl follows its first 100 article
+links, and an archive page of 50,000 links must not hold the crawl for seconds. Then, without
 ``include``, a heuristic decides:
 
 1. Page chrome is skipped: links inside ``<nav>``, ``<aside>`` or an element with role
@@ -144,6 +145,16 @@ _OWN_CLASS_WORDS = frozenset({"newsletter", "subscribe"})
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
 # fmt: on
 _CAMEL = re.compile(r"([a-z])([A-Z])")
+# A 2000s portal's headline opening in a pop-up window names its article in a script, as the
+# script's first quoted string: ``javascript:popup('story.asp?id=4711')``,
+# ``javascript:void(window.open('/cgi-bin/news.pl?n=17','story','width=500'))``, or an
+# ``onclick="location.href='…'"`` on a link to ``#`` (an onclick that opens a window or a
+# location: others count clicks, ``ga('send','event')``). Such a string is an address when
+# it holds a path, a dot or a query and neither spaces nor commas: ``history.go(-1)`` opens
+# none, and a window's features (``'width=500,height=400'``) are no address.
+_SCRIPT_STRING = re.compile(r"""(['"])(.*?)\1""")
+_OPENS = re.compile(r"open|location|popup", re.IGNORECASE)
+_SCRIPT_ADDRESS = re.compile(r"""(?!javascript:)[^\s,'"<>]*[./?][^\s,'"<>]*""", re.IGNORECASE)
 _WORDS = re.compile(r"[^a-z0-9]+")
 
 
@@ -402,11 +413,13 @@ def article_links(
     # resolved and checked once, to (canonical URL, absolute URL), or None when left out.
     resolved: dict[str, tuple[str, str] | None] = {}
     candidates: list[tuple[lxml.html.HtmlElement, str, str]] = []
-    anchors = doc.iter("a")
+    anchors = doc.iter("a", "area")
     for link in islice(anchors, MAX_ANCHORS):
         href = (link.get("href") or "").strip()
-        if not href or href.startswith("#"):
-            continue
+        if not href or href.startswith("#") or href[:11].lower() == "javascript:":
+            href = _script_target(link, href)
+            if not href:
+                continue
         if href not in resolved:
             resolved[href] = _resolve(href, base, page_url, itself, unwanted)
         if (hit := resolved[href]) is not None:
@@ -455,6 +468,18 @@ def article_links(
             found[item.url] = None
     logger.debug("%d article links on %s", len(found), page_url)
     return list(found)
+
+
+def _script_target(link: lxml.html.HtmlElement, href: str) -> str:
+    """The address a script link opens (its ``javascript:`` href's script, else its
+    ``onclick``): the script's first quoted string where it reads as one; "" for none."""
+    script = href[11:] if href[:11].lower() == "javascript:" else ""
+    onclick = link.get("onclick") or ""
+    for code in (script, onclick if _OPENS.search(onclick) else ""):
+        quoted = _SCRIPT_STRING.search(code)
+        if quoted is not None and _SCRIPT_ADDRESS.fullmatch(quoted.group(2)):
+            return quoted.group(2)
+    return ""
 
 
 def _resolve(

@@ -419,3 +419,42 @@ def test_a_page_of_more_links_than_are_read_yields_its_first_article_links(
     # The first links read are the menu's and MAX_ANCHORS - 1 stories: each of those, none after.
     assert found == [f"http://news.test/2019/01/15/council-story-{i}" for i in range(MAX_ANCHORS - 1)]
     assert f"http://news.test/archive: only its first {MAX_ANCHORS} links were read" in caplog.text
+
+
+#: A 2000s portal's front page whose headlines open in pop-up windows, and whose splash
+#: picture's hot spots are headlines too (an image map): its script links and map areas.
+POPUP_PAGE = """<html><head><base href="http://oldnews.test/news/">
+<script language="JavaScript">function popup(u){window.open(u,'s','width=500')}</script></head>
+<body><table width="780"><tr><td width="150"><font size="2">
+<a href="javascript:popup('/section.asp?s=world')">World</a><br>
+<a href="javascript:history.go(-1)">Back</a><br>
+<a href="javascript:window.close()">Close window</a><br>
+<a href="javascript:openWin('width=500,height=400')">Weather in your town today</a><br>
+<a href="#" onclick="track('poll.results.html')">Readers vote on the new town hall design</a>
+</font></td>
+<td><font face="Verdana" size="3">
+<b><a href="javascript:popup('../story.asp?id=4711&sect=world')">Council approves the harbour
+ wind farm after long debate</a></b><br>
+<b><a href="javascript:void(window.open('/cgi-bin/news.pl?n=17&amp;para=2','story','width=500'))">
+Striking dockers return to work at the port</a></b><br>
+<b><a href="#" onclick="window.open('article.php3?id_article=88', 'art'); return false">
+Ferry timetable cut as fuel prices climb again</a></b><br>
+<b><a href="javascript:;" onclick="location.href='/display.asp?id=12&copy=1&not=0'">
+Flood defences finished a year ahead of plan</a></b></font></td></tr></table>
+<img src="/img/splash.gif" usemap="#splash" border="0">
+<map name="splash">
+<area shape="rect" coords="0,0,200,20" href="/story.asp?id=4712" alt="Mayor opens the new
+ library on the old market square">
+<area shape="rect" coords="0,20,200,40" href="/default.asp" alt="Home">
+</map></body></html>"""
+
+
+def test_old_portals_pop_up_and_image_map_headlines_are_article_links() -> None:
+    found = article_links(POPUP_PAGE, "http://oldnews.test/")
+    assert found == [
+        "http://oldnews.test/story.asp?id=4711&sect=world",
+        "http://oldnews.test/cgi-bin/news.pl?n=17&para=2",
+        "http://oldnews.test/news/article.php3?id_article=88",
+        "http://oldnews.test/display.asp?id=12&copy=1&not=0",
+        "http://oldnews.test/story.asp?id=4712",
+    ]

@@ -4,6 +4,7 @@ page whose feed or sitemap newswatch discovers."""
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 from dataclasses import replace
@@ -89,6 +90,40 @@ def test_a_teasers_byline_to_an_author_page_of_any_language_is_not_followed(site
     crawl(workdir)
     assert set(exported(workdir)) == {site.article_url(story.slug)}
     assert site.requests_for(author.rstrip("/")) == site.requests_for(author) == []
+
+
+def test_an_old_portals_pop_up_and_image_map_headlines_are_followed_and_alert(site, mail, workdir):
+    """A 2000s portal without a feed opens its headlines in pop-up windows
+    (``javascript:popup('story.asp?id=4711&sect=world')``) and makes its splash picture's
+    hot spots headlines too (an image map's ``<area>``): neither was read as a link, so the
+    source failed with "no article links" and its stories never alerted. Each is fetched
+    at its address as written (``&sect=`` is no section sign), and alerts once; the other
+    story's page chrome, which names Maduro too, alerts for nothing."""
+    stories = {"/story.asp?id=4711&sect=world": fresh("venezuela-opposition-leader"),
+               "/cgi-bin/news.pl?n=17&para=2&copy=1": fresh("city-late-winner", 60)}
+    for target, story in stories.items():
+        site.serve(target, site.render_article(story), content_type="text/html")
+    popped, mapped = (html.escape(s.title) for s in stories.values())
+    home = site.serve("/default.asp", (
+        '<html><head><title>The Gazette \u2019s front page</title><base href="/news/">'
+        "<script>function popup(u){window.open(u,'story','width=500')}</script></head>"
+        '<body><table width="780"><tr><td width="150"><font size="2">'
+        "<a href=\"javascript:popup('/section.asp?s=world')\">World</a><br>"
+        "<a href=\"javascript:history.go(-1)\">Back</a></font></td><td>"
+        f"<font face=\"Verdana\" size=\"3\"><b><a href=\"javascript:popup('../story.asp?id=4711"
+        f"&sect=world')\">{popped}</a></b></font></td></tr></table>"
+        '<img src="/img/splash.gif" usemap="#splash" border="0"><map name="splash">'
+        '<area shape="rect" coords="0,0,200,20" href="/cgi-bin/news.pl?n=17&amp;para=2&amp;'
+        f'copy=1" alt="{mapped}"></map></body></html>').encode("cp1252"),
+        content_type="text/html")
+    workdir.write_config(sources=[{"url": home, "kind": "page"}], topics=[MADURO], smtp=mail)
+    out = crawl(workdir)
+    assert "1 ok" in out and "2 new article(s)" in out and "1 email(s) queued" in out, out
+    for target in stories:
+        assert [r.status for r in site.requests_for(target)] == [200], target
+    [message] = mail.wait_for(1)
+    assert "Maduro exit" in message["Subject"]
+    assert message.get_body(("plain",)).get_content().count("returns to Caracas") >= 1
 
 
 def test_page_source_include_and_exclude_patterns(site, workdir):
