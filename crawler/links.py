@@ -401,6 +401,17 @@ def article_links(
     doc = parse_html(html)
     if doc is None:
         return []
+    return article_links_of(doc, page_url, include, exclude, learned)
+
+
+def article_links_of(
+    doc: lxml.html.HtmlElement,
+    page_url: str,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    learned: Mapping[str, tuple[int, int]] | None = None,
+) -> list[str]:
+    """:func:`article_links` of a page already parsed."""
     base = base_url(doc, page_url)
     wanted, unwanted = _matcher(include), _matcher(exclude)
     itself = {canonicalize(page_url)}
@@ -467,6 +478,25 @@ def article_links(
         if scores[item.url] >= KEEP_SCORE:
             found[item.url] = None
     logger.debug("%d article links on %s", len(found), page_url)
+    return list(found)
+
+
+#: Frames of a page read as part of it, nested ones included: a frameset's menu and headlines
+#: and an iframe of the latest news are a few.
+MAX_FRAMES = 4
+
+
+def frame_sources(doc: lxml.html.HtmlElement, page_url: str) -> list[str]:
+    """The addresses of a page's frames and iframes on its own site, in page order: a 2000s
+    site's home page is a frameset whose frames hold its menu and its headlines (the page
+    itself links to no article), or holds its latest news in an ``<iframe>``."""
+    base = base_url(doc, page_url)
+    itself = canonicalize(page_url)
+    found: dict[str, None] = {}
+    for frame in doc.iter("frame", "iframe"):
+        url = web_url((frame.get("src") or "").strip(), base)
+        if url is not None and canonicalize(url) != itself and same_site(url, page_url):
+            found[url] = None
     return list(found)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -31,7 +31,7 @@ from storage import FetchOutcome, Source, StorageError, identity_host
 from storage.errors import said_stopping
 
 from .containers import Containers
-from .discover import feed_links, robots_sitemaps, sniff
+from .discover import feed_links, parse_html, robots_sitemaps, sniff
 from .downloader import JUMP
 from .entries import (
     FIRST_RANK,
@@ -58,7 +58,7 @@ from .http import (
     went_back,
 )
 from .job import CrawlJob
-from .links import article_links
+from .links import MAX_FRAMES, article_links_of, frame_sources
 from .schedule import next_due
 from .sitemaps import news_sitemaps, parse_sitemap, recent, recent_sitemaps
 from .urls import canonicalize, is_home_page, item_url
@@ -830,14 +830,71 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._fail(source, "not a web page", response.status)
             return
+        links, frames = self._links(response, source)
+        if not frames:
+            yield from self._page_entries(response, source, base, links)
+            return
+        # A frameset does not change when its frames do (an old site's Last-Modified is the
+        # file's): its 304 would hide each new headline, so it is read whole at every poll.
+        framed = _Framed(response, replace(base, etag=None, last_modified=None), links, frames,
+                         asked={canonicalize(response.url)})
+        yield from self._next_frame(source, framed)
+
+    def _links(self, response: TextResponse, source: Source) -> tuple[list[str], list[str]]:
+        """A page's article links and the addresses of its frames on the site."""
+        doc = parse_html(response.text)
+        if doc is None:
+            return [], []
         site = identity_host(urlsplit(response.url).hostname or "")
-        links = article_links(
-            response.text,
+        links = article_links_of(
+            doc,
             response.url,
             source.include,
             source.exclude,
             learned=self.store.link_shapes(site, self.clock()),
         )
+        return links, frame_sources(doc, response.url)
+
+    def _next_frame(self, source: Source, framed: _Framed) -> Iterator[Any]:
+        """The request for a page's next frame not asked yet (one at a time: the page's
+        entries are made once all are read); after the last, the page's entries."""
+        while framed.frames and len(framed.asked) <= MAX_FRAMES:  # the page is among them
+            url = framed.frames.pop(0)
+            if canonicalize(url) in framed.asked:
+                continue
+            framed.asked.add(canonicalize(url))
+            yield scrapy.Request(
+                url, headers=NO_CACHE, callback=self.parse_frame, errback=self.frame_failed,
+                cb_kwargs={"source": source, "framed": framed},
+                meta={"handle_httpstatus_list": HANDLED_STATUSES}, dont_filter=True,
+            )
+            return
+        links = [link for link in dict.fromkeys(framed.links) if link not in framed.asked]
+        yield from self._page_entries(framed.page, source, framed.base, links)
+
+    def parse_frame(self, response: Response, source: Source, framed: _Framed) -> Iterator[Any]:
+        """A frame of a page source answered: its article links (and its own frames) are
+        the page's."""
+        if response.status < 300 and isinstance(response, TextResponse):
+            links, frames = self._links(response, source)
+            framed.links += links
+            framed.frames += frames
+        else:
+            logger.info("source %s: its frame %s answered HTTP %d", source.url, response.url,
+                        response.status)
+        yield from self._next_frame(source, framed)
+
+    def frame_failed(self, failure: Failure) -> Iterator[Any]:
+        """A frame of a page source could not be fetched: the page's other frames are read."""
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        logger.info("source %s: its frame %s failed: %s", kwargs["source"].url,
+                    failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        yield from self._next_frame(kwargs["source"], kwargs["framed"])
+
+    def _page_entries(
+        self, response: TextResponse, source: Source, base: FetchOutcome, links: list[str]
+    ) -> Iterator[Any]:
+        """The poll of a page source whose article ``links`` were read."""
         # The first poll's links are what the site already had (undated ones: a baseline),
         # unless an earlier poll read the page and it listed no article links: then what it
         # lists now is new.
@@ -1000,6 +1057,19 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
     if span >= source.every_seconds:
         return None
     return float(min(source.every_seconds, max(span / 2, SOONEST.total_seconds())))
+
+
+@dataclass
+class _Framed:
+    """A page source whose frames are being read: its page, its poll's outcome, the article
+    links read so far, the frames still to ask for and the pages asked (canonical URLs, the
+    page's own first: a frame of a frame that is the frameset again is not)."""
+
+    page: TextResponse
+    base: FetchOutcome
+    links: list[str]
+    frames: list[str]
+    asked: set[str] = field(default_factory=set)
 
 
 #: What a page that its scripts render carries its data in (Next.js, its App Router, Nuxt).

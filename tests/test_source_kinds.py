@@ -126,6 +126,49 @@ def test_an_old_portals_pop_up_and_image_map_headlines_are_followed_and_alert(si
     assert message.get_body(("plain",)).get_content().count("returns to Caracas") >= 1
 
 
+def test_a_framed_sites_headline_frames_are_read_and_their_next_story_alerts(site, mail, workdir):
+    """A 2000s site whose home page is a frameset (its menu and its headlines in frames of
+    their own), the headlines page holding its latest news in an ``<iframe>``: the home page
+    itself links to no article, so the source failed at every poll ("no article links")
+    and none of its stories alerted. Its frames on the site are read as its own page; and
+    as the frameset's Last-Modified does not change when a frame does, it is asked without
+    validators (its 304 would hide each new headline)."""
+    older, later = fresh("city-late-winner", 120), fresh("venezuela-opposition-leader")
+    pages = {"/story.asp?id=4711&sect=world": older, "/story.asp?id=4712&sect=world": later}
+    for target, story in pages.items():
+        site.serve(target, site.render_article(story), content_type="text/html")
+    old_web = {"content_type": "text/html", "headers": {"Last-Modified": "Tue, 15 Jan 2008 09:30:00 GMT"}}
+    home = site.serve("/gazette/", (
+        b'<html><head><title>The Gazette</title></head><frameset cols="150,*">'
+        b'<frame src="menu.htm" name="menu"><frame src="main.htm" name="main">'
+        b"<noframes>Your browser does not support frames.</noframes></frameset></html>"), **old_web)
+    site.serve("/gazette/menu.htm", (
+        b'<html><body><a href="/section.asp?s=world" target="main">World</a><br>'
+        b'<a href="/section.asp?s=sport" target="main">Sport</a></body></html>'), **old_web)
+
+    def headlines(target: str, story) -> bytes:
+        return (f'<tr><td><font size="3"><b><a href="{html.escape(target)}" target="_top">'
+                f"{html.escape(story.title)}</a></b></font></td></tr>").encode()
+
+    site.serve("/gazette/main.htm", (
+        b'<html><body><table width="100%">' + headlines("/story.asp?id=4711&sect=world", older)
+        + b'</table><iframe src="/gazette/latest.htm" width="300"></iframe></body></html>'),
+        **old_web)
+    site.serve("/gazette/latest.htm", b"<html><body><table></table></body></html>", **old_web)
+    workdir.write_config(sources=[{"url": home, "kind": "page"}], topics=[MADURO], smtp=mail)
+    out = crawl(workdir)
+    assert "1 ok" in out and "1 new article(s)" in out, out
+    site.serve("/gazette/latest.htm", b"<html><body><table>" + headlines(
+        "/story.asp?id=4712&sect=world", later) + b"</table></body></html>", **old_web)
+    out = crawl(workdir)
+    assert "1 new article(s)" in out and "1 email(s) queued" in out, out
+    for target in pages:
+        assert [r.status for r in site.requests_for(target)] == [200], target
+    assert not site.requests_for("/gazette/")[-1].headers.get("if-modified-since")
+    [message] = mail.wait_for(1)
+    assert "Maduro exit" in message["Subject"]
+
+
 def test_page_source_include_and_exclude_patterns(site, workdir):
     site.create_feed("nofeed")
     site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
