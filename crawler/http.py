@@ -37,6 +37,7 @@ from twisted.python.failure import Failure
 from storage.clock import http_date
 
 from .discover import sniff
+from .extracted import undeclared_encoding
 from .feeddates import CLOCK_DRIFT
 from .feeds import parse_feed
 from .urls import web_url
@@ -652,6 +653,22 @@ class Redirects(RedirectMiddleware):
                 and web_url(location.decode("utf-8", "replace").strip(), request.url) is None):
             return response
         return super().process_response(request, response)
+
+
+class UndeclaredEncoding:
+    """Reads a web page that declares no encoding, and whose bytes are no UTF-8, as a browser
+    does (crawler.extracted.undeclared_encoding), not in whichever code page Scrapy's
+    detector finds: its text, its links' anchors and its title alike."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if isinstance(response, HtmlResponse):
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            encoding = undeclared_encoding(response.body, content_type)
+            if encoding is not None:
+                return response.replace(encoding=encoding)
+        return response
 
 
 class MetaRefresh(MetaRefreshMiddleware):

@@ -63,7 +63,9 @@ def downloader_middlewares() -> dict[str, int]:
     # retried, decompressed or redirected.
     # HostWaits notes a host's 429 or 503 before any other sees it (but InnerAnswers).
     # BigFeeds last of all to see an answer (as decompressed, redirected, retried).
+    # UndeclaredEncoding after decompression (590), before a meta refresh's decoding (580).
     return {"crawler.http.BigFeeds": 40, "crawler.http.InnerAddresses": 50, **kept,
+            "crawler.http.UndeclaredEncoding": 585,
             "crawler.http.HostWaits": 940, "crawler.http.InnerAnswers": 950}
 
 

@@ -715,6 +715,46 @@ def test_a_page_in_windows_1252_that_says_it_is_utf8_is_read_as_written(site, ma
 
 
 
+def test_an_old_page_that_declares_no_encoding_is_read_as_a_browser_reads_it(site, mail, workdir):
+    """A 2000s page of windows-1252 bytes whose server and markup declare no charset, as a
+    quarter of CleanEval's and Dragnet's non-UTF-8 pages: Scrapy's detector chose among
+    all the code pages it knows (Baltic, DOS Central European), "première" was stored as
+    "premičre", and a topic on the word never matched. Such a page is read as browsers
+    read it, in windows-1252 unless another web encoding reads it better: an undeclared
+    windows-1251 page stays Russian."""
+    english = [f"The council’s budget committee met on Tuesday – the {n}th meeting this year – "
+               "to weigh the £4m harbour plan… Members said the town’s ferry link would stay open."
+               for n in range(10)]
+    english.insert(5, "Tickets for the première of the harbour pageant at the Café Royal sold out "
+                      "within the hour.")
+    russian = ["Городской совет обсудил план реконструкции порта и пообещал сохранить "
+               f"паромную переправу зимой, сообщил депутат на заседании номер {n}." for n in range(6)]
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    items = ""
+    for path, title, paragraphs, codec in (("/harbour.htm", "Harbour plan", english, "cp1252"),
+                                           ("/port.htm", "Port", russian, "cp1251")):
+        body = "".join(f"<p>{p}</p>" for p in paragraphs)
+        link = site.serve(path, (
+            f'<html><head><title>{title}</title></head><body><table width="600"><tr><td>'
+            f'<font size="2">{body}</font></td></tr></table></body></html>').encode(codec),
+            content_type="text/html")
+        items += f"<item><title>{title}</title><link>{link}</link><pubDate>{pub}</pubDate></item>"
+    url = site.serve("/old.rss", (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
+                                  f"<channel><title>Old</title>{items}</channel></rss>").encode())
+    topics = [{"name": "Pageant", "query": '"première of the harbour pageant"',
+               "notify": ["desk@test.example"]},
+              {"name": "Ferry", "query": '"паромную переправу"', "notify": ["desk@test.example"]}]
+    workdir.write_config(sources=[url], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "2 new article(s)" in result.stdout, result.stdout + result.stderr
+    texts = {row["title"]: row["text"] for row in export(workdir)}
+    assert "the première of the harbour pageant at the Café Royal" in texts["Harbour plan"]
+    assert "the council’s budget committee" in texts["Harbour plan"].lower()
+    assert russian[0] in texts["Port"]
+    [message] = mail.wait_for(1)
+    assert "Pageant" in message["Subject"] and "Ferry" in message["Subject"]
+
+
 def one_article_feed(site: NewsSite, name: str, title: str, paragraphs: tuple[str, ...],
                      lang: str) -> str:
     """The address of a feed of one article published an hour ago, its page in ``lang``."""
