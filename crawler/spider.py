@@ -853,6 +853,12 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             source.exclude,
             learned=self.store.link_shapes(site, self.clock()),
         )
+        # A modern page's iframes (a video player, a poll, an ad slot on the site) are not
+        # read: each would cost a request at every poll, and the page's 304 (its frames are
+        # read whole at every poll); only a frameset's and those of a page that links to
+        # few articles of its own (an old portal's headline ticker) are.
+        if len(links) >= FEW_OWN_LINKS and next(doc.iter("frameset"), None) is None:
+            return links, []
         return links, frame_sources(doc, response.url)
 
     def _next_frame(self, source: Source, framed: _Framed) -> Iterator[Any]:
@@ -1057,6 +1063,10 @@ def _sooner(source: Source, entries: list[Entry], now: datetime) -> float | None
     if span >= source.every_seconds:
         return None
     return float(min(source.every_seconds, max(span / 2, SOONEST.total_seconds())))
+
+
+#: A page source whose page links to fewer articles than this has its iframes read too.
+FEW_OWN_LINKS = 5
 
 
 @dataclass

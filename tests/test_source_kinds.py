@@ -169,6 +169,28 @@ def test_a_framed_sites_headline_frames_are_read_and_their_next_story_alerts(sit
     assert "Maduro exit" in message["Subject"]
 
 
+def test_a_modern_home_pages_iframe_is_not_read_and_its_304_kept(site, workdir):
+    """A news home page that links to its articles holds an iframe on its own site (a poll,
+    a video player): not read, as a frameset's frames are (a request more at every poll, and
+    the page asked without validators, never a 304)."""
+    slugs = list(STORIES_BY_SLUG)[:6]
+    links = b""
+    for n, slug in enumerate(slugs):
+        target = f"/news/2026/12/0{n + 1}/{slug}"
+        site.serve(target, site.render_article(fresh(slug, 60 + n)), content_type="text/html")
+        links += f'<h2><a href="{target}">{html.escape(STORIES_BY_SLUG[slug].title)}</a></h2>'.encode()
+    modified = {"content_type": "text/html",
+                "headers": {"Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}}
+    home = site.serve("/front/", b"<html><body><main>" + links
+                      + b'<iframe src="/widgets/poll.htm"></iframe></main></body></html>', **modified)
+    site.serve("/widgets/poll.htm", b"<html><body><form>Vote</form></body></html>", **modified)
+    workdir.write_config(sources=[{"url": home, "kind": "page"}], topics=[MADURO])
+    assert "1 ok" in crawl(workdir)
+    crawl(workdir)
+    assert site.requests_for("/widgets/poll.htm") == []
+    assert site.requests_for("/front/")[-1].headers.get("if-modified-since")
+
+
 def test_page_source_include_and_exclude_patterns(site, workdir):
     site.create_feed("nofeed")
     site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
