@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 
 from OpenSSL import SSL
 from scrapy import Request, Spider
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, TunnelError
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
@@ -193,6 +193,11 @@ def _described(failure: Failure) -> str:
             f"{type(exc).__name__}: download cancelled — the body exceeded the size limit "
             "(crawl.max_size), or newswatch was stopping"
         )
+    if isinstance(exc, TunnelError) and (refused := _TUNNEL_STATUS.search(str(exc))):
+        # A proxy's refusal of the tunnel to an https:// site, as its refusal of a plain
+        # http:// request reads (describe_failure names the proxy): Scrapy's words were the
+        # repr of a dict, the proxy named twice.
+        return f"HTTP {refused.group(1)}"
     if (underlying := _transport_failure(exc)) is not None:
         return underlying
     text = str(exc).strip() or type(exc).__name__
@@ -258,6 +263,8 @@ _TLS_HINTS = {
 }
 
 
+#: The status of a proxy's answer to a CONNECT, in Scrapy's TunnelError.
+_TUNNEL_STATUS = re.compile(r"'status': (\d{3})")
 #: Scrapy's message for a body whose announced size exceeds DOWNLOAD_MAXSIZE.
 _CANCELLED_SIZE = re.compile(r"(\d+) bytes which is larger than download max size \((\d+)\)")
 #: And for a compressed body whose decompressed size does.

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from forwardproxy import ForwardProxy
 
 STORY = ("The harbour authority closed the north basin tonight after the storm damaged the "
          "outer wall, and ferries will sail from the south quay until repairs are done. ") * 4
@@ -172,3 +173,35 @@ def test_a_permanent_redirect_to_plain_http_is_followed_not_kept(https_site, sit
     assert len(site.requests_for("/feeds/world.rss")) == 2  # followed at both polls
     status = workdir.newswatch("status").stdout
     assert "permanent redirect" not in status and f"polled at: {site.url('/')}" not in status
+
+
+@pytest.fixture
+def proxy() -> Iterator[ForwardProxy]:
+    server = ForwardProxy()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("https_site", [30], indirect=True, ids=["self-signed"])
+def test_a_site_over_https_is_read_through_the_proxy_and_its_refusal_said(https_site, workdir,
+                                                                         proxy):
+    """Through a company's proxy (https_proxy), an HTTPS site is reached by a CONNECT tunnel.
+    The proxy's refusal of the tunnel (407: it asks for credentials, 403: its policy) was a
+    source's last error as "TunnelError: Could not open CONNECT tunnel with proxy
+    10.0.0.3:3128 [{'status': 407, 'reason': b'Proxy Authentication Required'}] (through the
+    proxy 10.0.0.3:3128)": said as a plain HTTP site's is, the proxy named once."""
+    feed, cert = https_site
+    workdir.write_config(sources=[feed])
+    env = {"https_proxy": proxy.url, "no_proxy": "", "SSL_CERT_FILE": str(cert)}
+    result = workdir.newswatch("crawl", **env)
+    assert "1 ok, 0 failed" in result.stdout, result.stdout
+    assert stored(workdir) == ["Harbour closed tonight"]
+    host = feed.split("/")[2]
+    assert proxy.requests == [("CONNECT", host)] * 3  # the feed, robots.txt, the article
+    for refusal in (407, 403):
+        proxy.refuse = refusal
+        result = workdir.newswatch("crawl", **env)
+        assert f"failed: {feed}: HTTP {refusal} (through the proxy {proxy.address})\n" \
+            in result.stdout, result.stdout
+    assert f"last error: HTTP 403 (through the proxy {proxy.address})\n" \
+        in workdir.newswatch("status").stdout
