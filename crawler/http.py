@@ -10,6 +10,7 @@ import ipaddress
 import re
 import socket
 import sys
+import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,19 @@ from scrapy import Request, Spider
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, TunnelError
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import HtmlResponse, Response
 from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet._resolver import GAIResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
@@ -43,6 +50,8 @@ from .feeds import parse_feed
 from .urls import web_url
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from scrapy.crawler import Crawler
 
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
@@ -193,6 +202,8 @@ def _described(failure: Failure) -> str:
             f"{type(exc).__name__}: download cancelled — the body exceeded the size limit "
             "(crawl.max_size), or newswatch was stopping"
         )
+    if (lookup := _lookup_failure(exc, request)) is not None:
+        return lookup
     if isinstance(exc, TunnelError) and (refused := _TUNNEL_STATUS.search(str(exc))):
         # A proxy's refusal of the tunnel to an https:// site, as its refusal of a plain
         # http:// request reads (describe_failure names the proxy): Scrapy's words were the
@@ -218,6 +229,74 @@ def _described(failure: Failure) -> str:
         return (f"the body, decompressed, is larger than crawl.max_size "
                 f"({int(size.group(1)):,} bytes)")
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+#: Why the lookup of a host name failed, while it fails (a later lookup that succeeds drops
+#: it): Twisted's resolver keeps no reason, and each failure was "DNS lookup failed: no
+#: results for hostname lookup", a name the DNS does not know like a resolver that is down.
+_lookup_failures: dict[str, socket.gaierror] = {}
+#: The host names being looked up now, and by how many lookups.
+_looking_up: dict[str, int] = {}
+_lookups_lock = threading.Lock()
+
+
+def _getaddrinfo(
+    host: bytes | str | None, port: bytes | str | int | None, family: int = 0, type: int = 0,
+    proto: int = 0, flags: int = 0,
+) -> Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str,
+                    tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]]]:
+    """socket.getaddrinfo, in a thread of the reactor's pool, noting the lookups under way
+    and why one failed (see _lookup_failure)."""
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host or ""
+    with _lookups_lock:
+        _looking_up[name] = _looking_up.get(name, 0) + 1
+    try:
+        addresses = socket.getaddrinfo(host, port, family, type, proto, flags)
+    except socket.gaierror as exc:
+        _lookup_failures[name] = exc
+        raise
+    finally:
+        with _lookups_lock:
+            if (left := _looking_up.pop(name) - 1) > 0:
+                _looking_up[name] = left
+    _lookup_failures.pop(name, None)
+    return addresses
+
+
+def install_resolver() -> None:
+    """Have the reactor look host names up as Twisted does by default (getaddrinfo in its
+    threads: a slow lookup holds no other request), through _getaddrinfo."""
+    from twisted.internet import reactor
+
+    reactor.installNameResolver(GAIResolver(reactor, reactor.getThreadPool, _getaddrinfo))
+
+
+def _lookup_failure(exc: BaseException | None, request: Request | None) -> str | None:
+    """What a failure of the DNS lookup of the request's host says: a name the DNS does not
+    know (the source's address is wrong, or the domain is gone), one it could not look up
+    now (this machine's resolver down: every source on a name fails), or a lookup that
+    outlasted crawl.timeout, which Scrapy said as a download that took longer."""
+    if request is None or not isinstance(exc, CannotResolveHostError | DownloadTimeoutError):
+        return None
+    host = urlparse_cached(request).hostname or ""
+    if isinstance(exc, DownloadTimeoutError):
+        if host not in _looking_up:
+            return None
+        return (f"the DNS lookup of {host} took longer than crawl.timeout (this machine's "
+                "resolver, or the domain's name servers, did not answer in time)")
+    failure = _lookup_failures.get(host)
+    if failure is None:
+        return None
+    if failure.errno in _UNKNOWN_NAME:
+        return f"no such host: the DNS does not know {host} ({failure.strerror})"
+    said = f"the DNS lookup of {host} failed: {failure.strerror}"
+    if failure.errno == socket.EAI_AGAIN:
+        return f"{said} (this machine's resolver, or the domain's name servers, did not answer)"
+    return said
+
+
+#: getaddrinfo's answers for a name the DNS does not know, or that has no address.
+_UNKNOWN_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 def _transport_failure(exc: BaseException | None) -> str | None:

@@ -20,6 +20,7 @@ from storage import CrawlStore, Source, StorageError
 
 from .containers import Containers
 from .extracted import EXTRACT
+from .http import install_resolver
 from .job import CrawlJob
 from .memory import while_crawling
 from .report import CrawlReport
@@ -249,6 +250,7 @@ class Runner(AsyncCrawlerRunner):
 
     def __init__(self, settings: dict[str, Any], pages: PagePool) -> None:
         super().__init__(settings)
+        install_resolver()
         self.pages = pages
         self.containers = Containers()
         self.robots: dict[str, tuple[float, Any]] = {}  # see crawler.http.RobotsTxt

@@ -349,3 +349,30 @@ def test_a_stored_source_a_crawl_cannot_request_fails_alone(site, workdir):
     assert "polled 2 source(s): 1 ok, 1 failed; 1 new article(s)" in result.stdout, result.stdout
     assert ("failed: http://127.0.0.1:99999/feed: not a URL a crawl can request: "
             "Port out of range 0-65535") in result.stdout
+
+
+def test_a_host_name_that_does_not_resolve_is_told_from_a_resolver_that_fails(site, workdir):
+    """A source whose name the DNS does not know, and one this machine's resolver could not
+    look up (down, or slower than crawl.timeout), all read "CannotResolveHostError: DNS
+    lookup failed: no results for hostname lookup: …", or "DownloadTimeoutError: Getting …
+    took longer than 1.0 seconds" as if the site were slow: the operator fixed a config that
+    was right, or waited for a site while the machine's DNS was down. Each says which. The
+    other sources of the crawl are read meanwhile (the lookups run in threads)."""
+    feed = site.url("/feeds/world.rss")
+    gone, down, slow = ("http://news.invalid/feed", "http://news.dnsdown.test/feed",
+                        "http://news.slowdns.test/feed")
+    workdir.write_config(sources=[gone, down, slow, feed], crawl={"timeout": "1s"})
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "polled 4 source(s): 1 ok, 3 failed" in result.stdout, result.stdout
+    failed = dict(line.strip().removeprefix("failed: ").split(": ", 1)
+                  for line in result.stdout.splitlines() if line.startswith("  failed: "))
+    assert failed[gone].startswith("no such host: the DNS does not know news.invalid ("), failed
+    assert failed[down] == (
+        "the DNS lookup of news.dnsdown.test failed: Temporary failure in name resolution "
+        "(this machine's resolver, or the domain's name servers, did not answer)")
+    assert failed[slow] == (
+        "the DNS lookup of news.slowdns.test took longer than crawl.timeout (this machine's "
+        "resolver, or the domain's name servers, did not answer in time)")
+    status = workdir.newswatch("status").stdout
+    assert "last error: the DNS lookup of news.dnsdown.test failed" in status

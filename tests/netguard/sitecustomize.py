@@ -8,6 +8,10 @@ any resolver: tests serve one site under several host names (``www.news.localhos
 as loopback: a name of the internet whose address is this machine's (newswatch judges such a
 name by the address it answered from, crawler.http.InnerAnswers).
 
+Names under ``.dnsdown.test`` fail as they do when this machine's resolver does not answer
+(EAI_AGAIN, "Temporary failure in name resolution"), and those under ``.slowdns.test`` the
+same way after SLOW_LOOKUP_SECONDS: a real resolver's outage, which tests cannot cause.
+
 The one exception: the test hosts that a test made itself, as network namespaces on veth
 pairs (tests/netns.py). Their addresses come from 198.18.0.0/15 (RFC 2544: set aside for
 benchmark tests, never routed), and only those that the harness created are allowed: it names
@@ -17,10 +21,16 @@ the test process. An address outside 198.18.0.0/15 is never allowed that way."""
 import ipaddress
 import os
 import socket
+import time
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 #: Names that resolve to 127.0.0.1 here, whatever comes before these endings.
 _LOOPBACK_ENDINGS = (".localhost", ".loopback.test")
+
+#: Names whose lookup fails as when the resolver does not answer: at once, or after
+#: SLOW_LOOKUP_SECONDS (a resolver timing out).
+_RESOLVER_DOWN, _RESOLVER_SLOW = ".dnsdown.test", ".slowdns.test"
+SLOW_LOOKUP_SECONDS = 3.0
 
 #: Where the project's own test hosts live (tests/netns.py); nothing else is ever allowed.
 TEST_HOSTS = ipaddress.ip_network("198.18.0.0/15")
@@ -87,6 +97,11 @@ def _is_ip(host: object) -> bool:
 def _refuse_lookup(host: object) -> None:
     # An IP literal needs no DNS (connect() then decides); a host name other than localhost
     # would query a resolver outside this machine.
+    name = (host.decode() if isinstance(host, bytes) else str(host)).lower().rstrip(".")
+    if name.endswith((_RESOLVER_DOWN, _RESOLVER_SLOW)):
+        if name.endswith(_RESOLVER_SLOW):
+            time.sleep(SLOW_LOOKUP_SECONDS)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
     if host is not None and host != "" and not _loopback(host) and not _is_ip(host):
         raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host!r}")
 
