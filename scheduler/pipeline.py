@@ -152,8 +152,12 @@ class _Laps:
 class _Pending:
     """The new articles of a pass while a crawl runs, clustered and waiting to be decided
     with its later batches (Pipeline._match): each with its story; ``last``, the highest
-    id among them (the next batch is read after it: they are still stored unmatched)."""
+    id among them (the next batch is read after it: they are still stored unmatched);
+    ``through``, the last article stored when the pass began (those stored since are the
+    next pass's: a busy crawl stored articles as fast as a pass took them, and the alerts
+    of its first batches waited for STREAM_MERGE articles or for the crawl to pause)."""
 
+    through: int
     articles: list[StoredArticle] = field(default_factory=list)
     stories: dict[int, int] = field(default_factory=dict)
     last: int = 0
@@ -340,7 +344,7 @@ class Pipeline:
         # A pass's new articles, once clustered, wait to be decided with its later batches
         # (STREAM_MERGE): one email a reader a pass (see _Pending).
         # (A pass cut short by an error leaves them unmatched, to the next one.)
-        pending = _Pending() if before is not None else None
+        pending = _Pending(self.store.last_article_id()) if before is not None else None
         while True:
             if before is not None:
                 await before()
@@ -459,12 +463,14 @@ class Pipeline:
         pending: _Pending | None = None,
     ) -> Iterator[tuple[list[StoredArticle], str]]:
         """The batches to match, each with its kind: the "new" articles (not matched yet,
-        except those of the ``waiting`` sources and those ``pending`` holds), then
+        except those of the ``waiting`` sources, those ``pending`` holds and those stored
+        since its pass began), then
         (``edited``) the re-match queue's: articles "edited" in place, and those another
         source lists now ("relisted")."""
         size = MATCH_BATCH if size is None else size
         while batch := self.store.unmatched_articles(
-            size, waiting, after=pending.last if pending is not None else 0
+            size, waiting, after=pending.last if pending is not None else 0,
+            through=pending.through if pending is not None else None,
         ):
             yield batch, "new"
         while edited and (batch := self.store.rematch_queue(size)):

@@ -445,17 +445,26 @@ class ArticlesMixin:
         )
         return [stored_article(r) for r in rows]
 
+    def last_article_id(self) -> int:
+        """The id of the article stored last (0: none)."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+
     def unmatched_articles(
-        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0
+        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0,
+        through: int | None = None,
     ) -> list[StoredArticle]:
         """Articles not matched yet, oldest first, except those of the ``waiting`` sources
         (source ids: their poll is still in progress); ``after``: those of higher ids only
-        (the ones up to it are being matched)."""
+        (the ones up to it are being matched); ``through``: those up to that id only (the
+        ones stored when a pass began: see last_article_id)."""
         sql = SELECT_STORED + " WHERE a.unmatched = 1"
         params: list[Any] = []
         if after:
             sql += " AND a.id > ?"
             params.append(after)
+        if through is not None:
+            sql += " AND a.id <= ?"
+            params.append(through)
         if waiting:  # one parameter, however many sources
             sql += " AND a.source_id NOT IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(waiting)))

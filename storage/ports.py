@@ -222,11 +222,16 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """The active topics."""
         ...
 
+    def last_article_id(self) -> int:
+        """The id of the article stored last (0: none)."""
+        ...
+
     def unmatched_articles(
-        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0
+        self, limit: int = 500, waiting: Collection[int] = (), after: int = 0,
+        through: int | None = None,
     ) -> list[StoredArticle]:
         """Articles not matched yet, oldest first, except those of the ``waiting`` source
-        ids; ``after``: those of higher ids only."""
+        ids; ``after``: those of higher ids only; ``through``: those up to that id only."""
         ...
 
     def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:

@@ -1627,6 +1627,19 @@ def test_record_matches_ignores_a_repeated_match(store: Store) -> None:
     assert store.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0] == 1
 
 
+def test_unmatched_articles_between_ids_but_those_of_sources_still_polled(store: Store) -> None:
+    """A pass while a crawl runs reads the articles stored when it began (``through``: the
+    last article's id then), after those it holds (``after``), but the polls under way."""
+    assert store.last_article_id() == 0
+    fast, slow = add_source(store), add_source(store, "https://news.example/slow")
+    ids = [store.add_article(article(source_id, f"a{n}"))
+           for n, source_id in enumerate([fast, slow, fast, fast, fast])]
+    assert store.last_article_id() == ids[-1]
+    unmatched = store.unmatched_articles(10, {slow}, after=ids[0], through=ids[3])
+    assert [a.id for a in unmatched] == ids[2:4]
+    assert [a.id for a in store.unmatched_articles(10, through=ids[1])] == ids[:2]
+
+
 def test_export_rows_carry_topics(store: Store) -> None:
     source_id = add_source(store)
     store.db.execute("UPDATE sources SET name = 'Example News' WHERE id = ?", [source_id])

@@ -299,3 +299,58 @@ def test_a_pass_while_a_crawl_runs_mails_a_reader_once_for_its_batches(
     assert store.unmatched_articles() == []
     matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
     assert matched.fetchone() == (13, 13)
+
+
+def test_a_pass_while_a_crawl_runs_mails_what_was_stored_when_it_began_without_waiting_for_more(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    """A busy crawl stores articles as fast as a pass matches them: a pass that took those
+    too went on as long as the crawl did, and the alerts of its first batches, decided with
+    its later ones, waited for STREAM_MERGE articles or the crawl's pause (the daemon's
+    outbox job had nothing to deliver meanwhile). A pass takes the articles stored when it
+    begins, in one email a reader; those stored meanwhile are the next pass's."""
+    import asyncio
+
+    import scheduler.pipeline
+    from scheduler.pipeline import STREAM_AHEAD, CycleReport
+
+    monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
+    backlog(store, 3)
+    feed = "https://news.example/fast.rss"
+    queued: list[int] = []  # emails in the outbox as the crawl stores each later article
+
+    class Crawl:
+        """A crawl whose page workers have pages enough, storing an article each time
+        the pipeline looks (30 in all)."""
+
+        def pages_ahead(self) -> tuple[int, int]:
+            if len(queued) < 30:
+                queued.append(store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+                add(store, feed, f"later{len(queued)}",
+                    f"Pipeline story {len(queued)} of the busy crawl, told its own way.")
+            return 2 * STREAM_AHEAD, 2
+
+        def unsettled(self) -> frozenset[int]:
+            return frozenset()
+
+        def store_later_polls(self) -> None:
+            pass
+
+    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    pipe.crawling = True
+    report = CycleReport()
+
+    async def passes() -> None:
+        for _ in range(40):
+            await pipe.stream(report)
+            if len(queued) == 30 and not store.unmatched_articles():
+                return
+
+    asyncio.run(passes())
+    # The first pass's email (its two batches, the articles there when it began) was queued
+    # as it ended, once the crawl had stored three more articles (one a look), not 30.
+    assert queued[:4] == [0, 0, 0, 1], queued
+    assert report.matched.articles == 33 and store.unmatched_articles() == []
+    matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
+    assert matched.fetchone() == (33, 33)
