@@ -244,8 +244,11 @@ class Daemon:
         # While a crawl runs, its cycle matches as it goes (but a source's first poll, which
         # must be stored whole before any of its pages is matched, so that the site's
         # template is known, see watchlist.templates).
-        # This job then only delivers.
-        matched = MatchReport() if self.pipeline.crawling else await self.pipeline.match_soon()
+        # This job then only delivers, and until the pass under way ends (its articles wait
+        # in it unmatched: taken here too when its crawl ended meanwhile, they were matched
+        # twice and counted twice).
+        busy = self.pipeline.crawling or self.pipeline.streaming
+        matched = MatchReport() if busy else await self.pipeline.match_soon()
         # Each tick, not only at a cycle's end: a crawl that slow sites keep open (sources
         # joining it for up to JOIN_SECONDS) held the operator's report of a failing source
         # for up to 10 minutes, whatever alerts.health_after said.

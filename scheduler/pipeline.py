@@ -203,6 +203,10 @@ class Pipeline:
     #: goes (a source's poll must be stored whole before any of its pages is matched, so
     #: that a site's first poll knows its template, see watchlist.templates).
     crawling: bool = False
+    #: A pass matches while a crawl runs (stream): its articles, clustered, wait there stored
+    #: unmatched to be decided with its later batches, and no other match may take them (the
+    #: crawl may end meanwhile: see Daemon._match_and_deliver).
+    streaming: bool = False
     #: How often a cycle matches and delivers while its crawl runs (seconds; 0: only once
     #: the crawl has ended, so that every copy of a story it brings is in the first alert).
     stream_seconds: float = STREAM_SECONDS
@@ -292,8 +296,12 @@ class Pipeline:
         """One pass while a crawl runs: match the new articles stored so far (but those of
         sources' first polls under way), and deliver the alerts they queued."""
         self.crawler.store_later_polls()
-        matched = await self.match_soon(edited=False, size=STREAM_BATCH,
-                                        before=self._pages_ahead)
+        self.streaming = True
+        try:
+            matched = await self.match_soon(edited=False, size=STREAM_BATCH,
+                                            before=self._pages_ahead)
+        finally:
+            self.streaming = False
         report.matched.add(matched)
         if matched.emails:
             _add_delivery(report.delivery, await self.deliver_unless_busy())

@@ -354,3 +354,55 @@ def test_a_pass_while_a_crawl_runs_mails_what_was_stored_when_it_began_without_w
     assert report.matched.articles == 33 and store.unmatched_articles() == []
     matched = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM matches")
     assert matched.fetchone() == (33, 33)
+
+
+def test_the_outbox_job_leaves_a_pass_its_articles_when_the_crawl_ends_during_it(
+    store: Store, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    """The daemon's outbox job matches once no crawl runs (Pipeline.crawling). A crawl that
+    ended while a pass of its cycle held clustered articles, to be decided with its later
+    batches, had that job match them as well, and the pass again: the story alerted once,
+    but each such article was matched twice and counted twice in the log and the metrics."""
+    import asyncio
+    import logging
+
+    import scheduler.pipeline
+    from scheduler.daemon import Daemon
+    from scheduler.pipeline import STREAM_AHEAD, CycleReport
+
+    monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
+    backlog(store, 5)
+    ticks: list[asyncio.Future[None]] = []
+
+    class Crawl:
+        """A crawl that ends as the pass takes its first batch, when the outbox job comes."""
+
+        def pages_ahead(self) -> tuple[int, int]:
+            pipe.crawling = False
+            ticks.append(asyncio.ensure_future(daemon.outbox_tick()))
+            return 2 * STREAM_AHEAD, 2
+
+        def unsettled(self) -> frozenset[int]:
+            return frozenset()
+
+        def store_later_polls(self) -> None:
+            pass
+
+    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    daemon = Daemon(pipe, tick_seconds=30)
+    pipe.crawling = True
+    report = CycleReport()
+
+    async def cycle_and_tick() -> None:
+        await pipe.stream(report)
+        await asyncio.gather(*ticks)
+
+    caplog.set_level(logging.INFO, logger="scheduler.pipeline")
+    asyncio.run(cycle_and_tick())
+    assert ticks and report.matched.articles == 5 and store.unmatched_articles() == []
+    logged = [r.args[0] for r in caplog.records
+              if isinstance(r.args, tuple) and r.getMessage().startswith("matched ")]
+    assert logged == [5]
+    emails = store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    assert emails == 1
