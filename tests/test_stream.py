@@ -18,7 +18,7 @@ import pytest
 from conftest import subprocess_env
 
 from alerts import MboxTransport, RetryPolicy
-from scheduler.pipeline import Pipeline
+from scheduler.pipeline import STREAM_AHEAD, CycleReport, Pipeline
 from storage import Article, SourceSpec, Store, TopicSpec
 from storage.schema import MIGRATIONS
 from watchlist import compile_query
@@ -110,6 +110,28 @@ def backlog(store: Store, count: int) -> None:
     store.sync_topics([TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
     for n in range(count):
         add(store, feed, f"p{n}", f"Pipeline story number {n} of the backlog, told its own way.")
+
+
+class StreamedCrawl:
+    """The crawl under way, as the pipeline sees it (crawler.run.CrawlRunner): its page
+    workers have pages enough ahead, and no source's first poll runs."""
+
+    def pages_ahead(self) -> tuple[int, int]:
+        return 2 * STREAM_AHEAD, 2
+
+    def unsettled(self) -> frozenset[int]:
+        return frozenset()
+
+    def store_later_polls(self) -> None:
+        pass
+
+
+def crawling(store: Store, tmp_path: Path, crawl: StreamedCrawl) -> Pipeline:
+    """A pipeline over ``store`` while ``crawl`` runs."""
+    pipe = Pipeline(store=store, crawler=crawl, transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
+                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    pipe.crawling = True
+    return pipe
 
 
 def test_match_leaves_the_articles_of_sources_still_polled_and_takes_each_article_once(
@@ -217,7 +239,6 @@ def test_while_a_crawl_runs_each_batch_waits_until_the_page_workers_have_pages_e
     import asyncio
 
     import scheduler.pipeline
-    from scheduler.pipeline import STREAM_AHEAD, CycleReport
 
     monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
     backlog(store, 5)
@@ -267,27 +288,11 @@ def test_a_pass_while_a_crawl_runs_mails_a_reader_once_for_its_batches(
     import asyncio
 
     import scheduler.pipeline
-    from scheduler.pipeline import STREAM_AHEAD, CycleReport
 
     monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
     monkeypatch.setattr(scheduler.pipeline, "STREAM_MERGE", 6)
-
-    class Crawl:
-        """A crawl whose page workers always have pages enough ahead."""
-
-        def pages_ahead(self) -> tuple[int, int]:
-            return 2 * STREAM_AHEAD, 2
-
-        def unsettled(self) -> frozenset[int]:
-            return frozenset()
-
-        def store_later_polls(self) -> None:
-            pass
-
     backlog(store, 13)
-    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
-                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
-    pipe.crawling = True
+    pipe = crawling(store, tmp_path, StreamedCrawl())
     report = CycleReport()
     asyncio.run(pipe.stream(report))
     # Seven batches: an email for each STREAM_MERGE articles (the event loop is held while
@@ -312,33 +317,23 @@ def test_a_pass_while_a_crawl_runs_mails_what_was_stored_when_it_began_without_w
     import asyncio
 
     import scheduler.pipeline
-    from scheduler.pipeline import STREAM_AHEAD, CycleReport
 
     monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
     backlog(store, 3)
     feed = "https://news.example/fast.rss"
     queued: list[int] = []  # emails in the outbox as the crawl stores each later article
 
-    class Crawl:
-        """A crawl whose page workers have pages enough, storing an article each time
-        the pipeline looks (30 in all)."""
+    class Busy(StreamedCrawl):
+        """A crawl storing an article each time the pipeline looks (30 in all)."""
 
         def pages_ahead(self) -> tuple[int, int]:
             if len(queued) < 30:
                 queued.append(store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
                 add(store, feed, f"later{len(queued)}",
                     f"Pipeline story {len(queued)} of the busy crawl, told its own way.")
-            return 2 * STREAM_AHEAD, 2
+            return super().pages_ahead()
 
-        def unsettled(self) -> frozenset[int]:
-            return frozenset()
-
-        def store_later_polls(self) -> None:
-            pass
-
-    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
-                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
-    pipe.crawling = True
+    pipe = crawling(store, tmp_path, Busy())
     report = CycleReport()
 
     async def passes() -> None:
@@ -368,30 +363,21 @@ def test_the_outbox_job_leaves_a_pass_its_articles_when_the_crawl_ends_during_it
 
     import scheduler.pipeline
     from scheduler.daemon import Daemon
-    from scheduler.pipeline import STREAM_AHEAD, CycleReport
 
     monkeypatch.setattr(scheduler.pipeline, "STREAM_BATCH", 2)
     backlog(store, 5)
     ticks: list[asyncio.Future[None]] = []
 
-    class Crawl:
+    class Ending(StreamedCrawl):
         """A crawl that ends as the pass takes its first batch, when the outbox job comes."""
 
         def pages_ahead(self) -> tuple[int, int]:
             pipe.crawling = False
             ticks.append(asyncio.ensure_future(daemon.outbox_tick()))
-            return 2 * STREAM_AHEAD, 2
+            return super().pages_ahead()
 
-        def unsettled(self) -> frozenset[int]:
-            return frozenset()
-
-        def store_later_polls(self) -> None:
-            pass
-
-    pipe = Pipeline(store=store, crawler=Crawl(), transport=MboxTransport(tmp_path / "mbox"),  # type: ignore[arg-type]
-                    lookback=timedelta(days=2), retry=RetryPolicy(), clock=lambda: NOW)
+    pipe = crawling(store, tmp_path, Ending())
     daemon = Daemon(pipe, tick_seconds=30)
-    pipe.crawling = True
     report = CycleReport()
 
     async def cycle_and_tick() -> None:
