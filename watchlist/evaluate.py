@@ -60,8 +60,9 @@ _PIECE: Final = re.compile(f"({_DIGITS})({_SEPARATOR}?)")
 _ASCII_DIGITS: Final = str.maketrans({0xFF10 + digit: str(digit) for digit in range(10)})
 _LEAD: Final = re.compile(r"[0-9]{1,3}")
 _GROUP: Final = re.compile(r"[0-9]{3}")
-#: The group separators that are spaces.
-_SPACES: Final = frozenset(" \u00a0\u2009\u202f")
+#: The group separator that is as often a space between two numbers: an ordinary space (a
+#: no-break, thin or narrow no-break one between digits is typesetting's thousands mark).
+_SPACES: Final = frozenset(" ")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ def goes_on(text: str) -> tuple[dict[int, str], dict[int, str]]:
     written apart otherwise than the one before it is not the same number's: "2,000 000",
     "2,000.000" (a decimal part). Neither is one after a number of four digits or more ("in
     2000, 300 people", "2000 000"), after a separator and a space ("2,000, 300 people"), in a
-    word ("covid19,000"), or after a space with no third group ("COVID-19 100 patients"; "2
-    000 000" is one number)."""
+    word ("covid19,000"), or after an ordinary space with no third group ("COVID-19 100
+    patients"; "2 000 000" is one number, and so is "1\u202f500", a narrow no-break space
+    between)."""
     ends: dict[int, str] = {}
     grouped: dict[int, str] = {}
     for run in _RUN.finditer(text):
@@ -108,8 +110,10 @@ def goes_on(text: str) -> tuple[dict[int, str], dict[int, str]]:
         pieces = _PIECE.findall(run.group())
         if len(pieces) == 2 and pieces[0][1] in _SPACES:
             # A number, a space and three digits is as often two numbers ("COVID-19 100
-            # patients", "Article 5 100 days later") as one ("5 100" in French): a number
-            # is read as going on after a space only before a third group ("2 000 000").
+            # patients", "Article 5 100 days later") as one ("5 100" typed in French): a
+            # number is read as going on after an ordinary space only before a third group
+            # ("2 000 000"); after a no-break or thin one, as French typesetting writes
+            # "1\u202f500 emplois", always.
             continue
         last = len(pieces) - 1
         offset, before = start, ""  # `before`: the separator of the group the piece ends
