@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy, deepcopy
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from itertools import islice
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import trafilatura
 import trafilatura.meta
@@ -1258,7 +1260,7 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
             found = extract_meta_json(tree, found)
         except Exception as exc:  # as trafilatura: its JSON-LD reader has bugs
             logger.debug("JSON-LD metadata of %s unreadable: %s", url, exc)
-    found.title = _uncut_title(found.title, tree) or _headline(tree)
+    found.title = _uncut_title(found.title, tree) or _as_addressed(_headline(tree), tree, url)
     found.author = (found.author or extract_author(tree)) if author else None
     if date:
         found.url = found.url or extract_url(tree, url)
@@ -1442,6 +1444,52 @@ def _headline(tree: Any) -> str | None:
         if part and part.strip() and not _DOMAIN.fullmatch(part.strip(_TITLE_MARKS)):
             return part.strip()
     return title
+
+
+#: The last segment of a page's address when it spells a headline: three words or more
+#: between hyphens or underscores, a file's extension after them
+#: ("/2014/05/18/alles-neue-mach-der-mai/", "malaga-die-quirlige-metropole-in-andalusien.html").
+_SLUG = re.compile(r"([^\W_]+(?:[-_]+[^\W_]+){2,})(?:\.[a-z]{2,5})?")
+
+
+def _as_addressed(title: str | None, tree: Any, url: str) -> str | None:
+    """The page's heading its address spells, where the headline its markup gives does not:
+    a page without a meta title nor an <h1> of its article titled by its first heading or
+    one whose class says "title", a comment form's ("Write a Reply or Comment"), a post's
+    category ("Allgemein") or a contact box's ("Ansprechpartner"), or by its one <h1>, the
+    blog's name above its posts' <h2>s ("Four Years Remaining"): the alerts of such a
+    site's pages that no feed titles were all so titled (10 of the corpora's 1,058 labelled
+    titles, 5 of CleanEval's pages). The heading (<h1> to <h3>) holding three words in four
+    of the address's last segment, where the headline holds fewer than half of them, and
+    that the page's <title> holds where it has one (an <h2> standfirst below the <h1> the
+    <title> says spells the address as well); only looked at for a page without a meta
+    title whose address has such a segment (0.003 ms a page on average)."""
+    segment = unquote(urlsplit(url).path).rstrip("/").rpartition("/")[2]
+    slug = _SLUG.fullmatch(segment)
+    if slug is None:
+        return title
+    words = _folded_words(slug[1].replace("_", " "))
+    if len(words) < 3 or len(words & _folded_words(title or "")) * 2 >= len(words):
+        return title
+    head = tree.find(".//head//title")
+    whole = " ".join(head.text_content().split()).casefold() if head is not None else ""
+    best, held = title, 0
+    for heading in islice(tree.iter("h1", "h2", "h3"), 40):
+        text = " ".join(heading.text_content().split())
+        count = len(words & _folded_words(text))
+        if count * 4 >= len(words) * 3 and count > held and (
+                not whole or text.casefold() in whole):
+            best, held = text, count
+    return best
+
+
+def _folded_words(text: str) -> set[str]:
+    """The words of ``text`` as an address spells them: lower case, accents dropped, a
+    German umlaut either way ("Löwe" is "lowe" and "loewe")."""
+    folded = text.casefold()
+    spelt = folded.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    plain = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
+    return set(re.findall(r"\w+", spelt)) | set(re.findall(r"\w+", plain))
 
 
 #: A link to a site's home page ("/", "https://example.org/").

@@ -1109,3 +1109,57 @@ def test_a_numeric_meta_date_is_read_as_the_page_shows_its_day() -> None:
     # Day first where the page shows that day (a French page's "10/05/2023"), or no day.
     assert date("10/05/2023 17:22", "Publié le 10.05.2023") == "2023-05-10"
     assert date("10/05/2023 17:22", "Publié à 17 h 22") == "2023-05-10"
+
+
+def test_a_blogs_comment_form_category_or_name_is_not_its_posts_title() -> None:
+    """Old blogs and club sites without a meta title: trafilatura took the heading of the
+    comment form ("Write a Reply or Comment" in <h3 class="comment-reply-title">), the
+    post's category (the first <h2>), a contact box's heading whose class says "headline",
+    or the page's one <h1>, the blog's name above its post's <h2>; every alert of such a
+    site's pages that no feed titles said it in its subject. The heading the page's address
+    spells is the headline."""
+    body = "<p>" + "Im Mai blüht der Garten der Bibliothek wieder, und wir lesen draußen. " * 12 + "</p>"
+
+    def title(url: str, head: str, headings: str) -> str | None:
+        page = load_html(f"<html><head>{head}</head><body>{headings}</body></html>")
+        return page_metadata(page, url, author=False, date=False).title
+
+    post = "Alles Neue mach der Mai…"
+    assert title("http://127.0.0.1/2014/05/18/alles-neue-mach-der-mai/", "",
+                 f'<section><article class="element-box"><h2>{post}</h2>{body}</article>'
+                 '<div class="comment-respond"><h3 id="reply-title" class="comment-reply-title">'
+                 'Write a Reply or Comment <small><a href="#respond">Antworten abbrechen</a>'
+                 "</small></h3><form><textarea></textarea></form></div></section>") == post
+    post = "Malaga, die quirlige Metropole in Andalusien"
+    assert title("http://127.0.0.1/malaga-die-quirlige-metropole-in-andalusien.html", "",
+                 '<h2 class="post_cat"><a href="/category/allgemein/">Allgemein</a></h2>'
+                 f'<h2 class="post_name" id="post-173">{post}</h2>{body}') == post
+    post = "Auf den Spuren von Rafael Nadal"
+    assert title("http://127.0.0.1/de/spielbetrieb/news/auf-den-spuren-von-rafael-nadal.html",
+                 f"<title>{post}</title>", f'<h3 class="text__subheadline">{post}</h3>{body}'
+                 '<section><header><h2 class="text__headline">Ansprechpartner</h2></header>'
+                 '<h3 class="contact-card__name">Christoph Poehlmann</h3></section>') == post
+    post = "Interning of Small Integers in Python"
+    assert title("http://127.0.0.1/2019/10/21/interning-of-small-integers-in-python/",
+                 f"<title>Four Years Remaining » Blog Archive » {post}</title>",
+                 '<div class="header"><h1>Four Years Remaining</h1></div><ul><li class="post">'
+                 f'<div class="title"><h2>{post}</h2></div>{body}<h3 id="respond">Leave a '
+                 "comment</h3></li></ul>") == post
+    # An address spelling the headline with its umlauts written out.
+    post = "Ein Löwe für Nalas Löwenseiten"
+    assert title("http://127.0.0.1/lexikon/ein-loewe-fuer-nalas-loewenseiten/", "",
+                 f'<h1>Nalas Löwenseiten</h1><h2>{post}</h2>{body}') == post
+    # The page's headline, worded otherwise than its address, stays; so does a headline
+    # beside an address of fewer than three words.
+    assert title("http://127.0.0.1/2019/10/21/small-ints/", f"<title>{post}</title>",
+                 f"<h1>{post}</h1><h2>Small ints</h2>{body}") == post
+    assert title("http://127.0.0.1/2014/05/18/neu-im-lexikon-der-loewe/", "",
+                 f"<h1>{post}</h1>{body}<h2>Neu im Lexikon</h2><h3>Kategorien</h3>") == post
+    assert title("http://127.0.0.1/about-us", "", f"<h1>{post}</h1><h2>About us</h2>") == post
+    # The <h1> the <title> says stays beside a standfirst in an <h2> that spells the address.
+    assert title("http://127.0.0.1/archives/ferris_girls_clubs_leader.htm",
+                 "<title>helen j. ferris - the club leader (from girls' clubs)</title>",
+                 "<h1>the club leader</h1><h2>Helen J. Ferris' authoritative manual, Girls' "
+                 "Clubs, was published in the USA in 1918. In this chapter she examines the "
+                 f"qualities needed in club leaders.</h2>{body}") == "the club leader"
+
