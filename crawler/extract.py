@@ -1412,6 +1412,15 @@ def _headline(tree: Any) -> str | None:
     whole = " ".join(head.text_content().split()) if head is not None else ""
     found = HTMLTITLE_REGEX.match(whole)
     title = extract_title(tree)
+    if title and not whole and (stray := tree.find(".//h1//title")) is not None:
+        # A page's <title> written inside its <h1> (an old CMS's template: the page has no
+        # other), which a browser does not show: the headline is the rest of the <h1>, not
+        # the two said in a row ("Coastside annex ... court order Coastside annex ...
+        # court order (August 11, 2004)").
+        heading = next(stray.iterancestors("h1"))
+        shown = " ".join(" ".join(heading.xpath(".//text()[not(ancestor::title)]")).split())
+        if shown and " ".join(stray.text_content().split()) in " ".join(title.split()):
+            title = shown
     if title and whole and title.casefold() not in whole.casefold():
         if len(whole.split()) > 3 and title.casefold().endswith(whole.casefold()):
             # The <title> is what the <h1> ends with, after a kicker ("Medienmitteilung der

@@ -1163,3 +1163,18 @@ def test_a_blogs_comment_form_category_or_name_is_not_its_posts_title() -> None:
                  "Clubs, was published in the USA in 1918. In this chapter she examines the "
                  f"qualities needed in club leaders.</h2>{body}") == "the club leader"
 
+
+def test_a_title_element_inside_the_headline_is_not_said_twice() -> None:
+    """A 2004 local paper's archive page writes its <title> inside its <h1> (its template's
+    only one), which a browser does not show; the title stored, and an alert's subject,
+    said the headline twice ("... by court order Coastside annex ... by court order
+    (August 11, 2004)"). The headline is what the <h1> shows."""
+    headline = "Coastside annex issue could reach ballot by court order"
+    text = "<p>" + "The deadline to file protests against the annexation passed last week. " * 12
+    html = ("<html><body><table><tr><td><font size=-1>Publication Date: Wednesday, August 11,"
+            f" 2004 </font><P> <h1>{headline}\n<TITLE>{headline}\n  (August 11, 2004)</TITLE>"
+            "</h1> <font size=+1><I>** Judge could issue order after review of contested "
+            f"protests.</i></font><P><B>By Renee Batti</b>{text}</p></td></tr></table></body>"
+            "</html>")
+    extracted = extract_article(html, "http://127.0.0.1/morgue/2004/2004_08_11.annex.shtml")
+    assert extracted is not None and extracted.title == headline
