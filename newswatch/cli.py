@@ -464,13 +464,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
             worker["stalled"] = (
                 worker["seconds_since_heartbeat"] > config.daemon.stalled_after_seconds
             )
+        sources = _sources(store)
         if as_json:
             topics = [_topic_json(t) for t in store.topic_status()]
             report = {
                 "database": config.database.shown,
                 "articles": store.article_count(),
                 "stories": store.story_counts(utcnow() - STORY_WINDOW),
-                "sources": _sources(store),
+                "source_health": _health_counts(sources),
+                "sources": sources,
                 "topics": topics,
                 "alerts": store.outbox_counts(),
                 "alert_problems": [
@@ -489,8 +491,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"stories of the last {STORY_WINDOW.days} days: {stories['stories']}, "
             f"{stories['several_sources']} carried by several sources"
         )
-        click.echo("\nsources:")
-        for s in _sources(store):
+        healths = ", ".join(f"{n} {health}" for health, n in _health_counts(sources).items() if n)
+        click.echo(f"\nsources: {len(sources)}" + (f" ({healths})" if healths else ""))
+        # Those that need attention first: at 200 sources, the failing ones were a few
+        # blocks among hundreds of lines of "ok", in the order the sources were added.
+        for s in sorted(sources, key=lambda s: _HEALTHS.index(_health(s))):
             _echo_source(s)
         click.echo("\ntopics:")
         for t in store.topic_status():
@@ -625,17 +630,33 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
     return rows
 
 
+#: A source's health as ``status`` counts it, in the order it lists the sources: those that
+#: need attention first.
+_HEALTHS = ("failing", "deactivated", "ok", "not polled yet")
+
+
+def _health(s: dict[str, Any]) -> str:
+    """A source's health, one of _HEALTHS (a row of _sources)."""
+    if s["deactivated"]:
+        return "deactivated"
+    if s["last_fetch"] is None:
+        return "not polled yet"
+    return "failing" if s["consecutive_failures"] else "ok"
+
+
+def _health_counts(sources: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of ``sources`` (rows of _sources) are of each health, in _HEALTHS order."""
+    healths = [_health(s) for s in sources]
+    return {health: healths.count(health) for health in _HEALTHS}
+
+
 def _echo_source(s: dict[str, Any]) -> None:
     """A source's lines in ``status``: what it is, where it is polled, its health."""
-    if s["deactivated"]:
-        health = f"DEACTIVATED ({s['deactivated']})"
-    elif s["last_fetch"] is None:
-        health = "not polled yet"
-    elif s["consecutive_failures"]:
-        health = (f"FAILING ({s['consecutive_failures']} in a row since "
-                  f"{when_text(s['failing_since'])})")
-    else:
-        health = "ok"
+    health = {
+        "deactivated": f"DEACTIVATED ({s['deactivated']})",
+        "failing": (f"FAILING ({s['consecutive_failures']} in a row since "
+                    f"{when_text(s['failing_since'])})"),
+    }.get(_health(s), _health(s))
     click.echo(f"  {s['name'] or s['url']}")
     kind = s["detected"] or s["kind"] or "not detected yet"
     origin = "config file" if s["origin"] == "config" else "command line"

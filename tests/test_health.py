@@ -187,3 +187,30 @@ def test_a_feeds_title_on_two_lines_names_its_source_on_one(site, workdir):
     crawl(workdir)
     listed = workdir.newswatch("sources", "list", "--format", "json")
     assert [s["name"] for s in json.loads(listed.stdout)] == ["Sarah's Scribbles"]
+
+
+def test_status_lists_the_sources_that_need_attention_first(site, workdir):
+    """Sources were listed in the order they were added: at 200 sources, the 3 failing ones
+    were 3 blocks among 600 lines of "ok", found only by grepping for FAILING, and nothing
+    said how many there were. A count by health comes first, then the sources that need
+    attention (failing, gone), then the others, each in the order they were added; `status
+    --json` has the same counts."""
+    healthy = [f"desk{i}" for i in range(3)]
+    for name in [*healthy, "flaky"]:
+        site.create_feed(name)
+    site.set_status("/feeds/flaky.rss", 500)
+    site.set_status("/feeds/closed.rss", 410)
+    feeds = [site.url(f"/feeds/{n}.rss") for n in ("desk0", "flaky", "desk1", "closed", "desk2")]
+    workdir.write_config(sources=feeds)
+    assert workdir.crawl_till_gone().returncode == 0
+    listed = workdir.newswatch("sources", "add", site.url("/feeds/world.rss"))
+    assert listed.returncode == 0, listed.stderr
+    status = workdir.newswatch("status").stdout
+    assert ("sources: 6 (1 failing, 1 deactivated, 3 ok, 1 not polled yet)"
+            in status.splitlines()), status
+    shown = [line.strip() for line in status.splitlines() if line.startswith("    url: ")]
+    assert [line.split()[1] for line in shown] == [
+        feeds[1], feeds[3], feeds[0], feeds[2], feeds[4], site.url("/feeds/world.rss")]
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    assert report["source_health"] == {
+        "failing": 1, "deactivated": 1, "ok": 3, "not polled yet": 1}
