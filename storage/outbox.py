@@ -391,15 +391,16 @@ class OutboxMixin:
         return counts
 
     def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
-        """Pending messages that have failed at least once, and failed ones, with the error
-        (found by the index of statuses: `status` read every alert ever sent, bodies
-        included)."""
+        """Pending messages that have failed at least once, and failed ones, with the error,
+        the latest first (found by the index of statuses: `status` read every alert ever
+        sent, bodies included). Failed ones stay in the outbox: listed oldest first, those
+        of an address mistyped weeks ago hid the alerts a mail server down today holds."""
         rows = self.db.query(
             """
             SELECT id, recipient, subject, status, attempts, last_error, next_attempt
             FROM outbox WHERE last_error IS NOT NULL
               AND id IN (SELECT id FROM outbox WHERE status IN ('pending', 'failed'))
-            ORDER BY id LIMIT ?
+            ORDER BY id DESC LIMIT ?
             """,
             [limit],
         )

@@ -805,7 +805,21 @@ def test_the_alert_counts_and_problems_do_not_read_the_alerts_sent(store, backen
     else:
         found = read()
     assert found == ({"pending": 1, "sent": 50, "failed": 1, "dropped": 1},
-                     [late, refused, dropped])
+                     [dropped, refused, late])
+
+
+def test_the_alert_problems_listed_are_the_latest(store) -> None:
+    """`status` lists 10 alert problems: the 10 oldest, and alerts failed for good stay in
+    the outbox. A reader's address mistyped for a few weeks (550, one alert a story) filled
+    the list for good: the mail server down today, its alerts pending with "Connection
+    refused", was never listed. The latest come first."""
+    with store.db.atomic():
+        refused = [insert_email(store.db, email(f"<refused{n}@nw>", ())) for n in range(12)]
+        late = insert_email(store.db, email("<late@nw>", ()))
+    for n in refused:
+        store.mark_failed(n, "550 no such user")
+    store.mark_retry(late, "SMTP smtp.example.org:587 unreachable: Connection refused", NOW)
+    assert [p.id for p in store.outbox_problems()] == [late, *reversed(refused[-9:])]
 
 
 @pytest.mark.parametrize("code", ["ENOENT", "ESTALE", "EIO", "EACCES"])
