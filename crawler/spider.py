@@ -105,6 +105,16 @@ GAP_PAGES = 3
 FULL_READ_POLLS = 6
 FULL_READ_MIN = timedelta(hours=1)
 FULL_READ_MAX = timedelta(days=1)
+#: What a source's refusal means and where to look, after its status ("HTTP 404" alone, where
+#: a DNS, TLS or redirect failure says what it means). 5xx: _SERVER_FAILED.
+_REFUSALS = {
+    404: "nothing at this address (the feed moved, or was removed: the site's pages tell its "
+         "new address)",
+    403: "the site, or a proxy on the way, refuses newswatch's requests (a bot wall, a login, "
+         "a block of this machine's addresses: the address opened in a browser from here "
+         "tells which)",
+}
+_SERVER_FAILED = "the site's server failed (on its side: polled again, less often while it lasts)"
 #: A source answering 410 Gone is deactivated once it has answered so at every poll for this
 #: long, and at this many polls at least (the first counted); before, each 410 is a failure
 #: like another (backing off), and any other answer starts the count again. A CDN's purge,
@@ -400,6 +410,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if status >= 400:
             wait = retry_after(response)
             error = f"HTTP {status}" + (f" (retry-after={wait:.0f}s)" if wait is not None else "")
+            if (meaning := _REFUSALS.get(status, _SERVER_FAILED if status >= 500 else "")):
+                error = f"{error}: {meaning}"
             self._record(source, FetchOutcome(ok=False, status=status, error=error), wait)
             return
         if not response.body.strip():

@@ -214,3 +214,27 @@ def test_status_lists_the_sources_that_need_attention_first(site, workdir):
     report = json.loads(workdir.newswatch("status", "--json").stdout)
     assert report["source_health"] == {
         "failing": 1, "deactivated": 1, "ok": 3, "not polled yet": 1}
+
+
+def test_a_source_refused_or_missing_says_what_to_look_at(site, workdir):
+    """A source answering 404, 403 or 5xx said "last error: HTTP 404" and no more, where a
+    DNS, TLS, redirect or feed-turned-page failure says what it means and where to look:
+    404 the feed moved or was removed, 403 the site refuses the crawler (a bot wall), 5xx
+    the site's own server failing (nothing to change here: it is polled again)."""
+    for path, code in (("/feeds/missing.rss", 404), ("/feeds/walled.rss", 403),
+                       ("/feeds/down.rss", 503)):
+        site.set_status(path, code)
+    workdir.write_config(sources=[site.url(p) for p in (
+        "/feeds/missing.rss", "/feeds/walled.rss", "/feeds/down.rss")])
+    crawl(workdir)
+    errors = [line.strip() for line in workdir.newswatch("status").stdout.splitlines()
+              if line.startswith("    last error: ")]
+    assert errors == [
+        "last error: HTTP 404: nothing at this address (the feed moved, or was removed: the "
+        "site's pages tell its new address)",
+        "last error: HTTP 403: the site, or a proxy on the way, refuses newswatch's requests "
+        "(a bot wall, a login, a block of this machine's addresses: the address opened in a "
+        "browser from here tells which)",
+        "last error: HTTP 503: the site's server failed (on its side: polled again, less "
+        "often while it lasts)",
+    ]
