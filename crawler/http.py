@@ -228,6 +228,11 @@ def _described(failure: Failure) -> str:
     if (size := _DECOMPRESSED_SIZE.search(text)) is not None:
         return (f"the body, decompressed, is larger than crawl.max_size "
                 f"({int(size.group(1)):,} bytes)")
+    if isinstance(exc, DownloadTimeoutError) and (waited := _TIMED_OUT.search(text)):
+        # "DownloadTimeoutError: Getting <url> took longer than 2.0 seconds." named neither
+        # the setting nor that the site had not answered (or not whole: a body that came
+        # too slowly is cut off at the same time).
+        return f"no full answer within crawl.timeout ({float(waited.group(1)):g}s)"
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 
@@ -348,6 +353,8 @@ _TUNNEL_STATUS = re.compile(r"'status': (\d{3})")
 _CANCELLED_SIZE = re.compile(r"(\d+) bytes which is larger than download max size \((\d+)\)")
 #: And for a compressed body whose decompressed size does.
 _DECOMPRESSED_SIZE = re.compile(r"exceeded DOWNLOAD_MAXSIZE \((\d+) B\) during decompression")
+#: And for a request whose answer did not come whole within DOWNLOAD_TIMEOUT.
+_TIMED_OUT = re.compile(r"took longer than ([\d.]+) seconds")
 
 
 #: How far into a page Scrapy looks for a ``<meta http-equiv="refresh">``: its first 4,096
