@@ -56,6 +56,7 @@ from .http import (
     describe_failure,
     header,
     refused_unsent,
+    robots_forbidden,
     transient_failure,
     transient_status,
 )
@@ -699,8 +700,26 @@ class EntriesMixin:
             return
         if transient_failure(failure):
             self._defer(entry, why, attempted=not refused_unsent(failure))
-        else:  # robots.txt forbids it, 404, too large: that will not pass
-            self._fallback(entry, why)
+            return
+        if robots_forbidden(failure):
+            # Feeds are fetched whatever robots.txt says, their pages not: the source was
+            # "ok" while its topics matched the feed's summaries only, and nothing said so.
+            kept = ("its links are not stored" if entry.linked and not entry.feed.title
+                    else "articles kept with the feed's text")
+            self.poll_problem(entry.source, "its article pages are refused by the site's "
+                                            f"robots.txt: {kept}")
+        self._fallback(entry, why)  # 404, too large: that will not pass either
+
+    def poll_problem(self, source: Source, problem: str) -> None:
+        """Say ``problem`` in the outcome of the source's poll under way, if any, once:
+        ``status`` shows it as a warning of a source that is otherwise ok."""
+        poll = self.polls.get(source.id)
+        if poll is None:
+            return
+        said = poll.outcome.error
+        if said and problem in said.split("; "):
+            return
+        poll.outcome = replace(poll.outcome, error=f"{said}; {problem}" if said else problem)
 
     def _defer(
         self, entry: Entry, why: str, attempts: int = MAX_PAGE_ATTEMPTS, attempted: bool = True

@@ -63,6 +63,8 @@ REDIRECT_LOOP = "max redirections reached"
 #: A page's refusal while its site's robots.txt cannot be read (RFC 9309: then everything is
 #: disallowed): it may pass at the next poll.
 ROBOTS_UNREADABLE = "robots.txt could not be read"
+#: What Scrapy's robots.txt middleware says of a page its site's robots.txt disallows.
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 #: A page's refusal while its host asks us to wait (it answered 429 or 503): it may pass at
 #: a later poll.
 HOST_WAITS = "its host asked to be left alone for a while (HTTP 429 or 503)"
@@ -143,6 +145,11 @@ def refused_unsent(failure: Failure) -> bool:
     being fetched counts as tried: a robots.txt that keeps answering 5xx must not keep the
     site's articles waiting for ever.)"""
     return isinstance(failure.value, IgnoreRequest) and str(failure.value) == HOST_WAITS
+
+
+def robots_forbidden(failure: Failure) -> bool:
+    """Whether a page's request was refused as its site's robots.txt disallows it."""
+    return isinstance(failure.value, IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN
 
 
 def permanent_redirect(response: Response) -> str | None:

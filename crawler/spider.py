@@ -831,10 +831,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         said by the source's poll under way, if any (``status`` shows it as a warning of a
         source that is otherwise ok; a sitemap polled on its own says it in its outcome)."""
         logger.warning("%s", problem)
-        poll = self.polls.get(source.id)
-        if poll is not None:
-            said = poll.outcome.error
-            poll.outcome = replace(poll.outcome, error=f"{said}; {problem}" if said else problem)
+        self.poll_problem(source, problem)
 
     # Pages without feeds --------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ said as such."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import sqlite3
 import threading
@@ -284,6 +285,23 @@ def test_robots_txt_is_obeyed_for_pages_not_for_subscribed_feeds(site, workdir):
     rows = workdir.newswatch("export").stdout
     assert "Forbidden by robots.txt" in rows
     assert '"extraction": "feed"' in rows
+
+
+def test_a_source_whose_pages_robots_txt_refuses_says_so_in_status(site, workdir):
+    """A site whose robots.txt disallows its article pages: every article was kept with the
+    feed's text, and ``status`` said the source "ok", nothing more; the operator thought
+    topics matched the articles while they matched the feed's summaries."""
+    site.robots = "User-agent: *\nDisallow: /articles/\n"
+    fresh_stories(site, 2)
+    feed = site.url("/feeds/world.rss")
+    workdir.write_config(sources=[feed])
+    assert "2 new article(s)" in workdir.newswatch("crawl").stdout
+    said = ("its article pages are refused by the site's robots.txt: articles kept with the "
+            "feed's text")
+    status = workdir.newswatch("status").stdout
+    assert "ok; last poll" in status and f"    warning: {said}\n" in status, status
+    [row] = json.loads(workdir.newswatch("status", "--json").stdout)["sources"]
+    assert row["last_error"] == said and row["consecutive_failures"] == 0, row
 
 
 def fresh_stories(site, count: int) -> list[str]:
