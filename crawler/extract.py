@@ -307,13 +307,16 @@ def _link_heading(folded: str) -> bool:
     return _words(folded) <= HEADING_WORDS and folded.endswith(":")
 
 
-#: A site's own prompt (subscribe, sign up for the newsletter, support us, get the app, listen
-#: to this article, turn on JavaScript, an advertiser's or affiliate notice) has at most this
-#: many words. "Sponsored" is a prompt only in the line's first sentence of at most eight
-#: words: the label ("Sponsored", "Sponsored by Acme Insurance", "Autor: Ann Berg (Sponsored
-#: Post)") or a note on the sponsor ("Parallel viewing is sponsored by Common English
-#: Bible."), not an article's sentence ("Panels that are sponsored by various AHA bodies and
-#: thus guaranteed a place on the program").
+#: A site's own prompt (subscribe, sign up for the newsletter, support us, help us continue,
+#: register now, get the app, listen to this article, turn on JavaScript, an advertiser's or
+#: affiliate notice) has at most this many words. "Sponsored" is a prompt only in the line's
+#: first sentence of at most eight words: the label ("Sponsored", "Sponsored by Acme
+#: Insurance", "Autor: Ann Berg (Sponsored Post)") or a note on the sponsor ("Parallel
+#: viewing is sponsored by Common English Bible."), not an article's sentence ("Panels that
+#: are sponsored by various AHA bodies and thus guaranteed a place on the program"). "Help us
+#: continue" and "help us keep" open a donation appeal's line ("Help us continue to spread
+#: the magic of words to readers everywhere"), not a quote's ("The grant will help us
+#: continue the dredging").
 PROMPT_WORDS = 30
 _PROMPT = re.compile(
     r"newsletter|\bsubscri(?:be|ption)|\bsign(?:ing)?\ up\b|abonnier|\babonnez|suscr[ií]b"
@@ -335,6 +338,8 @@ _PROMPT = re.compile(
     r"|unterst[üu]tze\ \w+\ (?:bereits|schon|jetzt|mit)|exklusive\ angebote|exclusive\ offers"
     r"|ofertas\ exclusivas|offres\ exclusives"
     r"|hazte\ (?:miembro|socio)|become\ a\ (?:member|subscriber|patron)|devenez\ membre"
+    r"|^(?:please\ )?help\ us\ (?:continue|keep)\b"
+    r"|\b(?:neu|jetzt|kostenlos)\ registrieren\b|\bregister\ (?:now|here|for\ free)\b"
     r"|^member-only\ story$"  # Medium's label above a story its members alone read whole
     r"|werden?\ sie\ (?:jetzt\ )?mitglied|werde\ (?:jetzt\ )?mitglied"
     r"|(?:verraten|schreib|sagt|let\ us\ know|tell\ us)\b.{0,40}\b(?:kommentar|comment)"
@@ -362,7 +367,8 @@ _PROMPT_PIECES = (
     "pour lire la suite", "continue reading ", "jetzt weiterlesen", "weiterlesen mit",
     "abonn", "il vous reste", "abbonat",
     "exklusive angebote", "exclusive offers", "ofertas exclusivas", "offres exclusives",
-    "hazte ", "become a ", "devenez membre", "member-only", "mitglied", "kommentar", "comment",
+    "hazte ", "become a ", "devenez membre", "help us ", "registrieren", "register ",
+    "member-only", "mitglied", "kommentar", "comment",
     "lesen sie", "findest du", "finden sie", "read more", "learn more", "find out more",
     "lee m", "en savoir plus", "cc-by", "cc by", "all rights reserved",
     "alle rechte vorbehalten", "todos los derechos reservados", "tous droits r", "gbar bis",

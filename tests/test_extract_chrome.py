@@ -179,6 +179,9 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
         "Alles über nachhaltige Wanderschuhe findest Du hier.",
         "Sofern nicht anders ausgewiesen, stehen Inhalte dieser Website unter CC-BY",
         "© 2024 Harbour Gazette. All rights reserved.",
+        # A donation appeal and a login box's line (2000s pages, beside the article).
+        "Help us continue to spread the magic of words to readers everywhere",
+        "oder neu registrieren?",
     ]
     news = [
         "Zelenskyy said on Telegram that the missile struck the city of Bila Tserkva.",
@@ -189,6 +192,8 @@ def test_prompts_of_the_site_go_but_news_about_the_same_things_stays() -> None:
         "He had used WhatsApp for years before he joined the campaign in Johannesburg.",
         "He got the tattoo after the studio advertised the design on Instagram.",
         "The campaign is investing more advertising dollars in Pennsylvania than anywhere.",
+        "The grant will help us continue the dredging next year, the harbour master said.",
+        "Voters who moved this year must register again before the end of May.",
         # A long paragraph about a newsletter is the article's own.
         "The council's newsletter, posted to every household in March, told residents that "
         "the harbour would close for dredging, but the notice came too late for the "
