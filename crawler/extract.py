@@ -1612,7 +1612,9 @@ def _value(value: object) -> str | None:
 
 def unwrap_layout_tables(tree: Any) -> None:
     """Turn each table that lays out the page (LAYOUT_CELL_CHARS) into the blocks it holds:
-    its rows and cells become ``div`` elements, in place. Tables of data stay tables."""
+    its rows and cells become ``div`` elements, in place, each run of a cell's loose text
+    between its blocks a paragraph (:func:`_loose_paragraphs`). Tables of data stay
+    tables."""
     layout = []
     for table in tree.iter("table"):
         for row in table.iter("tr"):
@@ -1624,9 +1626,60 @@ def unwrap_layout_tables(tree: Any) -> None:
     parts = [e for table in layout for e in table.iter(*_TABLE_PARTS)
              if e is table or _owner(e) is table]  # all found before any is renamed
     for element in parts:
+        if element.tag in ("td", "th"):
+            _loose_paragraphs(element)
         element.tag = "div"
         for name in ("colspan", "rowspan"):
             element.attrib.pop(name, None)
+
+
+#: Elements that stand inside a line of text: a layout cell's loose text is its own text,
+#: these elements and the tails between its blocks.
+_INLINE = frozenset({
+    "a", "abbr", "acronym", "b", "big", "br", "cite", "code", "em", "font", "i", "img", "nobr",
+    "q", "s", "small", "span", "strike", "strong", "sub", "sup", "tt", "u", "wbr",
+})
+
+
+def _loose_paragraphs(cell: Any) -> None:
+    """Put each run of loose text (text and inline elements) between the blocks of a layout
+    cell in a paragraph of its own, in place. A table-laid page of the 2000s writes some of
+    its story so, among its ``<p>`` and ``<font>`` blocks: text and ``<br>`` after a
+    picture's table, after a subheading, after the last ``</p>``. Once the table is
+    unwrapped the cell is a ``div``, whose loose text trafilatura's own extraction leaves
+    out: those paragraphs were lost from otherwise kept articles (topics on their words never
+    alerted). The runs then go through the line rules as any paragraph does (a donation or
+    registration prompt among them is a prompt, :func:`is_prompt`)."""
+    children = list(cell)
+    inline = [_inline(child) for child in children]
+    if all(inline):
+        return  # a cell of loose text alone (a menu, a footer, a story in ``<font>``)
+    run: list[Any] = []
+    before: Any = None  # the block the run follows (None: the cell's start)
+    for child, is_inline in zip([*children, None], [*inline, False], strict=True):
+        if is_inline:
+            run.append(child)
+            continue
+        text = cell.text if before is None else before.tail
+        # A run of white space, breaks or spacer images is left as it stood.
+        if _solid(text) or any(_solid(e.tail) or (isinstance(e.tag, str) and _solid(
+                e.text_content())) for e in run):
+            paragraph = etree.Element("p")
+            paragraph.text = text
+            paragraph.extend(run)
+            if before is None:
+                cell.text = None
+                cell.insert(0, paragraph)
+            else:
+                before.tail = None
+                before.addnext(paragraph)
+        run, before = [], child
+
+
+def _inline(element: Any) -> bool:
+    """Whether ``element`` stands inside a line of text (a comment, or inline elements)."""
+    return not isinstance(element.tag, str) or all(
+        not isinstance(e.tag, str) or e.tag in _INLINE for e in element.iter())
 
 
 def _owner(element: Any) -> Any:

@@ -92,6 +92,42 @@ Point</a> | <a href="/a/2">Regatta moves to September</a></font></td></tr>
     assert "Skerry" not in extracted.text and "Regatta" not in extracted.text
 
 
+def test_a_table_laid_story_keeps_its_paragraphs_outside_paragraph_tags() -> None:
+    """2005-style: the story's cell holds its paragraphs, a picture in a small table of its
+    own with its caption, the paragraph after the picture written straight in the cell
+    (``<p>`` cannot hold the table, so the parser closes it there), a paragraph in
+    ``<font>`` between ``<br>``s and a closing line after the last ``</p>``. The cell read as
+    a ``div``, trafilatura's own extraction left that loose text out, and topics on its words
+    never alerted. The site's donation appeal, loose text of the same cell, stays out."""
+    after_picture = ("Harbour master Olav Brekke showed the board photographs of the silted "
+                     "berths, where the keels of two trawlers touched the mud at low tide.")
+    in_font = ("The yacht club's secretary asked whether members who winter their boats in "
+               "the basin would pay the new fee for the months they are ashore.")
+    closing = "The board meets again on the first Tuesday of June."
+    appeal = "Help us continue to report on the harbour"
+    paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in BODY[:3])
+    rest = "".join(f"<p>{paragraph}</p>" for paragraph in BODY[3:])
+    html = f"""<html><head><title>Harbour Gazette</title></head><body>
+<table width="760" border="0"><tr><td width="140" valign="top"><a href="/">Home</a><br>
+<a href="/harbour">Harbour</a><br><a href="/archive">Archive</a></td>
+<td valign="top"><h2>Harbour board raises mooring fees</h2>{paragraphs}
+<p><table width="160" align="left"><tr><td><img src="/p/berths.jpg" alt="Berths"></td></tr>
+<tr><td class="caption">The inner basin at low tide</td></tr></table><br>
+{after_picture}</p>{rest}
+<br><font face="Arial" size="2">{in_font}</font><br><br>
+{closing}<br><br>
+<hr>{appeal}<br><a href="/donate">Donate</a><br></td></tr>
+<tr><td colspan="2"><a href="/contact">Contact</a> | <a href="/about">About us</a></td></tr>
+</table></body></html>"""
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    lines = [folded(line) for line in extracted.text.splitlines()]
+    for paragraph in (*BODY, after_picture, in_font, closing):
+        assert folded(paragraph) in lines
+    assert "Archive" not in extracted.text and "Contact" not in extracted.text
+    assert "Help us" not in extracted.text and "Donate" not in extracted.text
+
+
 def test_the_lede_under_the_headline_is_kept() -> None:
     html = page(header=f'<p class="lead">{LEDE}</p>')
     extracted = extract_article(html, URL)
