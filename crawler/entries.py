@@ -289,6 +289,9 @@ class EntriesMixin:
     pages: PagePool
     containers: Containers
     polls: dict[int, _Poll]
+    #: When each source's poll brought its newest new article (one stored, or one another
+    #: source stored that it lists): kept with the poll's record (sources.last_new).
+    brought_new: dict[int, datetime]
     seen: set[str]
     ranks: dict[int, int]  # source id -> rank of its pages (see page_requests)
     crawler: Crawler
@@ -417,7 +420,10 @@ class EntriesMixin:
         its topic never alerted). Not noted (a full disk): noted at a later poll."""
         try:
             with self.report.timed("store"):
-                self.store.note_listed(article_ids, source.id, self.clock())
+                if self.store.note_listed(article_ids, source.id, self.clock()):
+                    # New to this source (a section feed listing what its site's main feed
+                    # stored first): it brings news, as a feed storing its own does.
+                    self.brought(source.id, self.clock())
         except StorageError as exc:
             logger.warning("%s: the articles it lists that other sources stored are not "
                            "noted (%s)", source.url, exc)
@@ -909,6 +915,9 @@ class EntriesMixin:
             return
         with self.report.timed("store"):
             ids = self.store.add_articles(poll.articles)
+        for article, article_id in zip(poll.articles, ids, strict=True):
+            if article_id is not None:
+                self.brought(article.source_id, article.fetched)
         poll.articles = []
         new = sum(1 for article_id in ids if article_id is not None)
         if new:
@@ -926,7 +935,12 @@ class EntriesMixin:
         elif self.store.add_article(article) is None:
             self.report.count("articles_duplicate")
         else:
+            self.brought(article.source_id, article.fetched)
             self.report.count("articles_new")
+
+    def brought(self, source_id: int, when: datetime) -> None:
+        """The poll of ``source_id`` brought a new article at ``when``."""
+        self.brought_new[source_id] = max(when, self.brought_new.get(source_id, when))
 
 
 _EXTRACTION: dict[Method, Extraction] = {

@@ -168,6 +168,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         # entry it listed is settled: a crawl cut short leaves the source due, and the next
         # poll reads it in full instead of getting a 304 that would hide unstored entries.
         self.polls: dict[int, _Poll] = {}
+        self.brought_new: dict[int, datetime] = {}
         # Extraction runs off the event loop, in the runner's worker processes (or, without
         # a runner's pool, in a thread of this process).
         self.own_pool = job.pages is None
@@ -326,7 +327,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         answered = min(self.answered.pop(source.id, now), now)
         every = self.sooner.pop(source.id, source.every_seconds)
         outcome = replace(outcome, next_due=next_due(
-            answered if outcome.ok else now, int(every), failures, retry))
+            answered if outcome.ok else now, int(every), failures, retry),
+            last_new=self.brought_new.pop(source.id, None))
         try:
             with self.report.timed("store"):
                 # A success is the feed as it answered: the next poll's "since its poll

@@ -88,6 +88,9 @@ class FetchOutcome:
     detected: str | None = None  # what the URL serves: rss, atom, jsonfeed, sitemap, page...
     fetch_url: str | None = None  # poll this URL from now on (discovered feed, 301/308 target)
     via: str | None = None  # how fetch_url was found, in words
+    #: When the poll brought its newest new article (one stored, or one another source
+    #: stored that it lists); None: none.
+    last_new: datetime | None = None
     gone: str | None = None  # set when the source is gone for good (410): it is deactivated
 
 

@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
+from .schema import LAST_NEW_MIGRATION
 from .segment import INDIC_MARK_RANGES, LETTER_VARIANTS, NUKTA_LETTERS, SPACED, char_class
 from .stories import COPY_INDEXES
 
@@ -749,4 +750,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 50: the window's story signatures of texts in an Indic script made again (see
     # storage.schema).
     _indic_words_whole,
+    # 51: when each source last brought a new article (see storage.schema).
+    _ddl(LAST_NEW_MIGRATION),
 )

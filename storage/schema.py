@@ -337,6 +337,20 @@ def _known_anew(
                 conn.execute(f"UPDATE {table} SET url = ? WHERE url = ?", [new, url])
 
 
+#: Migration 51 (the same SQL on both backends): ``sources.last_new``, filled with the last
+#: fetch time of the articles each source stored or listed (article_sources).
+LAST_NEW_MIGRATION = """
+ALTER TABLE sources ADD COLUMN last_new TEXT;
+UPDATE sources SET last_new = brought.last
+FROM (SELECT source_id, MAX(fetched) AS last FROM (
+          SELECT source_id, fetched FROM articles
+          UNION ALL SELECT x.source_id, a.fetched
+          FROM article_sources x JOIN articles a ON a.id = x.article_id) AS listed
+      GROUP BY source_id) AS brought
+WHERE sources.id = brought.source_id
+"""
+
+
 def _nothing(conn: sqlite3.Connection) -> None:
     """A version that changes only the PostgreSQL schema (storage.pgschema)."""
 
@@ -947,4 +961,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 50: the words of a story signature keep the Indic scripts' vowel signs; the window's
     # signatures of texts that hold one made again.
     _indic_words_whole,
+    # 51: when each source last brought a new article (one it stored, or one another source
+    # stored that it listed since; kept by each poll's record, crawler.entries): a feed that
+    # stopped changing (moved without a redirect, frozen by its CMS, a dead site's last copy
+    # served by its CDN) answers 304, or the same items, at every poll, each a success, and
+    # `status` said "ok" for good. Filled from the articles each source stored and listed.
+    LAST_NEW_MIGRATION,
 )

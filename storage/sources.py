@@ -331,6 +331,14 @@ class SourcesMixin:
                         source_id,
                     ],
                 )
+            if outcome.last_new is not None:
+                # When it last brought news: a feed that stopped changing answers every
+                # poll, each a success (schema 51).
+                self.db.execute(
+                    "UPDATE sources SET last_new = ? WHERE id = ?"
+                    " AND (last_new IS NULL OR last_new < ?)",
+                    [to_iso(outcome.last_new), source_id, to_iso(outcome.last_new)],
+                )
             if outcome.fetch_url is not None:
                 # A discovered feed or a permanent redirect: poll there from now on (the
                 # validators just saved came from that URL).
@@ -373,7 +381,7 @@ class SourcesMixin:
             SELECT s.id, s.url, s.name, s.last_fetch, s.last_success, s.last_status,
                    s.last_error, s.error_count, s.consecutive_failures, s.next_due,
                    s.kind, s.detected, s.fetch_url, s.via, s.origin, s.failing_since,
-                   s.active, s.deactivated,
+                   s.active, s.deactivated, s.last_new, s.created,
                    (SELECT COALESCE(SUM(c.n), 0) FROM article_counts c
                     WHERE c.source_id = s.id) AS articles,
                    (SELECT COUNT(*) FROM deferred_entries d WHERE d.source_id = s.id
@@ -407,6 +415,8 @@ class SourcesMixin:
                 articles=r["articles"],
                 waiting=r["waiting"],
                 postponed=r["postponed"],
+                last_new=from_iso(r["last_new"]),
+                created=from_iso(r["created"]),
             )
             for r in rows
         ]

@@ -37,6 +37,11 @@ class SourceStatus:
     articles: int
     waiting: int = 0  # entries whose page was unavailable, requested again at the next polls
     postponed: int = 0  # new entries a poll left to the next ones (crawler.entries.postpone)
+    #: When it last brought a new article (stored, or listed after another source stored
+    #: it: schema 51; None: never), and when it was added: a feed that stopped changing
+    #: answers every poll, each a success.
+    last_new: datetime | None = None
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)

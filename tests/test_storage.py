@@ -659,6 +659,38 @@ def test_an_upgrade_counts_410s_from_the_next_poll(location: str | Path, monkeyp
         assert store.source(flaky).consecutive_failures == 3
 
 
+def test_an_upgrade_dates_each_sources_last_new_article(location: str | Path, monkeypatch):
+    """The upgrade to schema 51 takes when each source last brought a new article from the
+    articles it stored, or listed after another source stored them (`status` calls a source
+    whose polls bring none for long stale); from then on each poll that brings one moves it
+    (crawler.entries), never back."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:50])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:50])
+    earlier, later = NOW - timedelta(days=20), NOW - timedelta(days=3)
+    with open_store(location) as store:
+        store.sync_sources([SourceSpec(url, 600) for url in (
+            "https://news.example/feed", "https://news.example/politics.rss",
+            "https://quiet.example/feed")], NOW)
+        main, section, quiet = (s.id for s in store.sources())
+        old, _ = store.add_articles([replace(article(main, "old"), fetched=earlier),
+                                     replace(article(main, "new"), fetched=later)])
+        with store.db.atomic():  # as the version before noted it
+            store.db.execute("INSERT INTO article_sources (article_id, source_id) VALUES (?, ?)",
+                             [old, section])
+    monkeypatch.undo()
+    with open_store(location) as store:
+        assert {s.id: s.last_new for s in store.source_status()} == {
+            main: later, section: earlier, quiet: None}
+        store.record_fetch(quiet, FetchOutcome(ok=True, status=200, last_new=NOW), NOW)
+        store.record_fetch(main, FetchOutcome(ok=True, status=304, not_modified=True), NOW)
+        store.record_fetch(section, FetchOutcome(ok=False, status=500, last_new=NOW), NOW)
+        store.record_fetch(quiet, FetchOutcome(ok=True, status=200, last_new=earlier), NOW)
+        assert {s.id: s.last_new for s in store.source_status()} == {
+            main: later, section: NOW, quiet: NOW}
+
+
 def test_the_alert_counts_do_not_grow_with_the_alerts_sent(store, backend, tmp_path: Path):
     """`status` and each scrape of /metrics count the alerts by status from the counts kept
     as their statuses change (schema 38), not by reading the index of their statuses, every
