@@ -23,7 +23,7 @@ import click
 
 import alerts
 from scheduler import AlreadyRunning, InstanceLock
-from storage import identity_host, to_iso, utcnow
+from storage import from_iso, identity_host, to_iso, utcnow
 
 from .common import (
     EXIT_CONFIG,
@@ -52,7 +52,7 @@ from .topics_cli import topics
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from storage import StatusStore, Storage, TopicSpec, TopicStatus
+    from storage import SourceStatus, StatusStore, Storage, TopicSpec, TopicStatus
     from storage.pg import PgStore
 
     from .config import Config
@@ -607,7 +607,7 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
     now = utcnow()
     rows = []
     for status in store.source_status():
-        row = {**plain(status), "active": int(status.active)}
+        row = {**plain(status), "active": int(status.active), "stale": _stale(status)}
         rows.append(row)
         if status.detected != "page":
             continue
@@ -630,9 +630,26 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
     return rows
 
 
+#: How long a source's polls succeed without a new article before ``status`` says it is
+#: stale: a feed that stopped changing (moved without a redirect, frozen by its CMS, a dead
+#: site's last copy served by its CDN) answers 304, or the same items, each poll a success.
+#: Two weeks: a weekly column is not stale; a source slower than that is said to be.
+STALE_AFTER = timedelta(days=14)
+
+
+def _stale(status: SourceStatus) -> bool:
+    """Whether ``status``'s source is stale: polled successfully STALE_AFTER or longer after
+    its last new article (or, without one, after it was added). Measured to its last success,
+    not to now: a source failing since says so, and a daemon stopped for weeks does not make
+    every source stale until it polls them again."""
+    since = status.last_new or status.created
+    return (status.active and status.last_success is not None and since is not None
+            and status.last_success - since >= STALE_AFTER)
+
+
 #: A source's health as ``status`` counts it, in the order it lists the sources: those that
 #: need attention first.
-_HEALTHS = ("failing", "deactivated", "ok", "not polled yet")
+_HEALTHS = ("failing", "deactivated", "stale", "ok", "not polled yet")
 
 
 def _health(s: dict[str, Any]) -> str:
@@ -641,7 +658,9 @@ def _health(s: dict[str, Any]) -> str:
         return "deactivated"
     if s["last_fetch"] is None:
         return "not polled yet"
-    return "failing" if s["consecutive_failures"] else "ok"
+    if s["consecutive_failures"]:
+        return "failing"
+    return "stale" if s["stale"] else "ok"
 
 
 def _health_counts(sources: list[dict[str, Any]]) -> dict[str, int]:
@@ -656,6 +675,7 @@ def _echo_source(s: dict[str, Any]) -> None:
         "deactivated": f"DEACTIVATED ({s['deactivated']})",
         "failing": (f"FAILING ({s['consecutive_failures']} in a row since "
                     f"{when_text(s['failing_since'])})"),
+        "stale": "STALE (its polls succeed, but bring no new article)",
     }.get(_health(s), _health(s))
     click.echo(f"  {s['name'] or s['url']}")
     kind = s["detected"] or s["kind"] or "not detected yet"
@@ -667,6 +687,7 @@ def _echo_source(s: dict[str, Any]) -> None:
         f"    {health}; last poll {when_text(s['last_fetch'])} "
         f"(HTTP {s['last_status'] or '-'}); last success {when_text(s['last_success'])}; "
         f"errors {s['error_count']}; articles {s['articles']}; "
+        f"last new article {_ago(s['last_new'])}; "
         + (f"{s['waiting']} page(s) unavailable for now, requested again; "
            if s.get("waiting") else "")
         + (f"{s['postponed']} new page(s) left for the next polls; "
@@ -685,6 +706,16 @@ def _echo_source(s: dict[str, Any]) -> None:
         )
         more = len(shapes) - LINK_SHAPES_SHOWN
         click.echo(f"    links learnt: {learned}{f'; {more} more' if more > 0 else ''}")
+
+
+def _ago(when: str | None) -> str:
+    """How long ago ``when`` (ISO 8601) was, in days, as ``status`` says a source's last new
+    article: "20 days ago", "today", "never"."""
+    then = from_iso(when)
+    if then is None:
+        return "never"
+    days = (utcnow() - then).days
+    return "today" if days < 1 else f"{days} day{'s' if days > 1 else ''} ago"
 
 
 def _shape_state(shape: dict[str, Any]) -> str:

@@ -213,7 +213,7 @@ def test_status_lists_the_sources_that_need_attention_first(site, workdir):
         feeds[1], feeds[3], feeds[0], feeds[2], feeds[4], site.url("/feeds/world.rss")]
     report = json.loads(workdir.newswatch("status", "--json").stdout)
     assert report["source_health"] == {
-        "failing": 1, "deactivated": 1, "ok": 3, "not polled yet": 1}
+        "failing": 1, "deactivated": 1, "stale": 0, "ok": 3, "not polled yet": 1}
 
 
 def test_a_source_refused_or_missing_says_what_to_look_at(site, workdir):
@@ -238,3 +238,55 @@ def test_a_source_refused_or_missing_says_what_to_look_at(site, workdir):
         "last error: HTTP 503: the site's server failed (on its side: polled again, less "
         "often while it lasts)",
     ]
+
+
+def test_status_says_which_sources_bring_no_new_article_any_more(site, workdir):
+    """A feed that stopped changing (moved without a redirect, frozen by its CMS, a dead
+    site's last copy served by its CDN) answers 304, or the same items, at every poll: each
+    a success, and `status` said "ok" for good. It says when each source last brought a new
+    article, and calls one stale whose polls have succeeded for 14 days without one; a new
+    article makes it ok again."""
+    from datetime import UTC, datetime, timedelta
+
+    from newssite import sample_story
+
+    site.create_feed("desk")
+    site.publish(sample_story("frozen-first", "Harbour reopens after storm"))
+    site.publish(sample_story("desk-first", "Council approves budget"), feed="desk")
+    frozen, desk = site.url("/feeds/world.rss"), site.url("/feeds/desk.rss")
+    workdir.write_config(sources=[desk, frozen])
+    crawl(workdir)
+    status = workdir.newswatch("status").stdout
+    assert "sources: 2 (2 ok)" in status.splitlines(), status
+    assert status.count("last new article today;") == 2, status
+    # Twenty days of polls since: the frozen feed's last article came then, and so did the
+    # desk's, which publishes again now.
+    then = (datetime.now(UTC) - timedelta(days=20)).isoformat(timespec="seconds")
+    with sqlite3.connect(workdir.database) as db:
+        db.execute("UPDATE sources SET created = ?, last_new = ?", [then, then])
+        db.execute("UPDATE articles SET fetched = ?", [then])
+    site.publish(sample_story("desk-second", "Library extends its hours"), feed="desk")
+    crawl(workdir)
+    status = workdir.newswatch("status").stdout
+    assert "sources: 2 (1 stale, 1 ok)" in status.splitlines(), status
+    lines = status.splitlines()
+    shown = [line.split()[1] for line in lines if line.startswith("    url: ")]
+    assert shown == [frozen, desk]  # the stale one first, as it needs attention
+    first = lines.index(f"    url: {frozen} (rss; added in the config file)")
+    assert lines[first + 1].startswith(
+        "    STALE (its polls succeed, but bring no new article); last poll "), status
+    assert "; last new article 20 days ago;" in lines[first + 1], status
+    assert "; last new article today;" in lines[lines.index(
+        f"    url: {desk} (rss; added in the config file)") + 1], status
+    report = json.loads(workdir.newswatch("status", "--json").stdout)
+    assert report["source_health"] == {
+        "failing": 0, "deactivated": 0, "stale": 1, "ok": 1, "not polled yet": 0}
+    assert {s["url"]: (s["stale"], s["last_new"]) for s in report["sources"]} == {
+        frozen: (True, then), desk: (False, report["sources"][0]["last_new"])}
+    assert report["sources"][0]["url"] == desk and report["sources"][0]["last_new"] > then
+
+    site.publish(sample_story("frozen-second", "Ferry timetable changes"))
+    crawl(workdir)
+    status = workdir.newswatch("status").stdout
+    assert "sources: 2 (2 ok)" in status.splitlines(), status
+    assert status.count("last new article today;") == 2, status
