@@ -259,6 +259,13 @@ def when_text(value: datetime | str | None, none: str = "-") -> str:
     return f"{text[:10]} {text[11:16]} UTC" if text else none
 
 
+def first_names(names: Sequence[str], shown: int) -> str:
+    """The first ``shown`` names and how many more ('a@x, b@x +7 more'): a list a text line
+    holds whatever its length (a topic's recipients, a story's sources); JSON gives them all."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" +{more} more" if more > 0 else "")
+
+
 def warn_unknown_sources(
     where: str, wanted: Sequence[str], known: Iterable[tuple[str | None, str]]
 ) -> None:

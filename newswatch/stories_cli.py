@@ -11,12 +11,20 @@ from storage import utcnow
 
 from .common import (
     config_of,
+    first_names,
     handle_errors,
     open_existing,
     plain,
     since_seconds,
     when_text,
 )
+
+#: Sources a story's text lines name, who had it first first; the others are counted (all
+#: of them in --json): a wire story carried by 41 sources printed 41 names on one line, one
+#: of 200 a line of thousands of characters in a terminal or a log. Eight names of a
+#: typical length ("Reuters - World") keep the line within two rows of a terminal and still
+#: show who had it first and the next outlets to run it.
+SOURCES_SHOWN = 8
 
 
 @click.command()
@@ -31,9 +39,10 @@ from .common import (
 @click.pass_context
 @handle_errors
 def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> None:
-    """List recent stories, newest first: each with its first headline, every source that
-    carried it (syndicated copies, the same text under another headline) and the topics
-    that alerted for it — once per story."""
+    """List recent stories, newest first: each with its first headline, the sources that
+    carried it (syndicated copies, the same text under another headline: the first 8 named,
+    the others counted; --json lists them all) and the topics that alerted for it — once
+    per story."""
     config = config_of(ctx)
     seconds = since_seconds(since)
     with open_existing(config) as store:
@@ -48,7 +57,7 @@ def stories(ctx: click.Context, since: str, several: bool, as_json: bool) -> Non
         click.echo(f"#{story.id} {story.title or '(untitled)'}")
         click.echo(
             f"    started {when_text(story.started)}; {len(story.articles)} article(s) on "
-            f"{len(sources)} source(s): {', '.join(sources)}"
+            f"{len(sources)} source(s): {first_names(sources, SOURCES_SHOWN)}"
         )
         first = story.articles[0] if story.articles else None
         if first is not None and first.published is not None and len(sources) > 1:

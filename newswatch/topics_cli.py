@@ -30,6 +30,7 @@ from .common import (
     config_of,
     echo_table,
     fail,
+    first_names,
     format_option,
     handle_errors,
     limit_option,
@@ -126,7 +127,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
             r["origin"],
             r["name"],
             r["query"],
-            _shown_recipients(r["notify"]),
+            first_names(r["notify"], SHOWN_RECIPIENTS),
             _options(r),
             str(r["matches"]),
             str(r["alerted"]),
@@ -139,13 +140,6 @@ def list_(ctx: click.Context, fmt: str) -> None:
 #: Recipients a topic's row of `topics list` names; the rest are counted (all of them in
 #: --format json): a topic of nine padded every row of a desk's 300 topics to 480 columns.
 SHOWN_RECIPIENTS = 2
-
-
-def _shown_recipients(notify: list[str]) -> str:
-    """A topic's recipients for its row: the first ones, and how many more."""
-    shown = ", ".join(notify[:SHOWN_RECIPIENTS])
-    more = len(notify) - SHOWN_RECIPIENTS
-    return f"{shown} +{more} more" if more > 0 else shown
 
 
 def _checked(parser: Parser[T], label: str, value: object) -> T:

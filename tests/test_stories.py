@@ -1408,6 +1408,33 @@ def test_stories_command_status_and_export_show_the_story(site, mail, workdir) -
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
 
 
+def test_the_stories_command_names_a_wire_storys_first_sources_and_counts_the_rest(
+    workdir,
+) -> None:
+    """A wire story 41 sources carried printed their 41 names on one line (200 sources, a
+    line of thousands of characters in a terminal or a log): `stories` names the first
+    ones, who had it first first, and counts the others; `--json` lists them all."""
+    workdir.write_config()
+    with storage_open_store(workdir.database) as store:
+        ids = [add_article(store, add_source(store, f"https://outlet{n}.example/feed",
+                                             f"Outlet {n}"),
+                           f"copy{n}", "Opposition leader back", paragraphs(WIRE),
+                           hours_ago=41 - n)  # Outlet 0 published it first
+               for n in range(41)]
+        store.assign_stories([(i, None if i == ids[0] else ids[0], None, None, None)
+                              for i in ids], NOW)
+
+    listed = workdir.newswatch("stories")
+    assert listed.returncode == 0, listed.stderr
+    shown = ", ".join(f"Outlet {n}" for n in range(8))
+    assert f"41 article(s) on 41 source(s): {shown} +33 more\n" in listed.stdout
+    assert "Outlet 8," not in listed.stdout
+    assert "    first published by Outlet 0, " in listed.stdout
+    assert max(len(line) for line in listed.stdout.splitlines()) < 250
+    [story] = json.loads(workdir.newswatch("stories", "--json").stdout)
+    assert [a["source"] for a in story["articles"]] == [f"Outlet {n}" for n in range(41)]
+
+
 @pytest.mark.parametrize(("pending", "block"), [(512, 4096), (3, 8)])
 def test_the_compact_index_finds_what_datasketch_lsh_finds(
     pending: int, block: int, monkeypatch: pytest.MonkeyPatch
