@@ -1,5 +1,5 @@
-"""Source-health emails for the operator: a source failing for long (or gone), and its
-recovery — one email each way, not one per failure."""
+"""Source-health emails for the operator: a source failing for long (or gone, or stale: its
+polls bring no new article), and its recovery — one email each way, not one per failure."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def _view(row: SourceHealth, tz: tzinfo) -> dict[str, Any]:
         "since": format_when(row.failing_since, tz),
         "last_success": format_when(row.last_success, tz) if row.last_success else "never",
         "gone": bool(row.deactivated),
+        "stale": row.stale,
+        "last_new": format_when(row.last_new, tz) if row.last_new else "never",
     }
 
 
@@ -38,15 +40,16 @@ def compose_health(
     domain: str = "newswatch.local",
     tz: tzinfo = UTC,
 ) -> Email:
-    """The email telling the operator which sources are failing or gone, and which
+    """The email telling the operator which sources are failing, gone or stale, and which
     recovered; times on the operator's clock (``tz``: their [[recipients]] time zone, else
     alerts.timezone)."""
     failing_views = [_view(r, tz) for r in failing]
     recovered_views = [_view(r, tz) for r in recovered]
     parts = []
-    if failing_views:
-        names = ", ".join(v["name"] for v in failing_views)
-        parts.append(f"failing: {names}")
+    for state, views in (("failing", [v for v in failing_views if not v["stale"]]),
+                         ("stale", [v for v in failing_views if v["stale"]])):
+        if views:
+            parts.append(f"{state}: {', '.join(v['name'] for v in views)}")
     if recovered_views:
         names = ", ".join(v["name"] for v in recovered_views)
         parts.append(f"recovered: {names}")

@@ -52,7 +52,7 @@ from .topics_cli import topics
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from storage import SourceStatus, StatusStore, Storage, TopicSpec, TopicStatus
+    from storage import StatusStore, Storage, TopicSpec, TopicStatus
     from storage.pg import PgStore
 
     from .config import Config
@@ -607,7 +607,7 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
     now = utcnow()
     rows = []
     for status in store.source_status():
-        row = {**plain(status), "active": int(status.active), "stale": _stale(status)}
+        row = {**plain(status), "active": int(status.active), "stale": status.stale}
         rows.append(row)
         if status.detected != "page":
             continue
@@ -628,23 +628,6 @@ def _sources(store: StatusStore) -> list[dict[str, Any]]:
             for shape in store.learned_link_shapes(site)
         ]
     return rows
-
-
-#: How long a source's polls succeed without a new article before ``status`` says it is
-#: stale: a feed that stopped changing (moved without a redirect, frozen by its CMS, a dead
-#: site's last copy served by its CDN) answers 304, or the same items, each poll a success.
-#: Two weeks: a weekly column is not stale; a source slower than that is said to be.
-STALE_AFTER = timedelta(days=14)
-
-
-def _stale(status: SourceStatus) -> bool:
-    """Whether ``status``'s source is stale: polled successfully STALE_AFTER or longer after
-    its last new article (or, without one, after it was added). Measured to its last success,
-    not to now: a source failing since says so, and a daemon stopped for weeks does not make
-    every source stale until it polls them again."""
-    since = status.last_new or status.created
-    return (status.active and status.last_success is not None and since is not None
-            and status.last_success - since >= STALE_AFTER)
 
 
 #: A source's health as ``status`` counts it, in the order it lists the sources: those that

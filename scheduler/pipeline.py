@@ -710,6 +710,10 @@ class Pipeline:
         if not failing and not recovered:
             return 0
         for row in failing:
+            if row.stale:
+                logger.warning("source %s stale: its polls succeed, but its last new article "
+                               "came %s", row.url, to_iso(row.last_new) or "never")
+                continue
             logger.warning(
                 "source %s %s: %s",
                 row.url,

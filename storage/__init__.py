@@ -74,6 +74,7 @@ if TYPE_CHECKING:
         StoryArticle,
         StoryView,
         TopicStatus,
+        is_stale,
     )
 
 _LAZY = {
@@ -125,6 +126,7 @@ _LAZY = {
     "Upkeep": ".ports",
     "from_iso": ".clock",
     "identity_host": ".identity",
+    "is_stale": ".views",
     "identity_key": ".identity",
     "open_store": ".backend",
     "to_iso": ".clock",
@@ -188,6 +190,7 @@ __all__ = [
     "from_iso",
     "identity_host",
     "identity_key",
+    "is_stale",
     "lock_path",
     "open_store",
     "percolate",

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .models import Email
 from .outbox import insert_email
-from .views import SourceHealth
+from .views import SourceHealth, is_stale
 
 
 def _health(row: dict[str, Any]) -> SourceHealth:
@@ -27,18 +27,26 @@ def _health(row: dict[str, Any]) -> SourceHealth:
         last_success=from_iso(row["last_success"]),
         deactivated=row["deactivated"],
         fetch_url=row["fetch_url"],
+        last_new=from_iso(row["last_new"]),
     )
 
 
+def _stale(row: dict[str, Any]) -> bool:
+    """Whether ``row``'s source is stale (is_stale), as its report and its recovery say."""
+    return is_stale(bool(row["active"]), from_iso(row["last_success"]),
+                    from_iso(row["last_new"]), from_iso(row["created"]))
+
+
 #: How a source's report is remembered (``sources.health_alerted``): the time it was
-#: reported, after "logged " when no operator was told (only the log said it) and "gone "
-#: when it was reported gone (deactivated).
-LOGGED, GONE = "logged ", "gone "
+#: reported, after "logged " when no operator was told (only the log said it), "gone "
+#: when it was reported gone (deactivated) and "stale " when it was reported stale (its
+#: polls succeed, but bring no new article: is_stale).
+LOGGED, GONE, STALE = "logged ", "gone ", "stale "
 
 
 class HealthMixin:
-    """Failing-for-long, recovered and deactivated sources, each reported once (and again
-    to an operator configured after it was only logged)."""
+    """Failing-for-long, stale, recovered and deactivated sources, each reported once (and
+    again to an operator configured after it was only logged)."""
 
     db: Database
 
@@ -46,12 +54,14 @@ class HealthMixin:
         self, now: datetime, failing_for: timedelta, *, mailed: bool = True
     ) -> tuple[list[SourceHealth], list[SourceHealth]]:
         """Sources to report as failing (for longer than ``failing_for``, or gone: a source
-        reported failing is reported again once gone) and as recovered (reported failing
-        earlier, polled fine since). ``mailed``: an operator hears of them, and of those
-        only logged before; a recovered source whose failure was only logged is ``told``
-        False."""
+        reported failing is reported again once gone; or stale, polled fine without a new
+        article for STALE_AFTER: a source reported stale is reported again once failing)
+        and as recovered (reported failing or stale earlier, polled fine since, and bringing
+        news again). ``mailed``: an operator hears of them, and of those only logged before;
+        a recovered source whose report was only logged is ``told`` False."""
         columns = """id, url, name, last_error, last_status, consecutive_failures,
-                     failing_since, last_success, deactivated, fetch_url, health_alerted"""
+                     failing_since, last_success, deactivated, fetch_url, health_alerted,
+                     active, last_new, created"""
         unheard = f"(? AND health_alerted LIKE '{LOGGED}%')"
         failing = [
             _health(r)
@@ -59,7 +69,8 @@ class HealthMixin:
                 f"""
                 SELECT {columns} FROM sources
                 WHERE (active = 1 AND failing_since IS NOT NULL AND failing_since <= ?
-                       AND (health_alerted IS NULL OR {unheard}))
+                       AND (health_alerted IS NULL OR health_alerted LIKE '%{STALE}%'
+                            OR {unheard}))
                    OR (deactivated IS NOT NULL
                        AND (health_alerted IS NULL OR health_alerted NOT LIKE '%{GONE}%'
                             OR {unheard}))
@@ -67,6 +78,22 @@ class HealthMixin:
                 """,
                 [to_iso(now - failing_for), mailed, mailed],
             )
+        ]
+        # Stale as `status` says it (is_stale), of the sources polled fine and not reported.
+        failing += [
+            replace(_health(r), stale=True)
+            for r in self.db.query(
+                f"""
+                SELECT {columns} FROM sources
+                WHERE active = 1 AND deactivated IS NULL AND consecutive_failures = 0
+                  AND last_success IS NOT NULL
+                  AND (health_alerted IS NULL
+                       OR (? AND health_alerted LIKE '{LOGGED}{STALE}%'))
+                ORDER BY id
+                """,
+                [mailed],
+            )
+            if _stale(r)
         ]
         recovered = [
             replace(_health(r), told=not (mailed and r["health_alerted"].startswith(LOGGED)))
@@ -78,6 +105,8 @@ class HealthMixin:
                 ORDER BY id
                 """
             )
+            # Reported stale: recovered once it brings news again.
+            if STALE not in r["health_alerted"] or not _stale(r)
         ]
         return failing, recovered
 
@@ -95,10 +124,10 @@ class HealthMixin:
             for email in emails:
                 insert_email(self.db, email)
             for row in failing:
-                gone = GONE if row.deactivated else ""
+                what = GONE if row.deactivated else STALE if row.stale else ""
                 self.db.execute(
                     "UPDATE sources SET health_alerted = ? WHERE id = ?",
-                    [f"{how}{gone}{to_iso(now)}", row.id],
+                    [f"{how}{what}{to_iso(now)}", row.id],
                 )
             for source_id in recovered_ids:
                 self.db.execute(

@@ -449,7 +449,7 @@ class HealthStore(Protocol):
     def health_changes(
         self, now: datetime, failing_for: timedelta, *, mailed: bool = True
     ) -> tuple[list[SourceHealth], list[SourceHealth]]:
-        """Sources to report as failing (or gone), and as recovered."""
+        """Sources to report as failing (or gone, or stale), and as recovered."""
         ...
 
     def record_health(

@@ -9,7 +9,7 @@ a database row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,38 @@ class SourceStatus:
     last_new: datetime | None = None
     created: datetime | None = None
 
+    @property
+    def stale(self) -> bool:
+        """Whether its polls bring no new article any more (is_stale)."""
+        return is_stale(self.active, self.last_success, self.last_new, self.created)
+
+
+#: How long a source's polls succeed without a new article before it is stale: a feed that
+#: stopped changing (moved without a redirect, frozen by its CMS, a dead site's last copy
+#: served by its CDN) answers 304, or the same items, each poll a success. Two weeks: a
+#: weekly column is not stale; a source slower than that is said to be.
+STALE_AFTER = timedelta(days=14)
+
+
+def is_stale(
+    active: bool,
+    last_success: datetime | None,
+    last_new: datetime | None,
+    created: datetime | None,
+) -> bool:
+    """Whether a source is stale: polled successfully STALE_AFTER or longer after its last
+    new article (or, without one, after it was added). Measured to its last success, not to
+    now: a source failing since says so, and a daemon stopped for weeks does not make every
+    source stale until it polls them again. What ``status``, ``/metrics`` and the operator's
+    health emails all call stale."""
+    since = last_new or created
+    return (active and last_success is not None and since is not None
+            and last_success - since >= STALE_AFTER)
+
 
 @dataclass(frozen=True)
 class SourceHealth:
-    """A source the operator hears about: failing for long, gone, or recovered."""
+    """A source the operator hears about: failing for long, gone, stale, or recovered."""
 
     id: int
     url: str
@@ -59,6 +87,9 @@ class SourceHealth:
     deactivated: str | None
     fetch_url: str | None
     told: bool = True  # recovered: whether the operator heard of its failure
+    #: Reported stale (see is_stale), with when it last brought a new article (None: never).
+    stale: bool = False
+    last_new: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -240,32 +240,48 @@ def test_a_source_refused_or_missing_says_what_to_look_at(site, workdir):
     ]
 
 
+def frozen_and_desk(site):
+    """Two feeds with an article each: the site's world feed, which will stop changing, and
+    a desk feed, which goes on publishing; returns their URLs."""
+    from newssite import sample_story
+
+    site.create_feed("desk")
+    site.publish(sample_story("frozen-first", "Harbour reopens after storm"))
+    site.publish(sample_story("desk-first", "Council approves budget"), feed="desk")
+    return site.url("/feeds/world.rss"), site.url("/feeds/desk.rss")
+
+
+def twenty_days_later(site, workdir):
+    """The database aged twenty days of polls since the sources' last new articles (and
+    since they were added), and the desk feed publishing again now: at the next poll the
+    world feed is stale, the desk ok. Returns when they last brought news (ISO 8601)."""
+    from datetime import UTC, datetime, timedelta
+
+    from newssite import sample_story
+
+    then = (datetime.now(UTC) - timedelta(days=20)).isoformat(timespec="seconds")
+    with sqlite3.connect(workdir.database) as db:
+        db.execute("UPDATE sources SET created = ?, last_new = ?", [then, then])
+        db.execute("UPDATE articles SET fetched = ?", [then])
+    site.publish(sample_story("desk-second", "Library extends its hours"), feed="desk")
+    return then
+
+
 def test_status_says_which_sources_bring_no_new_article_any_more(site, workdir):
     """A feed that stopped changing (moved without a redirect, frozen by its CMS, a dead
     site's last copy served by its CDN) answers 304, or the same items, at every poll: each
     a success, and `status` said "ok" for good. It says when each source last brought a new
     article, and calls one stale whose polls have succeeded for 14 days without one; a new
     article makes it ok again."""
-    from datetime import UTC, datetime, timedelta
-
     from newssite import sample_story
 
-    site.create_feed("desk")
-    site.publish(sample_story("frozen-first", "Harbour reopens after storm"))
-    site.publish(sample_story("desk-first", "Council approves budget"), feed="desk")
-    frozen, desk = site.url("/feeds/world.rss"), site.url("/feeds/desk.rss")
+    frozen, desk = frozen_and_desk(site)
     workdir.write_config(sources=[desk, frozen])
     crawl(workdir)
     status = workdir.newswatch("status").stdout
     assert "sources: 2 (2 ok)" in status.splitlines(), status
     assert status.count("last new article today;") == 2, status
-    # Twenty days of polls since: the frozen feed's last article came then, and so did the
-    # desk's, which publishes again now.
-    then = (datetime.now(UTC) - timedelta(days=20)).isoformat(timespec="seconds")
-    with sqlite3.connect(workdir.database) as db:
-        db.execute("UPDATE sources SET created = ?, last_new = ?", [then, then])
-        db.execute("UPDATE articles SET fetched = ?", [then])
-    site.publish(sample_story("desk-second", "Library extends its hours"), feed="desk")
+    then = twenty_days_later(site, workdir)
     crawl(workdir)
     status = workdir.newswatch("status").stdout
     assert "sources: 2 (1 stale, 1 ok)" in status.splitlines(), status
@@ -290,3 +306,40 @@ def test_status_says_which_sources_bring_no_new_article_any_more(site, workdir):
     status = workdir.newswatch("status").stdout
     assert "sources: 2 (2 ok)" in status.splitlines(), status
     assert status.count("last new article today;") == 2, status
+
+
+def test_a_stale_source_gets_one_email_each_way(site, mail, workdir):
+    """A feed that stopped changing answered every poll with a success: `status` called it
+    stale, but the operator, who hears of a source failing or gone, never did. Once its
+    polls have succeeded for 14 days without a new article, one email says so; its next
+    article, another."""
+    from newssite import sample_story
+
+    frozen, desk = frozen_and_desk(site)
+    workdir.write_config(sources=[desk, frozen], smtp=mail,
+                         alerts={"operator": ["ops@test.example"]})
+    crawl(workdir)
+    assert mail.messages == []
+    twenty_days_later(site, workdir)
+    crawl(workdir)
+    [stale] = mail.wait_for(1)
+    assert stale["To"] == "ops@test.example"
+    assert "source health" in stale["Subject"] and "stale:" in stale["Subject"], stale["Subject"]
+    assert "failing" not in stale["Subject"], stale["Subject"]
+    text = stale.get_body(preferencelist=("plain",)).get_content()
+    assert frozen in text and desk not in text, text
+    assert "Stale: its polls succeed, but bring no new article" in text, text
+    assert "Stale" in stale.get_body(preferencelist=("html",)).get_content()
+
+    crawl(workdir)
+    crawl(workdir)
+    assert len(mail.messages) == 1  # still stale: no more email
+
+    site.publish(sample_story("frozen-second", "Ferry timetable changes"))
+    crawl(workdir)
+    [_, recovered] = mail.wait_for(2)
+    assert "recovered" in recovered["Subject"], recovered["Subject"]
+    text = recovered.get_body(preferencelist=("plain",)).get_content()
+    assert frozen in text and "1 source is polled normally again:" in text, text
+    crawl(workdir)
+    assert len(mail.messages) == 2

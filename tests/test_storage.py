@@ -164,9 +164,12 @@ def test_an_upgrade_reports_no_gone_source_again(db_path: Path, monkeypatch) -> 
         source_id = add_source(s)
         s.db.execute("UPDATE sources SET deactivated = 'HTTP 410 Gone', active = 0, "
                      "health_alerted = '2026-11-01T00:00:00+00:00' WHERE id = ?", [source_id])
-        assert [h.id for h in s.health_changes(NOW, timedelta(0))[0]] == [source_id]
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
     with Store.open(db_path) as s:
+        # Marked reported gone (health_changes reads columns of later schemas: it is asked
+        # only after the upgrade).
+        assert s.db.execute("SELECT health_alerted FROM sources").fetchone()[0] == (
+            "gone 2026-11-01T00:00:00+00:00")
         assert s.health_changes(NOW, timedelta(0)) == ([], [])
 
 
@@ -689,6 +692,42 @@ def test_an_upgrade_dates_each_sources_last_new_article(location: str | Path, mo
         store.record_fetch(quiet, FetchOutcome(ok=True, status=200, last_new=earlier), NOW)
         assert {s.id: s.last_new for s in store.source_status()} == {
             main: later, section: NOW, quiet: NOW}
+
+
+def test_a_stale_source_is_reported_once_and_recovered_with_news(store: Store):
+    """A source whose polls succeed 14 days without a new article (`status`: stale) is
+    reported once, as one failing for long is; again once it fails for long too; recovered
+    once it brings news."""
+    store.sync_sources([SourceSpec(url, 600) for url in (
+        "https://frozen.example/feed", "https://news.example/feed")], NOW)
+    frozen, news = (s.id for s in store.sources())
+    later = NOW + timedelta(days=15)
+    store.record_fetch(frozen, FetchOutcome(ok=True, status=304, not_modified=True), later)
+    store.record_fetch(news, FetchOutcome(ok=True, status=200, last_new=later), later)
+    [stale], recovered = store.health_changes(later, timedelta(hours=24), mailed=False)
+    assert (stale.id, stale.stale, stale.last_new, recovered) == (frozen, True, None, [])
+    store.record_health([], [stale], [], later)
+    assert store.health_changes(later, timedelta(hours=24), mailed=False) == ([], [])
+    # Failing for long since: reported failing.
+    store.record_fetch(frozen, FetchOutcome(ok=False, status=500, error="HTTP 500"), later)
+    [failing], _ = store.health_changes(later + timedelta(days=2), timedelta(hours=24),
+                                        mailed=False)
+    assert (failing.id, failing.stale) == (frozen, False)
+    store.record_health([], [failing], [], later + timedelta(days=2))
+    # Polled fine again, still stale: recovered from its failure, then stale again.
+    store.record_fetch(frozen, FetchOutcome(ok=True, status=304, not_modified=True),
+                       later + timedelta(days=3))
+    _, [back] = store.health_changes(later + timedelta(days=3), timedelta(hours=24),
+                                     mailed=False)
+    store.record_health([], [], [back.id], later + timedelta(days=3))
+    [stale], _ = store.health_changes(later + timedelta(days=3), timedelta(hours=24),
+                                      mailed=False)
+    store.record_health([], [stale], [], later + timedelta(days=3))
+    store.record_fetch(frozen, FetchOutcome(ok=True, status=200, last_new=later),
+                       later + timedelta(days=4))
+    failing, recovered = store.health_changes(later + timedelta(days=4), timedelta(hours=24),
+                                              mailed=False)
+    assert (failing, [(r.id, r.last_new) for r in recovered]) == ([], [(frozen, later)])
 
 
 def test_the_alert_counts_do_not_grow_with_the_alerts_sent(store, backend, tmp_path: Path):
