@@ -67,9 +67,11 @@ class Metrics:
                 health["deactivated"] += 1
             elif row.consecutive_failures:
                 health["failing"] += 1
+            elif row.stale:  # as `status` counts it: polls that succeed but bring nothing
+                health["stale"] += 1
             else:
                 health["ok"] += 1
-        for state in ("ok", "failing", "deactivated"):
+        for state in ("ok", "failing", "stale", "deactivated"):
             samples.append(("newswatch_sources", state, health[state]))
         lines: list[str] = []
         described: set[str] = set()

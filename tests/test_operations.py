@@ -344,6 +344,30 @@ def test_metrics_endpoint(site, mail, workdir, wait):
         assert daemon.stop() == 0, daemon.output()
 
 
+def test_metrics_count_stale_sources_as_status_does(site, workdir):
+    """`status` calls a source stale whose polls succeed without a new article for 14 days;
+    /metrics counted it "ok", and a dashboard never saw a feed that stopped changing."""
+    from test_health import frozen_and_desk, twenty_days_later
+
+    from scheduler.metrics import Metrics
+    from storage import open_store
+
+    workdir.write_config(sources=list(frozen_and_desk(site)))
+    assert workdir.newswatch("crawl").returncode == 0
+    twenty_days_later(site, workdir)
+    assert workdir.newswatch("crawl").returncode == 0
+    health = json.loads(workdir.newswatch("status", "--json").stdout)["source_health"]
+    assert (health["stale"], health["ok"]) == (1, 1), health
+    store = open_store(workdir.database)
+    try:
+        body = Metrics().render(store, 0)
+    finally:
+        store.close()
+    assert 'newswatch_sources{health="stale"} 1' in body, body
+    assert 'newswatch_sources{health="ok"} 1' in body, body
+    assert 'newswatch_sources{health="failing"} 0' in body, body
+
+
 def test_metrics_on_an_ipv6_address(workdir):
     """"[::1]:9464" passed check, and the daemon stopped: "cannot listen on [::1]:9464: ...
     Name or service not known" (the brackets taken for a host name)."""
