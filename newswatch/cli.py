@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LINK_SHAPES_SHOWN = 5  # learnt link shapes shown per page source in ``status``
+PROBLEMS_SHOWN = 10  # the latest alert problems listed in ``status`` (its counts are whole)
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -524,13 +525,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"{counts['failed']} failed"
             + (f", {dropped} not sent (their reader left their topics)" if dropped else "")
         )
-        for p in store.outbox_problems():
+        problems = store.outbox_problems(PROBLEMS_SHOWN + 1)
+        for p in problems[:PROBLEMS_SHOWN]:
             # A message refused for good has no next attempt (its last one was shown).
             then = f", next {when_text(p.next_attempt)}" if p.status == "pending" else ""
             click.echo(
                 f"  #{p.id} to {alerts.redact(p.recipient)} ({p.status}, {p.attempts} "
                 f"attempt(s){then}): {p.last_error}"
             )
+        if len(problems) > PROBLEMS_SHOWN:
+            # The list is cut, the latest kept: say so (the counts are whole).
+            click.echo("  (older alert problems not listed: the counts above give them all)")
 
 
 def _workers(store: StatusStore) -> list[dict[str, Any]] | None:

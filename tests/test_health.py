@@ -343,3 +343,28 @@ def test_a_stale_source_gets_one_email_each_way(site, mail, workdir):
     assert frozen in text and "1 source is polled normally again:" in text, text
     crawl(workdir)
     assert len(mail.messages) == 2
+
+
+def test_status_says_when_older_alert_problems_are_not_listed(workdir) -> None:
+    """`status` lists the 10 latest alert problems: a twelfth, older, went unsaid (the
+    counts above it gave the totals, not that the list was cut)."""
+    from datetime import UTC, datetime
+
+    from alerts.emails import Email
+    from storage import Store
+    from storage.outbox import insert_email
+
+    workdir.write_config()
+    now = datetime.now(UTC)
+    with Store.open(workdir.database) as store:
+        with store.db.atomic():
+            ids = [insert_email(store.db, Email(
+                message_id=f"<refused{n}@nw>", recipient="desk@test.example",
+                subject="newswatch: alert", text="plain", html="<p>html</p>", created=now,
+                items=())) for n in range(11)]
+        for n in ids:
+            store.mark_failed(n, "550 no such user")
+    out = workdir.newswatch("status").stdout
+    listed = [line for line in out.splitlines() if "550 no such user" in line]
+    assert len(listed) == 10 and f"#{ids[0]} " not in out, out
+    assert "  (older alert problems not listed: the counts above give them all)" in out, out
