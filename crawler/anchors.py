@@ -133,7 +133,9 @@ def anchor_kind(text: str) -> AnchorKind:
     return "weak"
 
 
-def _class_words(element: lxml.html.HtmlElement) -> frozenset[str]:
+def class_words(element: lxml.html.HtmlElement) -> frozenset[str]:
+    """The words of an element's class names and id (``site-nav__item mainMenu``: site, nav,
+    item, main, menu)."""
     return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
 
 
@@ -154,7 +156,7 @@ def in_heading(link: lxml.html.HtmlElement) -> bool:
             break
         if element.tag in _HEADINGS:
             return True
-        if _class_words(element) & _TEASER_WORDS and depth <= 2:
+        if class_words(element) & _TEASER_WORDS and depth <= 2:
             card = element
     return card is not None and _card_heading(link, card)
 

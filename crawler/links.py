@@ -85,7 +85,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import islice
 from urllib.parse import unquote, urlsplit
 
@@ -97,6 +96,7 @@ from .anchors import (
     AnchorKind,
     anchor_kind,
     anchor_text,
+    class_words,
     has_summary,
     in_heading,
     in_teaser,
@@ -144,7 +144,6 @@ _CHROME_WORDS = frozenset({
 _OWN_CLASS_WORDS = frozenset({"newsletter", "subscribe"})
 _CHROME_RELS = frozenset({"tag", "author", "prev", "next", "nav", "search", "feed"})
 # fmt: on
-_CAMEL = re.compile(r"([a-z])([A-Z])")
 # A 2000s portal's headline opening in a pop-up window names its article in a script, as the
 # script's first quoted string: ``javascript:popup('story.asp?id=4711')``,
 # ``javascript:void(window.open('/cgi-bin/news.pl?n=17','story','width=500'))``, or an
@@ -155,14 +154,6 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _SCRIPT_STRING = re.compile(r"""(['"])(.*?)\1""")
 _OPENS = re.compile(r"open|location|popup", re.IGNORECASE)
 _SCRIPT_ADDRESS = re.compile(r"""(?!javascript:)[^\s,'"<>]*[./?][^\s,'"<>]*""", re.IGNORECASE)
-_WORDS = re.compile(r"[^a-z0-9]+")
-
-
-@lru_cache(maxsize=4096)
-def _words(value: str) -> frozenset[str]:
-    """Words of a class/id attribute: ``site-nav__item mainMenu`` → site, nav, item, main...
-    (cached: a page's elements share a few dozen class names)."""
-    return frozenset(_WORDS.split(_CAMEL.sub(r"\1 \2", value).lower())) - {""}
 
 
 class _Chrome:
@@ -204,7 +195,7 @@ class _Chrome:
             element.getparent()
         ):
             return True
-        names = _words(f"{element.get('class') or ''} {element.get('id') or ''}")
+        names = class_words(element)
         if own:
             names -= _OWN_CLASS_WORDS
         return bool(names & _CHROME_WORDS)
