@@ -70,6 +70,10 @@ CRAWL_TASK = "newswatch.crawl_source"
 MATCH_LOCK = 0x6E776D61  # "nwma"
 SCHEDULE_LOCK = 0x6E777363  # "nwsc"
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+#: How long the task worker's stop is waited for once the database is found lost: the ends of
+#: its jobs and its unregistering, each waiting EngineSettings.pool_timeout (5 s) at most for a
+#: connection (reachable, they are recorded: its jobs are not run again).
+FORSAKE_SECONDS = 10.0
 #: Finished jobs stay this long in procrastinate_jobs (for ``status`` and inquiries).
 KEEP_JOBS_HOURS = 24
 
@@ -162,6 +166,9 @@ class Cluster:
         # Set when a stop's grace period ran out on crawls still busy (a request in flight,
         # or waiting for its host's crawl.delay): their jobs end at once, see _crawl.
         self._abandoned = asyncio.Event()
+        # Set FORSAKE_SECONDS after the database was found lost: the task worker's stop ends
+        # where it is (scheduler.engine._stop_worker).
+        self._forsake = asyncio.Event()
         self._clustered: int | None = None  # clustered_mark after this process last matched
         self.failed = False  # the store's connection was lost: the process exits 1
         self.worker = build_app(self.url, self.settings)  # the crawler role's worker
@@ -231,8 +238,19 @@ class Cluster:
         if self.store.lost and not self.failed:
             logger.error("the connection to %s is lost: stopping, to be started again",
                          self.config.database.shown)
-            self.failed = True
-            self.request_stop(signal.SIGTERM)
+            self._lost()
+
+    def _lost(self) -> None:
+        """The database is lost (said already): the process stops, exit 1. Its crawls are
+        abandoned at once (their pages could not be stored: their sources stay due), and
+        the task worker's stop is given FORSAKE_SECONDS: the end of the jobs and the
+        worker's unregistering each wait for a connection (pool_timeout), or on one whose
+        server vanished from the network for the kernel's 30 s, and a process whose
+        database vanished while systemd stopped it was killed past TimeoutStopSec."""
+        self.failed = True
+        self.request_stop(signal.SIGTERM)  # nothing more when stopping already
+        self._abandoned.set()
+        asyncio.get_event_loop().call_later(FORSAKE_SECONDS, self._forsake.set)
 
     def _tick_failed(self, role: str, exc: Exception) -> None:
         """A tick of ``role`` failed (``exc``, being handled). Its statement cancelled by the
@@ -309,7 +327,8 @@ class Cluster:
         except Exception:
             logger.exception("the crawler could not be prepared; its first crawl will")
         await run_worker(self.worker, self.settings, self.stop, name=worker_name("crawler"),
-                         concurrency=self.config.daemon.jobs, stopped=self._probe_store)
+                         concurrency=self.config.daemon.jobs, stopped=self._probe_store,
+                         forsake=self._forsake)
 
     def _probe_store(self, error: BaseException | None) -> None:
         """The crawler's task worker stopped by itself (``error``): when it lost its
@@ -325,8 +344,7 @@ class Cluster:
             logger.error("the connection to %s is lost: stopping, to be started again (the "
                          "task engine's: %s)", self.config.database.shown,
                          " ".join(str(failure).split()))
-            self.failed = True
-            self.request_stop(signal.SIGTERM)
+            self._lost()
             return
         try:
             self.store.database_now()

@@ -180,12 +180,14 @@ async def run_worker(
     concurrency: int = 1,
     delete_jobs: str = "never",
     stopped: Callable[[BaseException | None], object] | None = None,
+    forsake: asyncio.Event | None = None,
 ) -> int:
     """Run a worker until ``stop`` is set (its running jobs then finish); run it again after
     a pause whenever it stops by itself or cannot start. ``delete_jobs``: procrastinate's
     (``successful``: a finished job's row goes). ``stopped``: called with the worker's error
     each time it stopped by itself, before the pause; it may set ``stop`` (the database is
-    gone: the process exits, to be started again). Returns how many times it ran."""
+    gone: the process exits, to be started again). ``forsake``, once set, ends the stop of a
+    worker where it is (see :func:`_stop_worker`). Returns how many times it ran."""
     runs = 0
     pause = settings.backoff_min
     while not stop.is_set():
@@ -195,8 +197,7 @@ async def run_worker(
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
-            work.cancel()  # procrastinate's graceful stop: running jobs finish first
-            await asyncio.gather(work, return_exceptions=True)
+            await _stop_worker(work, forsake, name)
             break
         stopping.cancel()
         error = work.exception()
@@ -214,6 +215,27 @@ async def run_worker(
             await asyncio.wait_for(stop.wait(), pause)
         pause = min(pause * 2, settings.backoff_max)
     return runs
+
+
+async def _stop_worker(work: asyncio.Future[Any], forsake: asyncio.Event | None,
+                       name: str) -> None:
+    """Stop a worker's ``work`` as procrastinate does gracefully (its running jobs finish,
+    their ends are recorded, the worker unregisters), unless ``forsake`` is set meanwhile:
+    the process's database is lost, and those statements wait for a connection
+    (EngineSettings.pool_timeout), or on one whose server vanished from the network for the
+    kernel's silence limits (storage.pg.SILENCE_LIMITS: 30 s), past a role's TimeoutStopSec.
+    Then the stop ends there, as a kill would end it: the worker's jobs go back to the
+    queue once its heartbeat is older than EngineSettings.stalled_after."""
+    work.cancel()  # procrastinate's graceful stop: running jobs finish first
+    if forsake is not None:
+        given_up: asyncio.Future[Any] = asyncio.ensure_future(forsake.wait())
+        await asyncio.wait({work, given_up}, return_when=asyncio.FIRST_COMPLETED)
+        given_up.cancel()
+        if not work.done():
+            logger.warning("task worker %s: its stop is not waited for, the database being "
+                           "lost (its jobs go back to the queue once it is found dead)", name)
+            work.cancel()
+    await asyncio.gather(work, return_exceptions=True)
 
 
 async def _work(app: procrastinate.App, settings: EngineSettings, name: str,

@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -248,8 +249,28 @@ class PgDatabase:
             # kernel retries (SYN retries, or tcp_user_timeout's 30 s), in the signal
             # handler, holding up the stop it was to hasten.
             self._conn.cancel_safe(timeout=CANCEL_SECONDS)
-        except psycopg.Error as exc:  # the server gone: the statement fails by itself
+        except psycopg.Error as exc:
+            # The server cannot be reached (vanished from the network: the request's
+            # connection refused, unroutable or unanswered): nor can its answer come, and the
+            # statement would wait for the kernel's silence limits (SILENCE_LIMITS: 30 s),
+            # the event loop with it, half a role's TimeoutStopSec gone before its stop
+            # began. Abandoned now, as the process's end would abandon it: its socket shut,
+            # the statement fails at once (the connection lost, as to a kill -9).
             logger.debug("cancelling the statement under way failed: %s", exc)
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Shut the connection's socket (both ways): the statement waiting on it fails."""
+        try:
+            sock = socket.fromfd(self._conn.pgconn.socket, socket.AF_INET, socket.SOCK_STREAM)
+        except (OSError, psycopg.Error):
+            return  # closed meanwhile
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        finally:
+            sock.close()  # the duplicate: libpq's own descriptor stays for it to close
 
     @contextmanager
     def _bounded(self, cursor: psycopg.Cursor[Any]) -> Iterator[None]:

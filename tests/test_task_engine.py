@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import subprocess
 import sys
@@ -534,3 +535,110 @@ def test_the_engines_connections_give_up_on_a_silent_server(pg_conninfo: str) ->
     client, server = asyncio.run(limits())
     assert {k: client.get(k) for k in SILENCE_LIMITS} == SILENCE_LIMITS
     assert server == dict.fromkeys(SERVER_SILENCE_LIMITS, "session")
+
+
+class SilentProxy:
+    """A TCP proxy on 127.0.0.1 to a PostgreSQL server's Unix socket. Once ``silence``d, it
+    forwards nothing more, either way, and closes nothing: to its clients, a server vanished
+    from the network, but for the proxy's kernel acknowledging their packets (libpq's
+    silence limits never fire: what waits on the server waits for ever)."""
+
+    def __init__(self, unix_path: str) -> None:
+        import socket
+
+        self._unix_path = unix_path
+        self._silent = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[Any] = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self._sockets.append(client)
+            if self._silent.is_set():
+                continue  # a cancel request, say: never answered
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.connect(self._unix_path)
+            self._sockets.append(server)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if not self._silent.is_set():
+                with contextlib.suppress(OSError):
+                    sink.sendall(data)
+
+    def silence(self) -> None:
+        self._silent.set()
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_whose_database_is_lost_ends_its_stop_when_forsaken(
+    postgres: PostgresServer, pg_conninfo: str
+) -> None:
+    """scheduler.engine.run_worker's ``forsake``: a worker stopped while its database is lost
+    (no answer comes: a server vanished from the network) ends its stop when told to,
+    without the job ends and the unregistering that wait on that server (past a role's
+    TimeoutStopSec: systemd killed it)."""
+    from scheduler.engine import EngineSettings, build_app, run_worker
+
+    database = pg_conninfo.rsplit("dbname=", 1)[1]
+    proxy = SilentProxy(f"{postgres.socket_dir}/.s.PGSQL.{postgres.port}")
+    settings = EngineSettings(heartbeat=1, stalled_after=3, retry_every=1)
+    app = build_app(f"host=127.0.0.1 port={proxy.port} user={postgres_user(pg_conninfo)} "
+                    f"dbname={database}", settings)
+
+    async def stopped() -> bool:
+        """Whether the worker's stop ended within 40 s, the database silent."""
+        stop, forsake = asyncio.Event(), asyncio.Event()
+        running = asyncio.ensure_future(run_worker(app, settings, stop, name="w",
+                                                   forsake=forsake))
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            for _ in range(int(WAIT * 10)):
+                if conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the worker never registered")
+        await asyncio.sleep(0.3)
+        proxy.silence()
+        stop.set()
+        await asyncio.sleep(0.5)
+        forsake.set()
+        # psycopg's own bounds then: its cancel request (5 s), the statement's end after it
+        # (5 s), the pool's close (5 s).
+        done, _ = await asyncio.wait({running}, timeout=40)
+        if not done:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        return bool(done)
+
+    asyncio.run(ensure_schema(build_app(pg_conninfo, settings), pg_conninfo))
+    try:
+        assert asyncio.run(stopped())
+    finally:
+        proxy.close()
+
+
+def postgres_user(conninfo: str) -> str:
+    """The user of a test server's ``conninfo``."""
+    return conninfo.split("user=", 1)[1].split()[0]
