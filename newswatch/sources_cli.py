@@ -310,7 +310,8 @@ sources.add_command(
         "source",
         "url",
         "Stop polling a source added with `sources add` or `sources import`.\n\n"
-        "Its stored articles are kept. Sources of the config file are removed there.",
+        "Its stored articles are kept, and alert no one from then on. Sources of the config"
+        " file are removed there.",
         in_config=lambda config: {s.url for s in config.sources},
         remove=lambda store, url: store.remove_source(url),
         done="removed {} (its stored articles are kept)",

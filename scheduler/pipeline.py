@@ -425,7 +425,13 @@ class Pipeline:
         now = self.clock()
         laps = _Laps(report.cpu)
         rematch, edit = kind != "new", kind == "edited"
-        verdict = decide(self.store, batch, topics, stories, now=now, lookback=self.lookback,
+        # A source removed while its articles were crawled or waited to be matched (its page
+        # in flight, its first poll not over): the reader expects nothing more from it. They
+        # are marked matched, without a match, as they stay stored (sources remove keeps
+        # them); checked now, as the ones pending were read before the removal.
+        removed = self.store.of_removed_sources(a.id for a in batch)
+        alive = [a for a in batch if a.id not in removed]
+        verdict = decide(self.store, alive, topics, stories, now=now, lookback=self.lookback,
                          rematch=rematch, edited=edit)
         laps.lap("match")
         # A reader mailed a story already (under a topic of every source) is not mailed
@@ -434,7 +440,7 @@ class Pipeline:
         # to). An edit in place keeps its own rule (an "Updated:" email).
         told = None if edit else self.store.told_of(
             [m.article_id for m in verdict.matches if m.alert])
-        routed = route(self.store, self.recipients, batch, verdict, topics, stories, now,
+        routed = route(self.store, self.recipients, alive, verdict, topics, stories, now,
                        edited=edit, told=told)
         laps.lap("compose")
         self.store.record_matches(

@@ -181,6 +181,26 @@ class ArticlesMixin:
         return [replace(a, also_from=tuple(found[a.id])) if a.id in found else a
                 for a in articles]
 
+    def of_removed_sources(self, article_ids: Iterable[int]) -> set[int]:
+        """Which of ``article_ids`` only removed sources list: the source that stored each
+        one was removed (``sources remove``, or taken out of the config file) and no source
+        still polled lists it too. A source deactivated as gone (HTTP 410) was not removed:
+        what it stored before is news its reader still wants."""
+        found: set[int] = set()
+        for chunk, marks in in_chunks(list(dict.fromkeys(article_ids))):
+            found.update(row[0] for row in self.db.execute(
+                f"""
+                SELECT a.id FROM articles a JOIN sources s ON s.id = a.source_id
+                WHERE a.id IN ({marks}) AND s.active = 0 AND s.deactivated IS NULL
+                AND NOT EXISTS (
+                    SELECT 1 FROM article_sources x JOIN sources o ON o.id = x.source_id
+                    WHERE x.article_id = a.id AND (o.active = 1 OR o.deactivated IS NOT NULL)
+                )
+                """,
+                chunk,
+            ))
+        return found
+
     def add_article(self, article: Article) -> int | None:
         """Store a new article; None when an article of the same identity is stored (one of
         another entry and title there makes it stored under its entry's address instead)."""

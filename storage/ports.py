@@ -252,6 +252,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         """The (article id, topic id) matches already recorded for ``article_ids``."""
         ...
 
+    def of_removed_sources(self, article_ids: Iterable[int]) -> set[int]:
+        """Which of ``article_ids`` only removed sources list (no alert is due for them)."""
+        ...
+
     def alerted_stories(
         self, topic_ids: Iterable[int], story_ids: Iterable[int]
     ) -> set[tuple[int, int]]:

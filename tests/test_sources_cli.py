@@ -709,3 +709,45 @@ def test_a_source_an_older_version_took_twice_is_polled_once(workdir):
     assert sorted(listed(workdir)) == sorted([CONFIGURED, OTHER])
     with open_store(workdir.database) as store:
         assert sorted(s.url for s in store.sources()) == sorted([CONFIGURED, OTHER])
+
+
+def test_a_source_removed_while_its_page_is_crawled_mails_nothing_more(
+    site, mail, workdir, wait
+) -> None:
+    # `sources remove` while the crawl had asked for the source's article page: the page,
+    # answered after, was matched and its alert mailed, after the user had removed the
+    # source. It is stored (a removed source's articles are kept) but alerts no one, then
+    # or later; the other source's alert goes as ever.
+    from urllib.parse import urlsplit
+
+    from conftest import newswatch_process, subprocess_env
+    from test_end_to_end import MADURO, export, fresh
+
+    rates = {"name": "Rates", "query": '"central bank"', "notify": ["markets@test.example"]}
+    site.publish(fresh("venezuela-opposition-leader"), feed="world")
+    site.create_feed("markets")
+    site.publish(fresh("central-bank-holds-rates"), feed="markets")
+    page = urlsplit(site.article_url("central-bank-holds-rates")).path
+    gate = site.hold(page)
+    markets = site.url("/feeds/markets.rss")
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO, rates],
+                         smtp=mail, crawl={"timeout": "90s"})  # the held page must not time out
+    ok(workdir.newswatch("sources", "add", markets))
+    log = workdir.path / "crawl.log"
+    proc = newswatch_process(["--config", str(workdir.config), "crawl"], workdir.path,
+                             subprocess_env(), log, log)
+    try:
+        assert wait(lambda: site.held == [page], 60), log.read_text()
+        assert "removed" in ok(workdir.newswatch("sources", "remove", markets))
+    finally:
+        gate.set()
+        if proc.wait(timeout=120) != 0:
+            raise AssertionError(log.read_text())
+    assert [m["To"] for m in mail.wait_for(1)] == ["desk@test.example"]
+    assert {row["title"] for row in export(workdir)} == {
+        fresh("venezuela-opposition-leader").title, fresh("central-bank-holds-rates").title}
+    # Nothing left to match for it at the next run, nor once it is added again.
+    ok(workdir.newswatch("crawl"))
+    ok(workdir.newswatch("sources", "add", markets))
+    ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.messages] == ["desk@test.example"]

@@ -1190,6 +1190,29 @@ def test_sync_sources_adds_updates_and_deactivates(store: Store) -> None:
                                                          (ids[b], "B news", True)]
 
 
+def test_the_articles_only_removed_sources_list_are_told_apart(store: Store) -> None:
+    # What a source removed from the config file or by `sources remove` stored (its page in
+    # flight as it was removed, its first poll not matched yet) alerts no one; what another
+    # source still polled lists too, or a source deactivated as gone (410) stored, still do.
+    urls = {name: f"https://{name}.example/feed" for name in ("kept", "config", "cli", "gone")}
+    store.sync_sources([SourceSpec(urls[n], 600) for n in ("kept", "config", "gone")], NOW)
+    store.add_source(SourceSpec(urls["cli"], 600), NOW)
+    ids = {s.url: s.id for s in store.sources()}
+    stored = {name: store.add_article(article(ids[url], name)) for name, url in urls.items()}
+    relisted = store.add_article(article(ids[urls["cli"]], "relisted"))
+    assert None not in stored.values() and relisted is not None
+    store.note_listed([relisted], ids[urls["kept"]], NOW)
+    every = [*stored.values(), relisted]
+    assert store.of_removed_sources(every) == set()
+
+    store.sync_sources([SourceSpec(urls[n], 600) for n in ("kept", "gone")], NOW)
+    assert store.remove_source(urls["cli"])
+    store.record_fetch(ids[urls["gone"]], FetchOutcome(ok=False, status=410, error="HTTP 410",
+                                                       gone="HTTP 410"), NOW)
+    assert [s.url for s in store.sources()] == [urls["kept"]]
+    assert store.of_removed_sources(every) == {stored["config"], stored["cli"]}
+
+
 def test_a_shorter_interval_counts_from_the_last_poll(store: Store) -> None:
     """Before, a source's next poll kept the time its old interval gave (an hour away when
     it was 1h and is now 2s, whether from the config file, a reload or `sources add`)."""

@@ -19,7 +19,7 @@ from conftest import subprocess_env
 
 from alerts import MboxTransport, RetryPolicy
 from scheduler.pipeline import STREAM_AHEAD, CycleReport, Pipeline
-from storage import Article, SourceSpec, Store, TopicSpec
+from storage import Article, SourceSpec, Store, TopicSpec, open_store
 from storage.schema import MIGRATIONS
 from watchlist import compile_query
 
@@ -162,6 +162,44 @@ def test_match_leaves_the_articles_of_sources_still_polled_and_takes_each_articl
     matched = store.db.execute("SELECT article_id FROM matches ORDER BY article_id").fetchall()
     assert [r[0] for r in matched] == [s1, f1, s2]
     assert f2 not in [r[0] for r in matched]
+
+
+def test_a_source_removed_while_its_articles_wait_to_be_decided_alerts_no_more(
+    store_location: str | Path, tmp_path: Path
+) -> None:
+    """A source removed (its config file reloaded on SIGHUP, or `sources remove`) between two
+    slices of a pass: its article read before, and decided with the pass's end, alerted
+    although the user had removed the source. It alerts no one, then or once the source is
+    back; the other source's article, and the removed one's that the other lists too, do,
+    each once. On both backends."""
+    import asyncio
+
+    fast, slow = "https://news.example/fast.rss", "https://news.example/slow.rss"
+    with open_store(store_location) as store:
+        store.sync_sources([SourceSpec(fast, 600), SourceSpec(slow, 600)], NOW)
+        [topic] = store.sync_topics(
+            [TopicSpec("Pipeline", "pipeline", compile_query("pipeline"), ("d@x.org",))])
+        s1 = add(store, slow, "s1", "The pipeline dispute, as the slow source tells it.")
+        f1 = add(store, fast, "f1", "A pipeline leak was found near the harbour.")
+        s2 = add(store, slow, "s2", "A pipeline tender, which the fast source lists too.")
+        store.note_listed([s2], next(s.id for s in store.sources() if s.url == fast), NOW)
+        pipe = crawling(store, tmp_path, StreamedCrawl())
+        slices = 0
+
+        async def removed_after_the_first_slice() -> None:
+            nonlocal slices
+            slices += 1
+            if slices == 2:  # the loop ran between two slices: the reload came then
+                store.sync_sources([SourceSpec(fast, 600)], NOW)
+
+        report = asyncio.run(pipe.match_soon(edited=False, before=removed_after_the_first_slice))
+        assert slices == 2 and (report.articles, report.matches) == (3, 2)
+        assert store.matched_pairs([s1, f1, s2]) == {(f1, topic.id), (s2, topic.id)}
+        assert store.unmatched_articles() == []
+        store.sync_sources([SourceSpec(fast, 600), SourceSpec(slow, 600)], NOW)
+        pipe.crawling = False
+        assert pipe.match().matches == 0
+        assert store.matched_pairs([s1]) == set()
 
 
 def test_the_migration_marks_the_articles_up_to_the_old_watermark_matched(
