@@ -49,7 +49,7 @@ from storage.errors import said_stopping
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import not_ahead, read_date
-from .feeds import FeedEntry, on_bluesky
+from .feeds import FeedEntry, on_bluesky, site_of
 from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
@@ -845,6 +845,11 @@ class EntriesMixin:
             self.report.count("pages_partial")
             text, extraction = fuller, "feed"
             note = "the page shows part of the article its feed gives: the feed's text kept"
+        publisher = None
+        if page.site and entry.feed.publisher and entry.feed.publisher == site_of(entry.feed.link):
+            # An aggregator's item that names no publisher (Google Alerts', Hacker News'):
+            # named by the name its article's page gives its site ("Reuters"), not its host.
+            publisher = page.site
         self._add(
             entry,
             Article(
@@ -861,6 +866,7 @@ class EntriesMixin:
                 baseline=entry.baseline and published is None,
                 updated=entry.feed.updated,
                 summary=entry.feed.summary or None,
+                publisher=publisher,
             ),
         )
 
@@ -870,7 +876,8 @@ class EntriesMixin:
                           summary=article.summary and stored_text(visible(article.summary)),
                           author=article.author and (one_line(article.author) or None),
                           since=_since(entry, self.clock()),
-                          publisher=one_line(visible(entry.feed.publisher)) or None,
+                          publisher=one_line(visible(article.publisher or entry.feed.publisher))
+                          or None,
                           guid_address=entry.guid_address)
         poll = self.polls.get(entry.source.id)
         if entry.article_id is None and poll is not None and self.holding:

@@ -1236,6 +1236,12 @@ class Metadata:
     title: str | None
     author: str | None
     date: str | None
+    #: The site's name as its page gives it (og:site_name).
+    site: str | None = None
+
+
+#: A page's og:site_name, the name its site gives itself ("Reuters", "The Guardian").
+_SITE_NAME = etree.XPath("//meta[@property = 'og:site_name']/@content")
 
 
 #: The furthest ahead of UTC a place's clock is (Kiribati's +14:00): its day is the latest
@@ -1286,7 +1292,9 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
         found.date = None
     found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
     title = _as_shown(_without_site_name(_value(found.title), _value(found.sitename)), tree)
-    return Metadata(title=title, author=_value(found.author), date=_value(found.date))
+    site = next((name for value in _SITE_NAME(tree) if (name := " ".join(str(value).split()))),
+                None)
+    return Metadata(title=title, author=_value(found.author), date=_value(found.date), site=site)
 
 
 #: The meta tags (property, name or itemprop) that give a page's publication time, most
@@ -1915,6 +1923,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
         author=meta.author,
         date=meta.date,
         canonical_url=canonical,
+        site=meta.site,
         method=chosen,
         container=container if container is not None else (
             article_container(text, walk) if chosen == "fast" else None),

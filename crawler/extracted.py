@@ -37,6 +37,9 @@ class Extracted:
     author: str | None
     date: str | None  # as trafilatura found it (YYYY-MM-DD)
     canonical_url: str | None
+    #: The site's name as the page gives it (og:site_name): an aggregator's item is named
+    #: after it (crawler.feeds.site_of).
+    site: str | None = None
     method: Method = "default"
     #: Where the page held the article (crawler.extract.container_path): learnt by the crawl
     #: for the site's next pages. None: nowhere but the page's body, or not known.

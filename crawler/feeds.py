@@ -22,6 +22,8 @@ import lxml.html
 from lxml.etree import ParserError, strip_elements
 from w3lib.encoding import http_content_type_encoding
 
+from storage.identity import identity_host
+
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
 from .extracted import mended_encoding
 from .feeddates import DateReader, day_first, misread, no_day
@@ -227,6 +229,19 @@ def _on_reddit(url: str) -> bool:
 def _from_bing(url: str) -> bool:
     """Whether ``url`` is on the host of Bing News' redirector (crawler.urls.BING_NEWS)."""
     return _hostname(url) == BING_NEWS[0]
+
+
+def _from_google(url: str) -> bool:
+    """Whether ``url`` is on the host of Google's redirector (crawler.urls.REDIRECTORS), which
+    Google Alerts' items link through."""
+    return _hostname(url) in ("www.google.com", "google.com")
+
+
+def site_of(url: str) -> str:
+    """The publisher of an aggregator's item that names none (Google Alerts', Hacker News'):
+    the site its article is on (``reuters.com``), which the article's page may name
+    (og:site_name: crawler.entries)."""
+    return identity_host(_hostname(url))
 
 
 def _reddit_article(link: str, description: str) -> str | None:
@@ -489,8 +504,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # description is its discussion's address and numbers, stored and mailed as the
             # article's words where its page could not be read ("Points: 123 # Comments:
             # 45": a topic on "comments" matched every such item). Its words are what its
-            # submitter wrote, else its headline.
+            # submitter wrote, else its headline. A shared link's publisher is its site (the
+            # item was named after the feed, "Hacker News: Front Page", in its email).
             summary = _posted_text(entry.get("summary") or "", comments) or headline
+            if _hostname(link) != _hostname(comments):
+                publisher = site_of(link)
         elif _BLUESKY_TITLE.fullmatch(headline) and on_bluesky(link):
             # Each post of a Bluesky account's feed is titled "@handle post": every alert
             # of the account said so. An untitled post, it is titled by its opening.
@@ -500,6 +518,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # (the item was named after the Bing feed it came through, in emails, `export`
             # and `stories`, where a Google News item names its publisher).
             publisher = " ".join(str(entry.get("news_source") or "").split())
+        elif written != link and _from_google(written):
+            # Google Alerts' item, through Google's redirector, names no publisher: it is
+            # the article's site (the item was named after the alert, "Google Alert -
+            # maduro", in its email, `export` and `stories`).
+            publisher = site_of(link)
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")

@@ -18,7 +18,7 @@ from html import escape
 from urllib.parse import quote, urlsplit
 
 import pytest
-from newssite import STORIES_BY_SLUG
+from newssite import STORIES_BY_SLUG, sample_story
 from test_end_to_end import export, parts
 
 from crawler.feeds import parse_feed
@@ -1030,6 +1030,78 @@ def test_a_bing_news_item_is_its_publishers_in_emails_and_exports(site, mail, wo
     [alert] = mail.wait_for(1)
     body = alert.get_body(("plain",)).get_content()
     assert "The Test Gazette" in body and "BingNews" not in body, body
+
+
+def google_alert(site, story, feed_name: str = "Google Alert - maduro") -> bytes:
+    """A Google Alerts Atom feed whose one entry links to ``story``'s page through Google's
+    redirector (www.google.com/url?...&url=...), as Google writes it."""
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    link = (f"https://www.google.com/url?rct=j&sa=t&url={quote(site.article_url(story.slug))}"
+            "&ct=ga&cd=CAIyGjgxNzYz&usg=AOvVaw1Xq")
+    return f"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"
+xmlns:idx="urn:atom-extension:indexing"><id>tag:google.com,2005:reader/user/0/state/com.google/alerts/1</id>
+<title>{feed_name}</title><link href="https://www.google.com/alerts/feeds/0/1" rel="self"/>
+<updated>{when}</updated><entry><id>tag:google.com,2013:googlealerts/feed:1135745</id>
+<title type="html">&lt;b&gt;Maduro&lt;/b&gt; leaves Caracas for Havana</title>
+<link href="{escape(link)}"/><published>{when}</published><updated>{when}</updated>
+<content type="html">President &lt;b&gt;Maduro&lt;/b&gt; left Caracas on Monday ...</content>
+<author><name></name></author></entry></feed>""".encode()
+
+
+def test_a_google_alert_is_its_publishers_article_in_emails_and_exports(site, mail, workdir):
+    # Through `crawl`: a Google Alerts item, linked through www.google.com/url to its
+    # publisher's page, was named after the alert ("Google Alert - maduro") in its email and
+    # `export`: it is its publisher's (the name its page gives its site). The same article
+    # in the publisher's own feed, polled after, is the same article, not mailed again.
+    story = sample_story("maduro-havana", "Maduro leaves Caracas for Havana",
+                         ["Maduro", "Caracas"])
+    site.articles[story.slug] = story
+    alerts = site.serve("/alerts/feeds/0/1", google_alert(site, story),
+                        content_type="application/atom+xml")
+    topic = {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]}
+    workdir.write_config(sources=[alerts], smtp=mail, topics=[topic])
+    workdir.newswatch("crawl")
+    [row] = export(workdir)
+    assert (row["url"], row["source"]) == (site.article_url(story.slug), "The Northgate Herald")
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "The Northgate Herald" in body, body
+    assert "Google Alert" not in body and "google.com" not in body, body
+    site.publish(story)
+    workdir.write_config(sources=[alerts, site.url("/feeds/world.rss")], smtp=mail,
+                         topics=[topic])
+    out = workdir.newswatch("crawl").stdout
+    assert "0 new article(s)" in out and "0 email(s) queued" in out, out
+    assert [row["url"] for row in export(workdir)] == [site.article_url(story.slug)]
+    assert len(mail.messages) == 1
+
+
+def test_a_hacker_news_link_is_its_publishers_in_emails_and_exports(site, mail, workdir):
+    # Through `crawl`: an hnrss item sharing an article was named after the feed ("Hacker
+    # News: Front Page") in its email and `export`: it is its publisher's, the name its page
+    # gives its site, else (its page unreadable) the site's host.
+    site.domain = "news.localhost"  # resolved to 127.0.0.1 by the tests' netguard
+    page = site.url("/world/harbour-ferry")
+    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page).replace(
+        b"<title>", b'<meta property="og:site_name" content="The Test Gazette"><title>'),
+        content_type="text/html")
+    blocked = site.serve("/world/harbour-crane", b"<html><body>Forbidden</body></html>",
+                         status=403, content_type="text/html")
+    source = site.serve("/frontpage", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Hacker News: Front Page</title><link>https://news.ycombinator.com/</link>
+<description>Hacker News RSS</description><generator>hnrss v2.1.1</generator>
+{hnrss_item("Harbour ferry sinks at berth", page, 42345678)}
+{hnrss_item("Harbour crane toppled by gale", blocked, 42345679)}
+</channel></rss>""".encode())
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    workdir.newswatch("crawl")
+    assert {row["url"]: row["source"] for row in export(workdir)} == {
+        page: "The Test Gazette", blocked: "news.localhost"}
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "The Test Gazette" in body and "news.localhost" in body, body
+    assert "Hacker News" not in body, body
 
 
 def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
