@@ -49,7 +49,7 @@ from storage.errors import said_stopping
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import not_ahead, read_date
-from .feeds import FeedEntry, on_bluesky, site_of
+from .feeds import FeedEntry, github_release, on_bluesky, site_of
 from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
@@ -552,6 +552,13 @@ class EntriesMixin:
                 # it (stored as the post: a topic on "JavaScript" matched every one); the
                 # feed gives the post whole.
                 self._store_item(entry, "a Bluesky post's page is its app's notice")
+                continue
+            if not entry.linked and github_release(entry.feed.link):
+                # A GitHub release's page holds its notes among the repository's menus and
+                # counters: short notes ("Fixes the berth overlap.") were extracted with
+                # them ("Product", "/", "Public", "Fork 12", "Star 345" a line each). Its
+                # releases feed gives the notes whole.
+                self._store_item(entry, "a GitHub release's page is its repository's menus")
                 continue
             yield scrapy.Request(
                 entry.feed.link,

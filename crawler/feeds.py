@@ -282,6 +282,22 @@ def on_bluesky(url: str) -> bool:
     return _hostname(url) == BLUESKY
 
 
+#: A release's page on GitHub (``github.com/OWNER/REPO/releases/tag/v2.3.0``), which a
+#: repository's releases feed (``releases.atom``) links each release to.
+_GITHUB_RELEASE = re.compile(r"/[^/]+/[^/]+/releases/tag/[^/]+/?")
+
+
+def github_release(url: str) -> bool:
+    """Whether ``url`` is a release's page on GitHub: the repository's menus, counters and
+    breadcrumbs around its notes, which the releases feed gives whole."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return _hostname(url) in ("github.com", "www.github.com") and bool(
+        _GITHUB_RELEASE.fullmatch(path))
+
+
 def _posted_text(description: str, comments: str) -> str:
     """The words of its own that an aggregator's item gives (an "Ask HN" question, a
     Lobsters submitter's note; "" for a shared link's item): its description without the

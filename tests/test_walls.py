@@ -316,6 +316,39 @@ def test_a_bluesky_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
                        http_proxy=f"http://{urlsplit(site.base_url).netloc}", no_proxy="")
 
 
+def test_a_github_release_is_its_feeds_notes_not_its_pages_menus(site, mail, workdir):
+    # A repository's releases feed (github.com/OWNER/REPO/releases.atom) links each release
+    # to its page, where short notes stand among the repository's menus and counters: the
+    # release was stored as "Product", "Solutions", "/", "Public", "Fork", "12"... a line
+    # each above its notes. The feed gives the notes whole. (The site is the crawl's proxy:
+    # it answers for github.com.)
+    notes = "Fixes the berth booking overlap when a ferry is moved by the harbour master."
+    link = "http://github.com/lakeside/harbourd/releases/tag/v2.3.0"
+    page = (FIXTURES / "github-release.html").read_bytes()
+    assert notes.encode() in page
+    site.serve(urlsplit(link).path, page, content_type="text/html; charset=utf-8")
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    feed = site.serve("/lakeside/harbourd/releases.atom", f"""<?xml version="1.0"
+encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
+<id>tag:github.com,2008:https://github.com/lakeside/harbourd/releases</id>
+<link type="text/html" rel="alternate" href="http://github.com/lakeside/harbourd/releases"/>
+<title>Release notes from harbourd</title><updated>{when}</updated><entry>
+<id>tag:github.com,2008:Repository/123456/v2.3.0</id><updated>{when}</updated>
+<link rel="alternate" type="text/html" href="{link}"/><title>v2.3.0</title>
+<content type="html">&lt;p&gt;{notes}&lt;/p&gt;</content><author><name>mkoster</name></author>
+</entry></feed>""".encode(), content_type="application/atom+xml; charset=utf-8")
+    workdir.write_config(sources=[feed], smtp=mail, topics=[
+        {"name": "Harbour", "query": "harbour", "notify": ["desk@test.example"]},
+        {"name": "Menus", "query": "Public OR Fork OR Star", "notify": ["menus@test.example"]}])
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert (row["url"], row["title"], row["text"]) == (link, "v2.3.0", notes), row
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+
+
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Lakeside Notes</title><meta property="og:site_name" content="Lakeside Notes">
 <meta property="og:title" content="Lakeside Notes"></head><body>
