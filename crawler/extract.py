@@ -1293,7 +1293,9 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
     else:
         found.date = None
     found.clean_and_trim()  # as trafilatura: entities, spaces and control characters
-    title = _as_shown(_without_site_name(_value(found.title), _value(found.sitename)), tree)
+    sitename = _value(found.sitename)
+    title = _as_shown(_without_site_part(_without_site_name(_value(found.title), sitename), url,
+                                         sitename), tree)
     site = next((name for value in _SITE_NAME(tree) if (name := " ".join(str(value).split()))),
                 None)
     return Metadata(title=title, author=_value(found.author), date=_value(found.date), site=site)
@@ -1614,6 +1616,61 @@ def _as_shown(title: str | None, tree: Any) -> str | None:
             if len(part) > len(rest) and " ".join(part.split()).casefold() in headings:
                 return part
     return title
+
+
+#: A mark left at the end of a title whose template's slot for the site's name is empty
+#: ("Pferdesport definitiv bei Olympia 2028 dabei -").
+_DANGLING_MARK = re.compile(r"\s+[|\-\u2013\u2014\u00b7]$")
+
+
+def _without_site_part(title: str | None, url: str, site: str | None) -> str | None:
+    """``title`` without the part between marks (:data:`_TITLE_PARTS`) that names the site
+    in a form :func:`_without_site_name` does not match: its host's name ("… - La Stampa"
+    on lastampa.it, whose og:site_name is "lastampa.it"; "… | MDR.DE", "… -
+    www.AussenGedanken.de", "INDUSTRIEMAGAZIN | …" without a headline in an <h1>), or
+    og:site_name with more after it ("… | The Gateway Pundit | by Cristina Laila", "… |
+    petri-heil.ch | Dein Schweizer Fischereimagazin"): where a feed gives no title, the
+    alerts of such a site's pages all said it in their subject. The part names the site
+    when its letters and digits are the host's (without "www.", with its domain's suffix or
+    without: one name of four characters or more) or og:site_name's, whole; the title is
+    then what stands before it, or after it where it comes first. A dangling mark at the
+    end (an empty slot for the site's name) goes too."""
+    if not title:
+        return title
+    title = _DANGLING_MARK.sub("", title.rstrip()) or title
+    marks = list(_TITLE_PARTS.finditer(title))
+    if not marks:
+        return title
+    names = _site_names(url, site)
+    starts = [0] + [mark.end() for mark in marks]
+    ends = [mark.start() for mark in marks] + [len(title)]
+    for index in (*range(1, len(starts)), 0):
+        if _letters(title[starts[index]:ends[index]]) in names:
+            kept = title[:marks[index - 1].start()] if index else title[marks[0].end():]
+            return kept.strip() or title
+    return title
+
+
+def _site_names(url: str, site: str | None) -> set[str]:
+    """The site's names as :func:`_letters` spells them: its host's ("www.lastampa.it":
+    "lastampait", "lastampa"; "www.mdr.de": "mdrde"; names of four characters or more, not
+    an address's numbers), and og:site_name's."""
+    try:
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:  # an address the crawl kept as it was given ("http://[::1")
+        host = ""
+    labels = host.split(".") if not host.replace(".", "").isdigit() else []
+    names = {_letters(".".join(labels[i:])) for i in range(len(labels) - 1)}
+    names |= {_letters(label) for label in labels[:-1]}
+    if site:
+        names.add(_letters(site))
+    return {name for name in names if len(name) >= 4}
+
+
+def _letters(text: str) -> str:
+    """The letters and digits of ``text``, lower case, without a leading "www"
+    ("www.AussenGedanken.de": "aussengedankende")."""
+    return "".join(re.findall(r"[^\W_]", text.casefold())).removeprefix("www")
 
 
 def _value(value: object) -> str | None:
