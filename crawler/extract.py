@@ -55,7 +55,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy, deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -1595,27 +1595,53 @@ def _uncut_title(title: str | None, tree: Any) -> str | None:
 _TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb\u203a\u22c6*]\s+|\s*[\uff5c\uff1a]\s*")
 
 
+#: :data:`_TITLE_PARTS`, or a colon with spaces around it ("… : 31.10.2023, 10.19 Uhr",
+#: "Pétition : …"); a colon written as in a sentence ("Kenia: Nairobi von unten") ends the
+#: kicker the publishers' own titles keep.
+_SHOWN_PARTS = re.compile(_TITLE_PARTS.pattern + r"|\s+:\s+")
+
+
 def _as_shown(title: str | None, tree: Any) -> str | None:
     """``title`` as the page's <h1> shows it, where the title adds to it after or before a
-    mark (:data:`_TITLE_PARTS`) what the page's headline does not say: "… - WELT" beside
+    mark (:data:`_SHOWN_PARTS`) what the page's headline does not say: "… - WELT" beside
     og:site_name "DIE WELT", "… - Golem.de" beside the editors' handle, "… | DW | 28.04.2023",
     "Tageblatt.lu | Sport | …" (56 of the corpora's 1,058 labelled titles; the alerts of
-    such a site's pages that no feed titles were all so titled). The part an <h1> says
-    whole, longer than the rest; the title itself where an <h1> says it. The page's
-    headings are looked at only for a title with a mark (a fifth of real pages' titles,
-    0.13 ms each)."""
-    if not title or _TITLE_PARTS.search(title) is None:
+    such a site's pages that no feed titles were all so titled), a date after " : ". The
+    part an <h1> says whole, longer than the rest; the title itself where an <h1> says it,
+    unless the <h1> shows the part in an element of its own beside a kicker's ("<span
+    class=kicker>Corona-Pandemie</span> <span>„Es kommt …“</span>", "<span
+    class=subtitle>…</span> Getränke per Schiff …": 8 more of the corpora's labelled
+    titles). The page's headings are looked at only for a title with a mark (a fifth of
+    real pages' titles, 0.13 ms each)."""
+    if not title or _SHOWN_PARTS.search(title) is None:
         return title
-    headings = {" ".join(h.text_content().split()).casefold()
-                for h in islice(tree.iter("h1"), 20)}
-    if " ".join(title.split()).casefold() in headings:
-        return title
-    for mark in _TITLE_PARTS.finditer(title):
+    headings: set[str] = set()
+    pieces: set[str] = set()
+    for heading in islice(tree.iter("h1"), 20):
+        headings.add(" ".join(heading.text_content().split()).casefold())
+        if any(isinstance(child.tag, str) for child in heading):
+            pieces.update(_pieces(heading))
+    whole = " ".join(title.split()).casefold() in headings
+    for mark in _SHOWN_PARTS.finditer(title):
         before, after = title[:mark.start()].strip(), title[mark.end():].strip()
         for part, rest in ((before, after), (after, before)):
-            if len(part) > len(rest) and " ".join(part.split()).casefold() in headings:
+            folded = " ".join(part.split()).casefold()
+            if len(part) > len(rest) and (folded in pieces or (
+                    not whole and folded in headings)):
                 return part
     return title
+
+
+def _pieces(heading: Any) -> Iterator[str]:
+    """What the elements of an <h1> with a kicker of its own show: each one's text whole,
+    and its own (the text not inside its children: the headline after a kicker's <span>
+    or <div>), folded."""
+    for element in heading.iter():
+        if not isinstance(element.tag, str):
+            continue
+        yield " ".join(element.text_content().split()).casefold()
+        own = [element.text or ""] + [child.tail or "" for child in element]
+        yield " ".join(" ".join(own).split()).casefold()
 
 
 #: A mark left at the end of a title whose template's slot for the site's name is empty
