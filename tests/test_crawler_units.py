@@ -3,6 +3,7 @@ local news site), scheduling and article extraction."""
 
 from __future__ import annotations
 
+import json
 import random
 import urllib.request
 from dataclasses import replace
@@ -535,6 +536,41 @@ def test_a_pages_time_of_its_day_is_its_most_trusted_tag_of_that_day(
             + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
             + "</article></body></html>")
     assert timestamp_of_day(load_html(html), "2026-12-05") == expected
+
+
+def test_a_pages_date_is_its_articles_not_a_picture_its_json_ld_lists_first() -> None:
+    """CBC's JSON-LD NewsArticle lists its pictures, each with its own datePublished, before
+    its own; htmldate read the first and the page was dated by its lead picture's, 12 hours
+    early (a page fetched a day and a half late fell outside alerts.lookback). The
+    article's datePublished is the page's date; one JSON-LD date, or the article's first,
+    stays as it was read."""
+    def page(ld: dict[str, object]) -> str:
+        return ("<html><head><title>What's next for Gaza | CBC News</title>"
+                f'<script type="application/ld+json">{json.dumps(ld)}</script></head>'
+                "<body><article><h1>What's next for Gaza</h1>"
+                + "<p>Palestinians say the appointment could ruin the ceasefire talks.</p>" * 5
+                + '<time class="timeStamp" datetime="2024-08-08T08:00:00.082Z">Aug 8</time>'
+                "</article></body></html>")
+
+    def date(html: str) -> str | None:
+        return page_metadata(load_html(html), "http://127.0.0.1/news/world/gaza-1.7287711",
+                             author=False, now=datetime(2024, 8, 9, 20, tzinfo=UTC)).date
+
+    pictures = [{"@type": "ImageObject", "url": f"http://127.0.0.1/{n}.jpg",
+                 "datePublished": f"2024-08-07T{hour}Z", "dateModified": f"2024-08-07T{hour}Z"}
+                for n, hour in enumerate(("20:16", "22:07", "22:11"))]
+    article = {"@context": "http://schema.org", "image": pictures,
+               "@type": "ReportageNewsArticle", "headline": "What's next for Gaza",
+               "dateModified": "2024-08-08T08:00Z", "datePublished": "2024-08-08T08:00Z"}
+    assert date(page(article)) == "2024-08-08T08:00:00+00:00"
+    assert date(page({"@context": "http://schema.org",
+                      "@graph": [{"@type": "WebPage", "name": "Gaza"}, article]})) == (
+        "2024-08-08T08:00:00+00:00")
+    # The article's own date written first, or a page whose JSON-LD names only its own.
+    first = {"@type": "NewsArticle", "datePublished": "2024-08-08T08:00Z", "image": pictures}
+    assert date(page(first)) == "2024-08-08T08:00:00+00:00"
+    assert date(page({"@type": "NewsArticle", "datePublished": "2024-08-08T08:00Z"})) == (
+        "2024-08-08T08:00:00+00:00")
 
 
 def test_a_day_alone_is_its_noon_in_utc_not_after_the_fetch() -> None:
