@@ -96,6 +96,7 @@ class LabelledPage:
     inside: tuple[str, ...]  # snippets of the article text
     outside: tuple[str, ...]  # snippets that stand only in the page's chrome
     title: str | None = None
+    published: str | None = None  # the labelled publication date (fundus'), ISO 8601
 
     @property
     def site(self) -> str:
@@ -159,6 +160,16 @@ class _GitTree:
 
 def _tree(mirror: Path, corpus: str) -> _GitTree:
     return _GitTree(mirror / REPOS[corpus] / "repo")
+
+
+def trafilatura_labels(mirror: Path = MIRROR) -> dict[str, dict[str, str]]:
+    """trafilatura's labels of each page of its evaluation set, by the page's file name: its
+    ``title``, ``date``, ``author`` where labelled (the snippets aside)."""
+    with _tree(mirror, "trafilatura") as tree:
+        data = json.loads(tree.read("tests/evaldata.json"))
+    return {item["file"]: {key: value for key, value in item.items()
+                           if isinstance(value, str) and key != "file"}
+            for item in data.values()}
 
 
 def _trafilatura(mirror: Path) -> Iterator[LabelledPage]:
@@ -231,7 +242,8 @@ def _fundus(mirror: Path) -> Iterator[LabelledPage]:
             folder, _, file = path.rpartition("/")
             publisher = file.removesuffix(".json")
             versions = json.loads(tree.read(path))
-            labelled = [(fundus_body(v), v.get("title")) for _, v in sorted(versions.items())]
+            labelled = [(fundus_body(v), v.get("title"), v.get("publishing_date"))
+                        for _, v in sorted(versions.items())]
             for html_name, meta in sorted(metas.get(folder, {}).items()):
                 if not html_name.startswith(f"{publisher}_"):
                     continue
@@ -243,7 +255,7 @@ def _fundus(mirror: Path) -> Iterator[LabelledPage]:
                 # Which labelled version belongs to this page: the one whose lines it holds
                 # (its title too: a publisher's versions are different articles).
                 scored = sorted(
-                    ((_coverage(b, text), b, t) for b, t in labelled if b), reverse=True,
+                    ((_coverage(b, text), b, t, d) for b, t, d in labelled if b), reverse=True,
                     key=lambda item: item[0],
                 )
                 if not scored or scored[0][0] < 0.6:
@@ -258,6 +270,7 @@ def _fundus(mirror: Path) -> Iterator[LabelledPage]:
                     inside=(),
                     outside=(),
                     title=title,
+                    published=str(scored[0][3]) if scored[0][3] else None,
                 )
 
 

@@ -939,6 +939,37 @@ def test_the_metadata_benchmark_times_each_step_and_finds_the_same_articles() ->
     assert table["  the same text and title both ways"] == "3 of 3"
 
 
+def test_the_title_benchmark_compares_each_pages_title_and_date_with_its_labels() -> None:
+    from benchmarks import title_bench
+    from benchmarks.corpora import LabelledPage
+
+    html = ('<html><head><meta property="og:title" content="Harbour board raises fees">'
+            '<meta property="article:published_time" content="2026-12-05T19:19:17-05:00">'
+            "</head><body><article><h1>Harbour board raises fees</h1>"
+            + "<p>The harbour board raised the mooring fees for visiting yachts again.</p>" * 5
+            + "</article></body></html>").encode()
+
+    def page(corpus: str, name: str) -> LabelledPage:
+        return LabelledPage(corpus=corpus, name=name, url="http://127.0.0.1/a", html=html,
+                            body=None, inside=(), outside=(), title="Harbour board raises fees",
+                            published="2026-12-05 19:00:00-05:00")
+
+    traf = {"a.html": {"title": "Harbour  board raises fees", "date": "2026-12-04"}}
+    labelled = [(p, *title_bench.labels(p, traf))
+                for p in (page("trafilatura", "a.html"), page("fundus", "b"),
+                          page("fundus", "c"), page("trafilatura", "unlabelled.html"))]
+    labelled[2] = (labelled[2][0], "Harbour board raises fees - Herald", "2026-12-09")
+    figures = title_bench.measure(labelled)
+    table = dict(title_bench.rows(figures))
+    assert table["titles equal"] == "2 of 3 (66.7 %): trafilatura 1 of 1 / fundus 1 of 2"
+    assert table["dates within a day"] == "2 of 3 (66.7 %): trafilatura 1 of 1 / fundus 1 of 2"
+    assert table["  of them on the label's day"] == (
+        "1 of 3 (33.3 %): trafilatura 0 of 1 / fundus 1 of 2")
+    assert [d[:2] for d in figures.details] == [
+        ("title", "equal"), ("date", "within a day"), ("title", "equal"), ("date", "same day"),
+        ("title", "wrong"), ("date", "wrong")]
+
+
 def test_the_sites_name_after_a_pages_headline_is_not_its_title() -> None:
     """og:title "… | 한국일보" (Asahi's after a full-width colon): where a feed gives no title, and for every
     article of a page source, the site's name stood in the alert's title and subject (a
