@@ -47,6 +47,10 @@ HTML_BUDGET = 95_000
 #: A story's other sources linked to their copies at most (the first ones); the rest named
 #: (each link is its address and markup: 200 bytes with a tracked address).
 MAX_LINKED = 3
+#: A story's other sources named at most (the first ones), then "+N more": a story carried
+#: by 200 sources made an "Also on" line of 60 wrapped lines. As many as `newswatch
+#: stories` names on its line: who had it next, within two lines of the text part.
+MAX_ALSO_ON = 8
 #: An article's title in an email's body, and a source's name, at most this many characters
 #: (the subject's title: MAX_SUBJECT_TITLE): a CMS that put a whole article in <title> made
 #: each story of a digest hundreds of KB, and a digest of 30 of them 13 MB, refused by the
@@ -270,8 +274,10 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         title_segments = (("(untitled)", False),)
     url = one_line(item.url)
     host = _web_host(url)
-    links = _outlets(item.also_on)
-    also_on = ", ".join(name for name, _ in links)
+    outlets = _outlets(item.also_on)
+    links = outlets[:MAX_ALSO_ON]
+    more = f" +{len(outlets) - len(links)} more" if len(outlets) > len(links) else ""
+    also_on = ", ".join(name for name, _ in links) + more
     source = shorten(one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
     if item.published is None and item.fetched is not None:
@@ -290,7 +296,9 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         "also_on": also_on,
         # Each other source's name, linked to its copy when that is a web address.
         "also_on_links": links,
-        "also_on_lines": _wrap(f"Also on: {also_on}", INDENT, INDENT) if also_on else [],
+        "also_on_more": more,
+        "also_on_lines": (_wrap(f"Also on: {also_on}", INDENT, INDENT, keep=[more.strip()])
+                          if also_on else []),
         "published": published,
         "updated": updated,
         "meta_lines": _joined_lines([source, published, updated], INDENT),

@@ -1689,6 +1689,25 @@ def test_other_sources_links_never_cost_a_story_its_snippet() -> None:
     assert '<a href="https://wire' not in digest.html
 
 
+def test_a_story_on_hundreds_of_sources_names_the_first_few() -> None:
+    """A story carried by 200 sources named every one of them: its "Also on" line ran to 60
+    wrapped lines of the text part. Both parts name the first MAX_ALSO_ON and say how many
+    more, as a subject says of its topics ("+2 more")."""
+    from alerts.compose import MAX_ALSO_ON, MAX_LINKED
+
+    alert = compose("r@example.test", [item(1, also_on=tuple(
+        (f"Wire {k}", f"https://wire{k}.example.test/a") for k in range(200)))], NOW)
+    named = ", ".join(f"Wire {k}" for k in range(MAX_ALSO_ON))
+    more = f"+{200 - MAX_ALSO_ON} more"
+    assert f"Also on: {named} {more}" in flat_text(alert.text)
+    assert f"Also on: {named} {more}" in untagged(alert.html)
+    assert f"Wire {MAX_ALSO_ON}" not in alert.text + alert.html
+    assert alert.html.count('<a href="https://wire') == MAX_LINKED
+    lines = alert.text.splitlines()
+    first = next(n for n, line in enumerate(lines) if "Also on:" in line)
+    assert more in lines[first] + lines[first + 1]  # two lines, "+192 more" on one
+
+
 def raw_smtp_server(lines: list[bytes]) -> tuple[int, threading.Event]:
     """A server on 127.0.0.1 that sends ``lines`` (the first at once, each next one after a
     line from the client) and then listens until the returned event is set."""
