@@ -144,11 +144,11 @@ def remove_command(
     help: str,
     *,
     in_config: Callable[[Config], set[str]],
-    remove: Callable[[Storage, str], bool],
-    done: str,
+    remove: Callable[[Storage, str], str | None],
 ) -> click.Command:
     """``sources remove`` and ``topics remove``: what the config file defines is removed
-    there; what the command line added is removed from the database, or exit 1."""
+    there; what the command line added is removed from the database (``remove``: the line
+    that says so, None when there is no such thing), or exit 1."""
 
     @click.command("remove", help=help)
     @click.argument(argument)
@@ -160,10 +160,10 @@ def remove_command(
         if key in in_config(config):
             fail(f"{key}: defined in {config_file(config)}: remove it there", EXIT_CONFIG)
         with open_synced(config) as store:
-            removed = remove(store, key)
-        if not removed:
+            done = remove(store, key)
+        if done is None:
             fail(f"{key}: no such {noun} (see `newswatch {noun}s list`)", EXIT_RUNTIME)
-        click.echo(done.format(key))
+        click.echo(done)
 
     return command
 

@@ -313,8 +313,9 @@ sources.add_command(
         "Its stored articles are kept, and alert no one from then on. Sources of the config"
         " file are removed there.",
         in_config=lambda config: {s.url for s in config.sources},
-        remove=lambda store, url: store.remove_source(url),
-        done="removed {} (its stored articles are kept)",
+        remove=lambda store, url: (
+            f"removed {url} (its stored articles are kept)" if store.remove_source(url) else None
+        ),
     )
 )
 

@@ -244,12 +244,21 @@ topics.add_command(
         "topic",
         "name",
         "Stop watching a topic added with `topics add`.\n\n"
-        "Its earlier matches are kept. Topics of the config file are removed there.",
+        "Its earlier matches are kept; its alerts still waiting (for a digest, or for the "
+        "mail server) are dropped. Topics of the config file are removed there.",
         in_config=lambda config: {t.name for t in config.topics},
-        remove=lambda store, name: store.remove_topic(name),
-        done="removed topic {} (its earlier matches are kept)",
+        remove=lambda store, name: _removed(name, store.remove_topic(name)),
     )
 )
+
+
+def _removed(name: str, waiting: int | None) -> str | None:
+    """``topics remove``'s line: the topic removed, and its alerts still waiting (for a
+    digest, or for the mail server) that are dropped with it, if any."""
+    if waiting is None:
+        return None
+    dropped = f"; its {waiting} alert(s) waiting to be sent are dropped" if waiting else ""
+    return f"removed topic {name} (its earlier matches are kept{dropped})"
 
 
 @topics.command()

@@ -121,6 +121,26 @@ def one_address(recipient: str) -> str:
 UNWATCHED = "not sent: its reader no longer watches its topics"
 
 
+def unwatched(db: Database, watching: Mapping[int, Collection[str]]) -> list[tuple[int, str]]:
+    """The pending messages (id, recipient) whose recipient watches none of their topics
+    (``watching``: each active topic's recipients, in one spelling): those
+    OutboxMixin.drop_unwatched does not send. Messages of no topic are not among them."""
+    rows = db.execute(
+        """
+        SELECT o.id, o.recipient, oi.topic_id
+        FROM outbox o JOIN outbox_items oi ON oi.outbox_id = o.id
+        WHERE o.status = 'pending'
+        """
+    ).fetchall()
+    topics: dict[tuple[int, str], set[int]] = {}
+    for outbox_id, recipient, topic_id in rows:
+        topics.setdefault((int(outbox_id), str(recipient)), set()).add(int(topic_id))
+    return [
+        (outbox_id, recipient) for (outbox_id, recipient), ids in topics.items()
+        if not any(one_address(recipient) in watching.get(topic_id, ()) for topic_id in ids)
+    ]
+
+
 class OutboxMixin:
     """Outbox rows move pending → sent, or pending → failed on a permanent refusal.
 
@@ -313,21 +333,8 @@ class OutboxMixin:
         storage.topics.one_spelling): taken off a topic while its alert waited for a mail
         server that was down, a reader was sent it anyway. Messages of no topic (the
         operator's) are left. Returns the recipients dropped for (one a message)."""
-        rows = self.db.execute(
-            """
-            SELECT o.id, o.recipient, oi.topic_id
-            FROM outbox o JOIN outbox_items oi ON oi.outbox_id = o.id
-            WHERE o.status = 'pending'
-            """
-        ).fetchall()
-        topics: dict[tuple[int, str], set[int]] = {}
-        for outbox_id, recipient, topic_id in rows:
-            topics.setdefault((int(outbox_id), str(recipient)), set()).add(int(topic_id))
         dropped = []
-        for (outbox_id, recipient), ids in topics.items():
-            reader = one_address(recipient)
-            if any(reader in watching.get(topic_id, ()) for topic_id in ids):
-                continue
+        for outbox_id, recipient in unwatched(self.db, watching):
             self.db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
                 [f"{UNWATCHED} (taken off its topics before it could be sent)", outbox_id],

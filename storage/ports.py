@@ -628,8 +628,9 @@ class TopicAdmin(Protocol):
         """Add (or update) a topic from the command line."""
         ...
 
-    def remove_topic(self, name: str) -> bool:
-        """Deactivate a topic added from the command line; False when there is none."""
+    def remove_topic(self, name: str) -> int | None:
+        """Deactivate a topic added from the command line; None when there is none, else how
+        many of its alerts still waiting go with it."""
         ...
 
     def rename_topic(self, name: str, new_name: str) -> str | None:

@@ -15,7 +15,8 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .digests import DigestItem, queue_digest_items
 from .models import Email, Match, Topic, TopicSpec
-from .outbox import insert_email, one_address
+from .outbox import insert_email, one_address, unwatched
+from .sql import in_chunks
 from .views import TopicStatus
 
 logger = logging.getLogger(__name__)
@@ -132,14 +133,36 @@ class TopicsMixin:
             self._upsert_topic(spec, origin)
         return _topic(next(iter(self.db.query("SELECT * FROM topics WHERE name = ?", [spec.name]))))
 
-    def remove_topic(self, name: str) -> bool:
-        """Deactivate a topic added from the command line; False when there is none."""
+    def remove_topic(self, name: str) -> int | None:
+        """Deactivate a topic added from the command line; None when there is none, else how
+        many of its alerts still waiting go with it: those waiting for a digest, and its
+        stories in the outbox's messages whose reader watches none of their other topics (the
+        daemon drops them at its next digest and delivery: alerts.route, drop_unwatched)."""
         with self.db.atomic():
-            cursor = self.db.execute(
-                "UPDATE topics SET active = 0 WHERE name = ? AND origin = 'cli' AND active = 1",
-                [name],
-            )
-        return bool(cursor.rowcount)
+            row = self.db.execute(
+                "SELECT id FROM topics WHERE name = ? AND origin = 'cli' AND active = 1", [name]
+            ).fetchone()
+            if row is None:
+                return None
+            before = set(unwatched(self.db, self._watching()))
+            self.db.execute("UPDATE topics SET active = 0 WHERE id = ?", [row[0]])
+            dropped = [m[0] for m in unwatched(self.db, self._watching()) if m not in before]
+            waiting = int(self.db.execute(
+                "SELECT COUNT(*) FROM digest_queue WHERE topic_id = ? AND outbox_id IS NULL",
+                [row[0]],
+            ).fetchone()[0])
+            # An email (a digest's too) counts each of the topic's stories it holds.
+            for chunk, marks in in_chunks(dropped):
+                waiting += int(self.db.execute(
+                    "SELECT COUNT(*) FROM outbox_items"
+                    f" WHERE topic_id = ? AND outbox_id IN ({marks})",
+                    [row[0], *chunk],
+                ).fetchone()[0])
+        return waiting
+
+    def _watching(self) -> dict[int, set[str]]:
+        """Each active topic's recipients, in one spelling."""
+        return {t.id: set(t.notify) for t in self.topics()}
 
     def rename_topic(self, name: str, new_name: str) -> str | None:
         """Rename a topic added from the command line, its id kept: the stories it alerted

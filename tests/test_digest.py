@@ -268,7 +268,7 @@ def test_a_command_line_topic_renamed_keeps_its_waiting_alerts(store: Store) -> 
     synced = store.sync_topics([TopicSpec("Quakes", "quake", compile_query("quake"), (DESK,))])
     config = next(t for t in synced if t.name == "Quakes")
     store.add_topic(TopicSpec("Gone", "cobalt", compile_query("cobalt"), (DESK,)))
-    assert store.remove_topic("Gone")
+    assert store.remove_topic("Gone") == 0
     src = source(store, "Mining Weekly")
     article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
             NOW - timedelta(hours=1))
@@ -305,6 +305,37 @@ def test_a_reader_taken_off_a_topic_is_not_sent_its_waiting_alert(store: Store, 
     assert store.requeue_failed(NOW - timedelta(days=1), NOW).queued == 0
     # Counted apart from failed deliveries: a monitor of those took it for one (a review).
     assert store.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0, "dropped": 1}
+
+
+def test_a_command_line_topic_removed_says_how_many_waiting_alerts_go_with_it(
+    store: Store, mail
+) -> None:
+    """`topics remove` said only that the topic's earlier matches are kept, while its alerts
+    waiting for a digest, or for a mail server that was down, were then dropped by the
+    daemon. It counts them: those of a digest, and the email of a reader who watches none of
+    its other topics (a reader another of whose topics the story matched still gets it)."""
+    for name, query, notify, mode in (("Lithium", "lithium", (DESK,), "digest"),
+                                      ("Quakes", "quake", (DESK, ED), "immediate"),
+                                      ("Seismic", "quake", (DESK,), "immediate")):
+        store.add_topic(TopicSpec(name, query, compile_query(query), notify, mode=mode))
+    src = source(store, "Mining Weekly")
+    article(store, src, "a", "Lithium mine approved", "The lithium mine was approved.",
+            NOW - timedelta(hours=1))
+    article(store, src, "b", "A quake hits the mine", "A quake hit the mine at dawn.",
+            NOW - timedelta(hours=1))
+    pipe = pipeline(store, Clock(NOW), policies(RecipientPolicy("UTC", parse_times("12:00"))),
+                    mail)
+    assert pipe.match().queued == 1
+    assert store.remove_topic("Quakes") == 1  # ED's email; DESK's stays (Seismic)
+    assert store.remove_topic("Lithium") == 1
+    assert store.remove_topic("Lithium") is None
+    assert store.remove_topic("Seismic") == 1
+    assert store.remove_topic("Unknown") is None
+    # What the daemon then does.
+    assert pipe.digests() == 0
+    assert store.waiting_digest() == []
+    deliver(pipe)
+    assert store.outbox_counts()["dropped"] == 2
 
 
 def test_a_weekly_digest_goes_out_on_its_day_only(store: Store, mail) -> None:

@@ -216,6 +216,23 @@ def test_a_topic_renamed_from_the_command_line_keeps_its_alerts(site, mail, work
         "newswatch: Old: a removed topic had that name (`topics add` under it brings it back)")
 
 
+def test_a_topic_removed_says_its_waiting_alerts_are_dropped(site, mail, workdir):
+    """`topics remove` said "its earlier matches are kept" of a digest topic whose alert
+    then never came: the daemon drops what waits for a digest of a removed topic. The line
+    says how many go with it (storage's count: tests/test_digest.py)."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], smtp=mail)
+    ok(workdir.newswatch("topics", "add", "Maduro", "Maduro", "--notify", DESK,
+                         "--mode", "digest"))
+    ok(workdir.newswatch("topics", "add", "Oslo", "Oslo", "--notify", DESK))
+    ok(workdir.newswatch("crawl"))
+    assert ok(workdir.newswatch("topics", "remove", "Maduro")) == (
+        "removed topic Maduro (its earlier matches are kept; its 1 alert(s) waiting to be "
+        "sent are dropped)\n")
+    assert ok(workdir.newswatch("topics", "remove", "Oslo")) == (
+        "removed topic Oslo (its earlier matches are kept)\n")
+
+
 def test_topic_options_are_validated_like_the_query(workdir):
     workdir.write_config(
         topics=[
