@@ -15,9 +15,10 @@ import logging
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -136,6 +137,24 @@ def open_synced(config: Config) -> Storage:
         store.close()
         raise
     return store
+
+
+@contextmanager
+def open_to_read(config: Config) -> Iterator[Storage]:
+    """:func:`open_synced` for a command that shows what is configured (``sources list``,
+    ``sources export``, ``topics list``) and writes nothing: where the SQLite file does not
+    exist yet, the config file's sources and topics are read from a throwaway database,
+    removed after. Run before the first crawl, or with a config whose database is not on
+    this machine yet, they left an empty database file and its directory behind (read
+    commands never create it, as ``status`` does not)."""
+    if config.database.url is not None or config.database.path.exists():
+        with open_synced(config) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="newswatch-") as scratch:
+        throwaway = replace(config.database, path=Path(scratch) / "newswatch.db")
+        with open_synced(replace(config, database=throwaway)) as store:
+            yield store
 
 
 def remove_command(

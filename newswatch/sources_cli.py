@@ -32,6 +32,7 @@ from .common import (
     format_option,
     handle_errors,
     open_synced,
+    open_to_read,
     output_file,
     output_option,
     remove_command,
@@ -193,7 +194,7 @@ def sources() -> None:
 def list_(ctx: click.Context, fmt: str) -> None:
     """Show every source: origin, URL, name, kind, interval, health, last success, next poll."""
     config = config_of(ctx)
-    with open_synced(config) as store:
+    with open_to_read(config) as store:
         every = {s.id: s.every_seconds for s in store.sources(active_only=False)}
         rows = [_row(s, every[s.id]) for s in store.source_status()]
     if fmt == "json":
@@ -397,7 +398,7 @@ def export_(ctx: click.Context, output: Path | None) -> None:
     from .opml import Outline, render_opml
 
     config = config_of(ctx)
-    with open_synced(config) as store:
+    with open_to_read(config) as store:
         # The address polled: where a feed moved for good (a 301), or the feed a home page
         # declares (the address as added answered 404 elsewhere, or a web page); written as
         # it is requested, in ASCII, as readers that take only a URI read it (NetNewsWire

@@ -36,6 +36,7 @@ from .common import (
     limit_option,
     open_existing,
     open_synced,
+    open_to_read,
     remove_command,
     since_seconds,
     warn_unknown_sources,
@@ -99,7 +100,7 @@ def _options(row: dict[str, Any]) -> str:
 def list_(ctx: click.Context, fmt: str) -> None:
     """Show every topic: origin, name, query, recipients, options and match counts."""
     config = config_of(ctx)
-    with open_synced(config) as store:
+    with open_to_read(config) as store:
         rows: list[dict[str, Any]] = [
             {
                 "origin": t.origin,

@@ -349,6 +349,13 @@ class Workdir:
         self.config.write_text(text, encoding="utf-8")
         return self.config
 
+    def make_database(self) -> None:
+        """Create the (empty) database, as a first crawl or `sources add` does: read commands
+        (`sources list`) create none, and sync the config file into one that exists."""
+        from storage import open_store
+
+        open_store(self.database_url or self.database).close()
+
     def newswatch(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
         """Run ``newswatch --config <config> ARGS`` to completion: in this process through
         click's test runner, or in a subprocess for the commands that need one."""

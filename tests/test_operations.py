@@ -407,6 +407,7 @@ def test_a_metrics_port_in_use_stops_the_daemon_with_its_reason(site, workdir):
 def test_a_closed_pipe_ends_a_command_quietly(site, workdir):
     """``newswatch status | head``: the reader goes away before the output is written."""
     workdir.write_config(sources=[site.url(f"/feeds/f{n}.rss") for n in range(40)])
+    workdir.make_database()
     assert workdir.newswatch("sources", "list").returncode == 0  # the sources are synced
     read, write = os.pipe()
     os.close(read)  # no reader: the first write fails with EPIPE

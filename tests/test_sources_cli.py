@@ -51,6 +51,26 @@ def outlines(document: bytes) -> list[dict[str, str]]:
 # -- add / list / remove ----------------------------------------------------------------------
 
 
+def test_listing_before_the_first_crawl_creates_no_database(workdir):
+    """`sources list` and `sources export` (and `topics list`) before the first crawl, or
+    run with a config whose database is elsewhere, left an empty database file and its
+    directory behind, which `status` does not: they show the config file's sources and
+    topics, as they would once it exists, and create nothing."""
+    workdir.database = workdir.path / "data" / "newswatch.db"
+    workdir.write_config(sources=[{"url": CONFIGURED, "every": "5m", "name": "Configured"}],
+                         topics=[{"name": "Maduro", "query": "Maduro", "notify": ["d@x.test"]}])
+    row = listed(workdir)[CONFIGURED]
+    assert (row["origin"], row["name"], row["every"], row["health"]) == (
+        "config", "Configured", "5m", "not polled")
+    assert [o.get("xmlUrl") for o in outlines(ok(workdir.newswatch("sources", "export")).encode())
+            if o.get("xmlUrl")] == [CONFIGURED]
+    assert "Maduro" in ok(workdir.newswatch("topics", "list"))
+    assert "no database at" in error(workdir.newswatch("status"), 1)
+    assert not (workdir.path / "data").exists()
+    ok(workdir.newswatch("sources", "add", FEED))  # a command that writes makes it
+    assert set(listed(workdir)) == {CONFIGURED, FEED}
+
+
 def test_add_list_remove(workdir):
     workdir.write_config(sources=[{"url": CONFIGURED, "every": "5m", "name": "Configured"}])
     added = ok(workdir.newswatch("sources", "add", FEED, "--every", "10m", "--name", "My feed"))
@@ -699,6 +719,7 @@ def test_a_source_an_older_version_took_twice_is_polled_once(workdir):
     from storage import SourceSpec
 
     workdir.write_config(sources=[CONFIGURED])
+    workdir.make_database()
     ok(workdir.newswatch("sources", "list"))
     with open_store(workdir.database) as store:  # as the older version stored it
         store.add_source(SourceSpec(CONFIGURED.replace("http://", "HTTP://") + "#x", 600),

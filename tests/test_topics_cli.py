@@ -665,7 +665,8 @@ def test_a_sources_first_articles_are_indexed_under_its_feeds_name_once(site, wo
     for slug in ("venezuela-opposition-leader", "central-bank-holds-rates"):
         site.publish(fresh(slug))
     workdir.write_config(sources=[site.url("/feeds/world.rss")])
-    assert workdir.newswatch("sources", "list").returncode == 0  # the database, made
+    workdir.make_database()
+    assert workdir.newswatch("sources", "list").returncode == 0  # the source, synced
     with sqlite3.connect(workdir.database) as db:
         db.executescript("""
             CREATE TABLE renamed (article_id INTEGER);
