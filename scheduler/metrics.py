@@ -65,13 +65,15 @@ class Metrics:
         for row in store.source_status():
             if row.deactivated:
                 health["deactivated"] += 1
+            elif row.last_fetch is None:  # as `status` counts it: not "ok" before its poll
+                health["not polled yet"] += 1
             elif row.consecutive_failures:
                 health["failing"] += 1
             elif row.stale:  # as `status` counts it: polls that succeed but bring nothing
                 health["stale"] += 1
             else:
                 health["ok"] += 1
-        for state in ("ok", "failing", "stale", "deactivated"):
+        for state in ("ok", "failing", "stale", "deactivated", "not polled yet"):
             samples.append(("newswatch_sources", state, health[state]))
         lines: list[str] = []
         described: set[str] = set()

@@ -344,28 +344,45 @@ def test_metrics_endpoint(site, mail, workdir, wait):
         assert daemon.stop() == 0, daemon.output()
 
 
+def source_healths(workdir) -> tuple[dict[str, int], str]:
+    """The sources by health as `status --json` counts them, and /metrics' text."""
+    from scheduler.metrics import Metrics
+    from storage import open_store
+
+    health = json.loads(workdir.newswatch("status", "--json").stdout)["source_health"]
+    store = open_store(workdir.database)
+    try:
+        return health, Metrics().render(store, 0)
+    finally:
+        store.close()
+
+
 def test_metrics_count_stale_sources_as_status_does(site, workdir):
     """`status` calls a source stale whose polls succeed without a new article for 14 days;
     /metrics counted it "ok", and a dashboard never saw a feed that stopped changing."""
     from test_health import frozen_and_desk, twenty_days_later
 
-    from scheduler.metrics import Metrics
-    from storage import open_store
-
     workdir.write_config(sources=list(frozen_and_desk(site)))
     assert workdir.newswatch("crawl").returncode == 0
     twenty_days_later(site, workdir)
     assert workdir.newswatch("crawl").returncode == 0
-    health = json.loads(workdir.newswatch("status", "--json").stdout)["source_health"]
+    health, body = source_healths(workdir)
     assert (health["stale"], health["ok"]) == (1, 1), health
-    store = open_store(workdir.database)
-    try:
-        body = Metrics().render(store, 0)
-    finally:
-        store.close()
     assert 'newswatch_sources{health="stale"} 1' in body, body
     assert 'newswatch_sources{health="ok"} 1' in body, body
     assert 'newswatch_sources{health="failing"} 0' in body, body
+
+
+def test_metrics_count_sources_not_polled_yet_as_status_does(workdir):
+    """A source added and not polled yet (a daemon starting, a feed added from the command
+    line) was counted "ok" by /metrics, which `status` counts apart ("not polled yet"): a
+    dashboard of a new installation showed every source healthy before any poll."""
+    workdir.write_config(sources=["http://127.0.0.1:9/feed.xml"])
+    assert workdir.newswatch("sources", "add", "http://127.0.0.1:9/b.xml").returncode == 0
+    health, body = source_healths(workdir)
+    assert (health["not polled yet"], health["ok"]) == (2, 0), health
+    assert 'newswatch_sources{health="not polled yet"} 2' in body, body
+    assert 'newswatch_sources{health="ok"} 0' in body, body
 
 
 def test_metrics_on_an_ipv6_address(workdir):
