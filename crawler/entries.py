@@ -553,7 +553,7 @@ class EntriesMixin:
                 # feed gives the post whole.
                 self._store_item(entry, "a Bluesky post's page is its app's notice")
                 continue
-            if not entry.linked and github_release(entry.feed.link):
+            if not entry.linked and github_release(entry.feed.link, entry.source.poll_url):
                 # A GitHub release's page holds its notes among the repository's menus and
                 # counters: short notes ("Fixes the berth overlap.") were extracted with
                 # them ("Product", "/", "Public", "Fork 12", "Star 345" a line each). Its

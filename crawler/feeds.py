@@ -283,19 +283,25 @@ def on_bluesky(url: str) -> bool:
 
 
 #: A release's page on GitHub (``github.com/OWNER/REPO/releases/tag/v2.3.0``), which a
-#: repository's releases feed (``releases.atom``) links each release to.
-_GITHUB_RELEASE = re.compile(r"/[^/]+/[^/]+/releases/tag/[^/]+/?")
+#: repository's releases feed (``releases.atom``) links each release to; its repository.
+_GITHUB_RELEASE = re.compile(r"(/[^/]+/[^/]+)/releases/tag/[^/]+/?")
+#: A repository's releases feed (``github.com/OWNER/REPO/releases.atom``); its repository.
+_RELEASES_FEED = re.compile(r"(/[^/]+/[^/]+)/releases\.atom")
 
 
-def github_release(url: str) -> bool:
-    """Whether ``url`` is a release's page on GitHub: the repository's menus, counters and
-    breadcrumbs around its notes, which the releases feed gives whole."""
+def github_release(url: str, feed: str) -> bool:
+    """Whether ``url`` is a release's page on GitHub that ``feed`` is the releases feed of:
+    the repository's menus, counters and breadcrumbs around its notes, which that feed gives
+    whole. A news feed that links a release (a blog's, Hacker News') gives a line about it:
+    its page is read, the notes are there."""
     try:
-        path = urlsplit(url).path
+        path, listing = urlsplit(url).path, urlsplit(feed).path
     except ValueError:
         return False
-    return _hostname(url) in ("github.com", "www.github.com") and bool(
-        _GITHUB_RELEASE.fullmatch(path))
+    release, releases = _GITHUB_RELEASE.fullmatch(path), _RELEASES_FEED.fullmatch(listing)
+    return (_hostname(url) in ("github.com", "www.github.com") and release is not None
+            and releases is not None
+            and release.group(1).casefold() == releases.group(1).casefold())
 
 
 def _posted_text(description: str, comments: str) -> str:

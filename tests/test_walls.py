@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from newssite import STORIES_BY_SLUG
 
+from crawler.feeds import github_release
 from crawler.walls import consent, html_title, not_the_article, wall
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -347,6 +348,46 @@ encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
     assert (row["url"], row["title"], row["text"]) == (link, "v2.3.0", notes), row
     [message] = mail.wait_for(1)
     assert message["To"] == "desk@test.example"
+
+
+def test_a_news_feeds_item_linking_a_github_release_reads_its_page(site, mail, workdir):
+    # A news feed (a blog's, a newsletter's, an aggregator's) links a release of a
+    # repository whose feed it is not: its item's text is a line about it, not the notes,
+    # which only the page gives ("Tide tables ... berth booking overlap"): not read, the
+    # release was stored as its headline, and a topic on its notes never alerted.
+    link = "http://github.com/lakeside/harbourd/releases/tag/v2.3.0"
+    site.serve(urlsplit(link).path, (FIXTURES / "github-release.html").read_bytes(),
+               content_type="text/html; charset=utf-8")
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    feed = site.serve("/news.rss", f"""<?xml version="1.0" encoding="UTF-8"?><rss
+version="2.0"><channel><title>Harbour software news</title><link>{site.base_url}</link>
+<item><title>harbourd 2.3 is out</title><link>{link}</link><pubDate>{when}</pubDate>
+<description>A new harbourd.</description></item></channel></rss>""".encode(),
+                      content_type="application/rss+xml; charset=utf-8")
+    workdir.write_config(sources=[feed], smtp=mail, topics=[
+        {"name": "Berths", "query": "berth", "notify": ["desk@test.example"]}])
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "1 new article(s)" in out, out
+    [row] = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert "berth booking overlap" in row["text"], row
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+
+
+@pytest.mark.parametrize(("link", "feed", "skipped"), [
+    ("https://github.com/lakeside/harbourd/releases/tag/v2.3.0",
+     "https://github.com/Lakeside/Harbourd/releases.atom", True),
+    # Another repository's release, or one a news feed links: its page is read.
+    ("https://github.com/lakeside/tides/releases/tag/v1.0",
+     "https://github.com/lakeside/harbourd/releases.atom", False),
+    ("https://github.com/lakeside/harbourd/releases/tag/v2.3.0",
+     "https://hnrss.org/frontpage", False),
+    ("https://github.com/lakeside/harbourd/releases",
+     "https://github.com/lakeside/harbourd/releases.atom", False),
+])
+def test_a_github_release_of_its_own_releases_feed(link, feed, skipped):
+    assert github_release(link, feed) is skipped
 
 
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
