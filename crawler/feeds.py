@@ -284,7 +284,8 @@ def on_bluesky(url: str) -> bool:
 
 #: A release's page on GitHub (``github.com/OWNER/REPO/releases/tag/v2.3.0``), which a
 #: repository's releases feed (``releases.atom``) links each release to; its repository.
-_GITHUB_RELEASE = re.compile(r"(/[^/]+/[^/]+)/releases/tag/[^/]+/?")
+#: A tag may hold slashes (a monorepo's ``@scope/pkg@1.2.0``, ``release/1.2``).
+_GITHUB_RELEASE = re.compile(r"(/[^/]+/[^/]+)/releases/tag/.+")
 #: A repository's releases feed (``github.com/OWNER/REPO/releases.atom``); its repository.
 _RELEASES_FEED = re.compile(r"(/[^/]+/[^/]+)/releases\.atom")
 

@@ -376,8 +376,14 @@ version="2.0"><channel><title>Harbour software news</title><link>{site.base_url}
 
 
 @pytest.mark.parametrize(("link", "feed", "skipped"), [
-    ("https://github.com/lakeside/harbourd/releases/tag/v2.3.0",
+    # A monorepo's tags hold its package's scope ("@harbourd/cli@2.3.0"), or a branch-like
+    # name: their pages were read, the notes stored among the menus.
+    ("https://github.com/lakeside/harbourd/releases/tag/%40harbourd/cli%402.3.0",
+     "https://github.com/lakeside/harbourd/releases.atom", True),
+    ("https://github.com/lakeside/harbourd/releases/tag/release/2.3",
      "https://github.com/Lakeside/Harbourd/releases.atom", True),
+    ("https://github.com/lakeside/harbourd/releases/tag/v2.3.0",
+     "https://github.com/lakeside/harbourd/releases.atom", True),
     # Another repository's release, or one a news feed links: its page is read.
     ("https://github.com/lakeside/tides/releases/tag/v1.0",
      "https://github.com/lakeside/harbourd/releases.atom", False),
