@@ -1242,9 +1242,12 @@ class Metadata:
 
 
 #: A page's og:site_name, the name its site gives itself ("Reuters", "The Guardian"): in its
-#: head, where the parser puts every meta tag (the whole tree's search was 100 us on a page
-#: of 50 KB, at every page of a crawl; the head's, a few).
-_SITE_NAME = etree.XPath("/html/head/meta[@property = 'og:site_name']/@content")
+#: head, or among the children of its body, where the parser puts the meta tags that
+#: follow an element of a body the head holds (a tag manager's <div>, a pixel's <img>, a
+#: stray text: the head closed there). The whole tree's search was 100 us on a page of
+#: 50 KB, at every page of a crawl; the head's and the body's children, a few.
+_SITE_NAME = etree.XPath("/html/head/meta[@property = 'og:site_name']/@content"
+                         " | /html/body/meta[@property = 'og:site_name']/@content")
 
 
 #: The furthest ahead of UTC a place's clock is (Kiribati's +14:00): its day is the latest

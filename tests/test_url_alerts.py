@@ -1104,6 +1104,28 @@ def test_a_hacker_news_link_is_its_publishers_in_emails_and_exports(site, mail, 
     assert "Hacker News" not in body, body
 
 
+def test_a_hacker_news_link_is_named_by_a_site_name_its_head_lets_slip(site, workdir):
+    # A page whose head holds an element of a body before its meta tags (a tag manager's
+    # <div>, a tracking pixel's <img>, a CMS's stray text): the parser closes the head there,
+    # and the meta tags after it land in the body. Its og:site_name was not read, the item
+    # named after its host ("news.localhost"), not its site's name.
+    site.domain = "news.localhost"  # resolved to 127.0.0.1 by the tests' netguard
+    page = site.url("/world/harbour-ferry")
+    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page).replace(
+        b"</head>", b'<div id="tag-manager"></div><meta property="og:site_name"'
+        b' content="The Test Gazette"></head>'), content_type="text/html")
+    source = site.serve("/frontpage", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Hacker News: Front Page</title><link>https://news.ycombinator.com/</link>
+<description>Hacker News RSS</description><generator>hnrss v2.1.1</generator>
+{hnrss_item("Harbour ferry sinks at berth", page, 42345678)}
+</channel></rss>""".encode())
+    workdir.write_config(sources=[source], topics=[TOPIC])
+    workdir.newswatch("crawl")
+    assert {row["url"]: row["source"] for row in export(workdir)} == {
+        page: "The Test Gazette"}
+
+
 def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
         site, mail, workdir):
     # A feed is read by feedparser's loose parser once one item is not well-formed XML (an
