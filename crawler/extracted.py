@@ -150,7 +150,8 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
     windows-1252 where that reads it with no more mess than the detector's best (the
     Latin code pages differ in a few letters, which tell a Polish "ł" from a Western "³",
     not an English page's one "è" from a Baltic "č": the detector's letter frequencies
-    chose the Baltic one on such a page)."""
+    chose the Baltic one on such a page). A Turkish page is told by its letters first
+    (:func:`_turkish`): windows-1252 reads it with no more mess."""
     if body.isascii() or http_content_type_encoding(content_type) or read_bom(body)[0]:
         return None
     if html_body_declared_encoding(body):
@@ -160,6 +161,8 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
         return None
     except UnicodeDecodeError:
         pass
+    if _turkish(body):
+        return "cp1254"
     matches = from_bytes(body, cp_isolation=list(_WEB_ENCODINGS))
     best = matches.best()
     if best is None:
@@ -167,6 +170,38 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
     if any(m.encoding == "cp1252" and m.chaos <= best.chaos for m in matches):
         return "cp1252"
     return str(best.encoding)
+
+
+#: The bytes windows-1254 (and ISO-8859-9) reads as the letters only Turkish writes, ğ Ğ ş Ş
+#: İ and the dotless i, where windows-1252 has Icelandic ð Ð þ Þ Ý ý; then Turkish's other
+#: letters (ç ö ü, â î û), the same in both.
+_TURKISH_ONLY = b"\xd0\xdd\xde\xf0\xfd\xfe"
+_TURKISH = _TURKISH_ONLY + b"\xc2\xc7\xce\xd6\xdb\xdc\xe2\xe7\xee\xf6\xfb\xfc"
+#: Every byte but those of the Latin code pages' letters (0xC0-0xFF, less the multiplication
+#: and division signs).
+_NOT_LATIN_LETTERS = bytes(range(0xC0)) + b"\xd7\xf7"
+
+
+def _turkish(body: bytes) -> bool:
+    """Whether ``body``, in a single-byte code page, is Turkish text: its letters beyond
+    ASCII are those of Turkish, at least two of them those only windows-1254 reads as
+    Turkish (ş ğ, the dotless i), and other letters (a name's é) a quarter of those at
+    most. Read in windows-1252, whose mess is no greater, or in windows-1257, "Erdoğan"
+    was stored as "Erdoðan" or "Erdošan", "İstanbul" as "Ýstanbul" or "Żstanbul", and no
+    topic in Turkish matched. An Icelandic page writes ð þ ý too, among as many á é í ó ú
+    æ; a Lithuanian one its š ž (the same bytes in windows-1257) among more ą č ė ų; a
+    Greek, Cyrillic, Hebrew or Arabic one has its letters all over the range: none is
+    taken for Turkish."""
+    letters = body.translate(None, _NOT_LATIN_LETTERS)
+    turkish_only = len(letters) - len(letters.translate(None, _TURKISH_ONLY))
+    others = len(letters.translate(None, _TURKISH))
+    if turkish_only < 2 or others * 4 > turkish_only:
+        return False
+    try:
+        body.decode("cp1254")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 #: A character of two to four bytes, as UTF-8 writes it.

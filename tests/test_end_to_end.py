@@ -755,6 +755,38 @@ def test_an_old_page_that_declares_no_encoding_is_read_as_a_browser_reads_it(sit
     assert "Pageant" in message["Subject"] and "Ferry" in message["Subject"]
 
 
+def test_an_old_turkish_page_that_declares_no_encoding_is_read_in_turkish(site, mail, workdir):
+    """A 2000s Turkish regional site's page: windows-1254 bytes, no charset from its server
+    nor its markup. windows-1252 reads it with no more mess ("Erdoðan", "Ýstanbul"), and the
+    detector's letter frequencies chose windows-1257: "Erdoğan" was stored as "Erdošan",
+    "İstanbul" as "Żstanbul", and no topic in Turkish matched. Its letters only
+    Turkish writes (ş ğ, the dotless i: Icelandic ð þ ý in windows-1252, among no other
+    letter Turkish does not write) tell it."""
+    paragraphs = [
+        f"Cumhurbaşkanı Erdoğan, İstanbul'daki kongrede {n}. gün belediye başkanlarıyla bir "
+        "araya geldi ve şehrin ulaşım projelerini değerlendirdi. Toplantıda Boğaz köprüsünün "
+        "bakım çalışmaları ile yeni metro hattının açılış tarihi de görüşüldü."
+        for n in range(1, 7)]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    link = site.serve("/haber.htm", (
+        '<html><head><title>Erdoğan İstanbul\'da</title></head><body><table width="600">'
+        f'<tr><td><font face="Verdana" size="2">{body}</font></td></tr></table></body></html>'
+    ).encode("cp1254"), content_type="text/html")
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    url = site.serve("/haber.rss", (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Haber'
+        f"</title><item><title>Kongre</title><link>{link}</link><pubDate>{pub}</pubDate>"
+        "</item></channel></rss>").encode())
+    topic = {"name": "Erdoğan", "query": '"Erdoğan" "İstanbul"', "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [row] = export(workdir)
+    assert paragraphs[0] in row["text"], row["text"]
+    [message] = mail.wait_for(1)
+    assert "Erdoğan" in message["Subject"]
+
+
 def one_article_feed(site: NewsSite, name: str, title: str, paragraphs: tuple[str, ...],
                      lang: str) -> str:
     """The address of a feed of one article published an hour ago, its page in ``lang``."""
