@@ -553,6 +553,10 @@ class EntriesMixin:
                 # feed gives the post whole.
                 self._store_item(entry, "a Bluesky post's page is its app's notice")
                 continue
+            if not entry.linked and entry.feed.unread:
+                # An app's page that the item gives whole (a Mastodon post's: crawler.feeds).
+                self._store_item(entry, entry.feed.unread)
+                continue
             if not entry.linked and github_release(entry.feed.link, entry.source.poll_url):
                 # A GitHub release's page holds its notes among the repository's menus and
                 # counters: short notes ("Fixes the berth overlap.") were extracted with

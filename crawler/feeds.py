@@ -99,6 +99,10 @@ class FeedEntry:
     # The publisher an aggregator's item names (Google News': its <source>, or the
     # " - Publisher" after its headline); "" for a feed's own items.
     publisher: str = ""
+    # Why its page is not read, where that page is an app's that the item gives whole (a
+    # Mastodon post's page is the app's "please enable JavaScript" notice): the item is the
+    # article. "" for a page to read.
+    unread: str = ""
 
     @functools.cached_property
     def text(self) -> str:
@@ -305,6 +309,24 @@ def github_release(url: str, feed: str) -> bool:
             and release.group(1).casefold() == releases.group(1).casefold())
 
 
+#: A Mastodon post's address (``/@lakeside/113572215316123456``), as its server's feeds (an
+#: account's ``/@lakeside.rss``, a hashtag's) link and name each post.
+_MASTODON_POST = re.compile(r"/@[^/@]+/[0-9]+")
+
+
+def _mastodon_post(link: str, guid: str, generator: str) -> bool:
+    """Whether a feed's item linked to ``link`` (its guid ``guid``) is a Mastodon post: a
+    post's address, in a feed its ``generator`` says Mastodon wrote ("Mastodon v4.3.2"), or
+    (an older server's, which names none) the item's guid too. Mastodon runs on thousands of
+    servers, under any name: its feed's shape tells it, not its host."""
+    try:
+        path = urlsplit(link).path
+    except ValueError:
+        return False
+    return bool(_MASTODON_POST.fullmatch(path)) and (
+        generator.startswith("Mastodon") or guid == link)
+
+
 def _posted_text(description: str, comments: str) -> str:
     """The words of its own that an aggregator's item gives (an "Ask HN" question, a
     Lobsters submitter's note; "" for a shared link's item): its description without the
@@ -470,6 +492,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         return html.unescape(body.decode(parsed.get("encoding") or "utf-8", "replace"))
     feed_address = url.partition("#")[0]
     google = google_news_feed(str(parsed.feed.get("link") or "")) if parsed.get("feed") else False
+    generator = str(parsed.feed.get("generator") or "") if parsed.get("feed") else ""
     for entry in parsed.entries:
         # A link that is the guid (a permalink, as RSS has it unless isPermaLink="false")
         # is judged as a guid, below. feedparser says so of every entry whose <id> or <guid>
@@ -505,6 +528,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")
         publisher = ""
+        unread = ""
         if google or is_link(link):
             # Google News: the publisher's address where the link's id holds it, the
             # headline without " - Publisher" (the publisher named so where the item has
@@ -536,6 +560,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # Each post of a Bluesky account's feed is titled "@handle post": every alert
             # of the account said so. An untitled post, it is titled by its opening.
             headline = ""
+        elif not headline and _mastodon_post(link, guid, generator):
+            # A Mastodon post's page is the app's "please enable JavaScript" notice, the
+            # post only in its head: a post that shared a word with the notice ("Mastodon",
+            # "platform") was stored as the notice. The item gives the post whole.
+            unread = "a Mastodon post's page is its app's notice"
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`
@@ -566,6 +595,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
                 content=content,
                 aliases=aliases,
                 publisher=publisher,
+                unread=unread,
             )
         )
     version = parsed.get("version") or ""

@@ -317,6 +317,109 @@ def test_a_bluesky_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
                        http_proxy=f"http://{urlsplit(site.base_url).netloc}", no_proxy="")
 
 
+def mastodon_post_page(host: str, post: str, number: str) -> bytes:
+    """A post's page as a Mastodon server writes it (4.x): the post only in its head's meta
+    tags and the app's script state, its body the app's "please enable JavaScript" notice."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta content="width=device-width, initial-scale=1" name="viewport">
+<link href="/favicon.ico" rel="icon" type="image/x-icon">
+<title>Lakeside Water: &quot;{post[:48]}…&quot; - Mastodon</title>
+<link href="/manifest" rel="manifest">
+<meta content="#191b22" name="theme-color">
+<link href="http://{host}/api/oembed?format=json&amp;url=http%3A%2F%2F{host}%2F%40lakeside%2F{number}" rel="alternate" type="application/json+oembed">
+<link href="http://{host}/users/lakeside/statuses/{number}" rel="alternate" type="application/activity+json">
+<meta content="Mastodon" property="og:site_name">
+<meta content="article" property="og:type">
+<meta content="Lakeside Water (@lakeside@{host})" property="og:title">
+<meta content="http://{host}/@lakeside/{number}" property="og:url">
+<meta content="2026-12-07T10:15:00Z" property="og:published_time">
+<meta content="lakeside@{host}" property="profile:username">
+<meta content="{post}" name="description">
+<meta content="{post}" property="og:description">
+<meta content="summary" property="twitter:card">
+<script id="initial-state" type="application/json">{{"meta":{{"access_token":null,"domain":"{host}","locale":"en","mascot":null,"title":"Mastodon"}}}}</script>
+<script src="/packs/js/common-2e7ae4a3d1c2.js" crossorigin="anonymous"></script>
+</head>
+<body class="app-body theme-default no-reduce-motion">
+<div class="notranslate app-holder" data-props="{{&quot;locale&quot;:&quot;en&quot;}}" id="mastodon">
+<noscript>
+<img alt="Mastodon" src="/avatars/original/missing.png">
+<div>
+To use the Mastodon web application, please enable JavaScript. Alternatively, try one of the <a href="/apps">native apps</a> for Mastodon for your platform.
+</div>
+</noscript>
+</div>
+<div aria-hidden="true" class="logo-resources" inert tabindex="-1"><svg viewBox="0 0 79 79"><symbol id="logo-symbol-icon"><path d="M74.7135 16.6043C73.6199"></path></symbol></svg></div>
+<div id="modal-container"></div>
+</body>
+</html>""".encode()
+
+
+def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
+    # A Mastodon account's feed (@user.rss, on any of its thousands of servers) has no
+    # <title> per item, and each post's page is the app's "please enable JavaScript" notice,
+    # the post only in its head. A post that shared a word with the notice ("Mastodon",
+    # "platform") was stored as the notice, a topic on "JavaScript" mailed it and one on
+    # its own words missed it. The feed gives the post whole: the page is not read. (The
+    # site is the crawl's proxy: it answers for the Mastodon server, found by its feed's
+    # shape, not its name.)
+    host = "social.lakeside.example"
+    posts = {"113572215316123456": "The Marlow reservoir survey found zebrafish in the intake "
+             "channels this week, and the water authority will hold a public meeting on the "
+             "delay next Tuesday.",
+             "113572215316123457": "Welcome to the water authority's account on Mastodon, "
+             "the new platform for our reservoir notices: zebrafish survey results follow."}
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    items = []
+    for number, post in posts.items():
+        site.serve(f"/@lakeside/{number}", mastodon_post_page(host, post, number),
+                   content_type="text/html; charset=utf-8")
+        link = f"http://{host}/@lakeside/{number}"
+        items.append(f"""<item>
+      <guid isPermaLink="true">{link}</guid>
+      <link>{link}</link>
+      <pubDate>{when}</pubDate>
+      <description>&lt;p&gt;{post} &lt;a href="http://{host}/tags/reservoir" class="mention hashtag" rel="tag"&gt;#&lt;span&gt;reservoir&lt;/span&gt;&lt;/a&gt;&lt;/p&gt;</description>
+      <media:content url="http://{host}/system/media_attachments/files/113/572/original/a1b2.jpeg" type="image/jpeg" fileSize="184203" medium="image">
+        <media:rating scheme="urn:simple">nonadult</media:rating>
+        <media:description type="plain">The intake channel at Marlow</media:description>
+      </media:content>
+      <category>reservoir</category>
+    </item>""")
+    feed = site.serve("/@lakeside.rss", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:webfeeds="http://webfeeds.org/rss/1.0" xmlns:media="http://search.yahoo.com/mrss/">
+  <channel>
+    <title>Lakeside Water</title>
+    <description>Public posts from @lakeside@{host}</description>
+    <link>http://{host}/@lakeside</link>
+    <image><url>http://{host}/avatars/original/missing.png</url><title>Lakeside Water</title><link>http://{host}/@lakeside</link></image>
+    <lastBuildDate>{when}</lastBuildDate>
+    <webfeeds:icon>http://{host}/avatars/original/missing.png</webfeeds:icon>
+    <generator>Mastodon v4.3.2</generator>
+    {"".join(items)}
+  </channel>
+</rss>""".encode(), content_type="application/rss+xml; charset=utf-8")
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Shell", "query": "JavaScript", "notify": ["shell@test.example"]}])
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "2 new article(s)" in out, out
+    rows = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert {(row["text"], row["extraction"]) for row in rows} == {
+        (f"{post} #reservoir", "feed") for post in posts.values()}, rows
+    assert {row["title"] for row in rows} == {
+        "The Marlow reservoir survey found zebrafish in the intake channels this week, and "
+        "the…", "Welcome to the water authority's account on Mastodon, the new platform for "
+        "our reservoir…"}, rows
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert not [r for r in site.requests if "/@lakeside/" in r.target]  # no page read
+
 def test_a_github_release_is_its_feeds_notes_not_its_pages_menus(site, mail, workdir):
     # A repository's releases feed (github.com/OWNER/REPO/releases.atom) links each release
     # to its page, where short notes stand among the repository's menus and counters: the
