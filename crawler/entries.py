@@ -554,7 +554,8 @@ class EntriesMixin:
                 self._store_item(entry, "a Bluesky post's page is its app's notice")
                 continue
             if not entry.linked and entry.feed.unread:
-                # An app's page that the item gives whole (a Mastodon post's: crawler.feeds).
+                # An app's page that the item gives whole (a Mastodon post's, a YouTube
+                # video's: crawler.feeds).
                 self._store_item(entry, entry.feed.unread)
                 continue
             if not entry.linked and github_release(entry.feed.link, entry.source.poll_url):

@@ -327,6 +327,32 @@ def _mastodon_post(link: str, guid: str, generator: str) -> bool:
         generator.startswith("Mastodon") or guid == link)
 
 
+#: YouTube's hosts: a channel's or playlist's feed (``/feeds/videos.xml?channel_id=...``)
+#: links each video to its page there.
+_YOUTUBE = ("www.youtube.com", "youtube.com", "m.youtube.com")
+#: A Short's page (``/shorts/dQw4w9WgXcQ``), as a channel's feed links its Shorts.
+_YOUTUBE_SHORT = re.compile(r"/shorts/[\w-]+/?")
+
+
+def _youtube_video(url: str) -> bool:
+    """Whether ``url`` is a video's page on YouTube (``/watch?v=...``, a Short's): its
+    player and app, built by scripts, or from Europe a redirect to YouTube's consent page."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return _hostname(url) in _YOUTUBE and (
+        (parts.path == "/watch" and "v" in dict(parse_qsl(parts.query)))
+        or bool(_YOUTUBE_SHORT.fullmatch(parts.path)))
+
+
+def _plain_lines(text: str) -> str:
+    """A plain text's lines (a YouTube video's description), each with its spaces made one,
+    the empty ones left out: nothing in it is markup ("Vector<T>" is so written)."""
+    return "\n".join(line for line in (" ".join(part.split()) for part in text.splitlines())
+                     if line)
+
+
 def _posted_text(description: str, comments: str) -> str:
     """The words of its own that an aggregator's item gives (an "Ask HN" question, a
     Lobsters submitter's note; "" for a shared link's item): its description without the
@@ -575,6 +601,15 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # the article's site (the item was named after the alert, "Google Alert -
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
+        if _youtube_video(link):
+            # A YouTube video's page (a channel's feed's, or one a subreddit or Hacker News
+            # shares) is its player, built by scripts; from Europe, a redirect to YouTube's
+            # consent page: the video waited as unavailable, poll after poll. Its title and
+            # description (media:description) are the item's; YouTube's own feed writes the
+            # description as plain text, its lines kept.
+            unread = "a YouTube video's page is its player's scripts"
+            if entry.get("yt_videoid"):
+                summary = _plain_lines(entry.get("summary") or "")
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")

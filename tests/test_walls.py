@@ -498,6 +498,101 @@ version="2.0"><channel><title>Harbour software news</title><link>{site.base_url}
 def test_a_github_release_of_its_own_releases_feed(link, feed, skipped):
     assert github_release(link, feed) is skipped
 
+def youtube_watch_page(video: str, title: str, description: str) -> bytes:
+    """A video's watch page as YouTube's server writes it: the player and the app built by
+    scripts from their JSON (the description in it, and cut short in the head's meta tags),
+    the page's own text its footer's links."""
+    state = json.dumps({"videoDetails": {"videoId": video, "title": title,
+                                         "shortDescription": description}})
+    return f"""<!DOCTYPE html><html style="font-size: 10px;font-family: Roboto, Arial, sans-serif;" lang="en" system-icons typography typography-spacing><head><script data-id="_gd" nonce="x1">window.WIZ_global_data = {{"MUE6Ne":"youtube_web"}};</script><meta http-equiv="origin-trial" content="AymqwRC7u88Y4JPvfIF2F37QKylC04248hLCdJAsh8xgOfe"/><script nonce="x1">var ytcfg={{d:function(){{return window.yt&&yt.config_||ytcfg.data_||(ytcfg.data_={{}})}}}};</script><link rel="shortcut icon" href="/s/desktop/fe6e1f4b/img/logos/favicon.ico" type="image/x-icon"><title>{title} - YouTube</title><meta name="title" content="{title}"><meta name="description" content="{description[:60]}..."><meta name="keywords" content="video, sharing"><link rel="canonical" href="http://www.youtube.com/watch?v={video}"><meta property="og:site_name" content="YouTube"><meta property="og:url" content="http://www.youtube.com/watch?v={video}"><meta property="og:title" content="{title}"><meta property="og:type" content="video.other"><meta property="og:description" content="{description[:60]}..."><meta itemprop="datePublished" content="2026-12-07T03:00:12-08:00"></head><body dir="ltr" no-y-overflow><div id="watch7-content" class="watch-main-col" itemscope itemid="" itemtype="http://schema.org/VideoObject"><link itemprop="url" href="http://www.youtube.com/watch?v={video}"><meta itemprop="name" content="{title}"><meta itemprop="description" content="{description[:60]}..."><meta itemprop="duration" content="PT4M12S"></div><script nonce="x1">var ytInitialPlayerResponse = {state};var meta = document.createElement('meta');</script><ytd-app><div id="content" class="style-scope ytd-app"></div></ytd-app><script nonce="x1">var ytInitialData = {{"contents":{{}}}};</script><div id="footer"><a href="/about/">About</a><a href="/about/press/">Press</a><a href="/about/copyright/">Copyright</a><a href="/t/contact_us/">Contact us</a><a href="/creators/">Creators</a><a href="/ads/">Advertise</a><a href="/t/terms">Terms</a><a href="/t/privacy">Privacy</a><a href="/about/policies/">Policy &amp; Safety</a><a href="/howyoutubeworks">How YouTube works</a><a href="/new">Test new features</a></div></body></html>""".encode()
+
+
+def youtube_entry(channel: str, video: str, title: str, description: str, page: str) -> str:
+    """An entry of a YouTube channel's feed as YouTube writes it: the video's page at
+    ``page`` and its id (``watch?v=``, ``shorts/``), its description in its media:group,
+    published 20 minutes ago."""
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return f"""<entry>
+  <id>yt:video:{video}</id>
+  <yt:videoId>{video}</yt:videoId>
+  <yt:channelId>{channel}</yt:channelId>
+  <title>{title}</title>
+  <link rel="alternate" href="http://www.youtube.com/{page}{video}"/>
+  <author>
+   <name>Lakeside Water</name>
+   <uri>http://www.youtube.com/channel/{channel}</uri>
+  </author>
+  <published>{when}</published>
+  <updated>{when}</updated>
+  <media:group>
+   <media:title>{title}</media:title>
+   <media:content url="http://www.youtube.com/v/{video}?version=3" type="application/x-shockwave-flash" width="640" height="390"/>
+   <media:thumbnail url="http://i1.ytimg.com/vi/{video}/hqdefault.jpg" width="480" height="360"/>
+   <media:description>{description}</media:description>
+   <media:community>
+    <media:starRating count="42" average="5.00" min="1" max="5"/>
+    <media:statistics views="1234"/>
+   </media:community>
+  </media:group>
+ </entry>"""
+
+
+def test_a_youtube_video_is_its_feeds_title_and_description_not_its_page(site, mail, workdir):
+    # A YouTube channel's feed (youtube.com/feeds/videos.xml?channel_id=...) links each
+    # video to its page, the player and app its scripts build, or, from Europe, a redirect
+    # to YouTube's consent page: the video waited as unavailable, poll after poll. The feed
+    # gives the video's title and its description (media:description, plain text: its lines
+    # were run into one), which are the article. (The site is the crawl's proxy: it answers
+    # for www.youtube.com.)
+    video, title = "dQw4w9WgXcQ", "Marlow reservoir: what the survey found"
+    description = ("The water authority's survey found zebrafish in the intake channels "
+                   "of the Marlow reservoir.\nThe public meeting on the delay is next Tuesday.")
+    consent = (f"http://consent.youtube.com/m?continue=http%3A%2F%2Fwww.youtube.com%2Fwatch"
+               f"%3Fv%3D{video}%26cbrd%3D1&gl=DE&m=0&pc=yt&cm=2&hl=de&src=1")
+    site.serve("/watch", b"", status=302, content_type="text/html; charset=utf-8",
+               headers={"Location": consent})
+    site.serve("/m", b"<!DOCTYPE html><html lang='de'><head><title>Bevor Sie zu YouTube "
+               b"weitergehen</title></head><body><h1>Bevor Sie zu YouTube weitergehen</h1>"
+               b"<p>Wir verwenden Cookies und Daten, um Dienste von Google bereitzustellen "
+               b"und zu betreiben.</p><form action='/save'><button>Alle ablehnen</button>"
+               b"<button>Alle akzeptieren</button></form></body></html>",
+               content_type="text/html; charset=utf-8")
+    short, heading = "Zb4kLq9WmXs", "Zebrafish in the intake channels"
+    site.serve(f"/shorts/{short}", youtube_watch_page(short, heading, heading),
+               content_type="text/html; charset=utf-8")
+    channel = "UCx3T8cQ1ZbGl2xE2Z4v0p1A"
+    site.serve("/feeds/videos.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
+ <link rel="self" href="http://www.youtube.com/feeds/videos.xml?channel_id={channel}"/>
+ <id>yt:channel:x3T8cQ1ZbGl2xE2Z4v0p1A</id>
+ <yt:channelId>x3T8cQ1ZbGl2xE2Z4v0p1A</yt:channelId>
+ <title>Lakeside Water</title>
+ <link rel="alternate" href="http://www.youtube.com/channel/{channel}"/>
+ <author>
+  <name>Lakeside Water</name>
+  <uri>http://www.youtube.com/channel/{channel}</uri>
+ </author>
+ <published>2019-03-02T10:11:12+00:00</published>
+{youtube_entry(channel, video, title, description, "watch?v=")}
+{youtube_entry(channel, short, heading, heading, "shorts/")}
+</feed>""".encode(), content_type="text/xml; charset=UTF-8")
+    workdir.write_config(
+        sources=[site.url("/feeds/videos.xml?channel_id=" + channel)], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Page", "query": "YouTube OR Advertise OR Creators",
+                 "notify": ["page@test.example"]}])
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "2 new article(s)" in out, out
+    rows = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    assert {(row["url"], row["title"], row["text"], row["extraction"]) for row in rows} == {
+        (f"http://www.youtube.com/watch?v={video}", title, description, "feed"),
+        (f"http://www.youtube.com/shorts/{short}", heading, heading, "feed")}, rows
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert not [r for r in site.requests if "youtube.com/" in r.target.partition("?")[0]
+                and "/feeds/" not in r.target]  # no video's page read
+
 
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Lakeside Notes</title><meta property="og:site_name" content="Lakeside Notes">
