@@ -859,8 +859,9 @@ class EntriesMixin:
             note = "the page shows part of the article its feed gives: the feed's text kept"
         publisher = None
         if page.site and entry.feed.publisher and entry.feed.publisher == site_of(entry.feed.link):
-            # An aggregator's item that names no publisher (Google Alerts', Hacker News'):
-            # named by the name its article's page gives its site ("Reuters"), not its host.
+            # An aggregator's item that names no publisher (Google Alerts', Hacker News', a
+            # subreddit's post): named by the name its article's page gives its site
+            # ("Reuters"), not its host.
             publisher = page.site
         self._add(
             entry,

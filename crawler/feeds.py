@@ -242,9 +242,9 @@ def _from_google(url: str) -> bool:
 
 
 def site_of(url: str) -> str:
-    """The publisher of an aggregator's item that names none (Google Alerts', Hacker News'):
-    the site its article is on (``reuters.com``), which the article's page may name
-    (og:site_name: crawler.entries)."""
+    """The publisher of an aggregator's item that names none (Google Alerts', Hacker News',
+    a subreddit's post): the site its article is on (``reuters.com``), which the article's
+    page may name (og:site_name: crawler.entries)."""
     return identity_host(_hostname(url))
 
 
@@ -571,7 +571,9 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # were the commenters', or Reddit's 403 to servers; the article itself, from
             # its publisher's feed too, was a second story, a second email). The article
             # is the "[link]" it shares, and Reddit's "submitted by" line none of its words.
-            link, summary = article, headline
+            # Its publisher is that article's site (the post was named after the subreddit's
+            # feed, "r/worldnews", in its email, `export` and `stories`).
+            link, summary, publisher = article, headline, site_of(article)
         elif _hostname(comments := str(entry.get("comments") or "").strip()) in _DISCUSSIONS:
             # A link aggregator's item (Hacker News through hnrss, Lobsters): its
             # description is its discussion's address and numbers, stored and mailed as the

@@ -9,6 +9,7 @@ import json
 import random
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -924,6 +925,53 @@ def test_a_reddit_post_is_the_article_it_shares_not_its_comments_page(site, mail
     assert "reddit.com" not in body and "submitted by" not in body, body
 
 
+
+def named_after_their_sites(site, mail, workdir, path: str, feed: Callable[[str, str], str],
+                            aggregator: str, content_type: str) -> None:
+    """Crawl an aggregator's feed served at ``path`` (``feed`` of the addresses of the two
+    articles it shares: a page whose site names itself "The Test Gazette" in og:site_name,
+    and one that answers 403): each is named after its site, by its page's name, else its
+    host, in `export` and the email, never after the aggregator (``aggregator``)."""
+    site.domain = "news.localhost"  # resolved to 127.0.0.1 by the tests' netguard
+    page = site.url("/world/harbour-ferry")
+    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page).replace(
+        b"<title>", b'<meta property="og:site_name" content="The Test Gazette"><title>'),
+        content_type="text/html")
+    blocked = site.serve("/world/harbour-crane", b"<html><body>Forbidden</body></html>",
+                         status=403, content_type="text/html")
+    source = site.serve(path, feed(page, blocked).encode(), content_type=content_type)
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    workdir.newswatch("crawl")
+    assert {row["url"]: row["source"] for row in export(workdir)} == {
+        page: "The Test Gazette", blocked: "news.localhost"}
+    [alert] = mail.wait_for(1)
+    body = alert.get_body(("plain",)).get_content()
+    assert "The Test Gazette" in body and "news.localhost" in body, body
+    assert aggregator not in body, body
+
+
+def test_a_reddit_post_is_its_shared_articles_publishers_in_emails_and_exports(
+        site, mail, workdir):
+    # Through `crawl`: a subreddit's post sharing an article was named after the subreddit's
+    # feed ("r/worldnews") in its email and `export`: it is its publisher's, as a Hacker News
+    # item's is.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    comments = "https://www.reddit.com/r/worldnews/comments/1hy2abc/harbour_ferry_sinks/"
+    crane = "https://www.reddit.com/r/worldnews/comments/1hy2abe/harbour_crane_toppled/"
+    named_after_their_sites(site, mail, workdir, "/r/worldnews/.rss", lambda page, blocked: (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:media="http://search.yahoo.com/mrss/">'
+        '<category term="worldnews" label="r/worldnews"/><id>/r/worldnews/.rss</id>'
+        '<link rel="self" href="https://www.reddit.com/r/worldnews/.rss" '
+        'type="application/atom+xml"/><link rel="alternate" '
+        'href="https://www.reddit.com/r/worldnews/" type="text/html"/>'
+        "<subtitle>A place for major news from around the world.</subtitle>"
+        "<title>r/worldnews</title>"
+        f"{reddit_post(comments, page, 'Harbour ferry sinks at berth', when)}"
+        f"{reddit_post(crane, blocked, 'Harbour crane toppled by gale', when)}"
+        "</feed>"), "worldnews", "application/atom+xml")
+
+
 def hnrss_item(title: str, link: str, number: int, question: str = "") -> str:
     """An item of an hnrss.org Hacker News feed as hnrss writes it: a shared link's
     description is its discussion's address and numbers; an "Ask HN" post links to its
@@ -1080,28 +1128,16 @@ def test_a_hacker_news_link_is_its_publishers_in_emails_and_exports(site, mail, 
     # Through `crawl`: an hnrss item sharing an article was named after the feed ("Hacker
     # News: Front Page") in its email and `export`: it is its publisher's, the name its page
     # gives its site, else (its page unreadable) the site's host.
-    site.domain = "news.localhost"  # resolved to 127.0.0.1 by the tests' netguard
-    page = site.url("/world/harbour-ferry")
-    site.serve("/world/harbour-ferry", article_page("Harbour ferry sinks at berth", page).replace(
-        b"<title>", b'<meta property="og:site_name" content="The Test Gazette"><title>'),
-        content_type="text/html")
-    blocked = site.serve("/world/harbour-crane", b"<html><body>Forbidden</body></html>",
-                         status=403, content_type="text/html")
-    source = site.serve("/frontpage", f"""<?xml version="1.0" encoding="UTF-8"?>
+    def frontpage(page: str, blocked: str) -> str:
+        return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
 <title>Hacker News: Front Page</title><link>https://news.ycombinator.com/</link>
 <description>Hacker News RSS</description><generator>hnrss v2.1.1</generator>
 {hnrss_item("Harbour ferry sinks at berth", page, 42345678)}
 {hnrss_item("Harbour crane toppled by gale", blocked, 42345679)}
-</channel></rss>""".encode())
-    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
-    workdir.newswatch("crawl")
-    assert {row["url"]: row["source"] for row in export(workdir)} == {
-        page: "The Test Gazette", blocked: "news.localhost"}
-    [alert] = mail.wait_for(1)
-    body = alert.get_body(("plain",)).get_content()
-    assert "The Test Gazette" in body and "news.localhost" in body, body
-    assert "Hacker News" not in body, body
+</channel></rss>"""
+    named_after_their_sites(site, mail, workdir, "/frontpage", frontpage, "Hacker News",
+                            "application/rss+xml")
 
 
 def test_a_hacker_news_link_is_named_by_a_site_name_its_head_lets_slip(site, workdir):
