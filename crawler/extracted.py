@@ -167,7 +167,11 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
     best = matches.best()
     if best is None:
         return "cp1252"
-    if any(m.encoding == "cp1252" and m.chaos <= best.chaos for m in matches):
+    # A match stands for the code pages that read the bytes as the same text
+    # (``could_be_from_charset``): an English page whose one letter beyond ASCII is the "á" of
+    # "Sánchez" is one match for windows-1250, windows-1252 and others, which reads it no
+    # messier than windows-1257's "Sįnchez".
+    if any("cp1252" in m.could_be_from_charset and m.chaos <= best.chaos for m in matches):
         return "cp1252"
     return str(best.encoding)
 

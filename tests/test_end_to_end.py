@@ -787,6 +787,41 @@ def test_an_old_turkish_page_that_declares_no_encoding_is_read_in_turkish(site, 
     assert "Erdoğan" in message["Subject"]
 
 
+def test_an_undeclared_english_page_with_a_spanish_name_is_read_in_windows_1252(
+        site, mail, workdir):
+    """A 2000s English page without a charset whose only letter beyond ASCII is the "á" of
+    a Spanish name. windows-1250, windows-1252 and others read it as the same text, which the
+    detector gives as one windows-1250 match no messier than its windows-1257 one: the page
+    was read in windows-1257, "Sánchez" stored as "Sįnchez", and the topic on him never
+    matched."""
+    paragraphs = [
+        "The Spanish prime minister Pedro Sánchez told the summit in Brussels on Thursday that "
+        "the bloc had to agree on its budget before the end of the year, and that Madrid would "
+        "not accept further cuts to the cohesion funds.",
+        "Officials from the Commission said the talks with Sánchez had been constructive, and "
+        "that a compromise could be reached at the next meeting of the heads of government.",
+        "The Irish and Dutch delegations asked for more time to study the figures, a diplomat "
+        "said after the session closed late in the evening."]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    link = site.serve("/summit.htm", (
+        "<html><head><title>Sánchez in Brussels</title></head><body><table width=\"600\">"
+        f'<tr><td><font face="Verdana" size="2">{body}</font></td></tr></table></body></html>'
+    ).encode("cp1252"), content_type="text/html")
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    url = site.serve("/summit.rss", (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>World'
+        f"</title><item><title>Summit</title><link>{link}</link><pubDate>{pub}</pubDate>"
+        "</item></channel></rss>").encode())
+    topic = {"name": "Sánchez", "query": '"Pedro Sánchez"', "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [row] = export(workdir)
+    assert paragraphs[0] in row["text"], row["text"]
+    [message] = mail.wait_for(1)
+    assert "Sánchez" in message["Subject"]
+
+
 def one_article_feed(site: NewsSite, name: str, title: str, paragraphs: tuple[str, ...],
                      lang: str) -> str:
     """The address of a feed of one article published an hour ago, its page in ``lang``."""
