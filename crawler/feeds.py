@@ -31,7 +31,7 @@ from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import BING_NEWS, unwrapped, web_url
-from .xmlrepair import escape_bare_ampersands, whole_character_references
+from .xmlrepair import doctype_on_its_line, escape_bare_ampersands, whole_character_references
 from .xmlsafe import CONTROLS, HALF_CHARACTER, xml_text
 
 logger = logging.getLogger(__name__)
@@ -496,7 +496,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # (24 -> 10 ms), 9 % on one of one-line summaries. The entries' own links are resolved.
     try:
         parsed = feedparser.parse(
-            io.BytesIO(escape_bare_ampersands(whole_character_references(body))),
+            io.BytesIO(escape_bare_ampersands(
+                whole_character_references(doctype_on_its_line(body)))),
             response_headers=response_headers,
             resolve_relative_uris=False,
             sanitize_html=False,

@@ -10,6 +10,12 @@ Character references that name no character (half of a UTF-16 pair, a number bey
 Unicode) made feedparser's loose parser raise and lxml's recovery write bytes that are no
 UTF-8: each is written as the character it was meant to be (the two halves of a pair) or as
 U+FFFD.
+
+A DOCTYPE written on the line of the XML declaration (a one-line head: ``<?xml ...?><!DOCTYPE
+rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" ...>``) is moved to a line of its
+own, where feedparser finds and removes it: left, its DTD, never read, made the XML parser
+skip each HTML entity of the feed without a word (``&eacute;``, ``&nbsp;``), and headlines
+and summaries lost those characters ("l'été" stored as "lt").
 """
 
 from __future__ import annotations
@@ -60,3 +66,21 @@ def whole_character_references(body: bytes) -> bytes:
     """``body`` with each character reference that names no character (above) written as
     the one character of a UTF-16 pair, else as U+FFFD's."""
     return _WIDE_REFERENCES.sub(_wide_reference, body) if b"&#" in body else body
+
+
+# The DOCTYPE right after the XML declaration (or another processing instruction, or a
+# comment) on its line, in a feed's prolog (before its first element): feedparser looks for
+# it at the start of a line only.
+_DOCTYPE_IN_LINE = re.compile(rb"(\?>|-->)[ \t]*<!DOCTYPE")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+
+
+def doctype_on_its_line(body: bytes) -> bytes:
+    """``body`` with a DOCTYPE that follows the XML declaration on its line (or another
+    processing instruction, or a comment) on a line of its own (see above); bodies in UTF-16
+    or UTF-32 are left alone."""
+    first = _FIRST_ELEMENT.search(body)
+    if first is None or b"<!DOCTYPE" not in body[: first.start()]:
+        return body
+    head = _DOCTYPE_IN_LINE.sub(rb"\1\n<!DOCTYPE", body[: first.start()], count=1)
+    return head + body[first.start():]

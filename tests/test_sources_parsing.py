@@ -761,6 +761,32 @@ def test_character_references_feedparser_cannot_make_a_character_of(
     assert entry.title == f"Port {text} reopens"
 
 
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+    '"http://my.netscape.com/publish/formats/rss-0.91.dtd">',
+    '<!DOCTYPE rss SYSTEM "http://my.netscape.com/publish/formats/rss-0.91.dtd">',
+])
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_html_entities_of_a_feed_with_a_doctype_on_its_first_line(doctype: str, newline: str) -> None:
+    """An RSS 0.91 feed whose head is one line, its DOCTYPE right after the XML declaration
+    (the Netscape DTD defines the HTML entities, and such feeds use them): the XML parser,
+    which does not read the DTD, skipped each entity without a word, and the headline
+    "Canicule : l'été le plus chaud" was stored as "Canicule: lt le plus chaud", no topic
+    on "été" or "Météo-France" matching it. Its DOCTYPE on a line of its own, it was read."""
+    body = (f'<?xml version="1.0" encoding="ISO-8859-1"?>{newline}{doctype}\n'
+            '<rss version="0.91"><channel><title>La Gazette du Lac</title>'
+            "<link>http://127.0.0.1/</link><description>Actualit&eacute;s</description>"
+            "<language>fr</language><item><title>Canicule&nbsp;: l&rsquo;&eacute;t&eacute; "
+            "le plus chaud</title><link>http://127.0.0.1/article.php?id=12&amp;rub=3</link>"
+            "<description>M&eacute;t&eacute;o-France pr&eacute;voit 40&nbsp;&deg;C "
+            "&agrave; Lyon.</description></item></channel></rss>").encode("latin-1")
+    parsed = parse_feed(body, "http://127.0.0.1/rss.xml", {"Content-Type": "text/xml"})
+    [entry] = parsed.entries
+    assert entry.title == "Canicule : l\u2019\u00e9t\u00e9 le plus chaud"
+    assert entry.summary == "M\u00e9t\u00e9o-France pr\u00e9voit 40 \u00b0C \u00e0 Lyon."
+    assert entry.link == "http://127.0.0.1/article.php?id=12&rub=3"
+
+
 def test_sitemap_character_references_that_name_no_character() -> None:
     # lxml's recovery wrote such a reference as bytes that are no UTF-8, and reading the
     # sitemap raised: the source's poll ended with a traceback, poll after poll.
