@@ -13,6 +13,7 @@ from email.utils import format_datetime
 
 import pytest
 from conftest import Workdir
+from mailserver import MailServer
 from newssite import STORIES_BY_SLUG
 
 from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run (its VmHWM)
@@ -213,6 +214,21 @@ def test_wrong_or_missing_charset_still_reads_the_entries(site, workdir):
     assert "Nicolás Maduro en Minsk" in titles and "Zürich" in titles
 
 
+def zurich_read_and_mailed(sources: list[str], titles: list[str], mail: MailServer,
+                           workdir: Workdir) -> None:
+    """Crawl ``sources``, two feeds of one item each about Zürich: their ``titles`` and
+    summary ("Œuvre of the council.") are stored as written, and a topic on "Zürich" mails
+    both stories."""
+    workdir.write_config(sources=sources, smtp=mail, topics=[
+        {"name": "Zurich", "query": '"Zürich"', "notify": ["desk@test.example"]}])
+    result = workdir.newswatch("crawl")
+    assert "2 source(s): 2 ok" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(titles), rows
+    assert all("Œuvre of the council." in row["text"] for row in rows), rows
+    assert "Zurich — 2 stories" in mail.wait_for(1)[0]["Subject"]
+
+
 def test_a_utf8_feed_its_server_labels_windows_1252_is_read_as_utf8(site, mail, workdir):
     """An old server's default charset on a UTF-8 feed (as an XML feed, or as a PHP page's
     text/html): feedparser takes the server's word over the feed's declaration and mends
@@ -225,16 +241,26 @@ def test_a_utf8_feed_its_server_labels_windows_1252_is_read_as_utf8(site, mail, 
                                                  "</pubDate><description>Œuvre of the council."
                                                  "</description></item>"), content_type=kind)
                for n, (title, kind) in enumerate(zip(titles, kinds, strict=True))]
-    workdir.write_config(sources=sources, smtp=mail, topics=[
-        {"name": "Zurich", "query": '"Zürich"', "notify": ["desk@test.example"]}])
-    result = workdir.newswatch("crawl")
-    assert "2 source(s): 2 ok" in result.stdout, result.stdout
-    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
-    assert sorted(row["title"] for row in rows) == sorted(titles), rows
-    assert all("Œuvre of the council." in row["text"] for row in rows), rows
-    assert "Zurich — 2 stories" in mail.wait_for(1)[0]["Subject"]
+    zurich_read_and_mailed(sources, titles, mail, workdir)
     status = workdir.newswatch("status").stdout
     assert "text/html; charset=windows-1252 is not an XML media type" in status, status
+
+
+def test_a_feed_that_says_it_is_utf16_in_utf8_bytes_is_read(site, mail, workdir):
+    """An ASP.NET site's feed, written through a StringWriter: its declaration says
+    encoding="utf-16" above UTF-8 text (or, from an older page, windows-1252 text), and its
+    server names no charset. feedparser read the bytes in pairs: "not a feed", every item
+    lost, poll after poll. A feed with no byte order mark and no NUL is no UTF-16."""
+    dated = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+    titles = ["Zürich raises its parking fee to 5 €", "Zürich’s tram line opens — at last"]
+    sources = []
+    for n, (title, encoding) in enumerate(zip(titles, ["utf-8", "cp1252"], strict=True)):
+        body = (f'<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>'
+                f"Gemeinde Zürich</title><item><title>{title}</title><pubDate>{dated}</pubDate>"
+                f"<description>Œuvre of the council.</description></item></channel></rss>"
+                ).encode(encoding)
+        sources.append(site.serve(f"/h/dotnet-{n}", body, content_type="application/rss+xml"))
+    zurich_read_and_mailed(sources, titles, mail, workdir)
 
 
 #: Links that Python cannot join or Scrapy refuses to request: a broken IPv6 literal, a port
