@@ -505,7 +505,12 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
-    response_headers.setdefault("content-location", url)
+    # Relative links are joined to the feed's own address, as a browser joins them, never
+    # to the server's Content-Location (HTTP no longer makes it a base, RFC 7231 B): Apache's
+    # content negotiation names the file it chose ("feed.rss.en"), which left each relative
+    # link relative, the item dropped as "not an http(s) address"; a proxy names its
+    # backend (http://backend:8080/export/rss.php), a host no reader reaches.
+    response_headers["content-location"] = url
     # A UTF-8 feed whose server labels it Latin-1 or windows-1252 (an old server's default
     # charset), which feedparser takes over the feed's own declaration: it mends Latin-1's
     # mojibake but not windows-1252's, and a feed whose text held a "€" or a dash had every

@@ -263,6 +263,25 @@ def test_a_feed_that_says_it_is_utf16_in_utf8_bytes_is_read(site, mail, workdir)
     zurich_read_and_mailed(sources, titles, mail, workdir)
 
 
+def test_relative_links_of_a_negotiated_feed_are_joined_to_its_address(site, workdir):
+    """Apache's content negotiation (MultiViews) answers /feeds/world with the file it chose
+    and names it in Content-Location ("world.rss.en", relative). feedparser joined the
+    feed's relative links to that, which left them relative: each item was dropped as "not
+    an http(s) address", poll after poll. Links are joined to the feed's own address."""
+    now = datetime.now(UTC)
+    slugs = ("venezuela-opposition-leader", "central-bank-holds-rates")
+    for slug in slugs:
+        site.publish(replace(STORIES_BY_SLUG[slug], published=now - timedelta(minutes=5)))
+    feed = rss(f"<link>/</link><item><title>Opposition</title><link>/articles/{slugs[0]}</link>"
+               f"</item><item><title>Rates</title><link>../articles/{slugs[1]}</link></item>")
+    url = site.serve("/feeds/world", feed, headers={"Content-Location": "world.rss.en"})
+    workdir.write_config(sources=[url])
+    result = workdir.newswatch("crawl")
+    assert "1 source(s): 1 ok" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["url"] for row in rows) == sorted(site.url(f"/articles/{s}") for s in slugs)
+
+
 #: Links that Python cannot join or Scrapy refuses to request: a broken IPv6 literal, a port
 #: out of range, a port that is not a number.
 UNREQUESTABLE = ("http://[::1/news/a", "http://127.0.0.1:99999/news/b",
