@@ -28,7 +28,14 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from .schema import LAST_NEW_MIGRATION
-from .segment import INDIC_MARK_RANGES, LETTER_VARIANTS, NUKTA_LETTERS, SPACED, char_class
+from .segment import (
+    DIGIT_RANGES,
+    INDIC_MARK_RANGES,
+    LETTER_VARIANTS,
+    NUKTA_LETTERS,
+    SPACED,
+    char_class,
+)
 from .stories import COPY_INDEXES
 
 #: A migration: DDL statements separated by ``;``, or a function of the connection wrapper
@@ -119,6 +126,19 @@ def _indic_words_whole(db: Any) -> None:
     """50: as storage.schema._indic_words_whole: the window's story signatures of texts
     holding a mark of an Indic script are made again."""
     _signatures_made_again(db, "[" + char_class(INDIC_MARK_RANGES) + "]")
+
+
+def _digits_read_as_ascii(db: Any) -> None:
+    """52: as storage.schema._digits_read_as_ascii. The word lists that hold a digit of
+    another script (۲۰۲۶, listed apart from 2026) are made anew, as 49's; so are the
+    window's story signatures of texts holding one."""
+    digits = "[" + char_class(DIGIT_RANGES) + "]"
+    db.execute(
+        "UPDATE article_words SET words = NULL, version = version + 1"
+        " WHERE words IS NOT NULL AND words::text ~ ?",
+        [digits],
+    )
+    _signatures_made_again(db, digits)
 
 
 def _signatures_made_again(db: Any, pattern: str) -> None:
@@ -752,4 +772,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _indic_words_whole,
     # 51: when each source last brought a new article (see storage.schema).
     _ddl(LAST_NEW_MIGRATION),
+    # 52: another script's digits read as the ASCII ones (see storage.schema).
+    _digits_read_as_ascii,
 )

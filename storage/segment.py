@@ -33,6 +33,14 @@ its hamza or madda (أ إ آ, and ٱ) is alef, as readers type a name (احمد 
 harakat), and Persian's heh with hamza (ۀ) is heh alike; Persian's yeh and kaf (ی ک, a
 Persian keyboard's) are the Arabic ones (ي ك, an Arabic keyboard's, and older Persian
 sites'): the same word typed on either keyboard is one word.
+
+A digit of another script is the ASCII digit of its value (:data:`DIGITS`): Persian sites
+write their numbers in Extended Arabic-Indic digits (۱۴۰۳, ۲۰۲۶), Arabic ones sometimes in
+Arabic-Indic digits (٢٠٢٦), Hindi, Marathi and Bengali ones sometimes in their own (२०२६,
+২০২৬): a topic on 2026 or "Boeing 737" missed them, and one typed on a Persian keyboard
+(۲۰۲۶) missed the ASCII digits, where a search engine finds the number however it is
+written (NFKC leaves these digits as they are). A Thai, Lao, Burmese or Khmer digit is so
+too: a number, not a character of an unspaced script (๒๕๖๙ is 2569).
 """
 
 from __future__ import annotations
@@ -106,21 +114,66 @@ LETTER_VARIANTS: Final = {
     "\u06cc": "\u064a",  # Farsi yeh: Arabic yeh
     "\u06a9": "\u0643",  # keheh (Persian kaf): Arabic kaf
 }
+#: The zero of each script's run of ten decimal digits (Unicode's category Nd, 14.0; the
+#: full-width ones are full-width ASCII, above), as hex code points: fixed here, so that a
+#: newer Python's Unicode database changes no word the index holds.
+DIGIT_ZEROS: Final = (
+    "660 6f0 7c0 966 9e6 a66 ae6 b66 be6 c66 ce6 d66 de6 e50 ed0 f20 1040 1090 17e0 1810"
+    " 1946 19d0 1a80 1a90 1b50 1bb0 1c40 1c50 a620 a8d0 a900 a9d0 a9f0 aa50 abf0 104a0"
+    " 10d30 11066 110f0 11136 111d0 112f0 11450 114d0 11650 116c0 11730 118e0 11950 11c50"
+    " 11d50 11da0 16a60 16ac0 16b50 1d7ce 1d7d8 1d7e2 1d7ec 1d7f6 1e140 1e2f0 1e950 1fbf0"
+)
+#: The digits of DIGIT_ZEROS as inclusive hex ranges, as CJK_RANGES.
+DIGIT_RANGES: Final = " ".join(
+    f"{zero:x}-{zero + 9:x}" for zero in (int(code, 16) for code in DIGIT_ZEROS.split())
+)
+#: Each digit of another script, made the ASCII digit of its value (see the module's
+#: docstring).
+DIGITS: Final = {
+    chr(int(code, 16) + value): str(value) for code in DIGIT_ZEROS.split() for value in range(10)
+}
 _REWRITTEN: Final = re.compile(
     "[" + char_class(DROPPED_RANGES) + char_class(INDIC_MARK_RANGES) + SPACED + "\uff01-\uff5e"
     + MODIFIER_APOSTROPHE + "".join(NUKTA_LETTERS) + "]"
 )
 
 
-#: Any character :func:`segment` changes (a text without one is read as it is, in one pass).
+def _bmp_class(spec: str) -> str:
+    """:func:`char_class` of the ranges of ``spec`` in the BMP."""
+    return char_class(" ".join(
+        item for item in spec.split() if int(item.partition("-")[0], 16) <= 0xFFFF))
+
+
+def _supplementary(spec: str) -> tuple[str, str]:
+    """The first and the last character of the ranges of ``spec`` outside the BMP."""
+    codes = [int(code, 16) for item in spec.split() for code in item.split("-")]
+    return chr(min(code for code in codes if code > 0xFFFF)), chr(max(codes))
+
+
+#: The stretch of the supplementary planes that holds the digits of DIGITS outside the BMP,
+#: read as one range: ``re`` tests a character against each range of a class outside the BMP
+#: one by one, and their 29 ranges made a Latin text's test ten times slower.
+_FIRST_DIGIT, _LAST_DIGIT = _supplementary(DIGIT_RANGES)
+#: A character that may be a digit of DIGITS: those of the BMP, and that stretch's.
+_MAYBE_DIGIT: Final = re.compile(f"[{_bmp_class(DIGIT_RANGES)}{_FIRST_DIGIT}-{_LAST_DIGIT}]")
+#: The zero of each digit of DIGITS.
+_ZERO_OF: Final = {char: ord(char) - int(value) for char, value in DIGITS.items()}
+
+
+#: Any character :func:`segment` changes (a text without one is read as it is, in one pass),
+#: or one of the supplementary planes' stretch from the first digit there to the last CJK
+#: ideograph, one range (as _MAYBE_DIGIT's).
 _CHANGED: Final = re.compile(
-    _REWRITTEN.pattern[:-1] + "".join(LETTER_VARIANTS) + _CJK.pattern[1:]
+    _REWRITTEN.pattern[:-1] + "".join(LETTER_VARIANTS) + _bmp_class(DIGIT_RANGES)
+    + _bmp_class(CJK_RANGES) + f"{_FIRST_DIGIT}-{_supplementary(CJK_RANGES)[1]}]"
 )
 
 
 def rewritten(char: str) -> str:
-    """What :func:`segment` makes of one character of _REWRITTEN or LETTER_VARIANTS ("" when
-    dropped)."""
+    """What :func:`segment` makes of one character of _REWRITTEN, LETTER_VARIANTS or DIGITS
+    ("" when dropped)."""
+    if char in DIGITS:
+        return DIGITS[char]
     code = ord(char)
     if code >= 0xFF01:
         return chr(code - WIDE_SHIFT)
@@ -153,6 +206,14 @@ def segment(text: str) -> str:
     for variant, letter in LETTER_VARIANTS.items():  # a Persian text's every other word: in C
         if variant in text:
             text = text.replace(variant, letter)
+    at = 0
+    while (found := _MAYBE_DIGIT.search(text, at)) is not None:  # a script's digits: in C
+        at = found.start()
+        if (zero := _ZERO_OF.get(found.group())) is None:
+            at += 1
+            continue
+        for value in range(10):
+            text = text.replace(chr(zero + value), str(value))
     if _REWRITTEN.search(text) is not None:
         text = _REWRITTEN.sub(_rewrite, text)
     return _CJK.sub(r" \g<0> ", text)

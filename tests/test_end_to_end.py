@@ -899,3 +899,27 @@ def test_a_hindi_word_with_a_nukta_alerts_however_the_nukta_is_encoded(site, mai
     [message] = mail.wait_for(1)
     _, html = parts(message)
     assert "<strong" in html and "भेरोख\u095c\u093e</strong>" in html, html
+
+
+def test_a_number_written_in_persian_digits_alerts_a_topic_typed_in_ascii(site, mail, workdir):
+    """BBC Persian writes its numbers in Persian digits (Boeing ۷۳۷, ۲۰۲۶, and 1,500 with the
+    Arabic thousands mark, U+066C): a topic on "Boeing 737" never alerted; a topic on 500
+    stays quiet, the article's number being 1,500. The alert marks the article's own
+    digits."""
+    paragraphs = (
+        "یک فروند هواپیمای Boeing ۷۳۷ متعلق به یک شرکت هواپیمایی داخلی صبح امروز در فرودگاه "
+        "مشهد به دلیل نقص فنی فرود اضطراری انجام داد و هیچ یک از مسافران آسیب ندیدند.",
+        "به گفته مقام‌های سازمان هواپیمایی کشوری، این هواپیما ۱٬۵۰۰ ساعت پرواز پس از آخرین "
+        "بازرسی فنی داشت و قرار بود تا پایان سال ۲۰۲۶ از ناوگان خارج شود.",
+    )
+    title = "فرود اضطراری Boeing ۷۳۷ در مشهد"
+    url = one_article_feed(site, "bbcpersian", title, paragraphs, "fa")
+    topics = [{"name": "737", "query": '"Boeing 737"', "notify": ["737@test.example"]},
+              {"name": "500", "query": "500", "notify": ["500@test.example"]}]
+    workdir.write_config(sources=[url], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    assert message["To"] == "737@test.example"
+    _, html = parts(message)
+    assert re.search(r"<strong[^>]*>Boeing ۷۳۷</strong>", html), html

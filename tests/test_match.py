@@ -414,6 +414,9 @@ MARKED = [
             source="الجزيرة"),
     article(35, "नया \u0958\u093e\u0928\u0942\u0928 लागू",
             "किसानों की \u091c\u093c\u092e\u0940\u0928 छीनी गई, पुलिस ने बताया।", source="भास्कर"),
+    article(36, "سقوط Boeing ۷۳۷ در سال ۱۴۰۳",
+            "در سال ۲۰۲۶ بهای بلیت ۱٬۵۰۰ دلار شد؛ सन २०२६ में, ২০২৬ সালে, عام ٢٠٢٦, ปี ๒๕๖๙.",
+            source="BBC Persian"),
 ]
 
 
@@ -423,7 +426,7 @@ MARKED = [
         # Arabic written with harakat or tatweel: a query typed without them missed it.
         ("يشعل", {31}), ("يُشعل", {31}), ('"محمد بن سلمان"', {31}), ("محمد", {31}),
         # Full-width Latin letters and digits are the ASCII ones.
-        ("NATO", {32}), ("ＮＡＴＯ", {32}), ("2026", {32}), ("震度5弱", {32}),
+        ("NATO", {32}), ("ＮＡＴＯ", {32}), ("2026", {32, 36}), ("震度5弱", {32}),
         # An Indic word is its letters and vowel signs, not a phrase of its consonants (योगी
         # matched "किया गिरफ्तार" across two words, मोदी matched मुद्दा).
         ("गिरफ्तार", {33}), ("योगी", set()), ("मोदी", set()), ("मुद्दा", {33}),
@@ -437,6 +440,13 @@ MARKED = [
         # A letter and its nukta as a keyboard types them (ज़) or as one character (U+095B):
         # they look the same and were two words.
         ("\u095b\u092e\u0940\u0928", {35}), ("\u0915\u093c\u093e\u0928\u0942\u0928", {35}),
+        # Another script's digits (BBC Persian's ۲۰۲۶, Arabic's ٢٠٢٦, Devanagari's २०२६,
+        # Bengali's ২০২৬, Thai's ๒๕๖๙) are the ASCII ones, and a Persian keyboard's the
+        # ASCII ones too: a topic on 2026 or "Boeing 737" missed them.
+        ('"Boeing 737"', {36}), ("1403", {36}), ("2569", {36}),
+        ("۲۰۲۶", {32, 36}), ("२०२६", {32, 36}), ("١٥٠٠", {36}), ("1500", {36}),
+        # The Arabic thousands separator writes one number: 500 is not in ۱٬۵۰۰.
+        ("500", set()), ("۵۰۰", set()), ('"1,500"', {36}),
     ],
 )
 def test_marked_and_full_width_words_match_as_readers_type_them(
@@ -458,6 +468,10 @@ def test_marked_words_are_highlighted_whole() -> None:
     [nukta] = run({1: "\u095b\u092e\u0940\u0928 \u0915\u093c\u093e\u0928\u0942\u0928"}, MARKED[4:])
     assert spans_text(MARKED[4].text, nukta.text_spans) == ["\u091c\u093c\u092e\u0940\u0928"]
     assert spans_text(MARKED[4].title, nukta.title_spans) == ["\u0958\u093e\u0928\u0942\u0928"]
+    [digits] = run({1: '2026 OR "Boeing 737" OR 1500'}, MARKED[5:])
+    assert spans_text(MARKED[5].title, digits.title_spans) == ["Boeing ۷۳۷"]
+    assert spans_text(MARKED[5].text, digits.text_spans) == [
+        "۲۰۲۶", "۱٬۵۰۰", "२०२६", "২০২৬", "٢٠٢٦"]
 
 
 def test_cjk_hits_are_highlighted_where_they_stand() -> None:
@@ -609,6 +623,9 @@ ENDINGS = [
     "The lab logged covid19,500 samples.",  # in a word
     "The plant will hire 500 workers and 1,500 contractors.",
     "Le site garde 1 500 emplois.",  # an ordinary space and no third group: two numbers
+    "بهای بلیت به ۱٬۵۰۰ دلار و بودجه به ۲٬۵۰۰٬۰۰۰ دلار رسید.",  # the Arabic thousands mark
+    "ارتفع السعر إلى ٣٫٥٠٠ دولار.",  # the Arabic decimal mark: 3.5
+    "पुलिस ने १,५०० लोगों को हिरासत में लिया।",
 ]
 
 
@@ -622,7 +639,7 @@ ENDINGS = [
         ("NEAR(500 jobs)", {8}),
         ("NEAR(500 workers, 0)", {11}),
         ("NEAR(Stellen 500)", set()),
-        ('"1,500"', {1, 5, 11, 12}),
+        ('"1,500"', {1, 5, 11, 12, 13, 15}),
         ('"1,500 jobs"', {1}),
         ("11.500", {2}),
         ("2500", {3}),
@@ -634,6 +651,11 @@ ENDINGS = [
         ("Stellen NOT 500", {2, 3}),
         ("100", {7}),
         ("500*", {7, 8, 9, 10, 11, 12}),  # a prefix is any number its digits start
+        # Another script's digits are the ASCII ones, and their number is one as 1,500 is.
+        ("۵۰۰", {7, 8, 9, 10, 11, 12}),
+        ("١٥٠٠", {1, 5, 11, 12, 13, 15}),
+        ("۲۵۰۰۰۰۰", {13}),
+        ("3.500", {14}),
     ],
 )
 def test_a_number_does_not_match_where_a_bigger_number_ends(

@@ -39,11 +39,14 @@ TEXTS = (
     ("Weather", "Sunny. Nothing about the budget or the strike here, really: zero."),
     ("", "Untitled text about strikes and the budget."),
     ("…", "— ! —"),  # no word at all
+    ("سقوط Boeing ۷۳۷", "در سال ۲۰۲۶ بهای بلیت ۱٬۵۰۰ دلار شد؛ सन २०२६ में ปี๒๕๖๙."),
     ("नया \u0958\u093e\u0928\u0942\u0928", "किसानों की \u091c\u093c\u092e\u0940\u0928 छीनी गई।"),
     ("\u2067مادورو\u2069 في كرمان", "قال وزير خارجية إيران إن أحمد الشرع زار الأسد. \u2066@AJArabic\u2069"),
 )
 #: The id of the last text: alef with its hamza, Arabic yeh and kaf, a tweet's isolates.
 ARABIC = len(TEXTS)
+#: The id of the text in other scripts' digits (BBC Persian's ۲۰۲۶, Devanagari's, Thai's).
+DIGITS = 14
 
 #: Queries of every form: words, phrases, prefixes, NEAR, fields, OR, NOT, exact case.
 QUERIES = (
@@ -56,6 +59,7 @@ QUERIES = (
     "ž*", "zero -(budget OR strike)", "l état", "etat", "talk*",
     "احمد", "أحمد", "الاسد", "ایران", "title:کرمان", "ajarabic", "title:مادورو",
     "\u0915\u093c\u093e\u0928\u0942\u0928", "\u095b\u092e\u0940\u0928",
+    '"boeing 737"', "۲۰۲۶", "1500", "२०२६", "2569", "title:٧٣٧",
 )
 
 
@@ -258,6 +262,28 @@ def test_an_upgrade_lists_anew_the_words_of_letters_written_two_ways(pg_url) -> 
         listed(pg)
         assert unlisted(pg) == 0
         assert found(pg, "احمد") == found(pg, "ایران") == [ARABIC]
+
+
+def test_an_upgrade_lists_anew_the_words_of_other_scripts_digits(pg_url) -> None:
+    """Schema 52 reads a digit of another script as the ASCII one (storage.segment): the
+    lists made before hold BBC Persian's ۲۰۲۶ as it was written, and a search of 2026 read
+    only the articles listing 2026. The lists holding such a digit are made anew: read by
+    every search until the filler lists them again."""
+    with pytest.MonkeyPatch.context() as at_51:
+        at_51.setattr(storage.pg, "MIGRATIONS", PG_MIGRATIONS[:51])
+        with filled(pg_url) as pg:
+            listed(pg)
+            title, text = TEXTS[DIGITS - 1]
+            as_listed = "'" + "' '".join(sorted(set((title + " " + text).split()))) + "'"
+            pg.db.execute("UPDATE article_words SET words = ?::tsvector WHERE article_id = ?",
+                          [as_listed, DIGITS])
+            assert DIGITS not in found(pg, "2026")
+    with open_store(pg_url) as pg:
+        assert unlisted(pg) == 1
+        assert DIGITS in found(pg, "2026")
+        listed(pg)
+        assert unlisted(pg) == 0
+        assert found(pg, '"Boeing 737"') == found(pg, "۷۳۷") == [DIGITS]
 
 
 def test_the_archive_is_listed_in_the_background(pg_url, monkeypatch) -> None:

@@ -96,6 +96,8 @@ TRICKY_TEXTS = [
     "\u2067مادورو\u2069 \u061cكراكاس \u2068@user\u2069",
     "Cafe\u0301 Mu\u0308ller Nic\u0327ois A\u030a",
     "1,000.50 3.14 10:30 2024-05-01 v2.0.1 #Elecciones2024 @maduro",
+    "سال ۱۴۰۳، ۱٬۵۰۰ و ٣٫٥ عام ٢٠٢٦ सन २०२६ ২০২৬ ปี๒๕๖๙ พ.ศ.๒๕๖๙ ໒໐໒໖ ၂၀၂၆ ១៩ 𝟚𝟘𝟚𝟞 ꧑꧒",
+    "مُحَمَّد ปี๒๕๖๙ ກ໒໐ ၂၀က ១៩ក",  # a mark dropped: folded character by character
     "https://example.com/a_b?c=d&e=f j.doe@example.com",
     "Nguyễn Tấn Dũng, Łódź, Dvořák, Þórsdóttir, Ærø, Øresund, ș ț ş ţ, Ǆ ǅ ǆ",
     "საქართველო Հայաստան ኢትዮጵያ தமிழ்",
@@ -505,6 +507,8 @@ DOCS = {
     11: "قال وزير خارجية إيران إن الرئيس أحمد الشرع زار كرمان بعد سقوط الأسد.",
     12: "\u2066@AJArabic\u2069 \u2067مادورو\u2069 في \u061cكراكاس (a tweet's isolates, as embedded)",
     13: "किसानों की \u095b\u092e\u0940\u0928 और नया \u0915\u093c\u093e\u0928\u0942\u0928",
+    14: "سقوط Boeing ۷۳۷ در سال ۲۰۲۶ (BBC Persian's digits)",
+    15: "पुलिस ने सन २०२६ में ১٬৫০০ ... ปี๒๕๖๙ (Devanagari, Bengali and Thai digits)",
 }
 
 
@@ -536,6 +540,9 @@ def news(fts: sqlite3.Connection) -> sqlite3.Connection:
         ("AJArabic", {12}), ("كراكاس", {12}),
         # A letter and its nukta typed (ज़) or written as one character (U+095B, U+0958).
         ("\u091c\u093c\u092e\u0940\u0928", {13}), ("\u0958\u093e\u0928\u0942\u0928", {13}),
+        # Another script's digits are the ASCII ones, typed or written (BBC Persian's ۲۰۲۶).
+        ("2026", {14, 15}), ('"Boeing 737"', {14}), ("۲۰۲۶", {14, 15}), ("2569", {15}),
+        ('"1 500"', {15}), ("٧٣٧", {14}),
         ('"Germany\u2019s capital"', {10}),
         # A phone's or word processor's hyphens exclude too (U+2010, U+2011, U+FE63,
         # full-width): they required Minsk; full-width operators and parentheses are ASCII.

@@ -18,7 +18,9 @@ approach:
   private-use word characters; full-width Latin letters and digits made ASCII; the bidi
   isolates U+2066 to U+2069 and the Arabic letter mark made spaces; an Arabic-script letter
   written two ways made one, أحمد احمد, ایران ايران; a Devanagari letter with its nukta as
-  one character made the letter and the nukta), and they are folded alike here; characters
+  one character made the letter and the nukta; a digit of another script, ۲۰۲۶ २०२६,
+  made the ASCII digit of its value, a Thai one too, then no character of an unspaced
+  script), and they are folded alike here; characters
   that were unassigned in Unicode 6.1 are word characters (``₽``, ``₿``, emoji newer than
   2012 such as 🤔, private-use characters).  That table is embedded below as ranges so
   that the result does not depend on the Python version's Unicode database.
@@ -39,6 +41,7 @@ from typing import Final
 
 from storage.segment import (
     CJK_RANGES,
+    DIGIT_RANGES,
     DROPPED_RANGES,
     INDIC_MARK_RANGES,
     LETTER_VARIANTS,
@@ -180,8 +183,9 @@ _WORD_RANGES: Final = _complement(sorted(
     [*_without(_parse_ranges(_SEPARATOR_RANGES), _REWRITTEN_RANGES), *_BREAK_RANGES]
 ))
 # The word characters of the scripts written without spaces between words (and Korean's):
-# each is a token of its own, as FTS5 reads the text the index is given (storage.segment).
-_CJK_RANGES: Final = _parse_ranges(CJK_RANGES)
+# each is a token of its own, as FTS5 reads the text the index is given (storage.segment);
+# their digits (Thai's, Khmer's...) are ASCII ones there, of a number's run.
+_CJK_RANGES: Final = _without(_parse_ranges(CJK_RANGES), _parse_ranges(DIGIT_RANGES))
 _ONE_CHAR_RANGES: Final = _intersection(_WORD_RANGES, _CJK_RANGES)
 _RUN_RANGES: Final = _intersection(_WORD_RANGES, _complement(_CJK_RANGES))
 # Word characters as a positive class: ``re`` tests a BMP character against one bitmap, but
@@ -212,8 +216,9 @@ SEPARATORS: Final = frozenset(map(chr, _code_points(_SEPARATOR_RANGES)
                                        MODIFIER_APOSTROPHE, *SPACED}
 _DROPPED_MARKS: Final = _code_points(_DROPPED_MARKS_RANGES)
 # What storage.segment rewrites (dropped, made a private-use character, made ASCII, made
-# the letter it is a variant of, made a letter and its nukta).
+# the letter it is a variant of, made a letter and its nukta, made an ASCII digit).
 _REWRITES: Final = (_code_points(DROPPED_RANGES) | _code_points(INDIC_MARK_RANGES)
+                    | _code_points(DIGIT_RANGES)
                     | frozenset(map(ord, [*LETTER_VARIANTS, *NUKTA_LETTERS])))
 
 
