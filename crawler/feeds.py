@@ -4,7 +4,6 @@ entries out."""
 from __future__ import annotations
 
 import calendar
-import codecs
 import functools
 import html
 import io
@@ -32,7 +31,12 @@ from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import BING_NEWS, unwrapped, web_url
-from .xmlrepair import doctype_on_its_line, escape_bare_ampersands, whole_character_references
+from .xmlrepair import (
+    doctype_on_its_line,
+    escape_bare_ampersands,
+    misdeclared_wide,
+    whole_character_references,
+)
 from .xmlsafe import CONTROLS, HALF_CHARACTER, xml_text
 
 logger = logging.getLogger(__name__)
@@ -476,31 +480,6 @@ def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool
     return not address.isascii() and address in text()
 
 
-#: The encoding an XML declaration names (``<?xml version="1.0" encoding="utf-16"?>``).
-_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
-
-
-def _declared_encoding(body: bytes) -> str | None:
-    """The encoding ``body``'s XML declaration names (after a UTF-8 byte order mark), if any."""
-    found = _XML_ENCODING.match(body.removeprefix(b"\xef\xbb\xbf"))
-    return found.group(1).decode("ascii") if found else None
-
-
-def _wide_encoding(name: str | None) -> bool:
-    """Whether ``name`` is UTF-16's or UTF-32's (any byte order), whose every character
-    takes two or four bytes."""
-    try:
-        return codecs.lookup(name or "").name.startswith(("utf-16", "utf-32"))
-    except LookupError:
-        return False
-
-
-def _wide_bytes(body: bytes) -> bool:
-    """Whether ``body`` may be UTF-16 or UTF-32: a byte order mark of theirs, or a NUL in its
-    first characters (``<`` written in two or four bytes, XML 1.0 appendix F)."""
-    return body.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in body[:4]
-
-
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
@@ -520,12 +499,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     charset = http_content_type_encoding(content_type)
     if charset and charset != "utf-8" and mended_encoding(body, charset) == "utf-8":
         response_headers["content-type"] = f"{content_type.partition(';')[0]}; charset=utf-8"
-    elif _wide_encoding(charset or _declared_encoding(body)) and not _wide_bytes(body):
-        # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be: its declaration
-        # as .NET writes one through a StringWriter (encoding="utf-16") above UTF-8 text.
-        # feedparser read the bytes in pairs and the whole feed was "not a feed", every
-        # item lost, poll after poll. Read as UTF-8, else as windows-1252.
-        encoding = "utf-8" if mended_encoding(body, "utf-8") == "utf-8" else "windows-1252"
+    elif encoding := misdeclared_wide(body, charset):
+        # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be (an ASP.NET
+        # site's): feedparser read the bytes in pairs and the whole feed was "not a feed",
+        # every item lost, poll after poll.
         response_headers["content-type"] = (
             f"{content_type.partition(';')[0] or 'application/xml'}; charset={encoding}")
     # Relative addresses inside the entries' HTML are not resolved, nor is that HTML made

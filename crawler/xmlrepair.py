@@ -16,11 +16,18 @@ rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" ...>``) is moved to a 
 own, where feedparser finds and removes it: left, its DTD, never read, made the XML parser
 skip each HTML entity of the feed without a word (``&eacute;``, ``&nbsp;``), and headlines
 and summaries lost those characters ("l'été" stored as "lt").
+
+A body that says it is UTF-16 (or UTF-32) in bytes that cannot be, as an ASP.NET site writes
+its feed or sitemap through a StringWriter (``encoding="utf-16"`` above UTF-8 text), is read
+as UTF-8, else windows-1252: read in pairs of bytes, it was no XML at all.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+
+from .extracted import mended_encoding
 
 # A "&" that starts no XML entity or character reference ("&sectionid=2", "AT&T"), and the
 # CDATA sections where "&" is only text.
@@ -84,3 +91,37 @@ def doctype_on_its_line(body: bytes) -> bytes:
         return body
     head = _DOCTYPE_IN_LINE.sub(rb"\1\n<!DOCTYPE", body[: first.start()], count=1)
     return head + body[first.start():]
+
+
+#: The encoding an XML declaration names (``<?xml version="1.0" encoding="utf-16"?>``).
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+
+
+def declared_encoding(body: bytes) -> str | None:
+    """The encoding ``body``'s XML declaration names (after a UTF-8 byte order mark), if any."""
+    found = _XML_ENCODING.match(body.removeprefix(b"\xef\xbb\xbf"))
+    return found.group(1).decode("ascii") if found else None
+
+
+def _wide_encoding(name: str | None) -> bool:
+    """Whether ``name`` is UTF-16's or UTF-32's (any byte order), whose every character
+    takes two or four bytes."""
+    try:
+        return codecs.lookup(name or "").name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
+
+
+def _wide_bytes(body: bytes) -> bool:
+    """Whether ``body`` may be UTF-16 or UTF-32: a byte order mark of theirs, or a NUL in its
+    first characters (``<`` written in two or four bytes, XML 1.0 appendix F)."""
+    return body.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in body[:4]
+
+
+def misdeclared_wide(body: bytes, charset: str | None = None) -> str | None:
+    """The encoding to read ``body`` in where its server's ``charset``, else its XML
+    declaration, says it is UTF-16 or UTF-32 and its bytes cannot be (no byte order mark,
+    no NUL): UTF-8, else windows-1252 (see above). None for any other body."""
+    if not _wide_encoding(charset or declared_encoding(body)) or _wide_bytes(body):
+        return None
+    return "utf-8" if mended_encoding(body, "utf-8") == "utf-8" else "windows-1252"

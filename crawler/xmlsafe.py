@@ -27,10 +27,12 @@ def safe_parser(recover: bool = False) -> etree.XMLParser:
     return etree.XMLParser(**_HARDENED, recover=recover)
 
 
-def safe_pull_parser(recover: bool = False) -> etree.XMLPullParser:
+def safe_pull_parser(recover: bool = False, encoding: str | None = None) -> etree.XMLPullParser:
     """safe_parser's kind, fed a document piece by piece, its elements read as they end
-    ("start" and "end" events)."""
-    return etree.XMLPullParser(events=("start", "end"), **_HARDENED, recover=recover)
+    ("start" and "end" events); in ``encoding``, where given, whatever the document
+    declares."""
+    return etree.XMLPullParser(events=("start", "end"), **_HARDENED, recover=recover,
+                               encoding=encoding)
 
 
 #: Characters no XML text may hold (lxml refuses to set them), and the two spaces among them.

@@ -263,6 +263,34 @@ def test_a_feed_that_says_it_is_utf16_in_utf8_bytes_is_read(site, mail, workdir)
     zurich_read_and_mailed(sources, titles, mail, workdir)
 
 
+def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
+    """An ASP.NET site's news sitemap, written through a StringWriter as its feed is: its
+    declaration says encoding="utf-16" above UTF-8 (or windows-1252) text. lxml read the
+    bytes in pairs: "not a sitemap (malformed XML…)", every article of the source lost, poll
+    after poll. It is read as a feed declared so is."""
+    now = datetime.now(UTC)
+    slugs = ["central-bank-holds-rates", "harbour-wind-farm-approved"]
+    sources = []
+    for n, (slug, encoding) in enumerate(zip(slugs, ["utf-8", "cp1252"], strict=True)):
+        site.publish(replace(STORIES_BY_SLUG[slug], published=now - timedelta(minutes=5)))
+        body = ('<?xml version="1.0" encoding="utf-16"?><urlset xmlns="http://www.sitemaps.org/'
+                'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/'
+                f'0.9"><url><loc>{site.article_url(slug)}</loc><news:news><news:publication>'
+                "<news:name>Gemeinde Zürich</news:name><news:language>de</news:language>"
+                f"</news:publication><news:publication_date>{now.isoformat()}"
+                "</news:publication_date><news:title>Zürich: Gemeinderat tagt</news:title>"
+                "</news:news></url></urlset>").encode(encoding)
+        sources.append(site.serve(f"/h/dotnet-sitemap-{n}.xml", body,
+                                  content_type="application/xml"))
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert "2 source(s): 2 ok" in result.stdout, result.stdout + workdir.newswatch("status").stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted((row["source_url"], row["url"]) for row in rows) == [
+        (source, site.article_url(slug)) for source, slug in zip(sources, slugs, strict=True)
+    ], rows
+
+
 def test_relative_links_of_a_negotiated_feed_are_joined_to_its_address(site, workdir):
     """Apache's content negotiation (MultiViews) answers /feeds/world with the file it chose
     and names it in Content-Location ("world.rss.en", relative). feedparser joined the
