@@ -4,6 +4,7 @@ entries out."""
 from __future__ import annotations
 
 import calendar
+import codecs
 import functools
 import html
 import io
@@ -25,13 +26,13 @@ from w3lib.encoding import http_content_type_encoding
 from storage.identity import identity_host
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
-from .extracted import mended_encoding
 from .feeddates import DateReader, day_first, misread, no_day
 from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
 from .sitemaps import gunzip, w3c_datetime
 from .urls import BING_NEWS, unwrapped, web_url
 from .xmlrepair import (
+    declared_encoding,
     doctype_on_its_line,
     escape_bare_ampersands,
     misdeclared_wide,
@@ -480,6 +481,30 @@ def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool
     return not address.isascii() and address in text()
 
 
+def _single_byte(name: str | None) -> bool:
+    """Whether ``name`` is a single-byte code page's (ISO-8859-x, windows-125x, KOI8) or
+    ASCII's."""
+    try:
+        codec = codecs.lookup(name or "").name
+    except LookupError:
+        return False
+    return codec == "ascii" or codec.startswith(("iso8859-", "cp125", "koi8-"))
+
+
+def _utf8_labelled_single_byte(body: bytes, name: str | None) -> bool:
+    """Whether ``body`` is UTF-8 beyond ASCII that ``name``, a single-byte code page, labels.
+    Text in such a code page is next to never UTF-8 (its letters beyond ASCII, one byte
+    each, would have to come in UTF-8's leading and continuation bytes): a real Greek feed in
+    ISO-8859-7 stays so."""
+    if body.isascii() or not _single_byte(name):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
@@ -490,15 +515,19 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # link relative, the item dropped as "not an http(s) address"; a proxy names its
     # backend (http://backend:8080/export/rss.php), a host no reader reaches.
     response_headers["content-location"] = url
-    # A UTF-8 feed whose server labels it Latin-1 or windows-1252 (an old server's default
-    # charset), which feedparser takes over the feed's own declaration: it mends Latin-1's
-    # mojibake but not windows-1252's, and a feed whose text held a "€" or a dash had every
-    # headline and summary garbled ("Zürich" as "ZÃ¼rich"): a topic on "Zürich" never
-    # matched. Read as the bytes say, as a page is (crawler.extracted.mended_encoding).
+    # A UTF-8 feed that a single-byte code page labels: its server (an old server's default
+    # charset, Latin-1 or windows-1252), which feedparser takes over the feed's own
+    # declaration, or that declaration (a Greek or Russian CMS left at ISO-8859-7 or
+    # windows-1251 when its database moved to UTF-8). feedparser mends Latin-1's mojibake
+    # but no other's: a feed whose text held a "€" or a dash had every headline and summary
+    # garbled ("Zürich" as "ZÃ¼rich"), a Greek one each letter as two ("αθηνα" as
+    # "Ξ±ΞΈΞ·Ξ½Ξ±"), and a topic on their words never matched. Read as the bytes say, as a
+    # page is (crawler.extracted.mended_encoding).
     content_type = response_headers.get("content-type", "")
     charset = http_content_type_encoding(content_type)
-    if charset and charset != "utf-8" and mended_encoding(body, charset) == "utf-8":
-        response_headers["content-type"] = f"{content_type.partition(';')[0]}; charset=utf-8"
+    if _utf8_labelled_single_byte(body, charset or declared_encoding(body)):
+        response_headers["content-type"] = (
+            f"{content_type.partition(';')[0] or 'application/xml'}; charset=utf-8")
     elif encoding := misdeclared_wide(body, charset):
         # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be (an ASP.NET
         # site's): feedparser read the bytes in pairs and the whole feed was "not a feed",

@@ -246,6 +246,32 @@ def test_a_utf8_feed_its_server_labels_windows_1252_is_read_as_utf8(site, mail, 
     assert "text/html; charset=windows-1252 is not an XML media type" in status, status
 
 
+def test_a_utf8_feed_labelled_in_a_single_byte_code_page_is_read_as_utf8(site, workdir):
+    """A Greek, Russian or Czech CMS left at its old charset when its database moved to
+    UTF-8: its feed's declaration (ISO-8859-7) or its server (windows-1251, ISO-8859-2) names
+    a single-byte code page above UTF-8 text. feedparser read it in that code page, each
+    letter as two ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±"): a topic on its words never matched. A real
+    ISO-8859-7 feed, whose Greek bytes are no UTF-8, is still read in ISO-8859-7."""
+    dated = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+    feeds = [  # title, the declaration's encoding, the server's content type, the bytes'
+        ("Νέα γέφυρα στη Θεσσαλονίκη", "ISO-8859-7", "application/rss+xml", "utf-8"),
+        ("Москва: новый мост открыт", "utf-8", "text/xml; charset=windows-1251", "utf-8"),
+        ("Praha: nový most přes Vltavu", "", "application/rss+xml; charset=iso-8859-2", "utf-8"),
+        ("Νέο μετρό στην Αθηνα", "ISO-8859-7", "application/rss+xml", "iso-8859-7"),
+    ]
+    sources = []
+    for n, (title, declared, content_type, encoding) in enumerate(feeds):
+        head = f'<?xml version="1.0" encoding="{declared}"?>' if declared else ""
+        body = (f'{head}<rss version="2.0"><channel><title>Ειδήσεις</title><item><title>{title}'
+                f"</title><pubDate>{dated}</pubDate></item></channel></rss>").encode(encoding)
+        sources.append(site.serve(f"/h/single-byte-{n}", body, content_type=content_type))
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert "4 source(s): 4 ok" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
+
+
 def test_a_feed_that_says_it_is_utf16_in_utf8_bytes_is_read(site, mail, workdir):
     """An ASP.NET site's feed, written through a StringWriter: its declaration says
     encoding="utf-16" above UTF-8 text (or, from an older page, windows-1252 text), and its
