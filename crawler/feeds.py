@@ -505,6 +505,39 @@ def _utf8_labelled_single_byte(body: bytes, name: str | None) -> bool:
     return True
 
 
+#: The byte order marks of UTF-16 and UTF-32 and the encodings they mark, UTF-32's first
+#: (UTF-32LE's begins with UTF-16LE's).
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32le"), (codecs.BOM_UTF32_BE, "utf-32be"),
+              (codecs.BOM_UTF16_LE, "utf-16le"), (codecs.BOM_UTF16_BE, "utf-16be"))
+
+
+def _encoding(body: bytes, charset: str | None) -> str | None:
+    """The encoding to read a feed's ``body`` in where the bytes contradict its server's
+    ``charset``, else its XML declaration, which feedparser would read it in; None where
+    they do not."""
+    # A byte order mark says what the bytes are, whatever the server or the declaration
+    # says (as a browser reads one: the WHATWG Encoding Standard's BOM sniffing): a UTF-16
+    # feed that its server calls ISO-8859-1 (an old server's default), or whose declaration
+    # does, was read byte by byte, a NUL between each two letters: "not a feed".
+    marked = next((name for bom, name in _WIDE_BOMS if body.startswith(bom)), None)
+    if marked:
+        return marked
+    # A UTF-8 feed that a single-byte code page labels: its server (an old server's default
+    # charset, Latin-1 or windows-1252), which feedparser takes over the feed's own
+    # declaration, or that declaration (a Greek or Russian CMS left at ISO-8859-7 or
+    # windows-1251 when its database moved to UTF-8). feedparser mends Latin-1's mojibake
+    # but no other's: a feed whose text held a "€" or a dash had every headline and summary
+    # garbled ("Zürich" as "ZÃ¼rich"), a Greek one each letter as two ("αθηνα" as
+    # "Ξ±ΞΈΞ·Ξ½Ξ±"), and a topic on their words never matched. Read as the bytes say, as a
+    # page its server labels Latin-1 is (crawler.extracted.mended_encoding).
+    if _utf8_labelled_single_byte(body, charset or declared_encoding(body)):
+        return "utf-8"
+    # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be (an ASP.NET site's):
+    # feedparser read the bytes in pairs and the whole feed was "not a feed", every item
+    # lost, poll after poll.
+    return misdeclared_wide(body, charset)
+
+
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     """An RSS, Atom or RDF body, by feedparser."""
     # A BytesIO, never raw bytes or str: feedparser reads a string as a path or URL.
@@ -515,23 +548,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
     # link relative, the item dropped as "not an http(s) address"; a proxy names its
     # backend (http://backend:8080/export/rss.php), a host no reader reaches.
     response_headers["content-location"] = url
-    # A UTF-8 feed that a single-byte code page labels: its server (an old server's default
-    # charset, Latin-1 or windows-1252), which feedparser takes over the feed's own
-    # declaration, or that declaration (a Greek or Russian CMS left at ISO-8859-7 or
-    # windows-1251 when its database moved to UTF-8). feedparser mends Latin-1's mojibake
-    # but no other's: a feed whose text held a "€" or a dash had every headline and summary
-    # garbled ("Zürich" as "ZÃ¼rich"), a Greek one each letter as two ("αθηνα" as
-    # "Ξ±ΞΈΞ·Ξ½Ξ±"), and a topic on their words never matched. Read as the bytes say, as a
-    # page is (crawler.extracted.mended_encoding).
     content_type = response_headers.get("content-type", "")
-    charset = http_content_type_encoding(content_type)
-    if _utf8_labelled_single_byte(body, charset or declared_encoding(body)):
-        response_headers["content-type"] = (
-            f"{content_type.partition(';')[0] or 'application/xml'}; charset=utf-8")
-    elif encoding := misdeclared_wide(body, charset):
-        # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be (an ASP.NET
-        # site's): feedparser read the bytes in pairs and the whole feed was "not a feed",
-        # every item lost, poll after poll.
+    if encoding := _encoding(body, http_content_type_encoding(content_type)):
         response_headers["content-type"] = (
             f"{content_type.partition(';')[0] or 'application/xml'}; charset={encoding}")
     # Relative addresses inside the entries' HTML are not resolved, nor is that HTML made

@@ -289,6 +289,34 @@ def test_a_feed_that_says_it_is_utf16_in_utf8_bytes_is_read(site, mail, workdir)
     zurich_read_and_mailed(sources, titles, mail, workdir)
 
 
+def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, workdir):
+    """A UTF-16 feed (a byte order mark first) that its server calls ISO-8859-1 or
+    windows-1252 (an old server's default charset), or whose own declaration says
+    ISO-8859-1: feedparser read it byte by byte, a NUL between each two letters, and the
+    feed was "not a feed", every item lost, poll after poll. The byte order mark says what
+    the bytes are, as a browser takes it to."""
+    dated = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+    feeds = [  # title, the declaration's encoding, the server's content type, the bytes'
+        ("Zürich’s tram line opens — at last", "utf-16", "text/xml; charset=iso-8859-1",
+         "utf-16-le"),
+        ("Zürich raises its parking fee to 5 €", "utf-16", "application/rss+xml; "
+         "charset=windows-1252", "utf-16-be"),
+        ("Zürich: Œuvre of the council", "ISO-8859-1", "application/rss+xml", "utf-16-le"),
+    ]
+    sources = []
+    for n, (title, declared, content_type, encoding) in enumerate(feeds):
+        body = (f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+                f"<title>Gemeinde Zürich</title><item><title>{title}</title><pubDate>{dated}"
+                "</pubDate></item></channel></rss>")
+        sources.append(site.serve(f"/h/utf16-bom-{n}", ("\ufeff" + body).encode(encoding),
+                                  content_type=content_type))
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert "3 source(s): 3 ok" in result.stdout, result.stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
+
+
 def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
     """An ASP.NET site's news sitemap, written through a StringWriter as its feed is: its
     declaration says encoding="utf-16" above UTF-8 (or windows-1252) text. lxml read the
