@@ -155,7 +155,8 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
     not an English page's one "è" from a Baltic "č": the detector's letter frequencies
     chose the Baltic one on such a page). Among the code pages that read it with as little
     mess, the one that reads its letters as one language's alphabet is chosen
-    (:func:`_foreign_letters`), windows-1252 where it does as well as any. A Turkish page is
+    (:func:`_foreign_letters`), a Latin one before any of another script, windows-1252
+    where it does as well as any. A Turkish page is
     told by its letters first (:func:`_turkish`): windows-1252 reads it with no more mess."""
     if body.isascii() or http_content_type_encoding(content_type) or read_bom(body)[0]:
         return None
@@ -180,6 +181,12 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
                                 for name in m.could_be_from_charset),
                   key=lambda name: name != "cp1252")
     if len(tied) > 1 and _SINGLE_BYTE.issuperset(tied):
+        # A code page of another script is no rival of a Latin one that reads the page as
+        # well: a Western page's few letters beyond ASCII, of several languages (a designer's
+        # "Alaïa", a menu's "Österreich", "España", "YORÙBÁ"), are all one script's in it,
+        # Cyrillic, Arabic or Thai, where no Latin alphabet holds them all: an English page
+        # was read in windows-1251, "Alaïa" as "Alaпa".
+        tied = [name for name in tied if name in _LATIN] or tied
         counts = Counter(body.translate(None, _ASCII))
         return min(tied, key=lambda name: _foreign_letters(counts, name))
     return tied[0]
@@ -187,6 +194,8 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
 
 #: The web encodings of one byte a character.
 _SINGLE_BYTE = frozenset(_WEB_ENCODINGS[:_WEB_ENCODINGS.index("shift_jis")])
+#: The single-byte web encodings of the Latin script.
+_LATIN = frozenset({"cp1252", "cp1250", "cp1254", "cp1257", "cp1258", "iso8859_2"})
 _ASCII = bytes(range(0x80))
 #: The letters beyond ASCII of the languages the single-byte web encodings write: French,
 #: German, Spanish, Portuguese, Italian, Catalan, Dutch, Danish and Norwegian, Swedish,

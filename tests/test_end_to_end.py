@@ -812,6 +812,27 @@ def test_an_old_czech_page_that_declares_no_encoding_is_read_in_czech(site, mail
     assert "Brno" in subject
 
 
+
+def test_an_undeclared_english_page_naming_other_editions_is_not_read_in_cyrillic(
+        site, mail, workdir):
+    """An English page without a charset whose few letters beyond ASCII are a designer's
+    name and its menu of other editions ("Österreich", "España", "México"): letters of
+    several languages, no one of which writes them all. windows-1251 reads them no messier,
+    every one a Cyrillic letter: the page was read in windows-1251, "Alaïa" stored as
+    "Alaпa", and the topic on her never matched."""
+    paragraphs = [
+        *(f"The {n} designers at the Paris show said the fittings took three weeks of work, "
+          "and the actress arrived at the premiere in a custom gown." for n in range(1, 40)),
+        "Wearing Alaïa again, the actress spoke to reporters about the film.",
+        "Tickets for the screening cost £25.",
+        "Editions: Deutschland &amp; Österreich, España, México"]
+    topic = {"name": "Alaïa", "query": '"Alaïa"', "notify": ["desk@test.example"]}
+    subject = crawl_an_undeclared_page(site, mail, workdir, "Premiere", paragraphs, "cp1252",
+                                       topic)
+    assert "Alaïa" in subject
+
+
+
 def crawl_an_undeclared_page(site: NewsSite, mail, workdir, title: str, paragraphs: list[str],
                              codec: str, topic: dict) -> str:
     """Crawls a feed of one 2000s page, its ``paragraphs`` in a table layout, in ``codec``
