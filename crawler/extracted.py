@@ -213,6 +213,8 @@ _ALPHABETS = tuple(frozenset(letters) for letters in (
     *("".join(map(chr, range(start, end))) for start, end in (
         (0x370, 0x400), (0x400, 0x530), (0x590, 0x600), (0x600, 0x700), (0xE00, 0xE80))),
 ))  # fmt: skip
+#: Vietnamese's alphabet, the one that writes "ơ".
+_VIETNAMESE = next(i for i, alphabet in enumerate(_ALPHABETS) if "ơ" in alphabet)
 
 
 def _foreign_letters(counts: Counter[int], encoding: str) -> int:
@@ -242,7 +244,12 @@ def _alphabets_of(encoding: str) -> tuple[tuple[int, ...] | None, ...]:
     table: list[tuple[int, ...] | None] = []
     for byte in range(0x80, 0x100):
         char = bytes((byte,)).decode(encoding, "ignore").lower()
-        if len(char) == 1 and unicodedata.category(char) in ("Ll", "Lu", "Lo") and \
+        if len(char) == 1 and unicodedata.category(char) == "Mn":
+            # A tone mark windows-1258 writes apart, Vietnamese's only. Read as no letter,
+            # a Spanish page's "ò" (a Catalan "però") left the count, and the page was read
+            # in windows-1258: "però" as "peṛ", "Órfão" as "Órfăo".
+            table.append((_VIETNAMESE,))
+        elif len(char) == 1 and unicodedata.category(char) in ("Ll", "Lu", "Lo") and \
                 char not in "ªº":
             table.append(tuple(i for i, alphabet in enumerate(_ALPHABETS) if char in alphabet))
         else:

@@ -833,6 +833,26 @@ def test_an_undeclared_english_page_naming_other_editions_is_not_read_in_cyrilli
 
 
 
+def test_an_undeclared_spanish_page_quoting_catalan_is_not_read_in_vietnamese(
+        site, mail, workdir):
+    """A Spanish page without a charset, by an author of a Portuguese name ("Órfão"),
+    quoting a Catalan slogan ("València", "però"). windows-1258 reads it no messier, and
+    reads the "ò" as a Vietnamese tone mark, no letter: it had fewer letters foreign to
+    Spanish than windows-1252, and the page was read in windows-1258, "Órfão" stored as
+    "Órfăo", "però" as "peṛ" (its dot below the "r"), and the topic on the slogan never
+    matched."""
+    paragraphs = [
+        *(f"Miles de personas vuelven a salir a la calle por {n} vez para pedir la dimisión del "
+          "presidente de la Generalitat este año en España, según los organizadores."
+          for n in range(1, 20)),
+        *["Más artículos de Alberto Órfão"] * 4,
+        *["Milers de persones tornen a clamar a València: «Som aquí, però no ens salven»."] * 3]
+    topic = {"name": "València", "query": '"però no ens salven"', "notify": ["desk@test.example"]}
+    subject = crawl_an_undeclared_page(site, mail, workdir, "Manifestación en València",
+                                       paragraphs, "cp1252", topic)
+    assert "València" in subject
+
+
 def crawl_an_undeclared_page(site: NewsSite, mail, workdir, title: str, paragraphs: list[str],
                              codec: str, topic: dict) -> str:
     """Crawls a feed of one 2000s page, its ``paragraphs`` in a table layout, in ``codec``
