@@ -77,8 +77,9 @@ def whole_character_references(body: bytes) -> bytes:
 
 # The DOCTYPE right after the XML declaration (or another processing instruction, or a
 # comment) on its line, in a feed's prolog (before its first element): feedparser looks for
-# it at the start of a line only.
-_DOCTYPE_IN_LINE = re.compile(rb"(\?>|-->)[ \t]*<!DOCTYPE")
+# it at the start of a line only, after a line feed (a classic Mac OS tool ended its lines
+# with a carriage return alone).
+_DOCTYPE_IN_LINE = re.compile(rb"(\?>|-->)[ \t\r]*<!DOCTYPE")
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 
 

@@ -766,13 +766,15 @@ def test_character_references_feedparser_cannot_make_a_character_of(
     '"http://my.netscape.com/publish/formats/rss-0.91.dtd">',
     '<!DOCTYPE rss SYSTEM "http://my.netscape.com/publish/formats/rss-0.91.dtd">',
 ])
-@pytest.mark.parametrize("newline", ["", "\n"])
+@pytest.mark.parametrize("newline", ["", "\n", "\r"])
 def test_html_entities_of_a_feed_with_a_doctype_on_its_first_line(doctype: str, newline: str) -> None:
     """An RSS 0.91 feed whose head is one line, its DOCTYPE right after the XML declaration
     (the Netscape DTD defines the HTML entities, and such feeds use them): the XML parser,
     which does not read the DTD, skipped each entity without a word, and the headline
     "Canicule : l'été le plus chaud" was stored as "Canicule: lt le plus chaud", no topic
-    on "été" or "Météo-France" matching it. Its DOCTYPE on a line of its own, it was read."""
+    on "été" or "Météo-France" matching it. Its DOCTYPE on a line of its own, it was read.
+    So was a classic Mac OS tool's feed, its lines ended by a carriage return alone, which
+    is no line's end to feedparser."""
     body = (f'<?xml version="1.0" encoding="ISO-8859-1"?>{newline}{doctype}\n'
             '<rss version="0.91"><channel><title>La Gazette du Lac</title>'
             "<link>http://127.0.0.1/</link><description>Actualit&eacute;s</description>"
