@@ -334,19 +334,26 @@ def _mastodon_post(link: str, guid: str, generator: str) -> bool:
 
 
 #: YouTube's hosts: a channel's or playlist's feed (``/feeds/videos.xml?channel_id=...``)
-#: links each video to its page there.
-_YOUTUBE = ("www.youtube.com", "youtube.com", "m.youtube.com")
-#: A Short's page (``/shorts/dQw4w9WgXcQ``), as a channel's feed links its Shorts.
-_YOUTUBE_SHORT = re.compile(r"/shorts/[\w-]+/?")
+#: links each video to its page there; YouTube Music's pages are its videos' too.
+_YOUTUBE = ("www.youtube.com", "youtube.com", "m.youtube.com", "music.youtube.com")
+#: A Short's page (``/shorts/dQw4w9WgXcQ``), as a channel's feed links its Shorts, or a live
+#: stream's (``/live/dQw4w9WgXcQ``), as YouTube's share button names it.
+_YOUTUBE_SHORT = re.compile(r"/(?:shorts|live)/[\w-]+/?")
+#: A video's short link (``youtu.be/dQw4w9WgXcQ``), as YouTube's share button gives it and
+#: a subreddit's or Hacker News' item, a blog's, links to it: it redirects to its page.
+_YOUTU_BE = re.compile(r"/[\w-]+/?")
 
 
 def _youtube_video(url: str) -> bool:
-    """Whether ``url`` is a video's page on YouTube (``/watch?v=...``, a Short's): its
-    player and app, built by scripts, or from Europe a redirect to YouTube's consent page."""
+    """Whether ``url`` is a video's page on YouTube (``/watch?v=...``, a Short's, a live
+    stream's, its ``youtu.be`` short link): its player and app, built by scripts, or from
+    Europe a redirect to YouTube's consent page."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
+    if _hostname(url) == "youtu.be":
+        return bool(_YOUTU_BE.fullmatch(parts.path))
     return _hostname(url) in _YOUTUBE and (
         (parts.path == "/watch" and "v" in dict(parse_qsl(parts.query)))
         or bool(_YOUTUBE_SHORT.fullmatch(parts.path)))

@@ -903,3 +903,24 @@ def test_a_feeds_older_page_is_read_from_its_links_or_its_generator(
     """RFC 5005's rel="next" / "prev-archive", and WordPress's ?paged=N for its feeds: where
     a gap between two polls is filled from (crawler.spider.GAP_PAGES)."""
     assert parse_feed(body, url).next_page == following
+
+
+@pytest.mark.parametrize("video", [
+    "https://youtu.be/dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ?si=Xy7_kQ2pL0aBcDeF",
+    "https://www.youtube.com/live/dQw4w9WgXcQ?si=Xy7_kQ2pL0aBcDeF",
+    "https://music.youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
+])
+def test_a_youtube_video_shared_by_its_short_link_is_its_items_text(video: str) -> None:
+    """A blog's or a subreddit's item linking to a video as YouTube's share button names it
+    (``youtu.be``, a live stream's ``/live/``, YouTube Music's page): its page, reached by a
+    redirect or not, is the player's scripts, or from Europe YouTube's consent page, and the
+    video waited as unavailable, poll after poll. It is its item's text, as a video's
+    ``/watch?v=`` link is; the blog's own article beside it is read."""
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>Harbour Notes</title><link>http://127.0.0.1/</link>"
+            f"<item><title>The new ferry's first crossing</title><link>{video}</link>"
+            "<description>Our video of the crossing.</description></item>"
+            "<item><title>Ferry timetable</title><link>http://127.0.0.1/timetable.html</link>"
+            "<description>The winter timetable.</description></item></channel></rss>").encode()
+    parsed = parse_feed(body, "http://127.0.0.1/rss.xml", {"Content-Type": "text/xml"})
+    assert [bool(entry.unread) for entry in parsed.entries] == [True, False]
