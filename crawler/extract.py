@@ -439,8 +439,9 @@ def _link_lists(folded: list[str], shares: list[float], links: list[bool]) -> No
 
 #: Words of the class and id names of a site's chrome boxes that stand inside the article
 #: element: a related story, a teaser, a caption, an advertiser's disclosure, a newsletter or
-#: subscription prompt, a fact box, an author's bio, a pop-up. Names are cut into words at
-#: ``-``, ``_``, white space and lower-to-upper case changes (``relatedPost``,
+#: subscription prompt, a fact box, an author's bio or profile box (Blogger's ``widget
+#: Profile``, a writer's ``profile-info`` under the story), a pop-up. Names are cut into
+#: words at ``-``, ``_``, white space and lower-to-upper case changes (``relatedPost``,
 #: ``slice-author-bio``, ``editorial-disclosure``).
 CHROME_NAME_WORDS = frozenset({
     "related", "relatedpost", "relatedposts", "teaser", "teasers", "newsletter",
@@ -448,7 +449,7 @@ CHROME_NAME_WORDS = frozenset({
     "disclaimer", "affiliate", "sponsor", "sponsored", "advert", "advertisement",
     "anzeige", "comments", "caption", "sidebar", "breadcrumb", "breadcrumbs", "crumbs",
     "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
-    "recommended", "rss",
+    "profile", "recommended", "rss",
 })  # fmt: skip
 #: Words of class and id names of boxes that are never the story, whatever their size.
 STRONG_NAME_WORDS = frozenset({

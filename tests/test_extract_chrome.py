@@ -537,3 +537,40 @@ def test_a_sponsored_label_goes_an_articles_sentence_about_sponsors_stays() -> N
     lines = text.text.split("\n")
     assert footnote in lines
     assert "Sponsored" not in lines
+
+
+
+PROFILE = (
+    "Marta Quayle is the harbour master of Skerry Point, where she has looked after the "
+    "basin and its boats for twenty years, and she is also one of the volunteers on the "
+    "lifeboat crew that the town has kept since the storms of 1953."
+)
+
+
+def test_an_authors_profile_box_after_the_story_goes() -> None:
+    """A writer's profile box under the story (a picture, the name, "Follow", a bio in a
+    ``<div class="profile-info">``, as web-serial and blog platforms show it) is the site's
+    chrome, not the story: trafilatura's default pass kept its paragraph, and topics on the
+    author's offices fired on every story of that author."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour board raises mooring fees - Harbour Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/harbour">Harbour</a> <a href="/sport">Sport</a></nav>
+<div class="page-content"><div class="chapter-inner chapter-content">
+<h1>Harbour board raises mooring fees for visiting yachts</h1>{paragraphs}</div>
+<div class="portlet light"><div class="row">
+<div class="col-md-2"><img src="/avatars/7.jpg" alt="Marta Quayle">
+<a href="/profile/7/posts" class="btn">12 Posts</a></div>
+<div class="col-md-10"><div class="col-md-8 profile-info">
+<h3><a href="/profile/7">Marta Quayle</a> <button type="button">Follow Author</button></h3>
+<p><strong>About:</strong> {PROFILE}</p></div></div></div></div></div>
+<footer><p>Harbour Gazette, 4 Quay Street</p></footer></body></html>"""
+    document = extract_pass(load_html(html), URL, "default")
+    assert document is not None
+    assert folded(PROFILE) in folded(document.text or "")  # the premise
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    text = folded(extracted.text)
+    assert folded(PROFILE) not in text
+    for paragraph in BODY:
+        assert folded(paragraph) in text
