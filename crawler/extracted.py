@@ -86,7 +86,6 @@ def page_text(html: str | bytes, encoding: str | None = None) -> str:
     return html_to_unicode(f"charset={name}", html)[1]
 
 
-_LATIN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
 #: The names of UTF-8 that html_to_unicode reads as UTF-8 (``charset=utf8`` as ``utf-8``).
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
@@ -95,10 +94,39 @@ def mended_encoding(body: bytes, encoding: str | None) -> str:
     """The encoding to read a page's ``body`` in: ``encoding`` (the server's, else the
     page's own declaration's, as Scrapy found it), unless the bytes contradict it. A page
     whose bytes are UTF-8 served as Latin-1 (an old server's default charset: each Cyrillic
-    letter was stored as two Latin-1 ones), or whose bytes are no UTF-8 served as UTF-8
-    while the page declares its own encoding (windows-1251, ISO-8859-1: every letter beyond
-    ASCII a U+FFFD), is read as the bytes say; a topic on its words never matched."""
+    letter was stored as two Latin-1 ones) or in another single-byte code page (a Greek or
+    Russian site's server left at ISO-8859-7 or windows-1251: "αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±"), or
+    whose bytes are no UTF-8 served as UTF-8 while the page declares its own encoding
+    (windows-1251, ISO-8859-1: every letter beyond ASCII a U+FFFD), is read as the bytes
+    say; a topic on its words never matched."""
     return _mended(body, encoding)[0]
+
+
+def _single_byte(name: str | None) -> bool:
+    """Whether ``name`` is a single-byte code page's (ISO-8859-x, windows-125x, KOI8) or
+    ASCII's."""
+    try:
+        codec = codecs.lookup(name or "").name
+    except LookupError:
+        return False
+    return codec == "ascii" or codec.startswith(("iso8859-", "cp125", "koi8-"))
+
+
+def utf8_labelled_single_byte(body: bytes, name: str | None) -> str | None:
+    """The text of ``body`` read as UTF-8 where it is UTF-8 beyond ASCII that ``name``, a
+    single-byte code page, labels (a server's charset, a page's <meta>, a feed's or a
+    sitemap's XML declaration); else None. Text in such a code page is next to never UTF-8
+    (its letters beyond ASCII, one byte each, would have to come in UTF-8's leading and
+    continuation bytes): a real Greek page in ISO-8859-7 stays so. A browser takes a
+    server's label over the bytes (the WHATWG Encoding Standard), but bytes that are UTF-8
+    throughout are UTF-8: the label is a default left as it was when the site moved to
+    UTF-8."""
+    if body.isascii() or not _single_byte(name):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _mended(body: bytes, encoding: str | None) -> tuple[str, str | None]:
@@ -108,13 +136,8 @@ def _mended(body: bytes, encoding: str | None) -> tuple[str, str | None]:
         name = codecs.lookup(encoding or "utf-8").name
     except LookupError:
         return encoding or "utf-8", None
-    if name in _LATIN:
-        if body.isascii():
-            return encoding or "utf-8", None
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return encoding or "utf-8", None
+    text = utf8_labelled_single_byte(body, name)
+    if text is not None:
         return "utf-8", text
     if name == "utf-8":
         try:

@@ -26,6 +26,7 @@ from w3lib.encoding import http_content_type_encoding
 from storage.identity import identity_host
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
+from .extracted import utf8_labelled_single_byte
 from .feeddates import DateReader, day_first, misread, no_day
 from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
@@ -488,30 +489,6 @@ def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool
     return not address.isascii() and address in text()
 
 
-def _single_byte(name: str | None) -> bool:
-    """Whether ``name`` is a single-byte code page's (ISO-8859-x, windows-125x, KOI8) or
-    ASCII's."""
-    try:
-        codec = codecs.lookup(name or "").name
-    except LookupError:
-        return False
-    return codec == "ascii" or codec.startswith(("iso8859-", "cp125", "koi8-"))
-
-
-def _utf8_labelled_single_byte(body: bytes, name: str | None) -> bool:
-    """Whether ``body`` is UTF-8 beyond ASCII that ``name``, a single-byte code page, labels.
-    Text in such a code page is next to never UTF-8 (its letters beyond ASCII, one byte
-    each, would have to come in UTF-8's leading and continuation bytes): a real Greek feed in
-    ISO-8859-7 stays so."""
-    if body.isascii() or not _single_byte(name):
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 #: The byte order marks of UTF-16 and UTF-32 and the encodings they mark, UTF-32's first
 #: (UTF-32LE's begins with UTF-16LE's).
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32le"), (codecs.BOM_UTF32_BE, "utf-32be"),
@@ -536,8 +513,8 @@ def _encoding(body: bytes, charset: str | None) -> str | None:
     # but no other's: a feed whose text held a "€" or a dash had every headline and summary
     # garbled ("Zürich" as "ZÃ¼rich"), a Greek one each letter as two ("αθηνα" as
     # "Ξ±ΞΈΞ·Ξ½Ξ±"), and a topic on their words never matched. Read as the bytes say, as a
-    # page its server labels Latin-1 is (crawler.extracted.mended_encoding).
-    if _utf8_labelled_single_byte(body, charset or declared_encoding(body)):
+    # page or a sitemap is.
+    if utf8_labelled_single_byte(body, charset or declared_encoding(body)) is not None:
         return "utf-8"
     # A feed that says it is UTF-16 (or UTF-32) in bytes that cannot be (an ASP.NET site's):
     # feedparser read the bytes in pairs and the whole feed was "not a feed", every item

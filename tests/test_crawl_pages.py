@@ -118,6 +118,31 @@ def test_a_servers_charset_the_pages_bytes_contradict_is_not_taken(site, workdir
         assert words in articles[path]["text"], (path, articles[path]["text"][:120])
 
 
+def test_a_utf8_page_labelled_in_a_single_byte_code_page_is_read_as_utf8(site, workdir):
+    """A Greek or Russian site whose Apache kept its old default charset (AddDefaultCharset
+    ISO-8859-7, windows-1251) when its pages moved to UTF-8, or whose template kept its old
+    <meta>: each letter was stored as two ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±"), and no topic in its
+    language matched. Bytes that are UTF-8 throughout are UTF-8, whatever the server or the
+    <meta> says; real ISO-8859-7 and windows-1251 pages, no UTF-8, are read in their label."""
+    greek = "Νέα γέφυρα στη Θεσσαλονίκη: η Αθήνα ενέκρινε το έργο"
+    russian = "Путин встретился с премьером Казахстана в Москве"
+    pages = {
+        "/s/greek-as-8859-7": (page(greek).encode(), "text/html; charset=ISO-8859-7", greek),
+        "/s/russian-as-1251": (page(russian, charset="utf-8").encode(),
+                               "text/html; charset=windows-1251", russian),
+        "/s/russian-meta-koi8": (page(russian, charset="koi8-r").encode(), "text/html",
+                                 russian),
+        "/s/greek-in-8859-7": (page(greek).encode("iso-8859-7", "xmlcharrefreplace"),
+                               "text/html; charset=ISO-8859-7", greek),
+        "/s/russian-in-1251": (page(russian, charset="windows-1251").encode("cp1251", "xmlcharrefreplace"),
+                               "text/html", russian),
+    }
+    articles = crawl_pages(site, workdir, {path: (body, kind) for path, (body, kind, _)
+                                           in pages.items()}, "/s/pages.rss")
+    for path, (_, _, words) in pages.items():
+        assert words in articles[path]["text"], (path, articles[path]["text"][:120])
+
+
 def test_the_pages_author_and_date_stand_in_for_those_the_feed_lacks(site, workdir):
     # Looked for on the page only where the feed gives none (the page workers skip the dear
     # byline and date searches otherwise): each field is the feed's, else the page's.
