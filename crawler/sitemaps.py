@@ -35,9 +35,15 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, head_bytes, junk_before_xml, xml_from, xml_root
+from .extracted import utf8_labelled_single_byte
 from .feeddates import not_ahead
 from .urls import web_url
-from .xmlrepair import escape_bare_ampersands, misdeclared_wide, whole_character_references
+from .xmlrepair import (
+    declared_encoding,
+    escape_bare_ampersands,
+    misdeclared_wide,
+    whole_character_references,
+)
 from .xmlsafe import safe_pull_parser
 
 logger = logging.getLogger(__name__)
@@ -205,8 +211,14 @@ def _parse_xml(
     """The document read by a new ``reader()`` for each pass, and a problem; a malformed
     document is read again repaired, then in recovery mode. A sitemap that says it is
     UTF-16 in UTF-8 bytes (an ASP.NET site's) is read as UTF-8: read in pairs of bytes, it
-    was "not a sitemap", every article of the source lost, poll after poll."""
+    was "not a sitemap", every article of the source lost, poll after poll. So is one that
+    says it is in a single-byte code page above UTF-8 text (a Greek or Russian CMS left at
+    ISO-8859-7 or windows-1251 when its database moved to UTF-8): its news titles were
+    stored as mojibake ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±") and its addresses of Greek or Cyrillic
+    words fetched as such, pages that do not exist."""
     encoding = misdeclared_wide(body)
+    if utf8_labelled_single_byte(body, declared_encoding(body)) is not None:
+        encoding = "utf-8"
     try:
         return *_stream(body, False, reader(), encoding), None
     except etree.XMLSyntaxError as exc:

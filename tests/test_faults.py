@@ -10,11 +10,12 @@ import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from urllib.parse import quote
 
 import pytest
 from conftest import Workdir
 from mailserver import MailServer
-from newssite import STORIES_BY_SLUG
+from newssite import STORIES_BY_SLUG, NewsSite
 
 from benchmarks.cycle_bench import run_newswatch  # peak RSS of the run (its VmHWM)
 
@@ -317,6 +318,19 @@ def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, wo
     assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
 
 
+def serve_news_sitemap(site: NewsSite, path: str, declared: str, encoding: str, loc: str,
+                       name: str, language: str, title: str, published: datetime) -> str:
+    """Serve at ``path`` a Google News sitemap of one article, in ``encoding``, its XML
+    declaration saying ``declared``; returns its URL."""
+    body = (f'<?xml version="1.0" encoding="{declared}"?><urlset xmlns="http://www.sitemaps.org/'
+            'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            f"<url><loc>{loc}</loc><news:news><news:publication><news:name>{name}</news:name>"
+            f"<news:language>{language}</news:language></news:publication>"
+            f"<news:publication_date>{published.isoformat()}</news:publication_date>"
+            f"<news:title>{title}</news:title></news:news></url></urlset>")
+    return site.serve(path, body.encode(encoding), content_type="application/xml")
+
+
 def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
     """An ASP.NET site's news sitemap, written through a StringWriter as its feed is: its
     declaration says encoding="utf-16" above UTF-8 (or windows-1252) text. lxml read the
@@ -327,15 +341,9 @@ def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
     sources = []
     for n, (slug, encoding) in enumerate(zip(slugs, ["utf-8", "cp1252"], strict=True)):
         site.publish(replace(STORIES_BY_SLUG[slug], published=now - timedelta(minutes=5)))
-        body = ('<?xml version="1.0" encoding="utf-16"?><urlset xmlns="http://www.sitemaps.org/'
-                'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/'
-                f'0.9"><url><loc>{site.article_url(slug)}</loc><news:news><news:publication>'
-                "<news:name>Gemeinde Zürich</news:name><news:language>de</news:language>"
-                f"</news:publication><news:publication_date>{now.isoformat()}"
-                "</news:publication_date><news:title>Zürich: Gemeinderat tagt</news:title>"
-                "</news:news></url></urlset>").encode(encoding)
-        sources.append(site.serve(f"/h/dotnet-sitemap-{n}.xml", body,
-                                  content_type="application/xml"))
+        sources.append(serve_news_sitemap(
+            site, f"/h/dotnet-sitemap-{n}.xml", "utf-16", encoding, site.article_url(slug),
+            "Gemeinde Zürich", "de", "Zürich: Gemeinderat tagt", now))
     workdir.write_config(sources=sources)
     result = workdir.newswatch("crawl")
     assert "2 source(s): 2 ok" in result.stdout, result.stdout + workdir.newswatch("status").stdout
@@ -343,6 +351,37 @@ def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
     assert sorted((row["source_url"], row["url"]) for row in rows) == [
         (source, site.article_url(slug)) for source, slug in zip(sources, slugs, strict=True)
     ], rows
+
+
+def test_a_utf8_sitemap_that_says_it_is_in_a_single_byte_code_page_is_read(site, workdir):
+    """A Greek or Russian CMS left at its old charset when its database moved to UTF-8: its
+    news sitemap declares ISO-8859-7 or windows-1251 above UTF-8 text. lxml read it in that
+    code page, each letter as two: its addresses of Greek words ("/αθηνα-γεφυρα.html") were
+    fetched as pages that do not exist, and its articles lost. A real ISO-8859-7 sitemap,
+    whose Greek bytes are no UTF-8, is still read in ISO-8859-7."""
+    now = datetime.now(UTC)
+    sitemaps = [  # the page's words, the declaration's encoding, the bytes'
+        ("Νέα γέφυρα στη Θεσσαλονίκη", "ISO-8859-7", "utf-8"),
+        ("Москва новый мост открыт", "windows-1251", "utf-8"),
+        ("Νέο μετρό στην Αθήνα", "ISO-8859-7", "iso-8859-7"),
+    ]
+    sources = []
+    for n, (words, declared, encoding) in enumerate(sitemaps):
+        path = f"/h/{words.replace(' ', '-')}.html"
+        story = STORIES_BY_SLUG["harbour-wind-farm-approved"]
+        text = "".join(f"<p>{words}: {n}. {p}</p>" for p in story.body)
+        site.serve(quote(path), (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{words}'
+                                 f"</title></head><body><article><h1>{words}</h1>{text}</article>"
+                                 "</body></html>").encode(), content_type="text/html")
+        sources.append(serve_news_sitemap(
+            site, f"/h/single-byte-sitemap-{n}.xml", declared, encoding, site.url(path),
+            "Ειδήσεις", "el", words, now))
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert "3 source(s): 3 ok" in result.stdout, result.stdout + workdir.newswatch("status").stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(words for words, *_ in sitemaps), rows
+    assert all(row["title"] in row["text"] for row in rows), rows
 
 
 def test_relative_links_of_a_negotiated_feed_are_joined_to_its_address(site, workdir):
