@@ -303,6 +303,8 @@ def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, wo
         ("Zürich raises its parking fee to 5 €", "utf-16", "application/rss+xml; "
          "charset=windows-1252", "utf-16-be"),
         ("Zürich: Œuvre of the council", "ISO-8859-1", "application/rss+xml", "utf-16-le"),
+        # Big-endian, its server's charset=UTF-16: it too was "not a feed" (invalid token).
+        ("Zürich’s budget passes", "utf-16", "application/rss+xml; charset=UTF-16", "utf-16-be"),
     ]
     sources = []
     for n, (title, declared, content_type, encoding) in enumerate(feeds):
@@ -313,7 +315,7 @@ def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, wo
                                   content_type=content_type))
     workdir.write_config(sources=sources)
     result = workdir.newswatch("crawl")
-    assert "3 source(s): 3 ok" in result.stdout, result.stdout
+    assert "4 source(s): 4 ok" in result.stdout, result.stdout
     rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
     assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
 
