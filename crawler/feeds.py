@@ -334,6 +334,24 @@ def _mastodon_post(link: str, guid: str, generator: str) -> bool:
         generator.startswith("Mastodon") or guid == link)
 
 
+#: A Misskey note's address (``/notes/9gkasnzglmi07rpa``), as a Misskey server's feeds (an
+#: account's ``/@lakeside.atom``, ``.rss``) link each note; its forks' (Sharkey, Firefish) too.
+_MISSKEY_NOTE = re.compile(r"/notes/[0-9A-Za-z]+")
+#: The title Misskey's feeds give every note: "New note by Lakeside Water".
+_MISSKEY_TITLE = re.compile(r"New note by .+")
+
+
+def _misskey_note(link: str, generator: str) -> bool:
+    """Whether a feed's item linked to ``link`` is a Misskey note: a note's address, in a
+    feed its ``generator`` says Misskey wrote (its forks keep the name). Misskey runs on
+    thousands of servers, under any name: its feed's shape tells it, not its host."""
+    try:
+        path = urlsplit(link).path
+    except ValueError:
+        return False
+    return generator.startswith("Misskey") and bool(_MISSKEY_NOTE.fullmatch(path))
+
+
 #: YouTube's hosts: a channel's or playlist's feed (``/feeds/videos.xml?channel_id=...``)
 #: links each video to its page there; YouTube Music's pages are its videos' too.
 _YOUTUBE = ("www.youtube.com", "youtube.com", "m.youtube.com", "music.youtube.com")
@@ -641,6 +659,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # post only in its head: a post that shared a word with the notice ("Mastodon",
             # "platform") was stored as the notice. The item gives the post whole.
             unread = "a Mastodon post's page is its app's notice"
+        elif _misskey_note(link, generator):
+            # A Misskey note's page is the app's "Please turn on your JavaScript" notice,
+            # the note only in its head; the item gives the note whole. Each is titled "New
+            # note by <name>" (every alert of the account said so): it is titled by its
+            # opening.
+            unread = "a Misskey note's page is its app's notice"
+            if _MISSKEY_TITLE.fullmatch(headline):
+                headline = ""
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`

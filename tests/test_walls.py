@@ -358,6 +358,22 @@ To use the Mastodon web application, please enable JavaScript. Alternatively, tr
 </html>""".encode()
 
 
+def crawled_app_posts(site, mail, workdir, feed: str) -> list[dict]:
+    """The articles exported after a crawl of ``feed``, an account's feed of two posts (one
+    on zebrafish) on a social app's server that the site answers for as the crawl's proxy:
+    the topic on "zebrafish" mailed once, the one on "JavaScript" (the app's notice) never."""
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Shell", "query": "JavaScript", "notify": ["shell@test.example"]}])
+    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
+                            no_proxy="").stdout
+    assert "2 new article(s)" in out, out
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    return [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+
+
 def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
     # A Mastodon account's feed (@user.rss, on any of its thousands of servers) has no
     # <title> per item, and each post's page is the app's "please enable JavaScript" notice,
@@ -402,23 +418,104 @@ def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workd
     {"".join(items)}
   </channel>
 </rss>""".encode(), content_type="application/rss+xml; charset=utf-8")
-    workdir.write_config(
-        sources=[feed], smtp=mail,
-        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
-                {"name": "Shell", "query": "JavaScript", "notify": ["shell@test.example"]}])
-    out = workdir.newswatch("crawl", http_proxy=f"http://{urlsplit(site.base_url).netloc}",
-                            no_proxy="").stdout
-    assert "2 new article(s)" in out, out
-    rows = [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
+    rows = crawled_app_posts(site, mail, workdir, feed)
     assert {(row["text"], row["extraction"]) for row in rows} == {
         (f"{post} #reservoir", "feed") for post in posts.values()}, rows
     assert {row["title"] for row in rows} == {
         "The Marlow reservoir survey found zebrafish in the intake channels this week, and "
         "the…", "Welcome to the water authority's account on Mastodon, the new platform for "
         "our reservoir…"}, rows
-    [message] = mail.wait_for(1)
-    assert message["To"] == "desk@test.example"
     assert not [r for r in site.requests if "/@lakeside/" in r.target]  # no page read
+
+def misskey_note_page(host: str, note: str, ident: str) -> bytes:
+    """A note's page as a Misskey server writes it (2024.x): the note only in its head's
+    meta tags, its body the app's splash and its "Please turn on your JavaScript" notice."""
+    return f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="application-name" content="Misskey">
+<meta name="referrer" content="origin">
+<meta name="theme-color" content="#86b300">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico">
+<link rel="manifest" href="/manifest.json">
+<link rel="search" type="application/opensearchdescription+xml" title="Lakeside Notes" href="/opensearch.xml">
+<link rel="prefetch" href="/assets/locales/en-US.json">
+<title>Lakeside Water | Lakeside Notes</title>
+<meta name="description" content="{note}">
+<meta property="og:type" content="article">
+<meta property="og:title" content="Lakeside Water">
+<meta property="og:description" content="{note}">
+<meta property="og:url" content="http://{host}/notes/{ident}">
+<meta property="og:site_name" content="Lakeside Notes">
+<meta name="misskey:user-username" content="lakeside">
+<meta name="misskey:note-id" content="{ident}">
+<link rel="alternate" href="http://{host}/notes/{ident}" type="application/activity+json">
+<script>const VERSION = "2024.11.0"; const CLIENT_ENTRY = "app-xK3d9.js";</script>
+<script type="application/json" id="misskey_meta" data-generated-at="1733561700000">{{"name":"Lakeside Notes"}}</script>
+<script src="/client-assets/boot.js"></script>
+</head>
+<body>
+<noscript><p>JavaScriptを有効にしてください<br>Please turn on your JavaScript</p></noscript>
+<div id="splash"><img id="splashIcon" src="/static-assets/splash.png"><div id="splashSpinner"></div></div>
+</body>
+</html>""".encode()
+
+
+def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
+    # A Misskey account's feed (@user.atom, on any of its thousands of servers, Sharkey's
+    # and Firefish's too) titles every note "New note by <name>", and each note's page is
+    # the app's "Please turn on your JavaScript" notice, the note only in its head. The
+    # feed gives the note whole: the page is not read, and the note is titled by its
+    # opening. (The site is the crawl's proxy: it answers for the Misskey server, found by
+    # its feed's shape, not its name.)
+    host = "notes.lakeside.example"
+    notes = {"9zq4ab12cd": "The Marlow reservoir survey found zebrafish in the intake "
+             "channels this week, and the water authority will hold a public meeting on the "
+             "delay next Tuesday.",
+             "9zq4ab12ce": "Our reservoir notices now come from this account too: follow it "
+             "for the zebrafish survey results."}
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    entries = []
+    for ident, note in notes.items():
+        site.serve(f"/notes/{ident}", misskey_note_page(host, note, ident),
+                   content_type="text/html; charset=utf-8")
+        link = f"http://{host}/notes/{ident}"
+        entries.append(f"""<entry>
+        <title type="html"><![CDATA[New note by Lakeside Water]]></title>
+        <id>{link}</id>
+        <link href="{link}"/>
+        <updated>{when}</updated>
+        <content type="html"><![CDATA[<p><span>{note}</span></p>]]></content>
+    </entry>""")
+    feed = site.serve("/@lakeside.atom", f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+    <id>http://{host}/@lakeside</id>
+    <title>Lakeside Water (@lakeside@{host})</title>
+    <updated>{when}</updated>
+    <generator>Misskey</generator>
+    <author>
+        <name>Lakeside Water</name>
+        <email>lakeside@{host}</email>
+        <uri>http://{host}/@lakeside</uri>
+    </author>
+    <link rel="alternate" href="http://{host}/@lakeside"/>
+    <link rel="alternate" type="application/atom+xml" href="http://{host}/@lakeside.atom"/>
+    <subtitle>412 Notes, 35 Following, 980 Followers · The water authority of the Marlow valley</subtitle>
+    <logo>http://{host}/identicon/lakeside@{host}</logo>
+    <rights>Lakeside Water</rights>
+    {"".join(entries)}
+</feed>""".encode(), content_type="application/atom+xml; charset=utf-8")
+    rows = crawled_app_posts(site, mail, workdir, feed)
+    assert {(row["text"], row["extraction"]) for row in rows} == {
+        (note, "feed") for note in notes.values()}, rows
+    assert {row["title"] for row in rows} == {
+        "The Marlow reservoir survey found zebrafish in the intake channels this week, and "
+        "the…", "Our reservoir notices now come from this account too: follow it for the "
+        "zebrafish survey…"}, rows
+    assert not [r for r in site.requests if "/notes/" in r.target]  # no page read
+
 
 def test_a_github_release_is_its_feeds_notes_not_its_pages_menus(site, mail, workdir):
     # A repository's releases feed (github.com/OWNER/REPO/releases.atom) links each release
