@@ -33,6 +33,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from lxml import etree
+from w3lib.encoding import http_content_type_encoding, read_bom
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, head_bytes, junk_before_xml, xml_from, xml_root
 from .extracted import utf8_labelled_single_byte
@@ -205,20 +206,41 @@ def _stream(body: bytes, recover: bool, read: Callable[[etree._Element], bool],
     return (root if root is not None else closed), capped
 
 
+def _encoding(body: bytes, charset: str | None) -> str | None:
+    """The encoding to read ``body`` in, its server's ``charset`` given; None where lxml's
+    own reading (a byte order mark, else the XML declaration, else UTF-8) is right. A
+    sitemap that says it is UTF-16 in UTF-8 bytes (an ASP.NET site's) is read as UTF-8: read
+    in pairs of bytes, it was "not a sitemap", every article of the source lost, poll after
+    poll. So is one that says it is in a single-byte code page above UTF-8 text (a Greek or
+    Russian CMS left at ISO-8859-7 or windows-1251 when its database moved to UTF-8): its
+    news titles were stored as mojibake ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±") and its addresses of Greek
+    or Cyrillic words fetched as such, pages that do not exist."""
+    declared = declared_encoding(body)
+    # One that declares no encoding is in its server's charset, as XML says (RFC 7303: the
+    # label over the default, a byte order mark over both): a Russian site's sitemap in
+    # windows-1251 (or KOI8-R, a Greek one's in ISO-8859-7) served so, read as UTF-8, had
+    # its addresses of Cyrillic words garbled, pages that do not exist, its articles lost.
+    label = declared or (None if read_bom(body)[0] else charset)
+    if utf8_labelled_single_byte(body, label) is not None:
+        return "utf-8"
+    if wide := misdeclared_wide(body, label):
+        return wide
+    if declared or not label:
+        return None
+    try:
+        safe_pull_parser(False, label)
+    except LookupError:  # a charset lxml has no codec of ("none", "latin_1", "utf-8-sig")
+        return None
+    return label
+
+
 def _parse_xml(
-    body: bytes, reader: Callable[[], Callable[[etree._Element], bool]]
+    body: bytes, reader: Callable[[], Callable[[etree._Element], bool]], charset: str | None
 ) -> tuple[etree._Element | None, bool, str | None]:
     """The document read by a new ``reader()`` for each pass, and a problem; a malformed
-    document is read again repaired, then in recovery mode. A sitemap that says it is
-    UTF-16 in UTF-8 bytes (an ASP.NET site's) is read as UTF-8: read in pairs of bytes, it
-    was "not a sitemap", every article of the source lost, poll after poll. So is one that
-    says it is in a single-byte code page above UTF-8 text (a Greek or Russian CMS left at
-    ISO-8859-7 or windows-1251 when its database moved to UTF-8): its news titles were
-    stored as mojibake ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±") and its addresses of Greek or Cyrillic
-    words fetched as such, pages that do not exist."""
-    encoding = misdeclared_wide(body)
-    if utf8_labelled_single_byte(body, declared_encoding(body)) is not None:
-        encoding = "utf-8"
+    document is read again repaired, then in recovery mode; in the encoding
+    :func:`_encoding` finds, its server's ``charset`` given."""
+    encoding = _encoding(body, charset)
     try:
         return *_stream(body, False, reader(), encoding), None
     except etree.XMLSyntaxError as exc:
@@ -351,20 +373,23 @@ class _Collector:
         return False
 
 
-def parse_sitemap(body: bytes, url: str, since: datetime | None = None) -> ParsedSitemap:
+def parse_sitemap(body: bytes, url: str, since: datetime | None = None,
+                  content_type: str | None = None) -> ParsedSitemap:
     """Parse a sitemap body (plain or gzip): a urlset, a Google News sitemap or an index. A
     body that even lxml's recovery reads as nonsense is not a sitemap (on garbled bytes it
     raised: element names it cannot name, bytes that are no UTF-8). ``since``: a urlset's
     entries dated before it are left out, unread (``recent`` would drop them); an index's
     children are all kept. MAX_SITEMAP_URLS entries or children at most, as the protocol
-    says (a problem names the cut)."""
+    says (a problem names the cut). ``content_type``: its server's, whose charset a sitemap
+    that declares no encoding is read in."""
     try:
-        return _parse_sitemap(body, url, since)
+        return _parse_sitemap(body, url, since, http_content_type_encoding(content_type or ""))
     except ValueError as exc:
         return ParsedSitemap("", problem=f"not a sitemap (unreadable: {exc})")
 
 
-def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitemap:
+def _parse_sitemap(body: bytes, url: str, since: datetime | None, charset: str | None
+                   ) -> ParsedSitemap:
     problems: list[str] = []
     if body.startswith(GZIP_MAGIC):
         try:
@@ -383,7 +408,7 @@ def _parse_sitemap(body: bytes, url: str, since: datetime | None) -> ParsedSitem
         read = _Collector(url, since)
         return read
 
-    root, capped, xml_problem = _parse_xml(body, reader)
+    root, capped, xml_problem = _parse_xml(body, reader, charset)
     if root is None:
         return ParsedSitemap("", problem=f"not a sitemap ({xml_problem or 'empty document'})")
     problems += [xml_problem] if xml_problem else []

@@ -689,7 +689,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
     # Sitemaps -------------------------------------------------------------------------------
 
     def _sitemap(self, response: Response, source: Source, base: FetchOutcome) -> Iterator[Any]:
-        parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE)
+        parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE,
+                               header(response, "Content-Type"))
         if not parsed.kind:
             self._fail(source, f"not a sitemap: {parsed.problem}", response.status)
             return
@@ -801,7 +802,8 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         that files its sitemaps by year, then month), its recent sitemaps, MAX_SITEMAP_DEPTH
         levels down at most."""
         if response.status < 400:
-            parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE)
+            parsed = parse_sitemap(response.body, response.url, self.clock() - SITEMAP_MAX_AGE,
+                               header(response, "Content-Type"))
             poll = self.polls.get(source.id)
             if parsed.problem:  # not a sitemap (a soft 404, a feed), or read with a fault
                 self._sitemap_problem(source, f"sitemap {response.url}: {parsed.problem}")

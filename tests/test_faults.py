@@ -320,17 +320,21 @@ def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, wo
     assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
 
 
-def serve_news_sitemap(site: NewsSite, path: str, declared: str, encoding: str, loc: str,
-                       name: str, language: str, title: str, published: datetime) -> str:
+def serve_news_sitemap(site: NewsSite, path: str, declared: str | None, encoding: str, loc: str,
+                       name: str, language: str, title: str, published: datetime,
+                       charset: str | None = None) -> str:
     """Serve at ``path`` a Google News sitemap of one article, in ``encoding``, its XML
-    declaration saying ``declared``; returns its URL."""
-    body = (f'<?xml version="1.0" encoding="{declared}"?><urlset xmlns="http://www.sitemaps.org/'
-            'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+    declaration saying ``declared`` (none where None), its server ``charset`` (where given);
+    returns its URL."""
+    declaration = f'<?xml version="1.0" encoding="{declared}"?>' if declared else ""
+    body = (f'{declaration}<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
             f"<url><loc>{loc}</loc><news:news><news:publication><news:name>{name}</news:name>"
             f"<news:language>{language}</news:language></news:publication>"
             f"<news:publication_date>{published.isoformat()}</news:publication_date>"
             f"<news:title>{title}</news:title></news:news></url></urlset>")
-    return site.serve(path, body.encode(encoding), content_type="application/xml")
+    content_type = f"application/xml; charset={charset}" if charset else "application/xml"
+    return site.serve(path, body.encode(encoding), content_type=content_type)
 
 
 def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
@@ -355,20 +359,16 @@ def test_a_sitemap_that_says_it_is_utf16_in_utf8_bytes_is_read(site, workdir):
     ], rows
 
 
-def test_a_utf8_sitemap_that_says_it_is_in_a_single_byte_code_page_is_read(site, workdir):
-    """A Greek or Russian CMS left at its old charset when its database moved to UTF-8: its
-    news sitemap declares ISO-8859-7 or windows-1251 above UTF-8 text. lxml read it in that
-    code page, each letter as two: its addresses of Greek words ("/αθηνα-γεφυρα.html") were
-    fetched as pages that do not exist, and its articles lost. A real ISO-8859-7 sitemap,
-    whose Greek bytes are no UTF-8, is still read in ISO-8859-7."""
+def news_sitemaps_of_words_read(site: NewsSite, workdir: Workdir,
+                                sitemaps: list[tuple[str, str | None, str, str | None]]) -> None:
+    """Serve for each of ``sitemaps`` (a page's words, its sitemap's declared encoding, the
+    sitemap's bytes' encoding, its server's charset) a page of those words at an address of
+    them, and a Google News sitemap titling it so (its publication named by their first);
+    a crawl must store each page under its words (an address read in the wrong code page
+    is a page that does not exist)."""
     now = datetime.now(UTC)
-    sitemaps = [  # the page's words, the declaration's encoding, the bytes'
-        ("Νέα γέφυρα στη Θεσσαλονίκη", "ISO-8859-7", "utf-8"),
-        ("Москва новый мост открыт", "windows-1251", "utf-8"),
-        ("Νέο μετρό στην Αθήνα", "ISO-8859-7", "iso-8859-7"),
-    ]
     sources = []
-    for n, (words, declared, encoding) in enumerate(sitemaps):
+    for n, (words, declared, encoding, charset) in enumerate(sitemaps):
         path = f"/h/{words.replace(' ', '-')}.html"
         story = STORIES_BY_SLUG["harbour-wind-farm-approved"]
         text = "".join(f"<p>{words}: {n}. {p}</p>" for p in story.body)
@@ -377,13 +377,43 @@ def test_a_utf8_sitemap_that_says_it_is_in_a_single_byte_code_page_is_read(site,
                                  "</body></html>").encode(), content_type="text/html")
         sources.append(serve_news_sitemap(
             site, f"/h/single-byte-sitemap-{n}.xml", declared, encoding, site.url(path),
-            "Ειδήσεις", "el", words, now))
+            words.split()[0], "el", words, now, charset))
     workdir.write_config(sources=sources)
     result = workdir.newswatch("crawl")
-    assert "3 source(s): 3 ok" in result.stdout, result.stdout + workdir.newswatch("status").stdout
+    assert f"{len(sitemaps)} source(s): {len(sitemaps)} ok" in result.stdout, (
+        result.stdout + workdir.newswatch("status").stdout)
     rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
     assert sorted(row["title"] for row in rows) == sorted(words for words, *_ in sitemaps), rows
     assert all(row["title"] in row["text"] for row in rows), rows
+
+
+def test_a_utf8_sitemap_that_says_it_is_in_a_single_byte_code_page_is_read(site, workdir):
+    """A Greek or Russian CMS left at its old charset when its database moved to UTF-8: its
+    news sitemap declares ISO-8859-7 or windows-1251 above UTF-8 text. lxml read it in that
+    code page, each letter as two: its addresses of Greek words ("/αθηνα-γεφυρα.html") were
+    fetched as pages that do not exist, and its articles lost. A real ISO-8859-7 sitemap,
+    whose Greek bytes are no UTF-8, is still read in ISO-8859-7."""
+    news_sitemaps_of_words_read(site, workdir, [
+        ("Νέα γέφυρα στη Θεσσαλονίκη", "ISO-8859-7", "utf-8", None),
+        ("Москва новый мост открыт", "windows-1251", "utf-8", None),
+        ("Νέο μετρό στην Αθήνα", "ISO-8859-7", "iso-8859-7", None),
+    ])
+
+
+def test_a_sitemap_without_a_declaration_is_read_in_its_servers_charset(site, workdir):
+    """A Russian or Greek site's news sitemap that declares no encoding, written in
+    windows-1251, KOI8-R or ISO-8859-7 and served so (charset=windows-1251). lxml read it
+    as UTF-8, XML's default: its addresses of Cyrillic or Greek words came out garbled
+    (pages that do not exist) and its titles as mojibake, the articles lost. The server's
+    charset is read as XML says, over the default; a UTF-8 sitemap its server labels in a
+    single-byte code page stays UTF-8, and a byte order mark wins over the label."""
+    news_sitemaps_of_words_read(site, workdir, [  # the words, declared, the bytes', charset
+        ("Москва новый мост открыт", None, "windows-1251", "windows-1251"),
+        ("Петербург новая линия метро", None, "koi8-r", "KOI8-R"),
+        ("Νέο μετρό στην Αθήνα", None, "iso-8859-7", "ISO-8859-7"),
+        ("Казань новый стадион", None, "utf-8", "windows-1251"),
+        ("Νέα γέφυρα στη Θεσσαλονίκη", None, "utf-16", "windows-1251"),
+    ])
 
 
 def test_relative_links_of_a_negotiated_feed_are_joined_to_its_address(site, workdir):
