@@ -276,3 +276,21 @@ def test_every_document_is_named_in_the_readme() -> None:
         assert f"(docs/{document.name})" in README, document.name
     for unit in sorted((ROOT / "deploy").glob("*.service")):
         assert unit.name in README, unit.name
+
+
+def test_no_merge_conflict_markers_are_left_in_the_tree() -> None:
+    """No line of a tracked text file opens, splits or closes a merge conflict: a README row
+    merged with its markers left both versions of the row on the page, and the tests that
+    read the README passed."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=False).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    left = []
+    for name in tracked:
+        if not name.endswith((".md", ".py", ".toml", ".j2", ".txt", ".cfg", ".ini", ".service")):
+            continue
+        text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+        left += [f"{name}: {m.group(0)!r}" for m in marker.finditer(text)]
+    assert left == []
