@@ -49,7 +49,7 @@ from storage.errors import said_stopping
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import not_ahead, read_date
-from .feeds import FeedEntry, github_release, on_bluesky, site_of
+from .feeds import FeedEntry, github_release, on_bluesky, site_of, unread_page
 from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
@@ -1018,6 +1018,9 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         guid=deferred.guid,
         content=deferred.content,
         publisher=deferred.publisher,
+        # Not kept: judged again from what is (a video deferred by an earlier version, a
+        # post when its host's budget was spent), its feed's generator unknown here.
+        unread=unread_page(deferred.link, deferred.guid, deferred.title, ""),
     )
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
                  since=deferred.since)

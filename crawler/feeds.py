@@ -378,6 +378,32 @@ def _youtube_video(url: str) -> bool:
         or bool(_YOUTUBE_SHORT.fullmatch(parts.path)))
 
 
+def unread_page(link: str, guid: str, title: str, generator: str) -> str:
+    """Why the page of a feed's item linked to ``link`` (its guid ``guid``, its headline
+    ``title``, in a feed its ``generator`` says wrote it) is not read, where that page is an
+    app's that the item gives whole: the item is the article (FeedEntry.unread); "" for a
+    page to read. Judged of an item as its feed lists it, and of a deferred entry from what
+    it keeps (its feed's generator not among it), retried after its feed no longer lists
+    it: its page read then was the app's notice, or YouTube's consent page again at every
+    poll until it expired."""
+    if _youtube_video(link):
+        # A YouTube video's page (a channel's feed's, or one a subreddit or Hacker News
+        # shares) is its player, built by scripts; from Europe, a redirect to YouTube's
+        # consent page: the video waited as unavailable, poll after poll. Its title and
+        # description (media:description) are the item's.
+        return "a YouTube video's page is its player's scripts"
+    if not title and _mastodon_post(link, guid, generator):
+        # A Mastodon post's page is the app's "please enable JavaScript" notice, the post
+        # only in its head: a post that shared a word with the notice ("Mastodon",
+        # "platform") was stored as the notice. The item gives the post whole.
+        return "a Mastodon post's page is its app's notice"
+    if _misskey_note(link, generator):
+        # A Misskey note's page is the app's "Please turn on your JavaScript" notice, the
+        # note only in its head; the item gives the note whole.
+        return "a Misskey note's page is its app's notice"
+    return ""
+
+
 def _plain_lines(text: str) -> str:
     """A plain text's lines (a YouTube video's description), each with its spaces made one,
     the empty ones left out: nothing in it is markup ("Vector<T>" is so written)."""
@@ -620,7 +646,6 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         headline = _title(entry)
         summary = html_to_text(entry.get("summary") or "")
         publisher = ""
-        unread = ""
         if google or is_link(link):
             # Google News: the publisher's address where the link's id holds it, the
             # headline without " - Publisher" (the publisher named so where the item has
@@ -654,19 +679,6 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # Each post of a Bluesky account's feed is titled "@handle post": every alert
             # of the account said so. An untitled post, it is titled by its opening.
             headline = ""
-        elif not headline and _mastodon_post(link, guid, generator):
-            # A Mastodon post's page is the app's "please enable JavaScript" notice, the
-            # post only in its head: a post that shared a word with the notice ("Mastodon",
-            # "platform") was stored as the notice. The item gives the post whole.
-            unread = "a Mastodon post's page is its app's notice"
-        elif _misskey_note(link, generator):
-            # A Misskey note's page is the app's "Please turn on your JavaScript" notice,
-            # the note only in its head; the item gives the note whole. Each is titled "New
-            # note by <name>" (every alert of the account said so): it is titled by its
-            # opening.
-            unread = "a Misskey note's page is its app's notice"
-            if _MISSKEY_TITLE.fullmatch(headline):
-                headline = ""
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`
@@ -677,15 +689,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # the article's site (the item was named after the alert, "Google Alert -
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
-        if _youtube_video(link):
-            # A YouTube video's page (a channel's feed's, or one a subreddit or Hacker News
-            # shares) is its player, built by scripts; from Europe, a redirect to YouTube's
-            # consent page: the video waited as unavailable, poll after poll. Its title and
-            # description (media:description) are the item's; YouTube's own feed writes the
-            # description as plain text, its lines kept.
-            unread = "a YouTube video's page is its player's scripts"
-            if entry.get("yt_videoid"):
-                summary = _plain_lines(entry.get("summary") or "")
+        unread = unread_page(link, guid, headline, generator)
+        if _MISSKEY_TITLE.fullmatch(headline) and _misskey_note(link, generator):
+            # Each Misskey note is titled "New note by <name>" (every alert of the account
+            # said so): it is titled by its opening.
+            headline = ""
+        if unread and entry.get("yt_videoid"):
+            # YouTube's own feed writes a video's description as plain text, its lines kept.
+            summary = _plain_lines(entry.get("summary") or "")
         aliases = (written,) if written and written != link else ()
         content = max((part.get("value") or "" for part in entry.get("content") or ()
                        if part.get("value") != entry.get("summary")), key=len, default="")

@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from newssite import STORIES_BY_SLUG
 
+from crawler.entries import POSTPONED
 from crawler.feeds import github_release
 from crawler.walls import consent, html_title, not_the_article, wall
+from storage import DeferredEntry, Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -689,6 +691,75 @@ def test_a_youtube_video_is_its_feeds_title_and_description_not_its_page(site, m
     assert message["To"] == "desk@test.example"
     assert not [r for r in site.requests if "youtube.com/" in r.target.partition("?")[0]
                 and "/feeds/" not in r.target]  # no video's page read
+
+
+def test_a_deferred_video_or_post_is_its_items_text_when_retried(site, mail, workdir):
+    # A YouTube video deferred by an earlier version (its page redirected to YouTube's
+    # consent page, "unavailable for now"), a Mastodon post deferred when its host's crawl
+    # budget was spent or the crawl stopped: retried once their feeds no longer list them,
+    # their pages were read (the video's waited again, poll after poll until it expired;
+    # the post was stored as the app's notice). A deferred entry keeps its item: it is the
+    # article, as when it was listed. (The site is the crawl's proxy.)
+    video, title = "dQw4w9WgXcQ", "Marlow reservoir: what the survey found"
+    description = "The water authority's survey found zebrafish in the intake channels."
+    consent = (f"http://consent.youtube.com/m?continue=http%3A%2F%2Fwww.youtube.com%2Fwatch"
+               f"%3Fv%3D{video}%26cbrd%3D1&gl=DE&m=0&pc=yt&cm=2&hl=de&src=1")
+    site.serve("/watch", b"", status=302, content_type="text/html; charset=utf-8",
+               headers={"Location": consent})
+    site.serve("/m", b"<!DOCTYPE html><html lang='de'><head><title>Bevor Sie zu YouTube "
+               b"weitergehen</title></head><body><h1>Bevor Sie zu YouTube weitergehen</h1>"
+               b"<p>Wir verwenden Cookies und Daten, um Dienste von Google bereitzustellen "
+               b"und zu betreiben.</p></body></html>", content_type="text/html; charset=utf-8")
+    host, number = "social.lakeside.example", "113572215316123456"
+    post = ("Welcome to the water authority's account on Mastodon, the new platform for our "
+            "reservoir notices: zebrafish survey results follow.")
+    site.serve(f"/@lakeside/{number}", mastodon_post_page(host, post, number),
+               content_type="text/html; charset=utf-8")
+    # Their feeds list newer items now, of other topics.
+    when = datetime.now(UTC) - timedelta(minutes=20)
+    channel = "UCx3T8cQ1ZbGl2xE2Z4v0p1A"
+    site.serve("/feeds/videos.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
+ <title>Lakeside Water</title>
+ <link rel="alternate" href="http://www.youtube.com/channel/{channel}"/>
+{youtube_entry(channel, "Hq2kLw8VmXt", "Opening hours", "Opening hours.", "shorts/")}
+</feed>""".encode(), content_type="text/xml; charset=UTF-8")
+    site.serve("/@lakeside.rss", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Lakeside Water</title><link>http://{host}/@lakeside</link>
+<generator>Mastodon v4.3.2</generator></channel></rss>""".encode(),
+               content_type="application/rss+xml; charset=utf-8")
+    youtube = f"http://www.youtube.com/feeds/videos.xml?channel_id={channel}"
+    mastodon = f"http://{host}/@lakeside.rss"
+    workdir.write_config(
+        sources=[youtube, mastodon], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Page", "query": "JavaScript OR Cookies",
+                 "notify": ["page@test.example"]}])
+    proxy = {"http_proxy": f"http://{urlsplit(site.base_url).netloc}", "no_proxy": ""}
+    assert workdir.newswatch("crawl", **proxy).returncode == 0
+    # What the store kept of them, as it was left.
+    with Store.open(workdir.database) as store:
+        ids = {source.url: source.id for source in store.sources()}
+        watch = f"http://www.youtube.com/watch?v={video}"
+        status = f"http://{host}/@lakeside/{number}"
+        for entry in (
+            DeferredEntry(url=watch, source_id=ids[youtube], link=watch, title=title,
+                          summary=description, published=when, author="Lakeside Water",
+                          guid=f"yt:video:{video}", since=when - timedelta(hours=1)),
+            DeferredEntry(url=status, source_id=ids[mastodon], link=status, title="",
+                          summary=post, published=when, author=None, guid=status,
+                          since=when - timedelta(hours=1)),
+        ):
+            store.defer_entry(entry, POSTPONED, when, attempted=False)
+    out = workdir.newswatch("crawl", **proxy).stdout
+    assert "2 new article(s)" in out, out
+    rows = {row["url"]: row for row in
+            (json.loads(line) for line in workdir.newswatch("export").stdout.splitlines())}
+    assert {(url, rows[url]["text"], rows[url]["extraction"]) for url in (watch, status)} == {
+        (watch, description, "feed"), (status, post, "feed")}, rows
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert not [r for r in site.requests if "/watch" in r.target or "/@lakeside/" in r.target]
 
 
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
