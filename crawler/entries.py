@@ -991,6 +991,7 @@ def _deferred(entry: Entry, now: datetime) -> DeferredEntry:
         content=feed.content and stored_text(feed.content),
         since=_since(entry, now),
         publisher=one_line(feed.publisher),
+        unread=feed.unread,
     )
 
 
@@ -1018,9 +1019,11 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         guid=deferred.guid,
         content=deferred.content,
         publisher=deferred.publisher,
-        # Not kept: judged again from what is (a video deferred by an earlier version, a
-        # post when its host's budget was spent), its feed's generator unknown here.
-        unread=unread_page(deferred.link, deferred.guid, deferred.title, ""),
+        # Kept since schema 53; an entry deferred before (a YouTube video at YouTube's
+        # consent page, by an earlier version) is judged again from what it keeps, its
+        # feed's generator unknown here.
+        unread=deferred.unread or unread_page(deferred.link, deferred.guid, deferred.title,
+                                              ""),
     )
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
                  since=deferred.since)

@@ -342,8 +342,9 @@ class ArticlesMixin:
             """
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
-                                          guid, linked, baseline, content, since, publisher)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          guid, linked, baseline, content, since, publisher,
+                                          unread)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 attempts = attempts + excluded.attempts,
                 -- Postponed (a poll of more new pages than it takes), a page unavailable
@@ -356,6 +357,7 @@ class ArticlesMixin:
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
                 linked = excluded.linked, baseline = excluded.baseline,
                 content = excluded.content, publisher = excluded.publisher,
+                unread = excluded.unread,
                 since = CASE WHEN deferred_entries.since IS NULL
                                   OR excluded.since < deferred_entries.since
                              THEN excluded.since ELSE deferred_entries.since END
@@ -378,6 +380,7 @@ class ArticlesMixin:
                 entry.content,
                 to_iso(entry.since),
                 entry.publisher,
+                entry.unread,
             ],
         )
         row = self.db.execute(
@@ -391,7 +394,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT url, source_id, link, title, summary, published, author, updated, guid,
-                   linked, baseline, content, since, publisher
+                   linked, baseline, content, since, publisher, unread
             FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
             ORDER BY first_seen, url
             """,
@@ -413,6 +416,7 @@ class ArticlesMixin:
                 content=row["content"],
                 since=from_iso(row["since"]),
                 publisher=row["publisher"],
+                unread=row["unread"],
             )
             for row in rows
         ]

@@ -147,6 +147,7 @@ class DeferredEntry:
     content: str = ""  # the feed's full text of it (HTML), beside the summary
     since: datetime | None = None  # its source's poll before the one that listed it
     publisher: str = ""  # the publisher an aggregator's item names (FeedEntry.publisher)
+    unread: str = ""  # why its page is not read, its item the article (FeedEntry.unread)
 
 
 @dataclass(frozen=True)

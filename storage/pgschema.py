@@ -774,4 +774,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _ddl(LAST_NEW_MIGRATION),
     # 52: another script's digits read as the ASCII ones (see storage.schema).
     _digits_read_as_ascii,
+    # 53: why a deferred entry's page is not read (see storage.schema).
+    "ALTER TABLE deferred_entries ADD COLUMN unread TEXT NOT NULL DEFAULT ''",
 )

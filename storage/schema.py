@@ -991,4 +991,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 2026 missed BBC Persian's ۲۰۲۶, one typed on a Persian keyboard the ASCII 2026), as
     # the matching does; the window's signatures of such texts made again (needs Python).
     _digits_read_as_ascii,
+    # 53: why a deferred entry's page is not read, where its item is the article
+    # (crawler.feeds.unread_page): a Misskey note is told by its feed's generator, which
+    # the entry does not keep, and one deferred (its host's crawl budget spent, a crawl
+    # stopped) was retried, once its feed no longer listed it, by reading its page, the
+    # app's "Please turn on your JavaScript" notice. An entry deferred before is judged
+    # again from what it keeps (crawler.entries).
+    "ALTER TABLE deferred_entries ADD COLUMN unread TEXT NOT NULL DEFAULT ''",
 )

@@ -379,8 +379,9 @@ SLUGS = ["venezuela-opposition-leader", "central-bank-holds-rates", "city-late-w
          "harbour-wind-farm-approved", "zelensky-grain-corridor"]
 
 
-def small_crawl(workdir, pages: int = 3) -> str:
-    """``newswatch crawl`` with polls of at most ``pages`` new pages (tests/small_polls.py)."""
+def small_crawl(workdir, pages: int = 3, **env: str) -> str:
+    """``newswatch crawl`` with polls of at most ``pages`` new pages (tests/small_polls.py),
+    ``env`` in its environment."""
     import subprocess
     import sys
     from pathlib import Path
@@ -390,7 +391,7 @@ def small_crawl(workdir, pages: int = 3) -> str:
     script = Path(__file__).parent / "small_polls.py"
     done = subprocess.run([sys.executable, str(script), "--config", str(workdir.config),
                            "crawl"], cwd=workdir.path,
-                          env=subprocess_env(SMALL_POLL_PAGES=str(pages)),
+                          env=subprocess_env(SMALL_POLL_PAGES=str(pages), **env),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from newssite import STORIES_BY_SLUG
+from test_source_kinds import small_crawl
 
 from crawler.entries import POSTPONED
 from crawler.feeds import github_release
@@ -465,22 +466,14 @@ def misskey_note_page(host: str, note: str, ident: str) -> bytes:
 </html>""".encode()
 
 
-def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
-    # A Misskey account's feed (@user.atom, on any of its thousands of servers, Sharkey's
-    # and Firefish's too) titles every note "New note by <name>", and each note's page is
-    # the app's "Please turn on your JavaScript" notice, the note only in its head. The
-    # feed gives the note whole: the page is not read, and the note is titled by its
-    # opening. (The site is the crawl's proxy: it answers for the Misskey server, found by
-    # its feed's shape, not its name.)
-    host = "notes.lakeside.example"
-    notes = {"9zq4ab12cd": "The Marlow reservoir survey found zebrafish in the intake "
-             "channels this week, and the water authority will hold a public meeting on the "
-             "delay next Tuesday.",
-             "9zq4ab12ce": "Our reservoir notices now come from this account too: follow it "
-             "for the zebrafish survey results."}
-    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def serve_misskey_feed(site, host: str, notes: dict[str, str], posted: datetime) -> str:
+    """Serve ``notes`` (id: text, the newest first), each at its page
+    (``misskey_note_page``), and the account's feed of them as a Misskey server writes it,
+    the first posted at ``posted``, each next a minute before; the feed's address on
+    ``host``."""
     entries = []
-    for ident, note in notes.items():
+    for age, (ident, note) in enumerate(notes.items()):
+        when = (posted - timedelta(minutes=age)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         site.serve(f"/notes/{ident}", misskey_note_page(host, note, ident),
                    content_type="text/html; charset=utf-8")
         link = f"http://{host}/notes/{ident}"
@@ -491,11 +484,10 @@ def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
         <updated>{when}</updated>
         <content type="html"><![CDATA[<p><span>{note}</span></p>]]></content>
     </entry>""")
-    feed = site.serve("/@lakeside.atom", f"""<?xml version="1.0" encoding="utf-8"?>
+    site.serve("/@lakeside.atom", f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
     <id>http://{host}/@lakeside</id>
     <title>Lakeside Water (@lakeside@{host})</title>
-    <updated>{when}</updated>
     <generator>Misskey</generator>
     <author>
         <name>Lakeside Water</name>
@@ -509,6 +501,23 @@ def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
     <rights>Lakeside Water</rights>
     {"".join(entries)}
 </feed>""".encode(), content_type="application/atom+xml; charset=utf-8")
+    return f"http://{host}/@lakeside.atom"
+
+
+def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
+    # A Misskey account's feed (@user.atom, on any of its thousands of servers, Sharkey's
+    # and Firefish's too) titles every note "New note by <name>", and each note's page is
+    # the app's "Please turn on your JavaScript" notice, the note only in its head. The
+    # feed gives the note whole: the page is not read, and the note is titled by its
+    # opening. (The site is the crawl's proxy: it answers for the Misskey server, found by
+    # its feed's shape, not its name.)
+    host = "notes.lakeside.example"
+    notes = {"9zq4ab12cd": "The Marlow reservoir survey found zebrafish in the intake "
+             "channels this week, and the water authority will hold a public meeting on the "
+             "delay next Tuesday.",
+             "9zq4ab12ce": "Our reservoir notices now come from this account too: follow it "
+             "for the zebrafish survey results."}
+    feed = serve_misskey_feed(site, host, notes, datetime.now(UTC) - timedelta(minutes=20))
     rows = crawled_app_posts(site, mail, workdir, feed)
     assert {(row["text"], row["extraction"]) for row in rows} == {
         (note, "feed") for note in notes.values()}, rows
@@ -760,6 +769,43 @@ def test_a_deferred_video_or_post_is_its_items_text_when_retried(site, mail, wor
     [message] = mail.wait_for(1)
     assert message["To"] == "desk@test.example"
     assert not [r for r in site.requests if "/watch" in r.target or "/@lakeside/" in r.target]
+
+
+def test_a_misskey_note_left_to_the_next_poll_is_its_items_text(site, mail, workdir):
+    # A Misskey note is told by its feed's generator. One left to the next polls (more new
+    # entries than a poll takes, its host's budget spent, a crawl stopped) was retried,
+    # once its feed no longer listed it, by reading its page: the app's "Please turn on
+    # your JavaScript" notice, stored as the note and mailed to a topic on "JavaScript".
+    # (One new entry a poll here: tests/small_polls.py; the site is the crawl's proxy.)
+    host = "notes.lakeside.example"
+    older, newer, newest = "9zq4ab12cc", "9zq4ab12cd", "9zq4ab12ce"
+    note = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+            "and the water authority will hold a public meeting on the delay next Tuesday.")
+    others = {older: "Our office is closed on Monday for the holiday.",
+              newest: "The reservoir's path reopens to walkers on Saturday morning."}
+    now = datetime.now(UTC)
+    feed = serve_misskey_feed(site, host, {older: others[older]}, now - timedelta(hours=1))
+    workdir.write_config(
+        sources=[feed], smtp=mail,
+        topics=[{"name": "Zebrafish", "query": "zebrafish", "notify": ["desk@test.example"]},
+                {"name": "Shell", "query": "JavaScript", "notify": ["shell@test.example"]}])
+    proxy = {"http_proxy": f"http://{urlsplit(site.base_url).netloc}", "no_proxy": ""}
+    assert "1 new article(s)" in small_crawl(workdir, 1, **proxy)
+    # Two new notes: the note on zebrafish, the older, is left to the next poll.
+    serve_misskey_feed(site, host, {newest: others[newest], newer: note},
+                       now - timedelta(minutes=20))
+    assert "1 new article(s)" in small_crawl(workdir, 1, **proxy)
+    assert "1 new page(s) left for the next polls" in workdir.newswatch("status").stdout
+    # Its feed lists it no longer.
+    serve_misskey_feed(site, host, {newest: others[newest]}, now - timedelta(minutes=20))
+    out = small_crawl(workdir, 1, **proxy)
+    assert "1 new article(s)" in out, out
+    [row] = [row for line in workdir.newswatch("export").stdout.splitlines()
+             if (row := json.loads(line))["url"] == f"http://{host}/notes/{newer}"]
+    assert (row["text"], row["extraction"]) == (note, "feed"), row
+    [message] = mail.wait_for(1)
+    assert message["To"] == "desk@test.example"
+    assert not [r for r in site.requests if "/notes/" in r.target]  # no page read
 
 
 MICROBLOG_POST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
