@@ -4,7 +4,6 @@ entries out."""
 from __future__ import annotations
 
 import calendar
-import codecs
 import functools
 import html
 import io
@@ -21,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 import lxml.html
 from lxml.etree import ParserError, strip_elements
-from w3lib.encoding import http_content_type_encoding
+from w3lib.encoding import http_content_type_encoding, read_bom
 
 from storage.identity import identity_host
 
@@ -533,12 +532,6 @@ def _written_as_address(link: str, body: bytes, text: Callable[[], str]) -> bool
     return not address.isascii() and address in text()
 
 
-#: The byte order marks of UTF-16 and UTF-32 and the encodings they mark, UTF-32's first
-#: (UTF-32LE's begins with UTF-16LE's).
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32le"), (codecs.BOM_UTF32_BE, "utf-32be"),
-              (codecs.BOM_UTF16_LE, "utf-16le"), (codecs.BOM_UTF16_BE, "utf-16be"))
-
-
 def _encoding(body: bytes, charset: str | None) -> str | None:
     """The encoding to read a feed's ``body`` in where the bytes contradict its server's
     ``charset``, else its XML declaration, which feedparser would read it in; None where
@@ -547,8 +540,8 @@ def _encoding(body: bytes, charset: str | None) -> str | None:
     # says (as a browser reads one: the WHATWG Encoding Standard's BOM sniffing): a UTF-16
     # feed that its server calls ISO-8859-1 (an old server's default), or whose declaration
     # does, was read byte by byte, a NUL between each two letters: "not a feed".
-    marked = next((name for bom, name in _WIDE_BOMS if body.startswith(bom)), None)
-    if marked:
+    marked, _ = read_bom(body)
+    if marked and marked != "utf-8":  # UTF-16's or UTF-32's (feedparser reads UTF-8's)
         return marked
     # A UTF-8 feed that a single-byte code page labels: its server (an old server's default
     # charset, Latin-1 or windows-1252), which feedparser takes over the feed's own
