@@ -262,7 +262,9 @@ class PgDatabase:
     def _abandon(self) -> None:
         """Shut the connection's socket (both ways): the statement waiting on it fails."""
         try:
-            sock = socket.fromfd(self._conn.pgconn.socket, socket.AF_INET, socket.SOCK_STREAM)
+            # A duplicate of libpq's descriptor, its family (TCP, IPv6, a Unix socket) read
+            # from it.
+            sock = socket.socket(fileno=os.dup(self._conn.pgconn.socket))
         except (OSError, psycopg.Error):
             return  # closed meanwhile
         try:
