@@ -13,9 +13,11 @@ import sys
 import threading
 import time
 import zlib
+from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -36,10 +38,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet._resolver import GAIResolver
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IReactorFromThreads
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from storage.clock import http_date
 
@@ -50,9 +54,8 @@ from .feeds import parse_feed
 from .urls import web_url
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from scrapy.crawler import Crawler
+    from twisted.internet.interfaces import IAddress
 
 # Statuses handed to our callbacks instead of being dropped by HttpErrorMiddleware, so that
 # each one is recorded. Redirects are not listed: Scrapy follows them.
@@ -247,40 +250,130 @@ def _described(failure: Failure) -> str:
 #: it): Twisted's resolver keeps no reason, and each failure was "DNS lookup failed: no
 #: results for hostname lookup", a name the DNS does not know like a resolver that is down.
 _lookup_failures: dict[str, socket.gaierror] = {}
-#: The host names being looked up now, and by how many lookups.
+#: The host names being looked up now, or waiting for a thread to be, and by how many
+#: lookups (one for each kind of address asked for).
 _looking_up: dict[str, int] = {}
-_lookups_lock = threading.Lock()
+
+#: Threads that look host names up, at most. A lookup the DNS does not answer (a dead
+#: domain's name servers, a firewall dropping the queries of one zone) holds its thread
+#: until this machine's resolver gives up, whatever crawl.timeout: glibc's defaults, 5 s a
+#: try and 2 tries for each of up to 3 name servers, make 30 s. A name is looked up once at
+#: a time (Resolver), so the threads are held by the lookups of the requests in flight
+#: (crawl.concurrency, 16 by default) and by distinct names that hang, which a crawl of
+#: several hundred sources meets by the dozen; more than that at once is this machine's
+#: resolver failing, when every source fails alike. A thread costs its stack: 8 MiB of
+#: address space reserved, of which getaddrinfo touches some tens of KiB, so 64 cost a few
+#: MiB at worst. Twisted's pool, 10 threads that the lookups shared, was held whole by ten
+#: names that hang: every other lookup waited behind them (an address like 127.0.0.1 too,
+#: which Twisted looks up as well) and its source failed as a site too slow to answer.
+LOOKUP_THREADS = 64
+
+_ADDRESS_FAMILIES = {frozenset([IPv4Address]): socket.AF_INET,
+                     frozenset([IPv6Address]): socket.AF_INET6}
+_SOCKET_TYPES = {"TCP": socket.SOCK_STREAM, "UDP": socket.SOCK_DGRAM}
+#: What a lookup waits for: the host name, the family and the socket type of its addresses.
+_Lookup = tuple[str, int, int]
+#: A request's IResolutionReceiver (zope's interfaces are no types to mypy).
+_Receiver = Any
+_Answer = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str,
+                         tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]]
+                   ] | Exception
 
 
-def _getaddrinfo(
-    host: bytes | str | None, port: bytes | str | int | None, family: int = 0, type: int = 0,
-    proto: int = 0, flags: int = 0,
-) -> Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str,
-                    tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]]]:
-    """socket.getaddrinfo, in a thread of the reactor's pool, noting the lookups under way
-    and why one failed (see _lookup_failure)."""
-    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host or ""
-    with _lookups_lock:
-        _looking_up[name] = _looking_up.get(name, 0) + 1
-    try:
-        addresses = socket.getaddrinfo(host, port, family, type, proto, flags)
-    except socket.gaierror as exc:
-        _lookup_failures[name] = exc
-        raise
-    finally:
-        with _lookups_lock:
-            if (left := _looking_up.pop(name) - 1) > 0:
-                _looking_up[name] = left
-    _lookup_failures.pop(name, None)
-    return addresses
+@implementer(IHostResolution)
+class _Resolution:
+    """One request's lookup of ``name``, as Twisted's resolvers hand it back."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def cancel(self) -> None:
+        # As Twisted's own: getaddrinfo, once running in its thread, cannot be stopped.
+        raise NotImplementedError
+
+
+@implementer(IHostnameResolver)
+class Resolver:
+    """The reactor's name resolver: getaddrinfo in threads of its own (LOOKUP_THREADS at
+    most, started as lookups come, each ending when none waits), and one lookup of a name
+    at a time, whose answer every request for the name gets. A name the DNS does not answer
+    for holds one thread, and only the requests for that name: they fail at crawl.timeout
+    as a lookup that did not answer (_lookup_failure), and the next poll of their sources
+    waits for the same lookup if it still runs, or starts a new one."""
+
+    def __init__(self, reactor: IReactorFromThreads) -> None:
+        self._reactor = reactor
+        #: The requests waiting for each lookup under way: their receivers and ports.
+        self._waiting: dict[_Lookup, list[tuple[_Receiver, int]]] = {}
+        self._lock = threading.Lock()  # over the two below, which the threads share
+        self._running = 0
+        self._queued: deque[_Lookup] = deque()
+
+    def resolveHostName(
+        self, resolutionReceiver: _Receiver, hostName: str, portNumber: int = 0,
+        addressTypes: Sequence[type[IAddress]] | None = None, transportSemantics: str = "TCP",
+    ) -> _Resolution:
+        """See Twisted's IHostnameResolver; called in the reactor's thread."""
+        resolution = _Resolution(hostName)
+        resolutionReceiver.resolutionBegan(resolution)
+        family = _ADDRESS_FAMILIES.get(frozenset(addressTypes or ()), socket.AF_UNSPEC)
+        lookup = (hostName, family, _SOCKET_TYPES[transportSemantics])
+        if (waiting := self._waiting.get(lookup)) is not None:
+            waiting.append((resolutionReceiver, portNumber))
+            return resolution
+        self._waiting[lookup] = [(resolutionReceiver, portNumber)]
+        _looking_up[hostName] = _looking_up.get(hostName, 0) + 1
+        with self._lock:
+            if self._running == LOOKUP_THREADS:
+                self._queued.append(lookup)
+                return resolution
+            self._running += 1
+        threading.Thread(target=self._look_up, args=(lookup,), name="newswatch-dns",
+                         daemon=True).start()  # daemon: a hung lookup never holds the exit
+        return resolution
+
+    def _look_up(self, lookup: _Lookup | None) -> None:
+        """Run ``lookup``, then each one queued meanwhile (in a thread of this resolver)."""
+        while lookup is not None:
+            host, family, socket_type = lookup
+            try:
+                answer: _Answer = socket.getaddrinfo(host, 0, family, socket_type)
+            except Exception as exc:  # a name IDNA cannot encode too: no thread lost to it
+                answer = exc
+            self._reactor.callFromThread(self._answered, lookup, answer)
+            with self._lock:
+                lookup = self._queued.popleft() if self._queued else None
+                if lookup is None:
+                    self._running -= 1
+
+    def _answered(self, lookup: _Lookup, answer: _Answer) -> None:
+        """Give ``answer`` to every request waiting for ``lookup`` (in the reactor's thread)."""
+        host = lookup[0]
+        if (left := _looking_up.pop(host) - 1) > 0:
+            _looking_up[host] = left
+        if isinstance(answer, Exception):
+            if isinstance(answer, socket.gaierror):
+                _lookup_failures[host] = answer
+            answer = []
+        else:
+            _lookup_failures.pop(host, None)
+        for receiver, port in self._waiting.pop(lookup):
+            for family, socket_type, _proto, _canonical, address in answer:
+                transport: Literal["TCP", "UDP"] = (
+                    "UDP" if socket_type == socket.SOCK_DGRAM else "TCP")
+                if family == socket.AF_INET:
+                    receiver.addressResolved(IPv4Address(transport, str(address[0]), port))
+                elif family == socket.AF_INET6 and len(address) == 4:
+                    receiver.addressResolved(IPv6Address(
+                        transport, str(address[0]), port, address[2], address[3]))
+            receiver.resolutionComplete()
 
 
 def install_resolver() -> None:
-    """Have the reactor look host names up as Twisted does by default (getaddrinfo in its
-    threads: a slow lookup holds no other request), through _getaddrinfo."""
+    """Have the reactor look host names up through Resolver."""
     from twisted.internet import reactor
 
-    reactor.installNameResolver(GAIResolver(reactor, reactor.getThreadPool, _getaddrinfo))
+    reactor.installNameResolver(Resolver(reactor))
 
 
 def _lookup_failure(exc: BaseException | None, request: Request | None) -> str | None:

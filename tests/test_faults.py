@@ -599,3 +599,34 @@ def test_a_host_name_that_does_not_resolve_is_told_from_a_resolver_that_fails(si
         "resolver, or the domain's name servers, did not answer in time)")
     status = workdir.newswatch("status").stdout
     assert "last error: the DNS lookup of news.dnsdown.test failed" in status
+
+
+def test_host_names_whose_lookups_hang_hold_only_their_own_sources(site, workdir):
+    """More than ten sources whose names the DNS does not answer for (a dead domain's name
+    servers, a firewall dropping the queries of one zone) held every thread of Twisted's
+    pool, which the lookups shared: every other lookup waited behind them, even that of an
+    address like 127.0.0.1, and the healthy sources failed as "no full answer within
+    crawl.timeout", as did the hung ones whose lookup had not started. Each hung name holds
+    only its own sources (two on one name wait for the same lookup), which fail as a lookup
+    that did not answer and back off as any failing source; the others are read."""
+    site.publish(replace(STORIES_BY_SLUG[GOOD_STORY], published=datetime.now(UTC)))
+    feed = site.url("/feeds/world.rss")
+    hung = [f"http://news{n}.slowdns.test/feed" for n in range(12)]
+    hung.append("http://news0.slowdns.test/other-feed")
+    workdir.write_config(sources=[*hung, feed], crawl={"timeout": "1s"})
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "polled 14 source(s): 1 ok, 13 failed; 1 new article(s)" in result.stdout, (
+        result.stdout)
+    with sqlite3.connect(workdir.database) as db:
+        rows = db.execute("SELECT url, last_error, consecutive_failures, next_due "
+                          "FROM sources WHERE url != ?", [feed]).fetchall()
+    assert sorted(url for url, *_ in rows) == sorted(hung)
+    for url, error, failures, due in rows:
+        host = url.split("/")[2]
+        assert error == (
+            f"the DNS lookup of {host} took longer than crawl.timeout (this machine's "
+            "resolver, or the domain's name servers, did not answer in time)"), error
+        # Backing off (every = 1h in the tests' config), to be polled again then.
+        assert failures == 1
+        assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=55)
