@@ -340,6 +340,27 @@ _MISSKEY_NOTE = re.compile(r"/notes/[0-9A-Za-z]+")
 _MISSKEY_TITLE = re.compile(r"New note by .+")
 
 
+def _content_warning(description: str) -> tuple[str, str]:
+    """A Mastodon post's content warning and its text (HTML), from its item's description:
+    Mastodon 4 writes a post with a warning as a paragraph of the warning after its label,
+    in the post's language ("<p><strong>Content warning:</strong> Spoilers</p><hr />"),
+    then the post; ("", ``description``) for a post without one."""
+    try:
+        root = lxml.html.fromstring(f"<div>{description}</div>")
+    except (ParserError, ValueError):
+        return "", description
+    parts = list(root)
+    if (len(parts) < 2 or (root.text or "").strip() or parts[0].tag != "p"
+            or parts[1].tag != "hr" or (parts[0].tail or "").strip()
+            or not len(parts[0]) or parts[0][0].tag != "strong"
+            or (parts[0].text or "").strip()):
+        return "", description
+    label, warning = parts[0][0].text_content(), " ".join(parts[0].text_content().split())
+    text = (parts[1].tail or "") + "".join(
+        lxml.html.tostring(part, encoding="unicode") for part in parts[2:])
+    return warning.removeprefix(" ".join(label.split())).strip(), text
+
+
 def _misskey_note(link: str, generator: str) -> bool:
     """Whether a feed's item linked to ``link`` is a Misskey note: a note's address, in a
     feed its ``generator`` says Misskey wrote (its forks keep the name). Misskey runs on
@@ -683,6 +704,14 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
         unread = unread_page(link, guid, headline, generator)
+        if not headline and _mastodon_post(link, guid, generator):
+            # A post behind a content warning: the item gives the warning, then the post.
+            # Stored as one, the post's alert was titled "Content warning: Spoilers The
+            # survey found..."; the warning is its title, as the app shows it above the
+            # post, and its text the post's.
+            headline, posted = _content_warning(entry.get("summary") or "")
+            if headline:
+                summary = html_to_text(posted)
         if _MISSKEY_TITLE.fullmatch(headline) and _misskey_note(link, generator):
             # Each Misskey note is titled "New note by <name>" (every alert of the account
             # said so): it is titled by its opening.

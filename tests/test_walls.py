@@ -4,6 +4,7 @@ a page that is not the article. Stored, each was an article that alerted on the 
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -377,6 +378,42 @@ def crawled_app_posts(site, mail, workdir, feed: str) -> list[dict]:
     return [json.loads(line) for line in workdir.newswatch("export").stdout.splitlines()]
 
 
+def serve_mastodon_feed(site, host: str, posts: dict[str, str]) -> str:
+    """Serve ``posts`` (number: the item's description, HTML), each at its page
+    (``mastodon_post_page``), and the account's feed of them as a Mastodon server writes it
+    (4.x: no <title> per item, the post as its description); the feed's address."""
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    items = []
+    for number, post in posts.items():
+        site.serve(f"/@lakeside/{number}", mastodon_post_page(host, post, number),
+                   content_type="text/html; charset=utf-8")
+        link = f"http://{host}/@lakeside/{number}"
+        items.append(f"""<item>
+      <guid isPermaLink="true">{link}</guid>
+      <link>{link}</link>
+      <pubDate>{when}</pubDate>
+      <description>{html.escape(post, quote=False)}</description>
+      <media:content url="http://{host}/system/media_attachments/files/113/572/original/a1b2.jpeg" type="image/jpeg" fileSize="184203" medium="image">
+        <media:rating scheme="urn:simple">nonadult</media:rating>
+        <media:description type="plain">The intake channel at Marlow</media:description>
+      </media:content>
+      <category>reservoir</category>
+    </item>""")
+    return site.serve("/@lakeside.rss", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:webfeeds="http://webfeeds.org/rss/1.0" xmlns:media="http://search.yahoo.com/mrss/">
+  <channel>
+    <title>Lakeside Water</title>
+    <description>Public posts from @lakeside@{host}</description>
+    <link>http://{host}/@lakeside</link>
+    <image><url>http://{host}/avatars/original/missing.png</url><title>Lakeside Water</title><link>http://{host}/@lakeside</link></image>
+    <lastBuildDate>{when}</lastBuildDate>
+    <webfeeds:icon>http://{host}/avatars/original/missing.png</webfeeds:icon>
+    <generator>Mastodon v4.3.2</generator>
+    {"".join(items)}
+  </channel>
+</rss>""".encode(), content_type="application/rss+xml; charset=utf-8")
+
+
 def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
     # A Mastodon account's feed (@user.rss, on any of its thousands of servers) has no
     # <title> per item, and each post's page is the app's "please enable JavaScript" notice,
@@ -391,36 +428,9 @@ def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workd
              "delay next Tuesday.",
              "113572215316123457": "Welcome to the water authority's account on Mastodon, "
              "the new platform for our reservoir notices: zebrafish survey results follow."}
-    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    items = []
-    for number, post in posts.items():
-        site.serve(f"/@lakeside/{number}", mastodon_post_page(host, post, number),
-                   content_type="text/html; charset=utf-8")
-        link = f"http://{host}/@lakeside/{number}"
-        items.append(f"""<item>
-      <guid isPermaLink="true">{link}</guid>
-      <link>{link}</link>
-      <pubDate>{when}</pubDate>
-      <description>&lt;p&gt;{post} &lt;a href="http://{host}/tags/reservoir" class="mention hashtag" rel="tag"&gt;#&lt;span&gt;reservoir&lt;/span&gt;&lt;/a&gt;&lt;/p&gt;</description>
-      <media:content url="http://{host}/system/media_attachments/files/113/572/original/a1b2.jpeg" type="image/jpeg" fileSize="184203" medium="image">
-        <media:rating scheme="urn:simple">nonadult</media:rating>
-        <media:description type="plain">The intake channel at Marlow</media:description>
-      </media:content>
-      <category>reservoir</category>
-    </item>""")
-    feed = site.serve("/@lakeside.rss", f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:webfeeds="http://webfeeds.org/rss/1.0" xmlns:media="http://search.yahoo.com/mrss/">
-  <channel>
-    <title>Lakeside Water</title>
-    <description>Public posts from @lakeside@{host}</description>
-    <link>http://{host}/@lakeside</link>
-    <image><url>http://{host}/avatars/original/missing.png</url><title>Lakeside Water</title><link>http://{host}/@lakeside</link></image>
-    <lastBuildDate>{when}</lastBuildDate>
-    <webfeeds:icon>http://{host}/avatars/original/missing.png</webfeeds:icon>
-    <generator>Mastodon v4.3.2</generator>
-    {"".join(items)}
-  </channel>
-</rss>""".encode(), content_type="application/rss+xml; charset=utf-8")
+    feed = serve_mastodon_feed(site, host, {
+        number: f'<p>{post} <a href="http://{host}/tags/reservoir" class="mention hashtag" '
+        'rel="tag">#<span>reservoir</span></a></p>' for number, post in posts.items()})
     rows = crawled_app_posts(site, mail, workdir, feed)
     assert {(row["text"], row["extraction"]) for row in rows} == {
         (f"{post} #reservoir", "feed") for post in posts.values()}, rows
@@ -429,6 +439,27 @@ def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workd
         "the…", "Welcome to the water authority's account on Mastodon, the new platform for "
         "our reservoir…"}, rows
     assert not [r for r in site.requests if "/@lakeside/" in r.target]  # no page read
+
+
+def test_a_mastodon_post_behind_a_content_warning_is_titled_by_it(site, mail, workdir):
+    # Mastodon's feed writes a post behind a content warning as the warning after its label
+    # (in the post's language; glued to it since 4.3), a rule, then the post. Stored as
+    # one, its alert was titled "Content warning: Marlow survey: dead fish photos The
+    # Marlow...", and the label and the warning were its text's opening. The warning is its
+    # title, as the app shows it above the post; its text is the post.
+    host = "social.lakeside.example"
+    post = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+            "and the water authority will hold a public meeting on the delay next Tuesday.")
+    feed = serve_mastodon_feed(site, host, {
+        "113572215316123456": "<p><strong>Content warning:</strong>Marlow survey: dead fish "
+        f"photos</p><hr /><p>{post}</p>",
+        "113572215316123457": "<p><strong>Inhaltswarnung:</strong> Tote Fische</p><hr />"
+        "<p>Die Zebrafische im Marlow-Stausee: Fotos der Untersuchung.</p>"})
+    rows = crawled_app_posts(site, mail, workdir, feed)
+    assert {(row["title"], row["text"]) for row in rows} == {
+        ("Marlow survey: dead fish photos", post),
+        ("Tote Fische", "Die Zebrafische im Marlow-Stausee: Fotos der Untersuchung.")}, rows
+
 
 def misskey_note_page(host: str, note: str, ident: str) -> bytes:
     """A note's page as a Misskey server writes it (2024.x): the note only in its head's
