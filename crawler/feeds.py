@@ -333,6 +333,26 @@ def _mastodon_post(link: str, guid: str, generator: str) -> bool:
         generator.startswith("Mastodon") or guid == link)
 
 
+#: A Pleroma post's address, as its server's feeds (an account's ``/users/lakeside/feed.atom``,
+#: ``.rss``) link each: its object's (``/objects/<uuid>``), or its notice's
+#: (``/notice/AqL3xQ8uY1lNk2fV7E``); Akkoma's, its fork's, too.
+_PLEROMA_POST = re.compile(r"/objects/[0-9a-fA-F-]{36}|/notice/[0-9A-Za-z]+")
+#: The ActivityStreams type Pleroma's feeds give each post (``<activity:object-type>``).
+_NOTE = "http://activitystrea.ms/schema/1.0/note"
+
+
+def _pleroma_post(link: str, kind: str) -> bool:
+    """Whether a feed's item linked to ``link`` is a Pleroma (or Akkoma) post: a post's
+    address, in an item that says it is an ActivityStreams note (``kind``: no feed of
+    theirs names its generator). They run on thousands of servers, under any name: its
+    feed's shape tells it, not its host."""
+    try:
+        path = urlsplit(link).path
+    except ValueError:
+        return False
+    return kind == _NOTE and bool(_PLEROMA_POST.fullmatch(path))
+
+
 #: A Misskey note's address (``/notes/9gkasnzglmi07rpa``), as a Misskey server's feeds (an
 #: account's ``/@lakeside.atom``, ``.rss``) link each note; its forks' (Sharkey, Firefish) too.
 _MISSKEY_NOTE = re.compile(r"/notes/[0-9A-Za-z]+")
@@ -398,14 +418,14 @@ def _youtube_video(url: str) -> bool:
         or bool(_YOUTUBE_SHORT.fullmatch(parts.path)))
 
 
-def unread_page(link: str, guid: str, title: str, generator: str) -> str:
+def unread_page(link: str, guid: str, title: str, generator: str, kind: str = "") -> str:
     """Why the page of a feed's item linked to ``link`` (its guid ``guid``, its headline
-    ``title``, in a feed its ``generator`` says wrote it) is not read, where that page is an
-    app's that the item gives whole: the item is the article (FeedEntry.unread); "" for a
-    page to read. Judged of an item as its feed lists it, and of a deferred entry from what
-    it keeps (its feed's generator not among it), retried after its feed no longer lists
-    it: its page read then was the app's notice, or YouTube's consent page again at every
-    poll until it expired."""
+    ``title``, its ActivityStreams type ``kind``, in a feed its ``generator`` says wrote it)
+    is not read, where that page is an app's that the item gives whole: the item is the
+    article (FeedEntry.unread); "" for a page to read. Judged of an item as its feed lists
+    it, and of a deferred entry from what it keeps (its feed's generator, its type not
+    among it), retried after its feed no longer lists it: its page read then was the app's
+    notice, or YouTube's consent page again at every poll until it expired."""
     if _youtube_video(link):
         # A YouTube video's page (a channel's feed's, or one a subreddit or Hacker News
         # shares) is its player, built by scripts; from Europe, a redirect to YouTube's
@@ -421,6 +441,12 @@ def unread_page(link: str, guid: str, title: str, generator: str) -> str:
         # A Misskey note's page is the app's "Please turn on your JavaScript" notice, the
         # note only in its head; the item gives the note whole.
         return "a Misskey note's page is its app's notice"
+    if _pleroma_post(link, kind):
+        # A Pleroma post's page (its object's sends a browser on to its notice's) is its
+        # front end's "please enable JavaScript" notice, the post only in its head (their
+        # server-written pages are off unless their admin turns them on); the item gives
+        # the post whole. (GoToSocial writes its posts' pages on the server: read.)
+        return "a Pleroma post's page is its app's notice"
     return ""
 
 
@@ -703,7 +729,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # the article's site (the item was named after the alert, "Google Alert -
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
-        unread = unread_page(link, guid, headline, generator)
+        unread = unread_page(link, guid, headline, generator,
+                             str(entry.get("activity_object-type") or "").strip())
         if not headline and _mastodon_post(link, guid, generator):
             # A post behind a content warning: the item gives the warning, then the post.
             # Stored as one, the post's alert was titled "Content warning: Spoilers The

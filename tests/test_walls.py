@@ -559,6 +559,92 @@ def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
     assert not [r for r in site.requests if "/notes/" in r.target]  # no page read
 
 
+def pleroma_notice_page(host: str, post: str, notice: str) -> bytes:
+    """A post's page as a Pleroma server writes it (Akkoma's alike): its front end's page,
+    the post only in the meta tags put in its head, its body the app's "please enable
+    JavaScript" notice (its static pages are off unless its admin turns them on)."""
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name=viewport "
+            'content="width=device-width,initial-scale=1,user-scalable=no"><title>Pleroma'
+            f'</title><meta content="lakeside" property="og:title"><meta content="http://'
+            f'{host}/notice/{notice}" property="og:url"><meta content="{post}" '
+            f'property="og:description"><meta content="summary" property="twitter:card">'
+            f'<link href="http://{host}/notice/{notice}" rel="alternate" '
+            'type="application/activity+json"><title>Lakeside Notes</title><link rel=icon '
+            "type=image/png href=/favicon.png><link href=/static/css/app.9a4c5ede.css "
+            "rel=stylesheet></head><body class=hidden><noscript>To use Pleroma, please enable "
+            "JavaScript.</noscript><div id=app></div><script type=text/javascript "
+            "src=/static/js/app.45547c05.js></script></body></html>").encode()
+
+
+def test_a_pleroma_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdir):
+    # A Pleroma account's feed (/users/NAME/feed.atom, Akkoma's too, on any of their
+    # servers) links each post to its object (/objects/<uuid>), which a browser is sent on
+    # to its notice's page (/notice/<id>): the front end's "please enable JavaScript"
+    # notice, the post only in its head. It was stored as the notice (a topic on
+    # "JavaScript" mailed every post), or left for the next poll as a wall. The item
+    # gives the post whole, and every item says it is an ActivityStreams note in a
+    # conversation: its page is not read. (The site is the crawl's proxy: it answers for
+    # the Pleroma server, found by its feed's shape, not its name.)
+    host = "pleroma.lakeside.example"
+    posts = {("0d7c1bd4-3e1b-4a3f-9a53-2c1a5f6e7b80", "AqL3xQ8uY1lNk2fV7E"): "The Marlow "
+             "reservoir survey found zebrafish in the intake channels this week, and the "
+             "water authority will hold a public meeting on the delay next Tuesday.",
+             ("5b2e9c61-7a4d-4f0e-8c3b-1e6d2f9a0c47", "AqL3wZ2mT9pRk1eU6D"): "Our reservoir "
+             "notices now come from this account too: follow it for the zebrafish survey "
+             "results."}
+    when = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    entries = []
+    for (uuid, notice), post in posts.items():
+        site.serve(f"/objects/{uuid}", b"", status=302, content_type="text/html",
+                   headers={"Location": f"http://{host}/notice/{notice}"})
+        site.serve(f"/notice/{notice}", pleroma_notice_page(host, post, notice),
+                   content_type="text/html; charset=utf-8")
+        link = f"http://{host}/objects/{uuid}"
+        entries.append(f"""<entry>
+  <activity:object-type>http://activitystrea.ms/schema/1.0/note</activity:object-type>
+  <activity:verb>http://activitystrea.ms/schema/1.0/post</activity:verb>
+  <id>{link}</id>
+  <title>{post[:100]}...</title>
+  <content type="html">{html.escape(f"<p>{post}</p>")}</content>
+  <published>{when}</published>
+  <updated>{when}</updated>
+  <ostatus:conversation ref="http://{host}/contexts/{uuid}">
+    http://{host}/contexts/{uuid}
+  </ostatus:conversation>
+  <link href="http://{host}/contexts/{uuid}" rel="ostatus:conversation"/>
+  <link type="application/atom+xml" href='{link}' rel="self"/>
+  <link type="text/html" href='{link}' rel="alternate"/>
+  <link rel="mentioned" ostatus:object-type="http://activitystrea.ms/schema/1.0/collection" href="http://activityschema.org/collection/public"/>
+</entry>""")
+    site.serve("/users/lakeside/feed.atom", f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed
+  xmlns="http://www.w3.org/2005/Atom"
+  xmlns:thr="http://purl.org/syndication/thread/1.0"
+  xmlns:activity="http://activitystrea.ms/spec/1.0/"
+  xmlns:poco="http://portablecontacts.net/spec/1.0"
+  xmlns:ostatus="http://ostatus.org/schema/1.0">
+
+  <id>http://{host}/users/lakeside/feed.atom</id>
+  <title>lakeside's timeline</title>
+  <updated>{when}</updated>
+  <logo>http://{host}/images/avi.png</logo>
+  <link rel="self" href="http://{host}/users/lakeside/feed.atom" type="application/atom+xml"/>
+  <author>
+    <id>http://{host}/users/lakeside</id>
+    <activity:object>http://activitystrea.ms/schema/1.0/person</activity:object>
+    <uri>http://{host}/users/lakeside</uri>
+    <poco:preferredUsername>lakeside</poco:preferredUsername>
+    <poco:displayName>Lakeside Water</poco:displayName>
+    <name>lakeside</name>
+  </author>
+  {"".join(entries)}
+</feed>""".encode(), content_type="application/atom+xml; charset=utf-8")
+    rows = crawled_app_posts(site, mail, workdir, f"http://{host}/users/lakeside/feed.atom")
+    assert {(row["text"], row["extraction"]) for row in rows} == {
+        (post, "feed") for post in posts.values()}, rows
+    assert not [r for r in site.requests if "/objects/" in r.target]  # no page read
+
+
 def test_a_github_release_is_its_feeds_notes_not_its_pages_menus(site, mail, workdir):
     # A repository's releases feed (github.com/OWNER/REPO/releases.atom) links each release
     # to its page, where short notes stand among the repository's menus and counters: the
