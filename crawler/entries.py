@@ -49,7 +49,7 @@ from storage.errors import said_stopping
 from .containers import Containers
 from .extracted import Extracted, Method, visible
 from .feeddates import not_ahead, read_date
-from .feeds import FeedEntry, github_release, on_bluesky, site_of, unread_page
+from .feeds import FeedEntry, site_of, unread_page
 from .googlenews import is_link as google_news_link
 from .http import (
     HANDLED_STATUSES,
@@ -547,23 +547,10 @@ class EntriesMixin:
                 # script's or Google's consent page, never the article (crawler.googlenews).
                 self._store_item(entry, "a Google News link that names no publisher's page")
                 continue
-            if not entry.linked and on_bluesky(entry.feed.link):
-                # A Bluesky post's page is the app's "JavaScript is required" notice around
-                # it (stored as the post: a topic on "JavaScript" matched every one); the
-                # feed gives the post whole.
-                self._store_item(entry, "a Bluesky post's page is its app's notice")
-                continue
             if not entry.linked and entry.feed.unread:
-                # An app's page that the item gives whole (a Mastodon post's, a YouTube
-                # video's: crawler.feeds).
+                # An app's page that the item gives whole (a Mastodon post's, a Bluesky
+                # post's, a YouTube video's, a GitHub release's: crawler.feeds).
                 self._store_item(entry, entry.feed.unread)
-                continue
-            if not entry.linked and github_release(entry.feed.link, entry.source.poll_url):
-                # A GitHub release's page holds its notes among the repository's menus and
-                # counters: short notes ("Fixes the berth overlap.") were extracted with
-                # them ("Product", "/", "Public", "Fork 12", "Star 345" a line each). Its
-                # releases feed gives the notes whole.
-                self._store_item(entry, "a GitHub release's page is its repository's menus")
                 continue
             yield scrapy.Request(
                 entry.feed.link,
@@ -1023,7 +1010,7 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         # consent page, by an earlier version) is judged again from what it keeps, its
         # feed's generator unknown here.
         unread=deferred.unread or unread_page(deferred.link, deferred.guid, deferred.title,
-                                              ""),
+                                              source.poll_url, ""),
     )
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
                  since=deferred.since)

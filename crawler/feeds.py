@@ -418,20 +418,33 @@ def _youtube_video(url: str) -> bool:
         or bool(_YOUTUBE_SHORT.fullmatch(parts.path)))
 
 
-def unread_page(link: str, guid: str, title: str, generator: str, kind: str = "") -> str:
-    """Why the page of a feed's item linked to ``link`` (its guid ``guid``, its headline
-    ``title``, its ActivityStreams type ``kind``, in a feed its ``generator`` says wrote it)
-    is not read, where that page is an app's that the item gives whole: the item is the
-    article (FeedEntry.unread); "" for a page to read. Judged of an item as its feed lists
-    it, and of a deferred entry from what it keeps (its feed's generator, its type not
-    among it), retried after its feed no longer lists it: its page read then was the app's
-    notice, or YouTube's consent page again at every poll until it expired."""
+def unread_page(link: str, guid: str, title: str, feed: str, generator: str,
+                kind: str = "") -> str:
+    """Why the page of an item linked to ``link`` (its guid ``guid``, its headline
+    ``title``, its ActivityStreams type ``kind``) of the feed at ``feed`` (its
+    ``generator`` says what wrote it) is not read, where that page is an app's that the
+    item gives whole: the item is the article (FeedEntry.unread); "" for a page to read.
+    Judged of an item as its feed lists it, and of a deferred entry from what it keeps (its
+    feed's generator, its type not among it), retried after its feed no longer lists it:
+    its page read then was the app's notice, or YouTube's consent page again at every poll
+    until it expired."""
     if _youtube_video(link):
         # A YouTube video's page (a channel's feed's, or one a subreddit or Hacker News
         # shares) is its player, built by scripts; from Europe, a redirect to YouTube's
         # consent page: the video waited as unavailable, poll after poll. Its title and
         # description (media:description) are the item's.
         return "a YouTube video's page is its player's scripts"
+    if on_bluesky(link):
+        # A Bluesky post's page is the app's "JavaScript is required" notice around it
+        # (stored as the post: a topic on "JavaScript" matched every one); the feed gives
+        # the post whole.
+        return "a Bluesky post's page is its app's notice"
+    if github_release(link, feed):
+        # A GitHub release's page holds its notes among the repository's menus and
+        # counters: short notes ("Fixes the berth overlap.") were extracted with them
+        # ("Product", "/", "Public", "Fork 12", "Star 345" a line each). Its releases feed
+        # gives the notes whole.
+        return "a GitHub release's page is its repository's menus"
     if not title and _mastodon_post(link, guid, generator):
         # A Mastodon post's page is the app's "please enable JavaScript" notice, the post
         # only in its head: a post that shared a word with the notice ("Mastodon",
@@ -729,7 +742,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # the article's site (the item was named after the alert, "Google Alert -
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
-        unread = unread_page(link, guid, headline, generator,
+        unread = unread_page(link, guid, headline, url, generator,
                              str(entry.get("activity_object-type") or "").strip())
         if not headline and _mastodon_post(link, guid, generator):
             # A post behind a content warning: the item gives the warning, then the post.
@@ -867,17 +880,21 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
             summary, content = _json_text(item, "content_text"), ""
         modified = _dated(w3c_datetime(_json_str(item, "date_modified")))
         published = _dated(w3c_datetime(_json_str(item, "date_published"))) or modified
+        link = (web_url(link.strip(), url) or link.strip()) if link.strip() else ""
+        headline = _json_text(item, "title")
         entries.append(
             FeedEntry(
                 # Left as written when it is not a web address: the crawl says so.
-                link=(web_url(link.strip(), url) or link.strip()) if link.strip() else "",
-                title=_json_text(item, "title"),
+                link=link,
+                title=headline,
                 summary=summary or html_to_text(_json_str(item, "content_html")),
                 content=content,
                 published=published,
                 author=_json_author(item) or feed_author,
                 updated=modified,
                 guid=guid,
+                # A micro-blog's JSON Feed that shares a video, a post: as an RSS item's.
+                unread=unread_page(link, guid, headline, url, ""),
             )
         )
     title = _name(_json_text(doc, "title"))

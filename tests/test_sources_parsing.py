@@ -924,3 +924,42 @@ def test_a_youtube_video_shared_by_its_short_link_is_its_items_text(video: str) 
             "<description>The winter timetable.</description></item></channel></rss>").encode()
     parsed = parse_feed(body, "http://127.0.0.1/rss.xml", {"Content-Type": "text/xml"})
     assert [bool(entry.unread) for entry in parsed.entries] == [True, False]
+
+
+@pytest.mark.parametrize(("body", "url", "unread"), [
+    # A micro-blog's JSON Feed (Micro.blog's feed.json) sharing a video: its page was read,
+    # YouTube's player or, from Europe, its consent page, waited for poll after poll.
+    (b'{"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Notes", "items": '
+     b'[{"id": "http://127.0.0.1/2026/12/07/ferry.html", "url": '
+     b'"https://www.youtube.com/watch?v=dQw4w9WgXcQ", "content_html": "<p>Our video of the '
+     b'new ferry\'s first crossing.</p>"}, {"id": "2", "url": '
+     b'"http://127.0.0.1/timetable.html", "title": "Ferry timetable"}]}',
+     "http://127.0.0.1/feed.json",
+     ["a YouTube video's page is its player's scripts", ""]),
+    # A Bluesky account's feed, and a repository's releases feed: their items, as every
+    # app's the item gives whole, say so (kept with a deferred entry, the same whichever
+    # feed gives them: a JSON Feed's Bluesky post too).
+    (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>@lakeside'
+     b'.bsky.social - Lakeside Water</title><link>https://bsky.app/profile/lakeside.bsky'
+     b'.social</link><item><title>@lakeside.bsky.social post</title><link>https://bsky.app'
+     b"/profile/lakeside.bsky.social/post/3lcxkzb2wt22s</link><description>The survey found "
+     b"zebrafish.</description><guid>at://did:plc:4zq6ahkd2cbl7stvo2jbwfzk/app.bsky.feed"
+     b".post/3lcxkzb2wt22s</guid></item></channel></rss>",
+     "https://bsky.app/profile/did:plc:4zq6ahkd2cbl7stvo2jbwfzk/rss",
+     ["a Bluesky post's page is its app's notice"]),
+    (b'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+     b"<id>tag:github.com,2008:https://github.com/lakeside/harbourd/releases</id><title>"
+     b"Release notes from harbourd</title><entry><id>tag:github.com,2008:Repository/123456/"
+     b'v2.3.0</id><updated>2026-12-07T10:00:00Z</updated><link rel="alternate" type="text/'
+     b'html" href="https://github.com/lakeside/harbourd/releases/tag/v2.3.0"/><title>v2.3.0'
+     b'</title><content type="html">&lt;p&gt;Fixes the berth overlap.&lt;/p&gt;</content>'
+     b"</entry></feed>",
+     "https://github.com/lakeside/harbourd/releases.atom",
+     ["a GitHub release's page is its repository's menus"]),
+])
+def test_an_apps_page_that_its_item_gives_whole_is_not_read_from_any_feed(
+    body: bytes, url: str, unread: list[str]
+) -> None:
+    """An item whose page is an app's that the item gives whole says why its page is not
+    read (FeedEntry.unread), whatever kind of feed lists it."""
+    assert [entry.unread for entry in parse_feed(body, url).entries] == unread
