@@ -1251,6 +1251,25 @@ _SITE_NAME = etree.XPath("/html/head/meta[@property = 'og:site_name']/@content"
                          " | /html/body/meta[@property = 'og:site_name']/@content")
 
 
+#: The og:site_name a platform's theme writes on every blog it hosts, whatever the blog's
+#: name (casefolded): an aggregator's item named after it told nothing of its publisher.
+_PLATFORM_NAMES = frozenset({"wordpress", "blogger", "blogspot", "tumblr"})
+#: An og:site_name that is an address ("https://harbour.example/", "www.harbour.example"):
+#: the site's host says it better.
+_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?//\S*|www\.\S+|\S+\.\S+/\S*", re.IGNORECASE)
+
+
+def _site_name(value: str) -> str | None:
+    """The name an og:site_name gives its site; None for one that names none: a platform's
+    ("WordPress", "Blogger"), an address, a lone character or mark ("-", "|"), nothing (an
+    aggregator's item, Google Alerts', Hacker News', was named so; its host names it)."""
+    name = " ".join(value.split())
+    if (len(name) < 2 or not any(character.isalnum() for character in name)
+            or name.casefold() in _PLATFORM_NAMES or _ADDRESS.fullmatch(name)):
+        return None
+    return name
+
+
 #: The furthest ahead of UTC a place's clock is (Kiribati's +14:00): its day is the latest
 #: any page can be dated today.
 _LATEST_OFFSET = timedelta(hours=14)
@@ -1303,8 +1322,7 @@ def page_metadata(tree: Any, url: str, *, author: bool = True, date: bool = True
     sitename = _value(found.sitename)
     title = _as_shown(_without_site_part(_without_site_name(_value(found.title), sitename), url,
                                          sitename), tree)
-    site = next((name for value in _SITE_NAME(tree) if (name := " ".join(str(value).split()))),
-                None)
+    site = next((name for value in _SITE_NAME(tree) if (name := _site_name(str(value)))), None)
     return Metadata(title=title, author=_value(found.author), date=_value(found.date), site=site)
 
 

@@ -1162,6 +1162,34 @@ def test_a_hacker_news_link_is_named_by_a_site_name_its_head_lets_slip(site, wor
         page: "The Test Gazette"}
 
 
+def test_a_hacker_news_link_is_named_by_its_host_where_its_site_name_names_none(site, workdir):
+    # A blog's theme writes its platform's name as every blog's og:site_name ("WordPress",
+    # "Blogger"), a CMS left its address or a mark there, or nothing: each shared article
+    # was named so in its email and `export` ("WordPress", "-", ""). Its host names it.
+    site.domain = "news.localhost"  # resolved to 127.0.0.1 by the tests' netguard
+    names = {"/2026/12/harbour-ferry": "WordPress", "/2026/12/harbour-crane": "Blogger",
+             "/2026/12/harbour-pilot": "https://news.localhost/", "/2026/12/harbour-tug": "-",
+             "/2026/12/harbour-dredge": " "}
+    items = []
+    for number, (path, name) in enumerate(names.items()):
+        page = site.url(path)
+        headline = f"Harbour story {number}: the {path.rpartition('-')[2]} at berth"
+        site.serve(path, article_page(headline, page).replace(
+            b"<title>", f'<meta property="og:site_name" content="{name}"><title>'.encode()),
+            content_type="text/html")
+        items.append(hnrss_item(headline, page, 42345678 + number))
+    source = site.serve("/frontpage", f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Hacker News: Front Page</title><link>https://news.ycombinator.com/</link>
+<description>Hacker News RSS</description><generator>hnrss v2.1.1</generator>
+{"".join(items)}
+</channel></rss>""".encode())
+    workdir.write_config(sources=[source], topics=[TOPIC])
+    workdir.newswatch("crawl")
+    assert {row["url"]: row["source"] for row in export(workdir)} == {
+        site.url(path): "news.localhost" for path in names}
+
+
 def test_links_with_an_escaped_ampersand_in_a_malformed_feed_are_the_same_links(
         site, mail, workdir):
     # A feed is read by feedparser's loose parser once one item is not well-formed XML (an
