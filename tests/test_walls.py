@@ -22,6 +22,10 @@ from storage import DeferredEntry, Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+#: A social post on the reservoir's zebrafish, as the apps' tests post it.
+SURVEY = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
+          "and the water authority will hold a public meeting on the delay next Tuesday.")
+
 CLOUDFLARE = b"""<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
 <meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
 <meta name="robots" content="noindex,nofollow"></head><body><div class="main-wrapper">
@@ -423,9 +427,7 @@ def test_a_mastodon_post_is_its_feeds_text_not_the_apps_notice(site, mail, workd
     # site is the crawl's proxy: it answers for the Mastodon server, found by its feed's
     # shape, not its name.)
     host = "social.lakeside.example"
-    posts = {"113572215316123456": "The Marlow reservoir survey found zebrafish in the intake "
-             "channels this week, and the water authority will hold a public meeting on the "
-             "delay next Tuesday.",
+    posts = {"113572215316123456": SURVEY,
              "113572215316123457": "Welcome to the water authority's account on Mastodon, "
              "the new platform for our reservoir notices: zebrafish survey results follow."}
     feed = serve_mastodon_feed(site, host, {
@@ -448,16 +450,14 @@ def test_a_mastodon_post_behind_a_content_warning_is_titled_by_it(site, mail, wo
     # Marlow...", and the label and the warning were its text's opening. The warning is its
     # title, as the app shows it above the post; its text is the post.
     host = "social.lakeside.example"
-    post = ("The Marlow reservoir survey found zebrafish in the intake channels this week, "
-            "and the water authority will hold a public meeting on the delay next Tuesday.")
     feed = serve_mastodon_feed(site, host, {
         "113572215316123456": "<p><strong>Content warning:</strong>Marlow survey: dead fish "
-        f"photos</p><hr /><p>{post}</p>",
+        f"photos</p><hr /><p>{SURVEY}</p>",
         "113572215316123457": "<p><strong>Inhaltswarnung:</strong> Tote Fische</p><hr />"
         "<p>Die Zebrafische im Marlow-Stausee: Fotos der Untersuchung.</p>"})
     rows = crawled_app_posts(site, mail, workdir, feed)
     assert {(row["title"], row["text"]) for row in rows} == {
-        ("Marlow survey: dead fish photos", post),
+        ("Marlow survey: dead fish photos", SURVEY),
         ("Tote Fische", "Die Zebrafische im Marlow-Stausee: Fotos der Untersuchung.")}, rows
 
 
@@ -543,9 +543,7 @@ def test_a_misskey_note_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
     # opening. (The site is the crawl's proxy: it answers for the Misskey server, found by
     # its feed's shape, not its name.)
     host = "notes.lakeside.example"
-    notes = {"9zq4ab12cd": "The Marlow reservoir survey found zebrafish in the intake "
-             "channels this week, and the water authority will hold a public meeting on the "
-             "delay next Tuesday.",
+    notes = {"9zq4ab12cd": SURVEY,
              "9zq4ab12ce": "Our reservoir notices now come from this account too: follow it "
              "for the zebrafish survey results."}
     feed = serve_misskey_feed(site, host, notes, datetime.now(UTC) - timedelta(minutes=20))
@@ -586,9 +584,7 @@ def test_a_pleroma_post_is_its_feeds_text_not_the_apps_notice(site, mail, workdi
     # conversation: its page is not read. (The site is the crawl's proxy: it answers for
     # the Pleroma server, found by its feed's shape, not its name.)
     host = "pleroma.lakeside.example"
-    posts = {("0d7c1bd4-3e1b-4a3f-9a53-2c1a5f6e7b80", "AqL3xQ8uY1lNk2fV7E"): "The Marlow "
-             "reservoir survey found zebrafish in the intake channels this week, and the "
-             "water authority will hold a public meeting on the delay next Tuesday.",
+    posts = {("0d7c1bd4-3e1b-4a3f-9a53-2c1a5f6e7b80", "AqL3xQ8uY1lNk2fV7E"): SURVEY,
              ("5b2e9c61-7a4d-4f0e-8c3b-1e6d2f9a0c47", "AqL3wZ2mT9pRk1eU6D"): "Our reservoir "
              "notices now come from this account too: follow it for the zebrafish survey "
              "results."}
