@@ -456,19 +456,28 @@ class EntriesMixin:
         a page unavailable at an earlier poll is requested again until it is settled."""
         listed = {entry.url for entry in entries}
         aliases = {other for entry in entries for other in entry.others}
+        # An item listed under its guid, once (guids numbering a feed's items by their
+        # place name no item of their own), and its date.
+        guids = Counter(entry.guid_address for entry in entries if entry.guid_address)
+        by_guid = {(entry.guid_address, entry.feed.published) for entry in entries
+                   if guids[entry.guid_address] == 1 and entry.feed.published is not None}
         with self.report.timed("store"):
             waiting = self.store.deferred_entries(source.id)
-            for gone in [d for d in waiting if d.url not in listed and d.url in aliases]:
-                # Deferred under an address its item is no longer read at (a redirector's,
-                # Feedburner's link): the item listed now is that entry (stored and mailed
-                # again under the old one once its attempts were spent).
-                try:
+        moved = [d for d in waiting if d.url not in listed
+                 and (d.url in aliases or (d.guid_address, d.published) in by_guid)]
+        for gone in moved:
+            # Deferred under an address its item is no longer read at (a redirector's,
+            # Feedburner's link; a slug edited with its headline, its guid and date kept):
+            # the item listed now is that entry (stored and mailed again under the old one
+            # once its attempts were spent).
+            try:
+                with self.report.timed("store"):
                     self.store.drop_deferred(gone.url)
-                except StorageError as exc:  # a full disk: left for a later poll
-                    logger.warning("%s: deferred %s not dropped (%s)", source.url, gone.url,
-                                   exc)
+            except StorageError as exc:  # a full disk: left for a later poll
+                logger.warning("%s: deferred %s not dropped (%s)", source.url, gone.url, exc)
+        gone_urls = {d.url for d in moved}
         unlisted = [_entry(source, d) for d in waiting
-                    if d.url not in listed and d.url not in aliases]
+                    if d.url not in listed and d.url not in gone_urls]
         # Listed again: found first at the poll it was deferred at, whose "since" it keeps.
         first = {d.url: d.since for d in waiting if d.url in listed and d.since is not None}
         if first:
@@ -979,6 +988,7 @@ def _deferred(entry: Entry, now: datetime) -> DeferredEntry:
         since=_since(entry, now),
         publisher=one_line(feed.publisher),
         unread=feed.unread,
+        guid_address=entry.guid_address,
     )
 
 
@@ -1012,8 +1022,11 @@ def _entry(source: Source, deferred: DeferredEntry) -> Entry:
         unread=deferred.unread or unread_page(deferred.link, deferred.guid, deferred.title,
                                               source.poll_url, ""),
     )
+    # Its guid's address: stored under it too, as an entry stored at once is, and where an
+    # article of its item may be stored already (see items_of_shared_pages).
+    guid = deferred.guid_address
     return Entry(source, feed, deferred.url, linked=deferred.linked, baseline=deferred.baseline,
-                 since=deferred.since)
+                 since=deferred.since, others=(guid,) if guid else (), guid_address=guid)
 
 
 #: When a page's text is a part of its feed's text (_part_of): the feed's has this many

@@ -343,8 +343,8 @@ class ArticlesMixin:
             INSERT INTO deferred_entries (url, source_id, attempts, last_error, first_seen,
                                           link, title, summary, published, author, updated,
                                           guid, linked, baseline, content, since, publisher,
-                                          unread)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          unread, guid_address)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 attempts = attempts + excluded.attempts,
                 -- Postponed (a poll of more new pages than it takes), a page unavailable
@@ -357,7 +357,7 @@ class ArticlesMixin:
                 author = excluded.author, updated = excluded.updated, guid = excluded.guid,
                 linked = excluded.linked, baseline = excluded.baseline,
                 content = excluded.content, publisher = excluded.publisher,
-                unread = excluded.unread,
+                unread = excluded.unread, guid_address = excluded.guid_address,
                 since = CASE WHEN deferred_entries.since IS NULL
                                   OR excluded.since < deferred_entries.since
                              THEN excluded.since ELSE deferred_entries.since END
@@ -381,6 +381,7 @@ class ArticlesMixin:
                 to_iso(entry.since),
                 entry.publisher,
                 entry.unread,
+                entry.guid_address,
             ],
         )
         row = self.db.execute(
@@ -394,7 +395,7 @@ class ArticlesMixin:
         rows = self.db.query(
             """
             SELECT url, source_id, link, title, summary, published, author, updated, guid,
-                   linked, baseline, content, since, publisher, unread
+                   linked, baseline, content, since, publisher, unread, guid_address
             FROM deferred_entries WHERE source_id = ? AND link IS NOT NULL
             ORDER BY first_seen, url
             """,
@@ -417,6 +418,7 @@ class ArticlesMixin:
                 since=from_iso(row["since"]),
                 publisher=row["publisher"],
                 unread=row["unread"],
+                guid_address=row["guid_address"],
             )
             for row in rows
         ]

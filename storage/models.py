@@ -148,6 +148,8 @@ class DeferredEntry:
     since: datetime | None = None  # its source's poll before the one that listed it
     publisher: str = ""  # the publisher an aggregator's item names (FeedEntry.publisher)
     unread: str = ""  # why its page is not read, its item the article (FeedEntry.unread)
+    #: The address of its item by its guid (crawler.entries.Entry.guid_address).
+    guid_address: str = ""
 
 
 @dataclass(frozen=True)

@@ -776,4 +776,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _digits_read_as_ascii,
     # 53: why a deferred entry's page is not read (see storage.schema).
     "ALTER TABLE deferred_entries ADD COLUMN unread TEXT NOT NULL DEFAULT ''",
+    # 54: the address of a deferred entry's item by its guid (see storage.schema).
+    "ALTER TABLE deferred_entries ADD COLUMN guid_address TEXT NOT NULL DEFAULT ''",
 )

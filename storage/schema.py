@@ -998,4 +998,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # app's "Please turn on your JavaScript" notice. An entry deferred before is judged
     # again from what it keeps (crawler.entries).
     "ALTER TABLE deferred_entries ADD COLUMN unread TEXT NOT NULL DEFAULT ''",
+    # 54: the address of a deferred entry's item by its guid (crawler.entries): an entry
+    # stored once its feed no longer listed it was stored without its guid's alias, which
+    # an entry stored at once gets, and listed again at another link (its slug edited with
+    # its headline), its guid kept, it was a new article, mailed again. An entry deferred
+    # before has none, as before.
+    "ALTER TABLE deferred_entries ADD COLUMN guid_address TEXT NOT NULL DEFAULT ''",
 )

@@ -1575,34 +1575,57 @@ def test_an_entry_deferred_before_schema_30_is_news_since_its_first_listing(
         assert entry.since == NOW - timedelta(days=3)
 
 
+def _deferred_before(location: str | Path, monkeypatch, schema: int) -> int:
+    """A store of ``schema`` migrations holding an entry deferred as a version of then noted
+    it (the columns it knew); its source's id."""
+    import storage.pg
+    from crawler.entries import POSTPONED
+
+    with monkeypatch.context() as then:
+        then.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:schema])
+        then.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:schema])
+        with open_store(location) as old:
+            source_id = add_source(old)
+            with old.db.atomic():
+                old.db.execute(
+                    "INSERT INTO deferred_entries (url, source_id, attempts, last_error,"
+                    " first_seen, link, title, summary) VALUES (?, ?, 0, ?, ?, ?, 'T', 'S')",
+                    ["https://news.example/a", source_id, POSTPONED, NOW.isoformat(),
+                     "https://news.example/a"])
+    return source_id
+
+
 def test_a_deferred_entry_keeps_why_its_page_is_not_read_from_schema_53(
     location: str | Path, monkeypatch
 ) -> None:
     """Why its page is not read, where its item is the article (a Misskey note's, told by
     its feed's generator, which the entry does not keep): kept since schema 53; an entry
     deferred before says none (crawler.entries judges it again from what it keeps)."""
-    import storage.pg
     from crawler.entries import POSTPONED
 
-    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:52])
-    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:52])
-    with open_store(location) as old:
-        source_id = add_source(old)
-        with old.db.atomic():  # as the version before noted it
-            old.db.execute(
-                "INSERT INTO deferred_entries (url, source_id, attempts, last_error,"
-                " first_seen, link, title, summary, published, author, updated, guid, linked,"
-                " baseline, content, since, publisher) VALUES (?, ?, 0, ?, ?, ?, 'T', 'S',"
-                " NULL, NULL, NULL, '', 0, 0, '', NULL, '')",
-                ["https://news.example/a", source_id, POSTPONED, NOW.isoformat(),
-                 "https://news.example/a"])
-    monkeypatch.undo()
+    source_id = _deferred_before(location, monkeypatch, 52)
     with open_store(location) as store:
         assert [e.unread for e in store.deferred_entries(source_id)] == [""]
         note = replace(deferred(source_id, "note"), link="https://notes.example/notes/9zq4ab",
                        unread="a Misskey note's page is its app's notice")
         store.defer_entry(note, POSTPONED, NOW, attempted=False)
         assert {e.url: e for e in store.deferred_entries(source_id)}[note.url] == note
+
+
+def test_a_deferred_entry_keeps_its_guids_address_from_schema_54(
+    location: str | Path, monkeypatch
+) -> None:
+    """The address of its item by its guid (an article stored from it is aliased there, as
+    one stored at once is): kept since schema 54; an entry deferred before has none."""
+    from crawler.entries import POSTPONED
+
+    source_id = _deferred_before(location, monkeypatch, 53)
+    with open_store(location) as store:
+        assert [e.guid_address for e in store.deferred_entries(source_id)] == [""]
+        post = replace(deferred(source_id, "post"), guid="https://news.example/?p=7",
+                       guid_address="https://news.example/#https://news.example/?p=7")
+        store.defer_entry(post, POSTPONED, NOW, attempted=False)
+        assert {e.url: e for e in store.deferred_entries(source_id)}[post.url] == post
 
 
 def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:

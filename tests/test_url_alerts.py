@@ -785,6 +785,14 @@ def test_an_item_stored_by_its_guid_is_known_by_it_whatever_date_it_had(site, ma
     assert len(export(workdir)) == 1 and len(mail.messages) == 1
 
 
+def wordpress_post(title: str, link: str, guid: str = "https://gazette.example/?p=14848", *,
+                   when: datetime) -> str:
+    """An item of a WordPress feed: its guid the post's ``?p=`` address, not its link."""
+    return (f"<item><title>{escape(title)}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">{guid}</guid><pubDate>{format_datetime(when)}'
+            f"</pubDate><description>{escape(title)}.</description></item>")
+
+
 def test_an_item_whose_slug_is_edited_with_its_headline_is_updated_not_mailed_again(
         site, mail, workdir):
     # A WordPress post (guid ?p=14848, isPermaLink="false") published as a breaking line
@@ -795,10 +803,7 @@ def test_an_item_whose_slug_is_edited_with_its_headline_is_updated_not_mailed_ag
     old, new = site.url("/2026/12/07/harbour-closed"), site.url("/2026/12/07/ferry-collision")
     versions = [("BREAKING: Harbour closed", old), ("Ferry and cargo ship collide in harbour", new)]
 
-    def post(title: str, link: str, guid: str = "https://gazette.example/?p=14848") -> str:
-        return (f"<item><title>{escape(title)}</title><link>{link}</link>"
-                f'<guid isPermaLink="false">{guid}</guid><pubDate>{format_datetime(when)}'
-                f"</pubDate><description>{escape(title)}.</description></item>")
+    post = partial(wordpress_post, when=when)
 
     site.serve(urlsplit(old).path, article_page(*versions[0]), content_type="text/html")
     source = site.serve("/feed.rss", rss(site, [post(*versions[0])]))
@@ -1556,3 +1561,60 @@ def test_a_feed_publishing_items_seconds_apart_is_polled_sooner(site, mail, work
     with sqlite3.connect(workdir.database) as db:
         due, = db.execute("SELECT next_due FROM sources").fetchone()
     assert (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds() < 3 * 60
+
+
+def test_a_post_stored_after_its_feed_dropped_it_is_known_by_its_guid(site, mail, workdir):
+    # A WordPress post whose page was unavailable at the poll that listed it (a 503), then
+    # read once the busy feed no longer listed it: stored without its guid's alias, which an
+    # entry stored at once gets. Listed again with its headline and slug edited, its guid and
+    # date kept, it was a new article, mailed again.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    old, new = site.url("/2026/12/07/harbour-closed"), site.url("/2026/12/07/ferry-collision")
+    versions = [("BREAKING: Harbour closed", old), ("Ferry and cargo ship collide in harbour", new)]
+
+    post = partial(wordpress_post, when=when)
+
+    other = post("Harbour tugboats strike", site.url("/tugs"), "https://gazette.example/?p=2")
+    site.serve("/tugs", article_page("Harbour tugboats strike", site.url("/tugs")),
+               content_type="text/html")
+    site.serve(urlsplit(old).path, b"busy", status=503, content_type="text/html")
+    source = site.serve("/feed.rss", rss(site, [post(*versions[0])]))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # deferred: 503
+    site.serve(urlsplit(old).path, article_page(*versions[0]), content_type="text/html")
+    site.serve("/feed.rss", rss(site, [other]))
+    dropped = workdir.newswatch("crawl")
+    assert "2 new article(s)" in dropped.stdout, dropped.stdout
+    mail.wait_for(1)
+    site.serve(urlsplit(new).path, article_page(*versions[1]), content_type="text/html")
+    site.serve(urlsplit(old).path, b"", status=301, headers={"Location": new})
+    site.serve("/feed.rss", rss(site, [post(*versions[1]), other]))
+    edited = workdir.newswatch("crawl")
+    assert "0 new article(s), 1 updated" in edited.stdout, edited.stdout
+    assert "0 email(s) queued" in edited.stdout, edited.stdout
+    assert sorted(a["url"] for a in export(workdir)) == [old, site.url("/tugs")]
+
+
+def test_a_post_deferred_then_listed_at_another_link_is_read_there_only(site, mail, workdir):
+    # Its page unavailable at the poll that listed it (a 503), the post is listed at the next
+    # one at its new address, its slug edited with its headline, its guid and date kept: read
+    # there and mailed, the entry deferred under the old address was asked again until its
+    # attempts were spent, then kept with its summary and mailed a second time.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    old, new = site.url("/2026/12/07/harbour-closed"), site.url("/2026/12/07/ferry-collision")
+
+    post = partial(wordpress_post, when=when)
+
+    site.serve(urlsplit(old).path, b"busy", status=503, content_type="text/html")
+    source = site.serve("/feed.rss", rss(site, [post("BREAKING: Harbour closed", old)]))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "0 new article(s)" in workdir.newswatch("crawl").stdout  # deferred: 503
+    title = "Ferry and cargo ship collide in harbour"
+    site.serve(urlsplit(new).path, article_page(title, new), content_type="text/html")
+    site.serve("/feed.rss", rss(site, [post(title, new)]))
+    outputs = [workdir.newswatch("crawl").stdout for _ in range(3)]
+    assert "1 new article(s)" in outputs[0], outputs
+    assert [(a["title"], a["url"]) for a in export(workdir)] == [(title, new)]
+    assert site.requests_for(urlsplit(old).path) and len(site.requests_for(urlsplit(old).path)) == 1
+    time.sleep(0.5)
+    assert len(mail.wait_for(1)) == 1
