@@ -847,10 +847,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not frames:
             yield from self._page_entries(response, source, base, links)
             return
-        # A frameset does not change when its frames do (an old site's Last-Modified is the
-        # file's): its 304 would hide each new headline, so it is read whole at every poll.
-        framed = _Framed(response, replace(base, etag=None, last_modified=None), links, frames,
-                         asked={canonicalize(response.url)})
+        framed = _Framed(response, base, links, frames, asked={canonicalize(response.url)})
         yield from self._next_frame(source, framed)
 
     def _links(self, response: TextResponse, source: Source) -> tuple[list[str], list[str]]:
@@ -889,7 +886,15 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             )
             return
         links = [link for link in dict.fromkeys(framed.links) if link not in framed.asked]
-        yield from self._page_entries(framed.page, source, framed.base, links)
+        base = framed.base
+        if framed.carry:
+            # A frameset does not change when its frames do (an old site's Last-Modified is
+            # the file's): its 304 would hide each new headline, so it is read whole at the
+            # next poll. Frames that hold no article link (a video player, a comments
+            # widget, a menu) leave it its 304: read at every poll, they cost a request each
+            # and the page's own, for nothing (a full read still comes: FULL_READ_POLLS).
+            base = replace(base, etag=None, last_modified=None)
+        yield from self._page_entries(framed.page, source, base, links)
 
     def parse_frame(self, response: Response, source: Source, framed: _Framed) -> Iterator[Any]:
         """A frame of a page source answered: its article links (and its own frames) are
@@ -898,9 +903,11 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             links, frames = self._links(response, source)
             framed.links += links
             framed.frames += frames
+            framed.carry = framed.carry or bool(links)
         else:
             logger.info("source %s: its frame %s answered HTTP %d", source.url, response.url,
                         response.status)
+            framed.carry = True
         yield from self._next_frame(source, framed)
 
     def frame_failed(self, failure: Failure) -> Iterator[Any]:
@@ -908,6 +915,7 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         logger.info("source %s: its frame %s failed: %s", kwargs["source"].url,
                     failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        kwargs["framed"].carry = True
         yield from self._next_frame(kwargs["source"], kwargs["framed"])
 
     def _page_entries(
@@ -1093,6 +1101,9 @@ class _Framed:
     links: list[str]
     frames: list[str]
     asked: set[str] = field(default_factory=set)
+    #: Whether a frame brought article links, or could not be read: the page is read whole
+    #: at the next poll (see _next_frame).
+    carry: bool = False
 
 
 #: What a page that its scripts render carries its data in (Next.js, its App Router, Nuxt).

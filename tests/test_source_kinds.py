@@ -169,26 +169,52 @@ def test_a_framed_sites_headline_frames_are_read_and_their_next_story_alerts(sit
     assert "Maduro exit" in message["Subject"]
 
 
+#: A page's headers, as its web server writes them: the date its file was last changed.
+_MODIFIED = {"content_type": "text/html", "headers": {"Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}}
+
+
+def _headlines(site, count: int) -> bytes:
+    """Headlines linking to ``count`` stories served on ``site``, as a news page lists them."""
+    links = b""
+    for n, slug in enumerate(list(STORIES_BY_SLUG)[:count]):
+        target = f"/news/2026/12/0{n + 1}/{slug}"
+        site.serve(target, site.render_article(fresh(slug, 60 + n)), content_type="text/html")
+        links += f'<h2><a href="{target}">{html.escape(STORIES_BY_SLUG[slug].title)}</a></h2>'.encode()
+    return links
+
+
 def test_a_modern_home_pages_iframe_is_not_read_and_its_304_kept(site, workdir):
     """A news home page that links to its articles holds an iframe on its own site (a poll,
     a video player): not read, as a frameset's frames are (a request more at every poll, and
     the page asked without validators, never a 304)."""
-    slugs = list(STORIES_BY_SLUG)[:6]
-    links = b""
-    for n, slug in enumerate(slugs):
-        target = f"/news/2026/12/0{n + 1}/{slug}"
-        site.serve(target, site.render_article(fresh(slug, 60 + n)), content_type="text/html")
-        links += f'<h2><a href="{target}">{html.escape(STORIES_BY_SLUG[slug].title)}</a></h2>'.encode()
-    modified = {"content_type": "text/html",
-                "headers": {"Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}}
+    links = _headlines(site, 6)
     home = site.serve("/front/", b"<html><body><main>" + links
-                      + b'<iframe src="/widgets/poll.htm"></iframe></main></body></html>', **modified)
-    site.serve("/widgets/poll.htm", b"<html><body><form>Vote</form></body></html>", **modified)
+                      + b'<iframe src="/widgets/poll.htm"></iframe></main></body></html>', **_MODIFIED)
+    site.serve("/widgets/poll.htm", b"<html><body><form>Vote</form></body></html>", **_MODIFIED)
     workdir.write_config(sources=[{"url": home, "kind": "page"}], topics=[MADURO])
     assert "1 ok" in crawl(workdir)
     crawl(workdir)
     assert site.requests_for("/widgets/poll.htm") == []
     assert site.requests_for("/front/")[-1].headers.get("if-modified-since")
+
+
+def test_a_pages_iframe_without_article_links_keeps_its_304(site, workdir):
+    """A section page that links to few articles of its own (its iframes are read, as an old
+    portal's headline ticker is) holds a video player on its own site: its frame brings no
+    article link, so the page is no frameset whose 304 would hide a new headline. It was
+    asked without validators and the player read at every poll; the page's 304 is kept."""
+    links = _headlines(site, 2)
+    page = b"<html><body><main>" + links + b'<iframe src="/video/embed/8841"></iframe></main></body></html>'
+    section = site.serve("/video/", page, **_MODIFIED)
+    site.serve("/video/embed/8841", b"<html><body><video src='/v/8841.mp4'></video></body></html>",
+               **_MODIFIED)
+    workdir.write_config(sources=[{"url": section, "kind": "page"}], topics=[MADURO])
+    out = crawl(workdir)
+    assert "1 ok" in out and "2 new article(s)" in out, out
+    site.serve("/video/", b"", status=304, **_MODIFIED)
+    assert "1 ok" in crawl(workdir)
+    assert site.requests_for("/video/")[-1].headers.get("if-modified-since")
+    assert len(site.requests_for("/video/embed/8841")) == 1
 
 
 def test_page_source_include_and_exclude_patterns(site, workdir):
