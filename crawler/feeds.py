@@ -247,6 +247,15 @@ def _from_google(url: str) -> bool:
     return _hostname(url) in ("www.google.com", "google.com")
 
 
+def _republished_from(source: dict[str, Any], feed_address: str) -> str:
+    """The publisher an item's RSS <source> names (feedparser's ``source``: its text as
+    ``title``, its ``url`` as ``href``), "" where it names none, or names the feed that
+    lists the item (a feed that writes its own address in each of its items)."""
+    if str(source.get("href") or "").strip().partition("#")[0] == feed_address:
+        return ""
+    return " ".join(str(source.get("title") or "").split())
+
+
 def site_of(url: str) -> str:
     """The publisher of an aggregator's item that names none (Google Alerts', Hacker News',
     a subreddit's post): the site its article is on (``reuters.com``), which the article's
@@ -742,6 +751,12 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # the article's site (the item was named after the alert, "Google Alert -
             # maduro", in its email, `export` and `stories`).
             publisher = site_of(link)
+        if not publisher:
+            # An item an aggregator re-exports (an Inoreader folder, a Feedly board, a
+            # NewsBlur blurblog) names the feed it came from in its RSS <source>: its
+            # publisher (the item was named after the aggregator's feed in its email,
+            # `export` and `stories`).
+            publisher = _republished_from(entry.get("source") or {}, feed_address)
         unread = unread_page(link, guid, headline, url, generator,
                              str(entry.get("activity_object-type") or "").strip())
         if not headline and _mastodon_post(link, guid, generator):

@@ -1085,6 +1085,37 @@ def test_a_bing_news_item_is_its_publishers_in_emails_and_exports(site, mail, wo
     assert "The Test Gazette" in body and "BingNews" not in body, body
 
 
+def test_an_aggregators_item_is_named_after_its_rss_source(site, mail, workdir):
+    # Through `crawl`: a feed an aggregator re-exports (an Inoreader folder, a Feedly board, a
+    # NewsBlur blurblog) names each item's publisher in its RSS <source> (its name, its
+    # feed's address): the item was named after the aggregator's feed ("Harbour - Inoreader")
+    # in its email and `export`. An item whose <source> is the feed itself is the feed's.
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    pages = {"/world/harbour-ferry": "Harbour ferry sinks at berth",
+             "/world/harbour-crane": "Harbour crane collapses in storm"}
+    for target, title in pages.items():
+        site.serve(target, article_page(title, site.url(target)), content_type="text/html")
+    own = site.url("/stream/harbour.rss")
+    sources = ['<source url="https://gazette.example/feed.rss">The Test Gazette</source>',
+               f'<source url="{own}">Harbour - Inoreader</source>']
+    items = "".join(
+        f"<item><title>{title}</title><link>{site.url(target)}</link>"
+        f'<guid isPermaLink="false">{target}</guid><description>{title}.</description>'
+        f"<pubDate>{when}</pubDate>{named}</item>"
+        for (target, title), named in zip(pages.items(), sources, strict=True))
+    source = site.serve("/stream/harbour.rss", f"""<?xml version="1.0" encoding="utf-8" ?>
+<rss version="2.0"><channel><title>Harbour - Inoreader</title><link>https://www.inoreader.com/</link>
+<description>Harbour</description>{items}</channel></rss>""".encode())
+    workdir.write_config(sources=[{"url": source, "name": "Harbour - Inoreader"}],
+                         topics=[TOPIC], smtp=mail)
+    workdir.newswatch("crawl")
+    named = {row["url"]: row["source"] for row in export(workdir)}
+    assert named == {site.url("/world/harbour-ferry"): "The Test Gazette",
+                     site.url("/world/harbour-crane"): "Harbour - Inoreader"}, named
+    [alert] = mail.wait_for(1)
+    assert "The Test Gazette" in alert.get_body(("plain",)).get_content()
+
+
 def google_alert(site, story, feed_name: str = "Google Alert - maduro") -> bytes:
     """A Google Alerts Atom feed whose one entry links to ``story``'s page through Google's
     redirector (www.google.com/url?...&url=...), as Google writes it."""
