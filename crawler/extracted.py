@@ -15,7 +15,6 @@ from charset_normalizer import from_bytes
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
-    http_content_type_encoding,
     read_bom,
 )
 
@@ -129,6 +128,41 @@ def utf8_labelled_single_byte(body: bytes, name: str | None) -> str | None:
         return None
 
 
+#: The bytes whose NULs tell UTF-16 without a byte order mark (:func:`unmarked_utf16`).
+_UTF16_SAMPLE = 1024
+
+
+def unmarked_utf16(body: bytes, name: str | None) -> str | None:
+    """UTF-16's byte order (``utf-16le``, ``utf-16be``) where ``body`` is UTF-16 with no
+    byte order mark that ``name``, a single-byte code page, labels, or no label does (a
+    server's charset, a feed's or a page's declaration, unreadable in UTF-16 bytes); else
+    None. A Windows tool's export saved as "Unicode" without its mark, served by a server
+    whose default charset is ISO-8859-1: read in that label, byte by byte, every letter came
+    with a NUL, and the page or feed was garbage. Markup is mostly ASCII, which UTF-16
+    writes as the letter's byte and a NUL: those NULs are every other byte, the first or the
+    second of each pair, as no single-byte text has them (a NUL is no letter of it). Only a
+    body whose first or second byte is a NUL (the ``<`` or the space it starts with, XML 1.0
+    appendix F) is looked at further: any other pays one comparison."""
+    if body[:1] != b"\x00" and body[1:2] != b"\x00":
+        return None
+    if (name is not None and not _single_byte(name)) or read_bom(body)[0]:
+        return None
+    sample = body[:_UTF16_SAMPLE]
+    first, second = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if second * 4 >= pairs * 3 and first * 20 <= pairs:
+        codec = "utf-16le"
+    elif first * 4 >= pairs * 3 and second * 20 <= pairs:
+        codec = "utf-16be"
+    else:
+        return None
+    try:
+        body[: len(body) - len(body) % 2].decode(codec)
+    except UnicodeDecodeError:  # a lone half of a pair: no UTF-16
+        return None
+    return codec
+
+
 def _mended(body: bytes, encoding: str | None) -> tuple[str, str | None]:
     """:func:`mended_encoding`, and the text of ``body`` where it was read as UTF-8 whole
     (then it is UTF-8)."""
@@ -165,8 +199,8 @@ _WEB_ENCODINGS = (
 )  # fmt: skip
 
 
-def undeclared_encoding(body: bytes, content_type: str) -> str | None:
-    """The encoding to read a page in that neither its server (``content_type``) nor its
+def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
+    """The encoding to read a page in that neither its server (its ``charset``) nor its
     markup (``<meta>``, a byte order mark) declares and whose bytes are no UTF-8; None for
     any other page (read as declared, or as UTF-8 / ASCII). Most 2000s pages declared none:
     Scrapy's detector chose among every code page it knows, and a quarter of CleanEval's
@@ -181,7 +215,7 @@ def undeclared_encoding(body: bytes, content_type: str) -> str | None:
     (:func:`_foreign_letters`), a Latin one before any of another script, windows-1252
     where it does as well as any. A Turkish page is
     told by its letters first (:func:`_turkish`): windows-1252 reads it with no more mess."""
-    if body.isascii() or http_content_type_encoding(content_type) or read_bom(body)[0]:
+    if body.isascii() or charset or read_bom(body)[0]:
         return None
     if html_body_declared_encoding(body):
         return None

@@ -25,7 +25,7 @@ from w3lib.encoding import http_content_type_encoding, read_bom
 from storage.identity import identity_host
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, junk_before_xml, xml_from
-from .extracted import utf8_labelled_single_byte
+from .extracted import unmarked_utf16, utf8_labelled_single_byte
 from .feeddates import DateReader, day_first, misread, no_day
 from .googlenews import is_feed as google_news_feed
 from .googlenews import is_link, own_summary, own_title, publisher_url
@@ -612,6 +612,10 @@ def _encoding(body: bytes, charset: str | None) -> str | None:
     marked, _ = read_bom(body)
     if marked and marked != "utf-8":  # UTF-16's or UTF-32's (feedparser reads UTF-8's)
         return marked
+    # So do the NULs of UTF-16 with no byte order mark, where the server names a single-byte
+    # code page (feedparser took the label: every item lost as "not a feed").
+    if wide := unmarked_utf16(body, charset):
+        return wide
     # A UTF-8 feed that a single-byte code page labels: its server (an old server's default
     # charset, Latin-1 or windows-1252), which feedparser takes over the feed's own
     # declaration, or that declaration (a Greek or Russian CMS left at ISO-8859-7 or

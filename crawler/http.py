@@ -43,12 +43,13 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IReactorFromThreads
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 from zope.interface import implementer
 
 from storage.clock import http_date
 
 from .discover import sniff
-from .extracted import undeclared_encoding
+from .extracted import undeclared_encoding, unmarked_utf16
 from .feeddates import CLOCK_DRIFT
 from .feeds import parse_feed
 from .urls import web_url
@@ -851,14 +852,19 @@ class Redirects(RedirectMiddleware):
 class UndeclaredEncoding:
     """Reads a web page that declares no encoding, and whose bytes are no UTF-8, as a browser
     does (crawler.extracted.undeclared_encoding), not in whichever code page Scrapy's
-    detector finds: its text, its links' anchors and its title alike."""
+    detector finds; and one in UTF-16 without a byte order mark that its server calls a
+    single-byte code page, or nothing, as UTF-16 (crawler.extracted.unmarked_utf16), not
+    as that code page's letters and NULs: its text, its links' anchors and its title alike."""
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
         if isinstance(response, HtmlResponse):
-            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            encoding = undeclared_encoding(response.body, content_type)
+            charset = http_content_type_encoding(
+                (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+            # A page its server says is UTF-8, most, is not looked at for UTF-16's NULs.
+            wide = unmarked_utf16(response.body, charset) if charset != "utf-8" else None
+            encoding = wide or undeclared_encoding(response.body, charset)
             if encoding is not None:
                 return response.replace(encoding=encoding)
         return response

@@ -36,7 +36,7 @@ from lxml import etree
 from w3lib.encoding import http_content_type_encoding, read_bom
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, head_bytes, junk_before_xml, xml_from, xml_root
-from .extracted import utf8_labelled_single_byte
+from .extracted import unmarked_utf16, utf8_labelled_single_byte
 from .feeddates import not_ahead
 from .urls import web_url
 from .xmlrepair import (
@@ -223,7 +223,10 @@ def _encoding(body: bytes, charset: str | None) -> str | None:
     label = declared or (None if read_bom(body)[0] else charset)
     if utf8_labelled_single_byte(body, label) is not None:
         return "utf-8"
-    if wide := misdeclared_wide(body, label):
+    # UTF-16 with no byte order mark (its declaration unread, in bytes of two) that its
+    # server calls a single-byte code page: lxml read it in that code page, a NUL between
+    # each two letters, "not a sitemap".
+    if wide := unmarked_utf16(body, label) or misdeclared_wide(body, label):
         return wide
     if declared or not label:
         return None

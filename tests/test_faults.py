@@ -320,6 +320,58 @@ def test_a_utf16_feed_with_a_byte_order_mark_is_read_whatever_its_label(site, wo
     assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in feeds), rows
 
 
+def test_utf16_without_a_byte_order_mark_under_a_single_byte_label_is_read(site, workdir):
+    """A Windows tool's export saved as "Unicode" without its byte order mark, served by a
+    server whose default charset is ISO-8859-1 (or windows-1252): its feeds, its sitemap
+    and its article pages were read in that label, byte by byte, a NUL between each two
+    letters: "not a feed", "not a sitemap", a page of garbage. The NULs of its ASCII markup,
+    every other byte, say it is UTF-16, little- or big-endian; a page whose server names no
+    charset is read so too."""
+    now = datetime.now(UTC)
+    dated = format_datetime(now - timedelta(minutes=5), usegmt=True)
+    story = STORIES_BY_SLUG["harbour-wind-farm-approved"]
+    pages = [  # the page's title, its bytes' encoding, its server's charset
+        ("Zürich: Gemeinderat tagt", "utf-16-le", "ISO-8859-1"),
+        ("Zürich’s tram line opens — at last", "utf-16-be", "windows-1252"),
+        ("Zürich raises its parking fee to 5 €", "utf-16-le", None),
+    ]
+    items = ""
+    for n, (title, encoding, charset) in enumerate(pages):
+        text = "".join(f"<p>{title}: {p}</p>" for p in story.body)
+        body = (f'<!DOCTYPE html><html><head><meta charset="iso-8859-1"><title>{title}</title>'
+                f"</head><body><article><h1>{title}</h1>{text}</article></body></html>")
+        link = site.serve(f"/h/unmarked-page-{n}.html", body.encode(encoding),
+                          content_type=f"text/html; charset={charset}" if charset else "text/html")
+        items += f"<item><title>{title}</title><link>{link}</link><pubDate>{dated}</pubDate></item>"
+    feeds = [  # the bytes' encoding, the server's content type
+        ("utf-16-le", "text/xml; charset=iso-8859-1"),
+        ("utf-16-be", "application/rss+xml; charset=windows-1252"),
+    ]
+    sources = [
+        site.serve(f"/h/unmarked-{n}.rss", (f'<?xml version="1.0" encoding="utf-16"?>'
+                                          f'<rss version="2.0"><channel><title>Gemeinde Zürich'
+                                          f"</title>{items}</channel></rss>").encode(encoding),
+                   content_type=content_type)
+        for n, (encoding, content_type) in enumerate(feeds)
+    ]
+    workdir.write_config(sources=sources)
+    result = workdir.newswatch("crawl")
+    assert "2 source(s): 2 ok" in result.stdout, result.stdout + workdir.newswatch("status").stdout
+    rows = [json.loads(r) for r in workdir.newswatch("export").stdout.splitlines()]
+    assert sorted(row["title"] for row in rows) == sorted(title for title, *_ in pages), rows
+    assert all(f"{row['title']}: {story.body[0]}" in row["text"] for row in rows), rows
+
+
+def test_a_sitemap_in_utf16_without_a_byte_order_mark_under_a_single_byte_label_is_read(
+        site, workdir):
+    """The same export's news sitemap, served as ISO-8859-1 or windows-1252: lxml read it in
+    that label, "not a sitemap", every article of the source lost (above)."""
+    news_sitemaps_of_words_read(site, workdir, [  # the words, declared, the bytes', charset
+        ("Москва новый мост открыт", "utf-16", "utf-16-le", "ISO-8859-1"),
+        ("Νέο μετρό στην Αθήνα", "utf-16", "utf-16-be", "windows-1252"),
+    ])
+
+
 def serve_news_sitemap(site: NewsSite, path: str, declared: str | None, encoding: str, loc: str,
                        name: str, language: str, title: str, published: datetime,
                        charset: str | None = None) -> str:
