@@ -101,7 +101,7 @@ def mended_encoding(body: bytes, encoding: str | None) -> str:
     return _mended(body, encoding)[0]
 
 
-def _single_byte(name: str | None) -> bool:
+def single_byte(name: str | None) -> bool:
     """Whether ``name`` is a single-byte code page's (ISO-8859-x, windows-125x, KOI8) or
     ASCII's."""
     try:
@@ -120,7 +120,7 @@ def utf8_labelled_single_byte(body: bytes, name: str | None) -> str | None:
     server's label over the bytes (the WHATWG Encoding Standard), but bytes that are UTF-8
     throughout are UTF-8: the label is a default left as it was when the site moved to
     UTF-8."""
-    if body.isascii() or not _single_byte(name):
+    if body.isascii() or not single_byte(name):
         return None
     try:
         return body.decode("utf-8")
@@ -145,7 +145,7 @@ def unmarked_utf16(body: bytes, name: str | None) -> str | None:
     appendix F) is looked at further: any other pays one comparison."""
     if body[:1] != b"\x00" and body[1:2] != b"\x00":
         return None
-    if (name is not None and not _single_byte(name)) or read_bom(body)[0]:
+    if (name is not None and not single_byte(name)) or read_bom(body)[0]:
         return None
     sample = body[:_UTF16_SAMPLE]
     first, second = sample[0::2].count(0), sample[1::2].count(0)

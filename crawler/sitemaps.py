@@ -21,6 +21,7 @@ those with the largest numbers in their path (``sitemap-2026-11.xml`` before
 
 from __future__ import annotations
 
+import codecs
 import logging
 import posixpath
 import re
@@ -36,7 +37,7 @@ from lxml import etree
 from w3lib.encoding import http_content_type_encoding, read_bom
 
 from .discover import GZIP_MAGIC, SNIFF_BYTES, head_bytes, junk_before_xml, xml_from, xml_root
-from .extracted import unmarked_utf16, utf8_labelled_single_byte
+from .extracted import single_byte, unmarked_utf16, utf8_labelled_single_byte
 from .feeddates import not_ahead
 from .urls import web_url
 from .xmlrepair import (
@@ -148,10 +149,15 @@ def gunzip(body: bytes, limit: int | None = None) -> tuple[bytes, str | None]:
 MAX_SITEMAP_URLS = 50_000
 
 
-def _text_entries(body: bytes) -> tuple[SitemapEntry, ...]:
-    """The URLs of a text sitemap (one a line, UTF-8, full addresses), undated; () when its
-    first line is no web address."""
-    lines = body.decode("utf-8", "replace").split()
+def _text_entries(body: bytes, charset: str | None) -> tuple[SitemapEntry, ...]:
+    """The URLs of a text sitemap (one a line, full addresses), undated; () when its first
+    line is no web address. It is read in its server's ``charset``, else as UTF-8 (the
+    protocol's): a Russian site's list of addresses of Cyrillic words in windows-1251,
+    served so, was read as UTF-8, each word's letters U+FFFDs, pages that do not exist. A
+    UTF-8 list that its server labels in a single-byte code page (its default, ISO-8859-1)
+    stays UTF-8, as a sitemap of XML does."""
+    text = utf8_labelled_single_byte(body, charset)
+    lines = (body.decode(charset or "utf-8", "replace") if text is None else text).split()
     if not lines or web_url(lines[0]) is None:
         return ()
     return tuple(SitemapEntry(web, None, None, None, (), None)
@@ -206,6 +212,20 @@ def _stream(body: bytes, recover: bool, read: Callable[[etree._Element], bool],
     return (root if root is not None else closed), capped
 
 
+def _not_utf8(body: bytes, declared: str) -> bool:
+    """Whether ``declared`` names UTF-8 and ``body`` is no UTF-8."""
+    try:
+        if codecs.lookup(declared).name != "utf-8":
+            return False
+    except LookupError:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def _encoding(body: bytes, charset: str | None) -> str | None:
     """The encoding to read ``body`` in, its server's ``charset`` given; None where lxml's
     own reading (a byte order mark, else the XML declaration, else UTF-8) is right. A
@@ -216,6 +236,17 @@ def _encoding(body: bytes, charset: str | None) -> str | None:
     news titles were stored as mojibake ("αθηνα" as "Ξ±ΞΈΞ·Ξ½Ξ±") and its addresses of Greek
     or Cyrillic words fetched as such, pages that do not exist."""
     declared = declared_encoding(body)
+    # Where its server's charset and its declaration differ, the declaration is read, as an
+    # XML parser reads it: the sitemap's generator wrote both it and the bytes, while the
+    # charset is often the server's default (Apache's AddDefaultCharset ISO-8859-1 above a
+    # windows-1251 sitemap that says so), though RFC 7303 and browsers take the charset
+    # (feedparser too, falling back on the declaration where the bytes are no text in it).
+    # Unless the bytes cannot be in the declaration: a CMS's template that declares UTF-8
+    # above its windows-1251 database, served as windows-1251, had lxml stop at the first
+    # Cyrillic letter ("malformed XML") and recover its addresses as U+FFFDs, pages that
+    # do not exist. It is read in its server's charset.
+    if declared and single_byte(charset) and _not_utf8(body, declared):
+        declared = None
     # One that declares no encoding is in its server's charset, as XML says (RFC 7303: the
     # label over the default, a byte order mark over both): a Russian site's sitemap in
     # windows-1251 (or KOI8-R, a Greek one's in ISO-8859-7) served so, read as UTF-8, had
@@ -401,7 +432,7 @@ def _parse_sitemap(body: bytes, url: str, since: datetime | None, charset: str |
             return ParsedSitemap("", problem=f"not a sitemap ({exc})")
         problems += [gzip_problem] if gzip_problem else []
     body = _from_declaration(body)
-    if body.lstrip()[:1] != b"<" and (listed := _text_entries(body)):
+    if body.lstrip()[:1] != b"<" and (listed := _text_entries(body, charset)):
         return ParsedSitemap("urlset", entries=listed, problem="; ".join(problems) or None)
     since = _aware(since) if since is not None else None
     read = _Collector(url, since)

@@ -468,6 +468,20 @@ def test_a_sitemap_without_a_declaration_is_read_in_its_servers_charset(site, wo
     ])
 
 
+def test_a_sitemap_whose_server_contradicts_its_declaration_is_read_as_its_bytes_are(
+        site, workdir):
+    """A Russian CMS's template declares UTF-8 above its windows-1251 database's text, served
+    as windows-1251: lxml read the declaration, stopped at the first Cyrillic letter
+    ("malformed XML") and recovered its addresses as U+FFFDs, pages that do not exist. The
+    bytes cannot be UTF-8: the server's charset is read. Otherwise the declaration wins (the
+    generator wrote it with the bytes; the charset is often the server's default): a Greek
+    sitemap that says ISO-8859-7 under Apache's ISO-8859-1 stays Greek."""
+    news_sitemaps_of_words_read(site, workdir, [  # the words, declared, the bytes', charset
+        ("Москва новый мост открыт", "UTF-8", "windows-1251", "windows-1251"),
+        ("Νέο μετρό στην Αθήνα", "ISO-8859-7", "iso-8859-7", "ISO-8859-1"),
+    ])
+
+
 def test_relative_links_of_a_negotiated_feed_are_joined_to_its_address(site, workdir):
     """Apache's content negotiation (MultiViews) answers /feeds/world with the file it chose
     and names it in Content-Location ("world.rss.en", relative). feedparser joined the

@@ -183,6 +183,23 @@ def test_gzip_news_sitemap_parses_like_the_plain_one(site: NewsSite) -> None:
     assert len(plain.entries) == 1
 
 
+@pytest.mark.parametrize(("encoding", "content_type"), [
+    ("cp1251", "text/plain; charset=windows-1251"),
+    ("koi8_r", "text/plain; charset=KOI8-R"),
+    ("utf-8", "text/plain; charset=iso-8859-1"),
+    ("utf-8", "text/plain"),
+])
+def test_a_text_sitemap_is_read_in_its_servers_charset(encoding: str, content_type: str) -> None:
+    """A Russian site's text sitemap (one URL a line) of addresses of Cyrillic words, in
+    windows-1251 or KOI8-R and served so, was read as UTF-8: each word a row of U+FFFDs,
+    pages that do not exist. It is read in its server's charset; a UTF-8 one that its server
+    labels Latin-1 (a default), or does not label, stays UTF-8."""
+    urls = ["http://127.0.0.1:9/новости/мост-открыт.html", "http://127.0.0.1:9/спорт/матч"]
+    body = "".join(f"{url}\r\n" for url in urls).encode(encoding)
+    parsed = parse_sitemap(body, "http://127.0.0.1:9/sitemap.txt", content_type=content_type)
+    assert (parsed.kind, [entry.url for entry in parsed.entries]) == ("urlset", urls)
+
+
 def test_sitemap_index_and_recent_sitemaps(site: NewsSite) -> None:
     site.publish(sample_story("index-fresh-story", "Fresh story"))
     _, _, body = get(site, "/sitemaps/index.xml")
