@@ -794,6 +794,36 @@ def test_an_undeclared_english_page_with_a_spanish_name_is_read_in_windows_1252(
     assert "Sánchez" in subject
 
 
+@pytest.mark.parametrize(("paragraphs", "codec", "query"), [
+    ([  # French: the detector found windows-1252's "à" odder than windows-1257's "ą"
+        "Le conseil municipal a voté jeudi le budget du port : « C’est un choix de raison », "
+        "a déclaré le maire à la presse.",
+        "Les travaux commenceront à l’automne, et la gare maritime restera ouverte pendant "
+        "l’hiver, où la fréquentation est faible.",
+        "Selon l’adjoint chargé des finances, le coût total atteindra 4 millions d’euros, déjà "
+        "financés à moitié par la région."], "cp1252", '"déclaré le maire à la presse"'),
+    ([  # A German-language page from Israel quoting Hebrew, in windows-1255
+        "Der Stadtrat von Jerusalem hat am Dienstag den Plan gebilligt: „שלום לכולם“, sagte "
+        "der Sprecher – auf Hebraeisch.",
+        "Die Bewohner der Altstadt nannten das Projekt „חדשות טובות“ – gute Nachrichten fuer "
+        "die ganze Stadt.",
+        "Die Arbeiten sollen im Herbst beginnen und zwei Jahre dauern, so die Verwaltung."],
+     "cp1255", '"שלום לכולם"'),
+])
+def test_an_old_french_or_hebrew_page_that_declares_no_encoding_is_read_in_its_own(
+        site, mail, workdir, paragraphs, codec, query):
+    """A 2000s French page in windows-1252, and a page quoting Hebrew in windows-1255, with
+    no charset from their server nor their markup. The detector found the French page's
+    "à" odder in windows-1252 than as windows-1257's "ą" ("voilà" stored as "voilą"), and
+    the Hebrew letters no odder as windows-1251's lower-case Cyrillic ("שלום" as "щмен"): a
+    topic on their words never matched. Every Latin code page the detector accepts competes
+    by the alphabet it reads the letters in, and Hebrew read as Cyrillic without one
+    capital is no Russian."""
+    topic = {"name": "Quote", "query": query, "notify": ["desk@test.example"]}
+    subject = crawl_an_undeclared_page(site, mail, workdir, "Le port", paragraphs, codec, topic)
+    assert "Quote" in subject
+
+
 @pytest.mark.parametrize("codec", ["iso8859_2", "cp1250"])
 def test_an_old_czech_page_that_declares_no_encoding_is_read_in_czech(site, mail, workdir, codec):
     """A 2000s Czech site's page, in ISO-8859-2 or windows-1250, with no charset from its
