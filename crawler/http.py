@@ -329,8 +329,17 @@ class Resolver:
                 self._queued.append(lookup)
                 return resolution
             self._running += 1
-        threading.Thread(target=self._look_up, args=(lookup,), name="newswatch-dns",
-                         daemon=True).start()  # daemon: a hung lookup never holds the exit
+        thread = threading.Thread(target=self._look_up, args=(lookup,), name="newswatch-dns",
+                                  daemon=True)  # daemon: a hung lookup never holds the exit
+        try:
+            thread.start()
+        except RuntimeError as exc:
+            # No thread to be had (the machine at its limit of tasks, a service's TasksMax,
+            # or out of memory): the lookup ends now, as one that found nothing, rather
+            # than stay under way for good, every later request for the name waiting for it.
+            with self._lock:
+                self._running -= 1
+            self._answered(lookup, exc)
         return resolution
 
     def _look_up(self, lookup: _Lookup | None) -> None:

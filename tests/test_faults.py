@@ -696,3 +696,74 @@ def test_host_names_whose_lookups_hang_hold_only_their_own_sources(site, workdir
         # Backing off (every = 1h in the tests' config), to be polled again then.
         assert failures == 1
         assert datetime.fromisoformat(due) >= datetime.now(UTC) + timedelta(minutes=55)
+
+
+def test_a_lookup_whose_thread_could_not_start_leaves_its_name_to_be_looked_up_again():
+    """A lookup whose thread could not be started (the machine at its limit of tasks, a
+    service's TasksMax, or out of memory) stayed under way for good: every later request
+    for its name waited for it and failed as a lookup that took longer than crawl.timeout,
+    until newswatch was restarted, and it held one of the resolver's threads for good (64
+    such, and no name was looked up any more). It fails that request alone, as a lookup
+    that found nothing; the next one looks the name up. The thread is refused here for
+    real: a stack of 1 TiB, which the kernel will not map."""
+    import subprocess
+    import sys
+    import threading
+
+    from conftest import subprocess_env
+
+    threading.stack_size(2**40)
+    try:
+        probe = threading.Thread(target=lambda: None)
+        probe.start()
+        probe.join()
+        pytest.skip("this machine maps a thread stack of 1 TiB (vm.overcommit_memory = 1)")
+    except RuntimeError:
+        pass
+    finally:
+        threading.stack_size(0)
+    script = """
+import threading
+from crawler.run import install_reactor
+install_reactor()
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.protocol import Factory, Protocol
+from crawler.http import install_resolver
+install_resolver()
+port = reactor.listenTCP(0, Factory.forProtocol(Protocol), interface="127.0.0.1")
+said = []
+
+@inlineCallbacks
+def connect():
+    endpoint = HostnameEndpoint(reactor, "news.localhost", port.getHost().port)
+    bound = None
+    try:
+        attempt = endpoint.connect(Factory.forProtocol(Protocol))
+        bound = reactor.callLater(10, attempt.cancel)  # a lookup that never answers
+        connection = yield attempt
+        said.append("connected")
+        connection.transport.loseConnection()
+    except Exception as exc:
+        said.append(type(exc).__name__)
+    if bound is not None and bound.active():
+        bound.cancel()
+
+@inlineCallbacks
+def main():
+    threading.stack_size(2**40)  # no thread can start
+    try:
+        yield connect()
+    finally:
+        threading.stack_size(0)
+    yield connect()
+    print(" ".join(said))
+    reactor.stop()
+
+reactor.callWhenRunning(main)
+reactor.run(installSignalHandlers=False)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=subprocess_env())
+    assert done.stdout.split() == ["DNSLookupError", "connected"], done.stdout + done.stderr
