@@ -459,12 +459,20 @@ class EntriesMixin:
         # An item listed under its guid, once (guids numbering a feed's items by their
         # place name no item of their own), and its date.
         guids = Counter(entry.guid_address for entry in entries if entry.guid_address)
-        by_guid = {(entry.guid_address, entry.feed.published) for entry in entries
+        by_guid = {(entry.guid_address, entry.feed.published): entry.url for entry in entries
                    if guids[entry.guid_address] == 1 and entry.feed.published is not None}
         with self.report.timed("store"):
             waiting = self.store.deferred_entries(source.id)
+            relisted = {d.url: by_guid[key] for d in waiting if d.url not in listed
+                        and (key := (d.guid_address, d.published)) in by_guid}
+            # Unless that item is at an address of its own seen before, stored or deferred:
+            # a feed that numbers its items by their place and dates them by the day gives
+            # the number of a post that fell off it to one listed before it (the deferred
+            # post was dropped unread).
+            seen = set(self.store.known_articles(relisted.values()) if relisted else ())
+        seen.update(d.url for d in waiting)
         moved = [d for d in waiting if d.url not in listed
-                 and (d.url in aliases or (d.guid_address, d.published) in by_guid)]
+                 and (d.url in aliases or (d.url in relisted and relisted[d.url] not in seen))]
         for gone in moved:
             # Deferred under an address its item is no longer read at (a redirector's,
             # Feedburner's link; a slug edited with its headline, its guid and date kept):

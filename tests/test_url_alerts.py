@@ -1649,3 +1649,32 @@ def test_a_post_deferred_then_listed_at_another_link_is_read_there_only(site, ma
     assert site.requests_for(urlsplit(old).path) and len(site.requests_for(urlsplit(old).path)) == 1
     time.sleep(0.5)
     assert len(mail.wait_for(1)) == 1
+
+
+def test_a_deferred_post_is_read_when_its_numbered_guid_is_another_listed_post(
+        site, mail, workdir):
+    # A feed that numbers its items by their place (guid "1", "2", isPermaLink="false") and
+    # dates them by the day: a post deferred at a 503 as item 2 falls off the feed at the
+    # next poll, when the post listed before it is item 2 now, of the same day. That post
+    # is no new address of the deferred one (it was listed at its own before): the deferred
+    # post was dropped unread, lost.
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    titles = {"/ferry": "Ferry timetable for the harbour", "/tugs": "Harbour tugboats strike",
+              "/crane": "Harbour crane repaired"}
+
+    def post(path: str, number: int) -> str:
+        return wordpress_post(titles[path], site.url(path), str(number), when=day)
+
+    for path in ("/ferry", "/tugs"):
+        site.serve(path, article_page(titles[path], site.url(path)), content_type="text/html")
+    site.serve("/crane", b"busy", status=503, content_type="text/html")
+    source = site.serve("/feed.rss", rss(site, [post("/tugs", 1), post("/crane", 2)]))
+    workdir.write_config(sources=[source], topics=[TOPIC], smtp=mail)
+    assert "1 new article(s)" in workdir.newswatch("crawl").stdout  # /crane deferred: 503
+    site.serve("/crane", article_page(titles["/crane"], site.url("/crane")),
+               content_type="text/html")
+    site.serve("/feed.rss", rss(site, [post("/ferry", 1), post("/tugs", 2)]))
+    later = workdir.newswatch("crawl")
+    assert "2 new article(s)" in later.stdout, later.stdout
+    assert sorted(a["url"] for a in export(workdir)) == [
+        site.url(path) for path in ("/crane", "/ferry", "/tugs")]
