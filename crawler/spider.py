@@ -847,7 +847,14 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
         if not frames:
             yield from self._page_entries(response, source, base, links)
             return
-        framed = _Framed(response, base, links, frames, asked={canonicalize(response.url)})
+        # Its frames held article links at its poll before, which kept no validators for it
+        # though its server sends them: a headlines frame that lists nothing for a while
+        # (today's news, emptied at midnight) is no video player's, and the page's 304 would
+        # hide its next headline.
+        held = (source.polled and not (source.etag or source.last_modified)
+                and bool(base.etag or base.last_modified))
+        framed = _Framed(response, base, links, frames, asked={canonicalize(response.url)},
+                         carry=held)
         yield from self._next_frame(source, framed)
 
     def _links(self, response: TextResponse, source: Source) -> tuple[list[str], list[str]]:
@@ -1101,8 +1108,8 @@ class _Framed:
     links: list[str]
     frames: list[str]
     asked: set[str] = field(default_factory=set)
-    #: Whether a frame brought article links, or could not be read: the page is read whole
-    #: at the next poll (see _next_frame).
+    #: Whether a frame brought article links (at this poll, or at the page's poll before),
+    #: or could not be read: the page is read whole at the next poll (see _next_frame).
     carry: bool = False
 
 

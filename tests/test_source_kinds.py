@@ -217,6 +217,28 @@ def test_a_pages_iframe_without_article_links_keeps_its_304(site, workdir):
     assert len(site.requests_for("/video/embed/8841")) == 1
 
 
+def test_a_pages_headline_iframe_emptied_for_a_poll_does_not_give_it_its_304(site, workdir):
+    """An old portal's section page that links to one article of its own, its latest news
+    in an iframe, which lists nothing at one poll (today's news, emptied at midnight): its
+    frame held no article link then, so it was taken for a video player's, and the page
+    asked with its Last-Modified at the next polls, which does not change when the frame
+    does: its 304 hid the day's first headlines for up to FULL_READ_POLLS polls."""
+    first, *today = [link + b"</h2>" for link in _headlines(site, 3).split(b"</h2>")[:3]]
+    section = site.serve("/world/", b"<html><body><main>" + first
+                         + b'<iframe src="/world/latest.htm"></iframe></main></body></html>',
+                         **_MODIFIED)
+    site.serve("/world/latest.htm", b"<html><body>" + today[0] + b"</body></html>", **_MODIFIED)
+    workdir.write_config(sources=[{"url": section, "kind": "page"}], topics=[MADURO])
+    out = crawl(workdir)
+    assert "1 ok" in out and "2 new article(s)" in out, out
+    site.serve("/world/latest.htm", b"<html><body></body></html>", **_MODIFIED)
+    assert "1 ok" in crawl(workdir)
+    site.serve("/world/latest.htm", b"<html><body>" + today[1] + b"</body></html>", **_MODIFIED)
+    out = crawl(workdir)
+    assert not site.requests_for("/world/")[-1].headers.get("if-modified-since")
+    assert "1 new article(s)" in out, out
+
+
 def test_page_source_include_and_exclude_patterns(site, workdir):
     site.create_feed("nofeed")
     site.publish(fresh("venezuela-opposition-leader"), feed="nofeed")
