@@ -249,9 +249,14 @@ def _from_google(url: str) -> bool:
 
 def _republished_from(source: dict[str, Any], feed_address: str) -> str:
     """The publisher an item's RSS <source> names (feedparser's ``source``: its text as
-    ``title``, its ``url`` as ``href``), "" where it names none, or names the feed that
-    lists the item (a feed that writes its own address in each of its items)."""
-    if str(source.get("href") or "").strip().partition("#")[0] == feed_address:
+    ``title``, its ``url`` as ``href``), or an Atom entry's (its feed's ``title``, its
+    address the ``self`` of its ``links``), "" where it names none, or names the feed that
+    lists the item (a feed that writes its own address in each of its items; a planet's
+    own entry beside those it copies from its members' blogs)."""
+    addresses = [source.get("href"), *(found.get("href") for found in source.get("links") or ()
+                                       if found.get("rel") == "self")]
+    if any(str(address or "").strip().partition("#")[0] == feed_address
+           for address in addresses):
         return ""
     return " ".join(str(source.get("title") or "").split())
 

@@ -1116,6 +1116,36 @@ def test_an_aggregators_item_is_named_after_its_rss_source(site, mail, workdir):
     assert "The Test Gazette" in alert.get_body(("plain",)).get_content()
 
 
+def test_an_atom_entrys_source_names_its_publisher_unless_it_is_the_feed(site, workdir):
+    # A planet's Atom feed copies its members' entries, each with an Atom <source> (their
+    # blog's title, its self link): named after that blog. An entry the planet writes itself
+    # carries a <source> too, whose self link is the planet's feed: it was named after the
+    # feed's title, not after the source as its user named it.
+    when = (datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)).isoformat()
+    pages = {"/ann/harbour-ferry": "Harbour ferry sinks at berth",
+             "/planet/harbour-meetup": "Harbour planet meetup on Friday"}
+    for target, title in pages.items():
+        site.serve(target, article_page(title, site.url(target)), content_type="text/html")
+    own = site.url("/planet/atom.xml")
+    sources = [f'<source><id>tag:ann</id><title>Ann\'s Harbour Blog</title><link rel="self" '
+               f'href="{site.url("/ann/feed.atom")}"/></source>',
+               f'<source><id>urn:planet</id><title>Planet Harbour</title><link rel="self" '
+               f'href="{own}"/></source>']
+    entries = "".join(
+        f'<entry><title>{title}</title><link href="{site.url(target)}"/><id>{target}</id>'
+        f"<updated>{when}</updated><summary>{title}.</summary>{named}</entry>"
+        for (target, title), named in zip(pages.items(), sources, strict=True))
+    source = site.serve("/planet/atom.xml", f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Planet Harbour</title><id>urn:planet</id>
+<link rel="self" href="{own}"/><updated>{when}</updated>{entries}</feed>""".encode(),
+                        content_type="application/atom+xml")
+    workdir.write_config(sources=[{"url": source, "name": "Harbour bloggers"}], topics=[TOPIC])
+    workdir.newswatch("crawl")
+    named = {row["url"]: row["source"] for row in export(workdir)}
+    assert named == {site.url("/ann/harbour-ferry"): "Ann's Harbour Blog",
+                     site.url("/planet/harbour-meetup"): "Harbour bloggers"}, named
+
+
 def google_alert(site, story, feed_name: str = "Google Alert - maduro") -> bytes:
     """A Google Alerts Atom feed whose one entry links to ``story``'s page through Google's
     redirector (www.google.com/url?...&url=...), as Google writes it."""
