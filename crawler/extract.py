@@ -25,11 +25,13 @@ chrome (class or id words such as ``related``, ``teaser``, ``disclosure``, ``new
 ``caption``, ``bio``) or is a link to another page (a teaser card's summary) is dropped,
 unless the same line also stands outside such boxes or the boxes are most of the text (a
 gallery whose captions are the story); boxes that are never the story (related stories, a
-pop-up) go whatever their size unless they hold the text's first line. A short line in a
-small box around a picture, in italics or small type or named as an image's box, is the
-picture's caption; italic lines after the body (an author's bio, an editor's note, a teaser
-of another story) and lines in look-alike letters (Latin words with Cyrillic letters: an
-advertiser's line hidden from filters) go too. Each rule was kept only where
+pop-up) go whatever their size unless they hold the text's first line, and so do boxes
+named as chrome beside the body where the page marks it (``entry-content``: a blog's sidebar
+widgets beside a short post). A short line in a small box around a picture, in italics or
+small type or named as an image's box, is the picture's caption; italic lines after the
+body (an author's bio, an editor's note, a teaser of another story) and lines in
+look-alike letters (Latin words with Cyrillic letters: an advertiser's line hidden from
+filters) go too. Each rule was kept only where
 ``python -m benchmarks.quality_offline`` (the quality benchmark's alerts on the extracted
 texts) said it helps: alert precision up, recall as before (docs/benchmarks.md, "Quality").
 
@@ -464,6 +466,10 @@ ARTICLE_SHARE = 0.5
 #: more than this share of the text, the names mean something else (a gallery whose
 #: captions are the story) and the lines are kept.
 MAX_BOXED_SHARE = 0.3
+#: The class (or id) by which a page marks its article's body: hAtom's ``entry-content``,
+#: which blog platforms' themes write (Blogger's ``post-body entry-content``, WordPress's).
+#: Chrome boxes beside a marked body go whatever their size (:func:`chrome_box_lines`).
+MARKED_BODY = "entry-content"
 
 
 def chrome_name(element: Any) -> bool:
@@ -542,6 +548,8 @@ class PageWalk:
     nearest: dict[Any, Any]
     #: The elements with text named as a lede (LEDE_NAME_WORDS), in document order.
     ledes: list[Any]
+    #: The elements with text marked as an article's body (MARKED_BODY), in document order.
+    bodies: list[Any]
     #: The tree walked.
     tree: Any
     #: The text size of the text right inside scripts and styles (not the page's text).
@@ -604,7 +612,8 @@ def walk_page(tree: Any) -> PageWalk:
     links: list[tuple[Any, str]] = []
     chrome: list[tuple[Any, frozenset[str]]] = []
     ledes: list[Any] = []
-    facts: dict[str, tuple[frozenset[str], bool]] = {}  # a page repeats its class names
+    bodies: list[Any] = []
+    facts: dict[str, tuple[frozenset[str], bool, bool]] = {}  # a page repeats its names
     hidden = 0
     # The chrome elements below an element with no chrome element between them, handed up.
     pending: dict[Any, list[Any]] = {}
@@ -631,9 +640,11 @@ def walk_page(tree: Any) -> PageWalk:
                     found = facts.get(names)
                     if found is None:
                         found = facts[names] = _name_facts(names)
-                    words, named_lede = found
+                    words, named_lede, marked_body = found
                     if named_lede:
                         ledes.append(element)
+                    if marked_body:
+                        bodies.append(element)
                 if words or (tag == "a" and is_link_away(element)):
                     chrome.append((element, words))
                     if below is not None:
@@ -660,8 +671,9 @@ def walk_page(tree: Any) -> PageWalk:
     links.reverse()
     chrome.reverse()
     ledes.reverse()
+    bodies.reverse()
     return PageWalk(sizes=sizes, links=dict(links), chrome=chrome, nearest=nearest,
-                    ledes=ledes, tree=tree, hidden=hidden)
+                    ledes=ledes, bodies=bodies, tree=tree, hidden=hidden)
 
 
 def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[str]:
@@ -671,8 +683,9 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     part of the box's text (white space aside: a box's paragraph that trafilatura cut in two
     lines at a ``<br>``, an excerpt under a related story's headline); a line that also
     stands outside such boxes (a headline repeated in a related-stories box) is kept, and so
-    are all when the boxes are most of the text (MAX_BOXED_SHARE). ``walk``: the page's
-    :func:`walk_page`, when already known."""
+    are all when the boxes are most of the text (MAX_BOXED_SHARE), except those of boxes
+    that are never the story (STRONG_NAME_WORDS) or stand beside the page's marked body
+    (MARKED_BODY). ``walk``: the page's :func:`walk_page`, when already known."""
     lines = {_fold_line(line) for line in text.split("\n")}
     lines.discard("")
     if not lines:
@@ -691,7 +704,34 @@ def chrome_box_lines(tree: Any, text: str, walk: PageWalk | None = None) -> set[
     first = folded[0].replace(" ", "") if folded else ""
     strong = _box_texts((e for e, words in walk.chrome if words & STRONG_NAME_WORDS), walk)
     strong = "\x00".join(box for box in strong.split("\x00") if first not in box)
-    return found | {line for line in lines if _in_box(line, strong, walk)}
+    # Boxes beside the article's body where the page marks it (a blog's sidebar and its
+    # author's profile widget beside a short post) are never the story either.
+    beside = _beside_marked_body(walk, lines)
+    return found | {line for line in lines if _in_box(line, strong, walk)
+                    or _in_box(line, beside, walk)}
+
+
+def _beside_marked_body(walk: PageWalk, lines: set[str]) -> str:
+    """:func:`_box_texts` of the elements named as chrome that neither hold nor stand in the
+    article's body, where the page marks one body (a listing page marks each post's) and it
+    holds lines of the text (``lines``, white space folded); else nothing. The names say
+    what the boxes are whatever their size: a short post's text is mostly its sidebar's
+    widgets where trafilatura took the sidebar for part of the article."""
+    if not walk.bodies:
+        return ""
+    inner = set(walk.bodies)
+    bodies = [body for body in walk.bodies
+              if not any(above in inner for above in body.iterancestors())]
+    if len(bodies) != 1:
+        return ""
+    body = bodies[0]
+    held = walk.solid(body)
+    if not any(line.replace(" ", "") in held for line in lines):
+        return ""
+    holders = {body, *body.iterancestors()}
+    return _box_texts((element for element, words in walk.chrome if words
+                       and element not in holders and body not in element.iterancestors()),
+                      walk)
 
 
 def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
@@ -987,17 +1027,19 @@ _CHROME_CUE = _cue(CHROME_NAME_WORDS)
 _LEDE_CUE_PATTERN = _cue(LEDE_NAME_WORDS)
 
 
-def _name_facts(names: str) -> tuple[frozenset[str], bool]:
-    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``, and
-    whether they name a lede (LEDE_NAME_WORDS)."""
+def _name_facts(names: str) -> tuple[frozenset[str], bool, bool]:
+    """The chrome words (CHROME_NAME_WORDS) of an element's class and id ``names``, whether
+    they name a lede (LEDE_NAME_WORDS) and whether they mark an article's body
+    (MARKED_BODY)."""
     lowered = names.lower()
     chrome = _CHROME_CUE.search(lowered) is not None
     lede = _LEDE_CUE_PATTERN.search(lowered) is not None
+    body = MARKED_BODY in lowered and MARKED_BODY in lowered.split()
     if not (chrome or lede):
-        return _NO_WORDS, False
+        return _NO_WORDS, False, body
     words = {w.lower() for w in _NAME_WORD.findall(names)}
     return (frozenset(words & CHROME_NAME_WORDS) if chrome else _NO_WORDS,
-            lede and bool(words & LEDE_NAME_WORDS))
+            lede and bool(words & LEDE_NAME_WORDS), body)
 
 
 def _name_words(element: Any, words: frozenset[str], cue: re.Pattern[str]) -> set[str]:

@@ -133,18 +133,22 @@ def test_a_line_that_also_stands_outside_the_boxes_is_kept() -> None:
     assert folded(NEWSLETTER) not in folded(extracted.text)
 
 
+#: A gallery's slides whose captions are the article.
+CAPTIONS = [
+    f"Costume idea number {n}: a lighthouse keeper's coat, a lantern and a woollen hat "
+    f"will turn you into the keeper of Skerry Point for one night of the year."
+    for n in range(1, 9)
+]
+SLIDES = "".join(
+    f'<figure><img src="/img/{n}.jpg" alt=""><figcaption class="flat-slide-caption">'
+    f"{c}</figcaption></figure>" for n, c in enumerate(CAPTIONS)
+)
+
+
 def test_boxes_that_are_most_of_the_text_are_the_story() -> None:
     """A gallery whose slides' captions are the article: their boxes are named as captions,
     but they are most of the text, so nothing is dropped."""
-    captions = [
-        f"Costume idea number {n}: a lighthouse keeper's coat, a lantern and a woollen hat "
-        f"will turn you into the keeper of Skerry Point for one night of the year."
-        for n in range(1, 9)
-    ]
-    slides = "".join(
-        f'<figure><img src="/img/{n}.jpg" alt=""><figcaption class="flat-slide-caption">'
-        f"{c}</figcaption></figure>" for n, c in enumerate(captions)
-    )
+    captions, slides = CAPTIONS, SLIDES
     html = (f"<html><body><article><h1>Eight costumes for the harbour parade</h1>"
             f"<p>{BODY[0]}</p>{slides}</article></body></html>")
     tree = load_html(html)
@@ -574,3 +578,96 @@ def test_an_authors_profile_box_after_the_story_goes() -> None:
     assert folded(PROFILE) not in text
     for paragraph in BODY:
         assert folded(paragraph) in text
+
+
+SHORT_POST = [
+    "The harbour board has put back the dredging of the inner basin until March, two months "
+    "later than it promised, as the contractor's barge is still at work up the coast. Too "
+    "little, too late for the yachts that winter here?",
+    "Read more at the Coast Courier: Dredging delayed again",
+]
+ABOUT_ME = [
+    "Before I started this blog I spent twenty years as a pilot on the estuary, bringing "
+    "grain ships and ferries into the basin in every weather, and I wrote a weekly column "
+    "on tides and moorings for three papers of the coast.",
+    "The blog was named among the best maritime blogs by the Coastal Review (2009 and 2011) "
+    "and by the Sailing Almanac, and my pieces on the lifeboat service have been quoted in "
+    "the county council and in the national press.",
+]
+
+TAGLINE = (
+    "Boat owners often overlook the harbour board's minutes, and it is the job of this blog "
+    "to read them, looking for the fees, the works and the berths that will change."
+)
+
+
+def blog_post_page(entries: int = 1) -> str:
+    """A short blog post whose sidebar's author profile widget is more text than the post,
+    as blog platforms' themes lay it out: the post's body marked ``entry-content`` (hAtom),
+    the profile, the archive and the labels in widgets of a sidebar beside it."""
+    # The post as the platform's editor writes it: styled <div>s, no paragraphs.
+    first, more = SHORT_POST
+    post = f"""<div class="separator"><a href="/img/basin.jpg"><img src="/img/basin-s.jpg">
+</a></div><div style="text-align: justify;"><span style="font-family: Arial;"><b>The harbour board</b>
+{first.removeprefix("The harbour board ")}</span></div>
+<div style="text-align: justify;"><span><br></span></div>
+<div style="text-align: justify;"><b><span>{more.split(": ")[0]}:&nbsp;</span><span><a
+href="https://coast-courier.example/dredging">{more.split(": ")[1]}</a></span></b></div>"""
+    entry = f"""<div class="post hentry">
+<h3 class="post-title entry-title"><a href="{URL}">Dredging put back to March</a></h3>
+<div class="post-body entry-content">{post}</div>
+<div class="post-footer">Posted by <span class="fn">Marta Quayle</span> at 9:12 AM</div>
+</div><div class="comments" id="comments"><h4>No comments:</h4>
+<p class="comment-footer"><a href="/comment?post=1">Post a Comment</a></p></div>"""
+    about = "<br><br>".join(ABOUT_ME)
+    archive = "".join(f'<li><a href="/{year}/{month:02d}/">{month:02d}/{year}</a> ({month})</li>'
+                      for year in range(2019, 2025) for month in range(1, 13))
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour Notes: Dredging put back to March</title></head><body>
+<div id="header-wrapper"><h1 class="title"><a href="/">Harbour Notes</a></h1>
+<p class="description"><span>{TAGLINE}</span></p></div>
+<div id="content-wrapper"><div id="main-wrapper"><div class="main section" id="main">
+<div class="widget Blog" id="Blog1"><div class="blog-posts hfeed">
+<h2 class="date-header"><span>Sunday, May 12, 2024</span></h2>{entry * entries}
+</div></div></div></div>
+<div id="sidebar-wrapper"><div class="sidebar section" id="sidebar">
+<div class="widget Profile" id="Profile1"><h2>About Me</h2><div class="widget-content">
+<dl class="profile-datablock"><dt class="profile-data"><a href="/profile/7">Marta Quayle</a>
+</dt><dd class="profile-textblock">{about}</dd></dl></div></div>
+<div class="widget BlogArchive" id="BlogArchive1"><h2>Blog Archive</h2><ul>{archive}</ul></div>
+<div class="widget Label" id="Label1"><h2>Labels</h2><ul><li><a href="/l/tides">tides</a>
+</li><li><a href="/l/dredging">dredging</a></li></ul></div></div></div></div>
+<div id="footer-wrapper"><p>Powered by a blog platform</p></div></body></html>"""
+
+
+def test_a_sidebar_beside_the_marked_body_goes_whatever_its_size() -> None:
+    """A short post beside its blog's sidebar (Blogger's ``widget Profile``, WordPress's
+    ``textwidget``s): the author's "About Me" is more text than the post, so trafilatura
+    takes it for part of the article, and the size guards (a box holding half the text is
+    the article; boxes that are most of the text are a gallery's captions) kept it: a topic
+    on the author's old trade fired on every post of the blog. The page marks the post's
+    body (``entry-content``), and the widgets stand beside it, not in it: they go."""
+    html = blog_post_page()
+    document = extract_pass(load_html(html), URL, "default")
+    assert document is not None
+    assert all(folded(p) in folded(document.text or "") for p in ABOUT_ME)  # the premise
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    text = folded(extracted.text)
+    for line in ABOUT_ME:
+        assert folded(line) not in text
+    assert folded(SHORT_POST[0]) in text
+    # A page that marks no body, or several (a listing of posts), says nothing of what
+    # stands beside the article: the size guards stand as before.
+    for other in (html.replace("entry-content", "story"), blog_post_page(entries=2)):
+        tree = load_html(other)
+        assert chrome_box_lines(tree, "\n".join([*SHORT_POST, *ABOUT_ME])) == set()
+
+
+def test_boxes_inside_the_marked_body_keep_the_gallery_guard() -> None:
+    """A gallery in a marked body: its caption boxes are most of the text, so they stay;
+    the sidebar beside the body goes."""
+    html = (f'<html><body><div class="post"><div class="entry-content"><p>{BODY[0]}</p>'
+            f'{SLIDES}</div></div><div class="sidebar"><p>{BIO}</p></div></body></html>')
+    text = "\n".join([BODY[0], *CAPTIONS, BIO])
+    assert chrome_box_lines(load_html(html), text) == {folded(BIO)}
