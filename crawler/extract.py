@@ -443,7 +443,9 @@ def _link_lists(folded: list[str], shares: list[float], links: list[bool]) -> No
 #: Words of the class and id names of a site's chrome boxes that stand inside the article
 #: element: a related story, a teaser, a caption, an advertiser's disclosure, a newsletter or
 #: subscription prompt, a fact box, an author's bio or profile box (Blogger's ``widget
-#: Profile``, a writer's ``profile-info`` under the story), a pop-up. Names are cut into
+#: Profile``, a writer's ``profile-info`` under the story), a pop-up, the page's footer or
+#: copyright notice (an older site's ``table#FOOTER``, ``td.footer``, ``p.copyright`` after
+#: the article, which a pass that takes the whole layout table keeps). Names are cut into
 #: words at ``-``, ``_``, white space and lower-to-upper case changes (``relatedPost``,
 #: ``slice-author-bio``, ``editorial-disclosure``).
 CHROME_NAME_WORDS = frozenset({
@@ -452,7 +454,7 @@ CHROME_NAME_WORDS = frozenset({
     "disclaimer", "affiliate", "sponsor", "sponsored", "advert", "advertisement",
     "anzeige", "comments", "caption", "sidebar", "breadcrumb", "breadcrumbs", "crumbs",
     "linklist", "linkbox", "popup", "pum", "modal", "factbox", "bio", "authorbio",
-    "profile", "recommended", "rss",
+    "profile", "recommended", "rss", "footer", "copyright",
 })  # fmt: skip
 #: Words of class and id names of boxes that are never the story, whatever their size.
 STRONG_NAME_WORDS = frozenset({
@@ -575,11 +577,15 @@ class PageWalk:
         return len(self.page())
 
     def solid(self, element: Any) -> str:
-        """An element's text, white space removed."""
+        """An element's text, white space removed, its scripts' and styles' left out as
+        :meth:`page` leaves them out (a page's ``div#footer-scripts`` holds the article's
+        paragraphs in a script's data: its box is not where the line stands)."""
         link = self.links.get(element)
         if link is not None:
             return link.replace(" ", "")
-        return _unspaced(_content(element))
+        if len(element):
+            return _unspaced("".join(_SHOWN_TEXTS(element)))
+        return _unspaced(element.text or "")
 
     def elements(self) -> list[Any]:
         """The elements of :attr:`sizes`, in its order (read by position: :meth:`by_size`)."""
@@ -745,6 +751,8 @@ def _in_box(line: str, boxes: str, walk: PageWalk) -> bool:
 
 _PAGE_TEXTS = etree.XPath("//text()[not(parent::script) and not(parent::style)]",
                           smart_strings=False)
+_SHOWN_TEXTS = etree.XPath("descendant::text()[not(parent::script) and not(parent::style)]",
+                           smart_strings=False)
 
 
 def page_text(tree: Any) -> str:
