@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import itertools
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from conftest import subprocess_env
 from mailserver import free_port
 from netns import TestNetwork
 from newssite import STORIES, NewsSite
+from pgproxy import SilentProxy
 from pgserver import PostgresServer, running_server
 
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
@@ -535,60 +535,6 @@ def test_the_engines_connections_give_up_on_a_silent_server(pg_conninfo: str) ->
     client, server = asyncio.run(limits())
     assert {k: client.get(k) for k in SILENCE_LIMITS} == SILENCE_LIMITS
     assert server == dict.fromkeys(SERVER_SILENCE_LIMITS, "session")
-
-
-class SilentProxy:
-    """A TCP proxy on 127.0.0.1 to a PostgreSQL server's Unix socket. Once ``silence``d, it
-    forwards nothing more, either way, and closes nothing: to its clients, a server vanished
-    from the network, but for the proxy's kernel acknowledging their packets (libpq's
-    silence limits never fire: what waits on the server waits for ever)."""
-
-    def __init__(self, unix_path: str) -> None:
-        import socket
-
-        self._unix_path = unix_path
-        self._silent = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._sockets: list[Any] = [self._listener]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        import socket
-
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            self._sockets.append(client)
-            if self._silent.is_set():
-                continue  # a cancel request, say: never answered
-            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.connect(self._unix_path)
-            self._sockets.append(server)
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source: Any, sink: Any) -> None:
-        while True:
-            try:
-                data = source.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            if not self._silent.is_set():
-                with contextlib.suppress(OSError):
-                    sink.sendall(data)
-
-    def silence(self) -> None:
-        self._silent.set()
-
-    def close(self) -> None:
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
 
 
 @pytest.mark.timeout(120)
