@@ -75,11 +75,13 @@ def downloader_middlewares() -> dict[str, int]:
 #: callback's output for nothing newswatch uses: the depth of requests (no depth limit),
 #: the check of copied meta keys (a developer's warning) and the length of URLs: Scrapy
 #: drops a request to a URL of over 2,083 characters without a word to its callbacks, so
-#: its entry was never settled; such a page is fetched like any other.
+#: its entry was never settled; such a page is fetched like any other. Our StopsCallbacks
+#: nearest the callbacks: a callback that fails by the process's stop is no error.
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
     "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+    "crawler.spider.StopsCallbacks": 900,
 }
 
 

@@ -28,7 +28,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from storage import FetchOutcome, Source, StorageError, identity_host
-from storage.errors import said_stopping
+from storage.errors import cancelled_by_stop, said_stopping
 
 from .containers import Containers
 from .discover import feed_links, parse_html, robots_sitemaps, sniff
@@ -1047,6 +1047,22 @@ class NewsSpider(EntriesMixin, scrapy.Spider):
             except StorageError as exc:
                 if not said_stopping(exc, "the hosts' waits kept"):
                     logger.warning("hosts' waits not kept: %s", exc)
+
+
+class StopsCallbacks:
+    """Scrapy spider middleware: a callback whose statement the process's stop cancelled or
+    abandoned (storage.errors.cancelled_by_stop: a batch of articles being stored, waiting
+    for another session's lock) ends its poll as the stop's, said once (said_stopping),
+    not as Scrapy's "Spider error processing" ERROR and its traceback: nothing failed, its
+    source stays due and the batch is stored at the next start."""
+
+    def process_spider_exception(
+        self, response: Response, exception: Exception, spider: scrapy.Spider
+    ) -> Iterable[Any] | None:
+        if not isinstance(spider, NewsSpider) or not cancelled_by_stop(exception):
+            return None
+        spider.callback_failed(Failure(exception), response)  # type: ignore[no-untyped-call]
+        return []
 
 
 def _conditional(response: Response) -> bool:

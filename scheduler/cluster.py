@@ -234,20 +234,28 @@ class Cluster:
 
     def _check_store(self) -> None:
         """After a failure: if the store's connection is gone, stop the process (exit 1), for
-        systemd (``Restart=always``) to start it again on a new connection."""
+        systemd (``Restart=always``) to start it again on a new connection. If this
+        process's stop shut it (its statement abandoned, said already: said_stopping), the
+        stop goes on as when it is lost, but exits as any stop does."""
         if self.store.lost and not self.failed:
             logger.error("the connection to %s is lost: stopping, to be started again",
                          self.config.database.shown)
             self._lost()
+        elif self.store.abandoned and not self._abandoned.is_set():
+            self._give_up()
 
     def _lost(self) -> None:
-        """The database is lost (said already): the process stops, exit 1. Its crawls are
-        abandoned at once (their pages could not be stored: their sources stay due), and
-        the task worker's stop is given FORSAKE_SECONDS: the end of the jobs and the
-        worker's unregistering each wait for a connection (pool_timeout), or on one whose
-        server vanished from the network for the kernel's 30 s, and a process whose
-        database vanished while systemd stopped it was killed past TimeoutStopSec."""
+        """The database is lost (said already): the process stops, exit 1 (_give_up)."""
         self.failed = True
+        self._give_up()
+
+    def _give_up(self) -> None:
+        """The store's connection is gone: the process stops. Its crawls are abandoned at
+        once (their pages could not be stored: their sources stay due), and the task
+        worker's stop is given FORSAKE_SECONDS: the end of the jobs and the worker's
+        unregistering each wait for a connection (pool_timeout), or on one whose server
+        vanished from the network for the kernel's 30 s, and a process whose database
+        vanished while systemd stopped it was killed past TimeoutStopSec."""
         self.request_stop(signal.SIGTERM)  # nothing more when stopping already
         self._abandoned.set()
         asyncio.get_event_loop().call_later(FORSAKE_SECONDS, self._forsake.set)
@@ -259,6 +267,7 @@ class Cluster:
         the task engine's connection failing, one line too; another failure is logged with
         its traceback. Each but the first is tried again next tick."""
         if said_stopping(exc, f"the {role} tick"):
+            self._check_store()  # its connection abandoned by the stop: see there
             return
         if self.store.lost:
             self._check_store()
@@ -359,8 +368,12 @@ class Cluster:
         response. What it did, for the job's log."""
         try:
             return await self._crawl(context, source_id, due)
-        except Exception:
+        except Exception as exc:
             self._check_store()
+            # A job the worker took as the process stops, its statement cancelled or its
+            # connection abandoned by the stop: no failure (its source stays due).
+            if said_stopping(exc, f"the crawl of source {source_id}"):
+                return "abandoned at a stop"
             raise
 
     async def _crawl(self, context: procrastinate.JobContext, source_id: int, due: str) -> str:

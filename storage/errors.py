@@ -58,19 +58,22 @@ def connection_failure(exc: BaseException | None) -> BaseException | None:
 
 #: Set once said_stopping has said so at INFO: each later statement of the stop is DEBUG.
 _stop_said = threading.Event()
+#: The same for the statements that failed on a connection the stop shut (AbandonedAtStop).
+_abandon_said = threading.Event()
 
 
 def cancelled_by_stop(exc: BaseException | None) -> bool:
     """Whether ``exc`` is (or was caused by) a PostgreSQL statement that the process's stop
     cancelled, or whose wait for another session's lock it cut short (storage.pg.stop_waiting:
-    psycopg's QueryCanceled, LockNotAvailable), the process stopping, or a SQLite statement
-    that did not wait for another process's write lock at a stop (NotWaited). Nothing
-    failed: what the statement was to write is written at the next start, as after any
-    stop."""
+    psycopg's QueryCanceled, LockNotAvailable), the process stopping; one that failed because
+    the stop shut its connection, the database not taking the cancel in time
+    (storage.pg.AbandonedAtStop); or a SQLite statement that did not wait for another
+    process's write lock at a stop (NotWaited). Nothing failed: what the statement was to
+    write is written at the next start, as after any stop."""
     if any(isinstance(e, NotWaited) for e in _causes(exc)):
         return True
     if not any(_psycopg(e, "QueryCanceled") or _psycopg(e, "LockNotAvailable")
-               for e in _causes(exc)):
+               or _abandoned(e) for e in _causes(exc)):
         return False
     from .pg import stopping  # psycopg is there: it raised
 
@@ -81,13 +84,19 @@ def said_stopping(exc: BaseException | None, what: str) -> bool:
     """Whether ``exc`` is cancelled_by_stop; if so it is said instead of an error: once at
     INFO, then at DEBUG with ``what`` the statement was to do. An ERROR (and its "trying
     again") in the journal just before the process's "stopped" told an operator of a
-    failure where there was none: nothing is tried again, the process is stopping."""
+    failure where there was none: nothing is tried again, the process is stopping. A
+    statement abandoned is said once too, in its own line (what the stop abandoned)."""
     if not cancelled_by_stop(exc):
         return False
-    if _stop_said.is_set():
+    abandoned = next((e for e in _causes(exc) if _abandoned(e)), None)
+    said = _abandon_said if abandoned is not None else _stop_said
+    if said.is_set():
         logger.debug("stopping: %s not done (%s)", what, " ".join(str(exc).split()))
+    elif abandoned is not None:
+        said.set()
+        logger.info("stopping: %s; its work is redone at the next start", abandoned)
     else:
-        _stop_said.set()
+        said.set()
         logger.info("stopping: the statement under way was cancelled (what it was to record "
                     "is done at the next start)")
     return True
@@ -100,6 +109,12 @@ def _causes(exc: BaseException | None) -> Iterator[BaseException]:
         seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+def _abandoned(exc: BaseException) -> bool:
+    """Whether ``exc`` is storage.pg.AbandonedAtStop (known by name, as psycopg's)."""
+    return any(k.__name__ == "AbandonedAtStop" and k.__module__ == "storage.pg"
+               for k in type(exc).__mro__)
 
 
 def _psycopg(exc: BaseException, name: str) -> bool:

@@ -206,6 +206,14 @@ STOP_LOCK_TIMEOUT = "1s"
 #: How long a stop's request to cancel a statement may take to reach the server.
 CANCEL_SECONDS = 2.0
 
+class AbandonedAtStop(psycopg.OperationalError):
+    """A statement (or one after it on its connection) that failed because the process's
+    stop shut its connection, the database not taking the stop's request to cancel it in
+    time (PgDatabase.cancel): the stop's doing, not a database lost (the process exits as
+    after any stop, not 1 to be started again). What it was to write is written at the next
+    start, as for a statement the stop cancelled (storage.errors.said_stopping)."""
+
+
 #: Set when the process is stopping (SIGTERM, SIGINT): see stop_waiting.
 _stopping = threading.Event()
 #: The connections of this process's stores, for stop_waiting to cancel their statements.
@@ -236,6 +244,8 @@ class PgDatabase:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
+        #: What the process's stop abandoned when it shut this connection (cancel), or None.
+        self.abandoned: str | None = None
         _open.add(self)
 
     def cancel(self) -> None:
@@ -251,12 +261,19 @@ class PgDatabase:
             self._conn.cancel_safe(timeout=CANCEL_SECONDS)
         except psycopg.Error as exc:
             # The server cannot be reached (vanished from the network: the request's
-            # connection refused, unroutable or unanswered): nor can its answer come, and the
-            # statement would wait for the kernel's silence limits (SILENCE_LIMITS: 30 s),
+            # connection refused, unroutable or unanswered), or does not take the request
+            # in time (overloaded): nor may its answer come, and the statement would wait
+            # for the kernel's silence limits (SILENCE_LIMITS: 30 s), or for a lock for good,
             # the event loop with it, half a role's TimeoutStopSec gone before its stop
             # began. Abandoned now, as the process's end would abandon it: its socket shut,
-            # the statement fails at once (the connection lost, as to a kill -9).
+            # the statement fails at once (the connection lost, as to a kill -9), as part of
+            # the stop (AbandonedAtStop): what it was to write is written at the next start.
             logger.debug("cancelling the statement under way failed: %s", exc)
+            self.abandoned = (
+                f"a statement the database did not cancel within {CANCEL_SECONDS:g} s was "
+                "abandoned" if isinstance(exc, psycopg.errors.CancellationTimeout) else
+                f"a statement the database could not be asked to cancel ({_said(exc)}) was "
+                "abandoned")
             self._abandon()
 
     def _abandon(self) -> None:
@@ -273,6 +290,17 @@ class PgDatabase:
             pass
         finally:
             sock.close()  # the duplicate: libpq's own descriptor stays for it to close
+
+    @contextmanager
+    def _abandonable(self) -> Iterator[None]:
+        """Around a statement: on a connection the stop shut (cancel), its failure is
+        AbandonedAtStop, the stop's, not a database lost."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if self.abandoned is None:
+                raise
+            raise AbandonedAtStop(self.abandoned) from exc
 
     @contextmanager
     def _bounded(self, cursor: psycopg.Cursor[Any]) -> Iterator[None]:
@@ -293,7 +321,7 @@ class PgDatabase:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
         """Run one statement of the mixins' dialect."""
         text, returns_id = translate(sql)
-        with self._conn.cursor() as cursor:
+        with self._abandonable(), self._conn.cursor() as cursor:
             with self._bounded(cursor):
                 cursor.execute(text.encode(), list(params or ()))
             rows = cursor.fetchall() if cursor.description is not None else []
@@ -303,13 +331,13 @@ class PgDatabase:
     def executemany(self, sql: str, rows: Any) -> None:
         """Run one statement for each of ``rows``."""
         text, _ = translate(sql)
-        with self._conn.cursor() as cursor, self._bounded(cursor):
+        with self._abandonable(), self._conn.cursor() as cursor, self._bounded(cursor):
             cursor.executemany(text.encode(), [list(row) for row in rows])
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         """The rows of a query, as dicts."""
         text, _ = translate(sql)
-        with self._conn.cursor(row_factory=dict_row) as cursor:
+        with self._abandonable(), self._conn.cursor(row_factory=dict_row) as cursor:
             with self._bounded(cursor):
                 cursor.execute(text.encode(), list(params or ()))
             rows = cursor.fetchall()
@@ -323,7 +351,7 @@ class PgDatabase:
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction (a savepoint inside another)."""
-        with self._conn.transaction():
+        with self._abandonable(), self._conn.transaction():
             yield
 
     def close(self) -> None:
@@ -673,9 +701,16 @@ class PgStore(
     @property
     def lost(self) -> bool:
         """Whether the connection is gone (PostgreSQL restarted, the network cut): nothing
-        more can be done with this store."""
+        more can be done with this store. Not when the process's stop shut it (its statement
+        abandoned: AbandonedAtStop): the process stops as asked, not as after a failure."""
         conn = self.pg._conn
-        return bool(conn.closed or conn.broken)
+        return bool(conn.closed or conn.broken) and self.pg.abandoned is None
+
+    @property
+    def abandoned(self) -> bool:
+        """Whether the process's stop shut the connection (PgDatabase.cancel): nothing more
+        can be done with this store, but nothing failed either."""
+        return self.pg.abandoned is not None
 
     def try_lock(self, key: int) -> bool:
         """Take the advisory lock ``key`` for this session if no other session holds it

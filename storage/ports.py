@@ -676,8 +676,9 @@ class PipelineStore(
 
     @property
     def lost(self) -> bool:
-        """Whether the database is gone for good (a PostgreSQL connection lost; an SQLite
-        file removed or replaced): the process stops, to be started again."""
+        """Whether the database is gone for good (a PostgreSQL connection lost, but not one
+        the process's stop shut; an SQLite file removed or replaced): the process stops, to
+        be started again."""
         ...
 
 

@@ -36,6 +36,8 @@ import pytest
 from conftest import Process, Workdir, newswatch_process, run_newswatch, subprocess_env
 from mailserver import MailServer
 from newssite import STORIES_BY_SLUG, NewsSite, Story
+from pgproxy import SilentProxy
+from pgserver import PostgresServer
 
 pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
@@ -104,6 +106,15 @@ class Roles:
             cwd or self.workdir.path, subprocess_env(), log, log,
         )
         self.processes.append((role, process, log))
+        return process
+
+    def start_daemon(self) -> Process:
+        """Start the one-process daemon (``newswatch run``) of the config, in the workdir."""
+        log = self.workdir.path / f"daemon-{len(self.processes)}.log"
+        log.touch()
+        process = newswatch_process(["--config", str(self.workdir.config), "run"],
+                                    self.workdir.path, subprocess_env(), log, log)
+        self.processes.append(("daemon", process, log))
         return process
 
     def logs(self, tail: int | None = 4000) -> str:
@@ -350,10 +361,7 @@ def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
     cancelled statement is said at INFO, as the stop's: its ERROR ("scheduler tick failed,
     trying again next tick", "its poll cannot be recorded") told of a failure."""
     if role == "daemon":
-        log = cluster_workdir.path / "daemon.log"
-        stopped = newswatch_process(["--config", str(cluster_workdir.config), "run"],
-                                    cluster_workdir.path, subprocess_env(), log, log)
-        roles.processes.append((role, stopped, log))
+        stopped = roles.start_daemon()
     else:
         scheduler = roles.start("scheduler")
         stopped = scheduler if role == "scheduler" else roles.start("crawler")
@@ -383,6 +391,69 @@ def test_a_role_stopped_as_its_statement_waits_for_another_sessions_lock_exits(
     with psycopg.connect(pg_url) as conn:  # no poll recorded since: the sources stay due
         assert conn.execute("SELECT id, last_fetch FROM sources ORDER BY id").fetchall() \
             == polled
+
+
+@pytest.mark.parametrize(("role", "table"), [
+    ("daemon", "articles"), ("crawler", "articles"), ("alerter", "outbox")])
+def test_a_stop_whose_cancel_the_server_does_not_take_abandons_the_statement_and_exits_0(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer,
+    postgres: PostgresServer, pg_url: str, role: str, table: str
+) -> None:
+    """SIGTERM while a statement waits for another session's lock (the crawler's batch of
+    articles being stored, the alerter's alerts being queued in the outbox), the server slow
+    to take the stop's cancel request (overloaded: its connection not accepted within
+    storage.pg's CANCEL_SECONDS): the statement is abandoned, its connection shut, as part
+    of the stop. The process says so in one line and exits 0: it said "the connection to
+    ... is lost: stopping, to be started again" and exited 1, a failure to systemd. Started
+    again, it does the abandoned work: every alert arrives, once."""
+    proxy = SilentProxy(f"{postgres.socket_dir}/.s.PGSQL.{postgres.port}")
+    database = pg_url.split("@/", 1)[1].split("?", 1)[0]
+    text = cluster_workdir.config.read_text(encoding="utf-8")
+    assert pg_url in text
+    cluster_workdir.config.write_text(text.replace(pg_url, (
+        f"postgresql://postgres@127.0.0.1:{proxy.port}/{database}"
+        "?sslmode=disable&gssencmode=disable")), encoding="utf-8")
+    cluster_workdir.make_database()
+    with contextlib.ExitStack() as stack:
+        stack.callback(proxy.close)
+        holder = stack.enter_context(psycopg.connect(pg_url))
+        holder.execute(f"LOCK TABLE {table} IN SHARE MODE")  # reads go on, writes wait
+        if role == "daemon":
+            stopped = roles.start_daemon()
+        else:
+            roles.start("scheduler")
+            if role == "alerter":
+                roles.start("crawler")
+            stopped = roles.start(role)
+        watch = stack.enter_context(psycopg.connect(pg_url, autocommit=True))
+        wait_until(lambda: watch.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+            [table]).fetchone()[0], f"the {role} waiting to write {table}")
+        proxy.hold_cancels()
+        stopped.send_signal(signal.SIGTERM)
+        code = exit_code(stopped, lambda: roles.log(stopped))
+        holder.rollback()
+    log = roles.log(stopped)
+    assert code == 0, log
+    assert "stopping: a statement the database did not cancel within 2 s was abandoned" in log, log
+    assert not [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line
+                or "is lost" in line], log
+
+    # Started again (on the server directly): the abandoned work is done, each alert once.
+    cluster_workdir.config.write_text(text, encoding="utf-8")
+    roles.stop()
+    if role == "daemon":
+        roles.start_daemon()
+    else:
+        for again in ("scheduler", "crawler", "alerter"):
+            roles.start(again)
+    mail.wait_for(len(TOPICS), timeout=WAIT)
+    seen = polls(site)  # each feed polled twice more: a second alert would come by then
+    wait_until(lambda: all(polls(site)[feed] >= n + 2 for feed, n in seen.items()),
+               "two more polls of each feed")
+    roles.stop()
+    assert sorted(subjects(mail)) == sorted(set(subjects(mail))), subjects(mail)
+    assert len(mail.messages) == len(TOPICS), roles.logs()
 
 
 def test_an_alerter_stopped_mid_send_abandons_a_message_the_server_does_not_have_whole(
