@@ -17,7 +17,8 @@ Synthetic pages in a known code page
     mark) in each code page its language's sites used (windows-1250 and ISO-8859-2 for
     Czech and Polish, windows-1251 and KOI8 for Russian and Ukrainian, windows-1254,
     windows-1255, windows-1257, windows-1258 with Vietnamese's tones written apart as it
-    writes them, windows-1252 for the Western languages). A page whose bytes are all ASCII
+    writes them, windows-1252 for the Western languages, Shift_JIS and EUC-JP for Japanese,
+    GB18030 for Chinese, EUC-KR for Korean). A page whose bytes are all ASCII
     is left out: it has no encoding to find. A page is right when newswatch's text is its
     bytes read in its code page. Printed: right / total per group (country x code page),
     and the misses with the encoding chosen and the first letters it read otherwise.
@@ -78,6 +79,7 @@ CODE_PAGES: dict[str, tuple[str, ...]] = {
     "tr": ("cp1254",), "isl": ("cp1252",), "cz": ("cp1250", "iso8859_2"),
     "pl": ("cp1250", "iso8859_2"), "lt": ("cp1257",), "ru": ("cp1251", "koi8_r"),
     "ua": ("cp1251", "koi8_u"), "vn": ("cp1258",), "il": ("cp1255",),
+    "jp": ("cp932", "euc_jp"), "cn": ("gb18030",), "kr": ("euc_kr",),
     **{country: ("cp1252",) for country in (
         "de", "fr", "es", "it", "pt", "dk", "no", "se", "at", "ch", "be", "lu", "mx", "py",
         "li", "us", "uk")},
