@@ -9,9 +9,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from typing import Literal
 
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, from_bytes
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
@@ -214,7 +215,10 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
     mess, the one that reads its letters as one language's alphabet is chosen
     (:func:`_foreign_letters`), a Latin one before any of another script, windows-1252
     where it does as well as any. A Turkish page is
-    told by its letters first (:func:`_turkish`): windows-1252 reads it with no more mess."""
+    told by its letters first (:func:`_turkish`): windows-1252 reads it with no more mess.
+    A Chinese, Japanese or Korean code page is chosen over windows-1252, where that reads the
+    page, only where it reads text of its script (:func:`_may_read`), not a Western name's
+    letter or two."""
     if body.isascii() or charset or read_bom(body)[0]:
         return None
     if html_body_declared_encoding(body):
@@ -227,7 +231,8 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
     if _turkish(body):
         return "cp1254"
     matches = from_bytes(body, cp_isolation=list(_WEB_ENCODINGS))
-    best = matches.best()
+    western = any("cp1252" in match.could_be_from_charset for match in matches)
+    best = next((match for match in matches if _may_read(match, western)), None)
     if best is None:
         return "cp1252"
     # A match stands for the code pages that read the bytes as the same text
@@ -241,7 +246,8 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
     # one's 0.6 %): they were read in windows-1257, "voilà" as "voilą", "það" as "žaš".
     latin = best.encoding in _LATIN
     tied = sorted(dict.fromkeys(name for m in matches
-                                if m.chaos <= best.chaos or (latin and m.encoding in _LATIN)
+                                if (m.chaos <= best.chaos or (latin and m.encoding in _LATIN))
+                                and _may_read(m, western)
                                 for name in m.could_be_from_charset),
                   key=lambda name: name != "cp1252")
     if len(tied) > 1 and _SINGLE_BYTE.issuperset(tied):
@@ -259,6 +265,41 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
 
 #: The web encodings of one byte a character.
 _SINGLE_BYTE = frozenset(_WEB_ENCODINGS[:_WEB_ENCODINGS.index("shift_jis")])
+
+
+def _may_read(match: CharsetMatch, western: bool) -> bool:
+    """Whether the detector's ``match`` may be the page's encoding: a single-byte one, or a
+    Chinese, Japanese or Korean one that reads text of its script (:func:`_cjk_text`) or
+    reads a page windows-1252 does not (``western`` False). An English page whose only
+    letters beyond ASCII were the "ö" of "Cöster" and the "ý" of "Rudstrýom", each with the
+    ASCII letter after it one Chinese character, was read in GB18030 ("C鰏ter"), the
+    detector finding those two characters less messy than the page in windows-1252. An
+    English page of a Japanese site, its curly quotes Shift_JIS's, is no page windows-1252
+    reads (its 0x81 is none of windows-1252's characters): it stays Shift_JIS's. Only the
+    matches that could be chosen are asked (the best, and those as little messy): the check
+    reads the page's text."""
+    return match.encoding in _SINGLE_BYTE or not western or _cjk_text(str(match))
+
+
+#: The characters a multi-byte web encoding reads from two bytes or more (all beyond ASCII
+#: but the half-width katakana Shift_JIS writes in one), standing apart from ASCII letters.
+_CJK_APART = re.compile(r"[^\x00-\x7f\uff61-\uff9f](?<![A-Za-z].)(?![A-Za-z])")
+#: The fewest such characters that make a page's text Chinese, Japanese or Korean.
+_CJK_EVIDENCE = 4
+
+
+def _cjk_text(text: str) -> bool:
+    """Whether ``text``, a page read in a multi-byte web encoding, holds Chinese, Japanese or
+    Korean text: :data:`_CJK_EVIDENCE` characters of two bytes or more that stand apart
+    from ASCII letters. Such text runs on in characters of its script and is written beside
+    Latin words now and then; a Western page's letters beyond ASCII read as characters of
+    two bytes take an ASCII letter in (the "ös" of "Cöster", which the multi-byte encodings
+    read as one character: GB18030's "C鰏ter"), so that every one of them is glued to the
+    letters of its word. The search stops at the last character it needs: a Chinese page
+    is told in its first words."""
+    return next(islice(_CJK_APART.finditer(text), _CJK_EVIDENCE - 1, None), None) is not None
+
+
 #: The single-byte web encodings of the Latin script.
 _LATIN = frozenset({"cp1252", "cp1250", "cp1254", "cp1257", "cp1258", "iso8859_2"})
 _ASCII = bytes(range(0x80))

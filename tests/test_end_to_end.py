@@ -883,6 +883,49 @@ def test_an_undeclared_spanish_page_quoting_catalan_is_not_read_in_vietnamese(
     assert "València" in subject
 
 
+def test_an_undeclared_english_page_with_two_swedish_names_is_not_read_in_chinese(
+        site, mail, workdir):
+    """A 2000s research group's page without a charset, its markup never closed, whose only
+    letters beyond ASCII are those of two Swedish names ("Cöster", "Rudstrýom"). GB18030
+    reads each of them with the ASCII letter after it as one Chinese character, and the
+    detector found those two characters less messy than the page's short last sample in
+    windows-1252: the page was read in GB18030, "Cöster" stored as "C鰏ter", and the topic
+    on him never matched. Pages in Chinese, Japanese and a Japanese site's English page
+    (Shift_JIS's curly quotes, no windows-1252 characters) stay in their code pages."""
+    projects = [f"The {n}th project of the lab studies how people choose recipes, films and "
+                "books from the choices of others." for n in range(1, 26)]
+    projects.insert(22, "The principal researchers are Asa Rudstrýom, Rickard Cöster and "
+                        "Tomas Olsson.")
+    chinese = ["市政府周四批准了港口改造计划的预算，市长对记者表示，渡轮在冬季将继续运营。"] * 4
+    japanese = ["東京都議会は木曜日、港湾整備計画の予算案を可決した。知事は記者団に対し、"
+                "冬の間もフェリーの運航を続けると述べた。"] * 4
+    english = ["The governor told reporters on Thursday that the “harbour plan” would keep the "
+               "city’s ferry running through the winter, whatever the cost."] * 4
+    pub = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    items = ""
+    for path, title, paragraphs, codec in (("/cocofire.htm", "Filtering", projects, "cp1252"),
+                                           ("/gang.htm", "Gang", chinese, "gb18030"),
+                                           ("/kowan.htm", "Kowan", japanese, "cp932"),
+                                           ("/harbour.htm", "Harbour", english, "cp932")):
+        link = site.serve(path, (f"<html><head><title>{title}</title></head><body>\n<h1>"
+                                 f"{title}</h1>\n" + "\n<p>\n".join(paragraphs)).encode(codec),
+                          content_type="text/html")
+        items += f"<item><title>{title}</title><link>{link}</link><pubDate>{pub}</pubDate></item>"
+    url = site.serve("/old.rss", (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
+                                  f"<channel><title>Old</title>{items}</channel></rss>").encode())
+    topic = {"name": "Cöster", "query": '"Rickard Cöster"', "notify": ["desk@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "4 new article(s)" in result.stdout, result.stdout + result.stderr
+    texts = {row["title"]: row["text"] for row in export(workdir)}
+    assert "Asa Rudstrýom, Rickard Cöster and Tomas Olsson" in texts["Filtering"]
+    assert chinese[0] in texts["Gang"]
+    assert japanese[0] in texts["Kowan"]
+    assert english[0] in texts["Harbour"]
+    [message] = mail.wait_for(1)
+    assert "Cöster" in message["Subject"]
+
+
 def crawl_an_undeclared_page(site: NewsSite, mail, workdir, title: str, paragraphs: list[str],
                              codec: str, topic: dict) -> str:
     """Crawls a feed of one 2000s page, its ``paragraphs`` in a table layout, in ``codec``
