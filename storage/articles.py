@@ -41,6 +41,7 @@ def stored_article(row: dict[str, Any]) -> StoredArticle:
         extraction=row["extraction"],
         baseline=bool(row["baseline"]),
         source_url=row["source_url"],
+        source_label=row["source_label"],
         story_id=row.get("story_id"),
         updated=from_iso(row.get("updated")),
         since=from_iso(row.get("since")),  # schema 30
@@ -60,7 +61,8 @@ WALK_PER_ROW = 20
 PROBE_PER_HIT = 500
 
 SELECT_STORED = """
-    SELECT a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url
+    SELECT a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url,
+           COALESCE(s.name, s.url) AS source_label
     FROM articles a JOIN sources s ON s.id = a.source_id
 """
 

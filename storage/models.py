@@ -159,7 +159,7 @@ class StoredArticle:
     id: int
     url: str
     source_id: int
-    source_name: str
+    source_name: str  # the publisher an aggregator's item names, else source_label
     title: str
     text: str
     published: datetime | None
@@ -167,6 +167,10 @@ class StoredArticle:
     extraction: str
     baseline: bool = False
     source_url: str = ""  # the URL of the source it came from, as configured
+    # That source's own name (else its URL), as its user knows it: source_name is the
+    # publisher an aggregator's item names where it names one. ``source:`` and a topic's
+    # ``sources`` find the article by either.
+    source_label: str = ""
     story_id: int | None = None  # its story (near-duplicates); None until it is clustered
     updated: datetime | None = None  # when the source last changed the stored version
     # The other sources that listed it (name, URL), where matching needs them: a topic

@@ -1146,6 +1146,45 @@ def test_an_atom_entrys_source_names_its_publisher_unless_it_is_the_feed(site, w
                      site.url("/planet/harbour-meetup"): "Harbour bloggers"}, named
 
 
+def test_an_aggregators_item_is_found_by_its_sources_name_and_its_publisher(
+    site, mail, workdir, store_location
+):
+    # Through `crawl`, on both backends: an item of an Inoreader folder whose RSS <source>
+    # names its publisher was found by `source:` and a topic's `sources` under that
+    # publisher alone, no longer under the name its user gave the source (a topic on the
+    # folder missed every such item, in alerts, `topics test` and `search`).
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    target = "/world/harbour-ferry"
+    site.serve(target, article_page("Harbour ferry sinks at berth", site.url(target)),
+               content_type="text/html")
+    source = site.serve("/stream/harbour.rss", f"""<?xml version="1.0" encoding="utf-8" ?>
+<rss version="2.0"><channel><title>Harbour - Inoreader</title><link>https://www.inoreader.com/</link>
+<description>Harbour</description><item><title>Harbour ferry sinks at berth</title>
+<link>{site.url(target)}</link><guid isPermaLink="false">{target}</guid>
+<description>Harbour ferry sinks at berth.</description><pubDate>{when}</pubDate>
+<source url="https://gazette.example/feed.rss">The Test Gazette</source></item>
+</channel></rss>""".encode())
+    folder = 'harbour source:"My harbour folder"'
+    workdir.write_config(sources=[{"url": source, "name": "My harbour folder"}], smtp=mail,
+                         topics=[{**TOPIC, "name": "Folder", "query": folder},
+                                 {**TOPIC, "name": "Gazette", "query": "harbour source:gazette",
+                                  "notify": ["gazette@test.example"]},
+                                 {**TOPIC, "name": "Folder desk", "notify": ["folder@test.example"],
+                                  "sources": ["My harbour folder"]}])
+    workdir.newswatch("crawl")
+    [row] = export(workdir)
+    assert row["source"] == "The Test Gazette", row
+    assert sorted(m["To"] for m in mail.wait_for(3)) == [
+        "desk@test.example", "folder@test.example", "gazette@test.example"]
+    for argv in (("topics", "test", folder), ("topics", "test", "harbour source:gazette"),
+                 ("topics", "test", "harbour", "--source", "My harbour folder"),
+                 ("search", folder)):
+        result = workdir.newswatch(*argv)
+        assert "1 matching article(s)" in result.stdout, (argv, result.stdout, result.stderr)
+
+
 def google_alert(site, story, feed_name: str = "Google Alert - maduro") -> bytes:
     """A Google Alerts Atom feed whose one entry links to ``story``'s page through Google's
     redirector (www.google.com/url?...&url=...), as Google writes it."""

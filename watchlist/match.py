@@ -61,9 +61,20 @@ def fts_expression(query: str) -> str:
 
 def source_text(article: StoredArticle) -> str:
     """What ``source:`` matches: the source's name (and those of the other sources that list
-    the article: ``also_from``) and the host of the article's URL."""
+    the article: ``also_from``), the publisher an aggregator's item names, and the host of
+    the article's URL. The source's own name stays: a topic on an Inoreader folder's name,
+    as its user named the source, missed each item whose <source> names its publisher."""
     host = urlsplit(article.url).hostname or ""
-    return " ".join([article.source_name, *(name for name, _ in article.also_from), host])
+    return " ".join([*source_names(article), *(name for name, _ in article.also_from), host])
+
+
+def source_names(article: StoredArticle) -> list[str]:
+    """The names the article's source goes by: the publisher its item names (where it names
+    one), and the source's own name (``StoredArticle.source_label``)."""
+    names = [article.source_name]
+    if article.source_label and article.source_label != article.source_name:
+        names.append(article.source_label)
+    return names
 
 
 @dataclass(frozen=True, slots=True)

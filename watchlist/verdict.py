@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from storage import Match, StoredArticle, Topic
 
-from .match import match_articles
+from .match import match_articles, source_names
 from .stories import only_headline
 
 
@@ -141,14 +141,16 @@ def apply_topic_options(
 
 def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
     """Whether ``article`` comes from one of the ``wanted`` sources (all when empty): the
-    source that stored it, or another that lists it too (``also_from``).
+    source that stored it (by its own name or the publisher its item names), or another
+    that lists it too (``also_from``).
 
     Each entry is a source's name (case-insensitive), its URL, or a host name, which also
     covers its subdomains and is compared with both the source's and the article's host.
     """
     if not wanted:
         return True
-    listing = [(article.source_name, article.source_url), *article.also_from]
+    listing = [*((name, article.source_url) for name in source_names(article)),
+               *article.also_from]
     hosts = ({_host(url) for _, url in listing} | {_host(article.url)}) - {""}
     for entry in wanted:
         entry = entry.strip()
