@@ -252,13 +252,14 @@ def _republished_from(source: dict[str, Any], feed_address: str) -> str:
     ``title``, its ``url`` as ``href``), or an Atom entry's (its feed's ``title``, its
     address the ``self`` of its ``links``), "" where it names none, or names the feed that
     lists the item (a feed that writes its own address in each of its items; a planet's
-    own entry beside those it copies from its members' blogs)."""
+    own entry beside those it copies from its members' blogs). Its name is read as a title
+    is: a CDATA one's markup ("<b>Reuters</b>") was the publisher's name in emails."""
     addresses = [source.get("href"), *(found.get("href") for found in source.get("links") or ()
                                        if found.get("rel") == "self")]
     if any(str(address or "").strip().partition("#")[0] == feed_address
            for address in addresses):
         return ""
-    return " ".join(str(source.get("title") or "").split())
+    return _title(source)
 
 
 def site_of(url: str) -> str:
@@ -723,9 +724,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # no <source>), the item's own words without the other outlets' headlines a
             # story lists (see crawler.googlenews).
             own = own_summary(entry.get("summary") or "")
-            headline, publisher = own_title(
-                headline, " ".join(str((entry.get("source") or {}).get("title") or "").split()),
-                own)
+            headline, publisher = own_title(headline, _title(entry.get("source") or {}), own)
             summary = own or summary
             link = publisher_url(link) or link
         elif article := _reddit_article(link, entry.get("summary") or ""):

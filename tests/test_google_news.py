@@ -131,6 +131,22 @@ def test_google_news_items_alert_once_on_their_own_words(site, mail, workdir) ->
     assert not [r for r in site.requests if "/rss/articles/" in r.path]
 
 
+def test_a_google_news_items_publisher_loses_the_markup_of_its_source(site, workdir) -> None:
+    # Through `crawl`: a <source> written as CDATA with markup inside named the publisher
+    # "<b>Reuters</b>" in emails and `export`, and the headline kept its " - Reuters".
+    story = on_site(site, "maduro-havana", "Maduro leaves Caracas for Havana",
+                    ["Maduro", "Caracas"], published=False)
+    sourced = item(site.article_url(story.slug), "Maduro leaves Caracas for Havana - Reuters",
+                   "Reuters", when=twenty_minutes_ago())
+    google = site.serve("/rss/search", feed(sourced.replace(
+        ">Reuters</source>", "><![CDATA[<b>Reuters</b>]]></source>")))
+    workdir.write_config(sources=[google], topics=[
+        {"name": "Maduro", "query": "Maduro", "notify": ["maduro@test.example"]}])
+    workdir.newswatch("crawl")
+    [row] = map(json.loads, workdir.newswatch("export").stdout.splitlines())
+    assert (row["source"], row["title"]) == ("Reuters", "Maduro leaves Caracas for Havana"), row
+
+
 def test_google_news_titles_lose_their_publisher_without_source_or_google_link(
     site, mail, workdir,
 ) -> None:

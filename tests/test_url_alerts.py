@@ -1096,7 +1096,10 @@ def test_an_aggregators_item_is_named_after_its_rss_source(site, mail, workdir):
     for target, title in pages.items():
         site.serve(target, article_page(title, site.url(target)), content_type="text/html")
     own = site.url("/stream/harbour.rss")
-    sources = ['<source url="https://gazette.example/feed.rss">The Test Gazette</source>',
+    # The publisher's name written as CDATA with markup inside is read as a title is: it
+    # was "<b>The Test Gazette</b>" in emails and `export`.
+    sources = ['<source url="https://gazette.example/feed.rss">'
+               "<![CDATA[<b>The Test Gazette</b>]]></source>",
                f'<source url="{own}">Harbour - Inoreader</source>']
     items = "".join(
         f"<item><title>{title}</title><link>{site.url(target)}</link>"
