@@ -1056,9 +1056,19 @@ class StopsCallbacks:
     not as Scrapy's "Spider error processing" ERROR and its traceback: nothing failed, its
     source stays due and the batch is stored at the next start."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        self._crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
     def process_spider_exception(
-        self, response: Response, exception: Exception, spider: scrapy.Spider
+        self, response: Response, exception: Exception
     ) -> Iterable[Any] | None:
+        # The spider from the crawler: Scrapy warns (on standard error, at every crawl's
+        # start) of a middleware method that asks for it.
+        spider = self._crawler.spider
         if not isinstance(spider, NewsSpider) or not cancelled_by_stop(exception):
             return None
         spider.callback_failed(Failure(exception), response)  # type: ignore[no-untyped-call]
