@@ -1054,21 +1054,21 @@ class StopsCallbacks:
     abandoned (storage.errors.cancelled_by_stop: a batch of articles being stored, waiting
     for another session's lock) ends its poll as the stop's, said once (said_stopping),
     not as Scrapy's "Spider error processing" ERROR and its traceback: nothing failed, its
-    source stays due and the batch is stored at the next start."""
+    source stays due and the batch is stored at the next start. Its spider is the
+    crawler's: a method requiring Scrapy's ``spider`` argument is deprecated (a warning on
+    stderr at each crawler's start; a future Scrapy passes none)."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self._crawler = crawler
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def process_spider_exception(
-        self, response: Response, exception: Exception
+        self, response: Response, exception: Exception, spider: scrapy.Spider | None = None
     ) -> Iterable[Any] | None:
-        # The spider from the crawler: Scrapy warns (on standard error, at every crawl's
-        # start) of a middleware method that asks for it.
-        spider = self._crawler.spider
+        spider = self.crawler.spider
         if not isinstance(spider, NewsSpider) or not cancelled_by_stop(exception):
             return None
         spider.callback_failed(Failure(exception), response)  # type: ignore[no-untyped-call]

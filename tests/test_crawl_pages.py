@@ -301,6 +301,26 @@ def test_requests_to_a_host_are_crawl_delay_apart_not_half_of_it():
     assert (settings["DOWNLOAD_DELAY"], settings["DOWNLOAD_DELAY_JITTER"]) == (1.0, 0)
 
 
+def test_the_spider_middlewares_take_no_spider_argument():
+    """Scrapy 2.19 deprecates a middleware method requiring ``spider`` (a future Scrapy no
+    longer passes it): StopsCallbacks' did, and every crawler and daemon said so on stderr at
+    its start, a ScrapyDeprecationWarning in the journal, and would fail on each callback's
+    exception in that Scrapy. Its spider is the crawler's."""
+    import warnings
+
+    from scrapy.core.spidermw import SpiderMiddlewareManager
+
+    from crawler.settings import CrawlSettings, scrapy_settings
+    from crawler.spider import StopsCallbacks
+
+    crawler = get_crawler(Spider, scrapy_settings(CrawlSettings()))
+    crawler.spider = Spider("news")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        manager = SpiderMiddlewareManager.from_crawler(crawler)
+    assert any(isinstance(mw, StopsCallbacks) for mw in manager.middlewares)
+
+
 def test_scrapy_stats_are_counted_by_newswatchs_collector():
     from scrapy.utils.test import get_crawler
 
