@@ -41,6 +41,7 @@ from alerts.route import Routed, route, send_digests
 from crawler import CrawlReport
 from crawler.googlenews import is_link as google_news_link
 from storage import PipelineStore, Source, StorageError, StoredArticle, Topic, to_iso, utcnow
+from storage.errors import said_stopping
 from storage.ports import Assignment
 from storage.stories import TITLED_CHARS
 from watchlist import Verdict, decide
@@ -274,8 +275,10 @@ class Pipeline:
                 try:
                     await self.stream(report)
                 except StorageError as exc:  # a full disk, a lock held: said in one line
-                    logger.warning("matching during the crawl failed (%s); waiting for its "
-                                   "end", exc)
+                    # Its statement cut short by the process's stop: the stop's, said so.
+                    if not said_stopping(exc, "matching during the crawl"):
+                        logger.warning("matching during the crawl failed (%s); waiting for "
+                                       "its end", exc)
                     streaming = False
                 except Exception:
                     # The crawl goes on; its end matches (and reports) again.

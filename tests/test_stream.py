@@ -7,8 +7,10 @@ and the test fails)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,8 +20,9 @@ import pytest
 from conftest import subprocess_env
 
 from alerts import MboxTransport, RetryPolicy
+from crawler import CrawlReport
 from scheduler.pipeline import STREAM_AHEAD, CycleReport, Pipeline
-from storage import Article, SourceSpec, Store, TopicSpec, open_store
+from storage import Article, Source, SourceSpec, Store, TopicSpec, open_store
 from storage.schema import MIGRATIONS
 from watchlist import compile_query
 
@@ -430,3 +433,59 @@ def test_the_outbox_job_leaves_a_pass_its_articles_when_the_crawl_ends_during_it
     assert logged == [5]
     emails = store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
     assert emails == 1
+
+
+class StoppedCrawl(StreamedCrawl):
+    """A crawl under way as the process stops: its polls end at once, and it ends itself
+    once the pipeline has streamed (matched, or tried to) twice."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+        self.ended = asyncio.Event()
+
+    async def wait_polls(self, count: int, timeout: float) -> None:
+        self.waits += 1
+        if self.waits > 2:
+            self.ended.set()
+
+    async def crawl(
+        self, store: Store, sources: list[Source], clock: Callable[[], datetime]
+    ) -> CrawlReport:
+        await self.ended.wait()
+        return CrawlReport()
+
+
+def test_matching_during_the_crawl_cut_short_by_the_stop_is_said_as_the_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SIGTERM while a crawl's ended polls were being matched, their alerts queued (the database
+    another process's to write: SQLite's write lock; PostgreSQL's statement cancelled, or
+    abandoned when the server did not take the cancel): the stop's doing, said once at INFO
+    as everywhere else, not "WARNING matching during the crawl failed" in the log of a
+    process stopped as asked. The articles are matched at the next start."""
+    import logging
+    import sqlite3
+    import threading
+
+    import storage.db
+    import storage.errors
+
+    monkeypatch.setattr(storage.db, "WAIT_SLICE_MS", 100)
+    monkeypatch.setattr(storage.db, "_stopping", threading.Event())
+    monkeypatch.setattr(storage.errors, "_stop_said", threading.Event())
+    path = tmp_path / "newswatch.db"
+    with Store.open(path) as store:
+        backlog(store, 1)
+        crawl = StoppedCrawl()
+        pipe = crawling(store, tmp_path, crawl)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        storage.db.stop_waiting()
+        try:
+            with caplog.at_level(logging.INFO):
+                asyncio.run(pipe._crawl_streaming(store.sources(), CycleReport()))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    said = [(r.levelname, r.name) for r in caplog.records if r.levelno >= logging.INFO]
+    assert said == [("INFO", "storage.errors")], caplog.text
