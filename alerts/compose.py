@@ -59,7 +59,6 @@ MAX_TITLE = 300
 MAX_NAME = 100
 TOPIC_STORIES = 10
 WRAP = 72  # plain-text line width
-INDENT = "   "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
 # What is left of C0/C1 once spaces are collapsed; and the bidi embeddings, overrides and
@@ -245,15 +244,23 @@ def sent_size(html: str) -> int:
     return len(encoded) + encoded.count(b"\n")
 
 
-def _topics(names: Iterable[str]) -> dict[str, Any]:
-    """A story's topics as its view shows them; ``shared``: more than one."""
+def _topics(names: Iterable[str], indent: str) -> dict[str, Any]:
+    """A story's topics as its view shows them, its text lines behind ``indent``;
+    ``shared``: more than one."""
     shown = _names(names)
     return {
         "topics": ", ".join(shown),
         "shared": len(shown) > 1,
-        "topics_lines": _wrap(f"Topics: {', '.join(shown)}", INDENT,
-                              INDENT + " " * len("Topics: ")),
+        "topics_lines": _wrap(f"Topics: {', '.join(shown)}", indent,
+                              indent + " " * len("Topics: ")),
     }
+
+
+def _indent(number: int) -> str:
+    """The indent of the text lines of a list's ``number``-th story: as wide as its "N. ",
+    so that from the tenth story on its lines stand under its headline's first letter, not
+    one column left of it."""
+    return " " * len(f"{number}. ")
 
 
 def _fitted(view: dict[str, Any], fit: int) -> dict[str, Any]:
@@ -283,11 +290,13 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     if item.published is None and item.fetched is not None:
         published = f"found {format_when(item.fetched, tz)}"
     updated = _updated(item, tz)
+    indent = _indent(number)
     return {
         "title_segments": title_segments,
         "title_dir": writing_direction("".join(text for text, _ in title_segments)),
         "snippet_dir": writing_direction("".join(text for text, _ in item.snippet)),
-        "title_lines": _wrap(_marked(title_segments), f"{number}. ", INDENT),
+        "title_lines": _wrap(_marked(title_segments), f"{number}. ", indent),
+        "indent": indent,
         "url": url,
         # Only web links become clickable; anything else is shown as text.
         "href": url if host else None,
@@ -297,15 +306,15 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
         # Each other source's name, linked to its copy when that is a web address.
         "also_on_links": links,
         "also_on_more": more,
-        "also_on_lines": (_wrap(f"Also on: {also_on}", INDENT, INDENT, keep=[more.strip()])
+        "also_on_lines": (_wrap(f"Also on: {also_on}", indent, indent, keep=[more.strip()])
                           if also_on else []),
         "published": published,
         "updated": updated,
-        "meta_lines": _joined_lines([source, published, updated], INDENT),
-        **_topics(item.topics),
+        "meta_lines": _joined_lines([source, published, updated], indent),
+        **_topics(item.topics, indent),
         "compact": False,
         "snippet": _flat_segments(item.snippet),
-        "snippet_lines": _wrap(_marked(item.snippet), INDENT, INDENT),
+        "snippet_lines": _wrap(_marked(item.snippet), indent, indent),
     }
 
 
@@ -600,7 +609,7 @@ def compose_digest(
     def view(item: AlertItem, number: int) -> dict[str, Any]:
         key = (item.article_id, number)
         if key not in views:
-            views[key] = {**_view(item, tz, number), **_topics(named[item.story])}
+            views[key] = {**_view(item, tz, number), **_topics(named[item.story], _indent(number))}
         return views[key]
 
     stamp = format_when(since, tz) if since is not None else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import time
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from mailserver import free_port
-from newssite import CHROME_WORDS, STORIES_BY_SLUG, NewsSite, Story, sample_story
+from newssite import _FILLER, CHROME_WORDS, STORIES_BY_SLUG, NewsSite, Story, sample_story
 
 MADURO = {
     "name": "Maduro exit",
@@ -1037,3 +1038,29 @@ def test_a_number_written_in_persian_digits_alerts_a_topic_typed_in_ascii(site, 
     assert message["To"] == "737@test.example"
     _, html = parts(message)
     assert re.search(r"<strong[^>]*>Boeing ۷۳۷</strong>", html), html
+
+
+def test_the_tenth_story_of_an_alert_keeps_its_lines_under_its_headline(site, mail, workdir):
+    # Ten stories of one batch: "10. " is a column wider than "1. ", and the tenth story's
+    # source, address and snippet stood a column left of its headline's first letter.
+    words = " ".join(_FILLER).replace(",", "").replace(".", "").split()
+    now = datetime.now(UTC).replace(microsecond=0)
+    for number in range(10):
+        body = [" ".join(random.Random(number * 10 + p).sample(words, 40)) + "."
+                for p in range(4)]
+        body[0] += " The lighthouse keepers met again."
+        site.publish(Story(f"lighthouse-{number}", f"Lighthouse news number {number}", body,
+                           now - timedelta(minutes=number)))
+    workdir.write_config(
+        sources=[site.url("/feeds/world.rss")],
+        topics=[{"name": "Lighthouses", "query": "lighthouse", "notify": ["desk@test.example"]}],
+        smtp=mail, alerts={"stream": "0s"},
+    )
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    [message] = mail.wait_for(1)
+    text = parts(message)[0].replace("\r\n", "\n")
+    tenth = text[text.index("\n10. "):text.index("\n-- \n")].strip("\n").splitlines()
+    assert tenth[0].startswith("10. ") and site.article_url("lighthouse-9") in text
+    for line in tenth[1:]:
+        assert not line or (line.startswith("    ") and not line.startswith("     ")), line
