@@ -103,7 +103,7 @@ class AlertItem:
 @functools.cache
 def templates() -> jinja2.Environment:
     """The template environment: autoescape for HTML, none for plain text."""
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("alerts", "templates"),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
@@ -113,6 +113,8 @@ def templates() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["isolation"] = isolation
+    return environment
 
 
 def format_when(value: datetime | None, tz: tzinfo = UTC) -> str:
@@ -284,7 +286,7 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
     outlets = _outlets(item.also_on)
     links = outlets[:MAX_ALSO_ON]
     more = f" +{len(outlets) - len(links)} more" if len(outlets) > len(links) else ""
-    also_on = ", ".join(name for name, _ in links) + more
+    also_on = ", ".join(_isolated(name) for name, _ in links) + more
     source = shorten(one_line(item.source), MAX_NAME)
     published = format_when(item.published, tz)
     if item.published is None and item.fetched is not None:
@@ -310,7 +312,7 @@ def _view(item: AlertItem, tz: tzinfo, number: int) -> dict[str, Any]:
                           if also_on else []),
         "published": published,
         "updated": updated,
-        "meta_lines": _joined_lines([source, published, updated], indent),
+        "meta_lines": _joined_lines([_isolated(source), published, updated], indent),
         **_topics(item.topics, indent),
         "compact": False,
         "snippet": _flat_segments(item.snippet),
@@ -330,6 +332,22 @@ def writing_direction(text: str) -> str:
         if direction == "L":
             return "ltr"
     return "ltr"
+
+
+def isolation(name: str) -> str:
+    """The direction to isolate a source's ``name`` in ("rtl", "ltr"), or "" for a name with
+    no letter written right to left, which needs none. Beside the time that follows it, an
+    Arabic name took the time's day for an Arabic number and the dot between them for its
+    own: "الأخبار · 7 Dec 2026" read "7 · الأخبار Dec 2026" (Unicode's rules W2 and N1)."""
+    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in name):
+        return writing_direction(name)
+    return ""
+
+
+def _isolated(name: str) -> str:
+    """A source's ``name`` for the text part, between a first-strong isolate and its pop
+    where it needs isolating (:func:`isolation`), which plain-text readers lay out too."""
+    return f"\u2068{name}\u2069" if isolation(name) else name
 
 
 def _updated(item: AlertItem, tz: tzinfo) -> str:

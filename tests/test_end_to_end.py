@@ -1064,3 +1064,33 @@ def test_the_tenth_story_of_an_alert_keeps_its_lines_under_its_headline(site, ma
     assert tenth[0].startswith("10. ") and site.article_url("lighthouse-9") in text
     for line in tenth[1:]:
         assert not line or (line.startswith("    ") and not line.startswith("     ")), line
+
+
+def test_an_arabic_source_name_is_isolated_from_the_time_and_names_beside_it(
+    site, mail, workdir
+):
+    """Two Lebanese sites named in Arabic carry one story. Beside the time that followed it,
+    an Arabic name took the time's day for an Arabic number and the dot between them for its
+    own: "الأخبار · 7 Dec 2026" read "7 · الأخبار Dec 2026"; so too a name before another
+    in "Also on". Each name is isolated: dir on its own span, Unicode's isolates in text."""
+    paragraphs = (
+        "أثار ظهور دونالد ترامب بشعرٍ مائل إلى اللون الوردي خلال خطاب ألقاه في واشنطن العاصمة "
+        "موجة واسعة من الجدل والسخرية على مواقع التواصل الاجتماعي، وفق ما نقل موقع دايلي ميل.",
+        "وأشار فوشيه إلى أن الإضاءة قد تكون عاملًا حاسمًا أيضًا، موضحًا أن أضواء المسرح "
+        "الدافئة أو الإضاءة العلوية يمكن أن تعكس مسحة وردية على الشعر الفاتح أو الفضي.",
+    )
+    title = "شعر وردي يُشعل السخرية… لغز لون شعر دونالد ترامب"
+    names = {"lbci": "الأخبار", "annahar": "النهار"}
+    sources = [{"url": one_article_feed(site, slug, title, paragraphs, "ar"), "name": name}
+               for slug, name in names.items()]
+    topic = {"name": "Trump", "query": "ترامب", "notify": ["ar@test.example"]}
+    workdir.write_config(sources=sources, topics=[topic], smtp=mail, alerts={"stream": "0s"})
+    result = workdir.newswatch("crawl")
+    assert "2 new article(s)" in result.stdout, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    text, html = parts(message)
+    shown, other = re.findall(r"\u2068(\S+)\u2069", text)
+    assert {shown, other} == set(names.values())
+    assert f"\u2068{shown}\u2069 · " in text and f"Also on: \u2068{other}\u2069" in text
+    assert f'<span dir="rtl">{shown}</span> &middot;' in html
+    assert re.search(rf'Also on: <a [^>]*><span dir="rtl">{other}</span></a>', html), html
