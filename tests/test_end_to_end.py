@@ -965,6 +965,18 @@ def one_article_feed(site: NewsSite, name: str, title: str, paragraphs: tuple[st
             f"<pubDate>{pub}</pubDate></item></channel></rss>")
     return site.serve(f"/{name}.rss", feed.encode())
 
+def one_article_alert(site: NewsSite, mail, workdir, slug: str, title: str,
+                      paragraphs: tuple[str, ...], lang: str, query: str) -> EmailMessage:
+    """The alert of a topic on ``query`` for the one article of a feed (:func:`one_article_feed`)."""
+    url = one_article_feed(site, slug, title, paragraphs, lang)
+    topic = {"name": "Watched", "query": query, "notify": [f"{lang}@test.example"]}
+    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
+    [message] = mail.wait_for(1)
+    return message
+
+
 def test_an_arabic_name_typed_without_its_hamza_or_on_a_persian_keyboard_alerts(
     site, mail, workdir
 ):
@@ -1006,12 +1018,8 @@ def test_a_hindi_word_with_a_nukta_alerts_however_the_nukta_is_encoded(site, mai
         "का बेटा संजीत कुमार और मोहम्मद इजराइल का बेटा मोहम्मद मुराद के रूप में की गई है।",
     )
     title = "समस्तीपुर पुलिस ने 2 बदमाशों को पक\u095c\u093e"
-    url = one_article_feed(site, "bhaskar", title, paragraphs, "hi")
-    topic = {"name": "Bherokhara", "query": "भेरोख\u0921\u093c\u093e", "notify": ["hi@test.example"]}
-    workdir.write_config(sources=[url], topics=[topic], smtp=mail)
-    result = workdir.newswatch("crawl")
-    assert "1 new article(s)" in result.stdout, result.stdout + result.stderr
-    [message] = mail.wait_for(1)
+    message = one_article_alert(site, mail, workdir, "bhaskar", title, paragraphs, "hi",
+                                "भेरोख\u0921\u093c\u093e")
     _, html = parts(message)
     assert "<strong" in html and "भेरोख\u095c\u093e</strong>" in html, html
 
@@ -1094,3 +1102,36 @@ def test_an_arabic_source_name_is_isolated_from_the_time_and_names_beside_it(
     assert f"\u2068{shown}\u2069 · " in text and f"Also on: \u2068{other}\u2069" in text
     assert f'<span dir="rtl">{shown}</span> &middot;' in html
     assert re.search(rf'Also on: <a [^>]*><span dir="rtl">{other}</span></a>', html), html
+
+
+def test_a_snippet_cut_leaves_no_stray_dash_or_opening_quote_at_its_ends(site, mail, workdir):
+    """Le Figaro's report, cut around "2025": the cut before it fell on the dash of a
+    quotation ("…- «Nous avons"), the cut after it on an opening guillemet whose words it
+    left out ("dans le quotidien «…")."""
+    quote = ("Le ministre a déclaré - «Nous avons pratiquement fait échouer toute leur campagne "
+             "pour 2025»")
+    after = " a affirmé le ministre russe de la Défense selon une vidéo diffusée hier par l’armée"
+    # The cuts fall 69 characters before the hit and 278 after that (a 280-character
+    # snippet less its two "…"): inside the dash's word, and on the word after the guillemet.
+    start = quote.index("2025") - 69
+    assert quote[start - 1] != " " and quote.index(" ", start) == quote.index(" - ")
+    gap = start + 278 - len(quote) - len(after) - len(" dans le quotidien « ")
+    words = []
+    while gap > 9:
+        words.append("ensuite")
+        gap -= 8
+    words.append("certainement"[: gap - 1])
+    closing = f"{after} {' '.join(words)} dans le quotidien « Le Monde » hier soir."
+    paragraphs = (
+        "La Russie a affirmé vendredi avoir fait échouer la campagne militaire ukrainienne, au "
+        "lendemain du tir d’un nouveau missile balistique de portée intermédiaire.",
+        quote + closing,
+        "Cette poussée intervient alors que Kiev craint une baisse du soutien de ses alliés, "
+        "et que le front se déplace lentement vers l’ouest depuis le début de l’automne.",
+    )
+    title = "La Russie affirme avoir fait échouer la campagne militaire ukrainienne"
+    message = one_article_alert(site, mail, workdir, "figaro", title, paragraphs, "fr", "2025")
+    text, _ = parts(message)
+    shown = " ".join(text[text.index("…"):text.rindex("…") + 1].split())
+    assert shown.startswith("…«Nous avons pratiquement") and "*2025*»" in shown
+    assert shown.endswith(" dans le quotidien…"), shown

@@ -413,12 +413,37 @@ def _window(
     if end < len(text) and text[end] != " " and text[end - 1] != " ":
         space = text.rfind(" ", max(first[1], end - SNAP), end)
         end = space if space >= 0 else end
+    # A cut's edge holds no stray mark: not the dash or closing quote of the sentence before
+    # ("…- «Nous avons"), nor an opening quote or dash whose words it left out ("dans le
+    # quotidien «…").
+    while 0 < start < first[0] and text[start - 1] == " ":
+        space = text.find(" ", start, first[0])
+        if space < 0 or not _stray(text[start:space], opening=False):
+            break
+        start = space + 1
     while start < first[0] and grapheme_start(text, start) != start:  # no letter cut in two
         start += 1
     end = max(first[1], grapheme_start(text, end))
     while end > first[1] and text[end - 1] == " ":
         end -= 1
+    while first[1] < end < len(text):
+        space = text.rfind(" ", first[1], end)
+        if space < 0 or not _stray(text[space + 1 : end], opening=True):
+            break
+        end = space
     return start, end
+
+
+def _stray(word: str, *, opening: bool) -> bool:
+    """Whether ``word`` is punctuation alone that a snippet's edge leaves without its words:
+    at the end (``opening``) an opening quote or bracket or a dash, at the start any mark
+    but an opening one (a quotation that the snippet shows from its start). A symbol is
+    none: "$" before "5 million" is the amount's."""
+    kinds = {unicodedata.category(char) for char in word}
+    if not word or any(kind[0] != "P" for kind in kinds):
+        return False
+    leading = {"Ps", "Pi"}
+    return kinds <= leading | {"Pd"} if opening else not kinds & leading
 
 
 def _richest(text: str, spans: list[tuple[int, int]], budget: int) -> int:
