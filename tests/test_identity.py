@@ -272,8 +272,11 @@ def test_addresses_of_one_article_across_feeds_make_one_article_and_one_email(
     assert sorted(a["url"] for a in export(workdir)) == sorted(
         [canonical, site.article_url("city-late-winner")]
     )
-    # One fetch for the addresses that share an identity, one for the /print/ page.
-    assert page_requests(site, story.slug) == 2
+    # One fetch for the addresses that share an identity, one for the /print/ page; or the
+    # /print/ page alone, where it was read first: stored under the canonical address it
+    # declares, the other feeds' addresses of that identity were known by their turn.
+    fetched = page_requests(site, story.slug)
+    assert fetched in (1, 2), fetched
 
     # Later: an https address in a new feed, the print feed again (changed, so read in full),
     # and the www. address for a new article. Nothing is fetched or stored twice.
@@ -290,7 +293,7 @@ def test_addresses_of_one_article_across_feeds_make_one_article_and_one_email(
     assert second.returncode == 0, second.stderr
     assert "6 ok, 0 failed; 1 new article(s)" in second.stdout
     assert "delivered 0 email(s)" in second.stdout
-    assert page_requests(site, story.slug) == 2
+    assert page_requests(site, story.slug) == fetched
     with Store.open(workdir.database) as store:
         assert store.article_count() == 3
         assert store.deferred_count() == 0
