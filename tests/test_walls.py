@@ -719,6 +719,21 @@ version="2.0"><channel><title>Harbour software news</title><link>{site.base_url}
 def test_a_github_release_of_its_own_releases_feed(link, feed, skipped):
     assert github_release(link, feed) is skipped
 
+def serve_youtube_consent(site, video: str) -> None:
+    """A video's watch page as YouTube answers it from Europe (the site being the crawl's
+    proxy): a redirect to its consent page, and that page."""
+    consent = (f"http://consent.youtube.com/m?continue=http%3A%2F%2Fwww.youtube.com%2Fwatch"
+               f"%3Fv%3D{video}%26cbrd%3D1&gl=DE&m=0&pc=yt&cm=2&hl=de&src=1")
+    site.serve("/watch", b"", status=302, content_type="text/html; charset=utf-8",
+               headers={"Location": consent})
+    site.serve("/m", b"<!DOCTYPE html><html lang='de'><head><title>Bevor Sie zu YouTube "
+               b"weitergehen</title></head><body><h1>Bevor Sie zu YouTube weitergehen</h1>"
+               b"<p>Wir verwenden Cookies und Daten, um Dienste von Google bereitzustellen "
+               b"und zu betreiben.</p><form action='/save'><button>Alle ablehnen</button>"
+               b"<button>Alle akzeptieren</button></form></body></html>",
+               content_type="text/html; charset=utf-8")
+
+
 def youtube_watch_page(video: str, title: str, description: str) -> bytes:
     """A video's watch page as YouTube's server writes it: the player and the app built by
     scripts from their JSON (the description in it, and cut short in the head's meta tags),
@@ -768,16 +783,7 @@ def test_a_youtube_video_is_its_feeds_title_and_description_not_its_page(site, m
     video, title = "dQw4w9WgXcQ", "Marlow reservoir: what the survey found"
     description = ("The water authority's survey found zebrafish in the intake channels "
                    "of the Marlow reservoir.\nThe public meeting on the delay is next Tuesday.")
-    consent = (f"http://consent.youtube.com/m?continue=http%3A%2F%2Fwww.youtube.com%2Fwatch"
-               f"%3Fv%3D{video}%26cbrd%3D1&gl=DE&m=0&pc=yt&cm=2&hl=de&src=1")
-    site.serve("/watch", b"", status=302, content_type="text/html; charset=utf-8",
-               headers={"Location": consent})
-    site.serve("/m", b"<!DOCTYPE html><html lang='de'><head><title>Bevor Sie zu YouTube "
-               b"weitergehen</title></head><body><h1>Bevor Sie zu YouTube weitergehen</h1>"
-               b"<p>Wir verwenden Cookies und Daten, um Dienste von Google bereitzustellen "
-               b"und zu betreiben.</p><form action='/save'><button>Alle ablehnen</button>"
-               b"<button>Alle akzeptieren</button></form></body></html>",
-               content_type="text/html; charset=utf-8")
+    serve_youtube_consent(site, video)
     short, heading = "Zb4kLq9WmXs", "Zebrafish in the intake channels"
     site.serve(f"/shorts/{short}", youtube_watch_page(short, heading, heading),
                content_type="text/html; charset=utf-8")
@@ -824,14 +830,7 @@ def test_a_deferred_video_or_post_is_its_items_text_when_retried(site, mail, wor
     # article, as when it was listed. (The site is the crawl's proxy.)
     video, title = "dQw4w9WgXcQ", "Marlow reservoir: what the survey found"
     description = "The water authority's survey found zebrafish in the intake channels."
-    consent = (f"http://consent.youtube.com/m?continue=http%3A%2F%2Fwww.youtube.com%2Fwatch"
-               f"%3Fv%3D{video}%26cbrd%3D1&gl=DE&m=0&pc=yt&cm=2&hl=de&src=1")
-    site.serve("/watch", b"", status=302, content_type="text/html; charset=utf-8",
-               headers={"Location": consent})
-    site.serve("/m", b"<!DOCTYPE html><html lang='de'><head><title>Bevor Sie zu YouTube "
-               b"weitergehen</title></head><body><h1>Bevor Sie zu YouTube weitergehen</h1>"
-               b"<p>Wir verwenden Cookies und Daten, um Dienste von Google bereitzustellen "
-               b"und zu betreiben.</p></body></html>", content_type="text/html; charset=utf-8")
+    serve_youtube_consent(site, video)
     host, number = "social.lakeside.example", "113572215316123456"
     post = ("Welcome to the water authority's account on Mastodon, the new platform for our "
             "reservoir notices: zebrafish survey results follow.")
