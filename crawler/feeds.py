@@ -752,8 +752,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         elif written != link and _from_bing(written):
             # Bing News' item, through its redirector: the publisher is its <News:Source>
             # (the item was named after the Bing feed it came through, in emails, `export`
-            # and `stories`, where a Google News item names its publisher).
-            publisher = " ".join(str(entry.get("news_source") or "").split())
+            # and `stories`, where a Google News item names its publisher). Its name is read
+            # as a <source>'s is: written as CDATA with markup inside, or escaped twice
+            # ("Quay &amp;amp; Coast"), its tags and entities were the publisher's name.
+            publisher = html_to_text(str(entry.get("news_source") or ""))
         elif written != link and _from_google(written):
             # Google Alerts' item, through Google's redirector, names no publisher: it is
             # the article's site (the item was named after the alert, "Google Alert -

@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import partial
 from html import escape
+from pathlib import Path
+from string import Template
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -1083,6 +1085,30 @@ def test_a_bing_news_item_is_its_publishers_in_emails_and_exports(site, mail, wo
     [alert] = mail.wait_for(1)
     body = alert.get_body(("plain",)).get_content()
     assert "The Test Gazette" in body and "BingNews" not in body, body
+
+
+def test_a_bing_news_items_publisher_is_read_without_its_markup_and_entities(site, workdir):
+    # Through `crawl`, a feed shaped as Bing News writes it (tests/fixtures/bing-news.rss):
+    # a <News:Source> written as CDATA with markup inside, escaped twice, or as escaped
+    # markup named the publisher "<b>Harbour</b> Herald", "Quay &amp; Coast Review" and
+    # '<span class="src">Tide&nbsp;Times</span>' in emails and `export`; it is read as an
+    # RSS <source>'s name is.
+    when = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    pages = {"ferry": "Harbour ferry sinks at berth", "crane": "Harbour crane collapses in storm",
+             "dredging": "Harbour dredging contract signed",
+             "lighthouse": "Harbour lighthouse reopens to tourists"}
+    for slug, title in pages.items():
+        site.serve(f"/world/harbour-{slug}", article_page(title, site.url(f"/world/harbour-{slug}")),
+                   content_type="text/html")
+    bing = Template((Path(__file__).parent / "fixtures" / "bing-news.rss").read_text("utf-8"))
+    source = site.serve("/news/search", bing.substitute(
+        when=when, **{slug: quote(site.url(f"/world/harbour-{slug}"), safe="").lower()
+                      for slug in pages}).encode())
+    workdir.write_config(sources=[source], topics=[TOPIC])
+    workdir.newswatch("crawl")
+    named = {row["url"].rpartition("-")[2]: row["source"] for row in export(workdir)}
+    assert named == {"ferry": "The Test Gazette", "crane": "Harbour Herald",
+                     "dredging": "Quay & Coast Review", "lighthouse": "Tide Times"}, named
 
 
 def test_an_aggregators_item_is_named_after_its_rss_source(site, mail, workdir):
