@@ -151,6 +151,14 @@ def _signatures_made_again(db: Any, pattern: str) -> None:
     )
 
 
+def _publishers_without_markup(db: Any) -> None:
+    """55: as storage.schema._publishers_without_markup (the same Python step, through the
+    wrapper); the word lists of the articles renamed are made anew by their trigger."""
+    from .schema import _publishers_without_markup as step
+
+    step(cast("sqlite3.Connection", db))
+
+
 def _fts_automerge(db: Any) -> None:
     """48: as storage.schema's. PostgreSQL has no FTS5 index: nothing to do."""
 
@@ -778,4 +786,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "ALTER TABLE deferred_entries ADD COLUMN unread TEXT NOT NULL DEFAULT ''",
     # 54: the address of a deferred entry's item by its guid (see storage.schema).
     "ALTER TABLE deferred_entries ADD COLUMN guid_address TEXT NOT NULL DEFAULT ''",
+    # 55: a publisher's name stored with its <source>'s markup, named without it (see
+    # storage.schema).
+    _publishers_without_markup,
 )

@@ -295,6 +295,32 @@ def _digits_read_as_ascii(conn: sqlite3.Connection) -> None:
     _signatures_made_again(conn, DIGITS_GLOB)
 
 
+def _publishers_without_markup(conn: sqlite3.Connection) -> None:
+    """55: the publisher an aggregator's item named with markup (a Google News or an
+    Inoreader item's <source> written as CDATA, "<![CDATA[<b>Reuters</b>]]>"; a Bing News
+    item's <News:Source>), kept so by the versions that read that name as plain text, is
+    named as crawler.feeds reads it now: "Reuters" in emails, `export` and `stories` (where
+    it was a publisher apart from its later items'), and in the archive's index. An entry
+    deferred so is named so too. Only names holding a "<" are read again."""
+    from crawler.feeds import html_to_text  # the crawl's own reading of the name
+
+    for article_id, publisher in conn.execute(
+        "SELECT id, publisher FROM articles WHERE publisher LIKE '%<%'"
+    ).fetchall():
+        plain = html_to_text(publisher)
+        conn.execute(
+            "UPDATE articles SET publisher = ?, source = replace(source, ?, ?) WHERE id = ?",
+            [plain or None, publisher, plain, article_id],
+        )
+    for url, publisher in conn.execute(
+        "SELECT url, publisher FROM deferred_entries WHERE publisher LIKE '%<%'"
+    ).fetchall():
+        conn.execute(
+            "UPDATE deferred_entries SET publisher = ? WHERE url = ?",
+            [html_to_text(publisher), url],
+        )
+
+
 def _signatures_made_again(conn: sqlite3.Connection, glob: str) -> None:
     """The story window's signatures of the texts that match ``glob`` listed as stale: made
     again from the texts at the story index's next build (as migration 14's)."""
@@ -1004,4 +1030,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # its headline), its guid kept, it was a new article, mailed again. An entry deferred
     # before has none, as before.
     "ALTER TABLE deferred_entries ADD COLUMN guid_address TEXT NOT NULL DEFAULT ''",
+    # 55: a publisher's name stored with its <source>'s markup ("<b>Reuters</b>"), named
+    # without it (see _publishers_without_markup).
+    _publishers_without_markup,
 )

@@ -1628,6 +1628,42 @@ def test_a_deferred_entry_keeps_its_guids_address_from_schema_54(
         assert {e.url: e for e in store.deferred_entries(source_id)}[post.url] == post
 
 
+def test_a_publishers_name_stored_with_markup_is_read_without_it_from_schema_55(
+    location: str | Path, monkeypatch
+) -> None:
+    """A publisher's name kept with its <source>'s markup by the versions before (a CDATA
+    "<strong>Reuters</strong>") is named without it from schema 55, in what the article
+    shows, in the archive's index (``source:strong`` found it) and in a deferred entry. A
+    name of markup alone names none (the source's own name shows); one whose "<" is no
+    markup ("I <3 Cats") and one without are kept."""
+    import storage.pg
+    from crawler.entries import POSTPONED
+
+    with monkeypatch.context() as then:
+        then.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:54])
+        then.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:54])
+        with open_store(location) as old:
+            source_id = add_source(old)
+            named = {publisher: old.add_article(replace(
+                article(source_id, slug, f"Harbour {slug}"), publisher=publisher))
+                for slug, publisher in (("a", "<strong>Reuters</strong>"), ("b", "<b></b>"),
+                                        ("c", "I <3 Cats"), ("d", "AP News"))}
+            old.defer_entry(deferred(source_id, "e", publisher="<span>Harbour</span> Herald"),
+                            POSTPONED, NOW, attempted=False)
+            assert [a.id for a in old.search(compile_query("source:strong"))] == [
+                named["<strong>Reuters</strong>"]]
+    with open_store(location) as store:
+        shown = {publisher: store.article(article_id).source_name
+                 for publisher, article_id in named.items() if article_id is not None}
+        assert shown == {"<strong>Reuters</strong>": "Reuters",
+                         "<b></b>": "https://news.example/feed", "I <3 Cats": "I <3 Cats",
+                         "AP News": "AP News"}
+        assert store.search(compile_query("source:strong")) == []
+        assert [a.id for a in store.search(compile_query("source:Reuters"))] == [
+            named["<strong>Reuters</strong>"]]
+        assert [e.publisher for e in store.deferred_entries(source_id)] == ["Harbour Herald"]
+
+
 def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
     a = add_source(store, "https://a.example/feed")
     b = add_source(store, "https://b.example/feed")
