@@ -818,19 +818,23 @@ def check(ctx: click.Context) -> None:
 
 def _warn_unknown_sources(config: Config, topics: Sequence[TopicSpec]) -> None:
     """Warn (standard error) of each source of ``topics`` that names none of the config
-    file's sources, nor of the database's when it exists: such a topic never alerts."""
+    file's sources, nor of the database's when it exists, nor a publisher its articles name
+    (a topic on Reuters' items of a Google News source): such a topic never alerts."""
     from storage import StorageError, open_store
 
     known = [(s.name, s.url) for s in config.sources]
+    publishers: list[str] = []
     path = config.database.path
     if config.database.url is not None or path.exists():
         try:
             with open_store(config.database.location) as store:
                 known += [(s.name, s.url) for s in store.sources()]
+                publishers = store.publishers()
         except StorageError:
             pass  # the commands that need the database say what is wrong with it
     for i, topic in enumerate(topics):
-        warn_unknown_sources(f"{config_file(config)}: topics[{i}].sources", topic.sources, known)
+        warn_unknown_sources(f"{config_file(config)}: topics[{i}].sources", topic.sources, known,
+                             publishers)
 
 
 cli.add_command(sources)

@@ -286,17 +286,30 @@ def first_names(names: Sequence[str], shown: int) -> str:
 
 
 def warn_unknown_sources(
-    where: str, wanted: Sequence[str], known: Iterable[tuple[str | None, str]]
+    where: str,
+    wanted: Sequence[str],
+    known: Iterable[tuple[str | None, str]],
+    publishers: Iterable[str],
 ) -> None:
     """Warn (standard error) of each of a topic's ``wanted`` sources that names none of the
-    ``known`` ones (name, URL): such a topic never alerts for the source meant."""
+    ``known`` ones (name, URL), nor any of the ``publishers`` stored articles name (a topic
+    on Reuters' items of a Google News source): such a topic never alerts for the source
+    meant, unless a name is that of a publisher an aggregator's item names later."""
     from watchlist import unknown_sources
 
+    named = {name.casefold() for name in publishers}
     for entry in unknown_sources(wanted, known):
+        if "://" in entry:
+            nor, until = "", ""
+        elif entry.casefold() in named:
+            continue  # the publisher an aggregator's items name: those are the ones meant
+        else:
+            nor = ", nor a stored article's publisher"
+            until = " until a source or an aggregator's item is so named"
         click.echo(
-            f"warning: {where}: {entry!r} is no source's name or URL: the topic alerts for "
-            "none of its articles (a source's name is its configured one, or its feed's "
-            "title once polled)",
+            f"warning: {where}: {entry!r} is no source's name or URL{nor}: the topic alerts "
+            f"for none of its articles{until} (a source's name is its configured one, or its "
+            "feed's title once polled)",
             err=True,
         )
 

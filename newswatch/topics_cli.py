@@ -230,7 +230,8 @@ def add(
         _refuse_lookalike("NAME", name, config, (t.name for t in store.topics()))
         existing = store.find_topic(name)
         topic = store.add_topic(spec)
-        warn_unknown_sources("--source", topic.sources, [(s.name, s.url) for s in store.sources()])
+        warn_unknown_sources("--source", topic.sources, [(s.name, s.url) for s in store.sources()],
+                             store.publishers())
     verb = "updated" if existing is not None else "added"
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""
     options += f"; exclude: {topic.exclude}" if topic.exclude else ""

@@ -617,6 +617,13 @@ class ArticlesMixin:
                 topics=tuple(sorted(json.loads(row["topics"] or "[]"))),
             )
 
+    def publishers(self) -> list[str]:
+        """The publishers stored articles name (an aggregator's items: a Google News item's
+        <source>), each once: a topic's ``sources`` may name one (watchlist.source_matches),
+        which is no source's name. Read from their index (schema 56), not the articles."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT publisher FROM articles WHERE publisher IS NOT NULL").fetchall()]
+
     def article_count(self) -> int:
         """How many articles are stored: the sum of the sources' counts (schema 38), each
         scrape of /metrics read the whole archive's index."""

@@ -789,4 +789,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 55: a publisher's name stored with its <source>'s markup, named without it (see
     # storage.schema).
     _publishers_without_markup,
+    # 56: the publishers articles name, indexed (see storage.schema).
+    "CREATE INDEX articles_publisher ON articles(publisher) WHERE publisher IS NOT NULL",
 )

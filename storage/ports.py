@@ -638,6 +638,10 @@ class TopicAdmin(Protocol):
         why not."""
         ...
 
+    def publishers(self) -> list[str]:
+        """The publishers stored articles name, each once (a topic's sources may name one)."""
+        ...
+
 
 class Archive(Protocol):
     """Reading the archive: search it with a compiled topic query, list recent stories,

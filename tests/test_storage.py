@@ -1664,6 +1664,22 @@ def test_a_publishers_name_stored_with_markup_is_read_without_it_from_schema_55(
         assert [e.publisher for e in store.deferred_entries(source_id)] == ["Harbour Herald"]
 
 
+def test_the_publishers_articles_name_are_listed_from_their_index(store, backend) -> None:
+    """The publishers stored articles name, each once, not the sources' own names (a topic's
+    sources may name one: `check` and `topics add` look it up): read from their index
+    (schema 56), not through the archive's rows (`check` read a year's articles)."""
+    source_id = add_source(store)
+    for slug, publisher in (("a", "Reuters"), ("b", "Reuters"), ("c", "AP News"), ("d", None)):
+        store.add_article(replace(article(source_id, slug, f"Harbour {slug}"),
+                                  publisher=publisher))
+    if backend == "sqlite":
+        listed, plans = sqlite_plans(store, store.publishers)
+        assert plans and all("COVERING INDEX articles_publisher" in plan for plan in plans), plans
+    else:
+        listed = store.publishers()
+    assert sorted(listed) == ["AP News", "Reuters"]
+
+
 def test_deferred_entries_keep_what_their_source_said(store: Store) -> None:
     a = add_source(store, "https://a.example/feed")
     b = add_source(store, "https://b.example/feed")

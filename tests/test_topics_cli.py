@@ -11,6 +11,7 @@ import sqlite3
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import click
 from conftest import Workdir
@@ -280,6 +281,34 @@ def test_a_topic_source_that_names_no_source_is_warned_of(site, workdir):
     assert "added topic b" in ok(added)
     assert added.stderr.startswith("warning: --source: 'Othre' is no source's name or URL")
     assert len(added.stderr.splitlines()) == 1
+
+
+def test_a_topic_source_that_names_a_stored_publisher_is_not_warned_of(site, workdir):
+    # A topic's source naming the publisher of an aggregator's items (an Inoreader folder's
+    # <source>), no source's name, finds those items, yet `check` and `topics add` warned
+    # that the topic would alert for none of its articles. A name no article has yet is
+    # warned of, saying when it would alert.
+    story = fresh("venezuela-opposition-leader")
+    folder = site.serve("/stream/world.rss", f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>World - Inoreader</title><link>https://www.inoreader.com/</link>
+<item><title>{story.title}</title><link>{site.article_url(story.slug)}</link>
+<pubDate>{format_datetime(story.published)}</pubDate>
+<source url="https://gazette.example/feed.rss">The Test Gazette</source></item>
+</channel></rss>""".encode())
+    workdir.write_config(sources=[{"url": folder, "name": "World folder"}], topics=[
+        {"name": "a", "query": "Maduro", "notify": [DESK],
+         "sources": ["the test gazette", "Test Gazete"]}])
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    result = workdir.newswatch("check")
+    assert "OK" in ok(result)
+    [warned] = result.stderr.splitlines()
+    assert warned.split(": ", 3)[3] == (
+        "'Test Gazete' is no source's name or URL, nor a stored article's publisher: the "
+        "topic alerts for none of its articles until a source or an aggregator's item is so "
+        "named (a source's name is its configured one, or its feed's title once polled)")
+    added = workdir.newswatch("topics", "add", "b", "Maduro", "--notify", DESK,
+                              "--source", "The Test Gazette")
+    assert "added topic b" in ok(added) and added.stderr == ""
 
 
 # -- topics add / list / remove ---------------------------------------------------------------
