@@ -119,26 +119,31 @@ def main_and_section_feeds(site) -> tuple[Story, str]:
     return story, site.url("/feeds/politics.rss")
 
 
+def write_herald_config(workdir: Workdir, site, politics: str, mail, topics: list[dict]) -> None:
+    """A config of the site's main feed ("Herald") and its section feed ("Herald Politics")."""
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
+                 {"url": politics, "name": "Herald Politics"}],
+        topics=topics,
+        smtp=mail,
+    )
+
+
 def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site, mail,
                                                                            workdir):
     # A site's main feed lists a story first, its section feed at the next poll: stored
     # once, under the main feed, the story never alerted the topics limited to the section
     # (by name, by URL, or with source: in the query), and nothing said why.
     story, politics = main_and_section_feeds(site)
-    workdir.write_config(
-        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
-                 {"url": politics, "name": "Herald Politics"}],
-        topics=[
-            {"name": "Maduro", "query": "Maduro", "notify": [DESK]},
-            {"name": "Politics desk", "query": "Maduro", "notify": ["pol@test.example"],
-             "sources": ["Herald Politics"]},
-            {"name": "Politics feed", "query": "Maduro", "notify": ["feed@test.example"],
-             "sources": [politics]},
-            {"name": "Politics field", "query": "Maduro source:Politics",
-             "notify": ["field@test.example"]},
-        ],
-        smtp=mail,
-    )
+    write_herald_config(workdir, site, politics, mail, [
+        {"name": "Maduro", "query": "Maduro", "notify": [DESK]},
+        {"name": "Politics desk", "query": "Maduro", "notify": ["pol@test.example"],
+         "sources": ["Herald Politics"]},
+        {"name": "Politics feed", "query": "Maduro", "notify": ["feed@test.example"],
+         "sources": [politics]},
+        {"name": "Politics field", "query": "Maduro source:Politics",
+         "notify": ["field@test.example"]},
+    ])
     assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
     assert [m["To"] for m in mail.wait_for(1)] == [DESK]
     site.publish(story, feed="politics")
@@ -160,20 +165,40 @@ def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site
     assert len(mail.messages) == 4
 
 
+def test_a_topic_added_later_does_not_reach_back_when_another_source_lists_a_story(
+    site, mail, workdir
+):
+    # A story matched before these topics existed, listed then by the site's section feed:
+    # the topics of every source, or of the source that stored it, alerted for it (a new
+    # user adding a section feed and topics got mail for the day's old news). Only the
+    # topic of the section feed, which lists it now, alerts.
+    story, politics = main_and_section_feeds(site)
+    write_herald_config(workdir, site, politics, mail,
+                        [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}])
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    for name, *sources in (("Any", ), ("Main feed", "Herald"), ("Section", "Herald Politics")):
+        ok(workdir.newswatch("topics", "add", name, "Maduro", "--notify",
+                             f"{name.split()[0].lower()}@test.example",
+                             *(arg for s in sources for arg in ("--source", s))))
+    site.publish(story, feed="politics")
+    assert "0 new article(s)" in ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(1)] == ["section@test.example"]
+    time.sleep(0.5)
+    assert len(mail.messages) == 1
+    assert exported_topics(workdir, site)["venezuela-opposition-leader"] == ["Section"]
+
+
 def test_a_reader_told_of_a_story_is_not_told_again_when_another_source_lists_it(
     site, mail, workdir
 ):
     # On a topic of every source and on one of the section's: told under the first, the
     # reader was told again under the second once the section's feed listed the story.
     story, politics = main_and_section_feeds(site)
-    workdir.write_config(
-        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
-                 {"url": politics, "name": "Herald Politics"}],
-        topics=[{"name": "Maduro", "query": "Maduro", "notify": [DESK]},
-                {"name": "Politics desk", "query": "Maduro", "notify": [DESK, "pol@test.example"],
-                 "sources": ["Herald Politics"]}],
-        smtp=mail,
-    )
+    write_herald_config(workdir, site, politics, mail, [
+        {"name": "Maduro", "query": "Maduro", "notify": [DESK]},
+        {"name": "Politics desk", "query": "Maduro", "notify": [DESK, "pol@test.example"],
+         "sources": ["Herald Politics"]},
+    ])
     ok(workdir.newswatch("crawl"))
     assert [m["To"] for m in mail.wait_for(1)] == [DESK]
     site.publish(story, feed="politics")

@@ -3,9 +3,10 @@
 
 A topic's query must match the article (:func:`watchlist.match.match_articles`); then its
 options: the article comes from one of the topic's ``sources`` and does not match its
-``exclude`` query (:func:`topic_matches`, all that a search shows). For an alert, two more
+``exclude`` query (:func:`topic_matches`, all that a search shows). For an alert, three more
 rules: an article edited in place alerts only for the topics that had not matched it before
-(:func:`new_topics`), and a topic alerts once per story (:func:`once_per_story`).
+(:func:`new_topics`), one another source lists now only for the topics that listing makes
+match (:func:`listed_anew`), and a topic alerts once per story (:func:`once_per_story`).
 :func:`decide` applies them all to a batch of new articles.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -63,11 +64,14 @@ def decide(
     lookback: timedelta,
     rematch: bool = False,
     edited: bool = True,
+    polled: Collection[int] = (),
 ) -> Verdict:
     """The verdict of every topic on ``articles`` (``stories``: article id → story id).
     ``rematch``: the articles were matched before (the re-match queue): only topics that
     had not matched them alert; ``edited``: for an edit in place (recent: see new_topics),
-    else for another source that lists them now (as a new article would)."""
+    else for another source that lists them now (as a new article would, for the topics
+    that listing makes match: see listed_anew; ``polled``: the ids of the sources still
+    polled)."""
     found = match_articles(articles, topics, now=now, lookback=lookback)
     matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
     dropped = len(found) - len(matches)
@@ -77,6 +81,9 @@ def decide(
         refreshed = [m for m in matches if (m.article_id, m.topic_id) in before]
         matches = new_topics(articles, matches, before, now=now, lookback=lookback,
                              edited=edited)
+        if not edited:
+            matches = listed_anew(articles, matches, topics, polled, now=now,
+                                  lookback=lookback)
     alerted = memory.alerted_stories(
         {m.topic_id for m in matches if m.alert},
         {stories[m.article_id] for m in matches if m.alert},
@@ -236,6 +243,29 @@ def new_topics(
         updated = by_id[m.article_id].updated
         kept.append(m if updated is None else replace(m, alert=updated >= horizon))
     return kept
+
+
+def listed_anew(
+    articles: Sequence[StoredArticle],
+    matches: Sequence[Match],
+    topics: Sequence[Topic],
+    polled: Collection[int],
+    *,
+    now: datetime,
+    lookback: timedelta,
+) -> list[Match]:
+    """The ``matches`` of articles another source lists now that the other sources make: a
+    topic limited to one of them, or asking for it with ``source:``. A topic that matches
+    the article as its own source's alone could have matched it when it was stored: one
+    added or edited since does not reach back to it (a new topic alerted for the day's old
+    news as a section feed added beside it listed them). An article whose source is no
+    longer ``polled`` (removed: its articles alert for none) is the listing source's now,
+    for every topic."""
+    alone = topic_matches(
+        [replace(a, also_from=()) for a in articles if a.source_id in polled], topics,
+        now=now, lookback=lookback)
+    own = {(m.article_id, m.topic_id) for m in alone}
+    return [m for m in matches if (m.article_id, m.topic_id) not in own]
 
 
 def once_per_story(
