@@ -106,11 +106,16 @@ def config_file(config: Config) -> str:
     return str(config.path) if config.path else "the config file"
 
 
+def no_database(config: Config) -> bool:
+    """Whether the SQLite file of ``config`` is not there yet (nothing crawled or added)."""
+    return config.database.url is None and not config.database.path.exists()
+
+
 def open_existing(config: Config, nothing: str = "nothing crawled yet") -> Storage:
     """The database of ``config``, which must exist already (read commands never create it)."""
     from storage import open_store
 
-    if config.database.url is None and not config.database.path.exists():
+    if no_database(config):
         fail(f"no database at {config.database.path}: {nothing}", EXIT_RUNTIME)
     return open_store(config.database.location)
 
@@ -178,8 +183,12 @@ def remove_command(
         key = given[argument].strip()
         if key in in_config(config):
             fail(f"{key}: defined in {config_file(config)}: remove it there", EXIT_CONFIG)
-        with open_synced(config) as store:
-            done = remove(store, key)
+        # Without a database nothing was added here: none is made to say so (run outside
+        # the service's directory, it was the one later commands read).
+        done = None
+        if not no_database(config):
+            with open_synced(config) as store:
+                done = remove(store, key)
         if done is None:
             fail(f"{key}: no such {noun} (see `newswatch {noun}s list`)", EXIT_RUNTIME)
         click.echo(done)

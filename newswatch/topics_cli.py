@@ -34,6 +34,7 @@ from .common import (
     format_option,
     handle_errors,
     limit_option,
+    no_database,
     open_existing,
     open_synced,
     open_to_read,
@@ -287,6 +288,8 @@ def rename(ctx: click.Context, name: str, new_name: str) -> None:
              "under a new name is the same topic)", EXIT_CONFIG)
     if new_name in defined:
         fail(f"{new_name}: defined in {config_file(config)}", EXIT_CONFIG)
+    if no_database(config):  # nothing added here yet (see remove_command)
+        fail(f"{name}: no such topic (see `newswatch topics list`)", EXIT_RUNTIME)
     with open_synced(config) as store:
         # The topic itself in another case ("oil" to "Oil") is renamed.
         _refuse_lookalike("NEW_NAME", new_name, config,

@@ -182,6 +182,7 @@ def test_remove_unknown(workdir):
     workdir.write_config()
     line = error(workdir.newswatch("sources", "remove", FEED), 1)
     assert FEED in line and "no such source" in line
+    assert not workdir.database.exists()  # nothing added yet: none made to say so
     ok(workdir.newswatch("sources", "add", FEED))
     ok(workdir.newswatch("sources", "remove", FEED))
     error(workdir.newswatch("sources", "remove", FEED), 1)  # removed once, not twice

@@ -679,6 +679,17 @@ def test_wrong_query_or_no_database_is_one_line(site, workdir):
     assert not workdir.database.exists()  # looking never creates a database
 
 
+def test_removing_or_renaming_an_unknown_topic_creates_no_database(workdir):
+    # Run outside the service's directory, `topics remove` of a typo left an empty database
+    # there (the one that later commands, a `backup` too, read instead of the daemon's).
+    workdir.write_config()
+    line = error(workdir.newswatch("topics", "remove", "Maduro"), 1)
+    assert line == "newswatch: Maduro: no such topic (see `newswatch topics list`)"
+    line = error(workdir.newswatch("topics", "rename", "Maduro", "Maduro watch"), 1)
+    assert line == "newswatch: Maduro: no such topic (see `newswatch topics list`)"
+    assert not workdir.database.exists()
+
+
 def test_search_by_source_name_and_host(site, workdir):
     from dataclasses import replace as _replace
     from datetime import UTC as _UTC
