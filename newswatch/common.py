@@ -299,11 +299,13 @@ def warn_unknown_sources(
     wanted: Sequence[str],
     known: Iterable[tuple[str | None, str]],
     publishers: Iterable[str],
+    outcome: str = "the topic alerts for none of its articles",
 ) -> None:
     """Warn (standard error) of each of a topic's ``wanted`` sources that names none of the
     ``known`` ones (name, URL), nor any of the ``publishers`` stored articles name (a topic
     on Reuters' items of a Google News source): such a topic never alerts for the source
-    meant, unless a name is that of a publisher an aggregator's item names later."""
+    meant, unless a name is that of a publisher an aggregator's item names later
+    (``outcome`` says what it does instead: ``topics test`` finds nothing of it)."""
     from watchlist import unknown_sources
 
     named = {name.casefold() for name in publishers}
@@ -316,9 +318,8 @@ def warn_unknown_sources(
             nor = ", nor a stored article's publisher"
             until = " until a source or an aggregator's item is so named"
         click.echo(
-            f"warning: {where}: {entry!r} is no source's name or URL{nor}: the topic alerts "
-            f"for none of its articles{until} (a source's name is its configured one, or its "
-            "feed's title once polled)",
+            f"warning: {where}: {entry!r} is no source's name or URL{nor}: {outcome}{until} "
+            "(a source's name is its configured one, or its feed's title once polled)",
             err=True,
         )
 

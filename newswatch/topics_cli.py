@@ -340,6 +340,10 @@ def test(
     )
     now = utcnow()
     with open_existing(config) as store:
+        # A typo there finds nothing, which says nothing of why (as topics add warns).
+        warn_unknown_sources("--source", topic.sources, [
+            *((s.name, s.url) for s in config.sources), *((s.name, s.url) for s in store.sources())
+        ], store.publishers(), "nothing of it is found")
         found, more = find(
             store, topic, since=now - timedelta(seconds=seconds), limit=limit, now=now
         )

@@ -554,8 +554,15 @@ def test_topics_test_shows_matches_newest_first_with_highlights(site, workdir):
     # The topic's options can be tried too.
     *found, _ = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--exclude", "Minsk")))
     assert [lines[-1] for lines in found] == [site.article_url("venezuela-opposition-leader")]
-    *found, _ = blocks(ok(workdir.newswatch("topics", "test", "Maduro", "--source", "elsewhere")))
+    tried = workdir.newswatch("topics", "test", "Maduro", "--source", "elsewhere")
+    *found, _ = blocks(ok(tried))
     assert found == []
+    # A typo there found nothing, and said nothing of why, as topics add does.
+    assert tried.stderr == (
+        "warning: --source: 'elsewhere' is no source's name or URL, nor a stored article's "
+        "publisher: nothing of it is found until a source or an aggregator's item is so named "
+        "(a source's name is its configured one, or its feed's title once polled)\n")
+    assert workdir.newswatch("topics", "test", "Maduro", "--source", "herald").stderr == ""
 
 
 def test_search_covers_the_whole_archive(site, workdir):
