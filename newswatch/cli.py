@@ -351,9 +351,14 @@ def crawl(ctx: click.Context) -> None:
         )
         d = report.delivery
         via = pipeline.transport.describe()
+        # What this run did not try: an alert waiting for its retry (the mail server's port
+        # mended since, the run said "delivered 0" and no more), storm control's digest.
+        later = store.outbox_counts()["pending"] - d.retrying
         click.echo(
             f"delivered {d.sent} email(s) via {via}"
             + (f"; {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "")
+            + (f"; {later} more queued for later (`newswatch status` says when)"
+               if later > 0 else "")
         )
         stages = {**crawl_report.cpu, **m.cpu}
         click.echo("cpu: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if v > 0))

@@ -578,6 +578,24 @@ def test_status_shows_no_next_attempt_for_a_message_refused_for_good(site, mail,
     assert workdir.newswatch("resend").stdout.startswith("queued again 0 alert(s)")
 
 
+def test_crawl_says_the_alerts_queued_for_a_later_attempt(site, mail, workdir):
+    # The mail server's port mended in the config file, the next `crawl` said "delivered 0
+    # email(s)" and exited 0: the alert that had found the old port closed waited for its
+    # retry, and nothing said so.
+    site.publish(fresh("venezuela-opposition-leader"))
+    later = {"retry_base": "1h", "retry_max": "1h"}
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], alerts=later,
+                         smtp={"host": "127.0.0.1", "port": free_port(), "timeout": "5s"})
+    assert workdir.newswatch("crawl").returncode == 3
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=[MADURO], alerts=later,
+                         smtp=mail)
+    crawl = workdir.newswatch("crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert (f"delivered 0 email(s) via SMTP {mail.host}:{mail.port}; 1 more queued for "
+            "later (`newswatch status` says when)\n") in crawl.stdout, crawl.stdout
+    assert mail.messages == []
+
+
 def test_every_command_writes_times_one_way(site, mail, workdir):
     """`status`, `sources list`, `search` and `stories` write a time as '2026-12-06 04:45
     UTC' (they wrote ISO 8601, or a time without its zone): a reader compares them at a
