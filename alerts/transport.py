@@ -579,6 +579,11 @@ class SmtpTransport:
             hint = ""
             if not s.starttls and client.has_extn("starttls"):
                 hint = " (it offers login after STARTTLS: set smtp.starttls = true)"
+            elif s.starttls and not client.has_extn("starttls"):
+                # A port of plain relay (a local Postfix on 25, a test sink) under a config
+                # written for a provider's 587.
+                hint = (" (it offers no STARTTLS on this port: check smtp.port, or set "
+                        "smtp.starttls = false for a relay without TLS)")
             raise TransportUnavailable(f"{where} session failed: {_reason(exc)}{hint}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             said = _unanswered(client, exc) or f"session failed: {_reason(exc)}"

@@ -1786,13 +1786,17 @@ def test_closing_a_session_does_not_wait_for_the_answer_to_quit(store: storage.S
     ([b"220 mail.test ESMTP\r\n"], {"tls": True},
      "(the server does not speak TLS from the first byte here: for a port such as 587 or 25, "
      "set smtp.starttls = true, not smtp.tls)"),
+    ([b"220 mail.test ESMTP\r\n", b"250-mail.test\r\n250 8BITMIME\r\n"], {"starttls": True},
+     "session failed: STARTTLS extension not supported by server. (it offers no STARTTLS on "
+     "this port: check smtp.port, or set smtp.starttls = false for a relay without TLS)"),
 ])
 def test_a_mismatched_server_says_what_to_set(
     lines: list[bytes], settings: dict[str, Any], expected: str
 ) -> None:
-    """A server that delays its greeting, one that offers login only after STARTTLS, and TLS
-    configured against a plain port were "unreachable: … timed out", "SMTP AUTH extension
-    not supported" and "WRONG_VERSION_NUMBER" (a review): each says what to set."""
+    """A server that delays its greeting, one that offers login only after STARTTLS, TLS
+    configured against a plain port and STARTTLS against a server without it were
+    "unreachable: … timed out", "SMTP AUTH extension not supported", "WRONG_VERSION_NUMBER"
+    and "STARTTLS extension not supported" (a review): each says what to set."""
     port, done = raw_smtp_server(lines)
     transport = SmtpTransport(SmtpSettings(host=HOST, port=port, sender="a@newswatch.test",
                                            timeout=0.5, **settings))
