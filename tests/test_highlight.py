@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from storage.segment import segment
 from watchlist.evaluate import matches_at
-from watchlist.highlight import TokenIndex, _spaced, find_hits, snippet
+from watchlist.highlight import LINE_MARK, TokenIndex, _spaced, find_hits, snippet
 from watchlist.query import hit_terms, parse, positive_terms, to_fts5
 from watchlist.tokens import _tokenize_by_char, fold, tokenize
 
@@ -133,7 +133,8 @@ def joined(parts: tuple[tuple[str, bool], ...]) -> str:
 def test_short_text_is_returned_whole_with_whitespace_collapsed() -> None:
     text = "  Nicolás\n\n Maduro   met\tBelarus  "
     parts = snippet(text, find_hits(text, (("maduro",),)))
-    assert parts == (("Nicolás ", False), ("Maduro", True), (" met Belarus", False))
+    # The line break is a mark a reader sees (test_a_line_break_shows_in_a_snippet...).
+    assert parts == (("Nicolás · ", False), ("Maduro", True), (" met Belarus", False))
 
 
 def test_snippet_centers_on_first_hit() -> None:
@@ -234,13 +235,84 @@ def test_snippet_segments_reassemble(words: list[str], spaces: str, width: int) 
     parts = snippet(text, hits, width=width)
     excerpt = joined(parts)
     collapsed = " ".join(text.split())
-    assert excerpt.strip("…") in collapsed
+    # A line break may show as LINE_MARK between two words, never at an end.
+    assert excerpt.strip("…").replace(LINE_MARK, " ") in collapsed
+    assert "\n" in spaces or LINE_MARK not in excerpt
     assert all(part for part, _ in parts)
     assert all(a[1] != b[1] for a, b in itertools.pairwise(parts))  # adjacent parts alternate
     assert all(part.lower() in ("maduro", "belarus") for part, is_hit in parts if is_hit)
     if hits:
         assert any(is_hit for _, is_hit in parts)
     assert len(excerpt) <= max(width, len("maduro") + 2)
+
+
+#: A news report as extraction stores it, a line a paragraph: its subheadings, a dateline
+#: and a list's items end with no full stop.
+SUBHEADED = (
+    "BRUSSELS, 7 December 2026\n"
+    "Finance ministers agreed on Monday to raise the carbon tax on heating fuel from April.\n"
+    "What changes\n"
+    "Households will pay about 40 euros a year more, according to the Commission.\n"
+    "Reaction\n"
+    "Opposition parties said the carbon tax would hit poorer families hardest.\n"
+    "Key dates:\n"
+    "• 12 January: Parliament votes\n"
+    "• 1 April: the carbon tax rises"
+)
+
+
+def test_a_line_break_shows_in_a_snippet_where_no_mark_ends_the_line() -> None:
+    """Lines were joined with a space: "What changes Households will pay…", "Reaction
+    Opposition parties said…" read as one sentence (an audit of real alerts)."""
+    shown = joined(snippet(SUBHEADED, find_hits(SUBHEADED, (("carbon", "tax"),)), width=400))
+    assert shown.startswith("BRUSSELS, 7 December 2026 · Finance ministers agreed")
+    assert "from April. What changes · Households will pay" in shown
+    assert "the Commission. Reaction · Opposition parties" in shown
+    # A colon, or a bullet, marks the break already.
+    assert "hardest. Key dates: • 12 January: Parliament votes • 1 April" in shown
+
+
+def test_a_sentence_that_goes_on_over_a_line_break_is_joined_with_a_space() -> None:
+    # A PDF's text keeps its page's lines: a sentence goes on in lower case.
+    text = ("The Treasury expects the carbon tax to raise 2.1 billion euros in its first\n"
+            "year, most of it from heating fuel, and to fall as households switch to heat\n"
+            "pumps.\nThe Commission agreed.")
+    shown = joined(snippet(text, find_hits(text, (("carbon", "tax"),)), width=400))
+    assert LINE_MARK not in shown
+    assert "in its first year, most of it" in shown and "pumps. The Commission" in shown
+
+
+def test_a_hit_over_a_line_break_shows_whole() -> None:
+    text = "Talks in Minsk with President Nicolás\nMaduro ended on Monday."
+    parts = snippet(text, find_hits(text, (("nicolas", "maduro"),)))
+    assert [part for part, hit in parts if hit] == ["Nicolás Maduro"]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        (SUBHEADED, "carbon tax"),
+        # Al Jazeera's subheading line, then its paragraph: right to left.
+        ("خلفية\nقال وزير الخارجية اللبناني إن الإصلاحات المالية ضرورية.\nردود الفعل\n"
+         "رحبت الأحزاب بالإصلاحات المالية", "الإصلاحات"),
+        # Xinhua's: a Chinese subheading, paragraphs ending with 。.
+        ("背景\n中国外交部发言人毛宁表示，双方将继续沟通。\n各方反应\n毛宁说，会谈富有成果。", "毛宁"),
+    ],
+    ids=["english", "arabic", "chinese"],
+)
+def test_hits_stay_exact_beside_a_line_mark(text: str, word: str) -> None:
+    hits = find_hits(text, (tuple(tokenize_words(word)),))
+    for width in (30, 60, 400):
+        parts = snippet(text, hits, width=width)
+        assert all(part == word for part, hit in parts if hit), (width, parts)
+        assert sum(hit for _, hit in parts) >= 1
+        shown = joined(parts).strip("…")
+        assert not shown.startswith(LINE_MARK.strip()) and not shown.endswith(LINE_MARK.strip())
+    assert LINE_MARK in joined(snippet(text, hits, width=400))
+
+
+def tokenize_words(word: str) -> list[str]:
+    return [token for _, _, token in tokenize(word)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,6 +35,22 @@ __all__ = [
 
 _ELLIPSIS: Final = "…"
 _WORDS_RE: Final = re.compile(r"\S+")
+
+#: What a snippet shows where the text goes on to a new line that does not carry on the line
+#: before: a subheading, a dateline or a list item without a full stop ran into the next
+#: sentence ("Background The minister said…"). The snippet is shown on one line in both
+#: parts of an email, as a reader's preview is; "…" there would say words were left out,
+#: and a comma or a dash would read as the article's own punctuation.
+LINE_MARK: Final = " · "
+#: A run of white space with a line break in it (the breaks ``str.splitlines`` knows).
+_LINE_BREAK_RE: Final = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+#: The marks that end a sentence or clause, in the scripts that write their own: a line
+#: ending with one needs no mark after it.
+_CLAUSE_ENDS: Final = frozenset(".!?:;,…。\uff01\uff1f\uff1a\uff1b\uff0c、؟،؛\u06d4।॥")
+#: What may close a line after its last mark: quotes and brackets ('He said "no."').
+_CLOSERS: Final = "\"')]}\u2019”»\u203a」』\uff09】》〉"
+#: A list's bullets and dashes: a line starting with one is marked off already.
+_BULLETS: Final = frozenset("•‣◦▪●■*-\u2013\u2014")
 
 
 TermKey = tuple[tuple[str, ...], bool, tuple[str, ...]]
@@ -356,14 +373,16 @@ def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _collapse(text: str, hits: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """Collapse whitespace runs to single spaces and map hit spans onto the collapsed text."""
+    """Collapse whitespace runs to single spaces (to LINE_MARK where :func:`_joins` says so)
+    and map hit spans onto the collapsed text."""
     words = list(_WORDS_RE.finditer(text))
     starts = [word.start() for word in words]
+    joins = _joins(text, starts, words, hits)
     offsets = []  # where each word starts in the collapsed text
     position = 0
-    for word in words:
+    for word, join in zip(words, joins, strict=True):
         offsets.append(position)
-        position += len(word.group()) + 1
+        position += len(word.group()) + len(join)
 
     def to_collapsed(offset: int, is_end: bool) -> int:
         # A hit starts and ends inside words (token characters are never whitespace); the
@@ -373,7 +392,7 @@ def _collapse(text: str, hits: list[tuple[int, int]]) -> tuple[str, list[tuple[i
         inside = min(max(offset - starts[index], 0), len(words[index].group()))
         return offsets[index] + inside
 
-    collapsed = " ".join(word.group() for word in words)
+    collapsed = "".join(word.group() + join for word, join in zip(words, joins, strict=True))
     mapped = [
         (to_collapsed(start, False), to_collapsed(end, True))
         for start, end in hits
@@ -386,6 +405,43 @@ def _collapse(text: str, hits: list[tuple[int, int]]) -> tuple[str, list[tuple[i
         elif start < end:
             merged.append((start, end))
     return collapsed, merged
+
+
+def _joins(
+    text: str, starts: list[int], words: list[re.Match[str]], hits: list[tuple[int, int]]
+) -> list[str]:
+    """What follows each of the ``words`` of ``text`` (``starts``: where they start) in a
+    snippet: a space, LINE_MARK where a line break comes between it and the next word
+    that nothing else marks, nothing after the last word.
+
+    A line that ends with a mark of its own (``_CLAUSE_ENDS``, a quote or bracket after
+    it), or is followed by a bullet, needs none. Nor does a line followed by one starting
+    in lower case: a sentence that goes on (a PDF's text keeps the lines of its page). Nor
+    a break inside a hit: a name the text breaks over two lines reads whole.
+    """
+    joins = [" "] * len(words)
+    if joins:
+        joins[-1] = ""
+    ordered = sorted(hits)
+    hit_starts = [start for start, _ in ordered]
+    reach = list(itertools.accumulate((end for _, end in ordered), max))  # furthest end yet
+    for found in _LINE_BREAK_RE.finditer(text):
+        before = bisect.bisect_left(starts, found.start()) - 1
+        if before < 0 or before + 1 >= len(words):
+            continue  # white space before the first word or after the last
+        line_end = words[before].group().rstrip(_CLOSERS)
+        following = words[before + 1].group()[0]
+        if (
+            (line_end and line_end[-1] in _CLAUSE_ENDS)
+            or following in _BULLETS
+            or unicodedata.category(following) == "Ll"
+        ):
+            continue
+        spanning = bisect.bisect_left(hit_starts, found.start())
+        if spanning and reach[spanning - 1] > found.end():
+            continue
+        joins[before] = LINE_MARK
+    return joins
 
 
 #: How far a snippet's cut may move to fall on a space (longer than most words).
@@ -439,6 +495,8 @@ def _stray(word: str, *, opening: bool) -> bool:
     at the end (``opening``) an opening quote or bracket or a dash, at the start any mark
     but an opening one (a quotation that the snippet shows from its start). A symbol is
     none: "$" before "5 million" is the amount's."""
+    if word == LINE_MARK.strip():  # a line's end: the words on either side are not its
+        return True
     kinds = {unicodedata.category(char) for char in word}
     if not word or any(kind[0] != "P" for kind in kinds):
         return False
