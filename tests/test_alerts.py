@@ -310,6 +310,36 @@ def test_compose_highlights_hits() -> None:
     assert mail.html.count("<strong") == 2
 
 
+def test_an_alert_shows_its_headline_once_and_its_text_s_line_breaks() -> None:
+    """An audit of real alerts: on a page whose extracted text starts with its <h1>, the
+    email showed the headline, then a snippet starting with the same headline; and a
+    subheading ran into the sentence after it ("What changes Households will pay…")."""
+    from alerts.emails import build_emails
+    from watchlist import compile_query, match_articles
+
+    title = "Carbon tax to rise from April, ministers agree"
+    article = storage.StoredArticle(
+        id=1, url="https://news.example.test/carbon-tax", source_id=1,
+        source_name="Example News", title=f"{title} | Example News",
+        text=(f"{title}\n"
+              "Finance ministers agreed on Monday to raise the carbon tax on heating fuel "
+              "from April.\nWhat changes\n"
+              "Households will pay about 40 euros a year more, according to the Commission."),
+        published=NOW - timedelta(hours=1), fetched=NOW, extraction="page", baseline=False,
+    )
+    topic = storage.Topic(id=1, name="climate", query="carbon tax",
+                          compiled=compile_query("carbon tax"), notify=("r@example.test",))
+    matches = match_articles([article], [topic], now=NOW, lookback=timedelta(days=1))
+    [mail] = build_emails([article], matches, [topic], NOW)
+    text = flat_text(mail.text).replace("*", "")
+    assert text.count("to rise from April, ministers agree") == 1
+    assert "from April. What changes · Households will pay" in text
+    body = mail.html[mail.html.index("<body"):]
+    assert body.count("to rise from April, ministers agree") == 1
+    assert re.search(r"<p [^>]*>Finance ministers agreed on Monday to raise the <strong", body)
+    assert "from April. What changes · Households will pay" in body
+
+
 def test_compose_escapes_html() -> None:
     nasty = item(
         1, title="<script>alert(1)</script> & more", source="AT&T Newsroom",

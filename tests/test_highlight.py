@@ -315,6 +315,51 @@ def tokenize_words(word: str) -> list[str]:
     return [token for _, _, token in tokenize(word)]
 
 
+#: An article whose stored text starts with the page's <h1>, typeset as the page shows it
+#: (its feed's title typed: straight apostrophe, hyphen).
+HEADLINED = (
+    "UK’s inflation rate falls to 2.3% – its lowest in three years\n"
+    "The UK’s inflation rate fell to 2.3% in April, down from 3.2% in March, as energy bills "
+    "dropped, the Office for National Statistics said on Wednesday.\n"
+    "It is the lowest rate of inflation since July 2021 and close to the Bank of England’s "
+    "target of 2%."
+)
+HEADLINE = "UK's inflation rate falls to 2.3% - its lowest in three years"
+
+
+@pytest.mark.parametrize("title", [HEADLINE, f"{HEADLINE} | Example News", HEADLINE.upper()])
+def test_a_snippet_does_not_repeat_the_headline_the_text_starts_with(title: str) -> None:
+    """The email showed the headline, then a snippet starting with the same headline."""
+    for hits in ([], find_hits(HEADLINED, (("inflation",),))):
+        shown = joined(snippet(HEADLINED, hits, width=280, title=title))
+        assert shown.startswith("The UK’s inflation rate fell to 2.3% in April"), shown
+    assert HEADLINED.startswith("UK’s inflation rate falls")  # the stored text is kept
+
+
+def test_a_first_line_that_only_resembles_the_headline_stays() -> None:
+    # The title a prefix of the first line, but what follows is no site's name: the line
+    # says more than the headline.
+    for title in ("UK’s inflation rate falls", "Inflation in the UK"):
+        shown = joined(snippet(HEADLINED, [], width=280, title=title))
+        assert shown.startswith("UK’s inflation rate falls to 2.3% – its lowest"), title
+
+
+def test_a_hit_only_the_headline_line_shows_keeps_it() -> None:
+    # "lowest" only in the headline's line, and no hit in the title (an exact-case word, the
+    # feed's title in capitals): the snippet is the one place it shows.
+    lowest = HEADLINED.index("lowest")
+    fell = HEADLINED.index("fell")
+    hits = [(lowest, lowest + 6), (fell, fell + 4)]
+    parts = snippet(HEADLINED, hits, width=280, title=HEADLINE)
+    assert joined(parts).startswith("UK’s inflation rate falls to 2.3% – its lowest")
+    assert [part for part, hit in parts if hit] == ["lowest", "fell"]
+    # Where the title shows it in bold, the snippet need not.
+    in_title = [(HEADLINE.index("lowest"), HEADLINE.index("lowest") + 6)]
+    parts = snippet(HEADLINED, hits, width=280, title=HEADLINE, title_hits=in_title)
+    assert joined(parts).startswith("The UK’s inflation rate fell")
+    assert [part for part, hit in parts if hit] == ["fell"]
+
+
 # --------------------------------------------------------------------------------------------
 # Fast paths: fold() + tokenize, and TokenIndex's search of folded text, against the
 # character-by-character tokenizer and a token-by-token search

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -392,6 +393,43 @@ def test_thai_lao_khmer_and_burmese_words_match_inside_their_runs(
     query: str, expected: set[int]
 ) -> None:
     assert {m.article_id for m in run({1: query}, SOUTH_EAST_ASIAN)} == expected
+
+
+#: The BBC's report as stored from its page: the <h1> first, typeset ("UK’s", "–") where
+#: the feed's title is typed.
+HEADLINED = article(
+    41,
+    "UK's inflation rate falls to 2.3% - its lowest in three years",
+    "UK’s inflation rate falls to 2.3% – its lowest in three years\n"
+    "The UK’s inflation rate fell to 2.3% in April, down from 3.2% in March, as energy bills "
+    "dropped, the Office for National Statistics said on Wednesday.",
+    source="BBC News",
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "query", "title_hits", "snippet_hits", "opening"),
+    [
+        # In the headline and the text: the title shows it, the snippet the text's.
+        (HEADLINED.title, "inflation", ["inflation"], ["inflation"], "The UK’s inflation"),
+        # In the headline only: the title shows it in bold above the snippet.
+        (HEADLINED.title, "lowest", ["lowest"], [], "The UK’s inflation rate fell"),
+        (HEADLINED.title, "NEAR(lowest fell, 12)", ["lowest"], ["fell"], "The UK’s"),
+        # A feed's title in capitals, an exact-case word only the headline's line holds:
+        # the snippet is the one place it shows, and keeps that line.
+        (HEADLINED.title.upper(), "=lowest", [], ["lowest"], "UK’s inflation rate falls"),
+    ],
+    ids=["in both", "in the headline", "near", "exact case"],
+)
+def test_a_snippet_leaves_out_the_headline_the_title_shows(
+    title: str, query: str, title_hits: list[str], snippet_hits: list[str], opening: str
+) -> None:
+    headlined = replace(HEADLINED, title=title)
+    [found] = run({1: query}, [headlined])
+    marked = highlight(headlined, [found])
+    assert [part for part, hit in marked.title if hit] == title_hits
+    assert [part for part, hit in marked.snippet if hit] == snippet_hits
+    assert "".join(part for part, _ in marked.snippet).startswith(opening)
 
 
 def test_thai_hits_are_highlighted_whole() -> None:

@@ -530,11 +530,87 @@ def _richest(text: str, spans: list[tuple[int, int]], budget: int) -> int:
     return best
 
 
+#: The most characters of a site's name after a headline: a few words.
+_SITE_SUFFIX_CHARS: Final = 40
+#: A site's name after a headline, as :func:`_plain` writes both: after a bar, a dash or a
+#: middle dot between spaces ("… | Reuters", "… - BBC News"), a full-width bar or colon
+#: (Asahi's before its name).
+_SITE_SUFFIX: Final = re.compile(
+    rf"(?: [|\-·] |\s?[\uff5c\uff1a]\s?)\S.{{0,{_SITE_SUFFIX_CHARS - 1}}}"
+)
+
+
+def _plain(line: str) -> str:
+    """``line`` as a headline is compared: spaces single, case folded, every quote and
+    apostrophe one straight quote, every dash a hyphen, "…" three full stops (a page's
+    heading typesets what its meta title types, or the other way round)."""
+    plain = []
+    for char in " ".join(line.split()).casefold():
+        kind = unicodedata.category(char)
+        if kind == "Pd":
+            char = "-"
+        elif kind in ("Pi", "Pf") or char in "'\"\u201a\u201e":
+            char = '"'
+        plain.append(char)
+    return "".join(plain).replace("…", "...")
+
+
+def _is_headline(line: str, title: str) -> bool:
+    """Whether ``line`` says the headline ``title``, either of them perhaps with the site's
+    name after it (:data:`_SITE_SUFFIX`). A first line much longer than the title, a
+    paragraph, is none: not compared character by character."""
+    if len(line) > 2 * len(title) + _SITE_SUFFIX_CHARS:
+        return False
+    line, title = _plain(line), _plain(title)
+    if not line or not title:
+        return False
+    if line == title:
+        return True
+    shorter, longer = sorted((line, title), key=len)
+    return longer.startswith(shorter) and bool(_SITE_SUFFIX.fullmatch(longer, len(shorter)))
+
+
+def _headline_end(
+    text: str, title: str, hits: list[tuple[int, int]], title_hits: Sequence[tuple[int, int]]
+) -> int:
+    """Where ``text`` goes on after a first line that repeats its article's ``title`` (the
+    page's <h1>, which extraction keeps as the text's first line on some sites: the email
+    showed the headline, then a snippet that started with it again); 0 where it has no such
+    line, or where a hit in that line is of words that neither the rest of the text nor the
+    title's hits (``title_hits``, shown in bold above the snippet) show: an exact-case
+    word of a topic that a feed's title in capitals does not hold is shown in its place."""
+    if not title:
+        return 0
+    lead = len(text) - len(text.lstrip())
+    found = _LINE_BREAK_RE.search(text, lead)
+    if found is None or not _is_headline(text[lead : found.start()], title):
+        return 0
+    shown = {_hit_words(title, span) for span in title_hits}
+    shown.update(_hit_words(text, span) for span in hits if span[0] >= found.start())
+    in_line = {_hit_words(text, span) for span in hits if span[0] < found.start()}
+    return found.end() if in_line <= shown else 0
+
+
+def _hit_words(text: str, span: tuple[int, int]) -> str:
+    """The words of a hit as compared: spaces single, case folded."""
+    return " ".join(text[span[0] : span[1]].casefold().split())
+
+
 def snippet(
-    text: str, hits: list[tuple[int, int]], width: int = 240
+    text: str,
+    hits: list[tuple[int, int]],
+    width: int = 240,
+    title: str = "",
+    title_hits: Sequence[tuple[int, int]] = (),
 ) -> tuple[tuple[str, bool], ...]:
     """An excerpt of at most ~`width` characters, as (text, is_hit) parts: around the first
-    hit of the passage that shows the most different matched words (:func:`_richest`)."""
+    hit of the passage that shows the most different matched words (:func:`_richest`).
+    The text's first line is left out where it repeats the article's ``title`` (hits in the
+    title: ``title_hits``; see :func:`_headline_end`): the email shows the headline above
+    the snippet."""
+    if skip := _headline_end(text, title, hits, title_hits):
+        text = text[skip:]
+        hits = [(start - skip, end - skip) for start, end in hits if start >= skip]
     collapsed, spans = _collapse(text, hits)
     if not collapsed:
         return ()

@@ -412,7 +412,9 @@ def highlight(article: StoredArticle, matches: Sequence[Match], width: int = 280
         article.text, merge_spans(sorted(s for m in matches for s in m.text_spans))
     )
     title = _segments(article.title, title_spans) if title_spans else ()
-    return Highlighted(title=title, snippet=snippet(article.text, text_spans, width))
+    return Highlighted(
+        title=title, snippet=snippet(article.text, text_spans, width, article.title, title_spans)
+    )
 
 
 def _segments(text: str, spans: list[tuple[int, int]]) -> tuple[tuple[str, bool], ...]:
