@@ -218,7 +218,10 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
     told by its letters first (:func:`_turkish`): windows-1252 reads it with no more mess.
     A Chinese, Japanese or Korean code page is chosen over windows-1252, where that reads the
     page, only where it reads text of its script (:func:`_may_read`), not a Western name's
-    letter or two."""
+    letter or two; or where it reads the page's bytes beyond ASCII as Western punctuation,
+    as an English page of a Japanese site writes its curly quotes
+    (:func:`_east_asian_punctuated`): that one, or the detector's choice among those that
+    do."""
     if body.isascii() or charset or read_bom(body)[0]:
         return None
     if html_body_declared_encoding(body):
@@ -230,11 +233,14 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
         pass
     if _turkish(body):
         return "cp1254"
-    matches = from_bytes(body, cp_isolation=list(_WEB_ENCODINGS))
+    punctuated = _east_asian_punctuated(body)
+    if len(punctuated) == 1:
+        return punctuated[0]
+    matches = from_bytes(body, cp_isolation=list(punctuated or _WEB_ENCODINGS))
     western = any("cp1252" in match.could_be_from_charset for match in matches)
     best = next((match for match in matches if _may_read(match, western)), None)
     if best is None:
-        return "cp1252"
+        return punctuated[0] if punctuated else "cp1252"
     # A match stands for the code pages that read the bytes as the same text
     # (``could_be_from_charset``): an English page whose one letter beyond ASCII is the "á" of
     # "Sánchez" is one match for windows-1250, windows-1252 and others, which reads it no
@@ -261,6 +267,55 @@ def undeclared_encoding(body: bytes, charset: str | None) -> str | None:
         return min(tied, key=lambda name: (_foreign_letters(counts, name),
                                            _uncapitalised(counts, name)))
     return tied[0]
+
+
+#: The multi-byte web encodings that write their characters in two bytes of 0xA1-0xFE
+#: (Big5 its punctuation and most of its characters).
+_PAIRED = ("euc_jp", "gb18030", "euc_kr", "big5")
+#: The bytes such pairs are of.
+_PAIR_BYTES = bytes(range(0xA1, 0x100))
+_ASCII_RUN = re.compile(rb"[\x00-\x7f]+")
+#: The punctuation of Western text: dashes, curly quotes, the ellipsis; a closing double
+#: quote alone is none (the "¡É" of a Spanish "¡Él" in windows-1252 is EUC-JP's ”).
+_WESTERN_PUNCTUATION = re.compile("[\u2010-\u201c\u201e-\u2027]")
+#: That punctuation and the characters of Chinese, Japanese and Korean text (their symbols
+#: and punctuation, kana, ideographs, Hangul, the full-width and compatibility forms), the
+#: runs of them parted by line breaks.
+_EAST_ASIAN_OR_PUNCTUATION = re.compile(
+    "[\n\u2010-\u2027\u3000-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]*")
+
+
+def _east_asian_punctuated(body: bytes) -> tuple[str, ...]:
+    """The multi-byte web encodings (:data:`_PAIRED`) that read ``body``'s runs of bytes
+    beyond ASCII as Western punctuation (curly quotes, dashes, an ellipsis), with Chinese,
+    Japanese or Korean text at most, the first of those that read the same text; none for
+    any other page. An English page of a Japanese site in EUC-JP, its curly quotes the
+    Japanese code page's (“ is 0xA1 0xC8), has no other bytes beyond ASCII, or a name or a
+    word in kanji: every single-byte code page reads those pairs too ("¡Èharbour plan¡É" in
+    windows-1252), and neither they nor Big5, which reads them as low lines of its
+    compatibility forms (U+FE4D, U+FE4E), are messier to the detector. Such a page was read
+    in windows-1250, windows-1252 or Big5, its quotes as "ˇČ", "¡È" or a low line, and a
+    topic quoting it never matched. Each encoding writes its quotes at its own bytes, but
+    Chinese's GB18030 and Korean's EUC-KR at the same: a page they read as two texts
+    (Korean's Hangul, or Chinese characters) is left to the detector's choice between
+    them. The runs are read apart, a line break between two (no byte of a pair). A page
+    with an odd number of bytes beyond ASCII, or one of 0x80-0xA0 (windows-1252's curly
+    quotes and dashes), is no such page; a Western page's letter alone between ASCII ones
+    (its "é") is no pair, and ends each decoding at the first."""
+    beyond = body.translate(None, _ASCII)
+    if len(beyond) % 2 or beyond.translate(None, _PAIR_BYTES):
+        return ()
+    runs = _ASCII_RUN.sub(b"\n", body)
+    found: dict[str, str] = {}  # the first encoding of each text read
+    for encoding in _PAIRED:
+        try:
+            text = runs.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _WESTERN_PUNCTUATION.search(text) and _EAST_ASIAN_OR_PUNCTUATION.fullmatch(text):
+            found.setdefault(text, encoding)
+    return tuple(found.values())
 
 
 #: The web encodings of one byte a character.

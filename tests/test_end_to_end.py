@@ -945,6 +945,40 @@ def test_an_undeclared_english_page_with_two_swedish_names_is_not_read_in_chines
     assert "Cöster" in message["Subject"]
 
 
+#: An English-edition article of a Japanese newspaper: curly quotes, and one Japanese word.
+EAST_ASIAN_EDITION = [
+    "The Tokyo Metropolitan Assembly on Thursday approved the “harbour plan,” which the "
+    "governor said would keep the city’s ferries running to the islands through the winter.",
+    "“We will not let the islands be cut off,” the governor told reporters, calling last "
+    "year’s suspension of the service “残念” (regrettable).",
+    "The assembly’s budget committee will review the costs in August, officials said."]
+
+
+@pytest.mark.parametrize(("paragraphs", "codec", "query"), [
+    (EAST_ASIAN_EDITION, "euc_jp", '"keep the city’s ferries running"'),
+    (EAST_ASIAN_EDITION, "gb18030", '"keep the city’s ferries running"'),
+    ([  # A Spanish exclamation: the same bytes as EUC-JP's closing quote
+        "The Madrid daily ran the interview under the headline ¡Él no se va! on Sunday morning.",
+        "The minister had told the paper that he would stand again at the next election."],
+     "cp1252", '"headline ¡Él"'),
+])
+def test_an_undeclared_english_page_of_an_east_asian_site_is_read_in_its_code_page(
+        site, mail, workdir, paragraphs, codec, query):
+    """An English-edition page of a Japanese newspaper in EUC-JP without a charset: its
+    curly quotes are EUC-JP's (“ is 0xA1 0xC8) and its only Japanese a quoted word. Every
+    single-byte code page reads those pairs too ("¡È" in windows-1252, "ˇČ" in
+    windows-1250), as Big5 does (a low line, U+FE4D), with no more mess to the detector:
+    the page was read in Big5, its quotes and apostrophes stored as low lines, "残念" as
+    "酸ゴ", and the topic on the governor's words never matched. So was a Chinese site's
+    English page in GB18030, its quotes read as "¡°" or "※". The encoding that reads the
+    pairs as the quotes is the page's; a closing quote alone is none, as a Spanish page
+    whose only letters beyond ASCII are the "¡É" of "¡Él" stays in windows-1252."""
+    topic = {"name": "Quote", "query": query, "notify": ["desk@test.example"]}
+    subject = crawl_an_undeclared_page(site, mail, workdir, "Harbour plan", paragraphs, codec,
+                                       topic)
+    assert "Quote" in subject
+
+
 def crawl_an_undeclared_page(site: NewsSite, mail, workdir, title: str, paragraphs: list[str],
                              codec: str, topic: dict) -> str:
     """Crawls a feed of one 2000s page, its ``paragraphs`` in a table layout, in ``codec``
