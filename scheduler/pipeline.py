@@ -434,11 +434,13 @@ class Pipeline:
         # them); checked now, as the ones pending were read before the removal.
         removed = self.store.of_removed_sources(a.id for a in batch)
         alive = [a for a in batch if a.id not in removed]
-        # Listed by another source now: the sources still polled tell whose topics it is
-        # new to (see watchlist.verdict.listed_anew).
-        polled = {s.id for s in self.store.sources()} if kind == "relisted" else ()
+        # Listed by another source now: the sources not removed tell whose topics it is new
+        # to (see watchlist.verdict.listed_anew). One deactivated as gone (HTTP 410) is none:
+        # its story, listed then by the site's new feed, went to every topic added since.
+        kept = ({s.id for s in self.store.sources(active_only=False) if s.active or s.deactivated}
+                if kind == "relisted" else ())
         verdict = decide(self.store, alive, topics, stories, now=now, lookback=self.lookback,
-                         rematch=rematch, edited=edit, polled=polled)
+                         rematch=rematch, edited=edit, kept=kept)
         laps.lap("match")
         # A reader mailed a story already (under a topic of every source) is not mailed
         # it again under another topic: not when another source lists its article now,

@@ -58,6 +58,9 @@ class Source:
     #: last poll got another answer; crawler.spider.GONE_AFTER).
     gone_since: datetime | None = None
     gone_polls: int = 0
+    #: Why a poll deactivated it (its site said it is gone: HTTP 410); None otherwise. Such a
+    #: source is not removed: what it stored is still news its reader wants.
+    deactivated: str | None = None
 
     @property
     def label(self) -> str:

@@ -48,6 +48,7 @@ def _source(row: dict[str, Any]) -> Source:
         and "retry-after=" in (row["last_error"] or ""),
         gone_since=from_iso(row.get("gone_since")),  # schema 40
         gone_polls=row.get("gone_polls") or 0,
+        deactivated=row.get("deactivated"),
     )
 
 

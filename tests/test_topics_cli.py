@@ -165,6 +165,21 @@ def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site
     assert len(mail.messages) == 4
 
 
+def only_the_section_alerts(site, mail, workdir: Workdir, story: Story, main: str) -> None:
+    """Topics on "Maduro" added now, of every source ("Any"), of the ``main`` feed that
+    stored ``story`` and of the section feed, which then lists it: the section's alone
+    alerts (none reaches back to the story)."""
+    for name, *sources in (("Any", ), ("Main feed", main), ("Section", "Herald Politics")):
+        ok(workdir.newswatch("topics", "add", name, "Maduro", "--notify",
+                             f"{name.split()[0].lower()}@test.example",
+                             *(arg for s in sources for arg in ("--source", s))))
+    site.publish(story, feed="politics")
+    assert "0 new article(s)" in ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(1)] == ["section@test.example"]
+    time.sleep(0.5)
+    assert len(mail.messages) == 1
+
+
 def test_a_topic_added_later_does_not_reach_back_when_another_source_lists_a_story(
     site, mail, workdir
 ):
@@ -176,16 +191,23 @@ def test_a_topic_added_later_does_not_reach_back_when_another_source_lists_a_sto
     write_herald_config(workdir, site, politics, mail,
                         [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}])
     assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
-    for name, *sources in (("Any", ), ("Main feed", "Herald"), ("Section", "Herald Politics")):
-        ok(workdir.newswatch("topics", "add", name, "Maduro", "--notify",
-                             f"{name.split()[0].lower()}@test.example",
-                             *(arg for s in sources for arg in ("--source", s))))
-    site.publish(story, feed="politics")
-    assert "0 new article(s)" in ok(workdir.newswatch("crawl"))
-    assert [m["To"] for m in mail.wait_for(1)] == ["section@test.example"]
-    time.sleep(0.5)
-    assert len(mail.messages) == 1
+    only_the_section_alerts(site, mail, workdir, story, "Herald")
     assert exported_topics(workdir, site)["venezuela-opposition-leader"] == ["Section"]
+
+
+def test_a_topic_added_later_does_not_reach_back_to_a_gone_sources_story(site, mail, workdir):
+    # The site's main feed gone (HTTP 410, deactivated: what it stored is still news its
+    # reader wants, not a removed source's), its story listed then by the section feed: a
+    # topic added since, of every source, took the story for the section feed's alone and
+    # mailed the day's old news. The section's own topic alerts.
+    story, politics = main_and_section_feeds(site)
+    write_herald_config(workdir, site, politics, mail,
+                        [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}])
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    site.set_status("/feeds/world.rss", 410)
+    assert workdir.crawl_till_gone().returncode == 0
+    assert "deactivated: HTTP 410 Gone" in ok(workdir.newswatch("sources", "list"))
+    only_the_section_alerts(site, mail, workdir, story, "Herald")
 
 
 def test_a_reader_told_of_a_story_is_not_told_again_when_another_source_lists_it(

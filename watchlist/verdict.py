@@ -64,14 +64,14 @@ def decide(
     lookback: timedelta,
     rematch: bool = False,
     edited: bool = True,
-    polled: Collection[int] = (),
+    kept: Collection[int] = (),
 ) -> Verdict:
     """The verdict of every topic on ``articles`` (``stories``: article id → story id).
     ``rematch``: the articles were matched before (the re-match queue): only topics that
     had not matched them alert; ``edited``: for an edit in place (recent: see new_topics),
     else for another source that lists them now (as a new article would, for the topics
-    that listing makes match: see listed_anew; ``polled``: the ids of the sources still
-    polled)."""
+    that listing makes match: see listed_anew; ``kept``: the ids of the sources not
+    removed)."""
     found = match_articles(articles, topics, now=now, lookback=lookback)
     matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
     dropped = len(found) - len(matches)
@@ -82,7 +82,7 @@ def decide(
         matches = new_topics(articles, matches, before, now=now, lookback=lookback,
                              edited=edited)
         if not edited:
-            matches = listed_anew(articles, matches, topics, polled, now=now,
+            matches = listed_anew(articles, matches, topics, kept, now=now,
                                   lookback=lookback)
     alerted = memory.alerted_stories(
         {m.topic_id for m in matches if m.alert},
@@ -249,7 +249,7 @@ def listed_anew(
     articles: Sequence[StoredArticle],
     matches: Sequence[Match],
     topics: Sequence[Topic],
-    polled: Collection[int],
+    kept: Collection[int],
     *,
     now: datetime,
     lookback: timedelta,
@@ -258,11 +258,12 @@ def listed_anew(
     topic limited to one of them, or asking for it with ``source:``. A topic that matches
     the article as its own source's alone could have matched it when it was stored: one
     added or edited since does not reach back to it (a new topic alerted for the day's old
-    news as a section feed added beside it listed them). An article whose source is no
-    longer ``polled`` (removed: its articles alert for none) is the listing source's now,
-    for every topic."""
+    news as a section feed added beside it listed them). An article whose source is not
+    ``kept`` (removed: its articles alert for none) is the listing source's now, for every
+    topic; one deactivated as gone (HTTP 410) is kept: what it stored is still its
+    reader's news."""
     alone = topic_matches(
-        [replace(a, also_from=()) for a in articles if a.source_id in polled], topics,
+        [replace(a, also_from=()) for a in articles if a.source_id in kept], topics,
         now=now, lookback=lookback)
     own = {(m.article_id, m.topic_id) for m in alone}
     return [m for m in matches if (m.article_id, m.topic_id) not in own]
