@@ -587,6 +587,20 @@ def test_topics_test_shows_matches_newest_first_with_highlights(site, workdir):
     assert workdir.newswatch("topics", "test", "Maduro", "--source", "herald").stderr == ""
 
 
+def test_topics_test_finds_a_removed_sources_articles_without_a_warning(site, workdir):
+    # The site's feed taken out of the config file, its articles kept in the archive:
+    # `topics test --source Herald` listed them under a warning that nothing of "Herald" is
+    # found.
+    archive(site, workdir)
+    site.create_feed("politics")
+    workdir.write_config(sources=[{"url": site.url("/feeds/politics.rss"), "name": "Politics"}])
+    ok(workdir.newswatch("crawl"))
+    tried = workdir.newswatch("topics", "test", "Maduro", "--source", "Herald")
+    *found, _ = blocks(ok(tried))
+    assert [lines[0].endswith("Herald") for lines in found] == [True, True]
+    assert tried.stderr == ""
+
+
 def test_search_covers_the_whole_archive(site, workdir):
     archive(site, workdir)
     *found, [count] = blocks(ok(workdir.newswatch("search", "Okafor OR Maduro")))
