@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -139,6 +140,23 @@ class MaintenanceMixin:
             raise StorageError(f"backup to {destination} failed: {exc}") from exc
 
 
+def _read_only(backup: Path, copy: Path) -> sqlite3.Connection:
+    """The backup, opened to be read without a write beside it: a backup is a WAL database
+    (newswatch's, copied page for page), and SQLite reading one in place made its ``-wal``
+    and ``-shm`` next to the user's file, left there. Opened immutable, SQLite keeps no
+    lock and no log for it. But a backup with a ``-wal`` of its own (the live database's
+    files copied as they were) has its last commits in it, which an immutable open leaves
+    out: both are copied to ``copy`` (beside the database) and read from there."""
+    wal = Path(f"{backup}-wal")
+    if wal.exists() and wal.stat().st_size:
+        for original, duplicate in ((backup, copy), (wal, Path(f"{copy}-wal"))):
+            # Only the owner reads them, as the database.
+            os.close(os.open(duplicate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            shutil.copyfile(original, duplicate)
+        return sqlite3.connect(copy)
+    return sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+
+
 def restore(backup: Path, database: Path) -> None:
     """Put the SQLite database ``backup`` at ``database``, no newswatch running on it (the
     caller holds its lock): read whole into a new file beside it (SQLite's backup, so a
@@ -162,10 +180,13 @@ def restore(backup: Path, database: Path) -> None:
             f"({backup.name}-journal is beside it): it is incomplete; use another backup"
         )
     staged = database.with_name(database.name + ".restoring")
-    for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+    copied = database.with_name(database.name + ".restoring-backup")
+    scratch = [path for file in (staged, copied)
+               for path in (file, Path(f"{file}-wal"), Path(f"{file}-shm"))]
+    for leftover in scratch:
         leftover.unlink(missing_ok=True)
     try:
-        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        source = _read_only(backup, copied)
         try:
             # Only the owner reads it, as newswatch's own database (0644 by the umask).
             os.close(os.open(staged, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
@@ -189,6 +210,9 @@ def restore(backup: Path, database: Path) -> None:
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
+    finally:
+        for leftover in scratch[3:]:  # the copy of a backup with its -wal, if one was made
+            leftover.unlink(missing_ok=True)
     for side in ("-wal", "-shm"):
         Path(f"{database}{side}").unlink(missing_ok=True)
         Path(f"{staged}{side}").unlink(missing_ok=True)

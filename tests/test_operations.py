@@ -271,6 +271,47 @@ def test_a_backup_is_restored_by_restore_and_never_under_a_running_newswatch(
     assert workdir.newswatch("status").returncode == 0
 
 
+def test_restore_writes_nothing_beside_the_backup(site, workdir, tmp_path):
+    """A backup is a WAL database: `restore` opened it read-only in place, and SQLite left
+    backup.db-wal and backup.db-shm beside the user's file. A backup with a -wal of its own
+    (the live database's files copied as they were) is restored with the commits in it, and
+    its files are left as they were."""
+    import hashlib
+    import shutil
+    import sqlite3
+
+    site.publish(replace(STORIES_BY_SLUG["city-late-winner"],
+                         published=datetime.now(UTC) - timedelta(minutes=5)))
+    workdir.write_config(sources=[site.url("/feeds/world.rss")])
+    assert workdir.newswatch("crawl").returncode == 0
+    kept = tmp_path / "bk"
+    kept.mkdir()
+    assert workdir.newswatch("backup", str(kept / "backup.db")).returncode == 0
+    restored = workdir.newswatch("restore", str(kept / "backup.db"))
+    assert restored.returncode == 0, restored.stderr
+    assert sorted(p.name for p in kept.iterdir()) == ["backup.db"]
+
+    live = sqlite3.connect(workdir.database)
+    register_functions(live)  # what the archive index's triggers call, as newswatch has
+    live.execute("PRAGMA wal_autocheckpoint = 0")
+    live.execute("UPDATE articles SET title = 'from the wal'")
+    live.commit()
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    for side in ("", "-wal"):
+        shutil.copyfile(f"{workdir.database}{side}", copied / f"newswatch.db{side}")
+    live.close()
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in copied.iterdir()}
+    restored = workdir.newswatch("restore", str(copied / "newswatch.db"))
+    assert restored.returncode == 0, restored.stderr
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in copied.iterdir()} == files
+    with sqlite3.connect(workdir.database) as db:
+        assert [r[0] for r in db.execute("SELECT title FROM articles")] == ["from the wal"]
+    assert sorted(p.name for p in workdir.database.parent.iterdir()
+                  if p.name.startswith(workdir.database.name + ".restoring")) == []
+
+
 def test_status_json_backup_and_prune(site, workdir, tmp_path):
     import json
     import sqlite3
