@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,6 +20,7 @@ from .config import Config, load_config
 from .values import LogLevel
 
 if TYPE_CHECKING:
+    from alerts.transport import SmtpSettings
     from crawler import CrawlSettings
     from scheduler import Pipeline
     from storage import ConfigSync, PipelineStore, Topic
@@ -128,6 +132,39 @@ def _one_source_a_feed(store: ConfigSync) -> None:
                            source.url, taken)
 
 
+#: PBKDF2 rounds of the mail settings' fingerprint (it covers the SMTP password).
+MAIL_FINGERPRINT_ROUNDS = 100_000
+
+
+def retry_under_new_mail_settings(config: Config, store: ConfigSync) -> None:
+    """A sender starts or reloads: if its mail settings differ from those it last ran with
+    (a port, host or login mended), the emails waiting for a retry are due now, as a mail
+    client retries when its account is fixed; they waited out their back-off (up to
+    alerts.retry_max) against a server that would have taken them. The first run keeps the
+    settings and moves nothing."""
+    kept = store.mail_settings()
+    try:
+        salt = bytes.fromhex(kept.partition(":")[0]) if kept else b""
+    except ValueError:
+        salt = b""
+    fingerprint = _mail_fingerprint(config.smtp, salt or os.urandom(16))
+    if fingerprint == kept:
+        return
+    due = store.keep_mail_settings(fingerprint, utcnow() if kept else None)
+    if due:
+        logger.info("the mail settings changed: %d alert(s) waiting for a retry are due now",
+                    due)
+
+
+def _mail_fingerprint(smtp: SmtpSettings | None, salt: bytes) -> str:
+    """The salt and a slow hash of ``smtp`` (None: the mbox), as "salt:hash" in hex: the
+    password is in the settings, and the database (its backups) must not give it away to
+    a quick guess."""
+    settings = json.dumps(asdict(smtp) if smtp is not None else None, sort_keys=True)
+    digest = hashlib.pbkdf2_hmac("sha256", settings.encode(), salt, MAIL_FINGERPRINT_ROUNDS)
+    return f"{salt.hex()}:{digest.hex()}"
+
+
 def transport_for(config: Config) -> Transport:
     """SMTP when configured, else the local mbox file."""
     if config.smtp is not None:
@@ -157,12 +194,15 @@ class Reloadable(Protocol):
 
 
 def reload_config(
-    running: Config, store: ConfigSync, service: Reloadable, *, sync: bool = True
+    running: Config, store: ConfigSync, service: Reloadable, *, sync: bool = True,
+    sends: bool = True,
 ) -> list[str]:
     """Read the config file of ``running`` again and apply it to ``service``: its sources and
     topics (``sync``: the process that keeps them, the scheduler of several machines), and
     every setting a running process can take (mail, crawl, look-back, retries, retention,
-    health, recipients, tick, log level), from the next cycle or delivery on. Returns the
+    health, recipients, tick, log level), from the next cycle or delivery on; mail settings
+    that changed make the emails waiting for a retry due now (``sends``: the process sends
+    alerts, the alerter of several machines). Returns the
     changed settings that need a restart. A file with problems changes nothing
     (ConfigError), and so does one that defines nothing: a file an editor has emptied to
     write it again."""
@@ -186,6 +226,8 @@ def reload_config(
                 logger.info("sources of the config file %s: %s", change, ", ".join(sorted(urls)))
         _log_topic_changes(topics_before, {t.id: t for t in store.topics() if t.origin == "config"})
     apply_config(service.pipeline, fresh)
+    if sends:
+        retry_under_new_mail_settings(fresh, store)
     service.set_crawl(fresh.crawl)
     service.set_tick(fresh.daemon.tick_seconds)
     configure_logging(fresh.daemon.log_level)

@@ -111,7 +111,13 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     from scheduler.daemon import held_reloads
     from storage import open_store
 
-    from .app import build_pipeline, configure_logging, reload_config, sync_config
+    from .app import (
+        build_pipeline,
+        configure_logging,
+        reload_config,
+        retry_under_new_mail_settings,
+        sync_config,
+    )
 
     # A reload asked for while the daemon starts (its SMTP login check, its database's
     # migrations) killed it, SIGHUP's default: noted, and made once the daemon runs.
@@ -131,6 +137,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
             _sent_journal(config, store)
         sync_config(config, store)
         _warn_without_sources(store)
+        retry_under_new_mail_settings(config, store)
         pipeline = build_pipeline(config, store)
 
         daemon = Daemon(
@@ -148,7 +155,13 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     """``run --role``: the roles of several machines, on PostgreSQL and the task engine."""
     from storage import open_store
 
-    from .app import build_pipeline, configure_logging, reload_config, sync_config
+    from .app import (
+        build_pipeline,
+        configure_logging,
+        reload_config,
+        retry_under_new_mail_settings,
+        sync_config,
+    )
 
     if config.database.url is None:
         fail(
@@ -175,11 +188,15 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         if "scheduler" in roles:
             sync_config(config, store)
             _warn_without_sources(store)
+        if "alerter" in roles:
+            retry_under_new_mail_settings(config, store)
         pipeline = build_pipeline(config, store)
-        # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's.
+        # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's,
+        # the mail settings the alerter's.
         cluster = Cluster(
             config, store, pipeline, roles,
-            reload=lambda: reload_config(config, store, cluster, sync="scheduler" in roles),
+            reload=lambda: reload_config(config, store, cluster, sync="scheduler" in roles,
+                                         sends="alerter" in roles),
         )
         code = serve(cluster)
     sys.exit(code)
@@ -281,7 +298,7 @@ def crawl(ctx: click.Context) -> None:
     from scheduler.daemon import due_if_set_back
     from storage import open_store
 
-    from .app import build_pipeline, configure_logging, sync_config
+    from .app import build_pipeline, configure_logging, retry_under_new_mail_settings, sync_config
 
     config = config_of(ctx)
     # The command prints its own report of failed sources; the log keeps to real errors.
@@ -296,6 +313,9 @@ def crawl(ctx: click.Context) -> None:
         # A clock set back since the last run (from cron): the digest time dealt with by
         # the clock ahead was the next real one, skipped, and the emails to retry waited.
         due_if_set_back(store, pipeline.clock())
+        # The mail settings mended since the last run: the alerts that failed under the old
+        # ones go now, not at the end of their back-off.
+        retry_under_new_mail_settings(config, store)
         # Every source, but those that asked to wait (429 or 503 with Retry-After): a
         # crawl run from cron requested them again at every run (a review).
         now = datetime.now(UTC)

@@ -22,6 +22,9 @@ from .views import OutboxProblem, Requeued
 
 logger = logging.getLogger(__name__)
 
+#: The state row of the mail settings the senders last started or reloaded with.
+_MAIL_SETTINGS = "mail_settings"
+
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
     created = from_iso(row["created"])
@@ -315,6 +318,36 @@ class OutboxMixin:
             """,
             [to_iso(now)],
         )
+        return max(cursor.rowcount, 0)
+
+    def mail_settings(self) -> str | None:
+        """The fingerprint of the mail settings a sender last started or reloaded with
+        (keep_mail_settings); None before the first."""
+        row = self.db.execute("SELECT value FROM state WHERE key = ?",
+                              [_MAIL_SETTINGS]).fetchone()
+        return str(row[0]) if row else None
+
+    def keep_mail_settings(self, fingerprint: str, now: datetime | None = None) -> int:
+        """Keep ``fingerprint`` as the mail settings'; with ``now`` (they changed: a port,
+        host or login mended), the emails waiting for a retry after a failed attempt are due
+        at ``now``, not at the end of a back-off that may last alerts.retry_max. Only the
+        next attempt moves, earlier: a message sent is never pending again. How many."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [_MAIL_SETTINGS, fingerprint],
+            )
+            if now is None:
+                return 0
+            cursor = self.db.execute(
+                """
+                UPDATE outbox SET next_attempt = ?
+                WHERE status = 'pending' AND next_attempt > ? AND last_error IS NOT NULL
+                  AND recipient NOT LIKE ?
+                """,
+                [to_iso(now), to_iso(now), "%://%"],  # not notification URLs (channels)
+            )
         return max(cursor.rowcount, 0)
 
     def mark_failed(self, outbox_id: int, error: str) -> None:

@@ -584,6 +584,15 @@ class ConfigSync(Protocol):
         """The active topics."""
         ...
 
+    def mail_settings(self) -> str | None:
+        """The fingerprint of the mail settings a sender last ran with, if one did."""
+        ...
+
+    def keep_mail_settings(self, fingerprint: str, now: datetime | None = None) -> int:
+        """Keep the mail settings' fingerprint; with ``now``: the emails waiting for a retry
+        are due then (the settings changed). How many."""
+        ...
+
 
 class SourceAdmin(Protocol):
     """``newswatch sources``: the sources added from the command line."""

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from mailserver import free_port
 from newssite import STORIES_BY_SLUG, Story
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
@@ -40,6 +41,19 @@ def config(workdir, site, mail=None):
 
 def polls(site) -> int:
     return len(site.requests_for("/feeds/world.rss"))
+
+
+def alert_tried(workdir) -> bool:
+    """Whether an alert was queued and its first attempt failed."""
+    import sqlite3
+
+    if not workdir.database.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{workdir.database}?mode=ro", uri=True) as db:
+            return bool(db.execute("SELECT 1 FROM outbox WHERE attempts > 0").fetchone())
+    except sqlite3.OperationalError:  # its tables not made yet
+        return False
 
 
 def test_daemon_alerts_stops_and_restarts_without_duplicates(site, mail, workdir, wait, store_location):
@@ -433,23 +447,12 @@ def test_sighup_on_a_config_file_being_written_keeps_the_running_one(site, mail,
     it writes it: a reload in that instant read a valid config defining nothing, stopped
     every source and topic, and sent mail to the local mbox. The alert waiting for the mail
     server was dropped ("its reader no longer watches its topics") and never reached it."""
-    import sqlite3
-
     mail.stop()
     site.publish(fresh("venezuela-opposition-leader"))
     config(workdir, site, mail)
     daemon = workdir.start_daemon()
     try:
-        def tried() -> bool:  # the alert was queued, and its first attempt failed
-            if not workdir.database.exists():
-                return False
-            try:
-                with sqlite3.connect(f"file:{workdir.database}?mode=ro", uri=True) as db:
-                    return bool(db.execute("SELECT 1 FROM outbox WHERE attempts > 0").fetchone())
-            except sqlite3.OperationalError:  # its tables not made yet
-                return False
-
-        assert wait(tried, 30)
+        assert wait(lambda: alert_tried(workdir), 30)
         good = workdir.config.read_text(encoding="utf-8")
         workdir.config.write_text("# newswatch\n\n", encoding="utf-8")
         daemon.proc.send_signal(signal.SIGHUP)
@@ -463,6 +466,29 @@ def test_sighup_on_a_config_file_being_written_keeps_the_running_one(site, mail,
         assert daemon.stop() == 0, daemon.output()
     assert not (workdir.path / "newswatch.mbox").exists()
     assert "no longer watches" not in workdir.newswatch("status").stdout
+
+
+def test_sighup_with_the_mail_port_mended_sends_the_alert_waiting_for_its_retry(
+    site, mail, workdir, wait
+):
+    """The mail server's port mended and the config file reloaded, the alert that had found
+    the old port closed waited out its back-off (an hour here, alerts.retry_max) all the
+    same: it goes at the next delivery."""
+    site.publish(fresh("venezuela-opposition-leader"))
+    sources = [{"url": site.url("/feeds/world.rss"), "every": "1s"}]
+    later = {"retry_base": "1h", "retry_max": "1h"}
+    workdir.write_config(sources=sources, topics=[MADURO], alerts=later,
+                         smtp={"host": "127.0.0.1", "port": free_port(), "timeout": "5s"})
+    daemon = workdir.start_daemon()
+    try:
+        assert wait(lambda: alert_tried(workdir), 30)
+        workdir.write_config(sources=sources, topics=[MADURO], alerts=later, smtp=mail)
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log("the mail settings changed: 1 alert(s) waiting for a retry are due now")
+        [message] = mail.wait_for(1, timeout=30)
+        assert "Maduro exit" in message["Subject"]
+    finally:
+        assert daemon.stop() == 0, daemon.output()
 
 
 def test_sighup_applies_mail_crawl_and_lookback_settings_and_names_the_rest(

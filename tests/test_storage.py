@@ -1948,6 +1948,36 @@ def test_messages_that_found_the_server_down_are_due_once_it_is_back(store: Stor
     assert store.server_back(NOW + timedelta(minutes=2)) == 0  # once
 
 
+def test_changed_mail_settings_make_the_emails_waiting_for_a_retry_due(store: Store) -> None:
+    """The mail settings mended (newswatch.app.retry_under_new_mail_settings): the emails
+    waiting for a retry are due now; not those not tried yet, nor those to a notification
+    service, nor any sent; and a retry due already stays as it is."""
+    source_id = add_source(store)
+    a1 = store.add_article(article(source_id, "one"))
+    t = topic(store, "T", "title")
+    recipients = ["wait@example.org", "soon@example.org", "sent@example.org",
+                  "json://127.0.0.1/hook", "new@example.org"]
+    emails = [Email(f"<{i}@newswatch>", r, "S", "plain", "<p>html</p>", NOW,
+                    items=((a1, t.id),)) for i, r in enumerate(recipients[:4])]
+    emails.append(Email("<4@newswatch>", recipients[4], "S", "plain", "<p>html</p>",
+                        NOW + timedelta(hours=2), items=((a1, t.id),)))
+    store.record_matches([Match(a1, t.id, ("title",), alert=True)], emails, a1, NOW)
+    waiting, soon, sent, channel = store.due_outbox(NOW)
+    store.mark_retry(waiting.id, "SMTP unreachable", NOW + timedelta(hours=1))
+    store.mark_retry(soon.id, "SMTP unreachable", NOW + timedelta(seconds=30))
+    store.mark_sent(sent.id, NOW)
+    store.mark_retry(channel.id, "HTTP 500", NOW + timedelta(hours=1))
+    assert store.mail_settings() is None
+    assert store.keep_mail_settings("first") == 0  # kept; nothing moves
+    assert store.mail_settings() == "first"
+    later = NOW + timedelta(minutes=1)
+    assert [m.id for m in store.due_outbox(later)] == [soon.id]
+    assert store.keep_mail_settings("mended", later) == 1
+    assert store.mail_settings() == "mended"
+    assert [m.id for m in store.due_outbox(later)] == [waiting.id, soon.id]
+    assert store.outbox_counts()["sent"] == 1
+
+
 def test_duplicate_message_id_is_refused(store: Store) -> None:
     source_id = add_source(store)
     a1 = store.add_article(article(source_id, "one"))
