@@ -9,10 +9,11 @@ read by the typed parser of its kind (newswatch.values).
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
 import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -148,6 +149,15 @@ class Config:
 # -- tables ----------------------------------------------------------------------------------
 
 
+def _unknown(path: str, key: str, what: str, known: Sequence[str]) -> str:
+    """The problem of the unknown ``key`` (a key or a section) at ``path``: the nearest known
+    name when one is near (a typo: ``databse`` is taken for ``database``), and every known
+    name."""
+    near = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{path}: unknown {what}{hint} (known {what}s: {', '.join(known)})"
+
+
 class _Table:
     """One table of the file, checked against its settings when made (every problem reported
     with its key path; defaults fill what is missing); values are read back typed."""
@@ -162,8 +172,7 @@ class _Table:
             return
         for key in data:
             if key not in spec:
-                known = ", ".join(spec)
-                problems.append(f"{path}.{key}: unknown key (known keys: {known})")
+                problems.append(_unknown(f"{path}.{key}", key, "key", list(spec)))
         for key, setting in spec.items():
             if key in data:
                 try:
@@ -272,8 +281,7 @@ def _build(
     problems: list[str] = []
     for key in data:
         if key not in SECTIONS and key not in LISTS:
-            known = ", ".join([*SECTIONS, *LISTS])
-            problems.append(f"{key}: unknown section (known: {known})")
+            problems.append(_unknown(key, key, "section", [*SECTIONS, *LISTS]))
     tables = {
         name: _Table(data.get(name, {}), name, spec, problems)
         for name, spec in SECTIONS.items()

@@ -291,6 +291,29 @@ def test_every_problem_is_reported_at_once_with_its_key_path(tmp_path: Path) -> 
     assert "hunter2" not in " ".join(problems)
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[databse]\npath = "x.db"\n',
+         "databse: unknown section; did you mean 'database'? (known sections: database, "),
+        ('[crawl]\nevry = "1h"\n',
+         "crawl.evry: unknown key; did you mean 'every'? (known keys: every, "),
+        ('[[topics]]\nname = "T"\nquery = "x"\nnotfy = ["desk@example.org"]\n',
+         "topics[0].notfy: unknown key; did you mean 'notify'? (known keys: name, query, "),
+        ('[[sources]]\nurl = "https://a.example/feed"\nevery = "1h"\ncolour = "red"\n',
+         "sources[0].colour: unknown key (known keys: url, "),
+    ],
+)
+def test_an_unknown_key_names_the_known_one_it_is_near(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """`databse = ...` listed the known keys but said nothing of `database`, one letter
+    away: a typo is taken for the nearest known name, at every level of the file; a key
+    near none says none."""
+    [said] = [p for p in problems_of(write(tmp_path, text)) if "unknown" in p]
+    assert said.startswith(problem), said
+
+
 def test_readme_error_examples_are_what_newswatch_says(tmp_path: Path, monkeypatch) -> None:
     readme = README.read_text(encoding="utf-8").split("## Configuration", 1)[1]
     block = re.search(r"```\n(newswatch: .*?)```", readme, re.DOTALL)
