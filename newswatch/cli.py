@@ -153,6 +153,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
 
 def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     """``run --role``: the roles of several machines, on PostgreSQL and the task engine."""
+    from scheduler.roles import parse_roles
     from storage import open_store
 
     from .app import (
@@ -163,6 +164,10 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         sync_config,
     )
 
+    try:  # a mistyped role is said as such, on SQLite too
+        roles = parse_roles(names)
+    except ValueError as exc:
+        fail(str(exc), EXIT_CONFIG)
     if config.database.url is None:
         fail(
             "--role needs a database shared by several machines: set [database] url = "
@@ -170,14 +175,10 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
             EXIT_CONFIG,
         )
     try:
-        from scheduler.cluster import Cluster, parse_roles, serve
+        from scheduler.cluster import Cluster, serve
     except ImportError as exc:
         fail(f"--role needs the task engine ({exc}): pip install 'newswatch[postgres]'",
              EXIT_CONFIG)
-    try:
-        roles = parse_roles(names)
-    except ValueError as exc:
-        fail(str(exc), EXIT_CONFIG)
     configure_logging(config.daemon.log_level)
     _log_notices(config)
     if "alerter" in roles:

@@ -33,7 +33,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -64,7 +64,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("scheduler", "crawler", "alerter")
 CRAWL_TASK = "newswatch.crawl_source"
 #: Advisory locks: one process matches at a time; one queues digests and health reports.
 MATCH_LOCK = 0x6E776D61  # "nwma"
@@ -76,18 +75,6 @@ HOUSEKEEPING_EVERY = timedelta(hours=1)
 FORSAKE_SECONDS = 10.0
 #: Finished jobs stay this long in procrastinate_jobs (for ``status`` and inquiries).
 KEEP_JOBS_HOURS = 24
-
-
-def parse_roles(values: Iterable[str]) -> frozenset[str]:
-    """The roles named by ``--role`` options (each one role or a comma list); ValueError
-    names an unknown one."""
-    roles = {part.strip().lower() for value in values for part in value.split(",")} - {""}
-    unknown = sorted(roles - set(ROLES))
-    if unknown:
-        raise ValueError(f"unknown role {', '.join(unknown)} (roles: {', '.join(ROLES)})")
-    if not roles:
-        raise ValueError(f"no role given (roles: {', '.join(ROLES)})")
-    return frozenset(roles)
 
 
 def engine_settings(config: Config) -> EngineSettings:
