@@ -105,20 +105,25 @@ class _SkippedTicks(logging.Filter):
         return "maximum number of running instances" not in str(record.msg)
 
 
-def sync_config(config: Config, store: ConfigSync) -> None:
-    """Make the stored sources and topics those of the config file."""
+def sync_config(
+    config: Config, store: ConfigSync, say: Callable[[str], None] = logger.warning
+) -> None:
+    """Make the stored sources and topics those of the config file (``say``: the line of
+    each source added from the command line that is merged into another, one_source_a_feed)."""
     store.sync_sources(config.sources, utcnow(), config.crawl.every_seconds)
-    _one_source_a_feed(store)
+    one_source_a_feed(store, say)
     store.sync_topics(config.topics)
 
 
-def _one_source_a_feed(store: ConfigSync) -> None:
+def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.warning) -> None:
     """Stop polling a source added from the command line that is another active source
     written another way (watchlist.url_key): older versions took ``http://host:80/feed``
     beside the config file's ``http://host/feed``, and the feed was polled twice at every
     tick after an upgrade; or one whose address another source polls (a site added by its
     home page polls the feed the page declares; an OPML import of that feed beside it
-    polled it twice). The config file's source, else the first added, stays."""
+    polled it twice). The config file's source, else the first added, stays; ``say`` says
+    which was merged into which (known only once its page was polled: `sources add` of
+    that page said "added", and it then vanished from `sources list`)."""
     from watchlist import url_key
 
     first: dict[str, str] = {}
@@ -128,8 +133,11 @@ def _one_source_a_feed(store: ConfigSync) -> None:
         if taken is None:
             first.update(dict.fromkeys(keys, source.url))
         elif source.origin == "cli" and store.remove_source(source.url):
-            logger.warning("source %s is polled as %s: polled once, as the latter",
-                           source.url, taken)
+            how = (f"is {taken} written another way"
+                   if first.get(url_key(source.url)) == taken
+                   else f"is polled at {source.poll_url}, as {taken} is")
+            say(f"source {source.url} (added with `sources add`) {how}: merged into {taken}, "
+                "no longer listed (its stored articles are kept)")
 
 
 #: PBKDF2 rounds of the mail settings' fingerprint (it covers the SMTP password).

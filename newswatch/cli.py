@@ -299,7 +299,13 @@ def crawl(ctx: click.Context) -> None:
     from scheduler.daemon import due_if_set_back
     from storage import open_store
 
-    from .app import build_pipeline, configure_logging, retry_under_new_mail_settings, sync_config
+    from .app import (
+        build_pipeline,
+        configure_logging,
+        one_source_a_feed,
+        retry_under_new_mail_settings,
+        sync_config,
+    )
 
     config = config_of(ctx)
     # The command prints its own report of failed sources; the log keeps to real errors.
@@ -309,7 +315,7 @@ def crawl(ctx: click.Context) -> None:
     with InstanceLock(config.database.path), open_store(config.database.location) as store:
         _one_process(config, store)
         _sent_journal(config, store)
-        sync_config(config, store)
+        sync_config(config, store, say=click.echo)
         pipeline = build_pipeline(config, store)
         # A clock set back since the last run (from cron): the digest time dealt with by
         # the clock ahead was the next real one, skipped, and the emails to retry waited.
@@ -349,6 +355,9 @@ def crawl(ctx: click.Context) -> None:
         )
         for source, outcome in crawl_report.failures:
             click.echo(f"  failed: {source.url}: {outcome.error}")
+        # A page added with `sources add` whose declared feed, found by this poll, another
+        # source polls: said now, not by whichever command came next.
+        one_source_a_feed(store, say=lambda line: click.echo(f"  {line}"))
         if waiting := crawl_report.counters["articles_deferred"]:
             click.echo(
                 f"  {waiting} page(s) unavailable for now (a 5xx, 429, a timeout...): "

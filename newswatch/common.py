@@ -137,7 +137,7 @@ def open_synced(config: Config) -> Storage:
     if config.empty:
         return store
     try:
-        sync_config(config, store)
+        sync_config(config, store, say=lambda line: click.echo(f"newswatch: {line}", err=True))
     except BaseException:
         store.close()
         raise

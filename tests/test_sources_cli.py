@@ -728,6 +728,12 @@ def test_a_source_an_older_version_took_twice_is_polled_once(workdir):
         store.add_source(SourceSpec(OTHER, 600), datetime.now(UTC))
         store.add_source(SourceSpec(OTHER + "/", 600), datetime.now(UTC))
         assert len(store.sources()) == 4
+    said = workdir.newswatch("sources", "list").stderr.splitlines()
+    assert said == [
+        f"newswatch: source {url} (added with `sources add`) is {taken} written another way: "
+        f"merged into {taken}, no longer listed (its stored articles are kept)"
+        for url, taken in ((CONFIGURED.replace("http://", "HTTP://") + "#x", CONFIGURED),
+                           (OTHER + "/", OTHER))], said
     assert sorted(listed(workdir)) == sorted([CONFIGURED, OTHER])
     with open_store(workdir.database) as store:
         assert sorted(s.url for s in store.sources()) == sorted([CONFIGURED, OTHER])
@@ -773,3 +779,26 @@ def test_a_source_removed_while_its_page_is_crawled_mails_nothing_more(
     ok(workdir.newswatch("sources", "add", markets))
     ok(workdir.newswatch("crawl"))
     assert [m["To"] for m in mail.messages] == ["desk@test.example"]
+
+
+def test_a_page_whose_feed_another_source_polls_is_said_merged_by_the_poll_that_finds_it(
+    site, workdir
+):
+    """`sources add` of a site's page whose declared feed a configured source polls said
+    "added"; the poll found the feed, and the next command removed the page's source with
+    "source … is polled as …: polled once, as the latter" (or `crawl`, logging errors only,
+    said nothing): it vanished from `sources list`. The crawl that finds the feed says the
+    page's source was merged into the other, and that it is no longer listed."""
+    world = site.url("/feeds/world.rss")
+    page = site.url("/withfeed/")
+    workdir.write_config(sources=[world])
+    assert ok(workdir.newswatch("sources", "add", page)).startswith(f"added {page}")
+    crawl = ok(workdir.newswatch("crawl"))
+    assert (f"  source {page} (added with `sources add`) is polled at {world}, as {world} "
+            f"is: merged into {world}, no longer listed (its stored articles are kept)\n"
+            ) in crawl, crawl
+    assert sorted(listed(workdir)) == [world]
+    status = workdir.newswatch("status")
+    assert page not in status.stdout + status.stderr
+    again = ok(workdir.newswatch("crawl"))
+    assert "merged" not in again and "polled 1 source(s)" in again, again
