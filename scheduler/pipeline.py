@@ -397,7 +397,7 @@ class Pipeline:
             # Re-matched: edited in place, or listed by another source now (for the topics
             # limited to it: no edit, its alerts are new ones).
             rematch, edit = kind != "new", kind == "edited"
-            batch = self.store.with_listing_sources(batch)
+            batch = self.store.with_listing_sources(batch, anew=kind == "relisted")
             if rematch:  # the poll before the one that found it says nothing of it now
                 batch = [replace(a, since=None) for a in batch]
             stories = self.cluster(batch, self.clock(), edited=edit)

@@ -137,8 +137,9 @@ class ArticlesMixin:
     def note_listed(self, article_ids: Sequence[int], source_id: int, now: datetime) -> int:
         """Note that the source ``source_id`` lists the stored articles ``article_ids`` too
         (each stored by another source): one not noted before is matched again for the
-        topics limited to it (the re-match queue, as no edit), and found by ``source:`` and
-        that source's name in the archive's index; how many were new."""
+        topics limited to it (the re-match queue, as no edit; the listing ``anew`` until
+        that verdict is recorded), and found by ``source:`` and that source's name in the
+        archive's index; how many were new."""
         wanted = list(dict.fromkeys(article_ids))
         for chunk, marks in in_chunks(wanted):  # read first: at most polls, nothing new
             done = {row[0] for row in self.db.execute(
@@ -151,7 +152,7 @@ class ArticlesMixin:
         with self.db.atomic():
             for article_id in wanted:
                 added = self.db.execute(
-                    "INSERT INTO article_sources (article_id, source_id) VALUES (?, ?)"
+                    "INSERT INTO article_sources (article_id, source_id, anew) VALUES (?, ?, 1)"
                     " ON CONFLICT DO NOTHING", [article_id, source_id]).rowcount
                 if added:
                     noted += 1
@@ -165,23 +166,30 @@ class ArticlesMixin:
                         [source_id, article_id])
         return noted
 
-    def with_listing_sources(self, articles: Sequence[StoredArticle]) -> list[StoredArticle]:
+    def with_listing_sources(
+        self, articles: Sequence[StoredArticle], *, anew: bool = False
+    ) -> list[StoredArticle]:
         """``articles`` with the other sources that list them (``also_from``: name, URL),
         where any do: a topic of such a source matches the article too, so whatever judges
-        it again (`search`, `topics test`, a digest) reads it with them."""
+        it again (`search`, `topics test`, a digest) reads it with them. ``anew``: with
+        those of them whose listing no verdict has seen yet too (``new_from``, see
+        note_listed), for the re-match of the articles listed anew."""
         found: dict[int, list[tuple[str, str]]] = {}
+        new_from: dict[int, list[tuple[str, str]]] = {}
         for chunk, marks in in_chunks(list(dict.fromkeys(a.id for a in articles))):
-            for article_id, name, url in self.db.execute(
+            for article_id, name, url, new in self.db.execute(
                 f"""
-                SELECT x.article_id, COALESCE(s.name, s.url), s.url
+                SELECT x.article_id, COALESCE(s.name, s.url), s.url, {"x.anew" if anew else 0}
                 FROM article_sources x JOIN sources s ON s.id = x.source_id
                 WHERE x.article_id IN ({marks}) ORDER BY x.article_id, s.id
                 """,
                 chunk,
             ):
                 found.setdefault(article_id, []).append((name, url))
-        return [replace(a, also_from=tuple(found[a.id])) if a.id in found else a
-                for a in articles]
+                if new:
+                    new_from.setdefault(article_id, []).append((name, url))
+        return [replace(a, also_from=tuple(found[a.id]), new_from=tuple(new_from.get(a.id, ())))
+                if a.id in found else a for a in articles]
 
     def of_removed_sources(self, article_ids: Iterable[int]) -> set[int]:
         """Which of ``article_ids`` only removed sources list: the source that stored each

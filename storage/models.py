@@ -179,6 +179,8 @@ class StoredArticle:
     # The other sources that listed it (name, URL), where matching needs them: a topic
     # limited to one of them matches it too (storage: article_sources).
     also_from: tuple[tuple[str, str], ...] = ()
+    # Those of them listing it since its last verdict (see watchlist.verdict.listed_anew).
+    new_from: tuple[tuple[str, str], ...] = ()
     since: datetime | None = None  # its source's poll before the one that found it
 
 

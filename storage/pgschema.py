@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
-from .schema import LAST_NEW_MIGRATION
+from .schema import LAST_NEW_MIGRATION, LISTED_ANEW_MIGRATION
 from .segment import (
     DIGIT_RANGES,
     INDIC_MARK_RANGES,
@@ -791,4 +791,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     _publishers_without_markup,
     # 56: the publishers articles name, indexed (see storage.schema).
     "CREATE INDEX articles_publisher ON articles(publisher) WHERE publisher IS NOT NULL",
+    # 57: which listings of an article by other sources are new since its last verdict (see
+    # storage.schema).
+    LISTED_ANEW_MIGRATION,
 )

@@ -244,8 +244,11 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         immediate email or a digest)."""
         ...
 
-    def with_listing_sources(self, articles: Sequence[StoredArticle]) -> list[StoredArticle]:
-        """``articles`` with the other sources that list them (``also_from``)."""
+    def with_listing_sources(
+        self, articles: Sequence[StoredArticle], *, anew: bool = False
+    ) -> list[StoredArticle]:
+        """``articles`` with the other sources that list them (``also_from``; ``anew``:
+        and those listing them since their last verdict, ``new_from``)."""
         ...
 
     def matched_pairs(self, article_ids: Iterable[int]) -> set[tuple[int, int]]:

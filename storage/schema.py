@@ -397,6 +397,18 @@ WHERE sources.id = brought.source_id
 """
 
 
+#: Migration 57 (the same SQL on both backends): ``article_sources.anew``, set on a listing
+#: not decided yet (the re-match queue holds its article, ArticlesMixin.note_listed) and
+#: cleared as its verdict is recorded. The listings of an article waiting in the queue as
+#: listed anew are all new: which of them is cannot be told, and taken as new they make the
+#: matches they made before this version.
+LISTED_ANEW_MIGRATION = """
+ALTER TABLE article_sources ADD COLUMN anew INTEGER NOT NULL DEFAULT 0;
+UPDATE article_sources SET anew = 1
+WHERE article_id IN (SELECT article_id FROM rematch WHERE relisted = 1)
+"""
+
+
 def _nothing(conn: sqlite3.Connection) -> None:
     """A version that changes only the PostgreSQL schema (storage.pgschema)."""
 
@@ -1038,4 +1050,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # add` as naming nothing; they look it up there (ArticlesMixin.publishers), the
     # archive's rows not read.
     "CREATE INDEX articles_publisher ON articles(publisher) WHERE publisher IS NOT NULL",
+    # 57: which listings of an article by other sources are new since its last verdict: a
+    # topic added since another source listed a story, limited to that source, took the
+    # story as a third source's alone when that one listed it too, and mailed the day's old
+    # news (watchlist.verdict.listed_anew).
+    LISTED_ANEW_MIGRATION,
 )

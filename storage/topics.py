@@ -274,6 +274,13 @@ class TopicsMixin:
             self.db.conn.executemany(
                 "DELETE FROM rematch WHERE article_id = ?", [(i,) for i in rematched]
             )
+            # Their listings by other sources are no longer new: the next source to list
+            # one of them makes only its own topics match anew (ArticlesMixin.note_listed).
+            if rematched:
+                self.db.conn.executemany(
+                    "UPDATE article_sources SET anew = 0 WHERE article_id = ? AND anew = 1",
+                    [(i,) for i in rematched],
+                )
             self.db.conn.executemany(
                 "UPDATE articles SET unmatched = NULL WHERE id = ? AND unmatched = 1",
                 [(i,) for i in matched],

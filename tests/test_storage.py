@@ -1335,6 +1335,37 @@ def test_an_upgrade_finds_the_articles_other_sources_list_under_their_names(
         assert [a.id for a in store.search(compile_query("Maduro source:Politics"))] == [story]
 
 
+def test_an_upgrade_takes_the_listings_of_a_story_waiting_to_be_matched_again_as_new(
+    location: str | Path, monkeypatch
+) -> None:
+    """Migration 57 tells which listings of an article by other sources are new since its
+    last verdict. Those noted by an older version are not, but for an article still waiting
+    in the re-match queue as listed anew: which of its listings is new cannot be told, and
+    all of them are, as the older version read them (no alert it was to send is lost)."""
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS[:56])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:56])
+    with open_store(location) as store:
+        main = add_source(store)
+        section = add_source(store, "https://news.example/politics.rss")
+        decided = store.add_article(article(main, "decided", text="Maduro met them."))
+        waiting = store.add_article(article(main, "waiting", text="Maduro spoke."))
+        assert decided is not None and waiting is not None
+        with store.db.atomic():  # as the version before noted them, one matched since
+            for listed in (decided, waiting):
+                store.db.execute("INSERT INTO article_sources (article_id, source_id)"
+                                 " VALUES (?, ?)", [listed, section])
+            store.db.execute("INSERT INTO rematch (article_id, queued, relisted)"
+                             " VALUES (?, ?, 1)", [waiting, NOW.isoformat()])
+    monkeypatch.undo()
+    with open_store(location) as store:
+        read = store.with_listing_sources([store.article(decided), store.article(waiting)],
+                                          anew=True)
+        unnamed = ("https://news.example/politics.rss", "https://news.example/politics.rss")
+        assert {a.id: a.new_from for a in read} == {decided: (), waiting: (unnamed,)}
+
+
 def test_an_upgrade_says_it_upgrades_and_how_far_it_is(
     location: str | Path, monkeypatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1386,6 +1417,36 @@ def test_an_article_another_source_lists_is_searched_and_read_as_that_sources_to
     by_id = {a.id: a.also_from for a in store.search(compile_query("Maduro"))}
     assert by_id == {story: tuple(listed), other: ()}
     assert store.article(story).also_from == tuple(listed)
+
+
+def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:
+    """Each listing of an article by another source is new (``new_from``) until the
+    verdict of its re-match is recorded, in the same transaction as its matches and alerts:
+    a crash before leaves it new (its alert is neither lost nor sent twice), and a third
+    source listing the story later is the only new one (watchlist.verdict.listed_anew)."""
+    main = add_source(store)
+    politics = add_source(store, "https://news.example/politics.rss")
+    americas = add_source(store, "https://news.example/americas.rss")
+    store.name_source(politics, "Herald Politics")
+    store.name_source(americas, "Herald Americas")
+    story = store.add_article(article(main, "maduro", text="Maduro met the opposition."))
+    assert story is not None
+    by_politics = ("Herald Politics", "https://news.example/politics.rss")
+    by_americas = ("Herald Americas", "https://news.example/americas.rss")
+
+    def queued() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+        [waiting] = store.rematch_queue(relisted=True)
+        [read] = store.with_listing_sources([waiting], anew=True)
+        return read.also_from, read.new_from
+
+    store.note_listed([story], politics, NOW)
+    assert queued() == ((by_politics,), (by_politics,))
+    assert queued() == ((by_politics,), (by_politics,))  # read again: no verdict yet
+    store.record_matches([], [], watermark=None, now=NOW, rematched=[story])
+    assert store.rematch_queue(relisted=True) == []
+    assert store.with_listing_sources([store.article(story)], anew=True)[0].new_from == ()
+    store.note_listed([story], americas, NOW)
+    assert queued() == ((by_politics, by_americas), (by_americas,))
 
 
 def test_a_source_renamed_keeps_its_articles_searchable_by_its_name(store: Store) -> None:

@@ -119,11 +119,13 @@ def main_and_section_feeds(site) -> tuple[Story, str]:
     return story, site.url("/feeds/politics.rss")
 
 
-def write_herald_config(workdir: Workdir, site, politics: str, mail, topics: list[dict]) -> None:
-    """A config of the site's main feed ("Herald") and its section feed ("Herald Politics")."""
+def write_herald_config(workdir: Workdir, site, politics: str, mail, topics: list[dict],
+                        more: tuple[dict, ...] = ()) -> None:
+    """A config of the site's main feed ("Herald") and its section feed ("Herald Politics"),
+    and the ``more`` sources."""
     workdir.write_config(
         sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald"},
-                 {"url": politics, "name": "Herald Politics"}],
+                 {"url": politics, "name": "Herald Politics"}, *more],
         topics=topics,
         smtp=mail,
     )
@@ -165,15 +167,19 @@ def test_a_topic_of_a_source_that_lists_a_story_after_another_alerts_for_it(site
     assert len(mail.messages) == 4
 
 
-def only_the_section_alerts(site, mail, workdir: Workdir, story: Story, main: str) -> None:
+def only_the_section_alerts(site, mail, workdir: Workdir, story: Story, main: str,
+                            section: tuple[str, str] = ("Herald Politics", "politics"),
+                            listed: tuple[str, ...] = ()) -> None:
     """Topics on "Maduro" added now, of every source ("Any"), of the ``main`` feed that
-    stored ``story`` and of the section feed, which then lists it: the section's alone
-    alerts (none reaches back to the story)."""
-    for name, *sources in (("Any", ), ("Main feed", main), ("Section", "Herald Politics")):
+    stored ``story``, of the sources that ``listed`` it since, and of the ``section`` feed
+    (its name and the site's feed), which then lists it: the section's alone alerts (none
+    reaches back to the story)."""
+    for name, *sources in (("Any", ), ("Main feed", main),
+                           *((f"Listed by {s}", s) for s in listed), ("Section", section[0])):
         ok(workdir.newswatch("topics", "add", name, "Maduro", "--notify",
                              f"{name.split()[0].lower()}@test.example",
                              *(arg for s in sources for arg in ("--source", s))))
-    site.publish(story, feed="politics")
+    site.publish(story, feed=section[1])
     assert "0 new article(s)" in ok(workdir.newswatch("crawl"))
     assert [m["To"] for m in mail.wait_for(1)] == ["section@test.example"]
     time.sleep(0.5)
@@ -192,6 +198,27 @@ def test_a_topic_added_later_does_not_reach_back_when_another_source_lists_a_sto
                         [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}])
     assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
     only_the_section_alerts(site, mail, workdir, story, "Herald")
+    assert exported_topics(workdir, site)["venezuela-opposition-leader"] == ["Section"]
+
+
+def test_a_topic_added_later_does_not_reach_back_when_a_third_source_lists_a_story(
+    site, mail, workdir, store_location
+):
+    # The story listed by the section feed, then by a third feed of the site: a topic added
+    # between the two, limited to the section, took the story as the third feed's alone
+    # and mailed the day's old news. The third feed's own topic alerts.
+    if isinstance(store_location, str):  # on PostgreSQL too
+        workdir.database_url = store_location
+    story, politics = main_and_section_feeds(site)
+    site.create_feed("americas")
+    write_herald_config(workdir, site, politics, mail,
+                        [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}],
+                        ({"url": site.url("/feeds/americas.rss"), "name": "Herald Americas"},))
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    site.publish(story, feed="politics")
+    assert "0 new article(s)" in ok(workdir.newswatch("crawl"))
+    only_the_section_alerts(site, mail, workdir, story, "Herald",
+                            ("Herald Americas", "americas"), listed=("Herald Politics",))
     assert exported_topics(workdir, site)["venezuela-opposition-leader"] == ["Section"]
 
 

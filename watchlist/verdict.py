@@ -254,17 +254,19 @@ def listed_anew(
     now: datetime,
     lookback: timedelta,
 ) -> list[Match]:
-    """The ``matches`` of articles another source lists now that the other sources make: a
-    topic limited to one of them, or asking for it with ``source:``. A topic that matches
-    the article as its own source's alone could have matched it when it was stored: one
-    added or edited since does not reach back to it (a new topic alerted for the day's old
-    news as a section feed added beside it listed them). An article whose source is not
-    ``kept`` (removed: its articles alert for none) is the listing source's now, for every
-    topic; one deactivated as gone (HTTP 410) is kept: what it stored is still its
+    """The ``matches`` of articles another source lists now that the new listings make
+    (``new_from``): a topic limited to one of those sources, or asking for it with
+    ``source:``. A topic that matches the article as it was listed before (its own
+    source's, and the other sources' that listed it already) could have matched it then:
+    one added or edited since does not reach back to it (a new topic alerted for the day's
+    old news as a section feed added beside it listed them; one limited to a section feed
+    that listed a story already, as a third feed listed it too). An article whose source is
+    not ``kept`` (removed: its articles alert for none) is the listing source's now, for
+    every topic; one deactivated as gone (HTTP 410) is kept: what it stored is still its
     reader's news."""
     alone = topic_matches(
-        [replace(a, also_from=()) for a in articles if a.source_id in kept], topics,
-        now=now, lookback=lookback)
+        [replace(a, also_from=tuple(s for s in a.also_from if s not in a.new_from))
+         for a in articles if a.source_id in kept], topics, now=now, lookback=lookback)
     own = {(m.article_id, m.topic_id) for m in alone}
     return [m for m in matches if (m.article_id, m.topic_id) not in own]
 
