@@ -114,6 +114,7 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
     from .app import (
         build_pipeline,
         configure_logging,
+        one_source_a_feed,
         reload_config,
         retry_under_new_mail_settings,
         sync_config,
@@ -146,6 +147,9 @@ def run(ctx: click.Context, roles: tuple[str, ...]) -> None:
             reload=lambda: reload_config(config, store, daemon),
             metrics_address=config.daemon.metrics,
             lock=lock,
+            # A page added with `sources add` whose declared feed, found by a poll, another
+            # source polls is merged into that one at once, not at the next start or SIGHUP.
+            moved=lambda: one_source_a_feed(store),
         )
         code = daemon.run()
     sys.exit(code)

@@ -8,6 +8,8 @@ that retries deliveries, a digest job that queues the digests that are due even 
 crawl runs, and hourly housekeeping.
 SIGTERM/SIGINT stop crawls cleanly and wait for a delivery in progress; SIGHUP reloads the
 configuration (the ``reload`` callback applies it and names the settings that need a restart).
+A cycle whose polls moved a source to another address calls ``moved`` (newswatch merges a
+source that now polls what another polls).
 """
 
 from __future__ import annotations
@@ -101,8 +103,10 @@ class Daemon:
         reload: Callable[[], Sequence[str]] | None = None,
         metrics_address: str | None = None,
         lock: InstanceLock | None = None,
+        moved: Callable[[], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.moved = moved  # after a cycle that changed where a source is polled
         self.lock = lock  # the database's single-instance lock, checked with the database
         self.metrics = Metrics()
         self.metrics_address = metrics_address
@@ -214,6 +218,14 @@ class Daemon:
             _summary(matched, delivered),
             cycle.health,
         )
+        if self.moved is not None and crawled is not None and any(
+            outcome.fetch_url is not None for _, outcome in crawled.outcomes.values()
+        ):
+            # A page whose declared feed (or a permanent redirect's target) this crawl found
+            # may be what another source polls: before, the daemon polled that feed for both
+            # at every tick until its next start or SIGHUP. Only then: a warm cycle of 304s
+            # changes no address and costs nothing more.
+            self.moved()
 
     def _count(
         self, crawled: CrawlReport | None, matches: int, delivered: DeliveryReport

@@ -442,6 +442,40 @@ def test_sighup_reloads_sources_and_topics(site, mail, workdir):
         assert daemon.stop() == 0, daemon.output()
 
 
+def test_a_page_added_whose_feed_another_source_polls_is_merged_by_the_running_daemon(
+    site, mail, workdir, wait
+):
+    """`sources add` of a site's page whose declared feed a configured source polls, while
+    the daemon runs: the poll that found the feed left the page's source active, and the
+    daemon polled the feed for both at every tick until its next start or SIGHUP. The
+    cycle of that poll merges it, and logs so once."""
+    import sqlite3
+
+    world, page = site.url("/feeds/world.rss"), site.url("/withfeed/")
+    config(workdir, site, mail)
+    daemon = workdir.start_daemon()
+    try:
+        daemon.wait_for_log("daemon started")
+        added = workdir.newswatch("sources", "add", page, "--every", "1s")
+        assert added.returncode == 0 and added.stdout.startswith(f"added {page}"), added
+        line = (f"WARNING newswatch.app: source {page} (added with `sources add`) is polled at "
+                f"{world}, as {world} is: merged into {world}, no longer listed (its stored "
+                "articles are kept)")
+        daemon.wait_for_log(line)
+        with sqlite3.connect(f"file:{workdir.database}?mode=ro", uri=True) as db:
+            assert db.execute("SELECT active FROM sources WHERE url = ?", [page]).fetchone() \
+                == (0,)
+        # Polled on, without being merged again.
+        polled = polls(site)
+        assert wait(lambda: polls(site) >= polled + 2, 20)
+        status = workdir.newswatch("status")
+        assert page not in status.stdout + status.stderr, status
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    assert daemon.output().count(f"source {page} (added with `sources add`)") == 1, \
+        daemon.output()
+
+
 def test_sighup_on_a_config_file_being_written_keeps_the_running_one(site, mail, workdir, wait):
     """An editor that saves in place (nano, `cat > newswatch.toml`) empties the file before
     it writes it: a reload in that instant read a valid config defining nothing, stopped
