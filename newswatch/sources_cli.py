@@ -120,12 +120,11 @@ def _known(store: SourceAdmin, config: Config) -> dict[str, str]:
 
 
 def _polled(store: SourceAdmin) -> dict[str, str]:
-    """The addresses the active sources are polled at when it is not their own (the feed a
-    home page declares, a permanent redirect's target), by loose key, each with its
-    source's URL."""
+    """The addresses the active sources are polled at (their own, or the feed a home page
+    declares, a permanent redirect's target), by loose key, each with its source's URL."""
     from watchlist import url_key  # not for --help
 
-    return {url_key(s.poll_url): s.url for s in store.sources() if s.poll_url != s.url}
+    return {url_key(address): s.url for s in store.sources() for address in (s.url, s.poll_url)}
 
 
 def _add(
@@ -139,7 +138,8 @@ def _add(
 ) -> _Added:
     """Add ``spec`` as a command-line source, unless the config file defines it (it wins);
     a URL ``known`` (_known) under another spelling is that source, and one ``polled``
-    (_polled) is polled already. ``update`` (``sources add``): also update a source added
+    (_polled) is polled already, as is a source removed whose earlier polls went to an
+    address polled now. ``update`` (``sources add``): also update a source added
     before, and poll again one deactivated because its site said it is gone; an import
     leaves both as they are."""
     from watchlist import url_key
@@ -164,6 +164,14 @@ def _add(
             f"deactivated ({reason}): not polled again; `newswatch sources add {spec.url}` "
             "polls it again",
         )
+    if existing is not None and not existing.active and existing.fetch_url is not None and (
+        other := polled.get(url_key(existing.fetch_url))
+    ) is not None:
+        # A page whose declared feed another source polls, merged into it (or removed, and
+        # its feed added since): added again, it said "added" and was merged again at the
+        # next crawl, its address kept from its earlier polls.
+        return _Added("exists", f"already polled as {other}: polled at {existing.fetch_url}, "
+                      "as found by its earlier polls: nothing added")
     source = store.add_source(spec, utcnow())
     verb: Literal["updated", "added"] = (
         "updated" if existing is not None and existing.active and not gone else "added"

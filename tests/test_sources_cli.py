@@ -802,3 +802,21 @@ def test_a_page_whose_feed_another_source_polls_is_said_merged_by_the_poll_that_
     assert page not in status.stdout + status.stderr
     again = ok(workdir.newswatch("crawl"))
     assert "merged" not in again and "polled 1 source(s)" in again, again
+
+
+def test_a_page_merged_into_the_source_polling_its_feed_is_not_added_again(site, workdir):
+    """`sources add` of a page merged before into the source polling its declared feed said
+    "added" again, and the next crawl merged it again. Its earlier polls are known: it is
+    said polled already, and nothing is added."""
+    world = site.url("/feeds/world.rss")
+    page = site.url("/withfeed/")
+    workdir.write_config(sources=[world])
+    ok(workdir.newswatch("sources", "add", page))
+    assert "merged into" in ok(workdir.newswatch("crawl"))
+    again = workdir.newswatch("sources", "add", page)
+    assert (ok(again), again.stderr) == (
+        f"already polled as {world}: polled at {world}, as found by its earlier polls: "
+        "nothing added\n", ""), again
+    assert sorted(listed(workdir)) == [world]
+    crawl = ok(workdir.newswatch("crawl"))
+    assert "merged into" not in crawl and "polled 1 source(s)" in crawl, crawl
