@@ -53,10 +53,31 @@ _YEAR_FIRST = re.compile(
     r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})(?:\s*[日일])?"
     r"(?:\s*(?:T\s*)?(\d{1,2})\s*[:時시]\s*(\d{2})(?:\s*[:分분]\s*(\d{2}))?(?:\s*[分분秒초])?)?"
     r"(?:\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST))?\s*$", re.IGNORECASE)
-#: An ISO date whose time a zone word follows (Rails' "2026-12-06 09:34:00 UTC", "… CST"):
-#: the time dropped. A zone after "UTC" ("UTC+2", "UTC-05:00"): dropped too.
+#: An ISO date whose time a zone word follows (Rails' "2026-12-06 09:34:00 UTC", "… CST",
+#: "… GMT+0100"): the time dropped. A zone after "UTC" ("UTC+2", "UTC-05:00"): dropped too.
 _ISO_ZONE_WORD = re.compile(
-    r"\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}.*(?<![A-Za-z])[A-Za-z]{2,}\s*$")
+    r"\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}.*(?<![A-Za-z])[A-Za-z]{2,}"
+    r"(?:\s*[+-]\d{1,2}(?::?\d{2})?)?\s*$")
+#: A year first, then the month in words (PHP's date("Y-M-d"): "2026-Dec-06"; a Hungarian
+#: blog's "2026-december-06"): the month taken from today's clock, the day 1.
+_WORD_MONTH = re.compile(r"\s*\d{4}-[^\W\d_]")
+#: Unix date(1)'s output ("Sun Dec  6 09:34:00 CET 2026", a shell script's feed): the zone,
+#: before the year, dropped where feedparser does not know it (read as UTC: an hour ahead).
+_ASCTIME_ZONE = re.compile(
+    r"\s*[A-Za-z]{3}\s+[A-Za-z]{3}\s+\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"\s+([A-Za-z]{2,5})\s+\d{4}\s*$")
+#: A year first and a 12-hour time in Korean, Japanese or Chinese (a Korean ASP.NET site's
+#: "2026-12-06 오후 6:41:00", a Taiwanese one's "2026/12/6 下午 05:41:00"): the time dropped,
+#: or the month taken from the clock.
+_MERIDIEM = re.compile(
+    r"\s*(\d{4})\s*[-./年년]\s*(\d{1,2})\s*[-./月월]\s*(\d{1,2})(?:\s*[日일])?"
+    r"\s*(오전|오후|午前|午後|上午|下午)\s*(\d{1,2})\s*[:時시]\s*(\d{2})"
+    r"(?:\s*[:分분]\s*(\d{2}))?(?:\s*[分분秒초])?"
+    r"(?:\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST))?\s*$", re.IGNORECASE)
+#: Each such word: the hours it adds to a 12-hour clock's, and its country's UTC offset in
+#: hours (Korea's and Japan's 9, China's and Taiwan's 8), the time where none is said.
+_MERIDIEMS = {"오전": (0, 9), "오후": (12, 9), "午前": (0, 9), "午後": (12, 9),
+              "上午": (0, 8), "下午": (12, 8)}
 _UTC_OFFSET = re.compile(r"\bUTC?\s*[+-]\s*\d", re.IGNORECASE)
 #: Basic ISO 8601 (20261206T094100Z): the time dropped.
 _BASIC_ISO = re.compile(r"\s*(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{2}:?\d{2})?\s*$")
@@ -99,8 +120,10 @@ def misread(raw: str) -> bool:
     loose reader fills in from today's clock (_YEAR_FIRST and those below it)."""
     if _TWELVE_HOUR.search(raw) or _IANA.search(raw):
         return True
-    if any(shape.match(raw) for shape in (_YEAR_FIRST, _ISO_ZONE_WORD, _BASIC_ISO, _UNIX,
-                                          _NUMERIC)) or _UTC_OFFSET.search(raw):
+    if any(shape.match(raw) for shape in (_YEAR_FIRST, _ISO_ZONE_WORD, _WORD_MONTH, _MERIDIEM,
+                                          _BASIC_ISO, _UNIX, _NUMERIC)) or _UTC_OFFSET.search(raw):
+        return True
+    if (found := _ASCTIME_ZONE.match(raw)) and found.group(1).lower() not in _KNOWN_ZONES:
         return True
     word = _TRAILING_WORD.search(raw)
     return word is not None and word.group(1).lower() not in _KNOWN_ZONES
@@ -119,8 +142,16 @@ def _offset(zone: str | None) -> timezone:
 
 def read_plain(raw: str) -> datetime | None:
     """``raw`` when it is one of the plain shapes read here (a year first with any
-    separator, basic ISO 8601, a Unix timestamp), in UTC; else None."""
+    separator, a Korean, Japanese or Chinese 12-hour time, basic ISO 8601, a Unix
+    timestamp), in UTC; else None."""
     try:
+        if found := _MERIDIEM.match(raw):
+            year, month, day, word, hour, minute, second, zone = found.groups()
+            added, home = _MERIDIEMS[word]
+            return datetime(int(year), int(month), int(day), int(hour) % 12 + added,
+                            int(minute), int(second or 0),
+                            tzinfo=_offset(zone) if zone else timezone(timedelta(hours=home))
+                            ).astimezone(UTC)
         if found := _YEAR_FIRST.match(raw):
             year, month, day, hour, minute, second, zone = found.groups()
             if zone is None and ("年" in raw or "년" in raw):

@@ -29,6 +29,9 @@ WRITTEN = [
     ("Sat, 05 Dec 2026 10:00:00 GMT+2", datetime(2026, 12, 5, 8, 0, tzinfo=UTC)),
     ("Fri, 31 Mar 2023 20:19:00 America/Los_Angeles", datetime(2023, 4, 1, 3, 19, tzinfo=UTC)),
     ("Thu, 25 Feb 2016 00:00:00 Europe/Brussels", datetime(2016, 2, 24, 23, 0, tzinfo=UTC)),
+    # Unix date(1)'s output, as a shell script's feed writes it: the zone before the year.
+    ("Sat Jan  3 10:41:00 CET 2026", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("Sat Jan  3 18:41:00 JST 2026", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
 ]
 
 
@@ -62,6 +65,18 @@ FILLED_IN = [
     ("2026년 01월 03일 18:41:00 +0900", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("2026-01-03 09:41:00 UTC", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),  # Rails' to_s
     ("2026-01-03 03:41 CST", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-01-03 10:41:00 GMT+0100", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    # The month in words (PHP's date("Y-M-d"); a Hungarian blog's "2026-január-03"):
+    ("2026-Jan-03 09:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-január-03T04:41-05:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    # A Korean, Japanese or Chinese 12-hour time (오후, 午後, 下午: afternoon; a Korean or
+    # Taiwanese ASP.NET site's dates are so written), in its country's time unless it says
+    # another: the time dropped (14 hours early), or the month taken from the clock.
+    ("2026-01-03 오후 6:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-01-03 午後 6:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-01-03 上午 9:41:00 +0000", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026/1/3 下午 05:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026-01-03 오전 12:41:00", datetime(2026, 1, 2, 15, 41, tzinfo=UTC)),  # just past midnight
     ("20260103T094100Z", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("1767433260", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("1767433260000", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
@@ -181,7 +196,10 @@ def test_what_is_no_date_costs_nothing_and_a_feed_has_a_budget() -> None:
 RUN = 100_000
 HOSTILE = ["12:30" + " " * RUN + "1", "2026.01.03" + " " * RUN + "1",
            "2026.01.03 09:41" + " " * RUN + "1", "2026-01-03 09:41 " + "a" * RUN + "1",
-           "Sat, 03 Jan 2026 09:41:00 " + "a" * RUN + "1", "EST" + " " * RUN + "1 a"]
+           "Sat, 03 Jan 2026 09:41:00 " + "a" * RUN + "1", "EST" + " " * RUN + "1 a",
+           "2026-01-03 09:41 GMT" + " " * RUN + "1", "Sat Jan  3 09:41:00 " + "a" * RUN + " 2026",
+           "Sat Jan  3 09:41:00" + " " * RUN + "CET 2026 1",
+           "2026-01-03 오후" + " " * RUN + "6:41 1"]
 
 
 def test_a_date_holding_a_long_run_of_spaces_or_letters_is_read_in_one_pass() -> None:
