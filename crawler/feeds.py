@@ -199,19 +199,28 @@ def html_to_text(fragment: str) -> str:
     return " ".join(root.text_content().split())
 
 
-def _title(entry: Any) -> str:
-    """An entry's title as text: feedparser says when it is HTML (an Atom ``type="html"``,
-    markup it knows in an RSS title); a plain-text one is taken as written ("Vector<T> vs
-    List<T>", "Ernst & Young <EY>", "The <script> tag": read as HTML, they lost words, and
-    a topic on them never matched)."""
-    title = entry.get("title") or ""
-    detail = entry.get("title_detail") or {}
-    if detail.get("type") == "text/plain":
+#: feedparser's judgement of whether text said to be plain is HTML, as it judges an RSS title:
+#: a closing tag or a character reference, HTML's elements and entities only.
+_LOOKS_LIKE_HTML: Callable[[str], bool] = feedparser.mixin._FeedParserMixin.looks_like_html
+
+
+def _text(entry: Any, key: str) -> str:
+    """An entry's ``key`` (its "title", "summary") as text: feedparser says when it is HTML
+    (an Atom ``type="html"``, markup it knows in an RSS title, an RSS description); a
+    plain-text one (Atom's unless it says otherwise) is taken as written ("Vector<T> vs
+    List<T>", "Ernst & Young <EY>", "The <script> tag", an address's "?id=7&sect=2": read as
+    HTML, they lost words or became "§=2", and a topic on them never matched), unless it
+    looks like HTML as an RSS title is judged (an Atom feed that escapes its HTML summaries
+    without saying type="html": "<p>Reported by Ann.</p>")."""
+    value = entry.get(key) or ""
+    detail = entry.get(f"{key}_detail") or {}
+    if detail.get("type") == "text/plain" and not _LOOKS_LIKE_HTML(value):
         # A character reference left in plain text is one written twice escaped (a CMS's
         # fault, `Ca&amp;ccedil;ador`): the subject said "Ca&ccedil;ador" and a topic on
         # "Caçador" never matched it; RSS titles are read so already (as HTML).
-        return " ".join(_REFERENCE.sub(lambda m: html.unescape(m.group()), title).split())
-    return html_to_text(title)
+        return " ".join(_REFERENCE.sub(lambda m: html.unescape(m.group()),
+                                       xml_text(value)).split())
+    return html_to_text(value)
 
 
 #: Enclosures that are an item's text: a link-less item's page is its enclosure of these.
@@ -259,7 +268,7 @@ def _republished_from(source: dict[str, Any], feed_address: str) -> str:
     if any(str(address or "").strip().partition("#")[0] == feed_address
            for address in addresses):
         return ""
-    return _title(source)
+    return _text(source, "title")
 
 
 def site_of(url: str) -> str:
@@ -715,8 +724,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         original = web_url(_AMPERSAND_REFERENCE.sub(
             "&", str(entry.get("feedburner_origlink") or "").strip()))
         link = unwrapped(original or link)
-        headline = _title(entry)
-        summary = html_to_text(entry.get("summary") or "")
+        headline = _text(entry, "title")
+        summary = _text(entry, "summary")
         publisher = ""
         if google or is_link(link):
             # Google News: the publisher's address where the link's id holds it, the
@@ -724,7 +733,8 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # no <source>), the item's own words without the other outlets' headlines a
             # story lists (see crawler.googlenews).
             own = own_summary(entry.get("summary") or "")
-            headline, publisher = own_title(headline, _title(entry.get("source") or {}), own)
+            named = _text(entry.get("source") or {}, "title")
+            headline, publisher = own_title(headline, named, own)
             summary = own or summary
             link = publisher_url(link) or link
         elif article := _reddit_article(link, entry.get("summary") or ""):
@@ -785,8 +795,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # YouTube's own feed writes a video's description as plain text, its lines kept.
             summary = _plain_lines(entry.get("summary") or "")
         aliases = (written,) if written and written != link else ()
-        content = max((part.get("value") or "" for part in entry.get("content") or ()
-                       if part.get("value") != entry.get("summary")), key=len, default="")
+        # A plain-text one (Atom's type="text") is kept as the HTML that says it.
+        content = max((html.escape(value) if part.get("type") == "text/plain" else value
+                       for part in entry.get("content") or ()
+                       if (value := part.get("value") or "") != entry.get("summary")),
+                      key=len, default="")
         if not summary:
             summary, content = html_to_text(content), ""
         entries.append(
@@ -817,7 +830,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         problem = problem.replace(response_headers.get("content-type", ""), content_type)
     if not is_feed:
         problem = "not a feed" + (f" ({problem})" if problem else "")
-    title = _title(parsed.feed) if parsed.get("feed") else None
+    title = _text(parsed.feed, "title") if parsed.get("feed") else None
     site = parsed.feed.get("link") if parsed.get("feed") else None
     return ParsedFeed(
         title=_name(title),

@@ -152,7 +152,7 @@ def test_a_posts_embedded_scripts_and_styles_are_not_its_text() -> None:
 def test_a_feeds_title_written_in_html_names_its_source_in_words() -> None:
     """An Atom feed's title of type "html" (feedparser's test feeds, a blog's styled name)
     was the source's name markup and all: "Example <b>Atom</b>" in status and in an
-    email's "Also on" line. A feed's title is read as an entry's is (crawler.feeds._title)."""
+    email's "Also on" line. A feed's title is read as an entry's is (crawler.feeds._text)."""
     for title in ('<title type="html">Example &lt;b&gt;Atom&lt;/b&gt;</title>',
                   '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Example '
                   "<b>Atom</b></div></title>"):
@@ -209,3 +209,32 @@ def test_a_medium_member_only_storys_label_is_no_word_of_it(site, mail, workdir)
     [alert] = mail.wait_for(1)
     assert alert["To"] == "desk@test.example", alert["To"]
     assert "Member-only" not in alert.get_body(("plain",)).get_content()
+
+
+def test_an_atom_entrys_plain_text_summary_and_content_are_taken_as_written() -> None:
+    """An Atom summary or content of type "text" (Atom's default: a tracker's, a forge's
+    feed) was read as HTML: what stood between angle brackets was taken for a tag and lost
+    ("List<T>" as "List", a quoted address), and a query string's "&sect=2" of an address
+    in it became "§=2", in the stored summary, the email and the words topics match."""
+    summary = ("Dictionary&lt;K,V&gt; replaces List&lt;T&gt;, reported by "
+               "&lt;ann@example.org&gt;: see http://127.0.0.1/bug?id=7&amp;sect=2&amp;copy=1")
+    content = ("Dictionary&lt;K,V&gt; replaces List&lt;T&gt; in the index; reported by "
+               "&lt;ann@example.org&gt; with the steps to reproduce it and a patch.")
+    atom = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>Tracker</title><entry>'
+            '<id>tag:127.0.0.1,2026:7</id><title>Index rewrite</title>'
+            f'<link href="http://127.0.0.1/bug?id=7"/><summary>{summary}</summary>'
+            f'<content type="text">{content}</content></entry></feed>').encode()
+    [entry] = parse_feed(atom, "http://127.0.0.1/feed").entries
+    assert entry.summary == ("Dictionary<K,V> replaces List<T>, reported by "
+                             "<ann@example.org>: see http://127.0.0.1/bug?id=7&sect=2&copy=1")
+    assert entry.text == html.unescape(content)
+    # Of type "html", it is HTML still.
+    typed = atom.replace(b"<summary>", b'<summary type="html">')
+    [entry] = parse_feed(typed, "http://127.0.0.1/feed").entries
+    assert entry.summary.startswith("Dictionary replaces List, reported by :")
+    # Nor does a feed that escapes its HTML summaries without saying so make their tags text.
+    escaped = b"&lt;p&gt;Reported by &lt;b&gt;Ann&lt;/b&gt;.&lt;/p&gt;"
+    untyped = atom.replace(summary.encode(), escaped)
+    [entry] = parse_feed(untyped, "http://127.0.0.1/feed").entries
+    assert entry.summary == "Reported by Ann."
+
