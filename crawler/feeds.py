@@ -214,13 +214,12 @@ def _text(entry: Any, key: str) -> str:
     without saying type="html": "<p>Reported by Ann.</p>")."""
     value = entry.get(key) or ""
     detail = entry.get(f"{key}_detail") or {}
-    if detail.get("type") == "text/plain" and not _LOOKS_LIKE_HTML(value):
-        # A character reference left in plain text is one written twice escaped (a CMS's
-        # fault, `Ca&amp;ccedil;ador`): the subject said "Ca&ccedil;ador" and a topic on
-        # "Caçador" never matched it; RSS titles are read so already (as HTML).
-        return " ".join(_REFERENCE.sub(lambda m: html.unescape(m.group()),
-                                       xml_text(value)).split())
-    return html_to_text(value)
+    plain = detail.get("type") == "text/plain" and not _LOOKS_LIKE_HTML(value)
+    text = xml_text(value) if plain else html_to_text(value)
+    # A character reference left in the text is one written twice escaped (a CMS's fault,
+    # `Ca&amp;ccedil;ador`; one escaped again inside CDATA, `It&amp;#8217;s`): the subject
+    # said "Ca&ccedil;ador" and a topic on "Caçador" never matched it.
+    return " ".join(_REFERENCE.sub(lambda m: html.unescape(m.group()), text).split())
 
 
 #: Enclosures that are an item's text: a link-less item's page is its enclosure of these.

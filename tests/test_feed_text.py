@@ -238,3 +238,16 @@ def test_an_atom_entrys_plain_text_summary_and_content_are_taken_as_written() ->
     [entry] = parse_feed(untyped, "http://127.0.0.1/feed").entries
     assert entry.summary == "Reported by Ann."
 
+
+def test_a_title_or_summary_escaped_twice_inside_cdata_is_read_in_its_characters() -> None:
+    """A CMS that escapes a title its editor already wrote with character references and
+    wraps it in CDATA ("It&amp;#8217;s Caf&amp;eacute; week"): the headline of the email
+    and of `stories` read "It&#8217;s Caf&eacute; week", and a topic on "Café" missed it;
+    so did its summary. A reference left in the text is read, as in a plain-text title."""
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
+           b"<title><![CDATA[It&amp;#8217;s Caf&amp;eacute; week &amp; more]]></title>"
+           b"<description><![CDATA[<p>Caf&amp;eacute; prices rise&amp;nbsp;again.</p>]]>"
+           b"</description><link>http://127.0.0.1/a</link></item></channel></rss>")
+    [entry] = parse_feed(rss, "http://127.0.0.1/feed").entries
+    assert entry.title == "It\u2019s Café week & more"
+    assert entry.summary == "Café prices rise again."
