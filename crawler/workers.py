@@ -136,9 +136,11 @@ def _serve(conn: Connection, module: str, name: str, nice: int = 0) -> None:
     are read as they come, by a thread of their own: the crawl process sends the next page
     while this one is extracted, and reads the answer once that page is sent, so a page and
     an answer each larger than the pipe holds would otherwise block both processes."""
-    # Ctrl-C at a terminal reaches every process of its group: the crawl process stops its
-    # workers itself (end of file), after the page each one holds.
+    # Ctrl-C at a terminal reaches every process of its group, and `systemctl stop` sends
+    # SIGTERM to every process of the service (systemd's KillMode=control-group): the crawl
+    # process stops its workers itself (end of file), after the page each one holds.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     task = getattr(importlib.import_module(module), name)
     with contextlib.suppress(OSError):
         os.nice(nice)

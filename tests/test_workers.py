@@ -302,6 +302,37 @@ def test_ctrl_c_at_a_terminal_is_for_the_crawl_process_not_its_workers() -> None
     assert isinstance(second, Done) and second.value == first.value  # the same worker
 
 
+def test_a_stop_by_systemd_is_for_the_crawl_process_not_its_workers() -> None:
+    """`systemctl stop` sends SIGTERM to every process of the service (KillMode=control-group),
+    the workers and their fork server too: the pages already fetched lost their workers
+    ("worker process died (exit code 255)") instead of being extracted and stored before the
+    daemon exits, and no new worker could be started. Both stay until the crawl process ends
+    them."""
+
+    def parent(pid: int) -> int:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+        return int(next(line.split()[1] for line in status.splitlines()
+                        if line.startswith("PPid:")))
+
+    async def run() -> tuple[Done, Done, Done, int, int]:
+        pool = PagePool("os:getpid", 1, max_tasks=2)
+        try:
+            first = await pool.run()
+            server = parent(first.value)
+            os.kill(first.value, signal.SIGTERM)
+            os.kill(server, signal.SIGTERM)
+            # The same worker's last page (max_tasks), then one for a worker the server forks
+            # (multiprocessing started a new server in its place, loading everything again).
+            second, third = await pool.run(), await pool.run()
+            return first, second, third, server, parent(third.value)
+        finally:
+            pool.close()
+
+    first, second, third, server, forked_by = asyncio.run(run())
+    assert second.value == first.value  # the same worker
+    assert third.value != first.value and forked_by == server  # the same fork server
+
+
 def test_in_process_extraction_when_workers_is_zero() -> None:
     async def run() -> object:
         pool = PagePool(extract, 0)
