@@ -575,6 +575,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         if len(problems) > PROBLEMS_SHOWN:
             # The list is cut, the latest kept: say so (the counts are whole).
             click.echo("  (older alert problems not listed: the counts above give them all)")
+        if counts["failed"]:
+            # Nothing sends them again of itself: status listed them, and an operator who
+            # mended the mail server's configuration was not told how to send them.
+            click.echo("  failed for good: once what refused them is mended, `newswatch resend`"
+                       " queues them again (those of the last 7 days; `--since 30d`: older)")
 
 
 def _workers(store: StatusStore) -> list[dict[str, Any]] | None:
