@@ -11,6 +11,9 @@ for the fast pass also the page's text outside links. A pass whose
 text is mostly the page's link texts found a list of links, not an article, and is not kept.
 Thresholds measured with ``python -m benchmarks.extraction`` (docs/benchmarks.md).
 
+A list of the page's whose items the kept pass left out where it kept the text around it
+(trafilatura's fast and default passes leave the lists of an older page's article out when
+no element of the page holds it) is put back, its items lines where the list stood.
 Then, line by line (trafilatura writes one paragraph a line), lines that are mostly link
 text (DROP_LINK_SHARE: "Read also: <a>another story</a>", a related story's headline) and
 short photo credits and copyright lines (``© AFP / Name``, ``Foto: Name``, ``Crédits photos :
@@ -2146,6 +2149,7 @@ def _extract_tree(tree: Any, url: str, whole: _Whole | None = None,
     text = _text(document)
     if document is None or len(text) < MIN_TEXT_CHARS:
         return None
+    text = with_left_out_lists(tree, text, walk, links)
     text = without_chrome_lines(text, anchor_texts(tree, links))
     text = without_lines(text, chrome_box_lines(tree, text, walk))
     text = without_lines(text, picture_captions(tree, text, walk))
@@ -2405,6 +2409,73 @@ def dropped_subheading(text: str, headings: Sequence[tuple[str, str]]) -> bool:
         return False
     folded = " ".join(text.split())
     return any(start in folded and title not in folded for title, start in headings)
+
+
+#: A list's neighbours are looked for in a pass's lines by this many characters: the end of
+#: the text before the list, the start of the text after it.
+LIST_PROBE = 40
+_TEXT_BEFORE = etree.XPath(
+    "preceding::text()[normalize-space()][not(parent::script or parent::style)][1]")
+_TEXT_AFTER = etree.XPath(
+    "following::text()[normalize-space()][not(parent::script or parent::style)][1]")
+
+
+def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -> str:
+    """``text`` with the items of the page's lists that it left out after one of its lines:
+    a list (``ul``, ``ol``) of lines of text (its items hold no blocks, most of its text
+    outside links: MAX_LINK_SHARE), none of whose items ``text`` holds, where a line of
+    ``text`` ends with the text right before the list and either announces it (ends with a
+    colon) or is followed by the line that starts with the text right after the list. Its
+    items are put after that line, one a line (``- item``, as trafilatura writes a list).
+    trafilatura's fast and default passes, on a page whose article stands in no element they
+    know (an older page's paragraphs straight in the body or in a layout table's cell),
+    gather the paragraphs one by one and leave the lists out (only the recall pass takes
+    them): the paragraph that announced a list ("The aims of the research were to:") and the
+    one after it were kept, the items lost, and topics on their words never alerted. The
+    items then go through the line rules as any line does; readers' comments (items holding
+    blocks), menus (links) and lists in boxes named as chrome (:func:`chrome_name`) are
+    left out as they were. ``walk``: the page's :func:`walk_page`; ``links``: the texts of
+    its links (:func:`link_texts`: most lists of a page are menus, whose first item is one).
+    """
+    folded: str | None = None
+    for element in tree.iter("ul", "ol"):
+        first = element.find("li")
+        parent = element.getparent()
+        if first is None or (parent is not None and parent.tag == "li"):
+            continue  # not a list of items, or a nested list (read with its outermost one)
+        if not all(_inline(child) for child in first) or _fold(first.text_content()) in links:
+            continue  # items of blocks (cards, comments, a menu's sections), or of links
+        size = walk.sizes.get(element, 0)
+        if not size or sum(walk.sizes.get(a, 0) for a in element.iter("a")) >= (
+                MAX_LINK_SHARE * size):
+            continue  # mostly links: a list of stories
+        items = [_fold(item.text_content()) for item in element.iterchildren("li")]
+        items = [item for item in items if item]
+        if not items:
+            continue
+        if folded is None:
+            folded = " ".join(text.split())
+        if items[0][:LIST_PROBE] in folded or items[-1][:LIST_PROBE] in folded:
+            continue  # the pass took the list
+        if not all(_inline(child) for item in element.iterchildren("li") for child in item):
+            continue  # items of blocks (readers' comments, teaser cards, a nested list)
+        if any(chrome_name(box) for box in (element, *element.iterancestors())):
+            continue  # a list in a chrome box (a comment counter: "Comments", "5,544")
+        before, after = _TEXT_BEFORE(element), _TEXT_AFTER(element)
+        end = _fold(before[0])[-LIST_PROBE:] if before else ""
+        start = _fold(after[0])[:LIST_PROBE] if after else ""
+        if not end:
+            continue  # nothing before the list but white space (a no-break space)
+        lines = text.split("\n")
+        for n, line in enumerate(lines):
+            line = _fold(line)
+            if line.endswith(end) and (line.endswith(":") or (
+                    start and n + 1 < len(lines) and _fold(lines[n + 1]).startswith(start))):
+                lines[n + 1:n + 1] = [f"- {item}" for item in items]
+                text = "\n".join(lines)
+                folded = None
+                break
+    return text
 
 
 def reset_caches() -> None:

@@ -128,6 +128,40 @@ def test_a_table_laid_story_keeps_its_paragraphs_outside_paragraph_tags() -> Non
     assert "Help us" not in extracted.text and "Donate" not in extracted.text
 
 
+def test_an_older_pages_lists_between_its_kept_paragraphs_are_kept() -> None:
+    """2004-style: the story's paragraphs straight in the body (no element trafilatura
+    knows as an article's), a list announced by the paragraph before it ("three works:")
+    and a list between two paragraphs. trafilatura's fast and default passes gathered the
+    paragraphs one by one and left both lists out (topics on their words never alerted);
+    each item is now a line where the list stood. The list of other stories' links and the
+    navigation stay out."""
+    works = ["Dredge the inner basin to four metres before the summer season",
+             "Replace the pontoon walkways on the east quay",
+             "Light the approach channel with solar buoys"]
+    fees = ["Yachts up to ten metres: eighteen euros a night",
+            "Larger yachts: twenty-six euros a night"]
+    html = f"""<html><head><title>Harbour board raises mooring fees</title></head><body>
+<p align="center"><a href="/">Home</a> | <a href="/harbour">Harbour</a> |
+<a href="/archive">Archive</a></p>
+<p><font size="5"><b>Harbour board raises mooring fees</b></font></p>
+<p>{BODY[0]}</p><p>{BODY[1]} The board will spend the money on three works:</p>
+<ul>{"".join(f"<li>{work}" for work in works)}</ul>
+<p>{BODY[2]}</p>
+<ol>{"".join(f"<li>{fee}</li>" for fee in fees)}</ol>
+<p>{BODY[3]}</p><p>{BODY[4]}</p>
+<ul><li><a href="/a/1">Lighthouse keepers return to Skerry Point</a></li>
+<li><a href="/a/2">Regatta moves to September</a></li></ul>
+<p>Copyright 2004 Harbour Gazette</p></body></html>"""
+    extracted = extract_article(html, URL)
+    assert extracted is not None
+    lines = [folded(line) for line in extracted.text.splitlines()]
+    announced = lines.index(folded(f"{BODY[1]} The board will spend the money on three works:"))
+    assert lines[announced + 1:announced + 4] == [f"- {work}" for work in works]
+    between = lines.index(folded(BODY[2]))
+    assert lines[between + 1:between + 4] == [*(f"- {fee}" for fee in fees), folded(BODY[3])]
+    assert "Skerry" not in extracted.text and "Archive" not in extracted.text
+
+
 def test_the_lede_under_the_headline_is_kept() -> None:
     html = page(header=f'<p class="lead">{LEDE}</p>')
     extracted = extract_article(html, URL)
