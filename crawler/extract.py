@@ -2414,10 +2414,11 @@ def dropped_subheading(text: str, headings: Sequence[tuple[str, str]]) -> bool:
 #: A list's neighbours are looked for in a pass's lines by this many characters: the end of
 #: the text before the list, the start of the text after it.
 LIST_PROBE = 40
-_TEXT_BEFORE = etree.XPath(
-    "preceding::text()[normalize-space()][not(parent::script or parent::style)][1]")
-_TEXT_AFTER = etree.XPath(
-    "following::text()[normalize-space()][not(parent::script or parent::style)][1]")
+#: A text of the page that shows something: not white space alone (an older page's
+#: ``&nbsp;`` between its blocks), not a script's or a style's.
+_SHOWING = "[normalize-space(translate(., '\u00a0', ' '))][not(parent::script or parent::style)]"
+_TEXT_BEFORE = etree.XPath(f"preceding::text(){_SHOWING}[1]")
+_TEXT_AFTER = etree.XPath(f"following::text(){_SHOWING}[1]")
 
 
 def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -> str:
@@ -2465,7 +2466,7 @@ def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -
         end = _fold(before[0])[-LIST_PROBE:] if before else ""
         start = _fold(after[0])[:LIST_PROBE] if after else ""
         if not end:
-            continue  # nothing before the list but white space (a no-break space)
+            continue
         lines = text.split("\n")
         for n, line in enumerate(lines):
             line = _fold(line)

@@ -130,8 +130,8 @@ def test_a_table_laid_story_keeps_its_paragraphs_outside_paragraph_tags() -> Non
 
 def test_an_older_pages_lists_between_its_kept_paragraphs_are_kept() -> None:
     """2004-style: the story's paragraphs straight in the body (no element trafilatura
-    knows as an article's), a list announced by the paragraph before it ("three works:")
-    and a list between two paragraphs. trafilatura's fast and default passes gathered the
+    knows as an article's), a list announced by the paragraph before it ("three works:",
+    an ``&nbsp;`` between them) and a list between two paragraphs. trafilatura's fast and default passes gathered the
     paragraphs one by one and left both lists out (topics on their words never alerted);
     each item is now a line where the list stood. The list of other stories' links and the
     navigation stay out."""
@@ -144,7 +144,7 @@ def test_an_older_pages_lists_between_its_kept_paragraphs_are_kept() -> None:
 <p align="center"><a href="/">Home</a> | <a href="/harbour">Harbour</a> |
 <a href="/archive">Archive</a></p>
 <p><font size="5"><b>Harbour board raises mooring fees</b></font></p>
-<p>{BODY[0]}</p><p>{BODY[1]} The board will spend the money on three works:</p>
+<p>{BODY[0]}</p><p>{BODY[1]} The board will spend the money on three works:</p>&nbsp;
 <ul>{"".join(f"<li>{work}" for work in works)}</ul>
 <p>{BODY[2]}</p>
 <ol>{"".join(f"<li>{fee}</li>" for fee in fees)}</ol>
