@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from alerts.transport import SmtpSettings
     from crawler import CrawlSettings
     from scheduler import Pipeline
-    from storage import ConfigSync, PipelineStore, Topic
+    from storage import ConfigSync, PipelineStore, Source, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +126,24 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
     that page said "added", and it then vanished from `sources list`)."""
     from watchlist import url_key
 
-    first: dict[str, str] = {}
+    first: dict[str, Source] = {}
     for source in sorted(store.sources(), key=lambda s: (s.origin != "config", s.id)):
         keys = {url_key(source.url), url_key(source.poll_url)}
         taken = next((first[key] for key in keys if key in first), None)
         if taken is None:
-            first.update(dict.fromkeys(keys, source.url))
+            first.update(dict.fromkeys(keys, source))
         elif source.origin == "cli" and store.remove_source(source.url):
-            how = (f"is {taken} written another way"
-                   if first.get(url_key(source.url)) == taken
-                   else f"is polled at {source.poll_url}, as {taken} is")
-            say(f"source {source.url} (added with `sources add`) {how}: merged into {taken}, "
-                "no longer listed (its stored articles are kept)")
+            if url_key(source.url) == url_key(taken.url):
+                how = f"is {taken.url} written another way"
+            elif url_key(source.url) == url_key(taken.poll_url):
+                # The feed added beside the page that declares it (both imported from an
+                # OPML file): it is no spelling of the page.
+                how = (f"is where {taken.url} is polled (the feed it declares, or its "
+                       "permanent redirect's target)")
+            else:
+                how = f"is polled at {source.poll_url}, as {taken.url} is"
+            say(f"source {source.url} (added with `sources add`) {how}: merged into "
+                f"{taken.url}, no longer listed (its stored articles are kept)")
 
 
 #: PBKDF2 rounds of the mail settings' fingerprint (it covers the SMTP password).

@@ -138,10 +138,10 @@ def _add(
 ) -> _Added:
     """Add ``spec`` as a command-line source, unless the config file defines it (it wins);
     a URL ``known`` (_known) under another spelling is that source, and one ``polled``
-    (_polled) is polled already, as is a source removed whose earlier polls went to an
-    address polled now. ``update`` (``sources add``): also update a source added
-    before, and poll again one deactivated because its site said it is gone; an import
-    leaves both as they are."""
+    (_polled) is polled already, as is a source removed that another source polls now, or
+    whose earlier polls went to an address polled now. ``update`` (``sources add``): also
+    update a source added before, and poll again one deactivated because its site said it
+    is gone; an import leaves both as they are."""
     from watchlist import url_key
 
     key = url_key(spec.url)
@@ -164,6 +164,12 @@ def _add(
             f"deactivated ({reason}): not polled again; `newswatch sources add {spec.url}` "
             "polls it again",
         )
+    if existing is not None and not existing.active and (
+        through := polled.get(key)
+    ) is not None:
+        # A feed merged into the page added before it that declares it (an OPML import of
+        # both): added again, it said "added" and was merged again by the next command.
+        return _Added("exists", f"already polled: {through} leads to it")
     if existing is not None and not existing.active and existing.fetch_url is not None and (
         other := polled.get(url_key(existing.fetch_url))
     ) is not None:

@@ -820,3 +820,26 @@ def test_a_page_merged_into_the_source_polling_its_feed_is_not_added_again(site,
     assert sorted(listed(workdir)) == [world]
     crawl = ok(workdir.newswatch("crawl"))
     assert "merged into" not in crawl and "polled 1 source(s)" in crawl, crawl
+
+
+def test_a_feed_added_beside_the_page_that_declares_it_is_said_as_that_page_s_feed(
+    site, workdir
+):
+    """A site's page and its feed both added from the command line (an OPML import of
+    both) before a crawl: the crawl finds the page polled at the feed, and the feed's source
+    was said "… is PAGE written another way", which it is not; added again, the feed said
+    "added", and the next command merged it again. It is said polled by the page's source,
+    and, added again, polled already."""
+    world = site.url("/feeds/world.rss")
+    page = site.url("/withfeed/")
+    workdir.write_config(sources=[])
+    ok(workdir.newswatch("sources", "add", page))
+    ok(workdir.newswatch("sources", "add", world))
+    crawl = ok(workdir.newswatch("crawl"))
+    assert (f"  source {world} (added with `sources add`) is where {page} is polled (the feed "
+            f"it declares, or its permanent redirect's target): merged into {page}, no longer "
+            "listed (its stored articles are kept)\n") in crawl, crawl
+    assert sorted(listed(workdir)) == [page]
+    again = workdir.newswatch("sources", "add", world)
+    assert (ok(again), again.stderr) == (f"already polled: {page} leads to it\n", ""), again
+    assert sorted(listed(workdir)) == [page]
