@@ -157,14 +157,30 @@ def _read_only(backup: Path, copy: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
 
+def _as_found(backup: Path) -> list[tuple[int, int] | None]:
+    """The size and modification time of ``backup`` and of its ``-wal`` (None: none): read
+    without SQLite's locks (immutable, or copied file by file), a file another program
+    writes meanwhile (the database of a newswatch still running, a backup still being
+    copied) is read torn, and that is seen from these."""
+    found: list[tuple[int, int] | None] = []
+    for path in (backup, Path(f"{backup}-wal")):
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            found.append(None)
+        else:
+            found.append((status.st_size, status.st_mtime_ns))
+    return found
+
+
 def restore(backup: Path, database: Path) -> None:
     """Put the SQLite database ``backup`` at ``database``, no newswatch running on it (the
-    caller holds its lock): read whole into a new file beside it (SQLite's backup, so a
-    file being written is read consistently), opened as newswatch opens its database (another
-    program's file, a newer newswatch's or a damaged one refused; an older one migrated),
-    then the database's ``-wal`` and ``-shm`` removed (a stale ``-wal`` would be replayed onto
-    it: both damaged) and the new file renamed over the database. What newswatch did after
-    the backup was made is undone with it (see the README)."""
+    caller holds its lock): read whole into a new file beside it (SQLite's backup; a file
+    that changed while it was read is refused: _as_found), opened as newswatch opens its
+    database (another program's file, a newer newswatch's or a damaged one refused; an
+    older one migrated), then the database's ``-wal`` and ``-shm`` removed (a stale ``-wal``
+    would be replayed onto it: both damaged) and the new file renamed over the database.
+    What newswatch did after the backup was made is undone with it (see the README)."""
     from .store import Store
 
     # The file a symbolic link leads to is replaced, not the link (the database moved off
@@ -186,6 +202,7 @@ def restore(backup: Path, database: Path) -> None:
     for leftover in scratch:
         leftover.unlink(missing_ok=True)
     try:
+        found = _as_found(backup)
         source = _read_only(backup, copied)
         try:
             # Only the owner reads it, as newswatch's own database (0644 by the umask).
@@ -198,6 +215,14 @@ def restore(backup: Path, database: Path) -> None:
                 target.close()
         finally:
             source.close()
+        if _as_found(backup) != found:
+            # Its writer's log folded into the file between the copies of the two: the
+            # copy was a database without its last commits, restored without a word.
+            raise StorageError(
+                f"cannot restore {backup}: it changed while it was read (a program writes "
+                "it: a newswatch running on it, a copy under way); stop that program, or "
+                "restore a backup made by `newswatch backup`"
+            )
         if not version:  # an empty file, or an empty SQLite database, would become one
             raise StorageError(
                 f"cannot restore {backup}: not a newswatch database (no newswatch schema "

@@ -312,6 +312,44 @@ def test_restore_writes_nothing_beside_the_backup(site, workdir, tmp_path):
                   if p.name.startswith(workdir.database.name + ".restoring")) == []
 
 
+def test_restore_refuses_a_database_written_while_it_is_read(tmp_path, monkeypatch):
+    """A database restored from with its -wal (another newswatch's, still running) is
+    copied file by file: its writer folding its log into the file between the two copies
+    left the copy without its last commits, and the restore said nothing. A database
+    written while it is read is refused, and the database restored to is left as it was."""
+    import sqlite3
+
+    from storage import Store
+    from storage.errors import StorageError
+    from storage.maintenance import restore
+
+    live, database = tmp_path / "other" / "live.db", tmp_path / "newswatch.db"
+    live.parent.mkdir()
+    for path in (live, database):
+        Store.open(path).close()
+    before = database.read_bytes()
+    writer = sqlite3.connect(live)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("CREATE TABLE probe (x)")
+    writer.commit()
+    copy = shutil.copyfile
+
+    def written_meanwhile(original: str | Path, duplicate: str | Path) -> object:
+        done = copy(original, duplicate)
+        if Path(original) == live:  # its writer commits and folds the log in, the -wal next
+            writer.execute("INSERT INTO probe VALUES (1)")
+            writer.commit()
+            writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return done
+
+    monkeypatch.setattr(shutil, "copyfile", written_meanwhile)
+    with pytest.raises(StorageError, match="changed while it was read"):
+        restore(live, database)
+    writer.close()
+    assert database.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newswatch.db", "other"]
+
+
 def test_status_json_backup_and_prune(site, workdir, tmp_path):
     import json
     import sqlite3
