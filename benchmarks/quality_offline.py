@@ -9,9 +9,9 @@ sample and seed); each served page's bytes (links made local, as the local web s
 go through :func:`crawler.extract.extract_article` and the texts, with the feed's headline as
 title, through :func:`watchlist.match_articles`. No site template memory (most sites have one
 page), no feed or home page: it measures extraction's share of the alerts in a minute or two
-where the end-to-end run takes ten. trafilatura's passes are cached by page bytes, address,
-method and trafilatura version (``--no-cache``: run them again, e.g. after a change to what
-trafilatura is given).
+where the end-to-end run takes ten. trafilatura's passes are cached by page bytes, the tree
+trafilatura is given, address, method and trafilatura version (``--no-cache``: run them all
+again).
 
 ``--details FILE``: per page, the traps and expected topics that went wrong, with the line of
 the stored text that fired the trap.
@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from crawler.extracted import visible
 
@@ -59,8 +61,12 @@ def _cached_pass(tree: Any, url: str, method: str, tables: bool | None = None) -
     if tables is None:
         tables = extract.INCLUDE_TABLES
 
+    # Keyed by the tree as trafilatura is given it, not by the page's bytes alone: a change
+    # to what newswatch does to the tree first (layout cells unwrapped, a page cut to its
+    # element) gave the passes of the tree before it, and figures that were not the code's.
+    given = hashlib.sha256(etree.tostring(tree, encoding="unicode").encode()).hexdigest()
     digest = hashlib.sha256(
-        f"{_current[0]}\x00{url}\x00{method}\x00{tables}".encode()).hexdigest()
+        f"{_current[0]}\x00{given}\x00{url}\x00{method}\x00{tables}".encode()).hexdigest()
     if digest not in _passes:
         assert _original_pass is not None
         document = _original_pass(tree, url, method, tables)
