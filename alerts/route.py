@@ -213,7 +213,8 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             if recipient not in handled:
                 store.set_digest_handled(recipient, due.since)
             continue
-        chosen = _still_matching(store, topics, items if due.kind == "slot" else storm, now)
+        chosen = _still_matching(store, topics, items if due.kind == "slot" else
+                                 _with_their_stories(storm, items), now)
         slot = due.slot if due.kind == "slot" else None
         # "Nothing new" is said at a digest time only: a storm's folded alerts that all went
         # (their topic narrowed within the hour) made one at the end of the hour, at no
@@ -236,6 +237,22 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
         logger.info("digest for %s queued: %d alert(s) (%s)", redact(recipient), len(chosen),
                     due.kind)
     return sent
+
+
+def _with_their_stories(
+    folded: Sequence[DigestItem], items: Sequence[DigestItem]
+) -> list[DigestItem]:
+    """Of ``items``, those of the stories of the ``folded`` ones: a story storm control
+    folded goes in the digest at the end of its hour with its alerts of the reader's digest
+    topics as well (a quake in Chile folded under "Quakes" came again the next morning,
+    under "Chile"), as an immediate email takes them off the queue."""
+    stories = {_story(i) for i in folded}
+    return [i for i in items if _story(i) in stories]
+
+
+def _story(item: DigestItem) -> int:
+    """The story of ``item`` (an article without one is a story of its own)."""
+    return item.story_id if item.story_id is not None else -item.article_id
 
 
 def storm_notices(
@@ -310,7 +327,7 @@ def _alert_items(store: DigestStore, items: Sequence[DigestItem]) -> list[AlertI
     seen: set[tuple[int, int]] = set()
     shown: list[AlertItem] = []
     for item in sorted(items, key=lambda i: (i.topic_id, i.article_id)):
-        story = item.story_id if item.story_id is not None else -item.article_id
+        story = _story(item)
         if (item.topic_id, story) in seen:
             continue
         seen.add((item.topic_id, story))

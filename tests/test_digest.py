@@ -919,6 +919,34 @@ def test_folded_alerts_that_all_went_make_no_empty_digest_at_the_end_of_their_ho
     ]
 
 
+def test_a_folded_story_of_a_digest_topic_too_comes_in_one_digest(store: Store, mail) -> None:
+    """A reader's "Quakes" immediate and "Chile" in a daily digest: a quake in Chile folded
+    by storm control came in the digest at the end of the hour, under Quakes, and again the
+    next morning, under Chile. It comes once, at the end of the hour, with both topics."""
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"),
+           ("Chile", "chile", (DESK,), "digest"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"),
+                                                           storm=2)), mail)
+    for i in range(4):
+        article(store, src, f"q{i}", f"Quake {i} shakes Chile", "An earthquake in Chile.",
+                NOW - timedelta(minutes=10 - i))
+    assert pipe.match().emails == 1  # Quake 3 and 2; Quake 1 and 0 folded
+    clock.at(NOW + timedelta(hours=1))
+    assert pipe.digests() == 1
+    assert store.waiting_digest() == []
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 0
+    deliver(pipe)
+    [folded] = [m for m in mail.wait_for(2) if "Digest" in m["Subject"]]
+    assert folded["Subject"] == "[newswatch] Digest — 2 stories: Quakes, Chile"
+    text = flat(text_of(folded))
+    assert text.count("Quake 1 shakes") == 1 and text.count("Quake 0 shakes") == 1
+    assert "Topics: Quakes, Chile" in text
+    assert "More than 2 alerts in an hour" in text
+
+
 def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_time(
     store: Store,
 ) -> None:
