@@ -21,6 +21,13 @@ PRUNE_BATCH = 500
 FTS5_MERGE_PAGES = 2000
 
 
+#: Not an article whose alert waits for a digest: a weekly digest with a short
+#: ``database.keep`` found its text gone, its topic no longer matching it, and dropped the
+#: alert (a match queued since the articles were read, PostgreSQL, is seen by the update).
+_UNQUEUED = ("NOT EXISTS (SELECT 1 FROM digest_queue d"
+             " WHERE d.article_id = articles.id AND d.outbox_id IS NULL)")
+
+
 class MaintenanceMixin:
     """Housekeeping on the Store."""
 
@@ -29,8 +36,9 @@ class MaintenanceMixin:
     def prune(self, before: datetime, limit: int | None = None) -> int:
         """Drop the extracted text of articles fetched before ``before`` (``limit``: of that
         many at most, the oldest; and the bodies of alerts sent before it); the rows stay,
-        so matches, alerts and "already seen" are kept. Returns how many articles were
-        pruned.
+        so matches, alerts and "already seen" are kept. An article whose alert waits for a
+        digest keeps its text until the digest is made (_UNQUEUED). Returns how many
+        articles were pruned.
 
         PRUNE_BATCH articles a transaction, found by their index of unpruned articles (schema
         29): a year's backlog (database.keep lowered) was one transaction of minutes, every
@@ -42,7 +50,7 @@ class MaintenanceMixin:
             size = PRUNE_BATCH if limit is None else min(PRUNE_BATCH, limit - pruned)
             with self.db.atomic():
                 ids = [row[0] for row in self.db.execute(
-                    "SELECT id FROM articles WHERE fetched < ? AND text != ''"
+                    f"SELECT id FROM articles WHERE fetched < ? AND text != '' AND {_UNQUEUED}"
                     " ORDER BY fetched LIMIT ?", [stamp, size])]
                 done = 0
                 if ids:
@@ -53,7 +61,7 @@ class MaintenanceMixin:
                         f"""
                         UPDATE articles SET text = '', extraction_note =
                             COALESCE(extraction_note || '; ', '') || 'text pruned'
-                        WHERE id IN ({marks}) AND text != ''
+                        WHERE id IN ({marks}) AND text != '' AND {_UNQUEUED}
                         """,
                         ids,
                     ).rowcount

@@ -338,6 +338,30 @@ def test_a_command_line_topic_removed_says_how_many_waiting_alerts_go_with_it(
     assert store.outbox_counts()["dropped"] == 2
 
 
+def test_an_alert_waiting_for_a_weekly_digest_keeps_its_text_through_a_prune(
+    store: Store,
+) -> None:
+    """A weekly digest and a short `database.keep`: the hourly prune emptied the text of an
+    article waiting for the digest, which then no longer matched its topic: the alert was
+    dropped, as if the topic had changed, and no digest came. Its text stays until it is
+    sent."""
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    clock = Clock(NOW)  # a Wednesday
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("Mon 08:00"))))
+    article(store, src, "a", "Output rises in Atacama", "The lithium mine's output rose.", NOW)
+    article(store, src, "b", "Copper prices", "Copper rose.", NOW)
+    assert pipe.match().queued == 1
+    store.prune(NOW + timedelta(days=3))  # keep = "3d", on Saturday
+    clock.at(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert "Output rises in Atacama" in digest["body_text"]
+    assert "The *lithium* mine's output rose." in digest["body_text"]
+    # Copper's text went on Saturday; Lithium's goes at the next prune, its digest made.
+    assert store.prune(NOW + timedelta(days=3)) == 1
+
+
 def test_a_weekly_digest_goes_out_on_its_day_only(store: Store, mail) -> None:
     topics(store, ("Lithium", "lithium", (DESK,), "digest"))
     src = source(store, "Mining Weekly")
