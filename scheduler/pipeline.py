@@ -397,7 +397,8 @@ class Pipeline:
             # Re-matched: edited in place, or listed by another source now (for the topics
             # limited to it: no edit, its alerts are new ones).
             rematch, edit = kind != "new", kind == "edited"
-            batch = self.store.with_listing_sources(batch, anew=kind == "relisted")
+            # The listings new to its verdict: an edit's too, which it decides as well.
+            batch = self.store.with_listing_sources(batch, anew=rematch)
             if rematch:  # the poll before the one that found it says nothing of it now
                 batch = [replace(a, since=None) for a in batch]
             stories = self.cluster(batch, self.clock(), edited=edit)
@@ -458,7 +459,7 @@ class Pipeline:
             now=now,
             story_alerts=verdict.story_alerts,
             digest=routed.queued,
-            rematched=[a.id for a in batch] if rematch else (),
+            rematched=batch if rematch else (),
             matched=() if rematch else [a.id for a in batch],
             refreshed=verdict.refreshed,
             mailed=routed.mailed,

@@ -60,11 +60,11 @@ WALK_PER_ROW = 20
 #: up in the FTS5 index itself (0.12 µs a hit, 60 µs a look-up).
 PROBE_PER_HIT = 500
 
-SELECT_STORED = """
-    SELECT a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url,
-           COALESCE(s.name, s.url) AS source_label
-    FROM articles a JOIN sources s ON s.id = a.source_id
+STORED_COLUMNS = """
+    a.*, COALESCE(a.publisher, s.name, s.url) AS source_name, s.url AS source_url,
+    COALESCE(s.name, s.url) AS source_label
 """
+SELECT_STORED = f"SELECT {STORED_COLUMNS} FROM articles a JOIN sources s ON s.id = a.source_id"
 
 
 class ArticlesMixin:

@@ -182,6 +182,9 @@ class StoredArticle:
     # Those of them listing it since its last verdict (see watchlist.verdict.listed_anew).
     new_from: tuple[tuple[str, str], ...] = ()
     since: datetime | None = None  # its source's poll before the one that found it
+    # How many edits its place in the re-match queue was read for (storage: rematch.edits):
+    # its verdict leaves it there when another was written since.
+    queued_edits: int = 0
 
 
 @dataclass(frozen=True)

@@ -794,4 +794,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 57: which listings of an article by other sources are new since its last verdict (see
     # storage.schema).
     LISTED_ANEW_MIGRATION,
+    # 58: how many edits an article's place in the re-match queue was written for (see
+    # storage.schema).
+    "ALTER TABLE rematch ADD COLUMN edits INTEGER NOT NULL DEFAULT 0",
 )

@@ -333,13 +333,14 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         now: datetime,
         story_alerts: Sequence[tuple[int, int, int]] = (),
         digest: Sequence[DigestItem] = (),
-        rematched: Sequence[int] = (),
+        rematched: Sequence[StoredArticle] = (),
         matched: Sequence[int] = (),
         refreshed: Sequence[Match] = (),
         mailed: Sequence[tuple[str, int]] = (),
     ) -> None:
-        """Matches, their emails, story alerts, digest items, the re-match queue and the
-        mark of the articles matched (the ``matched`` ids; every article up to id
+        """Matches, their emails, story alerts, digest items, the re-match queue (the
+        ``rematched`` articles as it gave them leave it, but for what was written there
+        since) and the mark of the articles matched (the ``matched`` ids; every article up to id
         ``watermark``, None: none), in one transaction; the alerts waiting for a digest of
         the stories of the ``mailed`` (recipient, article id) leave the queue."""
         ...

@@ -2,17 +2,19 @@
 
 A new version is written together with its place in the ``rematch`` queue (one
 transaction); the queue entry is removed together with the matches it leads to (see
-``TopicsMixin.record_matches``). A crash in between leaves the article queued, never lost.
+``TopicsMixin.record_matches``). A crash in between leaves the article queued, never lost;
+so does an edit written while its verdict is decided (``rematch.edits``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlite_utils import Database
 
-from .articles import SELECT_STORED, stored_article
+from .articles import STORED_COLUMNS, stored_article
 from .clock import to_iso
 from .models import Article, StoredArticle
 from .sql import in_chunks
@@ -55,9 +57,12 @@ class RevisionsMixin:
                         article_id,
                     ],
                 )
-                self.db.execute(  # an edit, though it waited as listed by another source
+                # An edit, though it waited as listed by another source; one more, where
+                # a verdict read the queue before it (see TopicsMixin.record_matches).
+                self.db.execute(
                     "INSERT INTO rematch (article_id, queued) VALUES (?, ?)"
-                    " ON CONFLICT (article_id) DO UPDATE SET relisted = 0",
+                    " ON CONFLICT (article_id) DO UPDATE SET relisted = 0,"
+                    " edits = rematch.edits + 1",
                     [article_id, to_iso(now)],
                 )
             else:
@@ -79,15 +84,19 @@ class RevisionsMixin:
 
     def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:
         """Articles whose text changed in place and wait to be matched again, oldest first;
-        ``relisted``: those that another source lists now (ArticlesMixin.note_listed)."""
+        ``relisted``: those that another source lists now (ArticlesMixin.note_listed). Each
+        with the edits its place was written for (``queued_edits``, in the same read)."""
         # The queue's ids first, then their rows: joined, SQLite read the whole table of
         # articles at every cycle's end to find the queue empty (a year's archive of 11
         # million articles: seconds a cycle, twice).
         rows = self.db.query(
-            SELECT_STORED + " WHERE a.id IN (SELECT article_id FROM rematch WHERE relisted = ?"
+            f"SELECT {STORED_COLUMNS}, r.edits AS queued_edits"
+            " FROM articles a JOIN sources s ON s.id = a.source_id"
+            " JOIN rematch r ON r.article_id = a.id"
+            " WHERE a.id IN (SELECT article_id FROM rematch WHERE relisted = ?"
             " ORDER BY article_id LIMIT ?) ORDER BY a.id", [int(relisted), limit]
         )
-        return [stored_article(r) for r in rows]
+        return [replace(stored_article(r), queued_edits=r["queued_edits"]) for r in rows]
 
     def rematch_count(self) -> int:
         """How many articles wait to be matched again."""

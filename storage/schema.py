@@ -1061,4 +1061,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # story as a third source's alone when that one listed it too, and mailed the day's old
     # news (watchlist.verdict.listed_anew).
     LISTED_ANEW_MIGRATION,
+    # 58: how many edits an article's place in the re-match queue was written for: a verdict
+    # took the article from the queue whatever was written there while it was decided (a
+    # crawler on another machine, between the alerter's read and its record), and the
+    # edit's alerts were lost (TopicsMixin.record_matches).
+    "ALTER TABLE rematch ADD COLUMN edits INTEGER NOT NULL DEFAULT 0",
 )

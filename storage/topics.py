@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from .clock import from_iso, to_iso
 from .digests import DigestItem, queue_digest_items
-from .models import Email, Match, Topic, TopicSpec
+from .models import Email, Match, StoredArticle, Topic, TopicSpec
 from .outbox import insert_email, one_address, unwatched
 from .sql import in_chunks
 from .views import TopicStatus
@@ -210,7 +210,7 @@ class TopicsMixin:
         now: datetime,
         story_alerts: Sequence[tuple[int, int, int]] = (),
         digest: Sequence[DigestItem] = (),
-        rematched: Sequence[int] = (),
+        rematched: Sequence[StoredArticle] = (),
         matched: Sequence[int] = (),
         refreshed: Sequence[Match] = (),
         mailed: Sequence[tuple[str, int]] = (),
@@ -219,11 +219,12 @@ class TopicsMixin:
         they make and the alerts that wait for a digest in one transaction, with the mark
         of the articles they were matched for: the ``matched`` articles, and every article
         up to id ``watermark`` (None: none), are no longer waiting to be matched; the
-        ``rematched`` articles leave the re-match queue, and the ``refreshed`` matches (of
-        their topics that had matched them before) take their terms' new places (the others
-        of those articles keep none). An alert waiting for its reader's digest leaves the
-        queue when its story is ``mailed`` to them now (recipient, article id: the story of
-        an immediate email): the story comes once, in that email."""
+        ``rematched`` articles (as the re-match queue gave them, with_listing_sources
+        ``anew``) leave the queue but for what was written there since, and the
+        ``refreshed`` matches (of their topics that had matched them before) take their
+        terms' new places (the others of those articles keep none). An alert waiting for its
+        reader's digest leaves the queue when its story is ``mailed`` to them now (recipient,
+        article id: the story of an immediate email): the story comes once, in that email."""
         with self.db.atomic():
             for story_id, topic_id, article_id in story_alerts:
                 self.db.execute(
@@ -249,7 +250,7 @@ class TopicsMixin:
             # entry queued before the edit would bold other words at the old places).
             self.db.conn.executemany(
                 "UPDATE matches SET title_spans = '[]', text_spans = '[]' WHERE article_id = ?",
-                [(i,) for i in rematched],
+                [(a.id,) for a in rematched],
             )
             for m in refreshed:
                 self.db.execute(
@@ -271,15 +272,29 @@ class TopicsMixin:
                 [(recipient, article_id, article_id) for recipient, article_id in mailed],
             )
             queue_digest_items(self.db, digest, now)
-            self.db.conn.executemany(
-                "DELETE FROM rematch WHERE article_id = ?", [(i,) for i in rematched]
-            )
-            # Their listings by other sources are no longer new: the next source to list
-            # one of them makes only its own topics match anew (ArticlesMixin.note_listed).
-            if rematched:
+            if rematched:  # (SQLite compiles a statement run for no rows: 57's, 58's columns)
+                # The listings by other sources the verdict read are no longer new: the next
+                # source to list one of them makes only its own topics match anew
+                # (ArticlesMixin.note_listed). One noted since it read them (a crawler on
+                # another machine) stays new, and its article queued, for the next pass.
                 self.db.conn.executemany(
-                    "UPDATE article_sources SET anew = 0 WHERE article_id = ? AND anew = 1",
-                    [(i,) for i in rematched],
+                    "UPDATE article_sources SET anew = 0 WHERE article_id = ? AND anew = 1"
+                    " AND source_id = (SELECT id FROM sources WHERE url = ?)",
+                    [(a.id, url) for a in rematched for _name, url in a.new_from],
+                )
+                # An article leaves the queue unless it was edited since (its text not the
+                # one decided) or another listing waits: for that one alone, as listed anew.
+                self.db.conn.executemany(
+                    """
+                    DELETE FROM rematch WHERE article_id = ? AND edits = ? AND NOT EXISTS (
+                        SELECT 1 FROM article_sources WHERE article_id = ? AND anew = 1)
+                    """,
+                    [(a.id, a.queued_edits, a.id) for a in rematched],
+                )
+                self.db.conn.executemany(
+                    "UPDATE rematch SET relisted = 1 WHERE article_id = ? AND edits = ?"
+                    " AND relisted = 0",
+                    [(a.id, a.queued_edits) for a in rematched],
                 )
             self.db.conn.executemany(
                 "UPDATE articles SET unmatched = NULL WHERE id = ? AND unmatched = 1",

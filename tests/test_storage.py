@@ -29,6 +29,7 @@ from storage import (
     SourceSpec,
     StorageError,
     Store,
+    StoredArticle,
     Topic,
     TopicSpec,
     open_store,
@@ -1419,11 +1420,9 @@ def test_an_article_another_source_lists_is_searched_and_read_as_that_sources_to
     assert store.article(story).also_from == tuple(listed)
 
 
-def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:
-    """Each listing of an article by another source is new (``new_from``) until the
-    verdict of its re-match is recorded, in the same transaction as its matches and alerts:
-    a crash before leaves it new (its alert is neither lost nor sent twice), and a third
-    source listing the story later is the only new one (watchlist.verdict.listed_anew)."""
+def a_story_and_its_sections(store: Store) -> tuple[int, int, int]:
+    """A story stored by a site's main feed, and the ids of two section feeds of the site
+    (Herald Politics, Herald Americas) that list nothing yet."""
     main = add_source(store)
     politics = add_source(store, "https://news.example/politics.rss")
     americas = add_source(store, "https://news.example/americas.rss")
@@ -1431,6 +1430,21 @@ def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> N
     store.name_source(americas, "Herald Americas")
     story = store.add_article(article(main, "maduro", text="Maduro met the opposition."))
     assert story is not None
+    return story, politics, americas
+
+
+def read_pass(store: Store, relisted: bool) -> list[StoredArticle]:
+    """The re-match queue's articles as a matching pass reads them (Pipeline._batches):
+    ``relisted``, those another source lists now, else those edited in place."""
+    return store.with_listing_sources(store.rematch_queue(relisted=relisted), anew=True)
+
+
+def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:
+    """Each listing of an article by another source is new (``new_from``) until the
+    verdict of its re-match is recorded, in the same transaction as its matches and alerts:
+    a crash before leaves it new (its alert is neither lost nor sent twice), and a third
+    source listing the story later is the only new one (watchlist.verdict.listed_anew)."""
+    story, politics, americas = a_story_and_its_sections(store)
     by_politics = ("Herald Politics", "https://news.example/politics.rss")
     by_americas = ("Herald Americas", "https://news.example/americas.rss")
 
@@ -1442,11 +1456,70 @@ def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> N
     store.note_listed([story], politics, NOW)
     assert queued() == ((by_politics,), (by_politics,))
     assert queued() == ((by_politics,), (by_politics,))  # read again: no verdict yet
-    store.record_matches([], [], watermark=None, now=NOW, rematched=[story])
+    store.record_matches([], [], watermark=None, now=NOW, rematched=read_pass(store, True))
     assert store.rematch_queue(relisted=True) == []
     assert store.with_listing_sources([store.article(story)], anew=True)[0].new_from == ()
     store.note_listed([story], americas, NOW)
     assert queued() == ((by_politics, by_americas), (by_americas,))
+
+
+def test_a_listing_noted_while_a_verdict_is_decided_waits_for_the_next_one(
+    store: Store,
+) -> None:
+    """A verdict clears only the listings it read: a source that lists the story while the
+    verdict is decided (a crawler on another machine, the alerter between its read of the
+    re-match queue and its record) is new at the next pass; the verdict took the story from
+    the queue and the listing's flag with it, and that source's topics never heard of it."""
+    story, politics, americas = a_story_and_its_sections(store)
+    by_americas = ("Herald Americas", "https://news.example/americas.rss")
+
+    store.note_listed([story], politics, NOW)
+    read = read_pass(store, True)
+    store.note_listed([story], americas, NOW)
+    store.record_matches([], [], watermark=None, now=NOW, rematched=read)
+    assert [(a.id, a.new_from) for a in read_pass(store, True)] == [(story, (by_americas,))]
+    store.record_matches([], [], watermark=None, now=NOW, rematched=read_pass(store, True))
+    assert read_pass(store, True) == read_pass(store, False) == []
+
+
+def test_an_edit_or_a_listing_while_an_edit_is_decided_waits_for_the_next_pass(
+    store: Store,
+) -> None:
+    """A verdict takes from the re-match queue only what it read: an article edited again
+    while the verdict on its last edit is decided is matched again (its new text's alerts
+    were lost), one listed by another source then is matched again as listed anew, and one
+    edited while the verdict on a new listing is decided is matched again as edited."""
+    main = add_source(store)
+    world = add_source(store, "https://news.example/world.rss")
+    story = store.add_article(article(main, "maduro", text="Maduro met the opposition."))
+    assert story is not None
+
+    def edit(n: int) -> None:
+        version = replace(article(main, "maduro", text=f"Maduro met the opposition {n}."),
+                          updated=NOW + timedelta(minutes=n))
+        assert store.update_article(story, version, NOW + timedelta(minutes=n))
+
+    def record(read: list[StoredArticle]) -> None:
+        store.record_matches([], [], watermark=None, now=NOW, rematched=read)
+
+    edit(1)
+    read = read_pass(store, False)
+    edit(2)
+    record(read)
+    assert [a.text for a in read_pass(store, False)] == ["Maduro met the opposition 2."]
+    read = read_pass(store, False)
+    store.note_listed([story], world, NOW)
+    record(read)
+    assert read_pass(store, False) == []
+    world_rss = ("https://news.example/world.rss", "https://news.example/world.rss")
+    assert [(a.id, a.new_from) for a in read_pass(store, True)] == [(story, (world_rss,))]
+    read = read_pass(store, True)
+    edit(3)
+    record(read)
+    assert read_pass(store, True) == []
+    assert [a.text for a in read_pass(store, False)] == ["Maduro met the opposition 3."]
+    record(read_pass(store, False))
+    assert read_pass(store, True) == read_pass(store, False) == []
 
 
 def test_a_source_renamed_keeps_its_articles_searchable_by_its_name(store: Store) -> None:
