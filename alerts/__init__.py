@@ -24,7 +24,7 @@ from storage.lazy import lazy_exports
 if TYPE_CHECKING:
     from .channels import AppriseTransport, check_channel, is_channel, redact
     from .compose import AlertItem, compose_digest, format_when
-    from .deliver import DeliveryReport, RetryPolicy, build_message, deliver_due
+    from .deliver import DeliveryReport, MailOutage, RetryPolicy, build_message, deliver_due
     from .health import compose_health
     from .schedule import (
         STORM_WINDOW,
@@ -56,6 +56,7 @@ _LAZY = {
     "DeliveryError": ".transport",
     "DeliveryReport": ".deliver",
     "DigestPlan": ".schedule",
+    "MailOutage": ".deliver",
     "MboxTransport": ".transport",
     "MessageRefused": ".transport",
     "RecipientPolicies": ".schedule",
@@ -90,6 +91,7 @@ __all__ = [
     "DeliveryError",
     "DeliveryReport",
     "DigestPlan",
+    "MailOutage",
     "MboxTransport",
     "MessageRefused",
     "RecipientPolicies",

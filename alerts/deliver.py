@@ -81,6 +81,43 @@ DEFERRED_IN_A_ROW = 3
 
 
 @dataclass
+class MailOutage:
+    """The mail server a delivery run found down, remembered by the runs after it (the
+    daemon's pipeline keeps one): until :attr:`next_try` its emails wait without a send;
+    each run that finds it still down doubles the wait, as one message's back-off does
+    (alerts.retry_base up to alerts.retry_max). Each alert kept a back-off of its own: with
+    200 queued, every run found one due, tried it against the server still down and said
+    so, three lines a run, two runs a tick, for as long as the server was down."""
+
+    where: str = ""  # the server found down (Transport.describe)
+    since: datetime | None = None  # the first run that found it down
+    failures: int = 0  # runs in a row that found it down
+    next_try: datetime | None = None
+
+    def waiting(self, where: str, now: datetime) -> bool:
+        """Whether the emails of a run at ``now`` through ``where`` wait for the next try (not
+        once the clock went back before the outage began: they would wait that long)."""
+        return (self.where == where and self.since is not None and self.next_try is not None
+                and self.since <= now < self.next_try)
+
+    def failed(self, where: str, now: datetime, policy: RetryPolicy) -> timedelta:
+        """A run at ``now`` found ``where`` down: how long until the next try."""
+        if self.where != where or self.since is None:
+            self.where, self.since, self.failures = where, now, 0
+        delay = policy.delay(self.failures)
+        self.failures += 1
+        self.next_try = now + delay
+        return delay
+
+    def over(self, now: datetime) -> timedelta | None:
+        """A message went through at ``now``: how long the server had been found down
+        (None: it had not); forgotten."""
+        since = self.since
+        self.where, self.since, self.failures, self.next_try = "", None, 0, None
+        return None if since is None else max(now - since, timedelta(0))
+
+
+@dataclass
 class DeliveryReport:
     """What one delivery run did."""
 
@@ -256,6 +293,7 @@ async def deliver_due(
     limit: int = 100,
     channels: AppriseTransport | None = None,
     stopping: Callable[[], bool] | None = None,
+    outage: MailOutage | None = None,
 ) -> DeliveryReport:
     """Send the outbox messages due at ``now``: emails through ``transport``, notification
     URLs through ``channels``. When the mail transport is down, the remaining emails wait for
@@ -263,10 +301,17 @@ async def deliver_due(
     under way ends and the rest wait for the next start: a stop that sent a whole batch to a
     slow server outlasted systemd's patience, and a send killed midway may be a copy. An
     email whose end had not gone to the server when the stop came (``transport.stop``) is
-    abandoned at once and waits, untouched, for the next start (SendAbandoned)."""
+    abandoned at once and waits, untouched, for the next start (SendAbandoned).
+
+    A run that finds the mail server down says so in one warning, with the messages waiting
+    and when it tries again (``outage``, kept from one run to the next: until then, the
+    emails wait without a send); the first run whose email goes through says the server is
+    back."""
     report = DeliveryReport()
     where = transport.describe()
-    mail_down = False
+    outage = outage if outage is not None else MailOutage()
+    mail_down = outage.waiting(where, now)  # found down by an earlier run: its next try is later
+    down: str | None = None  # why this run found it down
     mail_up = False  # an email went through in this run
     deferred = 0  # emails deferred in a row
     # Notification URLs that failed in this run: their other messages wait for the next (a
@@ -324,7 +369,8 @@ async def deliver_due(
             except asyncio.CancelledError:
                 cancelled = True
                 await asyncio.wait([sending])
-            mail_down |= _record(store, row, sending.exception(), now, policy, report)
+            if _record(store, row, sending.exception(), now, policy, report):
+                mail_down, down = True, str(sending.exception())
             if is_channel(row.recipient) and sending.exception() is not None:
                 failed_urls.add(row.recipient)
             elif not is_channel(row.recipient):
@@ -346,7 +392,18 @@ async def deliver_due(
                 raise asyncio.CancelledError
     finally:
         transport.close()  # the run's connection (SmtpTransport keeps one for its messages)
-    if report.sent or report.retrying or report.failed:
+    if mail_up and (lasted := outage.over(now)) is not None:
+        logger.info("%s reachable again after %.0f s down: %d sent", where,
+                    lasted.total_seconds(), report.sent)
+    if down is not None:
+        # One line a run, not one a message: journalctl showed the same failure for each of
+        # 200 alerts queued, each at the end of its own back-off.
+        wait = outage.failed(where, now, policy)
+        logger.warning("%s; %d alert(s) waiting, next try in %.0f s", down,
+                       store.outbox_counts()["pending"], wait.total_seconds())
+    # The emails that waited for the mail server are in its warning (or in the one before,
+    # which said when it would be tried again): only what else the run did has a line.
+    if report.sent or report.failed or (report.retrying and not mail_down):
         logger.info(
             "outbox via %s: %d sent, %d to retry, %d failed",
             where,
@@ -431,15 +488,18 @@ def _record(
         report.failed += 1
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
-    store.mark_retry(row.id, error, retry_at, server_down=isinstance(exc, TransportUnavailable),
+    # Down or refusing us as a whole: the run says it once, for all its messages
+    # (deliver_due); the other due rows wait for the next run.
+    down = isinstance(exc, TransportUnavailable)
+    store.mark_retry(row.id, error, retry_at, server_down=down,
                      counted=not isinstance(exc, AskedToWait))
     report.retrying += 1
-    logger.warning(
+    logger.log(
+        logging.DEBUG if down else logging.WARNING,
         "outbox %d to %s will be retried at %s: %s",
         row.id,
         shown,
         storage.to_iso(retry_at),
         error,
     )
-    # Down or refusing us as a whole: the other due rows wait for the next run.
-    return isinstance(exc, TransportUnavailable)
+    return down

@@ -267,9 +267,10 @@ def _log_topic_changes(before: dict[int, Topic], after: dict[int, Topic]) -> Non
 def apply_config(pipeline: Pipeline, config: Config) -> None:
     """Give a running ``pipeline`` the settings of ``config`` but its crawl's (a reload): the
     next match and delivery use them."""
-    from alerts import RetryPolicy
+    from alerts import MailOutage, RetryPolicy
 
     pipeline.transport = transport_for(config)
+    pipeline.outage = MailOutage()  # the mail server tried at the next run
     pipeline.lookback = timedelta(seconds=config.alerts.lookback_seconds)
     pipeline.retry = RetryPolicy(
         base_seconds=config.alerts.retry_base, max_seconds=config.alerts.retry_max

@@ -204,20 +204,21 @@ class Daemon:
             return
         counters = crawled.counters if crawled is not None else {}
         self._count(crawled, matched.matches, delivered)
-        # One line per cycle that did something: greppable, key=value. Its sources are the
-        # polls of its crawl: those it started with and those that joined it.
-        logger.info(
-            "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d deferred=%d "
-            "%s health_reports=%d",
-            len(due) + self._joined,
-            counters.get("sources_ok", 0),
-            counters.get("sources_failed", 0),
-            counters.get("articles_new", 0),
-            counters.get("articles_updated", 0),
-            counters.get("articles_deferred", 0),
-            _summary(matched, delivered),
-            cycle.health,
-        )
+        if _did_something(crawled, matched, delivered):
+            # One line per cycle that did something: greppable, key=value. Its sources are
+            # the polls of its crawl: those it started with and those that joined it.
+            logger.info(
+                "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d "
+                "deferred=%d %s health_reports=%d",
+                len(due) + self._joined,
+                counters.get("sources_ok", 0),
+                counters.get("sources_failed", 0),
+                counters.get("articles_new", 0),
+                counters.get("articles_updated", 0),
+                counters.get("articles_deferred", 0),
+                _summary(matched, delivered),
+                cycle.health,
+            )
         if self.moved is not None and crawled is not None and any(
             outcome.fetch_url is not None for _, outcome in crawled.outcomes.values()
         ):
@@ -267,7 +268,7 @@ class Daemon:
         self.pipeline.check_health()
         delivered = await self.pipeline.deliver()
         self._count_delivery(matched.matches, delivered)
-        if matched.articles or delivered.sent or delivered.retrying or delivered.failed:
+        if _did_something(None, matched, delivered):
             # What this job did is not in any crawl's cycle line: it gets a line of its own.
             logger.info("outbox %s", _summary(matched, delivered))
 
@@ -719,6 +720,17 @@ def run_once(
     if isinstance(result, Failure):
         result.raiseException()
     return cast("R", result)
+
+
+def _did_something(
+    crawled: CrawlReport | None, matched: MatchReport, delivered: DeliveryReport
+) -> bool:
+    """Whether a cycle or an outbox job has a summary line to write: it polled, matched or
+    sent, or failed an email for good. Emails that only wait for their retry are no news
+    (the delivery run's warning said why): a mail server down for an hour gave every tick
+    a "cycle sources=0" and an "outbox" line that said only "retrying=200"."""
+    return (crawled is not None or bool(matched.articles) or bool(delivered.sent)
+            or bool(delivered.failed))
 
 
 def _summary(matched: MatchReport, delivered: DeliveryReport) -> str:

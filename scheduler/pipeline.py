@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from alerts import (
     DeliveryReport,
+    MailOutage,
     RecipientPolicies,
     RetryPolicy,
     Transport,
@@ -218,6 +219,9 @@ class Pipeline:
     #: takes its time to answer (up to 10 minutes a message, see SmtpSettings.data_timeout)
     #: must not hold the cycle, and with it the next polls, for a whole batch.
     delivery_budget: float | None = None
+    #: The mail server the delivery runs found down, and when they try it again (a reload
+    #: forgets it: its settings may have been mended).
+    outage: MailOutage = field(default_factory=MailOutage)
     _delivery: asyncio.Future[DeliveryReport] | None = None
     _delivery_lock: asyncio.Lock | None = None
     #: The transport of the delivery run under way (a reload may have replaced
@@ -772,14 +776,15 @@ class Pipeline:
                 self._delivering = self.transport
                 self._delivery = asyncio.ensure_future(
                     deliver_due(self.store, self._delivering, now=self.clock(),
-                                policy=self.retry, stopping=self._delivery_over())
+                                policy=self.retry, stopping=self._delivery_over(),
+                                outage=self.outage)
                 )
                 # Shielded: a cancelled job must not abandon a message between the server's
                 # acceptance and its "sent" mark; shutdown waits for this future instead.
                 _add_delivery(report, await asyncio.shield(self._delivery))
                 if not self._again or self.stopping:
                     break
-        if report.errors:  # each message's own line said it already (alerts.deliver)
+        if report.errors:  # each message's own line, or its run's, said it (alerts.deliver)
             logger.debug(
                 "delivery via %s: %s", self.transport.describe(), "; ".join(report.errors)
             )

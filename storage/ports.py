@@ -450,6 +450,11 @@ class DeliveryStore(Protocol):
         """The message was refused for good."""
         ...
 
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are pending, sent and failed (a run that finds the mail server
+        down says how many wait)."""
+        ...
+
 
 class HealthStore(Protocol):
     """Source-health reports: who to report, and recording that they were."""

@@ -48,7 +48,7 @@ from alerts import (
     format_when,
 )
 from alerts.compose import compose, writing_direction
-from alerts.deliver import list_id
+from alerts.deliver import MailOutage, list_id
 
 HOST = "127.0.0.1"
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -817,6 +817,43 @@ def test_smtp_down_then_up_delivers_exactly_once(store: storage.Store) -> None:
     assert {m["Message-ID"] for m in sink.messages} == {first.message_id, second.message_id}
     assert store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
     assert store.outbox_problems() == []
+
+
+def test_a_mail_server_down_is_one_warning_a_try_not_one_a_message(
+    store: storage.Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each alert had a back-off of its own: with the server down and alerts queued, every
+    run found one due, tried it and logged it (with 200 queued, three lines a run, two runs
+    a tick, for as long as the server was down). Now the server has the back-off: the runs
+    before its next try send nothing and say nothing; each try that fails is one warning
+    saying how many wait and when the next try is; the first that gets through says so."""
+    sink = SmtpSink()  # port reserved, nothing listening yet
+    transport = SmtpTransport(sink.settings())
+    enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(5)))
+    outage = MailOutage()
+
+    def run(seconds: int) -> Any:
+        return asyncio.run(deliver_due(store, transport, now=NOW + timedelta(seconds=seconds),
+                                       policy=POLICY, outage=outage))
+
+    caplog.set_level(logging.INFO, logger="alerts.deliver")
+    down = f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused"
+    for seconds in (0, 30, 60, 90, 150):  # tries at 0, 60 (then 120 s later: 180)
+        assert (run(seconds).sent, store.outbox_counts()["pending"]) == (0, 5)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"{down}; 5 alert(s) waiting, next try in 60 s"),
+        ("WARNING", f"{down}; 5 alert(s) waiting, next try in 120 s"),
+    ]
+    caplog.clear()
+
+    sink.start()
+    try:
+        assert run(180).sent == 5
+    finally:
+        sink.stop()
+    said = [r.getMessage() for r in caplog.records]
+    assert f"SMTP 127.0.0.1:{sink.port} reachable again after 180 s down: 5 sent" in said
+    assert store.outbox_counts() == {"pending": 0, "sent": 5, "failed": 0}
 
 
 def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.Store) -> None:

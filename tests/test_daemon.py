@@ -621,6 +621,36 @@ def test_each_cycle_logs_one_summary_line(site, mail, workdir):
     assert sum(" sent=1 " in line for line in summaries) == 1
 
 
+def test_a_mail_server_down_is_said_at_each_try_not_at_each_tick(site, mail, workdir, wait):
+    """The mail server down with an alert queued: each try that fails is one warning (how
+    many wait, when the next try is), the try that gets through says the server is back,
+    and no cycle or outbox line says only "retrying=1" (a mail server down for an hour gave
+    every tick a "cycle sources=0" line and an "outbox" line that said nothing else)."""
+    mail.stop()
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(sources=[{"url": site.url("/feeds/world.rss"), "every": "1h"}],
+                         topics=[MADURO], smtp=mail)
+    daemon = workdir.start_daemon()
+    down = f"SMTP 127.0.0.1:{mail.port} unreachable: "
+    try:
+        assert wait(lambda: daemon.output().count(down) >= 3, 30), daemon.output()
+        mail.start()
+        mail.wait_for(1, timeout=30)
+        daemon.wait_for_log(f"SMTP 127.0.0.1:{mail.port} reachable again after ")
+    finally:
+        assert daemon.stop() == 0, daemon.output()
+    lines = daemon.output().splitlines()
+    tries = [line for line in lines if down in line]
+    assert all(" WARNING " in line and "; 1 alert(s) waiting, next try in " in line
+               for line in tries), tries
+    summaries = [line for line in lines
+                 if " cycle sources=" in line or " outbox matched_articles=" in line]
+    assert not [line for line in summaries
+                if " sources=0 " in line or " outbox matched_articles=" in line
+                if "matched_articles=0 " in line and " sent=0 " in line], summaries
+    assert sum(" sent=1 " in line for line in summaries) == 1
+
+
 def test_refused_smtp_login_stops_the_daemon_at_start_up(site, workdir):
     from mailserver import MailServer
 
