@@ -206,13 +206,15 @@ class Daemon:
         self._count(crawled, matched.matches, delivered)
         if _did_something(crawled, matched, delivered):
             # One line per cycle that did something: greppable, key=value. Its sources are
-            # the polls of its crawl: those it started with and those that joined it.
+            # the polls of its crawl: those it started with and those that joined it; those
+            # the database would not take (a full disk) are neither ok nor failed.
             logger.info(
-                "cycle sources=%d ok=%d failed=%d new_articles=%d updated_articles=%d "
-                "deferred=%d %s health_reports=%d",
+                "cycle sources=%d ok=%d failed=%d unrecorded=%d new_articles=%d "
+                "updated_articles=%d deferred=%d %s health_reports=%d",
                 len(due) + self._joined,
                 counters.get("sources_ok", 0),
                 counters.get("sources_failed", 0),
+                counters.get("polls_unrecorded", 0),
                 counters.get("articles_new", 0),
                 counters.get("articles_updated", 0),
                 counters.get("articles_deferred", 0),

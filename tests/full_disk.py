@@ -3,7 +3,8 @@ exists (tests/test_recovery.py): a poll's record fails as SQLite's does on a ful
 ("database or disk is full"), which this machine cannot be made to be for a test. While the
 file NEWSWATCH_NEARLY_FULL_FLAG names exists, only the articles are refused: a nearly full
 disk, where a poll's small record still fits (and articles edited in place, and pages
-unavailable for now).
+unavailable for now). While the file NEWSWATCH_POLLS_FULL_FLAG names exists, only the polls'
+records are refused: the disk full as they are written, the reads (the outbox's) going on.
 
     NEWSWATCH_FULL_FLAG=/tmp/full python tests/full_disk.py --config FILE run
 """
@@ -34,6 +35,7 @@ def _refuse_while(variable: str, store: storage.store.Store) -> None:
 
 def record_fetch(self: storage.store.Store, *args: Any, **kwargs: Any) -> Any:
     _refuse_while("NEWSWATCH_FULL_FLAG", self)
+    _refuse_while("NEWSWATCH_POLLS_FULL_FLAG", self)
     return _record_fetch(self, *args, **kwargs)
 
 

@@ -195,6 +195,17 @@ def run_full_disk(workdir, env: dict[str, str], command: str) -> subprocess.Comp
                           timeout=120)
 
 
+def start_full_disk_daemon(workdir, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``newswatch run`` through tests/full_disk.py, and the file its log goes to."""
+    script = Path(__file__).parent / "full_disk.py"
+    log = workdir.path / "daemon.log"
+    with log.open("w") as out:
+        daemon = subprocess.Popen([sys.executable, str(script), "--config", str(workdir.config),
+                                   "run"], cwd=workdir.path, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    return daemon, log
+
+
 def test_articles_a_nearly_full_disk_refuses_are_no_failure_of_their_source(site, workdir):
     """A nearly full disk: a poll's articles are refused while its small record still fits.
     The source was recorded as failing ("internal error: StorageError"), backing off for up
@@ -316,18 +327,13 @@ def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, work
     a traceback) and `crawl` said nothing. Now `crawl` fails with the reason, and the daemon
     pauses its polls, longer each time, until the database takes them again."""
     full, env = full_disk(site, workdir, "NEWSWATCH_FULL_FLAG", every="1s")
-    script = Path(__file__).parent / "full_disk.py"
     crawl = run_full_disk(workdir, env, "crawl")
     assert crawl.returncode == 1, crawl.stdout + crawl.stderr
     [line] = crawl.stderr.strip().splitlines()[-1:]
     assert line.startswith("newswatch: ") and "database or disk is full" in line
     assert "Traceback" not in crawl.stderr
 
-    log = workdir.path / "daemon.log"
-    with log.open("w") as out:
-        daemon = subprocess.Popen([sys.executable, str(script), "--config", str(workdir.config),
-                                   "run"], cwd=workdir.path, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
+    daemon, log = start_full_disk_daemon(workdir, env)
     try:
         assert wait(lambda: "no polls for 4 s" in log.read_text(), 60), log.read_text()
         polls = len(site.requests_for("/feeds/world.rss"))
@@ -340,6 +346,24 @@ def test_polls_the_database_will_not_take_pause_the_crawl_and_say_why(site, work
         assert daemon.wait(timeout=30) == 0, log.read_text()
     said = log.read_text()
     assert "no polls for 2 s" in said and "Traceback" not in said
+
+
+def test_polls_the_database_will_not_take_are_counted_in_the_cycle_line(site, workdir, wait):
+    """A disk full as the polls are recorded, the reads going on: the cycle line said
+    "sources=1 ok=0 failed=0", the poll counted nowhere. It says "unrecorded=1", and the
+    error says why."""
+    _, env = full_disk(site, workdir, "NEWSWATCH_POLLS_FULL_FLAG", every="1s")
+    daemon, log = start_full_disk_daemon(workdir, env)
+    try:
+        assert wait(lambda: " cycle sources=" in log.read_text(), 60), log.read_text()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0, log.read_text()
+    said = log.read_text()
+    [cycle] = [line for line in said.splitlines() if " cycle sources=" in line][:1]
+    assert " sources=1 ok=0 failed=0 unrecorded=1 " in cycle, said
+    assert f"ERROR crawler.spider: source {site.url('/feeds/world.rss')}: its poll cannot be " \
+        "recorded: " in said, said
 
 
 #: Run in a mount namespace of its own on a 1 MB tmpfs: a sent journal made, the disk
