@@ -80,6 +80,13 @@ GIVE_UP = timedelta(days=5)
 DEFERRED_IN_A_ROW = 3
 
 
+#: The longest wait between two tries of a mail server found down (MailOutage): one warning
+#: every five minutes at most, and alerts out within five minutes of the server's return
+#: (with alerts.retry_max's hour, a server back after a night's outage held the morning's
+#: alerts up to an hour more).
+OUTAGE_PROBE = timedelta(minutes=5)
+
+
 @dataclass
 class MailOutage:
     """The mail server a delivery run found down, remembered by the runs after it (the
@@ -101,10 +108,12 @@ class MailOutage:
                 and self.since <= now < self.next_try)
 
     def failed(self, where: str, now: datetime, policy: RetryPolicy) -> timedelta:
-        """A run at ``now`` found ``where`` down: how long until the next try."""
+        """A run at ``now`` found ``where`` down: how long until the next try (OUTAGE_PROBE
+        at most: the server's return is found within minutes, not at the end of an hour's
+        back-off, and its alerts go then)."""
         if self.where != where or self.since is None:
             self.where, self.since, self.failures = where, now, 0
-        delay = policy.delay(self.failures)
+        delay = min(policy.delay(self.failures), OUTAGE_PROBE)
         self.failures += 1
         self.next_try = now + delay
         return delay

@@ -856,6 +856,17 @@ def test_a_mail_server_down_is_one_warning_a_try_not_one_a_message(
     assert store.outbox_counts() == {"pending": 0, "sent": 5, "failed": 0}
 
 
+def test_a_mail_server_down_is_tried_again_every_five_minutes_at_most() -> None:
+    """The server's own back-off stops at OUTAGE_PROBE, whatever alerts.retry_max says: with
+    an hour's, a server back after a night's outage held the morning's alerts up to an hour
+    more, where a message of each run had found it back within minutes."""
+    outage = MailOutage()
+    policy = RetryPolicy(base_seconds=60, max_seconds=3600)
+    waits = [outage.failed("SMTP relay:25", NOW + timedelta(hours=i), policy).total_seconds()
+             for i in range(8)]
+    assert waits == [60, 120, 240, 300, 300, 300, 300, 300]
+
+
 def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.Store) -> None:
     smtp.refuse["nobody@example.test"] = "550 no such user"
     enqueue(store, outbox_email("nobody@example.test"), outbox_email("reader@example.test"))
