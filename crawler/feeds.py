@@ -794,8 +794,11 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
             # YouTube's own feed writes a video's description as plain text, its lines kept.
             summary = _plain_lines(entry.get("summary") or "")
         aliases = (written,) if written and written != link else ()
-        # A plain-text one (Atom's type="text") is kept as the HTML that says it.
-        content = max((html.escape(value) if part.get("type") == "text/plain" else value
+        # A plain-text one (Atom's type="text") is kept as the HTML that says it, unless it
+        # looks like HTML, as a summary is judged (_text: a feed that escapes its HTML
+        # without saying type="html" does so in its content too).
+        content = max((html.escape(value) if part.get("type") == "text/plain"
+                       and not _LOOKS_LIKE_HTML(value) else value
                        for part in entry.get("content") or ()
                        if (value := part.get("value") or "") != entry.get("summary")),
                       key=len, default="")

@@ -251,3 +251,22 @@ def test_a_title_or_summary_escaped_twice_inside_cdata_is_read_in_its_characters
     [entry] = parse_feed(rss, "http://127.0.0.1/feed").entries
     assert entry.title == "It\u2019s Café week & more"
     assert entry.summary == "Café prices rise again."
+
+
+def test_an_atom_entrys_escaped_html_content_said_nothing_of_is_read_as_html() -> None:
+    """An Atom feed that escapes its entries' HTML without saying type="html" (the type is
+    then "text") wrote its full text so as well as its summary: the summary was read as
+    HTML, as it looks like HTML, but the content was kept as the text it says, so the
+    article's text from the feed (a paywall's page, an unavailable one) was its markup:
+    "<p>The <a href=...>council</a> voted...", mailed and matched with its tags."""
+    content = ("&lt;p&gt;The &lt;a href=&quot;http://127.0.0.1/council&quot;&gt;council"
+               "&lt;/a&gt; voted on Tuesday to close the old bridge to lorries.&lt;/p&gt;"
+               "&lt;p&gt;Repairs start in the spring and take a year.&lt;/p&gt;")
+    atom = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>Council</title><entry>'
+            '<id>tag:127.0.0.1,2026:8</id><title>Bridge closed</title>'
+            '<link href="http://127.0.0.1/bridge"/><summary>&lt;p&gt;The council voted.'
+            f'&lt;/p&gt;</summary><content>{content}</content></entry></feed>').encode()
+    [entry] = parse_feed(atom, "http://127.0.0.1/feed").entries
+    assert entry.summary == "The council voted."
+    assert entry.text == ("The council voted on Tuesday to close the old bridge to lorries. "
+                          "Repairs start in the spring and take a year.")
