@@ -47,10 +47,11 @@ _LOCAL = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"}
 
 # Shapes feedparser's loose ISO 8601 reader takes a wrong date from, without a word:
 #: a year first, then a separator other than "-" (2026/12/06, 2026.12.06, 2026年12月06日,
-#: 2026년 12월 06일): the month taken from today's clock, the day 1, the time 00:00 (from
-#: the 3rd of a month on, never alerted). Read here: dateparser takes 2 s for its first CJK.
+#: 2026년 12월 06일; a dot after the day too, as Korean and Hungarian write it: 2026. 12. 6.):
+#: the month taken from today's clock, the day 1, the time 00:00 (from the 3rd of a month on,
+#: never alerted). Read here: dateparser takes 2 s for its first CJK.
 _YEAR_FIRST = re.compile(
-    r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})(?:\s*[日일])?"
+    r"\s*(\d{4})\s*[./年년]\s*(\d{1,2})\s*[./月월]\s*(\d{1,2})(?:\s*[日일]|\.)?"
     r"(?:\s*(?:T\s*)?(\d{1,2})\s*[:時시]\s*(\d{2})(?:\s*[:分분]\s*(\d{2}))?(?:\s*[分분秒초])?)?"
     r"(?:\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST))?\s*$", re.IGNORECASE)
 #: An ISO date whose time a zone word follows (Rails' "2026-12-06 09:34:00 UTC", "… CST",
@@ -67,10 +68,10 @@ _ASCTIME_ZONE = re.compile(
     r"\s*[A-Za-z]{3}\s+[A-Za-z]{3}\s+\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?"
     r"\s+([A-Za-z]{2,5})\s+\d{4}\s*$")
 #: A year first and a 12-hour time in Korean, Japanese or Chinese (a Korean ASP.NET site's
-#: "2026-12-06 오후 6:41:00", a Taiwanese one's "2026/12/6 下午 05:41:00"): the time dropped,
-#: or the month taken from the clock.
+#: "2026-12-06 오후 6:41:00", a Taiwanese one's "2026/12/6 下午 05:41:00"; ICU's and browsers'
+#: Korean "2026. 12. 6. 오후 6:41:00"): the time dropped, or the month taken from the clock.
 _MERIDIEM = re.compile(
-    r"\s*(\d{4})\s*[-./年년]\s*(\d{1,2})\s*[-./月월]\s*(\d{1,2})(?:\s*[日일])?"
+    r"\s*(\d{4})\s*[-./年년]\s*(\d{1,2})\s*[-./月월]\s*(\d{1,2})(?:\s*[日일]|\.)?"
     r"\s*(오전|오후|午前|午後|上午|下午)\s*(\d{1,2})\s*[:時시]\s*(\d{2})"
     r"(?:\s*[:分분]\s*(\d{2}))?(?:\s*[分분秒초])?"
     r"(?:\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT|JST|KST))?\s*$", re.IGNORECASE)

@@ -77,6 +77,10 @@ FILLED_IN = [
     ("2026-01-03 上午 9:41:00 +0000", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("2026/1/3 下午 05:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("2026-01-03 오전 12:41:00", datetime(2026, 1, 2, 15, 41, tzinfo=UTC)),  # just past midnight
+    # A dot after the day too (Korean as ICU and browsers write it: .NET on Linux, a
+    # JavaScript toLocaleString("ko-KR"); a Hungarian site's "2026. 01. 03."):
+    ("2026. 1. 3. 오후 6:41:00", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    ("2026. 01. 03. 09:41", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("20260103T094100Z", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("1767433260", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("1767433260000", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
