@@ -213,8 +213,15 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             if recipient not in handled:
                 store.set_digest_handled(recipient, due.since)
             continue
-        chosen = _still_matching(store, topics, items if due.kind == "slot" else
-                                 _with_their_stories(storm, items), now)
+        if due.kind == "slot":
+            chosen = _still_matching(store, topics, items, now)
+        else:
+            # The folded alerts that still match first: a story none of which does (its
+            # topic narrowed within the hour) leaves its digest topics' alerts to their time.
+            folded = _still_matching(store, topics, storm, now)
+            others = [i for i in items if i.reason != "storm"]
+            chosen = folded + _still_matching(
+                store, topics, _with_their_stories(folded, others), now)
         slot = due.slot if due.kind == "slot" else None
         # "Nothing new" is said at a digest time only: a storm's folded alerts that all went
         # (their topic narrowed within the hour) made one at the end of the hour, at no

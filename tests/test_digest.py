@@ -971,6 +971,37 @@ def test_a_folded_story_of_a_digest_topic_too_comes_in_one_digest(store: Store, 
     assert "More than 2 alerts in an hour" in text
 
 
+def test_a_folded_story_whose_topic_no_longer_matches_leaves_its_digest_topics_alerts_waiting(
+    store: Store,
+) -> None:
+    """The folded quakes in Chile, their "Quakes" then narrowed within the hour (an exclude
+    query): they went, as they should, but their "Chile" alerts went at the end of the hour
+    all the same, in a digest at no digest time without a word of storm control. They wait
+    for the morning's digest, as the story no longer goes at the end of the hour."""
+    topics(store, ("Quakes", "earthquake", (DESK,), "immediate"),
+           ("Chile", "chile", (DESK,), "digest"))
+    src = source(store, "Seismo")
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"),
+                                                           storm=2)))
+    for i in range(4):
+        article(store, src, f"q{i}", f"Quake {i} shakes Chile", "An earthquake in Chile.",
+                NOW - timedelta(minutes=10 - i))
+    assert pipe.match().emails == 1  # Quake 3 and 2; Quake 1 and 0 folded
+    store.sync_topics([
+        TopicSpec("Quakes", "earthquake", compile_query("earthquake"), (DESK,),
+                  exclude="chile", exclude_compiled=compile_query("chile")),
+        TopicSpec("Chile", "chile", compile_query("chile"), (DESK,), mode="digest"),
+    ])
+    clock.at(NOW + timedelta(hours=1))
+    assert pipe.digests() == 0
+    assert sorted(i.reason for i in store.waiting_digest()) == ["digest", "digest"]
+    clock.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    assert pipe.digests() == 1
+    [_, digest] = outbox(store)
+    assert digest["subject"] == "[newswatch] Digest — 2 stories: Chile"
+
+
 def test_a_new_digest_topic_of_a_reader_who_had_one_starts_at_the_next_digest_time(
     store: Store,
 ) -> None:
