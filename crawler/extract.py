@@ -2414,11 +2414,55 @@ def dropped_subheading(text: str, headings: Sequence[tuple[str, str]]) -> bool:
 #: A list's neighbours are looked for in a pass's lines by this many characters: the end of
 #: the text before the list, the start of the text after it.
 LIST_PROBE = 40
-#: A text of the page that shows something: not white space alone (an older page's
-#: ``&nbsp;`` between its blocks), not a script's or a style's.
-_SHOWING = "[normalize-space(translate(., '\u00a0', ' '))][not(parent::script or parent::style)]"
-_TEXT_BEFORE = etree.XPath(f"preceding::text(){_SHOWING}[1]")
-_TEXT_AFTER = etree.XPath(f"following::text(){_SHOWING}[1]")
+#: What a list's text and a pass's lines are compared without: white space (a ``<br>`` in an
+#: item is a line break in the pass, nothing in the item's text), soft hyphens and other
+#: invisible breaks (a German site's ``&shy;`` in its long words, which trafilatura drops).
+_UNSEEN_BREAKS = "\u00ad\u200b\u2060\ufeff"
+_BARE = re.compile(rf"[\s{_UNSEEN_BREAKS}]+")
+_INVISIBLE = re.compile(f"[{_UNSEEN_BREAKS}]+")
+
+
+def _bare(text: str) -> str:
+    """``text`` as a list's and a pass's lines are compared (_UNSEEN_BREAKS)."""
+    return _BARE.sub("", text)
+
+
+def _item_line(item: Any) -> str:
+    """A list item's text as a line: a ``<br>`` a space (its text_content ran "First
+    point<br>continued" into "First pointcontinued"), without invisible breaks."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(item, events=("start", "end")):
+        if event == "start":
+            if node.tag == "br":
+                parts.append(" ")
+            elif isinstance(node.tag, str) and node.text:
+                parts.append(node.text)
+        elif node is not item and node.tail:
+            parts.append(node.tail)
+    return _fold(_INVISIBLE.sub("", "".join(parts)))
+
+
+def _showing_texts(tree: Any) -> tuple[list[str], dict[Any, tuple[int, int]]]:
+    """The page's texts that show something (not white space alone, an older page's
+    ``&nbsp;`` between its blocks among it; not a script's or a style's), in the page's
+    order, and for each list (``ul``, ``ol``) how many of them stand before it and before its
+    end. Read in one pass: an XPath ``preceding::text()`` a list read the page again for each
+    (a page of 1,000 lists of text, 1.2 MB: 22 s)."""
+    texts: list[str] = []
+    places: dict[Any, tuple[int, int]] = {}
+    for event, node in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            if node.tag in ("ul", "ol"):
+                places[node] = (len(texts), len(texts))
+            if isinstance(node.tag, str) and node.tag not in ("script", "style") and (
+                    node.text and node.text.strip(" \t\r\n\u00a0")):
+                texts.append(node.text)
+        else:
+            if node.tag in ("ul", "ol"):
+                places[node] = (places[node][0], len(texts))
+            if node.tail and node.tail.strip(" \t\r\n\u00a0"):
+                texts.append(node.tail)
+    return texts, places
 
 
 def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -> str:
@@ -2435,10 +2479,16 @@ def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -
     one after it were kept, the items lost, and topics on their words never alerted. The
     items then go through the line rules as any line does; readers' comments (items holding
     blocks), menus (links) and lists in boxes named as chrome (:func:`chrome_name`) are
-    left out as they were. ``walk``: the page's :func:`walk_page`; ``links``: the texts of
-    its links (:func:`link_texts`: most lists of a page are menus, whose first item is one).
+    left out as they were. Texts are compared without white space and invisible breaks
+    (_bare): a list the pass took, its items' ``<br>`` or ``&shy;`` written otherwise, was
+    put back again.
+    ``walk``: the page's :func:`walk_page`; ``links``: the texts of its links
+    (:func:`link_texts`: most lists of a page are menus, whose first item is one).
     """
-    folded: str | None = None
+    bare: str | None = None
+    lines: list[str] = []
+    bare_lines: list[str] = []
+    showing: tuple[list[str], dict[Any, tuple[int, int]]] | None = None
     for element in tree.iter("ul", "ol"):
         first = element.find("li")
         parent = element.getparent()
@@ -2450,33 +2500,37 @@ def with_left_out_lists(tree: Any, text: str, walk: PageWalk, links: set[str]) -
         if not size or sum(walk.sizes.get(a, 0) for a in element.iter("a")) >= (
                 MAX_LINK_SHARE * size):
             continue  # mostly links: a list of stories
-        items = [_fold(item.text_content()) for item in element.iterchildren("li")]
-        items = [item for item in items if item]
+        listed = list(element.iterchildren("li"))
+        items = [line for line in map(_item_line, listed) if line]
         if not items:
             continue
-        if folded is None:
-            folded = " ".join(text.split())
-        if items[0][:LIST_PROBE] in folded or items[-1][:LIST_PROBE] in folded:
+        if bare is None:
+            bare = _bare(text)
+            lines = text.split("\n")
+            bare_lines = [_bare(line) for line in lines]
+        if _bare(items[0][:LIST_PROBE]) in bare or _bare(items[-1][:LIST_PROBE]) in bare:
             continue  # the pass took the list
-        if not all(_inline(child) for item in element.iterchildren("li") for child in item):
+        if not all(_inline(child) for item in listed for child in item):
             continue  # items of blocks (readers' comments, teaser cards, a nested list)
         if any(chrome_name(box) for box in (element, *element.iterancestors())):
             continue  # a list in a chrome box (a comment counter: "Comments", "5,544")
-        before, after = _TEXT_BEFORE(element), _TEXT_AFTER(element)
-        end = _fold(before[0])[-LIST_PROBE:] if before else ""
-        start = _fold(after[0])[:LIST_PROBE] if after else ""
+        if showing is None:
+            showing = _showing_texts(tree)
+        texts, places = showing
+        opening, closing = places[element]
+        end = _bare(_fold(texts[opening - 1])[-LIST_PROBE:]) if opening else ""
+        start = _bare(_fold(texts[closing])[:LIST_PROBE]) if closing < len(texts) else ""
         if not end:
             continue
-        lines = text.split("\n")
-        for n, line in enumerate(lines):
-            line = _fold(line)
+        for n, line in enumerate(bare_lines):
             if line.endswith(end) and (line.endswith(":") or (
-                    start and n + 1 < len(lines) and _fold(lines[n + 1]).startswith(start))):
-                lines[n + 1:n + 1] = [f"- {item}" for item in items]
-                text = "\n".join(lines)
-                folded = None
+                    start and n + 1 < len(lines) and bare_lines[n + 1].startswith(start))):
+                put = [f"- {item}" for item in items]
+                lines[n + 1:n + 1] = put
+                bare_lines[n + 1:n + 1] = [_bare(line) for line in put]
+                bare += "".join(bare_lines[n + 1:n + 1 + len(put)])
                 break
-    return text
+    return "\n".join(lines) if lines else text
 
 
 def reset_caches() -> None:
