@@ -492,6 +492,12 @@ def _record(
         store.hold_recipient(row.recipient, retry_at)
     else:
         retry_at = policy.next_attempt(now, row.attempts)
+    if isinstance(exc, TransportUnavailable):
+        # The server down, not this message: tried again as the server is (OUTAGE_PROBE at
+        # most). A lone alert that found it down waited out its own back-off, an hour, after
+        # the server came back; the runs of a daemon before the outage's next try send
+        # nothing whatever is due (MailOutage).
+        retry_at = min(retry_at, now + OUTAGE_PROBE)
     if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)
         report.failed += 1

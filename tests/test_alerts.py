@@ -867,6 +867,28 @@ def test_a_mail_server_down_is_tried_again_every_five_minutes_at_most() -> None:
     assert waits == [60, 120, 240, 300, 300, 300, 300, 300]
 
 
+def test_a_lone_alert_that_found_the_server_down_is_tried_within_five_minutes(
+    store: storage.Store,
+) -> None:
+    """Its own back-off grew to alerts.retry_max (an hour) while the server was down: back,
+    the server got it up to an hour later, where 200 queued alerts went within minutes."""
+    sink = SmtpSink()  # port reserved, nothing listening yet
+    enqueue(store, outbox_email("lone@example.test"))
+    transport = SmtpTransport(sink.settings())
+    at = NOW
+    for _ in range(8):  # eight runs of cron's `newswatch crawl`, each finding it down
+        assert asyncio.run(deliver_due(store, transport, now=at, policy=POLICY)).sent == 0
+        row = problems(store)["lone@example.test"]
+        assert row.next_attempt is not None and row.next_attempt - at <= timedelta(minutes=5)
+        at = row.next_attempt
+    assert row.attempts == 8
+    sink.start()
+    try:
+        assert asyncio.run(deliver_due(store, transport, now=at, policy=POLICY)).sent == 1
+    finally:
+        sink.stop()
+
+
 def test_permanent_refusal_fails_without_retry(smtp: SmtpSink, store: storage.Store) -> None:
     smtp.refuse["nobody@example.test"] = "550 no such user"
     enqueue(store, outbox_email("nobody@example.test"), outbox_email("reader@example.test"))
