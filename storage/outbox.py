@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from .clock import from_iso, to_iso
 from .journal import SentJournal, SentMark
 from .models import Email, OutboxMessage
+from .sql import keep_state, state_value
 from .views import OutboxProblem, Requeued
 
 logger = logging.getLogger(__name__)
@@ -323,9 +324,7 @@ class OutboxMixin:
     def mail_settings(self) -> str | None:
         """The fingerprint of the mail settings a sender last started or reloaded with
         (keep_mail_settings); None before the first."""
-        row = self.db.execute("SELECT value FROM state WHERE key = ?",
-                              [_MAIL_SETTINGS]).fetchone()
-        return str(row[0]) if row else None
+        return state_value(self.db, _MAIL_SETTINGS)
 
     def keep_mail_settings(self, fingerprint: str, now: datetime | None = None) -> int:
         """Keep ``fingerprint`` as the mail settings'; with ``now`` (they changed: a port,
@@ -333,11 +332,7 @@ class OutboxMixin:
         at ``now``, not at the end of a back-off that may last alerts.retry_max. Only the
         next attempt moves, earlier: a message sent is never pending again. How many."""
         with self.db.atomic():
-            self.db.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [_MAIL_SETTINGS, fingerprint],
-            )
+            keep_state(self.db, _MAIL_SETTINGS, fingerprint)
             if now is None:
                 return 0
             cursor = self.db.execute(

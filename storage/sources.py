@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from .clock import from_iso, to_iso
 from .models import FetchOutcome, Source, SourceSpec
+from .sql import keep_state, state_value
 from .views import SourceStatus
 
 #: The state row of the hosts' waits (keep_host_waits).
@@ -356,8 +357,8 @@ class SourcesMixin:
     def host_waits(self, now: datetime) -> dict[str, datetime]:
         """The hosts that asked a crawl to wait (429, 503, crawler.http.HostWaits), until
         when: those still waiting at ``now``."""
-        row = self.db.execute("SELECT value FROM state WHERE key = ?", [_HOST_WAITS]).fetchone()
-        waits = {host: from_iso(until) for host, until in json.loads(row[0]).items()} if row else {}
+        kept = state_value(self.db, _HOST_WAITS)
+        waits = {host: from_iso(until) for host, until in json.loads(kept).items()} if kept else {}
         return {host: until for host, until in waits.items() if until and until > now}
 
     def keep_host_waits(self, waits: dict[str, datetime], now: datetime) -> None:
@@ -368,11 +369,8 @@ class SourcesMixin:
             for host, until in waits.items():
                 if until > max(now, kept.get(host, now)):
                     kept[host] = until
-            self.db.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [_HOST_WAITS, json.dumps({host: to_iso(until) for host, until in kept.items()})],
-            )
+            keep_state(self.db, _HOST_WAITS,
+                       json.dumps({host: to_iso(until) for host, until in kept.items()}))
 
     def source_status(self) -> list[SourceStatus]:
         """Every active source with its health and article count, for ``status`` (and each
