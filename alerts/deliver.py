@@ -92,7 +92,7 @@ class MailOutage:
     """The mail server a delivery run found down, remembered by the runs after it (the
     daemon's pipeline keeps one): until :attr:`next_try` its emails wait without a send;
     each run that finds it still down doubles the wait, as one message's back-off does
-    (alerts.retry_base up to alerts.retry_max). Each alert kept a back-off of its own: with
+    (alerts.retry_base up to alerts.retry_max, OUTAGE_PROBE at most). Each alert kept a back-off of its own: with
     200 queued, every run found one due, tried it against the server still down and said
     so, three lines a run, two runs a tick, for as long as the server was down."""
 
@@ -492,7 +492,10 @@ def _record(
         store.hold_recipient(row.recipient, retry_at)
     else:
         retry_at = policy.next_attempt(now, row.attempts)
-    if isinstance(exc, TransportUnavailable):
+    # Down or refusing us as a whole: the run says it once, for all its messages
+    # (deliver_due); the other due rows wait for the next run.
+    down = isinstance(exc, TransportUnavailable)
+    if down:
         # The server down, not this message: tried again as the server is (OUTAGE_PROBE at
         # most). A lone alert that found it down waited out its own back-off, an hour, after
         # the server came back; the runs of a daemon before the outage's next try send
@@ -503,9 +506,6 @@ def _record(
         report.failed += 1
         logger.error("outbox %d to %s failed for good: %s", row.id, shown, error)
         return False
-    # Down or refusing us as a whole: the run says it once, for all its messages
-    # (deliver_due); the other due rows wait for the next run.
-    down = isinstance(exc, TransportUnavailable)
     store.mark_retry(row.id, error, retry_at, server_down=down,
                      counted=not isinstance(exc, AskedToWait))
     report.retrying += 1
