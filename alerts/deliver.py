@@ -92,9 +92,10 @@ class MailOutage:
     """The mail server a delivery run found down, remembered by the runs after it (the
     daemon's pipeline keeps one): until :attr:`next_try` its emails wait without a send;
     each run that finds it still down doubles the wait, as one message's back-off does
-    (alerts.retry_base up to alerts.retry_max, OUTAGE_PROBE at most). Each alert kept a back-off of its own: with
-    200 queued, every run found one due, tried it against the server still down and said
-    so, three lines a run, two runs a tick, for as long as the server was down."""
+    (alerts.retry_base up to alerts.retry_max, OUTAGE_PROBE at most). Each alert kept a
+    back-off of its own: with 200 queued, every run found one due, tried it against the
+    server still down and said so, three lines a run, two runs a tick, for as long as the
+    server was down."""
 
     where: str = ""  # the server found down (Transport.describe)
     since: datetime | None = None  # the first run that found it down
