@@ -99,7 +99,8 @@ _RFC822_MONTH_FIRST = re.compile(
     r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?(?!\d)")
 _MONTHS = {name: n for n, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_IST = re.compile(r"\s+IST\s*$")
+#: India's IST, last or before the year (date(1)'s "Sat Jan  3 15:11:00 IST 2026").
+_IST = re.compile(r"\s+IST(\s+\d{4})?\s*$")
 
 
 #: A year alone ("2026"), or a time of day alone ("12:30", "9:05 PM CET"): no day, which
@@ -282,8 +283,9 @@ def read_date(raw: str, day_first: bool = False) -> datetime | None:
             if local is None:
                 return None
             return local.replace(tzinfo=tz).astimezone(UTC)
-    # India's IST (+05:30: the Times of India's feeds), which dateparser takes for Israel's.
-    raw = _IST.sub(" +0530", raw)
+    # India's IST (+05:30: the Times of India's feeds), which dateparser takes for Israel's;
+    # written after the year, where dateparser reads an offset.
+    raw = _IST.sub(r"\1 +0530", raw)
     settings = _SETTINGS
     if _NUMERIC.match(raw):
         settings = {**_SETTINGS, "DATE_ORDER": "DMY" if day_first else "MDY"}

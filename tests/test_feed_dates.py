@@ -32,6 +32,8 @@ WRITTEN = [
     # Unix date(1)'s output, as a shell script's feed writes it: the zone before the year.
     ("Sat Jan  3 10:41:00 CET 2026", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
     ("Sat Jan  3 18:41:00 JST 2026", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
+    # India's IST, as everywhere else here (an Indian server's date(1); Israel's was taken).
+    ("Sat Jan  3 15:11:00 IST 2026", datetime(2026, 1, 3, 9, 41, tzinfo=UTC)),
 ]
 
 
