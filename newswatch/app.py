@@ -132,7 +132,7 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
         taken = next((first[key] for key in keys if key in first), None)
         if taken is None:
             first.update(dict.fromkeys(keys, source))
-        elif source.origin == "cli" and store.remove_source(source.url):
+        elif source.origin == "cli" and store.remove_source(source.url, into=taken.url):
             if url_key(source.url) == url_key(taken.url):
                 how = f"is {taken.url} written another way"
             elif url_key(source.url) == url_key(taken.poll_url):

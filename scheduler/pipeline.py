@@ -442,7 +442,7 @@ class Pipeline:
         # Listed by another source now: the sources not removed tell whose topics it is new
         # to (see watchlist.verdict.listed_anew). One deactivated as gone (HTTP 410) is none:
         # its story, listed then by the site's new feed, went to every topic added since.
-        kept = ({s.id for s in self.store.sources(active_only=False) if s.active or s.deactivated}
+        kept = ({s.url for s in self.store.sources(active_only=False) if s.active or s.deactivated}
                 if kind == "relisted" else ())
         verdict = decide(self.store, alive, topics, stories, now=now, lookback=self.lookback,
                          rematch=rematch, edited=edit, kept=kept)

@@ -585,8 +585,9 @@ class ConfigSync(Protocol):
         """Stored sources, in the order they were added."""
         ...
 
-    def remove_source(self, url: str) -> bool:
-        """Stop polling a source added from the command line; False when there is none."""
+    def remove_source(self, url: str, into: str | None = None) -> bool:
+        """Stop polling a source added from the command line; False when there is none.
+        ``into``: the source it is merged into, which lists its articles from then on."""
         ...
 
     def topics(self) -> list[Topic]:

@@ -216,15 +216,50 @@ class SourcesMixin:
         found = list(self.db.query("SELECT * FROM sources WHERE url = ?", [spec.url]))
         return _source(found[0])
 
-    def remove_source(self, url: str) -> bool:
+    def remove_source(self, url: str, into: str | None = None) -> bool:
         """Deactivate a source added from the command line (one deactivated as gone too: it
-        is no longer listed); False when there is none."""
-        cursor = self.db.execute(
-            "UPDATE sources SET active = 0, deactivated = NULL"
-            " WHERE url = ? AND origin = 'cli' AND (active = 1 OR deactivated IS NOT NULL)",
-            [url],
-        )
-        return bool(cursor.rowcount)
+        is no longer listed); False when there is none. ``into``: the source it is merged
+        into, which polls the same feed (newswatch.app.one_source_a_feed): the articles it
+        stored or listed are listed by that one too, in the same transaction, as seen already
+        (not anew: no re-match, see ArticlesMixin.note_listed). That source's next poll of
+        them is no news: taken for a removed source's, a story the merged page had stored
+        was the feed's alone, and every topic added since mailed the day's old news."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE sources SET active = 0, deactivated = NULL"
+                " WHERE url = ? AND origin = 'cli' AND (active = 1 OR deactivated IS NOT NULL)",
+                [url],
+            )
+            if not cursor.rowcount:
+                return False
+            if into is not None:
+                self._listed_as(url, into)
+        return True
+
+    def _listed_as(self, merged: str, into: str) -> None:
+        """The articles the source ``merged`` stored or listed, listed by the source ``into``
+        (not anew) and found under its name in the archive's index, as note_listed does."""
+        (merged_id,), (into_id,) = (
+            self.db.execute("SELECT id FROM sources WHERE url = ?", [url]).fetchone()
+            for url in (merged, into))
+        articles = [(row[0], into_id) for row in self.db.execute(
+            """
+            SELECT id FROM articles WHERE source_id = ?
+            UNION SELECT x.article_id FROM article_sources x JOIN articles a
+                ON a.id = x.article_id WHERE x.source_id = ? AND a.source_id <> ?
+            EXCEPT SELECT article_id FROM article_sources WHERE source_id = ?
+            """,
+            [merged_id, merged_id, into_id, into_id],
+        ).fetchall()]
+        # Many at once: a source an older version took twice (``http://host:80/feed``) may
+        # have stored months of articles.
+        self.db.conn.executemany(
+            "INSERT INTO article_sources (article_id, source_id, anew) VALUES (?, ?, 0)",
+            articles)
+        self.db.conn.executemany(
+            "UPDATE articles SET source = source || ' ' ||"
+            " (SELECT COALESCE(name, url) FROM sources WHERE id = ?) WHERE id = ?",
+            [(source_id, article_id) for article_id, source_id in articles])
 
     def revive_source(self, url: str) -> str | None:
         """Poll again, at the next tick, a source deactivated because its site said it is

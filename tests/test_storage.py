@@ -1439,6 +1439,31 @@ def read_pass(store: Store, relisted: bool) -> list[StoredArticle]:
     return store.with_listing_sources(store.rematch_queue(relisted=relisted), anew=True)
 
 
+def test_a_source_merged_into_another_has_what_it_stored_or_listed_listed_by_that_one(
+    store: Store,
+) -> None:
+    """A page added from the command line merged into the source polling the feed it
+    declares (remove_source ``into``): what the page stored or listed is listed by that
+    source, seen already (not new, queued for nothing: that source's polls of them are no
+    news) and found under its name, in the merge's transaction."""
+    feed = add_source(store, "https://news.example/world.rss")
+    store.name_source(feed, "Herald")
+    page = store.add_source(SourceSpec("https://news.example/", 600), NOW).id
+    politics = store.add_source(SourceSpec("https://news.example/politics.rss", 600), NOW).id
+    stored = store.add_article(article(page, "stored", text="Maduro met them."))
+    listed = store.add_article(article(politics, "listed", text="Maduro spoke."))
+    assert stored is not None and listed is not None
+    assert store.note_listed([listed], page, NOW) == 1
+    assert store.remove_source("https://news.example/", into="https://news.example/world.rss")
+    read = store.with_listing_sources([store.article(stored), store.article(listed)], anew=True)
+    by_page = ("https://news.example/", "https://news.example/")
+    by_feed = ("Herald", "https://news.example/world.rss")
+    assert {a.id: (a.also_from, a.new_from) for a in read} == {
+        stored: ((by_feed,), ()), listed: ((by_feed, by_page), (by_page,))}
+    assert store.note_listed([stored, listed], feed, NOW) == 0
+    assert {a.id for a in store.search(compile_query("Maduro source:Herald"))} == {stored, listed}
+
+
 def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:
     """Each listing of an article by another source is new (``new_from``) until the
     verdict of its re-match is recorded, in the same transaction as its matches and alerts:

@@ -838,3 +838,19 @@ def test_a_query_other_tools_read_otherwise_is_refused_when_added_and_warned_of_
     assert 'topics[0].query (topic "Oil"): OR beside words without parentheses' in warning
     assert "write Venezuela (oil OR gas)" in warning
     assert warning.endswith("read as before, for now"), warning
+
+
+def test_a_topic_added_later_does_not_reach_back_to_a_merged_pages_story(site, mail, workdir):
+    # A site's page added with `sources add` polls the feed it declares and stores its
+    # story; the feed written into the config file later, the page is merged into it. The
+    # feed then lists the page's story: taken for a removed source's, it was the feed's
+    # alone, and the topics added meanwhile (of every source, of the feed) mailed the day's
+    # old news.
+    story, politics = main_and_section_feeds(site)
+    oslo = [{"name": "Oslo", "query": "Oslo", "notify": [DESK]}]
+    workdir.write_config(sources=[{"url": politics, "name": "Herald Politics"}], topics=oslo,
+                         smtp=mail)
+    ok(workdir.newswatch("sources", "add", site.url("/withfeed/")))
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    write_herald_config(workdir, site, politics, mail, oslo)
+    only_the_section_alerts(site, mail, workdir, story, "Herald")

@@ -64,13 +64,13 @@ def decide(
     lookback: timedelta,
     rematch: bool = False,
     edited: bool = True,
-    kept: Collection[int] = (),
+    kept: Collection[str] = (),
 ) -> Verdict:
     """The verdict of every topic on ``articles`` (``stories``: article id → story id).
     ``rematch``: the articles were matched before (the re-match queue): only topics that
     had not matched them alert; ``edited``: for an edit in place (recent: see new_topics),
     else for another source that lists them now (as a new article would, for the topics
-    that listing makes match: see listed_anew; ``kept``: the ids of the sources not
+    that listing makes match: see listed_anew; ``kept``: the URLs of the sources not
     removed)."""
     found = match_articles(articles, topics, now=now, lookback=lookback)
     matches = apply_topic_options(articles, found, topics, now=now, lookback=lookback)
@@ -249,7 +249,7 @@ def listed_anew(
     articles: Sequence[StoredArticle],
     matches: Sequence[Match],
     topics: Sequence[Topic],
-    kept: Collection[int],
+    kept: Collection[str],
     *,
     now: datetime,
     lookback: timedelta,
@@ -262,11 +262,14 @@ def listed_anew(
     old news as a section feed added beside it listed them; one limited to a section feed
     that listed a story already, as a third feed listed it too). An article whose source is
     not ``kept`` (removed: its articles alert for none) is the listing source's now, for
-    every topic; one deactivated as gone (HTTP 410) is kept: what it stored is still its
-    reader's news."""
+    every topic, unless a source kept listed it before (the feed a page was merged into:
+    the page's story was that feed's, see SourcesMixin.remove_source); one deactivated as
+    gone (HTTP 410) is kept: what it stored is still its reader's news."""
+    listed = [replace(a, also_from=tuple(s for s in a.also_from if s not in a.new_from))
+              for a in articles]
     alone = topic_matches(
-        [replace(a, also_from=tuple(s for s in a.also_from if s not in a.new_from))
-         for a in articles if a.source_id in kept], topics, now=now, lookback=lookback)
+        [a for a in listed if a.source_url in kept or any(url in kept for _, url in a.also_from)],
+        topics, now=now, lookback=lookback)
     own = {(m.article_id, m.topic_id) for m in alone}
     return [m for m in matches if (m.article_id, m.topic_id) not in own]
 
