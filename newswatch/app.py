@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from alerts import MboxTransport, SmtpTransport, Transport
@@ -42,14 +42,22 @@ NEEDS_RESTART: dict[str, Callable[[Config], object]] = {
 }
 
 
+class _UtcFormatter(logging.Formatter):
+    """A line's time in UTC, ISO 8601 with its zone (``2026-12-07T22:33:56.123Z``): logging's
+    default wrote the machine's local time with no zone, which an operator reading the logs
+    of machines in several zones, or setting them beside journalctl's, could not place. UTC
+    is what newswatch's commands print (``newswatch status``) and ``journalctl --utc``."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = datetime.fromtimestamp(record.created, UTC)
+        return when.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
+
+
 def configure_logging(level: LogLevel) -> None:
     """The one place logging is configured."""
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(_UtcFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[stream], force=True)
     # The HTTP library under Apprise logs each request's address at DEBUG: a notification
     # URL's token with it (Apprise's own lines never reach the log: alerts.channels).
     logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -702,6 +702,36 @@ def test_skipped_ticks_are_not_logged_as_warnings() -> None:
     assert done.stdout.strip() == "1"
 
 
+def test_a_log_line_says_its_time_in_utc() -> None:
+    """A log line's time is UTC and says so: it was the machine's local time with no zone,
+    which logs of machines in several zones, or journalctl's, could not be set beside."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    script = (
+        "import logging\n"
+        "from datetime import UTC, datetime\n"
+        "from newswatch.app import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "print(datetime.now(UTC).isoformat(timespec='milliseconds'))\n"
+        "logging.getLogger('newswatch.daemon').warning('a line')\n"
+        "print(datetime.now(UTC).isoformat(timespec='milliseconds'))\n"
+    )
+    # A machine whose clock is not UTC: Caracas, four hours behind all year.
+    env = {**os.environ, "TZ": "America/Caracas"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True, env=env)
+    line = re.fullmatch(
+        r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z WARNING newswatch.daemon: a line\n",
+        done.stderr)
+    assert line, done.stderr
+    before, after = (datetime.fromisoformat(t) for t in done.stdout.split())
+    assert before <= datetime.fromisoformat(line[1]).replace(tzinfo=UTC) <= after
+
+
 def test_a_stop_that_takes_long_says_what_it_waits_for(caplog) -> None:
     """A stop still running after a while logs each task's chain of awaits down to what it
     waits on, and the other threads' stacks: a stop that hung in a CI run said nothing."""
