@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import functools
 import html
+import html.entities
 import io
 import json
 import logging
@@ -201,7 +202,32 @@ def html_to_text(fragment: str) -> str:
 
 #: feedparser's judgement of whether text said to be plain is HTML, as it judges an RSS title:
 #: a closing tag or a character reference, HTML's elements and entities only.
-_LOOKS_LIKE_HTML: Callable[[str], bool] = feedparser.mixin._FeedParserMixin.looks_like_html
+_FEEDPARSER_LOOKS_LIKE_HTML: Callable[[str], bool] = (
+    feedparser.mixin._FeedParserMixin.looks_like_html)
+
+#: The elements feedparser keeps of HTML it cleans (its sanitizer's), which its judgement
+#: above takes for HTML's.
+_HTML_ELEMENTS = frozenset[str](feedparser.sanitizer._HTMLSanitizer.acceptable_elements)
+
+#: A tag no plain text writes: a whole one that opens the text (``<p>Text``,
+#: ``<img src="x.jpg"/>Maduro left``), or one with an attribute (``<a href="/council">``).
+_HTML_TAG = re.compile(r"\A\s*<\w+(?:\s[^<>]*)?>|<\w+\s+[\w:-]+\s*=\s*[\"'\w]")
+
+
+def _looks_like_html(text: str) -> bool:
+    """Whether ``text`` said to be plain is HTML: as feedparser judges it, or, without the
+    closing tag or character reference it asks for, when HTML's elements are its only tags
+    and one of them is such as only HTML writes (_HTML_TAG: a feed escaping its HTML without
+    type="html", its summary an image then words, or a paragraph never closed, was stored
+    with its tags as words). Plain text with angle brackets ("List<T>", "a < b", "<stdin>",
+    "The <b> tag") is not."""
+    if _FEEDPARSER_LOOKS_LIKE_HTML(text):
+        return True
+    names = re.findall(r"</?(\w+)", text)
+    return (bool(names) and all(name.lower() in _HTML_ELEMENTS for name in names)
+            and not any(name not in html.entities.entitydefs
+                        for name in re.findall(r"&(\w+);", text))
+            and _HTML_TAG.search(text) is not None)
 
 
 def _text(entry: Any, key: str) -> str:
@@ -210,11 +236,11 @@ def _text(entry: Any, key: str) -> str:
     plain-text one (Atom's unless it says otherwise) is taken as written ("Vector<T> vs
     List<T>", "Ernst & Young <EY>", "The <script> tag", an address's "?id=7&sect=2": read as
     HTML, they lost words or became "§=2", and a topic on them never matched), unless it
-    looks like HTML as an RSS title is judged (an Atom feed that escapes its HTML summaries
-    without saying type="html": "<p>Reported by Ann.</p>")."""
+    looks like HTML (_looks_like_html: an Atom feed that escapes its HTML summaries without
+    saying type="html": "<p>Reported by Ann.</p>", "<img src=...>Maduro left")."""
     value = entry.get(key) or ""
     detail = entry.get(f"{key}_detail") or {}
-    plain = detail.get("type") == "text/plain" and not _LOOKS_LIKE_HTML(value)
+    plain = detail.get("type") == "text/plain" and not _looks_like_html(value)
     text = xml_text(value) if plain else html_to_text(value)
     # A character reference left in the text is one written twice escaped (a CMS's fault,
     # `Ca&amp;ccedil;ador`; one escaped again inside CDATA, `It&amp;#8217;s`): the subject
@@ -798,7 +824,7 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Pa
         # looks like HTML, as a summary is judged (_text: a feed that escapes its HTML
         # without saying type="html" does so in its content too).
         content = max((html.escape(value) if part.get("type") == "text/plain"
-                       and not _LOOKS_LIKE_HTML(value) else value
+                       and not _looks_like_html(value) else value
                        for part in entry.get("content") or ()
                        if (value := part.get("value") or "") != entry.get("summary")),
                       key=len, default="")

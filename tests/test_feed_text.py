@@ -12,7 +12,7 @@ from email.utils import format_datetime
 import pytest
 
 from crawler.entries import _fuller
-from crawler.feeds import parse_feed, parse_json_feed
+from crawler.feeds import FeedEntry, parse_feed, parse_json_feed
 
 #: Crawls here run with page worker processes, the default (tests/conftest.py: workdir).
 pytestmark = pytest.mark.page_workers
@@ -270,3 +270,29 @@ def test_an_atom_entrys_escaped_html_content_said_nothing_of_is_read_as_html() -
     assert entry.summary == "The council voted."
     assert entry.text == ("The council voted on Tuesday to close the old bridge to lorries. "
                           "Repairs start in the spring and take a year.")
+
+
+def test_an_atom_entrys_escaped_html_without_a_closing_tag_is_read_as_html() -> None:
+    """An Atom feed escaping its HTML without type="html" whose summary is an image then
+    words, or a paragraph never closed, has neither the closing tag nor the character
+    reference feedparser's judgement asks for: it was stored, mailed and matched with its
+    tags as words ('<img src="x.jpg"/>Maduro left Caracas today'). Plain text holding angle
+    brackets is taken as written still."""
+    def entry(summary: str, content: str) -> FeedEntry:
+        atom = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>Desk</title><entry>'
+                '<id>tag:127.0.0.1,2026:9</id><title>Maduro</title>'
+                f'<link href="http://127.0.0.1/maduro"/><summary>{html.escape(summary)}'
+                f'</summary><content type="text">{html.escape(content)}</content></entry>'
+                "</feed>").encode()
+        [parsed] = parse_feed(atom, "http://127.0.0.1/feed").entries
+        return parsed
+
+    read = entry('<img src="x.jpg"/>Maduro left Caracas today',
+                 "<p>Maduro left Caracas today for a summit abroad.<br>He returns on Friday.")
+    assert read.summary == "Maduro left Caracas today"
+    assert read.text == "Maduro left Caracas today for a summit abroad. He returns on Friday."
+    for plain in ("List<T> is a < b in <stdin>", "The <b> tag, and <br> too",
+                  "<ann@example.org> wrote: use <T> here"):
+        kept = entry(plain, plain + " in the content as well.")
+        assert kept.summary == plain
+        assert kept.text == plain + " in the content as well."
