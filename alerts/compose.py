@@ -588,6 +588,7 @@ def compose_digest(
     policy: RecipientPolicy,
     since: datetime | None = None,
     notice: str | None = None,
+    late: datetime | None = None,
     watched: Sequence[str] = (),
     domain: str = "newswatch.local",
     message_id: str | None = None,
@@ -596,7 +597,8 @@ def compose_digest(
     ``watched`` names them), newest first in each, times on the recipient's clock.
 
     The caller gives one item per story and topic. With no items it is the "nothing new
-    since ``since``" digest. ``notice`` is a line saying why the digest came (storm control).
+    since ``since``" digest. ``notice`` is a line saying why the digest came (storm control);
+    ``late``, the time it was due at when it goes out late, newswatch not running then.
     """
     tz = policy.zone
     message_id = message_id or f"<{uuid.uuid4().hex}@{domain}>"
@@ -641,6 +643,8 @@ def compose_digest(
         subject = "[newswatch] Digest — nothing new"
         heading = "Nothing new"
         intro = f"Nothing new matched your topics{when}."
+    notices = [line for line in (_late_notice(late, now, tz) if late else "", notice) if line]
+
     def rendered(limit: int, fit: int) -> Email:
         shown = []
         for name, (listed, above, below, left) in _placed(newest, limit).items():
@@ -659,14 +663,26 @@ def compose_digest(
             "sub": f"Since {stamp}" if stamp and count else "",
             "intro": intro,
             "intro_lines": _wrap(intro, "", "", keep=(stamp,)),
-            "notice": notice or "",
-            "notice_lines": _wrap(notice or "", "", ""),
+            "notices": notices,
+            "notices_lines": [_wrap(line, "", "") for line in notices],
             "groups": shown,
             "schedule": policy.describe(),
         }
         return _rendered("digest", recipient, context, now, message_id, pairs)
 
     return _within_budget(rendered, min(count, sum(_shares(totals).values())))
+
+
+def _late_notice(due: datetime, now: datetime, tz: tzinfo) -> str:
+    """The line of a digest that goes out late, at ``now``, as newswatch was not running at
+    the time it was due (``due``): its reader, who expected it at 08:00, is told why it
+    came at 14:00. A time of another day than ``now`` has its date."""
+    local = _utc(due).astimezone(tz)
+    if local.date() == _utc(now).astimezone(tz).date():
+        when = f"at {local:%H:%M} {_zone_label(local, tz)}"
+    else:
+        when = f"on {format_when(due, tz)}"
+    return f"This digest was due {when}; it is sent late because newswatch was not running."
 
 
 def _placed(

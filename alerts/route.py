@@ -174,8 +174,19 @@ def _item(
     )
 
 
-def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime) -> int:
-    """Put every digest that is due at ``now`` in the outbox; returns how many."""
+#: How long after its time a digest goes out before it says it is late: a tick, a start's
+#: upkeep, a restart for an upgrade, a crawl run from cron every quarter of an hour are not.
+LATE_AFTER = timedelta(minutes=30)
+
+
+def send_digests(
+    store: DigestStore, policies: RecipientPolicies, now: datetime, running_since: datetime
+) -> int:
+    """Put every digest that is due at ``now`` in the outbox; returns how many.
+
+    ``running_since``: when this process began looking for due digests. A digest due before
+    it, and more than LATE_AFTER ago, was missed while newswatch was not running (the daemon
+    stopped at 07:00 and back at 14:00): it says so, and what time it was due at."""
     topics = store.topics()
     # An alert waits for a digest while its reader still watches its topic: a topic
     # removed, or a reader taken off it, takes its waiting alerts away too.
@@ -230,6 +241,9 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             store.record_digest(recipient, None, [], slot)
             continue
         watched = [t.name for t in topics if recipient in t.notify]
+        # When it was due: its plan's next digest (its digest time, its folded alerts' hour).
+        late = (due.next if due.next < running_since and now - due.next > LATE_AFTER
+                else None)
         email = compose_digest(
             recipient,
             _alert_items(store, chosen),
@@ -237,6 +251,7 @@ def send_digests(store: DigestStore, policies: RecipientPolicies, now: datetime)
             policy=policy,
             since=due.since if due.kind == "slot" else None,
             notice=_storm_notice(policy) if any(i.reason == "storm" for i in chosen) else None,
+            late=late,
             watched=watched,
         )
         store.record_digest(recipient, email, [i.id for i in chosen if i.id is not None], slot)

@@ -235,6 +235,9 @@ class Pipeline:
     #: An article older than the story window is stored: an older copy may be looked for
     #: (set once seen; a new install's first week has none to find).
     _older: bool = False
+    #: When this process first looked for due digests: one due before was missed while no
+    #: newswatch ran, and says it is late (alerts.route.send_digests).
+    _looking_since: datetime | None = None
 
     async def cycle(
         self, sources: Sequence[Source], crawled: Callable[[CrawlReport], None] | None = None
@@ -717,7 +720,10 @@ class Pipeline:
     def digests(self) -> int:
         """Queue the digests that are due (digest times, storm-folded alerts); returns how
         many."""
-        return send_digests(self.store, self.recipients, self.clock())
+        now = self.clock()
+        if self._looking_since is None:
+            self._looking_since = now
+        return send_digests(self.store, self.recipients, now, self._looking_since)
 
     def check_health(self) -> int:
         """Queue one email to the operator per change of source health; returns how many

@@ -27,6 +27,7 @@ from alerts import (
     RetryPolicy,
     SmtpSettings,
     SmtpTransport,
+    compose_digest,
     format_when,
 )
 from alerts.schedule import format_times, parse_times, plan
@@ -538,6 +539,54 @@ def test_restart_after_missed_digest_times_sends_one_digest(store: Store) -> Non
     assert "Mine one" in digest["body_text"] and "Mine two" in digest["body_text"]
     assert "since 25 Nov 2026 08:00 UTC" in flat(digest["body_text"])
     assert store.digest_handled() == {DESK: datetime(2026, 11, 26, 17, 0, tzinfo=UTC)}
+
+
+def test_a_digest_sent_late_because_newswatch_was_not_running_says_so(store: Store, mail) -> None:
+    """A daily 08:00 digest whose daemon was down from before 08:00 to 14:00 went at 14:00
+    like any other: its reader could not tell a late digest from one the schedule moved.
+    It says when it was due and why it is late; one sent on time, or by a daemon started
+    again minutes after its time, does not."""
+    late = "This digest was due at 08:00 UTC; it is sent late because newswatch was not running."
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    daily = policies(RecipientPolicy("UTC", parse_times("08:00")))
+    article(store, src, "a", "Mine one", "lithium", NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    running = pipeline(store, clock, daily, mail)
+    running.match()
+    assert running.digests() == 0  # 10:00: waits for 08:00 tomorrow
+    clock.at(datetime(2026, 11, 26, 8, 0, 30, tzinfo=UTC))
+    assert running.digests() == 1
+    deliver(running)
+    # Stopped at 09:00 after an article for the next digest; started again the next day at
+    # 14:00, six hours past its 08:00.
+    article(store, src, "b", "Mine two", "lithium", clock.at(clock.now + timedelta(hours=1))())
+    running.match()
+    restarted = pipeline(store, Clock(datetime(2026, 11, 27, 14, 0, tzinfo=UTC)), daily, mail)
+    assert restarted.digests() == 1
+    deliver(restarted)
+    # Stopped at 14:00 after one more, started again ten minutes after the next 08:00 (an
+    # upgrade): on time.
+    article(store, src, "c", "Mine three", "lithium", restarted.clock() - timedelta(minutes=30))
+    restarted.match()
+    soon = pipeline(store, Clock(datetime(2026, 11, 28, 8, 10, tzinfo=UTC)), daily, mail)
+    assert soon.digests() == 1
+    deliver(soon)
+    on_time, sent_late, restarted_soon = mail.wait_for(3)
+    assert "Mine two" in text_of(sent_late)
+    assert late in flat(text_of(sent_late)) and late in html_of(sent_late)
+    for message in (on_time, restarted_soon):
+        assert "sent late" not in text_of(message) and "sent late" not in html_of(message)
+
+
+def test_a_late_digest_due_another_day_on_its_readers_clock_says_that_day() -> None:
+    """Due at 17:00 in Caracas (21:00 UTC) and sent the next morning: its time alone would
+    read as today's."""
+    caracas = RecipientPolicy("America/Caracas", parse_times("17:00"))
+    email = compose_digest(DESK, [], NOW, policy=caracas,
+                           late=datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
+    assert ("This digest was due on 24 Nov 2026 17:00 -04 (America/Caracas); it is sent late "
+            "because newswatch was not running.") in flat(email.text)
 
 
 def test_an_empty_digest_is_sent_only_when_configured(store: Store) -> None:
