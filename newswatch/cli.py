@@ -163,6 +163,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
     from .app import (
         build_pipeline,
         configure_logging,
+        one_source_a_feed,
         reload_config,
         retry_under_new_mail_settings,
         sync_config,
@@ -202,6 +203,8 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
             config, store, pipeline, roles,
             reload=lambda: reload_config(config, store, cluster, sync="scheduler" in roles,
                                          sends="alerter" in roles),
+            # As the one-process daemon's cycle (see run): by the crawl job that finds it.
+            moved=lambda: one_source_a_feed(store),
         )
         code = serve(cluster)
     sys.exit(code)

@@ -12,7 +12,8 @@ Every role works on one PostgreSQL database (``[database] url``); the task engin
   jobs: poll one source through the crawler (``crawler.CrawlRunner``) into the store, then
   hold the host's lock for ``crawl.delay`` more, so that the next job of the host cannot send
   its first request sooner. A job whose source was polled since it was deferred does nothing
-  (a crawl retried after a dead worker, or queued behind a running one).
+  (a crawl retried after a dead worker, or queued behind a running one); one whose poll
+  moved its source to another address calls ``moved``, as the one-process daemon's cycle.
 - ``alerter``: matches the new articles (one process at a time: an advisory lock; the sources
   whose crawl job is running are left for later) and delivers the due outbox messages
   (claims with ``SKIP LOCKED``, ``storage.pg``; its "sent" marks go through a local journal
@@ -137,9 +138,12 @@ class Cluster:
         pipeline: Pipeline,
         roles: frozenset[str],
         reload: Callable[[], Sequence[str]] | None = None,
+        moved: Callable[[], None] | None = None,
     ) -> None:
         """``reload``: applies the config file again on SIGHUP (newswatch.app.reload_config),
-        returning the changed settings that need a restart."""
+        returning the changed settings that need a restart. ``moved``: called after a crawl
+        job whose poll moved its source to another address, as the one-process daemon calls
+        it after such a cycle (newswatch merges a source that now polls what another polls)."""
         assert config.database.url is not None
         self.url = config.database.url
         self.config = config
@@ -148,6 +152,7 @@ class Cluster:
         self.roles = roles
         self.settings = engine_settings(config)
         self.reload = reload
+        self.moved = moved
         self.tick = config.daemon.tick_seconds
         self.stop = asyncio.Event()
         # Set when a stop's grace period ran out on crawls still busy (a request in flight,
@@ -387,6 +392,15 @@ class Cluster:
             logger.warning("source %s failed: %s", failed.url, outcome.error)
         logger.info("crawled %s (job %s): %d new article(s), %d updated", source.url,
                     context.job.id, report.new_articles, report.updated_articles)
+        if self.moved is not None and any(
+            outcome.fetch_url is not None for _, outcome in report.outcomes.values()
+        ):
+            # A page whose declared feed (or a permanent redirect's target) this poll found
+            # may be what another source polls: the scheduler merged it at its next start or
+            # SIGHUP only, and queued the feed's crawl for both until then. Here, as only
+            # the crawler sees where a poll went: a poll of a source whose address stays,
+            # nearly every one, costs nothing more.
+            self.moved()
         if self.delay > 0:
             # Politeness, under the host's lock; cut short by a stop (the job must end for
             # the process to: the next job of the host may then come that much sooner).

@@ -1333,3 +1333,34 @@ def test_roles_reload_their_config_on_sighup(
     assert list(codes.values()) == [0, 0, 0], roles.logs()
     assert len(mail.messages) == len(TOPICS)  # nothing more at the old address
     assert "Traceback" not in roles.logs(tail=None), roles.logs()
+
+
+def test_a_page_added_whose_feed_another_source_polls_is_merged_by_the_crawl_that_finds_it(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer, pg_url: str
+) -> None:
+    """`sources add` of a site's page whose declared feed a configured source polls, while
+    the roles run: the one-process daemon merges it in the cycle that finds the feed, but the
+    scheduler did so only at its next start or SIGHUP, and queued the feed's crawl for both
+    sources until then. The crawl job that finds the feed merges it, and says so once."""
+    world, page = site.url("/feeds/world.rss"), site.url("/withfeed/")
+    started = [roles.start("scheduler"), roles.start("crawler")]
+    wait_until(lambda: all("started on" in roles.log(p) for p in started), "the roles started")
+    added = cluster_workdir.newswatch("sources", "add", page, "--every", "1s")
+    assert added.returncode == 0 and added.stdout.startswith(f"added {page}"), added
+    line = (f"WARNING newswatch.app: source {page} (added with `sources add`) is polled at "
+            f"{world}, as {world} is: merged into {world}, no longer listed (its stored "
+            "articles are kept)")
+    try:
+        wait_until(lambda: line in roles.logs(tail=None), "the page merged into the feed")
+        with psycopg.connect(pg_url) as conn:
+            assert conn.execute("SELECT active FROM sources WHERE url = %s",
+                                [page]).fetchone() == (0,)
+        # Polled on, without being merged again.
+        polled = polls(site)["/feeds/world.rss"]
+        wait_until(lambda: polls(site)["/feeds/world.rss"] >= polled + 2, "two more polls")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{roles.logs()}") from None
+    codes = roles.stop()
+    assert list(codes.values()) == [0, 0], roles.logs()
+    assert roles.logs(tail=None).count(f"source {page} (added with `sources add`)") == 1, \
+        roles.logs()
