@@ -23,6 +23,9 @@ from .views import OutboxProblem, Requeued
 
 logger = logging.getLogger(__name__)
 
+#: The recipients of the outbox rows that go to a notification URL (alerts.channels), not to
+#: a mailbox, as a LIKE pattern.
+CHANNEL_RECIPIENT = "%://%"
 #: The state row of the mail settings the senders last started or reloaded with.
 _MAIL_SETTINGS = "mail_settings"
 
@@ -161,16 +164,19 @@ class OutboxMixin:
     #: The Message-ID of each row handed out last (a journal mark carries it).
     _handed_out: dict[int, str] | None = None
 
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    def due_outbox(
+        self, now: datetime, limit: int = 100, *, channels: bool = False
+    ) -> list[OutboxMessage]:
         """Pending messages whose next attempt is due, oldest first (the sent journal's
-        marks are written first)."""
+        marks are written first); ``channels``: the notification URLs' alone (the mail
+        server is down)."""
         self._replay_journal()
         rows = self.db.query(
             """
             SELECT * FROM outbox WHERE status = 'pending' AND next_attempt <= ?
-            ORDER BY id LIMIT ?
+              AND recipient LIKE ? ORDER BY id LIMIT ?
             """,
-            [to_iso(now), limit],
+            [to_iso(now), CHANNEL_RECIPIENT if channels else "%", limit],
         )
         return self._handing_out([_message(r) for r in rows])
 
@@ -341,7 +347,7 @@ class OutboxMixin:
                 WHERE status = 'pending' AND next_attempt > ? AND last_error IS NOT NULL
                   AND recipient NOT LIKE ?
                 """,
-                [to_iso(now), to_iso(now), "%://%"],  # not notification URLs (channels)
+                [to_iso(now), to_iso(now), CHANNEL_RECIPIENT],  # not notification URLs
             )
         return max(cursor.rowcount, 0)
 

@@ -73,7 +73,7 @@ from .journal import SentJournal
 from .linkshapes import LinkShapesMixin
 from .maintenance import MaintenanceMixin
 from .models import OutboxMessage, StoredArticle
-from .outbox import OutboxMixin, _message
+from .outbox import CHANNEL_RECIPIENT, OutboxMixin, _message
 from .percolate import percolate
 from .pgschema import MIGRATIONS
 from .revisions import RevisionsMixin
@@ -550,18 +550,21 @@ class PgStore(
 
     # -- what differs from SQLite ------------------------------------------------------------
 
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    def due_outbox(
+        self, now: datetime, limit: int = 100, *, channels: bool = False
+    ) -> list[OutboxMessage]:
         """Claim the pending messages due at ``now``, oldest first, for this session: rows
         another live session claimed are skipped, and so are those whose send began in a
         session that ended less than ``claim_lease`` ago (see the module's docstring). The
-        sent journal's marks are written first."""
+        sent journal's marks are written first. ``channels``: the notification URLs' alone
+        (the mail server is down)."""
         self._replay_journal()
         rows = self.db.query(
             """
             WITH me AS (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
             due AS (
                 SELECT o.id FROM outbox o
-                WHERE o.status = 'pending' AND o.next_attempt <= ?
+                WHERE o.status = 'pending' AND o.next_attempt <= ? AND o.recipient LIKE ?
                   AND (o.claimed_by IS NULL
                        OR (o.claimed_by = pg_backend_pid()
                            AND o.claim_started = (SELECT backend_start FROM me))
@@ -578,7 +581,8 @@ class PgStore(
             FROM due WHERE outbox.id = due.id
             RETURNING outbox.*
             """,
-            [to_iso(now), float(self.claim_lease), limit],
+            [to_iso(now), CHANNEL_RECIPIENT if channels else "%", float(self.claim_lease),
+             limit],
         )
         return self._handing_out([_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))])
 

@@ -401,8 +401,11 @@ class DeliveryStore(Protocol):
     #: The sending process's sent journal ("sent" marks go there first), or None.
     journal: SentJournal | None
 
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Pending messages whose next attempt is due, oldest first."""
+    def due_outbox(
+        self, now: datetime, limit: int = 100, *, channels: bool = False
+    ) -> list[OutboxMessage]:
+        """Pending messages whose next attempt is due, oldest first; ``channels``: the
+        notification URLs' alone (the mail server is down)."""
         ...
 
     def sending(self, outbox_id: int) -> None:

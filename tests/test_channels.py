@@ -15,14 +15,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_alerts import NOW, POLICY, outbox_email
+from test_alerts import NOW, POLICY, SmtpSink, outbox_email
 from test_end_to_end import MADURO, fresh
 
 import alerts.channels
 import storage
-from alerts import MboxTransport, check_channel, deliver_due, is_channel, redact
+from alerts import (
+    MboxTransport,
+    SmtpTransport,
+    check_channel,
+    deliver_due,
+    is_channel,
+    redact,
+)
 from alerts.channels import LONGEST_WAIT, asked_wait
-from alerts.deliver import GIVE_UP
+from alerts.deliver import GIVE_UP, MailOutage
 from scheduler.pipeline import Pipeline
 from storage.views import Requeued
 
@@ -635,3 +642,27 @@ def test_a_hook_that_answers_a_byte_at_a_time_does_not_hold_the_emails(
     assert time.monotonic() - started < 15, crawl.stderr
     assert crawl.returncode == 3 and "perhaps delivered" in crawl.stderr, crawl.stderr
     assert len(mail.wait_for(1)) == 1
+
+
+def test_a_notification_queued_behind_emails_goes_while_the_mail_server_is_down(
+    hook, store_location
+) -> None:
+    """Found down, the mail server has its own back-off (MailOutage), and the emails due
+    wait for its next try. A run read the outbox's first batch alone once the server was
+    down, and the emails filled it at every run of the outage: a notification queued
+    behind them (more than a batch of alerts waiting) waited as long as the mail server
+    was down, where a notification URL's messages go whatever the mail server does."""
+    sink = SmtpSink()  # port reserved, nothing listening: the mail server down
+    transport = SmtpTransport(sink.settings())
+    outage = MailOutage()
+    with storage.open_store(store_location) as store:
+        emails = [outbox_email(f"r{i}@example.test", f"email {i}") for i in range(3)]
+        store.record_matches([], [*emails, outbox_email(hook.url(), "the notification")],
+                             watermark=0, now=NOW)
+        sent = [asyncio.run(deliver_due(store, transport, now=NOW + timedelta(seconds=seconds),
+                                        policy=POLICY, limit=2, outage=outage)).sent
+                for seconds in (0, 30, 60)]  # a try, a run before the next, the next try
+        assert sent == [1, 0, 0]
+        [post] = hook.posts
+        assert str(post["title"]).endswith("the notification")
+        assert store.outbox_counts() == {"pending": 3, "sent": 1, "failed": 0}
