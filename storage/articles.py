@@ -140,7 +140,9 @@ class ArticlesMixin:
         topics limited to it (the re-match queue, as no edit; the listing ``anew`` until
         that verdict is recorded), and found by ``source:`` and that source's name in the
         archive's index; how many were new."""
-        wanted = list(dict.fromkeys(article_ids))
+        # In the order of their ids, as a verdict takes them from the re-match queue: each
+        # waits for the other's place in the queue in one order (PostgreSQL).
+        wanted = sorted(set(article_ids))
         for chunk, marks in in_chunks(wanted):  # read first: at most polls, nothing new
             done = {row[0] for row in self.db.execute(
                 f"SELECT article_id FROM article_sources WHERE source_id = ?"
@@ -156,9 +158,12 @@ class ArticlesMixin:
                     " ON CONFLICT DO NOTHING", [article_id, source_id]).rowcount
                 if added:
                     noted += 1
+                    # Queued already: counted (rematch.listings), for a verdict read before
+                    # it to leave the story queued (TopicsMixin.record_matches).
                     self.db.execute(
                         "INSERT INTO rematch (article_id, queued, relisted) VALUES (?, ?, 1)"
-                        " ON CONFLICT DO NOTHING", [article_id, to_iso(now)])
+                        " ON CONFLICT (article_id) DO UPDATE SET listings = rematch.listings + 1",
+                        [article_id, to_iso(now)])
                     # Searched under that source's name too, as matching finds it (schema 44).
                     self.db.execute(
                         "UPDATE articles SET source = source || ' ' ||"

@@ -185,6 +185,8 @@ class StoredArticle:
     # How many edits its place in the re-match queue was read for (storage: rematch.edits):
     # its verdict leaves it there when another was written since.
     queued_edits: int = 0
+    # And how many listings by other sources (rematch.listings), for the same reason.
+    queued_listings: int = 0
 
 
 @dataclass(frozen=True)

@@ -797,4 +797,6 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 58: how many edits an article's place in the re-match queue was written for (see
     # storage.schema).
     "ALTER TABLE rematch ADD COLUMN edits INTEGER NOT NULL DEFAULT 0",
+    # 59: how many listings by other sources it was written for (see storage.schema).
+    "ALTER TABLE rematch ADD COLUMN listings INTEGER NOT NULL DEFAULT 0",
 )

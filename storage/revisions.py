@@ -85,18 +85,20 @@ class RevisionsMixin:
     def rematch_queue(self, limit: int = 500, *, relisted: bool = False) -> list[StoredArticle]:
         """Articles whose text changed in place and wait to be matched again, oldest first;
         ``relisted``: those that another source lists now (ArticlesMixin.note_listed). Each
-        with the edits its place was written for (``queued_edits``, in the same read)."""
+        with the edits and listings its place was written for (``queued_edits``,
+        ``queued_listings``, in the same read)."""
         # The queue's ids first, then their rows: joined, SQLite read the whole table of
         # articles at every cycle's end to find the queue empty (a year's archive of 11
         # million articles: seconds a cycle, twice).
         rows = self.db.query(
-            f"SELECT {STORED_COLUMNS}, r.edits AS queued_edits"
+            f"SELECT {STORED_COLUMNS}, r.edits AS queued_edits, r.listings AS queued_listings"
             " FROM articles a JOIN sources s ON s.id = a.source_id"
             " JOIN rematch r ON r.article_id = a.id"
             " WHERE a.id IN (SELECT article_id FROM rematch WHERE relisted = ?"
             " ORDER BY article_id LIMIT ?) ORDER BY a.id", [int(relisted), limit]
         )
-        return [replace(stored_article(r), queued_edits=r["queued_edits"]) for r in rows]
+        return [replace(stored_article(r), queued_edits=r["queued_edits"],
+                        queued_listings=r["queued_listings"]) for r in rows]
 
     def rematch_count(self) -> int:
         """How many articles wait to be matched again."""

@@ -1066,4 +1066,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # crawler on another machine, between the alerter's read and its record), and the
     # edit's alerts were lost (TopicsMixin.record_matches).
     "ALTER TABLE rematch ADD COLUMN edits INTEGER NOT NULL DEFAULT 0",
+    # 59: how many listings by other sources it was written for, as 58's edits: on
+    # PostgreSQL, a verdict recorded while a crawler's transaction noted a listing of its
+    # story saw neither that listing nor a write of its place, took the story from the
+    # queue, and the listing's topics never heard of it (ArticlesMixin.note_listed).
+    "ALTER TABLE rematch ADD COLUMN listings INTEGER NOT NULL DEFAULT 0",
 )

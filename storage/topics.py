@@ -272,7 +272,7 @@ class TopicsMixin:
                 [(recipient, article_id, article_id) for recipient, article_id in mailed],
             )
             queue_digest_items(self.db, digest, now)
-            if rematched:  # (SQLite compiles a statement run for no rows: 57's, 58's columns)
+            if rematched:  # (SQLite compiles a statement run for no rows: 57's-59's columns)
                 # The listings by other sources the verdict read are no longer new: the next
                 # source to list one of them makes only its own topics match anew
                 # (ArticlesMixin.note_listed). One noted since it read them (a crawler on
@@ -284,12 +284,16 @@ class TopicsMixin:
                 )
                 # An article leaves the queue unless it was edited since (its text not the
                 # one decided) or another listing waits: for that one alone, as listed anew.
+                # A listing is seen by its count too: one a crawler's transaction notes on
+                # PostgreSQL while this runs is not seen as new here, but its count waits
+                # for that transaction (ArticlesMixin.note_listed).
                 self.db.conn.executemany(
                     """
-                    DELETE FROM rematch WHERE article_id = ? AND edits = ? AND NOT EXISTS (
+                    DELETE FROM rematch WHERE article_id = ? AND edits = ? AND listings = ?
+                      AND NOT EXISTS (
                         SELECT 1 FROM article_sources WHERE article_id = ? AND anew = 1)
                     """,
-                    [(a.id, a.queued_edits, a.id) for a in rematched],
+                    [(a.id, a.queued_edits, a.queued_listings, a.id) for a in rematched],
                 )
                 self.db.conn.executemany(
                     "UPDATE rematch SET relisted = 1 WHERE article_id = ? AND edits = ?"

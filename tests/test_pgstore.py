@@ -408,3 +408,57 @@ def test_the_machines_of_a_cluster_schedule_by_the_database_clock(pg_url, monkey
         warned = caplog.text.count("off the database server's")
         clock.measure()  # the same offset again: said once
         assert caplog.text.count("off the database server's") == warned
+
+
+def test_a_listing_noted_while_another_machine_records_its_verdict_is_not_lost(
+    pg_url: str,
+) -> None:
+    """A crawler notes a third feed listing a story (its listing new, the story's place in
+    the re-match queue kept) while the alerter records the verdict on the listing it read:
+    the crawler's transaction, not yet committed, was unseen by the verdict, which took the
+    story from the queue; the crawler then committed a listing new to no queued story, and
+    that feed's topics never heard of it. The verdict waits for the crawler's transaction
+    and leaves the story queued for the new listing."""
+    from storage import Article
+
+    feeds = [f"https://news.example/{name}.rss" for name in ("main", "politics", "americas")]
+    with open_store(pg_url) as crawler, open_store(pg_url) as alerter:
+        crawler.sync_sources([SourceSpec(url, 600) for url in feeds], NOW)
+        main, politics, americas = ({s.url: s.id for s in crawler.sources()}[u] for u in feeds)
+        url = "https://news.example/articles/maduro"
+        story = crawler.add_article(Article(
+            url=url, entry_url=url, source_id=main, title="Maduro", text="Maduro met them.",
+            published=NOW, author=None, fetched=NOW, extraction="page"))
+        assert story is not None
+        crawler.note_listed([story], politics, NOW)
+
+        def read() -> list[tuple[int, tuple[tuple[str, str], ...]]]:
+            return [(a.id, a.new_from) for a in alerter.with_listing_sources(
+                alerter.rematch_queue(relisted=True), anew=True)]
+
+        verdict = alerter.with_listing_sources(alerter.rematch_queue(relisted=True), anew=True)
+        recorded = threading.Event()
+        errors: list[BaseException] = []
+
+        def record() -> None:
+            try:
+                alerter.record_matches([], [], watermark=None, now=NOW, rematched=verdict)
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+            recorded.set()
+
+        with psycopg.connect(pg_url, autocommit=True) as watcher:
+            with crawler.db.atomic():
+                crawler.note_listed([story], americas, NOW)
+                thread = threading.Thread(target=record)
+                thread.start()
+                deadline = time.monotonic() + 30
+                # The verdict recorded, or waiting for this transaction's lock.
+                while not recorded.is_set() and time.monotonic() < deadline and not (
+                    watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE"
+                                    " wait_event_type = 'Lock' AND datname = current_database()"
+                                    ).fetchone() or (0,))[0]:
+                    time.sleep(0.01)
+            thread.join(30)
+        assert errors == []
+        assert read() == [(story, ((feeds[2], feeds[2]),))]
