@@ -23,6 +23,7 @@ from .transport import (
     DEFAULT_FROM_NAME,
     AcceptanceUnknown,
     AskedToWait,
+    AuthenticationFailed,
     DeliveryError,
     MessageRefused,
     SendAbandoned,
@@ -108,13 +109,21 @@ class MailOutage:
         return (self.where == where and self.since is not None and self.next_try is not None
                 and self.since <= now < self.next_try)
 
-    def failed(self, where: str, now: datetime, policy: RetryPolicy) -> timedelta:
+    def failed(
+        self, where: str, now: datetime, policy: RetryPolicy, *, login: bool = False
+    ) -> timedelta:
         """A run at ``now`` found ``where`` down: how long until the next try (OUTAGE_PROBE
         at most: the server's return is found within minutes, not at the end of an hour's
-        back-off, and its alerts go then)."""
+        back-off, and its alerts go then). ``login``: it refused newswatch's login, which
+        no wait mends (the password changed on the server): the whole back-off, up to
+        alerts.retry_max (a refused login every five minutes, 288 a day, locks the account
+        or bans the address on servers that count them: fail2ban, Microsoft 365); mended
+        settings, reloaded, are tried at once (a reload forgets the outage)."""
         if self.where != where or self.since is None:
             self.where, self.since, self.failures = where, now, 0
-        delay = min(policy.delay(self.failures), OUTAGE_PROBE)
+        delay = policy.delay(self.failures)
+        if not login:
+            delay = min(delay, OUTAGE_PROBE)
         self.failures += 1
         self.next_try = now + delay
         return delay
@@ -322,6 +331,7 @@ async def deliver_due(
     outage = outage if outage is not None else MailOutage()
     mail_down = outage.waiting(where, now)  # found down by an earlier run: its next try is later
     down: str | None = None  # why this run found it down
+    login = False  # it refused newswatch's login (AuthenticationFailed)
     mail_up = False  # an email went through in this run
     deferred = 0  # emails deferred in a row
     # Notification URLs that failed in this run: their other messages wait for the next (a
@@ -384,6 +394,7 @@ async def deliver_due(
                 await asyncio.wait([sending])
             if _record(store, row, sending.exception(), now, policy, report):
                 mail_down, down = True, str(sending.exception())
+                login = isinstance(sending.exception(), AuthenticationFailed)
             if is_channel(row.recipient) and sending.exception() is not None:
                 failed_urls.add(row.recipient)
             elif not is_channel(row.recipient):
@@ -411,7 +422,7 @@ async def deliver_due(
     if down is not None:
         # One line a run, not one a message: journalctl showed the same failure for each of
         # 200 alerts queued, each at the end of its own back-off.
-        wait = outage.failed(where, now, policy)
+        wait = outage.failed(where, now, policy, login=login)
         logger.warning("%s; %d alert(s) waiting, next try in %.0f s", down,
                        store.outbox_counts()["pending"], wait.total_seconds())
     # The emails that waited for the mail server are in its warning (or in the one before,
@@ -499,11 +510,12 @@ def _record(
     # Down or refusing us as a whole: the run says it once, for all its messages
     # (deliver_due); the other due rows wait for the next run.
     down = isinstance(exc, TransportUnavailable)
-    if down:
+    if down and not isinstance(exc, AuthenticationFailed):
         # The server down, not this message: tried again as the server is (OUTAGE_PROBE at
         # most). A lone alert that found it down waited out its own back-off, an hour, after
         # the server came back; the runs of a daemon before the outage's next try send
-        # nothing whatever is due (MailOutage).
+        # nothing whatever is due (MailOutage). Not a refused login: its own back-off,
+        # which mended settings cut short (OutboxMixin.keep_mail_settings).
         retry_at = min(retry_at, now + OUTAGE_PROBE)
     if isinstance(exc, DeliveryError) and exc.permanent:
         store.mark_failed(row.id, error)

@@ -867,6 +867,41 @@ def test_a_mail_server_down_is_tried_again_every_five_minutes_at_most() -> None:
     assert waits == [60, 120, 240, 300, 300, 300, 300, 300]
 
 
+def test_a_refused_login_is_tried_again_on_the_whole_back_off_not_every_five_minutes(
+    store: storage.Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A password changed on the mail server: its login refused (535) was tried every five
+    minutes, as a server down is, 288 times a day, enough for fail2ban or an account lockout
+    on servers that count them. No wait mends it: the outage and the alert wait the whole
+    back-off (up to alerts.retry_max), as before the five-minute probe."""
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    sink = SmtpSink(authenticator=authenticator, auth_require_tls=False)
+    sink.start()
+    caplog.set_level(logging.WARNING, logger="alerts.deliver")
+    try:
+        enqueue(store, outbox_email("lone@example.test"))
+        transport = SmtpTransport(sink.settings(username="watcher", password="old-pw"))
+        outage = MailOutage()
+        policy = RetryPolicy(base_seconds=60, max_seconds=3600)
+        at, waits = NOW, []
+        for _ in range(8):
+            run = asyncio.run(deliver_due(store, transport, now=at, policy=policy,
+                                          outage=outage))
+            assert (run.sent, run.retrying) == (0, 1)
+            row = problems(store)["lone@example.test"]
+            assert outage.next_try is not None and row.next_attempt is not None
+            assert row.next_attempt >= outage.next_try
+            waits.append((outage.next_try - at).total_seconds())
+            at = outage.next_try
+    finally:
+        sink.stop()
+    assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+    assert all("login failed for watcher: 535" in r.getMessage() for r in caplog.records)
+
+
 def test_a_lone_alert_that_found_the_server_down_is_tried_within_five_minutes(
     store: storage.Store,
 ) -> None:
