@@ -158,10 +158,13 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
 MAIL_FINGERPRINT_ROUNDS = 100_000
 
 
-def retry_under_new_mail_settings(config: Config, store: ConfigSync) -> None:
+def retry_under_new_mail_settings(
+    config: Config, store: ConfigSync, clock: Callable[[], datetime] = utcnow
+) -> None:
     """A sender starts or reloads: if its mail settings differ from those it last ran with
-    (a port, host or login mended), the emails waiting for a retry are due now, as a mail
-    client retries when its account is fixed; they waited out their back-off (up to
+    (a port, host or login mended), the emails waiting for a retry are due now by ``clock``
+    (the sender's: the database's for the alerter of several machines), as a mail client
+    retries when its account is fixed; they waited out their back-off (up to
     alerts.retry_max) against a server that would have taken them. The first run keeps the
     settings and moves nothing."""
     kept = store.mail_settings()
@@ -172,7 +175,7 @@ def retry_under_new_mail_settings(config: Config, store: ConfigSync) -> None:
     fingerprint = _mail_fingerprint(config.smtp, salt or os.urandom(16))
     if fingerprint == kept:
         return
-    due = store.keep_mail_settings(fingerprint, utcnow() if kept else None)
+    due = store.keep_mail_settings(fingerprint, clock() if kept else None)
     if due:
         logger.info("the mail settings changed: %d alert(s) waiting for a retry are due now",
                     due)
@@ -249,7 +252,7 @@ def reload_config(
         _log_topic_changes(topics_before, {t.id: t for t in store.topics() if t.origin == "config"})
     apply_config(service.pipeline, fresh)
     if sends:
-        retry_under_new_mail_settings(fresh, store)
+        retry_under_new_mail_settings(fresh, store, service.pipeline.clock)
     service.set_crawl(fresh.crawl)
     service.set_tick(fresh.daemon.tick_seconds)
     configure_logging(fresh.daemon.log_level)

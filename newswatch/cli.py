@@ -194,8 +194,6 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         if "scheduler" in roles:
             sync_config(config, store)
             _warn_without_sources(store)
-        if "alerter" in roles:
-            retry_under_new_mail_settings(config, store)
         pipeline = build_pipeline(config, store)
         # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's,
         # the mail settings the alerter's.
@@ -206,6 +204,11 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
             # As the one-process daemon's cycle (see run): by the crawl job that finds it.
             moved=lambda: one_source_a_feed(store),
         )
+        if "alerter" in roles:
+            # Due by the database's clock, which the alerters read (the cluster's): a
+            # machine whose clock was 5 minutes ahead held the retries it made due for
+            # those 5 minutes.
+            retry_under_new_mail_settings(config, store, pipeline.clock)
         code = serve(cluster)
     sys.exit(code)
 

@@ -39,6 +39,8 @@ from newssite import STORIES_BY_SLUG, NewsSite, Story
 from pgproxy import SilentProxy
 from pgserver import PostgresServer
 
+from storage import to_iso
+
 pytest.importorskip("procrastinate", reason="pip install -e '.[test]' brings it")
 psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[test]' brings it")
 
@@ -1364,3 +1366,86 @@ def test_a_page_added_whose_feed_another_source_polls_is_merged_by_the_crawl_tha
     assert list(codes.values()) == [0, 0], roles.logs()
     assert roles.logs(tail=None).count(f"source {page} (added with `sources add`)") == 1, \
         roles.logs()
+
+
+#: ``newswatch`` in a process whose clock reads 5 minutes ahead of the database server's (a
+#: machine whose time sync failed): every reading newswatch makes of the wall clock moved.
+CLOCK_AHEAD = (
+    "import sys\n"
+    "from datetime import timedelta\n"
+    "import storage.clock\n"
+    "machine = storage.clock.utcnow\n"
+    "storage.clock.utcnow = lambda: machine() + timedelta(minutes=5)\n"
+    "from newswatch.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("mended", ["at its start", "on SIGHUP"])
+def test_an_alerter_whose_clock_is_ahead_sends_at_once_what_mended_mail_settings_make_due(
+    cluster_workdir: Workdir, roles: Roles, mail: MailServer, mended: str
+) -> None:
+    """The mail server moved and every alert waits for a retry an hour away; the alerter's
+    config is mended (the new port), and the alerter started or reloaded on a machine whose
+    clock is 5 minutes ahead. Its mended settings make the waiting alerts due now: by the
+    database's clock, which the alerters deliver by. They were made due at the machine's
+    time, and waited out its 5 minutes' lead."""
+    mail.stop()  # the old address: nothing answers there any more
+    cluster_workdir.make_database()
+    for role in ("scheduler", "crawler", "alerter"):
+        roles.start(role)
+    url = cluster_workdir.database_url
+
+    def waiting() -> bool:
+        with psycopg.connect(url) as conn:
+            return conn.execute(
+                "SELECT COUNT(*), COUNT(last_error) > 0 FROM outbox WHERE status = 'pending'"
+            ).fetchone() == (len(TOPICS), True)
+
+    try:
+        wait_until(waiting, "every alert queued, the mail server found unreachable")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{roles.logs()}") from None
+    roles.stop()
+    with psycopg.connect(url) as conn:  # each tried, to be tried again in an hour
+        [(now,)] = conn.execute("SELECT now()").fetchall()
+        conn.execute("UPDATE outbox SET next_attempt = %s, server_down = 0, last_error = %s",
+                     [to_iso(now + timedelta(hours=1)), "SMTP unreachable: Connection refused"])
+
+    moved = MailServer()
+    moved.start()
+    old = cluster_workdir.config.read_text(encoding="utf-8")
+    assert f"port = {mail.port}\n" in old
+
+    def mend() -> None:
+        cluster_workdir.config.write_text(
+            old.replace(f"port = {mail.port}\n", f"port = {moved.port}\n"), encoding="utf-8")
+
+    if mended == "at its start":
+        mend()
+    log = cluster_workdir.path / "alerter-ahead.log"
+    with log.open("w", encoding="utf-8") as out:
+        alerter = subprocess.Popen(
+            [sys.executable, "-c", CLOCK_AHEAD, "--config", str(cluster_workdir.config),
+             "run", "--role", "alerter"],
+            cwd=cluster_workdir.path, env=subprocess_env(), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT, text=True)
+    roles.processes.append(("alerter, clock ahead", alerter, log))
+    try:
+        wait_until(lambda: "newswatch alerter started" in roles.log(alerter), "the start")
+        assert re.search(r"this machine's clock is \+(299|300|301)s off",
+                         roles.log(alerter)), roles.log(alerter)
+        if mended == "on SIGHUP":
+            mend()
+            alerter.send_signal(signal.SIGHUP)
+            wait_until(lambda: "configuration reloaded" in roles.log(alerter), "the reload")
+        moved.wait_for(len(TOPICS), timeout=WAIT)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{roles.logs()}") from None
+    finally:
+        moved.stop()
+    roles.stop()
+    assert "the mail settings changed: 4 alert(s) waiting for a retry are due now" \
+        in roles.log(alerter)
+    assert len({str(m["Message-ID"]) for m in moved.messages}) == len(moved.messages)
+    assert "Traceback" not in roles.log(alerter), roles.log(alerter)
