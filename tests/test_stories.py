@@ -348,6 +348,46 @@ def test_an_analysis_opening_with_the_wires_lede_is_a_story_of_its_own() -> None
     assert cluster([wire, "\n\n".join(LONG_WIRE[:2])]) == [1, 1]
 
 
+#: The two paragraphs the wire put at the top of its story hours later ("This story has
+#: been updated"), the original's following them.
+UPDATE = [
+    "CARACAS, Venezuela - Government officials said late on Wednesday that Elena Marcano "
+    "would be allowed to register as a candidate, hours after the opposition leader returned "
+    "to the capital from exile and promised a crowd at the airport that she would stand "
+    "whatever the authorities decided.",
+    "The electoral council's president told state television that the investigation into "
+    "Marcano's role in the protests remained open, but that it did not by itself bar her "
+    "from the ballot. Her lawyers called the statement a first victory and said they would "
+    "file her papers next week.",
+]
+DORAL_INTRO = (
+    "DORAL, Fla. - Venezuelan families in South Florida followed the news closely on "
+    "Wednesday, many of them gathered at bakeries and cafés along the boulevard where the "
+    "community has lived since the first wave of exiles arrived, and where talk of going "
+    "home has never quite stopped in thirty years.")
+
+
+@pytest.mark.parametrize("copy", [
+    [*UPDATE, *WIRE.body[:4]],  # the update, cut to its first six paragraphs
+    [*UPDATE[:1], *WIRE.body[:3]],
+    [DORAL_INTRO, *WIRE.body[:2]],  # a regional opening, then the wire's first two
+], ids=["update-cut", "one-new-paragraph", "regional-opening"])
+def test_a_copy_opening_with_paragraphs_of_its_own_joins_the_wire_story(copy: list[str]) -> None:
+    """A site's copy of the wire's story updated hours later, its two new paragraphs on
+    top, cut to its first six paragraphs; a regional copy of the wire's first paragraphs
+    under an opening of its own. The ledes differ, and a third of the copy is its own
+    (held at 0.66 in the wire's text): a story of its own, mailed again. The wire's lede
+    is where the copy's own paragraphs end. An analysis that quotes the wire's first
+    paragraph as its third stays a story of its own."""
+    wire, text = paragraphs(WIRE), "\n\n".join(copy)
+    mine, theirs = signature(text), signature(wire)
+    assert mine is not None and theirs is not None
+    assert jaccard(mine.lede, theirs.lede) < 0.2 and jaccard(mine.full, theirs.full) < 0.5
+    assert cluster([wire, text]) == [1, 1]
+    analysis = "\n\n".join([*OTHER_BODY[:2], WIRE.body[0], OTHER_BODY[2]])
+    assert cluster([wire, analysis]) == [1, 2]
+
+
 def test_two_sites_stories_opening_with_one_long_note_are_two_stories() -> None:
     """Two papers of one chain open every story with the same 45-word note: by their ledes a
     different story of the other paper joined the first, its alert lost (a review)."""
@@ -1943,6 +1983,21 @@ def test_a_brief_and_a_regional_copy_mailed_in_two_crawls_make_one_email(
                          hours_ago=0.5),
     }
     crawl_one_then_the_other(copies, first, mail, workdir)
+
+
+def test_the_wires_update_cut_short_on_another_site_hours_later_sends_nothing(
+    mail, workdir
+) -> None:
+    """The wire's story is mailed; hours later another site runs the wire's update, two
+    new paragraphs on top of the original's first four: it was a story of its own, mailed
+    again. It joins the story mailed, and sends nothing."""
+    copies = {
+        "wire": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body,
+                        hours_ago=5),
+        "times": copy_of(WIRE, "marcano-may-run", "Marcano may run, officials say",
+                         [*UPDATE, *WIRE.body[:4]], hours_ago=0.5),
+    }
+    crawl_one_then_the_other(copies, "wire", mail, workdir)
 
 
 def crawl_one_then_the_other(copies: dict[str, Story], first: str, mail, workdir) -> None:

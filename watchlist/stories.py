@@ -13,7 +13,11 @@ signature catches copies trimmed or extended a lot (same opening, different leng
 full one catches copies whose opening was edited. A third, of the first LEDE_WORDS words
 after the first paragraph (the second lede), is in the lede's index by its first
 SECOND_BANDS bands: a copy under an opening of its own and a brief of the original's first
-paragraphs find each other by it (the similarity check is the same).
+paragraphs find each other by it (the similarity check is the same). A new article is also
+looked up by its ledes after its second and third paragraphs (Signature.later, never stored),
+and an indexed article whose lede is one of its ledes after its first paragraphs is alike
+with it in ledes: an updated wire story under two new paragraphs finds the original's
+copies so.
 
 Articles with fewer than ``MIN_WORDS`` words (a feed summary, a photo caption) have no
 signature: each is a story of its own, but for a copy of another site's article under the
@@ -39,7 +43,7 @@ import re
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, cached_property
 from typing import Any
@@ -104,6 +108,10 @@ BANDS, ROWS = 32, 4
 #: second lede is the brief's lede word for word, or nearly (alike at 0.8, one of 8 bands
 #: meets 98 times in 100); all 32 cost a cold cycle's clustering a third more.
 SECOND_BANDS = 8
+#: A new article is looked up by the lede after each of its first OPENING_PARAGRAPHS
+#: paragraphs (Signature.openings; the first's is its second lede): the wire's story
+#: updated hours later opens with two new paragraphs, then the original's.
+OPENING_PARAGRAPHS = 3
 _DTYPE = np.uint32
 #: What the index keeps of each signature value: its low 16 bits (a b-bit MinHash). Two
 #: different values agree on them once in 65,536, so a comparison of 128 values gains a
@@ -287,6 +295,10 @@ class Signature:
     #: text of one paragraph, or fewer than MIN_WORDS words after it): a regional copy
     #: under an opening of its own starts there as the wire does (see _second_lede).
     second: bytes | None = None
+    #: Of the first LEDE_WORDS words after its second and third paragraphs (those with
+    #: MIN_WORDS words after them), for a new article's lookup only: neither stored nor
+    #: indexed (see OPENING_PARAGRAPHS).
+    later: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
 
     def to_bytes(self) -> tuple[bytes, bytes, bytes | None]:
         """(full, lede, second) as bytes."""
@@ -303,6 +315,19 @@ class Signature:
         values (_kept) and its text's shingles as the full signature tells. Computed once:
         an article is looked up, then added (0.017 ms an article)."""
         return _band_keys(self), _kept(self), _shingles(self.full)
+
+    @cached_property
+    def openings(self) -> tuple[np.ndarray, np.ndarray]:
+        """What StoryIndex looks a new article up by besides :attr:`indexed`: the band keys
+        of its later ledes (the first SECOND_BANDS bands of each, in the lede's tables), and
+        what the index would keep of its second and later ledes, a row each (none for a text
+        of one paragraph): where the paragraphs of a text's own opening end, another
+        text's lede may start."""
+        ledes = ([] if self.second is None else [self.second]) + list(self.later)
+        keys = [_keys(_values(lede)[: SECOND_BANDS * ROWS].reshape(-1, ROWS),
+                      _TABLES[BANDS : BANDS + SECOND_BANDS]) for lede in self.later]
+        kept = np.frombuffer(b"".join(ledes), dtype=_DTYPE).astype(_KEPT).reshape(-1, NUM_PERM)
+        return (np.concatenate(keys) if keys else np.zeros(0, dtype=_KEY)), kept
 
 
 #: A text too short to sign (a feed's summary where the page could not be read, a
@@ -347,10 +372,12 @@ def signature(text: str) -> Signature | None:
     hashes = _shingle_hashes(_word_hashes(tokens))
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
     second = _second_lede(text, len(tokens))
+    later = _later_ledes(text, len(tokens)) if second else []
     full, lede_values, *rest = _run_minimums(
-        hashes, [(0, len(hashes)), (0, lede), *([second] if second else [])])
+        hashes, [(0, len(hashes)), (0, lede), *([second] if second else []), *later])
     return Signature(bytes(full.tobytes()), bytes(lede_values.tobytes()),
-                     bytes(rest[0].tobytes()) if rest else None)
+                     bytes(rest[0].tobytes()) if rest else None,
+                     tuple(bytes(values.tobytes()) for values in rest[1:]))
 
 
 def _second_lede(text: str, count: int) -> tuple[int, int] | None:
@@ -366,6 +393,25 @@ def _second_lede(text: str, count: int) -> tuple[int, int] | None:
     if count - skipped < MIN_WORDS:
         return None
     return skipped, skipped + min(count - skipped, LEDE_WORDS) - SHINGLE + 1
+
+
+def _later_ledes(text: str, count: int) -> list[tuple[int, int]]:
+    """Which of the shingles of ``text`` (of ``count`` words) are those of the first
+    LEDE_WORDS words after each of its paragraphs (lines) but the first, up to
+    OPENING_PARAGRAPHS, that MIN_WORDS words or more follow, as (start, end). The wire's
+    story updated hours later opens with two new paragraphs: a site's copy of it cut to its
+    first seven paragraphs was alike with the original's copies at 0.45 (held at 0.7 in
+    them), its lede and second lede the new paragraphs', a story of its own mailed again;
+    its lede after the second paragraph is the original's lede."""
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    skipped = len(_word_bytes(lines[0])) if lines else 0
+    runs = []
+    for line in lines[1:OPENING_PARAGRAPHS]:
+        skipped += len(_word_bytes(line))
+        if count - skipped < MIN_WORDS:
+            break
+        runs.append((skipped, skipped + min(count - skipped, LEDE_WORDS) - SHINGLE + 1))
+    return runs
 
 
 def _run_minimums(hashes: np.ndarray, runs: Sequence[tuple[int, int]]) -> list[np.ndarray]:
@@ -404,13 +450,19 @@ def _band_keys(sig: Signature) -> np.ndarray:
     if sig.second is not None:
         data, tables = data + sig.second, _TABLES_SECOND
     signatures = np.frombuffer(data, dtype=_DTYPE).reshape(-1, NUM_PERM)
-    bands = signatures[:, : BANDS * ROWS].reshape(-1, ROWS)[: len(tables)]
+    return _keys(signatures[:, : BANDS * ROWS].reshape(-1, ROWS)[: len(tables)], tables)
+
+
+def _keys(bands: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """The key of each band (a row of ROWS values) in its table of ``tables`` (see
+    _band_keys)."""
     values = bands.astype(np.uint64)
     key = np.zeros(len(tables), dtype=np.uint64)
     for column in range(ROWS):
         key = (key ^ values[:, column]) * np.uint64(0x100000001B3)  # FNV-1a over the values
         key ^= key >> np.uint64(29)
-    return (((key ^ (key >> np.uint64(32))) & _HASH_MASK) | tables).astype(_KEY)
+    keys: np.ndarray = (((key ^ (key >> np.uint64(32))) & _HASH_MASK) | tables).astype(_KEY)
+    return keys
 
 
 class StoryIndex:
@@ -544,16 +596,28 @@ class StoryIndex:
         """Every story an indexed article of which is similar enough to ``sig`` (by the
         rules of :meth:`find`), the most similar first."""
         keys, kept, size = sig.indexed
-        rows = sorted(self._candidates(keys))
-        return self._alike(kept, size, source, rows) if rows else []
+        later, openings = sig.openings
+        rows = sorted(self._candidates(np.concatenate([keys, later]) if len(later) else keys))
+        return self._alike(kept, size, source, rows, openings) if rows else []
 
-    def _alike(self, mine: np.ndarray, size: float, source: int, rows: list[int]) -> list[int]:
+    def _alike(
+        self, mine: np.ndarray, size: float, source: int, rows: list[int],
+        openings: np.ndarray | None = None,
+    ) -> list[int]:
         """The stories of ``rows`` whose articles are similar enough to the text of ``mine``
         (what the index keeps of its signature) of ``size`` shingles, the most similar first
-        (of equally similar articles, the first indexed)."""
+        (of equally similar articles, the first indexed). Their ledes are compared with the
+        text's own and with ``openings``, what the index would keep of its ledes after its
+        first paragraphs (Signature.openings): alike with one, they are alike in ledes."""
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
+        alike_ledes = lede.copy()
+        if openings is not None and len(openings):
+            # A regional copy under a lede of its own, the wire's update under two new
+            # paragraphs: the other's lede is where those end.
+            lede = np.maximum(lede, np.count_nonzero(
+                theirs[:, None, NUM_PERM:] == openings[None, :, :], axis=2).max(axis=1))
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
         sizes = np.array([self._sizes[row] for row in rows])
         held = _contained(full / NUM_PERM, size, sizes)
@@ -563,7 +627,6 @@ class StoryIndex:
         common = _common(lede / NUM_PERM, np.minimum(size, _LEDE_SHINGLES),
                          np.minimum(sizes, _LEDE_SHINGLES))
         held = np.maximum(held, np.minimum(1.0, common / np.minimum(size, sizes)))
-        alike_ledes = lede.copy()
         full[(lede < LEDES_DIFFER * NUM_PERM) & (held < CONTAINED_IN_FULL)] = 0
         lede[held < CONTAINED_LEDE] = 0
         if source:
