@@ -799,4 +799,7 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     "ALTER TABLE rematch ADD COLUMN edits INTEGER NOT NULL DEFAULT 0",
     # 59: how many listings by other sources it was written for (see storage.schema).
     "ALTER TABLE rematch ADD COLUMN listings INTEGER NOT NULL DEFAULT 0",
+    # 60: which source a source added from the command line was merged into (see
+    # storage.schema).
+    "ALTER TABLE sources ADD COLUMN merged_into BIGINT",
 )

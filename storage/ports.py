@@ -213,7 +213,17 @@ class AlertCounts(Protocol):
         ...
 
 
-class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
+class MergedSources(Protocol):
+    """Which sources were merged into another, for the topics limited to them to follow
+    that one (watchlist.verdict.follow_merges)."""
+
+    def merged_sources(self) -> list[tuple[str | None, str, str]]:
+        """Each source merged into another and not polled again since: its name, its URL
+        and the URL of the source it was merged into."""
+        ...
+
+
+class MatchStore(TemplateMemory, StorySources, AlertCounts, MergedSources, Protocol):
     """The match stage: the batches to match (articles not matched yet, except those of
     sources still being polled; then the re-match queue), stories, and one transaction for
     what a batch decided, with the batch's articles marked matched."""
@@ -346,7 +356,7 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, Protocol):
         ...
 
 
-class DigestStore(StorySources, Protocol):
+class DigestStore(StorySources, MergedSources, Protocol):
     """Sending digests: the queue, each recipient's last digest time, and what an item
     shows (its article, its topic's name, its recorded match)."""
 
@@ -623,7 +633,8 @@ class SourceAdmin(Protocol):
         ...
 
     def remove_source(self, url: str) -> bool:
-        """Deactivate a source added from the command line; False when there is none."""
+        """Deactivate a source added from the command line (one merged into another: for
+        good); False when there is none."""
         ...
 
     def revive_source(self, url: str) -> str | None:
@@ -665,7 +676,7 @@ class TopicAdmin(Protocol):
         ...
 
 
-class Archive(Protocol):
+class Archive(MergedSources, Protocol):
     """Reading the archive: search it with a compiled topic query, list recent stories,
     export every article."""
 

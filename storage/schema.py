@@ -1071,4 +1071,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # story saw neither that listing nor a write of its place, took the story from the
     # queue, and the listing's topics never heard of it (ArticlesMixin.note_listed).
     "ALTER TABLE rematch ADD COLUMN listings INTEGER NOT NULL DEFAULT 0",
+    # 60: which source a source added from the command line was merged into (the one
+    # polling the feed its page declares, newswatch.app.one_source_a_feed): a topic limited
+    # to the page, by its name or URL, got nothing more once the site's new stories came
+    # from the feed's source; it follows that one now (watchlist.verdict.follow_merges).
+    "ALTER TABLE sources ADD COLUMN merged_into INTEGER",
 )

@@ -126,6 +126,10 @@ class SourcesMixin:
                 [int(spec.every_default), spec.url],
             )
         if before is not None:
+            # Merged into another before (remove_source ``into``), polled again: the topics
+            # limited to it no longer follow that one, whose stories are not its.
+            self.db.execute("UPDATE sources SET merged_into = NULL"
+                            " WHERE id = ? AND merged_into IS NOT NULL", [before[4]])
             self._sooner(spec.url, spec.every_seconds, before)
             if spec.name is not None and spec.name != before[5]:  # renamed
                 self._relabel(before[4], before[5], spec.name)
@@ -223,18 +227,30 @@ class SourcesMixin:
         stored or listed are listed by that one too, in the same transaction, as seen already
         (not anew: no re-match, see ArticlesMixin.note_listed). That source's next poll of
         them is no news: taken for a removed source's, a story the merged page had stored
-        was the feed's alone, and every topic added since mailed the day's old news."""
+        was the feed's alone, and every topic added since mailed the day's old news. The
+        topics limited to it follow that source from then on (merged_sources). Without
+        ``into``, one merged before is removed for good: they no longer follow it."""
         with self.db.atomic():
             cursor = self.db.execute(
-                "UPDATE sources SET active = 0, deactivated = NULL"
-                " WHERE url = ? AND origin = 'cli' AND (active = 1 OR deactivated IS NOT NULL)",
-                [url],
+                "UPDATE sources SET active = 0, deactivated = NULL,"
+                " merged_into = (SELECT id FROM sources WHERE url = ?)"
+                " WHERE url = ? AND origin = 'cli'"
+                " AND (active = 1 OR deactivated IS NOT NULL OR merged_into IS NOT NULL)",
+                [into, url],
             )
             if not cursor.rowcount:
                 return False
             if into is not None:
                 self._listed_as(url, into)
         return True
+
+    def merged_sources(self) -> list[tuple[str | None, str, str]]:
+        """The sources merged into another (remove_source ``into``) that are not polled
+        again since: each one's name, URL, and the URL of the source it was merged into.
+        A topic limited to one follows that source (watchlist.verdict.follow_merges)."""
+        return [(name, url, into) for name, url, into in self.db.execute(
+            "SELECT m.name, m.url, i.url FROM sources m JOIN sources i ON i.id = m.merged_into"
+            " WHERE m.active = 0 ORDER BY m.id").fetchall()]
 
     def _listed_as(self, merged: str, into: str) -> None:
         """The articles the source ``merged`` stored or listed, listed by the source ``into``

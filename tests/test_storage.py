@@ -1464,6 +1464,28 @@ def test_a_source_merged_into_another_has_what_it_stored_or_listed_listed_by_tha
     assert {a.id for a in store.search(compile_query("Maduro source:Herald"))} == {stored, listed}
 
 
+def test_a_source_merged_into_another_is_followed_until_polled_again_or_removed(
+    store: Store,
+) -> None:
+    """A page merged into the source polling the feed it declares (remove_source ``into``)
+    is said merged into it, for the topics limited to the page to follow that one; added
+    again (the feed's source gone), or removed for good with ``sources remove``, it is no
+    longer: a topic limited to it would take the feed's stories for the page's."""
+    feed = add_source(store, "https://news.example/world.rss")
+    store.name_source(feed, "Herald World")
+    page = store.add_source(SourceSpec("https://news.example/", 600, name="Herald"), NOW)
+    assert store.merged_sources() == []
+    assert store.remove_source(page.url, into="https://news.example/world.rss")
+    assert store.merged_sources() == [("Herald", page.url, "https://news.example/world.rss")]
+    store.add_source(SourceSpec(page.url, 600, name="Herald"), NOW)
+    assert store.merged_sources() == []
+    assert store.remove_source(page.url, into="https://news.example/world.rss")
+    assert store.remove_source(page.url)
+    assert store.merged_sources() == []
+    assert not store.remove_source(page.url)
+    assert not store.find_source(page.url).active
+
+
 def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:
     """Each listing of an article by another source is new (``new_from``) until the
     verdict of its re-match is recorded, in the same transaction as its matches and alerts:
