@@ -31,7 +31,7 @@ from storage import (
     StoredArticle,
     Topic,
 )
-from watchlist import topic_matches
+from watchlist import follow_merges, topic_matches
 
 from .channels import redact
 from .compose import AlertItem, compose_digest
@@ -187,7 +187,9 @@ def send_digests(
     ``running_since``: when this process began looking for due digests. A digest due before
     it, and more than LATE_AFTER ago, was missed while newswatch was not running (the daemon
     stopped at 07:00 and back at 14:00): it says so, and what time it was due at."""
-    topics = store.topics()
+    # A topic limited to a source merged into another follows that one: its alerts waiting
+    # from that one are still its, judged again (_still_matching).
+    topics = follow_merges(store.topics(), store.merged_sources())
     # An alert waits for a digest while its reader still watches its topic: a topic
     # removed, or a reader taken off it, takes its waiting alerts away too.
     watching = {(t.id, r.lower()) for t in topics for r in t.notify}

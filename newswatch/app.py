@@ -117,10 +117,11 @@ def sync_config(
     config: Config, store: ConfigSync, say: Callable[[str], None] = logger.warning
 ) -> None:
     """Make the stored sources and topics those of the config file (``say``: the line of
-    each source added from the command line that is merged into another, one_source_a_feed)."""
+    each source added from the command line that is merged into another, one_source_a_feed,
+    which names the topics of the config file limited to it too)."""
     store.sync_sources(config.sources, utcnow(), config.crawl.every_seconds)
-    one_source_a_feed(store, say)
     store.sync_topics(config.topics)
+    one_source_a_feed(store, say)
 
 
 def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.warning) -> None:
@@ -131,8 +132,11 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
     home page polls the feed the page declares; an OPML import of that feed beside it
     polled it twice). The config file's source, else the first added, stays; ``say`` says
     which was merged into which (known only once its page was polled: `sources add` of
-    that page said "added", and it then vanished from `sources list`)."""
+    that page said "added", and it then vanished from `sources list`), and which topics
+    limited to the one merged follow the other from then on (watchlist.verdict.follow_merges:
+    they got nothing more, and nothing said why)."""
     from watchlist import url_key
+    from watchlist.verdict import followed
 
     first: dict[str, Source] = {}
     for source in sorted(store.sources(), key=lambda s: (s.origin != "config", s.id)):
@@ -152,6 +156,11 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
                 how = f"is polled at {source.poll_url}, as {taken.url} is"
             say(f"source {source.url} (added with `sources add`) {how}: merged into "
                 f"{taken.url}, no longer listed (its stored articles are kept)")
+            merge = [(source.name, source.url, taken.url)]
+            for topic in store.topics():
+                if followed(topic.sources, merge):
+                    say(f"topic '{topic.name}' limited to {source.name or source.url} now "
+                        f"follows {taken.name or taken.url}")
 
 
 #: PBKDF2 rounds of the mail settings' fingerprint (it covers the SMTP password).

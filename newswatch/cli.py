@@ -36,6 +36,7 @@ from .common import (
     fail,
     format_option,
     handle_errors,
+    nameable_sources,
     open_existing,
     output_file,
     output_option,
@@ -878,7 +879,7 @@ def _warn_unknown_sources(config: Config, topics: Sequence[TopicSpec]) -> None:
     if config.database.url is not None or path.exists():
         try:
             with open_store(config.database.location) as store:
-                known += [(s.name, s.url) for s in store.sources()]
+                known += nameable_sources(store)
                 publishers = store.publishers()
         except StorageError:
             pass  # the commands that need the database say what is wrong with it

@@ -294,6 +294,13 @@ def first_names(names: Sequence[str], shown: int) -> str:
     return ", ".join(names[:shown]) + (f" +{more} more" if more > 0 else "")
 
 
+def nameable_sources(store: Storage) -> list[tuple[str | None, str]]:
+    """The (name, URL) of the sources a topic's sources may name: those polled, and those
+    merged into one of them (a topic limited to one follows it, watchlist.follow_merges)."""
+    return [*((s.name, s.url) for s in store.sources()),
+            *((name, url) for name, url, _into in store.merged_sources())]
+
+
 def warn_unknown_sources(
     where: str,
     wanted: Sequence[str],

@@ -80,9 +80,11 @@ def find(
 ) -> tuple[list[Found], bool]:
     """The ``limit`` newest archived articles ``topic`` matches, and whether more match:
     the verdict the daemon gives (watchlist.verdict), its options included."""
-    from watchlist import highlight, topic_matches
+    from watchlist import follow_merges, highlight, topic_matches
     from watchlist.match import fts_expression
 
+    # Limited to a source merged into another, it follows that one, as the daemon's does.
+    [topic] = follow_merges([topic], store.merged_sources())
     found: list[Found] = []
     offset = 0
     while len(found) <= limit:

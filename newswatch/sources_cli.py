@@ -325,8 +325,9 @@ sources.add_command(
         "source",
         "url",
         "Stop polling a source added with `sources add` or `sources import`.\n\n"
-        "Its stored articles are kept, and alert no one from then on. Sources of the config"
-        " file are removed there.",
+        "Its stored articles are kept, and alert no one from then on. A page merged into the"
+        " source polling its feed is removed for good: the topics limited to it no longer"
+        " follow that one. Sources of the config file are removed there.",
         in_config=lambda config: {s.url for s in config.sources},
         remove=lambda store, url: (
             f"removed {url} (its stored articles are kept)" if store.remove_source(url) else None

@@ -34,6 +34,7 @@ from .common import (
     format_option,
     handle_errors,
     limit_option,
+    nameable_sources,
     no_database,
     open_existing,
     open_synced,
@@ -231,7 +232,7 @@ def add(
         _refuse_lookalike("NAME", name, config, (t.name for t in store.topics()))
         existing = store.find_topic(name)
         topic = store.add_topic(spec)
-        warn_unknown_sources("--source", topic.sources, [(s.name, s.url) for s in store.sources()],
+        warn_unknown_sources("--source", topic.sources, nameable_sources(store),
                              store.publishers())
     verb = "updated" if existing is not None else "added"
     options = f"; sources: {', '.join(topic.sources)}" if topic.sources else ""

@@ -45,7 +45,7 @@ from storage import PipelineStore, Source, StorageError, StoredArticle, Topic, t
 from storage.errors import said_stopping
 from storage.ports import Assignment
 from storage.stories import TITLED_CHARS
-from watchlist import Verdict, decide
+from watchlist import Verdict, decide, follow_merges
 from watchlist.stories import (
     WINDOW,
     Signature,
@@ -374,7 +374,7 @@ class Pipeline:
                 break
             await asyncio.sleep(0)
         if pending is not None and pending.articles:
-            self._decide(report, pending.take(), self.store.topics(), kind="new")
+            self._decide(report, pending.take(), self._topics(), kind="new")
         self._log_matched(report)
         return report
 
@@ -398,7 +398,7 @@ class Pipeline:
         decided with the pass's later batches, STREAM_MERGE at a time (the caller decides
         what is left at the pass's end): stored unmatched until then, a crash between two
         batches leaves them to the next pass, clustered already."""
-        topics = self.store.topics()
+        topics = self._topics()
         for batch, kind in self._batches(waiting, edited, size, pending):
             laps = _Laps(report.cpu)
             # Re-matched: edited in place, or listed by another source now (for the topics
@@ -423,6 +423,11 @@ class Pipeline:
             if until is not None and time.monotonic() >= until:
                 return True
         return False
+
+    def _topics(self) -> list[Topic]:
+        """The active topics as matching reads them, once for a run of batches: a topic
+        limited to a source merged into another follows that one (follow_merges)."""
+        return follow_merges(self.store.topics(), self.store.merged_sources())
 
     def _decide(
         self, report: MatchReport, clustered: tuple[list[StoredArticle], dict[int, int]],

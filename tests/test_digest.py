@@ -1132,6 +1132,27 @@ def test_alerts_waiting_for_a_digest_go_only_where_the_topic_as_changed_still_ma
     assert store.waiting_digest() == []
 
 
+def test_an_alert_of_a_topic_limited_to_a_merged_page_goes_in_its_digest(store: Store) -> None:
+    """A digest topic limited to a site's page added from the command line ("Herald"), the
+    page merged since into the config file's source of the feed it declares ("Herald
+    World"): the site's stories come from that one, which the topic follows, and they go
+    in its digest (judged again as the digest is made, they are still the topic's)."""
+    world = source(store, "Herald World")
+    page = store.add_source(SourceSpec("https://herald-world.example/", 600, "Herald"), NOW)
+    assert store.remove_source(page.url, into=store.source(world).url)
+    store.sync_topics([TopicSpec("Maduro", "Maduro", compile_query("Maduro"), (DESK,),
+                                 sources=("Herald",), mode="digest")])
+    article(store, world, "maduro", "Maduro leaves Caracas", "Maduro left.",
+            NOW - timedelta(minutes=5))
+    clock = Clock(NOW)
+    pipe = pipeline(store, clock, policies(RecipientPolicy("UTC", parse_times("08:00"))))
+    assert pipe.match().queued == 1
+    clock.at(NOW + timedelta(days=1))
+    assert pipe.digests() == 1
+    [digest] = outbox(store)
+    assert "leaves Caracas" in digest["body_text"]
+
+
 def test_a_reader_written_two_ways_stays_one_reader_when_topics_change(store: Store) -> None:
     """"Desk@" on one topic and "desk@" on another: the reader's alerts were counted under
     the first topic's spelling, so removing that topic in the middle of a storm started the

@@ -39,7 +39,7 @@ from storage.clock import from_iso
 from storage.errors import said_stopping
 from storage.outbox import insert_email
 from storage.schema import MIGRATIONS
-from watchlist import compile_query
+from watchlist import compile_query, follow_merges
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -1484,6 +1484,29 @@ def test_a_source_merged_into_another_is_followed_until_polled_again_or_removed(
     assert store.merged_sources() == []
     assert not store.remove_source(page.url)
     assert not store.find_source(page.url).active
+
+
+def test_a_topic_limited_to_a_merged_source_follows_the_one_that_was_merged_in_turn(
+    store: Store,
+) -> None:
+    """A page merged into the feed it declares, added from the command line before it; the
+    feed moved since (a permanent redirect) to the config file's source, and merged into
+    that one: a topic limited to the page, by its name or its URL written another way,
+    follows both (the config file's brings the site's new stories); one limited to the
+    feed's host, or to another source, is as it was."""
+    add_source(store, "https://news.example/world.xml")
+    feed = store.add_source(SourceSpec("https://news.example/world.rss", 600), NOW)
+    page = store.add_source(SourceSpec("https://news.example/", 600, name="Herald"), NOW)
+    assert store.remove_source(page.url, into=feed.url)
+    assert store.remove_source(feed.url, into="https://news.example/world.xml")
+    topics = [Topic(id=i, name=f"t{i}", query="Maduro", compiled=compile_query("Maduro"),
+                    notify=("desk@news.example",), sources=sources)
+              for i, sources in enumerate(
+                  [(" herald",), ("HTTPS://NEWS.EXAMPLE",), ("news.example",), ("Oslo",), ()])]
+    assert [t.sources for t in follow_merges(topics, store.merged_sources())] == [
+        (" herald", feed.url, "https://news.example/world.xml"),
+        ("HTTPS://NEWS.EXAMPLE", feed.url, "https://news.example/world.xml"),
+        ("news.example",), ("Oslo",), ()]
 
 
 def test_a_listing_is_new_until_the_verdict_on_it_is_recorded(store: Store) -> None:

@@ -854,3 +854,45 @@ def test_a_topic_added_later_does_not_reach_back_to_a_merged_pages_story(site, m
     assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
     write_herald_config(workdir, site, politics, mail, oslo)
     only_the_section_alerts(site, mail, workdir, story, "Herald")
+
+
+def test_a_topic_limited_to_a_merged_page_follows_the_source_it_was_merged_into(
+    site, mail, workdir
+):
+    # A site's page added with `sources add --name Herald` and a topic limited to it; the
+    # feed the page declares written into the config file later ("Herald World"), the page
+    # was merged into it: the site's new stories came from "Herald World", and the topics
+    # limited to "Herald" (added with `topics add`, or in the config file) got nothing
+    # more, and nothing said why. They follow the feed, and the merge says so.
+    site.publish(fresh("venezuela-opposition-leader"))
+    workdir.write_config(smtp=mail)
+    page = site.url("/withfeed/")
+    ok(workdir.newswatch("sources", "add", page, "--name", "Herald"))
+    ok(workdir.newswatch("topics", "add", "maduro", "Maduro", "--source", "Herald",
+                         "--notify", DESK))
+    assert "1 new article(s)" in ok(workdir.newswatch("crawl"))
+    assert [m["To"] for m in mail.wait_for(1)] == [DESK]
+    workdir.write_config(
+        sources=[{"url": site.url("/feeds/world.rss"), "name": "Herald World"}],
+        topics=[{"name": "caracas", "query": "Maduro", "notify": ["caracas@test.example"],
+                 "sources": ["herald"]}],
+        smtp=mail)
+    site.publish(fresh("maduro-abandona-venezuela"))
+    crawl = ok(workdir.newswatch("crawl"))
+    assert "merged into" in crawl and "1 new article(s)" in crawl, crawl
+    assert "topic 'maduro' limited to Herald now follows Herald World" in crawl, crawl
+    assert "topic 'caracas' limited to Herald now follows Herald World" in crawl, crawl
+    assert sorted(m["To"] for m in mail.wait_for(3)[1:]) == [
+        "caracas@test.example", DESK]
+    tried = ok(workdir.newswatch("topics", "test", "Maduro", "--source", "Herald"))
+    assert "2 matching article(s)" in tried, tried
+    # A topic limited to it added since is not said to alert for none of its articles.
+    added = workdir.newswatch("topics", "add", "later", "Maduro", "--source", "Herald",
+                              "--notify", DESK)
+    assert (ok(added).startswith("added topic later"), added.stderr) == (True, ""), added
+    checked = workdir.newswatch("check")
+    assert (checked.returncode, checked.stderr) == (0, ""), checked
+    # Removed for good, the page is followed no more: the feed's stories are not its.
+    assert ok(workdir.newswatch("sources", "remove", page)).startswith(f"removed {page}")
+    tried = ok(workdir.newswatch("topics", "test", "Maduro", "--source", "Herald"))
+    assert "1 matching article(s)" in tried, tried

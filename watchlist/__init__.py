@@ -15,7 +15,7 @@ from .match import (
     source_text,
 )
 from .query import AmbiguousQuery, QueryError, parse
-from .verdict import Verdict, decide, topic_matches, unknown_sources, url_key
+from .verdict import Verdict, decide, follow_merges, topic_matches, unknown_sources, url_key
 
 __all__ = [
     "AmbiguousQuery",
@@ -24,6 +24,7 @@ __all__ = [
     "Verdict",
     "compile_query",
     "decide",
+    "follow_merges",
     "fts_expression",
     "highlight",
     "match_articles",

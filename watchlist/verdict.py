@@ -173,6 +173,37 @@ def source_matches(wanted: Sequence[str], article: StoredArticle) -> bool:
     return False
 
 
+def follow_merges(
+    topics: Sequence[Topic], merged: Sequence[tuple[str | None, str, str]]
+) -> list[Topic]:
+    """``topics``, each limited to a source merged into another (``merged``: its name, URL
+    and the URL of the one it was merged into, storage's merged_sources) limited to that one
+    too: a site's page added from the command line is merged into the source polling the
+    feed it declares, which brings the site's new stories from then on, and a topic limited
+    to the page (by its name or URL) got nothing more. Resolved once for the topics of a
+    pass, not for each article (source_matches compares them with every one)."""
+    if not merged:
+        return list(topics)
+    return [replace(t, sources=(*t.sources, *more)) if (more := followed(t.sources, merged))
+            else t for t in topics]
+
+
+def followed(wanted: Sequence[str], merged: Sequence[tuple[str | None, str, str]]) -> list[str]:
+    """The URLs of the sources that the ``wanted`` sources (names, URLs) were merged into
+    (``merged``: as follow_merges), and those that one was merged into in turn (a page
+    merged into the feed it declares, added from the command line before it; the feed
+    merged since into the config file's source of the address it moved to)."""
+    names = {entry.strip().casefold() for entry in wanted}
+    urls = {url_key(entry) for entry in wanted if "://" in entry}
+    found: list[str] = []
+    while more := [into for name, url, into in merged if into not in found and (
+            url_key(url) in urls or (name is not None and name.casefold() in names))]:
+        for into in dict.fromkeys(more):
+            found.append(into)
+            urls.add(url_key(into))
+    return found
+
+
 def unknown_sources(wanted: Sequence[str], known: Iterable[tuple[str | None, str]]) -> list[str]:
     """The entries of a topic's ``wanted`` sources that can match no article of the ``known``
     sources (name, URL): a name that is none of theirs (case-insensitive), a URL that is
