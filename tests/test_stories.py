@@ -388,6 +388,39 @@ def test_a_copy_opening_with_paragraphs_of_its_own_joins_the_wire_story(copy: li
     assert cluster([wire, analysis]) == [1, 2]
 
 
+#: The wire's standard background paragraph, which it puts under its stories on one country.
+BACKGROUND = (
+    "Maduro has ruled Venezuela since 2013, when he succeeded the late Hugo Chavez, and won a "
+    "third term in a July 2024 election that the opposition and many foreign governments say "
+    "was marred by fraud; the country's economy shrank by about three quarters over the "
+    "following decade, and nearly eight million people have left.")
+
+
+def test_a_brief_over_the_wires_background_paragraph_is_not_every_story_that_has_it() -> None:
+    """The wire's brief, its news in one line over its standard background paragraph, is
+    stored; a different story has that paragraph as its third. Its lede after its second
+    paragraph is alike with the brief's at 0.68 and the brief is held in it at 0.85: it
+    joined the brief's story, and its alert was lost."""
+    brief = "\n\n".join(["Maduro will visit Moscow next week, state television said.",
+                          BACKGROUND])
+    arrests = "\n\n".join([
+        "Venezuela's opposition called on Thursday for nationwide protests this weekend after "
+        "the arrest of two of its regional leaders in the western state of Zulia, accused of "
+        "plotting to sabotage the electricity grid.",
+        "Police detained the two men at their homes before dawn, their families said, and took "
+        "them to the intelligence service's headquarters in Caracas without a warrant. A "
+        "lawyer for one of them said he had not been allowed to see his client, and that no "
+        "judge had yet been told of the arrests, which the law requires within two days.",
+        BACKGROUND,
+        "The opposition coalition said the arrests were part of a campaign of intimidation "
+        "ahead of regional elections due in the spring, and asked the United Nations to send "
+        "observers. The government did not respond to a request for comment.",
+        "Human rights groups say more than 800 people are held in Venezuela for political "
+        "reasons, many of them since the protests that followed the disputed vote.",
+    ])
+    assert cluster([brief, arrests]) == [1, 2]
+
+
 def test_two_sites_stories_opening_with_one_long_note_are_two_stories() -> None:
     """Two papers of one chain open every story with the same 45-word note: by their ledes a
     different story of the other paper joined the first, its alert lost (a review)."""
