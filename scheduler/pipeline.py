@@ -235,8 +235,10 @@ class Pipeline:
     #: An article older than the story window is stored: an older copy may be looked for
     #: (set once seen; a new install's first week has none to find).
     _older: bool = False
-    #: When this process first looked for due digests: one due before was missed while no
-    #: newswatch ran, and says it is late (alerts.route.send_digests).
+    #: When this process began its first cycle or first looked for due digests: one due
+    #: before was missed while no newswatch ran, and says it is late
+    #: (alerts.route.send_digests). A crawl from cron that ran past a digest time was running
+    #: at it.
     _looking_since: datetime | None = None
 
     async def cycle(
@@ -247,6 +249,7 @@ class Pipeline:
         are due, deliver. ``crawled`` is called with the crawl's report as soon as it ends
         (whatever the next stages do: on a full disk, they fail too)."""
         report = CycleReport()
+        self._running_since()
         if sources:
             report.crawl = await self._crawl_streaming(sources, report)
             if crawled is not None:
@@ -725,10 +728,15 @@ class Pipeline:
     def digests(self) -> int:
         """Queue the digests that are due (digest times, storm-folded alerts); returns how
         many."""
-        now = self.clock()
+        running_since = self._running_since()
+        return send_digests(self.store, self.recipients, self.clock(), running_since)
+
+    def _running_since(self) -> datetime:
+        """When this process began its first cycle or first looked for due digests (see
+        _looking_since)."""
         if self._looking_since is None:
-            self._looking_since = now
-        return send_digests(self.store, self.recipients, now, self._looking_since)
+            self._looking_since = self.clock()
+        return self._looking_since
 
     def check_health(self) -> int:
         """Queue one email to the operator per change of source health; returns how many

@@ -31,9 +31,10 @@ from alerts import (
     format_when,
 )
 from alerts.schedule import format_times, parse_times, plan
+from crawler.report import CrawlReport
 from scheduler import Daemon
 from scheduler.pipeline import Pipeline
-from storage import Article, SourceSpec, Store, TopicSpec, to_iso
+from storage import Article, Source, SourceSpec, Store, TopicSpec, to_iso
 from storage import open_store as storage_open_store
 from watchlist import compile_query
 
@@ -577,6 +578,41 @@ def test_a_digest_sent_late_because_newswatch_was_not_running_says_so(store: Sto
     assert late in flat(text_of(sent_late)) and late in html_of(sent_late)
     for message in (on_time, restarted_soon):
         assert "sent late" not in text_of(message) and "sent late" not in html_of(message)
+
+
+class LongCrawl:
+    """A crawl that takes ``minutes`` on the pipeline's clock (a cron job's crawl of many
+    sources, some slow): it moves the clock, and polls nothing."""
+
+    def __init__(self, clock: Clock, minutes: int) -> None:
+        self.clock, self.minutes = clock, minutes
+
+    async def crawl(self, store: Store, sources: list[Source], clock: Clock) -> CrawlReport:
+        self.clock.at(self.clock.now + timedelta(minutes=self.minutes))
+        return CrawlReport()
+
+
+def test_a_digest_due_while_a_crawl_from_cron_ran_does_not_say_newswatch_was_not_running(
+    store: Store, mail
+) -> None:
+    """`newswatch crawl` from cron at 07:50 crawls for 45 minutes and queues the 08:00
+    digest at 08:35: newswatch ran at 08:00, yet the digest said it was late because
+    newswatch was not running (the process's first look for due digests, at the crawl's
+    end, was taken for its start)."""
+    topics(store, ("Lithium", "lithium", (DESK,), "digest"))
+    src = source(store, "Mining Weekly")
+    daily = policies(RecipientPolicy("UTC", parse_times("08:00")))
+    article(store, src, "a", "Mine one", "lithium", NOW - timedelta(hours=1))
+    clock = Clock(NOW)
+    pipeline(store, clock, daily).match()
+    clock.at(datetime(2026, 11, 26, 7, 50, tzinfo=UTC))
+    cron = pipeline(store, clock, daily, mail)
+    cron.crawler, cron.stream_seconds = LongCrawl(clock, 45), 0  # type: ignore[assignment]
+    report = asyncio.run(cron.cycle([store.sources()[0]]))
+    assert report.digests == 1 and clock.now.hour == 8 and clock.now.minute == 35
+    (message,) = mail.wait_for(1)
+    assert "Mine one" in text_of(message)
+    assert "sent late" not in text_of(message) and "sent late" not in html_of(message)
 
 
 def test_a_late_digest_due_another_day_on_its_readers_clock_says_that_day() -> None:
