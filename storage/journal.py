@@ -12,7 +12,10 @@ in a journal are written to the database (``OutboxMixin.due_outbox``).
 A journal is a directory (next to the database file: ``newswatch.sent/``) with one file per
 sending process, locked (``flock``) while the process lives. A sender replays its own marks
 and those of every file nobody holds: a dead sender's of the same machine. A line is one
-mark: ``{"id": …, "message_id": …, "sent": …}``.
+mark: ``{"id": …, "message_id": …, "sent": …}``. A file's name (the process's pid and 64
+random bits) names the process's outbox claims on PostgreSQL: once a dead process's file is
+replayed, the rows it was sending without a mark are let go at once, as the claim lease
+lets them go after its wait (``PgStore.due_outbox``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class SentJournal:
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{os.getpid()}-{secrets.token_hex(8)}"
         # Locked before it has its name: another alerter never sees it unlocked (and empty).
         hidden = directory / f".{name}"
         self._fd = os.open(hidden, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -109,6 +112,13 @@ class SentJournal:
             marks.extend(_read(fd))
         return marks
 
+    def dead(self) -> list[str]:
+        """The names of the files of dead processes that :meth:`unflushed` read, held until
+        :meth:`flushed`: once the database has their marks, the rows those processes were
+        sending without a mark are anyone's (no process of theirs sends any more, and no
+        acceptance they noted is missing)."""
+        return sorted(path.name for path in self._orphans)
+
     def flushed(self, marks: list[SentMark]) -> None:
         """The database has ``marks``: forget them (the files of dead processes are
         removed)."""
@@ -126,11 +136,13 @@ class SentJournal:
             os.close(fd)
         self._orphans.clear()
 
-    def close(self) -> None:
-        """Release the file; it is removed when the database has every mark."""
+    def close(self, *, keep: bool = False) -> None:
+        """Release the file; it is removed when the database has every mark, unless ``keep``
+        (the process's claims could not be let go: the next sender of the machine lets go
+        of them as it replays the file)."""
         if self._fd < 0:
             return
-        if not self._pending:
+        if not self._pending and not keep:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         elif lost := self._unwritten & self._pending.keys():

@@ -243,27 +243,35 @@ class OutboxMixin:
         """Write the sent journal's marks the database may not have (refused, or lost with
         a connection or a process; a dead sender's of this machine), then forget them. Only
         a pending row with the same Message-ID is marked: a journal of another database
-        marks nothing."""
+        marks nothing. The claims of the dead senders replayed are let go with them."""
         journal = self.journal
         marks = journal.unflushed() if journal is not None else []
-        if not marks:
+        dead = journal.dead() if journal is not None else []
+        if not marks and not dead:
             return
         assert journal is not None
-        marked = 0
-        with self.db.atomic():
-            for mark in marks:
-                marked += self.db.execute(
-                    """
-                    UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
-                                      last_error = NULL
-                    WHERE id = ? AND message_id = ? AND status = 'pending'
-                    """,
-                    [to_iso(mark.sent), mark.id, mark.message_id],
-                ).rowcount
-        self.durable()
+        if marks:
+            marked = 0
+            with self.db.atomic():
+                for mark in marks:
+                    marked += self.db.execute(
+                        """
+                        UPDATE outbox SET status = 'sent', sent = ?, attempts = attempts + 1,
+                                          last_error = NULL
+                        WHERE id = ? AND message_id = ? AND status = 'pending'
+                        """,
+                        [to_iso(mark.sent), mark.id, mark.message_id],
+                    ).rowcount
+            self.durable()
+            logger.info("sent journal: %d message(s) the mail server had accepted, %d of "
+                        "them not yet marked sent in the database: marked now", len(marks),
+                        marked)
+        self._let_go_of_dead(dead)  # their marks written: what is left was not noted sent
         journal.flushed(marks)
-        logger.info("sent journal: %d message(s) the mail server had accepted, %d of them "
-                    "not yet marked sent in the database: marked now", len(marks), marked)
+
+    def _let_go_of_dead(self, journals: list[str]) -> None:
+        """The senders of the journal files ``journals`` are dead and their marks written:
+        nothing to let go in one process (the PostgreSQL store lets go of their claims)."""
 
     def _close_journal(self) -> None:
         if self.journal is not None:

@@ -22,7 +22,10 @@ share one implementation of what is stored and when; what differs is here:
   only ``claim_lease`` after that stamp or PostgreSQL's start, whichever is later — time
   for its sender, started again, to write its "sent" mark from its **sent journal**
   (``storage.journal``: the alerter role's marks are synced to a local file before the
-  database is told, and replayed before each claim). Senders must connect as one role (or
+  database is told, and replayed before each claim). The claim names that file too
+  (``claim_journal``): a sender of the same machine that replays the file of a dead
+  process lets go of its claims at once, the marks written (an alerter killed mid-send and
+  started again 10 s later waited the lease for its own row). Senders must connect as one role (or
   one with ``pg_read_all_stats``) to see each other's sessions in ``pg_stat_activity``.
   (The port hands a batch to the sender and marks rows afterwards, so the claim is the
   session's rather than a transaction's row lock held across each send as
@@ -556,8 +559,9 @@ class PgStore(
         """Claim the pending messages due at ``now``, oldest first, for this session: rows
         another live session claimed are skipped, and so are those whose send began in a
         session that ended less than ``claim_lease`` ago (see the module's docstring). The
-        sent journal's marks are written first. ``channels``: the notification URLs' alone
-        (the mail server is down)."""
+        sent journal's marks are written first, and the claims of the dead senders whose
+        journal files it replayed let go. ``channels``: the notification URLs' alone (the
+        mail server is down)."""
         self._replay_journal()
         rows = self.db.query(
             """
@@ -577,18 +581,20 @@ class PgStore(
                 ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED
             )
             UPDATE outbox SET claimed_by = pg_backend_pid(),
-                claim_started = (SELECT backend_start FROM me), sending = NULL
+                claim_started = (SELECT backend_start FROM me), sending = NULL,
+                claim_journal = ?
             FROM due WHERE outbox.id = due.id
             RETURNING outbox.*
             """,
             [to_iso(now), CHANNEL_RECIPIENT if channels else "%", float(self.claim_lease),
-             limit],
+             limit, self.journal.path.name if self.journal is not None else None],
         )
         return self._handing_out([_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))])
 
     def sending(self, outbox_id: int) -> None:
         """The send of a claimed row begins: if this session ends before its mark, the row
-        waits ``claim_lease`` for this sender's journal before another sender takes it."""
+        waits ``claim_lease`` for this sender's journal before another sender takes it, or
+        until the next sender of this machine has replayed the journal."""
         self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
 
     def not_sent(self, outbox_id: int) -> None:
@@ -597,6 +603,40 @@ class PgStore(
         start (or another sender) takes the row at once rather than after ``claim_lease``."""
         self.db.execute("UPDATE outbox SET claimed_by = NULL, sending = NULL WHERE id = ?",
                         [outbox_id])
+
+    def _close_journal(self) -> None:
+        """Close the sent journal; with the connection lost (PostgreSQL restarted, the
+        network cut), its file stays, marks or none: this process's claims are still in the
+        rows, and the next alerter of the machine lets go of them as it replays the file,
+        not after ``claim_lease`` (the row of a send the server refused as the database went
+        away)."""
+        if self.journal is not None:
+            self.journal.close(keep=self.lost)
+
+    def _let_go_of_dead(self, journals: list[str]) -> None:
+        """The senders of the journal files ``journals`` are dead (their files unlocked) and
+        their marks in the database: their claims are let go at once, the rows they were
+        sending included. An alerter killed mid-send (kill -9) and started again by systemd
+        10 s later waited ``claim_lease`` (14 minutes) for its own row, though its journal
+        held no acceptance of it. A row whose send may have reached the
+        server without an answer noted is sent again, as after the lease. Rows locked (a
+        dead session's transaction the server has not ended yet) are left to the lease."""
+        if not journals:
+            return
+        let_go = self.db.execute(
+            """
+            UPDATE outbox SET claimed_by = NULL, sending = NULL, claim_journal = NULL
+            WHERE id IN (SELECT id FROM outbox
+                         WHERE claim_journal = ANY(?) AND status = 'pending'
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """,
+            [journals],
+        ).fetchall()
+        if let_go:
+            logger.info("sent journal: %d message(s) claimed by a dead sender of this machine, "
+                        "none of them noted as accepted: due again at once (outbox %s)",
+                        len(let_go), ", ".join(str(row[0]) for row in sorted(let_go)))
 
     def mark_retry(
         self, outbox_id: int, error: str, next_attempt: datetime, server_down: bool = False,

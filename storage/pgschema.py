@@ -9,8 +9,9 @@ What differs from SQLite, and why:
   ``COLLATE "C"``: comparisons and ``ORDER BY`` are byte-wise as in SQLite, whatever the
   database's locale, so both backends answer every query alike;
 - signatures are ``BYTEA``; flags stay ``INTEGER`` 0/1, as the shared SQL compares them;
-- ``outbox`` has three more columns, ``claimed_by`` and ``claim_started``: the server
-  session of the sender that claimed a row, and ``sending``: when its send began (see
+- ``outbox`` has four more columns, ``claimed_by`` and ``claim_started``: the server
+  session of the sender that claimed a row, ``sending``: when its send began, and
+  ``claim_journal``: the sent journal file of the claiming process (see
   ``PgStore.due_outbox``);
 - the full-text index is a list of each article's words as FTS5 reads them, under a GIN
   index (47, ``storage.pgwords``): the archive's search reads only the articles holding a
@@ -802,4 +803,8 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # 60: which source a source added from the command line was merged into (see
     # storage.schema).
     "ALTER TABLE sources ADD COLUMN merged_into BIGINT",
+    # 61: the sent journal file of the process that claimed an outbox row (storage.pg: an
+    # alerter started again on the same machine lets go of a dead process's claims once it
+    # has replayed that file, not after the claim lease).
+    _ddl("ALTER TABLE outbox ADD COLUMN claim_journal TEXT"),
 )

@@ -1076,4 +1076,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # to the page, by its name or URL, got nothing more once the site's new stories came
     # from the feed's source; it follows that one now (watchlist.verdict.follow_merges).
     "ALTER TABLE sources ADD COLUMN merged_into INTEGER",
+    # 61: PostgreSQL's alone (the sent journal file of the process that claimed an outbox
+    # row: storage.pg).
+    _nothing,
 )

@@ -5,17 +5,29 @@ the config's choice of backend."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import subprocess_env
 from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
 
 from newswatch.config import ConfigError, load_config
-from storage import Email, Match, SourceSpec, StorageError, TopicSpec, open_store
+from storage import (
+    Email,
+    Match,
+    OutboxMessage,
+    SourceSpec,
+    StorageError,
+    TopicSpec,
+    open_store,
+)
 from storage.journal import SentJournal, SentMark
 from storage.pg import COUNTS_LOCK, MIGRATION_LOCK, schema_version
 from storage.pgschema import MIGRATIONS as PG_MIGRATIONS
@@ -191,6 +203,116 @@ def test_a_send_cut_off_waits_for_the_claim_lease_elsewhere(pg_url: str) -> None
         while not (again := other.due_outbox(NOW)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [m.message_id for m in again] == [a.message_id]
+
+
+#: A sender of the tests' outbox (``_queue``) killed (kill -9) mid-send: it claims the three
+#: due rows, has the first accepted by the mail server (its mark in the journal alone: killed
+#: before the database's), begins the second's send, and waits to be killed.
+KILLED_MID_SEND = """
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from storage import open_store
+from storage.journal import SentJournal
+now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+store = open_store(sys.argv[1])
+store.journal = SentJournal(Path(sys.argv[2]))
+a, b, c = store.due_outbox(now)
+store.sending(a.id)
+store.accepted(a.id, now)
+store.sending(b.id)
+print(a.id, b.id, c.id, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_an_alerter_killed_mid_send_takes_its_rows_back_once_started_again(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """An alerter killed (kill -9) mid-send, started again on its machine (systemd, 10 s
+    later) with its sent journal: the dead process's file replayed, it knows which of its
+    sends the mail server accepted (marked sent) and that the one under way was not, and
+    takes that row back at once. It waited the claim lease, 14 minutes, as on another
+    machine, which still waits for it."""
+    journal = tmp_path / "newswatch.sent"
+    with open_store(pg_url) as setup:
+        _queue(setup, 3)
+    sender = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_SEND, pg_url, str(journal)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=subprocess_env(),
+    )
+    try:
+        assert sender.stdout is not None
+        a, b, c = map(int, sender.stdout.readline().split())
+    finally:
+        sender.kill()
+        sender.wait()
+        for stream in (sender.stdin, sender.stdout):
+            if stream is not None:
+                stream.close()
+
+    with open_store(pg_url) as elsewhere:  # another machine: the lease for a and b
+        elsewhere.claim_lease = 3600
+        assert [m.id for m in elsewhere.due_outbox(NOW)] == [c]
+    with open_store(pg_url) as again:
+        again.claim_lease = 3600
+        again.journal = SentJournal(journal)
+        assert [m.id for m in again.due_outbox(NOW)] == [b, c]
+        assert again.outbox_counts() == {"pending": 2, "sent": 1, "failed": 0}
+        row = again.db.execute("SELECT status, attempts FROM outbox WHERE id = ?", [a])
+        assert row.fetchone() == ("sent", 1)
+        assert [p.name for p in journal.iterdir()] == [again.journal.path.name]
+
+
+def _cut_off_mid_send(pg_url: str, journal: Path) -> tuple[Any, OutboxMessage]:
+    """A sender with the sent journal ``journal``, and the one message queued, whose
+    session the server ended as it sent that message (its process lives on)."""
+    store = open_store(pg_url)
+    store.journal = SentJournal(journal)
+    _queue(store, 1)
+    [row] = store.due_outbox(NOW)
+    store.sending(row.id)
+    with open_store(pg_url) as admin:
+        admin.db.execute("SELECT pg_terminate_backend(?)", [store.pg.execute(
+            "SELECT pg_backend_pid()").fetchone()[0]])
+    return store, row
+
+
+def test_an_alerter_that_lost_its_database_mid_send_leaves_its_row_to_the_next_start(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL restarted as a send was under way, which the mail server refused: the
+    alerter cannot let go of its claim, says the database is lost and exits, leaving its
+    journal file, empty; started again, it lets go of the row at once (its file was
+    removed, and the row waited the claim lease)."""
+    journal = tmp_path / "newswatch.sent"
+    first, a = _cut_off_mid_send(pg_url, journal)
+    with pytest.raises(StorageError):
+        first.mark_retry(a.id, "421 later", NOW)
+    assert first.lost
+    first.close()
+    with open_store(pg_url) as again:
+        again.claim_lease = 3600
+        again.journal = SentJournal(journal)
+        assert [m.id for m in again.due_outbox(NOW)] == [a.id]
+
+
+def test_a_live_sender_of_the_same_machine_keeps_its_send_under_way(pg_url: str,
+                                                                    tmp_path: Path) -> None:
+    """A sender whose session ended while its process lives (PostgreSQL restarted, its
+    send still waiting for the mail server's answer) holds its journal file: another sender
+    of its machine, with the same journal directory, waits the claim lease for its row as
+    another machine's does (taken at once, the message would go twice if the server
+    accepted the first send)."""
+    journal = tmp_path / "newswatch.sent"
+    first, _ = _cut_off_mid_send(pg_url, journal)
+    try:
+        with open_store(pg_url) as neighbour:
+            neighbour.claim_lease = 3600
+            neighbour.journal = SentJournal(journal)
+            assert neighbour.due_outbox(NOW) == []
+    finally:
+        first.close()
 
 
 def test_the_claim_lease_outlasts_the_longest_send(pg_url: str, tmp_path: Path) -> None:
