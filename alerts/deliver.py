@@ -367,6 +367,9 @@ async def deliver_due(
                 send = functools.partial(channels.send, row)
             elif mail_down:
                 report.retrying += 1  # waits for the next run, as the one that found it down
+                # Let go, for another alerter whose machine reaches the server: on
+                # PostgreSQL, this run's claim held it as long as this machine's outage.
+                store.not_sent(row.id)
                 continue
             else:
                 try:

@@ -190,8 +190,9 @@ class OutboxMixin:
         database durable first (:meth:`durable`, in alerts.deliver)."""
 
     def not_sent(self, outbox_id: int) -> None:
-        """A stop ended the send before the message's end: nothing to undo in one process
-        (the PostgreSQL store lets the other senders have it at once)."""
+        """A stop ended the send before the message's end, or the run leaves the message
+        untried (the mail server down): nothing to undo in one process (the PostgreSQL store
+        lets the other senders have it at once)."""
 
     def durable(self) -> None:
         """Make every commit so far survive a power cut or a crash of the machine (the

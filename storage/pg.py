@@ -25,7 +25,9 @@ share one implementation of what is stored and when; what differs is here:
   database is told, and replayed before each claim). The claim names that file too
   (``claim_journal``): a sender of the same machine that replays the file of a dead
   process lets go of its claims at once, the marks written (an alerter killed mid-send and
-  started again 10 s later waited the lease for its own row). Senders must connect as one role (or
+  started again 10 s later waited the lease for its own row). A row a delivery run leaves
+  untried, the mail server down, is let go too (``not_sent``): another alerter, whose
+  machine reaches the server, sends it. Senders must connect as one role (or
   one with ``pg_read_all_stats``) to see each other's sessions in ``pg_stat_activity``.
   (The port hands a batch to the sender and marks rows afterwards, so the claim is the
   session's rather than a transaction's row lock held across each send as
@@ -600,7 +602,10 @@ class PgStore(
     def not_sent(self, outbox_id: int) -> None:
         """A stop ended the send before the message's end went to the server, which cannot
         have it: the claim is let go, and the ``sending`` stamp with it, so that the next
-        start (or another sender) takes the row at once rather than after ``claim_lease``."""
+        start (or another sender) takes the row at once rather than after ``claim_lease``.
+        So too for a row the run leaves untried, the mail server down: held by this live
+        session, it waited for the end of this machine's outage (its route to the server
+        broken) while another alerter could send it."""
         self.db.execute("UPDATE outbox SET claimed_by = NULL, sending = NULL WHERE id = ?",
                         [outbox_id])
 

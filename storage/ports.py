@@ -437,8 +437,9 @@ class DeliveryStore(Protocol):
         ...
 
     def not_sent(self, outbox_id: int) -> None:
-        """A stop ended the send before the message's end went to the server: the message
-        is as it was before :meth:`sending`, due for any sender at once."""
+        """A stop ended the send before the message's end went to the server, or the run
+        leaves the message untried (the mail server down): the message is as it was before
+        :meth:`sending`, due for any sender at once."""
         ...
 
     def mark_retry(

@@ -4,6 +4,7 @@ the config's choice of backend."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import subprocess_env
+from test_alerts import POLICY, SmtpSink, outbox_email
 from test_end_to_end import CHROME_TRAP, MADURO, export, fresh
 
+from alerts.deliver import MailOutage, deliver_due
+from alerts.transport import SmtpTransport
 from newswatch.config import ConfigError, load_config
 from storage import (
     Email,
@@ -313,6 +317,35 @@ def test_a_live_sender_of_the_same_machine_keeps_its_send_under_way(pg_url: str,
             assert neighbour.due_outbox(NOW) == []
     finally:
         first.close()
+
+
+def test_an_alerter_cut_off_from_the_mail_server_leaves_its_alerts_to_another(
+    pg_url: str
+) -> None:
+    """Two alerters, the mail server out of reach from one machine alone (its route
+    broken): the run that finds it down lets go of every email it read, the one it tried and
+    those it left for the server's return, and the other alerter sends them. Those it left
+    stayed claimed by its live session, and waited as long as its outage lasted."""
+    down = SmtpSink()  # nothing listens there: the broken route
+    up = SmtpSink()
+    up.start()
+    try:
+        with open_store(pg_url) as cut_off, open_store(pg_url) as healthy:
+            emails = [outbox_email(f"r{i}@example.test") for i in range(3)]
+            now = emails[0].created
+            cut_off.record_matches([], emails, watermark=0, now=now)
+            report = asyncio.run(deliver_due(cut_off, SmtpTransport(down.settings()), now=now,
+                                             policy=POLICY, outage=MailOutage()))
+            assert (report.sent, report.retrying) == (0, 3)
+            # The two left go at once; the one tried is due again with them (server_back).
+            assert asyncio.run(deliver_due(healthy, SmtpTransport(up.settings()), now=now,
+                                           policy=POLICY)).sent == 2
+            assert asyncio.run(deliver_due(healthy, SmtpTransport(up.settings()), now=now,
+                                           policy=POLICY)).sent == 1
+            assert healthy.outbox_counts() == {"pending": 0, "sent": 3, "failed": 0}
+    finally:
+        up.stop()
+    assert sorted(m["Message-ID"] for m in up.messages) == sorted(e.message_id for e in emails)
 
 
 def test_the_claim_lease_outlasts_the_longest_send(pg_url: str, tmp_path: Path) -> None:
