@@ -230,12 +230,16 @@ class SourcesMixin:
         was the feed's alone, and every topic added since mailed the day's old news. The
         topics limited to it follow that source from then on (merged_sources). Without
         ``into``, one merged before is removed for good: they no longer follow it."""
+        # Merged already, it is merged again by none: another process that read the sources
+        # before the merge (two crawler machines, the daemon and a command's sync) said
+        # "merged into" a second time, or moved it to another source.
+        merged = " OR merged_into IS NOT NULL" if into is None else ""
         with self.db.atomic():
             cursor = self.db.execute(
                 "UPDATE sources SET active = 0, deactivated = NULL,"
                 " merged_into = (SELECT id FROM sources WHERE url = ?)"
                 " WHERE url = ? AND origin = 'cli'"
-                " AND (active = 1 OR deactivated IS NOT NULL OR merged_into IS NOT NULL)",
+                f" AND (active = 1 OR deactivated IS NOT NULL{merged})",
                 [into, url],
             )
             if not cursor.rowcount:

@@ -1486,6 +1486,20 @@ def test_a_source_merged_into_another_is_followed_until_polled_again_or_removed(
     assert not store.find_source(page.url).active
 
 
+def test_a_page_merged_already_is_not_merged_again(store: Store) -> None:
+    """Two processes merging the same page (the daemon after a crawl, a command's sync of
+    the config file; two crawler machines) read the sources before either merged it: the
+    second finds it merged already, says nothing (no second "merged into" line) and leaves
+    it merged into the first one's source, whichever source it names."""
+    add_source(store, "https://news.example/world.rss")
+    add_source(store, "https://news.example/world.xml")
+    page = store.add_source(SourceSpec("https://news.example/", 600, name="Herald"), NOW)
+    assert store.remove_source(page.url, into="https://news.example/world.rss")
+    assert not store.remove_source(page.url, into="https://news.example/world.rss")
+    assert not store.remove_source(page.url, into="https://news.example/world.xml")
+    assert store.merged_sources() == [("Herald", page.url, "https://news.example/world.rss")]
+
+
 def test_a_topic_limited_to_a_merged_source_follows_the_one_that_was_merged_in_turn(
     store: Store,
 ) -> None:
