@@ -157,10 +157,16 @@ def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.war
             say(f"source {source.url} (added with `sources add`) {how}: merged into "
                 f"{taken.url}, no longer listed (its stored articles are kept)")
             merge = [(source.name, source.url, taken.url)]
+            merged = store.merged_sources()
             for topic in store.topics():
                 if followed(topic.sources, merge):
                     say(f"topic '{topic.name}' limited to {source.name or source.url} now "
                         f"follows {taken.name or taken.url}")
+                elif source.url in followed(topic.sources, merged):
+                    # Limited to a feed merged before into this page (an OPML import of
+                    # both): it follows the page's source too from now on.
+                    say(f"topic '{topic.name}', which follows {source.name or source.url}, "
+                        f"now follows {taken.name or taken.url}")
 
 
 #: PBKDF2 rounds of the mail settings' fingerprint (it covers the SMTP password).

@@ -581,7 +581,7 @@ class StatusStore(Gauges, Protocol):
         ...
 
 
-class ConfigSync(Protocol):
+class ConfigSync(MergedSources, Protocol):
     """Making the stored sources and topics those of the config file."""
 
     def sync_sources(

@@ -896,3 +896,28 @@ def test_a_topic_limited_to_a_merged_page_follows_the_source_it_was_merged_into(
     assert ok(workdir.newswatch("sources", "remove", page)).startswith(f"removed {page}")
     tried = ok(workdir.newswatch("topics", "test", "Maduro", "--source", "Herald"))
     assert "1 matching article(s)" in tried, tried
+
+
+def test_a_topic_that_follows_a_page_merged_in_turn_is_said_to_follow_where_it_went(
+    site, mail, workdir
+):
+    # A site's page and the feed it declares both added from the command line (an OPML
+    # import), and a topic limited to the feed ("Wire"): the crawl merged the feed into the
+    # page, and said the topic follows the page. The feed written into the config file
+    # later, another way (with a fragment), the page was merged into it: the topic follows
+    # it too, through the page, but only the page's own topics were said to.
+    workdir.write_config(smtp=mail)
+    page, world = site.url("/withfeed/"), site.url("/feeds/world.rss")
+    ok(workdir.newswatch("sources", "add", page, "--name", "Herald"))
+    ok(workdir.newswatch("sources", "add", world, "--name", "Wire"))
+    ok(workdir.newswatch("topics", "add", "wire", "Maduro", "--source", "Wire",
+                         "--notify", DESK))
+    crawl = ok(workdir.newswatch("crawl"))
+    assert "topic 'wire' limited to Wire now follows Herald" in crawl, crawl
+    workdir.write_config(sources=[{"url": f"{world}#config", "name": "Herald World"}],
+                         smtp=mail)
+    site.publish(fresh("maduro-abandona-venezuela"))
+    crawl = ok(workdir.newswatch("crawl"))
+    assert f"source {page} (added with `sources add`)" in crawl, crawl
+    assert "topic 'wire', which follows Herald, now follows Herald World" in crawl, crawl
+    assert [m["To"] for m in mail.wait_for(1)] == [DESK]
