@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from alerts.transport import SmtpSettings
     from crawler import CrawlSettings
     from scheduler import Pipeline
-    from storage import ConfigSync, PipelineStore, Source, Topic
+    from storage import ConfigSync, PipelineStore, Source, Topic, TopicSpec
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,57 @@ def sync_config(
     store.sync_sources(config.sources, utcnow(), config.crawl.every_seconds)
     store.sync_topics(config.topics)
     one_source_a_feed(store, say)
+
+
+def unsynced(config: Config, store: ConfigSync) -> list[str]:
+    """What sync_config would change to make the stored sources and topics those of
+    ``config``, read without writing: each topic (by name) and source (by URL) it would add,
+    change or stop. A crawler or alerter of several machines reads its config file but does
+    not sync it (the scheduler alone does): a topic added there, reloaded, did nothing, and
+    the reload said only "configuration reloaded"."""
+    from storage.outbox import one_address
+
+    stored = {s.url: s for s in store.sources(active_only=False)}
+    differ = [f"source {spec.url}" for spec in config.sources if not (
+        (s := stored.get(spec.url)) is not None and s.origin == "config"
+        # A source its site said is gone stays inactive (SourcesMixin._upsert).
+        and (s.active or s.deactivated is not None)
+        and (s.every_seconds, s.kind, s.include, s.exclude)
+        == (spec.every_seconds, spec.kind, spec.include, spec.exclude)
+        and spec.name in (None, s.name))]
+    listed = {spec.url for spec in config.sources}
+    differ += [f"source {s.url}" for s in stored.values() if s.active and (
+        (s.origin == "config" and s.url not in listed)
+        or (s.origin == "cli" and s.every_default
+            and s.every_seconds != config.crawl.every_seconds))]
+    topics = {t.name: t for t in store.topics()}
+
+    def kept(t: Topic | TopicSpec) -> tuple[object, ...]:
+        notify = tuple(dict.fromkeys(map(one_address, t.notify)))  # as stored (one_spelling)
+        return (t.query, t.compiled, notify, t.sources, t.exclude, t.exclude_compiled, t.mode)
+
+    differ += [f"topic {spec.name}" for spec in config.topics if not (
+        (t := topics.get(spec.name)) is not None and t.origin == "config"
+        and kept(t) == kept(spec))]
+    named = {spec.name for spec in config.topics}
+    differ += [f"topic {t.name}" for t in topics.values()
+               if t.origin == "config" and t.name not in named]
+    return differ
+
+
+def say_unsynced(config: Config, store: ConfigSync) -> None:
+    """Warn, in one line, when the sources or topics of ``config`` are not the database's
+    (:func:`unsynced`): on a machine without the scheduler role, where they take effect
+    only once the scheduler starts or reloads. A file that lists neither (a crawler's
+    machine given only its database and crawl settings) is not one that stops them all."""
+    if not config.sources and not config.topics:
+        return
+    differ = unsynced(config, store)
+    if differ:
+        logger.warning(
+            "%s: its sources and topics are not the database's (%s): they take effect when "
+            "the scheduler starts or reloads (SIGHUP to `newswatch run --role scheduler`), "
+            "which alone syncs them", config.path or "the config file", ", ".join(differ))
 
 
 def one_source_a_feed(store: ConfigSync, say: Callable[[str], None] = logger.warning) -> None:
@@ -238,7 +289,8 @@ def reload_config(
     sends: bool = True,
 ) -> list[str]:
     """Read the config file of ``running`` again and apply it to ``service``: its sources and
-    topics (``sync``: the process that keeps them, the scheduler of several machines), and
+    topics (``sync``: the process that keeps them, the scheduler of several machines; the
+    others say when the file's are not the database's, say_unsynced), and
     every setting a running process can take (mail, crawl, look-back, retries, retention,
     health, recipients, tick, log level), from the next cycle or delivery on; mail settings
     that changed make the emails waiting for a retry due now (``sends``: the process sends
@@ -265,6 +317,8 @@ def reload_config(
             if urls:
                 logger.info("sources of the config file %s: %s", change, ", ".join(sorted(urls)))
         _log_topic_changes(topics_before, {t.id: t for t in store.topics() if t.origin == "config"})
+    else:
+        say_unsynced(fresh, store)
     apply_config(service.pipeline, fresh)
     if sends:
         retry_under_new_mail_settings(fresh, store, service.pipeline.clock)

@@ -167,6 +167,7 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         one_source_a_feed,
         reload_config,
         retry_under_new_mail_settings,
+        say_unsynced,
         sync_config,
     )
 
@@ -195,6 +196,8 @@ def _run_roles(config: Config, names: tuple[str, ...]) -> None:
         if "scheduler" in roles:
             sync_config(config, store)
             _warn_without_sources(store)
+        else:
+            say_unsynced(config, store)
         pipeline = build_pipeline(config, store)
         # On SIGHUP as the one-process daemon; the sources and topics are the scheduler's,
         # the mail settings the alerter's.

@@ -1449,3 +1449,56 @@ def test_an_alerter_whose_clock_is_ahead_sends_at_once_what_mended_mail_settings
         in roles.log(alerter)
     assert len({str(m["Message-ID"]) for m in moved.messages}) == len(moved.messages)
     assert "Traceback" not in roles.log(alerter), roles.log(alerter)
+
+
+def test_a_reload_without_the_scheduler_says_the_files_topics_wait_for_the_schedulers(
+    cluster_workdir: Workdir, roles: Roles, site: NewsSite, mail: MailServer
+) -> None:
+    """A topic added and a source's interval changed in the config file of an alerter's
+    machine, reloaded there (SIGHUP): only the scheduler syncs the sources and topics, and
+    the reload said only "configuration reloaded" while the topic did nothing. It says, in
+    one line, which of them are not the database's and that they take effect when the
+    scheduler reloads; so does a crawler started on that file. The file's own sources and
+    topics, synced, are never named (the new topic's address in capitals included: stored
+    in one spelling)."""
+    said = "its sources and topics are not the database's"
+    scheduler = roles.start("scheduler")
+    wait_until(lambda: "newswatch scheduler started" in roles.log(scheduler), "the start")
+    alerter = roles.start("alerter")
+    crawler = roles.start("crawler")
+    try:
+        mail.wait_for(len(TOPICS), timeout=WAIT)
+        assert said not in roles.logs(tail=None)
+        text = cluster_workdir.config.read_text(encoding="utf-8")
+        feed = site.url(f"/feeds/{FEEDS[0]}.rss")
+        assert f'url = "{feed}"\nevery = "1s"\n' in text
+        cluster_workdir.config.write_text(
+            text.replace(f'url = "{feed}"\nevery = "1s"\n', f'url = "{feed}"\nevery = "2s"\n')
+            + "[[topics]]\nname = \"Football\"\nquery = \"Okafor\"\n"
+            "notify = [\"Sport@test.example\"]\n", encoding="utf-8")
+        alerter.send_signal(signal.SIGHUP)
+        wait_until(lambda: "configuration reloaded" in roles.log(alerter), "the reload")
+        [line] = [line for line in roles.log(alerter).splitlines() if said in line]
+        assert f"{said} (source {feed}, topic Football): they take effect when the scheduler" \
+            " starts or reloads (SIGHUP to `newswatch run --role scheduler`)" in line, line
+        late = roles.start("crawler")
+        wait_until(lambda: "newswatch crawler started" in roles.log(late), "the start")
+        assert f"{said} (source {feed}, topic Football)" in roles.log(late)
+
+        scheduler.send_signal(signal.SIGHUP)
+        wait_until(lambda: "configuration reloaded" in roles.log(scheduler), "the reload")
+        site.publish(fresh("city-late-winner"), feed="science")
+        wait_until(lambda: any(str(m["To"]).lower() == "sport@test.example"
+                               for m in mail.messages),
+                   "the new topic's alert, once the scheduler reloaded")
+        for process in (alerter, crawler):
+            process.send_signal(signal.SIGHUP)
+        wait_until(lambda: roles.log(alerter).count("configuration reloaded") == 2
+                   and "configuration reloaded" in roles.log(crawler), "the reloads")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{roles.logs()}") from None
+    codes = roles.stop()
+    assert roles.log(alerter).count(said) == 1, roles.log(alerter)
+    assert said not in roles.log(crawler) + roles.log(scheduler), roles.logs()
+    assert list(codes.values()) == [0, 0, 0, 0], roles.logs()
+    assert "Traceback" not in roles.logs(tail=None), roles.logs()

@@ -1035,3 +1035,68 @@ def test_a_zero_pause_needs_no_unit(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("zero.toml").write_text("[crawl]\ndelay = 0\n", encoding="utf-8")
     assert load_config("zero.toml", environ={}).crawl.delay_seconds == 0
+
+
+def test_unsynced_names_what_the_schedulers_sync_would_change(
+    tmp_path: Path, store_location: str | Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """newswatch.app.unsynced (a crawler's or alerter's reload, on both backends): nothing
+    once the file is synced, whatever it holds (a page source's patterns, a source named by
+    its feed, addresses in capitals, an exclude query, a digest topic, a source added with
+    `sources add`); then each source and topic the scheduler's sync would add, change or
+    stop, in one warning, and nothing again once it has synced. A file that lists no
+    source nor topic (a crawler's machine given only its database) warns of nothing."""
+    from newswatch.app import say_unsynced, sync_config, unsynced
+    from storage import SourceSpec, open_store, utcnow
+
+    feed, page, added = (f"https://news.example.test/{p}" for p in ("feed", "", "added"))
+    head = f'[database]\npath = "{tmp_path / "newswatch.db"}"\n'
+    wind = '[[topics]]\nname = "Wind"\nquery = \'"wind farm"\'\nnotify = ["wind@example.org"]\n'
+    config = load_config(write(tmp_path, head + textwrap.dedent(f"""\
+        [crawl]
+        every = "15m"
+        [[sources]]
+        url = "{feed}"
+        [[sources]]
+        url = "{page}"
+        name = "Example"
+        kind = "page"
+        include = ["/articles/*"]
+        every = "10m"
+        [[topics]]
+        name = "Rates"
+        query = '"central bank"'
+        notify = ["Desk@Example.org", "json://127.0.0.1/Hook"]
+        exclude = "crypto"
+        sources = ["Example"]
+        mode = "digest"
+        """) + wind), environ={})
+    with open_store(store_location) as store:
+        sync_config(config, store)
+        store.add_source(SourceSpec(added, 900, every_default=True), utcnow())
+        store.name_source(store.sources()[0].id, "The feed's own title")
+        assert unsynced(config, store) == []
+
+        # crawl.every changed (the feed and the source added take it), the page source
+        # and Rates gone, Wind's query changed, Football new.
+        edited = load_config(write(tmp_path, head + textwrap.dedent(f"""\
+            [crawl]
+            every = "20m"
+            [[sources]]
+            url = "{feed}"
+            [[topics]]
+            name = "Football"
+            query = "Okafor"
+            notify = ["sport@example.org"]
+            """) + wind.replace("wind farm", "wind park")), environ={})
+        assert unsynced(edited, store) == [
+            f"source {feed}", f"source {page}", f"source {added}",
+            "topic Football", "topic Wind", "topic Rates"]
+        say_unsynced(load_config(write(tmp_path, head), environ={}), store)
+        assert caplog.records == []
+        say_unsynced(edited, store)
+        [said] = [r.getMessage() for r in caplog.records]
+        assert said.startswith(f"{tmp_path / 'newswatch.toml'}: its sources and topics are not"
+                               f" the database's (source {feed}, source {page}, ")
+        sync_config(edited, store)
+        assert unsynced(edited, store) == []
