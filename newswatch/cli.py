@@ -812,7 +812,7 @@ def prune(ctx: click.Context) -> None:
 
     config = config_of(ctx)
     with open_existing(config) as store:
-        now = utcnow()
+        now = _senders_now(config, store)
         keep = timedelta(seconds=config.database.keep_seconds)
         cutoff = now - keep
         # The daemon's own upkeep: run from cron beside `crawl`, with no daemon, each URL
@@ -834,13 +834,27 @@ def resend(ctx: click.Context, since: str) -> None:
     config = config_of(ctx)
     seconds = since_seconds(since)
     with open_existing(config) as store:
-        now = utcnow()
+        now = _senders_now(config, store)
         requeued = store.requeue_failed(now - timedelta(seconds=seconds), now)
     click.echo(f"queued again {requeued.queued} alert(s) that had failed, made since "
                f"{when_text(now - timedelta(seconds=seconds))}")
     if requeued.held:
         click.echo(f"{requeued.held} of them due after the service's wait (its Retry-After),"
                    f" at {when_text(requeued.held_until)} at the latest")
+
+
+def _senders_now(config: Config, store: Storage) -> datetime:
+    """The time a command stamps what the senders read by: on PostgreSQL the database
+    server's, which the alerters of several machines deliver by (scheduler.cluster's
+    DatabaseClock: `resend` on a machine whose clock was 5 minutes ahead made the alerts due
+    5 minutes late, and `prune` forgot a notification service's wait 5 minutes before it
+    ended); on SQLite this machine's, the daemon's."""
+    if config.database.url is None:
+        return utcnow()
+    from storage.pg import PgStore
+
+    assert isinstance(store, PgStore)  # [database] url
+    return store.database_now()
 
 
 @cli.command()

@@ -1502,3 +1502,40 @@ def test_a_reload_without_the_scheduler_says_the_files_topics_wait_for_the_sched
     assert said not in roles.log(crawler) + roles.log(scheduler), roles.logs()
     assert list(codes.values()) == [0, 0, 0, 0], roles.logs()
     assert "Traceback" not in roles.logs(tail=None), roles.logs()
+
+
+@pytest.mark.parametrize("command", ["resend", "prune"])
+def test_a_command_on_a_machine_whose_clock_is_ahead_stamps_by_the_databases_clock(
+    cluster_workdir: Workdir, command: str
+) -> None:
+    """`resend` and `prune` run on a machine whose clock is 5 minutes ahead of the database
+    server's, by which the alerters deliver. `resend` made the alerts it queued again due at
+    the machine's time: they waited out its 5 minutes' lead. `prune` forgot a notification
+    service's wait (its Retry-After) that had 2 minutes to go: an alert queued for it then
+    was due at once, and sent before the service's wait ended."""
+    from storage import Email, open_store
+
+    cluster_workdir.make_database()
+    hook = "json://127.0.0.1/hook"
+    with open_store(cluster_workdir.database_url) as store:
+        now = store.database_now()
+        store.record_matches([], [Email("<failed@newswatch>", "reader@test.example", "S",
+                                        "plain", "<p>html</p>", now)], watermark=0, now=now)
+        [row] = store.due_outbox(now)
+        store.mark_failed(row.id, "SMTP 550: mailbox unavailable")
+        store.hold_recipient(hook, now + timedelta(minutes=2))
+    done = subprocess.run(
+        [sys.executable, "-c", CLOCK_AHEAD, "--config", str(cluster_workdir.config), command],
+        cwd=cluster_workdir.path, env=subprocess_env(), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0, done.stderr
+    with open_store(cluster_workdir.database_url) as store:
+        now = store.database_now()
+        if command == "resend":
+            assert "queued again 1 alert(s)" in done.stdout
+            assert [m.id for m in store.due_outbox(now)] == [row.id]
+        else:
+            # Queued now, within the service's wait: due when the wait ends, not at once.
+            store.record_matches([], [Email("<hook@newswatch>", hook, "S", "plain",
+                                            "<p>html</p>", now)], watermark=0, now=now)
+            assert store.due_outbox(now) == []
