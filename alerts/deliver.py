@@ -427,7 +427,7 @@ async def deliver_due(
         # 200 alerts queued, each at the end of its own back-off.
         wait = outage.failed(where, now, policy, login=login)
         logger.warning("%s; %d alert(s) waiting, next try in %.0f s", down,
-                       store.outbox_counts()["pending"], wait.total_seconds())
+                       store.emails_waiting(), wait.total_seconds())
     # The emails that waited for the mail server are in its warning (or in the one before,
     # which said when it would be tried again): only what else the run did has a line.
     if report.sent or report.failed or (report.retrying and not mail_down):

@@ -440,6 +440,15 @@ class OutboxMixin:
             counts["dropped"] = dropped
         return counts
 
+    def emails_waiting(self) -> int:
+        """How many emails are pending: those a mail server found down holds back. Not the
+        notification URLs' messages, which go while it is down (the warning that it is down
+        counted them among the alerts waiting for it)."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND recipient NOT LIKE ?",
+            [CHANNEL_RECIPIENT],
+        ).fetchone()[0])
+
     def outbox_problems(self, limit: int = 10) -> list[OutboxProblem]:
         """Pending messages that have failed at least once, and failed ones, with the error,
         the latest first (found by the index of statuses: `status` read every alert ever

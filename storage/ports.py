@@ -464,9 +464,9 @@ class DeliveryStore(Protocol):
         """The message was refused for good."""
         ...
 
-    def outbox_counts(self) -> dict[str, int]:
-        """How many messages are pending, sent and failed (a run that finds the mail server
-        down says how many wait)."""
+    def emails_waiting(self) -> int:
+        """How many emails are pending (a run that finds the mail server down says how many
+        wait for it)."""
         ...
 
 

@@ -856,6 +856,25 @@ def test_a_mail_server_down_is_one_warning_a_try_not_one_a_message(
     assert store.outbox_counts() == {"pending": 0, "sent": 5, "failed": 0}
 
 
+def test_a_mail_server_down_counts_the_emails_waiting_for_it(
+    store: storage.Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning that the mail server is down said how many alerts wait: every pending
+    message, a notification URL's too (waiting out its service's Retry-After), which goes
+    while the server is down. It counts the emails."""
+    sink = SmtpSink()  # port reserved, nothing listening
+    hook = "json://127.0.0.1/hook"
+    store.hold_recipient(hook, NOW + timedelta(hours=1))
+    enqueue(store, outbox_email("a@example.test"), outbox_email(hook),
+            outbox_email("b@example.test"))
+    caplog.set_level(logging.WARNING, logger="alerts.deliver")
+    assert deliver(store, SmtpTransport(sink.settings())).retrying == 2
+    assert store.outbox_counts()["pending"] == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused; 2 alert(s) waiting, "
+        "next try in 60 s"]
+
+
 def test_a_mail_server_down_is_tried_again_every_five_minutes_at_most() -> None:
     """The server's own back-off stops at OUTAGE_PROBE, whatever alerts.retry_max says: with
     an hour's, a server back after a night's outage held the morning's alerts up to an hour
