@@ -129,8 +129,8 @@ class MailOutage:
         return delay
 
     def over(self, now: datetime) -> timedelta | None:
-        """A message went through at ``now``: how long the server had been found down
-        (None: it had not); forgotten."""
+        """The server answered a message at ``now`` (took it, or refused it): how long it
+        had been found down (None: it had not); forgotten."""
         since = self.since
         self.where, self.since, self.failures, self.next_try = "", None, 0, None
         return None if since is None else max(now - since, timedelta(0))
@@ -324,8 +324,8 @@ async def deliver_due(
 
     A run that finds the mail server down says so in one warning, with the messages waiting
     and when it tries again (``outage``, kept from one run to the next: until then, the
-    emails wait without a send); the first run whose email goes through says the server is
-    back."""
+    emails wait without a send); the first run whose email the server answers (takes, or
+    refuses: a deferral) says the server is back."""
     report = DeliveryReport()
     where = transport.describe()
     outage = outage if outage is not None else MailOutage()
@@ -333,6 +333,7 @@ async def deliver_due(
     down: str | None = None  # why this run found it down
     login = False  # it refused newswatch's login (AuthenticationFailed)
     mail_up = False  # an email went through in this run
+    answered = False  # the mail server answered an email (took it, or refused it)
     deferred = 0  # emails deferred in a row
     # Notification URLs that failed in this run: their other messages wait for the next (a
     # service that hung cost its timeout a message, and held every email behind them).
@@ -402,6 +403,7 @@ async def deliver_due(
                 failed_urls.add(row.recipient)
             elif not is_channel(row.recipient):
                 refused = sending.exception()
+                answered = answered or refused is None or isinstance(refused, MessageRefused)
                 if isinstance(refused, MessageRefused) and not refused.permanent:
                     deferred += 1
                 else:
@@ -419,7 +421,10 @@ async def deliver_due(
                 raise asyncio.CancelledError
     finally:
         transport.close()  # the run's connection (SmtpTransport keeps one for its messages)
-    if mail_up and (lasted := outage.over(now)) is not None:
+    # Over once the server answers, whatever it said: an outage that ended on a deferral (the
+    # server back, its spool full) kept its start, and the next outage's "reachable again"
+    # counted from the one before, hours earlier.
+    if answered and (lasted := outage.over(now)) is not None:
         logger.info("%s reachable again after %.0f s down: %d sent", where,
                     lasted.total_seconds(), report.sent)
     if down is not None:

@@ -19,7 +19,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -188,6 +188,18 @@ def enqueue(store: storage.Store, *emails: storage.Email) -> list[storage.Outbox
 
 def deliver(store: storage.Store, transport: Any, now: datetime = NOW) -> Any:
     return asyncio.run(deliver_due(store, transport, now=now, policy=POLICY))
+
+
+def daemon_runs(store: storage.Store, transport: Any) -> Callable[[int], Any]:
+    """A daemon's delivery runs through ``transport``, each ``seconds`` after NOW, with the
+    MailOutage it keeps from one run to the next."""
+    outage = MailOutage()
+
+    def run(seconds: int) -> Any:
+        return asyncio.run(deliver_due(store, transport, now=NOW + timedelta(seconds=seconds),
+                                       policy=POLICY, outage=outage))
+
+    return run
 
 
 def problems(store: storage.Store) -> dict[str, storage.OutboxProblem]:
@@ -830,11 +842,7 @@ def test_a_mail_server_down_is_one_warning_a_try_not_one_a_message(
     sink = SmtpSink()  # port reserved, nothing listening yet
     transport = SmtpTransport(sink.settings())
     enqueue(store, *(outbox_email(f"r{i}@example.test") for i in range(5)))
-    outage = MailOutage()
-
-    def run(seconds: int) -> Any:
-        return asyncio.run(deliver_due(store, transport, now=NOW + timedelta(seconds=seconds),
-                                       policy=POLICY, outage=outage))
+    run = daemon_runs(store, transport)
 
     caplog.set_level(logging.INFO, logger="alerts.deliver")
     down = f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused"
@@ -873,6 +881,43 @@ def test_a_mail_server_down_counts_the_emails_waiting_for_it(
     assert [r.getMessage() for r in caplog.records] == [
         f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused; 2 alert(s) waiting, "
         "next try in 60 s"]
+
+
+def test_an_outage_that_ends_on_a_deferral_is_over(
+    store: storage.Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The mail server down, then back but deferring the alert (its spool full): it is back.
+    The outage was forgotten only once an email went through, so the next outage, a day
+    later, kept the first one's start and back-off: "reachable again after 87000 s down",
+    and tried again after 120 s, not 60."""
+    sink = DeferringSink()  # port reserved, nothing listening yet
+    transport = SmtpTransport(sink.settings())
+    enqueue(store, outbox_email("a@example.test"))
+    run = daemon_runs(store, transport)
+
+    caplog.set_level(logging.INFO, logger="alerts.deliver")
+    down = f"SMTP 127.0.0.1:{sink.port} unreachable: Connection refused"
+    run(0)
+    sink.start()
+    try:
+        assert (run(60).retrying, sink.deferred) == (1, 1)
+    finally:
+        sink.stop()
+    day = 86_400
+    run(day)
+    sink.deferring = False
+    sink.start()
+    try:
+        assert run(day + 600).sent == 1
+    finally:
+        sink.stop()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records
+            if "reachable" in r.getMessage()] == [
+        ("WARNING", f"{down}; 1 alert(s) waiting, next try in 60 s"),
+        ("INFO", f"SMTP 127.0.0.1:{sink.port} reachable again after 60 s down: 0 sent"),
+        ("WARNING", f"{down}; 1 alert(s) waiting, next try in 60 s"),
+        ("INFO", f"SMTP 127.0.0.1:{sink.port} reachable again after 600 s down: 1 sent"),
+    ]
 
 
 def test_a_mail_server_down_is_tried_again_every_five_minutes_at_most() -> None:
