@@ -300,7 +300,7 @@ class Signature:
     lede: bytes  # of the shingles of the first LEDE_WORDS words
     #: Of the shingles of the first LEDE_WORDS words after the first paragraph (None for a
     #: text of one paragraph, or fewer than MIN_WORDS words after it): a regional copy
-    #: under an opening of its own starts there as the wire does (see _second_lede).
+    #: under an opening of its own starts there as the wire does (see _ledes_after).
     second: bytes | None = None
     #: Of the first LEDE_WORDS words after its second and third paragraphs (those with
     #: MIN_WORDS words after them), for a new article's lookup only: neither stored nor
@@ -321,7 +321,13 @@ class Signature:
         """What StoryIndex looks it up and keeps it by: its band keys, the low bits of its
         values (_kept) and its text's shingles as the full signature tells. Computed once:
         an article is looked up, then added (0.017 ms an article)."""
-        return _band_keys(self), _kept(self), _shingles(self.full)
+        keys = self._band_keys
+        return keys[: len(keys) - SECOND_BANDS * len(self.later)], _kept(self), _shingles(self.full)
+
+    @cached_property
+    def _band_keys(self) -> np.ndarray:
+        """The band keys of its signatures, its later ledes' included (_band_keys)."""
+        return _band_keys(self)
 
     @cached_property
     def openings(self) -> tuple[np.ndarray, np.ndarray]:
@@ -330,11 +336,12 @@ class Signature:
         what the index would keep of its second and later ledes, a row each (none for a text
         of one paragraph): where the paragraphs of a text's own opening end, another
         text's lede may start."""
-        ledes = ([] if self.second is None else [self.second]) + list(self.later)
-        keys = [_keys(_values(lede)[: SECOND_BANDS * ROWS].reshape(-1, ROWS),
-                      _TABLES[BANDS : BANDS + SECOND_BANDS]) for lede in self.later]
-        kept = np.frombuffer(b"".join(ledes), dtype=_DTYPE).astype(_KEPT).reshape(-1, NUM_PERM)
-        return (np.concatenate(keys) if keys else np.zeros(0, dtype=_KEY)), kept
+        if self.second is None:
+            return np.zeros(0, dtype=_KEY), np.zeros((0, NUM_PERM), dtype=_KEPT)
+        ledes = np.frombuffer(self.second + b"".join(self.later), dtype=_DTYPE)
+        keys = self._band_keys
+        return (keys[len(keys) - SECOND_BANDS * len(self.later) :],
+                ledes.reshape(-1, NUM_PERM).astype(_KEPT))
 
 
 #: A text too short to sign (a feed's summary where the page could not be read, a
@@ -378,46 +385,40 @@ def signature(text: str) -> Signature | None:
     # MinHash is the minimums over its run.
     hashes = _shingle_hashes(_word_hashes(tokens))
     lede = min(len(tokens), LEDE_WORDS) - SHINGLE + 1
-    second = _second_lede(text, len(tokens))
-    later = _later_ledes(text, len(tokens)) if second else []
     full, lede_values, *rest = _run_minimums(
-        hashes, [(0, len(hashes)), (0, lede), *([second] if second else []), *later])
+        hashes, [(0, len(hashes)), (0, lede), *_ledes_after(text, len(tokens))])
     return Signature(bytes(full.tobytes()), bytes(lede_values.tobytes()),
                      bytes(rest[0].tobytes()) if rest else None,
                      tuple(bytes(values.tobytes()) for values in rest[1:]))
 
 
-def _second_lede(text: str, count: int) -> tuple[int, int] | None:
+def _ledes_after(text: str, count: int) -> list[tuple[int, int]]:
     """Which of the shingles of ``text`` (of ``count`` words) are those of the first
-    LEDE_WORDS words after its first paragraph (a line), as (start, end); None when less
-    than MIN_WORDS words follow it. A regional copy under its own opening ("HOUSTON - Oil
-    executives ...", then the wire's paragraphs) holds a brief of the wire's first
-    paragraphs whole, yet alike at a quarter in full and with ledes apart their bands did
-    not meet: a brief mailed in one batch and the copy in the next were two stories, two
-    emails. This lede of the copy is the brief's lede."""
-    opening, cut, _ = text.lstrip().partition("\n")
-    skipped = len(_word_bytes(opening)) if cut else count
-    if count - skipped < MIN_WORDS:
-        return None
-    return skipped, skipped + min(count - skipped, LEDE_WORDS) - SHINGLE + 1
+    LEDE_WORDS words after each of its first OPENING_PARAGRAPHS paragraphs (lines, blank
+    ones passed over), as (start, end), while MIN_WORDS words or more follow: the first is
+    its second lede, the others its later ones (Signature.later). One walk over those
+    lines alone (the whole text split into lines cost a long article 30 us).
 
-
-def _later_ledes(text: str, count: int) -> list[tuple[int, int]]:
-    """Which of the shingles of ``text`` (of ``count`` words) are those of the first
-    LEDE_WORDS words after each of its paragraphs (lines) but the first, up to
-    OPENING_PARAGRAPHS, that MIN_WORDS words or more follow, as (start, end). The wire's
-    story updated hours later opens with two new paragraphs: a site's copy of it cut to its
-    first seven paragraphs was alike with the original's copies at 0.45 (held at 0.7 in
-    them), its lede and second lede the new paragraphs', a story of its own mailed again;
-    its lede after the second paragraph is the original's lede."""
-    lines = [line for line in text.strip().split("\n") if line.strip()]
-    skipped = len(_word_bytes(lines[0])) if lines else 0
-    runs = []
-    for line in lines[1:OPENING_PARAGRAPHS]:
+    A regional copy under its own opening ("HOUSTON - Oil executives ...", then the wire's
+    paragraphs) holds a brief of the wire's first paragraphs whole, yet alike at a quarter
+    in full and with ledes apart their bands did not meet: a brief mailed in one batch and
+    the copy in the next were two stories, two emails. This lede of the copy is the brief's
+    lede. The wire's story updated hours later opens with two new paragraphs: a site's copy
+    of it cut to its first seven paragraphs was alike with the original's copies at 0.45
+    (held at 0.7 in them), its lede and second lede the new paragraphs', a story of its own
+    mailed again; its lede after the second paragraph is the original's lede."""
+    runs: list[tuple[int, int]] = []
+    skipped = 0
+    rest = text.lstrip()
+    for _ in range(OPENING_PARAGRAPHS):
+        line, cut, rest = rest.partition("\n")
+        if not cut:
+            break
         skipped += len(_word_bytes(line))
         if count - skipped < MIN_WORDS:
             break
         runs.append((skipped, skipped + min(count - skipped, LEDE_WORDS) - SHINGLE + 1))
+        rest = rest.lstrip()
     return runs
 
 
@@ -440,24 +441,30 @@ _PENDING = 512
 _TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
 _HASH_MASK = np.uint64((1 << (32 - _TABLE_BITS)) - 1)
 _TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(32 - _TABLE_BITS))
-#: The tables of a signature with a second lede: the first SECOND_BANDS of its bands are in
-#: the lede's tables, where the other text's lede meets them.
-_TABLES_SECOND = np.concatenate([_TABLES, _TABLES[BANDS : BANDS + SECOND_BANDS]])
+#: The tables of a signature with a second lede, and later ones (Signature.openings), by
+#: their number: the first SECOND_BANDS of the bands of each are in the lede's tables, where
+#: the other text's lede meets them.
+_TABLES_LEDES = [np.concatenate([_TABLES, *[_TABLES[BANDS : BANDS + SECOND_BANDS]] * count])
+                 for count in range(OPENING_PARAGRAPHS + 1)]
 _KEY = np.uint32  # a band key
 _OFFSET = np.uint16  # a row's place in its block (so _BLOCK is at most 65,536)
 
 
 def _band_keys(sig: Signature) -> np.ndarray:
     """The key of each band of the signatures (full text's bands, then the lede's, then the
-    second lede's first SECOND_BANDS, in the lede's tables): a 32-bit hash of the band's
-    values, with the table's number in its top bits. Two equal bands have the same key; two
-    different ones, rarely (one in 67 million within a table: it only adds a candidate,
-    which the similarity check rules out)."""
-    data, tables = sig.full + sig.lede, _TABLES
-    if sig.second is not None:
-        data, tables = data + sig.second, _TABLES_SECOND
+    second lede's first SECOND_BANDS, in the lede's tables, then as many of each later
+    lede's, Signature.openings): a 32-bit hash of the band's values, with the table's
+    number in its top bits. Two equal bands have the same key; two different ones, rarely
+    (one in 67 million within a table: it only adds a candidate, which the similarity check
+    rules out). In one pass: one for the later ledes apart cost a lookup 15 us more."""
+    data = sig.full + sig.lede + (sig.second or b"") + b"".join(sig.later)
     signatures = np.frombuffer(data, dtype=_DTYPE).reshape(-1, NUM_PERM)
-    return _keys(signatures[:, : BANDS * ROWS].reshape(-1, ROWS)[: len(tables)], tables)
+    bands = signatures[:, : BANDS * ROWS].reshape(len(signatures), BANDS, ROWS)
+    if len(bands) > 2:
+        return _keys(np.concatenate([bands[:2].reshape(-1, ROWS),
+                                     bands[2:, :SECOND_BANDS].reshape(-1, ROWS)]),
+                     _TABLES_LEDES[len(bands) - 2])
+    return _keys(bands.reshape(-1, ROWS), _TABLES)
 
 
 def _keys(bands: np.ndarray, tables: np.ndarray) -> np.ndarray:
@@ -566,23 +573,34 @@ class StoryIndex:
         self._pending.clear()
         self._pending_rows = 0
 
-    def _candidates(self, keys: np.ndarray) -> set[int]:
-        """The rows that share a band key with ``keys``."""
+    def _candidates(
+        self, keys: np.ndarray, later: np.ndarray | None = None
+    ) -> tuple[set[int], set[int]]:
+        """The rows that share a band key with ``keys``, and those that share one with
+        ``later`` (searched with them: each block's two binary searches are most of a
+        lookup's time once its keys are out of the processor's cache)."""
+        mine = len(keys)
+        if later is not None and len(later):
+            keys = np.concatenate([keys, later])
         found: set[int] = set()
+        other: set[int] = set()
         for block, (block_keys, offsets) in enumerate(zip(self._keys, self._keyrows, strict=True)):
             left = np.searchsorted(block_keys, keys, side="left")
             right = np.searchsorted(block_keys, keys, side="right")
-            hit = left < right
+            (hit,) = np.nonzero(left < right)
             base = block * _BLOCK
-            for start, end in zip(left[hit].tolist(), right[hit].tolist(), strict=True):
-                found.update(base + offset for offset in offsets[start:end].tolist())
-        for key in keys.tolist():
-            bucket = self._pending.get(key)
-            if isinstance(bucket, int):
-                found.add(bucket)
-            elif bucket is not None:
-                found.update(bucket)
-        return found
+            for at, start, end in zip(hit.tolist(), left[hit].tolist(), right[hit].tolist(),
+                                      strict=True):
+                (found if at < mine else other).update(
+                    base + offset for offset in offsets[start:end].tolist())
+        for into, some in ((found, keys[:mine]), (other, keys[mine:])):
+            for key in some.tolist():
+                bucket = self._pending.get(key)
+                if isinstance(bucket, int):
+                    into.add(bucket)
+                elif bucket is not None:
+                    into.update(bucket)
+        return found, other
 
     def find(self, sig: Signature, source: int = 0) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
@@ -604,8 +622,8 @@ class StoryIndex:
         rules of :meth:`find`), the most similar first."""
         keys, kept, size = sig.indexed
         later, openings = sig.openings
-        found = self._candidates(keys)
-        by_later = self._candidates(later) - found if len(later) else set()
+        found, by_later = self._candidates(keys, later)
+        by_later -= found
         rows = sorted(found | by_later)
         return self._alike(kept, size, source, rows, openings, by_later) if rows else []
 
