@@ -625,15 +625,22 @@ class PgStore(
         10 s later waited ``claim_lease`` (14 minutes) for its own row, though its journal
         held no acceptance of it. A row whose send may have reached the
         server without an answer noted is sent again, as after the lease. Rows locked (a
-        dead session's transaction the server has not ended yet) are left to the lease."""
+        dead session's transaction the server has not ended yet) are left to the lease, and
+        so are those whose claiming session still lives: an unlocked file is no proof of
+        death when it is a copy (a machine cloned from a running alerter's, or its
+        /etc/newswatch copied to add a worker), and the rows that alerter was sending went
+        from both machines."""
         if not journals:
             return
         let_go = self.db.execute(
             """
             UPDATE outbox SET claimed_by = NULL, sending = NULL, claim_journal = NULL
-            WHERE id IN (SELECT id FROM outbox
-                         WHERE claim_journal = ANY(?) AND status = 'pending'
-                         FOR UPDATE SKIP LOCKED)
+            WHERE id IN (SELECT o.id FROM outbox o
+                         WHERE o.claim_journal = ANY(?) AND o.status = 'pending'
+                           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                                           WHERE a.pid = o.claimed_by
+                                             AND a.backend_start = o.claim_started)
+                         FOR UPDATE OF o SKIP LOCKED)
             RETURNING id
             """,
             [journals],

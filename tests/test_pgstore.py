@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -315,6 +316,36 @@ def test_a_live_sender_of_the_same_machine_keeps_its_send_under_way(pg_url: str,
             neighbour.claim_lease = 3600
             neighbour.journal = SentJournal(journal)
             assert neighbour.due_outbox(NOW) == []
+    finally:
+        first.close()
+
+
+def test_a_copy_of_a_live_senders_journal_lets_go_of_none_of_its_claims(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A machine cloned from a running alerter's (its disk image, or its /etc/newswatch
+    copied to add a worker) holds a copy of that alerter's journal file, which no process
+    there locks: its alerter replays it as a dead sender's. The marks in it are written (the
+    mail server accepted those messages), but the rows the live alerter claimed, the one it
+    is sending and the one after it, stay its own while its session lives: let go at once,
+    each went twice, from both machines."""
+    journal, cloned = tmp_path / "a" / "newswatch.sent", tmp_path / "b" / "newswatch.sent"
+    first = open_store(pg_url)
+    try:
+        first.journal = SentJournal(journal)
+        _queue(first, 3)
+        a, b, c = first.due_outbox(NOW)
+        first.sending(a.id)
+        first.accepted(a.id, NOW)  # its database mark refused: in the journal alone
+        first.sending(b.id)
+        cloned.mkdir(parents=True)
+        shutil.copy(first.journal.path, cloned / first.journal.path.name)
+        with open_store(pg_url) as clone:
+            clone.claim_lease = 3600
+            clone.journal = SentJournal(cloned)
+            assert clone.due_outbox(NOW) == []
+            assert clone.outbox_counts() == {"pending": 2, "sent": 1, "failed": 0}
+        assert [m.id for m in first.due_outbox(NOW)] == [b.id, c.id]
     finally:
         first.close()
 
