@@ -61,15 +61,21 @@ _INVISIBLE = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 
 
 def visible(text: str) -> str:
-    """``text`` without the characters a reader does not see. (``str.replace`` per character:
-    ``str.translate`` with a table looks up every character of the text, 1.5 ms on a 12 KB
-    article against 0.02 ms.)"""
+    """``text`` as a reader sees it: without the characters not seen, and each letter written
+    with its accents one character where Unicode has one (NFC). Some pages write a letter as
+    its base and a combining mark (NFD: a text saved on a Mac, a Korean syllable as its
+    jamo, a Japanese kana and its voicing mark), which looks the same; FTS5 and the watchlist
+    drop such a mark from a Cyrillic or Greek letter (самолёт read as самолет) and read jamo
+    and kana otherwise than the syllables a topic is typed in (마두로, マドゥロ never
+    matched). (``str.replace`` per character: ``str.translate`` with a table looks up every
+    character of the text, 1.5 ms on a 12 KB article against 0.02 ms; NFC returns a text
+    already composed, nearly every one, after one pass in C.)"""
     if text.isascii():
         return text
     for invisible in _INVISIBLE:
         if invisible in text:
             text = text.replace(invisible, "")
-    return text
+    return unicodedata.normalize("NFC", text)
 
 
 def page_text(html: str | bytes, encoding: str | None = None) -> str:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import replace
 
 import pytest
 from lxml.html import fromstring
 from newssite import STORIES_BY_SLUG
-from test_end_to_end import export, fresh
+from test_end_to_end import export, fresh, parts
 from test_extract_chrome import BODY, folded
 
 from crawler.extract import (
@@ -408,6 +409,40 @@ def test_a_word_broken_by_soft_hyphens_still_alerts(site, mail, workdir) -> None
     [row] = export(workdir)
     assert row["title"] == "Zentralbank hält die Zinsen"
     assert "benchmark interest rate" in row["text"] and "\xad" not in row["text"]
+
+
+def test_letters_written_as_a_base_and_its_marks_are_composed() -> None:
+    """NFD text (a Mac's, a Korean syllable as its jamo) is kept as its composed form."""
+    decomposed = unicodedata.normalize("NFD", "Самолёт, Μαδούρο, 마두로, マドゥロ, São\xad Paulo")
+    assert visible(decomposed) == "Самолёт, Μαδούρο, 마두로, マドゥロ, São Paulo"
+
+
+def test_a_page_written_in_decomposed_letters_alerts(site, mail, workdir) -> None:
+    """A page that writes its letters as a base and combining marks (NFD) looks as any
+    other; a topic typed as readers type (composed) alerts for it, with its word in bold,
+    whatever the script: a Korean syllable as its jamo, a Japanese kana and its voicing
+    mark, a Cyrillic or Greek letter and its accent, which the index otherwise drops."""
+    story = fresh("central-bank-holds-rates")
+    story = replace(
+        story, slug="maduro-nfd",
+        title=unicodedata.normalize("NFD", "마두로 대통령, マドゥロ大統領"),
+        body=[unicodedata.normalize("NFD", "Самолёт Мадуро приземлился; ο Μαδούρο έφυγε. ")
+              + p for p in story.body],
+    )
+    site.publish(story)
+    topics = [{"name": name, "query": name, "notify": [f"{n}@test.example"]}
+              for n, name in enumerate(["마두로", "マドゥロ", "самолёт", "Μαδούρο"])]
+    workdir.write_config(sources=[site.url("/feeds/world.rss")], topics=topics, smtp=mail)
+    result = workdir.newswatch("crawl")
+    assert result.returncode == 0, result.stderr
+    assert "delivered 4 email(s)" in result.stdout
+    messages = mail.wait_for(4)
+    bold = {word for message in messages
+            for word in re.findall(r"<strong[^>]*>([^<]*)</strong>", parts(message)[1])}
+    assert bold >= {"마두로", "マドゥロ", "Самолёт", "Μαδούρο"}
+    [row] = export(workdir)
+    assert row["title"] == "마두로 대통령, マドゥロ大統領"
+    assert unicodedata.is_normalized("NFC", row["text"])
 
 
 def split_page(article_body: str | None) -> str:

@@ -243,6 +243,12 @@ def test_normalize(text: str, expected: str) -> None:
         # What no reader sees, pasted with a word from a web page.
         ("Bevöl\u00adkerung", '"bevolkerung"'),
         ("Mad\u200buro", '"maduro"'),
+        # Letters pasted as their base and a combining mark (NFD: a Mac's file name) are
+        # the composed ones articles hold (crawler.extracted.visible): the mark kept where
+        # the index keeps it, the syllable and the kana whole.
+        ("\u0441\u0430\u043c\u043e\u043b\u0435\u0308\u0442", '"самолёт"'),
+        ("\u1106\u1161\u1103\u116e\u1105\u1169", '"마 두 로"'),
+        ("\u30de\u30c8\u3099\u30a5\u30ed", '"マ ド ゥ ロ"'),
     ],
 )
 def test_to_fts5(query: str, fts5: str | None) -> None:

@@ -17,6 +17,7 @@ anything else with a colon (``10:30``, ``https://x``) is an ordinary word.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -395,10 +396,13 @@ def _describe(lexeme: _Lexeme) -> str:
 def _term(lexeme: _Lexeme, exact: bool) -> Term:
     """Build a Term, rejecting words and phrases without letters or digits. Characters no
     reader sees (a soft hyphen or zero-width space pasted with a word from a web page) are
-    not in it: articles lose them too (crawler.extracted.visible)."""
+    not in it, and its letters are composed (NFC: самолёт pasted from a file name on a Mac
+    has its ё as two characters, the letter and a combining diaeresis): articles are so too
+    (crawler.extracted.visible)."""
     text = lexeme.text
     for invisible in _INVISIBLE:
         text = text.replace(invisible, "")
+    text = unicodedata.normalize("NFC", text)
     lexeme = replace(lexeme, text=text)
     found = tokenize(lexeme.text)
     if not found:
