@@ -243,6 +243,12 @@ def test_normalize(text: str, expected: str) -> None:
         # What no reader sees, pasted with a word from a web page.
         ("Bevöl\u00adkerung", '"bevolkerung"'),
         ("Mad\u200buro", '"maduro"'),
+        # Spanish's inverted marks before a question's or an exclamation's first word: a
+        # field, an exclusion or exact case takes the word after them, as a term alone does.
+        ("title:¿Maduro?", 'title : "maduro"'),
+        ("title:¡Maduro dimite!", 'title : "maduro" AND "dimite"'),
+        ("Maduro –¿Trump?", '"maduro" NOT "trump"'),
+        ("=¡AI!", '"ai"'),
         # Letters pasted as their base and a combining mark (NFD: a Mac's file name) are
         # the composed ones articles hold (crawler.extracted.visible): the mark kept where
         # the index keeps it, the syllable and the kana whole.

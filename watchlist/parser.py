@@ -49,6 +49,9 @@ _DASHES: Final = frozenset("-\u2010\u2011\u2013\u2014\u2212\ufe63")
 #: in an article's text (storage.segment): a full-width OR (U+FF2F U+FF32) required the word
 #: "or", and full-width parentheses grouped nothing. One character for one: columns stay right.
 _FULL_WIDTH: Final = str.maketrans({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+#: Spanish's inverted marks, written before the first word of a question or an exclamation:
+#: a term starts there (title:¿Maduro? was refused, "title: must be followed by a word").
+_INVERTED: Final = "¿¡"
 #: What no reader sees (see crawler.extracted.visible: articles lose the same).
 _INVISIBLE: Final = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 #: What a lexeme is: a term, an operator, a field name, punctuation, or the end of the query.
@@ -78,7 +81,7 @@ class _Lexeme:
 
 def _starts_term(char: str) -> bool:
     return (char in _QUOTES or char in _SINGLE_OPENING or char in "(='"
-            or is_word_char(char))
+            or char in _INVERTED or is_word_char(char))
 
 
 def _source_host(word: str) -> str:
@@ -158,7 +161,8 @@ def _lex(query: str) -> Iterator[_Lexeme]:
             i += 1
         elif char == "=":
             if i + 1 == n or not (query[i + 1] in _QUOTES or query[i + 1] in _SINGLE_OPENING
-                                  or query[i + 1] == _STRAIGHT or is_word_char(query[i + 1])):
+                                  or query[i + 1] == _STRAIGHT or query[i + 1] in _INVERTED
+                                  or is_word_char(query[i + 1])):
                 raise QueryError(
                     "'=' must be directly followed by a word or phrase",
                     i + 1,
