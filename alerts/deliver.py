@@ -388,7 +388,11 @@ async def deliver_due(
             # thread. If this task is cancelled mid-send the thread cannot be stopped, so we wait
             # for its verdict (bounded by the transport's timeouts) and record it before leaving:
             # a message the server took must be marked sent, or it would go out twice.
-            store.sending(row.id)
+            if not store.sending(row.id):
+                # Another sender's now (PostgreSQL: its claim let go meanwhile): it sends it.
+                logger.warning("outbox %d to %s: claimed by another sender meanwhile, left to "
+                               "it", row.id, redact(row.recipient))
+                continue
             sending = asyncio.ensure_future(asyncio.to_thread(_noted, send, store, row.id, now))
             cancelled = False
             try:  # wait() leaves the send alone when this task is cancelled, and never raises

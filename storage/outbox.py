@@ -184,10 +184,12 @@ class OutboxMixin:
         self._handed_out = {m.id: m.message_id for m in messages}
         return messages
 
-    def sending(self, outbox_id: int) -> None:
+    def sending(self, outbox_id: int) -> bool:
         """The message is about to be handed over: nothing to note in one process (the
-        PostgreSQL store notes it for the other senders). The sending thread makes the
-        database durable first (:meth:`durable`, in alerts.deliver)."""
+        PostgreSQL store notes it for the other senders, and says whether the row is still
+        its to send). The sending thread makes the database durable first (:meth:`durable`,
+        in alerts.deliver)."""
+        return True
 
     def not_sent(self, outbox_id: int) -> None:
         """A stop ended the send before the message's end, or the run leaves the message

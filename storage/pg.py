@@ -593,11 +593,22 @@ class PgStore(
         )
         return self._handing_out([_message(r) for r in sorted(rows, key=lambda r: int(r["id"]))])
 
-    def sending(self, outbox_id: int) -> None:
+    def sending(self, outbox_id: int) -> bool:
         """The send of a claimed row begins: if this session ends before its mark, the row
         waits ``claim_lease`` for this sender's journal before another sender takes it, or
-        until the next sender of this machine has replayed the journal."""
-        self.db.execute("UPDATE outbox SET sending = now() WHERE id = ?", [outbox_id])
+        until the next sender of this machine has replayed the journal. False, and no send,
+        when the row is no longer this session's claim, or no longer pending: whatever let
+        it go meanwhile (a journal file replayed as a dead sender's, a lease misjudged), it
+        is another sender's now, and both sent it."""
+        return bool(self.db.execute(
+            """
+            UPDATE outbox SET sending = now()
+            WHERE id = ? AND status = 'pending' AND claimed_by = pg_backend_pid()
+              AND claim_started = (SELECT backend_start FROM pg_stat_activity
+                                   WHERE pid = pg_backend_pid())
+            """,
+            [outbox_id],
+        ).rowcount)
 
     def not_sent(self, outbox_id: int) -> None:
         """A stop ended the send before the message's end went to the server, which cannot

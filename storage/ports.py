@@ -418,8 +418,9 @@ class DeliveryStore(Protocol):
         notification URLs' alone (the mail server is down)."""
         ...
 
-    def sending(self, outbox_id: int) -> None:
-        """The message is about to be handed over (its fate is unknown until a mark)."""
+    def sending(self, outbox_id: int) -> bool:
+        """The message is about to be handed over (its fate is unknown until a mark); False
+        when it is no longer this sender's to send (another sender claimed it)."""
         ...
 
     def durable(self) -> None:

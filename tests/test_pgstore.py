@@ -350,6 +350,39 @@ def test_a_copy_of_a_live_senders_journal_lets_go_of_none_of_its_claims(
         first.close()
 
 
+def test_a_row_let_go_mid_run_is_not_sent_by_the_sender_that_had_claimed_it(
+    pg_url: str
+) -> None:
+    """Whatever lets a live sender's claim go while its run is under way (a copy of its
+    journal replayed as a dead sender's, a lease misjudged), the row is another sender's
+    then: the first no longer sends it when its turn comes. Both sent it: two copies of the
+    alert, from two machines."""
+    sink = SmtpSink()
+    sink.start()
+    try:
+        with open_store(pg_url) as first, open_store(pg_url) as other:
+            _queue(first, 2)
+            taken: list[int] = []
+
+            class Released(SmtpTransport):
+                def send(self, message: Any) -> None:
+                    super().send(message)
+                    if not taken:  # as the first message goes, the second is let go
+                        other.db.execute("UPDATE outbox SET claimed_by = NULL"
+                                         " WHERE message_id = '<1@newswatch>'")
+                        taken.extend(m.id for m in other.due_outbox(NOW))
+
+            report = asyncio.run(deliver_due(first, Released(sink.settings()), now=NOW,
+                                             policy=POLICY))
+            assert report.sent == 1 and len(taken) == 1
+            assert asyncio.run(deliver_due(other, SmtpTransport(sink.settings()), now=NOW,
+                                           policy=POLICY)).sent == 1
+            assert first.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0}
+    finally:
+        sink.stop()
+    assert sorted(m["Message-ID"] for m in sink.messages) == ["<0@newswatch>", "<1@newswatch>"]
+
+
 def test_an_alerter_cut_off_from_the_mail_server_leaves_its_alerts_to_another(
     pg_url: str
 ) -> None:
