@@ -164,10 +164,15 @@ def say_unsynced(config: Config, store: ConfigSync) -> None:
     """Warn, in one line, when the sources or topics of ``config`` are not the database's
     (:func:`unsynced`): on a machine without the scheduler role, where they take effect
     only once the scheduler starts or reloads. A file that lists neither (a crawler's
-    machine given only its database and crawl settings) is not one that stops them all."""
-    if not config.sources and not config.topics:
+    machine given only its database and crawl settings) is not one that stops them all, nor
+    one that lists only sources one that stops every topic (or the reverse): each kind is
+    judged where the file lists it (a crawler's file of sources alone warned at every start
+    and reload)."""
+    listed = {"source"} if config.sources else set()
+    listed |= {"topic"} if config.topics else set()
+    if not listed:
         return
-    differ = unsynced(config, store)
+    differ = [what for what in unsynced(config, store) if what.partition(" ")[0] in listed]
     if differ:
         logger.warning(
             "%s: its sources and topics are not the database's (%s): they take effect when "

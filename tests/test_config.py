@@ -1052,7 +1052,7 @@ def test_unsynced_names_what_the_schedulers_sync_would_change(
     feed, page, added = (f"https://news.example.test/{p}" for p in ("feed", "", "added"))
     head = f'[database]\npath = "{tmp_path / "newswatch.db"}"\n'
     wind = '[[topics]]\nname = "Wind"\nquery = \'"wind farm"\'\nnotify = ["wind@example.org"]\n'
-    config = load_config(write(tmp_path, head + textwrap.dedent(f"""\
+    sources = textwrap.dedent(f"""\
         [crawl]
         every = "15m"
         [[sources]]
@@ -1063,6 +1063,8 @@ def test_unsynced_names_what_the_schedulers_sync_would_change(
         kind = "page"
         include = ["/articles/*"]
         every = "10m"
+        """)
+    config = load_config(write(tmp_path, head + sources + textwrap.dedent("""\
         [[topics]]
         name = "Rates"
         query = '"central bank"'
@@ -1093,6 +1095,8 @@ def test_unsynced_names_what_the_schedulers_sync_would_change(
             f"source {feed}", f"source {page}", f"source {added}",
             "topic Football", "topic Wind", "topic Rates"]
         say_unsynced(load_config(write(tmp_path, head), environ={}), store)
+        # A file of sources alone, as the database's: its topics are not judged.
+        say_unsynced(load_config(write(tmp_path, head + sources), environ={}), store)
         assert caplog.records == []
         say_unsynced(edited, store)
         [said] = [r.getMessage() for r in caplog.records]
