@@ -272,12 +272,14 @@ def _keep_sent_marks(config: Config, store: Storage, *, journal: bool) -> PgStor
 def _sent_journal(config: Config, store: Storage) -> None:
     """This process sends: its "sent" marks go through the sent journal next to the database
     file first, so that a mark the database refuses or loses sends nothing twice
-    (storage.journal, docs/scale-out.md)."""
+    (storage.journal, docs/scale-out.md). Its files are named for the database: another
+    config of the directory, on another database, shares the journal directory."""
     from storage.journal import SentJournal
 
     directory = config.database.path.with_suffix(".sent")
+    database = store.journal_identity()
     try:
-        store.journal = SentJournal(directory)
+        store.journal = SentJournal(directory, database)
     except OSError as exc:
         fail(f"the sent journal {directory} cannot be written: {exc}", EXIT_CONFIG)
 

@@ -12,10 +12,17 @@ in a journal are written to the database (``OutboxMixin.due_outbox``).
 A journal is a directory (next to the database file: ``newswatch.sent/``) with one file per
 sending process, locked (``flock``) while the process lives. A sender replays its own marks
 and those of every file nobody holds: a dead sender's of the same machine. A line is one
-mark: ``{"id": …, "message_id": …, "sent": …}``. A file's name (the process's pid and 64
-random bits) names the process's outbox claims on PostgreSQL: once a dead process's file is
-replayed, the rows it was sending without a mark are let go at once, as the claim lease
-lets them go after its wait (``PgStore.due_outbox``).
+mark: ``{"id": …, "message_id": …, "sent": …}``. A file's name (its database's journal
+identity, the process's pid and 64 random bits) names the process's outbox claims on
+PostgreSQL: once a dead process's file is replayed, the rows it was sending without a mark
+are let go at once, as the claim lease lets them go after its wait (``PgStore.due_outbox``).
+
+Two configs in one directory may name two databases and one journal directory (prod.toml
+and staging.toml, each with its ``[database] url``, run from one working directory): a
+dead sender's file is replayed, and removed, by the senders of its own database alone
+(``OutboxMixin.journal_identity``). Replayed by another database's, its marks matched no
+row there, and the message went again from its own after the claim lease. The files of
+the previous version name no database: the first sender that finds them replays them.
 """
 
 from __future__ import annotations
@@ -53,12 +60,17 @@ class SentMark:
 
 class SentJournal:
     """This process's file in the journal directory ``directory``, and the files of dead
-    processes found there."""
+    processes found there that are the database ``database``'s (its journal identity) or
+    no database's (the previous version's; a journal without ``database`` writes such
+    files)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, database: str | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
+        self.database = database
         name = f"{os.getpid()}-{secrets.token_hex(8)}"
+        if database is not None:
+            name = f"{database}.{name}"
         # Locked before it has its name: another alerter never sees it unlocked (and empty).
         hidden = directory / f".{name}"
         self._fd = os.open(hidden, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -98,6 +110,8 @@ class SentJournal:
         for path in sorted(self.directory.glob("*" + SUFFIX)):
             if path == self.path or path in self._orphans:
                 continue
+            if _database_of(path) not in (self.database, None):
+                continue  # another database's, in a directory two configs share
             try:
                 fd = os.open(path, os.O_RDWR)
             except FileNotFoundError:
@@ -155,6 +169,14 @@ class SentJournal:
         self._orphans.clear()
         os.close(self._fd)
         self._fd = -1
+
+
+def _database_of(path: Path) -> str | None:
+    """The journal identity of the database a journal file was written for (the part of
+    its name before the first dot); None for a file of the previous version, which named
+    none (``1234-0123456789abcdef.journal``)."""
+    database, dot, _ = path.name.removesuffix(SUFFIX).partition(".")
+    return database if dot else None
 
 
 def _read(fd: int) -> list[SentMark]:

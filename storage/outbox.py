@@ -9,6 +9,7 @@ and what it reports are written together), the delivery marks of :class:`OutboxM
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 CHANNEL_RECIPIENT = "%://%"
 #: The state row of the mail settings the senders last started or reloaded with.
 _MAIL_SETTINGS = "mail_settings"
+#: The state row of the database's journal identity (OutboxMixin.journal_identity).
+_JOURNAL_IDENTITY = "journal_identity"
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -241,6 +244,23 @@ class OutboxMixin:
             """,
             [to_iso(now), outbox_id],
         )
+
+    def journal_identity(self) -> str:
+        """This database's name in its senders' sent journal files (storage.journal): 64
+        random bits, kept from the first sender's start on. Two configs in one directory may
+        name two databases and one journal directory; each database's senders replay its
+        files alone (another database's marks match none of its rows, and the file, removed
+        as replayed, was lost to its own). Kept synced: a file named for an identity the
+        database lost would be replayed by no one."""
+        with self.db.atomic():  # two senders starting at once keep the first's
+            self.db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                [_JOURNAL_IDENTITY, secrets.token_hex(8)],
+            )
+        self.durable()
+        identity = state_value(self.db, _JOURNAL_IDENTITY)
+        assert identity is not None
+        return identity
 
     def _replay_journal(self) -> None:
         """Write the sent journal's marks the database may not have (refused, or lost with

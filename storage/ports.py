@@ -418,6 +418,11 @@ class DeliveryStore(Protocol):
         notification URLs' alone (the mail server is down)."""
         ...
 
+    def journal_identity(self) -> str:
+        """This database's name in its senders' sent journal files: a file is replayed by
+        the senders of its own database alone."""
+        ...
+
     def sending(self, outbox_id: int) -> bool:
         """The message is about to be handed over (its fate is unknown until a mark); False
         when it is no longer this sender's to send (another sender claimed it)."""

@@ -443,6 +443,97 @@ def test_a_journal_of_another_database_marks_nothing(pg_url: str, tmp_path: Path
     assert list((tmp_path / "j").iterdir()) == []
 
 
+def _sender(config: Path, url: str) -> Any:
+    """A sender started as ``newswatch run --role alerter`` starts with ``config`` (its
+    ``[database] url`` is ``url``): its sent journal chosen and opened by the CLI, in the
+    working directory."""
+    from newswatch.cli import _keep_sent_marks
+
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    store = open_store(url)
+    _keep_sent_marks(load_config(config), store, journal=True)
+    store.claim_lease = 3600
+    return store
+
+
+def test_a_journal_of_another_database_in_the_same_directory_is_left_to_its_senders(
+    postgres: Any, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two configs in one directory, prod.toml and staging.toml, each with its own
+    PostgreSQL database, run from it (systemd's WorkingDirectory) share one journal
+    directory, newswatch.sent/ there. Prod's alerter
+    is killed between the mail server's "250" and its "sent" mark: the mark is in its file
+    alone. Staging's alerter replayed that file as a dead sender's of its own: the mark
+    matched none of staging's rows, and the file was removed; prod's alerter, started again,
+    found no mark, and its row went again after the claim lease (a second copy of the
+    alert). A file is replayed by the senders of its database alone."""
+    monkeypatch.chdir(tmp_path)
+    staging_name = postgres.create_database()
+    try:
+        prod = _sender(tmp_path / "prod.toml", pg_url)
+        _queue(prod, 1)
+        [a] = prod.due_outbox(NOW)
+        prod.sending(a.id)
+        prod.accepted(a.id, NOW)  # killed before the database's mark: in the journal alone
+        prod.close()
+        with _sender(tmp_path / "staging.toml", postgres.url(staging_name)) as staging:
+            assert staging.due_outbox(NOW) == []
+        with _sender(tmp_path / "prod.toml", pg_url) as again:
+            assert again.due_outbox(NOW) == []
+            assert again.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+            row = again.db.execute("SELECT message_id, attempts FROM outbox WHERE id = ?",
+                                   [a.id])
+            assert row.fetchone() == (a.message_id, 1)
+            assert [p.name for p in (tmp_path / "newswatch.sent").iterdir()] == [
+                again.journal.path.name]
+    finally:
+        postgres.drop_database(staging_name)
+
+
+def test_an_sqlite_sender_beside_leaves_the_postgresql_journal_to_its_senders(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An SQLite config run from the directory of an alerter's (newswatch.toml, its
+    database newswatch.db there) keeps its journal where the PostgreSQL config's is,
+    newswatch.sent/: its senders leave the dead alerter's file alone as well."""
+    from newswatch.cli import _sent_journal
+
+    monkeypatch.chdir(tmp_path)
+    prod = _sender(tmp_path / "prod.toml", pg_url)
+    _queue(prod, 1)
+    [a] = prod.due_outbox(NOW)
+    prod.sending(a.id)
+    prod.accepted(a.id, NOW)
+    prod.close()
+    (tmp_path / "newswatch.toml").write_text("", encoding="utf-8")
+    config = load_config(tmp_path / "newswatch.toml")
+    with open_store(config.database.path) as local:
+        _sent_journal(config, local)
+        assert local.due_outbox(NOW) == []
+    with _sender(tmp_path / "prod.toml", pg_url) as again:
+        assert again.due_outbox(NOW) == []
+        assert again.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+
+
+def test_a_journal_file_of_the_previous_version_is_replayed_by_the_next_sender(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file written before journal files named their database (by a sender killed, then
+    newswatch upgraded) is replayed by the first sender that finds it, as before."""
+    monkeypatch.chdir(tmp_path)
+    old = SentJournal(tmp_path / "newswatch.sent")
+    with open_store(pg_url) as store:
+        _queue(store, 1)
+        [a] = store.due_outbox(NOW)
+    old.record(SentMark(a.id, a.message_id, NOW))
+    old.close()
+    with _sender(tmp_path / "newswatch.toml", pg_url) as again:
+        assert again.due_outbox(NOW) == []
+        assert again.outbox_counts() == {"pending": 0, "sent": 1, "failed": 0}
+        assert [p.name for p in (tmp_path / "newswatch.sent").iterdir()] == [
+            again.journal.path.name]
+
+
 def test_a_journal_replays_the_files_of_dead_processes_only(tmp_path: Path) -> None:
     """A live alerter's file is its own (locked); a dead one's is replayed by the next, its
     torn last line (the process died writing it) skipped, and removed once flushed."""
