@@ -711,14 +711,16 @@ class Pipeline:
             self.store.replace_signatures(made)
 
     def _sign_second_ledes(self, since: datetime) -> None:
-        """Make the second ledes' signatures that the articles of the story window clustered
-        before schema 43 lack (see storage migration 45), from their texts, RESIGN_ROWS at
-        a time: a brief of the wire's first paragraphs arriving after the upgrade finds a
-        regional copy under its own opening stored before by it, as it would have."""
-        made: list[tuple[int, bytes | None]] = []
+        """Make the signatures of the ledes after their first paragraphs that the articles
+        of the story window clustered before schema 43 lack (see storage migration 45; the
+        later ledes', before 62), from their texts, RESIGN_ROWS at a time: a brief of the
+        wire's first paragraphs arriving after the upgrade finds a regional copy under its
+        own opening stored before by it, and the wire's original the update a site stored
+        first, as they would have."""
+        made: list[tuple[int, bytes | None, bytes | None]] = []
         for article_id, text in self.store.unsigned_second_ledes(since):
-            sig = signature(text)
-            made.append((article_id, sig.second if sig is not None else None))
+            full, _, ledes = _stored(signature(text))
+            made.append((article_id, full, ledes))
             if len(made) >= RESIGN_ROWS:
                 self.store.sign_second_ledes(made)
                 made = []

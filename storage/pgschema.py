@@ -807,4 +807,12 @@ MIGRATIONS: tuple[PgMigration, ...] = (
     # alerter started again on the same machine lets go of a dead process's claims once it
     # has replayed that file, not after the claim lease).
     _ddl("ALTER TABLE outbox ADD COLUMN claim_journal TEXT"),
+    # 62: the window's articles signed before the ledes after their second and third
+    # paragraphs were stored, listed to have them made from their texts (see
+    # storage.schema).
+    """
+    INSERT INTO unsigned_second_ledes
+        SELECT article_id FROM story_signatures WHERE octet_length(second_minhash) = 512
+    ON CONFLICT DO NOTHING
+    """,
 )

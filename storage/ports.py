@@ -282,7 +282,8 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, MergedSources, Proto
     def recent_signatures(
         self, since: datetime
     ) -> Iterator[tuple[int, int, bytes, bytes, bytes | None, str]]:
-        """(article id, story id, full, lede, second lede's signature or None, URL) of
+        """(article id, story id, full, lede, the ledes' after its first paragraphs or None,
+        URL) of
         articles fetched since ``since``, oldest first, read as they are used."""
         ...
 
@@ -315,13 +316,16 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, MergedSources, Proto
         ...
 
     def unsigned_second_ledes(self, since: datetime) -> Iterator[tuple[int, str]]:
-        """(article id, text) of the articles fetched since ``since`` lacking the second
-        lede's signature (clustered before schema 43), read as they are used."""
+        """(article id, text) of the articles fetched since ``since`` lacking the signatures
+        of the ledes after their first paragraphs (clustered before schema 43, or 62 for
+        the later ones), read as they are used."""
         ...
 
-    def sign_second_ledes(self, signatures: Sequence[tuple[int, bytes | None]]) -> None:
-        """Store the second ledes' signatures made for them (article id, signature or
-        None)."""
+    def sign_second_ledes(
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+    ) -> None:
+        """Store those made for them (article id, full signature of the text they were made
+        from, theirs or None)."""
         ...
 
     def titled(

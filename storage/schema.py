@@ -1079,4 +1079,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 61: PostgreSQL's alone (the sent journal file of the process that claimed an outbox
     # row: storage.pg).
     _nothing,
+    # 62: the signatures of the ledes after an article's second and third paragraphs
+    # (watchlist.stories.Signature.later) are stored after its second lede's, in its column:
+    # the wire's original, arriving hours after a site stored its update (two new
+    # paragraphs over the original's first ones), finds the update by the lede after its
+    # second paragraph. The story window's articles signed before (a second lede's
+    # signature alone: 512 bytes) are listed to have them made from their texts before the
+    # index is next built, as 45 listed those lacking a second lede's.
+    """
+    INSERT OR IGNORE INTO unsigned_second_ledes
+        SELECT article_id FROM story_signatures WHERE length(second_minhash) = 512
+    """,
 )

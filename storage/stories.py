@@ -15,8 +15,9 @@ from .views import StoryArticle, StoryView
 
 #: Stored signatures read at a time when the index of stories is rebuilt.
 SIGNATURE_ROWS = 2000
-#: Texts read at a time to make the second ledes' signatures the articles clustered before
-#: schema 43 lack (StoriesMixin.unsigned_second_ledes).
+#: Texts read at a time to make the signatures of the ledes after their first paragraphs
+#: that the articles clustered before schema 43 (62 for the later ones) lack
+#: (StoriesMixin.unsigned_second_ledes).
 UNSIGNED_ROWS = 500
 #: Articles under one title read (the newest), and how much of each one's text.
 TITLED_ROWS = 20
@@ -81,13 +82,14 @@ class StoriesMixin:
     def recent_signatures(
         self, since: datetime
     ) -> Iterator[tuple[int, int, bytes, bytes, bytes | None, str]]:
-        """(article id, story id, full signature, lede signature, second lede's signature or
-        None, URL) of every clustered article fetched since ``since`` that has signatures,
-        oldest first: what the in-memory index of stories is rebuilt from. Read from their
-        own table (schema 42), not from the articles, where each row's signatures come after
-        its text (SQLite read every text of the window to reach them), from the window's
-        first article on (found by the index of fetch times). Read SIGNATURE_ROWS at a time
-        (the window's signatures are not all in memory twice: rows and index)."""
+        """(article id, story id, full signature, lede signature, the signatures of the ledes
+        after its first paragraphs or None (Signature.to_bytes), URL) of every clustered
+        article fetched since ``since`` that has signatures, oldest first: what the
+        in-memory index of stories is rebuilt from. Read from their own table (schema 42),
+        not from the articles, where each row's signatures come after its text (SQLite read
+        every text of the window to reach them), from the window's first article on (found
+        by the index of fetch times). Read SIGNATURE_ROWS at a time (the window's signatures
+        are not all in memory twice: rows and index)."""
         # min(article_id + 0): min(article_id) walked the table by id, the older rows first.
         first = self.db.execute(
             "SELECT min(article_id + 0) FROM story_signatures WHERE fetched >= ?",
@@ -211,7 +213,8 @@ class StoriesMixin:
 
     def unsigned_second_ledes(self, since: datetime) -> Iterator[tuple[int, str]]:
         """(article id, text) of the articles fetched since ``since`` listed as lacking the
-        second lede's signature (clustered before schema 43: see migration 45), by id, read
+        signatures of the ledes after their first paragraphs (clustered before schema 43,
+        see migration 45; the later ledes' before 62), by id, read
         UNSIGNED_ROWS at a time. The list's others (fetched before, or no longer signed)
         are dropped from it first, once: the window's signatures' own table tells their
         dates (an article's date comes after its text)."""
@@ -236,18 +239,20 @@ class StoriesMixin:
                 return
             after = int(rows[-1][0])
 
-    def sign_second_ledes(self, signatures: Sequence[tuple[int, bytes | None]]) -> None:
-        """Store the second ledes' signatures made for the articles listed as lacking them
-        (article id, signature; None: its text has none, or was pruned), in one
+    def sign_second_ledes(
+        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+    ) -> None:
+        """Store the signatures of the ledes after their first paragraphs made for the
+        articles listed as lacking them (article id, the full signature of the text they
+        were made from, theirs; None: its text has none, or was pruned), in one
         transaction; they are listed no more. An article signed meanwhile (its text edited
-        in place) keeps what its new text made."""
+        in place: its full signature another) keeps what its new text made."""
         with self.db.atomic():
-            for article_id, second in signatures:
-                if second is not None:
+            for article_id, full, ledes in signatures:
+                if ledes is not None:
                     self.db.execute(
-                        "UPDATE articles SET second_minhash = ?"
-                        " WHERE id = ? AND second_minhash IS NULL AND minhash IS NOT NULL",
-                        [second, article_id],
+                        "UPDATE articles SET second_minhash = ? WHERE id = ? AND minhash = ?",
+                        [ledes, article_id, full],
                     )
                 self.db.execute(
                     "DELETE FROM unsigned_second_ledes WHERE article_id = ?", [article_id])

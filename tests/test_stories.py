@@ -388,6 +388,23 @@ def test_a_copy_opening_with_paragraphs_of_its_own_joins_the_wire_story(copy: li
     assert cluster([wire, analysis]) == [1, 2]
 
 
+@pytest.mark.parametrize("update", [
+    [*UPDATE, *WIRE.body[:4]],  # the update, cut to its first six paragraphs
+    [*UPDATE, OTHER_BODY[0], *WIRE.body[:3]],  # three new paragraphs
+], ids=["two-new-paragraphs", "three-new-paragraphs"])
+def test_the_wire_story_joins_its_update_stored_before_it(update: list[str]) -> None:
+    """A fast regional site ran the wire's update, new paragraphs over the original's first
+    ones, cut short, before the original reached the sites it is crawled from: the wire's
+    lede is the update's lede after its new paragraphs, which the index did not keep (it
+    looked a new article up by its own), and the original was a story of its own, mailed
+    again. An analysis quoting the wire's first paragraph as its third, stored first, is
+    not the wire's story."""
+    wire, text = paragraphs(WIRE), "\n\n".join(update)
+    assert cluster([text, wire]) == [1, 1]
+    analysis = "\n\n".join([*OTHER_BODY[:2], WIRE.body[0], OTHER_BODY[2]])
+    assert cluster([analysis, wire]) == [1, 2]
+
+
 #: The wire's standard background paragraph, which it puts under its stories on one country.
 BACKGROUND = (
     "Maduro has ruled Venezuela since 2013, when he succeeded the late Hugo Chavez, and won a "
@@ -419,6 +436,9 @@ def test_a_brief_over_the_wires_background_paragraph_is_not_every_story_that_has
         "reasons, many of them since the protests that followed the disputed vote.",
     ])
     assert cluster([brief, arrests]) == [1, 2]
+    # The other way round: the story stored first, its lede after its second paragraph
+    # kept by the index, then the brief.
+    assert cluster([arrests, brief]) == [1, 2]
 
 
 def test_two_sites_stories_opening_with_one_long_note_are_two_stories() -> None:
@@ -564,9 +584,11 @@ def test_signatures_survive_bytes_and_a_rebuilt_index() -> None:
     texts = list(variants(WIRE).values())
     sig = signature(texts[0])
     assert sig is not None
-    full, lede, second = sig.to_bytes()
-    assert second is not None and len(full) == len(lede) == len(second) == 128 * 4
-    assert Signature.from_bytes(full, lede, second) == sig and jaccard(full, sig.full) == 1.0
+    full, lede, ledes = sig.to_bytes()
+    # The second lede's and the two later ledes' one after the other.
+    assert ledes is not None and len(full) == len(lede) == len(ledes) / 3 == 128 * 4
+    assert Signature.from_bytes(full, lede, ledes) == sig and jaccard(full, sig.full) == 1.0
+    assert Signature.from_bytes(full, lede, ledes[:512]).later == ()  # stored before 62
     # An index rebuilt from stored bytes clusters like the original.
     rebuilt = StoryIndex()
     rebuilt.add(10, 10, Signature.from_bytes(*sig.to_bytes()))
@@ -575,6 +597,8 @@ def test_signatures_survive_bytes_and_a_rebuilt_index() -> None:
         Signature.from_bytes(b"\0" * 12, lede)
     with pytest.raises(ValueError):
         Signature.from_bytes(full, lede, b"\0" * 12)
+    with pytest.raises(ValueError):
+        Signature.from_bytes(full, lede, ledes + ledes[:512])
 
 
 def as_datasketch(values: bytes) -> Any:
@@ -847,9 +871,10 @@ def test_a_copy_finds_a_brief_clustered_before_the_second_ledes(
         assert stories[copy] == first
         mine = signature(new.article(copy).text)
         assert mine is not None and mine.second is not None
-        # The brief's own, made from its text as the index was built (migration 45).
+        # The brief's own, made from its text as the index was built (migration 45), and
+        # the copy's, with the ledes after its second and third paragraphs.
         assert [r[4] for r in new.recent_signatures(NOW - timedelta(days=1))] == [
-            made.second, mine.second]
+            made.to_bytes()[2], mine.to_bytes()[2]]
 
 
 def test_a_brief_finds_a_copy_clustered_before_the_second_ledes(
@@ -889,8 +914,40 @@ def test_a_brief_finds_a_copy_clustered_before_the_second_ledes(
         assert pipe.match().emails == 0
         assert new.article(brief).story_id == copy
         assert [(r[0], r[4]) for r in new.recent_signatures(NOW - timedelta(days=30))][:3] == [
-            (copy, made.second), (aged, None), (pruned, None)]
+            (copy, made.to_bytes()[2]), (aged, None), (pruned, None)]
         assert list(new.unsigned_second_ledes(NOW - timedelta(days=30))) == []
+
+
+def test_the_wire_story_finds_its_update_clustered_before_the_later_ledes(
+    store_location: str | Path, monkeypatch
+) -> None:
+    """Migration 62: an update of the wire's story (two new paragraphs over the original's
+    first four) clustered before it has its second lede's signature alone, and the wire's
+    original arriving after the upgrade met none of the bands of its lede after its second
+    paragraph: a story of its own, mailed again. The story window's articles signed so
+    have the ledes after their second and third paragraphs made from their texts before
+    the index is next built, once."""
+    import storage.db
+    import storage.pg
+
+    monkeypatch.setattr(storage.db, "MIGRATIONS", storage.db.MIGRATIONS[:61])
+    monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:61])
+    text = "\n\n".join([*UPDATE, *WIRE.body[:4]])
+    made = signature(text)
+    assert made is not None and made.second is not None and len(made.later) == 2
+    with storage_open_store(store_location) as old:
+        src = add_source(old, "https://times.example/feed", "Times")
+        update = add_article(old, src, "update", "Marcano may run, officials say", text)
+        old.assign_stories([(update, None, made.full, made.lede, made.second)], NOW)
+    monkeypatch.undo()
+    with storage_open_store(store_location) as new:
+        wire = add_article(new, add_source(new, "https://wire.example/feed", "Wire"),
+                           "wire", "Marcano returns to Caracas", paragraphs(WIRE))
+        stories = pipeline(new).cluster(new.unmatched_articles(100, set()), NOW)
+        assert stories[wire] == update
+        assert next(r[4] for r in new.recent_signatures(NOW - timedelta(days=1))) == (
+            made.to_bytes()[2])
+        assert list(new.unsigned_second_ledes(NOW - timedelta(days=1))) == []
 
 
 # -- the pipeline: one story, one alert ------------------------------------------------------
@@ -2018,19 +2075,22 @@ def test_a_brief_and_a_regional_copy_mailed_in_two_crawls_make_one_email(
     crawl_one_then_the_other(copies, first, mail, workdir)
 
 
+@pytest.mark.parametrize("first", ["wire", "times"])
 def test_the_wires_update_cut_short_on_another_site_hours_later_sends_nothing(
-    mail, workdir
+    first: str, mail, workdir
 ) -> None:
     """The wire's story is mailed; hours later another site runs the wire's update, two
     new paragraphs on top of the original's first four: it was a story of its own, mailed
-    again. It joins the story mailed, and sends nothing."""
+    again. It joins the story mailed, and sends nothing. And the other way round: a fast
+    site's update mailed first, the wire's original crawled on another site after it was a
+    story of its own too."""
     copies = {
         "wire": copy_of(WIRE, "marcano-returns", "Marcano returns to Caracas", WIRE.body,
                         hours_ago=5),
         "times": copy_of(WIRE, "marcano-may-run", "Marcano may run, officials say",
                          [*UPDATE, *WIRE.body[:4]], hours_ago=0.5),
     }
-    crawl_one_then_the_other(copies, "wire", mail, workdir)
+    crawl_one_then_the_other(copies, first, mail, workdir)
 
 
 def crawl_one_then_the_other(copies: dict[str, Story], first: str, mail, workdir) -> None:

@@ -14,10 +14,13 @@ full one catches copies whose opening was edited. A third, of the first LEDE_WOR
 after the first paragraph (the second lede), is in the lede's index by its first
 SECOND_BANDS bands: a copy under an opening of its own and a brief of the original's first
 paragraphs find each other by it (the similarity check is the same). A new article is also
-looked up by its ledes after its second and third paragraphs (Signature.later, never stored),
-and an indexed article whose lede is one of its ledes after its first paragraphs is alike
-with it in ledes: an updated wire story under two new paragraphs finds the original's
-copies so.
+looked up by its ledes after its second and third paragraphs (Signature.later), and an
+indexed article whose lede is one of its ledes after its first paragraphs is alike with it
+in ledes: an updated wire story under two new paragraphs finds the original's copies so.
+Those later ledes are stored and indexed too (their first LATER_BANDS bands, in tables of
+their own, and the low LATER_BITS bits of their values): the original, arriving after a
+site's copy of its update, finds it by its own lede, alike so with one of them or not at
+all.
 
 Articles with fewer than ``MIN_WORDS`` words (a feed summary, a photo caption) have no
 signature: each is a story of its own, but for a copy of another site's article under the
@@ -119,6 +122,14 @@ OPENING_PARAGRAPHS = 3
 #: paragraph, that one, and held in it at 0.85: it took the story, its alert lost. An article
 #: found by those ledes alone joins only so, not as a text held in the other.
 OPENING_LEDES = 0.8
+#: The bands of each later lede of an indexed article that a new article's lede finds it
+#: by, and the low bits of its values that the index keeps to compare them with that lede
+#: at OPENING_LEDES: the wire's update, two new paragraphs over the original's first ones,
+#: stored first (a fast regional site), and the original hours later: its lede is the
+#: update's lede after the second paragraph. 8 bands and 2 bits made the index 14 % larger
+#: (30,000 articles), 4 and 1 7 %; on fundus' texts both join 212 of 234 such updates.
+LATER_BANDS = 4
+LATER_BITS = 1
 _DTYPE = np.uint32
 #: What the index keeps of each signature value: its low 16 bits (a b-bit MinHash). Two
 #: different values agree on them once in 65,536, so a comparison of 128 values gains a
@@ -303,18 +314,27 @@ class Signature:
     #: under an opening of its own starts there as the wire does (see _ledes_after).
     second: bytes | None = None
     #: Of the first LEDE_WORDS words after its second and third paragraphs (those with
-    #: MIN_WORDS words after them), for a new article's lookup only: neither stored nor
-    #: indexed (see OPENING_PARAGRAPHS).
-    later: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+    #: MIN_WORDS words after them; see OPENING_PARAGRAPHS).
+    later: tuple[bytes, ...] = field(default=(), repr=False)
 
     def to_bytes(self) -> tuple[bytes, bytes, bytes | None]:
-        """(full, lede, second) as bytes."""
-        return self.full, self.lede, self.second
+        """(full, lede, ledes) as bytes: the ledes after its first paragraphs one after the
+        other, the second lede's first (None without one)."""
+        if self.second is None:
+            return self.full, self.lede, None
+        return self.full, self.lede, self.second + b"".join(self.later)
 
     @classmethod
-    def from_bytes(cls, full: bytes, lede: bytes, second: bytes | None = None) -> Signature:
-        """A signature stored by :meth:`to_bytes` (ValueError when it is not one)."""
-        return cls(check(full), check(lede), None if second is None else check(second))
+    def from_bytes(cls, full: bytes, lede: bytes, ledes: bytes | None = None) -> Signature:
+        """A signature stored by :meth:`to_bytes` (ValueError when it is not one); stored
+        before schema 62, ``ledes`` is the second lede's alone."""
+        if ledes is None:
+            return cls(check(full), check(lede))
+        size = NUM_PERM * _SIZE
+        if not ledes or len(ledes) % size or len(ledes) > OPENING_PARAGRAPHS * size:
+            raise ValueError(f"stored ledes of {len(ledes) / size:g} signatures")
+        return cls(check(full), check(lede), ledes[:size],
+                   tuple(ledes[at : at + size] for at in range(size, len(ledes), size)))
 
     @cached_property
     def indexed(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -322,7 +342,8 @@ class Signature:
         values (_kept) and its text's shingles as the full signature tells. Computed once:
         an article is looked up, then added (0.017 ms an article)."""
         keys = self._band_keys
-        return keys[: len(keys) - SECOND_BANDS * len(self.later)], _kept(self), _shingles(self.full)
+        return (keys[: len(keys) - (LATER_BANDS + SECOND_BANDS * len(self.later))], _kept(self),
+                _shingles(self.full))
 
     @cached_property
     def _band_keys(self) -> np.ndarray:
@@ -330,18 +351,25 @@ class Signature:
         return _band_keys(self)
 
     @cached_property
-    def openings(self) -> tuple[np.ndarray, np.ndarray]:
+    def openings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What StoryIndex looks a new article up by besides :attr:`indexed`: the band keys
-        of its later ledes (the first SECOND_BANDS bands of each, in the lede's tables), and
-        what the index would keep of its second and later ledes, a row each (none for a text
-        of one paragraph): where the paragraphs of a text's own opening end, another
-        text's lede may start."""
-        if self.second is None:
-            return np.zeros(0, dtype=_KEY), np.zeros((0, NUM_PERM), dtype=_KEPT)
-        ledes = np.frombuffer(self.second + b"".join(self.later), dtype=_DTYPE)
+        of its later ledes (the first SECOND_BANDS bands of each, in the lede's tables),
+        those of its lede in the later ledes' tables (where an indexed article's later
+        ledes are), and what the index would keep of its second and later ledes, a row
+        each (none for a text of one paragraph): where the paragraphs of a text's own
+        opening end, another text's lede may start."""
         keys = self._band_keys
-        return (keys[len(keys) - SECOND_BANDS * len(self.later) :],
-                ledes.reshape(-1, NUM_PERM).astype(_KEPT))
+        later = len(keys) - SECOND_BANDS * len(self.later)
+        lede = keys[later - LATER_BANDS : later]
+        if self.second is None:
+            return keys[later:], lede, np.zeros((0, NUM_PERM), dtype=_KEPT)
+        ledes = np.frombuffer(self.second + b"".join(self.later), dtype=_DTYPE)
+        return keys[later:], lede, ledes.reshape(-1, NUM_PERM).astype(_KEPT)
+
+    @cached_property
+    def later_bits(self) -> np.ndarray:
+        """What the index keeps of its later ledes (_later_bits)."""
+        return _later_bits(self.later)
 
 
 #: A text too short to sign (a feed's summary where the page could not be read, a
@@ -438,33 +466,62 @@ _BLOCK = 4096
 #: Articles added to the index before their band entries are merged into their block's
 #: sorted arrays.
 _PENDING = 512
-_TABLE_BITS = 6  # the top bits of a band key: which of the 2 * BANDS tables it is in
+#: The top bits of a band key: which of the 2 * BANDS + LATER_BANDS tables it is in.
+_TABLE_BITS = 7
 _HASH_MASK = np.uint64((1 << (32 - _TABLE_BITS)) - 1)
 _TABLES = (np.arange(2 * BANDS, dtype=np.uint64) << np.uint64(32 - _TABLE_BITS))
-#: The tables of a signature with a second lede, and later ones (Signature.openings), by
-#: their number: the first SECOND_BANDS of the bands of each are in the lede's tables, where
-#: the other text's lede meets them.
-_TABLES_LEDES = [np.concatenate([_TABLES, *[_TABLES[BANDS : BANDS + SECOND_BANDS]] * count])
-                 for count in range(OPENING_PARAGRAPHS + 1)]
+#: The tables of an indexed article's later ledes: the first LATER_BANDS bands of each,
+#: where a new article's lede meets them (in tables of their own, so that what is found by
+#: them is known: a brief over the wire's background paragraph meets the later lede of
+#: every story that has that paragraph third).
+_TABLES_LATER = (np.arange(2 * BANDS, 2 * BANDS + LATER_BANDS, dtype=np.uint64)
+                 << np.uint64(32 - _TABLE_BITS))
+_LEDE_TABLES = _TABLES[BANDS : BANDS + SECOND_BANDS]
+#: The tables of the keys of a signature (_band_keys), by how many ledes after paragraphs it
+#: has: the first SECOND_BANDS bands of the second and later ledes in the lede's tables,
+#: where the other text's lede meets them, and the first LATER_BANDS of the later ledes and
+#: of the lede in the later ledes' tables.
+_TABLES_LEDES = [
+    np.concatenate([_TABLES, *[_LEDE_TABLES] * min(count, 1), *[_TABLES_LATER] * (count - 1),
+                    _TABLES_LATER, *[_LEDE_TABLES] * (count - 1)])
+    for count in range(OPENING_PARAGRAPHS + 1)]
 _KEY = np.uint32  # a band key
 _OFFSET = np.uint16  # a row's place in its block (so _BLOCK is at most 65,536)
 
 
 def _band_keys(sig: Signature) -> np.ndarray:
-    """The key of each band of the signatures (full text's bands, then the lede's, then the
-    second lede's first SECOND_BANDS, in the lede's tables, then as many of each later
-    lede's, Signature.openings): a 32-bit hash of the band's values, with the table's
-    number in its top bits. Two equal bands have the same key; two different ones, rarely
-    (one in 67 million within a table: it only adds a candidate, which the similarity check
-    rules out). In one pass: one for the later ledes apart cost a lookup 15 us more."""
+    """The key of each band of the signatures: the full text's bands, the lede's, the
+    second lede's first SECOND_BANDS in the lede's tables, each later lede's first
+    LATER_BANDS in the later ledes' tables (what the index keeps: Signature.indexed); then
+    what a new article is looked up by besides (Signature.openings): the lede's first
+    LATER_BANDS in the later ledes' tables and each later lede's first SECOND_BANDS in the
+    lede's. A key is a 32-bit hash of the band's values, with the table's number in its top
+    bits. Two equal bands have the same key; two different ones, rarely (one in 33 million
+    within a table: it only adds a candidate, which the similarity check rules out). In one
+    pass: one for the later ledes apart cost a lookup 15 us more."""
     data = sig.full + sig.lede + (sig.second or b"") + b"".join(sig.later)
     signatures = np.frombuffer(data, dtype=_DTYPE).reshape(-1, NUM_PERM)
     bands = signatures[:, : BANDS * ROWS].reshape(len(signatures), BANDS, ROWS)
-    if len(bands) > 2:
-        return _keys(np.concatenate([bands[:2].reshape(-1, ROWS),
-                                     bands[2:, :SECOND_BANDS].reshape(-1, ROWS)]),
-                     _TABLES_LEDES[len(bands) - 2])
-    return _keys(bands.reshape(-1, ROWS), _TABLES)
+    return _keys(np.concatenate([bands[:2].reshape(-1, ROWS),
+                                 bands[2:3, :SECOND_BANDS].reshape(-1, ROWS),
+                                 bands[3:, :LATER_BANDS].reshape(-1, ROWS),
+                                 bands[1, :LATER_BANDS],
+                                 bands[3:, :SECOND_BANDS].reshape(-1, ROWS)]),
+                 _TABLES_LEDES[len(bands) - 2])
+
+
+_PER_BYTE = 8 // LATER_BITS  # values' low bits in one byte
+_LOW = np.uint8((1 << LATER_BITS) - 1)
+_SHIFTS = np.arange(0, 8, LATER_BITS, dtype=np.uint8)
+_PACK = (np.uint8(1) << _SHIFTS).astype(np.uint8)
+
+
+def _later_bits(later: Sequence[bytes]) -> np.ndarray:
+    """What the index keeps of later ledes: the low LATER_BITS bits of each value (the low
+    byte of each, little-endian), _PER_BYTE values a byte (LATER_BITS * NUM_PERM / 8 bytes
+    a lede)."""
+    low = np.frombuffer(b"".join(later), dtype=np.uint8)[:: _SIZE] & _LOW
+    return low.reshape(len(later), -1, _PER_BYTE) @ _PACK
 
 
 def _keys(bands: np.ndarray, tables: np.ndarray) -> np.ndarray:
@@ -489,7 +546,8 @@ class StoryIndex:
     32-bit band keys per block, with the place of each key's row in the block (16 bits). That is
     about 1.1 KB an article (30,000 articles of a large first crawl: about 33 MB; 1.0 KB and 31
     MB with 25 bands), against 6 KB with a dict of band hashes per band and 20 KB with MinHash
-    objects and two MinHashLSH indexes. The newest articles' bands wait in a small dict until
+    objects and two MinHashLSH indexes; the later ledes' bands and bits add 80 bytes (fundus'
+    texts: 34.9 -> 37.4 MB at 30,000). The newest articles' bands wait in a small dict until
     there are _PENDING of them, then are merged into their block's arrays: a merge copies one
     block's keys (at most 1.2 MB), never the whole index's (18 MB at 30,000 articles with 64-bit
     keys and 32-bit rows, twice over while both copies lived).
@@ -503,6 +561,8 @@ class StoryIndex:
         self._sources = array("q")  # row -> source id (0: unknown)
         self._sizes = array("d")  # row -> its text's shingles, as its signature tells
         self._blocks: list[np.ndarray] = []  # _BLOCK rows each: full then lede values
+        self._later: list[np.ndarray] = []  # _BLOCK rows each: its later ledes' bits
+        self._laters = array("B")  # row -> how many later ledes it has
         self._keys: list[np.ndarray] = []  # per block: the band keys of its rows, sorted
         self._keyrows: list[np.ndarray] = []  # and the row of each
         self._pending: dict[int, int | list[int]] = {}  # band key -> row(s), not merged yet
@@ -523,10 +583,15 @@ class StoryIndex:
         block, offset = divmod(row, _BLOCK)
         if block == len(self._blocks):
             self._blocks.append(np.empty((_BLOCK, 2 * NUM_PERM), dtype=_KEPT))
+            self._later.append(np.empty(
+                (_BLOCK, OPENING_PARAGRAPHS - 1, NUM_PERM // _PER_BYTE), dtype=np.uint8))
             self._keys.append(np.zeros(0, dtype=_KEY))
             self._keyrows.append(np.zeros(0, dtype=_OFFSET))
         keys, kept, size = sig.indexed
         self._blocks[block][offset] = kept
+        if sig.later:
+            self._later[block][offset, : len(sig.later)] = sig.later_bits
+        self._laters.append(len(sig.later))
         self._rows[article_id] = row
         self._articles.append(article_id)
         self._stories.append(story_id)
@@ -573,34 +638,29 @@ class StoryIndex:
         self._pending.clear()
         self._pending_rows = 0
 
-    def _candidates(
-        self, keys: np.ndarray, later: np.ndarray | None = None
-    ) -> tuple[set[int], set[int]]:
-        """The rows that share a band key with ``keys``, and those that share one with
-        ``later`` (searched with them: each block's two binary searches are most of a
-        lookup's time once its keys are out of the processor's cache)."""
-        mine = len(keys)
-        if later is not None and len(later):
-            keys = np.concatenate([keys, later])
-        found: set[int] = set()
-        other: set[int] = set()
+    def _candidates(self, *groups: np.ndarray) -> list[set[int]]:
+        """The rows that share a band key with each group of keys (all searched at once:
+        each block's two binary searches are most of a lookup's time once its keys are out
+        of the processor's cache)."""
+        keys = np.concatenate(groups)
+        group = np.repeat(np.arange(len(groups)), [len(some) for some in groups])
+        found: list[set[int]] = [set() for _ in groups]
         for block, (block_keys, offsets) in enumerate(zip(self._keys, self._keyrows, strict=True)):
             left = np.searchsorted(block_keys, keys, side="left")
             right = np.searchsorted(block_keys, keys, side="right")
             (hit,) = np.nonzero(left < right)
             base = block * _BLOCK
-            for at, start, end in zip(hit.tolist(), left[hit].tolist(), right[hit].tolist(),
-                                      strict=True):
-                (found if at < mine else other).update(
-                    base + offset for offset in offsets[start:end].tolist())
-        for into, some in ((found, keys[:mine]), (other, keys[mine:])):
+            for at, start, end in zip(group[hit].tolist(), left[hit].tolist(),
+                                      right[hit].tolist(), strict=True):
+                found[at].update(base + offset for offset in offsets[start:end].tolist())
+        for into, some in zip(found, groups, strict=True):
             for key in some.tolist():
                 bucket = self._pending.get(key)
                 if isinstance(bucket, int):
                     into.add(bucket)
                 elif bucket is not None:
                     into.update(bucket)
-        return found, other
+        return found
 
     def find(self, sig: Signature, source: int = 0) -> int | None:
         """The story of the indexed article most similar to ``sig``, when one is similar
@@ -621,23 +681,27 @@ class StoryIndex:
         """Every story an indexed article of which is similar enough to ``sig`` (by the
         rules of :meth:`find`), the most similar first."""
         keys, kept, size = sig.indexed
-        later, openings = sig.openings
-        found, by_later = self._candidates(keys, later)
-        by_later -= found
-        rows = sorted(found | by_later)
-        return self._alike(kept, size, source, rows, openings, by_later) if rows else []
+        later, lede, openings = sig.openings
+        found, by_later, by_theirs = self._candidates(
+            keys[: len(keys) - LATER_BANDS * len(sig.later)], later, lede)
+        rows = sorted(found | by_later | by_theirs)
+        return self._alike(kept, size, source, rows, openings, (by_later | by_theirs) - found,
+                           by_theirs) if rows else []
 
     def _alike(
         self, mine: np.ndarray, size: float, source: int, rows: list[int],
         openings: np.ndarray | None = None, by_later: Collection[int] = (),
+        by_theirs: Collection[int] = (),
     ) -> list[int]:
         """The stories of ``rows`` whose articles are similar enough to the text of ``mine``
         (what the index keeps of its signature) of ``size`` shingles, the most similar first
         (of equally similar articles, the first indexed). Their ledes are compared with the
         text's own and with ``openings``, what the index would keep of its ledes after its
         first paragraphs (Signature.openings): alike with one at OPENING_LEDES, they are alike
-        in ledes. Those of ``by_later``, found by its ledes after its second and third
-        paragraphs alone, are alike so or not at all."""
+        in ledes; and those of ``by_theirs``, whose later ledes' bands met its lede's, so
+        when one of those is alike with its lede. Those of ``by_later``, found by its ledes
+        after its second and third paragraphs or by their later ledes alone, are alike so or
+        not at all."""
         theirs = np.stack([self._blocks[row // _BLOCK][row % _BLOCK] for row in rows])
         same = theirs == mine
         lede = np.count_nonzero(same[:, NUM_PERM:], axis=1)
@@ -651,6 +715,12 @@ class StoryIndex:
             opening[opening < OPENING_LEDES * NUM_PERM] = 0
             lede = np.maximum(lede, opening)
             unaligned &= opening == 0
+        # And the other way round: the update stored first, the original's lede is where
+        # the update's two new paragraphs end.
+        if by_theirs:
+            later = self._opened_by(mine[NUM_PERM:], rows, by_theirs)
+            lede = np.maximum(lede, later)
+            unaligned &= later == 0
         full = np.count_nonzero(same[:, :NUM_PERM], axis=1)
         sizes = np.array([self._sizes[row] for row in rows])
         held = _contained(full / NUM_PERM, size, sizes)
@@ -690,6 +760,27 @@ class StoryIndex:
             if score >= self.threshold and (story not in best or -score < best[story][0]):
                 best[story] = (-score, article)
         return sorted(best, key=best.__getitem__)
+
+    def _opened_by(self, lede: np.ndarray, rows: list[int], among: Collection[int]) -> np.ndarray:
+        """For each of ``rows``, how alike its later ledes are with ``lede`` (what the index
+        keeps of a lede), as values in common of NUM_PERM, the best of them: 0 unless alike
+        at OPENING_LEDES (the low LATER_BITS bits of two values of different texts agree
+        once in 2 ** LATER_BITS, which the comparison allows for), or not ``among`` those
+        whose later ledes' bands met the lede's."""
+        counts = np.array([self._laters[row] if row in among else 0 for row in rows])
+        alike = np.zeros(len(rows), dtype=np.int64)
+        (some,) = np.nonzero(counts)
+        if not len(some):
+            return alike
+        packed = np.stack([self._later[rows[at] // _BLOCK][rows[at] % _BLOCK] for at in some])
+        theirs = (packed[..., None] >> _SHIFTS) & _LOW
+        agree = np.count_nonzero(
+            theirs.reshape(len(some), -1, NUM_PERM) == (lede & _LOW), axis=2)
+        agree[np.arange(OPENING_PARAGRAPHS - 1) >= counts[some][:, None]] = 0
+        chance = 1.0 / (1 << LATER_BITS)
+        best = (agree.max(axis=1) - chance * NUM_PERM) / (1.0 - chance)
+        alike[some] = np.where(best >= OPENING_LEDES * NUM_PERM, np.rint(best), 0)
+        return alike
 
     def one_story(self, story: int, other: int) -> bool:
         """Whether an indexed article of ``other`` is similar enough to one of ``story``
