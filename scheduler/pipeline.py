@@ -717,10 +717,9 @@ class Pipeline:
         wire's first paragraphs arriving after the upgrade finds a regional copy under its
         own opening stored before by it, and the wire's original the update a site stored
         first, as they would have."""
-        made: list[tuple[int, bytes | None, bytes | None]] = []
+        made: list[tuple[int, str, bytes | None]] = []
         for article_id, text in self.store.unsigned_second_ledes(since):
-            full, _, ledes = _stored(signature(text))
-            made.append((article_id, full, ledes))
+            made.append((article_id, text, _stored(signature(text))[2]))
             if len(made) >= RESIGN_ROWS:
                 self.store.sign_second_ledes(made)
                 made = []

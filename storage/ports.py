@@ -322,10 +322,10 @@ class MatchStore(TemplateMemory, StorySources, AlertCounts, MergedSources, Proto
         ...
 
     def sign_second_ledes(
-        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+        self, signatures: Sequence[tuple[int, str, bytes | None]]
     ) -> None:
-        """Store those made for them (article id, full signature of the text they were made
-        from, theirs or None)."""
+        """Store those made for them (article id, the text they were made from, theirs or
+        None) where the article still has that text."""
         ...
 
     def titled(

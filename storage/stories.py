@@ -240,19 +240,21 @@ class StoriesMixin:
             after = int(rows[-1][0])
 
     def sign_second_ledes(
-        self, signatures: Sequence[tuple[int, bytes | None, bytes | None]]
+        self, signatures: Sequence[tuple[int, str, bytes | None]]
     ) -> None:
         """Store the signatures of the ledes after their first paragraphs made for the
-        articles listed as lacking them (article id, the full signature of the text they
-        were made from, theirs; None: its text has none, or was pruned), in one
-        transaction; they are listed no more. An article signed meanwhile (its text edited
-        in place: its full signature another) keeps what its new text made."""
+        articles listed as lacking them (article id, the text they were made from, theirs;
+        None: its text has none, or was pruned), in one transaction; they are listed no
+        more. An article whose text is another now (edited in place meanwhile) keeps what
+        its new text makes. The text tells, not the full signature: that is the text's
+        before its site's template blocks were taken out (watchlist.templates), and an
+        article of such a site never had its later ledes made."""
         with self.db.atomic():
-            for article_id, full, ledes in signatures:
+            for article_id, text, ledes in signatures:
                 if ledes is not None:
                     self.db.execute(
-                        "UPDATE articles SET second_minhash = ? WHERE id = ? AND minhash = ?",
-                        [ledes, article_id, full],
+                        "UPDATE articles SET second_minhash = ? WHERE id = ? AND text = ?",
+                        [ledes, article_id, text],
                     )
                 self.db.execute(
                     "DELETE FROM unsigned_second_ledes WHERE article_id = ?", [article_id])

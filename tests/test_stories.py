@@ -918,8 +918,17 @@ def test_a_brief_finds_a_copy_clustered_before_the_second_ledes(
         assert list(new.unsigned_second_ledes(NOW - timedelta(days=30))) == []
 
 
+@pytest.mark.parametrize("template", [
+    "",
+    # The update's site's template block, taken out of its stored text after it was
+    # clustered (watchlist.templates, as every match does): its signatures are those of its
+    # text with the block, and a full signature made from the stored text is another, as
+    # after an edit in place. Told apart so, its later ledes were never made.
+    "Sign up for the Times morning briefing: the day's news from Caracas and the region in "
+    "your inbox before breakfast, free, every weekday.",
+], ids=["as-stored", "template-removed"])
 def test_the_wire_story_finds_its_update_clustered_before_the_later_ledes(
-    store_location: str | Path, monkeypatch
+    store_location: str | Path, monkeypatch, template: str
 ) -> None:
     """Migration 62: an update of the wire's story (two new paragraphs over the original's
     first four) clustered before it has its second lede's signature alone, and the wire's
@@ -933,12 +942,16 @@ def test_the_wire_story_finds_its_update_clustered_before_the_later_ledes(
     monkeypatch.setattr(storage.db, "MIGRATIONS", storage.db.MIGRATIONS[:61])
     monkeypatch.setattr(storage.pg, "MIGRATIONS", storage.pg.MIGRATIONS[:61])
     text = "\n\n".join([*UPDATE, *WIRE.body[:4]])
-    made = signature(text)
+    crawled = "\n\n".join([text, template]) if template else text
+    made, remade = signature(crawled), signature(text)  # remade: from the stored text
     assert made is not None and made.second is not None and len(made.later) == 2
+    assert remade is not None
     with storage_open_store(store_location) as old:
         src = add_source(old, "https://times.example/feed", "Times")
-        update = add_article(old, src, "update", "Marcano may run, officials say", text)
+        update = add_article(old, src, "update", "Marcano may run, officials say", crawled)
         old.assign_stories([(update, None, made.full, made.lede, made.second)], NOW)
+        if template:
+            old.strip_texts([(update, text, 1)])
     monkeypatch.undo()
     with storage_open_store(store_location) as new:
         wire = add_article(new, add_source(new, "https://wire.example/feed", "Wire"),
@@ -946,8 +959,29 @@ def test_the_wire_story_finds_its_update_clustered_before_the_later_ledes(
         stories = pipeline(new).cluster(new.unmatched_articles(100, set()), NOW)
         assert stories[wire] == update
         assert next(r[4] for r in new.recent_signatures(NOW - timedelta(days=1))) == (
-            made.to_bytes()[2])
+            remade.to_bytes()[2])
         assert list(new.unsigned_second_ledes(NOW - timedelta(days=1))) == []
+
+
+def test_second_ledes_made_from_a_text_edited_meanwhile_are_not_stored(
+    store_location: str | Path,
+) -> None:
+    """The ledes made from an article's text are stored only while it has that text: one
+    edited in place between the read and the write keeps what its new text makes (its
+    signatures made again as it is matched as edited)."""
+    text = "\n\n".join([*UPDATE, *WIRE.body[:4]])
+    made = signature(text)
+    assert made is not None and made.second is not None
+    with storage_open_store(store_location) as store:
+        src = add_source(store, "https://times.example/feed", "Times")
+        update = add_article(store, src, "update", "Marcano may run, officials say", text)
+        store.assign_stories([(update, None, made.full, made.lede, made.second)], NOW)
+        store.db.execute("INSERT INTO unsigned_second_ledes (article_id) VALUES (?)", [update])
+        [(article_id, read)] = list(store.unsigned_second_ledes(NOW - timedelta(days=1)))
+        store.strip_texts([(update, "\n\n".join(UPDATE), 4)])  # its text another meanwhile
+        store.sign_second_ledes([(article_id, read, made.to_bytes()[2])])
+        assert [r[4] for r in store.recent_signatures(NOW - timedelta(days=1))] == [made.second]
+        assert list(store.unsigned_second_ledes(NOW - timedelta(days=1))) == []
 
 
 # -- the pipeline: one story, one alert ------------------------------------------------------
