@@ -400,15 +400,16 @@ async def deliver_due(
             except asyncio.CancelledError:
                 cancelled = True
                 await asyncio.wait([sending])
-            if _record(store, row, sending.exception(), now, policy, report):
-                mail_down, down = True, str(sending.exception())
-                login = isinstance(sending.exception(), AuthenticationFailed)
-            if is_channel(row.recipient) and sending.exception() is not None:
-                failed_urls.add(row.recipient)
-            elif not is_channel(row.recipient):
-                refused = sending.exception()
-                answered = answered or refused is None or isinstance(refused, MessageRefused)
-                if isinstance(refused, MessageRefused) and not refused.permanent:
+            failure = sending.exception()
+            if _record(store, row, failure, now, policy, report):
+                mail_down, down = True, str(failure)
+                login = isinstance(failure, AuthenticationFailed)
+            if is_channel(row.recipient):
+                if failure is not None:
+                    failed_urls.add(row.recipient)
+            else:
+                answered = answered or failure is None or isinstance(failure, MessageRefused)
+                if isinstance(failure, MessageRefused) and not failure.permanent:
                     deferred += 1
                 else:
                     deferred = 0
@@ -416,11 +417,12 @@ async def deliver_due(
                     logger.warning("%s deferred %d messages in a row: the others wait for the "
                                    "next run", where, deferred)
                     mail_down = True
-            if not mail_up and not is_channel(row.recipient) and sending.exception() is None:
-                # The server is back: what found it down goes at the next run, not at the end
-                # of its own back-off (an hour, after a long outage: after later alerts).
-                mail_up = True
-                store.server_back(now)
+                if not mail_up and failure is None:
+                    # The server is back: what found it down goes at the next run, not at
+                    # the end of its own back-off (an hour, after a long outage: after later
+                    # alerts).
+                    mail_up = True
+                    store.server_back(now)
             if cancelled:
                 raise asyncio.CancelledError
     finally:
